@@ -1,0 +1,36 @@
+using System.CommandLine;
+using TorrentLab.Cli.Commands;
+
+namespace TorrentLab.Cli;
+
+/// <summary>Builds the <c>torrentlab</c> command tree and runs it; the commands only parse arguments and print.</summary>
+internal static class CliApp
+{
+    /// <summary>Creates the root command with every subcommand registered.</summary>
+    public static RootCommand Build()
+    {
+        var root = new RootCommand("TorrentLab: a BitTorrent client and protocol lab.");
+        foreach (var command in Commands()) root.Subcommands.Add(command);
+        return root;
+    }
+
+    // One line per command; each lives in Commands/<Name>Command.cs.
+    private static IEnumerable<Command> Commands()
+    {
+        yield return DecodeCommand.Create();
+    }
+
+    /// <summary>Parses and runs; a usage error prints one line and exits with <see cref="ExitCodes.Usage"/>.</summary>
+    public static async Task<int> RunAsync(string[] args, TextWriter? stderr = null)
+    {
+        stderr ??= Console.Error;
+        var parse = Build().Parse(args);
+        if (parse.Errors.Count > 0)
+        {
+            stderr.WriteLine($"error: {parse.Errors[0].Message} (see 'torrentlab --help')");
+            return ExitCodes.Usage;
+        }
+        var config = new InvocationConfiguration { EnableDefaultExceptionHandler = false, ProcessTerminationTimeout = TimeSpan.FromSeconds(5) };
+        return await parse.InvokeAsync(config).ConfigureAwait(false);
+    }
+}

@@ -1,0 +1,3 @@
+using TorrentLab.Cli;
+
+return await CliApp.RunAsync(args);

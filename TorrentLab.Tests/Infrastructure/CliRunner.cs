@@ -1,0 +1,28 @@
+using TorrentLab.Cli;
+
+namespace TorrentLab.Tests.Infrastructure;
+
+/// <summary>Runs the real <c>torrentlab</c> executable as a separate process, as a user or a checker would.</summary>
+public static class CliRunner
+{
+    /// <summary>The built TorrentLab.Cli.dll beside the tests (the CLI project is referenced, so it is copied here).</summary>
+    public static string CliDll { get; } = Path.Combine(AppContext.BaseDirectory, "TorrentLab.Cli.dll");
+
+    /// <summary>Runs <c>dotnet TorrentLab.Cli.dll args...</c> to completion.</summary>
+    public static ProcessRunner.Result Run(IEnumerable<string> args, TimeSpan? timeout = null, string? workingDirectory = null) =>
+        ProcessRunner.Run("dotnet", [CliDll, .. args], timeout ?? TimeSpan.FromSeconds(60), workingDirectory);
+
+    /// <summary>The exit codes, shared with the CLI so tests name them rather than repeat numbers.</summary>
+    public static class Codes
+    {
+        public const int Ok = ExitCodes.Ok;
+        public const int Failed = ExitCodes.Failed;
+        public const int Usage = ExitCodes.Usage;
+        public const int BadInput = ExitCodes.BadInput;
+        public const int Io = ExitCodes.Io;
+        public const int Tracker = ExitCodes.Tracker;
+        public const int Peer = ExitCodes.Peer;
+        public const int NoSpace = ExitCodes.NoSpace;
+        public const int Interrupted = ExitCodes.Interrupted;
+    }
+}

@@ -1,0 +1,37 @@
+namespace TorrentLab.Tests.Infrastructure;
+
+/// <summary>Gates tests that need real clients (opentracker, libtorrent, aria2, Transmission, mktorrent).</summary>
+/// <remarks>Without the tool the test is skipped with the reason, never passed silently; when
+/// TORRENTLAB_REQUIRE_INTEROP=1 (set by .ci/run) a missing tool fails the test instead.</remarks>
+public static class Interop
+{
+    public static bool Required => Environment.GetEnvironmentVariable("TORRENTLAB_REQUIRE_INTEROP") == "1";
+
+    /// <summary>Skips (or, in CI, fails) unless the executable exists.</summary>
+    public static string RequireExecutable(string path)
+    {
+        var found = path.Contains('/') ? (File.Exists(path) ? path : null) : FindOnPath(path);
+        if (found is null) Missing($"'{path}' is not installed (apt-get install it, or run .ci/run)");
+        return found!;
+    }
+
+    /// <summary>Skips (or fails) unless Debian's python3 can import libtorrent.</summary>
+    public static string RequireLibtorrentPython()
+    {
+        const string python = "/usr/bin/python3";
+        if (!File.Exists(python)) Missing("/usr/bin/python3 is not installed");
+        var check = ProcessRunner.Run(python, ["-c", "import libtorrent"], TimeSpan.FromSeconds(30));
+        if (check.ExitCode != 0) Missing("python3-libtorrent is not installed (apt-get install python3-libtorrent)");
+        return python;
+    }
+
+    private static void Missing(string reason)
+    {
+        if (Required) Assert.Fail($"interop is required (TORRENTLAB_REQUIRE_INTEROP=1) but {reason}");
+        Assert.Skip(reason);
+    }
+
+    private static string? FindOnPath(string name) =>
+        (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':', StringSplitOptions.RemoveEmptyEntries)
+            .Select(dir => Path.Combine(dir, name)).FirstOrDefault(File.Exists);
+}

@@ -1,0 +1,16 @@
+namespace TorrentLab.Metainfo;
+
+/// <summary>One file of a torrent, placed in the concatenated byte stream that pieces are cut from (BEP 3).</summary>
+/// <param name="PathSegments">The sanitized relative path, one segment per folder level; for a multi-file
+/// torrent it starts with the torrent's name folder. Safe to join below an output folder.</param>
+/// <param name="Length">Size in bytes.</param>
+/// <param name="Offset">Where the file starts in the concatenated stream of all files.</param>
+/// <param name="IsPadding">A BEP 47 pad file (<c>attr</c> contains <c>p</c>): counted in offsets, never written.</param>
+public sealed record TorrentFile(IReadOnlyList<string> PathSegments, long Length, long Offset, bool IsPadding = false)
+{
+    /// <summary>The relative path with '/' separators, as shown to users.</summary>
+    public string DisplayPath => string.Join('/', PathSegments);
+
+    /// <summary>The relative path joined with the platform's separator.</summary>
+    public string RelativePath => Path.Combine([.. PathSegments]);
+}
