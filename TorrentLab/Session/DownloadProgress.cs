@@ -1,0 +1,34 @@
+namespace TorrentLab.Session;
+
+/// <summary>A snapshot of a download, reported a few times a second to whoever shows progress.</summary>
+/// <param name="PiecesDone">Verified pieces, including those found on disk at start.</param>
+/// <param name="PieceCount">Pieces in the torrent.</param>
+/// <param name="BytesDone">Verified bytes.</param>
+/// <param name="TotalBytes">Bytes in the torrent.</param>
+/// <param name="DownloadRate">Payload bytes per second received recently.</param>
+/// <param name="UploadRate">Payload bytes per second sent recently.</param>
+/// <param name="ConnectedPeers">Peers with an open connection.</param>
+/// <param name="CurrentPeer">The peer being downloaded from (single-peer path), else null.</param>
+/// <param name="Elapsed">Time since the download started.</param>
+public sealed record DownloadProgress(
+    int PiecesDone, int PieceCount, long BytesDone, long TotalBytes,
+    double DownloadRate, double UploadRate, int ConnectedPeers, string? CurrentPeer, TimeSpan Elapsed)
+{
+    /// <summary>Bytes uploaded to other peers so far.</summary>
+    public long Uploaded { get; init; }
+
+    /// <summary>Peers dropped for breaking the protocol or sending data that failed its hash.</summary>
+    public int BadPeers { get; init; }
+
+    /// <summary>Per-peer detail, filled only when asked for (verbose display).</summary>
+    public IReadOnlyList<PeerProgress> Peers { get; init; } = [];
+
+    /// <summary>Done as a fraction 0..1.</summary>
+    public double Fraction => TotalBytes == 0 ? 1 : (double)BytesDone / TotalBytes;
+
+    /// <summary>Estimated time left at the current rate; null while the rate is zero.</summary>
+    public TimeSpan? Eta => DownloadRate <= 0 ? null : TimeSpan.FromSeconds((TotalBytes - BytesDone) / DownloadRate);
+}
+
+/// <summary>One connected peer's rates, for the verbose progress display.</summary>
+public sealed record PeerProgress(string Address, string Client, double DownloadRate, double UploadRate, bool PeerChoking, bool AmInterested);
