@@ -1,0 +1,102 @@
+using TorrentLab.Tests.Infrastructure;
+using TorrentLab.Swarm;
+
+namespace TorrentLab.Tests.Swarm;
+
+public class ChokerTests
+{
+    private static readonly DateTimeOffset Start = new(2026, 1, 1, 0, 0, 0, TimeSpan.Zero);
+    private static readonly DateTimeOffset LongAgo = Start - TimeSpan.FromHours(1);
+
+    private static ChokeCandidate Peer(string key, double toUs, double fromUs = 0, bool interested = true, DateTimeOffset? connected = null) =>
+        new(key, toUs, fromUs, interested, connected ?? LongAgo);
+
+    [Fact]
+    public void Decide_Downloading_UnchokesTheThreeFastestInterestedUploadersPlusOneOptimistic()
+    {
+        var choker = new Choker(3, new ManualTime(Start), new Random(1));
+        var peers = new[] { Peer("a", 10), Peer("b", 50), Peer("c", 40), Peer("d", 30), Peer("e", 20) };
+
+        var unchoked = choker.Decide(peers, seeding: false);
+
+        Assert.Contains("b", unchoked);
+        Assert.Contains("c", unchoked);
+        Assert.Contains("d", unchoked);
+        Assert.Equal(4, unchoked.Count);
+        Assert.Contains(choker.Optimistic, new object[] { "a", "e" });
+    }
+
+    [Fact]
+    public void Decide_Seeding_RanksByOurUploadRateNotTheirs()
+    {
+        var choker = new Choker(1, new ManualTime(Start), new Random(1));
+        var peers = new[] { Peer("gives-us-much", toUs: 100, fromUs: 1), Peer("takes-fast", toUs: 0, fromUs: 90) };
+
+        var unchoked = choker.Decide(peers, seeding: true);
+
+        Assert.Equal("gives-us-much", choker.Optimistic);
+        Assert.Contains("takes-fast", unchoked);
+    }
+
+    [Fact]
+    public void Decide_UninterestedPeerFasterThanSlowestRegular_StaysUnchokedWithoutTakingASlot()
+    {
+        var choker = new Choker(2, new ManualTime(Start), new Random(1));
+        var peers = new[] { Peer("fast-idle", 100, interested: false), Peer("x", 50), Peer("y", 40), Peer("z", 10) };
+
+        var unchoked = choker.Decide(peers, seeding: false);
+
+        Assert.Contains("fast-idle", unchoked);
+        Assert.Contains("x", unchoked);
+        Assert.Contains("y", unchoked);
+        Assert.Equal("z", choker.Optimistic); // the only interested peer left
+    }
+
+    [Fact]
+    public void Decide_OptimisticSlot_KeptForThirtySecondsThenRotated()
+    {
+        var time = new ManualTime(Start);
+        var choker = new Choker(0, time, new Random(7));
+        var peers = Enumerable.Range(0, 10).Select(i => Peer($"p{i}", 0)).ToArray();
+
+        var first = choker.Decide(peers, seeding: false).Single();
+        time.Advance(TimeSpan.FromSeconds(20));
+        Assert.Equal(first, choker.Decide(peers, seeding: false).Single());
+
+        var seen = new HashSet<object> { first };
+        for (var round = 0; round < 20; round++)
+        {
+            time.Advance(Choker.OptimisticInterval);
+            seen.Add(choker.Decide(peers, seeding: false).Single());
+        }
+        Assert.True(seen.Count > 1, "the optimistic unchoke never rotated");
+    }
+
+    [Fact]
+    public void Decide_OptimisticDraw_FavoursNewcomersAboutThreeToOne()
+    {
+        var time = new ManualTime(Start);
+        var choker = new Choker(0, time, new Random(42));
+        var peers = new[] { Peer("old", 0), Peer("new", 0, connected: Start) };
+        var counts = new Dictionary<object, int> { ["old"] = 0, ["new"] = 0 };
+
+        for (var round = 0; round < 4000; round++)
+        {
+            counts[choker.Decide(peers, seeding: false).Single()]++;
+            time.Advance(Choker.OptimisticInterval);
+            peers[1] = peers[1] with { ConnectedAt = time.GetUtcNow() }; // stays a newcomer
+        }
+
+        var ratio = (double)counts["new"] / counts["old"];
+        Assert.InRange(ratio, 2.5, 3.5);
+    }
+
+    [Fact]
+    public void Decide_NobodyInterested_UnchokesNoOne()
+    {
+        var choker = new Choker(3, new ManualTime(Start), new Random(1));
+        var unchoked = choker.Decide([Peer("a", 0, interested: false), Peer("b", 0, interested: false)], seeding: true);
+        Assert.Empty(unchoked);
+        Assert.Null(choker.Optimistic);
+    }
+}
