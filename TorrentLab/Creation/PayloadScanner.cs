@@ -60,7 +60,7 @@ internal static class PayloadScanner
             if (entry.LinkTarget is not null)
             {
                 var target = RealPath.Resolve(entry.FullName);
-                if (!RealPath.IsBelow(target, root))
+                if (target != root && !RealPath.IsBelow(target, root))
                     throw new CreationException($"is a symbolic link to {target}, outside the input folder; refusing to follow links out of it", shown);
                 if (Directory.Exists(target))
                     throw new CreationException("is a symbolic link to a folder; links to folders are not followed (they list files twice or loop)", shown);

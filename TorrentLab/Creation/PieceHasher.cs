@@ -55,6 +55,7 @@ internal static class PieceHasher
             // Never leave a read running into a buffer (or a file handle) the caller is about to drop.
             if (nextRead is not null) Task.WaitAny(nextRead);
         }
+        cancellation.ThrowIfCancellationRequested(); // cancelled while the last buffer was hashed
         if (position != totalLength)
             throw new CreationException($"the files ended after {position} bytes, but {totalLength} were scanned (a file shrank while it was hashed)");
         return hashes;
