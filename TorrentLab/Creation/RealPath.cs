@@ -1,0 +1,57 @@
+namespace TorrentLab.Creation;
+
+/// <summary>Resolves a path to its canonical form with every symbolic link followed, like POSIX <c>realpath(3)</c>.</summary>
+/// <remarks>Needed to decide whether a link leads out of the input folder: a link's target can be relative, can pass
+/// through other links, and can use "..", so comparing the text of the target is not enough.</remarks>
+internal static class RealPath
+{
+    private const int MaxLinks = 40; // Linux gives up with ELOOP after 40 links in one lookup.
+
+    /// <summary>The canonical absolute path; components that do not exist are kept as written.</summary>
+    public static string Resolve(string path)
+    {
+        var absolute = Path.IsPathRooted(path) ? path : Path.Combine(Directory.GetCurrentDirectory(), path);
+        var root = Path.GetPathRoot(absolute)!;
+        var pending = new Stack<string>();
+        PushComponents(pending, absolute[root.Length..]);
+
+        var current = root;
+        var links = 0;
+        while (pending.Count > 0)
+        {
+            var part = pending.Pop();
+            if (part == ".") continue;
+            if (part == "..")
+            {
+                // current is already resolved, so its parent is the real parent.
+                current = Path.GetDirectoryName(current) ?? current;
+                continue;
+            }
+            var next = Path.Combine(current, part);
+            var target = new FileInfo(next).LinkTarget;
+            if (target is null)
+            {
+                current = next;
+                continue;
+            }
+            if (++links > MaxLinks) throw new CreationException($"more than {MaxLinks} symbolic links in a row (a loop?)", path);
+            // Splice the target in place of the link and walk it again from its own start.
+            PushComponents(pending, target);
+            if (Path.IsPathRooted(target)) current = Path.GetPathRoot(target)!;
+        }
+        return current;
+    }
+
+    /// <summary>True when <paramref name="path"/> is strictly below <paramref name="folder"/> (both canonical).</summary>
+    public static bool IsBelow(string path, string folder)
+    {
+        var prefix = Path.EndsInDirectorySeparator(folder) ? folder : folder + Path.DirectorySeparatorChar;
+        return path.StartsWith(prefix, StringComparison.Ordinal) && path.Length > prefix.Length;
+    }
+
+    private static void PushComponents(Stack<string> pending, string relative)
+    {
+        var parts = relative.Split(['/', Path.DirectorySeparatorChar], StringSplitOptions.RemoveEmptyEntries);
+        for (var i = parts.Length - 1; i >= 0; i--) pending.Push(parts[i]);
+    }
+}
