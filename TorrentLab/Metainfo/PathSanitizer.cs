@@ -28,6 +28,8 @@ internal static class PathSanitizer
     private const int MaxExtensionBytes = 9;
 
     private static readonly SearchValues<char> WindowsInvalid = SearchValues.Create("?<>\"|\b*:");
+    private static readonly SearchValues<byte> PosixUnsafeAscii = SearchValues.Create("/\\"u8);
+    private static readonly SearchValues<byte> WindowsUnsafeAscii = SearchValues.Create("/\\?<>\"|*:"u8);
 
     /// <summary>Sanitizes one element of a torrent path; null means the element is dropped ("." or "..").</summary>
     public static string? SanitizeSegment(ReadOnlySpan<byte> bytes) => SanitizeSegment(bytes, OperatingSystem.IsWindows());
@@ -36,7 +38,13 @@ internal static class PathSanitizer
     public static string? SanitizeSegment(ReadOnlySpan<byte> bytes, bool windows)
     {
         if (bytes.IsEmpty) return "_";
+        // Fast path, taken by nearly every real name: short printable ASCII without separators needs no change.
+        if (bytes.Length < MaxSegmentBytes && !bytes.ContainsAnyExceptInRange((byte)0x20, (byte)0x7e)
+            && !bytes.ContainsAny(windows ? WindowsUnsafeAscii : PosixUnsafeAscii) && !(bytes is [(byte)'.'] or [(byte)'.', (byte)'.'])
+            && !(windows && bytes[^1] is (byte)' ' or (byte)'.'))
+            return Encoding.ASCII.GetString(bytes);
         var text = new StringBuilder(bytes.Length);
+        Span<char> utf16 = stackalloc char[2];
         var added = 0; // UTF-8 bytes written so far
         for (var i = 0; i < bytes.Length;)
         {
@@ -57,7 +65,7 @@ internal static class PathSanitizer
             }
             else
             {
-                text.Append(rune.ToString());
+                text.Append(utf16[..rune.EncodeToUtf16(utf16)]);
                 added += rune.Utf8SequenceLength;
             }
 

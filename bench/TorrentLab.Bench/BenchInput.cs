@@ -5,7 +5,7 @@ namespace TorrentLab.Bench;
 /// <summary>A named .torrent (or other bencode) input held in memory.</summary>
 public sealed record BenchInput(string Name, byte[] Bytes)
 {
-    public override string ToString() => $"{Name} ({Bytes.Length / 1024.0:F0} KiB)";
+    public override string ToString() => $"{Name} {Bytes.Length / 1e6:F2}MB";
 
     /// <summary>The inputs: a few real corpus torrents (when the shared corpus is present) and synthetic large ones.</summary>
     public static IEnumerable<BenchInput> All()
@@ -15,7 +15,7 @@ public sealed record BenchInput(string Name, byte[] Bytes)
         {
             foreach (var (name, path) in new[]
             {
-                ("bootstrap.dat", "anacrolix-torrent/testdata/bootstrap.dat.torrent"),
+                ("bootstrap", "anacrolix-torrent/testdata/bootstrap.dat.torrent"),
                 ("continuum", "anacrolix-torrent/metainfo/testdata/continuum.torrent"),
                 ("v2-hybrid", "monotorrent/bittorrent-v2-hybrid-test.torrent"),
             })
@@ -24,8 +24,8 @@ public sealed record BenchInput(string Name, byte[] Bytes)
                 if (File.Exists(full)) yield return new BenchInput(name, File.ReadAllBytes(full));
             }
         }
-        yield return new BenchInput("synthetic 100k pieces, 10k files", Synthetic(100_000, 10_000));
-        yield return new BenchInput("synthetic 20 MB (1M pieces, 10k files)", Synthetic(1_000_000, 10_000));
+        yield return new BenchInput("synth-100k", Synthetic(100_000, 10_000));
+        yield return new BenchInput("synth-1M", Synthetic(1_000_000, 10_000));
     }
 
     /// <summary>A valid multi-file torrent with <paramref name="pieces"/> pieces spread over <paramref name="files"/> files.</summary>
