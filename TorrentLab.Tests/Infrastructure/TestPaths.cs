@@ -12,12 +12,14 @@ public static class TestPaths
     /// <summary>A fixture file by relative path.</summary>
     public static string Fixture(params string[] parts) => Path.Combine([Fixtures, .. parts]);
 
-    /// <summary>The shared corpus (../shared/corpus beside the clone), or null when this checkout has none.</summary>
+    /// <summary>The shared corpus (TORRENTLAB_CORPUS, else ../shared/corpus beside the clone), or null when there is none.</summary>
     public static string? SharedCorpus
     {
         get
         {
-            var candidate = Path.GetFullPath(Path.Combine(RepoRoot, "..", "shared", "corpus"));
+            var candidate = Environment.GetEnvironmentVariable("TORRENTLAB_CORPUS") is { Length: > 0 } configured
+                ? configured
+                : Path.GetFullPath(Path.Combine(RepoRoot, "..", "shared", "corpus"));
             return Directory.Exists(candidate) ? candidate : null;
         }
     }

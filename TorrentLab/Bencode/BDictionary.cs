@@ -33,7 +33,13 @@ public sealed class BDictionary : BValue
     /// <summary>The value for a UTF-8 key, or null when absent.</summary>
     public BValue? this[string key] => TryGet(key, out var value) ? value : null;
 
-    public bool TryGet(string key, out BValue value) => TryGet(Encoding.UTF8.GetBytes(key), out value);
+    public bool TryGet(string key, out BValue value)
+    {
+        // Keys are short ("length", "piece length"): encode on the stack, no allocation per lookup.
+        var max = Encoding.UTF8.GetMaxByteCount(key.Length);
+        Span<byte> bytes = max <= 256 ? stackalloc byte[max] : new byte[max];
+        return TryGet(bytes[..Encoding.UTF8.GetBytes(key, bytes)], out value);
+    }
 
     public bool TryGet(ReadOnlySpan<byte> key, out BValue value)
     {

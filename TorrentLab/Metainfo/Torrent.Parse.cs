@@ -2,108 +2,167 @@ using TorrentLab.Bencode;
 
 namespace TorrentLab.Metainfo;
 
+// BEP 3 metainfo, the top level:
+//   d
+//     8:announce     <tracker URL>                      (BEP 3)
+//     13:announce-list l l<url>... e ... e               (BEP 12: tiers)
+//     7:comment / 10:created by / 13:creation date i<unix seconds>e
+//     4:info         d ... e                            (hashed as raw bytes: the info hash)
+//     8:url-list     <url> or l<url>...e                (BEP 19: web seeds)
+//   e
+// Required keys must be present with the right type; optional keys of the wrong type are ignored, as libtorrent
+// and other clients do, so one odd comment does not make a torrent unusable.
 public sealed partial class Torrent
 {
-    // Real torrents often have unsorted keys or a trailing newline; the info hash is taken over raw bytes either way.
+    // Real torrents often have unsorted keys or a trailing newline (libtorrent accepts both); duplicate keys,
+    // leading zeros and truncation stay errors. The info hash is taken over the raw bytes either way.
     private static readonly BencodeOptions LoadOptions = BencodeOptions.Lenient;
 
     /// <summary>Reads and parses a .torrent file.</summary>
     /// <exception cref="MetainfoException">Not valid metainfo (the message names the key path).</exception>
     /// <exception cref="BencodeException">Not valid bencode (the message gives the byte offset).</exception>
+    /// <exception cref="IOException">The file cannot be read.</exception>
     public static Torrent Load(string path) => Parse(File.ReadAllBytes(path));
 
     /// <summary>Parses the bytes of a .torrent file.</summary>
+    /// <exception cref="MetainfoException">Not valid metainfo (the message names the key path).</exception>
+    /// <exception cref="BencodeException">Not valid bencode (the message gives the byte offset).</exception>
     public static Torrent Parse(ReadOnlyMemory<byte> data)
     {
         var root = BencodeDecoder.Decode(data, LoadOptions) as BDictionary
             ?? throw new MetainfoException("a .torrent file must be a bencoded dictionary");
         var info = Require<BDictionary>(root, "info", "info");
-        var torrent = ParseInfoDictionary(info);
-        return new Torrent(torrent.InfoHash, torrent.RawInfo, torrent.Name, torrent.PieceLength, torrent.PieceHashes,
-            torrent.Files, torrent.IsMultiFile)
+        var parsed = ParseInfoDictionary(info);
+        return new Torrent(parsed.InfoHash, parsed.RawInfo, parsed.Name, parsed.PieceLength, parsed.PieceHashes,
+            parsed.Files, parsed.IsMultiFile)
         {
-            IsHybrid = torrent.IsHybrid,
-            IsPrivate = torrent.IsPrivate,
-            Announce = OptionalString(root, "announce"),
+            IsHybrid = parsed.IsHybrid,
+            IsPrivate = parsed.IsPrivate,
+            Announce = Url(root["announce"]),
             AnnounceTiers = ParseTiers(root),
             WebSeeds = ParseWebSeeds(root),
-            Comment = OptionalString(root, "comment"),
-            CreatedBy = OptionalString(root, "created by"),
-            CreationDate = root["creation date"] is BInteger { Value: >= 0 and < 253402300800 } date
+            Comment = OptionalText(root, "comment"),
+            CreatedBy = OptionalText(root, "created by"),
+            // Dates before 1970 or after 9999 are nonsense that DateTimeOffset cannot hold; treat them as absent.
+            CreationDate = root["creation date"] is BInteger { Value: > 0 and < 253402300800 } date
                 ? DateTimeOffset.FromUnixTimeSeconds(date.Value) : null,
         };
     }
 
     /// <summary>Parses a bare info dictionary (as received through BEP 9 metadata exchange).</summary>
+    /// <exception cref="MetainfoException">Not a valid info dictionary.</exception>
+    /// <exception cref="BencodeException">Not valid bencode.</exception>
     public static Torrent ParseInfo(ReadOnlyMemory<byte> rawInfo)
     {
         var info = BencodeDecoder.Decode(rawInfo, LoadOptions) as BDictionary
-            ?? throw new MetainfoException("the info value must be a dictionary", "info");
+            ?? throw new MetainfoException("expected a dictionary", "info");
         return ParseInfoDictionary(info);
     }
 
+    // BEP 3 info dictionary:
+    //   d 5:files l d 6:lengthi<n>e 4:pathl<segment>...e e ... e   (multi-file)
+    //     6:length i<n>e                                          (single-file: one or the other)
+    //     4:name <suggested file or folder name>
+    //     12:piece length i<bytes>e
+    //     6:pieces <20-byte SHA-1 per piece, concatenated>
+    //     7:private i1e                                           (BEP 27)
+    //   e
     private static Torrent ParseInfoDictionary(BDictionary info)
     {
         var rawInfo = info.Raw;
+        var infoHash = InfoHash.Compute(rawInfo.Span);
+        // BEP 52: v2 metadata lives in "file tree" with "meta version" 2; a hybrid also carries the v1 "pieces".
         var hasV2 = info.ContainsKey("file tree") || info["meta version"] is BInteger { Value: 2 };
-        var hasV1 = info.ContainsKey("pieces");
-        if (hasV2 && !hasV1) throw new MetainfoException("BitTorrent v2-only torrents are not supported (BEP 52); a hybrid torrent would load as v1");
+        if (hasV2 && !info.ContainsKey("pieces"))
+            throw new MetainfoException("BitTorrent v2-only torrents are not supported (BEP 52); a hybrid torrent would load as v1", "info");
 
-        var nameValue = Require<BString>(info, "name", "info.name");
-        var name = PathSanitizer.SanitizeSegment(nameValue.Bytes.Span);
+        var nameValue = info["name.utf-8"] as BString ?? Require<BString>(info, "name", "info.name");
+        if (nameValue.Bytes.IsEmpty) throw new MetainfoException("must not be empty", "info.name");
+        // A name that sanitizes to nothing ("..") is replaced by the info hash, as libtorrent does: still unique.
+        var name = PathSanitizer.SanitizeName(nameValue.Bytes.Span) is { Length: > 0 } clean ? clean : infoHash.Hex;
+
         var pieceLength = Require<BInteger>(info, "piece length", "info.piece length").Value;
-        // BEP 3 does not bound it; 0 or negative is meaningless and 2^31 and above cannot be a block-addressed piece.
+        // BEP 3 sets no bound; 0 or negative is meaningless, and 2 GiB or more cannot be addressed as one piece.
         if (pieceLength <= 0) throw new MetainfoException($"must be positive, got {pieceLength}", "info.piece length");
-        if (pieceLength > int.MaxValue) throw new MetainfoException($"is too large: {pieceLength}", "info.piece length");
+        if (pieceLength > int.MaxValue) throw new MetainfoException($"is too large: {pieceLength} (at most {int.MaxValue})", "info.piece length");
         var pieces = Require<BString>(info, "pieces", "info.pieces").Bytes;
+        // BEP 3: "pieces maps to a string whose length is a multiple of 20."
         if (pieces.Length % InfoHash.Length != 0)
             throw new MetainfoException($"length must be a multiple of 20, got {pieces.Length}", "info.pieces");
 
-        var files = new List<TorrentFile>();
         var isMultiFile = info.ContainsKey("files");
-        if (isMultiFile)
-        {
-            if (info.ContainsKey("length")) throw new MetainfoException("has both 'length' and 'files'", "info");
-            var list = Require<BList>(info, "files", "info.files");
-            long offset = 0;
-            for (var i = 0; i < list.Items.Count; i++)
-            {
-                var at = $"info.files[{i}]";
-                var entry = list.Items[i] as BDictionary ?? throw new MetainfoException("must be a dictionary", at);
-                var length = Require<BInteger>(entry, "length", at + ".length").Value;
-                if (length < 0) throw new MetainfoException($"must not be negative, got {length}", at + ".length");
-                var pathList = (entry["path.utf-8"] as BList) ?? Require<BList>(entry, "path", at + ".path");
-                var segments = new List<string> { name };
-                foreach (var (segment, j) in pathList.Items.Select((s, j) => (s, j)))
-                {
-                    var bytes = segment as BString ?? throw new MetainfoException("must be a list of strings", $"{at}.path[{j}]");
-                    segments.AddRange(PathSanitizer.SanitizeEntry(bytes.Bytes.Span));
-                }
-                if (segments.Count == 1) throw new MetainfoException("must not be empty", at + ".path");
-                var isPad = entry["attr"] is BString attr && attr.Text.Contains('p');
-                files.Add(new TorrentFile(segments, length, offset, isPad));
-                offset = checked(offset + length);
-            }
-            if (files.Count == 0) throw new MetainfoException("must list at least one file", "info.files");
-        }
-        else
-        {
-            var length = Require<BInteger>(info, "length", "info.length").Value;
-            if (length < 0) throw new MetainfoException($"must not be negative, got {length}", "info.length");
-            files.Add(new TorrentFile([name], length, 0));
-        }
+        if (isMultiFile && info.ContainsKey("length")) throw new MetainfoException("has both 'length' and 'files'", "info");
+        var files = isMultiFile
+            ? ParseFiles(Require<BList>(info, "files", "info.files"), name)
+            : [new TorrentFile([name], NonNegative(Require<BInteger>(info, "length", "info.length").Value, "info.length"), 0)];
 
         var total = files[^1].Offset + files[^1].Length;
-        var expectedPieces = total == 0 ? 0 : (total + pieceLength - 1) / pieceLength;
+        // libtorrent rejects an empty torrent too: there is nothing to download and no piece to verify.
+        if (total == 0) throw new MetainfoException("the torrent holds no data (total length 0)", isMultiFile ? "info.files" : "info.length");
+        var expectedPieces = (total - 1) / pieceLength + 1;
         if (pieces.Length / InfoHash.Length != expectedPieces)
             throw new MetainfoException($"holds {pieces.Length / InfoHash.Length} hashes but {total} bytes in pieces of {pieceLength} need {expectedPieces}", "info.pieces");
+        if (hasV2) HybridCheck.Verify(info, files, pieceLength);
 
-        return new Torrent(InfoHash.Compute(rawInfo.Span), rawInfo, name, (int)pieceLength, pieces, files, isMultiFile)
+        return new Torrent(infoHash, rawInfo, name, (int)pieceLength, pieces, files, isMultiFile)
         {
+            // BEP 27: "private=1" restricts peers to the trackers; any other value means public.
             IsPrivate = info["private"] is BInteger { Value: 1 },
             IsHybrid = hasV2,
         };
     }
+
+    private static List<TorrentFile> ParseFiles(BList list, string name)
+    {
+        if (list.Items.Count == 0) throw new MetainfoException("must list at least one file", "info.files");
+        var paths = new List<List<string>>(list.Items.Count);
+        var lengths = new List<long>(list.Items.Count);
+        var pads = new List<bool>(list.Items.Count);
+        for (var i = 0; i < list.Items.Count; i++)
+        {
+            var at = $"info.files[{i}]";
+            var entry = list.Items[i] as BDictionary ?? throw new MetainfoException("must be a dictionary", at);
+            var attr = (entry["attr"] as BString)?.Bytes ?? ReadOnlyMemory<byte>.Empty;
+            // BEP 47: a symlink (attr "l") holds no data and may omit its length; TorrentLab stores it as an empty file.
+            var length = attr.Span.Contains((byte)'l') && !entry.ContainsKey("length")
+                ? 0
+                : NonNegative(Require<BInteger>(entry, "length", at + ".length").Value, at + ".length");
+            // BEP 47: attr "p" marks a pad file; older creators mark it only by the name "_____padding_file_...".
+            var pathList = entry["path.utf-8"] as BList ?? entry["path"] as BList;
+            var isPad = attr.Span.Contains((byte)'p');
+            List<string> path;
+            if (pathList is null)
+            {
+                if (!isPad) _ = Require<BList>(entry, "path", at + ".path"); // throws: missing or wrong type
+                path = [".pad", length.ToString(System.Globalization.CultureInfo.InvariantCulture)]; // as libtorrent names it
+            }
+            else
+            {
+                var segments = new List<ReadOnlyMemory<byte>>(pathList.Items.Count);
+                for (var j = 0; j < pathList.Items.Count; j++)
+                    segments.Add((pathList.Items[j] as BString ?? throw new MetainfoException("must be a string", $"{at}.path[{j}]")).Bytes);
+                path = [name, .. PathSanitizer.SanitizePath(segments)];
+                isPad |= path[^1].StartsWith("_____padding_file_", StringComparison.Ordinal);
+            }
+            paths.Add(path);
+            lengths.Add(length);
+            pads.Add(isPad);
+        }
+
+        DuplicatePaths.Resolve(paths, pads);
+        var files = new List<TorrentFile>(paths.Count);
+        long offset = 0;
+        for (var i = 0; i < paths.Count; i++)
+        {
+            files.Add(new TorrentFile(paths[i], lengths[i], offset, pads[i]));
+            if (lengths[i] > long.MaxValue - offset) throw new MetainfoException("the total length overflows 64 bits", $"info.files[{i}].length");
+            offset += lengths[i];
+        }
+        return files;
+    }
+
+    private static long NonNegative(long value, string path) =>
+        value >= 0 ? value : throw new MetainfoException($"must not be negative, got {value}", path);
 
     private static IReadOnlyList<IReadOnlyList<string>> ParseTiers(BDictionary root)
     {
@@ -111,9 +170,7 @@ public sealed partial class Torrent
         var result = new List<IReadOnlyList<string>>();
         foreach (var tier in tiers.Items)
         {
-            var urls = tier is BList list
-                ? list.Items.OfType<BString>().Select(s => s.Text.Trim()).Where(u => u.Length > 0).ToList()
-                : [];
+            var urls = tier is BList list ? list.Items.Select(Url).OfType<string>().Distinct().ToList() : [];
             if (urls.Count > 0) result.Add(urls);
         }
         return result;
@@ -121,12 +178,16 @@ public sealed partial class Torrent
 
     private static IReadOnlyList<string> ParseWebSeeds(BDictionary root) => root["url-list"] switch
     {
-        BString one when one.Bytes.Length > 0 => [one.Text],
-        BList many => many.Items.OfType<BString>().Select(s => s.Text).Where(u => u.Length > 0).ToList(),
+        BString one => Url(one) is { } url ? [url] : [],
+        BList many => many.Items.Select(Url).OfType<string>().Distinct().ToList(),
         _ => [],
     };
 
-    private static string? OptionalString(BDictionary dict, string key) => (dict[key] as BString)?.Text;
+    // Trackers and seeds are trimmed: real torrents carry stray whitespace around URLs (libtorrent trims too).
+    private static string? Url(BValue? value) => value is BString s && s.Text.Trim() is { Length: > 0 } url ? url : null;
+
+    private static string? OptionalText(BDictionary dict, string key) =>
+        (dict[key + ".utf-8"] as BString ?? dict[key] as BString)?.Text;
 
     private static T Require<T>(BDictionary dict, string key, string path) where T : BValue =>
         dict[key] switch

@@ -54,7 +54,10 @@ public sealed partial class Torrent
     /// <summary><c>url-list</c> (BEP 19): web seed URLs, from a single string or a list.</summary>
     public IReadOnlyList<string> WebSeeds { get; init; } = [];
 
+    /// <summary><c>comment</c>: free text from the creator.</summary>
     public string? Comment { get; init; }
+
+    /// <summary><c>created by</c>: the program that made the torrent.</summary>
     public string? CreatedBy { get; init; }
 
     /// <summary><c>creation date</c>: seconds since the Unix epoch, as a time.</summary>
@@ -65,6 +68,19 @@ public sealed partial class Torrent
 
     /// <summary>True when the info dictionary also carries BEP 52 v2 data (a hybrid torrent, loaded as v1).</summary>
     public bool IsHybrid { get; init; }
+
+    /// <summary>A magnet link for this torrent: <c>magnet:?xt=urn:btih:&lt;hex&gt;&amp;dn=&lt;name&gt;&amp;tr=&lt;tracker&gt;...</c> (BEP 9).</summary>
+    public string MagnetLink
+    {
+        get
+        {
+            var link = new System.Text.StringBuilder("magnet:?xt=urn:btih:").Append(InfoHash.Hex)
+                .Append("&dn=").Append(Uri.EscapeDataString(Name));
+            foreach (var tracker in TrackerTiers.SelectMany(tier => tier).Distinct())
+                link.Append("&tr=").Append(Uri.EscapeDataString(tracker));
+            return link.ToString();
+        }
+    }
 
     /// <summary>The trackers to use: the tiers when present, else the single <see cref="Announce"/> URL (BEP 12).</summary>
     public IReadOnlyList<IReadOnlyList<string>> TrackerTiers =>

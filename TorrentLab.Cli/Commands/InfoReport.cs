@@ -1,0 +1,68 @@
+using System.Text.Encodings.Web;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using TorrentLab.Metainfo;
+
+namespace TorrentLab.Cli.Commands;
+
+/// <summary>What <c>torrentlab info</c> shows about a torrent, once as text and once as JSON.</summary>
+internal sealed record InfoReport(
+    string? TrackerUrl,
+    long Length,
+    string InfoHash,
+    string InfoHashUrlEncoded,
+    int PieceLength,
+    int PieceCount,
+    IReadOnlyList<string> PieceHashes,
+    string Name,
+    bool MultiFile,
+    IReadOnlyList<InfoReportFile> Files,
+    bool Private,
+    IReadOnlyList<IReadOnlyList<string>> Trackers,
+    IReadOnlyList<string> WebSeeds,
+    bool Hybrid,
+    string? Comment,
+    string? CreatedBy,
+    DateTimeOffset? CreationDate,
+    string MagnetLink)
+{
+    /// <summary>Builds the report from a parsed torrent.</summary>
+    public static InfoReport From(Torrent t) => new(
+        t.Announce ?? t.TrackerTiers.FirstOrDefault()?.FirstOrDefault(),
+        t.TotalLength,
+        t.InfoHash.Hex,
+        t.InfoHash.UrlEncoded,
+        t.PieceLength,
+        t.PieceCount,
+        Enumerable.Range(0, t.PieceCount).Select(i => Convert.ToHexStringLower(t.GetPieceHash(i))).ToList(),
+        t.Name,
+        t.IsMultiFile,
+        t.Files.Select(f => new InfoReportFile(f.DisplayPath, f.Length, f.Offset, f.IsPadding)).ToList(),
+        t.IsPrivate,
+        t.TrackerTiers,
+        t.WebSeeds,
+        t.IsHybrid,
+        t.Comment,
+        t.CreatedBy,
+        t.CreationDate,
+        t.MagnetLink);
+
+    /// <summary>The report as indented JSON (camelCase keys, non-ASCII kept as is).</summary>
+    public string ToJson() => JsonSerializer.Serialize(this, InfoJsonContext.Relaxed.InfoReport);
+}
+
+/// <summary>One file line of the report.</summary>
+internal sealed record InfoReportFile(string Path, long Length, long Offset, bool Padding);
+
+[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase, WriteIndented = true)]
+[JsonSerializable(typeof(InfoReport))]
+internal sealed partial class InfoJsonContext : JsonSerializerContext
+{
+    // Torrent names are often not ASCII; print them as they are, as the text output does.
+    public static InfoJsonContext Relaxed { get; } = new(new JsonSerializerOptions
+    {
+        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
+        WriteIndented = true,
+        Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+    });
+}

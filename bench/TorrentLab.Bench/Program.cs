@@ -1,0 +1,13 @@
+using BenchmarkDotNet.Configs;
+using BenchmarkDotNet.Jobs;
+using BenchmarkDotNet.Running;
+using BenchmarkDotNet.Toolchains.InProcess.Emit;
+using TorrentLab.Bench;
+
+// --quick: one short in-process job (a minute or two on 2 cores); without it, BenchmarkDotNet's defaults.
+var quick = args.Contains("--quick");
+var config = DefaultConfig.Instance.AddColumn(new ThroughputColumn());
+if (quick)
+    config = config.AddJob(Job.ShortRun.WithWarmupCount(2).WithIterationCount(5).WithLaunchCount(1)
+        .WithToolchain(InProcessEmitToolchain.Instance).WithId("quick"));
+BenchmarkSwitcher.FromAssembly(typeof(BencodeBenchmarks).Assembly).Run(args.Where(a => a != "--quick").ToArray(), config);
