@@ -229,6 +229,40 @@ public class PeerConnectionTests
     }
 
     [Fact]
+    public async Task ReceiveAsync_PortAndUnknownIds_AreCountedAndSkipped()
+    {
+        var (client, server) = await TestDownloader.PairAsync(TestDownloader.OtherHash);
+        await using var _ = client;
+        await using var __ = server;
+
+        await client.SendAsync(new[] { PeerMessage.UnknownOf(20, new byte[] { 0, 1, 2 }), PeerMessage.PortOf(6881), PeerMessage.KeepAlive, PeerMessage.Interested }, Ct);
+        var message = await server.ReceiveAsync(Ct);
+
+        Assert.Equal(MessageKind.Interested, message.Kind);
+        Assert.Equal(2, server.MessagesIgnored);
+        Assert.Equal(1, server.KeepAlivesReceived);
+    }
+
+    [Fact]
+    public async Task TryReceive_ReturnsWhatIsBufferedWithoutWaiting()
+    {
+        var (client, server) = await TestDownloader.PairAsync(TestDownloader.OtherHash, TestDownloader.Quick with { PieceCount = 12 },
+            TestDownloader.Quick with { PieceCount = 12 });
+        await using var _ = client;
+        await using var __ = server;
+        await client.SendAsync(new[] { PeerMessage.Have(1), PeerMessage.Have(2) }, Ct);   // one socket write
+
+        var first = await server.ReceiveAsync(Ct);
+        var second = server.TryReceive(out var buffered);
+        var third = server.TryReceive(out var nothing);
+
+        Assert.Equal(1, first.Index);
+        Assert.True(second);
+        Assert.Equal(2, buffered.Index);
+        Assert.False(third);
+    }
+
+    [Fact]
     public async Task ReceiveAsync_CalledTwiceAtOnce_IsCallerMisuse()
     {
         var (client, server) = await TestDownloader.PairAsync(TestDownloader.OtherHash);

@@ -6,7 +6,7 @@ internal enum SyntheticBehaviour
     /// <summary>An honest seeder: bitfield, unchokes whoever is interested, answers every request at full speed.</summary>
     Normal,
 
-    /// <summary>Honest but waits <see cref="SyntheticPeerOptions.SlowDelay"/> before each block.</summary>
+    /// <summary>Honest but waits <see cref="SyntheticPeerOptions.SlowDelay"/> after each block it sends.</summary>
     Slow,
 
     /// <summary>Announces its pieces but never unchokes: requests are ignored (BEP 3 allows it).</summary>

@@ -43,63 +43,97 @@ internal sealed partial class SyntheticPeer
         }
     }
 
-    /// <summary>The seeder's half of the message loop: one switch over what the downloader sends.</summary>
+    /// <summary>The seeder's half of the message loop: one switch over what the downloader sends. Requests that
+    /// arrived together are answered with one batched send (an honest peer's fast path).</summary>
     private async Task ServeRequestsAsync(PeerConnection connection, int number, CancellationToken ct)
     {
-        var block = new byte[WireLimits.BlockLength];
-        var blocksOfPiece = new Dictionary<int, int>();
-        var chokedOnce = false;
-        var sent = 0;
+        // Behaviours that act per block serve one block per send; the others batch up to 4 blocks (64 KiB).
+        var batchLimit = _options.Behaviour is SyntheticBehaviour.Slow or SyntheticBehaviour.ChokesMidPiece
+            or SyntheticBehaviour.DisconnectsAfterBlocks ? 1 : 4;
+        var blocks = new byte[batchLimit * WireLimits.BlockLength];
+        var batch = new PeerMessage[batchLimit];
+        var state = new ServeState();
         while (true)
         {
             var message = await connection.ReceiveAsync(ct).ConfigureAwait(false);
-            switch (message.Kind)
+            var count = 0;
+            do
             {
-                case MessageKind.Interested when _options.Behaviour == SyntheticBehaviour.NeverUnchokes:
-                    Write($"connection {number}: ignored interested (never unchokes)");
-                    break;
-                case MessageKind.Interested when connection.AmChoking && !chokedOnce:   // after a mid-piece choke, the timer unchokes
-                    await connection.SendUnchokeAsync(ct).ConfigureAwait(false);
-                    break;
-                case MessageKind.Request when connection.AmChoking:
-                    // BEP 3: choking means "no data will be sent until unchoking happens"; such requests are dropped.
-                    break;
-                case MessageKind.Request:
-                    if (!CheckRequest(message, number, out var hangUp))
-                    {
-                        if (hangUp) return;
+                switch (message.Kind)
+                {
+                    case MessageKind.Interested when _options.Behaviour == SyntheticBehaviour.NeverUnchokes:
+                        Write($"connection {number}: ignored interested (never unchokes)");
                         break;
-                    }
-                    var data = block.AsSpan(0, message.Length);
-                    _options.Payload((long)message.Index * _options.PieceLength + message.Begin, data);
-                    if (_options.Behaviour == SyntheticBehaviour.Slow) await Task.Delay(_options.SlowDelay, ct).ConfigureAwait(false);
-                    if (_options.Behaviour == SyntheticBehaviour.CorruptBlock && message.Index == _options.CorruptPieceIndex && message.Begin == 0)
-                    {
-                        block[0] ^= 0xFF;
-                        Write($"connection {number}: sent corrupt block index={message.Index} begin=0");
-                    }
-                    await connection.SendPieceAsync(message.Index, message.Begin, block.AsMemory(0, message.Length), ct).ConfigureAwait(false);
-                    Interlocked.Add(ref _bytesUploaded, message.Length);
-                    Interlocked.Increment(ref _blocksSent);
-                    sent++;
-                    if (_options.Behaviour == SyntheticBehaviour.DisconnectsAfterBlocks && sent >= _options.DisconnectAfterBlocks)
-                    {
-                        Write($"connection {number}: disconnecting after {sent} blocks");
-                        return;
-                    }
-                    if (_options.Behaviour == SyntheticBehaviour.ChokesMidPiece && !chokedOnce
-                        && (blocksOfPiece[message.Index] = blocksOfPiece.GetValueOrDefault(message.Index) + 1) >= _options.ChokeAfterBlocks
-                        && message.Begin + message.Length < _options.GetPieceLength(message.Index))
-                    {
-                        chokedOnce = true;
-                        await connection.SendChokeAsync(ct).ConfigureAwait(false);
-                        Write($"connection {number}: choked mid-piece after block index={message.Index} begin={message.Begin}");
-                        _ = UnchokeLaterAsync(connection, number, ct);
-                    }
-                    break;
-                default:
-                    break; // not interested, cancel (nothing is queued), choke/unchoke/have from a downloader
+                    case MessageKind.Interested when connection.AmChoking && !state.ChokedOnce:   // after a mid-piece choke, a timer unchokes
+                        await connection.SendUnchokeAsync(ct).ConfigureAwait(false);
+                        break;
+                    case MessageKind.Request when connection.AmChoking:
+                        // BEP 3: choking means "no data will be sent until unchoking happens"; such requests are dropped.
+                        break;
+                    case MessageKind.Request:
+                        if (CheckRequest(message, number, out var hangUp)) batch[count] = ReadBlock(message, blocks.AsMemory(count++ * WireLimits.BlockLength), number);
+                        else if (hangUp) return;
+                        break;
+                    default:
+                        break; // not interested, cancel (nothing is queued), choke/unchoke/have from a downloader
+                }
+            } while (count < batchLimit && connection.TryReceive(out message));
+            if (count == 0) continue;
+
+            await connection.SendAsync(batch.AsMemory(0, count), ct).ConfigureAwait(false);
+            for (var i = 0; i < count; i++)
+            {
+                Interlocked.Add(ref _bytesUploaded, batch[i].Length);
+                Interlocked.Increment(ref _blocksSent);
             }
+            state.Sent += count;
+            if (!await AfterBlockAsync(connection, batch[count - 1], state, number, ct).ConfigureAwait(false)) return;
+        }
+    }
+
+    private sealed class ServeState
+    {
+        public int Sent;
+        public bool ChokedOnce;
+        public readonly Dictionary<int, int> BlocksOfPiece = [];
+    }
+
+    /// <summary>Reads the requested block into <paramref name="slot"/> (corrupting it if that is the behaviour).</summary>
+    private PeerMessage ReadBlock(in PeerMessage request, Memory<byte> slot, int number)
+    {
+        var data = slot.Span[..request.Length];
+        _options.Payload((long)request.Index * _options.PieceLength + request.Begin, data);
+        if (_options.Behaviour == SyntheticBehaviour.CorruptBlock && request.Index == _options.CorruptPieceIndex && request.Begin == 0)
+        {
+            data[0] ^= 0xFF;
+            Write($"connection {number}: sent corrupt block index={request.Index} begin=0");
+        }
+        return PeerMessage.Piece(request.Index, request.Begin, slot[..request.Length]);
+    }
+
+    /// <summary>The per-block behaviours, after a block went out; false when the connection should end.</summary>
+    private async Task<bool> AfterBlockAsync(PeerConnection connection, PeerMessage piece, ServeState state, int number, CancellationToken ct)
+    {
+        switch (_options.Behaviour)
+        {
+            case SyntheticBehaviour.Slow:
+                await Task.Delay(_options.SlowDelay, ct).ConfigureAwait(false);
+                return true;
+            case SyntheticBehaviour.DisconnectsAfterBlocks when state.Sent >= _options.DisconnectAfterBlocks:
+                Write($"connection {number}: disconnecting after {state.Sent} blocks");
+                return false;
+            case SyntheticBehaviour.ChokesMidPiece when !state.ChokedOnce:
+                var served = state.BlocksOfPiece[piece.Index] = state.BlocksOfPiece.GetValueOrDefault(piece.Index) + 1;
+                if (served >= _options.ChokeAfterBlocks && piece.Begin + piece.Length < _options.GetPieceLength(piece.Index))
+                {
+                    state.ChokedOnce = true;
+                    await connection.SendChokeAsync(ct).ConfigureAwait(false);
+                    Write($"connection {number}: choked mid-piece after block index={piece.Index} begin={piece.Begin}");
+                    _ = UnchokeLaterAsync(connection, number, ct);
+                }
+                return true;
+            default:
+                return true;
         }
     }
 

@@ -31,7 +31,7 @@ internal sealed record SyntheticPeerOptions
     /// <summary>The peer id it answers with (default: a fresh BEP 20 id).</summary>
     public PeerId? PeerId { get; init; }
 
-    /// <summary><see cref="SyntheticBehaviour.Slow"/>: the wait before each block.</summary>
+    /// <summary><see cref="SyntheticBehaviour.Slow"/>: the wait after each block.</summary>
     public TimeSpan SlowDelay { get; init; } = TimeSpan.FromMilliseconds(20);
 
     /// <summary><see cref="SyntheticBehaviour.ChokesMidPiece"/>: blocks of one piece served before the choke.</summary>

@@ -61,8 +61,17 @@ public sealed partial class PeerConnection
     public static async Task<PeerConnection> AcceptAsync(Socket socket, Func<InfoHash, bool> serves, PeerId ourId,
         PeerConnectionOptions options, CancellationToken ct = default)
     {
-        socket.NoDelay = true;
-        var remote = socket.RemoteEndPoint as IPEndPoint ?? new IPEndPoint(IPAddress.None, 0);
+        IPEndPoint remote;
+        try
+        {
+            socket.NoDelay = true;   // requests are small and must not wait for Nagle's algorithm
+            remote = socket.RemoteEndPoint as IPEndPoint ?? new IPEndPoint(IPAddress.None, 0);
+        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException)
+        {
+            socket.Dispose();
+            throw new WireException($"incoming peer: the connection was lost before the handshake ({e.Message})", e);
+        }
         var connection = new PeerConnection(socket, remote, options);
         await connection.HandshakeAsync(async (c, token) =>
         {

@@ -29,25 +29,12 @@ public sealed partial class PeerConnection
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     public async ValueTask<PeerMessage> ReceiveAsync(CancellationToken ct = default)
     {
-        if (Interlocked.Exchange(ref _receiving, 1) == 1)
-            throw new InvalidOperationException("ReceiveAsync is already running: a connection has exactly one reader");
+        EnterReader();
         try
         {
-            Consume(_lastConsumed);
-            _lastConsumed = 0;
             while (true)
             {
-                if (_failure is { } failure) throw new WireException(failure.Message, failure);
-                if (TryDecode(out var message, out var consumed))
-                {
-                    if (message.Kind is MessageKind.KeepAlive or MessageKind.Port or MessageKind.Unknown)
-                    {
-                        Consume(consumed);
-                        continue;
-                    }
-                    _lastConsumed = consumed;
-                    return message;
-                }
+                if (TryTakeBuffered(out var message)) return message;
                 await FillAsync(MessageReader.FrameLength(Buffered), ct).ConfigureAwait(false);
             }
         }
@@ -59,6 +46,53 @@ public sealed partial class PeerConnection
         {
             Volatile.Write(ref _receiving, 0);
         }
+    }
+
+    /// <summary>Returns the next message if it is already buffered, without waiting for the socket (false otherwise).
+    /// Same rules as <see cref="ReceiveAsync"/>: one reader, and the payload is valid until the next receive. Lets a
+    /// loop drain everything that arrived (say, all pending requests) before answering with one batched send.</summary>
+    /// <exception cref="WireException">A buffered message breaks the protocol.</exception>
+    public bool TryReceive(out PeerMessage message)
+    {
+        EnterReader();
+        try
+        {
+            return TryTakeBuffered(out message);
+        }
+        catch (WireException e)
+        {
+            throw Fail(e);
+        }
+        finally
+        {
+            Volatile.Write(ref _receiving, 0);
+        }
+    }
+
+    /// <summary>Claims the reader role and releases the previously returned message (its payload becomes invalid).</summary>
+    private void EnterReader()
+    {
+        if (Interlocked.Exchange(ref _receiving, 1) == 1)
+            throw new InvalidOperationException("ReceiveAsync is already running: a connection has exactly one reader");
+        Consume(_lastConsumed);
+        _lastConsumed = 0;
+    }
+
+    /// <summary>Takes the next message the caller must see from the buffer, skipping keep-alives, port and unknown ids.</summary>
+    private bool TryTakeBuffered(out PeerMessage message)
+    {
+        if (_failure is { } failure) throw new WireException(failure.Message, failure);
+        while (TryDecode(out message, out var consumed))
+        {
+            if (message.Kind is MessageKind.KeepAlive or MessageKind.Port or MessageKind.Unknown)
+            {
+                Consume(consumed);
+                continue;
+            }
+            _lastConsumed = consumed;
+            return true;
+        }
+        return false;
     }
 
     /// <summary>Decodes, traces and applies the message at the front of the buffer; false if it is incomplete.</summary>

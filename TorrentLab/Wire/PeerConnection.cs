@@ -39,7 +39,8 @@ public sealed partial class PeerConnection : IAsyncDisposable, IDisposable
         RemoteEndPoint = remote;
         _maxBlockLength = options.MaxBlockLength;
         _receiveBuffer = GC.AllocateUninitializedArray<byte>(Math.Max(options.ReceiveBufferSize, WireLimits.MaxFrameLength(options.MaxBlockLength, 0)));
-        _sendBuffer = GC.AllocateUninitializedArray<byte>(64 * 1024);
+        // Room for four whole piece messages, so a seeder can answer four requests with one socket write.
+        _sendBuffer = GC.AllocateUninitializedArray<byte>(4 * (WireLimits.LengthPrefix + WireLimits.PieceHeader + WireLimits.BlockLength));
         if (options.PieceCount is int pieces) SetPieceCount(pieces);
     }
 
