@@ -1,0 +1,168 @@
+using System.Net;
+using System.Net.Sockets;
+using TorrentLab.Lab;
+using TorrentLab.Tests.Infrastructure;
+using TorrentLab.Tests.Wire;
+using TorrentLab.Tracker;
+using TorrentLab.Wire;
+
+namespace TorrentLab.Tests.Lab;
+
+public class SyntheticPeerTests
+{
+    private static readonly CancellationToken Ct = TestContext.Current.CancellationToken;
+    private static readonly TestTorrents.Built Built = TestTorrents.SingleFile(length: 100_000, pieceLength: 32 * 1024); // 4 pieces
+
+    private static SyntheticPeerOptions Options(SyntheticBehaviour behaviour) => SyntheticPeerOptions.ForTorrent(Built.Torrent, Built.Payload, behaviour);
+
+    private static Task<PeerConnection> ConnectAsync(SyntheticPeer peer, TimeSpan? idle = null) =>
+        PeerConnection.ConnectAsync(peer.EndPoint, Built.Torrent.InfoHash, PeerId.CreateOurs(),
+            TestDownloader.Quick with { PieceCount = Built.Torrent.PieceCount, IdleTimeout = idle ?? TimeSpan.FromSeconds(10) }, Ct);
+
+    [Fact]
+    public async Task Start_ListensOnLoopbackAndCountsConnections()
+    {
+        await using var peer = SyntheticPeer.Start(Options(SyntheticBehaviour.Normal));
+        await using var first = await ConnectAsync(peer);
+        await using var second = await ConnectAsync(peer);
+
+        Assert.Equal(IPAddress.Loopback, peer.EndPoint.Address);
+        Assert.NotEqual(0, peer.EndPoint.Port);
+        Assert.Equal(2, peer.ConnectionsAccepted);
+    }
+
+    [Fact]
+    public async Task MaxConnections_Reached_StopsListening()
+    {
+        await using var peer = SyntheticPeer.Start(Options(SyntheticBehaviour.Normal) with { MaxConnections = 1 });
+        await using var first = await ConnectAsync(peer);
+        await WaitForLogAsync(peer, "no longer listening");
+
+        await Assert.ThrowsAsync<WireException>(() => ConnectAsync(peer));
+        Assert.Equal(1, peer.ConnectionsAccepted);
+    }
+
+    [Fact]
+    public async Task Dispose_ClosesOpenConnections()
+    {
+        var peer = SyntheticPeer.Start(Options(SyntheticBehaviour.Normal));
+        await using var connection = await ConnectAsync(peer);
+        await connection.ReceiveAsync(Ct);
+
+        await peer.DisposeAsync();
+
+        var e = await Assert.ThrowsAsync<WireException>(async () => await connection.ReceiveAsync(Ct));
+        Assert.Contains("closed the connection", e.Message);
+    }
+
+    [Fact]
+    public async Task Slow_StillServesEveryBlockCorrectly()
+    {
+        await using var peer = SyntheticPeer.Start(Options(SyntheticBehaviour.Slow) with { SlowDelay = TimeSpan.FromMilliseconds(2) });
+        await using var connection = await ConnectAsync(peer);
+
+        var payload = await TestDownloader.DownloadAsync(connection, Built.Torrent, ct: Ct);
+
+        Assert.Empty(TestDownloader.BadPieces(Built.Torrent, payload));
+        Assert.Equal(7, peer.BlocksSent);   // 2 + 2 + 2 + 1 blocks of 16 KiB
+    }
+
+    [Fact]
+    public async Task ChokesMidPiece_ChokesThenUnchokes_AndTheDownloadStillCompletes()
+    {
+        await using var peer = SyntheticPeer.Start(Options(SyntheticBehaviour.ChokesMidPiece) with { ChokeDuration = TimeSpan.FromMilliseconds(50) });
+        var kinds = new List<string>();
+        var options = TestDownloader.Quick with { PieceCount = Built.Torrent.PieceCount, Trace = e => { if (e.Direction == WireDirection.Received) lock (kinds) kinds.Add(e.Name); } };
+        await using var connection = await PeerConnection.ConnectAsync(peer.EndPoint, Built.Torrent.InfoHash, PeerId.CreateOurs(), options, Ct);
+
+        var payload = await TestDownloader.DownloadAsync(connection, Built.Torrent, ct: Ct);
+
+        Assert.Empty(TestDownloader.BadPieces(Built.Torrent, payload));
+        Assert.Equal(["unchoke", "choke", "unchoke"], kinds.Where(k => k.EndsWith("choke", StringComparison.Ordinal)));
+        Assert.Contains(peer.Log, l => l.Contains("choked mid-piece after block index=0 begin=0", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task DisconnectsAfterBlocks_HangsUpAfterN()
+    {
+        await using var peer = SyntheticPeer.Start(Options(SyntheticBehaviour.DisconnectsAfterBlocks) with { DisconnectAfterBlocks = 3 });
+        await using var connection = await ConnectAsync(peer);
+
+        var e = await Assert.ThrowsAsync<WireException>(() => TestDownloader.DownloadAsync(connection, Built.Torrent, ct: Ct));
+
+        Assert.Contains("the peer closed the connection", e.Message);
+        Assert.Equal(3, peer.BlocksSent);
+        Assert.Contains(peer.Log, l => l.EndsWith("disconnecting after 3 blocks", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task LiesInBitfield_Close_ClaimsEveryPieceButHangsUpOnAMissingOne()
+    {
+        await using var peer = SyntheticPeer.Start(Options(SyntheticBehaviour.LiesInBitfield));   // odd pieces missing
+        await using var connection = await ConnectAsync(peer);
+
+        var good = await TestDownloader.DownloadAsync(connection, Built.Torrent, pieces: [0, 2], ct: Ct);
+        await Assert.ThrowsAsync<WireException>(() => TestDownloader.DownloadAsync(connection, Built.Torrent, pieces: [1], ct: Ct));
+
+        Assert.True(connection.PeerPieces!.IsComplete);
+        Assert.Empty(TestDownloader.BadPieces(Built.Torrent, good, [0, 2]));
+        Assert.Contains(peer.Log, l => l.Contains("cannot serve request index=1", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task LiesInBitfield_Ignore_NeverAnswersTheMissingPiece()
+    {
+        await using var peer = SyntheticPeer.Start(Options(SyntheticBehaviour.LiesInBitfield) with { LieReaction = LieReaction.Ignore });
+        await using var connection = await ConnectAsync(peer, idle: TimeSpan.FromMilliseconds(300));
+
+        var e = await Assert.ThrowsAsync<WireException>(() => TestDownloader.DownloadAsync(connection, Built.Torrent, pieces: [1], ct: Ct));
+
+        Assert.Contains("idle timeout", e.Message);
+        Assert.Contains(peer.Log, l => l.Contains("ignored request index=1 begin=0", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task HasPieces_AnnouncesExactlyThosePieces()
+    {
+        await using var peer = SyntheticPeer.Start(Options(SyntheticBehaviour.Normal) with { HasPieces = new HashSet<int> { 1, 3 } });
+        await using var connection = await ConnectAsync(peer);
+
+        await connection.ReceiveAsync(Ct);
+
+        Assert.Equal([1, 3], connection.PeerPieces!.SetIndexes());
+    }
+
+    [Fact]
+    public async Task Request_LongerThan16KiB_IsRefusedAndTheConnectionClosed()
+    {
+        await using var peer = SyntheticPeer.Start(Options(SyntheticBehaviour.Normal));
+        await using var connection = await ConnectAsync(peer);
+        await connection.ReceiveAsync(Ct);
+        await connection.SendInterestedAsync(Ct);
+        await connection.ReceiveAsync(Ct);   // unchoke
+
+        await connection.SendRequestAsync(0, 0, 32 * 1024, Ct);
+
+        await Assert.ThrowsAsync<WireException>(async () => await connection.ReceiveAsync(Ct));
+        Assert.Contains(peer.Log, l => l.Contains("refused request index=0 begin=0 len=32768 (more than 16384 bytes)", StringComparison.Ordinal));
+        Assert.Equal(0, peer.BytesUploaded);
+    }
+
+    [Fact]
+    public async Task WrongInfoHash_LogsTheHashItAnsweredWith()
+    {
+        await using var peer = SyntheticPeer.Start(Options(SyntheticBehaviour.WrongInfoHash));
+
+        await Assert.ThrowsAsync<WireException>(() => ConnectAsync(peer));
+        await WaitForLogAsync(peer, "the downloader hung up");
+
+        Assert.Contains(peer.Log, l => l.Contains("answered the handshake with info hash", StringComparison.Ordinal));
+    }
+
+    /// <summary>Waits (at most 5 s) for a log line the peer writes from its own task.</summary>
+    private static async Task WaitForLogAsync(SyntheticPeer peer, string text)
+    {
+        for (var i = 0; i < 500 && !peer.Log.Any(l => l.Contains(text, StringComparison.Ordinal)); i++) await Task.Delay(10, Ct);
+        Assert.Contains(peer.Log, l => l.Contains(text, StringComparison.Ordinal));
+    }
+}

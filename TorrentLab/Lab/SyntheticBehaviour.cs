@@ -1,0 +1,49 @@
+namespace TorrentLab.Lab;
+
+/// <summary>How a <see cref="SyntheticPeer"/> serves (or misserves) its payload, for tests and the lab's mock swarm.</summary>
+internal enum SyntheticBehaviour
+{
+    /// <summary>An honest seeder: bitfield, unchokes whoever is interested, answers every request at full speed.</summary>
+    Normal,
+
+    /// <summary>Honest but waits <see cref="SyntheticPeerOptions.SlowDelay"/> after each block it sends.</summary>
+    Slow,
+
+    /// <summary>Announces its pieces but never unchokes: requests are ignored (BEP 3 allows it).</summary>
+    NeverUnchokes,
+
+    /// <summary>After <see cref="SyntheticPeerOptions.ChokeAfterBlocks"/> blocks of a piece, chokes (dropping queued
+    /// requests) and unchokes again after <see cref="SyntheticPeerOptions.ChokeDuration"/>; once per connection.</summary>
+    ChokesMidPiece,
+
+    /// <summary>Closes the connection after <see cref="SyntheticPeerOptions.DisconnectAfterBlocks"/> blocks.</summary>
+    DisconnectsAfterBlocks,
+
+    /// <summary>Flips the first byte of the first block of <see cref="SyntheticPeerOptions.CorruptPieceIndex"/> every
+    /// time it serves it, so the piece fails its SHA-1.</summary>
+    CorruptBlock,
+
+    /// <summary>Claims every piece but cannot serve <see cref="SyntheticPeerOptions.MissingPieces"/>: reacts to a request
+    /// for one as <see cref="SyntheticPeerOptions.LieReaction"/> says.</summary>
+    LiesInBitfield,
+
+    /// <summary>After its bitfield, sends a length prefix of <see cref="SyntheticPeerOptions.OversizedLength"/> (a
+    /// memory-exhaustion attempt).</summary>
+    OversizedLength,
+
+    /// <summary>Answers the handshake with a different info hash.</summary>
+    WrongInfoHash,
+
+    /// <summary>After its bitfield, sends <c>have</c> for index = piece count (out of range).</summary>
+    HaveOutOfRange,
+}
+
+/// <summary>What a <see cref="SyntheticBehaviour.LiesInBitfield"/> peer does when asked for a piece it lied about.</summary>
+internal enum LieReaction
+{
+    /// <summary>Closes the connection.</summary>
+    Close,
+
+    /// <summary>Never answers the request (the downloader must time it out).</summary>
+    Ignore,
+}

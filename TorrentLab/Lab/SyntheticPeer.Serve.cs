@@ -1,0 +1,243 @@
+using System.Buffers.Binary;
+using System.Net.Sockets;
+using TorrentLab.Wire;
+
+namespace TorrentLab.Lab;
+
+internal sealed partial class SyntheticPeer
+{
+    /// <summary>Serves one accepted connection until the other side leaves, the behaviour hangs up, or disposal.</summary>
+    private async Task ServeAsync(Socket socket, int number)
+    {
+        var ct = _stop.Token;
+        try
+        {
+            if (_options.Behaviour == SyntheticBehaviour.WrongInfoHash)
+            {
+                await AnswerWithWrongInfoHashAsync(socket, number, ct).ConfigureAwait(false);
+                return;
+            }
+            var options = _options.Connection with { PieceCount = _options.PieceCount };
+            await using var connection = await PeerConnection.AcceptAsync(socket, h => h == _options.InfoHash, PeerId, options, ct).ConfigureAwait(false);
+            await using var stopOnDispose = ct.Register(connection.Dispose);
+            await connection.SendBitfieldAsync(ClaimedPieces(), ct).ConfigureAwait(false);
+            if (await MisbehaveAfterBitfieldAsync(connection, number, ct).ConfigureAwait(false)) return;
+            await ServeRequestsAsync(connection, number, ct).ConfigureAwait(false);
+        }
+        catch (WireException e)
+        {
+            Write($"connection {number} ended: {e.Message}");
+        }
+        catch (OperationCanceledException)
+        {
+            Write(ct.IsCancellationRequested ? $"connection {number} stopped" : $"connection {number} timed out in the handshake");
+        }
+        catch (SocketException e)
+        {
+            Write($"connection {number} lost: {e.SocketErrorCode}");
+        }
+        finally
+        {
+            socket.Dispose();
+            _serving.TryRemove(number, out _);
+        }
+    }
+
+    /// <summary>The seeder's half of the message loop: one switch over what the downloader sends. Requests that
+    /// arrived together are answered with one batched send (an honest peer's fast path).</summary>
+    private async Task ServeRequestsAsync(PeerConnection connection, int number, CancellationToken ct)
+    {
+        // Behaviours that act per block serve one block per send; the others batch up to 4 blocks (64 KiB).
+        var batchLimit = _options.Behaviour is SyntheticBehaviour.Slow or SyntheticBehaviour.ChokesMidPiece
+            or SyntheticBehaviour.DisconnectsAfterBlocks ? 1 : 4;
+        var blocks = new byte[batchLimit * WireLimits.BlockLength];
+        var batch = new PeerMessage[batchLimit];
+        var state = new ServeState();
+        while (true)
+        {
+            var message = await connection.ReceiveAsync(ct).ConfigureAwait(false);
+            var count = 0;
+            do
+            {
+                switch (message.Kind)
+                {
+                    case MessageKind.Interested when _options.Behaviour == SyntheticBehaviour.NeverUnchokes:
+                        Write($"connection {number}: ignored interested (never unchokes)");
+                        break;
+                    case MessageKind.Interested when connection.AmChoking && !state.ChokedOnce:   // after a mid-piece choke, a timer unchokes
+                        await connection.SendUnchokeAsync(ct).ConfigureAwait(false);
+                        break;
+                    case MessageKind.Request when connection.AmChoking:
+                        // BEP 3: choking means "no data will be sent until unchoking happens"; such requests are dropped.
+                        break;
+                    case MessageKind.Request:
+                        if (CheckRequest(message, number, out var hangUp)) batch[count] = ReadBlock(message, blocks.AsMemory(count++ * WireLimits.BlockLength), number);
+                        else if (hangUp) return;
+                        break;
+                    default:
+                        break; // not interested, cancel (nothing is queued), choke/unchoke/have from a downloader
+                }
+            } while (count < batchLimit && connection.TryReceive(out message));
+            if (count == 0) continue;
+
+            await connection.SendAsync(batch.AsMemory(0, count), ct).ConfigureAwait(false);
+            for (var i = 0; i < count; i++)
+            {
+                Interlocked.Add(ref _bytesUploaded, batch[i].Length);
+                Interlocked.Increment(ref _blocksSent);
+            }
+            state.Sent += count;
+            if (!await AfterBlockAsync(connection, batch[count - 1], state, number, ct).ConfigureAwait(false)) return;
+        }
+    }
+
+    private sealed class ServeState
+    {
+        public int Sent;
+        public bool ChokedOnce;
+        public readonly Dictionary<int, int> BlocksOfPiece = [];
+    }
+
+    /// <summary>Reads the requested block into <paramref name="slot"/> (corrupting it if that is the behaviour).</summary>
+    private PeerMessage ReadBlock(in PeerMessage request, Memory<byte> slot, int number)
+    {
+        var data = slot.Span[..request.Length];
+        _options.Payload((long)request.Index * _options.PieceLength + request.Begin, data);
+        if (_options.Behaviour == SyntheticBehaviour.CorruptBlock && request.Index == _options.CorruptPieceIndex && request.Begin == 0)
+        {
+            data[0] ^= 0xFF;
+            Write($"connection {number}: sent corrupt block index={request.Index} begin=0");
+        }
+        return PeerMessage.Piece(request.Index, request.Begin, slot[..request.Length]);
+    }
+
+    /// <summary>The per-block behaviours, after a block went out; false when the connection should end.</summary>
+    private async Task<bool> AfterBlockAsync(PeerConnection connection, PeerMessage piece, ServeState state, int number, CancellationToken ct)
+    {
+        switch (_options.Behaviour)
+        {
+            case SyntheticBehaviour.Slow:
+                await Task.Delay(_options.SlowDelay, ct).ConfigureAwait(false);
+                return true;
+            case SyntheticBehaviour.DisconnectsAfterBlocks when state.Sent >= _options.DisconnectAfterBlocks:
+                Write($"connection {number}: disconnecting after {state.Sent} blocks");
+                return false;
+            case SyntheticBehaviour.ChokesMidPiece when !state.ChokedOnce:
+                var served = state.BlocksOfPiece[piece.Index] = state.BlocksOfPiece.GetValueOrDefault(piece.Index) + 1;
+                if (served >= _options.ChokeAfterBlocks && piece.Begin + piece.Length < _options.GetPieceLength(piece.Index))
+                {
+                    state.ChokedOnce = true;
+                    await connection.SendChokeAsync(ct).ConfigureAwait(false);
+                    Write($"connection {number}: choked mid-piece after block index={piece.Index} begin={piece.Begin}");
+                    _ = UnchokeLaterAsync(connection, number, ct);
+                }
+                return true;
+            default:
+                return true;
+        }
+    }
+
+    /// <summary>BEP 3 request checks a seeder makes; false when the request is not served (hangUp: close too).</summary>
+    private bool CheckRequest(in PeerMessage request, int number, out bool hangUp)
+    {
+        hangUp = true;
+        // BEP 3: "All current implementations use 2^14 (16 kiB), and close connections which request an amount greater than that."
+        if (request.Length > WireLimits.BlockLength)
+        {
+            Write($"connection {number}: refused {request} (more than {WireLimits.BlockLength} bytes), closing");
+            return false;
+        }
+        if ((long)request.Begin + request.Length > _options.GetPieceLength(request.Index))
+        {
+            Write($"connection {number}: refused {request} (beyond the end of the piece), closing");
+            return false;
+        }
+        if (_options.CanServe(request.Index)) return true;
+        if (_options.Behaviour == SyntheticBehaviour.LiesInBitfield && _options.LieReaction == LieReaction.Ignore)
+        {
+            hangUp = false;
+            Write($"connection {number}: ignored {request} (claimed but missing)");
+            return false;
+        }
+        Write($"connection {number}: cannot serve {request} (claimed but missing), closing");
+        return false;
+    }
+
+    private async Task UnchokeLaterAsync(PeerConnection connection, int number, CancellationToken ct)
+    {
+        try
+        {
+            await Task.Delay(_options.ChokeDuration, ct).ConfigureAwait(false);
+            await connection.SendUnchokeAsync(ct).ConfigureAwait(false);
+            Write($"connection {number}: unchoked again");
+        }
+        catch (Exception e) when (e is WireException or OperationCanceledException)
+        {
+            Write($"connection {number}: no unchoke, the connection ended ({e.Message})");
+        }
+    }
+
+    /// <summary>The misbehaviours that happen right after the bitfield; true when the connection is done.</summary>
+    private async Task<bool> MisbehaveAfterBitfieldAsync(PeerConnection connection, int number, CancellationToken ct)
+    {
+        byte[] frame;
+        switch (_options.Behaviour)
+        {
+            case SyntheticBehaviour.OversizedLength:   // <len=0x7fffffff><id=7><index 4>... and never the rest
+                frame = new byte[13];
+                BinaryPrimitives.WriteUInt32BigEndian(frame, _options.OversizedLength);
+                frame[4] = (byte)MessageKind.Piece;
+                Write($"connection {number}: sent length prefix 0x{_options.OversizedLength:x8}");
+                break;
+            case SyntheticBehaviour.HaveOutOfRange:    // <len=5><id=4><index = piece count>
+                frame = new byte[9];
+                BinaryPrimitives.WriteInt32BigEndian(frame, 5);
+                frame[4] = (byte)MessageKind.Have;
+                BinaryPrimitives.WriteInt32BigEndian(frame.AsSpan(5), _options.PieceCount);
+                Write($"connection {number}: sent have index={_options.PieceCount} (out of range)");
+                break;
+            default:
+                return false;
+        }
+        await connection.SendRawAsync(frame, ct).ConfigureAwait(false);
+        await DrainUntilClosedAsync(connection, ct).ConfigureAwait(false);
+        return true;
+    }
+
+    /// <summary>Keeps a misbehaving connection open until the other side drops it (bounded by the idle timeout).</summary>
+    private static async Task DrainUntilClosedAsync(PeerConnection connection, CancellationToken ct)
+    {
+        while (true) await connection.ReceiveAsync(ct).ConfigureAwait(false);
+    }
+
+    /// <summary>Reads the downloader's handshake and answers it with another torrent's info hash (the first byte flipped).</summary>
+    private async Task AnswerWithWrongInfoHashAsync(Socket socket, int number, CancellationToken ct)
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        timeout.CancelAfter(_options.Connection.HandshakeTimeout);
+        var buffer = new byte[Handshake.Length];
+        for (var read = 0; read < buffer.Length;)
+        {
+            var n = await socket.ReceiveAsync(buffer.AsMemory(read), SocketFlags.None, timeout.Token).ConfigureAwait(false);
+            if (n == 0) throw new WireException("the downloader closed the connection during the handshake");
+            read += n;
+        }
+        Handshake.TryRead(buffer, out var theirs);
+        var wrong = theirs.InfoHash.Bytes.ToArray();
+        wrong[0] ^= 0xFF;
+        var answer = new Handshake(new Metainfo.InfoHash(wrong), PeerId);
+        await socket.SendAsync(answer.ToBytes(), SocketFlags.None, timeout.Token).ConfigureAwait(false);
+        Write($"connection {number}: answered the handshake with info hash {answer.InfoHash.Hex}");
+        // Wait (bounded by the handshake timeout) for the downloader to hang up, as BEP 3 says it must.
+        var n2 = await socket.ReceiveAsync(buffer, SocketFlags.None, timeout.Token).ConfigureAwait(false);
+        Write(n2 == 0 ? $"connection {number}: the downloader hung up" : $"connection {number}: the downloader sent {n2} more bytes");
+    }
+
+    private Bitfield ClaimedPieces()
+    {
+        var claimed = new Bitfield(_options.PieceCount);
+        for (var i = 0; i < claimed.Length; i++)
+            if (_options.HasPieces is null || _options.HasPieces.Contains(i)) claimed.Set(i);
+        return claimed;
+    }
+}

@@ -1,0 +1,87 @@
+using TorrentLab.Metainfo;
+using TorrentLab.Tracker;
+using TorrentLab.Wire;
+
+namespace TorrentLab.Lab;
+
+/// <summary>Fills <paramref name="destination"/> with the payload bytes starting at <paramref name="offset"/> of the
+/// torrent's concatenated files.</summary>
+internal delegate void PayloadReader(long offset, Span<byte> destination);
+
+/// <summary>What a <see cref="SyntheticPeer"/> seeds and how it behaves.</summary>
+internal sealed record SyntheticPeerOptions
+{
+    public required InfoHash InfoHash { get; init; }
+    public required int PieceLength { get; init; }
+    public required long TotalLength { get; init; }
+
+    /// <summary>Where blocks come from; no storage stage needed.</summary>
+    public required PayloadReader Payload { get; init; }
+
+    public int PieceCount => (int)((TotalLength + PieceLength - 1) / PieceLength);
+
+    public SyntheticBehaviour Behaviour { get; init; } = SyntheticBehaviour.Normal;
+
+    /// <summary>The pieces it really has and announces (null: all of them, a seeder).</summary>
+    public IReadOnlySet<int>? HasPieces { get; init; }
+
+    /// <summary>Connections accepted before the listener closes (bounded, so a runaway test cannot loop forever).</summary>
+    public int MaxConnections { get; init; } = 8;
+
+    /// <summary>The peer id it answers with (default: a fresh BEP 20 id).</summary>
+    public PeerId? PeerId { get; init; }
+
+    /// <summary><see cref="SyntheticBehaviour.Slow"/>: the wait after each block.</summary>
+    public TimeSpan SlowDelay { get; init; } = TimeSpan.FromMilliseconds(20);
+
+    /// <summary><see cref="SyntheticBehaviour.ChokesMidPiece"/>: blocks of one piece served before the choke.</summary>
+    public int ChokeAfterBlocks { get; init; } = 1;
+
+    /// <summary><see cref="SyntheticBehaviour.ChokesMidPiece"/>: how long it stays choked.</summary>
+    public TimeSpan ChokeDuration { get; init; } = TimeSpan.FromMilliseconds(100);
+
+    /// <summary><see cref="SyntheticBehaviour.DisconnectsAfterBlocks"/>: blocks sent before it hangs up.</summary>
+    public int DisconnectAfterBlocks { get; init; } = 4;
+
+    /// <summary><see cref="SyntheticBehaviour.CorruptBlock"/>: the piece whose first block it corrupts.</summary>
+    public int CorruptPieceIndex { get; init; }
+
+    /// <summary><see cref="SyntheticBehaviour.LiesInBitfield"/>: pieces claimed but not served (default: odd indexes).</summary>
+    public IReadOnlySet<int>? MissingPieces { get; init; }
+
+    /// <summary><see cref="SyntheticBehaviour.LiesInBitfield"/>: what a request for a missing piece gets.</summary>
+    public LieReaction LieReaction { get; init; } = LieReaction.Close;
+
+    /// <summary><see cref="SyntheticBehaviour.OversizedLength"/>: the length prefix sent (0x7fffffff: 2 GiB).</summary>
+    public uint OversizedLength { get; init; } = 0x7fff_ffff;
+
+    /// <summary>Timeouts and trace for its connections (the piece count is filled in).</summary>
+    public PeerConnectionOptions Connection { get; init; } = PeerConnectionOptions.Default;
+
+    /// <summary>Receives each line of the peer's log as it is written (the log is also kept, bounded).</summary>
+    public Action<string>? OnLog { get; init; }
+
+    /// <summary>Options to seed <paramref name="payload"/> (all files concatenated) of <paramref name="torrent"/>.</summary>
+    public static SyntheticPeerOptions ForTorrent(Torrent torrent, byte[] payload, SyntheticBehaviour behaviour = SyntheticBehaviour.Normal)
+    {
+        if (payload.LongLength != torrent.TotalLength)
+            throw new ArgumentException($"payload has {payload.LongLength} bytes, the torrent describes {torrent.TotalLength}", nameof(payload));
+        return new SyntheticPeerOptions
+        {
+            InfoHash = torrent.InfoHash,
+            PieceLength = torrent.PieceLength,
+            TotalLength = torrent.TotalLength,
+            Payload = (offset, destination) => payload.AsSpan((int)offset, destination.Length).CopyTo(destination),
+            Behaviour = behaviour,
+        };
+    }
+
+    /// <summary>The length of piece <paramref name="index"/> (the last one is shorter).</summary>
+    public int GetPieceLength(int index) =>
+        index < PieceCount - 1 ? PieceLength : (int)(TotalLength - (long)index * PieceLength);
+
+    /// <summary>Whether it truly can serve piece <paramref name="index"/>.</summary>
+    public bool CanServe(int index) =>
+        (HasPieces is null || HasPieces.Contains(index))
+        && !(Behaviour == SyntheticBehaviour.LiesInBitfield && (MissingPieces?.Contains(index) ?? index % 2 == 1));
+}

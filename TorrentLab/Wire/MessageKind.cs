@@ -1,0 +1,22 @@
+namespace TorrentLab.Wire;
+
+/// <summary>What a peer message is: the BEP 3 message ids, plus keep-alive (no id) and ids we do not speak.</summary>
+/// <remarks>The numeric values of <see cref="Choke"/> to <see cref="Port"/> are the ids on the wire.</remarks>
+public enum MessageKind
+{
+    /// <summary>A zero length prefix and nothing else (BEP 3: "Messages of length zero are keepalives").</summary>
+    KeepAlive = -1,
+    Choke = 0,          // BEP 3: no payload
+    Unchoke = 1,        // BEP 3: no payload
+    Interested = 2,     // BEP 3: no payload
+    NotInterested = 3,  // BEP 3: no payload
+    Have = 4,           // BEP 3: <index>
+    Bitfield = 5,       // BEP 3: <bitfield>
+    Request = 6,        // BEP 3: <index><begin><length>
+    Piece = 7,          // BEP 3: <index><begin><block>
+    Cancel = 8,         // BEP 3: <index><begin><length>
+    Port = 9,           // BEP 5: <listen-port 2>, the DHT port; parsed and ignored (we run no DHT)
+
+    /// <summary>Any other id (an extension we do not speak); skipped by its length.</summary>
+    Unknown = 256,
+}

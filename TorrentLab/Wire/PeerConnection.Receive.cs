@@ -1,0 +1,210 @@
+using System.Net.Sockets;
+using System.Runtime.CompilerServices;
+
+namespace TorrentLab.Wire;
+
+public sealed partial class PeerConnection
+{
+    // The receive buffer holds [_start, _end) unread bytes; the last returned message occupies _lastConsumed bytes
+    // from _start and is released (its payload becomes invalid) at the next ReceiveAsync.
+    private byte[] _receiveBuffer;
+    private int _start, _end, _lastConsumed;
+    private long _streamOffset;          // stream position of _start, for error messages
+    private int _receiving;              // 1 while a ReceiveAsync runs: one reader only
+    private long _bytesReceived;
+    private bool _sawMessage;            // a BEP 3 message (ids 0-8) arrived: a bitfield may no longer come
+    private byte[]? _earlyBitfield;      // a bitfield received before the piece count was known
+    private readonly List<int> _earlyHaves = [];
+    private const int MaxEarlyHaves = 1 << 16; // bounds memory for haves before the piece count is known
+
+    private string IdleMessage => $"no message for {Seconds(_options.IdleTimeout)} (idle timeout)";
+
+    private ReadOnlySpan<byte> Buffered => _receiveBuffer.AsSpan(_start, _end - _start);
+
+    /// <summary>Receives the next message: <c>choke</c> to <c>cancel</c>. Keep-alives, <c>port</c> and unknown ids are
+    /// counted and skipped. Updates <see cref="PeerChoking"/>, <see cref="PeerInterested"/> and <see cref="PeerPieces"/>.</summary>
+    /// <remarks>The returned <see cref="PeerMessage.Payload"/> is valid until the next call; copy a block before it.</remarks>
+    /// <exception cref="WireException">The peer broke the protocol, closed the connection or was idle too long.</exception>
+    /// <exception cref="InvalidOperationException">Another ReceiveAsync is running.</exception>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    public async ValueTask<PeerMessage> ReceiveAsync(CancellationToken ct = default)
+    {
+        EnterReader();
+        try
+        {
+            while (true)
+            {
+                if (TryTakeBuffered(out var message)) return message;
+                await FillAsync(MessageReader.FrameLength(Buffered), ct).ConfigureAwait(false);
+            }
+        }
+        catch (WireException e)
+        {
+            throw Fail(e);   // every WireException here already names the peer
+        }
+        finally
+        {
+            Volatile.Write(ref _receiving, 0);
+        }
+    }
+
+    /// <summary>Returns the next message if it is already buffered, without waiting for the socket (false otherwise).
+    /// Same rules as <see cref="ReceiveAsync"/>: one reader, and the payload is valid until the next receive. Lets a
+    /// loop drain everything that arrived (say, all pending requests) before answering with one batched send.</summary>
+    /// <exception cref="WireException">A buffered message breaks the protocol.</exception>
+    public bool TryReceive(out PeerMessage message)
+    {
+        EnterReader();
+        try
+        {
+            return TryTakeBuffered(out message);
+        }
+        catch (WireException e)
+        {
+            throw Fail(e);
+        }
+        finally
+        {
+            Volatile.Write(ref _receiving, 0);
+        }
+    }
+
+    /// <summary>Claims the reader role and releases the previously returned message (its payload becomes invalid).</summary>
+    private void EnterReader()
+    {
+        if (Interlocked.Exchange(ref _receiving, 1) == 1)
+            throw new InvalidOperationException("ReceiveAsync is already running: a connection has exactly one reader");
+        Consume(_lastConsumed);
+        _lastConsumed = 0;
+    }
+
+    /// <summary>Takes the next message the caller must see from the buffer, skipping keep-alives, port and unknown ids.</summary>
+    private bool TryTakeBuffered(out PeerMessage message)
+    {
+        if (_failure is { } failure) throw new WireException(failure.Message, failure);
+        while (TryDecode(out message, out var consumed))
+        {
+            if (message.Kind is MessageKind.KeepAlive or MessageKind.Port or MessageKind.Unknown)
+            {
+                Consume(consumed);
+                continue;
+            }
+            _lastConsumed = consumed;
+            return true;
+        }
+        return false;
+    }
+
+    /// <summary>Decodes, traces and applies the message at the front of the buffer; false if it is incomplete.</summary>
+    private bool TryDecode(out PeerMessage message, out int consumed)
+    {
+        try
+        {
+            if (!MessageReader.TryRead(_receiveBuffer.AsMemory(_start, _end - _start), _pieceCount, _maxBlockLength, out message, out consumed))
+                return false;
+        }
+        catch (WireException e)
+        {
+            throw PeerError($"{e.Message} (message at stream byte {_streamOffset})", e);
+        }
+        if (_trace is not null) Trace(WireDirection.Received, message, Buffered[..consumed]);
+        Apply(message);
+        return true;
+    }
+
+    /// <summary>What each received message changes on the connection: the connection's half of BEP 3's message table.</summary>
+    private void Apply(in PeerMessage message)
+    {
+        switch (message.Kind)
+        {
+            case MessageKind.KeepAlive:
+                KeepAlivesReceived++;
+                return;
+            case MessageKind.Port:
+            case MessageKind.Unknown:
+                MessagesIgnored++;
+                return;
+            case MessageKind.Choke:
+                _peerChoking = true;
+                break;
+            case MessageKind.Unchoke:
+                _peerChoking = false;
+                break;
+            case MessageKind.Interested:
+                _peerInterested = true;
+                break;
+            case MessageKind.NotInterested:
+                _peerInterested = false;
+                break;
+            case MessageKind.Have:
+                if (PeerPieces is not null) PeerPieces.Set(message.Index);
+                else if (_earlyHaves.Count < MaxEarlyHaves) _earlyHaves.Add(message.Index);
+                else throw PeerError($"more than {MaxEarlyHaves} have messages before the piece count is known");
+                break;
+            case MessageKind.Bitfield:
+                // BEP 3: "'bitfield' is only ever sent as the first message."
+                if (_sawMessage) throw PeerError("bitfield received after other messages; BEP 3 allows it only as the first message");
+                if (PeerPieces is not null) PeerPieces = Bitfield.FromWire(message.Payload.Span, _pieceCount);
+                else _earlyBitfield = message.Payload.ToArray();
+                break;
+            case MessageKind.Request:
+            case MessageKind.Piece:
+            case MessageKind.Cancel:
+                break;
+        }
+        _sawMessage = true;
+    }
+
+    private void Consume(int count)
+    {
+        _start += count;
+        _streamOffset += count;
+        if (_start == _end) _start = _end = 0;
+    }
+
+    /// <summary>Reads more bytes from the socket, first making room for a frame of <paramref name="frameLength"/> bytes
+    /// (-1 when unknown).</summary>
+    private async ValueTask FillAsync(int frameLength, CancellationToken ct)
+    {
+        var needed = Math.Max(frameLength, WireLimits.LengthPrefix + 1);
+        if (needed > _receiveBuffer.Length) EnsureReceiveCapacity(needed);
+        if (_start + needed > _receiveBuffer.Length || _end == _receiveBuffer.Length)
+        {
+            Buffered.CopyTo(_receiveBuffer);   // compact: move the partial frame to the front
+            _end -= _start;
+            _start = 0;
+        }
+        int read;
+        Volatile.Write(ref _waitingSince, Environment.TickCount64);
+        try
+        {
+            read = await _socket.ReceiveAsync(_receiveBuffer.AsMemory(_end), SocketFlags.None, ct).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException && !ct.IsCancellationRequested)
+        {
+            var what = _idleTimedOut ? IdleMessage
+                : _disposed && _failure is null ? "the connection was closed locally"
+                : $"connection lost ({(e as SocketException)?.SocketErrorCode.ToString() ?? "socket closed"})";
+            throw PeerError(what, e);
+        }
+        finally
+        {
+            Volatile.Write(ref _waitingSince, 0);
+        }
+        if (read == 0) throw PeerError(_idleTimedOut ? IdleMessage : "the peer closed the connection");
+        _end += read;
+        Interlocked.Add(ref _bytesReceived, read);
+        Volatile.Write(ref _lastReceived, Environment.TickCount64);
+    }
+
+    /// <summary>Grows the receive buffer to hold at least <paramref name="capacity"/> bytes (bounded by the 1 MiB message limit).</summary>
+    private void EnsureReceiveCapacity(int capacity)
+    {
+        if (capacity <= _receiveBuffer.Length) return;
+        var grown = GC.AllocateUninitializedArray<byte>(capacity);
+        Buffered.CopyTo(grown);
+        _end -= _start;
+        _start = 0;
+        _receiveBuffer = grown;
+    }
+}

@@ -1,0 +1,156 @@
+using System.Net.Sockets;
+using System.Runtime.CompilerServices;
+
+namespace TorrentLab.Wire;
+
+public sealed partial class PeerConnection
+{
+    // Writers take _sendLock, encode into _sendBuffer and write it out whole, so messages never interleave.
+    private readonly SemaphoreSlim _sendLock = new(1, 1);
+    private byte[] _sendBuffer;
+    private long _bytesSent;
+    private volatile int _maxBlockLength; // the largest piece block we accept: 16 KiB, or more if we asked for more
+
+    /// <summary>Sends one message. Safe to call from several tasks; messages go out whole, in call order per task.</summary>
+    /// <exception cref="WireException">The connection failed; it is closed.</exception>
+    /// <exception cref="ArgumentException">The message does not fit the torrent (index or bitfield length).</exception>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    public async ValueTask SendAsync(PeerMessage message, CancellationToken ct = default)
+    {
+        Validate(message);
+        await _sendLock.WaitAsync(ct).ConfigureAwait(false);
+        try
+        {
+            var length = Append(message, 0);
+            await FlushAsync(length, ct).ConfigureAwait(false);
+        }
+        finally
+        {
+            _sendLock.Release();
+        }
+    }
+
+    /// <summary>Sends several messages with as few socket writes as possible (a pipeline of requests, say).</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    public async ValueTask SendAsync(ReadOnlyMemory<PeerMessage> messages, CancellationToken ct = default)
+    {
+        foreach (var message in messages.Span) Validate(message);
+        await _sendLock.WaitAsync(ct).ConfigureAwait(false);
+        try
+        {
+            var used = 0;
+            for (var i = 0; i < messages.Length; i++)
+            {
+                var size = MessageWriter.EncodedLength(messages.Span[i]);
+                if (used > 0 && used + size > _sendBuffer.Length)
+                {
+                    await FlushAsync(used, ct).ConfigureAwait(false);
+                    used = 0;
+                }
+                used = Append(messages.Span[i], used);
+            }
+            if (used > 0) await FlushAsync(used, ct).ConfigureAwait(false);
+        }
+        finally
+        {
+            _sendLock.Release();
+        }
+    }
+
+    public ValueTask SendKeepAliveAsync(CancellationToken ct = default) => SendAsync(PeerMessage.KeepAlive, ct);
+    public ValueTask SendChokeAsync(CancellationToken ct = default) => SendAsync(PeerMessage.Choke, ct);
+    public ValueTask SendUnchokeAsync(CancellationToken ct = default) => SendAsync(PeerMessage.Unchoke, ct);
+    public ValueTask SendInterestedAsync(CancellationToken ct = default) => SendAsync(PeerMessage.Interested, ct);
+    public ValueTask SendNotInterestedAsync(CancellationToken ct = default) => SendAsync(PeerMessage.NotInterested, ct);
+    public ValueTask SendHaveAsync(int index, CancellationToken ct = default) => SendAsync(PeerMessage.Have(index), ct);
+    public ValueTask SendBitfieldAsync(Bitfield pieces, CancellationToken ct = default) => SendAsync(PeerMessage.BitfieldOf(pieces), ct);
+
+    public ValueTask SendRequestAsync(int index, int begin, int length, CancellationToken ct = default) =>
+        SendAsync(PeerMessage.Request(index, begin, length), ct);
+
+    public ValueTask SendCancelAsync(int index, int begin, int length, CancellationToken ct = default) =>
+        SendAsync(PeerMessage.Cancel(index, begin, length), ct);
+
+    /// <summary>Sends a block; <paramref name="block"/> is copied before the returned task completes.</summary>
+    public ValueTask SendPieceAsync(int index, int begin, ReadOnlyMemory<byte> block, CancellationToken ct = default) =>
+        SendAsync(PeerMessage.Piece(index, begin, block), ct);
+
+    /// <summary>Writes raw bytes (the handshake, or deliberately broken frames from a synthetic peer in the lab).</summary>
+    internal async ValueTask SendRawAsync(ReadOnlyMemory<byte> bytes, CancellationToken ct = default)
+    {
+        await _sendLock.WaitAsync(ct).ConfigureAwait(false);
+        try
+        {
+            if (_sendBuffer.Length < bytes.Length) _sendBuffer = GC.AllocateUninitializedArray<byte>(bytes.Length);
+            bytes.CopyTo(_sendBuffer);
+            await FlushAsync(bytes.Length, ct).ConfigureAwait(false);
+        }
+        finally
+        {
+            _sendLock.Release();
+        }
+    }
+
+    /// <summary>Rejects messages that cannot be right for this torrent (caller misuse, not a peer's fault).</summary>
+    private void Validate(in PeerMessage message)
+    {
+        var pieces = _pieceCount;
+        if (pieces < 0) return;
+        if (message.Kind is MessageKind.Have or MessageKind.Request or MessageKind.Piece or MessageKind.Cancel && message.Index >= pieces)
+            throw new ArgumentOutOfRangeException(nameof(message), $"{message} is out of range: the torrent has {pieces} pieces");
+        if (message.Kind == MessageKind.Bitfield && message.Payload.Length != Bitfield.ByteCount(pieces))
+            throw new ArgumentException($"a bitfield for {pieces} pieces has {Bitfield.ByteCount(pieces)} bytes, got {message.Payload.Length}", nameof(message));
+    }
+
+    /// <summary>Encodes a message at <paramref name="offset"/> of the send buffer (under the lock) and updates our state.</summary>
+    private int Append(in PeerMessage message, int offset)
+    {
+        var size = MessageWriter.EncodedLength(message);
+        if (offset + size > _sendBuffer.Length)
+        {
+            var grown = GC.AllocateUninitializedArray<byte>(offset + size);
+            _sendBuffer.AsSpan(0, offset).CopyTo(grown);
+            _sendBuffer = grown;
+        }
+        MessageWriter.Write(message, _sendBuffer.AsSpan(offset));
+        switch (message.Kind)
+        {
+            case MessageKind.Choke: _amChoking = true; break;
+            case MessageKind.Unchoke: _amChoking = false; break;
+            case MessageKind.Interested: _amInterested = true; break;
+            case MessageKind.NotInterested: _amInterested = false; break;
+            case MessageKind.Request when message.Length > _maxBlockLength:
+                // We asked for more than 16 KiB: accept a block that long in answer (bounded by the 1 MiB limit).
+                _maxBlockLength = Math.Min(message.Length, WireLimits.MaxMessageLength - WireLimits.PieceHeader);
+                break;
+        }
+        if (_trace is not null) Trace(WireDirection.Sent, message, _sendBuffer.AsSpan(offset, size));
+        return offset + size;
+    }
+
+    /// <summary>Writes the first <paramref name="count"/> bytes of the send buffer; any failure closes the connection,
+    /// since a half-written message leaves the stream unusable.</summary>
+    private async ValueTask FlushAsync(int count, CancellationToken ct)
+    {
+        if (_failure is { } failure) throw new WireException(failure.Message, failure);
+        try
+        {
+            var sent = 0;
+            while (sent < count)
+                sent += await _socket.SendAsync(_sendBuffer.AsMemory(sent, count - sent), SocketFlags.None, ct).ConfigureAwait(false);
+            Interlocked.Add(ref _bytesSent, count);
+            Volatile.Write(ref _lastSent, Environment.TickCount64);
+        }
+        catch (OperationCanceledException)
+        {
+            Dispose();
+            throw;
+        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException)
+        {
+            var what = _disposed && _failure is null ? "the connection was closed locally"
+                : $"send failed ({(e as SocketException)?.SocketErrorCode.ToString() ?? "socket closed"})";
+            throw Fail(PeerError(what, e));
+        }
+    }
+}

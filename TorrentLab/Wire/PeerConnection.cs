@@ -1,0 +1,153 @@
+using System.Net;
+using System.Net.Sockets;
+using TorrentLab.Metainfo;
+using TorrentLab.Tracker;
+
+namespace TorrentLab.Wire;
+
+/// <summary>One TCP connection to a peer speaking BEP 3: handshake done, then messages in both directions.</summary>
+/// <remarks>
+/// Open one with <see cref="ConnectAsync"/> (outgoing) or <see cref="AcceptAsync"/> (incoming).
+/// <list type="bullet">
+/// <item>One reader: <see cref="ReceiveAsync"/> must not be called concurrently with itself. The payload of the message
+/// it returns (a <c>piece</c> block) is a slice of the receive buffer, valid until the next <c>ReceiveAsync</c>.</item>
+/// <item>Any number of writers: the send methods are serialized internally and safe from several tasks.</item>
+/// <item>Every failure of the peer (violation, close, timeout, socket error) is a <see cref="WireException"/> naming the
+/// peer, and closes the connection; cancelling through a token throws <see cref="OperationCanceledException"/>.</item>
+/// </list>
+/// Both sides start choked and not interested (BEP 3: "Connections start out choked and not interested").
+/// </remarks>
+public sealed partial class PeerConnection : IAsyncDisposable, IDisposable
+{
+    private readonly Socket _socket;
+    private readonly PeerConnectionOptions _options;
+    private readonly Action<WireTraceEvent>? _trace;
+
+    private volatile bool _amChoking = true, _amInterested, _peerChoking = true, _peerInterested;
+    private volatile bool _disposed;
+    private volatile WireException? _failure;
+    private int _pieceCount = -1;
+
+    private PeerConnection(Socket socket, IPEndPoint remote, PeerConnectionOptions options)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(options.PieceCount ?? 0, nameof(options.PieceCount));
+        ArgumentOutOfRangeException.ThrowIfLessThan(options.MaxBlockLength, 1, nameof(options.MaxBlockLength));
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(options.MaxBlockLength, WireLimits.MaxMessageLength - WireLimits.PieceHeader, nameof(options.MaxBlockLength));
+        _socket = socket;
+        _options = options;
+        _trace = options.Trace;
+        RemoteEndPoint = remote;
+        _maxBlockLength = options.MaxBlockLength;
+        _receiveBuffer = GC.AllocateUninitializedArray<byte>(Math.Max(options.ReceiveBufferSize, WireLimits.MaxFrameLength(options.MaxBlockLength, 0)));
+        // Room for four whole piece messages, so a seeder can answer four requests with one socket write.
+        _sendBuffer = GC.AllocateUninitializedArray<byte>(4 * (WireLimits.LengthPrefix + WireLimits.PieceHeader + WireLimits.BlockLength));
+        if (options.PieceCount is int pieces) SetPieceCount(pieces);
+    }
+
+    /// <summary>The peer's address and port.</summary>
+    public IPEndPoint RemoteEndPoint { get; }
+
+    /// <summary>The handshake the peer sent (its peer id, reserved bits and the info hash).</summary>
+    public Handshake RemoteHandshake { get; private set; } = null!;
+
+    /// <summary>The peer's 20-byte id from its handshake.</summary>
+    public PeerId RemotePeerId => RemoteHandshake.PeerId;
+
+    /// <summary>The torrent this connection is about.</summary>
+    public InfoHash InfoHash => RemoteHandshake.InfoHash;
+
+    /// <summary>The peer set BEP 10's extension bit in its handshake.</summary>
+    public bool SupportsExtensions => RemoteHandshake.SupportsExtensions;
+
+    /// <summary>We are choking the peer (we will not serve its requests). Changed by sending choke/unchoke.</summary>
+    public bool AmChoking => _amChoking;
+
+    /// <summary>We told the peer we want something it has. Changed by sending interested/not interested.</summary>
+    public bool AmInterested => _amInterested;
+
+    /// <summary>The peer is choking us: requests are pointless until it unchokes. Changed by receiving choke/unchoke.</summary>
+    public bool PeerChoking => _peerChoking;
+
+    /// <summary>The peer wants something we have. Changed by receiving interested/not interested.</summary>
+    public bool PeerInterested => _peerInterested;
+
+    /// <summary>The torrent's piece count, or null while unknown.</summary>
+    public int? PieceCount => _pieceCount < 0 ? null : _pieceCount;
+
+    /// <summary>The pieces the peer announced (its bitfield plus every have); null while the piece count is unknown.
+    /// Updated only by <see cref="ReceiveAsync"/>; read it from the reader's task.</summary>
+    public Bitfield? PeerPieces { get; private set; }
+
+    /// <summary>Bytes received on this connection (handshake included).</summary>
+    public long BytesReceived => Interlocked.Read(ref _bytesReceived);
+
+    /// <summary>Bytes sent on this connection (handshake included).</summary>
+    public long BytesSent => Interlocked.Read(ref _bytesSent);
+
+    /// <summary>Keep-alives received (they are not returned by <see cref="ReceiveAsync"/>).</summary>
+    public long KeepAlivesReceived { get; private set; }
+
+    /// <summary>BEP 5 <c>port</c> messages and unknown ids received and skipped.</summary>
+    public long MessagesIgnored { get; private set; }
+
+    /// <summary>Gives the piece count once known (after BEP 9 metadata); validates any bitfield and haves received before.</summary>
+    /// <exception cref="InvalidOperationException">A different piece count was already set.</exception>
+    /// <exception cref="WireException">What the peer announced earlier does not fit <paramref name="pieceCount"/>.</exception>
+    public void SetPieceCount(int pieceCount)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(pieceCount);
+        if (_pieceCount >= 0)
+        {
+            if (_pieceCount != pieceCount) throw new InvalidOperationException($"the piece count is already {_pieceCount}, cannot change it to {pieceCount}");
+            return;
+        }
+        try
+        {
+            PeerPieces = _earlyBitfield is null ? new Bitfield(pieceCount) : Bitfield.FromWire(_earlyBitfield, pieceCount);
+        }
+        catch (WireException e)
+        {
+            throw Fail(PeerError(e.Message, e));
+        }
+        foreach (var index in _earlyHaves)
+        {
+            if (index >= pieceCount) throw Fail(PeerError($"have for piece index {index}, but the torrent has {pieceCount} pieces"));
+            PeerPieces.Set(index);
+        }
+        _earlyBitfield = null;
+        _earlyHaves.Clear();
+        Volatile.Write(ref _pieceCount, pieceCount);
+        EnsureReceiveCapacity(WireLimits.MaxFrameLength(_maxBlockLength, pieceCount));
+    }
+
+    /// <summary>Closes the connection (a pending receive or send fails).</summary>
+    public void Dispose()
+    {
+        if (_disposed) return;
+        _disposed = true;
+        _timer?.Dispose();
+        _socket.Dispose();
+    }
+
+    public ValueTask DisposeAsync()
+    {
+        Dispose();
+        return ValueTask.CompletedTask;
+    }
+
+    public override string ToString() => $"peer {RemoteEndPoint}";
+
+    /// <summary>Records a violation or failure, closes the socket and returns the exception to throw.</summary>
+    private WireException Fail(WireException failure)
+    {
+        _failure ??= failure;
+        Dispose();
+        return failure;
+    }
+
+    /// <summary>A <see cref="WireException"/> that names this peer: <c>peer 127.0.0.1:6881: what</c>.</summary>
+    private WireException PeerError(string what, Exception? inner = null) => new($"peer {RemoteEndPoint}: {what}", inner);
+
+    private void Trace(WireDirection direction, in PeerMessage message, ReadOnlySpan<byte> wire) =>
+        _trace?.Invoke(WireTraceEvent.For(RemoteEndPoint, direction, message, wire));
+}

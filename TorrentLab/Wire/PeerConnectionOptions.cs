@@ -1,0 +1,39 @@
+namespace TorrentLab.Wire;
+
+/// <summary>How a <see cref="PeerConnection"/> behaves: piece count for validation, timeouts, keep-alives, tracing.</summary>
+public sealed record PeerConnectionOptions
+{
+    /// <summary>The defaults: unknown piece count, generous timeouts, no trace.</summary>
+    public static PeerConnectionOptions Default { get; } = new();
+
+    /// <summary>The torrent's piece count, which <c>bitfield</c> and <c>have</c> are validated against; null while
+    /// unknown (a magnet link before its metadata), then given with <see cref="PeerConnection.SetPieceCount"/>.</summary>
+    public int? PieceCount { get; init; }
+
+    /// <summary>Set BEP 10's extension bit in our handshake (for BEP 9 metadata exchange with magnet links).</summary>
+    public bool AdvertiseExtensions { get; init; }
+
+    /// <summary>How long a TCP connect may take.</summary>
+    public TimeSpan ConnectTimeout { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>How long the handshake exchange may take once connected.</summary>
+    public TimeSpan HandshakeTimeout { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>How long <see cref="PeerConnection.ReceiveAsync"/> may wait with no byte from the peer before the
+    /// connection is dropped. 3 minutes: BEP 3 peers send a keep-alive every 2 minutes when they have nothing else.</summary>
+    public TimeSpan IdleTimeout { get; init; } = TimeSpan.FromMinutes(3);
+
+    /// <summary>A keep-alive is sent when we have sent nothing for this long. BEP 3: "Keepalives are generally sent
+    /// once every two minutes."</summary>
+    public TimeSpan KeepAliveInterval { get; init; } = TimeSpan.FromMinutes(2);
+
+    /// <summary>The longest <c>piece</c> block accepted when we did not request a longer one (16 KiB).</summary>
+    public int MaxBlockLength { get; init; } = WireLimits.BlockLength;
+
+    /// <summary>Receive buffer size: larger buffers mean fewer socket reads at high rates (256 KiB).</summary>
+    public int ReceiveBufferSize { get; init; } = 256 * 1024;
+
+    /// <summary>Called for every handshake and message sent or received (for <c>--trace</c>); null for none.
+    /// Runs on the sending or receiving task, so it must be quick and thread-safe.</summary>
+    public Action<WireTraceEvent>? Trace { get; init; }
+}

@@ -1,0 +1,24 @@
+namespace TorrentLab.Wire;
+
+/// <summary>The sizes the peer wire protocol works with, and the bounds past which a peer is dropped.</summary>
+public static class WireLimits
+{
+    /// <summary>16 KiB, the block size every client requests. BEP 3: "All current implementations use 2^14 (16 kiB),
+    /// and close connections which request an amount greater than that."</summary>
+    public const int BlockLength = 16 * 1024;
+
+    /// <summary>1 MiB: no message we accept is longer (a bitfield of 8 million pieces); a longer length prefix is a
+    /// protocol violation, rejected before a single byte of it is buffered.</summary>
+    public const int MaxMessageLength = 1024 * 1024;
+
+    /// <summary>The 4-byte big-endian length prefix in front of every message (BEP 3).</summary>
+    public const int LengthPrefix = 4;
+
+    /// <summary>A <c>piece</c> message's fixed part: id (1), index (4), begin (4); the block follows.</summary>
+    public const int PieceHeader = 9;
+
+    /// <summary>The longest message the reader must hold at once under <paramref name="maxBlockLength"/> and
+    /// <paramref name="pieceCount"/> (a piece message or a bitfield, whichever is larger).</summary>
+    internal static int MaxFrameLength(int maxBlockLength, int pieceCount) =>
+        LengthPrefix + Math.Max(PieceHeader + maxBlockLength, 1 + Bitfield.ByteCount(Math.Max(pieceCount, 0)));
+}
