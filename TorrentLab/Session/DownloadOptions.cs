@@ -1,0 +1,49 @@
+using System.Net;
+using TorrentLab.Tracker;
+
+namespace TorrentLab.Session;
+
+/// <summary>What a download needs besides the torrent: where to write, how to find peers, what to log.</summary>
+public sealed record DownloadOptions
+{
+    /// <summary>The folder files are written below (the torrent's name is the file or top folder inside it).</summary>
+    public required string OutputDirectory { get; init; }
+
+    /// <summary>Use the resume ledger when it matches (default); false starts fresh and rewrites it.</summary>
+    public bool Resume { get; init; } = true;
+
+    /// <summary>Most peers connected at once; 1 runs the single-peer reference path.</summary>
+    public int MaxPeers { get; init; } = 50;
+
+    /// <summary>Port we listen on for incoming peers and announce (BEP 3 suggests 6881-6889); 0 picks a free one.</summary>
+    public int ListenPort { get; init; } = 6881;
+
+    /// <summary>Our peer id; a fresh BEP 20 id by default.</summary>
+    public PeerId PeerId { get; init; } = PeerId.CreateOurs();
+
+    /// <summary>Replaces the torrent's trackers (tiers of URLs) when set.</summary>
+    public IReadOnlyList<IReadOnlyList<string>>? Trackers { get; init; }
+
+    /// <summary>Peers to try besides those from trackers (e.g. given on the command line, or by a test).</summary>
+    public IReadOnlyList<IPEndPoint> ExtraPeers { get; init; } = [];
+
+    /// <summary>Requests in flight per peer (pipelining); one loopback peer needs far more than 5 to be fast.</summary>
+    public int RequestsPerPeer { get; init; } = 128;
+
+    /// <summary>Time limits for connecting, handshaking and waiting on a silent peer.</summary>
+    public TimeSpan ConnectTimeout { get; init; } = TimeSpan.FromSeconds(10);
+    public TimeSpan HandshakeTimeout { get; init; } = TimeSpan.FromSeconds(10);
+    public TimeSpan IdleTimeout { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>How long without any usable peer before the download gives up.</summary>
+    public TimeSpan StallTimeout { get; init; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>How often the resume ledger is written while downloading.</summary>
+    public TimeSpan LedgerInterval { get; init; } = TimeSpan.FromSeconds(3);
+
+    /// <summary>Protocol events, one line each (peer connected, dropped and why, piece failed), for --verbose.</summary>
+    public Action<string>? Log { get; init; }
+
+    /// <summary>Every wire message sent and received, for --trace.</summary>
+    public Action<Wire.WireTraceEvent>? Trace { get; init; }
+}
