@@ -18,6 +18,7 @@ internal static class CliApp
     private static IEnumerable<Command> Commands()
     {
         yield return DecodeCommand.Create();
+        yield return VerifyCommand.Create();
     }
 
     /// <summary>Parses and runs; a usage error prints one line and exits with <see cref="ExitCodes.Usage"/>.</summary>

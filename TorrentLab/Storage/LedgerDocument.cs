@@ -1,3 +1,5 @@
+using System.Text.Encodings.Web;
+using System.Text.Json;
 using System.Text.Json.Serialization;
 
 namespace TorrentLab.Storage;
@@ -29,4 +31,15 @@ internal sealed record LedgerFile(string Path, long? Length, DateTime LastWriteU
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase, WriteIndented = true,
     RespectNullableAnnotations = true, RespectRequiredConstructorParameters = true)]
 [JsonSerializable(typeof(LedgerDocument))]
-internal sealed partial class LedgerJsonContext : JsonSerializerContext;
+internal sealed partial class LedgerJsonContext : JsonSerializerContext
+{
+    /// <summary>The context used for ledgers: the generated options, plus base64's '+' and '/' are written as they are, not as \u002B.</summary>
+    public static LedgerJsonContext Ledger { get; } = new(new JsonSerializerOptions
+    {
+        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
+        WriteIndented = true,
+        RespectNullableAnnotations = true,
+        RespectRequiredConstructorParameters = true,
+        Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping, // safe here: the file is never embedded in HTML
+    });
+}

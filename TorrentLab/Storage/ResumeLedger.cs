@@ -64,7 +64,7 @@ public sealed class ResumeLedger
             Directory.CreateDirectory(folder);
             using (var stream = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None))
             {
-                JsonSerializer.Serialize(stream, document, LedgerJsonContext.Default.LedgerDocument);
+                JsonSerializer.Serialize(stream, document, LedgerJsonContext.Ledger.LedgerDocument);
                 stream.Flush(flushToDisk: true);
             }
             File.Move(temp, FilePath, overwrite: true);
@@ -83,7 +83,7 @@ public sealed class ResumeLedger
         LedgerDocument? ledger;
         try
         {
-            ledger = JsonSerializer.Deserialize(File.ReadAllBytes(FilePath), LedgerJsonContext.Default.LedgerDocument);
+            ledger = JsonSerializer.Deserialize(File.ReadAllBytes(FilePath), LedgerJsonContext.Ledger.LedgerDocument);
         }
         catch (JsonException e) { return new(null, $"the resume ledger is corrupt ({e.Message})"); }
         catch (Exception e) when (StorageErrors.IsIo(e)) { return new(null, $"the resume ledger cannot be read ({e.Message})"); }
