@@ -1,3 +1,5 @@
+using TorrentLab.Bencode;
+using TorrentLab.Metainfo;
 using TorrentLab.Storage;
 using TorrentLab.Tests.Infrastructure;
 
@@ -56,20 +58,18 @@ public class PieceVerifierTests
     public async Task VerifyAsync_TruncatedFileEvenWithZeroPieces_FailsTheMissingPart()
     {
         // A payload of zeros: reading holes as zeros would wrongly "verify" the missing tail.
-        var zeros = TestTorrents.SingleFile(length: 4 * PieceLength, pieceLength: PieceLength);
-        var torrent = TorrentLab.Metainfo.Torrent.Parse(TorrentLab.Bencode.BencodeWriter.Encode(new TorrentLab.Bencode.BDictionary()
-            .Set("info", new TorrentLab.Bencode.BDictionary()
-                .Set("length", new TorrentLab.Bencode.BInteger(4 * PieceLength))
-                .Set("name", new TorrentLab.Bencode.BString("zeros.bin"))
-                .Set("piece length", new TorrentLab.Bencode.BInteger(PieceLength))
-                .Set("pieces", new TorrentLab.Bencode.BString(TestTorrents.PieceHashes(new byte[4 * PieceLength], PieceLength))))));
+        var torrent = Torrent.Parse(BencodeWriter.Encode(new BDictionary()
+            .Set("info", new BDictionary()
+                .Set("length", new BInteger(4 * PieceLength))
+                .Set("name", new BString("zeros.bin"))
+                .Set("piece length", new BInteger(PieceLength))
+                .Set("pieces", new BString(TestTorrents.PieceHashes(new byte[4 * PieceLength], PieceLength))))));
         using var temp = new TempFolder();
         File.WriteAllBytes(temp.Combine("zeros.bin"), new byte[2 * PieceLength + 100]);
 
         var have = await PieceVerifier.VerifyAsync(torrent, temp.Path, cancellation: TestContext.Current.CancellationToken);
 
         Assert.Equal([0, 1], have.SetIndexes());
-        Assert.NotNull(zeros);
     }
 
     [Fact]
