@@ -20,6 +20,7 @@ internal static class CliApp
         yield return DecodeCommand.Create();
         yield return CreateCommand.Create();
         yield return InfoCommand.Create();
+        yield return VerifyCommand.Create();
     }
 
     /// <summary>Parses and runs; a usage error prints one line and exits with <see cref="ExitCodes.Usage"/>.</summary>
