@@ -18,6 +18,9 @@ internal static class CliApp
     private static IEnumerable<Command> Commands()
     {
         yield return DecodeCommand.Create();
+        yield return PeersCommand.Create();
+        yield return ScrapeCommand.Create();
+        yield return TrackerCommand.Create();
     }
 
     /// <summary>Parses and runs; a usage error prints one line and exits with <see cref="ExitCodes.Usage"/>.</summary>
