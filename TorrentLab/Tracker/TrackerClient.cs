@@ -8,7 +8,7 @@ namespace TorrentLab.Tracker;
 /// before the client goes on to the next tier. URLs within each tier will be processed in a randomly chosen order;
 /// in other words, the list will be shuffled when first read, and then parsed in order. In addition, if a connection
 /// with a tracker is successful, it will be moved to the front of the tier." Safe to call from several tasks.</remarks>
-public sealed class TrackerClient
+public sealed class TrackerClient : IDisposable
 {
     private readonly List<List<string>> _tiers;
     private readonly TrackerClientOptions _options;
@@ -88,6 +88,16 @@ public sealed class TrackerClient
         {
             var tier = _tiers[tierIndex];
             if (tier.Remove(url)) tier.Insert(0, url);
+        }
+    }
+
+    /// <summary>Closes the UDP sockets kept for connection-id reuse.</summary>
+    public void Dispose()
+    {
+        lock (_lock)
+        {
+            foreach (var transport in _transports.Values) (transport as IDisposable)?.Dispose();
+            _transports.Clear();
         }
     }
 

@@ -7,7 +7,7 @@ using TorrentLab.Metainfo;
 namespace TorrentLab.Tracker;
 
 /// <summary>A UDP tracker (BEP 15): connect once a minute, then announce or scrape, retransmitting on silence.</summary>
-internal sealed class UdpTracker : ITrackerTransport
+internal sealed class UdpTracker : ITrackerTransport, IDisposable
 {
     // BEP 15: "A client can use a connection ID until one minute after it has received it."
     private static readonly TimeSpan ConnectionIdLifetime = TimeSpan.FromMinutes(1);
@@ -16,6 +16,7 @@ internal sealed class UdpTracker : ITrackerTransport
     private readonly string _host;
     private readonly int _port;
     private readonly SemaphoreSlim _gate = new(1, 1); // one exchange at a time: the connection id is shared state
+    private Socket? _socket; // kept between exchanges: the tracker ties the connection id to our address and port
     private long _connectionId;
     private long _connectedAt = long.MinValue; // Stopwatch timestamp of the last connect response
 
@@ -57,8 +58,7 @@ internal sealed class UdpTracker : ITrackerTransport
         try
         {
             var remote = await ResolveAsync(ct).ConfigureAwait(false);
-            using var socket = new Socket(remote.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
-            socket.Bind(new IPEndPoint(remote.AddressFamily == AddressFamily.InterNetworkV6 ? IPAddress.IPv6Any : IPAddress.Any, 0));
+            var socket = SocketFor(remote);
             var schedule = _options.UdpRetransmitSchedule;
             for (var attempt = 0; attempt < schedule.Count; attempt++)
             {
@@ -80,6 +80,8 @@ internal sealed class UdpTracker : ITrackerTransport
         }
         catch (SocketException e)
         {
+            _socket?.Dispose();
+            _socket = null;
             throw new TrackerException($"cannot reach {_host}:{_port}: {e.Message}", e);
         }
         finally
@@ -129,6 +131,25 @@ internal sealed class UdpTracker : ITrackerTransport
             return datagram.ToArray();
         }
         throw new TrackerException("too many stray datagrams while waiting for the tracker's answer");
+    }
+
+    private Socket SocketFor(IPEndPoint remote)
+    {
+        if (_socket is not null && _socket.AddressFamily == remote.AddressFamily) return _socket;
+        _socket?.Dispose();
+        _connectedAt = long.MinValue; // a new local port needs a new connection id
+        _socket = new Socket(remote.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
+        var v6 = remote.AddressFamily == AddressFamily.InterNetworkV6;
+        // A loopback tracker is reached from a loopback socket: nothing listens on other interfaces.
+        var local = IPAddress.IsLoopback(remote.Address) ? (v6 ? IPAddress.IPv6Loopback : IPAddress.Loopback) : (v6 ? IPAddress.IPv6Any : IPAddress.Any);
+        _socket.Bind(new IPEndPoint(local, 0));
+        return _socket;
+    }
+
+    public void Dispose()
+    {
+        _socket?.Dispose();
+        _socket = null;
     }
 
     private async Task<IPEndPoint> ResolveAsync(CancellationToken ct)

@@ -113,8 +113,9 @@ internal sealed class UdpTrackerEndpoint(Socket socket, TrackerServerOptions opt
         return connectionId;
     }
 
+    // BEP 15 ties a connection id to the client's address (the point is to defeat spoofed source addresses).
     private bool IsValid(long connectionId, IPEndPoint client) =>
-        _connections.TryGetValue(connectionId, out var entry) && entry.Client.Equals(client)
+        _connections.TryGetValue(connectionId, out var entry) && entry.Client.Address.Equals(client.Address)
         && options.Time.GetUtcNow() - entry.Issued <= ConnectionIdLifetime;
 
     // The right transaction id with an action BEP 15 does not define ("Garb").
