@@ -21,6 +21,9 @@ internal static class CliApp
         yield return CreateCommand.Create();
         yield return InfoCommand.Create();
         yield return VerifyCommand.Create();
+        yield return PeersCommand.Create();
+        yield return ScrapeCommand.Create();
+        yield return TrackerCommand.Create();
     }
 
     /// <summary>Parses and runs; a usage error prints one line and exits with <see cref="ExitCodes.Usage"/>.</summary>
