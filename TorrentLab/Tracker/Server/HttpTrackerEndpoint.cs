@@ -9,7 +9,7 @@ namespace TorrentLab.Tracker.Server;
 /// <summary>Serves <c>GET /announce</c> (BEP 3, 23, 7) and <c>GET /scrape</c> (BEP 48) from the swarm.</summary>
 /// <remarks>Invalid requests get HTTP 200 with a bencoded <c>failure reason</c> naming the problem, as BEP 3
 /// trackers answer and as classroom checkers expect.</remarks>
-internal sealed class HttpTrackerEndpoint(TrackerServerOptions options, Swarm swarm, TrackerFaults faults)
+internal sealed class HttpTrackerEndpoint(TrackerServerOptions options, TrackedSwarm swarm, TrackerFaults faults)
 {
     public async Task HandleAsync(HttpContext context)
     {

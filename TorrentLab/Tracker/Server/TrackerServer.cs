@@ -18,10 +18,10 @@ public sealed class TrackerServer : IAsyncDisposable
     private readonly WebApplication _web;
     private readonly Socket _udp;
     private readonly CancellationTokenSource _stopping = new();
-    private readonly Swarm _swarm;
+    private readonly TrackedSwarm _swarm;
     private Task _udpLoop = Task.CompletedTask;
 
-    private TrackerServer(WebApplication web, Socket udp, Swarm swarm, TrackerServerOptions options)
+    private TrackerServer(WebApplication web, Socket udp, TrackedSwarm swarm, TrackerServerOptions options)
     {
         _web = web;
         _udp = udp;
@@ -67,7 +67,7 @@ public sealed class TrackerServer : IAsyncDisposable
             {
                 udp.Bind(new IPEndPoint(options.Host, options.Port));
                 var port = ((IPEndPoint)udp.LocalEndPoint!).Port;
-                var swarm = new Swarm(options.Interval, options.Time);
+                var swarm = new TrackedSwarm(options.Interval, options.Time);
                 var web = BuildWeb(options, port);
                 var server = new TrackerServer(web, udp, swarm, options);
                 var http = new HttpTrackerEndpoint(options, swarm, server.Faults);

@@ -6,7 +6,7 @@ using System.Security.Cryptography;
 namespace TorrentLab.Tracker.Server;
 
 /// <summary>Serves BEP 15 connect, announce and scrape on one UDP socket.</summary>
-internal sealed class UdpTrackerEndpoint(Socket socket, TrackerServerOptions options, Swarm swarm, TrackerFaults faults)
+internal sealed class UdpTrackerEndpoint(Socket socket, TrackerServerOptions options, TrackedSwarm swarm, TrackerFaults faults)
 {
     // BEP 15: "A UDP tracker should accept a connection ID until two minutes after it has been send."
     private static readonly TimeSpan ConnectionIdLifetime = TimeSpan.FromMinutes(2);

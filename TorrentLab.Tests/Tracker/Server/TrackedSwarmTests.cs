@@ -5,7 +5,7 @@ using static TorrentLab.Tests.Tracker.TrackerTestData;
 
 namespace TorrentLab.Tests.Tracker.Server;
 
-public class SwarmTests
+public class TrackedSwarmTests
 {
     private sealed class ManualTime : TimeProvider
     {
@@ -19,7 +19,7 @@ public class SwarmTests
     public void Announce_PeerSilentForTwoIntervals_IsForgotten()
     {
         var time = new ManualTime();
-        var swarm = new Swarm(TimeSpan.FromMinutes(1), time);
+        var swarm = new TrackedSwarm(TimeSpan.FromMinutes(1), time);
         swarm.Announce(BinaryHash, Peer('a'), Here, 10, AnnounceEvent.Started, 50);
         time.Now += TimeSpan.FromMinutes(2);
         Assert.Single(swarm.Announce(BinaryHash, Peer('b'), Here, 10, AnnounceEvent.Started, 50).Peers); // exactly 2 intervals: kept
@@ -31,7 +31,7 @@ public class SwarmTests
     [Fact]
     public void Announce_CompletedTwice_CountsOneDownload()
     {
-        var swarm = new Swarm(TimeSpan.FromMinutes(1), TimeProvider.System);
+        var swarm = new TrackedSwarm(TimeSpan.FromMinutes(1), TimeProvider.System);
         swarm.Announce(BinaryHash, Peer('a'), Here, 10, AnnounceEvent.Started, 50);
         swarm.Announce(BinaryHash, Peer('a'), Here, 0, AnnounceEvent.Completed, 50);
         swarm.Announce(BinaryHash, Peer('a'), Here, 0, AnnounceEvent.Completed, 50);
@@ -41,7 +41,7 @@ public class SwarmTests
     [Fact]
     public void Announce_NumWant_LimitsTheAnswerAndNeverIncludesTheAsker()
     {
-        var swarm = new Swarm(TimeSpan.FromMinutes(1), TimeProvider.System);
+        var swarm = new TrackedSwarm(TimeSpan.FromMinutes(1), TimeProvider.System);
         foreach (var c in "abcde") swarm.Announce(BinaryHash, Peer(c), Here, 10, AnnounceEvent.Started, 50);
         Assert.Equal(2, swarm.Announce(BinaryHash, Peer('a'), Here, 10, AnnounceEvent.None, 2).Peers.Count);
         Assert.DoesNotContain(swarm.Announce(BinaryHash, Peer('a'), Here, 10, AnnounceEvent.None, 50).Peers, p => p.PeerId == Peer('a'));
@@ -49,5 +49,5 @@ public class SwarmTests
 
     [Fact]
     public void Scrape_UnknownTorrent_IsAllZeros() =>
-        Assert.Equal(new ScrapeResult(0, 0, 0), new Swarm(TimeSpan.FromMinutes(1), TimeProvider.System).Scrape(BinaryHash));
+        Assert.Equal(new ScrapeResult(0, 0, 0), new TrackedSwarm(TimeSpan.FromMinutes(1), TimeProvider.System).Scrape(BinaryHash));
 }

@@ -6,7 +6,7 @@ namespace TorrentLab.Tracker.Server;
 /// <summary>The tracker's memory: per torrent, the peers that announced and when, and the completed count.</summary>
 /// <remarks>Peers are keyed by peer id. A peer that stays silent for two intervals is forgotten (checked lazily
 /// on every access, so no timer runs). One lock guards everything: a classroom tracker sees few requests.</remarks>
-internal sealed class Swarm(TimeSpan interval, TimeProvider time)
+internal sealed class TrackedSwarm(TimeSpan interval, TimeProvider time)
 {
     private sealed class Entry(IPEndPoint endPoint, long left, DateTimeOffset seen)
     {
