@@ -21,6 +21,8 @@ internal static class CliErrors
         {
             var (code, message) = Classify(e, cancellation);
             if (message.Length > 0) Console.Error.WriteLine(message);
+            // For developers of TorrentLab: the whole exception, which users never see.
+            if (Environment.GetEnvironmentVariable("TORRENTLAB_DEBUG") == "1") Console.Error.WriteLine(e);
             return code;
         }
     }
