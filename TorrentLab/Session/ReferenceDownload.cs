@@ -30,7 +30,7 @@ public static class ReferenceDownload
         var fromResume = have.Count;
 
         // 2. Lay out the files (folders, empty files, sparse preallocation). Paths never leave the output folder.
-        using var storage = FileStorage.Open(torrent, options.OutputDirectory);
+        using var storage = options.OpenStorage?.Invoke(torrent, options.OutputDirectory) ?? FileStorage.Open(torrent, options.OutputDirectory);
 
         // 3. Download, writing each verified piece; the ledger lists only pieces that reached the disk.
         var written = Bitfield.FromWire(have.ToBytes(), torrent.PieceCount);
@@ -126,8 +126,10 @@ public static class ReferenceDownload
             }
             catch (Exception e) when (!ct.IsCancellationRequested && e is WireException or SocketException or IOException or TimeoutException or OperationCanceledException)
             {
-                var reason = e is OperationCanceledException ? "stopped sending (stalled)" : e.Message;
+                var reason = e is OperationCanceledException ? $"stalled: no unchoke or block for {options.IdleTimeout.TotalSeconds:0.#} s" : e.Message;
                 state.Failures.Add($"{endpoint}: {reason}");
+                // A peer that broke the protocol is a bad peer; one that went away or stalled is merely gone.
+                if (e is WireException { IsViolation: true }) state.BadPeers.Add(reason);
                 options.Log?.Invoke($"dropped {endpoint}: {reason}");
             }
         }
@@ -245,7 +247,6 @@ public static class ReferenceDownload
             case BlockResultKind.PieceFailed:
                 // BEP 3: pieces are checked against their SHA-1 hash. One peer sent all of it, so that peer lied.
                 // (The swarm engine is more forgiving: it bans only after repeated failures.)
-                state.BadPeers.Add($"{endpoint}: piece {outcome.PieceIndex} failed its hash check");
                 throw new WireException($"peer {endpoint}: sent piece {outcome.PieceIndex} with data that fails its SHA-1 hash");
             case BlockResultKind.Unrequested:
             case BlockResultKind.Duplicate:
