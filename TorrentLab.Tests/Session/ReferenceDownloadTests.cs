@@ -44,7 +44,7 @@ public class ReferenceDownloadTests
         Assert.Equal([swarm.EndPointOf(0).ToString()], result.PeersUsed);
         Assert.Empty(result.BadPeers);
         // The tracker heard started and completed: the download is now counted as complete.
-        Assert.Equal(1, swarm.Tracker.GetSwarm(swarm.Built.Torrent.InfoHash).Downloaded);
+        Assert.Equal(1, swarm.Tracker.GetSwarm(swarm.Built.Torrent.InfoHash).Completed);
     }
 
     [Theory]
