@@ -23,18 +23,22 @@ internal sealed class DownloadSettings
     {
         foreach (var option in new Option[] { NoResume, Quiet, Verbose, Trace, TraceBytes, MaxPeers, Port, Trackers, Peers })
             command.Options.Add(option);
-        command.Validators.Add(result =>
-        {
-            if (result.GetValue(MaxPeers) < 1) result.AddError("--max-peers must be at least 1");
-            if (result.GetValue(Port) is < 0 or > 65535) result.AddError("--port must be 0..65535");
-            foreach (var peer in result.GetValue(Peers) ?? [])
-                if (!IPEndPoint.TryParse(peer, out _)) result.AddError($"--peer expects ip:port, got '{peer}'");
-        });
+    }
+
+    /// <summary>Checks the values (validators do not see option defaults, so this runs in the action).</summary>
+    /// <exception cref="UsageException">A value is out of range.</exception>
+    private void Check(ParseResult parse)
+    {
+        if (parse.GetValue(MaxPeers) < 1) throw new UsageException("--max-peers must be at least 1");
+        if (parse.GetValue(Port) is < 0 or > 65535) throw new UsageException("--port must be 0..65535");
+        foreach (var peer in parse.GetValue(Peers) ?? [])
+            if (!IPEndPoint.TryParse(peer, out _)) throw new UsageException($"--peer expects ip:port, got '{peer}'");
     }
 
     /// <summary>The download options the command line asks for.</summary>
     public DownloadOptions Read(ParseResult parse, string outputDirectory)
     {
+        Check(parse);
         var verbose = parse.GetValue(Verbose);
         var trace = parse.GetValue(Trace) || parse.GetValue(TraceBytes);
         var bytes = parse.GetValue(TraceBytes);
