@@ -1,0 +1,26 @@
+namespace TorrentLab.Tests.Reliability;
+
+/// <summary>How hard the reliability campaign pushes: CI counts by default, much larger ones when
+/// <c>TORRENTLAB_RELIABILITY=long</c> (see bench/reliability/run.sh, which also collects the summary table).</summary>
+internal static class ReliabilityMode
+{
+    /// <summary>True when <c>TORRENTLAB_RELIABILITY=long</c>.</summary>
+    public static bool IsLong => Environment.GetEnvironmentVariable("TORRENTLAB_RELIABILITY") == "long";
+
+    /// <summary>The mode's name, as the summary table prints it.</summary>
+    public static string Name => IsLong ? "long" : "ci";
+
+    /// <summary>The CI count, or the long-mode count.</summary>
+    public static int Count(int ci, int @long) => IsLong ? @long : ci;
+
+    /// <summary>The xunit trait every reliability test carries: <c>dotnet test --filter Category=reliability</c>.</summary>
+    public const string Category = "reliability";
+}
+
+/// <summary>The reliability tests run one at a time: they measure memory and start processes and servers, and
+/// other tests running beside them would blur the figures (and starve a 2-core machine).</summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class ReliabilityCollection
+{
+    public const string Name = "reliability";
+}
