@@ -201,7 +201,9 @@ public static class ReferenceDownload
                         case MessageKind.Piece:
                             var outcome = pieces.OnBlockReceived(peer, message.Index, message.Begin, message.Payload.Span);
                             state.Received.Add(message.Payload.Length);
-                            stall.CancelAfter(options.IdleTimeout);
+                            // Only a block we asked for is progress: a peer streaming unrequested blocks must still
+                            // stall out, or it could hold the download forever.
+                            if (outcome.Kind is BlockResultKind.Accepted or BlockResultKind.PieceVerified) stall.CancelAfter(options.IdleTimeout);
                             await HandleBlockAsync(outcome, endpoint, store, state, options, ct).ConfigureAwait(false);
                             break;
                         // interested, not interested, request, cancel: we upload nothing on this path, so the peer stays choked.
