@@ -20,6 +20,10 @@ internal static class CliApp
         yield return DecodeCommand.Create();
         yield return CreateCommand.Create();
         yield return InfoCommand.Create();
+        yield return VerifyCommand.Create();
+        yield return PeersCommand.Create();
+        yield return ScrapeCommand.Create();
+        yield return TrackerCommand.Create();
     }
 
     /// <summary>Parses and runs; a usage error prints one line and exits with <see cref="ExitCodes.Usage"/>.</summary>

@@ -14,7 +14,7 @@ public class ChokerTests
     [Fact]
     public void Decide_Downloading_UnchokesTheThreeFastestInterestedUploadersPlusOneOptimistic()
     {
-        var choker = new Choker(3, new ManualTime(Start), new Random(1));
+        var choker = new Choker(3, new ManualClock(Start), new Random(1));
         var peers = new[] { Peer("a", 10), Peer("b", 50), Peer("c", 40), Peer("d", 30), Peer("e", 20) };
 
         var unchoked = choker.Decide(peers, seeding: false);
@@ -29,7 +29,7 @@ public class ChokerTests
     [Fact]
     public void Decide_Seeding_RanksByOurUploadRateNotTheirs()
     {
-        var choker = new Choker(1, new ManualTime(Start), new Random(1));
+        var choker = new Choker(1, new ManualClock(Start), new Random(1));
         var peers = new[] { Peer("gives-us-much", toUs: 100, fromUs: 1), Peer("takes-fast", toUs: 0, fromUs: 90) };
 
         var unchoked = choker.Decide(peers, seeding: true);
@@ -41,7 +41,7 @@ public class ChokerTests
     [Fact]
     public void Decide_UninterestedPeerFasterThanSlowestRegular_StaysUnchokedWithoutTakingASlot()
     {
-        var choker = new Choker(2, new ManualTime(Start), new Random(1));
+        var choker = new Choker(2, new ManualClock(Start), new Random(1));
         var peers = new[] { Peer("fast-idle", 100, interested: false), Peer("x", 50), Peer("y", 40), Peer("z", 10) };
 
         var unchoked = choker.Decide(peers, seeding: false);
@@ -55,7 +55,7 @@ public class ChokerTests
     [Fact]
     public void Decide_OptimisticSlot_KeptForThirtySecondsThenRotated()
     {
-        var time = new ManualTime(Start);
+        var time = new ManualClock(Start);
         var choker = new Choker(0, time, new Random(7));
         var peers = Enumerable.Range(0, 10).Select(i => Peer($"p{i}", 0)).ToArray();
 
@@ -75,7 +75,7 @@ public class ChokerTests
     [Fact]
     public void Decide_OptimisticDraw_FavoursNewcomersAboutThreeToOne()
     {
-        var time = new ManualTime(Start);
+        var time = new ManualClock(Start);
         var choker = new Choker(0, time, new Random(42));
         var peers = new[] { Peer("old", 0), Peer("new", 0, connected: Start) };
         var counts = new Dictionary<object, int> { ["old"] = 0, ["new"] = 0 };
@@ -94,7 +94,7 @@ public class ChokerTests
     [Fact]
     public void Decide_NobodyInterested_UnchokesNoOne()
     {
-        var choker = new Choker(3, new ManualTime(Start), new Random(1));
+        var choker = new Choker(3, new ManualClock(Start), new Random(1));
         var unchoked = choker.Decide([Peer("a", 0, interested: false), Peer("b", 0, interested: false)], seeding: true);
         Assert.Empty(unchoked);
         Assert.Null(choker.Optimistic);

@@ -4,4 +4,7 @@ namespace TorrentLab.Tracker;
 public sealed class TrackerException : TorrentLabException
 {
     public TrackerException(string message, Exception? inner = null) : base(message, inner) { }
+
+    /// <summary>The tracker's own words when it answered with a <c>failure reason</c> (BEP 3) or a BEP 15 error; else null.</summary>
+    public string? FailureReason { get; init; }
 }

@@ -1,0 +1,47 @@
+using System.CommandLine;
+using System.Text.Json;
+using TorrentLab.Metainfo;
+using TorrentLab.Tracker;
+
+namespace TorrentLab.Cli.Commands;
+
+/// <summary><c>torrentlab peers &lt;file.torrent&gt;</c>: announces once (event started) and prints the peers, one per line.</summary>
+internal static class PeersCommand
+{
+    public static Command Create()
+    {
+        var file = TrackerCommandOptions.TorrentArgument();
+        var tracker = TrackerCommandOptions.TrackerOption();
+        var json = TrackerCommandOptions.JsonOption();
+        var timeout = TrackerCommandOptions.TimeoutOption();
+        var port = new Option<int>("--port") { Description = "The port we tell the tracker we listen on", DefaultValueFactory = _ => 6881 };
+        var command = new Command("peers", "Announce to the torrent's tracker and print the peers it returns (ip:port per line).")
+        {
+            file, tracker, json, timeout, port,
+        };
+        command.SetAction((parse, ct) => CliErrors.GuardAsync(async () =>
+        {
+            var torrent = Torrent.Load(parse.GetValue(file)!);
+            var client = TrackerCommandOptions.CreateClient(torrent, parse.GetValue(tracker), parse.GetValue(timeout));
+            var listenPort = parse.GetValue(port);
+            if (listenPort is < 1 or > 65535) throw new ArgumentException($"--port must be between 1 and 65535, got {listenPort}");
+            // Nothing downloaded yet: left is the whole torrent.
+            var request = new AnnounceRequest(torrent.InfoHash, PeerId.CreateOurs(), listenPort, 0, 0, torrent.TotalLength, AnnounceEvent.Started);
+            var response = await client.AnnounceAsync(request, ct).ConfigureAwait(false);
+            if (response.WarningMessage is not null) Console.Error.WriteLine($"warning: tracker: {response.WarningMessage}");
+            var peers = response.Peers.Select(p => p.ToString()).ToList(); // IPv6 prints as [addr]:port
+            if (parse.GetValue(json))
+            {
+                var body = new PeersJson(peers, (int)response.Interval.TotalSeconds, (int?)response.MinInterval?.TotalSeconds,
+                    response.Complete, response.Incomplete, response.WarningMessage, response.TrackerId);
+                Console.Out.WriteLine(JsonSerializer.Serialize(body, TrackerJsonContext.Default.PeersJson));
+            }
+            else
+            {
+                foreach (var peer in peers) Console.Out.WriteLine(peer);
+            }
+            return ExitCodes.Ok;
+        }, ct));
+        return command;
+    }
+}

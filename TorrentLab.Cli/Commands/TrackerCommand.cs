@@ -1,0 +1,55 @@
+using System.CommandLine;
+using System.Net;
+using TorrentLab.Metainfo;
+using TorrentLab.Tracker.Server;
+
+namespace TorrentLab.Cli.Commands;
+
+/// <summary><c>torrentlab tracker --port 6969</c>: runs the embeddable HTTP + UDP tracker until Ctrl-C.</summary>
+internal static class TrackerCommand
+{
+    public static Command Create()
+    {
+        var port = new Option<int>("--port") { Description = "Port for HTTP and UDP (0 picks a free one)", DefaultValueFactory = _ => 6969 };
+        var host = new Option<string>("--host") { Description = "Address to listen on", DefaultValueFactory = _ => "127.0.0.1" };
+        var allow = new Option<string[]>("--allow") { Description = "Track only these torrents (repeat the option for several)" };
+        var interval = new Option<int>("--interval") { Description = "Announce interval in seconds sent to clients", DefaultValueFactory = _ => 1800 };
+        var command = new Command("tracker", "Run a BitTorrent tracker (HTTP /announce and /scrape, UDP BEP 15) until Ctrl-C.")
+        {
+            port, host, allow, interval,
+        };
+        command.SetAction((parse, ct) => CliErrors.GuardAsync(async () =>
+        {
+            if (!IPAddress.TryParse(parse.GetValue(host), out var address))
+                throw new ArgumentException($"--host must be an IP address, got '{parse.GetValue(host)}'");
+            var portValue = parse.GetValue(port);
+            if (portValue is < 0 or > 65535) throw new ArgumentException($"--port must be between 0 and 65535, got {portValue}");
+            var seconds = parse.GetValue(interval);
+            if (seconds < 1) throw new ArgumentException($"--interval must be at least 1 second, got {seconds}");
+            var allowed = parse.GetValue(allow) is { Length: > 0 } files
+                ? files.Select(f => Torrent.Load(f).InfoHash).ToHashSet()
+                : null;
+            var options = new TrackerServerOptions
+            {
+                Host = address,
+                Port = portValue,
+                Interval = TimeSpan.FromSeconds(seconds),
+                AllowedInfoHashes = allowed,
+                Log = line => Console.Out.WriteLine(line),
+            };
+            await using var server = await TrackerServer.StartAsync(options, ct).ConfigureAwait(false);
+            Console.Out.WriteLine($"tracker listening on {server.HttpAnnounceUrl} and {server.UdpAnnounceUrl}" +
+                (allowed is null ? "" : $" ({allowed.Count} torrent(s) allowed)"));
+            try
+            {
+                await Task.Delay(Timeout.Infinite, ct).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (ct.IsCancellationRequested)
+            {
+                Console.Out.WriteLine("tracker stopped");
+            }
+            return ExitCodes.Ok;
+        }, ct));
+        return command;
+    }
+}

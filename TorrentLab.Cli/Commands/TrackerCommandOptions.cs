@@ -1,0 +1,47 @@
+using System.CommandLine;
+using System.Text.Json.Serialization;
+using TorrentLab.Metainfo;
+using TorrentLab.Tracker;
+
+namespace TorrentLab.Cli.Commands;
+
+/// <summary>The options <c>peers</c> and <c>scrape</c> share, and how they turn into a <see cref="TrackerClient"/>.</summary>
+internal static class TrackerCommandOptions
+{
+    public static Argument<string> TorrentArgument() => new("file.torrent") { Description = "The .torrent file" };
+
+    public static Option<string?> TrackerOption() => new("--tracker") { Description = "Ask this tracker URL instead of the torrent's (http://, https:// or udp://)" };
+
+    public static Option<bool> JsonOption() => new("--json") { Description = "Print JSON instead of text" };
+
+    public static Option<double> TimeoutOption() => new("--timeout")
+    {
+        Description = "Seconds to wait for each HTTP tracker, and for each UDP attempt (3 attempts: t, 2t, 4t)",
+        DefaultValueFactory = _ => 15,
+    };
+
+    /// <summary>A client over <c>--tracker</c> when given, else the torrent's tiers (or its plain announce).</summary>
+    public static TrackerClient CreateClient(Torrent torrent, string? trackerOverride, double timeoutSeconds)
+    {
+        var tiers = trackerOverride is not null ? [[trackerOverride]] : torrent.TrackerTiers;
+        if (tiers.Count == 0) throw new TrackerException("the torrent names no tracker; pass --tracker URL");
+        if (timeoutSeconds is <= 0 or > 3600) throw new ArgumentException($"--timeout must be between 0 and 3600 seconds, got {timeoutSeconds}");
+        var timeout = TimeSpan.FromSeconds(timeoutSeconds);
+        return new TrackerClient(tiers, new TrackerClientOptions
+        {
+            HttpTimeout = timeout,
+            UdpRetransmitSchedule = [timeout, timeout * 2, timeout * 4], // BEP 15's 15 x 2^n, cut short after n = 2
+        });
+    }
+}
+
+internal sealed record PeersJson(IReadOnlyList<string> Peers, int IntervalSeconds, int? MinIntervalSeconds, int? Complete,
+    int? Incomplete, string? WarningMessage, string? TrackerId);
+
+internal sealed record ScrapeJson(string InfoHash, int Seeders, int Leechers, int Completed);
+
+[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower, WriteIndented = true,
+    DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
+[JsonSerializable(typeof(PeersJson))]
+[JsonSerializable(typeof(ScrapeJson))]
+internal sealed partial class TrackerJsonContext : JsonSerializerContext;

@@ -1,0 +1,61 @@
+using System.CommandLine;
+using System.Globalization;
+using TorrentLab.Metainfo;
+using TorrentLab.Storage;
+
+namespace TorrentLab.Cli.Commands;
+
+/// <summary><c>torrentlab verify &lt;file.torrent&gt; --output DIR</c>: re-hashes the download on disk, prints each
+/// file's completeness and the totals, and rewrites the resume ledger.</summary>
+internal static class VerifyCommand
+{
+    public static Command Create()
+    {
+        var torrentPath = new Argument<string>("torrent") { Description = "The .torrent file" };
+        var output = new Option<string>("--output", "-o") { Description = "The download folder", Required = true };
+        var command = new Command("verify", "Check the downloaded files against the torrent's piece hashes.") { torrentPath, output };
+        command.SetAction((parse, cancellation) => CliErrors.GuardAsync(
+            () => RunAsync(parse.GetValue(torrentPath)!, parse.GetValue(output)!, cancellation), cancellation));
+        return command;
+    }
+
+    private static async Task<int> RunAsync(string torrentPath, string outputDir, CancellationToken cancellation)
+    {
+        var torrent = Torrent.Load(torrentPath);
+        if (!Directory.Exists(outputDir)) throw new StorageException($"output folder '{outputDir}' does not exist");
+        var stdout = Console.Out;
+        stdout.WriteLine($"verifying '{torrent.Name}': {torrent.PieceCount} pieces of {Size(torrent.PieceLength)}, {Size(torrent.TotalLength)} in {Path.GetFullPath(outputDir)}");
+
+        var have = await PieceVerifier.VerifyAsync(torrent, outputDir, cancellation: cancellation).ConfigureAwait(false);
+        var missingFiles = 0;
+        foreach (var file in FileProgress.Compute(torrent, have))
+        {
+            var exists = File.Exists(Path.Combine(outputDir, file.File.RelativePath));
+            if (!exists) missingFiles++;
+            var pieces = $"{file.VerifiedPieces}/{file.TotalPieces} pieces";
+            stdout.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"  {file.Percent,6:0.0}%  {pieces,-18}  {file.File.DisplayPath}{(exists ? "" : "  (missing)")}"));
+        }
+        var haveBytes = have.SetIndexes().Sum(i => (long)torrent.GetPieceLength(i));
+        var percent = torrent.PieceCount == 0 ? 100 : 100.0 * have.Count / torrent.PieceCount;
+        stdout.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"total: {have.Count}/{torrent.PieceCount} pieces ({percent:0.0}%), {haveBytes} of {torrent.TotalLength} bytes verified"));
+
+        var ledger = new ResumeLedger(torrent, outputDir);
+        ledger.Save(have);
+        stdout.WriteLine($"resume ledger written: {ledger.FilePath}");
+        if (have.IsComplete && missingFiles == 0) return ExitCodes.Ok;
+        Console.Error.WriteLine(have.IsComplete
+            ? $"incomplete: {missingFiles} empty file(s) missing"
+            : $"incomplete: {torrent.PieceCount - have.Count} of {torrent.PieceCount} pieces are missing or damaged");
+        return ExitCodes.VerifyFailed;
+    }
+
+    private static string Size(long bytes) => bytes switch
+    {
+        >= 1L << 30 => string.Create(CultureInfo.InvariantCulture, $"{bytes / (double)(1L << 30):0.#} GiB"),
+        >= 1L << 20 => string.Create(CultureInfo.InvariantCulture, $"{bytes / (double)(1L << 20):0.#} MiB"),
+        >= 1L << 10 => string.Create(CultureInfo.InvariantCulture, $"{bytes / 1024.0:0.#} KiB"),
+        _ => $"{bytes} B",
+    };
+}

@@ -1,0 +1,42 @@
+using TorrentLab.Tests.Infrastructure;
+
+namespace TorrentLab.Tests.Cli;
+
+/// <summary><c>torrentlab tracker</c> run as a separate process, then asked by <c>torrentlab peers</c>.</summary>
+public class TrackerCommandTests
+{
+    [Fact]
+    public async Task Tracker_ServesAllowedTorrentsOverHttpAndUdpAndLogsEachAnnounce()
+    {
+        using var folder = new TempFolder();
+        var port = ProcessRunner.FreeTcpAndUdpPort();
+        var allowed = TestTorrents.SingleFile(announce: $"http://127.0.0.1:{port}/announce").WriteTorrent(folder.Path, "allowed.torrent");
+        var refused = TestTorrents.SingleFile(announce: $"http://127.0.0.1:{port}/announce", seed: 2).WriteTorrent(folder.Path, "refused.torrent");
+        using var tracker = ProcessRunner.Start("dotnet", [CliRunner.CliDll, "tracker", "--port", port.ToString(), "--host", "127.0.0.1", "--allow", allowed]);
+        try
+        {
+            var first = await tracker.StandardOutput.ReadLineAsync(TestContext.Current.CancellationToken).AsTask().WaitAsync(TimeSpan.FromSeconds(20), TestContext.Current.CancellationToken);
+            Assert.Equal($"tracker listening on http://127.0.0.1:{port}/announce and udp://127.0.0.1:{port}/announce (1 torrent(s) allowed)", first);
+
+            var http = CliRunner.Run(["peers", allowed, "--port", "7201"]);
+            var udp = CliRunner.Run(["peers", allowed, "--port", "7202", "--tracker", $"udp://127.0.0.1:{port}/announce"]);
+            var denied = CliRunner.Run(["peers", refused]);
+
+            Assert.Equal(("", CliRunner.Codes.Ok), (http.Stdout, http.ExitCode));
+            Assert.Equal(("127.0.0.1:7201\n", CliRunner.Codes.Ok), (udp.Stdout, udp.ExitCode));
+            Assert.Equal(CliRunner.Codes.Tracker, denied.ExitCode);
+            Assert.Contains("unknown info_hash", denied.Stderr);
+            var log = new[]
+            {
+                await tracker.StandardOutput.ReadLineAsync(TestContext.Current.CancellationToken),
+                await tracker.StandardOutput.ReadLineAsync(TestContext.Current.CancellationToken),
+            };
+            Assert.StartsWith("announce http 127.0.0.1:7201 ", log[0]);
+            Assert.StartsWith("announce udp 127.0.0.1:7202 ", log[1]);
+        }
+        finally
+        {
+            ProcessRunner.Stop(tracker);
+        }
+    }
+}

@@ -1,0 +1,404 @@
+using TorrentLab.Pieces;
+using TorrentLab.Tests.Infrastructure;
+using TorrentLab.Wire;
+
+namespace TorrentLab.Tests.Pieces;
+
+public class PieceManagerTests
+{
+    private const int Block = BlockRequest.BlockSize;
+    private const int PieceLength = 2 * Block;
+
+    // 3 full pieces of 2 blocks, then a last piece of 20000 bytes: one full block and one of 3616.
+    private static readonly TestTorrents.Built Built = TestTorrents.SingleFile(length: 3 * PieceLength + 20_000, pieceLength: PieceLength);
+
+    private static PieceManager Manager(PieceManagerOptions? options = null, Bitfield? have = null) =>
+        new(Built.Torrent, have ?? new Bitfield(Built.Torrent.PieceCount), options ?? new PieceManagerOptions { Picker = new SequentialPicker() });
+
+    private static Bitfield Seeder => Bitfield.Full(Built.Torrent.PieceCount);
+
+    private static Bitfield Pieces(params int[] indexes)
+    {
+        var bitfield = new Bitfield(Built.Torrent.PieceCount);
+        foreach (var i in indexes) bitfield.Set(i);
+        return bitfield;
+    }
+
+    private static BlockRequest[] Fill(PieceManager manager, object peer, int max = 256)
+    {
+        var requests = new BlockRequest[max];
+        return requests[..manager.FillRequests(peer, requests)];
+    }
+
+    private static ReadOnlySpan<byte> Data(BlockRequest r) => Built.Payload.AsSpan(r.Index * PieceLength + r.Begin, r.Length);
+
+    private static BlockResult Deliver(PieceManager manager, object peer, BlockRequest r) => manager.OnBlockReceived(peer, r.Index, r.Begin, Data(r));
+
+    [Fact]
+    public void FillRequests_SequentialPicker_Hands16KiBBlocksInOrderUpToThePipelineDepth()
+    {
+        var manager = Manager(new PieceManagerOptions { Picker = new SequentialPicker(), MaxRequestsPerPeer = 3 });
+        manager.AddPeer("A", Seeder);
+
+        Assert.Equal([new(0, 0, Block), new(0, Block, Block), new(1, 0, Block)], Fill(manager, "A"));
+        Assert.Empty(Fill(manager, "A")); // pipeline full
+        Assert.Equal(3, manager.RequestsInFlight("A"));
+
+        Assert.Equal(BlockResultKind.Accepted, Deliver(manager, "A", new(0, 0, Block)).Kind);
+        Assert.Equal([new BlockRequest(1, Block, Block)], Fill(manager, "A")); // one slot freed, one new request
+    }
+
+    [Fact]
+    public void FillRequests_DefaultPipeline_IsDeepEnoughForAFastPeer()
+    {
+        Assert.True(new PieceManagerOptions().MaxRequestsPerPeer >= 32);
+        var manager = Manager();
+        manager.AddPeer("A", Seeder);
+        Assert.Equal(8, Fill(manager, "A").Length); // the whole torrent (8 blocks) in one go
+    }
+
+    [Fact]
+    public void FillRequests_ShorterSpan_LimitsTheRequests()
+    {
+        var manager = Manager();
+        manager.AddPeer("A", Seeder);
+        Assert.Equal(2, Fill(manager, "A", max: 2).Length);
+    }
+
+    [Fact]
+    public void FillRequests_LastPiece_HasAShortLastBlock()
+    {
+        var manager = Manager(have: Pieces(0, 1, 2));
+        manager.AddPeer("A", Seeder);
+        Assert.Equal([new(3, 0, Block), new(3, Block, 20_000 - Block)], Fill(manager, "A"));
+    }
+
+    [Fact]
+    public void FillRequests_PeerWithNothingWeLack_GetsNothingAndIsNotInteresting()
+    {
+        var manager = Manager(have: Pieces(0, 1));
+        manager.AddPeer("A", Pieces(0, 1));
+        Assert.False(manager.IsInteresting("A"));
+        Assert.Empty(Fill(manager, "A"));
+
+        Assert.True(manager.PeerHas("A", 2));
+        Assert.True(manager.IsInteresting("A"));
+        Assert.All(Fill(manager, "A"), r => Assert.Equal(2, r.Index));
+    }
+
+    [Fact]
+    public void OnBlockReceived_AllBlocksOfAGoodPiece_AcceptsThenHandsOverTheVerifiedPiece()
+    {
+        var manager = Manager();
+        manager.AddPeer("A", Seeder);
+        var requests = Fill(manager, "A");
+
+        Assert.Equal(BlockResultKind.Accepted, Deliver(manager, "A", requests[0]).Kind);
+        var result = Deliver(manager, "A", requests[1]);
+
+        Assert.Equal(BlockResultKind.PieceVerified, result.Kind);
+        using var piece = result.Piece!;
+        Assert.Equal(0, piece.Index);
+        Assert.Equal(Built.Payload.AsSpan(0, PieceLength), piece.Data.Span);
+        Assert.True(manager.HasPiece(0));
+        Assert.Equal(PieceLength, manager.VerifiedBytes);
+        Assert.Equal(6, manager.RequestsInFlight("A"));
+    }
+
+    [Fact]
+    public void OnBlockReceived_ShortLastPiece_Verifies()
+    {
+        var manager = Manager(have: Pieces(0, 1, 2));
+        manager.AddPeer("A", Seeder);
+        var results = Fill(manager, "A").Select(r => Deliver(manager, "A", r)).ToList();
+        Assert.Equal(BlockResultKind.PieceVerified, results[^1].Kind);
+        using var piece = results[^1].Piece!;
+        Assert.Equal(20_000, piece.Length);
+        Assert.True(manager.IsComplete);
+        Assert.Equal(0, manager.RemainingBytes);
+    }
+
+    [Theory]
+    [InlineData(9, 0, Block)]            // no such piece
+    [InlineData(-1, 0, Block)]           // negative index
+    [InlineData(2, 0, Block)]            // a piece nobody started
+    [InlineData(0, 100, Block)]          // not on a block boundary
+    [InlineData(0, -Block, Block)]       // negative offset
+    [InlineData(0, 2 * Block, Block)]    // past the end of the piece
+    [InlineData(0, 0, Block - 1)]        // wrong length
+    [InlineData(0, 0, Block + 1)]        // too long
+    public void OnBlockReceived_BlockNobodyAskedFor_IsUnrequestedAndChangesNothing(int index, int begin, int length)
+    {
+        var manager = Manager(new PieceManagerOptions { Picker = new SequentialPicker(), MaxRequestsPerPeer = 2 });
+        manager.AddPeer("A", Seeder);
+        var requests = Fill(manager, "A"); // piece 0 in progress
+
+        var result = manager.OnBlockReceived("A", index, begin, new byte[length]);
+
+        Assert.Equal(BlockResultKind.Unrequested, result.Kind);
+        Assert.Equal(0, manager.DownloadedBytes);
+        Assert.Equal(2, manager.RequestsInFlight("A"));
+        Assert.Equal(BlockResultKind.Accepted, Deliver(manager, "A", requests[0]).Kind);
+        Assert.Equal(BlockResultKind.PieceVerified, Deliver(manager, "A", requests[1]).Kind);
+    }
+
+    [Fact]
+    public void OnBlockReceived_UnknownPeer_IsUnrequested()
+    {
+        var manager = Manager();
+        manager.AddPeer("A", Seeder);
+        var request = Fill(manager, "A")[0];
+        Assert.Equal(BlockResultKind.Unrequested, Deliver(manager, "stranger", request).Kind);
+    }
+
+    [Fact]
+    public void OnBlockReceived_SameBlockTwice_SecondIsDuplicateAndCountedAsWaste()
+    {
+        var manager = Manager();
+        manager.AddPeer("A", Seeder);
+        var request = Fill(manager, "A")[0];
+        Assert.Equal(BlockResultKind.Accepted, Deliver(manager, "A", request).Kind);
+        Assert.Equal(BlockResultKind.Duplicate, Deliver(manager, "A", request).Kind);
+        Assert.Equal(Block, manager.WastedBytes);
+    }
+
+    [Fact]
+    public void OnBlockReceived_BlockOfAPieceWeAlreadyHave_IsDuplicate()
+    {
+        var manager = Manager(have: Pieces(0));
+        manager.AddPeer("A", Seeder);
+        Assert.Equal(BlockResultKind.Duplicate, manager.OnBlockReceived("A", 0, 0, Data(new(0, 0, Block))).Kind);
+    }
+
+    [Fact]
+    public void OnBlockReceived_BadPiece_FailsReportsContributorsAndIsRequestedAgain()
+    {
+        var manager = Manager();
+        manager.AddPeer("A", Pieces(0));
+        manager.AddPeer("B", Pieces(0));
+        var fromA = Fill(manager, "A", max: 1)[0];
+        var fromB = Fill(manager, "B", max: 1)[0];
+        Assert.Equal(0, fromB.Index);
+
+        Assert.Equal(BlockResultKind.Accepted, Deliver(manager, "A", fromA).Kind);
+        var garbage = new byte[fromB.Length];
+        var result = manager.OnBlockReceived("B", fromB.Index, fromB.Begin, garbage);
+
+        Assert.Equal(BlockResultKind.PieceFailed, result.Kind);
+        Assert.Equal(0, result.PieceIndex);
+        Assert.Equal(["A", "B"], result.Contributors.Order());
+        Assert.Equal(1, manager.HashFailures("B"));
+        Assert.False(manager.HasPiece(0));
+        Assert.Equal(PieceLength, manager.WastedBytes);
+        Assert.Equal([new(0, 0, Block), new(0, Block, Block)], Fill(manager, "A")); // the whole piece again
+    }
+
+    [Fact]
+    public void ExpireRequests_PastTheTimeout_PutsBlocksBackForOtherPeers()
+    {
+        var clock = new ManualClock();
+        var manager = Manager(new PieceManagerOptions { Picker = new SequentialPicker(), Clock = clock, RequestTimeout = TimeSpan.FromSeconds(30),
+            EndgameMaxRequestsPerBlock = 1 }); // no endgame duplicates: the blocks are taken until they expire
+        manager.AddPeer("slow", Pieces(0));
+        manager.AddPeer("fast", Pieces(0));
+        var requests = Fill(manager, "slow");
+        Assert.Empty(Fill(manager, "fast")); // everything of piece 0 is taken
+
+        clock.Advance(TimeSpan.FromSeconds(29));
+        Assert.Empty(manager.ExpireRequests(clock.GetUtcNow()));
+        clock.Advance(TimeSpan.FromSeconds(1));
+        var expired = manager.ExpireRequests(clock.GetUtcNow());
+
+        Assert.Equal(requests.Select(r => new ExpiredRequest("slow", r)), expired);
+        Assert.Equal(0, manager.RequestsInFlight("slow"));
+        Assert.Equal(requests, Fill(manager, "fast"));
+    }
+
+    [Fact]
+    public void ExpireRequests_LateAnswerToAnExpiredRequest_IsStillAccepted()
+    {
+        var clock = new ManualClock();
+        var manager = Manager(new PieceManagerOptions { Picker = new SequentialPicker(), Clock = clock });
+        manager.AddPeer("A", Pieces(0));
+        var requests = Fill(manager, "A");
+        clock.Advance(TimeSpan.FromMinutes(5));
+        Assert.Equal(2, manager.ExpireRequests(clock.GetUtcNow()).Count);
+
+        Assert.Equal(BlockResultKind.Accepted, Deliver(manager, "A", requests[0]).Kind);
+        Assert.Equal([requests[1]], Fill(manager, "A")); // only the block still missing
+        Assert.Equal(BlockResultKind.PieceVerified, Deliver(manager, "A", requests[1]).Kind);
+    }
+
+    [Fact]
+    public void ReleaseBlocks_OnChoke_PutsThePeersRequestsBack()
+    {
+        var manager = Manager();
+        manager.AddPeer("A", Seeder);
+        manager.AddPeer("B", Seeder);
+        var requests = Fill(manager, "A");
+        Assert.Empty(Fill(manager, "B", max: 8).Where(r => !requests.Contains(r)).ToList()); // nothing new: endgame dups only
+
+        manager.ReleaseBlocks("A");
+
+        Assert.Equal(0, manager.RequestsInFlight("A"));
+        Assert.Equal(requests, Fill(manager, "A"));
+    }
+
+    [Fact]
+    public void ReleaseBlock_OnReject_PutsOneBlockBack()
+    {
+        var manager = Manager();
+        manager.AddPeer("A", Pieces(0));
+        var requests = Fill(manager, "A");
+        Assert.True(manager.ReleaseBlock("A", requests[1]));
+        Assert.False(manager.ReleaseBlock("A", requests[1]));
+        Assert.Equal([requests[1]], Fill(manager, "A"));
+    }
+
+    [Fact]
+    public void RemovePeer_ReleasesItsBlocksAndItsPiecesNoLongerCount()
+    {
+        var manager = Manager();
+        manager.AddPeer("A", Pieces(0));
+        var requests = Fill(manager, "A");
+        manager.RemovePeer("A");
+        manager.RemovePeer("A"); // twice is harmless
+
+        manager.AddPeer("B", Pieces(0));
+        Assert.Equal(requests, Fill(manager, "B"));
+        Assert.Throws<InvalidOperationException>(() => manager.FillRequests("A", new BlockRequest[4]));
+    }
+
+    [Fact]
+    public void RarestFirst_StartsThePieceFewestPeersHave()
+    {
+        var options = new PieceManagerOptions { Picker = new RarestFirstPicker(randomFirstPieces: 0, new Random(7)), MaxRequestsPerPeer = 2 };
+        var manager = Manager(options);
+        manager.AddPeer("A", Seeder);        // availability: piece 0: 3, 1: 3, 2: 2, 3: 1
+        manager.AddPeer("B", Pieces(0, 1, 2));
+        manager.AddPeer("C", Pieces(0, 1));
+
+        Assert.All(Fill(manager, "A"), r => Assert.Equal(3, r.Index)); // only A has piece 3
+        Assert.All(Fill(manager, "B"), r => Assert.Equal(2, r.Index)); // rarest B has
+    }
+
+    [Fact]
+    public void RarestFirst_BreaksTiesAtRandom()
+    {
+        var picked = new HashSet<int>();
+        for (var seed = 0; seed < 20; seed++)
+        {
+            var manager = Manager(new PieceManagerOptions { Picker = new RarestFirstPicker(0, new Random(seed)), MaxRequestsPerPeer = 1 });
+            manager.AddPeer("A", Seeder); // all four pieces equally rare
+            picked.Add(Fill(manager, "A")[0].Index);
+        }
+        Assert.True(picked.Count > 1, $"20 seeds all picked {string.Join(",", picked)}");
+    }
+
+    [Fact]
+    public void FillRequests_PartialPiecesFirst_BeforeStartingNewOnes()
+    {
+        var manager = Manager(new PieceManagerOptions { Picker = new RarestFirstPicker(0, new Random(1)), MaxRequestsPerPeer = 1 });
+        manager.AddPeer("A", Seeder);
+        manager.AddPeer("B", Seeder);
+        var first = Fill(manager, "A")[0];
+        var second = Fill(manager, "B")[0];
+        Assert.Equal(first.Index, second.Index); // B continues A's piece instead of starting another
+        Assert.Equal(1, manager.PiecesInProgress);
+    }
+
+    [Fact]
+    public void PiecesInProgress_StaysWithinTheMemoryBound()
+    {
+        var manager = Manager(new PieceManagerOptions { Picker = new SequentialPicker(), MaxBytesInProgress = PieceLength, MinPiecesInProgress = 2 });
+        manager.AddPeer("A", Seeder);
+        Assert.Equal(2, manager.MaxPiecesInProgress);
+        Assert.Equal(4, Fill(manager, "A").Length); // two pieces' worth of blocks, not the whole torrent
+        Assert.Equal(2, manager.PiecesInProgress);
+    }
+
+    [Fact]
+    public void PiecesInProgress_AtTheBound_StrandedPieceIsDroppedForANewPeer()
+    {
+        var manager = Manager(new PieceManagerOptions { Picker = new SequentialPicker(), MaxBytesInProgress = 1, MinPiecesInProgress = 1 });
+        manager.AddPeer("A", Pieces(0));
+        Deliver(manager, "A", Fill(manager, "A")[0]);
+        manager.RemovePeer("A"); // piece 0 half done, and nobody left has it
+
+        manager.AddPeer("B", Pieces(1));
+        Assert.All(Fill(manager, "B"), r => Assert.Equal(1, r.Index));
+        Assert.Equal(Block, manager.WastedBytes);
+    }
+
+    [Fact]
+    public void Endgame_IdlePeerGetsDuplicatesAndTheLoserIsCancelled()
+    {
+        var manager = Manager(have: Pieces(0, 1, 2));
+        manager.AddPeer("A", Seeder);
+        manager.AddPeer("B", Seeder);
+        var fromA = Fill(manager, "A");
+        Assert.True(manager.IsEndgame);
+
+        var fromB = Fill(manager, "B");
+        Assert.Equal(fromA, fromB); // the same blocks, asked of a second peer
+        Assert.Empty(Fill(manager, "B")); // never twice to the same peer
+
+        var result = Deliver(manager, "B", fromB[0]);
+        Assert.Equal(BlockResultKind.Accepted, result.Kind);
+        Assert.Equal(["A"], result.CancelPeers);
+        Assert.Equal(1, manager.RequestsInFlight("A"));
+        Assert.Equal(BlockResultKind.Duplicate, Deliver(manager, "A", fromA[0]).Kind); // the cancel came too late
+
+        var last = Deliver(manager, "A", fromA[1]);
+        Assert.Equal(BlockResultKind.PieceVerified, last.Kind);
+        Assert.Equal(["B"], last.CancelPeers);
+        last.Piece!.Dispose();
+        Assert.Equal(0, manager.RequestsInFlight("B"));
+    }
+
+    [Fact]
+    public void Endgame_NotWhileUnstartedPiecesRemain()
+    {
+        var manager = Manager(new PieceManagerOptions { Picker = new SequentialPicker(), MaxRequestsPerPeer = 2 });
+        manager.AddPeer("A", Seeder);
+        Fill(manager, "A");
+        Assert.False(manager.IsEndgame);
+    }
+
+    [Fact]
+    public async Task ManyPeersOnManyThreads_DownloadEveryPieceExactlyOnce()
+    {
+        var built = TestTorrents.SingleFile(length: 40 * PieceLength + 1234, pieceLength: PieceLength, seed: 5);
+        var manager = new PieceManager(built.Torrent, new Bitfield(built.Torrent.PieceCount),
+            new PieceManagerOptions { MaxRequestsPerPeer = 4, MaxBytesInProgress = 6 * PieceLength });
+        var peers = Enumerable.Range(0, 4).Select(i => $"peer{i}").ToArray();
+        foreach (var peer in peers) manager.AddPeer(peer, Bitfield.Full(built.Torrent.PieceCount));
+        var output = new byte[built.Payload.Length];
+        var verified = new int[built.Torrent.PieceCount];
+
+        void Run(string peer)
+        {
+            var buffer = new BlockRequest[8];
+            for (var round = 0; round < 10_000 && !manager.IsComplete; round++)
+            {
+                var n = manager.FillRequests(peer, buffer);
+                if (n == 0) Thread.Yield();
+                foreach (var r in buffer.AsSpan(0, n))
+                {
+                    var result = manager.OnBlockReceived(peer, r.Index, r.Begin, built.Payload.AsSpan(r.Index * PieceLength + r.Begin, r.Length));
+                    if (result.Kind != BlockResultKind.PieceVerified) continue;
+                    using var piece = result.Piece!;
+                    Interlocked.Increment(ref verified[piece.Index]);
+                    piece.Data.Span.CopyTo(output.AsSpan(piece.Index * PieceLength));
+                }
+            }
+        }
+
+        await Task.WhenAll(peers.Select(p => Task.Run(() => Run(p)))).WaitAsync(TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken);
+
+        Assert.True(manager.IsComplete);
+        Assert.All(verified, count => Assert.Equal(1, count));
+        Assert.Equal(built.Payload, output);
+        Assert.All(peers, p => Assert.Equal(0, manager.RequestsInFlight(p)));
+    }
+}

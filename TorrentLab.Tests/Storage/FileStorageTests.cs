@@ -1,0 +1,221 @@
+using Moq;
+using TorrentLab.Bencode;
+using TorrentLab.Metainfo;
+using TorrentLab.Storage;
+using TorrentLab.Tests.Infrastructure;
+
+namespace TorrentLab.Tests.Storage;
+
+public class FileStorageTests
+{
+    private const int PieceLength = 16 * 1024;
+
+    // Piece 0 spans a.bin and the start of c.bin (the empty b.txt sits between them); d.bin ends in a short piece.
+    private static TestTorrents.Built Spanning() =>
+        TestTorrents.MultiFile([("a.bin", 10_000), ("b.txt", 0), ("sub/c.bin", 30_000), ("d.bin", 5_000)], PieceLength, name: "folder");
+
+    private static async Task WriteAll(IPieceStorage storage, TestTorrents.Built built, IEnumerable<int> order)
+    {
+        foreach (var i in order)
+            await storage.WritePieceAsync(i, built.Payload.AsMemory(i * PieceLength, built.Torrent.GetPieceLength(i)), TestContext.Current.CancellationToken);
+    }
+
+    [Fact]
+    public async Task WritePieceAsync_PiecesSpanningFiles_LandAtTheRightOffsets()
+    {
+        using var temp = new TempFolder();
+        var built = Spanning();
+        using (var storage = FileStorage.Open(built.Torrent, temp.Path))
+        {
+            await WriteAll(storage, built, Enumerable.Range(0, built.Torrent.PieceCount).Reverse()); // any order
+            await storage.FlushAsync(TestContext.Current.CancellationToken);
+        }
+        foreach (var (path, data) in built.Files)
+            Assert.Equal(data, File.ReadAllBytes(temp.Combine(path)));
+    }
+
+    [Fact]
+    public void Open_CreatesFoldersEmptyFilesAndPreallocatesEveryFile()
+    {
+        using var temp = new TempFolder();
+        var built = Spanning();
+        using var storage = FileStorage.Open(built.Torrent, temp.Path);
+
+        Assert.True(File.Exists(temp.Combine("folder", "b.txt")));
+        Assert.Equal(0, new FileInfo(temp.Combine("folder", "b.txt")).Length);
+        Assert.Equal(30_000, new FileInfo(temp.Combine("folder", "sub", "c.bin")).Length);
+        Assert.Equal(10_000, new FileInfo(temp.Combine("folder", "a.bin")).Length);
+    }
+
+    [Fact]
+    public void Open_ExistingFileOfTheRightSize_IsLeftUntouched()
+    {
+        using var temp = new TempFolder();
+        var built = TestTorrents.SingleFile(length: 50_000, pieceLength: PieceLength);
+        built.WritePayload(temp.Path);
+        var path = temp.Combine("payload.bin");
+        var written = new DateTime(2020, 1, 1, 0, 0, 0, DateTimeKind.Utc);
+        File.SetLastWriteTimeUtc(path, written);
+
+        using (FileStorage.Open(built.Torrent, temp.Path)) { }
+
+        Assert.Equal(built.Payload, File.ReadAllBytes(path));
+        Assert.Equal(written, File.GetLastWriteTimeUtc(path));
+    }
+
+    [Fact]
+    public async Task ReadAsync_BlockAcrossFiles_ReturnsThePayloadBytes()
+    {
+        using var temp = new TempFolder();
+        var built = Spanning();
+        using var storage = FileStorage.Open(built.Torrent, temp.Path);
+        await WriteAll(storage, built, Enumerable.Range(0, built.Torrent.PieceCount));
+
+        var block = new byte[8_000];
+        await storage.ReadAsync(0, 6_000, block, TestContext.Current.CancellationToken); // 4000 bytes of a.bin, 4000 of c.bin
+        Assert.Equal(built.Payload[6_000..14_000], block);
+    }
+
+    [Fact]
+    public async Task WritePieceAsync_PadFile_IsNeverWrittenButReadsAsZeros()
+    {
+        using var temp = new TempFolder();
+        var (torrent, payload) = WithPadFile();
+        using (var storage = FileStorage.Open(torrent, temp.Path))
+        {
+            for (var i = 0; i < torrent.PieceCount; i++)
+                await storage.WritePieceAsync(i, payload.AsMemory(i * PieceLength, torrent.GetPieceLength(i)), TestContext.Current.CancellationToken);
+            var block = new byte[200];
+            await storage.ReadAsync(0, 9_900, block, TestContext.Current.CancellationToken);
+            Assert.Equal(payload[9_900..10_100], block);
+        }
+        Assert.False(File.Exists(temp.Combine("folder", ".pad", "6384")));
+        Assert.False(Directory.Exists(temp.Combine("folder", ".pad")));
+        Assert.Equal(payload[..10_000], File.ReadAllBytes(temp.Combine("folder", "a.bin")));
+        Assert.Equal(payload[PieceLength..(PieceLength + 20_000)], File.ReadAllBytes(temp.Combine("folder", "b.bin")));
+    }
+
+    [Fact]
+    public void Open_FolderIsASymlinkPointingOutside_IsRefusedAndWritesNothingThere()
+    {
+        using var temp = new TempFolder();
+        using var outside = new TempFolder();
+        Directory.CreateSymbolicLink(temp.Combine("folder"), outside.Path);
+
+        var e = Assert.Throws<StorageException>(() => FileStorage.Open(Spanning().Torrent, temp.Path));
+
+        Assert.Contains("symbolic link", e.Message);
+        Assert.Empty(Directory.EnumerateFileSystemEntries(outside.Path));
+    }
+
+    [Fact]
+    public void Open_FileIsASymlinkPointingOutside_IsRefused()
+    {
+        using var temp = new TempFolder();
+        using var outside = new TempFolder();
+        File.WriteAllText(outside.Combine("secret"), "keep");
+        File.CreateSymbolicLink(temp.Combine("payload.bin"), outside.Combine("secret"));
+
+        Assert.Throws<StorageException>(() => FileStorage.Open(TestTorrents.SingleFile(length: 100).Torrent, temp.Path));
+        Assert.Equal("keep", File.ReadAllText(outside.Combine("secret")));
+    }
+
+    [Fact]
+    public async Task Open_SymlinkStayingInside_IsAllowed()
+    {
+        using var temp = new TempFolder();
+        Directory.CreateDirectory(temp.Combine("real"));
+        Directory.CreateSymbolicLink(temp.Combine("folder"), temp.Combine("real"));
+        var built = Spanning();
+        using var storage = FileStorage.Open(built.Torrent, temp.Path);
+        await WriteAll(storage, built, Enumerable.Range(0, built.Torrent.PieceCount));
+        Assert.Equal(built.Files[0].Data, File.ReadAllBytes(temp.Combine("real", "a.bin")));
+    }
+
+    [Fact]
+    public void Open_TorrentNamedLikeTheStateFolder_IsRefused()
+    {
+        using var temp = new TempFolder();
+        var built = TestTorrents.MultiFile([("x.json", 10)], name: ".torrentlab");
+        var e = Assert.Throws<StorageException>(() => FileStorage.Open(built.Torrent, temp.Path));
+        Assert.Contains("reserved", e.Message);
+    }
+
+    [Fact]
+    public async Task WritePieceAsync_DiskFull_IsAStorageExceptionFlaggedOutOfSpace()
+    {
+        using var temp = new TempFolder();
+        var built = Spanning();
+        var file = new Mock<IStorageFile>();
+        file.SetupGet(f => f.Length).Returns(0);
+        file.Setup(f => f.WriteAsync(It.IsAny<ReadOnlyMemory<byte>>(), It.IsAny<long>(), It.IsAny<CancellationToken>()))
+            .Throws(new IOException("No space left on device", 28)); // ENOSPC, as .NET reports it on Linux
+        using var storage = FileStorage.OpenWith(new StorageLayout(built.Torrent, temp.Path), (_, _) => file.Object, writable: true);
+
+        var e = await Assert.ThrowsAsync<StorageException>(() => storage.WritePieceAsync(0, built.Payload.AsMemory(0, PieceLength), TestContext.Current.CancellationToken).AsTask());
+
+        Assert.True(e.IsOutOfSpace);
+        Assert.Contains("no space left", e.Message);
+        Assert.Contains("piece 0", e.Message);
+        Assert.Contains("folder/a.bin", e.Message);
+    }
+
+    [Fact]
+    public void Open_PermissionDenied_IsAStorageExceptionNotOutOfSpace()
+    {
+        using var temp = new TempFolder();
+        var built = Spanning();
+        var opener = new Mock<StorageFileOpener>();
+        opener.Setup(o => o(It.IsAny<string>(), true)).Throws(new UnauthorizedAccessException("Access to the path is denied."));
+
+        var e = Assert.Throws<StorageException>(() => FileStorage.OpenWith(new StorageLayout(built.Torrent, temp.Path), opener.Object, writable: true));
+
+        Assert.False(e.IsOutOfSpace);
+        Assert.StartsWith("permission denied opening 'folder/a.bin'", e.Message);
+        Assert.IsType<UnauthorizedAccessException>(e.InnerException);
+    }
+
+    [Fact]
+    public async Task RealDiskFull_DevFull_IsRecognisedAsOutOfSpace()
+    {
+        if (!File.Exists("/dev/full")) Assert.Skip("/dev/full exists only on Linux");
+        using var file = RandomAccessFile.Open("/dev/full", writable: true);
+        var e = await Assert.ThrowsAnyAsync<IOException>(() => file.WriteAsync(new byte[4096], 0, TestContext.Current.CancellationToken).AsTask());
+        Assert.True(StorageErrors.IsOutOfSpace(e));
+        Assert.True(StorageErrors.Wrap(e, "writing").IsOutOfSpace);
+    }
+
+    [Fact]
+    public async Task ReadAsync_FileShorterThanTheTorrentSays_IsAStorageException()
+    {
+        using var temp = new TempFolder();
+        var built = TestTorrents.SingleFile(length: 40_000, pieceLength: PieceLength);
+        using var storage = FileStorage.Open(built.Torrent, temp.Path, readOnly: false);
+        storage.Dispose();
+        File.WriteAllBytes(temp.Combine("payload.bin"), new byte[100]);
+        using var reader = FileStorage.Open(built.Torrent, temp.Path, readOnly: true);
+        await Assert.ThrowsAsync<StorageException>(() => reader.ReadAsync(1, 0, new byte[100], TestContext.Current.CancellationToken).AsTask());
+    }
+
+    /// <summary>folder/a.bin (10000 bytes), a BEP 47 pad file filling piece 0, then folder/b.bin (20000 bytes).</summary>
+    internal static (Torrent Torrent, byte[] Payload) WithPadFile()
+    {
+        var a = TestTorrents.Payload(10_000, 1);
+        var b = TestTorrents.Payload(20_000, 2);
+        var payload = a.Concat(new byte[PieceLength - a.Length]).Concat(b).ToArray();
+        BDictionary File(string[] path, long length, bool pad = false)
+        {
+            var entry = new BDictionary().Set("length", new BInteger(length))
+                .Set("path", new BList(path.Select(p => (BValue)new BString(p)).ToList()));
+            return pad ? entry.Set("attr", new BString("p")) : entry;
+        }
+        var info = new BDictionary()
+            .Set("files", new BList([File(["a.bin"], a.Length), File([".pad", "6384"], PieceLength - a.Length, pad: true), File(["b.bin"], b.Length)]))
+            .Set("name", new BString("folder"))
+            .Set("piece length", new BInteger(PieceLength))
+            .Set("pieces", new BString(TestTorrents.PieceHashes(payload, PieceLength)));
+        var torrent = Torrent.Parse(BencodeWriter.Encode(new BDictionary().Set("info", info)));
+        Assert.True(torrent.Files[1].IsPadding);
+        return (torrent, payload);
+    }
+}

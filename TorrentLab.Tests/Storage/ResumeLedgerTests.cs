@@ -1,0 +1,187 @@
+using TorrentLab.Storage;
+using TorrentLab.Tests.Infrastructure;
+using TorrentLab.Wire;
+
+namespace TorrentLab.Tests.Storage;
+
+public class ResumeLedgerTests
+{
+    private static readonly TestTorrents.Built Built =
+        TestTorrents.MultiFile([("a.bin", 40_000), ("b.bin", 30_000)], pieceLength: 16 * 1024, name: "folder");
+
+    private static Bitfield Some()
+    {
+        var have = new Bitfield(Built.Torrent.PieceCount);
+        have.Set(0);
+        have.Set(3);
+        return have;
+    }
+
+    private static ResumeLedger Saved(TempFolder temp)
+    {
+        Built.WritePayload(temp.Path);
+        var ledger = new ResumeLedger(Built.Torrent, temp.Path);
+        ledger.Save(Some());
+        return ledger;
+    }
+
+    [Fact]
+    public void SaveThenValidate_UnchangedFiles_TrustsTheSamePieces()
+    {
+        using var temp = new TempFolder();
+        var ledger = Saved(temp);
+
+        var check = new ResumeLedger(Built.Torrent, temp.Path).Validate();
+
+        Assert.True(check.IsTrusted, check.Reason);
+        Assert.Equal(Some().ToBytes(), check.Trusted!.ToBytes());
+        Assert.Equal(temp.Combine(".torrentlab", Built.Torrent.InfoHash.Hex + ".json"), ledger.FilePath);
+    }
+
+    [Fact]
+    public void Save_WritesTheDocumentedJsonAndLeavesNoTemporaryFile()
+    {
+        using var temp = new TempFolder();
+        var ledger = Saved(temp);
+
+        Assert.Equal([Path.GetFileName(ledger.FilePath)], Directory.GetFiles(temp.Combine(".torrentlab")).Select(Path.GetFileName));
+        var json = File.ReadAllText(ledger.FilePath);
+        Assert.Contains("\"version\": 1", json);
+        Assert.Contains($"\"infoHash\": \"{Built.Torrent.InfoHash.Hex}\"", json);
+        Assert.Contains("\"pieceLength\": 16384", json);
+        Assert.Contains($"\"pieces\": \"{Convert.ToBase64String(Some().ToBytes())}\"", json);
+        Assert.Contains("\"path\": \"folder/a.bin\"", json);
+    }
+
+    [Fact]
+    public void Save_WhenTheWriteFails_KeepsTheOldLedgerIntact()
+    {
+        using var temp = new TempFolder();
+        var ledger = Saved(temp);
+        var before = File.ReadAllText(ledger.FilePath);
+        Directory.CreateDirectory(ledger.FilePath + ".tmp"); // the temporary file cannot be created
+
+        Assert.Throws<StorageException>(() => ledger.Save(Bitfield.Full(Built.Torrent.PieceCount)));
+
+        Assert.Equal(before, File.ReadAllText(ledger.FilePath));
+        Assert.True(new ResumeLedger(Built.Torrent, temp.Path).Validate().IsTrusted);
+    }
+
+    [Fact]
+    public void Save_StaleTemporaryFileFromACrash_IsReplaced()
+    {
+        using var temp = new TempFolder();
+        var ledger = Saved(temp);
+        File.WriteAllText(ledger.FilePath + ".tmp", "{ half a ledg");
+        ledger.Save(Some());
+        Assert.False(File.Exists(ledger.FilePath + ".tmp"));
+        Assert.True(ledger.Validate().IsTrusted);
+    }
+
+    [Fact]
+    public void Save_StateFolderIsASymlinkOutside_IsRefused()
+    {
+        using var temp = new TempFolder();
+        using var outside = new TempFolder();
+        Built.WritePayload(temp.Path);
+        Directory.CreateSymbolicLink(temp.Combine(".torrentlab"), outside.Path);
+        Assert.Throws<StorageException>(() => new ResumeLedger(Built.Torrent, temp.Path).Save(Some()));
+        Assert.Empty(Directory.EnumerateFileSystemEntries(outside.Path));
+    }
+
+    [Fact]
+    public void Validate_NoLedger_IsNotTrusted()
+    {
+        using var temp = new TempFolder();
+        var check = new ResumeLedger(Built.Torrent, temp.Path).Validate();
+        Assert.False(check.IsTrusted);
+        Assert.Equal("no resume ledger", check.Reason);
+    }
+
+    [Fact]
+    public void Validate_LedgerOfAnotherTorrent_IsNotTrusted()
+    {
+        using var temp = new TempFolder();
+        var other = TestTorrents.MultiFile([("a.bin", 40_000), ("b.bin", 30_000)], pieceLength: 16 * 1024, name: "folder", seed: 9);
+        var otherLedger = new ResumeLedger(other.Torrent, temp.Path);
+        otherLedger.Save(Bitfield.Full(other.Torrent.PieceCount));
+        var ours = new ResumeLedger(Built.Torrent, temp.Path);
+        File.Copy(otherLedger.FilePath, ours.FilePath); // e.g. renamed by hand
+
+        var check = ours.Validate();
+
+        Assert.False(check.IsTrusted);
+        Assert.Contains("another torrent", check.Reason);
+    }
+
+    [Theory]
+    [InlineData("{ not json", "corrupt")]
+    [InlineData("", "corrupt")]
+    [InlineData("null", "corrupt")]
+    [InlineData("{\"version\": 1}", "corrupt")]
+    public void Validate_CorruptLedger_IsNotTrusted(string content, string reason)
+    {
+        using var temp = new TempFolder();
+        var ledger = Saved(temp);
+        File.WriteAllText(ledger.FilePath, content);
+        var check = ledger.Validate();
+        Assert.False(check.IsTrusted);
+        Assert.Contains(reason, check.Reason);
+    }
+
+    [Theory]
+    [InlineData("\"version\": 1", "\"version\": 2", "format version 2")]
+    [InlineData("\"pieceLength\": 16384", "\"pieceLength\": 32768", "pieces of 32768 bytes")]
+    [InlineData("\"pieces\": \"", "\"pieces\": \"!!", "piece list is corrupt")]
+    public void Validate_LedgerEditedToNotMatch_IsNotTrusted(string find, string replace, string reason)
+    {
+        using var temp = new TempFolder();
+        var ledger = Saved(temp);
+        var json = File.ReadAllText(ledger.FilePath);
+        Assert.Contains(find, json);
+        File.WriteAllText(ledger.FilePath, json.Replace(find, replace));
+        var check = ledger.Validate();
+        Assert.False(check.IsTrusted);
+        Assert.Contains(reason, check.Reason);
+    }
+
+    [Fact]
+    public void Validate_FileResized_IsNotTrusted()
+    {
+        using var temp = new TempFolder();
+        var ledger = Saved(temp);
+        File.AppendAllText(temp.Combine("folder", "b.bin"), "x");
+        Assert.Contains("'folder/b.bin' is 30001 bytes", ledger.Validate().Reason);
+    }
+
+    [Fact]
+    public void Validate_FileModifiedSameSize_IsNotTrusted()
+    {
+        using var temp = new TempFolder();
+        var ledger = Saved(temp);
+        File.SetLastWriteTimeUtc(temp.Combine("folder", "a.bin"), DateTime.UtcNow.AddMinutes(1));
+        var check = ledger.Validate();
+        Assert.False(check.IsTrusted);
+        Assert.Contains("'folder/a.bin' was modified", check.Reason);
+    }
+
+    [Fact]
+    public void Validate_FileDeleted_IsNotTrusted()
+    {
+        using var temp = new TempFolder();
+        var ledger = Saved(temp);
+        File.Delete(temp.Combine("folder", "a.bin"));
+        Assert.Contains("'folder/a.bin' is missing", ledger.Validate().Reason);
+    }
+
+    [Fact]
+    public void Delete_ForNoResume_RemovesTheLedger()
+    {
+        using var temp = new TempFolder();
+        var ledger = Saved(temp);
+        Assert.True(ledger.Delete());
+        Assert.False(File.Exists(ledger.FilePath));
+        Assert.False(ledger.Delete());
+        Assert.False(ledger.Validate().IsTrusted);
+    }
+}

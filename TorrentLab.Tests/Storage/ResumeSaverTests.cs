@@ -1,0 +1,60 @@
+using Moq;
+using TorrentLab.Storage;
+using TorrentLab.Tests.Infrastructure;
+using TorrentLab.Wire;
+
+namespace TorrentLab.Tests.Storage;
+
+public class ResumeSaverTests
+{
+    private static readonly TestTorrents.Built Built = TestTorrents.SingleFile(length: 50_000, pieceLength: 16 * 1024);
+
+    [Fact]
+    public async Task Saver_EveryIntervalAndOnDispose_FlushesThenSavesWhatChanged()
+    {
+        using var temp = new TempFolder();
+        Built.WritePayload(temp.Path);
+        var clock = new ManualClock();
+        var storage = new Mock<IPieceStorage>();
+        var have = new Bitfield(Built.Torrent.PieceCount);
+        var ledger = new ResumeLedger(Built.Torrent, temp.Path);
+        var saver = new ResumeSaver(ledger, storage.Object, () => Bitfield.FromWire(have.ToBytes(), have.Length), TimeSpan.FromSeconds(5), clock);
+
+        have.Set(1);
+        clock.Advance(TimeSpan.FromSeconds(5));
+        await WaitFor(() => saver.Saves == 1);
+        Assert.Equal(have.ToBytes(), ledger.Validate().Trusted!.ToBytes());
+
+        clock.Advance(TimeSpan.FromSeconds(5)); // nothing changed: no rewrite
+        have.Set(2);
+        await saver.DisposeAsync();             // the final save on completion or cancel
+
+        Assert.Equal(2, saver.Saves);
+        Assert.Equal(have.ToBytes(), ledger.Validate().Trusted!.ToBytes());
+        storage.Verify(s => s.FlushAsync(It.IsAny<CancellationToken>()), Times.Exactly(2));
+    }
+
+    [Fact]
+    public async Task SaveNowAsync_FlushFailsWithDiskFull_WritesNoLedgerAndReportsOutOfSpace()
+    {
+        using var temp = new TempFolder();
+        var storage = new Mock<IPieceStorage>();
+        storage.Setup(s => s.FlushAsync(It.IsAny<CancellationToken>()))
+            .ThrowsAsync(new StorageException("no space left on device flushing 'payload.bin'", isOutOfSpace: true));
+        var ledger = new ResumeLedger(Built.Torrent, temp.Path);
+        await using var saver = new ResumeSaver(ledger, storage.Object, () => Bitfield.Full(Built.Torrent.PieceCount), clock: new ManualClock());
+
+        var e = await Assert.ThrowsAsync<StorageException>(() => saver.SaveNowAsync(cancellation: TestContext.Current.CancellationToken));
+
+        Assert.True(e.IsOutOfSpace);
+        Assert.False(File.Exists(ledger.FilePath));
+        storage.Reset(); // let the final save in DisposeAsync succeed
+    }
+
+    private static async Task WaitFor(Func<bool> condition)
+    {
+        // The timer callback completes the saver's await on the thread pool; give it a bounded moment.
+        for (var i = 0; i < 200 && !condition(); i++) await Task.Delay(10, TestContext.Current.CancellationToken);
+        Assert.True(condition());
+    }
+}

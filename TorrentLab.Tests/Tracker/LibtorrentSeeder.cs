@@ -1,0 +1,85 @@
+using System.Diagnostics;
+using TorrentLab.Tests.Infrastructure;
+
+namespace TorrentLab.Tests.Tracker;
+
+/// <summary>A python3-libtorrent seeder on 127.0.0.1 that announces to the torrent's tracker (DHT, LSD, UPnP, PEX off).</summary>
+/// <remarks>Ready once it is seeding and a tracker answered; stopped by its own process id on dispose.</remarks>
+internal sealed class LibtorrentSeeder : IDisposable
+{
+    private const string Script = """
+        import sys, time
+        import libtorrent as lt
+        torrent, save_path, port = sys.argv[1], sys.argv[2], int(sys.argv[3])
+        settings = lt.high_performance_seed()
+        settings.update({
+            'listen_interfaces': '127.0.0.1:%d' % port,
+            'enable_dht': False, 'enable_lsd': False, 'enable_upnp': False, 'enable_natpmp': False,
+            'enable_outgoing_utp': False, 'enable_incoming_utp': False,
+            'allow_multiple_connections_per_ip': True,
+            'out_enc_policy': 2, 'in_enc_policy': 2,
+            'ssrf_mitigation': False,
+            'alert_mask': lt.alert.category_t.status_notification | lt.alert.category_t.tracker_notification | lt.alert.category_t.error_notification,
+        })
+        ses = lt.session(settings, 0)
+        atp = lt.add_torrent_params()
+        atp.ti = lt.torrent_info(torrent)
+        atp.save_path = save_path
+        atp.flags = lt.torrent_flags.disable_dht | lt.torrent_flags.disable_lsd | lt.torrent_flags.disable_pex
+        h = ses.add_torrent(atp)
+        replied = False
+        deadline = time.time() + 15
+        while time.time() < deadline:
+            ses.wait_for_alert(200)
+            for a in ses.pop_alerts():
+                if isinstance(a, lt.tracker_reply_alert):
+                    replied = True
+                elif isinstance(a, lt.tracker_error_alert):
+                    print('tracker error: %s' % a.message(), flush=True)
+            if replied and h.status().state == lt.torrent_status.seeding:
+                print('ready', flush=True)
+                sys.stdin.read()  # keep seeding until the test closes stdin or kills us
+                sys.exit(0)
+        print('not ready: state=%s replied=%s' % (h.status().state, replied), flush=True)
+        sys.exit(1)
+        """;
+
+    private readonly Process _process;
+
+    private LibtorrentSeeder(Process process, int port)
+    {
+        _process = process;
+        Port = port;
+    }
+
+    /// <summary>The TCP port the seeder listens on (and announced).</summary>
+    public int Port { get; }
+
+    /// <summary>Starts the seeder over a torrent whose payload is already in <paramref name="savePath"/>; waits until ready.</summary>
+    public static async Task<LibtorrentSeeder> StartAsync(string python, string torrentPath, string savePath, string scriptFolder, CancellationToken ct)
+    {
+        var script = Path.Combine(scriptFolder, "seeder.py");
+        await File.WriteAllTextAsync(script, Script, ct);
+        var port = ProcessRunner.FreeTcpPort();
+        var process = ProcessRunner.Start(python, [script, torrentPath, savePath, port.ToString()]);
+        var seeder = new LibtorrentSeeder(process, port);
+        try
+        {
+            var line = await process.StandardOutput.ReadLineAsync(ct).AsTask().WaitAsync(TimeSpan.FromSeconds(18), ct);
+            if (line != "ready")
+                Assert.Fail($"the libtorrent seeder did not get ready: {line} {await process.StandardError.ReadToEndAsync(ct)}");
+            return seeder;
+        }
+        catch
+        {
+            seeder.Dispose();
+            throw;
+        }
+    }
+
+    public void Dispose()
+    {
+        ProcessRunner.Stop(_process);
+        _process.Dispose();
+    }
+}

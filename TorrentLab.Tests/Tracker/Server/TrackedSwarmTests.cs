@@ -1,0 +1,53 @@
+using System.Net;
+using TorrentLab.Tracker;
+using TorrentLab.Tracker.Server;
+using static TorrentLab.Tests.Tracker.TrackerTestData;
+
+namespace TorrentLab.Tests.Tracker.Server;
+
+public class TrackedSwarmTests
+{
+    private sealed class ManualTime : TimeProvider
+    {
+        public DateTimeOffset Now = new(2024, 1, 1, 0, 0, 0, TimeSpan.Zero);
+        public override DateTimeOffset GetUtcNow() => Now;
+    }
+
+    private static readonly IPEndPoint Here = new(IPAddress.Loopback, 7001);
+
+    [Fact]
+    public void Announce_PeerSilentForTwoIntervals_IsForgotten()
+    {
+        var time = new ManualTime();
+        var swarm = new TrackedSwarm(TimeSpan.FromMinutes(1), time);
+        swarm.Announce(BinaryHash, Peer('a'), Here, 10, AnnounceEvent.Started, 50);
+        time.Now += TimeSpan.FromMinutes(2);
+        Assert.Single(swarm.Announce(BinaryHash, Peer('b'), Here, 10, AnnounceEvent.Started, 50).Peers); // exactly 2 intervals: kept
+        time.Now += TimeSpan.FromSeconds(1);
+        Assert.Empty(swarm.Announce(BinaryHash, Peer('b'), Here, 10, AnnounceEvent.None, 50).Peers);
+        Assert.Equal(1, swarm.Snapshot(BinaryHash).Leechers);
+    }
+
+    [Fact]
+    public void Announce_CompletedTwice_CountsOneDownload()
+    {
+        var swarm = new TrackedSwarm(TimeSpan.FromMinutes(1), TimeProvider.System);
+        swarm.Announce(BinaryHash, Peer('a'), Here, 10, AnnounceEvent.Started, 50);
+        swarm.Announce(BinaryHash, Peer('a'), Here, 0, AnnounceEvent.Completed, 50);
+        swarm.Announce(BinaryHash, Peer('a'), Here, 0, AnnounceEvent.Completed, 50);
+        Assert.Equal(new ScrapeResult(Seeders: 1, Leechers: 0, Completed: 1), swarm.Scrape(BinaryHash));
+    }
+
+    [Fact]
+    public void Announce_NumWant_LimitsTheAnswerAndNeverIncludesTheAsker()
+    {
+        var swarm = new TrackedSwarm(TimeSpan.FromMinutes(1), TimeProvider.System);
+        foreach (var c in "abcde") swarm.Announce(BinaryHash, Peer(c), Here, 10, AnnounceEvent.Started, 50);
+        Assert.Equal(2, swarm.Announce(BinaryHash, Peer('a'), Here, 10, AnnounceEvent.None, 2).Peers.Count);
+        Assert.DoesNotContain(swarm.Announce(BinaryHash, Peer('a'), Here, 10, AnnounceEvent.None, 50).Peers, p => p.PeerId == Peer('a'));
+    }
+
+    [Fact]
+    public void Scrape_UnknownTorrent_IsAllZeros() =>
+        Assert.Equal(new ScrapeResult(0, 0, 0), new TrackedSwarm(TimeSpan.FromMinutes(1), TimeProvider.System).Scrape(BinaryHash));
+}

@@ -1,0 +1,34 @@
+using TorrentLab.Tests.Infrastructure;
+using TorrentLab.Tracker;
+using TorrentLab.Tracker.Server;
+
+namespace TorrentLab.Tests.Tracker;
+
+/// <summary>A python3-libtorrent seeder announcing to OUR tracker: it shows in scrape counts and in other peers' lists.</summary>
+public class TrackerServerInteropTests
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task LibtorrentSeeder_AnnouncingToOurTracker_IsCountedAndListed()
+    {
+        var python = Interop.RequireLibtorrentPython();
+        await using var server = await TrackerServer.StartAsync(new TrackerServerOptions { Port = 0 }, Ct);
+        using var folder = new TempFolder("torrentlab-ourtracker");
+        var built = TestTorrents.SingleFile(length: 200_000, announce: server.HttpAnnounceUrl);
+        var torrentPath = built.WriteTorrent(folder.Path);
+        built.WritePayload(folder.Combine("data"));
+
+        using var seeder = await LibtorrentSeeder.StartAsync(python, torrentPath, folder.Combine("data"), folder.Path, Ct);
+
+        var swarm = server.GetSwarm(built.Torrent.InfoHash);
+        var peer = Assert.Single(swarm.Peers);
+        Assert.Equal(($"127.0.0.1:{seeder.Port}", true), (peer.EndPoint.ToString(), peer.IsSeeder));
+        Assert.Equal("-LT", System.Text.Encoding.ASCII.GetString(peer.PeerId.Bytes[..3])); // BEP 20: libtorrent's own id
+
+        using var client = new TrackerClient([[server.UdpAnnounceUrl], [server.HttpAnnounceUrl]]);
+        Assert.Equal(new ScrapeResult(Seeders: 1, Leechers: 0, Completed: 0), await client.ScrapeAsync(built.Torrent.InfoHash, Ct));
+        var answer = await client.AnnounceAsync(new AnnounceRequest(built.Torrent.InfoHash, PeerId.CreateOurs(), 7401, 0, 0, built.Torrent.TotalLength, AnnounceEvent.Started), Ct);
+        Assert.Contains($"127.0.0.1:{seeder.Port}", answer.Peers.Select(p => p.ToString()));
+    }
+}

@@ -1,0 +1,61 @@
+namespace TorrentLab.Pieces;
+
+/// <summary>What happened to a block a peer sent: see <see cref="PieceManager.OnBlockReceived"/>.</summary>
+public enum BlockResultKind
+{
+    /// <summary>Nobody asked for this: unknown piece, piece not in progress, or an offset/length that is not one of
+    /// the piece's blocks. Nothing was stored; a peer that keeps doing it is misbehaving.</summary>
+    Unrequested,
+    /// <summary>The block was already received (endgame duplicates, late answers to expired requests). Counted as waste.</summary>
+    Duplicate,
+    /// <summary>Stored; the piece still misses other blocks.</summary>
+    Accepted,
+    /// <summary>The block completed its piece and the piece matched its SHA-1: write <see cref="BlockResult.Piece"/>
+    /// and dispose it.</summary>
+    PieceVerified,
+    /// <summary>The block completed its piece but the SHA-1 did not match: the data was discarded, the piece will be
+    /// requested again, and <see cref="BlockResult.Contributors"/> lists who sent its blocks.</summary>
+    PieceFailed,
+}
+
+/// <summary>The outcome of one received block: a kind, and what the caller must act on.</summary>
+/// <remarks>Switch on <see cref="Kind"/>. <see cref="CancelPeers"/> is filled in endgame for every kind that
+/// stored the block: those peers were also asked for it and should get a BEP 3 <c>cancel</c>.</remarks>
+public readonly struct BlockResult
+{
+    private BlockResult(BlockResultKind kind, int pieceIndex, VerifiedPiece? piece, IReadOnlyList<object>? contributors,
+        IReadOnlyList<object>? cancelPeers)
+    {
+        Kind = kind;
+        PieceIndex = pieceIndex;
+        Piece = piece;
+        Contributors = contributors ?? [];
+        CancelPeers = cancelPeers ?? [];
+    }
+
+    public BlockResultKind Kind { get; }
+
+    /// <summary>The piece the block belongs to (as sent by the peer, even when Unrequested).</summary>
+    public int PieceIndex { get; }
+
+    /// <summary>For <see cref="BlockResultKind.PieceVerified"/>: the verified bytes. The caller owns it and must
+    /// dispose it (after writing) to return its pooled buffer; null for every other kind.</summary>
+    public VerifiedPiece? Piece { get; }
+
+    /// <summary>For <see cref="BlockResultKind.PieceFailed"/>: every peer that sent a block of the bad piece
+    /// (the swarm bans a peer after a few failures); empty otherwise.</summary>
+    public IReadOnlyList<object> Contributors { get; }
+
+    /// <summary>Other peers with an outstanding request for this same block (endgame): send them <c>cancel</c>.</summary>
+    public IReadOnlyList<object> CancelPeers { get; }
+
+    internal static BlockResult Unrequested(int index) => new(BlockResultKind.Unrequested, index, null, null, null);
+    internal static BlockResult Duplicate(int index) => new(BlockResultKind.Duplicate, index, null, null, null);
+    internal static BlockResult Accepted(int index, IReadOnlyList<object>? cancel) => new(BlockResultKind.Accepted, index, null, null, cancel);
+    internal static BlockResult Verified(VerifiedPiece piece, IReadOnlyList<object>? cancel) =>
+        new(BlockResultKind.PieceVerified, piece.Index, piece, null, cancel);
+    internal static BlockResult Failed(int index, IReadOnlyList<object> contributors, IReadOnlyList<object>? cancel) =>
+        new(BlockResultKind.PieceFailed, index, null, contributors, cancel);
+
+    public override string ToString() => $"{Kind} (piece {PieceIndex})";
+}

@@ -1,0 +1,44 @@
+using TorrentLab.Wire;
+
+namespace TorrentLab.Pieces;
+
+/// <summary>Chooses which piece to start next for a peer: the pluggable part of piece selection.</summary>
+/// <remarks>The <see cref="PieceManager"/> always finishes pieces already in progress first (so partial buffers
+/// are freed early) and handles endgame itself; a picker only chooses among pieces nobody has started. It is
+/// called under the manager's lock, so it needs no locking of its own but must be quick.</remarks>
+public interface IPiecePicker
+{
+    /// <summary>Returns a piece that <paramref name="peerHas"/> and that <see cref="PickContext.IsCandidate"/>
+    /// accepts, or -1 when there is none.</summary>
+    int Pick(Bitfield peerHas, PickContext context);
+}
+
+/// <summary>What a picker may know about the torrent's state: read-only, valid only during the call.</summary>
+public sealed class PickContext
+{
+    private readonly Bitfield _have;
+    private readonly int[] _availability;
+    private readonly ActivePiece?[] _active;
+
+    internal PickContext(Bitfield have, int[] availability, ActivePiece?[] active)
+    {
+        _have = have;
+        _availability = availability;
+        _active = active;
+    }
+
+    /// <summary>Number of pieces in the torrent.</summary>
+    public int PieceCount => _have.Length;
+
+    /// <summary>Pieces we have verified.</summary>
+    public int HaveCount => _have.Count;
+
+    /// <summary>The lowest index that may be a candidate (every lower piece is had or in progress).</summary>
+    public int FirstCandidate { get; internal set; }
+
+    /// <summary>True when we lack piece <paramref name="index"/> and nobody is downloading it yet.</summary>
+    public bool IsCandidate(int index) => _active[index] is null && !_have[index];
+
+    /// <summary>How many connected peers have piece <paramref name="index"/> (its availability; lower is rarer).</summary>
+    public int Availability(int index) => _availability[index];
+}

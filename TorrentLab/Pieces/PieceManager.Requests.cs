@@ -1,0 +1,211 @@
+namespace TorrentLab.Pieces;
+
+// Handing out block requests, and taking them back (choke, disconnect, timeout).
+public sealed partial class PieceManager
+{
+    /// <summary>Fills <paramref name="into"/> with new block requests for a peer that unchoked us, and returns how
+    /// many it wrote. Never more than the span's length, nor than the peer's free pipeline slots
+    /// (<see cref="PieceManagerOptions.MaxRequestsPerPeer"/> minus <see cref="RequestsInFlight"/>).</summary>
+    /// <remarks>Order: unrequested blocks of pieces already in progress (oldest first), then new pieces chosen by the
+    /// picker while the in-progress bound allows, then (endgame only) blocks other peers were already asked for.</remarks>
+    public int FillRequests(object peer, Span<BlockRequest> into)
+    {
+        lock (_lock)
+        {
+            var state = Peer(peer);
+            var budget = Math.Min(into.Length, _options.MaxRequestsPerPeer - state.Outstanding.Count);
+            if (budget <= 0 || state.Interesting == 0) return 0;
+            var now = _clock.GetUtcNow().UtcTicks;
+            var count = 0;
+
+            // 1. Finish what is started: frees buffers early and completes pieces we can then share.
+            for (var p = 0; p < _inProgress.Count && count < budget; p++)
+            {
+                var piece = _inProgress[p];
+                if (piece.Unrequested > 0 && !piece.Verifying && state.Has[piece.Index])
+                    count += Assign(piece, peer, state, into[count..budget], now);
+            }
+
+            // 2. Start new pieces, within the memory bound.
+            var pickerExhausted = false;
+            while (count < budget)
+            {
+                if (_inProgress.Count >= MaxPiecesInProgress && !TryEvictStranded()) break;
+                var index = PickLocked(state);
+                if (index < 0) { pickerExhausted = true; break; }
+                count += Assign(Start(index), peer, state, into[count..budget], now);
+            }
+
+            // 3. Endgame: nothing new to start anywhere, so ask for blocks in flight elsewhere too.
+            if (count < budget && pickerExhausted && IsEndgameLocked())
+                count += AssignDuplicates(peer, state, into[count..budget], now);
+            return count;
+        }
+    }
+
+    /// <summary>The peer choked us: BEP 3 says it discards our pending requests, so all of them go back to the pool.</summary>
+    public void ReleaseBlocks(object peer)
+    {
+        lock (_lock) ReleaseLocked(peer, Peer(peer));
+    }
+
+    /// <summary>The peer rejected one request (BEP 6 <c>reject</c>): that block goes back to the pool.</summary>
+    /// <returns>False if the peer had no such request.</returns>
+    public bool ReleaseBlock(object peer, BlockRequest request)
+    {
+        lock (_lock)
+        {
+            var state = Peer(peer);
+            if (!state.Outstanding.Remove(request)) return false;
+            Unassign(request, peer);
+            return true;
+        }
+    }
+
+    /// <summary>Puts back every request older than <see cref="PieceManagerOptions.RequestTimeout"/> at
+    /// <paramref name="now"/>, and returns them so the caller can send <c>cancel</c> and treat the peer as slow.
+    /// A late answer is still accepted if the block is still missing.</summary>
+    public IReadOnlyList<ExpiredRequest> ExpireRequests(DateTimeOffset now)
+    {
+        var deadline = now.UtcTicks - _options.RequestTimeout.Ticks;
+        List<ExpiredRequest>? expired = null;
+        lock (_lock)
+        {
+            foreach (var piece in _inProgress)
+            {
+                if (piece.Verifying || piece.InFlight == 0) continue;
+                for (var b = 0; b < piece.Blocks.Length; b++)
+                {
+                    ref var slot = ref piece.Blocks[b];
+                    if (slot.Received || slot.RequesterCount == 0) continue;
+                    foreach (var (peer, at) in Requests(slot))
+                    {
+                        if (at > deadline) continue;
+                        var request = piece.Request(b);
+                        _peers[peer].Outstanding.Remove(request);
+                        Unassign(request, peer);
+                        (expired ??= []).Add(new ExpiredRequest(peer, request));
+                    }
+                }
+            }
+        }
+        return (IReadOnlyList<ExpiredRequest>?)expired ?? [];
+
+        static List<(object, long)> Requests(in BlockSlot slot)
+        {
+            var list = new List<(object, long)>(slot.RequesterCount);
+            if (slot.Peer is not null) list.Add((slot.Peer, slot.RequestedAt));
+            if (slot.Extra is not null) list.AddRange(slot.Extra);
+            return list;
+        }
+    }
+
+    private int PickLocked(PeerState state)
+    {
+        var first = _pickContext.FirstCandidate;
+        while (first < PieceCount && (_have[first] || _activeByIndex[first] is not null)) first++;
+        _pickContext.FirstCandidate = first;
+        if (first == PieceCount) return -1;
+        var index = _picker.Pick(state.Has, _pickContext);
+        if (index >= 0 && (!state.Has[index] || !_pickContext.IsCandidate(index)))
+            throw new InvalidOperationException($"picker {_picker.GetType().Name} chose piece {index}, which is not a candidate for this peer");
+        return index;
+    }
+
+    private ActivePiece Start(int index)
+    {
+        var piece = new ActivePiece(index, _torrent.GetPieceLength(index));
+        _activeByIndex[index] = piece;
+        _inProgress.Add(piece);
+        _unrequestedBlocks += piece.Unrequested;
+        return piece;
+    }
+
+    /// <summary>Drops a piece from the in-progress set (failed, evicted, or verified and handed over).</summary>
+    private void Retire(ActivePiece piece)
+    {
+        _activeByIndex[piece.Index] = null;
+        _inProgress.Remove(piece);
+        _unrequestedBlocks -= piece.Unrequested;
+        if (!_have[piece.Index]) _pickContext.FirstCandidate = Math.Min(_pickContext.FirstCandidate, piece.Index);
+    }
+
+    /// <summary>At the bound, makes room by dropping a partial piece that no connected peer has and nobody is
+    /// sending (its holders left): otherwise it would block the bound forever.</summary>
+    private bool TryEvictStranded()
+    {
+        foreach (var piece in _inProgress)
+        {
+            if (piece.Verifying || piece.InFlight > 0 || _availability[piece.Index] > 0) continue;
+            _wastedBytes += ReceivedBytes(piece);
+            Retire(piece);
+            piece.ReturnBuffer();
+            return true;
+        }
+        return false;
+    }
+
+    private static long ReceivedBytes(ActivePiece piece)
+    {
+        long bytes = 0;
+        for (var b = 0; b < piece.Blocks.Length; b++) if (piece.Blocks[b].Received) bytes += piece.Request(b).Length;
+        return bytes;
+    }
+
+    private int Assign(ActivePiece piece, object peer, PeerState state, Span<BlockRequest> into, long now)
+    {
+        var count = 0;
+        for (var b = piece.FirstUnrequested; b < piece.Blocks.Length && count < into.Length; b++)
+        {
+            ref var slot = ref piece.Blocks[b];
+            if (slot.Received || slot.RequesterCount > 0) continue;
+            slot.AddRequester(peer, now);
+            var request = piece.Request(b);
+            state.Outstanding.Add(request);
+            into[count++] = request;
+            piece.FirstUnrequested = b + 1;
+        }
+        piece.Unrequested -= count;
+        _unrequestedBlocks -= count;
+        return count;
+    }
+
+    private int AssignDuplicates(object peer, PeerState state, Span<BlockRequest> into, long now)
+    {
+        var count = 0;
+        foreach (var piece in _inProgress)
+        {
+            if (piece.Verifying || !state.Has[piece.Index]) continue;
+            for (var b = 0; b < piece.Blocks.Length && count < into.Length; b++)
+            {
+                ref var slot = ref piece.Blocks[b];
+                if (slot.Received || slot.RequesterCount >= _options.EndgameMaxRequestsPerBlock || slot.IsRequestedBy(peer)) continue;
+                slot.AddRequester(peer, now);
+                var request = piece.Request(b);
+                state.Outstanding.Add(request);
+                into[count++] = request;
+            }
+        }
+        return count;
+    }
+
+    private void ReleaseLocked(object peer, PeerState state)
+    {
+        foreach (var request in state.Outstanding) Unassign(request, peer);
+        state.Outstanding.Clear();
+    }
+
+    /// <summary>Removes one peer's request from its block; a block nobody else was asked for becomes unrequested.
+    /// The caller removes it from the peer's Outstanding set.</summary>
+    private void Unassign(BlockRequest request, object peer)
+    {
+        var piece = _activeByIndex[request.Index];
+        if (piece is null || piece.Verifying) return;
+        var block = request.Begin / BlockRequest.BlockSize;
+        ref var slot = ref piece.Blocks[block];
+        if (!slot.RemoveRequester(peer) || slot.Received || slot.RequesterCount > 0) return;
+        piece.Unrequested++;
+        _unrequestedBlocks++;
+        piece.FirstUnrequested = Math.Min(piece.FirstUnrequested, block);
+    }
+}

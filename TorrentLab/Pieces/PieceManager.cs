@@ -1,0 +1,175 @@
+using TorrentLab.Metainfo;
+using TorrentLab.Wire;
+
+namespace TorrentLab.Pieces;
+
+/// <summary>Decides which 16 KiB blocks to ask each peer for, assembles them into pieces and checks each piece's
+/// SHA-1 (BEP 3). Built for many peers at once; every method is thread-safe.</summary>
+/// <remarks>
+/// <para>The life of a piece: a picker (<see cref="IPiecePicker"/>) starts it for a peer that has it; its blocks are
+/// handed out by <see cref="FillRequests"/> (partial pieces first, at most
+/// <see cref="PieceManagerOptions.MaxRequestsPerPeer"/> in flight per peer); <see cref="OnBlockReceived"/> stores
+/// each block in a pooled buffer; the last block triggers the SHA-1 check, outside the lock. A good piece is handed
+/// to the caller as a <see cref="VerifiedPiece"/> to write and dispose; a bad one is dropped, re-requested later,
+/// and its contributors are reported.</para>
+/// <para>Peers are identified by any object with stable equality (typically the connection). Blocks go back to the
+/// pool when a peer chokes us (<see cref="ReleaseBlocks"/>), leaves (<see cref="RemovePeer"/>) or is too slow
+/// (<see cref="ExpireRequests"/>). When every remaining block is requested, endgame lets idle peers ask for blocks
+/// others already have in flight; the first copy wins and <see cref="BlockResult.CancelPeers"/> says whom to cancel.</para>
+/// <para>Memory stays bounded: at most <see cref="MaxPiecesInProgress"/> piece buffers exist at a time.</para>
+/// </remarks>
+public sealed partial class PieceManager
+{
+    private readonly Lock _lock = new();
+    private readonly Torrent _torrent;
+    private readonly PieceManagerOptions _options;
+    private readonly IPiecePicker _picker;
+    private readonly TimeProvider _clock;
+    private readonly Bitfield _have;
+    private readonly int[] _availability;
+    private readonly ActivePiece?[] _activeByIndex;
+    private readonly List<ActivePiece> _inProgress = []; // in the order they were started: oldest finished first
+    private readonly Dictionary<object, PeerState> _peers = [];
+    private readonly PickContext _pickContext;
+    private int _unrequestedBlocks; // sum of Unrequested over _inProgress
+    private long _haveBytes, _downloadedBytes, _verifiedBytes, _wastedBytes;
+
+    /// <param name="torrent">The torrent to download.</param>
+    /// <param name="have">Pieces already on disk (from the resume ledger or a verification); copied.</param>
+    /// <param name="options">Tuning; null for the defaults.</param>
+    public PieceManager(Torrent torrent, Bitfield have, PieceManagerOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(torrent);
+        ArgumentNullException.ThrowIfNull(have);
+        if (have.Length != torrent.PieceCount)
+            throw new ArgumentException($"have bitfield has {have.Length} pieces, the torrent {torrent.PieceCount}", nameof(have));
+        _torrent = torrent;
+        _options = options ?? new PieceManagerOptions();
+        _options.Validate();
+        _picker = _options.Picker ?? new RarestFirstPicker();
+        _clock = _options.Clock ?? TimeProvider.System;
+        _have = Bitfield.FromWire(have.ToBytes(), have.Length);
+        foreach (var i in _have.SetIndexes()) _haveBytes += torrent.GetPieceLength(i);
+        _availability = new int[torrent.PieceCount];
+        _activeByIndex = new ActivePiece?[torrent.PieceCount];
+        _pickContext = new PickContext(_have, _availability, _activeByIndex);
+        MaxPiecesInProgress = _options.MaxPiecesInProgress(torrent.PieceLength);
+    }
+
+    /// <summary>The bound on pieces being assembled at once (buffers in memory).</summary>
+    public int MaxPiecesInProgress { get; }
+
+    /// <summary>Number of pieces in the torrent.</summary>
+    public int PieceCount => _have.Length;
+
+    /// <summary>Pieces verified so far (including those we started with).</summary>
+    public int HaveCount { get { lock (_lock) return _have.Count; } }
+
+    /// <summary>True once every piece is verified.</summary>
+    public bool IsComplete { get { lock (_lock) return _have.IsComplete; } }
+
+    /// <summary>True while every missing block that any connected peer can send is already requested.</summary>
+    public bool IsEndgame { get { lock (_lock) return IsEndgameLocked(); } }
+
+    /// <summary>Bytes of verified pieces, including those we started with.</summary>
+    public long HaveBytes { get { lock (_lock) return _haveBytes; } }
+
+    /// <summary>Bytes still to verify.</summary>
+    public long RemainingBytes { get { lock (_lock) return _torrent.TotalLength - _haveBytes; } }
+
+    /// <summary>Block bytes stored this session (accepted, before verification).</summary>
+    public long DownloadedBytes { get { lock (_lock) return _downloadedBytes; } }
+
+    /// <summary>Bytes of pieces verified this session.</summary>
+    public long VerifiedBytes { get { lock (_lock) return _verifiedBytes; } }
+
+    /// <summary>Bytes received for nothing: duplicates, and pieces that failed their hash or were dropped.</summary>
+    public long WastedBytes { get { lock (_lock) return _wastedBytes; } }
+
+    /// <summary>Pieces being assembled right now.</summary>
+    public int PiecesInProgress { get { lock (_lock) return _inProgress.Count; } }
+
+    /// <summary>True when piece <paramref name="index"/> is verified.</summary>
+    public bool HasPiece(int index) { lock (_lock) return _have[index]; }
+
+    /// <summary>A copy of the verified pieces (for a BEP 3 <c>bitfield</c> message or the resume ledger).</summary>
+    public Bitfield SnapshotHave() { lock (_lock) return Bitfield.FromWire(_have.ToBytes(), _have.Length); }
+
+    /// <summary>Registers a peer and the pieces it announced (its <c>bitfield</c>; an empty one if it sent none).
+    /// The bitfield is copied.</summary>
+    /// <exception cref="InvalidOperationException">The peer is already registered.</exception>
+    public void AddPeer(object peer, Bitfield has)
+    {
+        ArgumentNullException.ThrowIfNull(peer);
+        ArgumentNullException.ThrowIfNull(has);
+        if (has.Length != PieceCount)
+            throw new ArgumentException($"peer bitfield has {has.Length} pieces, the torrent {PieceCount}", nameof(has));
+        lock (_lock)
+        {
+            if (_peers.ContainsKey(peer)) throw new InvalidOperationException($"peer {peer} is already registered");
+            var state = new PeerState(Bitfield.FromWire(has.ToBytes(), has.Length));
+            foreach (var i in state.Has.SetIndexes())
+            {
+                _availability[i]++;
+                if (!_have[i]) state.Interesting++;
+            }
+            _peers.Add(peer, state);
+        }
+    }
+
+    /// <summary>Records a BEP 3 <c>have</c>: the peer now has piece <paramref name="index"/>.</summary>
+    /// <returns>True when this makes the piece newly known for this peer.</returns>
+    public bool PeerHas(object peer, int index)
+    {
+        lock (_lock)
+        {
+            var state = Peer(peer);
+            if (!state.Has.Set(index)) return false;
+            _availability[index]++;
+            if (!_have[index]) state.Interesting++;
+            return true;
+        }
+    }
+
+    /// <summary>True when the peer has a piece we lack (we should be BEP 3 <c>interested</c>).</summary>
+    public bool IsInteresting(object peer) { lock (_lock) return Peer(peer).Interesting > 0; }
+
+    /// <summary>Requests the peer has not answered yet.</summary>
+    public int RequestsInFlight(object peer) { lock (_lock) return Peer(peer).Outstanding.Count; }
+
+    /// <summary>How many pieces this peer contributed to that then failed their hash check.</summary>
+    public int HashFailures(object peer) { lock (_lock) return Peer(peer).HashFailures; }
+
+    /// <summary>Forgets a peer: its requested blocks go back to the pool and its pieces stop counting for rarity.
+    /// Unknown peers are ignored (so a disconnect path may call it twice).</summary>
+    public void RemovePeer(object peer)
+    {
+        lock (_lock)
+        {
+            if (!_peers.Remove(peer, out var state)) return;
+            ReleaseLocked(peer, state);
+            foreach (var i in state.Has.SetIndexes()) _availability[i]--;
+        }
+    }
+
+    private PeerState Peer(object peer) =>
+        _peers.TryGetValue(peer, out var state) ? state : throw new InvalidOperationException($"peer {peer} was not added (AddPeer) or was removed");
+
+    private bool IsEndgameLocked()
+    {
+        if (_have.IsComplete || _unrequestedBlocks > 0) return false;
+        for (var i = 0; i < PieceCount; i++)
+            if (_activeByIndex[i] is null && !_have[i] && _availability[i] > 0) return false;
+        return _inProgress.Count > 0;
+    }
+
+    /// <summary>What the manager knows about one peer.</summary>
+    private sealed class PeerState(Bitfield has)
+    {
+        public Bitfield Has { get; } = has;
+        public HashSet<BlockRequest> Outstanding { get; } = [];
+        /// <summary>Pieces this peer has that we lack.</summary>
+        public int Interesting { get; set; }
+        public int HashFailures { get; set; }
+    }
+}

@@ -1,0 +1,63 @@
+namespace TorrentLab.Storage;
+
+/// <summary>Resolves torrent paths below an output folder and refuses any that would land outside it.</summary>
+/// <remarks>The metainfo stage already drops <c>..</c> and separators from names; this is the second line of
+/// defence, on the real file system: a path is refused when, after following symbolic links (of the output folder's
+/// contents, e.g. <c>out/folder -> /etc</c>), it is not under the output folder's own real path. The check runs
+/// when files are opened; a link swapped in afterwards by someone with write access to the folder is out of scope.</remarks>
+internal static class OutputPaths
+{
+    /// <summary>The folder, below the output folder, that holds TorrentLab's own files (resume ledgers).</summary>
+    public const string StateFolder = ".torrentlab";
+
+    private const int MaxLinkDepth = 40; // as Linux's ELOOP limit
+
+    /// <summary>The full path of the output folder, without a trailing separator.</summary>
+    public static string Root(string outputDir) => Path.TrimEndingDirectorySeparator(Path.GetFullPath(outputDir));
+
+    /// <summary>The full path of <paramref name="segments"/> below <paramref name="root"/>, checked to stay inside it.</summary>
+    /// <exception cref="StorageException">The path leaves the output folder, directly or through a symbolic link.</exception>
+    public static string Resolve(string root, IReadOnlyList<string> segments)
+    {
+        if (segments.Count == 0) throw new StorageException($"empty path below '{root}'");
+        if (segments[0] == StateFolder)
+            throw new StorageException($"path '{string.Join('/', segments)}' uses the reserved folder '{StateFolder}'");
+        var full = Path.GetFullPath(Path.Combine([root, .. segments]));
+        CheckInside(root, full, string.Join('/', segments));
+        return full;
+    }
+
+    /// <summary>Throws unless <paramref name="full"/> is below <paramref name="root"/>, both as written and after
+    /// following symbolic links.</summary>
+    public static void CheckInside(string root, string full, string shown)
+    {
+        if (!IsUnder(full, root))
+            throw new StorageException($"path '{shown}' resolves to '{full}', outside the output folder '{root}'");
+        var realRoot = RealPath(root);
+        var real = RealPath(full);
+        if (!IsUnder(real, realRoot))
+            throw new StorageException($"path '{shown}' leads to '{real}' through a symbolic link, outside the output folder '{root}'");
+    }
+
+    /// <summary>True when <paramref name="path"/> is strictly below <paramref name="folder"/> (ordinal: Linux names are case-sensitive).</summary>
+    public static bool IsUnder(string path, string folder)
+    {
+        var prefix = Path.EndsInDirectorySeparator(folder) ? folder : folder + Path.DirectorySeparatorChar;
+        return path.StartsWith(prefix, StringComparison.Ordinal) && path.Length > prefix.Length;
+    }
+
+    /// <summary>The path with every existing symbolic link followed (like realpath(3), but missing parts are kept as written).</summary>
+    public static string RealPath(string path, int depth = 0)
+    {
+        if (depth > MaxLinkDepth) throw new StorageException($"too many levels of symbolic links resolving '{path}'");
+        var full = Path.GetFullPath(path);
+        var current = Path.GetPathRoot(full)!;
+        foreach (var part in full[current.Length..].Split(Path.DirectorySeparatorChar, StringSplitOptions.RemoveEmptyEntries))
+        {
+            var next = Path.Combine(current, part);
+            var target = new FileInfo(next).LinkTarget;
+            current = target is null ? next : RealPath(Path.GetFullPath(target, current), depth + 1);
+        }
+        return current;
+    }
+}

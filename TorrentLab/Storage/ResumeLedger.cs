@@ -1,0 +1,157 @@
+using System.Text.Json;
+using TorrentLab.Metainfo;
+using TorrentLab.Wire;
+
+namespace TorrentLab.Storage;
+
+/// <summary>The outcome of <see cref="ResumeLedger.Validate"/>: the pieces that can be trusted without re-hashing,
+/// or why the ledger cannot be used (the engine then re-hashes everything with <see cref="PieceVerifier"/>).</summary>
+/// <param name="Trusted">The verified pieces, or null when the ledger is absent, foreign, corrupt or stale.</param>
+/// <param name="Reason">Why, in one line for the user.</param>
+public sealed record ResumeCheck(Bitfield? Trusted, string Reason)
+{
+    public bool IsTrusted => Trusted is not null;
+}
+
+/// <summary>Remembers which pieces of a download are verified on disk, so a restart does not re-hash everything:
+/// a JSON file at <c>&lt;output&gt;/.torrentlab/&lt;infohash&gt;.json</c>.</summary>
+/// <remarks>
+/// <para>Trust rule: the listed pieces are trusted (not re-hashed) only when the ledger is this torrent's (same info
+/// hash and piece length, format <see cref="FormatVersion"/>) and every file still has the size and last-write time
+/// recorded at save. Any difference (a file touched by anything else, a crash after more pieces were written but
+/// before the next save, a corrupt or foreign ledger) means a full check. Save only after
+/// <see cref="IPieceStorage.FlushAsync"/>, so a listed piece is on the disk, not just in the page cache.</para>
+/// <para>Writes are atomic: a temporary file in the same folder, flushed to disk, then renamed over the old ledger
+/// (rename(2) replaces it in one step), so a crash leaves either the old or the new ledger, never half of one.</para>
+/// </remarks>
+public sealed class ResumeLedger
+{
+    /// <summary>The ledger format this code writes and accepts.</summary>
+    public const int FormatVersion = 1;
+
+    private readonly Torrent _torrent;
+    private readonly StorageLayout _layout;
+
+    /// <exception cref="StorageException">A torrent path would leave the output folder.</exception>
+    public ResumeLedger(Torrent torrent, string outputDir)
+    {
+        _torrent = torrent;
+        _layout = new StorageLayout(torrent, outputDir);
+        FilePath = PathFor(_layout.Root, torrent.InfoHash);
+    }
+
+    /// <summary>Where the ledger lives.</summary>
+    public string FilePath { get; }
+
+    /// <summary>The ledger path for a torrent below an output folder.</summary>
+    public static string PathFor(string outputDir, InfoHash infoHash) =>
+        Path.Combine(OutputPaths.Root(outputDir), OutputPaths.StateFolder, infoHash.Hex + ".json");
+
+    /// <summary>Records <paramref name="have"/> with the files' current sizes and last-write times, atomically.</summary>
+    /// <exception cref="StorageException">The ledger could not be written; the previous one is left intact.</exception>
+    public void Save(Bitfield have)
+    {
+        ArgumentNullException.ThrowIfNull(have);
+        if (have.Length != _torrent.PieceCount)
+            throw new ArgumentException($"have bitfield has {have.Length} pieces, the torrent {_torrent.PieceCount}", nameof(have));
+        var folder = Path.GetDirectoryName(FilePath)!;
+        OutputPaths.CheckInside(_layout.Root, folder, OutputPaths.StateFolder);
+        var document = new LedgerDocument(FormatVersion, _torrent.InfoHash.Hex, _torrent.PieceLength, _torrent.PieceCount,
+            Convert.ToBase64String(have.ToBytes()), DateTimeOffset.UtcNow, CurrentFiles());
+        var temp = FilePath + ".tmp";
+        try
+        {
+            Directory.CreateDirectory(folder);
+            using (var stream = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None))
+            {
+                JsonSerializer.Serialize(stream, document, LedgerJsonContext.Ledger.LedgerDocument);
+                stream.Flush(flushToDisk: true);
+            }
+            File.Move(temp, FilePath, overwrite: true);
+        }
+        catch (Exception e) when (StorageErrors.IsIo(e))
+        {
+            var error = StorageErrors.Wrap(e, $"saving the resume ledger '{FilePath}'");
+            throw RemoveTemp(temp, error);
+        }
+    }
+
+    /// <summary>Reads the ledger and decides whether its pieces can be trusted (see the trust rule above).</summary>
+    public ResumeCheck Validate()
+    {
+        if (!File.Exists(FilePath)) return new(null, "no resume ledger");
+        LedgerDocument? ledger;
+        try
+        {
+            ledger = JsonSerializer.Deserialize(File.ReadAllBytes(FilePath), LedgerJsonContext.Ledger.LedgerDocument);
+        }
+        catch (JsonException e) { return new(null, $"the resume ledger is corrupt ({e.Message})"); }
+        catch (Exception e) when (StorageErrors.IsIo(e)) { return new(null, $"the resume ledger cannot be read ({e.Message})"); }
+        if (ledger is null) return new(null, "the resume ledger is corrupt (null)");
+        if (ledger.Version != FormatVersion) return new(null, $"the resume ledger has format version {ledger.Version}, expected {FormatVersion}");
+        if (!string.Equals(ledger.InfoHash, _torrent.InfoHash.Hex, StringComparison.OrdinalIgnoreCase))
+            return new(null, $"the resume ledger belongs to another torrent (info hash {ledger.InfoHash})");
+        if (ledger.PieceLength != _torrent.PieceLength || ledger.PieceCount != _torrent.PieceCount)
+            return new(null, $"the resume ledger has {ledger.PieceCount} pieces of {ledger.PieceLength} bytes, the torrent {_torrent.PieceCount} of {_torrent.PieceLength}");
+        Bitfield have;
+        try
+        {
+            have = Bitfield.FromWire(Convert.FromBase64String(ledger.Pieces), _torrent.PieceCount);
+        }
+        catch (Exception e) when (e is FormatException or WireException) { return new(null, $"the resume ledger's piece list is corrupt ({e.Message})"); }
+        var stale = CompareFiles(ledger.Files);
+        return stale is null ? new(have, $"resume ledger trusted: {have.Count} of {have.Length} pieces") : new(null, stale);
+    }
+
+    /// <summary>Deletes the ledger (<c>--no-resume</c>: start fresh). Returns false when there was none.</summary>
+    public bool Delete()
+    {
+        if (!File.Exists(FilePath)) return false;
+        try { File.Delete(FilePath); }
+        catch (Exception e) when (StorageErrors.IsIo(e)) { throw StorageErrors.Wrap(e, $"deleting the resume ledger '{FilePath}'"); }
+        return true;
+    }
+
+    private List<LedgerFile> CurrentFiles()
+    {
+        var files = new List<LedgerFile>();
+        for (var i = 0; i < _torrent.Files.Count; i++)
+        {
+            if (_torrent.Files[i].IsPadding) continue;
+            var info = new FileInfo(_layout.FullPaths[i]);
+            files.Add(info.Exists
+                ? new LedgerFile(_torrent.Files[i].DisplayPath, info.Length, info.LastWriteTimeUtc)
+                : new LedgerFile(_torrent.Files[i].DisplayPath, null, default));
+        }
+        return files;
+    }
+
+    /// <summary>Null when the files on disk are as the ledger recorded them, else the first difference.</summary>
+    private string? CompareFiles(IReadOnlyList<LedgerFile> recorded)
+    {
+        var now = CurrentFiles();
+        if (recorded.Count != now.Count) return $"the resume ledger lists {recorded.Count} files, the torrent has {now.Count}";
+        for (var i = 0; i < now.Count; i++)
+        {
+            var (was, isNow) = (recorded[i], now[i]);
+            if (was.Path != isNow.Path) return $"the resume ledger lists '{was.Path}' where the torrent has '{isNow.Path}'";
+            if (was.Length is not null && isNow.Length is null) return $"'{isNow.Path}' is missing";
+            if (was.Length != isNow.Length) return $"'{isNow.Path}' is {isNow.Length?.ToString() ?? "missing"} bytes, the resume ledger says {was.Length?.ToString() ?? "missing"}";
+            if (was.LastWriteUtc.Ticks != isNow.LastWriteUtc.Ticks) return $"'{isNow.Path}' was modified after the resume ledger was saved";
+        }
+        return null;
+    }
+
+    private static StorageException RemoveTemp(string temp, StorageException error)
+    {
+        try
+        {
+            if (File.Exists(temp)) File.Delete(temp);
+            return error;
+        }
+        catch (Exception e) when (StorageErrors.IsIo(e))
+        {
+            return new StorageException($"{error.Message}; the temporary file '{temp}' could not be removed either: {e.Message}", error.IsOutOfSpace, error);
+        }
+    }
+}

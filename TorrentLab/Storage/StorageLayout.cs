@@ -1,0 +1,74 @@
+using TorrentLab.Metainfo;
+
+namespace TorrentLab.Storage;
+
+/// <summary>Where each byte of a torrent lives on disk: the files' full paths below the output folder and the
+/// mapping from the concatenated stream (BEP 3: pieces are cut from all files laid end to end) to file ranges.</summary>
+internal sealed class StorageLayout
+{
+    private readonly long[] _starts;
+
+    /// <exception cref="StorageException">A file path would leave the output folder.</exception>
+    public StorageLayout(Torrent torrent, string outputDir)
+    {
+        Torrent = torrent;
+        Root = OutputPaths.Root(outputDir);
+        FullPaths = [.. torrent.Files.Select(f => OutputPaths.Resolve(Root, f.PathSegments))];
+        _starts = [.. torrent.Files.Select(f => f.Offset)];
+    }
+
+    public Torrent Torrent { get; }
+
+    /// <summary>The output folder's full path.</summary>
+    public string Root { get; }
+
+    /// <summary>Full path of each file, in torrent order (pad files too, though they are never written).</summary>
+    public IReadOnlyList<string> FullPaths { get; }
+
+    /// <summary>One stretch of a stream range that falls inside one file.</summary>
+    /// <param name="File">Index into <see cref="Metainfo.Torrent.Files"/>.</param>
+    /// <param name="FileOffset">Where the stretch starts in that file.</param>
+    /// <param name="BufferOffset">Where it starts in the caller's buffer (relative to the range start).</param>
+    /// <param name="Length">Bytes.</param>
+    public readonly record struct Segment(int File, long FileOffset, int BufferOffset, int Length);
+
+    /// <summary>The file stretches covering stream bytes [<paramref name="offset"/>, offset + length), in order;
+    /// empty files are skipped.</summary>
+    public List<Segment> Segments(long offset, int length)
+    {
+        var segments = new List<Segment>(2);
+        var file = FileAt(offset);
+        var done = 0;
+        while (done < length)
+        {
+            var entry = Torrent.Files[file];
+            var inFile = offset + done - entry.Offset;
+            var take = (int)Math.Min(length - done, entry.Length - inFile);
+            if (take > 0) segments.Add(new Segment(file, inFile, done, take));
+            done += Math.Max(take, 0);
+            file++;
+        }
+        return segments;
+    }
+
+    /// <summary>The stream offset of piece <paramref name="index"/>.</summary>
+    public long PieceOffset(int index) => (long)index * Torrent.PieceLength;
+
+    /// <summary>The pieces that hold bytes of file <paramref name="file"/>; (0, -1) for an empty file.</summary>
+    public (int First, int Last) PieceRange(int file)
+    {
+        var entry = Torrent.Files[file];
+        if (entry.Length == 0) return (0, -1);
+        return ((int)(entry.Offset / Torrent.PieceLength), (int)((entry.Offset + entry.Length - 1) / Torrent.PieceLength));
+    }
+
+    /// <summary>The index of the last non-empty file starting at or before <paramref name="offset"/>.</summary>
+    private int FileAt(long offset)
+    {
+        var i = Array.BinarySearch(_starts, offset);
+        if (i < 0) i = ~i - 1;
+        // Several files may start at the same offset (empty files): take the first of them; Segments skips empties.
+        while (i > 0 && _starts[i - 1] == _starts[i]) i--;
+        return Math.Max(i, 0);
+    }
+}

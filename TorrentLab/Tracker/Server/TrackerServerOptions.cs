@@ -1,0 +1,35 @@
+using System.Net;
+using TorrentLab.Metainfo;
+
+namespace TorrentLab.Tracker.Server;
+
+/// <summary>Where the embeddable tracker listens and how it answers.</summary>
+public sealed record TrackerServerOptions
+{
+    /// <summary>The address to listen on (HTTP and UDP); loopback by default.</summary>
+    public IPAddress Host { get; init; } = IPAddress.Loopback;
+
+    /// <summary>The port for both HTTP (TCP) and UDP; 0 picks a free one (read <see cref="TrackerServer.Port"/>).</summary>
+    public int Port { get; init; } = 6969;
+
+    /// <summary>The <c>interval</c> sent to clients; peers silent for two intervals are forgotten.</summary>
+    public TimeSpan Interval { get; init; } = TimeSpan.FromMinutes(30);
+
+    /// <summary>The <c>min interval</c> sent to HTTP clients, when set.</summary>
+    public TimeSpan? MinInterval { get; init; }
+
+    /// <summary>A <c>tracker id</c> sent in every HTTP announce answer, when set (clients echo it as <c>trackerid</c>).</summary>
+    public string? TrackerId { get; init; }
+
+    /// <summary>When set, only these torrents are tracked; announces for others get a failure reason.</summary>
+    public IReadOnlyCollection<InfoHash>? AllowedInfoHashes { get; init; }
+
+    /// <summary>Receives one line per announce, scrape and rejected request (the CLI prints them; tests capture them).</summary>
+    public Action<string>? Log { get; init; }
+
+    /// <summary>Most peers returned in one answer, whatever <c>numwant</c> asks.</summary>
+    public int MaxPeersPerAnswer { get; init; } = 200;
+
+    /// <summary>The clock used for peer expiry; tests pass their own to expire peers without waiting.</summary>
+    public TimeProvider Time { get; init; } = TimeProvider.System;
+}

@@ -1,0 +1,170 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Security.Cryptography;
+using TorrentLab.Metainfo;
+
+namespace TorrentLab.Tracker;
+
+/// <summary>A UDP tracker (BEP 15): connect once a minute, then announce or scrape, retransmitting on silence.</summary>
+internal sealed class UdpTracker : ITrackerTransport, IDisposable
+{
+    // BEP 15: "A client can use a connection ID until one minute after it has received it."
+    private static readonly TimeSpan ConnectionIdLifetime = TimeSpan.FromMinutes(1);
+
+    private readonly TrackerClientOptions _options;
+    private readonly string _host;
+    private readonly int _port;
+    private readonly SemaphoreSlim _gate = new(1, 1); // one exchange at a time: the connection id is shared state
+    private Socket? _socket; // kept between exchanges: the tracker ties the connection id to our address and port
+    private long _connectionId;
+    private long _connectedAt = long.MinValue; // Stopwatch timestamp of the last connect response
+
+    public UdpTracker(string url, TrackerClientOptions options)
+    {
+        Url = url;
+        _options = options;
+        if (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || uri.Port <= 0)
+            throw new TrackerException($"invalid UDP tracker URL '{url}': expected udp://host:port/...");
+        _host = uri.DnsSafeHost; // without the brackets of an IPv6 literal
+        _port = uri.Port;
+    }
+
+    public string Url { get; }
+
+    public async Task<AnnounceResponse> AnnounceAsync(AnnounceRequest request, CancellationToken ct)
+    {
+        var reply = await ExchangeAsync(
+            (connectionId, transactionId) => UdpTrackerMessages.AnnounceRequest(connectionId, transactionId, request),
+            UdpTrackerMessages.ActionAnnounce, ct).ConfigureAwait(false);
+        return UdpTrackerMessages.ReadAnnounceResponse(reply.Datagram, reply.Family);
+    }
+
+    public async Task<ScrapeResult> ScrapeAsync(InfoHash infoHash, CancellationToken ct)
+    {
+        var reply = await ExchangeAsync(
+            (connectionId, transactionId) => UdpTrackerMessages.ScrapeRequest(connectionId, transactionId, [infoHash]),
+            UdpTrackerMessages.ActionScrape, ct).ConfigureAwait(false);
+        return UdpTrackerMessages.ReadScrapeResponse(reply.Datagram, 1)[0];
+    }
+
+    private readonly record struct Reply(byte[] Datagram, AddressFamily Family);
+
+    /// <summary>Connects when the connection id is missing or stale, then sends the request; both steps retransmit
+    /// along one shared schedule, so the whole exchange is bounded by the schedule's total.</summary>
+    private async Task<Reply> ExchangeAsync(Func<long, int, byte[]> build, int action, CancellationToken ct)
+    {
+        await _gate.WaitAsync(ct).ConfigureAwait(false);
+        try
+        {
+            var remote = await ResolveAsync(ct).ConfigureAwait(false);
+            var socket = SocketFor(remote);
+            var schedule = _options.UdpRetransmitSchedule;
+            for (var attempt = 0; attempt < schedule.Count; attempt++)
+            {
+                if (_connectedAt == long.MinValue || Stopwatch.GetElapsedTime(_connectedAt) >= ConnectionIdLifetime)
+                {
+                    var connected = await SendAndWaitAsync(socket, remote, UdpTrackerMessages.ConnectRequest,
+                        UdpTrackerMessages.ActionConnect, schedule[attempt], ct).ConfigureAwait(false);
+                    if (connected is null) continue; // silence: retransmit with the next, longer wait
+                    _connectionId = UdpTrackerMessages.ReadConnectResponse(connected);
+                    _connectedAt = Stopwatch.GetTimestamp();
+                }
+                var connectionId = _connectionId;
+                var answer = await SendAndWaitAsync(socket, remote, transactionId => build(connectionId, transactionId),
+                    action, schedule[attempt], ct).ConfigureAwait(false);
+                if (answer is not null) return new Reply(answer, remote.AddressFamily);
+            }
+            var total = schedule.Aggregate(TimeSpan.Zero, (sum, wait) => sum + wait);
+            throw new TrackerException($"no answer from {remote} after {schedule.Count} attempt(s) over {total.TotalSeconds:0.###} s");
+        }
+        catch (SocketException e)
+        {
+            _socket?.Dispose();
+            _socket = null;
+            throw new TrackerException($"cannot reach {_host}:{_port}: {e.Message}", e);
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    /// <summary>Sends one request and waits up to <paramref name="wait"/> for its answer; null on silence.</summary>
+    /// <remarks>BEP 15: the client must check that the transaction id matches. Datagrams from any other address,
+    /// too short, or with another transaction id are not the answer and are ignored.</remarks>
+    private static async Task<byte[]?> SendAndWaitAsync(Socket socket, IPEndPoint remote, Func<int, byte[]> build,
+        int expectedAction, TimeSpan wait, CancellationToken ct)
+    {
+        var transactionId = RandomNumberGenerator.GetInt32(int.MinValue, int.MaxValue);
+        await socket.SendToAsync(build(transactionId), SocketFlags.None, remote, ct).ConfigureAwait(false);
+        using var limit = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        limit.CancelAfter(wait);
+        var buffer = new byte[64 * 1024]; // the largest UDP datagram
+        var any = new IPEndPoint(remote.AddressFamily == AddressFamily.InterNetworkV6 ? IPAddress.IPv6Any : IPAddress.Any, 0);
+        for (var ignored = 0; ignored < 1000; ignored++) // bounded: a flood of stray datagrams cannot hold us forever
+        {
+            SocketReceiveFromResult received;
+            try
+            {
+                received = await socket.ReceiveFromAsync(buffer, SocketFlags.None, any, limit.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+            {
+                return null;
+            }
+            catch (SocketException e) when (e.SocketErrorCode == SocketError.ConnectionReset)
+            {
+                // ICMP port unreachable from an earlier send: nobody listens yet; keep waiting for this attempt.
+                continue;
+            }
+            var datagram = buffer.AsSpan(0, received.ReceivedBytes);
+            if (!remote.Equals(received.RemoteEndPoint)) continue;
+            if (!UdpTrackerMessages.TryReadResponseHeader(datagram, out var action, out var tid) || tid != transactionId) continue;
+            if (action == UdpTrackerMessages.ActionError)
+            {
+                var message = UdpTrackerMessages.ReadErrorMessage(datagram);
+                throw new TrackerException($"failure reason: {message}") { FailureReason = message };
+            }
+            if (action != expectedAction)
+                throw new TrackerException($"expected action {expectedAction} in the answer, got {action}");
+            return datagram.ToArray();
+        }
+        throw new TrackerException("too many stray datagrams while waiting for the tracker's answer");
+    }
+
+    private Socket SocketFor(IPEndPoint remote)
+    {
+        if (_socket is not null && _socket.AddressFamily == remote.AddressFamily) return _socket;
+        _socket?.Dispose();
+        _connectedAt = long.MinValue; // a new local port needs a new connection id
+        _socket = new Socket(remote.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
+        var v6 = remote.AddressFamily == AddressFamily.InterNetworkV6;
+        // A loopback tracker is reached from a loopback socket: nothing listens on other interfaces.
+        var local = IPAddress.IsLoopback(remote.Address) ? (v6 ? IPAddress.IPv6Loopback : IPAddress.Loopback) : (v6 ? IPAddress.IPv6Any : IPAddress.Any);
+        _socket.Bind(new IPEndPoint(local, 0));
+        return _socket;
+    }
+
+    public void Dispose()
+    {
+        _socket?.Dispose();
+        _socket = null;
+    }
+
+    private async Task<IPEndPoint> ResolveAsync(CancellationToken ct)
+    {
+        if (IPAddress.TryParse(_host, out var literal)) return new IPEndPoint(literal, _port);
+        try
+        {
+            var addresses = await Dns.GetHostAddressesAsync(_host, ct).ConfigureAwait(false);
+            var address = addresses.FirstOrDefault(a => a.AddressFamily == AddressFamily.InterNetwork) ?? addresses.FirstOrDefault()
+                ?? throw new TrackerException($"cannot resolve '{_host}': no address");
+            return new IPEndPoint(address, _port);
+        }
+        catch (SocketException e)
+        {
+            throw new TrackerException($"cannot resolve '{_host}': {e.Message}", e);
+        }
+    }
+}
