@@ -21,6 +21,24 @@ internal sealed record LabTorrent(Torrent Torrent, byte[] TorrentBytes, byte[] P
         var lastPiece = random.Next(1, pieceLength);                 // never a whole piece
         var payload = new byte[(long)fullPieces * pieceLength + lastPiece];
         random.NextBytes(payload);
+        return Write(random, folder, announce, payload, pieceLength);
+    }
+
+    /// <summary>Generates a payload of exactly <paramref name="size"/> bytes (for <c>lab swarm</c>), with the usual
+    /// piece length for that size but never less than 32 KiB.</summary>
+    public static LabTorrent GenerateOfSize(Random random, string folder, string announce, long size)
+    {
+        if (size is < 1 or > MaxPayloadSize) throw new ArgumentOutOfRangeException(nameof(size), size, $"the payload size must be 1 byte to {MaxPayloadSize / (1024 * 1024)} MiB (it is held in memory)");
+        var payload = new byte[size];
+        random.NextBytes(payload);
+        return Write(random, folder, announce, payload, Math.Max(32 * 1024, PieceLengthRule.Automatic(size)));
+    }
+
+    /// <summary>The largest payload a lab swarm holds in memory: 1 GiB.</summary>
+    public const long MaxPayloadSize = 1L << 30;
+
+    private static LabTorrent Write(Random random, string folder, string announce, byte[] payload, int pieceLength)
+    {
         var name = $"lab-{random.Next(1000, 9999)}-{Words[random.Next(Words.Length)]}.bin";
         var options = TorrentCreateOptions.WithTrackers(announce) with { PieceLength = pieceLength, CreationDate = null };
         var bytes = TorrentBuilder.Create(name, payload, options);

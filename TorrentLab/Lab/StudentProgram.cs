@@ -30,6 +30,7 @@ internal sealed class StudentProgram
 
     /// <summary>Runs the program with <paramref name="args"/> appended. Never throws for what the program does
     /// (crash, garbage, hang): that is the verdict's business.</summary>
+    /// <param name="args">The stage's arguments, e.g. <c>decode 5:hello</c>.</param>
     /// <param name="timeLimit">Kill the process tree after this long (<see cref="StudentRun.TimedOut"/>).</param>
     /// <param name="stopEarly">Kill it when this is cancelled (<see cref="StudentRun.StoppedEarly"/>): the checker
     /// already has the evidence of the mistake and need not wait for the time limit.</param>
