@@ -39,6 +39,7 @@ internal static class DownloadCheck
     private static async Task<StageResult> RunOnceAsync(StageContext context, Func<LabTorrent, int>? pickPiece, CancellationToken ct)
     {
         using var stopEarly = new CancellationTokenSource();
+        var folder = Directory.CreateDirectory(context.PathFor($"run{context.Runs + 1}")).FullName;   // nothing left over from an earlier run
         // The piece asked for (download_piece), which is also the one the corrupting peer spoils; for the whole file,
         // the corrupting peer spoils a random piece.
         int? target = null;
@@ -48,7 +49,7 @@ internal static class DownloadCheck
             : [SyntheticBehaviour.Normal, SyntheticBehaviour.Normal];
         await using var swarm = await LabSwarm.StartAsync(new LabSwarmOptions
         {
-            Random = context.Random, Folder = context.Folder, Behaviours = behaviours, Trace = true, UnchokeDelay = UnchokeDelay,
+            Random = context.Random, Folder = folder, Behaviours = behaviours, Trace = true, UnchokeDelay = UnchokeDelay,
             // Runs in the peers' tasks: once a log line proves a mistake that cannot heal, stop waiting for the time limit.
             OnLog = line => { if (PeerLog.IsFatal(line)) TryCancelAfter(stopEarly, GraceAfterEvidence); },
             ConfigurePeer = (options, behaviour, t) =>
@@ -57,7 +58,7 @@ internal static class DownloadCheck
 
         var torrent = swarm.Torrent;
         int? index = pickPiece is null ? null : Target(torrent);
-        var output = context.PathFor(index is { } p ? $"piece-{p}" : torrent.Torrent.Name);
+        var output = Path.Combine(folder, index is { } p ? $"piece-{p}" : torrent.Torrent.Name);
         string[] args = index is { } i2
             ? ["download_piece", "-o", output, torrent.Path, i2.ToString(System.Globalization.CultureInfo.InvariantCulture)]
             : ["download", "-o", output, torrent.Path];

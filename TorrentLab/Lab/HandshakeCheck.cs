@@ -43,6 +43,8 @@ internal static class HandshakeCheck
 
     private static string? OutputHint(string? printed, LabSwarm swarm, StudentRun run)
     {
+        if (printed is null && !run.Succeeded && !swarm.Log.Any(l => l.Contains("accepted connection", StringComparison.Ordinal)))
+            return "your program failed before it connected to the peer: read the error above (does it implement 'handshake'?)";
         if (printed is null)
             return run.Succeeded ? "print a line 'Peer ID: <40 hex digits>'" : run.TimedOut
                 ? "your program did not finish: the peer answers with exactly 68 bytes; read 68 bytes, not until the connection closes"
