@@ -53,11 +53,13 @@ public class LabCheckerTests
     [Fact]
     public async Task OurCli_PassesTheStagesItImplements()
     {
-        foreach (var stage in StudentClients.StagesOurCliImplements)
-        {
-            var (results, report) = await StudentClients.CheckAsync(["dotnet", CliRunner.CliDll], new LabCheckOptions { Seed = 404, Stage = stage });
-            Assert.True(Assert.Single(results).Result.Passed, report);
-        }
+        var stages = LabStages.All.Where(s => StudentClients.StagesOurCliImplements.Contains(s.Name)).ToList();
+        Assert.Equal(StudentClients.StagesOurCliImplements.Length, stages.Count);   // every listed name is a stage
+        var (results, report) = await StudentClients.CheckAsync(["dotnet", CliRunner.CliDll],
+            new LabCheckOptions { Seed = 404, Through = stages[^1].Name, KeepGoing = true });
+
+        foreach (var stage in stages)
+            Assert.True(results.Single(r => r.Stage == stage).Result.Passed, report);
     }
 
     [Fact]

@@ -6,12 +6,13 @@ namespace TorrentLab.Tests.Lab;
 /// <summary>The Python student clients in fixtures/students/ and a quiet way to run the checker on them.</summary>
 public static class StudentClients
 {
-    /// <summary>The stages our own CLI implements today, in one place: add a stage's name here when its command
-    /// lands in the CLI (handshake, download-piece and download-file with the reference download).</summary>
+    /// <summary>The stages our own CLI is checked on, in one place: today all of them; when a stage is added before
+    /// its command lands in the CLI (e.g. magnet links), leave it out here until it does.</summary>
     public static readonly string[] StagesOurCliImplements =
     [
         "bencode-strings", "bencode-integers", "bencode-lists", "bencode-dictionaries",
         "parse-torrent", "info-hash", "piece-hashes", "discover-peers",
+        "handshake", "download-piece", "download-file",
     ];
 
     /// <summary>Debian's python3 (the brief's interpreter), else any python3 on PATH; skips visibly when there is none.</summary>
