@@ -54,6 +54,7 @@ internal static class LabSwarmCommand
             if (behaviours.Count == 0) throw new ArgumentException("a swarm needs at least one peer: give --peers or --faults");
             var size = parse.GetValue(payloadSize);
             if (size is < 1 or > LabTorrent.MaxPayloadSize) throw new ArgumentException($"--payload-size must be 1 byte to 1G, got {size}");
+            var ownFolder = parse.GetValue(output) is null;   // a temp folder of our own is removed when the swarm stops
             var folder = parse.GetValue(output) ?? Path.Combine(Path.GetTempPath(), $"torrentlab-swarm-{Guid.NewGuid():N}"[..31]);
             var seedValue = parse.GetValue(seed) ?? LabCheckOptions.NewSeed();
 
@@ -81,6 +82,7 @@ internal static class LabSwarmCommand
             {
                 Console.Out.WriteLine("swarm stopped");
             }
+            if (ownFolder) Directory.Delete(folder, recursive: true);
             return ExitCodes.Ok;
         }, ct));
         return command;
