@@ -37,7 +37,7 @@ internal static class LabCheckCommand
             };
             // A wrong stage name is a usage error, reported before anything runs.
             try { LabStages.Select(options.Stage, options.Through); }
-            catch (LabException e) { throw new ArgumentException(e.Message); }
+            catch (LabException e) { throw new UsageException(e.Message); }
 
             var checker = new LabChecker(new StudentProgram(parse.GetValue(program)!), options, Console.Out);
             var results = await checker.RunAsync(ct).ConfigureAwait(false);

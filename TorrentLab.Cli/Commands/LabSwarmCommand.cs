@@ -47,13 +47,13 @@ internal static class LabSwarmCommand
         command.SetAction((parse, ct) => CliErrors.GuardAsync(async () =>
         {
             var count = parse.GetValue(peers);
-            if (count is < 0 or > MaxPeers) throw new ArgumentException($"--peers must be between 0 and {MaxPeers}, got {count}");
+            if (count is < 0 or > MaxPeers) throw new UsageException($"--peers must be between 0 and {MaxPeers}, got {count}");
             var portValue = parse.GetValue(port);
-            if (portValue is < 0 or > 65535) throw new ArgumentException($"--port must be between 0 and 65535, got {portValue}");
+            if (portValue is < 0 or > 65535) throw new UsageException($"--port must be between 0 and 65535, got {portValue}");
             var behaviours = Enumerable.Repeat(SyntheticBehaviour.Normal, count).Concat(Faults(parse.GetResult(faults), parse.GetValue(faults))).ToList();
-            if (behaviours.Count == 0) throw new ArgumentException("a swarm needs at least one peer: give --peers or --faults");
+            if (behaviours.Count == 0) throw new UsageException("a swarm needs at least one peer: give --peers or --faults");
             var size = parse.GetValue(payloadSize);
-            if (size is < 1 or > LabTorrent.MaxPayloadSize) throw new ArgumentException($"--payload-size must be 1 byte to 1G, got {size}");
+            if (size is < 1 or > LabTorrent.MaxPayloadSize) throw new UsageException($"--payload-size must be 1 byte to 1G, got {size}");
             var ownFolder = parse.GetValue(output) is null;   // a temp folder of our own is removed when the swarm stops
             var folder = parse.GetValue(output) ?? Path.Combine(Path.GetTempPath(), $"torrentlab-swarm-{Guid.NewGuid():N}"[..31]);
             var seedValue = parse.GetValue(seed) ?? LabCheckOptions.NewSeed();
@@ -94,7 +94,7 @@ internal static class LabSwarmCommand
         var kinds = (names ?? []).SelectMany(n => n.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)).ToList();
         if (kinds.Count == 0) return [SyntheticBehaviour.ChokesMidPiece, SyntheticBehaviour.CorruptBlock, SyntheticBehaviour.Slow];
         return kinds.Select(k => FaultKinds.TryGetValue(k, out var b) ? b
-            : throw new ArgumentException($"unknown fault '{k}'; the faults are {string.Join(", ", FaultKinds.Keys)}")).ToList();
+            : throw new UsageException($"unknown fault '{k}'; the faults are {string.Join(", ", FaultKinds.Keys)}")).ToList();
     }
 
     private static long ParseSize(ArgumentResult result)
