@@ -26,7 +26,7 @@ public sealed class LibtorrentSeeder : IDisposable
         atp.save_path = save_path
         atp.flags = lt.torrent_flags.disable_dht | lt.torrent_flags.disable_lsd | lt.torrent_flags.disable_pex
         h = ses.add_torrent(atp)
-        replied = not atp.ti.trackers()
+        replied = len(list(atp.ti.trackers())) == 0
         deadline = time.time() + 15
         while time.time() < deadline:
             ses.wait_for_alert(200)
