@@ -21,6 +21,7 @@ internal static class CliApp
         yield return DecodeCommand.Create();
         yield return CreateCommand.Create();
         yield return InfoCommand.Create();
+        yield return LabCommand.Create();
         yield return VerifyCommand.Create();
         yield return PeersCommand.Create();
         yield return ScrapeCommand.Create();

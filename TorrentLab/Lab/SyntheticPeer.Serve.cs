@@ -64,11 +64,23 @@ internal sealed partial class SyntheticPeer
                     case MessageKind.Interested when _options.Behaviour == SyntheticBehaviour.NeverUnchokes:
                         Write($"connection {number}: ignored interested (never unchokes)");
                         break;
-                    case MessageKind.Interested when connection.AmChoking && !state.ChokedOnce:   // after a mid-piece choke, a timer unchokes
-                        await connection.SendUnchokeAsync(ct).ConfigureAwait(false);
+                    case MessageKind.Interested when connection.AmChoking && !state.ChokedOnce && !state.UnchokePending:   // after a mid-piece choke, a timer unchokes
+                        if (_options.UnchokeDelay > TimeSpan.Zero)
+                        {
+                            // A deliberate pause, so a downloader that requests before it sees unchoke shows it.
+                            state.UnchokePending = true;
+                            _ = UnchokeLaterAsync(connection, number, _options.UnchokeDelay, ct);
+                        }
+                        else
+                        {
+                            await connection.SendUnchokeAsync(ct).ConfigureAwait(false);
+                        }
                         break;
                     case MessageKind.Request when connection.AmChoking:
                         // BEP 3: choking means "no data will be sent until unchoking happens"; such requests are dropped.
+                        Write(state.ChokedOnce
+                            ? $"connection {number}: dropped {message} (sent while choked mid-piece)"
+                            : $"connection {number}: dropped {message} (sent before the first unchoke)");
                         break;
                     case MessageKind.Request:
                         if (CheckRequest(message, number, out var hangUp)) batch[count] = ReadBlock(message, blocks.AsMemory(count++ * WireLimits.BlockLength), number);
@@ -95,6 +107,7 @@ internal sealed partial class SyntheticPeer
     {
         public int Sent;
         public bool ChokedOnce;
+        public bool UnchokePending;
         public readonly Dictionary<int, int> BlocksOfPiece = [];
     }
 
@@ -129,7 +142,7 @@ internal sealed partial class SyntheticPeer
                     state.ChokedOnce = true;
                     await connection.SendChokeAsync(ct).ConfigureAwait(false);
                     Write($"connection {number}: choked mid-piece after block index={piece.Index} begin={piece.Begin}");
-                    _ = UnchokeLaterAsync(connection, number, ct);
+                    _ = UnchokeLaterAsync(connection, number, _options.ChokeDuration, ct);
                 }
                 return true;
             default:
@@ -163,13 +176,13 @@ internal sealed partial class SyntheticPeer
         return false;
     }
 
-    private async Task UnchokeLaterAsync(PeerConnection connection, int number, CancellationToken ct)
+    private async Task UnchokeLaterAsync(PeerConnection connection, int number, TimeSpan delay, CancellationToken ct)
     {
         try
         {
-            await Task.Delay(_options.ChokeDuration, ct).ConfigureAwait(false);
+            await Task.Delay(delay, ct).ConfigureAwait(false);
             await connection.SendUnchokeAsync(ct).ConfigureAwait(false);
-            Write($"connection {number}: unchoked again");
+            Write($"connection {number}: unchoked");
         }
         catch (Exception e) when (e is WireException or OperationCanceledException)
         {

@@ -40,6 +40,10 @@ internal sealed record SyntheticPeerOptions
     /// <summary><see cref="SyntheticBehaviour.ChokesMidPiece"/>: how long it stays choked.</summary>
     public TimeSpan ChokeDuration { get; init; } = TimeSpan.FromMilliseconds(100);
 
+    /// <summary>How long it waits after <c>interested</c> before it unchokes (zero: at once). The lab checker uses a
+    /// pause so that requests sent before the unchoke arrive while it still chokes, and are logged as dropped.</summary>
+    public TimeSpan UnchokeDelay { get; init; }
+
     /// <summary><see cref="SyntheticBehaviour.DisconnectsAfterBlocks"/>: blocks sent before it hangs up.</summary>
     public int DisconnectAfterBlocks { get; init; } = 4;
 

@@ -1,0 +1,17 @@
+using System.CommandLine;
+
+namespace TorrentLab.Cli.Commands;
+
+/// <summary><c>torrentlab lab</c>: the classroom exercises. <c>list</c> shows the stages, <c>check</c> runs any
+/// student program through them, <c>swarm</c> starts a loopback swarm to explore by hand.</summary>
+internal static class LabCommand
+{
+    public static Command Create()
+    {
+        var command = new Command("lab", "Step-by-step exercises: build your own BitTorrent client and check it stage by stage.");
+        command.Subcommands.Add(LabListCommand.Create());
+        command.Subcommands.Add(LabCheckCommand.Create());
+        command.Subcommands.Add(LabSwarmCommand.Create());
+        return command;
+    }
+}

@@ -1,0 +1,104 @@
+using TorrentLab.Lab;
+using TorrentLab.Tests.Infrastructure;
+
+namespace TorrentLab.Tests.Lab;
+
+public class LabCheckerTests
+{
+    [Fact]
+    public async Task GoodClient_PassesEveryStage()
+    {
+        var (results, report) = await StudentClients.CheckAsync(StudentClients.Command("good_client.py"), new LabCheckOptions { Seed = 101 });
+
+        Assert.Equal(LabStages.All.Select(s => s.Name), results.Select(r => r.Stage.Name));
+        Assert.True(results.All(r => r.Result.Passed), report);
+        Assert.Contains("All 11 stage(s) passed.", report);
+        Assert.Contains("seed 101", report);
+    }
+
+    [Theory]
+    [InlineData("download-piece")]
+    [InlineData("download-file")]
+    public async Task GoodClient_WithFaultyPeers_PassesTheDownloadStages(string stage)
+    {
+        var (results, report) = await StudentClients.CheckAsync(StudentClients.Command("good_client.py"),
+            new LabCheckOptions { Seed = 202, Faults = true, Stage = stage });
+
+        Assert.True(Assert.Single(results).Result.Passed, report);
+        Assert.Contains("with faulty peers", report);
+    }
+
+    // One classic mistake per client; each must fail the stage where the mistake shows, with the hint that names it.
+    [Theory]
+    [InlineData("hex_info_hash.py", "discover-peers", "as 40 hex characters")]
+    [InlineData("unsorted_info_keys.py", "info-hash", "keys in the order name, length, piece length, pieces")]
+    [InlineData("off_by_one_piece.py", "download-piece", "the one next to piece")]
+    [InlineData("last_piece_length.py", "download-piece", "the last piece is shorter")]
+    [InlineData("big_blocks.py", "download-piece", "at most 16 KiB")]
+    [InlineData("no_unchoke_wait.py", "download-piece", "wait for 'unchoke'")]
+    public async Task BrokenClient_FailsTheRightStageWithTheRightHint(string client, string stage, string hint)
+    {
+        var (results, report) = await StudentClients.CheckAsync(StudentClients.Command(client),
+            new LabCheckOptions { Seed = 303, MaxTimeLimit = TimeSpan.FromSeconds(10) });
+
+        var failed = Assert.Single(results, r => !r.Result.Passed);
+        Assert.Equal(stage, failed.Stage.Name);
+        Assert.Same(failed.Stage, results[^1].Stage);                       // the run stops at the first failing stage
+        Assert.True(results.SkipLast(1).All(r => r.Result.Passed), report);  // and every earlier stage passed
+        Assert.Contains(hint, failed.Result.Hint ?? "", StringComparison.Ordinal);
+        Assert.Contains($"FAIL  {stage}", report);
+        Assert.Contains("HINT:", report);
+    }
+
+    [Fact]
+    public async Task OurCli_PassesTheStagesItImplements()
+    {
+        var stages = LabStages.All.Where(s => StudentClients.StagesOurCliImplements.Contains(s.Name)).ToList();
+        Assert.Equal(StudentClients.StagesOurCliImplements.Length, stages.Count);   // every listed name is a stage
+        var (results, report) = await StudentClients.CheckAsync(["dotnet", CliRunner.CliDll],
+            new LabCheckOptions { Seed = 404, Through = stages[^1].Name, KeepGoing = true });
+
+        foreach (var stage in stages)
+            Assert.True(results.Single(r => r.Stage == stage).Result.Passed, report);
+    }
+
+    [Fact]
+    public async Task Trace_OnAFailingPeerStage_ShowsWhatThePeerReceived()
+    {
+        var (results, report) = await StudentClients.CheckAsync(StudentClients.Command("big_blocks.py"),
+            new LabCheckOptions { Seed = 505, Stage = "download-piece", Trace = true });
+
+        Assert.False(Assert.Single(results).Result.Passed);
+        Assert.Contains("wire trace", report);
+        Assert.Contains("<- request index=", report);    // the 32 KiB request as the peer received it
+        Assert.Contains("len=32768", report);
+    }
+
+    [Fact]
+    public async Task SameSeed_GivesTheSameInputs()
+    {
+        var options = new LabCheckOptions { Seed = 606, Stage = "info-hash" };
+        var (first, _) = await StudentClients.CheckAsync(StudentClients.Command("unsorted_info_keys.py"), options);
+        var (second, _) = await StudentClients.CheckAsync(StudentClients.Command("unsorted_info_keys.py"), options);
+
+        Assert.Equal(first[0].Result.Expected, second[0].Result.Expected);
+    }
+
+    [Fact]
+    public async Task KeepGoing_ChecksTheStagesAfterAFailure()
+    {
+        var (results, _) = await StudentClients.CheckAsync(StudentClients.Command("unsorted_info_keys.py"),
+            new LabCheckOptions { Seed = 707, Through = "piece-hashes", KeepGoing = true });
+
+        Assert.Equal(["parse-torrent", "info-hash", "piece-hashes"], results.Skip(4).Select(r => r.Stage.Name));
+        Assert.True(results[^1].Result.Passed);
+    }
+
+    [Fact]
+    public async Task UnknownStage_IsALabErrorNamingTheStages()
+    {
+        var e = await Assert.ThrowsAsync<LabException>(() =>
+            StudentClients.CheckAsync(["true"], new LabCheckOptions { Seed = 1, Stage = "no-such-stage" }));
+        Assert.Contains("bencode-strings", e.Message);
+    }
+}

@@ -1,0 +1,54 @@
+using TorrentLab.Lab;
+using TorrentLab.Tests.Infrastructure;
+using TorrentLab.Tracker;
+
+namespace TorrentLab.Tests.Lab;
+
+public class LabSwarmTests
+{
+    private static readonly CancellationToken Ct = TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task StartAsync_TrackerHandsOutEverySeeder()
+    {
+        using var folder = new TempFolder();
+        await using var swarm = await LabSwarm.StartAsync(new LabSwarmOptions
+        {
+            Random = new Random(1), Folder = folder.Path, Behaviours = [SyntheticBehaviour.Normal, SyntheticBehaviour.Slow],
+        }, Ct);
+        using var client = new TrackerClient([[swarm.Tracker.HttpAnnounceUrl]]);
+
+        var answer = await client.AnnounceAsync(new AnnounceRequest(swarm.Torrent.Torrent.InfoHash, PeerId.CreateOurs(), 6881, 0, 0,
+            swarm.Torrent.Torrent.TotalLength, AnnounceEvent.Started), Ct);
+
+        Assert.Equal(swarm.PeerAddresses.Order(), answer.Peers.Select(p => p.ToString()).Order());
+        Assert.Equal(swarm.Tracker.HttpAnnounceUrl, swarm.Torrent.Torrent.Announce);
+        Assert.True(File.Exists(swarm.Torrent.Path));
+    }
+
+    [Fact]
+    public async Task StartAsync_PayloadSize_GivesExactlyThatManyBytes()
+    {
+        using var folder = new TempFolder();
+        await using var swarm = await LabSwarm.StartAsync(new LabSwarmOptions
+        {
+            Random = new Random(2), Folder = folder.Path, Behaviours = [SyntheticBehaviour.Normal], PayloadSize = 100_001,
+        }, Ct);
+
+        Assert.Equal(100_001, swarm.Torrent.Torrent.TotalLength);
+        Assert.Equal(100_001, swarm.Torrent.Payload.Length);
+    }
+
+    [Fact]
+    public void Generate_LastPieceIsAlwaysShorter()
+    {
+        using var folder = new TempFolder();
+        for (var seed = 0; seed < 20; seed++)
+        {
+            var torrent = LabTorrent.Generate(new Random(seed), folder.Path, "http://127.0.0.1:1/announce").Torrent;
+            Assert.InRange(torrent.PieceCount, 3, 8);
+            Assert.True(torrent.GetPieceLength(torrent.PieceCount - 1) < torrent.PieceLength);
+            Assert.True(torrent.PieceLength > 16 * 1024);   // more than one block per piece
+        }
+    }
+}

@@ -1,0 +1,37 @@
+using TorrentLab.Lab;
+using TorrentLab.Tests.Infrastructure;
+
+namespace TorrentLab.Tests.Lab;
+
+/// <summary>The Python student clients in fixtures/students/ and a quiet way to run the checker on them.</summary>
+public static class StudentClients
+{
+    /// <summary>The stages our own CLI is checked on, in one place: today all of them; when a stage is added before
+    /// its command lands in the CLI (e.g. magnet links), leave it out here until it does.</summary>
+    public static readonly string[] StagesOurCliImplements =
+    [
+        "bencode-strings", "bencode-integers", "bencode-lists", "bencode-dictionaries",
+        "parse-torrent", "info-hash", "piece-hashes", "discover-peers",
+        "handshake", "download-piece", "download-file",
+    ];
+
+    /// <summary>Debian's python3 (the brief's interpreter), else any python3 on PATH; skips visibly when there is none.</summary>
+    public static string Python()
+    {
+        Interop.RequireExecutable("python3");
+        return File.Exists("/usr/bin/python3") ? "/usr/bin/python3" : "python3";
+    }
+
+    /// <summary>The command that runs fixtures/students/<paramref name="script"/>.</summary>
+    public static string[] Command(string script) => [Python(), TestPaths.Fixture("students", script)];
+
+    /// <summary>Runs the checker in process and returns its verdicts and its report text.</summary>
+    internal static async Task<(IReadOnlyList<(LabStage Stage, StageResult Result)> Results, string Report)> CheckAsync(
+        IReadOnlyList<string> command, LabCheckOptions options)
+    {
+        var report = new StringWriter();
+        var checker = new LabChecker(new StudentProgram(command), options, report);
+        var results = await checker.RunAsync(TestContext.Current.CancellationToken);
+        return (results, report.ToString());
+    }
+}

@@ -1,0 +1,79 @@
+using System.Diagnostics;
+using TorrentLab.Lab;
+
+namespace TorrentLab.Tests.Lab;
+
+public class StudentProgramTests
+{
+    private static readonly CancellationToken Ct = TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task RunAsync_AppendsTheStageArgumentsAndCapturesOutput()
+    {
+        var program = new StudentProgram([StudentClients.Python(), "-c", "import sys; print(sys.argv[1:]); sys.exit(3)"]);
+
+        var run = await program.RunAsync(["decode", "5:hello"], TimeSpan.FromSeconds(10), CancellationToken.None, Ct);
+
+        Assert.Equal("['decode', '5:hello']\n", run.Stdout);
+        Assert.Equal(3, run.ExitCode);
+        Assert.False(run.TimedOut);
+        Assert.Contains("decode 5:hello", run.CommandLine);
+    }
+
+    [Fact]
+    public async Task RunAsync_PastTheTimeLimit_KillsTheWholeProcessTree()
+    {
+        // The program starts a child that would outlive it; both must be gone after the time limit.
+        const string script = "import subprocess, sys, time\n" +
+            "child = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(60)'])\n" +
+            "print(child.pid, flush=True)\ntime.sleep(60)";
+        var program = new StudentProgram([StudentClients.Python(), "-c", script]);
+
+        var run = await program.RunAsync([], TimeSpan.FromSeconds(2), CancellationToken.None, Ct);
+
+        Assert.True(run.TimedOut);
+        Assert.Equal(-1, run.ExitCode);
+        Assert.Contains("time limit", run.Outcome);
+        var childPid = int.Parse(run.Stdout.Trim(), System.Globalization.CultureInfo.InvariantCulture);
+        Assert.True(HasExited(childPid), $"child {childPid} still runs");
+    }
+
+    [Fact]
+    public async Task RunAsync_StopEarly_EndsTheRunAndSaysWhy()
+    {
+        var program = new StudentProgram([StudentClients.Python(), "-c", "import time; time.sleep(60)"]);
+        using var stop = new CancellationTokenSource(TimeSpan.FromMilliseconds(300));
+
+        var run = await program.RunAsync([], TimeSpan.FromSeconds(30), stop.Token, Ct);
+
+        Assert.True(run.StoppedEarly);
+        Assert.False(run.TimedOut);
+        Assert.False(run.Succeeded);
+    }
+
+    [Fact]
+    public async Task RunAsync_ProgramThatDoesNotExist_IsALabError()
+    {
+        var program = new StudentProgram(["./no-such-program-here"]);
+
+        var e = await Assert.ThrowsAsync<LabException>(() => program.RunAsync(["decode", "i1e"], TimeSpan.FromSeconds(5), CancellationToken.None, Ct));
+        Assert.Contains("could not start", e.Message);
+    }
+
+    [Fact]
+    public void Constructor_EmptyCommand_IsAnArgumentError() =>
+        Assert.Throws<ArgumentException>(() => new StudentProgram([]));
+
+    private static bool HasExited(int pid)
+    {
+        try
+        {
+            using var process = Process.GetProcessById(pid);
+            return process.WaitForExit(5000);
+        }
+        catch (ArgumentException)
+        {
+            return true; // no such process any more
+        }
+    }
+}

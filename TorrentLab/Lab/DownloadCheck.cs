@@ -1,0 +1,89 @@
+namespace TorrentLab.Lab;
+
+/// <summary>The two download stages: <c>download_piece -o &lt;path&gt; &lt;file.torrent&gt; &lt;index&gt;</c> (a middle piece,
+/// then the shorter last one) and <c>download -o &lt;path&gt; &lt;file.torrent&gt;</c>, each against a fresh swarm of
+/// synthetic seeders found through our tracker. The file written must equal the payload exactly.</summary>
+/// <remarks>The seeders pause before they unchoke, so a client that requests before it sees <c>unchoke</c> shows it
+/// (its requests are dropped and logged). With <c>--faults</c> the swarm also holds a peer that chokes mid-piece, one
+/// that corrupts a block of the piece asked for, and a slow one.</remarks>
+internal static class DownloadCheck
+{
+    private static readonly TimeSpan UnchokeDelay = TimeSpan.FromMilliseconds(150);
+
+    // Once the peers' log proves the mistake, the program gets this long to finish anyway before it is stopped.
+    private static readonly TimeSpan GraceAfterEvidence = TimeSpan.FromSeconds(2);
+
+    public static async Task<StageResult> PieceAsync(StageContext context, CancellationToken ct)
+    {
+        var ran = "";
+        foreach (var last in new[] { false, true })
+        {
+            var result = await RunOnceAsync(context, torrent =>
+            {
+                var count = torrent.Torrent.PieceCount;
+                return last ? count - 1 : context.Random.Next(1, count - 1);   // a middle piece has two neighbours
+            }, ct).ConfigureAwait(false);
+            if (!result.Passed) return result;
+            ran = result.Ran;
+        }
+        return StageResult.Pass(context.Runs, ran);
+    }
+
+    public static async Task<StageResult> FileAsync(StageContext context, CancellationToken ct)
+    {
+        var result = await RunOnceAsync(context, pickPiece: null, ct).ConfigureAwait(false);
+        return result.Passed ? StageResult.Pass(context.Runs, result.Ran) : result;
+    }
+
+    /// <summary>One run against a fresh swarm: a piece when <paramref name="pickPiece"/> is given, else the whole file.</summary>
+    private static async Task<StageResult> RunOnceAsync(StageContext context, Func<LabTorrent, int>? pickPiece, CancellationToken ct)
+    {
+        using var stopEarly = new CancellationTokenSource();
+        var folder = Directory.CreateDirectory(context.PathFor($"run{context.Runs + 1}")).FullName;   // nothing left over from an earlier run
+        // The piece asked for (download_piece), which is also the one the corrupting peer spoils; for the whole file,
+        // the corrupting peer spoils a random piece.
+        int? target = null;
+        int Target(LabTorrent t) => target ??= pickPiece?.Invoke(t) ?? context.Random.Next(t.Torrent.PieceCount);
+        var behaviours = context.Options.Faults
+            ? new[] { SyntheticBehaviour.ChokesMidPiece, SyntheticBehaviour.CorruptBlock, SyntheticBehaviour.Slow, SyntheticBehaviour.Normal }
+            : [SyntheticBehaviour.Normal, SyntheticBehaviour.Normal];
+        await using var swarm = await LabSwarm.StartAsync(new LabSwarmOptions
+        {
+            Random = context.Random, Folder = folder, Behaviours = behaviours, Trace = true, UnchokeDelay = UnchokeDelay,
+            // Runs in the peers' tasks: once a log line proves a mistake that cannot heal, stop waiting for the time limit.
+            OnLog = line => { if (PeerLog.IsFatal(line)) TryCancelAfter(stopEarly, GraceAfterEvidence); },
+            ConfigurePeer = (options, behaviour, t) =>
+                behaviour == SyntheticBehaviour.CorruptBlock ? options with { CorruptPieceIndex = Target(t) } : options,
+        }, ct).ConfigureAwait(false);
+
+        var torrent = swarm.Torrent;
+        int? index = pickPiece is null ? null : Target(torrent);
+        var output = Path.Combine(folder, index is { } p ? $"piece-{p}" : torrent.Torrent.Name);
+        string[] args = index is { } i2
+            ? ["download_piece", "-o", output, torrent.Path, i2.ToString(System.Globalization.CultureInfo.InvariantCulture)]
+            : ["download", "-o", output, torrent.Path];
+        var run = await context.RunAsync(args, ct, stopEarly.Token).ConfigureAwait(false);
+
+        var expected = index is { } e ? torrent.Piece(e).ToArray() : torrent.Payload;
+        var written = File.Exists(output) ? await File.ReadAllBytesAsync(output, ct).ConfigureAwait(false) : null;
+        var log = swarm.Log;
+        var beforeUnchoke = log.FirstOrDefault(l => l.Contains(PeerLog.BeforeUnchoke, StringComparison.Ordinal));
+        if (run.Succeeded && written is not null && written.AsSpan().SequenceEqual(expected) && beforeUnchoke is null)
+            return StageResult.Pass(context.Runs, run.CommandLine);
+
+        var what = index is { } w ? $"piece {w} of {torrent.Torrent.PieceCount}" : $"the whole file ({torrent.Torrent.PieceCount} pieces)";
+        var expectedText = $"{output}: {what}, {expected.Length} bytes, SHA-1 {Sha1(expected)}, and exit code 0";
+        var actualText = (written is null ? $"{output}: no file" : $"{output}: {written.Length} bytes, SHA-1 {Sha1(written)}") + $"\n({run.Outcome})";
+        var hint = TrackerEvidence.Hint(swarm)
+            ?? DownloadDiagnosis.Explain(torrent, index, written, log, run, context.Options.Faults);
+        return StageResult.Fail(context.Runs, run.CommandLine, expectedText, actualText, hint, PeerEvidence.Lines(swarm, context.Options.Trace));
+    }
+
+    private static void TryCancelAfter(CancellationTokenSource source, TimeSpan delay)
+    {
+        try { source.CancelAfter(delay); }
+        catch (ObjectDisposedException) { /* the run is over; nothing left to stop */ }
+    }
+
+    private static string Sha1(byte[] data) => Convert.ToHexStringLower(System.Security.Cryptography.SHA1.HashData(data))[..12] + "...";
+}

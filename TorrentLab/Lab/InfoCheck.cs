@@ -1,0 +1,102 @@
+using System.Globalization;
+
+namespace TorrentLab.Lab;
+
+/// <summary>The three metainfo stages: <c>info &lt;file.torrent&gt;</c> on freshly generated torrents, judged on the
+/// lines each stage introduces (<c>Tracker URL</c> and <c>Length</c>; <c>Info Hash</c>; <c>Piece Length</c> and
+/// <c>Piece Hashes</c>).</summary>
+internal static class InfoCheck
+{
+    private const int TorrentsPerStage = 2;
+
+    /// <summary>Parse torrent: the tracker URL and the length.</summary>
+    public static Task<StageResult> ParseTorrentAsync(StageContext context, CancellationToken ct) =>
+        CheckAsync(context, (torrent, output) =>
+        {
+            var expected = $"Tracker URL: {torrent.Torrent.Announce}\nLength: {torrent.Torrent.TotalLength}";
+            var url = output.Value("Tracker URL");
+            var length = output.Value("Length");
+            if (url == torrent.Torrent.Announce && length == torrent.Torrent.TotalLength.ToString(CultureInfo.InvariantCulture)) return null;
+            string? hint = url is null ? "print a line 'Tracker URL: <the announce URL>' (the top-level 'announce' key)"
+                : url != torrent.Torrent.Announce ? (url.StartsWith("b'", StringComparison.Ordinal)
+                    ? "decode the announce URL's bytes to text before printing it" : "the tracker URL is the top-level 'announce' value")
+                : length is null ? "print a line 'Length: <bytes>' (the 'length' key inside 'info')"
+                : length == torrent.Torrent.PieceLength.ToString(CultureInfo.InvariantCulture) ? "that is 'piece length'; the file's length is info['length']"
+                : "the file's length is info['length'], a bencode integer";
+            return (expected, hint);
+        }, ct);
+
+    /// <summary>Info hash: SHA-1 of the bencoded info dictionary, as 40 lowercase hex digits.</summary>
+    public static Task<StageResult> InfoHashAsync(StageContext context, CancellationToken ct) =>
+        CheckAsync(context, (torrent, output) =>
+        {
+            var expected = $"Info Hash: {torrent.Torrent.InfoHash.Hex}";
+            var hash = output.Value("Info Hash");
+            if (hash == torrent.Torrent.InfoHash.Hex) return null;
+            string? hint = hash is null ? "print a line 'Info Hash: <40 hex digits>'"
+                : hash.Equals(torrent.Torrent.InfoHash.Hex, StringComparison.OrdinalIgnoreCase) ? "print the hash in lowercase hex"
+                : InfoHashMistakes.Explain(torrent, hash)
+                  ?? "hash the exact bytes of the bencoded 'info' value (keys sorted as in the file, strings as raw bytes), with SHA-1";
+            return (expected, hint);
+        }, ct);
+
+    /// <summary>Piece hashes: the piece length and each 20-byte hash of 'pieces' as hex, one per line.</summary>
+    public static Task<StageResult> PieceHashesAsync(StageContext context, CancellationToken ct) =>
+        CheckAsync(context, (torrent, output) =>
+        {
+            var t = torrent.Torrent;
+            var wanted = Enumerable.Range(0, t.PieceCount).Select(i => Convert.ToHexStringLower(t.GetPieceHash(i))).ToList();
+            var expected = $"Piece Length: {t.PieceLength}\nPiece Hashes:\n{string.Join('\n', wanted)}";
+            var pieceLength = output.Value("Piece Length");
+            var hashes = output.After("Piece Hashes:");
+            if (pieceLength == t.PieceLength.ToString(CultureInfo.InvariantCulture) && hashes.SequenceEqual(wanted)) return null;
+            string? hint = pieceLength is null ? "print a line 'Piece Length: <bytes>' (info['piece length'])"
+                : pieceLength != t.PieceLength.ToString(CultureInfo.InvariantCulture) ? "the piece length is info['piece length']"
+                : hashes.Count == 1 && hashes[0].Length == 40 * wanted.Count ? "print one hash per line, not all on one line"
+                : hashes.Select(h => h.ToLowerInvariant()).SequenceEqual(wanted) ? "print the hashes in lowercase hex"
+                : hashes.Count != wanted.Count ? $"'pieces' holds {wanted.Count} hashes of 20 bytes each: split it every 20 bytes, one hash per line after 'Piece Hashes:'"
+                : "each hash is 20 raw bytes of 'pieces' printed as 40 hex digits; keep 'pieces' as bytes, never decode it as text";
+            return (expected, hint);
+        }, ct);
+
+    private delegate (string Expected, string? Hint)? Verdict(LabTorrent torrent, InfoOutput output);
+
+    private static async Task<StageResult> CheckAsync(StageContext context, Verdict verdict, CancellationToken ct)
+    {
+        var ran = "";
+        for (var i = 0; i < TorrentsPerStage; i++)
+        {
+            // No tracker is contacted in these stages: the URL only has to be read back.
+            var port = context.Random.Next(10_000, 60_000);
+            var torrent = LabTorrent.Generate(context.Random, context.PathFor($"torrent{i}"), $"http://127.0.0.1:{port}/announce", 2, 12);
+            var run = await context.RunAsync(["info", torrent.Path], ct).ConfigureAwait(false);
+            ran = run.CommandLine;
+            var failure = verdict(torrent, new InfoOutput(run.Stdout));
+            if (failure is null && run.Succeeded) continue;
+            var expected = failure?.Expected ?? $"exit code 0 (the lines printed were right for {torrent.Torrent.Name})";
+            var hint = failure?.Hint ?? (run.Succeeded ? null : "your program failed: read the error above");
+            return StageResult.Fail(context.Runs, run.CommandLine, expected, $"{run.StdoutShown}\n({run.Outcome})", hint);
+        }
+        return StageResult.Pass(context.Runs, ran);
+    }
+
+    /// <summary>The <c>Label: value</c> lines of an <c>info</c> output.</summary>
+    private sealed class InfoOutput(string stdout)
+    {
+        private readonly string[] _lines = stdout.Replace("\r", "").Split('\n').Select(l => l.Trim()).ToArray();
+
+        /// <summary>The value after <c>label: </c> on the first line starting with it, or null.</summary>
+        public string? Value(string label) =>
+            _lines.FirstOrDefault(l => l.StartsWith(label + ":", StringComparison.Ordinal)) is { } line ? line[(label.Length + 1)..].Trim() : null;
+
+        /// <summary>The hex-looking lines that follow the line <paramref name="header"/>.</summary>
+        public IReadOnlyList<string> After(string header)
+        {
+            var start = Array.FindIndex(_lines, l => l.StartsWith(header, StringComparison.Ordinal));
+            if (start < 0) return [];
+            var rest = _lines[start][header.Length..].Trim();
+            var following = _lines.Skip(start + 1).TakeWhile(l => l.Length > 0 && l.All(Uri.IsHexDigit));
+            return rest.Length > 0 ? [rest, .. following] : [.. following];
+        }
+    }
+}

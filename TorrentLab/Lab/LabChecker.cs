@@ -1,0 +1,83 @@
+using System.Diagnostics;
+
+namespace TorrentLab.Lab;
+
+/// <summary>Runs the student's program through the chosen stages, in order, and writes a report: PASS or FAIL per
+/// stage, with what was expected, what came out, and a hint drawn from the evidence.</summary>
+/// <remarks>Stops at the first failing stage unless <see cref="LabCheckOptions.KeepGoing"/> (later stages build on
+/// earlier ones). Each stage's inputs come from its own random source, seeded from the run's seed and the stage's
+/// position in <see cref="LabStages.All"/>.</remarks>
+internal sealed class LabChecker(StudentProgram program, LabCheckOptions options, TextWriter output)
+{
+    /// <summary>Checks the stages and returns the verdicts; throws only when the lab itself cannot work.</summary>
+    /// <exception cref="LabException">An unknown stage name, or a program that cannot be started.</exception>
+    public async Task<IReadOnlyList<(LabStage Stage, StageResult Result)>> RunAsync(CancellationToken ct = default)
+    {
+        var stages = LabStages.Select(options.Stage, options.Through);
+        output.WriteLine($"Checking '{program.Display}' with seed {options.Seed} (repeat these inputs with --seed {options.Seed})" +
+            (options.Faults ? ", with faulty peers" : ""));
+        var results = new List<(LabStage, StageResult)>();
+        var root = Path.Combine(Path.GetTempPath(), $"torrentlab-lab-{options.Seed}-{Guid.NewGuid():N}");
+        try
+        {
+            foreach (var stage in stages)
+            {
+                var index = LabStageIndex(stage);
+                var random = new Random(unchecked(options.Seed * 1_000_003 + index));
+                var folder = Directory.CreateDirectory(Path.Combine(root, stage.Name)).FullName;
+                var context = new StageContext(stage, program, random, folder, options);
+                var clock = Stopwatch.StartNew();
+                var result = await stage.Check(context, ct).ConfigureAwait(false);
+                results.Add((stage, result));
+                Write(stage, result, clock.Elapsed);
+                if (!result.Passed && !options.KeepGoing && stage != stages[^1])
+                {
+                    output.WriteLine($"Stopped at the first failing stage: fix '{stage.Name}' and run again (--keep-going checks the later stages too).");
+                    break;
+                }
+            }
+        }
+        finally
+        {
+            try { Directory.Delete(root, recursive: true); }
+            catch (IOException e) { output.WriteLine($"note: could not delete {root}: {e.Message}"); }
+            catch (UnauthorizedAccessException e) { output.WriteLine($"note: could not delete {root}: {e.Message}"); }
+        }
+        var passed = results.Count(r => r.Item2.Passed);
+        output.WriteLine(passed == stages.Count
+            ? $"All {stages.Count} stage(s) passed."
+            : $"{passed} of {stages.Count} stage(s) passed.");
+        return results;
+    }
+
+    private static int LabStageIndex(LabStage stage)
+    {
+        for (var i = 0; i < LabStages.All.Count; i++)
+            if (LabStages.All[i] == stage) return i;
+        return -1;
+    }
+
+    private void Write(LabStage stage, StageResult result, TimeSpan elapsed)
+    {
+        var runs = result.Cases == 1 ? "1 run" : $"{result.Cases} runs";
+        output.WriteLine($"{(result.Passed ? "PASS" : "FAIL")}  {stage.Name,-21} {stage.CommandShape}  ({runs}, {elapsed.TotalSeconds:0.0} s)");
+        if (result.Passed) return;
+        Field("ran", result.Ran);
+        Field("expected", result.Expected);
+        Field("got", result.Actual);
+        if (result.Hint is not null) Field("HINT", result.Hint);
+        if (result.Evidence.Count > 0)
+        {
+            output.WriteLine("      evidence:");
+            foreach (var line in result.Evidence) output.WriteLine($"        {line}");
+        }
+        output.WriteLine($"      exercise: {stage.Exercise}; model answer: {stage.ModelAnswer}");
+    }
+
+    private void Field(string name, string text)
+    {
+        var lines = text.Replace("\r", "").Split('\n');
+        output.WriteLine($"      {name + ":",-10} {lines[0]}");
+        foreach (var line in lines.Skip(1)) output.WriteLine($"      {"",-10} {line}");
+    }
+}

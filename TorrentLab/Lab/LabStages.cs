@@ -1,0 +1,77 @@
+namespace TorrentLab.Lab;
+
+/// <summary>The stages of the lab, in the order a student builds a client: the whole series as data. To add a stage,
+/// add one entry here (and its exercise page under docs/exercises/); the list, the checker and <c>--through</c>
+/// pick it up.</summary>
+internal static class LabStages
+{
+    private static readonly TimeSpan Quick = TimeSpan.FromSeconds(10);     // a local computation or one request
+    private static readonly TimeSpan Piece = TimeSpan.FromSeconds(20);     // one piece from loopback peers
+    private static readonly TimeSpan Download = TimeSpan.FromSeconds(30);  // a whole (small) file
+
+    /// <summary>Every stage, in order.</summary>
+    public static IReadOnlyList<LabStage> All { get; } =
+    [
+        new("bencode-strings", "Decode bencoded strings",
+            "decode a byte string such as 5:hello and print it as a JSON string",
+            "decode <bencoded>", "BEP 3: bencoding (strings)", "TorrentLab/Bencode/BencodeReader.cs",
+            "docs/exercises/01-bencode-strings.md", Quick, DecodeCheck.Over(BencodeSamples.Strings)),
+        new("bencode-integers", "Decode bencoded integers",
+            "decode i52e and i-52e and print a JSON number",
+            "decode <bencoded>", "BEP 3: bencoding (integers)", "TorrentLab/Bencode/BencodeReader.cs",
+            "docs/exercises/02-bencode-integers.md", Quick, DecodeCheck.Over(BencodeSamples.Integers)),
+        new("bencode-lists", "Decode bencoded lists",
+            "decode l5:helloi52ee, nested lists included, and print a JSON array",
+            "decode <bencoded>", "BEP 3: bencoding (lists)", "TorrentLab/Bencode/BencodeDecoder.cs",
+            "docs/exercises/03-bencode-lists.md", Quick, DecodeCheck.Over(BencodeSamples.Lists)),
+        new("bencode-dictionaries", "Decode bencoded dictionaries",
+            "decode d3:foo3:bar5:helloi52ee and print a JSON object",
+            "decode <bencoded>", "BEP 3: bencoding (dictionaries)", "TorrentLab/Bencode/BencodeDecoder.cs",
+            "docs/exercises/04-bencode-dictionaries.md", Quick, DecodeCheck.Over(BencodeSamples.Dictionaries)),
+        new("parse-torrent", "Parse a torrent file",
+            "read a .torrent file and print its tracker URL and length",
+            "info <file.torrent>", "BEP 3: metainfo files", "TorrentLab/Metainfo/Torrent.Parse.cs",
+            "docs/exercises/05-parse-torrent.md", Quick, InfoCheck.ParseTorrentAsync),
+        new("info-hash", "Compute the info hash",
+            "print the SHA-1 of the bencoded info dictionary as 40 hex digits",
+            "info <file.torrent>", "BEP 3: metainfo files (info_hash)", "TorrentLab/Metainfo/InfoHash.cs",
+            "docs/exercises/06-info-hash.md", Quick, InfoCheck.InfoHashAsync),
+        new("piece-hashes", "Print the piece hashes",
+            "print the piece length and the SHA-1 of every piece, one per line",
+            "info <file.torrent>", "BEP 3: info dictionary (pieces)", "TorrentLab/Metainfo/Torrent.Parse.cs",
+            "docs/exercises/07-piece-hashes.md", Quick, InfoCheck.PieceHashesAsync),
+        new("discover-peers", "Discover peers",
+            "announce to the HTTP tracker and print the peers it returns, ip:port per line",
+            "peers <file.torrent>", "BEP 3: trackers; BEP 23: compact peer lists", "TorrentLab/Tracker/HttpTracker.cs",
+            "docs/exercises/08-discover-peers.md", Quick, PeersCheck.RunAsync) { UsesNetwork = true },
+        new("handshake", "Handshake with a peer",
+            "connect to a peer, exchange the 68-byte handshake and print the peer's id",
+            "handshake <file.torrent> <ip:port>", "BEP 3: peer protocol (handshake)", "TorrentLab/Wire/Handshake.cs",
+            "docs/exercises/09-handshake.md", Quick, HandshakeCheck.RunAsync) { UsesNetwork = true },
+        new("download-piece", "Download a piece",
+            "download one piece in 16 KiB blocks from a peer, verify its SHA-1 and write it",
+            "download_piece -o <path> <file.torrent> <index>", "BEP 3: peer messages (interested, unchoke, request, piece)",
+            "TorrentLab/Session/ReferenceDownload.cs", "docs/exercises/10-download-piece.md", Piece, DownloadCheck.PieceAsync) { UsesNetwork = true },
+        new("download-file", "Download the whole file",
+            "download every piece, verify each, and write the complete file",
+            "download -o <path> <file.torrent>", "BEP 3: peer protocol, pieces and the whole download",
+            "TorrentLab/Session/ReferenceDownload.cs", "docs/exercises/11-download-file.md", Download, DownloadCheck.FileAsync) { UsesNetwork = true },
+    ];
+
+    /// <summary>The stage called <paramref name="name"/>.</summary>
+    /// <exception cref="LabException">No stage has that name (the message lists them).</exception>
+    public static LabStage Find(string name) =>
+        All.FirstOrDefault(s => s.Name.Equals(name, StringComparison.OrdinalIgnoreCase))
+        ?? throw new LabException($"no stage named '{name}'; the stages are: {string.Join(", ", All.Select(s => s.Name))}");
+
+    /// <summary>The stages a check runs: one (<paramref name="only"/>), the first ones through
+    /// <paramref name="through"/>, or all.</summary>
+    public static IReadOnlyList<LabStage> Select(string? only, string? through)
+    {
+        if (only is not null && through is not null) throw new LabException("give --stage or --through, not both");
+        if (only is not null) return [Find(only)];
+        if (through is null) return All;
+        var last = Find(through);
+        return [.. All.TakeWhile(s => s != last), last];
+    }
+}

@@ -1,0 +1,138 @@
+using System.Collections.Concurrent;
+using TorrentLab.Tracker;
+using TorrentLab.Tracker.Server;
+using TorrentLab.Wire;
+
+namespace TorrentLab.Lab;
+
+/// <summary>A classroom swarm on loopback: our tracker, a generated torrent that announces to it, and synthetic
+/// seeders that registered with it. The peer stages start a fresh one per run of the student's program; <c>lab
+/// swarm</c> keeps one open for manual exploration.</summary>
+/// <remarks>Everything the tracker and the peers log, and with <see cref="LabSwarmOptions.Trace"/> every message
+/// the peers exchange, is kept (bounded) as evidence for the checker's hints.</remarks>
+internal sealed class LabSwarm : IAsyncDisposable
+{
+    private const int MaxLines = 5_000; // evidence kept per swarm; a runaway client cannot grow it without bound
+
+    private readonly ConcurrentQueue<string> _log = new();
+    private readonly ConcurrentQueue<string> _trace = new();
+    private readonly List<SyntheticPeer> _peers = [];
+    private readonly Action<string>? _onLog;
+    private TrackerServer? _tracker;
+    private LabTorrent? _torrent;
+
+    private LabSwarm(Action<string>? onLog) => _onLog = onLog;
+
+    public TrackerServer Tracker => _tracker ?? throw new InvalidOperationException("the swarm is not started");
+
+    public LabTorrent Torrent => _torrent ?? throw new InvalidOperationException("the swarm is not started");
+
+    public IReadOnlyList<SyntheticPeer> Peers => _peers;
+
+    /// <summary>The tracker's and peers' log lines, in the order written: <c>tracker: rejected announce ...</c>,
+    /// <c>peer 127.0.0.1:40001: refused request ...</c>.</summary>
+    public IReadOnlyList<string> Log => [.. _log];
+
+    /// <summary>The peers' wire trace (when enabled): <c>peer 127.0.0.1:40001 &lt;- request index=0 begin=0 length=32768</c>.</summary>
+    public IReadOnlyList<string> Trace => [.. _trace];
+
+    /// <summary>Starts the tracker, writes the torrent, starts one synthetic peer per behaviour and announces each.</summary>
+    /// <exception cref="TrackerException">A peer's announce to our own tracker failed (a bug of the lab, not the student).</exception>
+    public static async Task<LabSwarm> StartAsync(LabSwarmOptions options, CancellationToken ct)
+    {
+        var swarm = new LabSwarm(options.OnLog);
+        try
+        {
+            swarm._tracker = await TrackerServer.StartAsync(new TrackerServerOptions
+            {
+                Port = options.TrackerPort,
+                Interval = TimeSpan.FromMinutes(30),
+                Log = line => swarm.Add(swarm._log, $"tracker: {line}", notify: true),
+            }, ct).ConfigureAwait(false);
+            var torrent = swarm._torrent = options.PayloadSize is { } size
+                ? LabTorrent.GenerateOfSize(options.Random, options.Folder, swarm._tracker.HttpAnnounceUrl, size)
+                : LabTorrent.Generate(options.Random, options.Folder, swarm._tracker.HttpAnnounceUrl);
+            foreach (var behaviour in options.Behaviours)
+            {
+                SyntheticPeer? peer = null;
+                var peerOptions = SyntheticPeerOptions.ForTorrent(torrent.Torrent, torrent.Payload, behaviour) with
+                {
+                    MaxConnections = options.MaxConnectionsPerPeer,
+                    UnchokeDelay = options.UnchokeDelay,
+                    OnLog = line => swarm.Add(swarm._log, $"peer {peer?.EndPoint}: {line}", notify: true),
+                    Connection = PeerConnectionOptions.Default with
+                    {
+                        Trace = options.Trace ? e => swarm.Add(swarm._trace, $"peer {peer?.EndPoint} {e}", notify: false) : null,
+                    },
+                };
+                peer = SyntheticPeer.Start(options.ConfigurePeer?.Invoke(peerOptions, behaviour, torrent) ?? peerOptions);
+                swarm._peers.Add(peer);
+            }
+            await swarm.AnnounceSeedersAsync(ct).ConfigureAwait(false);
+            return swarm;
+        }
+        catch
+        {
+            await swarm.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    /// <summary>The peers' addresses as the tracker hands them out: <c>127.0.0.1:40001</c>.</summary>
+    public IReadOnlyList<string> PeerAddresses => [.. _peers.Select(p => p.EndPoint.ToString())];
+
+    private async Task AnnounceSeedersAsync(CancellationToken ct)
+    {
+        using var client = new TrackerClient([[Tracker.HttpAnnounceUrl]], new TrackerClientOptions { HttpTimeout = TimeSpan.FromSeconds(5) });
+        foreach (var peer in _peers)
+        {
+            var request = new AnnounceRequest(Torrent.Torrent.InfoHash, peer.PeerId, peer.EndPoint.Port, 0, 0, Left: 0, AnnounceEvent.Started);
+            await client.AnnounceAsync(request, ct).ConfigureAwait(false);
+        }
+    }
+
+    private void Add(ConcurrentQueue<string> queue, string line, bool notify)
+    {
+        if (queue.Count < MaxLines) queue.Enqueue(line);
+        if (notify) _onLog?.Invoke(line);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var peer in _peers) await peer.DisposeAsync().ConfigureAwait(false);
+        if (_tracker is not null) await _tracker.DisposeAsync().ConfigureAwait(false);
+    }
+}
+
+/// <summary>What <see cref="LabSwarm.StartAsync"/> builds.</summary>
+internal sealed record LabSwarmOptions
+{
+    /// <summary>The payload and torrent come from this random source.</summary>
+    public required Random Random { get; init; }
+
+    /// <summary>Where the .torrent file is written.</summary>
+    public required string Folder { get; init; }
+
+    /// <summary>One synthetic seeder per entry.</summary>
+    public required IReadOnlyList<SyntheticBehaviour> Behaviours { get; init; }
+
+    /// <summary>Payload size in bytes; null: a few pieces of random size (<see cref="LabTorrent.Generate"/>).</summary>
+    public long? PayloadSize { get; init; }
+
+    /// <summary>The tracker's port; 0 picks a free one.</summary>
+    public int TrackerPort { get; init; }
+
+    /// <summary>The pause before each peer unchokes (see <see cref="SyntheticPeerOptions.UnchokeDelay"/>).</summary>
+    public TimeSpan UnchokeDelay { get; init; }
+
+    public int MaxConnectionsPerPeer { get; init; } = 32;
+
+    /// <summary>Record the wire trace of every peer connection.</summary>
+    public bool Trace { get; init; }
+
+    /// <summary>Adjusts each peer's options (e.g. which piece a corrupting peer corrupts).</summary>
+    public Func<SyntheticPeerOptions, SyntheticBehaviour, LabTorrent, SyntheticPeerOptions>? ConfigurePeer { get; init; }
+
+    /// <summary>Receives every tracker and peer log line as it is written.</summary>
+    public Action<string>? OnLog { get; init; }
+}

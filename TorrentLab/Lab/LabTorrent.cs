@@ -1,0 +1,56 @@
+using TorrentLab.Creation;
+using TorrentLab.Metainfo;
+
+namespace TorrentLab.Lab;
+
+/// <summary>A generated single-file torrent over a random payload: the .torrent bytes, the parsed torrent and the
+/// payload itself (which the synthetic peers seed and the download stages compare against).</summary>
+internal sealed record LabTorrent(Torrent Torrent, byte[] TorrentBytes, byte[] Payload, string Path)
+{
+    /// <summary>Generates a payload of a few pieces whose last piece is always shorter than the others, so a client
+    /// that assumes full pieces everywhere shows it. Piece length is 32 or 64 KiB: more than one 16 KiB block.</summary>
+    /// <param name="random">The stage's seeded random source (same seed, same torrent).</param>
+    /// <param name="folder">Where the .torrent file is written.</param>
+    /// <param name="announce">The tracker URL written as <c>announce</c>.</param>
+    /// <param name="minPieces">Fewest pieces (at least 3 lets a piece have two neighbours).</param>
+    /// <param name="maxPieces">Most pieces.</param>
+    public static LabTorrent Generate(Random random, string folder, string announce, int minPieces = 3, int maxPieces = 8)
+    {
+        var pieceLength = random.Next(2) == 0 ? 32 * 1024 : 64 * 1024;
+        var fullPieces = random.Next(minPieces - 1, maxPieces);
+        var lastPiece = random.Next(1, pieceLength);                 // never a whole piece
+        var payload = new byte[(long)fullPieces * pieceLength + lastPiece];
+        random.NextBytes(payload);
+        return Write(random, folder, announce, payload, pieceLength);
+    }
+
+    /// <summary>Generates a payload of exactly <paramref name="size"/> bytes (for <c>lab swarm</c>), with the usual
+    /// piece length for that size but never less than 32 KiB.</summary>
+    public static LabTorrent GenerateOfSize(Random random, string folder, string announce, long size)
+    {
+        if (size is < 1 or > MaxPayloadSize) throw new ArgumentOutOfRangeException(nameof(size), size, $"the payload size must be 1 byte to {MaxPayloadSize / (1024 * 1024)} MiB (it is held in memory)");
+        var payload = new byte[size];
+        random.NextBytes(payload);
+        return Write(random, folder, announce, payload, Math.Max(32 * 1024, PieceLengthRule.Automatic(size)));
+    }
+
+    /// <summary>The largest payload a lab swarm holds in memory: 1 GiB.</summary>
+    public const long MaxPayloadSize = 1L << 30;
+
+    private static LabTorrent Write(Random random, string folder, string announce, byte[] payload, int pieceLength)
+    {
+        var name = $"lab-{random.Next(1000, 9999)}-{Words[random.Next(Words.Length)]}.bin";
+        var options = TorrentCreateOptions.WithTrackers(announce) with { PieceLength = pieceLength, CreationDate = null };
+        var bytes = TorrentBuilder.Create(name, payload, options);
+        Directory.CreateDirectory(folder);
+        var path = System.IO.Path.Combine(folder, $"{System.IO.Path.GetFileNameWithoutExtension(name)}.torrent");
+        File.WriteAllBytes(path, bytes);
+        return new LabTorrent(Torrent.Parse(bytes), bytes, payload, path);
+    }
+
+    /// <summary>The bytes of piece <paramref name="index"/>.</summary>
+    public ReadOnlySpan<byte> Piece(int index) =>
+        Payload.AsSpan(index * Torrent.PieceLength, Torrent.GetPieceLength(index));
+
+    private static readonly string[] Words = ["sample", "lecture", "dataset", "notes", "album", "movie", "archive", "image"];
+}

@@ -1,0 +1,25 @@
+namespace TorrentLab.Lab;
+
+/// <summary>The phrases of the synthetic peers' log that prove a downloader's mistake (see SyntheticPeer.Serve.cs).</summary>
+internal static class PeerLog
+{
+    /// <summary>A request that arrived before the peer's first unchoke (dropped, as BEP 3 allows).</summary>
+    public const string BeforeUnchoke = "(sent before the first unchoke)";
+
+    /// <summary>A request that arrived after the peer choked mid-piece (dropped).</summary>
+    public const string WhileChoked = "(sent while choked mid-piece)";
+
+    /// <summary>A request for more than 16 KiB (the peer closes the connection).</summary>
+    public const string TooLarge = "(more than 16384 bytes)";
+
+    /// <summary>A request past the end of its piece (the peer closes the connection).</summary>
+    public const string PastPieceEnd = "(beyond the end of the piece)";
+
+    /// <summary>The corrupting peer sent its spoiled block.</summary>
+    public const string CorruptSent = "sent corrupt block";
+
+    /// <summary>True for lines after which the program cannot succeed any more: its requests were dropped or refused.</summary>
+    public static bool IsFatal(string line) =>
+        line.Contains(BeforeUnchoke, StringComparison.Ordinal) || line.Contains(TooLarge, StringComparison.Ordinal)
+        || line.Contains(PastPieceEnd, StringComparison.Ordinal);
+}

@@ -1,0 +1,39 @@
+using System.Net;
+
+namespace TorrentLab.Lab;
+
+/// <summary>Discover peers: <c>peers &lt;file.torrent&gt;</c> must announce to our tracker and print the synthetic
+/// seeders it returns, <c>ip:port</c> one per line (in any order).</summary>
+internal static class PeersCheck
+{
+    public static async Task<StageResult> RunAsync(StageContext context, CancellationToken ct)
+    {
+        var behaviours = Enumerable.Repeat(SyntheticBehaviour.Normal, context.Random.Next(2, 5)).ToList();
+        await using var swarm = await LabSwarm.StartAsync(new LabSwarmOptions
+        {
+            Random = context.Random, Folder = context.Folder, Behaviours = behaviours,
+        }, ct).ConfigureAwait(false);
+        var run = await context.RunAsync(["peers", swarm.Torrent.Path], ct).ConfigureAwait(false);
+        var expected = swarm.PeerAddresses.Order(StringComparer.Ordinal).ToList();
+        var printed = run.Stdout.Replace("\r", "").Split('\n').Select(l => l.Trim()).Where(l => l.Length > 0).ToList();
+        if (run.Succeeded && printed.Order(StringComparer.Ordinal).SequenceEqual(expected)) return StageResult.Pass(context.Runs, run.CommandLine);
+
+        var evidence = swarm.Log.Where(l => l.StartsWith("tracker:", StringComparison.Ordinal)).ToList();
+        var hint = TrackerEvidence.Hint(swarm) ?? OutputHint(printed, expected, run);
+        return StageResult.Fail(context.Runs, run.CommandLine, string.Join('\n', expected) + "\n(one ip:port per line, any order)",
+            $"{run.StdoutShown}\n({run.Outcome})", hint, evidence);
+    }
+
+    private static string? OutputHint(IReadOnlyList<string> printed, IReadOnlyList<string> expected, StudentRun run)
+    {
+        var swapped = expected.Select(e => IPEndPoint.Parse(e)).Select(e => $"{e.Address}:{(ushort)IPAddress.HostToNetworkOrder((short)e.Port)}").ToList();
+        if (printed.Count > 0 && printed.All(swapped.Contains))
+            return "the port is the last 2 bytes of each 6-byte entry, big-endian (network byte order)";
+        if (printed.Any(l => l.Contains("b'", StringComparison.Ordinal) || l.Contains("\\x", StringComparison.Ordinal)))
+            return "'peers' is a compact string: 6 bytes per peer, 4 for the IPv4 address and 2 for the port; print them as ip:port";
+        if (printed.Count > 0 && printed.All(expected.Contains))
+            return $"the tracker returned {expected.Count} peers: print every one of them";
+        if (!run.Succeeded) return run.TimedOut ? "your program did not finish: is it waiting for more data from the tracker?" : "your program failed: read the error above";
+        return "print each peer of the tracker's 'peers' value as ip:port, one per line, and nothing else on stdout";
+    }
+}

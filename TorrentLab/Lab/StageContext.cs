@@ -1,0 +1,44 @@
+namespace TorrentLab.Lab;
+
+/// <summary>What a stage's check gets: the student's program, a random source seeded for this stage alone, a scratch
+/// folder, and the run's options.</summary>
+internal sealed class StageContext
+{
+    private int _runs;
+
+    public StageContext(LabStage stage, StudentProgram program, Random random, string folder, LabCheckOptions options)
+    {
+        Stage = stage;
+        Program = program;
+        Random = random;
+        Folder = folder;
+        Options = options;
+    }
+
+    public LabStage Stage { get; }
+    public StudentProgram Program { get; }
+
+    /// <summary>Seeded from the run's seed and the stage's position, so <c>--stage X --seed N</c> repeats a full run's inputs.</summary>
+    public Random Random { get; }
+
+    /// <summary>A folder of this stage's own, deleted after the run.</summary>
+    public string Folder { get; }
+
+    public LabCheckOptions Options { get; }
+
+    /// <summary>Runs of the student's program so far.</summary>
+    public int Runs => _runs;
+
+    /// <summary>The stage's time limit, capped by <see cref="LabCheckOptions.MaxTimeLimit"/>.</summary>
+    public TimeSpan TimeLimit => Options.MaxTimeLimit is { } max && max < Stage.TimeLimit ? max : Stage.TimeLimit;
+
+    /// <summary>Runs the student's program with the stage's time limit.</summary>
+    public Task<StudentRun> RunAsync(IReadOnlyList<string> args, CancellationToken ct, CancellationToken stopEarly = default)
+    {
+        Interlocked.Increment(ref _runs);
+        return Program.RunAsync(args, TimeLimit, stopEarly, ct);
+    }
+
+    /// <summary>A path in the stage's folder.</summary>
+    public string PathFor(string name) => System.IO.Path.Combine(Folder, name);
+}

@@ -1,0 +1,22 @@
+namespace TorrentLab.Lab;
+
+/// <summary>The verdict on one stage: passed or not, what was expected and what came out, and a hint for the mistake
+/// the evidence points to.</summary>
+/// <param name="Passed">True when every case of the stage was right.</param>
+/// <param name="Cases">How many runs of the student's program the stage made.</param>
+/// <param name="Ran">The command line of the failing run (or the last run when passed).</param>
+/// <param name="Expected">What the failing run should have produced.</param>
+/// <param name="Actual">What it produced (stdout, exit code, file content summary).</param>
+/// <param name="Hint">What the evidence says went wrong, or null when nothing specific was found.</param>
+internal sealed record StageResult(bool Passed, int Cases, string Ran, string Expected, string Actual, string? Hint)
+{
+    /// <summary>Supporting evidence for a failure: the tracker's rejection, the peer's log, the wire trace.</summary>
+    public IReadOnlyList<string> Evidence { get; init; } = [];
+
+    /// <summary>A passed stage after <paramref name="cases"/> runs.</summary>
+    public static StageResult Pass(int cases, string ran) => new(true, cases, ran, "", "", null);
+
+    /// <summary>A failed stage.</summary>
+    public static StageResult Fail(int cases, string ran, string expected, string actual, string? hint, IReadOnlyList<string>? evidence = null) =>
+        new(false, cases, ran, expected, actual, hint) { Evidence = evidence ?? [] };
+}

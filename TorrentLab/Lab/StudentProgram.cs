@@ -1,0 +1,120 @@
+using System.ComponentModel;
+using System.Diagnostics;
+using System.Text;
+
+namespace TorrentLab.Lab;
+
+/// <summary>The student's program: any command line (<c>python3 my_client.py</c>, <c>./your_program.sh</c>) to which
+/// each stage appends its arguments (<c>decode 5:hello</c>). Runs it with a time limit and kills its whole process
+/// tree when the limit passes.</summary>
+internal sealed class StudentProgram
+{
+    private const int MaxCapturedChars = 1 << 20; // 1 Mi characters of output is far more than any stage prints
+
+    private readonly IReadOnlyList<string> _command;
+
+    /// <param name="command">The program and its leading arguments; at least the program.</param>
+    /// <param name="workingDirectory">Where it runs (relative program paths resolve from here).</param>
+    public StudentProgram(IReadOnlyList<string> command, string? workingDirectory = null)
+    {
+        if (command.Count == 0 || string.IsNullOrWhiteSpace(command[0]))
+            throw new ArgumentException("the command to check is empty: give it after '--', e.g. -- python3 my_client.py", nameof(command));
+        _command = command;
+        WorkingDirectory = workingDirectory ?? Environment.CurrentDirectory;
+    }
+
+    public string WorkingDirectory { get; }
+
+    /// <summary>The command as given, for the report.</summary>
+    public string Display => string.Join(' ', _command.Select(Quote));
+
+    /// <summary>Runs the program with <paramref name="args"/> appended. Never throws for what the program does
+    /// (crash, garbage, hang): that is the verdict's business.</summary>
+    /// <param name="args">The stage's arguments, e.g. <c>decode 5:hello</c>.</param>
+    /// <param name="timeLimit">Kill the process tree after this long (<see cref="StudentRun.TimedOut"/>).</param>
+    /// <param name="stopEarly">Kill it when this is cancelled (<see cref="StudentRun.StoppedEarly"/>): the checker
+    /// already has the evidence of the mistake and need not wait for the time limit.</param>
+    /// <param name="ct">Stops the run (Ctrl-C); throws <see cref="OperationCanceledException"/> after killing it.</param>
+    /// <exception cref="LabException">The program cannot be started at all (not found, not executable).</exception>
+    public async Task<StudentRun> RunAsync(IReadOnlyList<string> args, TimeSpan timeLimit, CancellationToken stopEarly = default,
+        CancellationToken ct = default)
+    {
+        var info = new ProcessStartInfo(_command[0])
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            RedirectStandardInput = true,
+            UseShellExecute = false,
+            WorkingDirectory = WorkingDirectory,
+            StandardOutputEncoding = Encoding.UTF8,
+            StandardErrorEncoding = Encoding.UTF8,
+        };
+        foreach (var arg in _command.Skip(1).Concat(args)) info.ArgumentList.Add(arg);
+        var commandLine = string.Join(' ', _command.Concat(args).Select(Quote));
+
+        Process process;
+        try
+        {
+            process = Process.Start(info) ?? throw new LabException($"could not start '{_command[0]}'");
+        }
+        catch (Win32Exception e)
+        {
+            throw new LabException($"could not start '{_command[0]}' in {WorkingDirectory}: {e.Message}");
+        }
+        using (process)
+        {
+            var clock = Stopwatch.StartNew();
+            process.StandardInput.Close(); // nothing to read: a program waiting for input sees end of file at once
+            var stdout = CaptureAsync(process.StandardOutput);
+            var stderr = CaptureAsync(process.StandardError);
+            using var limit = CancellationTokenSource.CreateLinkedTokenSource(ct, stopEarly);
+            limit.CancelAfter(timeLimit);
+            var timedOut = false;
+            var stopped = false;
+            try
+            {
+                await process.WaitForExitAsync(limit.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                Kill(process);
+                ct.ThrowIfCancellationRequested();
+                stopped = stopEarly.IsCancellationRequested;
+                timedOut = !stopped;
+            }
+            // Output pipes close when the whole tree is gone; a grandchild that kept them open is bounded here.
+            var both = Task.WhenAll(stdout, stderr);
+            if (await Task.WhenAny(both, Task.Delay(TimeSpan.FromSeconds(5), CancellationToken.None)).ConfigureAwait(false) != both)
+                Kill(process);
+            return new StudentRun(commandLine, timedOut || stopped ? -1 : process.ExitCode,
+                stdout.IsCompletedSuccessfully ? stdout.Result : "", stderr.IsCompletedSuccessfully ? stderr.Result : "",
+                timedOut, stopped, clock.Elapsed);
+        }
+    }
+
+    private static void Kill(Process process)
+    {
+        try
+        {
+            if (!process.HasExited) process.Kill(entireProcessTree: true);
+        }
+        catch (InvalidOperationException)
+        {
+            // It exited between the check and the kill: nothing left to stop.
+        }
+        process.WaitForExit(5000);
+    }
+
+    private static async Task<string> CaptureAsync(StreamReader reader)
+    {
+        var text = new StringBuilder();
+        var buffer = new char[8192];
+        int n;
+        while ((n = await reader.ReadAsync(buffer).ConfigureAwait(false)) > 0)
+            if (text.Length < MaxCapturedChars) text.Append(buffer, 0, Math.Min(n, MaxCapturedChars - text.Length));
+        return text.ToString();
+    }
+
+    internal static string Quote(string arg) =>
+        arg.Length > 0 && arg.All(c => char.IsAsciiLetterOrDigit(c) || "-_./:=@%+,".Contains(c)) ? arg : "'" + arg.Replace("'", "'\\''") + "'";
+}
