@@ -149,7 +149,7 @@ internal sealed class HostileSession(HostilePeer owner, Socket socket, TestTorre
 
     /// <summary>An honest seeder's loop: bitfield of every piece, unchoke on interested, answer each request through
     /// <paramref name="send"/> (which may dribble or delay it).</summary>
-    public async Task ServeHonestlyAsync(Func<byte[], Task>? send = null, bool sendBitfield = true)
+    public async Task ServeHonestlyAsync(Func<byte[], Task>? send = null, bool sendBitfield = true, Action<PeerMessage>? onRequest = null)
     {
         send ??= bytes => SendAsync(bytes);
         if (sendBitfield) await SendAsync(PeerMessage.BitfieldOf(Bitfield.Full(PieceCount)));
@@ -158,6 +158,7 @@ internal sealed class HostileSession(HostilePeer owner, Socket socket, TestTorre
             var message = await ReceiveAsync();
             if (message.Kind == MessageKind.Interested) await send(MessageWriter.ToBytes(PeerMessage.Unchoke));
             if (message.Kind != MessageKind.Request) continue;
+            onRequest?.Invoke(message);
             var block = Block(message.Index, message.Begin, message.Length);
             await send(MessageWriter.ToBytes(PeerMessage.Piece(message.Index, message.Begin, block)));
         }
