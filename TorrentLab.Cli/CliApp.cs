@@ -18,6 +18,7 @@ internal static class CliApp
     // One line per command; each lives in Commands/<Name>Command.cs.
     private static IEnumerable<Command> Commands()
     {
+        yield return DemoCommand.Create();
         yield return DecodeCommand.Create();
         yield return CreateCommand.Create();
         yield return InfoCommand.Create();

@@ -27,14 +27,19 @@ internal sealed class ProgressView
         return await console.Progress()
             .AutoClear(false)
             .HideCompleted(false)
-            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new SpinnerColumn())
+            .Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn(), new PercentageColumn(),
+                new DownloadedColumn(), new TransferSpeedColumn(), new RemainingTimeColumn())
             .StartAsync(async context =>
             {
                 var task = context.AddTask(Markup.Escape(title), maxValue: 1);
                 var sink = new Callback(p =>
                 {
-                    task.Value = p.Fraction;
-                    task.Description = Markup.Escape(Describe(title, p));
+                    task.MaxValue = Math.Max(1, p.TotalBytes);
+                    task.Value = p.BytesDone;
+                    var peers = p.CurrentPeer ?? $"{p.ConnectedPeers} peer(s)";
+                    task.Description = $"{Markup.Escape(title)} [grey]{p.PiecesDone}/{p.PieceCount} pieces, {Markup.Escape(peers)}" +
+                                       (p.UploadRate > 0 ? $", up {Units.Rate(p.UploadRate)}" : "") + "[/]";
+                    if (_verbose && p.Peers.Count > 0) Console.Error.WriteLine(Describe(title, p));
                 });
                 var result = await work(sink).ConfigureAwait(false);
                 task.StopTask();

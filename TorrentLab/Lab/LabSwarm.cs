@@ -49,7 +49,8 @@ internal sealed class LabSwarm : IAsyncDisposable
                 Interval = TimeSpan.FromMinutes(30),
                 Log = line => swarm.Add(swarm._log, $"tracker: {line}", notify: true),
             }, ct).ConfigureAwait(false);
-            var torrent = swarm._torrent = options.PayloadSize is { } size
+            var torrent = swarm._torrent = options.MakeTorrent is { } make ? make(swarm._tracker.HttpAnnounceUrl)
+                : options.PayloadSize is { } size
                 ? LabTorrent.GenerateOfSize(options.Random, options.Folder, swarm._tracker.HttpAnnounceUrl, size)
                 : LabTorrent.Generate(options.Random, options.Folder, swarm._tracker.HttpAnnounceUrl);
             foreach (var behaviour in options.Behaviours)
@@ -118,6 +119,10 @@ internal sealed record LabSwarmOptions
 
     /// <summary>Payload size in bytes; null: a few pieces of random size (<see cref="LabTorrent.Generate"/>).</summary>
     public long? PayloadSize { get; init; }
+
+    /// <summary>Builds the torrent from the tracker's announce URL (e.g. the demo's multi-file torrent); null generates
+    /// a single-file one from <see cref="Random"/> and <see cref="PayloadSize"/>.</summary>
+    public Func<string, LabTorrent>? MakeTorrent { get; init; }
 
     /// <summary>The tracker's port; 0 picks a free one.</summary>
     public int TrackerPort { get; init; }

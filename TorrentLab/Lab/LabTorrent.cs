@@ -48,6 +48,33 @@ internal sealed record LabTorrent(Torrent Torrent, byte[] TorrentBytes, byte[] P
         return new LabTorrent(Torrent.Parse(bytes), bytes, payload, path);
     }
 
+    /// <summary>The demo's torrent: a folder <c>torrentlab-demo</c> of a text file, two binary files and an empty one
+    /// (about 5 MiB in 64 KiB pieces), the same bytes every time.</summary>
+    public static LabTorrent GenerateDemo(string folder, string announce)
+    {
+        var random = new Random(2026);
+        byte[] Bytes(int length) { var b = new byte[length]; random.NextBytes(b); return b; }
+        var contents = new Dictionary<string, byte[]>
+        {
+            ["README.txt"] = System.Text.Encoding.UTF8.GetBytes(
+                "This folder was downloaded by TorrentLab's demo from synthetic seeders on 127.0.0.1.\n" +
+                "Inspect its torrent with: torrentlab info torrentlab-demo.torrent\n"),
+            ["data/samples-1.bin"] = Bytes(3 * 1024 * 1024),
+            ["data/samples-2.bin"] = Bytes(2 * 1024 * 1024 - 12_345),
+            ["notes/empty.txt"] = [],
+        };
+        var files = contents.Select(c => ((IReadOnlyList<string>)c.Key.Split('/'), (ReadOnlyMemory<byte>)c.Value)).ToList();
+        var options = TorrentCreateOptions.WithTrackers(announce) with { PieceLength = 64 * 1024, CreationDate = null, Comment = "TorrentLab demo" };
+        var bytes = TorrentBuilder.Create("torrentlab-demo", files, options);
+        var torrent = Torrent.Parse(bytes);
+        // The payload is the files concatenated in torrent order (the builder sorts them).
+        var payload = torrent.Files.SelectMany(f => contents[string.Join('/', f.PathSegments.Skip(1))]).ToArray();
+        Directory.CreateDirectory(folder);
+        var path = System.IO.Path.Combine(folder, "torrentlab-demo.torrent");
+        File.WriteAllBytes(path, bytes);
+        return new LabTorrent(torrent, bytes, payload, path);
+    }
+
     /// <summary>The bytes of piece <paramref name="index"/>.</summary>
     public ReadOnlySpan<byte> Piece(int index) =>
         Payload.AsSpan(index * Torrent.PieceLength, Torrent.GetPieceLength(index));

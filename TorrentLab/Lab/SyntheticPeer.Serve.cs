@@ -116,7 +116,7 @@ internal sealed partial class SyntheticPeer
     {
         var data = slot.Span[..request.Length];
         _options.Payload((long)request.Index * _options.PieceLength + request.Begin, data);
-        if (_options.Behaviour == SyntheticBehaviour.CorruptBlock && request.Index == _options.CorruptPieceIndex && request.Begin == 0)
+        if (_options.Behaviour == SyntheticBehaviour.CorruptBlock && (_options.CorruptPieceIndex < 0 || request.Index == _options.CorruptPieceIndex) && request.Begin == 0)
         {
             data[0] ^= 0xFF;
             Write($"connection {number}: sent corrupt block index={request.Index} begin=0");

@@ -47,7 +47,8 @@ internal sealed record SyntheticPeerOptions
     /// <summary><see cref="SyntheticBehaviour.DisconnectsAfterBlocks"/>: blocks sent before it hangs up.</summary>
     public int DisconnectAfterBlocks { get; init; } = 4;
 
-    /// <summary><see cref="SyntheticBehaviour.CorruptBlock"/>: the piece whose first block it corrupts.</summary>
+    /// <summary><see cref="SyntheticBehaviour.CorruptBlock"/>: the piece whose first block it corrupts; -1 corrupts
+    /// the first block of every piece (a peer that is always caught, whichever pieces it is asked for).</summary>
     public int CorruptPieceIndex { get; init; }
 
     /// <summary><see cref="SyntheticBehaviour.LiesInBitfield"/>: pieces claimed but not served (default: odd indexes).</summary>

@@ -1,0 +1,66 @@
+using System.CommandLine;
+using TorrentLab.Cli.Display;
+using TorrentLab.Lab;
+using TorrentLab.Session;
+using TorrentLab.Storage;
+
+namespace TorrentLab.Cli.Commands;
+
+/// <summary><c>torrentlab demo</c>: the main job on an embedded default. A built-in swarm on 127.0.0.1 (our tracker and
+/// synthetic seeders, one of them faulty) serves a generated multi-file torrent, which the real engine downloads and
+/// verifies; nothing leaves the machine.</summary>
+internal static class DemoCommand
+{
+    public static Command Create()
+    {
+        var output = new Option<string>("--output", "-o")
+        {
+            Description = "Folder to download into (default: torrentlab-demo in the system temp folder)",
+            DefaultValueFactory = _ => Path.Combine(Path.GetTempPath(), "torrentlab-demo"),
+        };
+        var settings = new DownloadSettings();
+        var command = new Command("demo", "Download a generated torrent from a built-in local swarm, with one faulty peer to catch.") { output };
+        settings.AddTo(command);
+        command.SetAction((parse, ct) => CliErrors.GuardAsync(async () =>
+        {
+            var folder = Path.GetFullPath(parse.GetValue(output)!);
+            // Fresh every time: the demo's own folder is replaced, nothing else in --output is touched.
+            var target = Path.Combine(folder, "torrentlab-demo");
+            if (Directory.Exists(target)) Directory.Delete(target, recursive: true);
+            var quiet = settings.IsQuiet(parse);
+            if (!quiet) Console.Error.WriteLine("starting a local swarm on 127.0.0.1: our tracker and 4 seeders, one of which sends corrupt data");
+
+            await using var swarm = await LabSwarm.StartAsync(new LabSwarmOptions
+            {
+                Random = new Random(1),
+                Folder = folder,
+                Behaviours = [SyntheticBehaviour.Normal, SyntheticBehaviour.CorruptBlock, SyntheticBehaviour.Normal, SyntheticBehaviour.Normal],
+                MakeTorrent = url => LabTorrent.GenerateDemo(folder, url),
+                // The faulty seeder corrupts every piece it sends, so it is caught whichever pieces it is asked for.
+                ConfigurePeer = (options, behaviour, _) => behaviour == SyntheticBehaviour.CorruptBlock ? options with { CorruptPieceIndex = -1 } : options,
+            }, ct).ConfigureAwait(false);
+            var torrent = swarm.Torrent.Torrent;
+            var faulty = swarm.Peers.Single(p => p.Behaviour == SyntheticBehaviour.CorruptBlock).EndPoint;
+            var options = settings.Read(parse, folder) with
+            {
+                Resume = false,
+                ListenPort = 0,
+                // The single-peer path takes peers in order: offer the faulty one first so it is seen being caught.
+                ExtraPeers = [faulty],
+            };
+
+            var result = await MainCommand.RunEngineAsync(torrent, options, quiet, settings.IsVerbose(parse), ct).ConfigureAwait(false);
+            var verified = await PieceVerifier.VerifyAsync(torrent, folder, cancellation: ct).ConfigureAwait(false);
+
+            Console.Out.WriteLine($"demo complete: '{torrent.Name}' ({Units.Bytes(torrent.TotalLength)}, {torrent.Files.Count} files, {torrent.PieceCount} pieces) " +
+                                  $"in {result.Elapsed.TotalSeconds:0.00} s ({Units.Rate(result.AverageRate)})");
+            Console.Out.WriteLine($"peers used: {result.PeersUsed.Count} of {swarm.Peers.Count}; bad peers dropped: {result.BadPeers.Count}");
+            foreach (var bad in result.BadPeers) Console.Out.WriteLine($"  dropped {bad}");
+            Console.Out.WriteLine($"verified on disk: {verified.Count}/{torrent.PieceCount} pieces match their SHA-1");
+            Console.Out.WriteLine($"files: {target}");
+            Console.Out.WriteLine($"torrent: {swarm.Torrent.Path}  (try: torrentlab info {swarm.Torrent.Path})");
+            return verified.IsComplete ? ExitCodes.Ok : ExitCodes.VerifyFailed;
+        }, ct));
+        return command;
+    }
+}
