@@ -11,6 +11,7 @@ internal static class CliApp
     {
         var root = new RootCommand("TorrentLab: a BitTorrent client and protocol lab.");
         foreach (var command in Commands()) root.Subcommands.Add(command);
+        MainCommand.AttachTo(root);
         return root;
     }
 
@@ -24,6 +25,9 @@ internal static class CliApp
         yield return PeersCommand.Create();
         yield return ScrapeCommand.Create();
         yield return TrackerCommand.Create();
+        yield return HandshakeCommand.Create();
+        yield return DownloadPieceCommand.Create();
+        yield return DownloadCommand.Create();
         yield return MagnetParseCommand.Create();
     }
 

@@ -23,6 +23,8 @@ internal static class CliErrors
         {
             var (code, message) = Classify(e, cancellation);
             if (message.Length > 0) Console.Error.WriteLine(message);
+            // For developers of TorrentLab: the whole exception, which users never see.
+            if (Environment.GetEnvironmentVariable("TORRENTLAB_DEBUG") == "1") Console.Error.WriteLine(e);
             return code;
         }
     }
@@ -48,7 +50,7 @@ internal static class CliErrors
         IOException io when IsOutOfSpace(io) => (ExitCodes.NoSpace, $"error: no space left on device: {io.Message}"),
         IOException io => (ExitCodes.Io, $"error: {io.Message}"),
         TorrentLabException t => (ExitCodes.Failed, $"error: {t.Message}"),
-        ArgumentException a => (ExitCodes.Usage, $"error: {a.Message}"),
+        UsageException u => (ExitCodes.Usage, $"error: {u.Message}"),
         _ => (ExitCodes.Failed, $"error: unexpected {e.GetType().Name}: {e.Message}"),
     };
 

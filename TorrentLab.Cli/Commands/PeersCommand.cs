@@ -24,7 +24,7 @@ internal static class PeersCommand
             var torrent = Torrent.Load(parse.GetValue(file)!);
             var client = TrackerCommandOptions.CreateClient(torrent, parse.GetValue(tracker), parse.GetValue(timeout));
             var listenPort = parse.GetValue(port);
-            if (listenPort is < 1 or > 65535) throw new ArgumentException($"--port must be between 1 and 65535, got {listenPort}");
+            if (listenPort is < 1 or > 65535) throw new UsageException($"--port must be between 1 and 65535, got {listenPort}");
             // Nothing downloaded yet: left is the whole torrent.
             var request = new AnnounceRequest(torrent.InfoHash, PeerId.CreateOurs(), listenPort, 0, 0, torrent.TotalLength, AnnounceEvent.Started);
             var response = await client.AnnounceAsync(request, ct).ConfigureAwait(false);

@@ -21,11 +21,11 @@ internal static class TrackerCommand
         command.SetAction((parse, ct) => CliErrors.GuardAsync(async () =>
         {
             if (!IPAddress.TryParse(parse.GetValue(host), out var address))
-                throw new ArgumentException($"--host must be an IP address, got '{parse.GetValue(host)}'");
+                throw new UsageException($"--host must be an IP address, got '{parse.GetValue(host)}'");
             var portValue = parse.GetValue(port);
-            if (portValue is < 0 or > 65535) throw new ArgumentException($"--port must be between 0 and 65535, got {portValue}");
+            if (portValue is < 0 or > 65535) throw new UsageException($"--port must be between 0 and 65535, got {portValue}");
             var seconds = parse.GetValue(interval);
-            if (seconds < 1) throw new ArgumentException($"--interval must be at least 1 second, got {seconds}");
+            if (seconds < 1) throw new UsageException($"--interval must be at least 1 second, got {seconds}");
             var allowed = parse.GetValue(allow) is { Length: > 0 } files
                 ? files.Select(f => Torrent.Load(f).InfoHash).ToHashSet()
                 : null;

@@ -25,7 +25,7 @@ internal static class TrackerCommandOptions
     {
         var tiers = trackerOverride is not null ? [[trackerOverride]] : torrent.TrackerTiers;
         if (tiers.Count == 0) throw new TrackerException("the torrent names no tracker; pass --tracker URL");
-        if (timeoutSeconds is <= 0 or > 3600) throw new ArgumentException($"--timeout must be between 0 and 3600 seconds, got {timeoutSeconds}");
+        if (timeoutSeconds is <= 0 or > 3600) throw new UsageException($"--timeout must be between 0 and 3600 seconds, got {timeoutSeconds}");
         var timeout = TimeSpan.FromSeconds(timeoutSeconds);
         return new TrackerClient(tiers, new TrackerClientOptions
         {

@@ -33,6 +33,12 @@ public class TrackerCommandTests
             };
             Assert.StartsWith("announce http 127.0.0.1:7201 ", log[0]);
             Assert.StartsWith("announce udp 127.0.0.1:7202 ", log[1]);
+
+            // Ctrl-C (SIGINT, sent to this process id only) stops it cleanly.
+            ProcessRunner.Run("kill", ["-INT", tracker.Id.ToString()], TimeSpan.FromSeconds(5));
+            Assert.True(tracker.WaitForExit(TimeSpan.FromSeconds(10)), "the tracker did not stop on SIGINT");
+            Assert.Equal(CliRunner.Codes.Ok, tracker.ExitCode);
+            Assert.Contains("tracker stopped", await tracker.StandardOutput.ReadToEndAsync(TestContext.Current.CancellationToken));
         }
         finally
         {

@@ -1,7 +1,7 @@
 namespace TorrentLab.Lab;
 
 /// <summary>How a <see cref="SyntheticPeer"/> serves (or misserves) its payload, for tests and the lab's mock swarm.</summary>
-internal enum SyntheticBehaviour
+public enum SyntheticBehaviour
 {
     /// <summary>An honest seeder: bitfield, unchokes whoever is interested, answers every request at full speed.</summary>
     Normal,
@@ -47,7 +47,7 @@ internal enum SyntheticBehaviour
 }
 
 /// <summary>What a <see cref="SyntheticBehaviour.LiesInBitfield"/> peer does when asked for a piece it lied about.</summary>
-internal enum LieReaction
+public enum LieReaction
 {
     /// <summary>Closes the connection.</summary>
     Close,

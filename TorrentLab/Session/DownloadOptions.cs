@@ -44,6 +44,10 @@ public sealed record DownloadOptions
     /// <summary>Protocol events, one line each (peer connected, dropped and why, piece failed), for --verbose.</summary>
     public Action<string>? Log { get; init; }
 
+    /// <summary>Opens the storage for a download; null opens <see cref="Storage.FileStorage"/>. A seam for tests that
+    /// inject faults such as a full disk.</summary>
+    internal Func<Metainfo.Torrent, string, Storage.IPieceStorage>? OpenStorage { get; init; }
+
     /// <summary>Every wire message sent and received, for --trace.</summary>
     public Action<Wire.WireTraceEvent>? Trace { get; init; }
 }

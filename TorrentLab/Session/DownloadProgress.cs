@@ -26,8 +26,15 @@ public sealed record DownloadProgress(
     /// <summary>Done as a fraction 0..1.</summary>
     public double Fraction => TotalBytes == 0 ? 1 : (double)BytesDone / TotalBytes;
 
-    /// <summary>Estimated time left at the current rate; null while the rate is zero.</summary>
-    public TimeSpan? Eta => DownloadRate <= 0 ? null : TimeSpan.FromSeconds((TotalBytes - BytesDone) / DownloadRate);
+    /// <summary>Estimated time left at the current rate; null while the rate is zero or the estimate is over a year.</summary>
+    public TimeSpan? Eta
+    {
+        get
+        {
+            var seconds = DownloadRate <= 0 ? double.PositiveInfinity : (TotalBytes - BytesDone) / DownloadRate;
+            return seconds < TimeSpan.FromDays(365).TotalSeconds ? TimeSpan.FromSeconds(seconds) : null;
+        }
+    }
 }
 
 /// <summary>One connected peer's rates, for the verbose progress display.</summary>

@@ -23,12 +23,12 @@ public sealed partial class PeerConnection
         catch (OperationCanceledException) when (!ct.IsCancellationRequested)
         {
             socket.Dispose();
-            throw new WireException($"peer {endpoint}: no TCP connection within {Seconds(options.ConnectTimeout)}");
+            throw new WireException($"peer {endpoint}: no TCP connection within {Seconds(options.ConnectTimeout)}", isViolation: false);
         }
         catch (SocketException e)
         {
             socket.Dispose();
-            throw new WireException($"peer {endpoint}: cannot connect ({e.SocketErrorCode})", e);
+            throw new WireException($"peer {endpoint}: cannot connect ({e.SocketErrorCode})", e, isViolation: false);
         }
         catch
         {
@@ -70,7 +70,7 @@ public sealed partial class PeerConnection
         catch (Exception e) when (e is SocketException or ObjectDisposedException)
         {
             socket.Dispose();
-            throw new WireException($"incoming peer: the connection was lost before the handshake ({e.Message})", e);
+            throw new WireException($"incoming peer: the connection was lost before the handshake ({e.Message})", e, isViolation: false);
         }
         var connection = new PeerConnection(socket, remote, options);
         await connection.HandshakeAsync(async (c, token) =>
@@ -98,7 +98,7 @@ public sealed partial class PeerConnection
         }
         catch (OperationCanceledException) when (!ct.IsCancellationRequested)
         {
-            throw Fail(PeerError($"no complete handshake within {Seconds(_options.HandshakeTimeout)}"));
+            throw Fail(PeerError($"no complete handshake within {Seconds(_options.HandshakeTimeout)}", violation: false));
         }
         catch (WireException e)
         {
@@ -127,7 +127,7 @@ public sealed partial class PeerConnection
             ulong reserved;
             InfoHash infoHash;
             try { complete = Handshake.TryReadHeader(Buffered, out reserved, out infoHash); }
-            catch (WireException e) { throw PeerError(e.Message, e); }
+            catch (WireException e) { throw PeerError(e.Message, e, e.IsViolation); }
             if (complete) return (reserved, infoHash);
             await FillAsync(Handshake.Length, ct).ConfigureAwait(false);
         }
@@ -140,7 +140,7 @@ public sealed partial class PeerConnection
             bool complete;
             Handshake handshake;
             try { complete = Handshake.TryRead(Buffered, out handshake); }
-            catch (WireException e) { throw PeerError(e.Message, e); }
+            catch (WireException e) { throw PeerError(e.Message, e, e.IsViolation); }
             if (complete)
             {
                 _trace?.Invoke(WireTraceEvent.For(RemoteEndPoint, WireDirection.Received, handshake, Buffered[..Handshake.Length]));

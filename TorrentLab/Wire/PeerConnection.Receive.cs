@@ -81,7 +81,7 @@ public sealed partial class PeerConnection
     /// <summary>Takes the next message the caller must see from the buffer, skipping keep-alives, port and unknown ids.</summary>
     private bool TryTakeBuffered(out PeerMessage message)
     {
-        if (_failure is { } failure) throw new WireException(failure.Message, failure);
+        if (_failure is { } failure) throw new WireException(failure.Message, failure, (failure as WireException)?.IsViolation ?? false);
         while (TryDecode(out message, out var consumed))
         {
             if (message.Kind is MessageKind.KeepAlive or MessageKind.Port or MessageKind.Unknown)
@@ -189,13 +189,13 @@ public sealed partial class PeerConnection
             var what = _idleTimedOut ? IdleMessage
                 : _disposed && _failure is null ? "the connection was closed locally"
                 : $"connection lost ({(e as SocketException)?.SocketErrorCode.ToString() ?? "socket closed"})";
-            throw PeerError(what, e);
+            throw PeerError(what, e, violation: false);
         }
         finally
         {
             Volatile.Write(ref _waitingSince, 0);
         }
-        if (read == 0) throw PeerError(_idleTimedOut ? IdleMessage : "the peer closed the connection");
+        if (read == 0) throw PeerError(_idleTimedOut ? IdleMessage : "the peer closed the connection", violation: false);
         _end += read;
         Interlocked.Add(ref _bytesReceived, read);
         Volatile.Write(ref _lastReceived, Environment.TickCount64);

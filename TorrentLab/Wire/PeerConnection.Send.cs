@@ -132,7 +132,7 @@ public sealed partial class PeerConnection
     /// since a half-written message leaves the stream unusable.</summary>
     private async ValueTask FlushAsync(int count, CancellationToken ct)
     {
-        if (_failure is { } failure) throw new WireException(failure.Message, failure);
+        if (_failure is { } failure) throw new WireException(failure.Message, failure, (failure as WireException)?.IsViolation ?? false);
         try
         {
             var sent = 0;
@@ -150,7 +150,7 @@ public sealed partial class PeerConnection
         {
             var what = _disposed && _failure is null ? "the connection was closed locally"
                 : $"send failed ({(e as SocketException)?.SocketErrorCode.ToString() ?? "socket closed"})";
-            throw Fail(PeerError(what, e));
+            throw Fail(PeerError(what, e, violation: false));
         }
     }
 }

@@ -150,7 +150,8 @@ public sealed partial class PeerConnection : IAsyncDisposable, IDisposable
     }
 
     /// <summary>A <see cref="WireException"/> that names this peer: <c>peer 127.0.0.1:6881: what</c>.</summary>
-    private WireException PeerError(string what, Exception? inner = null) => new($"peer {RemoteEndPoint}: {what}", inner);
+    private WireException PeerError(string what, Exception? inner = null, bool violation = true) =>
+        new($"peer {RemoteEndPoint}: {what}", inner, violation);
 
     private void Trace(WireDirection direction, in PeerMessage message, ReadOnlySpan<byte> wire) =>
         _trace?.Invoke(WireTraceEvent.For(RemoteEndPoint, direction, message, wire));

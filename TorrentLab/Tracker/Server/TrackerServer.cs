@@ -109,6 +109,8 @@ public sealed class TrackerServer : IAsyncDisposable
             kestrel.AddServerHeader = false;
         });
         builder.Services.Configure<HostOptions>(host => host.ShutdownTimeout = TimeSpan.FromSeconds(2));
+        // The embedding program owns Ctrl-C and SIGTERM (the CLI cancels its token; tests dispose the server).
+        builder.Services.AddSingleton<IHostLifetime, EmbeddedLifetime>();
         return builder.Build();
     }
 
@@ -133,5 +135,12 @@ public sealed class TrackerServer : IAsyncDisposable
             catch (ObjectDisposedException) { } // or by its socket closing under it
             _stopping.Dispose();
         }
+    }
+
+    /// <summary>A host lifetime that leaves process signals alone: the server stops when disposed, not on Ctrl-C.</summary>
+    private sealed class EmbeddedLifetime : IHostLifetime
+    {
+        public Task WaitForStartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
     }
 }

@@ -1,11 +1,10 @@
 using System.Diagnostics;
-using TorrentLab.Tests.Infrastructure;
-
-namespace TorrentLab.Tests.Tracker;
+namespace TorrentLab.Tests.Infrastructure;
 
 /// <summary>A python3-libtorrent seeder on 127.0.0.1 that announces to the torrent's tracker (DHT, LSD, UPnP, PEX off).</summary>
-/// <remarks>Ready once it is seeding and a tracker answered; stopped by its own process id on dispose.</remarks>
-internal sealed class LibtorrentSeeder : IDisposable
+/// <remarks>Ready once it is seeding and, when the torrent names a tracker, that tracker answered; stopped by its own
+/// process id on dispose. Each start uses a new listen port (libtorrent remembers peers per port).</remarks>
+public sealed class LibtorrentSeeder : IDisposable
 {
     private const string Script = """
         import sys, time
@@ -27,7 +26,7 @@ internal sealed class LibtorrentSeeder : IDisposable
         atp.save_path = save_path
         atp.flags = lt.torrent_flags.disable_dht | lt.torrent_flags.disable_lsd | lt.torrent_flags.disable_pex
         h = ses.add_torrent(atp)
-        replied = False
+        replied = len(list(atp.ti.trackers())) == 0
         deadline = time.time() + 15
         while time.time() < deadline:
             ses.wait_for_alert(200)

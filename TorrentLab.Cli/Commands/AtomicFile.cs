@@ -1,0 +1,25 @@
+namespace TorrentLab.Cli.Commands;
+
+/// <summary>Writes a whole file so that a reader sees the old content or the new, never half of it.</summary>
+internal static class AtomicFile
+{
+    public static async Task WriteAsync(string path, byte[] bytes, CancellationToken ct)
+    {
+        var folder = Path.GetDirectoryName(Path.GetFullPath(path))!;
+        Directory.CreateDirectory(folder);
+        var temp = Path.Combine(folder, $".{Path.GetFileName(path)}.{Environment.ProcessId}.tmp");
+        try
+        {
+            await using (var stream = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None))
+            {
+                await stream.WriteAsync(bytes, ct).ConfigureAwait(false);
+                stream.Flush(flushToDisk: true);
+            }
+            File.Move(temp, path, overwrite: true);
+        }
+        finally
+        {
+            if (File.Exists(temp)) File.Delete(temp);
+        }
+    }
+}

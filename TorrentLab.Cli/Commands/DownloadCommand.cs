@@ -1,0 +1,50 @@
+using System.CommandLine;
+using TorrentLab.Metainfo;
+
+namespace TorrentLab.Cli.Commands;
+
+/// <summary><c>torrentlab download -o &lt;path&gt; &lt;file.torrent&gt;</c>: the classroom shape, where <c>-o</c> names the
+/// file itself (single-file torrent) or the folder that becomes the torrent's top folder (multi-file).</summary>
+/// <remarks>The download runs in a hidden staging folder beside the target, with its resume ledger, so an
+/// interrupted run resumes; only a complete, verified download is moved into place.</remarks>
+internal static class DownloadCommand
+{
+    public static Command Create()
+    {
+        var output = new Option<string>("--output", "-o") { Description = "Where to write: the file (single-file torrent) or folder (multi-file)", Required = true };
+        var torrent = new Argument<string>("torrent") { Description = "The .torrent file" };
+        var settings = new DownloadSettings();
+        var command = new Command("download", "Download a torrent to the given path (the classroom shape).") { output, torrent };
+        settings.AddTo(command);
+        command.SetAction((parse, ct) => CliErrors.GuardAsync(async () =>
+        {
+            var loaded = Torrent.Load(parse.GetValue(torrent)!);
+            var target = Path.GetFullPath(parse.GetValue(output)!);
+            if (loaded.IsMultiFile && Directory.Exists(target) && Directory.EnumerateFileSystemEntries(target).Any())
+            {
+                Console.Error.WriteLine($"error: {target} already exists and is not empty");
+                return ExitCodes.Io;
+            }
+            var staging = Path.Combine(Path.GetDirectoryName(target)!, $".torrentlab-{loaded.InfoHash.Hex[..12]}");
+            Directory.CreateDirectory(staging);
+            var options = settings.Read(parse, staging);
+            var result = await MainCommand.RunEngineAsync(loaded, options, settings.IsQuiet(parse), settings.IsVerbose(parse), ct).ConfigureAwait(false);
+
+            var downloaded = Path.Combine(staging, loaded.Name);
+            if (loaded.IsMultiFile)
+            {
+                if (Directory.Exists(target)) Directory.Delete(target); // empty, checked above
+                Directory.Move(downloaded, target);
+            }
+            else
+            {
+                File.Move(downloaded, target, overwrite: true);
+            }
+            Directory.Delete(staging, recursive: true);
+            Console.Out.WriteLine($"Downloaded {parse.GetValue(torrent)} to {parse.GetValue(output)}.");
+            if (settings.IsVerbose(parse)) Console.Error.WriteLine(MainCommand.Summary(loaded, Path.GetDirectoryName(target)!, result));
+            return ExitCodes.Ok;
+        }, ct));
+        return command;
+    }
+}

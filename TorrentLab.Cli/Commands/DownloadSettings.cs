@@ -1,0 +1,65 @@
+using System.CommandLine;
+using System.Net;
+using TorrentLab.Session;
+using TorrentLab.Wire;
+
+namespace TorrentLab.Cli.Commands;
+
+/// <summary>The options every downloading command shares (--output, --no-resume, --trace, ...), defined once.</summary>
+internal sealed class DownloadSettings
+{
+    public Option<bool> NoResume { get; } = new("--no-resume") { Description = "Ignore the resume ledger and start fresh" };
+    public Option<bool> Quiet { get; } = new("--quiet", "-q") { Description = "No progress display" };
+    public Option<bool> Verbose { get; } = new("--verbose", "-v") { Description = "Log protocol events (peers, failures) and per-peer rates" };
+    public Option<bool> Trace { get; } = new("--trace") { Description = "Print every wire message exchanged with each peer on stderr" };
+    public Option<bool> TraceBytes { get; } = new("--trace-bytes") { Description = "With --trace, add the hex of each message's first bytes" };
+    public Option<int> MaxPeers { get; } = new("--max-peers") { Description = "Peers connected at once; 1 runs the single-peer reference path", DefaultValueFactory = _ => 50 };
+    public Option<int> Port { get; } = new("--port") { Description = "Port to listen on for incoming peers (0 picks a free one)", DefaultValueFactory = _ => 6881 };
+    public Option<string[]> Trackers { get; } = new("--tracker") { Description = "Use this tracker URL instead of the torrent's (repeatable)", AllowMultipleArgumentsPerToken = false };
+    public Option<string[]> Peers { get; } = new("--peer") { Description = "Also try this peer, ip:port (repeatable)" };
+
+    /// <summary>Adds the shared options to a command.</summary>
+    public void AddTo(Command command)
+    {
+        foreach (var option in new Option[] { NoResume, Quiet, Verbose, Trace, TraceBytes, MaxPeers, Port, Trackers, Peers })
+            command.Options.Add(option);
+    }
+
+    /// <summary>Checks the values (validators do not see option defaults, so this runs in the action).</summary>
+    /// <exception cref="UsageException">A value is out of range.</exception>
+    private void Check(ParseResult parse)
+    {
+        if (parse.GetValue(MaxPeers) < 1) throw new UsageException("--max-peers must be at least 1");
+        if (parse.GetValue(Port) is < 0 or > 65535) throw new UsageException("--port must be 0..65535");
+        foreach (var peer in parse.GetValue(Peers) ?? [])
+            if (!IPEndPoint.TryParse(peer, out _)) throw new UsageException($"--peer expects ip:port, got '{peer}'");
+    }
+
+    /// <summary>The download options the command line asks for.</summary>
+    public DownloadOptions Read(ParseResult parse, string outputDirectory)
+    {
+        Check(parse);
+        var verbose = parse.GetValue(Verbose);
+        var trace = parse.GetValue(Trace) || parse.GetValue(TraceBytes);
+        var bytes = parse.GetValue(TraceBytes);
+        var trackers = parse.GetValue(Trackers) ?? [];
+        return new DownloadOptions
+        {
+            OutputDirectory = outputDirectory,
+            Resume = !parse.GetValue(NoResume),
+            MaxPeers = parse.GetValue(MaxPeers),
+            ListenPort = parse.GetValue(Port),
+            Trackers = trackers.Length == 0 ? null : trackers.Select(url => (IReadOnlyList<string>)[url]).ToArray(),
+            ExtraPeers = (parse.GetValue(Peers) ?? []).Select(IPEndPoint.Parse).ToArray(),
+            Log = verbose ? line => Console.Error.WriteLine(line) : null,
+            Trace = trace ? e => Console.Error.WriteLine(TraceLine(e, bytes)) : null,
+        };
+    }
+
+    /// <summary>One trace line: time, peer, direction, message and fields (and the first bytes in hex).</summary>
+    public static string TraceLine(WireTraceEvent e, bool bytes) =>
+        $"{e.Time:HH:mm:ss.fff} {e.Peer} {e}" + (bytes ? $"  [{e.HeadHex}]" : "");
+
+    public bool IsQuiet(ParseResult parse) => parse.GetValue(Quiet) || parse.GetValue(Trace) || parse.GetValue(TraceBytes);
+    public bool IsVerbose(ParseResult parse) => parse.GetValue(Verbose);
+}

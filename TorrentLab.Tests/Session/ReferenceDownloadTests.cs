@@ -1,0 +1,208 @@
+using System.Security.Cryptography;
+using Moq;
+using TorrentLab.Lab;
+using TorrentLab.Metainfo;
+using TorrentLab.Session;
+using TorrentLab.Storage;
+using TorrentLab.Tests.Infrastructure;
+
+namespace TorrentLab.Tests.Session;
+
+/// <summary>The single-peer story end to end, against the mock swarm over real loopback sockets.</summary>
+public class ReferenceDownloadTests
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    private static TestTorrents.Built SmallTorrent(string announce) =>
+        TestTorrents.MultiFile([("a.bin", 70_000), ("sub/b.bin", 50_000), ("empty.txt", 0)], pieceLength: 16 * 1024, announce: announce);
+
+    private static DownloadOptions Options(string output) => new()
+    {
+        OutputDirectory = output,
+        MaxPeers = 1,
+        IdleTimeout = TimeSpan.FromSeconds(2),
+        HandshakeTimeout = TimeSpan.FromSeconds(2),
+        ConnectTimeout = TimeSpan.FromSeconds(2),
+    };
+
+    private static void AssertSameFiles(TestTorrents.Built built, string output)
+    {
+        foreach (var (path, data) in built.Files)
+            Assert.Equal(SHA1.HashData(data), SHA1.HashData(File.ReadAllBytes(Path.Combine(output, path))));
+    }
+
+    [Fact]
+    public async Task RunAsync_OneNormalSeederFromTheTracker_DownloadsEveryFileExactly()
+    {
+        await using var swarm = await MockSwarm.StartAsync(SmallTorrent, [SyntheticBehaviour.Normal], Ct);
+        using var folder = new TempFolder();
+
+        var result = await ReferenceDownload.RunAsync(swarm.Built.Torrent, Options(folder.Path), null, Ct);
+
+        AssertSameFiles(swarm.Built, folder.Path);
+        Assert.Equal(swarm.Built.Payload.Length, result.Downloaded);
+        Assert.Equal([swarm.EndPointOf(0).ToString()], result.PeersUsed);
+        Assert.Empty(result.BadPeers);
+        // The tracker heard started and completed: the download is now counted as complete.
+        Assert.Equal(1, swarm.Tracker.GetSwarm(swarm.Built.Torrent.InfoHash).Completed);
+    }
+
+    [Theory]
+    [InlineData(SyntheticBehaviour.NeverUnchokes, false)]
+    [InlineData(SyntheticBehaviour.ChokesMidPiece, false)]
+    [InlineData(SyntheticBehaviour.DisconnectsAfterBlocks, false)]
+    [InlineData(SyntheticBehaviour.CorruptBlock, true)]
+    [InlineData(SyntheticBehaviour.LiesInBitfield, false)]
+    [InlineData(SyntheticBehaviour.OversizedLength, true)]
+    [InlineData(SyntheticBehaviour.WrongInfoHash, true)]
+    [InlineData(SyntheticBehaviour.HaveOutOfRange, true)]
+    [InlineData(SyntheticBehaviour.Slow, false)]
+    public async Task RunAsync_MisbehavingPeerFirst_CompletesFromTheGoodPeerAndDropsTheBadOne(SyntheticBehaviour behaviour, bool isBadPeer)
+    {
+        await using var swarm = await MockSwarm.StartAsync(SmallTorrent, [behaviour, SyntheticBehaviour.Normal], Ct);
+        using var parent = new TempFolder();
+        var output = parent.Combine("out");
+        var log = new List<string>();
+        // The misbehaving peer is tried first; the good one comes from the tracker.
+        var options = Options(output) with { ExtraPeers = [swarm.EndPointOf(0)], Log = log.Add };
+
+        var result = await ReferenceDownload.RunAsync(swarm.Built.Torrent, options, null, Ct);
+
+        AssertSameFiles(swarm.Built, output);
+        Assert.Equal(isBadPeer ? 1 : 0, result.BadPeers.Count);
+        if (isBadPeer) Assert.Contains(swarm.EndPointOf(0).ToString(), result.BadPeers[0]);
+        // Nothing was written beside the output folder.
+        Assert.Equal([output], Directory.GetFileSystemEntries(parent.Path));
+    }
+
+    [Fact]
+    public async Task RunAsync_OnlyBadPeers_FailsWithOneClearErrorNamingEachPeer()
+    {
+        await using var swarm = await MockSwarm.StartAsync(SmallTorrent,
+            [SyntheticBehaviour.CorruptBlock, SyntheticBehaviour.WrongInfoHash], Ct);
+        using var folder = new TempFolder();
+
+        var error = await Assert.ThrowsAsync<DownloadFailedException>(() =>
+            ReferenceDownload.RunAsync(swarm.Built.Torrent, Options(folder.Path), null, Ct));
+
+        Assert.StartsWith("no peer could deliver the missing", error.Message);
+        Assert.Contains(swarm.EndPointOf(0).ToString(), error.Message);
+        Assert.Contains(swarm.EndPointOf(1).ToString(), error.Message);
+    }
+
+    [Fact]
+    public async Task RunAsync_TrackerListsNoPeers_FailsSayingSo()
+    {
+        await using var swarm = await MockSwarm.StartAsync(SmallTorrent, Array.Empty<SyntheticBehaviour>(), Ct);
+        using var folder = new TempFolder();
+
+        var error = await Assert.ThrowsAsync<DownloadFailedException>(() =>
+            ReferenceDownload.RunAsync(swarm.Built.Torrent, Options(folder.Path), null, Ct));
+
+        Assert.Contains("the tracker listed no peers", error.Message);
+    }
+
+    [Fact]
+    public async Task DownloadPieceAsync_LastShortPiece_ReturnsExactlyItsVerifiedBytes()
+    {
+        await using var swarm = await MockSwarm.StartAsync(SmallTorrent, [SyntheticBehaviour.Normal], Ct);
+        var torrent = swarm.Built.Torrent;
+        var last = torrent.PieceCount - 1;
+
+        var bytes = await ReferenceDownload.DownloadPieceAsync(torrent, last, Options(Path.GetTempPath()), Ct);
+
+        Assert.Equal(torrent.GetPieceLength(last), bytes.Length);
+        Assert.Equal(swarm.Built.Payload.AsSpan((int)((long)last * torrent.PieceLength)).ToArray(), bytes);
+    }
+
+    [Fact]
+    public async Task RunAsync_CancelledPartWay_SavesTheLedgerAndASecondRunFetchesOnlyTheRest()
+    {
+        // A slow seeder, so the cancel lands mid-download.
+        await using var swarm = await MockSwarm.StartAsync(url => TestTorrents.SingleFile(length: 40 * 16 * 1024, pieceLength: 16 * 1024, announce: url),
+            [o => o with { Behaviour = SyntheticBehaviour.Slow, SlowDelay = TimeSpan.FromMilliseconds(15) }], Ct);
+        using var folder = new TempFolder();
+        var torrent = swarm.Built.Torrent;
+        using var cancel = CancellationTokenSource.CreateLinkedTokenSource(Ct);
+        var progress = new Callback<DownloadProgress>(p => { if (p.PiecesDone >= 10) cancel.Cancel(); });
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() =>
+            ReferenceDownload.RunAsync(torrent, Options(folder.Path) with { RequestsPerPeer = 4 }, progress, cancel.Token));
+
+        var saved = new ResumeLedger(torrent, folder.Path).Validate();
+        Assert.True(saved.IsTrusted, saved.Reason);
+        var done = saved.Trusted!.Count;
+        Assert.InRange(done, 10, torrent.PieceCount - 1);
+
+        var result = await ReferenceDownload.RunAsync(torrent, Options(folder.Path), null, Ct);
+
+        AssertSameFiles(swarm.Built, folder.Path);
+        Assert.Equal(done, result.PiecesFromResume);
+        Assert.Equal((long)(torrent.PieceCount - done) * torrent.PieceLength, result.Downloaded);
+    }
+
+    [Fact]
+    public async Task RunAsync_NoResume_IgnoresTheLedgerAndDownloadsEverythingAgain()
+    {
+        await using var swarm = await MockSwarm.StartAsync(SmallTorrent, [SyntheticBehaviour.Normal], Ct);
+        using var folder = new TempFolder();
+        await ReferenceDownload.RunAsync(swarm.Built.Torrent, Options(folder.Path), null, Ct);
+
+        var again = await ReferenceDownload.RunAsync(swarm.Built.Torrent, Options(folder.Path) with { Resume = false }, null, Ct);
+        var resumed = await ReferenceDownload.RunAsync(swarm.Built.Torrent, Options(folder.Path), null, Ct);
+
+        Assert.Equal(swarm.Built.Payload.Length, again.Downloaded);
+        Assert.Equal(0, resumed.Downloaded);
+        Assert.Equal(swarm.Built.Torrent.PieceCount, resumed.PiecesFromResume);
+    }
+
+    [Fact]
+    public async Task RunAsync_FilesChangedSinceTheLedger_FallsBackToAHashCheckAndRefetchesTheDamage()
+    {
+        await using var swarm = await MockSwarm.StartAsync(SmallTorrent, [SyntheticBehaviour.Normal], Ct);
+        using var folder = new TempFolder();
+        var torrent = swarm.Built.Torrent;
+        await ReferenceDownload.RunAsync(torrent, Options(folder.Path), null, Ct);
+        var file = Path.Combine(folder.Path, "folder", "a.bin");
+        var bytes = File.ReadAllBytes(file);
+        bytes[5] ^= 0xff; // damage piece 0
+        File.WriteAllBytes(file, bytes);
+        File.SetLastWriteTimeUtc(file, DateTime.UtcNow.AddMinutes(1));
+
+        var result = await ReferenceDownload.RunAsync(torrent, Options(folder.Path), null, Ct);
+
+        AssertSameFiles(swarm.Built, folder.Path);
+        Assert.Equal(torrent.PieceCount - 1, result.PiecesFromResume);
+        Assert.Equal(torrent.PieceLength, result.Downloaded);
+    }
+
+    [Theory]
+    [InlineData(true)]   // no space left on device
+    [InlineData(false)]  // permission denied
+    public async Task RunAsync_StorageWriteFails_StopsWithTheStorageErrorAndALedgerListingOnlyWrittenPieces(bool outOfSpace)
+    {
+        await using var swarm = await MockSwarm.StartAsync(SmallTorrent, [SyntheticBehaviour.Normal], Ct);
+        using var folder = new TempFolder();
+        var torrent = swarm.Built.Torrent;
+        var writes = 0;
+        var storage = new Mock<IPieceStorage>();
+        storage.Setup(s => s.WritePieceAsync(It.IsAny<int>(), It.IsAny<ReadOnlyMemory<byte>>(), It.IsAny<CancellationToken>()))
+            .Returns(() => ++writes <= 2
+                ? ValueTask.CompletedTask
+                : ValueTask.FromException(new StorageException(outOfSpace ? "no space left on device" : "permission denied", isOutOfSpace: outOfSpace)));
+        storage.Setup(s => s.FlushAsync(It.IsAny<CancellationToken>())).Returns(ValueTask.CompletedTask);
+        var options = Options(folder.Path) with { OpenStorage = (_, _) => storage.Object };
+
+        var error = await Assert.ThrowsAsync<StorageException>(() => ReferenceDownload.RunAsync(torrent, options, null, Ct));
+
+        Assert.Equal(outOfSpace, error.IsOutOfSpace);
+        var ledger = new ResumeLedger(torrent, folder.Path);
+        Assert.True(File.Exists(ledger.FilePath));
+        Assert.Equal(2, LedgerInspector.SavedPieces(ledger.FilePath)); // only the pieces that reached the disk
+    }
+
+    private sealed class Callback<T>(Action<T> action) : IProgress<T>
+    {
+        public void Report(T value) => action(value);
+    }
+}

@@ -1,0 +1,88 @@
+using System.Security.Cryptography;
+using TorrentLab.Tests.Infrastructure;
+
+namespace TorrentLab.Tests.Session;
+
+/// <summary>The CLI's single-peer download against real clients nobody here wrote, all on 127.0.0.1.</summary>
+public class ReferenceInteropTests
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    private static void AssertDownloaded(TestTorrents.Built built, string output)
+    {
+        foreach (var (path, data) in built.Files)
+            Assert.Equal(SHA1.HashData(data), SHA1.HashData(File.ReadAllBytes(Path.Combine(output, path))));
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Cli_FromLibtorrentSeederThroughOpentracker_DownloadsSingleAndMultiFileTorrents(bool multiFile)
+    {
+        var python = Interop.RequireLibtorrentPython();
+        using var folder = new TempFolder("torrentlab-ref-lt");
+        var port = OpenTracker.ReservePort();
+        var announce = $"http://127.0.0.1:{port}/announce";
+        var built = multiFile
+            ? TestTorrents.MultiFile([("a.bin", 1_500_000), ("nested/b.bin", 700_000), ("nested/empty.txt", 0)], pieceLength: 64 * 1024, name: "set", announce: announce)
+            : TestTorrents.SingleFile(length: 3_000_000, pieceLength: 256 * 1024, name: "movie.bin", announce: announce);
+        var torrent = built.WriteTorrent(folder.Path);
+        built.WritePayload(folder.Combine("seed"));
+        using var tracker = OpenTracker.Start(port, [built.Torrent.InfoHash], folder.Path);
+        using var seeder = await LibtorrentSeeder.StartAsync(python, torrent, folder.Combine("seed"), folder.Path, Ct);
+
+        var result = CliRunner.Run([torrent, "-o", folder.Combine("out"), "--max-peers", "1", "--no-resume", "--port", "7311"], TimeSpan.FromSeconds(60));
+
+        Assert.True(result.ExitCode == CliRunner.Codes.Ok, result.Stderr);
+        AssertDownloaded(built, folder.Combine("out"));
+        Assert.Contains("from 1 peer(s)", result.Stdout);
+    }
+
+    [Fact]
+    public async Task Cli_Handshake_PrintsLibtorrentsPeerId()
+    {
+        var python = Interop.RequireLibtorrentPython();
+        using var folder = new TempFolder("torrentlab-ref-hs");
+        var built = TestTorrents.SingleFile(length: 100_000, announce: null);
+        var torrent = built.WriteTorrent(folder.Path);
+        built.WritePayload(folder.Combine("seed"));
+        using var seeder = await LibtorrentSeeder.StartAsync(python, torrent, folder.Combine("seed"), folder.Path, Ct);
+
+        var result = CliRunner.Run(["handshake", torrent, $"127.0.0.1:{seeder.Port}"]);
+
+        Assert.Equal(CliRunner.Codes.Ok, result.ExitCode);
+        // libtorrent's BEP 20 prefix is -LT, hex 2d4c54.
+        Assert.Matches("^Peer ID: 2d4c54[0-9a-f]{34}\n$", result.Stdout);
+    }
+
+    [Fact]
+    public async Task Cli_FromAria2Seeder_DownloadsAndVerifies()
+    {
+        var aria2 = Interop.RequireExecutable("aria2c");
+        using var folder = new TempFolder("torrentlab-ref-aria2");
+        var built = TestTorrents.MultiFile([("x.bin", 900_000), ("y/z.bin", 400_000)], pieceLength: 32 * 1024, name: "pack",
+            announce: "http://127.0.0.1:9/announce"); // nothing listens there: we dial aria2 directly
+        var torrent = built.WriteTorrent(folder.Path);
+        built.WritePayload(folder.Combine("seed"));
+        var port = ProcessRunner.FreeTcpPort();
+        using var process = ProcessRunner.Start(aria2, ["--no-conf", $"--dir={folder.Combine("seed")}", "-T", torrent,
+            "--enable-dht=false", "--enable-dht6=false", "--bt-enable-lpd=false", "--enable-peer-exchange=false",
+            "--check-integrity=true", "--seed-ratio=0.0", $"--listen-port={port}", "--interface=127.0.0.1", "--disable-ipv6=true",
+            "--file-allocation=none", "--console-log-level=warn", "--summary-interval=0", "--show-console-readout=false",
+            "--bt-tracker-connect-timeout=1", "--bt-tracker-timeout=1"]);
+        try
+        {
+            Assert.True(ProcessRunner.WaitForTcp(port, TimeSpan.FromSeconds(15)), "aria2c did not start listening");
+
+            var result = CliRunner.Run([torrent, "-o", folder.Combine("out"), "--max-peers", "1", "--peer", $"127.0.0.1:{port}", "--quiet"],
+                TimeSpan.FromSeconds(60));
+
+            Assert.True(result.ExitCode == CliRunner.Codes.Ok, result.Stderr);
+            AssertDownloaded(built, folder.Combine("out"));
+        }
+        finally
+        {
+            ProcessRunner.Stop(process);
+        }
+    }
+}
