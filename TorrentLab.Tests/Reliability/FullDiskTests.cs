@@ -40,6 +40,9 @@ public class FullDiskTests
             Assert.True(full.ExitCode == CliRunner.Codes.NoSpace, $"exit {full.ExitCode}: {full.Stderr}");
             Assert.Single(full.Stderr.TrimEnd('\n').Split('\n'));
             Assert.StartsWith("error: no space left on device", full.Stderr);
+            // The line names the write that failed, not the ledger save that failed after it for the same reason.
+            Assert.Contains("writing piece", full.Stderr);
+            Assert.DoesNotContain("ledger", full.Stderr);
             // The ledger, if one could be written, is readable and lists only pieces whose data is really on disk.
             var ledger = new ResumeLedger(built.Torrent, mount);
             var saved = LedgerInspector.SavedPieces(ledger.FilePath);

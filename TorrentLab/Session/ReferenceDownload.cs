@@ -35,13 +35,24 @@ public static class ReferenceDownload
         // 3. Download, writing each verified piece; the ledger lists only pieces that reached the disk.
         var written = Bitfield.FromWire(have.ToBytes(), torrent.PieceCount);
         Bitfield Written() { lock (written) return Bitfield.FromWire(written.ToBytes(), torrent.PieceCount); }
-        await using var saver = new ResumeSaver(ledger, storage, Written, options.LedgerInterval);
-        var result = await DownloadAsync(torrent, have, options, async (piece, token) =>
+        var saver = new ResumeSaver(ledger, storage, Written, options.LedgerInterval);
+        DownloadResult result;
+        try
         {
-            await storage.WritePieceAsync(piece.Index, piece.Data, token).ConfigureAwait(false);
-            lock (written) written.Set(piece.Index);
-        }, progress, ct).ConfigureAwait(false);
-        await saver.SaveNowAsync(force: true, ct).ConfigureAwait(false);
+            result = await DownloadAsync(torrent, have, options, async (piece, token) =>
+            {
+                await storage.WritePieceAsync(piece.Index, piece.Data, token).ConfigureAwait(false);
+                lock (written) written.Set(piece.Index);
+            }, progress, ct).ConfigureAwait(false);
+        }
+        catch (Exception)
+        {
+            // Save what reached the disk, but report the failure that stopped us (a full disk fails the save too).
+            try { await saver.DisposeAsync().ConfigureAwait(false); }
+            catch (Exception e) when (e is StorageException or IOException) { options.Log?.Invoke($"resume ledger not saved: {e.Message}"); }
+            throw;
+        }
+        await saver.DisposeAsync().ConfigureAwait(false); // the final save; throws if it cannot be written
         return result with { PiecesFromResume = fromResume };
     }
 
