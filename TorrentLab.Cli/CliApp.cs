@@ -30,6 +30,7 @@ internal static class CliApp
         yield return HandshakeCommand.Create();
         yield return DownloadPieceCommand.Create();
         yield return DownloadCommand.Create();
+        yield return ServeCommand.Create();
     }
 
     /// <summary>Parses and runs; a usage error prints one line and exits with <see cref="ExitCodes.Usage"/>.</summary>

@@ -16,7 +16,7 @@ internal static class OpenApiDocument
     {
         var schemas = new SortedDictionary<string, Type>(StringComparer.Ordinal);
         using var buffer = new MemoryStream();
-        using (var json = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true }))
+        using (var json = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
         {
             json.WriteStartObject();
             json.WriteString("openapi", "3.0.3");

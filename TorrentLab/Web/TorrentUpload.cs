@@ -20,7 +20,7 @@ internal static class TorrentUpload
             feature.MaxRequestBodySize = bodyLimit;
         try
         {
-            if (request.HasFormContentType)
+            if (contentType.StartsWith("multipart/form-data", StringComparison.OrdinalIgnoreCase))
             {
                 var form = await request.ReadFormAsync(new FormOptions { MultipartBodyLengthLimit = bodyLimit }, ct).ConfigureAwait(false);
                 var file = form.Files.GetFile("torrent") ?? form.Files.FirstOrDefault()

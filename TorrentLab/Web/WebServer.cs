@@ -43,7 +43,8 @@ public sealed class WebServer : IAsyncDisposable
         options.Validate();
         var token = options.RequiresToken ? options.Token : null;
         var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders(); // the CLI prints its own lines; Kestrel's logs would mix into stdout
+        // The CLI prints its own lines; ASP.NET Core's logs only for developers of TorrentLab (as CliErrors does).
+        if (Environment.GetEnvironmentVariable("TORRENTLAB_DEBUG") != "1") builder.Logging.ClearProviders();
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;
@@ -57,7 +58,7 @@ public sealed class WebServer : IAsyncDisposable
         var live = new LiveHub(torrents);
         app.UseWebSockets(new WebSocketOptions { KeepAliveInterval = TimeSpan.FromSeconds(20) });
         app.Use(new TokenGate(token).InvokeAsync);
-        app.Use(ErrorsAsJsonAsync);
+        app.Use((context, next) => ErrorsAsJsonAsync(context, next, options.Log));
         TorrentApi.Map(app, torrents, options);
         app.Map("/api/live", async context =>
         {
@@ -93,7 +94,7 @@ public sealed class WebServer : IAsyncDisposable
 
     /// <summary>Every API error becomes JSON <c>{"error": "..."}</c> with its status: a bad .torrent is 400 with the
     /// parser's message (byte offset or key path), an unknown torrent 404, a conflict 409, a large upload 413.</summary>
-    private static async Task ErrorsAsJsonAsync(HttpContext context, RequestDelegate next)
+    private static async Task ErrorsAsJsonAsync(HttpContext context, RequestDelegate next, Action<string>? log)
     {
         try
         {
@@ -104,6 +105,16 @@ public sealed class WebServer : IAsyncDisposable
             context.Response.StatusCode = status;
             await context.Response.WriteAsJsonAsync(new ApiError(Message(e)), WebJsonContext.Default.ApiError).ConfigureAwait(false);
         }
+        catch (Exception e) when (Log(log, $"error: {context.Request.Method} {context.Request.Path}: {e}"))
+        {
+            // never reached: the filter logs the bug and returns false, so Kestrel still answers 500
+        }
+    }
+
+    private static bool Log(Action<string>? log, string line)
+    {
+        log?.Invoke(line);
+        return false;
     }
 
     private static int? Status(Exception e) => e switch
