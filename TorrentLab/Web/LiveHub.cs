@@ -14,6 +14,7 @@ internal sealed class LiveHub : IAsyncDisposable
     private const int TraceHistory = 100;    // events of the past a new trace subscriber receives first
 
     private readonly TorrentManager _torrents;
+    private readonly Action<string>? _log;
     private readonly List<LiveClient> _clients = [];
     private readonly Lock _lock = new();
     private readonly Dictionary<string, int> _sentVersions = new(StringComparer.Ordinal);
@@ -21,9 +22,10 @@ internal sealed class LiveHub : IAsyncDisposable
     private readonly Task _pump;
     private int _sentListVersion = -1;
 
-    public LiveHub(TorrentManager torrents)
+    public LiveHub(TorrentManager torrents, Action<string>? log)
     {
         _torrents = torrents;
+        _log = log;
         _pump = PumpAsync(_stop.Token);
     }
 
@@ -55,7 +57,18 @@ internal sealed class LiveHub : IAsyncDisposable
         using var timer = new PeriodicTimer(TickInterval);
         try
         {
-            while (await timer.WaitForNextTickAsync(ct).ConfigureAwait(false)) Tick();
+            while (await timer.WaitForNextTickAsync(ct).ConfigureAwait(false))
+            {
+                try
+                {
+                    Tick();
+                }
+                catch (Exception e) when (e is not OperationCanceledException)
+                {
+                    // A bug in one round must not end live updates for everyone: report it and go on with the next.
+                    _log?.Invoke($"error: live updates: {e}");
+                }
+            }
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
         {

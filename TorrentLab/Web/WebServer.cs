@@ -55,7 +55,7 @@ public sealed class WebServer : IAsyncDisposable
         var app = builder.Build();
 
         var torrents = TorrentManager.Open(options);
-        var live = new LiveHub(torrents);
+        var live = new LiveHub(torrents, options.Log);
         app.UseWebSockets(new WebSocketOptions { KeepAliveInterval = TimeSpan.FromSeconds(20) });
         app.Use(new TokenGate(token).InvokeAsync);
         app.Use((context, next) => ErrorsAsJsonAsync(context, next, options.Log));

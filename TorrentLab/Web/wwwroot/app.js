@@ -243,7 +243,7 @@ function showDetail(d) {
   if (d.pieces !== undefined) { state.pieces = d.pieces; drawPieces(); }
   fillTable('#files', d.files, (f) => [f.path, bytes(f.length), progressCell(f.progress)]);
   fillTable('#trackers', d.trackers, (t) => [String(t.tier), t.url, t.lastAnswer || '–']);
-  fillTable('#peers', d.peers, (p) => [p.address + (p.connected ? '' : ' (gone)'), p.client, rate(p.downloadRate), rate(p.uploadRate), flags(p)]);
+  fillTable('#peers', d.peers, (p) => [p.address + (p.connected ? '' : ' (disconnected)'), p.client, rate(p.downloadRate), rate(p.uploadRate), flags(p)]);
   const log = $('#log');
   const atBottom = log.scrollTop + log.clientHeight >= log.scrollHeight - 4;
   log.textContent = d.log.join('\n');
@@ -322,6 +322,7 @@ function drawPieces() {
   }
 }
 addEventListener('resize', () => { if (state.selected) drawPieces(); });
+matchMedia('(prefers-color-scheme: dark)').addEventListener('change', () => { if (state.selected) drawPieces(); });
 
 function appendTrace(lines) {
   const box = $('#trace');
