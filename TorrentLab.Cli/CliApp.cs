@@ -30,6 +30,11 @@ internal static class CliApp
         yield return HandshakeCommand.Create();
         yield return DownloadPieceCommand.Create();
         yield return DownloadCommand.Create();
+        yield return MagnetParseCommand.Create();
+        yield return MagnetHandshakeCommand.Create();
+        yield return MagnetInfoCommand.Create();
+        yield return MagnetDownloadPieceCommand.Create();
+        yield return MagnetDownloadCommand.Create();
         yield return ServeCommand.Create();
     }
 

@@ -1,5 +1,7 @@
 using System.Net.Sockets;
 using TorrentLab.Bencode;
+using TorrentLab.Extensions;
+using TorrentLab.Magnet;
 using TorrentLab.Metainfo;
 using TorrentLab.Storage;
 using TorrentLab.Tracker;
@@ -33,6 +35,9 @@ internal static class CliErrors
         OperationCanceledException when cancellation.IsCancellationRequested => (ExitCodes.Interrupted, "interrupted"),
         BencodeException b => (ExitCodes.BadInput, $"error: invalid bencode: {b.Message}"),
         MetainfoException m => (ExitCodes.BadInput, $"error: invalid torrent: {m.Message}"),
+        MagnetException m => (ExitCodes.BadInput, $"error: invalid magnet link: {m.Message}"),
+        MetadataException m => (ExitCodes.Peer, $"error: metadata: {m.Message}"),
+        ExtensionException x => (ExitCodes.Peer, $"error: peer: {x.Message}"),
         TrackerException t => (ExitCodes.Tracker, $"error: tracker: {t.Message}"),
         WireException w => (ExitCodes.Peer, $"error: peer: {w.Message}"),
         StorageException { IsOutOfSpace: true } s => (ExitCodes.NoSpace, $"error: no space left on device: {s.Message}"),

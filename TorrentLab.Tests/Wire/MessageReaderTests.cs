@@ -19,7 +19,8 @@ public class MessageReaderTests
     [InlineData("0000000c 07 00000001 00004000 aabbcc", "piece index=1 begin=16384 len=3")]
     [InlineData("0000000d 08 00000001 00004000 00004000", "cancel index=1 begin=16384 len=16384")]
     [InlineData("00000003 09 1ae1", "port port=6881")]
-    [InlineData("00000003 14 0064", "unknown id=20 len=2")]                             // skipped by its length
+    [InlineData("00000003 14 0064", "extended ext_id=0 len=1")]                         // BEP 10: extended id 0, a 1-byte payload
+    [InlineData("00000003 15 0064", "unknown id=21 len=2")]                             // skipped by its length
     public void TryRead_EachMessage_DecodesAndConsumesExactlyIt(string hex, string expected)
     {
         var bytes = WireSamples.Hex(hex);
@@ -38,6 +39,7 @@ public class MessageReaderTests
     [InlineData("0000000d 06 00000001 00004000 00004000")]
     [InlineData("0000000c 07 00000001 00004000 aabbcc")]
     [InlineData("00000003 14 0064")]
+    [InlineData("00000003 15 0064")]
     public void TryRead_AnyTruncation_ReturnsFalseAndConsumesNothing(string hex)
     {
         var bytes = WireSamples.Hex(hex);
@@ -64,6 +66,7 @@ public class MessageReaderTests
     [InlineData("0000000c 07 ffffffff 00000000 aabbcc", "index 4294967295")]
     [InlineData("0000000d 06 00000000 80000000 00004000", "begin=2147483648")]
     [InlineData("0000000d 08 00000000 00000000 00000000", "0 bytes")] // cancel of nothing
+    [InlineData("00000001 14", "extended message (id 20) of length 1")] // BEP 10: the extended id is missing
     public void TryRead_Violation_ThrowsWireExceptionSayingWhat(string hex, string expected)
     {
         var bytes = WireSamples.Hex(hex);

@@ -17,7 +17,8 @@ public class MessageWriterTests
     [InlineData("piece index=1 begin=16384 len=3", "0000000c 07 00000001 00004000 aabbcc")]
     [InlineData("cancel index=1 begin=16384 len=16384", "0000000d 08 00000001 00004000 00004000")]
     [InlineData("port port=6881", "00000003 09 1ae1")]                                  // BEP 5 DHT port
-    [InlineData("unknown id=20 len=2", "00000003 14 0064")]                             // an extension id: raw body
+    [InlineData("extended ext_id=3 len=2", "00000004 14 03 6465")]                      // BEP 10: <id=20><extended id><payload>
+    [InlineData("unknown id=21 len=2", "00000003 15 0064")]                             // an id we do not speak: raw body
     public void Write_EachMessage_IsByteExact(string name, string hex)
     {
         var message = WireSamples.Get(name);
@@ -33,6 +34,7 @@ public class MessageWriterTests
     [InlineData("piece index=1 begin=16384 len=3")]
     [InlineData("cancel index=1 begin=16384 len=16384")]
     [InlineData("port port=6881")]
+    [InlineData("extended ext_id=3 len=2")]
     public void Write_ThenRead_RoundTrips(string name)
     {
         var message = WireSamples.Get(name);

@@ -21,7 +21,8 @@ internal static class WireSamples
         PeerMessage.Piece(1, 16384, new byte[] { 0xAA, 0xBB, 0xCC }),
         PeerMessage.Cancel(1, 16384, 16384),
         PeerMessage.PortOf(6881),
-        PeerMessage.UnknownOf(20, new byte[] { 0x00, 0x64 }),
+        PeerMessage.Extended(3, new byte[] { 0x64, 0x65 }),
+        PeerMessage.UnknownOf(21, new byte[] { 0x00, 0x64 }),
     ];
 
     /// <summary>The sample whose <see cref="PeerMessage.ToString"/> is <paramref name="name"/>.</summary>

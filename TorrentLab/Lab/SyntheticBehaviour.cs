@@ -36,6 +36,14 @@ public enum SyntheticBehaviour
 
     /// <summary>After its bitfield, sends <c>have</c> for index = piece count (out of range).</summary>
     HaveOutOfRange,
+
+    /// <summary>With <see cref="SyntheticPeerOptions.ServeMetadata"/>: flips the first byte of every ut_metadata piece
+    /// it sends (BEP 9), so the assembled metadata fails the info hash.</summary>
+    CorruptMetadata,
+
+    /// <summary>With <see cref="SyntheticPeerOptions.ServeMetadata"/>: announces the metadata size but answers every
+    /// ut_metadata request with a reject (BEP 9).</summary>
+    RejectMetadata,
 }
 
 /// <summary>What a <see cref="SyntheticBehaviour.LiesInBitfield"/> peer does when asked for a piece it lied about.</summary>

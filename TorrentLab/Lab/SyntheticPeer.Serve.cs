@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Net.Sockets;
+using TorrentLab.Extensions;
 using TorrentLab.Wire;
 
 namespace TorrentLab.Lab;
@@ -17,14 +18,15 @@ internal sealed partial class SyntheticPeer
                 await AnswerWithWrongInfoHashAsync(socket, number, ct).ConfigureAwait(false);
                 return;
             }
-            var options = _options.Connection with { PieceCount = _options.PieceCount };
+            var options = _options.Connection with { PieceCount = _options.PieceCount, AdvertiseExtensions = _options.ServeMetadata };
             await using var connection = await PeerConnection.AcceptAsync(socket, h => h == _options.InfoHash, PeerId, options, ct).ConfigureAwait(false);
             await using var stopOnDispose = ct.Register(connection.Dispose);
+            var extensions = await StartExtensionsAsync(connection, number, ct).ConfigureAwait(false);   // BEP 10: before the bitfield
             await connection.SendBitfieldAsync(ClaimedPieces(), ct).ConfigureAwait(false);
             if (await MisbehaveAfterBitfieldAsync(connection, number, ct).ConfigureAwait(false)) return;
-            await ServeRequestsAsync(connection, number, ct).ConfigureAwait(false);
+            await ServeRequestsAsync(connection, extensions, number, ct).ConfigureAwait(false);
         }
-        catch (WireException e)
+        catch (Exception e) when (e is WireException or ExtensionException)
         {
             Write($"connection {number} ended: {e.Message}");
         }
@@ -45,7 +47,7 @@ internal sealed partial class SyntheticPeer
 
     /// <summary>The seeder's half of the message loop: one switch over what the downloader sends. Requests that
     /// arrived together are answered with one batched send (an honest peer's fast path).</summary>
-    private async Task ServeRequestsAsync(PeerConnection connection, int number, CancellationToken ct)
+    private async Task ServeRequestsAsync(PeerConnection connection, ExtensionChannel? extensions, int number, CancellationToken ct)
     {
         // Behaviours that act per block serve one block per send; the others batch up to 4 blocks (64 KiB).
         var batchLimit = _options.Behaviour is SyntheticBehaviour.Slow or SyntheticBehaviour.ChokesMidPiece
@@ -75,6 +77,9 @@ internal sealed partial class SyntheticPeer
                         {
                             await connection.SendUnchokeAsync(ct).ConfigureAwait(false);
                         }
+                        break;
+                    case MessageKind.Extended when extensions is not null:
+                        await AnswerExtendedAsync(extensions, message, number, ct).ConfigureAwait(false);
                         break;
                     case MessageKind.Request when connection.AmChoking:
                         // BEP 3: choking means "no data will be sent until unchoking happens"; such requests are dropped.

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Sockets;
+using TorrentLab.Extensions;
 using TorrentLab.Tracker;
 
 namespace TorrentLab.Lab;
@@ -15,6 +16,7 @@ internal sealed partial class SyntheticPeer : IAsyncDisposable
     private const int MaxLogLines = 10_000; // bounded: a long lab run keeps the first lines and a count of the rest
 
     private readonly SyntheticPeerOptions _options;
+    private readonly MetadataServer? _metadata;   // set with ServeMetadata
     private readonly Socket _listener;
     private readonly CancellationTokenSource _stop = new();
     private readonly ConcurrentQueue<string> _log = new();
@@ -28,6 +30,7 @@ internal sealed partial class SyntheticPeer : IAsyncDisposable
         ArgumentOutOfRangeException.ThrowIfLessThan(options.PieceLength, 1, nameof(options.PieceLength));
         ArgumentOutOfRangeException.ThrowIfLessThan(options.MaxConnections, 1, nameof(options.MaxConnections));
         _options = options;
+        if (options.ServeMetadata) _metadata = new MetadataServer(options.InfoHash, options.RawInfo);
         PeerId = options.PeerId ?? PeerId.CreateOurs();
         _listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
         _listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));   // loopback only, a free port

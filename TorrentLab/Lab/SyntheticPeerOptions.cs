@@ -60,6 +60,17 @@ internal sealed record SyntheticPeerOptions
     /// <summary><see cref="SyntheticBehaviour.OversizedLength"/>: the length prefix sent (0x7fffffff: 2 GiB).</summary>
     public uint OversizedLength { get; init; } = 0x7fff_ffff;
 
+    /// <summary>Sets the BEP 10 bit and serves <see cref="RawInfo"/> over ut_metadata (BEP 9), so magnet links can be
+    /// resolved against it.</summary>
+    public bool ServeMetadata { get; init; }
+
+    /// <summary>The raw info dictionary served with <see cref="ServeMetadata"/> (<see cref="ForTorrent"/> fills it in).</summary>
+    public ReadOnlyMemory<byte> RawInfo { get; init; }
+
+    /// <summary>The id it receives ut_metadata on: 2, as libtorrent, unlike TorrentLab's 3, so a client that mixes up
+    /// whose id is whose fails against it.</summary>
+    public byte MetadataExtensionId { get; init; } = 2;
+
     /// <summary>Timeouts and trace for its connections (the piece count is filled in).</summary>
     public PeerConnectionOptions Connection { get; init; } = PeerConnectionOptions.Default;
 
@@ -78,6 +89,7 @@ internal sealed record SyntheticPeerOptions
             TotalLength = torrent.TotalLength,
             Payload = (offset, destination) => payload.AsSpan((int)offset, destination.Length).CopyTo(destination),
             Behaviour = behaviour,
+            RawInfo = torrent.RawInfo,
         };
     }
 

@@ -80,6 +80,8 @@ internal static class MessageReader
                 return PeerMessage.Piece(ReadIndex(span, pieceCount, "piece"), ReadInt(span[4..], "piece", "begin"), body[8..]);
             case MessageKind.Port:                                            // <len=3><id=9><listen-port 2> (BEP 5)
                 return PeerMessage.PortOf(BinaryPrimitives.ReadUInt16BigEndian(span));
+            case MessageKind.Extended:                                        // <len=2+X><id=20><extended id 1><payload X> (BEP 10)
+                return PeerMessage.Extended(span[0], body[1..]);
             default:                                                          // an extension we do not speak
                 return PeerMessage.UnknownOf(id, body);
         }
@@ -99,6 +101,7 @@ internal static class MessageReader
             // BEP 3 blocks are 16 KiB; a larger block that we did not ask for is a peer flooding us.
             MessageKind.Piece => (WireLimits.PieceHeader + 1, WireLimits.PieceHeader + maxBlockLength),
             MessageKind.Port => (3, 3),
+            MessageKind.Extended => (2, WireLimits.MaxMessageLength),   // BEP 10: at least the extended id
             _ => (1, WireLimits.MaxMessageLength),
         };
         if (length < min || length > max)
@@ -125,5 +128,6 @@ internal static class MessageReader
         return (int)value;
     }
 
-    private static string PeerMessageName(byte id) => id <= 9 ? ((MessageKind)id).ToString().ToLowerInvariant() : "unknown";
+    private static string PeerMessageName(byte id) =>
+        id <= 9 || id == (byte)MessageKind.Extended ? ((MessageKind)id).ToString().ToLowerInvariant() : "unknown";
 }

@@ -14,6 +14,7 @@ internal static class MessageWriter
         MessageKind.Request or MessageKind.Cancel => 13,
         MessageKind.Piece => WireLimits.PieceHeader + message.Payload.Length,
         MessageKind.Port => 3,
+        MessageKind.Extended => 2 + message.Payload.Length,
         _ => 1 + message.Payload.Length, // bitfield, unknown: id and raw body
     };
 
@@ -49,6 +50,10 @@ internal static class MessageWriter
                 break;
             case MessageKind.Port:                           // <len=3><id=9><listen-port 2> (BEP 5)
                 BinaryPrimitives.WriteUInt16BigEndian(body, (ushort)message.Port);
+                break;
+            case MessageKind.Extended:                       // <len=2+X><id=20><extended id 1><payload X> (BEP 10)
+                body[0] = message.ExtendedId;
+                message.Payload.Span.CopyTo(body[1..]);
                 break;
             default:                                         // <len=1+X><id=5><bitfield X>, or an unknown id's body
                 message.Payload.Span.CopyTo(body);

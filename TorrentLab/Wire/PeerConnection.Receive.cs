@@ -21,8 +21,8 @@ public sealed partial class PeerConnection
 
     private ReadOnlySpan<byte> Buffered => _receiveBuffer.AsSpan(_start, _end - _start);
 
-    /// <summary>Receives the next message: <c>choke</c> to <c>cancel</c>. Keep-alives, <c>port</c> and unknown ids are
-    /// counted and skipped. Updates <see cref="PeerChoking"/>, <see cref="PeerInterested"/> and <see cref="PeerPieces"/>.</summary>
+    /// <summary>Receives the next message: <c>choke</c> to <c>cancel</c>, and BEP 10 <c>extended</c> (whose payload
+    /// <c>TorrentLab.Extensions</c> decodes). Keep-alives, <c>port</c> and unknown ids are counted and skipped. Updates <see cref="PeerChoking"/>, <see cref="PeerInterested"/> and <see cref="PeerPieces"/>.</summary>
     /// <remarks>The returned <see cref="PeerMessage.Payload"/> is valid until the next call; copy a block before it.</remarks>
     /// <exception cref="WireException">The peer broke the protocol, closed the connection or was idle too long.</exception>
     /// <exception cref="InvalidOperationException">Another ReceiveAsync is running.</exception>
@@ -151,6 +151,10 @@ public sealed partial class PeerConnection
             case MessageKind.Piece:
             case MessageKind.Cancel:
                 break;
+            case MessageKind.Extended:
+                // BEP 10 sends the extension handshake "immediately after the standard bittorrent handshake", so it
+                // may come before the bitfield; extension messages do not end the bitfield's turn.
+                return;
         }
         _sawMessage = true;
     }

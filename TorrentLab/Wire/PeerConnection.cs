@@ -59,6 +59,10 @@ public sealed partial class PeerConnection : IAsyncDisposable, IDisposable
     /// <summary>The peer set BEP 10's extension bit in its handshake.</summary>
     public bool SupportsExtensions => RemoteHandshake.SupportsExtensions;
 
+    /// <summary>Both handshakes carried BEP 10's extension bit (we advertised it and the peer did): only then may
+    /// extended messages be sent.</summary>
+    public bool ExtensionsAgreed => _options.AdvertiseExtensions && SupportsExtensions;
+
     /// <summary>We are choking the peer (we will not serve its requests). Changed by sending choke/unchoke.</summary>
     public bool AmChoking => _amChoking;
 

@@ -33,7 +33,8 @@ public readonly struct PeerMessage
     /// <summary>The requested length (<c>request</c>, <c>cancel</c>) or the block length (<c>piece</c>).</summary>
     public int Length { get; }
 
-    /// <summary>The block (<c>piece</c>), the bits (<c>bitfield</c>) or the body (<see cref="MessageKind.Unknown"/>).</summary>
+    /// <summary>The block (<c>piece</c>), the bits (<c>bitfield</c>), the payload after the extended id (<c>extended</c>)
+    /// or the body (<see cref="MessageKind.Unknown"/>).</summary>
     public ReadOnlyMemory<byte> Payload { get; }
 
     /// <summary>The id byte on the wire (meaningful for <see cref="MessageKind.Unknown"/>; equals the kind otherwise).</summary>
@@ -41,6 +42,10 @@ public readonly struct PeerMessage
 
     /// <summary>The DHT port announced by a BEP 5 <c>port</c> message.</summary>
     public int Port => Kind == MessageKind.Port ? Index : 0;
+
+    /// <summary>The extended message id of a BEP 10 <c>extended</c> message: 0 for the extension handshake, else the id
+    /// the receiver chose for that extension in its handshake.</summary>
+    public byte ExtendedId => Kind == MessageKind.Extended ? (byte)Index : (byte)0;
 
     public static PeerMessage KeepAlive => new(MessageKind.KeepAlive);
     public static PeerMessage Choke => new(MessageKind.Choke, id: 0);
@@ -67,6 +72,11 @@ public readonly struct PeerMessage
 
     public static PeerMessage PortOf(ushort port) => new(MessageKind.Port, port, id: 9);
 
+    /// <summary>A BEP 10 <c>extended</c> message: <paramref name="extendedId"/> then <paramref name="payload"/> (a bencoded
+    /// dictionary, possibly followed by raw bytes, as BEP 9 data messages are).</summary>
+    public static PeerMessage Extended(byte extendedId, ReadOnlyMemory<byte> payload) =>
+        new(MessageKind.Extended, extendedId, payload: payload, id: 20);
+
     /// <summary>A message with an id we do not speak (kept so the reader can skip it and tests can send it).</summary>
     public static PeerMessage UnknownOf(byte id, ReadOnlyMemory<byte> body) => new(MessageKind.Unknown, payload: body, id: id);
 
@@ -86,6 +96,7 @@ public readonly struct PeerMessage
         MessageKind.Request or MessageKind.Piece or MessageKind.Cancel => $"index={Index} begin={Begin} len={Length}",
         MessageKind.Bitfield => $"bytes={Payload.Length} set={PopCount(Payload.Span)}",
         MessageKind.Port => $"port={Port}",
+        MessageKind.Extended => $"ext_id={ExtendedId} len={Payload.Length}",
         MessageKind.Unknown => $"id={Id} len={Payload.Length}",
         _ => "",
     };

@@ -1,0 +1,29 @@
+namespace TorrentLab.Extensions;
+
+/// <summary>The extension names TorrentLab speaks and the message ids it chose for them (BEP 10).</summary>
+/// <remarks>BEP 10: "The extension message IDs are the IDs used to send the extension messages to the peer sending
+/// this handshake", i.e. each side picks its own ids. A peer sends to us with these ids; we send to a peer with the
+/// ids from its handshake. Ours differ from libtorrent's (ut_metadata 2, ut_pex 1), so a test mixing them up fails.</remarks>
+public static class ExtensionIds
+{
+    /// <summary>BEP 10: extended message id 0 is the extension handshake.</summary>
+    public const byte Handshake = 0;
+
+    /// <summary>BEP 9 metadata exchange.</summary>
+    public const string UtMetadataName = "ut_metadata";
+
+    /// <summary>BEP 11 peer exchange.</summary>
+    public const string UtPexName = "ut_pex";
+
+    /// <summary>Our id for ut_metadata: peers send metadata requests and data to us with it.</summary>
+    public const byte UtMetadata = 3;
+
+    /// <summary>Our id for ut_pex: peers send PEX messages to us with it.</summary>
+    public const byte UtPex = 4;
+
+    /// <summary>Our client name and version, sent as <c>v</c>.</summary>
+    public const string ClientVersion = "TorrentLab 0.1.0";
+
+    /// <summary>How many outstanding requests we queue per peer without dropping any, sent as <c>reqq</c>.</summary>
+    public const int RequestQueue = 500;
+}

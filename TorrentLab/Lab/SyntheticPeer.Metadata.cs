@@ -1,0 +1,50 @@
+using TorrentLab.Extensions;
+using TorrentLab.Wire;
+
+namespace TorrentLab.Lab;
+
+internal sealed partial class SyntheticPeer
+{
+    /// <summary>With <see cref="SyntheticPeerOptions.ServeMetadata"/> and a downloader that set the BEP 10 bit: sends our
+    /// extension handshake (ut_metadata on <see cref="SyntheticPeerOptions.MetadataExtensionId"/>, the metadata size)
+    /// and returns the channel; null otherwise.</summary>
+    private async Task<ExtensionChannel?> StartExtensionsAsync(PeerConnection connection, int number, CancellationToken ct)
+    {
+        if (_metadata is null || !connection.ExtensionsAgreed) return null;
+        var ours = new ExtensionHandshake
+        {
+            Messages = new Dictionary<string, byte> { [ExtensionIds.UtMetadataName] = _options.MetadataExtensionId },
+            MetadataSize = _metadata.MetadataSize,
+            Client = "TorrentLab synthetic peer",
+            RequestQueue = ExtensionIds.RequestQueue,
+            YourIp = connection.RemoteEndPoint.Address,
+        };
+        var channel = new ExtensionChannel(connection, ours);
+        await channel.SendHandshakeAsync(ct).ConfigureAwait(false);
+        Write($"connection {number}: sent {ours}");
+        return channel;
+    }
+
+    /// <summary>Answers a ut_metadata request (BEP 9) as the behaviour says: the piece, a corrupted piece, or a reject.</summary>
+    private async Task AnswerExtendedAsync(ExtensionChannel channel, PeerMessage message, int number, CancellationToken ct)
+    {
+        var name = channel.Route(message);
+        if (name != ExtensionIds.UtMetadataName) return;   // the handshake (already applied) or an id we never gave
+        var request = MetadataMessage.Decode(message.Payload);
+        var answer = _options.Behaviour == SyntheticBehaviour.RejectMetadata ? MetadataServer.AnswerWithout(request) : _metadata!.Answer(request);
+        if (answer is not { } reply) return;
+        if (_options.Behaviour == SyntheticBehaviour.CorruptMetadata && reply.Type == MetadataMessageType.Data)
+        {
+            var bad = reply.Data.ToArray();
+            bad[0] ^= 0xFF;
+            reply = reply with { Data = bad };
+        }
+        if (!channel.PeerSupports(ExtensionIds.UtMetadataName))
+        {
+            Write($"connection {number}: cannot answer {request}: the downloader announced no ut_metadata id");
+            return;
+        }
+        await channel.SendAsync(ExtensionIds.UtMetadataName, reply.Encode(), ct).ConfigureAwait(false);
+        Write($"connection {number}: answered {request} with {reply}{(_options.Behaviour == SyntheticBehaviour.CorruptMetadata ? " (corrupted)" : "")}");
+    }
+}

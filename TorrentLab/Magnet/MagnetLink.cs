@@ -1,0 +1,185 @@
+using System.Globalization;
+using System.Net;
+using System.Text;
+using TorrentLab.Metainfo;
+
+namespace TorrentLab.Magnet;
+
+/// <summary>A parsed magnet link (BEP 9): the info hash, and optionally a name, trackers, peers and web seeds.</summary>
+/// <remarks>
+/// <code>
+/// magnet:?xt=urn:btih:&lt;info-hash&gt;&amp;dn=&lt;name&gt;&amp;tr=&lt;tracker-url&gt;&amp;x.pe=&lt;peer-address&gt;&amp;ws=&lt;web seed&gt;
+/// </code>
+/// BEP 9: "xt is the only mandatory parameter". The info hash is 40 hex digits or 32 base32 characters. Values
+/// are percent-decoded as UTF-8, and <c>+</c> reads as a space (links are often written as HTML form data).
+/// Unknown parameters (<c>xl</c>, <c>as</c>, <c>so</c>, <c>x.*</c>) are ignored. Numbered keys (<c>tr.1</c>) count
+/// as their base key, as many links in the wild use them.
+/// </remarks>
+public sealed record MagnetLink
+{
+    /// <summary>The v1 info hash from <c>xt=urn:btih:</c>.</summary>
+    public required InfoHash InfoHash { get; init; }
+
+    /// <summary>The info hash as the link spells it (hex keeps its case; base32 becomes lowercase hex).</summary>
+    public required string InfoHashText { get; init; }
+
+    /// <summary><c>dn</c>: the display name, a hint until the metadata arrives.</summary>
+    public string? Name { get; init; }
+
+    /// <summary><c>tr</c>, in link order, duplicates removed.</summary>
+    public IReadOnlyList<string> Trackers { get; init; } = [];
+
+    /// <summary><c>x.pe</c> given as IP literals (<c>1.2.3.4:6881</c>, <c>[::1]:6881</c>): peers to ask directly.</summary>
+    public IReadOnlyList<IPEndPoint> Peers { get; init; } = [];
+
+    /// <summary><c>x.pe</c> given as host names: kept but not resolved (TorrentLab does no DNS lookups for peers).</summary>
+    public IReadOnlyList<string> PeerHostNames { get; init; } = [];
+
+    /// <summary><c>ws</c> (BEP 19): web seed URLs.</summary>
+    public IReadOnlyList<string> WebSeeds { get; init; } = [];
+
+    /// <summary>Parses a magnet URI.</summary>
+    /// <exception cref="MagnetException">Not a magnet link, no usable <c>xt</c>, a malformed info hash, peer or escape.</exception>
+    public static MagnetLink Parse(string uri)
+    {
+        ArgumentNullException.ThrowIfNull(uri);
+        var text = uri.Trim();
+        const string scheme = "magnet:?";
+        if (!text.StartsWith(scheme, StringComparison.OrdinalIgnoreCase))
+            throw new MagnetException($"expected a link starting with '{scheme}', got '{Shorten(text)}'");
+
+        InfoHash? hash = null;
+        string? hashText = null, name = null;
+        bool sawV2 = false;
+        var trackers = new List<string>();
+        var peers = new List<IPEndPoint>();
+        var hosts = new List<string>();
+        var seeds = new List<string>();
+        foreach (var pair in text[scheme.Length..].Split('&', StringSplitOptions.RemoveEmptyEntries))
+        {
+            var equals = pair.IndexOf('=');
+            var key = BaseKey(equals < 0 ? pair : pair[..equals]);
+            var value = equals < 0 ? "" : Decode(pair[(equals + 1)..], key);
+            switch (key)
+            {
+                case "xt" when value.StartsWith("urn:btih:", StringComparison.OrdinalIgnoreCase):
+                    var (parsed, spelled) = ParseInfoHash(value["urn:btih:".Length..]);
+                    if (hash is { } earlier && earlier != parsed)
+                        throw new MagnetException($"two different info hashes ({earlier.Hex} and {parsed.Hex})", "xt");
+                    (hash, hashText) = (parsed, hashText ?? spelled);
+                    break;
+                case "xt" when value.StartsWith("urn:btmh:", StringComparison.OrdinalIgnoreCase):
+                    sawV2 = true;   // BEP 52 multihash; a hybrid link also carries btih, which we use
+                    break;
+                case "xt":
+                    throw new MagnetException($"unsupported exact topic '{Shorten(value)}', expected 'urn:btih:<info hash>'", "xt");
+                case "dn":
+                    name ??= value;
+                    break;
+                case "tr" when value.Length > 0 && !trackers.Contains(value):
+                    trackers.Add(value);
+                    break;
+                case "x.pe":
+                    AddPeer(value, peers, hosts);
+                    break;
+                case "ws" when value.Length > 0:
+                    seeds.Add(value);
+                    break;
+            }
+        }
+        if (hash is null)
+        {
+            if (sawV2) throw new MagnetException("v2-only magnet links are not supported (BEP 52 'urn:btmh:' without a v1 'urn:btih:' hash)", "xt");
+            // BEP 9: "xt is the only mandatory parameter."
+            throw new MagnetException("no 'xt=urn:btih:<info hash>' parameter; BEP 9 makes it the one mandatory parameter", "xt");
+        }
+        return new MagnetLink
+        {
+            InfoHash = hash.Value, InfoHashText = hashText!, Name = name,
+            Trackers = trackers, Peers = peers, PeerHostNames = hosts, WebSeeds = seeds,
+        };
+    }
+
+    /// <summary>The link in canonical form: lowercase hex info hash, then <c>dn</c>, <c>tr</c>, <c>x.pe</c>, <c>ws</c>.</summary>
+    public override string ToString()
+    {
+        var link = new StringBuilder("magnet:?xt=urn:btih:").Append(InfoHash.Hex);
+        if (Name is not null) link.Append("&dn=").Append(Uri.EscapeDataString(Name));
+        foreach (var tracker in Trackers) link.Append("&tr=").Append(Uri.EscapeDataString(tracker));
+        foreach (var peer in Peers) link.Append("&x.pe=").Append(Uri.EscapeDataString(peer.ToString()));
+        foreach (var host in PeerHostNames) link.Append("&x.pe=").Append(Uri.EscapeDataString(host));
+        foreach (var seed in WebSeeds) link.Append("&ws=").Append(Uri.EscapeDataString(seed));
+        return link.ToString();
+    }
+
+    // BEP 9: "info-hash is the infohash, hex encoded, for a total of 40 characters. For compatability with existing
+    // links in the wild, clients should also support the 32 character base32 encoded infohash."
+    private static (InfoHash Hash, string Spelled) ParseInfoHash(string text)
+    {
+        switch (text.Length)
+        {
+            case 40:
+                var bad = text.AsSpan().IndexOfAnyExcept("0123456789abcdefABCDEF");
+                if (bad >= 0) throw new MagnetException($"info hash '{text}' has a non-hex character '{text[bad]}' at position {bad}", "xt");
+                return (InfoHash.FromHex(text), text);
+            case 32:
+                if (!Base32.TryDecode(text, out var bytes, out var at))
+                    throw new MagnetException($"info hash '{text}' has a character '{text[at]}' at position {at} outside base32 (A-Z, 2-7)", "xt");
+                var hash = new InfoHash(bytes);
+                return (hash, hash.Hex);
+            default:
+                throw new MagnetException($"info hash '{Shorten(text)}' has {text.Length} characters, expected 40 (hex) or 32 (base32)", "xt");
+        }
+    }
+
+    // BEP 9: "x.pe: peer address expressed as hostname:port, ipv4-literal:port or [ipv6-literal]:port."
+    private static void AddPeer(string value, List<IPEndPoint> peers, List<string> hosts)
+    {
+        var colon = value.LastIndexOf(':');
+        if (colon <= 0 || colon == value.Length - 1)
+            throw new MagnetException($"peer '{value}' is not host:port", "x.pe");
+        var host = value[..colon];
+        if (!int.TryParse(value.AsSpan(colon + 1), NumberStyles.None, CultureInfo.InvariantCulture, out var port) || port is < 1 or > 65535)
+            throw new MagnetException($"peer '{value}' has port '{value[(colon + 1)..]}', expected 1..65535", "x.pe");
+        var bracketed = host.StartsWith('[') && host.EndsWith(']');
+        if (bracketed && IPAddress.TryParse(host[1..^1], out var v6) && v6.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6)
+            peers.Add(new IPEndPoint(v6, port));
+        else if (!bracketed && !host.Contains(':') && IPAddress.TryParse(host, out var v4) && host.Count(c => c == '.') == 3)
+            peers.Add(new IPEndPoint(v4, port));
+        else if (!bracketed && !host.Contains(':') && Uri.CheckHostName(host) == UriHostNameType.Dns)
+            hosts.Add(value);
+        else
+            throw new MagnetException($"peer '{value}' is not hostname:port, ipv4:port or [ipv6]:port", "x.pe");
+    }
+
+    /// <summary><c>tr.1</c> counts as <c>tr</c>; keys compare case-insensitively.</summary>
+    private static string BaseKey(string key)
+    {
+        key = key.ToLowerInvariant();
+        var dot = key.LastIndexOf('.');
+        return dot > 0 && key[(dot + 1)..].All(char.IsAsciiDigit) ? key[..dot] : key;
+    }
+
+    /// <summary>Percent-decodes a value as UTF-8; <c>+</c> is a space.</summary>
+    private static string Decode(string value, string key)
+    {
+        var bytes = new List<byte>(value.Length);
+        for (var i = 0; i < value.Length; i++)
+        {
+            var c = value[i];
+            if (c == '%')
+            {
+                if (i + 2 >= value.Length || !byte.TryParse(value.AsSpan(i + 1, 2), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out var b))
+                    throw new MagnetException($"invalid percent-escape '{value[i..Math.Min(value.Length, i + 3)]}' at position {i} of '{Shorten(value)}'", key);
+                bytes.Add(b);
+                i += 2;
+            }
+            else if (c == '+') bytes.Add((byte)' ');
+            else if (char.IsHighSurrogate(c) && i + 1 < value.Length) bytes.AddRange(Encoding.UTF8.GetBytes(value.Substring(i++, 2)));
+            else bytes.AddRange(Encoding.UTF8.GetBytes(c.ToString()));
+        }
+        return Encoding.UTF8.GetString(bytes.ToArray());
+    }
+
+    private static string Shorten(string text) => text.Length <= 60 ? text : text[..57] + "...";
+}
