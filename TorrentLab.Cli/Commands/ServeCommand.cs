@@ -25,6 +25,7 @@ internal static class ServeCommand
                 Host = parse.GetValue(host)!,
                 Port = parse.GetValue(port),
                 Token = parse.GetValue(token),
+                RequireToken = parse.GetValue(token) is not null, // a token given is a token required, on loopback too
                 MaxPeers = parse.GetValue(maxPeers),
                 Log = line => Console.Error.WriteLine(line),
             };
