@@ -35,6 +35,7 @@ internal static class CliApp
         yield return MagnetInfoCommand.Create();
         yield return MagnetDownloadPieceCommand.Create();
         yield return MagnetDownloadCommand.Create();
+        yield return ServeCommand.Create();
     }
 
     /// <summary>Parses and runs; a usage error prints one line and exits with <see cref="ExitCodes.Usage"/>.</summary>

@@ -95,6 +95,9 @@ public sealed partial class PieceManager
     /// <summary>A copy of the verified pieces (for a BEP 3 <c>bitfield</c> message or the resume ledger).</summary>
     public Bitfield SnapshotHave() { lock (_lock) return Bitfield.FromWire(_have.ToBytes(), _have.Length); }
 
+    /// <summary>The indexes of the pieces being assembled right now (for a piece map's "requested" state).</summary>
+    public int[] SnapshotInProgress() { lock (_lock) return [.. _inProgress.Select(p => p.Index)]; }
+
     /// <summary>Registers a peer and the pieces it announced (its <c>bitfield</c>; an empty one if it sent none).
     /// The bitfield is copied.</summary>
     /// <exception cref="InvalidOperationException">The peer is already registered.</exception>

@@ -23,6 +23,9 @@ public sealed record DownloadProgress(
     /// <summary>Per-peer detail, filled only when asked for (verbose display).</summary>
     public IReadOnlyList<PeerProgress> Peers { get; init; } = [];
 
+    /// <summary>Every piece's state for a piece map; null when the engine does not report it.</summary>
+    public PieceStates? Pieces { get; init; }
+
     /// <summary>Done as a fraction 0..1.</summary>
     public double Fraction => TotalBytes == 0 ? 1 : (double)BytesDone / TotalBytes;
 

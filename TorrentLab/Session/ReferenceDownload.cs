@@ -260,6 +260,7 @@ public static class ReferenceDownload
             case BlockResultKind.PieceFailed:
                 // BEP 3: pieces are checked against their SHA-1 hash. One peer sent all of it, so that peer lied.
                 // (The swarm engine is more forgiving: it bans only after repeated failures.)
+                state.FailedPieces.Add(outcome.PieceIndex);
                 throw new WireException($"peer {endpoint}: sent piece {outcome.PieceIndex} with data that fails its SHA-1 hash");
             case BlockResultKind.Unrequested:
             case BlockResultKind.Duplicate:
@@ -298,13 +299,20 @@ public static class ReferenceDownload
         public List<string> BadPeers { get; } = [];
         public HashSet<string> PeersUsed { get; } = [];
         public string? CurrentPeer { get; set; }
+        /// <summary>Pieces whose last copy failed its hash (shown on the piece map until a good copy arrives).</summary>
+        public HashSet<int> FailedPieces { get; } = [];
 
         public void Report(string? peer, bool force = false)
         {
             if (progress is null || (!force && _lastReport is { } last && clock.Elapsed - last < ReportInterval)) return;
             _lastReport = clock.Elapsed;
             progress.Report(new DownloadProgress(pieces.HaveCount, torrent.PieceCount, pieces.HaveBytes, torrent.TotalLength,
-                Received.BytesPerSecond, 0, peer is null ? 0 : 1, peer ?? CurrentPeer, clock.Elapsed) { BadPeers = BadPeers.Count });
+                Received.BytesPerSecond, 0, peer is null ? 0 : 1, peer ?? CurrentPeer, clock.Elapsed)
+            {
+                BadPeers = BadPeers.Count,
+                // The piece map: verified from the have bitfield, requested = being assembled, failed = last copy was bad.
+                Pieces = PieceStates.From(pieces.SnapshotHave(), pieces.SnapshotInProgress(), FailedPieces),
+            });
         }
 
         public DownloadResult Result() =>

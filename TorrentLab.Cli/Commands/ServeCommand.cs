@@ -1,0 +1,55 @@
+using System.CommandLine;
+using TorrentLab.Web;
+
+namespace TorrentLab.Cli.Commands;
+
+/// <summary><c>torrentlab serve</c>: the web interface (REST API, live updates, the page) until Ctrl-C.</summary>
+internal static class ServeCommand
+{
+    public static Command Create()
+    {
+        var port = new Option<int>("--port") { Description = "Port to listen on (0 picks a free one)", DefaultValueFactory = _ => 8080 };
+        var host = new Option<string>("--host") { Description = "Address to listen on; anything but loopback requires a token", DefaultValueFactory = _ => "127.0.0.1" };
+        var downloads = new Option<string>("--downloads") { Description = "Folder every download goes below (default: ./downloads)", DefaultValueFactory = _ => "downloads" };
+        var token = new Option<string?>("--token") { Description = "Bearer token API calls must present (generated and printed when the host is not loopback)" };
+        var maxPeers = new Option<int>("--max-peers") { Description = "Peers per download; 1 runs the single-peer reference path", DefaultValueFactory = _ => 50 };
+        var command = new Command("serve", "Serve the web interface: a REST API, live updates and a page that shows the protocol.")
+        {
+            port, host, downloads, token, maxPeers,
+        };
+        command.SetAction((parse, ct) => CliErrors.GuardAsync(async () =>
+        {
+            var options = new WebServerOptions
+            {
+                Downloads = Path.GetFullPath(parse.GetValue(downloads)!),
+                Host = parse.GetValue(host)!,
+                Port = parse.GetValue(port),
+                Token = parse.GetValue(token),
+                RequireToken = parse.GetValue(token) is not null, // a token given is a token required, on loopback too
+                MaxPeers = parse.GetValue(maxPeers),
+                Log = line => Console.Error.WriteLine(line),
+            };
+            if (options.Port is < 0 or > 65535) throw new UsageException("--port must be 0..65535");
+            if (options.MaxPeers < 1) throw new UsageException("--max-peers must be at least 1");
+            if (options.Host != "localhost" && !System.Net.IPAddress.TryParse(options.Host.Trim('[', ']'), out _))
+                throw new UsageException($"--host expects an IP address or 'localhost', got '{options.Host}'");
+            if (options.RequiresToken && string.IsNullOrEmpty(options.Token)) options = options with { Token = TokenGate.Generate() };
+
+            await using var server = await WebServer.StartAsync(options, ct).ConfigureAwait(false);
+            var page = server.Token is null ? server.Url + "/" : $"{server.Url}/?token={server.Token}";
+            Console.Out.WriteLine($"serving {page}  (API docs: {server.Url}/docs; downloads in {options.Downloads})");
+            if (server.Token is not null) Console.Out.WriteLine($"token: {server.Token}  (send 'Authorization: Bearer <token>' to the API)");
+            Console.Out.WriteLine("press Ctrl-C to stop; running torrents resume on the next start");
+            try
+            {
+                await Task.Delay(Timeout.Infinite, ct).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (ct.IsCancellationRequested)
+            {
+                Console.Error.WriteLine("stopping: pausing torrents and saving their ledgers");
+            }
+            return ExitCodes.Ok; // Ctrl-C is how a server is meant to stop
+        }, ct));
+        return command;
+    }
+}

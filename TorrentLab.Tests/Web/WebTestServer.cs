@@ -1,0 +1,129 @@
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using TorrentLab.Lab;
+using TorrentLab.Session;
+using TorrentLab.Tests.Infrastructure;
+using TorrentLab.Web;
+
+namespace TorrentLab.Tests.Web;
+
+/// <summary>A real <see cref="WebServer"/> on a free loopback port over a temp downloads folder, a mock swarm to
+/// download from, and an HTTP client pointed at the server. Everything stops when disposed, even when a test fails.</summary>
+internal sealed class WebTestServer : IAsyncDisposable
+{
+    private WebTestServer(MockSwarm swarm, TempFolder downloads, WebServer server, HttpClient http)
+    {
+        Swarm = swarm;
+        Downloads = downloads;
+        Server = server;
+        Http = http;
+    }
+
+    public MockSwarm Swarm { get; }
+    public TempFolder Downloads { get; }
+    public WebServer Server { get; private set; }
+    public HttpClient Http { get; private set; }
+    public string InfoHash => Swarm.Built.Torrent.InfoHash.Hex;
+
+    /// <summary>A torrent of <paramref name="pieces"/> 16 KiB pieces in two files, seeded by peers of this behaviour
+    /// (Slow sends one block every <paramref name="slowDelay"/>, so a test can act while it downloads).</summary>
+    public static async Task<WebTestServer> StartAsync(CancellationToken ct, SyntheticBehaviour behaviour = SyntheticBehaviour.Normal,
+        int pieces = 12, TimeSpan? slowDelay = null, Func<WebServerOptions, WebServerOptions>? configure = null)
+    {
+        var swarm = await MockSwarm.StartAsync(
+            announce => TestTorrents.MultiFile([("a.bin", pieces * 16 * 1024 / 2 + 100), ("sub/b.bin", pieces * 16 * 1024 / 2 - 100)],
+                pieceLength: 16 * 1024, name: "webtest", announce: announce),
+            [o => o with { Behaviour = behaviour, SlowDelay = slowDelay ?? TimeSpan.FromMilliseconds(20) }], ct);
+        var downloads = new TempFolder("torrentlab-web");
+        try
+        {
+            var options = Options(downloads.Path);
+            var server = await WebServer.StartAsync(configure?.Invoke(options) ?? options, ct);
+            return new WebTestServer(swarm, downloads, server, Client(server));
+        }
+        catch
+        {
+            await swarm.DisposeAsync();
+            downloads.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>The server's options: a free port, the single-peer engine, short timeouts.</summary>
+    public static WebServerOptions Options(string downloads) => new()
+    {
+        Downloads = downloads,
+        Port = 0,
+        MaxPeers = 1,
+        ConfigureDownload = o => o with
+        {
+            ConnectTimeout = TimeSpan.FromSeconds(3), HandshakeTimeout = TimeSpan.FromSeconds(3), IdleTimeout = TimeSpan.FromSeconds(5),
+            LedgerInterval = TimeSpan.FromMilliseconds(200),
+        },
+    };
+
+    private static HttpClient Client(WebServer server)
+    {
+        var http = new HttpClient { BaseAddress = new Uri(server.Url), Timeout = TimeSpan.FromSeconds(20) };
+        if (server.Token is { } token) http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        return http;
+    }
+
+    /// <summary>Stops the server and starts a new one on the same downloads folder (a restart).</summary>
+    public async Task RestartAsync(CancellationToken ct)
+    {
+        await Server.DisposeAsync();
+        Http.Dispose();
+        Server = await WebServer.StartAsync(Options(Downloads.Path), ct);
+        Http = Client(Server);
+    }
+
+    /// <summary>Uploads the swarm's torrent as a multipart form, the way the page does.</summary>
+    public async Task<HttpResponseMessage> UploadAsync(byte[] bytes, bool start, CancellationToken ct)
+    {
+        using var form = new MultipartFormDataContent();
+        var file = new ByteArrayContent(bytes);
+        file.Headers.ContentType = new MediaTypeHeaderValue("application/x-bittorrent");
+        form.Add(file, "torrent", "webtest.torrent");
+        return await Http.PostAsync($"/api/torrents?start={(start ? "true" : "false")}", form, ct);
+    }
+
+    public async Task<TorrentSummary> AddAsync(bool start, CancellationToken ct)
+    {
+        using var response = await UploadAsync(Swarm.Built.TorrentBytes, start, ct);
+        Assert.Equal(System.Net.HttpStatusCode.Created, response.StatusCode);
+        return (await response.Content.ReadFromJsonAsync<TorrentSummary>(ct))!;
+    }
+
+    public async Task<TorrentSummary[]> ListAsync(CancellationToken ct) =>
+        (await Http.GetFromJsonAsync<TorrentSummary[]>("/api/torrents", ct))!;
+
+    public async Task<TorrentDetails> DetailsAsync(CancellationToken ct) =>
+        (await Http.GetFromJsonAsync<TorrentDetails>($"/api/torrents/{InfoHash}", ct))!;
+
+    /// <summary>Polls the torrent's row until <paramref name="done"/> holds: at most 20 s, every 50 ms.</summary>
+    public async Task<TorrentSummary> WaitForAsync(Func<TorrentSummary, bool> done, CancellationToken ct)
+    {
+        TorrentSummary? last = null;
+        for (var i = 0; i < 400; i++)
+        {
+            last = (await ListAsync(ct)).SingleOrDefault(t => t.InfoHash == InfoHash);
+            if (last is not null && done(last)) return last;
+            await Task.Delay(50, ct);
+        }
+        Assert.Fail($"the torrent did not reach the expected state in 20 s; last: {last}");
+        return last!;
+    }
+
+    /// <summary>True when every payload file on disk equals the torrent's data.</summary>
+    public bool FilesMatch() => Swarm.Built.Files.All(f =>
+        File.Exists(Downloads.Combine(f.Path)) && File.ReadAllBytes(Downloads.Combine(f.Path)).AsSpan().SequenceEqual(f.Data));
+
+    public async ValueTask DisposeAsync()
+    {
+        Http.Dispose();
+        await Server.DisposeAsync();
+        await Swarm.DisposeAsync();
+        Downloads.Dispose();
+    }
+}

@@ -1,0 +1,60 @@
+using TorrentLab.Wire;
+
+namespace TorrentLab.Session;
+
+/// <summary>Where one piece stands, as a piece map shows it.</summary>
+public enum PieceState : byte
+{
+    /// <summary>Not on disk and nobody asked for it yet.</summary>
+    Missing = 0,
+    /// <summary>Being assembled: some of its blocks are requested from a peer.</summary>
+    Requested = 1,
+    /// <summary>Passed its SHA-1 check and written.</summary>
+    Verified = 2,
+    /// <summary>Its last copy failed the SHA-1 check (BEP 3); it will be fetched again.</summary>
+    Failed = 3,
+}
+
+/// <summary>A compact snapshot of every piece's <see cref="PieceState"/> (one byte per piece), for a live piece map.</summary>
+public sealed class PieceStates
+{
+    private readonly byte[] _states;
+
+    private PieceStates(byte[] states) => _states = states;
+
+    /// <summary>Pieces in the torrent.</summary>
+    public int Count => _states.Length;
+
+    /// <summary>The state of piece <paramref name="index"/>.</summary>
+    public PieceState this[int index] => (PieceState)_states[index];
+
+    /// <summary>Builds a snapshot. When sources overlap, verified wins over failed, and failed over requested, so a
+    /// piece that failed stays visible as failed until a good copy is verified.</summary>
+    /// <param name="verified">The have bitfield.</param>
+    /// <param name="requested">Pieces being assembled, or null when the engine does not say.</param>
+    /// <param name="failed">Pieces whose last copy failed its hash, or null.</param>
+    public static PieceStates From(Bitfield verified, IEnumerable<int>? requested = null, IEnumerable<int>? failed = null)
+    {
+        ArgumentNullException.ThrowIfNull(verified);
+        var states = new byte[verified.Length];
+        foreach (var i in requested ?? []) if ((uint)i < (uint)states.Length) states[i] = (byte)PieceState.Requested;
+        foreach (var i in failed ?? []) if ((uint)i < (uint)states.Length) states[i] = (byte)PieceState.Failed;
+        foreach (var i in verified.SetIndexes()) states[i] = (byte)PieceState.Verified;
+        return new PieceStates(states);
+    }
+
+    /// <summary>How many pieces are in <paramref name="state"/>.</summary>
+    public int CountOf(PieceState state)
+    {
+        var count = 0;
+        foreach (var s in _states) if (s == (byte)state) count++;
+        return count;
+    }
+
+    /// <summary>One digit per piece (<c>0</c> missing, <c>1</c> requested, <c>2</c> verified, <c>3</c> failed): the
+    /// form the web interface sends to the page.</summary>
+    public string ToDigits() => string.Create(_states.Length, _states, static (span, states) =>
+    {
+        for (var i = 0; i < states.Length; i++) span[i] = (char)('0' + states[i]);
+    });
+}

@@ -1,0 +1,83 @@
+namespace TorrentLab.Web;
+
+// The shapes the REST API and the live updates send, as JSON (camelCase, source-generated in WebJsonContext).
+
+/// <summary>One row of the torrent list.</summary>
+/// <param name="InfoHash">The v1 info hash in 40 lowercase hex digits: the torrent's id in every route.</param>
+/// <param name="Name">The torrent's name: the file or top folder inside the downloads folder.</param>
+/// <param name="Size">Bytes in the torrent.</param>
+/// <param name="PieceCount">Pieces in the torrent.</param>
+/// <param name="PiecesDone">Verified pieces.</param>
+/// <param name="BytesDone">Verified bytes.</param>
+/// <param name="Progress">Verified bytes as a fraction 0..1.</param>
+/// <param name="DownloadRate">Payload bytes per second received recently.</param>
+/// <param name="UploadRate">Payload bytes per second sent recently.</param>
+/// <param name="Peers">Peers connected now.</param>
+/// <param name="State">paused, downloading, completed or failed.</param>
+/// <param name="AddedAt">When it was added.</param>
+/// <param name="Error">Why the torrent failed, when it did.</param>
+public sealed record TorrentSummary(string InfoHash, string Name, long Size, int PieceCount, int PiecesDone, long BytesDone,
+    double Progress, double DownloadRate, double UploadRate, int Peers, string State, DateTimeOffset AddedAt, string? Error);
+
+/// <summary>One file of a torrent and how much of it is verified.</summary>
+/// <param name="Path">Relative to the downloads folder, with '/'.</param>
+/// <param name="Length">Bytes.</param>
+/// <param name="Progress">Verified pieces among those holding the file's bytes, 0..1.</param>
+/// <param name="VerifiedPieces">Verified pieces among those holding the file's bytes.</param>
+/// <param name="TotalPieces">Pieces holding the file's bytes (0 for an empty file).</param>
+public sealed record FileDetails(string Path, long Length, double Progress, int VerifiedPieces, int TotalPieces);
+
+/// <summary>One tracker URL and the engine's last word about trackers.</summary>
+/// <param name="Url">The announce URL.</param>
+/// <param name="Tier">Its BEP 12 tier, 0 first.</param>
+/// <param name="LastAnswer">The last tracker answer or error the engine logged (null before the first announce). The
+/// engine reports one answer per announce: one naming a URL is shown on that URL's row, any other on every row.</param>
+/// <param name="AnsweredAt">When that answer came.</param>
+public sealed record TrackerDetails(string Url, int Tier, string? LastAnswer, DateTimeOffset? AnsweredAt);
+
+/// <summary>One peer seen on the wire.</summary>
+/// <param name="Address">ip:port.</param>
+/// <param name="Client">The client decoded from the BEP 20 peer id prefix (<c>libtorrent 2.0.8.0</c>), or "unknown".</param>
+/// <param name="PeerId">The peer id in hex, once its handshake arrived.</param>
+/// <param name="DownloadRate">Payload bytes per second received from it.</param>
+/// <param name="UploadRate">Payload bytes per second sent to it.</param>
+/// <param name="PeerChoking">The peer is choking us (BEP 3).</param>
+/// <param name="AmInterested">We told the peer we are interested (BEP 3).</param>
+/// <param name="AmChoking">We are choking the peer.</param>
+/// <param name="PeerInterested">The peer told us it is interested.</param>
+/// <param name="Connected">The engine is connected to it now.</param>
+public sealed record PeerDetails(string Address, string Client, string? PeerId, double DownloadRate, double UploadRate,
+    bool PeerChoking, bool AmInterested, bool AmChoking, bool PeerInterested, bool Connected);
+
+/// <summary>Everything the detail view shows about one torrent.</summary>
+/// <param name="Summary">Its row of the list.</param>
+/// <param name="PieceLength">Bytes per piece.</param>
+/// <param name="Comment">The torrent's comment.</param>
+/// <param name="CreatedBy">The program that made the torrent.</param>
+/// <param name="Files">Its files with their progress.</param>
+/// <param name="Trackers">Its trackers with the last answer.</param>
+/// <param name="Peers">Peers seen in the last 30 seconds.</param>
+/// <param name="Pieces">One digit per piece: 0 missing, 1 requested, 2 verified, 3 failed.</param>
+/// <param name="Log">The engine's recent protocol events, oldest first.</param>
+public sealed record TorrentDetails(TorrentSummary Summary, long PieceLength, string? Comment, string? CreatedBy,
+    IReadOnlyList<FileDetails> Files, IReadOnlyList<TrackerDetails> Trackers, IReadOnlyList<PeerDetails> Peers,
+    string Pieces, IReadOnlyList<string> Log);
+
+/// <summary>One wire message of a torrent, as the live trace shows it.</summary>
+/// <param name="Seq">Increases by one per event of this torrent (a gap means events were dropped).</param>
+/// <param name="Time">When it was sent or decoded.</param>
+/// <param name="Peer">The remote end, ip:port.</param>
+/// <param name="Dir">"sent" or "received".</param>
+/// <param name="Name">The message (<c>piece</c>, <c>have</c>, <c>handshake</c>...).</param>
+/// <param name="Fields">Its fields as <c>key=value</c> pairs.</param>
+/// <param name="Length">Bytes on the wire, length prefix included.</param>
+/// <param name="Head">The first bytes on the wire in hex.</param>
+public sealed record TraceLine(long Seq, DateTimeOffset Time, string Peer, string Dir, string Name, string Fields, int Length, string Head);
+
+/// <summary>The body of an add-by-path request.</summary>
+/// <param name="Path">An existing .torrent file on the server.</param>
+public sealed record AddByPathRequest(string Path);
+
+/// <summary>Every error the API answers with: one line saying what went wrong and where.</summary>
+/// <param name="Error">The message (a bad .torrent's byte offset or key path is in it).</param>
+public sealed record ApiError(string Error);

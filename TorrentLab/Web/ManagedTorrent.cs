@@ -1,0 +1,231 @@
+using TorrentLab.Metainfo;
+using TorrentLab.Session;
+using TorrentLab.Storage;
+using TorrentLab.Wire;
+
+namespace TorrentLab.Web;
+
+/// <summary>Where a torrent of the web interface stands.</summary>
+internal enum TorrentState { Paused, Downloading, Completed, Failed }
+
+/// <summary>One torrent of the web interface: its engine run (started, paused, finished or failed), the latest progress
+/// report, its piece map, peers and wire trace. Thread-safe: the engine reports from its own tasks.</summary>
+internal sealed class ManagedTorrent
+{
+    private const int MaxLogLines = 200; // the detail view shows recent protocol events, not a whole history
+    private readonly Lock _lock = new();
+    private readonly Queue<string> _log = new();
+    private CancellationTokenSource? _run;
+    private Task _task = Task.CompletedTask;
+    private DownloadProgress? _progress;
+    private PieceStates _pieces;
+    private long _bytesDone;
+    private string? _error;
+    private (string Text, DateTimeOffset At)? _trackerAnswer;
+    private int _version;
+
+    /// <param name="torrent">The parsed torrent.</param>
+    /// <param name="addedAt">When the user added it.</param>
+    /// <param name="have">The verified pieces known at load (from the resume ledger).</param>
+    public ManagedTorrent(Torrent torrent, DateTimeOffset addedAt, Bitfield have)
+    {
+        Torrent = torrent;
+        InfoHash = torrent.InfoHash.Hex;
+        AddedAt = addedAt;
+        _pieces = PieceStates.From(have);
+        _bytesDone = BytesOf(have);
+        State = have.IsComplete ? TorrentState.Completed : TorrentState.Paused;
+    }
+
+    public Torrent Torrent { get; }
+    public string InfoHash { get; }
+    public DateTimeOffset AddedAt { get; }
+    public TorrentState State { get; private set; }
+
+    /// <summary>The user started it and it has not finished: it resumes when the server starts again.</summary>
+    public bool WantsRunning { get; private set; }
+
+    /// <summary>Grows by one on every change a viewer would see (progress, state, peers).</summary>
+    public int Version => Volatile.Read(ref _version);
+
+    public TraceRing Trace { get; } = new();
+    public PeerTable Peers { get; } = new();
+
+    /// <summary>Called after the state changed on its own (finished or failed), so the list can be saved.</summary>
+    public Action<ManagedTorrent>? StateChanged { get; set; }
+
+    public PieceStates Pieces { get { lock (_lock) return _pieces; } }
+
+    /// <summary>Starts (or resumes) the download; nothing happens when it runs already or is complete.</summary>
+    /// <param name="engine">The engine to run.</param>
+    /// <param name="options">The download options; trace, log and output folder are wired in here.</param>
+    public void Start(DownloadEngine engine, DownloadOptions options)
+    {
+        lock (_lock)
+        {
+            if (State is TorrentState.Downloading or TorrentState.Completed) return;
+            State = TorrentState.Downloading;
+            WantsRunning = true;
+            _error = null;
+            _run = new CancellationTokenSource();
+            var run = options with
+            {
+                Trace = e => { Trace.Add(e); Peers.Observe(e); options.Trace?.Invoke(e); },
+                Log = line => { AddLog(line); options.Log?.Invoke(line); },
+            };
+            var token = _run.Token;
+            _task = Task.Run(() => RunAsync(engine, run, token), CancellationToken.None);
+            Bump();
+        }
+    }
+
+    /// <summary>Stops the download and waits for the engine to save its resume ledger.</summary>
+    public Task PauseAsync() => StopAsync(keepRunning: false);
+
+    /// <summary>Stops the download for a server shutdown: it stays marked as running, to resume on the next start.</summary>
+    public Task StopForShutdownAsync() => StopAsync(keepRunning: true);
+
+    private async Task StopAsync(bool keepRunning)
+    {
+        Task task;
+        lock (_lock)
+        {
+            WantsRunning &= keepRunning;
+            if (State != TorrentState.Downloading) { Bump(); return; }
+            _run!.Cancel();
+            task = _task;
+        }
+        await task.ConfigureAwait(false);
+    }
+
+    private async Task RunAsync(DownloadEngine engine, DownloadOptions options, CancellationToken ct)
+    {
+        TorrentState outcome;
+        string? error = null;
+        try
+        {
+            await engine(Torrent, options, new Sink(this), ct).ConfigureAwait(false);
+            outcome = TorrentState.Completed;
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+            outcome = TorrentState.Paused;
+        }
+        catch (Exception e)
+        {
+            // Shown on the torrent's row; the user may start it again. Not swallowed: this is the torrent's state.
+            outcome = TorrentState.Failed;
+            error = e is TorrentLabException or IOException or UnauthorizedAccessException ? e.Message : $"{e.GetType().Name}: {e.Message}";
+            AddLog($"failed: {error}");
+        }
+        lock (_lock)
+        {
+            State = outcome;
+            _error = error;
+            if (outcome == TorrentState.Completed)
+            {
+                WantsRunning = false;
+                var all = Bitfield.Full(Torrent.PieceCount);
+                _pieces = PieceStates.From(all);
+                _bytesDone = Torrent.TotalLength;
+            }
+            else
+            {
+                // Requested pieces are no longer being fetched: the map keeps verified (and failed) ones only.
+                _pieces = PieceStates.From(VerifiedOf(_pieces), failed: Indexes(_pieces, PieceState.Failed));
+            }
+            _progress = null;
+            _run?.Dispose();
+            _run = null;
+            Bump();
+        }
+        if (outcome != TorrentState.Paused) StateChanged?.Invoke(this);
+    }
+
+    private void OnProgress(DownloadProgress p)
+    {
+        lock (_lock)
+        {
+            if (State != TorrentState.Downloading) return;
+            _progress = p;
+            _bytesDone = p.BytesDone;
+            if (p.Pieces is { } pieces && pieces.Count == Torrent.PieceCount) _pieces = pieces;
+            Bump();
+        }
+    }
+
+    private void AddLog(string line)
+    {
+        var stamped = $"{DateTimeOffset.UtcNow:HH:mm:ss} {line}";
+        lock (_lock)
+        {
+            _log.Enqueue(stamped);
+            while (_log.Count > MaxLogLines) _log.Dequeue();
+            if (line.StartsWith("tracker", StringComparison.Ordinal)) _trackerAnswer = (line, DateTimeOffset.UtcNow);
+            Bump();
+        }
+    }
+
+    public TorrentSummary Summary()
+    {
+        lock (_lock)
+        {
+            var downloading = State == TorrentState.Downloading;
+            return new TorrentSummary(InfoHash, Torrent.Name, Torrent.TotalLength, Torrent.PieceCount, _pieces.CountOf(PieceState.Verified),
+                _bytesDone, Torrent.TotalLength == 0 ? 1 : (double)_bytesDone / Torrent.TotalLength,
+                downloading ? _progress?.DownloadRate ?? 0 : 0, downloading ? _progress?.UploadRate ?? 0 : 0,
+                downloading ? _progress?.ConnectedPeers ?? 0 : 0, State.ToString().ToLowerInvariant(), AddedAt, _error);
+        }
+    }
+
+    public TorrentDetails Details()
+    {
+        var summary = Summary();
+        lock (_lock)
+        {
+            var files = FileProgress.Compute(Torrent, VerifiedOf(_pieces)).Select(f => new FileDetails(f.File.DisplayPath, f.File.Length,
+                f.TotalPieces == 0 ? 1 : (double)f.VerifiedPieces / f.TotalPieces, f.VerifiedPieces, f.TotalPieces)).ToArray();
+            return new TorrentDetails(summary, Torrent.PieceLength, Torrent.Comment, Torrent.CreatedBy, files, Trackers(),
+                Peers.Snapshot(_progress, State == TorrentState.Downloading), _pieces.ToDigits(), [.. _log]);
+        }
+    }
+
+    // The engine reports one answer per announce, not per URL: an answer that names a URL goes on that URL's row,
+    // any other answer on every row.
+    private TrackerDetails[] Trackers()
+    {
+        var answer = _trackerAnswer;
+        var rows = Torrent.TrackerTiers.SelectMany((tier, index) => tier.Select(url => (url, index))).ToArray();
+        var named = answer is { } a && rows.Any(r => a.Text.Contains(r.url, StringComparison.Ordinal));
+        return rows.Select(r =>
+        {
+            var mine = answer is { } a && (!named || a.Text.Contains(r.url, StringComparison.Ordinal));
+            return new TrackerDetails(r.url, r.index, mine ? answer!.Value.Text : null, mine ? answer!.Value.At : null);
+        }).ToArray();
+    }
+
+    private void Bump() => Interlocked.Increment(ref _version);
+
+    private long BytesOf(Bitfield have)
+    {
+        long bytes = 0;
+        foreach (var i in have.SetIndexes()) bytes += Torrent.GetPieceLength(i);
+        return bytes;
+    }
+
+    private static Bitfield VerifiedOf(PieceStates states)
+    {
+        var have = new Bitfield(states.Count);
+        foreach (var i in Indexes(states, PieceState.Verified)) have.Set(i);
+        return have;
+    }
+
+    private static IEnumerable<int> Indexes(PieceStates states, PieceState state) =>
+        Enumerable.Range(0, states.Count).Where(i => states[i] == state);
+
+    /// <summary>Takes progress reports on the engine's thread (no synchronization context hop, unlike Progress&lt;T&gt;).</summary>
+    private sealed class Sink(ManagedTorrent owner) : IProgress<DownloadProgress>
+    {
+        public void Report(DownloadProgress value) => owner.OnProgress(value);
+    }
+}

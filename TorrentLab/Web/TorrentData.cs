@@ -1,0 +1,36 @@
+using TorrentLab.Metainfo;
+using TorrentLab.Storage;
+
+namespace TorrentLab.Web;
+
+/// <summary>Deletes a removed torrent's data: its files, the folders it created, and its resume ledger, never anything
+/// else. Each path comes from the torrent (already sanitized by the metainfo stage) and is checked again, after
+/// resolving symbolic links, to lie inside the downloads folder; a path that does not is left alone.</summary>
+internal static class TorrentData
+{
+    public static void Delete(Torrent torrent, string downloads)
+    {
+        var root = OutputPaths.Root(downloads);
+        var realRoot = OutputPaths.RealPath(root);
+        var folders = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var file in torrent.Files)
+        {
+            if (file.PathSegments.Count == 0 || file.PathSegments[0] == OutputPaths.StateFolder) continue; // our own state, never a torrent's
+            var path = Path.GetFullPath(Path.Combine(root, file.RelativePath));
+            if (!Inside(path, root, realRoot)) continue;
+            if (File.Exists(path)) File.Delete(path);
+            // Folders between the file and the downloads folder, deepest first; removed only when left empty.
+            for (var dir = Path.GetDirectoryName(path); dir is not null && dir.Length > root.Length && OutputPaths.IsUnder(dir, root); dir = Path.GetDirectoryName(dir))
+                folders.Add(dir);
+        }
+        foreach (var dir in folders.OrderByDescending(d => d.Length))
+            if (Directory.Exists(dir) && !Directory.EnumerateFileSystemEntries(dir).Any() && Inside(dir, root, realRoot))
+                Directory.Delete(dir);
+        var ledger = ResumeLedger.PathFor(root, torrent.InfoHash);
+        if (File.Exists(ledger)) File.Delete(ledger);
+    }
+
+    // Inside by name and, once links are resolved, inside the real downloads folder.
+    private static bool Inside(string path, string root, string realRoot) =>
+        OutputPaths.IsUnder(path, root) && OutputPaths.IsUnder(OutputPaths.RealPath(path), realRoot);
+}

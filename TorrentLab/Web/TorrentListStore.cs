@@ -1,0 +1,82 @@
+using System.Text.Json;
+using TorrentLab.Storage;
+
+namespace TorrentLab.Web;
+
+/// <summary>The saved list: one entry per added torrent.</summary>
+/// <param name="InfoHash">The v1 info hash in hex (the copy of the .torrent is named after it).</param>
+/// <param name="Name">The torrent's name, for a reader of the file.</param>
+/// <param name="AddedAt">When it was added.</param>
+/// <param name="Running">The user last started it (it resumes when the server starts).</param>
+internal sealed record TorrentEntry(string InfoHash, string Name, DateTimeOffset AddedAt, bool Running);
+
+/// <summary>The file format of the saved torrent list.</summary>
+internal sealed record TorrentListDocument(int Version, IReadOnlyList<TorrentEntry> Torrents);
+
+/// <summary>Keeps the web interface's torrents across restarts: <c>&lt;downloads&gt;/.torrentlab/web/torrents.json</c>
+/// and a copy of each .torrent file beside it (<c>&lt;infohash&gt;.torrent</c>).</summary>
+/// <remarks>Which pieces are verified is not kept here but in each torrent's resume ledger, so a crash loses nothing
+/// that was verified. The list is written atomically (temporary file, flushed, renamed over the old one), so a crash
+/// leaves the old list or the new one, never half of one.</remarks>
+internal sealed class TorrentListStore
+{
+    public const int FormatVersion = 1;
+    private readonly Lock _lock = new();
+
+    public TorrentListStore(string downloads)
+    {
+        Folder = Path.Combine(downloads, OutputPaths.StateFolder, "web");
+        ListPath = Path.Combine(Folder, "torrents.json");
+    }
+
+    public string Folder { get; }
+    public string ListPath { get; }
+
+    /// <summary>Where the copy of a torrent's .torrent file is kept.</summary>
+    public string TorrentPath(string infoHash) => Path.Combine(Folder, infoHash + ".torrent");
+
+    /// <summary>The saved entries; empty when there is no list yet.</summary>
+    /// <exception cref="JsonException">The list exists but is not ours (the server refuses to start over it).</exception>
+    public IReadOnlyList<TorrentEntry> Load()
+    {
+        if (!File.Exists(ListPath)) return [];
+        using var stream = File.OpenRead(ListPath);
+        var document = JsonSerializer.Deserialize(stream, WebJsonContext.Default.TorrentListDocument)
+            ?? throw new JsonException($"{ListPath}: empty torrent list");
+        if (document.Version != FormatVersion)
+            throw new JsonException($"{ListPath}: format {document.Version}, this server reads {FormatVersion}");
+        return document.Torrents;
+    }
+
+    /// <summary>Replaces the saved list, atomically.</summary>
+    public void Save(IReadOnlyList<TorrentEntry> entries)
+    {
+        lock (_lock)
+        {
+            Directory.CreateDirectory(Folder);
+            var temp = ListPath + ".tmp";
+            using (var stream = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None))
+            {
+                JsonSerializer.Serialize(stream, new TorrentListDocument(FormatVersion, entries), WebJsonContext.Default.TorrentListDocument);
+                stream.Flush(flushToDisk: true);
+            }
+            File.Move(temp, ListPath, overwrite: true);
+        }
+    }
+
+    /// <summary>Keeps a copy of the .torrent bytes (written atomically too).</summary>
+    public void SaveTorrent(string infoHash, byte[] bytes)
+    {
+        Directory.CreateDirectory(Folder);
+        var path = TorrentPath(infoHash);
+        var temp = path + ".tmp";
+        using (var stream = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None))
+        {
+            stream.Write(bytes);
+            stream.Flush(flushToDisk: true);
+        }
+        File.Move(temp, path, overwrite: true);
+    }
+
+    public void DeleteTorrent(string infoHash) => File.Delete(TorrentPath(infoHash));
+}

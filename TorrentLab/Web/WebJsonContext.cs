@@ -1,0 +1,17 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace TorrentLab.Web;
+
+/// <summary>Source-generated JSON for the REST API, the live updates and the saved torrent list.</summary>
+[JsonSourceGenerationOptions(JsonSerializerDefaults.Web, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
+[JsonSerializable(typeof(TorrentSummary))]
+[JsonSerializable(typeof(TorrentSummary[]))]
+[JsonSerializable(typeof(TorrentDetails))]
+[JsonSerializable(typeof(TraceLine[]))]
+[JsonSerializable(typeof(AddByPathRequest))]
+[JsonSerializable(typeof(ApiError))]
+[JsonSerializable(typeof(TorrentListDocument))]
+[JsonSerializable(typeof(LiveMessage))]
+[JsonSerializable(typeof(LiveRequest))]
+internal sealed partial class WebJsonContext : JsonSerializerContext;

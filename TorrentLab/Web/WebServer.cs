@@ -1,0 +1,149 @@
+using System.Net;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using TorrentLab.Bencode;
+using TorrentLab.Metainfo;
+
+namespace TorrentLab.Web;
+
+/// <summary>The web interface: Kestrel serving the REST API (<c>/api</c>), the live WebSocket (<c>/api/live</c>), the
+/// OpenAPI document (<c>/openapi/v1.json</c>) and its page (<c>/docs</c>), and the torrent page (<c>/</c>).</summary>
+public sealed class WebServer : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+    private readonly TorrentManager _torrents;
+    private readonly LiveHub _live;
+
+    private WebServer(WebApplication app, TorrentManager torrents, LiveHub live, string url, string? token)
+    {
+        _app = app;
+        _torrents = torrents;
+        _live = live;
+        Url = url;
+        Token = token;
+    }
+
+    /// <summary>Where the server listens: <c>http://127.0.0.1:8080</c> (the real port when 0 was asked).</summary>
+    public string Url { get; }
+
+    /// <summary>The token clients must present, or null when none is required.</summary>
+    public string? Token { get; }
+
+    /// <summary>Loads the saved torrents (resuming those that were running) and starts listening.</summary>
+    /// <exception cref="ArgumentException">An option is invalid (e.g. a non-loopback host without a token).</exception>
+    /// <exception cref="IOException">The port is taken or the downloads folder cannot be used.</exception>
+    public static async Task<WebServer> StartAsync(WebServerOptions options, CancellationToken ct = default)
+    {
+        options.Validate();
+        var token = options.RequiresToken ? options.Token : null;
+        var builder = WebApplication.CreateSlimBuilder();
+        // The CLI prints its own lines; ASP.NET Core's logs only for developers of TorrentLab (as CliErrors does).
+        if (Environment.GetEnvironmentVariable("TORRENTLAB_DEBUG") != "1") builder.Logging.ClearProviders();
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            kestrel.AddServerHeader = false;
+            if (options.Host == "localhost") kestrel.ListenLocalhost(options.Port);
+            else kestrel.Listen(IPAddress.Parse(options.Host.Trim('[', ']')), options.Port);
+        });
+        builder.Services.ConfigureHttpJsonOptions(json => json.SerializerOptions.TypeInfoResolverChain.Insert(0, WebJsonContext.Default));
+        var app = builder.Build();
+
+        var torrents = TorrentManager.Open(options);
+        var live = new LiveHub(torrents, options.Log);
+        app.UseWebSockets(new WebSocketOptions { KeepAliveInterval = TimeSpan.FromSeconds(20) });
+        app.Use(new TokenGate(token).InvokeAsync);
+        app.Use((context, next) => ErrorsAsJsonAsync(context, next, options.Log));
+        TorrentApi.Map(app, torrents, options);
+        app.Map("/api/live", async context =>
+        {
+            if (!context.WebSockets.IsWebSocketRequest)
+            {
+                context.Response.StatusCode = StatusCodes.Status400BadRequest;
+                await context.Response.WriteAsJsonAsync(new ApiError("/api/live is a WebSocket"), WebJsonContext.Default.ApiError).ConfigureAwait(false);
+                return;
+            }
+            using var socket = await context.WebSockets.AcceptWebSocketAsync().ConfigureAwait(false);
+            await live.RunClientAsync(socket, context.RequestAborted).ConfigureAwait(false);
+        }).ExcludeFromDescription();
+        var version = typeof(WebServer).Assembly.GetName().Version?.ToString(3) ?? "0";
+        app.MapGet("/openapi/v1.json", (EndpointDataSource endpoints) => Results.Bytes(OpenApiDocument.Write(endpoints, version), "application/json"))
+            .ExcludeFromDescription();
+        StaticAssets.Map(app);
+
+        try
+        {
+            await app.StartAsync(ct).ConfigureAwait(false);
+        }
+        catch
+        {
+            await live.DisposeAsync().ConfigureAwait(false);
+            await torrents.DisposeAsync().ConfigureAwait(false);
+            await app.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        options.Log?.Invoke($"listening on {address}");
+        return new WebServer(app, torrents, live, address.TrimEnd('/'), token);
+    }
+
+    /// <summary>Every API error becomes JSON <c>{"error": "..."}</c> with its status: a bad .torrent is 400 with the
+    /// parser's message (byte offset or key path), an unknown torrent 404, a conflict 409, a large upload 413.</summary>
+    private static async Task ErrorsAsJsonAsync(HttpContext context, RequestDelegate next, Action<string>? log)
+    {
+        try
+        {
+            await next(context).ConfigureAwait(false);
+        }
+        catch (Exception e) when (!context.Response.HasStarted && Status(e) is { } status)
+        {
+            context.Response.StatusCode = status;
+            await context.Response.WriteAsJsonAsync(new ApiError(Message(e)), WebJsonContext.Default.ApiError).ConfigureAwait(false);
+        }
+        catch (Exception e) when (Log(log, $"error: {context.Request.Method} {context.Request.Path}: {e}"))
+        {
+            // never reached: the filter logs the bug and returns false, so Kestrel still answers 500
+        }
+    }
+
+    private static bool Log(Action<string>? log, string line)
+    {
+        log?.Invoke(line);
+        return false;
+    }
+
+    private static int? Status(Exception e) => e switch
+    {
+        WebApiException w => w.StatusCode,
+        BencodeException or MetainfoException => StatusCodes.Status400BadRequest,
+        BadHttpRequestException b => b.StatusCode,
+        _ => null, // a bug: Kestrel answers 500 and the exception is not hidden
+    };
+
+    private static string Message(Exception e) => e switch
+    {
+        BencodeException b => $"not a .torrent: invalid bencode: {b.Message}",
+        MetainfoException m => $"not a valid torrent: {m.Message}",
+        _ => e.Message,
+    };
+
+    /// <summary>Stops listening, closes live connections and pauses running torrents (they resume on the next start).</summary>
+    public async Task StopAsync()
+    {
+        await _live.DisposeAsync().ConfigureAwait(false);
+        using var limit = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+        await _app.StopAsync(limit.Token).ConfigureAwait(false);
+        await _torrents.DisposeAsync().ConfigureAwait(false);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await StopAsync().ConfigureAwait(false);
+        await _app.DisposeAsync().ConfigureAwait(false);
+    }
+}
