@@ -12,11 +12,11 @@ internal sealed partial class SwarmPeer
     public const int MinPipeline = 4, MaxPipeline = 400;
 
     /// <summary>Keep about this much of the peer's data in flight: enough to cover a round trip at its current rate.</summary>
-    private const double PipelineSeconds = 2.0;
+    private const double PipelineSeconds = 1.0;
 
     /// <summary>Strikes (timer ticks with requests it skipped while answering later ones) before a peer is dropped,
     /// or skipped requests in all: either way it claims pieces it does not send.</summary>
-    private const int MaxSkipStrikes = 3, MaxSkipped = 32;
+    private const int MaxSkipStrikes = 3, MaxSkipped = 16;
 
     private readonly BlockRequest[] _fill = new BlockRequest[MaxPipeline];
     private readonly PeerMessage[] _requestBatch = new PeerMessage[MaxPipeline];
@@ -24,6 +24,7 @@ internal sealed partial class SwarmPeer
     private int _pipelineCap = MaxPipeline;
     private int _skipStrikes, _skipped;
     private readonly Dictionary<BlockRequest, long> _sentSeq = [];   // outstanding request -> order sent (under itself)
+    private readonly HashSet<BlockRequest> _expired = [];            // timed out: a late answer must not count as in order
     private long _nextSeq, _newestAnswered = -1;
     private int _toppingUp;
     private int _lastPiece = -1;
@@ -84,7 +85,9 @@ internal sealed partial class SwarmPeer
         lock (_sentSeq)
         {
             // Clients answer requests in the order sent; remember the newest one answered to spot skipped ones.
-            if (_sentSeq.Remove(new BlockRequest(message.Index, message.Begin, length), out var seq) && seq > _newestAnswered) _newestAnswered = seq;
+            var block = new BlockRequest(message.Index, message.Begin, length);
+            if (_expired.Remove(block)) _sentSeq.Remove(block); // a late answer to a request we gave up on (and maybe re-sent)
+            else if (_sentSeq.Remove(block, out var seq) && seq > _newestAnswered) _newestAnswered = seq;
         }
         var result = _pieces.OnBlockReceived(this, message.Index, message.Begin, message.Payload.Span);
         switch (result.Kind)
@@ -139,7 +142,11 @@ internal sealed partial class SwarmPeer
         lock (_sentSeq)
         {
             if (one is { } request) _sentSeq.Remove(request);
-            else _sentSeq.Clear();
+            else
+            {
+                _sentSeq.Clear();
+                _expired.Clear();
+            }
         }
     }
 
@@ -152,7 +159,10 @@ internal sealed partial class SwarmPeer
         lock (_sentSeq)
         {
             foreach (var request in expired)
+            {
                 if (_sentSeq.Remove(request, out var seq) && seq < _newestAnswered) skipped++;
+                if (_expired.Count < 4 * MaxPipeline) _expired.Add(request);
+            }
         }
         foreach (var request in expired) Enqueue(PeerMessage.Cancel(request.Index, request.Begin, request.Length));
         if (skipped == 0) return false;

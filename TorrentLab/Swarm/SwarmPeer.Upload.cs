@@ -25,7 +25,7 @@ internal sealed partial class SwarmPeer
     private readonly Channel<bool> _wake = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
     private byte[] _uploadBuffer;
     private bool _choking = true;          // our decision (the connection's AmChoking changes when the message is sent)
-    private long _chokedAt = long.MinValue; // Environment.TickCount64 of our last choke after an unchoke
+    private long _chokedAt;                 // Environment.TickCount64 of our last choke after an unchoke; 0: never
     private int _requestsWhileChoked;
 
     /// <summary>Our decision to choke it (true) or serve it (false); sent by the sender task.</summary>
@@ -74,7 +74,7 @@ internal sealed partial class SwarmPeer
             {
                 // BEP 3: while choked "no data will be sent"; requests in flight at the choke are dropped quietly, but a
                 // peer that keeps asking is ignoring the choke.
-                if (Environment.TickCount64 - _chokedAt < ChokeGrace.TotalMilliseconds) return;
+                if (_chokedAt != 0 && Environment.TickCount64 - _chokedAt < ChokeGrace.TotalMilliseconds) return;
                 if (++_requestsWhileChoked > ChokedRequestTolerance)
                     throw new PeerViolation($"sent {_requestsWhileChoked} requests while choked");
                 return;

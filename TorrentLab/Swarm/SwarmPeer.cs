@@ -93,12 +93,12 @@ internal sealed partial class SwarmPeer
         finally
         {
             await stop.CancelAsync().ConfigureAwait(false);
+            _session.OnPeerEnded(this, reason, violation); // before the socket closes: a ban is on record when the peer sees it
             Connection.Dispose();
             try { await sender.ConfigureAwait(false); }
             catch (Exception e) when (e is OperationCanceledException or WireException) { /* the loop above reports why */ }
             ReleaseUploadBuffer();
         }
-        _session.OnPeerEnded(this, reason, violation);
     }
 
     private volatile string? _dropReason;
