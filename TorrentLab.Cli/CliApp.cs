@@ -24,6 +24,7 @@ internal static class CliApp
         yield return PeersCommand.Create();
         yield return ScrapeCommand.Create();
         yield return TrackerCommand.Create();
+        yield return SeedCommand.Create();
     }
 
     /// <summary>Parses and runs; a usage error prints one line and exits with <see cref="ExitCodes.Usage"/>.</summary>
