@@ -1,5 +1,6 @@
 # python3-libtorrent seeder or downloader for bench/interop/run.sh, loopback only (no DHT, LSD, UPnP, NAT-PMP, PEX).
-# seed:     lt.py seed TORRENT DATA_DIR PORT [DIAL_PORT]   prints "ready", then seeds until stdin closes or it is killed
+# seed:     lt.py seed TORRENT DATA_DIR PORT [DIAL_PORT]   prints "ready", then seeds until stdin closes or it is killed,
+#           dialling 127.0.0.1:DIAL_PORT whenever it has no peer
 # download: lt.py get  TORRENT OUT_DIR  PORT                exits 0 once the torrent is complete
 import sys, time
 import libtorrent as lt
@@ -31,10 +32,15 @@ if mode == 'seed':
                 replied = True
         if replied and h.status().state == lt.torrent_status.seeding:
             break
-    if dial:
-        h.connect_peer(('127.0.0.1', dial))  # Transmission ignores loopback peers from trackers: we dial it
     print('ready', flush=True)
-    sys.stdin.read()
+    # Seed until stdin closes. Transmission ignores loopback peers from trackers, so we dial it (again and again
+    # until it is up: it starts after we are ready).
+    import select
+    while True:
+        if select.select([sys.stdin], [], [], 1.0)[0] and not sys.stdin.buffer.read1(4096):
+            break
+        if dial and h.status().num_peers == 0:
+            h.connect_peer(('127.0.0.1', dial))
 else:
     while time.time() < deadline:
         if h.status().is_seeding:

@@ -54,6 +54,8 @@ measure() {
 results=()
 for n in $seeder_counts; do
   for client in $clients; do
+    # Transmission keeps one connection per IP: with several loopback seeders it stalled here, so it runs with one.
+    if [ "$client" = transmission ] && [ "$n" -gt 1 ]; then continue; fi
     out="$work/out-$client"; rm -rf "$out"; mkdir -p "$out"
     dport=$(free_port)
     seeder_pids=()
