@@ -36,6 +36,7 @@ internal static class CliApp
         yield return MagnetDownloadPieceCommand.Create();
         yield return MagnetDownloadCommand.Create();
         yield return ServeCommand.Create();
+        yield return SeedCommand.Create();
     }
 
     /// <summary>Parses and runs; a usage error prints one line and exits with <see cref="ExitCodes.Usage"/>.</summary>

@@ -2,6 +2,7 @@ using System.CommandLine;
 using TorrentLab.Cli.Display;
 using TorrentLab.Metainfo;
 using TorrentLab.Session;
+using TorrentLab.Swarm;
 
 namespace TorrentLab.Cli.Commands;
 
@@ -14,8 +15,14 @@ internal static class MainCommand
         var torrent = new Argument<string?>("torrent") { Description = "The .torrent file to download", Arity = ArgumentArity.ZeroOrOne };
         var output = new Option<string>("--output", "-o") { Description = "Folder to download into (default: the current folder)", DefaultValueFactory = _ => "." };
         var settings = new DownloadSettings();
+        var seed = new Option<bool>("--seed") { Description = "Keep seeding after the download completes (until Ctrl-C or a limit)" };
+        var seedRatio = new Option<double?>("--seed-ratio") { Description = "With --seed: stop once uploaded/size reaches this ratio" };
+        var seedTime = new Option<double?>("--seed-time") { Description = "With --seed: stop after this many minutes" };
         root.Arguments.Add(torrent);
         root.Options.Add(output);
+        root.Options.Add(seed);
+        root.Options.Add(seedRatio);
+        root.Options.Add(seedTime);
         settings.AddTo(root);
         root.SetAction((parse, ct) => CliErrors.GuardAsync(async () =>
         {
@@ -25,7 +32,14 @@ internal static class MainCommand
                 Console.Error.WriteLine("error: give a .torrent file to download, or a command (see 'torrentlab --help')");
                 return ExitCodes.Usage;
             }
-            var options = settings.Read(parse, Path.GetFullPath(parse.GetValue(output)!));
+            var options = settings.Read(parse, Path.GetFullPath(parse.GetValue(output)!)) with
+            {
+                SeedAfterDownload = parse.GetValue(seed) || parse.GetValue(seedRatio) is not null || parse.GetValue(seedTime) is not null,
+                SeedRatio = parse.GetValue(seedRatio),
+                SeedTime = parse.GetValue(seedTime) is { } minutes ? TimeSpan.FromMinutes(minutes) : null,
+            };
+            if (options.SeedAfterDownload && options.MaxPeers == 1)
+                throw new UsageException("--seed needs the swarm engine; the single-peer reference path (--max-peers 1) only downloads");
             Directory.CreateDirectory(options.OutputDirectory);
             var loaded = Torrent.Load(path);
             var result = await RunEngineAsync(loaded, options, settings.IsQuiet(parse), settings.IsVerbose(parse), ct).ConfigureAwait(false);
@@ -34,10 +48,12 @@ internal static class MainCommand
         }, ct));
     }
 
-    /// <summary>Runs the download engine the options ask for, with the progress display.</summary>
+    /// <summary>Runs the download engine the options ask for, with the progress display: the swarm engine, or the
+    /// single-peer reference path when at most one peer is allowed.</summary>
     public static Task<DownloadResult> RunEngineAsync(Torrent torrent, DownloadOptions options, bool quiet, bool verbose, CancellationToken ct) =>
-        new ProgressView(quiet, verbose).RunAsync(torrent.Name, progress =>
-            ReferenceDownload.RunAsync(torrent, options, progress, ct));
+        new ProgressView(quiet, verbose).RunAsync(torrent.Name, progress => options.MaxPeers == 1
+            ? ReferenceDownload.RunAsync(torrent, options, progress, ct)
+            : SwarmDownload.RunAsync(torrent, options, progress, ct));
 
     /// <summary>The closing line: what was downloaded, where, how fast, and from whom.</summary>
     public static string Summary(Torrent torrent, string folder, DownloadResult result)

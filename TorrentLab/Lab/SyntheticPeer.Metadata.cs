@@ -44,7 +44,8 @@ internal sealed partial class SyntheticPeer
             Write($"connection {number}: cannot answer {request}: the downloader announced no ut_metadata id");
             return;
         }
-        await channel.SendAsync(ExtensionIds.UtMetadataName, reply.Encode(), ct).ConfigureAwait(false);
+        // Logged before sending: whoever receives the answer may look for this line as soon as it arrives.
         Write($"connection {number}: answered {request} with {reply}{(_options.Behaviour == SyntheticBehaviour.CorruptMetadata ? " (corrupted)" : "")}");
+        await channel.SendAsync(ExtensionIds.UtMetadataName, reply.Encode(), ct).ConfigureAwait(false);
     }
 }

@@ -41,6 +41,27 @@ public sealed record DownloadOptions
     /// <summary>How often the resume ledger is written while downloading.</summary>
     public TimeSpan LedgerInterval { get; init; } = TimeSpan.FromSeconds(3);
 
+    /// <summary>The local address we listen on for incoming peers: any interface for a normal client, loopback in tests.</summary>
+    public IPAddress BindAddress { get; init; } = IPAddress.Any;
+
+    /// <summary>A request unanswered this long goes back to the pool for another peer (swarm engine).</summary>
+    public TimeSpan RequestTimeout { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>A peer that unchoked us but sent no block for this long is snubbing us: its requests go to others.</summary>
+    public TimeSpan SnubTimeout { get; init; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>Peers we upload to at once (BEP 3: four): the best by rate, plus one optimistic unchoke.</summary>
+    public int UploadSlots { get; init; } = 4;
+
+    /// <summary>Keep seeding after the download completes (until <see cref="SeedRatio"/>, <see cref="SeedTime"/> or cancel).</summary>
+    public bool SeedAfterDownload { get; init; }
+
+    /// <summary>Stop seeding once uploaded bytes reach this multiple of the torrent's size; null for no limit.</summary>
+    public double? SeedRatio { get; init; }
+
+    /// <summary>Stop seeding after this long; null for no limit.</summary>
+    public TimeSpan? SeedTime { get; init; }
+
     /// <summary>Protocol events, one line each (peer connected, dropped and why, piece failed), for --verbose.</summary>
     public Action<string>? Log { get; init; }
 

@@ -11,11 +11,9 @@ public delegate Task<DownloadResult> DownloadEngine(Torrent torrent, DownloadOpt
 internal static class DownloadEngines
 {
     /// <summary>The engine for <paramref name="maxPeers"/>: 1 runs the single-peer reference path, more the swarm engine.</summary>
-    /// <remarks>Until the swarm engine is in this build, every download takes the reference path; switching is the
-    /// second arm of this expression.</remarks>
     public static DownloadEngine Choose(int maxPeers) => maxPeers switch
     {
         1 => ReferenceDownload.RunAsync,
-        _ => ReferenceDownload.RunAsync,
+        _ => Swarm.SwarmDownload.RunAsync,
     };
 }

@@ -142,9 +142,11 @@ public sealed partial class PeerConnection
                 else throw PeerError($"more than {MaxEarlyHaves} have messages before the piece count is known");
                 break;
             case MessageKind.Bitfield:
-                // BEP 3: "'bitfield' is only ever sent as the first message."
-                if (_sawMessage) throw PeerError("bitfield received after other messages; BEP 3 allows it only as the first message");
-                if (PeerPieces is not null) PeerPieces = Bitfield.FromWire(message.Payload.Span, _pieceCount);
+                // BEP 3: "'bitfield' is only ever sent as the first message." Departure: aria2 sends a later bitfield in
+                // place of many haves (20 or more new pieces at once), so a later one that only adds pieces is taken as
+                // those haves; one that takes pieces back is still a violation.
+                if (_sawMessage) ApplyLateBitfield(message.Payload.Span);
+                else if (PeerPieces is not null) PeerPieces = Bitfield.FromWire(message.Payload.Span, _pieceCount);
                 else _earlyBitfield = message.Payload.ToArray();
                 break;
             case MessageKind.Request:
@@ -157,6 +159,16 @@ public sealed partial class PeerConnection
                 return;
         }
         _sawMessage = true;
+    }
+
+    /// <summary>A bitfield after other messages: accepted as haves when it keeps every piece announced so far.</summary>
+    private void ApplyLateBitfield(ReadOnlySpan<byte> payload)
+    {
+        if (PeerPieces is null) throw PeerError("bitfield received after other messages, before the piece count is known");
+        var late = Bitfield.FromWire(payload, _pieceCount);
+        foreach (var index in PeerPieces.SetIndexes())
+            if (!late[index]) throw PeerError($"bitfield received after other messages takes back piece {index}; BEP 3 allows it only as the first message");
+        foreach (var index in late.SetIndexes()) PeerPieces.Set(index);
     }
 
     private void Consume(int count)

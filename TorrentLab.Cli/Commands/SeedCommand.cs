@@ -1,0 +1,78 @@
+using System.CommandLine;
+using System.Net;
+using TorrentLab.Cli.Display;
+using TorrentLab.Metainfo;
+using TorrentLab.Session;
+using TorrentLab.Swarm;
+
+namespace TorrentLab.Cli.Commands;
+
+/// <summary><c>torrentlab seed &lt;file.torrent&gt; --data DIR</c>: verifies the data, announces, and serves peers
+/// until Ctrl-C (exit 130 after announcing <c>stopped</c>); status lines go to stderr.</summary>
+internal static class SeedCommand
+{
+    private static readonly TimeSpan StatusInterval = TimeSpan.FromSeconds(2);
+
+    public static Command Create()
+    {
+        var torrentPath = new Argument<string>("torrent") { Description = "The .torrent file" };
+        var data = new Option<string>("--data", "-d") { Description = "The folder that contains the torrent's file or folder (as --output of a download)", Required = true };
+        var port = new Option<int>("--port", "-p") { Description = "TCP port to listen on (0: any free port)", DefaultValueFactory = _ => 6881 };
+        var trackers = new Option<string[]>("--tracker") { Description = "Announce here instead of the torrent's trackers (repeatable)", AllowMultipleArgumentsPerToken = false };
+        var bind = new Option<string>("--bind") { Description = "Local address to listen on", DefaultValueFactory = _ => "0.0.0.0" };
+        var partial = new Option<bool>("--partial") { Description = "Seed even when some pieces are missing (only verified pieces are served)" };
+        var quiet = new Option<bool>("--quiet", "-q") { Description = "No status lines" };
+        var verbose = new Option<bool>("--verbose", "-v") { Description = "Log peer events" };
+        var command = new Command("seed", "Verify data on disk and seed it until Ctrl-C.") { torrentPath, data, port, trackers, bind, partial, quiet, verbose };
+        command.SetAction((parse, ct) => CliErrors.GuardAsync(() => RunAsync(
+            parse.GetValue(torrentPath)!, parse.GetValue(data)!, parse.GetValue(port), parse.GetValue(trackers) ?? [],
+            parse.GetValue(bind)!, parse.GetValue(partial), parse.GetValue(quiet), parse.GetValue(verbose), ct), ct));
+        return command;
+    }
+
+    private static async Task<int> RunAsync(string torrentPath, string data, int port, string[] trackers, string bind, bool partial,
+        bool quiet, bool verbose, CancellationToken ct)
+    {
+        if (port is < 0 or > 65535) throw new ArgumentException($"--port must be between 0 and 65535, got {port}");
+        if (!IPAddress.TryParse(bind, out var address)) throw new ArgumentException($"--bind must be an IP address, got '{bind}'");
+        var torrent = Torrent.Load(torrentPath);
+        if (!Directory.Exists(data)) throw new Storage.StorageException($"data folder '{data}' does not exist");
+        var stderr = Console.Error;
+        var options = new DownloadOptions
+        {
+            OutputDirectory = data,
+            ListenPort = port,
+            BindAddress = address,
+            Trackers = trackers.Length > 0 ? [trackers] : null,
+            Log = verbose ? line => stderr.WriteLine(line) : null,
+        };
+        if (!quiet) stderr.WriteLine($"verifying '{torrent.Name}' ({Units.Bytes(torrent.TotalLength)}, {torrent.PieceCount} pieces)...");
+        await using var seeder = await Seeder.StartAsync(torrent, options, partial, ct).ConfigureAwait(false);
+        if (!quiet) stderr.WriteLine($"seeding '{torrent.Name}': {seeder.PiecesAvailable}/{torrent.PieceCount} pieces on port {seeder.Port} (Ctrl-C to stop)");
+        var last = DateTime.MinValue;
+        var status = new Status(p =>
+        {
+            if (quiet || DateTime.UtcNow - last < StatusInterval) return;
+            last = DateTime.UtcNow;
+            stderr.WriteLine(Describe(p));
+        });
+        try
+        {
+            await seeder.RunAsync(status, ct).ConfigureAwait(false);
+        }
+        finally
+        {
+            if (!quiet) stderr.WriteLine($"stopping: uploaded {Units.Bytes(seeder.Uploaded)}");
+        }
+        return ExitCodes.Ok; // not reached: RunAsync ends only by cancellation (exit 130)
+    }
+
+    private static string Describe(DownloadProgress p) =>
+        $"uploaded {Units.Bytes(p.Uploaded)} up {Units.Rate(p.UploadRate)} peers {p.ConnectedPeers}" +
+        (p.BadPeers > 0 ? $" dropped {p.BadPeers}" : "");
+
+    private sealed class Status(Action<DownloadProgress> report) : IProgress<DownloadProgress>
+    {
+        public void Report(DownloadProgress value) => report(value);
+    }
+}

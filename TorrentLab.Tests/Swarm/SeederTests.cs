@@ -1,0 +1,139 @@
+using System.Net;
+using TorrentLab.Session;
+using TorrentLab.Swarm;
+using TorrentLab.Tracker;
+using TorrentLab.Wire;
+
+namespace TorrentLab.Tests.Swarm;
+
+public class SeederTests
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    private static async Task<Seeder> StartSeederAsync(MockSwarm swarm, int uploadSlots = 4)
+    {
+        var data = swarm.Folder.Combine("seed");
+        swarm.Built.WritePayload(data);
+        return await Seeder.StartAsync(swarm.Built.Torrent, swarm.Options(data) with { UploadSlots = uploadSlots }, ct: Ct);
+    }
+
+    [Fact]
+    public async Task ThreeDownloadersAndOurSeeder_AllFinishWithTheRightDataAndTheDownloadersUploadToEachOther()
+    {
+        await using var swarm = await MockSwarm.StartAsync(4 << 20, 16 * 1024, Ct);
+        // Two upload slots (one regular, one optimistic): the third downloader must get its pieces from the others.
+        await using var seeder = await StartSeederAsync(swarm, uploadSlots: 2);
+        using var seeding = CancellationTokenSource.CreateLinkedTokenSource(Ct);
+        var finished = 0;
+        Task<DownloadResult> Download(string name) => SwarmDownload.RunAsync(swarm.Built.Torrent,
+            swarm.Options(swarm.Folder.Combine(name)) with { SeedAfterDownload = true, StallTimeout = TimeSpan.FromSeconds(25) },
+            new Callback(p =>
+            {
+                // Every downloader keeps seeding until all three are done, then all stop together.
+                if (p.PiecesDone == p.PieceCount && Interlocked.Increment(ref finished) == 3) seeding.Cancel();
+            }, once: true), seeding.Token);
+
+        var results = await Task.WhenAll(Download("a"), Download("b"), Download("c")).WaitAsync(TimeSpan.FromSeconds(60), Ct);
+
+        foreach (var name in new[] { "a", "b", "c" }) swarm.AssertFiles(swarm.Folder.Combine(name));
+        Assert.True(seeder.Uploaded > 0);
+        Assert.True(results.Count(r => r.Uploaded > 0) >= 2,
+            $"uploaded: {string.Join(", ", results.Select(r => r.Uploaded))}; seeder {seeder.Uploaded}");
+        Assert.All(results, r => Assert.Empty(r.BadPeers));
+    }
+
+    [Fact]
+    public async Task StartAsync_IncompleteData_RefusesToSeedUnlessPartialIsAllowed()
+    {
+        await using var swarm = await MockSwarm.StartAsync(512 * 1024, 16 * 1024, Ct);
+        var data = swarm.Folder.Combine("seed");
+        swarm.Built.WritePayload(data);
+        var (first, _) = swarm.Built.Files[0];
+        await using (var stream = File.OpenWrite(Path.Combine(data, first))) stream.WriteByte(0x55); // breaks piece 0
+
+        var error = await Assert.ThrowsAsync<SwarmException>(() => Seeder.StartAsync(swarm.Built.Torrent, swarm.Options(data), ct: Ct));
+        await using var partial = await Seeder.StartAsync(swarm.Built.Torrent, swarm.Options(data), allowPartial: true, Ct);
+
+        Assert.Contains("incomplete", error.Message);
+        Assert.Equal(swarm.Built.Torrent.PieceCount - 1, partial.PiecesAvailable);
+    }
+
+    /// <summary>A raw connection to our seeder: handshake done, bitfield read.</summary>
+    private static async Task<PeerConnection> ConnectAsync(MockSwarm swarm, Seeder seeder)
+    {
+        var connection = await PeerConnection.ConnectAsync(new IPEndPoint(IPAddress.Loopback, seeder.Port), swarm.Built.Torrent.InfoHash,
+            PeerId.CreateOurs(), new PeerConnectionOptions { PieceCount = swarm.Built.Torrent.PieceCount, IdleTimeout = TimeSpan.FromSeconds(10) }, Ct);
+        var first = await connection.ReceiveAsync(Ct);
+        Assert.Equal(MessageKind.Bitfield, first.Kind);
+        Assert.True(connection.PeerPieces!.IsComplete);
+        return connection;
+    }
+
+    private static async Task UnchokedAsync(PeerConnection connection)
+    {
+        await connection.SendInterestedAsync(Ct);
+        while ((await connection.ReceiveAsync(Ct)).Kind != MessageKind.Unchoke) { }
+    }
+
+    [Fact]
+    public async Task Seeder_ServesAValidRequestWithTheRightBytes()
+    {
+        await using var swarm = await MockSwarm.StartAsync(256 * 1024, 32 * 1024, Ct);
+        await using var seeder = await StartSeederAsync(swarm);
+        await using var connection = await ConnectAsync(swarm, seeder);
+        await UnchokedAsync(connection);
+
+        await connection.SendRequestAsync(3, 16 * 1024, 16 * 1024, Ct);
+        var piece = await connection.ReceiveAsync(Ct);
+
+        Assert.Equal((MessageKind.Piece, 3, 16 * 1024), (piece.Kind, piece.Index, piece.Begin));
+        Assert.Equal(swarm.Built.Payload.AsSpan(3 * 32 * 1024 + 16 * 1024, 16 * 1024).ToArray(), piece.Payload.ToArray());
+        Assert.True(seeder.Uploaded >= 16 * 1024);
+    }
+
+    [Theory]
+    [InlineData(0, 0, 32 * 1024, "limit is 16384")]      // more than 16 KiB: BEP 3 says close
+    [InlineData(2, 24 * 1024, 16 * 1024, "which has")]   // runs past the end of the 32 KiB piece
+    public async Task Seeder_OversizedOrOutOfRangeRequest_DropsAndBansThePeer(int index, int begin, int length, string reason)
+    {
+        await using var swarm = await MockSwarm.StartAsync(256 * 1024, 32 * 1024, Ct);
+        await using var seeder = await StartSeederAsync(swarm);
+        await using var connection = await ConnectAsync(swarm, seeder);
+        await UnchokedAsync(connection);
+
+        await connection.SendRequestAsync(index, begin, length, Ct);
+
+        await Assert.ThrowsAsync<WireException>(async () => { while (true) await connection.ReceiveAsync(Ct); });
+        Assert.Contains(seeder.BadPeers, b => b.Contains(reason, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Seeder_RequestWhileChoked_IsNotServedAndAFloodOfThemDropsThePeer()
+    {
+        await using var swarm = await MockSwarm.StartAsync(256 * 1024, 32 * 1024, Ct);
+        await using var seeder = await StartSeederAsync(swarm);
+        await using var polite = await ConnectAsync(swarm, seeder);
+        await using var rude = await ConnectAsync(swarm, seeder);
+
+        await polite.SendRequestAsync(1, 0, 16 * 1024, Ct);   // choked: refused
+        await UnchokedAsync(polite);
+        await polite.SendRequestAsync(2, 0, 16 * 1024, Ct);
+        var answer = await polite.ReceiveAsync(Ct);
+        var flood = Enumerable.Range(0, 40).Select(i => PeerMessage.Request(i % 8, 0, 16 * 1024)).ToArray();
+        await rude.SendAsync(flood, Ct);
+
+        Assert.Equal((MessageKind.Piece, 2), (answer.Kind, answer.Index)); // the choked request was never answered
+        await Assert.ThrowsAsync<WireException>(async () => { while (true) await rude.ReceiveAsync(Ct); });
+        Assert.Contains(seeder.BadPeers, b => b.Contains("while choked", StringComparison.Ordinal));
+    }
+
+    private sealed class Callback(Action<DownloadProgress> report, bool once = false) : IProgress<DownloadProgress>
+    {
+        private int _done;
+        public void Report(DownloadProgress value)
+        {
+            if (once && value.PiecesDone == value.PieceCount && Interlocked.Exchange(ref _done, 1) == 1) return;
+            report(value);
+        }
+    }
+}

@@ -1,0 +1,120 @@
+using TorrentLab.Lab;
+using TorrentLab.Session;
+using TorrentLab.Storage;
+using TorrentLab.Swarm;
+
+namespace TorrentLab.Tests.Swarm;
+
+public class SwarmDownloadTests
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    private static SyntheticPeerOptions CorruptEverything(SyntheticPeerOptions options)
+    {
+        var honest = options.Payload;
+        return options with { Payload = (offset, destination) => { honest(offset, destination); destination[0] ^= 0xFF; } };
+    }
+
+    [Fact]
+    public async Task RunAsync_TwentyOneMixedPeers_WritesEveryFileRightAndBansTheBadOnes()
+    {
+        await using var swarm = await MockSwarm.StartAsync(3 << 20, 32 * 1024, Ct);
+        // The bad peers are given directly, so they are dialled first and surely get requests.
+        var corrupt = await swarm.AddAsync(SyntheticBehaviour.Normal, announce: false, Ct, CorruptEverything);
+        var oversized = await swarm.AddAsync(SyntheticBehaviour.OversizedLength, announce: false, Ct);
+        var outOfRange = await swarm.AddAsync(SyntheticBehaviour.HaveOutOfRange, announce: false, Ct);
+        var wrongHash = await swarm.AddAsync(SyntheticBehaviour.WrongInfoHash, announce: false, Ct);
+        var bad = new[] { corrupt, oversized, outOfRange, wrongHash };
+        foreach (var (behaviour, count) in new[]
+        {
+            (SyntheticBehaviour.Normal, 4), (SyntheticBehaviour.Slow, 5), (SyntheticBehaviour.NeverUnchokes, 2),
+            (SyntheticBehaviour.ChokesMidPiece, 2), (SyntheticBehaviour.DisconnectsAfterBlocks, 2), (SyntheticBehaviour.LiesInBitfield, 2),
+        })
+            for (var i = 0; i < count; i++) await swarm.AddAsync(behaviour, announce: true, Ct);
+        var output = swarm.Folder.Combine("out");
+        var log = new System.Collections.Concurrent.ConcurrentQueue<string>();
+
+        var result = await SwarmDownload.RunAsync(swarm.Built.Torrent,
+            swarm.Options(output, log.Enqueue) with { ExtraPeers = [.. bad.Select(p => p.EndPoint)] }, null, Ct);
+
+        swarm.AssertFiles(output);
+        foreach (var peer in bad)
+            Assert.True(result.BadPeers.Any(b => b.StartsWith(peer.EndPoint + ":", StringComparison.Ordinal)),
+                $"{peer} is not among the bad peers: {string.Join(" | ", result.BadPeers)}");
+        Assert.Contains(result.BadPeers, b => b.Contains("SHA-1", StringComparison.Ordinal));
+        Assert.NotEmpty(result.PeersUsed);
+        Assert.DoesNotContain(corrupt.EndPoint.ToString(), result.PeersUsed);
+        Assert.Equal(0, result.PiecesFromResume);
+        var expected = swarm.Built.Files.Select(f => f.Path.Replace('\\', '/'))
+            .Append($".torrentlab/{swarm.Built.Torrent.InfoHash.Hex}.json").Order().ToList();
+        Assert.Equal(expected, MockSwarm.FilesBelow(output));
+    }
+
+    [Fact]
+    public async Task RunAsync_PeerThatSkipsRequestsForPiecesItClaims_IsBannedAndTheSlowHonestPeerFinishes()
+    {
+        await using var swarm = await MockSwarm.StartAsync(3 << 19, 16 * 1024, Ct);
+        var liar = await swarm.AddAsync(SyntheticBehaviour.LiesInBitfield, announce: false, Ct, o => o with { LieReaction = LieReaction.Ignore });
+        var slow = await swarm.AddAsync(SyntheticBehaviour.Slow, announce: false, Ct, o => o with { SlowDelay = TimeSpan.FromMilliseconds(100) });
+        var output = swarm.Folder.Combine("out");
+
+        var log = new System.Collections.Concurrent.ConcurrentQueue<string>();
+
+        var result = await SwarmDownload.RunAsync(swarm.Built.Torrent,
+            swarm.Options(output, log.Enqueue) with { ExtraPeers = [liar.EndPoint, slow.EndPoint], RequestTimeout = TimeSpan.FromSeconds(1) }, null, Ct);
+
+        swarm.AssertFiles(output);
+        Assert.True(result.BadPeers.Any(b => b.StartsWith(liar.EndPoint + ":", StringComparison.Ordinal) && b.Contains("skipped", StringComparison.Ordinal)),
+            string.Join("\n", log));
+        Assert.Contains(slow.EndPoint.ToString(), result.PeersUsed);
+    }
+
+    [Fact]
+    public async Task RunAsync_NoHonestPeer_ThrowsDownloadFailedExceptionNamingTheBannedPeers()
+    {
+        await using var swarm = await MockSwarm.StartAsync(256 * 1024, 16 * 1024, Ct);
+        foreach (var behaviour in new[] { SyntheticBehaviour.OversizedLength, SyntheticBehaviour.HaveOutOfRange, SyntheticBehaviour.NeverUnchokes })
+            await swarm.AddAsync(behaviour, announce: true, Ct);
+        var output = swarm.Folder.Combine("out");
+
+        var error = await Assert.ThrowsAsync<DownloadFailedException>(() =>
+            SwarmDownload.RunAsync(swarm.Built.Torrent, swarm.Options(output) with { StallTimeout = TimeSpan.FromSeconds(3) }, null, Ct));
+
+        Assert.Contains("no peer delivered data", error.Message);
+        Assert.Contains("2 banned", error.Message);
+        Assert.Contains(swarm.Peers[0].EndPoint.ToString(), error.Message);
+    }
+
+    [Fact]
+    public async Task RunAsync_CancelledMidway_LeavesALedgerTheNextRunTrustsAndOnlyTheRestIsDownloaded()
+    {
+        await using var swarm = await MockSwarm.StartAsync(2 << 20, 16 * 1024, Ct);
+        var slow = await swarm.AddAsync(SyntheticBehaviour.Slow, announce: false, Ct, o => o with { SlowDelay = TimeSpan.FromMilliseconds(15) });
+        var output = swarm.Folder.Combine("out");
+        var torrent = swarm.Built.Torrent;
+        using var cancel = CancellationTokenSource.CreateLinkedTokenSource(Ct);
+        var progress = new Callback(p => { if (p.PiecesDone >= torrent.PieceCount / 3) cancel.Cancel(); });
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() =>
+            SwarmDownload.RunAsync(torrent, swarm.Options(output) with { ExtraPeers = [slow.EndPoint] }, progress, cancel.Token));
+
+        var check = new ResumeLedger(torrent, output).Validate();
+        Assert.True(check.IsTrusted, check.Reason);
+        var kept = check.Trusted!.Count;
+        Assert.InRange(kept, torrent.PieceCount / 3, torrent.PieceCount - 1);
+        var normal = await swarm.AddAsync(SyntheticBehaviour.Normal, announce: false, Ct);
+
+        var result = await SwarmDownload.RunAsync(torrent, swarm.Options(output) with { ExtraPeers = [normal.EndPoint] }, null, Ct);
+
+        swarm.AssertFiles(output);
+        Assert.Equal(kept, result.PiecesFromResume);
+        var missing = check.Trusted.Length - kept;
+        // One peer: no endgame duplicates, so exactly the missing pieces (16 KiB each, the last one shorter).
+        Assert.InRange(result.Downloaded, (missing - 1) * 16L * 1024, missing * 16L * 1024);
+    }
+
+    private sealed class Callback(Action<DownloadProgress> report) : IProgress<DownloadProgress>
+    {
+        public void Report(DownloadProgress value) => report(value);
+    }
+}

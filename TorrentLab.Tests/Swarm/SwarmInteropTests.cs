@@ -1,0 +1,119 @@
+using System.Net;
+using TorrentLab.Session;
+using TorrentLab.Swarm;
+using TorrentLab.Tests.Infrastructure;
+using TorrentLab.Tracker;
+using TorrentLab.Tracker.Server;
+
+namespace TorrentLab.Tests.Swarm;
+
+/// <summary>Our swarm engine against real clients, all on 127.0.0.1.</summary>
+public class SwarmInteropTests
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    private static TestTorrents.Built MultiFile(string announce) =>
+        TestTorrents.MultiFile([("one.bin", 3 << 20), ("dir/two.bin", (5 << 20) + 4321), ("dir/three.bin", 777)],
+            pieceLength: 64 * 1024, name: "interop", announce: announce, seed: 7);
+
+    private static void AssertFiles(TestTorrents.Built built, string output)
+    {
+        foreach (var (path, data) in built.Files)
+            Assert.True(File.Exists(Path.Combine(output, path)) && File.ReadAllBytes(Path.Combine(output, path)).AsSpan().SequenceEqual(data),
+                $"{path} differs from the original");
+    }
+
+    [Fact]
+    public async Task RunAsync_FromLibtorrentTransmissionAndAria2SeedersViaOpentracker_DownloadsTheMultiFileTorrent()
+    {
+        var opentracker = Interop.RequireExecutable("opentracker");
+        var aria2 = Interop.RequireExecutable("aria2c");
+        var transmission = Interop.RequireExecutable("transmission-cli");
+        var python = Interop.RequireLibtorrentPython();
+        if (!OperatingSystem.IsLinux()) { Assert.Skip("these clients run on Linux here"); return; }
+        using var folder = new TempFolder("torrentlab-swarm-interop");
+        var trackerPort = ProcessRunner.FreeTcpAndUdpPort();
+        var built = MultiFile($"http://127.0.0.1:{trackerPort}/announce");
+        var torrentPath = built.WriteTorrent(folder.Path);
+        foreach (var name in new[] { "lt", "tr", "a2" }) built.WritePayload(folder.Combine(name));
+
+        var processes = new List<InteropProcess>();
+        try
+        {
+            processes.Add(InteropProcess.OpenTracker(opentracker, folder.Path, trackerPort, built.Torrent.InfoHash.Hex));
+            var tr = InteropProcess.TransmissionSeeder(transmission, torrentPath, folder.Combine("tr"), folder.Combine("tr-config"));
+            processes.Add(tr);
+            // Each of libtorrent and aria2 alone would serve everything in a blink: limited, they share the download and
+            // leave time for Transmission's first choke round.
+            var a2 = InteropProcess.Aria2Seeder(aria2, torrentPath, folder.Combine("a2"), 1 << 20);
+            processes.Add(a2);
+            var lt = await InteropProcess.LibtorrentSeederAsync(python, torrentPath, folder.Combine("lt"), folder.Path, 1 << 20, Ct);
+            processes.Add(lt);
+            // Ready when the tracker counts all three as seeders (each announces after checking its data).
+            using var client = new TrackerClient([[$"http://127.0.0.1:{trackerPort}/announce"]]);
+            var seeding = 0;
+            for (var i = 0; i < 60 && seeding < 3; i++)
+            {
+                seeding = (await client.ScrapeAsync(built.Torrent.InfoHash, Ct)).Seeders;
+                if (seeding < 3) await Task.Delay(250, Ct);
+            }
+            Assert.True(seeding == 3, $"only {seeding} seeders announced");
+            var log = new System.Collections.Concurrent.ConcurrentQueue<string>();
+            var output = folder.Combine("out");
+
+            var result = await SwarmDownload.RunAsync(built.Torrent, new DownloadOptions
+            {
+                OutputDirectory = output,
+                ListenPort = 0,
+                BindAddress = IPAddress.Loopback,
+                ExtraPeers = [new IPEndPoint(IPAddress.Loopback, tr.Port)], // it ignores loopback peers from trackers: we dial it
+                StallTimeout = TimeSpan.FromSeconds(20),
+                Log = log.Enqueue,
+            }, null, Ct).WaitAsync(TimeSpan.FromSeconds(30), Ct);
+
+            AssertFiles(built, output);
+            var seeders = new[] { lt.Port, tr.Port, a2.Port }.Select(p => $"127.0.0.1:{p}").ToList();
+            var used = result.PeersUsed.Intersect(seeders).Count();
+            Assert.True(used >= 2, $"pieces came from {string.Join(", ", result.PeersUsed)}; seeders {string.Join(", ", seeders)}\n{string.Join("\n", log)}");
+            Assert.Empty(result.BadPeers);
+        }
+        finally
+        {
+            foreach (var process in processes) process.Dispose();
+        }
+    }
+
+    [Fact]
+    public async Task Seeder_LibtorrentAndAria2Downloaders_BothGetTheRightData()
+    {
+        var aria2 = Interop.RequireExecutable("aria2c");
+        var python = Interop.RequireLibtorrentPython();
+        using var folder = new TempFolder("torrentlab-seed-interop");
+        await using var tracker = await TrackerServer.StartAsync(new TrackerServerOptions { Port = 0 }, Ct);
+        var built = MultiFile(tracker.HttpAnnounceUrl);
+        var torrentPath = built.WriteTorrent(folder.Path);
+        built.WritePayload(folder.Combine("seed"));
+        await using var seeder = await Seeder.StartAsync(built.Torrent, new DownloadOptions
+        {
+            OutputDirectory = folder.Combine("seed"),
+            ListenPort = 0,
+            BindAddress = IPAddress.Loopback,
+        }, ct: Ct);
+        // The seeder's started announce runs in the background: wait until the tracker lists it.
+        for (var i = 0; i < 100 && tracker.GetSwarm(built.Torrent.InfoHash).Peers.Count == 0; i++) await Task.Delay(50, Ct);
+
+        using var lt = InteropProcess.LibtorrentDownloader(python, torrentPath, folder.Combine("lt"), folder.Path);
+        using var a2 = InteropProcess.Aria2Downloader(aria2, torrentPath, folder.Combine("a2"));
+        var ltDone = lt.WaitAsync(TimeSpan.FromSeconds(28), Ct);
+        var a2Done = a2.WaitAsync(TimeSpan.FromSeconds(28), Ct);
+        var (ltCode, ltOutput) = await ltDone;
+        var (a2Code, a2Output) = await a2Done;
+
+        Assert.True(ltCode == 0, $"libtorrent: {ltOutput}");
+        Assert.True(a2Code == 0, $"aria2: {a2Output}");
+        AssertFiles(built, folder.Combine("lt"));
+        AssertFiles(built, folder.Combine("a2"));
+        Assert.True(seeder.Uploaded >= 2 * built.Torrent.TotalLength, $"uploaded {seeder.Uploaded}");
+        Assert.Empty(seeder.BadPeers);
+    }
+}

@@ -1,0 +1,115 @@
+using System.Net;
+using TorrentLab.Tracker;
+
+namespace TorrentLab.Swarm;
+
+/// <summary>Every peer address the session has heard of (trackers, the command line), which of them to dial next,
+/// and who is banned for the rest of the session.</summary>
+/// <remarks>Thread-safe. An address is dialled again after a failure or a disconnect, after a growing back-off, at
+/// most <see cref="MaxFailures"/> times; a banned address or peer id is never dialled or accepted again.</remarks>
+internal sealed class PeerBook
+{
+    /// <summary>Failed dials (or connections that ended without data) before an address is given up.</summary>
+    public const int MaxFailures = 3;
+
+    private const int MaxKnown = 2000; // bounds memory against a tracker answering with floods of peers
+    private static readonly TimeSpan BaseBackoff = TimeSpan.FromSeconds(2);
+
+    private readonly Lock _lock = new();
+    private readonly Dictionary<IPEndPoint, Entry> _known = [];
+    private readonly List<IPEndPoint> _order = [];
+    private readonly HashSet<IPEndPoint> _bannedAddresses = [];
+    private readonly HashSet<PeerId> _bannedIds = [];
+    private readonly HashSet<IPEndPoint> _self = [];
+
+    /// <summary>Adds addresses (duplicates and banned ones are ignored); returns how many were new.</summary>
+    public int Add(IEnumerable<IPEndPoint> endpoints)
+    {
+        var added = 0;
+        lock (_lock)
+        {
+            foreach (var endpoint in endpoints)
+            {
+                if (_known.Count >= MaxKnown) break;
+                if (endpoint.Port == 0 || _known.ContainsKey(endpoint) || _bannedAddresses.Contains(endpoint) || _self.Contains(endpoint)) continue;
+                _known[endpoint] = new Entry();
+                _order.Add(endpoint);
+                added++;
+            }
+        }
+        return added;
+    }
+
+    /// <summary>Marks our own listening address, which a tracker may hand back to us: never dial it.</summary>
+    public void AddSelf(IPEndPoint endpoint)
+    {
+        lock (_lock)
+        {
+            _self.Add(endpoint);
+            if (_known.Remove(endpoint)) _order.Remove(endpoint);
+        }
+    }
+
+    /// <summary>Takes the next address worth dialling now (marking it as connecting), or null.</summary>
+    public IPEndPoint? TakeNext(DateTimeOffset now)
+    {
+        lock (_lock)
+        {
+            foreach (var endpoint in _order)
+            {
+                var entry = _known[endpoint];
+                if (entry.Busy || entry.Failures >= MaxFailures || entry.NextTry > now) continue;
+                entry.Busy = true;
+                return endpoint;
+            }
+            return null;
+        }
+    }
+
+    /// <summary>True while some known address may still be dialled (now or after its back-off).</summary>
+    public bool HasCandidates
+    {
+        get { lock (_lock) return _known.Values.Any(e => !e.Busy && e.Failures < MaxFailures); }
+    }
+
+    /// <summary>The dial (or the connection) to <paramref name="endpoint"/> ended; <paramref name="failed"/> counts
+    /// towards giving up, a connection that delivered data resets the count.</summary>
+    public void Release(IPEndPoint endpoint, bool failed, DateTimeOffset now)
+    {
+        lock (_lock)
+        {
+            if (!_known.TryGetValue(endpoint, out var entry)) return;
+            entry.Busy = false;
+            entry.Failures = failed ? entry.Failures + 1 : 0;
+            entry.NextTry = now + BaseBackoff * (1 << Math.Min(entry.Failures, 5));
+        }
+    }
+
+    /// <summary>Marks an address as connected (an incoming peer whose listening port we do not know is not listed).</summary>
+    public void MarkConnected(IPEndPoint endpoint)
+    {
+        lock (_lock) if (_known.TryGetValue(endpoint, out var entry)) entry.Busy = true;
+    }
+
+    /// <summary>Bans a peer for the session: its address is never dialled and its id never accepted again.</summary>
+    public void Ban(IPEndPoint endpoint, PeerId? id)
+    {
+        lock (_lock)
+        {
+            _bannedAddresses.Add(endpoint);
+            if (id is { } peerId) _bannedIds.Add(peerId);
+            if (_known.Remove(endpoint)) _order.Remove(endpoint);
+        }
+    }
+
+    public bool IsBanned(IPEndPoint endpoint) { lock (_lock) return _bannedAddresses.Contains(endpoint); }
+
+    public bool IsBanned(PeerId id) { lock (_lock) return _bannedIds.Contains(id); }
+
+    private sealed class Entry
+    {
+        public bool Busy;           // being dialled or connected
+        public int Failures;
+        public DateTimeOffset NextTry;
+    }
+}

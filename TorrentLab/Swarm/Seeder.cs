@@ -1,0 +1,92 @@
+using TorrentLab.Metainfo;
+using TorrentLab.Session;
+using TorrentLab.Storage;
+
+namespace TorrentLab.Swarm;
+
+/// <summary>Seeds a torrent from data on disk: verifies it, listens, announces, and serves every peer that asks,
+/// with BEP 3 choking, until disposed.</summary>
+/// <remarks>
+/// <code>
+/// await using var seeder = await Seeder.StartAsync(torrent, options with { OutputDirectory = data }, ct: ct);
+/// await seeder.RunAsync(progress, ct);   // until cancelled; then disposal announces "stopped"
+/// </code>
+/// The data folder means what <see cref="DownloadOptions.OutputDirectory"/> means for a download (the folder that
+/// contains the torrent's file or top folder). Nothing below it is modified. Incomplete data is refused unless
+/// <c>allowPartial</c>: then only the verified pieces are announced and served. The first announce is
+/// <c>started</c> with <c>left=0</c> (BEP 3 sends <c>completed</c> only when a download finishes).
+/// </remarks>
+public sealed class Seeder : IAsyncDisposable
+{
+    private readonly TorrentSession _session;
+    private readonly FileStorage _storage;
+
+    private Seeder(TorrentSession session, FileStorage storage, int pieces)
+    {
+        _session = session;
+        _storage = storage;
+        PiecesAvailable = pieces;
+    }
+
+    /// <summary>The TCP port peers reach us on.</summary>
+    public int Port => _session.Port;
+
+    /// <summary>Payload bytes sent to peers so far.</summary>
+    public long Uploaded => _session.Uploaded;
+
+    /// <summary>Peers connected now.</summary>
+    public int ConnectedPeers => _session.ConnectedCount;
+
+    /// <summary>Verified pieces we serve.</summary>
+    public int PiecesAvailable { get; }
+
+    /// <summary>Peers dropped for breaking the protocol (oversized or out-of-range requests, floods), with the reason.</summary>
+    public IReadOnlyList<string> BadPeers => _session.BadPeers;
+
+    /// <summary>Verifies the data, then starts serving.</summary>
+    /// <exception cref="SwarmException">The data is incomplete (and <paramref name="allowPartial"/> is false) or empty,
+    /// or no port to listen on.</exception>
+    /// <exception cref="StorageException">The data cannot be read.</exception>
+    public static async Task<Seeder> StartAsync(Torrent torrent, DownloadOptions options, bool allowPartial = false, CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(torrent);
+        ArgumentNullException.ThrowIfNull(options);
+        options.Log?.Invoke($"verifying '{torrent.Name}' in {Path.GetFullPath(options.OutputDirectory)}");
+        var have = await PieceVerifier.VerifyAsync(torrent, options.OutputDirectory, cancellation: ct).ConfigureAwait(false);
+        if (have.IsEmpty)
+            throw new SwarmException($"nothing to seed: none of the {torrent.PieceCount} pieces of '{torrent.Name}' is intact in '{options.OutputDirectory}'");
+        if (!have.IsComplete && !allowPartial)
+            throw new SwarmException($"the data is incomplete: {have.Count} of {torrent.PieceCount} pieces verified in '{options.OutputDirectory}' (seed partial data with --partial)");
+        var storage = FileStorage.Open(torrent, options.OutputDirectory, readOnly: true);
+        var session = new TorrentSession(torrent, options, storage, have, downloading: false);
+        try
+        {
+            session.Start(portFallback: options.ListenPort != 0);
+        }
+        catch
+        {
+            await session.DisposeAsync().ConfigureAwait(false);
+            storage.Dispose();
+            throw;
+        }
+        return new Seeder(session, storage, have.Count);
+    }
+
+    /// <summary>A progress snapshot: uploaded bytes, rates and peers.</summary>
+    public DownloadProgress Snapshot() => _session.Snapshot();
+
+    /// <summary>Serves until <paramref name="ct"/> is cancelled, reporting progress a few times a second; then throws
+    /// <see cref="OperationCanceledException"/> (dispose to announce <c>stopped</c>).</summary>
+    public async Task RunAsync(IProgress<DownloadProgress>? progress, CancellationToken ct)
+    {
+        _session.Progress = progress;
+        await Task.Delay(Timeout.Infinite, ct).ConfigureAwait(false);
+    }
+
+    /// <summary>Disconnects every peer, announces <c>stopped</c> (short timeout) and closes the files.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        await _session.DisposeAsync().ConfigureAwait(false);
+        _storage.Dispose();
+    }
+}

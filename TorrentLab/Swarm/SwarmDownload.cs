@@ -1,0 +1,118 @@
+using TorrentLab.Metainfo;
+using TorrentLab.Session;
+using TorrentLab.Storage;
+using TorrentLab.Wire;
+
+namespace TorrentLab.Swarm;
+
+/// <summary>Downloads a torrent from many peers at once (the default engine; <c>MaxPeers == 1</c> is the reference
+/// path's job), serving what it has to others meanwhile, and optionally seeding afterwards.</summary>
+/// <remarks>
+/// The story: resume (trusted ledger, else a re-hash of existing files) -> open storage -> listen, announce
+/// <c>started</c>, dial peers -> pieces flow through the <see cref="Pieces.PieceManager"/> (rarest first, endgame) ->
+/// each verified piece is written, announced with <c>have</c> and recorded by the periodic ledger save -> announce
+/// <c>completed</c> -> optionally seed (<see cref="DownloadOptions.SeedAfterDownload"/>) -> announce <c>stopped</c>.
+/// Cancelling stops every peer first, then writes the ledger once more, so a later run trusts it; then
+/// <see cref="OperationCanceledException"/> is thrown.
+/// </remarks>
+public static class SwarmDownload
+{
+    /// <summary>Downloads <paramref name="torrent"/> into <see cref="DownloadOptions.OutputDirectory"/>.</summary>
+    /// <exception cref="DownloadFailedException">No peer delivered data for <see cref="DownloadOptions.StallTimeout"/>.</exception>
+    /// <exception cref="StorageException">Writing failed (e.g. the disk is full); the ledger keeps what was written.</exception>
+    /// <exception cref="SwarmException">No port to listen on.</exception>
+    /// <exception cref="OperationCanceledException">Cancelled; the ledger was saved first.</exception>
+    /// <remarks>While seeding after the download, cancellation ends the seeding and the result is returned (the
+    /// download itself succeeded).</remarks>
+    public static async Task<DownloadResult> RunAsync(Torrent torrent, DownloadOptions options, IProgress<DownloadProgress>? progress,
+        CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(torrent);
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentOutOfRangeException.ThrowIfLessThan(options.MaxPeers, 1, nameof(options.MaxPeers));
+        var have = await ResumeAsync(torrent, options, ct).ConfigureAwait(false);
+        using var storage = FileStorage.Open(torrent, options.OutputDirectory);
+        var ledger = new ResumeLedger(torrent, options.OutputDirectory);
+        var session = new TorrentSession(torrent, options, storage, have, downloading: true) { Progress = progress };
+        var saver = new ResumeSaver(ledger, storage, session.WrittenSnapshot, options.LedgerInterval);
+        try
+        {
+            if (session.Completion.IsCompleted && !options.SeedAfterDownload)
+            {
+                options.Log?.Invoke("already complete: nothing to download");
+                progress?.Report(session.Snapshot());
+                return Result(session);
+            }
+            session.Start(portFallback: true);
+            await WaitAsync(session, ct).ConfigureAwait(false);
+            await saver.SaveNowAsync(force: true, ct).ConfigureAwait(false);
+            progress?.Report(session.Snapshot());
+            if (options.SeedAfterDownload) await SeedAsync(session, torrent, options, progress, ct).ConfigureAwait(false);
+            return Result(session);
+        }
+        finally
+        {
+            await session.DisposeAsync().ConfigureAwait(false); // every peer has stopped: no write after the last save
+            await saver.DisposeAsync().ConfigureAwait(false);   // the final ledger save (completion or cancel)
+        }
+    }
+
+    private static DownloadResult Result(TorrentSession session) =>
+        new(session.Received, session.Uploaded, session.StartPieces, session.PeersUsed, session.BadPeers, session.Elapsed);
+
+    /// <summary>Trusted ledger, else a re-hash of whatever files exist, else nothing; <c>--no-resume</c> deletes the ledger.</summary>
+    internal static async Task<Bitfield> ResumeAsync(Torrent torrent, DownloadOptions options, CancellationToken ct)
+    {
+        var ledger = new ResumeLedger(torrent, options.OutputDirectory);
+        if (!options.Resume)
+        {
+            if (ledger.Delete()) options.Log?.Invoke("resume ledger deleted: starting fresh");
+            return new Bitfield(torrent.PieceCount);
+        }
+        var check = ledger.Validate();
+        options.Log?.Invoke(check.Reason);
+        if (check.Trusted is { } trusted) return trusted;
+        var layout = new StorageLayout(torrent, options.OutputDirectory);
+        if (!layout.FullPaths.Any(File.Exists)) return new Bitfield(torrent.PieceCount);
+        options.Log?.Invoke("checking the existing files against the piece hashes");
+        var have = await PieceVerifier.VerifyAsync(torrent, options.OutputDirectory, cancellation: ct).ConfigureAwait(false);
+        options.Log?.Invoke($"{have.Count} of {have.Length} pieces already good on disk");
+        return have;
+    }
+
+    private static async Task WaitAsync(TorrentSession session, CancellationToken ct)
+    {
+        var cancelled = Task.Delay(Timeout.Infinite, ct);
+        var first = await Task.WhenAny(session.Completion, session.Failure, cancelled).ConfigureAwait(false);
+        if (first == session.Failure) await session.Failure.ConfigureAwait(false); // throws the failure
+        ct.ThrowIfCancellationRequested();
+    }
+
+    /// <summary>Seeds until the ratio or time limit (if any) or cancellation.</summary>
+    private static async Task SeedAsync(TorrentSession session, Torrent torrent, DownloadOptions options,
+        IProgress<DownloadProgress>? progress, CancellationToken ct)
+    {
+        options.Log?.Invoke("seeding" + (options.SeedRatio is { } r ? $" to ratio {r}" : "") + (options.SeedTime is { } t ? $" for {t}" : ""));
+        var start = session.Elapsed;
+        var startUploaded = session.Uploaded;
+        using var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(250));
+        try
+        {
+            while (await timer.WaitForNextTickAsync(ct).ConfigureAwait(false))
+            {
+                if (session.Failure.IsFaulted) return;
+                if (options.SeedRatio is { } ratio && torrent.TotalLength > 0
+                    && (session.Uploaded - startUploaded) >= ratio * torrent.TotalLength) return;
+                if (options.SeedTime is { } time && session.Elapsed - start >= time) return;
+            }
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+            options.Log?.Invoke("seeding stopped");
+        }
+        finally
+        {
+            progress?.Report(session.Snapshot());
+        }
+    }
+}

@@ -1,0 +1,187 @@
+using System.Diagnostics;
+using TorrentLab.Pieces;
+using TorrentLab.Wire;
+
+namespace TorrentLab.Swarm;
+
+// Downloading from the peer: interest, the adaptive request pipeline, blocks, snubbing and skipped requests.
+internal sealed partial class SwarmPeer
+{
+    /// <summary>Pipeline bounds: at least 4 requests in flight, at most 400 (below libtorrent's default queue of 500
+    /// requests per peer, beyond which it silently drops them; BEP 10's <c>reqq</c> would tell the exact figure).</summary>
+    public const int MinPipeline = 4, MaxPipeline = 400;
+
+    /// <summary>Keep about this much of the peer's data in flight: enough to cover a round trip at its current rate.</summary>
+    private const double PipelineSeconds = 1.0;
+
+    /// <summary>Strikes (timer ticks with requests it skipped while answering later ones) before a peer is dropped,
+    /// or skipped requests in all: either way it claims pieces it does not send.</summary>
+    private const int MaxSkipStrikes = 3, MaxSkipped = 16;
+
+    private readonly BlockRequest[] _fill = new BlockRequest[MaxPipeline];
+    private readonly PeerMessage[] _requestBatch = new PeerMessage[MaxPipeline];
+    private long _lastBlockAt;        // Stopwatch timestamp of the last stored block (or of the unchoke)
+    private int _pipelineCap = MaxPipeline;
+    private int _skipStrikes, _skipped;
+    private readonly Dictionary<BlockRequest, long> _sentSeq = [];   // outstanding request -> order sent (under itself)
+    private readonly HashSet<BlockRequest> _expired = [];            // timed out: a late answer must not count as in order
+    private long _nextSeq, _newestAnswered = -1;
+    private int _toppingUp;
+    private int _lastPiece = -1;
+
+    /// <summary>It stopped sending blocks while we had requests out: it keeps only one request until it delivers.</summary>
+    public bool Snubbed { get; private set; }
+
+    /// <summary>How many requests to keep in flight now: a couple of seconds of its recent rate, within bounds.</summary>
+    private int PipelineTarget()
+    {
+        if (Snubbed) return 1;
+        var target = (int)(Down.BytesPerSecond * PipelineSeconds / BlockRequest.BlockSize);
+        return Math.Clamp(target, MinPipeline * 4, _pipelineCap); // start at 16: a new peer gets a fair first round
+    }
+
+    /// <summary>Sends <c>interested</c> or <c>not interested</c> as our needs change, and tops up the pipeline with one
+    /// batched send. Called from the receive loop after each drain, and by the session's timer for idle peers.</summary>
+    public async ValueTask TopUpAsync(CancellationToken ct)
+    {
+        if (Interlocked.Exchange(ref _toppingUp, 1) == 1) return; // the other caller is doing it
+        try
+        {
+            var interesting = _session.Downloading && _pieces.IsInteresting(this);
+            if (interesting != Connection.AmInterested)
+            {
+                // BEP 3: interest tells the peer whether we would request if unchoked.
+                await Connection.SendAsync(interesting ? PeerMessage.Interested : PeerMessage.NotInterested, ct).ConfigureAwait(false);
+            }
+            if (!interesting || Connection.PeerChoking) return;
+            var target = PipelineTarget();
+            var inFlight = _pieces.RequestsInFlight(this);
+            // Top up only when a quarter of the pipeline is free: fewer, larger sends for the same throughput.
+            if (inFlight > 0 && target - inFlight < Math.Max(1, target / 4)) return;
+            var count = _pieces.FillRequests(this, _fill.AsSpan(0, Math.Max(0, target - inFlight)));
+            if (count == 0) return;
+            lock (_sentSeq)
+            {
+                for (var i = 0; i < count; i++)
+                {
+                    _requestBatch[i] = PeerMessage.Request(_fill[i].Index, _fill[i].Begin, _fill[i].Length);
+                    _sentSeq[_fill[i]] = _nextSeq++;
+                }
+            }
+            await Connection.SendAsync(_requestBatch.AsMemory(0, count), ct).ConfigureAwait(false);
+        }
+        finally
+        {
+            Volatile.Write(ref _toppingUp, 0);
+        }
+    }
+
+    /// <summary>A <c>piece</c> message: hand the block to the piece manager and act on what became of it.</summary>
+    private async ValueTask OnBlockAsync(PeerMessage message, CancellationToken ct)
+    {
+        var length = message.Payload.Length;
+        _session.CountReceived(length);
+        Down.Add(length);
+        lock (_sentSeq)
+        {
+            // Clients answer requests in the order sent; remember the newest one answered to spot skipped ones.
+            var block = new BlockRequest(message.Index, message.Begin, length);
+            if (_expired.Remove(block)) _sentSeq.Remove(block); // a late answer to a request we gave up on (and maybe re-sent)
+            else if (_sentSeq.Remove(block, out var seq) && seq > _newestAnswered) _newestAnswered = seq;
+        }
+        var result = _pieces.OnBlockReceived(this, message.Index, message.Begin, message.Payload.Span);
+        switch (result.Kind)
+        {
+            case BlockResultKind.Unrequested:
+                // Late answers to cancelled requests are normal; data nobody asked for is merely wasted.
+                return;
+            case BlockResultKind.Duplicate:
+                return;
+            case BlockResultKind.Accepted:
+                StoredBlock(message.Index);
+                _session.CancelElsewhere(result.CancelPeers, message.Index, message.Begin, length);
+                return;
+            case BlockResultKind.PieceVerified:
+                StoredBlock(message.Index);
+                _session.CancelElsewhere(result.CancelPeers, message.Index, message.Begin, length);
+                await _session.OnPieceVerifiedAsync(result.Piece!, ct).ConfigureAwait(false);
+                return;
+            case BlockResultKind.PieceFailed:
+                _session.CancelElsewhere(result.CancelPeers, message.Index, message.Begin, length);
+                _session.OnPieceFailed(result.PieceIndex, result.Contributors);
+                return;
+        }
+    }
+
+    private void StoredBlock(int index)
+    {
+        _lastBlockAt = Stopwatch.GetTimestamp();
+        Delivered = true;
+        Snubbed = false;
+        if (index != _lastPiece)
+        {
+            _lastPiece = index;
+            _session.NoteContributor(index, this);
+        }
+    }
+
+    /// <summary>Timer check: a peer that unchoked us, holds requests, and sent nothing for the snub timeout loses them.</summary>
+    public bool CheckSnubbed(TimeSpan snubTimeout)
+    {
+        if (Snubbed || Connection.PeerChoking || _pieces.RequestsInFlight(this) == 0) return false;
+        if (Stopwatch.GetElapsedTime(_lastBlockAt) < snubTimeout) return false;
+        Snubbed = true;
+        _pieces.ReleaseBlocks(this);
+        ForgetRequests();
+        return true;
+    }
+
+    /// <summary>Our requests to it were withdrawn (choke, snub, endgame cancel): forget their order.</summary>
+    public void ForgetRequests(BlockRequest? one = null)
+    {
+        lock (_sentSeq)
+        {
+            if (one is { } request) _sentSeq.Remove(request);
+            else
+            {
+                _sentSeq.Clear();
+                _expired.Clear();
+            }
+        }
+    }
+
+    /// <summary>Some of its requests expired: each gets a <c>cancel</c>. One that was sent before a request it did
+    /// answer was skipped: clients serve in order, so it claims a piece it will not send (or drops requests beyond a
+    /// queue limit: its pipeline is halved). Returns true when it skipped too many to keep.</summary>
+    public bool OnRequestsExpired(IReadOnlyList<BlockRequest> expired)
+    {
+        var skipped = 0;
+        lock (_sentSeq)
+        {
+            foreach (var request in expired)
+            {
+                if (_sentSeq.Remove(request, out var seq) && seq < _newestAnswered) skipped++;
+                if (_expired.Count < 4 * MaxPipeline) _expired.Add(request);
+            }
+        }
+        foreach (var request in expired) Enqueue(PeerMessage.Cancel(request.Index, request.Begin, request.Length));
+        if (skipped == 0) return false;
+        _pipelineCap = Math.Max(MinPipeline, _pipelineCap / 2);
+        _skipped += skipped;
+        return ++_skipStrikes >= MaxSkipStrikes || _skipped >= MaxSkipped;
+    }
+
+    /// <summary>Tops up (or withdraws interest) from outside the receive loop: after blocks were put back, or when the
+    /// download completed. Failures are left for the receive loop to report.</summary>
+    public void Poke()
+    {
+        _ = PokeAsync();
+
+        async Task PokeAsync()
+        {
+            try { await TopUpAsync(CancellationToken.None).ConfigureAwait(false); }
+            catch (WireException) { /* the receive loop sees the same failure and reports it */ }
+            catch (InvalidOperationException) { /* the peer was removed from the piece manager meanwhile */ }
+        }
+    }
+}

@@ -1,0 +1,162 @@
+using System.Buffers;
+using System.Threading.Channels;
+using TorrentLab.Pieces;
+using TorrentLab.Wire;
+
+namespace TorrentLab.Swarm;
+
+// Serving the peer: its requests, our choke decisions, and the sender task that also carries have and cancel.
+internal sealed partial class SwarmPeer
+{
+    /// <summary>Requests a peer may queue with us; more is a flood (libtorrent's own default limit is 500).</summary>
+    public const int MaxQueuedRequests = 500;
+
+    /// <summary>Requests tolerated while choked: those in flight when we choked, plus this many.</summary>
+    private const int ChokedRequestTolerance = 16;
+
+    /// <summary>After a choke, requests keep arriving for about a round trip; they are dropped but not counted.</summary>
+    private static readonly TimeSpan ChokeGrace = TimeSpan.FromSeconds(2);
+
+    private const int BlocksPerSend = 8; // 128 KiB per batched send: few syscalls, bounded buffer per peer
+
+    private readonly Lock _sendLock = new();
+    private readonly Queue<PeerMessage> _control = new();
+    private readonly LinkedList<BlockRequest> _uploads = new();
+    private readonly Channel<bool> _wake = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
+    private byte[] _uploadBuffer;
+    private bool _choking = true;          // our decision (the connection's AmChoking changes when the message is sent)
+    private long _chokedAt;                 // Environment.TickCount64 of our last choke after an unchoke; 0: never
+    private int _requestsWhileChoked;
+
+    /// <summary>Our decision to choke it (true) or serve it (false); sent by the sender task.</summary>
+    public bool Choking { get { lock (_sendLock) return _choking; } }
+
+    /// <summary>Chokes or unchokes it (BEP 3). Choking drops its queued requests, as the peer expects.</summary>
+    public void SetChoking(bool choke)
+    {
+        lock (_sendLock)
+        {
+            if (_choking == choke) return;
+            _choking = choke;
+            if (choke)
+            {
+                _chokedAt = Environment.TickCount64;
+                _requestsWhileChoked = 0;
+                _uploads.Clear();
+            }
+            _control.Enqueue(choke ? PeerMessage.Choke : PeerMessage.Unchoke);
+        }
+        _wake.Writer.TryWrite(true);
+    }
+
+    /// <summary>Queues a control message (have, cancel) for the sender task.</summary>
+    public void Enqueue(PeerMessage message)
+    {
+        lock (_sendLock) _control.Enqueue(message);
+        _wake.Writer.TryWrite(true);
+    }
+
+    /// <summary>A <c>request</c>: checked, then queued for the sender. Throws <see cref="PeerViolation"/> to drop the peer.</summary>
+    private void OnRequest(in PeerMessage request)
+    {
+        // BEP 3: "All current implementations use 2^14 (16 kiB), and close connections which request an amount greater
+        // than that."
+        if (request.Length > BlockRequest.BlockSize)
+            throw new PeerViolation($"requested {request.Length} bytes (index={request.Index} begin={request.Begin}); the limit is {BlockRequest.BlockSize}");
+        var pieceLength = _session.Torrent.GetPieceLength(request.Index);
+        if ((long)request.Begin + request.Length > pieceLength)
+            throw new PeerViolation($"requested bytes {request.Begin}..{(long)request.Begin + request.Length} of piece {request.Index}, which has {pieceLength}");
+        if (!_session.CanServe(request.Index))
+            throw new PeerViolation($"requested piece {request.Index}, which we never announced");
+        lock (_sendLock)
+        {
+            if (_choking)
+            {
+                // BEP 3: while choked "no data will be sent"; requests in flight at the choke are dropped quietly, but a
+                // peer that keeps asking is ignoring the choke.
+                if (_chokedAt != 0 && Environment.TickCount64 - _chokedAt < ChokeGrace.TotalMilliseconds) return;
+                if (++_requestsWhileChoked > ChokedRequestTolerance)
+                    throw new PeerViolation($"sent {_requestsWhileChoked} requests while choked");
+                return;
+            }
+            if (_uploads.Count >= MaxQueuedRequests)
+                throw new PeerViolation($"queued more than {MaxQueuedRequests} requests (flood)");
+            _uploads.AddLast(new BlockRequest(request.Index, request.Begin, request.Length));
+        }
+        _wake.Writer.TryWrite(true);
+    }
+
+    /// <summary>A <c>cancel</c>: forget the matching queued request, if it is still queued.</summary>
+    private void OnCancel(in PeerMessage cancel)
+    {
+        var target = new BlockRequest(cancel.Index, cancel.Begin, cancel.Length);
+        lock (_sendLock) _uploads.Remove(target);
+    }
+
+    /// <summary>The sender task: control messages first, then up to <see cref="BlocksPerSend"/> blocks read from storage,
+    /// in one batched send; repeats while work is queued.</summary>
+    private async Task SendLoopAsync(CancellationToken ct)
+    {
+        var batch = new PeerMessage[64 + BlocksPerSend];
+        while (await _wake.Reader.WaitToReadAsync(ct).ConfigureAwait(false))
+        {
+            _wake.Reader.TryRead(out _);
+            while (true)
+            {
+                var count = 0;
+                var blocks = 0;
+                lock (_sendLock)
+                {
+                    while (count < 64 && _control.TryDequeue(out var control)) batch[count++] = control;
+                    while (blocks < BlocksPerSend && !_choking && _uploads.First is { } first)
+                    {
+                        _uploads.RemoveFirst();
+                        batch[count++] = PeerMessage.Request(first.Value.Index, first.Value.Begin, first.Value.Length); // placeholder
+                        blocks++;
+                    }
+                }
+                if (count == 0) break;
+                if (blocks > 0)
+                {
+                    try
+                    {
+                        await ReadBlocksAsync(batch, count - blocks, blocks, ct).ConfigureAwait(false);
+                    }
+                    catch (Storage.StorageException e)
+                    {
+                        Drop($"cannot serve it: {e.Message}", violation: false);
+                        return;
+                    }
+                }
+                await Connection.SendAsync(batch.AsMemory(0, count), ct).ConfigureAwait(false);
+                if (blocks > 0)
+                {
+                    long bytes = 0;
+                    for (var i = count - blocks; i < count; i++) bytes += batch[i].Length;
+                    Up.Add(bytes);
+                    _session.CountUploaded(bytes);
+                }
+            }
+        }
+    }
+
+    /// <summary>Replaces the request placeholders at batch[first..first+count) with <c>piece</c> messages read from disk.</summary>
+    private async ValueTask ReadBlocksAsync(PeerMessage[] batch, int first, int count, CancellationToken ct)
+    {
+        if (_uploadBuffer.Length == 0) _uploadBuffer = ArrayPool<byte>.Shared.Rent(BlocksPerSend * BlockRequest.BlockSize);
+        for (var i = 0; i < count; i++)
+        {
+            var request = batch[first + i];
+            var slot = _uploadBuffer.AsMemory(i * BlockRequest.BlockSize, request.Length);
+            await _session.Storage.ReadAsync(request.Index, request.Begin, slot, ct).ConfigureAwait(false);
+            batch[first + i] = PeerMessage.Piece(request.Index, request.Begin, slot);
+        }
+    }
+
+    private void ReleaseUploadBuffer()
+    {
+        var buffer = _uploadBuffer;
+        _uploadBuffer = [];
+        if (buffer.Length > 0) ArrayPool<byte>.Shared.Return(buffer);
+    }
+}

@@ -1,0 +1,176 @@
+using System.Diagnostics;
+using TorrentLab.Pieces;
+using TorrentLab.Session;
+using TorrentLab.Storage;
+using TorrentLab.Wire;
+
+namespace TorrentLab.Swarm;
+
+/// <summary>One connected peer in the swarm: its message loop (what it sends us, in one switch), the requests we
+/// pipeline to it (<c>SwarmPeer.Download.cs</c>) and the blocks we serve it (<c>SwarmPeer.Upload.cs</c>).</summary>
+/// <remarks>Two tasks per peer: the receive loop, which also sends our requests (drain every buffered message, then
+/// one batched send), and the sender, which sends everything else (have, choke, unchoke, cancel, blocks). The
+/// <see cref="PieceManager"/> knows the peer by this object.</remarks>
+internal sealed partial class SwarmPeer
+{
+    private readonly TorrentSession _session;
+    private readonly PieceManager _pieces;
+    private int _peerHaveCount;
+    private bool _countedAsSeed;
+
+    public SwarmPeer(TorrentSession session, PeerConnection connection, bool outgoing)
+    {
+        _session = session;
+        _pieces = session.Pieces;
+        Connection = connection;
+        Outgoing = outgoing;
+        Address = connection.RemoteEndPoint.ToString();
+        Client = ClientName.Of(connection.RemotePeerId);
+        ConnectedAt = DateTimeOffset.UtcNow;
+        _lastBlockAt = Stopwatch.GetTimestamp();
+        _uploadBuffer = [];
+    }
+
+    public PeerConnection Connection { get; }
+
+    /// <summary>We dialled it (its address is in the peer book) rather than it dialling us.</summary>
+    public bool Outgoing { get; }
+
+    /// <summary>"127.0.0.1:6881": how logs and results name the peer.</summary>
+    public string Address { get; }
+
+    public string Client { get; }
+
+    public DateTimeOffset ConnectedAt { get; }
+
+    /// <summary>Payload it sent us and we sent it, recently (bytes per second).</summary>
+    public RateMeter Down { get; } = new();
+    public RateMeter Up { get; } = new();
+
+    /// <summary>It has every piece (a seeder).</summary>
+    public bool IsSeed => Volatile.Read(ref _peerHaveCount) == _pieces.PieceCount;
+
+    /// <summary>The connection ended while it still had requests of ours to answer.</summary>
+    public bool LeftWithRequests { get; private set; }
+
+    /// <summary>It sent at least one block we stored.</summary>
+    public bool Delivered { get; private set; }
+
+    public override string ToString() => $"peer {Address}";
+
+    /// <summary>Runs both tasks until the connection ends or <paramref name="ct"/> fires; never throws for peer failures
+    /// (they are reported to the session with the reason).</summary>
+    public async Task RunAsync(CancellationToken ct)
+    {
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        var sender = SendLoopAsync(stop.Token);
+        string? reason = null;
+        var violation = false;
+        try
+        {
+            await ReceiveLoopAsync(stop.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (stop.IsCancellationRequested)
+        {
+            reason = _dropReason; // a local drop cancels us with the reason set
+            violation = _dropViolation;
+        }
+        catch (WireException e)
+        {
+            reason = _dropReason ?? e.Message;
+            violation = _dropReason is null ? PeerFailure.IsViolation(e) : _dropViolation;
+        }
+        catch (PeerViolation e)
+        {
+            reason = e.Message;
+            violation = true;
+        }
+        catch (StorageException e)
+        {
+            reason = e.Message;
+            _session.Fail(e);
+        }
+        finally
+        {
+            await stop.CancelAsync().ConfigureAwait(false);
+            _session.OnPeerEnded(this, reason, violation); // before the socket closes: a ban is on record when the peer sees it
+            Connection.Dispose();
+            try { await sender.ConfigureAwait(false); }
+            catch (Exception e) when (e is OperationCanceledException or WireException) { /* the loop above reports why */ }
+            ReleaseUploadBuffer();
+        }
+    }
+
+    private volatile string? _dropReason;
+    private volatile bool _dropViolation;
+
+    /// <summary>Ends the connection from outside (ban, duplicate, seed meeting seed): the loops stop and the session
+    /// hears <paramref name="reason"/>.</summary>
+    public void Drop(string reason, bool violation)
+    {
+        _dropReason ??= reason;
+        _dropViolation |= violation;
+        Connection.Dispose();
+    }
+
+    /// <summary>The receive loop: every message the peer sends, in one switch (BEP 3's message table, our half).</summary>
+    private async Task ReceiveLoopAsync(CancellationToken ct)
+    {
+        _pieces.AddPeer(this, new Bitfield(_pieces.PieceCount));
+        try
+        {
+            while (true)
+            {
+                var message = await Connection.ReceiveAsync(ct).ConfigureAwait(false);
+                do
+                {
+                    switch (message.Kind)
+                    {
+                        case MessageKind.Choke:
+                            // BEP 3: when a peer chokes, "all pending requests are discarded": they go to other peers.
+                            _pieces.ReleaseBlocks(this);
+                            ForgetRequests();
+                            break;
+                        case MessageKind.Unchoke:
+                            _lastBlockAt = Stopwatch.GetTimestamp(); // the snub clock starts now
+                            break;
+                        case MessageKind.Interested:
+                        case MessageKind.NotInterested:
+                            _session.OnInterestChanged(this);
+                            break;
+                        case MessageKind.Have:
+                            if (_pieces.PeerHas(this, message.Index)) Interlocked.Increment(ref _peerHaveCount);
+                            break;
+                        case MessageKind.Bitfield:
+                            foreach (var index in Connection.PeerPieces!.SetIndexes())
+                                if (_pieces.PeerHas(this, index)) Interlocked.Increment(ref _peerHaveCount);
+                            break;
+                        case MessageKind.Request:
+                            OnRequest(message);
+                            break;
+                        case MessageKind.Cancel:
+                            OnCancel(message);
+                            break;
+                        case MessageKind.Piece:
+                            await OnBlockAsync(message, ct).ConfigureAwait(false);
+                            break;
+                    }
+                } while (Connection.TryReceive(out message));
+                if (IsSeed && !_countedAsSeed)
+                {
+                    _countedAsSeed = true;
+                    _session.OnPeerIsSeed(this);
+                }
+                await TopUpAsync(ct).ConfigureAwait(false);
+            }
+        }
+        finally
+        {
+            LeftWithRequests = _pieces.RequestsInFlight(this) > 0;
+            _pieces.RemovePeer(this);
+        }
+    }
+}
+
+/// <summary>A peer broke a rule we enforce above the wire layer (flooding requests, asking for pieces we lack).</summary>
+internal sealed class PeerViolation(string message) : Exception(message);

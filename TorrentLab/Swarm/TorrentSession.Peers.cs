@@ -1,0 +1,233 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Threading.Channels;
+using TorrentLab.Wire;
+
+namespace TorrentLab.Swarm;
+
+// Connections: dialling with a bound on concurrent connects, accepting, registering, and ending (with bans).
+internal sealed partial class TorrentSession
+{
+    /// <summary>Connects in progress at once: enough to fill the swarm fast without a storm of half-open sockets.</summary>
+    private const int MaxConnecting = 8;
+
+    private readonly Lock _peersLock = new();
+    private readonly List<SwarmPeer> _peers = [];
+    private readonly List<Task> _peerTasks = [];
+    private readonly List<string> _badPeers = [];
+    private readonly Channel<bool> _dialWake = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
+    private HashSet<IPEndPoint> _extraPeers = [];
+    private int _connecting, _handshaking;
+
+    public int ConnectedCount { get { lock (_peersLock) return _peers.Count; } }
+
+    /// <summary>Peers dropped for violations or bad data, with the reason.</summary>
+    public IReadOnlyList<string> BadPeers { get { lock (_peersLock) return [.. _badPeers]; } }
+
+    public SwarmPeer[] PeersSnapshot() { lock (_peersLock) return [.. _peers]; }
+
+    private void WakeDialer() => _dialWake.Writer.TryWrite(true);
+
+    /// <summary>Dials known addresses while there is room, at most <see cref="MaxConnecting"/> at once. A seeder
+    /// dials only the extra peers it was given: leechers learn of it from the tracker and dial it.</summary>
+    private async Task DialLoopAsync(CancellationToken ct)
+    {
+        while (!ct.IsCancellationRequested)
+        {
+            while (Volatile.Read(ref _connecting) < MaxConnecting && ConnectedCount + Volatile.Read(ref _connecting) < _options.MaxPeers)
+            {
+                var endpoint = _book.TakeNext(DateTimeOffset.UtcNow);
+                if (endpoint is null) break;
+                if (!Downloading && !_extraPeers.Contains(endpoint))
+                {
+                    _book.MarkConnected(endpoint); // known, but left for it to dial us
+                    continue;
+                }
+                Interlocked.Increment(ref _connecting);
+                Track(DialAsync(endpoint, ct));
+            }
+            try
+            {
+                // Woken by new addresses or ended connections; the timeout retries addresses after their back-off.
+                using var wait = CancellationTokenSource.CreateLinkedTokenSource(ct);
+                wait.CancelAfter(TimeSpan.FromSeconds(1));
+                await _dialWake.Reader.ReadAsync(wait.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (!ct.IsCancellationRequested) { }
+            catch (OperationCanceledException) { return; }
+        }
+    }
+
+    private async Task DialAsync(IPEndPoint endpoint, CancellationToken ct)
+    {
+        PeerConnection connection;
+        try
+        {
+            connection = await PeerConnection.ConnectAsync(endpoint, Torrent.InfoHash, _options.PeerId, ConnectionOptions, ct).ConfigureAwait(false);
+        }
+        catch (WireException e)
+        {
+            Interlocked.Decrement(ref _connecting);
+            _book.Release(endpoint, failed: true, DateTimeOffset.UtcNow);
+            if (PeerFailure.IsViolation(e)) Ban(endpoint, null, e.Message);
+            else _log?.Invoke($"dial {endpoint}: {e.Message}");
+            WakeDialer();
+            return;
+        }
+        catch (OperationCanceledException)
+        {
+            Interlocked.Decrement(ref _connecting);
+            return;
+        }
+        Interlocked.Decrement(ref _connecting);
+        await RunPeerAsync(connection, endpoint, ct).ConfigureAwait(false);
+    }
+
+    private void OnAccepted(Socket socket)
+    {
+        // Bounded: handshakes in progress count against the connection limit too.
+        if (ConnectedCount + Interlocked.Increment(ref _handshaking) > _options.MaxPeers + MaxConnecting)
+        {
+            Interlocked.Decrement(ref _handshaking);
+            socket.Dispose();
+            return;
+        }
+        Track(AcceptAsync(socket, _stop.Token));
+    }
+
+    private async Task AcceptAsync(Socket socket, CancellationToken ct)
+    {
+        PeerConnection connection;
+        try
+        {
+            connection = await PeerConnection.AcceptAsync(socket, h => h == Torrent.InfoHash, _options.PeerId, ConnectionOptions, ct).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is WireException or OperationCanceledException)
+        {
+            if (e is WireException) _log?.Invoke($"incoming: {e.Message}");
+            return;
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _handshaking);
+        }
+        await RunPeerAsync(connection, null, ct).ConfigureAwait(false);
+    }
+
+    /// <summary>Registers a handshaken connection (refusing ourselves, banned ids, duplicates and overflow), sends our
+    /// bitfield, then runs the peer until it ends.</summary>
+    private async Task RunPeerAsync(PeerConnection connection, IPEndPoint? dialled, CancellationToken ct)
+    {
+        var peer = new SwarmPeer(this, connection, outgoing: dialled is not null);
+        var refusal = Register(peer);
+        if (refusal is not null)
+        {
+            connection.Dispose();
+            if (dialled is not null) _book.Release(dialled, failed: refusal.Value.CountsAsFailure, DateTimeOffset.UtcNow);
+            if (refusal.Value.Self && dialled is not null) _book.AddSelf(dialled);
+            _log?.Invoke($"{peer}: {refusal.Value.Reason}");
+            return;
+        }
+        _log?.Invoke($"{peer}: connected ({(dialled is null ? "incoming" : "outgoing")}, {peer.Client})");
+        try
+        {
+            // BEP 3: "'bitfield' is only ever sent as the first message"; optional when we have nothing.
+            var have = WrittenSnapshot();
+            if (!have.IsEmpty) await connection.SendBitfieldAsync(have, ct).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is WireException or OperationCanceledException)
+        {
+            Unregister(peer);
+            if (dialled is not null) _book.Release(dialled, failed: true, DateTimeOffset.UtcNow);
+            return;
+        }
+        OnInterestChanged(peer); // a free upload slot can go to it as soon as it is interested
+        await peer.RunAsync(ct).ConfigureAwait(false);
+        if (dialled is not null) _book.Release(dialled, failed: !peer.Delivered || peer.LeftWithRequests, DateTimeOffset.UtcNow);
+        WakeDialer();
+    }
+
+    private readonly record struct Refusal(string Reason, bool CountsAsFailure, bool Self = false);
+
+    private Refusal? Register(SwarmPeer peer)
+    {
+        var id = peer.Connection.RemotePeerId;
+        if (id == _options.PeerId) return new Refusal("that is us", true, Self: true);
+        if (_book.IsBanned(id)) return new Refusal("banned earlier in this session", true);
+        lock (_peersLock)
+        {
+            if (_stop.IsCancellationRequested) return new Refusal("shutting down", false);
+            if (_peers.Count >= _options.MaxPeers) return new Refusal($"already {_options.MaxPeers} peers", false);
+            var existing = _peers.Find(p => p.Connection.RemotePeerId == id);
+            if (existing is not null)
+            {
+                // Both sides may dial each other. Both keep the connection opened by the side with the smaller peer id,
+                // so they agree without talking.
+                if (existing.Outgoing == peer.Outgoing || !KeepNew(peer.Outgoing, id)) return new Refusal("already connected", false);
+                existing.Drop("replaced by a second connection to the same peer", violation: false);
+            }
+            _peers.Add(peer);
+        }
+        return null;
+    }
+
+    private bool KeepNew(bool newIsOutgoing, Tracker.PeerId theirs)
+    {
+        var ours = _options.PeerId;
+        var newInitiator = newIsOutgoing ? ours : theirs;
+        var oldInitiator = newIsOutgoing ? theirs : ours;
+        return newInitiator.Bytes.SequenceCompareTo(oldInitiator.Bytes) < 0;
+    }
+
+    private void Unregister(SwarmPeer peer)
+    {
+        lock (_peersLock) _peers.Remove(peer);
+    }
+
+    private void Track(Task task)
+    {
+        lock (_peersLock)
+        {
+            _peerTasks.RemoveAll(t => t.IsCompleted);
+            _peerTasks.Add(task);
+        }
+    }
+
+    /// <summary>A peer's loops ended: forget it; a violation bans it for the session.</summary>
+    public void OnPeerEnded(SwarmPeer peer, string? reason, bool violation)
+    {
+        Unregister(peer);
+        if (violation) Ban(peer.Connection.RemoteEndPoint, peer.Connection.RemotePeerId, reason ?? "protocol violation");
+        else _log?.Invoke($"{peer}: disconnected{(reason is null ? "" : $" ({reason})")}");
+        if (!peer.Choking) RunChoker(); // its upload slot is free
+    }
+
+    /// <summary>Bans for the session (never redialled, never accepted) and lists it in the result's bad peers.</summary>
+    public void Ban(IPEndPoint endpoint, Tracker.PeerId? id, string reason)
+    {
+        _book.Ban(endpoint, id);
+        var line = $"{endpoint}: {reason}";
+        lock (_peersLock) _badPeers.Add(line);
+        _log?.Invoke($"banned {line}");
+    }
+
+    /// <summary>Drops and bans a connected peer.</summary>
+    public void BanPeer(SwarmPeer peer, string reason)
+    {
+        peer.Drop(reason, violation: true);
+    }
+
+    /// <summary>A peer said (not) interested: if an upload slot is free, decide now rather than at the next round.</summary>
+    public void OnInterestChanged(SwarmPeer peer)
+    {
+        var unchoked = 0;
+        foreach (var p in PeersSnapshot()) if (!p.Choking) unchoked++;
+        if (unchoked < _choker.RegularSlots + 1) RunChoker();
+    }
+
+    /// <summary>A peer has everything: if we do too, the connection is useless to both.</summary>
+    public void OnPeerIsSeed(SwarmPeer peer)
+    {
+        if (!Downloading && _written.IsComplete) peer.Drop("both sides are seeds", violation: false);
+    }
+}

@@ -1,0 +1,93 @@
+using TorrentLab.Pieces;
+using TorrentLab.Wire;
+
+namespace TorrentLab.Swarm;
+
+// What happens around a piece: writing it, announcing it, blaming the senders of a bad one, endgame cancels.
+internal sealed partial class TorrentSession
+{
+    /// <summary>Hash failures after which a peer is banned (1 when it alone sent the bad piece: no doubt who lied).</summary>
+    public const int MaxHashFailures = 3;
+
+    private readonly Lock _contributorsLock = new();
+    private readonly Dictionary<int, List<SwarmPeer>> _contributors = [];
+    private readonly HashSet<string> _peersUsed = [];
+
+    /// <summary>Peers that sent blocks of at least one verified piece.</summary>
+    public IReadOnlyList<string> PeersUsed { get { lock (_contributorsLock) return [.. _peersUsed]; } }
+
+    /// <summary>Remembers that <paramref name="peer"/> sent a block of piece <paramref name="index"/>.</summary>
+    public void NoteContributor(int index, SwarmPeer peer)
+    {
+        lock (_contributorsLock)
+        {
+            if (!_contributors.TryGetValue(index, out var list)) _contributors[index] = list = [];
+            if (!list.Contains(peer)) list.Add(peer);
+        }
+    }
+
+    /// <summary>Writes a verified piece, then tells every peer (<c>have</c>) and updates interest; the last piece
+    /// completes the download.</summary>
+    public async ValueTask OnPieceVerifiedAsync(VerifiedPiece piece, CancellationToken ct)
+    {
+        using (piece)
+        {
+            await Storage.WritePieceAsync(piece.Index, piece.Data, ct).ConfigureAwait(false);
+        }
+        bool complete;
+        lock (_writtenLock)
+        {
+            _written.Set(piece.Index);
+            complete = _written.IsComplete;
+        }
+        Interlocked.Add(ref _writtenBytes, Torrent.GetPieceLength(piece.Index));
+        lock (_contributorsLock)
+        {
+            if (_contributors.Remove(piece.Index, out var senders)) foreach (var s in senders) _peersUsed.Add(s.Address);
+        }
+        // BEP 3: "whenever a downloader completes a piece and verifies it, it announces it with 'have'".
+        foreach (var peer in PeersSnapshot()) peer.Enqueue(PeerMessage.Have(piece.Index));
+        if (complete) OnComplete();
+    }
+
+    private void OnComplete()
+    {
+        if (!_complete.TrySetResult()) return;
+        Downloading = false;
+        _log?.Invoke($"download complete: {Torrent.PieceCount} pieces");
+        _announcer?.Completed();
+        foreach (var peer in PeersSnapshot())
+        {
+            if (peer.IsSeed) peer.Drop("both sides are seeds", violation: false);
+            else peer.Poke();
+        }
+        RunChoker(); // from now on we rank by upload rate
+    }
+
+    /// <summary>A piece failed its hash: every contributor gets a failure; a sole contributor, or one with
+    /// <see cref="MaxHashFailures"/> failures, is banned.</summary>
+    public void OnPieceFailed(int index, IReadOnlyList<object> contributors)
+    {
+        lock (_contributorsLock) _contributors.Remove(index);
+        _log?.Invoke($"piece {index} failed its SHA-1 check (sent by {string.Join(", ", contributors)})");
+        foreach (var contributor in contributors.OfType<SwarmPeer>())
+        {
+            int failures;
+            try { failures = Pieces.HashFailures(contributor); }
+            catch (InvalidOperationException) { continue; } // it left already
+            if (contributors.Count == 1 || failures >= MaxHashFailures)
+                BanPeer(contributor, $"sent data failing the SHA-1 check of piece {index} ({failures} failure(s){(contributors.Count == 1 ? ", sole sender" : "")})");
+        }
+    }
+
+    /// <summary>Endgame: a block arrived, so the other peers asked for it get a <c>cancel</c>.</summary>
+    public void CancelElsewhere(IReadOnlyList<object> peers, int index, int begin, int length)
+    {
+        foreach (var peer in peers)
+        {
+            var other = (SwarmPeer)peer;
+            other.ForgetRequests(new BlockRequest(index, begin, length));
+            other.Enqueue(PeerMessage.Cancel(index, begin, length));
+        }
+    }
+}

@@ -1,0 +1,115 @@
+using System.Diagnostics;
+using TorrentLab.Pieces;
+using TorrentLab.Session;
+
+namespace TorrentLab.Swarm;
+
+// The session's clock: progress a few times a second; request timeouts, snubbing and the stall limit every second;
+// choking every ten seconds (BEP 3).
+internal sealed partial class TorrentSession
+{
+    private static readonly TimeSpan Tick = TimeSpan.FromMilliseconds(250);
+
+    private IProgress<DownloadProgress>? _progress;
+    private long _lastChoke = long.MinValue / 2;
+    private long _lastDownloaded = -1;
+    private long _lastProgressAt = Stopwatch.GetTimestamp();
+    private int _choking;
+
+    /// <summary>Where progress goes (set before or after <see cref="Start"/>).</summary>
+    public IProgress<DownloadProgress>? Progress { set => _progress = value; }
+
+    private async Task TimerLoopAsync(CancellationToken ct)
+    {
+        using var timer = new PeriodicTimer(Tick);
+        var ticks = 0;
+        try
+        {
+            while (await timer.WaitForNextTickAsync(ct).ConfigureAwait(false))
+            {
+                _progress?.Report(Snapshot());
+                if (++ticks % 4 != 0) continue;
+                ExpireRequests();
+                foreach (var peer in PeersSnapshot())
+                {
+                    if (peer.CheckSnubbed(_options.SnubTimeout)) _log?.Invoke($"{peer}: snubbed us (no block for {_options.SnubTimeout.TotalSeconds:0} s), its requests go to others");
+                    peer.Poke();
+                }
+                if (Stopwatch.GetElapsedTime(_lastChoke) >= Choker.Interval) RunChoker();
+                CheckStall();
+            }
+        }
+        catch (OperationCanceledException) { }
+    }
+
+    private void ExpireRequests()
+    {
+        var expired = Pieces.ExpireRequests(DateTimeOffset.UtcNow);
+        if (expired.Count == 0) return;
+        foreach (var group in expired.GroupBy(e => e.Peer))
+        {
+            var peer = (SwarmPeer)group.Key;
+            if (peer.OnRequestsExpired([.. group.Select(e => e.Request)]))
+                BanPeer(peer, "skipped requests for pieces it claims to have, while answering later ones");
+        }
+    }
+
+    /// <summary>Fails the download when no block arrived for the stall timeout.</summary>
+    private void CheckStall()
+    {
+        if (!Downloading) return;
+        var downloaded = Pieces.DownloadedBytes;
+        if (downloaded != _lastDownloaded)
+        {
+            _lastDownloaded = downloaded;
+            _lastProgressAt = Stopwatch.GetTimestamp();
+            return;
+        }
+        if (Stopwatch.GetElapsedTime(_lastProgressAt) < _options.StallTimeout) return;
+        var bad = BadPeers;
+        var tracker = _announcer?.LastError is { } error ? $"; tracker: {error}" : "";
+        Fail(new DownloadFailedException(
+            $"no peer delivered data for {_options.StallTimeout.TotalSeconds:0} s: {ConnectedCount} connected, " +
+            $"{bad.Count} banned{(bad.Count > 0 ? $" ({string.Join("; ", bad)})" : "")}{tracker}; " +
+            $"{Pieces.HaveCount} of {Torrent.PieceCount} pieces verified"));
+    }
+
+    /// <summary>Ends the session with an error (stall, disk failure).</summary>
+    public void Fail(Exception error) => _failed.TrySetException(error);
+
+    /// <summary>BEP 3 choking: the choker picks the upload slots, we send choke/unchoke where the decision changed.</summary>
+    public void RunChoker()
+    {
+        if (Interlocked.Exchange(ref _choking, 1) == 1) return;
+        try
+        {
+            _lastChoke = Stopwatch.GetTimestamp();
+            var peers = PeersSnapshot();
+            var candidates = peers.Select(p => new ChokeCandidate(p, p.Down.BytesPerSecond, p.Up.BytesPerSecond,
+                p.Connection.PeerInterested, p.ConnectedAt)).ToList();
+            IReadOnlySet<object> unchoke;
+            lock (_choker) unchoke = _choker.Decide(candidates, seeding: !Downloading);
+            foreach (var peer in peers) peer.SetChoking(!unchoke.Contains(peer));
+        }
+        finally
+        {
+            Volatile.Write(ref _choking, 0);
+        }
+    }
+
+    /// <summary>The progress report: pieces, rates, peers.</summary>
+    public DownloadProgress Snapshot()
+    {
+        var peers = PeersSnapshot();
+        int done;
+        lock (_writtenLock) done = _written.Count;
+        return new DownloadProgress(done, Torrent.PieceCount, Interlocked.Read(ref _writtenBytes), Torrent.TotalLength,
+            _down.BytesPerSecond, _up.BytesPerSecond, peers.Length, null, Elapsed)
+        {
+            Uploaded = Uploaded,
+            BadPeers = BadPeers.Count,
+            Peers = [.. peers.Select(p => new PeerProgress(p.Address, p.Client, p.Down.BytesPerSecond, p.Up.BytesPerSecond,
+                p.Connection.PeerChoking, p.Connection.AmInterested))],
+        };
+    }
+}

@@ -1,0 +1,158 @@
+using System.Diagnostics;
+using System.Net;
+using TorrentLab.Metainfo;
+using TorrentLab.Pieces;
+using TorrentLab.Session;
+using TorrentLab.Storage;
+using TorrentLab.Wire;
+
+namespace TorrentLab.Swarm;
+
+/// <summary>The swarm engine for one torrent: many peers at once, downloading what we lack and serving what we have.
+/// <see cref="SwarmDownload"/> and <see cref="Seeder"/> are thin wrappers around it.</summary>
+/// <remarks>
+/// <para>What runs: a listener for incoming peers, an <see cref="Announcer"/> feeding the <see cref="PeerBook"/>, a
+/// dialer with bounded concurrent connects, one <see cref="SwarmPeer"/> per connection, and a timer
+/// (<c>TorrentSession.Timer.cs</c>) for request timeouts, snubbing, choking (<see cref="Choker"/>), progress and the
+/// stall limit. Pieces are picked, pipelined and verified by the <see cref="PieceManager"/>; verified pieces are
+/// written by the peer task that completed them, and only then announced with <c>have</c>, served, and listed in the
+/// resume ledger (<see cref="WrittenSnapshot"/>).</para>
+/// </remarks>
+internal sealed partial class TorrentSession : IAsyncDisposable
+{
+    private readonly DownloadOptions _options;
+    private readonly Action<string>? _log;
+    private readonly PeerBook _book = new();
+    private readonly Choker _choker;
+    private readonly RateMeter _down = new(), _up = new();
+    private readonly Stopwatch _elapsed = Stopwatch.StartNew();
+    private readonly CancellationTokenSource _stop = new();
+    private readonly List<Task> _tasks = [];
+    private readonly Lock _writtenLock = new();
+    private readonly Bitfield _written;
+    private readonly int _startPieces;
+    private readonly TaskCompletionSource _complete = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource _failed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private long _writtenBytes, _received, _uploaded;
+    private PeerListener? _listener;
+    private Announcer? _announcer;
+    private bool _disposed;
+
+    /// <param name="torrent">The torrent.</param>
+    /// <param name="options">Peers, ports, limits, log.</param>
+    /// <param name="storage">Where pieces are written and read; owned by the caller.</param>
+    /// <param name="have">Pieces already verified on disk.</param>
+    /// <param name="downloading">False for a pure seeder: never interested, never requests.</param>
+    public TorrentSession(Torrent torrent, DownloadOptions options, IPieceStorage storage, Bitfield have, bool downloading)
+    {
+        Torrent = torrent;
+        _options = options;
+        _log = options.Log;
+        Storage = storage;
+        Downloading = downloading && !have.IsComplete;
+        _choker = new Choker(Math.Max(0, options.UploadSlots - 1)); // the last slot is the optimistic unchoke
+        _written = Bitfield.FromWire(have.ToBytes(), have.Length);
+        foreach (var i in have.SetIndexes()) _writtenBytes += torrent.GetPieceLength(i);
+        _startPieces = have.Count;
+        Pieces = new PieceManager(torrent, have, new PieceManagerOptions
+        {
+            MaxRequestsPerPeer = SwarmPeer.MaxPipeline,
+            RequestTimeout = options.RequestTimeout,
+        });
+        ConnectionOptions = new PeerConnectionOptions
+        {
+            PieceCount = torrent.PieceCount,
+            ConnectTimeout = options.ConnectTimeout,
+            HandshakeTimeout = options.HandshakeTimeout,
+            IdleTimeout = options.IdleTimeout,
+            KeepAliveInterval = options.IdleTimeout / 3 < TimeSpan.FromMinutes(2) ? options.IdleTimeout / 3 : TimeSpan.FromMinutes(2),
+            Trace = options.Trace,
+        };
+        if (_written.IsComplete) _complete.TrySetResult();
+    }
+
+    public Torrent Torrent { get; }
+    public PieceManager Pieces { get; }
+    public IPieceStorage Storage { get; }
+    public PeerConnectionOptions ConnectionOptions { get; }
+
+    /// <summary>We still want pieces (false for a pure seeder, and once everything is written).</summary>
+    public bool Downloading { get; private set; }
+
+    /// <summary>The port we listen on (after <see cref="Start"/>).</summary>
+    public int Port => _listener?.EndPoint.Port ?? 0;
+
+    /// <summary>Completes when every piece is written.</summary>
+    public Task Completion => _complete.Task;
+
+    /// <summary>Faults with <see cref="DownloadFailedException"/> when the download stalls for good.</summary>
+    public Task Failure => _failed.Task;
+
+    /// <summary>Payload bytes received (all blocks, wasted ones included) and sent.</summary>
+    public long Received => Interlocked.Read(ref _received);
+    public long Uploaded => Interlocked.Read(ref _uploaded);
+
+    /// <summary>Pieces that were already on disk when the session started.</summary>
+    public int StartPieces => _startPieces;
+
+    public TimeSpan Elapsed => _elapsed.Elapsed;
+
+    /// <summary>Starts listening, announcing, dialling and the timer. Throws <see cref="SwarmException"/> when the
+    /// port cannot be bound.</summary>
+    public void Start(bool portFallback)
+    {
+        _listener = PeerListener.Start(_options.BindAddress, _options.ListenPort, portFallback);
+        _log?.Invoke($"listening on {_listener.EndPoint}");
+        foreach (var self in new[] { new IPEndPoint(IPAddress.Loopback, Port), new IPEndPoint(_options.BindAddress, Port) }) _book.AddSelf(self);
+        _book.Add(_options.ExtraPeers);
+        _extraPeers = [.. _options.ExtraPeers];
+        var tiers = _options.Trackers ?? Torrent.TrackerTiers;
+        _announcer = new Announcer(tiers, Torrent.InfoHash, _options.PeerId, Totals, () => ConnectedCount,
+            peers => { if (_book.Add(peers) > 0) WakeDialer(); }, _log);
+        var ct = _stop.Token;
+        _tasks.Add(_listener.RunAsync(OnAccepted, ct));
+        _tasks.Add(_announcer.RunAsync(Port, ct));
+        _tasks.Add(TimerLoopAsync(ct));
+        _tasks.Add(DialLoopAsync(ct));
+    }
+
+    private (long, long, long) Totals() => (Uploaded, Received, Torrent.TotalLength - Interlocked.Read(ref _writtenBytes));
+
+    /// <summary>True when piece <paramref name="index"/> is written and may be served.</summary>
+    public bool CanServe(int index) { lock (_writtenLock) return _written[index]; }
+
+    /// <summary>The pieces on disk: what the resume ledger may list.</summary>
+    public Bitfield WrittenSnapshot() { lock (_writtenLock) return Bitfield.FromWire(_written.ToBytes(), _written.Length); }
+
+    public void CountReceived(long bytes)
+    {
+        Interlocked.Add(ref _received, bytes);
+        _down.Add(bytes);
+    }
+
+    public void CountUploaded(long bytes)
+    {
+        Interlocked.Add(ref _uploaded, bytes);
+        _up.Add(bytes);
+    }
+
+    /// <summary>Stops everything: peers, dialer, timer, listener; then announces <c>stopped</c> (short timeout).</summary>
+    public async ValueTask DisposeAsync()
+    {
+        if (_disposed) return;
+        _disposed = true;
+        await _stop.CancelAsync().ConfigureAwait(false);
+        _listener?.Dispose();
+        foreach (var peer in PeersSnapshot()) peer.Connection.Dispose();
+        Task[] all;
+        lock (_peersLock) all = [.. _tasks, .. _peerTasks];
+        // Bounded: peer tasks end as soon as their sockets close; a stuck disk write is the only thing that could linger.
+        await Task.WhenAny(Task.WhenAll(all), Task.Delay(TimeSpan.FromSeconds(10))).ConfigureAwait(false);
+        if (_announcer is not null)
+        {
+            await _announcer.StoppedAsync().ConfigureAwait(false);
+            _announcer.Dispose();
+        }
+        _stop.Dispose();
+    }
+}

@@ -1,0 +1,49 @@
+# python3-libtorrent seeder or downloader for bench/interop/run.sh, loopback only (no DHT, LSD, UPnP, NAT-PMP, PEX).
+# seed:     lt.py seed TORRENT DATA_DIR PORT [DIAL_PORT]   prints "ready", then seeds until stdin closes or it is killed,
+#           dialling 127.0.0.1:DIAL_PORT whenever it has no peer
+# download: lt.py get  TORRENT OUT_DIR  PORT                exits 0 once the torrent is complete
+import sys, time
+import libtorrent as lt
+
+mode, torrent, path, port = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+dial = int(sys.argv[5]) if len(sys.argv) > 5 else 0
+settings = lt.high_performance_seed() if mode == 'seed' else lt.default_settings()
+settings.update({
+    'listen_interfaces': '127.0.0.1:%d' % port,
+    'enable_dht': False, 'enable_lsd': False, 'enable_upnp': False, 'enable_natpmp': False,
+    'enable_outgoing_utp': False, 'enable_incoming_utp': False,
+    'allow_multiple_connections_per_ip': True, 'out_enc_policy': 2, 'in_enc_policy': 2,
+    'ssrf_mitigation': False,
+    'alert_mask': lt.alert.category_t.status_notification | lt.alert.category_t.tracker_notification,
+})
+ses = lt.session(settings, 0)
+atp = lt.add_torrent_params()
+atp.ti = lt.torrent_info(torrent)
+atp.save_path = path
+atp.flags = lt.torrent_flags.disable_dht | lt.torrent_flags.disable_lsd | lt.torrent_flags.disable_pex
+h = ses.add_torrent(atp)
+deadline = time.time() + 600
+if mode == 'seed':
+    replied = False
+    while time.time() < deadline:
+        ses.wait_for_alert(200)
+        for a in ses.pop_alerts():
+            if isinstance(a, lt.tracker_reply_alert):
+                replied = True
+        if replied and h.status().state == lt.torrent_status.seeding:
+            break
+    print('ready', flush=True)
+    # Seed until stdin closes. Transmission ignores loopback peers from trackers, so we dial it (again and again
+    # until it is up: it starts after we are ready).
+    import select
+    while True:
+        if select.select([sys.stdin], [], [], 1.0)[0] and not sys.stdin.buffer.read1(4096):
+            break
+        if dial and h.status().num_peers == 0:
+            h.connect_peer(('127.0.0.1', dial))
+else:
+    while time.time() < deadline:
+        if h.status().is_seeding:
+            sys.exit(0)
+        time.sleep(0.05)
+    sys.exit(1)
