@@ -10,7 +10,12 @@ internal sealed partial class SyntheticPeer
     /// and returns the channel; null otherwise.</summary>
     private async Task<ExtensionChannel?> StartExtensionsAsync(PeerConnection connection, int number, CancellationToken ct)
     {
-        if (_metadata is null || !connection.ExtensionsAgreed) return null;
+        if (_metadata is null) return null;
+        if (!connection.ExtensionsAgreed)
+        {
+            Write($"connection {number}: handshake {PeerLog.NoExtensionBit} (reserved byte 5 & 0x10): no extension handshake sent");
+            return null;
+        }
         var ours = new ExtensionHandshake
         {
             Messages = new Dictionary<string, byte> { [ExtensionIds.UtMetadataName] = _options.MetadataExtensionId },
@@ -29,6 +34,13 @@ internal sealed partial class SyntheticPeer
     private async Task AnswerExtendedAsync(ExtensionChannel channel, PeerMessage message, int number, CancellationToken ct)
     {
         var name = channel.Route(message);
+        if (name == "handshake") Write($"connection {number}: received {channel.Theirs}");   // PeerLog.ReceivedExtensionHandshake
+        if (name is null)
+        {
+            // BEP 10: the id of a message is the one its RECEIVER chose; this one is not ours, so it is ignored.
+            Write($"connection {number}: received extended message with id {message.ExtendedId}, {PeerLog.UnassignedId} " +
+                $"(we receive ut_metadata on {_options.MetadataExtensionId})");
+        }
         if (name != ExtensionIds.UtMetadataName) return;   // the handshake (already applied) or an id we never gave
         var request = MetadataMessage.Decode(message.Payload);
         var answer = _options.Behaviour == SyntheticBehaviour.RejectMetadata ? MetadataServer.AnswerWithout(request) : _metadata!.Answer(request);
@@ -45,6 +57,6 @@ internal sealed partial class SyntheticPeer
             return;
         }
         await channel.SendAsync(ExtensionIds.UtMetadataName, reply.Encode(), ct).ConfigureAwait(false);
-        Write($"connection {number}: answered {request} with {reply}{(_options.Behaviour == SyntheticBehaviour.CorruptMetadata ? " (corrupted)" : "")}");
+        Write($"connection {number}: answered {request} with {reply}{(_options.Behaviour == SyntheticBehaviour.CorruptMetadata ? " " + PeerLog.MetadataCorrupted : "")}");
     }
 }
