@@ -47,8 +47,10 @@ internal sealed partial class SyntheticPeer
         if (answer is not { } reply) return;
         if (_options.Behaviour == SyntheticBehaviour.CorruptMetadata && reply.Type == MetadataMessageType.Data)
         {
+            // The second-to-last byte: inside the 'pieces' hashes (the info dictionary's last key), so the metadata still
+            // decodes and only its hash check shows the damage, as a trusting downloader must learn.
             var bad = reply.Data.ToArray();
-            bad[0] ^= 0xFF;
+            bad[Math.Max(0, bad.Length - 2)] ^= 0xFF;
             reply = reply with { Data = bad };
         }
         if (!channel.PeerSupports(ExtensionIds.UtMetadataName))
