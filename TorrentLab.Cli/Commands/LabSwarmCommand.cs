@@ -57,6 +57,7 @@ internal static class LabSwarmCommand
             var ownFolder = parse.GetValue(output) is null;   // a temp folder of our own is removed when the swarm stops
             var folder = parse.GetValue(output) ?? Path.Combine(Path.GetTempPath(), $"torrentlab-swarm-{Guid.NewGuid():N}"[..31]);
             var seedValue = parse.GetValue(seed) ?? LabCheckOptions.NewSeed();
+            var metadataId = (byte)new Random(seedValue).Next(17, 251);   // not 1, 2, 3 or 16: a hard-coded id shows
 
             await using var swarm = await LabSwarm.StartAsync(new LabSwarmOptions
             {
@@ -66,12 +67,14 @@ internal static class LabSwarmCommand
                 PayloadSize = size,
                 TrackerPort = portValue,
                 MaxConnectionsPerPeer = 64,
+                MetadataExtensionId = metadataId,   // the magnet stages: every peer serves the metadata (BEP 9)
                 OnLog = line => Console.Out.WriteLine(line),
             }, ct).ConfigureAwait(false);
             var t = swarm.Torrent.Torrent;
             Console.Out.WriteLine($"torrent:  {swarm.Torrent.Path}");
             Console.Out.WriteLine($"          {t.Name}, {t.TotalLength} bytes, {t.PieceCount} pieces of {t.PieceLength}, info hash {t.InfoHash.Hex} (seed {seedValue})");
             Console.Out.WriteLine($"tracker:  {swarm.Tracker.HttpAnnounceUrl}  (also {swarm.Tracker.UdpAnnounceUrl})");
+            Console.Out.WriteLine($"magnet:   {swarm.Torrent.MagnetLink}  (peers receive ut_metadata on id {metadataId})");
             foreach (var peer in swarm.Peers) Console.Out.WriteLine($"peer:     {peer.EndPoint}  {peer.Behaviour}  peer id {peer.PeerId.Hex}");
             Console.Out.WriteLine("Try: torrentlab peers <torrent>, or your own client. Ctrl-C stops the swarm.");
             try

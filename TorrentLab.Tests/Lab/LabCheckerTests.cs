@@ -12,14 +12,16 @@ public class LabCheckerTests
 
         Assert.Equal(LabStages.All.Select(s => s.Name), results.Select(r => r.Stage.Name));
         Assert.True(results.All(r => r.Result.Passed), report);
-        Assert.Contains("All 11 stage(s) passed.", report);
+        Assert.Contains($"All {LabStages.All.Count} stage(s) passed.", report);
+        Assert.Equal(16, LabStages.All.Count);
         Assert.Contains("seed 101", report);
     }
 
     [Theory]
     [InlineData("download-piece")]
     [InlineData("download-file")]
-    public async Task GoodClient_WithFaultyPeers_PassesTheDownloadStages(string stage)
+    [InlineData("magnet-info")]
+    public async Task GoodClient_WithFaultyPeers_PassesTheDownloadAndMetadataStages(string stage)
     {
         var (results, report) = await StudentClients.CheckAsync(StudentClients.Command("good_client.py"),
             new LabCheckOptions { Seed = 202, Faults = true, Stage = stage });
@@ -36,6 +38,8 @@ public class LabCheckerTests
     [InlineData("last_piece_length.py", "download-piece", "the last piece is shorter")]
     [InlineData("big_blocks.py", "download-piece", "at most 16 KiB")]
     [InlineData("no_unchoke_wait.py", "download-piece", "wait for 'unchoke'")]
+    [InlineData("magnet_no_extension_bit.py", "magnet-handshake", "did not set the extension bit")]
+    [InlineData("magnet_wrong_ext_id.py", "magnet-info", "the id from YOUR extension handshake")]
     public async Task BrokenClient_FailsTheRightStageWithTheRightHint(string client, string stage, string hint)
     {
         var (results, report) = await StudentClients.CheckAsync(StudentClients.Command(client),
@@ -48,6 +52,17 @@ public class LabCheckerTests
         Assert.Contains(hint, failed.Result.Hint ?? "", StringComparison.Ordinal);
         Assert.Contains($"FAIL  {stage}", report);
         Assert.Contains("HINT:", report);
+    }
+
+    [Fact]
+    public async Task ClientThatTrustsUnverifiedMetadata_WithFaultyPeers_FailsMagnetInfoWithTheHashHint()
+    {
+        var (results, report) = await StudentClients.CheckAsync(StudentClients.Command("magnet_no_hash_check.py"),
+            new LabCheckOptions { Seed = 808, Faults = true, Stage = "magnet-info", MaxTimeLimit = TimeSpan.FromSeconds(10) });
+
+        var result = Assert.Single(results).Result;
+        Assert.False(result.Passed, report);
+        Assert.Contains("does not hash to the info hash, and you used it", result.Hint ?? "", StringComparison.Ordinal);
     }
 
     [Fact]

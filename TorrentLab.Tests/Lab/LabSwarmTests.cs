@@ -51,4 +51,31 @@ public class LabSwarmTests
             Assert.True(torrent.PieceLength > 16 * 1024);   // more than one block per piece
         }
     }
+
+    [Fact]
+    public void GenerateWithLargeInfo_InfoDictionaryTakesTwoMetadataPieces()
+    {
+        using var folder = new TempFolder();
+        var torrent = LabTorrent.GenerateWithLargeInfo(new Random(3), folder.Path, "http://127.0.0.1:1/announce").Torrent;
+
+        Assert.Equal(2, TorrentLab.Extensions.MetadataMessage.PieceCount(torrent.RawInfo.Length));   // 16 KiB and a shorter one
+        Assert.True(torrent.GetPieceLength(torrent.PieceCount - 1) < torrent.PieceLength);
+    }
+
+    [Fact]
+    public async Task StartAsync_MetadataExtensionId_PeersServeTheMetadataOnThatId()
+    {
+        using var folder = new TempFolder();
+        await using var swarm = await LabSwarm.StartAsync(new LabSwarmOptions
+        {
+            Random = new Random(4), Folder = folder.Path, Behaviours = [SyntheticBehaviour.Normal], MetadataExtensionId = 77,
+        }, Ct);
+        var link = TorrentLab.Magnet.MagnetLink.Parse(swarm.Torrent.MagnetLink);
+
+        var raw = await TorrentLab.Magnet.MetadataFetcher.FetchAsync(link, PeerId.CreateOurs(), [swarm.Peers[0].EndPoint], ct: Ct);
+
+        Assert.Equal(swarm.Torrent.Torrent.RawInfo.ToArray(), raw);
+        Assert.Equal([swarm.Tracker.HttpAnnounceUrl], link.Trackers);
+        Assert.Contains(swarm.Log, l => l.Contains("sent extension handshake m={ut_metadata: 77}", StringComparison.Ordinal));
+    }
 }

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using TorrentLab.Extensions;
 using TorrentLab.Lab;
 using TorrentLab.Tests.Infrastructure;
 using TorrentLab.Tests.Wire;
@@ -157,6 +158,34 @@ public class SyntheticPeerTests
         await WaitForLogAsync(peer, "the downloader hung up");
 
         Assert.Contains(peer.Log, l => l.Contains("answered the handshake with info hash", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task ServeMetadata_HandshakeWithoutTheExtensionBit_IsLoggedAndGetsNoExtensionHandshake()
+    {
+        await using var peer = SyntheticPeer.Start(Options(SyntheticBehaviour.Normal) with { ServeMetadata = true });
+        await using var connection = await ConnectAsync(peer);   // AdvertiseExtensions is off
+
+        await WaitForLogAsync(peer, PeerLog.NoExtensionBit);
+
+        Assert.DoesNotContain(peer.Log, l => l.Contains("sent extension handshake", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task ServeMetadata_MessageUnderAnIdItNeverAssigned_IsLoggedWithItsOwnId()
+    {
+        await using var peer = SyntheticPeer.Start(Options(SyntheticBehaviour.Normal) with { ServeMetadata = true, MetadataExtensionId = 42 });
+        await using var connection = await PeerConnection.ConnectAsync(peer.EndPoint, Built.Torrent.InfoHash, PeerId.CreateOurs(),
+            TestDownloader.Quick with { PieceCount = Built.Torrent.PieceCount, AdvertiseExtensions = true }, Ct);
+        var ours = new ExtensionHandshake { Messages = new Dictionary<string, byte> { [ExtensionIds.UtMetadataName] = 1 } };
+        await connection.SendAsync(PeerMessage.Extended(ExtensionIds.Handshake, ours.Encode()), Ct);
+
+        // The classic mistake: a request sent with OUR id (1) instead of the peer's (42).
+        await connection.SendAsync(PeerMessage.Extended(1, MetadataMessage.Request(0).Encode()), Ct);
+
+        await WaitForLogAsync(peer, "received extended message with id 1, " + PeerLog.UnassignedId + " (we receive ut_metadata on 42)");
+        Assert.Contains(peer.Log, l => l.Contains(PeerLog.ReceivedExtensionHandshake + " m={ut_metadata: 1}", StringComparison.Ordinal));
+        Assert.Equal(1, MagnetEvidence.OwnMetadataId(peer.Log));
     }
 
     /// <summary>Waits (at most 5 s) for a log line the peer writes from its own task.</summary>

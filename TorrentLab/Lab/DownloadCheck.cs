@@ -13,7 +13,18 @@ internal static class DownloadCheck
     // Once the peers' log proves the mistake, the program gets this long to finish anyway before it is stopped.
     private static readonly TimeSpan GraceAfterEvidence = TimeSpan.FromSeconds(2);
 
-    public static async Task<StageResult> PieceAsync(StageContext context, CancellationToken ct)
+    public static Task<StageResult> PieceAsync(StageContext context, CancellationToken ct) => PieceAsync(context, magnet: false, ct);
+
+    public static Task<StageResult> FileAsync(StageContext context, CancellationToken ct) => FileAsync(context, magnet: false, ct);
+
+    /// <summary>Magnet download piece: as <see cref="PieceAsync(StageContext, CancellationToken)"/>, given the torrent's
+    /// magnet link instead of the .torrent file; the peers serve the metadata.</summary>
+    public static Task<StageResult> MagnetPieceAsync(StageContext context, CancellationToken ct) => PieceAsync(context, magnet: true, ct);
+
+    /// <summary>Magnet download: the whole file from the magnet link.</summary>
+    public static Task<StageResult> MagnetFileAsync(StageContext context, CancellationToken ct) => FileAsync(context, magnet: true, ct);
+
+    private static async Task<StageResult> PieceAsync(StageContext context, bool magnet, CancellationToken ct)
     {
         var ran = "";
         foreach (var last in new[] { false, true })
@@ -22,22 +33,24 @@ internal static class DownloadCheck
             {
                 var count = torrent.Torrent.PieceCount;
                 return last ? count - 1 : context.Random.Next(1, count - 1);   // a middle piece has two neighbours
-            }, ct).ConfigureAwait(false);
+            }, magnet, ct).ConfigureAwait(false);
             if (!result.Passed) return result;
             ran = result.Ran;
         }
         return StageResult.Pass(context.Runs, ran);
     }
 
-    public static async Task<StageResult> FileAsync(StageContext context, CancellationToken ct)
+    private static async Task<StageResult> FileAsync(StageContext context, bool magnet, CancellationToken ct)
     {
-        var result = await RunOnceAsync(context, pickPiece: null, ct).ConfigureAwait(false);
+        var result = await RunOnceAsync(context, pickPiece: null, magnet, ct).ConfigureAwait(false);
         return result.Passed ? StageResult.Pass(context.Runs, result.Ran) : result;
     }
 
-    /// <summary>One run against a fresh swarm: a piece when <paramref name="pickPiece"/> is given, else the whole file.</summary>
-    private static async Task<StageResult> RunOnceAsync(StageContext context, Func<LabTorrent, int>? pickPiece, CancellationToken ct)
+    /// <summary>One run against a fresh swarm: a piece when <paramref name="pickPiece"/> is given, else the whole file;
+    /// with <paramref name="magnet"/>, from the magnet link (the peers serve the metadata on a random id).</summary>
+    private static async Task<StageResult> RunOnceAsync(StageContext context, Func<LabTorrent, int>? pickPiece, bool magnet, CancellationToken ct)
     {
+        byte? metadataId = magnet ? MagnetCheck.MetadataId(context) : null;
         using var stopEarly = new CancellationTokenSource();
         var folder = Directory.CreateDirectory(context.PathFor($"run{context.Runs + 1}")).FullName;   // nothing left over from an earlier run
         // The piece asked for (download_piece), which is also the one the corrupting peer spoils; for the whole file,
@@ -50,6 +63,7 @@ internal static class DownloadCheck
         await using var swarm = await LabSwarm.StartAsync(new LabSwarmOptions
         {
             Random = context.Random, Folder = folder, Behaviours = behaviours, Trace = true, UnchokeDelay = UnchokeDelay,
+            MetadataExtensionId = metadataId,
             // Runs in the peers' tasks: once a log line proves a mistake that cannot heal, stop waiting for the time limit.
             OnLog = line => { if (PeerLog.IsFatal(line)) TryCancelAfter(stopEarly, GraceAfterEvidence); },
             ConfigurePeer = (options, behaviour, t) =>
@@ -59,9 +73,10 @@ internal static class DownloadCheck
         var torrent = swarm.Torrent;
         int? index = pickPiece is null ? null : Target(torrent);
         var output = Path.Combine(folder, index is { } p ? $"piece-{p}" : torrent.Torrent.Name);
+        var source = magnet ? torrent.MagnetLink : torrent.Path;
         string[] args = index is { } i2
-            ? ["download_piece", "-o", output, torrent.Path, i2.ToString(System.Globalization.CultureInfo.InvariantCulture)]
-            : ["download", "-o", output, torrent.Path];
+            ? [magnet ? "magnet_download_piece" : "download_piece", "-o", output, source, i2.ToString(System.Globalization.CultureInfo.InvariantCulture)]
+            : [magnet ? "magnet_download" : "download", "-o", output, source];
         var run = await context.RunAsync(args, ct, stopEarly.Token).ConfigureAwait(false);
 
         var expected = index is { } e ? torrent.Piece(e).ToArray() : torrent.Payload;
@@ -74,7 +89,8 @@ internal static class DownloadCheck
         var what = index is { } w ? $"piece {w} of {torrent.Torrent.PieceCount}" : $"the whole file ({torrent.Torrent.PieceCount} pieces)";
         var expectedText = $"{output}: {what}, {expected.Length} bytes, SHA-1 {Sha1(expected)}, and exit code 0";
         var actualText = (written is null ? $"{output}: no file" : $"{output}: {written.Length} bytes, SHA-1 {Sha1(written)}") + $"\n({run.Outcome})";
-        var hint = TrackerEvidence.Hint(swarm)
+        var hint = (metadataId is { } id ? MagnetEvidence.Hint(swarm, id, fetchedMetadata: true) : null)
+            ?? TrackerEvidence.Hint(swarm)
             ?? DownloadDiagnosis.Explain(torrent, index, written, log, run, context.Options.Faults);
         return StageResult.Fail(context.Runs, run.CommandLine, expectedText, actualText, hint, PeerEvidence.Lines(swarm, context.Options.Trace));
     }

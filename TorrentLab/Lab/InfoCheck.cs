@@ -10,54 +10,74 @@ internal static class InfoCheck
     private const int TorrentsPerStage = 2;
 
     /// <summary>Parse torrent: the tracker URL and the length.</summary>
-    public static Task<StageResult> ParseTorrentAsync(StageContext context, CancellationToken ct) =>
-        CheckAsync(context, (torrent, output) =>
-        {
-            var expected = $"Tracker URL: {torrent.Torrent.Announce}\nLength: {torrent.Torrent.TotalLength}";
-            var url = output.Value("Tracker URL");
-            var length = output.Value("Length");
-            if (url == torrent.Torrent.Announce && length == torrent.Torrent.TotalLength.ToString(CultureInfo.InvariantCulture)) return null;
-            string? hint = url is null ? "print a line 'Tracker URL: <the announce URL>' (the top-level 'announce' key)"
-                : url != torrent.Torrent.Announce ? (url.StartsWith("b'", StringComparison.Ordinal)
-                    ? "decode the announce URL's bytes to text before printing it" : "the tracker URL is the top-level 'announce' value")
-                : length is null ? "print a line 'Length: <bytes>' (the 'length' key inside 'info')"
-                : length == torrent.Torrent.PieceLength.ToString(CultureInfo.InvariantCulture) ? "that is 'piece length'; the file's length is info['length']"
-                : "the file's length is info['length'], a bencode integer";
-            return (expected, hint);
-        }, ct);
+    public static Task<StageResult> ParseTorrentAsync(StageContext context, CancellationToken ct) => CheckAsync(context, TrackerAndLength, ct);
 
     /// <summary>Info hash: SHA-1 of the bencoded info dictionary, as 40 lowercase hex digits.</summary>
-    public static Task<StageResult> InfoHashAsync(StageContext context, CancellationToken ct) =>
-        CheckAsync(context, (torrent, output) =>
-        {
-            var expected = $"Info Hash: {torrent.Torrent.InfoHash.Hex}";
-            var hash = output.Value("Info Hash");
-            if (hash == torrent.Torrent.InfoHash.Hex) return null;
-            string? hint = hash is null ? "print a line 'Info Hash: <40 hex digits>'"
-                : hash.Equals(torrent.Torrent.InfoHash.Hex, StringComparison.OrdinalIgnoreCase) ? "print the hash in lowercase hex"
-                : InfoHashMistakes.Explain(torrent, hash)
-                  ?? "hash the exact bytes of the bencoded 'info' value (keys sorted as in the file, strings as raw bytes), with SHA-1";
-            return (expected, hint);
-        }, ct);
+    public static Task<StageResult> InfoHashAsync(StageContext context, CancellationToken ct) => CheckAsync(context, Hash, ct);
 
     /// <summary>Piece hashes: the piece length and each 20-byte hash of 'pieces' as hex, one per line.</summary>
-    public static Task<StageResult> PieceHashesAsync(StageContext context, CancellationToken ct) =>
-        CheckAsync(context, (torrent, output) =>
-        {
-            var t = torrent.Torrent;
-            var wanted = Enumerable.Range(0, t.PieceCount).Select(i => Convert.ToHexStringLower(t.GetPieceHash(i))).ToList();
-            var expected = $"Piece Length: {t.PieceLength}\nPiece Hashes:\n{string.Join('\n', wanted)}";
-            var pieceLength = output.Value("Piece Length");
-            var hashes = output.After("Piece Hashes:");
-            if (pieceLength == t.PieceLength.ToString(CultureInfo.InvariantCulture) && hashes.SequenceEqual(wanted)) return null;
-            string? hint = pieceLength is null ? "print a line 'Piece Length: <bytes>' (info['piece length'])"
-                : pieceLength != t.PieceLength.ToString(CultureInfo.InvariantCulture) ? "the piece length is info['piece length']"
-                : hashes.Count == 1 && hashes[0].Length == 40 * wanted.Count ? "print one hash per line, not all on one line"
-                : hashes.Select(h => h.ToLowerInvariant()).SequenceEqual(wanted) ? "print the hashes in lowercase hex"
-                : hashes.Count != wanted.Count ? $"'pieces' holds {wanted.Count} hashes of 20 bytes each: split it every 20 bytes, one hash per line after 'Piece Hashes:'"
-                : "each hash is 20 raw bytes of 'pieces' printed as 40 hex digits; keep 'pieces' as bytes, never decode it as text";
-            return (expected, hint);
-        }, ct);
+    public static Task<StageResult> PieceHashesAsync(StageContext context, CancellationToken ct) => CheckAsync(context, PieceHashes, ct);
+
+    /// <summary>Judges a whole <c>info</c> output (as <c>magnet_info</c> prints it): null when every line is right, else
+    /// the full expected text (long hash lists shortened) and the hint of the first wrong part.</summary>
+    public static (string Expected, string? Hint)? JudgeAll(LabTorrent torrent, string stdout)
+    {
+        var output = new InfoOutput(stdout);
+        var verdicts = new[] { TrackerAndLength(torrent, output), Hash(torrent, output), PieceHashes(torrent, output) };
+        if (verdicts.All(v => v is null)) return null;
+        var t = torrent.Torrent;
+        var hashes = Enumerable.Range(0, t.PieceCount).Select(i => Convert.ToHexStringLower(t.GetPieceHash(i)));
+        var expected = $"Tracker URL: {t.Announce}\nLength: {t.TotalLength}\nInfo Hash: {t.InfoHash.Hex}\n" +
+            $"Piece Length: {t.PieceLength}\nPiece Hashes:\n{string.Join('\n', hashes)}";
+        var lines = expected.Split('\n');
+        const int shown = 12;   // a large torrent has a thousand hashes; the first few show the shape
+        if (lines.Length > shown) expected = string.Join('\n', lines.Take(shown)) + $"\n... {lines.Length - shown} more hash lines";
+        return (expected, verdicts.First(v => v is not null)!.Value.Hint);
+    }
+
+    private static (string Expected, string? Hint)? TrackerAndLength(LabTorrent torrent, InfoOutput output)
+    {
+        var expected = $"Tracker URL: {torrent.Torrent.Announce}\nLength: {torrent.Torrent.TotalLength}";
+        var url = output.Value("Tracker URL");
+        var length = output.Value("Length");
+        if (url == torrent.Torrent.Announce && length == torrent.Torrent.TotalLength.ToString(CultureInfo.InvariantCulture)) return null;
+        string? hint = url is null ? "print a line 'Tracker URL: <the announce URL>' (the top-level 'announce' key)"
+            : url != torrent.Torrent.Announce ? (url.StartsWith("b'", StringComparison.Ordinal)
+                ? "decode the announce URL's bytes to text before printing it" : "the tracker URL is the top-level 'announce' value")
+            : length is null ? "print a line 'Length: <bytes>' (the 'length' key inside 'info')"
+            : length == torrent.Torrent.PieceLength.ToString(CultureInfo.InvariantCulture) ? "that is 'piece length'; the file's length is info['length']"
+            : "the file's length is info['length'], a bencode integer";
+        return (expected, hint);
+    }
+
+    private static (string Expected, string? Hint)? Hash(LabTorrent torrent, InfoOutput output)
+    {
+        var expected = $"Info Hash: {torrent.Torrent.InfoHash.Hex}";
+        var hash = output.Value("Info Hash");
+        if (hash == torrent.Torrent.InfoHash.Hex) return null;
+        string? hint = hash is null ? "print a line 'Info Hash: <40 hex digits>'"
+            : hash.Equals(torrent.Torrent.InfoHash.Hex, StringComparison.OrdinalIgnoreCase) ? "print the hash in lowercase hex"
+            : InfoHashMistakes.Explain(torrent, hash)
+              ?? "hash the exact bytes of the bencoded 'info' value (keys sorted as in the file, strings as raw bytes), with SHA-1";
+        return (expected, hint);
+    }
+
+    private static (string Expected, string? Hint)? PieceHashes(LabTorrent torrent, InfoOutput output)
+    {
+        var t = torrent.Torrent;
+        var wanted = Enumerable.Range(0, t.PieceCount).Select(i => Convert.ToHexStringLower(t.GetPieceHash(i))).ToList();
+        var expected = $"Piece Length: {t.PieceLength}\nPiece Hashes:\n{string.Join('\n', wanted)}";
+        var pieceLength = output.Value("Piece Length");
+        var hashes = output.After("Piece Hashes:");
+        if (pieceLength == t.PieceLength.ToString(CultureInfo.InvariantCulture) && hashes.SequenceEqual(wanted)) return null;
+        string? hint = pieceLength is null ? "print a line 'Piece Length: <bytes>' (info['piece length'])"
+            : pieceLength != t.PieceLength.ToString(CultureInfo.InvariantCulture) ? "the piece length is info['piece length']"
+            : hashes.Count == 1 && hashes[0].Length == 40 * wanted.Count ? "print one hash per line, not all on one line"
+            : hashes.Select(h => h.ToLowerInvariant()).SequenceEqual(wanted) ? "print the hashes in lowercase hex"
+            : hashes.Count != wanted.Count ? $"'pieces' holds {wanted.Count} hashes of 20 bytes each: split it every 20 bytes, one hash per line after 'Piece Hashes:'"
+            : "each hash is 20 raw bytes of 'pieces' printed as 40 hex digits; keep 'pieces' as bytes, never decode it as text";
+        return (expected, hint);
+    }
 
     private delegate (string Expected, string? Hint)? Verdict(LabTorrent torrent, InfoOutput output);
 

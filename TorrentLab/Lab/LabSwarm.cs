@@ -58,6 +58,8 @@ internal sealed class LabSwarm : IAsyncDisposable
                 SyntheticPeer? peer = null;
                 var peerOptions = SyntheticPeerOptions.ForTorrent(torrent.Torrent, torrent.Payload, behaviour) with
                 {
+                    ServeMetadata = options.MetadataExtensionId is not null,
+                    MetadataExtensionId = options.MetadataExtensionId ?? SyntheticPeerOptions.DefaultMetadataExtensionId,
                     MaxConnections = options.MaxConnectionsPerPeer,
                     UnchokeDelay = options.UnchokeDelay,
                     OnLog = line => swarm.Add(swarm._log, $"peer {peer?.EndPoint}: {line}", notify: true),
@@ -131,6 +133,10 @@ internal sealed record LabSwarmOptions
     public TimeSpan UnchokeDelay { get; init; }
 
     public int MaxConnectionsPerPeer { get; init; } = 32;
+
+    /// <summary>When set, every peer serves the torrent's metadata (BEP 9) and receives ut_metadata on this id (BEP 10),
+    /// so the swarm can be joined from the torrent's magnet link.</summary>
+    public byte? MetadataExtensionId { get; init; }
 
     /// <summary>Record the wire trace of every peer connection.</summary>
     public bool Trace { get; init; }

@@ -24,6 +24,21 @@ internal sealed record LabTorrent(Torrent Torrent, byte[] TorrentBytes, byte[] P
         return Write(random, folder, announce, payload, pieceLength);
     }
 
+    /// <summary>Generates a torrent whose info dictionary is larger than one 16 KiB metadata piece (BEP 9), so fetching
+    /// it from a magnet link takes two requests, the second for a shorter piece: 16 KiB pieces, 830 to 1,000 of them
+    /// (their hashes alone are 16,600 to 20,000 bytes), the last one short.</summary>
+    public static LabTorrent GenerateWithLargeInfo(Random random, string folder, string announce)
+    {
+        const int pieceLength = 16 * 1024;
+        var payload = new byte[(long)random.Next(830, 1000) * pieceLength + random.Next(1, pieceLength)];
+        random.NextBytes(payload);
+        return Write(random, folder, announce, payload, pieceLength);
+    }
+
+    /// <summary>The torrent's magnet link (BEP 9): <c>magnet:?xt=urn:btih:&lt;hex&gt;&amp;dn=&lt;name&gt;&amp;tr=&lt;tracker URL,
+    /// percent-encoded&gt;</c>.</summary>
+    public string MagnetLink => Torrent.MagnetLink;
+
     /// <summary>Generates a payload of exactly <paramref name="size"/> bytes (for <c>lab swarm</c>), with the usual
     /// piece length for that size but never less than 32 KiB.</summary>
     public static LabTorrent GenerateOfSize(Random random, string folder, string announce, long size)

@@ -18,6 +18,18 @@ internal static class PeerLog
     /// <summary>The corrupting peer sent its spoiled block.</summary>
     public const string CorruptSent = "sent corrupt block";
 
+    /// <summary>A magnet peer saw a BEP 3 handshake without the BEP 10 bit (it sends no extension handshake).</summary>
+    public const string NoExtensionBit = "without the extension bit";
+
+    /// <summary>A magnet peer received the downloader's extension handshake (the line goes on with its <c>m</c>).</summary>
+    public const string ReceivedExtensionHandshake = "received extension handshake";
+
+    /// <summary>An extended message under an id the peer never assigned (e.g. the sender's own ut_metadata id).</summary>
+    public const string UnassignedId = "which is not an id we assigned";
+
+    /// <summary>A CorruptMetadata peer sent a spoiled metadata piece.</summary>
+    public const string MetadataCorrupted = "(corrupted)";
+
     /// <summary>True for lines after which the program cannot succeed any more: its requests were dropped or refused.</summary>
     public static bool IsFatal(string line) =>
         line.Contains(BeforeUnchoke, StringComparison.Ordinal) || line.Contains(TooLarge, StringComparison.Ordinal)

@@ -37,8 +37,9 @@ public enum SyntheticBehaviour
     /// <summary>After its bitfield, sends <c>have</c> for index = piece count (out of range).</summary>
     HaveOutOfRange,
 
-    /// <summary>With <see cref="SyntheticPeerOptions.ServeMetadata"/>: flips the first byte of every ut_metadata piece
-    /// it sends (BEP 9), so the assembled metadata fails the info hash.</summary>
+    /// <summary>With <see cref="SyntheticPeerOptions.ServeMetadata"/>: flips the second-to-last byte of every ut_metadata
+    /// piece it sends (BEP 9), inside the 'pieces' hashes of a typical info dictionary, so the assembled metadata still
+    /// decodes but fails the info hash.</summary>
     CorruptMetadata,
 
     /// <summary>With <see cref="SyntheticPeerOptions.ServeMetadata"/>: announces the metadata size but answers every

@@ -10,7 +10,12 @@ internal sealed partial class SyntheticPeer
     /// and returns the channel; null otherwise.</summary>
     private async Task<ExtensionChannel?> StartExtensionsAsync(PeerConnection connection, int number, CancellationToken ct)
     {
-        if (_metadata is null || !connection.ExtensionsAgreed) return null;
+        if (_metadata is null) return null;
+        if (!connection.ExtensionsAgreed)
+        {
+            Write($"connection {number}: handshake {PeerLog.NoExtensionBit} (reserved byte 5 & 0x10): no extension handshake sent");
+            return null;
+        }
         var ours = new ExtensionHandshake
         {
             Messages = new Dictionary<string, byte> { [ExtensionIds.UtMetadataName] = _options.MetadataExtensionId },
@@ -29,14 +34,23 @@ internal sealed partial class SyntheticPeer
     private async Task AnswerExtendedAsync(ExtensionChannel channel, PeerMessage message, int number, CancellationToken ct)
     {
         var name = channel.Route(message);
+        if (name == "handshake") Write($"connection {number}: received {channel.Theirs}");   // PeerLog.ReceivedExtensionHandshake
+        if (name is null)
+        {
+            // BEP 10: the id of a message is the one its RECEIVER chose; this one is not ours, so it is ignored.
+            Write($"connection {number}: received extended message with id {message.ExtendedId}, {PeerLog.UnassignedId} " +
+                $"(we receive ut_metadata on {_options.MetadataExtensionId})");
+        }
         if (name != ExtensionIds.UtMetadataName) return;   // the handshake (already applied) or an id we never gave
         var request = MetadataMessage.Decode(message.Payload);
         var answer = _options.Behaviour == SyntheticBehaviour.RejectMetadata ? MetadataServer.AnswerWithout(request) : _metadata!.Answer(request);
         if (answer is not { } reply) return;
         if (_options.Behaviour == SyntheticBehaviour.CorruptMetadata && reply.Type == MetadataMessageType.Data)
         {
+            // The second-to-last byte: inside the 'pieces' hashes (the info dictionary's last key), so the metadata still
+            // decodes and only its hash check shows the damage, as a trusting downloader must learn.
             var bad = reply.Data.ToArray();
-            bad[0] ^= 0xFF;
+            bad[Math.Max(0, bad.Length - 2)] ^= 0xFF;
             reply = reply with { Data = bad };
         }
         if (!channel.PeerSupports(ExtensionIds.UtMetadataName))
@@ -45,7 +59,7 @@ internal sealed partial class SyntheticPeer
             return;
         }
         // Logged before sending: whoever receives the answer may look for this line as soon as it arrives.
-        Write($"connection {number}: answered {request} with {reply}{(_options.Behaviour == SyntheticBehaviour.CorruptMetadata ? " (corrupted)" : "")}");
+        Write($"connection {number}: answered {request} with {reply}{(_options.Behaviour == SyntheticBehaviour.CorruptMetadata ? " " + PeerLog.MetadataCorrupted : "")}");
         await channel.SendAsync(ExtensionIds.UtMetadataName, reply.Encode(), ct).ConfigureAwait(false);
     }
 }

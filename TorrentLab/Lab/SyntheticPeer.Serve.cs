@@ -81,6 +81,9 @@ internal sealed partial class SyntheticPeer
                     case MessageKind.Extended when extensions is not null:
                         await AnswerExtendedAsync(extensions, message, number, ct).ConfigureAwait(false);
                         break;
+                    case MessageKind.Extended when _options.ServeMetadata:
+                        Write($"connection {number}: ignored extended message id {message.ExtendedId}: the handshake was {PeerLog.NoExtensionBit}");
+                        break;
                     case MessageKind.Request when connection.AmChoking:
                         // BEP 3: choking means "no data will be sent until unchoking happens"; such requests are dropped.
                         Write(state.ChokedOnce

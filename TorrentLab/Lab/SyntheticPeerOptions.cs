@@ -69,7 +69,10 @@ internal sealed record SyntheticPeerOptions
 
     /// <summary>The id it receives ut_metadata on: 2, as libtorrent, unlike TorrentLab's 3, so a client that mixes up
     /// whose id is whose fails against it.</summary>
-    public byte MetadataExtensionId { get; init; } = 2;
+    public byte MetadataExtensionId { get; init; } = DefaultMetadataExtensionId;
+
+    /// <summary>libtorrent's id for ut_metadata, the default of <see cref="MetadataExtensionId"/>.</summary>
+    public const byte DefaultMetadataExtensionId = 2;
 
     /// <summary>Timeouts and trace for its connections (the piece count is filled in).</summary>
     public PeerConnectionOptions Connection { get; init; } = PeerConnectionOptions.Default;
