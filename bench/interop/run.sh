@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Download benchmark on loopback: a 1 GiB payload seeded by python3-libtorrent (high_performance_seed), downloaded by
-# TorrentLab's swarm engine, aria2c, Transmission (dialled by the seeder) and a libtorrent downloader, one at a time.
+# TorrentLab's swarm engine and its single-peer reference path (--max-peers 1), aria2c, Transmission (dialled by the seeder) and a libtorrent downloader, one at a time.
 # Prints MiB/s (whole process, wall clock), CPU seconds, peak RSS, and TorrentLab's ratio to each; then the hashing
 # rate of `torrentlab verify` against sha1sum. Everything stays on 127.0.0.1; DHT/LSD/UPnP/NAT-PMP/PEX are off.
 #
@@ -13,7 +13,7 @@ repo="$(cd "$here/../.." && pwd)"
 work="${WORK:-/tmp/torrentlab-bench}"
 size_mib="${SIZE_MIB:-1024}"
 seeder_counts="${SEEDERS:-1 3}"
-clients="${CLIENTS:-torrentlab libtorrent aria2 transmission}"
+clients="${CLIENTS:-torrentlab torrentlab-ref libtorrent aria2 transmission}"
 python=/usr/bin/python3
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; }
@@ -22,9 +22,7 @@ trap cleanup EXIT
 free_port() { $python -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
 echo "building (Release)..." >&2
-dotnet build -c Release "$here/SwarmGet" -v q -nologo >/dev/null
 dotnet build -c Release "$repo/TorrentLab.Cli" -v q -nologo >/dev/null
-swarmget="$here/SwarmGet/bin/Release/net10.0/SwarmGet.dll"
 cli="$repo/TorrentLab.Cli/bin/Release/net10.0/TorrentLab.Cli.dll"
 
 mkdir -p "$work/payload"
@@ -69,7 +67,8 @@ for n in $seeder_counts; do
       grep -q ready "$work/seed.$i.out" || { echo "seeder $i not ready: $(cat "$work/seed.$i.out")" >&2; exit 1; }
     done
     case $client in
-      torrentlab) r=$(measure "$client-$n" dotnet "$swarmget" "$work/bench.torrent" "$out") ;;
+      torrentlab) r=$(measure "$client-$n" dotnet "$cli" "$work/bench.torrent" -o "$out" --no-resume --quiet --port "$dport") ;;
+      torrentlab-ref) r=$(measure "$client-$n" dotnet "$cli" "$work/bench.torrent" -o "$out" --no-resume --quiet --max-peers 1) ;;
       libtorrent) r=$(measure "$client-$n" $python "$here/lt.py" get "$work/bench.torrent" "$out" "$dport") ;;
       aria2) r=$(measure "$client-$n" aria2c --no-conf --dir="$out" -T "$work/bench.torrent" --enable-dht=false --enable-dht6=false \
                  --bt-enable-lpd=false --enable-peer-exchange=false --seed-time=0 --listen-port="$dport" --interface=127.0.0.1 \
