@@ -113,6 +113,34 @@ public class SwarmDownloadTests
         Assert.InRange(result.Downloaded, (missing - 1) * 16L * 1024, missing * 16L * 1024);
     }
 
+    [Fact]
+    public async Task RunAsync_HonestPeer_LastProgressPieceMapShowsEveryPieceVerified()
+    {
+        await using var swarm = await MockSwarm.StartAsync(1 << 20, 16 * 1024, Ct);
+        var normal = await swarm.AddAsync(SyntheticBehaviour.Normal, announce: false, Ct);
+        PieceStates? last = null;
+
+        await SwarmDownload.RunAsync(swarm.Built.Torrent, swarm.Options(swarm.Folder.Combine("out")) with { ExtraPeers = [normal.EndPoint] },
+            new Callback(p => last = p.Pieces), Ct);
+
+        Assert.NotNull(last);
+        Assert.Equal(swarm.Built.Torrent.PieceCount, last.CountOf(PieceState.Verified));
+    }
+
+    [Fact]
+    public async Task RunAsync_OnlyACorruptPeer_ProgressPieceMapShowsTheFailedPieces()
+    {
+        await using var swarm = await MockSwarm.StartAsync(1 << 20, 16 * 1024, Ct);
+        var corrupt = await swarm.AddAsync(SyntheticBehaviour.Normal, announce: false, Ct, CorruptEverything);
+        var failed = 0;
+
+        await Assert.ThrowsAsync<DownloadFailedException>(() => SwarmDownload.RunAsync(swarm.Built.Torrent,
+            swarm.Options(swarm.Folder.Combine("out")) with { ExtraPeers = [corrupt.EndPoint], Trackers = [], StallTimeout = TimeSpan.FromSeconds(2) },
+            new Callback(p => failed = Math.Max(failed, p.Pieces?.CountOf(PieceState.Failed) ?? 0)), Ct));
+
+        Assert.True(failed > 0, "no progress report showed a failed piece");
+    }
+
     private sealed class Callback(Action<DownloadProgress> report) : IProgress<DownloadProgress>
     {
         public void Report(DownloadProgress value) => report(value);

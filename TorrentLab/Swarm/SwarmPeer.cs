@@ -80,7 +80,7 @@ internal sealed partial class SwarmPeer
             reason = _dropReason ?? e.Message;
             violation = _dropReason is null ? PeerFailure.IsViolation(e) : _dropViolation;
         }
-        catch (PeerViolation e)
+        catch (Exception e) when (e is PeerViolation or Extensions.ExtensionException)
         {
             reason = e.Message;
             violation = true;
@@ -153,6 +153,9 @@ internal sealed partial class SwarmPeer
                             break;
                         case MessageKind.Piece:
                             await OnBlockAsync(message, ct).ConfigureAwait(false);
+                            break;
+                        case MessageKind.Extended:
+                            OnExtended(message); // BEP 10: handshake, ut_metadata, ut_pex (SwarmPeer.Extensions.cs)
                             break;
                     }
                 } while (Connection.TryReceive(out message));

@@ -131,6 +131,8 @@ internal sealed partial class TorrentSession
         _log?.Invoke($"{peer}: connected ({(dialled is null ? "incoming" : "outgoing")}, {peer.Client})");
         try
         {
+            await peer.StartExtensionsAsync(dialled, ct).ConfigureAwait(false);
+            if (dialled is not null) OnPexPeerKnown(peer);
             // BEP 3: "'bitfield' is only ever sent as the first message"; optional when we have nothing.
             var have = WrittenSnapshot();
             if (!have.IsEmpty) await connection.SendBitfieldAsync(have, ct).ConfigureAwait(false);
@@ -138,6 +140,7 @@ internal sealed partial class TorrentSession
         catch (Exception e) when (e is WireException or OperationCanceledException)
         {
             Unregister(peer);
+            OnPexPeerLeft(peer);
             if (dialled is not null) _book.Release(dialled, failed: true, DateTimeOffset.UtcNow);
             return;
         }
@@ -197,6 +200,7 @@ internal sealed partial class TorrentSession
     public void OnPeerEnded(SwarmPeer peer, string? reason, bool violation)
     {
         Unregister(peer);
+        OnPexPeerLeft(peer);
         if (violation) Ban(peer.Connection.RemoteEndPoint, peer.Connection.RemotePeerId, reason ?? "protocol violation");
         else _log?.Invoke($"{peer}: disconnected{(reason is null ? "" : $" ({reason})")}");
         if (!peer.Choking) RunChoker(); // its upload slot is free

@@ -12,6 +12,10 @@ internal sealed partial class TorrentSession
     private readonly Lock _contributorsLock = new();
     private readonly Dictionary<int, List<SwarmPeer>> _contributors = [];
     private readonly HashSet<string> _peersUsed = [];
+    private readonly HashSet<int> _failedPieces = []; // last copy failed its hash; guarded by _contributorsLock
+
+    /// <summary>Pieces whose last copy failed its hash and that are not verified yet (for the piece map).</summary>
+    public int[] FailedPiecesSnapshot() { lock (_contributorsLock) return [.. _failedPieces]; }
 
     /// <summary>Peers that sent blocks of at least one verified piece.</summary>
     public IReadOnlyList<string> PeersUsed { get { lock (_contributorsLock) return [.. _peersUsed]; } }
@@ -44,6 +48,7 @@ internal sealed partial class TorrentSession
         lock (_contributorsLock)
         {
             if (_contributors.Remove(piece.Index, out var senders)) foreach (var s in senders) _peersUsed.Add(s.Address);
+            _failedPieces.Remove(piece.Index);
         }
         // BEP 3: "whenever a downloader completes a piece and verifies it, it announces it with 'have'".
         foreach (var peer in PeersSnapshot()) peer.Enqueue(PeerMessage.Have(piece.Index));
@@ -68,7 +73,11 @@ internal sealed partial class TorrentSession
     /// <see cref="MaxHashFailures"/> failures, is banned.</summary>
     public void OnPieceFailed(int index, IReadOnlyList<object> contributors)
     {
-        lock (_contributorsLock) _contributors.Remove(index);
+        lock (_contributorsLock)
+        {
+            _contributors.Remove(index);
+            _failedPieces.Add(index);
+        }
         _log?.Invoke($"piece {index} failed its SHA-1 check (sent by {string.Join(", ", contributors)})");
         foreach (var contributor in contributors.OfType<SwarmPeer>())
         {

@@ -9,6 +9,7 @@ namespace TorrentLab.Swarm;
 internal sealed partial class TorrentSession
 {
     private static readonly TimeSpan Tick = TimeSpan.FromMilliseconds(250);
+    private static readonly int PexTicks = (int)(PexCheckInterval / Tick);
 
     private IProgress<DownloadProgress>? _progress;
     private long _lastChoke = long.MinValue / 2;
@@ -28,6 +29,7 @@ internal sealed partial class TorrentSession
             while (await timer.WaitForNextTickAsync(ct).ConfigureAwait(false))
             {
                 _progress?.Report(Snapshot());
+                if (ticks % PexTicks == 0) SendPexMessages();
                 if (++ticks % 4 != 0) continue;
                 ExpireRequests();
                 foreach (var peer in PeersSnapshot())
@@ -108,6 +110,8 @@ internal sealed partial class TorrentSession
         {
             Uploaded = Uploaded,
             BadPeers = BadPeers.Count,
+            // The piece map: verified, being assembled, or last copy failed its hash (cheap: one byte per piece).
+            Pieces = PieceStates.From(Pieces.SnapshotHave(), Pieces.SnapshotInProgress(), FailedPiecesSnapshot()),
             Peers = [.. peers.Select(p => new PeerProgress(p.Address, p.Client, p.Down.BytesPerSecond, p.Up.BytesPerSecond,
                 p.Connection.PeerChoking, p.Connection.AmInterested))],
         };

@@ -62,6 +62,7 @@ internal sealed partial class TorrentSession : IAsyncDisposable
         ConnectionOptions = new PeerConnectionOptions
         {
             PieceCount = torrent.PieceCount,
+            AdvertiseExtensions = true, // BEP 10: ut_metadata for magnet clients, ut_pex unless private (SwarmPeer.Extensions.cs)
             ConnectTimeout = options.ConnectTimeout,
             HandshakeTimeout = options.HandshakeTimeout,
             IdleTimeout = options.IdleTimeout,

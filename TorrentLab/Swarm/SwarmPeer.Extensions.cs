@@ -1,0 +1,82 @@
+using System.Net;
+using TorrentLab.Extensions;
+using TorrentLab.Wire;
+
+namespace TorrentLab.Swarm;
+
+// The extension protocol (BEP 10) on this connection: our handshake, the peer's, ut_metadata requests (BEP 9) and
+// peer exchange (BEP 11). The session decides whom to tell about whom (TorrentSession.Pex.cs).
+internal sealed partial class SwarmPeer
+{
+    private ExtensionChannel? _extensions;
+    private volatile PexState? _pex;
+
+    /// <summary>The address other peers can dial it on: the endpoint we dialled, or for an incoming peer its IP with
+    /// the <c>p</c> port of its extension handshake; null while unknown (its connection's source port is not one).</summary>
+    public IPEndPoint? ListenEndPoint { get; private set; }
+
+    /// <summary>The peer exchange with it, once both sides announced ut_pex (never for a private torrent).</summary>
+    public PexState? Pex => _pex;
+
+    /// <summary>Sends our extension handshake when both sides set BEP 10's reserved bit. BEP 10: it "should be sent
+    /// immediately after the standard bittorrent handshake"; call before the bitfield, before the loops start.</summary>
+    /// <param name="dialled">The endpoint we dialled (its listen address), or null for an incoming peer.</param>
+    /// <param name="ct">Stops the send.</param>
+    public async ValueTask StartExtensionsAsync(IPEndPoint? dialled, CancellationToken ct)
+    {
+        ListenEndPoint = dialled;
+        if (!Connection.ExtensionsAgreed) return;
+        // BEP 27: a private torrent "MUST NOT" use PEX, so ut_pex is not even offered.
+        var ours = ExtensionHandshake.Ours(Connection.RemoteEndPoint, _session.Port, _session.Metadata.MetadataSize,
+            pex: !_session.Torrent.IsPrivate);
+        _extensions = new ExtensionChannel(Connection, ours);
+        await _extensions.SendHandshakeAsync(ct).ConfigureAwait(false);
+    }
+
+    /// <summary>An <c>extended</c> message from the receive loop, routed by the ids WE chose (BEP 10).</summary>
+    /// <exception cref="ExtensionException">A malformed handshake, metadata or PEX message (the peer is dropped).</exception>
+    private void OnExtended(in PeerMessage message)
+    {
+        if (_extensions is null) return; // we did not offer extensions: nothing to route it by
+        switch (_extensions.Route(message))
+        {
+            case "handshake":
+                OnExtensionHandshake(_extensions.Theirs!);
+                break;
+            case ExtensionIds.UtMetadataName:
+                if (_session.Metadata.Answer(MetadataMessage.Decode(message.Payload)) is { } answer
+                    && _extensions.TryGetTheirId(ExtensionIds.UtMetadataName, out var metadataId))
+                    Enqueue(PeerMessage.Extended(metadataId, answer.Encode()));
+                break;
+            case ExtensionIds.UtPexName:
+                if (_pex is { } pex)
+                    _session.OnPexLearned(this, pex.Receive(PexMessage.Decode(message.Payload)));
+                break;
+            // null: an id we never assigned; BEP 10 asks us to ignore it.
+        }
+    }
+
+    private void OnExtensionHandshake(ExtensionHandshake theirs)
+    {
+        if (ListenEndPoint is null && theirs.ListenPort is { } port)
+        {
+            ListenEndPoint = new IPEndPoint(Connection.RemoteEndPoint.Address, port);
+            _session.OnPexPeerKnown(this);
+        }
+        if (_pex is null && !_session.Torrent.IsPrivate && _extensions!.PeerSupports(ExtensionIds.UtPexName))
+            _session.OnPexReady(this, new PexState(ListenEndPoint ?? Connection.RemoteEndPoint, isPrivate: false));
+    }
+
+    /// <summary>Called by the session when our side of the exchange is set up (after it told the state who is here).</summary>
+    public void AttachPex(PexState state) => _pex = state;
+
+    /// <summary>Sends the next PEX message if one is due (at most one a minute, BEP 11); false otherwise.</summary>
+    public bool TrySendPex(out PexMessage message)
+    {
+        message = new PexMessage();
+        if (_pex is not { } pex || _extensions is null || !_extensions.TryGetTheirId(ExtensionIds.UtPexName, out var id)) return false;
+        if (!pex.TryCreateMessage(out message)) return false;
+        Enqueue(PeerMessage.Extended(id, message.Encode()));
+        return true;
+    }
+}
