@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using System.CommandLine;
 using TorrentLab.Cli.Commands;
 
@@ -49,7 +50,19 @@ internal static class CliApp
             stderr.WriteLine($"error: {parse.Errors[0].Message} (see 'torrentlab --help')");
             return ExitCodes.Usage;
         }
-        var config = new InvocationConfiguration { EnableDefaultExceptionHandler = false, ProcessTerminationTimeout = TimeSpan.FromSeconds(5) };
-        return await parse.InvokeAsync(config).ConfigureAwait(false);
+        // Ctrl-C (SIGINT) and SIGTERM cancel the command's token; the command saves what it must and exits with
+        // ExitCodes.Interrupted and one line. A second signal is not intercepted, so it ends the process at once.
+        using var interrupt = new CancellationTokenSource();
+        void OnSignal(PosixSignalContext context)
+        {
+            context.Cancel = !interrupt.IsCancellationRequested;
+            interrupt.Cancel();
+        }
+        using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
+        using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
+        // System.CommandLine's own termination handling is off: it could end the process with 130 before the
+        // command had said anything.
+        var config = new InvocationConfiguration { EnableDefaultExceptionHandler = false, ProcessTerminationTimeout = null };
+        return await parse.InvokeAsync(config, interrupt.Token).ConfigureAwait(false);
     }
 }
