@@ -1,0 +1,100 @@
+using System.Diagnostics;
+using TorrentLab.Metainfo;
+using TorrentLab.Tests.Infrastructure;
+using TorrentLab.Wire;
+
+namespace TorrentLab.Tests.Reliability;
+
+/// <summary>Floods at our seeder (the swarm engine's upload side and listener) while an honest downloader fetches from
+/// it: the bad connections are closed (and banned where they broke the protocol), the heap stays bounded, and the
+/// honest download completes with identical data.</summary>
+[Collection(ReliabilityCollection.Name)]
+[Trait("Category", ReliabilityMode.Category)]
+public class SeederFloodTests
+{
+    private const long HeapBound = 64L << 20; // 64 MiB: the payload is 2-8 MiB; buffering a flood would blow past it
+
+    private static readonly TimeSpan CloseWithin = TimeSpan.FromSeconds(10);
+
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    private static TestTorrents.Built Torrent(string name) =>
+        TestTorrents.SingleFile(length: ReliabilityMode.Count(2, 8) << 20, pieceLength: 16 * 1024, name: name, seed: 11);
+
+    /// <summary>The request floods, by name: what is sent after a valid handshake, and the ban reason expected.</summary>
+    private const string QueueFlood = "unchoked, then valid requests without reading";
+
+    private static readonly (string Name, string Reason, Func<int, int, byte[]> Flood)[] RequestFloods =
+    [
+        ("valid requests while choked", "while choked", (pieces, n) => HostileClient.Repeat(i => HostileClient.Request(i % pieces, 0, 16384), n)),
+        ("oversized requests (1 MiB)", "the limit is", (pieces, n) => HostileClient.Repeat(i => HostileClient.Request(i % pieces, 0, 1 << 20), n)),
+        ("requests past the end of a piece", "which has", (pieces, n) => HostileClient.Repeat(i => HostileClient.Request(i % pieces, 16000, 16384), n)),
+        ("requests for piece indexes out of range", "", (pieces, n) => HostileClient.Repeat(i => HostileClient.Request(pieces + i, 0, 16384), n)),
+        // Sent once unchoked (see FloodAsync): more than the 500 requests a peer may queue.
+        (QueueFlood, "queued more than", (pieces, n) => HostileClient.Repeat(i => HostileClient.Request(i % pieces, 0, 16384), n)),
+    ];
+
+    [Fact]
+    public async Task RequestFlood_SeederDropsAndBansEveryFlooder_StaysBounded_HonestDownloadCompletes()
+    {
+        var perKind = ReliabilityMode.Count(4, 20);
+        var requests = ReliabilityMode.Count(2_000, 20_000);
+        var built = Torrent("flooded.bin");
+        await using var rig = await SeederRig.StartAsync(built, Ct, o => o with { UploadSlots = perKind + 2 });
+        // A second seeder with piece 0 broken on disk: it never announces piece 0, and is asked for nothing else.
+        await using var partial = await StartPartialAsync(built);
+        var stopwatch = Stopwatch.StartNew();
+        await using var memory = MemoryWatch.Start();
+
+        var honest = rig.DownloadAsync("honest", Ct);
+        var floods = RequestFloods.SelectMany(f => Enumerable.Range(0, perKind).Select(_ => FloodAsync(rig.Seeder.Port, built.Torrent.InfoHash, f.Flood(built.Torrent.PieceCount, requests), unchokeFirst: f.Name == QueueFlood)))
+            .Concat(Enumerable.Range(0, perKind).Select(_ => FloodAsync(partial.Seeder.Port, built.Torrent.InfoHash, HostileClient.Repeat(_ => HostileClient.Request(0, 0, 16384), requests))))
+            .ToArray();
+        var closed = await Task.WhenAll(floods);
+        var result = await honest.WaitAsync(TimeSpan.FromSeconds(60), Ct);
+        var elapsed = stopwatch.Elapsed;
+
+        var bad = rig.Seeder.BadPeers;
+        var lost = new List<string>();
+        if (closed.Count(c => !c) is var open and > 0) lost.Add($"{open} flooder(s) still connected after {CloseWithin.TotalSeconds:0} s");
+        foreach (var (name, reason, _) in RequestFloods.Where(f => f.Reason.Length > 0))
+            if (!bad.Any(b => b.Contains(reason, StringComparison.Ordinal))) lost.Add($"no ban for '{name}'");
+        if (!partial.Seeder.BadPeers.Any(b => b.Contains("never announced", StringComparison.Ordinal))) lost.Add("no ban for a piece never announced");
+        if (!rig.Identical("honest")) lost.Add("honest download differs");
+        if (memory.PeakGrowth >= HeapBound) lost.Add($"heap grew {ReliabilityReport.Mib(memory.PeakGrowth)}");
+        ReliabilityReport.Add(new ReliabilityRow("seeder flood", $"request floods at our seeder: {RequestFloods.Length + 1} kinds x {perKind} connections x {requests} requests, honest downloader beside them",
+            floods.Length, closed.Count(c => c), lost.Count == 0 ? "none" : string.Join("; ", lost),
+            $"{bad.Count + partial.Seeder.BadPeers.Count} banned; honest download of {ReliabilityReport.Mib(built.Payload.Length)} complete, identical; {elapsed.TotalSeconds:0.0} s in all; {memory.Figures}; " +
+            $"bans e.g. '{string.Join("' | '", bad.Select(Reason).Distinct().Take(5))}'"));
+
+        Assert.All(closed, Assert.True);
+        Assert.True(bad.Count + partial.Seeder.BadPeers.Count >= floods.Length * 3 / 4, string.Join("\n", bad));
+        Assert.Empty(lost);
+        Assert.Empty(result.BadPeers);
+    }
+
+    /// <summary>Handshakes (and with <paramref name="unchokeFirst"/> waits to be unchoked), then the flood in one send; true when the seeder closed the connection in time.</summary>
+    private static async Task<bool> FloodAsync(int port, InfoHash infoHash, byte[] flood, bool unchokeFirst = false)
+    {
+        using var client = await HostileClient.ConnectAsync(port, Ct);
+        if (!await client.HandshakeAsync(infoHash, TimeSpan.FromSeconds(5), Ct)) return true; // refused at once
+        if (unchokeFirst)
+        {
+            // Interested, then wait to be served; a flooder left choked floods anyway (and is banned for that instead).
+            await client.SendAsync(MessageWriter.ToBytes(PeerMessage.Interested), Ct);
+            await client.WaitForUnchokeAsync(TimeSpan.FromSeconds(5), Ct);
+        }
+        await client.SendAsync(flood, Ct);
+        return await client.WaitForCloseAsync(CloseWithin, Ct);
+    }
+
+    private static async Task<SeederRig> StartPartialAsync(TestTorrents.Built built)
+    {
+        var broken = built with { Payload = [.. built.Payload], Files = [(built.Files[0].Path, [.. built.Files[0].Data])] };
+        broken.Files[0].Data[0] ^= 0x55; // piece 0 fails its hash on disk
+        return await SeederRig.StartAsync(broken, Ct, allowPartial: true);
+    }
+
+    /// <summary>The reason part of a ban line ("127.0.0.1:port: reason").</summary>
+    private static string Reason(string line) => line[(line.IndexOf(": ", StringComparison.Ordinal) + 2)..];
+}
