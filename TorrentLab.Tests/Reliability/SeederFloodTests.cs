@@ -73,6 +73,68 @@ public class SeederFloodTests
         Assert.Empty(result.BadPeers);
     }
 
+    /// <summary>The broken handshakes, by name: the bytes sent on connecting (then silence); empty sends nothing.</summary>
+    private static readonly (string Name, Func<byte[], byte[]> Bytes)[] BadHandshakes =
+    [
+        ("nothing, held open", _ => []),
+        ("20 bytes of a handshake, then silence", valid => valid[..20]),
+        ("wrong protocol string", valid => { var b = valid.ToArray(); b[19] = (byte)'X'; return b; }),
+        ("protocol length 255", valid => { var b = valid.ToArray(); b[0] = 255; return b; }),
+        ("unknown info hash", valid => { var b = valid.ToArray(); for (var i = 28; i < 48; i++) b[i] ^= 0xA5; return b; }),
+    ];
+
+    [Fact]
+    public async Task HandshakeFlood_ListenerClosesEveryBadConnection_StaysBounded_HonestDownloadCompletes()
+    {
+        var connections = ReliabilityMode.Count(300, 2_000);
+        var built = Torrent("handshakes.bin");
+        await using var rig = await SeederRig.StartAsync(built, Ct); // handshake timeout 1 s
+        var valid = new Handshake(built.Torrent.InfoHash, TorrentLab.Tracker.PeerId.CreateOurs()).ToBytes();
+        var stopwatch = Stopwatch.StartNew();
+        await using var memory = MemoryWatch.Start();
+
+        // At most 96 bad connections at once: more than the seeder's handshake cap (MaxPeers + 8 = 58), fewer than its
+        // accept backlog (128). Past the backlog the kernel drops the client's final ACK: a client that sends nothing then
+        // believes it is connected to a socket the seeder never saw, and no seeder could close it.
+        using var inFlight = new SemaphoreSlim(96);
+        var flood = Enumerable.Range(0, connections).Select(i => BadHandshakeAsync(rig.Seeder.Port, BadHandshakes[i % BadHandshakes.Length].Bytes(valid), inFlight)).ToArray();
+        var honest = rig.DownloadAsync("honest", Ct);
+        var closed = await Task.WhenAll(flood);
+        var floodDone = stopwatch.Elapsed;
+        var result = await honest.WaitAsync(TimeSpan.FromSeconds(60), Ct);
+        var elapsed = stopwatch.Elapsed;
+
+        var lost = new List<string>();
+        var open = closed.Select((c, i) => (c, BadHandshakes[i % BadHandshakes.Length].Name)).Where(x => !x.c).GroupBy(x => x.Name).ToList();
+        if (open.Count > 0) lost.Add($"still open after {CloseWithin.TotalSeconds:0} s: {string.Join(", ", open.Select(g => $"{g.Count()} x {g.Key}"))}");
+        if (!rig.Identical("honest")) lost.Add("honest download differs");
+        if (memory.PeakGrowth >= HeapBound) lost.Add($"heap grew {ReliabilityReport.Mib(memory.PeakGrowth)}");
+        ReliabilityReport.Add(new ReliabilityRow("seeder flood", $"handshake flood at our listener: {connections} connections, 96 at once ({string.Join(", ", BadHandshakes.Select(h => h.Name))}), honest downloader beside them",
+            connections, closed.Count(c => c), lost.Count == 0 ? "none" : string.Join("; ", lost),
+            $"all closed by the seeder after {floodDone.TotalSeconds:0.0} s (handshake timeout 1 s); honest download of {ReliabilityReport.Mib(built.Payload.Length)} complete, identical, after {elapsed.TotalSeconds:0.0} s; {memory.Figures}"));
+
+        Assert.All(closed, Assert.True);
+        Assert.Empty(lost);
+        Assert.Empty(result.BadPeers);
+        Assert.Empty(rig.Seeder.BadPeers); // a broken handshake is closed, not a ban: there is no peer id to ban
+    }
+
+    /// <summary>Connects, sends <paramref name="bytes"/> and stays silent; true when the seeder closed the connection in time.</summary>
+    private static async Task<bool> BadHandshakeAsync(int port, byte[] bytes, SemaphoreSlim inFlight)
+    {
+        await inFlight.WaitAsync(Ct);
+        try
+        {
+            using var client = await HostileClient.ConnectAsync(port, Ct);
+            if (bytes.Length > 0) await client.SendAsync(bytes, Ct);
+            return await client.WaitForCloseAsync(CloseWithin, Ct);
+        }
+        finally
+        {
+            inFlight.Release();
+        }
+    }
+
     /// <summary>Handshakes (and with <paramref name="unchokeFirst"/> waits to be unchoked), then the flood in one send; true when the seeder closed the connection in time.</summary>
     private static async Task<bool> FloodAsync(int port, InfoHash infoHash, byte[] flood, bool unchokeFirst = false)
     {
