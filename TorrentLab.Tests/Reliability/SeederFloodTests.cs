@@ -119,6 +119,27 @@ public class SeederFloodTests
         Assert.Empty(rig.Seeder.BadPeers); // a broken handshake is closed, not a ban: there is no peer id to ban
     }
 
+    [Fact]
+    public async Task BadHandshakes_CostTheListenerLessThan64KiBEach()
+    {
+        // Regression: each incoming connection allocated its 256 KiB receive buffer and 64 KiB send buffer (both on the
+        // large object heap) before reading a byte of the handshake, so a handshake flood cost 320 KiB per connection.
+        const int connections = 100;
+        var built = Torrent("cheap-handshakes.bin");
+        await using var rig = await SeederRig.StartAsync(built, Ct);
+        var wrongHash = new Handshake(built.Torrent.InfoHash, TorrentLab.Tracker.PeerId.CreateOurs()).ToBytes();
+        wrongHash[30] ^= 0xFF;
+        using var inFlight = new SemaphoreSlim(8);
+        await BadHandshakeAsync(rig.Seeder.Port, wrongHash, inFlight); // warm up the accept path
+
+        await using var memory = MemoryWatch.Start();
+        var closed = await Task.WhenAll(Enumerable.Range(0, connections).Select(_ => BadHandshakeAsync(rig.Seeder.Port, wrongHash, inFlight)));
+        var perConnection = memory.Allocated / connections;
+
+        Assert.All(closed, Assert.True);
+        Assert.True(perConnection < 64 * 1024, $"{perConnection} bytes allocated per refused connection");
+    }
+
     /// <summary>Connects, sends <paramref name="bytes"/> and stays silent; true when the seeder closed the connection in time.</summary>
     private static async Task<bool> BadHandshakeAsync(int port, byte[] bytes, SemaphoreSlim inFlight)
     {
