@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Text.RegularExpressions;
 using TorrentLab.Metainfo;
 using TorrentLab.Tests.Infrastructure;
 using TorrentLab.Wire;
@@ -187,6 +188,6 @@ public class SeederFloodTests
         return await SeederRig.StartAsync(broken, Ct, allowPartial: true);
     }
 
-    /// <summary>The reason part of a ban line ("127.0.0.1:port: reason").</summary>
-    private static string Reason(string line) => line[(line.IndexOf(": ", StringComparison.Ordinal) + 2)..];
+    /// <summary>The reason part of a ban line ("127.0.0.1:port: reason", where the reason may name the peer again).</summary>
+    private static string Reason(string line) => Regex.Replace(line, @"(peer )?127\.0\.0\.1:\d+: ", "");
 }
