@@ -10,6 +10,7 @@ internal sealed class MemoryWatch : IAsyncDisposable
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _sampler;
     private long _peak;
+    private long _allocatedAtStop = -1;
 
     private MemoryWatch()
     {
@@ -24,8 +25,8 @@ internal sealed class MemoryWatch : IAsyncDisposable
     /// <summary>Highest heap size seen minus the heap at start.</summary>
     public long PeakGrowth => Math.Max(0, Interlocked.Read(ref _peak) - _baseline);
 
-    /// <summary>Bytes allocated by the whole process since the start.</summary>
-    public long Allocated => GC.GetTotalAllocatedBytes() - _allocatedAtStart;
+    /// <summary>Bytes allocated by the whole process since the start (until disposed).</summary>
+    public long Allocated => (Interlocked.Read(ref _allocatedAtStop) is >= 0 and var stop ? stop : GC.GetTotalAllocatedBytes()) - _allocatedAtStart;
 
     private async Task SampleAsync()
     {
@@ -43,8 +44,10 @@ internal sealed class MemoryWatch : IAsyncDisposable
 
     public string Figures => $"heap peak +{ReliabilityReport.Mib(PeakGrowth)}, allocated {ReliabilityReport.Mib(Allocated)}";
 
+    /// <summary>Stops watching; the figures stay as they were. Safe to call twice.</summary>
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.CompareExchange(ref _allocatedAtStop, GC.GetTotalAllocatedBytes(), -1) != -1) return;
         await _stop.CancelAsync();
         await _sampler;
         _stop.Dispose();

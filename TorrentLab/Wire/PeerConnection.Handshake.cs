@@ -94,6 +94,7 @@ public sealed partial class PeerConnection
         try
         {
             RemoteHandshake = await exchange(this, timeout.Token).ConfigureAwait(false);
+            GrowBuffers();
             StartTimer();
         }
         catch (OperationCanceledException) when (!ct.IsCancellationRequested)

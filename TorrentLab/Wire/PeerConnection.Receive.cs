@@ -213,6 +213,15 @@ public sealed partial class PeerConnection
         Volatile.Write(ref _lastReceived, Environment.TickCount64);
     }
 
+    /// <summary>After the handshake: the receive buffer at its working size, and a send buffer with room for four whole
+    /// piece messages (so a seeder can answer four requests with one socket write).</summary>
+    private void GrowBuffers()
+    {
+        EnsureReceiveCapacity(Math.Max(_options.ReceiveBufferSize, WireLimits.MaxFrameLength(_maxBlockLength, 0)));
+        var sendSize = 4 * (WireLimits.LengthPrefix + WireLimits.PieceHeader + WireLimits.BlockLength);
+        if (_sendBuffer.Length < sendSize) _sendBuffer = GC.AllocateUninitializedArray<byte>(sendSize);
+    }
+
     /// <summary>Grows the receive buffer to hold at least <paramref name="capacity"/> bytes (bounded by the 1 MiB message limit).</summary>
     private void EnsureReceiveCapacity(int capacity)
     {

@@ -38,9 +38,10 @@ public sealed partial class PeerConnection : IAsyncDisposable, IDisposable
         _trace = options.Trace;
         RemoteEndPoint = remote;
         _maxBlockLength = options.MaxBlockLength;
-        _receiveBuffer = GC.AllocateUninitializedArray<byte>(Math.Max(options.ReceiveBufferSize, WireLimits.MaxFrameLength(options.MaxBlockLength, 0)));
-        // Room for four whole piece messages, so a seeder can answer four requests with one socket write.
-        _sendBuffer = GC.AllocateUninitializedArray<byte>(4 * (WireLimits.LengthPrefix + WireLimits.PieceHeader + WireLimits.BlockLength));
+        // Until the handshake completes a connection holds only a handshake's worth of buffers, so a flood of connections
+        // that never finish one costs little each; GrowBuffers sizes them for data once the handshake is done.
+        _receiveBuffer = GC.AllocateUninitializedArray<byte>(2 * Handshake.Length);
+        _sendBuffer = GC.AllocateUninitializedArray<byte>(Handshake.Length);
         if (options.PieceCount is int pieces) SetPieceCount(pieces);
     }
 
