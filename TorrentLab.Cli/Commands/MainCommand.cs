@@ -12,7 +12,7 @@ internal static class MainCommand
     /// <summary>Adds the torrent argument, the download options and the action to the root command.</summary>
     public static void AttachTo(RootCommand root)
     {
-        var torrent = new Argument<string?>("torrent") { Description = "The .torrent file to download", Arity = ArgumentArity.ZeroOrOne };
+        var torrent = new Argument<string?>("torrent") { Description = "The .torrent file or magnet link to download", Arity = ArgumentArity.ZeroOrOne };
         var output = new Option<string>("--output", "-o") { Description = "Folder to download into (default: the current folder)", DefaultValueFactory = _ => "." };
         var settings = new DownloadSettings();
         var seed = new Option<bool>("--seed") { Description = "Keep seeding after the download completes (until Ctrl-C or a limit)" };
@@ -41,7 +41,22 @@ internal static class MainCommand
             if (options.SeedAfterDownload && options.MaxPeers == 1)
                 throw new UsageException("--seed needs the swarm engine; the single-peer reference path (--max-peers 1) only downloads");
             Directory.CreateDirectory(options.OutputDirectory);
-            var loaded = Torrent.Load(path);
+            Torrent loaded;
+            if (path.StartsWith("magnet:", StringComparison.OrdinalIgnoreCase))
+            {
+                // A magnet link works like a .torrent: fetch and verify the metadata from peers first (BEP 9).
+                var (link, fetched) = await MagnetInfoCommand.ResolveAsync(path, savePath: null, settings.IsVerbose(parse), ct).ConfigureAwait(false);
+                loaded = fetched;
+                options = options with { ExtraPeers = [.. link.Peers, .. options.ExtraPeers] };
+            }
+            else if (!File.Exists(path) && !path.EndsWith(".torrent", StringComparison.OrdinalIgnoreCase))
+            {
+                throw new UsageException($"'{path}' is neither a command nor an existing .torrent file (see 'torrentlab --help')");
+            }
+            else
+            {
+                loaded = Torrent.Load(path);
+            }
             var result = await RunEngineAsync(loaded, options, settings.IsQuiet(parse), settings.IsVerbose(parse), ct).ConfigureAwait(false);
             Console.Out.WriteLine(Summary(loaded, options.OutputDirectory, result));
             return ExitCodes.Ok;

@@ -132,6 +132,28 @@ public partial class DownloadCommandTests
         Assert.Contains("fails its SHA-1 hash", result.Stderr);
     }
 
+    [Fact]
+    public async Task MainCommand_MagnetLink_FetchesTheMetadataThenDownloads()
+    {
+        var built = TestTorrents.SingleFile(length: 120_000, pieceLength: 16 * 1024, name: "m.bin", announce: null);
+        await using var peer = SyntheticPeer.Start(SyntheticPeerOptions.ForTorrent(built.Torrent, built.Payload) with { ServeMetadata = true });
+        using var folder = new TempFolder();
+        var link = $"magnet:?xt=urn:btih:{built.Torrent.InfoHash.Hex}&dn=m.bin&x.pe={peer.EndPoint}";
+
+        var result = CliRunner.Run([link, "-o", folder.Combine("out"), "--quiet", "--port", "0"]);
+
+        Assert.True(result.ExitCode == CliRunner.Codes.Ok, result.Stderr);
+        Assert.Equal(built.Payload, File.ReadAllBytes(folder.Combine("out", "m.bin")));
+    }
+
+    [Fact]
+    public void MainCommand_UnknownWord_IsAUsageErrorNotAMissingFile()
+    {
+        var result = CliRunner.Run(["frobnicate"]);
+        Assert.Equal(CliRunner.Codes.Usage, result.ExitCode);
+        Assert.Equal("error: 'frobnicate' is neither a command nor an existing .torrent file (see 'torrentlab --help')\n", result.Stderr);
+    }
+
     [Theory]
     [InlineData("--max-peers", "0")]
     [InlineData("--peer", "not-an-address")]
