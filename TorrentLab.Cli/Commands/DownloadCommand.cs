@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Net;
 using TorrentLab.Metainfo;
 
 namespace TorrentLab.Cli.Commands;
@@ -16,35 +17,41 @@ internal static class DownloadCommand
         var settings = new DownloadSettings();
         var command = new Command("download", "Download a torrent to the given path (the classroom shape).") { output, torrent };
         settings.AddTo(command);
-        command.SetAction((parse, ct) => CliErrors.GuardAsync(async () =>
-        {
-            var loaded = Torrent.Load(parse.GetValue(torrent)!);
-            var target = Path.GetFullPath(parse.GetValue(output)!);
-            if (loaded.IsMultiFile && Directory.Exists(target) && Directory.EnumerateFileSystemEntries(target).Any())
-            {
-                Console.Error.WriteLine($"error: {target} already exists and is not empty");
-                return ExitCodes.Io;
-            }
-            var staging = Path.Combine(Path.GetDirectoryName(target)!, $".torrentlab-{loaded.InfoHash.Hex[..12]}");
-            Directory.CreateDirectory(staging);
-            var options = settings.Read(parse, staging);
-            var result = await MainCommand.RunEngineAsync(loaded, options, settings.IsQuiet(parse), settings.IsVerbose(parse), ct).ConfigureAwait(false);
-
-            var downloaded = Path.Combine(staging, loaded.Name);
-            if (loaded.IsMultiFile)
-            {
-                if (Directory.Exists(target)) Directory.Delete(target); // empty, checked above
-                Directory.Move(downloaded, target);
-            }
-            else
-            {
-                File.Move(downloaded, target, overwrite: true);
-            }
-            Directory.Delete(staging, recursive: true);
-            Console.Out.WriteLine($"Downloaded {parse.GetValue(torrent)} to {parse.GetValue(output)}.");
-            if (settings.IsVerbose(parse)) Console.Error.WriteLine(MainCommand.Summary(loaded, Path.GetDirectoryName(target)!, result));
-            return ExitCodes.Ok;
-        }, ct));
+        command.SetAction((parse, ct) => CliErrors.GuardAsync(() =>
+            RunStagedAsync(Torrent.Load(parse.GetValue(torrent)!), parse.GetValue(output)!, parse.GetValue(torrent)!, settings, parse, [], ct), ct));
         return command;
+    }
+
+    /// <summary>Downloads into a hidden staging folder beside <paramref name="output"/>, then moves the verified file
+    /// (or top folder) into place; shared by <c>download</c> and <c>magnet_download</c>.</summary>
+    internal static async Task<int> RunStagedAsync(Torrent loaded, string output, string source, DownloadSettings settings,
+        ParseResult parse, IReadOnlyList<IPEndPoint> extraPeers, CancellationToken ct)
+    {
+        var target = Path.GetFullPath(output);
+        if (loaded.IsMultiFile && Directory.Exists(target) && Directory.EnumerateFileSystemEntries(target).Any())
+        {
+            Console.Error.WriteLine($"error: {target} already exists and is not empty");
+            return ExitCodes.Io;
+        }
+        var staging = Path.Combine(Path.GetDirectoryName(target)!, $".torrentlab-{loaded.InfoHash.Hex[..12]}");
+        Directory.CreateDirectory(staging);
+        var options = settings.Read(parse, staging);
+        options = options with { ExtraPeers = [.. extraPeers, .. options.ExtraPeers] };
+        var result = await MainCommand.RunEngineAsync(loaded, options, settings.IsQuiet(parse), settings.IsVerbose(parse), ct).ConfigureAwait(false);
+
+        var downloaded = Path.Combine(staging, loaded.Name);
+        if (loaded.IsMultiFile)
+        {
+            if (Directory.Exists(target)) Directory.Delete(target); // empty, checked above
+            Directory.Move(downloaded, target);
+        }
+        else
+        {
+            File.Move(downloaded, target, overwrite: true);
+        }
+        Directory.Delete(staging, recursive: true);
+        Console.Out.WriteLine($"Downloaded {source} to {output}.");
+        if (settings.IsVerbose(parse)) Console.Error.WriteLine(MainCommand.Summary(loaded, Path.GetDirectoryName(target)!, result));
+        return ExitCodes.Ok;
     }
 }
