@@ -1,6 +1,7 @@
 using System.Net;
 using TorrentLab.Session;
 using TorrentLab.Swarm;
+using TorrentLab.Tests.Infrastructure;
 using TorrentLab.Tracker;
 using TorrentLab.Wire;
 

@@ -2,6 +2,7 @@ using TorrentLab.Lab;
 using TorrentLab.Session;
 using TorrentLab.Storage;
 using TorrentLab.Swarm;
+using TorrentLab.Tests.Infrastructure;
 
 namespace TorrentLab.Tests.Swarm;
 
