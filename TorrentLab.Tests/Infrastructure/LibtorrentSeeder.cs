@@ -9,7 +9,7 @@ public sealed class LibtorrentSeeder : IDisposable
     private const string Script = """
         import sys, time
         import libtorrent as lt
-        torrent, save_path, port = sys.argv[1], sys.argv[2], int(sys.argv[3])
+        torrent, save_path, port, limit = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
         settings = lt.high_performance_seed()
         settings.update({
             'listen_interfaces': '127.0.0.1:%d' % port,
@@ -26,6 +26,7 @@ public sealed class LibtorrentSeeder : IDisposable
         atp.save_path = save_path
         atp.flags = lt.torrent_flags.disable_dht | lt.torrent_flags.disable_lsd | lt.torrent_flags.disable_pex
         h = ses.add_torrent(atp)
+        if limit > 0: h.set_upload_limit(limit)  # per torrent: session limits exempt loopback peers
         replied = len(list(atp.ti.trackers())) == 0
         deadline = time.time() + 15
         while time.time() < deadline:
@@ -55,12 +56,14 @@ public sealed class LibtorrentSeeder : IDisposable
     public int Port { get; }
 
     /// <summary>Starts the seeder over a torrent whose payload is already in <paramref name="savePath"/>; waits until ready.</summary>
-    public static async Task<LibtorrentSeeder> StartAsync(string python, string torrentPath, string savePath, string scriptFolder, CancellationToken ct)
+    /// <param name="uploadLimit">Bytes per second it uploads at most; 0 for no limit.</param>
+    public static async Task<LibtorrentSeeder> StartAsync(string python, string torrentPath, string savePath, string scriptFolder,
+        CancellationToken ct, int uploadLimit = 0)
     {
         var script = Path.Combine(scriptFolder, "seeder.py");
         await File.WriteAllTextAsync(script, Script, ct);
         var port = ProcessRunner.FreeTcpPort();
-        var process = ProcessRunner.Start(python, [script, torrentPath, savePath, port.ToString()]);
+        var process = ProcessRunner.Start(python, [script, torrentPath, savePath, port.ToString(), uploadLimit.ToString()]);
         var seeder = new LibtorrentSeeder(process, port);
         try
         {

@@ -64,25 +64,13 @@ public class ReferenceInteropTests
             announce: "http://127.0.0.1:9/announce"); // nothing listens there: we dial aria2 directly
         var torrent = built.WriteTorrent(folder.Path);
         built.WritePayload(folder.Combine("seed"));
-        var port = ProcessRunner.FreeTcpPort();
-        using var process = ProcessRunner.Start(aria2, ["--no-conf", $"--dir={folder.Combine("seed")}", "-T", torrent,
-            "--enable-dht=false", "--enable-dht6=false", "--bt-enable-lpd=false", "--enable-peer-exchange=false",
-            "--check-integrity=true", "--seed-ratio=0.0", $"--listen-port={port}", "--interface=127.0.0.1", "--disable-ipv6=true",
-            "--file-allocation=none", "--console-log-level=warn", "--summary-interval=0", "--show-console-readout=false",
-            "--bt-tracker-connect-timeout=1", "--bt-tracker-timeout=1"]);
-        try
-        {
-            Assert.True(ProcessRunner.WaitForTcp(port, TimeSpan.FromSeconds(15)), "aria2c did not start listening");
+        using var seeder = InteropProcess.Aria2Seeder(aria2, torrent, folder.Combine("seed"), uploadLimit: 0); // 0: no limit
+        Assert.True(ProcessRunner.WaitForTcp(seeder.Port, TimeSpan.FromSeconds(15)), "aria2c did not start listening");
 
-            var result = CliRunner.Run([torrent, "-o", folder.Combine("out"), "--max-peers", "1", "--peer", $"127.0.0.1:{port}", "--quiet"],
-                TimeSpan.FromSeconds(60));
+        var result = CliRunner.Run([torrent, "-o", folder.Combine("out"), "--max-peers", "1", "--peer", $"127.0.0.1:{seeder.Port}", "--quiet"],
+            TimeSpan.FromSeconds(60));
 
-            Assert.True(result.ExitCode == CliRunner.Codes.Ok, result.Stderr);
-            AssertDownloaded(built, folder.Combine("out"));
-        }
-        finally
-        {
-            ProcessRunner.Stop(process);
-        }
+        Assert.True(result.ExitCode == CliRunner.Codes.Ok, result.Stderr);
+        AssertDownloaded(built, folder.Combine("out"));
     }
 }

@@ -26,28 +26,27 @@ public class SwarmInteropTests
     [Fact]
     public async Task RunAsync_FromLibtorrentTransmissionAndAria2SeedersViaOpentracker_DownloadsTheMultiFileTorrent()
     {
-        var opentracker = Interop.RequireExecutable("opentracker");
         var aria2 = Interop.RequireExecutable("aria2c");
         var transmission = Interop.RequireExecutable("transmission-cli");
         var python = Interop.RequireLibtorrentPython();
         if (!OperatingSystem.IsLinux()) { Assert.Skip("these clients run on Linux here"); return; }
         using var folder = new TempFolder("torrentlab-swarm-interop");
-        var trackerPort = ProcessRunner.FreeTcpAndUdpPort();
+        var trackerPort = OpenTracker.ReservePort();
         var built = MultiFile($"http://127.0.0.1:{trackerPort}/announce");
         var torrentPath = built.WriteTorrent(folder.Path);
         foreach (var name in new[] { "lt", "tr", "a2" }) built.WritePayload(folder.Combine(name));
 
-        var processes = new List<InteropProcess>();
+        var processes = new List<IDisposable>();
         try
         {
-            processes.Add(InteropProcess.OpenTracker(opentracker, folder.Path, trackerPort, built.Torrent.InfoHash.Hex));
+            processes.Add(OpenTracker.Start(trackerPort, [built.Torrent.InfoHash], folder.Path));
             var tr = InteropProcess.TransmissionSeeder(transmission, torrentPath, folder.Combine("tr"), folder.Combine("tr-config"));
             processes.Add(tr);
             // Each of libtorrent and aria2 alone would serve everything in a blink: limited, they share the download and
             // leave time for Transmission's first choke round.
             var a2 = InteropProcess.Aria2Seeder(aria2, torrentPath, folder.Combine("a2"), 1 << 20);
             processes.Add(a2);
-            var lt = await InteropProcess.LibtorrentSeederAsync(python, torrentPath, folder.Combine("lt"), folder.Path, 1 << 20, Ct);
+            var lt = await LibtorrentSeeder.StartAsync(python, torrentPath, folder.Combine("lt"), folder.Path, Ct, uploadLimit: 1 << 20);
             processes.Add(lt);
             // Ready when the tracker counts all three as seeders (each announces after checking its data).
             using var client = new TrackerClient([[$"http://127.0.0.1:{trackerPort}/announce"]]);
