@@ -71,23 +71,10 @@ internal sealed class InteropProcess : IDisposable
         return new InteropProcess("libtorrent", process, port);
     }
 
-    private const string LibtorrentDownloadScript = """
-        import sys, time
-        import libtorrent as lt
+    private const string LibtorrentDownloadScript = LibtorrentScript.Prelude + """
         torrent, save_path, port = sys.argv[1], sys.argv[2], int(sys.argv[3])
-        settings = {
-            'listen_interfaces': '127.0.0.1:%d' % port,
-            'enable_dht': False, 'enable_lsd': False, 'enable_upnp': False, 'enable_natpmp': False,
-            'enable_outgoing_utp': False, 'enable_incoming_utp': False,
-            'allow_multiple_connections_per_ip': True, 'out_enc_policy': 2, 'in_enc_policy': 2,
-            'ssrf_mitigation': False,
-        }
-        ses = lt.session(settings, 0)
-        atp = lt.add_torrent_params()
-        atp.ti = lt.torrent_info(torrent)
-        atp.save_path = save_path
-        atp.flags = lt.torrent_flags.disable_dht | lt.torrent_flags.disable_lsd | lt.torrent_flags.disable_pex
-        h = ses.add_torrent(atp)
+        ses = loopback_session(port)
+        h, _ = add_torrent(ses, torrent, save_path)
         deadline = time.time() + 25
         while time.time() < deadline:
             s = h.status()

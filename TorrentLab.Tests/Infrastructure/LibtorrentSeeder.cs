@@ -6,28 +6,14 @@ namespace TorrentLab.Tests.Infrastructure;
 /// process id on dispose. Each start uses a new listen port (libtorrent remembers peers per port).</remarks>
 public sealed class LibtorrentSeeder : IDisposable
 {
-    private const string Script = """
-        import sys, time
-        import libtorrent as lt
+    private const string Script = LibtorrentScript.Prelude + """
         torrent, save_path, port, limit = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
-        settings = lt.high_performance_seed()
-        settings.update({
-            'listen_interfaces': '127.0.0.1:%d' % port,
-            'enable_dht': False, 'enable_lsd': False, 'enable_upnp': False, 'enable_natpmp': False,
-            'enable_outgoing_utp': False, 'enable_incoming_utp': False,
-            'allow_multiple_connections_per_ip': True,
-            'out_enc_policy': 2, 'in_enc_policy': 2,
-            'ssrf_mitigation': False,
+        ses = loopback_session(port, lt.high_performance_seed(), {
             'alert_mask': lt.alert.category_t.status_notification | lt.alert.category_t.tracker_notification | lt.alert.category_t.error_notification,
         })
-        ses = lt.session(settings, 0)
-        atp = lt.add_torrent_params()
-        atp.ti = lt.torrent_info(torrent)
-        atp.save_path = save_path
-        atp.flags = lt.torrent_flags.disable_dht | lt.torrent_flags.disable_lsd | lt.torrent_flags.disable_pex
-        h = ses.add_torrent(atp)
+        h, ti = add_torrent(ses, torrent, save_path)
         if limit > 0: h.set_upload_limit(limit)  # per torrent: session limits exempt loopback peers
-        replied = len(list(atp.ti.trackers())) == 0
+        replied = len(list(ti.trackers())) == 0
         deadline = time.time() + 15
         while time.time() < deadline:
             ses.wait_for_alert(200)

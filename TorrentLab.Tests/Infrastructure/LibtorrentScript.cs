@@ -1,0 +1,33 @@
+namespace TorrentLab.Tests.Infrastructure;
+
+/// <summary>The Python every python3-libtorrent helper starts with: a session that stays on 127.0.0.1 (no DHT, LSD,
+/// UPnP, NAT-PMP, uTP, encryption or plugins, so no PEX) and a torrent added with DHT, LSD and PEX off.</summary>
+internal static class LibtorrentScript
+{
+    /// <summary>Defines <c>loopback_session(port, base, extra)</c> and <c>add_torrent(ses, torrent, save_path)</c>.</summary>
+    public const string Prelude = """
+        import sys, time
+        import libtorrent as lt
+
+        def loopback_session(port, base=None, extra=None):
+            settings = base if base is not None else {}
+            settings.update({
+                'listen_interfaces': '127.0.0.1:%d' % port,
+                'enable_dht': False, 'enable_lsd': False, 'enable_upnp': False, 'enable_natpmp': False,
+                'enable_outgoing_utp': False, 'enable_incoming_utp': False,
+                'allow_multiple_connections_per_ip': True,   # every peer here is 127.0.0.1
+                'out_enc_policy': 2, 'in_enc_policy': 2,      # plain BitTorrent, no encryption
+                'ssrf_mitigation': False,
+            })
+            settings.update(extra or {})
+            return lt.session(settings, 0)                    # 0: no default plugins, so no PEX
+
+        def add_torrent(ses, torrent, save_path):
+            atp = lt.add_torrent_params()
+            atp.ti = lt.torrent_info(torrent)
+            atp.save_path = save_path
+            atp.flags = lt.torrent_flags.disable_dht | lt.torrent_flags.disable_lsd | lt.torrent_flags.disable_pex
+            return ses.add_torrent(atp), atp.ti
+
+        """;
+}
