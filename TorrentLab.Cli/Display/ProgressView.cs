@@ -50,16 +50,18 @@ internal sealed class ProgressView
     private async Task<T> RunPlainAsync<T>(string title, Func<IProgress<DownloadProgress>, Task<T>> work)
     {
         var last = DateTime.MinValue;
-        DownloadProgress? latest = null;
+        DownloadProgress? latest = null, printed = null;
         var sink = new Callback(p =>
         {
             latest = p;
             if (DateTime.UtcNow - last < PlainInterval) return;
             last = DateTime.UtcNow;
+            printed = p;
             Console.Error.WriteLine(Describe(title, p));
         });
         var result = await work(sink).ConfigureAwait(false);
-        if (latest is not null) Console.Error.WriteLine(Describe(title, latest));
+        // The last report, unless it was just printed.
+        if (latest is not null && !ReferenceEquals(latest, printed)) Console.Error.WriteLine(Describe(title, latest));
         return result;
     }
 
