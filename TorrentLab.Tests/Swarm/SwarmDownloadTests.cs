@@ -20,12 +20,14 @@ public class SwarmDownloadTests
     public async Task RunAsync_TwentyOneMixedPeers_WritesEveryFileRightAndBansTheBadOnes()
     {
         await using var swarm = await MockSwarm.StartAsync(3 << 20, 32 * 1024, Ct);
-        // The bad peers are given directly, so they are dialled first and surely get requests.
+        // The bad peers are given directly, so they are dialled first. The protocol violators give themselves away in
+        // their first messages and are always banned; whether the corrupting peer earns a ban before four fast honest
+        // peers finish depends on timing (a sole-sender ban is tested below), but its data never reaches a piece.
         var corrupt = await swarm.AddAsync(SyntheticBehaviour.Normal, announce: false, Ct, CorruptEverything);
         var oversized = await swarm.AddAsync(SyntheticBehaviour.OversizedLength, announce: false, Ct);
         var outOfRange = await swarm.AddAsync(SyntheticBehaviour.HaveOutOfRange, announce: false, Ct);
         var wrongHash = await swarm.AddAsync(SyntheticBehaviour.WrongInfoHash, announce: false, Ct);
-        var bad = new[] { corrupt, oversized, outOfRange, wrongHash };
+        var bad = new[] { oversized, outOfRange, wrongHash };
         foreach (var (behaviour, count) in new[]
         {
             (SyntheticBehaviour.Normal, 4), (SyntheticBehaviour.Slow, 5), (SyntheticBehaviour.NeverUnchokes, 2),
@@ -36,13 +38,12 @@ public class SwarmDownloadTests
         var log = new System.Collections.Concurrent.ConcurrentQueue<string>();
 
         var result = await SwarmDownload.RunAsync(swarm.Built.Torrent,
-            swarm.Options(output, log.Enqueue) with { ExtraPeers = [.. bad.Select(p => p.EndPoint)] }, null, Ct);
+            swarm.Options(output, log.Enqueue) with { ExtraPeers = [corrupt.EndPoint, .. bad.Select(p => p.EndPoint)] }, null, Ct);
 
         swarm.AssertFiles(output);
         foreach (var peer in bad)
             Assert.True(result.BadPeers.Any(b => b.StartsWith(peer.EndPoint + ":", StringComparison.Ordinal)),
                 $"{peer} is not among the bad peers: {string.Join(" | ", result.BadPeers)}");
-        Assert.Contains(result.BadPeers, b => b.Contains("SHA-1", StringComparison.Ordinal));
         Assert.NotEmpty(result.PeersUsed);
         Assert.DoesNotContain(corrupt.EndPoint.ToString(), result.PeersUsed);
         Assert.Equal(0, result.PiecesFromResume);
