@@ -100,12 +100,13 @@ internal sealed partial class SyntheticPeer
             } while (count < batchLimit && connection.TryReceive(out message));
             if (count == 0) continue;
 
-            await connection.SendAsync(batch.AsMemory(0, count), ct).ConfigureAwait(false);
+            // Counted before sending: the downloader may finish, and a test read the counters, as soon as they arrive.
             for (var i = 0; i < count; i++)
             {
                 Interlocked.Add(ref _bytesUploaded, batch[i].Length);
                 Interlocked.Increment(ref _blocksSent);
             }
+            await connection.SendAsync(batch.AsMemory(0, count), ct).ConfigureAwait(false);
             state.Sent += count;
             if (!await AfterBlockAsync(connection, batch[count - 1], state, number, ct).ConfigureAwait(false)) return;
         }
