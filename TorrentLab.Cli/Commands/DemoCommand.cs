@@ -36,6 +36,7 @@ internal static class DemoCommand
                 Folder = folder,
                 Behaviours = [SyntheticBehaviour.Normal, SyntheticBehaviour.CorruptBlock, SyntheticBehaviour.Normal, SyntheticBehaviour.Normal],
                 MakeTorrent = url => LabTorrent.GenerateDemo(folder, url),
+                Encryption = Wire.EncryptionPolicy.Prefer, // the engine dials with MSE/PE first, as real peers accept it
                 // The faulty seeder corrupts every piece it sends, so it is caught whichever pieces it is asked for.
                 ConfigurePeer = (options, behaviour, _) => behaviour == SyntheticBehaviour.CorruptBlock ? options with { CorruptPieceIndex = -1 } : options,
             }, ct).ConfigureAwait(false);

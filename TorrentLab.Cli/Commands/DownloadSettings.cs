@@ -17,11 +17,32 @@ internal sealed class DownloadSettings
     public Option<int> Port { get; } = new("--port") { Description = "Port to listen on for incoming peers (0 picks a free one)", DefaultValueFactory = _ => 6881 };
     public Option<string[]> Trackers { get; } = new("--tracker") { Description = "Use this tracker URL instead of the torrent's (repeatable)", AllowMultipleArgumentsPerToken = false };
     public Option<string[]> Peers { get; } = new("--peer") { Description = "Also try this peer, ip:port (repeatable)" };
+    public Option<string> Encryption { get; } = EncryptionOption();
+
+    /// <summary><c>--encryption prefer|require|off</c>: MSE/PE protocol encryption (default prefer).</summary>
+    public static Option<string> EncryptionOption()
+    {
+        var option = new Option<string>("--encryption")
+        {
+            Description = "Protocol encryption (MSE/PE): prefer (encrypted first, plaintext if refused; accept both), require (RC4 only), off",
+            DefaultValueFactory = _ => "prefer",
+        };
+        option.AcceptOnlyFromAmong("prefer", "require", "off");
+        return option;
+    }
+
+    /// <summary>The policy named by <c>--encryption</c>.</summary>
+    public static EncryptionPolicy ParseEncryption(string? value) => value switch
+    {
+        "require" => EncryptionPolicy.Require,
+        "off" => EncryptionPolicy.Off,
+        _ => EncryptionPolicy.Prefer,
+    };
 
     /// <summary>Adds the shared options to a command.</summary>
     public void AddTo(Command command)
     {
-        foreach (var option in new Option[] { NoResume, Quiet, Verbose, Trace, TraceBytes, MaxPeers, Port, Trackers, Peers })
+        foreach (var option in new Option[] { NoResume, Quiet, Verbose, Trace, TraceBytes, MaxPeers, Port, Trackers, Peers, Encryption })
             command.Options.Add(option);
     }
 
@@ -51,6 +72,7 @@ internal sealed class DownloadSettings
             ListenPort = parse.GetValue(Port),
             Trackers = trackers.Length == 0 ? null : trackers.Select(url => (IReadOnlyList<string>)[url]).ToArray(),
             ExtraPeers = (parse.GetValue(Peers) ?? []).Select(IPEndPoint.Parse).ToArray(),
+            Encryption = ParseEncryption(parse.GetValue(Encryption)),
             Log = verbose ? line => Console.Error.WriteLine(line) : null,
             Trace = trace ? e => Console.Error.WriteLine(TraceLine(e, bytes)) : null,
         };

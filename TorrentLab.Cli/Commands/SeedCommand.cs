@@ -23,15 +23,21 @@ internal static class SeedCommand
         var partial = new Option<bool>("--partial") { Description = "Seed even when some pieces are missing (only verified pieces are served)" };
         var quiet = new Option<bool>("--quiet", "-q") { Description = "No status lines" };
         var verbose = new Option<bool>("--verbose", "-v") { Description = "Log peer events" };
-        var command = new Command("seed", "Verify data on disk and seed it until Ctrl-C.") { torrentPath, data, port, trackers, bind, partial, quiet, verbose };
+        var trace = new Option<bool>("--trace") { Description = "Print every wire message exchanged with each peer on stderr" };
+        var encryption = DownloadSettings.EncryptionOption();
+        var command = new Command("seed", "Verify data on disk and seed it until Ctrl-C.") { torrentPath, data, port, trackers, bind, partial, quiet, verbose, trace, encryption };
         command.SetAction((parse, ct) => CliErrors.GuardAsync(() => RunAsync(
             parse.GetValue(torrentPath)!, parse.GetValue(data)!, parse.GetValue(port), parse.GetValue(trackers) ?? [],
-            parse.GetValue(bind)!, parse.GetValue(partial), parse.GetValue(quiet), parse.GetValue(verbose), ct), ct));
+            parse.GetValue(bind)!, parse.GetValue(partial), parse.GetValue(quiet), parse.GetValue(verbose),
+            new Extras(parse.GetValue(trace), DownloadSettings.ParseEncryption(parse.GetValue(encryption))), ct), ct));
         return command;
     }
 
+    /// <summary>The seed options beyond the first ones: --trace and --encryption.</summary>
+    private sealed record Extras(bool Trace, Wire.EncryptionPolicy Encryption);
+
     private static async Task<int> RunAsync(string torrentPath, string data, int port, string[] trackers, string bind, bool partial,
-        bool quiet, bool verbose, CancellationToken ct)
+        bool quiet, bool verbose, Extras extras, CancellationToken ct)
     {
         if (port is < 0 or > 65535) throw new ArgumentException($"--port must be between 0 and 65535, got {port}");
         if (!IPAddress.TryParse(bind, out var address)) throw new ArgumentException($"--bind must be an IP address, got '{bind}'");
@@ -45,6 +51,8 @@ internal static class SeedCommand
             BindAddress = address,
             Trackers = trackers.Length > 0 ? [trackers] : null,
             Log = verbose ? line => stderr.WriteLine(line) : null,
+            Trace = extras.Trace ? e => stderr.WriteLine(DownloadSettings.TraceLine(e, bytes: false)) : null,
+            Encryption = extras.Encryption,
         };
         if (!quiet) stderr.WriteLine($"verifying '{torrent.Name}' ({Units.Bytes(torrent.TotalLength)}, {torrent.PieceCount} pieces)...");
         await using var seeder = await Seeder.StartAsync(torrent, options, partial, ct).ConfigureAwait(false);

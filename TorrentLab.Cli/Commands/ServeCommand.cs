@@ -13,9 +13,10 @@ internal static class ServeCommand
         var downloads = new Option<string>("--downloads") { Description = "Folder every download goes below (default: ./downloads)", DefaultValueFactory = _ => "downloads" };
         var token = new Option<string?>("--token") { Description = "Bearer token API calls must present (generated and printed when the host is not loopback)" };
         var maxPeers = new Option<int>("--max-peers") { Description = "Peers per download; 1 runs the single-peer reference path", DefaultValueFactory = _ => 50 };
+        var encryption = DownloadSettings.EncryptionOption();
         var command = new Command("serve", "Serve the web interface: a REST API, live updates and a page that shows the protocol.")
         {
-            port, host, downloads, token, maxPeers,
+            port, host, downloads, token, maxPeers, encryption,
         };
         command.SetAction((parse, ct) => CliErrors.GuardAsync(async () =>
         {
@@ -27,6 +28,7 @@ internal static class ServeCommand
                 Token = parse.GetValue(token),
                 RequireToken = parse.GetValue(token) is not null, // a token given is a token required, on loopback too
                 MaxPeers = parse.GetValue(maxPeers),
+                Encryption = DownloadSettings.ParseEncryption(parse.GetValue(encryption)),
                 Log = line => Console.Error.WriteLine(line),
             };
             if (options.Port is < 0 or > 65535) throw new UsageException("--port must be 0..65535");

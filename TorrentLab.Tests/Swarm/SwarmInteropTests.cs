@@ -112,7 +112,9 @@ public class SwarmInteropTests
         Assert.True(a2Code == 0, $"aria2: {a2Output}");
         AssertFiles(built, folder.Combine("lt"));
         AssertFiles(built, folder.Combine("a2"));
-        Assert.True(seeder.Uploaded >= 2 * built.Torrent.TotalLength, $"uploaded {seeder.Uploaded}");
+        // At least one whole copy: with both handshakes working (aria2 dials encrypted first), the two downloaders also
+        // trade pieces with each other, so two full copies from us are not guaranteed.
+        Assert.True(seeder.Uploaded >= built.Torrent.TotalLength, $"uploaded {seeder.Uploaded}");
         Assert.Empty(seeder.BadPeers);
     }
 }

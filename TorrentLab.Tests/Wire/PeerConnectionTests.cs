@@ -165,7 +165,7 @@ public class PeerConnectionTests
         var accepted = await listener.AcceptAsync(Ct);
 
         var e = await Assert.ThrowsAsync<WireException>(() =>
-            PeerConnection.AcceptAsync(accepted, _ => false, PeerId.CreateOurs(), TestDownloader.Quick, Ct));
+            PeerConnection.AcceptAsync(accepted, [], PeerId.CreateOurs(), TestDownloader.Quick, Ct));
 
         Assert.Contains($"asks for info hash {TestDownloader.OtherHash.Hex}, which we do not serve", e.Message);
         Assert.Equal(0, await dialer.ReceiveAsync(new byte[68], SocketFlags.None, Ct));   // closed, no handshake back
@@ -327,7 +327,7 @@ public class PeerConnectionTests
 
         var list = lines.ToList();
         Assert.StartsWith($"-> handshake info_hash={built.Torrent.InfoHash.Hex} peer_id=2d544c", list[0]);   // "-TL"
-        Assert.Equal($"<- handshake info_hash={built.Torrent.InfoHash.Hex} peer_id={peer.PeerId.Hex} extensions=no", list[1]);
+        Assert.Equal($"<- handshake info_hash={built.Torrent.InfoHash.Hex} peer_id={peer.PeerId.Hex} extensions=no encryption=none", list[1]);
         Assert.Equal(
             ["-> interested", "<- bitfield bytes=1 set=2", "<- unchoke",
              "-> request index=0 begin=0 len=16384", "-> request index=1 begin=0 len=3616",

@@ -66,7 +66,7 @@ internal static class TestDownloader
         listener.Listen(1);
         var dial = PeerConnection.ConnectAsync((IPEndPoint)listener.LocalEndPoint!, hash, PeerId.CreateOurs(), client ?? Quick);
         var accepted = await listener.AcceptAsync();
-        var answer = await PeerConnection.AcceptAsync(accepted, h => h == hash, PeerId.CreateOurs(), server ?? Quick);
+        var answer = await PeerConnection.AcceptAsync(accepted, [hash], PeerId.CreateOurs(), server ?? Quick);
         return (await dial, answer);
     }
 

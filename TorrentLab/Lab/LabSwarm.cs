@@ -65,6 +65,7 @@ internal sealed class LabSwarm : IAsyncDisposable
                     OnLog = line => swarm.Add(swarm._log, $"peer {peer?.EndPoint}: {line}", notify: true),
                     Connection = PeerConnectionOptions.Default with
                     {
+                        Encryption = options.Encryption,
                         Trace = options.Trace ? e => swarm.Add(swarm._trace, $"peer {peer?.EndPoint} {e}", notify: false) : null,
                     },
                 };
@@ -133,6 +134,10 @@ internal sealed record LabSwarmOptions
     public TimeSpan UnchokeDelay { get; init; }
 
     public int MaxConnectionsPerPeer { get; init; } = 32;
+
+    /// <summary>Whether the peers accept MSE/PE: off for the checker (students' clients speak plain BEP 3, and a wrong
+    /// first byte must read as a handshake mistake), prefer for the demo, whose engine dials encrypted.</summary>
+    public EncryptionPolicy Encryption { get; init; } = EncryptionPolicy.Off;
 
     /// <summary>When set, every peer serves the torrent's metadata (BEP 9) and receives ut_metadata on this id (BEP 10),
     /// so the swarm can be joined from the torrent's magnet link.</summary>

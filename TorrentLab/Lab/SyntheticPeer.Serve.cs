@@ -19,7 +19,7 @@ internal sealed partial class SyntheticPeer
                 return;
             }
             var options = _options.Connection with { PieceCount = _options.PieceCount, AdvertiseExtensions = _options.ServeMetadata };
-            await using var connection = await PeerConnection.AcceptAsync(socket, h => h == _options.InfoHash, PeerId, options, ct).ConfigureAwait(false);
+            await using var connection = await PeerConnection.AcceptAsync(socket, [_options.InfoHash], PeerId, options, ct).ConfigureAwait(false);
             await using var stopOnDispose = ct.Register(connection.Dispose);
             var extensions = await StartExtensionsAsync(connection, number, ct).ConfigureAwait(false);   // BEP 10: before the bitfield
             await connection.SendBitfieldAsync(ClaimedPieces(), ct).ConfigureAwait(false);

@@ -74,8 +74,9 @@ internal sealed record SyntheticPeerOptions
     /// <summary>libtorrent's id for ut_metadata, the default of <see cref="MetadataExtensionId"/>.</summary>
     public const byte DefaultMetadataExtensionId = 2;
 
-    /// <summary>Timeouts and trace for its connections (the piece count is filled in).</summary>
-    public PeerConnectionOptions Connection { get; init; } = PeerConnectionOptions.Default;
+    /// <summary>Timeouts, encryption and trace for its connections (the piece count is filled in). By default it accepts
+    /// both plaintext and MSE/PE handshakes, as real clients do.</summary>
+    public PeerConnectionOptions Connection { get; init; } = PeerConnectionOptions.Default with { Encryption = EncryptionPolicy.Prefer };
 
     /// <summary>Receives each line of the peer's log as it is written (the log is also kept, bounded).</summary>
     public Action<string>? OnLog { get; init; }

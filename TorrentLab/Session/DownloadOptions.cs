@@ -30,6 +30,10 @@ public sealed record DownloadOptions
     /// <summary>Requests in flight per peer (pipelining); one loopback peer needs far more than 5 to be fast.</summary>
     public int RequestsPerPeer { get; init; } = 128;
 
+    /// <summary>MSE/PE protocol encryption (<c>--encryption</c>): prefer (dial encrypted, fall back to plaintext; accept
+    /// both), require (RC4 only) or off (plain BEP 3).</summary>
+    public Wire.EncryptionPolicy Encryption { get; init; } = Wire.EncryptionPolicy.Prefer;
+
     /// <summary>Time limits for connecting, handshaking and waiting on a silent peer.</summary>
     public TimeSpan ConnectTimeout { get; init; } = TimeSpan.FromSeconds(10);
     public TimeSpan HandshakeTimeout { get; init; } = TimeSpan.FromSeconds(10);

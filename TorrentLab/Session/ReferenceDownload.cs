@@ -167,6 +167,7 @@ public static class ReferenceDownload
         await using var peer = await PeerConnection.ConnectAsync(endpoint, torrent.InfoHash, options.PeerId, new PeerConnectionOptions
         {
             PieceCount = torrent.PieceCount,
+            Encryption = options.Encryption, // MSE/PE first (prefer), when asked: a transport under the same story
             ConnectTimeout = options.ConnectTimeout,
             HandshakeTimeout = options.HandshakeTimeout,
             IdleTimeout = options.IdleTimeout,

@@ -100,7 +100,7 @@ internal sealed partial class TorrentSession
         PeerConnection connection;
         try
         {
-            connection = await PeerConnection.AcceptAsync(socket, h => h == Torrent.InfoHash, _options.PeerId, ConnectionOptions, ct).ConfigureAwait(false);
+            connection = await PeerConnection.AcceptAsync(socket, [Torrent.InfoHash], _options.PeerId, ConnectionOptions, ct).ConfigureAwait(false);
         }
         catch (Exception e) when (e is WireException or OperationCanceledException)
         {

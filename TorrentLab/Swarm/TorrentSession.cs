@@ -63,6 +63,7 @@ internal sealed partial class TorrentSession : IAsyncDisposable
         {
             PieceCount = torrent.PieceCount,
             AdvertiseExtensions = true, // BEP 10: ut_metadata for magnet clients, ut_pex unless private (SwarmPeer.Extensions.cs)
+            Encryption = options.Encryption,
             ConnectTimeout = options.ConnectTimeout,
             HandshakeTimeout = options.HandshakeTimeout,
             IdleTimeout = options.IdleTimeout,

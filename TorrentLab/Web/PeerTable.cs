@@ -23,7 +23,7 @@ internal sealed class PeerTable
             row.LastSeen = e.Time;
             switch (e.Kind)
             {
-                case null when received: // the handshake: "info_hash=... peer_id=<40 hex> extensions=..."
+                case null when received && e.Name == "handshake": // the handshake: "info_hash=... peer_id=<40 hex> extensions=..."
                     row.PeerId = FieldValue(e.Fields, "peer_id");
                     break;
                 case MessageKind.Choke: if (received) row.PeerChoking = true; else row.AmChoking = true; break;

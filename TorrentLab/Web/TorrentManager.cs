@@ -119,7 +119,10 @@ internal sealed class TorrentManager : IAsyncDisposable
 
     private DownloadOptions OptionsFor()
     {
-        var options = new DownloadOptions { OutputDirectory = Downloads, MaxPeers = _options.MaxPeers, ListenPort = 0 };
+        var options = new DownloadOptions
+        {
+            OutputDirectory = Downloads, MaxPeers = _options.MaxPeers, ListenPort = 0, Encryption = _options.Encryption,
+        };
         return _options.ConfigureDownload?.Invoke(options) ?? options;
     }
 

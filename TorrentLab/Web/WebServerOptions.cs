@@ -27,6 +27,9 @@ public sealed record WebServerOptions
     /// <summary>Peers per download; 1 runs the single-peer reference engine.</summary>
     public int MaxPeers { get; init; } = 50;
 
+    /// <summary>MSE/PE protocol encryption for every download (<c>--encryption</c>, default prefer).</summary>
+    public Wire.EncryptionPolicy Encryption { get; init; } = Wire.EncryptionPolicy.Prefer;
+
     /// <summary>Replaces the engine chosen by <see cref="MaxPeers"/> (tests).</summary>
     public DownloadEngine? Engine { get; init; }
 

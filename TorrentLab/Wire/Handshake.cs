@@ -30,6 +30,20 @@ public sealed record Handshake(InfoHash InfoHash, PeerId PeerId, ulong Reserved 
 
     private static ReadOnlySpan<byte> ProtocolBytes => "\u0013BitTorrent protocol"u8; // pstrlen 19, then the name
 
+    /// <summary>How many leading bytes tell a plaintext handshake from an MSE/PE one: 19, then "BitTorrent protocol".</summary>
+    internal const int PrefixLength = 20;
+
+    /// <summary>True when <paramref name="first"/> starts with the 20 bytes of a plaintext BEP 3 handshake (an MSE/PE
+    /// handshake starts with a random-looking Diffie-Hellman key instead).</summary>
+    internal static bool StartsPlaintext(ReadOnlySpan<byte> first) =>
+        first.Length >= PrefixLength && first[..PrefixLength].SequenceEqual(ProtocolBytes);
+
+    /// <summary>BEP 6: the fast extension bit, "reserved[7] |= 0x04".</summary>
+    public const ulong FastExtensionBit = 0x04;
+
+    /// <summary>True when the sender set BEP 6's fast extension bit (have_all, have_none, reject, allowed_fast, suggest).</summary>
+    public bool SupportsFast => (Reserved & FastExtensionBit) != 0;
+
     /// <summary>True when the sender set BEP 10's extension bit (it speaks the extension protocol, e.g. for magnets).</summary>
     public bool SupportsExtensions => (Reserved & ExtensionProtocolBit) != 0;
 

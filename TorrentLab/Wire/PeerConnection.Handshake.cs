@@ -1,43 +1,14 @@
-using System.Net;
-using System.Net.Sockets;
 using TorrentLab.Metainfo;
 using TorrentLab.Tracker;
 
 namespace TorrentLab.Wire;
 
+// The BEP 3 handshake itself, once the transport (and any MSE/PE handshake) is ready: PeerConnection.Open.cs.
 public sealed partial class PeerConnection
 {
-    /// <summary>Connects to <paramref name="endpoint"/>, sends our handshake, reads the peer's and checks its info hash.</summary>
-    /// <exception cref="WireException">Connect failed or timed out, the handshake was malformed, timed out, or named
-    /// another torrent.</exception>
-    public static async Task<PeerConnection> ConnectAsync(IPEndPoint endpoint, InfoHash infoHash, PeerId ourId,
-        PeerConnectionOptions options, CancellationToken ct = default)
-    {
-        var socket = new Socket(endpoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
-        try
-        {
-            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
-            timeout.CancelAfter(options.ConnectTimeout);
-            await socket.ConnectAsync(endpoint, timeout.Token).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException) when (!ct.IsCancellationRequested)
-        {
-            socket.Dispose();
-            throw new WireException($"peer {endpoint}: no TCP connection within {Seconds(options.ConnectTimeout)}", isViolation: false);
-        }
-        catch (SocketException e)
-        {
-            socket.Dispose();
-            throw new WireException($"peer {endpoint}: cannot connect ({e.SocketErrorCode})", e, isViolation: false);
-        }
-        catch
-        {
-            socket.Dispose();
-            throw;
-        }
-
-        var connection = new PeerConnection(socket, endpoint, options);
-        await connection.HandshakeAsync(async (c, token) =>
+    /// <summary>As the side that dialled: sends our handshake, reads the peer's and checks its info hash.</summary>
+    private Task OutgoingHandshakeAsync(InfoHash infoHash, PeerId ourId, CancellationToken ct) =>
+        HandshakeAsync(async (c, token) =>
         {
             // BEP 3: "The initiator of a connection is expected to transmit their handshake immediately."
             await c.SendHandshakeAsync(infoHash, ourId, token).ConfigureAwait(false);
@@ -47,44 +18,20 @@ public sealed partial class PeerConnection
             if (theirs.InfoHash != infoHash)
                 throw c.PeerError($"handshake answered with info hash {theirs.InfoHash.Hex}, expected {infoHash.Hex}");
             return theirs;
-        }, ct).ConfigureAwait(false);
-        return connection;
-    }
+        }, ct);
 
-    /// <summary>Takes an accepted socket: reads the peer's handshake, checks that we serve its torrent, answers with ours.</summary>
-    /// <param name="socket">A connected socket; the connection owns it from now on (also on failure).</param>
-    /// <param name="serves">Whether we serve a torrent: a listener may serve several and learns which from the peer.</param>
-    /// <param name="ourId">Our peer id, sent in our answer.</param>
-    /// <param name="options">Piece count, timeouts and trace for the connection.</param>
-    /// <param name="ct">Cancels the handshake.</param>
-    /// <exception cref="WireException">The handshake was malformed, timed out, or named a torrent we do not serve.</exception>
-    public static async Task<PeerConnection> AcceptAsync(Socket socket, Func<InfoHash, bool> serves, PeerId ourId,
-        PeerConnectionOptions options, CancellationToken ct = default)
-    {
-        IPEndPoint remote;
-        try
-        {
-            socket.NoDelay = true;   // requests are small and must not wait for Nagle's algorithm
-            remote = socket.RemoteEndPoint as IPEndPoint ?? new IPEndPoint(IPAddress.None, 0);
-        }
-        catch (Exception e) when (e is SocketException or ObjectDisposedException)
-        {
-            socket.Dispose();
-            throw new WireException($"incoming peer: the connection was lost before the handshake ({e.Message})", e, isViolation: false);
-        }
-        var connection = new PeerConnection(socket, remote, options);
-        await connection.HandshakeAsync(async (c, token) =>
+    /// <summary>As the side that accepted: reads the peer's handshake, checks we serve its torrent, answers with ours.</summary>
+    private Task IncomingHandshakeAsync(IReadOnlyCollection<InfoHash> torrents, PeerId ourId, CancellationToken ct) =>
+        HandshakeAsync(async (c, token) =>
         {
             var (_, infoHash) = await c.ReadHandshakeHeaderAsync(token).ConfigureAwait(false);
             // BEP 3: "If a client receives a handshake with an info_hash that it is not currently serving, then the
             // client must drop the connection." The recipient "may wait for incoming connections to give a download
             // hash first, and respond with the same one if it's in their list."
-            if (!serves(infoHash)) throw c.PeerError($"handshake asks for info hash {infoHash.Hex}, which we do not serve");
+            if (!torrents.Contains(infoHash)) throw c.PeerError($"handshake asks for info hash {infoHash.Hex}, which we do not serve");
             await c.SendHandshakeAsync(infoHash, ourId, token).ConfigureAwait(false);
             return await c.ReadHandshakeAsync(token).ConfigureAwait(false);
-        }, ct).ConfigureAwait(false);
-        return connection;
-    }
+        }, ct);
 
     /// <summary>Runs a handshake exchange under the handshake timeout, then starts the keep-alive/idle timer.</summary>
     private async Task HandshakeAsync(Func<PeerConnection, CancellationToken, Task<Handshake>> exchange, CancellationToken ct)
@@ -117,7 +64,7 @@ public sealed partial class PeerConnection
         var ours = new Handshake(infoHash, ourId, _options.AdvertiseExtensions ? Handshake.ExtensionProtocolBit : 0);
         var bytes = ours.ToBytes();
         await SendRawAsync(bytes, ct).ConfigureAwait(false);
-        _trace?.Invoke(WireTraceEvent.For(RemoteEndPoint, WireDirection.Sent, ours, bytes));
+        _trace?.Invoke(WireTraceEvent.For(RemoteEndPoint, WireDirection.Sent, ours, bytes, Encryption));
     }
 
     private async Task<(ulong Reserved, InfoHash InfoHash)> ReadHandshakeHeaderAsync(CancellationToken ct)
@@ -144,7 +91,7 @@ public sealed partial class PeerConnection
             catch (WireException e) { throw PeerError(e.Message, e, e.IsViolation); }
             if (complete)
             {
-                _trace?.Invoke(WireTraceEvent.For(RemoteEndPoint, WireDirection.Received, handshake, Buffered[..Handshake.Length]));
+                _trace?.Invoke(WireTraceEvent.For(RemoteEndPoint, WireDirection.Received, handshake, Buffered[..Handshake.Length], Encryption));
                 Consume(Handshake.Length);
                 return handshake;
             }

@@ -194,13 +194,13 @@ public sealed partial class PeerConnection
         Volatile.Write(ref _waitingSince, Environment.TickCount64);
         try
         {
-            read = await _socket.ReceiveAsync(_receiveBuffer.AsMemory(_end), SocketFlags.None, ct).ConfigureAwait(false);
+            read = await _transport.ReadAsync(_receiveBuffer.AsMemory(_end), ct).ConfigureAwait(false);
         }
-        catch (Exception e) when (e is SocketException or ObjectDisposedException && !ct.IsCancellationRequested)
+        catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException && !ct.IsCancellationRequested)
         {
             var what = _idleTimedOut ? IdleMessage
                 : _disposed && _failure is null ? "the connection was closed locally"
-                : $"connection lost ({(e as SocketException)?.SocketErrorCode.ToString() ?? "socket closed"})";
+                : $"connection lost ({TransportError(e)})";
             throw PeerError(what, e, violation: false);
         }
         finally
@@ -212,6 +212,10 @@ public sealed partial class PeerConnection
         Interlocked.Add(ref _bytesReceived, read);
         Volatile.Write(ref _lastReceived, Environment.TickCount64);
     }
+
+    /// <summary>What went wrong in the transport, in a word or two: the socket's error code when there is one.</summary>
+    private static string TransportError(Exception e) =>
+        (e as SocketException ?? e.InnerException as SocketException)?.SocketErrorCode.ToString() ?? "socket closed";
 
     /// <summary>After the handshake: the receive buffer at its working size, and a send buffer with room for four whole
     /// piece messages (so a seeder can answer four requests with one socket write).</summary>

@@ -135,9 +135,7 @@ public sealed partial class PeerConnection
         if (_failure is { } failure) throw new WireException(failure.Message, failure, (failure as WireException)?.IsViolation ?? false);
         try
         {
-            var sent = 0;
-            while (sent < count)
-                sent += await _socket.SendAsync(_sendBuffer.AsMemory(sent, count - sent), SocketFlags.None, ct).ConfigureAwait(false);
+            await _transport.WriteAsync(_sendBuffer.AsMemory(0, count), ct).ConfigureAwait(false);
             Interlocked.Add(ref _bytesSent, count);
             Volatile.Write(ref _lastSent, Environment.TickCount64);
         }
@@ -146,10 +144,10 @@ public sealed partial class PeerConnection
             Dispose();
             throw;
         }
-        catch (Exception e) when (e is SocketException or ObjectDisposedException)
+        catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException)
         {
             var what = _disposed && _failure is null ? "the connection was closed locally"
-                : $"send failed ({(e as SocketException)?.SocketErrorCode.ToString() ?? "socket closed"})";
+                : $"send failed ({TransportError(e)})";
             throw Fail(PeerError(what, e, violation: false));
         }
     }

@@ -1,14 +1,15 @@
 using System.Net;
-using System.Net.Sockets;
 using TorrentLab.Metainfo;
 using TorrentLab.Tracker;
 
 namespace TorrentLab.Wire;
 
-/// <summary>One TCP connection to a peer speaking BEP 3: handshake done, then messages in both directions.</summary>
+/// <summary>One connection to a peer speaking BEP 3: handshake done, then messages in both directions.</summary>
 /// <remarks>
-/// Open one with <see cref="ConnectAsync"/> (outgoing) or <see cref="AcceptAsync"/> (incoming).
+/// Open one with <c>ConnectAsync</c> (outgoing) or <c>AcceptAsync</c> (incoming), over TCP or any byte stream.
 /// <list type="bullet">
+/// <item>The transport is a byte stream: the TCP connection itself, RC4 over it after an MSE/PE handshake
+/// (<see cref="MseHandshake"/>), or any other reliable stream (uTP).</item>
 /// <item>One reader: <see cref="ReceiveAsync"/> must not be called concurrently with itself. The payload of the message
 /// it returns (a <c>piece</c> block) is a slice of the receive buffer, valid until the next <c>ReceiveAsync</c>.</item>
 /// <item>Any number of writers: the send methods are serialized internally and safe from several tasks.</item>
@@ -19,7 +20,7 @@ namespace TorrentLab.Wire;
 /// </remarks>
 public sealed partial class PeerConnection : IAsyncDisposable, IDisposable
 {
-    private readonly Socket _socket;
+    private readonly Stream _transport;
     private readonly PeerConnectionOptions _options;
     private readonly Action<WireTraceEvent>? _trace;
 
@@ -28,13 +29,15 @@ public sealed partial class PeerConnection : IAsyncDisposable, IDisposable
     private volatile WireException? _failure;
     private int _pieceCount = -1;
 
-    private PeerConnection(Socket socket, IPEndPoint remote, PeerConnectionOptions options)
+    private PeerConnection(Stream transport, IPEndPoint remote, PeerConnectionOptions options, ConnectionEncryption encryption,
+        ReadOnlySpan<byte> received)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(options.PieceCount ?? 0, nameof(options.PieceCount));
         ArgumentOutOfRangeException.ThrowIfLessThan(options.MaxBlockLength, 1, nameof(options.MaxBlockLength));
         ArgumentOutOfRangeException.ThrowIfGreaterThan(options.MaxBlockLength, WireLimits.MaxMessageLength - WireLimits.PieceHeader, nameof(options.MaxBlockLength));
-        _socket = socket;
+        _transport = transport;
         _options = options;
+        Encryption = encryption;
         _trace = options.Trace;
         RemoteEndPoint = remote;
         _maxBlockLength = options.MaxBlockLength;
@@ -42,11 +45,20 @@ public sealed partial class PeerConnection : IAsyncDisposable, IDisposable
         // that never finish one costs little each; GrowBuffers sizes them for data once the handshake is done.
         _receiveBuffer = GC.AllocateUninitializedArray<byte>(2 * Handshake.Length);
         _sendBuffer = GC.AllocateUninitializedArray<byte>(Handshake.Length);
+        // Bytes the transport already delivered (the first bytes that told plaintext from MSE/PE, or what followed the
+        // MSE/PE handshake) are the start of the BEP 3 stream.
+        EnsureReceiveCapacity(received.Length);
+        received.CopyTo(_receiveBuffer);
+        _end = received.Length;
+        _bytesReceived = received.Length;
         if (options.PieceCount is int pieces) SetPieceCount(pieces);
     }
 
     /// <summary>The peer's address and port.</summary>
     public IPEndPoint RemoteEndPoint { get; }
+
+    /// <summary>How this connection's bytes travel: plain BEP 3, or after an MSE/PE handshake (plaintext or RC4).</summary>
+    public ConnectionEncryption Encryption { get; }
 
     /// <summary>The handshake the peer sent (its peer id, reserved bits and the info hash).</summary>
     public Handshake RemoteHandshake { get; private set; } = null!;
@@ -131,7 +143,7 @@ public sealed partial class PeerConnection : IAsyncDisposable, IDisposable
         if (_disposed) return;
         _disposed = true;
         _timer?.Dispose();
-        _socket.Dispose();
+        _transport.Dispose();
     }
 
     public ValueTask DisposeAsync()

@@ -13,10 +13,14 @@ public sealed record PeerConnectionOptions
     /// <summary>Set BEP 10's extension bit in our handshake (for BEP 9 metadata exchange with magnet links).</summary>
     public bool AdvertiseExtensions { get; init; }
 
+    /// <summary>MSE/PE protocol encryption: <see cref="EncryptionPolicy.Off"/> here (plain BEP 3, what the classroom
+    /// commands and the lab speak); downloads and seeding ask for <see cref="EncryptionPolicy.Prefer"/>.</summary>
+    public EncryptionPolicy Encryption { get; init; } = EncryptionPolicy.Off;
+
     /// <summary>How long a TCP connect may take.</summary>
     public TimeSpan ConnectTimeout { get; init; } = TimeSpan.FromSeconds(10);
 
-    /// <summary>How long the handshake exchange may take once connected.</summary>
+    /// <summary>How long the handshake exchange may take once connected (each of the MSE/PE and BEP 3 handshakes).</summary>
     public TimeSpan HandshakeTimeout { get; init; } = TimeSpan.FromSeconds(10);
 
     /// <summary>How long <see cref="PeerConnection.ReceiveAsync"/> may wait with no byte from the peer before the

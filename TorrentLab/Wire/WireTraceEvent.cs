@@ -34,10 +34,24 @@ public sealed record WireTraceEvent(DateTimeOffset Time, IPEndPoint Peer, WireDi
         new(DateTimeOffset.UtcNow, peer, direction, message.Kind, message.Name, message.Fields, wire.Length,
             wire[..Math.Min(wire.Length, HeadLength)].ToArray());
 
-    internal static WireTraceEvent For(IPEndPoint peer, WireDirection direction, Handshake handshake, ReadOnlySpan<byte> wire) =>
+    internal static WireTraceEvent For(IPEndPoint peer, WireDirection direction, Handshake handshake, ReadOnlySpan<byte> wire,
+        ConnectionEncryption encryption = ConnectionEncryption.None) =>
         new(DateTimeOffset.UtcNow, peer, direction, null, "handshake",
-            $"info_hash={handshake.InfoHash.Hex} peer_id={handshake.PeerId.Hex} extensions={(handshake.SupportsExtensions ? "yes" : "no")}",
+            $"info_hash={handshake.InfoHash.Hex} peer_id={handshake.PeerId.Hex} extensions={(handshake.SupportsExtensions ? "yes" : "no")}" +
+            $"{(handshake.SupportsFast ? " fast=yes" : "")} encryption={EncryptionName(encryption)}",
             wire.Length, wire[..Math.Min(wire.Length, HeadLength)].ToArray());
+
+    /// <summary>A note about a connection that is not a message (an encrypted handshake refused, say).</summary>
+    internal static WireTraceEvent Note(IPEndPoint peer, string name, string fields) =>
+        new(DateTimeOffset.UtcNow, peer, WireDirection.Sent, null, name, fields, 0, []);
+
+    /// <summary>How the trace names a connection's encryption: <c>none</c>, <c>mse-plaintext</c> or <c>rc4</c>.</summary>
+    public static string EncryptionName(ConnectionEncryption encryption) => encryption switch
+    {
+        ConnectionEncryption.Rc4 => "rc4",
+        ConnectionEncryption.MsePlaintext => "mse-plaintext",
+        _ => "none",
+    };
 
     /// <summary>The trace line: <c>&lt;- piece index=3 begin=16384 len=16384</c>.</summary>
     public override string ToString() => Fields.Length == 0 ? $"{Arrow} {Name}" : $"{Arrow} {Name} {Fields}";

@@ -1,0 +1,199 @@
+using System.Net;
+using System.Net.Sockets;
+using TorrentLab.Metainfo;
+using TorrentLab.Tracker;
+
+namespace TorrentLab.Wire;
+
+// Opening a connection: the transport (a TCP socket, or any byte stream), then MSE/PE when the policy asks for it,
+// then the BEP 3 handshake (PeerConnection.Handshake.cs).
+public sealed partial class PeerConnection
+{
+    /// <summary>Connects over TCP to <paramref name="endpoint"/>, runs MSE/PE as <see cref="PeerConnectionOptions.Encryption"/>
+    /// says, then sends our handshake, reads the peer's and checks its info hash.</summary>
+    /// <exception cref="WireException">Connect failed or timed out, a handshake was malformed, timed out, or named
+    /// another torrent.</exception>
+    public static Task<PeerConnection> ConnectAsync(IPEndPoint endpoint, InfoHash infoHash, PeerId ourId,
+        PeerConnectionOptions options, CancellationToken ct = default) =>
+        ConnectAsync(endpoint, token => ConnectTcpAsync(endpoint, options, token), infoHash, ourId, options, ct);
+
+    /// <summary>Opens an outgoing connection over any reliable byte stream (TCP, uTP): <paramref name="dial"/> opens a
+    /// fresh stream to the peer; it is called a second time when <see cref="EncryptionPolicy.Prefer"/> falls back to
+    /// plaintext after the peer refused an encrypted handshake.</summary>
+    /// <exception cref="WireException">Dialling failed, a handshake was malformed, timed out, or named another torrent.</exception>
+    public static async Task<PeerConnection> ConnectAsync(IPEndPoint endpoint, Func<CancellationToken, Task<Stream>> dial,
+        InfoHash infoHash, PeerId ourId, PeerConnectionOptions options, CancellationToken ct = default)
+    {
+        var policy = options.Encryption;
+        if (policy != EncryptionPolicy.Off)
+        {
+            var stream = await dial(ct).ConfigureAwait(false);
+            MseHandshake.Result mse;
+            try
+            {
+                mse = await WithHandshakeTimeout(endpoint, options, token =>
+                    MseHandshake.InitiateAsync(stream, infoHash, policy, $"peer {endpoint}", ct: token), ct).ConfigureAwait(false);
+            }
+            catch (WireException e) when (policy == EncryptionPolicy.Prefer && !e.IsViolation)
+            {
+                // The peer closed or ignored the encrypted handshake: most likely it speaks plain BEP 3 only. Redial.
+                await stream.DisposeAsync().ConfigureAwait(false);
+                options.Trace?.Invoke(WireTraceEvent.Note(endpoint, "encryption", $"refused ({e.Message}); redialling in plaintext"));
+                return await OpenPlainAsync(endpoint, dial, infoHash, ourId, options, ct).ConfigureAwait(false);
+            }
+            catch
+            {
+                await stream.DisposeAsync().ConfigureAwait(false);
+                throw;
+            }
+            var connection = new PeerConnection(mse.Transport, endpoint, options, mse.Method, mse.Initial);
+            await connection.OutgoingHandshakeAsync(infoHash, ourId, ct).ConfigureAwait(false);
+            return connection;
+        }
+        return await OpenPlainAsync(endpoint, dial, infoHash, ourId, options, ct).ConfigureAwait(false);
+    }
+
+    private static async Task<PeerConnection> OpenPlainAsync(IPEndPoint endpoint, Func<CancellationToken, Task<Stream>> dial,
+        InfoHash infoHash, PeerId ourId, PeerConnectionOptions options, CancellationToken ct)
+    {
+        var connection = new PeerConnection(await dial(ct).ConfigureAwait(false), endpoint, options, ConnectionEncryption.None, default);
+        await connection.OutgoingHandshakeAsync(infoHash, ourId, ct).ConfigureAwait(false);
+        return connection;
+    }
+
+    /// <summary>Takes an accepted socket: tells a plaintext handshake from an MSE/PE one by its first bytes, runs MSE/PE
+    /// if needed, reads the peer's handshake, checks that we serve its torrent, answers with ours.</summary>
+    /// <param name="socket">A connected socket; the connection owns it from now on (also on failure).</param>
+    /// <param name="torrents">The info hashes we serve: a listener may serve several and learns which from the peer.</param>
+    /// <param name="ourId">Our peer id, sent in our answer.</param>
+    /// <param name="options">Piece count, encryption, timeouts and trace for the connection.</param>
+    /// <param name="ct">Cancels the handshake.</param>
+    /// <exception cref="WireException">A handshake was malformed, timed out, or named a torrent we do not serve.</exception>
+    public static async Task<PeerConnection> AcceptAsync(Socket socket, IReadOnlyCollection<InfoHash> torrents, PeerId ourId,
+        PeerConnectionOptions options, CancellationToken ct = default)
+    {
+        IPEndPoint remote;
+        try
+        {
+            socket.NoDelay = true;   // requests are small and must not wait for Nagle's algorithm
+            remote = socket.RemoteEndPoint as IPEndPoint ?? new IPEndPoint(IPAddress.None, 0);
+        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException)
+        {
+            socket.Dispose();
+            throw new WireException($"incoming peer: the connection was lost before the handshake ({e.Message})", e, isViolation: false);
+        }
+        return await AcceptAsync(new NetworkStream(socket, ownsSocket: true), remote, torrents, ourId, options, ct).ConfigureAwait(false);
+    }
+
+    /// <summary>Takes an accepted connection over any reliable byte stream (TCP, uTP); see the socket overload.</summary>
+    /// <param name="transport">The stream; the connection owns it from now on (also on failure).</param>
+    /// <param name="remote">The peer's address, for errors and the trace.</param>
+    /// <param name="torrents">The info hashes we serve.</param>
+    /// <param name="ourId">Our peer id.</param>
+    /// <param name="options">Piece count, encryption, timeouts and trace.</param>
+    /// <param name="ct">Cancels the handshake.</param>
+    public static async Task<PeerConnection> AcceptAsync(Stream transport, IPEndPoint remote, IReadOnlyCollection<InfoHash> torrents,
+        PeerId ourId, PeerConnectionOptions options, CancellationToken ct = default)
+    {
+        PeerConnection connection;
+        if (options.Encryption == EncryptionPolicy.Off)
+        {
+            connection = new PeerConnection(transport, remote, options, ConnectionEncryption.None, default);
+        }
+        else
+        {
+            try
+            {
+                var who = $"peer {remote}";
+                var (mse, first) = await WithHandshakeTimeout(remote, options, async token =>
+                {
+                    var first = await ReadPrefixAsync(transport, who, token).ConfigureAwait(false);
+                    if (Handshake.StartsPlaintext(first))
+                    {
+                        if (options.Encryption == EncryptionPolicy.Require)
+                            throw new WireException($"{who}: sent a plaintext handshake, but encryption is required", isViolation: false);
+                        return ((MseHandshake.Result?)null, first);
+                    }
+                    var result = await MseHandshake.ReceiveAsync(transport, first, torrents, options.Encryption, who, ct: token).ConfigureAwait(false);
+                    return (result, first);
+                }, ct).ConfigureAwait(false);
+                connection = mse is null
+                    ? new PeerConnection(transport, remote, options, ConnectionEncryption.None, first)
+                    : new PeerConnection(mse.Transport, remote, options, mse.Method, mse.Initial);
+            }
+            catch
+            {
+                await transport.DisposeAsync().ConfigureAwait(false);
+                throw;
+            }
+        }
+        await connection.IncomingHandshakeAsync(torrents, ourId, ct).ConfigureAwait(false);
+        return connection;
+    }
+
+    /// <summary>Reads the bytes that tell the two handshakes apart: a plaintext one starts with 19, "BitTorrent protocol";
+    /// anything else is taken for an MSE/PE public key (at least 96 bytes, so reading 20 never waits for nothing).</summary>
+    private static async Task<byte[]> ReadPrefixAsync(Stream transport, string who, CancellationToken ct)
+    {
+        var first = new byte[Handshake.PrefixLength];
+        var have = 0;
+        while (have < first.Length && (have == 0 || first[0] == 19))
+        {
+            int read;
+            try { read = await transport.ReadAsync(first.AsMemory(have), ct).ConfigureAwait(false); }
+            catch (Exception e) when (e is IOException or ObjectDisposedException && !ct.IsCancellationRequested)
+            {
+                throw new WireException($"{who}: the connection was lost before the handshake ({TransportError(e)})", e, isViolation: false);
+            }
+            if (read == 0) throw new WireException($"{who}: the peer closed the connection before the handshake", isViolation: false);
+            have += read;
+        }
+        return first[..have];
+    }
+
+    /// <summary>Runs <paramref name="step"/> under the handshake timeout, reporting the timeout as a
+    /// <see cref="WireException"/> that names the peer.</summary>
+    private static async Task<T> WithHandshakeTimeout<T>(IPEndPoint remote, PeerConnectionOptions options,
+        Func<CancellationToken, Task<T>> step, CancellationToken ct)
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        timeout.CancelAfter(options.HandshakeTimeout);
+        try
+        {
+            return await step(timeout.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+        {
+            throw new WireException($"peer {remote}: no complete encryption handshake within {Seconds(options.HandshakeTimeout)}", isViolation: false);
+        }
+    }
+
+    /// <summary>A TCP connection to <paramref name="endpoint"/>, as a stream.</summary>
+    private static async Task<Stream> ConnectTcpAsync(IPEndPoint endpoint, PeerConnectionOptions options, CancellationToken ct)
+    {
+        var socket = new Socket(endpoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        try
+        {
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            timeout.CancelAfter(options.ConnectTimeout);
+            await socket.ConnectAsync(endpoint, timeout.Token).ConfigureAwait(false);
+            return new NetworkStream(socket, ownsSocket: true);
+        }
+        catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+        {
+            socket.Dispose();
+            throw new WireException($"peer {endpoint}: no TCP connection within {Seconds(options.ConnectTimeout)}", isViolation: false);
+        }
+        catch (SocketException e)
+        {
+            socket.Dispose();
+            throw new WireException($"peer {endpoint}: cannot connect ({e.SocketErrorCode})", e, isViolation: false);
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+    }
+}
