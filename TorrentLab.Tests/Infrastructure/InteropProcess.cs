@@ -62,18 +62,20 @@ internal sealed class InteropProcess : IDisposable
     }
 
     /// <summary>A python3-libtorrent downloader; prints "done" and exits once the torrent is complete.</summary>
-    public static InteropProcess LibtorrentDownloader(string python, string torrent, string dataFolder, string scriptFolder)
+    /// <param name="settings">Session settings (JSON) over the loopback defaults.</param>
+    public static InteropProcess LibtorrentDownloader(string python, string torrent, string dataFolder, string scriptFolder, string settings = "{}")
     {
         var port = ProcessRunner.FreeTcpPort();
         var script = Path.Combine(scriptFolder, "lt_download.py");
         File.WriteAllText(script, LibtorrentDownloadScript);
-        var process = ProcessRunner.Start(python, [script, torrent, dataFolder, port.ToString()]);
+        var process = ProcessRunner.Start(python, [script, torrent, dataFolder, port.ToString(), settings]);
         return new InteropProcess("libtorrent", process, port);
     }
 
     private const string LibtorrentDownloadScript = LibtorrentScript.Prelude + """
+        import json
         torrent, save_path, port = sys.argv[1], sys.argv[2], int(sys.argv[3])
-        ses = loopback_session(port)
+        ses = loopback_session(port, None, json.loads(sys.argv[4]))
         h, _ = add_torrent(ses, torrent, save_path)
         deadline = time.time() + 25
         while time.time() < deadline:

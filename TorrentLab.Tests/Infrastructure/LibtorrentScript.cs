@@ -4,6 +4,10 @@ namespace TorrentLab.Tests.Infrastructure;
 /// UPnP, NAT-PMP, uTP, encryption or plugins, so no PEX) and a torrent added with DHT, LSD and PEX off.</summary>
 internal static class LibtorrentScript
 {
+    /// <summary>Settings (JSON) that make libtorrent require MSE/PE with RC4 both ways: <c>in_enc_policy</c> and
+    /// <c>out_enc_policy</c> = <c>enc_policy.forced</c> (0), <c>allowed_enc_level</c> = <c>enc_level.rc4</c> (2).</summary>
+    public const string ForcedRc4 = """{"in_enc_policy": 0, "out_enc_policy": 0, "allowed_enc_level": 2}""";
+
     /// <summary>Defines <c>loopback_session(port, base, extra)</c> and <c>add_torrent(ses, torrent, save_path)</c>.</summary>
     public const string Prelude = """
         import sys, time

@@ -7,10 +7,13 @@ namespace TorrentLab.Tests.Infrastructure;
 public sealed class LibtorrentSeeder : IDisposable
 {
     private const string Script = LibtorrentScript.Prelude + """
+        import json
         torrent, save_path, port, limit = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
-        ses = loopback_session(port, lt.high_performance_seed(), {
+        extra = {
             'alert_mask': lt.alert.category_t.status_notification | lt.alert.category_t.tracker_notification | lt.alert.category_t.error_notification,
-        })
+        }
+        extra.update(json.loads(sys.argv[5]))
+        ses = loopback_session(port, lt.high_performance_seed(), extra)
         h, ti = add_torrent(ses, torrent, save_path)
         if limit > 0: h.set_upload_limit(limit)  # per torrent: session limits exempt loopback peers
         replied = len(list(ti.trackers())) == 0
@@ -43,13 +46,14 @@ public sealed class LibtorrentSeeder : IDisposable
 
     /// <summary>Starts the seeder over a torrent whose payload is already in <paramref name="savePath"/>; waits until ready.</summary>
     /// <param name="uploadLimit">Bytes per second it uploads at most; 0 for no limit.</param>
+    /// <param name="settings">Session settings (JSON) over the loopback defaults, say <see cref="LibtorrentScript.ForcedRc4"/>.</param>
     public static async Task<LibtorrentSeeder> StartAsync(string python, string torrentPath, string savePath, string scriptFolder,
-        CancellationToken ct, int uploadLimit = 0)
+        CancellationToken ct, int uploadLimit = 0, string settings = "{}")
     {
         var script = Path.Combine(scriptFolder, "seeder.py");
         await File.WriteAllTextAsync(script, Script, ct);
         var port = ProcessRunner.FreeTcpPort();
-        var process = ProcessRunner.Start(python, [script, torrentPath, savePath, port.ToString(), uploadLimit.ToString()]);
+        var process = ProcessRunner.Start(python, [script, torrentPath, savePath, port.ToString(), uploadLimit.ToString(), settings]);
         var seeder = new LibtorrentSeeder(process, port);
         try
         {
