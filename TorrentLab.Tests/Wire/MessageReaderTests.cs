@@ -21,6 +21,11 @@ public class MessageReaderTests
     [InlineData("00000003 09 1ae1", "port port=6881")]
     [InlineData("00000003 14 0064", "extended ext_id=0 len=1")]                         // BEP 10: extended id 0, a 1-byte payload
     [InlineData("00000003 15 0064", "unknown id=21 len=2")]                             // skipped by its length
+    [InlineData("00000005 0d 00000007", "suggest index=7")]                             // BEP 6
+    [InlineData("00000001 0e", "have all")]
+    [InlineData("00000001 0f", "have none")]
+    [InlineData("0000000d 10 00000002 00008000 00004000", "reject index=2 begin=32768 len=16384")]
+    [InlineData("00000005 11 0000000b", "allowed fast index=11")]
     public void TryRead_EachMessage_DecodesAndConsumesExactlyIt(string hex, string expected)
     {
         var bytes = WireSamples.Hex(hex);
@@ -67,6 +72,10 @@ public class MessageReaderTests
     [InlineData("0000000d 06 00000000 80000000 00004000", "begin=2147483648")]
     [InlineData("0000000d 08 00000000 00000000 00000000", "0 bytes")] // cancel of nothing
     [InlineData("00000001 14", "extended message (id 20) of length 1")] // BEP 10: the extended id is missing
+    [InlineData("00000002 0e", "have all message (id 14) of length 2")] // BEP 6: have all carries nothing
+    [InlineData("00000006 11", "allowed fast message (id 17) of length 6")] // BEP 6: allowed fast is exactly 5
+    [InlineData("00000005 11 0000000c", "allowed fast for piece index 12")] // beyond the last piece
+    [InlineData("0000000d 10 00000000 00000000 00000000", "rejects 0 bytes")]
     public void TryRead_Violation_ThrowsWireExceptionSayingWhat(string hex, string expected)
     {
         var bytes = WireSamples.Hex(hex);

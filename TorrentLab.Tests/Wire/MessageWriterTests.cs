@@ -19,6 +19,11 @@ public class MessageWriterTests
     [InlineData("port port=6881", "00000003 09 1ae1")]                                  // BEP 5 DHT port
     [InlineData("extended ext_id=3 len=2", "00000004 14 03 6465")]                      // BEP 10: <id=20><extended id><payload>
     [InlineData("unknown id=21 len=2", "00000003 15 0064")]                             // an id we do not speak: raw body
+    [InlineData("suggest index=7", "00000005 0d 00000007")]                             // BEP 6: <len=5><id=13><index>
+    [InlineData("have all", "00000001 0e")]                                             // BEP 6: <len=1><id=14>
+    [InlineData("have none", "00000001 0f")]                                            // BEP 6: <len=1><id=15>
+    [InlineData("reject index=2 begin=32768 len=16384", "0000000d 10 00000002 00008000 00004000")] // BEP 6: <id=16>, as request
+    [InlineData("allowed fast index=11", "00000005 11 0000000b")]                       // BEP 6: <len=5><id=17><index>
     public void Write_EachMessage_IsByteExact(string name, string hex)
     {
         var message = WireSamples.Get(name);
@@ -35,6 +40,11 @@ public class MessageWriterTests
     [InlineData("cancel index=1 begin=16384 len=16384")]
     [InlineData("port port=6881")]
     [InlineData("extended ext_id=3 len=2")]
+    [InlineData("suggest index=7")]
+    [InlineData("have all")]
+    [InlineData("have none")]
+    [InlineData("reject index=2 begin=32768 len=16384")]
+    [InlineData("allowed fast index=11")]
     public void Write_ThenRead_RoundTrips(string name)
     {
         var message = WireSamples.Get(name);

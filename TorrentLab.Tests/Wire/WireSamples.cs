@@ -2,7 +2,7 @@ using TorrentLab.Wire;
 
 namespace TorrentLab.Tests.Wire;
 
-/// <summary>One sample of each BEP 3 message, keyed by its trace rendering, for the byte-exact theories.</summary>
+/// <summary>One sample of each BEP 3 (and BEP 5, 6, 10) message, keyed by its trace rendering, for the byte-exact theories.</summary>
 internal static class WireSamples
 {
     /// <summary>The piece count the samples are valid for.</summary>
@@ -23,6 +23,11 @@ internal static class WireSamples
         PeerMessage.PortOf(6881),
         PeerMessage.Extended(3, new byte[] { 0x64, 0x65 }),
         PeerMessage.UnknownOf(21, new byte[] { 0x00, 0x64 }),
+        PeerMessage.Suggest(7),                              // BEP 6
+        PeerMessage.HaveAll,
+        PeerMessage.HaveNone,
+        PeerMessage.Reject(2, 32768, 16384),
+        PeerMessage.AllowedFast(11),
     ];
 
     /// <summary>The sample whose <see cref="PeerMessage.ToString"/> is <paramref name="name"/>.</summary>

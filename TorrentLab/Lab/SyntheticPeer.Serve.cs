@@ -18,13 +18,17 @@ internal sealed partial class SyntheticPeer
                 await AnswerWithWrongInfoHashAsync(socket, number, ct).ConfigureAwait(false);
                 return;
             }
-            var options = _options.Connection with { PieceCount = _options.PieceCount, AdvertiseExtensions = _options.ServeMetadata };
+            var options = _options.Connection with
+            {
+                PieceCount = _options.PieceCount, AdvertiseExtensions = _options.ServeMetadata, AdvertiseFast = _options.Fast,
+            };
             await using var connection = await PeerConnection.AcceptAsync(socket, [_options.InfoHash], PeerId, options, ct).ConfigureAwait(false);
             await using var stopOnDispose = ct.Register(connection.Dispose);
             var extensions = await StartExtensionsAsync(connection, number, ct).ConfigureAwait(false);   // BEP 10: before the bitfield
-            await connection.SendBitfieldAsync(ClaimedPieces(), ct).ConfigureAwait(false);
+            await connection.SendBitfieldAsync(ClaimedPieces(), ct).ConfigureAwait(false);   // BEP 6: have all, when agreed
             if (await MisbehaveAfterBitfieldAsync(connection, number, ct).ConfigureAwait(false)) return;
-            await ServeRequestsAsync(connection, extensions, number, ct).ConfigureAwait(false);
+            var allowedFast = await OfferAllowedFastAsync(connection, ct).ConfigureAwait(false);
+            await ServeRequestsAsync(connection, extensions, allowedFast, number, ct).ConfigureAwait(false);
         }
         catch (Exception e) when (e is WireException or ExtensionException)
         {
@@ -47,7 +51,8 @@ internal sealed partial class SyntheticPeer
 
     /// <summary>The seeder's half of the message loop: one switch over what the downloader sends. Requests that
     /// arrived together are answered with one batched send (an honest peer's fast path).</summary>
-    private async Task ServeRequestsAsync(PeerConnection connection, ExtensionChannel? extensions, int number, CancellationToken ct)
+    private async Task ServeRequestsAsync(PeerConnection connection, ExtensionChannel? extensions, IReadOnlySet<int> allowedFast,
+        int number, CancellationToken ct)
     {
         // Behaviours that act per block serve one block per send; the others batch up to 4 blocks (64 KiB).
         var batchLimit = _options.Behaviour is SyntheticBehaviour.Slow or SyntheticBehaviour.ChokesMidPiece
@@ -84,8 +89,10 @@ internal sealed partial class SyntheticPeer
                     case MessageKind.Extended when _options.ServeMetadata:
                         Write($"connection {number}: ignored extended message id {message.ExtendedId}: the handshake was {PeerLog.NoExtensionBit}");
                         break;
-                    case MessageKind.Request when connection.AmChoking:
-                        // BEP 3: choking means "no data will be sent until unchoking happens"; such requests are dropped.
+                    case MessageKind.Request when connection.AmChoking && !allowedFast.Contains(message.Index):
+                        // BEP 3: choking means "no data will be sent until unchoking happens"; such requests are dropped,
+                        // or with BEP 6 rejected: "every request is guaranteed to result in EXACTLY ONE response".
+                        if (connection.FastAgreed) await connection.SendAsync(PeerMessage.Reject(message.Index, message.Begin, message.Length), ct).ConfigureAwait(false);
                         Write(state.ChokedOnce
                             ? $"connection {number}: dropped {message} (sent while choked mid-piece)"
                             : $"connection {number}: dropped {message} (sent before the first unchoke)");
@@ -110,6 +117,17 @@ internal sealed partial class SyntheticPeer
             state.Sent += count;
             if (!await AfterBlockAsync(connection, batch[count - 1], state, number, ct).ConfigureAwait(false)) return;
         }
+    }
+
+    /// <summary>BEP 6: sends the canonical allowed fast set for the downloader's address (pieces it may fetch while
+    /// choked) and returns it; empty without the fast extension.</summary>
+    private async Task<IReadOnlySet<int>> OfferAllowedFastAsync(PeerConnection connection, CancellationToken ct)
+    {
+        if (!connection.FastAgreed) return new HashSet<int>();
+        var set = AllowedFastSet.Generate(connection.RemoteEndPoint.Address, _options.InfoHash, _options.PieceCount)
+            .Where(_options.CanServe).ToHashSet();
+        if (set.Count > 0) await connection.SendAsync(set.Select(PeerMessage.AllowedFast).ToArray(), ct).ConfigureAwait(false);
+        return set;
     }
 
     private sealed class ServeState

@@ -78,6 +78,10 @@ internal sealed record SyntheticPeerOptions
     /// both plaintext and MSE/PE handshakes, as real clients do.</summary>
     public PeerConnectionOptions Connection { get; init; } = PeerConnectionOptions.Default with { Encryption = EncryptionPolicy.Prefer };
 
+    /// <summary>Sets BEP 6's fast extension bit: with a downloader that sets it too, it sends have all (or have none)
+    /// and its allowed fast set, serves those pieces while choking, and rejects other requests sent while choked.</summary>
+    public bool Fast { get; init; } = true;
+
     /// <summary>Receives each line of the peer's log as it is written (the log is also kept, bounded).</summary>
     public Action<string>? OnLog { get; init; }
 

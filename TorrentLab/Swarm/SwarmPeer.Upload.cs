@@ -42,7 +42,7 @@ internal sealed partial class SwarmPeer
             {
                 _chokedAt = Environment.TickCount64;
                 _requestsWhileChoked = 0;
-                _uploads.Clear();
+                DropQueuedOnChokeLocked(); // BEP 6: rejects (SwarmPeer.Fast.cs)
             }
             _control.Enqueue(choke ? PeerMessage.Choke : PeerMessage.Unchoke);
         }
@@ -70,8 +70,9 @@ internal sealed partial class SwarmPeer
             throw new PeerViolation($"requested piece {request.Index}, which we never announced");
         lock (_sendLock)
         {
-            if (_choking)
+            if (_choking && !AllowedWhileChoked(request.Index))
             {
+                RejectLocked(new BlockRequest(request.Index, request.Begin, request.Length)); // BEP 6; silence without it
                 // BEP 3: while choked "no data will be sent"; requests in flight at the choke are dropped quietly, but a
                 // peer that keeps asking is ignoring the choke.
                 if (_chokedAt != 0 && Environment.TickCount64 - _chokedAt < ChokeGrace.TotalMilliseconds) return;
@@ -90,7 +91,12 @@ internal sealed partial class SwarmPeer
     private void OnCancel(in PeerMessage cancel)
     {
         var target = new BlockRequest(cancel.Index, cancel.Begin, cancel.Length);
-        lock (_sendLock) _uploads.Remove(target);
+        lock (_sendLock)
+        {
+            // BEP 6: a cancelled request still gets its one answer, here a reject.
+            if (_uploads.Remove(target)) RejectLocked(target);
+        }
+        _wake.Writer.TryWrite(true);
     }
 
     /// <summary>The sender task: control messages first, then up to <see cref="BlocksPerSend"/> blocks read from storage,
@@ -108,7 +114,7 @@ internal sealed partial class SwarmPeer
                 lock (_sendLock)
                 {
                     while (count < 64 && _control.TryDequeue(out var control)) batch[count++] = control;
-                    while (blocks < BlocksPerSend && !_choking && _uploads.First is { } first)
+                    while (blocks < BlocksPerSend && _uploads.First is { } first && (!_choking || AllowedWhileChoked(first.Value.Index)))
                     {
                         _uploads.RemoveFirst();
                         batch[count++] = PeerMessage.Request(first.Value.Index, first.Value.Begin, first.Value.Length); // placeholder

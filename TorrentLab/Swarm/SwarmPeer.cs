@@ -142,6 +142,7 @@ internal sealed partial class SwarmPeer
                             if (_pieces.PeerHas(this, message.Index)) Interlocked.Increment(ref _peerHaveCount);
                             break;
                         case MessageKind.Bitfield:
+                        case MessageKind.HaveAll: // BEP 6: the whole bitfield in one message
                             foreach (var index in Connection.PeerPieces!.SetIndexes())
                                 if (_pieces.PeerHas(this, index)) Interlocked.Increment(ref _peerHaveCount);
                             break;
@@ -153,6 +154,9 @@ internal sealed partial class SwarmPeer
                             break;
                         case MessageKind.Piece:
                             await OnBlockAsync(message, ct).ConfigureAwait(false);
+                            break;
+                        case MessageKind.Reject:
+                            OnReject(message); // BEP 6 (SwarmPeer.Fast.cs)
                             break;
                         case MessageKind.Extended:
                             OnExtended(message); // BEP 10: handshake, ut_metadata, ut_pex (SwarmPeer.Extensions.cs)

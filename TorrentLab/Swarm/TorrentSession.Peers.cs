@@ -133,9 +133,11 @@ internal sealed partial class TorrentSession
         {
             await peer.StartExtensionsAsync(dialled, ct).ConfigureAwait(false);
             if (dialled is not null) OnPexPeerKnown(peer);
-            // BEP 3: "'bitfield' is only ever sent as the first message"; optional when we have nothing.
+            // BEP 3: "'bitfield' is only ever sent as the first message"; optional when we have nothing (BEP 6: have
+            // all/none in its place, and then our allowed fast set).
             var have = WrittenSnapshot();
-            if (!have.IsEmpty) await connection.SendBitfieldAsync(have, ct).ConfigureAwait(false);
+            if (!have.IsEmpty || connection.FastAgreed) await connection.SendBitfieldAsync(have, ct).ConfigureAwait(false);
+            peer.OfferAllowedFast();
         }
         catch (Exception e) when (e is WireException or OperationCanceledException)
         {

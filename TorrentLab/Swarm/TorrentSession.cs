@@ -64,6 +64,7 @@ internal sealed partial class TorrentSession : IAsyncDisposable
             PieceCount = torrent.PieceCount,
             AdvertiseExtensions = true, // BEP 10: ut_metadata for magnet clients, ut_pex unless private (SwarmPeer.Extensions.cs)
             Encryption = options.Encryption,
+            AdvertiseFast = true, // BEP 6: have all/none, reject, allowed fast (SwarmPeer.Fast.cs)
             ConnectTimeout = options.ConnectTimeout,
             HandshakeTimeout = options.HandshakeTimeout,
             IdleTimeout = options.IdleTimeout,

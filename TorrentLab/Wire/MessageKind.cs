@@ -1,7 +1,7 @@
 namespace TorrentLab.Wire;
 
-/// <summary>What a peer message is: the BEP 3 message ids, BEP 10's extended message, keep-alive (no id) and ids we do not speak.</summary>
-/// <remarks>The numeric values of <see cref="Choke"/> to <see cref="Port"/> and <see cref="Extended"/> are the ids on the wire.</remarks>
+/// <summary>What a peer message is: the BEP 3 message ids, BEP 6's fast extension, BEP 10's extended message, keep-alive (no id) and ids we do not speak.</summary>
+/// <remarks>The numeric values of <see cref="Choke"/> to <see cref="AllowedFast"/> and <see cref="Extended"/> are the ids on the wire.</remarks>
 public enum MessageKind
 {
     /// <summary>A zero length prefix and nothing else (BEP 3: "Messages of length zero are keepalives").</summary>
@@ -16,6 +16,11 @@ public enum MessageKind
     Piece = 7,          // BEP 3: <index><begin><block>
     Cancel = 8,         // BEP 3: <index><begin><length>
     Port = 9,           // BEP 5: <listen-port 2>, the DHT port; parsed and ignored (we run no DHT)
+    Suggest = 13,       // BEP 6: <index>, "suggest piece": a hint, accepted and ignored
+    HaveAll = 14,       // BEP 6: no payload, in place of a full bitfield
+    HaveNone = 15,      // BEP 6: no payload, in place of an empty bitfield
+    Reject = 16,        // BEP 6: <index><begin><length>, "reject request": that request will not be served
+    AllowedFast = 17,   // BEP 6: <index>, a piece the sender serves even while it chokes us
     Extended = 20,      // BEP 10: <extended id 1><payload>, routed by TorrentLab.Extensions
 
     /// <summary>Any other id (an extension we do not speak); skipped by its length.</summary>

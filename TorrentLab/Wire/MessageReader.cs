@@ -51,7 +51,7 @@ internal static class MessageReader
     public static int FrameLength(ReadOnlySpan<byte> input) =>
         input.Length < WireLimits.LengthPrefix ? -1 : WireLimits.LengthPrefix + (int)Math.Min(BinaryPrimitives.ReadUInt32BigEndian(input), int.MaxValue - 4);
 
-    /// <summary>The table of contents of BEP 3: each id and the exact body it carries.</summary>
+    /// <summary>The table of contents of BEP 3 (and BEP 5, 6, 10): each id and the exact body it carries.</summary>
     private static PeerMessage Decode(byte id, ReadOnlyMemory<byte> body, int pieceCount)
     {
         var span = body.Span;
@@ -80,6 +80,20 @@ internal static class MessageReader
                 return PeerMessage.Piece(ReadIndex(span, pieceCount, "piece"), ReadInt(span[4..], "piece", "begin"), body[8..]);
             case MessageKind.Port:                                            // <len=3><id=9><listen-port 2> (BEP 5)
                 return PeerMessage.PortOf(BinaryPrimitives.ReadUInt16BigEndian(span));
+            case MessageKind.Suggest:                                         // <len=5><id=13><index 4> (BEP 6)
+                return PeerMessage.Suggest(ReadIndex(span, pieceCount, "suggest"));
+            case MessageKind.HaveAll: return PeerMessage.HaveAll;             // <len=1><id=14> (BEP 6)
+            case MessageKind.HaveNone: return PeerMessage.HaveNone;           // <len=1><id=15> (BEP 6)
+            case MessageKind.Reject:                                          // <len=13><id=16><index 4><begin 4><length 4> (BEP 6)
+            {
+                var index = ReadIndex(span, pieceCount, "reject");
+                var begin = ReadInt(span[4..], "reject", "begin");
+                var length = ReadInt(span[8..], "reject", "length");
+                if (length == 0) throw new WireException($"reject index={index} begin={begin} rejects 0 bytes");
+                return PeerMessage.Reject(index, begin, length);
+            }
+            case MessageKind.AllowedFast:                                     // <len=5><id=17><index 4> (BEP 6)
+                return PeerMessage.AllowedFast(ReadIndex(span, pieceCount, "allowed fast"));
             case MessageKind.Extended:                                        // <len=2+X><id=20><extended id 1><payload X> (BEP 10)
                 return PeerMessage.Extended(span[0], body[1..]);
             default:                                                          // an extension we do not speak
@@ -93,7 +107,9 @@ internal static class MessageReader
         var (min, max) = (MessageKind)id switch
         {
             MessageKind.Choke or MessageKind.Unchoke or MessageKind.Interested or MessageKind.NotInterested => (1, 1),
-            MessageKind.Have => (5, 5),
+            MessageKind.HaveAll or MessageKind.HaveNone => (1, 1),
+            MessageKind.Have or MessageKind.Suggest or MessageKind.AllowedFast => (5, 5),
+            MessageKind.Reject => (13, 13),
             MessageKind.Bitfield => pieceCount >= 0
                 ? (1 + Bitfield.ByteCount(pieceCount), 1 + Bitfield.ByteCount(pieceCount))
                 : (1, WireLimits.MaxMessageLength),
@@ -128,6 +144,13 @@ internal static class MessageReader
         return (int)value;
     }
 
-    private static string PeerMessageName(byte id) =>
-        id <= 9 || id == (byte)MessageKind.Extended ? ((MessageKind)id).ToString().ToLowerInvariant() : "unknown";
+    private static string PeerMessageName(byte id) => (MessageKind)id switch
+    {
+        MessageKind.NotInterested => "not interested",
+        MessageKind.HaveAll => "have all",
+        MessageKind.HaveNone => "have none",
+        MessageKind.AllowedFast => "allowed fast",
+        _ when id <= 9 || id is >= 13 and <= 17 || id == (byte)MessageKind.Extended => ((MessageKind)id).ToString().ToLowerInvariant(),
+        _ => "unknown",
+    };
 }

@@ -10,8 +10,9 @@ internal static class MessageWriter
     {
         MessageKind.KeepAlive => 0,
         MessageKind.Choke or MessageKind.Unchoke or MessageKind.Interested or MessageKind.NotInterested => 1,
-        MessageKind.Have => 5,
-        MessageKind.Request or MessageKind.Cancel => 13,
+        MessageKind.HaveAll or MessageKind.HaveNone => 1,
+        MessageKind.Have or MessageKind.Suggest or MessageKind.AllowedFast => 5,
+        MessageKind.Request or MessageKind.Cancel or MessageKind.Reject => 13,
         MessageKind.Piece => WireLimits.PieceHeader + message.Payload.Length,
         MessageKind.Port => 3,
         MessageKind.Extended => 2 + message.Payload.Length,
@@ -33,12 +34,17 @@ internal static class MessageWriter
             case MessageKind.Unchoke:                        // <len=1><id=1>
             case MessageKind.Interested:                     // <len=1><id=2>
             case MessageKind.NotInterested:                  // <len=1><id=3>
+            case MessageKind.HaveAll:                        // <len=1><id=14> (BEP 6)
+            case MessageKind.HaveNone:                       // <len=1><id=15> (BEP 6)
                 break;
             case MessageKind.Have:                           // <len=5><id=4><index 4>
+            case MessageKind.Suggest:                        // <len=5><id=13><index 4> (BEP 6)
+            case MessageKind.AllowedFast:                    // <len=5><id=17><index 4> (BEP 6)
                 BinaryPrimitives.WriteInt32BigEndian(body, message.Index);
                 break;
             case MessageKind.Request:                        // <len=13><id=6><index 4><begin 4><length 4>
             case MessageKind.Cancel:                         // <len=13><id=8><index 4><begin 4><length 4>
+            case MessageKind.Reject:                         // <len=13><id=16><index 4><begin 4><length 4> (BEP 6)
                 BinaryPrimitives.WriteInt32BigEndian(body, message.Index);
                 BinaryPrimitives.WriteInt32BigEndian(body[4..], message.Begin);
                 BinaryPrimitives.WriteInt32BigEndian(body[8..], message.Length);

@@ -61,7 +61,8 @@ public sealed partial class PeerConnection
 
     private async Task SendHandshakeAsync(InfoHash infoHash, PeerId ourId, CancellationToken ct)
     {
-        var ours = new Handshake(infoHash, ourId, _options.AdvertiseExtensions ? Handshake.ExtensionProtocolBit : 0);
+        var ours = new Handshake(infoHash, ourId, (_options.AdvertiseExtensions ? Handshake.ExtensionProtocolBit : 0)
+            | (_options.AdvertiseFast ? Handshake.FastExtensionBit : 0));
         var bytes = ours.ToBytes();
         await SendRawAsync(bytes, ct).ConfigureAwait(false);
         _trace?.Invoke(WireTraceEvent.For(RemoteEndPoint, WireDirection.Sent, ours, bytes, Encryption));

@@ -12,7 +12,7 @@ public sealed partial class PeerConnection
     private long _streamOffset;          // stream position of _start, for error messages
     private int _receiving;              // 1 while a ReceiveAsync runs: one reader only
     private long _bytesReceived;
-    private bool _sawMessage;            // a BEP 3 message (ids 0-8) arrived: a bitfield may no longer come
+    private bool _sawMessage;            // a BEP 3 or 6 message arrived: a bitfield (or have all/none) may no longer come
     private byte[]? _earlyBitfield;      // a bitfield received before the piece count was known
     private readonly List<int> _earlyHaves = [];
     private const int MaxEarlyHaves = 1 << 16; // bounds memory for haves before the piece count is known
@@ -148,6 +148,15 @@ public sealed partial class PeerConnection
                 if (_sawMessage) ApplyLateBitfield(message.Payload.Span);
                 else if (PeerPieces is not null) PeerPieces = Bitfield.FromWire(message.Payload.Span, _pieceCount);
                 else _earlyBitfield = message.Payload.ToArray();
+                break;
+            case MessageKind.HaveAll:
+            case MessageKind.HaveNone:
+                ApplyHaveAllOrNone(message.Kind == MessageKind.HaveAll); // BEP 6, PeerConnection.Fast.cs
+                break;
+            case MessageKind.Suggest:
+            case MessageKind.Reject:
+            case MessageKind.AllowedFast:
+                ApplyFast(message); // BEP 6, PeerConnection.Fast.cs
                 break;
             case MessageKind.Request:
             case MessageKind.Piece:

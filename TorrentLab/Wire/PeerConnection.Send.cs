@@ -63,7 +63,12 @@ public sealed partial class PeerConnection
     public ValueTask SendInterestedAsync(CancellationToken ct = default) => SendAsync(PeerMessage.Interested, ct);
     public ValueTask SendNotInterestedAsync(CancellationToken ct = default) => SendAsync(PeerMessage.NotInterested, ct);
     public ValueTask SendHaveAsync(int index, CancellationToken ct = default) => SendAsync(PeerMessage.Have(index), ct);
-    public ValueTask SendBitfieldAsync(Bitfield pieces, CancellationToken ct = default) => SendAsync(PeerMessage.BitfieldOf(pieces), ct);
+    /// <summary>Sends what we have: BEP 6's <c>have all</c> or <c>have none</c> when both sides speak the fast extension
+    /// and they say it exactly, else a <c>bitfield</c>.</summary>
+    public ValueTask SendBitfieldAsync(Bitfield pieces, CancellationToken ct = default) => SendAsync(
+        FastAgreed && pieces.IsComplete ? PeerMessage.HaveAll
+        : FastAgreed && pieces.IsEmpty ? PeerMessage.HaveNone
+        : PeerMessage.BitfieldOf(pieces), ct);
 
     public ValueTask SendRequestAsync(int index, int begin, int length, CancellationToken ct = default) =>
         SendAsync(PeerMessage.Request(index, begin, length), ct);
@@ -94,9 +99,13 @@ public sealed partial class PeerConnection
     /// <summary>Rejects messages that cannot be right for this torrent (caller misuse, not a peer's fault).</summary>
     private void Validate(in PeerMessage message)
     {
+        if (message.Kind is MessageKind.Suggest or MessageKind.HaveAll or MessageKind.HaveNone or MessageKind.Reject or MessageKind.AllowedFast
+            && RemoteHandshake is not null && !FastAgreed)
+            throw new InvalidOperationException($"{message.Name} is a BEP 6 message, and the fast extension was not agreed on this connection");
         var pieces = _pieceCount;
         if (pieces < 0) return;
-        if (message.Kind is MessageKind.Have or MessageKind.Request or MessageKind.Piece or MessageKind.Cancel && message.Index >= pieces)
+        if (message.Kind is MessageKind.Have or MessageKind.Request or MessageKind.Piece or MessageKind.Cancel
+            or MessageKind.Suggest or MessageKind.Reject or MessageKind.AllowedFast && message.Index >= pieces)
             throw new ArgumentOutOfRangeException(nameof(message), $"{message} is out of range: the torrent has {pieces} pieces");
         if (message.Kind == MessageKind.Bitfield && message.Payload.Length != Bitfield.ByteCount(pieces))
             throw new ArgumentException($"a bitfield for {pieces} pieces has {Bitfield.ByteCount(pieces)} bytes, got {message.Payload.Length}", nameof(message));

@@ -72,6 +72,10 @@ public sealed partial class PeerConnection : IAsyncDisposable, IDisposable
     /// <summary>The peer set BEP 10's extension bit in its handshake.</summary>
     public bool SupportsExtensions => RemoteHandshake.SupportsExtensions;
 
+    /// <summary>Both handshakes carried BEP 6's fast extension bit: have all/none, reject, allowed fast and suggest may
+    /// be sent, and every request gets exactly one answer (a piece or a reject).</summary>
+    public bool FastAgreed => _options.AdvertiseFast && RemoteHandshake.SupportsFast;
+
     /// <summary>Both handshakes carried BEP 10's extension bit (we advertised it and the peer did): only then may
     /// extended messages be sent.</summary>
     public bool ExtensionsAgreed => _options.AdvertiseExtensions && SupportsExtensions;
@@ -120,7 +124,8 @@ public sealed partial class PeerConnection : IAsyncDisposable, IDisposable
         }
         try
         {
-            PeerPieces = _earlyBitfield is null ? new Bitfield(pieceCount) : Bitfield.FromWire(_earlyBitfield, pieceCount);
+            PeerPieces = _earlyHaveAll ? Bitfield.Full(pieceCount)
+                : _earlyBitfield is null ? new Bitfield(pieceCount) : Bitfield.FromWire(_earlyBitfield, pieceCount);
         }
         catch (WireException e)
         {

@@ -13,6 +13,10 @@ public sealed record PeerConnectionOptions
     /// <summary>Set BEP 10's extension bit in our handshake (for BEP 9 metadata exchange with magnet links).</summary>
     public bool AdvertiseExtensions { get; init; }
 
+    /// <summary>Set BEP 6's fast extension bit in our handshake; when the peer sets it too (<see cref="PeerConnection.FastAgreed"/>)
+    /// the caller must answer every request with a piece or a reject.</summary>
+    public bool AdvertiseFast { get; init; }
+
     /// <summary>MSE/PE protocol encryption: <see cref="EncryptionPolicy.Off"/> here (plain BEP 3, what the classroom
     /// commands and the lab speak); downloads and seeding ask for <see cref="EncryptionPolicy.Prefer"/>.</summary>
     public EncryptionPolicy Encryption { get; init; } = EncryptionPolicy.Off;

@@ -24,7 +24,8 @@ public readonly struct PeerMessage
 
     public MessageKind Kind { get; }
 
-    /// <summary>The piece index of <c>have</c>, <c>request</c>, <c>piece</c> and <c>cancel</c>; the port of <c>port</c>.</summary>
+    /// <summary>The piece index of <c>have</c>, <c>request</c>, <c>piece</c>, <c>cancel</c> and BEP 6's <c>suggest</c>,
+    /// <c>reject</c>, <c>allowed fast</c>; the port of <c>port</c>.</summary>
     public int Index { get; }
 
     /// <summary>The byte offset inside the piece, for <c>request</c>, <c>piece</c> and <c>cancel</c>.</summary>
@@ -72,6 +73,22 @@ public readonly struct PeerMessage
 
     public static PeerMessage PortOf(ushort port) => new(MessageKind.Port, port, id: 9);
 
+    /// <summary>BEP 6 <c>suggest piece</c>: the sender thinks <paramref name="index"/> is a good piece to ask for.</summary>
+    public static PeerMessage Suggest(int index) => new(MessageKind.Suggest, NonNegative(index), id: 13);
+
+    /// <summary>BEP 6 <c>have all</c>: the sender has every piece (in place of a bitfield).</summary>
+    public static PeerMessage HaveAll => new(MessageKind.HaveAll, id: 14);
+
+    /// <summary>BEP 6 <c>have none</c>: the sender has no piece (in place of a bitfield).</summary>
+    public static PeerMessage HaveNone => new(MessageKind.HaveNone, id: 15);
+
+    /// <summary>BEP 6 <c>reject request</c>: the request with these fields will not be served.</summary>
+    public static PeerMessage Reject(int index, int begin, int length) =>
+        new(MessageKind.Reject, NonNegative(index), NonNegative(begin), Positive(length), id: 16);
+
+    /// <summary>BEP 6 <c>allowed fast</c>: the sender will serve piece <paramref name="index"/> even while choking us.</summary>
+    public static PeerMessage AllowedFast(int index) => new(MessageKind.AllowedFast, NonNegative(index), id: 17);
+
     /// <summary>A BEP 10 <c>extended</c> message: <paramref name="extendedId"/> then <paramref name="payload"/> (a bencoded
     /// dictionary, possibly followed by raw bytes, as BEP 9 data messages are).</summary>
     public static PeerMessage Extended(byte extendedId, ReadOnlyMemory<byte> payload) =>
@@ -85,6 +102,9 @@ public readonly struct PeerMessage
     {
         MessageKind.KeepAlive => "keep-alive",
         MessageKind.NotInterested => "not interested",
+        MessageKind.HaveAll => "have all",
+        MessageKind.HaveNone => "have none",
+        MessageKind.AllowedFast => "allowed fast",
         MessageKind.Unknown => "unknown",
         _ => Kind.ToString().ToLowerInvariant(),
     };
@@ -92,8 +112,8 @@ public readonly struct PeerMessage
     /// <summary>The fields as <c>key=value</c> pairs (<c>index=3 begin=16384 len=16384</c>); empty for bare messages.</summary>
     public string Fields => Kind switch
     {
-        MessageKind.Have => $"index={Index}",
-        MessageKind.Request or MessageKind.Piece or MessageKind.Cancel => $"index={Index} begin={Begin} len={Length}",
+        MessageKind.Have or MessageKind.Suggest or MessageKind.AllowedFast => $"index={Index}",
+        MessageKind.Request or MessageKind.Piece or MessageKind.Cancel or MessageKind.Reject => $"index={Index} begin={Begin} len={Length}",
         MessageKind.Bitfield => $"bytes={Payload.Length} set={PopCount(Payload.Span)}",
         MessageKind.Port => $"port={Port}",
         MessageKind.Extended => $"ext_id={ExtendedId} len={Payload.Length}",

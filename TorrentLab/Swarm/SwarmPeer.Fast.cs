@@ -1,0 +1,58 @@
+using TorrentLab.Pieces;
+using TorrentLab.Wire;
+
+namespace TorrentLab.Swarm;
+
+// BEP 6, the fast extension, when both handshakes set its bit: every request gets exactly one answer (a piece or a
+// reject), a rejected request of ours goes back to the picker at once, and the allowed fast set is served while choked.
+internal sealed partial class SwarmPeer
+{
+    private HashSet<int> _offeredFast = [];   // the allowed fast set we sent it (under _sendLock)
+
+    /// <summary>Sends it our allowed fast set (BEP 6's canonical set for its address), limited to pieces we can serve;
+    /// requests for them are served even while we choke it. Call after the bitfield.</summary>
+    public void OfferAllowedFast()
+    {
+        if (!Connection.FastAgreed) return;
+        var offered = new HashSet<int>();
+        foreach (var index in AllowedFastSet.Generate(Connection.RemoteEndPoint.Address, _session.Torrent.InfoHash, _pieces.PieceCount))
+            if (_session.CanServe(index) && offered.Add(index)) Enqueue(PeerMessage.AllowedFast(index));
+        lock (_sendLock) _offeredFast = offered;
+    }
+
+    /// <summary>True when a request for piece <paramref name="index"/> is served even while we choke it (under _sendLock).</summary>
+    private bool AllowedWhileChoked(int index) => _offeredFast.Contains(index);
+
+    /// <summary>A request we will not serve: BEP 6 answers it with a reject; without the fast extension it is dropped
+    /// silently, as BEP 3 does (under _sendLock).</summary>
+    private void RejectLocked(BlockRequest request)
+    {
+        // BEP 6: "every request is guaranteed to result in EXACTLY ONE response which is either the corresponding reject
+        // or corresponding piece message."
+        if (Connection.FastAgreed) _control.Enqueue(PeerMessage.Reject(request.Index, request.Begin, request.Length));
+    }
+
+    /// <summary>On choking it: queued requests are dropped (BEP 3) or, with BEP 6, rejected one by one, except those
+    /// for its allowed fast pieces, which are still served (under _sendLock).</summary>
+    private void DropQueuedOnChokeLocked()
+    {
+        for (var node = _uploads.First; node is not null;)
+        {
+            var next = node.Next;
+            if (!AllowedWhileChoked(node.Value.Index))
+            {
+                RejectLocked(node.Value);
+                _uploads.Remove(node);
+            }
+            node = next;
+        }
+    }
+
+    /// <summary>A <c>reject</c> of one of our requests: the block goes back to the picker at once, for any peer.</summary>
+    private void OnReject(in PeerMessage reject)
+    {
+        var block = new BlockRequest(reject.Index, reject.Begin, reject.Length);
+        // A reject for a request already withdrawn (choke, timeout, endgame cancel) changes nothing.
+        if (_pieces.ReleaseBlock(this, block)) ForgetRequests(block);
+    }
+}
