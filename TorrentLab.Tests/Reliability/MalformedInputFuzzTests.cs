@@ -193,6 +193,7 @@ public class MalformedInputFuzzTests
             PeerMessage.Request(2, 16384, 16384), PeerMessage.Piece(2, 0, new byte[64]), PeerMessage.Cancel(2, 16384, 16384),
             PeerMessage.Choke, PeerMessage.NotInterested, PeerMessage.KeepAlive, PeerMessage.PortOf(6881),
             PeerMessage.UnknownOf(20, new byte[] { 0, (byte)'d', (byte)'e' }),
+            PeerMessage.HaveAll, PeerMessage.HaveNone, PeerMessage.Suggest(4), PeerMessage.Reject(2, 16384, 16384), PeerMessage.AllowedFast(5), // BEP 6
         ];
         var stream = messages.SelectMany(m => MessageWriter.ToBytes(m)).ToArray();
         var handshake = new Handshake(new InfoHash(new byte[20]), PeerId.CreateOurs(), Handshake.ExtensionProtocolBit).ToBytes();
@@ -226,6 +227,92 @@ public class MalformedInputFuzzTests
             return handshake || read > 0;
         }, e => e is WireException);
         Report(result, "message streams and handshakes mutated");
+    }
+
+    /// <summary>What an MSE/PE initiator sends to a receiver whose private key is <see cref="MseReceiverKey"/>: Ya, PadA,
+    /// HASH('req1', S), the obfuscated SKEY, then RC4(VC, crypto_provide, len(PadC), PadC, len(IA), IA) and an encrypted
+    /// message, with several paddings and offers. Unmutated, each completes the handshake.</summary>
+    private static List<byte[]> MseSeeds(InfoHash hash)
+    {
+        var receiver = new MseKeyExchange(MseReceiverKey);
+        var seeds = new List<byte[]>();
+        foreach (var (padA, provide, padC, ia) in new[] { (0, 3u, 0, 0), (512, 2u, 17, 68), (40, 1u, 512, 3) })
+        {
+            var initiator = new MseKeyExchange(Enumerable.Range(1, 20).Select(i => (byte)(i * 7)).ToArray());
+            var secret = initiator.SharedSecret(receiver.PublicKey);
+            var encrypt = new Rc4(MseKeyExchange.Hash("keyA", secret, hash.Bytes));
+            var plain = new byte[8 + 4 + 2 + padC + 2 + ia + 9]; // 9: the have message that follows
+            System.Buffers.Binary.BinaryPrimitives.WriteUInt32BigEndian(plain.AsSpan(8), provide);
+            System.Buffers.Binary.BinaryPrimitives.WriteUInt16BigEndian(plain.AsSpan(12), (ushort)padC);
+            System.Buffers.Binary.BinaryPrimitives.WriteUInt16BigEndian(plain.AsSpan(14 + padC), (ushort)ia);
+            MessageWriter.ToBytes(PeerMessage.Have(1)).CopyTo(plain.AsSpan(16 + padC + ia));
+            encrypt.Apply(plain);
+            seeds.Add([.. initiator.PublicKey, .. new byte[padA], .. MseKeyExchange.Hash("req1", secret),
+                .. MseKeyExchange.ObfuscatedSkey(hash.Bytes, secret), .. plain]);
+        }
+        return seeds;
+    }
+
+    private static readonly byte[] MseReceiverKey = Enumerable.Range(1, 20).Select(i => (byte)(255 - i)).ToArray();
+
+    [Fact]
+    public void MseHandshakes_Mutated_CompleteOrThrowWireException()
+    {
+        var hash = new InfoHash(Enumerable.Range(0, 20).Select(i => (byte)(i * 3)).ToArray());
+        var receiver = new MseKeyExchange(MseReceiverKey);
+        var result = FuzzHarness.Run("MSE/PE receiver", ReliabilityMode.Count(2_000, 40_000), Seed + 6, MseSeeds(hash), input =>
+        {
+            // The bytes arrive in small reads, as from a socket; whatever the receiver writes goes nowhere.
+            using var stream = new ReplayStream(input, chunk: 37);
+            var done = MseHandshake.ReceiveAsync(stream, ReadOnlyMemory<byte>.Empty, [hash], EncryptionPolicy.Prefer, "fuzz",
+                padding: 0, ct: CancellationToken.None, keys: receiver).GetAwaiter().GetResult();
+            return done.Method != ConnectionEncryption.None;
+        }, e => e is WireException);
+        Report(result, "encrypted handshakes (Ya, padding, req1, SKEY, RC4 fields) mutated");
+    }
+
+    [Fact]
+    public async Task MseSeeds_Unmutated_CompleteTheHandshake()
+    {
+        var hash = new InfoHash(Enumerable.Range(0, 20).Select(i => (byte)(i * 3)).ToArray());
+        foreach (var seed in MseSeeds(hash))
+        {
+            using var stream = new ReplayStream(seed, chunk: 37);
+            var done = await MseHandshake.ReceiveAsync(stream, ReadOnlyMemory<byte>.Empty, [hash], EncryptionPolicy.Prefer, "seed",
+                padding: 0, ct: TestContext.Current.CancellationToken, keys: new MseKeyExchange(MseReceiverKey));
+            Assert.Equal(hash, done.InfoHash);
+        }
+    }
+
+    /// <summary>A stream that returns <paramref name="input"/> in reads of at most <paramref name="chunk"/> bytes, then
+    /// end of stream; writes are discarded.</summary>
+    private sealed class ReplayStream(byte[] input, int chunk) : Stream
+    {
+        private int _position;
+        public override bool CanRead => true;
+        public override bool CanSeek => false;
+        public override bool CanWrite => true;
+        public override long Length => input.Length;
+        public override long Position { get => _position; set => throw new NotSupportedException(); }
+        public override int Read(byte[] buffer, int offset, int count)
+        {
+            var n = Math.Min(Math.Min(count, chunk), input.Length - _position);
+            input.AsSpan(_position, n).CopyTo(buffer.AsSpan(offset));
+            _position += n;
+            return n;
+        }
+        public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken ct = default)
+        {
+            var n = Math.Min(Math.Min(buffer.Length, chunk), input.Length - _position);
+            input.AsSpan(_position, n).CopyTo(buffer.Span);
+            _position += n;
+            return ValueTask.FromResult(n);
+        }
+        public override void Write(byte[] buffer, int offset, int count) { }
+        public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken ct = default) => ValueTask.CompletedTask;
+        public override void Flush() { }
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+        public override void SetLength(long value) => throw new NotSupportedException();
     }
 
     [Fact]

@@ -14,10 +14,11 @@ internal static partial class MseHandshake
     /// <param name="who">Names the peer in errors.</param>
     /// <param name="padding">PadB's length; random (0-512) when null. For tests.</param>
     /// <param name="ct">Cancels (the caller's timeout).</param>
+    /// <param name="keys">Our Diffie-Hellman keys; fresh random ones when null. For tests.</param>
     /// <exception cref="WireException">The peer closed the connection, broke the handshake, asked for a torrent we do not
     /// serve, or offered no method we accept.</exception>
     public static async Task<Result> ReceiveAsync(Stream stream, ReadOnlyMemory<byte> first, IReadOnlyCollection<InfoHash> torrents,
-        EncryptionPolicy policy, string who, int? padding = null, CancellationToken ct = default)
+        EncryptionPolicy policy, string who, int? padding = null, CancellationToken ct = default, MseKeyExchange? keys = null)
     {
         var accepted = Allowed(policy);
         if (accepted == 0) throw new WireException($"{who}: started an encrypted (MSE/PE) handshake, but encryption is off", isViolation: false);
@@ -26,7 +27,7 @@ internal static partial class MseHandshake
 
         // 1 A->B: Diffie Hellman Ya, PadA
         await buffer.EnsureAsync(MseKeyExchange.KeyLength, ct).ConfigureAwait(false);
-        var dh = new MseKeyExchange();
+        var dh = keys ?? new MseKeyExchange();
         byte[] secret;
         try { secret = dh.SharedSecret(buffer.Take(MseKeyExchange.KeyLength)); }
         catch (WireException e) { throw new WireException($"{who}: {e.Message}", e); }
