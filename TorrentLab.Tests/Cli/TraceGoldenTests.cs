@@ -41,7 +41,7 @@ public partial class TraceGoldenTests
     [GeneratedRegex(@"(?<=port=)\d+")]
     private static partial Regex Port();
 
-    // Our BEP 20 id: "-TL0100-" then 12 random bytes, in hex or as text.
-    [GeneratedRegex(@"2d544c303130302d[0-9a-f]{24}|-TL0100-\S{12}")]
+    // Our BEP 20 id: "-TZ0100-" then 12 random bytes, in hex or as text.
+    [GeneratedRegex(@"2d545a303130302d[0-9a-f]{24}|-TZ0100-\S{12}")]
     private static partial Regex OurPeerId();
 }

@@ -27,7 +27,7 @@ public class HttpTrackerResponseTests
     public void ParseAnnounce_DictionaryPeers_UnsortedKeysAccepted()
     {
         // Keys out of order, as real trackers send them: the lenient decoder accepts them.
-        var body = B("d8:intervali60e5:peersld4:porti6881e2:ip9:127.0.0.17:peer id20:-TL0100-aaaaaaaaaaaaed2:ip3:::14:porti1eeee");
+        var body = B("d8:intervali60e5:peersld4:porti6881e2:ip9:127.0.0.17:peer id20:-TZ0100-aaaaaaaaaaaaed2:ip3:::14:porti1eeee");
         var response = HttpTrackerResponse.ParseAnnounce(body);
         Assert.Equal("127.0.0.1:6881,[::1]:1", string.Join(',', response.Peers));
         Assert.Null(response.MinInterval);

@@ -13,7 +13,7 @@ public class HttpTrackerUrlTests
     {
         var url = HttpTrackerUrl.Announce("http://127.0.0.1:6969/announce", Request());
         Assert.Equal("http://127.0.0.1:6969/announce?info_hash=" + BinaryHashEncoded +
-            "&peer_id=-TL0100-aaaaaaaaaaaa&port=6881&uploaded=1&downloaded=2&left=3&compact=1&event=started&numwant=40&key=0000beef", url);
+            "&peer_id=-TZ0100-aaaaaaaaaaaa&port=6881&uploaded=1&downloaded=2&left=3&compact=1&event=started&numwant=40&key=0000beef", url);
     }
 
     [Fact]

@@ -13,5 +13,5 @@ internal static class TrackerTestData
 
     public const string BinaryHashEncoded = "%00A-~%26%3D%25%2B%2F%FF%80%20%3F%23az09._";
 
-    public static PeerId Peer(char fill) => new(System.Text.Encoding.ASCII.GetBytes("-TL0100-" + new string(fill, 12)));
+    public static PeerId Peer(char fill) => new(System.Text.Encoding.ASCII.GetBytes("-TZ0100-" + new string(fill, 12)));
 }

@@ -24,7 +24,7 @@ public class UdpTrackerMessagesTests
         Assert.Equal(
             "0102030405060708" + "00000001" + "11223344" +       // connection id, action 1, transaction id
             HashHex +                    // info hash (raw bytes)
-            "2D544C303130302D616161616161616161616161" +         // peer id "-TL0100-aaaaaaaaaaaa"
+            "2D545A303130302D616161616161616161616161" +         // peer id "-TZ0100-aaaaaaaaaaaa"
             "0000000000000001" + "0000000000000002" + "0000000000000003" + // downloaded, left, uploaded
             "00000002" +                                         // event: BEP 15 started = 2
             "00000000" + "0000BEEF" + "00000028" + "1AE1",       // ip 0, key, num_want 40, port 6881

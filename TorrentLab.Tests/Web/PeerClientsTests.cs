@@ -8,7 +8,8 @@ public class PeerClientsTests
 {
     [Theory]
     [InlineData("-LT2080-abcdefghijkl", "libtorrent 2.0.8.0")]
-    [InlineData("-TL0100-abcdefghijkl", "TorrentLab 0.1.0.0")]
+    [InlineData("-TZ0100-abcdefghijkl", "TorrentLab 0.1.0.0")]
+    [InlineData("-TL0100-abcdefghijkl", "Tribler 0.1.0.0")]                  // BEP 20 tables give TL to Tribler
     [InlineData("-TR3000-abcdefghijkl", "Transmission 3.0.0.0")]
     [InlineData("-qB4650-abcdefghijkl", "qBittorrent 4.6.5.0")]
     [InlineData("A2-1-37-0-abcdefghij", "aria2 1.37.0")]

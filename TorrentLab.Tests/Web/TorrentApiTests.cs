@@ -36,7 +36,7 @@ public class TorrentApiTests
         Assert.Contains("1 peer(s)", tracker.LastAnswer);
         var peer = Assert.Single(details.Peers);
         Assert.Equal(web.Swarm.EndPointOf(0).ToString(), peer.Address);
-        Assert.StartsWith("TorrentLab", peer.Client); // the synthetic seeder's BEP 20 prefix is -TL0100-
+        Assert.StartsWith("TorrentLab", peer.Client); // the synthetic seeder's BEP 20 prefix is -TZ0100-
     }
 
     [Fact]

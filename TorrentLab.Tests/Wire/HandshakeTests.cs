@@ -7,7 +7,7 @@ namespace TorrentLab.Tests.Wire;
 public class HandshakeTests
 {
     private static readonly InfoHash Hash = InfoHash.FromHex("0123456789abcdef0123456789abcdef01234567");
-    private static readonly PeerId Id = new("-TL0100-abcdefghijkl"u8);
+    private static readonly PeerId Id = new("-TZ0100-abcdefghijkl"u8);
 
     [Fact]
     public void WriteTo_ProducesTheBep3Layout()
@@ -18,7 +18,7 @@ public class HandshakeTests
             "13" + "426974546f7272656e742070726f746f636f6c"    // 19, "BitTorrent protocol"
             + "0000000000100000"                               // reserved: byte 5 = 0x10 (BEP 10)
             + "0123456789abcdef0123456789abcdef01234567"       // info hash
-            + "2d544c303130302d6162636465666768696a6b6c",      // peer id "-TL0100-abcdefghijkl"
+            + "2d545a303130302d6162636465666768696a6b6c",      // peer id "-TZ0100-abcdefghijkl"
             Convert.ToHexStringLower(bytes));
     }
 

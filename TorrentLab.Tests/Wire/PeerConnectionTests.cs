@@ -326,7 +326,7 @@ public class PeerConnectionTests
         await TestDownloader.DownloadAsync(connection, built.Torrent, ct: Ct);
 
         var list = lines.ToList();
-        Assert.StartsWith($"-> handshake info_hash={built.Torrent.InfoHash.Hex} peer_id=2d544c", list[0]);   // "-TL"
+        Assert.StartsWith($"-> handshake info_hash={built.Torrent.InfoHash.Hex} peer_id=2d545a", list[0]);   // "-TZ"
         Assert.Equal($"<- handshake info_hash={built.Torrent.InfoHash.Hex} peer_id={peer.PeerId.Hex} extensions=no fast=yes encryption=none", list[1]);
         Assert.Equal(
             ["-> interested", "<- bitfield bytes=1 set=2", "<- unchoke",

@@ -3,13 +3,14 @@ using System.Text;
 
 namespace TorrentLab.Tracker;
 
-/// <summary>A 20-byte peer id. Ours follows BEP 20's Azureus style: <c>-TLvvvv-</c> then 12 random bytes.</summary>
+/// <summary>A 20-byte peer id. Ours follows BEP 20's Azureus style: <c>-TZvvvv-</c> then 12 random bytes.</summary>
 public readonly struct PeerId : IEquatable<PeerId>
 {
     public const int Length = 20; // BEP 3: "peer_id: A string of length 20"
 
-    // BEP 20: '-', two client letters, four version digits, '-'. TL = TorrentLab, 0100 = 0.1.0.
-    private const string Prefix = "-TL0100-";
+    // BEP 20: '-', two client letters, four version digits, '-'. TZ = TorrentLab, 0100 = 0.1.0. Not TL: that is
+    // Tribler's in the published tables (libtorrent showed us as "Tribler 0.1.0"); libtorrent shows TZ as "TZ 0.1.0".
+    private const string Prefix = "-TZ0100-";
 
     private readonly byte[] _bytes;
 

@@ -5,7 +5,7 @@ namespace TorrentLab.Web;
 /// <summary>Names the client behind a peer id from its prefix (BEP 20 "Peer ID Conventions"), for the peer table.</summary>
 /// <remarks>
 /// Azureus style, the most common: <c>'-' &lt;2 client letters&gt; &lt;4 version chars&gt; '-'</c> then random bytes,
-/// e.g. <c>-LT2080-</c> is libtorrent 2.0.8.0 and <c>-TL0100-</c> TorrentLab 0.1.0.0. Mainline style:
+/// e.g. <c>-LT2080-</c> is libtorrent 2.0.8.0 and <c>-TZ0100-</c> TorrentLab 0.1.0.0. Mainline style:
 /// <c>M4-3-6--</c> (version numbers between dashes). aria2 uses <c>A2-1-37-0-</c>. Anything else is "unknown":
 /// a peer id is chosen freely by the peer, so this is a hint, never an identity.
 /// </remarks>
@@ -15,7 +15,7 @@ internal static class PeerClients
     private static readonly Dictionary<string, string> Azureus = new(StringComparer.Ordinal)
     {
         ["AZ"] = "Vuze", ["BC"] = "BitComet", ["BT"] = "BitTorrent", ["DE"] = "Deluge", ["KT"] = "KTorrent",
-        ["LT"] = "libtorrent", ["lt"] = "libTorrent (rakshasa)", ["qB"] = "qBittorrent", ["TL"] = "TorrentLab",
+        ["LT"] = "libtorrent", ["lt"] = "libTorrent (rakshasa)", ["qB"] = "qBittorrent", ["TL"] = "Tribler", ["TZ"] = "TorrentLab",
         ["TR"] = "Transmission", ["UT"] = "µTorrent", ["UM"] = "µTorrent Mac", ["WW"] = "WebTorrent", ["FD"] = "Free Download Manager",
         ["BI"] = "BiglyBT", ["LW"] = "LimeWire", ["PI"] = "PicoTorrent", ["SD"] = "Thunder", ["XL"] = "Xunlei",
     };

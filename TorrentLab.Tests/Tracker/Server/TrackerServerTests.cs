@@ -16,7 +16,7 @@ public class TrackerServerTests
     private static readonly HttpClient Http = new(new SocketsHttpHandler { UseProxy = false }) { Timeout = TimeSpan.FromSeconds(10) };
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
-    private const string Valid = "info_hash=" + BinaryHashEncoded + "&peer_id=-TL0100-aaaaaaaaaaaa&port=7001&uploaded=0&downloaded=0&left=5";
+    private const string Valid = "info_hash=" + BinaryHashEncoded + "&peer_id=-TZ0100-aaaaaaaaaaaa&port=7001&uploaded=0&downloaded=0&left=5";
 
     private static async Task<BDictionary> GetAsync(TrackerServer server, string path, string query)
     {
@@ -79,7 +79,7 @@ public class TrackerServerTests
         await GetAsync(server, "/announce", Valid);
         var answer = await GetAsync(server, "/announce", Valid.Replace("aaaa&", "bbbb&").Replace("7001", "7002") + "&compact=0");
         var peer = Assert.IsType<BDictionary>(Assert.Single(Assert.IsType<BList>(answer["peers"]).Items));
-        Assert.Equal(("127.0.0.1", 7001L, "-TL0100-aaaaaaaaaaaa"), (peer["ip"]!.ToString(), ((BInteger)peer["port"]!).Value, peer["peer id"]!.ToString()));
+        Assert.Equal(("127.0.0.1", 7001L, "-TZ0100-aaaaaaaaaaaa"), (peer["ip"]!.ToString(), ((BInteger)peer["port"]!).Value, peer["peer id"]!.ToString()));
     }
 
     [Fact]
