@@ -25,22 +25,26 @@ internal static class SeedCommand
         var verbose = new Option<bool>("--verbose", "-v") { Description = "Log peer events" };
         var trace = new Option<bool>("--trace") { Description = "Print every wire message exchanged with each peer on stderr" };
         var encryption = DownloadSettings.EncryptionOption();
-        var command = new Command("seed", "Verify data on disk and seed it until Ctrl-C.") { torrentPath, data, port, trackers, bind, partial, quiet, verbose, trace, encryption };
+        var peers = new Option<string[]>("--peer") { Description = "Also dial this peer, ip:port (repeatable): feeds a downloader that never dials seeders" };
+        var command = new Command("seed", "Verify data on disk and seed it until Ctrl-C.") { torrentPath, data, port, trackers, bind, partial, quiet, verbose, trace, encryption, peers };
         command.SetAction((parse, ct) => CliErrors.GuardAsync(() => RunAsync(
             parse.GetValue(torrentPath)!, parse.GetValue(data)!, parse.GetValue(port), parse.GetValue(trackers) ?? [],
             parse.GetValue(bind)!, parse.GetValue(partial), parse.GetValue(quiet), parse.GetValue(verbose),
-            new Extras(parse.GetValue(trace), DownloadSettings.ParseEncryption(parse.GetValue(encryption))), ct), ct));
+            new Extras(parse.GetValue(trace), DownloadSettings.ParseEncryption(parse.GetValue(encryption)), parse.GetValue(peers) ?? []), ct), ct));
         return command;
     }
 
-    /// <summary>The seed options beyond the first ones: --trace and --encryption.</summary>
-    private sealed record Extras(bool Trace, Wire.EncryptionPolicy Encryption);
+    /// <summary>The seed options beyond the first ones: --trace, --encryption and --peer.</summary>
+    private sealed record Extras(bool Trace, Wire.EncryptionPolicy Encryption, string[] Peers);
 
     private static async Task<int> RunAsync(string torrentPath, string data, int port, string[] trackers, string bind, bool partial,
         bool quiet, bool verbose, Extras extras, CancellationToken ct)
     {
         if (port is < 0 or > 65535) throw new ArgumentException($"--port must be between 0 and 65535, got {port}");
         if (!IPAddress.TryParse(bind, out var address)) throw new ArgumentException($"--bind must be an IP address, got '{bind}'");
+        var dial = new List<IPEndPoint>();
+        foreach (var peer in extras.Peers)
+            dial.Add(IPEndPoint.TryParse(peer, out var endpoint) && endpoint.Port != 0 ? endpoint : throw new UsageException($"--peer expects ip:port, got '{peer}'"));
         var torrent = Torrent.Load(torrentPath);
         if (!Directory.Exists(data)) throw new Storage.StorageException($"data folder '{data}' does not exist");
         var stderr = Console.Error;
@@ -53,6 +57,7 @@ internal static class SeedCommand
             Log = verbose ? line => stderr.WriteLine(line) : null,
             Trace = extras.Trace ? e => stderr.WriteLine(DownloadSettings.TraceLine(e, bytes: false)) : null,
             Encryption = extras.Encryption,
+            ExtraPeers = dial, // the seeder dials these (and only these: leechers from the tracker dial us)
         };
         if (!quiet) stderr.WriteLine($"verifying '{torrent.Name}' ({Units.Bytes(torrent.TotalLength)}, {torrent.PieceCount} pieces)...");
         await using var seeder = await Seeder.StartAsync(torrent, options, partial, ct).ConfigureAwait(false);

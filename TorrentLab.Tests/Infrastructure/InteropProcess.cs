@@ -7,7 +7,7 @@ namespace TorrentLab.Tests.Infrastructure;
 /// Every one is a process stopped by its own id on dispose; DHT, LSD, PEX, UPnP and NAT-PMP are off in all.</summary>
 internal sealed class InteropProcess : IDisposable
 {
-    private InteropProcess(string name, Process process, int port)
+    internal InteropProcess(string name, Process process, int port)
     {
         Name = name;
         Process = process;
