@@ -1,7 +1,6 @@
 using System.CommandLine;
 using System.Net;
 using TorrentLab.Metainfo;
-using TorrentLab.Tracker;
 using TorrentLab.Wire;
 
 namespace TorrentLab.Cli.Commands;

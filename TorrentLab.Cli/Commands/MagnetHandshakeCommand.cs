@@ -1,7 +1,6 @@
 using System.CommandLine;
 using TorrentLab.Extensions;
 using TorrentLab.Magnet;
-using TorrentLab.Tracker;
 using TorrentLab.Wire;
 
 namespace TorrentLab.Cli.Commands;

@@ -1,7 +1,7 @@
 using System.CommandLine;
 using TorrentLab.Magnet;
 using TorrentLab.Metainfo;
-using TorrentLab.Tracker;
+using TorrentLab.Wire;
 
 namespace TorrentLab.Cli.Commands;
 

@@ -1,6 +1,7 @@
 using System.Net;
 using TorrentLab.Magnet;
 using TorrentLab.Tracker;
+using TorrentLab.Wire;
 
 namespace TorrentLab.Cli.Commands;
 

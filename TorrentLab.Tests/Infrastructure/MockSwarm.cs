@@ -4,6 +4,7 @@ using TorrentLab.Lab;
 using TorrentLab.Session;
 using TorrentLab.Tracker;
 using TorrentLab.Tracker.Server;
+using TorrentLab.Wire;
 
 namespace TorrentLab.Tests.Infrastructure;
 

@@ -7,7 +7,6 @@ using TorrentLab.Metainfo;
 using TorrentLab.Session;
 using TorrentLab.Swarm;
 using TorrentLab.Tests.Infrastructure;
-using TorrentLab.Tracker;
 using TorrentLab.Wire;
 
 namespace TorrentLab.Tests.Swarm;

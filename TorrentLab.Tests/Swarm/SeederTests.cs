@@ -2,7 +2,6 @@ using System.Net;
 using TorrentLab.Session;
 using TorrentLab.Swarm;
 using TorrentLab.Tests.Infrastructure;
-using TorrentLab.Tracker;
 using TorrentLab.Wire;
 
 namespace TorrentLab.Tests.Swarm;

@@ -3,7 +3,6 @@ using System.Net;
 using System.Net.Sockets;
 using TorrentLab.Lab;
 using TorrentLab.Tests.Infrastructure;
-using TorrentLab.Tracker;
 using TorrentLab.Wire;
 
 namespace TorrentLab.Tests.Wire;

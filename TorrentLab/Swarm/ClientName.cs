@@ -1,5 +1,5 @@
 using System.Text;
-using TorrentLab.Tracker;
+using TorrentLab.Wire;
 
 namespace TorrentLab.Swarm;
 

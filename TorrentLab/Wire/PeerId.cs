@@ -1,7 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
 
-namespace TorrentLab.Tracker;
+namespace TorrentLab.Wire;
 
 /// <summary>A 20-byte peer id. Ours follows BEP 20's Azureus style: <c>-TLvvvv-</c> then 12 random bytes.</summary>
 public readonly struct PeerId : IEquatable<PeerId>
