@@ -1,7 +1,6 @@
 using System.CommandLine;
 using TorrentLab.Cli.Display;
 using TorrentLab.Lab;
-using TorrentLab.Session;
 using TorrentLab.Storage;
 
 namespace TorrentLab.Cli.Commands;

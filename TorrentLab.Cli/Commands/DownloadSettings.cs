@@ -1,6 +1,6 @@
 using System.CommandLine;
 using System.Net;
-using TorrentLab.Session;
+using TorrentLab.Downloads;
 using TorrentLab.Wire;
 
 namespace TorrentLab.Cli.Commands;

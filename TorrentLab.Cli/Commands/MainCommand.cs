@@ -1,5 +1,6 @@
 using System.CommandLine;
 using TorrentLab.Cli.Display;
+using TorrentLab.Downloads;
 using TorrentLab.Metainfo;
 using TorrentLab.Session;
 using TorrentLab.Swarm;

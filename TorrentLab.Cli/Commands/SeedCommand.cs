@@ -1,8 +1,8 @@
 using System.CommandLine;
 using System.Net;
 using TorrentLab.Cli.Display;
+using TorrentLab.Downloads;
 using TorrentLab.Metainfo;
-using TorrentLab.Session;
 using TorrentLab.Swarm;
 
 namespace TorrentLab.Cli.Commands;

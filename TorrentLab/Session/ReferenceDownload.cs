@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
+using TorrentLab.Downloads;
 using TorrentLab.Metainfo;
 using TorrentLab.Pieces;
 using TorrentLab.Storage;

@@ -1,3 +1,4 @@
+using TorrentLab.Downloads;
 using TorrentLab.Metainfo;
 using TorrentLab.Session;
 

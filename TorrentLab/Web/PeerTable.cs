@@ -1,4 +1,4 @@
-using TorrentLab.Session;
+using TorrentLab.Downloads;
 using TorrentLab.Wire;
 
 namespace TorrentLab.Web;

@@ -1,5 +1,5 @@
 using System.Net;
-using TorrentLab.Session;
+using TorrentLab.Downloads;
 
 namespace TorrentLab.Web;
 

@@ -1,7 +1,7 @@
 using System.Net;
 using TorrentLab.Wire;
 
-namespace TorrentLab.Session;
+namespace TorrentLab.Downloads;
 
 /// <summary>What a download needs besides the torrent: where to write, how to find peers, what to log.</summary>
 public sealed record DownloadOptions

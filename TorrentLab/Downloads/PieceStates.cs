@@ -1,6 +1,6 @@
 using TorrentLab.Wire;
 
-namespace TorrentLab.Session;
+namespace TorrentLab.Downloads;
 
 /// <summary>Where one piece stands, as a piece map shows it.</summary>
 public enum PieceState : byte
