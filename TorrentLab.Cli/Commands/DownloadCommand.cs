@@ -1,5 +1,7 @@
 using System.CommandLine;
 using System.Net;
+using TorrentLab.Cli.Display;
+using TorrentLab.Client;
 using TorrentLab.Metainfo;
 
 namespace TorrentLab.Cli.Commands;
@@ -23,33 +25,15 @@ internal static class DownloadCommand
     }
 
     /// <summary>Downloads into a hidden staging folder beside <paramref name="output"/>, then moves the verified file
-    /// (or top folder) into place; shared by <c>download</c> and <c>magnet_download</c>.</summary>
+    /// (or top folder) into place (the front door's classroom shape); shared by <c>download</c> and <c>magnet_download</c>.</summary>
     internal static async Task<int> RunStagedAsync(Torrent loaded, string output, string source, DownloadSettings settings,
         ParseResult parse, IReadOnlyList<IPEndPoint> extraPeers, CancellationToken ct)
     {
         var target = Path.GetFullPath(output);
-        if (loaded.IsMultiFile && Directory.Exists(target) && Directory.EnumerateFileSystemEntries(target).Any())
-        {
-            Console.Error.WriteLine($"error: {target} already exists and is not empty");
-            return ExitCodes.Io;
-        }
-        var staging = Path.Combine(Path.GetDirectoryName(target)!, $".torrentlab-{loaded.InfoHash.Hex[..12]}");
-        Directory.CreateDirectory(staging);
-        var options = settings.Read(parse, staging);
+        var options = settings.Read(parse, TorrentClient.StagingFolder(loaded, target));
         options = options with { ExtraPeers = [.. extraPeers, .. options.ExtraPeers] };
-        var result = await MainCommand.RunEngineAsync(loaded, options, settings.IsQuiet(parse), settings.IsVerbose(parse), ct).ConfigureAwait(false);
-
-        var downloaded = Path.Combine(staging, loaded.Name);
-        if (loaded.IsMultiFile)
-        {
-            if (Directory.Exists(target)) Directory.Delete(target); // empty, checked above
-            Directory.Move(downloaded, target);
-        }
-        else
-        {
-            File.Move(downloaded, target, overwrite: true);
-        }
-        Directory.Delete(staging, recursive: true);
+        var result = await new ProgressView(settings.IsQuiet(parse), settings.IsVerbose(parse)).RunAsync(loaded.Name,
+            progress => TorrentClient.DownloadToAsync(loaded, target, options, progress, ct)).ConfigureAwait(false);
         Console.Out.WriteLine($"Downloaded {source} to {output}.");
         if (settings.IsVerbose(parse)) Console.Error.WriteLine(MainCommand.Summary(loaded, Path.GetDirectoryName(target)!, result));
         return ExitCodes.Ok;

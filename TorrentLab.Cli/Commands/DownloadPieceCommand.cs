@@ -1,6 +1,6 @@
 using System.CommandLine;
 using TorrentLab.Metainfo;
-using TorrentLab.Session;
+using TorrentLab.Client;
 
 namespace TorrentLab.Cli.Commands;
 
@@ -27,7 +27,7 @@ internal static class DownloadPieceCommand
             }
             var path = Path.GetFullPath(parse.GetValue(output)!);
             var options = settings.Read(parse, Path.GetDirectoryName(path)!) with { MaxPeers = 1 };
-            var bytes = await ReferenceDownload.DownloadPieceAsync(loaded, piece, options, ct).ConfigureAwait(false);
+            var bytes = await TorrentClient.DownloadPieceAsync(loaded, piece, options, ct).ConfigureAwait(false);
             await AtomicFile.WriteAsync(path, bytes, ct).ConfigureAwait(false);
             Console.Out.WriteLine($"Piece {piece} downloaded to {parse.GetValue(output)}.");
             return ExitCodes.Ok;

@@ -1,7 +1,7 @@
 using System.CommandLine;
 using System.Net;
+using TorrentLab.Client;
 using TorrentLab.Metainfo;
-using TorrentLab.Wire;
 
 namespace TorrentLab.Cli.Commands;
 
@@ -23,14 +23,9 @@ internal static class HandshakeCommand
         {
             var loaded = Torrent.Load(parse.GetValue(torrent)!);
             var bytes = parse.GetValue(traceBytes);
-            var options = new PeerConnectionOptions
-            {
-                PieceCount = loaded.PieceCount,
-                Trace = parse.GetValue(trace) || bytes ? e => Console.Error.WriteLine(DownloadSettings.TraceLine(e, bytes)) : null,
-            };
-            await using var connection = await PeerConnection.ConnectAsync(IPEndPoint.Parse(parse.GetValue(peer)!), loaded.InfoHash,
-                PeerId.CreateOurs(), options, ct).ConfigureAwait(false);
-            Console.Out.WriteLine($"Peer ID: {connection.RemotePeerId.Hex}");
+            var id = await TorrentClient.HandshakeAsync(loaded, IPEndPoint.Parse(parse.GetValue(peer)!),
+                parse.GetValue(trace) || bytes ? e => Console.Error.WriteLine(DownloadSettings.TraceLine(e, bytes)) : null, ct).ConfigureAwait(false);
+            Console.Out.WriteLine($"Peer ID: {id.Hex}");
             return ExitCodes.Ok;
         }, ct));
         return command;

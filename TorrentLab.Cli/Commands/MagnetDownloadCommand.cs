@@ -1,4 +1,5 @@
 using System.CommandLine;
+using TorrentLab.Client;
 
 namespace TorrentLab.Cli.Commands;
 
@@ -16,8 +17,8 @@ internal static class MagnetDownloadCommand
         settings.AddTo(command);
         command.SetAction((parse, ct) => CliErrors.GuardAsync(async () =>
         {
-            var (link, torrent) = await MagnetInfoCommand.ResolveAsync(parse.GetValue(uri)!, parse.GetValue(save), settings.IsVerbose(parse), ct).ConfigureAwait(false);
-            return await DownloadCommand.RunStagedAsync(torrent, parse.GetValue(output)!, torrent.Name, settings, parse, link.Peers, ct).ConfigureAwait(false);
+            var (torrent, peers) = await TorrentClient.OpenAsync(parse.GetValue(uri)!, parse.GetValue(save), settings.Log(parse), ct).ConfigureAwait(false);
+            return await DownloadCommand.RunStagedAsync(torrent, parse.GetValue(output)!, torrent.Name, settings, parse, peers, ct).ConfigureAwait(false);
         }, ct));
         return command;
     }

@@ -1,5 +1,5 @@
 using System.CommandLine;
-using TorrentLab.Session;
+using TorrentLab.Client;
 
 namespace TorrentLab.Cli.Commands;
 
@@ -21,7 +21,7 @@ internal static class MagnetDownloadPieceCommand
         settings.AddTo(command);
         command.SetAction((parse, ct) => CliErrors.GuardAsync(async () =>
         {
-            var (link, torrent) = await MagnetInfoCommand.ResolveAsync(parse.GetValue(uri)!, parse.GetValue(save), settings.IsVerbose(parse), ct).ConfigureAwait(false);
+            var (torrent, linkPeers) = await TorrentClient.OpenAsync(parse.GetValue(uri)!, parse.GetValue(save), settings.Log(parse), ct).ConfigureAwait(false);
             var piece = parse.GetValue(index);
             if (piece < 0 || piece >= torrent.PieceCount)
             {
@@ -30,8 +30,8 @@ internal static class MagnetDownloadPieceCommand
             }
             var path = Path.GetFullPath(parse.GetValue(output)!);
             var options = settings.Read(parse, Path.GetDirectoryName(path)!);
-            options = options with { MaxPeers = 1, ExtraPeers = [.. link.Peers, .. options.ExtraPeers] };
-            var bytes = await ReferenceDownload.DownloadPieceAsync(torrent, piece, options, ct).ConfigureAwait(false);
+            options = options with { MaxPeers = 1, ExtraPeers = [.. linkPeers, .. options.ExtraPeers] };
+            var bytes = await TorrentClient.DownloadPieceAsync(torrent, piece, options, ct).ConfigureAwait(false);
             await AtomicFile.WriteAsync(path, bytes, ct).ConfigureAwait(false);
             Console.Out.WriteLine($"Piece {piece} downloaded to {parse.GetValue(output)}.");
             return ExitCodes.Ok;

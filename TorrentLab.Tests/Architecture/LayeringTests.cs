@@ -85,18 +85,20 @@ public sealed class LayeringTests
         Assert.DoesNotContain("TorrentLab.Cli", visibleTo);
     }
 
-    /// <summary>The types the front door takes and returns: its public types and those named in their public members.</summary>
+    /// <summary>The types the front door takes and returns: its public types, the types named in their public members,
+    /// and so on through those (a trace event's message kind is part of the trace the options take).</summary>
     private static HashSet<string> FrontDoorSurface()
     {
-        var door = typeof(TorrentLabException).Assembly.GetExportedTypes()
-            .Where(t => t.Namespace is "TorrentLab.Client" or "TorrentLab.Downloads").ToArray();
+        var pending = new Queue<Type>(typeof(TorrentLabException).Assembly.GetExportedTypes()
+            .Where(t => t.Namespace is "TorrentLab.Client" or "TorrentLab.Downloads"));
         var surface = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var type in door)
+        while (pending.TryDequeue(out var type))
         {
-            surface.Add(type.FullName!);
-            foreach (var member in type.GetMembers())
+            if (type.Assembly != typeof(TorrentLabException).Assembly || !surface.Add(type.FullName ?? type.Name)) continue;
+            foreach (var member in type.GetMembers(System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.Instance
+                         | System.Reflection.BindingFlags.Static | System.Reflection.BindingFlags.DeclaredOnly))
             {
-                var named = member switch
+                Type[] named = member switch
                 {
                     System.Reflection.PropertyInfo p => [p.PropertyType],
                     System.Reflection.MethodInfo m => [m.ReturnType, .. m.GetParameters().Select(p => p.ParameterType)],
@@ -104,7 +106,7 @@ public sealed class LayeringTests
                     System.Reflection.FieldInfo f => [f.FieldType],
                     _ => Type.EmptyTypes,
                 };
-                foreach (var t in named.SelectMany(Unwrap)) surface.Add(t.FullName ?? t.Name);
+                foreach (var t in named.SelectMany(Unwrap)) pending.Enqueue(t);
             }
         }
         return surface;
@@ -114,6 +116,7 @@ public sealed class LayeringTests
     private static IEnumerable<Type> Unwrap(Type type)
     {
         if (type.HasElementType) return Unwrap(type.GetElementType()!);
+        if (type.IsGenericParameter) return [];
         var inner = type.IsGenericType ? type.GetGenericArguments().SelectMany(Unwrap) : [];
         var definition = type.IsGenericType ? type.GetGenericTypeDefinition() : type;
         return [definition, .. inner];

@@ -15,6 +15,9 @@ public sealed record DownloadOptions
     /// <summary>Most peers connected at once; 1 runs the single-peer reference path.</summary>
     public int MaxPeers { get; init; } = 50;
 
+    /// <summary>Which engine downloads; <see cref="DownloadEngine.Auto"/> follows <see cref="MaxPeers"/>.</summary>
+    public DownloadEngine Engine { get; init; }
+
     /// <summary>Port we listen on for incoming peers and announce (BEP 3 suggests 6881-6889); 0 picks a free one.</summary>
     public int ListenPort { get; init; } = 6881;
 

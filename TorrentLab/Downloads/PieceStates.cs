@@ -43,6 +43,23 @@ public sealed class PieceStates
         return new PieceStates(states);
     }
 
+    /// <summary>Every piece verified: the map of a completed download.</summary>
+    public static PieceStates AllVerified(int count) => From(Bitfield.Full(count));
+
+    /// <summary>The pieces in <paramref name="state"/>, in order.</summary>
+    public IEnumerable<int> IndexesOf(PieceState state)
+    {
+        for (var i = 0; i < _states.Length; i++) if (_states[i] == (byte)state) yield return i;
+    }
+
+    /// <summary>The verified pieces as a have bitfield.</summary>
+    public Bitfield Verified()
+    {
+        var have = new Bitfield(_states.Length);
+        foreach (var i in IndexesOf(PieceState.Verified)) have.Set(i);
+        return have;
+    }
+
     /// <summary>How many pieces are in <paramref name="state"/>.</summary>
     public int CountOf(PieceState state)
     {

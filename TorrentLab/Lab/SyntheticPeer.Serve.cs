@@ -5,7 +5,7 @@ using TorrentLab.Wire;
 
 namespace TorrentLab.Lab;
 
-internal sealed partial class SyntheticPeer
+public sealed partial class SyntheticPeer
 {
     /// <summary>Serves one accepted connection until the other side leaves, the behaviour hangs up, or disposal.</summary>
     private async Task ServeAsync(Socket socket, int number)
