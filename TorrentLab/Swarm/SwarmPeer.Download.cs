@@ -36,7 +36,7 @@ internal sealed partial class SwarmPeer
     private int PipelineTarget()
     {
         if (Snubbed) return 1;
-        var target = (int)(Down.BytesPerSecond * PipelineSeconds / BlockRequest.BlockSize);
+        var target = (int)(Down.BytesPerSecond * PipelineSeconds / WireLimits.BlockLength);
         return Math.Clamp(target, MinPipeline * 4, _pipelineCap); // start at 16: a new peer gets a fair first round
     }
 

@@ -69,7 +69,7 @@ internal sealed partial class TorrentSession
         {
             Interlocked.Decrement(ref _connecting);
             _book.Release(endpoint, failed: true, DateTimeOffset.UtcNow);
-            if (PeerFailure.IsViolation(e)) Ban(endpoint, null, e.Message);
+            if (e.IsViolation) Ban(endpoint, null, e.Message);
             else _log?.Invoke($"dial {endpoint}: {e.Message}");
             WakeDialer();
             return;
