@@ -6,15 +6,19 @@ namespace TorrentLab.Tests.Architecture;
 /// uses only those before it, and the command line reaches the engine only through the front door.</summary>
 public sealed class LayeringTests
 {
-    /// <summary>The reading order: each namespace may use the ones above it, never one below.</summary>
+    /// <summary>The reading order: each namespace may use the ones above it, never one below. Merkle (BitTorrent v2
+    /// hashing), Utp (a transport under the wire) and Dht (a discovery source beside trackers) have their places kept.</summary>
     public static readonly string[] ReadingOrder =
     [
         "TorrentLab",
         "TorrentLab.Bencode",
+        "TorrentLab.Merkle",
         "TorrentLab.Metainfo",
         "TorrentLab.Wire",
+        "TorrentLab.Utp",
         "TorrentLab.Tracker",
         "TorrentLab.Tracker.Server",
+        "TorrentLab.Dht",
         "TorrentLab.Pieces",
         "TorrentLab.Storage",
         "TorrentLab.Downloads",

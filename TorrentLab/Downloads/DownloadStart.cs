@@ -6,25 +6,18 @@ namespace TorrentLab.Downloads;
 
 /// <summary>Where a download starts: the one storage layout of its files, passed to every part that touches the disk,
 /// and the pieces already good there (the one resume decision, shared by both engines).</summary>
-internal sealed class DownloadStart
+internal sealed class DownloadStart(StorageLayout layout, Bitfield have)
 {
-    private DownloadStart(StorageLayout layout, Bitfield have)
-    {
-        Layout = layout;
-        Have = have;
-        PiecesFromResume = have.Count;
-    }
-
     /// <summary>Where each file of the torrent lives below the output folder.</summary>
-    public StorageLayout Layout { get; }
+    public StorageLayout Layout { get; } = layout;
 
     public Torrent Torrent => Layout.Torrent;
 
     /// <summary>The pieces already verified on disk; the engine takes ownership.</summary>
-    public Bitfield Have { get; }
+    public Bitfield Have { get; } = have;
 
     /// <summary>How many pieces were already on disk when the download started.</summary>
-    public int PiecesFromResume { get; }
+    public int PiecesFromResume { get; } = have.Count;
 
     /// <summary>The resume decision: a trusted ledger, else a re-hash of whatever files exist, else nothing;
     /// <see cref="DownloadOptions.Resume"/> false deletes the ledger and starts fresh.</summary>
