@@ -32,7 +32,7 @@ internal static class CliApp
         yield return DownloadPieceCommand.Create();
         yield return DownloadCommand.Create();
         yield return MagnetParseCommand.Create();
-        yield return MagnetHandshakeCommand.Create();
+        yield return HandshakeCommand.CreateMagnet();
         yield return MagnetInfoCommand.Create();
         yield return DownloadPieceCommand.Create(magnet: true);
         yield return DownloadCommand.Create(magnet: true);
