@@ -1,8 +1,9 @@
 using System.CommandLine;
 using System.Net;
 using TorrentLab.Cli.Display;
+using TorrentLab.Client;
+using TorrentLab.Downloads;
 using TorrentLab.Metainfo;
-using TorrentLab.Session;
 using TorrentLab.Swarm;
 
 namespace TorrentLab.Cli.Commands;
@@ -46,7 +47,6 @@ internal static class SeedCommand
         foreach (var peer in extras.Peers)
             dial.Add(IPEndPoint.TryParse(peer, out var endpoint) && endpoint.Port != 0 ? endpoint : throw new UsageException($"--peer expects ip:port, got '{peer}'"));
         var torrent = Torrent.Load(torrentPath);
-        if (!Directory.Exists(data)) throw new Storage.StorageException($"data folder '{data}' does not exist");
         var stderr = Console.Error;
         var options = new DownloadOptions
         {
@@ -60,7 +60,7 @@ internal static class SeedCommand
             ExtraPeers = dial, // the seeder dials these (and only these: leechers from the tracker dial us)
         };
         if (!quiet) stderr.WriteLine($"verifying '{torrent.Name}' ({Units.Bytes(torrent.TotalLength)}, {torrent.PieceCount} pieces)...");
-        await using var seeder = await Seeder.StartAsync(torrent, options, partial, ct).ConfigureAwait(false);
+        await using var seeder = await TorrentClient.SeedAsync(torrent, options, partial, ct).ConfigureAwait(false);
         if (!quiet) stderr.WriteLine($"seeding '{torrent.Name}': {seeder.PiecesAvailable}/{torrent.PieceCount} pieces on port {seeder.Port} (Ctrl-C to stop)");
         var last = DateTime.MinValue;
         var status = new Status(p =>

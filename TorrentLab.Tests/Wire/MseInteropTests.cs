@@ -1,6 +1,6 @@
 using System.Collections.Concurrent;
 using System.Net;
-using TorrentLab.Session;
+using TorrentLab.Downloads;
 using TorrentLab.Swarm;
 using TorrentLab.Tests.Infrastructure;
 using TorrentLab.Tracker.Server;

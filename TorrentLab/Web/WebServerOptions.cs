@@ -1,5 +1,5 @@
 using System.Net;
-using TorrentLab.Session;
+using TorrentLab.Downloads;
 
 namespace TorrentLab.Web;
 
@@ -29,9 +29,6 @@ public sealed record WebServerOptions
 
     /// <summary>MSE/PE protocol encryption for every download (<c>--encryption</c>, default prefer).</summary>
     public Wire.EncryptionPolicy Encryption { get; init; } = Wire.EncryptionPolicy.Prefer;
-
-    /// <summary>Replaces the engine chosen by <see cref="MaxPeers"/> (tests).</summary>
-    public DownloadEngine? Engine { get; init; }
 
     /// <summary>Adjusts each download's options (timeouts, extra peers) before it starts.</summary>
     public Func<DownloadOptions, DownloadOptions>? ConfigureDownload { get; init; }

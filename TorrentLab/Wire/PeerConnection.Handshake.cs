@@ -1,5 +1,4 @@
 using TorrentLab.Metainfo;
-using TorrentLab.Tracker;
 
 namespace TorrentLab.Wire;
 

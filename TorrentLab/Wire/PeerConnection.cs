@@ -1,6 +1,5 @@
 using System.Net;
 using TorrentLab.Metainfo;
-using TorrentLab.Tracker;
 
 namespace TorrentLab.Wire;
 

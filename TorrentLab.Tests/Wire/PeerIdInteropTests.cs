@@ -3,7 +3,7 @@ using TorrentLab.Tests.Infrastructure;
 using TorrentLab.Tracker;
 using TorrentLab.Wire;
 
-namespace TorrentLab.Tests.Tracker;
+namespace TorrentLab.Tests.Wire;
 
 /// <summary>Our BEP 20 prefix as a real client decodes it: libtorrent must not take us for another client.</summary>
 public class PeerIdInteropTests
