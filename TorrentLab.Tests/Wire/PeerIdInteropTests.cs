@@ -1,6 +1,5 @@
 using System.Net;
 using TorrentLab.Tests.Infrastructure;
-using TorrentLab.Tracker;
 using TorrentLab.Wire;
 
 namespace TorrentLab.Tests.Wire;
