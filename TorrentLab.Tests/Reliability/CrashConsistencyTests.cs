@@ -42,7 +42,7 @@ public partial class CrashConsistencyTests
                 await s.SendAsync(bytes);
                 if (bytes.Length > PieceHeaderAndSome) await Task.Delay(30, s.Ct);
             }, onRequest: m => mine.Add(m.Index));
-        }, maxConnections: kills + 4);
+        }, maxConnections: 2 * (kills + 4)); // each run may dial twice: encrypted first (prefer), then plaintext
         var args = new[] { CliRunner.CliDll, torrentPath, "-o", output, "--quiet", "--max-peers", "1", "--peer", seeder.EndPoint.ToString() };
         var random = new Random(20250702);
         var refetched = 0;

@@ -67,7 +67,7 @@ internal sealed class HostilePeer : IAsyncDisposable
         {
             try
             {
-                if (handshake) await session.HandshakeAsync();
+                if (handshake && !await session.HandshakeAsync()) return; // closed at once, as plaintext-only clients do
                 await script(session);
                 await session.WaitForHangUpAsync(); // the script is done: stay until the downloader leaves
             }
@@ -76,6 +76,7 @@ internal sealed class HostilePeer : IAsyncDisposable
                 session.Owner.MarkDropped(); // reset or closed while we were writing or reading
             }
             catch (OperationCanceledException) { }
+            catch (InvalidDataException) { } // the downloader broke the wire format: the test's assertions report it
         }
     }
 
@@ -102,13 +103,16 @@ internal sealed class HostileSession(HostilePeer owner, Socket socket, TestTorre
     public int PieceCount => built.Torrent.PieceCount;
     public static PeerId PeerId { get; } = PeerId.CreateOurs();
 
-    /// <summary>Reads the downloader's 68-byte handshake and answers with the right info hash.</summary>
-    public async Task HandshakeAsync()
+    /// <summary>Reads the downloader's 68-byte handshake and answers with the right info hash; false (and nothing sent)
+    /// when it is not a plaintext handshake (an MSE/PE key), which a plaintext-only peer answers by closing.</summary>
+    public async Task<bool> HandshakeAsync()
     {
         await FillAsync(Handshake.Length);
+        if (!Handshake.StartsPlaintext(_buffer.AsSpan(0, Handshake.PrefixLength))) return false;
         _filled -= Handshake.Length;
         Array.Copy(_buffer, Handshake.Length, _buffer, 0, _filled);
         await SendAsync(new Handshake(built.Torrent.InfoHash, PeerId).ToBytes());
+        return true;
     }
 
     public async Task SendAsync(ReadOnlyMemory<byte> bytes)
@@ -181,6 +185,9 @@ internal sealed class HostileSession(HostilePeer owner, Socket socket, TestTorre
 
     private async Task FillAsync(int wanted)
     {
+        // Bounded: a length prefix above the wire's limit is never read into memory.
+        if (wanted > WireLimits.LengthPrefix + WireLimits.MaxMessageLength)
+            throw new InvalidDataException($"the downloader sent a frame of {wanted} bytes, above the limit");
         if (wanted > _buffer.Length) Array.Resize(ref _buffer, wanted);
         while (_filled < wanted)
         {

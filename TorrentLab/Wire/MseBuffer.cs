@@ -29,6 +29,9 @@ internal sealed class MseBuffer(Stream stream, string who)
         while (Available < count) await ReadMoreAsync(count - Available, ct).ConfigureAwait(false);
     }
 
+    /// <summary>The next <paramref name="count"/> buffered bytes, left in the buffer (call <see cref="EnsureAsync"/> first).</summary>
+    public ReadOnlySpan<byte> Peek(int count) => _buffer.AsSpan(_start, count);
+
     /// <summary>Takes the next <paramref name="count"/> buffered bytes (call <see cref="EnsureAsync"/> first).</summary>
     public Span<byte> Take(int count)
     {

@@ -26,10 +26,13 @@ internal static partial class MseHandshake
         await SendAsync(stream, KeyWithPadding(dh, padding), who, ct).ConfigureAwait(false);
 
         // 2 B->A: Diffie Hellman Yb, PadB (PadB is left in the buffer: it ends where ENCRYPT(VC) starts)
+        // A plaintext-only peer may take our key for a handshake and answer with its own 68 bytes, fewer than Yb's 96:
+        // look at the first 20 so that the fallback to plaintext is immediate instead of waiting for the timeout.
+        await buffer.EnsureAsync(Handshake.PrefixLength, ct).ConfigureAwait(false);
+        if (Handshake.StartsPlaintext(buffer.Peek(Handshake.PrefixLength)))
+            throw new WireException($"{who}: answered the encryption handshake with a plaintext BitTorrent handshake", isViolation: false);
         await buffer.EnsureAsync(MseKeyExchange.KeyLength, ct).ConfigureAwait(false);
         var yb = buffer.Take(MseKeyExchange.KeyLength);
-        if (Handshake.StartsPlaintext(yb))
-            throw new WireException($"{who}: answered the encryption handshake with a plaintext BitTorrent handshake", isViolation: false);
         byte[] secret;
         try { secret = dh.SharedSecret(yb); }
         catch (WireException e) { throw new WireException($"{who}: {e.Message}", e); }

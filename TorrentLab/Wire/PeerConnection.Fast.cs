@@ -24,7 +24,15 @@ public sealed partial class PeerConnection
         // close the connection."
         if (!FastAgreed) throw PeerError($"{name} received, but the fast extension (BEP 6) was not agreed");
         // BEP 6: Have All/Have None are sent in place of the bitfield, which BEP 3 allows only as the first message.
-        if (_sawMessage) throw PeerError($"{name} received after other messages; it may only replace the bitfield");
+        // Departure, as for a late bitfield: aria2 sends a later have all in place of many haves once it has every
+        // piece, so a later one is taken as those haves; a later have none is a violation only if it takes pieces back.
+        if (_sawMessage)
+        {
+            if (PeerPieces is null) throw PeerError($"{name} received after other messages, before the piece count is known");
+            if (all) for (var index = 0; index < _pieceCount; index++) PeerPieces.Set(index);
+            else if (!PeerPieces.IsEmpty) throw PeerError("have none received after other messages takes back pieces; BEP 3 allows a bitfield only as the first message");
+            return;
+        }
         if (PeerPieces is not null) PeerPieces = all ? Bitfield.Full(_pieceCount) : new Bitfield(_pieceCount);
         else _earlyHaveAll = all;
     }

@@ -29,14 +29,21 @@ public sealed partial class PeerConnection
         {
             var stream = await dial(ct).ConfigureAwait(false);
             MseHandshake.Result mse;
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            timeout.CancelAfter(options.HandshakeTimeout);
             try
             {
-                mse = await WithHandshakeTimeout(endpoint, options, token =>
-                    MseHandshake.InitiateAsync(stream, infoHash, policy, $"peer {endpoint}", ct: token), ct).ConfigureAwait(false);
+                mse = await MseHandshake.InitiateAsync(stream, infoHash, policy, $"peer {endpoint}", ct: timeout.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+            {
+                // Silent after our key (more than a plaintext handshake's 68 bytes): a plaintext redial would wait as long.
+                await stream.DisposeAsync().ConfigureAwait(false);
+                throw new WireException($"peer {endpoint}: no complete encryption handshake within {Seconds(options.HandshakeTimeout)}", isViolation: false);
             }
             catch (WireException e) when (policy == EncryptionPolicy.Prefer && !e.IsViolation)
             {
-                // The peer closed or ignored the encrypted handshake: most likely it speaks plain BEP 3 only. Redial.
+                // The peer closed the connection or answered in plaintext: it speaks plain BEP 3 only. Redial at once.
                 await stream.DisposeAsync().ConfigureAwait(false);
                 options.Trace?.Invoke(WireTraceEvent.Note(endpoint, "encryption", $"refused ({e.Message}); redialling in plaintext"));
                 return await OpenPlainAsync(endpoint, dial, infoHash, ourId, options, ct).ConfigureAwait(false);
