@@ -52,7 +52,8 @@ public static class SwarmDownload
             }
             session.Start(portFallback: true);
             await WaitAsync(session, ct).ConfigureAwait(false);
-            await saver.SaveNowAsync(force: true, ct).ConfigureAwait(false);
+            // Complete: a cancel arriving now (the caller reacting to the last piece) must not turn it into a failure.
+            await saver.SaveNowAsync(force: true, CancellationToken.None).ConfigureAwait(false);
             progress?.Report(session.Snapshot());
             if (options.SeedAfterDownload) await SeedAsync(session, torrent, options, progress, ct).ConfigureAwait(false);
             return Result(session);
@@ -72,7 +73,7 @@ public static class SwarmDownload
         var cancelled = Task.Delay(Timeout.Infinite, ct);
         var first = await Task.WhenAny(session.Completion, session.Failure, cancelled).ConfigureAwait(false);
         if (first == session.Failure) await session.Failure.ConfigureAwait(false); // throws the failure
-        ct.ThrowIfCancellationRequested();
+        if (!session.Completion.IsCompleted) ct.ThrowIfCancellationRequested();
     }
 
     /// <summary>Seeds until the ratio or time limit (if any) or cancellation.</summary>
