@@ -76,7 +76,7 @@ internal static class MagnetCheck
               "a bencoded dictionary with 'm': {'ut_metadata': <your id>}) right after the BEP 3 handshake"
             : MagnetEvidence.Hint(swarm, metadataId, run, fetchedMetadata: false) ?? TrackerEvidence.Hint(swarm, magnet: true)
               ?? OutputHint(swarm, metadataId, printedPeer, printedId, run);
-        return StageResult.Fail(context.Runs, run.CommandLine, expected + "\n(and your extension handshake sent to the peer)",
+        return StageResult.Fail(context.Runs, run.CommandLine, expected + "\n(and your extension handshake sent to the peer, after an announce with a positive 'left')",
             $"{run.StdoutShown}\n({run.Outcome})", hint, PeerEvidence.Lines(swarm, context.Options.Trace));
     }
 
