@@ -44,7 +44,7 @@ public class LabCheckerTests
     public async Task BrokenClient_FailsTheRightStageWithTheRightHint(string client, string stage, string hint)
     {
         var (results, report) = await StudentClients.CheckAsync(StudentClients.Command(client),
-            new LabCheckOptions { Seed = 303, MaxTimeLimit = TimeSpan.FromSeconds(10) });
+            new LabCheckOptions { Seed = 303, TimeLimit = TimeSpan.FromSeconds(20) });
 
         var failed = Assert.Single(results, r => !r.Result.Passed);
         Assert.Equal(stage, failed.Stage.Name);
@@ -69,7 +69,7 @@ public class LabCheckerTests
     public async Task BrokenClient_FailsItsStageWithItsHint_OnEverySeed(string client, string stage, bool faults, string hint)
     {
         var runs = new[] { 11, 12, 13 }.Select(seed => StudentClients.CheckAsync(StudentClients.Command(client),
-            new LabCheckOptions { Seed = seed, Stage = stage, Faults = faults, MaxTimeLimit = TimeSpan.FromSeconds(8) }));
+            new LabCheckOptions { Seed = seed, Stage = stage, Faults = faults, TimeLimit = TimeSpan.FromSeconds(20) }));
 
         foreach (var (results, report) in await Task.WhenAll(runs))
         {
@@ -95,7 +95,7 @@ public class LabCheckerTests
     [InlineData("no_piece_hash_check.py", "download-file")]
     public async Task SameSeedWithFaults_GivesTheSameVerdictAndHint(string client, string stage)
     {
-        var options = new LabCheckOptions { Seed = 5, Stage = stage, Faults = true, MaxTimeLimit = TimeSpan.FromSeconds(8) };
+        var options = new LabCheckOptions { Seed = 5, Stage = stage, Faults = true, TimeLimit = TimeSpan.FromSeconds(20) };
         var runs = await Task.WhenAll(Enumerable.Range(0, 3).Select(_ => StudentClients.CheckAsync(StudentClients.Command(client), options)));
 
         var verdicts = runs.Select(r => (r.Results[0].Result.Passed, r.Results[0].Result.Hint)).Distinct().ToList();
@@ -121,7 +121,7 @@ public class LabCheckerTests
     public async Task ClientThatTrustsUnverifiedMetadata_WithFaultyPeers_FailsMagnetInfoWithTheHashHint()
     {
         var (results, report) = await StudentClients.CheckAsync(StudentClients.Command("magnet_no_hash_check.py"),
-            new LabCheckOptions { Seed = 808, Faults = true, Stage = "magnet-info", MaxTimeLimit = TimeSpan.FromSeconds(10) });
+            new LabCheckOptions { Seed = 808, Faults = true, Stage = "magnet-info", TimeLimit = TimeSpan.FromSeconds(20) });
 
         var result = Assert.Single(results).Result;
         Assert.False(result.Passed, report);

@@ -11,7 +11,7 @@ namespace TorrentLab.Tests.Lab;
 public class LabSeedMatrixTests(ITestOutputHelper output)
 {
     private static readonly int[] Seeds = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10];
-    private const int RunsAtOnce = 6;
+    private const int RunsAtOnce = 4;
 
     /// <summary>A client, the stage it is run on (null: every stage), whether with faults, and the hint it must get
     /// (null: it must pass).</summary>
@@ -54,7 +54,10 @@ public class LabSeedMatrixTests(ITestOutputHelper output)
             {
                 var options = new LabCheckOptions
                 {
-                    Seed = run.Seed, Stage = run.Case.Stage, Faults = run.Case.Faults, MaxTimeLimit = TimeSpan.FromSeconds(8),
+                    Seed = run.Seed, Stage = run.Case.Stage, Faults = run.Case.Faults,
+                    // Generous, for a loaded machine: a client expected to pass never needs this long; one that hangs
+                    // (metadata_ignores_reject) is stopped at the shorter limit.
+                    TimeLimit = TimeSpan.FromSeconds(run.Case.Hint is null ? 60 : 20),
                     KeepGoing = run.Case.Stage is null,
                 };
                 var (results, report) = await StudentClients.CheckAsync(StudentClients.Command(run.Case.Client), options);

@@ -43,9 +43,10 @@ internal static partial class TrackerEvidence
         return null;
     }
 
-    /// <summary>A hint when the program announced <c>left=0</c> for a magnet link (it claimed to be a seeder), else null.</summary>
+    /// <summary>A hint when the program's first announce for a magnet link said <c>left=0</c> (it claimed to be a seeder
+    /// before it had anything), else null; a <c>completed</c> or later announce may rightly say 0.</summary>
     public static string? SeederAnnounceHint(LabSwarm swarm) =>
-        StudentAnnounces(swarm).Any(l => l.Contains(" left=0 ", StringComparison.Ordinal))
+        StudentAnnounces(swarm).FirstOrDefault() is { } first && first.Contains(" left=0 ", StringComparison.Ordinal)
             ? "you announced left=0, which tells the tracker you are a seeder with nothing left to download (trackers may then " +
               "list no seeders to you): a magnet link does not tell the length, so announce a positive left (1 is fine) until " +
               "the metadata arrives, then the bytes you still miss"
