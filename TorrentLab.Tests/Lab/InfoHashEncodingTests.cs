@@ -11,6 +11,7 @@ public class InfoHashEncodingTests
     [InlineData("00412b7e612641424344236162c36465666768ff", null)]              // unchanged: no slip
     [InlineData("0041207e612641424344236162c36465666768ff", "byte 2 of the info hash is 0x2b, the character '+'")]   // '+' read as a space
     [InlineData("0041207e612641424344236162c36465666768fe", null)]              // another byte differs too: not an encoding slip
+    [InlineData("00412b7e612641424344232b62c36465666768ff", null)]              // 'a' became '+': not an encoding slip
     [InlineData("00412b7e612641424344236162c36465666768", null)]                 // another length
     public void ExplainSlip_NamesOnlyAPlusReadAsASpace(string receivedHex, string? expected)
     {
@@ -18,6 +19,15 @@ public class InfoHashEncodingTests
 
         if (expected is null) Assert.Null(hint);
         else Assert.StartsWith(expected, hint);
+    }
+
+    [Fact]
+    public void ExplainSlip_NamesASpaceSentAsPercent2B()
+    {
+        var withSpace = Convert.FromHexString("20412b7e612641424344236162c36465666768ff");
+        var received = Convert.FromHexString("2b412b7e612641424344236162c36465666768ff");
+
+        Assert.StartsWith("byte 0 of the info hash is 0x20, a space, and the tracker got '+'", InfoHashEncoding.ExplainSlip(withSpace, received));
     }
 
     [Theory]

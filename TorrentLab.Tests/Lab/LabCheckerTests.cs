@@ -103,6 +103,17 @@ public class LabCheckerTests
         Assert.NotNull(verdicts[0].Hint);
     }
 
+    [Theory]
+    [InlineData("magnet-handshake", "the magnet link's tracker (its 'tr' parameter")]
+    [InlineData("discover-peers", "the torrent's 'announce' URL")]
+    public async Task ProgramThatNeverAnnounces_IsToldWhereTheTrackerURLComesFrom(string stage, string hint)
+    {
+        var (results, report) = await StudentClients.CheckAsync(["true"], new LabCheckOptions { Seed = 9, Stage = stage });
+
+        Assert.Contains(hint, Assert.Single(results).Result.Hint ?? "", StringComparison.Ordinal);
+        Assert.False(results[0].Result.Passed, report);
+    }
+
     [Fact]
     public async Task SameSeed_GivesTheSamePeerIds()
     {

@@ -90,13 +90,12 @@ internal static class DownloadCheck
         var log = swarm.Log;
         var beforeUnchoke = log.FirstOrDefault(l => l.Contains(PeerLog.BeforeUnchoke, StringComparison.Ordinal));
         var right = run.Succeeded && written is not null && written.AsSpan().SequenceEqual(expected) && beforeUnchoke is null;
-        if (right && (metadataId is null || TrackerEvidence.SeederAnnounceHint(swarm) is null))
-            return StageResult.Pass(context.Runs, run.CommandLine);
+        var seeder = metadataId is null ? null : TrackerEvidence.SeederAnnounceHint(swarm);   // a magnet announce with left=0
+        if (right && seeder is null) return StageResult.Pass(context.Runs, run.CommandLine);
 
         var what = index is { } w ? $"piece {w} of {torrent.Torrent.PieceCount}" : $"the whole file ({torrent.Torrent.PieceCount} pieces)";
         var expectedText = $"{output}: {what}, {expected.Length} bytes, SHA-1 {Sha1(expected)}, and exit code 0";
         var actualText = (written is null ? $"{output}: no file" : $"{output}: {written.Length} bytes, SHA-1 {Sha1(written)}") + $"\n({run.Outcome})";
-        var seeder = metadataId is null ? null : TrackerEvidence.SeederAnnounceHint(swarm);
         if (right)
             return StageResult.Fail(context.Runs, run.CommandLine, "an announce with a positive 'left'", "an announce with left=0",
                 seeder, PeerEvidence.Lines(swarm, context.Options.Trace));

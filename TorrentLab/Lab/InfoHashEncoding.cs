@@ -10,13 +10,17 @@ internal static partial class InfoHashEncoding
     public static string? ExplainSlip(ReadOnlySpan<byte> sent, ReadOnlySpan<byte> received)
     {
         if (sent.Length != received.Length) return null;
-        var plus = -1;
+        int plus = -1, space = -1;
         for (var i = 0; i < sent.Length; i++)
         {
             if (sent[i] == received[i]) continue;
-            if (sent[i] != (byte)'+' || received[i] != (byte)' ') return null;
-            if (plus < 0) plus = i;
+            if (sent[i] == (byte)'+' && received[i] == (byte)' ') plus = plus < 0 ? i : plus;
+            else if (sent[i] == (byte)' ' && received[i] == (byte)'+') space = space < 0 ? i : space;
+            else return null;
         }
+        if (space >= 0)
+            return $"byte {space} of the info hash is 0x20, a space, and the tracker got '+' (0x2b) there: write a space byte as " +
+                "%20 or '+', never %2B, which is a plus sign";
         return plus < 0 ? null
             : $"byte {plus} of the info hash is 0x2b, the character '+', and you sent it unescaped; in a query string '+' means a " +
               "space (HTML form encoding), so the tracker read 0x20 and knew no such torrent: percent-encode '+' as %2B (encode " +

@@ -3,7 +3,8 @@ namespace TorrentLab.Lab;
 /// <summary>How <c>torrentlab lab check</c> runs: which stages, which seed, which extras.</summary>
 internal sealed record LabCheckOptions
 {
-    /// <summary>The seed of every generated input; the same seed gives the same inputs (the report prints it).</summary>
+    /// <summary>The seed of everything the program is given and meets: payloads, torrents, peer ids, the tracker's peer
+    /// order, which peer misbehaves and when (not ports or paths); the report prints it.</summary>
     public required int Seed { get; init; }
 
     /// <summary>Check only this stage.</summary>
@@ -12,7 +13,8 @@ internal sealed record LabCheckOptions
     /// <summary>Check the stages from the first through this one.</summary>
     public string? Through { get; init; }
 
-    /// <summary>Add harder peers in the peer stages: one that chokes mid-piece, one that corrupts a block, a slow one.</summary>
+    /// <summary>Add harder peers in the download stages (one that chokes mid-piece, one that corrupts a block every client
+    /// meets, a slow one) and in magnet-info (corrupt metadata every client meets first, a peer that rejects).</summary>
     public bool Faults { get; init; }
 
     /// <summary>Show the wire trace (what the synthetic peers received and sent) of a failing peer stage.</summary>
