@@ -1,7 +1,7 @@
 namespace TorrentLab.Lab;
 
 /// <summary>How <c>torrentlab lab check</c> runs: which stages, which seed, which extras.</summary>
-internal sealed record LabCheckOptions
+public sealed record LabCheckOptions
 {
     /// <summary>The seed of everything the program is given and meets: payloads, torrents, peer ids, the tracker's peer
     /// order, which peer misbehaves and when (not ports or paths); the report prints it.</summary>
