@@ -3,7 +3,7 @@ using TorrentLab.Wire;
 
 namespace TorrentLab.Lab;
 
-internal sealed partial class SyntheticPeer
+public sealed partial class SyntheticPeer
 {
     // Connections whose bitfield went out: the ones a 'have' for the late piece must reach.
     private readonly ConcurrentDictionary<int, PeerConnection> _open = new();
