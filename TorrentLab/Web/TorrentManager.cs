@@ -122,6 +122,9 @@ internal sealed class TorrentManager : IAsyncDisposable
     {
         if (torrent.Files.Any(f => f.PathSegments.Count > 0 && f.PathSegments[0] == OutputPaths.StateFolder))
             throw new WebApiException(400, $"the name '{OutputPaths.StateFolder}' is reserved for TorrentLab's own files: this torrent cannot be downloaded here");
+        // Nothing of the torrent on disk yet (the usual case): no link can be in the way.
+        var top = Path.Combine(Downloads, torrent.Files[0].PathSegments[0]);
+        if (!File.Exists(top) && !Directory.Exists(top) && new FileInfo(top).LinkTarget is null) return;
         foreach (var file in torrent.Files)
         {
             try
