@@ -115,4 +115,19 @@ public class TorrentManagerTests
         Assert.All(listed, t => Assert.Equal("paused", t.State));
         Assert.Contains(log, line => line.Contains("torrents.json.damaged"));
     }
+
+    [Fact]
+    public async Task Start_OverAListOfAnotherFormat_RefusesWithOneLineAndLeavesTheListAlone()
+    {
+        using var downloads = new TempFolder();
+        var list = downloads.Combine(".torrentlab", "web", "torrents.json");
+        Directory.CreateDirectory(Path.GetDirectoryName(list)!);
+        const string newer = """{"version":2,"torrents":[]}""";
+        File.WriteAllText(list, newer);
+
+        var error = await Assert.ThrowsAsync<IOException>(() => WebServer.StartAsync(WebTestServer.Options(downloads.Path), Ct));
+
+        Assert.EndsWith("format 2, this server reads 1", error.Message);
+        Assert.Equal(newer, File.ReadAllText(list));
+    }
 }

@@ -38,7 +38,7 @@ internal sealed class TorrentListStore
     /// <summary>The saved entries; empty when there is no list yet. An entry that is not an object of the expected
     /// shape is skipped with a warning; a list that is not JSON at all (cut short by a full disk) is kept aside as
     /// <c>torrents.json.damaged</c> and the torrents are recovered, paused, from the .torrent copies beside it.</summary>
-    /// <exception cref="JsonException">The list is of another format version (the server refuses to overwrite it).</exception>
+    /// <exception cref="IOException">The list is not ours or of another format version (the server refuses to overwrite it).</exception>
     public IReadOnlyList<TorrentEntry> Load(Action<string>? log = null)
     {
         if (!File.Exists(ListPath)) return [];
@@ -58,9 +58,9 @@ internal sealed class TorrentListStore
             var root = document.RootElement;
             if (root.ValueKind != JsonValueKind.Object || !root.TryGetProperty("version", out var version) || version.ValueKind != JsonValueKind.Number
                 || !root.TryGetProperty("torrents", out var torrents) || torrents.ValueKind != JsonValueKind.Array)
-                throw new JsonException($"{ListPath}: not a TorrentLab torrent list (expected {{\"version\": {FormatVersion}, \"torrents\": [...]}})");
+                throw new IOException($"{ListPath}: not a TorrentLab torrent list (expected {{\"version\": {FormatVersion}, \"torrents\": [...]}})");
             if (!version.TryGetInt32(out var number) || number != FormatVersion)
-                throw new JsonException($"{ListPath}: format {version}, this server reads {FormatVersion}");
+                throw new IOException($"{ListPath}: format {version}, this server reads {FormatVersion}");
             var entries = new List<TorrentEntry>();
             var index = 0;
             foreach (var element in torrents.EnumerateArray())

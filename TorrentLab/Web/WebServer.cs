@@ -60,7 +60,16 @@ public sealed class WebServer : IAsyncDisposable
         builder.Services.Configure<RouteHandlerOptions>(routes => routes.ThrowOnBadRequest = true);
         var app = builder.Build();
 
-        var torrents = TorrentManager.Open(options);
+        TorrentManager torrents;
+        try
+        {
+            torrents = TorrentManager.Open(options);
+        }
+        catch
+        {
+            await app.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
         var live = new LiveHub(torrents, options.Log, options.LiveRequestsPerSecond);
         app.Use(new RequestGuard(options).InvokeAsync);
         app.UseWebSockets(new WebSocketOptions { KeepAliveInterval = TimeSpan.FromSeconds(20) });
