@@ -29,4 +29,23 @@ public class WebServerTests
         Assert.Contains(mentioned, (await response.Content.ReadFromJsonAsync<ApiError>(Ct))!.Error);
         Assert.Equal("paused", Assert.Single(await web.ListAsync(Ct)).State);
     }
+
+    [Fact]
+    public async Task Request_HittingABug_Answers500AsJsonAndLogsTheWholeException()
+    {
+        var log = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        await using var web = await WebTestServer.StartAsync(Ct, configure: o => o with
+        {
+            Log = log.Enqueue,
+            ConfigureDownload = _ => throw new InvalidOperationException("a bug in the options"),
+        });
+        await web.AddAsync(start: false, Ct);
+
+        using var response = await web.Http.PostAsync($"/api/torrents/{web.InfoHash}/start", null, Ct);
+
+        Assert.Equal(HttpStatusCode.InternalServerError, response.StatusCode);
+        Assert.Equal("internal error (InvalidOperationException); the server's log has the details",
+            (await response.Content.ReadFromJsonAsync<ApiError>(Ct))!.Error);
+        Assert.Contains(log, line => line.StartsWith($"error: POST /api/torrents/{web.InfoHash}/start: System.InvalidOperationException: a bug in the options", StringComparison.Ordinal));
+    }
 }
