@@ -1,7 +1,6 @@
+using TorrentLab.Client;
+using TorrentLab.Downloads;
 using TorrentLab.Metainfo;
-using TorrentLab.Session;
-using TorrentLab.Storage;
-using TorrentLab.Wire;
 
 namespace TorrentLab.Web;
 
@@ -19,7 +18,7 @@ internal sealed class TorrentManager : IAsyncDisposable
     private TorrentManager(WebServerOptions options)
     {
         _options = options;
-        Downloads = OutputPaths.Root(options.Downloads);
+        Downloads = TorrentClient.FolderPath(options.Downloads);
         _store = new TorrentListStore(Downloads);
     }
 
@@ -40,7 +39,7 @@ internal sealed class TorrentManager : IAsyncDisposable
         {
             if (manager.Load(entry) is not { } managed) continue;
             lock (manager._lock) manager._torrents[managed.InfoHash] = managed;
-            if (entry.Running) managed.Start(manager.EngineFor(), manager.OptionsFor());
+            if (entry.Running) managed.Start(manager.OptionsFor());
         }
         return manager;
     }
@@ -110,7 +109,7 @@ internal sealed class TorrentManager : IAsyncDisposable
             _torrents[managed.InfoHash] = managed;
             Interlocked.Increment(ref _listVersion);
         }
-        if (start) managed.Start(EngineFor(), OptionsFor());
+        if (start) managed.Start(OptionsFor());
         Save();
         return managed;
     }
@@ -120,28 +119,16 @@ internal sealed class TorrentManager : IAsyncDisposable
     /// <exception cref="WebApiException">400 for the reserved name, 409 for a link out of the downloads folder.</exception>
     private void CheckPaths(Torrent torrent)
     {
-        if (torrent.Files.Any(f => f.PathSegments.Count > 0 && f.PathSegments[0] == OutputPaths.StateFolder))
-            throw new WebApiException(400, $"the name '{OutputPaths.StateFolder}' is reserved for TorrentLab's own files: this torrent cannot be downloaded here");
-        // Nothing of the torrent on disk yet (the usual case): no link can be in the way.
-        var top = Path.Combine(Downloads, torrent.Files[0].PathSegments[0]);
-        if (!File.Exists(top) && !Directory.Exists(top) && new FileInfo(top).LinkTarget is null) return;
-        foreach (var file in torrent.Files)
-        {
-            try
-            {
-                OutputPaths.Resolve(Downloads, file.PathSegments);
-            }
-            catch (StorageException e)
-            {
-                // The message names the relative path only: where a link points is the server's business.
-                throw new WebApiException(409, $"'{file.DisplayPath}' would be written outside the downloads folder (through a symbolic link); remove the link or rename it", e);
-            }
-        }
+        if (torrent.Files.Any(f => f.PathSegments.Count > 0 && f.PathSegments[0] == TorrentClient.StateFolder))
+            throw new WebApiException(400, $"the name '{TorrentClient.StateFolder}' is reserved for TorrentLab's own files: this torrent cannot be downloaded here");
+        // The message names the relative path only: where a link points is the server's business.
+        if (TorrentClient.PathLeavingFolder(torrent, Downloads) is { } leaving)
+            throw new WebApiException(409, $"'{leaving}' would be written outside the downloads folder (through a symbolic link); remove the link or rename it");
     }
 
     public void Start(ManagedTorrent torrent)
     {
-        torrent.Start(EngineFor(), OptionsFor());
+        torrent.Start(OptionsFor());
         Save();
     }
 
@@ -162,17 +149,14 @@ internal sealed class TorrentManager : IAsyncDisposable
         }
         Save();
         _store.DeleteTorrent(torrent.InfoHash);
-        if (deleteData) TorrentData.Delete(torrent.Torrent, Downloads);
+        if (deleteData) TorrentClient.DeleteData(torrent.Torrent, Downloads);
     }
 
     private ManagedTorrent Track(Torrent torrent, DateTimeOffset addedAt)
     {
         // What is verified already: the ledger when it can be trusted (a stale one is re-checked by the engine on start).
-        var check = new ResumeLedger(torrent, Downloads).Validate();
-        return new ManagedTorrent(torrent, addedAt, check.Trusted ?? new Bitfield(torrent.PieceCount)) { StateChanged = _ => Save() };
+        return new ManagedTorrent(torrent, addedAt, TorrentClient.PiecesOnDisk(torrent, Downloads)) { StateChanged = _ => Save() };
     }
-
-    private DownloadEngine EngineFor() => _options.Engine ?? DownloadEngines.Choose(_options.MaxPeers);
 
     private DownloadOptions OptionsFor()
     {
