@@ -41,6 +41,25 @@ public static partial class TorrentClient
     /// <summary>The full path of a downloads folder, as every part of a download spells it.</summary>
     public static string FolderPath(string folder) => OutputPaths.Root(folder);
 
+    /// <summary>The folder, below every downloads folder, that holds TorrentLab's own files: no torrent may be named so.</summary>
+    public const string StateFolder = OutputPaths.StateFolder;
+
+    /// <summary>The first file of the torrent (its path with '/') that a symbolic link already in
+    /// <paramref name="folder"/> would lead outside it, or null when every file stays inside.</summary>
+    public static string? PathLeavingFolder(Torrent torrent, string folder)
+    {
+        var root = OutputPaths.Root(folder);
+        // Nothing of the torrent on disk yet (the usual case): no link can be in the way.
+        var top = Path.Combine(root, torrent.Files[0].PathSegments[0]);
+        if (!File.Exists(top) && !Directory.Exists(top) && new FileInfo(top).LinkTarget is null) return null;
+        foreach (var file in torrent.Files)
+        {
+            try { OutputPaths.CheckInside(root, Path.GetFullPath(Path.Combine([root, .. file.PathSegments])), file.DisplayPath); }
+            catch (StorageException) { return file.DisplayPath; }
+        }
+        return null;
+    }
+
     /// <summary>Deletes a removed torrent's files, the folders it created and its resume ledger, nothing else.</summary>
     public static void DeleteData(Torrent torrent, string folder) => TorrentData.Delete(torrent, folder);
 }
