@@ -36,6 +36,7 @@ internal static class CliApp
         yield return MagnetInfoCommand.Create();
         yield return MagnetDownloadPieceCommand.Create();
         yield return MagnetDownloadCommand.Create();
+        yield return DhtCommand.Create();
         yield return ServeCommand.Create();
         yield return SeedCommand.Create();
     }

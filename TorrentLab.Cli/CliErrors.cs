@@ -1,5 +1,6 @@
 using System.Net.Sockets;
 using TorrentLab.Bencode;
+using TorrentLab.Dht;
 using TorrentLab.Extensions;
 using TorrentLab.Magnet;
 using TorrentLab.Metainfo;
@@ -38,6 +39,7 @@ internal static class CliErrors
         MagnetException m => (ExitCodes.BadInput, $"error: invalid magnet link: {m.Message}"),
         MetadataException m => (ExitCodes.Peer, $"error: metadata: {m.Message}"),
         ExtensionException x => (ExitCodes.Peer, $"error: peer: {x.Message}"),
+        DhtException d => (ExitCodes.Peer, $"error: dht: {d.Message}"),
         TrackerException t => (ExitCodes.Tracker, $"error: tracker: {t.Message}"),
         WireException w => (ExitCodes.Peer, $"error: peer: {w.Message}"),
         StorageException { IsOutOfSpace: true } s => (ExitCodes.NoSpace, $"error: no space left on device: {s.Message}"),
