@@ -26,6 +26,7 @@ internal sealed class QueryRateLimiter(TimeProvider? clock = null)
     private readonly Dictionary<IPAddress, Bucket> _sources = [];
     private readonly Lock _lock = new();
     private Bucket _global = new(GlobalRate, DateTimeOffset.MinValue);
+    private DateTimeOffset _lastSweep = DateTimeOffset.MinValue;
 
     /// <summary>Addresses tracked now.</summary>
     public int Sources { get { lock (_lock) return _sources.Count; } }
@@ -38,11 +39,12 @@ internal sealed class QueryRateLimiter(TimeProvider? clock = null)
         {
             if (!_sources.TryGetValue(source, out var bucket))
             {
-                if (_sources.Count >= MaxSources)
+                if (_sources.Count >= MaxSources && now - _lastSweep >= IdleAfter / 30)
                 {
+                    _lastSweep = now; // a sweep is a pass over the whole table: at most one a second
                     foreach (var idle in _sources.Where(s => now - s.Value.Updated > IdleAfter).Select(s => s.Key).ToList()) _sources.Remove(idle);
-                    if (_sources.Count >= MaxSources) return false;
                 }
+                if (_sources.Count >= MaxSources) return false;
                 bucket = new Bucket(PerSourceBurst, now);
             }
             bucket = bucket.Refill(now, PerSourceRate, PerSourceBurst);
