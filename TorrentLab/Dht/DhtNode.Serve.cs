@@ -51,6 +51,7 @@ public sealed partial class DhtNode
                 return;
         }
         Interlocked.Increment(ref Stats._queriesAnswered);
+        _options.Log?.Invoke($"answered {query.Method} from {from}");
         Send(answer, from);
     }
 
