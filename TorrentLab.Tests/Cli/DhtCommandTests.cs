@@ -75,7 +75,7 @@ public class DhtCommandTests
         var result = CliRunner.Run(["dht", "ping", address, "--timeout", "1"]);
 
         Assert.Equal(CliRunner.Codes.Peer, result.ExitCode);
-        Assert.Equal($"error: dht: {address} did not answer 'ping' within 1 s\n", result.Stderr);
+        Assert.Equal($"error: dht: {address} did not answer 3 pings within 1 s\n", result.Stderr);
     }
 
     [Theory]
