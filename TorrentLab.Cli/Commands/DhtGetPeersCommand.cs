@@ -41,7 +41,7 @@ internal static class DhtGetPeersCommand
             Action<LookupHop>? onHop = parse.GetValue(verbose) ? hop => Console.Error.WriteLine(HopLine(++hops, hop)) : null;
 
             await using var dht = await DhtNode.StartAsync(options, ct).ConfigureAwait(false);
-            if (onHop is not null) Console.Error.WriteLine($"our node {dht.Id.Hex} on {dht.LocalEndPoint}; {dht.NodeCount} nodes known after bootstrap");
+            if (onHop is not null) Console.Error.WriteLine($"our node {dht.Id.Hex} on {dht.LocalEndPoint}, starting from {nodes.Count} bootstrap node(s) and {(statePath is null ? "no saved table" : statePath)}");
             var found = 0;
             await foreach (var peer in dht.GetPeersAsync(target, onHop, ct).ConfigureAwait(false))
             {

@@ -22,6 +22,7 @@ public class DhtCommandTests
         var nodes = new List<DhtNode> { first };
         for (var i = 0; i < 2; i++) nodes.Add(await DhtNode.StartAsync(Options(first.LocalEndPoint!.ToString()), Ct));
         nodes[^1].Peers.Add(DhtNode.ToNodeId(Hash), IPEndPoint.Parse("127.0.0.1:51413"));
+        foreach (var node in nodes) await node.Bootstrapped;
         await first.BootstrapAsync([], Ct); // the first node learns the others' ids by asking them
         return nodes;
     }

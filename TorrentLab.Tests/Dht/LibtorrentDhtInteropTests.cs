@@ -37,6 +37,7 @@ public class LibtorrentDhtInteropTests
 
         Assert.Equal(dht.Ports.Count, ids.Distinct().Count());
         Assert.DoesNotContain(node.Id, ids);
+        await node.Bootstrapped;
         Assert.True(node.NodeCount >= 2, $"only {node.NodeCount} nodes in the table after bootstrap");
         Assert.Equal(0, node.Stats.Dropped); // everything libtorrent sent decoded
     }
@@ -102,6 +103,7 @@ public class LibtorrentDhtInteropTests
         await using (var first = await DhtNode.StartAsync(Options([dht.First.ToString()], state), Ct))
         {
             firstId = first.Id;
+            await first.Bootstrapped;
             Assert.True(first.NodeCount > 0);
         }
         Assert.True(File.Exists(state));

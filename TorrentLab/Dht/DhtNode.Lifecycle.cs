@@ -10,27 +10,26 @@ public sealed partial class DhtNode
     private UdpDatagramSocket? _socket;
     private CancellationTokenSource? _maintenanceStop;
     private Task _maintenance = Task.CompletedTask;
+    private IReadOnlyList<IPEndPoint> _bootstrap = [];
 
-    /// <summary>Starts a node on a UDP socket of its own, joins the DHT through the saved nodes and the bootstrap
-    /// nodes, and keeps its table fresh until disposed (which saves the table).</summary>
+    /// <summary>The join started by <see cref="StartAsync"/>: complete once the first lookup of our own id ended.
+    /// Nothing waits for it: lookups started earlier also ask the bootstrap nodes directly.</summary>
+    public Task Bootstrapped { get; private set; } = Task.CompletedTask;
+
+    /// <summary>Starts a node on a UDP socket of its own, starts joining the DHT through the saved nodes and the
+    /// bootstrap nodes (<see cref="Bootstrapped"/>; the call does not wait for it), and keeps its table fresh until
+    /// disposed (which saves the table).</summary>
     /// <exception cref="DhtException">A bootstrap address that cannot be resolved or is refused in loopback-only mode.</exception>
     /// <exception cref="System.Net.Sockets.SocketException">The UDP port cannot be bound.</exception>
     public static async Task<DhtNode> StartAsync(DhtNodeOptions options, CancellationToken ct = default)
     {
         var bootstrap = await ResolveAsync(options.Bootstrap, options.LoopbackOnly, ct).ConfigureAwait(false);
         var socket = new UdpDatagramSocket(options.LocalEndPoint);
-        var node = new DhtNode(options, socket) { _socket = socket };
+        var node = new DhtNode(options, socket) { _socket = socket, _bootstrap = bootstrap };
         socket.Start(node.Receive);
-        try
-        {
-            await node.BootstrapAsync(bootstrap, ct).ConfigureAwait(false);
-        }
-        catch
-        {
-            await node.DisposeAsync().ConfigureAwait(false);
-            throw;
-        }
         node.StartMaintenance();
+        node.Bootstrapped = node.BootstrapAsync(bootstrap, node._maintenanceStop!.Token)
+            .ContinueWith(t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
         return node;
     }
 
@@ -93,13 +92,17 @@ public sealed partial class DhtNode
         return (await Task.WhenAll(announces).ConfigureAwait(false)).Count(ok => ok);
     }
 
-    /// <summary>A lookup seeded from the routing table's closest nodes (and the saved ones when the table is empty).</summary>
+    /// <summary>A lookup seeded from the routing table's closest nodes, and while the table is small also from the
+    /// saved nodes and the bootstrap nodes, so a lookup started right after <see cref="StartAsync"/> need not wait.</summary>
     internal DhtLookup StartLookup(NodeId target, bool getPeers)
     {
         var lookup = new DhtLookup(this, target, getPeers);
         List<NodeContact> closest;
         lock (_tableLock) closest = _table.Closest(target, RoutingTable.K * 2);
-        foreach (var contact in closest.Count > 0 ? closest : SavedNodes) lookup.Seed(contact.EndPoint, contact.Id);
+        foreach (var contact in closest) lookup.Seed(contact.EndPoint, contact.Id);
+        if (closest.Count >= RoutingTable.K) return lookup;
+        foreach (var contact in SavedNodes) lookup.Seed(contact.EndPoint, contact.Id);
+        foreach (var endPoint in _bootstrap) lookup.Seed(endPoint, null);
         return lookup;
     }
 
@@ -199,6 +202,7 @@ public sealed partial class DhtNode
             await _maintenanceStop.CancelAsync().ConfigureAwait(false);
             try { await _maintenance.ConfigureAwait(false); }
             catch (OperationCanceledException) { }
+            await Bootstrapped.ConfigureAwait(false); // ends at once: it shares the maintenance token
             _maintenanceStop.Dispose();
         }
         if (_socket is not null) await _socket.DisposeAsync().ConfigureAwait(false);
