@@ -194,6 +194,13 @@ public class DhtNodeTests
         Assert.Contains("router.bittorrent.com:6881 is not a loopback address", e.Message, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("64313a7264", true)]   // "d1:rd": a KRPC dictionary
+    [InlineData("4100", false)]        // a uTP packet: type and version 1 in the first byte
+    [InlineData("", false)]
+    public void IsKrpc_TellsDhtDatagramsFromOthersByTheFirstByte(string hex, bool expected) =>
+        Assert.Equal(expected, DhtNode.IsKrpc(Convert.FromHexString(hex)));
+
     [Fact]
     public void TheTestSuite_RunsEveryNodeLoopbackOnly() =>
         Assert.True(new DhtNodeOptions { Bootstrap = [] }.LoopbackOnly);

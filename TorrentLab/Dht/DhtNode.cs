@@ -98,6 +98,10 @@ public sealed partial class DhtNode : IAsyncDisposable
         }
     }
 
+    /// <summary>Whether a datagram on a socket shared with other protocols is for the DHT: a KRPC message is a bencoded
+    /// dictionary, so its first byte is 'd' (uTP packets start with a version nibble of 1, never 0x64).</summary>
+    public static bool IsKrpc(ReadOnlySpan<byte> datagram) => datagram.Length > 0 && datagram[0] == (byte)'d';
+
     internal static NodeId ToNodeId(InfoHash infoHash) => new(infoHash.Bytes);
 
     /// <summary>Whether the node may send to <paramref name="to"/>: anything, or loopback only in loopback-only mode.</summary>
