@@ -62,6 +62,23 @@ public class DhtNodeTests
     }
 
     [Fact]
+    public async Task GetPeers_ReaderStopsAfterTheFirstPeer_TheLookupEndsCleanly()
+    {
+        var (_, nodes) = await NetworkAsync(12);
+        await nodes[1].Node.AnnounceAsync(Hash, 7001, ct: Ct);
+        await nodes[2].Node.AnnounceAsync(Hash, 7002, ct: Ct);
+
+        IPEndPoint? first = null;
+        await foreach (var peer in nodes[9].Node.GetPeersAsync(Hash, Ct))
+        {
+            first = peer;
+            break;
+        }
+
+        Assert.NotNull(first);
+    }
+
+    [Fact]
     public async Task Announce_WithImpliedPort_StoresTheUdpSourcePort()
     {
         var (_, nodes) = await NetworkAsync(6);

@@ -56,13 +56,23 @@ public sealed partial class DhtNode
     {
         var found = Channel.CreateUnbounded<IPEndPoint>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
         var lookup = StartLookup(infoHash, getPeers: true);
+        // A caller that stops reading early (it has enough peers) ends the lookup too.
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
         var running = Task.Run(async () =>
         {
-            try { await lookup.RunAsync(p => found.Writer.TryWrite(p), onHop, ct).ConfigureAwait(false); }
+            try { await lookup.RunAsync(p => found.Writer.TryWrite(p), onHop, stop.Token).ConfigureAwait(false); }
             finally { found.Writer.TryComplete(); }
         }, CancellationToken.None);
-        await foreach (var peer in found.Reader.ReadAllAsync(ct).ConfigureAwait(false)) yield return peer;
-        await running.ConfigureAwait(false);
+        try
+        {
+            await foreach (var peer in found.Reader.ReadAllAsync(ct).ConfigureAwait(false)) yield return peer;
+        }
+        finally
+        {
+            await stop.CancelAsync().ConfigureAwait(false);
+            try { await running.ConfigureAwait(false); }
+            catch (OperationCanceledException) when (!ct.IsCancellationRequested) { }
+        }
     }
 
     /// <summary>Finds the nodes closest to <paramref name="infoHash"/> with get_peers and announces our peer to each
