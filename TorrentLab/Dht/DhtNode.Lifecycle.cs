@@ -171,7 +171,8 @@ public sealed partial class DhtNode
     }
 
     /// <summary>Resolves <c>HOST:PORT</c> bootstrap names to IPv4 addresses.</summary>
-    internal static async Task<List<IPEndPoint>> ResolveAsync(IEnumerable<string> names, bool loopbackOnly, CancellationToken ct)
+    /// <exception cref="DhtException">Not HOST:PORT, a name that does not resolve, or a non-loopback host in loopback-only mode.</exception>
+    public static async Task<List<IPEndPoint>> ResolveAsync(IEnumerable<string> names, bool loopbackOnly, CancellationToken ct = default)
     {
         var endPoints = new List<IPEndPoint>();
         foreach (var name in names)
