@@ -13,7 +13,7 @@ public class LabCheckerTests
         Assert.Equal(LabStages.All.Select(s => s.Name), results.Select(r => r.Stage.Name));
         Assert.True(results.All(r => r.Result.Passed), report);
         Assert.Contains($"All {LabStages.All.Count} stage(s) passed.", report);
-        Assert.Equal(16, LabStages.All.Count);
+        Assert.Equal(18, LabStages.All.Count);
         Assert.Contains("seed 101", report);
     }
 
@@ -21,6 +21,8 @@ public class LabCheckerTests
     [InlineData("download-piece")]
     [InlineData("download-file")]
     [InlineData("magnet-info")]
+    [InlineData("dht-ping")]
+    [InlineData("dht-get-peers")]
     public async Task GoodClient_WithFaultyPeers_PassesTheDownloadAndMetadataStages(string stage)
     {
         var (results, report) = await StudentClients.CheckAsync(StudentClients.Command("good_client.py"),
@@ -41,6 +43,8 @@ public class LabCheckerTests
     [InlineData("no_unchoke_wait.py", "download-piece", "wait for 'unchoke'")]
     [InlineData("magnet_no_extension_bit.py", "magnet-handshake", "did not set the extension bit")]
     [InlineData("magnet_wrong_ext_id.py", "magnet-info", "the id from YOUR extension handshake")]
+    [InlineData("dht_no_transaction_id.py", "dht-ping", "every KRPC message needs a transaction id")]
+    [InlineData("dht_no_follow.py", "dht-get-peers", "your lookup stopped after 1 of the 4 nodes")]
     public async Task BrokenClient_FailsTheRightStageWithTheRightHint(string client, string stage, string hint)
     {
         var (results, report) = await StudentClients.CheckAsync(StudentClients.Command(client),

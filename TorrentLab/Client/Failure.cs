@@ -1,5 +1,6 @@
 using System.Net.Sockets;
 using TorrentLab.Bencode;
+using TorrentLab.Dht;
 using TorrentLab.Extensions;
 using TorrentLab.Magnet;
 using TorrentLab.Metainfo;
@@ -39,6 +40,7 @@ public static class Failure
         MagnetException m => (FailureKind.BadInput, $"error: invalid magnet link: {m.Message}"),
         MetadataException m => (FailureKind.Peer, $"error: metadata: {m.Message}"),
         ExtensionException x => (FailureKind.Peer, $"error: peer: {x.Message}"),
+        DhtException d => (FailureKind.Peer, $"error: dht: {d.Message}"),
         TrackerException t => (FailureKind.Tracker, $"error: tracker: {t.Message}"),
         WireException w => (FailureKind.Peer, $"error: peer: {w.Message}"),
         StorageException { IsOutOfSpace: true } s => (FailureKind.NoSpace, $"error: no space left on device: {s.Message}"),
