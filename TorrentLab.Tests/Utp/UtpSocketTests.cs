@@ -35,6 +35,33 @@ public class UtpSocketTests
     }
 
     [Fact]
+    public async Task ThreeConnectionsBetweenTheSameTwoSockets_AreKeptApartByConnectionId()
+    {
+        await using var server = UtpSocket.Bind(Loopback);
+        await using var client = UtpSocket.Bind(Loopback);
+        server.Listen();
+        var ct = Timeout();
+        var payloads = Enumerable.Range(0, 3).Select(i => TorrentLab.Tests.Infrastructure.TestTorrents.Payload(100_000 + i, i)).ToArray();
+
+        var dialled = new List<UtpStream>();
+        var accepted = new List<UtpStream>();
+        foreach (var payload in payloads)
+        {
+            var accepting = server.AcceptAsync(ct).AsTask();
+            var stream = await client.ConnectAsync(server.LocalEndPoint, ct);
+            dialled.Add(stream);
+            accepted.Add(await accepting);
+        }
+        await Task.WhenAll(dialled.Select((s, i) => s.WriteAsync(payloads[i], ct).AsTask()));
+        var received = await Task.WhenAll(accepted.Select((s, i) => ReadExactly(s, payloads[i].Length, ct)));
+
+        Assert.Equal(payloads, received);
+        Assert.Equal(3, dialled.Select(s => s.Connection.ReceiveId).Distinct().Count());
+        Assert.All(accepted.Zip(dialled), p => Assert.Equal(p.Second.Connection.SendId, p.First.Connection.ReceiveId));
+        foreach (var stream in dialled.Concat(accepted)) await stream.DisposeAsync();
+    }
+
+    [Fact]
     public async Task Dispose_AfterWriting_DeliversEverythingThenEndOfStream()
     {
         await using var server = UtpSocket.Bind(Loopback);

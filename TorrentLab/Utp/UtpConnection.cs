@@ -172,8 +172,10 @@ internal sealed partial class UtpConnection
                     State = UtpState.Connected;
                     _connected.TrySetResult();
                     break;
-                case UtpState.SynReceived when header.Type == UtpPacketType.Data:
-                    State = UtpState.Connected;                      // c.state = CS_CONNECTED on the first ST_DATA
+                case UtpState.SynReceived:
+                    // The BEP moves to CS_CONNECTED on the first ST_DATA; any packet on the new ids proves as well that
+                    // our ST_STATE arrived, so a peer that only listens (acks, or a FIN) is connected too.
+                    State = UtpState.Connected;
                     break;
             }
 
