@@ -14,8 +14,10 @@ public class UtpConnectionTests
     private sealed class Pair
     {
         public long Now = 1_000_000;
+        public long LinkDelay = 500;
         public readonly List<byte[]> FromA = [];
         public readonly List<byte[]> FromB = [];
+        public readonly List<UtpHeader> DeliveredFromB = [];
         public UtpConnection A = null!;
         public UtpConnection B = null!;
 
@@ -24,7 +26,7 @@ public class UtpConnectionTests
             var pair = new Pair();
             pair.A = UtpConnection.Connect(PeerB, idA, seqA, options ?? Options, () => pair.Now, d => pair.FromA.Add(d.ToArray()));
             var syn = UtpPacket.Decode(pair.Take(pair.FromA).Single());
-            pair.B = UtpConnection.Accept(PeerA, syn, seqB, Options, () => pair.Now, d => pair.FromB.Add(d.ToArray()));
+            pair.B = UtpConnection.Accept(PeerA, syn, seqB, options ?? Options, () => pair.Now, d => pair.FromB.Add(d.ToArray()));
             pair.DeliverAll();
             return pair;
         }
@@ -41,9 +43,10 @@ public class UtpConnectionTests
         {
             for (var round = 0; round < 1000 && (FromA.Count > 0 || FromB.Count > 0); round++)
             {
+                Now += LinkDelay;   // a one-way delay, so that the delay samples LEDBAT runs on are not 0 ("no sample")
                 foreach (var d in Take(FromA)) { var p = UtpPacket.Decode(d); if (drop?.Invoke(p) != true) B.OnPacket(p); }
                 B.FlushAck();
-                foreach (var d in Take(FromB)) { var p = UtpPacket.Decode(d); if (drop?.Invoke(p) != true) A.OnPacket(p); }
+                foreach (var d in Take(FromB)) { var p = UtpPacket.Decode(d); DeliveredFromB.Add(p.Header); if (drop?.Invoke(p) != true) A.OnPacket(p); }
                 A.FlushAck();
             }
         }
@@ -109,6 +112,59 @@ public class UtpConnectionTests
 
         var received = new byte[data.Length];
         for (var at = 0; at < received.Length;) at += await pair.B.ReadAsync(received.AsMemory(at), CancellationToken.None);
+        Assert.Equal(data, received);
+    }
+
+    [Fact]
+    public void ResentSyn_WhileSynReceived_IsAnsweredWithTheSameState()
+    {
+        var syn = UtpPacket.Decode(UtpPacket.ToBytes(new UtpHeader(UtpPacketType.Syn, 0x1000, 1, 0, 0, 100, 0)));
+        var sent = new List<byte[]>();
+        var connection = UtpConnection.Accept(PeerA, syn, 5000, Options, () => 1, d => sent.Add(d.ToArray()));
+
+        connection.OnPacket(syn);                                              // our ST_STATE was lost: the peer resends
+
+        Assert.Equal(2, sent.Count);
+        Assert.Equal(Header(sent[0]) with { TimestampMicros = 0 }, Header(sent[1]) with { TimestampMicros = 0 });
+        Assert.Equal(UtpState.SynReceived, connection.State);
+    }
+
+    [Fact]
+    public async Task SlowReader_ClosesTheAdvertisedWindow_SenderWaits_ThenEverythingArrives()
+    {
+        var options = new UtpOptions { ReceiveBufferSize = 64 * 1024, InitialWindow = 1 << 20 };
+        var pair = Pair.Connected(options: options);
+        var data = TorrentLab.Tests.Infrastructure.TestTorrents.Payload(300_000, 5);
+        var writing = pair.A.WriteAsync(data, CancellationToken.None).AsTask();
+        for (var i = 0; i < 50; i++)
+        {
+            pair.DeliverAll();
+            pair.Now += 10_000;
+            pair.A.Tick();
+        }
+
+        // B has read nothing: A keeps no more in flight than B's buffer holds, and has not delivered the whole payload.
+        Assert.True(pair.A.BytesInFlight <= 64 * 1024 + 1400, $"{pair.A.BytesInFlight} bytes in flight");
+        Assert.True(pair.A.UnackedPackets > 0, "everything was acked although the reader read nothing");
+        var smallest = pair.DeliveredFromB.Min(h => h.WindowSize);
+        Assert.True(smallest < 1400, $"B's advertised window never closed: {smallest}");
+
+        var received = new byte[data.Length];
+        for (var at = 0; at < received.Length;)
+        {
+            var read = pair.B.ReadAsync(received.AsMemory(at), CancellationToken.None).AsTask();
+            for (var round = 0; round < 1000 && !read.IsCompleted; round++)
+            {
+                pair.DeliverAll();
+                pair.Now += 10_000;
+                pair.A.Tick();
+                pair.B.Tick();
+                await Task.WhenAny(read, Task.Delay(5, TestContext.Current.CancellationToken));   // the woken read continues on the thread pool
+            }
+            Assert.True(read.IsCompleted, $"stalled after {at} bytes");
+            at += await read;
+        }
+        await writing;
         Assert.Equal(data, received);
     }
 

@@ -82,7 +82,9 @@ public class UtpInteropTests
         var serving = Serve(stream, built, ct);
         var line = await downloader.ReadLineAsync(TimeSpan.FromSeconds(80), ct);
 
-        Assert.True(line is not null && line.StartsWith("finished over_utp=1", StringComparison.Ordinal), $"libtorrent said: {line} {downloader.Errors()}");
+        // TCP is off in libtorrent both ways and our end is a UDP socket, so the download can only have run over uTP
+        // (over_utp=1 when its peer list was polled while we were connected: a fast download can finish in between).
+        Assert.True(line is not null && line.StartsWith("finished", StringComparison.Ordinal), $"libtorrent said: {line} {downloader.Errors()}");
         Assert.Equal(built.Payload, File.ReadAllBytes(folder.Combine("down", "payload.bin")));
         Assert.True(await serving > 0);
     }

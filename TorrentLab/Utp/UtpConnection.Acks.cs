@@ -14,6 +14,7 @@ internal sealed partial class UtpConnection
         var header = packet.Header;
         _peerWindow = header.WindowSize;
         var acked = 0;
+        var unacked = _outbound.Count;
         // "Every packet that is ACKed, either by falling in the range (last_ack_nr, ack_nr] or by explicitly being
         // acked by a Selective ACK message, should be used to update an rtt and rtt_var measurement."
         if (SequenceNumber.IsAfter(header.AckNr, _lastAcked))
@@ -42,6 +43,9 @@ internal sealed partial class UtpConnection
             Lost(SequenceNumber.Add(header.AckNr, 1), now);
         }
 
+        // The timeout counts from the last ack that acknowledged something: duplicate acks, which keep coming while
+        // the packet they wait for is lost, must not hold back its retransmission.
+        if (_outbound.Count < unacked) _timeoutBase = now;
         if (acked > 0) Wake(ref _writeWaiter);
         _ledbat.OnAck(acked, header.TimestampDifferenceMicros, now);
 

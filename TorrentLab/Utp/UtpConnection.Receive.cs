@@ -26,7 +26,10 @@ internal sealed partial class UtpConnection
         var expected = SequenceNumber.Add(_ackNr, 1);
         if (seq == expected)
         {
-            if (payload.Length > _received.Free) return;  // the peer ignored our window: drop, it will resend
+            // The packet that fills the gap is taken whenever the in-order bytes leave room for it, however full the
+            // reorder buffer is: refusing it would leave the reorder buffer waiting forever for the one packet that
+            // empties it. So the queue holds up to two windows (a full window, then the reorder buffer drained).
+            if (_received.Count + payload.Length > _options.ReceiveBufferSize) return;  // the peer ignored our window
             _received.Enqueue(payload);
             _ackNr = seq;
             while (_reorder.Remove(SequenceNumber.Add(_ackNr, 1), out var next))

@@ -38,6 +38,9 @@ internal sealed partial class UtpConnection
     /// <summary>Payload bytes in flight (for tests and traces).</summary>
     internal int BytesInFlight { get { lock (_gate) return _bytesInFlight; } }
 
+    /// <summary>Packets sent and not yet acked, lost ones included (for tests and traces).</summary>
+    internal int UnackedPackets { get { lock (_gate) return _outbound.Count; } }
+
     /// <summary>Sends what the windows allow: first packets marked lost, then new data, then the FIN once all is sent.</summary>
     private void Pump(long now)
     {

@@ -72,7 +72,7 @@ internal sealed partial class UtpConnection
         _lossCutSeq = _lastAcked;
         _peerWindow = (uint)options.MaxWindow;
         _sendQueue = new ByteQueue(options.SendBufferSize);
-        _received = new ByteQueue(options.ReceiveBufferSize);
+        _received = new ByteQueue(2 * options.ReceiveBufferSize);   // room for a full window plus a drained reorder buffer
         _createdAt = _timeoutBase = clock();
     }
 
@@ -159,7 +159,6 @@ internal sealed partial class UtpConnection
             // An ack of a packet we never sent is forged or stale (libtorrent drops it too); nothing in it is trusted.
             if (SequenceNumber.IsAfter(header.AckNr, LastSent)) return;
             _rtt.OnPacketReceived();
-            _timeoutBase = now;
 
             switch (State)
             {
