@@ -5,6 +5,7 @@ using TorrentLab.Metainfo;
 using TorrentLab.Storage;
 using TorrentLab.Tests.Infrastructure;
 using TorrentLab.Tracker;
+using TorrentLab.Utp;
 using TorrentLab.Wire;
 
 namespace TorrentLab.Tests.Reliability;
@@ -226,6 +227,34 @@ public class MalformedInputFuzzTests
             return handshake || read > 0;
         }, e => e is WireException);
         Report(result, "message streams and handshakes mutated");
+    }
+
+    /// <summary>One datagram of each uTP type, a selective ack, libtorrent's close-reason extension and a payload.</summary>
+    private static List<byte[]> UtpSeeds() =>
+    [
+        UtpPacket.ToBytes(new UtpHeader(UtpPacketType.Syn, 0x1000, 1, 0, 0, 100, 0)),
+        UtpPacket.ToBytes(new UtpHeader(UtpPacketType.State, 0x1000, 2, 30, 1 << 20, 5000, 100), [0x07, 0, 0, 0]),
+        UtpPacket.ToBytes(new UtpHeader(UtpPacketType.Data, 0x1000, 3, 40, 1 << 20, 5000, 101), payload: new byte[64]),
+        UtpPacket.ToBytes(new UtpHeader(UtpPacketType.Fin, 0x1000, 4, 50, 1 << 20, 5001, 101)),
+        UtpPacket.ToBytes(new UtpHeader(UtpPacketType.Reset, 0x1000, 5, 0, 0, 7, 101)),
+        Convert.FromHexString("0101100000000001000000020001000013880065030400000002000400000003" + "6f6b"),
+    ];
+
+    [Fact]
+    public void UtpDatagrams_Mutated_DecodeOrThrowUtpException_AndAConnectionSurvivesThemAll()
+    {
+        // What the socket does with a datagram: decode it, then hand it to the connection it names.
+        var peer = new IPEndPoint(IPAddress.Loopback, 6881);
+        var syn = UtpPacket.Decode(UtpSeeds()[0]);
+        var connection = UtpConnection.Accept(peer, syn, 5000, new UtpOptions(), UtpClock.NowMicros, _ => { });
+        var result = FuzzHarness.Run("utp", ReliabilityMode.Count(8_000, 160_000), Seed + 9, UtpSeeds(), input =>
+        {
+            var packet = UtpPacket.Decode(input);
+            connection.OnPacket(packet);
+            connection.Tick();
+            return true;
+        }, e => e is UtpException);
+        Report(result, "datagrams of every type mutated, decoded and fed to one connection");
     }
 
     [Fact]
