@@ -51,6 +51,7 @@ internal static class CliErrors
         IOException io => (ExitCodes.Io, $"error: {io.Message}"),
         TorrentLabException t => (ExitCodes.Failed, $"error: {t.Message}"),
         UsageException u => (ExitCodes.Usage, $"error: {u.Message}"),
+        NotSupportedException n => (ExitCodes.Unsupported, $"error: not supported yet: {n.Message}"),
         _ => (ExitCodes.Failed, $"error: unexpected {e.GetType().Name}: {e.Message}"),
     };
 

@@ -27,6 +27,7 @@ internal static class DownloadCommand
     internal static async Task<int> RunStagedAsync(Torrent loaded, string output, string source, DownloadSettings settings,
         ParseResult parse, IReadOnlyList<IPEndPoint> extraPeers, CancellationToken ct)
     {
+        loaded.RequireV1Hashes();
         var target = Path.GetFullPath(output);
         if (loaded.IsMultiFile && Directory.Exists(target) && Directory.EnumerateFileSystemEntries(target).Any())
         {

@@ -19,6 +19,7 @@ internal static class DownloadPieceCommand
         command.SetAction((parse, ct) => CliErrors.GuardAsync(async () =>
         {
             var loaded = Torrent.Load(parse.GetValue(torrent)!);
+            loaded.RequireV1Hashes();
             var piece = parse.GetValue(index);
             if (piece < 0 || piece >= loaded.PieceCount)
             {

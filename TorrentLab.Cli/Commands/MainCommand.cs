@@ -57,6 +57,7 @@ internal static class MainCommand
             {
                 loaded = Torrent.Load(path);
             }
+            loaded.RequireV1Hashes(); // before any file or connection: v2-only downloads are not supported yet
             var result = await RunEngineAsync(loaded, options, settings.IsQuiet(parse), settings.IsVerbose(parse), ct).ConfigureAwait(false);
             Console.Out.WriteLine(Summary(loaded, options.OutputDirectory, result));
             return ExitCodes.Ok;

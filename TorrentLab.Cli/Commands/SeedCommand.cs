@@ -36,6 +36,7 @@ internal static class SeedCommand
         if (port is < 0 or > 65535) throw new ArgumentException($"--port must be between 0 and 65535, got {port}");
         if (!IPAddress.TryParse(bind, out var address)) throw new ArgumentException($"--bind must be an IP address, got '{bind}'");
         var torrent = Torrent.Load(torrentPath);
+        torrent.RequireV1Hashes();
         if (!Directory.Exists(data)) throw new Storage.StorageException($"data folder '{data}' does not exist");
         var stderr = Console.Error;
         var options = new DownloadOptions
