@@ -33,6 +33,8 @@ internal static class MagnetInfoCommand
     internal static async Task<(MagnetLink Link, Torrent Torrent)> ResolveAsync(string uri, string? savePath, bool verbose, CancellationToken ct)
     {
         var link = MagnetLink.Parse(uri);
+        if (link.IsV2Only)
+            throw new NotSupportedException("fetching metadata for a v2-only magnet link (BEP 52 'urn:btmh:' alone) is not supported: it is checked by SHA-256, not SHA-1");
         var ourId = PeerId.CreateOurs();
         Action<string>? log = verbose ? line => Console.Error.WriteLine(line) : null;
         var peers = await MagnetPeers.FindAsync(link, ourId, 6881, log, ct).ConfigureAwait(false);
