@@ -1,6 +1,6 @@
 using System.CommandLine;
 using System.Net;
-using TorrentLab.Session;
+using TorrentLab.Downloads;
 using TorrentLab.Wire;
 
 namespace TorrentLab.Cli.Commands;
@@ -51,7 +51,7 @@ internal sealed class DownloadSettings
             ListenPort = parse.GetValue(Port),
             Trackers = trackers.Length == 0 ? null : trackers.Select(url => (IReadOnlyList<string>)[url]).ToArray(),
             ExtraPeers = (parse.GetValue(Peers) ?? []).Select(IPEndPoint.Parse).ToArray(),
-            Log = verbose ? line => Console.Error.WriteLine(line) : null,
+            Log = Log(parse),
             Trace = trace ? e => Console.Error.WriteLine(TraceLine(e, bytes)) : null,
         };
     }
@@ -62,4 +62,7 @@ internal sealed class DownloadSettings
 
     public bool IsQuiet(ParseResult parse) => parse.GetValue(Quiet) || parse.GetValue(Trace) || parse.GetValue(TraceBytes);
     public bool IsVerbose(ParseResult parse) => parse.GetValue(Verbose);
+
+    /// <summary>Protocol events to stderr with --verbose, else nothing.</summary>
+    public Action<string>? Log(ParseResult parse) => IsVerbose(parse) ? line => Console.Error.WriteLine(line) : null;
 }

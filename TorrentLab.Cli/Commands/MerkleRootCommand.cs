@@ -1,6 +1,5 @@
 using System.CommandLine;
 using TorrentLab.Creation;
-using TorrentLab.Merkle;
 
 namespace TorrentLab.Cli.Commands;
 
@@ -15,12 +14,8 @@ internal static class MerkleRootCommand
         command.SetAction((parse, ct) => CliErrors.GuardAsync(() =>
         {
             var info = parse.GetValue(file)!;
-            if (!info.Exists) throw new FileNotFoundException($"no such file: {info.FullName}", info.FullName);
-            if (info.Length == 0) throw new UsageException($"{info.Name} is empty: BEP 52 gives a pieces root only to non-empty files");
-            // A piece of one block makes the piece layer the leaf layer, so any file streams through in 16 KiB steps.
-            using var reader = PayloadReader.For([new PayloadFile([], info.FullName, info.Length)]);
-            var hashes = MerkleHasher.Hash(reader, info.Length, MerkleTree.BlockSize, null, ct);
-            Console.Out.WriteLine($"Pieces Root: {Convert.ToHexStringLower(hashes.PiecesRoot)}");
+            if (info.Exists && info.Length == 0) throw new UsageException($"{info.Name} is empty: BEP 52 gives a pieces root only to non-empty files");
+            Console.Out.WriteLine($"Pieces Root: {Convert.ToHexStringLower(TorrentBuilder.PiecesRoot(info.FullName, ct))}");
             return Task.FromResult(ExitCodes.Ok);
         }, ct));
         return command;

@@ -1,8 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
+using TorrentLab.Client;
 using TorrentLab.Metainfo;
-using TorrentLab.Storage;
-using TorrentLab.Wire;
 
 namespace TorrentLab.Cli.Commands;
 
@@ -23,13 +22,14 @@ internal static class VerifyCommand
     private static async Task<int> RunAsync(string torrentPath, string outputDir, CancellationToken cancellation)
     {
         var torrent = Torrent.Load(torrentPath);
-        if (!Directory.Exists(outputDir)) throw new StorageException($"output folder '{outputDir}' does not exist");
+        if (!Directory.Exists(outputDir)) throw new DirectoryNotFoundException($"output folder '{outputDir}' does not exist");
         var stdout = Console.Out;
         stdout.WriteLine($"verifying '{torrent.Name}': {torrent.PieceCount} pieces of {Size(torrent.PieceLength)}, {Size(torrent.PayloadLength)} in {Path.GetFullPath(outputDir)}");
 
-        var have = await PieceVerifier.VerifyAsync(torrent, outputDir, cancellation: cancellation).ConfigureAwait(false);
+        var report = await TorrentClient.VerifyAsync(torrent, outputDir, writeLedger: true, cancellation).ConfigureAwait(false);
+        var have = report.Have;
         var missingFiles = 0;
-        foreach (var file in FileProgress.Compute(torrent, have))
+        foreach (var file in report.Files)
         {
             var exists = File.Exists(Path.Combine(outputDir, file.File.RelativePath));
             if (!exists) missingFiles++;
@@ -42,10 +42,7 @@ internal static class VerifyCommand
         stdout.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"total: {have.Count}/{torrent.PieceCount} pieces ({percent:0.0}%), {haveBytes} of {torrent.PayloadLength} bytes verified"));
 
-        var ledger = new ResumeLedger(torrent, outputDir);
-        var scheme = PieceHashScheme.FullCheck(torrent);
-        ledger.Save(have, scheme);
-        stdout.WriteLine($"resume ledger written: {ledger.FilePath} (pieces verified with {scheme})");
+        stdout.WriteLine($"resume ledger written: {report.LedgerPath} (pieces verified with {report.HashScheme})");
         if (have.IsComplete && missingFiles == 0) return ExitCodes.Ok;
         Console.Error.WriteLine(have.IsComplete
             ? $"incomplete: {missingFiles} empty file(s) missing"
@@ -54,7 +51,7 @@ internal static class VerifyCommand
     }
 
     /// <summary>The bytes of <paramref name="file"/> inside verified pieces (padding is never counted).</summary>
-    private static long VerifiedBytes(Torrent torrent, TorrentFile file, Bitfield have)
+    private static long VerifiedBytes(Torrent torrent, TorrentFile file, Wire.Bitfield have)
     {
         long bytes = 0;
         for (var i = file.Offset / torrent.PieceLength; i * torrent.PieceLength < file.Offset + file.Length; i++)

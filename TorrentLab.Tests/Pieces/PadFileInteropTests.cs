@@ -1,7 +1,7 @@
 using System.Net;
 using TorrentLab.Creation;
 using TorrentLab.Metainfo;
-using TorrentLab.Session;
+using TorrentLab.Downloads;
 using TorrentLab.Swarm;
 using TorrentLab.Tests.Infrastructure;
 

@@ -9,7 +9,7 @@ namespace TorrentLab.Tests.Pieces;
 /// <summary>Blocks that hold only BEP 47 padding are never requested and count as received zeros.</summary>
 public class PieceManagerPaddingTests
 {
-    private const int Block = BlockRequest.BlockSize;
+    private const int Block = WireLimits.BlockLength;
     private const int PieceLength = 4 * Block;
 
     // Hybrid (BEP 52): a.bin 20000 bytes then a pad of 45536 (blocks 2 and 3 of piece 0 are pure padding, block 1 is

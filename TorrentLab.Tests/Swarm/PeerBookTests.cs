@@ -1,6 +1,6 @@
 using System.Net;
 using TorrentLab.Swarm;
-using TorrentLab.Tracker;
+using TorrentLab.Wire;
 
 namespace TorrentLab.Tests.Swarm;
 

@@ -30,6 +30,19 @@ public static class TorrentBuilder
         }, cancellation);
     }
 
+    /// <summary>A file's BEP 52 <c>pieces root</c> (the SHA-256 merkle root of its 16 KiB blocks), streamed from disk.</summary>
+    /// <exception cref="FileNotFoundException">The file does not exist.</exception>
+    /// <exception cref="ArgumentException">The file is empty: BEP 52 gives no root to an empty file.</exception>
+    public static byte[] PiecesRoot(string path, CancellationToken cancellation = default)
+    {
+        var info = new FileInfo(path);
+        if (!info.Exists) throw new FileNotFoundException($"no such file: {path}", path);
+        if (info.Length == 0) throw new ArgumentException($"{info.Name} is empty: BEP 52 gives a pieces root only to non-empty files", nameof(path));
+        // A piece of one block makes the piece layer the leaf layer, so any file streams through in 16 KiB steps.
+        using var reader = PayloadReader.For([new PayloadFile([], info.FullName, info.Length)]);
+        return MerkleHasher.Hash(reader, info.Length, Merkle.MerkleTree.BlockSize, null, cancellation).PiecesRoot;
+    }
+
     /// <summary>Creates a single-file torrent over bytes in memory.</summary>
     public static byte[] Create(string name, ReadOnlyMemory<byte> data, TorrentCreateOptions options)
     {

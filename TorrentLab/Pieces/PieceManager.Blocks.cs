@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using TorrentLab.Wire;
 
 namespace TorrentLab.Pieces;
 
@@ -26,8 +27,8 @@ public sealed partial class PieceManager
                 return BlockResult.Duplicate(index); // verified already: a late endgame copy
             }
             piece = active;
-            if (begin < 0 || begin >= piece.Length || begin % BlockRequest.BlockSize != 0) return BlockResult.Unrequested(index);
-            var block = begin / BlockRequest.BlockSize;
+            if (begin < 0 || begin >= piece.Length || begin % WireLimits.BlockLength != 0) return BlockResult.Unrequested(index);
+            var block = begin / WireLimits.BlockLength;
             var request = piece.Request(block);
             if (data.Length != request.Length) return BlockResult.Unrequested(index);
 

@@ -1,5 +1,5 @@
 using System.Net;
-using TorrentLab.Tracker;
+using TorrentLab.Wire;
 
 namespace TorrentLab.Swarm;
 

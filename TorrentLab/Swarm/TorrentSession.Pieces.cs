@@ -20,8 +20,25 @@ internal sealed partial class TorrentSession
     /// <summary>Peers that sent blocks of at least one verified piece.</summary>
     public IReadOnlyList<string> PeersUsed { get { lock (_contributorsLock) return [.. _peersUsed]; } }
 
+    /// <summary>The one place a peer reports what became of a block it sent: endgame cancels go to the others, the
+    /// sender is noted as a contributor, a verified piece is written and announced, a failed one is held against
+    /// everyone who sent part of it.</summary>
+    /// <param name="from">The peer that sent the block.</param>
+    /// <param name="result">What the piece manager made of it.</param>
+    /// <param name="block">The block (index, begin, length).</param>
+    /// <param name="firstOfPiece">The first block of this piece from this peer (it becomes a contributor).</param>
+    /// <param name="ct">Cancels writing a verified piece.</param>
+    public async ValueTask OnBlockAsync(SwarmPeer from, BlockResult result, BlockRequest block, bool firstOfPiece, CancellationToken ct)
+    {
+        if (result.Kind is BlockResultKind.Unrequested or BlockResultKind.Duplicate) return;
+        if (firstOfPiece) NoteContributor(block.Index, from);
+        CancelElsewhere(result.CancelPeers, block.Index, block.Begin, block.Length);
+        if (result.Kind == BlockResultKind.PieceVerified) await OnPieceVerifiedAsync(result.Piece!, ct).ConfigureAwait(false);
+        else if (result.Kind == BlockResultKind.PieceFailed) OnPieceFailed(result.PieceIndex, result.Contributors);
+    }
+
     /// <summary>Remembers that <paramref name="peer"/> sent a block of piece <paramref name="index"/>.</summary>
-    public void NoteContributor(int index, SwarmPeer peer)
+    private void NoteContributor(int index, SwarmPeer peer)
     {
         lock (_contributorsLock)
         {
@@ -32,7 +49,7 @@ internal sealed partial class TorrentSession
 
     /// <summary>Writes a verified piece, then tells every peer (<c>have</c>) and updates interest; the last piece
     /// completes the download.</summary>
-    public async ValueTask OnPieceVerifiedAsync(VerifiedPiece piece, CancellationToken ct)
+    private async ValueTask OnPieceVerifiedAsync(VerifiedPiece piece, CancellationToken ct)
     {
         using (piece)
         {
@@ -71,7 +88,7 @@ internal sealed partial class TorrentSession
 
     /// <summary>A piece failed its hash: every contributor gets a failure; a sole contributor, or one with
     /// <see cref="MaxHashFailures"/> failures, is banned.</summary>
-    public void OnPieceFailed(int index, IReadOnlyList<object> contributors)
+    private void OnPieceFailed(int index, IReadOnlyList<object> contributors)
     {
         lock (_contributorsLock)
         {
@@ -90,7 +107,7 @@ internal sealed partial class TorrentSession
     }
 
     /// <summary>Endgame: a block arrived, so the other peers asked for it get a <c>cancel</c>.</summary>
-    public void CancelElsewhere(IReadOnlyList<object> peers, int index, int begin, int length)
+    private void CancelElsewhere(IReadOnlyList<object> peers, int index, int begin, int length)
     {
         foreach (var peer in peers)
         {

@@ -1,7 +1,7 @@
 using TorrentLab.Metainfo;
 using TorrentLab.Storage;
 
-namespace TorrentLab.Web;
+namespace TorrentLab.Client;
 
 /// <summary>Deletes a removed torrent's data: its files, the folders it created, and its resume ledger, never anything
 /// else. Each path comes from the torrent (already sanitized by the metainfo stage) and is checked again, after
