@@ -76,6 +76,48 @@ public class MalformedInputFuzzTests
         Report(result, "Torrent.Parse + storage layout of mutated corpus torrents");
     }
 
+    /// <summary>BEP 52 seeds: the corpus's v2 and hybrid torrents, the fixtures made by libtorrent, and our own.</summary>
+    private static List<byte[]> V2Seeds()
+    {
+        var seeds = BencodeSeeds().Where(b => b.AsSpan().IndexOf("12:meta versioni2e"u8) >= 0).ToList();
+        (IReadOnlyList<string>, ReadOnlyMemory<byte>)[] files =
+            [(["a.bin"], TestTorrents.Payload(70_000, 1)), (["d", "b"], TestTorrents.Payload(3_000, 2)), (["e"], Array.Empty<byte>())];
+        foreach (var format in new[] { TorrentLab.Creation.TorrentFormat.V2, TorrentLab.Creation.TorrentFormat.Hybrid })
+            seeds.Add(TorrentLab.Creation.TorrentBuilder.Create("v2", files, new TorrentLab.Creation.TorrentCreateOptions { PieceLength = 16 * 1024, Format = format }));
+        Assert.True(seeds.Count > 20, $"only {seeds.Count} v2 seeds");
+        return seeds;
+    }
+
+    [Fact]
+    public void MetainfoV2_MutatedV2AndHybridTorrents_ParseOrThrowTypedErrors()
+    {
+        var result = FuzzHarness.Run("metainfo-v2", ReliabilityMode.Count(6_000, 200_000), Seed + 7, V2Seeds(), input =>
+        {
+            var torrent = Torrent.Parse(input);
+            // What a parsed v2 torrent is used for: its layout, its magnet link, and the piece checks of 'verify'.
+            _ = new StorageLayout(torrent, "/tmp/torrentlab-fuzz-layout");
+            _ = torrent.MagnetLink;
+            _ = new PieceCheck(torrent);
+            return true;
+        }, e => e is MetainfoException or BencodeException or StorageException);
+        Report(result, "Torrent.Parse of mutated v2 and hybrid torrents (file tree, piece layers, hybrid checks)");
+    }
+
+    [Fact]
+    public void HashMessages_MutatedBodies_DecodeOrThrowWireException()
+    {
+        var request = new HashRequest(new byte[32], 0, 0, 2, 1);
+        List<byte[]> seeds = [HashMessages.EncodeRequest(request)[5..], HashMessages.EncodeHashes(request, new byte[96])[5..]];
+        var result = FuzzHarness.Run("hash-messages", ReliabilityMode.Count(5_000, 100_000), Seed + 8, seeds, input =>
+        {
+            var decoded = HashMessages.DecodeHashes(input).Request;
+            _ = decoded.Problem(1000);
+            _ = HashMessages.UncleCount(decoded);
+            return true;
+        }, e => e is WireException);
+        Report(result, "BEP 52 hashes / hash request bodies mutated");
+    }
+
     /// <summary>Valid HTTP tracker answers: compact and dictionary peers, IPv6, failure, warning, scrape.</summary>
     private static List<byte[]> HttpTrackerSeeds()
     {
