@@ -23,6 +23,7 @@ internal static class CliApp
         yield return DecodeCommand.Create();
         yield return CreateCommand.Create();
         yield return InfoCommand.Create();
+        yield return MerkleRootCommand.Create();
         yield return LabCommand.Create();
         yield return VerifyCommand.Create();
         yield return PeersCommand.Create();
@@ -36,6 +37,7 @@ internal static class CliApp
         yield return MagnetInfoCommand.Create();
         yield return DownloadPieceCommand.Create(magnet: true);
         yield return DownloadCommand.Create(magnet: true);
+        yield return DhtCommand.Create();
         yield return ServeCommand.Create();
         yield return SeedCommand.Create();
     }

@@ -35,6 +35,7 @@ internal static class CliErrors
             FailureKind.Tracker => ExitCodes.Tracker,
             FailureKind.NoSpace => ExitCodes.NoSpace,
             FailureKind.Io => ExitCodes.Io,
+            FailureKind.Unsupported => ExitCodes.Unsupported,
             _ => ExitCodes.Failed,
         }, message);
     }

@@ -1,5 +1,6 @@
 using System.Net.Sockets;
 using TorrentLab.Bencode;
+using TorrentLab.Dht;
 using TorrentLab.Extensions;
 using TorrentLab.Magnet;
 using TorrentLab.Metainfo;
@@ -24,6 +25,8 @@ public enum FailureKind
     Io,
     /// <summary>The operation could not finish for another reason the library reports (e.g. no peer delivered).</summary>
     Failed,
+    /// <summary>A valid input the library cannot handle yet (downloading or seeding a v2-only torrent, BEP 52).</summary>
+    Unsupported,
     /// <summary>Not a failure the library reports: a bug, or caller misuse.</summary>
     Unexpected,
 }
@@ -39,6 +42,7 @@ public static class Failure
         MagnetException m => (FailureKind.BadInput, $"error: invalid magnet link: {m.Message}"),
         MetadataException m => (FailureKind.Peer, $"error: metadata: {m.Message}"),
         ExtensionException x => (FailureKind.Peer, $"error: peer: {x.Message}"),
+        DhtException d => (FailureKind.Peer, $"error: dht: {d.Message}"),
         TrackerException t => (FailureKind.Tracker, $"error: tracker: {t.Message}"),
         WireException w => (FailureKind.Peer, $"error: peer: {w.Message}"),
         StorageException { IsOutOfSpace: true } s => (FailureKind.NoSpace, $"error: no space left on device: {s.Message}"),
@@ -51,6 +55,7 @@ public static class Failure
         IOException io when StorageErrors.IsOutOfSpace(io) => (FailureKind.NoSpace, $"error: no space left on device: {io.Message}"),
         IOException io => (FailureKind.Io, $"error: {io.Message}"),
         TorrentLabException t => (FailureKind.Failed, $"error: {t.Message}"),
+        NotSupportedException n => (FailureKind.Unsupported, $"error: not supported yet: {n.Message}"),
         _ => (FailureKind.Unexpected, $"error: unexpected {e.GetType().Name}: {e.Message}"),
     };
 }

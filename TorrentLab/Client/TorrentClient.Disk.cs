@@ -7,11 +7,15 @@ namespace TorrentLab.Client;
 
 /// <summary>What a re-hash of a download found: the intact pieces, each file's completeness, and where the resume
 /// ledger was written (null when it was not).</summary>
-public sealed record VerifyReport(Bitfield Have, IReadOnlyList<FileProgress> Files, string? LedgerPath);
+public sealed record VerifyReport(Bitfield Have, IReadOnlyList<FileProgress> Files, string? LedgerPath)
+{
+    /// <summary>The hashes the pieces were checked with (<see cref="PieceHashScheme"/>), as the ledger records them.</summary>
+    public string HashScheme { get; init; } = PieceHashScheme.Sha1;
+}
 
 public static partial class TorrentClient
 {
-    /// <summary>Re-hashes the download below <paramref name="folder"/> (BEP 3 piece hashes) and, when asked, rewrites
+    /// <summary>Re-hashes the download below <paramref name="folder"/> (BEP 3 piece hashes, BEP 52 merkle trees) and, when asked, rewrites
     /// its resume ledger to match.</summary>
     /// <exception cref="StorageException">The folder does not exist, a path leaves it, or a file cannot be read.</exception>
     public static async Task<VerifyReport> VerifyAsync(Torrent torrent, string folder, bool writeLedger = true, CancellationToken ct = default)
@@ -23,10 +27,10 @@ public static partial class TorrentClient
         if (writeLedger)
         {
             var ledger = new ResumeLedger(layout);
-            ledger.Save(have);
+            ledger.Save(have, PieceHashScheme.FullCheck(torrent));
             ledgerPath = ledger.FilePath;
         }
-        return new VerifyReport(have, FileProgress.Compute(torrent, have), ledgerPath);
+        return new VerifyReport(have, FileProgress.Compute(torrent, have), ledgerPath) { HashScheme = PieceHashScheme.FullCheck(torrent) };
     }
 
     /// <summary>The piece map known without hashing: the resume ledger's pieces when it can be trusted, else none
@@ -40,6 +44,25 @@ public static partial class TorrentClient
 
     /// <summary>The full path of a downloads folder, as every part of a download spells it.</summary>
     public static string FolderPath(string folder) => OutputPaths.Root(folder);
+
+    /// <summary>The folder, below every downloads folder, that holds TorrentLab's own files: no torrent may be named so.</summary>
+    public const string StateFolder = OutputPaths.StateFolder;
+
+    /// <summary>The first file of the torrent (its path with '/') that a symbolic link already in
+    /// <paramref name="folder"/> would lead outside it, or null when every file stays inside.</summary>
+    public static string? PathLeavingFolder(Torrent torrent, string folder)
+    {
+        var root = OutputPaths.Root(folder);
+        // Nothing of the torrent on disk yet (the usual case): no link can be in the way.
+        var top = Path.Combine(root, torrent.Files[0].PathSegments[0]);
+        if (!File.Exists(top) && !Directory.Exists(top) && new FileInfo(top).LinkTarget is null) return null;
+        foreach (var file in torrent.Files)
+        {
+            try { OutputPaths.CheckInside(root, Path.GetFullPath(Path.Combine([root, .. file.PathSegments])), file.DisplayPath); }
+            catch (StorageException) { return file.DisplayPath; }
+        }
+        return null;
+    }
 
     /// <summary>Deletes a removed torrent's files, the folders it created and its resume ledger, nothing else.</summary>
     public static void DeleteData(Torrent torrent, string folder) => TorrentData.Delete(torrent, folder);

@@ -76,6 +76,22 @@ public static class LabStages
             "fetch the metadata, then download every piece and write the complete file",
             "magnet_download -o <path> \"<magnet-link>\"", "BEP 9 + BEP 3: metadata, then the whole download",
             "TorrentLab/Magnet/MetadataFetcher.cs", "docs/exercises/16-magnet-download.md", Download, DownloadCheck.MagnetFileAsync) { UsesNetwork = true },
+        new("dht-ping", "Ping a DHT node",
+            "send a KRPC ping over UDP to a DHT node and print the node id it answers with",
+            "dht ping <ip:port>", "BEP 5: KRPC (ping)", "TorrentLab/Dht/KrpcCodec.cs",
+            "docs/exercises/17-dht-ping.md", Quick, DhtPingCheck.RunAsync) { UsesNetwork = true },
+        new("dht-get-peers", "Find peers in the DHT",
+            "walk the DHT from a bootstrap node towards an info hash with get_peers and print the peers found",
+            "dht get_peers <infohash> --bootstrap <ip:port>", "BEP 5: get_peers and the iterative lookup", "TorrentLab/Dht/DhtLookup.cs",
+            "docs/exercises/18-dht-get-peers.md", Piece, DhtGetPeersCheck.RunAsync) { UsesNetwork = true },
+        new("v2-info-hash", "The v2 info hash",
+            "for a torrent with 'meta version' 2, print the SHA-256 of the bencoded info dictionary as 64 hex digits",
+            "info <file.torrent>", "BEP 52: infohash", "TorrentLab/Metainfo/InfoHashV2.cs",
+            "docs/exercises/20-v2-info-hash.md", Quick, V2Check.InfoHashAsync),
+        new("merkle-root", "A file's merkle root",
+            "hash a file's 16 KiB blocks with SHA-256 and combine them pairwise, padded with zero hashes, into its pieces root",
+            "merkle_root <file>", "BEP 52: pieces root (merkle trees)", "TorrentLab/Merkle/MerkleTree.cs",
+            "docs/exercises/21-merkle-root.md", Quick, V2Check.RootAsync),
     ];
 
     /// <summary>The stage called <paramref name="name"/>.</summary>
