@@ -129,7 +129,7 @@ public class LabCheckerTests
         var (second, _) = await StudentClients.CheckAsync(["true"], options);
         var (other, _) = await StudentClients.CheckAsync(["true"], options with { Seed = 7 });
 
-        Assert.StartsWith("Peer ID: 2d544c", first[0].Result.Expected, StringComparison.Ordinal);
+        Assert.StartsWith("Peer ID: 2d545a303130302d", first[0].Result.Expected, StringComparison.Ordinal);
         Assert.Equal(first[0].Result.Expected, second[0].Result.Expected);
         Assert.NotEqual(first[0].Result.Expected, other[0].Result.Expected);
     }

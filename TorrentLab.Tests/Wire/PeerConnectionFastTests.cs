@@ -70,8 +70,9 @@ public class PeerConnectionFastTests
     }
 
     [Fact]
-    public async Task ReceiveAsync_HaveAllAfterAHave_IsAViolation()
+    public async Task ReceiveAsync_HaveAllAfterAHave_IsTakenAsHavesOfEveryPiece()
     {
+        // aria2 sends a later have all in place of many haves once it has every piece.
         var (client, server) = await TestDownloader.PairAsync(TestDownloader.OtherHash, Fast, Fast);
         await using var _ = client;
         await using var __ = server;
@@ -79,9 +80,26 @@ public class PeerConnectionFastTests
         await server.SendHaveAsync(1, Ct);
         await server.SendAsync(PeerMessage.HaveAll, Ct);
         await client.ReceiveAsync(Ct);
+        var second = await client.ReceiveAsync(Ct);
+
+        Assert.Equal(MessageKind.HaveAll, second.Kind);
+        Assert.True(client.PeerPieces!.IsComplete);
+    }
+
+    [Fact]
+    public async Task ReceiveAsync_HaveNoneAfterAHave_IsAViolation()
+    {
+        var (client, server) = await TestDownloader.PairAsync(TestDownloader.OtherHash, Fast, Fast);
+        await using var _ = client;
+        await using var __ = server;
+
+        await server.SendHaveAsync(1, Ct);
+        await server.SendAsync(PeerMessage.HaveNone, Ct);
+        await client.ReceiveAsync(Ct);
         var e = await Assert.ThrowsAsync<WireException>(() => client.ReceiveAsync(Ct).AsTask());
 
-        Assert.Contains("have all received after other messages", e.Message);
+        Assert.Contains("have none received after other messages takes back pieces", e.Message);
+        Assert.True(e.IsViolation);
     }
 
     [Fact]

@@ -16,7 +16,7 @@ public sealed partial class PeerConnection
     /// <summary>BEP 6 <c>reject request</c> messages received.</summary>
     public long RejectsReceived { get; private set; }
 
-    /// <summary>BEP 6 <c>have all</c> and <c>have none</c>: a whole bitfield in one byte, and only where a bitfield may be.</summary>
+    /// <summary>BEP 6 <c>have all</c> and <c>have none</c>: a whole bitfield in one byte, where a bitfield may be (or, late, as haves).</summary>
     private void ApplyHaveAllOrNone(bool all)
     {
         var name = all ? "have all" : "have none";
@@ -28,8 +28,9 @@ public sealed partial class PeerConnection
         // piece, so a later one is taken as those haves; a later have none is a violation only if it takes pieces back.
         if (_sawMessage)
         {
-            if (PeerPieces is null) throw PeerError($"{name} received after other messages, before the piece count is known");
-            if (all) for (var index = 0; index < _pieceCount; index++) PeerPieces.Set(index);
+            if (PeerPieces is null && all) _earlyHaveAll = true;
+            else if (PeerPieces is null) throw PeerError("have none received after other messages, before the piece count is known");
+            else if (all) for (var index = 0; index < _pieceCount; index++) PeerPieces.Set(index);
             else if (!PeerPieces.IsEmpty) throw PeerError("have none received after other messages takes back pieces; BEP 3 allows a bitfield only as the first message");
             return;
         }

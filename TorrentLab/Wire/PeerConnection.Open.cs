@@ -39,7 +39,7 @@ public sealed partial class PeerConnection
             {
                 // Silent after our key (more than a plaintext handshake's 68 bytes): a plaintext redial would wait as long.
                 await stream.DisposeAsync().ConfigureAwait(false);
-                throw new WireException($"peer {endpoint}: no complete encryption handshake within {Seconds(options.HandshakeTimeout)}", isViolation: false);
+                throw new WireException($"peer {endpoint}: no complete handshake within {Seconds(options.HandshakeTimeout)} (encrypted; silent, so not redialled in plaintext)", isViolation: false);
             }
             catch (WireException e) when (policy == EncryptionPolicy.Prefer && !e.IsViolation)
             {
