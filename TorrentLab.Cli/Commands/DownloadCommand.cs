@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Net;
 using TorrentLab.Metainfo;
+using TorrentLab.Storage;
 
 namespace TorrentLab.Cli.Commands;
 
@@ -28,11 +29,14 @@ internal static class DownloadCommand
         ParseResult parse, IReadOnlyList<IPEndPoint> extraPeers, CancellationToken ct)
     {
         var target = Path.GetFullPath(output);
-        if (loaded.IsMultiFile && Directory.Exists(target) && Directory.EnumerateFileSystemEntries(target).Any())
-        {
-            Console.Error.WriteLine($"error: {target} already exists and is not empty");
-            return ExitCodes.Io;
-        }
+        // The result replaces the target only with --overwrite: a file already there may be the user's own.
+        var inTheWay = loaded.IsMultiFile
+            ? Directory.Exists(target) && Directory.EnumerateFileSystemEntries(target).Any() || File.Exists(target)
+            : File.Exists(target) || Directory.Exists(target);
+        // A folder is never merged into or deleted wholesale, --overwrite or not.
+        if (inTheWay && (loaded.IsMultiFile || !parse.GetValue(settings.Overwrite))) throw new ForeignFileException(output);
+        if (inTheWay && Directory.Exists(target))
+            throw new StorageException($"'{output}' is a directory; the torrent needs a file there");
         var staging = Path.Combine(Path.GetDirectoryName(target)!, $".torrentlab-{loaded.InfoHash.Hex[..12]}");
         Directory.CreateDirectory(staging);
         var options = settings.Read(parse, staging);

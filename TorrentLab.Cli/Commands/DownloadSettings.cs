@@ -17,11 +17,12 @@ internal sealed class DownloadSettings
     public Option<int> Port { get; } = new("--port") { Description = "Port to listen on for incoming peers (0 picks a free one)", DefaultValueFactory = _ => 6881 };
     public Option<string[]> Trackers { get; } = new("--tracker") { Description = "Use this tracker URL instead of the torrent's (repeatable)", AllowMultipleArgumentsPerToken = false };
     public Option<string[]> Peers { get; } = new("--peer") { Description = "Also try this peer, ip:port (repeatable)" };
+    public Option<bool> Overwrite { get; } = new("--overwrite") { Description = "Overwrite existing files that are not this torrent's data (by default the download stops)" };
 
     /// <summary>Adds the shared options to a command.</summary>
     public void AddTo(Command command)
     {
-        foreach (var option in new Option[] { NoResume, Quiet, Verbose, Trace, TraceBytes, MaxPeers, Port, Trackers, Peers })
+        foreach (var option in new Option[] { NoResume, Quiet, Verbose, Trace, TraceBytes, MaxPeers, Port, Trackers, Peers, Overwrite })
             command.Options.Add(option);
     }
 
@@ -47,6 +48,7 @@ internal sealed class DownloadSettings
         {
             OutputDirectory = outputDirectory,
             Resume = !parse.GetValue(NoResume),
+            Overwrite = parse.GetValue(Overwrite),
             MaxPeers = parse.GetValue(MaxPeers),
             ListenPort = parse.GetValue(Port),
             Trackers = trackers.Length == 0 ? null : trackers.Select(url => (IReadOnlyList<string>)[url]).ToArray(),

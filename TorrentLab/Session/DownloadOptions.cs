@@ -12,6 +12,10 @@ public sealed record DownloadOptions
     /// <summary>Use the resume ledger when it matches (default); false starts fresh and rewrites it.</summary>
     public bool Resume { get; init; } = true;
 
+    /// <summary>Resize and write existing files the torrent did not create even when their bytes are not its data
+    /// (<c>--overwrite</c>); by default such a file stops the download untouched.</summary>
+    public bool Overwrite { get; init; }
+
     /// <summary>Most peers connected at once; 1 runs the single-peer reference path.</summary>
     public int MaxPeers { get; init; } = 50;
 

@@ -26,11 +26,15 @@ public static class ReferenceDownload
     {
         // 1. What do we have already? The resume ledger when it matches, else a hash check of files on disk.
         var ledger = new ResumeLedger(torrent, options.OutputDirectory);
+        var ownership = FileOwnership.Read(torrent, options.OutputDirectory); // which files are ours, before --no-resume
         var have = await StartingPiecesAsync(torrent, options, ledger, ct).ConfigureAwait(false);
         var fromResume = have.Count;
 
-        // 2. Lay out the files (folders, empty files, sparse preallocation). Paths never leave the output folder.
-        using var storage = options.OpenStorage?.Invoke(torrent, options.OutputDirectory) ?? FileStorage.Open(torrent, options.OutputDirectory);
+        // 2. Lay out the files (folders, empty files, sparse preallocation). Paths never leave the output folder, and
+        //    a file we did not write is touched only if its pieces verify (or the user said --overwrite).
+        await ownership.CheckAsync(options.Resume ? have : null, options.Overwrite, ct).ConfigureAwait(false);
+        using var storage = options.OpenStorage?.Invoke(torrent, options.OutputDirectory)
+            ?? FileStorage.Open(torrent, options.OutputDirectory, ownership: ownership);
 
         // 3. Download, writing each verified piece; the ledger lists only pieces that reached the disk.
         var written = Bitfield.FromWire(have.ToBytes(), torrent.PieceCount);
@@ -39,6 +43,7 @@ public static class ReferenceDownload
         DownloadResult result;
         try
         {
+            await saver.SaveNowAsync(force: true, ct).ConfigureAwait(false); // records the files as ours at once
             result = await DownloadAsync(torrent, have, options, async (piece, token) =>
             {
                 await storage.WritePieceAsync(piece.Index, piece.Data, token).ConfigureAwait(false);

@@ -30,13 +30,16 @@ public static class SwarmDownload
         ArgumentNullException.ThrowIfNull(torrent);
         ArgumentNullException.ThrowIfNull(options);
         ArgumentOutOfRangeException.ThrowIfLessThan(options.MaxPeers, 1, nameof(options.MaxPeers));
+        var ownership = FileOwnership.Read(torrent, options.OutputDirectory); // before a --no-resume deletes the ledger
         var have = await ResumeAsync(torrent, options, ct).ConfigureAwait(false);
-        using var storage = FileStorage.Open(torrent, options.OutputDirectory);
+        await ownership.CheckAsync(options.Resume ? have : null, options.Overwrite, ct).ConfigureAwait(false);
+        using var storage = FileStorage.Open(torrent, options.OutputDirectory, ownership: ownership);
         var ledger = new ResumeLedger(torrent, options.OutputDirectory);
         var session = new TorrentSession(torrent, options, storage, have, downloading: true) { Progress = progress };
         var saver = new ResumeSaver(ledger, storage, session.WrittenSnapshot, options.LedgerInterval);
         try
         {
+            await saver.SaveNowAsync(force: true, ct).ConfigureAwait(false); // records the files as ours at once
             if (session.Completion.IsCompleted && !options.SeedAfterDownload)
             {
                 options.Log?.Invoke("already complete: nothing to download");

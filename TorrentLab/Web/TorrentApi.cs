@@ -20,7 +20,7 @@ internal static class TorrentApi
         api.MapPost("/torrents", async (HttpRequest request, bool? start, CancellationToken ct) =>
             {
                 var bytes = await TorrentUpload.ReadAsync(request, options.MaxTorrentBytes, ct).ConfigureAwait(false);
-                var added = torrents.Add(bytes, start ?? true);
+                var added = await torrents.AddAsync(bytes, start ?? true, ct).ConfigureAwait(false);
                 options.Log?.Invoke($"added '{added.Torrent.Name}' ({added.InfoHash})");
                 return Results.Json(added.Summary(), WebJsonContext.Default.TorrentSummary, statusCode: 201);
             })
@@ -31,17 +31,17 @@ internal static class TorrentApi
                 new ApiBody("A .torrent file on the server", ["application/json"], typeof(AddByPathRequest)),
                 new ApiResponse(201, "Added", typeof(TorrentSummary)),
                 new ApiResponse(400, "Not bencode (with the byte offset) or not a valid torrent (with the key path)", typeof(ApiError)),
-                new ApiResponse(409, "Already added, or another torrent has the same name", typeof(ApiError)),
+                new ApiResponse(409, "Already added, another torrent has the same name, or a file that is not this torrent's data is in the way", typeof(ApiError)),
                 new ApiResponse(413, "Larger than the size limit", typeof(ApiError)));
 
         api.MapGet("/torrents/{infoHash}", (string infoHash) => Results.Json(torrents.Get(infoHash).Details(), WebJsonContext.Default.TorrentDetails))
             .WithSummary("One torrent: files with progress, trackers with their last answer, peers, piece states")
             .WithMetadata(hash, new ApiResponse(200, "The details", typeof(TorrentDetails)), NotFound);
 
-        api.MapPost("/torrents/{infoHash}/start", (string infoHash) =>
+        api.MapPost("/torrents/{infoHash}/start", async (string infoHash, CancellationToken ct) =>
             {
                 var torrent = torrents.Get(infoHash);
-                torrents.Start(torrent);
+                await torrents.StartAsync(torrent, ct).ConfigureAwait(false);
                 return Results.Json(torrent.Summary(), WebJsonContext.Default.TorrentSummary);
             })
             .WithSummary("Start or resume the download")

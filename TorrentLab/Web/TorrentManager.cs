@@ -62,9 +62,11 @@ internal sealed class TorrentManager : IAsyncDisposable
     /// <exception cref="Bencode.BencodeException">Not bencode (the message has the byte offset).</exception>
     /// <exception cref="MetainfoException">Not a valid torrent (the message has the key path).</exception>
     /// <exception cref="WebApiException">409: already added, or another torrent has the same name.</exception>
-    public ManagedTorrent Add(byte[] bytes, bool start)
+    /// <exception cref="ForeignFileException">409: with <paramref name="start"/>, a file not this torrent's data is in the way.</exception>
+    public async Task<ManagedTorrent> AddAsync(byte[] bytes, bool start, CancellationToken ct = default)
     {
         var torrent = Torrent.Parse(bytes);
+        if (start) await CheckFilesAsync(torrent, ct).ConfigureAwait(false);
         ManagedTorrent managed;
         lock (_lock)
         {
@@ -82,11 +84,18 @@ internal sealed class TorrentManager : IAsyncDisposable
         return managed;
     }
 
-    public void Start(ManagedTorrent torrent)
+    /// <exception cref="ForeignFileException">409: a file not this torrent's data is in the way.</exception>
+    public async Task StartAsync(ManagedTorrent torrent, CancellationToken ct = default)
     {
+        if (torrent.State is TorrentState.Paused or TorrentState.Failed) await CheckFilesAsync(torrent.Torrent, ct).ConfigureAwait(false);
         torrent.Start(EngineFor(), OptionsFor());
         Save();
     }
+
+    /// <summary>Refuses, before anything starts, a download that would resize or write a file it did not create
+    /// (the engine checks again when it opens its files).</summary>
+    private Task CheckFilesAsync(Torrent torrent, CancellationToken ct) =>
+        FileOwnership.Read(torrent, Downloads).CheckAsync(verified: null, overwrite: false, ct);
 
     public async Task PauseAsync(ManagedTorrent torrent)
     {

@@ -9,6 +9,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using TorrentLab.Bencode;
 using TorrentLab.Metainfo;
+using TorrentLab.Storage;
 
 namespace TorrentLab.Web;
 
@@ -120,6 +121,7 @@ public sealed class WebServer : IAsyncDisposable
     private static int? Status(Exception e) => e switch
     {
         WebApiException w => w.StatusCode,
+        ForeignFileException => StatusCodes.Status409Conflict, // a user's file is in the way: nothing was touched
         BencodeException or MetainfoException => StatusCodes.Status400BadRequest,
         BadHttpRequestException b => b.StatusCode,
         _ => null, // a bug: Kestrel answers 500 and the exception is not hidden
