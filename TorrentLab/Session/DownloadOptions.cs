@@ -28,6 +28,10 @@ public sealed record DownloadOptions
     /// <summary>Replaces the torrent's trackers (tiers of URLs) when set.</summary>
     public IReadOnlyList<IReadOnlyList<string>>? Trackers { get; init; }
 
+    /// <summary>Which peer addresses may be dialled (from trackers, PEX or <see cref="ExtraPeers"/>); unspecified,
+    /// broadcast, multicast and link-local addresses never are.</summary>
+    public PeerScope PeerScope { get; init; } = PeerScope.Any;
+
     /// <summary>Peers to try besides those from trackers (e.g. given on the command line, or by a test).</summary>
     public IReadOnlyList<IPEndPoint> ExtraPeers { get; init; } = [];
 

@@ -23,6 +23,10 @@ internal sealed partial class SwarmPeer
     private long _lastBlockAt;        // Stopwatch timestamp of the last stored block (or of the unchoke)
     private int _pipelineCap = MaxPipeline;
     private int _skipStrikes, _skipped;
+    private int _unrequested; // blocks it sent that nobody asked it for
+
+    /// <summary>Unasked blocks tolerated before the peer is dropped: a late answer is accepted, so these are junk.</summary>
+    private const int MaxUnrequested = 64;
     private readonly Dictionary<BlockRequest, long> _sentSeq = [];   // outstanding request -> order sent (under itself)
     private readonly HashSet<BlockRequest> _expired = [];            // timed out: a late answer must not count as in order
     private long _nextSeq, _newestAnswered = -1;
@@ -76,12 +80,11 @@ internal sealed partial class SwarmPeer
         }
     }
 
-    /// <summary>A <c>piece</c> message: hand the block to the piece manager and act on what became of it.</summary>
+    /// <summary>A <c>piece</c> message: hand the block to the piece manager and act on what became of it. Only a
+    /// block we asked this peer for counts as received (and towards its rate, which ranks it for upload slots).</summary>
     private async ValueTask OnBlockAsync(PeerMessage message, CancellationToken ct)
     {
         var length = message.Payload.Length;
-        _session.CountReceived(length);
-        Down.Add(length);
         lock (_sentSeq)
         {
             // Clients answer requests in the order sent; remember the newest one answered to spot skipped ones.
@@ -90,10 +93,17 @@ internal sealed partial class SwarmPeer
             else if (_sentSeq.Remove(block, out var seq) && seq > _newestAnswered) _newestAnswered = seq;
         }
         var result = _pieces.OnBlockReceived(this, message.Index, message.Begin, message.Payload.Span);
+        if (result.Kind != BlockResultKind.Unrequested)
+        {
+            _session.CountReceived(length);
+            Down.Add(length);
+        }
         switch (result.Kind)
         {
             case BlockResultKind.Unrequested:
-                // Late answers to cancelled requests are normal; data nobody asked for is merely wasted.
+                // Late answers to withdrawn requests are accepted; a stream of blocks nobody asked for is an attack.
+                if (++_unrequested > MaxUnrequested)
+                    throw new PeerViolation($"sent {_unrequested} blocks we never asked it for");
                 return;
             case BlockResultKind.Duplicate:
                 return;
@@ -104,11 +114,12 @@ internal sealed partial class SwarmPeer
             case BlockResultKind.PieceVerified:
                 StoredBlock(message.Index);
                 _session.CancelElsewhere(result.CancelPeers, message.Index, message.Begin, length);
+                if (result.Culprits.Count > 0) _session.OnBadBlocksFound(result.PieceIndex, result.Culprits);
                 await _session.OnPieceVerifiedAsync(result.Piece!, ct).ConfigureAwait(false);
                 return;
             case BlockResultKind.PieceFailed:
                 _session.CancelElsewhere(result.CancelPeers, message.Index, message.Begin, length);
-                _session.OnPieceFailed(result.PieceIndex, result.Contributors);
+                _session.OnPieceFailed(result.PieceIndex, result.Contributors, result.Culprits);
                 return;
         }
     }

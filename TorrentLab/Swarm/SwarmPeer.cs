@@ -90,6 +90,11 @@ internal sealed partial class SwarmPeer
             reason = e.Message;
             _session.Fail(e);
         }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            // Never expected: a fault of ours with this peer. It ends this connection, with a reason, not the download.
+            reason = $"internal error with this peer ({e.GetType().Name}: {e.Message})";
+        }
         finally
         {
             await stop.CancelAsync().ConfigureAwait(false);

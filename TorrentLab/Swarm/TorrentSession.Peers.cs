@@ -161,25 +161,13 @@ internal sealed partial class TorrentSession
         {
             if (_stop.IsCancellationRequested) return new Refusal("shutting down", false);
             if (_peers.Count >= _options.MaxPeers) return new Refusal($"already {_options.MaxPeers} peers", false);
-            var existing = _peers.Find(p => p.Connection.RemotePeerId == id);
-            if (existing is not null)
-            {
-                // Both sides may dial each other. Both keep the connection opened by the side with the smaller peer id,
-                // so they agree without talking.
-                if (existing.Outgoing == peer.Outgoing || !KeepNew(peer.Outgoing, id)) return new Refusal("already connected", false);
-                existing.Drop("replaced by a second connection to the same peer", violation: false);
-            }
+            // A second connection never replaces the first: a peer id is no proof of identity (anyone who handshook
+            // with a peer has learned its id), so letting it evict would let an impostor cut a live, data-carrying
+            // connection. When both sides dial each other at once, both may refuse the second and redial after a back-off.
+            if (_peers.Exists(p => p.Connection.RemotePeerId == id)) return new Refusal("already connected", false);
             _peers.Add(peer);
         }
         return null;
-    }
-
-    private bool KeepNew(bool newIsOutgoing, Tracker.PeerId theirs)
-    {
-        var ours = _options.PeerId;
-        var newInitiator = newIsOutgoing ? ours : theirs;
-        var oldInitiator = newIsOutgoing ? theirs : ours;
-        return newInitiator.Bytes.SequenceCompareTo(oldInitiator.Bytes) < 0;
     }
 
     private void Unregister(SwarmPeer peer)
