@@ -53,7 +53,7 @@ internal sealed class DownloadSettings
             ListenPort = parse.GetValue(Port),
             Trackers = trackers.Length == 0 ? null : trackers.Select(url => (IReadOnlyList<string>)[url]).ToArray(),
             ExtraPeers = (parse.GetValue(Peers) ?? []).Select(IPEndPoint.Parse).ToArray(),
-            Log = verbose ? line => Console.Error.WriteLine(line) : null,
+            Log = verbose ? line => Console.Error.WriteLine(UntrustedText.Clean(line, 1000)) : null, // lines quote peers and trackers
             Trace = trace ? e => Console.Error.WriteLine(TraceLine(e, bytes)) : null,
         };
     }

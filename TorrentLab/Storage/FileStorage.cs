@@ -68,6 +68,7 @@ public sealed class FileStorage : IPieceStorage
 
     private void OpenAll()
     {
+        if (_writable) DiskSpace.EnsureCanFit(_layout);
         var files = _layout.Torrent.Files;
         var kept = 0;
         for (var i = 0; i < files.Count; i++)

@@ -20,8 +20,8 @@ internal static class ClientName
         // BEP 20 Azureus style: '-', two letters, four version characters, '-'.
         if (bytes[0] == '-' && bytes[7] == '-')
         {
-            var code = Encoding.ASCII.GetString(bytes[1..3]);
-            var version = Encoding.ASCII.GetString(bytes[3..7]);
+            var code = Printable(bytes[1..3]);
+            var version = Printable(bytes[3..7]);
             return $"{Azureus.GetValueOrDefault(code, code)} {version}";
         }
         if (bytes[0] == 'A' && bytes[1] == '2' && bytes[2] == '-') return "aria2 " + Printable(bytes[3..12]).TrimEnd('-');

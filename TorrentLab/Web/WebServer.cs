@@ -129,6 +129,7 @@ public sealed class WebServer : IAsyncDisposable
 
     private static string Message(Exception e) => e switch
     {
+        BencodeException { IsLimit: true } b => $"not accepted: input over a limit: {b.Message}",
         BencodeException b => $"not a .torrent: invalid bencode: {b.Message}",
         MetainfoException m => $"not a valid torrent: {m.Message}",
         _ => e.Message,
