@@ -22,8 +22,8 @@ public sealed partial class Torrent
     /// default limit is 10 MB).</summary>
     public const int MaxFileBytes = 64 * 1024 * 1024;
 
-    /// <summary>The largest piece length accepted: 256 MiB (2^28, mktorrent's and libtorrent's largest).</summary>
-    public const int MaxPieceLength = 256 * 1024 * 1024;
+    /// <summary>The largest piece length accepted: 512 MiB (2^29; libtorrent loads real torrents with pieces just under it).</summary>
+    public const int MaxPieceLength = 512 * 1024 * 1024;
 
     /// <summary>Reads and parses a .torrent file.</summary>
     /// <exception cref="MetainfoException">Not valid metainfo (the message names the key path).</exception>
@@ -97,9 +97,9 @@ public sealed partial class Torrent
 
         var pieceLength = Require<BInteger>(info, "piece length", "info.piece length").Value;
         // BEP 3 sets no bound; 0 or negative is meaningless. A piece is assembled in memory, so a hostile torrent must
-        // not make us allocate gigabytes for one: 256 MiB is the largest piece mktorrent and libtorrent create.
+        // not make us allocate gigabytes for one: 512 MiB is above every real torrent we know (libtorrent's corpus included).
         if (pieceLength <= 0) throw new MetainfoException($"must be positive, got {pieceLength}", "info.piece length");
-        if (pieceLength > MaxPieceLength) throw new MetainfoException($"is too large: {pieceLength} bytes (the limit is {MaxPieceLength}, 256 MiB)", "info.piece length");
+        if (pieceLength > MaxPieceLength) throw new MetainfoException($"is too large: {pieceLength} bytes (the limit is {MaxPieceLength}, 512 MiB)", "info.piece length");
         var pieces = Require<BString>(info, "pieces", "info.pieces").Bytes;
         // BEP 3: "pieces maps to a string whose length is a multiple of 20."
         if (pieces.Length % InfoHash.Length != 0)
