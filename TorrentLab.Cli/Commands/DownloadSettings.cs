@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Net;
 using TorrentLab.Session;
+using TorrentLab.Tracker;
 using TorrentLab.Wire;
 
 namespace TorrentLab.Cli.Commands;
@@ -17,12 +18,13 @@ internal sealed class DownloadSettings
     public Option<int> Port { get; } = new("--port") { Description = "Port to listen on for incoming peers (0 picks a free one)", DefaultValueFactory = _ => 6881 };
     public Option<string[]> Trackers { get; } = new("--tracker") { Description = "Use this tracker URL instead of the torrent's (repeatable)", AllowMultipleArgumentsPerToken = false };
     public Option<string[]> Peers { get; } = new("--peer") { Description = "Also try this peer, ip:port (repeatable)" };
+    public Option<PeerScope> PeerScope { get; } = new("--peer-scope") { Description = "Dial only these peer addresses: any, private (LAN and loopback) or loopback", DefaultValueFactory = _ => Tracker.PeerScope.Any };
     public Option<bool> Overwrite { get; } = new("--overwrite") { Description = "Overwrite existing files that are not this torrent's data (by default the download stops)" };
 
     /// <summary>Adds the shared options to a command.</summary>
     public void AddTo(Command command)
     {
-        foreach (var option in new Option[] { NoResume, Quiet, Verbose, Trace, TraceBytes, MaxPeers, Port, Trackers, Peers, Overwrite })
+        foreach (var option in new Option[] { NoResume, Quiet, Verbose, Trace, TraceBytes, MaxPeers, Port, Trackers, Peers, Overwrite, PeerScope })
             command.Options.Add(option);
     }
 
@@ -49,6 +51,7 @@ internal sealed class DownloadSettings
             OutputDirectory = outputDirectory,
             Resume = !parse.GetValue(NoResume),
             Overwrite = parse.GetValue(Overwrite),
+            PeerScope = parse.GetValue(PeerScope),
             MaxPeers = parse.GetValue(MaxPeers),
             ListenPort = parse.GetValue(Port),
             Trackers = trackers.Length == 0 ? null : trackers.Select(url => (IReadOnlyList<string>)[url]).ToArray(),
