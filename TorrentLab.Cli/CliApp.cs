@@ -32,10 +32,10 @@ internal static class CliApp
         yield return DownloadPieceCommand.Create();
         yield return DownloadCommand.Create();
         yield return MagnetParseCommand.Create();
-        yield return MagnetHandshakeCommand.Create();
+        yield return HandshakeCommand.CreateMagnet();
         yield return MagnetInfoCommand.Create();
-        yield return MagnetDownloadPieceCommand.Create();
-        yield return MagnetDownloadCommand.Create();
+        yield return DownloadPieceCommand.Create(magnet: true);
+        yield return DownloadCommand.Create(magnet: true);
         yield return ServeCommand.Create();
         yield return SeedCommand.Create();
     }

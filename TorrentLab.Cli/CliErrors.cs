@@ -1,11 +1,4 @@
-using System.Net.Sockets;
-using TorrentLab.Bencode;
-using TorrentLab.Extensions;
-using TorrentLab.Magnet;
-using TorrentLab.Metainfo;
-using TorrentLab.Storage;
-using TorrentLab.Tracker;
-using TorrentLab.Wire;
+using TorrentLab.Client;
 
 namespace TorrentLab.Cli;
 
@@ -33,32 +26,20 @@ internal static class CliErrors
         }
     }
 
-    /// <summary>The exit code and the one-line message for an exception.</summary>
-    public static (int Code, string Message) Classify(Exception e, CancellationToken cancellation = default) => e switch
+    /// <summary>The exit code and the one-line message for an exception (the library says what kind of failure it is).</summary>
+    public static (int Code, string Message) Classify(Exception e, CancellationToken cancellation = default)
     {
-        OperationCanceledException when cancellation.IsCancellationRequested => (ExitCodes.Interrupted, "interrupted"),
-        BencodeException { IsLimit: true } b => (ExitCodes.BadInput, $"error: input over a limit: {b.Message}"),
-        BencodeException b => (ExitCodes.BadInput, $"error: invalid bencode: {b.Message}"),
-        MetainfoException m => (ExitCodes.BadInput, $"error: invalid torrent: {m.Message}"),
-        MagnetException m => (ExitCodes.BadInput, $"error: invalid magnet link: {m.Message}"),
-        MetadataException m => (ExitCodes.Peer, $"error: metadata: {m.Message}"),
-        ExtensionException x => (ExitCodes.Peer, $"error: peer: {x.Message}"),
-        TrackerException t => (ExitCodes.Tracker, $"error: tracker: {t.Message}"),
-        WireException w => (ExitCodes.Peer, $"error: peer: {w.Message}"),
-        StorageException { IsOutOfSpace: true } s => (ExitCodes.NoSpace, $"error: no space left on device: {s.Message}"),
-        StorageException s => (ExitCodes.Io, $"error: {s.Message}"),
-        SocketException s => (ExitCodes.Peer, $"error: network: {s.Message}"),
-        TimeoutException t => (ExitCodes.Peer, $"error: timed out: {t.Message}"),
-        FileNotFoundException f => (ExitCodes.Io, $"error: file not found: {f.FileName ?? f.Message}"),
-        DirectoryNotFoundException d => (ExitCodes.Io, $"error: {d.Message}"),
-        UnauthorizedAccessException u => (ExitCodes.Io, $"error: permission denied: {u.Message}"),
-        IOException io when IsOutOfSpace(io) => (ExitCodes.NoSpace, $"error: no space left on device: {io.Message}"),
-        IOException io => (ExitCodes.Io, $"error: {io.Message}"),
-        TorrentLabException t => (ExitCodes.Failed, $"error: {t.Message}"),
-        UsageException u => (ExitCodes.Usage, $"error: {u.Message}"),
-        _ => (ExitCodes.Failed, $"error: unexpected {e.GetType().Name}: {e.Message}"),
-    };
-
-    // ENOSPC is 28 on Linux; .NET reports it in the low 16 bits of HResult.
-    private static bool IsOutOfSpace(IOException e) => (e.HResult & 0xFFFF) == 28 || e.HResult == unchecked((int)0x80070070);
+        if (e is OperationCanceledException && cancellation.IsCancellationRequested) return (ExitCodes.Interrupted, "interrupted");
+        if (e is UsageException u) return (ExitCodes.Usage, $"error: {u.Message}");
+        var (kind, message) = Failure.Describe(e);
+        return (kind switch
+        {
+            FailureKind.BadInput => ExitCodes.BadInput,
+            FailureKind.Peer => ExitCodes.Peer,
+            FailureKind.Tracker => ExitCodes.Tracker,
+            FailureKind.NoSpace => ExitCodes.NoSpace,
+            FailureKind.Io => ExitCodes.Io,
+            _ => ExitCodes.Failed,
+        }, message);
+    }
 }

@@ -1,8 +1,7 @@
 using System.CommandLine;
 using TorrentLab.Cli.Display;
+using TorrentLab.Client;
 using TorrentLab.Lab;
-using TorrentLab.Session;
-using TorrentLab.Storage;
 
 namespace TorrentLab.Cli.Commands;
 
@@ -51,7 +50,7 @@ internal static class DemoCommand
             };
 
             var result = await MainCommand.RunEngineAsync(torrent, options, quiet, settings.IsVerbose(parse), ct).ConfigureAwait(false);
-            var verified = await PieceVerifier.VerifyAsync(torrent, folder, cancellation: ct).ConfigureAwait(false);
+            var verified = (await TorrentClient.VerifyAsync(torrent, folder, writeLedger: false, ct).ConfigureAwait(false)).Have;
 
             Console.Out.WriteLine($"demo complete: '{torrent.Name}' ({Units.Bytes(torrent.TotalLength)}, {torrent.Files.Count} files, {torrent.PieceCount} pieces) " +
                                   $"in {result.Elapsed.TotalSeconds:0.00} s ({Units.Rate(result.AverageRate)})");

@@ -1,6 +1,6 @@
 using System.CommandLine;
 using System.Net;
-using TorrentLab.Session;
+using TorrentLab.Downloads;
 using TorrentLab.Tracker;
 using TorrentLab.Wire;
 
@@ -56,7 +56,7 @@ internal sealed class DownloadSettings
             ListenPort = parse.GetValue(Port),
             Trackers = trackers.Length == 0 ? null : trackers.Select(url => (IReadOnlyList<string>)[url]).ToArray(),
             ExtraPeers = (parse.GetValue(Peers) ?? []).Select(IPEndPoint.Parse).ToArray(),
-            Log = verbose ? line => Console.Error.WriteLine(UntrustedText.Clean(line, 1000)) : null, // lines quote peers and trackers
+            Log = Log(parse),
             Trace = trace ? e => Console.Error.WriteLine(TraceLine(e, bytes)) : null,
         };
     }
@@ -67,4 +67,8 @@ internal sealed class DownloadSettings
 
     public bool IsQuiet(ParseResult parse) => parse.GetValue(Quiet) || parse.GetValue(Trace) || parse.GetValue(TraceBytes);
     public bool IsVerbose(ParseResult parse) => parse.GetValue(Verbose);
+
+    /// <summary>Protocol events to stderr with --verbose, else nothing.</summary>
+    public Action<string>? Log(ParseResult parse) =>
+        IsVerbose(parse) ? line => Console.Error.WriteLine(UntrustedText.Clean(line, 1000)) : null; // lines quote peers and trackers
 }

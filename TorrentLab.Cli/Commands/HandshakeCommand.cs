@@ -1,19 +1,20 @@
 using System.CommandLine;
 using System.Net;
+using TorrentLab.Client;
 using TorrentLab.Metainfo;
-using TorrentLab.Tracker;
-using TorrentLab.Wire;
 
 namespace TorrentLab.Cli.Commands;
 
-/// <summary><c>torrentlab handshake &lt;file.torrent&gt; &lt;ip:port&gt;</c>: prints the peer's id (a classroom stage).</summary>
+/// <summary><c>torrentlab handshake &lt;file.torrent&gt; &lt;ip:port&gt;</c>: prints the peer's id; and
+/// <c>magnet_handshake "&lt;magnet link&gt;"</c>: BEP 3 handshake with the extension bit, then the BEP 10 extension
+/// handshake, printing the peer's id and the id it receives ut_metadata on (classroom stages).</summary>
 internal static class HandshakeCommand
 {
     public static Command Create()
     {
         var torrent = new Argument<string>("torrent") { Description = "The .torrent file" };
         var peer = new Argument<string>("peer") { Description = "The peer's address, ip:port" };
-        var trace = new Option<bool>("--trace") { Description = "Print the messages exchanged on stderr" };
+        var trace = TraceOption();
         var traceBytes = new Option<bool>("--trace-bytes") { Description = "With --trace, add the hex of the first bytes" };
         var command = new Command("handshake", "Connect to a peer, exchange BEP 3 handshakes and print its peer id.") { torrent, peer, trace, traceBytes };
         command.Validators.Add(result =>
@@ -24,16 +25,31 @@ internal static class HandshakeCommand
         {
             var loaded = Torrent.Load(parse.GetValue(torrent)!);
             var bytes = parse.GetValue(traceBytes);
-            var options = new PeerConnectionOptions
-            {
-                PieceCount = loaded.PieceCount,
-                Trace = parse.GetValue(trace) || bytes ? e => Console.Error.WriteLine(DownloadSettings.TraceLine(e, bytes)) : null,
-            };
-            await using var connection = await PeerConnection.ConnectAsync(IPEndPoint.Parse(parse.GetValue(peer)!), loaded.InfoHash,
-                PeerId.CreateOurs(), options, ct).ConfigureAwait(false);
-            Console.Out.WriteLine($"Peer ID: {connection.RemotePeerId.Hex}");
+            var id = await TorrentClient.HandshakeAsync(loaded, IPEndPoint.Parse(parse.GetValue(peer)!),
+                parse.GetValue(trace) || bytes ? e => Console.Error.WriteLine(DownloadSettings.TraceLine(e, bytes)) : null, ct).ConfigureAwait(false);
+            Console.Out.WriteLine($"Peer ID: {id.Hex}");
             return ExitCodes.Ok;
         }, ct));
         return command;
     }
+
+    public static Command CreateMagnet()
+    {
+        var uri = new Argument<string>("magnet") { Description = "The magnet link (quote it: it contains '&')" };
+        var trace = TraceOption();
+        var command = new Command("magnet_handshake", "Connect to a peer of a magnet link and exchange BEP 3 and BEP 10 handshakes.") { uri, trace };
+        command.SetAction((parse, ct) => CliErrors.GuardAsync(async () =>
+        {
+            var (peer, metadataId) = await TorrentClient.MagnetHandshakeAsync(parse.GetValue(uri)!,
+                parse.GetValue(trace) ? e => Console.Error.WriteLine(DownloadSettings.TraceLine(e, false)) : null, ct).ConfigureAwait(false);
+            Console.Out.WriteLine($"Peer ID: {peer.Hex}");
+            Console.Out.WriteLine(metadataId is { } id
+                ? $"Peer Metadata Extension ID: {id}"
+                : "Peer Metadata Extension ID: (none: the peer does not offer ut_metadata)");
+            return ExitCodes.Ok;
+        }, ct));
+        return command;
+    }
+
+    private static Option<bool> TraceOption() => new("--trace") { Description = "Print the messages exchanged on stderr" };
 }

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.CommandLine.Parsing;
 using System.Globalization;
 using TorrentLab.Lab;
+using TorrentLab.Wire;
 
 namespace TorrentLab.Cli.Commands;
 

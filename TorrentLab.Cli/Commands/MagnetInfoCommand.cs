@@ -1,7 +1,6 @@
 using System.CommandLine;
-using TorrentLab.Magnet;
-using TorrentLab.Metainfo;
-using TorrentLab.Tracker;
+using TorrentLab.Client;
+using TorrentLab.Wire;
 
 namespace TorrentLab.Cli.Commands;
 
@@ -17,7 +16,8 @@ internal static class MagnetInfoCommand
         var command = new Command("magnet_info", "Fetch a magnet link's metadata from peers and show it like 'info'.") { uri, save, verbose };
         command.SetAction((parse, ct) => CliErrors.GuardAsync(async () =>
         {
-            var (_, torrent) = await ResolveAsync(parse.GetValue(uri)!, parse.GetValue(save), parse.GetValue(verbose), ct).ConfigureAwait(false);
+            var (torrent, _) = await TorrentClient.OpenAsync(parse.GetValue(uri)!, parse.GetValue(save),
+                parse.GetValue(verbose) ? line => Console.Error.WriteLine(line) : null, ct).ConfigureAwait(false);
             Console.Out.Write(InfoCommand.Text(InfoReport.From(torrent)));
             return ExitCodes.Ok;
         }, ct));
@@ -27,18 +27,4 @@ internal static class MagnetInfoCommand
     /// <summary><c>--save-torrent</c>: where to write the .torrent built from the fetched metadata.</summary>
     internal static Option<string?> SaveTorrentOption() =>
         new("--save-torrent") { Description = "Also write the .torrent built from the fetched metadata to this path" };
-
-    /// <summary>Parses the link, finds peers, fetches and verifies the metadata, and returns the torrent (with the
-    /// link's trackers as its announce URLs); writes it to <paramref name="savePath"/> when given.</summary>
-    internal static async Task<(MagnetLink Link, Torrent Torrent)> ResolveAsync(string uri, string? savePath, bool verbose, CancellationToken ct)
-    {
-        var link = MagnetLink.Parse(uri);
-        var ourId = PeerId.CreateOurs();
-        Action<string>? log = verbose ? line => Console.Error.WriteLine(line) : null;
-        var peers = await MagnetPeers.FindAsync(link, ourId, 6881, log, ct).ConfigureAwait(false);
-        var raw = await MetadataFetcher.FetchAsync(link, ourId, peers, new MetadataFetchOptions { Log = log }, ct).ConfigureAwait(false);
-        var file = MagnetTorrentFile.Build(link, raw);
-        if (savePath is not null) await AtomicFile.WriteAsync(Path.GetFullPath(savePath), file, ct).ConfigureAwait(false);
-        return (link, Torrent.Parse(file));
-    }
 }

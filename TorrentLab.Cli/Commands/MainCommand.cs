@@ -1,8 +1,8 @@
 using System.CommandLine;
 using TorrentLab.Cli.Display;
+using TorrentLab.Client;
+using TorrentLab.Downloads;
 using TorrentLab.Metainfo;
-using TorrentLab.Session;
-using TorrentLab.Swarm;
 
 namespace TorrentLab.Cli.Commands;
 
@@ -41,34 +41,20 @@ internal static class MainCommand
             if (options.SeedAfterDownload && options.MaxPeers == 1)
                 throw new UsageException("--seed needs the swarm engine; the single-peer reference path (--max-peers 1) only downloads");
             Directory.CreateDirectory(options.OutputDirectory);
-            Torrent loaded;
-            if (path.StartsWith("magnet:", StringComparison.OrdinalIgnoreCase))
-            {
-                // A magnet link works like a .torrent: fetch and verify the metadata from peers first (BEP 9).
-                var (link, fetched) = await MagnetInfoCommand.ResolveAsync(path, savePath: null, settings.IsVerbose(parse), ct).ConfigureAwait(false);
-                loaded = fetched;
-                options = options with { ExtraPeers = [.. link.Peers, .. options.ExtraPeers] };
-            }
-            else if (!File.Exists(path) && !path.EndsWith(".torrent", StringComparison.OrdinalIgnoreCase))
-            {
+            if (!TorrentClient.IsMagnet(path) && !File.Exists(path) && !path.EndsWith(".torrent", StringComparison.OrdinalIgnoreCase))
                 throw new UsageException($"'{path}' is neither a command nor an existing .torrent file (see 'torrentlab --help')");
-            }
-            else
-            {
-                loaded = Torrent.Load(path);
-            }
+            // A magnet link works like a .torrent: its metadata is fetched and verified from peers first (BEP 9).
+            var (loaded, linkPeers) = await TorrentClient.OpenAsync(path, log: settings.Log(parse), ct: ct).ConfigureAwait(false);
+            options = options with { ExtraPeers = [.. linkPeers, .. options.ExtraPeers] };
             var result = await RunEngineAsync(loaded, options, settings.IsQuiet(parse), settings.IsVerbose(parse), ct).ConfigureAwait(false);
             Console.Out.WriteLine(Summary(loaded, options.OutputDirectory, result));
             return ExitCodes.Ok;
         }, ct));
     }
 
-    /// <summary>Runs the download engine the options ask for, with the progress display: the swarm engine, or the
-    /// single-peer reference path when at most one peer is allowed.</summary>
+    /// <summary>Runs the download through the front door, with the progress display.</summary>
     public static Task<DownloadResult> RunEngineAsync(Torrent torrent, DownloadOptions options, bool quiet, bool verbose, CancellationToken ct) =>
-        new ProgressView(quiet, verbose).RunAsync(torrent.Name, progress => options.MaxPeers == 1
-            ? ReferenceDownload.RunAsync(torrent, options, progress, ct)
-            : SwarmDownload.RunAsync(torrent, options, progress, ct));
+        new ProgressView(quiet, verbose).RunAsync(torrent.Name, progress => TorrentClient.DownloadAsync(torrent, options, progress, ct));
 
     /// <summary>The closing line: what was downloaded, where, how fast, and from whom.</summary>
     public static string Summary(Torrent torrent, string folder, DownloadResult result)

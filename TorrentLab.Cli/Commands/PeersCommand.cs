@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Text.Json;
 using TorrentLab.Metainfo;
 using TorrentLab.Tracker;
+using TorrentLab.Wire;
 
 namespace TorrentLab.Cli.Commands;
 

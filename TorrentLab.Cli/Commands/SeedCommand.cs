@@ -1,8 +1,9 @@
 using System.CommandLine;
 using System.Net;
 using TorrentLab.Cli.Display;
+using TorrentLab.Client;
+using TorrentLab.Downloads;
 using TorrentLab.Metainfo;
-using TorrentLab.Session;
 using TorrentLab.Swarm;
 
 namespace TorrentLab.Cli.Commands;
@@ -36,7 +37,6 @@ internal static class SeedCommand
         if (port is < 0 or > 65535) throw new ArgumentException($"--port must be between 0 and 65535, got {port}");
         if (!IPAddress.TryParse(bind, out var address)) throw new ArgumentException($"--bind must be an IP address, got '{bind}'");
         var torrent = Torrent.Load(torrentPath);
-        if (!Directory.Exists(data)) throw new Storage.StorageException($"data folder '{data}' does not exist");
         var stderr = Console.Error;
         var options = new DownloadOptions
         {
@@ -47,7 +47,7 @@ internal static class SeedCommand
             Log = verbose ? line => stderr.WriteLine(line) : null,
         };
         if (!quiet) stderr.WriteLine($"verifying '{torrent.Name}' ({Units.Bytes(torrent.TotalLength)}, {torrent.PieceCount} pieces)...");
-        await using var seeder = await Seeder.StartAsync(torrent, options, partial, ct).ConfigureAwait(false);
+        await using var seeder = await TorrentClient.SeedAsync(torrent, options, partial, ct).ConfigureAwait(false);
         if (!quiet) stderr.WriteLine($"seeding '{torrent.Name}': {seeder.PiecesAvailable}/{torrent.PieceCount} pieces on port {seeder.Port} (Ctrl-C to stop)");
         var last = DateTime.MinValue;
         var status = new Status(p =>

@@ -1,7 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
+using TorrentLab.Client;
 using TorrentLab.Metainfo;
-using TorrentLab.Storage;
 
 namespace TorrentLab.Cli.Commands;
 
@@ -22,13 +22,14 @@ internal static class VerifyCommand
     private static async Task<int> RunAsync(string torrentPath, string outputDir, CancellationToken cancellation)
     {
         var torrent = Torrent.Load(torrentPath);
-        if (!Directory.Exists(outputDir)) throw new StorageException($"output folder '{outputDir}' does not exist");
+        if (!Directory.Exists(outputDir)) throw new DirectoryNotFoundException($"output folder '{outputDir}' does not exist");
         var stdout = Console.Out;
         stdout.WriteLine($"verifying '{torrent.Name}': {torrent.PieceCount} pieces of {Size(torrent.PieceLength)}, {Size(torrent.TotalLength)} in {Path.GetFullPath(outputDir)}");
 
-        var have = await PieceVerifier.VerifyAsync(torrent, outputDir, cancellation: cancellation).ConfigureAwait(false);
+        var report = await TorrentClient.VerifyAsync(torrent, outputDir, writeLedger: true, cancellation).ConfigureAwait(false);
+        var have = report.Have;
         var missingFiles = 0;
-        foreach (var file in FileProgress.Compute(torrent, have))
+        foreach (var file in report.Files)
         {
             var exists = File.Exists(Path.Combine(outputDir, file.File.RelativePath));
             if (!exists) missingFiles++;
@@ -41,9 +42,7 @@ internal static class VerifyCommand
         stdout.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"total: {have.Count}/{torrent.PieceCount} pieces ({percent:0.0}%), {haveBytes} of {torrent.TotalLength} bytes verified"));
 
-        var ledger = new ResumeLedger(torrent, outputDir);
-        ledger.Save(have);
-        stdout.WriteLine($"resume ledger written: {ledger.FilePath}");
+        stdout.WriteLine($"resume ledger written: {report.LedgerPath}");
         if (have.IsComplete && missingFiles == 0) return ExitCodes.Ok;
         Console.Error.WriteLine(have.IsComplete
             ? $"incomplete: {missingFiles} empty file(s) missing"

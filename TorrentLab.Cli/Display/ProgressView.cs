@@ -1,5 +1,5 @@
 using Spectre.Console;
-using TorrentLab.Session;
+using TorrentLab.Downloads;
 
 namespace TorrentLab.Cli.Display;
 

@@ -4,6 +4,7 @@ using System.Text.RegularExpressions;
 using TorrentLab.Lab;
 using TorrentLab.Storage;
 using TorrentLab.Tests.Infrastructure;
+using TorrentLab.Wire;
 
 namespace TorrentLab.Tests.Cli;
 

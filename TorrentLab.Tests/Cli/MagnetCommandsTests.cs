@@ -3,6 +3,7 @@ using TorrentLab.Cli.Commands;
 using TorrentLab.Lab;
 using TorrentLab.Tests.Infrastructure;
 using TorrentLab.Tests.Wire;
+using TorrentLab.Wire;
 
 namespace TorrentLab.Tests.Cli;
 

@@ -2,6 +2,7 @@ using System.Text.Json;
 using TorrentLab.Tests.Infrastructure;
 using TorrentLab.Tracker;
 using TorrentLab.Tracker.Server;
+using TorrentLab.Wire;
 
 namespace TorrentLab.Tests.Cli;
 

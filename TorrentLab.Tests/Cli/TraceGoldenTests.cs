@@ -1,7 +1,7 @@
 using System.Text.RegularExpressions;
 using TorrentLab.Lab;
 using TorrentLab.Tests.Infrastructure;
-using TorrentLab.Tracker;
+using TorrentLab.Wire;
 
 namespace TorrentLab.Tests.Cli;
 

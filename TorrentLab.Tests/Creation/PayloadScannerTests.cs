@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using TorrentLab.Creation;
+using TorrentLab.Storage;
 using TorrentLab.Tests.Infrastructure;
 
 namespace TorrentLab.Tests.Creation;

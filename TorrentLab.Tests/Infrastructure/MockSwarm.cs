@@ -1,9 +1,10 @@
 using System.Net;
 using System.Security.Cryptography;
+using TorrentLab.Downloads;
 using TorrentLab.Lab;
-using TorrentLab.Session;
 using TorrentLab.Tracker;
 using TorrentLab.Tracker.Server;
+using TorrentLab.Wire;
 
 namespace TorrentLab.Tests.Infrastructure;
 

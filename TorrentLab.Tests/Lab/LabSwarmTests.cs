@@ -1,6 +1,7 @@
 using TorrentLab.Lab;
 using TorrentLab.Tests.Infrastructure;
 using TorrentLab.Tracker;
+using TorrentLab.Wire;
 
 namespace TorrentLab.Tests.Lab;
 

@@ -4,7 +4,6 @@ using TorrentLab.Extensions;
 using TorrentLab.Lab;
 using TorrentLab.Tests.Infrastructure;
 using TorrentLab.Tests.Wire;
-using TorrentLab.Tracker;
 using TorrentLab.Wire;
 
 namespace TorrentLab.Tests.Lab;

@@ -4,7 +4,7 @@ using TorrentLab.Magnet;
 using TorrentLab.Metainfo;
 using TorrentLab.Tests.Infrastructure;
 using TorrentLab.Tests.Wire;
-using TorrentLab.Tracker;
+using TorrentLab.Wire;
 
 namespace TorrentLab.Tests.Magnet;
 

@@ -7,7 +7,7 @@ namespace TorrentLab.Tests.Pieces;
 /// <summary>Finding who sent bad data (<c>PieceManager.Culprits.cs</c>): honest co-senders of a bad piece are never blamed.</summary>
 public class PieceManagerCulpritsTests
 {
-    private const int Block = BlockRequest.BlockSize;
+    private const int Block = WireLimits.BlockLength;
     private const int PieceLength = 2 * Block;
     private static readonly TestTorrents.Built Built = TestTorrents.SingleFile(length: 2 * PieceLength, pieceLength: PieceLength);
 

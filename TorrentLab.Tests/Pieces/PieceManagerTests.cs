@@ -6,7 +6,7 @@ namespace TorrentLab.Tests.Pieces;
 
 public class PieceManagerTests
 {
-    private const int Block = BlockRequest.BlockSize;
+    private const int Block = WireLimits.BlockLength;
     private const int PieceLength = 2 * Block;
 
     // 3 full pieces of 2 blocks, then a last piece of 20000 bytes: one full block and one of 3616.

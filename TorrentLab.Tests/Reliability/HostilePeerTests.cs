@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Net;
 using System.Security.Cryptography;
+using TorrentLab.Downloads;
 using TorrentLab.Lab;
 using TorrentLab.Session;
 using TorrentLab.Tests.Infrastructure;

@@ -6,6 +6,7 @@ using TorrentLab.Lab;
 using TorrentLab.Tests.Infrastructure;
 using TorrentLab.Tracker;
 using TorrentLab.Tracker.Server;
+using TorrentLab.Wire;
 
 namespace TorrentLab.Tests.Reliability;
 

@@ -97,7 +97,7 @@ public class SeederFloodTests
         var connections = ReliabilityMode.Count(300, 2_000);
         var built = Torrent("handshakes.bin");
         await using var rig = await SeederRig.StartAsync(built, Ct); // handshake timeout 1 s
-        var valid = new Handshake(built.Torrent.InfoHash, TorrentLab.Tracker.PeerId.CreateOurs()).ToBytes();
+        var valid = new Handshake(built.Torrent.InfoHash, TorrentLab.Wire.PeerId.CreateOurs()).ToBytes();
         var stopwatch = Stopwatch.StartNew();
         await using var memory = MemoryWatch.Start();
 
@@ -136,7 +136,7 @@ public class SeederFloodTests
         const int connections = 100;
         var built = Torrent("cheap-handshakes.bin");
         await using var rig = await SeederRig.StartAsync(built, Ct);
-        var wrongHash = new Handshake(built.Torrent.InfoHash, TorrentLab.Tracker.PeerId.CreateOurs()).ToBytes();
+        var wrongHash = new Handshake(built.Torrent.InfoHash, TorrentLab.Wire.PeerId.CreateOurs()).ToBytes();
         wrongHash[30] ^= 0xFF;
         using var inFlight = new SemaphoreSlim(8);
         await BadHandshakeAsync(rig.Seeder.Port, wrongHash, inFlight); // warm up the accept path

@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using TorrentLab.Session;
 using TorrentLab.Tests.Infrastructure;
 
 namespace TorrentLab.Tests.Reliability;

@@ -1,6 +1,6 @@
 using System.Net;
 using System.Security.Cryptography;
-using TorrentLab.Session;
+using TorrentLab.Downloads;
 using TorrentLab.Swarm;
 using TorrentLab.Tests.Infrastructure;
 

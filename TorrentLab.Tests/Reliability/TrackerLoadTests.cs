@@ -2,6 +2,7 @@ using System.Diagnostics;
 using TorrentLab.Metainfo;
 using TorrentLab.Tracker;
 using TorrentLab.Tracker.Server;
+using TorrentLab.Wire;
 
 namespace TorrentLab.Tests.Reliability;
 

@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using Moq;
+using TorrentLab.Downloads;
 using TorrentLab.Lab;
 using TorrentLab.Metainfo;
 using TorrentLab.Session;

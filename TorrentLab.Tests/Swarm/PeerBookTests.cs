@@ -1,6 +1,7 @@
 using System.Net;
 using TorrentLab.Swarm;
 using TorrentLab.Tracker;
+using TorrentLab.Wire;
 
 namespace TorrentLab.Tests.Swarm;
 

@@ -2,12 +2,11 @@ using System.Collections.Concurrent;
 using System.Net;
 using System.Security.Cryptography;
 using TorrentLab.Bencode;
+using TorrentLab.Downloads;
 using TorrentLab.Extensions;
 using TorrentLab.Metainfo;
-using TorrentLab.Session;
 using TorrentLab.Swarm;
 using TorrentLab.Tests.Infrastructure;
-using TorrentLab.Tracker;
 using TorrentLab.Wire;
 
 namespace TorrentLab.Tests.Swarm;

@@ -1,8 +1,7 @@
 using System.Net;
-using TorrentLab.Session;
+using TorrentLab.Downloads;
 using TorrentLab.Swarm;
 using TorrentLab.Tests.Infrastructure;
-using TorrentLab.Tracker;
 using TorrentLab.Wire;
 
 namespace TorrentLab.Tests.Swarm;

@@ -1,5 +1,5 @@
+using TorrentLab.Downloads;
 using TorrentLab.Lab;
-using TorrentLab.Session;
 using TorrentLab.Storage;
 using TorrentLab.Swarm;
 using TorrentLab.Tests.Infrastructure;

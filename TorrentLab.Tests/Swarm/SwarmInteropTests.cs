@@ -1,5 +1,5 @@
 using System.Net;
-using TorrentLab.Session;
+using TorrentLab.Downloads;
 using TorrentLab.Swarm;
 using TorrentLab.Tests.Infrastructure;
 using TorrentLab.Tracker;

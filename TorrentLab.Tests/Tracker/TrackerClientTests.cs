@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using TorrentLab.Tracker;
 using TorrentLab.Tracker.Server;
+using TorrentLab.Wire;
 using static TorrentLab.Tests.Tracker.TrackerTestData;
 
 namespace TorrentLab.Tests.Tracker;

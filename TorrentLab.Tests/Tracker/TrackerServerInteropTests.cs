@@ -1,6 +1,7 @@
 using TorrentLab.Tests.Infrastructure;
 using TorrentLab.Tracker;
 using TorrentLab.Tracker.Server;
+using TorrentLab.Wire;
 
 namespace TorrentLab.Tests.Tracker;
 

@@ -1,5 +1,5 @@
 using TorrentLab.Metainfo;
-using TorrentLab.Tracker;
+using TorrentLab.Wire;
 
 namespace TorrentLab.Tests.Tracker;
 

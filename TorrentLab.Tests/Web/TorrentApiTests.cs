@@ -2,7 +2,6 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text;
 using TorrentLab.Lab;
-using TorrentLab.Session;
 using TorrentLab.Storage;
 using TorrentLab.Tests.Infrastructure;
 using TorrentLab.Web;

@@ -1,7 +1,6 @@
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using TorrentLab.Lab;
-using TorrentLab.Session;
 using TorrentLab.Tests.Infrastructure;
 using TorrentLab.Web;
 

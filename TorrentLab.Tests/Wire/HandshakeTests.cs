@@ -1,5 +1,4 @@
 using TorrentLab.Metainfo;
-using TorrentLab.Tracker;
 using TorrentLab.Wire;
 
 namespace TorrentLab.Tests.Wire;

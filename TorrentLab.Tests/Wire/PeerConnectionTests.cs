@@ -3,7 +3,6 @@ using System.Net;
 using System.Net.Sockets;
 using TorrentLab.Lab;
 using TorrentLab.Tests.Infrastructure;
-using TorrentLab.Tracker;
 using TorrentLab.Wire;
 
 namespace TorrentLab.Tests.Wire;
@@ -49,6 +48,7 @@ public class PeerConnectionTests
         Assert.Contains($"expected {built.Torrent.InfoHash.Hex}", e.Message);
         Assert.Contains("answered with info hash", e.Message);
         Assert.Contains(peer.EndPoint.ToString(), e.Message);
+        Assert.True(e.IsViolation);   // a peer of another torrent broke the handshake: a bad peer
     }
 
     [Fact]
@@ -63,6 +63,7 @@ public class PeerConnectionTests
         var e = await Assert.ThrowsAsync<WireException>(async () => await connection.ReceiveAsync(Ct));
 
         Assert.Contains("message length 2147483647 exceeds", e.Message);
+        Assert.True(e.IsViolation);
         Assert.True(GC.GetTotalAllocatedBytes() - before < 256L * 1024 * 1024, "the 2 GiB the prefix announced was never allocated");
         // The connection is closed: the peer sees it go.
         await Assert.ThrowsAsync<WireException>(async () => await connection.ReceiveAsync(Ct));
@@ -79,6 +80,7 @@ public class PeerConnectionTests
         var e = await Assert.ThrowsAsync<WireException>(async () => await connection.ReceiveAsync(Ct));
 
         Assert.Contains("have for piece index 7, but the torrent has 7 pieces", e.Message);
+        Assert.True(e.IsViolation);
     }
 
     [Fact]
@@ -107,6 +109,7 @@ public class PeerConnectionTests
             PeerConnection.ConnectAsync((IPEndPoint)silent.LocalEndPoint!, TestDownloader.OtherHash, PeerId.CreateOurs(), options, Ct));
 
         Assert.Contains("no complete handshake within 0.2 s", e.Message);
+        Assert.False(e.IsViolation);   // a slow peer is merely gone, not a bad one
     }
 
     [Fact]
@@ -120,6 +123,7 @@ public class PeerConnectionTests
             PeerConnection.ConnectAsync(endpoint, TestDownloader.OtherHash, PeerId.CreateOurs(), TestDownloader.Quick, Ct));
 
         Assert.Contains($"peer {endpoint}: cannot connect", e.Message);
+        Assert.False(e.IsViolation);
     }
 
     [Fact]
@@ -135,6 +139,7 @@ public class PeerConnectionTests
         var e = await Assert.ThrowsAsync<WireException>(async () => await connection.ReceiveAsync(Ct));
 
         Assert.Contains("no message for 0.3 s (idle timeout)", e.Message);
+        Assert.False(e.IsViolation);
         Assert.Contains(peer.Log, line => line.Contains("ignored interested", StringComparison.Ordinal));
     }
 

@@ -2,7 +2,6 @@ using System.Net;
 using System.Net.Sockets;
 using System.Security.Cryptography;
 using TorrentLab.Metainfo;
-using TorrentLab.Tracker;
 using TorrentLab.Wire;
 
 namespace TorrentLab.Tests.Wire;

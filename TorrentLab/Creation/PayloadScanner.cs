@@ -1,3 +1,5 @@
+using TorrentLab.Storage;
+
 namespace TorrentLab.Creation;
 
 /// <summary>Turns an input file or folder into the list of files a torrent describes, in a stable order.</summary>
@@ -35,7 +37,7 @@ internal static class PayloadScanner
 
         if (Directory.Exists(trimmed))
         {
-            var root = RealPath.Resolve(trimmed);
+            var root = RealPath.Resolve(trimmed, Loop(inputPath));
             var files = new List<PayloadFile>();
             Walk(new DirectoryInfo(trimmed), root, [], files, inputPath);
             if (files.Count == 0) throw new CreationException("the folder holds no files", inputPath);
@@ -44,12 +46,15 @@ internal static class PayloadScanner
         }
         if (File.Exists(trimmed))
         {
-            var real = RealPath.Resolve(trimmed);
+            var real = RealPath.Resolve(trimmed, Loop(inputPath));
             RequireRegular(real, inputPath);
             return Checked(new Payload(name, IsMultiFile: false, [new PayloadFile([], real, new FileInfo(real).Length)]), inputPath);
         }
         throw new FileNotFoundException($"no such file or folder: {inputPath}", inputPath);
     }
+
+    /// <summary>A link loop is the input's fault: reported as a creation error naming the path.</summary>
+    private static Func<string, Exception> Loop(string shown) => message => new CreationException(message, shown);
 
     private static void Walk(DirectoryInfo folder, string root, IReadOnlyList<string> prefix, List<PayloadFile> files, string inputPath)
     {
@@ -59,7 +64,7 @@ internal static class PayloadScanner
             var shown = Path.Combine(inputPath, Path.Combine([.. path]));
             if (entry.LinkTarget is not null)
             {
-                var target = RealPath.Resolve(entry.FullName);
+                var target = RealPath.Resolve(entry.FullName, Loop(shown));
                 if (target != root && !RealPath.IsBelow(target, root))
                     throw new CreationException($"is a symbolic link to {target}, outside the input folder; refusing to follow links out of it", shown);
                 if (Directory.Exists(target))

@@ -73,16 +73,7 @@ public sealed record ExtensionHandshake
     /// <exception cref="ExtensionException">Not a bencoded dictionary, or an id or size that cannot be right.</exception>
     public static ExtensionHandshake Decode(ReadOnlyMemory<byte> payload)
     {
-        BDictionary d;
-        try
-        {
-            d = BencodeDecoder.Decode(payload, BencodeOptions.Lenient) as BDictionary
-                ?? throw new ExtensionException("extension handshake: expected a bencoded dictionary");
-        }
-        catch (BencodeException e)
-        {
-            throw new ExtensionException($"extension handshake: {e.Message}", e);
-        }
+        var d = ExtensionPayload.Dictionary(payload, "extension handshake");
         var messages = new Dictionary<string, byte>();
         if (d["m"] is BDictionary m)
         {

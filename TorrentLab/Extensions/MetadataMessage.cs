@@ -46,16 +46,7 @@ public readonly record struct MetadataMessage(MetadataMessageType Type, int Piec
     /// without a positive <c>total_size</c>.</exception>
     public static MetadataMessage Decode(ReadOnlyMemory<byte> payload)
     {
-        BDictionary d;
-        try
-        {
-            d = BencodeDecoder.Decode(payload, BencodeOptions.Lenient) as BDictionary
-                ?? throw new ExtensionException("ut_metadata: expected a bencoded dictionary");
-        }
-        catch (BencodeException e)
-        {
-            throw new ExtensionException($"ut_metadata: {e.Message}", e);
-        }
+        var d = ExtensionPayload.Dictionary(payload, "ut_metadata");
         if (d["msg_type"] is not BInteger { Value: >= 0 and <= int.MaxValue } type)
             throw new ExtensionException("ut_metadata: msg_type is missing or not a non-negative integer");
         if (d["piece"] is not BInteger { Value: >= 0 and <= int.MaxValue } piece)

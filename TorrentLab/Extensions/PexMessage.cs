@@ -69,16 +69,7 @@ public sealed record PexMessage
     /// <exception cref="ExtensionException">Not a dictionary, or a peer list whose length is not a whole number of entries.</exception>
     public static PexMessage Decode(ReadOnlyMemory<byte> payload)
     {
-        BDictionary d;
-        try
-        {
-            d = BencodeDecoder.Decode(payload, BencodeOptions.Lenient) as BDictionary
-                ?? throw new ExtensionException("ut_pex: expected a bencoded dictionary");
-        }
-        catch (BencodeException e)
-        {
-            throw new ExtensionException($"ut_pex: {e.Message}", e);
-        }
+        var d = ExtensionPayload.Dictionary(payload, "ut_pex");
         var added = new List<PexPeer>();
         var dropped = new List<IPEndPoint>();
         foreach (var (family, suffix) in new[] { (AddressFamily.InterNetwork, ""), (AddressFamily.InterNetworkV6, "6") })

@@ -1,4 +1,5 @@
 using System.Text;
+using TorrentLab.Wire;
 
 namespace TorrentLab.Lab;
 

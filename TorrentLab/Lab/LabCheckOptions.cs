@@ -1,7 +1,7 @@
 namespace TorrentLab.Lab;
 
 /// <summary>How <c>torrentlab lab check</c> runs: which stages, which seed, which extras.</summary>
-internal sealed record LabCheckOptions
+public sealed record LabCheckOptions
 {
     /// <summary>The seed of every generated input; the same seed gives the same inputs (the report prints it).</summary>
     public required int Seed { get; init; }

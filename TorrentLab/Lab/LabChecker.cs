@@ -7,7 +7,7 @@ namespace TorrentLab.Lab;
 /// <remarks>Stops at the first failing stage unless <see cref="LabCheckOptions.KeepGoing"/> (later stages build on
 /// earlier ones). Each stage's inputs come from its own random source, seeded from the run's seed and the stage's
 /// position in <see cref="LabStages.All"/>.</remarks>
-internal sealed class LabChecker(StudentProgram program, LabCheckOptions options, TextWriter output)
+public sealed class LabChecker(StudentProgram program, LabCheckOptions options, TextWriter output)
 {
     /// <summary>Checks the stages and returns the verdicts; throws only when the lab itself cannot work.</summary>
     /// <exception cref="LabException">An unknown stage name, or a program that cannot be started.</exception>

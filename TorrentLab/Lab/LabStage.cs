@@ -1,7 +1,7 @@
 namespace TorrentLab.Lab;
 
 /// <summary>Checks one stage: generates fresh inputs, runs the student's program on them and judges what came out.</summary>
-internal delegate Task<StageResult> LabStageCheck(StageContext context, CancellationToken ct);
+public delegate Task<StageResult> LabStageCheck(StageContext context, CancellationToken ct);
 
 /// <summary>One step of the classroom series ("build your own BitTorrent"): what to build, the command shape the
 /// student's program implements, where the spec says it, which TorrentLab file is the model answer, and its check.</summary>
@@ -14,7 +14,7 @@ internal delegate Task<StageResult> LabStageCheck(StageContext context, Cancella
 /// <param name="Exercise">The exercise page, relative to the repository root.</param>
 /// <param name="TimeLimit">How long one run of the student's program may take before it is killed.</param>
 /// <param name="Check">The check itself.</param>
-internal sealed record LabStage(
+public sealed record LabStage(
     string Name,
     string Title,
     string Summary,

@@ -10,7 +10,7 @@ namespace TorrentLab.Lab;
 /// swarm</c> keeps one open for manual exploration.</summary>
 /// <remarks>Everything the tracker and the peers log, and with <see cref="LabSwarmOptions.Trace"/> every message
 /// the peers exchange, is kept (bounded) as evidence for the checker's hints.</remarks>
-internal sealed class LabSwarm : IAsyncDisposable
+public sealed class LabSwarm : IAsyncDisposable
 {
     private const int MaxLines = 5_000; // evidence kept per swarm; a runaway client cannot grow it without bound
 
@@ -108,7 +108,7 @@ internal sealed class LabSwarm : IAsyncDisposable
 }
 
 /// <summary>What <see cref="LabSwarm.StartAsync"/> builds.</summary>
-internal sealed record LabSwarmOptions
+public sealed record LabSwarmOptions
 {
     /// <summary>The payload and torrent come from this random source.</summary>
     public required Random Random { get; init; }

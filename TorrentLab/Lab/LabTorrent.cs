@@ -5,7 +5,7 @@ namespace TorrentLab.Lab;
 
 /// <summary>A generated single-file torrent over a random payload: the .torrent bytes, the parsed torrent and the
 /// payload itself (which the synthetic peers seed and the download stages compare against).</summary>
-internal sealed record LabTorrent(Torrent Torrent, byte[] TorrentBytes, byte[] Payload, string Path)
+public sealed record LabTorrent(Torrent Torrent, byte[] TorrentBytes, byte[] Payload, string Path)
 {
     /// <summary>Generates a payload of a few pieces whose last piece is always shorter than the others, so a client
     /// that assumes full pieces everywhere shows it. Piece length is 32 or 64 KiB: more than one 16 KiB block.</summary>

@@ -1,4 +1,5 @@
 using System.Globalization;
+using TorrentLab.Wire;
 
 namespace TorrentLab.Lab;
 

@@ -2,7 +2,7 @@ namespace TorrentLab.Lab;
 
 /// <summary>What a stage's check gets: the student's program, a random source seeded for this stage alone, a scratch
 /// folder, and the run's options.</summary>
-internal sealed class StageContext
+public sealed class StageContext
 {
     private int _runs;
 

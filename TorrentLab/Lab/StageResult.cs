@@ -8,7 +8,7 @@ namespace TorrentLab.Lab;
 /// <param name="Expected">What the failing run should have produced.</param>
 /// <param name="Actual">What it produced (stdout, exit code, file content summary).</param>
 /// <param name="Hint">What the evidence says went wrong, or null when nothing specific was found.</param>
-internal sealed record StageResult(bool Passed, int Cases, string Ran, string Expected, string Actual, string? Hint)
+public sealed record StageResult(bool Passed, int Cases, string Ran, string Expected, string Actual, string? Hint)
 {
     /// <summary>Supporting evidence for a failure: the tracker's rejection, the peer's log, the wire trace.</summary>
     public IReadOnlyList<string> Evidence { get; init; } = [];

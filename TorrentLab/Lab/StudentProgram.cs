@@ -7,7 +7,7 @@ namespace TorrentLab.Lab;
 /// <summary>The student's program: any command line (<c>python3 my_client.py</c>, <c>./your_program.sh</c>) to which
 /// each stage appends its arguments (<c>decode 5:hello</c>). Runs it with a time limit and kills its whole process
 /// tree when the limit passes.</summary>
-internal sealed class StudentProgram
+public sealed class StudentProgram
 {
     private const int MaxCapturedChars = 1 << 20; // 1 Mi characters of output is far more than any stage prints
 

@@ -8,7 +8,7 @@ namespace TorrentLab.Lab;
 /// <param name="TimedOut">True when it was killed for running past the stage's time limit.</param>
 /// <param name="StoppedEarly">True when the checker stopped it because the evidence already showed the mistake.</param>
 /// <param name="Elapsed">Wall-clock time of the run.</param>
-internal sealed record StudentRun(string CommandLine, int ExitCode, string Stdout, string Stderr, bool TimedOut, bool StoppedEarly, TimeSpan Elapsed)
+public sealed record StudentRun(string CommandLine, int ExitCode, string Stdout, string Stderr, bool TimedOut, bool StoppedEarly, TimeSpan Elapsed)
 {
     /// <summary>Finished by itself with exit code 0.</summary>
     public bool Succeeded => !TimedOut && !StoppedEarly && ExitCode == 0;

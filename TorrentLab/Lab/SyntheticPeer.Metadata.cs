@@ -3,7 +3,7 @@ using TorrentLab.Wire;
 
 namespace TorrentLab.Lab;
 
-internal sealed partial class SyntheticPeer
+public sealed partial class SyntheticPeer
 {
     /// <summary>With <see cref="SyntheticPeerOptions.ServeMetadata"/> and a downloader that set the BEP 10 bit: sends our
     /// extension handshake (ut_metadata on <see cref="SyntheticPeerOptions.MetadataExtensionId"/>, the metadata size)

@@ -5,7 +5,7 @@ using TorrentLab.Wire;
 
 namespace TorrentLab.Lab;
 
-internal sealed partial class SyntheticPeer
+public sealed partial class SyntheticPeer
 {
     /// <summary>Serves one accepted connection until the other side leaves, the behaviour hangs up, or disposal.</summary>
     private async Task ServeAsync(Socket socket, int number)
@@ -163,16 +163,14 @@ internal sealed partial class SyntheticPeer
     private bool CheckRequest(in PeerMessage request, int number, out bool hangUp)
     {
         hangUp = true;
-        // BEP 3: "All current implementations use 2^14 (16 kiB), and close connections which request an amount greater than that."
-        if (request.Length > WireLimits.BlockLength)
+        switch (WireLimits.CheckRequest(request, _options.GetPieceLength(request.Index)))
         {
-            Write($"connection {number}: refused {request} (more than {WireLimits.BlockLength} bytes), closing");
-            return false;
-        }
-        if ((long)request.Begin + request.Length > _options.GetPieceLength(request.Index))
-        {
-            Write($"connection {number}: refused {request} (beyond the end of the piece), closing");
-            return false;
+            case RequestFault.TooLong:
+                Write($"connection {number}: refused {request} (more than {WireLimits.BlockLength} bytes), closing");
+                return false;
+            case RequestFault.PastPieceEnd:
+                Write($"connection {number}: refused {request} (beyond the end of the piece), closing");
+                return false;
         }
         if (_options.CanServe(request.Index)) return true;
         if (_options.Behaviour == SyntheticBehaviour.LiesInBitfield && _options.LieReaction == LieReaction.Ignore)

@@ -2,7 +2,7 @@ using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Sockets;
 using TorrentLab.Extensions;
-using TorrentLab.Tracker;
+using TorrentLab.Wire;
 
 namespace TorrentLab.Lab;
 
@@ -11,7 +11,7 @@ namespace TorrentLab.Lab;
 /// <remarks>Listens on 127.0.0.1 with a port chosen by the system, accepts at most
 /// <see cref="SyntheticPeerOptions.MaxConnections"/> connections, and stops everything on dispose. It counts what it
 /// uploads and logs what it did ("sent corrupt block index=3 begin=0").</remarks>
-internal sealed partial class SyntheticPeer : IAsyncDisposable
+public sealed partial class SyntheticPeer : IAsyncDisposable
 {
     private const int MaxLogLines = 10_000; // bounded: a long lab run keeps the first lines and a count of the rest
 

@@ -1,15 +1,14 @@
 using TorrentLab.Metainfo;
-using TorrentLab.Tracker;
 using TorrentLab.Wire;
 
 namespace TorrentLab.Lab;
 
 /// <summary>Fills <paramref name="destination"/> with the payload bytes starting at <paramref name="offset"/> of the
 /// torrent's concatenated files.</summary>
-internal delegate void PayloadReader(long offset, Span<byte> destination);
+public delegate void PayloadReader(long offset, Span<byte> destination);
 
 /// <summary>What a <see cref="SyntheticPeer"/> seeds and how it behaves.</summary>
-internal sealed record SyntheticPeerOptions
+public sealed record SyntheticPeerOptions
 {
     public required InfoHash InfoHash { get; init; }
     public required int PieceLength { get; init; }

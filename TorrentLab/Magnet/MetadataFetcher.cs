@@ -1,7 +1,6 @@
 using System.Collections.Concurrent;
 using System.Net;
 using TorrentLab.Extensions;
-using TorrentLab.Tracker;
 using TorrentLab.Wire;
 
 namespace TorrentLab.Magnet;

@@ -1,4 +1,5 @@
 using System.Buffers;
+using TorrentLab.Wire;
 
 namespace TorrentLab.Pieces;
 
@@ -11,7 +12,7 @@ internal sealed class ActivePiece
     {
         Index = index;
         Length = length;
-        Blocks = new BlockSlot[(length + BlockRequest.BlockSize - 1) / BlockRequest.BlockSize];
+        Blocks = new BlockSlot[(length + WireLimits.BlockLength - 1) / WireLimits.BlockLength];
         Unrequested = Blocks.Length;
         Buffer = ArrayPool<byte>.Shared.Rent(length);
     }
@@ -45,7 +46,7 @@ internal sealed class ActivePiece
     public int InFlight => Blocks.Length - Received - Unrequested;
 
     public BlockRequest Request(int block) =>
-        new(Index, block * BlockRequest.BlockSize, Math.Min(BlockRequest.BlockSize, Length - block * BlockRequest.BlockSize));
+        new(Index, block * WireLimits.BlockLength, Math.Min(WireLimits.BlockLength, Length - block * WireLimits.BlockLength));
 
     /// <summary>Hands the buffer to a caller (a verified piece) so that <see cref="ReturnBuffer"/> no longer owns it.</summary>
     public byte[] TakeBuffer()

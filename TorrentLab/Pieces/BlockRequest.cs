@@ -3,12 +3,9 @@ namespace TorrentLab.Pieces;
 /// <summary>One block to ask a peer for: the payload of a BEP 3 <c>request</c> (and <c>cancel</c>) message.</summary>
 /// <param name="Index">The piece index.</param>
 /// <param name="Begin">Byte offset of the block inside the piece.</param>
-/// <param name="Length">Block length: <see cref="BlockSize"/>, except the last block of a piece, which may be shorter.</param>
+/// <param name="Length">Block length: <see cref="Wire.WireLimits.BlockLength"/>, except the last block of a piece, which may be shorter.</param>
 public readonly record struct BlockRequest(int Index, int Begin, int Length)
 {
-    /// <summary>16 KiB: BEP 3 says clients close connections that request more (libtorrent and most others do).</summary>
-    public const int BlockSize = 16 * 1024;
-
     public override string ToString() => $"piece {Index} bytes {Begin}..{Begin + Length}";
 }
 

@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using TorrentLab.Wire;
 
 namespace TorrentLab.Pieces;
 
@@ -21,8 +22,8 @@ public sealed partial class PieceManager
             if (!_peers.TryGetValue(peer, out var state) || (uint)index >= (uint)PieceCount) return BlockResult.Unrequested(index);
             // The block's geometry first: exactly one of the piece's 16 KiB blocks, or nothing is looked at.
             var pieceLength = _torrent.GetPieceLength(index);
-            if (begin < 0 || begin >= pieceLength || begin % BlockRequest.BlockSize != 0) return BlockResult.Unrequested(index);
-            var request = new BlockRequest(index, begin, Math.Min(BlockRequest.BlockSize, pieceLength - begin));
+            if (begin < 0 || begin >= pieceLength || begin % WireLimits.BlockLength != 0) return BlockResult.Unrequested(index);
+            var request = new BlockRequest(index, begin, Math.Min(WireLimits.BlockLength, pieceLength - begin));
             if (data.Length != request.Length) return BlockResult.Unrequested(index);
             var outstanding = state.Outstanding.Remove(request);
             if (!outstanding && !state.Withdrawn.Remove(request)) return BlockResult.Unrequested(index); // never asked of it
@@ -34,7 +35,7 @@ public sealed partial class PieceManager
                 return BlockResult.Duplicate(index); // verified already (a late endgame copy), or the piece was dropped
             }
             piece = active;
-            var block = begin / BlockRequest.BlockSize;
+            var block = begin / WireLimits.BlockLength;
             ref var slot = ref piece.Blocks[block];
             var wasUnrequested = !slot.Received && slot.RequesterCount == 0; // counted in the Unrequested pool
             // This peer's request is answered, whatever happens next.

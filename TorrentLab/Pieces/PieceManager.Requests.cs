@@ -1,3 +1,5 @@
+using TorrentLab.Wire;
+
 namespace TorrentLab.Pieces;
 
 // Handing out block requests, and taking them back (choke, disconnect, timeout).
@@ -209,7 +211,7 @@ public sealed partial class PieceManager
     {
         var piece = _activeByIndex[request.Index];
         if (piece is null || piece.Verifying) return;
-        var block = request.Begin / BlockRequest.BlockSize;
+        var block = request.Begin / WireLimits.BlockLength;
         ref var slot = ref piece.Blocks[block];
         if (!slot.RemoveRequester(peer) || slot.Received || slot.RequesterCount > 0) return;
         piece.Unrequested++;

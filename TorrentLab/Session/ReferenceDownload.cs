@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
+using TorrentLab.Downloads;
 using TorrentLab.Metainfo;
 using TorrentLab.Pieces;
 using TorrentLab.Storage;
@@ -15,8 +16,10 @@ namespace TorrentLab.Session;
 /// -> verify -> store -> ledger -> completed announce -> stopped. When a peer fails, the story moves on to the next
 /// peer the tracker gave. It downloads from one peer at a time and uploads nothing: the swarm engine
 /// (<c>Swarm/SwarmDownload.cs</c>) is the production path and reuses the same Wire, Pieces and Storage parts.
+/// Where it starts (the resume decision) is <c>Downloads/DownloadStart.cs</c>; the classroom's one-piece entry is
+/// <c>ReferenceDownload.Piece.cs</c>.
 /// </remarks>
-public static class ReferenceDownload
+public static partial class ReferenceDownload
 {
     /// <summary>Downloads the whole torrent into <see cref="DownloadOptions.OutputDirectory"/>, resuming if it can.</summary>
     /// <exception cref="DownloadFailedException">No peer could deliver the missing pieces.</exception>
@@ -24,31 +27,29 @@ public static class ReferenceDownload
     public static async Task<DownloadResult> RunAsync(Torrent torrent, DownloadOptions options,
         IProgress<DownloadProgress>? progress = null, CancellationToken ct = default)
     {
-        // 1. What do we have already? The resume ledger when it matches, else a hash check of files on disk.
-        var ledger = new ResumeLedger(torrent, options.OutputDirectory);
-        var ownership = FileOwnership.Read(torrent, options.OutputDirectory); // which files are ours, before --no-resume
-        var have = await StartingPiecesAsync(torrent, options, ledger, ct).ConfigureAwait(false);
-        var fromResume = have.Count;
+        var start = await DownloadStart.PrepareAsync(torrent, options, ct).ConfigureAwait(false);
+        return await RunAsync(start, options, progress, ct).ConfigureAwait(false);
+    }
 
-        // 2. Lay out the files (folders, empty files, sparse preallocation). Paths never leave the output folder, and
-        //    a file we did not write is touched only if its pieces verify (or the user said --overwrite).
-        await ownership.CheckAsync(options.Resume ? have : null, options.Overwrite, ct).ConfigureAwait(false);
-        using var storage = options.OpenStorage?.Invoke(torrent, options.OutputDirectory)
-            ?? FileStorage.Open(torrent, options.OutputDirectory, ownership: ownership);
-
-        // 3. Download, writing each verified piece; the ledger lists only pieces that reached the disk.
-        var written = Bitfield.FromWire(have.ToBytes(), torrent.PieceCount);
-        Bitfield Written() { lock (written) return Bitfield.FromWire(written.ToBytes(), torrent.PieceCount); }
-        var saver = new ResumeSaver(ledger, storage, Written, options.LedgerInterval);
-        DownloadResult result;
+    /// <summary>Downloads from where <paramref name="start"/> left off, writing each verified piece and the ledger.</summary>
+    internal static async Task<DownloadResult> RunAsync(DownloadStart start, DownloadOptions options,
+        IProgress<DownloadProgress>? progress, CancellationToken ct)
+    {
+        var torrent = start.Torrent;
+        // Lay out the files (folders, empty files, sparse preallocation). Paths never leave the output folder.
+        using var storage = options.OpenStorage?.Invoke(torrent, options.OutputDirectory) ?? FileStorage.Open(start.Layout, ownership: start.Ownership);
+        var written = Bitfield.FromWire(start.Have.ToBytes(), torrent.PieceCount); // the ledger lists only pieces on disk
+        var pieces = new PieceManager(torrent, start.Have, new PieceManagerOptions
+        {
+            MaxRequestsPerPeer = options.RequestsPerPeer,
+            Picker = new SequentialPicker(), // one peer: in order is simplest to follow, and as fast as any
+        });
+        var state = new StoryState(torrent, pieces, written, Stopwatch.StartNew(), progress);
+        var saver = new ResumeSaver(new ResumeLedger(start.Layout), storage, state.Written, options.LedgerInterval);
         try
         {
             await saver.SaveNowAsync(force: true, ct).ConfigureAwait(false); // records the files as ours at once
-            result = await DownloadAsync(torrent, have, options, async (piece, token) =>
-            {
-                await storage.WritePieceAsync(piece.Index, piece.Data, token).ConfigureAwait(false);
-                lock (written) written.Set(piece.Index);
-            }, progress, ct).ConfigureAwait(false);
+            if (!pieces.IsComplete) await DownloadAsync(torrent, options, pieces, storage, state, ct).ConfigureAwait(false);
         }
         catch (Exception)
         {
@@ -58,60 +59,13 @@ public static class ReferenceDownload
             throw;
         }
         await saver.DisposeAsync().ConfigureAwait(false); // the final save; throws if it cannot be written
-        return result with { PiecesFromResume = fromResume };
-    }
-
-    /// <summary>Downloads one piece from the swarm and returns its verified bytes (the classroom's
-    /// <c>download_piece</c>); nothing is written to disk.</summary>
-    public static async Task<byte[]> DownloadPieceAsync(Torrent torrent, int index, DownloadOptions options, CancellationToken ct = default)
-    {
-        if ((uint)index >= (uint)torrent.PieceCount)
-            throw new ArgumentOutOfRangeException(nameof(index), index, $"piece index must be 0..{torrent.PieceCount - 1}");
-        // Pretend we have every other piece, so the piece manager asks only for this one.
-        var have = Bitfield.Full(torrent.PieceCount);
-        have.Clear(index);
-        byte[]? bytes = null;
-        await DownloadAsync(torrent, have, options, (piece, _) =>
-        {
-            bytes = piece.Data.ToArray();
-            return ValueTask.CompletedTask;
-        }, progress: null, ct).ConfigureAwait(false);
-        return bytes ?? throw new DownloadFailedException($"piece {index} was not received");
-    }
-
-    private static async Task<Bitfield> StartingPiecesAsync(Torrent torrent, DownloadOptions options, ResumeLedger ledger, CancellationToken ct)
-    {
-        if (!options.Resume)
-        {
-            // --no-resume: forget the ledger and fetch everything again.
-            ledger.Delete();
-            return new Bitfield(torrent.PieceCount);
-        }
-        var check = ledger.Validate();
-        if (check.IsTrusted)
-        {
-            options.Log?.Invoke($"resume: {check.Trusted!.Count}/{torrent.PieceCount} pieces from the ledger");
-            return check.Trusted!;
-        }
-        var anyFile = torrent.Files.Any(f => !f.IsPadding && File.Exists(Path.Combine(options.OutputDirectory, f.RelativePath)));
-        if (!anyFile) return new Bitfield(torrent.PieceCount);
-        options.Log?.Invoke($"resume: {check.Reason}; checking the files on disk");
-        return await PieceVerifier.VerifyAsync(torrent, options.OutputDirectory, cancellation: ct).ConfigureAwait(false);
+        return state.Result(start.PiecesFromResume);
     }
 
     /// <summary>The story proper: ask the tracker for peers, then take them one at a time until every piece is in.</summary>
-    private static async Task<DownloadResult> DownloadAsync(Torrent torrent, Bitfield have, DownloadOptions options,
-        Func<VerifiedPiece, CancellationToken, ValueTask> store, IProgress<DownloadProgress>? progress, CancellationToken ct)
+    private static async Task DownloadAsync(Torrent torrent, DownloadOptions options, PieceManager pieces, IPieceStorage storage,
+        StoryState state, CancellationToken ct)
     {
-        var clock = Stopwatch.StartNew();
-        var pieces = new PieceManager(torrent, have, new PieceManagerOptions
-        {
-            MaxRequestsPerPeer = options.RequestsPerPeer,
-            Picker = new SequentialPicker(), // one peer: in order is simplest to follow, and as fast as any
-        });
-        var state = new StoryState(torrent, pieces, clock, progress);
-        if (pieces.IsComplete) return state.Result();
-
         // announce: BEP 3 "started", telling the tracker how much is left. The reference path does not listen, but
         // the tracker needs a port; trackers and checkers expect the conventional 6881 here.
         using var tracker = new TrackerClient(options.Trackers ?? torrent.TrackerTiers);
@@ -123,8 +77,8 @@ public static class ReferenceDownload
             {
                 var answer = await tracker.AnnounceAsync(Announce(torrent, options, pieces, AnnounceEvent.Started), ct).ConfigureAwait(false);
                 options.Log?.Invoke($"tracker: {answer.Peers.Count} peer(s), interval {answer.Interval.TotalSeconds:0} s");
-                candidates.AddRange(answer.Peers.Where(p => !candidates.Contains(p)));
-                candidates.RemoveAll(p => !PeerAddressPolicy.MayDial(p, options.PeerScope)); // never 0.0.0.0, broadcast, ...
+                // Never 0.0.0.0, broadcast, multicast or link-local, whatever the tracker says.
+                candidates.AddRange(answer.Peers.Where(p => !candidates.Contains(p) && PeerAddressPolicy.MayDial(p, options.PeerScope)));
             }
             catch (TrackerException e) when (candidates.Count > 0)
             {
@@ -139,7 +93,13 @@ public static class ReferenceDownload
             if (pieces.IsComplete) break;
             try
             {
-                await DownloadFromPeerAsync(endpoint, torrent, options, pieces, store, state, ct).ConfigureAwait(false);
+                if (await DownloadFromPeerAsync(endpoint, torrent, options, pieces, storage, state, ct).ConfigureAwait(false) is { } lie)
+                {
+                    // A peer whose piece failed verification lied about its data: a bad peer, and the next one is tried.
+                    state.Failures.Add($"{endpoint}: {lie}");
+                    state.BadPeers.Add(lie);
+                    options.Log?.Invoke($"dropped {endpoint}: {lie}");
+                }
             }
             catch (Exception e) when (!ct.IsCancellationRequested && e is not (StorageException or DownloadFailedException))
             {
@@ -168,12 +128,12 @@ public static class ReferenceDownload
         await AnnounceQuietlyAsync(tracker, torrent, options, pieces, AnnounceEvent.Completed).ConfigureAwait(false);
         await AnnounceQuietlyAsync(tracker, torrent, options, pieces, AnnounceEvent.Stopped).ConfigureAwait(false);
         state.Report(null, force: true);
-        return state.Result();
     }
 
-    /// <summary>One peer, from handshake to the last block it can give us.</summary>
-    private static async Task DownloadFromPeerAsync(IPEndPoint endpoint, Torrent torrent, DownloadOptions options,
-        PieceManager pieces, Func<VerifiedPiece, CancellationToken, ValueTask> store, StoryState state, CancellationToken ct)
+    /// <summary>One peer, from handshake to the last block it can give us; returns why the peer is a liar when a piece
+    /// it sent failed verification, else null.</summary>
+    private static async Task<string?> DownloadFromPeerAsync(IPEndPoint endpoint, Torrent torrent, DownloadOptions options,
+        PieceManager pieces, IPieceStorage storage, StoryState state, CancellationToken ct)
     {
         // connect + handshake: PeerConnection checks the protocol string and drops a peer whose info hash differs.
         await using var peer = await PeerConnection.ConnectAsync(endpoint, torrent.InfoHash, options.PeerId, new PeerConnectionOptions
@@ -226,12 +186,34 @@ public static class ReferenceDownload
                             pieces.ReleaseBlocks(peer);
                             break;
                         case MessageKind.Piece:
+                            // block: the piece manager files it; the last block of a piece completes the piece.
                             var outcome = pieces.OnBlockReceived(peer, message.Index, message.Begin, message.Payload.Span);
                             // Only a block we asked for is progress (and counts as received): a peer streaming
                             // unrequested blocks must still stall out, or it could hold the download forever.
                             if (outcome.Kind != BlockResultKind.Unrequested) state.Received.Add(message.Payload.Length);
                             if (outcome.Kind is BlockResultKind.Accepted or BlockResultKind.PieceVerified) stall.CancelAfter(options.IdleTimeout);
-                            await HandleBlockAsync(outcome, endpoint, store, state, options, ct).ConfigureAwait(false);
+                            // verify: a completed piece was hashed with SHA-1 and compared with the torrent's (BEP 3).
+                            switch (outcome.Kind)
+                            {
+                                case BlockResultKind.PieceVerified:
+                                    using (var piece = outcome.Piece!)
+                                    {
+                                        // store: write the verified piece into the files it spans.
+                                        await storage.WritePieceAsync(piece.Index, piece.Data, ct).ConfigureAwait(false);
+                                        // ledger: it is on disk now; the resume saver records it at its next save.
+                                        state.Stored(piece.Index);
+                                    }
+                                    state.PeersUsed.Add(endpoint.ToString());
+                                    break;
+                                case BlockResultKind.PieceFailed:
+                                    // One peer sent all of it, so that peer lied. (The swarm engine is more forgiving:
+                                    // it bans only after repeated failures.)
+                                    state.FailedPieces.Add(outcome.PieceIndex);
+                                    return $"peer {endpoint}: sent piece {outcome.PieceIndex} with data that fails its SHA-1 hash";
+                                case BlockResultKind.Unrequested or BlockResultKind.Duplicate:
+                                    options.Log?.Invoke($"{endpoint}: ignored a block we did not need (piece {outcome.PieceIndex})");
+                                    break;
+                            }
                             break;
                         // interested, not interested, request, cancel: we upload nothing on this path, so the peer stays choked.
                     }
@@ -240,11 +222,12 @@ public static class ReferenceDownload
                 if (peer.PeerPieces is not null && !pieces.IsInteresting(peer) && pieces.RequestsInFlight(peer) == 0)
                 {
                     options.Log?.Invoke($"{endpoint} has none of the pieces we still need");
-                    return;
+                    return null;
                 }
                 if (!peer.PeerChoking) await RequestMoreAsync(peer, pieces, requests, batch, ct).ConfigureAwait(false);
                 state.Report(peer.PeerChoking ? null : endpoint.ToString());
             }
+            return null;
         }
         finally
         {
@@ -260,29 +243,6 @@ public static class ReferenceDownload
         if (count == 0) return;
         for (var i = 0; i < count; i++) batch[i] = PeerMessage.Request(requests[i].Index, requests[i].Begin, requests[i].Length);
         await peer.SendAsync(batch.AsMemory(0, count), ct).ConfigureAwait(false); // one write for the whole batch
-    }
-
-    /// <summary>verify -> store: a complete piece was hashed by the piece manager; write it, or drop a lying peer.</summary>
-    private static async ValueTask HandleBlockAsync(BlockResult outcome, IPEndPoint endpoint,
-        Func<VerifiedPiece, CancellationToken, ValueTask> store, StoryState state, DownloadOptions options, CancellationToken ct)
-    {
-        switch (outcome.Kind)
-        {
-            case BlockResultKind.PieceVerified:
-                using (var piece = outcome.Piece!)
-                    await store(piece, ct).ConfigureAwait(false);
-                state.PeersUsed.Add(endpoint.ToString());
-                break;
-            case BlockResultKind.PieceFailed:
-                // BEP 3: pieces are checked against their SHA-1 hash. One peer sent all of it, so that peer lied.
-                // (The swarm engine is more forgiving: it bans only after repeated failures.)
-                state.FailedPieces.Add(outcome.PieceIndex);
-                throw new WireException($"peer {endpoint}: sent piece {outcome.PieceIndex} with data that fails its SHA-1 hash");
-            case BlockResultKind.Unrequested:
-            case BlockResultKind.Duplicate:
-                options.Log?.Invoke($"{endpoint}: ignored a block we did not need (piece {outcome.PieceIndex})");
-                break;
-        }
     }
 
     private static AnnounceRequest Announce(Torrent torrent, DownloadOptions options, PieceManager pieces, AnnounceEvent e) =>
@@ -302,36 +262,5 @@ public static class ReferenceDownload
         {
             options.Log?.Invoke($"tracker: '{e.ToString().ToLowerInvariant()}' announce failed: {ex.Message}");
         }
-    }
-
-    /// <summary>What the story has done so far, and the progress reports made from it.</summary>
-    private sealed class StoryState(Torrent torrent, PieceManager pieces, Stopwatch clock, IProgress<DownloadProgress>? progress)
-    {
-        private static readonly TimeSpan ReportInterval = TimeSpan.FromMilliseconds(250);
-        private TimeSpan? _lastReport;
-
-        public RateMeter Received { get; } = new();
-        public List<string> Failures { get; } = [];
-        public List<string> BadPeers { get; } = [];
-        public HashSet<string> PeersUsed { get; } = [];
-        public string? CurrentPeer { get; set; }
-        /// <summary>Pieces whose last copy failed its hash (shown on the piece map until a good copy arrives).</summary>
-        public HashSet<int> FailedPieces { get; } = [];
-
-        public void Report(string? peer, bool force = false)
-        {
-            if (progress is null || (!force && _lastReport is { } last && clock.Elapsed - last < ReportInterval)) return;
-            _lastReport = clock.Elapsed;
-            progress.Report(new DownloadProgress(pieces.HaveCount, torrent.PieceCount, pieces.HaveBytes, torrent.TotalLength,
-                Received.BytesPerSecond, 0, peer is null ? 0 : 1, peer ?? CurrentPeer, clock.Elapsed)
-            {
-                BadPeers = BadPeers.Count,
-                // The piece map: verified from the have bitfield, requested = being assembled, failed = last copy was bad.
-                Pieces = PieceStates.From(pieces.SnapshotHave(), pieces.SnapshotInProgress(), FailedPieces),
-            });
-        }
-
-        public DownloadResult Result() =>
-            new(Received.Total, 0, 0, PeersUsed.ToArray(), BadPeers.ToArray(), clock.Elapsed);
     }
 }

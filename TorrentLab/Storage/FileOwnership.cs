@@ -29,11 +29,9 @@ public sealed class FileOwnership
 
     /// <summary>Reads what the torrent's ledger below <paramref name="outputDir"/> recorded.</summary>
     /// <exception cref="StorageException">A torrent path would leave the output folder.</exception>
-    public static FileOwnership Read(Torrent torrent, string outputDir)
-    {
-        var layout = new StorageLayout(torrent, outputDir);
-        return new FileOwnership(layout, new ResumeLedger(torrent, outputDir).RecordedFiles());
-    }
+    public static FileOwnership Read(Torrent torrent, string outputDir) => Read(new StorageLayout(torrent, outputDir));
+
+    internal static FileOwnership Read(StorageLayout layout) => new(layout, new ResumeLedger(layout).RecordedFiles());
 
     /// <summary>True when the ledger recorded file <paramref name="file"/> (an index into the torrent's files) as
     /// written by this torrent: the files a "remove with data" may delete.</summary>

@@ -5,7 +5,7 @@ namespace TorrentLab.Storage;
 /// <summary>Stores a torrent's pieces in its files below an output folder, laid out as the metainfo says
 /// (BEP 3 single- and multi-file; a piece may span several files; BEP 47 pad files are never written).</summary>
 /// <remarks>
-/// <see cref="Open"/> creates the folders and every file at its final size (sparse: space is allocated as pieces
+/// <see cref="Open(Torrent, string, bool, FileOwnership)"/> creates the folders and every file at its final size (sparse: space is allocated as pieces
 /// arrive, so nothing is ever held whole in memory). Files stay open as handles used with <see cref="RandomAccess"/>,
 /// which makes every method safe to call from many threads at once. Beyond <see cref="MaxOpenFiles"/> files, the
 /// rest are opened per access. Every path is checked to stay inside the output folder, symbolic links included.
@@ -48,8 +48,11 @@ public sealed class FileStorage : IPieceStorage
     /// <exception cref="StorageException">A path leaves the output folder, or a file cannot be created or opened.</exception>
     /// <exception cref="ForeignFileException">A file the torrent did not write is in the way.</exception>
     public static FileStorage Open(Torrent torrent, string outputDir, bool readOnly = false, FileOwnership? ownership = null) =>
-        OpenWith(new StorageLayout(torrent, outputDir), RandomAccessFile.Open, !readOnly,
-            readOnly ? null : ownership ?? FileOwnership.Read(torrent, outputDir));
+        Open(new StorageLayout(torrent, outputDir), readOnly, ownership);
+
+    /// <summary>Opens the files of the download laid out by <paramref name="layout"/>.</summary>
+    internal static FileStorage Open(StorageLayout layout, bool readOnly = false, FileOwnership? ownership = null) =>
+        OpenWith(layout, RandomAccessFile.Open, !readOnly, readOnly ? null : ownership ?? FileOwnership.Read(layout));
 
     internal static FileStorage OpenWith(StorageLayout layout, StorageFileOpener open, bool writable, FileOwnership? ownership = null)
     {

@@ -10,7 +10,6 @@ internal static class OutputPaths
     /// <summary>The folder, below the output folder, that holds TorrentLab's own files (resume ledgers).</summary>
     public const string StateFolder = ".torrentlab";
 
-    private const int MaxLinkDepth = 40; // as Linux's ELOOP limit
 
     /// <summary>The full path of the output folder, without a trailing separator.</summary>
     public static string Root(string outputDir) => Path.TrimEndingDirectorySeparator(Path.GetFullPath(outputDir));
@@ -40,24 +39,8 @@ internal static class OutputPaths
     }
 
     /// <summary>True when <paramref name="path"/> is strictly below <paramref name="folder"/> (ordinal: Linux names are case-sensitive).</summary>
-    public static bool IsUnder(string path, string folder)
-    {
-        var prefix = Path.EndsInDirectorySeparator(folder) ? folder : folder + Path.DirectorySeparatorChar;
-        return path.StartsWith(prefix, StringComparison.Ordinal) && path.Length > prefix.Length;
-    }
+    public static bool IsUnder(string path, string folder) => Storage.RealPath.IsBelow(path, folder);
 
     /// <summary>The path with every existing symbolic link followed (like realpath(3), but missing parts are kept as written).</summary>
-    public static string RealPath(string path, int depth = 0)
-    {
-        if (depth > MaxLinkDepth) throw new StorageException($"too many levels of symbolic links resolving '{path}'");
-        var full = Path.GetFullPath(path);
-        var current = Path.GetPathRoot(full)!;
-        foreach (var part in full[current.Length..].Split(Path.DirectorySeparatorChar, StringSplitOptions.RemoveEmptyEntries))
-        {
-            var next = Path.Combine(current, part);
-            var target = new FileInfo(next).LinkTarget;
-            current = target is null ? next : RealPath(Path.GetFullPath(target, current), depth + 1);
-        }
-        return current;
-    }
+    public static string RealPath(string path) => Storage.RealPath.Resolve(path);
 }

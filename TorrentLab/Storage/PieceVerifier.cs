@@ -27,11 +27,16 @@ public static class PieceVerifier
 {
     /// <summary>The pieces of <paramref name="torrent"/> that are intact below <paramref name="outputDir"/>.</summary>
     /// <exception cref="StorageException">A path leaves the output folder, or a file exists but cannot be read.</exception>
-    public static async Task<Bitfield> VerifyAsync(Torrent torrent, string outputDir, PieceVerifierOptions? options = null,
+    public static Task<Bitfield> VerifyAsync(Torrent torrent, string outputDir, PieceVerifierOptions? options = null,
+        CancellationToken cancellation = default) =>
+        VerifyAsync(new StorageLayout(torrent, outputDir), options, cancellation);
+
+    /// <summary>The pieces of the download laid out by <paramref name="layout"/> that are intact on disk.</summary>
+    internal static async Task<Bitfield> VerifyAsync(StorageLayout layout, PieceVerifierOptions? options = null,
         CancellationToken cancellation = default)
     {
         options ??= new PieceVerifierOptions();
-        var layout = new StorageLayout(torrent, outputDir);
+        var torrent = layout.Torrent;
         var good = new bool[torrent.PieceCount];
         var piecesPerRun = Math.Max(1, options.ReadBytes / torrent.PieceLength);
         var runs = (torrent.PieceCount + piecesPerRun - 1) / piecesPerRun;

@@ -33,11 +33,14 @@ public sealed class ResumeLedger
     private readonly StorageLayout _layout;
 
     /// <exception cref="StorageException">A torrent path would leave the output folder.</exception>
-    public ResumeLedger(Torrent torrent, string outputDir)
+    public ResumeLedger(Torrent torrent, string outputDir) : this(new StorageLayout(torrent, outputDir)) { }
+
+    /// <summary>The ledger of the download laid out by <paramref name="layout"/>.</summary>
+    internal ResumeLedger(StorageLayout layout)
     {
-        _torrent = torrent;
-        _layout = new StorageLayout(torrent, outputDir);
-        FilePath = PathFor(_layout.Root, torrent.InfoHash);
+        _torrent = layout.Torrent;
+        _layout = layout;
+        FilePath = PathFor(_layout.Root, _torrent.InfoHash);
     }
 
     /// <summary>Where the ledger lives.</summary>

@@ -1,5 +1,6 @@
 using TorrentLab.Metainfo;
 using TorrentLab.Tracker;
+using TorrentLab.Wire;
 
 namespace TorrentLab.Swarm;
 

@@ -1,5 +1,6 @@
 using System.Net;
 using TorrentLab.Tracker;
+using TorrentLab.Wire;
 
 namespace TorrentLab.Swarm;
 

@@ -1,5 +1,5 @@
+using TorrentLab.Downloads;
 using TorrentLab.Metainfo;
-using TorrentLab.Session;
 using TorrentLab.Storage;
 
 namespace TorrentLab.Swarm;

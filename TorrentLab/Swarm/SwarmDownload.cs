@@ -1,5 +1,5 @@
+using TorrentLab.Downloads;
 using TorrentLab.Metainfo;
-using TorrentLab.Session;
 using TorrentLab.Storage;
 using TorrentLab.Wire;
 
@@ -27,15 +27,20 @@ public static class SwarmDownload
     public static async Task<DownloadResult> RunAsync(Torrent torrent, DownloadOptions options, IProgress<DownloadProgress>? progress,
         CancellationToken ct)
     {
-        ArgumentNullException.ThrowIfNull(torrent);
-        ArgumentNullException.ThrowIfNull(options);
         ArgumentOutOfRangeException.ThrowIfLessThan(options.MaxPeers, 1, nameof(options.MaxPeers));
-        var ownership = FileOwnership.Read(torrent, options.OutputDirectory); // before a --no-resume deletes the ledger
-        var have = await ResumeAsync(torrent, options, ct).ConfigureAwait(false);
-        await ownership.CheckAsync(options.Resume ? have : null, options.Overwrite, ct).ConfigureAwait(false);
-        using var storage = FileStorage.Open(torrent, options.OutputDirectory, ownership: ownership);
-        var ledger = new ResumeLedger(torrent, options.OutputDirectory);
-        var session = new TorrentSession(torrent, options, storage, have, downloading: true) { Progress = progress };
+        var start = await DownloadStart.PrepareAsync(torrent, options, ct).ConfigureAwait(false);
+        return await RunAsync(start, options, progress, ct).ConfigureAwait(false);
+    }
+
+    /// <summary>Downloads from where <paramref name="start"/> left off (the front door made the resume decision).</summary>
+    internal static async Task<DownloadResult> RunAsync(DownloadStart start, DownloadOptions options, IProgress<DownloadProgress>? progress,
+        CancellationToken ct)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(options.MaxPeers, 1, nameof(options.MaxPeers));
+        var torrent = start.Torrent;
+        using var storage = FileStorage.Open(start.Layout, ownership: start.Ownership);
+        var ledger = new ResumeLedger(start.Layout);
+        var session = new TorrentSession(torrent, options, storage, start.Have, downloading: true) { Progress = progress };
         var saver = new ResumeSaver(ledger, storage, session.WrittenSnapshot, options.LedgerInterval);
         try
         {
@@ -62,26 +67,6 @@ public static class SwarmDownload
 
     private static DownloadResult Result(TorrentSession session) =>
         new(session.Received, session.Uploaded, session.StartPieces, session.PeersUsed, session.BadPeers, session.Elapsed);
-
-    /// <summary>Trusted ledger, else a re-hash of whatever files exist, else nothing; <c>--no-resume</c> deletes the ledger.</summary>
-    internal static async Task<Bitfield> ResumeAsync(Torrent torrent, DownloadOptions options, CancellationToken ct)
-    {
-        var ledger = new ResumeLedger(torrent, options.OutputDirectory);
-        if (!options.Resume)
-        {
-            if (ledger.Delete()) options.Log?.Invoke("resume ledger deleted: starting fresh");
-            return new Bitfield(torrent.PieceCount);
-        }
-        var check = ledger.Validate();
-        options.Log?.Invoke(check.Reason);
-        if (check.Trusted is { } trusted) return trusted;
-        var layout = new StorageLayout(torrent, options.OutputDirectory);
-        if (!layout.FullPaths.Any(File.Exists)) return new Bitfield(torrent.PieceCount);
-        options.Log?.Invoke("checking the existing files against the piece hashes");
-        var have = await PieceVerifier.VerifyAsync(torrent, options.OutputDirectory, cancellation: ct).ConfigureAwait(false);
-        options.Log?.Invoke($"{have.Count} of {have.Length} pieces already good on disk");
-        return have;
-    }
 
     private static async Task WaitAsync(TorrentSession session, CancellationToken ct)
     {

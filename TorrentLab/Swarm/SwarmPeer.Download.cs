@@ -40,7 +40,7 @@ internal sealed partial class SwarmPeer
     private int PipelineTarget()
     {
         if (Snubbed) return 1;
-        var target = (int)(Down.BytesPerSecond * PipelineSeconds / BlockRequest.BlockSize);
+        var target = (int)(Down.BytesPerSecond * PipelineSeconds / WireLimits.BlockLength);
         return Math.Clamp(target, MinPipeline * 4, _pipelineCap); // start at 16: a new peer gets a fair first round
     }
 
@@ -93,47 +93,31 @@ internal sealed partial class SwarmPeer
             else if (_sentSeq.Remove(block, out var seq) && seq > _newestAnswered) _newestAnswered = seq;
         }
         var result = _pieces.OnBlockReceived(this, message.Index, message.Begin, message.Payload.Span);
-        if (result.Kind != BlockResultKind.Unrequested)
+        if (result.Kind == BlockResultKind.Unrequested)
         {
-            _session.CountReceived(length);
+            // Late answers to withdrawn requests are accepted; a stream of blocks nobody asked for is an attack.
+            if (++_unrequested > MaxUnrequested) throw new PeerViolation($"sent {_unrequested} blocks we never asked it for");
+        }
+        else
+        {
+            _session.CountReceived(length); // only what we asked for counts, and ranks the peer for upload slots
             Down.Add(length);
         }
-        switch (result.Kind)
-        {
-            case BlockResultKind.Unrequested:
-                // Late answers to withdrawn requests are accepted; a stream of blocks nobody asked for is an attack.
-                if (++_unrequested > MaxUnrequested)
-                    throw new PeerViolation($"sent {_unrequested} blocks we never asked it for");
-                return;
-            case BlockResultKind.Duplicate:
-                return;
-            case BlockResultKind.Accepted:
-                StoredBlock(message.Index);
-                _session.CancelElsewhere(result.CancelPeers, message.Index, message.Begin, length);
-                return;
-            case BlockResultKind.PieceVerified:
-                StoredBlock(message.Index);
-                _session.CancelElsewhere(result.CancelPeers, message.Index, message.Begin, length);
-                if (result.Culprits.Count > 0) _session.OnBadBlocksFound(result.PieceIndex, result.Culprits);
-                await _session.OnPieceVerifiedAsync(result.Piece!, ct).ConfigureAwait(false);
-                return;
-            case BlockResultKind.PieceFailed:
-                _session.CancelElsewhere(result.CancelPeers, message.Index, message.Begin, length);
-                _session.OnPieceFailed(result.PieceIndex, result.Contributors, result.Culprits);
-                return;
-        }
+        // Duplicates are merely wasted; a block that counts is progress for this peer. What the block means for the
+        // download is the session's, told in one call.
+        var firstOfPiece = result.Kind is BlockResultKind.Accepted or BlockResultKind.PieceVerified && StoredBlock(message.Index);
+        await _session.OnBlockAsync(this, result, new BlockRequest(message.Index, message.Begin, length), firstOfPiece, ct).ConfigureAwait(false);
     }
 
-    private void StoredBlock(int index)
+    /// <summary>Notes a block this peer delivered; true when it is the first of a piece it had not sent before.</summary>
+    private bool StoredBlock(int index)
     {
         _lastBlockAt = Stopwatch.GetTimestamp();
         Delivered = true;
         Snubbed = false;
-        if (index != _lastPiece)
-        {
-            _lastPiece = index;
-            _session.NoteContributor(index, this);
-        }
+        if (index == _lastPiece) return false;
+        _lastPiece = index;
+        return true;
     }
 
     /// <summary>Timer check: a peer that unchoked us, holds requests, and sent nothing for the snub timeout loses them.</summary>

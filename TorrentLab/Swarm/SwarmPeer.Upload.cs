@@ -59,13 +59,14 @@ internal sealed partial class SwarmPeer
     /// <summary>A <c>request</c>: checked, then queued for the sender. Throws <see cref="PeerViolation"/> to drop the peer.</summary>
     private void OnRequest(in PeerMessage request)
     {
-        // BEP 3: "All current implementations use 2^14 (16 kiB), and close connections which request an amount greater
-        // than that."
-        if (request.Length > BlockRequest.BlockSize)
-            throw new PeerViolation($"requested {request.Length} bytes (index={request.Index} begin={request.Begin}); the limit is {BlockRequest.BlockSize}");
         var pieceLength = _session.Torrent.GetPieceLength(request.Index);
-        if ((long)request.Begin + request.Length > pieceLength)
-            throw new PeerViolation($"requested bytes {request.Begin}..{(long)request.Begin + request.Length} of piece {request.Index}, which has {pieceLength}");
+        switch (WireLimits.CheckRequest(request, pieceLength))
+        {
+            case RequestFault.TooLong:
+                throw new PeerViolation($"requested {request.Length} bytes (index={request.Index} begin={request.Begin}); the limit is {WireLimits.BlockLength}");
+            case RequestFault.PastPieceEnd:
+                throw new PeerViolation($"requested bytes {request.Begin}..{(long)request.Begin + request.Length} of piece {request.Index}, which has {pieceLength}");
+        }
         if (!_session.CanServe(request.Index))
             throw new PeerViolation($"requested piece {request.Index}, which we never announced");
         lock (_sendLock)
@@ -143,11 +144,11 @@ internal sealed partial class SwarmPeer
     /// <summary>Replaces the request placeholders at batch[first..first+count) with <c>piece</c> messages read from disk.</summary>
     private async ValueTask ReadBlocksAsync(PeerMessage[] batch, int first, int count, CancellationToken ct)
     {
-        if (_uploadBuffer.Length == 0) _uploadBuffer = ArrayPool<byte>.Shared.Rent(BlocksPerSend * BlockRequest.BlockSize);
+        if (_uploadBuffer.Length == 0) _uploadBuffer = ArrayPool<byte>.Shared.Rent(BlocksPerSend * WireLimits.BlockLength);
         for (var i = 0; i < count; i++)
         {
             var request = batch[first + i];
-            var slot = _uploadBuffer.AsMemory(i * BlockRequest.BlockSize, request.Length);
+            var slot = _uploadBuffer.AsMemory(i * WireLimits.BlockLength, request.Length);
             await _session.Storage.ReadAsync(request.Index, request.Begin, slot, ct).ConfigureAwait(false);
             batch[first + i] = PeerMessage.Piece(request.Index, request.Begin, slot);
         }

@@ -1,6 +1,6 @@
 using System.Diagnostics;
+using TorrentLab.Downloads;
 using TorrentLab.Pieces;
-using TorrentLab.Session;
 using TorrentLab.Storage;
 using TorrentLab.Wire;
 
@@ -25,7 +25,7 @@ internal sealed partial class SwarmPeer
         Connection = connection;
         Outgoing = outgoing;
         Address = connection.RemoteEndPoint.ToString();
-        Client = ClientName.Of(connection.RemotePeerId);
+        Client = connection.RemotePeerId.Client;
         ConnectedAt = DateTimeOffset.UtcNow;
         _lastBlockAt = Stopwatch.GetTimestamp();
         _uploadBuffer = [];
@@ -78,7 +78,7 @@ internal sealed partial class SwarmPeer
         catch (WireException e)
         {
             reason = _dropReason ?? e.Message;
-            violation = _dropReason is null ? PeerFailure.IsViolation(e) : _dropViolation;
+            violation = _dropReason is null ? e.IsViolation : _dropViolation;
         }
         catch (Exception e) when (e is PeerViolation or Extensions.ExtensionException)
         {

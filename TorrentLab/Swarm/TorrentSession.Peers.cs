@@ -69,7 +69,7 @@ internal sealed partial class TorrentSession
         {
             Interlocked.Decrement(ref _connecting);
             _book.Release(endpoint, failed: true, DateTimeOffset.UtcNow);
-            if (PeerFailure.IsViolation(e)) Ban(endpoint, null, e.Message);
+            if (e.IsViolation) Ban(endpoint, null, e.Message);
             else _log?.Invoke($"dial {endpoint}: {e.Message}");
             WakeDialer();
             return;
@@ -195,7 +195,7 @@ internal sealed partial class TorrentSession
     }
 
     /// <summary>Bans for the session (never redialled, never accepted) and lists it in the result's bad peers.</summary>
-    public void Ban(IPEndPoint endpoint, Tracker.PeerId? id, string reason)
+    public void Ban(IPEndPoint endpoint, Wire.PeerId? id, string reason)
     {
         _book.Ban(endpoint, id);
         var line = $"{endpoint}: {reason}";

@@ -17,8 +17,26 @@ internal sealed partial class TorrentSession
     /// <summary>Peers that sent blocks of at least one verified piece.</summary>
     public IReadOnlyList<string> PeersUsed { get { lock (_contributorsLock) return [.. _peersUsed]; } }
 
+    /// <summary>The one place a peer reports what became of a block it sent: endgame cancels go to the others, the
+    /// sender is noted as a contributor, a verified piece is written and announced, a failed one is held against
+    /// everyone who sent part of it.</summary>
+    /// <param name="from">The peer that sent the block.</param>
+    /// <param name="result">What the piece manager made of it.</param>
+    /// <param name="block">The block (index, begin, length).</param>
+    /// <param name="firstOfPiece">The first block of this piece from this peer (it becomes a contributor).</param>
+    /// <param name="ct">Cancels writing a verified piece.</param>
+    public async ValueTask OnBlockAsync(SwarmPeer from, BlockResult result, BlockRequest block, bool firstOfPiece, CancellationToken ct)
+    {
+        if (result.Kind is BlockResultKind.Unrequested or BlockResultKind.Duplicate) return;
+        if (firstOfPiece) NoteContributor(block.Index, from);
+        CancelElsewhere(result.CancelPeers, block.Index, block.Begin, block.Length);
+        if (result.Culprits.Count > 0 && result.Kind == BlockResultKind.PieceVerified) OnBadBlocksFound(result.PieceIndex, result.Culprits);
+        if (result.Kind == BlockResultKind.PieceVerified) await OnPieceVerifiedAsync(result.Piece!, ct).ConfigureAwait(false);
+        else if (result.Kind == BlockResultKind.PieceFailed) OnPieceFailed(result.PieceIndex, result.Contributors, result.Culprits);
+    }
+
     /// <summary>Remembers that <paramref name="peer"/> sent a block of piece <paramref name="index"/>.</summary>
-    public void NoteContributor(int index, SwarmPeer peer)
+    private void NoteContributor(int index, SwarmPeer peer)
     {
         lock (_contributorsLock)
         {
@@ -29,7 +47,7 @@ internal sealed partial class TorrentSession
 
     /// <summary>Writes a verified piece, then tells every peer (<c>have</c>) and updates interest; the last piece
     /// completes the download.</summary>
-    public async ValueTask OnPieceVerifiedAsync(VerifiedPiece piece, CancellationToken ct)
+    private async ValueTask OnPieceVerifiedAsync(VerifiedPiece piece, CancellationToken ct)
     {
         using (piece)
         {
@@ -68,7 +86,7 @@ internal sealed partial class TorrentSession
 
     /// <summary>A piece failed its hash. Its proven culprits (a sole sender) are banned; with several senders nobody
     /// is blamed yet: the piece manager fetches it again from one peer and names the liars once a copy verifies.</summary>
-    public void OnPieceFailed(int index, IReadOnlyList<object> contributors, IReadOnlyList<object> culprits)
+    private void OnPieceFailed(int index, IReadOnlyList<object> contributors, IReadOnlyList<object> culprits)
     {
         lock (_contributorsLock)
         {
@@ -82,7 +100,7 @@ internal sealed partial class TorrentSession
     }
 
     /// <summary>A piece verified after failing: the peers whose blocks in the failed copy differ from the good data lied.</summary>
-    public void OnBadBlocksFound(int index, IReadOnlyList<object> culprits)
+    private void OnBadBlocksFound(int index, IReadOnlyList<object> culprits)
     {
         foreach (var culprit in culprits.OfType<SwarmPeer>())
             BanCulprit(culprit, $"sent blocks of piece {index} that differ from the verified data");
@@ -96,7 +114,7 @@ internal sealed partial class TorrentSession
     }
 
     /// <summary>Endgame: a block arrived, so the other peers asked for it get a <c>cancel</c>.</summary>
-    public void CancelElsewhere(IReadOnlyList<object> peers, int index, int begin, int length)
+    private void CancelElsewhere(IReadOnlyList<object> peers, int index, int begin, int length)
     {
         foreach (var peer in peers)
         {

@@ -1,6 +1,6 @@
 using System.Diagnostics;
+using TorrentLab.Downloads;
 using TorrentLab.Pieces;
-using TorrentLab.Session;
 
 namespace TorrentLab.Swarm;
 

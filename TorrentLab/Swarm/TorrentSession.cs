@@ -1,8 +1,8 @@
 using System.Diagnostics;
 using System.Net;
+using TorrentLab.Downloads;
 using TorrentLab.Metainfo;
 using TorrentLab.Pieces;
-using TorrentLab.Session;
 using TorrentLab.Storage;
 using TorrentLab.Wire;
 

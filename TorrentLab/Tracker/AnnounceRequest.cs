@@ -1,4 +1,5 @@
 using TorrentLab.Metainfo;
+using TorrentLab.Wire;
 
 namespace TorrentLab.Tracker;
 

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using TorrentLab.Metainfo;
+using TorrentLab.Wire;
 
 namespace TorrentLab.Tracker;
 

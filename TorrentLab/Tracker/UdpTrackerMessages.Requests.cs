@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using TorrentLab.Metainfo;
+using TorrentLab.Wire;
 
 namespace TorrentLab.Tracker;
 

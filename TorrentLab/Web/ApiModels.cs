@@ -1,3 +1,4 @@
+using TorrentLab.Wire;
 namespace TorrentLab.Web;
 
 // The shapes the REST API and the live updates send, as JSON (camelCase, source-generated in WebJsonContext).

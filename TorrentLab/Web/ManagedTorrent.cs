@@ -1,7 +1,6 @@
+using TorrentLab.Client;
+using TorrentLab.Downloads;
 using TorrentLab.Metainfo;
-using TorrentLab.Session;
-using TorrentLab.Storage;
-using TorrentLab.Wire;
 
 namespace TorrentLab.Web;
 
@@ -26,15 +25,15 @@ internal sealed class ManagedTorrent
 
     /// <param name="torrent">The parsed torrent.</param>
     /// <param name="addedAt">When the user added it.</param>
-    /// <param name="have">The verified pieces known at load (from the resume ledger).</param>
-    public ManagedTorrent(Torrent torrent, DateTimeOffset addedAt, Bitfield have)
+    /// <param name="pieces">The piece map known at load (from the resume ledger).</param>
+    public ManagedTorrent(Torrent torrent, DateTimeOffset addedAt, PieceStates pieces)
     {
         Torrent = torrent;
         InfoHash = torrent.InfoHash.Hex;
         AddedAt = addedAt;
-        _pieces = PieceStates.From(have);
-        _bytesDone = BytesOf(have);
-        State = have.IsComplete ? TorrentState.Completed : TorrentState.Paused;
+        _pieces = pieces;
+        _bytesDone = BytesOf(pieces);
+        State = pieces.CountOf(PieceState.Verified) == torrent.PieceCount ? TorrentState.Completed : TorrentState.Paused;
     }
 
     public Torrent Torrent { get; }
@@ -56,10 +55,10 @@ internal sealed class ManagedTorrent
 
     public PieceStates Pieces { get { lock (_lock) return _pieces; } }
 
-    /// <summary>Starts (or resumes) the download; nothing happens when it runs already or is complete.</summary>
-    /// <param name="engine">The engine to run.</param>
+    /// <summary>Starts (or resumes) the download through the front door; nothing happens when it runs already or is
+    /// complete.</summary>
     /// <param name="options">The download options; trace, log and output folder are wired in here.</param>
-    public void Start(DownloadEngine engine, DownloadOptions options)
+    public void Start(DownloadOptions options)
     {
         lock (_lock)
         {
@@ -74,7 +73,7 @@ internal sealed class ManagedTorrent
                 Log = line => { AddLog(line); options.Log?.Invoke(line); },
             };
             var token = _run.Token;
-            _task = Task.Run(() => RunAsync(engine, run, token), CancellationToken.None);
+            _task = Task.Run(() => RunAsync(run, token), CancellationToken.None);
             Bump();
         }
     }
@@ -98,13 +97,13 @@ internal sealed class ManagedTorrent
         await task.ConfigureAwait(false);
     }
 
-    private async Task RunAsync(DownloadEngine engine, DownloadOptions options, CancellationToken ct)
+    private async Task RunAsync(DownloadOptions options, CancellationToken ct)
     {
         TorrentState outcome;
         string? error = null;
         try
         {
-            await engine(Torrent, options, new Sink(this), ct).ConfigureAwait(false);
+            await TorrentClient.DownloadAsync(Torrent, options, new Sink(this), ct).ConfigureAwait(false);
             outcome = TorrentState.Completed;
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
@@ -125,14 +124,13 @@ internal sealed class ManagedTorrent
             if (outcome == TorrentState.Completed)
             {
                 WantsRunning = false;
-                var all = Bitfield.Full(Torrent.PieceCount);
-                _pieces = PieceStates.From(all);
+                _pieces = PieceStates.AllVerified(Torrent.PieceCount);
                 _bytesDone = Torrent.TotalLength;
             }
             else
             {
                 // Requested pieces are no longer being fetched: the map keeps verified (and failed) ones only.
-                _pieces = PieceStates.From(VerifiedOf(_pieces), failed: Indexes(_pieces, PieceState.Failed));
+                _pieces = PieceStates.From(_pieces.Verified(), failed: _pieces.IndexesOf(PieceState.Failed));
             }
             _progress = null;
             _run?.Dispose();
@@ -183,7 +181,7 @@ internal sealed class ManagedTorrent
         var summary = Summary();
         lock (_lock)
         {
-            var files = FileProgress.Compute(Torrent, VerifiedOf(_pieces)).Select(f => new FileDetails(f.File.DisplayPath, f.File.Length,
+            var files = TorrentClient.Files(Torrent, _pieces).Select(f => new FileDetails(f.File.DisplayPath, f.File.Length,
                 f.TotalPieces == 0 ? 1 : (double)f.VerifiedPieces / f.TotalPieces, f.VerifiedPieces, f.TotalPieces)).ToArray();
             return new TorrentDetails(summary, Torrent.PieceLength, Torrent.Comment, Torrent.CreatedBy, files, Trackers(),
                 Peers.Snapshot(_progress, State == TorrentState.Downloading), _pieces.ToDigits(), [.. _log]);
@@ -206,22 +204,12 @@ internal sealed class ManagedTorrent
 
     private void Bump() => Interlocked.Increment(ref _version);
 
-    private long BytesOf(Bitfield have)
+    private long BytesOf(PieceStates pieces)
     {
         long bytes = 0;
-        foreach (var i in have.SetIndexes()) bytes += Torrent.GetPieceLength(i);
+        foreach (var i in pieces.IndexesOf(PieceState.Verified)) bytes += Torrent.GetPieceLength(i);
         return bytes;
     }
-
-    private static Bitfield VerifiedOf(PieceStates states)
-    {
-        var have = new Bitfield(states.Count);
-        foreach (var i in Indexes(states, PieceState.Verified)) have.Set(i);
-        return have;
-    }
-
-    private static IEnumerable<int> Indexes(PieceStates states, PieceState state) =>
-        Enumerable.Range(0, states.Count).Where(i => states[i] == state);
 
     /// <summary>Takes progress reports on the engine's thread (no synchronization context hop, unlike Progress&lt;T&gt;).</summary>
     private sealed class Sink(ManagedTorrent owner) : IProgress<DownloadProgress>

@@ -1,4 +1,4 @@
-using TorrentLab.Session;
+using TorrentLab.Downloads;
 using TorrentLab.Wire;
 
 namespace TorrentLab.Web;
@@ -50,12 +50,12 @@ internal sealed class PeerTable
                 return progress.Peers.Select(p =>
                 {
                     var seen = _rows.GetValueOrDefault(p.Address);
-                    var client = p.Client.Length > 0 ? p.Client : seen?.PeerId is { } id ? PeerClients.DescribeHex(id) : "unknown";
+                    var client = p.Client.Length > 0 ? p.Client : seen?.PeerId is { } id ? PeerId.ClientOfHex(id) : "unknown";
                     return new PeerDetails(p.Address, client, seen?.PeerId, p.DownloadRate, p.UploadRate, p.PeerChoking, p.AmInterested,
                         seen?.AmChoking ?? true, seen?.PeerInterested ?? false, Connected: running);
                 }).ToArray();
             return _rows.OrderBy(r => r.Key, StringComparer.Ordinal).Select(r => new PeerDetails(r.Key,
-                r.Value.PeerId is { } hex ? PeerClients.DescribeHex(hex) : "unknown", r.Value.PeerId,
+                r.Value.PeerId is { } hex ? PeerId.ClientOfHex(hex) : "unknown", r.Value.PeerId,
                 r.Value.Down.BytesPerSecond, r.Value.Up.BytesPerSecond, r.Value.PeerChoking, r.Value.AmInterested,
                 r.Value.AmChoking, r.Value.PeerInterested, Connected: running && progress?.CurrentPeer == r.Key)).ToArray();
         }

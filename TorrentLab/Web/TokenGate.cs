@@ -7,7 +7,7 @@ namespace TorrentLab.Web;
 /// <summary>Lets an API call through only with the server's token: <c>Authorization: Bearer &lt;token&gt;</c>, or
 /// <c>?token=</c> on the WebSocket (browsers cannot set headers on one). The page and its files are public: they
 /// hold no data, and the page asks for the token itself.</summary>
-internal sealed class TokenGate(string? token)
+public sealed class TokenGate(string? token)
 {
     private readonly byte[]? _token = token is null ? null : Encoding.UTF8.GetBytes(token);
 

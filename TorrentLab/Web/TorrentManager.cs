@@ -1,7 +1,7 @@
+using TorrentLab.Client;
+using TorrentLab.Downloads;
 using TorrentLab.Metainfo;
-using TorrentLab.Session;
 using TorrentLab.Storage;
-using TorrentLab.Wire;
 
 namespace TorrentLab.Web;
 
@@ -19,7 +19,7 @@ internal sealed class TorrentManager : IAsyncDisposable
     private TorrentManager(WebServerOptions options)
     {
         _options = options;
-        Downloads = OutputPaths.Root(options.Downloads);
+        Downloads = TorrentClient.FolderPath(options.Downloads);
         _store = new TorrentListStore(Downloads);
     }
 
@@ -39,7 +39,7 @@ internal sealed class TorrentManager : IAsyncDisposable
             var torrent = Torrent.Load(manager._store.TorrentPath(entry.InfoHash));
             var managed = manager.Track(torrent, entry.AddedAt);
             lock (manager._lock) manager._torrents[managed.InfoHash] = managed;
-            if (entry.Running) managed.Start(manager.EngineFor(), manager.OptionsFor());
+            if (entry.Running) managed.Start(manager.OptionsFor());
         }
         return manager;
     }
@@ -79,7 +79,7 @@ internal sealed class TorrentManager : IAsyncDisposable
             _torrents[managed.InfoHash] = managed;
             Interlocked.Increment(ref _listVersion);
         }
-        if (start) managed.Start(EngineFor(), OptionsFor());
+        if (start) managed.Start(OptionsFor());
         Save();
         return managed;
     }
@@ -88,7 +88,7 @@ internal sealed class TorrentManager : IAsyncDisposable
     public async Task StartAsync(ManagedTorrent torrent, CancellationToken ct = default)
     {
         if (torrent.State is TorrentState.Paused or TorrentState.Failed) await CheckFilesAsync(torrent.Torrent, ct).ConfigureAwait(false);
-        torrent.Start(EngineFor(), OptionsFor());
+        torrent.Start(OptionsFor());
         Save();
     }
 
@@ -114,17 +114,14 @@ internal sealed class TorrentManager : IAsyncDisposable
         }
         Save();
         _store.DeleteTorrent(torrent.InfoHash);
-        if (deleteData) TorrentData.Delete(torrent.Torrent, Downloads);
+        if (deleteData) TorrentClient.DeleteData(torrent.Torrent, Downloads);
     }
 
     private ManagedTorrent Track(Torrent torrent, DateTimeOffset addedAt)
     {
         // What is verified already: the ledger when it can be trusted (a stale one is re-checked by the engine on start).
-        var check = new ResumeLedger(torrent, Downloads).Validate();
-        return new ManagedTorrent(torrent, addedAt, check.Trusted ?? new Bitfield(torrent.PieceCount)) { StateChanged = _ => Save() };
+        return new ManagedTorrent(torrent, addedAt, TorrentClient.PiecesOnDisk(torrent, Downloads)) { StateChanged = _ => Save() };
     }
-
-    private DownloadEngine EngineFor() => _options.Engine ?? DownloadEngines.Choose(_options.MaxPeers);
 
     private DownloadOptions OptionsFor()
     {

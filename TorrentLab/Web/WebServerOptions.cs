@@ -1,5 +1,5 @@
 using System.Net;
-using TorrentLab.Session;
+using TorrentLab.Downloads;
 
 namespace TorrentLab.Web;
 
@@ -26,9 +26,6 @@ public sealed record WebServerOptions
 
     /// <summary>Peers per download; 1 runs the single-peer reference engine.</summary>
     public int MaxPeers { get; init; } = 50;
-
-    /// <summary>Replaces the engine chosen by <see cref="MaxPeers"/> (tests).</summary>
-    public DownloadEngine? Engine { get; init; }
 
     /// <summary>Adjusts each download's options (timeouts, extra peers) before it starts.</summary>
     public Func<DownloadOptions, DownloadOptions>? ConfigureDownload { get; init; }

@@ -1,7 +1,6 @@
 using System.Buffers.Binary;
 using System.Text;
 using TorrentLab.Metainfo;
-using TorrentLab.Tracker;
 
 namespace TorrentLab.Wire;
 

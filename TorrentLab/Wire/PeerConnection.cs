@@ -1,7 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
 using TorrentLab.Metainfo;
-using TorrentLab.Tracker;
 
 namespace TorrentLab.Wire;
 

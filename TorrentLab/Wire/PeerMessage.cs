@@ -12,15 +12,8 @@ namespace TorrentLab.Wire;
 public readonly struct PeerMessage
 {
     private PeerMessage(MessageKind kind, int index = 0, int begin = 0, int length = 0,
-        ReadOnlyMemory<byte> payload = default, byte id = 0)
-    {
-        Kind = kind;
-        Index = index;
-        Begin = begin;
-        Length = length;
-        Payload = payload;
-        Id = id;
-    }
+        ReadOnlyMemory<byte> payload = default, byte id = 0) =>
+        (Kind, Index, Begin, Length, Payload, Id) = (kind, index, begin, length, payload, id);
 
     public MessageKind Kind { get; }
 

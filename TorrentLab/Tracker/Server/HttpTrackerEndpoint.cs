@@ -3,6 +3,7 @@ using System.Net.Sockets;
 using Microsoft.AspNetCore.Http;
 using TorrentLab.Bencode;
 using TorrentLab.Metainfo;
+using TorrentLab.Wire;
 
 namespace TorrentLab.Tracker.Server;
 

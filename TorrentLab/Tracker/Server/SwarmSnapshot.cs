@@ -1,5 +1,6 @@
 using System.Net;
 using TorrentLab.Metainfo;
+using TorrentLab.Wire;
 
 namespace TorrentLab.Tracker.Server;
 

@@ -1,5 +1,6 @@
 using System.Text;
 using TorrentLab.Metainfo;
+using TorrentLab.Wire;
 
 namespace TorrentLab.Tracker.Server;
 

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Sockets;
 using System.Security.Cryptography;
+using TorrentLab.Wire;
 
 namespace TorrentLab.Tracker.Server;
 

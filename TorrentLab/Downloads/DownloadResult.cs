@@ -1,4 +1,4 @@
-namespace TorrentLab.Session;
+namespace TorrentLab.Downloads;
 
 /// <summary>How a finished download went: what was fetched, from whom, and who misbehaved.</summary>
 /// <param name="Downloaded">Payload bytes received from peers (including wasted ones).</param>

@@ -1,8 +1,9 @@
 using System.Net;
 using TorrentLab.Magnet;
 using TorrentLab.Tracker;
+using TorrentLab.Wire;
 
-namespace TorrentLab.Cli.Commands;
+namespace TorrentLab.Client;
 
 /// <summary>The peers a magnet command asks: the link's <c>x.pe</c> addresses first, then what its trackers return.</summary>
 internal static class MagnetPeers

@@ -1,8 +1,8 @@
 using System.Text;
 
-namespace TorrentLab.Web;
+namespace TorrentLab.Wire;
 
-/// <summary>Names the client behind a peer id from its prefix (BEP 20 "Peer ID Conventions"), for the peer table.</summary>
+/// <summary>Names the client behind a peer id from its prefix (BEP 20 "Peer ID Conventions"), for the peer lists of the swarm, the CLI and the web.</summary>
 /// <remarks>
 /// Azureus style, the most common: <c>'-' &lt;2 client letters&gt; &lt;4 version chars&gt; '-'</c> then random bytes,
 /// e.g. <c>-LT2080-</c> is libtorrent 2.0.8.0 and <c>-TL0100-</c> TorrentLab 0.1.0.0. Mainline style:

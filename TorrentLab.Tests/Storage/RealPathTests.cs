@@ -1,7 +1,7 @@
-using TorrentLab.Creation;
+using TorrentLab.Storage;
 using TorrentLab.Tests.Infrastructure;
 
-namespace TorrentLab.Tests.Creation;
+namespace TorrentLab.Tests.Storage;
 
 public class RealPathTests
 {
@@ -39,7 +39,7 @@ public class RealPathTests
         File.CreateSymbolicLink(temp.Combine("a"), "b");
         File.CreateSymbolicLink(temp.Combine("b"), "a");
 
-        var error = Assert.Throws<CreationException>(() => RealPath.Resolve(temp.Combine("a")));
+        var error = Assert.Throws<StorageException>(() => RealPath.Resolve(temp.Combine("a")));
         Assert.Contains("loop", error.Message);
     }
 

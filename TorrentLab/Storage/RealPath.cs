@@ -1,14 +1,17 @@
-namespace TorrentLab.Creation;
+namespace TorrentLab.Storage;
 
 /// <summary>Resolves a path to its canonical form with every symbolic link followed, like POSIX <c>realpath(3)</c>.</summary>
-/// <remarks>Needed to decide whether a link leads out of the input folder: a link's target can be relative, can pass
-/// through other links, and can use "..", so comparing the text of the target is not enough.</remarks>
+/// <remarks>Needed to decide whether a link leads out of a folder (the downloads folder, a torrent's input folder): a
+/// link's target can be relative, can pass through other links, and can use "..", so comparing the text of the target
+/// is not enough. The one implementation for storage and torrent creation.</remarks>
 internal static class RealPath
 {
     private const int MaxLinks = 40; // Linux gives up with ELOOP after 40 links in one lookup.
 
     /// <summary>The canonical absolute path; components that do not exist are kept as written.</summary>
-    public static string Resolve(string path)
+    /// <param name="path">The path to resolve.</param>
+    /// <param name="loop">Makes the caller's layer's exception for a link loop; null throws a <see cref="StorageException"/>.</param>
+    public static string Resolve(string path, Func<string, Exception>? loop = null)
     {
         var absolute = Path.IsPathRooted(path) ? path : Path.Combine(Directory.GetCurrentDirectory(), path);
         var root = Path.GetPathRoot(absolute)!;
@@ -34,7 +37,11 @@ internal static class RealPath
                 current = next;
                 continue;
             }
-            if (++links > MaxLinks) throw new CreationException($"more than {MaxLinks} symbolic links in a row (a loop?)", path);
+            if (++links > MaxLinks)
+            {
+                var message = $"more than {MaxLinks} symbolic links in a row (a loop?)";
+                throw loop?.Invoke(message) ?? new StorageException($"{message} resolving '{path}'");
+            }
             // Splice the target in place of the link and walk it again from its own start.
             PushComponents(pending, target);
             if (Path.IsPathRooted(target)) current = Path.GetPathRoot(target)!;

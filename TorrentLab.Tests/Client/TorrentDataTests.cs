@@ -1,8 +1,8 @@
 using TorrentLab.Storage;
 using TorrentLab.Tests.Infrastructure;
-using TorrentLab.Web;
+using TorrentLab.Client;
 
-namespace TorrentLab.Tests.Web;
+namespace TorrentLab.Tests.Client;
 
 /// <summary>Deleting a removed torrent's data touches only its own files inside the downloads folder.</summary>
 public class TorrentDataTests

@@ -1,6 +1,6 @@
 using TorrentLab.Wire;
 
-namespace TorrentLab.Session;
+namespace TorrentLab.Downloads;
 
 /// <summary>Where one piece stands, as a piece map shows it.</summary>
 public enum PieceState : byte
@@ -41,6 +41,23 @@ public sealed class PieceStates
         foreach (var i in failed ?? []) if ((uint)i < (uint)states.Length) states[i] = (byte)PieceState.Failed;
         foreach (var i in verified.SetIndexes()) states[i] = (byte)PieceState.Verified;
         return new PieceStates(states);
+    }
+
+    /// <summary>Every piece verified: the map of a completed download.</summary>
+    public static PieceStates AllVerified(int count) => From(Bitfield.Full(count));
+
+    /// <summary>The pieces in <paramref name="state"/>, in order.</summary>
+    public IEnumerable<int> IndexesOf(PieceState state)
+    {
+        for (var i = 0; i < _states.Length; i++) if (_states[i] == (byte)state) yield return i;
+    }
+
+    /// <summary>The verified pieces as a have bitfield.</summary>
+    public Bitfield Verified()
+    {
+        var have = new Bitfield(_states.Length);
+        foreach (var i in IndexesOf(PieceState.Verified)) have.Set(i);
+        return have;
     }
 
     /// <summary>How many pieces are in <paramref name="state"/>.</summary>

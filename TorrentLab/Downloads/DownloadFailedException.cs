@@ -1,4 +1,4 @@
-namespace TorrentLab.Session;
+namespace TorrentLab.Downloads;
 
 /// <summary>A download that cannot finish: no peer could deliver the missing pieces, or every peer misbehaved.</summary>
 public sealed class DownloadFailedException : TorrentLabException

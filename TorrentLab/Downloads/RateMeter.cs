@@ -1,6 +1,6 @@
 using System.Diagnostics;
 
-namespace TorrentLab.Session;
+namespace TorrentLab.Downloads;
 
 /// <summary>Bytes per second over a sliding window of about five seconds, in one-second buckets.</summary>
 /// <remarks>Thread-safe. Time comes from a <see cref="TimeProvider"/> so tests can drive it.</remarks>

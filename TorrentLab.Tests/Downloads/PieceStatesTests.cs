@@ -1,7 +1,7 @@
-using TorrentLab.Session;
+using TorrentLab.Downloads;
 using TorrentLab.Wire;
 
-namespace TorrentLab.Tests.Session;
+namespace TorrentLab.Tests.Downloads;
 
 public class PieceStatesTests
 {

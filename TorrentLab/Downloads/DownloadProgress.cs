@@ -1,4 +1,4 @@
-namespace TorrentLab.Session;
+namespace TorrentLab.Downloads;
 
 /// <summary>A snapshot of a download, reported a few times a second to whoever shows progress.</summary>
 /// <param name="PiecesDone">Verified pieces, including those found on disk at start.</param>

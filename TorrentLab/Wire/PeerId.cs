@@ -1,7 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
 
-namespace TorrentLab.Tracker;
+namespace TorrentLab.Wire;
 
 /// <summary>A 20-byte peer id. Ours follows BEP 20's Azureus style: <c>-TLvvvv-</c> then 12 random bytes.</summary>
 public readonly struct PeerId : IEquatable<PeerId>
@@ -40,4 +40,10 @@ public readonly struct PeerId : IEquatable<PeerId>
     public static bool operator ==(PeerId left, PeerId right) => left.Equals(right);
     public static bool operator !=(PeerId left, PeerId right) => !left.Equals(right);
     public override string ToString() => Hex;
+
+    /// <summary>The client this id names by BEP 20's conventions ("libtorrent 2.0.8.0"), a hint, never an identity.</summary>
+    public string Client => PeerClients.Describe(Bytes);
+
+    /// <summary>The client a peer id given as 40 hex digits names (as the wire trace shows it), or "unknown".</summary>
+    public static string ClientOfHex(string hex) => PeerClients.DescribeHex(hex);
 }

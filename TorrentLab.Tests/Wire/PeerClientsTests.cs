@@ -1,7 +1,7 @@
 using System.Text;
-using TorrentLab.Web;
+using TorrentLab.Wire;
 
-namespace TorrentLab.Tests.Web;
+namespace TorrentLab.Tests.Wire;
 
 /// <summary>BEP 20 peer id prefixes to client names.</summary>
 public class PeerClientsTests

@@ -1,8 +1,9 @@
-namespace TorrentLab.Cli.Commands;
+namespace TorrentLab.Client;
 
 /// <summary>Writes a whole file so that a reader sees the old content or the new, never half of it.</summary>
-internal static class AtomicFile
+public static class AtomicFile
 {
+    /// <summary>Writes <paramref name="bytes"/> to <paramref name="path"/> through a temporary file renamed over it.</summary>
     public static async Task WriteAsync(string path, byte[] bytes, CancellationToken ct)
     {
         var folder = Path.GetDirectoryName(Path.GetFullPath(path))!;

@@ -1,7 +1,8 @@
 using System.Net;
 using TorrentLab.Tracker;
+using TorrentLab.Wire;
 
-namespace TorrentLab.Session;
+namespace TorrentLab.Downloads;
 
 /// <summary>What a download needs besides the torrent: where to write, how to find peers, what to log.</summary>
 public sealed record DownloadOptions
@@ -18,6 +19,9 @@ public sealed record DownloadOptions
 
     /// <summary>Most peers connected at once; 1 runs the single-peer reference path.</summary>
     public int MaxPeers { get; init; } = 50;
+
+    /// <summary>Which engine downloads; <see cref="DownloadEngine.Auto"/> follows <see cref="MaxPeers"/>.</summary>
+    public DownloadEngine Engine { get; init; }
 
     /// <summary>Port we listen on for incoming peers and announce (BEP 3 suggests 6881-6889); 0 picks a free one.</summary>
     public int ListenPort { get; init; } = 6881;

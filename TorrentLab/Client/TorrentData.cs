@@ -1,7 +1,7 @@
 using TorrentLab.Metainfo;
 using TorrentLab.Storage;
 
-namespace TorrentLab.Web;
+namespace TorrentLab.Client;
 
 /// <summary>Deletes a removed torrent's data: the files its resume ledger records as written (or adopted) by it, the
 /// folders left empty, and the ledger, never anything else. Each path comes from the torrent (already sanitized by the

@@ -1,0 +1,46 @@
+using TorrentLab.Downloads;
+using TorrentLab.Metainfo;
+using TorrentLab.Storage;
+using TorrentLab.Wire;
+
+namespace TorrentLab.Client;
+
+/// <summary>What a re-hash of a download found: the intact pieces, each file's completeness, and where the resume
+/// ledger was written (null when it was not).</summary>
+public sealed record VerifyReport(Bitfield Have, IReadOnlyList<FileProgress> Files, string? LedgerPath);
+
+public static partial class TorrentClient
+{
+    /// <summary>Re-hashes the download below <paramref name="folder"/> (BEP 3 piece hashes) and, when asked, rewrites
+    /// its resume ledger to match.</summary>
+    /// <exception cref="StorageException">The folder does not exist, a path leaves it, or a file cannot be read.</exception>
+    public static async Task<VerifyReport> VerifyAsync(Torrent torrent, string folder, bool writeLedger = true, CancellationToken ct = default)
+    {
+        if (!Directory.Exists(folder)) throw new StorageException($"output folder '{folder}' does not exist");
+        var layout = new StorageLayout(torrent, folder);
+        var have = await PieceVerifier.VerifyAsync(layout, cancellation: ct).ConfigureAwait(false);
+        string? ledgerPath = null;
+        if (writeLedger)
+        {
+            var ledger = new ResumeLedger(layout);
+            ledger.Save(have);
+            ledgerPath = ledger.FilePath;
+        }
+        return new VerifyReport(have, FileProgress.Compute(torrent, have), ledgerPath);
+    }
+
+    /// <summary>The piece map known without hashing: the resume ledger's pieces when it can be trusted, else none
+    /// (a stale ledger is re-checked when the download starts).</summary>
+    public static PieceStates PiecesOnDisk(Torrent torrent, string folder) =>
+        PieceStates.From(new ResumeLedger(torrent, folder).Validate().Trusted ?? new Bitfield(torrent.PieceCount));
+
+    /// <summary>Each file's completeness for a piece map.</summary>
+    public static IReadOnlyList<FileProgress> Files(Torrent torrent, PieceStates pieces) =>
+        FileProgress.Compute(torrent, pieces.Verified());
+
+    /// <summary>The full path of a downloads folder, as every part of a download spells it.</summary>
+    public static string FolderPath(string folder) => OutputPaths.Root(folder);
+
+    /// <summary>Deletes a removed torrent's files, the folders it created and its resume ledger, nothing else.</summary>
+    public static void DeleteData(Torrent torrent, string folder) => TorrentData.Delete(torrent, folder);
+}

@@ -1,0 +1,80 @@
+using TorrentLab.Downloads;
+using TorrentLab.Magnet;
+using TorrentLab.Metainfo;
+using TorrentLab.Session;
+using TorrentLab.Storage;
+using TorrentLab.Swarm;
+
+namespace TorrentLab.Client;
+
+/// <summary>The front door: the command line, the web server, the demo and the lab add a torrent or magnet link,
+/// download, verify and seed through it, and nothing else of the engine.</summary>
+/// <remarks>
+/// One download is: open the source (a .torrent file, or a magnet link whose metadata comes from peers first) ->
+/// <see cref="DownloadStart"/> (one storage layout, one resume decision) -> one engine, chosen by
+/// <see cref="DownloadOptions.Engine"/> -> progress reports -> a <see cref="DownloadResult"/>. Everything a caller can
+/// set (limits, peers, trackers, timeouts, tracing) is in <see cref="DownloadOptions"/>.
+/// </remarks>
+public static partial class TorrentClient
+{
+    /// <summary>Opens what the user named: a magnet link (its metadata fetched from peers and verified, BEP 9) or a
+    /// .torrent file. A magnet link's own peers (<c>x.pe</c>) come back with it, to try first.</summary>
+    /// <param name="source">A path to a .torrent file, or a <c>magnet:</c> link.</param>
+    /// <param name="saveTorrentTo">For a magnet link: also write the .torrent built from the metadata here.</param>
+    /// <param name="log">Protocol events of the metadata fetch, one line each; null for none.</param>
+    /// <param name="ct">Cancels the fetch.</param>
+    public static async Task<OpenedTorrent> OpenAsync(string source, string? saveTorrentTo = null, Action<string>? log = null,
+        CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(source);
+        if (!IsMagnet(source)) return new OpenedTorrent(Torrent.Load(source), []);
+        var link = MagnetLink.Parse(source);
+        var ourId = Wire.PeerId.CreateOurs();
+        var peers = await MagnetPeers.FindAsync(link, ourId, 6881, log, ct).ConfigureAwait(false);
+        var raw = await MetadataFetcher.FetchAsync(link, ourId, peers, new MetadataFetchOptions { Log = log }, ct).ConfigureAwait(false);
+        var file = MagnetTorrentFile.Build(link, raw);
+        if (saveTorrentTo is not null) await AtomicFile.WriteAsync(Path.GetFullPath(saveTorrentTo), file, ct).ConfigureAwait(false);
+        return new OpenedTorrent(Torrent.Parse(file), link.Peers);
+    }
+
+    /// <summary>True when <paramref name="source"/> is a magnet link rather than a path.</summary>
+    public static bool IsMagnet(string source) => source.StartsWith("magnet:", StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>Downloads <paramref name="torrent"/> into <see cref="DownloadOptions.OutputDirectory"/>: the resume
+    /// decision once, then the engine <see cref="DownloadOptions.Engine"/> names.</summary>
+    /// <exception cref="DownloadFailedException">No peer could deliver the missing pieces.</exception>
+    /// <exception cref="OperationCanceledException">Cancelled; the resume ledger was saved first.</exception>
+    public static async Task<DownloadResult> DownloadAsync(Torrent torrent, DownloadOptions options,
+        IProgress<DownloadProgress>? progress = null, CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        if (options.SeedAfterDownload && EngineFor(options) == DownloadEngine.Reference)
+            throw new ArgumentException("seeding needs the swarm engine; the single-peer reference path only downloads");
+        var start = await DownloadStart.PrepareAsync(torrent, options, ct).ConfigureAwait(false);
+        return EngineFor(options) == DownloadEngine.Reference
+            ? await ReferenceDownload.RunAsync(start, options, progress, ct).ConfigureAwait(false)
+            : await SwarmDownload.RunAsync(start, options, progress, ct).ConfigureAwait(false);
+    }
+
+    /// <summary>The engine that runs a download with these options (the one engine choice).</summary>
+    public static DownloadEngine EngineFor(DownloadOptions options) => options.Engine switch
+    {
+        DownloadEngine.Auto => options.MaxPeers == 1 ? DownloadEngine.Reference : DownloadEngine.Swarm,
+        var chosen => chosen,
+    };
+
+    /// <summary>Downloads one piece with the reference story and returns its verified bytes (the classroom's
+    /// <c>download_piece</c>); nothing is written to disk.</summary>
+    /// <exception cref="DownloadFailedException">No peer could deliver the piece.</exception>
+    public static Task<byte[]> DownloadPieceAsync(Torrent torrent, int index, DownloadOptions options, CancellationToken ct = default) =>
+        ReferenceDownload.DownloadPieceAsync(torrent, index, options, ct);
+
+    /// <summary>Verifies the data in <see cref="DownloadOptions.OutputDirectory"/>, then seeds it until the returned seeder is disposed.</summary>
+    /// <exception cref="StorageException">The folder does not exist, or the data cannot be read.</exception>
+    /// <exception cref="SwarmException">The data is incomplete (without <paramref name="allowPartial"/>), or no port.</exception>
+    public static Task<Seeder> SeedAsync(Torrent torrent, DownloadOptions options, bool allowPartial, CancellationToken ct = default)
+    {
+        if (!Directory.Exists(options.OutputDirectory)) throw new StorageException($"data folder '{options.OutputDirectory}' does not exist");
+        return Seeder.StartAsync(torrent, options, allowPartial, ct);
+    }
+}

@@ -1,0 +1,49 @@
+using TorrentLab.Downloads;
+using TorrentLab.Metainfo;
+using TorrentLab.Storage;
+using TorrentLab.Wire;
+
+namespace TorrentLab.Session;
+
+public static partial class ReferenceDownload
+{
+    /// <summary>Downloads one piece from the swarm and returns its verified bytes (the classroom's
+    /// <c>download_piece</c>); nothing is written to disk.</summary>
+    /// <exception cref="DownloadFailedException">No peer could deliver the piece.</exception>
+    public static async Task<byte[]> DownloadPieceAsync(Torrent torrent, int index, DownloadOptions options, CancellationToken ct = default)
+    {
+        if ((uint)index >= (uint)torrent.PieceCount)
+            throw new ArgumentOutOfRangeException(nameof(index), index, $"piece index must be 0..{torrent.PieceCount - 1}");
+        // Pretend we have every other piece, so the piece manager asks only for this one.
+        var have = Bitfield.Full(torrent.PieceCount);
+        have.Clear(index);
+        var memory = new OnePieceInMemory();
+        var pieces = new Pieces.PieceManager(torrent, have, new Pieces.PieceManagerOptions
+        {
+            MaxRequestsPerPeer = options.RequestsPerPeer,
+            Picker = new Pieces.SequentialPicker(),
+        });
+        var state = new StoryState(torrent, pieces, Bitfield.Full(torrent.PieceCount), System.Diagnostics.Stopwatch.StartNew(), progress: null);
+        await DownloadAsync(torrent, options, pieces, memory, state, ct).ConfigureAwait(false);
+        return memory.Bytes ?? throw new DownloadFailedException($"piece {index} was not received");
+    }
+
+    /// <summary>The store of the one-piece entry: keeps the verified piece in memory instead of writing a file.</summary>
+    private sealed class OnePieceInMemory : IPieceStorage
+    {
+        public byte[]? Bytes { get; private set; }
+
+        public ValueTask WritePieceAsync(int index, ReadOnlyMemory<byte> data, CancellationToken cancellation = default)
+        {
+            Bytes = data.ToArray();
+            return ValueTask.CompletedTask;
+        }
+
+        public ValueTask ReadAsync(int index, int begin, Memory<byte> buffer, CancellationToken cancellation = default) =>
+            throw new InvalidOperationException("the one-piece download serves nothing");
+
+        public ValueTask FlushAsync(CancellationToken cancellation = default) => ValueTask.CompletedTask;
+
+        public void Dispose() { }
+    }
+}
