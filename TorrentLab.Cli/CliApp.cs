@@ -36,6 +36,7 @@ internal static class CliApp
         yield return MagnetInfoCommand.Create();
         yield return DownloadPieceCommand.Create(magnet: true);
         yield return DownloadCommand.Create(magnet: true);
+        yield return DhtCommand.Create();
         yield return ServeCommand.Create();
         yield return SeedCommand.Create();
     }

@@ -38,7 +38,7 @@ internal static class CliErrors
             FailureKind.Peer => ExitCodes.Peer,
             FailureKind.Tracker => ExitCodes.Tracker,
             FailureKind.NoSpace => ExitCodes.NoSpace,
-            FailureKind.Io => ExitCodes.Io,
+            FailureKind.Io or FailureKind.Conflict => ExitCodes.Io,
             _ => ExitCodes.Failed,
         }, message);
     }

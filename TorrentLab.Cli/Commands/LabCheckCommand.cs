@@ -11,9 +11,9 @@ internal static class LabCheckCommand
     {
         var stage = new Option<string?>("--stage") { Description = "Check only this stage (see 'torrentlab lab list')" };
         var through = new Option<string?>("--through") { Description = "Check the stages from the first through this one" };
-        var faults = new Option<bool>("--faults") { Description = "Add harder peers in the download stages: chokes mid-piece, a corrupt block, a slow peer" };
+        var faults = new Option<bool>("--faults") { Description = "Add harder peers in the download and metadata stages (chokes mid-piece, a corrupt block or corrupt metadata every client meets, a slow peer, a rejecting peer)" };
         var trace = new Option<bool>("--trace") { Description = "Show the wire trace of a failing peer stage" };
-        var seed = new Option<int?>("--seed") { Description = "Seed of the generated inputs (printed by every run); repeats a run's inputs" };
+        var seed = new Option<int?>("--seed") { Description = "Seed of everything the program is given and meets (printed by every run): payloads, torrents, peer ids, the tracker's peer order, which peer misbehaves and when; not ports or paths" };
         var keepGoing = new Option<bool>("--keep-going") { Description = "Check the later stages even after one fails" };
         var program = new Argument<string[]>("command")
         {

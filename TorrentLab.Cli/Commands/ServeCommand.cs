@@ -12,10 +12,16 @@ internal static class ServeCommand
         var host = new Option<string>("--host") { Description = "Address to listen on; anything but loopback requires a token", DefaultValueFactory = _ => "127.0.0.1" };
         var downloads = new Option<string>("--downloads") { Description = "Folder every download goes below (default: ./downloads)", DefaultValueFactory = _ => "downloads" };
         var token = new Option<string?>("--token") { Description = "Bearer token API calls must present (generated and printed when the host is not loopback)" };
+        var allowedHosts = new Option<string[]>("--allowed-host")
+        {
+            Description = "Another name the server answers to (a LAN name, a reverse proxy's name); repeat for more. "
+                + "Requests naming any other host are refused (DNS rebinding)",
+            Arity = ArgumentArity.ZeroOrMore,
+        };
         var maxPeers = new Option<int>("--max-peers") { Description = "Peers per download; 1 runs the single-peer reference path", DefaultValueFactory = _ => 50 };
         var command = new Command("serve", "Serve the web interface: a REST API, live updates and a page that shows the protocol.")
         {
-            port, host, downloads, token, maxPeers,
+            port, host, downloads, token, allowedHosts, maxPeers,
         };
         command.SetAction((parse, ct) => CliErrors.GuardAsync(async () =>
         {
@@ -26,6 +32,7 @@ internal static class ServeCommand
                 Port = parse.GetValue(port),
                 Token = parse.GetValue(token),
                 RequireToken = parse.GetValue(token) is not null, // a token given is a token required, on loopback too
+                AllowedHosts = parse.GetValue(allowedHosts) ?? [],
                 MaxPeers = parse.GetValue(maxPeers),
                 Log = line => Console.Error.WriteLine(line),
             };
@@ -33,6 +40,8 @@ internal static class ServeCommand
             if (options.MaxPeers < 1) throw new UsageException("--max-peers must be at least 1");
             if (options.Host != "localhost" && !System.Net.IPAddress.TryParse(options.Host.Trim('[', ']'), out _))
                 throw new UsageException($"--host expects an IP address or 'localhost', got '{options.Host}'");
+            if (options.AllowedHosts.FirstOrDefault(name => !WebServerOptions.IsHostName(name)) is { } bad)
+                throw new UsageException($"--allowed-host expects a host name or IP address without a port, got '{bad}'");
             if (options.RequiresToken && string.IsNullOrEmpty(options.Token)) options = options with { Token = TokenGate.Generate() };
 
             await using var server = await WebServer.StartAsync(options, ct).ConfigureAwait(false);

@@ -13,7 +13,7 @@ public class LabCheckerTests
         Assert.Equal(LabStages.All.Select(s => s.Name), results.Select(r => r.Stage.Name));
         Assert.True(results.All(r => r.Result.Passed), report);
         Assert.Contains($"All {LabStages.All.Count} stage(s) passed.", report);
-        Assert.Equal(16, LabStages.All.Count);
+        Assert.Equal(18, LabStages.All.Count);
         Assert.Contains("seed 101", report);
     }
 
@@ -21,6 +21,8 @@ public class LabCheckerTests
     [InlineData("download-piece")]
     [InlineData("download-file")]
     [InlineData("magnet-info")]
+    [InlineData("dht-ping")]
+    [InlineData("dht-get-peers")]
     public async Task GoodClient_WithFaultyPeers_PassesTheDownloadAndMetadataStages(string stage)
     {
         var (results, report) = await StudentClients.CheckAsync(StudentClients.Command("good_client.py"),
@@ -33,6 +35,7 @@ public class LabCheckerTests
     // One classic mistake per client; each must fail the stage where the mistake shows, with the hint that names it.
     [Theory]
     [InlineData("hex_info_hash.py", "discover-peers", "as 40 hex characters")]
+    [InlineData("plus_in_info_hash.py", "discover-peers", "in a query string '+' means a space")]
     [InlineData("unsorted_info_keys.py", "info-hash", "keys in the order name, length, piece length, pieces")]
     [InlineData("off_by_one_piece.py", "download-piece", "the one next to piece")]
     [InlineData("last_piece_length.py", "download-piece", "the last piece is shorter")]
@@ -40,10 +43,12 @@ public class LabCheckerTests
     [InlineData("no_unchoke_wait.py", "download-piece", "wait for 'unchoke'")]
     [InlineData("magnet_no_extension_bit.py", "magnet-handshake", "did not set the extension bit")]
     [InlineData("magnet_wrong_ext_id.py", "magnet-info", "the id from YOUR extension handshake")]
+    [InlineData("dht_no_transaction_id.py", "dht-ping", "every KRPC message needs a transaction id")]
+    [InlineData("dht_no_follow.py", "dht-get-peers", "your lookup stopped after 1 of the 4 nodes")]
     public async Task BrokenClient_FailsTheRightStageWithTheRightHint(string client, string stage, string hint)
     {
         var (results, report) = await StudentClients.CheckAsync(StudentClients.Command(client),
-            new LabCheckOptions { Seed = 303, MaxTimeLimit = TimeSpan.FromSeconds(10) });
+            new LabCheckOptions { Seed = 303, TimeLimit = TimeSpan.FromSeconds(20) });
 
         var failed = Assert.Single(results, r => !r.Result.Passed);
         Assert.Equal(stage, failed.Stage.Name);
@@ -54,11 +59,84 @@ public class LabCheckerTests
         Assert.Contains("HINT:", report);
     }
 
+    // The mistakes the checker used to miss or misname: each fails its stage with its hint on every seed tried.
+    [Theory]
+    [InlineData("plus_in_info_hash.py", "discover-peers", false, "in a query string '+' means a space")]
+    [InlineData("no_piece_hash_check.py", "download-piece", true, "one peer sent a corrupted block")]
+    [InlineData("no_piece_hash_check.py", "magnet-download-piece", true, "one peer sent a corrupted block")]
+    [InlineData("magnet_no_hash_check.py", "magnet-info", true, "does not hash to the info hash, and you used it")]
+    [InlineData("metadata_keeps_header.py", "magnet-info", false, "FOLLOWED by the piece's bytes")]
+    [InlineData("metadata_keeps_header.py", "magnet-info", true, "FOLLOWED by the piece's bytes")]
+    [InlineData("metadata_ignores_reject.py", "magnet-info", true, "a peer rejected your metadata request")]
+    [InlineData("magnet_left_zero.py", "magnet-handshake", false, "you announced left=0")]
+    [InlineData("magnet_left_zero.py", "magnet-info", false, "you announced left=0")]
+    public async Task BrokenClient_FailsItsStageWithItsHint_OnEverySeed(string client, string stage, bool faults, string hint)
+    {
+        var runs = new[] { 11, 12, 13 }.Select(seed => StudentClients.CheckAsync(StudentClients.Command(client),
+            new LabCheckOptions { Seed = seed, Stage = stage, Faults = faults, TimeLimit = TimeSpan.FromSeconds(20) }));
+
+        foreach (var (results, report) in await Task.WhenAll(runs))
+        {
+            var result = Assert.Single(results).Result;
+            Assert.False(result.Passed, report);
+            Assert.Contains(hint, result.Hint ?? "", StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
+    public async Task ClientThatWritesASpaceAsPlus_PassesDiscoverPeers_OnEverySeed()
+    {
+        // Python's urlencode writes 0x20 as '+'; the stage's info hash always holds a 0x20 byte.
+        var runs = new[] { 11, 12, 13 }.Select(seed => StudentClients.CheckAsync(StudentClients.Command("urlencode_client.py"),
+            new LabCheckOptions { Seed = seed, Stage = "discover-peers" }));
+
+        foreach (var (results, report) in await Task.WhenAll(runs))
+            Assert.True(Assert.Single(results).Result.Passed, report);
+    }
+
+    [Theory]
+    [InlineData("magnet_no_hash_check.py", "magnet-info")]
+    [InlineData("no_piece_hash_check.py", "download-file")]
+    public async Task SameSeedWithFaults_GivesTheSameVerdictAndHint(string client, string stage)
+    {
+        var options = new LabCheckOptions { Seed = 5, Stage = stage, Faults = true, TimeLimit = TimeSpan.FromSeconds(20) };
+        var runs = await Task.WhenAll(Enumerable.Range(0, 3).Select(_ => StudentClients.CheckAsync(StudentClients.Command(client), options)));
+
+        var verdicts = runs.Select(r => (r.Results[0].Result.Passed, r.Results[0].Result.Hint)).Distinct().ToList();
+        Assert.Equal((false, (string?)verdicts[0].Hint), Assert.Single(verdicts));
+        Assert.NotNull(verdicts[0].Hint);
+    }
+
+    [Theory]
+    [InlineData("magnet-handshake", "the magnet link's tracker (its 'tr' parameter")]
+    [InlineData("discover-peers", "the torrent's 'announce' URL")]
+    public async Task ProgramThatNeverAnnounces_IsToldWhereTheTrackerURLComesFrom(string stage, string hint)
+    {
+        var (results, report) = await StudentClients.CheckAsync(["true"], new LabCheckOptions { Seed = 9, Stage = stage });
+
+        Assert.Contains(hint, Assert.Single(results).Result.Hint ?? "", StringComparison.Ordinal);
+        Assert.False(results[0].Result.Passed, report);
+    }
+
+    [Fact]
+    public async Task SameSeed_GivesTheSamePeerIds()
+    {
+        // A program that prints nothing fails the handshake stage; the expected line carries the synthetic peer's id.
+        var options = new LabCheckOptions { Seed = 6, Stage = "handshake" };
+        var (first, _) = await StudentClients.CheckAsync(["true"], options);
+        var (second, _) = await StudentClients.CheckAsync(["true"], options);
+        var (other, _) = await StudentClients.CheckAsync(["true"], options with { Seed = 7 });
+
+        Assert.StartsWith("Peer ID: 2d544c", first[0].Result.Expected, StringComparison.Ordinal);
+        Assert.Equal(first[0].Result.Expected, second[0].Result.Expected);
+        Assert.NotEqual(first[0].Result.Expected, other[0].Result.Expected);
+    }
+
     [Fact]
     public async Task ClientThatTrustsUnverifiedMetadata_WithFaultyPeers_FailsMagnetInfoWithTheHashHint()
     {
         var (results, report) = await StudentClients.CheckAsync(StudentClients.Command("magnet_no_hash_check.py"),
-            new LabCheckOptions { Seed = 808, Faults = true, Stage = "magnet-info", MaxTimeLimit = TimeSpan.FromSeconds(10) });
+            new LabCheckOptions { Seed = 808, Faults = true, Stage = "magnet-info", TimeLimit = TimeSpan.FromSeconds(20) });
 
         var result = Assert.Single(results).Result;
         Assert.False(result.Passed, report);

@@ -28,6 +28,28 @@ public class LabSwarmTests
     }
 
     [Fact]
+    public async Task StartAsync_SameSeed_SamePeerIdsAndTheTrackerListsPeersInTheOrderTheyStarted()
+    {
+        using var folder = new TempFolder();
+        SyntheticBehaviour[] behaviours = [SyntheticBehaviour.Slow, SyntheticBehaviour.CorruptBlock, SyntheticBehaviour.Normal, SyntheticBehaviour.ChokesMidPiece];
+        await using var first = await LabSwarm.StartAsync(new LabSwarmOptions { Random = new Random(3), Folder = folder.Combine("a"), Behaviours = behaviours }, Ct);
+        await using var second = await LabSwarm.StartAsync(new LabSwarmOptions { Random = new Random(3), Folder = folder.Combine("b"), Behaviours = behaviours }, Ct);
+        using var client = new TrackerClient([[first.Tracker.HttpAnnounceUrl]]);
+
+        var answers = new List<string[]>();
+        for (var i = 0; i < 3; i++)
+        {
+            var answer = await client.AnnounceAsync(new AnnounceRequest(first.Torrent.Torrent.InfoHash, PeerId.CreateOurs(), 6881 + i, 0, 0,
+                first.Torrent.Torrent.TotalLength, AnnounceEvent.Started), Ct);
+            answers.Add([.. answer.Peers.Take(behaviours.Length).Select(p => p.ToString())]);
+        }
+
+        Assert.Equal(first.Peers.Select(p => p.PeerId), second.Peers.Select(p => p.PeerId));
+        Assert.Equal(first.Torrent.Torrent.InfoHash, second.Torrent.Torrent.InfoHash);
+        Assert.All(answers, a => Assert.Equal(first.PeerAddresses, a));   // every time, in the order the seeders started
+    }
+
+    [Fact]
     public async Task StartAsync_PayloadSize_GivesExactlyThatManyBytes()
     {
         using var folder = new TempFolder();

@@ -14,6 +14,7 @@ public static class StudentClients
         "parse-torrent", "info-hash", "piece-hashes", "discover-peers",
         "handshake", "download-piece", "download-file",
         "magnet-parse", "magnet-handshake", "magnet-info", "magnet-download-piece", "magnet-download",
+        "dht-ping", "dht-get-peers",
     ];
 
     /// <summary>Debian's python3 (the brief's interpreter), else any python3 on PATH; skips visibly when there is none.</summary>

@@ -187,6 +187,48 @@ public class SyntheticPeerTests
         Assert.Equal(1, MagnetEvidence.OwnMetadataId(peer.Log));
     }
 
+    [Fact]
+    public async Task LatePiece_LeftOutOfTheBitfieldAndRefused_UntilAcquiredThenHaveAndServed()
+    {
+        await using var peer = SyntheticPeer.Start(Options(SyntheticBehaviour.Normal) with { LatePiece = 2 });
+        await using var waiting = await ConnectAsync(peer);
+        await waiting.ReceiveAsync(Ct);   // bitfield
+        await using var refused = await ConnectAsync(peer);
+        await refused.ReceiveAsync(Ct);
+        await refused.SendInterestedAsync(Ct);
+        await refused.ReceiveAsync(Ct);   // unchoke
+
+        await refused.SendRequestAsync(2, 0, 16 * 1024, Ct);
+        await Assert.ThrowsAsync<WireException>(async () => await refused.ReceiveAsync(Ct));
+        peer.AcquireLate();
+        var have = await waiting.ReceiveAsync(Ct);
+        var payload = await TestDownloader.DownloadAsync(waiting, Built.Torrent, pieces: [2], ct: Ct);
+
+        Assert.Equal([0, 1, 3], refused.PeerPieces!.SetIndexes());
+        Assert.Contains(peer.Log, l => l.Contains("cannot serve request index=2 begin=0 len=16384 " + PeerLog.NotYet, StringComparison.Ordinal));
+        Assert.Equal((MessageKind.Have, 2), (have.Kind, have.Index));
+        Assert.Empty(TestDownloader.BadPieces(Built.Torrent, payload, [2]));
+        Assert.True(peer.HasAcquiredLate);
+    }
+
+    [Fact]
+    public async Task LateMetadata_RejectsUntilAcquiredThenServes()
+    {
+        await using var peer = SyntheticPeer.Start(Options(SyntheticBehaviour.Normal) with { ServeMetadata = true, MetadataExtensionId = 42, LateMetadata = true });
+        await using var connection = await PeerConnection.ConnectAsync(peer.EndPoint, Built.Torrent.InfoHash, PeerId.CreateOurs(),
+            TestDownloader.Quick with { PieceCount = Built.Torrent.PieceCount, AdvertiseExtensions = true }, Ct);
+        var ours = new ExtensionHandshake { Messages = new Dictionary<string, byte> { [ExtensionIds.UtMetadataName] = 1 } };
+        await connection.SendAsync(PeerMessage.Extended(ExtensionIds.Handshake, ours.Encode()), Ct);
+
+        await connection.SendAsync(PeerMessage.Extended(42, MetadataMessage.Request(0).Encode()), Ct);
+        await WaitForLogAsync(peer, "with ut_metadata reject piece=0 " + PeerLog.NoMetadataYet);
+        peer.AcquireLate();
+        await connection.SendAsync(PeerMessage.Extended(42, MetadataMessage.Request(0).Encode()), Ct);
+
+        await WaitForLogAsync(peer, "with ut_metadata data piece=0");
+        Assert.Contains(peer.Log, l => l.Contains(PeerLog.Acquired + " the metadata", StringComparison.Ordinal));
+    }
+
     /// <summary>Waits (at most 5 s) for a log line the peer writes from its own task.</summary>
     private static async Task WaitForLogAsync(SyntheticPeer peer, string text)
     {

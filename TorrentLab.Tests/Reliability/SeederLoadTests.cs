@@ -46,7 +46,9 @@ public class SeederLoadTests
         Assert.Equal(downloaders, identical);
         Assert.All(results, r => Assert.Empty(r.BadPeers));
         Assert.All(results, r => Assert.True(r.Downloaded >= payload, $"downloaded {r.Downloaded} of {payload}"));
-        Assert.True(rig.Seeder.Uploaded >= downloaders * payload, $"seeder uploaded {rig.Seeder.Uploaded}, expected at least {downloaders * payload}");
+        // Every byte left the seeder at least once (it was the only source); beyond that the downloaders may rightly trade
+        // pieces among themselves once the seeder's peer exchange has introduced them, so no more can be required of it.
+        Assert.True(rig.Seeder.Uploaded >= payload, $"seeder uploaded {rig.Seeder.Uploaded}, expected at least {payload}");
         Assert.True(memory.PeakGrowth < HeapBound, memory.Figures);
     }
 }

@@ -112,7 +112,9 @@ public class SwarmInteropTests
         Assert.True(a2Code == 0, $"aria2: {a2Output}");
         AssertFiles(built, folder.Combine("lt"));
         AssertFiles(built, folder.Combine("a2"));
-        Assert.True(seeder.Uploaded >= 2 * built.Torrent.TotalLength, $"uploaded {seeder.Uploaded}");
+        // The seeder is the only source, so every byte left it at least once; libtorrent and aria2 also find each other
+        // through the tracker and may trade the rest between themselves.
+        Assert.True(seeder.Uploaded >= built.Torrent.TotalLength, $"uploaded {seeder.Uploaded}");
         Assert.Empty(seeder.BadPeers);
     }
 }

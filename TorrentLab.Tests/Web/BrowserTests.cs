@@ -1,3 +1,13 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Text.RegularExpressions;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using Microsoft.Playwright;
 using TorrentLab.Lab;
 using TorrentLab.Tests.Infrastructure;
@@ -72,5 +82,93 @@ public class BrowserTests
         await page.EmulateMediaAsync(new PageEmulateMediaOptions { ColorScheme = ColorScheme.Dark });
         await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(artifact, "page-dark.png"), FullPage = true });
         Assert.Empty(consoleErrors);
+    }
+
+    /// <summary>What a page of another site would try, from a second local server: a form post that starts a paused
+    /// torrent, a no-cors fetch that uploads one, and a WebSocket that reads the list. The server refuses all three;
+    /// its own page, same-origin, still works.</summary>
+    [Fact]
+    public async Task ForeignPage_FormPostFetchAndWebSocket_AreRefusedWhileTheRealPageWorks()
+    {
+        Interop.RequireExecutable(Chromium);
+        Environment.SetEnvironmentVariable("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1");
+        var log = new ConcurrentQueue<string>();
+        await using var web = await WebTestServer.StartAsync(Ct, configure: o => o with { Log = log.Enqueue });
+        await web.AddAsync(start: false, Ct);
+        var evil = TestTorrents.SingleFile(length: 5000, name: "evil.bin");
+        await using var attacker = await StartForeignSiteAsync(AttackPage(web.Server.Url, web.InfoHash, evil.TorrentBytes));
+
+        using var playwright = await Playwright.CreateAsync();
+        await using var browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
+        {
+            ExecutablePath = Chromium,
+            Headless = true,
+            Args = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                "--disable-sync", "--no-first-run"],
+            Timeout = 20_000,
+        });
+        var context = await browser.NewContextAsync();
+        context.SetDefaultTimeout(20_000);
+        var page = await context.NewPageAsync();
+        // localhost, not 127.0.0.1: another site, not only another origin (Sec-Fetch-Site: cross-site).
+        var foreignUrl = attacker.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First()
+            .Replace("127.0.0.1", "localhost", StringComparison.Ordinal) + "/";
+        await page.GotoAsync(foreignUrl);
+        await page.WaitForFunctionAsync("() => window.results.fetch && (window.results.ws || window.results.messages > 0)");
+        for (var i = 0; i < 200 && log.Count(l => l.StartsWith("refused", StringComparison.Ordinal)) < 3; i++) await Task.Delay(100, Ct);
+
+        var refused = log.Where(l => l.StartsWith("refused", StringComparison.Ordinal)).ToArray();
+        Assert.Contains(refused, l => l.StartsWith($"refused POST /api/torrents/{web.InfoHash}/start", StringComparison.Ordinal));
+        Assert.Contains(refused, l => l.StartsWith("refused POST /api/torrents:", StringComparison.Ordinal));
+        Assert.Contains(refused, l => l.StartsWith("refused GET /api/live:", StringComparison.Ordinal));
+        Assert.Equal(0, await page.EvaluateAsync<int>("() => window.results.messages"));
+        var listed = Assert.Single(await web.ListAsync(Ct));
+        Assert.Equal("paused", listed.State);
+
+        // The server's own page: same origin, so everything it does is allowed.
+        var own = await context.NewPageAsync();
+        await own.GotoAsync(web.Server.Url + "/");
+        await Assertions.Expect(own.Locator("#connection")).ToHaveTextAsync("live");
+        var row = own.Locator($"tr[data-hash='{web.InfoHash}']");
+        await row.Locator("[data-action='start']").ClickAsync();
+        await Assertions.Expect(row.Locator(".state")).ToHaveTextAsync(new Regex("^(downloading|completed)$"));
+        await web.WaitForAsync(t => t.State == "completed", Ct);
+        Assert.True(web.FilesMatch());
+    }
+
+    /// <summary>The page a foreign site would serve; it records what it saw in <c>window.results</c>.</summary>
+    private static string AttackPage(string server, string infoHash, byte[] torrent) => $$"""
+        <!doctype html>
+        <html><body>
+        <iframe name="sink"></iframe>
+        <form id="form" method="post" enctype="text/plain" target="sink" action="{{server}}/api/torrents/{{infoHash}}/start">
+          <input name="x" value="y">
+        </form>
+        <script>
+          window.results = { messages: 0 };
+          const server = '{{server}}';
+          document.getElementById('form').submit();
+          const bytes = Uint8Array.from(atob('{{Convert.ToBase64String(torrent)}}'), c => c.charCodeAt(0));
+          const upload = new FormData();
+          upload.append('torrent', new Blob([bytes], { type: 'application/x-bittorrent' }), 'evil.torrent');
+          fetch(server + '/api/torrents?start=true', { method: 'POST', mode: 'no-cors', body: upload })
+            .then(() => { window.results.fetch = 'answered'; }, e => { window.results.fetch = 'failed: ' + e; });
+          const socket = new WebSocket(server.replace('http:', 'ws:') + '/api/live');
+          socket.onmessage = () => { window.results.messages++; };
+          socket.onclose = e => { window.results.ws = 'closed ' + e.code; };
+        </script>
+        </body></html>
+        """;
+
+    /// <summary>A second web server on another loopback port: another origin, as a site on the internet would be.</summary>
+    private static async Task<WebApplication> StartForeignSiteAsync(string html)
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, 0));
+        var app = builder.Build();
+        app.MapGet("/", () => Results.Content(html, "text/html; charset=utf-8"));
+        await app.StartAsync(Ct);
+        return app;
     }
 }

@@ -10,15 +10,16 @@ public class LiveHubTests
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
-    private static async Task<ClientWebSocket> ConnectAsync(WebTestServer web, string? token = null)
+    internal static async Task<ClientWebSocket> ConnectAsync(WebTestServer web, string? token = null, string? origin = null)
     {
         var socket = new ClientWebSocket();
+        if (origin is not null) socket.Options.SetRequestHeader("Origin", origin);
         var url = web.Server.Url.Replace("http://", "ws://", StringComparison.Ordinal) + "/api/live" + (token is null ? "" : "?token=" + token);
         await socket.ConnectAsync(new Uri(url), Ct);
         return socket;
     }
 
-    private static async Task<JsonElement> ReceiveAsync(ClientWebSocket socket, CancellationToken ct)
+    internal static async Task<JsonElement> ReceiveAsync(ClientWebSocket socket, CancellationToken ct)
     {
         var buffer = new byte[1 << 20];
         var length = 0;
@@ -31,7 +32,7 @@ public class LiveHubTests
         return JsonDocument.Parse(buffer.AsMemory(0, length)).RootElement.Clone();
     }
 
-    private static Task SendAsync(ClientWebSocket socket, string json) =>
+    internal static Task SendAsync(ClientWebSocket socket, string json) =>
         socket.SendAsync(Encoding.UTF8.GetBytes(json), WebSocketMessageType.Text, true, Ct);
 
     [Fact]
@@ -43,8 +44,9 @@ public class LiveHubTests
         Assert.Equal("torrents", first.GetProperty("type").GetString());
         Assert.Equal(0, first.GetProperty("torrents").GetArrayLength());
 
+        await web.AddAsync(start: false, Ct); // only a torrent that exists can be subscribed to
         await SendAsync(socket, $$"""{"op":"subscribe","infoHash":"{{web.InfoHash}}","trace":true}""");
-        await web.AddAsync(start: true, Ct);
+        using (var start = await web.Http.PostAsync($"/api/torrents/{web.InfoHash}/start", null, Ct)) start.EnsureSuccessStatusCode();
 
         var seen = new HashSet<string>();
         var verifiedPieceSeen = false;

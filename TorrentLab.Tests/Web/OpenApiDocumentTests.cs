@@ -28,6 +28,7 @@ public class OpenApiDocumentTests
         var add = paths.GetProperty("/api/torrents").GetProperty("post");
         Assert.True(add.GetProperty("requestBody").GetProperty("content").TryGetProperty("multipart/form-data", out _));
         Assert.True(add.GetProperty("responses").TryGetProperty("413", out _));
+        Assert.True(add.GetProperty("responses").TryGetProperty("415", out _)); // text/plain: what a foreign form posts
         var summary = doc.RootElement.GetProperty("components").GetProperty("schemas").GetProperty("TorrentSummary").GetProperty("properties");
         Assert.Equal("integer", summary.GetProperty("piecesDone").GetProperty("type").GetString()); // the API's own camelCase names
     }

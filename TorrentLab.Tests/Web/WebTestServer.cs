@@ -68,12 +68,15 @@ internal sealed class WebTestServer : IAsyncDisposable
         return http;
     }
 
-    /// <summary>Stops the server and starts a new one on the same downloads folder (a restart).</summary>
-    public async Task RestartAsync(CancellationToken ct)
+    /// <summary>Stops the server and starts a new one on the same downloads folder (a restart); <paramref name="whileStopped"/>
+    /// runs in between (to damage the saved state), <paramref name="configure"/> adjusts the new server's options.</summary>
+    public async Task RestartAsync(CancellationToken ct, Action? whileStopped = null, Func<WebServerOptions, WebServerOptions>? configure = null)
     {
         await Server.DisposeAsync();
         Http.Dispose();
-        Server = await WebServer.StartAsync(Options(Downloads.Path), ct);
+        whileStopped?.Invoke();
+        var options = Options(Downloads.Path);
+        Server = await WebServer.StartAsync(configure?.Invoke(options) ?? options, ct);
         Http = Client(Server);
     }
 

@@ -1,5 +1,6 @@
 using System.Net.Sockets;
 using TorrentLab.Bencode;
+using TorrentLab.Dht;
 using TorrentLab.Extensions;
 using TorrentLab.Magnet;
 using TorrentLab.Metainfo;
@@ -22,6 +23,8 @@ public enum FailureKind
     NoSpace,
     /// <summary>A file could not be read or written, or does not exist.</summary>
     Io,
+    /// <summary>Something of the user's is in the way (a file the torrent did not write): nothing was changed.</summary>
+    Conflict,
     /// <summary>The operation could not finish for another reason the library reports (e.g. no peer delivered).</summary>
     Failed,
     /// <summary>Not a failure the library reports: a bug, or caller misuse.</summary>
@@ -40,8 +43,10 @@ public static class Failure
         MagnetException m => (FailureKind.BadInput, $"error: invalid magnet link: {m.Message}"),
         MetadataException m => (FailureKind.Peer, $"error: metadata: {m.Message}"),
         ExtensionException x => (FailureKind.Peer, $"error: peer: {x.Message}"),
+        DhtException d => (FailureKind.Peer, $"error: dht: {d.Message}"),
         TrackerException t => (FailureKind.Tracker, $"error: tracker: {t.Message}"),
         WireException w => (FailureKind.Peer, $"error: peer: {w.Message}"),
+        ForeignFileException f => (FailureKind.Conflict, $"error: {f.Message}"),
         StorageException { IsOutOfSpace: true } s => (FailureKind.NoSpace, $"error: no space left on device: {s.Message}"),
         StorageException s => (FailureKind.Io, $"error: {s.Message}"),
         SocketException s => (FailureKind.Peer, $"error: network: {s.Message}"),

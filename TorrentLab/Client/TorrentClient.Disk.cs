@@ -29,6 +29,13 @@ public static partial class TorrentClient
         return new VerifyReport(have, FileProgress.Compute(torrent, have), ledgerPath);
     }
 
+    /// <summary>Refuses, before anything starts, a download into <paramref name="folder"/> that would resize or write a
+    /// file the torrent did not create and whose pieces do not verify (the download checks again when it opens its
+    /// files); a failure of kind <see cref="FailureKind.Conflict"/>.</summary>
+    /// <exception cref="StorageException">A file or a directory is in the way, or a path leaves the folder.</exception>
+    public static Task CheckFilesInTheWayAsync(Torrent torrent, string folder, CancellationToken ct = default) =>
+        FileOwnership.Read(torrent, folder).CheckAsync(verified: null, overwrite: false, ct);
+
     /// <summary>The piece map known without hashing: the resume ledger's pieces when it can be trusted, else none
     /// (a stale ledger is re-checked when the download starts).</summary>
     public static PieceStates PiecesOnDisk(Torrent torrent, string folder) =>
@@ -40,6 +47,25 @@ public static partial class TorrentClient
 
     /// <summary>The full path of a downloads folder, as every part of a download spells it.</summary>
     public static string FolderPath(string folder) => OutputPaths.Root(folder);
+
+    /// <summary>The folder, below every downloads folder, that holds TorrentLab's own files: no torrent may be named so.</summary>
+    public const string StateFolder = OutputPaths.StateFolder;
+
+    /// <summary>The first file of the torrent (its path with '/') that a symbolic link already in
+    /// <paramref name="folder"/> would lead outside it, or null when every file stays inside.</summary>
+    public static string? PathLeavingFolder(Torrent torrent, string folder)
+    {
+        var root = OutputPaths.Root(folder);
+        // Nothing of the torrent on disk yet (the usual case): no link can be in the way.
+        var top = Path.Combine(root, torrent.Files[0].PathSegments[0]);
+        if (!File.Exists(top) && !Directory.Exists(top) && new FileInfo(top).LinkTarget is null) return null;
+        foreach (var file in torrent.Files)
+        {
+            try { OutputPaths.CheckInside(root, Path.GetFullPath(Path.Combine([root, .. file.PathSegments])), file.DisplayPath); }
+            catch (StorageException) { return file.DisplayPath; }
+        }
+        return null;
+    }
 
     /// <summary>Deletes a removed torrent's files, the folders it created and its resume ledger, nothing else.</summary>
     public static void DeleteData(Torrent torrent, string folder) => TorrentData.Delete(torrent, folder);

@@ -5,7 +5,10 @@ namespace TorrentLab.Lab;
 /// synthetic seeders found through our tracker. The file written must equal the payload exactly.</summary>
 /// <remarks>The seeders pause before they unchoke, so a client that requests before it sees <c>unchoke</c> shows it
 /// (its requests are dropped and logged). With <c>--faults</c> the swarm also holds a peer that chokes mid-piece, one
-/// that corrupts a block of the piece asked for, and a slow one.</remarks>
+/// that corrupts a block of the piece asked for (for the whole file, of a piece the seed picks), and a slow one; the
+/// corrupting peer is the only one holding that piece until it has sent its corrupt block (the others then get it and
+/// send <c>have</c>), so no client can finish without receiving the corrupt block. The seed decides the order the
+/// tracker lists the peers in.</remarks>
 internal static class DownloadCheck
 {
     private static readonly TimeSpan UnchokeDelay = TimeSpan.FromMilliseconds(150);
@@ -57,9 +60,11 @@ internal static class DownloadCheck
         // the corrupting peer spoils a random piece.
         int? target = null;
         int Target(LabTorrent t) => target ??= pickPiece?.Invoke(t) ?? context.Random.Next(t.Torrent.PieceCount);
-        var behaviours = context.Options.Faults
+        var faults = context.Options.Faults;
+        var behaviours = faults
             ? new[] { SyntheticBehaviour.ChokesMidPiece, SyntheticBehaviour.CorruptBlock, SyntheticBehaviour.Slow, SyntheticBehaviour.Normal }
             : [SyntheticBehaviour.Normal, SyntheticBehaviour.Normal];
+        context.Random.Shuffle(behaviours);   // the peers announce, and the tracker lists them, in this order
         await using var swarm = await LabSwarm.StartAsync(new LabSwarmOptions
         {
             Random = context.Random, Folder = folder, Behaviours = behaviours, Trace = true, UnchokeDelay = UnchokeDelay,
@@ -67,7 +72,8 @@ internal static class DownloadCheck
             // Runs in the peers' tasks: once a log line proves a mistake that cannot heal, stop waiting for the time limit.
             OnLog = line => { if (PeerLog.IsFatal(line)) TryCancelAfter(stopEarly, GraceAfterEvidence); },
             ConfigurePeer = (options, behaviour, t) =>
-                behaviour == SyntheticBehaviour.CorruptBlock ? options with { CorruptPieceIndex = Target(t) } : options,
+                behaviour == SyntheticBehaviour.CorruptBlock ? options with { CorruptPieceIndex = Target(t) }
+                : faults ? options with { LatePiece = Target(t) } : options,
         }, ct).ConfigureAwait(false);
 
         var torrent = swarm.Torrent;
@@ -83,14 +89,19 @@ internal static class DownloadCheck
         var written = File.Exists(output) ? await File.ReadAllBytesAsync(output, ct).ConfigureAwait(false) : null;
         var log = swarm.Log;
         var beforeUnchoke = log.FirstOrDefault(l => l.Contains(PeerLog.BeforeUnchoke, StringComparison.Ordinal));
-        if (run.Succeeded && written is not null && written.AsSpan().SequenceEqual(expected) && beforeUnchoke is null)
-            return StageResult.Pass(context.Runs, run.CommandLine);
+        var right = run.Succeeded && written is not null && written.AsSpan().SequenceEqual(expected) && beforeUnchoke is null;
+        var seeder = metadataId is null ? null : TrackerEvidence.SeederAnnounceHint(swarm);   // a magnet announce with left=0
+        if (right && seeder is null) return StageResult.Pass(context.Runs, run.CommandLine);
 
         var what = index is { } w ? $"piece {w} of {torrent.Torrent.PieceCount}" : $"the whole file ({torrent.Torrent.PieceCount} pieces)";
         var expectedText = $"{output}: {what}, {expected.Length} bytes, SHA-1 {Sha1(expected)}, and exit code 0";
         var actualText = (written is null ? $"{output}: no file" : $"{output}: {written.Length} bytes, SHA-1 {Sha1(written)}") + $"\n({run.Outcome})";
-        var hint = (metadataId is { } id ? MagnetEvidence.Hint(swarm, id, fetchedMetadata: true) : null)
-            ?? TrackerEvidence.Hint(swarm)
+        if (right)
+            return StageResult.Fail(context.Runs, run.CommandLine, "an announce with a positive 'left'", "an announce with left=0",
+                seeder, PeerEvidence.Lines(swarm, context.Options.Trace));
+        var hint = (metadataId is { } id ? MagnetEvidence.Hint(swarm, id, run, fetchedMetadata: true) : null)
+            ?? TrackerEvidence.Hint(swarm, magnet)
+            ?? seeder
             ?? DownloadDiagnosis.Explain(torrent, index, written, log, run, context.Options.Faults);
         return StageResult.Fail(context.Runs, run.CommandLine, expectedText, actualText, hint, PeerEvidence.Lines(swarm, context.Options.Trace));
     }

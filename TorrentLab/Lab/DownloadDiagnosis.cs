@@ -27,6 +27,10 @@ internal static class DownloadDiagnosis
             return $"the last piece is shorter: {t.GetPieceLength(t.PieceCount - 1)} bytes here; write only its real length";
         if (faults && written is not null && Logged(PeerLog.CorruptSent) && CorruptedCopy(torrent, index, written))
             return "one peer sent a corrupted block: check each piece's SHA-1 against the torrent and fetch a failing piece again from another peer";
+        if (faults && Logged(PeerLog.NotYet) && !run.Succeeded)
+            return "a peer closed the connection when you asked for a piece it does not have: read each peer's bitfield (id 5) " +
+                "and 'have' messages (id 4, a piece index), ask only a peer that has the piece, and move on to another peer when " +
+                "one closes";
         if (faults && Logged(PeerLog.WhileChoked))
             return "a peer choked you mid-piece and dropped your outstanding requests: wait for 'unchoke' and request the missing blocks again (or use another peer)";
         if (log.Any(l => l.Contains("accepted connection", StringComparison.Ordinal)) is false && log.Any(l => l.Contains("announce http", StringComparison.Ordinal)))

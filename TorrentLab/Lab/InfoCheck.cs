@@ -19,11 +19,12 @@ internal static class InfoCheck
     public static Task<StageResult> PieceHashesAsync(StageContext context, CancellationToken ct) => CheckAsync(context, PieceHashes, ct);
 
     /// <summary>Judges a whole <c>info</c> output (as <c>magnet_info</c> prints it): null when every line is right, else
-    /// the full expected text (long hash lists shortened) and the hint of the first wrong part.</summary>
-    public static (string Expected, string? Hint)? JudgeAll(LabTorrent torrent, string stdout)
+    /// the full expected text (long hash lists shortened) and the hint of the first wrong part. With
+    /// <paramref name="magnet"/> the hints speak of the magnet link and the fetched metadata, not of a .torrent file.</summary>
+    public static (string Expected, string? Hint)? JudgeAll(LabTorrent torrent, string stdout, bool magnet = false)
     {
         var output = new InfoOutput(stdout);
-        var verdicts = new[] { TrackerAndLength(torrent, output), Hash(torrent, output), PieceHashes(torrent, output) };
+        var verdicts = new[] { magnet ? MagnetTrackerAndLength(torrent, output) : TrackerAndLength(torrent, output), Hash(torrent, output), PieceHashes(torrent, output) };
         if (verdicts.All(v => v is null)) return null;
         var t = torrent.Torrent;
         var hashes = Enumerable.Range(0, t.PieceCount).Select(i => Convert.ToHexStringLower(t.GetPieceHash(i)));
@@ -48,6 +49,20 @@ internal static class InfoCheck
             : length == torrent.Torrent.PieceLength.ToString(CultureInfo.InvariantCulture) ? "that is 'piece length'; the file's length is info['length']"
             : "the file's length is info['length'], a bencode integer";
         return (expected, hint);
+    }
+
+    /// <summary>As <see cref="TrackerAndLength"/> for <c>magnet_info</c>: the URL comes from the link, the length from the
+    /// metadata.</summary>
+    private static (string Expected, string? Hint)? MagnetTrackerAndLength(LabTorrent torrent, InfoOutput output)
+    {
+        if (TrackerAndLength(torrent, output) is not { } wrong) return null;
+        var url = output.Value("Tracker URL");
+        var length = output.Value("Length");
+        string? hint = url is null ? "print a line 'Tracker URL: <the magnet link's tr value, percent-decoded>'"
+            : url != torrent.Torrent.Announce ? "the tracker URL is the magnet link's 'tr' parameter, percent-decoded, as magnet_parse prints it"
+            : length is null ? "print a line 'Length: <bytes>' (the 'length' key of the info dictionary you fetched)"
+            : "the file's length is the 'length' key of the info dictionary you fetched (the metadata), a bencode integer";
+        return (wrong.Expected, hint);
     }
 
     private static (string Expected, string? Hint)? Hash(LabTorrent torrent, InfoOutput output)

@@ -76,6 +76,14 @@ public static class LabStages
             "fetch the metadata, then download every piece and write the complete file",
             "magnet_download -o <path> \"<magnet-link>\"", "BEP 9 + BEP 3: metadata, then the whole download",
             "TorrentLab/Magnet/MetadataFetcher.cs", "docs/exercises/16-magnet-download.md", Download, DownloadCheck.MagnetFileAsync) { UsesNetwork = true },
+        new("dht-ping", "Ping a DHT node",
+            "send a KRPC ping over UDP to a DHT node and print the node id it answers with",
+            "dht ping <ip:port>", "BEP 5: KRPC (ping)", "TorrentLab/Dht/KrpcCodec.cs",
+            "docs/exercises/17-dht-ping.md", Quick, DhtPingCheck.RunAsync) { UsesNetwork = true },
+        new("dht-get-peers", "Find peers in the DHT",
+            "walk the DHT from a bootstrap node towards an info hash with get_peers and print the peers found",
+            "dht get_peers <infohash> --bootstrap <ip:port>", "BEP 5: get_peers and the iterative lookup", "TorrentLab/Dht/DhtLookup.cs",
+            "docs/exercises/18-dht-get-peers.md", Piece, DhtGetPeersCheck.RunAsync) { UsesNetwork = true },
     ];
 
     /// <summary>The stage called <paramref name="name"/>.</summary>

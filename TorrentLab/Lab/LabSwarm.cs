@@ -47,6 +47,7 @@ public sealed class LabSwarm : IAsyncDisposable
             {
                 Port = options.TrackerPort,
                 Interval = TimeSpan.FromMinutes(30),
+                ShufflePeers = false,   // peers are listed in the order they announce, which the run's seed decides
                 Log = line => swarm.Add(swarm._log, $"tracker: {line}", notify: true),
             }, ct).ConfigureAwait(false);
             var torrent = swarm._torrent = options.MakeTorrent is { } make ? make(swarm._tracker.HttpAnnounceUrl)
@@ -58,6 +59,7 @@ public sealed class LabSwarm : IAsyncDisposable
                 SyntheticPeer? peer = null;
                 var peerOptions = SyntheticPeerOptions.ForTorrent(torrent.Torrent, torrent.Payload, behaviour) with
                 {
+                    PeerId = PeerId.CreateOurs(options.Random),   // seeded: the same ids on every run of a seed
                     ServeMetadata = options.MetadataExtensionId is not null,
                     MetadataExtensionId = options.MetadataExtensionId ?? SyntheticPeerOptions.DefaultMetadataExtensionId,
                     MaxConnections = options.MaxConnectionsPerPeer,
@@ -69,7 +71,7 @@ public sealed class LabSwarm : IAsyncDisposable
                     },
                 };
                 peer = SyntheticPeer.Start(options.ConfigurePeer?.Invoke(peerOptions, behaviour, torrent) ?? peerOptions);
-                swarm._peers.Add(peer);
+                lock (swarm._peers) swarm._peers.Add(peer);
             }
             await swarm.AnnounceSeedersAsync(ct).ConfigureAwait(false);
             return swarm;
@@ -97,6 +99,14 @@ public sealed class LabSwarm : IAsyncDisposable
     private void Add(ConcurrentQueue<string> queue, string line, bool notify)
     {
         if (queue.Count < MaxLines) queue.Enqueue(line);
+        // A faulty peer is sending its corrupt data: the peers that lacked that piece or the metadata get it now
+        // (SyntheticPeerOptions.LatePiece, LateMetadata), so a downloader meets the fault before it can avoid it.
+        if (line.Contains(PeerLog.CorruptSent, StringComparison.Ordinal) || line.Contains(PeerLog.MetadataCorrupted, StringComparison.Ordinal))
+        {
+            SyntheticPeer[] peers;
+            lock (_peers) peers = [.. _peers];
+            foreach (var peer in peers) peer.AcquireLate();
+        }
         if (notify) _onLog?.Invoke(line);
     }
 

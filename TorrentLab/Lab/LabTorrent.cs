@@ -1,3 +1,5 @@
+using System.Security.Cryptography;
+using TorrentLab.Bencode;
 using TorrentLab.Creation;
 using TorrentLab.Metainfo;
 
@@ -22,6 +24,28 @@ public sealed record LabTorrent(Torrent Torrent, byte[] TorrentBytes, byte[] Pay
         var payload = new byte[(long)fullPieces * pieceLength + lastPiece];
         random.NextBytes(payload);
         return Write(random, folder, announce, payload, pieceLength);
+    }
+
+    /// <summary>As <see cref="Generate"/>, with the name drawn (from the same seeded source) until the info hash holds
+    /// every byte of <paramref name="bytes"/>: the first tracker stage makes sure the hash needs the escapes students
+    /// slip on (0x20, which HTML forms write as '+', and '+' itself, 0x2b, which must go as %2B).</summary>
+    public static LabTorrent GenerateWithInfoHashBytes(Random random, string folder, string announce, params byte[] bytes)
+    {
+        var pieceLength = random.Next(2) == 0 ? 32 * 1024 : 64 * 1024;
+        var payload = new byte[(long)random.Next(2, 8) * pieceLength + random.Next(1, pieceLength)];
+        random.NextBytes(payload);
+        var options = TorrentCreateOptions.WithTrackers(announce) with { PieceLength = pieceLength, CreationDate = null };
+        var torrent = BencodeDecoder.DecodeDictionary(TorrentBuilder.Create(NameFrom(random), payload, options));
+        var info = (BDictionary)torrent["info"]!;
+        // Each byte is in a random 20-byte hash with odds of about 7.5%, both with about 0.56%: some 180 names on average,
+        // each a SHA-1 of a few hundred bytes. The bound is never met in practice (odds below 1 in 10^200).
+        for (var attempt = 0; attempt < 100_000; attempt++)
+        {
+            var hash = SHA1.HashData(BencodeWriter.Encode(info));
+            if (bytes.All(b => hash.Contains(b))) break;
+            info.Set("name", new BString(NameFrom(random)));
+        }
+        return WriteFile(folder, (BString)info["name"]!, BencodeWriter.Encode(torrent), payload);
     }
 
     /// <summary>Generates a torrent whose info dictionary is larger than one 16 KiB metadata piece (BEP 9), so fetching
@@ -54,11 +78,17 @@ public sealed record LabTorrent(Torrent Torrent, byte[] TorrentBytes, byte[] Pay
 
     private static LabTorrent Write(Random random, string folder, string announce, byte[] payload, int pieceLength)
     {
-        var name = $"lab-{random.Next(1000, 9999)}-{Words[random.Next(Words.Length)]}.bin";
+        var name = NameFrom(random);
         var options = TorrentCreateOptions.WithTrackers(announce) with { PieceLength = pieceLength, CreationDate = null };
-        var bytes = TorrentBuilder.Create(name, payload, options);
+        return WriteFile(folder, new BString(name), TorrentBuilder.Create(name, payload, options), payload);
+    }
+
+    private static string NameFrom(Random random) => $"lab-{random.Next(1000, 9999)}-{Words[random.Next(Words.Length)]}.bin";
+
+    private static LabTorrent WriteFile(string folder, BString name, byte[] bytes, byte[] payload)
+    {
         Directory.CreateDirectory(folder);
-        var path = System.IO.Path.Combine(folder, $"{System.IO.Path.GetFileNameWithoutExtension(name)}.torrent");
+        var path = System.IO.Path.Combine(folder, $"{System.IO.Path.GetFileNameWithoutExtension(name.Text)}.torrent");
         File.WriteAllBytes(path, bytes);
         return new LabTorrent(Torrent.Parse(bytes), bytes, payload, path);
     }

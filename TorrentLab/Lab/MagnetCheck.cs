@@ -68,14 +68,16 @@ internal static class MagnetCheck
         var right = run.Succeeded && printedPeer == peer.PeerId.Hex && printedId == metadataId.ToString(CultureInfo.InvariantCulture);
         // The program may exit as soon as it printed; give the peer a moment to read the extension handshake it sent.
         var sentTheirs = right && await WaitForAsync(swarm, PeerLog.ReceivedExtensionHandshake, ct).ConfigureAwait(false);
-        if (right && sentTheirs) return StageResult.Pass(context.Runs, run.CommandLine);
+        var seeder = TrackerEvidence.SeederAnnounceHint(swarm);
+        if (right && sentTheirs && seeder is null) return StageResult.Pass(context.Runs, run.CommandLine);
 
-        var hint = right
+        var hint = right && sentTheirs ? seeder
+            : right
             ? "you printed the right lines but never sent your own extension handshake: send one (message id 20, extended id 0, " +
               "a bencoded dictionary with 'm': {'ut_metadata': <your id>}) right after the BEP 3 handshake"
-            : MagnetEvidence.Hint(swarm, metadataId, fetchedMetadata: false) ?? TrackerEvidence.Hint(swarm)
+            : MagnetEvidence.Hint(swarm, metadataId, run, fetchedMetadata: false) ?? TrackerEvidence.Hint(swarm, magnet: true)
               ?? OutputHint(swarm, metadataId, printedPeer, printedId, run);
-        return StageResult.Fail(context.Runs, run.CommandLine, expected + "\n(and your extension handshake sent to the peer)",
+        return StageResult.Fail(context.Runs, run.CommandLine, expected + "\n(and your extension handshake sent to the peer, after an announce with a positive 'left')",
             $"{run.StdoutShown}\n({run.Outcome})", hint, PeerEvidence.Lines(swarm, context.Options.Trace));
     }
 

@@ -11,9 +11,10 @@ internal static partial class MagnetEvidence
     /// <summary>A hint for the first classic mistake the peers' log proves, or null when it proves none.</summary>
     /// <param name="swarm">The swarm (its log and torrent).</param>
     /// <param name="metadataId">The id the peers receive ut_metadata on.</param>
+    /// <param name="run">How the program ended.</param>
     /// <param name="fetchedMetadata">Whether the stage needs the metadata (magnet_info and the downloads), so that pieces
     /// never requested are a mistake; false for magnet_handshake.</param>
-    public static string? Hint(LabSwarm swarm, byte metadataId, bool fetchedMetadata)
+    public static string? Hint(LabSwarm swarm, byte metadataId, StudentRun run, bool fetchedMetadata)
     {
         var log = swarm.Log;
         bool Logged(string phrase) => log.Any(l => l.Contains(phrase, StringComparison.Ordinal));
@@ -41,11 +42,31 @@ internal static partial class MagnetEvidence
         if (requested.Count > 0 && requested.Count < count)
             return $"metadata_size is {size} bytes, which is {count} pieces of 16 KiB: request every piece (0..{count - 1}) and join " +
                 "the data of each in order before you decode it";
-        if (Logged(PeerLog.MetadataCorrupted))
+        var last = answered.LastOrDefault();
+        if (run.TimedOut && last is not null && last.Groups[2].Value == "reject")
+            return "a peer rejected your metadata request (ut_metadata msg_type 2: it has no metadata to give) and your program " +
+                "kept waiting for data that never comes: on a reject, leave that peer and ask another one from the magnet link's " +
+                "tracker, and never wait for a peer without a timeout";
+        var honestCopy = HonestFullCopy(log, count);
+        var usedBlocks = swarm.Trace.Any(l => l.Contains("<- request ", StringComparison.Ordinal));
+        if (honestCopy && !run.Succeeded && !run.TimedOut && !usedBlocks)
+            return "an honest peer sent you every metadata piece, yet your program did not accept the metadata (did its SHA-1 " +
+                "differ from the link's info hash?): a ut_metadata data message is a bencoded dictionary {msg_type, piece, " +
+                "total_size} FOLLOWED by the piece's bytes; keep only the bytes after that dictionary's closing 'e', then join " +
+                "the pieces in order and hash them";
+        if (Logged(PeerLog.MetadataCorrupted) && !run.TimedOut && !honestCopy)
             return "a peer sent metadata that does not hash to the info hash, and you used it: compute the SHA-1 of the joined " +
-                "pieces, compare it with the link's info hash, and fetch the metadata from another peer when they differ";
+                "pieces, compare it with the magnet link's info hash, and fetch the metadata from another peer when they differ";
         return null;
     }
+
+    /// <summary>Whether one connection to a peer that serves true metadata answered every piece with data.</summary>
+    private static bool HonestFullCopy(IReadOnlyList<string> log, int count) =>
+        log.Where(l => !l.Contains(PeerLog.MetadataCorrupted, StringComparison.Ordinal))
+            .Select(l => (Line: l, Match: AnsweredPattern().Match(l)))
+            .Where(a => a.Match.Success && a.Match.Groups[2].Value == "data")
+            .GroupBy(a => a.Line[..a.Line.IndexOf(": answered", StringComparison.Ordinal)])   // "peer 127.0.0.1:40001: connection 2"
+            .Any(g => g.Select(a => a.Match.Groups[1].Value).Distinct().Count() == count);
 
     /// <summary>The ut_metadata id the downloader announced in its extension handshake, if a peer logged it.</summary>
     public static int? OwnMetadataId(IReadOnlyList<string> log) =>

@@ -30,6 +30,15 @@ internal static class PeerLog
     /// <summary>A CorruptMetadata peer sent a spoiled metadata piece.</summary>
     public const string MetadataCorrupted = "(corrupted)";
 
+    /// <summary>A peer with a late piece or late metadata got it (it serves it from now on).</summary>
+    public const string Acquired = "acquired";
+
+    /// <summary>A late-metadata peer rejected a ut_metadata request because it has no metadata yet.</summary>
+    public const string NoMetadataYet = "(no metadata yet)";
+
+    /// <summary>A request for a piece the peer has not got yet (left out of its bitfield); it closes the connection.</summary>
+    public const string NotYet = "(not in our bitfield: we do not have that piece yet)";
+
     /// <summary>True for lines after which the program cannot succeed any more: its requests were dropped or refused.</summary>
     public static bool IsFatal(string line) =>
         line.Contains(BeforeUnchoke, StringComparison.Ordinal) || line.Contains(TooLarge, StringComparison.Ordinal)

@@ -4,6 +4,9 @@ namespace TorrentLab.Lab;
 
 /// <summary>Discover peers: <c>peers &lt;file.torrent&gt;</c> must announce to our tracker and print the synthetic
 /// seeders it returns, <c>ip:port</c> one per line (in any order).</summary>
+/// <remarks>The torrent's info hash always holds the bytes 0x20 and 0x2b ('+'), so a client that writes 0x20 as '+'
+/// (HTML form encoding, as Python's urlencode does) is shown to be right, and one that leaves '+' unescaped is caught
+/// with a hint that names the encoding.</remarks>
 internal static class PeersCheck
 {
     public static async Task<StageResult> RunAsync(StageContext context, CancellationToken ct)
@@ -12,6 +15,8 @@ internal static class PeersCheck
         await using var swarm = await LabSwarm.StartAsync(new LabSwarmOptions
         {
             Random = context.Random, Folder = context.Folder, Behaviours = behaviours,
+            // An info hash holding 0x20 and '+' (0x2b): the bytes whose escapes differ between encoders.
+            MakeTorrent = announce => LabTorrent.GenerateWithInfoHashBytes(context.Random, context.Folder, announce, 0x20, (byte)'+'),
         }, ct).ConfigureAwait(false);
         var run = await context.RunAsync(["peers", swarm.Torrent.Path], ct).ConfigureAwait(false);
         var expected = swarm.PeerAddresses.Order(StringComparer.Ordinal).ToList();

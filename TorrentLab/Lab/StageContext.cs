@@ -29,8 +29,8 @@ public sealed class StageContext
     /// <summary>Runs of the student's program so far.</summary>
     public int Runs => _runs;
 
-    /// <summary>The stage's time limit, capped by <see cref="LabCheckOptions.MaxTimeLimit"/>.</summary>
-    public TimeSpan TimeLimit => Options.MaxTimeLimit is { } max && max < Stage.TimeLimit ? max : Stage.TimeLimit;
+    /// <summary>The stage's time limit, or <see cref="LabCheckOptions.TimeLimit"/> when that is set.</summary>
+    public TimeSpan TimeLimit => Options.TimeLimit ?? Stage.TimeLimit;
 
     /// <summary>Runs the student's program with the stage's time limit.</summary>
     public Task<StudentRun> RunAsync(IReadOnlyList<string> args, CancellationToken ct, CancellationToken stopEarly = default)

@@ -43,7 +43,9 @@ public sealed partial class SyntheticPeer
         }
         if (name != ExtensionIds.UtMetadataName) return;   // the handshake (already applied) or an id we never gave
         var request = MetadataMessage.Decode(message.Payload);
-        var answer = _options.Behaviour == SyntheticBehaviour.RejectMetadata ? MetadataServer.AnswerWithout(request) : _metadata!.Answer(request);
+        // BEP 9: "Peers that do not have the entire metadata MUST respond with a reject message to any metadata request."
+        var without = _options.Behaviour == SyntheticBehaviour.RejectMetadata || (_options.LateMetadata && !_acquired);
+        var answer = without ? MetadataServer.AnswerWithout(request) : _metadata!.Answer(request);
         if (answer is not { } reply) return;
         if (_options.Behaviour == SyntheticBehaviour.CorruptMetadata && reply.Type == MetadataMessageType.Data)
         {
@@ -59,7 +61,9 @@ public sealed partial class SyntheticPeer
             return;
         }
         // Logged before sending: whoever receives the answer may look for this line as soon as it arrives.
-        Write($"connection {number}: answered {request} with {reply}{(_options.Behaviour == SyntheticBehaviour.CorruptMetadata ? " " + PeerLog.MetadataCorrupted : "")}");
+        var note = _options.Behaviour == SyntheticBehaviour.CorruptMetadata && reply.Type == MetadataMessageType.Data ? " " + PeerLog.MetadataCorrupted
+            : without && _options.LateMetadata ? " " + PeerLog.NoMetadataYet : "";
+        Write($"connection {number}: answered {request} with {reply}{note}");
         await channel.SendAsync(ExtensionIds.UtMetadataName, reply.Encode(), ct).ConfigureAwait(false);
     }
 }

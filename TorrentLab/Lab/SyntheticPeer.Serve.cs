@@ -22,7 +22,7 @@ public sealed partial class SyntheticPeer
             await using var connection = await PeerConnection.AcceptAsync(socket, h => h == _options.InfoHash, PeerId, options, ct).ConfigureAwait(false);
             await using var stopOnDispose = ct.Register(connection.Dispose);
             var extensions = await StartExtensionsAsync(connection, number, ct).ConfigureAwait(false);   // BEP 10: before the bitfield
-            await connection.SendBitfieldAsync(ClaimedPieces(), ct).ConfigureAwait(false);
+            await SendBitfieldAndWatchAsync(connection, number, ct).ConfigureAwait(false);
             if (await MisbehaveAfterBitfieldAsync(connection, number, ct).ConfigureAwait(false)) return;
             await ServeRequestsAsync(connection, extensions, number, ct).ConfigureAwait(false);
         }
@@ -41,6 +41,7 @@ public sealed partial class SyntheticPeer
         finally
         {
             socket.Dispose();
+            _open.TryRemove(number, out _);
             _serving.TryRemove(number, out _);
         }
     }
@@ -172,7 +173,12 @@ public sealed partial class SyntheticPeer
                 Write($"connection {number}: refused {request} (beyond the end of the piece), closing");
                 return false;
         }
-        if (_options.CanServe(request.Index)) return true;
+        if (HasNow(request.Index)) return true;
+        if (_options.CanServe(request.Index))
+        {
+            Write($"connection {number}: cannot serve {request} {PeerLog.NotYet}, closing");
+            return false;
+        }
         if (_options.Behaviour == SyntheticBehaviour.LiesInBitfield && _options.LieReaction == LieReaction.Ignore)
         {
             hangUp = false;
@@ -257,7 +263,7 @@ public sealed partial class SyntheticPeer
     {
         var claimed = new Bitfield(_options.PieceCount);
         for (var i = 0; i < claimed.Length; i++)
-            if (_options.HasPieces is null || _options.HasPieces.Contains(i)) claimed.Set(i);
+            if ((_options.HasPieces is null || _options.HasPieces.Contains(i)) && (i != _options.LatePiece || _acquired)) claimed.Set(i);
         return claimed;
     }
 }

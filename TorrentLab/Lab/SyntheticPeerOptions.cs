@@ -59,6 +59,15 @@ public sealed record SyntheticPeerOptions
     /// <summary><see cref="SyntheticBehaviour.OversizedLength"/>: the length prefix sent (0x7fffffff: 2 GiB).</summary>
     public uint OversizedLength { get; init; } = 0x7fff_ffff;
 
+    /// <summary>A piece it lacks at first (left out of its bitfield, requests for it refused) until
+    /// <see cref="SyntheticPeer.AcquireLate"/>; then it serves it and sends <c>have</c>. The lab's <c>--faults</c> make
+    /// the corrupting peer the only one holding the asked piece at first, so no downloader avoids its corrupt block.</summary>
+    public int? LatePiece { get; init; }
+
+    /// <summary>With <see cref="ServeMetadata"/>: rejects every ut_metadata request (BEP 9) until
+    /// <see cref="SyntheticPeer.AcquireLate"/>, as a peer that has no metadata yet.</summary>
+    public bool LateMetadata { get; init; }
+
     /// <summary>Sets the BEP 10 bit and serves <see cref="RawInfo"/> over ut_metadata (BEP 9), so magnet links can be
     /// resolved against it.</summary>
     public bool ServeMetadata { get; init; }

@@ -7,8 +7,9 @@ namespace TorrentLab.Storage;
 /// adopted them), and files it adopts after a hash check. Anything else in the way stops the download untouched.</summary>
 /// <remarks>
 /// <para>A file the ledger does not know is adopted when at least one piece touching it verifies and it is not
-/// longer than the torrent's file (resuming from another client's data keeps working); an empty file is adopted (it
-/// holds nothing to lose). Otherwise <see cref="CheckAsync"/> throws <see cref="ForeignFileException"/> and nothing is
+/// longer than the torrent's file (resuming from another client's data keeps working); an empty file, or one holding
+/// only zeros, is adopted (it holds nothing to lose: that is also our own preallocated file when a crash came between
+/// creating it and the first ledger save). Otherwise <see cref="CheckAsync"/> throws <see cref="ForeignFileException"/> and nothing is
 /// modified, unless the user asked to overwrite. A directory where the torrent has a file is refused with its own
 /// message.</para>
 /// <para>Read it before anything deletes the ledger (<c>--no-resume</c>), so a fresh start over our own files still
@@ -57,7 +58,8 @@ public sealed class FileOwnership
             if (info.Length <= files[i].Length)
             {
                 verified ??= await PieceVerifier.VerifyAsync(_layout.Torrent, _layout.Root, cancellation: cancellation).ConfigureAwait(false);
-                if (AnyVerified(i, verified)) { _adopted.Add(i); continue; }
+                // Only zeros: nothing to lose (our own preallocated file, when a crash came before the first ledger save).
+                if (AnyVerified(i, verified) || await HoldsOnlyZerosAsync(i, cancellation).ConfigureAwait(false)) { _adopted.Add(i); continue; }
             }
             throw new ForeignFileException(files[i].DisplayPath);
         }
@@ -76,6 +78,23 @@ public sealed class FileOwnership
         if (!info.Exists) return;
         var entry = _layout.Torrent.Files[file];
         if (_checked || info.Length > entry.Length) throw new ForeignFileException(entry.DisplayPath);
+    }
+
+    private async Task<bool> HoldsOnlyZerosAsync(int file, CancellationToken cancellation)
+    {
+        var buffer = new byte[64 * 1024];
+        try
+        {
+            await using var stream = new FileStream(_layout.FullPaths[file], FileMode.Open, FileAccess.Read, FileShare.ReadWrite, 1, useAsync: true);
+            int read;
+            while ((read = await stream.ReadAsync(buffer, cancellation).ConfigureAwait(false)) > 0)
+                if (buffer.AsSpan(0, read).ContainsAnyExcept((byte)0)) return false;
+            return true;
+        }
+        catch (Exception e) when (StorageErrors.IsIo(e))
+        {
+            throw StorageErrors.Wrap(e, $"reading '{_layout.Torrent.Files[file].DisplayPath}'");
+        }
     }
 
     private bool AnyVerified(int file, Bitfield verified)

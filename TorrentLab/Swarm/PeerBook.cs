@@ -101,14 +101,16 @@ internal sealed class PeerBook
         lock (_lock) if (_known.TryGetValue(endpoint, out var entry)) entry.Busy = true;
     }
 
-    /// <summary>Bans a peer for the session: its address is never dialled and its id never accepted again.</summary>
-    public void Ban(IPEndPoint endpoint, PeerId? id)
+    /// <summary>Bans a peer for the session: its address is never dialled and its id never accepted again. False when
+    /// the address was already banned.</summary>
+    public bool Ban(IPEndPoint endpoint, PeerId? id)
     {
         lock (_lock)
         {
-            _bannedAddresses.Add(endpoint);
+            var added = _bannedAddresses.Add(endpoint);
             if (id is { } peerId) _bannedIds.Add(peerId);
             if (_known.Remove(endpoint)) _order.Remove(endpoint);
+            return added;
         }
     }
 

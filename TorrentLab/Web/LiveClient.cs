@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Net.WebSockets;
 using System.Text.Json;
 using System.Threading.Channels;
@@ -7,20 +8,29 @@ namespace TorrentLab.Web;
 /// <summary>One connected page: its WebSocket, its bounded outgoing queue and the torrents it subscribed to.</summary>
 /// <remarks>Messages wait in a queue of <see cref="QueueCapacity"/>; when the client reads too slowly the oldest are
 /// dropped (the server never blocks on a slow client nor grows memory for it) and a <c>lag</c> message tells the
-/// client how many it lost, so it can reload the list.</remarks>
+/// client how many it lost, so it can reload the list. What a client sends is bounded too: requests of at most 4 KiB,
+/// subscriptions only to torrents that exist and at most <see cref="MaxSubscriptions"/> of them, and a request rate
+/// (a token bucket); a client over the rate is disconnected with close status 1008 (policy violation).</remarks>
 internal sealed class LiveClient
 {
     public const int QueueCapacity = 256;
+    public const int MaxSubscriptions = 8; // the page follows one torrent at a time
     private const int MaxRequestBytes = 4 * 1024; // a subscribe request is under 100 bytes
     private readonly WebSocket _socket;
     private readonly Channel<byte[]> _queue;
     private readonly Dictionary<string, Subscription> _subscriptions = new(StringComparer.Ordinal);
     private readonly Lock _lock = new();
+    private readonly int _requestsPerSecond;
+    private double _allowance;
+    private long _lastRequest;
     private long _dropped;
 
-    public LiveClient(WebSocket socket)
+    public LiveClient(WebSocket socket, int requestsPerSecond)
     {
         _socket = socket;
+        _requestsPerSecond = requestsPerSecond;
+        _allowance = 2.0 * requestsPerSecond;
+        _lastRequest = Stopwatch.GetTimestamp();
         _queue = Channel.CreateBounded<byte[]>(new BoundedChannelOptions(QueueCapacity)
         {
             FullMode = BoundedChannelFullMode.DropOldest,
@@ -42,17 +52,20 @@ internal sealed class LiveClient
     public Subscription[] Subscriptions() { lock (_lock) return [.. _subscriptions.Values]; }
 
     /// <summary>Reads requests and writes queued messages until the socket closes or the server stops.</summary>
-    public async Task RunAsync(Func<string, long> traceStart, CancellationToken ct)
+    /// <remarks><c>traceStart</c> gives the trace sequence number a new subscription starts at, or null when no torrent
+    /// has that info hash (the subscription is refused).</remarks>
+    public async Task RunAsync(Func<string, long?> traceStart, CancellationToken ct)
     {
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
         var sending = SendLoopAsync(stop.Token);
+        var close = (Status: WebSocketCloseStatus.NormalClosure, Reason: "bye");
         try
         {
-            await ReceiveLoopAsync(traceStart, stop.Token).ConfigureAwait(false);
+            close = await ReceiveLoopAsync(traceStart, stop.Token).ConfigureAwait(false);
         }
-        catch (Exception e) when (e is WebSocketException or OperationCanceledException or JsonException)
+        catch (Exception e) when (e is WebSocketException or OperationCanceledException)
         {
-            // The client went away, the server is stopping, or the client sent garbage: this connection ends.
+            // The client went away or the server is stopping: this connection ends.
         }
         finally
         {
@@ -64,12 +77,19 @@ internal sealed class LiveClient
         if (_socket.State is WebSocketState.Open or WebSocketState.CloseReceived)
         {
             using var limit = new CancellationTokenSource(TimeSpan.FromSeconds(2));
-            try { await _socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, "bye", limit.Token).ConfigureAwait(false); }
+            try
+            {
+                await _socket.CloseOutputAsync(close.Status, close.Reason, limit.Token).ConfigureAwait(false);
+                // Let the client read the close frame: drop what it still sends until it answers, for at most 2 s.
+                var sink = new byte[MaxRequestBytes];
+                while (_socket.State == WebSocketState.CloseSent)
+                    if ((await _socket.ReceiveAsync(sink.AsMemory(), limit.Token).ConfigureAwait(false)).MessageType == WebSocketMessageType.Close) break;
+            }
             catch (Exception e) when (e is WebSocketException or OperationCanceledException) { /* already gone */ }
         }
     }
 
-    private async Task ReceiveLoopAsync(Func<string, long> traceStart, CancellationToken ct)
+    private async Task<(WebSocketCloseStatus, string)> ReceiveLoopAsync(Func<string, long?> traceStart, CancellationToken ct)
     {
         var buffer = new byte[MaxRequestBytes];
         while (!ct.IsCancellationRequested)
@@ -78,20 +98,53 @@ internal sealed class LiveClient
             ValueWebSocketReceiveResult result;
             do
             {
-                if (length == buffer.Length) throw new WebSocketException(WebSocketError.Faulted, "request over 4 KiB");
+                if (length == buffer.Length) return (WebSocketCloseStatus.MessageTooBig, "request over 4 KiB");
                 result = await _socket.ReceiveAsync(buffer.AsMemory(length), ct).ConfigureAwait(false);
                 length += result.Count;
             } while (!result.EndOfMessage);
-            if (result.MessageType == WebSocketMessageType.Close) return;
-            var request = JsonSerializer.Deserialize(buffer.AsSpan(0, length), WebJsonContext.Default.LiveRequest);
-            if (request?.InfoHash is not { } hash) continue;
-            hash = hash.ToLowerInvariant();
-            lock (_lock)
-            {
-                if (request.Op == "subscribe") _subscriptions[hash] = new Subscription(hash, request.Trace, traceStart(hash));
-                else if (request.Op == "unsubscribe") _subscriptions.Remove(hash);
-            }
+            if (result.MessageType == WebSocketMessageType.Close) break;
+            if (!TakeRequestAllowance())
+                return (WebSocketCloseStatus.PolicyViolation, $"more than {_requestsPerSecond} requests a second");
+            LiveRequest? request;
+            try { request = JsonSerializer.Deserialize(buffer.AsSpan(0, length), WebJsonContext.Default.LiveRequest); }
+            catch (JsonException) { return (WebSocketCloseStatus.InvalidPayloadData, "a request must be JSON"); }
+            if (Handle(request, traceStart) is { } refusal) Send(new LiveMessage("error") { Error = refusal });
         }
+        return (WebSocketCloseStatus.NormalClosure, "bye");
+    }
+
+    /// <summary>Applies one request; returns why it was refused, or null.</summary>
+    private string? Handle(LiveRequest? request, Func<string, long?> traceStart)
+    {
+        if (request is null || request.Op is not ("subscribe" or "unsubscribe"))
+            return "expected {\"op\": \"subscribe\" or \"unsubscribe\", \"infoHash\": ...}";
+        if (request.InfoHash is not { } hash || !TorrentManager.IsInfoHash(hash))
+            return "'infoHash' must be 40 hex digits (a v1 info hash) or 64 (v2)";
+        hash = hash.ToLowerInvariant();
+        lock (_lock)
+        {
+            if (request.Op == "unsubscribe")
+            {
+                _subscriptions.Remove(hash);
+                return null;
+            }
+            if (!_subscriptions.ContainsKey(hash) && _subscriptions.Count >= MaxSubscriptions)
+                return $"at most {MaxSubscriptions} subscriptions per connection: unsubscribe first";
+        }
+        if (traceStart(hash) is not { } next) return $"no torrent with info hash '{hash}'";
+        lock (_lock) _subscriptions[hash] = new Subscription(hash, request.Trace, next);
+        return null;
+    }
+
+    // A token bucket: the allowance grows by the rate each second up to twice the rate, and each request takes one.
+    private bool TakeRequestAllowance()
+    {
+        var now = Stopwatch.GetTimestamp();
+        _allowance = Math.Min(2.0 * _requestsPerSecond, _allowance + Stopwatch.GetElapsedTime(_lastRequest, now).TotalSeconds * _requestsPerSecond);
+        _lastRequest = now;
+        if (_allowance < 1) return false;
+        _allowance--;
+        return true;
     }
 
     private async Task SendLoopAsync(CancellationToken ct)

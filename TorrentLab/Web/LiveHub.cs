@@ -15,6 +15,7 @@ internal sealed class LiveHub : IAsyncDisposable
 
     private readonly TorrentManager _torrents;
     private readonly Action<string>? _log;
+    private readonly int _requestsPerSecond;
     private readonly List<LiveClient> _clients = [];
     private readonly Lock _lock = new();
     private readonly Dictionary<string, int> _sentVersions = new(StringComparer.Ordinal);
@@ -22,17 +23,18 @@ internal sealed class LiveHub : IAsyncDisposable
     private readonly Task _pump;
     private int _sentListVersion = -1;
 
-    public LiveHub(TorrentManager torrents, Action<string>? log)
+    public LiveHub(TorrentManager torrents, Action<string>? log, int requestsPerSecond)
     {
         _torrents = torrents;
         _log = log;
+        _requestsPerSecond = requestsPerSecond;
         _pump = PumpAsync(_stop.Token);
     }
 
     /// <summary>Serves one WebSocket until it closes or the server stops.</summary>
     public async Task RunClientAsync(WebSocket socket, CancellationToken ct)
     {
-        var client = new LiveClient(socket);
+        var client = new LiveClient(socket, _requestsPerSecond);
         client.Send(new LiveMessage("torrents") { Torrents = [.. _torrents.All.Select(t => t.Summary())] });
         lock (_lock) _clients.Add(client);
         using var both = CancellationTokenSource.CreateLinkedTokenSource(ct, _stop.Token);
@@ -46,11 +48,14 @@ internal sealed class LiveHub : IAsyncDisposable
         }
     }
 
-    private long TraceStart(string infoHash)
+    /// <summary>Subscriptions held by all connected clients (for tests: they stay bounded whatever a client sends).</summary>
+    internal int SubscriptionCount
     {
-        try { return Math.Max(0, _torrents.Get(infoHash).Trace.Next - TraceHistory); }
-        catch (WebApiException) { return 0; } // not a torrent (yet): nothing to replay
+        get { lock (_lock) return _clients.Sum(c => c.Subscriptions().Length); }
     }
+
+    private long? TraceStart(string infoHash) =>
+        _torrents.Find(infoHash) is { } torrent ? Math.Max(0, torrent.Trace.Next - TraceHistory) : null;
 
     private async Task PumpAsync(CancellationToken ct)
     {

@@ -9,6 +9,8 @@ namespace TorrentLab.Web;
 /// <c>detail</c>: <see cref="Details"/> of a subscribed torrent when it changed (files, trackers, peers).
 /// <c>trace</c>: <see cref="Trace"/>, new wire messages of a torrent subscribed with trace on.
 /// <c>lag</c>: <see cref="Dropped"/>, how many messages this client has lost so far because it read too slowly.
+/// <c>error</c>: <see cref="Error"/>, why the client's last request was refused (not an info hash, no such torrent,
+/// too many subscriptions).
 /// </remarks>
 public sealed record LiveMessage(string Type)
 {
@@ -20,6 +22,7 @@ public sealed record LiveMessage(string Type)
     public TorrentDetails? Details { get; init; }
     public TraceLine[]? Trace { get; init; }
     public long? Dropped { get; init; }
+    public string? Error { get; init; }
 }
 
 /// <summary>What a client sends over the live WebSocket: <c>{"op":"subscribe","infoHash":"…","trace":true}</c> or

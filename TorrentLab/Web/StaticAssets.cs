@@ -37,8 +37,9 @@ internal static class StaticAssets
         if (!Files.Value.TryGetValue(name, out var file)) return Results.NotFound();
         context.Response.Headers.ETag = file.ETag;
         context.Response.Headers.CacheControl = "no-cache"; // revalidate: a new build of the tool serves new files
-        // The page loads nothing from elsewhere; say so to the browser too.
-        context.Response.Headers.ContentSecurityPolicy = "default-src 'self'; connect-src 'self' ws: wss:; img-src 'self' data:; style-src 'self'";
+        // The page loads nothing from elsewhere, posts forms nowhere and may not be framed (clickjacking); say so to the browser.
+        context.Response.Headers.ContentSecurityPolicy =
+            "default-src 'self'; connect-src 'self' ws: wss:; img-src 'self' data:; style-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'";
         if (context.Request.Headers.IfNoneMatch == file.ETag) return Results.StatusCode(304);
         return Results.Bytes(file.Bytes, ContentTypes.GetValueOrDefault(Path.GetExtension(name), "application/octet-stream"));
     }

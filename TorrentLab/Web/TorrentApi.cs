@@ -30,9 +30,12 @@ internal static class TorrentApi
                 new ApiBody("The .torrent", ["multipart/form-data", "application/x-bittorrent", "application/octet-stream"], null),
                 new ApiBody("A .torrent file on the server", ["application/json"], typeof(AddByPathRequest)),
                 new ApiResponse(201, "Added", typeof(TorrentSummary)),
-                new ApiResponse(400, "Not bencode (with the byte offset) or not a valid torrent (with the key path)", typeof(ApiError)),
-                new ApiResponse(409, "Already added, another torrent has the same name, or a file that is not this torrent's data is in the way", typeof(ApiError)),
-                new ApiResponse(413, "Larger than the size limit", typeof(ApiError)));
+                new ApiResponse(400, "Not bencode (with the byte offset), not a valid torrent (with the key path), bytes after the torrent, or a name reserved for TorrentLab", typeof(ApiError)),
+                new ApiResponse(403, "From another site's page (Origin or Sec-Fetch-Site), or to a host name this server does not answer to", typeof(ApiError)),
+                new ApiResponse(404, "The .torrent named by path does not exist", typeof(ApiError)),
+                new ApiResponse(409, "Already added, another torrent has the same name, a symbolic link would lead its files out of the downloads folder, or a file that is not this torrent's data is in the way", typeof(ApiError)),
+                new ApiResponse(413, "Larger than the size limit", typeof(ApiError)),
+                new ApiResponse(415, "Another content type than those above", typeof(ApiError)));
 
         api.MapGet("/torrents/{infoHash}", (string infoHash) => Results.Json(torrents.Get(infoHash).Details(), WebJsonContext.Default.TorrentDetails))
             .WithSummary("One torrent: files with progress, trackers with their last answer, peers, piece states")

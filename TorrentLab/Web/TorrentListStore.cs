@@ -35,18 +35,58 @@ internal sealed class TorrentListStore
     /// <summary>Where the copy of a torrent's .torrent file is kept.</summary>
     public string TorrentPath(string infoHash) => Path.Combine(Folder, infoHash + ".torrent");
 
-    /// <summary>The saved entries; empty when there is no list yet.</summary>
-    /// <exception cref="JsonException">The list exists but is not ours (the server refuses to start over it).</exception>
-    public IReadOnlyList<TorrentEntry> Load()
+    /// <summary>The saved entries; empty when there is no list yet. An entry that is not an object of the expected
+    /// shape is skipped with a warning; a list that is not JSON at all (cut short by a full disk) is kept aside as
+    /// <c>torrents.json.damaged</c> and the torrents are recovered, paused, from the .torrent copies beside it.</summary>
+    /// <exception cref="IOException">The list is not ours or of another format version (the server refuses to overwrite it).</exception>
+    public IReadOnlyList<TorrentEntry> Load(Action<string>? log = null)
     {
         if (!File.Exists(ListPath)) return [];
-        using var stream = File.OpenRead(ListPath);
-        var document = JsonSerializer.Deserialize(stream, WebJsonContext.Default.TorrentListDocument)
-            ?? throw new JsonException($"{ListPath}: empty torrent list");
-        if (document.Version != FormatVersion)
-            throw new JsonException($"{ListPath}: format {document.Version}, this server reads {FormatVersion}");
-        return document.Torrents;
+        JsonDocument document;
+        try
+        {
+            document = JsonDocument.Parse(File.ReadAllBytes(ListPath));
+        }
+        catch (JsonException e)
+        {
+            File.Copy(ListPath, ListPath + ".damaged", overwrite: true);
+            log?.Invoke($"warning: {ListPath} is damaged ({e.Message}); kept as torrents.json.damaged, torrents recovered paused from their .torrent copies");
+            return Recover();
+        }
+        using (document)
+        {
+            var root = document.RootElement;
+            if (root.ValueKind != JsonValueKind.Object || !root.TryGetProperty("version", out var version) || version.ValueKind != JsonValueKind.Number
+                || !root.TryGetProperty("torrents", out var torrents) || torrents.ValueKind != JsonValueKind.Array)
+                throw new IOException($"{ListPath}: not a TorrentLab torrent list (expected {{\"version\": {FormatVersion}, \"torrents\": [...]}})");
+            if (!version.TryGetInt32(out var number) || number != FormatVersion)
+                throw new IOException($"{ListPath}: format {version}, this server reads {FormatVersion}");
+            var entries = new List<TorrentEntry>();
+            var index = 0;
+            foreach (var element in torrents.EnumerateArray())
+            {
+                try
+                {
+                    if (element.Deserialize(WebJsonContext.Default.TorrentEntry) is { } entry) entries.Add(entry);
+                }
+                catch (JsonException e)
+                {
+                    log?.Invoke($"warning: {ListPath}: skipping entry {index}: {e.Message}");
+                }
+                index++;
+            }
+            return entries;
+        }
     }
+
+    // Every <40 or 64 hex>.torrent copy, as a paused entry added when the copy was written.
+    private List<TorrentEntry> Recover() =>
+    [
+        .. Directory.EnumerateFiles(Folder, "*.torrent")
+            .Select(path => (Path: path, Hash: Path.GetFileNameWithoutExtension(path)))
+            .Where(copy => TorrentManager.IsInfoHash(copy.Hash) && copy.Hash == copy.Hash.ToLowerInvariant())
+            .Select(copy => new TorrentEntry(copy.Hash, "", new DateTimeOffset(File.GetLastWriteTimeUtc(copy.Path)), false)),
+    ];
 
     /// <summary>Replaces the saved list, atomically.</summary>
     public void Save(IReadOnlyList<TorrentEntry> entries)

@@ -29,19 +29,45 @@ internal sealed class TorrentManager : IAsyncDisposable
     /// <summary>Grows when a torrent is added or removed.</summary>
     public int ListVersion => Volatile.Read(ref _listVersion);
 
-    /// <summary>Loads the saved list and resumes the torrents that were running.</summary>
+    /// <summary>Loads the saved list and resumes the torrents that were running. An entry that cannot be used (not
+    /// an info hash, its .torrent copy missing, damaged or of another torrent) is skipped with a warning: one bad
+    /// entry never keeps the server, and the other torrents, from starting.</summary>
     public static TorrentManager Open(WebServerOptions options)
     {
         var manager = new TorrentManager(options);
         Directory.CreateDirectory(manager.Downloads);
-        foreach (var entry in manager._store.Load())
+        foreach (var entry in manager._store.Load(options.Log))
         {
-            var torrent = Torrent.Load(manager._store.TorrentPath(entry.InfoHash));
-            var managed = manager.Track(torrent, entry.AddedAt);
+            if (manager.Load(entry) is not { } managed) continue;
             lock (manager._lock) manager._torrents[managed.InfoHash] = managed;
             if (entry.Running) managed.Start(manager.OptionsFor());
         }
         return manager;
+    }
+
+    /// <summary>The torrent of a saved entry, or null (with a warning) when the entry cannot be used.</summary>
+    private ManagedTorrent? Load(TorrentEntry entry)
+    {
+        // The info hash names a file: only 40 or 64 hex digits may reach a path.
+        if (entry.InfoHash is not { } hash || !IsInfoHash(hash) || hash != hash.ToLowerInvariant())
+        {
+            _options.Log?.Invoke($"warning: {_store.ListPath}: skipping an entry whose info hash is not 40 or 64 lowercase hex digits");
+            return null;
+        }
+        try
+        {
+            var torrent = Torrent.Load(_store.TorrentPath(hash));
+            if (torrent.InfoHash.Hex != hash) throw new MetainfoException($"its info hash is {torrent.InfoHash.Hex}");
+            CheckPaths(torrent);
+            lock (_lock)
+                if (_torrents.ContainsKey(hash)) throw new MetainfoException("it is listed twice");
+            return Track(torrent, entry.AddedAt);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or TorrentLabException)
+        {
+            _options.Log?.Invoke($"warning: skipping saved torrent {hash}: {(e is FileNotFoundException ? "its .torrent copy is missing" : e.Message)}");
+            return null;
+        }
     }
 
     /// <summary>Every torrent, oldest first.</summary>
@@ -51,21 +77,27 @@ internal sealed class TorrentManager : IAsyncDisposable
     }
 
     /// <exception cref="WebApiException">404: no torrent has this info hash.</exception>
-    public ManagedTorrent Get(string infoHash)
+    public ManagedTorrent Get(string infoHash) =>
+        Find(infoHash) ?? throw new WebApiException(404, $"no torrent with info hash '{(IsInfoHash(infoHash) ? infoHash : "(not an info hash)")}'");
+
+    /// <summary>True for 40 hex digits (BEP 3's SHA-1 info hash) or 64 (BEP 52's SHA-256 one).</summary>
+    public static bool IsInfoHash(string text) => text.Length is 40 or 64 && text.All(char.IsAsciiHexDigit);
+
+    /// <summary>The torrent with this info hash (any case), or null.</summary>
+    public ManagedTorrent? Find(string infoHash)
     {
-        lock (_lock)
-            return _torrents.GetValueOrDefault(infoHash.ToLowerInvariant())
-                ?? throw new WebApiException(404, $"no torrent with info hash '{infoHash}'");
+        lock (_lock) return _torrents.GetValueOrDefault(infoHash.ToLowerInvariant());
     }
 
     /// <summary>Adds a torrent from its .torrent bytes, keeps a copy, and starts it when asked.</summary>
     /// <exception cref="Bencode.BencodeException">Not bencode (the message has the byte offset).</exception>
     /// <exception cref="MetainfoException">Not a valid torrent (the message has the key path).</exception>
     /// <exception cref="WebApiException">409: already added, or another torrent has the same name.</exception>
-    /// <exception cref="ForeignFileException">409: with <paramref name="start"/>, a file not this torrent's data is in the way.</exception>
+    /// <exception cref="StorageException">409 (a conflict): with <paramref name="start"/>, a file not this torrent's data is in the way.</exception>
     public async Task<ManagedTorrent> AddAsync(byte[] bytes, bool start, CancellationToken ct = default)
     {
         var torrent = Torrent.Parse(bytes);
+        CheckPaths(torrent);
         if (start) await CheckFilesAsync(torrent, ct).ConfigureAwait(false);
         ManagedTorrent managed;
         lock (_lock)
@@ -74,8 +106,9 @@ internal sealed class TorrentManager : IAsyncDisposable
                 throw new WebApiException(409, $"torrent '{torrent.Name}' ({torrent.InfoHash.Hex}) is already added");
             if (_torrents.Values.FirstOrDefault(t => string.Equals(t.Torrent.Name, torrent.Name, StringComparison.Ordinal)) is { } same)
                 throw new WebApiException(409, $"another torrent ({same.InfoHash}) already downloads to '{torrent.Name}'");
-            _store.SaveTorrent(torrent.InfoHash.Hex, bytes);
+            // Everything that can refuse the torrent runs before its copy is written, so a refusal leaves no file behind.
             managed = Track(torrent, DateTimeOffset.UtcNow);
+            _store.SaveTorrent(torrent.InfoHash.Hex, bytes);
             _torrents[managed.InfoHash] = managed;
             Interlocked.Increment(ref _listVersion);
         }
@@ -84,7 +117,19 @@ internal sealed class TorrentManager : IAsyncDisposable
         return managed;
     }
 
-    /// <exception cref="ForeignFileException">409: a file not this torrent's data is in the way.</exception>
+    /// <summary>Refuses a torrent whose files could not be written where they belong: named like our state folder,
+    /// or leading outside the downloads folder through a symbolic link already there.</summary>
+    /// <exception cref="WebApiException">400 for the reserved name, 409 for a link out of the downloads folder.</exception>
+    private void CheckPaths(Torrent torrent)
+    {
+        if (torrent.Files.Any(f => f.PathSegments.Count > 0 && f.PathSegments[0] == TorrentClient.StateFolder))
+            throw new WebApiException(400, $"the name '{TorrentClient.StateFolder}' is reserved for TorrentLab's own files: this torrent cannot be downloaded here");
+        // The message names the relative path only: where a link points is the server's business.
+        if (TorrentClient.PathLeavingFolder(torrent, Downloads) is { } leaving)
+            throw new WebApiException(409, $"'{leaving}' would be written outside the downloads folder (through a symbolic link); remove the link or rename it");
+    }
+
+    /// <exception cref="StorageException">409 (a conflict): a file not this torrent's data is in the way.</exception>
     public async Task StartAsync(ManagedTorrent torrent, CancellationToken ct = default)
     {
         if (torrent.State is TorrentState.Paused or TorrentState.Failed) await CheckFilesAsync(torrent.Torrent, ct).ConfigureAwait(false);
@@ -95,7 +140,7 @@ internal sealed class TorrentManager : IAsyncDisposable
     /// <summary>Refuses, before anything starts, a download that would resize or write a file it did not create
     /// (the engine checks again when it opens its files).</summary>
     private Task CheckFilesAsync(Torrent torrent, CancellationToken ct) =>
-        FileOwnership.Read(torrent, Downloads).CheckAsync(verified: null, overwrite: false, ct);
+        TorrentClient.CheckFilesInTheWayAsync(torrent, Downloads, ct);
 
     public async Task PauseAsync(ManagedTorrent torrent)
     {

@@ -12,6 +12,7 @@ namespace TorrentLab.Web;
 [JsonSerializable(typeof(AddByPathRequest))]
 [JsonSerializable(typeof(ApiError))]
 [JsonSerializable(typeof(TorrentListDocument))]
+[JsonSerializable(typeof(TorrentEntry))]
 [JsonSerializable(typeof(LiveMessage))]
 [JsonSerializable(typeof(LiveRequest))]
 internal sealed partial class WebJsonContext : JsonSerializerContext;

@@ -4,11 +4,13 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using TorrentLab.Bencode;
 using TorrentLab.Metainfo;
+using TorrentLab.Client;
 using TorrentLab.Storage;
 
 namespace TorrentLab.Web;
@@ -36,6 +38,9 @@ public sealed class WebServer : IAsyncDisposable
     /// <summary>The token clients must present, or null when none is required.</summary>
     public string? Token { get; }
 
+    /// <summary>The live updates hub (tests look at what it holds).</summary>
+    internal LiveHub Live => _live;
+
     /// <summary>Loads the saved torrents (resuming those that were running) and starts listening.</summary>
     /// <exception cref="ArgumentException">An option is invalid (e.g. a non-loopback host without a token).</exception>
     /// <exception cref="IOException">The port is taken or the downloads folder cannot be used.</exception>
@@ -53,10 +58,22 @@ public sealed class WebServer : IAsyncDisposable
             else kestrel.Listen(IPAddress.Parse(options.Host.Trim('[', ']')), options.Port);
         });
         builder.Services.ConfigureHttpJsonOptions(json => json.SerializerOptions.TypeInfoResolverChain.Insert(0, WebJsonContext.Default));
+        // A query or body that does not bind (start=yes) throws, so ErrorsAsJsonAsync answers it as JSON, not an empty 400.
+        builder.Services.Configure<RouteHandlerOptions>(routes => routes.ThrowOnBadRequest = true);
         var app = builder.Build();
 
-        var torrents = TorrentManager.Open(options);
-        var live = new LiveHub(torrents, options.Log);
+        TorrentManager torrents;
+        try
+        {
+            torrents = TorrentManager.Open(options);
+        }
+        catch
+        {
+            await app.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+        var live = new LiveHub(torrents, options.Log, options.LiveRequestsPerSecond);
+        app.Use(new RequestGuard(options).InvokeAsync);
         app.UseWebSockets(new WebSocketOptions { KeepAliveInterval = TimeSpan.FromSeconds(20) });
         app.Use(new TokenGate(token).InvokeAsync);
         app.Use((context, next) => ErrorsAsJsonAsync(context, next, options.Log));
@@ -100,28 +117,33 @@ public sealed class WebServer : IAsyncDisposable
         try
         {
             await next(context).ConfigureAwait(false);
+            // No route (404), a wrong method (405), a body ASP.NET Core refused: still the documented shape.
+            var response = context.Response;
+            if (!response.HasStarted && response.StatusCode >= 400 && context.Request.Path.StartsWithSegments("/api"))
+                await response.WriteAsJsonAsync(new ApiError($"{response.StatusCode} {ReasonPhrases.GetReasonPhrase(response.StatusCode)}: {context.Request.Method} {context.Request.Path}"),
+                    WebJsonContext.Default.ApiError).ConfigureAwait(false);
         }
         catch (Exception e) when (!context.Response.HasStarted && Status(e) is { } status)
         {
             context.Response.StatusCode = status;
             await context.Response.WriteAsJsonAsync(new ApiError(Message(e)), WebJsonContext.Default.ApiError).ConfigureAwait(false);
         }
-        catch (Exception e) when (Log(log, $"error: {context.Request.Method} {context.Request.Path}: {e}"))
+        catch (Exception e) when (e is not OperationCanceledException || !context.RequestAborted.IsCancellationRequested)
         {
-            // never reached: the filter logs the bug and returns false, so Kestrel still answers 500
+            // A bug: the whole exception goes to the log; the client gets a 500 in the documented shape.
+            log?.Invoke($"error: {context.Request.Method} {context.Request.Path}: {e}");
+            if (context.Response.HasStarted) throw;
+            context.Response.Clear();
+            context.Response.StatusCode = StatusCodes.Status500InternalServerError;
+            await context.Response.WriteAsJsonAsync(new ApiError($"internal error ({e.GetType().Name}); the server's log has the details"),
+                WebJsonContext.Default.ApiError).ConfigureAwait(false);
         }
-    }
-
-    private static bool Log(Action<string>? log, string line)
-    {
-        log?.Invoke(line);
-        return false;
     }
 
     private static int? Status(Exception e) => e switch
     {
         WebApiException w => w.StatusCode,
-        ForeignFileException => StatusCodes.Status409Conflict, // a user's file is in the way: nothing was touched
+        _ when Failure.Describe(e).Kind == FailureKind.Conflict => StatusCodes.Status409Conflict, // a user's file is in the way: nothing was touched
         BencodeException or MetainfoException => StatusCodes.Status400BadRequest,
         BadHttpRequestException b => b.StatusCode,
         _ => null, // a bug: Kestrel answers 500 and the exception is not hidden

@@ -15,6 +15,10 @@ public sealed record WebServerOptions
     /// <summary>The port; 0 picks a free one (see <see cref="WebServer.Url"/>).</summary>
     public int Port { get; init; } = 8080;
 
+    /// <summary>More names the server answers to (a LAN name, a reverse proxy's name), besides <c>localhost</c>,
+    /// <c>127.0.0.1</c>, <c>[::1]</c> and <see cref="Host"/>; a request naming any other host is refused (DNS rebinding).</summary>
+    public IReadOnlyList<string> AllowedHosts { get; init; } = [];
+
     /// <summary>The bearer token every API call and the WebSocket must present; null for none (loopback only).</summary>
     public string? Token { get; init; }
 
@@ -30,6 +34,9 @@ public sealed record WebServerOptions
     /// <summary>Adjusts each download's options (timeouts, extra peers) before it starts.</summary>
     public Func<DownloadOptions, DownloadOptions>? ConfigureDownload { get; init; }
 
+    /// <summary>Requests a live connection may send per second (with a burst of twice as many) before it is closed.</summary>
+    internal int LiveRequestsPerSecond { get; init; } = 10;
+
     /// <summary>Receives one line per notable server event (listening, torrent added, failures).</summary>
     public Action<string>? Log { get; init; }
 
@@ -43,12 +50,19 @@ public sealed record WebServerOptions
         return IPAddress.TryParse(host.Trim('[', ']'), out var address) && IPAddress.IsLoopback(address);
     }
 
+    /// <summary>True for a DNS name (letters, digits, '-', '.') or an IP address (IPv6 with or without brackets), with no port.</summary>
+    public static bool IsHostName(string name) =>
+        name.Length is > 0 and <= 253 && (IPAddress.TryParse(name.Trim('[', ']'), out _)
+            || name.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '.') && !name.StartsWith('.') && !name.Contains(".."));
+
     /// <exception cref="ArgumentException">A value is out of range, or a token is required but missing.</exception>
     internal void Validate()
     {
         if (Port is < 0 or > 65535) throw new ArgumentException($"port must be 0..65535, got {Port}");
         if (MaxPeers < 1) throw new ArgumentException($"max peers must be at least 1, got {MaxPeers}");
         if (MaxTorrentBytes < 1) throw new ArgumentException("the .torrent size limit must be positive");
+        foreach (var name in AllowedHosts)
+            if (!IsHostName(name)) throw new ArgumentException($"allowed host '{name}' is not a host name or IP address");
         if (RequiresToken && string.IsNullOrEmpty(Token))
             throw new ArgumentException(RequireToken ? "a token is required but none was given" : $"host '{Host}' is not loopback: a token is required");
     }

@@ -29,6 +29,17 @@ public readonly struct PeerId : IEquatable<PeerId>
         return new PeerId(bytes);
     }
 
+    /// <summary>An id like <see cref="CreateOurs()"/> drawn from <paramref name="random"/>: the same seed gives the same id
+    /// (the lab's synthetic peers, so a seeded run shows the same peer ids).</summary>
+    internal static PeerId CreateOurs(Random random)
+    {
+        var bytes = new byte[Length];
+        Encoding.ASCII.GetBytes(Prefix, bytes);
+        const string alphabet = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
+        for (var i = Prefix.Length; i < Length; i++) bytes[i] = (byte)alphabet[random.Next(alphabet.Length)];
+        return new PeerId(bytes);
+    }
+
     public ReadOnlySpan<byte> Bytes => _bytes;
 
     /// <summary>40 lowercase hex digits, as the classroom <c>handshake</c> stage prints it.</summary>

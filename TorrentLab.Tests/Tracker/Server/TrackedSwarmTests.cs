@@ -49,6 +49,18 @@ public class TrackedSwarmTests
     }
 
     [Fact]
+    public void Announce_WithoutShuffling_ListsPeersInTheOrderTheyFirstAnnounced()
+    {
+        var swarm = new TrackedSwarm(TimeSpan.FromMinutes(1), TimeProvider.System, shufflePeers: false);
+        foreach (var c in "dbeca") swarm.Announce(BinaryHash, Peer(c), Here, 0, AnnounceEvent.Started, 50);
+        swarm.Announce(BinaryHash, Peer('e'), Here, 0, AnnounceEvent.None, 50);   // a re-announce keeps its place
+
+        var listed = swarm.Announce(BinaryHash, Peer('z'), Here, 10, AnnounceEvent.Started, 50).Peers;
+
+        Assert.Equal([Peer('d'), Peer('b'), Peer('e'), Peer('c'), Peer('a')], listed.Select(p => p.PeerId));
+    }
+
+    [Fact]
     public void Scrape_UnknownTorrent_IsAllZeros() =>
         Assert.Equal(new ScrapeResult(0, 0, 0), new TrackedSwarm(TimeSpan.FromMinutes(1), TimeProvider.System).Scrape(BinaryHash));
 }

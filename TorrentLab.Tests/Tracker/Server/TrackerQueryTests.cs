@@ -10,6 +10,19 @@ public class TrackerQueryTests
     public void Parse_PercentEncodedBinary_DecodesToTheExactBytes() =>
         Assert.Equal(BinaryHash.Bytes.ToArray(), TrackerQuery.Parse("?info_hash=" + BinaryHashEncoded + "&x=1").Bytes("info_hash"));
 
+    [Theory]
+    [InlineData("info_hash=a+b", "612062")]     // '+' is a space byte, as HTML forms (and Python's urlencode) write it
+    [InlineData("info_hash=a%2Bb", "612b62")]   // a plus sign itself arrives percent-encoded
+    [InlineData("info_hash=a%20b", "612062")]   // the same space byte, percent-encoded
+    public void Parse_PlusIsASpaceByteAndPercent2BIsAPlus(string query, string hex) =>
+        Assert.Equal(hex, Convert.ToHexStringLower(TrackerQuery.Parse(query).Bytes("info_hash")!));
+
+    [Fact]
+    public void Parse_InfoHashWrittenByPythonUrlencode_DecodesToTheExactBytes() =>
+        // urllib.parse.quote_plus writes 0x20 as '+' and leaves '-', '.', '_', '~' and alphanumerics raw.
+        Assert.Equal(BinaryHash.Bytes.ToArray(),
+            TrackerQuery.Parse("info_hash=%00A-~%26%3D%25%2B%2F%FF%80+%3F%23az09._").Bytes("info_hash"));
+
     [Fact]
     public void Parse_RepeatedKey_KeepsEveryValue() =>
         Assert.Equal(["a"u8.ToArray(), "b"u8.ToArray()], TrackerQuery.Parse("info_hash=a&info_hash=b").All("info_hash"));

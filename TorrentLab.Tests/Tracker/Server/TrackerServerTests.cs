@@ -73,6 +73,20 @@ public class TrackerServerTests
     }
 
     [Fact]
+    public async Task Announce_InfoHashWithPlusForSpace_JoinsTheSameSwarmAsPercent20()
+    {
+        await using var server = await TrackerServer.StartAsync(new TrackerServerOptions { Port = 0 }, Ct);
+        await GetAsync(server, "/announce", Valid);
+        var plus = Valid.Replace("%20", "+").Replace("aaaa&", "bbbb&").Replace("7001", "7002");
+
+        var answer = await GetAsync(server, "/announce", plus);
+
+        Assert.Null(Failure(answer));
+        Assert.Equal(6, ((BString)answer["peers"]!).Bytes.Length);   // the first peer: same info hash, same swarm
+        Assert.Equal(2, server.GetSwarm(BinaryHash).Peers.Count);
+    }
+
+    [Fact]
     public async Task Announce_CompactZero_AnswersDictionaryPeersWithPeerIds()
     {
         await using var server = await TrackerServer.StartAsync(new TrackerServerOptions { Port = 0 }, Ct);

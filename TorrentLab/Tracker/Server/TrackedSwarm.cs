@@ -7,7 +7,7 @@ namespace TorrentLab.Tracker.Server;
 /// <summary>The tracker's memory: per torrent, the peers that announced and when, and the completed count.</summary>
 /// <remarks>Peers are keyed by peer id. A peer that stays silent for two intervals is forgotten (checked lazily
 /// on every access, so no timer runs). One lock guards everything: a classroom tracker sees few requests.</remarks>
-internal sealed class TrackedSwarm(TimeSpan interval, TimeProvider time)
+internal sealed class TrackedSwarm(TimeSpan interval, TimeProvider time, bool shufflePeers = true)
 {
     private sealed class Entry(IPEndPoint endPoint, long left, DateTimeOffset seen)
     {
@@ -26,7 +26,8 @@ internal sealed class TrackedSwarm(TimeSpan interval, TimeProvider time)
     private readonly Lock _lock = new();
     private readonly TimeSpan _expiry = interval * 2;
 
-    /// <summary>Records an announce and returns up to <paramref name="numWant"/> other peers, in random order.</summary>
+    /// <summary>Records an announce and returns up to <paramref name="numWant"/> other peers, in random order (or, without
+    /// shuffling, in the order they first announced).</summary>
     public (List<SwarmPeer> Peers, int Seeders, int Leechers) Announce(InfoHash infoHash, PeerId peerId, IPEndPoint endPoint,
         long left, AnnounceEvent evt, int numWant)
     {
@@ -49,7 +50,7 @@ internal sealed class TrackedSwarm(TimeSpan interval, TimeProvider time)
             }
             var others = torrent.Peers.Where(p => !p.Key.Equals(peerId))
                 .Select(p => new SwarmPeer(p.Key, p.Value.EndPoint, p.Value.Left)).ToArray();
-            Random.Shared.Shuffle(others);
+            if (shufflePeers) Random.Shared.Shuffle(others);   // without removals, a Dictionary enumerates in insertion order
             var (seeders, leechers) = Count(torrent);
             return ([.. others.Take(Math.Max(0, numWant))], seeders, leechers);
         }

@@ -5,8 +5,9 @@ namespace TorrentLab.Tracker.Server;
 
 /// <summary>A tracker request's query string, percent-decoded to BYTES (info_hash and peer_id are binary).</summary>
 /// <remarks>ASP.NET's own query parsing decodes values as UTF-8 text, which turns the bytes of a binary info hash
-/// into U+FFFD; so the raw query is decoded here. '+' stays a plus sign (RFC 3986), since BEP 3 clients
-/// percent-encode every byte that is not unreserved.</remarks>
+/// into U+FFFD; so the raw query is decoded here. A '+' is a space byte (0x20), as HTML forms encode query strings
+/// (application/x-www-form-urlencoded) and as real trackers read them: Python's <c>urlencode</c> and <c>requests</c>
+/// send an info-hash byte 0x20 as '+'. A literal plus sign arrives as <c>%2B</c>.</remarks>
 internal sealed class TrackerQuery
 {
     private readonly Dictionary<string, List<byte[]>> _values = new(StringComparer.Ordinal);
@@ -52,6 +53,11 @@ internal sealed class TrackerQuery
         var bytes = new List<byte>(text.Length);
         for (var i = 0; i < text.Length; i++)
         {
+            if (text[i] == '+')
+            {
+                bytes.Add((byte)' ');   // HTML forms: '+' is a space
+                continue;
+            }
             if (text[i] != '%')
             {
                 // Unescaped non-ASCII characters are sent by sloppy clients; keep their UTF-8 bytes.

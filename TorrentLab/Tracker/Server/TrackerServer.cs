@@ -67,7 +67,7 @@ public sealed class TrackerServer : IAsyncDisposable
             {
                 udp.Bind(new IPEndPoint(options.Host, options.Port));
                 var port = ((IPEndPoint)udp.LocalEndPoint!).Port;
-                var swarm = new TrackedSwarm(options.Interval, options.Time);
+                var swarm = new TrackedSwarm(options.Interval, options.Time, options.ShufflePeers);
                 var web = BuildWeb(options, port);
                 var server = new TrackerServer(web, udp, swarm, options);
                 var http = new HttpTrackerEndpoint(options, swarm, server.Faults);

@@ -30,6 +30,10 @@ public sealed record TrackerServerOptions
     /// <summary>Most peers returned in one answer, whatever <c>numwant</c> asks.</summary>
     public int MaxPeersPerAnswer { get; init; } = 200;
 
+    /// <summary>Whether answers list peers in random order (true, as trackers do) or in the order they first announced
+    /// (the lab, whose seed decides that order, so a seeded run lists the same peers in the same order).</summary>
+    public bool ShufflePeers { get; init; } = true;
+
     /// <summary>The clock used for peer expiry; tests pass their own to expire peers without waiting.</summary>
     public TimeProvider Time { get; init; } = TimeProvider.System;
 }

@@ -396,6 +396,9 @@ function onLive(m) {
     case 'lag':
       $('#trace-dropped').textContent = `${m.dropped} updates dropped (slow connection)`;
       break;
+    case 'error': // the server refused a request (a torrent removed meanwhile, too many subscriptions)
+      notify('live updates: ' + m.error, true);
+      break;
   }
 }
 

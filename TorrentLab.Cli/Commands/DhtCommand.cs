@@ -1,0 +1,46 @@
+using System.CommandLine;
+using System.Net;
+using TorrentLab.Dht;
+
+namespace TorrentLab.Cli.Commands;
+
+/// <summary><c>torrentlab dht</c>: the DHT (BEP 5) step by step. <c>ping</c> asks one node for its id,
+/// <c>get_peers</c> walks the DHT to the peers of an info hash.</summary>
+internal static class DhtCommand
+{
+    public static Command Create()
+    {
+        var command = new Command("dht", "The Mainline DHT (BEP 5): ping a node, look up the peers of an info hash.");
+        command.Subcommands.Add(DhtPingCommand.Create());
+        command.Subcommands.Add(DhtGetPeersCommand.Create());
+        return command;
+    }
+
+    /// <summary>The <c>--timeout</c> option in seconds shared by the dht commands.</summary>
+    public static Option<double> TimeoutOption(double seconds) => new("--timeout")
+    {
+        Description = $"Seconds to wait for an answer (default {seconds})", DefaultValueFactory = _ => seconds,
+    };
+
+    /// <summary>Checks <c>HOST:PORT</c> for a validator: null when fine, else the error.</summary>
+    public static string? CheckHostPort(string text)
+    {
+        if (IPEndPoint.TryParse(text, out var e)) return e.Port is >= 1 and <= 65535 ? null : $"expected HOST:PORT with a port in 1..65535, got '{text}'";
+        var colon = text.LastIndexOf(':');
+        return colon > 0 && int.TryParse(text.AsSpan(colon + 1), out var port) && port is >= 1 and <= 65535
+            ? null : $"expected HOST:PORT with a port in 1..65535, got '{text}'";
+    }
+
+    /// <summary>Options for a short-lived node of the classroom commands: nothing saved, the given timeout.</summary>
+    public static DhtNodeOptions NodeOptions(IReadOnlyList<string> bootstrap, double timeoutSeconds, string? state)
+    {
+        if (timeoutSeconds is <= 0 or > 3600) throw new UsageException($"--timeout must be between 0 and 3600 seconds, got {timeoutSeconds}");
+        return new DhtNodeOptions
+        {
+            Bootstrap = bootstrap,
+            StatePath = state,
+            QueryTimeout = TimeSpan.FromSeconds(Math.Min(timeoutSeconds, 3)),
+            LookupTimeout = TimeSpan.FromSeconds(timeoutSeconds),
+        };
+    }
+}

@@ -1,0 +1,103 @@
+using System.Net;
+using TorrentLab.Dht;
+using TorrentLab.Metainfo;
+using TorrentLab.Tests.Infrastructure;
+
+namespace TorrentLab.Tests.Cli;
+
+/// <summary><c>torrentlab dht ping</c> and <c>dht get_peers</c> as a user runs them, against our own DHT nodes on
+/// 127.0.0.1 in this process (the libtorrent DHT is in Dht/LibtorrentDhtInteropTests).</summary>
+public class DhtCommandTests
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+    private static readonly InfoHash Hash = InfoHash.FromHex("abcdef0123456789abcdef0123456789abcdef01");
+
+    private static DhtNodeOptions Options(params string[] bootstrap) =>
+        new() { Bootstrap = bootstrap, LocalEndPoint = new IPEndPoint(IPAddress.Loopback, 0), QueryTimeout = TimeSpan.FromSeconds(2) };
+
+    /// <summary>Three of our nodes on real UDP sockets, the last holding one peer for <see cref="Hash"/>.</summary>
+    private static async Task<List<DhtNode>> SmallDhtAsync()
+    {
+        var first = await DhtNode.StartAsync(Options(), Ct);
+        var nodes = new List<DhtNode> { first };
+        for (var i = 0; i < 2; i++) nodes.Add(await DhtNode.StartAsync(Options(first.LocalEndPoint!.ToString()), Ct));
+        nodes[^1].Peers.Add(DhtNode.ToNodeId(Hash), IPEndPoint.Parse("127.0.0.1:51413"));
+        foreach (var node in nodes) await node.Bootstrapped;
+        await first.BootstrapAsync([], Ct); // the first node learns the others' ids by asking them
+        return nodes;
+    }
+
+    [Fact]
+    public async Task Ping_PrintsTheNodesId()
+    {
+        await using var node = await DhtNode.StartAsync(Options(), Ct);
+
+        var result = CliRunner.Run(["dht", "ping", node.LocalEndPoint!.ToString()]);
+
+        Assert.Equal(($"Node ID: {node.Id.Hex}\n", CliRunner.Codes.Ok), (result.Stdout, result.ExitCode));
+    }
+
+    [Fact]
+    public async Task GetPeers_FollowsTheNodes_AndPrintsThePeer()
+    {
+        var nodes = await SmallDhtAsync();
+        try
+        {
+            var result = CliRunner.Run(["dht", "get_peers", Hash.Hex, "--bootstrap", nodes[0].LocalEndPoint!.ToString(), "--verbose"]);
+
+            Assert.Equal(("127.0.0.1:51413\n", CliRunner.Codes.Ok), (result.Stdout, result.ExitCode));
+            Assert.Contains("hop   1: ", result.Stderr, StringComparison.Ordinal);
+            Assert.Contains("distance 2^", result.Stderr, StringComparison.Ordinal);
+            Assert.Contains(nodes[^1].Id.Hex[..12], result.Stderr, StringComparison.Ordinal); // the node with the peer was reached
+        }
+        finally
+        {
+            foreach (var node in nodes) await node.DisposeAsync();
+        }
+    }
+
+    [Fact]
+    public async Task GetPeers_NobodyHasPeers_ExitsOneWithAClearLine()
+    {
+        await using var node = await DhtNode.StartAsync(Options(), Ct);
+
+        var result = CliRunner.Run(["dht", "get_peers", new string('7', 40), "--bootstrap", node.LocalEndPoint!.ToString()]);
+
+        Assert.Equal(("", CliRunner.Codes.Failed), (result.Stdout, result.ExitCode));
+        Assert.StartsWith("error: no peers found for 7777", result.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Ping_NobodyListening_IsAPeerErrorAfterTheTimeout()
+    {
+        using var silent = new System.Net.Sockets.UdpClient(new IPEndPoint(IPAddress.Loopback, 0)); // bound, never answers
+        var address = silent.Client.LocalEndPoint!.ToString()!;
+
+        var result = CliRunner.Run(["dht", "ping", address, "--timeout", "1"]);
+
+        Assert.Equal(CliRunner.Codes.Peer, result.ExitCode);
+        Assert.Equal($"error: dht: {address} did not answer 3 pings within 1 s\n", result.Stderr);
+    }
+
+    [Theory]
+    [InlineData("dht", "ping", "not-an-address")]
+    [InlineData("dht", "ping", "127.0.0.1:0")]
+    [InlineData("dht", "get_peers", "abc", "--bootstrap", "127.0.0.1:6881")]
+    [InlineData("dht", "get_peers", "abcdef0123456789abcdef0123456789abcdef01", "--bootstrap", "127.0.0.1:99999")]
+    public void MalformedArguments_AreUsageErrors(params string[] args)
+    {
+        var result = CliRunner.Run(args);
+
+        Assert.Equal(CliRunner.Codes.Usage, result.ExitCode);
+        Assert.StartsWith("error: expected ", result.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void GetPeers_WithoutBootstrap_InTheTestSuite_RefusesThePublicRouters()
+    {
+        var result = CliRunner.Run(["dht", "get_peers", Hash.Hex]);
+
+        Assert.Equal(CliRunner.Codes.Peer, result.ExitCode);
+        Assert.Contains("router.bittorrent.com:6881 is not a loopback address", result.Stderr, StringComparison.Ordinal);
+    }
+}

@@ -1,0 +1,45 @@
+using System.Net;
+using TorrentLab.Dht;
+using TorrentLab.Tests.Infrastructure;
+
+namespace TorrentLab.Tests.Dht;
+
+public class QueryRateLimiterTests
+{
+    [Fact]
+    public void OneSource_GetsItsBurst_ThenWaitsForTheRate()
+    {
+        var clock = new ManualClock();
+        var limiter = new QueryRateLimiter(clock);
+        var source = IPAddress.Parse("127.0.0.2");
+
+        var allowed = Enumerable.Range(0, 100).Count(_ => limiter.Allow(source));
+        Assert.Equal((int)QueryRateLimiter.PerSourceBurst, allowed);
+
+        clock.Advance(TimeSpan.FromSeconds(1));
+        Assert.Equal((int)QueryRateLimiter.PerSourceRate, Enumerable.Range(0, 100).Count(_ => limiter.Allow(source)));
+    }
+
+    [Fact]
+    public void OtherSources_AreNotHeldBackByOne()
+    {
+        var limiter = new QueryRateLimiter(new ManualClock());
+        for (var i = 0; i < 100; i++) limiter.Allow(IPAddress.Parse("127.0.0.2"));
+
+        Assert.True(limiter.Allow(IPAddress.Parse("127.0.0.3")));
+    }
+
+    [Fact]
+    public void ManySources_AllAtOnce_HitTheGlobalCap_AndTheSourceTableStaysBounded()
+    {
+        var clock = new ManualClock();
+        var limiter = new QueryRateLimiter(clock);
+
+        var allowed = 0;
+        for (var i = 0; i < QueryRateLimiter.MaxSources + 5_000; i++)
+            if (limiter.Allow(new IPAddress(BitConverter.GetBytes(0x0000007F | (i + 1) << 8)))) allowed++;
+
+        Assert.Equal((int)QueryRateLimiter.GlobalRate, allowed);
+        Assert.Equal(QueryRateLimiter.MaxSources, limiter.Sources);
+    }
+}

@@ -1,0 +1,50 @@
+using System.Collections.Concurrent;
+using System.Net;
+using TorrentLab.Dht;
+
+namespace TorrentLab.Tests.Infrastructure;
+
+/// <summary>An in-memory datagram network for DHT nodes: each node gets a 127.0.0.x address, and a datagram sent to
+/// it is handed to its <see cref="DhtNode.Receive"/> on the thread pool. No sockets; a node can be made silent.</summary>
+internal sealed class DhtTestNetwork
+{
+    private readonly ConcurrentDictionary<IPEndPoint, DhtNode> _nodes = new();
+    private readonly ConcurrentDictionary<IPEndPoint, bool> _silent = new();
+    private int _next;
+
+    /// <summary>Datagrams sent on the network so far.</summary>
+    public int Sent => Volatile.Read(ref _sent);
+    private int _sent;
+
+    /// <summary>A node on a fresh loopback address; <paramref name="bootstrap"/> is given explicitly, as always in tests.</summary>
+    public (DhtNode Node, IPEndPoint EndPoint) Add(NodeId? id = null, TimeProvider? clock = null, TimeSpan? queryTimeout = null)
+    {
+        var n = Interlocked.Increment(ref _next);
+        var endPoint = new IPEndPoint(IPAddress.Parse($"127.0.{n / 250}.{n % 250 + 1}"), 6881);
+        var options = new DhtNodeOptions
+        {
+            Bootstrap = [], Id = id, Clock = clock ?? TimeProvider.System, LoopbackOnly = true,
+            QueryTimeout = queryTimeout ?? TimeSpan.FromSeconds(2),
+        };
+        var node = new DhtNode(options, new Sender(this, endPoint));
+        _nodes[endPoint] = node;
+        return (node, endPoint);
+    }
+
+    /// <summary>Makes the node at <paramref name="endPoint"/> drop everything it receives (a dead node).</summary>
+    public void Silence(IPEndPoint endPoint) => _silent[endPoint] = true;
+
+    private sealed class Sender(DhtTestNetwork network, IPEndPoint from) : IDatagramSender
+    {
+        public ValueTask SendAsync(ReadOnlyMemory<byte> datagram, IPEndPoint to, CancellationToken ct)
+        {
+            Interlocked.Increment(ref network._sent);
+            if (network._nodes.TryGetValue(to, out var node) && !network._silent.ContainsKey(to))
+            {
+                var copy = datagram.ToArray();
+                ThreadPool.QueueUserWorkItem(_ => node.Receive(copy, from));
+            }
+            return ValueTask.CompletedTask;
+        }
+    }
+}

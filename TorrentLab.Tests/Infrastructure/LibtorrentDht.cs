@@ -1,0 +1,154 @@
+using System.Diagnostics;
+using System.Net;
+
+namespace TorrentLab.Tests.Infrastructure;
+
+/// <summary>A local DHT of python3-libtorrent nodes on 127.0.0.1 (one process, several sessions), the last of which
+/// seeds a trackerless torrent and has announced it to the DHT; stopped by its process id on dispose.</summary>
+/// <remarks>The settings that make a DHT work on one address are those of INTEROP.md ("Local DHT on one address"):
+/// no routing or search IP restrictions, no node id enforcement, the first node bootstrapping nobody and the others
+/// bootstrapping from it. No node ever has a public router to bootstrap from.</remarks>
+public sealed class LibtorrentDht : IDisposable
+{
+    private const string Script = LibtorrentScript.Prelude + """
+        import os
+        folder, ports = sys.argv[1], [int(p) for p in sys.argv[2:]]
+        sessions = []
+        for i, port in enumerate(ports):
+            sessions.append(loopback_session(port, None, {
+                'enable_dht': True,
+                'dht_bootstrap_nodes': '' if i == 0 else '127.0.0.1:%d' % ports[0],
+                'dht_restrict_routing_ips': False, 'dht_restrict_search_ips': False,
+                'dht_enforce_node_id': False, 'dht_prefer_verified_node_ids': False,
+                'alert_mask': lt.alert.category_t.dht_notification | lt.alert.category_t.dht_operation_notification | lt.alert.category_t.status_notification,
+            }))
+        def wait_for_bootstrap(deadline):
+            done = {0}
+            while time.time() < deadline and len(done) < len(sessions):
+                time.sleep(0.05)
+                for i, s in enumerate(sessions):
+                    for a in s.pop_alerts():
+                        if isinstance(a, lt.dht_bootstrap_alert): done.add(i)
+            return len(done) == len(sessions)
+
+        ih, handle = None, None
+        def seed():
+            global ih, handle
+            payload = os.path.join(folder, 'payload.bin')
+            with open(payload, 'wb') as f: f.write(os.urandom(64 * 1024))
+            fs = lt.file_storage(); lt.add_files(fs, payload)
+            ct = lt.create_torrent(fs, 16384, flags=lt.create_torrent.v1_only)   # no tracker: trackerless
+            lt.set_piece_hashes(ct, folder)
+            tpath = os.path.join(folder, 'payload.torrent')
+            with open(tpath, 'wb') as f: f.write(lt.bencode(ct.generate()))
+            atp = lt.add_torrent_params(); atp.ti = lt.torrent_info(tpath); atp.save_path = folder
+            atp.flags = lt.torrent_flags.disable_lsd | lt.torrent_flags.disable_pex   # DHT on for this torrent
+            handle = sessions[-1].add_torrent(atp)
+            ih = str(atp.ti.info_hashes().v1)
+            ok = announces_seen(time.time() + 30, 2) >= 2
+            print(('seeding %s %s' % (ih, tpath)) if ok else 'not seeding: the seeder did not announce to the DHT', flush=True)
+
+        def announces_seen(deadline, need):
+            heard = set()
+            while time.time() < deadline and len(heard) < need:
+                time.sleep(0.05)
+                for i, s in enumerate(sessions):
+                    for a in s.pop_alerts():
+                        if isinstance(a, lt.dht_announce_alert) and str(a.info_hash) == ih: heard.add(i)
+            return len(heard)
+
+        print('ready' if wait_for_bootstrap(time.time() + 30) else 'not ready: the DHT did not bootstrap', flush=True)
+        for line in sys.stdin:
+            parts = line.split()
+            if not parts: continue
+            if parts[0] == 'seed':            # add the trackerless torrent to the last node; it announces it
+                seed()
+            elif parts[0] == 'get_peers':     # a get_peers lookup from the first node
+                s = sessions[0]
+                s.dht_get_peers(lt.sha1_hash(bytes.fromhex(parts[1])))
+                end, got = time.time() + 20, None
+                while time.time() < end and got is None:
+                    s.wait_for_alert(200)
+                    for a in s.pop_alerts():
+                        if isinstance(a, lt.dht_get_peers_reply_alert) and str(a.info_hash) == parts[1]: got = a.peers()
+                print('peers ' + ' '.join('%s:%d' % p for p in (got or [])), flush=True)
+        """;
+
+    private readonly Process _process;
+
+    private LibtorrentDht(Process process, IReadOnlyList<int> ports)
+    {
+        _process = process;
+        Ports = ports;
+    }
+
+    /// <summary>Each node's port (TCP for its peer, UDP for its DHT node); the last one seeds.</summary>
+    public IReadOnlyList<int> Ports { get; }
+
+    /// <summary>The first node, which the others bootstrapped from.</summary>
+    public IPEndPoint First => new(IPAddress.Loopback, Ports[0]);
+
+    /// <summary>The seeder's peer address, as a DHT lookup should find it.</summary>
+    public IPEndPoint Seeder => new(IPAddress.Loopback, Ports[^1]);
+
+    /// <summary>The trackerless torrent's info hash, 40 hex digits, once <see cref="SeedAsync"/> ran.</summary>
+    public string InfoHash { get; private set; } = "";
+
+    public string TorrentPath { get; private set; } = "";
+
+    /// <summary>Starts <paramref name="nodes"/> libtorrent nodes and waits until they bootstrapped; with
+    /// <paramref name="seed"/>, the last one then seeds a trackerless torrent (<see cref="SeedAsync"/>).</summary>
+    public static async Task<LibtorrentDht> StartAsync(string python, string folder, int nodes, CancellationToken ct, bool seed = true)
+    {
+        var script = Path.Combine(folder, "lt_dht.py");
+        await File.WriteAllTextAsync(script, Script, ct);
+        var ports = Enumerable.Range(0, nodes).Select(_ => ProcessRunner.FreeTcpAndUdpPort()).ToList();
+        var process = ProcessRunner.Start(python, [script, folder, .. ports.Select(p => p.ToString())]);
+        try
+        {
+            var line = await process.StandardOutput.ReadLineAsync(ct).AsTask().WaitAsync(TimeSpan.FromSeconds(40), ct);
+            if (line != "ready") Assert.Fail($"the libtorrent DHT did not get ready: {line} {await ReadErrorsAsync(process)}");
+            var dht = new LibtorrentDht(process, ports);
+            if (seed) await dht.SeedAsync(ct);
+            return dht;
+        }
+        catch
+        {
+            ProcessRunner.Stop(process);
+            process.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Adds a trackerless torrent to the last node and waits until it announced it to the DHT.</summary>
+    public async Task SeedAsync(CancellationToken ct)
+    {
+        await _process.StandardInput.WriteLineAsync("seed".AsMemory(), ct);
+        await _process.StandardInput.FlushAsync(ct);
+        var line = await _process.StandardOutput.ReadLineAsync(ct).AsTask().WaitAsync(TimeSpan.FromSeconds(40), ct);
+        if (line is null || !line.StartsWith("seeding ", StringComparison.Ordinal)) Assert.Fail($"the libtorrent seeder failed: {line}");
+        var parts = line!.Split(' ');
+        (InfoHash, TorrentPath) = (parts[1], parts[2]);
+    }
+
+    /// <summary>Runs a get_peers lookup from the first libtorrent node and returns the peers it found.</summary>
+    public async Task<List<string>> GetPeersAsync(string infoHash, CancellationToken ct)
+    {
+        await _process.StandardInput.WriteLineAsync($"get_peers {infoHash}".AsMemory(), ct);
+        await _process.StandardInput.FlushAsync(ct);
+        var line = await _process.StandardOutput.ReadLineAsync(ct).AsTask().WaitAsync(TimeSpan.FromSeconds(30), ct);
+        return line?.Split(' ', StringSplitOptions.RemoveEmptyEntries).Skip(1).ToList() ?? [];
+    }
+
+    private static async Task<string> ReadErrorsAsync(Process process)
+    {
+        ProcessRunner.Stop(process);
+        return await process.StandardError.ReadToEndAsync();
+    }
+
+    public void Dispose()
+    {
+        ProcessRunner.Stop(_process);
+        _process.Dispose();
+    }
+}

@@ -1,0 +1,89 @@
+using System.Diagnostics;
+using TorrentLab.Lab;
+
+namespace TorrentLab.Tests.Lab;
+
+/// <summary>The lab's promise, over ten seeds, with and without <c>--faults</c>: the reference client passes every
+/// stage, and each broken client fails at the stage its mistake belongs to, with the hint that names it.</summary>
+/// <remarks>To keep CI time reasonable, each broken client runs only its own stage (the reference client proves the
+/// stages before it), stages that touch no network run once per seed (<c>--faults</c> changes nothing there), and the
+/// runs go several at a time: each mostly waits on loopback and on Python starting.</remarks>
+public class LabSeedMatrixTests(ITestOutputHelper output)
+{
+    private static readonly int[] Seeds = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10];
+    private const int RunsAtOnce = 4;
+
+    /// <summary>A client, the stage it is run on (null: every stage), whether with faults, and the hint it must get
+    /// (null: it must pass).</summary>
+    private sealed record Case(string Client, string? Stage, bool Faults, string? Hint);
+
+    private static IEnumerable<Case> Cases()
+    {
+        foreach (var faults in new[] { false, true })
+        {
+            // The reference client: every stage with faults; without, the network stages (the others see the same inputs).
+            if (faults) yield return new("good_client.py", null, true, null);
+            else foreach (var stage in LabStages.All.Where(s => s.UsesNetwork)) yield return new("good_client.py", stage.Name, false, null);
+            yield return new("urlencode_client.py", "discover-peers", faults, null);
+            yield return new("hex_info_hash.py", "discover-peers", faults, "as 40 hex characters");
+            yield return new("plus_in_info_hash.py", "discover-peers", faults, "in a query string '+' means a space");
+            yield return new("off_by_one_piece.py", "download-piece", faults, "the one next to piece");
+            yield return new("last_piece_length.py", "download-piece", faults, "the last piece is shorter");
+            yield return new("big_blocks.py", "download-piece", faults, "at most 16 KiB");
+            yield return new("no_unchoke_wait.py", "download-piece", faults, "wait for 'unchoke'");
+            yield return new("no_piece_hash_check.py", "download-piece", faults, faults ? "one peer sent a corrupted block" : null);
+            yield return new("magnet_no_extension_bit.py", "magnet-handshake", faults, "did not set the extension bit");
+            yield return new("magnet_left_zero.py", "magnet-handshake", faults, "you announced left=0");
+            yield return new("magnet_wrong_ext_id.py", "magnet-info", faults, "the id from YOUR extension handshake");
+            yield return new("magnet_no_hash_check.py", "magnet-info", faults, faults ? "does not hash to the info hash, and you used it" : null);
+            yield return new("metadata_keeps_header.py", "magnet-info", faults, "FOLLOWED by the piece's bytes");
+            yield return new("metadata_ignores_reject.py", "magnet-info", faults, faults ? "a peer rejected your metadata request" : null);
+        }
+        yield return new("unsorted_info_keys.py", "info-hash", false, "keys in the order name, length, piece length, pieces");
+    }
+
+    [Fact]
+    public async Task EveryClient_OverTenSeeds_WithAndWithoutFaults_GetsItsVerdictAndHint()
+    {
+        var clock = Stopwatch.StartNew();
+        using var gate = new SemaphoreSlim(RunsAtOnce);
+        var runs = Cases().SelectMany(c => Seeds.Select(seed => (Case: c, Seed: seed))).Select(async run =>
+        {
+            await gate.WaitAsync(TestContext.Current.CancellationToken);
+            try
+            {
+                var options = new LabCheckOptions
+                {
+                    Seed = run.Seed, Stage = run.Case.Stage, Faults = run.Case.Faults,
+                    // Generous, for a loaded machine: a client expected to pass never needs this long; one that hangs
+                    // (metadata_ignores_reject) is stopped at the shorter limit.
+                    TimeLimit = TimeSpan.FromSeconds(run.Case.Hint is null ? 60 : 20),
+                    KeepGoing = run.Case.Stage is null,
+                };
+                var (results, report) = await StudentClients.CheckAsync(StudentClients.Command(run.Case.Client), options);
+                return Mismatch(run.Case, run.Seed, results, report);
+            }
+            finally
+            {
+                gate.Release();
+            }
+        }).ToList();
+
+        var mismatches = (await Task.WhenAll(runs)).Where(m => m is not null).ToList();
+
+        output.WriteLine($"{runs.Count} checker runs over {Seeds.Length} seeds in {clock.Elapsed.TotalSeconds:0} s, {RunsAtOnce} at a time");
+        Assert.True(mismatches.Count == 0, string.Join("\n\n", mismatches));
+    }
+
+    /// <summary>What went against the case's promise on one seed, or null when nothing did.</summary>
+    private static string? Mismatch(Case c, int seed, IReadOnlyList<(LabStage Stage, StageResult Result)> results, string report)
+    {
+        var what = $"{c.Client} --seed {seed}{(c.Faults ? " --faults" : "")}{(c.Stage is null ? "" : $" --stage {c.Stage}")}";
+        if (c.Hint is null)
+            return results.All(r => r.Result.Passed) ? null : $"{what}: expected every stage to pass\n{report}";
+        var result = results.Single().Result;
+        if (result.Passed) return $"{what}: expected a FAIL with the hint '{c.Hint}', but it passed";
+        return result.Hint?.Contains(c.Hint, StringComparison.Ordinal) == true ? null
+            : $"{what}: expected the hint '{c.Hint}'\n{report}";
+    }
+}

@@ -1,0 +1,136 @@
+using System.Diagnostics;
+using System.Net;
+
+namespace TorrentLab.Dht;
+
+/// <summary>One hop of a lookup, as <c>--verbose</c> prints it: whom we asked, how far it is from the target, and
+/// what it answered.</summary>
+/// <param name="Node">The address asked.</param>
+/// <param name="Id">Its id as it answered (or as we knew it), null for a silent bootstrap node.</param>
+/// <param name="LogDistance">Bit length of its XOR distance to the target (160: far, 0: the target itself).</param>
+/// <param name="Nodes">Nodes it returned.</param>
+/// <param name="Closer">How many of those are closer to the target than it is.</param>
+/// <param name="Peers">Peers (values) it returned.</param>
+/// <param name="Error">Why it gave nothing (timeout, error answer), or null.</param>
+public sealed record LookupHop(IPEndPoint Node, NodeId? Id, int LogDistance, int Nodes, int Closer, int Peers, string? Error);
+
+/// <summary>What a finished lookup found: the closest nodes that answered (with the tokens get_peers gave) and its
+/// cost.</summary>
+public sealed record LookupResult(IReadOnlyList<(NodeContact Node, byte[]? Token)> Closest, int Queries, int Peers);
+
+/// <summary>The iterative lookup of BEP 5 (Kademlia's node lookup): ask the alpha closest known nodes, add the closer
+/// nodes they return, and repeat until the K closest nodes seen have all answered or failed.</summary>
+/// <remarks>BEP 5: "The original node iteratively queries nodes that are closer to the target infohash until it
+/// cannot find any closer nodes." Termination: no query in flight and no unqueried node among the K closest live
+/// candidates; bounded besides by <see cref="MaxQueries"/> and the node's lookup timeout.</remarks>
+internal sealed class DhtLookup
+{
+    /// <summary>Most queries one lookup sends (a lookup in the real DHT takes 20 to 60).</summary>
+    public const int MaxQueries = 200;
+
+    private readonly DhtNode _node;
+    private readonly NodeId _target;
+    private readonly bool _getPeers;
+    private readonly List<Candidate> _candidates = [];
+    private readonly HashSet<IPEndPoint> _seen = [];
+    private readonly HashSet<IPEndPoint> _peers = [];
+
+    private sealed class Candidate(IPEndPoint endPoint, NodeId? id)
+    {
+        public IPEndPoint EndPoint { get; } = endPoint;
+        public NodeId? Id { get; set; } = id;
+        public State State { get; set; }
+        public byte[]? Token { get; set; }
+    }
+
+    private enum State { New, InFlight, Answered, Failed }
+
+    public DhtLookup(DhtNode node, NodeId target, bool getPeers)
+    {
+        _node = node;
+        _target = target;
+        _getPeers = getPeers;
+    }
+
+    /// <summary>Adds a starting node; <paramref name="id"/> is null for a bootstrap address whose id we do not know yet.</summary>
+    public void Seed(IPEndPoint endPoint, NodeId? id)
+    {
+        if (_node.MaySend(endPoint) && _seen.Add(endPoint)) _candidates.Add(new Candidate(endPoint, id));
+    }
+
+    /// <summary>Runs the lookup; <paramref name="onPeer"/> gets each new peer as it arrives, <paramref name="onHop"/>
+    /// each answer or failure.</summary>
+    public async Task<LookupResult> RunAsync(Action<IPEndPoint>? onPeer, Action<LookupHop>? onHop, CancellationToken ct)
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        timeout.CancelAfter(_node.Options.LookupTimeout);
+        var inFlight = new Dictionary<Task<KrpcResponse>, Candidate>();
+        var queries = 0;
+        try
+        {
+            while (!timeout.IsCancellationRequested)
+            {
+                while (inFlight.Count < DhtNode.Alpha && queries < MaxQueries && NextToAsk() is { } next)
+                {
+                    next.State = State.InFlight;
+                    queries++;
+                    inFlight[_node.QueryAsync(next.EndPoint, Query(), timeout.Token)] = next;
+                }
+                if (inFlight.Count == 0) break;
+                var done = await Task.WhenAny(inFlight.Keys).ConfigureAwait(false);
+                var candidate = inFlight[done];
+                inFlight.Remove(done);
+                Absorb(candidate, done, onPeer, onHop);
+            }
+        }
+        catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+        {
+            // The lookup's own time limit: return what was found so far.
+        }
+        await Task.WhenAll(inFlight.Keys.Select(t => t.ContinueWith(_ => { }, TaskScheduler.Default))).ConfigureAwait(false);
+        ct.ThrowIfCancellationRequested();
+        var closest = Ordered().Where(c => c.State == State.Answered).Take(RoutingTable.K)
+            .Select(c => (new NodeContact(c.Id!.Value, c.EndPoint), c.Token)).ToList();
+        return new LookupResult(closest, queries, _peers.Count);
+    }
+
+    private KrpcQuery Query() => _getPeers
+        ? new KrpcQuery([], KrpcMethods.GetPeers, _node.Id) { InfoHash = _target }
+        : new KrpcQuery([], KrpcMethods.FindNode, _node.Id) { Target = _target };
+
+    /// <summary>The closest candidate not asked yet among the K closest that have not failed; bootstrap addresses of
+    /// unknown id first.</summary>
+    private Candidate? NextToAsk() =>
+        _candidates.FirstOrDefault(c => c.Id is null && c.State == State.New)
+        ?? Ordered().Where(c => c.State != State.Failed).Take(RoutingTable.K).FirstOrDefault(c => c.State == State.New);
+
+    private IEnumerable<Candidate> Ordered() =>
+        _candidates.Where(c => c.Id is not null).OrderBy(c => c.Id!.Value, Comparer<NodeId>.Create(_target.CompareDistance));
+
+    private void Absorb(Candidate candidate, Task<KrpcResponse> done, Action<IPEndPoint>? onPeer, Action<LookupHop>? onHop)
+    {
+        if (!done.IsCompletedSuccessfully)
+        {
+            candidate.State = State.Failed;
+            if (candidate.Id is { } failedId) _node.NoteFailure(failedId);
+            var reason = done.Exception?.InnerException?.Message ?? "cancelled";
+            onHop?.Invoke(new LookupHop(candidate.EndPoint, candidate.Id, candidate.Id?.LogDistanceTo(_target) ?? -1, 0, 0, 0, reason));
+            return;
+        }
+        var response = done.Result;
+        candidate.State = State.Answered;
+        candidate.Id = response.SenderId;
+        candidate.Token = response.Token;
+        var closer = 0;
+        foreach (var contact in response.Nodes)
+        {
+            if (contact.Id == _node.Id) continue;
+            if (_target.CompareDistance(contact.Id, response.SenderId) < 0) closer++;
+            if (_node.MaySend(contact.EndPoint) && _seen.Add(contact.EndPoint)) _candidates.Add(new Candidate(contact.EndPoint, contact.Id));
+        }
+        foreach (var peer in response.Values)
+            if (_peers.Add(peer)) onPeer?.Invoke(peer);
+        onHop?.Invoke(new LookupHop(candidate.EndPoint, response.SenderId, response.SenderId.LogDistanceTo(_target),
+            response.Nodes.Count, closer, response.Values.Count, null));
+    }
+}

@@ -1,0 +1,229 @@
+using System.Net;
+using System.Runtime.CompilerServices;
+using System.Threading.Channels;
+using TorrentLab.Metainfo;
+
+namespace TorrentLab.Dht;
+
+public sealed partial class DhtNode
+{
+    private UdpDatagramSocket? _socket;
+    private CancellationTokenSource? _maintenanceStop;
+    private Task _maintenance = Task.CompletedTask;
+    private IReadOnlyList<IPEndPoint> _bootstrap = [];
+
+    /// <summary>The join started by <see cref="StartAsync"/>: complete once the first lookup of our own id ended.
+    /// Nothing waits for it: lookups started earlier also ask the bootstrap nodes directly.</summary>
+    public Task Bootstrapped { get; private set; } = Task.CompletedTask;
+
+    /// <summary>Starts a node on a UDP socket of its own, starts joining the DHT through the saved nodes and the
+    /// bootstrap nodes (<see cref="Bootstrapped"/>; the call does not wait for it), and keeps its table fresh until
+    /// disposed (which saves the table).</summary>
+    /// <exception cref="DhtException">A bootstrap address that cannot be resolved or is refused in loopback-only mode.</exception>
+    /// <exception cref="System.Net.Sockets.SocketException">The UDP port cannot be bound.</exception>
+    public static async Task<DhtNode> StartAsync(DhtNodeOptions options, CancellationToken ct = default)
+    {
+        var bootstrap = await ResolveAsync(options.Bootstrap, options.LoopbackOnly, ct).ConfigureAwait(false);
+        var socket = new UdpDatagramSocket(options.LocalEndPoint);
+        var node = new DhtNode(options, socket) { _socket = socket, _bootstrap = bootstrap };
+        socket.Start(node.Receive);
+        node.StartMaintenance();
+        node.Bootstrapped = node.BootstrapAsync(bootstrap, node._maintenanceStop!.Token)
+            .ContinueWith(t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        return node;
+    }
+
+    /// <summary>Joins the DHT: a find_node lookup of our own id from the saved nodes and <paramref name="bootstrap"/>
+    /// (BEP 5: "Upon inserting the first node into its routing table and when starting up thereafter, the node should
+    /// attempt to find the closest nodes in the DHT to itself."). Returns the nodes in the table afterwards.</summary>
+    public async Task<int> BootstrapAsync(IEnumerable<IPEndPoint> bootstrap, CancellationToken ct = default)
+    {
+        var lookup = new DhtLookup(this, Id, getPeers: false);
+        foreach (var saved in SavedNodes) lookup.Seed(saved.EndPoint, saved.Id);
+        foreach (var endPoint in bootstrap) lookup.Seed(endPoint, null);
+        var result = await lookup.RunAsync(null, null, ct).ConfigureAwait(false);
+        _options.Log?.Invoke($"bootstrap: {result.Queries} queries, {NodeCount} nodes in the routing table");
+        return NodeCount;
+    }
+
+    /// <summary>The peers of <paramref name="infoHash"/>, yielded as the lookup's answers arrive (BEP 5 get_peers).</summary>
+    public IAsyncEnumerable<IPEndPoint> GetPeersAsync(InfoHash infoHash, CancellationToken ct = default) =>
+        GetPeersAsync(ToNodeId(infoHash), null, ct);
+
+    /// <summary>Like <see cref="GetPeersAsync(InfoHash, CancellationToken)"/>, reporting every hop to <paramref name="onHop"/>.</summary>
+    public async IAsyncEnumerable<IPEndPoint> GetPeersAsync(NodeId infoHash, Action<LookupHop>? onHop,
+        [EnumeratorCancellation] CancellationToken ct = default)
+    {
+        var found = Channel.CreateUnbounded<IPEndPoint>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
+        var lookup = StartLookup(infoHash, getPeers: true);
+        // A caller that stops reading early (it has enough peers) ends the lookup too.
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        var running = Task.Run(async () =>
+        {
+            try { await lookup.RunAsync(p => found.Writer.TryWrite(p), onHop, stop.Token).ConfigureAwait(false); }
+            finally { found.Writer.TryComplete(); }
+        }, CancellationToken.None);
+        try
+        {
+            await foreach (var peer in found.Reader.ReadAllAsync(ct).ConfigureAwait(false)) yield return peer;
+        }
+        finally
+        {
+            await stop.CancelAsync().ConfigureAwait(false);
+            try { await running.ConfigureAwait(false); }
+            catch (OperationCanceledException) when (!ct.IsCancellationRequested) { }
+        }
+    }
+
+    /// <summary>Finds the nodes closest to <paramref name="infoHash"/> with get_peers and announces our peer to each
+    /// that gave a token (BEP 5 announce_peer). Returns how many accepted the announce.</summary>
+    /// <param name="infoHash">The torrent.</param>
+    /// <param name="port">The TCP port our peer listens on.</param>
+    /// <param name="impliedPort">Ask the nodes to use the UDP source port instead (BEP 5 implied_port, for NATs).</param>
+    /// <param name="ct">Stops the lookup and the announces.</param>
+    public async Task<int> AnnounceAsync(InfoHash infoHash, int port, bool impliedPort = false, CancellationToken ct = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(port, 1);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(port, 65535);
+        var target = ToNodeId(infoHash);
+        var result = await StartLookup(target, getPeers: true).RunAsync(null, null, ct).ConfigureAwait(false);
+        // BEP 5: "the queried node must verify that the token was previously sent to the same IP address": each
+        // announce carries the token that very node gave us.
+        var announces = result.Closest.Where(c => c.Token is not null).Select(async c =>
+        {
+            var query = new KrpcQuery([], KrpcMethods.AnnouncePeer, Id) { InfoHash = target, Port = port, ImpliedPort = impliedPort, Token = c.Token };
+            try
+            {
+                await QueryAsync(c.Node.EndPoint, query, ct).ConfigureAwait(false);
+                return true;
+            }
+            catch (DhtException) { return false; }
+        });
+        return (await Task.WhenAll(announces).ConfigureAwait(false)).Count(ok => ok);
+    }
+
+    /// <summary>A lookup seeded from the routing table's closest nodes, and while the table is small also from the
+    /// saved nodes and the bootstrap nodes, so a lookup started right after <see cref="StartAsync"/> need not wait.</summary>
+    internal DhtLookup StartLookup(NodeId target, bool getPeers)
+    {
+        var lookup = new DhtLookup(this, target, getPeers);
+        List<NodeContact> closest;
+        lock (_tableLock) closest = _table.Closest(target, RoutingTable.K * 2);
+        foreach (var contact in closest) lookup.Seed(contact.EndPoint, contact.Id);
+        if (closest.Count >= RoutingTable.K) return lookup;
+        foreach (var contact in SavedNodes) lookup.Seed(contact.EndPoint, contact.Id);
+        foreach (var endPoint in _bootstrap) lookup.Seed(endPoint, null);
+        return lookup;
+    }
+
+    /// <summary>The routing table as a state file holds it: our id and the nodes not known to be bad.</summary>
+    internal DhtState Snapshot()
+    {
+        lock (_tableLock)
+        {
+            var now = _options.Clock.GetUtcNow();
+            var nodes = _table.Entries.Where(e => e.StatusAt(now) != NodeStatus.Bad).OrderByDescending(e => e.LastSeen)
+                .Take(DhtState.MaxNodes).Select(e => new DhtStateNode(e.Contact.Id.Hex, e.Contact.EndPoint.ToString())).ToList();
+            return new DhtState(Id.Hex, nodes);
+        }
+    }
+
+    /// <summary>Saves the routing table to <see cref="DhtNodeOptions.StatePath"/> (nothing when it is null).</summary>
+    public void Save()
+    {
+        if (_options.StatePath is { } path) Snapshot().Save(path);
+    }
+
+    private void StartMaintenance()
+    {
+        _maintenanceStop = new CancellationTokenSource();
+        _maintenance = MaintainAsync(_maintenanceStop.Token);
+    }
+
+    /// <summary>BEP 5 upkeep, every <see cref="DhtNodeOptions.MaintenanceInterval"/>: refresh buckets unchanged for 15
+    /// minutes, ping questionable nodes whose slot a newcomer waits for, expire stored peers.</summary>
+    private async Task MaintainAsync(CancellationToken ct)
+    {
+        using var timer = new PeriodicTimer(_options.MaintenanceInterval, _options.Clock);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(ct).ConfigureAwait(false)) await MaintainOnceAsync(ct).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) { }
+    }
+
+    internal async Task MaintainOnceAsync(CancellationToken ct)
+    {
+        List<NodeId> targets;
+        List<NodeContact> toPing;
+        lock (_tableLock)
+        {
+            targets = _table.RefreshTargets(_random);
+            toPing = _table.ToPing();
+        }
+        foreach (var contact in toPing)
+        {
+            try { await PingAsync(contact.EndPoint, ct).ConfigureAwait(false); }
+            catch (DhtException) { NoteFailure(contact.Id); }
+        }
+        foreach (var target in targets) await StartLookup(target, getPeers: false).RunAsync(null, null, ct).ConfigureAwait(false);
+        _peers.Expire();
+    }
+
+    /// <summary>Resolves <c>HOST:PORT</c> bootstrap names to IPv4 addresses.</summary>
+    /// <exception cref="DhtException">Not HOST:PORT, a name that does not resolve, or a non-loopback host in loopback-only mode.</exception>
+    public static async Task<List<IPEndPoint>> ResolveAsync(IEnumerable<string> names, bool loopbackOnly, CancellationToken ct = default)
+    {
+        var endPoints = new List<IPEndPoint>();
+        foreach (var name in names)
+        {
+            if (IPEndPoint.TryParse(name, out var literal) && literal.Port > 0)
+            {
+                if (loopbackOnly && !IPAddress.IsLoopback(literal.Address))
+                    throw new DhtException($"bootstrap node {name} is not a loopback address, and this node is loopback-only");
+                endPoints.Add(literal);
+                continue;
+            }
+            var colon = name.LastIndexOf(':');
+            if (colon <= 0 || !int.TryParse(name.AsSpan(colon + 1), out var port) || port is < 1 or > 65535)
+                throw new DhtException($"bootstrap node '{name}' is not HOST:PORT with a port in 1..65535");
+            var host = name[..colon];
+            // Loopback-only nodes never ask DNS about a public host: only "localhost" resolves.
+            if (loopbackOnly && !host.Equals("localhost", StringComparison.OrdinalIgnoreCase))
+                throw new DhtException($"bootstrap node {name} is not a loopback address, and this node is loopback-only");
+            IPAddress[] addresses;
+            try
+            {
+                addresses = await Dns.GetHostAddressesAsync(host, System.Net.Sockets.AddressFamily.InterNetwork, ct).ConfigureAwait(false);
+            }
+            catch (System.Net.Sockets.SocketException e)
+            {
+                throw new DhtException($"bootstrap node {name} cannot be resolved: {e.Message}", e);
+            }
+            endPoints.AddRange(addresses.Select(a => new IPEndPoint(a, port)));
+        }
+        return endPoints;
+    }
+
+    /// <summary>Stops the maintenance and the socket of its own, then saves the routing table.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        if (_maintenanceStop is not null)
+        {
+            await _maintenanceStop.CancelAsync().ConfigureAwait(false);
+            try { await _maintenance.ConfigureAwait(false); }
+            catch (OperationCanceledException) { }
+            await Bootstrapped.ConfigureAwait(false); // ends at once: it shares the maintenance token
+            _maintenanceStop.Dispose();
+        }
+        if (_socket is not null) await _socket.DisposeAsync().ConfigureAwait(false);
+        try
+        {
+            Save();
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            _options.Log?.Invoke($"could not save the DHT state to {_options.StatePath}: {e.Message}");
+        }
+    }
+}

@@ -1,0 +1,75 @@
+using System.Net;
+
+namespace TorrentLab.Dht;
+
+public sealed partial class DhtNode
+{
+    /// <summary>Answers a query from another node: the whole serving side of BEP 5 in one switch.</summary>
+    /// <remarks>Never an amplifier: a source over its rate, or any source once the global cap is reached, gets no
+    /// answer at all; answers are small (at most 8 nodes, 50 peers: about 600 bytes).</remarks>
+    private void Serve(KrpcQuery query, IPEndPoint from)
+    {
+        if (!Allowed(from)) return;
+        if (MaySend(from))
+            lock (_tableLock) _table.Heard(new NodeContact(query.SenderId, from), responded: false);
+
+        KrpcMessage answer;
+        switch (query.Method)
+        {
+            case KrpcMethods.Ping:
+                answer = new KrpcResponse(query.TransactionId, Id);
+                break;
+            case KrpcMethods.FindNode:
+                // BEP 5: "the queried node should respond with ... the compact node info for the target node or the K
+                // (8) closest good nodes in its own routing table."
+                answer = new KrpcResponse(query.TransactionId, Id) { Nodes = ClosestFor(query.Target!.Value) };
+                break;
+            case KrpcMethods.GetPeers:
+                // BEP 5: "If the queried node has peers for the infohash, they are returned in a key "values" ...
+                // If the queried node has no peers for the infohash, a key "nodes" is returned". Like libtorrent we
+                // send the closest nodes either way, so the asker can keep walking towards the hash.
+                var infoHash = query.InfoHash!.Value;
+                answer = new KrpcResponse(query.TransactionId, Id)
+                {
+                    Token = _tokens.Issue(from.Address), Values = _peers.Get(infoHash), Nodes = ClosestFor(infoHash),
+                };
+                break;
+            case KrpcMethods.AnnouncePeer:
+                // BEP 5: "the queried node must verify that the token was previously sent to the same IP address as the
+                // querying node. Then the queried node should store the IP address of the querying node and the
+                // supplied port number under the infohash in its store of peer contact information."
+                if (!_tokens.IsValid(query.Token, from.Address))
+                {
+                    SendError(query.TransactionId, KrpcError.Protocol, "bad token", from);
+                    return;
+                }
+                _peers.Add(query.InfoHash!.Value, new IPEndPoint(from.Address, query.ImpliedPort ? from.Port : query.Port));
+                answer = new KrpcResponse(query.TransactionId, Id);
+                break;
+            default:
+                SendError(query.TransactionId, KrpcError.MethodUnknown, "Method Unknown", from);
+                return;
+        }
+        Interlocked.Increment(ref Stats._queriesAnswered);
+        _options.Log?.Invoke($"answered {query.Method} from {from}");
+        Send(answer, from);
+    }
+
+    private List<NodeContact> ClosestFor(NodeId target)
+    {
+        lock (_tableLock) return _table.Closest(target).Where(c => c.EndPoint.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork).ToList();
+    }
+
+    private bool Allowed(IPEndPoint from)
+    {
+        if (_limiter.Allow(from.Address)) return true;
+        Interlocked.Increment(ref Stats._rateLimited);
+        return false;
+    }
+
+    private void SendError(byte[] transactionId, int code, string message, IPEndPoint to)
+    {
+        Interlocked.Increment(ref Stats._errorsSent);
+        Send(new KrpcError(transactionId, code, message.Length > 200 ? message[..200] : message), to);
+    }
+}

@@ -1,0 +1,43 @@
+using System.Net;
+
+namespace TorrentLab.Dht;
+
+/// <summary>How a DHT node starts: where it listens, whom it bootstraps from, where its routing table is saved.</summary>
+public sealed record DhtNodeOptions
+{
+    /// <summary>The well-known public routers of the Mainline DHT. Never used unless a caller passes them: no test does.</summary>
+    public static IReadOnlyList<string> PublicRouters { get; } = ["router.bittorrent.com:6881", "dht.transmissionbt.com:6881"];
+
+    /// <summary>The bootstrap nodes, <c>HOST:PORT</c> each; required, so nothing reaches the public routers by
+    /// accident (pass <see cref="PublicRouters"/> to join the public DHT). May be empty when a saved table exists.</summary>
+    public required IReadOnlyList<string> Bootstrap { get; init; }
+
+    /// <summary>The UDP address to listen on; port 0 picks a free one. The engine uses its peer port (BEP 5).</summary>
+    public IPEndPoint LocalEndPoint { get; init; } = new(IPAddress.Any, 0);
+
+    /// <summary>The routing table file (a small JSON: our id and the good nodes), read at start and written at stop;
+    /// null for none.</summary>
+    public string? StatePath { get; init; }
+
+    /// <summary>Our node id; null for the saved one, else a fresh random one.</summary>
+    public NodeId? Id { get; init; }
+
+    /// <summary>How long a query waits for its answer.</summary>
+    public TimeSpan QueryTimeout { get; init; } = TimeSpan.FromSeconds(3);
+
+    /// <summary>How long one iterative lookup may run in all.</summary>
+    public TimeSpan LookupTimeout { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>How often buckets are checked for refresh, questionable nodes pinged and stored peers expired.</summary>
+    public TimeSpan MaintenanceInterval { get; init; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>Send to loopback addresses only (127.0.0.0/8, ::1): other nodes learned are ignored and other bootstrap
+    /// hosts refused. On when the environment sets <c>TORRENTLAB_DHT_LOOPBACK_ONLY=1</c>, as the test suite does.</summary>
+    public bool LoopbackOnly { get; init; } = Environment.GetEnvironmentVariable("TORRENTLAB_DHT_LOOPBACK_ONLY") == "1";
+
+    /// <summary>One line per notable event (bootstrap, refresh, dropped datagram), or null.</summary>
+    public Action<string>? Log { get; init; }
+
+    /// <summary>The clock (tests pass a manual one).</summary>
+    public TimeProvider Clock { get; init; } = TimeProvider.System;
+}

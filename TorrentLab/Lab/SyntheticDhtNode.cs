@@ -1,0 +1,172 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using TorrentLab.Bencode;
+using TorrentLab.Dht;
+
+namespace TorrentLab.Lab;
+
+/// <summary>How a synthetic DHT node of the lab behaves.</summary>
+internal enum SyntheticDhtBehaviour
+{
+    /// <summary>Answers every well-formed query.</summary>
+    Normal,
+    /// <summary>Never answers (a node that left the DHT): a client must time out and move on.</summary>
+    Silent,
+    /// <summary>Answers with bytes that are not bencode: a client must drop them and move on.</summary>
+    Garbage,
+    /// <summary>Ignores the first query it gets (a lost datagram): a client must resend after a timeout.</summary>
+    DropsFirst,
+}
+
+/// <summary>A scripted DHT node on 127.0.0.1 for the lab's DHT stages: it answers with the nodes and peers it was
+/// given, and logs every query it received, so the checker's hints come from evidence (a query without 't', a lookup
+/// that never reached the closer nodes, a token not echoed).</summary>
+/// <remarks>It parses leniently (so it can tell what is wrong with a query) and answers with
+/// <see cref="KrpcCodec"/>, the same encoder as TorrentLab's own node.</remarks>
+internal sealed class SyntheticDhtNode : IAsyncDisposable
+{
+    private readonly UdpClient _udp;
+    private readonly CancellationTokenSource _stop = new();
+    private readonly Task _loop;
+    private readonly Action<string> _log;
+    private readonly ConcurrentDictionary<IPAddress, byte[]> _tokens = new();
+    private int _received;
+
+    public SyntheticDhtNode(NodeId id, SyntheticDhtBehaviour behaviour, Action<string> log)
+    {
+        Id = id;
+        Behaviour = behaviour;
+        _log = log;
+        _udp = new UdpClient(new IPEndPoint(IPAddress.Loopback, 0));
+        EndPoint = (IPEndPoint)_udp.Client.LocalEndPoint!;
+        _loop = ServeAsync(_stop.Token);
+    }
+
+    public NodeId Id { get; }
+    public IPEndPoint EndPoint { get; }
+    public SyntheticDhtBehaviour Behaviour { get; }
+
+    /// <summary>The nodes it answers find_node and get_peers with.</summary>
+    public IReadOnlyList<NodeContact> Nodes { get; set; } = [];
+
+    /// <summary>The peers it answers get_peers with (its "values").</summary>
+    public IReadOnlyList<IPEndPoint> Values { get; set; } = [];
+
+    /// <summary>Datagrams received so far.</summary>
+    public int Received => Volatile.Read(ref _received);
+
+    /// <summary>The name it logs under: <c>dht node 127.0.0.1:40001</c>.</summary>
+    public string Name => $"dht node {EndPoint}";
+
+    private async Task ServeAsync(CancellationToken ct)
+    {
+        while (!ct.IsCancellationRequested)
+        {
+            UdpReceiveResult datagram;
+            try { datagram = await _udp.ReceiveAsync(ct).ConfigureAwait(false); }
+            catch (OperationCanceledException) { return; }
+            catch (ObjectDisposedException) { return; }
+            catch (SocketException) { continue; }
+            var count = Interlocked.Increment(ref _received);
+            var answer = Answer(datagram.Buffer, datagram.RemoteEndPoint, count);
+            if (answer is not null)
+            {
+                try { await _udp.SendAsync(answer, datagram.RemoteEndPoint, ct).ConfigureAwait(false); }
+                catch (Exception e) when (e is SocketException or OperationCanceledException or ObjectDisposedException) { }
+            }
+        }
+    }
+
+    private byte[]? Answer(byte[] datagram, IPEndPoint from, int count)
+    {
+        BDictionary message;
+        try
+        {
+            message = BencodeDecoder.DecodeDictionary(datagram, BencodeOptions.Lenient);
+        }
+        catch (BencodeException e)
+        {
+            Log($"got a datagram that is not a bencoded dictionary ({e.Message}): {Preview(datagram)}");
+            return null;
+        }
+        if (message["t"] is not BString { Bytes.Length: > 0 } t)
+        {
+            Log($"{DhtEvidence.NoTransactionId}: {Preview(datagram)}");
+            return null;
+        }
+        var method = (message["q"] as BString)?.Text ?? "?";
+        if ((message["y"] as BString)?.Text != "q")
+        {
+            Log($"got a message whose 'y' is not \"q\": {Preview(datagram)}");
+            return Error(t, KrpcError.Protocol, "'y' must be \"q\" for a query");
+        }
+        var args = message["a"] as BDictionary;
+        if (args?["id"] is not BString { Bytes.Length: NodeId.Length } sender)
+        {
+            Log($"got {method} whose 'a' has no 20-byte 'id': {Preview(datagram)}");
+            return Error(t, KrpcError.Protocol, "'a' must hold your 20-byte node id 'id'");
+        }
+        var target = (args["info_hash"] ?? args["target"]) as BString;
+        Log($"got {method} from {from} (t={Convert.ToHexStringLower(t.Bytes.Span)}, id={Convert.ToHexStringLower(sender.Bytes.Span)[..8]}..."
+            + (target is null ? "" : $", {(args.ContainsKey("info_hash") ? "info_hash" : "target")} of {target.Bytes.Length} bytes") + ")");
+        if (target is not null && target.Bytes.Length != NodeId.Length)
+        {
+            Log($"{DhtEvidence.HexInfoHash} ({target.Bytes.Length} bytes)");
+            return Error(t, KrpcError.Protocol, "info_hash and target are 20 raw bytes");
+        }
+
+        switch (Behaviour)
+        {
+            case SyntheticDhtBehaviour.Silent:
+                return null;
+            case SyntheticDhtBehaviour.Garbage:
+                return Encoding.ASCII.GetBytes("this is not bencode");
+            case SyntheticDhtBehaviour.DropsFirst when count == 1:
+                Log("dropped this first query on purpose (UDP loses datagrams): a client resends after a timeout");
+                return null;
+        }
+
+        var tid = t.Bytes.ToArray();
+        switch (method)
+        {
+            case KrpcMethods.Ping:
+                return KrpcCodec.Encode(new KrpcResponse(tid, Id));
+            case KrpcMethods.FindNode:
+                return KrpcCodec.Encode(new KrpcResponse(tid, Id) { Nodes = Nodes });
+            case KrpcMethods.GetPeers:
+                var token = _tokens.GetOrAdd(from.Address, _ => Encoding.ASCII.GetBytes($"tok{Random.Shared.Next(100_000, 999_999)}"));
+                return KrpcCodec.Encode(new KrpcResponse(tid, Id) { Token = token, Nodes = Values.Count > 0 ? [] : Nodes, Values = Values });
+            case KrpcMethods.AnnouncePeer:
+                var given = args["token"] as BString;
+                if (given is null || !_tokens.TryGetValue(from.Address, out var ours) || !given.Bytes.Span.SequenceEqual(ours))
+                {
+                    Log($"{DhtEvidence.TokenNotEchoed} (got {(given is null ? "none" : Convert.ToHexStringLower(given.Bytes.Span))})");
+                    return Error(t, KrpcError.Protocol, "bad token");
+                }
+                return KrpcCodec.Encode(new KrpcResponse(tid, Id));
+            default:
+                return Error(t, KrpcError.MethodUnknown, "Method Unknown");
+        }
+    }
+
+    private static byte[] Error(BString t, int code, string text) => KrpcCodec.Encode(new KrpcError(t.Bytes.ToArray(), code, text));
+
+    private void Log(string line) => _log($"{Name}: {line}");
+
+    private static string Preview(byte[] datagram)
+    {
+        var shown = Encoding.Latin1.GetString(datagram, 0, Math.Min(datagram.Length, 120));
+        return new string(shown.Select(c => c is >= ' ' and < (char)0x7F ? c : '.').ToArray()) + (datagram.Length > 120 ? "..." : "");
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _stop.CancelAsync().ConfigureAwait(false);
+        _udp.Dispose();
+        try { await _loop.ConfigureAwait(false); }
+        catch (OperationCanceledException) { }
+        _stop.Dispose();
+    }
+}
