@@ -23,6 +23,7 @@ internal static class CliApp
         yield return DecodeCommand.Create();
         yield return CreateCommand.Create();
         yield return InfoCommand.Create();
+        yield return MerkleRootCommand.Create();
         yield return LabCommand.Create();
         yield return VerifyCommand.Create();
         yield return PeersCommand.Create();

@@ -39,6 +39,7 @@ internal static class CliErrors
             FailureKind.Tracker => ExitCodes.Tracker,
             FailureKind.NoSpace => ExitCodes.NoSpace,
             FailureKind.Io or FailureKind.Conflict => ExitCodes.Io,
+            FailureKind.Unsupported => ExitCodes.Unsupported,
             _ => ExitCodes.Failed,
         }, message);
     }

@@ -20,6 +20,8 @@ internal static class ExitCodes
     public const int NoSpace = 7;
     /// <summary>Data on disk does not match the torrent's piece hashes.</summary>
     public const int VerifyFailed = 8;
+    /// <summary>A valid input TorrentLab cannot handle yet (downloading or seeding a v2-only torrent, BEP 52).</summary>
+    public const int Unsupported = 9;
     /// <summary>Interrupted by Ctrl-C (128 + SIGINT, as shells report it).</summary>
     public const int Interrupted = 130;
 }

@@ -36,14 +36,20 @@ internal static class CreateCommand
             Description = "An HTTP(S) web seed URL (BEP 19); repeat for more",
             CustomParser = result => ParseUrls(result, "--web-seed", ["http", "https"]),
         };
+        var v2 = new Option<bool>("--v2") { Description = "A BitTorrent v2 torrent (BEP 52: SHA-256 merkle trees); v1-only clients cannot use it" };
+        var hybrid = new Option<bool>("--hybrid") { Description = "Both v1 and v2 hashes (BEP 52 hybrid, with BEP 47 pad files): every client can use it" };
         var noDate = new Option<bool>("--no-date", "-d") { Description = "Omit the creation date, so the same input gives the same file" };
         var quiet = new Option<bool>("--quiet", "-q") { Description = "No progress output" };
         var force = new Option<bool>("--force", "-f") { Description = "Replace the output file if it exists" };
 
         var command = new Command("create", "Create a .torrent from a file or a folder.")
         {
-            input, output, trackers, pieceLength, isPrivate, comment, webSeeds, noDate, quiet, force,
+            input, output, trackers, pieceLength, isPrivate, comment, webSeeds, v2, hybrid, noDate, quiet, force,
         };
+        command.Validators.Add(result =>
+        {
+            if (result.GetValue(v2) && result.GetValue(hybrid)) result.AddError("--v2 and --hybrid exclude each other (--hybrid already includes v2)");
+        });
         command.SetAction((parse, cancellation) => CliErrors.GuardAsync(async () =>
         {
             var inputPath = parse.GetValue(input)!;
@@ -54,6 +60,7 @@ internal static class CreateCommand
                 Private = parse.GetValue(isPrivate),
                 Comment = parse.GetValue(comment),
                 WebSeeds = parse.GetValue(webSeeds) ?? [],
+                Format = parse.GetValue(hybrid) ? TorrentFormat.Hybrid : parse.GetValue(v2) ? TorrentFormat.V2 : TorrentFormat.V1,
             };
             if (parse.GetValue(noDate)) options = options with { CreationDate = null };
 
@@ -66,8 +73,11 @@ internal static class CreateCommand
             await File.WriteAllBytesAsync(outputPath, bytes, cancellation).ConfigureAwait(false);
 
             var torrent = Torrent.Parse(bytes);
-            Console.Out.WriteLine($"created {outputPath}: {torrent.Name}, {torrent.Files.Count} file(s), {Size(torrent.TotalLength)}, " +
-                $"{torrent.PieceCount} pieces of {Size(torrent.PieceLength)}, info hash {torrent.InfoHash.Hex}");
+            var hashes = torrent.IsV2Only ? $"v2 info hash {torrent.InfoHashV2!.Value.Hex}"
+                : torrent.InfoHashV2 is { } both ? $"info hash {torrent.InfoHash.Hex}, v2 info hash {both.Hex}"
+                : $"info hash {torrent.InfoHash.Hex}";
+            Console.Out.WriteLine($"created {outputPath}: {torrent.Name}, {torrent.Files.Count(f => !f.IsPadding)} file(s), {Size(torrent.PayloadLength)}, " +
+                $"{torrent.PieceCount} pieces of {Size(torrent.PieceLength)}, {hashes}");
             return ExitCodes.Ok;
         }, cancellation));
         return command;

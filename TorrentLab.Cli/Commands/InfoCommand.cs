@@ -7,7 +7,10 @@ namespace TorrentLab.Cli.Commands;
 
 /// <summary><c>torrentlab info &lt;file.torrent&gt; [--json]</c>: prints what a .torrent file describes (BEP 3).</summary>
 /// <remarks>The first lines are fixed, classroom checkers match them exactly:
-/// <c>Tracker URL:</c>, <c>Length:</c>, <c>Info Hash:</c>, <c>Piece Length:</c>, <c>Piece Hashes:</c> then one hash a line.</remarks>
+/// <c>Tracker URL:</c>, <c>Length:</c>, <c>Info Hash:</c>, <c>Piece Length:</c>, <c>Piece Hashes:</c> then one hash a line.
+/// <c>Length:</c> is the payload without BEP 47 padding. A v2 or hybrid torrent (BEP 52) adds <c>Meta Version: 2</c>,
+/// <c>Info Hash v2:</c> (SHA-256) and each file's pieces root; a v2-only torrent has no SHA-1 piece hashes, and its
+/// <c>Info Hash:</c> is the v2 hash truncated to 20 bytes, the form peers and trackers use.</remarks>
 internal static class InfoCommand
 {
     public static Command Create()
@@ -53,11 +56,22 @@ internal static class InfoCommand
         Line($"Piece Length: {r.PieceLength.ToString(CultureInfo.InvariantCulture)}");
         Line("Piece Hashes:");
         foreach (var hash in r.PieceHashes) Line(hash);
+        if (r.InfoHashV2 is not null)
+        {
+            Line($"Meta Version: {r.MetaVersion.ToString(CultureInfo.InvariantCulture)}");
+            Line($"Info Hash v2: {r.InfoHashV2}");
+        }
         Line($"Name: {r.Name}");
         if (r.MultiFile)
         {
-            Line($"Files: {r.Files.Count}");
-            foreach (var f in r.Files) Line($"  {f.Path} ({f.Length.ToString(CultureInfo.InvariantCulture)} bytes{(f.Padding ? ", padding" : "")})");
+            Line($"Files: {r.Files.Count(f => !f.Padding)}");
+            // Pad files (BEP 47) are not the user's files: listed only in --json, marked "padding".
+            foreach (var f in r.Files.Where(f => !f.Padding))
+                Line($"  {f.Path} ({f.Length.ToString(CultureInfo.InvariantCulture)} bytes{(f.PiecesRoot is null ? "" : ", pieces root " + f.PiecesRoot)})");
+        }
+        else if (r.Files.FirstOrDefault()?.PiecesRoot is { } root)
+        {
+            Line($"Pieces Root: {root}");
         }
         Line($"Private: {(r.Private ? "yes" : "no")}");
         if (r.Trackers.Count > 0)
@@ -73,7 +87,7 @@ internal static class InfoCommand
         if (r.Comment is not null) Line($"Comment: {UntrustedText.Clean(r.Comment, 1000)}");
         if (r.CreatedBy is not null) Line($"Created By: {UntrustedText.Clean(r.CreatedBy)}");
         if (r.CreationDate is { } date) Line($"Creation Date: {date.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture)} UTC");
-        if (r.Hybrid) Line("Hybrid: yes (BEP 52 v1+v2 torrent, loaded as v1)");
+        if (r.Hybrid) Line("Hybrid: yes (BEP 52: v1 and v2 hashes of the same files; downloads use the v1 half)");
         Line($"Magnet Link: {r.MagnetLink}");
     }
 }

@@ -9,6 +9,7 @@ namespace TorrentLab.Cli.Commands;
 internal sealed record InfoReport(
     string? TrackerUrl,
     long Length,
+    long TotalLength,
     string InfoHash,
     string InfoHashUrlEncoded,
     int PieceLength,
@@ -21,6 +22,8 @@ internal sealed record InfoReport(
     IReadOnlyList<IReadOnlyList<string>> Trackers,
     IReadOnlyList<string> WebSeeds,
     bool Hybrid,
+    int MetaVersion,
+    string? InfoHashV2,
     string? Comment,
     string? CreatedBy,
     DateTimeOffset? CreationDate,
@@ -29,19 +32,23 @@ internal sealed record InfoReport(
     /// <summary>Builds the report from a parsed torrent.</summary>
     public static InfoReport From(Torrent t) => new(
         t.Announce ?? t.TrackerTiers.FirstOrDefault()?.FirstOrDefault(),
+        t.PayloadLength,
         t.TotalLength,
         t.InfoHash.Hex,
         t.InfoHash.UrlEncoded,
         t.PieceLength,
         t.PieceCount,
-        new PieceHashList(t), // lazy: a torrent with millions of pieces is printed, not held as strings
+        t.IsV2Only ? Array.Empty<string>() : new PieceHashList(t), // lazy: a torrent with millions of pieces is printed, not held as strings
         t.Name,
         t.IsMultiFile,
-        t.Files.Select(f => new InfoReportFile(f.DisplayPath, f.Length, f.Offset, f.IsPadding)).ToList(),
+        t.Files.Select(f => new InfoReportFile(f.DisplayPath, f.Length, f.Offset, f.IsPadding,
+            f.PiecesRoot.IsEmpty ? null : Convert.ToHexStringLower(f.PiecesRoot.Span))).ToList(),
         t.IsPrivate,
         t.TrackerTiers,
         t.WebSeeds,
         t.IsHybrid,
+        t.MetaVersion,
+        t.InfoHashV2?.Hex,
         t.Comment,
         t.CreatedBy,
         t.CreationDate,
@@ -66,8 +73,8 @@ internal sealed class PieceHashList(Torrent torrent) : IReadOnlyList<string>
     System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
 }
 
-/// <summary>One file line of the report.</summary>
-internal sealed record InfoReportFile(string Path, long Length, long Offset, bool Padding);
+/// <summary>One file line of the report; <see cref="PiecesRoot"/> is the BEP 52 merkle root (v2 and hybrid torrents).</summary>
+internal sealed record InfoReportFile(string Path, long Length, long Offset, bool Padding, string? PiecesRoot);
 
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase, WriteIndented = true)]
 [JsonSerializable(typeof(InfoReport))]

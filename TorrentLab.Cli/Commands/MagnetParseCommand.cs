@@ -29,6 +29,7 @@ internal static class MagnetParseCommand
         void Line(string text) => s.Append(text).Append('\n');
         Line($"Tracker URL: {(link.Trackers.Count > 0 ? link.Trackers[0] : "(none)")}");
         Line($"Info Hash: {link.InfoHashText}");
+        if (link.InfoHashV2 is { } v2) Line($"Info Hash v2: {v2.Hex}{(link.IsV2Only ? " (v2-only link: Info Hash is its first 20 bytes, as on the wire)" : "")}");
         if (link.Name is not null) Line($"Name: {link.Name}");
         if (link.Trackers.Count > 1)
         {

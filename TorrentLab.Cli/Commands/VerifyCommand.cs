@@ -24,7 +24,7 @@ internal static class VerifyCommand
         var torrent = Torrent.Load(torrentPath);
         if (!Directory.Exists(outputDir)) throw new DirectoryNotFoundException($"output folder '{outputDir}' does not exist");
         var stdout = Console.Out;
-        stdout.WriteLine($"verifying '{torrent.Name}': {torrent.PieceCount} pieces of {Size(torrent.PieceLength)}, {Size(torrent.TotalLength)} in {Path.GetFullPath(outputDir)}");
+        stdout.WriteLine($"verifying '{torrent.Name}': {torrent.PieceCount} pieces of {Size(torrent.PieceLength)}, {Size(torrent.PayloadLength)} in {Path.GetFullPath(outputDir)}");
 
         var report = await TorrentClient.VerifyAsync(torrent, outputDir, writeLedger: true, cancellation).ConfigureAwait(false);
         var have = report.Have;
@@ -37,17 +37,31 @@ internal static class VerifyCommand
             stdout.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"  {file.Percent,6:0.0}%  {pieces,-18}  {file.File.DisplayPath}{(exists ? "" : "  (missing)")}"));
         }
-        var haveBytes = have.SetIndexes().Sum(i => (long)torrent.GetPieceLength(i));
+        var haveBytes = torrent.Files.Where(f => !f.IsPadding).Sum(f => VerifiedBytes(torrent, f, have));
         var percent = torrent.PieceCount == 0 ? 100 : 100.0 * have.Count / torrent.PieceCount;
         stdout.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"total: {have.Count}/{torrent.PieceCount} pieces ({percent:0.0}%), {haveBytes} of {torrent.TotalLength} bytes verified"));
+            $"total: {have.Count}/{torrent.PieceCount} pieces ({percent:0.0}%), {haveBytes} of {torrent.PayloadLength} bytes verified"));
 
-        stdout.WriteLine($"resume ledger written: {report.LedgerPath}");
+        stdout.WriteLine($"resume ledger written: {report.LedgerPath} (pieces verified with {report.HashScheme})");
         if (have.IsComplete && missingFiles == 0) return ExitCodes.Ok;
         Console.Error.WriteLine(have.IsComplete
             ? $"incomplete: {missingFiles} empty file(s) missing"
             : $"incomplete: {torrent.PieceCount - have.Count} of {torrent.PieceCount} pieces are missing or damaged");
         return ExitCodes.VerifyFailed;
+    }
+
+    /// <summary>The bytes of <paramref name="file"/> inside verified pieces (padding is never counted).</summary>
+    private static long VerifiedBytes(Torrent torrent, TorrentFile file, Wire.Bitfield have)
+    {
+        long bytes = 0;
+        for (var i = file.Offset / torrent.PieceLength; i * torrent.PieceLength < file.Offset + file.Length; i++)
+        {
+            if (!have[(int)i]) continue;
+            var start = Math.Max(file.Offset, i * torrent.PieceLength);
+            var end = Math.Min(file.Offset + file.Length, (i + 1) * torrent.PieceLength);
+            bytes += end - start;
+        }
+        return bytes;
     }
 
     private static string Size(long bytes) => bytes switch

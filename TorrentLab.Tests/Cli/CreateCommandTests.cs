@@ -124,4 +124,37 @@ public class CreateCommandTests
         Assert.StartsWith($"error: {Path.Combine(root, "escape")}: is a symbolic link to ", result.Stderr);
         Assert.False(File.Exists(temp.Combine("x.torrent")));
     }
+
+    [Theory]
+    [InlineData("--v2", true)]
+    [InlineData("--hybrid", false)]
+    public void Create_V2OrHybrid_WritesAMetaVersion2TorrentAndPrintsItsV2InfoHash(string flag, bool v2Only)
+    {
+        using var temp = new TempFolder();
+        var root = PayloadFolders.Write(temp.Path, "in", PayloadFolders.Large);
+        var output = temp.Combine("out.torrent");
+
+        var result = CliRunner.Run(["create", root, "-o", output, "-l", "256K", flag, "--quiet"]);
+
+        Assert.Equal(0, result.ExitCode);
+        var torrent = Torrent.Load(output);
+        Assert.Equal(2, torrent.MetaVersion);
+        Assert.Equal(v2Only, torrent.IsV2Only);
+        Assert.Contains($"v2 info hash {torrent.InfoHashV2!.Value.Hex}", result.Stdout);
+        Assert.Contains("4 file(s)", result.Stdout); // pad files are not counted
+    }
+
+    [Fact]
+    public void Create_V2AndHybridTogether_IsAUsageError()
+    {
+        using var temp = new TempFolder();
+        var file = temp.Combine("f.bin");
+        File.WriteAllBytes(file, [1, 2, 3]);
+
+        var result = CliRunner.Run(["create", file, "--v2", "--hybrid", "-o", temp.Combine("x.torrent")]);
+
+        Assert.Equal(CliRunner.Codes.Usage, result.ExitCode);
+        Assert.Contains("--v2 and --hybrid exclude each other", result.Stderr);
+        Assert.False(File.Exists(temp.Combine("x.torrent")));
+    }
 }

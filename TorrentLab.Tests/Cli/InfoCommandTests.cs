@@ -11,6 +11,8 @@ public class InfoCommandTests
         { "single/hello.txt.torrent", "hello" },
         { "multi/sample.torrent", "sample" },
         { "corpus/libtorrent-sample.torrent", "libtorrent-sample" },
+        { "multi/sample-v2.torrent", "sample-v2" },         // BEP 52 v2-only, made by libtorrent
+        { "multi/sample-hybrid.torrent", "sample-hybrid" }, // BEP 52 hybrid with pad files, made by libtorrent
     };
 
     [Theory]

@@ -31,9 +31,33 @@ public class MagnetParseCommandTests
             "Peers:\n  127.0.0.1:6881\n", result.Stdout);
     }
 
+    [Fact]
+    public void MagnetParse_HybridLink_PrintsBothHashes()
+    {
+        const string v2 = "d8dd32ac93357c368556af3ac1d95c9d76bd0dff6fa9833ecdac3d53134efabb";
+        var result = CliRunner.Run(["magnet_parse", $"magnet:?xt=urn:btih:631a31dd0a46257d5078c0dee4e66e26f73e42ac&xt=urn:btmh:1220{v2}&dn=bittorrent-v1-v2-hybrid-test"]);
+
+        Assert.Equal(CliRunner.Codes.Ok, result.ExitCode);
+        Assert.Equal(
+            "Tracker URL: (none)\n" +
+            "Info Hash: 631a31dd0a46257d5078c0dee4e66e26f73e42ac\n" +
+            $"Info Hash v2: {v2}\n" +
+            "Name: bittorrent-v1-v2-hybrid-test\n", result.Stdout);
+    }
+
+    [Fact]
+    public void MagnetParse_V2OnlyLink_PrintsTheTruncatedHashThenTheV2Hash()
+    {
+        const string v2 = "caf1e1c30e81cb361b9ee167c4aa64228a7fa4fa9f6105232b28ad099f3a302e";
+        var result = CliRunner.Run(["magnet_parse", $"magnet:?xt=urn:btmh:1220{v2}"]);
+
+        Assert.Equal(CliRunner.Codes.Ok, result.ExitCode);
+        Assert.Equal($"Tracker URL: (none)\nInfo Hash: {v2[..40]}\nInfo Hash v2: {v2} (v2-only link: Info Hash is its first 20 bytes, as on the wire)\n", result.Stdout);
+    }
+
     [Theory]
     [InlineData("magnet:?dn=x", "error: invalid magnet link: xt: no 'xt=urn:btih:<info hash>' parameter")]
-    [InlineData("magnet:?xt=urn:btmh:1220aaaa", "error: invalid magnet link: xt: v2-only magnet links are not supported")]
+    [InlineData("magnet:?xt=urn:btmh:1220aaaa", "error: invalid magnet link: xt: v2 info hash '1220aaaa' has 4 hex digits after 1220")]
     [InlineData("magnet:?xt=urn:btih:abc", "error: invalid magnet link: xt: info hash 'abc' has 3 characters")]
     public void MagnetParse_BadLink_ExitsBadInputWithOneLine(string uri, string expected)
     {

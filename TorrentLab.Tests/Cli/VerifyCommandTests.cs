@@ -72,4 +72,57 @@ public class VerifyCommandTests
         var result = CliRunner.Run(["verify", "x.torrent"]);
         Assert.Equal(CliRunner.Codes.Usage, result.ExitCode);
     }
+
+    private static string WriteV2(TempFolder temp, TorrentLab.Creation.TorrentFormat format)
+    {
+        (IReadOnlyList<string>, ReadOnlyMemory<byte>)[] files = [(["a.bin"], TestTorrents.Payload(70_000, 21)), (["b.bin"], TestTorrents.Payload(3_000, 22))];
+        var bytes = TorrentLab.Creation.TorrentBuilder.Create("v2folder", files,
+            new TorrentLab.Creation.TorrentCreateOptions { PieceLength = 32 * 1024, Format = format, CreationDate = null });
+        Directory.CreateDirectory(temp.Combine("out", "v2folder"));
+        foreach (var (path, data) in files) File.WriteAllBytes(temp.Combine("out", "v2folder", path[0]), data.ToArray());
+        var torrent = temp.Combine("v2.torrent");
+        File.WriteAllBytes(torrent, bytes);
+        return torrent;
+    }
+
+    [Fact]
+    public void Verify_V2Torrent_ChecksByMerkleTreesAndRecordsTheScheme()
+    {
+        using var temp = new TempFolder();
+        var torrent = WriteV2(temp, TorrentLab.Creation.TorrentFormat.V2);
+
+        var intact = CliRunner.Run(["verify", torrent, "--output", temp.Combine("out")]);
+        var bytes = File.ReadAllBytes(temp.Combine("out", "v2folder", "a.bin"));
+        bytes[40_000] ^= 1; // piece 1 of a.bin
+        File.WriteAllBytes(temp.Combine("out", "v2folder", "a.bin"), bytes);
+        var damaged = CliRunner.Run(["verify", torrent, "--output", temp.Combine("out")]);
+
+        Assert.Equal(ExitCodes.Ok, intact.ExitCode);
+        Assert.Contains("total: 4/4 pieces (100.0%), 73000 of 73000 bytes verified", intact.Stdout);
+        Assert.Contains("(pieces verified with merkle-sha256)", intact.Stdout);
+        Assert.Equal(ExitCodes.VerifyFailed, damaged.ExitCode);
+        Assert.Contains("total: 3/4 pieces (75.0%), 40232 of 73000 bytes verified", damaged.Stdout);
+    }
+
+    [Fact]
+    public void Verify_HybridTorrent_ChecksBothHashes()
+    {
+        using var temp = new TempFolder();
+        var result = CliRunner.Run(["verify", WriteV2(temp, TorrentLab.Creation.TorrentFormat.Hybrid), "--output", temp.Combine("out")]);
+        Assert.Equal(ExitCodes.Ok, result.ExitCode);
+        Assert.Contains("(pieces verified with sha1+merkle-sha256)", result.Stdout);
+    }
+
+    [Fact]
+    public void MainDownload_OfAV2OnlyTorrent_SaysNotSupportedYetWithItsOwnExitCode()
+    {
+        using var temp = new TempFolder();
+        var torrent = WriteV2(temp, TorrentLab.Creation.TorrentFormat.V2);
+
+        var result = CliRunner.Run([torrent, "--output", temp.Combine("elsewhere")]);
+
+        Assert.Equal(ExitCodes.Unsupported, result.ExitCode);
+        Assert.StartsWith("error: not supported yet: v2-only torrents (BEP 52) cannot be downloaded", result.Stderr);
+        Assert.Empty(Directory.EnumerateFileSystemEntries(temp.Combine("elsewhere"))); // no file, no ledger
+    }
 }

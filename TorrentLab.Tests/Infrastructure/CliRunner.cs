@@ -23,6 +23,8 @@ public static class CliRunner
         public const int Tracker = ExitCodes.Tracker;
         public const int Peer = ExitCodes.Peer;
         public const int NoSpace = ExitCodes.NoSpace;
+        public const int VerifyFailed = ExitCodes.VerifyFailed;
+        public const int Unsupported = ExitCodes.Unsupported;
         public const int Interrupted = ExitCodes.Interrupted;
     }
 }

@@ -1,7 +1,7 @@
 namespace TorrentLab.Tests.Infrastructure;
 
 /// <summary>One row of a shared-corpus MANIFEST.tsv: a file and what its source project's tests expect of it.</summary>
-public sealed record CorpusManifestRow(string Folder, string File, string Expected, string Stated, string V1InfoHash, string Summary, string Notes)
+public sealed record CorpusManifestRow(string Folder, string File, string Expected, string Stated, string V1InfoHash, string Summary, string Notes, string V2InfoHash = "")
 {
     /// <summary>The file's full path.</summary>
     public string FullPath(string corpus) => Path.Combine(corpus, Folder, File);
@@ -33,7 +33,7 @@ public static class CorpusManifest
         {
             var c = line.Split('\t');
             string At(int i) => i < c.Length ? c[i] : "";
-            return new CorpusManifestRow(folder, At(0), At(1), At(2), At(4), At(6), At(7));
+            return new CorpusManifestRow(folder, At(0), At(1), At(2), At(4), At(6), At(7), At(5));
         }).ToList();
     }
 }

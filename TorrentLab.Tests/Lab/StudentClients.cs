@@ -15,6 +15,7 @@ public static class StudentClients
         "handshake", "download-piece", "download-file",
         "magnet-parse", "magnet-handshake", "magnet-info", "magnet-download-piece", "magnet-download",
         "dht-ping", "dht-get-peers",
+        "v2-info-hash", "merkle-root",
     ];
 
     /// <summary>Debian's python3 (the brief's interpreter), else any python3 on PATH; skips visibly when there is none.</summary>

@@ -65,17 +65,35 @@ public class MagnetLinkTests
     }
 
     [Fact]
-    public void Parse_HybridLink_UsesTheV1Hash()
+    public void Parse_HybridLink_UsesTheV1HashOnTheWireAndKeepsTheV2Hash()
     {
         var link = MagnetLink.Parse($"magnet:?xt=urn:btmh:1220{new string('a', 64)}&xt=urn:btih:{Hex}");
 
         Assert.Equal(Hex, link.InfoHash.Hex);
+        Assert.Equal(new string('a', 64), link.InfoHashV2!.Value.Hex);
+        Assert.False(link.IsV2Only);
+        Assert.StartsWith($"magnet:?xt=urn:btih:{Hex}&xt=urn:btmh:1220{new string('a', 64)}", link.ToString());
+    }
+
+    [Fact]
+    public void Parse_V2OnlyLink_TruncatesTheSha256ForTheWire()
+    {
+        const string v2 = "caf1e1c30e81cb361b9ee167c4aa64228a7fa4fa9f6105232b28ad099f3a302e";
+        var link = MagnetLink.Parse($"magnet:?xt=urn:btmh:1220{v2.ToUpperInvariant()}&dn=bittorrent-v2-test");
+
+        Assert.True(link.IsV2Only);
+        Assert.Equal(v2, link.InfoHashV2!.Value.Hex);
+        Assert.Equal(v2[..40], link.InfoHash.Hex); // BEP 52: "truncated to 20 bytes"
+        Assert.Equal($"magnet:?xt=urn:btmh:1220{v2}&dn=bittorrent-v2-test", link.ToString());
     }
 
     [Theory]
     [InlineData("http://example/x", "expected a link starting with 'magnet:?'")]
     [InlineData("magnet:?dn=name&tr=http%3A%2F%2Fa", "xt: no 'xt=urn:btih:<info hash>' parameter")]                       // BEP 9: xt is mandatory
-    [InlineData("magnet:?xt=urn:btmh:1220aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", "v2-only magnet links are not supported")]
+    [InlineData("magnet:?xt=urn:btmh:1220aaaa", "has 4 hex digits after 1220, expected 64")]
+    [InlineData("magnet:?xt=urn:btmh:1114aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", "is not a SHA-256 multihash: expected it to start with 1220")]   // 0x11: sha1
+    [InlineData("magnet:?xt=urn:btmh:1220zaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", "non-hex character 'z' at position 4")]
+    [InlineData("magnet:?xt=urn:btmh:1220aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa&xt=urn:btmh:1220bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb", "two different v2 info hashes")]
     [InlineData("magnet:?xt=urn:btih:c77829d2a77d6516f88cd7a3de1a26abcbfab0d", "has 39 characters, expected 40 (hex) or 32 (base32)")]
     [InlineData("magnet:?xt=urn:btih:c77829d2a77d6516f88cd7a3de1a26abcbfab0dz", "non-hex character 'z' at position 39")]
     [InlineData("magnet:?xt=urn:btih:Y54CTUVHPVSRN6EM26R54GRGVPF7VMG1", "character '1' at position 31 outside base32")]     // 1 is not in A-Z2-7

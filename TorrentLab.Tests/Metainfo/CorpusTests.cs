@@ -12,8 +12,8 @@ public class CorpusTests
     private static readonly string[] Folders = ["libtorrent", "libtorrent/mutable_test_torrents", "anacrolix-torrent", "monotorrent"];
 
     // Where TorrentLab deliberately differs from the source projects:
-    // - v2-only torrents (BEP 52) are rejected with "BitTorrent v2-only torrents are not supported", valid or not
-    //   upstream: the library speaks v1 and loads hybrids as v1.
+    // - v2 torrents (BEP 52): the file count compared is the real files' (we add the alignment gaps of a v2-only
+    //   torrent as pad files, as libtorrent does internally, but the manifest counts the file tree).
     // - libtorrent appends '/' to a multi-file torrent's web seeds (url_seed_multi); we keep the URL as written and
     //   leave that to the web-seed downloader, so web seeds are not compared here.
     // - duplicate_files2 (118 files named alike) fails here as upstream, but at our own limit of 100 renames.
@@ -30,22 +30,17 @@ public class CorpusTests
             if (!row.ExpectedValid && !row.ExpectedInvalid) continue;
             checkedRows++;
             var (torrent, error) = TryLoad(row.FullPath(corpus));
-            if (row.IsV2Only)
-            {
-                // Deliberate: valid or not upstream, we reject; invalid ones may fail earlier (bad bencode).
-                if (torrent is not null) problems.Add($"{row}: a v2-only torrent loaded");
-                else if (row.ExpectedValid && !error!.Message.Contains("BitTorrent v2-only torrents are not supported", StringComparison.Ordinal))
-                    problems.Add($"{row}: v2-only rejected for another reason: {error.Message}");
-                continue;
-            }
             if (row.ExpectedInvalid && torrent is not null) problems.Add($"{row}: loaded, but upstream rejects it ({row.Stated})");
             if (row.ExpectedValid && torrent is null) problems.Add($"{row}: rejected ({error!.Message}), but upstream loads it");
             if (torrent is null || !row.ExpectedValid) continue;
 
-            if (torrent.InfoHash.Hex != row.V1InfoHash) problems.Add($"{row}: info hash {torrent.InfoHash.Hex}, manifest {row.V1InfoHash}");
+            if (!row.IsV2Only && torrent.InfoHash.Hex != row.V1InfoHash) problems.Add($"{row}: info hash {torrent.InfoHash.Hex}, manifest {row.V1InfoHash}");
+            if (row.V2InfoHash.Length > 0 && torrent.InfoHashV2?.Hex != row.V2InfoHash) problems.Add($"{row}: v2 info hash {torrent.InfoHashV2?.Hex}, manifest {row.V2InfoHash}");
+            if (row.V2InfoHash.Length == 0 && torrent.InfoHashV2 is not null) problems.Add($"{row}: loaded as v2, manifest says v1");
             if (row.SummaryNumber("pieces") is { } pieces && pieces != torrent.PieceCount) problems.Add($"{row}: {torrent.PieceCount} pieces, manifest {pieces}");
-            if (row.SummaryNumber("files") is { } files && files != torrent.Files.Count) problems.Add($"{row}: {torrent.Files.Count} files, manifest {files}");
-            if (row.SummaryNumber("pad_files") is { } pads && pads != torrent.Files.Count(f => f.IsPadding)) problems.Add($"{row}: pad file count differs from {pads}");
+            var fileCount = row.IsV2Only ? torrent.Files.Count(f => !f.IsPadding) : torrent.Files.Count;
+            if (row.SummaryNumber("files") is { } files && files != fileCount) problems.Add($"{row}: {fileCount} files, manifest {files}");
+            if (!row.IsV2Only && row.SummaryNumber("pad_files") is { } pads && pads != torrent.Files.Count(f => f.IsPadding)) problems.Add($"{row}: pad file count differs from {pads}");
             if (row.IsHybrid != torrent.IsHybrid) problems.Add($"{row}: IsHybrid={torrent.IsHybrid}");
             problems.AddRange(StatedFacts(row, torrent));
         }
@@ -66,12 +61,16 @@ public class CorpusTests
     }
 
     [Fact]
-    public void V2OnlyReference_IsRejectedWithAClearMessage()
+    public void V2OnlyReference_LoadsWithItsSha256InfoHashAndTruncatedWireHash()
     {
         var corpus = TestPaths.RequireSharedCorpus();
-        var error = Assert.Throws<MetainfoException>(() => Torrent.Load(Path.Combine(corpus, "monotorrent", "bittorrent-v2-test.torrent")));
-        Assert.Contains("BitTorrent v2-only torrents are not supported", error.Message);
-        Assert.Equal("info", error.KeyPath);
+        var torrent = Torrent.Load(Path.Combine(corpus, "anacrolix-torrent", "testdata", "bittorrent-v2-test.torrent"));
+        Assert.True(torrent.IsV2Only);
+        Assert.Equal(2, torrent.MetaVersion);
+        Assert.Equal("caf1e1c30e81cb361b9ee167c4aa64228a7fa4fa9f6105232b28ad099f3a302e", torrent.InfoHashV2!.Value.Hex);
+        Assert.Equal("caf1e1c30e81cb361b9ee167c4aa64228a7fa4fa", torrent.InfoHash.Hex); // BEP 52: truncated to 20 bytes
+        Assert.StartsWith("magnet:?xt=urn:btmh:1220caf1e1c30e81cb361b9ee167c4aa64228a7fa4fa9f6105232b28ad099f3a302e&dn=", torrent.MagnetLink);
+        Assert.All(torrent.Files.Where(f => !f.IsPadding && f.Length > 0), f => Assert.Equal(32, f.PiecesRoot.Length));
     }
 
     [Fact]
@@ -128,13 +127,22 @@ public class CorpusTests
         foreach (Match m in Regex.Matches(stated, @"file_path\((\d+)\)=([^;(]+)")) paths[int.Parse(m.Groups[1].Value)] = m.Groups[2].Value.Trim();
         // A renamed duplicate overrides the path stated before renaming.
         foreach (Match m in Regex.Matches(stated, @"renamed_files\[(\d+)\]=([^;(]+)")) paths[int.Parse(m.Groups[1].Value)] = m.Groups[2].Value.Trim();
-        foreach (var (index, path) in paths)
+        foreach (var (index, statedPath) in paths)
         {
+            var path = statedPath.Contains(" renamed to ", StringComparison.Ordinal) ? statedPath[(statedPath.IndexOf(" renamed to ", StringComparison.Ordinal) + 12)..] : statedPath;
             var ours = index < torrent.Files.Count ? torrent.Files[index].DisplayPath : "(none)";
             if (ours != path) yield return $"{row}: file {index} is '{ours}', stated '{path}'";
         }
         if (Regex.Match(stated, "name\\(\\)=\"([^\"]*)\"") is { Success: true } name && name.Groups[1].Value != torrent.Name)
             yield return $"{row}: name '{torrent.Name}', stated '{name.Groups[1].Value}'";
+        foreach (Match m in Regex.Matches(stated, @"root\((\d+)\)=([0-9a-f]{64})"))
+        {
+            var index = int.Parse(m.Groups[1].Value);
+            var ours = index < torrent.Files.Count ? Convert.ToHexStringLower(torrent.Files[index].PiecesRoot.Span) : "(none)";
+            if (ours != m.Groups[2].Value) yield return $"{row}: file {index} pieces root {ours}, stated {m.Groups[2].Value}";
+        }
+        if (Regex.Match(stated, @"info_hashes\.v2=([0-9a-f]{64})") is { Success: true } v2 && torrent.InfoHashV2?.Hex != v2.Groups[1].Value)
+            yield return $"{row}: v2 info hash {torrent.InfoHashV2?.Hex}, stated {v2.Groups[1].Value}";
         if (Regex.IsMatch(stated, @"file 1 has flag_pad_file") && !torrent.Files[1].IsPadding)
             yield return $"{row}: file 1 is not recognised as a pad file";
     }

@@ -73,7 +73,7 @@ public class TorrentTests
     [InlineData("info.files[0].path", "is missing", "d4:infod5:filesld6:lengthi5eee4:name1:a12:piece lengthi16384e6:pieces20:AAAAAAAAAAAAAAAAAAAAee")]
     [InlineData("info.files[0].path[1]", "must be a string", "d4:infod5:filesld6:lengthi5e4:pathl1:bi1242eeee4:name1:a12:piece lengthi16384e6:pieces20:AAAAAAAAAAAAAAAAAAAAee")]
     [InlineData("info.files[0]", "must be a dictionary", "d4:infod5:filesli1ee4:name1:a12:piece lengthi16384e6:pieces20:AAAAAAAAAAAAAAAAAAAAee")]
-    [InlineData("info", "BitTorrent v2-only torrents are not supported", "d4:infod9:file treede12:meta versioni2e4:name1:a12:piece lengthi16384eee")]
+    [InlineData("info.file tree", "is an empty folder", "d4:infod9:file treede12:meta versioni2e4:name1:a12:piece lengthi16384eee")] // BEP 52
     public void Parse_InvalidMetainfo_NamesTheKeyPath(string keyPath, string message, string torrent)
     {
         var error = Assert.Throws<MetainfoException>(() => Torrent.Parse(Encoding.ASCII.GetBytes(torrent)));

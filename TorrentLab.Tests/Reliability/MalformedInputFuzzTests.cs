@@ -5,6 +5,7 @@ using TorrentLab.Metainfo;
 using TorrentLab.Storage;
 using TorrentLab.Tests.Infrastructure;
 using TorrentLab.Tracker;
+using TorrentLab.Utp;
 using TorrentLab.Wire;
 
 namespace TorrentLab.Tests.Reliability;
@@ -73,6 +74,48 @@ public class MalformedInputFuzzTests
             return true;
         }, e => e is MetainfoException or BencodeException or StorageException);
         Report(result, "Torrent.Parse + storage layout of mutated corpus torrents");
+    }
+
+    /// <summary>BEP 52 seeds: the corpus's v2 and hybrid torrents, the fixtures made by libtorrent, and our own.</summary>
+    private static List<byte[]> V2Seeds()
+    {
+        var seeds = BencodeSeeds().Where(b => b.AsSpan().IndexOf("12:meta versioni2e"u8) >= 0).ToList();
+        (IReadOnlyList<string>, ReadOnlyMemory<byte>)[] files =
+            [(["a.bin"], TestTorrents.Payload(70_000, 1)), (["d", "b"], TestTorrents.Payload(3_000, 2)), (["e"], Array.Empty<byte>())];
+        foreach (var format in new[] { TorrentLab.Creation.TorrentFormat.V2, TorrentLab.Creation.TorrentFormat.Hybrid })
+            seeds.Add(TorrentLab.Creation.TorrentBuilder.Create("v2", files, new TorrentLab.Creation.TorrentCreateOptions { PieceLength = 16 * 1024, Format = format }));
+        Assert.True(seeds.Count > 20, $"only {seeds.Count} v2 seeds");
+        return seeds;
+    }
+
+    [Fact]
+    public void MetainfoV2_MutatedV2AndHybridTorrents_ParseOrThrowTypedErrors()
+    {
+        var result = FuzzHarness.Run("metainfo-v2", ReliabilityMode.Count(6_000, 200_000), Seed + 7, V2Seeds(), input =>
+        {
+            var torrent = Torrent.Parse(input);
+            // What a parsed v2 torrent is used for: its layout, its magnet link, and the piece checks of 'verify'.
+            _ = new StorageLayout(torrent, "/tmp/torrentlab-fuzz-layout");
+            _ = torrent.MagnetLink;
+            _ = new PieceCheck(torrent);
+            return true;
+        }, e => e is MetainfoException or BencodeException or StorageException);
+        Report(result, "Torrent.Parse of mutated v2 and hybrid torrents (file tree, piece layers, hybrid checks)");
+    }
+
+    [Fact]
+    public void HashMessages_MutatedBodies_DecodeOrThrowWireException()
+    {
+        var request = new HashRequest(new byte[32], 0, 0, 2, 1);
+        List<byte[]> seeds = [HashMessages.EncodeRequest(request)[5..], HashMessages.EncodeHashes(request, new byte[96])[5..]];
+        var result = FuzzHarness.Run("hash-messages", ReliabilityMode.Count(5_000, 100_000), Seed + 8, seeds, input =>
+        {
+            var decoded = HashMessages.DecodeHashes(input).Request;
+            _ = decoded.Problem(1000);
+            _ = HashMessages.UncleCount(decoded);
+            return true;
+        }, e => e is WireException);
+        Report(result, "BEP 52 hashes / hash request bodies mutated");
     }
 
     /// <summary>Valid HTTP tracker answers: compact and dictionary peers, IPv6, failure, warning, scrape.</summary>
@@ -226,6 +269,34 @@ public class MalformedInputFuzzTests
             return handshake || read > 0;
         }, e => e is WireException);
         Report(result, "message streams and handshakes mutated");
+    }
+
+    /// <summary>One datagram of each uTP type, a selective ack, libtorrent's close-reason extension and a payload.</summary>
+    private static List<byte[]> UtpSeeds() =>
+    [
+        UtpPacket.ToBytes(new UtpHeader(UtpPacketType.Syn, 0x1000, 1, 0, 0, 100, 0)),
+        UtpPacket.ToBytes(new UtpHeader(UtpPacketType.State, 0x1000, 2, 30, 1 << 20, 5000, 100), [0x07, 0, 0, 0]),
+        UtpPacket.ToBytes(new UtpHeader(UtpPacketType.Data, 0x1000, 3, 40, 1 << 20, 5000, 101), payload: new byte[64]),
+        UtpPacket.ToBytes(new UtpHeader(UtpPacketType.Fin, 0x1000, 4, 50, 1 << 20, 5001, 101)),
+        UtpPacket.ToBytes(new UtpHeader(UtpPacketType.Reset, 0x1000, 5, 0, 0, 7, 101)),
+        Convert.FromHexString("0101100000000001000000020001000013880065030400000002000400000003" + "6f6b"),
+    ];
+
+    [Fact]
+    public void UtpDatagrams_Mutated_DecodeOrThrowUtpException_AndAConnectionSurvivesThemAll()
+    {
+        // What the socket does with a datagram: decode it, then hand it to the connection it names.
+        var peer = new IPEndPoint(IPAddress.Loopback, 6881);
+        var syn = UtpPacket.Decode(UtpSeeds()[0]);
+        var connection = UtpConnection.Accept(peer, syn, 5000, new UtpOptions(), UtpClock.NowMicros, _ => { });
+        var result = FuzzHarness.Run("utp", ReliabilityMode.Count(8_000, 160_000), Seed + 9, UtpSeeds(), input =>
+        {
+            var packet = UtpPacket.Decode(input);
+            connection.OnPacket(packet);
+            connection.Tick();
+            return true;
+        }, e => e is UtpException);
+        Report(result, "datagrams of every type mutated, decoded and fed to one connection");
     }
 
     [Fact]

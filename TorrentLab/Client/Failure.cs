@@ -27,6 +27,8 @@ public enum FailureKind
     Conflict,
     /// <summary>The operation could not finish for another reason the library reports (e.g. no peer delivered).</summary>
     Failed,
+    /// <summary>A valid input the library cannot handle yet (downloading or seeding a v2-only torrent, BEP 52).</summary>
+    Unsupported,
     /// <summary>Not a failure the library reports: a bug, or caller misuse.</summary>
     Unexpected,
 }
@@ -57,6 +59,7 @@ public static class Failure
         IOException io when StorageErrors.IsOutOfSpace(io) => (FailureKind.NoSpace, $"error: no space left on device: {io.Message}"),
         IOException io => (FailureKind.Io, $"error: {io.Message}"),
         TorrentLabException t => (FailureKind.Failed, $"error: {t.Message}"),
+        NotSupportedException n => (FailureKind.Unsupported, $"error: not supported yet: {n.Message}"),
         _ => (FailureKind.Unexpected, $"error: unexpected {e.GetType().Name}: {e.Message}"),
     };
 }

@@ -7,11 +7,15 @@ namespace TorrentLab.Client;
 
 /// <summary>What a re-hash of a download found: the intact pieces, each file's completeness, and where the resume
 /// ledger was written (null when it was not).</summary>
-public sealed record VerifyReport(Bitfield Have, IReadOnlyList<FileProgress> Files, string? LedgerPath);
+public sealed record VerifyReport(Bitfield Have, IReadOnlyList<FileProgress> Files, string? LedgerPath)
+{
+    /// <summary>The hashes the pieces were checked with (<see cref="PieceHashScheme"/>), as the ledger records them.</summary>
+    public string HashScheme { get; init; } = PieceHashScheme.Sha1;
+}
 
 public static partial class TorrentClient
 {
-    /// <summary>Re-hashes the download below <paramref name="folder"/> (BEP 3 piece hashes) and, when asked, rewrites
+    /// <summary>Re-hashes the download below <paramref name="folder"/> (BEP 3 piece hashes, BEP 52 merkle trees) and, when asked, rewrites
     /// its resume ledger to match.</summary>
     /// <exception cref="StorageException">The folder does not exist, a path leaves it, or a file cannot be read.</exception>
     public static async Task<VerifyReport> VerifyAsync(Torrent torrent, string folder, bool writeLedger = true, CancellationToken ct = default)
@@ -23,10 +27,10 @@ public static partial class TorrentClient
         if (writeLedger)
         {
             var ledger = new ResumeLedger(layout);
-            ledger.Save(have);
+            ledger.Save(have, PieceHashScheme.FullCheck(torrent));
             ledgerPath = ledger.FilePath;
         }
-        return new VerifyReport(have, FileProgress.Compute(torrent, have), ledgerPath);
+        return new VerifyReport(have, FileProgress.Compute(torrent, have), ledgerPath) { HashScheme = PieceHashScheme.FullCheck(torrent) };
     }
 
     /// <summary>Refuses, before anything starts, a download into <paramref name="folder"/> that would resize or write a

@@ -9,6 +9,12 @@ internal abstract class PayloadReader : IDisposable
     public abstract int Read(Span<byte> buffer);
 
     public virtual void Dispose() { }
+
+    /// <summary>A reader of <paramref name="files"/> in order: from memory when they carry their data, else from disk.</summary>
+    public static PayloadReader For(IReadOnlyList<PayloadFile> files) =>
+        files.All(f => f.Data is not null || f.IsPad)
+            ? new MemoryPayloadReader([.. files.Select(f => f.IsPad ? new byte[f.Length] : f.Data!.Value)])
+            : new FilePayloadReader(files);
 }
 
 /// <summary>Reads files one after another through <see cref="RandomAccess"/>, each opened only while it is read.</summary>
@@ -27,6 +33,15 @@ internal sealed class FilePayloadReader(IReadOnlyList<PayloadFile> files) : Payl
             if (_offset == file.Length)
             {
                 NextFile();
+                continue;
+            }
+            if (file.IsPad)
+            {
+                // BEP 47: a pad file is zeros that exist only in the piece stream.
+                var zeros = (int)Math.Min(file.Length - _offset, buffer.Length - filled);
+                buffer.Slice(filled, zeros).Clear();
+                filled += zeros;
+                _offset += zeros;
                 continue;
             }
             // Empty files are never opened; a file is opened for sequential reading only while its bytes are needed.

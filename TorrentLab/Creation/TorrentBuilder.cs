@@ -26,10 +26,21 @@ public static class TorrentBuilder
         ValidateOptions(options);
         return Task.Run(() =>
         {
-            var payload = PayloadScanner.Scan(path);
-            using var reader = new FilePayloadReader(payload.Files);
-            return Build(payload, reader, options, hashedBytes, cancellation);
+            return Build(PayloadScanner.Scan(path), options, hashedBytes, cancellation);
         }, cancellation);
+    }
+
+    /// <summary>A file's BEP 52 <c>pieces root</c> (the SHA-256 merkle root of its 16 KiB blocks), streamed from disk.</summary>
+    /// <exception cref="FileNotFoundException">The file does not exist.</exception>
+    /// <exception cref="ArgumentException">The file is empty: BEP 52 gives no root to an empty file.</exception>
+    public static byte[] PiecesRoot(string path, CancellationToken cancellation = default)
+    {
+        var info = new FileInfo(path);
+        if (!info.Exists) throw new FileNotFoundException($"no such file: {path}", path);
+        if (info.Length == 0) throw new ArgumentException($"{info.Name} is empty: BEP 52 gives a pieces root only to non-empty files", nameof(path));
+        // A piece of one block makes the piece layer the leaf layer, so any file streams through in 16 KiB steps.
+        using var reader = PayloadReader.For([new PayloadFile([], info.FullName, info.Length)]);
+        return MerkleHasher.Hash(reader, info.Length, Merkle.MerkleTree.BlockSize, null, cancellation).PiecesRoot;
     }
 
     /// <summary>Creates a single-file torrent over bytes in memory.</summary>
@@ -37,8 +48,8 @@ public static class TorrentBuilder
     {
         ValidateOptions(options);
         ValidateSegment(name, nameof(name));
-        var payload = new Payload(name, IsMultiFile: false, [new PayloadFile([], "", data.Length)]);
-        return Build(payload, new MemoryPayloadReader([data]), options, null, default);
+        var payload = new Payload(name, IsMultiFile: false, [new PayloadFile([], "", data.Length, data)]);
+        return Build(payload, options, null, default);
     }
 
     /// <summary>Creates a multi-file torrent: folder <paramref name="name"/> holding <paramref name="files"/>, which are
@@ -62,18 +73,38 @@ public static class TorrentBuilder
         if (paths.FirstOrDefault(folders.Contains) is { } clash)
             throw new ArgumentException($"{clash} is both a file and a folder", nameof(files));
 
-        var payload = new Payload(name, IsMultiFile: true, [.. ordered.Select(f => new PayloadFile(f.Path, "", f.Data.Length))]);
+        var payload = new Payload(name, IsMultiFile: true, [.. ordered.Select(f => new PayloadFile(f.Path, "", f.Data.Length, f.Data))]);
         if (payload.TotalLength == 0) throw new ArgumentException("a torrent needs at least one byte to share", nameof(files));
-        return Build(payload, new MemoryPayloadReader([.. ordered.Select(f => f.Data)]), options, null, default);
+        return Build(payload, options, null, default);
     }
 
-    private static byte[] Build(Payload payload, PayloadReader reader, TorrentCreateOptions options, IProgress<long>? progress,
-        CancellationToken cancellation)
+    private static byte[] Build(Payload payload, TorrentCreateOptions options, IProgress<long>? progress, CancellationToken cancellation)
     {
         if (payload.TotalLength == 0) throw new ArgumentException("a torrent needs at least one byte to share");
         var pieceLength = options.PieceLength ?? PieceLengthRule.Automatic(payload.TotalLength);
-        var hashes = PieceHasher.Hash(reader, payload.TotalLength, pieceLength, progress, cancellation);
-        return MetainfoWriter.Write(payload, pieceLength, hashes, options);
+        if (options.Format == TorrentFormat.V1)
+        {
+            using var reader = PayloadReader.For(payload.Files);
+            return MetainfoWriter.Write(payload, pieceLength, PieceHasher.Hash(reader, payload.TotalLength, pieceLength, progress, cancellation), options);
+        }
+
+        // BEP 52: files in file tree order, each hashed into its own merkle tree; progress counts payload bytes.
+        payload = payload.InTreeOrder();
+        long done = 0;
+        var v2 = payload.Files.Select(file =>
+        {
+            if (file.Length == 0) return null;
+            using var reader = PayloadReader.For([file]);
+            return MerkleHasher.Hash(reader, file.Length, pieceLength, n => progress?.Report(done += n), cancellation);
+        }).ToList();
+        byte[]? v1Hashes = null;
+        if (options.Format == TorrentFormat.Hybrid)
+        {
+            var padded = payload.WithPadFiles(pieceLength);
+            using var reader = PayloadReader.For(padded);
+            v1Hashes = PieceHasher.Hash(reader, padded.Sum(f => f.Length), pieceLength, null, cancellation);
+        }
+        return MetainfoWriter.Write(payload, pieceLength, v1Hashes, v2, options);
     }
 
     private static void ValidateOptions(TorrentCreateOptions options)

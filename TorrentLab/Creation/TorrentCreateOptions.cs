@@ -1,7 +1,7 @@
 namespace TorrentLab.Creation;
 
 /// <summary>What goes into a new .torrent besides the files: trackers, piece length, flags and descriptive keys.</summary>
-/// <remarks>Only <see cref="PieceLength"/> and <see cref="Private"/> change the info hash; every other option lives
+/// <remarks>Only <see cref="PieceLength"/>, <see cref="Format"/> and <see cref="Private"/> change the info hash; every other option lives
 /// outside the <c>info</c> dictionary.</remarks>
 public sealed record TorrentCreateOptions
 {
@@ -14,6 +14,9 @@ public sealed record TorrentCreateOptions
 
     /// <summary>Bytes per piece: a power of two from 16 KiB to 16 MiB; null picks <see cref="PieceLengthRule.Automatic"/>.</summary>
     public int? PieceLength { get; init; }
+
+    /// <summary>v1 (the default), v2 or hybrid (BEP 52); changes the info hash.</summary>
+    public TorrentFormat Format { get; init; } = TorrentFormat.V1;
 
     /// <summary>BEP 27: writes <c>info.private = 1</c> (peers only from the trackers; changes the info hash).</summary>
     public bool Private { get; init; }

@@ -84,6 +84,14 @@ public static class LabStages
             "walk the DHT from a bootstrap node towards an info hash with get_peers and print the peers found",
             "dht get_peers <infohash> --bootstrap <ip:port>", "BEP 5: get_peers and the iterative lookup", "TorrentLab/Dht/DhtLookup.cs",
             "docs/exercises/18-dht-get-peers.md", Piece, DhtGetPeersCheck.RunAsync) { UsesNetwork = true },
+        new("v2-info-hash", "The v2 info hash",
+            "for a torrent with 'meta version' 2, print the SHA-256 of the bencoded info dictionary as 64 hex digits",
+            "info <file.torrent>", "BEP 52: infohash", "TorrentLab/Metainfo/InfoHashV2.cs",
+            "docs/exercises/20-v2-info-hash.md", Quick, V2Check.InfoHashAsync),
+        new("merkle-root", "A file's merkle root",
+            "hash a file's 16 KiB blocks with SHA-256 and combine them pairwise, padded with zero hashes, into its pieces root",
+            "merkle_root <file>", "BEP 52: pieces root (merkle trees)", "TorrentLab/Merkle/MerkleTree.cs",
+            "docs/exercises/21-merkle-root.md", Quick, V2Check.RootAsync),
     ];
 
     /// <summary>The stage called <paramref name="name"/>.</summary>

@@ -9,6 +9,8 @@ namespace TorrentLab.Magnet;
 /// <remarks>
 /// <code>
 /// magnet:?xt=urn:btih:&lt;info-hash&gt;&amp;dn=&lt;name&gt;&amp;tr=&lt;tracker-url&gt;&amp;x.pe=&lt;peer-address&gt;&amp;ws=&lt;web seed&gt;
+/// magnet:?xt=urn:btmh:1220&lt;sha-256 hex&gt;&amp;...                      BEP 52: a v2 info hash as a multihash
+/// magnet:?xt=urn:btih:&lt;info-hash&gt;&amp;xt=urn:btmh:1220&lt;...&gt;&amp;...     a hybrid torrent: both
 /// </code>
 /// BEP 9: "xt is the only mandatory parameter". The info hash is 40 hex digits or 32 base32 characters. Values
 /// are percent-decoded as UTF-8, and <c>+</c> reads as a space (links are often written as HTML form data).
@@ -17,8 +19,15 @@ namespace TorrentLab.Magnet;
 /// </remarks>
 public sealed record MagnetLink
 {
-    /// <summary>The v1 info hash from <c>xt=urn:btih:</c>.</summary>
+    /// <summary>The 20-byte hash used on the wire: the v1 info hash from <c>xt=urn:btih:</c>, or for a v2-only
+    /// link the v2 hash truncated to 20 bytes (BEP 52).</summary>
     public required InfoHash InfoHash { get; init; }
+
+    /// <summary>The v2 info hash from <c>xt=urn:btmh:1220...</c> (BEP 52), or null.</summary>
+    public InfoHashV2? InfoHashV2 { get; init; }
+
+    /// <summary>True when the link has only a v2 hash (no <c>urn:btih:</c>).</summary>
+    public bool IsV2Only { get; init; }
 
     /// <summary>The info hash as the link spells it (hex keeps its case; base32 becomes lowercase hex).</summary>
     public required string InfoHashText { get; init; }
@@ -49,8 +58,8 @@ public sealed record MagnetLink
             throw new MagnetException($"expected a link starting with '{scheme}', got '{Shorten(text)}'");
 
         InfoHash? hash = null;
+        InfoHashV2? v2 = null;
         string? hashText = null, name = null;
-        bool sawV2 = false;
         var trackers = new List<string>();
         var peers = new List<IPEndPoint>();
         var hosts = new List<string>();
@@ -69,10 +78,13 @@ public sealed record MagnetLink
                     (hash, hashText) = (parsed, hashText ?? spelled);
                     break;
                 case "xt" when value.StartsWith("urn:btmh:", StringComparison.OrdinalIgnoreCase):
-                    sawV2 = true;   // BEP 52 multihash; a hybrid link also carries btih, which we use
+                    var multihash = ParseMultihash(value["urn:btmh:".Length..]);
+                    if (v2 is { } first && first != multihash)
+                        throw new MagnetException($"two different v2 info hashes ({first.Hex} and {multihash.Hex})", "xt");
+                    v2 = multihash;
                     break;
                 case "xt":
-                    throw new MagnetException($"unsupported exact topic '{Shorten(value)}', expected 'urn:btih:<info hash>'", "xt");
+                    throw new MagnetException($"unsupported exact topic '{Shorten(value)}', expected 'urn:btih:<info hash>' or 'urn:btmh:1220<sha-256>'", "xt");
                 case "dn":
                     name ??= value;
                     break;
@@ -87,15 +99,15 @@ public sealed record MagnetLink
                     break;
             }
         }
-        if (hash is null)
+        if (hash is null && v2 is null)
         {
-            if (sawV2) throw new MagnetException("v2-only magnet links are not supported (BEP 52 'urn:btmh:' without a v1 'urn:btih:' hash)", "xt");
             // BEP 9: "xt is the only mandatory parameter."
-            throw new MagnetException("no 'xt=urn:btih:<info hash>' parameter; BEP 9 makes it the one mandatory parameter", "xt");
+            throw new MagnetException("no 'xt=urn:btih:<info hash>' parameter (nor a BEP 52 'xt=urn:btmh:'); BEP 9 makes it the one mandatory parameter", "xt");
         }
+        hash ??= v2!.Value.Truncated;
         return new MagnetLink
         {
-            InfoHash = hash.Value, InfoHashText = hashText!, Name = name,
+            InfoHash = hash.Value, InfoHashText = hashText ?? hash.Value.Hex, Name = name, InfoHashV2 = v2, IsV2Only = hashText is null,
             Trackers = trackers, Peers = peers, PeerHostNames = hosts, WebSeeds = seeds,
         };
     }
@@ -103,7 +115,9 @@ public sealed record MagnetLink
     /// <summary>The link in canonical form: lowercase hex info hash, then <c>dn</c>, <c>tr</c>, <c>x.pe</c>, <c>ws</c>.</summary>
     public override string ToString()
     {
-        var link = new StringBuilder("magnet:?xt=urn:btih:").Append(InfoHash.Hex);
+        var link = new StringBuilder("magnet:?");
+        if (!IsV2Only) link.Append("xt=urn:btih:").Append(InfoHash.Hex);
+        if (InfoHashV2 is { } v2) link.Append(IsV2Only ? "" : "&").Append("xt=").Append(v2.MagnetUrn);
         if (Name is not null) link.Append("&dn=").Append(Uri.EscapeDataString(Name));
         foreach (var tracker in Trackers) link.Append("&tr=").Append(Uri.EscapeDataString(tracker));
         foreach (var peer in Peers) link.Append("&x.pe=").Append(Uri.EscapeDataString(peer.ToString()));
@@ -130,6 +144,19 @@ public sealed record MagnetLink
             default:
                 throw new MagnetException($"info hash '{Shorten(text)}' has {text.Length} characters, expected 40 (hex) or 32 (base32)", "xt");
         }
+    }
+
+    // BEP 52 (and the multihash format it names): <function code 0x12 = sha2-256><digest length 0x20 = 32><digest>,
+    // in hex: "1220" followed by 64 hex digits.
+    private static InfoHashV2 ParseMultihash(string text)
+    {
+        var bad = text.AsSpan().IndexOfAnyExcept("0123456789abcdefABCDEF");
+        if (bad >= 0) throw new MagnetException($"v2 info hash '{Shorten(text)}' has a non-hex character '{text[bad]}' at position {bad}", "xt");
+        if (!text.StartsWith("1220", StringComparison.Ordinal))
+            throw new MagnetException($"v2 info hash '{Shorten(text)}' is not a SHA-256 multihash: expected it to start with 1220 (sha2-256, 32 bytes)", "xt");
+        if (text.Length != 4 + 2 * Metainfo.InfoHashV2.Length)
+            throw new MagnetException($"v2 info hash '{Shorten(text)}' has {text.Length - 4} hex digits after 1220, expected 64", "xt");
+        return Metainfo.InfoHashV2.FromHex(text[4..]);
     }
 
     // BEP 9: "x.pe: peer address expressed as hostname:port, ipv4-literal:port or [ipv6-literal]:port."

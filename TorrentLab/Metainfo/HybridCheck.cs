@@ -1,60 +1,48 @@
-using TorrentLab.Bencode;
-
 namespace TorrentLab.Metainfo;
 
-/// <summary>Checks that the v2 half of a hybrid torrent (BEP 52) describes the same files as the v1 half we load.</summary>
+/// <summary>Checks that the two halves of a hybrid torrent (BEP 52 upgrade path) describe the same data.</summary>
 /// <remarks>
-/// <code>
-/// file tree  d &lt;name&gt; d &lt;name&gt; ... d 0: d 6:length i&lt;n&gt;e 11:pieces root &lt;32 bytes&gt; e e ... e e
-/// </code>
-/// BEP 52: a hybrid torrent "must" list the same files in both formats, and "each file" of the v1 list starts on a
-/// piece boundary (pad files fill the gaps). A client that reads only the v1 half would otherwise download something
-/// else than a v2 client on the same swarm. TorrentLab does not verify v2 piece layers: it only loads hybrids as v1.
+/// BEP 52: "the 'pieces' field and 'files' or 'length' in the info dictionary must be generated to describe the same
+/// data in the same order. Since the old format did not align files to piece boundaries a multifile torrent must use
+/// BEP 47 padding files to achieve identical alignment." and, for a client joining both swarms: "they must validate
+/// that the content (file names, order, piece alignment) is identical". So, file by file in order: the same path and
+/// length in both lists, every non-empty v1 file starting on a piece boundary, and every pad file shorter than a piece
+/// and ending on one (a pad that does anything else shifts the v1 data away from the v2 pieces). A trailing pad after
+/// the last file is optional: libtorrent 2.0 writes one, older creators did not.
 /// </remarks>
 internal static class HybridCheck
 {
-    /// <summary>Throws when the file tree and the v1 file list disagree, or a v1 file is not piece-aligned.</summary>
-    public static void Verify(BDictionary info, IReadOnlyList<TorrentFile> v1Files, long pieceLength)
+    /// <summary>Throws when the v1 files and the v2 file tree disagree; returns the v1 files with their v2 roots.</summary>
+    public static List<TorrentFile> Verify(IReadOnlyList<FileTreeEntry> tree, IReadOnlyList<TorrentFile> v1Files, bool isMultiFile, long pieceLength)
     {
-        var tree = info["file tree"] as BDictionary ?? throw new MetainfoException("expected a dictionary", "info.file tree");
-        var v2Files = new List<(List<string> Path, long Length)>();
-        Walk(tree, [], "info.file tree", v2Files);
-
-        var real = v1Files.Where(f => !f.IsPadding).ToList();
-        var multi = real.Count > 0 && info.ContainsKey("files");
-        if (real.Count != v2Files.Count)
-            throw new MetainfoException($"the v1 list has {real.Count} files but the v2 file tree has {v2Files.Count}", "info.file tree");
-        for (var i = 0; i < real.Count; i++)
+        var real = v1Files.Count(f => !f.IsPadding);
+        if (real != tree.Count)
+            throw new MetainfoException($"the v1 file list has {real} files but the v2 file tree has {tree.Count}", "info.file tree");
+        var result = new List<TorrentFile>(v1Files.Count);
+        var next = 0;
+        for (var i = 0; i < v1Files.Count; i++)
         {
-            var (path, length) = v2Files[i];
-            var v1Path = multi ? real[i].PathSegments.Skip(1) : real[i].PathSegments;
-            if (real[i].Length != length || !v1Path.SequenceEqual(PathSanitizer.SanitizePath(path.Select(s => (ReadOnlyMemory<byte>)System.Text.Encoding.UTF8.GetBytes(s)))))
-                throw new MetainfoException($"v1 file '{real[i].DisplayPath}' ({real[i].Length} bytes) differs from v2 file '{string.Join('/', path)}' ({length} bytes)", "info.file tree");
-            if (real[i].Length > 0 && real[i].Offset % pieceLength != 0)
-                throw new MetainfoException($"v1 file '{real[i].DisplayPath}' starts at {real[i].Offset}, not on a piece boundary as BEP 52 requires", "info.files");
+            var v1 = v1Files[i];
+            var at = isMultiFile ? $"info.files[{i}]" : "info.length";
+            if (v1.IsPadding)
+            {
+                if (v1.Length >= pieceLength || (v1.Offset + v1.Length) % pieceLength != 0)
+                    throw new MetainfoException($"pad file of {v1.Length} bytes at offset {v1.Offset} does not end on a piece boundary (piece length {pieceLength}), so v1 and v2 pieces differ", at);
+                result.Add(v1);
+                continue;
+            }
+            var v2 = tree[next++];
+            var v2Path = V2Path(v2, isMultiFile);
+            var v1Path = isMultiFile ? v1.PathSegments.Skip(1) : v1.PathSegments;
+            if (v1.Length != v2.Length || !v1Path.SequenceEqual(v2Path))
+                throw new MetainfoException($"v1 file '{string.Join('/', v1Path)}' ({v1.Length} bytes) differs from v2 file '{string.Join('/', v2Path)}' ({v2.Length} bytes) at {v2.KeyPath}", at);
+            if (v1.Length > 0 && v1.Offset % pieceLength != 0)
+                throw new MetainfoException($"v1 file '{v1.DisplayPath}' starts at offset {v1.Offset}, not on a piece boundary (piece length {pieceLength}) as BEP 52 requires", at);
+            result.Add(v1 with { PiecesRoot = v2.PiecesRoot });
         }
+        return result;
     }
 
-    private static void Walk(BDictionary node, List<string> path, string at, List<(List<string>, long)> files)
-    {
-        foreach (var (keyBytes, value) in node.Entries)
-        {
-            var key = System.Text.Encoding.UTF8.GetString(keyBytes);
-            var here = $"{at}.{key}";
-            var child = value as BDictionary ?? throw new MetainfoException("expected a dictionary", here);
-            if (key.Length == 0)
-            {
-                // The empty key marks a file: its dictionary holds the length (and pieces root).
-                if (path.Count == 0) throw new MetainfoException("a file needs a name", here);
-                var length = child["length"] as BInteger ?? throw new MetainfoException("is missing or not an integer", here + ".length");
-                files.Add(([.. path], length.Value));
-            }
-            else
-            {
-                path.Add(key);
-                Walk(child, path, here, files);
-                path.RemoveAt(path.Count - 1);
-            }
-        }
-    }
+    private static List<string> V2Path(FileTreeEntry entry, bool isMultiFile) =>
+        isMultiFile ? PathSanitizer.SanitizePath(entry.RawPath) : [PathSanitizer.SanitizeName(entry.RawPath[^1].Span)];
 }

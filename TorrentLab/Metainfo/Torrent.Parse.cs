@@ -46,12 +46,14 @@ public sealed partial class Torrent
         var root = BencodeDecoder.Decode(data, LoadOptions) as BDictionary
             ?? throw new MetainfoException("a .torrent file must be a bencoded dictionary");
         var info = Require<BDictionary>(root, "info", "info");
-        var parsed = ParseInfoDictionary(info);
+        var parsed = ParseInfoDictionary(info, root["piece layers"]);
         return new Torrent(parsed.InfoHash, parsed.RawInfo, parsed.Name, parsed.PieceLength, parsed.PieceHashes,
             parsed.Files, parsed.IsMultiFile)
         {
             IsHybrid = parsed.IsHybrid,
             IsPrivate = parsed.IsPrivate,
+            InfoHashV2 = parsed.InfoHashV2,
+            MetaVersion = parsed.MetaVersion,
             Announce = Url(root["announce"]),
             AnnounceTiers = ParseTiers(root),
             WebSeeds = ParseWebSeeds(root),
@@ -70,7 +72,7 @@ public sealed partial class Torrent
     {
         var info = BencodeDecoder.Decode(rawInfo, LoadOptions) as BDictionary
             ?? throw new MetainfoException("expected a dictionary", "info");
-        return ParseInfoDictionary(info);
+        return ParseInfoDictionary(info, pieceLayers: null);
     }
 
     // BEP 3 info dictionary:
@@ -81,25 +83,32 @@ public sealed partial class Torrent
     //     6:pieces <20-byte SHA-1 per piece, concatenated>
     //     7:private i1e                                           (BEP 27)
     //   e
-    private static Torrent ParseInfoDictionary(BDictionary info)
+    private static Torrent ParseInfoDictionary(BDictionary info, BValue? pieceLayers)
     {
         var rawInfo = info.Raw;
         var infoHash = InfoHash.Compute(rawInfo.Span);
         // BEP 52: v2 metadata lives in "file tree" with "meta version" 2; a hybrid also carries the v1 "pieces".
-        var hasV2 = info.ContainsKey("file tree") || info["meta version"] is BInteger { Value: 2 };
-        if (hasV2 && !info.ContainsKey("pieces"))
-            throw new MetainfoException("BitTorrent v2-only torrents are not supported (BEP 52); a hybrid torrent would load as v1", "info");
+        var isV2 = ReadMetaVersion(info);
+        var hasV1 = info.ContainsKey("pieces") || !isV2;
+        var infoHashV2 = isV2 ? Metainfo.InfoHashV2.Compute(rawInfo.Span) : (InfoHashV2?)null;
+        var wireHash = hasV1 ? infoHash : infoHashV2!.Value.Truncated;
 
         var nameValue = info["name.utf-8"] as BString ?? Require<BString>(info, "name", "info.name");
         if (nameValue.Bytes.IsEmpty) throw new MetainfoException("must not be empty", "info.name");
         // A name that sanitizes to nothing ("..") is replaced by the info hash, as libtorrent does: still unique.
-        var name = PathSanitizer.SanitizeName(nameValue.Bytes.Span) is { Length: > 0 } clean ? clean : infoHash.Hex;
+        var name = PathSanitizer.SanitizeName(nameValue.Bytes.Span) is { Length: > 0 } clean ? clean : wireHash.Hex;
 
         var pieceLength = Require<BInteger>(info, "piece length", "info.piece length").Value;
         // BEP 3 sets no bound; 0 or negative is meaningless. A piece is assembled in memory, so a hostile torrent must
         // not make us allocate gigabytes for one: 512 MiB is above every real torrent we know (libtorrent's corpus included).
         if (pieceLength <= 0) throw new MetainfoException($"must be positive, got {pieceLength}", "info.piece length");
         if (pieceLength > MaxPieceLength) throw new MetainfoException($"is too large: {pieceLength} bytes (the limit is {MaxPieceLength}, 512 MiB)", "info.piece length");
+        // BEP 52: "It must be a power of two and at least 16KiB."
+        if (isV2 && (pieceLength < Merkle.MerkleTree.BlockSize || (pieceLength & (pieceLength - 1)) != 0))
+            throw new MetainfoException($"must be a power of two of at least 16384 in a v2 torrent, got {pieceLength}", "info.piece length");
+        var tree = isV2 ? FileTree.Read(Require<BDictionary>(info, "file tree", "info.file tree")) : null;
+        if (!hasV1) return ParseV2Only(info, rawInfo, wireHash, infoHashV2!.Value, name, (int)pieceLength, tree!, pieceLayers);
+
         var pieces = Require<BString>(info, "pieces", "info.pieces").Bytes;
         // BEP 3: "pieces maps to a string whose length is a multiple of 20."
         if (pieces.Length % InfoHash.Length != 0)
@@ -117,13 +126,15 @@ public sealed partial class Torrent
         var expectedPieces = (total - 1) / pieceLength + 1;
         if (pieces.Length / InfoHash.Length != expectedPieces)
             throw new MetainfoException($"holds {pieces.Length / InfoHash.Length} hashes but {total} bytes in pieces of {pieceLength} need {expectedPieces}", "info.pieces");
-        if (hasV2) HybridCheck.Verify(info, files, pieceLength);
+        if (tree is not null) files = WithPieceLayers(HybridCheck.Verify(tree, files, isMultiFile, pieceLength), tree, (int)pieceLength, pieceLayers);
 
         return new Torrent(infoHash, rawInfo, name, (int)pieceLength, pieces, files, isMultiFile)
         {
             // BEP 27: "private=1" restricts peers to the trackers; any other value means public.
             IsPrivate = info["private"] is BInteger { Value: 1 },
-            IsHybrid = hasV2,
+            IsHybrid = isV2,
+            InfoHashV2 = infoHashV2,
+            MetaVersion = isV2 ? 2 : 1,
         };
     }
 

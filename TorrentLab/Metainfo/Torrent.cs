@@ -15,11 +15,24 @@ public sealed partial class Torrent
         Files = files;
         IsMultiFile = isMultiFile;
         TotalLength = files.Count == 0 ? 0 : files[^1].Offset + files[^1].Length;
-        PieceCount = pieceHashes.Length / InfoHash.Length;
+        PayloadLength = files.Where(f => !f.IsPadding).Sum(f => f.Length);
+        // A v2-only torrent has no SHA-1 list: its pieces are counted from the aligned layout.
+        PieceCount = !pieceHashes.IsEmpty || pieceLength <= 0 ? pieceHashes.Length / InfoHash.Length
+            : (int)((TotalLength + pieceLength - 1) / pieceLength);
     }
 
-    /// <summary>SHA-1 of the raw <c>info</c> dictionary bytes.</summary>
+    /// <summary>The 20-byte identifier on the wire and at trackers: SHA-1 of the raw <c>info</c> dictionary bytes,
+    /// or for a v2-only torrent the first 20 bytes of its SHA-256 (<see cref="InfoHashV2"/>, BEP 52).</summary>
     public InfoHash InfoHash { get; }
+
+    /// <summary>BEP 52: SHA-256 of the raw <c>info</c> dictionary bytes, for v2 and hybrid torrents; null for v1.</summary>
+    public InfoHashV2? InfoHashV2 { get; init; }
+
+    /// <summary><c>info.meta version</c>: 2 for v2 and hybrid torrents (BEP 52), 1 for BEP 3 torrents (which have none).</summary>
+    public int MetaVersion { get; init; } = 1;
+
+    /// <summary>True for a v2 torrent without the v1 half: no SHA-1 piece hashes, its pieces verify by merkle trees.</summary>
+    public bool IsV2Only => InfoHashV2 is not null && PieceHashes.IsEmpty;
 
     /// <summary>The exact bytes of the <c>info</c> dictionary as they appear in the file (served as BEP 9 metadata).</summary>
     public ReadOnlyMemory<byte> RawInfo { get; }
@@ -30,14 +43,17 @@ public sealed partial class Torrent
     /// <summary><c>info.piece length</c>: bytes per piece; every piece but the last has exactly this many.</summary>
     public int PieceLength { get; }
 
-    /// <summary><c>info.pieces</c>: the concatenated 20-byte SHA-1 hashes of every piece.</summary>
+    /// <summary><c>info.pieces</c>: the concatenated 20-byte SHA-1 hashes of every piece; empty for a v2-only torrent.</summary>
     public ReadOnlyMemory<byte> PieceHashes { get; }
 
-    /// <summary>Number of pieces: <c>pieces</c> length / 20.</summary>
+    /// <summary>Number of pieces: <c>pieces</c> length / 20 (v2-only: the aligned files' length in pieces).</summary>
     public int PieceCount { get; }
 
-    /// <summary>Sum of all file lengths, pad files included.</summary>
+    /// <summary>Sum of all file lengths, pad files included: the length of the piece space.</summary>
     public long TotalLength { get; }
+
+    /// <summary>Sum of the real files' lengths, without padding: what a user downloads (BEP 47, 52).</summary>
+    public long PayloadLength { get; }
 
     /// <summary>The files in torrent order, with their offsets in the concatenated stream.</summary>
     public IReadOnlyList<TorrentFile> Files { get; }
@@ -66,7 +82,7 @@ public sealed partial class Torrent
     /// <summary><c>info.private</c> = 1 (BEP 27): use only the torrent's trackers, no DHT or PEX.</summary>
     public bool IsPrivate { get; init; }
 
-    /// <summary>True when the info dictionary also carries BEP 52 v2 data (a hybrid torrent, loaded as v1).</summary>
+    /// <summary>True when the info dictionary carries both the v1 and the BEP 52 v2 data (a hybrid torrent).</summary>
     public bool IsHybrid { get; init; }
 
     /// <summary>A magnet link for this torrent: <c>magnet:?xt=urn:btih:&lt;hex&gt;&amp;dn=&lt;name&gt;&amp;tr=&lt;tracker&gt;...</c> (BEP 9).</summary>
@@ -74,8 +90,11 @@ public sealed partial class Torrent
     {
         get
         {
-            var link = new System.Text.StringBuilder("magnet:?xt=urn:btih:").Append(InfoHash.Hex)
-                .Append("&dn=").Append(Uri.EscapeDataString(Name));
+            // BEP 52 adds the multihash form; a hybrid's link carries both, so v1-only clients can still use it.
+            var link = new System.Text.StringBuilder("magnet:?");
+            if (!IsV2Only) link.Append("xt=urn:btih:").Append(InfoHash.Hex);
+            if (InfoHashV2 is { } v2) link.Append(IsV2Only ? "" : "&").Append("xt=").Append(v2.MagnetUrn);
+            link.Append("&dn=").Append(Uri.EscapeDataString(Name));
             foreach (var tracker in TrackerTiers.SelectMany(tier => tier).Distinct())
                 link.Append("&tr=").Append(Uri.EscapeDataString(tracker));
             return link.ToString();
@@ -94,9 +113,19 @@ public sealed partial class Torrent
     }
 
     /// <summary>The expected SHA-1 of piece <paramref name="index"/>.</summary>
+    /// <exception cref="NotSupportedException">A v2-only torrent, which has no SHA-1 hashes.</exception>
     public ReadOnlySpan<byte> GetPieceHash(int index)
     {
+        RequireV1Hashes();
         if ((uint)index >= (uint)PieceCount) throw new ArgumentOutOfRangeException(nameof(index), index, $"piece index must be 0..{PieceCount - 1}");
         return PieceHashes.Span.Slice(index * InfoHash.Length, InfoHash.Length);
+    }
+
+    /// <summary>Throws unless the torrent has SHA-1 piece hashes, which the download and seeding engines verify with.</summary>
+    /// <exception cref="NotSupportedException">A v2-only torrent (BEP 52).</exception>
+    public void RequireV1Hashes()
+    {
+        if (IsV2Only)
+            throw new NotSupportedException("v2-only torrents (BEP 52) cannot be downloaded or seeded yet: TorrentLab verifies pieces with v1 SHA-1 hashes; a hybrid torrent of the same files works");
     }
 }

@@ -119,6 +119,7 @@ public sealed partial class PieceManager
     private ActivePiece Start(int index)
     {
         var piece = new ActivePiece(index, _torrent.GetPieceLength(index));
+        FillPadding(piece);
         _activeByIndex[index] = piece;
         _inProgress.Add(piece);
         _unrequestedBlocks += piece.Unrequested;

@@ -54,6 +54,7 @@ public sealed partial class PieceManager
         _activeByIndex = new ActivePiece?[torrent.PieceCount];
         _pickContext = new PickContext(_have, _availability, _activeByIndex);
         MaxPiecesInProgress = _options.MaxPiecesInProgress(torrent.PieceLength);
+        _padding = PaddingRuns(torrent);
     }
 
     /// <summary>The bound on pieces being assembled at once (buffers in memory).</summary>

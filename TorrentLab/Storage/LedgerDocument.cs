@@ -12,8 +12,9 @@ namespace TorrentLab.Storage;
 ///   "pieceLength": 262144, "pieceCount": 4096,
 ///   "pieces": "base64",                   the BEP 3 bitfield bytes of verified pieces (high bit = piece 0)
 ///   "savedAt": "2025-01-01T00:00:00Z",
-///   "files": [ { "path": "folder/a.bin", "length": 123, "lastWriteUtc": "..." } ]   non-pad files, torrent order
-/// }
+///   "files": [ { "path": "folder/a.bin", "length": 123, "lastWriteUtc": "..." } ],  non-pad files, torrent order
+///   "hashScheme": "sha1"                  what verified the pieces: sha1, merkle-sha256 (BEP 52) or both
+/// }                                       (absent in older ledgers: sha1)
 /// </code></remarks>
 internal sealed record LedgerDocument(
     int Version,
@@ -22,7 +23,8 @@ internal sealed record LedgerDocument(
     int PieceCount,
     string Pieces,
     DateTimeOffset SavedAt,
-    IReadOnlyList<LedgerFile> Files);
+    IReadOnlyList<LedgerFile> Files,
+    string? HashScheme = null);
 
 /// <summary>One file as it was on disk when the ledger was saved; <see cref="Length"/> is null when it did not exist.</summary>
 internal sealed record LedgerFile(string Path, long? Length, DateTime LastWriteUtc);

@@ -1,4 +1,3 @@
-using System.Security.Cryptography;
 using Microsoft.Win32.SafeHandles;
 using TorrentLab.Metainfo;
 using TorrentLab.Wire;
@@ -18,7 +17,8 @@ public sealed record PieceVerifierOptions
     public IProgress<long>? Progress { get; init; }
 }
 
-/// <summary>Re-hashes what is on disk and returns the pieces whose SHA-1 matches the torrent (BEP 3): the full check
+/// <summary>Re-hashes what is on disk and returns the pieces whose hashes match the torrent: SHA-1 (BEP 3), the
+/// merkle trees of a v2 torrent, both for a hybrid (BEP 52; see <see cref="PieceCheck"/>). The full check
 /// after a crash, before seeding, or for <c>torrentlab verify</c>.</summary>
 /// <remarks>Nothing is created or modified. Work is split into runs of whole pieces (about 4 MiB); each worker
 /// thread claims the next run, reads it with large positional reads into a buffer it reuses, and hashes each
@@ -37,6 +37,7 @@ public static class PieceVerifier
     {
         options ??= new PieceVerifierOptions();
         var torrent = layout.Torrent;
+        var check = new PieceCheck(torrent);
         var good = new bool[torrent.PieceCount];
         var piecesPerRun = Math.Max(1, options.ReadBytes / torrent.PieceLength);
         var runs = (torrent.PieceCount + piecesPerRun - 1) / piecesPerRun;
@@ -48,7 +49,6 @@ public static class PieceVerifier
             using var files = new ReadHandles(layout);
             var buffer = new byte[(long)piecesPerRun * torrent.PieceLength > torrent.TotalLength
                 ? (int)torrent.TotalLength : piecesPerRun * torrent.PieceLength];
-            Span<byte> hash = stackalloc byte[SHA1.HashSizeInBytes];
             int run;
             while ((run = Interlocked.Increment(ref next)) < runs)
             {
@@ -63,8 +63,7 @@ public static class PieceVerifier
                     var start = (int)(layout.PieceOffset(i) - offset);
                     var pieceLength = torrent.GetPieceLength(i);
                     if (!readable.Covers(start, pieceLength)) continue;
-                    SHA1.HashData(buffer.AsSpan(start, pieceLength), hash);
-                    good[i] = hash.SequenceEqual(torrent.GetPieceHash(i));
+                    good[i] = check.Check(i, buffer.AsSpan(start, pieceLength));
                 }
                 options.Progress?.Report(Interlocked.Add(ref checkedBytes, length));
             }
@@ -73,6 +72,7 @@ public static class PieceVerifier
         var workers = Enumerable.Range(0, Math.Clamp(options.Parallelism, 1, Math.Max(1, runs)))
             .Select(_ => Task.Factory.StartNew(Worker, cancellation, TaskCreationOptions.LongRunning, TaskScheduler.Default));
         await Task.WhenAll(workers).ConfigureAwait(false);
+        check.Finish(good);
 
         var have = new Bitfield(torrent.PieceCount);
         for (var i = 0; i < good.Length; i++) if (good[i]) have.Set(i);

@@ -17,7 +17,7 @@ public sealed record ResumeCheck(Bitfield? Trusted, string Reason)
 /// a JSON file at <c>&lt;output&gt;/.torrentlab/&lt;infohash&gt;.json</c>.</summary>
 /// <remarks>
 /// <para>Trust rule: the listed pieces are trusted (not re-hashed) only when the ledger is this torrent's (same info
-/// hash and piece length, format <see cref="FormatVersion"/>) and every file still has the size and last-write time
+/// hash and piece length, format <see cref="FormatVersion"/>, a hash scheme the torrent has) and every file still has the size and last-write time
 /// recorded at save. Any difference (a file touched by anything else, a crash after more pieces were written but
 /// before the next save, a corrupt or foreign ledger) means a full check. Save only after
 /// <see cref="IPieceStorage.FlushAsync"/>, so a listed piece is on the disk, not just in the page cache.</para>
@@ -51,8 +51,11 @@ public sealed class ResumeLedger
         Path.Combine(OutputPaths.Root(outputDir), OutputPaths.StateFolder, infoHash.Hex + ".json");
 
     /// <summary>Records <paramref name="have"/> with the files' current sizes and last-write times, atomically.</summary>
+    /// <param name="have">The verified pieces.</param>
+    /// <param name="hashScheme">What verified them (<see cref="PieceHashScheme"/>); by default what the download
+    /// engines check: SHA-1, or the merkle trees of a v2-only torrent.</param>
     /// <exception cref="StorageException">The ledger could not be written; the previous one is left intact.</exception>
-    public void Save(Bitfield have)
+    public void Save(Bitfield have, string? hashScheme = null)
     {
         ArgumentNullException.ThrowIfNull(have);
         if (have.Length != _torrent.PieceCount)
@@ -60,7 +63,8 @@ public sealed class ResumeLedger
         var folder = Path.GetDirectoryName(FilePath)!;
         OutputPaths.CheckInside(_layout.Root, folder, OutputPaths.StateFolder);
         var document = new LedgerDocument(FormatVersion, _torrent.InfoHash.Hex, _torrent.PieceLength, _torrent.PieceCount,
-            Convert.ToBase64String(have.ToBytes()), DateTimeOffset.UtcNow, CurrentFiles());
+            Convert.ToBase64String(have.ToBytes()), DateTimeOffset.UtcNow, CurrentFiles(),
+            hashScheme ?? (_torrent.IsV2Only ? PieceHashScheme.Merkle : PieceHashScheme.Sha1));
         var temp = FilePath + ".tmp";
         try
         {
@@ -96,6 +100,9 @@ public sealed class ResumeLedger
             return new(null, $"the resume ledger belongs to another torrent (info hash {ledger.InfoHash})");
         if (ledger.PieceLength != _torrent.PieceLength || ledger.PieceCount != _torrent.PieceCount)
             return new(null, $"the resume ledger has {ledger.PieceCount} pieces of {ledger.PieceLength} bytes, the torrent {_torrent.PieceCount} of {_torrent.PieceLength}");
+        var scheme = ledger.HashScheme ?? PieceHashScheme.Sha1;
+        if (!PieceHashScheme.Suffices(scheme, _torrent))
+            return new(null, $"the resume ledger's pieces were verified with {scheme}, which this torrent's hashes do not cover");
         Bitfield have;
         try
         {

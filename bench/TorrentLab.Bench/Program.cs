@@ -4,6 +4,9 @@ using BenchmarkDotNet.Running;
 using BenchmarkDotNet.Toolchains.InProcess.Emit;
 using TorrentLab.Bench;
 
+// utp-loopback [MiB] [packet size]: pushes bytes over uTP between two of our sockets and prints MiB/s and CPU s.
+if (args.FirstOrDefault() == "utp-loopback") return await UtpLoopback.RunAsync(args);
+
 // --quick: one short in-process job (a minute or two on 2 cores); without it, BenchmarkDotNet's defaults.
 var quick = args.Contains("--quick");
 var config = DefaultConfig.Instance.AddColumn(new ThroughputColumn());
@@ -11,3 +14,4 @@ if (quick)
     config = config.AddJob(Job.ShortRun.WithWarmupCount(2).WithIterationCount(5).WithLaunchCount(1)
         .WithToolchain(InProcessEmitToolchain.Instance).WithId("quick"));
 BenchmarkSwitcher.FromAssembly(typeof(BencodeBenchmarks).Assembly).Run(args.Where(a => a != "--quick").ToArray(), config);
+return 0;

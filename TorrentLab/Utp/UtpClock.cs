@@ -1,0 +1,12 @@
+using System.Diagnostics;
+
+namespace TorrentLab.Utp;
+
+/// <summary>The monotonic microsecond clock uTP stamps its packets with (BEP 29 wants the highest resolution at hand).</summary>
+internal static class UtpClock
+{
+    private static readonly double TicksToMicros = 1_000_000.0 / Stopwatch.Frequency;
+
+    /// <summary>Microseconds on a monotonic clock with an arbitrary origin.</summary>
+    public static long NowMicros() => (long)(Stopwatch.GetTimestamp() * TicksToMicros);
+}

@@ -1,0 +1,91 @@
+namespace TorrentLab.Utp;
+
+internal sealed partial class UtpConnection
+{
+    private readonly TaskCompletionSource _connected = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private TaskCompletionSource? _readWaiter;
+    private TaskCompletionSource? _writeWaiter;
+
+    /// <summary>Completes when the connection is established (an outgoing SYN was acked); fails with
+    /// <see cref="UtpException"/> when it never is.</summary>
+    public Task Connected => _connected.Task;
+
+    /// <summary>Reads received bytes in order; 0 at the end of the stream (the peer's FIN, or our close).</summary>
+    /// <exception cref="UtpException">The connection was reset or timed out.</exception>
+    public async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken ct)
+    {
+        if (buffer.IsEmpty) return 0;
+        while (true)
+        {
+            Task wait;
+            lock (_gate)
+            {
+                if (_received.Count > 0)
+                {
+                    var read = _received.Dequeue(buffer.Span);
+                    MaybeSendWindowUpdate();
+                    return read;
+                }
+                if (_eof || State == UtpState.Closed) return 0;
+                if (State == UtpState.Failed) throw new UtpException($"uTP connection to {Remote}: {FailureReason}");
+                _readWaiter ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                wait = _readWaiter.Task;
+            }
+            await wait.WaitAsync(ct).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Queues all of <paramref name="data"/> for sending; waits while the send buffer is full.</summary>
+    /// <exception cref="UtpException">The connection was reset or timed out.</exception>
+    /// <exception cref="InvalidOperationException">The connection was closed by this side.</exception>
+    public async ValueTask WriteAsync(ReadOnlyMemory<byte> data, CancellationToken ct)
+    {
+        while (!data.IsEmpty)
+        {
+            Task wait;
+            lock (_gate)
+            {
+                if (State == UtpState.Failed) throw new UtpException($"uTP connection to {Remote}: {FailureReason}");
+                if (_closeRequested || State == UtpState.Closed) throw new InvalidOperationException("the uTP connection was closed by this side");
+                var taken = _sendQueue.Enqueue(data.Span);
+                data = data[taken..];
+                if (taken > 0 && State != UtpState.SynSent) Pump(_clock());
+                if (data.IsEmpty) return;
+                _writeWaiter ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                wait = _writeWaiter.Task;
+            }
+            await wait.WaitAsync(ct).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Completes when everything written has been acked, or the connection ended.</summary>
+    public async ValueTask DrainAsync(CancellationToken ct)
+    {
+        while (true)
+        {
+            Task wait;
+            lock (_gate)
+            {
+                if (State is UtpState.Failed) throw new UtpException($"uTP connection to {Remote}: {FailureReason}");
+                var dataPending = _sendQueue.Count > 0 || _outbound.Count > (_finSent && !_finAcked ? 1 : 0);
+                if (!dataPending || State is UtpState.Closed) return;
+                _writeWaiter ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                wait = _writeWaiter.Task;
+            }
+            await wait.WaitAsync(ct).ConfigureAwait(false);
+        }
+    }
+
+    private static void Wake(ref TaskCompletionSource? waiter)
+    {
+        var woken = waiter;
+        waiter = null;
+        woken?.TrySetResult();
+    }
+
+    private void WakeAll()
+    {
+        Wake(ref _readWaiter);
+        Wake(ref _writeWaiter);
+    }
+}
