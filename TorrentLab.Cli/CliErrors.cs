@@ -5,6 +5,9 @@ namespace TorrentLab.Cli;
 /// <summary>Turns every failure of a command into one line on stderr and a distinct exit code, never a stack trace.</summary>
 internal static class CliErrors
 {
+    /// <summary>Longest error line printed (a list of failed peers can be long; a 1 MB tracker reason is not).</summary>
+    private const int MaxMessageLength = 4000;
+
     /// <summary>Runs a command body and maps what it throws to <see cref="ExitCodes"/>.</summary>
     public static async Task<int> GuardAsync(Func<Task<int>> body, CancellationToken cancellation = default)
     {
@@ -15,7 +18,8 @@ internal static class CliErrors
         catch (Exception e)
         {
             var (code, message) = Classify(e, cancellation);
-            if (message.Length > 0) Console.Error.WriteLine(message);
+            // One line, whatever a tracker or peer put into the message: no terminal escapes, no forged lines.
+            if (message.Length > 0) Console.Error.WriteLine(UntrustedText.Clean(message, MaxMessageLength));
             // For developers of TorrentLab: the whole exception, which users never see.
             if (Environment.GetEnvironmentVariable("TORRENTLAB_DEBUG") == "1") Console.Error.WriteLine(e);
             return code;
@@ -34,7 +38,7 @@ internal static class CliErrors
             FailureKind.Peer => ExitCodes.Peer,
             FailureKind.Tracker => ExitCodes.Tracker,
             FailureKind.NoSpace => ExitCodes.NoSpace,
-            FailureKind.Io => ExitCodes.Io,
+            FailureKind.Io or FailureKind.Conflict => ExitCodes.Io,
             FailureKind.Unsupported => ExitCodes.Unsupported,
             _ => ExitCodes.Failed,
         }, message);

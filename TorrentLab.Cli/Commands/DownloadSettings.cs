@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Net;
 using TorrentLab.Downloads;
+using TorrentLab.Tracker;
 using TorrentLab.Wire;
 
 namespace TorrentLab.Cli.Commands;
@@ -17,6 +18,8 @@ internal sealed class DownloadSettings
     public Option<int> Port { get; } = new("--port") { Description = "Port to listen on for incoming peers (0 picks a free one)", DefaultValueFactory = _ => 6881 };
     public Option<string[]> Trackers { get; } = new("--tracker") { Description = "Use this tracker URL instead of the torrent's (repeatable)", AllowMultipleArgumentsPerToken = false };
     public Option<string[]> Peers { get; } = new("--peer") { Description = "Also try this peer, ip:port (repeatable)" };
+    public Option<PeerScope> PeerScope { get; } = new("--peer-scope") { Description = "Dial only these peer addresses: any, private (LAN and loopback) or loopback", DefaultValueFactory = _ => Tracker.PeerScope.Any };
+    public Option<bool> Overwrite { get; } = new("--overwrite") { Description = "Overwrite existing files that are not this torrent's data (by default the download stops)" };
     public Option<string> Encryption { get; } = EncryptionOption();
 
     /// <summary><c>--encryption prefer|require|off</c>: MSE/PE protocol encryption (default prefer).</summary>
@@ -42,7 +45,7 @@ internal sealed class DownloadSettings
     /// <summary>Adds the shared options to a command.</summary>
     public void AddTo(Command command)
     {
-        foreach (var option in new Option[] { NoResume, Quiet, Verbose, Trace, TraceBytes, MaxPeers, Port, Trackers, Peers, Encryption })
+        foreach (var option in new Option[] { NoResume, Quiet, Verbose, Trace, TraceBytes, MaxPeers, Port, Trackers, Peers, Overwrite, PeerScope, Encryption })
             command.Options.Add(option);
     }
 
@@ -68,6 +71,8 @@ internal sealed class DownloadSettings
         {
             OutputDirectory = outputDirectory,
             Resume = !parse.GetValue(NoResume),
+            Overwrite = parse.GetValue(Overwrite),
+            PeerScope = parse.GetValue(PeerScope),
             MaxPeers = parse.GetValue(MaxPeers),
             ListenPort = parse.GetValue(Port),
             Trackers = trackers.Length == 0 ? null : trackers.Select(url => (IReadOnlyList<string>)[url]).ToArray(),
@@ -86,5 +91,6 @@ internal sealed class DownloadSettings
     public bool IsVerbose(ParseResult parse) => parse.GetValue(Verbose);
 
     /// <summary>Protocol events to stderr with --verbose, else nothing.</summary>
-    public Action<string>? Log(ParseResult parse) => IsVerbose(parse) ? line => Console.Error.WriteLine(line) : null;
+    public Action<string>? Log(ParseResult parse) =>
+        IsVerbose(parse) ? line => Console.Error.WriteLine(UntrustedText.Clean(line, 1000)) : null; // lines quote peers and trackers
 }

@@ -21,7 +21,18 @@ internal static class InfoCommand
         command.SetAction(parse => CliErrors.GuardAsync(() =>
         {
             var report = InfoReport.From(Torrent.Load(parse.GetValue(file)!.FullName));
-            Console.Out.Write(parse.GetValue(json) ? report.ToJson() + "\n" : Text(report));
+            // Streamed: a torrent with millions of pieces prints millions of lines without holding them all.
+            using var stdout = Console.OpenStandardOutput();
+            if (parse.GetValue(json))
+            {
+                report.WriteJson(stdout);
+                stdout.WriteByte((byte)'\n');
+            }
+            else
+            {
+                using var writer = new StreamWriter(stdout, new UTF8Encoding(false), 1 << 16);
+                Write(report, writer);
+            }
             return Task.FromResult(ExitCodes.Ok);
         }));
         return command;
@@ -30,8 +41,15 @@ internal static class InfoCommand
     /// <summary>The human-readable report, one fact per line.</summary>
     internal static string Text(InfoReport r)
     {
-        var s = new StringBuilder();
-        void Line(string text) => s.Append(text).Append('\n');
+        using var s = new StringWriter();
+        Write(r, s);
+        return s.ToString();
+    }
+
+    /// <summary>Writes the report to <paramref name="s"/>; text from the torrent (names, comment) is escaped for the terminal.</summary>
+    internal static void Write(InfoReport r, TextWriter s)
+    {
+        void Line(string text) => s.Write(text + "\n");
         Line($"Tracker URL: {r.TrackerUrl ?? "(none)"}");
         Line($"Length: {r.Length.ToString(CultureInfo.InvariantCulture)}");
         Line($"Info Hash: {r.InfoHash}");
@@ -66,11 +84,10 @@ internal static class InfoCommand
             Line("Web Seeds:");
             foreach (var seed in r.WebSeeds) Line($"  {seed}");
         }
-        if (r.Comment is not null) Line($"Comment: {r.Comment}");
-        if (r.CreatedBy is not null) Line($"Created By: {r.CreatedBy}");
+        if (r.Comment is not null) Line($"Comment: {UntrustedText.Clean(r.Comment, 1000)}");
+        if (r.CreatedBy is not null) Line($"Created By: {UntrustedText.Clean(r.CreatedBy)}");
         if (r.CreationDate is { } date) Line($"Creation Date: {date.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture)} UTC");
         if (r.Hybrid) Line("Hybrid: yes (BEP 52: v1 and v2 hashes of the same files; downloads use the v1 half)");
         Line($"Magnet Link: {r.MagnetLink}");
-        return s.ToString();
     }
 }

@@ -38,7 +38,7 @@ internal sealed record InfoReport(
         t.InfoHash.UrlEncoded,
         t.PieceLength,
         t.PieceCount,
-        t.IsV2Only ? [] : Enumerable.Range(0, t.PieceCount).Select(i => Convert.ToHexStringLower(t.GetPieceHash(i))).ToList(),
+        t.IsV2Only ? Array.Empty<string>() : new PieceHashList(t), // lazy: a torrent with millions of pieces is printed, not held as strings
         t.Name,
         t.IsMultiFile,
         t.Files.Select(f => new InfoReportFile(f.DisplayPath, f.Length, f.Offset, f.IsPadding,
@@ -56,6 +56,21 @@ internal sealed record InfoReport(
 
     /// <summary>The report as indented JSON (camelCase keys, non-ASCII kept as is).</summary>
     public string ToJson() => JsonSerializer.Serialize(this, InfoJsonContext.Relaxed.InfoReport);
+
+    /// <summary>Writes the JSON report to <paramref name="stream"/> as it is produced (no whole copy in memory).</summary>
+    public void WriteJson(Stream stream) => JsonSerializer.Serialize(stream, this, InfoJsonContext.Relaxed.InfoReport);
+}
+
+/// <summary>The piece hashes as hex, made one at a time when read.</summary>
+internal sealed class PieceHashList(Torrent torrent) : IReadOnlyList<string>
+{
+    public int Count => torrent.PieceCount;
+    public string this[int index] => Convert.ToHexStringLower(torrent.GetPieceHash(index));
+    public IEnumerator<string> GetEnumerator()
+    {
+        for (var i = 0; i < Count; i++) yield return this[i];
+    }
+    System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
 }
 
 /// <summary>One file line of the report; <see cref="PiecesRoot"/> is the BEP 52 merkle root (v2 and hybrid torrents).</summary>

@@ -90,7 +90,8 @@ public class BencodeDecoderTests
     {
         var input = Encoding.ASCII.GetBytes("l" + string.Concat(Enumerable.Repeat("0:", 20)) + "e");
         var error = Assert.Throws<BencodeException>(() => BencodeDecoder.Decode(input, BencodeOptions.Strict with { MaxElements = 10 }));
-        Assert.Contains("more than 10 values", error.Message);
+        Assert.Contains("more than 10 values (the limit)", error.Message);
+        Assert.True(error.IsLimit); // reported as a limit, not as malformed bencode
     }
 
     [Fact]

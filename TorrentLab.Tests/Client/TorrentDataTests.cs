@@ -35,4 +35,16 @@ public class TorrentDataTests
         Assert.False(File.Exists(ResumeLedger.PathFor(downloads.Path, built.Torrent.InfoHash)));
         Assert.True(Directory.Exists(downloads.Path));
     }
+
+    [Fact]
+    public void Delete_FileTheLedgerNeverRecorded_IsLeftAlone()
+    {
+        using var downloads = new TempFolder();
+        var built = TestTorrents.SingleFile(length: 16, name: "vacation.jpg");
+        File.WriteAllText(downloads.Combine("vacation.jpg"), "the user's own photo"); // no ledger: not written by the torrent
+
+        TorrentData.Delete(built.Torrent, downloads.Path);
+
+        Assert.Equal("the user's own photo", File.ReadAllText(downloads.Combine("vacation.jpg")));
+    }
 }

@@ -90,6 +90,19 @@ public class PexStateTests
     }
 
     [Fact]
+    public void Receive_AddressesThatCanNeverBePeers_AreDropped()
+    {
+        var pex = new PexState(Remote, false, new ManualClock());
+        var message = new PexMessage
+        {
+            Added = [.. new[] { "0.0.0.0:6881", "255.255.255.255:6881", "224.0.0.251:5353", "169.254.169.254:80", "[ff02::1]:6881", "127.0.0.1:7" }
+                .Select(e => new PexPeer(IPEndPoint.Parse(e)))],
+        };
+
+        Assert.Equal([new PexPeer(Ep(7))], pex.Receive(message));
+    }
+
+    [Fact]
     public void Receive_CapsLearnedPeersPerMessage()
     {
         var pex = new PexState(Remote, false, new ManualClock());

@@ -10,6 +10,19 @@ public sealed class ManualClock(DateTimeOffset? start = null) : TimeProvider
 
     public override DateTimeOffset GetUtcNow() { lock (_lock) return _now; }
 
+    /// <summary>How long until the earliest pending timer fires; null when none is pending.</summary>
+    public TimeSpan? NextTimerIn
+    {
+        get
+        {
+            lock (_lock)
+            {
+                var due = _timers.Where(t => t.DueAt is not null).Select(t => t.DueAt!.Value).ToList();
+                return due.Count == 0 ? null : due.Min() - _now;
+            }
+        }
+    }
+
     /// <summary>Moves time forward and fires the timers that came due, in order.</summary>
     public void Advance(TimeSpan by)
     {

@@ -58,6 +58,7 @@ public class TorrentTests
     [InlineData("info.name", "is missing", "d4:infod6:lengthi5e12:piece lengthi16384e6:pieces20:AAAAAAAAAAAAAAAAAAAAee")]
     [InlineData("info.name", "expected a string, got an integer", "d4:infod6:lengthi5e4:namei1348e12:piece lengthi16384e6:pieces20:AAAAAAAAAAAAAAAAAAAAee")]
     [InlineData("info.piece length", "is missing", "d4:infod6:lengthi5e4:name1:a6:pieces20:AAAAAAAAAAAAAAAAAAAAee")]
+    [InlineData("info.piece length", "is too large: 2147483647 bytes (the limit is 536870912, 512 MiB)", "d4:infod6:lengthi5e4:name1:a12:piece lengthi2147483647e6:pieces20:AAAAAAAAAAAAAAAAAAAAee")] // 2^31-1
     [InlineData("info.piece length", "must be positive, got 0", "d4:infod6:lengthi5e4:name1:a12:piece lengthi0e6:pieces20:AAAAAAAAAAAAAAAAAAAAee")]
     [InlineData("info.piece length", "must be positive, got -16384", "d4:infod6:lengthi5e4:name1:a12:piece lengthi-16384e6:pieces20:AAAAAAAAAAAAAAAAAAAAee")]
     [InlineData("info.piece length", "expected an integer, got a string", "d4:infod6:lengthi5e4:name1:a12:piece length5:163846:pieces20:AAAAAAAAAAAAAAAAAAAAee")]

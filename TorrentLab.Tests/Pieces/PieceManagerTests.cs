@@ -152,26 +152,59 @@ public class PieceManagerTests
     }
 
     [Fact]
-    public void OnBlockReceived_SameBlockTwice_SecondIsDuplicateAndCountedAsWaste()
+    public void OnBlockReceived_SameBlockTwiceFromOnePeer_SecondWasNotAskedForAndIsUnrequested()
     {
         var manager = Manager();
         manager.AddPeer("A", Seeder);
         var request = Fill(manager, "A")[0];
         Assert.Equal(BlockResultKind.Accepted, Deliver(manager, "A", request).Kind);
-        Assert.Equal(BlockResultKind.Duplicate, Deliver(manager, "A", request).Kind);
+        Assert.Equal(BlockResultKind.Unrequested, Deliver(manager, "A", request).Kind);
+        Assert.Equal(Block, manager.DownloadedBytes);
+    }
+
+    [Fact]
+    public void OnBlockReceived_EndgameCopyAfterTheFirstArrived_IsDuplicateAndCountedAsWaste()
+    {
+        var manager = Manager(have: Pieces(1, 2, 3));
+        manager.AddPeer("A", Seeder);
+        manager.AddPeer("B", Seeder);
+        var fromA = Fill(manager, "A");
+        var fromB = Fill(manager, "B"); // endgame: the same blocks again
+        Assert.Equal(fromA, fromB);
+
+        var first = Deliver(manager, "A", fromA[0]);
+        Assert.Equal(["B"], first.CancelPeers);
+        Assert.Equal(BlockResultKind.Duplicate, Deliver(manager, "B", fromB[0]).Kind); // cancelled, but already on the wire
         Assert.Equal(Block, manager.WastedBytes);
     }
 
     [Fact]
-    public void OnBlockReceived_BlockOfAPieceWeAlreadyHave_IsDuplicate()
+    public void OnBlockReceived_BlockOfAPieceWeAlreadyHaveNobodyAskedFor_IsUnrequested()
     {
         var manager = Manager(have: Pieces(0));
         manager.AddPeer("A", Seeder);
-        Assert.Equal(BlockResultKind.Duplicate, manager.OnBlockReceived("A", 0, 0, Data(new(0, 0, Block))).Kind);
+        Assert.Equal(BlockResultKind.Unrequested, manager.OnBlockReceived("A", 0, 0, Data(new(0, 0, Block))).Kind);
+        Assert.Equal(0, manager.WastedBytes);
     }
 
     [Fact]
-    public void OnBlockReceived_BadPiece_FailsReportsContributorsAndIsRequestedAgain()
+    public void OnBlockReceived_BlockAskedOfAnotherPeer_IsNotStored()
+    {
+        var manager = Manager();
+        manager.AddPeer("honest", Pieces(0));
+        manager.AddPeer("poisoner", Seeder);
+        var requests = Fill(manager, "honest"); // both blocks of piece 0
+
+        var junk = manager.OnBlockReceived("poisoner", 0, 0, new byte[Block]);
+
+        Assert.Equal(BlockResultKind.Unrequested, junk.Kind);
+        Assert.Equal(0, manager.DownloadedBytes);
+        Assert.Equal(BlockResultKind.Accepted, Deliver(manager, "honest", requests[0]).Kind);
+        Assert.Equal(BlockResultKind.PieceVerified, Deliver(manager, "honest", requests[1]).Kind);
+    }
+
+    [Fact]
+    public void OnBlockReceived_BadPieceFromTwoPeers_BlamesNobodyYetAndIsRequestedAgainFromOnePeerOnly()
     {
         var manager = Manager();
         manager.AddPeer("A", Pieces(0));
@@ -187,10 +220,13 @@ public class PieceManagerTests
         Assert.Equal(BlockResultKind.PieceFailed, result.Kind);
         Assert.Equal(0, result.PieceIndex);
         Assert.Equal(["A", "B"], result.Contributors.Order());
-        Assert.Equal(1, manager.HashFailures("B"));
+        Assert.Empty(result.Culprits);
+        Assert.Equal(0, manager.HashFailures("A"));
+        Assert.Equal(0, manager.HashFailures("B"));
         Assert.False(manager.HasPiece(0));
         Assert.Equal(PieceLength, manager.WastedBytes);
-        Assert.Equal([new(0, 0, Block), new(0, Block, Block)], Fill(manager, "A")); // the whole piece again
+        Assert.Equal([new(0, 0, Block), new(0, Block, Block)], Fill(manager, "A")); // the whole piece again, from A alone
+        Assert.Empty(Fill(manager, "B"));
     }
 
     [Fact]

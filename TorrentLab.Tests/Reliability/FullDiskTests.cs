@@ -5,7 +5,7 @@ using TorrentLab.Tests.Infrastructure;
 
 namespace TorrentLab.Tests.Reliability;
 
-/// <summary>A download into a 256 KiB tmpfs: the CLI stops with the no-space exit code and one line, the ledger stays
+/// <summary>A download into a tmpfs with 256 KiB left: the CLI stops with the no-space exit code and one line, the ledger stays
 /// consistent, and once the filesystem is grown the same command resumes to identical data.</summary>
 /// <remarks>Needs root and mount(2) (CAP_SYS_ADMIN); skipped visibly with the reason elsewhere.</remarks>
 [Collection(ReliabilityCollection.Name)]
@@ -28,9 +28,12 @@ public class FullDiskTests
         using var folder = new TempFolder("torrentlab-fulldisk");
         var mount = folder.Combine("disk");
         Directory.CreateDirectory(mount);
-        Mount(mount, "256k");
+        // 1 MiB, of which a filler takes 768 KiB: the torrent fits the filesystem (else it is refused up front) but not
+        // the space left, so a write fails midway.
+        Mount(mount, "1m");
         try
         {
+            File.WriteAllBytes(Path.Combine(mount, "filler"), new byte[768 * 1024]);
             await using var seeder = SyntheticPeer.Start(SyntheticPeerOptions.ForTorrent(built.Torrent, built.Payload));
             var torrent = built.WriteTorrent(folder.Path);
             string[] args = [torrent, "-o", mount, "--quiet", "--max-peers", "1", "--peer", seeder.EndPoint.ToString()];
@@ -60,7 +63,7 @@ public class FullDiskTests
 
             Assert.True(resumed.ExitCode == CliRunner.Codes.Ok, resumed.Stderr);
             Assert.Equal(SHA1.HashData(built.Payload), SHA1.HashData(File.ReadAllBytes(Path.Combine(mount, "big.bin"))));
-            ReliabilityReport.Add(new ReliabilityRow("full disk", "640 KiB into a 256 KiB tmpfs, then remount 4 MiB and rerun", 2, 2, "none",
+            ReliabilityReport.Add(new ReliabilityRow("full disk", "640 KiB into a tmpfs with 256 KiB free, then remount 4 MiB and rerun", 2, 2, "none",
                 $"exit 7: '{full.Stderr.Trim()}'; ledger after failure: {(saved < 0 ? "none" : saved + " pieces")} ({check.Reason}); resumed: {resumed.Stdout.Trim()}"));
         }
         finally

@@ -105,6 +105,18 @@ public class HostilePeerTests
         "silent after connect (no handshake)" => Hostile(built, _ => Task.CompletedTask, handshake: false),
         "silent after the handshake" => Hostile(built, _ => Task.CompletedTask),
         "bitfield then silence (never unchokes)" => Hostile(built, s => s.SendAsync(PeerMessage.BitfieldOf(Bitfield.Full(s.PieceCount)))),
+        "toggles choke/unchoke, never sends a block" => Hostile(built, async s =>
+        {
+            await s.SendAsync(PeerMessage.BitfieldOf(Bitfield.Full(s.PieceCount)));
+            var toggle = new List<byte>();
+            for (var i = 0; i < 100; i++) toggle.AddRange([.. MessageWriter.ToBytes(PeerMessage.Unchoke), .. MessageWriter.ToBytes(PeerMessage.Choke)]);
+            var batch = toggle.ToArray();
+            while (!s.Ct.IsCancellationRequested) // until the downloader hangs up: the stall clock must not restart
+            {
+                await s.SendAsync(batch);
+                await Task.Delay(10, s.Ct);
+            }
+        }),
         _ => throw new ArgumentOutOfRangeException(nameof(scenario), scenario, "no such scenario"),
     };
 
@@ -122,6 +134,7 @@ public class HostilePeerTests
     [InlineData("silent after connect (no handshake)")]
     [InlineData("silent after the handshake")]
     [InlineData("bitfield then silence (never unchokes)")]
+    [InlineData("toggles choke/unchoke, never sends a block")]
     public async Task BadPeerFirst_GoodPeerSecond_CompletesDropsTheBadPeerAndStaysBounded(string scenario)
     {
         var built = Torrent();

@@ -166,4 +166,28 @@ public class HostileTrackerTests
         ReliabilityReport.Add(new ReliabilityRow("hostile tracker", "download: HTTP 500 on tier 1, good tier 2; then tier 1 alone", 2, 2, "none",
             $"tier 2 used, data identical; alone: exit 5, '{failed.Stderr.Trim()}'"));
     }
+
+    [Theory]
+    [InlineData("http")]
+    [InlineData("udp")]
+    public async Task FailureReasonWithEscapesAndAMegabyteOfText_IsPrintedAsOneEscapedShortLine(string transport)
+    {
+        await using var server = await TrackerServer.StartAsync(new TrackerServerOptions { Port = 0 }, Ct);
+        server.Faults.Always = TrackerFault.FailureReason;
+        // Clears the screen, then forges a line of its own, then a megabyte (UDP: as much as a datagram holds).
+        server.Faults.FailureReason = "\u001b[2J\u001b[H\r\nerror: download complete\n" + new string('x', transport == "http" ? 1_000_000 : 60_000);
+        using var folder = new TempFolder("torrentlab-tracker");
+        var torrent = TestTorrents.SingleFile(announce: "http://127.0.0.1:1/announce").WriteTorrent(folder.Path);
+        var url = transport == "http" ? server.HttpAnnounceUrl : server.UdpAnnounceUrl;
+
+        var result = CliRunner.Run(["peers", torrent, "--tracker", url, "--timeout", "3"], Guard);
+
+        AssertOneClearTrackerError(result, "hostile failure reason");
+        Assert.DoesNotContain('\u001b', result.Stderr);
+        Assert.DoesNotContain('\r', result.Stderr);
+        Assert.Contains("\\e[2J", result.Stderr);
+        Assert.True(result.Stderr.Length < 1000, $"{result.Stderr.Length} characters printed");
+        ReliabilityReport.Add(new ReliabilityRow("hostile tracker", $"{transport}: failure reason with ESC/CR/LF and a huge text", 1, 1, "none",
+            $"one escaped line of {result.Stderr.Length} characters"));
+    }
 }

@@ -1,5 +1,6 @@
 using System.Net;
 using TorrentLab.Swarm;
+using TorrentLab.Tracker;
 using TorrentLab.Wire;
 
 namespace TorrentLab.Tests.Swarm;
@@ -8,6 +9,26 @@ public class PeerBookTests
 {
     private static readonly DateTimeOffset Now = new(2026, 1, 1, 0, 0, 0, TimeSpan.Zero);
     private static IPEndPoint At(int port) => new(IPAddress.Loopback, port);
+
+    [Fact]
+    public void Add_AddressesThatCanNeverBePeers_AreRefusedAndNeverDialled()
+    {
+        var book = new PeerBook();
+        var added = book.Add([IPEndPoint.Parse("0.0.0.0:6881"), IPEndPoint.Parse("255.255.255.255:6881"), IPEndPoint.Parse("224.0.0.1:6881"),
+            IPEndPoint.Parse("169.254.1.1:6881"), IPEndPoint.Parse("[fe80::1]:6881"), At(7)]);
+
+        Assert.Equal(1, added);
+        Assert.Equal(5, book.Refused);
+        Assert.Equal(At(7), book.TakeNext(Now));
+        Assert.Null(book.TakeNext(Now));
+    }
+
+    [Fact]
+    public void Add_LoopbackScope_RefusesEveryOtherAddress()
+    {
+        var book = new PeerBook(PeerScope.Loopback);
+        Assert.Equal(1, book.Add([IPEndPoint.Parse("192.168.1.5:6881"), IPEndPoint.Parse("8.8.8.8:6881"), At(7)]));
+    }
 
     [Fact]
     public void TakeNext_GivesEachAddressOnceUntilReleased()

@@ -23,7 +23,7 @@ public static class BencodeDecoder
     private static BValue ReadValue(ref BencodeReader reader, ReadOnlyMemory<byte> data, int depth, State state)
     {
         if (++state.Elements > reader.Options.MaxElements)
-            throw new BencodeException($"more than {reader.Options.MaxElements} values", reader.Position);
+            throw new BencodeException($"more than {reader.Options.MaxElements} values (the limit)", reader.Position, isLimit: true);
         var start = reader.Position;
         BValue value;
         switch (reader.Peek())

@@ -114,7 +114,8 @@ public ref struct BencodeReader
 
     private void SkipValue(int depth, ref int elements)
     {
-        if (++elements > Options.MaxElements) throw Error($"more than {Options.MaxElements} values", Position);
+        if (++elements > Options.MaxElements)
+            throw new BencodeException($"more than {Options.MaxElements} values (the limit)", Position, isLimit: true);
         switch (Peek())
         {
             case BencodeToken.Integer: ReadInteger(); break;
@@ -158,7 +159,8 @@ public ref struct BencodeReader
 
     internal readonly void CheckDepth(int depth)
     {
-        if (depth >= Options.MaxDepth) throw Error($"nesting deeper than {Options.MaxDepth} levels", Position);
+        if (depth >= Options.MaxDepth)
+            throw new BencodeException($"nesting deeper than {Options.MaxDepth} levels (the limit)", Position, isLimit: true);
     }
 
     private readonly (int Start, int Length) PeekString()

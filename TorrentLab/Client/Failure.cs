@@ -23,6 +23,8 @@ public enum FailureKind
     NoSpace,
     /// <summary>A file could not be read or written, or does not exist.</summary>
     Io,
+    /// <summary>Something of the user's is in the way (a file the torrent did not write): nothing was changed.</summary>
+    Conflict,
     /// <summary>The operation could not finish for another reason the library reports (e.g. no peer delivered).</summary>
     Failed,
     /// <summary>A valid input the library cannot handle yet (downloading or seeding a v2-only torrent, BEP 52).</summary>
@@ -37,6 +39,7 @@ public static class Failure
     /// <summary>The kind of <paramref name="e"/> and its one-line message (prefixed like <c>error: tracker: ...</c>).</summary>
     public static (FailureKind Kind, string Message) Describe(Exception e) => e switch
     {
+        BencodeException { IsLimit: true } b => (FailureKind.BadInput, $"error: input over a limit: {b.Message}"),
         BencodeException b => (FailureKind.BadInput, $"error: invalid bencode: {b.Message}"),
         MetainfoException m => (FailureKind.BadInput, $"error: invalid torrent: {m.Message}"),
         MagnetException m => (FailureKind.BadInput, $"error: invalid magnet link: {m.Message}"),
@@ -45,6 +48,7 @@ public static class Failure
         DhtException d => (FailureKind.Peer, $"error: dht: {d.Message}"),
         TrackerException t => (FailureKind.Tracker, $"error: tracker: {t.Message}"),
         WireException w => (FailureKind.Peer, $"error: peer: {w.Message}"),
+        ForeignFileException f => (FailureKind.Conflict, $"error: {f.Message}"),
         StorageException { IsOutOfSpace: true } s => (FailureKind.NoSpace, $"error: no space left on device: {s.Message}"),
         StorageException s => (FailureKind.Io, $"error: {s.Message}"),
         SocketException s => (FailureKind.Peer, $"error: network: {s.Message}"),

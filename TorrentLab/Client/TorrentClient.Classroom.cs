@@ -23,8 +23,13 @@ public static partial class TorrentClient
         IProgress<DownloadProgress>? progress = null, CancellationToken ct = default)
     {
         target = Path.GetFullPath(target);
-        if (torrent.IsMultiFile && Directory.Exists(target) && Directory.EnumerateFileSystemEntries(target).Any())
-            throw new StorageException($"{target} already exists and is not empty");
+        // The result replaces the target only with --overwrite: a file already there may be the user's own. A folder
+        // is never merged into or deleted wholesale, --overwrite or not.
+        var inTheWay = torrent.IsMultiFile
+            ? Directory.Exists(target) && Directory.EnumerateFileSystemEntries(target).Any() || File.Exists(target)
+            : File.Exists(target) || Directory.Exists(target);
+        if (inTheWay && (torrent.IsMultiFile || !options.Overwrite)) throw new ForeignFileException(target);
+        if (inTheWay && Directory.Exists(target)) throw new StorageException($"'{target}' is a directory; the torrent needs a file there");
         var staging = StagingFolder(torrent, target);
         Directory.CreateDirectory(staging);
         var result = await DownloadAsync(torrent, options with { OutputDirectory = staging }, progress, ct).ConfigureAwait(false);

@@ -33,6 +33,13 @@ public static partial class TorrentClient
         return new VerifyReport(have, FileProgress.Compute(torrent, have), ledgerPath) { HashScheme = PieceHashScheme.FullCheck(torrent) };
     }
 
+    /// <summary>Refuses, before anything starts, a download into <paramref name="folder"/> that would resize or write a
+    /// file the torrent did not create and whose pieces do not verify (the download checks again when it opens its
+    /// files); a failure of kind <see cref="FailureKind.Conflict"/>.</summary>
+    /// <exception cref="StorageException">A file or a directory is in the way, or a path leaves the folder.</exception>
+    public static Task CheckFilesInTheWayAsync(Torrent torrent, string folder, CancellationToken ct = default) =>
+        FileOwnership.Read(torrent, folder).CheckAsync(verified: null, overwrite: false, ct);
+
     /// <summary>The piece map known without hashing: the resume ledger's pieces when it can be trusted, else none
     /// (a stale ledger is re-checked when the download starts).</summary>
     public static PieceStates PiecesOnDisk(Torrent torrent, string folder) =>

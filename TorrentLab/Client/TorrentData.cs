@@ -3,9 +3,10 @@ using TorrentLab.Storage;
 
 namespace TorrentLab.Client;
 
-/// <summary>Deletes a removed torrent's data: its files, the folders it created, and its resume ledger, never anything
-/// else. Each path comes from the torrent (already sanitized by the metainfo stage) and is checked again, after
-/// resolving symbolic links, to lie inside the downloads folder; a path that does not is left alone.</summary>
+/// <summary>Deletes a removed torrent's data: the files its resume ledger records as written (or adopted) by it, the
+/// folders left empty, and the ledger, never anything else. Each path comes from the torrent (already sanitized by the
+/// metainfo stage) and is checked again, after resolving symbolic links, to lie inside the downloads folder; a path
+/// that does not is left alone.</summary>
 internal static class TorrentData
 {
     public static void Delete(Torrent torrent, string downloads)
@@ -13,9 +14,14 @@ internal static class TorrentData
         var root = OutputPaths.Root(downloads);
         var realRoot = OutputPaths.RealPath(root);
         var folders = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var file in torrent.Files)
+        FileOwnership? ownership;
+        try { ownership = FileOwnership.Read(torrent, root); }
+        catch (StorageException) { ownership = null; } // a path leaves the folder: the torrent never wrote anything there
+        for (var i = 0; i < torrent.Files.Count; i++)
         {
+            var file = torrent.Files[i];
             if (file.PathSegments.Count == 0 || file.PathSegments[0] == OutputPaths.StateFolder) continue; // our own state, never a torrent's
+            if (ownership?.IsRecorded(i) != true) continue; // the ledger never listed it: not a file this torrent wrote
             var path = Path.GetFullPath(Path.Combine(root, file.RelativePath));
             if (!Inside(path, root, realRoot)) continue;
             if (File.Exists(path)) File.Delete(path);

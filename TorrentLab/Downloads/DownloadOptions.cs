@@ -1,4 +1,5 @@
 using System.Net;
+using TorrentLab.Tracker;
 using TorrentLab.Wire;
 
 namespace TorrentLab.Downloads;
@@ -11,6 +12,10 @@ public sealed record DownloadOptions
 
     /// <summary>Use the resume ledger when it matches (default); false starts fresh and rewrites it.</summary>
     public bool Resume { get; init; } = true;
+
+    /// <summary>Resize and write existing files the torrent did not create even when their bytes are not its data
+    /// (<c>--overwrite</c>); by default such a file stops the download untouched.</summary>
+    public bool Overwrite { get; init; }
 
     /// <summary>Most peers connected at once; 1 runs the single-peer reference path.</summary>
     public int MaxPeers { get; init; } = 50;
@@ -26,6 +31,10 @@ public sealed record DownloadOptions
 
     /// <summary>Replaces the torrent's trackers (tiers of URLs) when set.</summary>
     public IReadOnlyList<IReadOnlyList<string>>? Trackers { get; init; }
+
+    /// <summary>Which peer addresses may be dialled (from trackers, PEX or <see cref="ExtraPeers"/>); unspecified,
+    /// broadcast, multicast and link-local addresses never are.</summary>
+    public PeerScope PeerScope { get; init; } = PeerScope.Any;
 
     /// <summary>Peers to try besides those from trackers (e.g. given on the command line, or by a test).</summary>
     public IReadOnlyList<IPEndPoint> ExtraPeers { get; init; } = [];

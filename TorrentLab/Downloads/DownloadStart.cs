@@ -6,8 +6,11 @@ namespace TorrentLab.Downloads;
 
 /// <summary>Where a download starts: the one storage layout of its files, passed to every part that touches the disk,
 /// and the pieces already good there (the one resume decision, shared by both engines).</summary>
-internal sealed class DownloadStart(StorageLayout layout, Bitfield have)
+internal sealed class DownloadStart(StorageLayout layout, Bitfield have, FileOwnership ownership)
 {
+    /// <summary>Which existing files the download may resize and write (checked: nothing else is in the way).</summary>
+    public FileOwnership Ownership { get; } = ownership;
+
     /// <summary>Where each file of the torrent lives below the output folder.</summary>
     public StorageLayout Layout { get; } = layout;
 
@@ -27,19 +30,29 @@ internal sealed class DownloadStart(StorageLayout layout, Bitfield have)
         ArgumentNullException.ThrowIfNull(torrent);
         ArgumentNullException.ThrowIfNull(options);
         var layout = new StorageLayout(torrent, options.OutputDirectory);
+        var ownership = FileOwnership.Read(layout); // which files are ours, read before a --no-resume deletes the ledger
+        var have = await ResumeAsync(layout, options, ct).ConfigureAwait(false);
+        // A file the torrent did not write is touched only if its pieces verify, or with --overwrite.
+        await ownership.CheckAsync(options.Resume ? have : null, options.Overwrite, ct).ConfigureAwait(false);
+        return new DownloadStart(layout, have, ownership);
+    }
+
+    private static async Task<Bitfield> ResumeAsync(StorageLayout layout, DownloadOptions options, CancellationToken ct)
+    {
+        var torrent = layout.Torrent;
         var ledger = new ResumeLedger(layout);
         if (!options.Resume)
         {
             if (ledger.Delete()) options.Log?.Invoke("resume ledger deleted: starting fresh");
-            return new DownloadStart(layout, new Bitfield(torrent.PieceCount));
+            return new Bitfield(torrent.PieceCount);
         }
         var check = ledger.Validate();
         options.Log?.Invoke(check.Reason);
-        if (check.Trusted is { } trusted) return new DownloadStart(layout, trusted);
-        if (!layout.FullPaths.Any(File.Exists)) return new DownloadStart(layout, new Bitfield(torrent.PieceCount));
+        if (check.Trusted is { } trusted) return trusted;
+        if (!layout.FullPaths.Any(File.Exists)) return new Bitfield(torrent.PieceCount);
         options.Log?.Invoke("checking the existing files against the piece hashes");
         var have = await PieceVerifier.VerifyAsync(layout, cancellation: ct).ConfigureAwait(false);
         options.Log?.Invoke($"{have.Count} of {have.Length} pieces already good on disk");
-        return new DownloadStart(layout, have);
+        return have;
     }
 }

@@ -91,7 +91,7 @@ public sealed record ExtensionHandshake
         return new ExtensionHandshake
         {
             Messages = messages,
-            Client = d["v"] is BString v ? v.Text : null,
+            Client = d["v"] is BString v ? UntrustedText.Clean(v.Text, 64) : null, // shown in peer lists: escaped and cut
             ListenPort = d["p"] is BInteger { Value: > 0 and <= 65535 } p ? (int)p.Value : null,
             MetadataSize = metadataSize,
             RequestQueue = d["reqq"] is BInteger { Value: > 0 and <= int.MaxValue } q ? (int)q.Value : null,

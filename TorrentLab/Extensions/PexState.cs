@@ -1,4 +1,5 @@
 using System.Net;
+using TorrentLab.Tracker;
 
 namespace TorrentLab.Extensions;
 
@@ -133,7 +134,7 @@ public sealed class PexState
         }
         var seen = new HashSet<IPEndPoint>();
         return message.Added
-            .Where(p => p.EndPoint.Port != 0 && !p.EndPoint.Equals(_remote) && seen.Add(p.EndPoint))
+            .Where(p => PeerAddressPolicy.MayDial(p.EndPoint) && !p.EndPoint.Equals(_remote) && seen.Add(p.EndPoint))
             .Take(MaxLearnedPerMessage)
             .ToList();
     }

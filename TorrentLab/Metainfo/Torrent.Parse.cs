@@ -18,11 +18,25 @@ public sealed partial class Torrent
     // leading zeros and truncation stay errors. The info hash is taken over the raw bytes either way.
     private static readonly BencodeOptions LoadOptions = BencodeOptions.Lenient;
 
+    /// <summary>The largest .torrent file <see cref="Load"/> reads: 64 MiB, room for millions of pieces (libtorrent's
+    /// default limit is 10 MB).</summary>
+    public const int MaxFileBytes = 64 * 1024 * 1024;
+
+    /// <summary>The largest piece length accepted: 512 MiB (2^29; libtorrent loads real torrents with pieces just under it).</summary>
+    public const int MaxPieceLength = 512 * 1024 * 1024;
+
     /// <summary>Reads and parses a .torrent file.</summary>
     /// <exception cref="MetainfoException">Not valid metainfo (the message names the key path).</exception>
     /// <exception cref="BencodeException">Not valid bencode (the message gives the byte offset).</exception>
     /// <exception cref="IOException">The file cannot be read.</exception>
-    public static Torrent Load(string path) => Parse(File.ReadAllBytes(path));
+    public static Torrent Load(string path)
+    {
+        // Checked before reading: a hostile file must not make us read (and decode) hundreds of megabytes.
+        var length = new FileInfo(path).Length;
+        if (length > MaxFileBytes)
+            throw new MetainfoException($"the file is {length} bytes; the limit for a .torrent is {MaxFileBytes} (64 MiB)");
+        return Parse(File.ReadAllBytes(path));
+    }
 
     /// <summary>Parses the bytes of a .torrent file.</summary>
     /// <exception cref="MetainfoException">Not valid metainfo (the message names the key path).</exception>
@@ -85,9 +99,10 @@ public sealed partial class Torrent
         var name = PathSanitizer.SanitizeName(nameValue.Bytes.Span) is { Length: > 0 } clean ? clean : wireHash.Hex;
 
         var pieceLength = Require<BInteger>(info, "piece length", "info.piece length").Value;
-        // BEP 3 sets no bound; 0 or negative is meaningless, and 2 GiB or more cannot be addressed as one piece.
+        // BEP 3 sets no bound; 0 or negative is meaningless. A piece is assembled in memory, so a hostile torrent must
+        // not make us allocate gigabytes for one: 512 MiB is above every real torrent we know (libtorrent's corpus included).
         if (pieceLength <= 0) throw new MetainfoException($"must be positive, got {pieceLength}", "info.piece length");
-        if (pieceLength > int.MaxValue) throw new MetainfoException($"is too large: {pieceLength} (at most {int.MaxValue})", "info.piece length");
+        if (pieceLength > MaxPieceLength) throw new MetainfoException($"is too large: {pieceLength} bytes (the limit is {MaxPieceLength}, 512 MiB)", "info.piece length");
         // BEP 52: "It must be a power of two and at least 16KiB."
         if (isV2 && (pieceLength < Merkle.MerkleTree.BlockSize || (pieceLength & (pieceLength - 1)) != 0))
             throw new MetainfoException($"must be a power of two of at least 16384 in a v2 torrent, got {pieceLength}", "info.piece length");

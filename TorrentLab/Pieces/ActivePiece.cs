@@ -34,8 +34,11 @@ internal sealed class ActivePiece
     /// <summary>All blocks are in and the SHA-1 check runs outside the lock: no more requests, late blocks are duplicates.</summary>
     public bool Verifying { get; set; }
 
-    /// <summary>Peers that sent at least one stored block (blamed together if the hash fails).</summary>
+    /// <summary>Peers that sent at least one stored block.</summary>
     public List<object> Contributors { get; } = [];
+
+    /// <summary>After a failed copy with several senders: the one peer allowed to send this copy (null: not yet chosen).</summary>
+    public object? SoloPeer { get; set; }
 
     public bool IsComplete => Received == Blocks.Length;
 
@@ -65,6 +68,7 @@ internal sealed class ActivePiece
 internal struct BlockSlot
 {
     public bool Received;
+    public object? Sender; // who sent the stored block
     public object? Peer;
     public long RequestedAt; // UTC ticks
     public List<(object Peer, long At)>? Extra;

@@ -3,8 +3,9 @@ namespace TorrentLab.Pieces;
 /// <summary>What happened to a block a peer sent: see <see cref="PieceManager.OnBlockReceived"/>.</summary>
 public enum BlockResultKind
 {
-    /// <summary>Nobody asked for this: unknown piece, piece not in progress, or an offset/length that is not one of
-    /// the piece's blocks. Nothing was stored; a peer that keeps doing it is misbehaving.</summary>
+    /// <summary>Nobody asked this peer for this: an unknown piece, an offset/length that is not one of the piece's
+    /// blocks, or a block never requested from it. Nothing was stored or counted; a peer that keeps doing it is
+    /// misbehaving.</summary>
     Unrequested,
     /// <summary>The block was already received (endgame duplicates, late answers to expired requests). Counted as waste.</summary>
     Duplicate,
@@ -14,7 +15,8 @@ public enum BlockResultKind
     /// and dispose it.</summary>
     PieceVerified,
     /// <summary>The block completed its piece but the SHA-1 did not match: the data was discarded, the piece will be
-    /// requested again, and <see cref="BlockResult.Contributors"/> lists who sent its blocks.</summary>
+    /// requested again, <see cref="BlockResult.Contributors"/> lists who sent its blocks and
+    /// <see cref="BlockResult.Culprits"/> who is proven to have lied.</summary>
     PieceFailed,
 }
 
@@ -24,13 +26,14 @@ public enum BlockResultKind
 public readonly struct BlockResult
 {
     private BlockResult(BlockResultKind kind, int pieceIndex, VerifiedPiece? piece, IReadOnlyList<object>? contributors,
-        IReadOnlyList<object>? cancelPeers)
+        IReadOnlyList<object>? cancelPeers, IReadOnlyList<object>? culprits = null)
     {
         Kind = kind;
         PieceIndex = pieceIndex;
         Piece = piece;
         Contributors = contributors ?? [];
         CancelPeers = cancelPeers ?? [];
+        Culprits = culprits ?? [];
     }
 
     public BlockResultKind Kind { get; }
@@ -42,9 +45,13 @@ public readonly struct BlockResult
     /// dispose it (after writing) to return its pooled buffer; null for every other kind.</summary>
     public VerifiedPiece? Piece { get; }
 
-    /// <summary>For <see cref="BlockResultKind.PieceFailed"/>: every peer that sent a block of the bad piece
-    /// (the swarm bans a peer after a few failures); empty otherwise.</summary>
+    /// <summary>For <see cref="BlockResultKind.PieceFailed"/>: every peer that sent a block of the bad piece (not
+    /// all of them lied: see <see cref="Culprits"/>); empty otherwise.</summary>
     public IReadOnlyList<object> Contributors { get; }
+
+    /// <summary>Peers proven to have sent bad data: the sole sender of a failed piece, or (with a verified piece) the
+    /// senders whose blocks in an earlier failed copy differ from the good data. Empty when nobody is proven yet.</summary>
+    public IReadOnlyList<object> Culprits { get; }
 
     /// <summary>Other peers with an outstanding request for this same block (endgame): send them <c>cancel</c>.</summary>
     public IReadOnlyList<object> CancelPeers { get; }
@@ -52,10 +59,11 @@ public readonly struct BlockResult
     internal static BlockResult Unrequested(int index) => new(BlockResultKind.Unrequested, index, null, null, null);
     internal static BlockResult Duplicate(int index) => new(BlockResultKind.Duplicate, index, null, null, null);
     internal static BlockResult Accepted(int index, IReadOnlyList<object>? cancel) => new(BlockResultKind.Accepted, index, null, null, cancel);
-    internal static BlockResult Verified(VerifiedPiece piece, IReadOnlyList<object>? cancel) =>
-        new(BlockResultKind.PieceVerified, piece.Index, piece, null, cancel);
-    internal static BlockResult Failed(int index, IReadOnlyList<object> contributors, IReadOnlyList<object>? cancel) =>
-        new(BlockResultKind.PieceFailed, index, null, contributors, cancel);
+    internal static BlockResult Verified(VerifiedPiece piece, IReadOnlyList<object>? cancel, IReadOnlyList<object>? culprits = null) =>
+        new(BlockResultKind.PieceVerified, piece.Index, piece, null, cancel, culprits);
+    internal static BlockResult Failed(int index, IReadOnlyList<object> contributors, IReadOnlyList<object> culprits,
+        IReadOnlyList<object>? cancel) =>
+        new(BlockResultKind.PieceFailed, index, null, contributors, cancel, culprits);
 
     public override string ToString() => $"{Kind} (piece {PieceIndex})";
 }

@@ -8,10 +8,11 @@ public sealed partial class PieceManager
 {
     /// <summary>Takes one block a peer sent (a BEP 3 <c>piece</c> message: index, begin, block) and says what became
     /// of it. The bytes are copied; the caller may reuse <paramref name="data"/> at once.</summary>
-    /// <remarks>A block is stored when its piece is in progress, the offset and length are exactly one of the piece's
-    /// blocks, and it is still missing; who was asked for it does not matter (a late answer to an expired request
-    /// is welcome). Anything else leaves the state untouched. The block that completes a piece also runs its SHA-1
-    /// check, on the calling thread but outside the lock, so other peers' blocks keep flowing meanwhile.</remarks>
+    /// <remarks>A block is stored only when this peer was asked for exactly it (an outstanding request, or one that
+    /// just expired or was withdrawn: a late answer is welcome), its piece is in progress and it is still missing.
+    /// Anything else leaves the state untouched: a peer cannot push data nobody asked it for into a piece. The block
+    /// that completes a piece also runs its SHA-1 check, on the calling thread but outside the lock, so other peers'
+    /// blocks keep flowing meanwhile; a failure or a later success names the culprits (see <c>PieceManager.Culprits.cs</c>).</remarks>
     public BlockResult OnBlockReceived(object peer, int index, int begin, ReadOnlySpan<byte> data)
     {
         ActivePiece piece;
@@ -19,24 +20,27 @@ public sealed partial class PieceManager
         lock (_lock)
         {
             if (!_peers.TryGetValue(peer, out var state) || (uint)index >= (uint)PieceCount) return BlockResult.Unrequested(index);
+            // The block's geometry first: exactly one of the piece's 16 KiB blocks, or nothing is looked at.
+            var pieceLength = _torrent.GetPieceLength(index);
+            if (begin < 0 || begin >= pieceLength || begin % WireLimits.BlockLength != 0) return BlockResult.Unrequested(index);
+            var request = new BlockRequest(index, begin, Math.Min(WireLimits.BlockLength, pieceLength - begin));
+            if (data.Length != request.Length) return BlockResult.Unrequested(index);
+            var outstanding = state.Outstanding.Remove(request);
+            if (!outstanding && !state.Withdrawn.Remove(request)) return BlockResult.Unrequested(index); // never asked of it
+
             var active = _activeByIndex[index];
             if (active is null)
             {
-                if (!_have[index]) return BlockResult.Unrequested(index);
                 _wastedBytes += data.Length;
-                return BlockResult.Duplicate(index); // verified already: a late endgame copy
+                return BlockResult.Duplicate(index); // verified already (a late endgame copy), or the piece was dropped
             }
             piece = active;
-            if (begin < 0 || begin >= piece.Length || begin % WireLimits.BlockLength != 0) return BlockResult.Unrequested(index);
             var block = begin / WireLimits.BlockLength;
-            var request = piece.Request(block);
-            if (data.Length != request.Length) return BlockResult.Unrequested(index);
-
             ref var slot = ref piece.Blocks[block];
             var wasUnrequested = !slot.Received && slot.RequesterCount == 0; // counted in the Unrequested pool
             // This peer's request is answered, whatever happens next.
-            if (state.Outstanding.Remove(request)) slot.RemoveRequester(peer);
-            if (piece.Verifying || slot.Received)
+            if (outstanding) slot.RemoveRequester(peer);
+            if (piece.Verifying || slot.Received || !MayContribute(piece, peer))
             {
                 _wastedBytes += data.Length;
                 return BlockResult.Duplicate(index);
@@ -44,6 +48,7 @@ public sealed partial class PieceManager
 
             data.CopyTo(piece.Buffer.AsSpan(begin));
             slot.Received = true;
+            slot.Sender = peer;
             piece.Received++;
             _downloadedBytes += data.Length;
             if (!piece.Contributors.Contains(peer)) piece.Contributors.Add(peer);
@@ -72,13 +77,13 @@ public sealed partial class PieceManager
                 _haveBytes += piece.Length;
                 _verifiedBytes += piece.Length;
                 foreach (var other in _peers.Values) if (other.Has[index]) other.Interesting--;
-                return BlockResult.Verified(new VerifiedPiece(index, piece.TakeBuffer(), piece.Length), cancel);
+                var liars = CulpritsOfEarlierCopies(piece);
+                return BlockResult.Verified(new VerifiedPiece(index, piece.TakeBuffer(), piece.Length), cancel, liars);
             }
             _wastedBytes += piece.Length;
+            var culprits = CulpritsOfFailedCopy(piece);
             piece.ReturnBuffer();
-            foreach (var contributor in piece.Contributors)
-                if (_peers.TryGetValue(contributor, out var state)) state.HashFailures++;
-            return BlockResult.Failed(index, [.. piece.Contributors], cancel);
+            return BlockResult.Failed(index, [.. piece.Contributors], culprits, cancel);
         }
     }
 
@@ -91,7 +96,8 @@ public sealed partial class PieceManager
         foreach (var other in others)
         {
             slot.RemoveRequester(other);
-            _peers[other].Outstanding.Remove(request);
+            var state = _peers[other];
+            if (state.Outstanding.Remove(request)) state.Withdrawn.Add(request); // its copy may already be on the way
         }
         return others;
     }

@@ -84,7 +84,9 @@ public sealed partial class PieceManager
                     {
                         if (at > deadline) continue;
                         var request = piece.Request(b);
-                        _peers[peer].Outstanding.Remove(request);
+                        var state = _peers[peer];
+                        state.Outstanding.Remove(request);
+                        state.Withdrawn.Add(request); // a late answer is still welcome
                         Unassign(request, peer);
                         (expired ??= []).Add(new ExpiredRequest(peer, request));
                     }
@@ -157,6 +159,7 @@ public sealed partial class PieceManager
 
     private int Assign(ActivePiece piece, object peer, PeerState state, Span<BlockRequest> into, long now)
     {
+        if (!ClaimForRequests(piece, peer)) return 0; // after a failed copy, one peer fetches it alone
         var count = 0;
         for (var b = piece.FirstUnrequested; b < piece.Blocks.Length && count < into.Length; b++)
         {
@@ -178,7 +181,7 @@ public sealed partial class PieceManager
         var count = 0;
         foreach (var piece in _inProgress)
         {
-            if (piece.Verifying || !state.Has[piece.Index]) continue;
+            if (piece.Verifying || !state.Has[piece.Index] || !MayContribute(piece, peer)) continue;
             for (var b = 0; b < piece.Blocks.Length && count < into.Length; b++)
             {
                 ref var slot = ref piece.Blocks[b];
@@ -194,8 +197,13 @@ public sealed partial class PieceManager
 
     private void ReleaseLocked(object peer, PeerState state)
     {
-        foreach (var request in state.Outstanding) Unassign(request, peer);
+        foreach (var request in state.Outstanding)
+        {
+            Unassign(request, peer);
+            state.Withdrawn.Add(request); // blocks already on the wire may still arrive
+        }
         state.Outstanding.Clear();
+        ReleaseSoloPieces(peer);
     }
 
     /// <summary>Removes one peer's request from its block; a block nobody else was asked for becomes unrequested.

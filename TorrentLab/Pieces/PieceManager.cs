@@ -172,6 +172,8 @@ public sealed partial class PieceManager
     {
         public Bitfield Has { get; } = has;
         public HashSet<BlockRequest> Outstanding { get; } = [];
+        /// <summary>Requests taken back recently (expired, choked, cancelled): a late answer is still welcome.</summary>
+        public RecentRequests Withdrawn { get; } = new();
         /// <summary>Pieces this peer has that we lack.</summary>
         public int Interesting { get; set; }
         public int HashFailures { get; set; }

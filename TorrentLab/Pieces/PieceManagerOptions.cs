@@ -29,7 +29,11 @@ public sealed record PieceManagerOptions
 
     /// <summary>The in-progress bound for a given piece length.</summary>
     internal int MaxPiecesInProgress(int pieceLength) =>
-        (int)Math.Max(MinPiecesInProgress, MaxBytesInProgress / Math.Max(1, pieceLength));
+        (int)Math.Max(MinPiecesInProgress, Math.Min(MaxPieceCountInProgress, MaxBytesInProgress / Math.Max(1, pieceLength)));
+
+    /// <summary>Whatever the bytes, at most this many pieces at once: tiny pieces (a few bytes) must not make the
+    /// in-progress list, scanned on every request fill, millions long.</summary>
+    private const int MaxPieceCountInProgress = 4096;
 
     internal void Validate()
     {

@@ -37,7 +37,7 @@ public static partial class ReferenceDownload
     {
         var torrent = start.Torrent;
         // Lay out the files (folders, empty files, sparse preallocation). Paths never leave the output folder.
-        using var storage = options.OpenStorage?.Invoke(torrent, options.OutputDirectory) ?? FileStorage.Open(start.Layout);
+        using var storage = options.OpenStorage?.Invoke(torrent, options.OutputDirectory) ?? FileStorage.Open(start.Layout, ownership: start.Ownership);
         var written = Bitfield.FromWire(start.Have.ToBytes(), torrent.PieceCount); // the ledger lists only pieces on disk
         var pieces = new PieceManager(torrent, start.Have, new PieceManagerOptions
         {
@@ -48,6 +48,7 @@ public static partial class ReferenceDownload
         var saver = new ResumeSaver(new ResumeLedger(start.Layout), storage, state.Written, options.LedgerInterval);
         try
         {
+            await saver.SaveNowAsync(force: true, ct).ConfigureAwait(false); // records the files as ours at once
             if (!pieces.IsComplete) await DownloadAsync(torrent, options, pieces, storage, state, ct).ConfigureAwait(false);
         }
         catch (Exception)
@@ -68,7 +69,7 @@ public static partial class ReferenceDownload
         // announce: BEP 3 "started", telling the tracker how much is left. The reference path does not listen, but
         // the tracker needs a port; trackers and checkers expect the conventional 6881 here.
         using var tracker = new TrackerClient(options.Trackers ?? torrent.TrackerTiers);
-        var candidates = new List<IPEndPoint>(options.ExtraPeers);
+        var candidates = options.ExtraPeers.Where(p => PeerAddressPolicy.MayDial(p, options.PeerScope)).ToList();
         string? trackerError = null;
         if (tracker.Tiers.Count > 0)
         {
@@ -76,7 +77,8 @@ public static partial class ReferenceDownload
             {
                 var answer = await tracker.AnnounceAsync(Announce(torrent, options, pieces, AnnounceEvent.Started), ct).ConfigureAwait(false);
                 options.Log?.Invoke($"tracker: {answer.Peers.Count} peer(s), interval {answer.Interval.TotalSeconds:0} s");
-                candidates.AddRange(answer.Peers.Where(p => !candidates.Contains(p)));
+                // Never 0.0.0.0, broadcast, multicast or link-local, whatever the tracker says.
+                candidates.AddRange(answer.Peers.Where(p => !candidates.Contains(p) && PeerAddressPolicy.MayDial(p, options.PeerScope)));
             }
             catch (TrackerException e) when (candidates.Count > 0)
             {
@@ -99,9 +101,15 @@ public static partial class ReferenceDownload
                     options.Log?.Invoke($"dropped {endpoint}: {lie}");
                 }
             }
-            catch (Exception e) when (!ct.IsCancellationRequested && e is WireException or SocketException or IOException or TimeoutException or OperationCanceledException)
+            catch (Exception e) when (!ct.IsCancellationRequested && e is not (StorageException or DownloadFailedException))
             {
-                var reason = e is OperationCanceledException ? $"stalled: no unchoke or block for {options.IdleTimeout.TotalSeconds:0.#} s" : e.Message;
+                // Every failure has a reason: the protocol's own, a stall, or (never expected) a fault of ours with this peer.
+                var reason = e switch
+                {
+                    OperationCanceledException => $"stalled: no unchoke or block for {options.IdleTimeout.TotalSeconds:0.#} s",
+                    WireException or SocketException or IOException or TimeoutException => e.Message,
+                    _ => $"internal error with this peer ({e.GetType().Name}: {e.Message})",
+                };
                 state.Failures.Add($"{endpoint}: {reason}");
                 // A peer that broke the protocol is a bad peer; one that went away or stalled is merely gone.
                 if (e is WireException { IsViolation: true }) state.BadPeers.Add(reason);
@@ -145,6 +153,7 @@ public static partial class ReferenceDownload
         // A peer that neither unchokes us nor sends blocks for IdleTimeout is given up on (keep-alives don't count).
         using var stall = CancellationTokenSource.CreateLinkedTokenSource(ct);
         stall.CancelAfter(options.IdleTimeout);
+        var unchokedOnce = false;
         try
         {
             // interested: BEP 3 "data transfer takes place whenever one side is interested and the other side is not choking".
@@ -168,7 +177,10 @@ public static partial class ReferenceDownload
                             pieces.PeerHas(peer, message.Index);
                             break;
                         case MessageKind.Unchoke:
-                            stall.CancelAfter(options.IdleTimeout);
+                            // The first unchoke restarts the stall clock; later ones do not, or a peer toggling
+                            // choke/unchoke without sending a block would hold the download forever.
+                            if (!unchokedOnce) stall.CancelAfter(options.IdleTimeout);
+                            unchokedOnce = true;
                             break;
                         case MessageKind.Choke:
                             // BEP 3: when choked, outstanding requests are dropped by the peer; hand them back.
@@ -177,9 +189,9 @@ public static partial class ReferenceDownload
                         case MessageKind.Piece:
                             // block: the piece manager files it; the last block of a piece completes the piece.
                             var outcome = pieces.OnBlockReceived(peer, message.Index, message.Begin, message.Payload.Span);
-                            state.Received.Add(message.Payload.Length);
-                            // Only a block we asked for is progress: a peer streaming unrequested blocks must still
-                            // stall out, or it could hold the download forever.
+                            // Only a block we asked for is progress (and counts as received): a peer streaming
+                            // unrequested blocks must still stall out, or it could hold the download forever.
+                            if (outcome.Kind != BlockResultKind.Unrequested) state.Received.Add(message.Payload.Length);
                             if (outcome.Kind is BlockResultKind.Accepted or BlockResultKind.PieceVerified) stall.CancelAfter(options.IdleTimeout);
                             // verify: a completed piece was hashed with SHA-1 and compared with the torrent's (BEP 3).
                             switch (outcome.Kind)

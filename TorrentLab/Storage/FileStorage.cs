@@ -5,7 +5,7 @@ namespace TorrentLab.Storage;
 /// <summary>Stores a torrent's pieces in its files below an output folder, laid out as the metainfo says
 /// (BEP 3 single- and multi-file; a piece may span several files; BEP 47 pad files are never written).</summary>
 /// <remarks>
-/// <see cref="Open(Torrent, string, bool)"/> creates the folders and every file at its final size (sparse: space is allocated as pieces
+/// <see cref="Open(Torrent, string, bool, FileOwnership)"/> creates the folders and every file at its final size (sparse: space is allocated as pieces
 /// arrive, so nothing is ever held whole in memory). Files stay open as handles used with <see cref="RandomAccess"/>,
 /// which makes every method safe to call from many threads at once. Beyond <see cref="MaxOpenFiles"/> files, the
 /// rest are opened per access. Every path is checked to stay inside the output folder, symbolic links included.
@@ -20,6 +20,7 @@ public sealed class FileStorage : IPieceStorage
     private readonly bool _writable;
     private readonly IStorageFile?[] _files;
     private readonly HashSet<int> _dirtyUnopened = []; // written through a per-access handle: fsync them on flush
+    private FileOwnership? _ownership; // which existing files may be resized: checked before each is opened
     private int _disposed;
 
     private FileStorage(StorageLayout layout, StorageFileOpener open, bool writable)
@@ -37,21 +38,25 @@ public sealed class FileStorage : IPieceStorage
     public string Root => _layout.Root;
 
     /// <summary>Opens (and by default creates and preallocates) the files of <paramref name="torrent"/> below
-    /// <paramref name="outputDir"/>. An existing file of the wrong size is resized to the torrent's size.</summary>
+    /// <paramref name="outputDir"/>. An existing file of the wrong size is resized to the torrent's size, if
+    /// <paramref name="ownership"/> allows it (never a file the torrent did not write and did not adopt).</summary>
     /// <param name="torrent">The torrent whose files to open.</param>
     /// <param name="outputDir">The output folder; multi-file torrents live in its subfolder named after the torrent.</param>
     /// <param name="readOnly">For seeding a finished download: files must exist and are never modified.</param>
+    /// <param name="ownership">The checked ownership (<see cref="FileOwnership.CheckAsync"/>); null reads the ledger
+    /// and refuses only to shrink a file it does not know.</param>
     /// <exception cref="StorageException">A path leaves the output folder, or a file cannot be created or opened.</exception>
-    public static FileStorage Open(Torrent torrent, string outputDir, bool readOnly = false) =>
-        Open(new StorageLayout(torrent, outputDir), readOnly);
+    /// <exception cref="ForeignFileException">A file the torrent did not write is in the way.</exception>
+    public static FileStorage Open(Torrent torrent, string outputDir, bool readOnly = false, FileOwnership? ownership = null) =>
+        Open(new StorageLayout(torrent, outputDir), readOnly, ownership);
 
     /// <summary>Opens the files of the download laid out by <paramref name="layout"/>.</summary>
-    internal static FileStorage Open(StorageLayout layout, bool readOnly = false) =>
-        OpenWith(layout, RandomAccessFile.Open, !readOnly);
+    internal static FileStorage Open(StorageLayout layout, bool readOnly = false, FileOwnership? ownership = null) =>
+        OpenWith(layout, RandomAccessFile.Open, !readOnly, readOnly ? null : ownership ?? FileOwnership.Read(layout));
 
-    internal static FileStorage OpenWith(StorageLayout layout, StorageFileOpener open, bool writable)
+    internal static FileStorage OpenWith(StorageLayout layout, StorageFileOpener open, bool writable, FileOwnership? ownership = null)
     {
-        var storage = new FileStorage(layout, open, writable);
+        var storage = new FileStorage(layout, open, writable) { _ownership = ownership };
         try
         {
             storage.OpenAll();
@@ -66,6 +71,7 @@ public sealed class FileStorage : IPieceStorage
 
     private void OpenAll()
     {
+        if (_writable) DiskSpace.EnsureCanFit(_layout);
         var files = _layout.Torrent.Files;
         var kept = 0;
         for (var i = 0; i < files.Count; i++)
@@ -73,6 +79,7 @@ public sealed class FileStorage : IPieceStorage
             if (files[i].IsPadding) continue;
             var path = _layout.FullPaths[i];
             IStorageFile file;
+            _ownership?.EnsureWritable(i);
             try
             {
                 if (_writable) Directory.CreateDirectory(Path.GetDirectoryName(path)!);
@@ -80,6 +87,8 @@ public sealed class FileStorage : IPieceStorage
             }
             catch (Exception e) when (StorageErrors.IsIo(e))
             {
+                if (Directory.Exists(path))
+                    throw new StorageException($"'{files[i].DisplayPath}' is a directory, but the torrent stores a file there; move it away", inner: e);
                 throw StorageErrors.Wrap(e, $"opening '{files[i].DisplayPath}'");
             }
             try
@@ -180,6 +189,8 @@ public sealed class FileStorage : IPieceStorage
         }
         catch (Exception e) when (StorageErrors.IsIo(e))
         {
+            if (Directory.Exists(_layout.FullPaths[index]))
+                throw new StorageException($"'{Torrent.Files[index].DisplayPath}' was replaced by a directory {what}", inner: e);
             throw StorageErrors.Wrap(e, what);
         }
     }

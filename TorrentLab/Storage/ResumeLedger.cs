@@ -113,6 +113,25 @@ public sealed class ResumeLedger
         return stale is null ? new(have, $"resume ledger trusted: {have.Count} of {have.Length} pieces") : new(null, stale);
     }
 
+    /// <summary>The files (torrent display paths) this torrent's ledger recorded as present on disk: the files this
+    /// download created or adopted, whether or not the ledger can still be trusted for pieces. Empty without a ledger
+    /// of this torrent.</summary>
+    internal IReadOnlySet<string> RecordedFiles()
+    {
+        try
+        {
+            if (!File.Exists(FilePath)) return new HashSet<string>();
+            var ledger = JsonSerializer.Deserialize(File.ReadAllBytes(FilePath), LedgerJsonContext.Ledger.LedgerDocument);
+            if (ledger is null || !string.Equals(ledger.InfoHash, _torrent.InfoHash.Hex, StringComparison.OrdinalIgnoreCase))
+                return new HashSet<string>();
+            return ledger.Files.Where(f => f.Length is not null).Select(f => f.Path).ToHashSet(StringComparer.Ordinal);
+        }
+        catch (Exception e) when (e is JsonException || StorageErrors.IsIo(e))
+        {
+            return new HashSet<string>(); // unreadable: nothing is known to be ours
+        }
+    }
+
     /// <summary>Deletes the ledger (<c>--no-resume</c>: start fresh). Returns false when there was none.</summary>
     public bool Delete()
     {

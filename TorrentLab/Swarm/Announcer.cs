@@ -11,9 +11,7 @@ namespace TorrentLab.Swarm;
 /// can also come from the command line or connect to us.</remarks>
 internal sealed class Announcer : IDisposable
 {
-    private static readonly TimeSpan FewPeersFloor = TimeSpan.FromSeconds(15); // sooner, but not hammering
     private static readonly TimeSpan StoppedTimeout = TimeSpan.FromSeconds(3);  // exit must stay quick
-    private const int FewPeers = 5;
 
     private readonly TrackerClient _client;
     private readonly InfoHash _infoHash;
@@ -23,14 +21,17 @@ internal sealed class Announcer : IDisposable
     private readonly Action<IReadOnlyList<System.Net.IPEndPoint>> _onPeers;
     private readonly Action<string>? _log;
     private readonly SemaphoreSlim _wake = new(0, 1);
+    private readonly TimeProvider _time;
     private volatile bool _completedPending;
     private bool _started;
     private int _port;
 
     public Announcer(IReadOnlyList<IReadOnlyList<string>> tiers, InfoHash infoHash, PeerId peerId,
-        Func<(long, long, long)> totals, Func<int> connected, Action<IReadOnlyList<System.Net.IPEndPoint>> onPeers, Action<string>? log)
+        Func<(long, long, long)> totals, Func<int> connected, Action<IReadOnlyList<System.Net.IPEndPoint>> onPeers, Action<string>? log,
+        TimeProvider? time = null)
     {
         _client = new TrackerClient(tiers);
+        _time = time ?? TimeProvider.System;
         _infoHash = infoHash;
         _peerId = peerId;
         _totals = totals;
@@ -66,12 +67,7 @@ internal sealed class Announcer : IDisposable
                 if (response.WarningMessage is not null) _log?.Invoke($"tracker warning: {response.WarningMessage}");
                 _log?.Invoke($"tracker: {response.Peers.Count} peers, next announce in {response.Interval.TotalSeconds:0} s");
                 _onPeers(response.Peers);
-                wait = response.Interval;
-                if (_connected() < FewPeers)
-                {
-                    var floor = response.MinInterval is { } min && min > FewPeersFloor ? min : FewPeersFloor;
-                    wait = wait < floor ? wait : floor;
-                }
+                wait = AnnounceSchedule.Next(response, _connected());
             }
             catch (TrackerException e)
             {
@@ -79,9 +75,20 @@ internal sealed class Announcer : IDisposable
                 _log?.Invoke($"tracker announce failed: {e.Message}");
                 wait = TimeSpan.FromSeconds(Math.Min(300, 5 << Math.Min(failures++, 6)));
             }
-            try { await _wake.WaitAsync(wait, ct).ConfigureAwait(false); }
+            try { await SleepAsync(wait, ct).ConfigureAwait(false); }
             catch (OperationCanceledException) { return; }
         }
+    }
+
+    /// <summary>Waits <paramref name="wait"/> on the announcer's clock, or until <see cref="Completed"/> wakes it.</summary>
+    private async Task SleepAsync(TimeSpan wait, CancellationToken ct)
+    {
+        using var done = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        var sleep = Task.Delay(wait, _time, done.Token);
+        var woken = _wake.WaitAsync(done.Token);
+        await Task.WhenAny(sleep, woken).ConfigureAwait(false);
+        await done.CancelAsync().ConfigureAwait(false);
+        ct.ThrowIfCancellationRequested();
     }
 
     /// <summary>Asks for a <c>completed</c> announce now (sent once; BEP 3: not when starting already complete).</summary>

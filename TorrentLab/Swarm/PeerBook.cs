@@ -1,4 +1,5 @@
 using System.Net;
+using TorrentLab.Tracker;
 using TorrentLab.Wire;
 
 namespace TorrentLab.Swarm;
@@ -21,8 +22,16 @@ internal sealed class PeerBook
     private readonly HashSet<IPEndPoint> _bannedAddresses = [];
     private readonly HashSet<PeerId> _bannedIds = [];
     private readonly HashSet<IPEndPoint> _self = [];
+    private readonly PeerScope _scope;
 
-    /// <summary>Adds addresses (duplicates and banned ones are ignored); returns how many were new.</summary>
+    /// <param name="scope">Which addresses may be dialled; unspecified, broadcast, multicast and link-local never are.</param>
+    public PeerBook(PeerScope scope = PeerScope.Any) => _scope = scope;
+
+    /// <summary>Addresses refused by the dial policy so far (counted, never dialled).</summary>
+    public int Refused { get; private set; }
+
+    /// <summary>Adds addresses (duplicates, banned ones and those the dial policy refuses are ignored); returns how
+    /// many were new.</summary>
     public int Add(IEnumerable<IPEndPoint> endpoints)
     {
         var added = 0;
@@ -31,7 +40,8 @@ internal sealed class PeerBook
             foreach (var endpoint in endpoints)
             {
                 if (_known.Count >= MaxKnown) break;
-                if (endpoint.Port == 0 || _known.ContainsKey(endpoint) || _bannedAddresses.Contains(endpoint) || _self.Contains(endpoint)) continue;
+                if (!PeerAddressPolicy.MayDial(endpoint, _scope)) { Refused++; continue; }
+                if (_known.ContainsKey(endpoint) || _bannedAddresses.Contains(endpoint) || _self.Contains(endpoint)) continue;
                 _known[endpoint] = new Entry();
                 _order.Add(endpoint);
                 added++;
@@ -91,14 +101,16 @@ internal sealed class PeerBook
         lock (_lock) if (_known.TryGetValue(endpoint, out var entry)) entry.Busy = true;
     }
 
-    /// <summary>Bans a peer for the session: its address is never dialled and its id never accepted again.</summary>
-    public void Ban(IPEndPoint endpoint, PeerId? id)
+    /// <summary>Bans a peer for the session: its address is never dialled and its id never accepted again. False when
+    /// the address was already banned.</summary>
+    public bool Ban(IPEndPoint endpoint, PeerId? id)
     {
         lock (_lock)
         {
-            _bannedAddresses.Add(endpoint);
+            var added = _bannedAddresses.Add(endpoint);
             if (id is { } peerId) _bannedIds.Add(peerId);
             if (_known.Remove(endpoint)) _order.Remove(endpoint);
+            return added;
         }
     }
 

@@ -38,12 +38,13 @@ public static class SwarmDownload
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(options.MaxPeers, 1, nameof(options.MaxPeers));
         var torrent = start.Torrent;
-        using var storage = FileStorage.Open(start.Layout);
+        using var storage = FileStorage.Open(start.Layout, ownership: start.Ownership);
         var ledger = new ResumeLedger(start.Layout);
         var session = new TorrentSession(torrent, options, storage, start.Have, downloading: true) { Progress = progress };
         var saver = new ResumeSaver(ledger, storage, session.WrittenSnapshot, options.LedgerInterval);
         try
         {
+            await saver.SaveNowAsync(force: true, ct).ConfigureAwait(false); // records the files as ours at once
             if (session.Completion.IsCompleted && !options.SeedAfterDownload)
             {
                 options.Log?.Invoke("already complete: nothing to download");

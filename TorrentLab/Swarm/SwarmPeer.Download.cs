@@ -23,6 +23,10 @@ internal sealed partial class SwarmPeer
     private long _lastBlockAt;        // Stopwatch timestamp of the last stored block (or of the unchoke)
     private int _pipelineCap = MaxPipeline;
     private int _skipStrikes, _skipped;
+    private int _unrequested; // blocks it sent that nobody asked it for
+
+    /// <summary>Unasked blocks tolerated before the peer is dropped: a late answer is accepted, so these are junk.</summary>
+    private const int MaxUnrequested = 64;
     private readonly Dictionary<BlockRequest, long> _sentSeq = [];   // outstanding request -> order sent (under itself)
     private readonly HashSet<BlockRequest> _expired = [];            // timed out: a late answer must not count as in order
     private long _nextSeq, _newestAnswered = -1;
@@ -76,12 +80,11 @@ internal sealed partial class SwarmPeer
         }
     }
 
-    /// <summary>A <c>piece</c> message: hand the block to the piece manager and act on what became of it.</summary>
+    /// <summary>A <c>piece</c> message: hand the block to the piece manager and act on what became of it. Only a
+    /// block we asked this peer for counts as received (and towards its rate, which ranks it for upload slots).</summary>
     private async ValueTask OnBlockAsync(PeerMessage message, CancellationToken ct)
     {
         var length = message.Payload.Length;
-        _session.CountReceived(length);
-        Down.Add(length);
         lock (_sentSeq)
         {
             // Clients answer requests in the order sent; remember the newest one answered to spot skipped ones.
@@ -90,8 +93,18 @@ internal sealed partial class SwarmPeer
             else if (_sentSeq.Remove(block, out var seq) && seq > _newestAnswered) _newestAnswered = seq;
         }
         var result = _pieces.OnBlockReceived(this, message.Index, message.Begin, message.Payload.Span);
-        // Late answers to cancelled requests (unrequested) and duplicates are merely wasted; a block that counts is
-        // progress for this peer. What the block means for the download is the session's, told in one call.
+        if (result.Kind == BlockResultKind.Unrequested)
+        {
+            // Late answers to withdrawn requests are accepted; a stream of blocks nobody asked for is an attack.
+            if (++_unrequested > MaxUnrequested) throw new PeerViolation($"sent {_unrequested} blocks we never asked it for");
+        }
+        else
+        {
+            _session.CountReceived(length); // only what we asked for counts, and ranks the peer for upload slots
+            Down.Add(length);
+        }
+        // Duplicates are merely wasted; a block that counts is progress for this peer. What the block means for the
+        // download is the session's, told in one call.
         var firstOfPiece = result.Kind is BlockResultKind.Accepted or BlockResultKind.PieceVerified && StoredBlock(message.Index);
         await _session.OnBlockAsync(this, result, new BlockRequest(message.Index, message.Begin, length), firstOfPiece, ct).ConfigureAwait(false);
     }

@@ -53,6 +53,10 @@ internal sealed partial class SwarmPeer
     /// <summary>The connection ended while it still had requests of ours to answer.</summary>
     public bool LeftWithRequests { get; private set; }
 
+    /// <summary>It sent at least one message after the handshake: the connection is established on both ends.</summary>
+    public bool Spoke => _spoke;
+    private volatile bool _spoke;
+
     /// <summary>It sent at least one block we stored.</summary>
     public bool Delivered { get; private set; }
 
@@ -90,6 +94,11 @@ internal sealed partial class SwarmPeer
             reason = e.Message;
             _session.Fail(e);
         }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            // Never expected: a fault of ours with this peer. It ends this connection, with a reason, not the download.
+            reason = $"internal error with this peer ({e.GetType().Name}: {e.Message})";
+        }
         finally
         {
             await stop.CancelAsync().ConfigureAwait(false);
@@ -122,6 +131,7 @@ internal sealed partial class SwarmPeer
             while (true)
             {
                 var message = await Connection.ReceiveAsync(ct).ConfigureAwait(false);
+                _spoke = true;
                 do
                 {
                     switch (message.Kind)

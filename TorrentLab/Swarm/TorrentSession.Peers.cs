@@ -166,16 +166,27 @@ internal sealed partial class TorrentSession
             var existing = _peers.Find(p => p.Connection.RemotePeerId == id);
             if (existing is not null)
             {
-                // Both sides may dial each other. Both keep the connection opened by the side with the smaller peer id,
-                // so they agree without talking.
-                if (existing.Outgoing == peer.Outgoing || !KeepNew(peer.Outgoing, id)) return new Refusal("already connected", false);
-                existing.Drop("replaced by a second connection to the same peer", violation: false);
+                // A peer id is no proof of identity (anyone who handshook with a peer has learned its id), so a second
+                // connection never replaces an established one (the peer spoke on it, or data flowed): an impostor
+                // cannot cut a live connection. Both sides dialling each other at once (same address, neither spoke
+                // yet) is resolved the same way on both ends without talking: each keeps the connection opened by the
+                // side with the smaller peer id (else both would refuse the second and neither would trade).
+                if (existing.Outgoing == peer.Outgoing || !KeepNew(peer.Outgoing, id) || Established(existing)
+                    || !SameHost(existing.Connection.RemoteEndPoint.Address, peer.Connection.RemoteEndPoint.Address))
+                    return new Refusal("already connected", false);
+                existing.Drop("replaced by the connection both sides keep when they dial each other at once", violation: false);
             }
             _peers.Add(peer);
         }
         return null;
     }
 
+    private static bool SameHost(System.Net.IPAddress a, System.Net.IPAddress b) =>
+        (a.IsIPv4MappedToIPv6 ? a.MapToIPv4() : a).Equals(b.IsIPv4MappedToIPv6 ? b.MapToIPv4() : b);
+
+    private static bool Established(SwarmPeer peer) => peer.Spoke || peer.Down.Total > 0 || peer.Up.Total > 0;
+
+    /// <summary>True when the new connection was opened by the side with the smaller peer id (the one both keep).</summary>
     private bool KeepNew(bool newIsOutgoing, Wire.PeerId theirs)
     {
         var ours = _options.PeerId;
@@ -208,10 +219,11 @@ internal sealed partial class TorrentSession
         if (!peer.Choking) RunChoker(); // its upload slot is free
     }
 
-    /// <summary>Bans for the session (never redialled, never accepted) and lists it in the result's bad peers.</summary>
+    /// <summary>Bans for the session (never redialled, never accepted) and lists it in the result's bad peers, once:
+    /// a peer convicted again (another of its bad blocks found later) keeps its first reason.</summary>
     public void Ban(IPEndPoint endpoint, Wire.PeerId? id, string reason)
     {
-        _book.Ban(endpoint, id);
+        if (!_book.Ban(endpoint, id)) return;
         var line = $"{endpoint}: {reason}";
         lock (_peersLock) _badPeers.Add(line);
         _log?.Invoke($"banned {line}");

@@ -6,9 +6,6 @@ namespace TorrentLab.Swarm;
 // What happens around a piece: writing it, announcing it, blaming the senders of a bad one, endgame cancels.
 internal sealed partial class TorrentSession
 {
-    /// <summary>Hash failures after which a peer is banned (1 when it alone sent the bad piece: no doubt who lied).</summary>
-    public const int MaxHashFailures = 3;
-
     private readonly Lock _contributorsLock = new();
     private readonly Dictionary<int, List<SwarmPeer>> _contributors = [];
     private readonly HashSet<string> _peersUsed = [];
@@ -33,8 +30,9 @@ internal sealed partial class TorrentSession
         if (result.Kind is BlockResultKind.Unrequested or BlockResultKind.Duplicate) return;
         if (firstOfPiece) NoteContributor(block.Index, from);
         CancelElsewhere(result.CancelPeers, block.Index, block.Begin, block.Length);
+        if (result.Culprits.Count > 0 && result.Kind == BlockResultKind.PieceVerified) OnBadBlocksFound(result.PieceIndex, result.Culprits);
         if (result.Kind == BlockResultKind.PieceVerified) await OnPieceVerifiedAsync(result.Piece!, ct).ConfigureAwait(false);
-        else if (result.Kind == BlockResultKind.PieceFailed) OnPieceFailed(result.PieceIndex, result.Contributors);
+        else if (result.Kind == BlockResultKind.PieceFailed) OnPieceFailed(result.PieceIndex, result.Contributors, result.Culprits);
     }
 
     /// <summary>Remembers that <paramref name="peer"/> sent a block of piece <paramref name="index"/>.</summary>
@@ -86,24 +84,33 @@ internal sealed partial class TorrentSession
         RunChoker(); // from now on we rank by upload rate
     }
 
-    /// <summary>A piece failed its hash: every contributor gets a failure; a sole contributor, or one with
-    /// <see cref="MaxHashFailures"/> failures, is banned.</summary>
-    private void OnPieceFailed(int index, IReadOnlyList<object> contributors)
+    /// <summary>A piece failed its hash. Its proven culprits (a sole sender) are banned; with several senders nobody
+    /// is blamed yet: the piece manager fetches it again from one peer and names the liars once a copy verifies.</summary>
+    private void OnPieceFailed(int index, IReadOnlyList<object> contributors, IReadOnlyList<object> culprits)
     {
         lock (_contributorsLock)
         {
             _contributors.Remove(index);
             _failedPieces.Add(index);
         }
-        _log?.Invoke($"piece {index} failed its SHA-1 check (sent by {string.Join(", ", contributors)})");
-        foreach (var contributor in contributors.OfType<SwarmPeer>())
-        {
-            int failures;
-            try { failures = Pieces.HashFailures(contributor); }
-            catch (InvalidOperationException) { continue; } // it left already
-            if (contributors.Count == 1 || failures >= MaxHashFailures)
-                BanPeer(contributor, $"sent data failing the SHA-1 check of piece {index} ({failures} failure(s){(contributors.Count == 1 ? ", sole sender" : "")})");
-        }
+        _log?.Invoke($"piece {index} failed its SHA-1 check (sent by {string.Join(", ", contributors)})" +
+            (culprits.Count == 0 ? "; fetching it again from one peer to find who lied" : ""));
+        foreach (var culprit in culprits.OfType<SwarmPeer>())
+            BanCulprit(culprit, $"sent data failing the SHA-1 check of piece {index} (sole sender)");
+    }
+
+    /// <summary>A piece verified after failing: the peers whose blocks in the failed copy differ from the good data lied.</summary>
+    private void OnBadBlocksFound(int index, IReadOnlyList<object> culprits)
+    {
+        foreach (var culprit in culprits.OfType<SwarmPeer>())
+            BanCulprit(culprit, $"sent blocks of piece {index} that differ from the verified data");
+    }
+
+    /// <summary>Bans a peer proven to have lied: dropped if still connected, else banned by address and id.</summary>
+    private void BanCulprit(SwarmPeer culprit, string reason)
+    {
+        if (PeersSnapshot().Contains(culprit)) BanPeer(culprit, reason);
+        else Ban(culprit.Connection.RemoteEndPoint, culprit.Connection.RemotePeerId, reason);
     }
 
     /// <summary>Endgame: a block arrived, so the other peers asked for it get a <c>cancel</c>.</summary>

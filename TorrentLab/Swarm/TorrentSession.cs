@@ -22,7 +22,7 @@ internal sealed partial class TorrentSession : IAsyncDisposable
 {
     private readonly DownloadOptions _options;
     private readonly Action<string>? _log;
-    private readonly PeerBook _book = new();
+    private readonly PeerBook _book;
     private readonly Choker _choker;
     private readonly RateMeter _down = new(), _up = new();
     private readonly Stopwatch _elapsed = Stopwatch.StartNew();
@@ -48,6 +48,7 @@ internal sealed partial class TorrentSession : IAsyncDisposable
         Torrent = torrent;
         _options = options;
         _log = options.Log;
+        _book = new PeerBook(options.PeerScope);
         Storage = storage;
         Downloading = downloading && !have.IsComplete;
         _choker = new Choker(Math.Max(0, options.UploadSlots - 1)); // the last slot is the optimistic unchoke

@@ -11,8 +11,7 @@ internal sealed class HttpTracker(string url, TrackerClientOptions options) : IT
     // One handler for the process: connections are pooled per tracker. No proxy: a tracker is dialled directly.
     private static readonly HttpClient Http = new(new SocketsHttpHandler
     {
-        AllowAutoRedirect = true,
-        MaxAutomaticRedirections = 5,
+        AllowAutoRedirect = false, // followed by hand, only to the same scheme and kind of host (TrackerRedirect)
         AutomaticDecompression = DecompressionMethods.All, // trackers may gzip their answer
         UseProxy = false,
         UseCookies = false,
@@ -43,10 +42,16 @@ internal sealed class HttpTracker(string url, TrackerClientOptions options) : IT
         limit.CancelAfter(options.HttpTimeout);
         try
         {
-            using var message = new HttpRequestMessage(HttpMethod.Get, new Uri(requestUrl, UriKind.Absolute));
-            message.Headers.UserAgent.Add(ProductInfoHeaderValue.Parse(options.UserAgent));
-            message.Headers.AcceptEncoding.Add(new StringWithQualityHeaderValue("gzip"));
-            using var response = await Http.SendAsync(message, HttpCompletionOption.ResponseHeadersRead, limit.Token).ConfigureAwait(false);
+            var uri = new Uri(requestUrl, UriKind.Absolute);
+            var response = await SendAsync(uri, limit.Token).ConfigureAwait(false);
+            for (var hops = 0; TrackerRedirect.IsRedirect(response.StatusCode); hops++)
+            {
+                var target = TrackerRedirect.Target(uri, response.Headers.Location, hops);
+                response.Dispose();
+                uri = target;
+                response = await SendAsync(uri, limit.Token).ConfigureAwait(false);
+            }
+            using var _ = response;
             var body = await ReadCappedAsync(response.Content, limit.Token).ConfigureAwait(false);
             if (!response.IsSuccessStatusCode)
             {
@@ -76,6 +81,14 @@ internal sealed class HttpTracker(string url, TrackerClientOptions options) : IT
         {
             throw new TrackerException($"the compressed answer is corrupt: {e.Message}", e);
         }
+    }
+
+    private async Task<HttpResponseMessage> SendAsync(Uri uri, CancellationToken ct)
+    {
+        using var message = new HttpRequestMessage(HttpMethod.Get, uri);
+        message.Headers.UserAgent.Add(ProductInfoHeaderValue.Parse(options.UserAgent));
+        message.Headers.AcceptEncoding.Add(new StringWithQualityHeaderValue("gzip"));
+        return await Http.SendAsync(message, HttpCompletionOption.ResponseHeadersRead, ct).ConfigureAwait(false);
     }
 
     private async Task<byte[]> ReadCappedAsync(HttpContent content, CancellationToken ct)

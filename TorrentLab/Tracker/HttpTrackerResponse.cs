@@ -41,7 +41,7 @@ internal static class HttpTrackerResponse
             Seconds(root, "min interval"),
             Count(root, "complete"),
             Count(root, "incomplete"),
-            (root["warning message"] as BString)?.Text,
+            (root["warning message"] as BString)?.Text is { } warning ? UntrustedText.Clean(warning) : null,
             (root["tracker id"] as BString)?.Text);
     }
 
@@ -70,7 +70,7 @@ internal static class HttpTrackerResponse
         // BEP 3: "If a tracker response has a key failure reason, then that maps to a human readable string which
         // explains why the query failed, and no other keys are required."
         if (root["failure reason"] is BString reason)
-            throw new TrackerException($"failure reason: {reason.Text}") { FailureReason = reason.Text };
+            throw new TrackerException($"failure reason: {UntrustedText.Clean(reason.Text)}") { FailureReason = UntrustedText.Clean(reason.Text) };
         return root;
     }
 

@@ -98,7 +98,8 @@ internal static partial class UdpTrackerMessages
     }
 
     /// <summary>The message of an error response (invalid UTF-8 becomes U+FFFD).</summary>
-    public static string ReadErrorMessage(ReadOnlySpan<byte> packet) => Encoding.UTF8.GetString(packet[8..]).TrimEnd('\0');
+    public static string ReadErrorMessage(ReadOnlySpan<byte> packet) =>
+        UntrustedText.Clean(Encoding.UTF8.GetString(packet[8..Math.Min(packet.Length, 8 + 4096)]).TrimEnd('\0'));
 
     private static void WriteHeader(Span<byte> packet, int action, int transactionId)
     {

@@ -20,7 +20,7 @@ internal static class TorrentApi
         api.MapPost("/torrents", async (HttpRequest request, bool? start, CancellationToken ct) =>
             {
                 var bytes = await TorrentUpload.ReadAsync(request, options.MaxTorrentBytes, ct).ConfigureAwait(false);
-                var added = torrents.Add(bytes, start ?? true);
+                var added = await torrents.AddAsync(bytes, start ?? true, ct).ConfigureAwait(false);
                 options.Log?.Invoke($"added '{added.Torrent.Name}' ({added.InfoHash})");
                 return Results.Json(added.Summary(), WebJsonContext.Default.TorrentSummary, statusCode: 201);
             })
@@ -33,7 +33,7 @@ internal static class TorrentApi
                 new ApiResponse(400, "Not bencode (with the byte offset), not a valid torrent (with the key path), bytes after the torrent, or a name reserved for TorrentLab", typeof(ApiError)),
                 new ApiResponse(403, "From another site's page (Origin or Sec-Fetch-Site), or to a host name this server does not answer to", typeof(ApiError)),
                 new ApiResponse(404, "The .torrent named by path does not exist", typeof(ApiError)),
-                new ApiResponse(409, "Already added, another torrent has the same name, or a symbolic link would lead its files out of the downloads folder", typeof(ApiError)),
+                new ApiResponse(409, "Already added, another torrent has the same name, a symbolic link would lead its files out of the downloads folder, or a file that is not this torrent's data is in the way", typeof(ApiError)),
                 new ApiResponse(413, "Larger than the size limit", typeof(ApiError)),
                 new ApiResponse(415, "Another content type than those above", typeof(ApiError)));
 
@@ -41,10 +41,10 @@ internal static class TorrentApi
             .WithSummary("One torrent: files with progress, trackers with their last answer, peers, piece states")
             .WithMetadata(hash, new ApiResponse(200, "The details", typeof(TorrentDetails)), NotFound);
 
-        api.MapPost("/torrents/{infoHash}/start", (string infoHash) =>
+        api.MapPost("/torrents/{infoHash}/start", async (string infoHash, CancellationToken ct) =>
             {
                 var torrent = torrents.Get(infoHash);
-                torrents.Start(torrent);
+                await torrents.StartAsync(torrent, ct).ConfigureAwait(false);
                 return Results.Json(torrent.Summary(), WebJsonContext.Default.TorrentSummary);
             })
             .WithSummary("Start or resume the download")

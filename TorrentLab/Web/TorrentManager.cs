@@ -1,6 +1,7 @@
 using TorrentLab.Client;
 using TorrentLab.Downloads;
 using TorrentLab.Metainfo;
+using TorrentLab.Storage;
 
 namespace TorrentLab.Web;
 
@@ -92,11 +93,13 @@ internal sealed class TorrentManager : IAsyncDisposable
     /// <exception cref="Bencode.BencodeException">Not bencode (the message has the byte offset).</exception>
     /// <exception cref="MetainfoException">Not a valid torrent (the message has the key path).</exception>
     /// <exception cref="WebApiException">409: already added, or another torrent has the same name.</exception>
-    public ManagedTorrent Add(byte[] bytes, bool start)
+    /// <exception cref="StorageException">409 (a conflict): with <paramref name="start"/>, a file not this torrent's data is in the way.</exception>
+    public async Task<ManagedTorrent> AddAsync(byte[] bytes, bool start, CancellationToken ct = default)
     {
         var torrent = Torrent.Parse(bytes);
         CheckPaths(torrent);
         if (torrent.IsV2Only) throw new WebApiException(422, "v2-only torrents (BEP 52) cannot be downloaded yet; add a hybrid or v1 torrent of the same files");
+        if (start) await CheckFilesAsync(torrent, ct).ConfigureAwait(false);
         ManagedTorrent managed;
         lock (_lock)
         {
@@ -127,11 +130,18 @@ internal sealed class TorrentManager : IAsyncDisposable
             throw new WebApiException(409, $"'{leaving}' would be written outside the downloads folder (through a symbolic link); remove the link or rename it");
     }
 
-    public void Start(ManagedTorrent torrent)
+    /// <exception cref="StorageException">409 (a conflict): a file not this torrent's data is in the way.</exception>
+    public async Task StartAsync(ManagedTorrent torrent, CancellationToken ct = default)
     {
+        if (torrent.State is TorrentState.Paused or TorrentState.Failed) await CheckFilesAsync(torrent.Torrent, ct).ConfigureAwait(false);
         torrent.Start(OptionsFor());
         Save();
     }
+
+    /// <summary>Refuses, before anything starts, a download that would resize or write a file it did not create
+    /// (the engine checks again when it opens its files).</summary>
+    private Task CheckFilesAsync(Torrent torrent, CancellationToken ct) =>
+        TorrentClient.CheckFilesInTheWayAsync(torrent, Downloads, ct);
 
     public async Task PauseAsync(ManagedTorrent torrent)
     {

@@ -10,6 +10,8 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using TorrentLab.Bencode;
 using TorrentLab.Metainfo;
+using TorrentLab.Client;
+using TorrentLab.Storage;
 
 namespace TorrentLab.Web;
 
@@ -141,6 +143,7 @@ public sealed class WebServer : IAsyncDisposable
     private static int? Status(Exception e) => e switch
     {
         WebApiException w => w.StatusCode,
+        _ when Failure.Describe(e).Kind == FailureKind.Conflict => StatusCodes.Status409Conflict, // a user's file is in the way: nothing was touched
         BencodeException or MetainfoException => StatusCodes.Status400BadRequest,
         BadHttpRequestException b => b.StatusCode,
         _ => null, // a bug: Kestrel answers 500 and the exception is not hidden
@@ -148,6 +151,7 @@ public sealed class WebServer : IAsyncDisposable
 
     private static string Message(Exception e) => e switch
     {
+        BencodeException { IsLimit: true } b => $"not accepted: input over a limit: {b.Message}",
         BencodeException b => $"not a .torrent: invalid bencode: {b.Message}",
         MetainfoException m => $"not a valid torrent: {m.Message}",
         _ => e.Message,

@@ -29,7 +29,7 @@ internal static class PeerClients
         {
             var code = head.Substring(1, 2);
             var version = string.Join('.', head.Substring(3, 4).ToCharArray());
-            return Azureus.TryGetValue(code, out var name) ? $"{name} {version}" : $"unknown ({head[..8]})";
+            return Azureus.TryGetValue(code, out var name) ? $"{name} {version}" : $"unknown ({UntrustedText.Clean(head[..8])})";
         }
         if (head.StartsWith("A2-", StringComparison.Ordinal)) return "aria2 " + DashedVersion(head[3..]);
         if (head[0] == 'M' && char.IsAsciiDigit(head[1]) && head[2] == '-') return "Mainline " + DashedVersion(head[1..]);

@@ -1,0 +1,25 @@
+namespace TorrentLab.Pieces;
+
+/// <summary>The last few requests withdrawn from one peer (expired, released on choke, cancelled in endgame): a block
+/// answering one of them is a late answer, not data nobody asked for.</summary>
+/// <remarks>Bounded: the oldest are forgotten first, so a peer cannot make us remember without limit.</remarks>
+internal sealed class RecentRequests
+{
+    /// <summary>Enough for a full pipeline released on a choke (the swarm keeps at most 400 in flight) and more.</summary>
+    public const int Capacity = 1024;
+
+    private readonly HashSet<BlockRequest> _set = [];
+    private readonly Queue<BlockRequest> _order = new();
+
+    public int Count => _set.Count;
+
+    public void Add(BlockRequest request)
+    {
+        if (!_set.Add(request)) return;
+        _order.Enqueue(request);
+        while (_order.Count > Capacity) _set.Remove(_order.Dequeue());
+    }
+
+    /// <summary>Forgets <paramref name="request"/>; false if it was not there.</summary>
+    public bool Remove(BlockRequest request) => _set.Remove(request); // its queue entry is skipped when it comes due
+}
