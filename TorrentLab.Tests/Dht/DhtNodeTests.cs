@@ -93,11 +93,15 @@ public class DhtNodeTests
     public async Task Lookup_Terminates_WhenTheClosestNodesHaveAllAnswered_EvenWithDeadNodes()
     {
         var (network, nodes) = await NetworkAsync(30);
-        foreach (var dead in nodes.Skip(20)) network.Silence(dead.EndPoint);
+        var target = DhtNode.ToNodeId(Hash);
+        // Silence the nodes closest to the target, so the lookup must meet them (ids are random per run).
+        var dead = nodes.Where(n => n != nodes[1])
+            .OrderBy(n => n.Node.Id, Comparer<NodeId>.Create(target.CompareDistance)).Take(10).ToList();
+        foreach (var node in dead) network.Silence(node.EndPoint);
         var hops = new List<LookupHop>();
 
         var found = new List<IPEndPoint>();
-        await foreach (var peer in nodes[1].Node.GetPeersAsync(DhtNode.ToNodeId(Hash), hops.Add, Ct)) found.Add(peer);
+        await foreach (var peer in nodes[1].Node.GetPeersAsync(target, hops.Add, Ct)) found.Add(peer);
 
         Assert.Empty(found);                                   // nobody announced: the lookup still ends
         Assert.InRange(hops.Count, 1, DhtLookup.MaxQueries);
