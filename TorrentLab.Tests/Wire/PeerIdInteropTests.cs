@@ -13,6 +13,10 @@ public class PeerIdInteropTests
         torrent, save_path, port = sys.argv[1], sys.argv[2], int(sys.argv[3])
         ses = loopback_session(port)
         h, _ = add_torrent(ses, torrent, save_path)
+        # libtorrent closes incoming connections for a torrent it is still checking: wait for the seed state.
+        deadline = time.time() + 20
+        while time.time() < deadline and not h.status().is_seeding:
+            time.sleep(0.05)
         print('ready', flush=True)
         deadline = time.time() + 20
         while time.time() < deadline:
