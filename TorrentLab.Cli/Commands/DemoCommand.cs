@@ -17,7 +17,7 @@ internal static class DemoCommand
             Description = "Folder to download into (default: torrentlab-demo in the system temp folder)",
             DefaultValueFactory = _ => Path.Combine(Path.GetTempPath(), "torrentlab-demo"),
         };
-        var settings = new DownloadSettings();
+        var settings = new DownloadSettings(classroom: true);
         var command = new Command("demo", "Download a generated torrent from a built-in local swarm, with one faulty peer to catch.") { output };
         settings.AddTo(command);
         command.SetAction((parse, ct) => CliErrors.GuardAsync(async () =>

@@ -17,7 +17,7 @@ internal static class DownloadCommand
     public static Command Create(bool magnet)
     {
         var source = new ClassroomSource(magnet, "Where to write: the file (single-file torrent) or folder (multi-file)");
-        var settings = new DownloadSettings();
+        var settings = new DownloadSettings(classroom: true);
         var command = magnet
             ? source.Command("magnet_download", "Fetch a magnet link's metadata, then download the torrent to the given path.", settings)
             : source.Command("download", "Download a torrent to the given path (the classroom shape).", settings);

@@ -14,7 +14,7 @@ internal static class DownloadPieceCommand
     {
         var source = new ClassroomSource(magnet, "File to write the piece to");
         var index = new Argument<int>("index") { Description = "Piece index, from 0" };
-        var settings = new DownloadSettings();
+        var settings = new DownloadSettings(classroom: true);
         var command = magnet
             ? source.Command("magnet_download_piece", "Fetch a magnet link's metadata, then download one verified piece to a file.", settings, index)
             : source.Command("download_piece", "Download one piece, verify its SHA-1 and write it to a file.", settings, index);

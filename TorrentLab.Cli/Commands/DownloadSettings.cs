@@ -9,6 +9,15 @@ namespace TorrentLab.Cli.Commands;
 /// <summary>The options every downloading command shares (--output, --no-resume, --trace, ...), defined once.</summary>
 internal sealed class DownloadSettings
 {
+    /// <summary>The give-up limit of the classroom commands and the demo: a student's run must end.</summary>
+    public static readonly TimeSpan ClassroomStall = TimeSpan.FromSeconds(60);
+
+    private readonly TimeSpan? _defaultStall;
+
+    /// <param name="classroom">True for the classroom step commands and the demo: without <c>--stall-timeout</c> they
+    /// give up after <see cref="ClassroomStall"/>; the main download waits for peers until Ctrl-C.</param>
+    public DownloadSettings(bool classroom = false) => _defaultStall = classroom ? ClassroomStall : null;
+
     public Option<bool> NoResume { get; } = new("--no-resume") { Description = "Ignore the resume ledger and start fresh" };
     public Option<bool> Quiet { get; } = new("--quiet", "-q") { Description = "No progress display" };
     public Option<bool> Verbose { get; } = new("--verbose", "-v") { Description = "Log protocol events (peers, failures) and per-peer rates" };
@@ -21,6 +30,24 @@ internal sealed class DownloadSettings
     public Option<PeerScope> PeerScope { get; } = new("--peer-scope") { Description = "Dial only these peer addresses: any, private (LAN and loopback) or loopback", DefaultValueFactory = _ => Tracker.PeerScope.Any };
     public Option<bool> Overwrite { get; } = new("--overwrite") { Description = "Overwrite existing files that are not this torrent's data (by default the download stops)" };
     public Option<string> Encryption { get; } = EncryptionOption();
+    public Option<string[]> Bind { get; } = BindOption();
+    public Option<double?> StallTimeout { get; } = new("--stall-timeout") { Description = "Give up (exit 1) after this many seconds without data; by default the main download waits for peers until Ctrl-C (classroom commands: 60)" };
+
+    /// <summary><c>--bind ADDR</c> (repeatable): the local addresses to listen on; default <c>::</c> (IPv4 and IPv6).</summary>
+    public static Option<string[]> BindOption() => new("--bind")
+    {
+        Description = "Local address to listen on for peers (repeatable; default :: = every interface, IPv4 and IPv6)",
+        AllowMultipleArgumentsPerToken = false,
+    };
+
+    /// <summary>The addresses named by <c>--bind</c>, or the dual-stack default when none.</summary>
+    /// <exception cref="UsageException">A value is not an IP address.</exception>
+    public static IReadOnlyList<IPAddress> ParseBind(string[]? values)
+    {
+        if (values is null || values.Length == 0) return [IPAddress.IPv6Any];
+        return [.. values.Select(v => IPAddress.TryParse(v.Trim('[', ']'), out var address) ? address
+            : throw new UsageException($"--bind expects an IP address such as 0.0.0.0, :: or ::1, got '{v}'"))];
+    }
 
     /// <summary><c>--encryption prefer|require|off</c>: MSE/PE protocol encryption (default prefer).</summary>
     public static Option<string> EncryptionOption()
@@ -45,7 +72,7 @@ internal sealed class DownloadSettings
     /// <summary>Adds the shared options to a command.</summary>
     public void AddTo(Command command)
     {
-        foreach (var option in new Option[] { NoResume, Quiet, Verbose, Trace, TraceBytes, MaxPeers, Port, Trackers, Peers, Overwrite, PeerScope, Encryption })
+        foreach (var option in new Option[] { NoResume, Quiet, Verbose, Trace, TraceBytes, MaxPeers, Port, Trackers, Peers, Overwrite, PeerScope, Encryption, Bind, StallTimeout })
             command.Options.Add(option);
     }
 
@@ -55,6 +82,8 @@ internal sealed class DownloadSettings
     {
         if (parse.GetValue(MaxPeers) < 1) throw new UsageException("--max-peers must be at least 1");
         if (parse.GetValue(Port) is < 0 or > 65535) throw new UsageException("--port must be 0..65535");
+        if (parse.GetValue(StallTimeout) is { } stall && (!(stall > 0) || stall > TimeSpan.MaxValue.TotalSeconds / 2))
+            throw new UsageException($"--stall-timeout must be a positive number of seconds, got {stall}");
         foreach (var peer in parse.GetValue(Peers) ?? [])
             if (!IPEndPoint.TryParse(peer, out _)) throw new UsageException($"--peer expects ip:port, got '{peer}'");
     }
@@ -78,6 +107,8 @@ internal sealed class DownloadSettings
             Trackers = trackers.Length == 0 ? null : trackers.Select(url => (IReadOnlyList<string>)[url]).ToArray(),
             ExtraPeers = (parse.GetValue(Peers) ?? []).Select(IPEndPoint.Parse).ToArray(),
             Encryption = ParseEncryption(parse.GetValue(Encryption)),
+            BindAddresses = ParseBind(parse.GetValue(Bind)),
+            StallTimeout = parse.GetValue(StallTimeout) is { } seconds ? TimeSpan.FromSeconds(seconds) : _defaultStall,
             Log = Log(parse),
             Trace = trace ? e => Console.Error.WriteLine(TraceLine(e, bytes)) : null,
         };

@@ -20,7 +20,7 @@ internal static class SeedCommand
         var data = new Option<string>("--data", "-d") { Description = "The folder that contains the torrent's file or folder (as --output of a download)", Required = true };
         var port = new Option<int>("--port", "-p") { Description = "TCP port to listen on (0: any free port)", DefaultValueFactory = _ => 6881 };
         var trackers = new Option<string[]>("--tracker") { Description = "Announce here instead of the torrent's trackers (repeatable)", AllowMultipleArgumentsPerToken = false };
-        var bind = new Option<string>("--bind") { Description = "Local address to listen on", DefaultValueFactory = _ => "0.0.0.0" };
+        var bind = DownloadSettings.BindOption();
         var partial = new Option<bool>("--partial") { Description = "Seed even when some pieces are missing (only verified pieces are served)" };
         var quiet = new Option<bool>("--quiet", "-q") { Description = "No status lines" };
         var verbose = new Option<bool>("--verbose", "-v") { Description = "Log peer events" };
@@ -30,7 +30,7 @@ internal static class SeedCommand
         var command = new Command("seed", "Verify data on disk and seed it until Ctrl-C.") { torrentPath, data, port, trackers, bind, partial, quiet, verbose, trace, encryption, peers };
         command.SetAction((parse, ct) => CliErrors.GuardAsync(() => RunAsync(
             parse.GetValue(torrentPath)!, parse.GetValue(data)!, parse.GetValue(port), parse.GetValue(trackers) ?? [],
-            parse.GetValue(bind)!, parse.GetValue(partial), parse.GetValue(quiet), parse.GetValue(verbose),
+            parse.GetValue(bind), parse.GetValue(partial), parse.GetValue(quiet), parse.GetValue(verbose),
             new Extras(parse.GetValue(trace), DownloadSettings.ParseEncryption(parse.GetValue(encryption)), parse.GetValue(peers) ?? []), ct), ct));
         return command;
     }
@@ -38,11 +38,11 @@ internal static class SeedCommand
     /// <summary>The seed options beyond the first ones: --trace, --encryption and --peer.</summary>
     private sealed record Extras(bool Trace, Wire.EncryptionPolicy Encryption, string[] Peers);
 
-    private static async Task<int> RunAsync(string torrentPath, string data, int port, string[] trackers, string bind, bool partial,
+    private static async Task<int> RunAsync(string torrentPath, string data, int port, string[] trackers, string[]? bind, bool partial,
         bool quiet, bool verbose, Extras extras, CancellationToken ct)
     {
         if (port is < 0 or > 65535) throw new ArgumentException($"--port must be between 0 and 65535, got {port}");
-        if (!IPAddress.TryParse(bind, out var address)) throw new ArgumentException($"--bind must be an IP address, got '{bind}'");
+        var addresses = DownloadSettings.ParseBind(bind);
         var dial = new List<IPEndPoint>();
         foreach (var peer in extras.Peers)
             dial.Add(IPEndPoint.TryParse(peer, out var endpoint) && endpoint.Port != 0 ? endpoint : throw new UsageException($"--peer expects ip:port, got '{peer}'"));
@@ -52,12 +52,12 @@ internal static class SeedCommand
         {
             OutputDirectory = data,
             ListenPort = port,
-            BindAddress = address,
+            BindAddresses = addresses,
             Trackers = trackers.Length > 0 ? [trackers] : null,
             Log = verbose ? line => stderr.WriteLine(line) : null,
             Trace = extras.Trace ? e => stderr.WriteLine(DownloadSettings.TraceLine(e, bytes: false)) : null,
             Encryption = extras.Encryption,
-            ExtraPeers = dial, // the seeder dials these (and only these: leechers from the tracker dial us)
+            ExtraPeers = dial, // dialled first; peers from the tracker are dialled too, and dropped if they turn out to be seeds
         };
         if (!quiet) stderr.WriteLine($"verifying '{torrent.Name}' ({Units.Bytes(torrent.TotalLength)}, {torrent.PieceCount} pieces)...");
         await using var seeder = await TorrentClient.SeedAsync(torrent, options, partial, ct).ConfigureAwait(false);

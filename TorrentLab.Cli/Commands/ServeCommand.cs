@@ -20,9 +20,11 @@ internal static class ServeCommand
         };
         var maxPeers = new Option<int>("--max-peers") { Description = "Peers per download; 1 runs the single-peer reference path", DefaultValueFactory = _ => 50 };
         var encryption = DownloadSettings.EncryptionOption();
+        var bind = DownloadSettings.BindOption();
+        bind.Description = "Local address the downloads listen on for peers (repeatable; default :: = IPv4 and IPv6); the page's address is --host";
         var command = new Command("serve", "Serve the web interface: a REST API, live updates and a page that shows the protocol.")
         {
-            port, host, downloads, token, allowedHosts, maxPeers, encryption,
+            port, host, downloads, token, allowedHosts, maxPeers, encryption, bind,
         };
         command.SetAction((parse, ct) => CliErrors.GuardAsync(async () =>
         {
@@ -36,6 +38,7 @@ internal static class ServeCommand
                 AllowedHosts = parse.GetValue(allowedHosts) ?? [],
                 MaxPeers = parse.GetValue(maxPeers),
                 Encryption = DownloadSettings.ParseEncryption(parse.GetValue(encryption)),
+                PeerBindAddresses = DownloadSettings.ParseBind(parse.GetValue(bind)),
                 Log = line => Console.Error.WriteLine(line),
             };
             if (options.Port is < 0 or > 65535) throw new UsageException("--port must be 0..65535");

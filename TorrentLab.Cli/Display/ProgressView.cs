@@ -38,7 +38,8 @@ internal sealed class ProgressView
                     task.Value = p.BytesDone;
                     var peers = p.CurrentPeer ?? $"{p.ConnectedPeers} peer(s)";
                     task.Description = $"{Markup.Escape(title)} [grey]{p.PiecesDone}/{p.PieceCount} pieces, {Markup.Escape(peers)}" +
-                                       (p.UploadRate > 0 ? $", up {Units.Rate(p.UploadRate)}" : "") + "[/]";
+                                       (p.UploadRate > 0 ? $", up {Units.Rate(p.UploadRate)}" : "") + "[/]" +
+                                       (p.Status is { } status ? $" [yellow]{Markup.Escape(status)}[/]" : "");
                     if (_verbose && p.Peers.Count > 0) Console.Error.WriteLine(Describe(title, p));
                 });
                 var result = await work(sink).ConfigureAwait(false);
@@ -73,6 +74,7 @@ internal sealed class ProgressView
                    $"down {Units.Rate(p.DownloadRate)} up {Units.Rate(p.UploadRate)} " +
                    $"ETA {Units.Duration(p.Eta)} peers {p.ConnectedPeers}";
         if (p.CurrentPeer is not null) line += $" ({p.CurrentPeer})";
+        if (p.Status is not null) line += $" -- {p.Status}";
         if (_verbose && p.Peers.Count > 0)
             line += Environment.NewLine + string.Join(Environment.NewLine, p.Peers.Select(peer =>
                 $"  {peer.Address,-22} {peer.Client,-16} down {Units.Rate(peer.DownloadRate)} up {Units.Rate(peer.UploadRate)}" +

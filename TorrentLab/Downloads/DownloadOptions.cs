@@ -51,14 +51,19 @@ public sealed record DownloadOptions
     public TimeSpan HandshakeTimeout { get; init; } = TimeSpan.FromSeconds(10);
     public TimeSpan IdleTimeout { get; init; } = TimeSpan.FromSeconds(30);
 
-    /// <summary>How long without any usable peer before the download gives up.</summary>
-    public TimeSpan StallTimeout { get; init; } = TimeSpan.FromSeconds(60);
+    /// <summary>How long without any block arriving before the download gives up (<c>--stall-timeout</c>); null (the
+    /// default) waits for peers as long as the caller lets it, showing why in <see cref="DownloadProgress.Status"/>.</summary>
+    public TimeSpan? StallTimeout { get; init; }
 
     /// <summary>How often the resume ledger is written while downloading.</summary>
     public TimeSpan LedgerInterval { get; init; } = TimeSpan.FromSeconds(3);
 
-    /// <summary>The local address we listen on for incoming peers: any interface for a normal client, loopback in tests.</summary>
-    public IPAddress BindAddress { get; init; } = IPAddress.Any;
+    /// <summary>The local addresses we listen on for incoming peers, all on one port (<c>--bind</c>, repeatable). The
+    /// default <c>::</c> is dual-stack: every interface, IPv4 and IPv6 (<c>0.0.0.0</c> on a machine without IPv6).</summary>
+    public IReadOnlyList<IPAddress> BindAddresses { get; init; } = [IPAddress.IPv6Any];
+
+    /// <summary>A single local address to listen on (loopback in tests); sets <see cref="BindAddresses"/>.</summary>
+    public IPAddress BindAddress { get => BindAddresses[0]; init => BindAddresses = [value]; }
 
     /// <summary>A request unanswered this long goes back to the pool for another peer (swarm engine).</summary>
     public TimeSpan RequestTimeout { get; init; } = TimeSpan.FromSeconds(30);

@@ -20,6 +20,10 @@ public sealed record DownloadProgress(
     /// <summary>Peers dropped for breaking the protocol or sending data that failed its hash.</summary>
     public int BadPeers { get; init; }
 
+    /// <summary>Why no data arrives, while none does (e.g. "waiting for peers: 0 connected, 0 known; tracker X answered
+    /// 0, next announce in 30 s"); null while downloading normally.</summary>
+    public string? Status { get; init; }
+
     /// <summary>Per-peer detail, filled only when asked for (verbose display).</summary>
     public IReadOnlyList<PeerProgress> Peers { get; init; } = [];
 

@@ -47,6 +47,22 @@ internal sealed class Announcer : IDisposable
     /// <summary>The last announce error, or null after a success.</summary>
     public string? LastError { get; private set; }
 
+    private volatile string? _status = "announcing";
+    private long _nextAnnounceTicks;
+
+    /// <summary>What the trackers said last and when we ask again, for the "waiting for peers" line: e.g. "tracker
+    /// http://t/announce answered 0 peers, next announce in 30 s".</summary>
+    public string Status
+    {
+        get
+        {
+            if (!HasTrackers) return "no tracker";
+            var next = new DateTimeOffset(Interlocked.Read(ref _nextAnnounceTicks), TimeSpan.Zero) - _time.GetUtcNow();
+            var seconds = Math.Max(0, (int)Math.Ceiling(next.TotalSeconds));
+            return _status is { } status && _nextAnnounceTicks != 0 ? $"{status}, next announce in {seconds} s" : _status ?? "announcing";
+        }
+    }
+
     /// <summary>Announces until cancelled: <c>started</c> first, then regular announces.</summary>
     public async Task RunAsync(int port, CancellationToken ct)
     {
@@ -68,13 +84,16 @@ internal sealed class Announcer : IDisposable
                 _log?.Invoke($"tracker: {response.Peers.Count} peers, next announce in {response.Interval.TotalSeconds:0} s");
                 _onPeers(response.Peers);
                 wait = AnnounceSchedule.Next(response, _connected());
+                _status = $"tracker {_client.LastAnswered} answered {response.Peers.Count}";
             }
             catch (TrackerException e)
             {
                 LastError = e.Message;
                 _log?.Invoke($"tracker announce failed: {e.Message}");
                 wait = TimeSpan.FromSeconds(Math.Min(300, 5 << Math.Min(failures++, 6)));
+                _status = $"tracker failed ({UntrustedText.Clean(e.Message, 200)})";
             }
+            Interlocked.Exchange(ref _nextAnnounceTicks, (_time.GetUtcNow() + wait).UtcTicks);
             try { await SleepAsync(wait, ct).ConfigureAwait(false); }
             catch (OperationCanceledException) { return; }
         }

@@ -76,6 +76,9 @@ internal sealed class PeerBook
         }
     }
 
+    /// <summary>Addresses known (dialable, not banned).</summary>
+    public int Known { get { lock (_lock) return _known.Count; } }
+
     /// <summary>True while some known address may still be dialled (now or after its back-off).</summary>
     public bool HasCandidates
     {
@@ -84,14 +87,31 @@ internal sealed class PeerBook
 
     /// <summary>The dial (or the connection) to <paramref name="endpoint"/> ended; <paramref name="failed"/> counts
     /// towards giving up, a connection that delivered data resets the count.</summary>
-    public void Release(IPEndPoint endpoint, bool failed, DateTimeOffset now)
+    public void Release(IPEndPoint endpoint, bool failed, DateTimeOffset now) => Release(endpoint, failed, now, null);
+
+    /// <summary>As <see cref="Release(IPEndPoint, bool, DateTimeOffset)"/>, but tried again no sooner than
+    /// <paramref name="retryAfter"/> (a peer we are already connected to by its own dial).</summary>
+    public void Release(IPEndPoint endpoint, bool failed, DateTimeOffset now, TimeSpan? retryAfter)
     {
         lock (_lock)
         {
             if (!_known.TryGetValue(endpoint, out var entry)) return;
             entry.Busy = false;
             entry.Failures = failed ? entry.Failures + 1 : 0;
-            entry.NextTry = now + BaseBackoff * (1 << Math.Min(entry.Failures, 5));
+            var backoff = BaseBackoff * (1 << Math.Min(entry.Failures, 5));
+            entry.NextTry = now + (retryAfter is { } later && later > backoff ? later : backoff);
+        }
+    }
+
+    /// <summary>Never dials <paramref name="endpoint"/> again this session (a seed met while we only seed: BEP 3's
+    /// tracker lists do not say who is a seed, so we learn it from its bitfield and leave it alone afterwards).</summary>
+    public void Retire(IPEndPoint endpoint)
+    {
+        lock (_lock)
+        {
+            if (!_known.TryGetValue(endpoint, out var entry)) return;
+            entry.Busy = false;
+            entry.Failures = MaxFailures;
         }
     }
 

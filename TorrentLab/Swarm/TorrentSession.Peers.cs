@@ -8,6 +8,9 @@ namespace TorrentLab.Swarm;
 // Connections: dialling with a bound on concurrent connects, accepting, registering, and ending (with bans).
 internal sealed partial class TorrentSession
 {
+    /// <summary>How long before redialling an address whose peer is already connected to us by its own dial.</summary>
+    private static readonly TimeSpan DuplicateRetry = TimeSpan.FromSeconds(60);
+
     /// <summary>Connects in progress at once: enough to fill the swarm fast without a storm of half-open sockets.</summary>
     private const int MaxConnecting = 8;
 
@@ -16,7 +19,6 @@ internal sealed partial class TorrentSession
     private readonly List<Task> _peerTasks = [];
     private readonly List<string> _badPeers = [];
     private readonly Channel<bool> _dialWake = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
-    private HashSet<IPEndPoint> _extraPeers = [];
     private int _connecting, _handshaking;
 
     public int ConnectedCount { get { lock (_peersLock) return _peers.Count; } }
@@ -28,8 +30,9 @@ internal sealed partial class TorrentSession
 
     private void WakeDialer() => _dialWake.Writer.TryWrite(true);
 
-    /// <summary>Dials known addresses while there is room, at most <see cref="MaxConnecting"/> at once. A seeder
-    /// dials only the extra peers it was given: leechers learn of it from the tracker and dial it.</summary>
+    /// <summary>Dials known addresses while there is room, at most <see cref="MaxConnecting"/> at once. A seeder dials
+    /// too (some peers never dial a seeder, e.g. Transmission on loopback): a tracker does not say which of its peers
+    /// are seeds (BEP 3, BEP 23), so a peer that turns out to be one is dropped and not dialled again.</summary>
     private async Task DialLoopAsync(CancellationToken ct)
     {
         while (!ct.IsCancellationRequested)
@@ -38,11 +41,6 @@ internal sealed partial class TorrentSession
             {
                 var endpoint = _book.TakeNext(DateTimeOffset.UtcNow);
                 if (endpoint is null) break;
-                if (!Downloading && !_extraPeers.Contains(endpoint))
-                {
-                    _book.MarkConnected(endpoint); // known, but left for it to dial us
-                    continue;
-                }
                 Interlocked.Increment(ref _connecting);
                 Track(DialAsync(endpoint, ct));
             }
@@ -123,7 +121,8 @@ internal sealed partial class TorrentSession
         if (refusal is not null)
         {
             connection.Dispose();
-            if (dialled is not null) _book.Release(dialled, failed: refusal.Value.CountsAsFailure, DateTimeOffset.UtcNow);
+            // Already connected (it dialled us): try this address again only after a while, not every back-off.
+            if (dialled is not null) _book.Release(dialled, failed: refusal.Value.CountsAsFailure, DateTimeOffset.UtcNow, DuplicateRetry);
             if (refusal.Value.Self && dialled is not null) _book.AddSelf(dialled);
             _log?.Invoke($"{peer}: {refusal.Value.Reason}");
             return;
@@ -148,7 +147,9 @@ internal sealed partial class TorrentSession
         }
         OnInterestChanged(peer); // a free upload slot can go to it as soon as it is interested
         await peer.RunAsync(ct).ConfigureAwait(false);
-        if (dialled is not null) _book.Release(dialled, failed: !peer.Delivered || peer.LeftWithRequests, DateTimeOffset.UtcNow);
+        if (dialled is not null && !Downloading && peer.IsSeed) _book.Retire(dialled); // a seed has nothing to gain from us
+        // While seeding, a connection we uploaded on did its job; while downloading, one that delivered did.
+        else if (dialled is not null) _book.Release(dialled, failed: !(peer.Delivered || (!Downloading && peer.Up.Total > 0)) || peer.LeftWithRequests, DateTimeOffset.UtcNow);
         WakeDialer();
     }
 
@@ -246,6 +247,7 @@ internal sealed partial class TorrentSession
     /// <summary>A peer has everything: if we do too, the connection is useless to both.</summary>
     public void OnPeerIsSeed(SwarmPeer peer)
     {
-        if (!Downloading && _written.IsComplete) peer.Drop("both sides are seeds", violation: false);
+        // A seeder (complete, or serving partial data) has nothing to give a seed nor anything it wants.
+        if (!Downloading) peer.Drop(_written.IsComplete ? "both sides are seeds" : "a seed, and we only serve", violation: false);
     }
 }

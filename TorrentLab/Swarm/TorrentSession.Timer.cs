@@ -56,7 +56,7 @@ internal sealed partial class TorrentSession
         }
     }
 
-    /// <summary>Fails the download when no block arrived for the stall timeout.</summary>
+    /// <summary>Fails the download when no block arrived for the stall timeout (never, without one: we wait for peers).</summary>
     private void CheckStall()
     {
         if (!Downloading) return;
@@ -67,11 +67,11 @@ internal sealed partial class TorrentSession
             _lastProgressAt = Stopwatch.GetTimestamp();
             return;
         }
-        if (Stopwatch.GetElapsedTime(_lastProgressAt) < _options.StallTimeout) return;
+        if (_options.StallTimeout is not { } limit || Stopwatch.GetElapsedTime(_lastProgressAt) < limit) return;
         var bad = BadPeers;
         var tracker = _announcer?.LastError is { } error ? $"; tracker: {error}" : "";
         Fail(new DownloadFailedException(
-            $"no peer delivered data for {_options.StallTimeout.TotalSeconds:0} s: {ConnectedCount} connected, " +
+            $"no peer delivered data for {limit.TotalSeconds:0} s: {ConnectedCount} connected, " +
             $"{bad.Count} banned{(bad.Count > 0 ? $" ({string.Join("; ", bad)})" : "")}{tracker}; " +
             $"{Pieces.HaveCount} of {Torrent.PieceCount} pieces verified"));
     }
@@ -99,6 +99,19 @@ internal sealed partial class TorrentSession
         }
     }
 
+    /// <summary>No block for this long while downloading shows the "waiting for peers" status.</summary>
+    private static readonly TimeSpan WaitingAfter = TimeSpan.FromSeconds(5);
+
+    /// <summary>Why nothing arrives, while nothing does: "waiting for peers: 0 connected; tracker X answered 0, next
+    /// announce in 30 s"; null while blocks arrive (or when seeding).</summary>
+    private string? WaitingStatus(int connected)
+    {
+        if (!Downloading || _lastDownloaded < 0 || Stopwatch.GetElapsedTime(_lastProgressAt) < WaitingAfter) return null;
+        var source = _announcer?.Status ?? "announcing";
+        var known = _book.Known;
+        return $"waiting for peers: {connected} connected{(connected > 0 ? " (none sending)" : "")}, {known} known; {source}";
+    }
+
     /// <summary>The progress report: pieces, rates, peers.</summary>
     public DownloadProgress Snapshot()
     {
@@ -110,6 +123,7 @@ internal sealed partial class TorrentSession
         {
             Uploaded = Uploaded,
             BadPeers = BadPeers.Count,
+            Status = WaitingStatus(peers.Length),
             // The piece map: verified, being assembled, or last copy failed its hash (cheap: one byte per piece).
             Pieces = PieceStates.From(Pieces.SnapshotHave(), Pieces.SnapshotInProgress(), FailedPiecesSnapshot()),
             Peers = [.. peers.Select(p => new PeerProgress(p.Address, p.Client, p.Down.BytesPerSecond, p.Up.BytesPerSecond,

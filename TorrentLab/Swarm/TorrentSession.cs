@@ -105,11 +105,11 @@ internal sealed partial class TorrentSession : IAsyncDisposable
     /// port cannot be bound.</summary>
     public void Start(bool portFallback)
     {
-        _listener = PeerListener.Start(_options.BindAddress, _options.ListenPort, portFallback);
-        _log?.Invoke($"listening on {_listener.EndPoint}");
-        foreach (var self in new[] { new IPEndPoint(IPAddress.Loopback, Port), new IPEndPoint(_options.BindAddress, Port) }) _book.AddSelf(self);
+        _listener = PeerListener.Start(_options.BindAddresses, _options.ListenPort, portFallback);
+        _log?.Invoke($"listening on {string.Join(", ", _listener.EndPoints)}");
+        foreach (var self in _listener.EndPoints.Append(new IPEndPoint(IPAddress.Loopback, Port)).Append(new IPEndPoint(IPAddress.IPv6Loopback, Port)))
+            _book.AddSelf(self);
         _book.Add(_options.ExtraPeers);
-        _extraPeers = [.. _options.ExtraPeers];
         var tiers = _options.Trackers ?? Torrent.TrackerTiers;
         _announcer = new Announcer(tiers, Torrent.InfoHash, _options.PeerId, Totals, () => ConnectedCount,
             peers => { if (_book.Add(peers) > 0) WakeDialer(); }, _log);

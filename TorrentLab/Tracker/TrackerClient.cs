@@ -34,6 +34,9 @@ public sealed class TrackerClient : IDisposable
         get { lock (_lock) return _tiers.Select(tier => (IReadOnlyList<string>)tier.ToArray()).ToArray(); }
     }
 
+    /// <summary>The URL of the tracker that answered last, or null before any answer.</summary>
+    public string? LastAnswered { get; private set; }
+
     /// <summary>Announces to the first tracker that answers.</summary>
     /// <exception cref="TrackerException">Every tracker failed; the message names each one and its error.</exception>
     public Task<AnnounceResponse> AnnounceAsync(AnnounceRequest request, CancellationToken ct) =>
@@ -67,6 +70,7 @@ public sealed class TrackerClient : IDisposable
                 {
                     var result = await call(Transport(url), ct).ConfigureAwait(false);
                     MoveToFront(index, url);
+                    LastAnswered = url;
                     return result;
                 }
                 catch (TrackerException e)

@@ -174,6 +174,8 @@ internal sealed class TorrentManager : IAsyncDisposable
         var options = new DownloadOptions
         {
             OutputDirectory = Downloads, MaxPeers = _options.MaxPeers, ListenPort = 0, Encryption = _options.Encryption,
+            BindAddresses = _options.PeerBindAddresses,
+            // No StallTimeout: a download waits for peers as long as it runs; the page shows why (progress.Status).
         };
         return _options.ConfigureDownload?.Invoke(options) ?? options;
     }

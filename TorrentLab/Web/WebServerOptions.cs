@@ -34,6 +34,9 @@ public sealed record WebServerOptions
     /// <summary>MSE/PE protocol encryption for every download (<c>--encryption</c>, default prefer).</summary>
     public Wire.EncryptionPolicy Encryption { get; init; } = Wire.EncryptionPolicy.Prefer;
 
+    /// <summary>Local addresses every download listens on for peers (<c>--bind</c>); default <c>::</c> (IPv4 and IPv6).</summary>
+    public IReadOnlyList<System.Net.IPAddress> PeerBindAddresses { get; init; } = [System.Net.IPAddress.IPv6Any];
+
     /// <summary>Adjusts each download's options (timeouts, extra peers) before it starts.</summary>
     public Func<DownloadOptions, DownloadOptions>? ConfigureDownload { get; init; }
 

@@ -84,6 +84,8 @@ public sealed partial class PeerConnection
         {
             socket.NoDelay = true;   // requests are small and must not wait for Nagle's algorithm
             remote = socket.RemoteEndPoint as IPEndPoint ?? new IPEndPoint(IPAddress.None, 0);
+            // A dual-stack listener sees IPv4 peers as ::ffff:a.b.c.d: name them as the IPv4 peers they are.
+            if (remote.Address.IsIPv4MappedToIPv6) remote = new IPEndPoint(remote.Address.MapToIPv4(), remote.Port);
         }
         catch (Exception e) when (e is SocketException or ObjectDisposedException)
         {

@@ -105,7 +105,8 @@ public sealed class TrackerServer : IAsyncDisposable
         var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
         builder.WebHost.UseKestrelCore().ConfigureKestrel(kestrel =>
         {
-            kestrel.Listen(options.Host, port);
+            // Tracker clients are not browsers: libtorrent's "Host: ::1:PORT" is repaired, not refused (HostHeaderRepair.cs).
+            kestrel.Listen(options.Host, port, listen => listen.Use(HostHeaderRepair.Middleware));
             kestrel.AddServerHeader = false;
         });
         builder.Services.Configure<HostOptions>(host => host.ShutdownTimeout = TimeSpan.FromSeconds(2));
