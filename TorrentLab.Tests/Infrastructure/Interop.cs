@@ -25,6 +25,22 @@ public static class Interop
         return python;
     }
 
+    /// <summary>Skips, visibly, unless this machine can listen on ::1 (IPv6 on loopback): a property of the machine,
+    /// not a missing install, so it skips even when interop is required.</summary>
+    public static void RequireIPv6Loopback()
+    {
+        if (!System.Net.Sockets.Socket.OSSupportsIPv6) Assert.Skip("IPv6 is not available on this machine");
+        try
+        {
+            using var probe = new System.Net.Sockets.TcpListener(System.Net.IPAddress.IPv6Loopback, 0);
+            probe.Start();
+        }
+        catch (System.Net.Sockets.SocketException e)
+        {
+            Assert.Skip($"cannot listen on [::1] ({e.SocketErrorCode}): loopback has no IPv6 address (see 'ip -6 addr show lo')");
+        }
+    }
+
     private static void Missing(string reason)
     {
         if (Required) Assert.Fail($"interop is required (TORRENTLAB_REQUIRE_INTEROP=1) but {reason}");

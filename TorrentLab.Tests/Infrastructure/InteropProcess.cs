@@ -63,9 +63,11 @@ internal sealed class InteropProcess : IDisposable
 
     /// <summary>A python3-libtorrent downloader; prints "done" and exits once the torrent is complete.</summary>
     /// <param name="settings">Session settings (JSON) over the loopback defaults.</param>
-    public static InteropProcess LibtorrentDownloader(string python, string torrent, string dataFolder, string scriptFolder, string settings = "{}")
+    public static InteropProcess LibtorrentDownloader(string python, string torrent, string dataFolder, string scriptFolder, string settings = "{}",
+        bool ipv6 = false)
     {
         var port = ProcessRunner.FreeTcpPort();
+        if (ipv6) settings = LibtorrentScript.ListenOnIPv6(settings, port);
         var script = Path.Combine(scriptFolder, "lt_download.py");
         File.WriteAllText(script, LibtorrentDownloadScript);
         var process = ProcessRunner.Start(python, [script, torrent, dataFolder, port.ToString(), settings]);

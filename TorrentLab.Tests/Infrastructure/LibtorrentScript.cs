@@ -8,6 +8,14 @@ internal static class LibtorrentScript
     /// <c>out_enc_policy</c> = <c>enc_policy.forced</c> (0), <c>allowed_enc_level</c> = <c>enc_level.rc4</c> (2).</summary>
     public const string ForcedRc4 = """{"in_enc_policy": 0, "out_enc_policy": 0, "allowed_enc_level": 2}""";
 
+    /// <summary>The settings (JSON) with <c>listen_interfaces</c> set to <c>[::1]:port</c> only (no IPv4 at all).</summary>
+    public static string ListenOnIPv6(string settings, int port)
+    {
+        var json = System.Text.Json.Nodes.JsonNode.Parse(settings)!.AsObject();
+        json["listen_interfaces"] = $"[::1]:{port}";
+        return json.ToJsonString();
+    }
+
     /// <summary>Defines <c>loopback_session(port, base, extra)</c> and <c>add_torrent(ses, torrent, save_path)</c>.</summary>
     public const string Prelude = """
         import sys, time

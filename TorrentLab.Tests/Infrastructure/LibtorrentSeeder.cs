@@ -47,12 +47,14 @@ public sealed class LibtorrentSeeder : IDisposable
     /// <summary>Starts the seeder over a torrent whose payload is already in <paramref name="savePath"/>; waits until ready.</summary>
     /// <param name="uploadLimit">Bytes per second it uploads at most; 0 for no limit.</param>
     /// <param name="settings">Session settings (JSON) over the loopback defaults, say <see cref="LibtorrentScript.ForcedRc4"/>.</param>
+    /// <param name="ipv6">Listen on [::1] only instead of 127.0.0.1.</param>
     public static async Task<LibtorrentSeeder> StartAsync(string python, string torrentPath, string savePath, string scriptFolder,
-        CancellationToken ct, int uploadLimit = 0, string settings = "{}")
+        CancellationToken ct, int uploadLimit = 0, string settings = "{}", bool ipv6 = false)
     {
         var script = Path.Combine(scriptFolder, "seeder.py");
         await File.WriteAllTextAsync(script, Script, ct);
         var port = ProcessRunner.FreeTcpPort();
+        if (ipv6) settings = LibtorrentScript.ListenOnIPv6(settings, port); // [::1] only: found through peers6
         var process = ProcessRunner.Start(python, [script, torrentPath, savePath, port.ToString(), uploadLimit.ToString(), settings]);
         var seeder = new LibtorrentSeeder(process, port);
         try
