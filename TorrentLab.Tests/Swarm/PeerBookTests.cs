@@ -85,4 +85,38 @@ public class PeerBookTests
         Assert.Equal(At(2), book.TakeNext(Now));
         Assert.Null(book.TakeNext(Now));
     }
+
+    [Fact]
+    public void Retire_ASeedMetWhileSeeding_IsNeverDialledAgain()
+    {
+        var book = new PeerBook();
+        book.Add([At(7)]);
+        Assert.Equal(At(7), book.TakeNext(Now));
+
+        book.Retire(At(7));
+
+        Assert.Null(book.TakeNext(Now + TimeSpan.FromDays(1)));
+        Assert.False(book.HasCandidates);
+    }
+
+    [Fact]
+    public void Release_WithRetryAfter_WaitsAtLeastThatLongWithoutCountingAFailure()
+    {
+        var book = new PeerBook();
+        book.Add([At(7)]);
+        book.TakeNext(Now);
+
+        book.Release(At(7), failed: false, Now, TimeSpan.FromSeconds(60));
+
+        Assert.Null(book.TakeNext(Now + TimeSpan.FromSeconds(59)));
+        Assert.Equal(At(7), book.TakeNext(Now + TimeSpan.FromSeconds(60)));
+    }
+
+    [Fact]
+    public void Add_IPv6LoopbackPeer_IsDialled()
+    {
+        var book = new PeerBook(PeerScope.Loopback);
+        Assert.Equal(1, book.Add([IPEndPoint.Parse("[::1]:6881")]));
+        Assert.Equal(IPEndPoint.Parse("[::1]:6881"), book.TakeNext(Now));
+    }
 }

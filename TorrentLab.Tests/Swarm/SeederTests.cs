@@ -43,6 +43,36 @@ public class SeederTests
     }
 
     [Fact]
+    public async Task Seeder_DialsTheTrackersPeers_FeedingALeecherThatNeverDialsAndDroppingASeed()
+    {
+        await using var swarm = await MockSwarm.StartAsync(256 * 1024, 16 * 1024, Ct);
+        var seed = await swarm.AddAsync(TorrentLab.Lab.SyntheticBehaviour.Normal, announce: true, Ct); // a tracker peer that is a seed
+        // A leecher that only listens (as Transmission does on loopback): it announces, and waits to be dialled.
+        using var leecher = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
+        leecher.Start();
+        var leecherPort = ((IPEndPoint)leecher.LocalEndpoint).Port;
+        using (var client = new TorrentLab.Tracker.TrackerClient([[swarm.Tracker.HttpAnnounceUrl]]))
+            await client.AnnounceAsync(new TorrentLab.Tracker.AnnounceRequest(swarm.Built.Torrent.InfoHash, PeerId.CreateOurs(), leecherPort,
+                0, 0, swarm.Built.Torrent.TotalLength, TorrentLab.Tracker.AnnounceEvent.Started), Ct);
+        var log = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        var data = swarm.Folder.Combine("seed");
+        swarm.Built.WritePayload(data);
+
+        await using var seeder = await Seeder.StartAsync(swarm.Built.Torrent,
+            swarm.Options(data, log.Enqueue) with { Encryption = EncryptionPolicy.Off }, ct: Ct);
+        using var socket = await leecher.AcceptSocketAsync(Ct).AsTask().WaitAsync(TimeSpan.FromSeconds(30), Ct);
+        using var connection = await PeerConnection.AcceptAsync(socket, [swarm.Built.Torrent.InfoHash], PeerId.CreateOurs(),
+            new PeerConnectionOptions { PieceCount = swarm.Built.Torrent.PieceCount }, Ct);
+        var first = await connection.ReceiveAsync(Ct).AsTask().WaitAsync(TimeSpan.FromSeconds(30), Ct);
+
+        Assert.Equal(MessageKind.Bitfield, first.Kind);
+        Assert.True(connection.PeerPieces!.IsComplete);
+        for (var i = 0; i < 600 && !log.Any(l => l.Contains($"{seed.EndPoint}: disconnected (both sides are seeds)", StringComparison.Ordinal)); i++)
+            await Task.Delay(50, Ct);
+        Assert.Contains(log, l => l.Contains($"{seed.EndPoint}: disconnected (both sides are seeds)", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task StartAsync_IncompleteData_RefusesToSeedUnlessPartialIsAllowed()
     {
         await using var swarm = await MockSwarm.StartAsync(512 * 1024, 16 * 1024, Ct);
