@@ -158,6 +158,10 @@ public partial class DownloadCommandTests
     [Theory]
     [InlineData("--max-peers", "0")]
     [InlineData("--peer", "not-an-address")]
+    [InlineData("--stall-timeout", "0")]     // a limit must be positive; no limit is the default
+    [InlineData("--stall-timeout", "-5")]
+    [InlineData("--bind", "not-an-address")]
+    [InlineData("--bind", "127.0.0.1:6881")] // an address, not an endpoint: the port is --port
     public void MainCommand_BadOption_IsAUsageError(string option, string value)
     {
         var result = CliRunner.Run([TestPaths.Fixture("single", "hello.txt.torrent"), option, value]);

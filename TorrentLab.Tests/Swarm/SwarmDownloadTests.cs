@@ -147,4 +147,25 @@ public class SwarmDownloadTests
     {
         public void Report(DownloadProgress value) => report(value);
     }
+
+    [Fact]
+    public async Task RunAsync_NoStallTimeoutAndNoPeers_WaitsShowingWhyUntilCancelled()
+    {
+        await using var swarm = await MockSwarm.StartAsync(64 * 1024, 16 * 1024, Ct); // a tracker with no peer at all
+        using var cancel = CancellationTokenSource.CreateLinkedTokenSource(Ct);
+        string? status = null;
+        var progress = new Callback(p =>
+        {
+            if (p.Status is null) return;
+            status = p.Status;
+            cancel.Cancel(); // seen: the user presses Ctrl-C
+        });
+
+        var run = SwarmDownload.RunAsync(swarm.Built.Torrent, swarm.Options(swarm.Folder.Combine("out")) with { StallTimeout = null }, progress, cancel.Token);
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => run.WaitAsync(TimeSpan.FromSeconds(60), Ct));
+        Assert.NotNull(status);
+        Assert.StartsWith("waiting for peers: 0 connected, 0 known; ", status);
+        Assert.Matches($"tracker {System.Text.RegularExpressions.Regex.Escape(swarm.Tracker.HttpAnnounceUrl)} answered [0-9]+, next announce in [0-9]+ s$", status);
+    }
 }

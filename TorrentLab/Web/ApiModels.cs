@@ -18,7 +18,12 @@ namespace TorrentLab.Web;
 /// <param name="AddedAt">When it was added.</param>
 /// <param name="Error">Why the torrent failed, when it did.</param>
 public sealed record TorrentSummary(string InfoHash, string Name, long Size, int PieceCount, int PiecesDone, long BytesDone,
-    double Progress, double DownloadRate, double UploadRate, int Peers, string State, DateTimeOffset AddedAt, string? Error);
+    double Progress, double DownloadRate, double UploadRate, int Peers, string State, DateTimeOffset AddedAt, string? Error)
+{
+    /// <summary>While a download gets no data: why ("waiting for peers: 0 connected, 0 known; tracker X answered 0, next
+    /// announce in 30 s"); a download waits for peers as long as it runs, it never gives up on its own.</summary>
+    public string? Status { get; init; }
+}
 
 /// <summary>One file of a torrent and how much of it is verified.</summary>
 /// <param name="Path">Relative to the downloads folder, with '/'.</param>

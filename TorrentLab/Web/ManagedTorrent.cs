@@ -172,7 +172,10 @@ internal sealed class ManagedTorrent
             return new TorrentSummary(InfoHash, Torrent.Name, Torrent.TotalLength, Torrent.PieceCount, _pieces.CountOf(PieceState.Verified),
                 _bytesDone, Torrent.TotalLength == 0 ? 1 : (double)_bytesDone / Torrent.TotalLength,
                 downloading ? _progress?.DownloadRate ?? 0 : 0, downloading ? _progress?.UploadRate ?? 0 : 0,
-                downloading ? _progress?.ConnectedPeers ?? 0 : 0, State.ToString().ToLowerInvariant(), AddedAt, _error);
+                downloading ? _progress?.ConnectedPeers ?? 0 : 0, State.ToString().ToLowerInvariant(), AddedAt, _error)
+            {
+                Status = downloading ? _progress?.Status : null,
+            };
         }
     }
 

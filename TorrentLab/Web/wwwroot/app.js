@@ -143,7 +143,9 @@ function fillRow(tr, t) {
   tr.querySelector('.up').textContent = rate(t.uploadRate);
   tr.querySelector('.peers').textContent = t.peers;
   const badge = tr.querySelector('.state');
-  badge.textContent = t.state;
+  // A download waits for peers as long as it runs: say so, and why (tracker answer, next announce) on hover.
+  badge.textContent = t.status ? 'waiting' : t.state;
+  badge.title = t.status || '';
   badge.className = 'state ' + t.state;
   tr.querySelector('[data-action="start"]').disabled = t.state === 'downloading' || t.state === 'completed';
   tr.querySelector('[data-action="pause"]').disabled = t.state !== 'downloading';
