@@ -57,4 +57,38 @@ public class SeedCommandTests
             seeder.Dispose();
         }
     }
+
+    [Fact]
+    public async Task Seed_BindIPv6Loopback_FeedsALibtorrentDownloaderListeningOnIPv6Only()
+    {
+        Interop.RequireIPv6Loopback();
+        var python = Interop.RequireLibtorrentPython();
+        using var folder = new TempFolder("torrentlab-seed-ipv6");
+        var trackerLog = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        await using var tracker = await TorrentLab.Tracker.Server.TrackerServer.StartAsync(new TorrentLab.Tracker.Server.TrackerServerOptions
+        {
+            Host = System.Net.IPAddress.IPv6Loopback, Port = 0, Log = trackerLog.Enqueue,
+        }, Ct);
+        var built = TestTorrents.SingleFile(length: 1 << 20, pieceLength: 64 * 1024, announce: tracker.HttpAnnounceUrl);
+        var torrent = built.WriteTorrent(folder.Path);
+        built.WritePayload(folder.Combine("data"));
+        var seeder = ProcessRunner.Start("dotnet", [CliRunner.CliDll, "seed", torrent, "--data", folder.Combine("data"), "--port", "0",
+            "--bind", "::1", "--quiet"]);
+        try
+        {
+            for (var i = 0; i < 600 && tracker.GetSwarm(built.Torrent.InfoHash).Peers.Count == 0; i++) await Task.Delay(50, Ct);
+            Assert.Contains(trackerLog, l => l.StartsWith("announce http [::1]:", StringComparison.Ordinal));
+
+            using var lt = InteropProcess.LibtorrentDownloader(python, torrent, folder.Combine("lt"), folder.Path, ipv6: true);
+            var (code, output) = await lt.WaitAsync(TimeSpan.FromSeconds(28), Ct);
+
+            Assert.True(code == 0, $"libtorrent: {output}\ntracker:\n{string.Join("\n", trackerLog)}");
+            Assert.Equal(built.Files[0].Data, File.ReadAllBytes(Path.Combine(folder.Combine("lt"), built.Files[0].Path)));
+        }
+        finally
+        {
+            ProcessRunner.Stop(seeder);
+            seeder.Dispose();
+        }
+    }
 }
