@@ -27,21 +27,23 @@ internal static class SeedCommand
         var trace = new Option<bool>("--trace") { Description = "Print every wire message exchanged with each peer on stderr" };
         var encryption = DownloadSettings.EncryptionOption();
         var peers = new Option<string[]>("--peer") { Description = "Also dial this peer, HOST:PORT (repeatable): feeds a downloader that never dials seeders" };
-        var command = new Command("seed", "Verify data on disk and seed it until Ctrl-C.") { torrentPath, data, port, trackers, bind, partial, quiet, verbose, trace, encryption, peers };
+        var maxPeers = new Option<int>("--max-peers") { Description = "Peers connected at once, dialled (tracker peers and --peer) or dialling us", DefaultValueFactory = _ => 50 };
+        var command = new Command("seed", "Verify data on disk and seed it until Ctrl-C.") { torrentPath, data, port, trackers, bind, partial, quiet, verbose, trace, encryption, peers, maxPeers };
         command.SetAction((parse, ct) => CliErrors.GuardAsync(() => RunAsync(
             parse.GetValue(torrentPath)!, parse.GetValue(data)!, parse.GetValue(port), parse.GetValue(trackers) ?? [],
             parse.GetValue(bind), parse.GetValue(partial), parse.GetValue(quiet), parse.GetValue(verbose),
-            new Extras(parse.GetValue(trace), DownloadSettings.ParseEncryption(parse.GetValue(encryption)), parse.GetValue(peers) ?? []), ct), ct));
+            new Extras(parse.GetValue(trace), DownloadSettings.ParseEncryption(parse.GetValue(encryption)), parse.GetValue(peers) ?? [], parse.GetValue(maxPeers)), ct), ct));
         return command;
     }
 
-    /// <summary>The seed options beyond the first ones: --trace, --encryption and --peer.</summary>
-    private sealed record Extras(bool Trace, Wire.EncryptionPolicy Encryption, string[] Peers);
+    /// <summary>The seed options beyond the first ones: --trace, --encryption, --peer and --max-peers.</summary>
+    private sealed record Extras(bool Trace, Wire.EncryptionPolicy Encryption, string[] Peers, int MaxPeers);
 
     private static async Task<int> RunAsync(string torrentPath, string data, int port, string[] trackers, string[]? bind, bool partial,
         bool quiet, bool verbose, Extras extras, CancellationToken ct)
     {
         if (port is < 0 or > 65535) throw new ArgumentException($"--port must be between 0 and 65535, got {port}");
+        if (extras.MaxPeers < 1) throw new UsageException("--max-peers must be at least 1");
         var addresses = DownloadSettings.ParseBind(bind);
         var dial = new List<IPEndPoint>();
         foreach (var peer in extras.Peers)
@@ -57,6 +59,7 @@ internal static class SeedCommand
             Log = verbose ? line => stderr.WriteLine(line) : null,
             Trace = extras.Trace ? e => stderr.WriteLine(DownloadSettings.TraceLine(e, bytes: false)) : null,
             Encryption = extras.Encryption,
+            MaxPeers = extras.MaxPeers,
             ExtraPeers = dial, // dialled first; peers from the tracker are dialled too, and dropped if they turn out to be seeds
         };
         if (!quiet) stderr.WriteLine($"verifying '{torrent.Name}' ({Units.Bytes(torrent.TotalLength)}, {torrent.PieceCount} pieces)...");

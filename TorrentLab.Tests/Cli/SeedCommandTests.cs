@@ -76,8 +76,10 @@ public class SeedCommandTests
             "--bind", "::1", "--quiet"]);
         try
         {
-            for (var i = 0; i < 600 && tracker.GetSwarm(built.Torrent.InfoHash).Peers.Count == 0; i++) await Task.Delay(50, Ct);
-            Assert.Contains(trackerLog, l => l.StartsWith("announce http [::1]:", StringComparison.Ordinal));
+            // The tracker logs an announce just after recording it: wait for the line itself.
+            bool Announced() => trackerLog.Any(l => l.StartsWith("announce http [::1]:", StringComparison.Ordinal));
+            for (var i = 0; i < 600 && !Announced(); i++) await Task.Delay(50, Ct);
+            Assert.True(Announced(), "the seeder never announced from [::1]");
 
             using var lt = InteropProcess.LibtorrentDownloader(python, torrent, folder.Combine("lt"), folder.Path, ipv6: true);
             var (code, output) = await lt.WaitAsync(TimeSpan.FromSeconds(28), Ct);
