@@ -93,4 +93,49 @@ public class SeedCommandTests
             seeder.Dispose();
         }
     }
+
+    [Fact]
+    public async Task Seed_WithoutPeer_DialsATransmissionDownloaderItsTrackerNames()
+    {
+        var transmission = Interop.RequireExecutable("transmission-cli");
+        using var folder = new TempFolder("torrentlab-seed-dials");
+        var trackerLog = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        await using var tracker = await TorrentLab.Tracker.Server.TrackerServer.StartAsync(new TorrentLab.Tracker.Server.TrackerServerOptions
+        {
+            Port = 0, Log = trackerLog.Enqueue,
+        }, Ct);
+        var built = TestTorrents.SingleFile(length: 1 << 20, pieceLength: 64 * 1024, announce: tracker.HttpAnnounceUrl);
+        var torrent = built.WriteTorrent(folder.Path);
+        built.WritePayload(folder.Combine("data"));
+        var port = ProcessRunner.FreeTcpPort();
+        var config = folder.Combine("tr-config");
+        Directory.CreateDirectory(config);
+        Directory.CreateDirectory(folder.Combine("tr"));
+        // Transmission ignores 127.x peers from trackers and waits to be dialled; ratio limit 0: it exits once complete.
+        File.WriteAllText(Path.Combine(config, "settings.json"), JsonSerializer.Serialize(new Dictionary<string, object>
+        {
+            ["bind-address-ipv4"] = "127.0.0.1", ["bind-address-ipv6"] = "::1", ["dht-enabled"] = false, ["lpd-enabled"] = false,
+            ["pex-enabled"] = false, ["utp-enabled"] = false, ["port-forwarding-enabled"] = false, ["peer-port"] = port,
+            ["encryption"] = 0, ["rpc-enabled"] = false, ["ratio-limit"] = 0, ["ratio-limit-enabled"] = true,
+        }));
+        using var downloader = new InteropProcess("transmission", ProcessRunner.Start(transmission, ["-g", config, "-w", folder.Combine("tr"), torrent]), port);
+        bool Announced() => trackerLog.Any(l => l.StartsWith($"announce http 127.0.0.1:{port} ", StringComparison.Ordinal));
+        for (var i = 0; i < 600 && !Announced(); i++) await Task.Delay(50, Ct);
+        Assert.True(Announced(), $"Transmission never announced:\n{string.Join("\n", trackerLog)}");
+        // No --peer: the seeder learns of Transmission from the tracker only.
+        var seeder = ProcessRunner.Start("dotnet", [CliRunner.CliDll, "seed", torrent, "--data", folder.Combine("data"), "--port", "0",
+            "--bind", "127.0.0.1", "--quiet"]);
+        try
+        {
+            var (code, output) = await downloader.WaitAsync(TimeSpan.FromSeconds(90), Ct);
+
+            Assert.True(code == 0, $"{output}\ntracker:\n{string.Join("\n", trackerLog)}");
+            Assert.Equal(built.Files[0].Data, File.ReadAllBytes(Path.Combine(folder.Combine("tr"), built.Files[0].Path)));
+        }
+        finally
+        {
+            ProcessRunner.Stop(seeder);
+            seeder.Dispose();
+        }
+    }
 }

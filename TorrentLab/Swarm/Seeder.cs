@@ -4,8 +4,8 @@ using TorrentLab.Storage;
 
 namespace TorrentLab.Swarm;
 
-/// <summary>Seeds a torrent from data on disk: verifies it, listens, announces, and serves every peer that asks,
-/// with BEP 3 choking, until disposed.</summary>
+/// <summary>Seeds a torrent from data on disk: verifies it, listens, announces, dials the peers its trackers return
+/// (dropping those that turn out to be seeds), and serves every peer, with BEP 3 choking, until disposed.</summary>
 /// <remarks>
 /// <code>
 /// await using var seeder = await Seeder.StartAsync(torrent, options with { OutputDirectory = data }, ct: ct);
