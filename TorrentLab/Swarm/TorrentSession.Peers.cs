@@ -147,7 +147,7 @@ internal sealed partial class TorrentSession
         }
         OnInterestChanged(peer); // a free upload slot can go to it as soon as it is interested
         await peer.RunAsync(ct).ConfigureAwait(false);
-        if (dialled is not null && !Downloading && peer.IsSeed) _book.Retire(dialled); // a seed has nothing to gain from us
+        if (dialled is not null && !Downloading && peer.IsSeed && WrittenSnapshot().IsComplete) _book.Retire(dialled); // seed meets seed: never again
         // While seeding, a connection we uploaded on did its job; while downloading, one that delivered did.
         else if (dialled is not null) _book.Release(dialled, failed: !(peer.Delivered || (!Downloading && peer.Up.Total > 0)) || peer.LeftWithRequests, DateTimeOffset.UtcNow);
         WakeDialer();
@@ -247,7 +247,7 @@ internal sealed partial class TorrentSession
     /// <summary>A peer has everything: if we do too, the connection is useless to both.</summary>
     public void OnPeerIsSeed(SwarmPeer peer)
     {
-        // A seeder (complete, or serving partial data) has nothing to give a seed nor anything it wants.
-        if (!Downloading) peer.Drop(_written.IsComplete ? "both sides are seeds" : "a seed, and we only serve", violation: false);
+        // A partial seeder keeps it: neither side is complete, and PEX may name it to peers that need its pieces.
+        if (!Downloading && _written.IsComplete) peer.Drop("both sides are seeds", violation: false);
     }
 }
