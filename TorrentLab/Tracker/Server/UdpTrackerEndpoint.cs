@@ -28,6 +28,10 @@ internal sealed class UdpTrackerEndpoint(Socket socket, TrackerServerOptions opt
                 received = await socket.ReceiveFromAsync(buffer, SocketFlags.None, any, ct).ConfigureAwait(false);
             }
             catch (OperationCanceledException) { return; } // the server is stopping
+            catch (SocketException e) when (e.SocketErrorCode == SocketError.OperationAborted && ct.IsCancellationRequested)
+            {
+                return; // the same, reported by the socket as an aborted receive
+            }
             catch (SocketException e) when (e.SocketErrorCode == SocketError.ConnectionReset)
             {
                 continue; // ICMP "port unreachable" from a client that went away; nothing to answer
