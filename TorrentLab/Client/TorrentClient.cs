@@ -50,7 +50,6 @@ public static partial class TorrentClient
         IProgress<DownloadProgress>? progress = null, CancellationToken ct = default)
     {
         ArgumentNullException.ThrowIfNull(options);
-        torrent.RequireV1Hashes(); // before any file or connection: the engines verify with SHA-1
         if (options.SeedAfterDownload && EngineFor(options) == DownloadEngine.Reference)
             throw new ArgumentException("seeding needs the swarm engine; the single-peer reference path only downloads");
         var start = await DownloadStart.PrepareAsync(torrent, options, ct).ConfigureAwait(false);
@@ -71,7 +70,6 @@ public static partial class TorrentClient
     /// <exception cref="DownloadFailedException">No peer could deliver the piece.</exception>
     public static Task<byte[]> DownloadPieceAsync(Torrent torrent, int index, DownloadOptions options, CancellationToken ct = default)
     {
-        torrent.RequireV1Hashes();
         return ReferenceDownload.DownloadPieceAsync(torrent, index, options, ct);
     }
 
@@ -80,7 +78,6 @@ public static partial class TorrentClient
     /// <exception cref="SwarmException">The data is incomplete (without <paramref name="allowPartial"/>), or no port.</exception>
     public static Task<Seeder> SeedAsync(Torrent torrent, DownloadOptions options, bool allowPartial, CancellationToken ct = default)
     {
-        torrent.RequireV1Hashes();
         if (!Directory.Exists(options.OutputDirectory)) throw new StorageException($"data folder '{options.OutputDirectory}' does not exist");
         return Seeder.StartAsync(torrent, options, allowPartial, ct);
     }

@@ -1,10 +1,11 @@
 using TorrentLab.Bencode;
 using TorrentLab.Creation;
 using TorrentLab.Metainfo;
+using TorrentLab.Pieces;
 using TorrentLab.Storage;
 using TorrentLab.Tests.Infrastructure;
 
-namespace TorrentLab.Tests.Storage;
+namespace TorrentLab.Tests.Pieces;
 
 /// <summary>Full checks of v2 and hybrid data (BEP 52) through <see cref="PieceVerifier"/>, and the scheme the ledger records.</summary>
 public class PieceCheckTests
