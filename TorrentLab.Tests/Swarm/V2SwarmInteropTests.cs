@@ -136,6 +136,25 @@ public class V2SwarmInteropTests
         Assert.Equal(layered, log.Count(l => l.Contains("verified against its pieces root", StringComparison.Ordinal)));
     }
 
+    [Fact]
+    public async Task OpenAsync_BtmhOnlyMagnetLink_FetchesMetadataCheckedBySha256ThenLayersThenTheFiles()
+    {
+        var python = Interop.RequireLibtorrentPython();
+        using var folder = new TempFolder("torrentlab-v2-btmh");
+        var (full, torrentPath) = await CreateWithLibtorrentAsync(python, folder, "multi", "v2");
+        using var seeder = await LibtorrentSeeder.StartAsync(python, torrentPath, folder.Combine("seed"), folder.Path, Ct,
+            settings: LibtorrentSeeder.UtMetadata);
+        var link = $"magnet:?xt={full.InfoHashV2!.Value.MagnetUrn}&x.pe=127.0.0.1:{seeder.Port}";
+
+        var opened = await TorrentClient.OpenAsync(link, folder.Combine("fetched.torrent"), null, Ct).WaitAsync(TimeSpan.FromSeconds(60), Ct);
+        var log = new ConcurrentQueue<string>();
+        await WithLogAsync(log, TorrentClient.DownloadAsync(opened.Torrent, Options(folder.Combine("out"), seeder.Port, log), null, Ct));
+
+        Assert.Equal(full.InfoHashV2, opened.Torrent.InfoHashV2);
+        Assert.True(opened.Torrent.IsV2Only);
+        await AssertSameFilesAsync("multi", folder.Combine("out"));
+    }
+
     [Theory]
     [InlineData("single")]
     [InlineData("multi")]

@@ -29,8 +29,6 @@ public static partial class TorrentClient
         ArgumentNullException.ThrowIfNull(source);
         if (!IsMagnet(source)) return new OpenedTorrent(Torrent.Load(source), []);
         var link = MagnetLink.Parse(source);
-        if (link.IsV2Only)
-            throw new NotSupportedException("fetching metadata for a v2-only magnet link (BEP 52 'urn:btmh:' alone) is not supported: it is checked by SHA-256, not SHA-1");
         var ourId = Wire.PeerId.CreateOurs();
         var peers = await MagnetPeers.FindAsync(link, ourId, 6881, log, ct).ConfigureAwait(false);
         var raw = await MetadataFetcher.FetchAsync(link, ourId, peers, new MetadataFetchOptions { Log = log }, ct).ConfigureAwait(false);
