@@ -1,4 +1,6 @@
 using TorrentLab.Wire;
+using TorrentLab.Downloads;
+
 namespace TorrentLab.Web;
 
 // The shapes the REST API and the live updates send, as JSON (camelCase, source-generated in WebJsonContext).
@@ -62,7 +64,11 @@ public sealed record PeerDetails(string Address, string Client, string? PeerId, 
 /// <param name="Log">The engine's recent protocol events, oldest first.</param>
 public sealed record TorrentDetails(TorrentSummary Summary, long PieceLength, string? Comment, string? CreatedBy,
     IReadOnlyList<FileDetails> Files, IReadOnlyList<TrackerDetails> Trackers, IReadOnlyList<PeerDetails> Peers,
-    string Pieces, IReadOnlyList<string> Log);
+    string Pieces, IReadOnlyList<string> Log)
+{
+    /// <summary>How many peer addresses each discovery source gave: trackers, the DHT, PEX, given ones.</summary>
+    public PeerSources PeerSources { get; init; } = PeerSources.None;
+}
 
 /// <summary>One wire message of a torrent, as the live trace shows it.</summary>
 /// <param name="Seq">Increases by one per event of this torrent (a gap means events were dropped).</param>
