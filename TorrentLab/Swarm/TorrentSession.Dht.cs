@@ -23,6 +23,9 @@ internal sealed partial class TorrentSession
     /// <summary>The DHT node, once it runs (null with the DHT off, for a private torrent, or before it started).</summary>
     internal DhtNode? DhtNode => Volatile.Read(ref _dht);
 
+    /// <summary>The UDP address the DHT listens on (null when it does not run).</summary>
+    internal IPEndPoint? DhtEndPoint => _udp?.LocalEndPoint;
+
     private void StartDht(CancellationToken ct)
     {
         // BEP 27: "When a BitTorrent client obtains a metainfo file containing [private=1], it MUST ONLY announce
