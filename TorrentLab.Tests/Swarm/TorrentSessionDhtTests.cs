@@ -14,33 +14,12 @@ public class TorrentSessionDhtTests
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
-    private static DownloadOptions Options(string output, IPEndPoint bootstrap) => new()
-    {
-        OutputDirectory = output,
-        ListenPort = 0,
-        BindAddress = IPAddress.Loopback,
-        DhtBootstrap = [bootstrap.ToString()],
-        StallTimeout = TimeSpan.FromSeconds(60),
-        ConnectTimeout = TimeSpan.FromSeconds(5),
-        HandshakeTimeout = TimeSpan.FromSeconds(5),
-    };
+    private static DownloadOptions Options(string output, IPEndPoint bootstrap) => LocalDht.Options(output, bootstrap);
 
-    /// <summary>A DHT node of ours on 127.0.0.1 that bootstraps from nobody: the others bootstrap from it.</summary>
-    private static Task<DhtNode> BootstrapNodeAsync() =>
-        DhtNode.StartAsync(new DhtNodeOptions { Bootstrap = [], LocalEndPoint = new IPEndPoint(IPAddress.Loopback, 0) }, Ct);
+    private static Task<DhtNode> BootstrapNodeAsync() => LocalDht.StartNodeAsync(Ct);
 
-    /// <summary>Our seeder of <paramref name="built"/> (no tracker), once the bootstrap node stores its address.</summary>
-    private static async Task<Seeder> SeedThroughDhtAsync(TestTorrents.Built built, TempFolder folder, DhtNode bootstrap, string name = "seed")
-    {
-        var data = folder.Combine(name);
-        built.WritePayload(data);
-        var seeder = await Seeder.StartAsync(built.Torrent, Options(data, bootstrap.LocalEndPoint!), ct: Ct);
-        var expected = new IPEndPoint(IPAddress.Loopback, seeder.Port);
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
-        while (!bootstrap.StoredPeers(built.Torrent.InfoHash).Contains(expected) && DateTime.UtcNow < deadline) await Task.Delay(50, Ct);
-        Assert.Contains(expected, bootstrap.StoredPeers(built.Torrent.InfoHash));
-        return seeder;
-    }
+    private static Task<Seeder> SeedThroughDhtAsync(TestTorrents.Built built, TempFolder folder, DhtNode bootstrap, string name = "seed") =>
+        LocalDht.SeedAsync(built, folder.Combine(name), bootstrap, Ct);
 
     [Fact]
     public async Task TrackerlessTorrent_DownloadsFromASeederFoundThroughTheDht_AndSavesTheRoutingTableBesideTheLedgers()
