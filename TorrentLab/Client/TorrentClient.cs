@@ -51,6 +51,10 @@ public static partial class TorrentClient
         return new OpenedTorrent(Torrent.Parse(file), link.Peers);
     }
 
+    /// <summary>Where a download into <paramref name="outputDirectory"/> saves the DHT routing table (beside its resume
+    /// ledgers); a magnet link opened for that download reads and updates the same file.</summary>
+    public static string DhtStatePathIn(string outputDirectory) => SwarmDownload.DhtStatePathIn(outputDirectory);
+
     /// <summary>Default download options for finding a magnet link's peers (only the peer-finding settings are read).</summary>
     internal static DownloadOptions PeerFinding(Action<string>? log) => new() { OutputDirectory = ".", Log = log };
 

@@ -20,6 +20,10 @@ public static class SwarmDownload
     /// <summary>The saved DHT routing table's file name, in the output folder's state folder.</summary>
     public const string DhtStateFile = "dht.json";
 
+    /// <summary>Where a download into <paramref name="outputDirectory"/> keeps the DHT routing table: beside its resume ledgers.</summary>
+    public static string DhtStatePathIn(string outputDirectory) =>
+        Path.Combine(OutputPaths.Root(outputDirectory), OutputPaths.StateFolder, DhtStateFile);
+
     /// <summary>Downloads <paramref name="torrent"/> into <see cref="DownloadOptions.OutputDirectory"/>.</summary>
     /// <exception cref="DownloadFailedException">No peer delivered data for <see cref="DownloadOptions.StallTimeout"/>.</exception>
     /// <exception cref="StorageException">Writing failed (e.g. the disk is full); the ledger keeps what was written.</exception>
@@ -42,7 +46,7 @@ public static class SwarmDownload
         ArgumentOutOfRangeException.ThrowIfLessThan(options.MaxPeers, 1, nameof(options.MaxPeers));
         var torrent = start.Torrent;
         // The DHT routing table lives beside the resume ledgers, so the next download in this folder needs no bootstrap node.
-        options = options with { DhtStatePath = options.DhtStatePath ?? Path.Combine(OutputPaths.Root(options.OutputDirectory), OutputPaths.StateFolder, DhtStateFile) };
+        options = options with { DhtStatePath = options.DhtStatePath ?? DhtStatePathIn(options.OutputDirectory) };
         using var storage = FileStorage.Open(start.Layout, ownership: start.Ownership);
         var ledger = new ResumeLedger(start.Layout);
         var session = new TorrentSession(torrent, options, storage, start.Have, downloading: true) { Progress = progress };
