@@ -18,6 +18,10 @@ internal static class MagnetPeers
     /// <summary>Peers enough to fetch metadata from: the fetch tries them in turn, so more only slows the lookup's end.</summary>
     private const int EnoughDhtPeers = 8;
 
+    /// <summary>After the first peer, how long the lookup may still add others: the fetch then starts, rather than
+    /// after the lookup has waited out its slowest nodes.</summary>
+    private static readonly TimeSpan MorePeersGrace = TimeSpan.FromSeconds(1);
+
     /// <summary>x.pe peers, then one announce to the link's trackers (each its own BEP 12 tier), then, with none found
     /// and <see cref="DownloadOptions.Dht"/> on, a DHT lookup. A tracker failure is an error only when nothing else
     /// gave a peer.</summary>
@@ -54,7 +58,7 @@ internal static class MagnetPeers
     }
 
     /// <summary>A get_peers lookup of the link's info hash from a DHT node of its own (on a free UDP port: the peer
-    /// listener is not up yet), until the lookup ends or it found <see cref="EnoughDhtPeers"/>.</summary>
+    /// listener is not up yet), until the lookup ends, it found <see cref="EnoughDhtPeers"/>, or <see cref="MorePeersGrace"/> passed after the first.</summary>
     private static async Task<List<IPEndPoint>> FromDhtAsync(MagnetLink link, DownloadOptions options, CancellationToken ct)
     {
         var nodeOptions = new DhtNodeOptions
@@ -77,11 +81,17 @@ internal static class MagnetPeers
             options.Log?.Invoke("dht: no bootstrap node and no saved routing table: the lookup has nobody to ask");
             return found;
         }
-        await foreach (var peer in node.GetPeersAsync(link.InfoHash, ct).ConfigureAwait(false))
+        using var enough = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        try
         {
-            if (!found.Contains(peer)) found.Add(peer);
-            if (found.Count >= EnoughDhtPeers) break;
+            await foreach (var peer in node.GetPeersAsync(link.InfoHash, enough.Token).ConfigureAwait(false))
+            {
+                if (!found.Contains(peer)) found.Add(peer);
+                if (found.Count >= EnoughDhtPeers) break;
+                if (found.Count == 1) enough.CancelAfter(MorePeersGrace);
+            }
         }
+        catch (OperationCanceledException) when (!ct.IsCancellationRequested) { } // the grace after the first peer ended
         options.Log?.Invoke($"dht: {found.Count} peer(s) for {link.InfoHash}, {node.NodeCount} nodes in the table");
         return found;
     }
