@@ -48,7 +48,9 @@ public class SwarmDownloadTests
         Assert.DoesNotContain(corrupt.EndPoint.ToString(), result.PeersUsed);
         Assert.Equal(0, result.PiecesFromResume);
         var expected = swarm.Built.Files.Select(f => f.Path.Replace('\\', '/'))
-            .Append($".torrentlab/{swarm.Built.Torrent.InfoHash.Hex}.json").Order().ToList();
+            .Append($".torrentlab/{swarm.Built.Torrent.InfoHash.Hex}.json")
+            .Append($".torrentlab/{SwarmDownload.DhtStateFile}") // the DHT routing table, saved beside the ledgers
+            .Order().ToList();
         Assert.Equal(expected, MockSwarm.FilesBelow(output));
     }
 

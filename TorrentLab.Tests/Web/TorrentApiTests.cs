@@ -62,6 +62,19 @@ public class TorrentApiTests
     }
 
     [Fact]
+    public async Task Details_SwarmEngine_CountThePeersEachSourceGave()
+    {
+        await using var web = await WebTestServer.StartAsync(Ct, configure: o => o with { MaxPeers = 50 });
+
+        await web.AddAsync(start: true, Ct);
+        await web.WaitForAsync(t => t.State == "completed", Ct);
+        var details = await web.DetailsAsync(Ct);
+
+        // The tracker gave the one seeder; the DHT found nobody (the suite is loopback-only: no public router is asked).
+        Assert.Equal(new TorrentLab.Downloads.PeerSources(Given: 0, Tracker: 1, Pex: 0, Dht: 0), details.PeerSources);
+    }
+
+    [Fact]
     public async Task Add_RawBodyWithoutStart_IsListedPausedWithNothingDownloaded()
     {
         await using var web = await WebTestServer.StartAsync(Ct);

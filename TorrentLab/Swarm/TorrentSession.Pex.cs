@@ -1,3 +1,4 @@
+using TorrentLab.Downloads;
 using TorrentLab.Extensions;
 
 namespace TorrentLab.Swarm;
@@ -54,7 +55,7 @@ internal sealed partial class TorrentSession
     public void OnPexLearned(SwarmPeer from, IReadOnlyList<PexPeer> peers)
     {
         if (peers.Count == 0) return;
-        var added = _book.Add(peers.Select(p => p.EndPoint));
+        var added = _book.Add(peers.Select(p => p.EndPoint), PeerSource.Pex);
         _log?.Invoke($"{from}: ut_pex named {peers.Count} peer(s), {added} new");
         if (added > 0) WakeDialer();
     }

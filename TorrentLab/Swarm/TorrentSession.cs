@@ -11,7 +11,8 @@ namespace TorrentLab.Swarm;
 /// <summary>The swarm engine for one torrent: many peers at once, downloading what we lack and serving what we have.
 /// <see cref="SwarmDownload"/> and <see cref="Seeder"/> are thin wrappers around it.</summary>
 /// <remarks>
-/// <para>What runs: a listener for incoming peers, an <see cref="Announcer"/> feeding the <see cref="PeerBook"/>, a
+/// <para>What runs: a listener for incoming peers, an <see cref="Announcer"/> and DHT lookups
+/// (<c>TorrentSession.Dht.cs</c>) feeding the <see cref="PeerBook"/>, a
 /// dialer with bounded concurrent connects, one <see cref="SwarmPeer"/> per connection, and a timer
 /// (<c>TorrentSession.Timer.cs</c>) for request timeouts, snubbing, choking (<see cref="Choker"/>), progress and the
 /// stall limit. Pieces are picked, pipelined and verified by the <see cref="PieceManager"/>; verified pieces are
@@ -103,6 +104,9 @@ internal sealed partial class TorrentSession : IAsyncDisposable
     public long Received => Interlocked.Read(ref _received);
     public long Uploaded => Interlocked.Read(ref _uploaded);
 
+    /// <summary>How many peer addresses each discovery source gave so far.</summary>
+    public PeerSources PeerSources => _book.Sources;
+
     /// <summary>Pieces that were already on disk when the session started.</summary>
     public int StartPieces => _startPieces;
 
@@ -119,12 +123,13 @@ internal sealed partial class TorrentSession : IAsyncDisposable
         _extraPeers = [.. _options.ExtraPeers];
         var tiers = _options.Trackers ?? Torrent.TrackerTiers;
         _announcer = new Announcer(tiers, Torrent.InfoHash, _options.PeerId, Totals, () => ConnectedCount,
-            peers => { if (_book.Add(peers) > 0) WakeDialer(); }, _log);
+            peers => { if (_book.Add(peers, PeerSource.Tracker) > 0) WakeDialer(); }, _log);
         var ct = _stop.Token;
         _tasks.Add(_listener.RunAsync(OnAccepted, ct));
         _tasks.Add(_announcer.RunAsync(Port, ct));
         _tasks.Add(TimerLoopAsync(ct));
         _tasks.Add(DialLoopAsync(ct));
+        StartDht(ct);
     }
 
     private (long, long, long) Totals() => (Uploaded, Received, Torrent.TotalLength - Interlocked.Read(ref _writtenBytes));
@@ -159,6 +164,7 @@ internal sealed partial class TorrentSession : IAsyncDisposable
         lock (_peersLock) all = [.. _tasks, .. _peerTasks];
         // Bounded: peer tasks end as soon as their sockets close; a stuck disk write is the only thing that could linger.
         await Task.WhenAny(Task.WhenAll(all), Task.Delay(TimeSpan.FromSeconds(10))).ConfigureAwait(false);
+        await StopDhtAsync().ConfigureAwait(false);
         if (_announcer is not null)
         {
             await _announcer.StoppedAsync().ConfigureAwait(false);

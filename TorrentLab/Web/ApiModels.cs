@@ -1,4 +1,6 @@
 using TorrentLab.Wire;
+using TorrentLab.Downloads;
+
 namespace TorrentLab.Web;
 
 // The shapes the REST API and the live updates send, as JSON (camelCase, source-generated in WebJsonContext).
@@ -65,7 +67,11 @@ public sealed record PeerDetails(string Address, string Client, string? PeerId, 
 /// <param name="HashScheme">What verifies its pieces: <c>sha1</c>, <c>merkle-sha256</c>, or both for a hybrid.</param>
 public sealed record TorrentDetails(TorrentSummary Summary, long PieceLength, string? Comment, string? CreatedBy,
     IReadOnlyList<FileDetails> Files, IReadOnlyList<TrackerDetails> Trackers, IReadOnlyList<PeerDetails> Peers,
-    string Pieces, IReadOnlyList<string> Log, int MetaVersion = 1, string? InfoHashV2 = null, string HashScheme = "sha1");
+    string Pieces, IReadOnlyList<string> Log, int MetaVersion = 1, string? InfoHashV2 = null, string HashScheme = "sha1")
+{
+    /// <summary>How many peer addresses each discovery source gave: trackers, the DHT, PEX, given ones.</summary>
+    public PeerSources PeerSources { get; init; } = PeerSources.None;
+}
 
 /// <summary>One wire message of a torrent, as the live trace shows it.</summary>
 /// <param name="Seq">Increases by one per event of this torrent (a gap means events were dropped).</param>
