@@ -10,8 +10,8 @@ namespace TorrentLab.Swarm;
 /// pipeline to it (<c>SwarmPeer.Download.cs</c>) and the blocks we serve it (<c>SwarmPeer.Upload.cs</c>).</summary>
 /// <remarks>Two tasks per peer: the receive loop, which also sends our requests (drain every buffered message, then
 /// one batched send), and the sender, which sends everything else (have, choke, unchoke, cancel, blocks). The
-/// <see cref="PieceManager"/> knows the peer by this object.</remarks>
-internal sealed partial class SwarmPeer
+/// <see cref="PieceManager"/> knows the peer by this object (an <see cref="IBlockSource"/>).</remarks>
+internal sealed partial class SwarmPeer : IBlockSource
 {
     private readonly TorrentSession _session;
     private readonly PieceManager _pieces;
@@ -38,6 +38,8 @@ internal sealed partial class SwarmPeer
 
     /// <summary>"127.0.0.1:6881": how logs and results name the peer.</summary>
     public string Address { get; }
+
+    string IBlockSource.Name => Address;
 
     public string Client { get; }
 
