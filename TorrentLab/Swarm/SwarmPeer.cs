@@ -13,12 +13,12 @@ namespace TorrentLab.Swarm;
 /// <see cref="PieceManager"/> knows the peer by this object (an <see cref="IBlockSource"/>).</remarks>
 internal sealed partial class SwarmPeer : IBlockSource
 {
-    private readonly TorrentSession _session;
+    private readonly ISwarmHost _session; // all this peer sees of its session
     private readonly PieceManager _pieces;
     private int _peerHaveCount;
     private bool _countedAsSeed;
 
-    public SwarmPeer(TorrentSession session, PeerConnection connection, bool outgoing)
+    public SwarmPeer(ISwarmHost session, PeerConnection connection, bool outgoing)
     {
         _session = session;
         _pieces = session.Pieces;
@@ -72,6 +72,7 @@ internal sealed partial class SwarmPeer : IBlockSource
         var sender = SendLoopAsync(stop.Token);
         string? reason = null;
         var violation = false;
+        Exception? fatal = null;
         try
         {
             await ReceiveLoopAsync(stop.Token).ConfigureAwait(false);
@@ -94,7 +95,7 @@ internal sealed partial class SwarmPeer : IBlockSource
         catch (StorageException e)
         {
             reason = e.Message;
-            _session.Fail(e);
+            fatal = e;
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
@@ -104,7 +105,8 @@ internal sealed partial class SwarmPeer : IBlockSource
         finally
         {
             await stop.CancelAsync().ConfigureAwait(false);
-            _session.OnPeerEnded(this, reason, violation); // before the socket closes: a ban is on record when the peer sees it
+            reason ??= ct.IsCancellationRequested ? "the download stopped" : "the connection closed"; // never ended without a reason
+            _session.OnPeerEnded(this, reason, violation, fatal); // before the socket closes: a ban is on record when the peer sees it
             Connection.Dispose();
             try { await sender.ConfigureAwait(false); }
             catch (Exception e) when (e is OperationCanceledException or WireException) { /* the loop above reports why */ }
@@ -148,7 +150,7 @@ internal sealed partial class SwarmPeer : IBlockSource
                             break;
                         case MessageKind.Interested:
                         case MessageKind.NotInterested:
-                            _session.OnInterestChanged(this);
+                            _session.OnPeerEvent(this, PeerEvent.InterestChanged);
                             break;
                         case MessageKind.Have:
                             if (_pieces.PeerHas(this, message.Index)) Interlocked.Increment(ref _peerHaveCount);
@@ -178,7 +180,7 @@ internal sealed partial class SwarmPeer : IBlockSource
                 if (IsSeed && !_countedAsSeed)
                 {
                     _countedAsSeed = true;
-                    _session.OnPeerIsSeed(this);
+                    _session.OnPeerEvent(this, PeerEvent.BecameSeed);
                 }
                 await TopUpAsync(ct).ConfigureAwait(false);
             }
