@@ -37,7 +37,7 @@ public static partial class ReferenceDownload
     {
         var torrent = start.Torrent;
         // Lay out the files (folders, empty files, sparse preallocation). Paths never leave the output folder.
-        using var storage = options.OpenStorage?.Invoke(torrent, options.OutputDirectory) ?? FileStorage.Open(start.Layout, ownership: start.Ownership);
+        using var storage = options.OpenStorage?.Invoke(torrent, options.OutputDirectory) ?? FileStorage.Open(start.Layout, ownership: start.Ownership, have: start.Have);
         var written = Bitfield.FromWire(start.Have.ToBytes(), torrent.PieceCount); // the ledger lists only pieces on disk
         var pieces = new PieceManager(torrent, start.Have, new PieceManagerOptions
         {

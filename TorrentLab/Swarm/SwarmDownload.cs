@@ -38,7 +38,7 @@ public static class SwarmDownload
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(options.MaxPeers, 1, nameof(options.MaxPeers));
         var torrent = start.Torrent;
-        using var storage = FileStorage.Open(start.Layout, ownership: start.Ownership);
+        using var storage = FileStorage.Open(start.Layout, ownership: start.Ownership, have: start.Have);
         var ledger = new ResumeLedger(start.Layout);
         var session = new TorrentSession(torrent, options, storage, start.Have, downloading: true) { Progress = progress };
         var saver = new ResumeSaver(ledger, storage, session.WrittenSnapshot, options.LedgerInterval);
