@@ -107,7 +107,8 @@ public static partial class ReferenceDownload
                 var reason = e switch
                 {
                     OperationCanceledException => $"stalled: no unchoke or block for {options.IdleTimeout.TotalSeconds:0.#} s",
-                    WireException or SocketException or IOException or TimeoutException => e.Message,
+                    WireException w => w.Reason, // the lines below name the peer
+                    SocketException or IOException or TimeoutException => e.Message,
                     _ => $"internal error with this peer ({e.GetType().Name}: {e.Message})",
                 };
                 state.Failures.Add($"{endpoint}: {reason}");
