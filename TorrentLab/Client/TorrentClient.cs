@@ -29,8 +29,6 @@ public static partial class TorrentClient
         ArgumentNullException.ThrowIfNull(source);
         if (!IsMagnet(source)) return new OpenedTorrent(Torrent.Load(source), []);
         var link = MagnetLink.Parse(source);
-        if (link.IsV2Only)
-            throw new NotSupportedException("fetching metadata for a v2-only magnet link (BEP 52 'urn:btmh:' alone) is not supported: it is checked by SHA-256, not SHA-1");
         var ourId = Wire.PeerId.CreateOurs();
         var peers = await MagnetPeers.FindAsync(link, ourId, 6881, log, ct).ConfigureAwait(false);
         var raw = await MetadataFetcher.FetchAsync(link, ourId, peers, new MetadataFetchOptions { Log = log }, ct).ConfigureAwait(false);
@@ -50,7 +48,6 @@ public static partial class TorrentClient
         IProgress<DownloadProgress>? progress = null, CancellationToken ct = default)
     {
         ArgumentNullException.ThrowIfNull(options);
-        torrent.RequireV1Hashes(); // before any file or connection: the engines verify with SHA-1
         if (options.SeedAfterDownload && EngineFor(options) == DownloadEngine.Reference)
             throw new ArgumentException("seeding needs the swarm engine; the single-peer reference path only downloads");
         var start = await DownloadStart.PrepareAsync(torrent, options, ct).ConfigureAwait(false);
@@ -71,7 +68,6 @@ public static partial class TorrentClient
     /// <exception cref="DownloadFailedException">No peer could deliver the piece.</exception>
     public static Task<byte[]> DownloadPieceAsync(Torrent torrent, int index, DownloadOptions options, CancellationToken ct = default)
     {
-        torrent.RequireV1Hashes();
         return ReferenceDownload.DownloadPieceAsync(torrent, index, options, ct);
     }
 
@@ -80,7 +76,6 @@ public static partial class TorrentClient
     /// <exception cref="SwarmException">The data is incomplete (without <paramref name="allowPartial"/>), or no port.</exception>
     public static Task<Seeder> SeedAsync(Torrent torrent, DownloadOptions options, bool allowPartial, CancellationToken ct = default)
     {
-        torrent.RequireV1Hashes();
         if (!Directory.Exists(options.OutputDirectory)) throw new StorageException($"data folder '{options.OutputDirectory}' does not exist");
         return Seeder.StartAsync(torrent, options, allowPartial, ct);
     }

@@ -1,9 +1,8 @@
-using System.Security.Cryptography;
 using TorrentLab.Wire;
 
 namespace TorrentLab.Pieces;
 
-// Receiving blocks (BEP 3 "piece" messages) and checking complete pieces against their SHA-1.
+// Receiving blocks (BEP 3 "piece" messages) and checking complete pieces against their hashes (PieceCheck).
 public sealed partial class PieceManager
 {
     /// <summary>Takes one block a peer sent (a BEP 3 <c>piece</c> message: index, begin, block) and says what became
@@ -63,10 +62,9 @@ public sealed partial class PieceManager
             piece.Verifying = true;
         }
 
-        // Hash outside the lock: the piece is Verifying, so nothing else touches its buffer.
-        Span<byte> hash = stackalloc byte[SHA1.HashSizeInBytes];
-        SHA1.HashData(piece.Buffer.AsSpan(0, piece.Length), hash);
-        var good = hash.SequenceEqual(_torrent.GetPieceHash(index));
+        // Hash outside the lock: the piece is Verifying, so nothing else touches its buffer. SHA-1, the merkle tree
+        // of its file (BEP 52), or both for a hybrid: the same check as on disk.
+        var good = Check.Check(index, piece.Buffer.AsSpan(0, piece.Length));
 
         lock (_lock)
         {

@@ -52,10 +52,14 @@ public sealed partial class PieceManager
         foreach (var i in _have.SetIndexes()) _haveBytes += torrent.GetPieceLength(i);
         _availability = new int[torrent.PieceCount];
         _activeByIndex = new ActivePiece?[torrent.PieceCount];
-        _pickContext = new PickContext(_have, _availability, _activeByIndex);
+        Check = new PieceCheck(torrent);
+        _pickContext = new PickContext(_have, _availability, _activeByIndex, Check);
         MaxPiecesInProgress = _options.MaxPiecesInProgress(torrent.PieceLength);
         _padding = PaddingRuns(torrent);
     }
+
+    /// <summary>How complete pieces are verified, and the v2 piece layers learnt from peers (BEP 52 hash requests).</summary>
+    internal PieceCheck Check { get; }
 
     /// <summary>The bound on pieces being assembled at once (buffers in memory).</summary>
     public int MaxPiecesInProgress { get; }

@@ -141,6 +141,8 @@ public static partial class ReferenceDownload
         {
             PieceCount = torrent.PieceCount,
             Encryption = options.Encryption, // MSE/PE first (prefer), when asked: a transport under the same story
+            AdvertiseV2 = torrent.InfoHashV2 is not null, // BEP 52: a v2 peer serves v2 torrents only to v2 peers
+            AlternateInfoHash = torrent.IsHybrid ? torrent.InfoHashV2?.Truncated : null,
             ConnectTimeout = options.ConnectTimeout,
             HandshakeTimeout = options.HandshakeTimeout,
             IdleTimeout = options.IdleTimeout,

@@ -175,6 +175,15 @@ internal sealed partial class SwarmPeer : IBlockSource
                         case MessageKind.Extended:
                             OnExtended(message); // BEP 10: handshake, ut_metadata, ut_pex (SwarmPeer.Extensions.cs)
                             break;
+                        case MessageKind.HashRequest:
+                            OnHashRequest(message); // BEP 52 (SwarmPeer.Hashes.cs)
+                            break;
+                        case MessageKind.Hashes:
+                            OnHashes(message);
+                            break;
+                        case MessageKind.HashReject:
+                            OnHashReject(message);
+                            break;
                     }
                 } while (Connection.TryReceive(out message));
                 if (IsSeed && !_countedAsSeed)

@@ -100,7 +100,7 @@ internal sealed partial class TorrentSession
         PeerConnection connection;
         try
         {
-            connection = await PeerConnection.AcceptAsync(socket, [Torrent.InfoHash], _options.PeerId, ConnectionOptions, ct).ConfigureAwait(false);
+            connection = await PeerConnection.AcceptAsync(socket, IncomingHashes, _options.PeerId, ConnectionOptions, ct).ConfigureAwait(false);
         }
         catch (Exception e) when (e is WireException or OperationCanceledException)
         {
@@ -138,6 +138,7 @@ internal sealed partial class TorrentSession
             var have = WrittenSnapshot();
             if (!have.IsEmpty || connection.FastAgreed) await connection.SendBitfieldAsync(have, ct).ConfigureAwait(false);
             peer.OfferAllowedFast();
+            peer.RequestMissingLayers(); // BEP 52: a magnet link's v2 files need their piece layers from peers
         }
         catch (Exception e) when (e is WireException or OperationCanceledException)
         {
@@ -150,6 +151,14 @@ internal sealed partial class TorrentSession
         await peer.RunAsync(ct).ConfigureAwait(false);
         if (dialled is not null) _book.Release(dialled, failed: !peer.Delivered || peer.LeftWithRequests, DateTimeOffset.UtcNow);
         WakeDialer();
+    }
+
+    /// <summary>A peer sent a file's piece layer that leads to its root: its pieces can be requested now, from
+    /// anyone; peers still fetching the same layer keep going (their copy is ignored).</summary>
+    public void OnLayerLearned(SwarmPeer from, int file)
+    {
+        _log?.Invoke($"{from}: piece layer of '{Torrent.Files[file].DisplayPath}' verified against its pieces root (BEP 52 hashes)");
+        foreach (var peer in PeersSnapshot()) peer.Poke();
     }
 
     private readonly record struct Refusal(string Reason, bool CountsAsFailure, bool Self = false);

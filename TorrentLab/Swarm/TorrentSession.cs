@@ -66,6 +66,8 @@ internal sealed partial class TorrentSession : ISwarmHost, IAsyncDisposable
             AdvertiseExtensions = true, // BEP 10: ut_metadata for magnet clients, ut_pex unless private (SwarmPeer.Extensions.cs)
             Encryption = options.Encryption,
             AdvertiseFast = true, // BEP 6: have all/none, reject, allowed fast (SwarmPeer.Fast.cs)
+            AdvertiseV2 = torrent.InfoHashV2 is not null, // BEP 52: we answer hash requests (SwarmPeer.Hashes.cs)
+            AlternateInfoHash = torrent.IsHybrid ? torrent.InfoHashV2?.Truncated : null,
             ConnectTimeout = options.ConnectTimeout,
             HandshakeTimeout = options.HandshakeTimeout,
             IdleTimeout = options.IdleTimeout,
@@ -76,6 +78,11 @@ internal sealed partial class TorrentSession : ISwarmHost, IAsyncDisposable
     }
 
     public Torrent Torrent { get; }
+
+    /// <summary>The info hashes an incoming handshake may name: a hybrid's peers use its v1 hash or the truncated v2
+    /// one (BEP 52), every other torrent has one.</summary>
+    public IReadOnlyCollection<InfoHash> IncomingHashes => Torrent.IsHybrid && Torrent.InfoHashV2 is { } v2
+        ? [Torrent.InfoHash, v2.Truncated] : [Torrent.InfoHash];
     public PieceManager Pieces { get; }
     public IPieceStorage Storage { get; }
     public PeerConnectionOptions ConnectionOptions { get; }

@@ -184,7 +184,8 @@ internal sealed class ManagedTorrent
             var files = TorrentClient.Files(Torrent, _pieces).Select(f => new FileDetails(f.File.DisplayPath, f.File.Length,
                 f.TotalPieces == 0 ? 1 : (double)f.VerifiedPieces / f.TotalPieces, f.VerifiedPieces, f.TotalPieces)).ToArray();
             return new TorrentDetails(summary, Torrent.PieceLength, Torrent.Comment, Torrent.CreatedBy, files, Trackers(),
-                Peers.Snapshot(_progress, State == TorrentState.Downloading), _pieces.ToDigits(), [.. _log]);
+                Peers.Snapshot(_progress, State == TorrentState.Downloading), _pieces.ToDigits(), [.. _log],
+                Torrent.MetaVersion, Torrent.InfoHashV2?.Hex, TorrentClient.HashScheme(Torrent));
         }
     }
 

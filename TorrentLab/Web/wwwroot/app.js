@@ -240,6 +240,10 @@ function showDetail(d) {
   if (d.summary.infoHash !== state.selected) return;
   state.torrents.set(d.summary.infoHash, d.summary);
   fillDetailHead(d.summary);
+  if (d.metaVersion !== undefined) {
+    const v2 = d.infoHashV2 ? ` · v2 info hash ${d.infoHashV2}` : '';
+    $('#d-version').textContent = `meta version ${d.metaVersion}${v2} · pieces verified by ${d.hashScheme}`;
+  }
   if (d.pieces !== undefined) { state.pieces = d.pieces; drawPieces(); }
   fillTable('#files', d.files, (f) => [f.path, bytes(f.length), progressCell(f.progress)]);
   fillTable('#trackers', d.trackers, (t) => [String(t.tier), t.url, t.lastAnswer || '–']);
