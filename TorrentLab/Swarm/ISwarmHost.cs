@@ -43,6 +43,9 @@ internal interface ISwarmHost
     /// <summary>The peer negotiated ut_pex (BEP 11): the session fills <paramref name="state"/> with the peers it knows.</summary>
     void OnPexReady(SwarmPeer peer, PexState state);
 
+    /// <summary>The peer sent a file's piece layer that hashes up to its pieces root (BEP 52): its pieces can be requested.</summary>
+    void OnLayerLearned(SwarmPeer from, int file);
+
     /// <summary>Addresses the peer told us with ut_pex.</summary>
     void OnPexLearned(SwarmPeer from, IReadOnlyList<PexPeer> peers);
 
