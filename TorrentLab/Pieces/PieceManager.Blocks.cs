@@ -12,10 +12,10 @@ public sealed partial class PieceManager
     /// Anything else leaves the state untouched: a peer cannot push data nobody asked it for into a piece. The block
     /// that completes a piece also runs its SHA-1 check, on the calling thread but outside the lock, so other peers'
     /// blocks keep flowing meanwhile; a failure or a later success names the culprits (see <c>PieceManager.Culprits.cs</c>).</remarks>
-    public BlockResult OnBlockReceived(object peer, int index, int begin, ReadOnlySpan<byte> data)
+    public BlockResult OnBlockReceived(IBlockSource peer, int index, int begin, ReadOnlySpan<byte> data)
     {
         ActivePiece piece;
-        List<object>? cancel;
+        List<IBlockSource>? cancel;
         lock (_lock)
         {
             if (!_peers.TryGetValue(peer, out var state) || (uint)index >= (uint)PieceCount) return BlockResult.Unrequested(index);
@@ -87,7 +87,7 @@ public sealed partial class PieceManager
 
     /// <summary>Endgame: every other peer asked for this block gets its request withdrawn; they are returned so the
     /// caller sends them <c>cancel</c>. Null when there were none.</summary>
-    private List<object>? CancelOthers(ref BlockSlot slot, BlockRequest request)
+    private List<IBlockSource>? CancelOthers(ref BlockSlot slot, BlockRequest request)
     {
         if (slot.RequesterCount == 0) return null;
         var others = slot.Requesters();

@@ -47,7 +47,7 @@ public static class SwarmDownload
         var torrent = start.Torrent;
         // The DHT routing table lives beside the resume ledgers, so the next download in this folder needs no bootstrap node.
         options = options with { DhtStatePath = options.DhtStatePath ?? DhtStatePathIn(options.OutputDirectory) };
-        using var storage = FileStorage.Open(start.Layout, ownership: start.Ownership);
+        using var storage = FileStorage.Open(start.Layout, ownership: start.Ownership, have: start.Have);
         var ledger = new ResumeLedger(start.Layout);
         var session = new TorrentSession(torrent, options, storage, start.Have, downloading: true) { Progress = progress };
         var saver = new ResumeSaver(ledger, storage, session.WrittenSnapshot, options.LedgerInterval);

@@ -22,7 +22,7 @@ internal sealed partial class TorrentSession
     private int _pexSent;
 
     /// <summary>A connection's listen address became known: the others announce it in their next message.</summary>
-    public void OnPexPeerKnown(SwarmPeer peer)
+    private void OnPexPeerKnown(SwarmPeer peer)
     {
         var joined = new PexPeer(peer.ListenEndPoint!, peer.Outgoing ? PexFlags.Reachable : PexFlags.None);
         lock (_pexLock)

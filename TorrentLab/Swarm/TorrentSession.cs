@@ -19,7 +19,7 @@ namespace TorrentLab.Swarm;
 /// written by the peer task that completed them, and only then announced with <c>have</c>, served, and listed in the
 /// resume ledger (<see cref="WrittenSnapshot"/>).</para>
 /// </remarks>
-internal sealed partial class TorrentSession : IAsyncDisposable
+internal sealed partial class TorrentSession : ISwarmHost, IAsyncDisposable
 {
     private readonly DownloadOptions _options;
     private readonly Action<string>? _log;
@@ -140,16 +140,28 @@ internal sealed partial class TorrentSession : IAsyncDisposable
     /// <summary>The pieces on disk: what the resume ledger may list.</summary>
     public Bitfield WrittenSnapshot() { lock (_writtenLock) return Bitfield.FromWire(_written.ToBytes(), _written.Length); }
 
-    public void CountReceived(long bytes)
+    public void OnTransferred(long received, long uploaded)
     {
-        Interlocked.Add(ref _received, bytes);
-        _down.Add(bytes);
+        if (received > 0)
+        {
+            Interlocked.Add(ref _received, received);
+            _down.Add(received);
+        }
+        if (uploaded > 0)
+        {
+            Interlocked.Add(ref _uploaded, uploaded);
+            _up.Add(uploaded);
+        }
     }
 
-    public void CountUploaded(long bytes)
+    public void OnPeerEvent(SwarmPeer peer, PeerEvent change)
     {
-        Interlocked.Add(ref _uploaded, bytes);
-        _up.Add(bytes);
+        switch (change)
+        {
+            case PeerEvent.InterestChanged: OnInterestChanged(); break;
+            case PeerEvent.BecameSeed: OnPeerIsSeed(peer); break;
+            case PeerEvent.ListenAddressKnown: OnPexPeerKnown(peer); break;
+        }
     }
 
     /// <summary>Stops everything: peers, dialer, timer, listener; then announces <c>stopped</c> (short timeout).</summary>
