@@ -27,17 +27,22 @@ internal static class SeedCommand
         var trace = new Option<bool>("--trace") { Description = "Print every wire message exchanged with each peer on stderr" };
         var encryption = DownloadSettings.EncryptionOption();
         var peers = new Option<string[]>("--peer") { Description = "Also dial this peer, HOST:PORT (repeatable): feeds a downloader that never dials seeders" };
+        var noDht = DownloadSettings.NoDhtOption();
+        var bootstrap = DownloadSettings.DhtBootstrapOption();
+        var dhtState = new Option<string?>("--dht-state") { Description = "Save the DHT routing table to this file and reuse it next start (default: none; the data folder is never written)" };
         var maxPeers = new Option<int>("--max-peers") { Description = "Peers connected at once, dialled (tracker peers and --peer) or dialling us", DefaultValueFactory = _ => 50 };
-        var command = new Command("seed", "Verify data on disk and seed it until Ctrl-C.") { torrentPath, data, port, trackers, bind, partial, quiet, verbose, trace, encryption, peers, maxPeers };
+        var command = new Command("seed", "Verify data on disk and seed it until Ctrl-C.") { torrentPath, data, port, trackers, bind, partial, quiet, verbose, trace, encryption, peers, noDht, bootstrap, dhtState, maxPeers };
         command.SetAction((parse, ct) => CliErrors.GuardAsync(() => RunAsync(
             parse.GetValue(torrentPath)!, parse.GetValue(data)!, parse.GetValue(port), parse.GetValue(trackers) ?? [],
             parse.GetValue(bind), parse.GetValue(partial), parse.GetValue(quiet), parse.GetValue(verbose),
-            new Extras(parse.GetValue(trace), DownloadSettings.ParseEncryption(parse.GetValue(encryption)), parse.GetValue(peers) ?? [], parse.GetValue(maxPeers)), ct), ct));
+            new Extras(parse.GetValue(trace), DownloadSettings.ParseEncryption(parse.GetValue(encryption)), parse.GetValue(peers) ?? [],
+                !parse.GetValue(noDht), DownloadSettings.ReadBootstrap(parse.GetValue(bootstrap)), parse.GetValue(dhtState), parse.GetValue(maxPeers)), ct), ct));
         return command;
     }
 
-    /// <summary>The seed options beyond the first ones: --trace, --encryption, --peer and --max-peers.</summary>
-    private sealed record Extras(bool Trace, Wire.EncryptionPolicy Encryption, string[] Peers, int MaxPeers);
+    /// <summary>The seed options beyond the first ones: --trace, --encryption, --peer, the DHT's and --max-peers.</summary>
+    private sealed record Extras(bool Trace, Wire.EncryptionPolicy Encryption, string[] Peers, bool Dht, IReadOnlyList<string> DhtBootstrap, string? DhtState,
+        int MaxPeers);
 
     private static async Task<int> RunAsync(string torrentPath, string data, int port, string[] trackers, string[]? bind, bool partial,
         bool quiet, bool verbose, Extras extras, CancellationToken ct)
@@ -61,6 +66,9 @@ internal static class SeedCommand
             Encryption = extras.Encryption,
             MaxPeers = extras.MaxPeers,
             ExtraPeers = dial, // dialled first; peers from the tracker are dialled too, and dropped if they turn out to be seeds
+            Dht = extras.Dht,
+            DhtBootstrap = extras.DhtBootstrap,
+            DhtStatePath = extras.DhtState is null ? null : Path.GetFullPath(extras.DhtState),
         };
         if (!quiet) stderr.WriteLine($"verifying '{torrent.Name}' ({Units.Bytes(torrent.TotalLength)}, {torrent.PieceCount} pieces)...");
         await using var seeder = await TorrentClient.SeedAsync(torrent, options, partial, ct).ConfigureAwait(false);

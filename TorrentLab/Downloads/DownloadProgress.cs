@@ -24,6 +24,9 @@ public sealed record DownloadProgress(
     /// 0, next announce in 30 s"); null while downloading normally.</summary>
     public string? Status { get; init; }
 
+    /// <summary>How many peer addresses each discovery source gave (swarm engine); <see cref="PeerSources.None"/> else.</summary>
+    public PeerSources PeerSources { get; init; } = PeerSources.None;
+
     /// <summary>Per-peer detail, filled only when asked for (verbose display).</summary>
     public IReadOnlyList<PeerProgress> Peers { get; init; } = [];
 

@@ -98,7 +98,7 @@ internal sealed partial class TorrentSession
         PeerConnection connection;
         try
         {
-            connection = await PeerConnection.AcceptAsync(socket, [Torrent.InfoHash], _options.PeerId, ConnectionOptions, ct).ConfigureAwait(false);
+            connection = await PeerConnection.AcceptAsync(socket, IncomingHashes, _options.PeerId, ConnectionOptions, ct).ConfigureAwait(false);
         }
         catch (Exception e) when (e is WireException or OperationCanceledException)
         {
@@ -137,6 +137,7 @@ internal sealed partial class TorrentSession
             var have = WrittenSnapshot();
             if (!have.IsEmpty || connection.FastAgreed) await connection.SendBitfieldAsync(have, ct).ConfigureAwait(false);
             peer.OfferAllowedFast();
+            peer.RequestMissingLayers(); // BEP 52: a magnet link's v2 files need their piece layers from peers
         }
         catch (Exception e) when (e is WireException or OperationCanceledException)
         {
@@ -145,12 +146,20 @@ internal sealed partial class TorrentSession
             if (dialled is not null) _book.Release(dialled, failed: true, DateTimeOffset.UtcNow);
             return;
         }
-        OnInterestChanged(peer); // a free upload slot can go to it as soon as it is interested
+        OnInterestChanged(); // a free upload slot can go to it as soon as it is interested
         await peer.RunAsync(ct).ConfigureAwait(false);
         if (dialled is not null && !Downloading && peer.IsSeed && WrittenSnapshot().IsComplete) _book.Retire(dialled); // seed meets seed: never again
         // While seeding, a connection we uploaded on did its job; while downloading, one that delivered did.
         else if (dialled is not null) _book.Release(dialled, failed: !(peer.Delivered || (!Downloading && peer.Up.Total > 0)) || peer.LeftWithRequests, DateTimeOffset.UtcNow);
         WakeDialer();
+    }
+
+    /// <summary>A peer sent a file's piece layer that leads to its root: its pieces can be requested now, from
+    /// anyone; peers still fetching the same layer keep going (their copy is ignored).</summary>
+    public void OnLayerLearned(SwarmPeer from, int file)
+    {
+        _log?.Invoke($"{from}: piece layer of '{Torrent.Files[file].DisplayPath}' verified against its pieces root (BEP 52 hashes)");
+        foreach (var peer in PeersSnapshot()) peer.Poke();
     }
 
     private readonly record struct Refusal(string Reason, bool CountsAsFailure, bool Self = false);
@@ -211,12 +220,13 @@ internal sealed partial class TorrentSession
     }
 
     /// <summary>A peer's loops ended: forget it; a violation bans it for the session.</summary>
-    public void OnPeerEnded(SwarmPeer peer, string? reason, bool violation)
+    public void OnPeerEnded(SwarmPeer peer, string reason, bool violation, Exception? fatal)
     {
+        if (fatal is not null) Fail(fatal);
         Unregister(peer);
         OnPexPeerLeft(peer);
-        if (violation) Ban(peer.Connection.RemoteEndPoint, peer.Connection.RemotePeerId, reason ?? "protocol violation");
-        else _log?.Invoke($"{peer}: disconnected{(reason is null ? "" : $" ({reason})")}");
+        if (violation) Ban(peer.Connection.RemoteEndPoint, peer.Connection.RemotePeerId, reason);
+        else _log?.Invoke($"{peer}: disconnected ({reason})");
         if (!peer.Choking) RunChoker(); // its upload slot is free
     }
 
@@ -237,7 +247,7 @@ internal sealed partial class TorrentSession
     }
 
     /// <summary>A peer said (not) interested: if an upload slot is free, decide now rather than at the next round.</summary>
-    public void OnInterestChanged(SwarmPeer peer)
+    private void OnInterestChanged()
     {
         var unchoked = 0;
         foreach (var p in PeersSnapshot()) if (!p.Choking) unchoked++;
@@ -245,7 +255,7 @@ internal sealed partial class TorrentSession
     }
 
     /// <summary>A peer has everything: if we do too, the connection is useless to both.</summary>
-    public void OnPeerIsSeed(SwarmPeer peer)
+    private void OnPeerIsSeed(SwarmPeer peer)
     {
         // A partial seeder keeps it: neither side is complete, and PEX may name it to peers that need its pieces.
         if (!Downloading && _written.IsComplete) peer.Drop("both sides are seeds", violation: false);
