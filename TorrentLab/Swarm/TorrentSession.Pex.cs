@@ -51,10 +51,11 @@ internal sealed partial class TorrentSession
                 other.Pex?.PeerDropped(endpoint);
     }
 
-    /// <summary>Addresses a peer told us with ut_pex: dialled like a tracker's, within the connection limit.</summary>
+    /// <summary>Addresses a peer told us with ut_pex: dialled like a tracker's, within the connection limit (only while
+    /// downloading: a seeder dials the peers its trackers and the command line name, and leaves PEX to those who need it).</summary>
     public void OnPexLearned(SwarmPeer from, IReadOnlyList<PexPeer> peers)
     {
-        if (peers.Count == 0) return;
+        if (peers.Count == 0 || !Downloading) return;
         var added = _book.Add(peers.Select(p => p.EndPoint), PeerSource.Pex);
         _log?.Invoke($"{from}: ut_pex named {peers.Count} peer(s), {added} new");
         if (added > 0) WakeDialer();
