@@ -21,6 +21,14 @@ internal sealed class DownloadSettings
     public Option<PeerScope> PeerScope { get; } = new("--peer-scope") { Description = "Dial only these peer addresses: any, private (LAN and loopback) or loopback", DefaultValueFactory = _ => Tracker.PeerScope.Any };
     public Option<bool> Overwrite { get; } = new("--overwrite") { Description = "Overwrite existing files that are not this torrent's data (by default the download stops)" };
     public Option<string> Encryption { get; } = EncryptionOption();
+    public Option<PeerTransport> Transport { get; } = TransportOption();
+
+    /// <summary><c>--transport both|tcp|utp</c>: which transports carry peer connections (default both, uTP dialled first).</summary>
+    public static Option<PeerTransport> TransportOption() => new("--transport")
+    {
+        Description = "Peer transports: both (dial uTP first, fall back to TCP; accept both on the same port number), tcp, or utp",
+        DefaultValueFactory = _ => PeerTransport.Both,
+    };
 
     /// <summary><c>--encryption prefer|require|off</c>: MSE/PE protocol encryption (default prefer).</summary>
     public static Option<string> EncryptionOption()
@@ -45,7 +53,7 @@ internal sealed class DownloadSettings
     /// <summary>Adds the shared options to a command.</summary>
     public void AddTo(Command command)
     {
-        foreach (var option in new Option[] { NoResume, Quiet, Verbose, Trace, TraceBytes, MaxPeers, Port, Trackers, Peers, Overwrite, PeerScope, Encryption })
+        foreach (var option in new Option[] { NoResume, Quiet, Verbose, Trace, TraceBytes, MaxPeers, Port, Trackers, Peers, Overwrite, PeerScope, Encryption, Transport })
             command.Options.Add(option);
     }
 
@@ -78,6 +86,7 @@ internal sealed class DownloadSettings
             Trackers = trackers.Length == 0 ? null : trackers.Select(url => (IReadOnlyList<string>)[url]).ToArray(),
             ExtraPeers = (parse.GetValue(Peers) ?? []).Select(IPEndPoint.Parse).ToArray(),
             Encryption = ParseEncryption(parse.GetValue(Encryption)),
+            Transport = parse.GetValue(Transport),
             Log = Log(parse),
             Trace = trace ? e => Console.Error.WriteLine(TraceLine(e, bytes)) : null,
         };

@@ -18,7 +18,7 @@ internal static class SeedCommand
     {
         var torrentPath = new Argument<string>("torrent") { Description = "The .torrent file" };
         var data = new Option<string>("--data", "-d") { Description = "The folder that contains the torrent's file or folder (as --output of a download)", Required = true };
-        var port = new Option<int>("--port", "-p") { Description = "TCP port to listen on (0: any free port)", DefaultValueFactory = _ => 6881 };
+        var port = new Option<int>("--port", "-p") { Description = "Port to listen on, TCP and UDP for uTP (0: any free port)", DefaultValueFactory = _ => 6881 };
         var trackers = new Option<string[]>("--tracker") { Description = "Announce here instead of the torrent's trackers (repeatable)", AllowMultipleArgumentsPerToken = false };
         var bind = new Option<string>("--bind") { Description = "Local address to listen on", DefaultValueFactory = _ => "0.0.0.0" };
         var partial = new Option<bool>("--partial") { Description = "Seed even when some pieces are missing (only verified pieces are served)" };
@@ -26,17 +26,19 @@ internal static class SeedCommand
         var verbose = new Option<bool>("--verbose", "-v") { Description = "Log peer events" };
         var trace = new Option<bool>("--trace") { Description = "Print every wire message exchanged with each peer on stderr" };
         var encryption = DownloadSettings.EncryptionOption();
+        var transport = DownloadSettings.TransportOption();
         var peers = new Option<string[]>("--peer") { Description = "Also dial this peer, ip:port (repeatable): feeds a downloader that never dials seeders" };
-        var command = new Command("seed", "Verify data on disk and seed it until Ctrl-C.") { torrentPath, data, port, trackers, bind, partial, quiet, verbose, trace, encryption, peers };
+        var command = new Command("seed", "Verify data on disk and seed it until Ctrl-C.") { torrentPath, data, port, trackers, bind, partial, quiet, verbose, trace, encryption, transport, peers };
         command.SetAction((parse, ct) => CliErrors.GuardAsync(() => RunAsync(
             parse.GetValue(torrentPath)!, parse.GetValue(data)!, parse.GetValue(port), parse.GetValue(trackers) ?? [],
             parse.GetValue(bind)!, parse.GetValue(partial), parse.GetValue(quiet), parse.GetValue(verbose),
-            new Extras(parse.GetValue(trace), DownloadSettings.ParseEncryption(parse.GetValue(encryption)), parse.GetValue(peers) ?? []), ct), ct));
+            new Extras(parse.GetValue(trace), DownloadSettings.ParseEncryption(parse.GetValue(encryption)), parse.GetValue(peers) ?? [],
+                parse.GetValue(transport)), ct), ct));
         return command;
     }
 
-    /// <summary>The seed options beyond the first ones: --trace, --encryption and --peer.</summary>
-    private sealed record Extras(bool Trace, Wire.EncryptionPolicy Encryption, string[] Peers);
+    /// <summary>The seed options beyond the first ones: --trace, --encryption, --peer and --transport.</summary>
+    private sealed record Extras(bool Trace, Wire.EncryptionPolicy Encryption, string[] Peers, PeerTransport Transport);
 
     private static async Task<int> RunAsync(string torrentPath, string data, int port, string[] trackers, string bind, bool partial,
         bool quiet, bool verbose, Extras extras, CancellationToken ct)
@@ -57,6 +59,7 @@ internal static class SeedCommand
             Log = verbose ? line => stderr.WriteLine(line) : null,
             Trace = extras.Trace ? e => stderr.WriteLine(DownloadSettings.TraceLine(e, bytes: false)) : null,
             Encryption = extras.Encryption,
+            Transport = extras.Transport,
             ExtraPeers = dial, // the seeder dials these (and only these: leechers from the tracker dial us)
         };
         if (!quiet) stderr.WriteLine($"verifying '{torrent.Name}' ({Units.Bytes(torrent.TotalLength)}, {torrent.PieceCount} pieces)...");
