@@ -21,13 +21,26 @@ internal sealed class DownloadSettings
     public Option<PeerScope> PeerScope { get; } = new("--peer-scope") { Description = "Dial only these peer addresses: any, private (LAN and loopback) or loopback", DefaultValueFactory = _ => Tracker.PeerScope.Any };
     public Option<bool> Overwrite { get; } = new("--overwrite") { Description = "Overwrite existing files that are not this torrent's data (by default the download stops)" };
     public Option<string> Encryption { get; } = EncryptionOption();
-    public Option<PeerTransport> Transport { get; } = TransportOption();
+    public Option<string> Transport { get; } = TransportOption();
 
     /// <summary><c>--transport both|tcp|utp</c>: which transports carry peer connections (default both, uTP dialled first).</summary>
-    public static Option<PeerTransport> TransportOption() => new("--transport")
+    public static Option<string> TransportOption()
     {
-        Description = "Peer transports: both (dial uTP first, fall back to TCP; accept both on the same port number), tcp, or utp",
-        DefaultValueFactory = _ => PeerTransport.Both,
+        var option = new Option<string>("--transport")
+        {
+            Description = "Peer transports: both (dial uTP first, fall back to TCP; accept both on the same port number), tcp, or utp",
+            DefaultValueFactory = _ => "both",
+        };
+        option.AcceptOnlyFromAmong("both", "tcp", "utp");
+        return option;
+    }
+
+    /// <summary>The transports named by <c>--transport</c>.</summary>
+    public static PeerTransport ParseTransport(string? value) => value switch
+    {
+        "tcp" => PeerTransport.Tcp,
+        "utp" => PeerTransport.Utp,
+        _ => PeerTransport.Both,
     };
 
     /// <summary><c>--encryption prefer|require|off</c>: MSE/PE protocol encryption (default prefer).</summary>
@@ -63,6 +76,8 @@ internal sealed class DownloadSettings
     {
         if (parse.GetValue(MaxPeers) < 1) throw new UsageException("--max-peers must be at least 1");
         if (parse.GetValue(Port) is < 0 or > 65535) throw new UsageException("--port must be 0..65535");
+        if (ParseTransport(parse.GetValue(Transport)) == PeerTransport.Utp && parse.GetValue(MaxPeers) == 1)
+            throw new UsageException("--transport utp needs the swarm engine; --max-peers 1 runs the reference path, which speaks TCP only");
         foreach (var peer in parse.GetValue(Peers) ?? [])
             if (!IPEndPoint.TryParse(peer, out _)) throw new UsageException($"--peer expects ip:port, got '{peer}'");
     }
@@ -86,7 +101,7 @@ internal sealed class DownloadSettings
             Trackers = trackers.Length == 0 ? null : trackers.Select(url => (IReadOnlyList<string>)[url]).ToArray(),
             ExtraPeers = (parse.GetValue(Peers) ?? []).Select(IPEndPoint.Parse).ToArray(),
             Encryption = ParseEncryption(parse.GetValue(Encryption)),
-            Transport = parse.GetValue(Transport),
+            Transport = ParseTransport(parse.GetValue(Transport)),
             Log = Log(parse),
             Trace = trace ? e => Console.Error.WriteLine(TraceLine(e, bytes)) : null,
         };

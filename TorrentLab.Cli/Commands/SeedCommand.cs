@@ -33,7 +33,7 @@ internal static class SeedCommand
             parse.GetValue(torrentPath)!, parse.GetValue(data)!, parse.GetValue(port), parse.GetValue(trackers) ?? [],
             parse.GetValue(bind)!, parse.GetValue(partial), parse.GetValue(quiet), parse.GetValue(verbose),
             new Extras(parse.GetValue(trace), DownloadSettings.ParseEncryption(parse.GetValue(encryption)), parse.GetValue(peers) ?? [],
-                parse.GetValue(transport)), ct), ct));
+                DownloadSettings.ParseTransport(parse.GetValue(transport))), ct), ct));
         return command;
     }
 
