@@ -46,7 +46,15 @@ internal static class CliApp
     public static async Task<int> RunAsync(string[] args, TextWriter? stderr = null)
     {
         stderr ??= Console.Error;
-        var parse = Build().Parse(args);
+        var root = Build();
+        var parse = root.Parse(args);
+        if (parse.Action is System.CommandLine.Help.HelpAction)
+        {
+            var help = new StringWriter();
+            parse.Invoke(new InvocationConfiguration { Output = help });
+            Console.Out.Write(HelpText.Rewrite(help.ToString(), root, parse.CommandResult.Command));
+            return ExitCodes.Ok;
+        }
         if (parse.Errors.Count > 0)
         {
             // One line even when the parser lists the allowed values on lines of their own.

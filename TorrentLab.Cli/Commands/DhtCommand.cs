@@ -23,13 +23,7 @@ internal static class DhtCommand
     };
 
     /// <summary>Checks <c>HOST:PORT</c> for a validator: null when fine, else the error.</summary>
-    public static string? CheckHostPort(string text)
-    {
-        if (IPEndPoint.TryParse(text, out var e)) return e.Port is >= 1 and <= 65535 ? null : $"expected HOST:PORT with a port in 1..65535, got '{text}'";
-        var colon = text.LastIndexOf(':');
-        return colon > 0 && int.TryParse(text.AsSpan(colon + 1), out var port) && port is >= 1 and <= 65535
-            ? null : $"expected HOST:PORT with a port in 1..65535, got '{text}'";
-    }
+    public static string? CheckHostPort(string text) => PeerAddress.Check(text, "the node address");
 
     /// <summary>Options for a short-lived node of the classroom commands: nothing saved, the given timeout.</summary>
     public static DhtNodeOptions NodeOptions(IReadOnlyList<string> bootstrap, double timeoutSeconds, string? state)

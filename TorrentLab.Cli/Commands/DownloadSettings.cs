@@ -17,7 +17,7 @@ internal sealed class DownloadSettings
     public Option<int> MaxPeers { get; } = new("--max-peers") { Description = "Peers connected at once; 1 runs the single-peer reference path", DefaultValueFactory = _ => 50 };
     public Option<int> Port { get; } = new("--port") { Description = "Port to listen on for incoming peers (0 picks a free one)", DefaultValueFactory = _ => 6881 };
     public Option<string[]> Trackers { get; } = new("--tracker") { Description = "Use this tracker URL instead of the torrent's (repeatable)", AllowMultipleArgumentsPerToken = false };
-    public Option<string[]> Peers { get; } = new("--peer") { Description = "Also try this peer, ip:port (repeatable)" };
+    public Option<string[]> Peers { get; } = new("--peer") { Description = "Also try this peer, HOST:PORT or [IPv6]:PORT (repeatable)" };
     public Option<PeerScope> PeerScope { get; } = new("--peer-scope") { Description = "Dial only these peer addresses: any, private (LAN and loopback) or loopback", DefaultValueFactory = _ => Tracker.PeerScope.Any };
     public Option<bool> Overwrite { get; } = new("--overwrite") { Description = "Overwrite existing files that are not this torrent's data (by default the download stops)" };
     public Option<string> Encryption { get; } = EncryptionOption();
@@ -79,7 +79,7 @@ internal sealed class DownloadSettings
         if (ParseTransport(parse.GetValue(Transport)) == PeerTransport.Utp && parse.GetValue(MaxPeers) == 1)
             throw new UsageException("--transport utp needs the swarm engine; --max-peers 1 runs the reference path, which speaks TCP only");
         foreach (var peer in parse.GetValue(Peers) ?? [])
-            if (!IPEndPoint.TryParse(peer, out _)) throw new UsageException($"--peer expects ip:port, got '{peer}'");
+            if (PeerAddress.Check(peer, "--peer") is { } error) throw new UsageException(error);
     }
 
     /// <summary>The download options the command line asks for.</summary>
@@ -99,7 +99,7 @@ internal sealed class DownloadSettings
             MaxPeers = parse.GetValue(MaxPeers),
             ListenPort = parse.GetValue(Port),
             Trackers = trackers.Length == 0 ? null : trackers.Select(url => (IReadOnlyList<string>)[url]).ToArray(),
-            ExtraPeers = (parse.GetValue(Peers) ?? []).Select(IPEndPoint.Parse).ToArray(),
+            ExtraPeers = (parse.GetValue(Peers) ?? []).Select(peer => PeerAddress.Resolve(peer, "--peer")).ToArray(),
             Encryption = ParseEncryption(parse.GetValue(Encryption)),
             Transport = ParseTransport(parse.GetValue(Transport)),
             Log = Log(parse),

@@ -59,11 +59,16 @@ internal static class MainCommand
     /// <summary>The closing line: what was downloaded, where, how fast, and from whom.</summary>
     public static string Summary(Torrent torrent, string folder, DownloadResult result)
     {
+        var seeded = result.Uploaded > 0 ? $"; uploaded {Units.Bytes(result.Uploaded)}" : "";
+        if (result.Downloaded == 0 && result.PiecesFromResume == torrent.PieceCount)
+            return $"'{torrent.Name}' ({Units.Bytes(torrent.TotalLength)}) is complete in {Path.Combine(folder, torrent.Name)}: " +
+                   $"all {result.PiecesFromResume} of {torrent.PieceCount} pieces were already on disk, nothing to download{seeded}";
         var line = $"downloaded '{torrent.Name}' ({Units.Bytes(torrent.TotalLength)}) to {Path.Combine(folder, torrent.Name)} " +
                    $"in {result.Elapsed.TotalSeconds:0.0} s ({Units.Rate(result.AverageRate)}); " +
-                   $"received {result.Downloaded} bytes from {result.PeersUsed.Count} peer(s)";
+                   $"received {result.Downloaded} bytes from {Units.Count(result.PeersUsed.Count, "peer")}";
         if (result.PiecesFromResume > 0) line += $"; {result.PiecesFromResume} of {torrent.PieceCount} pieces were already on disk";
-        if (result.BadPeers.Count > 0) line += $"; dropped {result.BadPeers.Count} bad peer(s): {string.Join("; ", result.BadPeers)}";
+        line += seeded;
+        if (result.BadPeers.Count > 0) line += $"; dropped {Units.Count(result.BadPeers.Count, "bad peer")}: {string.Join("; ", result.BadPeers)}";
         return line;
     }
 }

@@ -41,8 +41,23 @@ internal static class PeersCommand
             {
                 foreach (var peer in peers) Console.Out.WriteLine(peer);
             }
+            await LeaveAsync(client, request, ct).ConfigureAwait(false);
             return ExitCodes.Ok;
         }, ct));
         return command;
+    }
+
+    /// <summary>Announces <c>stopped</c> (BEP 3), so the tracker does not list us as a leecher until we time out there.
+    /// The peers are printed already: a tracker that fails this second announce changes nothing for the user.</summary>
+    private static async Task LeaveAsync(TrackerClient client, AnnounceRequest started, CancellationToken ct)
+    {
+        try
+        {
+            await client.AnnounceAsync(started with { Event = AnnounceEvent.Stopped }, ct).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is TrackerException || (e is OperationCanceledException && !ct.IsCancellationRequested))
+        {
+            // Best effort: the tracker forgets us after its own timeout.
+        }
     }
 }

@@ -27,7 +27,7 @@ internal static class SeedCommand
         var trace = new Option<bool>("--trace") { Description = "Print every wire message exchanged with each peer on stderr" };
         var encryption = DownloadSettings.EncryptionOption();
         var transport = DownloadSettings.TransportOption();
-        var peers = new Option<string[]>("--peer") { Description = "Also dial this peer, ip:port (repeatable): feeds a downloader that never dials seeders" };
+        var peers = new Option<string[]>("--peer") { Description = "Also dial this peer, HOST:PORT (repeatable): feeds a downloader that never dials seeders" };
         var command = new Command("seed", "Verify data on disk and seed it until Ctrl-C.") { torrentPath, data, port, trackers, bind, partial, quiet, verbose, trace, encryption, transport, peers };
         command.SetAction((parse, ct) => CliErrors.GuardAsync(() => RunAsync(
             parse.GetValue(torrentPath)!, parse.GetValue(data)!, parse.GetValue(port), parse.GetValue(trackers) ?? [],
@@ -47,7 +47,7 @@ internal static class SeedCommand
         if (!IPAddress.TryParse(bind, out var address)) throw new ArgumentException($"--bind must be an IP address, got '{bind}'");
         var dial = new List<IPEndPoint>();
         foreach (var peer in extras.Peers)
-            dial.Add(IPEndPoint.TryParse(peer, out var endpoint) && endpoint.Port != 0 ? endpoint : throw new UsageException($"--peer expects ip:port, got '{peer}'"));
+            dial.Add(PeerAddress.Resolve(peer, "--peer"));
         var torrent = Torrent.Load(torrentPath);
         var stderr = Console.Error;
         var options = new DownloadOptions

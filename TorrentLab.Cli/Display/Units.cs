@@ -16,6 +16,9 @@ internal static class Units
             : string.Create(CultureInfo.InvariantCulture, $"{bytes:0.0} {Names[unit]}");
     }
 
+    /// <summary>A count and its noun, singular for one: <c>1 peer</c>, <c>3 peers</c>.</summary>
+    public static string Count(int count, string noun) => count == 1 ? $"1 {noun}" : $"{count} {noun}s";
+
     public static string Rate(double bytesPerSecond) => Bytes(bytesPerSecond) + "/s";
 
     public static string Duration(TimeSpan? span) => span switch

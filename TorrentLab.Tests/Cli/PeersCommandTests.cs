@@ -11,9 +11,10 @@ public class PeersCommandTests
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
-    private static async Task<(TrackerServer Server, TempFolder Folder, string TorrentPath, TestTorrents.Built Built)> SetUpAsync()
+    private static async Task<(TrackerServer Server, TempFolder Folder, string TorrentPath, TestTorrents.Built Built)> SetUpAsync(
+        Action<string>? log = null)
     {
-        var server = await TrackerServer.StartAsync(new TrackerServerOptions { Port = 0 }, Ct);
+        var server = await TrackerServer.StartAsync(new TrackerServerOptions { Port = 0, Log = log }, Ct);
         var folder = new TempFolder();
         var built = TestTorrents.SingleFile(announce: server.HttpAnnounceUrl);
         return (server, folder, built.WriteTorrent(folder.Path), built);
@@ -26,9 +27,10 @@ public class PeersCommandTests
     }
 
     [Fact]
-    public async Task Peers_PrintsOneIpPortPerLineAndAnnouncesStartedWithEverythingLeft()
+    public async Task Peers_PrintsOneIpPortPerLine_AnnouncesStartedWithEverythingLeft_ThenStopped()
     {
-        var (server, folder, path, built) = await SetUpAsync();
+        var log = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        var (server, folder, path, built) = await SetUpAsync(log.Enqueue);
         await using var _ = server;
         using var __ = folder;
         await SeedAsync(server, built, 7101);
@@ -36,8 +38,12 @@ public class PeersCommandTests
         var result = CliRunner.Run(["peers", path, "--port", "7102"]);
 
         Assert.Equal(("127.0.0.1:7101\n", "", CliRunner.Codes.Ok), (result.Stdout, result.Stderr, result.ExitCode));
-        var us = Assert.Single(server.GetSwarm(built.Torrent.InfoHash).Peers, p => p.EndPoint.Port == 7102);
-        Assert.Equal(built.Torrent.TotalLength, us.Left);
+        var ours = log.Where(line => line.Contains(":7102 ", StringComparison.Ordinal)).ToList();
+        Assert.Equal(2, ours.Count);
+        Assert.Contains($"event=started left={built.Torrent.TotalLength} ", ours[0]);
+        Assert.Contains("event=stopped", ours[1]);
+        // No phantom leecher: the tracker lists only the seeder once we have left.
+        Assert.Equal([7101], server.GetSwarm(built.Torrent.InfoHash).Peers.Select(p => p.EndPoint.Port));
     }
 
     [Fact]

@@ -18,7 +18,7 @@ public class SeedCommandTests
         var result = CliRunner.Run(["seed", torrent, "--data", folder.Combine("data"), "--peer", "not-an-address"]);
 
         Assert.Equal(CliRunner.Codes.Usage, result.ExitCode);
-        Assert.Contains("--peer expects ip:port, got 'not-an-address'", result.Stderr);
+        Assert.Contains("--peer expects HOST:PORT", result.Stderr);
     }
 
     [Fact]

@@ -1,3 +1,5 @@
+using TorrentLab.Tracker;
+using TorrentLab.Wire;
 using TorrentLab.Tests.Infrastructure;
 
 namespace TorrentLab.Tests.Cli;
@@ -10,7 +12,8 @@ public class TrackerCommandTests
     {
         using var folder = new TempFolder();
         var port = ProcessRunner.FreeTcpAndUdpPort();
-        var allowed = TestTorrents.SingleFile(announce: $"http://127.0.0.1:{port}/announce").WriteTorrent(folder.Path, "allowed.torrent");
+        var built = TestTorrents.SingleFile(announce: $"http://127.0.0.1:{port}/announce");
+        var allowed = built.WriteTorrent(folder.Path, "allowed.torrent");
         var refused = TestTorrents.SingleFile(announce: $"http://127.0.0.1:{port}/announce", seed: 2).WriteTorrent(folder.Path, "refused.torrent");
         using var tracker = ProcessRunner.Start("dotnet", [CliRunner.CliDll, "tracker", "--port", port.ToString(), "--host", "127.0.0.1", "--allow", allowed]);
         try
@@ -18,21 +21,23 @@ public class TrackerCommandTests
             var first = await tracker.StandardOutput.ReadLineAsync(TestContext.Current.CancellationToken).AsTask().WaitAsync(TimeSpan.FromSeconds(20), TestContext.Current.CancellationToken);
             Assert.Equal($"tracker listening on http://127.0.0.1:{port}/announce and udp://127.0.0.1:{port}/announce (1 torrent(s) allowed)", first);
 
-            var http = CliRunner.Run(["peers", allowed, "--port", "7201"]);
+            // A seeder that stays (over HTTP), then the peers command over UDP, which leaves when done.
+            using (var client = new TrackerClient([[$"http://127.0.0.1:{port}/announce"]]))
+                await client.AnnounceAsync(new AnnounceRequest(built.Torrent.InfoHash, PeerId.CreateOurs(), 7201, 0, 0, 0, AnnounceEvent.Started),
+                    TestContext.Current.CancellationToken);
             var udp = CliRunner.Run(["peers", allowed, "--port", "7202", "--tracker", $"udp://127.0.0.1:{port}/announce"]);
             var denied = CliRunner.Run(["peers", refused]);
 
-            Assert.Equal(("", CliRunner.Codes.Ok), (http.Stdout, http.ExitCode));
             Assert.Equal(("127.0.0.1:7201\n", CliRunner.Codes.Ok), (udp.Stdout, udp.ExitCode));
             Assert.Equal(CliRunner.Codes.Tracker, denied.ExitCode);
             Assert.Contains("unknown info_hash", denied.Stderr);
-            var log = new[]
-            {
-                await tracker.StandardOutput.ReadLineAsync(TestContext.Current.CancellationToken),
-                await tracker.StandardOutput.ReadLineAsync(TestContext.Current.CancellationToken),
-            };
+            var log = new string?[3];
+            for (var i = 0; i < log.Length; i++) log[i] = await tracker.StandardOutput.ReadLineAsync(TestContext.Current.CancellationToken);
             Assert.StartsWith("announce http 127.0.0.1:7201 ", log[0]);
             Assert.StartsWith("announce udp 127.0.0.1:7202 ", log[1]);
+            Assert.Contains(" event=started ", log[1]);
+            Assert.StartsWith("announce udp 127.0.0.1:7202 ", log[2]);
+            Assert.Contains(" event=stopped ", log[2]);
 
             // Ctrl-C (SIGINT, sent to this process id only) stops it cleanly.
             ProcessRunner.Run("kill", ["-INT", tracker.Id.ToString()], TimeSpan.FromSeconds(5));

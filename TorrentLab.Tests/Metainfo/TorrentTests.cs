@@ -122,7 +122,8 @@ public class TorrentTests
         Assert.Equal("héllo", t.Comment);
         Assert.Equal("test", t.CreatedBy);
         Assert.Equal(DateTimeOffset.FromUnixTimeSeconds(1700000000), t.CreationDate);
-        Assert.Equal($"magnet:?xt=urn:btih:{t.InfoHash.Hex}&dn=a&tr=http%3A%2F%2F127.0.0.1%3A1%2Fann&tr=http%3A%2F%2F127.0.0.1%3A2%2Fann&tr=http%3A%2F%2F127.0.0.1%3A3%2Fann", t.MagnetLink);
+        Assert.Equal($"magnet:?xt=urn:btih:{t.InfoHash.Hex}&dn=a&tr=http%3A%2F%2F127.0.0.1%3A1%2Fann&tr=http%3A%2F%2F127.0.0.1%3A2%2Fann&tr=http%3A%2F%2F127.0.0.1%3A3%2Fann&ws=http%3A%2F%2F127.0.0.1%3A4%2F", t.MagnetLink);
+        Assert.Equal(t.WebSeeds, TorrentLab.Magnet.MagnetLink.Parse(t.MagnetLink).WebSeeds); // ws= survives the round trip
     }
 
     [Fact]

@@ -85,7 +85,7 @@ public sealed partial class Torrent
     /// <summary>True when the info dictionary carries both the v1 and the BEP 52 v2 data (a hybrid torrent).</summary>
     public bool IsHybrid { get; init; }
 
-    /// <summary>A magnet link for this torrent: <c>magnet:?xt=urn:btih:&lt;hex&gt;&amp;dn=&lt;name&gt;&amp;tr=&lt;tracker&gt;...</c> (BEP 9).</summary>
+    /// <summary>A magnet link for this torrent: <c>magnet:?xt=urn:btih:&lt;hex&gt;&amp;dn=&lt;name&gt;&amp;tr=&lt;tracker&gt;...&amp;ws=&lt;web seed&gt;...</c> (BEP 9).</summary>
     public string MagnetLink
     {
         get
@@ -97,6 +97,8 @@ public sealed partial class Torrent
             link.Append("&dn=").Append(Uri.EscapeDataString(Name));
             foreach (var tracker in TrackerTiers.SelectMany(tier => tier).Distinct())
                 link.Append("&tr=").Append(Uri.EscapeDataString(tracker));
+            foreach (var seed in WebSeeds.Distinct())
+                link.Append("&ws=").Append(Uri.EscapeDataString(seed)); // BEP 19 web seeds, as BEP 9 allows
             return link.ToString();
         }
     }

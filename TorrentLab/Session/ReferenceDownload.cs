@@ -97,7 +97,7 @@ public static partial class ReferenceDownload
                 {
                     // A peer whose piece failed verification lied about its data: a bad peer, and the next one is tried.
                     state.Failures.Add($"{endpoint}: {lie}");
-                    state.BadPeers.Add(lie);
+                    state.BadPeers.Add($"{endpoint}: {lie}");
                     options.Log?.Invoke($"dropped {endpoint}: {lie}");
                 }
             }
@@ -107,12 +107,13 @@ public static partial class ReferenceDownload
                 var reason = e switch
                 {
                     OperationCanceledException => $"stalled: no unchoke or block for {options.IdleTimeout.TotalSeconds:0.#} s",
-                    WireException or SocketException or IOException or TimeoutException => e.Message,
+                    WireException w => w.Reason, // the lines below name the peer
+                    SocketException or IOException or TimeoutException => e.Message,
                     _ => $"internal error with this peer ({e.GetType().Name}: {e.Message})",
                 };
                 state.Failures.Add($"{endpoint}: {reason}");
                 // A peer that broke the protocol is a bad peer; one that went away or stalled is merely gone.
-                if (e is WireException { IsViolation: true }) state.BadPeers.Add(reason);
+                if (e is WireException { IsViolation: true }) state.BadPeers.Add($"{endpoint}: {reason}");
                 options.Log?.Invoke($"dropped {endpoint}: {reason}");
             }
         }
@@ -210,7 +211,7 @@ public static partial class ReferenceDownload
                                     // One peer sent all of it, so that peer lied. (The swarm engine is more forgiving:
                                     // it bans only after repeated failures.)
                                     state.FailedPieces.Add(outcome.PieceIndex);
-                                    return $"peer {endpoint}: sent piece {outcome.PieceIndex} with data that fails its SHA-1 hash";
+                                    return $"sent piece {outcome.PieceIndex} with data that fails its SHA-1 hash";
                                 case BlockResultKind.Unrequested or BlockResultKind.Duplicate:
                                     options.Log?.Invoke($"{endpoint}: ignored a block we did not need (piece {outcome.PieceIndex})");
                                     break;

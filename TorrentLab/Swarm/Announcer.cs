@@ -65,7 +65,7 @@ internal sealed class Announcer : IDisposable
                 failures = 0;
                 LastError = null;
                 if (response.WarningMessage is not null) _log?.Invoke($"tracker warning: {response.WarningMessage}");
-                _log?.Invoke($"tracker: {response.Peers.Count} peers, next announce in {response.Interval.TotalSeconds:0} s");
+                _log?.Invoke($"tracker: {response.Peers.Count} peer{(response.Peers.Count == 1 ? "" : "s")}, next announce in {response.Interval.TotalSeconds:0} s");
                 _onPeers(response.Peers);
                 wait = AnnounceSchedule.Next(response, _connected());
             }

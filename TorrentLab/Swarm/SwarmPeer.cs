@@ -81,7 +81,7 @@ internal sealed partial class SwarmPeer
         }
         catch (WireException e)
         {
-            reason = _dropReason ?? e.Message;
+            reason = _dropReason ?? e.Reason; // the log line names the peer
             violation = _dropReason is null ? e.IsViolation : _dropViolation;
         }
         catch (Exception e) when (e is PeerViolation or Extensions.ExtensionException)

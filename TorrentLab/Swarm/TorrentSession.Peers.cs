@@ -68,8 +68,8 @@ internal sealed partial class TorrentSession
         {
             Interlocked.Decrement(ref _connecting);
             _book.Release(endpoint, failed: true, DateTimeOffset.UtcNow);
-            if (e.IsViolation) Ban(endpoint, null, e.Message);
-            else _log?.Invoke($"dial {endpoint}: {e.Message}");
+            if (e.IsViolation) Ban(endpoint, null, e.Reason);
+            else _log?.Invoke($"dial {endpoint}: {e.Reason}");
             WakeDialer();
             return;
         }

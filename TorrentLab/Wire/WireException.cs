@@ -10,4 +10,15 @@ public sealed class WireException : TorrentLabException
     /// <summary>True when the peer broke the protocol (a bad peer to drop or ban); false when the connection merely
     /// failed (refused, timed out, closed), which says nothing bad about the peer.</summary>
     public bool IsViolation { get; }
+
+    /// <summary>The message without its leading <c>peer ADDRESS: </c>, for a line that names the peer already.</summary>
+    public string Reason => WithoutPeer(Message);
+
+    /// <summary>Drops one leading <c>peer ADDRESS: </c> (an address has no spaces, IPv6 ones are bracketed).</summary>
+    public static string WithoutPeer(string message)
+    {
+        if (!message.StartsWith("peer ", StringComparison.Ordinal)) return message;
+        var end = message.IndexOf(": ", 5, StringComparison.Ordinal);
+        return end > 5 && message.AsSpan(5, end - 5).IndexOf(' ') < 0 ? message[(end + 2)..] : message;
+    }
 }

@@ -1,0 +1,44 @@
+using System.CommandLine;
+using System.Text;
+
+namespace TorrentLab.Cli;
+
+/// <summary>Help as a user of the tool reads it: the usage line starts with <c>torrentlab</c> (not the assembly's
+/// name), and a subcommand's usage and argument list leave out the root's optional torrent argument, which belongs to
+/// the main download only.</summary>
+internal static class HelpText
+{
+    public const string ToolName = "torrentlab";
+
+    /// <summary>Rewrites the help System.CommandLine wrote for <paramref name="command"/>.</summary>
+    public static string Rewrite(string help, RootCommand root, Command command)
+    {
+        var subcommand = !ReferenceEquals(command, root);
+        var rootArguments = string.Concat(root.Arguments.Select(a => $" [<{a.Name}>]"));
+        var rootArgumentLines = root.Arguments.Select(a => $"  <{a.Name}>").ToList();
+        var text = new StringBuilder();
+        var section = "";
+        foreach (var line in help.Split('\n'))
+        {
+            var trimmed = line.TrimEnd('\r');
+            if (trimmed.Length > 0 && !char.IsWhiteSpace(trimmed[0])) section = trimmed;
+            var rewritten = trimmed;
+            if (section == "Usage:" && trimmed.StartsWith("  " + root.Name, StringComparison.Ordinal))
+            {
+                rewritten = "  " + ToolName + trimmed[(2 + root.Name.Length)..];
+                if (subcommand && rewritten.StartsWith("  " + ToolName + rootArguments + " ", StringComparison.Ordinal))
+                    rewritten = "  " + ToolName + rewritten[(2 + ToolName.Length + rootArguments.Length)..];
+            }
+            else if (subcommand && section == "Arguments:" && root.Arguments.Any(a => IsArgumentLine(trimmed, a, root)))
+            {
+                continue;
+            }
+            text.Append(rewritten).Append('\n');
+        }
+        return text.ToString().TrimEnd('\n') + Environment.NewLine;
+
+        static bool IsArgumentLine(string line, Argument argument, RootCommand root) =>
+            line.StartsWith($"  <{argument.Name}>", StringComparison.Ordinal) && argument.Description is { } d
+            && line.EndsWith(d, StringComparison.Ordinal) && root.Arguments.Contains(argument);
+    }
+}
