@@ -60,7 +60,7 @@ internal sealed partial class TorrentSession
             catch (WireException e) when (!opened && !e.IsViolation)
             {
                 if (last) throw;
-                _log?.Invoke($"dial {endpoint}: {e.Message}; trying {Name(order[i + 1])}");
+                _log?.Invoke($"dial {endpoint}: {e.Reason}; trying {Name(order[i + 1])}");
             }
         }
     }
@@ -82,7 +82,11 @@ internal sealed partial class TorrentSession
         }
         catch (Exception e) when (e is UtpException or ObjectDisposedException)
         {
-            throw new WireException($"peer {endpoint}: cannot connect over uTP ({e.Message})", e, isViolation: false);
+            // The uTP message names the peer too ("uTP connection to ADDRESS: reason"): keep the reason only.
+            var named = $"{endpoint}: ";
+            var at = e.Message.IndexOf(named, StringComparison.Ordinal);
+            var reason = at < 0 ? e.Message : e.Message[(at + named.Length)..];
+            throw new WireException($"peer {endpoint}: cannot connect over uTP ({reason})", e, isViolation: false);
         }
     }
 
