@@ -34,5 +34,5 @@ internal sealed class ClassroomSource
 
     /// <summary>The torrent the source names (a magnet link's metadata fetched from peers) and the link's own peers.</summary>
     public Task<Client.OpenedTorrent> OpenAsync(ParseResult parse, DownloadSettings settings, CancellationToken ct) =>
-        Client.TorrentClient.OpenAsync(parse.GetValue(Source)!, SaveTorrent is null ? null : parse.GetValue(SaveTorrent), settings.Log(parse), ct);
+        Client.TorrentClient.OpenAsync(parse.GetValue(Source)!, settings.Read(parse, "."), SaveTorrent is null ? null : parse.GetValue(SaveTorrent), ct);
 }

@@ -31,7 +31,11 @@ internal static class DownloadCommand
             var result = await new ProgressView(settings.IsQuiet(parse), settings.IsVerbose(parse)).RunAsync(torrent.Name,
                 progress => TorrentClient.DownloadToAsync(torrent, target, options, progress, ct)).ConfigureAwait(false);
             Console.Out.WriteLine($"Downloaded {(magnet ? torrent.Name : parse.GetValue(source.Source))} to {output}.");
-            if (settings.IsVerbose(parse)) Console.Error.WriteLine(MainCommand.Summary(torrent, Path.GetDirectoryName(target)!, result));
+            if (settings.IsVerbose(parse))
+            {
+                Console.Error.WriteLine(MainCommand.Summary(torrent, Path.GetDirectoryName(target)!, result));
+                Console.Error.WriteLine(result.PeerSources);
+            }
             return ExitCodes.Ok;
         }, ct));
         return command;

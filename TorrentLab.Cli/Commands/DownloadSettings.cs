@@ -43,6 +43,33 @@ internal sealed class DownloadSettings
         _ => PeerTransport.Both,
     };
 
+    public Option<bool> NoDht { get; } = NoDhtOption();
+    public Option<string[]> DhtBootstrap { get; } = DhtBootstrapOption();
+
+    /// <summary><c>--no-dht</c>: no DHT peer source (BEP 5); a private torrent never uses it anyway (BEP 27).</summary>
+    public static Option<bool> NoDhtOption() => new("--no-dht") { Description = "Do not use the DHT to find peers (it is on by default, never for private torrents)" };
+
+    /// <summary><c>--dht-bootstrap HOST:PORT</c> (repeatable): the DHT's bootstrap nodes instead of the public routers.</summary>
+    public static Option<string[]> DhtBootstrapOption() => new("--dht-bootstrap")
+    {
+        Description = $"Join the DHT through this node, HOST:PORT (repeatable; default {string.Join(", ", Dht.DhtNodeOptions.PublicRouters)})",
+        AllowMultipleArgumentsPerToken = false,
+    };
+
+    /// <summary>The bootstrap nodes <c>--dht-bootstrap</c> names (checked: HOST:PORT with a port in 1..65535), or the defaults.</summary>
+    /// <exception cref="UsageException">A value is not HOST:PORT.</exception>
+    public static IReadOnlyList<string> ReadBootstrap(string[]? values)
+    {
+        if (values is null || values.Length == 0) return Dht.DhtNodeOptions.PublicRouters;
+        foreach (var value in values)
+        {
+            var colon = value.LastIndexOf(':');
+            if (colon <= 0 || !int.TryParse(value.AsSpan(colon + 1), out var port) || port is < 1 or > 65535)
+                throw new UsageException($"--dht-bootstrap expects HOST:PORT with a port in 1..65535, got '{value}'");
+        }
+        return values;
+    }
+
     /// <summary><c>--encryption prefer|require|off</c>: MSE/PE protocol encryption (default prefer).</summary>
     public static Option<string> EncryptionOption()
     {
@@ -66,7 +93,7 @@ internal sealed class DownloadSettings
     /// <summary>Adds the shared options to a command.</summary>
     public void AddTo(Command command)
     {
-        foreach (var option in new Option[] { NoResume, Quiet, Verbose, Trace, TraceBytes, MaxPeers, Port, Trackers, Peers, Overwrite, PeerScope, Encryption, Transport })
+        foreach (var option in new Option[] { NoResume, Quiet, Verbose, Trace, TraceBytes, MaxPeers, Port, Trackers, Peers, Overwrite, PeerScope, Encryption, Transport, NoDht, DhtBootstrap })
             command.Options.Add(option);
     }
 
@@ -102,6 +129,8 @@ internal sealed class DownloadSettings
             ExtraPeers = (parse.GetValue(Peers) ?? []).Select(peer => PeerAddress.Resolve(peer, "--peer")).ToArray(),
             Encryption = ParseEncryption(parse.GetValue(Encryption)),
             Transport = ParseTransport(parse.GetValue(Transport)),
+            Dht = !parse.GetValue(NoDht),
+            DhtBootstrap = ReadBootstrap(parse.GetValue(DhtBootstrap)),
             Log = Log(parse),
             Trace = trace ? e => Console.Error.WriteLine(TraceLine(e, bytes)) : null,
         };

@@ -1,3 +1,4 @@
+using TorrentLab.Downloads;
 using System.CommandLine;
 using TorrentLab.Client;
 using TorrentLab.Wire;
@@ -13,11 +14,19 @@ internal static class MagnetInfoCommand
         var uri = new Argument<string>("magnet") { Description = "The magnet link (quote it: it contains '&')" };
         var save = SaveTorrentOption();
         var verbose = new Option<bool>("--verbose", "-v") { Description = "Log what each peer did" };
-        var command = new Command("magnet_info", "Fetch a magnet link's metadata from peers and show it like 'info'.") { uri, save, verbose };
+        var noDht = DownloadSettings.NoDhtOption();
+        var bootstrap = DownloadSettings.DhtBootstrapOption();
+        var command = new Command("magnet_info", "Fetch a magnet link's metadata from peers and show it like 'info'.") { uri, save, verbose, noDht, bootstrap };
         command.SetAction((parse, ct) => CliErrors.GuardAsync(async () =>
         {
-            var (torrent, _) = await TorrentClient.OpenAsync(parse.GetValue(uri)!, parse.GetValue(save),
-                parse.GetValue(verbose) ? line => Console.Error.WriteLine(line) : null, ct).ConfigureAwait(false);
+            var options = new DownloadOptions
+            {
+                OutputDirectory = ".", // not used: only the metadata is fetched
+                Dht = !parse.GetValue(noDht),
+                DhtBootstrap = DownloadSettings.ReadBootstrap(parse.GetValue(bootstrap)),
+                Log = parse.GetValue(verbose) ? line => Console.Error.WriteLine(UntrustedText.Clean(line, 1000)) : null,
+            };
+            var (torrent, _) = await TorrentClient.OpenAsync(parse.GetValue(uri)!, options, parse.GetValue(save), ct).ConfigureAwait(false);
             Console.Out.Write(InfoCommand.Text(InfoReport.From(torrent)));
             return ExitCodes.Ok;
         }, ct));

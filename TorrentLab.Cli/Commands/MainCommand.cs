@@ -44,10 +44,12 @@ internal static class MainCommand
             if (!TorrentClient.IsMagnet(path) && !File.Exists(path) && !path.EndsWith(".torrent", StringComparison.OrdinalIgnoreCase))
                 throw new UsageException($"'{path}' is neither a command nor an existing .torrent file (see 'torrentlab --help')");
             // A magnet link works like a .torrent: its metadata is fetched and verified from peers first (BEP 9).
-            var (loaded, linkPeers) = await TorrentClient.OpenAsync(path, log: settings.Log(parse), ct: ct).ConfigureAwait(false);
+            var (loaded, linkPeers) = await TorrentClient.OpenAsync(path,
+                options with { DhtStatePath = options.DhtStatePath ?? TorrentClient.DhtStatePathIn(options.OutputDirectory) }, ct: ct).ConfigureAwait(false);
             options = options with { ExtraPeers = [.. linkPeers, .. options.ExtraPeers] };
             var result = await RunEngineAsync(loaded, options, settings.IsQuiet(parse), settings.IsVerbose(parse), ct).ConfigureAwait(false);
             Console.Out.WriteLine(Summary(loaded, options.OutputDirectory, result));
+            if (settings.IsVerbose(parse)) Console.Error.WriteLine(result.PeerSources);
             return ExitCodes.Ok;
         }, ct));
     }

@@ -28,17 +28,22 @@ internal static class SeedCommand
         var encryption = DownloadSettings.EncryptionOption();
         var transport = DownloadSettings.TransportOption();
         var peers = new Option<string[]>("--peer") { Description = "Also dial this peer, HOST:PORT (repeatable): feeds a downloader that never dials seeders" };
-        var command = new Command("seed", "Verify data on disk and seed it until Ctrl-C.") { torrentPath, data, port, trackers, bind, partial, quiet, verbose, trace, encryption, transport, peers };
+        var noDht = DownloadSettings.NoDhtOption();
+        var bootstrap = DownloadSettings.DhtBootstrapOption();
+        var dhtState = new Option<string?>("--dht-state") { Description = "Save the DHT routing table to this file and reuse it next start (default: none; the data folder is never written)" };
+        var command = new Command("seed", "Verify data on disk and seed it until Ctrl-C.") { torrentPath, data, port, trackers, bind, partial, quiet, verbose, trace, encryption, transport, peers, noDht, bootstrap, dhtState };
         command.SetAction((parse, ct) => CliErrors.GuardAsync(() => RunAsync(
             parse.GetValue(torrentPath)!, parse.GetValue(data)!, parse.GetValue(port), parse.GetValue(trackers) ?? [],
             parse.GetValue(bind)!, parse.GetValue(partial), parse.GetValue(quiet), parse.GetValue(verbose),
             new Extras(parse.GetValue(trace), DownloadSettings.ParseEncryption(parse.GetValue(encryption)), parse.GetValue(peers) ?? [],
-                DownloadSettings.ParseTransport(parse.GetValue(transport))), ct), ct));
+                DownloadSettings.ParseTransport(parse.GetValue(transport)),
+                !parse.GetValue(noDht), DownloadSettings.ReadBootstrap(parse.GetValue(bootstrap)), parse.GetValue(dhtState)), ct), ct));
         return command;
     }
 
-    /// <summary>The seed options beyond the first ones: --trace, --encryption, --peer and --transport.</summary>
-    private sealed record Extras(bool Trace, Wire.EncryptionPolicy Encryption, string[] Peers, PeerTransport Transport);
+    /// <summary>The seed options beyond the first ones: --trace, --encryption, --peer, --transport and the DHT's.</summary>
+    private sealed record Extras(bool Trace, Wire.EncryptionPolicy Encryption, string[] Peers, PeerTransport Transport, bool Dht,
+        IReadOnlyList<string> DhtBootstrap, string? DhtState);
 
     private static async Task<int> RunAsync(string torrentPath, string data, int port, string[] trackers, string bind, bool partial,
         bool quiet, bool verbose, Extras extras, CancellationToken ct)
@@ -61,6 +66,9 @@ internal static class SeedCommand
             Encryption = extras.Encryption,
             Transport = extras.Transport,
             ExtraPeers = dial, // the seeder dials these (and only these: leechers from the tracker dial us)
+            Dht = extras.Dht,
+            DhtBootstrap = extras.DhtBootstrap,
+            DhtStatePath = extras.DhtState is null ? null : Path.GetFullPath(extras.DhtState),
         };
         if (!quiet) stderr.WriteLine($"verifying '{torrent.Name}' ({Units.Bytes(torrent.TotalLength)}, {torrent.PieceCount} pieces)...");
         await using var seeder = await TorrentClient.SeedAsync(torrent, options, partial, ct).ConfigureAwait(false);

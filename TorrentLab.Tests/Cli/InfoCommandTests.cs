@@ -93,6 +93,46 @@ public class InfoCommandTests
     }
 
     [Fact]
+    public void Info_TorrentOf200MB_IsRefusedByItsLengthBeforeItIsRead()
+    {
+        using var folder = new TempFolder();
+        var path = folder.Combine("huge.torrent");
+        using (var file = File.Create(path))
+        {
+            file.Write("d4:infod"u8); // a plausible start; the rest is a sparse hole, never read
+            file.SetLength(200_000_000);
+        }
+
+        var result = CliRunner.Run(["info", path]);
+
+        Assert.Equal(CliRunner.Codes.BadInput, result.ExitCode);
+        Assert.Equal("", result.Stdout);
+        // The length named, not a bencode error at some byte: the check ran before reading.
+        Assert.Equal("error: invalid torrent: the file is 200000000 bytes; the limit for a .torrent is 67108864 (64 MiB)\n", result.Stderr);
+    }
+
+    [Fact]
+    public void Info_MoreBencodeValuesThanTheLimit_IsReportedAsALimitNotAsInvalidBencode()
+    {
+        using var folder = new TempFolder();
+        var path = folder.Combine("many.torrent");
+        using (var file = File.Create(path))
+        {
+            file.Write("d4:infol"u8);
+            var zeros = System.Text.Encoding.ASCII.GetBytes(string.Concat(Enumerable.Repeat("i0e", 100_000)));
+            for (var i = 0; i < 41; i++) file.Write(zeros); // 4,100,000 values: above the 4,000,000 limit
+            file.Write("ee"u8);
+        }
+
+        var result = CliRunner.Run(["info", path]);
+
+        Assert.Equal(CliRunner.Codes.BadInput, result.ExitCode);
+        Assert.Single(result.Stderr.TrimEnd('\n').Split('\n'));
+        Assert.StartsWith("error: input over a limit: ", result.Stderr);
+        Assert.DoesNotContain("invalid bencode", result.Stderr);
+    }
+
+    [Fact]
     public void Info_WithoutArgument_IsAUsageError()
     {
         var result = CliRunner.Run(["info"]);

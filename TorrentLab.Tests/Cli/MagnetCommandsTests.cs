@@ -71,9 +71,47 @@ public class MagnetCommandsTests
     [Fact]
     public void MagnetInfo_NoTrackerAndNoPeer_FailsWithOneLine()
     {
-        var result = CliRunner.Run(["magnet_info", "magnet:?xt=urn:btih:c77829d2a77d6516f88cd7a3de1a26abcbfab0db"]);
+        var result = CliRunner.Run(["magnet_info", "magnet:?xt=urn:btih:c77829d2a77d6516f88cd7a3de1a26abcbfab0db", "--no-dht"]);
 
         Assert.Equal(CliRunner.Codes.Peer, result.ExitCode);
-        Assert.Equal("error: metadata: the magnet link names no tracker (tr) and no peer (x.pe); TorrentLab uses no DHT\n", result.Stderr);
+        Assert.Equal("error: metadata: the magnet link names no tracker (tr) and no peer (x.pe), and the DHT is off (--no-dht)\n", result.Stderr);
+    }
+
+    [Fact]
+    public async Task MagnetInfo_XtOnly_FindsItsPeerThroughTheDhtBootstrapNodeGiven()
+    {
+        var built = TestTorrents.MultiFile([("a.bin", 40_000), ("sub/b.bin", 30_000)], name: "folder", announce: null);
+        using var temp = new TempFolder();
+        await using var bootstrap = await LocalDht.StartNodeAsync(TestContext.Current.CancellationToken);
+        await using var seeder = await LocalDht.SeedAsync(built, temp.Combine("seed"), bootstrap, TestContext.Current.CancellationToken);
+
+        var result = CliRunner.Run(["magnet_info", $"magnet:?xt=urn:btih:{built.Torrent.InfoHash.Hex}", "--dht-bootstrap", bootstrap.LocalEndPoint!.ToString()]);
+
+        Assert.Equal(CliRunner.Codes.Ok, result.ExitCode);
+        Assert.Equal(InfoCommand.Text(InfoReport.From(built.Torrent)), result.Stdout);
+    }
+
+    [Fact]
+    public void MagnetInfo_XtOnly_PublicRoutersAreRefusedOffLoopback_SoNoPeerIsFound()
+    {
+        // The suite runs loopback-only (TORRENTLAB_DHT_LOOPBACK_ONLY=1, inherited by the CLI): the default bootstrap
+        // routers are skipped without a DNS query or a packet, and the lookup has nobody to ask.
+        var result = CliRunner.Run(["magnet_info", "magnet:?xt=urn:btih:c77829d2a77d6516f88cd7a3de1a26abcbfab0db", "-v"]);
+
+        Assert.Equal(CliRunner.Codes.Peer, result.ExitCode);
+        Assert.Contains("skipping bootstrap node: bootstrap node router.bittorrent.com:6881 is not a loopback address", result.Stderr);
+        Assert.EndsWith("error: metadata: the magnet link names no tracker (tr) and no peer (x.pe), and the DHT found none\n", result.Stderr);
+    }
+
+    [Theory]
+    [InlineData("router.example")]   // no port
+    [InlineData("127.0.0.1:0")]      // port 0
+    [InlineData("127.0.0.1:70000")]  // port over 65535
+    public void MagnetInfo_BadDhtBootstrap_IsAUsageError(string value)
+    {
+        var result = CliRunner.Run(["magnet_info", "magnet:?xt=urn:btih:c77829d2a77d6516f88cd7a3de1a26abcbfab0db", "--dht-bootstrap", value]);
+
+        Assert.Equal(CliRunner.Codes.Usage, result.ExitCode);
+        Assert.Equal($"error: --dht-bootstrap expects HOST:PORT with a port in 1..65535, got '{value}'\n", result.Stderr);
     }
 }

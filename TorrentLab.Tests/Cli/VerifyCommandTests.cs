@@ -114,15 +114,14 @@ public class VerifyCommandTests
     }
 
     [Fact]
-    public void MainDownload_OfAV2OnlyTorrent_SaysNotSupportedYetWithItsOwnExitCode()
+    public void MainDownload_OfAV2OnlyTorrentWhoseDataIsThere_VerifiesItByMerkleTreesAndFinishes()
     {
         using var temp = new TempFolder();
         var torrent = WriteV2(temp, TorrentLab.Creation.TorrentFormat.V2);
 
-        var result = CliRunner.Run([torrent, "--output", temp.Combine("elsewhere")]);
+        var result = CliRunner.Run([torrent, "--output", temp.Combine("out"), "--quiet"]);
 
-        Assert.Equal(ExitCodes.Unsupported, result.ExitCode);
-        Assert.StartsWith("error: not supported yet: v2-only torrents (BEP 52) cannot be downloaded", result.Stderr);
-        Assert.Empty(Directory.EnumerateFileSystemEntries(temp.Combine("elsewhere"))); // no file, no ledger
+        Assert.True(result.ExitCode == ExitCodes.Ok, result.Stderr);
+        Assert.Equal(TestTorrents.Payload(70_000, 21), File.ReadAllBytes(temp.Combine("out", "v2folder", "a.bin")));
     }
 }

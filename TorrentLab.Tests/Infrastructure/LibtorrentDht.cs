@@ -22,6 +22,7 @@ public sealed class LibtorrentDht : IDisposable
                 'dht_enforce_node_id': False, 'dht_prefer_verified_node_ids': False,
                 'alert_mask': lt.alert.category_t.dht_notification | lt.alert.category_t.dht_operation_notification | lt.alert.category_t.status_notification,
             }))
+            sessions[-1].add_extension('ut_metadata')   # BEP 9: magnet links (xt only) fetch metadata from these peers
         def wait_for_bootstrap(deadline):
             done = {0}
             while time.time() < deadline and len(done) < len(sessions):
@@ -72,6 +73,17 @@ public sealed class LibtorrentDht : IDisposable
                     for a in s.pop_alerts():
                         if isinstance(a, lt.dht_get_peers_reply_alert) and str(a.info_hash) == parts[1]: got = a.peers()
                 print('peers ' + ' '.join('%s:%d' % p for p in (got or [])), flush=True)
+            elif parts[0] == 'download':      # an xt-only magnet link on the first node: peers and metadata via the DHT
+                atp = lt.parse_magnet_uri('magnet:?xt=urn:btih:' + parts[1])
+                atp.save_path = parts[2]
+                atp.flags |= lt.torrent_flags.disable_lsd | lt.torrent_flags.disable_pex
+                h = sessions[0].add_torrent(atp)
+                end = time.time() + 90
+                while time.time() < end and not h.status().is_seeding:
+                    time.sleep(0.1)
+                    sessions[0].pop_alerts()
+                st = h.status()
+                print('done' if st.is_seeding else 'not done: %s, %d peers, progress %.2f' % (st.state, st.num_peers, st.progress), flush=True)
         """;
 
     private readonly Process _process;
@@ -138,6 +150,15 @@ public sealed class LibtorrentDht : IDisposable
         await _process.StandardInput.FlushAsync(ct);
         var line = await _process.StandardOutput.ReadLineAsync(ct).AsTask().WaitAsync(TimeSpan.FromSeconds(30), ct);
         return line?.Split(' ', StringSplitOptions.RemoveEmptyEntries).Skip(1).ToList() ?? [];
+    }
+
+    /// <summary>The first libtorrent node downloads the xt-only magnet link of <paramref name="infoHash"/> into
+    /// <paramref name="folder"/>, finding peers and metadata through the DHT; returns "done" or why not.</summary>
+    public async Task<string> DownloadAsync(string infoHash, string folder, CancellationToken ct)
+    {
+        await _process.StandardInput.WriteLineAsync($"download {infoHash} {folder}".AsMemory(), ct);
+        await _process.StandardInput.FlushAsync(ct);
+        return await _process.StandardOutput.ReadLineAsync(ct).AsTask().WaitAsync(TimeSpan.FromSeconds(120), ct) ?? "no answer";
     }
 
     private static async Task<string> ReadErrorsAsync(Process process)

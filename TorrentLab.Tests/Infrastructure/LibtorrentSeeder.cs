@@ -13,7 +13,9 @@ public sealed class LibtorrentSeeder : IDisposable
             'alert_mask': lt.alert.category_t.status_notification | lt.alert.category_t.tracker_notification | lt.alert.category_t.error_notification,
         }
         extra.update(json.loads(sys.argv[5]))
+        plugins = extra.pop('_extensions', [])               # say ["ut_metadata"]: BEP 9 for magnet links
         ses = loopback_session(port, lt.high_performance_seed(), extra)
+        for plugin in plugins: ses.add_extension(plugin)
         h, ti = add_torrent(ses, torrent, save_path)
         if limit > 0: h.set_upload_limit(limit)  # per torrent: session limits exempt loopback peers
         replied = len(list(ti.trackers())) == 0
@@ -33,6 +35,9 @@ public sealed class LibtorrentSeeder : IDisposable
         sys.exit(1)
         """;
 
+    /// <summary>Settings that add the ut_metadata plugin (BEP 9), so magnet links can fetch the metadata from it.</summary>
+    public const string UtMetadata = """{"_extensions": ["ut_metadata"]}""";
+
     private readonly Process _process;
 
     private LibtorrentSeeder(Process process, int port)
@@ -46,7 +51,8 @@ public sealed class LibtorrentSeeder : IDisposable
 
     /// <summary>Starts the seeder over a torrent whose payload is already in <paramref name="savePath"/>; waits until ready.</summary>
     /// <param name="uploadLimit">Bytes per second it uploads at most; 0 for no limit.</param>
-    /// <param name="settings">Session settings (JSON) over the loopback defaults, say <see cref="LibtorrentScript.ForcedRc4"/>.</param>
+    /// <param name="settings">Session settings (JSON) over the loopback defaults, say <see cref="LibtorrentScript.ForcedRc4"/>;
+    /// the key <c>_extensions</c> lists plugins to add (<see cref="UtMetadata"/>).</param>
     public static async Task<LibtorrentSeeder> StartAsync(string python, string torrentPath, string savePath, string scriptFolder,
         CancellationToken ct, int uploadLimit = 0, string settings = "{}")
     {

@@ -5,7 +5,7 @@ using TorrentLab.Tests.Infrastructure;
 
 namespace TorrentLab.Tests.Lab;
 
-/// <summary>The DHT stages (dht-ping, dht-get-peers) and their synthetic nodes: our CLI passes them with faults, and
+/// <summary>The DHT stages (dht-ping, dht-get-peers, dht-magnet-download) and their synthetic nodes: our CLI passes them with faults, and
 /// the nodes log the evidence the hints are drawn from.</summary>
 public class DhtStagesTests
 {
@@ -14,6 +14,7 @@ public class DhtStagesTests
     [Theory]
     [InlineData("dht-ping")]
     [InlineData("dht-get-peers")]
+    [InlineData("dht-magnet-download")]
     public async Task OurCli_WithFaultyNodes_PassesTheDhtStage(string stage)
     {
         var (results, report) = await StudentClients.CheckAsync(["dotnet", CliRunner.CliDll],

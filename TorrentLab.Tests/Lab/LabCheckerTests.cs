@@ -13,7 +13,7 @@ public class LabCheckerTests
         Assert.Equal(LabStages.All.Select(s => s.Name), results.Select(r => r.Stage.Name));
         Assert.True(results.All(r => r.Result.Passed), report);
         Assert.Contains($"All {LabStages.All.Count} stage(s) passed.", report);
-        Assert.Equal(20, LabStages.All.Count);
+        Assert.Equal(21, LabStages.All.Count);
         Assert.Contains("seed 101", report);
     }
 
@@ -23,6 +23,7 @@ public class LabCheckerTests
     [InlineData("magnet-info")]
     [InlineData("dht-ping")]
     [InlineData("dht-get-peers")]
+    [InlineData("dht-magnet-download")]
     public async Task GoodClient_WithFaultyPeers_PassesTheDownloadAndMetadataStages(string stage)
     {
         var (results, report) = await StudentClients.CheckAsync(StudentClients.Command("good_client.py"),
@@ -45,6 +46,8 @@ public class LabCheckerTests
     [InlineData("magnet_wrong_ext_id.py", "magnet-info", "the id from YOUR extension handshake")]
     [InlineData("dht_no_transaction_id.py", "dht-ping", "every KRPC message needs a transaction id")]
     [InlineData("dht_no_follow.py", "dht-get-peers", "your lookup stopped after 1 of the 4 nodes")]
+    [InlineData("dht_magnet_tracker_only.py", "dht-magnet-download", "this magnet link names no tracker ('tr')")]
+    [InlineData("dht_magnet_forgets_peers.py", "dht-magnet-download", "downloads from the same peers the DHT gave you")]
     [InlineData("v2_truncated_hash.py", "v2-info-hash", "print all 32 bytes of the SHA-256")]
     [InlineData("merkle_repeat_last.py", "merkle-root", "an odd layer repeats its last hash")]
     public async Task BrokenClient_FailsTheRightStageWithTheRightHint(string client, string stage, string hint)

@@ -14,7 +14,7 @@ public static class StudentClients
         "parse-torrent", "info-hash", "piece-hashes", "discover-peers",
         "handshake", "download-piece", "download-file",
         "magnet-parse", "magnet-handshake", "magnet-info", "magnet-download-piece", "magnet-download",
-        "dht-ping", "dht-get-peers",
+        "dht-ping", "dht-get-peers", "dht-magnet-download",
         "v2-info-hash", "merkle-root",
     ];
 

@@ -16,28 +16,28 @@ public class PieceManagerCulpritsTests
 
     private static Bitfield Piece0 { get { var b = new Bitfield(Built.Torrent.PieceCount); b.Set(0); return b; } }
 
-    private static BlockRequest[] Fill(PieceManager manager, object peer, int max = 256)
+    private static BlockRequest[] Fill(PieceManager manager, IBlockSource peer, int max = 256)
     {
         var requests = new BlockRequest[max];
         return requests[..manager.FillRequests(peer, requests)];
     }
 
-    private static BlockResult Good(PieceManager manager, object peer, BlockRequest r) =>
+    private static BlockResult Good(PieceManager manager, IBlockSource peer, BlockRequest r) =>
         manager.OnBlockReceived(peer, r.Index, r.Begin, Built.Payload.AsSpan(r.Index * PieceLength + r.Begin, r.Length));
 
-    private static BlockResult Junk(PieceManager manager, object peer, BlockRequest r) =>
+    private static BlockResult Junk(PieceManager manager, IBlockSource peer, BlockRequest r) =>
         manager.OnBlockReceived(peer, r.Index, r.Begin, new byte[r.Length]);
 
     /// <summary>Piece 0 assembled from an honest block of "honest" and a junk block of "liar": it fails, blaming nobody.</summary>
     private static PieceManager FailedSharedCopy()
     {
         var manager = Manager();
-        manager.AddPeer("honest", Piece0);
-        manager.AddPeer("liar", Piece0);
-        var fromHonest = Fill(manager, "honest", max: 1)[0];
-        var fromLiar = Fill(manager, "liar", max: 1)[0];
-        Assert.Equal(BlockResultKind.Accepted, Good(manager, "honest", fromHonest).Kind);
-        var failed = Junk(manager, "liar", fromLiar);
+        manager.AddPeer(new PeerKey("honest"), Piece0);
+        manager.AddPeer(new PeerKey("liar"), Piece0);
+        var fromHonest = Fill(manager, new PeerKey("honest"), max: 1)[0];
+        var fromLiar = Fill(manager, new PeerKey("liar"), max: 1)[0];
+        Assert.Equal(BlockResultKind.Accepted, Good(manager, new PeerKey("honest"), fromHonest).Kind);
+        var failed = Junk(manager, new PeerKey("liar"), fromLiar);
         Assert.Equal(BlockResultKind.PieceFailed, failed.Kind);
         Assert.Empty(failed.Culprits);
         return manager;
@@ -47,54 +47,54 @@ public class PieceManagerCulpritsTests
     public void SoloCopyFromAnHonestPeerVerifies_TheSenderOfTheDifferingBlockIsTheCulprit()
     {
         var manager = FailedSharedCopy();
-        var again = Fill(manager, "honest");
+        var again = Fill(manager, new PeerKey("honest"));
         Assert.Equal(2, again.Length);
-        Assert.Equal(BlockResultKind.Accepted, Good(manager, "honest", again[0]).Kind);
+        Assert.Equal(BlockResultKind.Accepted, Good(manager, new PeerKey("honest"), again[0]).Kind);
 
-        var verified = Good(manager, "honest", again[1]);
+        var verified = Good(manager, new PeerKey("honest"), again[1]);
 
         Assert.Equal(BlockResultKind.PieceVerified, verified.Kind);
         verified.Piece!.Dispose();
-        Assert.Equal(["liar"], verified.Culprits);
-        Assert.Equal(1, manager.HashFailures("liar"));
-        Assert.Equal(0, manager.HashFailures("honest"));
+        Assert.Equal(["liar"], verified.Culprits.Select(p => p.Name));
+        Assert.Equal(1, manager.HashFailures(new PeerKey("liar")));
+        Assert.Equal(0, manager.HashFailures(new PeerKey("honest")));
     }
 
     [Fact]
     public void SoloCopyFromTheLiarFails_ItIsTheSoleSenderAndTheCulprit()
     {
         var manager = FailedSharedCopy();
-        var again = Fill(manager, "liar");
-        Assert.Empty(Fill(manager, "honest")); // the piece is the liar's alone now
-        Assert.Equal(BlockResultKind.Accepted, Junk(manager, "liar", again[0]).Kind);
+        var again = Fill(manager, new PeerKey("liar"));
+        Assert.Empty(Fill(manager, new PeerKey("honest"))); // the piece is the liar's alone now
+        Assert.Equal(BlockResultKind.Accepted, Junk(manager, new PeerKey("liar"), again[0]).Kind);
 
-        var failed = Junk(manager, "liar", again[1]);
+        var failed = Junk(manager, new PeerKey("liar"), again[1]);
 
         Assert.Equal(BlockResultKind.PieceFailed, failed.Kind);
-        Assert.Equal(["liar"], failed.Culprits);
-        Assert.Equal(0, manager.HashFailures("honest"));
+        Assert.Equal(["liar"], failed.Culprits.Select(p => p.Name));
+        Assert.Equal(0, manager.HashFailures(new PeerKey("honest")));
     }
 
     [Fact]
     public void SoloOwnerChokesMidPiece_ThePieceStartsOverForAnotherPeer()
     {
         var manager = FailedSharedCopy();
-        var again = Fill(manager, "liar");
-        Assert.Equal(BlockResultKind.Accepted, Good(manager, "liar", again[0]).Kind);
+        var again = Fill(manager, new PeerKey("liar"));
+        Assert.Equal(BlockResultKind.Accepted, Good(manager, new PeerKey("liar"), again[0]).Kind);
 
-        manager.ReleaseBlocks("liar"); // it choked us
+        manager.ReleaseBlocks(new PeerKey("liar")); // it choked us
 
-        Assert.Equal(again, Fill(manager, "honest"));
+        Assert.Equal(again, Fill(manager, new PeerKey("honest")));
     }
 
     [Fact]
     public void BlockAnsweringARequestReleasedByAChoke_IsStillAccepted()
     {
         var manager = Manager();
-        manager.AddPeer("A", Piece0);
-        var requests = Fill(manager, "A");
-        manager.ReleaseBlocks("A");
+        manager.AddPeer(new PeerKey("A"), Piece0);
+        var requests = Fill(manager, new PeerKey("A"));
+        manager.ReleaseBlocks(new PeerKey("A"));
 
-        Assert.Equal(BlockResultKind.Accepted, Good(manager, "A", requests[0]).Kind);
+        Assert.Equal(BlockResultKind.Accepted, Good(manager, new PeerKey("A"), requests[0]).Kind);
     }
 }

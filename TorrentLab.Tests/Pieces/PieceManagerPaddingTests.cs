@@ -24,10 +24,10 @@ public class PieceManagerPaddingTests
     public void FillRequests_NeverAsksForABlockOfPadding()
     {
         var manager = new PieceManager(Hybrid, new Bitfield(Hybrid.PieceCount), new PieceManagerOptions { Picker = new SequentialPicker() });
-        manager.AddPeer("A", Bitfield.Full(Hybrid.PieceCount));
+        manager.AddPeer(new PeerKey("A"), Bitfield.Full(Hybrid.PieceCount));
         var requests = new BlockRequest[64];
 
-        var asked = requests[..manager.FillRequests("A", requests)];
+        var asked = requests[..manager.FillRequests(new PeerKey("A"), requests)];
 
         Assert.Equal([(0, 0), (0, Block), (1, 0), (1, Block), (1, 2 * Block), (1, 3 * Block), (2, 0)],
             asked.Select(r => (r.Index, r.Begin)));
@@ -37,13 +37,13 @@ public class PieceManagerPaddingTests
     public void OnBlockReceived_OnlyTheDataBlocks_VerifiesEveryPieceAndCountsNoPadding()
     {
         var manager = new PieceManager(Hybrid, new Bitfield(Hybrid.PieceCount), new PieceManagerOptions { Picker = new SequentialPicker() });
-        manager.AddPeer("A", Bitfield.Full(Hybrid.PieceCount));
+        manager.AddPeer(new PeerKey("A"), Bitfield.Full(Hybrid.PieceCount));
         var requests = new BlockRequest[64];
-        var asked = requests[..manager.FillRequests("A", requests)];
+        var asked = requests[..manager.FillRequests(new PeerKey("A"), requests)];
 
         foreach (var r in asked)
         {
-            var result = manager.OnBlockReceived("A", r.Index, r.Begin, Stream.AsSpan(r.Index * PieceLength + r.Begin, r.Length));
+            var result = manager.OnBlockReceived(new PeerKey("A"), r.Index, r.Begin, Stream.AsSpan(r.Index * PieceLength + r.Begin, r.Length));
             result.Piece?.Dispose();
         }
 

@@ -24,7 +24,7 @@ public class PieceManagerTests
         return bitfield;
     }
 
-    private static BlockRequest[] Fill(PieceManager manager, object peer, int max = 256)
+    private static BlockRequest[] Fill(PieceManager manager, IBlockSource peer, int max = 256)
     {
         var requests = new BlockRequest[max];
         return requests[..manager.FillRequests(peer, requests)];
@@ -32,20 +32,20 @@ public class PieceManagerTests
 
     private static ReadOnlySpan<byte> Data(BlockRequest r) => Built.Payload.AsSpan(r.Index * PieceLength + r.Begin, r.Length);
 
-    private static BlockResult Deliver(PieceManager manager, object peer, BlockRequest r) => manager.OnBlockReceived(peer, r.Index, r.Begin, Data(r));
+    private static BlockResult Deliver(PieceManager manager, IBlockSource peer, BlockRequest r) => manager.OnBlockReceived(peer, r.Index, r.Begin, Data(r));
 
     [Fact]
     public void FillRequests_SequentialPicker_Hands16KiBBlocksInOrderUpToThePipelineDepth()
     {
         var manager = Manager(new PieceManagerOptions { Picker = new SequentialPicker(), MaxRequestsPerPeer = 3 });
-        manager.AddPeer("A", Seeder);
+        manager.AddPeer(new PeerKey("A"), Seeder);
 
-        Assert.Equal([new(0, 0, Block), new(0, Block, Block), new(1, 0, Block)], Fill(manager, "A"));
-        Assert.Empty(Fill(manager, "A")); // pipeline full
-        Assert.Equal(3, manager.RequestsInFlight("A"));
+        Assert.Equal([new(0, 0, Block), new(0, Block, Block), new(1, 0, Block)], Fill(manager, new PeerKey("A")));
+        Assert.Empty(Fill(manager, new PeerKey("A"))); // pipeline full
+        Assert.Equal(3, manager.RequestsInFlight(new PeerKey("A")));
 
-        Assert.Equal(BlockResultKind.Accepted, Deliver(manager, "A", new(0, 0, Block)).Kind);
-        Assert.Equal([new BlockRequest(1, Block, Block)], Fill(manager, "A")); // one slot freed, one new request
+        Assert.Equal(BlockResultKind.Accepted, Deliver(manager, new PeerKey("A"), new(0, 0, Block)).Kind);
+        Assert.Equal([new BlockRequest(1, Block, Block)], Fill(manager, new PeerKey("A"))); // one slot freed, one new request
     }
 
     [Fact]
@@ -53,48 +53,48 @@ public class PieceManagerTests
     {
         Assert.True(new PieceManagerOptions().MaxRequestsPerPeer >= 32);
         var manager = Manager();
-        manager.AddPeer("A", Seeder);
-        Assert.Equal(8, Fill(manager, "A").Length); // the whole torrent (8 blocks) in one go
+        manager.AddPeer(new PeerKey("A"), Seeder);
+        Assert.Equal(8, Fill(manager, new PeerKey("A")).Length); // the whole torrent (8 blocks) in one go
     }
 
     [Fact]
     public void FillRequests_ShorterSpan_LimitsTheRequests()
     {
         var manager = Manager();
-        manager.AddPeer("A", Seeder);
-        Assert.Equal(2, Fill(manager, "A", max: 2).Length);
+        manager.AddPeer(new PeerKey("A"), Seeder);
+        Assert.Equal(2, Fill(manager, new PeerKey("A"), max: 2).Length);
     }
 
     [Fact]
     public void FillRequests_LastPiece_HasAShortLastBlock()
     {
         var manager = Manager(have: Pieces(0, 1, 2));
-        manager.AddPeer("A", Seeder);
-        Assert.Equal([new(3, 0, Block), new(3, Block, 20_000 - Block)], Fill(manager, "A"));
+        manager.AddPeer(new PeerKey("A"), Seeder);
+        Assert.Equal([new(3, 0, Block), new(3, Block, 20_000 - Block)], Fill(manager, new PeerKey("A")));
     }
 
     [Fact]
     public void FillRequests_PeerWithNothingWeLack_GetsNothingAndIsNotInteresting()
     {
         var manager = Manager(have: Pieces(0, 1));
-        manager.AddPeer("A", Pieces(0, 1));
-        Assert.False(manager.IsInteresting("A"));
-        Assert.Empty(Fill(manager, "A"));
+        manager.AddPeer(new PeerKey("A"), Pieces(0, 1));
+        Assert.False(manager.IsInteresting(new PeerKey("A")));
+        Assert.Empty(Fill(manager, new PeerKey("A")));
 
-        Assert.True(manager.PeerHas("A", 2));
-        Assert.True(manager.IsInteresting("A"));
-        Assert.All(Fill(manager, "A"), r => Assert.Equal(2, r.Index));
+        Assert.True(manager.PeerHas(new PeerKey("A"), 2));
+        Assert.True(manager.IsInteresting(new PeerKey("A")));
+        Assert.All(Fill(manager, new PeerKey("A")), r => Assert.Equal(2, r.Index));
     }
 
     [Fact]
     public void OnBlockReceived_AllBlocksOfAGoodPiece_AcceptsThenHandsOverTheVerifiedPiece()
     {
         var manager = Manager();
-        manager.AddPeer("A", Seeder);
-        var requests = Fill(manager, "A");
+        manager.AddPeer(new PeerKey("A"), Seeder);
+        var requests = Fill(manager, new PeerKey("A"));
 
-        Assert.Equal(BlockResultKind.Accepted, Deliver(manager, "A", requests[0]).Kind);
-        var result = Deliver(manager, "A", requests[1]);
+        Assert.Equal(BlockResultKind.Accepted, Deliver(manager, new PeerKey("A"), requests[0]).Kind);
+        var result = Deliver(manager, new PeerKey("A"), requests[1]);
 
         Assert.Equal(BlockResultKind.PieceVerified, result.Kind);
         using var piece = result.Piece!;
@@ -102,15 +102,15 @@ public class PieceManagerTests
         Assert.Equal(Built.Payload.AsSpan(0, PieceLength), piece.Data.Span);
         Assert.True(manager.HasPiece(0));
         Assert.Equal(PieceLength, manager.VerifiedBytes);
-        Assert.Equal(6, manager.RequestsInFlight("A"));
+        Assert.Equal(6, manager.RequestsInFlight(new PeerKey("A")));
     }
 
     [Fact]
     public void OnBlockReceived_ShortLastPiece_Verifies()
     {
         var manager = Manager(have: Pieces(0, 1, 2));
-        manager.AddPeer("A", Seeder);
-        var results = Fill(manager, "A").Select(r => Deliver(manager, "A", r)).ToList();
+        manager.AddPeer(new PeerKey("A"), Seeder);
+        var results = Fill(manager, new PeerKey("A")).Select(r => Deliver(manager, new PeerKey("A"), r)).ToList();
         Assert.Equal(BlockResultKind.PieceVerified, results[^1].Kind);
         using var piece = results[^1].Piece!;
         Assert.Equal(20_000, piece.Length);
@@ -130,35 +130,35 @@ public class PieceManagerTests
     public void OnBlockReceived_BlockNobodyAskedFor_IsUnrequestedAndChangesNothing(int index, int begin, int length)
     {
         var manager = Manager(new PieceManagerOptions { Picker = new SequentialPicker(), MaxRequestsPerPeer = 2 });
-        manager.AddPeer("A", Seeder);
-        var requests = Fill(manager, "A"); // piece 0 in progress
+        manager.AddPeer(new PeerKey("A"), Seeder);
+        var requests = Fill(manager, new PeerKey("A")); // piece 0 in progress
 
-        var result = manager.OnBlockReceived("A", index, begin, new byte[length]);
+        var result = manager.OnBlockReceived(new PeerKey("A"), index, begin, new byte[length]);
 
         Assert.Equal(BlockResultKind.Unrequested, result.Kind);
         Assert.Equal(0, manager.DownloadedBytes);
-        Assert.Equal(2, manager.RequestsInFlight("A"));
-        Assert.Equal(BlockResultKind.Accepted, Deliver(manager, "A", requests[0]).Kind);
-        Assert.Equal(BlockResultKind.PieceVerified, Deliver(manager, "A", requests[1]).Kind);
+        Assert.Equal(2, manager.RequestsInFlight(new PeerKey("A")));
+        Assert.Equal(BlockResultKind.Accepted, Deliver(manager, new PeerKey("A"), requests[0]).Kind);
+        Assert.Equal(BlockResultKind.PieceVerified, Deliver(manager, new PeerKey("A"), requests[1]).Kind);
     }
 
     [Fact]
     public void OnBlockReceived_UnknownPeer_IsUnrequested()
     {
         var manager = Manager();
-        manager.AddPeer("A", Seeder);
-        var request = Fill(manager, "A")[0];
-        Assert.Equal(BlockResultKind.Unrequested, Deliver(manager, "stranger", request).Kind);
+        manager.AddPeer(new PeerKey("A"), Seeder);
+        var request = Fill(manager, new PeerKey("A"))[0];
+        Assert.Equal(BlockResultKind.Unrequested, Deliver(manager, new PeerKey("stranger"), request).Kind);
     }
 
     [Fact]
     public void OnBlockReceived_SameBlockTwiceFromOnePeer_SecondWasNotAskedForAndIsUnrequested()
     {
         var manager = Manager();
-        manager.AddPeer("A", Seeder);
-        var request = Fill(manager, "A")[0];
-        Assert.Equal(BlockResultKind.Accepted, Deliver(manager, "A", request).Kind);
-        Assert.Equal(BlockResultKind.Unrequested, Deliver(manager, "A", request).Kind);
+        manager.AddPeer(new PeerKey("A"), Seeder);
+        var request = Fill(manager, new PeerKey("A"))[0];
+        Assert.Equal(BlockResultKind.Accepted, Deliver(manager, new PeerKey("A"), request).Kind);
+        Assert.Equal(BlockResultKind.Unrequested, Deliver(manager, new PeerKey("A"), request).Kind);
         Assert.Equal(Block, manager.DownloadedBytes);
     }
 
@@ -166,15 +166,15 @@ public class PieceManagerTests
     public void OnBlockReceived_EndgameCopyAfterTheFirstArrived_IsDuplicateAndCountedAsWaste()
     {
         var manager = Manager(have: Pieces(1, 2, 3));
-        manager.AddPeer("A", Seeder);
-        manager.AddPeer("B", Seeder);
-        var fromA = Fill(manager, "A");
-        var fromB = Fill(manager, "B"); // endgame: the same blocks again
+        manager.AddPeer(new PeerKey("A"), Seeder);
+        manager.AddPeer(new PeerKey("B"), Seeder);
+        var fromA = Fill(manager, new PeerKey("A"));
+        var fromB = Fill(manager, new PeerKey("B")); // endgame: the same blocks again
         Assert.Equal(fromA, fromB);
 
-        var first = Deliver(manager, "A", fromA[0]);
-        Assert.Equal(["B"], first.CancelPeers);
-        Assert.Equal(BlockResultKind.Duplicate, Deliver(manager, "B", fromB[0]).Kind); // cancelled, but already on the wire
+        var first = Deliver(manager, new PeerKey("A"), fromA[0]);
+        Assert.Equal(["B"], first.CancelPeers.Select(p => p.Name));
+        Assert.Equal(BlockResultKind.Duplicate, Deliver(manager, new PeerKey("B"), fromB[0]).Kind); // cancelled, but already on the wire
         Assert.Equal(Block, manager.WastedBytes);
     }
 
@@ -182,8 +182,8 @@ public class PieceManagerTests
     public void OnBlockReceived_BlockOfAPieceWeAlreadyHaveNobodyAskedFor_IsUnrequested()
     {
         var manager = Manager(have: Pieces(0));
-        manager.AddPeer("A", Seeder);
-        Assert.Equal(BlockResultKind.Unrequested, manager.OnBlockReceived("A", 0, 0, Data(new(0, 0, Block))).Kind);
+        manager.AddPeer(new PeerKey("A"), Seeder);
+        Assert.Equal(BlockResultKind.Unrequested, manager.OnBlockReceived(new PeerKey("A"), 0, 0, Data(new(0, 0, Block))).Kind);
         Assert.Equal(0, manager.WastedBytes);
     }
 
@@ -191,42 +191,42 @@ public class PieceManagerTests
     public void OnBlockReceived_BlockAskedOfAnotherPeer_IsNotStored()
     {
         var manager = Manager();
-        manager.AddPeer("honest", Pieces(0));
-        manager.AddPeer("poisoner", Seeder);
-        var requests = Fill(manager, "honest"); // both blocks of piece 0
+        manager.AddPeer(new PeerKey("honest"), Pieces(0));
+        manager.AddPeer(new PeerKey("poisoner"), Seeder);
+        var requests = Fill(manager, new PeerKey("honest")); // both blocks of piece 0
 
-        var junk = manager.OnBlockReceived("poisoner", 0, 0, new byte[Block]);
+        var junk = manager.OnBlockReceived(new PeerKey("poisoner"), 0, 0, new byte[Block]);
 
         Assert.Equal(BlockResultKind.Unrequested, junk.Kind);
         Assert.Equal(0, manager.DownloadedBytes);
-        Assert.Equal(BlockResultKind.Accepted, Deliver(manager, "honest", requests[0]).Kind);
-        Assert.Equal(BlockResultKind.PieceVerified, Deliver(manager, "honest", requests[1]).Kind);
+        Assert.Equal(BlockResultKind.Accepted, Deliver(manager, new PeerKey("honest"), requests[0]).Kind);
+        Assert.Equal(BlockResultKind.PieceVerified, Deliver(manager, new PeerKey("honest"), requests[1]).Kind);
     }
 
     [Fact]
     public void OnBlockReceived_BadPieceFromTwoPeers_BlamesNobodyYetAndIsRequestedAgainFromOnePeerOnly()
     {
         var manager = Manager();
-        manager.AddPeer("A", Pieces(0));
-        manager.AddPeer("B", Pieces(0));
-        var fromA = Fill(manager, "A", max: 1)[0];
-        var fromB = Fill(manager, "B", max: 1)[0];
+        manager.AddPeer(new PeerKey("A"), Pieces(0));
+        manager.AddPeer(new PeerKey("B"), Pieces(0));
+        var fromA = Fill(manager, new PeerKey("A"), max: 1)[0];
+        var fromB = Fill(manager, new PeerKey("B"), max: 1)[0];
         Assert.Equal(0, fromB.Index);
 
-        Assert.Equal(BlockResultKind.Accepted, Deliver(manager, "A", fromA).Kind);
+        Assert.Equal(BlockResultKind.Accepted, Deliver(manager, new PeerKey("A"), fromA).Kind);
         var garbage = new byte[fromB.Length];
-        var result = manager.OnBlockReceived("B", fromB.Index, fromB.Begin, garbage);
+        var result = manager.OnBlockReceived(new PeerKey("B"), fromB.Index, fromB.Begin, garbage);
 
         Assert.Equal(BlockResultKind.PieceFailed, result.Kind);
         Assert.Equal(0, result.PieceIndex);
-        Assert.Equal(["A", "B"], result.Contributors.Order());
+        Assert.Equal(["A", "B"], result.Contributors.Select(p => p.Name).Order());
         Assert.Empty(result.Culprits);
-        Assert.Equal(0, manager.HashFailures("A"));
-        Assert.Equal(0, manager.HashFailures("B"));
+        Assert.Equal(0, manager.HashFailures(new PeerKey("A")));
+        Assert.Equal(0, manager.HashFailures(new PeerKey("B")));
         Assert.False(manager.HasPiece(0));
         Assert.Equal(PieceLength, manager.WastedBytes);
-        Assert.Equal([new(0, 0, Block), new(0, Block, Block)], Fill(manager, "A")); // the whole piece again, from A alone
-        Assert.Empty(Fill(manager, "B"));
+        Assert.Equal([new(0, 0, Block), new(0, Block, Block)], Fill(manager, new PeerKey("A"))); // the whole piece again, from A alone
+        Assert.Empty(Fill(manager, new PeerKey("B")));
     }
 
     [Fact]
@@ -235,19 +235,19 @@ public class PieceManagerTests
         var clock = new ManualClock();
         var manager = Manager(new PieceManagerOptions { Picker = new SequentialPicker(), Clock = clock, RequestTimeout = TimeSpan.FromSeconds(30),
             EndgameMaxRequestsPerBlock = 1 }); // no endgame duplicates: the blocks are taken until they expire
-        manager.AddPeer("slow", Pieces(0));
-        manager.AddPeer("fast", Pieces(0));
-        var requests = Fill(manager, "slow");
-        Assert.Empty(Fill(manager, "fast")); // everything of piece 0 is taken
+        manager.AddPeer(new PeerKey("slow"), Pieces(0));
+        manager.AddPeer(new PeerKey("fast"), Pieces(0));
+        var requests = Fill(manager, new PeerKey("slow"));
+        Assert.Empty(Fill(manager, new PeerKey("fast"))); // everything of piece 0 is taken
 
         clock.Advance(TimeSpan.FromSeconds(29));
         Assert.Empty(manager.ExpireRequests(clock.GetUtcNow()));
         clock.Advance(TimeSpan.FromSeconds(1));
         var expired = manager.ExpireRequests(clock.GetUtcNow());
 
-        Assert.Equal(requests.Select(r => new ExpiredRequest("slow", r)), expired);
-        Assert.Equal(0, manager.RequestsInFlight("slow"));
-        Assert.Equal(requests, Fill(manager, "fast"));
+        Assert.Equal(requests.Select(r => new ExpiredRequest(new PeerKey("slow"), r)), expired);
+        Assert.Equal(0, manager.RequestsInFlight(new PeerKey("slow")));
+        Assert.Equal(requests, Fill(manager, new PeerKey("fast")));
     }
 
     [Fact]
@@ -255,54 +255,54 @@ public class PieceManagerTests
     {
         var clock = new ManualClock();
         var manager = Manager(new PieceManagerOptions { Picker = new SequentialPicker(), Clock = clock });
-        manager.AddPeer("A", Pieces(0));
-        var requests = Fill(manager, "A");
+        manager.AddPeer(new PeerKey("A"), Pieces(0));
+        var requests = Fill(manager, new PeerKey("A"));
         clock.Advance(TimeSpan.FromMinutes(5));
         Assert.Equal(2, manager.ExpireRequests(clock.GetUtcNow()).Count);
 
-        Assert.Equal(BlockResultKind.Accepted, Deliver(manager, "A", requests[0]).Kind);
-        Assert.Equal([requests[1]], Fill(manager, "A")); // only the block still missing
-        Assert.Equal(BlockResultKind.PieceVerified, Deliver(manager, "A", requests[1]).Kind);
+        Assert.Equal(BlockResultKind.Accepted, Deliver(manager, new PeerKey("A"), requests[0]).Kind);
+        Assert.Equal([requests[1]], Fill(manager, new PeerKey("A"))); // only the block still missing
+        Assert.Equal(BlockResultKind.PieceVerified, Deliver(manager, new PeerKey("A"), requests[1]).Kind);
     }
 
     [Fact]
     public void ReleaseBlocks_OnChoke_PutsThePeersRequestsBack()
     {
         var manager = Manager();
-        manager.AddPeer("A", Seeder);
-        manager.AddPeer("B", Seeder);
-        var requests = Fill(manager, "A");
-        Assert.Empty(Fill(manager, "B", max: 8).Where(r => !requests.Contains(r)).ToList()); // nothing new: endgame dups only
+        manager.AddPeer(new PeerKey("A"), Seeder);
+        manager.AddPeer(new PeerKey("B"), Seeder);
+        var requests = Fill(manager, new PeerKey("A"));
+        Assert.Empty(Fill(manager, new PeerKey("B"), max: 8).Where(r => !requests.Contains(r)).ToList()); // nothing new: endgame dups only
 
-        manager.ReleaseBlocks("A");
+        manager.ReleaseBlocks(new PeerKey("A"));
 
-        Assert.Equal(0, manager.RequestsInFlight("A"));
-        Assert.Equal(requests, Fill(manager, "A"));
+        Assert.Equal(0, manager.RequestsInFlight(new PeerKey("A")));
+        Assert.Equal(requests, Fill(manager, new PeerKey("A")));
     }
 
     [Fact]
     public void ReleaseBlock_OnReject_PutsOneBlockBack()
     {
         var manager = Manager();
-        manager.AddPeer("A", Pieces(0));
-        var requests = Fill(manager, "A");
-        Assert.True(manager.ReleaseBlock("A", requests[1]));
-        Assert.False(manager.ReleaseBlock("A", requests[1]));
-        Assert.Equal([requests[1]], Fill(manager, "A"));
+        manager.AddPeer(new PeerKey("A"), Pieces(0));
+        var requests = Fill(manager, new PeerKey("A"));
+        Assert.True(manager.ReleaseBlock(new PeerKey("A"), requests[1]));
+        Assert.False(manager.ReleaseBlock(new PeerKey("A"), requests[1]));
+        Assert.Equal([requests[1]], Fill(manager, new PeerKey("A")));
     }
 
     [Fact]
     public void RemovePeer_ReleasesItsBlocksAndItsPiecesNoLongerCount()
     {
         var manager = Manager();
-        manager.AddPeer("A", Pieces(0));
-        var requests = Fill(manager, "A");
-        manager.RemovePeer("A");
-        manager.RemovePeer("A"); // twice is harmless
+        manager.AddPeer(new PeerKey("A"), Pieces(0));
+        var requests = Fill(manager, new PeerKey("A"));
+        manager.RemovePeer(new PeerKey("A"));
+        manager.RemovePeer(new PeerKey("A")); // twice is harmless
 
-        manager.AddPeer("B", Pieces(0));
-        Assert.Equal(requests, Fill(manager, "B"));
-        Assert.Throws<InvalidOperationException>(() => manager.FillRequests("A", new BlockRequest[4]));
+        manager.AddPeer(new PeerKey("B"), Pieces(0));
+        Assert.Equal(requests, Fill(manager, new PeerKey("B")));
+        Assert.Throws<InvalidOperationException>(() => manager.FillRequests(new PeerKey("A"), new BlockRequest[4]));
     }
 
     [Fact]
@@ -310,12 +310,12 @@ public class PieceManagerTests
     {
         var options = new PieceManagerOptions { Picker = new RarestFirstPicker(randomFirstPieces: 0, new Random(7)), MaxRequestsPerPeer = 2 };
         var manager = Manager(options);
-        manager.AddPeer("A", Seeder);        // availability: piece 0: 3, 1: 3, 2: 2, 3: 1
-        manager.AddPeer("B", Pieces(0, 1, 2));
-        manager.AddPeer("C", Pieces(0, 1));
+        manager.AddPeer(new PeerKey("A"), Seeder);        // availability: piece 0: 3, 1: 3, 2: 2, 3: 1
+        manager.AddPeer(new PeerKey("B"), Pieces(0, 1, 2));
+        manager.AddPeer(new PeerKey("C"), Pieces(0, 1));
 
-        Assert.All(Fill(manager, "A"), r => Assert.Equal(3, r.Index)); // only A has piece 3
-        Assert.All(Fill(manager, "B"), r => Assert.Equal(2, r.Index)); // rarest B has
+        Assert.All(Fill(manager, new PeerKey("A")), r => Assert.Equal(3, r.Index)); // only A has piece 3
+        Assert.All(Fill(manager, new PeerKey("B")), r => Assert.Equal(2, r.Index)); // rarest B has
     }
 
     [Fact]
@@ -325,8 +325,8 @@ public class PieceManagerTests
         for (var seed = 0; seed < 20; seed++)
         {
             var manager = Manager(new PieceManagerOptions { Picker = new RarestFirstPicker(0, new Random(seed)), MaxRequestsPerPeer = 1 });
-            manager.AddPeer("A", Seeder); // all four pieces equally rare
-            picked.Add(Fill(manager, "A")[0].Index);
+            manager.AddPeer(new PeerKey("A"), Seeder); // all four pieces equally rare
+            picked.Add(Fill(manager, new PeerKey("A"))[0].Index);
         }
         Assert.True(picked.Count > 1, $"20 seeds all picked {string.Join(",", picked)}");
     }
@@ -335,10 +335,10 @@ public class PieceManagerTests
     public void FillRequests_PartialPiecesFirst_BeforeStartingNewOnes()
     {
         var manager = Manager(new PieceManagerOptions { Picker = new RarestFirstPicker(0, new Random(1)), MaxRequestsPerPeer = 1 });
-        manager.AddPeer("A", Seeder);
-        manager.AddPeer("B", Seeder);
-        var first = Fill(manager, "A")[0];
-        var second = Fill(manager, "B")[0];
+        manager.AddPeer(new PeerKey("A"), Seeder);
+        manager.AddPeer(new PeerKey("B"), Seeder);
+        var first = Fill(manager, new PeerKey("A"))[0];
+        var second = Fill(manager, new PeerKey("B"))[0];
         Assert.Equal(first.Index, second.Index); // B continues A's piece instead of starting another
         Assert.Equal(1, manager.PiecesInProgress);
     }
@@ -347,9 +347,9 @@ public class PieceManagerTests
     public void PiecesInProgress_StaysWithinTheMemoryBound()
     {
         var manager = Manager(new PieceManagerOptions { Picker = new SequentialPicker(), MaxBytesInProgress = PieceLength, MinPiecesInProgress = 2 });
-        manager.AddPeer("A", Seeder);
+        manager.AddPeer(new PeerKey("A"), Seeder);
         Assert.Equal(2, manager.MaxPiecesInProgress);
-        Assert.Equal(4, Fill(manager, "A").Length); // two pieces' worth of blocks, not the whole torrent
+        Assert.Equal(4, Fill(manager, new PeerKey("A")).Length); // two pieces' worth of blocks, not the whole torrent
         Assert.Equal(2, manager.PiecesInProgress);
     }
 
@@ -357,12 +357,12 @@ public class PieceManagerTests
     public void PiecesInProgress_AtTheBound_StrandedPieceIsDroppedForANewPeer()
     {
         var manager = Manager(new PieceManagerOptions { Picker = new SequentialPicker(), MaxBytesInProgress = 1, MinPiecesInProgress = 1 });
-        manager.AddPeer("A", Pieces(0));
-        Deliver(manager, "A", Fill(manager, "A")[0]);
-        manager.RemovePeer("A"); // piece 0 half done, and nobody left has it
+        manager.AddPeer(new PeerKey("A"), Pieces(0));
+        Deliver(manager, new PeerKey("A"), Fill(manager, new PeerKey("A"))[0]);
+        manager.RemovePeer(new PeerKey("A")); // piece 0 half done, and nobody left has it
 
-        manager.AddPeer("B", Pieces(1));
-        Assert.All(Fill(manager, "B"), r => Assert.Equal(1, r.Index));
+        manager.AddPeer(new PeerKey("B"), Pieces(1));
+        Assert.All(Fill(manager, new PeerKey("B")), r => Assert.Equal(1, r.Index));
         Assert.Equal(Block, manager.WastedBytes);
     }
 
@@ -370,34 +370,34 @@ public class PieceManagerTests
     public void Endgame_IdlePeerGetsDuplicatesAndTheLoserIsCancelled()
     {
         var manager = Manager(have: Pieces(0, 1, 2));
-        manager.AddPeer("A", Seeder);
-        manager.AddPeer("B", Seeder);
-        var fromA = Fill(manager, "A");
+        manager.AddPeer(new PeerKey("A"), Seeder);
+        manager.AddPeer(new PeerKey("B"), Seeder);
+        var fromA = Fill(manager, new PeerKey("A"));
         Assert.True(manager.IsEndgame);
 
-        var fromB = Fill(manager, "B");
+        var fromB = Fill(manager, new PeerKey("B"));
         Assert.Equal(fromA, fromB); // the same blocks, asked of a second peer
-        Assert.Empty(Fill(manager, "B")); // never twice to the same peer
+        Assert.Empty(Fill(manager, new PeerKey("B"))); // never twice to the same peer
 
-        var result = Deliver(manager, "B", fromB[0]);
+        var result = Deliver(manager, new PeerKey("B"), fromB[0]);
         Assert.Equal(BlockResultKind.Accepted, result.Kind);
-        Assert.Equal(["A"], result.CancelPeers);
-        Assert.Equal(1, manager.RequestsInFlight("A"));
-        Assert.Equal(BlockResultKind.Duplicate, Deliver(manager, "A", fromA[0]).Kind); // the cancel came too late
+        Assert.Equal(["A"], result.CancelPeers.Select(p => p.Name));
+        Assert.Equal(1, manager.RequestsInFlight(new PeerKey("A")));
+        Assert.Equal(BlockResultKind.Duplicate, Deliver(manager, new PeerKey("A"), fromA[0]).Kind); // the cancel came too late
 
-        var last = Deliver(manager, "A", fromA[1]);
+        var last = Deliver(manager, new PeerKey("A"), fromA[1]);
         Assert.Equal(BlockResultKind.PieceVerified, last.Kind);
-        Assert.Equal(["B"], last.CancelPeers);
+        Assert.Equal(["B"], last.CancelPeers.Select(p => p.Name));
         last.Piece!.Dispose();
-        Assert.Equal(0, manager.RequestsInFlight("B"));
+        Assert.Equal(0, manager.RequestsInFlight(new PeerKey("B")));
     }
 
     [Fact]
     public void Endgame_NotWhileUnstartedPiecesRemain()
     {
         var manager = Manager(new PieceManagerOptions { Picker = new SequentialPicker(), MaxRequestsPerPeer = 2 });
-        manager.AddPeer("A", Seeder);
-        Fill(manager, "A");
+        manager.AddPeer(new PeerKey("A"), Seeder);
+        Fill(manager, new PeerKey("A"));
         Assert.False(manager.IsEndgame);
     }
 
@@ -407,12 +407,12 @@ public class PieceManagerTests
         var built = TestTorrents.SingleFile(length: 40 * PieceLength + 1234, pieceLength: PieceLength, seed: 5);
         var manager = new PieceManager(built.Torrent, new Bitfield(built.Torrent.PieceCount),
             new PieceManagerOptions { MaxRequestsPerPeer = 4, MaxBytesInProgress = 6 * PieceLength });
-        var peers = Enumerable.Range(0, 4).Select(i => $"peer{i}").ToArray();
+        var peers = Enumerable.Range(0, 4).Select(i => new PeerKey($"peer{i}")).ToArray();
         foreach (var peer in peers) manager.AddPeer(peer, Bitfield.Full(built.Torrent.PieceCount));
         var output = new byte[built.Payload.Length];
         var verified = new int[built.Torrent.PieceCount];
 
-        void Run(string peer)
+        void Run(PeerKey peer)
         {
             var buffer = new BlockRequest[8];
             for (var round = 0; round < 10_000 && !manager.IsComplete; round++)

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Security.Cryptography;
 using TorrentLab.Lab;
 using TorrentLab.Storage;
@@ -5,8 +6,10 @@ using TorrentLab.Tests.Infrastructure;
 
 namespace TorrentLab.Tests.Reliability;
 
-/// <summary>A download into a tmpfs with 256 KiB left: the CLI stops with the no-space exit code and one line, the ledger stays
-/// consistent, and once the filesystem is grown the same command resumes to identical data.</summary>
+/// <summary>Downloads into a small tmpfs: a torrent larger than the free space is refused up front with the no-space
+/// exit code and nothing created; a disk that fills up mid-download (another program takes the space) stops the CLI
+/// with the no-space exit code and one line, the ledger stays consistent, and once space is freed the same command
+/// resumes to identical data.</summary>
 /// <remarks>Needs root and mount(2) (CAP_SYS_ADMIN); skipped visibly with the reason elsewhere.</remarks>
 [Collection(ReliabilityCollection.Name)]
 [Trait("Category", ReliabilityMode.Category)]
@@ -14,61 +17,88 @@ public class FullDiskTests
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
-    private static void Mount(string dir, string size)
-    {
-        if (!OperatingSystem.IsLinux()) Assert.Skip("tmpfs mounts need Linux");
-        var result = ProcessRunner.Run("mount", ["-t", "tmpfs", "-o", $"size={size}", "tmpfs", dir], TimeSpan.FromSeconds(10));
-        if (result.ExitCode != 0) Assert.Skip($"cannot mount a tmpfs here (needs root and CAP_SYS_ADMIN): {result.Stderr.Trim()}");
-    }
-
     [Fact]
-    public async Task SmallTmpfs_DownloadStopsWithNoSpace_LedgerConsistent_ResumesAfterGrowing()
+    public async Task TorrentLargerThanTheFreeSpace_IsRefusedUpFrontWithNoSpaceExit_NothingCreated()
     {
         var built = TestTorrents.SingleFile(length: 40 * 16384, pieceLength: 16384, name: "big.bin", seed: 17); // 640 KiB
         using var folder = new TempFolder("torrentlab-fulldisk");
-        var mount = folder.Combine("disk");
-        Directory.CreateDirectory(mount);
-        // 1 MiB, of which a filler takes 768 KiB: the torrent fits the filesystem (else it is refused up front) but not
-        // the space left, so a write fails midway.
-        Mount(mount, "1m");
-        try
+        using var disk = Tmpfs.Mount(folder.Combine("disk"), "1m");
+        disk.Fill("filler", 768 * 1024); // 256 KiB free: less than the torrent, though the filesystem could hold it
+        await using var seeder = SyntheticPeer.Start(SyntheticPeerOptions.ForTorrent(built.Torrent, built.Payload));
+        var torrent = built.WriteTorrent(folder.Path);
+
+        var run = CliRunner.Run([torrent, "-o", disk.Path, "--quiet", "--max-peers", "1", "--peer", seeder.EndPoint.ToString()],
+            TimeSpan.FromSeconds(30));
+
+        Assert.True(run.ExitCode == CliRunner.Codes.NoSpace, $"exit {run.ExitCode}: {run.Stderr}");
+        Assert.Single(run.Stderr.TrimEnd('\n').Split('\n'));
+        Assert.StartsWith("error: no space left on device", run.Stderr);
+        Assert.Contains($"the torrent needs {40 * 16384} more bytes but only", run.Stderr);
+        Assert.Equal(["filler"], Directory.GetFileSystemEntries(disk.Path).Select(Path.GetFileName));
+        ReliabilityReport.Add(new ReliabilityRow("full disk", "640 KiB torrent, 256 KiB free on a 1 MiB tmpfs", 1, 1, "none",
+            $"refused before any file: exit 7: '{run.Stderr.Trim()}'"));
+    }
+
+    [Fact]
+    public async Task DiskFillsMidDownload_StopsWithNoSpace_LedgerConsistent_ResumesAfterFreeing()
+    {
+        var built = TestTorrents.SingleFile(length: 40 * 16384, pieceLength: 16384, name: "big.bin", seed: 17); // 640 KiB
+        using var folder = new TempFolder("torrentlab-fulldisk");
+        using var disk = Tmpfs.Mount(folder.Combine("disk"), "1m"); // the torrent fits the free space at the start
+        // The seeder waits before unchoking, so the disk is filled after the up-front check and before the first block.
+        await using var seeder = SyntheticPeer.Start(SyntheticPeerOptions.ForTorrent(built.Torrent, built.Payload) with
         {
-            File.WriteAllBytes(Path.Combine(mount, "filler"), new byte[768 * 1024]);
-            await using var seeder = SyntheticPeer.Start(SyntheticPeerOptions.ForTorrent(built.Torrent, built.Payload));
-            var torrent = built.WriteTorrent(folder.Path);
-            string[] args = [torrent, "-o", mount, "--quiet", "--max-peers", "1", "--peer", seeder.EndPoint.ToString()];
+            UnchokeDelay = TimeSpan.FromSeconds(5),
+        });
+        var torrent = built.WriteTorrent(folder.Path);
+        string[] args = [torrent, "-o", disk.Path, "--quiet", "--max-peers", "1", "--peer", seeder.EndPoint.ToString()];
+        var ledger = new ResumeLedger(built.Torrent, disk.Path);
 
-            var full = CliRunner.Run(args, TimeSpan.FromSeconds(30));
+        var running = Task.Run(() => CliRunner.Run(args, TimeSpan.FromSeconds(60)), Ct);
+        // Another program takes every free byte once the download has created its file and its first ledger.
+        var waited = Stopwatch.StartNew();
+        while (!(File.Exists(Path.Combine(disk.Path, "big.bin")) && File.Exists(ledger.FilePath)) && !running.IsCompleted
+               && waited.Elapsed < TimeSpan.FromSeconds(30))
+            await Task.Delay(20, Ct);
+        if (running.IsCompleted) Assert.Fail($"the download ended before the disk was filled: {(await running).Stderr}");
+        FillToTheBrim(Path.Combine(disk.Path, "filler"));
+        var full = await running;
 
-            Assert.True(full.ExitCode == CliRunner.Codes.NoSpace, $"exit {full.ExitCode}: {full.Stderr}");
-            Assert.Single(full.Stderr.TrimEnd('\n').Split('\n'));
-            Assert.StartsWith("error: no space left on device", full.Stderr);
-            // The line names the write that failed, not the ledger save that failed after it for the same reason.
-            Assert.Contains("writing piece", full.Stderr);
-            Assert.DoesNotContain("ledger", full.Stderr);
-            // The ledger, if one could be written, is readable and lists only pieces whose data is really on disk.
-            var ledger = new ResumeLedger(built.Torrent, mount);
-            var saved = LedgerInspector.SavedPieces(ledger.FilePath);
-            var check = ledger.Validate();
-            if (check.IsTrusted)
-            {
-                var onDisk = await PieceVerifier.VerifyAsync(built.Torrent, mount, cancellation: Ct);
-                foreach (var index in check.Trusted!.SetIndexes()) Assert.True(onDisk[index], $"ledger lists piece {index}, not on disk");
-            }
-
-            // Free space: grow the filesystem, run the same command again.
-            var grow = ProcessRunner.Run("mount", ["-o", "remount,size=4m", mount], TimeSpan.FromSeconds(10));
-            Assert.True(grow.ExitCode == 0, grow.Stderr);
-            var resumed = CliRunner.Run(args, TimeSpan.FromSeconds(30));
-
-            Assert.True(resumed.ExitCode == CliRunner.Codes.Ok, resumed.Stderr);
-            Assert.Equal(SHA1.HashData(built.Payload), SHA1.HashData(File.ReadAllBytes(Path.Combine(mount, "big.bin"))));
-            ReliabilityReport.Add(new ReliabilityRow("full disk", "640 KiB into a tmpfs with 256 KiB free, then remount 4 MiB and rerun", 2, 2, "none",
-                $"exit 7: '{full.Stderr.Trim()}'; ledger after failure: {(saved < 0 ? "none" : saved + " pieces")} ({check.Reason}); resumed: {resumed.Stdout.Trim()}"));
-        }
-        finally
+        Assert.True(full.ExitCode == CliRunner.Codes.NoSpace, $"exit {full.ExitCode}: {full.Stderr}");
+        Assert.Single(full.Stderr.TrimEnd('\n').Split('\n'));
+        Assert.StartsWith("error: no space left on device", full.Stderr);
+        // The line names the write that failed, not the ledger save that failed after it for the same reason.
+        Assert.Contains("writing piece", full.Stderr);
+        Assert.DoesNotContain("ledger", full.Stderr);
+        // The ledger is readable and lists only pieces whose data is really on disk.
+        var saved = LedgerInspector.SavedPieces(ledger.FilePath);
+        var check = ledger.Validate();
+        if (check.IsTrusted)
         {
-            ProcessRunner.Run("umount", ["-l", mount], TimeSpan.FromSeconds(10));
+            var onDisk = await PieceVerifier.VerifyAsync(built.Torrent, disk.Path, cancellation: Ct);
+            foreach (var index in check.Trusted!.SetIndexes()) Assert.True(onDisk[index], $"ledger lists piece {index}, not on disk");
         }
+
+        // Free space: the other program's file goes, the same command runs again.
+        File.Delete(Path.Combine(disk.Path, "filler"));
+        var resumed = CliRunner.Run(args, TimeSpan.FromSeconds(60));
+
+        Assert.True(resumed.ExitCode == CliRunner.Codes.Ok, resumed.Stderr);
+        Assert.Equal(SHA1.HashData(built.Payload), SHA1.HashData(File.ReadAllBytes(Path.Combine(disk.Path, "big.bin"))));
+        ReliabilityReport.Add(new ReliabilityRow("full disk", "640 KiB into a 1 MiB tmpfs that another writer fills mid-download, then freed and rerun", 2, 2, "none",
+            $"exit 7: '{full.Stderr.Trim()}'; ledger after failure: {(saved < 0 ? "none" : saved + " pieces")} ({check.Reason}); resumed: {resumed.Stdout.Trim()}"));
+    }
+
+    /// <summary>Writes zeros to <paramref name="path"/> until the filesystem has no byte left.</summary>
+    private static void FillToTheBrim(string path)
+    {
+        var chunk = new byte[4096];
+        using var file = new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.None, bufferSize: 0);
+        for (var i = 0; i < 1024; i++) // at most 4 MiB: the tmpfs is 1 MiB
+        {
+            try { file.Write(chunk); }
+            catch (IOException) { return; } // ENOSPC: full
+        }
+        Assert.Fail("the tmpfs never filled up");
     }
 }

@@ -35,6 +35,9 @@ internal sealed class HostilePeer : IAsyncDisposable
 
     public IPEndPoint EndPoint { get; }
 
+    /// <summary>The id it answers handshakes with: its own, so several hostile peers can be connected at once.</summary>
+    public PeerId PeerId { get; } = PeerId.CreateOurs();
+
     /// <summary>True once the downloader closed or reset a connection to this peer.</summary>
     public bool DroppedByDownloader => Volatile.Read(ref _dropped) == 1;
 
@@ -101,7 +104,7 @@ internal sealed class HostileSession(HostilePeer owner, Socket socket, TestTorre
     public TestTorrents.Built Built => built;
     public CancellationToken Ct => ct;
     public int PieceCount => built.Torrent.PieceCount;
-    public static PeerId PeerId { get; } = PeerId.CreateOurs();
+    public PeerId PeerId => owner.PeerId;
 
     /// <summary>Reads the downloader's 68-byte handshake and answers with the right info hash; false (and nothing sent)
     /// when it is not a plaintext handshake (an MSE/PE key), which a plaintext-only peer answers by closing.</summary>

@@ -55,7 +55,7 @@ public class HostilePeerTests
     {
         "handshake flood" => Hostile(built, async s =>
         {
-            var handshake = new Handshake(built.Torrent.InfoHash, HostileSession.PeerId).ToBytes();
+            var handshake = new Handshake(built.Torrent.InfoHash, s.PeerId).ToBytes();
             for (var i = 0; i < 2_000; i++) await s.SendAsync(handshake); // after the handshake, more handshakes
         }),
         "lies about pieces, closes" => Synthetic(built, o => o with { Behaviour = SyntheticBehaviour.LiesInBitfield, LieReaction = LieReaction.Close }),

@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using TorrentLab.Bencode;
 using TorrentLab.Metainfo;
+using TorrentLab.Pieces;
 using TorrentLab.Storage;
 using TorrentLab.Tests.Infrastructure;
 using TorrentLab.Tracker;

@@ -145,6 +145,57 @@ public class SwarmHostilePeerTests
             "impostor refused ('already connected'); the seeder's connection kept serving to the end"));
     }
 
+    // Hostile scripts that end their connection in different ways; each ending must reach the log with its reason.
+    public static TheoryData<string> Endings => ["hangs up after the handshake", "sends a 2 GiB length prefix",
+        "sends a bitfield of the wrong length", "asks for a piece that does not exist", "answers its requests with junk", "stays silent"];
+
+    private static Func<HostileSession, Task> Script(string ending) => ending switch
+    {
+        "hangs up after the handshake" => s => { s.Dispose(); return Task.CompletedTask; },
+        "sends a 2 GiB length prefix" => s => s.SendAsync(new byte[] { 0x7f, 0xff, 0xff, 0xff, 7 }),
+        "sends a bitfield of the wrong length" => s => s.SendAsync(HostileSession.Frame(5, new byte[s.PieceCount / 8 + 5])),
+        "asks for a piece that does not exist" => s => s.SendAsync(PeerMessage.Request(9_999, 0, 16384)),
+        "answers its requests with junk" => AnswerWithJunk,
+        _ => _ => Task.CompletedTask,
+    };
+
+    [Fact]
+    public async Task EveryPeerThatEnds_EndsWithAReasonInTheLog()
+    {
+        var built = Torrent();
+        using var folder = new TempFolder("torrentlab-swarm-hostile");
+        await using var seeder = SyntheticPeer.Start(SyntheticPeerOptions.ForTorrent(built.Torrent, built.Payload) with
+            { Behaviour = SyntheticBehaviour.Slow, SlowDelay = TimeSpan.FromMilliseconds(5) });
+        var hostile = Endings.Select(row => (Ending: (string)row.Data, Peer: HostilePeer.Start(built, Script((string)row.Data)))).ToList();
+        var log = new ConcurrentQueue<string>();
+        try
+        {
+            IPEndPoint[] peers = [.. hostile.Select(h => h.Peer.EndPoint), seeder.EndPoint];
+            await SwarmDownload.RunAsync(built.Torrent, Options(folder.Path, log, peers), null, Ct).WaitAsync(TimeSpan.FromSeconds(60), Ct);
+        }
+        finally
+        {
+            foreach (var h in hostile) await h.Peer.DisposeAsync();
+        }
+
+        Assert.Equal(built.Payload, File.ReadAllBytes(folder.Combine("swarm.bin")));
+        // No ending without a reason: every disconnect names one, every ban too.
+        Assert.All(log.Where(l => l.Contains(": disconnected", StringComparison.Ordinal)),
+            l => Assert.Matches(@": disconnected \(\S.*\)$", l));
+        Assert.All(log.Where(l => l.StartsWith("banned ", StringComparison.Ordinal)), l => Assert.Matches(@"^banned [^ ]+: \S", l));
+        var reasons = new List<string>();
+        foreach (var (ending, peer) in hostile)
+        {
+            var address = peer.EndPoint.ToString();
+            var ended = log.FirstOrDefault(l => l.StartsWith($"peer {address}: disconnected (", StringComparison.Ordinal)
+                                                || l.StartsWith($"banned {address}: ", StringComparison.Ordinal));
+            Assert.True(ended is not null, $"the peer that {ending} has no ending in the log:\n{string.Join('\n', log)}");
+            reasons.Add($"{ending}: {ended![(ended.IndexOf(address, StringComparison.Ordinal) + address.Length)..].TrimStart(':', ' ')}");
+        }
+        ReliabilityReport.Add(new ReliabilityRow("hostile peer (swarm)", "six peers ending in six ways beside an honest seeder",
+            hostile.Count, hostile.Count, "none", string.Join("; ", reasons)));
+    }
+
     private static int FreePort()
     {
         using var probe = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);

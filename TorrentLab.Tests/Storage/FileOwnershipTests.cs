@@ -81,25 +81,4 @@ public class FileOwnershipTests
 
         Assert.Equal("'vacation.jpg' is a directory, but the torrent stores a file there; move it away", e.Message);
     }
-
-    [Fact]
-    public void Open_TorrentLargerThanTheWholeFilesystem_IsRefusedBeforeCreatingAnything()
-    {
-        using var temp = new TempFolder();
-        const long length = 1L << 45; // 32 TiB in pieces of 256 MiB: 131,072 hashes
-        var fsSize = new DriveInfo(temp.Path).TotalSize;
-        if (fsSize >= length) Assert.Skip($"the filesystem holding {temp.Path} is {fsSize} bytes: larger than the test torrent");
-        var info = new BDictionary();
-        info.Set("length", new BInteger(length));
-        info.Set("name", new BString("huge.bin"));
-        info.Set("piece length", new BInteger(1 << 28));
-        info.Set("pieces", new BString(new byte[(int)(length >> 28) * 20]));
-        var torrent = Torrent.ParseInfo(BencodeWriter.Encode(info));
-
-        var e = Assert.Throws<StorageException>(() => FileStorage.Open(torrent, temp.Path));
-
-        Assert.True(e.IsOutOfSpace);
-        Assert.Contains($"the torrent needs {length} more bytes but the filesystem holding", e.Message);
-        Assert.False(File.Exists(temp.Combine("huge.bin")));
-    }
 }

@@ -1,4 +1,5 @@
 using System.Net;
+using TorrentLab.Downloads;
 using TorrentLab.Swarm;
 using TorrentLab.Tracker;
 using TorrentLab.Wire;
@@ -21,6 +22,20 @@ public class PeerBookTests
         Assert.Equal(5, book.Refused);
         Assert.Equal(At(7), book.TakeNext(Now));
         Assert.Null(book.TakeNext(Now));
+    }
+
+    [Fact]
+    public void Add_CountsOnlyNewAddresses_ForTheSourceThatGaveThemFirst()
+    {
+        var book = new PeerBook();
+
+        book.Add([At(1), At(2)], PeerSource.Tracker);
+        book.Add([At(2), At(3)], PeerSource.Dht);        // At(2) is the tracker's already
+        book.Add([At(3), At(4), At(5)], PeerSource.Pex);  // At(3) is the DHT's already
+        book.Add([At(6)]);                                // given by the caller
+
+        Assert.Equal(new PeerSources(Given: 1, Tracker: 2, Pex: 2, Dht: 1), book.Sources);
+        Assert.Equal("peers from: tracker 2, dht 1, pex 2, given 1", book.Sources.ToString());
     }
 
     [Fact]

@@ -38,6 +38,42 @@ public class TorrentApiTests
         Assert.StartsWith("TorrentLab", peer.Client); // the synthetic seeder's BEP 20 prefix is -TZ0100-
     }
 
+    [Theory]
+    [InlineData(TorrentLab.Creation.TorrentFormat.V2, "merkle-sha256")]
+    [InlineData(TorrentLab.Creation.TorrentFormat.Hybrid, "sha1+merkle-sha256")]
+    public async Task Add_V2OrHybridTorrent_IsAcceptedAndDetailsShowMetaVersionAndV2InfoHash(TorrentLab.Creation.TorrentFormat format, string scheme)
+    {
+        await using var web = await WebTestServer.StartAsync(Ct);
+        var bytes = TorrentLab.Creation.TorrentBuilder.Create("v2web", [(["a.bin"], TestTorrents.Payload(40_000, 9))],
+            new TorrentLab.Creation.TorrentCreateOptions { PieceLength = 16 * 1024, Format = format });
+        var torrent = TorrentLab.Metainfo.Torrent.Parse(bytes);
+
+        using var body = new ByteArrayContent(bytes);
+        body.Headers.ContentType = new("application/x-bittorrent");
+        using var response = await web.Http.PostAsync("/api/torrents?start=false", body, Ct);
+        var details = (await web.Http.GetFromJsonAsync<TorrentDetails>($"/api/torrents/{torrent.InfoHash.Hex}", Ct))!;
+
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        Assert.Equal(2, details.MetaVersion);
+        Assert.Equal(torrent.InfoHashV2!.Value.Hex, details.InfoHashV2);
+        Assert.Equal(scheme, details.HashScheme);
+        var file = Assert.Single(details.Files); // the padding after it is not listed
+        Assert.EndsWith("a.bin", file.Path);
+    }
+
+    [Fact]
+    public async Task Details_SwarmEngine_CountThePeersEachSourceGave()
+    {
+        await using var web = await WebTestServer.StartAsync(Ct, configure: o => o with { MaxPeers = 50 });
+
+        await web.AddAsync(start: true, Ct);
+        await web.WaitForAsync(t => t.State == "completed", Ct);
+        var details = await web.DetailsAsync(Ct);
+
+        // The tracker gave the one seeder; the DHT found nobody (the suite is loopback-only: no public router is asked).
+        Assert.Equal(new TorrentLab.Downloads.PeerSources(Given: 0, Tracker: 1, Pex: 0, Dht: 0), details.PeerSources);
+    }
+
     [Fact]
     public async Task Add_RawBodyWithoutStart_IsListedPausedWithNothingDownloaded()
     {

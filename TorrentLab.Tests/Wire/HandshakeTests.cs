@@ -63,4 +63,14 @@ public class HandshakeTests
         var e = Assert.Throws<WireException>(() => Handshake.TryRead(Convert.FromHexString(hex), out _));
         Assert.Contains(expected, e.Message);
     }
+
+    [Fact]
+    public void SupportsV2_IsBep52sUpgradeBitInTheLastReservedByte()
+    {
+        var ours = new Handshake(new TorrentLab.Metainfo.InfoHash(new byte[20]), new PeerId(new byte[20]), Handshake.V2UpgradeBit | Handshake.FastExtensionBit);
+
+        Assert.Equal("0000000000000014", Convert.ToHexStringLower(ours.ReservedBytes));
+        Assert.True(ours.SupportsV2);
+        Assert.False(new Handshake(ours.InfoHash, ours.PeerId, Handshake.FastExtensionBit).SupportsV2);
+    }
 }

@@ -20,7 +20,7 @@ public class MessageReaderTests
     [InlineData("0000000d 08 00000001 00004000 00004000", "cancel index=1 begin=16384 len=16384")]
     [InlineData("00000003 09 1ae1", "port port=6881")]
     [InlineData("00000003 14 0064", "extended ext_id=0 len=1")]                         // BEP 10: extended id 0, a 1-byte payload
-    [InlineData("00000003 15 0064", "unknown id=21 len=2")]                             // skipped by its length
+    [InlineData("00000003 18 0064", "unknown id=24 len=2")]                             // skipped by its length
     [InlineData("00000005 0d 00000007", "suggest index=7")]                             // BEP 6
     [InlineData("00000001 0e", "have all")]
     [InlineData("00000001 0f", "have none")]
@@ -44,7 +44,7 @@ public class MessageReaderTests
     [InlineData("0000000d 06 00000001 00004000 00004000")]
     [InlineData("0000000c 07 00000001 00004000 aabbcc")]
     [InlineData("00000003 14 0064")]
-    [InlineData("00000003 15 0064")]
+    [InlineData("00000003 18 0064")]
     public void TryRead_AnyTruncation_ReturnsFalseAndConsumesNothing(string hex)
     {
         var bytes = WireSamples.Hex(hex);
@@ -135,5 +135,48 @@ public class MessageReaderTests
 
         Assert.Equal((MessageKind.Unknown, (byte)0x63), (unknown.Kind, unknown.Id));
         Assert.Equal("have index=2", have.ToString());
+    }
+
+    [Theory]
+    [InlineData(21, "hash request")]
+    [InlineData(23, "hash reject")]
+    public void TryRead_HashRequestOrReject_KeepsTheBep52BodyForHashMessages(byte id, string name)
+    {
+        var request = new HashRequest(Enumerable.Repeat((byte)0xab, 32).ToArray(), BaseLayer: 1, Index: 4, Length: 2, ProofLayers: 3);
+        var bytes = id == 21 ? HashMessages.EncodeRequest(request) : HashMessages.EncodeReject(request);
+        Assert.Equal("00000031" + id.ToString("x2") + string.Concat(Enumerable.Repeat("ab", 32))
+            + "00000001" + "00000004" + "00000002" + "00000003", Convert.ToHexStringLower(bytes));
+
+        Assert.True(MessageReader.TryRead(bytes, WireSamples.PieceCount, Block, out var message, out var consumed));
+
+        Assert.Equal(53, consumed);
+        Assert.Equal((MessageKind)id, message.Kind);
+        Assert.Equal(name, message.Name);
+        var decoded = HashMessages.DecodeRequest(message.Payload);
+        Assert.Equal(request.PiecesRoot.ToArray(), decoded.PiecesRoot.ToArray());
+        Assert.Equal((1, 4, 2, 3), (decoded.BaseLayer, decoded.Index, decoded.Length, decoded.ProofLayers));
+        Assert.Equal("root=abababababababab.. base=1 index=4 len=2 proof=3", message.Fields);
+    }
+
+    [Fact]
+    public void TryRead_HashesMessage_CarriesItsHashesAfterTheHeader()
+    {
+        var request = new HashRequest(new byte[32], 0, 0, 2, 0);
+        var bytes = HashMessages.EncodeHashes(request, new byte[64]);
+
+        Assert.True(MessageReader.TryRead(bytes, WireSamples.PieceCount, Block, out var message, out _));
+
+        Assert.Equal(MessageKind.Hashes, message.Kind);
+        Assert.Equal(2, HashMessages.DecodeHashes(message.Payload).Hashes.Length / 32);
+        Assert.EndsWith("hashes=2", message.ToString());
+        Assert.Equal(bytes, MessageWriter.ToBytes(message)); // written back byte for byte
+    }
+
+    [Fact]
+    public void TryRead_HashRequestOfTheWrongLength_IsAViolationNamingIt()
+    {
+        var bytes = Convert.FromHexString("00000005" + "15" + "00000000");
+        var e = Assert.Throws<WireException>(() => MessageReader.TryRead(bytes, WireSamples.PieceCount, Block, out _, out _));
+        Assert.Contains("hash request message (id 21) of length 5, expected 49", e.Message);
     }
 }

@@ -18,7 +18,7 @@ public class MessageWriterTests
     [InlineData("cancel index=1 begin=16384 len=16384", "0000000d 08 00000001 00004000 00004000")]
     [InlineData("port port=6881", "00000003 09 1ae1")]                                  // BEP 5 DHT port
     [InlineData("extended ext_id=3 len=2", "00000004 14 03 6465")]                      // BEP 10: <id=20><extended id><payload>
-    [InlineData("unknown id=21 len=2", "00000003 15 0064")]                             // an id we do not speak: raw body
+    [InlineData("unknown id=24 len=2", "00000003 18 0064")]                             // an id we do not speak: raw body
     [InlineData("suggest index=7", "00000005 0d 00000007")]                             // BEP 6: <len=5><id=13><index>
     [InlineData("have all", "00000001 0e")]                                             // BEP 6: <len=1><id=14>
     [InlineData("have none", "00000001 0f")]                                            // BEP 6: <len=1><id=15>

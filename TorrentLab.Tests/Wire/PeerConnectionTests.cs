@@ -259,7 +259,7 @@ public class PeerConnectionTests
         await using var _ = client;
         await using var __ = server;
 
-        await client.SendAsync(new[] { PeerMessage.UnknownOf(21, new byte[] { 0, 1, 2 }), PeerMessage.PortOf(6881), PeerMessage.KeepAlive, PeerMessage.Interested }, Ct);
+        await client.SendAsync(new[] { PeerMessage.UnknownOf(24, new byte[] { 0, 1, 2 }), PeerMessage.PortOf(6881), PeerMessage.KeepAlive, PeerMessage.Interested }, Ct);
         var message = await server.ReceiveAsync(Ct);
 
         Assert.Equal(MessageKind.Interested, message.Kind);

@@ -22,7 +22,7 @@ internal static class WireSamples
         PeerMessage.Cancel(1, 16384, 16384),
         PeerMessage.PortOf(6881),
         PeerMessage.Extended(3, new byte[] { 0x64, 0x65 }),
-        PeerMessage.UnknownOf(21, new byte[] { 0x00, 0x64 }),
+        PeerMessage.UnknownOf(24, new byte[] { 0x00, 0x64 }),
         PeerMessage.Suggest(7),                              // BEP 6
         PeerMessage.HaveAll,
         PeerMessage.HaveNone,

@@ -1,41 +1,98 @@
 using System.Net;
+using TorrentLab.Dht;
+using TorrentLab.Downloads;
 using TorrentLab.Magnet;
 using TorrentLab.Tracker;
 using TorrentLab.Wire;
 
 namespace TorrentLab.Client;
 
-/// <summary>The peers a magnet command asks: the link's <c>x.pe</c> addresses first, then what its trackers return.</summary>
+/// <summary>The peers a magnet command asks: the link's <c>x.pe</c> addresses first, then what its trackers return,
+/// and when those give none, what a DHT lookup of its info hash finds (BEP 5; a link with only <c>xt</c>).</summary>
 internal static class MagnetPeers
 {
     /// <summary>BEP 3 requires <c>left</c>, but a magnet link does not give the size; any positive placeholder says
     /// "not a seeder" (classroom trackers accept 999).</summary>
     private const long UnknownLeft = 999;
 
-    /// <summary>x.pe peers, then one announce to the link's trackers (each its own BEP 12 tier). A tracker failure is
-    /// an error only when there is no x.pe peer to fall back on.</summary>
-    /// <exception cref="TrackerException">Every tracker failed and the link names no peer.</exception>
-    /// <exception cref="MetadataException">Neither trackers nor peers in the link.</exception>
-    public static async Task<List<IPEndPoint>> FindAsync(MagnetLink link, PeerId ourId, int port, Action<string>? log, CancellationToken ct)
+    /// <summary>Peers enough to fetch metadata from: the fetch tries them in turn, so more only slows the lookup's end.</summary>
+    private const int EnoughDhtPeers = 8;
+
+    /// <summary>After the first peer, how long the lookup may still add others: the fetch then starts, rather than
+    /// after the lookup has waited out its slowest nodes.</summary>
+    private static readonly TimeSpan MorePeersGrace = TimeSpan.FromSeconds(1);
+
+    /// <summary>x.pe peers, then one announce to the link's trackers (each its own BEP 12 tier), then, with none found
+    /// and <see cref="DownloadOptions.Dht"/> on, a DHT lookup. A tracker failure is an error only when nothing else
+    /// gave a peer.</summary>
+    /// <exception cref="TrackerException">Every tracker failed and neither the link nor the DHT gave a peer.</exception>
+    /// <exception cref="MetadataException">Neither trackers, peers in the link nor the DHT gave a peer.</exception>
+    public static async Task<List<IPEndPoint>> FindAsync(MagnetLink link, PeerId ourId, int port, DownloadOptions options, CancellationToken ct)
     {
+        var log = options.Log;
         var peers = new List<IPEndPoint>(link.Peers);
-        if (link.Trackers.Count == 0)
+        TrackerException? trackerError = null;
+        if (link.Trackers.Count > 0)
         {
-            if (peers.Count == 0) throw new MetadataException("the magnet link names no tracker (tr) and no peer (x.pe); TorrentLab uses no DHT");
-            return peers;
+            using var tracker = new TrackerClient(link.Trackers.Select(t => (IReadOnlyList<string>)[t]).ToList());
+            try
+            {
+                var answer = await tracker.AnnounceAsync(
+                    new AnnounceRequest(link.InfoHash, ourId, port, 0, 0, UnknownLeft, AnnounceEvent.Started), ct).ConfigureAwait(false);
+                peers.AddRange(answer.Peers.Where(p => !peers.Contains(p)));
+                log?.Invoke($"tracker: {answer.Peers.Count} peer(s)");
+            }
+            catch (TrackerException e) when (peers.Count > 0 || options.Dht)
+            {
+                trackerError = e;
+                log?.Invoke($"tracker failed ({e.Message})" + (peers.Count > 0 ? $"; using the {peers.Count} peer(s) from x.pe" : ""));
+            }
         }
-        using var tracker = new TrackerClient(link.Trackers.Select(t => (IReadOnlyList<string>)[t]).ToList());
+        if (peers.Count > 0) return peers;
+        if (options.Dht) peers.AddRange(await FromDhtAsync(link, options, ct).ConfigureAwait(false));
+        if (peers.Count > 0) return peers;
+        if (trackerError is not null) throw trackerError;
+        throw new MetadataException(link.Trackers.Count > 0 ? "the link's trackers gave no peer" + (options.Dht ? " and the DHT found none" : "")
+            : options.Dht ? "the magnet link names no tracker (tr) and no peer (x.pe), and the DHT found none"
+            : "the magnet link names no tracker (tr) and no peer (x.pe), and the DHT is off (--no-dht)");
+    }
+
+    /// <summary>A get_peers lookup of the link's info hash from a DHT node of its own (on a free UDP port: the peer
+    /// listener is not up yet), until the lookup ends, it found <see cref="EnoughDhtPeers"/>, or <see cref="MorePeersGrace"/> passed after the first.</summary>
+    private static async Task<List<IPEndPoint>> FromDhtAsync(MagnetLink link, DownloadOptions options, CancellationToken ct)
+    {
+        var nodeOptions = new DhtNodeOptions
+        {
+            Bootstrap = [],
+            StatePath = options.DhtStatePath,
+            LocalEndPoint = new IPEndPoint(options.BindAddress, 0),
+            Log = options.Log,
+        };
+        var bootstrap = new List<IPEndPoint>();
+        foreach (var name in options.DhtBootstrap)
+        {
+            try { bootstrap.AddRange(await DhtNode.ResolveAsync([name], nodeOptions.LoopbackOnly, ct).ConfigureAwait(false)); }
+            catch (DhtException e) { options.Log?.Invoke($"dht: skipping bootstrap node: {e.Message}"); }
+        }
+        var found = new List<IPEndPoint>();
+        await using var node = await DhtNode.StartAsync(nodeOptions with { Bootstrap = [.. bootstrap.Select(b => b.ToString())] }, ct).ConfigureAwait(false);
+        if (bootstrap.Count == 0 && node.SavedNodeCount == 0)
+        {
+            options.Log?.Invoke("dht: no bootstrap node and no saved routing table: the lookup has nobody to ask");
+            return found;
+        }
+        using var enough = CancellationTokenSource.CreateLinkedTokenSource(ct);
         try
         {
-            var answer = await tracker.AnnounceAsync(
-                new AnnounceRequest(link.InfoHash, ourId, port, 0, 0, UnknownLeft, AnnounceEvent.Started), ct).ConfigureAwait(false);
-            peers.AddRange(answer.Peers.Where(p => !peers.Contains(p)));
-            log?.Invoke($"tracker: {answer.Peers.Count} peer(s)");
+            await foreach (var peer in node.GetPeersAsync(link.InfoHash, enough.Token).ConfigureAwait(false))
+            {
+                if (!found.Contains(peer)) found.Add(peer);
+                if (found.Count >= EnoughDhtPeers) break;
+                if (found.Count == 1) enough.CancelAfter(MorePeersGrace);
+            }
         }
-        catch (TrackerException e) when (peers.Count > 0)
-        {
-            log?.Invoke($"tracker failed ({e.Message}); using the {peers.Count} peer(s) from x.pe");
-        }
-        return peers;
+        catch (OperationCanceledException) when (!ct.IsCancellationRequested) { } // the grace after the first peer ended
+        options.Log?.Invoke($"dht: {found.Count} peer(s) for {link.InfoHash}, {node.NodeCount} nodes in the table");
+        return found;
     }
 }

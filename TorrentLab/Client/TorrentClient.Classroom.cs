@@ -70,7 +70,7 @@ public static partial class TorrentClient
     {
         var link = MagnetLink.Parse(uri);
         var ourId = PeerId.CreateOurs();
-        var peers = await MagnetPeers.FindAsync(link, ourId, 6881, null, ct).ConfigureAwait(false);
+        var peers = await MagnetPeers.FindAsync(link, ourId, 6881, PeerFinding(null), ct).ConfigureAwait(false);
         var options = new PeerConnectionOptions { AdvertiseExtensions = true, IdleTimeout = TimeSpan.FromSeconds(15), Trace = trace };
         var failures = new List<string>();
         foreach (var peer in peers)

@@ -18,26 +18,43 @@ namespace TorrentLab.Client;
 public static partial class TorrentClient
 {
     /// <summary>Opens what the user named: a magnet link (its metadata fetched from peers and verified, BEP 9) or a
-    /// .torrent file. A magnet link's own peers (<c>x.pe</c>) come back with it, to try first.</summary>
+    /// .torrent file. A magnet link's own peers (<c>x.pe</c>) come back with it, to try first. Peers are found with the
+    /// default settings (DHT on, public bootstrap routers); the overload taking <see cref="DownloadOptions"/> chooses.</summary>
     /// <param name="source">A path to a .torrent file, or a <c>magnet:</c> link.</param>
     /// <param name="saveTorrentTo">For a magnet link: also write the .torrent built from the metadata here.</param>
     /// <param name="log">Protocol events of the metadata fetch, one line each; null for none.</param>
     /// <param name="ct">Cancels the fetch.</param>
-    public static async Task<OpenedTorrent> OpenAsync(string source, string? saveTorrentTo = null, Action<string>? log = null,
+    public static Task<OpenedTorrent> OpenAsync(string source, string? saveTorrentTo = null, Action<string>? log = null,
+        CancellationToken ct = default) => OpenAsync(source, PeerFinding(log), saveTorrentTo, ct);
+
+    /// <summary>Opens a .torrent file or a magnet link, finding a magnet link's peers as <paramref name="options"/> say:
+    /// its <c>x.pe</c> peers, its trackers, then the DHT (<see cref="DownloadOptions.Dht"/>,
+    /// <see cref="DownloadOptions.DhtBootstrap"/>, <see cref="DownloadOptions.DhtStatePath"/>, <see cref="DownloadOptions.Log"/>).</summary>
+    /// <param name="source">A path to a .torrent file, or a <c>magnet:</c> link.</param>
+    /// <param name="options">The peer-finding settings (the output folder is not used).</param>
+    /// <param name="saveTorrentTo">For a magnet link: also write the .torrent built from the metadata here.</param>
+    /// <param name="ct">Cancels the fetch.</param>
+    public static async Task<OpenedTorrent> OpenAsync(string source, DownloadOptions options, string? saveTorrentTo = null,
         CancellationToken ct = default)
     {
         ArgumentNullException.ThrowIfNull(source);
+        ArgumentNullException.ThrowIfNull(options);
         if (!IsMagnet(source)) return new OpenedTorrent(Torrent.Load(source), []);
         var link = MagnetLink.Parse(source);
-        if (link.IsV2Only)
-            throw new NotSupportedException("fetching metadata for a v2-only magnet link (BEP 52 'urn:btmh:' alone) is not supported: it is checked by SHA-256, not SHA-1");
         var ourId = Wire.PeerId.CreateOurs();
-        var peers = await MagnetPeers.FindAsync(link, ourId, 6881, log, ct).ConfigureAwait(false);
-        var raw = await MetadataFetcher.FetchAsync(link, ourId, peers, new MetadataFetchOptions { Log = log }, ct).ConfigureAwait(false);
+        var peers = await MagnetPeers.FindAsync(link, ourId, 6881, options, ct).ConfigureAwait(false);
+        var raw = await MetadataFetcher.FetchAsync(link, ourId, peers, new MetadataFetchOptions { Log = options.Log }, ct).ConfigureAwait(false);
         var file = MagnetTorrentFile.Build(link, raw);
         if (saveTorrentTo is not null) await AtomicFile.WriteAsync(Path.GetFullPath(saveTorrentTo), file, ct).ConfigureAwait(false);
         return new OpenedTorrent(Torrent.Parse(file), link.Peers);
     }
+
+    /// <summary>Where a download into <paramref name="outputDirectory"/> saves the DHT routing table (beside its resume
+    /// ledgers); a magnet link opened for that download reads and updates the same file.</summary>
+    public static string DhtStatePathIn(string outputDirectory) => SwarmDownload.DhtStatePathIn(outputDirectory);
+
+    /// <summary>Default download options for finding a magnet link's peers (only the peer-finding settings are read).</summary>
+    internal static DownloadOptions PeerFinding(Action<string>? log) => new() { OutputDirectory = ".", Log = log };
 
     /// <summary>True when <paramref name="source"/> is a magnet link rather than a path.</summary>
     public static bool IsMagnet(string source) => source.StartsWith("magnet:", StringComparison.OrdinalIgnoreCase);
@@ -50,7 +67,6 @@ public static partial class TorrentClient
         IProgress<DownloadProgress>? progress = null, CancellationToken ct = default)
     {
         ArgumentNullException.ThrowIfNull(options);
-        torrent.RequireV1Hashes(); // before any file or connection: the engines verify with SHA-1
         if (options.SeedAfterDownload && EngineFor(options) == DownloadEngine.Reference)
             throw new ArgumentException("seeding needs the swarm engine; the single-peer reference path only downloads");
         if (options.Transport == PeerTransport.Utp && EngineFor(options) == DownloadEngine.Reference)
@@ -73,7 +89,6 @@ public static partial class TorrentClient
     /// <exception cref="DownloadFailedException">No peer could deliver the piece.</exception>
     public static Task<byte[]> DownloadPieceAsync(Torrent torrent, int index, DownloadOptions options, CancellationToken ct = default)
     {
-        torrent.RequireV1Hashes();
         return ReferenceDownload.DownloadPieceAsync(torrent, index, options, ct);
     }
 
@@ -82,7 +97,6 @@ public static partial class TorrentClient
     /// <exception cref="SwarmException">The data is incomplete (without <paramref name="allowPartial"/>), or no port.</exception>
     public static Task<Seeder> SeedAsync(Torrent torrent, DownloadOptions options, bool allowPartial, CancellationToken ct = default)
     {
-        torrent.RequireV1Hashes();
         if (!Directory.Exists(options.OutputDirectory)) throw new StorageException($"data folder '{options.OutputDirectory}' does not exist");
         return Seeder.StartAsync(torrent, options, allowPartial, ct);
     }

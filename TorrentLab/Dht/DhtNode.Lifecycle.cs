@@ -25,12 +25,23 @@ public sealed partial class DhtNode
     {
         var bootstrap = await ResolveAsync(options.Bootstrap, options.LoopbackOnly, ct).ConfigureAwait(false);
         var socket = new UdpDatagramSocket(options.LocalEndPoint);
-        var node = new DhtNode(options, socket) { _socket = socket, _bootstrap = bootstrap };
+        var node = new DhtNode(options, socket) { _socket = socket };
         socket.Start(node.Receive);
-        node.StartMaintenance();
-        node.Bootstrapped = node.BootstrapAsync(bootstrap, node._maintenanceStop!.Token)
-            .ContinueWith(t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        node.Join(bootstrap);
         return node;
+    }
+
+    /// <summary>For a node over a shared socket, once that socket hands it datagrams: starts joining the DHT through the
+    /// saved nodes and <paramref name="bootstrap"/> (<see cref="Bootstrapped"/>; not waited for) and keeps the table
+    /// fresh until disposed (which saves the table).</summary>
+    /// <exception cref="InvalidOperationException">The node has already joined.</exception>
+    public void Join(IReadOnlyList<IPEndPoint> bootstrap)
+    {
+        if (_maintenanceStop is not null) throw new InvalidOperationException("the DHT node has already joined");
+        _bootstrap = bootstrap;
+        StartMaintenance();
+        Bootstrapped = BootstrapAsync(bootstrap, _maintenanceStop!.Token)
+            .ContinueWith(t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
     }
 
     /// <summary>Joins the DHT: a find_node lookup of our own id from the saved nodes and <paramref name="bootstrap"/>

@@ -56,6 +56,9 @@ public sealed partial class DhtNode : IAsyncDisposable
     /// <summary>Peers other nodes announced to us, over every info hash.</summary>
     public int StoredPeerCount => _peers.PeerCount;
 
+    /// <summary>How many nodes the saved state gave (tried first at start).</summary>
+    public int SavedNodeCount => SavedNodes.Count;
+
     /// <summary>The nodes read from the saved state, tried first at start.</summary>
     internal IReadOnlyList<NodeContact> SavedNodes { get; }
 

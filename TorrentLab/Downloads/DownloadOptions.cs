@@ -1,4 +1,5 @@
 using System.Net;
+using TorrentLab.Dht;
 using TorrentLab.Tracker;
 using TorrentLab.Wire;
 
@@ -38,6 +39,20 @@ public sealed record DownloadOptions
 
     /// <summary>Peers to try besides those from trackers (e.g. given on the command line, or by a test).</summary>
     public IReadOnlyList<IPEndPoint> ExtraPeers { get; init; } = [];
+
+    /// <summary>Use the Mainline DHT (BEP 5) as one more peer source, on the UDP port numbered like the peer listener, and
+    /// announce ourselves there (<c>--no-dht</c> turns it off). Never used for a private torrent (BEP 27) nor by the
+    /// single-peer reference path.</summary>
+    public bool Dht { get; init; } = true;
+
+    /// <summary>The DHT's bootstrap nodes, <c>HOST:PORT</c> each (<c>--dht-bootstrap</c>); by default the public routers
+    /// (<see cref="DhtNodeOptions.PublicRouters"/>). A saved routing table is tried first, so a restart needs none.</summary>
+    public IReadOnlyList<string> DhtBootstrap { get; init; } = DhtNodeOptions.PublicRouters;
+
+    /// <summary>Where the DHT routing table is saved and read again next start; null: a download keeps it beside its
+    /// resume ledgers (<c>&lt;output&gt;/.torrentlab/dht.json</c>), a seeder (which writes nothing below its data
+    /// folder) keeps none.</summary>
+    public string? DhtStatePath { get; init; }
 
     /// <summary>Requests in flight per peer (pipelining); one loopback peer needs far more than 5 to be fast.</summary>
     public int RequestsPerPeer { get; init; } = 128;

@@ -20,6 +20,9 @@ public sealed record DownloadProgress(
     /// <summary>Peers dropped for breaking the protocol or sending data that failed its hash.</summary>
     public int BadPeers { get; init; }
 
+    /// <summary>How many peer addresses each discovery source gave (swarm engine); <see cref="PeerSources.None"/> else.</summary>
+    public PeerSources PeerSources { get; init; } = PeerSources.None;
+
     /// <summary>Per-peer detail, filled only when asked for (verbose display).</summary>
     public IReadOnlyList<PeerProgress> Peers { get; init; } = [];
 

@@ -10,6 +10,9 @@ namespace TorrentLab.Downloads;
 public sealed record DownloadResult(long Downloaded, long Uploaded, int PiecesFromResume, IReadOnlyList<string> PeersUsed,
     IReadOnlyList<string> BadPeers, TimeSpan Elapsed)
 {
+    /// <summary>How many peer addresses each discovery source gave (swarm engine).</summary>
+    public PeerSources PeerSources { get; init; } = PeerSources.None;
+
     /// <summary>Average payload rate over the whole download, bytes per second.</summary>
     public double AverageRate => Elapsed.TotalSeconds <= 0 ? 0 : Downloaded / Elapsed.TotalSeconds;
 }

@@ -16,8 +16,9 @@ public sealed class MetadataServer
     /// <exception cref="ArgumentException">The bytes do not hash to the info hash.</exception>
     public MetadataServer(InfoHash infoHash, ReadOnlyMemory<byte> rawInfo)
     {
-        // BEP 9: "A peer MUST verify that any piece it sends passes the info-hash verification."
-        if (InfoHash.Compute(rawInfo.Span) != infoHash)
+        // BEP 9: "A peer MUST verify that any piece it sends passes the info-hash verification." A v2-only torrent
+        // is named by its truncated SHA-256 (BEP 52).
+        if (InfoHash.Compute(rawInfo.Span) != infoHash && InfoHashV2.Compute(rawInfo.Span).Truncated != infoHash)
             throw new ArgumentException($"the metadata does not hash to {infoHash.Hex}; refusing to serve it", nameof(rawInfo));
         _rawInfo = rawInfo;
     }

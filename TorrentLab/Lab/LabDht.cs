@@ -47,7 +47,17 @@ internal sealed class LabDht : IAsyncDisposable
     /// <summary>The chain for the get_peers stage, with 2 to 4 peers at its end.</summary>
     public static LabDht Chained(Random random, bool faults)
     {
-        var dht = new LabDht(NodeId.Random(random));
+        var dht = Chained(random, faults, NodeId.Random(random), null);
+        dht.Peers = [.. Enumerable.Range(0, random.Next(2, 5)).Select(_ => new IPEndPoint(IPAddress.Parse($"127.0.{random.Next(1, 255)}.{random.Next(1, 255)}"), random.Next(10_000, 60_000)))];
+        dht.Chain[^1].Values = dht.Peers;
+        return dht;
+    }
+
+    /// <summary>The chain towards <paramref name="infoHash"/> whose last node holds <paramref name="peers"/> (the magnet
+    /// stage's real seeders); null peers for none yet.</summary>
+    public static LabDht Chained(Random random, bool faults, NodeId infoHash, IReadOnlyList<IPEndPoint>? peers)
+    {
+        var dht = new LabDht(infoHash);
         dht.Chain = [.. ChainPrefixes.Select(bits => dht.Add(dht.InfoHash.RandomWithPrefix(bits, random), SyntheticDhtBehaviour.Normal))];
         dht.Faulty = faults
             ? [dht.Add(dht.InfoHash.RandomWithPrefix(30, random), SyntheticDhtBehaviour.Silent),
@@ -60,7 +70,7 @@ internal sealed class LabDht : IAsyncDisposable
             var next = new NodeContact(dht.Chain[i + 1].Id, dht.Chain[i + 1].EndPoint);
             dht.Chain[i].Nodes = i == 0 ? [next, .. dht.Faulty.Select(f => new NodeContact(f.Id, f.EndPoint))] : [next];
         }
-        dht.Peers = [.. Enumerable.Range(0, random.Next(2, 5)).Select(_ => new IPEndPoint(IPAddress.Parse($"127.0.{random.Next(1, 255)}.{random.Next(1, 255)}"), random.Next(10_000, 60_000)))];
+        dht.Peers = peers ?? [];
         dht.Chain[^1].Values = dht.Peers;
         return dht;
     }

@@ -60,6 +60,10 @@ internal static partial class MagnetEvidence
         return null;
     }
 
+    /// <summary>Whether some peer of <paramref name="swarm"/> sent one connection every metadata piece, uncorrupted.</summary>
+    public static bool ServedEveryMetadataPiece(LabSwarm swarm) =>
+        HonestFullCopy(swarm.Log, MetadataMessage.PieceCount(swarm.Torrent.Torrent.RawInfo.Length));
+
     /// <summary>Whether one connection to a peer that serves true metadata answered every piece with data.</summary>
     private static bool HonestFullCopy(IReadOnlyList<string> log, int count) =>
         log.Where(l => !l.Contains(PeerLog.MetadataCorrupted, StringComparison.Ordinal))

@@ -16,8 +16,8 @@ public static class MagnetTorrentFile
     /// <exception cref="ArgumentException"><paramref name="rawInfo"/> does not hash to the link's info hash.</exception>
     public static byte[] Build(MagnetLink link, ReadOnlyMemory<byte> rawInfo)
     {
-        if (InfoHash.Compute(rawInfo.Span) != link.InfoHash)
-            throw new ArgumentException($"the info dictionary does not hash to {link.InfoHash.Hex}", nameof(rawInfo));
+        if (!MetadataAssembler.Matches(rawInfo.Span, link.InfoHash, link.InfoHashV2, link.IsV2Only))
+            throw new ArgumentException($"the info dictionary does not hash to {link.InfoHashV2?.Hex ?? link.InfoHash.Hex}", nameof(rawInfo));
         var buffer = new ArrayBufferWriter<byte>();
         var writer = new BencodeWriter(buffer);
         writer.WriteRaw("d"u8);   // keys in sorted order: announce, announce-list, info, url-list

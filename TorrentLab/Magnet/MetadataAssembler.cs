@@ -26,11 +26,25 @@ internal sealed class MetadataAssembler
     private IPEndPoint? _owner;
     private TaskCompletionSource _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    public MetadataAssembler(InfoHash infoHash, int maxSize)
+    /// <param name="infoHash">The link's 20-byte info hash (for a v2-only link, the truncated v2 hash).</param>
+    /// <param name="maxSize">The largest metadata accepted.</param>
+    /// <param name="infoHashV2">The link's BEP 52 SHA-256 info hash, when it has one: then the metadata must hash to it.</param>
+    /// <param name="v2Only">A link with only <c>urn:btmh:</c>: there is no SHA-1 to check.</param>
+    public MetadataAssembler(InfoHash infoHash, int maxSize, InfoHashV2? infoHashV2 = null, bool v2Only = false)
     {
         _infoHash = infoHash;
         _maxSize = maxSize;
+        _infoHashV2 = infoHashV2;
+        _v2Only = v2Only && infoHashV2 is not null;
     }
+
+    private readonly InfoHashV2? _infoHashV2;
+    private readonly bool _v2Only;
+
+    /// <summary>True when <paramref name="rawInfo"/> is the link's info dictionary: its SHA-1 is the v1 hash, and its
+    /// SHA-256 the v2 hash when the link names one (BEP 52: a v2-only link is checked by SHA-256 alone).</summary>
+    public static bool Matches(ReadOnlySpan<byte> rawInfo, InfoHash infoHash, InfoHashV2? infoHashV2, bool v2Only) =>
+        (infoHashV2 is not { } v2 || InfoHashV2.Compute(rawInfo) == v2) && ((v2Only && infoHashV2 is not null) || InfoHash.Compute(rawInfo) == infoHash);
 
     /// <summary>The verified info dictionary, once complete.</summary>
     public byte[]? Result { get; private set; }
@@ -114,7 +128,7 @@ internal sealed class MetadataAssembler
     private IPEndPoint? Verify()
     {
         // BEP 9: the metadata "can be validated by the info-hash".
-        if (InfoHash.Compute(_buffer) == _infoHash)
+        if (Matches(_buffer, _infoHash, _infoHashV2, _v2Only))
         {
             Result = _buffer;
             Signal();

@@ -25,7 +25,7 @@ public static class MetadataFetcher
         options ??= new MetadataFetchOptions();
         var candidates = peers.Distinct().Take(options.MaxPeers).ToList();
         if (candidates.Count == 0) throw new MetadataException($"no peer to ask for the metadata of {link.InfoHash.Hex}");
-        var assembler = new MetadataAssembler(link.InfoHash, options.MaxMetadataSize);
+        var assembler = new MetadataAssembler(link.InfoHash, options.MaxMetadataSize, link.InfoHashV2, link.IsV2Only);
         var outcomes = new ConcurrentDictionary<IPEndPoint, string>();
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
         stop.CancelAfter(options.Timeout);
@@ -56,7 +56,7 @@ public static class MetadataFetcher
     {
         try
         {
-            var connectionOptions = options.Connection with { AdvertiseExtensions = true, PieceCount = null };
+            var connectionOptions = options.Connection with { AdvertiseExtensions = true, PieceCount = null, AdvertiseV2 = link.InfoHashV2 is not null };
             await using var connection = await PeerConnection.ConnectAsync(peer, link.InfoHash, ourId, connectionOptions, ct).ConfigureAwait(false);
             if (!connection.SupportsExtensions) return "does not speak the extension protocol (no BEP 10 bit in its handshake)";
             var channel = new ExtensionChannel(connection, ExtensionHandshake.Ours(peer, options.ListenPort, metadataSize: null, pex: false));

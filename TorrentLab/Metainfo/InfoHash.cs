@@ -4,17 +4,13 @@ using System.Text;
 namespace TorrentLab.Metainfo;
 
 /// <summary>The v1 info hash: SHA-1 of the raw bencoded <c>info</c> dictionary (BEP 3), 20 bytes.</summary>
-public readonly struct InfoHash : IEquatable<InfoHash>
+public readonly record struct InfoHash
 {
     public const int Length = 20; // BEP 3: SHA-1 digests are 20 bytes.
 
     private readonly byte[] _bytes;
 
-    public InfoHash(ReadOnlySpan<byte> bytes)
-    {
-        if (bytes.Length != Length) throw new ArgumentException($"an info hash is {Length} bytes, got {bytes.Length}", nameof(bytes));
-        _bytes = bytes.ToArray();
-    }
+    public InfoHash(ReadOnlySpan<byte> bytes) => _bytes = FixedBytes.Copy(bytes, Length, "an info hash");
 
     /// <summary>SHA-1 over the exact bytes of the info dictionary as they appear in the file.</summary>
     public static InfoHash Compute(ReadOnlySpan<byte> rawInfo) => new(SHA1.HashData(rawInfo));
@@ -26,7 +22,7 @@ public readonly struct InfoHash : IEquatable<InfoHash>
     public ReadOnlySpan<byte> Bytes => _bytes;
 
     /// <summary>40 lowercase hex digits, as <c>info</c> prints and magnet links carry.</summary>
-    public string Hex => Convert.ToHexStringLower(_bytes ?? new byte[Length]);
+    public string Hex => FixedBytes.Hex(_bytes, Length);
 
     /// <summary>The raw bytes percent-encoded for a tracker query (BEP 3: the 20 bytes, never the hex).</summary>
     public string UrlEncoded => PercentEncode(_bytes);
@@ -47,9 +43,6 @@ public readonly struct InfoHash : IEquatable<InfoHash>
     }
 
     public bool Equals(InfoHash other) => Bytes.SequenceEqual(other.Bytes);
-    public override bool Equals(object? obj) => obj is InfoHash other && Equals(other);
-    public override int GetHashCode() => _bytes is null ? 0 : BitConverter.ToInt32(_bytes, 0);
-    public static bool operator ==(InfoHash left, InfoHash right) => left.Equals(right);
-    public static bool operator !=(InfoHash left, InfoHash right) => !left.Equals(right);
+    public override int GetHashCode() => FixedBytes.HashCode(_bytes);
     public override string ToString() => Hex;
 }

@@ -6,17 +6,13 @@ namespace TorrentLab.Metainfo;
 /// <remarks>BEP 52: "For some uses as torrent identifier it is truncated to 20 bytes": the handshake, tracker
 /// announces and the DHT carry <see cref="Truncated"/>; magnet links carry the whole hash as a multihash
 /// (<c>urn:btmh:1220&lt;64 hex&gt;</c>, where 0x12 names SHA-256 and 0x20 its length).</remarks>
-public readonly struct InfoHashV2 : IEquatable<InfoHashV2>
+public readonly record struct InfoHashV2
 {
     public const int Length = 32; // BEP 52: SHA2-256 digests are 32 bytes.
 
     private readonly byte[] _bytes;
 
-    public InfoHashV2(ReadOnlySpan<byte> bytes)
-    {
-        if (bytes.Length != Length) throw new ArgumentException($"a v2 info hash is {Length} bytes, got {bytes.Length}", nameof(bytes));
-        _bytes = bytes.ToArray();
-    }
+    public InfoHashV2(ReadOnlySpan<byte> bytes) => _bytes = FixedBytes.Copy(bytes, Length, "a v2 info hash");
 
     /// <summary>SHA-256 over the exact bytes of the info dictionary as they appear in the file.</summary>
     public static InfoHashV2 Compute(ReadOnlySpan<byte> rawInfo) => new(SHA256.HashData(rawInfo));
@@ -28,7 +24,7 @@ public readonly struct InfoHashV2 : IEquatable<InfoHashV2>
     public ReadOnlySpan<byte> Bytes => _bytes;
 
     /// <summary>64 lowercase hex digits, as <c>info</c> prints.</summary>
-    public string Hex => Convert.ToHexStringLower(_bytes ?? new byte[Length]);
+    public string Hex => FixedBytes.Hex(_bytes, Length);
 
     /// <summary>The first 20 bytes: the form used in the handshake and in tracker announces (BEP 52).</summary>
     public InfoHash Truncated => new(Bytes[..InfoHash.Length]);
@@ -37,9 +33,6 @@ public readonly struct InfoHashV2 : IEquatable<InfoHashV2>
     public string MagnetUrn => "urn:btmh:1220" + Hex;
 
     public bool Equals(InfoHashV2 other) => Bytes.SequenceEqual(other.Bytes);
-    public override bool Equals(object? obj) => obj is InfoHashV2 other && Equals(other);
-    public override int GetHashCode() => _bytes is null ? 0 : BitConverter.ToInt32(_bytes, 0);
-    public static bool operator ==(InfoHashV2 left, InfoHashV2 right) => left.Equals(right);
-    public static bool operator !=(InfoHashV2 left, InfoHashV2 right) => !left.Equals(right);
+    public override int GetHashCode() => FixedBytes.HashCode(_bytes);
     public override string ToString() => Hex;
 }

@@ -123,11 +123,11 @@ public sealed partial class Torrent
         return PieceHashes.Span.Slice(index * InfoHash.Length, InfoHash.Length);
     }
 
-    /// <summary>Throws unless the torrent has SHA-1 piece hashes, which the download and seeding engines verify with.</summary>
+    /// <summary>Throws unless the torrent has SHA-1 piece hashes (a v2-only torrent's pieces verify by merkle trees).</summary>
     /// <exception cref="NotSupportedException">A v2-only torrent (BEP 52).</exception>
     public void RequireV1Hashes()
     {
         if (IsV2Only)
-            throw new NotSupportedException("v2-only torrents (BEP 52) cannot be downloaded or seeded yet: TorrentLab verifies pieces with v1 SHA-1 hashes; a hybrid torrent of the same files works");
+            throw new NotSupportedException("a v2-only torrent (BEP 52) has no SHA-1 piece hashes: its pieces verify by merkle trees");
     }
 }

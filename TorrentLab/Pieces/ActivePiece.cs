@@ -35,10 +35,10 @@ internal sealed class ActivePiece
     public bool Verifying { get; set; }
 
     /// <summary>Peers that sent at least one stored block.</summary>
-    public List<object> Contributors { get; } = [];
+    public List<IBlockSource> Contributors { get; } = [];
 
     /// <summary>After a failed copy with several senders: the one peer allowed to send this copy (null: not yet chosen).</summary>
-    public object? SoloPeer { get; set; }
+    public IBlockSource? SoloPeer { get; set; }
 
     public bool IsComplete => Received == Blocks.Length;
 
@@ -68,24 +68,24 @@ internal sealed class ActivePiece
 internal struct BlockSlot
 {
     public bool Received;
-    public object? Sender; // who sent the stored block
-    public object? Peer;
+    public IBlockSource? Sender; // who sent the stored block
+    public IBlockSource? Peer;
     public long RequestedAt; // UTC ticks
-    public List<(object Peer, long At)>? Extra;
+    public List<(IBlockSource Peer, long At)>? Extra;
 
     public readonly int RequesterCount => (Peer is null ? 0 : 1) + (Extra?.Count ?? 0);
 
-    public readonly bool IsRequestedBy(object peer) =>
+    public readonly bool IsRequestedBy(IBlockSource peer) =>
         Equals(Peer, peer) || (Extra is not null && Extra.Exists(e => Equals(e.Peer, peer)));
 
-    public void AddRequester(object peer, long at)
+    public void AddRequester(IBlockSource peer, long at)
     {
         if (Peer is null) (Peer, RequestedAt) = (peer, at);
         else (Extra ??= []).Add((peer, at));
     }
 
     /// <summary>Removes <paramref name="peer"/>'s request; false if it had none.</summary>
-    public bool RemoveRequester(object peer)
+    public bool RemoveRequester(IBlockSource peer)
     {
         if (Equals(Peer, peer))
         {
@@ -101,9 +101,9 @@ internal struct BlockSlot
     }
 
     /// <summary>Every peer with a request for this block.</summary>
-    public readonly List<object> Requesters()
+    public readonly List<IBlockSource> Requesters()
     {
-        var list = new List<object>(RequesterCount);
+        var list = new List<IBlockSource>(RequesterCount);
         if (Peer is not null) list.Add(Peer);
         if (Extra is not null) foreach (var e in Extra) list.Add(e.Peer);
         return list;

@@ -25,8 +25,8 @@ public enum BlockResultKind
 /// stored the block: those peers were also asked for it and should get a BEP 3 <c>cancel</c>.</remarks>
 public readonly struct BlockResult
 {
-    private BlockResult(BlockResultKind kind, int pieceIndex, VerifiedPiece? piece, IReadOnlyList<object>? contributors,
-        IReadOnlyList<object>? cancelPeers, IReadOnlyList<object>? culprits = null)
+    private BlockResult(BlockResultKind kind, int pieceIndex, VerifiedPiece? piece, IReadOnlyList<IBlockSource>? contributors,
+        IReadOnlyList<IBlockSource>? cancelPeers, IReadOnlyList<IBlockSource>? culprits = null)
     {
         Kind = kind;
         PieceIndex = pieceIndex;
@@ -47,22 +47,22 @@ public readonly struct BlockResult
 
     /// <summary>For <see cref="BlockResultKind.PieceFailed"/>: every peer that sent a block of the bad piece (not
     /// all of them lied: see <see cref="Culprits"/>); empty otherwise.</summary>
-    public IReadOnlyList<object> Contributors { get; }
+    public IReadOnlyList<IBlockSource> Contributors { get; }
 
     /// <summary>Peers proven to have sent bad data: the sole sender of a failed piece, or (with a verified piece) the
     /// senders whose blocks in an earlier failed copy differ from the good data. Empty when nobody is proven yet.</summary>
-    public IReadOnlyList<object> Culprits { get; }
+    public IReadOnlyList<IBlockSource> Culprits { get; }
 
     /// <summary>Other peers with an outstanding request for this same block (endgame): send them <c>cancel</c>.</summary>
-    public IReadOnlyList<object> CancelPeers { get; }
+    public IReadOnlyList<IBlockSource> CancelPeers { get; }
 
     internal static BlockResult Unrequested(int index) => new(BlockResultKind.Unrequested, index, null, null, null);
     internal static BlockResult Duplicate(int index) => new(BlockResultKind.Duplicate, index, null, null, null);
-    internal static BlockResult Accepted(int index, IReadOnlyList<object>? cancel) => new(BlockResultKind.Accepted, index, null, null, cancel);
-    internal static BlockResult Verified(VerifiedPiece piece, IReadOnlyList<object>? cancel, IReadOnlyList<object>? culprits = null) =>
+    internal static BlockResult Accepted(int index, IReadOnlyList<IBlockSource>? cancel) => new(BlockResultKind.Accepted, index, null, null, cancel);
+    internal static BlockResult Verified(VerifiedPiece piece, IReadOnlyList<IBlockSource>? cancel, IReadOnlyList<IBlockSource>? culprits = null) =>
         new(BlockResultKind.PieceVerified, piece.Index, piece, null, cancel, culprits);
-    internal static BlockResult Failed(int index, IReadOnlyList<object> contributors, IReadOnlyList<object> culprits,
-        IReadOnlyList<object>? cancel) =>
+    internal static BlockResult Failed(int index, IReadOnlyList<IBlockSource> contributors, IReadOnlyList<IBlockSource> culprits,
+        IReadOnlyList<IBlockSource>? cancel) =>
         new(BlockResultKind.PieceFailed, index, null, contributors, cancel, culprits);
 
     public override string ToString() => $"{Kind} (piece {PieceIndex})";

@@ -19,9 +19,11 @@ public sealed class PickContext
     private readonly Bitfield _have;
     private readonly int[] _availability;
     private readonly ActivePiece?[] _active;
+    private readonly PieceCheck _check;
 
-    internal PickContext(Bitfield have, int[] availability, ActivePiece?[] active)
+    internal PickContext(Bitfield have, int[] availability, ActivePiece?[] active, PieceCheck check)
     {
+        _check = check;
         _have = have;
         _availability = availability;
         _active = active;
@@ -36,8 +38,9 @@ public sealed class PickContext
     /// <summary>The lowest index that may be a candidate (every lower piece is had or in progress).</summary>
     public int FirstCandidate { get; internal set; }
 
-    /// <summary>True when we lack piece <paramref name="index"/> and nobody is downloading it yet.</summary>
-    public bool IsCandidate(int index) => _active[index] is null && !_have[index];
+    /// <summary>True when we lack piece <paramref name="index"/>, nobody is downloading it yet and it can be verified
+    /// once it arrives (a v2 file's piece layer may still be on its way from a peer).</summary>
+    public bool IsCandidate(int index) => _active[index] is null && !_have[index] && _check.CanVerify(index);
 
     /// <summary>How many connected peers have piece <paramref name="index"/> (its availability; lower is rarer).</summary>
     public int Availability(int index) => _availability[index];

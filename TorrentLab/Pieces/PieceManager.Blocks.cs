@@ -1,9 +1,8 @@
-using System.Security.Cryptography;
 using TorrentLab.Wire;
 
 namespace TorrentLab.Pieces;
 
-// Receiving blocks (BEP 3 "piece" messages) and checking complete pieces against their SHA-1.
+// Receiving blocks (BEP 3 "piece" messages) and checking complete pieces against their hashes (PieceCheck).
 public sealed partial class PieceManager
 {
     /// <summary>Takes one block a peer sent (a BEP 3 <c>piece</c> message: index, begin, block) and says what became
@@ -13,10 +12,10 @@ public sealed partial class PieceManager
     /// Anything else leaves the state untouched: a peer cannot push data nobody asked it for into a piece. The block
     /// that completes a piece also runs its SHA-1 check, on the calling thread but outside the lock, so other peers'
     /// blocks keep flowing meanwhile; a failure or a later success names the culprits (see <c>PieceManager.Culprits.cs</c>).</remarks>
-    public BlockResult OnBlockReceived(object peer, int index, int begin, ReadOnlySpan<byte> data)
+    public BlockResult OnBlockReceived(IBlockSource peer, int index, int begin, ReadOnlySpan<byte> data)
     {
         ActivePiece piece;
-        List<object>? cancel;
+        List<IBlockSource>? cancel;
         lock (_lock)
         {
             if (!_peers.TryGetValue(peer, out var state) || (uint)index >= (uint)PieceCount) return BlockResult.Unrequested(index);
@@ -63,10 +62,9 @@ public sealed partial class PieceManager
             piece.Verifying = true;
         }
 
-        // Hash outside the lock: the piece is Verifying, so nothing else touches its buffer.
-        Span<byte> hash = stackalloc byte[SHA1.HashSizeInBytes];
-        SHA1.HashData(piece.Buffer.AsSpan(0, piece.Length), hash);
-        var good = hash.SequenceEqual(_torrent.GetPieceHash(index));
+        // Hash outside the lock: the piece is Verifying, so nothing else touches its buffer. SHA-1, the merkle tree
+        // of its file (BEP 52), or both for a hybrid: the same check as on disk.
+        var good = Check.Check(index, piece.Buffer.AsSpan(0, piece.Length));
 
         lock (_lock)
         {
@@ -89,7 +87,7 @@ public sealed partial class PieceManager
 
     /// <summary>Endgame: every other peer asked for this block gets its request withdrawn; they are returned so the
     /// caller sends them <c>cancel</c>. Null when there were none.</summary>
-    private List<object>? CancelOthers(ref BlockSlot slot, BlockRequest request)
+    private List<IBlockSource>? CancelOthers(ref BlockSlot slot, BlockRequest request)
     {
         if (slot.RequesterCount == 0) return null;
         var others = slot.Requesters();

@@ -15,15 +15,15 @@ public sealed partial class PieceManager
     private readonly HashSet<int> _soloPieces = [];                      // pieces to fetch again from one peer only
 
     /// <summary>One block of a copy that failed its hash: who sent it and the SHA-1 of what it sent.</summary>
-    private readonly record struct SentBlock(object Peer, int Block, byte[] Hash);
+    private readonly record struct SentBlock(IBlockSource Peer, int Block, byte[] Hash);
 
     /// <summary>True when <paramref name="peer"/> may send blocks of <paramref name="piece"/>: any peer, except for a
     /// piece being fetched from one peer only after a failure, which only its owner may fill.</summary>
-    private static bool MayContribute(ActivePiece piece, object peer) => piece.SoloPeer is null || Equals(piece.SoloPeer, peer);
+    private static bool MayContribute(ActivePiece piece, IBlockSource peer) => piece.SoloPeer is null || Equals(piece.SoloPeer, peer);
 
     /// <summary>Before blocks of <paramref name="piece"/> go to <paramref name="peer"/>: a solo piece nobody owns
     /// becomes this peer's; false when another peer owns it.</summary>
-    private bool ClaimForRequests(ActivePiece piece, object peer)
+    private bool ClaimForRequests(ActivePiece piece, IBlockSource peer)
     {
         if (!_soloPieces.Contains(piece.Index)) return true;
         piece.SoloPeer ??= peer;
@@ -32,7 +32,7 @@ public sealed partial class PieceManager
 
     /// <summary>A failed copy: its culprit when one peer sent it all, else nobody yet (the blocks are remembered and
     /// the piece is fetched again from one peer).</summary>
-    private List<object> CulpritsOfFailedCopy(ActivePiece piece)
+    private List<IBlockSource> CulpritsOfFailedCopy(ActivePiece piece)
     {
         if (piece.Contributors.Count == 1)
         {
@@ -51,11 +51,11 @@ public sealed partial class PieceManager
     }
 
     /// <summary>A verified copy: every peer whose block in an earlier, failed copy differs from the good data.</summary>
-    private List<object> CulpritsOfEarlierCopies(ActivePiece piece)
+    private List<IBlockSource> CulpritsOfEarlierCopies(ActivePiece piece)
     {
         _soloPieces.Remove(piece.Index);
         if (!_failedCopies.Remove(piece.Index, out var blocks)) return [];
-        var liars = new List<object>();
+        var liars = new List<IBlockSource>();
         Span<byte> good = stackalloc byte[SHA1.HashSizeInBytes];
         foreach (var sent in blocks)
         {
@@ -70,7 +70,7 @@ public sealed partial class PieceManager
 
     /// <summary>The owner of a solo piece choked us or left: the piece starts over (its blocks are dropped) so another
     /// peer can own it; an owner that sent nothing yet simply gives it up.</summary>
-    private void ReleaseSoloPieces(object peer)
+    private void ReleaseSoloPieces(IBlockSource peer)
     {
         List<ActivePiece>? dropped = null;
         foreach (var piece in _inProgress)

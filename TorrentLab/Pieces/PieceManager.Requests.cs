@@ -10,7 +10,7 @@ public sealed partial class PieceManager
     /// (<see cref="PieceManagerOptions.MaxRequestsPerPeer"/> minus <see cref="RequestsInFlight"/>).</summary>
     /// <remarks>Order: unrequested blocks of pieces already in progress (oldest first), then new pieces chosen by the
     /// picker while the in-progress bound allows, then (endgame only) blocks other peers were already asked for.</remarks>
-    public int FillRequests(object peer, Span<BlockRequest> into)
+    public int FillRequests(IBlockSource peer, Span<BlockRequest> into)
     {
         lock (_lock)
         {
@@ -46,14 +46,14 @@ public sealed partial class PieceManager
     }
 
     /// <summary>The peer choked us: BEP 3 says it discards our pending requests, so all of them go back to the pool.</summary>
-    public void ReleaseBlocks(object peer)
+    public void ReleaseBlocks(IBlockSource peer)
     {
         lock (_lock) ReleaseLocked(peer, Peer(peer));
     }
 
     /// <summary>The peer rejected one request (BEP 6 <c>reject</c>): that block goes back to the pool.</summary>
     /// <returns>False if the peer had no such request.</returns>
-    public bool ReleaseBlock(object peer, BlockRequest request)
+    public bool ReleaseBlock(IBlockSource peer, BlockRequest request)
     {
         lock (_lock)
         {
@@ -95,9 +95,9 @@ public sealed partial class PieceManager
         }
         return (IReadOnlyList<ExpiredRequest>?)expired ?? [];
 
-        static List<(object, long)> Requests(in BlockSlot slot)
+        static List<(IBlockSource, long)> Requests(in BlockSlot slot)
         {
-            var list = new List<(object, long)>(slot.RequesterCount);
+            var list = new List<(IBlockSource, long)>(slot.RequesterCount);
             if (slot.Peer is not null) list.Add((slot.Peer, slot.RequestedAt));
             if (slot.Extra is not null) list.AddRange(slot.Extra);
             return list;
@@ -157,7 +157,7 @@ public sealed partial class PieceManager
         return bytes;
     }
 
-    private int Assign(ActivePiece piece, object peer, PeerState state, Span<BlockRequest> into, long now)
+    private int Assign(ActivePiece piece, IBlockSource peer, PeerState state, Span<BlockRequest> into, long now)
     {
         if (!ClaimForRequests(piece, peer)) return 0; // after a failed copy, one peer fetches it alone
         var count = 0;
@@ -176,7 +176,7 @@ public sealed partial class PieceManager
         return count;
     }
 
-    private int AssignDuplicates(object peer, PeerState state, Span<BlockRequest> into, long now)
+    private int AssignDuplicates(IBlockSource peer, PeerState state, Span<BlockRequest> into, long now)
     {
         var count = 0;
         foreach (var piece in _inProgress)
@@ -195,7 +195,7 @@ public sealed partial class PieceManager
         return count;
     }
 
-    private void ReleaseLocked(object peer, PeerState state)
+    private void ReleaseLocked(IBlockSource peer, PeerState state)
     {
         foreach (var request in state.Outstanding)
         {
@@ -208,7 +208,7 @@ public sealed partial class PieceManager
 
     /// <summary>Removes one peer's request from its block; a block nobody else was asked for becomes unrequested.
     /// The caller removes it from the peer's Outstanding set.</summary>
-    private void Unassign(BlockRequest request, object peer)
+    private void Unassign(BlockRequest request, IBlockSource peer)
     {
         var piece = _activeByIndex[request.Index];
         if (piece is null || piece.Verifying) return;

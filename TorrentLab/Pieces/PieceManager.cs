@@ -12,7 +12,7 @@ namespace TorrentLab.Pieces;
 /// each block in a pooled buffer; the last block triggers the SHA-1 check, outside the lock. A good piece is handed
 /// to the caller as a <see cref="VerifiedPiece"/> to write and dispose; a bad one is dropped, re-requested later,
 /// and its contributors are reported.</para>
-/// <para>Peers are identified by any object with stable equality (typically the connection). Blocks go back to the
+/// <para>Peers are identified by an <see cref="IBlockSource"/> (the swarm's peer itself, or a <see cref="PeerKey"/>). Blocks go back to the
 /// pool when a peer chokes us (<see cref="ReleaseBlocks"/>), leaves (<see cref="RemovePeer"/>) or is too slow
 /// (<see cref="ExpireRequests"/>). When every remaining block is requested, endgame lets idle peers ask for blocks
 /// others already have in flight; the first copy wins and <see cref="BlockResult.CancelPeers"/> says whom to cancel.</para>
@@ -29,7 +29,7 @@ public sealed partial class PieceManager
     private readonly int[] _availability;
     private readonly ActivePiece?[] _activeByIndex;
     private readonly List<ActivePiece> _inProgress = []; // in the order they were started: oldest finished first
-    private readonly Dictionary<object, PeerState> _peers = [];
+    private readonly Dictionary<IBlockSource, PeerState> _peers = [];
     private readonly PickContext _pickContext;
     private int _unrequestedBlocks; // sum of Unrequested over _inProgress
     private long _haveBytes, _downloadedBytes, _verifiedBytes, _wastedBytes;
@@ -52,10 +52,14 @@ public sealed partial class PieceManager
         foreach (var i in _have.SetIndexes()) _haveBytes += torrent.GetPieceLength(i);
         _availability = new int[torrent.PieceCount];
         _activeByIndex = new ActivePiece?[torrent.PieceCount];
-        _pickContext = new PickContext(_have, _availability, _activeByIndex);
+        Check = new PieceCheck(torrent);
+        _pickContext = new PickContext(_have, _availability, _activeByIndex, Check);
         MaxPiecesInProgress = _options.MaxPiecesInProgress(torrent.PieceLength);
         _padding = PaddingRuns(torrent);
     }
+
+    /// <summary>How complete pieces are verified, and the v2 piece layers learnt from peers (BEP 52 hash requests).</summary>
+    internal PieceCheck Check { get; }
 
     /// <summary>The bound on pieces being assembled at once (buffers in memory).</summary>
     public int MaxPiecesInProgress { get; }
@@ -102,7 +106,7 @@ public sealed partial class PieceManager
     /// <summary>Registers a peer and the pieces it announced (its <c>bitfield</c>; an empty one if it sent none).
     /// The bitfield is copied.</summary>
     /// <exception cref="InvalidOperationException">The peer is already registered.</exception>
-    public void AddPeer(object peer, Bitfield has)
+    public void AddPeer(IBlockSource peer, Bitfield has)
     {
         ArgumentNullException.ThrowIfNull(peer);
         ArgumentNullException.ThrowIfNull(has);
@@ -123,7 +127,7 @@ public sealed partial class PieceManager
 
     /// <summary>Records a BEP 3 <c>have</c>: the peer now has piece <paramref name="index"/>.</summary>
     /// <returns>True when this makes the piece newly known for this peer.</returns>
-    public bool PeerHas(object peer, int index)
+    public bool PeerHas(IBlockSource peer, int index)
     {
         lock (_lock)
         {
@@ -136,17 +140,17 @@ public sealed partial class PieceManager
     }
 
     /// <summary>True when the peer has a piece we lack (we should be BEP 3 <c>interested</c>).</summary>
-    public bool IsInteresting(object peer) { lock (_lock) return Peer(peer).Interesting > 0; }
+    public bool IsInteresting(IBlockSource peer) { lock (_lock) return Peer(peer).Interesting > 0; }
 
     /// <summary>Requests the peer has not answered yet.</summary>
-    public int RequestsInFlight(object peer) { lock (_lock) return Peer(peer).Outstanding.Count; }
+    public int RequestsInFlight(IBlockSource peer) { lock (_lock) return Peer(peer).Outstanding.Count; }
 
     /// <summary>How many pieces this peer contributed to that then failed their hash check.</summary>
-    public int HashFailures(object peer) { lock (_lock) return Peer(peer).HashFailures; }
+    public int HashFailures(IBlockSource peer) { lock (_lock) return Peer(peer).HashFailures; }
 
     /// <summary>Forgets a peer: its requested blocks go back to the pool and its pieces stop counting for rarity.
     /// Unknown peers are ignored (so a disconnect path may call it twice).</summary>
-    public void RemovePeer(object peer)
+    public void RemovePeer(IBlockSource peer)
     {
         lock (_lock)
         {
@@ -156,7 +160,7 @@ public sealed partial class PieceManager
         }
     }
 
-    private PeerState Peer(object peer) =>
+    private PeerState Peer(IBlockSource peer) =>
         _peers.TryGetValue(peer, out var state) ? state : throw new InvalidOperationException($"peer {peer} was not added (AddPeer) or was removed");
 
     private bool IsEndgameLocked()

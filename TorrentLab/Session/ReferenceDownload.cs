@@ -37,7 +37,7 @@ public static partial class ReferenceDownload
     {
         var torrent = start.Torrent;
         // Lay out the files (folders, empty files, sparse preallocation). Paths never leave the output folder.
-        using var storage = options.OpenStorage?.Invoke(torrent, options.OutputDirectory) ?? FileStorage.Open(start.Layout, ownership: start.Ownership);
+        using var storage = options.OpenStorage?.Invoke(torrent, options.OutputDirectory) ?? FileStorage.Open(start.Layout, ownership: start.Ownership, have: start.Have);
         var written = Bitfield.FromWire(start.Have.ToBytes(), torrent.PieceCount); // the ledger lists only pieces on disk
         var pieces = new PieceManager(torrent, start.Have, new PieceManagerOptions
         {
@@ -141,6 +141,8 @@ public static partial class ReferenceDownload
         {
             PieceCount = torrent.PieceCount,
             Encryption = options.Encryption, // MSE/PE first (prefer), when asked: a transport under the same story
+            AdvertiseV2 = torrent.InfoHashV2 is not null, // BEP 52: a v2 peer serves v2 torrents only to v2 peers
+            AlternateInfoHash = torrent.IsHybrid ? torrent.InfoHashV2?.Truncated : null,
             ConnectTimeout = options.ConnectTimeout,
             HandshakeTimeout = options.HandshakeTimeout,
             IdleTimeout = options.IdleTimeout,
@@ -150,7 +152,8 @@ public static partial class ReferenceDownload
         state.CurrentPeer = endpoint.ToString();
 
         // Until its bitfield or a have arrives, the peer has nothing as far as we know.
-        pieces.AddPeer(peer, new Bitfield(torrent.PieceCount));
+        var key = new PeerKey(endpoint.ToString()); // how the piece manager knows this peer
+        pieces.AddPeer(key, new Bitfield(torrent.PieceCount));
         // A peer that neither unchokes us nor sends blocks for IdleTimeout is given up on (keep-alives don't count).
         using var stall = CancellationTokenSource.CreateLinkedTokenSource(ct);
         stall.CancelAfter(options.IdleTimeout);
@@ -172,10 +175,10 @@ public static partial class ReferenceDownload
                     {
                         case MessageKind.Bitfield:
                             // bitfield: which pieces the peer has (the connection checked its length and spare bits).
-                            foreach (var index in peer.PeerPieces!.SetIndexes()) pieces.PeerHas(peer, index);
+                            foreach (var index in peer.PeerPieces!.SetIndexes()) pieces.PeerHas(key, index);
                             break;
                         case MessageKind.Have:
-                            pieces.PeerHas(peer, message.Index);
+                            pieces.PeerHas(key, message.Index);
                             break;
                         case MessageKind.Unchoke:
                             // The first unchoke restarts the stall clock; later ones do not, or a peer toggling
@@ -185,11 +188,11 @@ public static partial class ReferenceDownload
                             break;
                         case MessageKind.Choke:
                             // BEP 3: when choked, outstanding requests are dropped by the peer; hand them back.
-                            pieces.ReleaseBlocks(peer);
+                            pieces.ReleaseBlocks(key);
                             break;
                         case MessageKind.Piece:
                             // block: the piece manager files it; the last block of a piece completes the piece.
-                            var outcome = pieces.OnBlockReceived(peer, message.Index, message.Begin, message.Payload.Span);
+                            var outcome = pieces.OnBlockReceived(key, message.Index, message.Begin, message.Payload.Span);
                             // Only a block we asked for is progress (and counts as received): a peer streaming
                             // unrequested blocks must still stall out, or it could hold the download forever.
                             if (outcome.Kind != BlockResultKind.Unrequested) state.Received.Add(message.Payload.Length);
@@ -221,27 +224,27 @@ public static partial class ReferenceDownload
                     }
                 } while (!pieces.IsComplete && peer.TryReceive(out message));
 
-                if (peer.PeerPieces is not null && !pieces.IsInteresting(peer) && pieces.RequestsInFlight(peer) == 0)
+                if (peer.PeerPieces is not null && !pieces.IsInteresting(key) && pieces.RequestsInFlight(key) == 0)
                 {
                     options.Log?.Invoke($"{endpoint} has none of the pieces we still need");
                     return null;
                 }
-                if (!peer.PeerChoking) await RequestMoreAsync(peer, pieces, requests, batch, ct).ConfigureAwait(false);
+                if (!peer.PeerChoking) await RequestMoreAsync(peer, key, pieces, requests, batch, ct).ConfigureAwait(false);
                 state.Report(peer.PeerChoking ? null : endpoint.ToString());
             }
             return null;
         }
         finally
         {
-            pieces.RemovePeer(peer); // its outstanding requests go back to the pool for the next peer
+            pieces.RemovePeer(key); // its outstanding requests go back to the pool for the next peer
         }
     }
 
     /// <summary>request: keep the pipeline full, up to <see cref="DownloadOptions.RequestsPerPeer"/> blocks in flight.</summary>
-    private static async ValueTask RequestMoreAsync(PeerConnection peer, PieceManager pieces, BlockRequest[] requests,
+    private static async ValueTask RequestMoreAsync(PeerConnection peer, PeerKey key, PieceManager pieces, BlockRequest[] requests,
         PeerMessage[] batch, CancellationToken ct)
     {
-        var count = pieces.FillRequests(peer, requests);
+        var count = pieces.FillRequests(key, requests);
         if (count == 0) return;
         for (var i = 0; i < count; i++) batch[i] = PeerMessage.Request(requests[i].Index, requests[i].Begin, requests[i].Length);
         await peer.SendAsync(batch.AsMemory(0, count), ct).ConfigureAwait(false); // one write for the whole batch

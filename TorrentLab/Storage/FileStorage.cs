@@ -1,4 +1,5 @@
 using TorrentLab.Metainfo;
+using TorrentLab.Wire;
 
 namespace TorrentLab.Storage;
 
@@ -50,16 +51,18 @@ public sealed class FileStorage : IPieceStorage
     public static FileStorage Open(Torrent torrent, string outputDir, bool readOnly = false, FileOwnership? ownership = null) =>
         Open(new StorageLayout(torrent, outputDir), readOnly, ownership);
 
-    /// <summary>Opens the files of the download laid out by <paramref name="layout"/>.</summary>
-    internal static FileStorage Open(StorageLayout layout, bool readOnly = false, FileOwnership? ownership = null) =>
-        OpenWith(layout, RandomAccessFile.Open, !readOnly, readOnly ? null : ownership ?? FileOwnership.Read(layout));
+    /// <summary>Opens the files of the download laid out by <paramref name="layout"/>; <paramref name="have"/> (the pieces
+    /// already verified on disk) tells the free-space check what still has to be written.</summary>
+    internal static FileStorage Open(StorageLayout layout, bool readOnly = false, FileOwnership? ownership = null, Bitfield? have = null) =>
+        OpenWith(layout, RandomAccessFile.Open, !readOnly, readOnly ? null : ownership ?? FileOwnership.Read(layout), have);
 
-    internal static FileStorage OpenWith(StorageLayout layout, StorageFileOpener open, bool writable, FileOwnership? ownership = null)
+    internal static FileStorage OpenWith(StorageLayout layout, StorageFileOpener open, bool writable, FileOwnership? ownership = null,
+        Bitfield? have = null)
     {
         var storage = new FileStorage(layout, open, writable) { _ownership = ownership };
         try
         {
-            storage.OpenAll();
+            storage.OpenAll(have);
             return storage;
         }
         catch
@@ -69,9 +72,9 @@ public sealed class FileStorage : IPieceStorage
         }
     }
 
-    private void OpenAll()
+    private void OpenAll(Bitfield? have)
     {
-        if (_writable) DiskSpace.EnsureCanFit(_layout);
+        if (_writable) DiskSpace.EnsureCanFit(_layout, have);
         var files = _layout.Torrent.Files;
         var kept = 0;
         for (var i = 0; i < files.Count; i++)

@@ -1,5 +1,6 @@
 using Microsoft.Win32.SafeHandles;
 using TorrentLab.Metainfo;
+using TorrentLab.Pieces;
 using TorrentLab.Wire;
 
 namespace TorrentLab.Storage;

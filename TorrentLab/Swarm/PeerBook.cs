@@ -1,10 +1,11 @@
 using System.Net;
+using TorrentLab.Downloads;
 using TorrentLab.Tracker;
 using TorrentLab.Wire;
 
 namespace TorrentLab.Swarm;
 
-/// <summary>Every peer address the session has heard of (trackers, the command line), which of them to dial next,
+/// <summary>Every peer address the session has heard of (trackers, the DHT, PEX, the command line), how many each source gave, which of them to dial next,
 /// and who is banned for the rest of the session.</summary>
 /// <remarks>Thread-safe. An address is dialled again after a failure or a disconnect, after a growing back-off, at
 /// most <see cref="MaxFailures"/> times; a banned address or peer id is never dialled or accepted again.</remarks>
@@ -23,6 +24,7 @@ internal sealed class PeerBook
     private readonly HashSet<PeerId> _bannedIds = [];
     private readonly HashSet<IPEndPoint> _self = [];
     private readonly PeerScope _scope;
+    private readonly int[] _sources = new int[Enum.GetValues<PeerSource>().Length];
 
     /// <param name="scope">Which addresses may be dialled; unspecified, broadcast, multicast and link-local never are.</param>
     public PeerBook(PeerScope scope = PeerScope.Any) => _scope = scope;
@@ -31,8 +33,8 @@ internal sealed class PeerBook
     public int Refused { get; private set; }
 
     /// <summary>Adds addresses (duplicates, banned ones and those the dial policy refuses are ignored); returns how
-    /// many were new.</summary>
-    public int Add(IEnumerable<IPEndPoint> endpoints)
+    /// many were new (counted for <paramref name="source"/>).</summary>
+    public int Add(IEnumerable<IPEndPoint> endpoints, PeerSource source = PeerSource.Given)
     {
         var added = 0;
         lock (_lock)
@@ -46,8 +48,19 @@ internal sealed class PeerBook
                 _order.Add(endpoint);
                 added++;
             }
+            _sources[(int)source] += added;
         }
         return added;
+    }
+
+    /// <summary>New addresses each source gave so far.</summary>
+    public PeerSources Sources
+    {
+        get
+        {
+            lock (_lock)
+                return new(_sources[(int)PeerSource.Given], _sources[(int)PeerSource.Tracker], _sources[(int)PeerSource.Pex], _sources[(int)PeerSource.Dht]);
+        }
     }
 
     /// <summary>Marks our own listening address, which a tracker may hand back to us: never dial it.</summary>

@@ -37,6 +37,13 @@ public sealed class Seeder : IAsyncDisposable
     /// <summary>Peers connected now.</summary>
     public int ConnectedPeers => _session.ConnectedCount;
 
+    /// <summary>The UDP address our DHT node listens on (same port number as <see cref="Port"/>); null with the DHT off
+    /// or for a private torrent.</summary>
+    internal System.Net.IPEndPoint? DhtEndPoint => _session.DhtEndPoint;
+
+    /// <summary>Our DHT node once it runs.</summary>
+    internal Dht.DhtNode? DhtNode => _session.DhtNode;
+
     /// <summary>Verified pieces we serve.</summary>
     public int PiecesAvailable { get; }
 

@@ -17,6 +17,13 @@ namespace TorrentLab.Swarm;
 /// </remarks>
 public static class SwarmDownload
 {
+    /// <summary>The saved DHT routing table's file name, in the output folder's state folder.</summary>
+    public const string DhtStateFile = "dht.json";
+
+    /// <summary>Where a download into <paramref name="outputDirectory"/> keeps the DHT routing table: beside its resume ledgers.</summary>
+    public static string DhtStatePathIn(string outputDirectory) =>
+        Path.Combine(OutputPaths.Root(outputDirectory), OutputPaths.StateFolder, DhtStateFile);
+
     /// <summary>Downloads <paramref name="torrent"/> into <see cref="DownloadOptions.OutputDirectory"/>.</summary>
     /// <exception cref="DownloadFailedException">No peer delivered data for <see cref="DownloadOptions.StallTimeout"/>.</exception>
     /// <exception cref="StorageException">Writing failed (e.g. the disk is full); the ledger keeps what was written.</exception>
@@ -38,7 +45,9 @@ public static class SwarmDownload
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(options.MaxPeers, 1, nameof(options.MaxPeers));
         var torrent = start.Torrent;
-        using var storage = FileStorage.Open(start.Layout, ownership: start.Ownership);
+        // The DHT routing table lives beside the resume ledgers, so the next download in this folder needs no bootstrap node.
+        options = options with { DhtStatePath = options.DhtStatePath ?? DhtStatePathIn(options.OutputDirectory) };
+        using var storage = FileStorage.Open(start.Layout, ownership: start.Ownership, have: start.Have);
         var ledger = new ResumeLedger(start.Layout);
         var session = new TorrentSession(torrent, options, storage, start.Have, downloading: true) { Progress = progress };
         var saver = new ResumeSaver(ledger, storage, session.WrittenSnapshot, options.LedgerInterval);
@@ -67,7 +76,10 @@ public static class SwarmDownload
     }
 
     private static DownloadResult Result(TorrentSession session) =>
-        new(session.Received, session.Uploaded, session.StartPieces, session.PeersUsed, session.BadPeers, session.Elapsed);
+        new(session.Received, session.Uploaded, session.StartPieces, session.PeersUsed, session.BadPeers, session.Elapsed)
+        {
+            PeerSources = session.PeerSources,
+        };
 
     private static async Task WaitAsync(TorrentSession session, CancellationToken ct)
     {

@@ -100,7 +100,7 @@ internal sealed partial class SwarmPeer
         }
         else
         {
-            _session.CountReceived(length); // only what we asked for counts, and ranks the peer for upload slots
+            _session.OnTransferred(received: length, uploaded: 0); // only what we asked for counts, and ranks the peer for upload slots
             Down.Add(length);
         }
         // Duplicates are merely wasted; a block that counts is progress for this peer. What the block means for the

@@ -62,7 +62,7 @@ internal sealed partial class SwarmPeer
         if (ListenEndPoint is null && theirs.ListenPort is { } port)
         {
             ListenEndPoint = new IPEndPoint(Connection.RemoteEndPoint.Address, port);
-            _session.OnPexPeerKnown(this);
+            _session.OnPeerEvent(this, PeerEvent.ListenAddressKnown);
         }
         if (_pex is null && !_session.Torrent.IsPrivate && _extensions!.PeerSupports(ExtensionIds.UtPexName))
             _session.OnPexReady(this, new PexState(ListenEndPoint ?? Connection.RemoteEndPoint, isPrivate: false));

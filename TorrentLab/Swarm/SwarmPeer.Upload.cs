@@ -141,7 +141,7 @@ internal sealed partial class SwarmPeer
                     long bytes = 0;
                     for (var i = count - blocks; i < count; i++) bytes += batch[i].Length;
                     Up.Add(bytes);
-                    _session.CountUploaded(bytes);
+                    _session.OnTransferred(received: 0, uploaded: bytes);
                 }
             }
         }

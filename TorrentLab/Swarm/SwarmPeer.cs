@@ -10,15 +10,15 @@ namespace TorrentLab.Swarm;
 /// pipeline to it (<c>SwarmPeer.Download.cs</c>) and the blocks we serve it (<c>SwarmPeer.Upload.cs</c>).</summary>
 /// <remarks>Two tasks per peer: the receive loop, which also sends our requests (drain every buffered message, then
 /// one batched send), and the sender, which sends everything else (have, choke, unchoke, cancel, blocks). The
-/// <see cref="PieceManager"/> knows the peer by this object.</remarks>
-internal sealed partial class SwarmPeer
+/// <see cref="PieceManager"/> knows the peer by this object (an <see cref="IBlockSource"/>).</remarks>
+internal sealed partial class SwarmPeer : IBlockSource
 {
-    private readonly TorrentSession _session;
+    private readonly ISwarmHost _session; // all this peer sees of its session
     private readonly PieceManager _pieces;
     private int _peerHaveCount;
     private bool _countedAsSeed;
 
-    public SwarmPeer(TorrentSession session, PeerConnection connection, bool outgoing)
+    public SwarmPeer(ISwarmHost session, PeerConnection connection, bool outgoing)
     {
         _session = session;
         _pieces = session.Pieces;
@@ -38,6 +38,8 @@ internal sealed partial class SwarmPeer
 
     /// <summary>"127.0.0.1:6881": how logs and results name the peer.</summary>
     public string Address { get; }
+
+    string IBlockSource.Name => Address;
 
     public string Client { get; }
 
@@ -70,6 +72,7 @@ internal sealed partial class SwarmPeer
         var sender = SendLoopAsync(stop.Token);
         string? reason = null;
         var violation = false;
+        Exception? fatal = null;
         try
         {
             await ReceiveLoopAsync(stop.Token).ConfigureAwait(false);
@@ -92,7 +95,7 @@ internal sealed partial class SwarmPeer
         catch (StorageException e)
         {
             reason = e.Message;
-            _session.Fail(e);
+            fatal = e;
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
@@ -102,7 +105,8 @@ internal sealed partial class SwarmPeer
         finally
         {
             await stop.CancelAsync().ConfigureAwait(false);
-            _session.OnPeerEnded(this, reason, violation); // before the socket closes: a ban is on record when the peer sees it
+            reason ??= ct.IsCancellationRequested ? "the download stopped" : "the connection closed"; // never ended without a reason
+            _session.OnPeerEnded(this, reason, violation, fatal); // before the socket closes: a ban is on record when the peer sees it
             Connection.Dispose();
             try { await sender.ConfigureAwait(false); }
             catch (Exception e) when (e is OperationCanceledException or WireException) { /* the loop above reports why */ }
@@ -146,7 +150,7 @@ internal sealed partial class SwarmPeer
                             break;
                         case MessageKind.Interested:
                         case MessageKind.NotInterested:
-                            _session.OnInterestChanged(this);
+                            _session.OnPeerEvent(this, PeerEvent.InterestChanged);
                             break;
                         case MessageKind.Have:
                             if (_pieces.PeerHas(this, message.Index)) Interlocked.Increment(ref _peerHaveCount);
@@ -171,12 +175,21 @@ internal sealed partial class SwarmPeer
                         case MessageKind.Extended:
                             OnExtended(message); // BEP 10: handshake, ut_metadata, ut_pex (SwarmPeer.Extensions.cs)
                             break;
+                        case MessageKind.HashRequest:
+                            OnHashRequest(message); // BEP 52 (SwarmPeer.Hashes.cs)
+                            break;
+                        case MessageKind.Hashes:
+                            OnHashes(message);
+                            break;
+                        case MessageKind.HashReject:
+                            OnHashReject(message);
+                            break;
                     }
                 } while (Connection.TryReceive(out message));
                 if (IsSeed && !_countedAsSeed)
                 {
                     _countedAsSeed = true;
-                    _session.OnPeerIsSeed(this);
+                    _session.OnPeerEvent(this, PeerEvent.BecameSeed);
                 }
                 await TopUpAsync(ct).ConfigureAwait(false);
             }

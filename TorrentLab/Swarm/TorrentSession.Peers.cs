@@ -100,7 +100,7 @@ internal sealed partial class TorrentSession
         PeerConnection connection;
         try
         {
-            connection = await PeerConnection.AcceptAsync(transport, remote, [Torrent.InfoHash], _options.PeerId, ConnectionOptions, ct).ConfigureAwait(false);
+            connection = await PeerConnection.AcceptAsync(transport, remote, IncomingHashes, _options.PeerId, ConnectionOptions, ct).ConfigureAwait(false);
         }
         catch (Exception e) when (e is WireException or OperationCanceledException)
         {
@@ -138,6 +138,7 @@ internal sealed partial class TorrentSession
             var have = WrittenSnapshot();
             if (!have.IsEmpty || connection.FastAgreed) await connection.SendBitfieldAsync(have, ct).ConfigureAwait(false);
             peer.OfferAllowedFast();
+            peer.RequestMissingLayers(); // BEP 52: a magnet link's v2 files need their piece layers from peers
         }
         catch (Exception e) when (e is WireException or OperationCanceledException)
         {
@@ -146,10 +147,18 @@ internal sealed partial class TorrentSession
             if (dialled is not null) _book.Release(dialled, failed: true, DateTimeOffset.UtcNow);
             return;
         }
-        OnInterestChanged(peer); // a free upload slot can go to it as soon as it is interested
+        OnInterestChanged(); // a free upload slot can go to it as soon as it is interested
         await peer.RunAsync(ct).ConfigureAwait(false);
         if (dialled is not null) _book.Release(dialled, failed: !peer.Delivered || peer.LeftWithRequests, DateTimeOffset.UtcNow);
         WakeDialer();
+    }
+
+    /// <summary>A peer sent a file's piece layer that leads to its root: its pieces can be requested now, from
+    /// anyone; peers still fetching the same layer keep going (their copy is ignored).</summary>
+    public void OnLayerLearned(SwarmPeer from, int file)
+    {
+        _log?.Invoke($"{from}: piece layer of '{Torrent.Files[file].DisplayPath}' verified against its pieces root (BEP 52 hashes)");
+        foreach (var peer in PeersSnapshot()) peer.Poke();
     }
 
     private readonly record struct Refusal(string Reason, bool CountsAsFailure, bool Self = false);
@@ -210,12 +219,13 @@ internal sealed partial class TorrentSession
     }
 
     /// <summary>A peer's loops ended: forget it; a violation bans it for the session.</summary>
-    public void OnPeerEnded(SwarmPeer peer, string? reason, bool violation)
+    public void OnPeerEnded(SwarmPeer peer, string reason, bool violation, Exception? fatal)
     {
+        if (fatal is not null) Fail(fatal);
         Unregister(peer);
         OnPexPeerLeft(peer);
-        if (violation) Ban(peer.Connection.RemoteEndPoint, peer.Connection.RemotePeerId, reason ?? "protocol violation");
-        else _log?.Invoke($"{peer}: disconnected{(reason is null ? "" : $" ({reason})")}");
+        if (violation) Ban(peer.Connection.RemoteEndPoint, peer.Connection.RemotePeerId, reason);
+        else _log?.Invoke($"{peer}: disconnected ({reason})");
         if (!peer.Choking) RunChoker(); // its upload slot is free
     }
 
@@ -236,7 +246,7 @@ internal sealed partial class TorrentSession
     }
 
     /// <summary>A peer said (not) interested: if an upload slot is free, decide now rather than at the next round.</summary>
-    public void OnInterestChanged(SwarmPeer peer)
+    private void OnInterestChanged()
     {
         var unchoked = 0;
         foreach (var p in PeersSnapshot()) if (!p.Choking) unchoked++;
@@ -244,7 +254,7 @@ internal sealed partial class TorrentSession
     }
 
     /// <summary>A peer has everything: if we do too, the connection is useless to both.</summary>
-    public void OnPeerIsSeed(SwarmPeer peer)
+    private void OnPeerIsSeed(SwarmPeer peer)
     {
         if (!Downloading && _written.IsComplete) peer.Drop("both sides are seeds", violation: false);
     }

@@ -1,3 +1,4 @@
+using TorrentLab.Downloads;
 using TorrentLab.Extensions;
 
 namespace TorrentLab.Swarm;
@@ -21,7 +22,7 @@ internal sealed partial class TorrentSession
     private int _pexSent;
 
     /// <summary>A connection's listen address became known: the others announce it in their next message.</summary>
-    public void OnPexPeerKnown(SwarmPeer peer)
+    private void OnPexPeerKnown(SwarmPeer peer)
     {
         var joined = new PexPeer(peer.ListenEndPoint!, PexFlagsOf(peer));
         lock (_pexLock)
@@ -59,7 +60,7 @@ internal sealed partial class TorrentSession
     public void OnPexLearned(SwarmPeer from, IReadOnlyList<PexPeer> peers)
     {
         if (peers.Count == 0) return;
-        var added = _book.Add(peers.Select(p => p.EndPoint));
+        var added = _book.Add(peers.Select(p => p.EndPoint), PeerSource.Pex);
         _log?.Invoke($"{from}: ut_pex named {peers.Count} peer(s), {added} new");
         if (added > 0) WakeDialer();
     }

@@ -86,7 +86,7 @@ internal sealed partial class TorrentSession
 
     /// <summary>A piece failed its hash. Its proven culprits (a sole sender) are banned; with several senders nobody
     /// is blamed yet: the piece manager fetches it again from one peer and names the liars once a copy verifies.</summary>
-    private void OnPieceFailed(int index, IReadOnlyList<object> contributors, IReadOnlyList<object> culprits)
+    private void OnPieceFailed(int index, IReadOnlyList<IBlockSource> contributors, IReadOnlyList<IBlockSource> culprits)
     {
         lock (_contributorsLock)
         {
@@ -100,7 +100,7 @@ internal sealed partial class TorrentSession
     }
 
     /// <summary>A piece verified after failing: the peers whose blocks in the failed copy differ from the good data lied.</summary>
-    private void OnBadBlocksFound(int index, IReadOnlyList<object> culprits)
+    private void OnBadBlocksFound(int index, IReadOnlyList<IBlockSource> culprits)
     {
         foreach (var culprit in culprits.OfType<SwarmPeer>())
             BanCulprit(culprit, $"sent blocks of piece {index} that differ from the verified data");
@@ -114,7 +114,7 @@ internal sealed partial class TorrentSession
     }
 
     /// <summary>Endgame: a block arrived, so the other peers asked for it get a <c>cancel</c>.</summary>
-    private void CancelElsewhere(IReadOnlyList<object> peers, int index, int begin, int length)
+    private void CancelElsewhere(IReadOnlyList<IBlockSource> peers, int index, int begin, int length)
     {
         foreach (var peer in peers)
         {

@@ -110,6 +110,7 @@ internal sealed partial class TorrentSession
         {
             Uploaded = Uploaded,
             BadPeers = BadPeers.Count,
+            PeerSources = _book.Sources,
             // The piece map: verified, being assembled, or last copy failed its hash (cheap: one byte per piece).
             Pieces = PieceStates.From(Pieces.SnapshotHave(), Pieces.SnapshotInProgress(), FailedPiecesSnapshot()),
             Peers = [.. peers.Select(p => new PeerProgress(p.Address, p.Client, p.Down.BytesPerSecond, p.Up.BytesPerSecond,

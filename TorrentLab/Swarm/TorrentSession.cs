@@ -11,14 +11,15 @@ namespace TorrentLab.Swarm;
 /// <summary>The swarm engine for one torrent: many peers at once, downloading what we lack and serving what we have.
 /// <see cref="SwarmDownload"/> and <see cref="Seeder"/> are thin wrappers around it.</summary>
 /// <remarks>
-/// <para>What runs: a listener for incoming peers, an <see cref="Announcer"/> feeding the <see cref="PeerBook"/>, a
+/// <para>What runs: a listener for incoming peers, an <see cref="Announcer"/> and DHT lookups
+/// (<c>TorrentSession.Dht.cs</c>) feeding the <see cref="PeerBook"/>, a
 /// dialer with bounded concurrent connects, one <see cref="SwarmPeer"/> per connection, and a timer
 /// (<c>TorrentSession.Timer.cs</c>) for request timeouts, snubbing, choking (<see cref="Choker"/>), progress and the
 /// stall limit. Pieces are picked, pipelined and verified by the <see cref="PieceManager"/>; verified pieces are
 /// written by the peer task that completed them, and only then announced with <c>have</c>, served, and listed in the
 /// resume ledger (<see cref="WrittenSnapshot"/>).</para>
 /// </remarks>
-internal sealed partial class TorrentSession : IAsyncDisposable
+internal sealed partial class TorrentSession : ISwarmHost, IAsyncDisposable
 {
     private readonly DownloadOptions _options;
     private readonly Action<string>? _log;
@@ -66,6 +67,8 @@ internal sealed partial class TorrentSession : IAsyncDisposable
             AdvertiseExtensions = true, // BEP 10: ut_metadata for magnet clients, ut_pex unless private (SwarmPeer.Extensions.cs)
             Encryption = options.Encryption,
             AdvertiseFast = true, // BEP 6: have all/none, reject, allowed fast (SwarmPeer.Fast.cs)
+            AdvertiseV2 = torrent.InfoHashV2 is not null, // BEP 52: we answer hash requests (SwarmPeer.Hashes.cs)
+            AlternateInfoHash = torrent.IsHybrid ? torrent.InfoHashV2?.Truncated : null,
             ConnectTimeout = options.ConnectTimeout,
             HandshakeTimeout = options.HandshakeTimeout,
             IdleTimeout = options.IdleTimeout,
@@ -76,6 +79,11 @@ internal sealed partial class TorrentSession : IAsyncDisposable
     }
 
     public Torrent Torrent { get; }
+
+    /// <summary>The info hashes an incoming handshake may name: a hybrid's peers use its v1 hash or the truncated v2
+    /// one (BEP 52), every other torrent has one.</summary>
+    public IReadOnlyCollection<InfoHash> IncomingHashes => Torrent.IsHybrid && Torrent.InfoHashV2 is { } v2
+        ? [Torrent.InfoHash, v2.Truncated] : [Torrent.InfoHash];
     public PieceManager Pieces { get; }
     public IPieceStorage Storage { get; }
     public PeerConnectionOptions ConnectionOptions { get; }
@@ -96,6 +104,9 @@ internal sealed partial class TorrentSession : IAsyncDisposable
     public long Received => Interlocked.Read(ref _received);
     public long Uploaded => Interlocked.Read(ref _uploaded);
 
+    /// <summary>How many peer addresses each discovery source gave so far.</summary>
+    public PeerSources PeerSources => _book.Sources;
+
     /// <summary>Pieces that were already on disk when the session started.</summary>
     public int StartPieces => _startPieces;
 
@@ -112,12 +123,13 @@ internal sealed partial class TorrentSession : IAsyncDisposable
         _extraPeers = [.. _options.ExtraPeers];
         var tiers = _options.Trackers ?? Torrent.TrackerTiers;
         _announcer = new Announcer(tiers, Torrent.InfoHash, _options.PeerId, Totals, () => ConnectedCount,
-            peers => { if (_book.Add(peers) > 0) WakeDialer(); }, _log);
+            peers => { if (_book.Add(peers, PeerSource.Tracker) > 0) WakeDialer(); }, _log);
         var ct = _stop.Token;
         _tasks.Add(_listener.RunAsync(OnAccepted, ct));
         _tasks.Add(_announcer.RunAsync(Port, ct));
         _tasks.Add(TimerLoopAsync(ct));
         _tasks.Add(DialLoopAsync(ct));
+        StartDht(ct);
     }
 
     private (long, long, long) Totals() => (Uploaded, Received, Torrent.TotalLength - Interlocked.Read(ref _writtenBytes));
@@ -128,16 +140,28 @@ internal sealed partial class TorrentSession : IAsyncDisposable
     /// <summary>The pieces on disk: what the resume ledger may list.</summary>
     public Bitfield WrittenSnapshot() { lock (_writtenLock) return Bitfield.FromWire(_written.ToBytes(), _written.Length); }
 
-    public void CountReceived(long bytes)
+    public void OnTransferred(long received, long uploaded)
     {
-        Interlocked.Add(ref _received, bytes);
-        _down.Add(bytes);
+        if (received > 0)
+        {
+            Interlocked.Add(ref _received, received);
+            _down.Add(received);
+        }
+        if (uploaded > 0)
+        {
+            Interlocked.Add(ref _uploaded, uploaded);
+            _up.Add(uploaded);
+        }
     }
 
-    public void CountUploaded(long bytes)
+    public void OnPeerEvent(SwarmPeer peer, PeerEvent change)
     {
-        Interlocked.Add(ref _uploaded, bytes);
-        _up.Add(bytes);
+        switch (change)
+        {
+            case PeerEvent.InterestChanged: OnInterestChanged(); break;
+            case PeerEvent.BecameSeed: OnPeerIsSeed(peer); break;
+            case PeerEvent.ListenAddressKnown: OnPexPeerKnown(peer); break;
+        }
     }
 
     /// <summary>Stops everything: peers, dialer, timer, listener; then announces <c>stopped</c> (short timeout).</summary>
@@ -152,6 +176,7 @@ internal sealed partial class TorrentSession : IAsyncDisposable
         lock (_peersLock) all = [.. _tasks, .. _peerTasks];
         // Bounded: peer tasks end as soon as their sockets close; a stuck disk write is the only thing that could linger.
         await Task.WhenAny(Task.WhenAll(all), Task.Delay(TimeSpan.FromSeconds(10))).ConfigureAwait(false);
+        await StopDhtAsync().ConfigureAwait(false);
         if (_listener is not null) await _listener.DisposeAsync().ConfigureAwait(false); // uTP last: closed streams sent their FIN
         if (_announcer is not null)
         {

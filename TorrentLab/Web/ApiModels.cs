@@ -1,4 +1,6 @@
 using TorrentLab.Wire;
+using TorrentLab.Downloads;
+
 namespace TorrentLab.Web;
 
 // The shapes the REST API and the live updates send, as JSON (camelCase, source-generated in WebJsonContext).
@@ -60,9 +62,16 @@ public sealed record PeerDetails(string Address, string Client, string? PeerId, 
 /// <param name="Peers">Peers seen in the last 30 seconds.</param>
 /// <param name="Pieces">One digit per piece: 0 missing, 1 requested, 2 verified, 3 failed.</param>
 /// <param name="Log">The engine's recent protocol events, oldest first.</param>
+/// <param name="MetaVersion">BEP 52's <c>meta version</c>: 2 for v2 and hybrid torrents, 1 for BEP 3 ones.</param>
+/// <param name="InfoHashV2">The SHA-256 info hash in 64 hex digits (v2 and hybrid torrents), else null.</param>
+/// <param name="HashScheme">What verifies its pieces: <c>sha1</c>, <c>merkle-sha256</c>, or both for a hybrid.</param>
 public sealed record TorrentDetails(TorrentSummary Summary, long PieceLength, string? Comment, string? CreatedBy,
     IReadOnlyList<FileDetails> Files, IReadOnlyList<TrackerDetails> Trackers, IReadOnlyList<PeerDetails> Peers,
-    string Pieces, IReadOnlyList<string> Log);
+    string Pieces, IReadOnlyList<string> Log, int MetaVersion = 1, string? InfoHashV2 = null, string HashScheme = "sha1")
+{
+    /// <summary>How many peer addresses each discovery source gave: trackers, the DHT, PEX, given ones.</summary>
+    public PeerSources PeerSources { get; init; } = PeerSources.None;
+}
 
 /// <summary>One wire message of a torrent, as the live trace shows it.</summary>
 /// <param name="Seq">Increases by one per event of this torrent (a gap means events were dropped).</param>

@@ -15,6 +15,7 @@ internal sealed class ManagedTorrent
     private readonly Lock _lock = new();
     private readonly Queue<string> _log = new();
     private CancellationTokenSource? _run;
+    private PeerSources _sources = PeerSources.None; // the last run's counts, kept after it ends
     private Task _task = Task.CompletedTask;
     private DownloadProgress? _progress;
     private PieceStates _pieces;
@@ -146,6 +147,7 @@ internal sealed class ManagedTorrent
         {
             if (State != TorrentState.Downloading) return;
             _progress = p;
+            _sources = p.PeerSources;
             _bytesDone = p.BytesDone;
             if (p.Pieces is { } pieces && pieces.Count == Torrent.PieceCount) _pieces = pieces;
             Bump();
@@ -184,7 +186,11 @@ internal sealed class ManagedTorrent
             var files = TorrentClient.Files(Torrent, _pieces).Select(f => new FileDetails(f.File.DisplayPath, f.File.Length,
                 f.TotalPieces == 0 ? 1 : (double)f.VerifiedPieces / f.TotalPieces, f.VerifiedPieces, f.TotalPieces)).ToArray();
             return new TorrentDetails(summary, Torrent.PieceLength, Torrent.Comment, Torrent.CreatedBy, files, Trackers(),
-                Peers.Snapshot(_progress, State == TorrentState.Downloading), _pieces.ToDigits(), [.. _log]);
+                Peers.Snapshot(_progress, State == TorrentState.Downloading), _pieces.ToDigits(), [.. _log],
+                Torrent.MetaVersion, Torrent.InfoHashV2?.Hex, TorrentClient.HashScheme(Torrent))
+            {
+                PeerSources = _sources,
+            };
         }
     }
 

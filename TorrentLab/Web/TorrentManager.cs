@@ -98,7 +98,6 @@ internal sealed class TorrentManager : IAsyncDisposable
     {
         var torrent = Torrent.Parse(bytes);
         CheckPaths(torrent);
-        if (torrent.IsV2Only) throw new WebApiException(422, "v2-only torrents (BEP 52) cannot be downloaded yet; add a hybrid or v1 torrent of the same files");
         if (start) await CheckFilesAsync(torrent, ct).ConfigureAwait(false);
         ManagedTorrent managed;
         lock (_lock)

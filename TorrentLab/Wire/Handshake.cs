@@ -40,6 +40,13 @@ public sealed record Handshake(InfoHash InfoHash, PeerId PeerId, ulong Reserved 
     /// <summary>BEP 6: the fast extension bit, "reserved[7] |= 0x04".</summary>
     public const ulong FastExtensionBit = 0x04;
 
+    /// <summary>BEP 52: "peers supporting the new format [...] set the 4th most significant bit in the last byte of the
+    /// reserved bitfield", i.e. <c>reserved[7] |= 0x10</c>: the sender speaks v2 (hash request, hashes, hash reject).</summary>
+    public const ulong V2UpgradeBit = 0x10;
+
+    /// <summary>True when the sender set BEP 52's upgrade bit (it speaks BitTorrent v2 and its hash messages).</summary>
+    public bool SupportsV2 => (Reserved & V2UpgradeBit) != 0;
+
     /// <summary>True when the sender set BEP 6's fast extension bit (have_all, have_none, reject, allowed_fast, suggest).</summary>
     public bool SupportsFast => (Reserved & FastExtensionBit) != 0;
 

@@ -1,7 +1,7 @@
 namespace TorrentLab.Wire;
 
-/// <summary>What a peer message is: the BEP 3 message ids, BEP 6's fast extension, BEP 10's extended message, keep-alive (no id) and ids we do not speak.</summary>
-/// <remarks>The numeric values of <see cref="Choke"/> to <see cref="AllowedFast"/> and <see cref="Extended"/> are the ids on the wire.</remarks>
+/// <summary>What a peer message is: the BEP 3 message ids, BEP 6's fast extension, BEP 10's extended message, BEP 52's hash messages, keep-alive (no id) and ids we do not speak.</summary>
+/// <remarks>The numeric values of <see cref="Choke"/> to <see cref="HashReject"/> are the ids on the wire.</remarks>
 public enum MessageKind
 {
     /// <summary>A zero length prefix and nothing else (BEP 3: "Messages of length zero are keepalives").</summary>
@@ -22,6 +22,9 @@ public enum MessageKind
     Reject = 16,        // BEP 6: <index><begin><length>, "reject request": that request will not be served
     AllowedFast = 17,   // BEP 6: <index>, a piece the sender serves even while it chokes us
     Extended = 20,      // BEP 10: <extended id 1><payload>, routed by TorrentLab.Extensions
+    HashRequest = 21,   // BEP 52: <pieces root 32><base layer 4><index 4><length 4><proof layers 4> (HashMessages)
+    Hashes = 22,        // BEP 52: the same 48 bytes, then the hashes
+    HashReject = 23,    // BEP 52: the 48 bytes of the request refused
 
     /// <summary>Any other id (an extension we do not speak); skipped by its length.</summary>
     Unknown = 256,

@@ -96,6 +96,10 @@ internal static class MessageReader
                 return PeerMessage.AllowedFast(ReadIndex(span, pieceCount, "allowed fast"));
             case MessageKind.Extended:                                        // <len=2+X><id=20><extended id 1><payload X> (BEP 10)
                 return PeerMessage.Extended(span[0], body[1..]);
+            case MessageKind.HashRequest:                                     // <len=49><id=21><header 48> (BEP 52)
+            case MessageKind.Hashes:                                          // <len=49+32n><id=22><header 48><hashes> (BEP 52)
+            case MessageKind.HashReject:                                      // <len=49><id=23><header 48> (BEP 52)
+                return PeerMessage.HashMessage((MessageKind)id, body);        // the fields are read by HashMessages
             default:                                                          // an extension we do not speak
                 return PeerMessage.UnknownOf(id, body);
         }
@@ -118,6 +122,8 @@ internal static class MessageReader
             MessageKind.Piece => (WireLimits.PieceHeader + 1, WireLimits.PieceHeader + maxBlockLength),
             MessageKind.Port => (3, 3),
             MessageKind.Extended => (2, WireLimits.MaxMessageLength),   // BEP 10: at least the extended id
+            MessageKind.HashRequest or MessageKind.HashReject => (49, 49),
+            MessageKind.Hashes => (49, 49 + 2 * HashMessages.MaxLength * 32), // a layer's span and its uncles, generously
             _ => (1, WireLimits.MaxMessageLength),
         };
         if (length < min || length > max)
@@ -150,7 +156,9 @@ internal static class MessageReader
         MessageKind.HaveAll => "have all",
         MessageKind.HaveNone => "have none",
         MessageKind.AllowedFast => "allowed fast",
-        _ when id <= 9 || id is >= 13 and <= 17 || id == (byte)MessageKind.Extended => ((MessageKind)id).ToString().ToLowerInvariant(),
+        MessageKind.HashRequest => "hash request",
+        MessageKind.HashReject => "hash reject",
+        _ when id <= 9 || id is >= 13 and <= 17 || id is >= 20 and <= 22 => ((MessageKind)id).ToString().ToLowerInvariant(),
         _ => "unknown",
     };
 }

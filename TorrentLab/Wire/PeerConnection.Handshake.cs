@@ -13,8 +13,8 @@ public sealed partial class PeerConnection
             await c.SendHandshakeAsync(infoHash, ourId, token).ConfigureAwait(false);
             var theirs = await c.ReadHandshakeAsync(token).ConfigureAwait(false);
             // BEP 3: "Next comes the 20 byte truncated infohash. If both sides don't send the same value, they sever
-            // the connection."
-            if (theirs.InfoHash != infoHash)
+            // the connection." A hybrid's v2 peer may answer with the torrent's other (v2) hash (BEP 52).
+            if (theirs.InfoHash != infoHash && theirs.InfoHash != _options.AlternateInfoHash)
                 throw c.PeerError($"handshake answered with info hash {theirs.InfoHash.Hex}, expected {infoHash.Hex}");
             return theirs;
         }, ct);
@@ -61,7 +61,7 @@ public sealed partial class PeerConnection
     private async Task SendHandshakeAsync(InfoHash infoHash, PeerId ourId, CancellationToken ct)
     {
         var ours = new Handshake(infoHash, ourId, (_options.AdvertiseExtensions ? Handshake.ExtensionProtocolBit : 0)
-            | (_options.AdvertiseFast ? Handshake.FastExtensionBit : 0));
+            | (_options.AdvertiseFast ? Handshake.FastExtensionBit : 0) | (_options.AdvertiseV2 ? Handshake.V2UpgradeBit : 0));
         var bytes = ours.ToBytes();
         await SendRawAsync(bytes, ct).ConfigureAwait(false);
         _trace?.Invoke(WireTraceEvent.For(RemoteEndPoint, WireDirection.Sent, ours, bytes, Encryption, Transport));

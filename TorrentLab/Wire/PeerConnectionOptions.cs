@@ -1,3 +1,5 @@
+using TorrentLab.Metainfo;
+
 namespace TorrentLab.Wire;
 
 /// <summary>How a <see cref="PeerConnection"/> behaves: piece count for validation, timeouts, keep-alives, tracing.</summary>
@@ -16,6 +18,14 @@ public sealed record PeerConnectionOptions
     /// <summary>Set BEP 6's fast extension bit in our handshake; when the peer sets it too (<see cref="PeerConnection.FastAgreed"/>)
     /// the caller must answer every request with a piece or a reject.</summary>
     public bool AdvertiseFast { get; init; }
+
+    /// <summary>Set BEP 52's v2 upgrade bit in our handshake: for v2 and hybrid torrents, whose peers may ask us for
+    /// merkle hashes (<see cref="HashMessages"/>).</summary>
+    public bool AdvertiseV2 { get; init; }
+
+    /// <summary>A hybrid torrent's other identity, its truncated v2 info hash: a v2 peer may answer our handshake
+    /// with it instead of the v1 hash we sent (BEP 52's upgrade), and the connection is still for our torrent.</summary>
+    public InfoHash? AlternateInfoHash { get; init; }
 
     /// <summary>MSE/PE protocol encryption: <see cref="EncryptionPolicy.Off"/> here (plain BEP 3, what the classroom
     /// commands and the lab speak); downloads and seeding ask for <see cref="EncryptionPolicy.Prefer"/>.</summary>

@@ -87,6 +87,13 @@ public readonly struct PeerMessage
     public static PeerMessage Extended(byte extendedId, ReadOnlyMemory<byte> payload) =>
         new(MessageKind.Extended, extendedId, payload: payload, id: 20);
 
+    /// <summary>A BEP 52 <c>hash request</c>, <c>hashes</c> or <c>hash reject</c> with its raw body (encoded and read
+    /// by <see cref="HashMessages"/>).</summary>
+    public static PeerMessage HashMessage(MessageKind kind, ReadOnlyMemory<byte> body) =>
+        kind is MessageKind.HashRequest or MessageKind.Hashes or MessageKind.HashReject
+            ? new(kind, payload: body, id: (byte)kind)
+            : throw new ArgumentOutOfRangeException(nameof(kind), kind, "not a BEP 52 hash message");
+
     /// <summary>A message with an id we do not speak (kept so the reader can skip it and tests can send it).</summary>
     public static PeerMessage UnknownOf(byte id, ReadOnlyMemory<byte> body) => new(MessageKind.Unknown, payload: body, id: id);
 
@@ -99,6 +106,8 @@ public readonly struct PeerMessage
         MessageKind.HaveNone => "have none",
         MessageKind.AllowedFast => "allowed fast",
         MessageKind.Unknown => "unknown",
+        MessageKind.HashRequest => "hash request",
+        MessageKind.HashReject => "hash reject",
         _ => Kind.ToString().ToLowerInvariant(),
     };
 
@@ -111,8 +120,16 @@ public readonly struct PeerMessage
         MessageKind.Port => $"port={Port}",
         MessageKind.Extended => $"ext_id={ExtendedId} len={Payload.Length}",
         MessageKind.Unknown => $"id={Id} len={Payload.Length}",
+        MessageKind.HashRequest or MessageKind.Hashes or MessageKind.HashReject when Payload.Length >= 48 => HashFields(),
         _ => "",
     };
+
+    private string HashFields()
+    {
+        var r = HashMessages.DecodeRequest(Payload[..48]);
+        var hashes = Kind == MessageKind.Hashes ? $" hashes={(Payload.Length - 48) / 32}" : "";
+        return $"root={Convert.ToHexStringLower(r.PiecesRoot.Span)[..16]}.. base={r.BaseLayer} index={r.Index} len={r.Length} proof={r.ProofLayers}{hashes}";
+    }
 
     /// <summary>The message as a trace shows it: <c>piece index=3 begin=16384 len=16384</c>.</summary>
     public override string ToString() => Fields.Length == 0 ? Name : $"{Name} {Fields}";

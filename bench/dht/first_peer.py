@@ -1,9 +1,11 @@
 #!/usr/bin/python3
-"""Time to the first peer through the DHT: a local DHT of python3-libtorrent nodes on 127.0.0.1 (one seeding a
-trackerless torrent), then `torrentlab dht get_peers` runs bootstrapped from one node, several times.
+"""Time to the first peer and to the metadata through the DHT: a local DHT of python3-libtorrent nodes on 127.0.0.1
+(one seeding a trackerless torrent), then `torrentlab dht get_peers` runs bootstrapped from one node, several times,
+then `torrentlab magnet_info` of the xt-only magnet link (peers from the DHT, metadata by ut_metadata), several times.
 
 Usage: /usr/bin/python3 bench/dht/first_peer.py PATH/TO/TorrentLab.Cli.dll [runs] [nodes]
-Prints, per run, the time from process start to the first peer line and to the end of the lookup, then medians.
+Prints, per run, the time from process start to the first peer line and to the end of the lookup, then the time from
+process start to the printed metadata, then medians.
 Everything stays on 127.0.0.1; no node has a public router to bootstrap from."""
 import os, socket, statistics, subprocess, sys, tempfile, time
 import libtorrent as lt
@@ -26,6 +28,7 @@ for i, port in enumerate(ports):
         'dht_restrict_routing_ips': False, 'dht_restrict_search_ips': False, 'dht_enforce_node_id': False,
         'dht_prefer_verified_node_ids': False, 'allow_multiple_connections_per_ip': True,
         'alert_mask': lt.alert.category_t.dht_notification}, 0))
+    sessions[-1].add_extension('ut_metadata')   # BEP 9: the seeder hands out the metadata of the magnet link
 folder = tempfile.mkdtemp(prefix='torrentlab-dht-bench-')
 with open(os.path.join(folder, 'payload.bin'), 'wb') as f:
     f.write(os.urandom(1 << 20))
@@ -62,3 +65,12 @@ for run in range(runs):
     totals.append(t_total)
     print('run %d: first peer %s after %.3f s, lookup done after %.3f s' % (run + 1, first, t_first, t_total), flush=True)
 print('median: first peer %.3f s, whole lookup %.3f s (process start included)' % (statistics.median(firsts), statistics.median(totals)))
+
+metas = []
+for run in range(runs):
+    start = time.monotonic()
+    done = subprocess.run(['dotnet', cli, 'magnet_info', 'magnet:?xt=urn:btih:' + ih, '--dht-bootstrap', '127.0.0.1:%d' % ports[0]],
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=dict(os.environ, TORRENTLAB_DHT_LOOPBACK_ONLY='1'))
+    metas.append(time.monotonic() - start)
+    print('run %d: metadata %s after %.3f s' % (run + 1, 'printed' if done.returncode == 0 else 'FAILED ' + done.stderr.strip(), metas[-1]), flush=True)
+print('median: metadata of the xt-only magnet link %.3f s (process start included)' % statistics.median(metas))

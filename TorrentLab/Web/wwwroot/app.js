@@ -240,9 +240,15 @@ function showDetail(d) {
   if (d.summary.infoHash !== state.selected) return;
   state.torrents.set(d.summary.infoHash, d.summary);
   fillDetailHead(d.summary);
+  if (d.metaVersion !== undefined) {
+    const v2 = d.infoHashV2 ? ` · v2 info hash ${d.infoHashV2}` : '';
+    $('#d-version').textContent = `meta version ${d.metaVersion}${v2} · pieces verified by ${d.hashScheme}`;
+  }
   if (d.pieces !== undefined) { state.pieces = d.pieces; drawPieces(); }
   fillTable('#files', d.files, (f) => [f.path, bytes(f.length), progressCell(f.progress)]);
   fillTable('#trackers', d.trackers, (t) => [String(t.tier), t.url, t.lastAnswer || '–']);
+  const s = d.peerSources || { tracker: 0, dht: 0, pex: 0, given: 0 };
+  fillTable('#sources', [['Trackers', s.tracker], ['DHT', s.dht], ['PEX', s.pex], ['Given', s.given]], (r) => [r[0], String(r[1])]);
   fillTable('#peers', d.peers, (p) => [p.address + (p.connected ? '' : ' (disconnected)'), p.client, rate(p.downloadRate), rate(p.uploadRate), flags(p)]);
   const log = $('#log');
   const atBottom = log.scrollTop + log.clientHeight >= log.scrollHeight - 4;

@@ -1,10 +1,11 @@
 using TorrentLab.Bencode;
 using TorrentLab.Creation;
 using TorrentLab.Metainfo;
+using TorrentLab.Pieces;
 using TorrentLab.Storage;
 using TorrentLab.Tests.Infrastructure;
 
-namespace TorrentLab.Tests.Storage;
+namespace TorrentLab.Tests.Pieces;
 
 /// <summary>Full checks of v2 and hybrid data (BEP 52) through <see cref="PieceVerifier"/>, and the scheme the ledger records.</summary>
 public class PieceCheckTests
@@ -94,4 +95,49 @@ public class PieceCheckTests
     [InlineData(TorrentFormat.Hybrid, PieceHashScheme.Both)]
     public void FullCheck_NamesTheHashesTheTorrentHas(TorrentFormat format, string scheme) =>
         Assert.Equal(scheme, PieceHashScheme.FullCheck(Create(format)));
+
+    [Fact]
+    public void CanVerify_V2FileWithoutPieceLayer_IsFalseUntilAPeersLayerLeadsToItsRoot()
+    {
+        var full = Create(TorrentFormat.V2);
+        var check = new PieceCheck(Create(TorrentFormat.V2, withLayers: false));
+        var a = 0; // a.bin: four pieces, its layer missing
+        var layer = full.Files[a].PieceLayer;
+        var wrong = layer.ToArray();
+        wrong[0] ^= 1;
+
+        Assert.Equal([0, 4], check.MissingLayers); // a.bin and sub/c.bin (b.txt fits in one piece: its root suffices)
+        Assert.False(check.CanVerify(0));
+        Assert.True(check.CanVerify(4));           // b.txt
+        Assert.False(check.TryAddLayer(a, wrong));
+        Assert.False(check.TryAddLayer(a, layer[..32]));
+        Assert.True(check.TryAddLayer(a, layer));
+        Assert.True(check.CanVerify(0));
+        Assert.Equal([4], check.MissingLayers);
+        Assert.Equal(layer.ToArray(), check.LayerOf(a).ToArray());
+    }
+
+    [Fact]
+    public void Check_PieceOfAFileWhoseLayerCameFromAPeer_PassesIntactDataAndFailsAFlippedByte()
+    {
+        var full = Create(TorrentFormat.V2);
+        var check = new PieceCheck(Create(TorrentFormat.V2, withLayers: false));
+        Assert.True(check.TryAddLayer(0, full.Files[0].PieceLayer));
+        var piece = Files[0].Data.Slice(PieceLength, PieceLength).ToArray();
+
+        Assert.True(check.Check(1, piece));
+        piece[100] ^= 1;
+        Assert.False(check.Check(1, piece));
+    }
+
+    [Fact]
+    public void FileOf_PiecesRoot_FindsTheFileAndUnknownRootsAreMinusOne()
+    {
+        var torrent = Create(TorrentFormat.V2);
+        var check = new PieceCheck(torrent);
+
+        Assert.Equal(0, check.FileOf(torrent.Files[0].PiecesRoot.Span));
+        Assert.Equal(-1, check.FileOf(new byte[32]));
+        Assert.Equal(4, check.PieceCountOf(0));
+    }
 }

@@ -1,0 +1,31 @@
+namespace TorrentLab.Downloads;
+
+/// <summary>Where the peer addresses a session learned came from: one count per discovery source.</summary>
+/// <param name="Given">Addresses given by the caller (<c>--peer</c>, a magnet link's <c>x.pe</c>).</param>
+/// <param name="Tracker">Addresses from tracker announces (BEP 3, BEP 15).</param>
+/// <param name="Pex">Addresses from peer exchange (BEP 11).</param>
+/// <param name="Dht">Addresses from DHT lookups (BEP 5).</param>
+public sealed record PeerSources(int Given, int Tracker, int Pex, int Dht)
+{
+    /// <summary>No address learned yet.</summary>
+    public static PeerSources None { get; } = new(0, 0, 0, 0);
+
+    /// <summary>One line for a log or a summary, e.g. <c>peers from: tracker 3, pex 1, dht 2, given 0</c>.</summary>
+    public override string ToString() => $"peers from: tracker {Tracker}, dht {Dht}, pex {Pex}, given {Given}";
+}
+
+/// <summary>A discovery source, as <see cref="PeerSources"/> counts it.</summary>
+public enum PeerSource
+{
+    /// <summary>Given by the caller.</summary>
+    Given,
+
+    /// <summary>A tracker's announce answer.</summary>
+    Tracker,
+
+    /// <summary>Peer exchange.</summary>
+    Pex,
+
+    /// <summary>A DHT lookup.</summary>
+    Dht,
+}

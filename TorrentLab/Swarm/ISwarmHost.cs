@@ -1,0 +1,66 @@
+using TorrentLab.Extensions;
+using TorrentLab.Metainfo;
+using TorrentLab.Pieces;
+using TorrentLab.Storage;
+
+namespace TorrentLab.Swarm;
+
+/// <summary>The session as one of its peers sees it: all a <see cref="SwarmPeer"/> may read from or tell its
+/// <see cref="TorrentSession"/>, and nothing more.</summary>
+/// <remarks>The other direction (what the session and the choker ask of a peer) is listed in docs/ARCHITECTURE.md.</remarks>
+internal interface ISwarmHost
+{
+    /// <summary>The torrent (piece lengths, info hash, private flag).</summary>
+    Torrent Torrent { get; }
+
+    /// <summary>Where the peer asks for work and files the blocks it receives.</summary>
+    PieceManager Pieces { get; }
+
+    /// <summary>Where the blocks the peer serves are read from.</summary>
+    IPieceStorage Storage { get; }
+
+    /// <summary>Serves the info dictionary to ut_metadata requests (BEP 9).</summary>
+    MetadataServer Metadata { get; }
+
+    /// <summary>Our listen port, for the extension handshake (0: not listening).</summary>
+    int Port { get; }
+
+    /// <summary>We still want pieces (false once complete, or for a pure seeder).</summary>
+    bool Downloading { get; }
+
+    /// <summary>True when piece <paramref name="index"/> is on disk and may be served.</summary>
+    bool CanServe(int index);
+
+    /// <summary>The one place a peer reports what became of a block it sent (see <see cref="TorrentSession"/>).</summary>
+    ValueTask OnBlockAsync(SwarmPeer from, BlockResult result, BlockRequest block, bool firstOfPiece, CancellationToken ct);
+
+    /// <summary>Payload bytes that moved: <paramref name="received"/> accepted from a peer, <paramref name="uploaded"/> sent to one.</summary>
+    void OnTransferred(long received, long uploaded);
+
+    /// <summary>Something the session acts on changed about <paramref name="peer"/>.</summary>
+    void OnPeerEvent(SwarmPeer peer, PeerEvent change);
+
+    /// <summary>The peer negotiated ut_pex (BEP 11): the session fills <paramref name="state"/> with the peers it knows.</summary>
+    void OnPexReady(SwarmPeer peer, PexState state);
+
+    /// <summary>The peer sent a file's piece layer that hashes up to its pieces root (BEP 52): its pieces can be requested.</summary>
+    void OnLayerLearned(SwarmPeer from, int file);
+
+    /// <summary>Addresses the peer told us with ut_pex.</summary>
+    void OnPexLearned(SwarmPeer from, IReadOnlyList<PexPeer> peers);
+
+    /// <summary>The peer's loops ended, always with a reason; <paramref name="fatal"/>
+    /// (a disk failure) ends the whole download.</summary>
+    void OnPeerEnded(SwarmPeer peer, string reason, bool violation, Exception? fatal);
+}
+
+/// <summary>What changed about a peer (<see cref="ISwarmHost.OnPeerEvent"/>).</summary>
+internal enum PeerEvent
+{
+    /// <summary>It sent interested or not interested: an upload slot may change hands.</summary>
+    InterestChanged,
+    /// <summary>It has every piece now.</summary>
+    BecameSeed,
+    /// <summary>Its listen address became known: the other connections announce it with ut_pex.</summary>
+    ListenAddressKnown,
+}
