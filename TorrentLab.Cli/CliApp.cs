@@ -57,7 +57,9 @@ internal static class CliApp
         }
         if (parse.Errors.Count > 0)
         {
-            stderr.WriteLine($"error: {parse.Errors[0].Message} (see 'torrentlab --help')");
+            // One line even when the parser lists the allowed values on lines of their own.
+            var message = string.Join(' ', parse.Errors[0].Message.Split('\n', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries));
+            stderr.WriteLine($"error: {message} (see 'torrentlab --help')");
             return ExitCodes.Usage;
         }
         // Ctrl-C (SIGINT) and SIGTERM cancel the command's token; the command saves what it must and exits with

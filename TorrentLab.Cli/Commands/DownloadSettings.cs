@@ -49,6 +49,28 @@ internal sealed class DownloadSettings
             : throw new UsageException($"--bind expects an IP address such as 0.0.0.0, :: or ::1, got '{v}'"))];
     }
 
+    public Option<string> Transport { get; } = TransportOption();
+
+    /// <summary><c>--transport both|tcp|utp</c>: which transports carry peer connections (default both, uTP dialled first).</summary>
+    public static Option<string> TransportOption()
+    {
+        var option = new Option<string>("--transport")
+        {
+            Description = "Peer transports: both (dial uTP first, fall back to TCP; accept both on the same port number), tcp, or utp",
+            DefaultValueFactory = _ => "both",
+        };
+        option.AcceptOnlyFromAmong("both", "tcp", "utp");
+        return option;
+    }
+
+    /// <summary>The transports named by <c>--transport</c>.</summary>
+    public static PeerTransport ParseTransport(string? value) => value switch
+    {
+        "tcp" => PeerTransport.Tcp,
+        "utp" => PeerTransport.Utp,
+        _ => PeerTransport.Both,
+    };
+
     public Option<bool> NoDht { get; } = NoDhtOption();
     public Option<string[]> DhtBootstrap { get; } = DhtBootstrapOption();
 
@@ -99,7 +121,7 @@ internal sealed class DownloadSettings
     /// <summary>Adds the shared options to a command.</summary>
     public void AddTo(Command command)
     {
-        foreach (var option in new Option[] { NoResume, Quiet, Verbose, Trace, TraceBytes, MaxPeers, Port, Trackers, Peers, Overwrite, PeerScope, Encryption, Bind, StallTimeout, NoDht, DhtBootstrap })
+        foreach (var option in new Option[] { NoResume, Quiet, Verbose, Trace, TraceBytes, MaxPeers, Port, Trackers, Peers, Overwrite, PeerScope, Encryption, Transport, Bind, StallTimeout, NoDht, DhtBootstrap })
             command.Options.Add(option);
     }
 
@@ -111,6 +133,8 @@ internal sealed class DownloadSettings
         if (parse.GetValue(Port) is < 0 or > 65535) throw new UsageException("--port must be 0..65535");
         if (parse.GetValue(StallTimeout) is { } stall && (!(stall > 0) || stall > TimeSpan.MaxValue.TotalSeconds / 2))
             throw new UsageException($"--stall-timeout must be a positive number of seconds, got {stall}");
+        if (ParseTransport(parse.GetValue(Transport)) == PeerTransport.Utp && parse.GetValue(MaxPeers) == 1)
+            throw new UsageException("--transport utp needs the swarm engine; --max-peers 1 runs the reference path, which speaks TCP only");
         foreach (var peer in parse.GetValue(Peers) ?? [])
             if (PeerAddress.Check(peer, "--peer") is { } error) throw new UsageException(error);
     }
@@ -136,6 +160,7 @@ internal sealed class DownloadSettings
             Encryption = ParseEncryption(parse.GetValue(Encryption)),
             BindAddresses = ParseBind(parse.GetValue(Bind)),
             StallTimeout = parse.GetValue(StallTimeout) is { } seconds ? TimeSpan.FromSeconds(seconds) : _defaultStall,
+            Transport = ParseTransport(parse.GetValue(Transport)),
             Dht = !parse.GetValue(NoDht),
             DhtBootstrap = ReadBootstrap(parse.GetValue(DhtBootstrap)),
             Log = Log(parse),

@@ -162,11 +162,20 @@ public partial class DownloadCommandTests
     [InlineData("--stall-timeout", "-5")]
     [InlineData("--bind", "not-an-address")]
     [InlineData("--bind", "127.0.0.1:6881")] // an address, not an endpoint: the port is --port
+    [InlineData("--transport", "quic")]
     public void MainCommand_BadOption_IsAUsageError(string option, string value)
     {
         var result = CliRunner.Run([TestPaths.Fixture("single", "hello.txt.torrent"), option, value]);
         Assert.Equal(CliRunner.Codes.Usage, result.ExitCode);
         Assert.Single(result.Stderr.TrimEnd('\n').Split('\n'));
+    }
+
+    [Fact]
+    public void MainCommand_UtpWithTheSinglePeerReferencePath_IsAUsageErrorSayingWhy()
+    {
+        var result = CliRunner.Run([TestPaths.Fixture("single", "hello.txt.torrent"), "--transport", "utp", "--max-peers", "1"]);
+        Assert.Equal(CliRunner.Codes.Usage, result.ExitCode);
+        Assert.Equal("error: --transport utp needs the swarm engine; --max-peers 1 runs the reference path, which speaks TCP only\n", result.Stderr);
     }
 
     [Fact]

@@ -85,6 +85,7 @@ internal sealed class MockSwarm : IAsyncDisposable
         ConnectTimeout = TimeSpan.FromSeconds(3),
         HandshakeTimeout = TimeSpan.FromSeconds(3),
         LedgerInterval = TimeSpan.FromMilliseconds(300),
+        DialTcpFirst = true, // the synthetic peers speak TCP only: no unanswered uTP attempt before each
     };
 
     /// <summary>Asserts every file below <paramref name="output"/> has the SHA-1 of the original.</summary>

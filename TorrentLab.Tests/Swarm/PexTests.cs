@@ -7,6 +7,7 @@ using TorrentLab.Extensions;
 using TorrentLab.Metainfo;
 using TorrentLab.Swarm;
 using TorrentLab.Tests.Infrastructure;
+using TorrentLab.Utp;
 using TorrentLab.Wire;
 
 namespace TorrentLab.Tests.Swarm;
@@ -120,6 +121,24 @@ public class PexTests
         Assert.Equal(Hex(built.Torrent.RawInfo.ToArray()), Hex(data.Data.ToArray()));
     }
 
+    [Fact]
+    public async Task Pex_PeerConnectedOverUtp_IsAdvertisedWithTheSupportsUtpFlag()
+    {
+        using var folder = new TempFolder("torrentlab-pex");
+        var built = TestTorrents.SingleFile(8 * PieceLength, PieceLength, announce: null);
+        built.WritePayload(folder.Path);
+        await using var seeder = await Seeder.StartAsync(built.Torrent, Options(folder.Path), ct: Ct);
+        await using var socket = UtpSocket.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        using var overUtp = await RawPeer.ConnectAsync(seeder, built.Torrent, socket);
+        using var overTcp = await RawPeer.ConnectAsync(seeder, built.Torrent);
+
+        var message = PexMessage.Decode((await overTcp.ReceiveAsync(ExtensionIds.UtPexName)).Payload);
+
+        var named = Assert.Single(message.Added, p => p.EndPoint.Equals(socket.LocalEndPoint));
+        Assert.Equal(PexFlags.SupportsUtp, named.Flags & PexFlags.SupportsUtp);
+        Assert.Equal(PexFlags.None, named.Flags & PexFlags.Reachable); // it dialled the seeder, not the other way round
+    }
+
     /// <summary>A raw connection with the extension bit set, whose extension handshake (ut_metadata and ut_pex) is sent
     /// and the seeder's received.</summary>
     private sealed class RawPeer(PeerConnection connection, ExtensionChannel channel) : IDisposable
@@ -127,11 +146,15 @@ public class PexTests
         public ExtensionChannel Channel => channel;
         public ExtensionHandshake Theirs => channel.Theirs!;
 
-        public static async Task<RawPeer> ConnectAsync(Seeder seeder, Torrent torrent)
+        /// <param name="utp">Dial over this uTP socket (else TCP) and name its port as our listen port (<c>p</c>).</param>
+        public static async Task<RawPeer> ConnectAsync(Seeder seeder, Torrent torrent, UtpSocket? utp = null)
         {
-            var connection = await PeerConnection.ConnectAsync(At(seeder), torrent.InfoHash, PeerId.CreateOurs(),
-                new PeerConnectionOptions { PieceCount = torrent.PieceCount, AdvertiseExtensions = true, IdleTimeout = TimeSpan.FromSeconds(10) }, Ct);
-            var raw = new RawPeer(connection, new ExtensionChannel(connection, ExtensionHandshake.Ours(At(seeder), null, null, pex: true)));
+            var options = new PeerConnectionOptions { PieceCount = torrent.PieceCount, AdvertiseExtensions = true, IdleTimeout = TimeSpan.FromSeconds(10) };
+            var connection = utp is null
+                ? await PeerConnection.ConnectAsync(At(seeder), torrent.InfoHash, PeerId.CreateOurs(), options, Ct)
+                : await PeerConnection.ConnectAsync(At(seeder), async token => await utp.ConnectAsync(At(seeder), token), torrent.InfoHash,
+                    PeerId.CreateOurs(), options, Ct);
+            var raw = new RawPeer(connection, new ExtensionChannel(connection, ExtensionHandshake.Ours(At(seeder), utp?.LocalEndPoint.Port, null, pex: true)));
             try
             {
                 Assert.True(await raw.Channel.SendHandshakeAsync(Ct));

@@ -332,7 +332,7 @@ public class PeerConnectionTests
 
         var list = lines.ToList();
         Assert.StartsWith($"-> handshake info_hash={built.Torrent.InfoHash.Hex} peer_id=2d545a", list[0]);   // "-TZ"
-        Assert.Equal($"<- handshake info_hash={built.Torrent.InfoHash.Hex} peer_id={peer.PeerId.Hex} extensions=no fast=yes encryption=none", list[1]);
+        Assert.Equal($"<- handshake info_hash={built.Torrent.InfoHash.Hex} peer_id={peer.PeerId.Hex} extensions=no fast=yes transport=tcp encryption=none", list[1]);
         Assert.Equal(
             ["-> interested", "<- bitfield bytes=1 set=2", "<- unchoke",
              "-> request index=0 begin=0 len=16384", "-> request index=1 begin=0 len=3616",

@@ -69,6 +69,8 @@ public static partial class TorrentClient
         ArgumentNullException.ThrowIfNull(options);
         if (options.SeedAfterDownload && EngineFor(options) == DownloadEngine.Reference)
             throw new ArgumentException("seeding needs the swarm engine; the single-peer reference path only downloads");
+        if (options.Transport == PeerTransport.Utp && EngineFor(options) == DownloadEngine.Reference)
+            throw new ArgumentException("--transport utp needs the swarm engine; the single-peer reference path (--max-peers 1) speaks TCP only");
         var start = await DownloadStart.PrepareAsync(torrent, options, ct).ConfigureAwait(false);
         return EngineFor(options) == DownloadEngine.Reference
             ? await ReferenceDownload.RunAsync(start, options, progress, ct).ConfigureAwait(false)

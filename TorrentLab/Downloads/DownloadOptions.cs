@@ -61,6 +61,14 @@ public sealed record DownloadOptions
     /// both), require (RC4 only) or off (plain BEP 3).</summary>
     public Wire.EncryptionPolicy Encryption { get; init; } = Wire.EncryptionPolicy.Prefer;
 
+    /// <summary>Which transports carry peer connections (<c>--transport</c>): both (default: uTP and TCP, dialled in
+    /// the order <see cref="DialTcpFirst"/> says, both accepted on the same port number), TCP only, or uTP only.</summary>
+    public PeerTransport Transport { get; init; } = PeerTransport.Both;
+
+    /// <summary>With <see cref="PeerTransport.Both"/>, dial TCP first and fall back to uTP (by default uTP is dialled
+    /// first, as libtorrent, qBittorrent and Transmission do).</summary>
+    public bool DialTcpFirst { get; init; }
+
     /// <summary>Time limits for connecting, handshaking and waiting on a silent peer.</summary>
     public TimeSpan ConnectTimeout { get; init; } = TimeSpan.FromSeconds(10);
     public TimeSpan HandshakeTimeout { get; init; } = TimeSpan.FromSeconds(10);

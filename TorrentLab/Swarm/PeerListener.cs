@@ -1,73 +1,123 @@
 using System.Net;
 using System.Net.Sockets;
+using TorrentLab.Downloads;
+using TorrentLab.Utp;
 
 namespace TorrentLab.Swarm;
 
-/// <summary>Accepts incoming TCP connections on the session's port, on one or more local addresses, and hands each
-/// socket to the session.</summary>
-/// <remarks>BEP 3 suggests ports 6881-6889: when the requested port is taken and <c>fallback</c> is allowed, the next
-/// ones in that range are tried, then any free port. Every address listens on the same port (the one we announce).
-/// <c>::</c> is dual-stack (IPv4 peers arrive as IPv4-mapped addresses); on a machine without IPv6 it falls back to
-/// <c>0.0.0.0</c>. The handshake itself is read by the session (<c>PeerConnection.AcceptAsync</c>), which accepts only
-/// torrents it serves.</remarks>
-internal sealed class PeerListener : IDisposable
+/// <summary>Accepts incoming peers on the session's port number, on one or more local addresses: TCP connections on
+/// the TCP port and uTP connections on the UDP port of the same number, each handed to the session as a stream.</summary>
+/// <remarks>
+/// <para>BEP 3 suggests ports 6881-6889: when the requested port is taken and <c>fallback</c> is allowed, the next
+/// ones in that range are tried, then any free port; a port counts as free only when TCP and UDP both bind it, so
+/// peers that learn it (from the tracker, PEX or the extension handshake's <c>p</c>) reach us over either. Every
+/// address listens on that one port (the one we announce). <c>::</c> is dual-stack for TCP (IPv4 peers arrive as
+/// IPv4-mapped addresses and are named as IPv4); on a machine without IPv6 it falls back to <c>0.0.0.0</c>. The
+/// handshake itself is read by the session (<c>PeerConnection.AcceptAsync</c>), which accepts only torrents it serves.</para>
+/// <para>The UDP port belongs to <see cref="Utp"/>, bound on the first address (<c>::</c> reads as <c>0.0.0.0</c> there:
+/// uTP and the DHT speak IPv4 unless an IPv6 address is bound): it is bound whatever the transport (uTP connections
+/// are refused with ST_RESET when TCP only is asked for), and every datagram that is not uTP goes to its
+/// <see cref="UtpSocket.OtherDatagrams"/>, where a DHT node sharing the port plugs in (KRPC datagrams start with 'd')
+/// and sends with <see cref="UtpSocket.SendDatagram"/>.</para>
+/// </remarks>
+internal sealed class PeerListener : IAsyncDisposable
 {
-    private readonly Socket[] _sockets;
+    /// <summary>Tries at port 0 to find a number free for both TCP and UDP (the kernel picks TCP's, UDP may hold it).</summary>
+    private const int AnyPortTries = 8;
 
-    private PeerListener(Socket[] sockets)
+    private readonly Socket[] _tcp;
+
+    private PeerListener(Socket[] tcp, UtpSocket? utp)
     {
-        _sockets = sockets;
-        EndPoints = [.. sockets.Select(s => (IPEndPoint)s.LocalEndPoint!)];
+        _tcp = tcp;
+        Utp = utp;
+        EndPoints = tcp.Length > 0 ? [.. tcp.Select(s => (IPEndPoint)s.LocalEndPoint!)] : [utp!.LocalEndPoint];
     }
 
     /// <summary>The first address and port we listen on.</summary>
     public IPEndPoint EndPoint => EndPoints[0];
 
-    /// <summary>Every address we listen on (all on the same port).</summary>
+    /// <summary>Every address we listen on (all on the same port number).</summary>
     public IReadOnlyList<IPEndPoint> EndPoints { get; }
+
+    /// <summary>The one UDP socket on our port: uTP connections in and out, and other datagrams (the DHT's) passed on;
+    /// null only when TCP alone was asked for and the UDP port could not be bound.</summary>
+    public UtpSocket? Utp { get; }
 
     /// <summary>Binds and listens on one address.</summary>
     /// <exception cref="SwarmException">The port is taken (and no fallback was allowed or found).</exception>
-    public static PeerListener Start(IPAddress address, int port, bool fallback) => Start([address], port, fallback);
+    public static PeerListener Start(IPAddress address, int port, bool fallback, PeerTransport transport) =>
+        Start([address], port, fallback, transport);
 
-    /// <summary>Binds and listens on every address, on one port: the first address picks it (with the fallback), the
-    /// others must get the same one.</summary>
+    /// <summary>Binds and listens on every address, on one port number: the first address picks it (with the
+    /// fallback) for TCP and UDP, the others must get the same one for TCP.</summary>
     /// <exception cref="SwarmException">A port is taken (and no fallback was allowed or found), or no address given.</exception>
-    public static PeerListener Start(IReadOnlyList<IPAddress> addresses, int port, bool fallback)
+    public static PeerListener Start(IReadOnlyList<IPAddress> addresses, int port, bool fallback, PeerTransport transport)
     {
         if (addresses.Count == 0) throw new SwarmException("no local address to listen on");
         var chosen = addresses.Select(a => a.Equals(IPAddress.IPv6Any) && !Socket.OSSupportsIPv6 ? IPAddress.Any : a).Distinct().ToList();
-        var sockets = new List<Socket> { BindFirst(chosen[0], port, fallback) };
-        var bound = ((IPEndPoint)sockets[0].LocalEndPoint!).Port;
+        var (first, utp) = BindFirst(chosen[0], port, fallback, transport);
+        var sockets = new List<Socket>();
+        if (first is not null) sockets.Add(first);
+        var bound = first is not null ? ((IPEndPoint)first.LocalEndPoint!).Port : utp!.LocalEndPoint.Port;
         try
         {
-            foreach (var address in chosen.Skip(1))
-            {
-                sockets.Add(TryBind(address, bound, out var error)
-                    ?? throw new SwarmException($"cannot listen on {Show(address, bound)} for incoming peers ({error?.SocketErrorCode})", error));
-            }
+            if (transport != PeerTransport.Utp)
+                foreach (var address in chosen.Skip(1))
+                    sockets.Add(TryBindTcp(address, bound, out var error)
+                        ?? throw new SwarmException($"cannot listen on {Show(address, bound)} for incoming peers ({error?.SocketErrorCode})", error));
         }
         catch
         {
             foreach (var socket in sockets) socket.Dispose();
+            utp?.DisposeAsync().AsTask().GetAwaiter().GetResult();
             throw;
         }
-        return new PeerListener([.. sockets]);
+        return new PeerListener([.. sockets], utp);
     }
 
-    private static Socket BindFirst(IPAddress address, int port, bool fallback)
+    private static (Socket? Tcp, UtpSocket? Utp) BindFirst(IPAddress address, int port, bool fallback, PeerTransport transport)
     {
         IEnumerable<int> ports = [port];
         if (fallback && port != 0) ports = ports.Concat(Enumerable.Range(6881, 9).Where(p => p != port)).Append(0);
+        if (ports.Last() == 0) ports = ports.Concat(Enumerable.Repeat(0, AnyPortTries - 1));
+        var udpAddress = address.Equals(IPAddress.IPv6Any) ? IPAddress.Any : address;
         SocketException? last = null;
         foreach (var candidate in ports)
         {
-            if (TryBind(address, candidate, out last) is { } socket) return socket;
+            Socket? tcp = null;
+            try
+            {
+                var number = candidate;
+                if (transport != PeerTransport.Utp)
+                {
+                    tcp = TryBindTcp(address, candidate, out last);
+                    if (tcp is null) continue;
+                    number = ((IPEndPoint)tcp.LocalEndPoint!).Port;
+                }
+                UtpSocket? utp;
+                try
+                {
+                    utp = UtpSocket.Bind(new IPEndPoint(udpAddress, number));
+                }
+                catch (SocketException) when (transport == PeerTransport.Tcp)
+                {
+                    utp = null; // TCP alone was asked for: the UDP port is a convenience for the DHT, not a need
+                }
+                if (transport != PeerTransport.Tcp) utp!.Listen();
+                return (tcp, utp);
+            }
+            catch (SocketException e)
+            {
+                tcp?.Dispose();
+                last = e;
+            }
         }
-        throw new SwarmException($"cannot listen on {Show(address, port)} for incoming peers ({last?.SocketErrorCode})", last);
+        var what = transport == PeerTransport.Utp ? "UDP (uTP)" : "TCP and UDP (uTP)";
+        throw new SwarmException($"cannot listen on {Show(address, port)} ({what}) for incoming peers ({last?.SocketErrorCode})", last);
     }
 
-    private static Socket? TryBind(IPAddress address, int port, out SocketException? error)
+    private static Socket? TryBindTcp(IPAddress address, int port, out SocketException? error)
     {
         var socket = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
         try
@@ -89,11 +139,12 @@ internal sealed class PeerListener : IDisposable
 
     private static string Show(IPAddress address, int port) => new IPEndPoint(address, port).ToString();
 
-    /// <summary>Accepts on every address until cancelled or disposed, calling <paramref name="onAccepted"/> for each socket.</summary>
-    public Task RunAsync(Action<Socket> onAccepted, CancellationToken ct) =>
-        Task.WhenAll(_sockets.Select(socket => AcceptLoopAsync(socket, onAccepted, ct)));
+    /// <summary>Accepts until cancelled or disposed, calling <paramref name="onAccepted"/> with each connection's stream
+    /// and the peer's address.</summary>
+    public Task RunAsync(Action<Stream, IPEndPoint> onAccepted, CancellationToken ct) =>
+        Task.WhenAll(_tcp.Select(socket => AcceptTcpAsync(socket, onAccepted, ct)).Append(AcceptUtpAsync(onAccepted, ct)));
 
-    private static async Task AcceptLoopAsync(Socket listener, Action<Socket> onAccepted, CancellationToken ct)
+    private static async Task AcceptTcpAsync(Socket listener, Action<Stream, IPEndPoint> onAccepted, CancellationToken ct)
     {
         while (!ct.IsCancellationRequested)
         {
@@ -108,12 +159,49 @@ internal sealed class PeerListener : IDisposable
             {
                 continue; // the peer gave up before we accepted: nothing to do
             }
-            onAccepted(socket);
+            IPEndPoint remote;
+            try
+            {
+                socket.NoDelay = true;   // requests are small and must not wait for Nagle's algorithm
+                remote = (IPEndPoint)socket.RemoteEndPoint!;
+                // A dual-stack listener sees IPv4 peers as ::ffff:a.b.c.d: name them as the IPv4 peers they are.
+                if (remote.Address.IsIPv4MappedToIPv6) remote = new IPEndPoint(remote.Address.MapToIPv4(), remote.Port);
+            }
+            catch (Exception e) when (e is SocketException or ObjectDisposedException)
+            {
+                socket.Dispose();   // lost before we looked at it
+                continue;
+            }
+            onAccepted(new NetworkStream(socket, ownsSocket: true), remote);
         }
     }
 
-    public void Dispose()
+    private async Task AcceptUtpAsync(Action<Stream, IPEndPoint> onAccepted, CancellationToken ct)
     {
-        foreach (var socket in _sockets) socket.Dispose();
+        if (Utp is null) return;
+        while (!ct.IsCancellationRequested)
+        {
+            UtpStream stream;
+            try
+            {
+                stream = await Utp.AcceptAsync(ct).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) { return; }
+            catch (ObjectDisposedException) { return; }
+            onAccepted(stream, stream.RemoteEndPoint);
+        }
+    }
+
+    /// <summary>Stops taking new TCP connections; uTP stays up for the connections that run on it until disposed.</summary>
+    public void StopAccepting()
+    {
+        foreach (var socket in _tcp) socket.Dispose();
+    }
+
+    /// <summary>Closes both sockets: uTP connections still open end.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        StopAccepting();
+        if (Utp is not null) await Utp.DisposeAsync().ConfigureAwait(false);
     }
 }

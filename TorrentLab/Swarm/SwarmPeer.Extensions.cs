@@ -26,7 +26,8 @@ internal sealed partial class SwarmPeer
     {
         ListenEndPoint = dialled;
         if (!Connection.ExtensionsAgreed) return;
-        // BEP 27: a private torrent "MUST NOT" use PEX, so ut_pex is not even offered.
+        // BEP 27: a private torrent "MUST NOT" use PEX, so ut_pex is not even offered. BEP 10's "p" is our TCP port; uTP
+        // listens at the same number (as libtorrent and uTorrent do), so one port serves peers on either transport.
         var ours = ExtensionHandshake.Ours(Connection.RemoteEndPoint, _session.Port, _session.Metadata.MetadataSize,
             pex: !_session.Torrent.IsPrivate);
         _extensions = new ExtensionChannel(Connection, ours);

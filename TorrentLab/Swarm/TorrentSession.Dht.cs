@@ -31,15 +31,12 @@ internal sealed partial class TorrentSession
         // BEP 27: "When a BitTorrent client obtains a metainfo file containing [private=1], it MUST ONLY announce
         // itself to the private trackers, and MUST ONLY initiate connections to peers returned from the private trackers."
         if (!_options.Dht || Torrent.IsPrivate) return;
-        try
+        if (_listener?.Utp is not { } socket)
         {
-            _udp = UdpEndpoint.Bind(_options.UdpBindAddress, Port);
-        }
-        catch (SocketException e)
-        {
-            _log?.Invoke($"dht: off, UDP port {Port} cannot be bound ({e.Message})");
+            _log?.Invoke($"dht: off, UDP port {Port} could not be bound");
             return;
         }
+        _udp = UdpEndpoint.Over(socket);
         _tasks.Add(RunDhtAsync(_udp, ct));
     }
 

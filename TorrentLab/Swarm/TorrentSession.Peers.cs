@@ -1,5 +1,4 @@
 using System.Net;
-using System.Net.Sockets;
 using System.Threading.Channels;
 using TorrentLab.Wire;
 
@@ -61,7 +60,7 @@ internal sealed partial class TorrentSession
         PeerConnection connection;
         try
         {
-            connection = await PeerConnection.ConnectAsync(endpoint, Torrent.InfoHash, _options.PeerId, ConnectionOptions, ct).ConfigureAwait(false);
+            connection = await ConnectAsync(endpoint, ct).ConfigureAwait(false); // uTP, TCP or both (TorrentSession.Transport.cs)
         }
         catch (WireException e)
         {
@@ -81,24 +80,25 @@ internal sealed partial class TorrentSession
         await RunPeerAsync(connection, endpoint, ct).ConfigureAwait(false);
     }
 
-    private void OnAccepted(Socket socket)
+    /// <summary>An incoming connection over TCP or uTP (from <see cref="PeerListener"/>).</summary>
+    private void OnAccepted(Stream transport, IPEndPoint remote)
     {
         // Bounded: handshakes in progress count against the connection limit too.
         if (ConnectedCount + Interlocked.Increment(ref _handshaking) > _options.MaxPeers + MaxConnecting)
         {
             Interlocked.Decrement(ref _handshaking);
-            socket.Dispose();
+            transport.Dispose();
             return;
         }
-        Track(AcceptAsync(socket, _stop.Token));
+        Track(AcceptAsync(transport, remote, _stop.Token));
     }
 
-    private async Task AcceptAsync(Socket socket, CancellationToken ct)
+    private async Task AcceptAsync(Stream transport, IPEndPoint remote, CancellationToken ct)
     {
         PeerConnection connection;
         try
         {
-            connection = await PeerConnection.AcceptAsync(socket, IncomingHashes, _options.PeerId, ConnectionOptions, ct).ConfigureAwait(false);
+            connection = await PeerConnection.AcceptAsync(transport, remote, IncomingHashes, _options.PeerId, ConnectionOptions, ct).ConfigureAwait(false);
         }
         catch (Exception e) when (e is WireException or OperationCanceledException)
         {
@@ -127,7 +127,7 @@ internal sealed partial class TorrentSession
             _log?.Invoke($"{peer}: {refusal.Value.Reason}");
             return;
         }
-        _log?.Invoke($"{peer}: connected ({(dialled is null ? "incoming" : "outgoing")}, {peer.Client})");
+        _log?.Invoke($"{peer}: connected ({(dialled is null ? "incoming" : "outgoing")} over {connection.Transport}, {peer.Client})");
         try
         {
             await peer.StartExtensionsAsync(dialled, ct).ConfigureAwait(false);

@@ -24,7 +24,7 @@ internal sealed partial class TorrentSession
     /// <summary>A connection's listen address became known: the others announce it in their next message.</summary>
     private void OnPexPeerKnown(SwarmPeer peer)
     {
-        var joined = new PexPeer(peer.ListenEndPoint!, peer.Outgoing ? PexFlags.Reachable : PexFlags.None);
+        var joined = new PexPeer(peer.ListenEndPoint!, PexFlagsOf(peer));
         lock (_pexLock)
             foreach (var other in PeersSnapshot())
                 if (other != peer) other.Pex?.PeerConnected(joined);
@@ -37,10 +37,15 @@ internal sealed partial class TorrentSession
         {
             foreach (var other in PeersSnapshot())
                 if (other != peer && other.ListenEndPoint is { } endpoint)
-                    state.PeerConnected(new PexPeer(endpoint, other.Outgoing ? PexFlags.Reachable : PexFlags.None));
+                    state.PeerConnected(new PexPeer(endpoint, PexFlagsOf(other)));
             peer.AttachPex(state);
         }
     }
+
+    /// <summary>What PEX says of a connected peer, as libtorrent does: reachable when we dialled it, and BEP 11's
+    /// "supports uTP" (0x04) when the connection runs over uTP (its listen port takes uTP on the same number).</summary>
+    private static PexFlags PexFlagsOf(SwarmPeer peer) =>
+        (peer.Outgoing ? PexFlags.Reachable : PexFlags.None) | (peer.Connection.Transport == "utp" ? PexFlags.SupportsUtp : PexFlags.None);
 
     /// <summary>A connection ended: the others announce its address as dropped (if they announced it as added).</summary>
     private void OnPexPeerLeft(SwarmPeer peer)

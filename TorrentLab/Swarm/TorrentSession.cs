@@ -116,8 +116,8 @@ internal sealed partial class TorrentSession : ISwarmHost, IAsyncDisposable
     /// port cannot be bound.</summary>
     public void Start(bool portFallback)
     {
-        _listener = PeerListener.Start(_options.BindAddresses, _options.ListenPort, portFallback);
-        _log?.Invoke($"listening on {string.Join(", ", _listener.EndPoints)}");
+        _listener = PeerListener.Start(_options.BindAddresses, _options.ListenPort, portFallback, _options.Transport);
+        _log?.Invoke($"listening on {string.Join(", ", _listener.EndPoints)} ({ListeningOn()})");
         foreach (var self in _listener.EndPoints.Append(new IPEndPoint(IPAddress.Loopback, Port)).Append(new IPEndPoint(IPAddress.IPv6Loopback, Port)))
             _book.AddSelf(self);
         _book.Add(_options.ExtraPeers);
@@ -170,13 +170,14 @@ internal sealed partial class TorrentSession : ISwarmHost, IAsyncDisposable
         if (_disposed) return;
         _disposed = true;
         await _stop.CancelAsync().ConfigureAwait(false);
-        _listener?.Dispose();
+        _listener?.StopAccepting();
         foreach (var peer in PeersSnapshot()) peer.Connection.Dispose();
         Task[] all;
         lock (_peersLock) all = [.. _tasks, .. _peerTasks];
         // Bounded: peer tasks end as soon as their sockets close; a stuck disk write is the only thing that could linger.
         await Task.WhenAny(Task.WhenAll(all), Task.Delay(TimeSpan.FromSeconds(10))).ConfigureAwait(false);
         await StopDhtAsync().ConfigureAwait(false);
+        if (_listener is not null) await _listener.DisposeAsync().ConfigureAwait(false); // uTP last: closed streams sent their FIN
         if (_announcer is not null)
         {
             await _announcer.StoppedAsync().ConfigureAwait(false);

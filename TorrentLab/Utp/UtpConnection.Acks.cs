@@ -1,5 +1,3 @@
-using System.Buffers;
-
 namespace TorrentLab.Utp;
 
 internal sealed partial class UtpConnection
@@ -46,7 +44,7 @@ internal sealed partial class UtpConnection
         // The timeout counts from the last ack that acknowledged something: duplicate acks, which keep coming while
         // the packet they wait for is lost, must not hold back its retransmission.
         if (_outbound.Count < unacked) _timeoutBase = now;
-        if (acked > 0) Wake(ref _writeWaiter);
+        if (acked > 0) WakeWriter();
         _ledbat.OnAck(acked, header.TimestampDifferenceMicros, now);
 
         if (_finSent && !_finAcked && !_outbound.ContainsKey(_finSeq))
@@ -89,8 +87,9 @@ internal sealed partial class UtpConnection
         if (packet.NeedsResend) _resendCount--;
         else _bytesInFlight -= packet.PayloadLength;
         if (packet.Transmissions == 1) _rtt.AddSample((now - packet.SentAt) / 1000.0);
-        ArrayPool<byte>.Shared.Return(packet.Buffer);
-        return packet.PayloadLength;
+        var payload = packet.PayloadLength;
+        Recycle(packet);
+        return payload;
     }
 
     /// <summary>A packet was lost: resend it at once (once per loss signal), and halve the window, at most once per

@@ -39,7 +39,7 @@ internal sealed partial class UtpConnection
                 _ackNr = SequenceNumber.Add(_ackNr, 1);
             }
             CheckEof();
-            Wake(ref _readWaiter);
+            // The reader is woken once per burst (FlushAck), not per packet: each wake costs a thread-pool hop.
         }
         else if (SequenceNumber.IsAfter(seq, expected))
         {
@@ -73,13 +73,14 @@ internal sealed partial class UtpConnection
         Wake(ref _readWaiter);
     }
 
-    /// <summary>Sends the ack this connection owes, if any: the socket owner calls it once a burst of datagrams has
-    /// been handled, so one ack covers many packets.</summary>
+    /// <summary>Sends the ack this connection owes, if any, and wakes a waiting reader: the socket owner calls it once a
+    /// burst of datagrams has been handled, so one ack and one wake cover many packets.</summary>
     public void FlushAck()
     {
         lock (_gate)
         {
             if (_ackPending && State is not (UtpState.Closed or UtpState.Failed or UtpState.SynSent)) SendState();
+            if (_received.Count > 0) Wake(ref _readWaiter);
         }
     }
 

@@ -8,16 +8,21 @@ internal sealed partial class UtpConnection
     /// <summary>A packet sent and not yet acked: kept whole, since uTP cannot repackage data when resending it.</summary>
     private sealed class OutPacket
     {
-        public required byte[] Buffer;       // pooled; the encoded datagram
-        public required int Length;
-        public required int PayloadLength;
+        public byte[] Buffer = [];           // pooled; the encoded datagram
+        public int Length;
+        public int PayloadLength;
         public long SentAt;
         public int Transmissions;
         public bool NeedsResend;             // lost (timeout); no longer counted in flight
         public bool FastResent;              // already resent once on duplicate or selective acks
     }
 
+    /// <summary>Acked packets kept for reuse, with their buffers: a packet object per datagram was most of the
+    /// garbage a transfer made.</summary>
+    private const int MaxSparePackets = 1024;
+
     private readonly Dictionary<ushort, OutPacket> _outbound = [];
+    private readonly Stack<OutPacket> _spare = new();
     private readonly ByteQueue _sendQueue;
     private ushort _lastAcked;       // acked_seq_nr: every packet up to this one is acked
     private ushort _lossCutSeq;      // the window was last halved for a loss of a packet up to this one
@@ -68,7 +73,7 @@ internal sealed partial class UtpConnection
                 if (!CanSend(size)) break;
                 SendData(size, now);
             }
-            if (_sendQueue.Free > 0) Wake(ref _writeWaiter);
+            WakeWriter();
             if (_closeRequested && _sendQueue.Count == 0)
             {
                 _finSeq = _seqNr;
@@ -77,6 +82,13 @@ internal sealed partial class UtpConnection
                 State = UtpState.FinSent;
             }
         }
+    }
+
+    /// <summary>Wakes a waiting writer once a quarter of the send buffer is free, or a drain once the queue is empty:
+    /// not at every ack, since each wake costs a thread-pool hop and the writer then fills the room in one go.</summary>
+    private void WakeWriter()
+    {
+        if (_sendQueue.Count == 0 || _sendQueue.Free >= _options.SendBufferSize / 4) Wake(ref _writeWaiter);
     }
 
     private bool CanSend(int payload) =>
@@ -101,11 +113,29 @@ internal sealed partial class UtpConnection
     private OutPacket NewPacket(UtpPacketType type, int payloadLength)
     {
         var length = UtpHeader.Length + payloadLength;
-        var buffer = ArrayPool<byte>.Shared.Rent(length);
+        var packet = _spare.Count > 0 ? _spare.Pop() : new OutPacket();
+        if (packet.Buffer.Length < length)
+        {
+            if (packet.Buffer.Length > 0) ArrayPool<byte>.Shared.Return(packet.Buffer);
+            packet.Buffer = ArrayPool<byte>.Shared.Rent(Math.Max(length, _options.MaxPacketSize));
+        }
         // The SYN is the one packet sent with the id we receive on; the variable fields are filled at each send.
         var id = type == UtpPacketType.Syn ? ReceiveId : SendId;
-        new UtpHeader(type, id, 0, 0, 0, _seqNr, 0).WriteTo(buffer);
-        return new OutPacket { Buffer = buffer, Length = length, PayloadLength = payloadLength };
+        new UtpHeader(type, id, 0, 0, 0, _seqNr, 0).WriteTo(packet.Buffer);
+        packet.Length = length;
+        packet.PayloadLength = payloadLength;
+        packet.SentAt = 0;
+        packet.Transmissions = 0;
+        packet.NeedsResend = false;
+        packet.FastResent = false;
+        return packet;
+    }
+
+    /// <summary>An acked packet: kept for the next one, or its buffer goes back to the pool.</summary>
+    private void Recycle(OutPacket packet)
+    {
+        if (_spare.Count < MaxSparePackets) _spare.Push(packet);
+        else ArrayPool<byte>.Shared.Return(packet.Buffer);
     }
 
     private void Store(OutPacket packet, long now)
@@ -153,6 +183,7 @@ internal sealed partial class UtpConnection
     {
         foreach (var packet in _outbound.Values) ArrayPool<byte>.Shared.Return(packet.Buffer);
         _outbound.Clear();
+        while (_spare.TryPop(out var spare)) ArrayPool<byte>.Shared.Return(spare.Buffer);
         _bytesInFlight = 0;
         _resendCount = 0;
     }

@@ -115,15 +115,18 @@ internal sealed partial class UtpSocket : IAsyncDisposable
     private void ReceiveLoop()
     {
         var buffer = new byte[MaxDatagram];
-        EndPoint from = new IPEndPoint(LocalEndPoint.AddressFamily == AddressFamily.InterNetworkV6 ? IPAddress.IPv6Any : IPAddress.Any, 0);
+        // The sender's address is read into one reused SocketAddress and mapped to a cached IPEndPoint: no allocation
+        // per datagram (ReceiveFrom with an EndPoint makes a new one each time).
+        var from = new SocketAddress(LocalEndPoint.AddressFamily);
+        var senders = new Dictionary<SocketAddress, IPEndPoint>();
         var sinceFlush = 0;
         while (Volatile.Read(ref _disposed) == 0)
         {
             int length;
-            try { length = _socket.ReceiveFrom(buffer, ref from); }
+            try { length = _socket.ReceiveFrom(buffer, SocketFlags.None, from); }
             catch (SocketException) when (Volatile.Read(ref _disposed) == 0) { continue; }  // e.g. an ICMP error for an earlier send
             catch (Exception e) when (e is SocketException or ObjectDisposedException) { break; }
-            Dispatch(buffer.AsMemory(0, length), (IPEndPoint)from);
+            Dispatch(buffer.AsMemory(0, length), Sender(senders, from));
             if (++sinceFlush >= AckFlushBurst || NothingWaiting())
             {
                 FlushAcks();
@@ -131,6 +134,21 @@ internal sealed partial class UtpSocket : IAsyncDisposable
             }
         }
         FlushAcks();
+    }
+
+    /// <summary>Senders remembered at once; beyond it the cache starts over (bounded whatever the traffic).</summary>
+    private const int MaxCachedSenders = 4096;
+
+    /// <summary>The endpoint for a received address, from the cache when it is a known sender.</summary>
+    private static IPEndPoint Sender(Dictionary<SocketAddress, IPEndPoint> senders, SocketAddress address)
+    {
+        if (senders.TryGetValue(address, out var known)) return known;
+        if (senders.Count >= MaxCachedSenders) senders.Clear();
+        var copy = new SocketAddress(address.Family, address.Size);
+        address.Buffer.Span[..address.Size].CopyTo(copy.Buffer.Span);
+        var endpoint = (IPEndPoint)new IPEndPoint(IPAddress.Any, 0).Create(copy);
+        senders[copy] = endpoint;
+        return endpoint;
     }
 
     private bool NothingWaiting()

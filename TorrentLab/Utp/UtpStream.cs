@@ -1,11 +1,12 @@
 using System.Net;
+using TorrentLab.Wire;
 
 namespace TorrentLab.Utp;
 
 /// <summary>A uTP connection as a <see cref="Stream"/>: what the peer wire reads and writes, as it does a TCP socket's.</summary>
 /// <remarks>Disposing closes gracefully (what was written is delivered, then ST_FIN); <see cref="Reset"/> aborts with
 /// ST_RESET. A reset or timed-out connection surfaces as <see cref="IOException"/> wrapping a <see cref="UtpException"/>.</remarks>
-internal sealed class UtpStream : Stream
+internal sealed class UtpStream : Stream, INamedTransport
 {
     private readonly UtpConnection _connection;
 
@@ -13,6 +14,9 @@ internal sealed class UtpStream : Stream
 
     /// <summary>The peer's address.</summary>
     public IPEndPoint RemoteEndPoint => _connection.Remote;
+
+    /// <summary>How the trace names this transport.</summary>
+    public string TransportName => "utp";
 
     /// <summary>The connection underneath (for tests and traces).</summary>
     internal UtpConnection Connection => _connection;

@@ -64,7 +64,7 @@ public sealed partial class PeerConnection
             | (_options.AdvertiseFast ? Handshake.FastExtensionBit : 0) | (_options.AdvertiseV2 ? Handshake.V2UpgradeBit : 0));
         var bytes = ours.ToBytes();
         await SendRawAsync(bytes, ct).ConfigureAwait(false);
-        _trace?.Invoke(WireTraceEvent.For(RemoteEndPoint, WireDirection.Sent, ours, bytes, Encryption));
+        _trace?.Invoke(WireTraceEvent.For(RemoteEndPoint, WireDirection.Sent, ours, bytes, Encryption, Transport));
     }
 
     private async Task<(ulong Reserved, InfoHash InfoHash)> ReadHandshakeHeaderAsync(CancellationToken ct)
@@ -91,7 +91,7 @@ public sealed partial class PeerConnection
             catch (WireException e) { throw PeerError(e.Message, e, e.IsViolation); }
             if (complete)
             {
-                _trace?.Invoke(WireTraceEvent.For(RemoteEndPoint, WireDirection.Received, handshake, Buffered[..Handshake.Length], Encryption));
+                _trace?.Invoke(WireTraceEvent.For(RemoteEndPoint, WireDirection.Received, handshake, Buffered[..Handshake.Length], Encryption, Transport));
                 Consume(Handshake.Length);
                 return handshake;
             }

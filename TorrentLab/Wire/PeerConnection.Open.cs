@@ -15,7 +15,7 @@ public sealed partial class PeerConnection
     /// another torrent.</exception>
     public static Task<PeerConnection> ConnectAsync(IPEndPoint endpoint, InfoHash infoHash, PeerId ourId,
         PeerConnectionOptions options, CancellationToken ct = default) =>
-        ConnectAsync(endpoint, token => ConnectTcpAsync(endpoint, options, token), infoHash, ourId, options, ct);
+        ConnectAsync(endpoint, token => ConnectTcpAsync(endpoint, options.ConnectTimeout, token), infoHash, ourId, options, ct);
 
     /// <summary>Opens an outgoing connection over any reliable byte stream (TCP, uTP): <paramref name="dial"/> opens a
     /// fresh stream to the peer; it is called a second time when <see cref="EncryptionPolicy.Prefer"/> falls back to
@@ -53,7 +53,7 @@ public sealed partial class PeerConnection
                 await stream.DisposeAsync().ConfigureAwait(false);
                 throw;
             }
-            var connection = new PeerConnection(mse.Transport, endpoint, options, mse.Method, mse.Initial);
+            var connection = new PeerConnection(mse.Transport, endpoint, options, mse.Method, mse.Initial, TransportName(stream));
             await connection.OutgoingHandshakeAsync(infoHash, ourId, ct).ConfigureAwait(false);
             return connection;
         }
@@ -63,7 +63,8 @@ public sealed partial class PeerConnection
     private static async Task<PeerConnection> OpenPlainAsync(IPEndPoint endpoint, Func<CancellationToken, Task<Stream>> dial,
         InfoHash infoHash, PeerId ourId, PeerConnectionOptions options, CancellationToken ct)
     {
-        var connection = new PeerConnection(await dial(ct).ConfigureAwait(false), endpoint, options, ConnectionEncryption.None, default);
+        var stream = await dial(ct).ConfigureAwait(false);
+        var connection = new PeerConnection(stream, endpoint, options, ConnectionEncryption.None, default, TransportName(stream));
         await connection.OutgoingHandshakeAsync(infoHash, ourId, ct).ConfigureAwait(false);
         return connection;
     }
@@ -108,7 +109,7 @@ public sealed partial class PeerConnection
         PeerConnection connection;
         if (options.Encryption == EncryptionPolicy.Off)
         {
-            connection = new PeerConnection(transport, remote, options, ConnectionEncryption.None, default);
+            connection = new PeerConnection(transport, remote, options, ConnectionEncryption.None, default, TransportName(transport));
         }
         else
         {
@@ -128,8 +129,8 @@ public sealed partial class PeerConnection
                     return (result, first);
                 }, ct).ConfigureAwait(false);
                 connection = mse is null
-                    ? new PeerConnection(transport, remote, options, ConnectionEncryption.None, first)
-                    : new PeerConnection(mse.Transport, remote, options, mse.Method, mse.Initial);
+                    ? new PeerConnection(transport, remote, options, ConnectionEncryption.None, first, TransportName(transport))
+                    : new PeerConnection(mse.Transport, remote, options, mse.Method, mse.Initial, TransportName(transport));
             }
             catch
             {
@@ -178,21 +179,30 @@ public sealed partial class PeerConnection
         }
     }
 
-    /// <summary>A TCP connection to <paramref name="endpoint"/>, as a stream.</summary>
-    private static async Task<Stream> ConnectTcpAsync(IPEndPoint endpoint, PeerConnectionOptions options, CancellationToken ct)
+    /// <summary>How the trace and logs name the transport under a connection.</summary>
+    private static string TransportName(Stream transport) => transport switch
+    {
+        NetworkStream => "tcp",
+        INamedTransport named => named.TransportName,
+        _ => "stream",
+    };
+
+    /// <summary>A TCP connection to <paramref name="endpoint"/>, as a stream, within <paramref name="connectTimeout"/>.</summary>
+    /// <exception cref="WireException">Refused, unreachable or timed out.</exception>
+    internal static async Task<Stream> ConnectTcpAsync(IPEndPoint endpoint, TimeSpan connectTimeout, CancellationToken ct)
     {
         var socket = new Socket(endpoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
         try
         {
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
-            timeout.CancelAfter(options.ConnectTimeout);
+            timeout.CancelAfter(connectTimeout);
             await socket.ConnectAsync(endpoint, timeout.Token).ConfigureAwait(false);
             return new NetworkStream(socket, ownsSocket: true);
         }
         catch (OperationCanceledException) when (!ct.IsCancellationRequested)
         {
             socket.Dispose();
-            throw new WireException($"peer {endpoint}: no TCP connection within {Seconds(options.ConnectTimeout)}", isViolation: false);
+            throw new WireException($"peer {endpoint}: no TCP connection within {Seconds(connectTimeout)}", isViolation: false);
         }
         catch (SocketException e)
         {

@@ -29,7 +29,7 @@ public sealed partial class PeerConnection : IAsyncDisposable, IDisposable
     private int _pieceCount = -1;
 
     private PeerConnection(Stream transport, IPEndPoint remote, PeerConnectionOptions options, ConnectionEncryption encryption,
-        ReadOnlySpan<byte> received)
+        ReadOnlySpan<byte> received, string transportName)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(options.PieceCount ?? 0, nameof(options.PieceCount));
         ArgumentOutOfRangeException.ThrowIfLessThan(options.MaxBlockLength, 1, nameof(options.MaxBlockLength));
@@ -37,6 +37,7 @@ public sealed partial class PeerConnection : IAsyncDisposable, IDisposable
         _transport = transport;
         _options = options;
         Encryption = encryption;
+        Transport = transportName;
         _trace = options.Trace;
         RemoteEndPoint = remote;
         _maxBlockLength = options.MaxBlockLength;
@@ -58,6 +59,9 @@ public sealed partial class PeerConnection : IAsyncDisposable, IDisposable
 
     /// <summary>How this connection's bytes travel: plain BEP 3, or after an MSE/PE handshake (plaintext or RC4).</summary>
     public ConnectionEncryption Encryption { get; }
+
+    /// <summary>What carries the bytes underneath: <c>tcp</c>, <c>utp</c>, or <c>stream</c> for any other stream.</summary>
+    public string Transport { get; }
 
     /// <summary>The handshake the peer sent (its peer id, reserved bits and the info hash).</summary>
     public Handshake RemoteHandshake { get; private set; } = null!;

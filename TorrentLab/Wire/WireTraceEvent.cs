@@ -35,10 +35,10 @@ public sealed record WireTraceEvent(DateTimeOffset Time, IPEndPoint Peer, WireDi
             wire[..Math.Min(wire.Length, HeadLength)].ToArray());
 
     internal static WireTraceEvent For(IPEndPoint peer, WireDirection direction, Handshake handshake, ReadOnlySpan<byte> wire,
-        ConnectionEncryption encryption = ConnectionEncryption.None) =>
+        ConnectionEncryption encryption = ConnectionEncryption.None, string transport = "tcp") =>
         new(DateTimeOffset.UtcNow, peer, direction, null, "handshake",
             $"info_hash={handshake.InfoHash.Hex} peer_id={handshake.PeerId.Hex} extensions={(handshake.SupportsExtensions ? "yes" : "no")}" +
-            $"{(handshake.SupportsFast ? " fast=yes" : "")} encryption={EncryptionName(encryption)}",
+            $"{(handshake.SupportsFast ? " fast=yes" : "")} transport={transport} encryption={EncryptionName(encryption)}",
             wire.Length, wire[..Math.Min(wire.Length, HeadLength)].ToArray());
 
     /// <summary>A note about a connection that is not a message (an encrypted handshake refused, say).</summary>

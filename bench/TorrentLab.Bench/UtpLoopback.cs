@@ -26,6 +26,8 @@ internal static class UtpLoopback
         new Random(29).NextBytes(chunk);
         long total = (long)mebibytes << 20;
         var cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
+        var allocatedBefore = GC.GetTotalAllocatedBytes(precise: true);
+        var collectionsBefore = GC.CollectionCount(0);
         var clock = Stopwatch.StartNew();
         var sending = Task.Run(async () =>
         {
@@ -43,9 +45,12 @@ internal static class UtpLoopback
         var seconds = clock.Elapsed.TotalSeconds;
         var cpu = (Process.GetCurrentProcess().TotalProcessorTime - cpuBefore).TotalSeconds;
         var connection = sender.Connection;
+        var packets = total / (packetSize - 20);
+        var allocated = GC.GetTotalAllocatedBytes(precise: true) - allocatedBefore;
         Console.WriteLine($"uTP loopback: {mebibytes} MiB in {seconds:0.00} s = {mebibytes / seconds:0.0} MiB/s; " +
                           $"CPU {cpu:0.00} s (both ends); packet {packetSize} bytes; rtt {connection.Rtt.Rtt:0.00} ms; " +
-                          $"window {connection.Congestion.MaxWindow / 1024:0} KiB; our_delay {connection.Congestion.OurDelay / 1000.0:0.0} ms");
+                          $"window {connection.Congestion.MaxWindow / 1024:0} KiB; our_delay {connection.Congestion.OurDelay / 1000.0:0.0} ms; " +
+                          $"allocated {allocated / packets} bytes per data packet, {GC.CollectionCount(0) - collectionsBefore} gen-0 GCs");
         return 0;
     }
 }

@@ -2,7 +2,8 @@
 # seed:     lt.py seed TORRENT DATA_DIR PORT [DIAL_PORT]   prints "ready", then seeds until stdin closes or it is killed,
 #           dialling 127.0.0.1:DIAL_PORT whenever it has no peer
 # download: lt.py get  TORRENT OUT_DIR  PORT                exits 0 once the torrent is complete
-import sys, time
+# LT_UTP_ONLY=1 in the environment: uTP only, TCP off in both directions (else TCP only)
+import os, sys, time
 import libtorrent as lt
 
 mode, torrent, path, port = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
@@ -16,6 +17,9 @@ settings.update({
     'ssrf_mitigation': False,
     'alert_mask': lt.alert.category_t.status_notification | lt.alert.category_t.tracker_notification,
 })
+if os.environ.get('LT_UTP_ONLY') == '1':
+    settings.update({'enable_incoming_tcp': False, 'enable_outgoing_tcp': False,
+                     'enable_incoming_utp': True, 'enable_outgoing_utp': True})
 ses = lt.session(settings, 0)
 atp = lt.add_torrent_params()
 atp.ti = lt.torrent_info(torrent)

@@ -7,6 +7,8 @@
 #   bench/interop/run.sh                  # 1 and 3 seeders, all downloaders
 #   SEEDERS="1" CLIENTS="torrentlab libtorrent" bench/interop/run.sh     # the short pair (busy machine)
 #   SIZE_MIB=256 bench/interop/run.sh     # a smaller payload
+#   SEEDERS=1 CLIENTS="torrentlab-utp libtorrent-utp torrentlab-tcp" bench/interop/run.sh   # uTP: *-utp clients get a
+#                                         # uTP-only seeder (TCP off) and speak uTP only; torrentlab-tcp gets a TCP seeder
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 repo="$(cd "$here/../.." && pwd)"
@@ -61,13 +63,17 @@ for n in $seeder_counts; do
       sport=$(free_port)
       dial=""; [ "$client" = transmission ] && [ "$i" = 1 ] && dial=$dport
       # stdin is a fifo we hold open (fd 9), so the seeder keeps seeding until this script exits; it prints "ready" once seeding and announced.
-      $python "$here/lt.py" seed "$work/bench.torrent" "$work/payload" "$sport" $dial < "$work/hold" > "$work/seed.$i.out" 2>&1 &
+      utp=0; case $client in *-utp) utp=1 ;; esac
+      LT_UTP_ONLY=$utp $python "$here/lt.py" seed "$work/bench.torrent" "$work/payload" "$sport" $dial < "$work/hold" > "$work/seed.$i.out" 2>&1 &
       seeder_pids+=($!); pids+=($!)
       for _ in $(seq 1 200); do grep -q ready "$work/seed.$i.out" 2>/dev/null && break; sleep 0.1; done
       grep -q ready "$work/seed.$i.out" || { echo "seeder $i not ready: $(cat "$work/seed.$i.out")" >&2; exit 1; }
     done
     case $client in
       torrentlab) r=$(measure "$client-$n" dotnet "$cli" "$work/bench.torrent" -o "$out" --no-resume --quiet --port "$dport") ;;
+      torrentlab-utp) r=$(measure "$client-$n" dotnet "$cli" "$work/bench.torrent" -o "$out" --no-resume --quiet --port "$dport" --transport utp) ;;
+      torrentlab-tcp) r=$(measure "$client-$n" dotnet "$cli" "$work/bench.torrent" -o "$out" --no-resume --quiet --port "$dport" --transport tcp) ;;
+      libtorrent-utp) r=$(measure "$client-$n" env LT_UTP_ONLY=1 $python "$here/lt.py" get "$work/bench.torrent" "$out" "$dport") ;;
       torrentlab-ref) r=$(measure "$client-$n" dotnet "$cli" "$work/bench.torrent" -o "$out" --no-resume --quiet --max-peers 1) ;;
       libtorrent) r=$(measure "$client-$n" $python "$here/lt.py" get "$work/bench.torrent" "$out" "$dport") ;;
       aria2) r=$(measure "$client-$n" aria2c --no-conf --dir="$out" -T "$work/bench.torrent" --enable-dht=false --enable-dht6=false \
@@ -89,12 +95,12 @@ done
 echo
 printf "%-8s %-13s %9s %8s %9s %10s %9s\n" seeders client "MiB/s" "CPU s" "CPU s/GiB" "peak MiB" "TL ratio"
 for n in $seeder_counts; do
-  ours=$(printf '%s\n' "${results[@]}" | awk -v n="$n" '$1==n && $2=="torrentlab" { print $3 }')
+  ours=$(printf '%s\n' "${results[@]}" | awk -v n="$n" '$1==n && ($2=="torrentlab" || $2=="torrentlab-utp") { print $3; exit }')
   for line in "${results[@]}"; do
     set -- $line
     [ "$1" = "$n" ] || continue
     awk -v n="$1" -v c="$2" -v w="$3" -v u="$4" -v s="$5" -v m="$6" -v ours="$ours" -v mib="$size_mib" -v bad="${7:-}" 'BEGIN {
-      rate = mib / w; cpu = u + s; ratio = (c == "torrentlab") ? "-" : sprintf("%.2fx", (mib / ours) / rate);
+      rate = mib / w; cpu = u + s; ratio = (w == ours) ? "-" : sprintf("%.2fx", (mib / ours) / rate);
       printf "%-8s %-13s %9.1f %8.2f %9.2f %10.1f %9s %s\n", n, c, rate, cpu, cpu * 1024 / mib, m / 1024, ratio, bad }'
   done
 done

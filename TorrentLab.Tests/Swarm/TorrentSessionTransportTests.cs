@@ -1,0 +1,108 @@
+using System.Collections.Concurrent;
+using System.Net;
+using TorrentLab.Downloads;
+using TorrentLab.Swarm;
+using TorrentLab.Tests.Infrastructure;
+
+namespace TorrentLab.Tests.Swarm;
+
+/// <summary>The swarm's transports (<c>TorrentSession.Transport.cs</c>, <c>PeerListener.cs</c>): uTP and TCP on one port
+/// number, uTP dialled first with a TCP fallback (or the reverse), and each connection's transport in the log and trace.</summary>
+public class TorrentSessionTransportTests
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    private static TestTorrents.Built Payload() =>
+        TestTorrents.MultiFile([("a.bin", 600 * 1024), ("sub/b.bin", 300 * 1024 + 77)], pieceLength: 32 * 1024, name: "transport", announce: null, seed: 41);
+
+    private static void AssertFiles(TestTorrents.Built built, string output)
+    {
+        foreach (var (path, data) in built.Files)
+            Assert.True(File.Exists(Path.Combine(output, path)) && File.ReadAllBytes(Path.Combine(output, path)).AsSpan().SequenceEqual(data),
+                $"{path} differs from the original");
+    }
+
+    /// <summary>Seeds with <paramref name="transport"/>, downloads with <paramref name="options"/> from it, and returns
+    /// the downloader's log and trace lines.</summary>
+    private static async Task<(string[] Log, string[] Trace)> DownloadFromOurSeeder(PeerTransport transport, Func<DownloadOptions, DownloadOptions> options)
+    {
+        using var folder = new TempFolder("torrentlab-transport");
+        var built = Payload();
+        built.WritePayload(folder.Combine("seed"));
+        await using var seeder = await Seeder.StartAsync(built.Torrent, new DownloadOptions
+        {
+            OutputDirectory = folder.Combine("seed"),
+            ListenPort = 0,
+            BindAddress = IPAddress.Loopback,
+            Transport = transport,
+        }, ct: Ct);
+        var log = new ConcurrentQueue<string>();
+        var trace = new ConcurrentQueue<string>();
+        await SwarmDownload.RunAsync(built.Torrent, options(new DownloadOptions
+        {
+            OutputDirectory = folder.Combine("out"),
+            ListenPort = 0,
+            BindAddress = IPAddress.Loopback,
+            ExtraPeers = [new IPEndPoint(IPAddress.Loopback, seeder.Port)],
+            StallTimeout = TimeSpan.FromSeconds(30),
+            Log = log.Enqueue,
+            Trace = e => { if (e.Kind is null) trace.Enqueue(e.ToString()); },
+        }), null, Ct).WaitAsync(TimeSpan.FromSeconds(60), Ct);
+        AssertFiles(built, folder.Combine("out"));
+        return ([.. log], [.. trace]);
+    }
+
+    [Theory]
+    [InlineData(PeerTransport.Utp)]
+    [InlineData(PeerTransport.Both)]
+    public async Task SwarmDownload_FromOurUtpOnlySeeder_CompletesOverUtpAndTheTraceSaysSo(PeerTransport downloader)
+    {
+        var (log, trace) = await DownloadFromOurSeeder(PeerTransport.Utp, o => o with { Transport = downloader });
+
+        Assert.Contains(log, l => l.Contains("connected (outgoing over utp", StringComparison.Ordinal));
+        Assert.DoesNotContain(log, l => l.Contains("over tcp", StringComparison.Ordinal));
+        Assert.Contains(trace, l => l.StartsWith("<- handshake", StringComparison.Ordinal) && l.Contains(" transport=utp ", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task SwarmDownload_BothFromATcpOnlySeeder_FallsBackToTcpAfterUtpGoesUnanswered()
+    {
+        var (log, trace) = await DownloadFromOurSeeder(PeerTransport.Tcp, o => o with { Transport = PeerTransport.Both });
+
+        Assert.Contains(log, l => l.Contains("cannot connect over uTP", StringComparison.Ordinal) && l.EndsWith("trying TCP", StringComparison.Ordinal));
+        Assert.Contains(log, l => l.Contains("connected (outgoing over tcp", StringComparison.Ordinal));
+        Assert.Contains(trace, l => l.StartsWith("<- handshake", StringComparison.Ordinal) && l.Contains(" transport=tcp ", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task SwarmDownload_TcpFirstFromAUtpOnlySeeder_FallsBackToUtp()
+    {
+        var (log, _) = await DownloadFromOurSeeder(PeerTransport.Utp, o => o with { Transport = PeerTransport.Both, DialTcpFirst = true });
+
+        Assert.Contains(log, l => l.Contains("cannot connect (ConnectionRefused)", StringComparison.Ordinal) && l.EndsWith("trying uTP", StringComparison.Ordinal));
+        Assert.Contains(log, l => l.Contains("connected (outgoing over utp", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task SwarmDownload_TcpOnlyFromAUtpOnlySeeder_NeverConnectsAndFailsWithTheStall()
+    {
+        using var folder = new TempFolder("torrentlab-transport");
+        var built = Payload();
+        built.WritePayload(folder.Combine("seed"));
+        await using var seeder = await Seeder.StartAsync(built.Torrent, new DownloadOptions
+        {
+            OutputDirectory = folder.Combine("seed"), ListenPort = 0, BindAddress = IPAddress.Loopback, Transport = PeerTransport.Utp,
+        }, ct: Ct);
+
+        await Assert.ThrowsAsync<DownloadFailedException>(() => SwarmDownload.RunAsync(built.Torrent, new DownloadOptions
+        {
+            OutputDirectory = folder.Combine("out"),
+            ListenPort = 0,
+            BindAddress = IPAddress.Loopback,
+            Transport = PeerTransport.Tcp,
+            ExtraPeers = [new IPEndPoint(IPAddress.Loopback, seeder.Port)],
+            StallTimeout = TimeSpan.FromSeconds(3),
+        }, null, Ct).WaitAsync(TimeSpan.FromSeconds(60), Ct));
+        Assert.Equal(0, seeder.Uploaded);
+    }
+}
