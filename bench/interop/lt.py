@@ -3,6 +3,7 @@
 #           dialling 127.0.0.1:DIAL_PORT whenever it has no peer
 # download: lt.py get  TORRENT OUT_DIR  PORT                exits 0 once the torrent is complete
 # LT_UTP_ONLY=1 in the environment: uTP only, TCP off in both directions (else TCP only)
+# LT_RC4=1 in the environment: MSE/PE with RC4 forced in both directions (else plaintext only)
 import os, sys, time
 import libtorrent as lt
 
@@ -20,6 +21,9 @@ settings.update({
 if os.environ.get('LT_UTP_ONLY') == '1':
     settings.update({'enable_incoming_tcp': False, 'enable_outgoing_tcp': False,
                      'enable_incoming_utp': True, 'enable_outgoing_utp': True})
+if os.environ.get('LT_RC4') == '1':
+    # enc_policy 0 = forced; allowed_enc_level 2 = RC4 only
+    settings.update({'out_enc_policy': 0, 'in_enc_policy': 0, 'allowed_enc_level': 2, 'prefer_rc4': True})
 ses = lt.session(settings, 0)
 atp = lt.add_torrent_params()
 atp.ti = lt.torrent_info(torrent)

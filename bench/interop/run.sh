@@ -9,6 +9,8 @@
 #   SIZE_MIB=256 bench/interop/run.sh     # a smaller payload
 #   SEEDERS=1 CLIENTS="torrentlab-utp libtorrent-utp torrentlab-tcp" bench/interop/run.sh   # uTP: *-utp clients get a
 #                                         # uTP-only seeder (TCP off) and speak uTP only; torrentlab-tcp gets a TCP seeder
+#   SEEDERS=1 CLIENTS="torrentlab torrentlab-rc4 libtorrent libtorrent-rc4" bench/interop/run.sh   # MSE/PE: *-rc4 clients
+#                                         # get a seeder with RC4 forced and force it themselves (--encryption require)
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 repo="$(cd "$here/../.." && pwd)"
@@ -64,7 +66,8 @@ for n in $seeder_counts; do
       dial=""; [ "$client" = transmission ] && [ "$i" = 1 ] && dial=$dport
       # stdin is a fifo we hold open (fd 9), so the seeder keeps seeding until this script exits; it prints "ready" once seeding and announced.
       utp=0; case $client in *-utp) utp=1 ;; esac
-      LT_UTP_ONLY=$utp $python "$here/lt.py" seed "$work/bench.torrent" "$work/payload" "$sport" $dial < "$work/hold" > "$work/seed.$i.out" 2>&1 &
+      rc4=0; case $client in *-rc4) rc4=1 ;; esac
+      LT_RC4=$rc4 LT_UTP_ONLY=$utp $python "$here/lt.py" seed "$work/bench.torrent" "$work/payload" "$sport" $dial < "$work/hold" > "$work/seed.$i.out" 2>&1 &
       seeder_pids+=($!); pids+=($!)
       for _ in $(seq 1 200); do grep -q ready "$work/seed.$i.out" 2>/dev/null && break; sleep 0.1; done
       grep -q ready "$work/seed.$i.out" || { echo "seeder $i not ready: $(cat "$work/seed.$i.out")" >&2; exit 1; }
@@ -73,6 +76,8 @@ for n in $seeder_counts; do
       torrentlab) r=$(measure "$client-$n" dotnet "$cli" "$work/bench.torrent" -o "$out" --no-resume --quiet --port "$dport") ;;
       torrentlab-utp) r=$(measure "$client-$n" dotnet "$cli" "$work/bench.torrent" -o "$out" --no-resume --quiet --port "$dport" --transport utp) ;;
       torrentlab-tcp) r=$(measure "$client-$n" dotnet "$cli" "$work/bench.torrent" -o "$out" --no-resume --quiet --port "$dport" --transport tcp) ;;
+      torrentlab-rc4) r=$(measure "$client-$n" dotnet "$cli" "$work/bench.torrent" -o "$out" --no-resume --quiet --port "$dport" --encryption require) ;;
+      libtorrent-rc4) r=$(measure "$client-$n" env LT_RC4=1 $python "$here/lt.py" get "$work/bench.torrent" "$out" "$dport") ;;
       libtorrent-utp) r=$(measure "$client-$n" env LT_UTP_ONLY=1 $python "$here/lt.py" get "$work/bench.torrent" "$out" "$dport") ;;
       torrentlab-ref) r=$(measure "$client-$n" dotnet "$cli" "$work/bench.torrent" -o "$out" --no-resume --quiet --max-peers 1) ;;
       libtorrent) r=$(measure "$client-$n" $python "$here/lt.py" get "$work/bench.torrent" "$out" "$dport") ;;
