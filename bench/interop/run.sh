@@ -76,6 +76,7 @@ for n in $seeder_counts; do
       torrentlab) r=$(measure "$client-$n" dotnet "$cli" "$work/bench.torrent" -o "$out" --no-resume --quiet --port "$dport") ;;
       torrentlab-utp) r=$(measure "$client-$n" dotnet "$cli" "$work/bench.torrent" -o "$out" --no-resume --quiet --port "$dport" --transport utp) ;;
       torrentlab-tcp) r=$(measure "$client-$n" dotnet "$cli" "$work/bench.torrent" -o "$out" --no-resume --quiet --port "$dport" --transport tcp) ;;
+      torrentlab-tcp-rc4) r=$(measure "$client-$n" dotnet "$cli" "$work/bench.torrent" -o "$out" --no-resume --quiet --port "$dport" --transport tcp --encryption require) ;;
       torrentlab-rc4) r=$(measure "$client-$n" dotnet "$cli" "$work/bench.torrent" -o "$out" --no-resume --quiet --port "$dport" --encryption require) ;;
       libtorrent-rc4) r=$(measure "$client-$n" env LT_RC4=1 $python "$here/lt.py" get "$work/bench.torrent" "$out" "$dport") ;;
       libtorrent-utp) r=$(measure "$client-$n" env LT_UTP_ONLY=1 $python "$here/lt.py" get "$work/bench.torrent" "$out" "$dport") ;;
