@@ -56,6 +56,19 @@ internal sealed class PeerListener : IAsyncDisposable
     {
         if (addresses.Count == 0) throw new SwarmException("no local address to listen on");
         var chosen = addresses.Select(a => a.Equals(IPAddress.IPv6Any) && !Socket.OSSupportsIPv6 ? IPAddress.Any : a).Distinct().ToList();
+        // A number picked by the first address may be taken on another: when any number will do, pick again.
+        for (var tries = 1; ; tries++)
+        {
+            try
+            {
+                return StartOn(chosen, port, fallback, transport);
+            }
+            catch (SwarmException) when (port == 0 && chosen.Count > 1 && tries < AnyPortTries) { }
+        }
+    }
+
+    private static PeerListener StartOn(List<IPAddress> chosen, int port, bool fallback, PeerTransport transport)
+    {
         var (first, utp) = BindFirst(chosen[0], port, fallback, transport);
         var sockets = new List<Socket>();
         if (first is not null) sockets.Add(first);
