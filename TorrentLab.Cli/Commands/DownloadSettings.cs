@@ -90,11 +90,7 @@ internal sealed class DownloadSettings
     {
         if (values is null || values.Length == 0) return Dht.DhtNodeOptions.PublicRouters;
         foreach (var value in values)
-        {
-            var colon = value.LastIndexOf(':');
-            if (colon <= 0 || !int.TryParse(value.AsSpan(colon + 1), out var port) || port is < 1 or > 65535)
-                throw new UsageException($"--dht-bootstrap expects HOST:PORT with a port in 1..65535, got '{value}'");
-        }
+            if (PeerAddress.Check(value, "--dht-bootstrap") is { } error) throw new UsageException(error);
         return values;
     }
 
