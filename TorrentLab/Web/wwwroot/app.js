@@ -399,6 +399,7 @@ function send(message) {
 }
 
 function connect() {
+  if (state.needsToken) { state.socket = null; return; } // no use knocking without the token; the token form connects
   const scheme = location.protocol === 'https:' ? 'wss:' : 'ws:';
   const query = state.token ? '?token=' + encodeURIComponent(state.token) : '';
   const socket = new WebSocket(`${scheme}//${location.host}/api/live${query}`);
@@ -413,7 +414,7 @@ function connect() {
     $('#connection').textContent = 'reconnecting';
     $('#connection').className = 'pill';
     state.retry = Math.min(state.retry * 2, 10000); // back off up to 10 s between attempts
-    setTimeout(connect, state.retry);
+    if (state.socket === socket) setTimeout(connect, state.retry);
   };
   socket.onmessage = (event) => onLive(JSON.parse(event.data));
 }
@@ -467,8 +468,11 @@ $('#token-form').addEventListener('submit', (e) => {
   sessionStorage.setItem('torrentlab-token', state.token);
   $('#token-bar').hidden = true;
   state.needsToken = false;
-  if (state.socket) state.socket.close(); else connect();
-  refresh();
+  state.retry = 500;
+  refresh().then(() => {
+    if (state.needsToken) return; // still refused: the prompt says so
+    if (state.socket) state.socket.close(); else connect();
+  });
 });
 
 async function refresh() {
@@ -489,4 +493,4 @@ function askForToken() {
   renderList();
 }
 // Once every script of the page has run (parity.js adds the totals bar and bulk actions the list calls).
-addEventListener('DOMContentLoaded', () => { refresh(); connect(); });
+addEventListener('DOMContentLoaded', async () => { await refresh(); connect(); });
