@@ -183,6 +183,31 @@ public class TorrentApiParityTests
     }
 
     [Fact]
+    public async Task Seeding_CompleteTorrentStartedWithItsOwnSeedingOn_SeedsTakingNoDownloadSlotUntilPaused()
+    {
+        await using var web = await WebTestServer.StartAsync(Ct, configure: o => Swarm(o) with { MaxActiveDownloads = 1 });
+        await web.AddAsync(start: true, Ct);
+        await web.WaitForAsync(t => t.State == "completed", Ct);
+        var dead = TestTorrents.SingleFile(length: 20_000, name: "dead.bin", announce: "http://127.0.0.1:1/announce");
+
+        (await web.Http.PutAsJsonAsync($"/api/torrents/{web.InfoHash}/seeding", new { seed = true }, Ct)).Dispose();
+        (await web.Http.PostAsync($"/api/torrents/{web.InfoHash}/start", null, Ct)).Dispose();
+        var seeding = await web.WaitForAsync(t => t.State == "seeding", Ct);
+        using (var body = new ByteArrayContent(dead.TorrentBytes))
+        {
+            body.Headers.ContentType = new("application/x-bittorrent");
+            (await web.Http.PostAsync("/api/torrents?start=true", body, Ct)).Dispose();
+        }
+        var both = await web.ListAsync(Ct);
+        (await web.Http.PostAsync($"/api/torrents/{web.InfoHash}/pause", null, Ct)).Dispose();
+        var after = (await web.ListAsync(Ct)).Single(t => t.InfoHash == web.InfoHash);
+
+        Assert.Equal(1.0, seeding.Progress);
+        Assert.Equal("downloading", both.Single(t => t.InfoHash == dead.Torrent.InfoHash.Hex).State); // the one slot is free
+        Assert.Equal("completed", after.State);
+    }
+
+    [Fact]
     public async Task Recheck_DamagedFile_FindsThePieceMissingAndDownloadsItAgain()
     {
         await using var web = await WebTestServer.StartAsync(Ct);
