@@ -208,6 +208,23 @@ public class TorrentApiParityTests
     }
 
     [Fact]
+    public async Task Seeding_WhenTheServerStops_ResumesOnTheNextStartButNotAfterAPause()
+    {
+        await using var web = await WebTestServer.StartAsync(Ct, configure: o => Swarm(o) with { SeedAfterDownload = true });
+        await web.AddAsync(start: true, Ct);
+        await web.WaitForAsync(t => t.State == "seeding", Ct);
+
+        await web.RestartAsync(Ct, configure: o => Swarm(o) with { SeedAfterDownload = true });
+        var resumed = await web.WaitForAsync(t => t.State is "seeding" or "completed", Ct);
+        (await web.Http.PostAsync($"/api/torrents/{web.InfoHash}/pause", null, Ct)).Dispose();
+        await web.RestartAsync(Ct, configure: o => Swarm(o) with { SeedAfterDownload = true });
+        var afterPause = (await web.ListAsync(Ct)).Single();
+
+        Assert.Equal("seeding", resumed.State);
+        Assert.Equal("completed", afterPause.State);
+    }
+
+    [Fact]
     public async Task Recheck_DamagedFile_FindsThePieceMissingAndDownloadsItAgain()
     {
         await using var web = await WebTestServer.StartAsync(Ct);

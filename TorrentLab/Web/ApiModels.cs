@@ -29,7 +29,7 @@ public sealed record TorrentSummary(string InfoHash, string Name, long Size, int
     /// <summary>Seconds left at the current download rate while downloading; null when unknown.</summary>
     public double? Eta { get; init; }
 
-    /// <summary>Payload bytes uploaded to peers since the torrent was added (this server run).</summary>
+    /// <summary>Payload bytes uploaded to peers since the torrent was added (kept across restarts).</summary>
     public long Uploaded { get; init; }
 
     /// <summary>Uploaded bytes divided by the torrent's size.</summary>

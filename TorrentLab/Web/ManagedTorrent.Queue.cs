@@ -24,6 +24,13 @@ internal sealed partial class ManagedTorrent
     /// <summary>Peers its magnet link named (<c>x.pe</c>), tried on every run.</summary>
     public IReadOnlyList<IPEndPoint> LinkPeers { get; init; } = [];
 
+    /// <summary>Payload bytes uploaded by every run so far (kept in the saved list, so the ratio survives a restart).</summary>
+    public long Uploaded
+    {
+        get { lock (_lock) return _uploadedBefore + (_progress?.Uploaded ?? 0); }
+        init => _uploadedBefore = value;
+    }
+
     /// <summary>Its place in the queue: smaller starts first (the order of the start requests).</summary>
     public long QueueTicket { get { lock (_lock) return _queueTicket; } }
 
@@ -71,7 +78,7 @@ internal sealed partial class ManagedTorrent
     /// <summary>Adds the figures the list shows beside progress: ETA, uploaded bytes and ratio, tracker error, stalled.</summary>
     private TorrentSummary WithParity(TorrentSummary summary)
     {
-        var uploaded = _uploadedBefore + (_progress?.Uploaded ?? 0);
+        var uploaded = _uploadedBefore + (_progress?.Uploaded ?? 0); // under the lock already
         var trackerError = _trackerAnswer is { } answer && answer.Text.Contains("failed", StringComparison.Ordinal) ? answer.Text : null;
         return summary with
         {

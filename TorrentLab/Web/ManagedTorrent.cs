@@ -127,7 +127,8 @@ internal sealed partial class ManagedTorrent
             _error = error;
             if (outcome == TorrentState.Completed)
             {
-                WantsRunning = false;
+                // Seeding stopped by the server's shutdown resumes on its next start; a limit reached or a pause does not.
+                WantsRunning &= _seeding && ct.IsCancellationRequested;
                 _pieces = PieceStates.AllVerified(Torrent.PieceCount);
                 _bytesDone = Torrent.TotalLength;
             }

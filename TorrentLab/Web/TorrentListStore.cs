@@ -13,6 +13,9 @@ internal sealed record TorrentEntry(string InfoHash, string Name, DateTimeOffset
     /// <summary>The torrent's own seeding limits, when it has any.</summary>
     public SeedPolicy? Seeding { get; init; }
 
+    /// <summary>Payload bytes uploaded so far, for the ratio.</summary>
+    public long Uploaded { get; init; }
+
     /// <summary>Peers its magnet link named (<c>ip:port</c>), tried on every run.</summary>
     public IReadOnlyList<string>? Peers { get; init; }
 }

@@ -65,7 +65,7 @@ internal sealed partial class TorrentManager : IAsyncDisposable
             CheckPaths(torrent);
             lock (_lock)
                 if (_torrents.ContainsKey(hash)) throw new MetainfoException("it is listed twice");
-            var managed = Track(torrent, entry.AddedAt, PeersOf(entry.Peers));
+            var managed = Track(torrent, entry.AddedAt, PeersOf(entry.Peers), entry.Uploaded);
             managed.Seeding = entry.Seeding ?? new SeedPolicy();
             return managed;
         }
@@ -175,12 +175,12 @@ internal sealed partial class TorrentManager : IAsyncDisposable
         if (deleteData) TorrentClient.DeleteData(torrent.Torrent, Downloads);
     }
 
-    private ManagedTorrent Track(Torrent torrent, DateTimeOffset addedAt, IReadOnlyList<System.Net.IPEndPoint> linkPeers)
+    private ManagedTorrent Track(Torrent torrent, DateTimeOffset addedAt, IReadOnlyList<System.Net.IPEndPoint> linkPeers, long uploaded = 0)
     {
         // What is verified already: the ledger when it can be trusted (a stale one is re-checked by the engine on start).
         return new ManagedTorrent(torrent, addedAt, TorrentClient.PiecesOnDisk(torrent, Downloads))
         {
-            StateChanged = _ => { Save(); Pump(); }, LinkPeers = linkPeers,
+            StateChanged = _ => { Save(); Pump(); }, LinkPeers = linkPeers, Uploaded = uploaded,
         };
     }
 
@@ -200,6 +200,7 @@ internal sealed partial class TorrentManager : IAsyncDisposable
         {
             Seeding = t.Seeding == new SeedPolicy() ? null : t.Seeding,
             Peers = t.LinkPeers.Count == 0 ? null : [.. t.LinkPeers.Select(p => p.ToString())],
+            Uploaded = t.Uploaded,
         })], Settings);
 
     /// <summary>Pauses every running torrent (each saves its ledger) but keeps them marked as running, so they resume
