@@ -103,8 +103,10 @@ internal sealed partial class TorrentManager
 
     /// <summary>Re-hashes the torrent's data through the front door's verify (the download is paused first), records
     /// the intact pieces, then queues it again: a recheck ends with the torrent resumed.</summary>
+    /// <exception cref="WebApiException">409: it is being checked already, or its data could not be read.</exception>
     public async Task RecheckAsync(ManagedTorrent torrent, CancellationToken ct = default)
     {
+        if (torrent.State == TorrentState.Checking) throw new WebApiException(409, $"'{torrent.Torrent.Name}' is being checked already");
         await torrent.PauseAsync().ConfigureAwait(false);
         torrent.BeginCheck();
         try
