@@ -19,15 +19,7 @@ internal sealed partial class SwarmPeer
     }
 
     /// <summary>A <c>hash request</c>: answered with <c>hashes</c> from a piece layer we know, else with <c>hash reject</c>.</summary>
-    /// <exception cref="PeerViolation">The peer keeps asking while our answers pile up unread (a flood).</exception>
-    private void OnHashRequest(in PeerMessage message)
-    {
-        // Each answer may be 16 KiB: a peer that asks without reading must not grow our queue without bound.
-        int queued;
-        lock (_sendLock) queued = _control.Count;
-        if (queued >= MaxQueuedRequests) throw new PeerViolation($"sent hash requests while {queued} of our messages were still unsent (flood)");
-        Enqueue(Hashes.Answer(message));
-    }
+    private void OnHashRequest(in PeerMessage message) => EnqueueAnswer(Hashes.Answer(message), "hash");
 
     /// <summary>A <c>hashes</c> answer to one of our requests; a layer that does not hash up to the root drops the peer.</summary>
     /// <exception cref="PeerViolation">The layer the peer sent does not hash up to the root.</exception>
