@@ -43,6 +43,7 @@ public static partial class ReferenceDownload
         {
             MaxRequestsPerPeer = options.RequestsPerPeer,
             Picker = new SequentialPicker(), // one peer: in order is simplest to follow, and as fast as any
+            Selection = start.Selection, // skipped files: their pieces are simply never picked
         });
         var state = new StoryState(torrent, pieces, written, Stopwatch.StartNew(), progress);
         var saver = new ResumeSaver(new ResumeLedger(start.Layout), storage, state.Written, options.LedgerInterval);

@@ -80,6 +80,10 @@ public sealed class FileOwnership
         if (_checked || info.Length > entry.Length) throw new ForeignFileException(entry.DisplayPath);
     }
 
+    /// <summary>Marks file <paramref name="file"/> as ours once the storage has created it (a skipped file that receives
+    /// the bytes of a shared piece). Not thread-safe: the storage calls it under its own lock.</summary>
+    internal void Adopt(int file) => _adopted.Add(file);
+
     private async Task<bool> HoldsOnlyZerosAsync(int file, CancellationToken cancellation)
     {
         var buffer = new byte[64 * 1024];

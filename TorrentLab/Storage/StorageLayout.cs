@@ -19,6 +19,13 @@ internal sealed class StorageLayout
 
     public Torrent Torrent { get; }
 
+    /// <summary>The files wanted (set once, by the resume decision, before storage opens): skipped files are created
+    /// only when a piece shared with a wanted file is written, and the ledger records it.</summary>
+    public Pieces.PieceSelection? Selection { get; set; }
+
+    /// <summary>True when file <paramref name="file"/> is skipped by <see cref="Selection"/>.</summary>
+    public bool IsSkipped(int file) => Selection?.IsSkipped(file) == true;
+
     /// <summary>The output folder's full path.</summary>
     public string Root { get; }
 
