@@ -83,4 +83,22 @@ public class SelectionSettingsTests
 
         Assert.Contains("no file of the torrent matches '*.iso'", error.Message);
     }
+
+    [Theory]
+    [InlineData("0")]
+    [InlineData("3-1")]
+    [InlineData("x")]
+    [InlineData("6")]   // out of range: known once the torrent is read, still before anything is created
+    public void MainCommand_BadSelectFile_ExitsWithTheUsageCodeAndOneLine(string list)
+    {
+        using var temp = new TempFolder();
+        var torrent = Built.WriteTorrent(temp.Path);
+
+        var result = CliRunner.Run([torrent, "-o", temp.Combine("out"), "--select-file", list, "--no-dht", "--port", "0"], TimeSpan.FromSeconds(30));
+
+        Assert.Equal(CliRunner.Codes.Usage, result.ExitCode);
+        Assert.Single(result.Stderr.Trim().Split('\n'));
+        Assert.Contains("--select-file", result.Stderr);
+        Assert.False(Directory.Exists(temp.Combine("out", "five")));
+    }
 }
