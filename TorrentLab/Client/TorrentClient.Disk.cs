@@ -58,6 +58,10 @@ public static partial class TorrentClient
     public static PieceStates PiecesOnDisk(Torrent torrent, string folder) =>
         PieceStates.From(new ResumeLedger(torrent, folder).Validate().Trusted ?? new Bitfield(torrent.PieceCount));
 
+    /// <summary>The file selection the download's resume ledger recorded (one priority per file), or null when none.</summary>
+    public static IReadOnlyList<FilePriority>? RecordedPriorities(Torrent torrent, string folder) =>
+        new ResumeLedger(torrent, folder).RecordedPriorities();
+
     /// <summary>Each file's completeness for a piece map.</summary>
     public static IReadOnlyList<FileProgress> Files(Torrent torrent, PieceStates pieces) =>
         FileProgress.Compute(torrent, pieces.Verified());

@@ -15,4 +15,6 @@ namespace TorrentLab.Web;
 [JsonSerializable(typeof(TorrentEntry))]
 [JsonSerializable(typeof(LiveMessage))]
 [JsonSerializable(typeof(LiveRequest))]
+[JsonSerializable(typeof(FileEntry[]))]
+[JsonSerializable(typeof(FilePrioritiesRequest))]
 internal sealed partial class WebJsonContext : JsonSerializerContext;
