@@ -79,4 +79,33 @@ public class FileStorageSelectionTests
         Assert.True(layout.Selection!.IsDoneIn(have));
         Assert.False(File.Exists(temp.Combine("sel", "a.bin")));
     }
+
+    [Fact]
+    public async Task CheckAsync_ForeignFileAtASkippedPathSharingNoPiece_IsLeftAloneAndDoesNotStopTheDownload()
+    {
+        using var temp = new TempFolder();
+        var layout = Layout(temp, FilePriority.Normal, FilePriority.Skip, FilePriority.Skip); // c.bin shares no piece with a.bin
+        Directory.CreateDirectory(temp.Combine("sel"));
+        File.WriteAllText(temp.Combine("sel", "c.bin"), "not this torrent's data");
+        var ownership = FileOwnership.Read(layout);
+
+        await ownership.CheckAsync(verified: null, overwrite: false, Ct);
+        using (FileStorage.Open(layout, ownership: ownership)) { }
+
+        Assert.Equal("not this torrent's data", File.ReadAllText(temp.Combine("sel", "c.bin")));
+        new ResumeLedger(layout).Save(new TorrentLab.Wire.Bitfield(Built.Torrent.PieceCount));
+        Assert.False(FileOwnership.Read(layout).IsRecorded(2)); // so removing the torrent with its data never deletes it
+        Assert.True(new ResumeLedger(layout).Validate().IsTrusted);
+    }
+
+    [Fact]
+    public async Task CheckAsync_ForeignFileAtASkippedPathSharingAWantedPiece_StopsTheDownload()
+    {
+        using var temp = new TempFolder();
+        var layout = Layout(temp, FilePriority.Skip, FilePriority.Normal, FilePriority.Skip); // a.bin shares piece 1 with b.bin
+        Directory.CreateDirectory(temp.Combine("sel"));
+        File.WriteAllText(temp.Combine("sel", "a.bin"), "not this torrent's data");
+
+        await Assert.ThrowsAsync<ForeignFileException>(() => FileOwnership.Read(layout).CheckAsync(verified: null, overwrite: false, Ct));
+    }
 }

@@ -49,7 +49,7 @@ public sealed class FileOwnership
         var files = _layout.Torrent.Files;
         for (var i = 0; i < files.Count; i++)
         {
-            if (files[i].IsPadding || IsRecorded(i)) continue;
+            if (files[i].IsPadding || IsRecorded(i) || _layout.IsNeverWritten(i)) continue;
             var path = _layout.FullPaths[i];
             if (Directory.Exists(path)) throw DirectoryInTheWay(i);
             var info = new FileInfo(path);

@@ -171,7 +171,7 @@ public sealed class ResumeLedger
         {
             if (_torrent.Files[i].IsPadding) continue;
             var info = new FileInfo(_layout.FullPaths[i]);
-            files.Add(info.Exists
+            files.Add(info.Exists && !_layout.IsNeverWritten(i) // a file the selection never writes is not ours, whatever is there
                 ? new LedgerFile(_torrent.Files[i].DisplayPath, info.Length, info.LastWriteTimeUtc)
                 : new LedgerFile(_torrent.Files[i].DisplayPath, null, default));
         }
