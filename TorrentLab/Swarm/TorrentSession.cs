@@ -91,6 +91,9 @@ internal sealed partial class TorrentSession : ISwarmHost, IAsyncDisposable
     /// <summary>We still want pieces (false for a pure seeder, and once everything is written).</summary>
     public bool Downloading { get; private set; }
 
+    public RateLimit? DownloadLimit => _options.DownloadLimit;
+    public RateLimit? UploadLimit => _options.UploadLimit;
+
     /// <summary>The port we listen on (after <see cref="Start"/>).</summary>
     public int Port => _listener?.EndPoint.Port ?? 0;
 
