@@ -43,7 +43,7 @@ public class RateLimitInteropTests
 
         Assert.Equal(built.Payload, await File.ReadAllBytesAsync(folder.Combine("out", "rate.bin"), Ct));
         Assert.InRange(elapsed, Seconds.Low, Seconds.High);
-        TestContext.Current.SendDiagnosticMessage($"20 MiB at a 2 MiB/s download limit: {elapsed:0.00} s");
+        TestContext.Current.TestOutputHelper?.WriteLine($"20 MiB at a 2 MiB/s download limit: {elapsed:0.00} s");
     }
 
     [Fact]
@@ -74,7 +74,7 @@ public class RateLimitInteropTests
         Assert.Equal(built.Payload, await File.ReadAllBytesAsync(folder.Combine("lt", "rate.bin"), Ct));
         Assert.True(seeder.Uploaded >= Size, $"uploaded {seeder.Uploaded}");
         Assert.InRange(elapsed, Seconds.Low, Seconds.High);
-        TestContext.Current.SendDiagnosticMessage($"20 MiB at a 2 MiB/s upload limit, at a libtorrent downloader: {elapsed:0.00} s");
+        TestContext.Current.TestOutputHelper?.WriteLine($"20 MiB at a 2 MiB/s upload limit, at a libtorrent downloader: {elapsed:0.00} s");
     }
 
     [Fact]

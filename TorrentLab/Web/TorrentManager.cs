@@ -23,6 +23,10 @@ internal sealed class TorrentManager : IAsyncDisposable
         _store = new TorrentListStore(Downloads);
     }
 
+    /// <summary>The limits every torrent of this server shares (each torrent's own limit sits under them).</summary>
+    public RateLimit GlobalDownloadLimit { get; } = new();
+    public RateLimit GlobalUploadLimit { get; } = new();
+
     /// <summary>The downloads folder, absolute.</summary>
     public string Downloads { get; }
 
@@ -165,7 +169,12 @@ internal sealed class TorrentManager : IAsyncDisposable
     private ManagedTorrent Track(Torrent torrent, DateTimeOffset addedAt)
     {
         // What is verified already: the ledger when it can be trusted (a stale one is re-checked by the engine on start).
-        return new ManagedTorrent(torrent, addedAt, TorrentClient.PiecesOnDisk(torrent, Downloads)) { StateChanged = _ => Save() };
+        return new ManagedTorrent(torrent, addedAt, TorrentClient.PiecesOnDisk(torrent, Downloads))
+        {
+            StateChanged = _ => Save(),
+            DownloadLimit = new RateLimit(0, GlobalDownloadLimit),
+            UploadLimit = new RateLimit(0, GlobalUploadLimit),
+        };
     }
 
     private DownloadOptions OptionsFor()

@@ -15,4 +15,5 @@ namespace TorrentLab.Web;
 [JsonSerializable(typeof(TorrentEntry))]
 [JsonSerializable(typeof(LiveMessage))]
 [JsonSerializable(typeof(LiveRequest))]
+[JsonSerializable(typeof(RateLimitSettings))]
 internal sealed partial class WebJsonContext : JsonSerializerContext;
