@@ -157,4 +157,34 @@ public class WebSeedTests
         Assert.Contains(log, l => l.Contains(url.StartsWith("ftp", StringComparison.Ordinal)
             ? "skipped: only http and https URLs are used" : "none of which may be dialled", StringComparison.Ordinal));
     }
+
+    [Fact]
+    public async Task Download_MagnetWithWsAndMetadataFromAPartialPeer_GetsTheRestFromTheWebSeed()
+    {
+        using var folder = new TempFolder("torrentlab-webseed-magnet");
+        Directory.CreateDirectory(folder.Combine("www"));
+        await using var server = await WebSeedServer.StartAsync(folder.Combine("www"), Fault.None, Ct);
+        var (torrent, files) = Build("magnet.bin", [(["magnet.bin"], 1 << 20)], server.Url + "/files/magnet.bin", folder.Combine("www"), multi: false);
+        // The peer holds only the first half (the rest zeroed): the second half can only come from the web seed.
+        var half = files[0].Data.ToArray();
+        Array.Clear(half, half.Length / 2, half.Length - half.Length / 2);
+        Directory.CreateDirectory(folder.Combine("peer"));
+        File.WriteAllBytes(folder.Combine("peer", "magnet.bin"), half);
+        await using var seeder = await Seeder.StartAsync(torrent, new DownloadOptions
+        {
+            OutputDirectory = folder.Combine("peer"), ListenPort = 0, BindAddress = IPAddress.Loopback, Dht = false,
+        }, allowPartial: true, ct: Ct);
+        var link = $"{torrent.MagnetLink}&x.pe=127.0.0.1:{seeder.Port}";
+        Assert.Contains("&ws=", link);
+        var log = new ConcurrentQueue<string>();
+        var options = Options(folder.Combine("out"), log);
+
+        var opened = await TorrentLab.Client.TorrentClient.OpenAsync(link, options, ct: Ct).WaitAsync(TimeSpan.FromSeconds(30), Ct);
+        var result = await TorrentLab.Client.TorrentClient.DownloadAsync(opened.Torrent, options with { ExtraPeers = opened.Peers }, ct: Ct)
+            .WaitAsync(TimeSpan.FromSeconds(60), Ct);
+
+        Assert.Equal([server.Url + "/files/magnet.bin"], opened.Torrent.WebSeeds);
+        AssertFiles(files, folder.Combine("out"));
+        Assert.Contains(server.Url + "/files/magnet.bin", result.PeersUsed);
+    }
 }
