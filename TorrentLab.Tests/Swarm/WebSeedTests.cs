@@ -49,6 +49,13 @@ public class WebSeedTests
         Log = log.Enqueue,
     };
 
+    /// <summary>Our own seeder on 127.0.0.1 over the same data the server serves: the peer beside the web seed.</summary>
+    private static Task<Seeder> StartPeerAsync(Torrent torrent, string data, bool allowPartial = false) =>
+        Seeder.StartAsync(torrent, new DownloadOptions
+        {
+            OutputDirectory = data, ListenPort = 0, BindAddress = IPAddress.Loopback, Dht = false,
+        }, allowPartial, Ct);
+
     private static void AssertFiles(IEnumerable<(string Path, byte[] Data)> files, string output)
     {
         foreach (var (path, data) in files)
@@ -94,10 +101,7 @@ public class WebSeedTests
         Directory.CreateDirectory(folder.Combine("www"));
         await using var server = await WebSeedServer.StartAsync(folder.Combine("www"), Fault.WrongBytesOnce, Ct);
         var (torrent, files) = Build("wrong.bin", [(["wrong.bin"], 2_000_000)], server.Url + "/files/wrong.bin", folder.Combine("www"), multi: false);
-        await using var seeder = await Seeder.StartAsync(torrent, new DownloadOptions
-        {
-            OutputDirectory = folder.Combine("www"), ListenPort = 0, BindAddress = IPAddress.Loopback, Dht = false,
-        }, ct: Ct);
+        await using var seeder = await StartPeerAsync(torrent, folder.Combine("www"));
         var log = new ConcurrentQueue<string>();
 
         await SwarmDownload.RunAsync(torrent, Options(folder.Combine("out"), log, new IPEndPoint(IPAddress.Loopback, seeder.Port)), null, Ct)
@@ -118,10 +122,7 @@ public class WebSeedTests
         Directory.CreateDirectory(folder.Combine("www"));
         await using var server = await WebSeedServer.StartAsync(folder.Combine("www"), fault, Ct);
         var (torrent, files) = Build("fail.bin", [(["fail.bin"], 1_500_000)], server.Url + "/files/fail.bin", folder.Combine("www"), multi: false);
-        await using var seeder = await Seeder.StartAsync(torrent, new DownloadOptions
-        {
-            OutputDirectory = folder.Combine("www"), ListenPort = 0, BindAddress = IPAddress.Loopback, Dht = false,
-        }, ct: Ct);
+        await using var seeder = await StartPeerAsync(torrent, folder.Combine("www"));
         var log = new ConcurrentQueue<string>();
 
         await SwarmDownload.RunAsync(torrent, Options(folder.Combine("out"), log, new IPEndPoint(IPAddress.Loopback, seeder.Port)), null, Ct)
@@ -144,10 +145,7 @@ public class WebSeedTests
         using var folder = new TempFolder("torrentlab-webseed-refused");
         Directory.CreateDirectory(folder.Combine("www"));
         var (torrent, files) = Build("refused.bin", [(["refused.bin"], 300_000)], url, folder.Combine("www"), multi: false);
-        await using var seeder = await Seeder.StartAsync(torrent, new DownloadOptions
-        {
-            OutputDirectory = folder.Combine("www"), ListenPort = 0, BindAddress = IPAddress.Loopback, Dht = false,
-        }, ct: Ct);
+        await using var seeder = await StartPeerAsync(torrent, folder.Combine("www"));
         var log = new ConcurrentQueue<string>();
 
         await SwarmDownload.RunAsync(torrent, Options(folder.Combine("out"), log, new IPEndPoint(IPAddress.Loopback, seeder.Port)), null, Ct)
@@ -170,10 +168,7 @@ public class WebSeedTests
         Array.Clear(half, half.Length / 2, half.Length - half.Length / 2);
         Directory.CreateDirectory(folder.Combine("peer"));
         File.WriteAllBytes(folder.Combine("peer", "magnet.bin"), half);
-        await using var seeder = await Seeder.StartAsync(torrent, new DownloadOptions
-        {
-            OutputDirectory = folder.Combine("peer"), ListenPort = 0, BindAddress = IPAddress.Loopback, Dht = false,
-        }, allowPartial: true, ct: Ct);
+        await using var seeder = await StartPeerAsync(torrent, folder.Combine("peer"), allowPartial: true);
         var link = $"{torrent.MagnetLink}&x.pe=127.0.0.1:{seeder.Port}";
         Assert.Contains("&ws=", link);
         var log = new ConcurrentQueue<string>();
