@@ -26,6 +26,10 @@ internal static class ServeCommand
         {
             port, host, downloads, token, allowedHosts, maxPeers, encryption, bind,
         };
+        var maxDownloadRate = RateOption.Download();
+        var maxUploadRate = RateOption.Upload();
+        command.Options.Add(maxDownloadRate); // the global limits at start; the page and PUT /api/limits change them
+        command.Options.Add(maxUploadRate);
         command.SetAction((parse, ct) => CliErrors.GuardAsync(async () =>
         {
             var options = new WebServerOptions
@@ -39,6 +43,8 @@ internal static class ServeCommand
                 MaxPeers = parse.GetValue(maxPeers),
                 Encryption = DownloadSettings.ParseEncryption(parse.GetValue(encryption)),
                 PeerBindAddresses = DownloadSettings.ParseBind(parse.GetValue(bind)),
+                MaxDownloadRate = parse.GetValue(maxDownloadRate),
+                MaxUploadRate = parse.GetValue(maxUploadRate),
                 Log = line => Console.Error.WriteLine(line),
             };
             if (options.Port is < 0 or > 65535) throw new UsageException("--port must be 0..65535");

@@ -61,4 +61,12 @@ public class RateOptionTests
         Assert.Equal(CliRunner.Codes.Usage, result.ExitCode);
         Assert.Contains("--max-upload-rate expects bytes per second", result.Stderr);
     }
+
+    [Fact]
+    public void Serve_BadRate_IsAUsageError()
+    {
+        var result = CliRunner.Run(["serve", "--max-download-rate", "1.5X", "--port", "0"]);
+        Assert.Equal(CliRunner.Codes.Usage, result.ExitCode);
+        Assert.Contains("--max-download-rate expects bytes per second", result.Stderr);
+    }
 }

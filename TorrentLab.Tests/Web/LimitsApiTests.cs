@@ -27,6 +27,13 @@ public class LimitsApiTests
     }
 
     [Fact]
+    public async Task GlobalLimits_FromTheServerOptions_AreTheStartingValues()
+    {
+        await using var web = await WebTestServer.StartAsync(Ct, configure: o => o with { MaxDownloadRate = 1 << 20, MaxUploadRate = 4096 });
+        Assert.Equal(new RateLimitSettings(1 << 20, 4096), await web.Http.GetFromJsonAsync<RateLimitSettings>("/api/limits", Ct));
+    }
+
+    [Fact]
     public async Task GlobalLimits_Negative_Is400WithAReasonAndNothingChanges()
     {
         await using var web = await WebTestServer.StartAsync(Ct);

@@ -20,12 +20,14 @@ internal sealed class TorrentManager : IAsyncDisposable
     {
         _options = options;
         Downloads = TorrentClient.FolderPath(options.Downloads);
+        GlobalDownloadLimit = new RateLimit(options.MaxDownloadRate);
+        GlobalUploadLimit = new RateLimit(options.MaxUploadRate);
         _store = new TorrentListStore(Downloads);
     }
 
     /// <summary>The limits every torrent of this server shares (each torrent's own limit sits under them).</summary>
-    public RateLimit GlobalDownloadLimit { get; } = new();
-    public RateLimit GlobalUploadLimit { get; } = new();
+    public RateLimit GlobalDownloadLimit { get; }
+    public RateLimit GlobalUploadLimit { get; }
 
     /// <summary>The downloads folder, absolute.</summary>
     public string Downloads { get; }
