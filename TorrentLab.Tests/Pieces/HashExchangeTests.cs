@@ -74,6 +74,23 @@ public class HashExchangeTests
     }
 
     [Fact]
+    public void Answer_RequestAfterRequest_ReadsOneTreeBuiltOnceWhoseTopIsThePiecesRoot()
+    {
+        var (full, bare) = V2Torrent();
+        var request = Assert.Single(new HashExchange(bare, new PieceCheck(bare)).RequestMissing());
+        var check = new PieceCheck(full);
+        var seeder = new HashExchange(full, check);
+
+        seeder.Answer(request);
+        var tree = check.TreeOf(0);
+        seeder.Answer(request);
+
+        Assert.NotNull(tree);
+        Assert.Same(tree, check.TreeOf(0));
+        Assert.Equal(Convert.ToHexStringLower(full.Files[0].PiecesRoot.Span), Convert.ToHexStringLower(tree[^1]));
+    }
+
+    [Fact]
     public void OnHashes_TheSeedersAnswer_LearnsTheLayerSoThePiecesCanBeVerified()
     {
         var (full, bare) = V2Torrent();

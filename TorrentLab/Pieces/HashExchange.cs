@@ -71,15 +71,10 @@ internal sealed class HashExchange(Torrent torrent, PieceCheck check)
     {
         var asked = HashMessages.DecodeRequest(request.Payload);
         var file = check.FileOf(asked.PiecesRoot.Span);
-        var layer = file < 0 ? default : check.LayerOf(file);
-        byte[]? hashes = null;
-        if (!layer.IsEmpty && asked.BaseLayer == PieceLayerIndex(torrent.PieceLength))
-        {
-            var width = (long)BitOperations.RoundUpToPowerOf2((uint)check.PieceCountOf(file));
-            if (asked.Problem(width) is null)
-                hashes = MerkleLayers.Answer(layer.Span, MerkleTree.PadHash(MerkleTree.BlocksPerPiece(torrent.PieceLength)),
-                    asked.Index, asked.Length, asked.ProofLayers);
-        }
+        var tree = file < 0 || asked.BaseLayer != PieceLayerIndex(torrent.PieceLength) ? null : check.TreeOf(file);
+        var hashes = tree is not null && asked.Problem(tree[0].Length / MerkleTree.HashSize) is null
+            ? MerkleLayers.Answer(tree, asked.Index, asked.Length, asked.ProofLayers)
+            : null;
         // BEP 52: "Hash requests MUST be answered with either a 'hashes' or 'hash reject' message."
         return hashes is null
             ? Message(MessageKind.HashReject, HashMessages.EncodeReject(asked))
