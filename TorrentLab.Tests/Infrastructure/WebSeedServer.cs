@@ -10,12 +10,12 @@ using Microsoft.Extensions.Logging;
 namespace TorrentLab.Tests.Infrastructure;
 
 /// <summary>An HTTP server on 127.0.0.1 (Kestrel) serving a folder with byte ranges, as a web seed (BEP 19) would,
-/// with faults a test can switch on: a status code instead of the data, wrong bytes for the first range, a body
-/// cut short.</summary>
+/// with a fault a test can switch on for its first request only (later ones are served right): a status code instead
+/// of the data, wrong bytes, a body cut short.</summary>
 public sealed class WebSeedServer : IAsyncDisposable
 {
     private readonly WebApplication _app;
-    private int _requests, _corrupted;
+    private int _requests;
 
     /// <summary>What the server does wrong.</summary>
     public enum Fault { None, NotFound, ServerError, ShortBody, WrongBytesOnce }
@@ -44,7 +44,7 @@ public sealed class WebSeedServer : IAsyncDisposable
 
     private async Task ServeAsync(HttpContext context, string path, Fault fault)
     {
-        Interlocked.Increment(ref _requests);
+        if (Interlocked.Increment(ref _requests) > 1) fault = Fault.None;
         var response = context.Response;
         if (fault == Fault.NotFound || !File.Exists(path)) { response.StatusCode = 404; return; }
         if (fault == Fault.ServerError) { response.StatusCode = 500; return; }
@@ -53,7 +53,7 @@ public sealed class WebSeedServer : IAsyncDisposable
         var from = range?.From ?? 0;
         var to = Math.Min(range?.To ?? data.Length - 1, data.Length - 1);
         var body = data.AsMemory((int)from, (int)(to - from + 1)).ToArray();
-        if (fault == Fault.WrongBytesOnce && Interlocked.Exchange(ref _corrupted, 1) == 0)
+        if (fault == Fault.WrongBytesOnce)
             for (var i = 0; i < body.Length; i++) body[i] ^= 0x5a;
         response.StatusCode = range is null ? 200 : 206;
         if (range is not null) response.Headers.ContentRange = $"bytes {from}-{to}/{data.Length}";

@@ -116,20 +116,18 @@ public class WebSeedTests
     [InlineData(Fault.NotFound, "HTTP 404 Not Found for bytes")]
     [InlineData(Fault.ServerError, "HTTP 500 Internal Server Error for bytes")]
     [InlineData(Fault.ShortBody, "")] // a cut connection: "closed after N of M bytes" or the transport's own error
-    public async Task Download_FailingServerBesideAPeer_CompletesFromThePeerAndBacksTheServerOff(Fault fault, string reason)
+    public async Task Download_ServerFailsItsFirstRequest_IsBackedOffThenCompletesTheDownloadAlone(Fault fault, string reason)
     {
         using var folder = new TempFolder("torrentlab-webseed-fail");
         Directory.CreateDirectory(folder.Combine("www"));
         await using var server = await WebSeedServer.StartAsync(folder.Combine("www"), fault, Ct);
-        var (torrent, files) = Build("fail.bin", [(["fail.bin"], 1_500_000)], server.Url + "/files/fail.bin", folder.Combine("www"), multi: false);
-        await using var seeder = await StartPeerAsync(torrent, folder.Combine("www"));
+        var (torrent, files) = Build("fail.bin", [(["fail.bin"], 500_000)], server.Url + "/files/fail.bin", folder.Combine("www"), multi: false);
         var log = new ConcurrentQueue<string>();
 
-        await SwarmDownload.RunAsync(torrent, Options(folder.Combine("out"), log, new IPEndPoint(IPAddress.Loopback, seeder.Port)), null, Ct)
-            .WaitAsync(TimeSpan.FromSeconds(60), Ct);
+        await SwarmDownload.RunAsync(torrent, Options(folder.Combine("out"), log), null, Ct).WaitAsync(TimeSpan.FromSeconds(60), Ct);
 
         AssertFiles(files, folder.Combine("out"));
-        // The first failure backs off 2 s (later ones, if the download is still running, longer).
+        // No other source: the download finished only after the failure was logged and the 2 s back-off ended.
         Assert.Contains(log, l => l.StartsWith($"web seed {server.Url}/files/fail.bin: ", StringComparison.Ordinal)
             && l.Contains(reason, StringComparison.Ordinal) && l.EndsWith("backing off 2 s", StringComparison.Ordinal));
         Assert.DoesNotContain(log, l => l.Contains("   at ", StringComparison.Ordinal)); // no stack trace
@@ -152,8 +150,9 @@ public class WebSeedTests
             .WaitAsync(TimeSpan.FromSeconds(60), Ct);
 
         AssertFiles(files, folder.Combine("out"));
-        Assert.Contains(log, l => l.Contains(url.StartsWith("ftp", StringComparison.Ordinal)
-            ? "skipped: only http and https URLs are used" : "none of which may be dialled", StringComparison.Ordinal));
+        // An ftp URL is skipped at start; a refused host fails its first request (WebSeedSourceTests), whose log line
+        // may come after the peer has already finished.
+        if (url.StartsWith("ftp", StringComparison.Ordinal)) Assert.Contains(log, l => l.Contains("skipped: only http and https URLs are used", StringComparison.Ordinal));
     }
 
     [Fact]

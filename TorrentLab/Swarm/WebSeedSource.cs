@@ -74,7 +74,7 @@ internal sealed class WebSeedSource : IDisposable
     /// resolves only to unspecified, broadcast, multicast or link-local addresses (or outside the scope).</summary>
     private static async ValueTask<Stream> ConnectAsync(DnsEndPoint host, PeerScope scope, CancellationToken ct)
     {
-        var addresses = IPAddress.TryParse(host.Host, out var literal) ? [literal]
+        var addresses = IPAddress.TryParse(host.Host.Trim('[', ']'), out var literal) ? [literal]
             : await Dns.GetHostAddressesAsync(host.Host, ct).ConfigureAwait(false);
         var allowed = addresses.FirstOrDefault(a => PeerAddressPolicy.MayUse(a, scope))
             ?? throw new SwarmException($"refusing web seed host '{host.Host}': it resolves to {string.Join(", ", addresses.Select(a => a.ToString()))}, none of which may be dialled");
