@@ -19,11 +19,15 @@ internal static class MainCommand
         var seed = new Option<bool>("--seed") { Description = "Keep seeding after the download completes (until Ctrl-C or a limit)" };
         var seedRatio = new Option<double?>("--seed-ratio") { Description = "With --seed: stop once uploaded/size reaches this ratio" };
         var seedTime = new Option<double?>("--seed-time") { Description = "With --seed: stop after this many minutes" };
+        var maxDownloadRate = RateOption.Download();
+        var maxUploadRate = RateOption.Upload();
         root.Arguments.Add(torrent);
         root.Options.Add(output);
         root.Options.Add(seed);
         root.Options.Add(seedRatio);
         root.Options.Add(seedTime);
+        root.Options.Add(maxDownloadRate);
+        root.Options.Add(maxUploadRate);
         settings.AddTo(root);
         selection.AddTo(root);
         root.SetAction((parse, ct) => CliErrors.GuardAsync(async () =>
@@ -40,8 +44,12 @@ internal static class MainCommand
                 SeedRatio = parse.GetValue(seedRatio),
                 SeedTime = parse.GetValue(seedTime) is { } minutes ? TimeSpan.FromMinutes(minutes) : null,
                 Sequential = parse.GetValue(selection.Sequential),
+                DownloadLimit = RateOption.Limit(parse.GetValue(maxDownloadRate)),
+                UploadLimit = RateOption.Limit(parse.GetValue(maxUploadRate)),
             };
             selection.Check(parse);
+            if ((options.DownloadLimit ?? options.UploadLimit) is not null && options.MaxPeers == 1)
+                throw new UsageException("--max-download-rate and --max-upload-rate need the swarm engine; --max-peers 1 runs the reference path, which has no limits");
             if (options.SeedAfterDownload && options.MaxPeers == 1)
                 throw new UsageException("--seed needs the swarm engine; the single-peer reference path (--max-peers 1) only downloads");
             Directory.CreateDirectory(options.OutputDirectory);

@@ -32,19 +32,25 @@ internal static class SeedCommand
         var bootstrap = DownloadSettings.DhtBootstrapOption();
         var dhtState = new Option<string?>("--dht-state") { Description = "Save the DHT routing table to this file and reuse it next start (default: none; the data folder is never written)" };
         var maxPeers = new Option<int>("--max-peers") { Description = "Peers connected at once, dialled (tracker peers and --peer) or dialling us", DefaultValueFactory = _ => 50 };
-        var command = new Command("seed", "Verify data on disk and seed it until Ctrl-C.") { torrentPath, data, port, trackers, bind, partial, quiet, verbose, trace, encryption, transport, peers, noDht, bootstrap, dhtState, maxPeers };
+        var maxUploadRate = RateOption.Upload();
+        var command = new Command("seed", "Verify data on disk and seed it until Ctrl-C.") { torrentPath, data, port, trackers, bind, partial, quiet, verbose, trace, encryption, transport, peers, noDht, bootstrap, dhtState, maxPeers, maxUploadRate };
         command.SetAction((parse, ct) => CliErrors.GuardAsync(() => RunAsync(
             parse.GetValue(torrentPath)!, parse.GetValue(data)!, parse.GetValue(port), parse.GetValue(trackers) ?? [],
             parse.GetValue(bind), parse.GetValue(partial), parse.GetValue(quiet), parse.GetValue(verbose),
             new Extras(parse.GetValue(trace), DownloadSettings.ParseEncryption(parse.GetValue(encryption)), parse.GetValue(peers) ?? [],
                 DownloadSettings.ParseTransport(parse.GetValue(transport)),
-                !parse.GetValue(noDht), DownloadSettings.ReadBootstrap(parse.GetValue(bootstrap)), parse.GetValue(dhtState), parse.GetValue(maxPeers)), ct), ct));
+                !parse.GetValue(noDht), DownloadSettings.ReadBootstrap(parse.GetValue(bootstrap)), parse.GetValue(dhtState), parse.GetValue(maxPeers))
+            { UploadRate = parse.GetValue(maxUploadRate) }, ct), ct));
         return command;
     }
 
     /// <summary>The seed options beyond the first ones: --trace, --encryption, --peer, --transport, the DHT's and --max-peers.</summary>
     private sealed record Extras(bool Trace, Wire.EncryptionPolicy Encryption, string[] Peers, PeerTransport Transport, bool Dht,
-        IReadOnlyList<string> DhtBootstrap, string? DhtState, int MaxPeers);
+        IReadOnlyList<string> DhtBootstrap, string? DhtState, int MaxPeers)
+    {
+        /// <summary><c>--max-upload-rate</c> in bytes per second (0: unlimited).</summary>
+        public long UploadRate { get; init; }
+    }
 
     private static async Task<int> RunAsync(string torrentPath, string data, int port, string[] trackers, string[]? bind, bool partial,
         bool quiet, bool verbose, Extras extras, CancellationToken ct)
@@ -72,6 +78,7 @@ internal static class SeedCommand
             Dht = extras.Dht,
             DhtBootstrap = extras.DhtBootstrap,
             DhtStatePath = extras.DhtState is null ? null : Path.GetFullPath(extras.DhtState),
+            UploadLimit = RateOption.Limit(extras.UploadRate),
         };
         if (!quiet) stderr.WriteLine($"verifying '{torrent.Name}' ({Units.Bytes(torrent.TotalLength)}, {torrent.PieceCount} pieces)...");
         await using var seeder = await TorrentClient.SeedAsync(torrent, options, partial, ct).ConfigureAwait(false);

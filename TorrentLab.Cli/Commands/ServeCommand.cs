@@ -30,6 +30,10 @@ internal static class ServeCommand
         {
             port, host, downloads, token, allowedHosts, maxPeers, maxActive, seed, seedRatio, seedTime, encryption, bind,
         };
+        var maxDownloadRate = RateOption.Download();
+        var maxUploadRate = RateOption.Upload();
+        command.Options.Add(maxDownloadRate); // the global limits at start; the page and PUT /api/limits change them
+        command.Options.Add(maxUploadRate);
         command.SetAction((parse, ct) => CliErrors.GuardAsync(async () =>
         {
             var options = new WebServerOptions
@@ -46,6 +50,8 @@ internal static class ServeCommand
                 SeedRatio = parse.GetValue(seedRatio),
                 Encryption = DownloadSettings.ParseEncryption(parse.GetValue(encryption)),
                 PeerBindAddresses = DownloadSettings.ParseBind(parse.GetValue(bind)),
+                MaxDownloadRate = parse.GetValue(maxDownloadRate),
+                MaxUploadRate = parse.GetValue(maxUploadRate),
                 Log = line => Console.Error.WriteLine(line),
             };
             if (options.Port is < 0 or > 65535) throw new UsageException("--port must be 0..65535");

@@ -163,6 +163,9 @@ public partial class DownloadCommandTests
     [InlineData("--bind", "not-an-address")]
     [InlineData("--bind", "127.0.0.1:6881")] // an address, not an endpoint: the port is --port
     [InlineData("--transport", "quic")]
+    [InlineData("--max-download-rate", "2X")]  // not a unit
+    [InlineData("--max-download-rate", "-1M")] // a limit is never negative; 0 is unlimited
+    [InlineData("--max-upload-rate", "fast")]
     public void MainCommand_BadOption_IsAUsageError(string option, string value)
     {
         var result = CliRunner.Run([TestPaths.Fixture("single", "hello.txt.torrent"), option, value]);

@@ -10,6 +10,10 @@ public sealed class ManualClock(DateTimeOffset? start = null) : TimeProvider
 
     public override DateTimeOffset GetUtcNow() { lock (_lock) return _now; }
 
+    /// <summary>Timestamps follow the manual time too (ticks of 100 ns).</summary>
+    public override long GetTimestamp() => GetUtcNow().UtcTicks;
+    public override long TimestampFrequency => TimeSpan.TicksPerSecond;
+
     /// <summary>How long until the earliest pending timer fires; null when none is pending.</summary>
     public TimeSpan? NextTimerIn
     {

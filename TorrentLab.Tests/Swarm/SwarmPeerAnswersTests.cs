@@ -90,7 +90,8 @@ public class SwarmPeerAnswersTests
             // Dropped: the connection ends.
         }
 
-        Assert.InRange(answers, 1, flood.Length - 1);
+        // Fewer than asked: the rest were never sent (answers already in our socket may even be lost to the reset).
+        Assert.InRange(answers, 0, flood.Length - 1);
     }
 
     [Fact]
@@ -131,7 +132,8 @@ public class SwarmPeerAnswersTests
             // Dropped: the connection ends.
         }
 
-        Assert.InRange(answers, 1, flood.Length - 1);
+        // Fewer than asked: the rest were never sent (answers already in our socket may even be lost to the reset).
+        Assert.InRange(answers, 0, flood.Length - 1);
         lock (log) Assert.Contains(log, l => l.Contains("sent metadata requests", StringComparison.Ordinal));
     }
 }

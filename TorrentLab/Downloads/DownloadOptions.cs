@@ -110,6 +110,14 @@ public sealed record DownloadOptions
     /// <summary>Stop seeding after this long; null for no limit.</summary>
     public TimeSpan? SeedTime { get; init; }
 
+    /// <summary>Caps the payload we download (<c>--max-download-rate</c>): block requests wait for its tokens. Null is
+    /// unlimited. One object may be shared (a client's global limit) and its rate changed while the download runs.</summary>
+    public RateLimit? DownloadLimit { get; init; }
+
+    /// <summary>Caps the payload we upload (<c>--max-upload-rate</c>): sending a block waits for its tokens. Null is
+    /// unlimited; shared and live-settable like <see cref="DownloadLimit"/>.</summary>
+    public RateLimit? UploadLimit { get; init; }
+
     /// <summary>Protocol events, one line each (peer connected, dropped and why, piece failed), for --verbose.</summary>
     public Action<string>? Log { get; init; }
 

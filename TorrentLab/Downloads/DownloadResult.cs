@@ -4,7 +4,7 @@ namespace TorrentLab.Downloads;
 /// <param name="Downloaded">Payload bytes received from peers (including wasted ones).</param>
 /// <param name="Uploaded">Payload bytes sent to peers.</param>
 /// <param name="PiecesFromResume">Pieces already complete on disk at start (from the ledger or a check).</param>
-/// <param name="PeersUsed">Peers that delivered at least one verified piece.</param>
+/// <param name="PeersUsed">Peers (addresses) and web seeds (URLs, BEP 19) that delivered at least one verified piece.</param>
 /// <param name="BadPeers">Peers dropped for protocol violations or data failing its hash, with the reason.</param>
 /// <param name="Elapsed">Wall-clock time of the download.</param>
 public sealed record DownloadResult(long Downloaded, long Uploaded, int PiecesFromResume, IReadOnlyList<string> PeersUsed,

@@ -28,6 +28,10 @@ internal interface ISwarmHost
     /// <summary>We still want pieces (false once complete, or for a pure seeder).</summary>
     bool Downloading { get; }
 
+    /// <summary>Token buckets for the payload we request and send (null: unlimited).</summary>
+    Downloads.RateLimit? DownloadLimit { get; }
+    Downloads.RateLimit? UploadLimit { get; }
+
     /// <summary>True when piece <paramref name="index"/> is on disk and may be served.</summary>
     bool CanServe(int index);
 

@@ -31,6 +31,7 @@ internal sealed partial class SwarmPeer
     private readonly HashSet<BlockRequest> _expired = [];            // timed out: a late answer must not count as in order
     private long _nextSeq, _newestAnswered = -1;
     private int _toppingUp;
+    private int _waitingForTokens;    // 1 while a task waits for the download limit's tokens
     private int _lastPiece = -1;
 
     /// <summary>It stopped sending blocks while we had requests out: it keeps only one request until it delivers.</summary>
@@ -62,7 +63,20 @@ internal sealed partial class SwarmPeer
             var inFlight = _pieces.RequestsInFlight(this);
             // Top up only when a quarter of the pipeline is free: fewer, larger sends for the same throughput.
             if (inFlight > 0 && target - inFlight < Math.Max(1, target / 4)) return;
-            var count = _pieces.FillRequests(this, _fill.AsSpan(0, Math.Max(0, target - inFlight)));
+            var want = Math.Max(0, target - inFlight);
+            var limit = _session.DownloadLimit is { IsLimited: true } l ? l : null;
+            if (limit is not null && want > 0)
+            {
+                // The download limit: a request is sent only with tokens for the block it asks for.
+                want = limit.TryTake(want, WireLimits.BlockLength);
+                if (want == 0)
+                {
+                    WakeWhenTokens(limit);
+                    return;
+                }
+            }
+            var count = _pieces.FillRequests(this, _fill.AsSpan(0, want));
+            limit?.Refund((long)(want - count) * WireLimits.BlockLength);
             if (count == 0) return;
             lock (_sentSeq)
             {
@@ -164,6 +178,21 @@ internal sealed partial class SwarmPeer
         _pipelineCap = Math.Max(MinPipeline, _pipelineCap / 2);
         _skipped += skipped;
         return ++_skipStrikes >= MaxSkipStrikes || _skipped >= MaxSkipped;
+    }
+
+    /// <summary>The download limit's bucket is empty: top up again once it has tokens (one waiter per peer).</summary>
+    private void WakeWhenTokens(Downloads.RateLimit limit)
+    {
+        if (Interlocked.Exchange(ref _waitingForTokens, 1) == 1) return;
+        _ = WaitThenPokeAsync();
+
+        async Task WaitThenPokeAsync()
+        {
+            try { await limit.WaitAsync(_running).ConfigureAwait(false); }
+            catch (OperationCanceledException) { return; }
+            finally { Volatile.Write(ref _waitingForTokens, 0); }
+            Poke();
+        }
     }
 
     /// <summary>Tops up (or withdraws interest) from outside the receive loop: after blocks were put back, or when the

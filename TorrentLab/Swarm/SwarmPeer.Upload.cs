@@ -112,15 +112,32 @@ internal sealed partial class SwarmPeer
             {
                 var count = 0;
                 var blocks = 0;
+                var limit = _session.UploadLimit is { IsLimited: true } l ? l : null;
+                var throttled = false;
                 lock (_sendLock)
                 {
                     while (count < 64 && _control.TryDequeue(out var control)) batch[count++] = control;
-                    while (blocks < BlocksPerSend && _uploads.First is { } first && (!_choking || AllowedWhileChoked(first.Value.Index)))
+                    var allowed = BlocksPerSend;
+                    var taken = 0;
+                    if (limit is not null && _uploads.Count > 0)
+                    {
+                        // The upload limit: a block is sent only with tokens for it; the rest wait in the queue.
+                        var want = Math.Min(BlocksPerSend, _uploads.Count);
+                        allowed = taken = limit.TryTake(want, WireLimits.BlockLength);
+                        throttled = taken < want;
+                    }
+                    while (blocks < allowed && _uploads.First is { } first && (!_choking || AllowedWhileChoked(first.Value.Index)))
                     {
                         _uploads.RemoveFirst();
                         batch[count++] = PeerMessage.Request(first.Value.Index, first.Value.Begin, first.Value.Length); // placeholder
                         blocks++;
                     }
+                    if (taken > blocks) limit!.Refund((long)(taken - blocks) * WireLimits.BlockLength);
+                }
+                if (count == 0 && throttled)
+                {
+                    await limit!.WaitAsync(ct).ConfigureAwait(false);
+                    continue;
                 }
                 if (count == 0) break;
                 if (blocks > 0)

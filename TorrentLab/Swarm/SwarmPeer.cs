@@ -69,6 +69,7 @@ internal sealed partial class SwarmPeer : IBlockSource
     public async Task RunAsync(CancellationToken ct)
     {
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        _running = stop.Token;
         var sender = SendLoopAsync(stop.Token);
         string? reason = null;
         var violation = false;
@@ -113,6 +114,8 @@ internal sealed partial class SwarmPeer : IBlockSource
             ReleaseUploadBuffer();
         }
     }
+
+    private CancellationToken _running; // fires when the peer's loops stop
 
     private volatile string? _dropReason;
     private volatile bool _dropViolation;

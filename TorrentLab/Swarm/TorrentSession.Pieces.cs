@@ -100,6 +100,7 @@ internal sealed partial class TorrentSession
             (culprits.Count == 0 ? "; fetching it again from one peer to find who lied" : ""));
         foreach (var culprit in culprits.OfType<SwarmPeer>())
             BanCulprit(culprit, $"sent data failing the SHA-1 check of piece {index} (sole sender)");
+        foreach (var seed in contributors.OfType<WebSeed>()) seed.OnBadPiece(index); // a server is backed off, not banned
     }
 
     /// <summary>A piece verified after failing: the peers whose blocks in the failed copy differ from the good data lied.</summary>
@@ -119,9 +120,8 @@ internal sealed partial class TorrentSession
     /// <summary>Endgame: a block arrived, so the other peers asked for it get a <c>cancel</c>.</summary>
     private void CancelElsewhere(IReadOnlyList<IBlockSource> peers, int index, int begin, int length)
     {
-        foreach (var peer in peers)
+        foreach (var other in peers.OfType<SwarmPeer>()) // a web seed's round is one HTTP request: nothing to cancel
         {
-            var other = (SwarmPeer)peer;
             other.ForgetRequests(new BlockRequest(index, begin, length));
             other.Enqueue(PeerMessage.Cancel(index, begin, length));
         }

@@ -50,7 +50,7 @@ internal sealed partial class TorrentSession
         if (expired.Count == 0) return;
         foreach (var group in expired.GroupBy(e => e.Peer))
         {
-            var peer = (SwarmPeer)group.Key;
+            if (group.Key is not SwarmPeer peer) continue; // a web seed: its blocks went back to the pool, its round times out on its own
             if (peer.OnRequestsExpired([.. group.Select(e => e.Request)]))
                 BanPeer(peer, "skipped requests for pieces it claims to have, while answering later ones");
         }

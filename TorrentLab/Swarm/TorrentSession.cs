@@ -99,6 +99,9 @@ internal sealed partial class TorrentSession : ISwarmHost, IAsyncDisposable
     /// <summary>We still want pieces (false for a pure seeder, and once everything is written).</summary>
     public bool Downloading { get; private set; }
 
+    public RateLimit? DownloadLimit => _options.DownloadLimit;
+    public RateLimit? UploadLimit => _options.UploadLimit;
+
     /// <summary>The port we listen on (after <see cref="Start"/>).</summary>
     public int Port => _listener?.EndPoint.Port ?? 0;
 
@@ -140,6 +143,7 @@ internal sealed partial class TorrentSession : ISwarmHost, IAsyncDisposable
         _tasks.Add(_announcer.RunAsync(Port, ct));
         _tasks.Add(TimerLoopAsync(ct));
         _tasks.Add(DialLoopAsync(ct));
+        StartWebSeeds(ct);
         StartDht(ct);
     }
 
@@ -189,6 +193,7 @@ internal sealed partial class TorrentSession : ISwarmHost, IAsyncDisposable
         // Bounded: peer tasks end as soon as their sockets close; a stuck disk write is the only thing that could linger.
         await Task.WhenAny(Task.WhenAll(all), Task.Delay(TimeSpan.FromSeconds(10))).ConfigureAwait(false);
         await StopDhtAsync().ConfigureAwait(false);
+        DisposeWebSeeds();
         if (_listener is not null) await _listener.DisposeAsync().ConfigureAwait(false); // uTP last: closed streams sent their FIN
         if (_announcer is not null)
         {

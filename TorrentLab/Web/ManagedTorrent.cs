@@ -52,6 +52,10 @@ internal sealed partial class ManagedTorrent
     public int Version => Volatile.Read(ref _version);
 
     public TraceRing Trace { get; } = new();
+
+    /// <summary>This torrent's own limits (under the server's global ones); changed live through the API.</summary>
+    public RateLimit DownloadLimit { get; init; } = new();
+    public RateLimit UploadLimit { get; init; } = new();
     public PeerTable Peers { get; } = new();
 
     /// <summary>Called after the state changed on its own (finished or failed), so the list can be saved.</summary>
@@ -78,6 +82,8 @@ internal sealed partial class ManagedTorrent
                 Trace = e => { Trace.Add(e); Peers.Observe(e); options.Trace?.Invoke(e); },
                 Log = line => { AddLog(line); options.Log?.Invoke(line); },
                 FilePriorities = _selection.Files, // the page's selection, recorded in the ledger by the engine
+                DownloadLimit = DownloadLimit,
+                UploadLimit = UploadLimit,
             };
             var token = _run.Token;
             _task = Task.Run(() => RunAsync(run, token), CancellationToken.None);

@@ -20,9 +20,15 @@ internal sealed partial class TorrentManager : IAsyncDisposable
     {
         _options = options;
         Downloads = TorrentClient.FolderPath(options.Downloads);
+        GlobalDownloadLimit = new RateLimit(options.MaxDownloadRate);
+        GlobalUploadLimit = new RateLimit(options.MaxUploadRate);
         _store = new TorrentListStore(Downloads);
         _settings = Effective(options, null);
     }
+
+    /// <summary>The limits every torrent of this server shares (each torrent's own limit sits under them).</summary>
+    public RateLimit GlobalDownloadLimit { get; }
+    public RateLimit GlobalUploadLimit { get; }
 
     /// <summary>The downloads folder, absolute.</summary>
     public string Downloads { get; }
@@ -184,6 +190,8 @@ internal sealed partial class TorrentManager : IAsyncDisposable
             priorities ?? TorrentClient.RecordedPriorities(torrent, Downloads))
         {
             StateChanged = _ => { Save(); Pump(); }, LinkPeers = linkPeers, Uploaded = uploaded,
+            DownloadLimit = new RateLimit(0, GlobalDownloadLimit),
+            UploadLimit = new RateLimit(0, GlobalUploadLimit),
         };
     }
 

@@ -15,6 +15,7 @@ namespace TorrentLab.Web;
 [JsonSerializable(typeof(TorrentEntry))]
 [JsonSerializable(typeof(LiveMessage))]
 [JsonSerializable(typeof(LiveRequest))]
+[JsonSerializable(typeof(RateLimitSettings))]
 [JsonSerializable(typeof(AddByLinkRequest))]
 [JsonSerializable(typeof(WebSettings))]
 [JsonSerializable(typeof(SeedPolicy))]

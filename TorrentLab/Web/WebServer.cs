@@ -78,6 +78,7 @@ public sealed class WebServer : IAsyncDisposable
         app.Use(new TokenGate(token).InvokeAsync);
         app.Use((context, next) => ErrorsAsJsonAsync(context, next, options.Log));
         TorrentApi.Map(app, torrents, options);
+        LimitsApi.Map(app, torrents);
         app.Map("/api/live", async context =>
         {
             if (!context.WebSockets.IsWebSocketRequest)

@@ -31,6 +31,11 @@ public sealed record WebServerOptions
     /// <summary>Peers per download; 1 runs the single-peer reference engine.</summary>
     public int MaxPeers { get; init; } = 50;
 
+    /// <summary>The global download and upload limits at start, payload bytes per second (0: unlimited); changed live
+    /// through <c>PUT /api/limits</c>.</summary>
+    public long MaxDownloadRate { get; init; }
+    public long MaxUploadRate { get; init; }
+
     /// <summary>MSE/PE protocol encryption for every download (<c>--encryption</c>, default prefer).</summary>
     public Wire.EncryptionPolicy Encryption { get; init; } = Wire.EncryptionPolicy.Prefer;
 

@@ -1,0 +1,182 @@
+using TorrentLab.Downloads;
+using TorrentLab.Tests.Infrastructure;
+
+namespace TorrentLab.Tests.Downloads;
+
+public class RateLimitTests
+{
+    private const int Block = 16 * 1024;
+
+    [Fact]
+    public void TryTake_Unlimited_GrantsEverything()
+    {
+        var limit = new RateLimit(0, clock: new ManualClock());
+        Assert.False(limit.IsLimited);
+        Assert.Equal(1000, limit.TryTake(1000, Block));
+        Assert.Equal(TimeSpan.Zero, limit.Delay);
+    }
+
+    [Fact]
+    public void TryTake_FullBucket_GrantsAQuarterSecondOfTheRateThenNothing()
+    {
+        var limit = new RateLimit(1 << 20, clock: new ManualClock()); // 1 MiB/s: a burst of 256 KiB = 16 blocks
+        Assert.Equal(16, limit.TryTake(100, Block));
+        Assert.Equal(0, limit.TryTake(1, Block));
+    }
+
+    [Fact]
+    public void TryTake_AfterTimePasses_GrantsWhatTheRateEarned()
+    {
+        var clock = new ManualClock();
+        var limit = new RateLimit(1 << 20, clock: clock);
+        limit.TryTake(100, Block);
+        clock.Advance(TimeSpan.FromMilliseconds(125)); // 128 KiB earned
+        Assert.Equal(8, limit.TryTake(100, Block));
+        Assert.Equal(0, limit.TryTake(100, Block));
+    }
+
+    [Fact]
+    public void TryTake_OverTenSeconds_GrantsTheRateTimesTheTimePlusOneBurst()
+    {
+        var clock = new ManualClock();
+        var limit = new RateLimit(2 << 20, clock: clock);
+        long granted = 0;
+        for (var step = 0; step < 1000; step++) // 10 s in steps of 10 ms, always asking for more than is allowed
+        {
+            granted += (long)limit.TryTake(64, Block) * Block;
+            clock.Advance(TimeSpan.FromMilliseconds(10));
+        }
+        // 20 MiB earned plus the first burst (512 KiB); a take may overdraw by less than one block.
+        Assert.InRange(granted, (20L << 20) + (512 << 10) - Block, (20L << 20) + (512 << 10) + Block);
+    }
+
+    [Fact]
+    public void TryTake_PartialChunk_OverdrawsAndTheDebtIsRepaidFirst()
+    {
+        var clock = new ManualClock();
+        var limit = new RateLimit(64 * 1024, clock: clock); // burst = one block (the minimum)
+        Assert.Equal(1, limit.TryTake(1, Block));
+        clock.Advance(TimeSpan.FromSeconds(0.125));         // 8 KiB earned: half a block, still granted, 8 KiB in debt
+        Assert.Equal(1, limit.TryTake(1, Block));
+        Assert.Equal(0, limit.TryTake(1, Block));
+        Assert.Equal(TimeSpan.FromSeconds((8 * 1024 + 1) / (64.0 * 1024)), limit.Delay);
+    }
+
+    [Fact]
+    public void Delay_EmptyBucket_IsTheTimeToEarnOneByte()
+    {
+        var clock = new ManualClock();
+        var limit = new RateLimit(1 << 20, clock: clock);
+        limit.TryTake(16, Block);
+        Assert.Equal(TimeSpan.FromSeconds(1.0 / (1 << 20)), limit.Delay);
+        clock.Advance(TimeSpan.FromSeconds(1));
+        Assert.Equal(TimeSpan.Zero, limit.Delay);
+    }
+
+    [Fact]
+    public void TryTake_UnderAParent_GrantsTheSmallerOfBothAndRefundsTheChild()
+    {
+        var clock = new ManualClock();
+        var global = new RateLimit(256 * 1024, clock: clock);      // burst 64 KiB = 4 blocks
+        var torrent = new RateLimit(1 << 20, global);               // burst 256 KiB = 16 blocks
+        Assert.True(torrent.IsLimited);
+        Assert.Equal(4, torrent.TryTake(100, Block));
+        global.BytesPerSecond = 0;                                  // the global limit lifted: the child still holds 12 blocks
+        Assert.Equal(12, torrent.TryTake(100, Block));
+    }
+
+    [Fact]
+    public void TryTake_ParentLimitedChildUnlimited_FollowsTheParent()
+    {
+        var clock = new ManualClock();
+        var global = new RateLimit(1 << 20, clock: clock);
+        var a = new RateLimit(0, global);
+        var b = new RateLimit(0, global);
+        Assert.True(a.IsLimited);
+        Assert.Equal(10, a.TryTake(10, Block));
+        Assert.Equal(6, b.TryTake(10, Block)); // the two torrents share the one 16-block burst
+        Assert.Equal(0, a.TryTake(10, Block));
+    }
+
+    [Fact]
+    public void Refund_GivesTokensBackUpToTheBurst()
+    {
+        var limit = new RateLimit(1 << 20, clock: new ManualClock());
+        Assert.Equal(16, limit.TryTake(16, Block));
+        limit.Refund(4L * Block);
+        Assert.Equal(4, limit.TryTake(16, Block));
+        limit.Refund(100L * Block);
+        Assert.Equal(16, limit.TryTake(100, Block));
+    }
+
+    [Fact]
+    public void BytesPerSecond_Lowered_CutsTheBurstAtOnce()
+    {
+        var limit = new RateLimit(4 << 20, clock: new ManualClock()); // burst 1 MiB
+        limit.BytesPerSecond = 256 * 1024;                             // burst 64 KiB
+        Assert.Equal(4, limit.TryTake(100, Block));
+    }
+
+    [Fact]
+    public void BytesPerSecond_SetFromUnlimited_StartsWithAFullBucket()
+    {
+        var clock = new ManualClock();
+        var limit = new RateLimit(0, clock: clock);
+        limit.TryTake(100, Block);
+        limit.BytesPerSecond = 1 << 20;
+        Assert.Equal(16, limit.TryTake(100, Block));
+        Assert.Equal(0, limit.TryTake(100, Block));
+    }
+
+    [Fact]
+    public void BytesPerSecond_Negative_Throws()
+    {
+        Assert.Throws<ArgumentOutOfRangeException>(() => new RateLimit(-1));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new RateLimit(1).BytesPerSecond = -5);
+    }
+
+    [Fact]
+    public async Task WaitAsync_InDebt_CompletesOnlyOnceTheClockHasEarnedTheDebtBack()
+    {
+        var clock = new ManualClock();
+        var limit = new RateLimit(64 * 1024, clock: clock);
+        limit.TryTake(1, Block);
+        clock.Advance(TimeSpan.FromMilliseconds(125));
+        Assert.Equal(1, limit.TryTake(1, Block)); // 8 KiB earned, 16 KiB taken: 8 KiB in debt, 125 ms to repay
+        var wait = limit.WaitAsync(TestContext.Current.CancellationToken);
+        var advanced = TimeSpan.Zero;
+        for (var i = 0; i < 20 && !wait.IsCompleted && clock.NextTimerIn is { } next; i++)
+        {
+            Assert.InRange(next, TimeSpan.FromMilliseconds(1), TimeSpan.FromMilliseconds(250)); // steps of 1 to 250 ms
+            clock.Advance(next);
+            advanced += next;
+        }
+        await wait.WaitAsync(TimeSpan.FromSeconds(10), TestContext.Current.CancellationToken);
+        Assert.InRange(advanced, TimeSpan.FromMilliseconds(125), TimeSpan.FromMilliseconds(127));
+        Assert.Equal(TimeSpan.Zero, limit.Delay);
+    }
+
+    [Fact]
+    public async Task WaitAsync_AFewBytesShort_WaitsOneMillisecondStepsNotASpin()
+    {
+        var clock = new ManualClock();
+        var limit = new RateLimit(64 * 1024, clock: clock);
+        limit.TryTake(1, Block); // empty: one byte (15 us) away
+        var wait = limit.WaitAsync(TestContext.Current.CancellationToken);
+        Assert.False(wait.IsCompleted);
+        Assert.Equal(TimeSpan.FromMilliseconds(1), clock.NextTimerIn);
+        clock.Advance(TimeSpan.FromMilliseconds(1));
+        await wait.WaitAsync(TimeSpan.FromSeconds(10), TestContext.Current.CancellationToken);
+    }
+
+    [Fact]
+    public async Task WaitAsync_Cancelled_Throws()
+    {
+        var limit = new RateLimit(64 * 1024, clock: new ManualClock());
+        limit.TryTake(2, Block);
+        using var cancel = new CancellationTokenSource();
+        var wait = limit.WaitAsync(cancel.Token);
+        await cancel.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => wait);
+    }
+}

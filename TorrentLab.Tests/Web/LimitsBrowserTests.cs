@@ -1,0 +1,55 @@
+using System.Net.Http.Json;
+using Microsoft.Playwright;
+using TorrentLab.Tests.Infrastructure;
+using TorrentLab.Web;
+
+namespace TorrentLab.Tests.Web;
+
+/// <summary>The page's rate limit panel (<c>wwwroot/limits.js</c>) in headless Chromium, as <see cref="BrowserTests"/> runs it.</summary>
+public class LimitsBrowserTests
+{
+    private const string Chromium = "/usr/bin/chromium";
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task LimitsPanel_SetsTheGlobalAndTheOpenTorrentsLimitsAndRefusesANonRate()
+    {
+        Interop.RequireExecutable(Chromium);
+        Environment.SetEnvironmentVariable("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1");
+        await using var web = await WebTestServer.StartAsync(Ct);
+        await web.AddAsync(start: false, Ct);
+
+        using var playwright = await Playwright.CreateAsync();
+        await using var browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
+        {
+            ExecutablePath = Chromium,
+            Headless = true,
+            Args = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                "--disable-sync", "--no-first-run"],
+            Timeout = 20_000,
+        });
+        var context = await browser.NewContextAsync();
+        context.SetDefaultTimeout(20_000);
+        var page = await context.NewPageAsync();
+        var consoleErrors = new List<string>();
+        page.Console += (_, message) => { if (message.Type == "error") consoleErrors.Add(message.Text); };
+        await page.GotoAsync(web.Server.Url + "/");
+        await page.Locator($"tr[data-hash='{web.InfoHash}'] .name").ClickAsync();
+        await page.Locator("#limits > summary").ClickAsync();
+        await Assertions.Expect(page.Locator("#limits-torrent")).ToBeVisibleAsync();
+
+        await page.Locator("#limits-global input[name=down]").FillAsync("2M");
+        await page.Locator("#limits-global button").ClickAsync();
+        await Assertions.Expect(page.Locator("#notice")).ToHaveTextAsync("limits set");
+        await page.Locator("#limits-torrent input[name=up]").FillAsync("1.5K");
+        await page.Locator("#limits-torrent button").ClickAsync();
+        await Assertions.Expect(page.Locator("#limits-torrent input[name=up]")).ToHaveValueAsync("1.5K");
+        await page.Locator("#limits-global input[name=up]").FillAsync("fast");
+        await page.Locator("#limits-global button").ClickAsync();
+        await Assertions.Expect(page.Locator("#notice")).ToContainTextAsync("bytes per second");
+
+        Assert.Equal(new RateLimitSettings(2 << 20, 0), await web.Http.GetFromJsonAsync<RateLimitSettings>("/api/limits", Ct));
+        Assert.Equal(new RateLimitSettings(0, 1536), await web.Http.GetFromJsonAsync<RateLimitSettings>($"/api/torrents/{web.InfoHash}/limits", Ct));
+        Assert.Empty(consoleErrors);
+    }
+}

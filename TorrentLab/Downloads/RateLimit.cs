@@ -1,0 +1,140 @@
+namespace TorrentLab.Downloads;
+
+/// <summary>A token bucket for payload bytes (piece data), settable while a download runs; chained to a parent (one
+/// limit shared by every torrent of a client) so a transfer must get past both.</summary>
+/// <remarks>
+/// <para>Tokens are bytes. They refill at <see cref="BytesPerSecond"/> up to a quarter second's worth (at least one
+/// 16 KiB block, so a block always fits). A take is granted while the bucket holds any token and may leave it in debt
+/// by less than one chunk, which later takes repay: over a long window the bytes granted follow the rate exactly.</para>
+/// <para>The swarm takes tokens for blocks it requests (download) and sends (upload) without blocking
+/// (<see cref="TryTake"/>); when none are left it waits <see cref="WaitAsync"/> and tries again. A new rate is seen by
+/// the next take, and a waiter looks again at least every 250 ms.</para>
+/// </remarks>
+public sealed class RateLimit
+{
+    private const int MinBurst = 16 * 1024;                               // one block: the unit the swarm takes
+    private static readonly TimeSpan MinWaitStep = TimeSpan.FromMilliseconds(1);
+    private static readonly TimeSpan MaxWaitStep = TimeSpan.FromMilliseconds(250); // a new rate is picked up this fast
+
+    private readonly TimeProvider _clock;
+    private readonly Lock _lock = new();
+    private long _rate;
+    private double _tokens;
+    private long _stamp;
+
+    /// <summary>A bucket of <paramref name="bytesPerSecond"/> (0: unlimited) under <paramref name="parent"/>, if any.</summary>
+    public RateLimit(long bytesPerSecond = 0, RateLimit? parent = null, TimeProvider? clock = null)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(bytesPerSecond);
+        _clock = clock ?? parent?._clock ?? TimeProvider.System;
+        Parent = parent;
+        _rate = bytesPerSecond;
+        _tokens = Capacity(bytesPerSecond);
+        _stamp = _clock.GetTimestamp();
+    }
+
+    /// <summary>The shared limit this one sits under (a client's global limit), or null.</summary>
+    public RateLimit? Parent { get; }
+
+    /// <summary>Payload bytes per second allowed; 0 is unlimited. Takes effect at the next take.</summary>
+    public long BytesPerSecond
+    {
+        get { lock (_lock) return _rate; }
+        set
+        {
+            ArgumentOutOfRangeException.ThrowIfNegative(value);
+            lock (_lock)
+            {
+                Refill();
+                if (_rate == 0) _tokens = Capacity(value);          // was unlimited: start with a full bucket
+                _rate = value;
+                _tokens = Math.Min(_tokens, Capacity(value));     // a lower rate must not inherit the old burst
+            }
+        }
+    }
+
+    /// <summary>True when this bucket or one above it has a rate.</summary>
+    public bool IsLimited => BytesPerSecond > 0 || Parent is { IsLimited: true };
+
+    /// <summary>Takes tokens for up to <paramref name="count"/> chunks of <paramref name="chunkBytes"/> each from this
+    /// bucket and every parent; returns how many chunks may go now (0 when a bucket is empty).</summary>
+    public int TryTake(int count, int chunkBytes)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(count);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(chunkBytes);
+        var granted = TakeOwn(count, chunkBytes);
+        if (granted == 0 || Parent is null) return granted;
+        var above = Parent.TryTake(granted, chunkBytes);
+        if (above < granted) RefundOwn((long)(granted - above) * chunkBytes);
+        return above;
+    }
+
+    /// <summary>Gives back tokens taken for chunks that were not used after all (here and in every parent).</summary>
+    public void Refund(long bytes)
+    {
+        if (bytes <= 0) return;
+        RefundOwn(bytes);
+        Parent?.Refund(bytes);
+    }
+
+    /// <summary>How long until a take may be granted: zero when one would be now.</summary>
+    public TimeSpan Delay
+    {
+        get
+        {
+            TimeSpan own;
+            lock (_lock)
+            {
+                Refill();
+                own = _rate == 0 || _tokens > 0 ? TimeSpan.Zero : TimeSpan.FromSeconds((1 - _tokens) / _rate);
+            }
+            var above = Parent?.Delay ?? TimeSpan.Zero;
+            return own > above ? own : above;
+        }
+    }
+
+    /// <summary>Waits until a take may be granted (steps of at most 250 ms, so a changed rate is seen).</summary>
+    public async Task WaitAsync(CancellationToken ct)
+    {
+        for (var delay = Delay; delay > TimeSpan.Zero; delay = Delay)
+        {
+            // At least 1 ms: Task.Delay completes a shorter delay at once, which would spin.
+            var step = delay < MinWaitStep ? MinWaitStep : delay > MaxWaitStep ? MaxWaitStep : delay;
+            await Task.Delay(step, _clock, ct).ConfigureAwait(false);
+        }
+    }
+
+    private static double Capacity(long rate) => Math.Max(rate / 4.0, MinBurst);
+
+    private int TakeOwn(int count, int chunkBytes)
+    {
+        lock (_lock)
+        {
+            if (_rate == 0 || count == 0) return count;
+            Refill();
+            if (_tokens <= 0) return 0;
+            var granted = (int)Math.Min(count, Math.Ceiling(_tokens / chunkBytes));
+            _tokens -= (double)granted * chunkBytes;
+            return granted;
+        }
+    }
+
+    private void RefundOwn(long bytes)
+    {
+        lock (_lock)
+        {
+            if (_rate == 0) return;
+            Refill();
+            _tokens = Math.Min(_tokens + bytes, Capacity(_rate));
+        }
+    }
+
+    /// <summary>Adds the tokens earned since the last look (under the lock).</summary>
+    private void Refill()
+    {
+        var now = _clock.GetTimestamp();
+        var seconds = (double)(now - _stamp) / _clock.TimestampFrequency;
+        _stamp = now;
+        if (_rate > 0 && seconds > 0) _tokens = Math.Min(_tokens + seconds * _rate, Capacity(_rate));
+    }
+}

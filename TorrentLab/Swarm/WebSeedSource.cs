@@ -1,0 +1,95 @@
+using System.Net;
+using System.Net.Sockets;
+using TorrentLab.Metainfo;
+using TorrentLab.Tracker;
+
+namespace TorrentLab.Swarm;
+
+/// <summary>The HTTP side of a web seed (BEP 19, GetRight style): the URL of each file, and byte ranges of it fetched
+/// with <c>HttpClient</c>, dialling only addresses the peer policy allows.</summary>
+internal sealed class WebSeedSource : IDisposable
+{
+    private readonly HttpClient _http;
+    private readonly string _base;
+    private readonly Torrent _torrent;
+
+    /// <param name="url">The <c>url-list</c> entry; http or https only.</param>
+    /// <param name="torrent">The torrent whose files it serves.</param>
+    /// <param name="scope">Which addresses its host may resolve to (as for peers).</param>
+    /// <param name="timeout">Longest wait for one range.</param>
+    public WebSeedSource(string url, Torrent torrent, PeerScope scope, TimeSpan timeout)
+    {
+        _base = url;
+        _torrent = torrent;
+        var handler = new SocketsHttpHandler
+        {
+            UseProxy = false, // a proxy would dial on our behalf, out of the address policy's reach
+            AllowAutoRedirect = true,
+            MaxAutomaticRedirections = 5,
+            ConnectCallback = (context, ct) => ConnectAsync(context.DnsEndPoint, scope, ct),
+        };
+        _http = new HttpClient(handler) { Timeout = timeout };
+        _http.DefaultRequestHeaders.UserAgent.ParseAdd("TorrentLab/0.1");
+    }
+
+    /// <summary>True for the URLs we use: absolute http or https with a host.</summary>
+    public static bool IsUsable(string url) =>
+        Uri.TryCreate(url, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https" && uri.Host.Length > 0;
+
+    /// <summary>The URL of one file. BEP 19: for a single-file torrent the URL is the file, unless it ends in '/',
+    /// then the client "must add the name"; for a multi-file torrent the name and path are appended to it.</summary>
+    public Uri FileUrl(TorrentFile file)
+    {
+        var segments = string.Join('/', file.PathSegments.Select(Uri.EscapeDataString));
+        if (!_torrent.IsMultiFile && !_base.EndsWith('/')) return new Uri(_base);
+        return new Uri(_base.EndsWith('/') ? _base + segments : _base + "/" + segments);
+    }
+
+    /// <summary>Reads bytes <paramref name="start"/>.. of <paramref name="file"/> into <paramref name="into"/>
+    /// (the whole span) with one range request.</summary>
+    /// <exception cref="SwarmException">An HTTP error, a response of the wrong range, or a body that ended early.</exception>
+    public async Task ReadAsync(TorrentFile file, long start, Memory<byte> into, CancellationToken ct)
+    {
+        var url = FileUrl(file);
+        var end = start + into.Length - 1;
+        using var request = new HttpRequestMessage(HttpMethod.Get, url);
+        request.Headers.Range = new System.Net.Http.Headers.RangeHeaderValue(start, end);
+        using var response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, ct).ConfigureAwait(false);
+        var whole = response.StatusCode == HttpStatusCode.OK && start == 0; // a server without ranges: the first bytes are ours
+        if (response.StatusCode != HttpStatusCode.PartialContent && !whole)
+            throw new SwarmException($"HTTP {(int)response.StatusCode} {response.ReasonPhrase} for bytes {start}-{end} of {url}");
+        if (!whole && response.Content.Headers.ContentRange is { From: { } from } && from != start)
+            throw new SwarmException($"asked for bytes {start}-{end} of {url}, got a range from {from}");
+        await using var body = await response.Content.ReadAsStreamAsync(ct).ConfigureAwait(false);
+        var read = 0;
+        while (read < into.Length)
+        {
+            var n = await body.ReadAsync(into[read..], ct).ConfigureAwait(false);
+            if (n == 0) throw new SwarmException($"the server closed after {read} of {into.Length} bytes ({start}-{end} of {url})");
+            read += n;
+        }
+    }
+
+    /// <summary>Connects to the first address of <paramref name="host"/> the policy allows; refuses a host that
+    /// resolves only to unspecified, broadcast, multicast or link-local addresses (or outside the scope).</summary>
+    private static async ValueTask<Stream> ConnectAsync(DnsEndPoint host, PeerScope scope, CancellationToken ct)
+    {
+        var addresses = IPAddress.TryParse(host.Host.Trim('[', ']'), out var literal) ? [literal]
+            : await Dns.GetHostAddressesAsync(host.Host, ct).ConfigureAwait(false);
+        var allowed = addresses.FirstOrDefault(a => PeerAddressPolicy.MayUse(a, scope))
+            ?? throw new SwarmException($"refusing web seed host '{host.Host}': it resolves to {string.Join(", ", addresses.Select(a => a.ToString()))}, none of which may be dialled");
+        var socket = new Socket(allowed.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        try
+        {
+            await socket.ConnectAsync(new IPEndPoint(allowed, host.Port), ct).ConfigureAwait(false);
+            return new NetworkStream(socket, ownsSocket: true);
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+    }
+
+    public void Dispose() => _http.Dispose();
+}

@@ -1,0 +1,88 @@
+// TorrentLab web interface: rate limits. A "Limits" panel in the header sets the global download and upload limits
+// (shared by every torrent) and those of the torrent open in the detail view, through /api/limits and
+// /api/torrents/{infoHash}/limits. Values are bytes per second with an optional unit (500K, 2M, 1.5M); 0 or empty is
+// unlimited. Uses api(), state and notify() from app.js.
+'use strict';
+
+(function limits() {
+  const units = { K: 1024, M: 1024 * 1024, G: 1024 * 1024 * 1024 };
+
+  // '2M' -> 2097152, '' -> 0; null when it is not a rate.
+  function parseRate(text) {
+    const match = /^\s*(\d+(?:\.\d+)?)\s*([kKmMgG]?)\s*$/.exec(text);
+    if (text.trim() === '') return 0;
+    if (!match) return null;
+    return Math.round(parseFloat(match[1]) * (match[2] ? units[match[2].toUpperCase()] : 1));
+  }
+
+  function showRate(bytes) {
+    if (!bytes) return '';
+    for (const unit of ['G', 'M', 'K']) {
+      if (bytes >= units[unit] && bytes % (units[unit] / 1024) === 0) return +(bytes / units[unit]).toFixed(3) + unit;
+    }
+    return String(bytes);
+  }
+
+  function row(id, label) {
+    const form = document.createElement('form');
+    form.id = id;
+    form.className = 'limit-row';
+    form.innerHTML = '<span class="limit-label"></span>'
+      + '<label>down <input name="down" size="6" placeholder="unlimited" autocomplete="off"></label>'
+      + '<label>up <input name="up" size="6" placeholder="unlimited" autocomplete="off"></label>'
+      + '<button class="button tiny" type="submit">Set</button>';
+    form.querySelector('.limit-label').textContent = label;
+    return form;
+  }
+
+  const panel = document.createElement('details');
+  panel.id = 'limits';
+  panel.className = 'limits';
+  panel.innerHTML = '<summary class="button ghost" title="Download and upload rate limits">Limits</summary><div class="limits-body"></div>';
+  const body = panel.querySelector('.limits-body');
+  const global = row('limits-global', 'All torrents');
+  const torrent = row('limits-torrent', 'This torrent');
+  torrent.hidden = true;
+  const hint = document.createElement('div');
+  hint.className = 'muted';
+  hint.textContent = 'Bytes per second: 500K, 2M, 1.5M; empty or 0 is unlimited.';
+  body.append(global, torrent, hint);
+  $('.bar .spacer').before(panel);
+
+  function fill(form, limits) {
+    form.elements.down.value = showRate(limits.downloadRate);
+    form.elements.up.value = showRate(limits.uploadRate);
+  }
+
+  async function load() {
+    try {
+      fill(global, await api('GET', '/api/limits'));
+      torrent.hidden = !state.selected;
+      if (state.selected) {
+        const name = state.torrents.get(state.selected)?.name ?? '';
+        torrent.querySelector('.limit-label').textContent = 'This torrent' + (name ? ' (' + name + ')' : '');
+        torrent.dataset.infoHash = state.selected;
+        fill(torrent, await api('GET', '/api/torrents/' + state.selected + '/limits'));
+      }
+    } catch (e) { if (e.message !== 'a token is required') notify(e.message, true); }
+  }
+
+  async function submit(form, path) {
+    const down = parseRate(form.elements.down.value);
+    const up = parseRate(form.elements.up.value);
+    if (down === null || up === null) { notify('a limit is bytes per second such as 500K, 2M or 1.5M (empty: unlimited)', true); return; }
+    try {
+      fill(form, await api('PUT', path, JSON.stringify({ downloadRate: down, uploadRate: up }), { 'Content-Type': 'application/json' }));
+      notify('limits set');
+    } catch (e) { if (e.message !== 'a token is required') notify(e.message, true); }
+  }
+
+  global.addEventListener('submit', (e) => { e.preventDefault(); submit(global, '/api/limits'); });
+  torrent.addEventListener('submit', (e) => {
+    e.preventDefault();
+    submit(torrent, '/api/torrents/' + torrent.dataset.infoHash + '/limits');
+  });
+  panel.addEventListener('toggle', () => { if (panel.open) load(); });
+  // Another torrent opened in the detail view (or it closed): show that torrent's limits.
+  new MutationObserver(() => { if (panel.open) load(); }).observe($('#d-name'), { childList: true, characterData: true, subtree: true });
+})();
