@@ -16,6 +16,8 @@
 #                                         # uTP-only seeder (TCP off) and speak uTP only; torrentlab-tcp gets a TCP seeder
 #   SEEDERS=1 CLIENTS="torrentlab torrentlab-rc4 libtorrent libtorrent-rc4" bench/interop/run.sh   # MSE/PE: *-rc4 clients
 #                                         # get a seeder with RC4 forced and force it themselves (--encryption require)
+#   CLIENTS="torrentlab-alloc"           # the swarm engine inside bench/TorrentLab.Bench: prints managed allocations,
+#                                         # GC collections and pauses of the download (stderr)
 #   CLIENTS="... transmission"            # Transmission 3.00 (one seeder only; about 21 MiB/s here, so not a default)
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -28,6 +30,11 @@ clients="${CLIENTS:-torrentlab torrentlab-ref libtorrent libtorrent-hp aria2}"
 v2="${V2:-1}"
 v2_clients="${V2_CLIENTS:-torrentlab libtorrent-hp}"
 repeat="${REPEAT:-1}"
+# TL_WRAP: a command put before each torrentlab run, to profile it (e.g. TL_WRAP="perf record -F 499 -g -o /tmp/tl.perf"
+# with DOTNET_PerfMapEnabled=1 exported); its own cost then shows in the table.
+read -r -a tl_wrap <<< "${TL_WRAP:-}"
+# TL_ARGS: more options for each torrentlab run (e.g. TL_ARGS="--verbose": its log lands in $WORK/time.*.log).
+read -r -a tl_args <<< "${TL_ARGS:-}"
 python=/usr/bin/python3
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; }
@@ -38,6 +45,11 @@ free_port() { $python -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",
 echo "building (Release)..." >&2
 dotnet build -c Release "$repo/TorrentLab.Cli" -v q -nologo >/dev/null
 cli="$repo/TorrentLab.Cli/bin/Release/net10.0/TorrentLab.Cli.dll"
+bench="$repo/bench/TorrentLab.Bench/bin/Release/net10.0/TorrentLab.Bench.dll"
+# torrentlab-r2r: the same CLI published with ReadyToRun (code compiled ahead of time: less JIT at start-up).
+case " $clients " in *" torrentlab-r2r "*) dotnet publish -c Release -r linux-x64 --self-contained false -p:PublishReadyToRun=true \
+  "$repo/TorrentLab.Cli" -o "$work/r2r" -v q -nologo >/dev/null ;; esac
+case " $clients " in *" torrentlab-alloc "*) dotnet build -c Release "$repo/bench/TorrentLab.Bench" -v q -nologo >/dev/null ;; esac
 
 mkdir -p "$work/payload"
 if [ ! -f "$work/payload/bench.bin" ] || [ "$(stat -c %s "$work/payload/bench.bin")" != $((size_mib << 20)) ]; then
@@ -92,12 +104,16 @@ download() {
   done
   local name="$client-$n-$kib-$fmt"
   case $client in
-    torrentlab) r=$(measure "$name" dotnet "$cli" "$torrent" -o "$out" --no-resume --quiet --port "$dport") ;;
-    torrentlab-utp) r=$(measure "$name" dotnet "$cli" "$torrent" -o "$out" --no-resume --quiet --port "$dport" --transport utp) ;;
-    torrentlab-tcp) r=$(measure "$name" dotnet "$cli" "$torrent" -o "$out" --no-resume --quiet --port "$dport" --transport tcp) ;;
-    torrentlab-tcp-rc4) r=$(measure "$name" dotnet "$cli" "$torrent" -o "$out" --no-resume --quiet --port "$dport" --transport tcp --encryption require) ;;
-    torrentlab-rc4) r=$(measure "$name" dotnet "$cli" "$torrent" -o "$out" --no-resume --quiet --port "$dport" --encryption require) ;;
-    torrentlab-ref) r=$(measure "$name" dotnet "$cli" "$torrent" -o "$out" --no-resume --quiet --max-peers 1) ;;
+    torrentlab) r=$(measure "$name" "${tl_wrap[@]}" dotnet "$cli" "$torrent" -o "$out" --no-resume --quiet --no-dht "${tl_args[@]}" --port "$dport") ;;
+    torrentlab-utp) r=$(measure "$name" "${tl_wrap[@]}" dotnet "$cli" "$torrent" -o "$out" --no-resume --quiet --no-dht "${tl_args[@]}" --port "$dport" --transport utp) ;;
+    torrentlab-tcp) r=$(measure "$name" "${tl_wrap[@]}" dotnet "$cli" "$torrent" -o "$out" --no-resume --quiet --no-dht "${tl_args[@]}" --port "$dport" --transport tcp) ;;
+    torrentlab-tcp-rc4) r=$(measure "$name" "${tl_wrap[@]}" dotnet "$cli" "$torrent" -o "$out" --no-resume --quiet --no-dht "${tl_args[@]}" --port "$dport" --transport tcp --encryption require) ;;
+    torrentlab-rc4) r=$(measure "$name" "${tl_wrap[@]}" dotnet "$cli" "$torrent" -o "$out" --no-resume --quiet --no-dht "${tl_args[@]}" --port "$dport" --encryption require) ;;
+    torrentlab-r2r) r=$(measure "$name" "${tl_wrap[@]}" dotnet "$work/r2r/TorrentLab.Cli.dll" "$torrent" -o "$out" --no-resume --quiet --no-dht "${tl_args[@]}" --port "$dport") ;;
+    torrentlab-ref) r=$(measure "$name" "${tl_wrap[@]}" dotnet "$cli" "$torrent" -o "$out" --no-resume --quiet --no-dht "${tl_args[@]}" --max-peers 1) ;;
+    # The swarm engine in the bench harness: the same download, plus the runtime's allocation and GC counts (stderr).
+    torrentlab-alloc) r=$(measure "$name" "${tl_wrap[@]}" dotnet "$bench" download-allocations "$torrent" "$out")
+                      cat "$work/out.log" >&2 ;;
     libtorrent) r=$(measure "$name" $python "$here/lt.py" get "$torrent" "$out" "$dport") ;;
     libtorrent-hp) r=$(measure "$name" env LT_HP=1 $python "$here/lt.py" get "$torrent" "$out" "$dport") ;;
     libtorrent-rc4) r=$(measure "$name" env LT_RC4=1 $python "$here/lt.py" get "$torrent" "$out" "$dport") ;;
