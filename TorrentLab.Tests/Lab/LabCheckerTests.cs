@@ -13,7 +13,7 @@ public class LabCheckerTests
         Assert.Equal(LabStages.All.Select(s => s.Name), results.Select(r => r.Stage.Name));
         Assert.True(results.All(r => r.Result.Passed), report);
         Assert.Contains($"All {LabStages.All.Count} stage(s) passed.", report);
-        Assert.Equal(21, LabStages.All.Count);
+        Assert.Equal(22, LabStages.All.Count);
         Assert.Contains("seed 101", report);
     }
 
@@ -24,6 +24,7 @@ public class LabCheckerTests
     [InlineData("dht-ping")]
     [InlineData("dht-get-peers")]
     [InlineData("dht-magnet-download")]
+    [InlineData("v2-download-piece")]
     public async Task GoodClient_WithFaultyPeers_PassesTheDownloadAndMetadataStages(string stage)
     {
         var (results, report) = await StudentClients.CheckAsync(StudentClients.Command("good_client.py"),
@@ -50,6 +51,7 @@ public class LabCheckerTests
     [InlineData("dht_magnet_forgets_peers.py", "dht-magnet-download", "downloads from the same peers the DHT gave you")]
     [InlineData("v2_truncated_hash.py", "v2-info-hash", "print all 32 bytes of the SHA-256")]
     [InlineData("merkle_repeat_last.py", "merkle-root", "an odd layer repeats its last hash")]
+    [InlineData("v2_no_hash_request.py", "v2-download-piece", "no peer was asked for hashes")]
     public async Task BrokenClient_FailsTheRightStageWithTheRightHint(string client, string stage, string hint)
     {
         var (results, report) = await StudentClients.CheckAsync(StudentClients.Command(client),

@@ -38,6 +38,7 @@ public class LabSeedMatrixTests(ITestOutputHelper output)
             yield return new("magnet_no_hash_check.py", "magnet-info", faults, faults ? "does not hash to the info hash, and you used it" : null);
             yield return new("metadata_keeps_header.py", "magnet-info", faults, "FOLLOWED by the piece's bytes");
             yield return new("metadata_ignores_reject.py", "magnet-info", faults, faults ? "a peer rejected your metadata request" : null);
+            yield return new("v2_no_hash_request.py", "v2-download-piece", faults, "no peer was asked for hashes");
         }
         yield return new("unsorted_info_keys.py", "info-hash", false, "keys in the order name, length, piece length, pieces");
     }

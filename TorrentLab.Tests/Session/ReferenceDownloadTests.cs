@@ -117,6 +117,51 @@ public class ReferenceDownloadTests
     }
 
     [Fact]
+    public async Task DownloadPieceAsync_V2MetadataWithoutPieceLayers_AsksThePeerForThemAndReturnsThePieceWithoutPadding()
+    {
+        using var folder = new TempFolder();
+        await using var swarm = await LabSwarm.StartAsync(new LabSwarmOptions
+        {
+            Random = new Random(22), Folder = folder.Path, Behaviours = [SyntheticBehaviour.Normal],
+            MakeTorrent = announce => LabTorrent.GenerateV2(new Random(22), folder.Path, announce),
+        }, Ct);
+        var full = swarm.Torrent.Torrent;
+        var bare = Torrent.ParseInfo(full.RawInfo); // what a magnet link yields: the info dictionary alone
+        var last = full.PieceCount - 1;
+
+        var bytes = await ReferenceDownload.DownloadPieceAsync(bare, last, Options(folder.Path) with { Trackers = full.TrackerTiers }, Ct);
+
+        Assert.True(full.IsV2Only);
+        Assert.True(bare.Files[0].PieceLayer.IsEmpty);
+        Assert.Equal(swarm.Torrent.Piece(last).ToArray(), bytes); // the file's last bytes, not the gap that pads the piece
+        Assert.Contains(swarm.Log, l => l.Contains("answered a hash request with Hashes", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task RunAsync_PeerThatLackedThePieceGetsItLater_IsTriedAgainAfterTheOthers()
+    {
+        // The first peer lacks the last piece until the second peer sends its corrupt copy of it (peers trade): the
+        // story must come back to the first peer, not give up when the list runs out.
+        using var folder = new TempFolder();
+        await using var swarm = await LabSwarm.StartAsync(new LabSwarmOptions
+        {
+            Random = new Random(7), Folder = folder.Path, Behaviours = [SyntheticBehaviour.Normal, SyntheticBehaviour.CorruptBlock],
+            ConfigurePeer = (options, behaviour, t) => behaviour == SyntheticBehaviour.CorruptBlock
+                ? options with { CorruptPieceIndex = t.Torrent.PieceCount - 1 }
+                : options with { LatePiece = t.Torrent.PieceCount - 1 },
+        }, Ct);
+        var torrent = swarm.Torrent.Torrent;
+        var output = Path.Combine(folder.Path, "out");
+        var options = Options(output) with { Trackers = [], ExtraPeers = [swarm.Peers[0].EndPoint, swarm.Peers[1].EndPoint] };
+
+        var result = await ReferenceDownload.RunAsync(torrent, options, null, Ct);
+
+        Assert.Equal(swarm.Torrent.Payload, File.ReadAllBytes(Path.Combine(output, torrent.Name)));
+        Assert.Contains(swarm.Peers[1].EndPoint.ToString(), Assert.Single(result.BadPeers));
+        Assert.Contains(swarm.Peers[0].EndPoint.ToString(), result.PeersUsed);
+    }
+
+    [Fact]
     public async Task RunAsync_CancelledPartWay_SavesTheLedgerAndASecondRunFetchesOnlyTheRest()
     {
         // A slow seeder, so the cancel lands mid-download.

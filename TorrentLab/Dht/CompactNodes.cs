@@ -1,4 +1,3 @@
-using System.Buffers.Binary;
 using System.Net;
 using System.Net.Sockets;
 
@@ -17,11 +16,10 @@ internal static class CompactNodes
     //   <node id 20><ipv6 16><port 2 BE>
     public const int IPv6NodeSize = 38;
 
-    // BEP 5: "Contact information for peers is encoded as a 6-byte string ... the 4-byte IP address is in network
-    // byte order with the 2 byte port in network byte order concatenated onto the end."
-    //   <ipv4 4><port 2 BE>      (BEP 32 over IPv6: <ipv6 16><port 2 BE>)
-    public const int IPv4PeerSize = 6;
-    public const int IPv6PeerSize = 18;
+    // BEP 5: "Contact information for peers is encoded as a 6-byte string": the tracker's compact peer (BEP 23),
+    // <ipv4 4><port 2 BE>, and over IPv6 (BEP 32) <ipv6 16><port 2 BE>.
+    public const int IPv4PeerSize = Tracker.CompactPeers.IPv4Size;
+    public const int IPv6PeerSize = Tracker.CompactPeers.IPv6Size;
 
     /// <summary>Decodes a <c>nodes</c> (26-byte) or <c>nodes6</c> (38-byte) string.</summary>
     /// <exception cref="DhtException">The length is not a multiple of the record size, or a port is 0.</exception>
@@ -74,16 +72,11 @@ internal static class CompactNodes
 
     private static IPEndPoint ReadEndPoint(ReadOnlySpan<byte> record, string where)
     {
-        var port = BinaryPrimitives.ReadUInt16BigEndian(record[^2..]);
+        var endPoint = Tracker.CompactPeers.ReadOne(record);
         // A node or peer at port 0 cannot be reached: the record is corrupt.
-        if (port == 0) throw new DhtException($"{where} has port 0 (ports are 1..65535)");
-        return new IPEndPoint(new IPAddress(record[..^2]), port);
+        if (endPoint.Port == 0) throw new DhtException($"{where} has port 0 (ports are 1..65535)");
+        return endPoint;
     }
 
-    private static void WriteEndPoint(IPEndPoint endPoint, Span<byte> record)
-    {
-        var address = endPoint.Address.IsIPv4MappedToIPv6 && record.Length == IPv4PeerSize ? endPoint.Address.MapToIPv4() : endPoint.Address;
-        address.TryWriteBytes(record, out _);
-        BinaryPrimitives.WriteUInt16BigEndian(record[^2..], (ushort)endPoint.Port);
-    }
+    private static void WriteEndPoint(IPEndPoint endPoint, Span<byte> record) => Tracker.CompactPeers.WriteOne(endPoint, record);
 }

@@ -27,7 +27,11 @@ internal static class DownloadCheck
     /// <summary>Magnet download: the whole file from the magnet link.</summary>
     public static Task<StageResult> MagnetFileAsync(StageContext context, CancellationToken ct) => FileAsync(context, magnet: true, ct);
 
-    private static async Task<StageResult> PieceAsync(StageContext context, bool magnet, CancellationToken ct)
+    /// <summary>v2 piece: one piece from a v2-only torrent's magnet link, whose metadata carries no piece layers, so the
+    /// piece is verified with hashes asked of a peer (BEP 52).</summary>
+    public static Task<StageResult> V2PieceAsync(StageContext context, CancellationToken ct) => PieceAsync(context, magnet: true, ct, v2: true);
+
+    private static async Task<StageResult> PieceAsync(StageContext context, bool magnet, CancellationToken ct, bool v2 = false)
     {
         var ran = "";
         foreach (var last in new[] { false, true })
@@ -36,7 +40,7 @@ internal static class DownloadCheck
             {
                 var count = torrent.Torrent.PieceCount;
                 return last ? count - 1 : context.Random.Next(1, count - 1);   // a middle piece has two neighbours
-            }, magnet, ct).ConfigureAwait(false);
+            }, magnet, ct, v2).ConfigureAwait(false);
             if (!result.Passed) return result;
             ran = result.Ran;
         }
@@ -51,7 +55,8 @@ internal static class DownloadCheck
 
     /// <summary>One run against a fresh swarm: a piece when <paramref name="pickPiece"/> is given, else the whole file;
     /// with <paramref name="magnet"/>, from the magnet link (the peers serve the metadata on a random id).</summary>
-    private static async Task<StageResult> RunOnceAsync(StageContext context, Func<LabTorrent, int>? pickPiece, bool magnet, CancellationToken ct)
+    private static async Task<StageResult> RunOnceAsync(StageContext context, Func<LabTorrent, int>? pickPiece, bool magnet, CancellationToken ct,
+        bool v2 = false)
     {
         byte? metadataId = magnet ? MagnetCheck.MetadataId(context) : null;
         using var stopEarly = new CancellationTokenSource();
@@ -69,6 +74,7 @@ internal static class DownloadCheck
         {
             Random = context.Random, Folder = folder, Behaviours = behaviours, Trace = true, UnchokeDelay = UnchokeDelay,
             MetadataExtensionId = metadataId,
+            MakeTorrent = v2 ? announce => LabTorrent.GenerateV2(context.Random, folder, announce) : null,
             // Runs in the peers' tasks: once a log line proves a mistake that cannot heal, stop waiting for the time limit.
             OnLog = line => { if (PeerLog.IsFatal(line)) TryCancelAfter(stopEarly, GraceAfterEvidence); },
             ConfigurePeer = (options, behaviour, t) =>
@@ -89,7 +95,9 @@ internal static class DownloadCheck
         var written = File.Exists(output) ? await File.ReadAllBytesAsync(output, ct).ConfigureAwait(false) : null;
         var log = swarm.Log;
         var beforeUnchoke = log.FirstOrDefault(l => l.Contains(PeerLog.BeforeUnchoke, StringComparison.Ordinal));
-        var right = run.Succeeded && written is not null && written.AsSpan().SequenceEqual(expected) && beforeUnchoke is null;
+        // A v2 piece is right only when the client asked for the hashes that verify it (an unverified piece may be right by luck).
+        var askedHashes = !v2 || log.Any(l => l.Contains(PeerLog.HashRequestAnswered, StringComparison.Ordinal));
+        var right = run.Succeeded && written is not null && written.AsSpan().SequenceEqual(expected) && beforeUnchoke is null && askedHashes;
         var seeder = metadataId is null ? null : TrackerEvidence.SeederAnnounceHint(swarm);   // a magnet announce with left=0
         if (right && seeder is null) return StageResult.Pass(context.Runs, run.CommandLine);
 
@@ -100,11 +108,16 @@ internal static class DownloadCheck
             return StageResult.Fail(context.Runs, run.CommandLine, "an announce with a positive 'left'", "an announce with left=0",
                 seeder, PeerEvidence.Lines(swarm, context.Options.Trace));
         var hint = (metadataId is { } id ? MagnetEvidence.Hint(swarm, id, run, fetchedMetadata: true) : null)
+            ?? (askedHashes ? null : NoHashRequest)
             ?? TrackerEvidence.Hint(swarm, magnet)
             ?? seeder
             ?? DownloadDiagnosis.Explain(torrent, index, written, log, run, context.Options.Faults);
         return StageResult.Fail(context.Runs, run.CommandLine, expectedText, actualText, hint, PeerEvidence.Lines(swarm, context.Options.Trace));
     }
+
+    private const string NoHashRequest = "no peer was asked for hashes: a v2 magnet link's metadata has no piece layers, so ask a peer "
+        + "with a hash request (message 21: the file's pieces root, base layer log2(piece length / 16 KiB), index, length, proof layers), "
+        + "check the hashes it sends (message 22) against the pieces root, then check the piece against its hash";
 
     private static void TryCancelAfter(CancellationTokenSource source, TimeSpan delay)
     {

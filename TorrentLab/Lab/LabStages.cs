@@ -96,6 +96,10 @@ public static class LabStages
             "hash a file's 16 KiB blocks with SHA-256 and combine them pairwise, padded with zero hashes, into its pieces root",
             "merkle_root <file>", "BEP 52: pieces root (merkle trees)", "TorrentLab/Merkle/MerkleTree.cs",
             "docs/exercises/21-merkle-root.md", Quick, V2Check.RootAsync),
+        new("v2-download-piece", "Download a v2 piece",
+            "from a v2 magnet link, fetch the metadata, ask a peer for the piece hashes the metadata lacks, then download and verify one piece",
+            "magnet_download_piece -o <path> \"<magnet-link>\" <index>", "BEP 52: hash request, hashes; piece verification",
+            "TorrentLab/Pieces/HashExchange.cs", "docs/exercises/22-v2-download-piece.md", Piece, DownloadCheck.V2PieceAsync) { UsesNetwork = true },
     ];
 
     /// <summary>The stage called <paramref name="name"/>.</summary>

@@ -57,7 +57,7 @@ public sealed class LabSwarm : IAsyncDisposable
             foreach (var behaviour in options.Behaviours)
             {
                 SyntheticPeer? peer = null;
-                var peerOptions = SyntheticPeerOptions.ForTorrent(torrent.Torrent, torrent.Payload, behaviour) with
+                var peerOptions = SyntheticPeerOptions.ForTorrent(torrent.Torrent, torrent.Seeded, behaviour) with
                 {
                     PeerId = PeerId.CreateOurs(options.Random),   // seeded: the same ids on every run of a seed
                     ServeMetadata = options.MetadataExtensionId is not null,

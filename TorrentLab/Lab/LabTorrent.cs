@@ -59,6 +59,16 @@ public sealed record LabTorrent(Torrent Torrent, byte[] TorrentBytes, byte[] Pay
         return Write(random, folder, announce, payload, pieceLength);
     }
 
+    /// <summary>As <see cref="Generate"/>, as a v2-only torrent (BEP 52): its pieces are checked against per-file merkle
+    /// trees, and its magnet link's metadata carries no piece layers, so a downloader must ask a peer for them.</summary>
+    public static LabTorrent GenerateV2(Random random, string folder, string announce)
+    {
+        var pieceLength = random.Next(2) == 0 ? 32 * 1024 : 64 * 1024;
+        var payload = new byte[(long)random.Next(2, 8) * pieceLength + random.Next(1, pieceLength)];
+        random.NextBytes(payload);
+        return Write(random, folder, announce, payload, pieceLength, TorrentFormat.V2);
+    }
+
     /// <summary>The torrent's magnet link (BEP 9): <c>magnet:?xt=urn:btih:&lt;hex&gt;&amp;dn=&lt;name&gt;&amp;tr=&lt;tracker URL,
     /// percent-encoded&gt;</c>.</summary>
     public string MagnetLink => Torrent.MagnetLink;
@@ -76,10 +86,11 @@ public sealed record LabTorrent(Torrent Torrent, byte[] TorrentBytes, byte[] Pay
     /// <summary>The largest payload a lab swarm holds in memory: 1 GiB.</summary>
     public const long MaxPayloadSize = 1L << 30;
 
-    private static LabTorrent Write(Random random, string folder, string announce, byte[] payload, int pieceLength)
+    private static LabTorrent Write(Random random, string folder, string announce, byte[] payload, int pieceLength,
+        TorrentFormat format = TorrentFormat.V1)
     {
         var name = NameFrom(random);
-        var options = TorrentCreateOptions.WithTrackers(announce) with { PieceLength = pieceLength, CreationDate = null };
+        var options = TorrentCreateOptions.WithTrackers(announce) with { PieceLength = pieceLength, CreationDate = null, Format = format };
         return WriteFile(folder, new BString(name), TorrentBuilder.Create(name, payload, options), payload);
     }
 
@@ -120,9 +131,22 @@ public sealed record LabTorrent(Torrent Torrent, byte[] TorrentBytes, byte[] Pay
         return new LabTorrent(torrent, bytes, payload, path);
     }
 
+    /// <summary>The payload as the torrent lays it out, which is what the peers seed: a v2 torrent aligns its file to
+    /// whole pieces (BEP 52), so its last piece is padded with zeros; a v1 torrent's is the payload itself.</summary>
+    public byte[] Seeded
+    {
+        get
+        {
+            if (Torrent.TotalLength == Payload.LongLength) return Payload;
+            var laid = new byte[Torrent.TotalLength];
+            Payload.CopyTo(laid, 0);
+            return laid;
+        }
+    }
+
     /// <summary>The bytes of piece <paramref name="index"/>.</summary>
     public ReadOnlySpan<byte> Piece(int index) =>
-        Payload.AsSpan(index * Torrent.PieceLength, Torrent.GetPieceLength(index));
+        Payload.AsSpan(index * Torrent.PieceLength, Math.Min(Torrent.GetPieceLength(index), Payload.Length - index * Torrent.PieceLength));
 
     private static readonly string[] Words = ["sample", "lecture", "dataset", "notes", "album", "movie", "archive", "image"];
 }

@@ -15,6 +15,9 @@ internal static class PeerLog
     /// <summary>A request past the end of its piece (the peer closes the connection).</summary>
     public const string PastPieceEnd = "(beyond the end of the piece)";
 
+    /// <summary>A v2 peer answered a BEP 52 hash request (the line goes on with Hashes or HashReject).</summary>
+    public const string HashRequestAnswered = "answered a hash request";
+
     /// <summary>The corrupting peer sent its spoiled block.</summary>
     public const string CorruptSent = "sent corrupt block";
 

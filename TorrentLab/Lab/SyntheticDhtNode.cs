@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using System.Net;
-using System.Net.Sockets;
 using System.Text;
 using TorrentLab.Bencode;
 using TorrentLab.Dht;
@@ -27,9 +26,7 @@ internal enum SyntheticDhtBehaviour
 /// <see cref="KrpcCodec"/>, the same encoder as TorrentLab's own node.</remarks>
 internal sealed class SyntheticDhtNode : IAsyncDisposable
 {
-    private readonly UdpClient _udp;
-    private readonly CancellationTokenSource _stop = new();
-    private readonly Task _loop;
+    private readonly UdpDatagramSocket _udp; // the same socket runner as TorrentLab's own node
     private readonly Action<string> _log;
     private readonly ConcurrentDictionary<IPAddress, byte[]> _tokens = new();
     private int _received;
@@ -39,9 +36,9 @@ internal sealed class SyntheticDhtNode : IAsyncDisposable
         Id = id;
         Behaviour = behaviour;
         _log = log;
-        _udp = new UdpClient(new IPEndPoint(IPAddress.Loopback, 0));
-        EndPoint = (IPEndPoint)_udp.Client.LocalEndPoint!;
-        _loop = ServeAsync(_stop.Token);
+        _udp = new UdpDatagramSocket(new IPEndPoint(IPAddress.Loopback, 0));
+        EndPoint = _udp.LocalEndPoint;
+        _udp.Start(Serve);
     }
 
     public NodeId Id { get; }
@@ -60,23 +57,11 @@ internal sealed class SyntheticDhtNode : IAsyncDisposable
     /// <summary>The name it logs under: <c>dht node 127.0.0.1:40001</c>.</summary>
     public string Name => $"dht node {EndPoint}";
 
-    private async Task ServeAsync(CancellationToken ct)
+    /// <summary>One datagram in, at most one answer out (a send that fails is a lost datagram, as over the internet).</summary>
+    private void Serve(ReadOnlyMemory<byte> datagram, IPEndPoint from)
     {
-        while (!ct.IsCancellationRequested)
-        {
-            UdpReceiveResult datagram;
-            try { datagram = await _udp.ReceiveAsync(ct).ConfigureAwait(false); }
-            catch (OperationCanceledException) { return; }
-            catch (ObjectDisposedException) { return; }
-            catch (SocketException) { continue; }
-            var count = Interlocked.Increment(ref _received);
-            var answer = Answer(datagram.Buffer, datagram.RemoteEndPoint, count);
-            if (answer is not null)
-            {
-                try { await _udp.SendAsync(answer, datagram.RemoteEndPoint, ct).ConfigureAwait(false); }
-                catch (Exception e) when (e is SocketException or OperationCanceledException or ObjectDisposedException) { }
-            }
-        }
+        var count = Interlocked.Increment(ref _received);
+        if (Answer(datagram.ToArray(), from, count) is { } answer) _ = _udp.SendAsync(answer, from, CancellationToken.None).AsTask();
     }
 
     private byte[]? Answer(byte[] datagram, IPEndPoint from, int count)
@@ -161,12 +146,5 @@ internal sealed class SyntheticDhtNode : IAsyncDisposable
         return new string(shown.Select(c => c is >= ' ' and < (char)0x7F ? c : '.').ToArray()) + (datagram.Length > 120 ? "..." : "");
     }
 
-    public async ValueTask DisposeAsync()
-    {
-        await _stop.CancelAsync().ConfigureAwait(false);
-        _udp.Dispose();
-        try { await _loop.ConfigureAwait(false); }
-        catch (OperationCanceledException) { }
-        _stop.Dispose();
-    }
+    public ValueTask DisposeAsync() => _udp.DisposeAsync();
 }

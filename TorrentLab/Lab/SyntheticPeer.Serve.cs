@@ -21,6 +21,7 @@ public sealed partial class SyntheticPeer
             var options = _options.Connection with
             {
                 PieceCount = _options.PieceCount, AdvertiseExtensions = _options.ServeMetadata, AdvertiseFast = _options.Fast,
+                AdvertiseV2 = _hashes is not null,
             };
             await using var connection = await PeerConnection.AcceptAsync(socket, [_options.InfoHash], PeerId, options, ct).ConfigureAwait(false);
             await using var stopOnDispose = ct.Register(connection.Dispose);
@@ -89,6 +90,11 @@ public sealed partial class SyntheticPeer
                         break;
                     case MessageKind.Extended when _options.ServeMetadata:
                         Write($"connection {number}: ignored extended message id {message.ExtendedId}: the handshake was {PeerLog.NoExtensionBit}");
+                        break;
+                    case MessageKind.HashRequest when _hashes is not null:
+                        var answer = _hashes.Answer(message);
+                        await connection.SendAsync(answer, ct).ConfigureAwait(false);
+                        Write($"connection {number}: {PeerLog.HashRequestAnswered} with {answer.Kind}");
                         break;
                     case MessageKind.Request when connection.AmChoking && !allowedFast.Contains(message.Index):
                         // BEP 3: choking means "no data will be sent until unchoking happens"; such requests are dropped,

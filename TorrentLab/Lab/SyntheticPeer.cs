@@ -17,6 +17,7 @@ public sealed partial class SyntheticPeer : IAsyncDisposable
 
     private readonly SyntheticPeerOptions _options;
     private readonly MetadataServer? _metadata;   // set with ServeMetadata
+    private readonly Pieces.HashExchange? _hashes; // set for a v2 torrent: answers hash requests (BEP 52)
     private readonly Socket _listener;
     private readonly CancellationTokenSource _stop = new();
     private readonly ConcurrentQueue<string> _log = new();
@@ -31,6 +32,7 @@ public sealed partial class SyntheticPeer : IAsyncDisposable
         ArgumentOutOfRangeException.ThrowIfLessThan(options.MaxConnections, 1, nameof(options.MaxConnections));
         _options = options;
         if (options.ServeMetadata) _metadata = new MetadataServer(options.InfoHash, options.RawInfo);
+        if (options.V2Torrent is { } v2) _hashes = new Pieces.HashExchange(v2, new Pieces.PieceCheck(v2));
         PeerId = options.PeerId ?? PeerId.CreateOurs();
         _listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
         _listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));   // loopback only, a free port

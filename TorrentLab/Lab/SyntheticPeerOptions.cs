@@ -75,6 +75,10 @@ public sealed record SyntheticPeerOptions
     /// <summary>The raw info dictionary served with <see cref="ServeMetadata"/> (<see cref="ForTorrent"/> fills it in).</summary>
     public ReadOnlyMemory<byte> RawInfo { get; init; }
 
+    /// <summary>The v2 or hybrid torrent whose piece layers it serves in answer to BEP 52 hash requests, with the upgrade
+    /// bit set in its handshake (<see cref="ForTorrent"/> fills it in for such torrents); null for a v1 torrent.</summary>
+    public Torrent? V2Torrent { get; init; }
+
     /// <summary>The id it receives ut_metadata on: 2, as libtorrent, unlike TorrentLab's 3, so a client that mixes up
     /// whose id is whose fails against it.</summary>
     public byte MetadataExtensionId { get; init; } = DefaultMetadataExtensionId;
@@ -106,6 +110,7 @@ public sealed record SyntheticPeerOptions
             Payload = (offset, destination) => payload.AsSpan((int)offset, destination.Length).CopyTo(destination),
             Behaviour = behaviour,
             RawInfo = torrent.RawInfo,
+            V2Torrent = torrent.InfoHashV2 is null ? null : torrent,
         };
     }
 

@@ -25,37 +25,52 @@ public static class MerkleLayers
     /// <param name="index">The first hash asked for.</param>
     /// <param name="length">How many hashes (a power of two, or shorter where it meets the end of the layer).</param>
     /// <param name="proofLayers">The request's proof layers, of which the first log2(length)-1 are omitted.</param>
-    public static byte[]? Answer(ReadOnlySpan<byte> layer, ReadOnlySpan<byte> padHash, int index, int length, int proofLayers)
+    public static byte[]? Answer(ReadOnlySpan<byte> layer, ReadOnlySpan<byte> padHash, int index, int length, int proofLayers) =>
+        Answer(Tree(layer, padHash), index, length, proofLayers);
+
+    /// <summary>Every layer of the tree above a base layer, the base (padded to a power of two) first and the root last:
+    /// built once per file, so answering a request only copies hashes (a peer's 49-byte request must not cost a tree's
+    /// worth of hashing).</summary>
+    /// <param name="layer">The base layer's real hashes, 32 bytes each, left to right.</param>
+    /// <param name="padHash">What stands for a missing node on the base layer.</param>
+    public static byte[][] Tree(ReadOnlySpan<byte> layer, ReadOnlySpan<byte> padHash)
     {
         var count = layer.Length / MerkleTree.HashSize;
         var width = (int)BitOperations.RoundUpToPowerOf2((uint)Math.Max(1, count));
+        var levels = new byte[BitOperations.Log2((uint)width) + 1][];
+        levels[0] = new byte[width * MerkleTree.HashSize];
+        layer.CopyTo(levels[0]);
+        for (var i = count; i < width; i++) padHash.CopyTo(levels[0].AsSpan(i * MerkleTree.HashSize));
+        for (var level = 1; level < levels.Length; level++)
+        {
+            var below = levels[level - 1];
+            var parents = levels[level] = new byte[below.Length / 2];
+            for (var p = 0; p < parents.Length / MerkleTree.HashSize; p++)
+                MerkleTree.HashPair(below.AsSpan(2 * p * MerkleTree.HashSize, MerkleTree.HashSize),
+                    below.AsSpan((2 * p + 1) * MerkleTree.HashSize, MerkleTree.HashSize), parents.AsSpan(p * MerkleTree.HashSize, MerkleTree.HashSize));
+        }
+        return levels;
+    }
+
+    /// <summary>The hashes and uncles answering a request, read from a <see cref="Tree"/>, or null when the request
+    /// reaches outside it.</summary>
+    public static byte[]? Answer(byte[][] tree, int index, int length, int proofLayers)
+    {
+        var width = tree[0].Length / MerkleTree.HashSize;
         if (index < 0 || length < 1 || proofLayers < 0 || (long)index + length > width) return null;
         var span = (int)BitOperations.RoundUpToPowerOf2((uint)length); // the subtree the hashes cover, in base nodes
         var spanned = BitOperations.Log2((uint)span);
         var uncles = Math.Max(0, proofLayers - Math.Max(0, spanned - 1));
-        var layers = BitOperations.Log2((uint)width); // layers above the base, up to the root
-        if (spanned + uncles > layers) return null;   // asks for uncles above the root
+        if (spanned + uncles > tree.Length - 1) return null; // asks for uncles above the root
 
-        var nodes = new byte[width * MerkleTree.HashSize];
-        layer.CopyTo(nodes);
-        var pad = padHash.ToArray();
-        for (var i = count; i < width; i++) pad.CopyTo(nodes, i * MerkleTree.HashSize);
         var answer = new byte[(length + uncles) * MerkleTree.HashSize];
-        nodes.AsSpan(index * MerkleTree.HashSize, length * MerkleTree.HashSize).CopyTo(answer);
-
-        var written = length;
-        for (var level = 0; level < spanned + uncles; level++)
+        tree[0].AsSpan(index * MerkleTree.HashSize, length * MerkleTree.HashSize).CopyTo(answer);
+        // Uncle k is the sibling, on the layer spanned + k above the base, of the subtree the hashes lie in.
+        for (var k = 0; k < uncles; k++)
         {
-            // Climb one layer: each pair becomes its parent, in place.
-            if (level >= spanned)
-            {
-                var sibling = (index >> level) ^ 1;
-                nodes.AsSpan(sibling * MerkleTree.HashSize, MerkleTree.HashSize).CopyTo(answer.AsSpan(written++ * MerkleTree.HashSize));
-            }
-            var parents = (width >> level) / 2;
-            for (var p = 0; p < parents; p++)
-                MerkleTree.HashPair(nodes.AsSpan(2 * p * MerkleTree.HashSize, MerkleTree.HashSize),
-                    nodes.AsSpan((2 * p + 1) * MerkleTree.HashSize, MerkleTree.HashSize), nodes.AsSpan(p * MerkleTree.HashSize, MerkleTree.HashSize));
+            var level = spanned + k;
+            var sibling = (index >> level) ^ 1;
+            tree[level].AsSpan(sibling * MerkleTree.HashSize, MerkleTree.HashSize).CopyTo(answer.AsSpan((length + k) * MerkleTree.HashSize));
         }
         return answer;
     }

@@ -19,6 +19,7 @@ internal sealed class PieceCheck
     private readonly (int File, int PieceInFile)[] _owners = [];
     private readonly Dictionary<int, byte[]> _unlayered = []; // file index -> piece hashes computed so far (disk check)
     private readonly byte[]?[] _layers = [];                  // file index -> its checked piece layer, once known
+    private readonly byte[][]?[] _trees = [];                 // file index -> the tree above its layer, for answering peers
     private readonly Dictionary<string, int> _byRoot = new(StringComparer.Ordinal); // pieces root (hex) -> file index
 
     public PieceCheck(Torrent torrent)
@@ -28,6 +29,7 @@ internal sealed class PieceCheck
         if (torrent.InfoHashV2 is null) return;
         _owners = new (int, int)[torrent.PieceCount];
         _layers = new byte[]?[torrent.Files.Count];
+        _trees = new byte[][]?[torrent.Files.Count];
         Array.Fill(_owners, (-1, 0)); // pieces of padding only (a hybrid's tail) have no v2 hash
         for (var f = 0; f < torrent.Files.Count; f++)
         {
@@ -76,6 +78,18 @@ internal sealed class PieceCheck
 
     /// <summary>A file's piece layer when known (from the torrent or a peer), else empty.</summary>
     public ReadOnlyMemory<byte> LayerOf(int file) => (uint)file < (uint)_layers.Length ? Volatile.Read(ref _layers[file]) : null;
+
+    /// <summary>Every layer of the tree above a file's piece layer (<see cref="MerkleLayers.Tree"/>), built on first use
+    /// and kept, so hash requests are answered by copying; null while the layer is unknown.</summary>
+    public byte[][]? TreeOf(int file)
+    {
+        if ((uint)file >= (uint)_trees.Length) return null;
+        if (Volatile.Read(ref _trees[file]) is { } tree) return tree;
+        var layer = LayerOf(file);
+        if (layer.IsEmpty) return null;
+        tree = MerkleLayers.Tree(layer.Span, MerkleTree.PadHash(MerkleTree.BlocksPerPiece(_torrent.PieceLength)));
+        return Interlocked.CompareExchange(ref _trees[file], tree, null) ?? tree;
+    }
 
     /// <summary>True when piece <paramref name="index"/>'s bytes match (on disk, for a file without a piece layer: so far).</summary>
     public bool Check(int index, ReadOnlySpan<byte> piece)

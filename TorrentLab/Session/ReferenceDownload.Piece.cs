@@ -25,7 +25,17 @@ public static partial class ReferenceDownload
         });
         var state = new StoryState(torrent, pieces, Bitfield.Full(torrent.PieceCount), System.Diagnostics.Stopwatch.StartNew(), progress: null);
         await DownloadAsync(torrent, options, pieces, memory, state, ct).ConfigureAwait(false);
-        return memory.Bytes ?? throw new DownloadFailedException($"piece {index} was not received");
+        var bytes = memory.Bytes ?? throw new DownloadFailedException($"piece {index} was not received");
+        return torrent.IsV2Only ? bytes[..V2PieceLength(torrent, index)] : bytes;
+    }
+
+    /// <summary>A v2 piece's own length: BEP 52 "the last piece of each file may be shorter", so the gap that aligns the
+    /// next file (modelled as padding) is not part of it.</summary>
+    private static int V2PieceLength(Torrent torrent, int index)
+    {
+        var start = (long)index * torrent.PieceLength;
+        var file = torrent.Files.First(f => !f.IsPadding && f.Offset <= start && start < f.Offset + f.Length);
+        return (int)Math.Min(torrent.PieceLength, file.Offset + file.Length - start);
     }
 
     /// <summary>The store of the one-piece entry: keeps the verified piece in memory instead of writing a file.</summary>

@@ -87,13 +87,17 @@ public static partial class ReferenceDownload
             }
         }
 
-        // One peer at a time, in the order the tracker gave them; a failing peer hands over to the next.
-        foreach (var endpoint in candidates)
+        // One peer at a time, in the order the tracker gave them; a failing peer hands over to the next. A peer that had
+        // none of the pieces we need may have got them since (peers trade): it is tried once more after the others.
+        var queue = new Queue<IPEndPoint>(candidates);
+        var again = new HashSet<IPEndPoint>();
+        while (!pieces.IsComplete && queue.TryDequeue(out var endpoint))
         {
-            if (pieces.IsComplete) break;
             try
             {
-                if (await DownloadFromPeerAsync(endpoint, torrent, options, pieces, storage, state, ct).ConfigureAwait(false) is { } lie)
+                var lie = await DownloadFromPeerAsync(endpoint, torrent, options, pieces, storage, state, ct).ConfigureAwait(false);
+                if (lie is null && !pieces.IsComplete && again.Add(endpoint)) queue.Enqueue(endpoint);
+                if (lie is not null)
                 {
                     // A peer whose piece failed verification lied about its data: a bad peer, and the next one is tried.
                     state.Failures.Add($"{endpoint}: {lie}");
@@ -162,6 +166,11 @@ public static partial class ReferenceDownload
         {
             // interested: BEP 3 "data transfer takes place whenever one side is interested and the other side is not choking".
             await peer.SendInterestedAsync(ct).ConfigureAwait(false);
+            // hashes: a v2 torrent from a magnet link has no piece layers, so its pieces cannot be verified yet; a v2 peer
+            // is asked for them (BEP 52 hash request), and each layer is checked against its file's pieces root.
+            var hashes = new HashExchange(torrent, pieces.Check);
+            if (HashExchange.SpeaksV2(peer.RemoteHandshake, torrent) && hashes.RequestMissing() is { Count: > 0 } asks)
+                await peer.SendAsync(asks.ToArray(), ct).ConfigureAwait(false);
             var requests = new BlockRequest[options.RequestsPerPeer];
             var batch = new PeerMessage[options.RequestsPerPeer];
 
@@ -214,17 +223,27 @@ public static partial class ReferenceDownload
                                     // One peer sent all of it, so that peer lied. (The swarm engine is more forgiving:
                                     // it bans only after repeated failures.)
                                     state.FailedPieces.Add(outcome.PieceIndex);
-                                    return $"sent piece {outcome.PieceIndex} with data that fails its SHA-1 hash";
+                                    return $"sent piece {outcome.PieceIndex} with data that fails its {(torrent.IsV2Only ? "merkle" : "SHA-1")} hash";
                                 case BlockResultKind.Unrequested or BlockResultKind.Duplicate:
                                     options.Log?.Invoke($"{endpoint}: ignored a block we did not need (piece {outcome.PieceIndex})");
                                     break;
                             }
                             break;
+                        case MessageKind.Hashes:
+                            // A run of a piece layer; the last run is checked against the file's pieces root.
+                            if (hashes.OnHashes(message, out var file) == HashesOutcome.Wrong)
+                                return $"sent a piece layer for '{torrent.Files[file].DisplayPath}' that does not hash up to its pieces root";
+                            break;
+                        case MessageKind.HashReject:
+                            hashes.OnReject(message);
+                            if (hashes.Waiting) break;
+                            options.Log?.Invoke($"{endpoint} has not got the piece layers we need");
+                            return null;
                         // interested, not interested, request, cancel: we upload nothing on this path, so the peer stays choked.
                     }
                 } while (!pieces.IsComplete && peer.TryReceive(out message));
 
-                if (peer.PeerPieces is not null && !pieces.IsInteresting(key) && pieces.RequestsInFlight(key) == 0)
+                if (peer.PeerPieces is not null && !pieces.IsInteresting(key) && pieces.RequestsInFlight(key) == 0 && !hashes.Waiting)
                 {
                     options.Log?.Invoke($"{endpoint} has none of the pieces we still need");
                     return null;

@@ -25,9 +25,7 @@ internal static class CompactPeers
         var peers = new List<IPEndPoint>(data.Length / size);
         for (var offset = 0; offset < data.Length; offset += size)
         {
-            var entry = data.Slice(offset, size);
-            var address = new IPAddress(entry[..(size - 2)]);
-            peers.Add(new IPEndPoint(address, BinaryPrimitives.ReadUInt16BigEndian(entry[(size - 2)..])));
+            peers.Add(ReadOne(data.Slice(offset, size)));
         }
         return peers;
     }
@@ -40,10 +38,21 @@ internal static class CompactPeers
         var bytes = new byte[chosen.Count * size];
         for (var i = 0; i < chosen.Count; i++)
         {
-            var entry = bytes.AsSpan(i * size, size);
-            chosen[i].Address.TryWriteBytes(entry, out _);
-            BinaryPrimitives.WriteUInt16BigEndian(entry[(size - 2)..], (ushort)chosen[i].Port);
+            WriteOne(chosen[i], bytes.AsSpan(i * size, size));
         }
         return bytes;
+    }
+
+    /// <summary>Reads one record, 6 or 18 bytes: the address is all but the last two bytes, the port those two.</summary>
+    public static IPEndPoint ReadOne(ReadOnlySpan<byte> record) =>
+        new(new IPAddress(record[..^2]), BinaryPrimitives.ReadUInt16BigEndian(record[^2..]));
+
+    /// <summary>Writes one record into <paramref name="record"/>, 6 bytes for IPv4 (a v4-mapped IPv6 address included)
+    /// or 18 for IPv6.</summary>
+    public static void WriteOne(IPEndPoint peer, Span<byte> record)
+    {
+        var address = peer.Address.IsIPv4MappedToIPv6 && record.Length == IPv4Size ? peer.Address.MapToIPv4() : peer.Address;
+        address.TryWriteBytes(record, out _);
+        BinaryPrimitives.WriteUInt16BigEndian(record[^2..], (ushort)peer.Port);
     }
 }

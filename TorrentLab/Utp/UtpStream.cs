@@ -6,7 +6,7 @@ namespace TorrentLab.Utp;
 /// <summary>A uTP connection as a <see cref="Stream"/>: what the peer wire reads and writes, as it does a TCP socket's.</summary>
 /// <remarks>Disposing closes gracefully (what was written is delivered, then ST_FIN); <see cref="Reset"/> aborts with
 /// ST_RESET. A reset or timed-out connection surfaces as <see cref="IOException"/> wrapping a <see cref="UtpException"/>.</remarks>
-internal sealed class UtpStream : Stream, INamedTransport
+internal sealed class UtpStream : DuplexStream, INamedTransport
 {
     private readonly UtpConnection _connection;
 
@@ -21,12 +21,6 @@ internal sealed class UtpStream : Stream, INamedTransport
     /// <summary>The connection underneath (for tests and traces).</summary>
     internal UtpConnection Connection => _connection;
 
-    public override bool CanRead => true;
-    public override bool CanWrite => true;
-    public override bool CanSeek => false;
-    public override long Length => throw new NotSupportedException();
-    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-
     public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
     {
         try { return await _connection.ReadAsync(buffer, cancellationToken).ConfigureAwait(false); }
@@ -38,16 +32,6 @@ internal sealed class UtpStream : Stream, INamedTransport
         try { await _connection.WriteAsync(buffer, cancellationToken).ConfigureAwait(false); }
         catch (UtpException e) { throw new IOException(e.Message, e); }
     }
-
-    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-        ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
-    public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-        WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
-    public override int Read(byte[] buffer, int offset, int count) => ReadAsync(buffer, offset, count).GetAwaiter().GetResult();
-
-    public override void Write(byte[] buffer, int offset, int count) => WriteAsync(buffer, offset, count).GetAwaiter().GetResult();
 
     /// <summary>Written bytes are sent as the windows allow; there is nothing to flush.</summary>
     public override void Flush() { }
@@ -63,9 +47,6 @@ internal sealed class UtpStream : Stream, INamedTransport
 
     /// <summary>Aborts the connection with ST_RESET.</summary>
     public void Reset() => _connection.Abort();
-
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-    public override void SetLength(long value) => throw new NotSupportedException();
 
     protected override void Dispose(bool disposing)
     {

@@ -4,15 +4,9 @@ namespace TorrentLab.Wire;
 /// <remarks>Reads decrypt in place in the caller's buffer (so the connection's zero-copy receive stays zero-copy);
 /// writes encrypt into a scratch buffer, since the caller's bytes must not change. One reader and one writer at a
 /// time, which is how <see cref="PeerConnection"/> uses its transport.</remarks>
-internal sealed class Rc4Stream(Stream inner, Rc4 encrypt, Rc4 decrypt) : Stream
+internal sealed class Rc4Stream(Stream inner, Rc4 encrypt, Rc4 decrypt) : DuplexStream
 {
     private byte[] _scratch = [];
-
-    public override bool CanRead => true;
-    public override bool CanWrite => true;
-    public override bool CanSeek => false;
-    public override long Length => throw new NotSupportedException();
-    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
 
     public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken ct = default)
     {
@@ -42,16 +36,8 @@ internal sealed class Rc4Stream(Stream inner, Rc4 encrypt, Rc4 decrypt) : Stream
         inner.Write(_scratch, 0, count);
     }
 
-    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken ct) =>
-        ReadAsync(buffer.AsMemory(offset, count), ct).AsTask();
-
-    public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken ct) =>
-        WriteAsync(buffer.AsMemory(offset, count), ct).AsTask();
-
     public override void Flush() => inner.Flush();
     public override Task FlushAsync(CancellationToken ct) => inner.FlushAsync(ct);
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-    public override void SetLength(long value) => throw new NotSupportedException();
 
     protected override void Dispose(bool disposing)
     {
