@@ -178,3 +178,11 @@ rm -rf "$work/payload/.torrentlab"
 s=$(measure sha1sum sha1sum "$work/payload/bench.bin")
 set -- $r; echo "torrentlab verify: $(awk -v w="$1" -v m="$size_mib" 'BEGIN{printf "%.0f MiB/s (%.2f s wall)", m/w, w}'), CPU $(awk -v u="$2" -v s="$3" 'BEGIN{print u+s}') s"
 set -- $s; echo "sha1sum:           $(awk -v w="$1" -v m="$size_mib" 'BEGIN{printf "%.0f MiB/s (%.2f s wall)", m/w, w}'), CPU $(awk -v u="$2" -v s="$3" 'BEGIN{print u+s}') s"
+
+# Start-up: `torrentlab info` (parse and print, no network), median of 5 wall times, JIT build vs ReadyToRun publish.
+startup() { for _ in 1 2 3 4 5; do measure info "$@" | cut -d' ' -f1; done | sort -g | sed -n 3p; }
+echo
+echo "start-up of torrentlab info (median of 5):"
+echo "JIT build:   $(startup dotnet "$cli" info "$work/bench-$first-v1.torrent") s"
+[ -f "$work/r2r/TorrentLab.Cli.dll" ] && echo "ReadyToRun:  $(startup dotnet "$work/r2r/TorrentLab.Cli.dll" info "$work/bench-$first-v1.torrent") s"
+exit 0
