@@ -44,11 +44,25 @@ public class TransportRaceTests
         };
     }
 
+    /// <summary>Waits (boundedly) for the race and checks that the second attempt won with <paramref name="expected"/>.</summary>
+    private static async Task SecondWon(Task<(Stream Stream, int Winner)> race, Stream expected)
+    {
+        var (stream, winner) = await race.WaitAsync(Generous, Ct);
+        Assert.Equal(1, winner);
+        Assert.Same(expected, stream);
+    }
+
+    /// <summary>The losing attempt was cancelled or its stream closed, and the winner's stream is still open.</summary>
+    private static async Task LoserGoneWinnerOpen(TaskCompletionSource loserGone, TrackedStream winner)
+    {
+        await loserGone.Task.WaitAsync(Generous, Ct);
+        Assert.False(winner.Closed.Task.IsCompleted);
+    }
+
     [Fact]
     public async Task ConnectFirst_FirstConnectsWithinTheHeadStart_NeverStartsTheSecond()
     {
-        var first = new Attempt();
-        var second = new Attempt();
+        var (first, second) = (new Attempt(), new Attempt());
         var stream = new TrackedStream();
         first.Result.SetResult(stream);
 
@@ -62,63 +76,50 @@ public class TransportRaceTests
     [Fact]
     public async Task ConnectFirst_FirstSilent_SecondJoinsAfterTheHeadStartWinsAndTheFirstIsCancelled()
     {
-        var first = new Attempt();
-        var second = new Attempt();
+        var (first, second) = (new Attempt(), new Attempt());
         var stream = new TrackedStream();
         second.Result.SetResult(stream);
 
-        var (won, winner) = await TransportRace.ConnectFirstAsync(first.Open(), second.Open(), TimeSpan.FromMilliseconds(1), null, Ct)
-            .WaitAsync(Generous, Ct);
+        await SecondWon(TransportRace.ConnectFirstAsync(first.Open(), second.Open(), TimeSpan.FromMilliseconds(1), null, Ct), stream);
 
-        Assert.Same(stream, won);
-        Assert.Equal(1, winner);
-        await first.Cancelled.Task.WaitAsync(Generous, Ct);
-        Assert.False(stream.Closed.Task.IsCompleted);
+        await LoserGoneWinnerOpen(first.Cancelled, stream);
     }
 
     [Fact]
     public async Task ConnectFirst_FirstFails_StartsTheSecondWithoutWaitingOutTheHeadStartAndReportsTheFailure()
     {
-        var first = new Attempt();
-        var second = new Attempt();
+        var (first, second) = (new Attempt(), new Attempt());
         var stream = new TrackedStream();
         first.Result.SetException(new WireException("peer 127.0.0.1:1: cannot connect over uTP (reset)", isViolation: false));
         second.Result.SetResult(stream);
         var failures = new List<(int, string)>();
 
-        var (won, winner) = await TransportRace.ConnectFirstAsync(first.Open(), second.Open(), Forever,
-            (i, e) => failures.Add((i, e.Message)), Ct).WaitAsync(Generous, Ct);
+        await SecondWon(TransportRace.ConnectFirstAsync(first.Open(), second.Open(), Forever,
+            (i, e) => failures.Add((i, e.Message)), Ct), stream);
 
-        Assert.Same(stream, won);
-        Assert.Equal(1, winner);
         Assert.Equal([(0, "peer 127.0.0.1:1: cannot connect over uTP (reset)")], failures);
     }
 
     [Fact]
     public async Task ConnectFirst_BothConnect_TheLoserIsClosedUnused()
     {
-        var first = new Attempt();
-        var second = new Attempt();
+        var (first, second) = (new Attempt(), new Attempt());
         var firstStream = new TrackedStream();
         var secondStream = new TrackedStream();
         var race = TransportRace.ConnectFirstAsync(first.Open(ignoreCancel: true), second.Open(ignoreCancel: true), TimeSpan.FromMilliseconds(1), null, Ct);
         await second.Begun.Task.WaitAsync(Generous, Ct);   // the head start is 1 ms
 
         second.Result.SetResult(secondStream);
-        var (won, winner) = await race.WaitAsync(Generous, Ct);
+        await SecondWon(race, secondStream);
         first.Result.SetResult(firstStream);   // connected after it had lost
 
-        Assert.Same(secondStream, won);
-        Assert.Equal(1, winner);
-        await firstStream.Closed.Task.WaitAsync(Generous, Ct);
-        Assert.False(secondStream.Closed.Task.IsCompleted);
+        await LoserGoneWinnerOpen(firstStream.Closed, secondStream);
     }
 
     [Fact]
     public async Task ConnectFirst_BothFail_ThrowsTheLastFailureAndReportsTheEarlierOne()
     {
-        var first = new Attempt();
-        var second = new Attempt();
+        var (first, second) = (new Attempt(), new Attempt());
         first.Result.SetException(new WireException("peer 127.0.0.1:1: no uTP connection within 30 s", isViolation: false));
         second.Result.SetException(new WireException("peer 127.0.0.1:1: cannot connect (ConnectionRefused)", isViolation: false));
         var failures = new List<int>();
@@ -133,8 +134,7 @@ public class TransportRaceTests
     [Fact]
     public async Task ConnectFirst_CallerCancels_CancelsBothAttemptsAndThrowsCancelled()
     {
-        var first = new Attempt();
-        var second = new Attempt();
+        var (first, second) = (new Attempt(), new Attempt());
         using var caller = CancellationTokenSource.CreateLinkedTokenSource(Ct);
         var race = TransportRace.ConnectFirstAsync(first.Open(), second.Open(), TimeSpan.FromMilliseconds(1), null, caller.Token);
         await second.Begun.Task.WaitAsync(Generous, Ct);
