@@ -19,12 +19,16 @@ internal static class ServeCommand
             Arity = ArgumentArity.ZeroOrMore,
         };
         var maxPeers = new Option<int>("--max-peers") { Description = "Peers per download; 1 runs the single-peer reference path", DefaultValueFactory = _ => 50 };
+        var maxActive = new Option<int>("--max-active") { Description = "Downloads running at once; the rest wait in the queue, in order (the page can change it)", DefaultValueFactory = _ => 5 };
+        var seed = new Option<bool>("--seed") { Description = "Seed each torrent after it completes, until a limit (the page can change it)" };
+        var seedRatio = new Option<double?>("--seed-ratio") { Description = "Default: stop seeding once uploaded/size reaches this ratio (implies --seed)" };
+        var seedTime = new Option<double?>("--seed-time") { Description = "Default: stop seeding after this many minutes (implies --seed)" };
         var encryption = DownloadSettings.EncryptionOption();
         var bind = DownloadSettings.BindOption();
         bind.Description = "Local address the downloads listen on for peers (repeatable; default :: = IPv4 and IPv6); the page's address is --host";
         var command = new Command("serve", "Serve the web interface: a REST API, live updates and a page that shows the protocol.")
         {
-            port, host, downloads, token, allowedHosts, maxPeers, encryption, bind,
+            port, host, downloads, token, allowedHosts, maxPeers, maxActive, seed, seedRatio, seedTime, encryption, bind,
         };
         command.SetAction((parse, ct) => CliErrors.GuardAsync(async () =>
         {
@@ -37,12 +41,22 @@ internal static class ServeCommand
                 RequireToken = parse.GetValue(token) is not null, // a token given is a token required, on loopback too
                 AllowedHosts = parse.GetValue(allowedHosts) ?? [],
                 MaxPeers = parse.GetValue(maxPeers),
+                MaxActiveDownloads = parse.GetValue(maxActive),
+                SeedAfterDownload = parse.GetValue(seed) || parse.GetValue(seedRatio) is not null || parse.GetValue(seedTime) is not null,
+                SeedRatio = parse.GetValue(seedRatio),
                 Encryption = DownloadSettings.ParseEncryption(parse.GetValue(encryption)),
                 PeerBindAddresses = DownloadSettings.ParseBind(parse.GetValue(bind)),
                 Log = line => Console.Error.WriteLine(line),
             };
             if (options.Port is < 0 or > 65535) throw new UsageException("--port must be 0..65535");
             if (options.MaxPeers < 1) throw new UsageException("--max-peers must be at least 1");
+            if (options.MaxActiveDownloads is < 1 or > 1000) throw new UsageException("--max-active must be 1..1000");
+            if (options.SeedRatio is < 0 || options.SeedRatio is { } ratio && !double.IsFinite(ratio)) throw new UsageException("--seed-ratio must be 0 or more");
+            if (parse.GetValue(seedTime) is { } minutes)
+            {
+                if (minutes < 0 || !double.IsFinite(minutes) || minutes > 1e9) throw new UsageException("--seed-time must be 0 or more minutes");
+                options = options with { SeedTime = TimeSpan.FromMinutes(minutes) };
+            }
             if (options.Host != "localhost" && !System.Net.IPAddress.TryParse(options.Host.Trim('[', ']'), out _))
                 throw new UsageException($"--host expects an IP address or 'localhost', got '{options.Host}'");
             if (options.AllowedHosts.FirstOrDefault(name => !WebServerOptions.IsHostName(name)) is { } bad)

@@ -26,19 +26,12 @@ public class BrowserTests
     {
         Interop.RequireExecutable(Chromium);
         Environment.SetEnvironmentVariable("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1");
-        await using var web = await WebTestServer.StartAsync(Ct, SyntheticBehaviour.Slow, pieces: 160, slowDelay: TimeSpan.FromMilliseconds(15));
+        await using var web = await WebTestServer.StartAsync(Ct, SyntheticBehaviour.Slow, pieces: 160, slowDelay: TimeSpan.FromMilliseconds(40));
         using var files = new TempFolder();
         var torrentPath = web.Swarm.Built.WriteTorrent(files.Path, "webtest.torrent");
 
         using var playwright = await Playwright.CreateAsync();
-        await using var browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
-        {
-            ExecutablePath = Chromium,
-            Headless = true,
-            Args = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                "--disable-sync", "--no-first-run"],
-            Timeout = 20_000,
-        });
+        await using var browser = await LaunchAsync(playwright);
         var context = await browser.NewContextAsync(new BrowserNewContextOptions
         {
             ViewportSize = new ViewportSize { Width = 1280, Height = 900 },
@@ -65,15 +58,16 @@ public class BrowserTests
         await Assertions.Expect(row.Locator("[data-action='start']")).ToBeEnabledAsync();
         await row.Locator("[data-action='start']").ClickAsync();
         await Assertions.Expect(row.Locator(".state")).ToHaveTextAsync("downloading");
+        await Assertions.Expect(page.Locator("#peers tbody")).ToContainTextAsync("TorrentLab 0.1.0.0"); // while connected
         var artifact = Path.Combine(TestPaths.RepoRoot, "TestResults", "web");
         Directory.CreateDirectory(artifact);
         await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(artifact, "page-downloading.png"), FullPage = true });
 
-        await Assertions.Expect(row.Locator(".pct")).ToHaveTextAsync("100%");
+        await Assertions.Expect(row.Locator(".pct")).ToHaveTextAsync("100%", new() { Timeout = 30_000 });
         await Assertions.Expect(row.Locator(".state")).ToHaveTextAsync("completed");
         var map = page.Locator("#piece-map");
         await Assertions.Expect(map).ToHaveAttributeAsync("data-verified", web.Swarm.Built.Torrent.PieceCount.ToString());
-        await Assertions.Expect(page.Locator("#peers tbody")).ToContainTextAsync("TorrentLab 0.1.0.0");
+        await Assertions.Expect(page.Locator("#peers tbody")).Not.ToContainTextAsync("TorrentLab 0.1.0.0"); // it left
         await Assertions.Expect(page.Locator("#trace")).ToContainTextAsync("handshake");
         await Assertions.Expect(page.Locator("#trackers tbody")).ToContainTextAsync("peer(s)");
         Assert.True(web.FilesMatch());
@@ -99,14 +93,7 @@ public class BrowserTests
         await using var attacker = await StartForeignSiteAsync(AttackPage(web.Server.Url, web.InfoHash, evil.TorrentBytes));
 
         using var playwright = await Playwright.CreateAsync();
-        await using var browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
-        {
-            ExecutablePath = Chromium,
-            Headless = true,
-            Args = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                "--disable-sync", "--no-first-run"],
-            Timeout = 20_000,
-        });
+        await using var browser = await LaunchAsync(playwright);
         var context = await browser.NewContextAsync();
         context.SetDefaultTimeout(20_000);
         var page = await context.NewPageAsync();
@@ -134,6 +121,112 @@ public class BrowserTests
         await Assertions.Expect(row.Locator(".state")).ToHaveTextAsync(new Regex("^(downloading|completed)$"));
         await web.WaitForAsync(t => t.State == "completed", Ct);
         Assert.True(web.FilesMatch());
+    }
+
+    /// <summary>Headless Chromium from Debian, never a downloaded one.</summary>
+    private static Task<IBrowser> LaunchAsync(IPlaywright playwright) => playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
+    {
+        ExecutablePath = Chromium,
+        Headless = true,
+        Args = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+            "--disable-sync", "--no-first-run"],
+        Timeout = 20_000,
+    });
+
+    /// <summary>The page level with the command line: a token prompt on 401 (a wrong token said so), a magnet link added
+    /// through its dialog and downloaded from the mock swarm after its metadata, a dead tracker shown as such, the totals
+    /// bar, sorting by a column, multi-select and bulk pause, and a phone-width layout that never scrolls sideways.</summary>
+    [Fact]
+    public async Task Page_TokenPromptMagnetAddSortTotalsBulkPauseAndPhoneWidth()
+    {
+        Interop.RequireExecutable(Chromium);
+        Environment.SetEnvironmentVariable("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1");
+        await using var web = await WebTestServer.StartAsync(Ct, SyntheticBehaviour.Slow, pieces: 40, slowDelay: TimeSpan.FromMilliseconds(20),
+            configure: o => o with
+            {
+                Token = "letmein", RequireToken = true, MaxPeers = 50,
+                ConfigureDownload = d => o.ConfigureDownload!(d) with { Dht = false, PeerScope = TorrentLab.Tracker.PeerScope.Loopback },
+            },
+            peer: p => p with { ServeMetadata = true });
+        // A second torrent whose tracker does not answer: it waits for peers until paused.
+        var dead = TestTorrents.SingleFile(length: 20_000, name: "other.bin", announce: "http://127.0.0.1:1/announce");
+        using (var body = new ByteArrayContent(dead.TorrentBytes))
+        {
+            body.Headers.ContentType = new("application/x-bittorrent");
+            (await web.Http.PostAsync("/api/torrents?start=true", body, Ct)).Dispose();
+        }
+        var magnet = $"magnet:?xt=urn:btih:{web.InfoHash}&dn=webtest&tr={Uri.EscapeDataString(web.Swarm.Tracker.HttpAnnounceUrl)}"
+            + $"&x.pe={web.Swarm.EndPointOf(0)}";
+
+        using var playwright = await Playwright.CreateAsync();
+        await using var browser = await LaunchAsync(playwright);
+        var context = await browser.NewContextAsync(new BrowserNewContextOptions { ViewportSize = new ViewportSize { Width = 1280, Height = 900 } });
+        context.SetDefaultTimeout(20_000);
+        var page = await context.NewPageAsync();
+        var consoleErrors = new List<string>();
+        page.Console += (_, message) => { if (message.Type == "error" && !message.Text.Contains("401", StringComparison.Ordinal)) consoleErrors.Add(message.Text); };
+
+        // No token: the page asks for it instead of showing an empty list; a wrong one is said to be wrong.
+        await page.GotoAsync(web.Server.Url + "/");
+        await Assertions.Expect(page.Locator("#token-bar")).ToBeVisibleAsync();
+        await Assertions.Expect(page.Locator("#empty")).ToContainTextAsync("token");
+        await page.Locator("#token-input").FillAsync("wrong");
+        await page.Locator("#token-form button").ClickAsync();
+        await Assertions.Expect(page.Locator("#token-why")).ToContainTextAsync("not accepted");
+        await page.Locator("#token-input").FillAsync("letmein");
+        await page.Locator("#token-form button").ClickAsync();
+        await Assertions.Expect(page.Locator("#token-bar")).ToBeHiddenAsync();
+        var other = page.Locator($"tr[data-hash='{dead.Torrent.InfoHash.Hex}']");
+        await Assertions.Expect(other.Locator(".name")).ToHaveTextAsync("other.bin");
+        await Assertions.Expect(page.Locator("#connection")).ToHaveTextAsync("live");
+
+        // Add the magnet link: metadata from the peer, then the download to the end.
+        await page.Locator("#add-link").ClickAsync();
+        await page.Locator("#link-input").FillAsync(magnet);
+        await page.Locator("#link-confirm").ClickAsync();
+        var row = page.Locator($"tr[data-hash='{web.InfoHash}']");
+        await Assertions.Expect(row.Locator(".name")).ToHaveTextAsync("webtest");
+        await Assertions.Expect(row.Locator(".state")).ToHaveTextAsync("completed", new() { Timeout = 60_000 });
+        Assert.True(web.FilesMatch());
+
+        // The dead tracker is visible in the list; the totals bar counts both torrents by state.
+        await Assertions.Expect(other.Locator(".state")).ToHaveTextAsync("tracker error", new() { Timeout = 20_000 });
+        var counts = page.Locator("#t-counts");
+        await Assertions.Expect(counts).ToHaveAttributeAsync("data-total", "2");
+        await Assertions.Expect(counts).ToContainTextAsync("1 downloading");
+        await Assertions.Expect(counts).ToContainTextAsync("1 completed");
+
+        // Sort by name, then reverse it.
+        var firstName = page.Locator("#torrents tbody tr:first-child .name");
+        await page.Locator("th[data-sort='name']").ClickAsync();
+        await Assertions.Expect(firstName).ToHaveTextAsync("other.bin");
+        await Assertions.Expect(page.Locator("th[data-sort='name']")).ToHaveAttributeAsync("aria-sort", "ascending");
+        await page.Locator("th[data-sort='name']").ClickAsync();
+        await Assertions.Expect(firstName).ToHaveTextAsync("webtest");
+
+        // Tick every row and pause them at once: the running one pauses, the complete one stays complete.
+        await page.Locator("#check-all").CheckAsync();
+        await Assertions.Expect(page.Locator("#bulk-count")).ToHaveTextAsync("2 selected");
+        await page.Locator("[data-bulk='pause']").ClickAsync();
+        await Assertions.Expect(other.Locator(".state")).ToHaveTextAsync("paused");
+        await Assertions.Expect(counts).ToContainTextAsync("1 paused");
+        await Assertions.Expect(row.Locator(".state")).ToHaveTextAsync("completed");
+
+        // A phone's width: nothing scrolls sideways, the list nor the detail view.
+        await page.SetViewportSizeAsync(390, 844);
+        await row.Locator(".name").ClickAsync();
+        await Assertions.Expect(page.Locator("#detail")).ToBeVisibleAsync();
+        var overflow = await page.EvaluateAsync<int[]>("""
+            () => [document.documentElement.scrollWidth - document.documentElement.clientWidth,
+                   document.querySelector('.list').scrollWidth - document.querySelector('.list').clientWidth,
+                   document.querySelector('.bar').scrollWidth - document.querySelector('.bar').clientWidth]
+            """);
+        var artifact = Path.Combine(TestPaths.RepoRoot, "TestResults", "web");
+        Directory.CreateDirectory(artifact);
+        await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(artifact, "page-phone.png"), FullPage = true });
+        var wide = await page.EvaluateAsync<string>("() => [...document.querySelectorAll('body *')].filter(e => e.getBoundingClientRect().right > 389 || e.scrollWidth > e.clientWidth + 0 && getComputedStyle(e).overflowX !== 'visible').slice(0, 15).map(e => e.tagName + '#' + e.id + '.' + e.className + ':' + Math.round(e.getBoundingClientRect().right)).join(' | ')");
+        Assert.True(overflow.SequenceEqual([0, 0, 0]), string.Join(",", overflow) + " " + wide);
+        Assert.Empty(consoleErrors);
     }
 
     /// <summary>The page a foreign site would serve; it records what it saw in <c>window.results</c>.</summary>

@@ -33,9 +33,27 @@ public class TorrentApiTests
         var tracker = Assert.Single(details.Trackers);
         Assert.Equal(web.Swarm.Tracker.HttpAnnounceUrl, tracker.Url);
         Assert.Contains("1 peer(s)", tracker.LastAnswer);
+        Assert.Empty(details.Peers); // the download ended: its peer is disconnected and drops out of the list
+    }
+
+    [Fact]
+    public async Task Details_WhileDownloading_ListTheConnectedPeerAndDropItOncePaused()
+    {
+        await using var web = await WebTestServer.StartAsync(Ct, SyntheticBehaviour.Slow, pieces: 80, slowDelay: TimeSpan.FromMilliseconds(50));
+
+        await web.AddAsync(start: true, Ct);
+        await web.WaitForAsync(t => t.PiecesDone >= 2, Ct);
+        TorrentDetails details = await web.DetailsAsync(Ct);
+        for (var i = 0; i < 200 && details.Peers.Count == 0; i++) { await Task.Delay(50, Ct); details = await web.DetailsAsync(Ct); }
+        (await web.Http.PostAsync($"/api/torrents/{web.InfoHash}/pause", null, Ct)).Dispose();
+        var paused = await web.DetailsAsync(Ct);
+
         var peer = Assert.Single(details.Peers);
         Assert.Equal(web.Swarm.EndPointOf(0).ToString(), peer.Address);
         Assert.StartsWith("TorrentLab", peer.Client); // the synthetic seeder's BEP 20 prefix is -TZ0100-
+        Assert.True(peer.Connected);
+        Assert.Equal("paused", paused.Summary.State);
+        Assert.Empty(paused.Peers); // no stale row with its last rate
     }
 
     [Theory]

@@ -27,12 +27,13 @@ internal sealed class WebTestServer : IAsyncDisposable
     /// <summary>A torrent of <paramref name="pieces"/> 16 KiB pieces in two files, seeded by peers of this behaviour
     /// (Slow sends one block every <paramref name="slowDelay"/>, so a test can act while it downloads).</summary>
     public static async Task<WebTestServer> StartAsync(CancellationToken ct, SyntheticBehaviour behaviour = SyntheticBehaviour.Normal,
-        int pieces = 12, TimeSpan? slowDelay = null, Func<WebServerOptions, WebServerOptions>? configure = null)
+        int pieces = 12, TimeSpan? slowDelay = null, Func<WebServerOptions, WebServerOptions>? configure = null,
+        Func<SyntheticPeerOptions, SyntheticPeerOptions>? peer = null)
     {
         var swarm = await MockSwarm.StartAsync(
             announce => TestTorrents.MultiFile([("a.bin", pieces * 16 * 1024 / 2 + 100), ("sub/b.bin", pieces * 16 * 1024 / 2 - 100)],
                 pieceLength: 16 * 1024, name: "webtest", announce: announce),
-            [o => o with { Behaviour = behaviour, SlowDelay = slowDelay ?? TimeSpan.FromMilliseconds(20) }], ct);
+            [o => (peer ?? (x => x))(o with { Behaviour = behaviour, SlowDelay = slowDelay ?? TimeSpan.FromMilliseconds(20) })], ct);
         var downloads = new TempFolder("torrentlab-web");
         try
         {

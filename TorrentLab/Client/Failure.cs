@@ -48,6 +48,7 @@ public static class Failure
         DhtException d => (FailureKind.Peer, $"error: dht: {d.Message}"),
         TrackerException t => (FailureKind.Tracker, $"error: tracker: {t.Message}"),
         WireException w => (FailureKind.Peer, $"error: peer: {w.Message}"),
+        TorrentUrlException u => (u.Refused ? FailureKind.BadInput : FailureKind.Failed, $"error: {u.Message}"),
         ForeignFileException f => (FailureKind.Conflict, $"error: {f.Message}"),
         StorageException { IsOutOfSpace: true } s => (FailureKind.NoSpace, $"error: no space left on device: {s.Message}"),
         StorageException s => (FailureKind.Io, $"error: {s.Message}"),

@@ -40,13 +40,9 @@ public static partial class TorrentClient
         ArgumentNullException.ThrowIfNull(source);
         ArgumentNullException.ThrowIfNull(options);
         if (!IsMagnet(source)) return new OpenedTorrent(Torrent.Load(source), []);
-        var link = MagnetLink.Parse(source);
-        var ourId = Wire.PeerId.CreateOurs();
-        var peers = await MagnetPeers.FindAsync(link, ourId, 6881, options, ct).ConfigureAwait(false);
-        var raw = await MetadataFetcher.FetchAsync(link, ourId, peers, new MetadataFetchOptions { Log = options.Log }, ct).ConfigureAwait(false);
-        var file = MagnetTorrentFile.Build(link, raw);
-        if (saveTorrentTo is not null) await AtomicFile.WriteAsync(Path.GetFullPath(saveTorrentTo), file, ct).ConfigureAwait(false);
-        return new OpenedTorrent(Torrent.Parse(file), link.Peers);
+        var magnet = await FetchMagnetAsync(source, options, ct).ConfigureAwait(false);
+        if (saveTorrentTo is not null) await AtomicFile.WriteAsync(Path.GetFullPath(saveTorrentTo), magnet.File, ct).ConfigureAwait(false);
+        return new OpenedTorrent(magnet.Torrent, magnet.Peers);
     }
 
     /// <summary>Where a download into <paramref name="outputDirectory"/> saves the DHT routing table (beside its resume

@@ -47,7 +47,7 @@ internal sealed partial class SwarmPeer
             case ExtensionIds.UtMetadataName:
                 if (_session.Metadata.Answer(MetadataMessage.Decode(message.Payload)) is { } answer
                     && _extensions.TryGetTheirId(ExtensionIds.UtMetadataName, out var metadataId))
-                    Enqueue(PeerMessage.Extended(metadataId, answer.Encode()));
+                    EnqueueAnswer(PeerMessage.Extended(metadataId, answer.Encode()), "metadata");
                 break;
             case ExtensionIds.UtPexName:
                 if (_pex is { } pex)

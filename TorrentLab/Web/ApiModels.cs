@@ -16,7 +16,7 @@ namespace TorrentLab.Web;
 /// <param name="DownloadRate">Payload bytes per second received recently.</param>
 /// <param name="UploadRate">Payload bytes per second sent recently.</param>
 /// <param name="Peers">Peers connected now.</param>
-/// <param name="State">paused, downloading, completed or failed.</param>
+/// <param name="State">paused, queued, downloading, seeding, checking, completed or failed.</param>
 /// <param name="AddedAt">When it was added.</param>
 /// <param name="Error">Why the torrent failed, when it did.</param>
 public sealed record TorrentSummary(string InfoHash, string Name, long Size, int PieceCount, int PiecesDone, long BytesDone,
@@ -25,6 +25,24 @@ public sealed record TorrentSummary(string InfoHash, string Name, long Size, int
     /// <summary>While a download gets no data: why ("waiting for peers: 0 connected, 0 known; tracker X answered 0, next
     /// announce in 30 s"); a download waits for peers as long as it runs, it never gives up on its own.</summary>
     public string? Status { get; init; }
+
+    /// <summary>Seconds left at the current download rate while downloading; null when unknown.</summary>
+    public double? Eta { get; init; }
+
+    /// <summary>Payload bytes uploaded to peers since the torrent was added (kept across restarts).</summary>
+    public long Uploaded { get; init; }
+
+    /// <summary>Uploaded bytes divided by the torrent's size.</summary>
+    public double Ratio { get; init; }
+
+    /// <summary>The last tracker failure while the torrent runs ("tracker announce failed: ..."), else null.</summary>
+    public string? TrackerError { get; init; }
+
+    /// <summary>Downloading but no data arrives (see <see cref="Status"/> for why).</summary>
+    public bool Stalled { get; init; }
+
+    /// <summary>The torrent's own seeding limits (null values take the server's defaults).</summary>
+    public SeedPolicy? Seeding { get; init; }
 }
 
 /// <summary>One file of a torrent and how much of it is verified.</summary>
@@ -96,3 +114,40 @@ public sealed record AddByPathRequest(string Path);
 /// <summary>Every error the API answers with: one line saying what went wrong and where.</summary>
 /// <param name="Error">The message (a bad .torrent's byte offset or key path is in it).</param>
 public sealed record ApiError(string Error);
+
+/// <summary>The body of an add-by-link request.</summary>
+/// <param name="Link">A <c>magnet:</c> link, or the http/https URL of a .torrent file.</param>
+/// <param name="Start">Queue it for download at once (default true).</param>
+public sealed record AddByLinkRequest(string Link, bool? Start = null);
+
+/// <summary>The server's settings the page can change; every field is optional in an update.</summary>
+/// <param name="MaxActiveDownloads">Downloads running at once; the rest wait in the queue, in order.</param>
+/// <param name="SeedAfterDownload">Seed each torrent after it completes (a torrent's own setting wins).</param>
+/// <param name="SeedRatio">Default ratio at which seeding stops; null for none.</param>
+/// <param name="SeedMinutes">Default minutes after which seeding stops; null for none.</param>
+public sealed record WebSettings(int? MaxActiveDownloads = null, bool? SeedAfterDownload = null, double? SeedRatio = null, double? SeedMinutes = null);
+
+/// <summary>A request to act on several torrents at once.</summary>
+/// <param name="Action">start, pause, recheck or remove.</param>
+/// <param name="InfoHashes">The torrents.</param>
+/// <param name="DeleteData">With remove: delete their files too.</param>
+public sealed record BulkRequest(string Action, IReadOnlyList<string> InfoHashes, bool? DeleteData = null);
+
+/// <summary>What a bulk request did to each torrent.</summary>
+/// <param name="InfoHash">The torrent.</param>
+/// <param name="Error">Why it failed for this torrent, or null when it worked.</param>
+public sealed record BulkResult(string InfoHash, string? Error);
+
+/// <summary>The totals bar: rates summed over every torrent, and how many torrents are in each state.</summary>
+/// <param name="DownloadRate">Payload bytes per second received, all torrents.</param>
+/// <param name="UploadRate">Payload bytes per second sent, all torrents.</param>
+/// <param name="Torrents">Torrents in the list.</param>
+/// <param name="Downloading">Downloading now.</param>
+/// <param name="Seeding">Seeding after completion.</param>
+/// <param name="Queued">Waiting for a download slot.</param>
+/// <param name="Paused">Paused.</param>
+/// <param name="Completed">Complete and not seeding.</param>
+/// <param name="Failed">Stopped by an error.</param>
+/// <param name="Stalled">Downloading, but no data arrives.</param>
+public sealed record TorrentTotals(double DownloadRate, double UploadRate, int Torrents, int Downloading, int Seeding, int Queued,
+    int Paused, int Completed, int Failed, int Stalled);

@@ -5,11 +5,11 @@ using TorrentLab.Metainfo;
 namespace TorrentLab.Web;
 
 /// <summary>Where a torrent of the web interface stands.</summary>
-internal enum TorrentState { Paused, Downloading, Completed, Failed }
+internal enum TorrentState { Paused, Downloading, Completed, Failed, Queued, Seeding, Checking }
 
 /// <summary>One torrent of the web interface: its engine run (started, paused, finished or failed), the latest progress
 /// report, its piece map, peers and wire trace. Thread-safe: the engine reports from its own tasks.</summary>
-internal sealed class ManagedTorrent
+internal sealed partial class ManagedTorrent
 {
     private const int MaxLogLines = 200; // the detail view shows recent protocol events, not a whole history
     private readonly Lock _lock = new();
@@ -63,8 +63,10 @@ internal sealed class ManagedTorrent
     {
         lock (_lock)
         {
-            if (State is TorrentState.Downloading or TorrentState.Completed) return;
-            State = TorrentState.Downloading;
+            if (IsRunning || State == TorrentState.Checking) return;
+            if (State == TorrentState.Completed && !options.SeedAfterDownload) return;
+            _seeding = options.SeedAfterDownload;
+            State = State == TorrentState.Completed ? TorrentState.Seeding : TorrentState.Downloading;
             WantsRunning = true;
             _error = null;
             _run = new CancellationTokenSource();
@@ -91,7 +93,8 @@ internal sealed class ManagedTorrent
         lock (_lock)
         {
             WantsRunning &= keepRunning;
-            if (State != TorrentState.Downloading) { Bump(); return; }
+            if (!keepRunning && State == TorrentState.Queued) State = TorrentState.Paused;
+            if (!IsRunning) { Bump(); return; }
             _run!.Cancel();
             task = _task;
         }
@@ -124,7 +127,8 @@ internal sealed class ManagedTorrent
             _error = error;
             if (outcome == TorrentState.Completed)
             {
-                WantsRunning = false;
+                // Seeding stopped by the server's shutdown resumes on its next start; a limit reached or a pause does not.
+                WantsRunning &= _seeding && ct.IsCancellationRequested;
                 _pieces = PieceStates.AllVerified(Torrent.PieceCount);
                 _bytesDone = Torrent.TotalLength;
             }
@@ -133,25 +137,30 @@ internal sealed class ManagedTorrent
                 // Requested pieces are no longer being fetched: the map keeps verified (and failed) ones only.
                 _pieces = PieceStates.From(_pieces.Verified(), failed: _pieces.IndexesOf(PieceState.Failed));
             }
+            _uploadedBefore += _progress?.Uploaded ?? 0;
             _progress = null;
             _run?.Dispose();
             _run = null;
             Bump();
         }
-        if (outcome != TorrentState.Paused) StateChanged?.Invoke(this);
+        StateChanged?.Invoke(this); // saved, and the queue may start the next one
     }
 
     private void OnProgress(DownloadProgress p)
     {
+        bool seedingNow;
         lock (_lock)
         {
-            if (State != TorrentState.Downloading) return;
+            if (!IsRunning) return;
+            seedingNow = State == TorrentState.Downloading && _seeding && p.PiecesDone == p.PieceCount;
+            if (seedingNow) State = TorrentState.Seeding;
             _progress = p;
             _sources = p.PeerSources;
             _bytesDone = p.BytesDone;
             if (p.Pieces is { } pieces && pieces.Count == Torrent.PieceCount) _pieces = pieces;
             Bump();
         }
+        if (seedingNow) StateChanged?.Invoke(this); // no longer an active download: the queue may start the next one
     }
 
     private void AddLog(string line)
@@ -170,14 +179,14 @@ internal sealed class ManagedTorrent
     {
         lock (_lock)
         {
-            var downloading = State == TorrentState.Downloading;
-            return new TorrentSummary(InfoHash, Torrent.Name, Torrent.TotalLength, Torrent.PieceCount, _pieces.CountOf(PieceState.Verified),
+            var downloading = IsRunning;
+            return WithParity(new TorrentSummary(InfoHash, Torrent.Name, Torrent.TotalLength, Torrent.PieceCount, _pieces.CountOf(PieceState.Verified),
                 _bytesDone, Torrent.TotalLength == 0 ? 1 : (double)_bytesDone / Torrent.TotalLength,
                 downloading ? _progress?.DownloadRate ?? 0 : 0, downloading ? _progress?.UploadRate ?? 0 : 0,
                 downloading ? _progress?.ConnectedPeers ?? 0 : 0, State.ToString().ToLowerInvariant(), AddedAt, _error)
             {
                 Status = downloading ? _progress?.Status : null,
-            };
+            });
         }
     }
 
@@ -189,7 +198,7 @@ internal sealed class ManagedTorrent
             var files = TorrentClient.Files(Torrent, _pieces).Select(f => new FileDetails(f.File.DisplayPath, f.File.Length,
                 f.TotalPieces == 0 ? 1 : (double)f.VerifiedPieces / f.TotalPieces, f.VerifiedPieces, f.TotalPieces)).ToArray();
             return new TorrentDetails(summary, Torrent.PieceLength, Torrent.Comment, Torrent.CreatedBy, files, Trackers(),
-                Peers.Snapshot(_progress, State == TorrentState.Downloading), _pieces.ToDigits(), [.. _log],
+                Peers.Snapshot(_progress, IsRunning), _pieces.ToDigits(), [.. _log],
                 Torrent.MetaVersion, Torrent.InfoHashV2?.Hex, TorrentClient.HashScheme(Torrent))
             {
                 PeerSources = _sources,

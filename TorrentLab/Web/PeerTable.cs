@@ -38,15 +38,17 @@ internal sealed class PeerTable
         }
     }
 
-    /// <summary>The table: the engine's own per-peer rows when it reports them, else the rows seen on the wire in the
-    /// last 30 s. A peer is connected when the engine says so (its peer list, or the single path's current peer).</summary>
+    /// <summary>The connected peers: the engine's own per-peer rows when it reports them (the swarm engine, whose list
+    /// may be empty), else the single path's current peer as seen on the wire; none while the torrent does not run.</summary>
     public IReadOnlyList<PeerDetails> Snapshot(DownloadProgress? progress, bool running)
     {
         var now = DateTimeOffset.UtcNow;
         lock (_lock)
         {
             foreach (var stale in _rows.Where(r => now - r.Value.LastSeen > Forget).Select(r => r.Key).ToList()) _rows.Remove(stale);
-            if (progress is { Peers.Count: > 0 })
+            // Only connected peers are listed: a peer that left drops out at once, its last rate with it.
+            if (!running || progress is null) return [];
+            if (progress is { Peers.Count: > 0 } || progress.CurrentPeer is null)
                 return progress.Peers.Select(p =>
                 {
                     var seen = _rows.GetValueOrDefault(p.Address);
@@ -54,10 +56,10 @@ internal sealed class PeerTable
                     return new PeerDetails(p.Address, client, seen?.PeerId, p.DownloadRate, p.UploadRate, p.PeerChoking, p.AmInterested,
                         seen?.AmChoking ?? true, seen?.PeerInterested ?? false, Connected: running);
                 }).ToArray();
-            return _rows.OrderBy(r => r.Key, StringComparer.Ordinal).Select(r => new PeerDetails(r.Key,
+            return _rows.Where(r => r.Key == progress.CurrentPeer).Select(r => new PeerDetails(r.Key,
                 r.Value.PeerId is { } hex ? PeerId.ClientOfHex(hex) : "unknown", r.Value.PeerId,
                 r.Value.Down.BytesPerSecond, r.Value.Up.BytesPerSecond, r.Value.PeerChoking, r.Value.AmInterested,
-                r.Value.AmChoking, r.Value.PeerInterested, Connected: running && progress?.CurrentPeer == r.Key)).ToArray();
+                r.Value.AmChoking, r.Value.PeerInterested, Connected: true)).ToArray();
         }
     }
 

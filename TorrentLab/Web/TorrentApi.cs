@@ -78,6 +78,8 @@ internal static class TorrentApi
             .WithSummary("The torrent's recent wire messages (the live trace, polled)")
             .WithMetadata(hash, new ApiParameter("after", "query", "integer", "Only events after this sequence number"),
                 new ApiResponse(200, "Up to 2000 recent events, oldest first", typeof(TraceLine[])), NotFound);
+
+        TorrentApiParity.Map(api, torrents, options, hash, NotFound);
     }
 
     private static readonly ApiResponse NotFound = new(404, "No torrent has this info hash", typeof(ApiError));

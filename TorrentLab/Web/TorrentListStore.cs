@@ -8,10 +8,24 @@ namespace TorrentLab.Web;
 /// <param name="Name">The torrent's name, for a reader of the file.</param>
 /// <param name="AddedAt">When it was added.</param>
 /// <param name="Running">The user last started it (it resumes when the server starts).</param>
-internal sealed record TorrentEntry(string InfoHash, string Name, DateTimeOffset AddedAt, bool Running);
+internal sealed record TorrentEntry(string InfoHash, string Name, DateTimeOffset AddedAt, bool Running)
+{
+    /// <summary>The torrent's own seeding limits, when it has any.</summary>
+    public SeedPolicy? Seeding { get; init; }
+
+    /// <summary>Payload bytes uploaded so far, for the ratio.</summary>
+    public long Uploaded { get; init; }
+
+    /// <summary>Peers its magnet link named (<c>ip:port</c>), tried on every run.</summary>
+    public IReadOnlyList<string>? Peers { get; init; }
+}
 
 /// <summary>The file format of the saved torrent list.</summary>
-internal sealed record TorrentListDocument(int Version, IReadOnlyList<TorrentEntry> Torrents);
+internal sealed record TorrentListDocument(int Version, IReadOnlyList<TorrentEntry> Torrents)
+{
+    /// <summary>The settings changed through the API (queue size, seeding defaults); null: the server's options.</summary>
+    public WebSettings? Settings { get; init; }
+}
 
 /// <summary>Keeps the web interface's torrents across restarts: <c>&lt;downloads&gt;/.torrentlab/web/torrents.json</c>
 /// and a copy of each .torrent file beside it (<c>&lt;infohash&gt;.torrent</c>).</summary>
@@ -31,6 +45,9 @@ internal sealed class TorrentListStore
 
     public string Folder { get; }
     public string ListPath { get; }
+
+    /// <summary>The settings the last <see cref="Load"/> found in the list, or null.</summary>
+    public WebSettings? LoadedSettings { get; private set; }
 
     /// <summary>Where the copy of a torrent's .torrent file is kept.</summary>
     public string TorrentPath(string infoHash) => Path.Combine(Folder, infoHash + ".torrent");
@@ -61,6 +78,11 @@ internal sealed class TorrentListStore
                 throw new IOException($"{ListPath}: not a TorrentLab torrent list (expected {{\"version\": {FormatVersion}, \"torrents\": [...]}})");
             if (!version.TryGetInt32(out var number) || number != FormatVersion)
                 throw new IOException($"{ListPath}: format {version}, this server reads {FormatVersion}");
+            if (root.TryGetProperty("settings", out var settings) && settings.ValueKind == JsonValueKind.Object)
+            {
+                try { LoadedSettings = settings.Deserialize(WebJsonContext.Default.WebSettings); }
+                catch (JsonException e) { log?.Invoke($"warning: {ListPath}: ignoring the saved settings: {e.Message}"); }
+            }
             var entries = new List<TorrentEntry>();
             var index = 0;
             foreach (var element in torrents.EnumerateArray())
@@ -89,7 +111,7 @@ internal sealed class TorrentListStore
     ];
 
     /// <summary>Replaces the saved list, atomically.</summary>
-    public void Save(IReadOnlyList<TorrentEntry> entries)
+    public void Save(IReadOnlyList<TorrentEntry> entries, WebSettings? settings = null)
     {
         lock (_lock)
         {
@@ -97,7 +119,7 @@ internal sealed class TorrentListStore
             var temp = ListPath + ".tmp";
             using (var stream = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None))
             {
-                JsonSerializer.Serialize(stream, new TorrentListDocument(FormatVersion, entries), WebJsonContext.Default.TorrentListDocument);
+                JsonSerializer.Serialize(stream, new TorrentListDocument(FormatVersion, entries) { Settings = settings }, WebJsonContext.Default.TorrentListDocument);
                 stream.Flush(flushToDisk: true);
             }
             File.Move(temp, ListPath, overwrite: true);

@@ -8,7 +8,7 @@ namespace TorrentLab.Web;
 /// <summary>The web interface's torrents: add, start, pause and remove them, and keep the list across restarts.</summary>
 /// <remarks>Every download goes below the downloads folder (the torrent's name is the file or top folder inside it);
 /// no request can choose another place. Two torrents may not share a name, so they never write the same files.</remarks>
-internal sealed class TorrentManager : IAsyncDisposable
+internal sealed partial class TorrentManager : IAsyncDisposable
 {
     private readonly Dictionary<string, ManagedTorrent> _torrents = new(StringComparer.Ordinal);
     private readonly Lock _lock = new();
@@ -21,6 +21,7 @@ internal sealed class TorrentManager : IAsyncDisposable
         _options = options;
         Downloads = TorrentClient.FolderPath(options.Downloads);
         _store = new TorrentListStore(Downloads);
+        _settings = Effective(options, null);
     }
 
     /// <summary>The downloads folder, absolute.</summary>
@@ -36,12 +37,15 @@ internal sealed class TorrentManager : IAsyncDisposable
     {
         var manager = new TorrentManager(options);
         Directory.CreateDirectory(manager.Downloads);
-        foreach (var entry in manager._store.Load(options.Log))
+        var entries = manager._store.Load(options.Log);
+        manager._settings = Effective(options, manager._store.LoadedSettings);
+        foreach (var entry in entries)
         {
             if (manager.Load(entry) is not { } managed) continue;
             lock (manager._lock) manager._torrents[managed.InfoHash] = managed;
-            if (entry.Running) managed.Start(manager.OptionsFor());
+            if (entry.Running) manager.Enqueue(managed); // in the saved order; the queue starts what fits
         }
+        manager.Pump();
         return manager;
     }
 
@@ -61,7 +65,9 @@ internal sealed class TorrentManager : IAsyncDisposable
             CheckPaths(torrent);
             lock (_lock)
                 if (_torrents.ContainsKey(hash)) throw new MetainfoException("it is listed twice");
-            return Track(torrent, entry.AddedAt);
+            var managed = Track(torrent, entry.AddedAt, PeersOf(entry.Peers), entry.Uploaded);
+            managed.Seeding = entry.Seeding ?? new SeedPolicy();
+            return managed;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or TorrentLabException)
         {
@@ -94,7 +100,10 @@ internal sealed class TorrentManager : IAsyncDisposable
     /// <exception cref="MetainfoException">Not a valid torrent (the message has the key path).</exception>
     /// <exception cref="WebApiException">409: already added, or another torrent has the same name.</exception>
     /// <exception cref="StorageException">409 (a conflict): with <paramref name="start"/>, a file not this torrent's data is in the way.</exception>
-    public async Task<ManagedTorrent> AddAsync(byte[] bytes, bool start, CancellationToken ct = default)
+    public Task<ManagedTorrent> AddAsync(byte[] bytes, bool start, CancellationToken ct = default) => AddAsync(bytes, start, [], ct);
+
+    /// <summary>Adds a torrent as <see cref="AddAsync(byte[], bool, CancellationToken)"/> does, with peers to try on every run.</summary>
+    public async Task<ManagedTorrent> AddAsync(byte[] bytes, bool start, IReadOnlyList<System.Net.IPEndPoint> linkPeers, CancellationToken ct = default)
     {
         var torrent = Torrent.Parse(bytes);
         CheckPaths(torrent);
@@ -107,13 +116,14 @@ internal sealed class TorrentManager : IAsyncDisposable
             if (_torrents.Values.FirstOrDefault(t => string.Equals(t.Torrent.Name, torrent.Name, StringComparison.Ordinal)) is { } same)
                 throw new WebApiException(409, $"another torrent ({same.InfoHash}) already downloads to '{torrent.Name}'");
             // Everything that can refuse the torrent runs before its copy is written, so a refusal leaves no file behind.
-            managed = Track(torrent, DateTimeOffset.UtcNow);
+            managed = Track(torrent, DateTimeOffset.UtcNow, linkPeers);
             _store.SaveTorrent(torrent.InfoHash.Hex, bytes);
             _torrents[managed.InfoHash] = managed;
             Interlocked.Increment(ref _listVersion);
         }
-        if (start) managed.Start(OptionsFor());
+        if (start) Enqueue(managed);
         Save();
+        Pump();
         return managed;
     }
 
@@ -133,8 +143,9 @@ internal sealed class TorrentManager : IAsyncDisposable
     public async Task StartAsync(ManagedTorrent torrent, CancellationToken ct = default)
     {
         if (torrent.State is TorrentState.Paused or TorrentState.Failed) await CheckFilesAsync(torrent.Torrent, ct).ConfigureAwait(false);
-        torrent.Start(OptionsFor());
+        Enqueue(torrent);
         Save();
+        Pump();
     }
 
     /// <summary>Refuses, before anything starts, a download that would resize or write a file it did not create
@@ -146,6 +157,7 @@ internal sealed class TorrentManager : IAsyncDisposable
     {
         await torrent.PauseAsync().ConfigureAwait(false);
         Save();
+        Pump();
     }
 
     /// <summary>Stops and forgets a torrent; with <paramref name="deleteData"/>, also deletes its files and ledger.</summary>
@@ -158,14 +170,18 @@ internal sealed class TorrentManager : IAsyncDisposable
             Interlocked.Increment(ref _listVersion);
         }
         Save();
+        Pump();
         _store.DeleteTorrent(torrent.InfoHash);
         if (deleteData) TorrentClient.DeleteData(torrent.Torrent, Downloads);
     }
 
-    private ManagedTorrent Track(Torrent torrent, DateTimeOffset addedAt)
+    private ManagedTorrent Track(Torrent torrent, DateTimeOffset addedAt, IReadOnlyList<System.Net.IPEndPoint> linkPeers, long uploaded = 0)
     {
         // What is verified already: the ledger when it can be trusted (a stale one is re-checked by the engine on start).
-        return new ManagedTorrent(torrent, addedAt, TorrentClient.PiecesOnDisk(torrent, Downloads)) { StateChanged = _ => Save() };
+        return new ManagedTorrent(torrent, addedAt, TorrentClient.PiecesOnDisk(torrent, Downloads))
+        {
+            StateChanged = _ => { Save(); Pump(); }, LinkPeers = linkPeers, Uploaded = uploaded,
+        };
     }
 
     private DownloadOptions OptionsFor()
@@ -180,13 +196,19 @@ internal sealed class TorrentManager : IAsyncDisposable
     }
 
     private void Save() =>
-        _store.Save([.. All.Select(t => new TorrentEntry(t.InfoHash, t.Torrent.Name, t.AddedAt, t.WantsRunning))]);
+        _store.Save([.. All.Select(t => new TorrentEntry(t.InfoHash, t.Torrent.Name, t.AddedAt, t.WantsRunning)
+        {
+            Seeding = t.Seeding == new SeedPolicy() ? null : t.Seeding,
+            Peers = t.LinkPeers.Count == 0 ? null : [.. t.LinkPeers.Select(p => p.ToString())],
+            Uploaded = t.Uploaded,
+        })], Settings);
 
     /// <summary>Pauses every running torrent (each saves its ledger) but keeps them marked as running, so they resume
     /// when the server starts again.</summary>
     public async ValueTask DisposeAsync()
     {
-        var running = All.Where(t => t.State == TorrentState.Downloading).ToList();
+        lock (_lock) _closing = true; // nothing new starts while the server stops
+        var running = All.Where(t => t.IsRunning).ToList();
         await Task.WhenAll(running.Select(t => t.StopForShutdownAsync())).ConfigureAwait(false);
     }
 }

@@ -15,4 +15,10 @@ namespace TorrentLab.Web;
 [JsonSerializable(typeof(TorrentEntry))]
 [JsonSerializable(typeof(LiveMessage))]
 [JsonSerializable(typeof(LiveRequest))]
+[JsonSerializable(typeof(AddByLinkRequest))]
+[JsonSerializable(typeof(WebSettings))]
+[JsonSerializable(typeof(SeedPolicy))]
+[JsonSerializable(typeof(BulkRequest))]
+[JsonSerializable(typeof(BulkResult[]))]
+[JsonSerializable(typeof(TorrentTotals))]
 internal sealed partial class WebJsonContext : JsonSerializerContext;

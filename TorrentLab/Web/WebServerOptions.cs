@@ -37,6 +37,18 @@ public sealed record WebServerOptions
     /// <summary>Local addresses every download listens on for peers (<c>--bind</c>); default <c>::</c> (IPv4 and IPv6).</summary>
     public IReadOnlyList<System.Net.IPAddress> PeerBindAddresses { get; init; } = [System.Net.IPAddress.IPv6Any];
 
+    /// <summary>Downloads running at once (<c>--max-active</c>); the rest wait in the queue, in order.</summary>
+    public int MaxActiveDownloads { get; init; } = 5;
+
+    /// <summary>Seed each torrent after it completes (<c>--seed</c>), until the ratio or time limit; the page can change it.</summary>
+    public bool SeedAfterDownload { get; init; }
+
+    /// <summary>Stop seeding at this ratio of uploaded bytes to size (<c>--seed-ratio</c>); null for no limit.</summary>
+    public double? SeedRatio { get; init; }
+
+    /// <summary>Stop seeding after this long (<c>--seed-time</c>); null for no limit.</summary>
+    public TimeSpan? SeedTime { get; init; }
+
     /// <summary>Adjusts each download's options (timeouts, extra peers) before it starts.</summary>
     public Func<DownloadOptions, DownloadOptions>? ConfigureDownload { get; init; }
 
@@ -66,6 +78,7 @@ public sealed record WebServerOptions
     {
         if (Port is < 0 or > 65535) throw new ArgumentException($"port must be 0..65535, got {Port}");
         if (MaxPeers < 1) throw new ArgumentException($"max peers must be at least 1, got {MaxPeers}");
+        if (MaxActiveDownloads is < 1 or > 1000) throw new ArgumentException($"max active downloads must be 1..1000, got {MaxActiveDownloads}");
         if (MaxTorrentBytes < 1) throw new ArgumentException("the .torrent size limit must be positive");
         foreach (var name in AllowedHosts)
             if (!IsHostName(name)) throw new ArgumentException($"allowed host '{name}' is not a host name or IP address");

@@ -11,6 +11,10 @@ const state = {
   socket: null,
   retry: 500,
   traceLines: 0,
+  checked: new Set(),   // infoHashes ticked for a bulk action
+  sortKey: 'addedAt',   // a summary field; the column headers choose it
+  sortDir: -1,          // 1 ascending, -1 descending
+  needsToken: false,    // the API answered 401: the list is unknown, not empty
 };
 const TRACE_KEEP = 400; // rows kept in the trace view
 
@@ -29,7 +33,7 @@ const TRACE_KEEP = 400; // rows kept in the trace view
 async function api(method, path, body, headers = {}) {
   if (state.token) headers.Authorization = 'Bearer ' + state.token;
   const response = await fetch(path, { method, body, headers });
-  if (response.status === 401) { $('#token-bar').hidden = false; throw new Error('a token is required'); }
+  if (response.status === 401) { askForToken(); throw new Error('a token is required'); }
   if (!response.ok) {
     let message = response.status + ' ' + response.statusText;
     try { message = (await response.json()).error || message; } catch { /* not JSON */ }
@@ -76,15 +80,34 @@ function currentTheme() {
 function visibleTorrents() {
   const query = $('#search').value.trim().toLowerCase();
   const filter = $('#filter').value;
-  const sort = $('#sort').value;
   const list = [...state.torrents.values()]
-    .filter((t) => (filter === 'all' || t.state === filter) && (!query || t.name.toLowerCase().includes(query)));
-  const by = {
-    date: (a, b) => b.addedAt.localeCompare(a.addedAt),
-    name: (a, b) => a.name.localeCompare(b.name),
-    size: (a, b) => b.size - a.size,
-  }[sort];
-  return list.sort(by);
+    .filter((t) => (filter === 'all' || t.state === filter || (filter === 'stalled' && t.stalled)) && (!query || t.name.toLowerCase().includes(query)));
+  const key = state.sortKey;
+  const value = (t) => (key === 'eta' ? (t.eta ?? Infinity) : t[key]);
+  const compare = (a, b) => {
+    const x = value(a), y = value(b);
+    const order = typeof x === 'string' ? x.localeCompare(y) : (x === y ? 0 : x < y ? -1 : 1);
+    return order * state.sortDir || a.addedAt.localeCompare(b.addedAt);
+  };
+  return list.sort(compare);
+}
+
+// A click on a column header sorts by it; a second click reverses the order.
+for (const th of document.querySelectorAll('#torrents th[data-sort]')) {
+  th.addEventListener('click', () => {
+    if (state.sortKey === th.dataset.sort) state.sortDir = -state.sortDir;
+    else { state.sortKey = th.dataset.sort; state.sortDir = th.dataset.sort === 'name' || th.dataset.sort === 'eta' ? 1 : -1; }
+    renderList();
+  });
+}
+
+function duration(seconds) {
+  if (seconds === undefined || seconds === null) return '–';
+  const s = Math.round(seconds);
+  if (s < 60) return s + ' s';
+  if (s < 3600) return Math.floor(s / 60) + ' min';
+  if (s < 86400) return Math.floor(s / 3600) + ' h ' + Math.floor((s % 3600) / 60) + ' min';
+  return Math.floor(s / 86400) + ' d ' + Math.floor((s % 86400) / 3600) + ' h';
 }
 
 function renderList() {
@@ -99,7 +122,14 @@ function renderList() {
     if (body.children[index] !== tr) body.insertBefore(tr, body.children[index] || null);
   });
   for (const tr of existing.values()) tr.remove();
+  for (const hash of [...state.checked]) if (!state.torrents.has(hash)) state.checked.delete(hash);
+  for (const th of document.querySelectorAll('#torrents th[data-sort]')) {
+    th.setAttribute('aria-sort', th.dataset.sort === state.sortKey ? (state.sortDir > 0 ? 'ascending' : 'descending') : 'none');
+  }
+  renderTotals();
+  renderBulk();
   $('#empty').hidden = state.torrents.size > 0;
+  if (state.needsToken) { $('#empty').hidden = false; $('#empty').textContent = 'Enter the server\'s token above to see the torrents.'; return; }
   if (state.torrents.size > 0 && rows.length === 0) { $('#empty').hidden = false; $('#empty').textContent = 'No torrent matches.'; }
   else $('#empty').textContent = 'No torrents yet. Drop a .torrent file anywhere on this page, or use + Add torrent.';
 }
@@ -118,12 +148,19 @@ function makeRow(hash) {
     b.dataset.action = action;
     actions.append(b);
   }
-  const cells = [el('td', 'name'), el('td', 'num size'), el('td'), el('td', 'num down'), el('td', 'num up'), el('td', 'num peers'), el('td'), el('td')];
-  cells[2].append(progress);
-  cells[6].append(el('span', 'state'));
-  cells[7].append(actions);
+  const check = el('input', 'check');
+  check.type = 'checkbox';
+  check.setAttribute('aria-label', 'Select');
+  check.addEventListener('change', () => { if (check.checked) state.checked.add(hash); else state.checked.delete(hash); renderBulk(); });
+  const cells = [el('td', 'check-col'), el('td', 'name'), el('td', 'num size'), el('td'), el('td', 'num down'), el('td', 'num up col-up'),
+    el('td', 'num eta col-eta'), el('td', 'num ratio col-ratio'), el('td', 'num peers col-peers'), el('td'), el('td', 'added col-added'), el('td')];
+  cells[0].append(check);
+  cells[3].append(progress);
+  cells[9].append(el('span', 'state'));
+  cells[11].append(actions);
   tr.append(...cells);
   tr.addEventListener('click', (event) => {
+    if (event.target.closest('.check-col')) return; // ticking a row selects it for a bulk action, not for the detail view
     const button = event.target.closest('button');
     if (button) { event.stopPropagation(); act(button.dataset.action, hash); } else select(hash);
   });
@@ -142,13 +179,19 @@ function fillRow(tr, t) {
   tr.querySelector('.down').textContent = rate(t.downloadRate);
   tr.querySelector('.up').textContent = rate(t.uploadRate);
   tr.querySelector('.peers').textContent = t.peers;
+  tr.querySelector('.eta').textContent = t.state === 'downloading' ? duration(t.eta) : '–';
+  tr.querySelector('.ratio').textContent = (t.ratio || 0).toFixed(2);
+  tr.querySelector('.added').textContent = t.addedAt.substring(0, 10);
+  tr.querySelector('.added').title = new Date(t.addedAt).toLocaleString();
+  tr.querySelector('.check').checked = state.checked.has(t.infoHash);
   const badge = tr.querySelector('.state');
-  // A download waits for peers as long as it runs: say so, and why (tracker answer, next announce) on hover.
-  badge.textContent = t.status ? 'waiting' : t.state;
-  badge.title = t.status || '';
-  badge.className = 'state ' + t.state;
-  tr.querySelector('[data-action="start"]').disabled = t.state === 'downloading' || t.state === 'completed';
-  tr.querySelector('[data-action="pause"]').disabled = t.state !== 'downloading';
+  // A download waits for peers as long as it runs: "stalled", and why (tracker answer, next announce) on hover; a
+  // tracker failure is shown as such, not as a download with 0 peers.
+  badge.textContent = t.trackerError && t.stalled ? 'tracker error' : t.stalled ? 'stalled' : t.state;
+  badge.title = [t.trackerError, t.status].filter(Boolean).join('\n');
+  badge.className = 'state ' + t.state + (t.stalled ? ' stalled' : '') + (t.trackerError ? ' tracker-error' : '');
+  tr.querySelector('[data-action="start"]').disabled = ['downloading', 'seeding', 'queued', 'checking'].includes(t.state);
+  tr.querySelector('[data-action="pause"]').disabled = !['downloading', 'seeding', 'queued'].includes(t.state);
   tr.classList.toggle('selected', t.infoHash === state.selected);
   if (t.infoHash === state.selected) fillDetailHead(t);
 }
@@ -242,6 +285,7 @@ function showDetail(d) {
   if (d.summary.infoHash !== state.selected) return;
   state.torrents.set(d.summary.infoHash, d.summary);
   fillDetailHead(d.summary);
+  fillSeedForm(d.summary);
   if (d.metaVersion !== undefined) {
     const v2 = d.infoHashV2 ? ` · v2 info hash ${d.infoHashV2}` : '';
     $('#d-version').textContent = `meta version ${d.metaVersion}${v2} · pieces verified by ${d.hashScheme}`;
@@ -355,6 +399,7 @@ function send(message) {
 }
 
 function connect() {
+  if (state.needsToken) { state.socket = null; return; } // no use knocking without the token; the token form connects
   const scheme = location.protocol === 'https:' ? 'wss:' : 'ws:';
   const query = state.token ? '?token=' + encodeURIComponent(state.token) : '';
   const socket = new WebSocket(`${scheme}//${location.host}/api/live${query}`);
@@ -369,7 +414,7 @@ function connect() {
     $('#connection').textContent = 'reconnecting';
     $('#connection').className = 'pill';
     state.retry = Math.min(state.retry * 2, 10000); // back off up to 10 s between attempts
-    setTimeout(connect, state.retry);
+    if (state.socket === socket) setTimeout(connect, state.retry);
   };
   socket.onmessage = (event) => onLive(JSON.parse(event.data));
 }
@@ -411,7 +456,7 @@ function onLive(m) {
 }
 
 // ---------- controls ----------
-for (const id of ['#search', '#filter', '#sort']) $(id).addEventListener('input', renderList);
+for (const id of ['#search', '#filter']) $(id).addEventListener('input', renderList);
 $('#theme').addEventListener('click', () => {
   const next = currentTheme() === 'dark' ? 'light' : 'dark';
   localStorage.setItem('torrentlab-theme', next);
@@ -422,8 +467,12 @@ $('#token-form').addEventListener('submit', (e) => {
   state.token = $('#token-input').value.trim();
   sessionStorage.setItem('torrentlab-token', state.token);
   $('#token-bar').hidden = true;
-  if (state.socket) state.socket.close(); else connect();
-  refresh();
+  state.needsToken = false;
+  state.retry = 500;
+  refresh().then(() => {
+    if (state.needsToken) return; // still refused: the prompt says so
+    if (state.socket) state.socket.close(); else connect();
+  });
 });
 
 async function refresh() {
@@ -433,5 +482,15 @@ async function refresh() {
     renderList();
   } catch (e) { if (e.message !== 'a token is required') notify(e.message, true); }
 }
-refresh();
-connect();
+
+// The API answered 401: the token is missing or wrong. Ask for it instead of showing an empty list.
+function askForToken() {
+  const wrong = Boolean(state.token);
+  state.needsToken = true;
+  $('#token-why').textContent = wrong ? 'The token was not accepted; enter the right one:' : 'This server needs a token:';
+  $('#token-bar').hidden = false;
+  $('#token-input').focus();
+  renderList();
+}
+// Once every script of the page has run (parity.js adds the totals bar and bulk actions the list calls).
+addEventListener('DOMContentLoaded', async () => { await refresh(); connect(); });

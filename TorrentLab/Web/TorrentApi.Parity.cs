@@ -1,0 +1,143 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using TorrentLab.Client;
+
+namespace TorrentLab.Web;
+
+/// <summary>The routes that bring the API level with the command line: add by magnet link or URL, the queue and
+/// seeding settings, a torrent's seeding limits, recheck, bulk actions and the totals.</summary>
+internal static class TorrentApiParity
+{
+    private static readonly TimeSpan MagnetLimit = TimeSpan.FromSeconds(90); // peers found and metadata fetched within this
+
+    public static void Map(RouteGroupBuilder api, TorrentManager torrents, WebServerOptions options, ApiParameter hash, ApiResponse notFound)
+    {
+        api.MapPost("/torrents/link", async (AddByLinkRequest body, CancellationToken ct) =>
+            {
+                var added = await AddLinkAsync(torrents, options, body, ct).ConfigureAwait(false);
+                options.Log?.Invoke($"added '{added.Torrent.Name}' ({added.InfoHash}) from a {(TorrentClient.IsMagnet(body.Link) ? "magnet link" : "URL")}");
+                return Results.Json(added.Summary(), WebJsonContext.Default.TorrentSummary, statusCode: 201);
+            })
+            .WithSummary("Add a torrent by magnet link (its metadata fetched from peers first, BEP 9) or by the http/https URL of a .torrent")
+            .WithMetadata(
+                new ApiBody("The link", ["application/json"], typeof(AddByLinkRequest)),
+                new ApiResponse(201, "Added", typeof(TorrentSummary)),
+                new ApiResponse(400, "Not a magnet link or http/https URL, or a URL of an unspecified, broadcast, multicast or link-local address, or not a valid torrent", typeof(ApiError)),
+                new ApiResponse(409, "Already added, or another torrent has the same name", typeof(ApiError)),
+                new ApiResponse(413, "The .torrent at the URL is larger than the size limit", typeof(ApiError)),
+                new ApiResponse(502, "The URL did not answer 200, or no peer gave the magnet link's metadata in time", typeof(ApiError)));
+
+        api.MapGet("/settings", () => Results.Json(torrents.Settings, WebJsonContext.Default.WebSettings))
+            .WithSummary("The queue size and the seeding defaults")
+            .WithMetadata(new ApiResponse(200, "The settings", typeof(WebSettings)));
+
+        api.MapPut("/settings", (WebSettings body) => Results.Json(torrents.UpdateSettings(body), WebJsonContext.Default.WebSettings))
+            .WithSummary("Change the queue size or the seeding defaults (fields left out keep their value; 0 clears a seeding limit)")
+            .WithMetadata(new ApiBody("The fields to change", ["application/json"], typeof(WebSettings)),
+                new ApiResponse(200, "The settings now", typeof(WebSettings)), new ApiResponse(400, "A value out of range", typeof(ApiError)));
+
+        api.MapGet("/totals", () => Results.Json(Totals(torrents.All.Select(t => t.Summary()).ToArray()), WebJsonContext.Default.TorrentTotals))
+            .WithSummary("Rates summed over every torrent, and how many are in each state")
+            .WithMetadata(new ApiResponse(200, "The totals", typeof(TorrentTotals)));
+
+        api.MapPut("/torrents/{infoHash}/seeding", (string infoHash, SeedPolicy body) =>
+            {
+                var torrent = torrents.Get(infoHash);
+                torrents.SetSeeding(torrent, body);
+                return Results.Json(torrent.Summary(), WebJsonContext.Default.TorrentSummary);
+            })
+            .WithSummary("Set the torrent's own seeding limits (null fields take the server's defaults); they apply from its next start")
+            .WithMetadata(hash, new ApiBody("The limits", ["application/json"], typeof(SeedPolicy)),
+                new ApiResponse(200, "The torrent", typeof(TorrentSummary)), new ApiResponse(400, "A value out of range", typeof(ApiError)), notFound);
+
+        api.MapPost("/torrents/{infoHash}/recheck", async (string infoHash, CancellationToken ct) =>
+            {
+                var torrent = torrents.Get(infoHash);
+                await torrents.RecheckAsync(torrent, ct).ConfigureAwait(false);
+                return Results.Json(torrent.Summary(), WebJsonContext.Default.TorrentSummary);
+            })
+            .WithSummary("Pause, re-hash the data on disk (the resume ledger is rewritten to match), then resume")
+            .WithMetadata(hash, new ApiResponse(200, "The torrent, queued again (or completed)", typeof(TorrentSummary)),
+                new ApiResponse(409, "The data could not be read", typeof(ApiError)), notFound);
+
+        api.MapPost("/torrents/bulk", async (BulkRequest body, CancellationToken ct) =>
+                Results.Json(await BulkAsync(torrents, body, ct).ConfigureAwait(false), WebJsonContext.Default.BulkResultArray))
+            .WithSummary("Start, pause, recheck or remove several torrents; each gets its own result")
+            .WithMetadata(new ApiBody("The action and the torrents", ["application/json"], typeof(BulkRequest)),
+                new ApiResponse(200, "One result per torrent, in the order asked", typeof(BulkResult[])),
+                new ApiResponse(400, "An unknown action, or more than 10000 torrents", typeof(ApiError)));
+    }
+
+    private static async Task<ManagedTorrent> AddLinkAsync(TorrentManager torrents, WebServerOptions options, AddByLinkRequest? body, CancellationToken ct)
+    {
+        var link = body?.Link?.Trim();
+        if (string.IsNullOrEmpty(link)) throw new WebApiException(400, "give 'link': a magnet link or the http/https URL of a .torrent");
+        if (link.Any(char.IsControl)) throw new WebApiException(400, "'link' holds a control character (NUL, newline...)");
+        try
+        {
+            if (!TorrentClient.IsMagnet(link))
+            {
+                var bytes = await TorrentClient.FetchTorrentFileAsync(link, options.MaxTorrentBytes, ct).ConfigureAwait(false);
+                return await torrents.AddAsync(bytes, body!.Start ?? true, ct).ConfigureAwait(false);
+            }
+            using var limit = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            limit.CancelAfter(MagnetLimit);
+            MagnetTorrent magnet;
+            try
+            {
+                magnet = await torrents.FetchMagnetAsync(link, limit.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+            {
+                throw new WebApiException(502, $"no peer gave the magnet link's metadata within {MagnetLimit.TotalSeconds:0} s");
+            }
+            return await torrents.AddAsync(magnet.File, body!.Start ?? true, magnet.Peers, ct).ConfigureAwait(false);
+        }
+        catch (TorrentUrlException e)
+        {
+            throw new WebApiException(e.Refused ? 400 : e.Message.Contains("larger than the limit", StringComparison.Ordinal) ? 413 : 502, e.Message, e);
+        }
+        catch (TorrentLabException e) when (e is not (Bencode.BencodeException or Metainfo.MetainfoException))
+        {
+            var (kind, message) = Failure.Describe(e);
+            throw new WebApiException(kind == FailureKind.BadInput ? 400 : 502, message.StartsWith("error: ", StringComparison.Ordinal) ? message[7..] : message, e);
+        }
+    }
+
+    private static async Task<BulkResult[]> BulkAsync(TorrentManager torrents, BulkRequest? body, CancellationToken ct)
+    {
+        if (body?.InfoHashes is not { } hashes) throw new WebApiException(400, "give 'action' and 'infoHashes'");
+        if (hashes.Count > 10_000) throw new WebApiException(400, $"at most 10000 torrents per request, got {hashes.Count}");
+        if (body.Action is not ("start" or "pause" or "recheck" or "remove"))
+            throw new WebApiException(400, $"unknown action '{UntrustedText.Clean(body.Action, 20)}': use start, pause, recheck or remove");
+        var results = new List<BulkResult>();
+        foreach (var hash in hashes)
+        {
+            try
+            {
+                var torrent = torrents.Get(hash ?? "");
+                var work = body.Action switch
+                {
+                    "start" => torrents.StartAsync(torrent, ct),
+                    "pause" => torrents.PauseAsync(torrent),
+                    "recheck" => torrents.RecheckAsync(torrent, ct),
+                    _ => torrents.RemoveAsync(torrent, body.DeleteData ?? false),
+                };
+                await work.ConfigureAwait(false);
+                results.Add(new BulkResult(torrent.InfoHash, null));
+            }
+            catch (Exception e) when (e is WebApiException or TorrentLabException or IOException)
+            {
+                results.Add(new BulkResult(hash ?? "", e.Message));
+            }
+        }
+        return [.. results];
+    }
+
+    private static TorrentTotals Totals(TorrentSummary[] all) => new(
+        all.Sum(t => t.DownloadRate), all.Sum(t => t.UploadRate), all.Length,
+        all.Count(t => t.State == "downloading"), all.Count(t => t.State == "seeding"), all.Count(t => t.State == "queued"),
+        all.Count(t => t.State == "paused"), all.Count(t => t.State == "completed"), all.Count(t => t.State == "failed"),
+        all.Count(t => t.Stalled));
+}

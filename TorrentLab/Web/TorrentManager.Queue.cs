@@ -1,0 +1,133 @@
+using System.Net;
+using TorrentLab.Client;
+using TorrentLab.Downloads;
+
+namespace TorrentLab.Web;
+
+/// <summary>The queue (at most <see cref="WebSettings.MaxActiveDownloads"/> downloads at once, the rest started in the
+/// order they were asked for), the seeding defaults, and the re-check.</summary>
+internal sealed partial class TorrentManager
+{
+    private WebSettings _settings;
+    private long _nextTicket;
+    private bool _closing;
+
+    /// <summary>The settings in force: queue size and seeding defaults, every field set.</summary>
+    public WebSettings Settings { get { lock (_lock) return _settings; } }
+
+    private static WebSettings Effective(WebServerOptions options, WebSettings? saved) => new(
+        saved?.MaxActiveDownloads ?? options.MaxActiveDownloads,
+        saved?.SeedAfterDownload ?? options.SeedAfterDownload,
+        saved?.SeedRatio ?? options.SeedRatio,
+        saved?.SeedMinutes ?? options.SeedTime?.TotalMinutes);
+
+    /// <summary>Changes the fields <paramref name="update"/> sets (0 clears a seeding limit), saves them, and starts
+    /// queued downloads when the queue grew.</summary>
+    /// <exception cref="WebApiException">400: a value out of range.</exception>
+    public WebSettings UpdateSettings(WebSettings update)
+    {
+        if (update.MaxActiveDownloads is < 1 or > 1000) throw new WebApiException(400, $"maxActiveDownloads must be 1..1000, got {update.MaxActiveDownloads}");
+        CheckSeedLimits(update.SeedRatio, update.SeedMinutes);
+        lock (_lock)
+        {
+            _settings = new WebSettings(
+                update.MaxActiveDownloads ?? _settings.MaxActiveDownloads,
+                update.SeedAfterDownload ?? _settings.SeedAfterDownload,
+                update.SeedRatio is { } ratio ? (ratio == 0 ? null : ratio) : _settings.SeedRatio,
+                update.SeedMinutes is { } minutes ? (minutes == 0 ? null : minutes) : _settings.SeedMinutes);
+        }
+        Save();
+        Pump();
+        return Settings;
+    }
+
+    /// <summary>Sets a torrent's own seeding limits (null fields take the defaults); they apply from its next run.</summary>
+    /// <exception cref="WebApiException">400: a value out of range.</exception>
+    public void SetSeeding(ManagedTorrent torrent, SeedPolicy policy)
+    {
+        CheckSeedLimits(policy.Ratio, policy.Minutes);
+        torrent.Seeding = policy;
+        Save();
+    }
+
+    private static void CheckSeedLimits(double? ratio, double? minutes)
+    {
+        if (ratio is { } r && (r < 0 || !double.IsFinite(r))) throw new WebApiException(400, $"a seed ratio must be 0 or more, got {r}");
+        if (minutes is { } m && (m < 0 || !double.IsFinite(m) || m > TimeSpan.MaxValue.TotalMinutes / 2))
+            throw new WebApiException(400, $"seed minutes must be 0 or more, got {m}");
+    }
+
+    /// <summary>Puts the torrent at the end of the queue (a complete one only when it will seed).</summary>
+    private void Enqueue(ManagedTorrent torrent) => torrent.Queue(Interlocked.Increment(ref _nextTicket), SeedFor(torrent, OptionsFor()).Seed);
+
+    /// <summary>Starts queued torrents while fewer than the limit download; seeding ones take no download slot.</summary>
+    private void Pump()
+    {
+        lock (_lock)
+        {
+            if (_closing) return;
+            var queued = _torrents.Values.Where(t => t.State == TorrentState.Queued).OrderBy(t => t.QueueTicket).ToList();
+            var free = _settings.MaxActiveDownloads!.Value - _torrents.Values.Count(t => t.State == TorrentState.Downloading);
+            foreach (var torrent in queued)
+            {
+                var complete = torrent.Pieces.CountOf(PieceState.Verified) == torrent.Torrent.PieceCount;
+                if (!complete && free <= 0) continue;
+                if (!complete) free--;
+                torrent.Start(OptionsFor(torrent));
+            }
+        }
+    }
+
+    /// <summary>The options of one torrent's run: the server's, its magnet link's peers, and its seeding limits.</summary>
+    private DownloadOptions OptionsFor(ManagedTorrent torrent)
+    {
+        var options = OptionsFor();
+        var (seed, ratio, time) = SeedFor(torrent, options);
+        return options with
+        {
+            ExtraPeers = [.. options.ExtraPeers, .. torrent.LinkPeers],
+            SeedAfterDownload = seed, SeedRatio = seed ? ratio : null, SeedTime = seed ? time : null,
+        };
+    }
+
+    // The torrent's own seeding limits over the defaults; only the swarm engine seeds (the single-peer path downloads only).
+    private (bool Seed, double? Ratio, TimeSpan? Time) SeedFor(ManagedTorrent torrent, DownloadOptions options)
+    {
+        var defaults = Settings;
+        var policy = torrent.Seeding;
+        var seed = (policy.Seed ?? defaults.SeedAfterDownload ?? false) && TorrentClient.EngineFor(options) == DownloadEngine.Swarm;
+        var ratio = policy.Ratio ?? defaults.SeedRatio;
+        var minutes = policy.Minutes ?? defaults.SeedMinutes;
+        return (seed, ratio is > 0 ? ratio : null, minutes is > 0 ? TimeSpan.FromMinutes(minutes.Value) : null);
+    }
+
+    /// <summary>Re-hashes the torrent's data through the front door's verify (the download is paused first), records
+    /// the intact pieces, then queues it again: a recheck ends with the torrent resumed.</summary>
+    /// <exception cref="WebApiException">409: it is being checked already, or its data could not be read.</exception>
+    public async Task RecheckAsync(ManagedTorrent torrent, CancellationToken ct = default)
+    {
+        if (torrent.State == TorrentState.Checking) throw new WebApiException(409, $"'{torrent.Torrent.Name}' is being checked already");
+        await torrent.PauseAsync().ConfigureAwait(false);
+        torrent.BeginCheck();
+        try
+        {
+            var report = await TorrentClient.VerifyAsync(torrent.Torrent, Downloads, writeLedger: true, ct).ConfigureAwait(false);
+            torrent.EndCheck(PieceStates.From(report.Have), error: null);
+        }
+        catch (Exception e) when (e is TorrentLabException or IOException or UnauthorizedAccessException)
+        {
+            torrent.EndCheck(torrent.Pieces, $"recheck failed: {e.Message}");
+            Save();
+            throw new WebApiException(409, $"recheck of '{torrent.Torrent.Name}' failed: {e.Message}", e);
+        }
+        Enqueue(torrent);
+        Save();
+        Pump();
+    }
+
+    /// <summary>Fetches a magnet link's metadata with the downloads' peer-finding settings (trackers, DHT, bind address).</summary>
+    public Task<MagnetTorrent> FetchMagnetAsync(string link, CancellationToken ct) => TorrentClient.FetchMagnetAsync(link, OptionsFor(), ct);
+
+    private static IReadOnlyList<IPEndPoint> PeersOf(IReadOnlyList<string>? saved) =>
+        [.. (saved ?? []).Select(text => IPEndPoint.TryParse(text, out var peer) ? peer : null).OfType<IPEndPoint>()];
+}

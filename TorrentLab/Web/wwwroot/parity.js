@@ -1,0 +1,141 @@
+// TorrentLab web interface, level with the command line: the totals bar, bulk actions on ticked rows, adding by
+// magnet link or URL, the queue and seeding settings, and a torrent's own seeding limits. Uses app.js's helpers.
+'use strict';
+
+// ---------- the totals bar: rates summed over every torrent, counts by state ----------
+function renderTotals() {
+  let down = 0, up = 0;
+  const counts = {};
+  let stalled = 0;
+  for (const t of state.torrents.values()) {
+    down += t.downloadRate;
+    up += t.uploadRate;
+    counts[t.state] = (counts[t.state] || 0) + 1;
+    if (t.stalled) stalled++;
+  }
+  $('#t-down').textContent = rate(down);
+  $('#t-up').textContent = rate(up);
+  const parts = [`${state.torrents.size} torrent${state.torrents.size === 1 ? '' : 's'}`];
+  for (const name of ['downloading', 'seeding', 'queued', 'checking', 'paused', 'completed', 'failed']) {
+    if (counts[name]) parts.push(`${counts[name]} ${name}`);
+  }
+  if (stalled) parts.push(`${stalled} stalled`);
+  const box = $('#t-counts');
+  box.textContent = parts.join(' · ');
+  box.dataset.total = state.torrents.size;
+  for (const name of ['downloading', 'seeding', 'queued', 'paused', 'completed', 'failed']) box.dataset[name] = counts[name] || 0;
+}
+
+// ---------- multi-select and bulk actions ----------
+function renderBulk() {
+  const count = state.checked.size;
+  $('#bulk').hidden = count === 0;
+  $('#bulk-count').textContent = `${count} selected`;
+  const visible = [...document.querySelectorAll('#torrents tbody tr')].map((tr) => tr.dataset.hash);
+  const all = $('#check-all');
+  all.checked = visible.length > 0 && visible.every((h) => state.checked.has(h));
+  all.indeterminate = !all.checked && visible.some((h) => state.checked.has(h));
+}
+
+$('#check-all').addEventListener('change', (e) => {
+  for (const tr of document.querySelectorAll('#torrents tbody tr')) {
+    if (e.target.checked) state.checked.add(tr.dataset.hash); else state.checked.delete(tr.dataset.hash);
+  }
+  renderList();
+});
+
+async function bulk(action, deleteData) {
+  const hashes = [...state.checked];
+  try {
+    const results = await api('POST', '/api/torrents/bulk', JSON.stringify({ action, infoHashes: hashes, deleteData }),
+      { 'Content-Type': 'application/json' });
+    const failed = results.filter((r) => r.error);
+    if (action === 'remove') {
+      for (const r of results) if (!r.error) { state.torrents.delete(r.infoHash); state.checked.delete(r.infoHash); }
+      if (state.selected && !state.torrents.has(state.selected)) closeDetail();
+    }
+    await refresh();
+    if (failed.length) notify(`${action}: ${failed.length} failed: ${failed[0].error}`, true);
+    else notify(`${action}: ${results.length} torrent${results.length === 1 ? '' : 's'}`);
+  } catch (e) { notify(`${action} failed: ${e.message}`, true); }
+}
+
+for (const button of document.querySelectorAll('[data-bulk]')) {
+  button.addEventListener('click', () => {
+    const action = button.dataset.bulk;
+    if (action !== 'remove') { bulk(action); return; }
+    const dialog = $('#remove-dialog');
+    $('#remove-name').textContent = `${state.checked.size} torrent${state.checked.size === 1 ? '' : 's'}`;
+    $('#remove-data').checked = false;
+    dialog.onclose = () => { if (dialog.returnValue === 'remove') bulk('remove', $('#remove-data').checked); };
+    dialog.showModal();
+  });
+}
+
+// ---------- adding by magnet link or URL ----------
+$('#add-link').addEventListener('click', () => {
+  $('#link-input').value = '';
+  $('#link-dialog').showModal();
+  $('#link-input').focus();
+});
+$('#link-dialog').addEventListener('close', async () => {
+  const dialog = $('#link-dialog');
+  const link = $('#link-input').value.trim();
+  if (dialog.returnValue !== 'add' || !link) return;
+  notify(link.startsWith('magnet:') ? 'fetching the magnet link\'s metadata from peers…' : 'fetching the .torrent…');
+  try {
+    const summary = await api('POST', '/api/torrents/link', JSON.stringify({ link, start: $('#link-start').checked }),
+      { 'Content-Type': 'application/json' });
+    state.torrents.set(summary.infoHash, summary);
+    renderList();
+    notify(`added ${summary.name}`);
+  } catch (e) { notify(`add failed: ${e.message}`, true); }
+});
+
+// ---------- settings: queue size and seeding defaults ----------
+$('#settings').addEventListener('click', async () => {
+  try {
+    const s = await api('GET', '/api/settings');
+    $('#s-max-active').value = s.maxActiveDownloads;
+    $('#s-seed').checked = Boolean(s.seedAfterDownload);
+    $('#s-seed-ratio').value = s.seedRatio ?? '';
+    $('#s-seed-minutes').value = s.seedMinutes ?? '';
+    $('#settings-dialog').showModal();
+  } catch (e) { notify(e.message, true); }
+});
+$('#settings-dialog').addEventListener('close', async () => {
+  if ($('#settings-dialog').returnValue !== 'save') return;
+  const number = (id) => ($(id).value === '' ? 0 : Number($(id).value)); // 0 clears a limit
+  const body = {
+    maxActiveDownloads: Number($('#s-max-active').value), seedAfterDownload: $('#s-seed').checked,
+    seedRatio: number('#s-seed-ratio'), seedMinutes: number('#s-seed-minutes'),
+  };
+  try {
+    await api('PUT', '/api/settings', JSON.stringify(body), { 'Content-Type': 'application/json' });
+    notify('settings saved');
+  } catch (e) { notify(`settings: ${e.message}`, true); }
+});
+
+// ---------- a torrent's own seeding limits, in the detail view ----------
+let seedFormFor = null;
+function fillSeedForm(t) {
+  if (seedFormFor === t.infoHash && document.activeElement && document.activeElement.closest('#seed-form')) return; // being edited
+  seedFormFor = t.infoHash;
+  const policy = t.seeding || {};
+  $('#seed-mode').value = policy.seed === true ? 'on' : policy.seed === false ? 'off' : '';
+  $('#seed-ratio').value = policy.ratio ?? '';
+  $('#seed-minutes').value = policy.minutes ?? '';
+}
+$('#seed-form').addEventListener('submit', async (e) => {
+  e.preventDefault();
+  if (!state.selected) return;
+  const mode = $('#seed-mode').value;
+  const optional = (id) => ($(id).value === '' ? null : Number($(id).value));
+  const body = { seed: mode === '' ? null : mode === 'on', ratio: optional('#seed-ratio'), minutes: optional('#seed-minutes') };
+  try {
+    const summary = await api('PUT', `/api/torrents/${state.selected}/seeding`, JSON.stringify(body), { 'Content-Type': 'application/json' });
+    state.torrents.set(summary.infoHash, summary);
+    renderList();
+    notify('seeding limits saved; they apply from the next start');
+  } catch (err) { notify(`seeding: ${err.message}`, true); }
+});
