@@ -47,7 +47,7 @@ internal sealed partial class TorrentSession
                 t => OpenAsync(order[0], endpoint, _options.ConnectTimeout, t),
                 t => OpenAsync(order[1], endpoint, _options.ConnectTimeout, t),
                 TransportRace.DefaultHeadStart,
-                (i, e) => _log?.Invoke($"dial {endpoint}: {e.Message} ({Name(order[i])})"), token).ConfigureAwait(false);
+                (i, e) => _log?.Invoke($"dial {endpoint}: {(e as WireException)?.Reason ?? e.Message} ({Name(order[i])})"), token).ConfigureAwait(false);
             reached = order[winner];
             return stream;
         }, Torrent.InfoHash, _options.PeerId, ConnectionOptions, ct).ConfigureAwait(false);
