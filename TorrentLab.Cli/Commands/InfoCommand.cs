@@ -65,9 +65,11 @@ internal static class InfoCommand
         if (r.MultiFile)
         {
             Line($"Files: {r.Files.Count(f => !f.Padding)}");
-            // Pad files (BEP 47) are not the user's files: listed only in --json, marked "padding".
+            // Pad files (BEP 47) are not the user's files: listed only in --json, marked "padding". The 1-based index is
+            // what --select-file takes.
+            var index = 0;
             foreach (var f in r.Files.Where(f => !f.Padding))
-                Line($"  {f.Path} ({f.Length.ToString(CultureInfo.InvariantCulture)} bytes{(f.PiecesRoot is null ? "" : ", pieces root " + f.PiecesRoot)})");
+                Line($"  {(++index).ToString(CultureInfo.InvariantCulture)}: {f.Path} ({f.Length.ToString(CultureInfo.InvariantCulture)} bytes{(f.PiecesRoot is null ? "" : ", pieces root " + f.PiecesRoot)})");
         }
         else if (r.Files.FirstOrDefault()?.PiecesRoot is { } root)
         {

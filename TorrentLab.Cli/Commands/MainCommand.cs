@@ -15,6 +15,7 @@ internal static class MainCommand
         var torrent = new Argument<string?>("torrent") { Description = "The .torrent file or magnet link to download", Arity = ArgumentArity.ZeroOrOne };
         var output = new Option<string>("--output", "-o") { Description = "Folder to download into (default: the current folder)", DefaultValueFactory = _ => "." };
         var settings = new DownloadSettings();
+        var selection = new SelectionSettings();
         var seed = new Option<bool>("--seed") { Description = "Keep seeding after the download completes (until Ctrl-C or a limit)" };
         var seedRatio = new Option<double?>("--seed-ratio") { Description = "With --seed: stop once uploaded/size reaches this ratio" };
         var seedTime = new Option<double?>("--seed-time") { Description = "With --seed: stop after this many minutes" };
@@ -24,6 +25,7 @@ internal static class MainCommand
         root.Options.Add(seedRatio);
         root.Options.Add(seedTime);
         settings.AddTo(root);
+        selection.AddTo(root);
         root.SetAction((parse, ct) => CliErrors.GuardAsync(async () =>
         {
             var path = parse.GetValue(torrent);
@@ -37,7 +39,9 @@ internal static class MainCommand
                 SeedAfterDownload = parse.GetValue(seed) || parse.GetValue(seedRatio) is not null || parse.GetValue(seedTime) is not null,
                 SeedRatio = parse.GetValue(seedRatio),
                 SeedTime = parse.GetValue(seedTime) is { } minutes ? TimeSpan.FromMinutes(minutes) : null,
+                Sequential = parse.GetValue(selection.Sequential),
             };
+            selection.Check(parse);
             if (options.SeedAfterDownload && options.MaxPeers == 1)
                 throw new UsageException("--seed needs the swarm engine; the single-peer reference path (--max-peers 1) only downloads");
             Directory.CreateDirectory(options.OutputDirectory);
@@ -46,7 +50,7 @@ internal static class MainCommand
             // A magnet link works like a .torrent: its metadata is fetched and verified from peers first (BEP 9).
             var (loaded, linkPeers) = await TorrentClient.OpenAsync(path,
                 options with { DhtStatePath = options.DhtStatePath ?? TorrentClient.DhtStatePathIn(options.OutputDirectory) }, ct: ct).ConfigureAwait(false);
-            options = options with { ExtraPeers = [.. linkPeers, .. options.ExtraPeers] };
+            options = options with { ExtraPeers = [.. linkPeers, .. options.ExtraPeers], FilePriorities = selection.Priorities(parse, loaded) };
             var result = await RunEngineAsync(loaded, options, settings.IsQuiet(parse), settings.IsVerbose(parse), ct).ConfigureAwait(false);
             Console.Out.WriteLine(Summary(loaded, options.OutputDirectory, result));
             if (settings.IsVerbose(parse)) Console.Error.WriteLine(result.PeerSources);
@@ -68,6 +72,8 @@ internal static class MainCommand
         var line = $"downloaded '{torrent.Name}' ({Units.Bytes(torrent.TotalLength)}) to {Path.Combine(folder, torrent.Name)} " +
                    $"in {result.Elapsed.TotalSeconds:0.0} s ({Units.Rate(result.AverageRate)}); " +
                    $"received {result.Downloaded} bytes from {Units.Count(result.PeersUsed.Count, "peer")}";
+        if (result.Selected is { } selected)
+            line = line.Replace($"({Units.Bytes(torrent.TotalLength)})", $"({Units.Bytes(selected.Bytes)} of {Units.Bytes(torrent.TotalLength)} selected, {Units.Count(selected.SkippedFiles, "file")} skipped)", StringComparison.Ordinal);
         if (result.PiecesFromResume > 0) line += $"; {result.PiecesFromResume} of {torrent.PieceCount} pieces were already on disk";
         line += seeded;
         if (result.BadPeers.Count > 0) line += $"; dropped {Units.Count(result.BadPeers.Count, "bad peer")}: {string.Join("; ", result.BadPeers)}";

@@ -29,13 +29,15 @@ internal static class VerifyCommand
         var report = await TorrentClient.VerifyAsync(torrent, outputDir, writeLedger: true, cancellation).ConfigureAwait(false);
         var have = report.Have;
         var missingFiles = 0;
-        foreach (var file in report.Files)
+        var indexes = Enumerable.Range(0, torrent.Files.Count).Where(i => !torrent.Files[i].IsPadding).ToArray(); // report.Files' order
+        foreach (var (file, index) in report.Files.Zip(indexes))
         {
             var exists = File.Exists(Path.Combine(outputDir, file.File.RelativePath));
-            if (!exists) missingFiles++;
+            var skipped = report.Selection.IsSkipped(index); // not downloaded: absence is no damage
+            if (!exists && !skipped) missingFiles++;
             var pieces = $"{file.VerifiedPieces}/{file.TotalPieces} pieces";
             stdout.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"  {file.Percent,6:0.0}%  {pieces,-18}  {file.File.DisplayPath}{(exists ? "" : "  (missing)")}"));
+                $"  {file.Percent,6:0.0}%  {pieces,-18}  {file.File.DisplayPath}{(skipped ? "  (skipped)" : exists ? "" : "  (missing)")}"));
         }
         var haveBytes = torrent.Files.Where(f => !f.IsPadding).Sum(f => VerifiedBytes(torrent, f, have));
         var percent = torrent.PieceCount == 0 ? 100 : 100.0 * have.Count / torrent.PieceCount;
@@ -43,10 +45,15 @@ internal static class VerifyCommand
             $"total: {have.Count}/{torrent.PieceCount} pieces ({percent:0.0}%), {haveBytes} of {torrent.PayloadLength} bytes verified"));
 
         stdout.WriteLine($"resume ledger written: {report.LedgerPath} (pieces verified with {report.HashScheme})");
-        if (have.IsComplete && missingFiles == 0) return ExitCodes.Ok;
-        Console.Error.WriteLine(have.IsComplete
+        var selection = report.Selection;
+        if (!selection.IsEverything)
+            stdout.WriteLine($"selection (from the resume ledger): {indexes.Count(selection.IsSkipped)} file(s) skipped; " +
+                $"{selection.WantedIn(have, torrent).Pieces}/{selection.WantedCount} wanted pieces verified");
+        if (report.IsComplete && missingFiles == 0) return ExitCodes.Ok;
+        var wantedMissing = selection.WantedCount - selection.WantedIn(have, torrent).Pieces;
+        Console.Error.WriteLine(report.IsComplete
             ? $"incomplete: {missingFiles} empty file(s) missing"
-            : $"incomplete: {torrent.PieceCount - have.Count} of {torrent.PieceCount} pieces are missing or damaged");
+            : $"incomplete: {wantedMissing} of {selection.WantedCount} {(selection.IsEverything ? "" : "wanted ")}pieces are missing or damaged");
         return ExitCodes.VerifyFailed;
     }
 

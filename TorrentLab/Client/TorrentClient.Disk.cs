@@ -1,5 +1,6 @@
 using TorrentLab.Downloads;
 using TorrentLab.Metainfo;
+using TorrentLab.Pieces;
 using TorrentLab.Storage;
 using TorrentLab.Wire;
 
@@ -11,6 +12,13 @@ public sealed record VerifyReport(Bitfield Have, IReadOnlyList<FileProgress> Fil
 {
     /// <summary>The hashes the pieces were checked with (<see cref="PieceHashScheme"/>), as the ledger records them.</summary>
     public string HashScheme { get; init; } = PieceHashScheme.Sha1;
+
+    /// <summary>The files wanted, as the resume ledger recorded them (every file when it recorded no selection): a
+    /// skipped file's missing pieces are not damage.</summary>
+    public PieceSelection Selection { get; init; } = null!;
+
+    /// <summary>True when every wanted piece is intact.</summary>
+    public bool IsComplete => Selection.IsDoneIn(Have);
 }
 
 public static partial class TorrentClient
@@ -22,6 +30,7 @@ public static partial class TorrentClient
     {
         if (!Directory.Exists(folder)) throw new StorageException($"output folder '{folder}' does not exist");
         var layout = new StorageLayout(torrent, folder);
+        layout.Selection = PieceSelection.For(torrent, new ResumeLedger(layout).RecordedPriorities()); // kept when the ledger is rewritten
         var have = await PieceVerifier.VerifyAsync(layout, cancellation: ct).ConfigureAwait(false);
         string? ledgerPath = null;
         if (writeLedger)
@@ -30,7 +39,11 @@ public static partial class TorrentClient
             ledger.Save(have, PieceHashScheme.FullCheck(torrent));
             ledgerPath = ledger.FilePath;
         }
-        return new VerifyReport(have, FileProgress.Compute(torrent, have), ledgerPath) { HashScheme = PieceHashScheme.FullCheck(torrent) };
+        return new VerifyReport(have, FileProgress.Compute(torrent, have), ledgerPath)
+        {
+            HashScheme = PieceHashScheme.FullCheck(torrent),
+            Selection = layout.Selection,
+        };
     }
 
     /// <summary>Refuses, before anything starts, a download into <paramref name="folder"/> that would resize or write a
@@ -44,6 +57,10 @@ public static partial class TorrentClient
     /// (a stale ledger is re-checked when the download starts).</summary>
     public static PieceStates PiecesOnDisk(Torrent torrent, string folder) =>
         PieceStates.From(new ResumeLedger(torrent, folder).Validate().Trusted ?? new Bitfield(torrent.PieceCount));
+
+    /// <summary>The file selection the download's resume ledger recorded (one priority per file), or null when none.</summary>
+    public static IReadOnlyList<FilePriority>? RecordedPriorities(Torrent torrent, string folder) =>
+        new ResumeLedger(torrent, folder).RecordedPriorities();
 
     /// <summary>Each file's completeness for a piece map.</summary>
     public static IReadOnlyList<FileProgress> Files(Torrent torrent, PieceStates pieces) =>

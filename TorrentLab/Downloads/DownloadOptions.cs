@@ -119,4 +119,14 @@ public sealed record DownloadOptions
 
     /// <summary>Every wire message sent and received, for --trace.</summary>
     public Action<Wire.WireTraceEvent>? Trace { get; init; }
+
+    /// <summary>One priority per file of the torrent, in <see cref="Metainfo.Torrent.Files"/> order (pad files
+    /// included, ignored): skipped files are not downloaded beyond the pieces they share with wanted files, higher
+    /// priority pieces are started first (<c>--select-file</c>). Null: the selection the resume ledger recorded, else
+    /// every file at normal priority.</summary>
+    public IReadOnlyList<Pieces.FilePriority>? FilePriorities { get; init; }
+
+    /// <summary>Download pieces in order, lowest index first (<c>--sequential</c>, for streaming) instead of rarest
+    /// first; file priorities still come first.</summary>
+    public bool Sequential { get; init; }
 }

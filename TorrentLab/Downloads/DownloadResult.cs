@@ -13,6 +13,10 @@ public sealed record DownloadResult(long Downloaded, long Uploaded, int PiecesFr
     /// <summary>How many peer addresses each discovery source gave (swarm engine).</summary>
     public PeerSources PeerSources { get; init; } = PeerSources.None;
 
+    /// <summary>Bytes of the pieces wanted when files were skipped (<see cref="DownloadOptions.FilePriorities"/>), and
+    /// how many files were skipped; null when every file was wanted.</summary>
+    public (long Bytes, int SkippedFiles)? Selected { get; init; }
+
     /// <summary>Average payload rate over the whole download, bytes per second.</summary>
     public double AverageRate => Elapsed.TotalSeconds <= 0 ? 0 : Downloaded / Elapsed.TotalSeconds;
 }

@@ -1,4 +1,5 @@
 using TorrentLab.Metainfo;
+using TorrentLab.Pieces;
 using TorrentLab.Storage;
 using TorrentLab.Wire;
 
@@ -16,6 +17,9 @@ internal sealed class DownloadStart(StorageLayout layout, Bitfield have, FileOwn
 
     public Torrent Torrent => Layout.Torrent;
 
+    /// <summary>The pieces wanted and their priorities (every piece unless files are skipped).</summary>
+    public PieceSelection Selection => Layout.Selection!;
+
     /// <summary>The pieces already verified on disk; the engine takes ownership.</summary>
     public Bitfield Have { get; } = have;
 
@@ -30,6 +34,9 @@ internal sealed class DownloadStart(StorageLayout layout, Bitfield have, FileOwn
         ArgumentNullException.ThrowIfNull(torrent);
         ArgumentNullException.ThrowIfNull(options);
         var layout = new StorageLayout(torrent, options.OutputDirectory);
+        // The files wanted: as asked, else as the ledger recorded (a resumed selective download stays selective).
+        layout.Selection = PieceSelection.For(torrent, options.FilePriorities
+            ?? (options.Resume ? new ResumeLedger(layout).RecordedPriorities() : null));
         var ownership = FileOwnership.Read(layout); // which files are ours, read before a --no-resume deletes the ledger
         var have = await ResumeAsync(layout, options, ct).ConfigureAwait(false);
         // A file the torrent did not write is touched only if its pieces verify, or with --overwrite.

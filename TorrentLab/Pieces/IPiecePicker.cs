@@ -20,10 +20,12 @@ public sealed class PickContext
     private readonly int[] _availability;
     private readonly ActivePiece?[] _active;
     private readonly PieceCheck _check;
+    private readonly PieceSelection _selection;
 
-    internal PickContext(Bitfield have, int[] availability, ActivePiece?[] active, PieceCheck check)
+    internal PickContext(Bitfield have, int[] availability, ActivePiece?[] active, PieceCheck check, PieceSelection selection)
     {
         _check = check;
+        _selection = selection;
         _have = have;
         _availability = availability;
         _active = active;
@@ -38,9 +40,14 @@ public sealed class PickContext
     /// <summary>The lowest index that may be a candidate (every lower piece is had or in progress).</summary>
     public int FirstCandidate { get; internal set; }
 
-    /// <summary>True when we lack piece <paramref name="index"/>, nobody is downloading it yet and it can be verified
-    /// once it arrives (a v2 file's piece layer may still be on its way from a peer).</summary>
-    public bool IsCandidate(int index) => _active[index] is null && !_have[index] && _check.CanVerify(index);
+    /// <summary>The priority level being picked from (<see cref="FilePriority.Skip"/>: any wanted piece).</summary>
+    internal FilePriority Level { get; set; }
+
+    /// <summary>True when we lack piece <paramref name="index"/>, want it (at the level being picked), nobody is
+    /// downloading it yet and it can be verified once it arrives (a v2 file's piece layer may still be on its way).</summary>
+    public bool IsCandidate(int index) => _active[index] is null && !_have[index] && Wanted(index) && _check.CanVerify(index);
+
+    private bool Wanted(int index) => Level == FilePriority.Skip ? _selection.IsWanted(index) : _selection.Rank(index) == Level;
 
     /// <summary>How many connected peers have piece <paramref name="index"/> (its availability; lower is rarer).</summary>
     public int Availability(int index) => _availability[index];

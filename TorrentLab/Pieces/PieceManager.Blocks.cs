@@ -74,7 +74,11 @@ public sealed partial class PieceManager
                 _have.Set(index);
                 _haveBytes += piece.Length;
                 _verifiedBytes += piece.Length;
-                foreach (var other in _peers.Values) if (other.Has[index]) other.Interesting--;
+                if (_selection.IsWanted(index))
+                {
+                    _wantedMissing--;
+                    foreach (var other in _peers.Values) if (other.Has[index]) other.Interesting--;
+                }
                 var liars = CulpritsOfEarlierCopies(piece);
                 return BlockResult.Verified(new VerifiedPiece(index, piece.TakeBuffer(), piece.Length), cancel, liars);
             }

@@ -107,10 +107,21 @@ public sealed partial class PieceManager
     private int PickLocked(PeerState state)
     {
         var first = _pickContext.FirstCandidate;
-        while (first < PieceCount && (_have[first] || _activeByIndex[first] is not null)) first++;
+        while (first < PieceCount && (_have[first] || _activeByIndex[first] is not null || !_selection.IsWanted(first))) first++;
         _pickContext.FirstCandidate = first;
         if (first == PieceCount) return -1;
-        var index = _picker.Pick(state.Has, _pickContext);
+        var index = -1;
+        if (!_selection.HasLevels) index = _picker.Pick(state.Has, _pickContext);
+        else
+        {
+            // Priorities: the picker chooses among the highest level first, and a lower level only when it finds none.
+            for (var level = FilePriority.High; level >= FilePriority.Low && index < 0; level--)
+            {
+                _pickContext.Level = level;
+                index = _picker.Pick(state.Has, _pickContext);
+            }
+            _pickContext.Level = FilePriority.Skip;
+        }
         if (index >= 0 && (!state.Has[index] || !_pickContext.IsCandidate(index)))
             throw new InvalidOperationException($"picker {_picker.GetType().Name} chose piece {index}, which is not a candidate for this peer");
         return index;

@@ -31,7 +31,9 @@ public sealed partial class PieceManager
     private readonly List<ActivePiece> _inProgress = []; // in the order they were started: oldest finished first
     private readonly Dictionary<IBlockSource, PeerState> _peers = [];
     private readonly PickContext _pickContext;
+    private readonly PieceSelection _selection;
     private int _unrequestedBlocks; // sum of Unrequested over _inProgress
+    private int _wantedMissing; // wanted pieces not verified yet: zero means complete
     private long _haveBytes, _downloadedBytes, _verifiedBytes, _wastedBytes;
 
     /// <param name="torrent">The torrent to download.</param>
@@ -53,7 +55,11 @@ public sealed partial class PieceManager
         _availability = new int[torrent.PieceCount];
         _activeByIndex = new ActivePiece?[torrent.PieceCount];
         Check = new PieceCheck(torrent);
-        _pickContext = new PickContext(_have, _availability, _activeByIndex, Check);
+        _selection = _options.Selection ?? PieceSelection.All(torrent);
+        if (_selection.Files.Count != torrent.Files.Count)
+            throw new ArgumentException($"the selection has {_selection.Files.Count} files, the torrent {torrent.Files.Count}", nameof(options));
+        _wantedMissing = _selection.WantedCount - _selection.WantedIn(_have, torrent).Pieces;
+        _pickContext = new PickContext(_have, _availability, _activeByIndex, Check, _selection);
         MaxPiecesInProgress = _options.MaxPiecesInProgress(torrent.PieceLength);
         _padding = PaddingRuns(torrent);
     }
@@ -70,8 +76,11 @@ public sealed partial class PieceManager
     /// <summary>Pieces verified so far (including those we started with).</summary>
     public int HaveCount { get { lock (_lock) return _have.Count; } }
 
-    /// <summary>True once every piece is verified.</summary>
-    public bool IsComplete { get { lock (_lock) return _have.IsComplete; } }
+    /// <summary>True once every wanted piece is verified (every piece, unless files are skipped).</summary>
+    public bool IsComplete { get { lock (_lock) return _wantedMissing == 0; } }
+
+    /// <summary>Which pieces are wanted and how much (<see cref="PieceManagerOptions.Selection"/>).</summary>
+    public PieceSelection Selection => _selection;
 
     /// <summary>True while every missing block that any connected peer can send is already requested.</summary>
     public bool IsEndgame { get { lock (_lock) return IsEndgameLocked(); } }
@@ -79,8 +88,8 @@ public sealed partial class PieceManager
     /// <summary>Bytes of verified pieces, including those we started with.</summary>
     public long HaveBytes { get { lock (_lock) return _haveBytes; } }
 
-    /// <summary>Bytes still to verify.</summary>
-    public long RemainingBytes { get { lock (_lock) return _torrent.TotalLength - _haveBytes; } }
+    /// <summary>Bytes of wanted pieces still to verify.</summary>
+    public long RemainingBytes { get { lock (_lock) return _selection.WantedBytes - _selection.WantedIn(_have, _torrent).Bytes; } }
 
     /// <summary>Block bytes stored this session (accepted, before verification).</summary>
     public long DownloadedBytes { get { lock (_lock) return _downloadedBytes; } }
@@ -119,7 +128,7 @@ public sealed partial class PieceManager
             foreach (var i in state.Has.SetIndexes())
             {
                 _availability[i]++;
-                if (!_have[i]) state.Interesting++;
+                if (!_have[i] && _selection.IsWanted(i)) state.Interesting++;
             }
             _peers.Add(peer, state);
         }
@@ -134,7 +143,7 @@ public sealed partial class PieceManager
             var state = Peer(peer);
             if (!state.Has.Set(index)) return false;
             _availability[index]++;
-            if (!_have[index]) state.Interesting++;
+            if (!_have[index] && _selection.IsWanted(index)) state.Interesting++;
             return true;
         }
     }
@@ -165,9 +174,9 @@ public sealed partial class PieceManager
 
     private bool IsEndgameLocked()
     {
-        if (_have.IsComplete || _unrequestedBlocks > 0) return false;
+        if (_wantedMissing == 0 || _unrequestedBlocks > 0) return false;
         for (var i = 0; i < PieceCount; i++)
-            if (_activeByIndex[i] is null && !_have[i] && _availability[i] > 0) return false;
+            if (_activeByIndex[i] is null && !_have[i] && _availability[i] > 0 && _selection.IsWanted(i)) return false;
         return _inProgress.Count > 0;
     }
 

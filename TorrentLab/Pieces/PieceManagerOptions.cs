@@ -24,6 +24,9 @@ public sealed record PieceManagerOptions
     /// <summary>Chooses which new piece to start; null means <see cref="RarestFirstPicker"/>.</summary>
     public IPiecePicker? Picker { get; init; }
 
+    /// <summary>Which pieces to download and in what priority (from the files' priorities); null: every piece.</summary>
+    public PieceSelection? Selection { get; init; }
+
     /// <summary>The clock for request times; tests pass a manual one. Null means <see cref="TimeProvider.System"/>.</summary>
     public TimeProvider? Clock { get; init; }
 

@@ -43,6 +43,7 @@ public static partial class ReferenceDownload
         {
             MaxRequestsPerPeer = options.RequestsPerPeer,
             Picker = new SequentialPicker(), // one peer: in order is simplest to follow, and as fast as any
+            Selection = start.Selection, // skipped files: their pieces are simply never picked
         });
         var state = new StoryState(torrent, pieces, written, Stopwatch.StartNew(), progress);
         var saver = new ResumeSaver(new ResumeLedger(start.Layout), storage, state.Written, options.LedgerInterval);
@@ -124,9 +125,10 @@ public static partial class ReferenceDownload
 
         if (!pieces.IsComplete)
         {
-            var missing = torrent.PieceCount - pieces.HaveCount;
+            var wanted = pieces.Selection; // every piece, unless files are skipped
+            var missing = wanted.WantedCount - wanted.WantedIn(pieces.SnapshotHave(), torrent).Pieces;
             var tried = state.Failures.Count == 0 ? (trackerError ?? "the tracker listed no peers") : string.Join("; ", state.Failures);
-            throw new DownloadFailedException($"no peer could deliver the missing {missing} of {torrent.PieceCount} pieces ({tried})");
+            throw new DownloadFailedException($"no peer could deliver the missing {missing} of {wanted.WantedCount} {(wanted.IsEverything ? "" : "wanted ")}pieces ({tried})");
         }
 
         // completed, then stopped: BEP 3 events, best effort (a dead tracker must not fail a finished download).

@@ -37,7 +37,9 @@ internal sealed class StoryState(Torrent torrent, PieceManager pieces, Bitfield 
     {
         if (progress is null || (!force && _lastReport is { } last && clock.Elapsed - last < ReportInterval)) return;
         _lastReport = clock.Elapsed;
-        progress.Report(new DownloadProgress(pieces.HaveCount, torrent.PieceCount, pieces.HaveBytes, torrent.TotalLength,
+        var wanted = pieces.Selection;
+        var (done, bytes) = wanted.WantedIn(pieces.SnapshotHave(), torrent);
+        progress.Report(new DownloadProgress(done, wanted.WantedCount, bytes, wanted.WantedBytes,
             Received.BytesPerSecond, 0, peer is null ? 0 : 1, peer ?? CurrentPeer, clock.Elapsed)
         {
             BadPeers = BadPeers.Count,
@@ -47,5 +49,8 @@ internal sealed class StoryState(Torrent torrent, PieceManager pieces, Bitfield 
     }
 
     public DownloadResult Result(int piecesFromResume) =>
-        new(Received.Total, 0, piecesFromResume, PeersUsed.ToArray(), BadPeers.ToArray(), clock.Elapsed);
+        new(Received.Total, 0, piecesFromResume, PeersUsed.ToArray(), BadPeers.ToArray(), clock.Elapsed)
+        {
+            Selected = pieces.Selection.Skipping(torrent),
+        };
 }

@@ -29,6 +29,8 @@ internal static class DiskSpace
     private static long NeededByPieces(StorageLayout layout, Bitfield have)
     {
         var torrent = layout.Torrent;
+        if (layout.Selection is { IsEverything: false } selection) // only the wanted pieces will be written
+            return selection.WantedBytes - selection.WantedIn(have, torrent).Bytes;
         long needed = 0;
         foreach (var file in torrent.Files) if (!file.IsPadding) needed += file.Length;
         foreach (var index in have.SetIndexes()) needed -= torrent.GetPieceLength(index);

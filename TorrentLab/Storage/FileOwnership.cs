@@ -49,7 +49,7 @@ public sealed class FileOwnership
         var files = _layout.Torrent.Files;
         for (var i = 0; i < files.Count; i++)
         {
-            if (files[i].IsPadding || IsRecorded(i)) continue;
+            if (files[i].IsPadding || IsRecorded(i) || _layout.IsNeverWritten(i)) continue;
             var path = _layout.FullPaths[i];
             if (Directory.Exists(path)) throw DirectoryInTheWay(i);
             var info = new FileInfo(path);
@@ -79,6 +79,10 @@ public sealed class FileOwnership
         var entry = _layout.Torrent.Files[file];
         if (_checked || info.Length > entry.Length) throw new ForeignFileException(entry.DisplayPath);
     }
+
+    /// <summary>Marks file <paramref name="file"/> as ours once the storage has created it (a skipped file that receives
+    /// the bytes of a shared piece). Not thread-safe: the storage calls it under its own lock.</summary>
+    internal void Adopt(int file) => _adopted.Add(file);
 
     private async Task<bool> HoldsOnlyZerosAsync(int file, CancellationToken cancellation)
     {

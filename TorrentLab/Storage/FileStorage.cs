@@ -4,7 +4,8 @@ using TorrentLab.Wire;
 namespace TorrentLab.Storage;
 
 /// <summary>Stores a torrent's pieces in its files below an output folder, laid out as the metainfo says
-/// (BEP 3 single- and multi-file; a piece may span several files; BEP 47 pad files are never written).</summary>
+/// (BEP 3 single- and multi-file; a piece may span several files; BEP 47 pad files are never written; files skipped by
+/// the layout's selection are created only to hold the bytes of pieces they share with wanted files).</summary>
 /// <remarks>
 /// <see cref="Open(Torrent, string, bool, FileOwnership)"/> creates the folders and every file at its final size (sparse: space is allocated as pieces
 /// arrive, so nothing is ever held whole in memory). Files stay open as handles used with <see cref="RandomAccess"/>,
@@ -80,6 +81,7 @@ public sealed class FileStorage : IPieceStorage
         for (var i = 0; i < files.Count; i++)
         {
             if (files[i].IsPadding) continue;
+            if (_writable && _layout.IsSkipped(i)) continue; // created by the first shared piece written to it, if any
             var path = _layout.FullPaths[i];
             IStorageFile file;
             _ownership?.EnsureWritable(i);
@@ -186,6 +188,7 @@ public sealed class FileStorage : IPieceStorage
                 await action(kept, cancellation).ConfigureAwait(false);
                 return;
             }
+            if (_writable && _layout.IsSkipped(index)) PrepareSkipped(index);
             using var file = _open(_layout.FullPaths[index], _writable);
             await action(file, cancellation).ConfigureAwait(false);
             if (_writable) lock (_dirtyUnopened) _dirtyUnopened.Add(index);
@@ -195,6 +198,19 @@ public sealed class FileStorage : IPieceStorage
             if (Directory.Exists(_layout.FullPaths[index]))
                 throw new StorageException($"'{Torrent.Files[index].DisplayPath}' was replaced by a directory {what}", inner: e);
             throw StorageErrors.Wrap(e, what);
+        }
+    }
+
+    /// <summary>Before a piece shared with a wanted file is written into a skipped file: the same ownership check as at
+    /// open, and its folder. The file is not given its full length: it holds only the shared pieces' bytes (sparse).</summary>
+    private void PrepareSkipped(int index)
+    {
+        lock (_dirtyUnopened)
+        {
+            if (_dirtyUnopened.Contains(index)) return;
+            _ownership?.EnsureWritable(index);
+            Directory.CreateDirectory(Path.GetDirectoryName(_layout.FullPaths[index])!);
+            _ownership?.Adopt(index);
         }
     }
 

@@ -13,8 +13,10 @@ namespace TorrentLab.Storage;
 ///   "pieces": "base64",                   the BEP 3 bitfield bytes of verified pieces (high bit = piece 0)
 ///   "savedAt": "2025-01-01T00:00:00Z",
 ///   "files": [ { "path": "folder/a.bin", "length": 123, "lastWriteUtc": "..." } ],  non-pad files, torrent order
-///   "hashScheme": "sha1"                  what verified the pieces: sha1, merkle-sha256 (BEP 52) or both
-/// }                                       (absent in older ledgers: sha1)
+///   "hashScheme": "sha1",                 what verified the pieces: sha1, merkle-sha256 (BEP 52) or both
+///                                         (absent in older ledgers: sha1)
+///   "priorities": "2022"                  one digit per file in torrent order, pad files included: 0 skip, 1 low,
+/// }                                       2 normal, 3 high (absent: every file wanted at normal priority)
 /// </code></remarks>
 internal sealed record LedgerDocument(
     int Version,
@@ -24,7 +26,8 @@ internal sealed record LedgerDocument(
     string Pieces,
     DateTimeOffset SavedAt,
     IReadOnlyList<LedgerFile> Files,
-    string? HashScheme = null);
+    string? HashScheme = null,
+    string? Priorities = null);
 
 /// <summary>One file as it was on disk when the ledger was saved; <see cref="Length"/> is null when it did not exist.</summary>
 internal sealed record LedgerFile(string Path, long? Length, DateTime LastWriteUtc);

@@ -64,7 +64,7 @@ public sealed class ResumeLedger
         OutputPaths.CheckInside(_layout.Root, folder, OutputPaths.StateFolder);
         var document = new LedgerDocument(FormatVersion, _torrent.InfoHash.Hex, _torrent.PieceLength, _torrent.PieceCount,
             Convert.ToBase64String(have.ToBytes()), DateTimeOffset.UtcNow, CurrentFiles(),
-            hashScheme ?? (_torrent.IsV2Only ? PieceHashScheme.Merkle : PieceHashScheme.Sha1));
+            hashScheme ?? (_torrent.IsV2Only ? PieceHashScheme.Merkle : PieceHashScheme.Sha1), PrioritiesText(_layout.Selection));
         var temp = FilePath + ".tmp";
         try
         {
@@ -132,6 +132,29 @@ public sealed class ResumeLedger
         }
     }
 
+    /// <summary>The file priorities the ledger recorded (<c>priorities</c>: one digit per file), or null when it
+    /// recorded none, is another torrent's, or cannot be read.</summary>
+    public IReadOnlyList<Pieces.FilePriority>? RecordedPriorities()
+    {
+        try
+        {
+            if (!File.Exists(FilePath)) return null;
+            var ledger = JsonSerializer.Deserialize(File.ReadAllBytes(FilePath), LedgerJsonContext.Ledger.LedgerDocument);
+            if (ledger?.Priorities is not { } text || !string.Equals(ledger.InfoHash, _torrent.InfoHash.Hex, StringComparison.OrdinalIgnoreCase)
+                || text.Length != _torrent.Files.Count || text.Any(c => c is < '0' or > '3')) return null;
+            return [.. text.Select(c => (Pieces.FilePriority)(c - '0'))];
+        }
+        catch (Exception e) when (e is JsonException || StorageErrors.IsIo(e))
+        {
+            return null; // unreadable: the caller's default applies
+        }
+    }
+
+    /// <summary>The ledger's <c>priorities</c> text; null when every file is wanted at normal priority.</summary>
+    private static string? PrioritiesText(Pieces.PieceSelection? selection) =>
+        selection is null || selection.Files.All(p => p == Pieces.FilePriority.Normal)
+            ? null : string.Concat(selection.Files.Select(p => (char)('0' + (int)p)));
+
     /// <summary>Deletes the ledger (<c>--no-resume</c>: start fresh). Returns false when there was none.</summary>
     public bool Delete()
     {
@@ -148,7 +171,7 @@ public sealed class ResumeLedger
         {
             if (_torrent.Files[i].IsPadding) continue;
             var info = new FileInfo(_layout.FullPaths[i]);
-            files.Add(info.Exists
+            files.Add(info.Exists && !_layout.IsNeverWritten(i) // a file the selection never writes is not ours, whatever is there
                 ? new LedgerFile(_torrent.Files[i].DisplayPath, info.Length, info.LastWriteTimeUtc)
                 : new LedgerFile(_torrent.Files[i].DisplayPath, null, default));
         }

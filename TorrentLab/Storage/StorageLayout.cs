@@ -19,6 +19,23 @@ internal sealed class StorageLayout
 
     public Torrent Torrent { get; }
 
+    /// <summary>The files wanted (set once, by the resume decision, before storage opens): skipped files are created
+    /// only when a piece shared with a wanted file is written, and the ledger records it.</summary>
+    public Pieces.PieceSelection? Selection { get; set; }
+
+    /// <summary>True when file <paramref name="file"/> is skipped by <see cref="Selection"/>.</summary>
+    public bool IsSkipped(int file) => Selection?.IsSkipped(file) == true;
+
+    /// <summary>True for a skipped file that shares no piece with a wanted one: the download never writes it, so
+    /// whatever is at its path is not this download's (not checked, not recorded in the ledger, never deleted).</summary>
+    public bool IsNeverWritten(int file)
+    {
+        if (!IsSkipped(file)) return false;
+        var (first, last) = PieceRange(file);
+        for (var p = first; p <= last; p++) if (Selection!.IsWanted(p)) return false;
+        return true;
+    }
+
     /// <summary>The output folder's full path.</summary>
     public string Root { get; }
 

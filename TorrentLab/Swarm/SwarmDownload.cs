@@ -49,7 +49,7 @@ public static class SwarmDownload
         options = options with { DhtStatePath = options.DhtStatePath ?? DhtStatePathIn(options.OutputDirectory) };
         using var storage = FileStorage.Open(start.Layout, ownership: start.Ownership, have: start.Have);
         var ledger = new ResumeLedger(start.Layout);
-        var session = new TorrentSession(torrent, options, storage, start.Have, downloading: true) { Progress = progress };
+        var session = new TorrentSession(torrent, options, storage, start.Have, downloading: true, start.Selection) { Progress = progress };
         var saver = new ResumeSaver(ledger, storage, session.WrittenSnapshot, options.LedgerInterval);
         try
         {
@@ -79,6 +79,7 @@ public static class SwarmDownload
         new(session.Received, session.Uploaded, session.StartPieces, session.PeersUsed, session.BadPeers, session.Elapsed)
         {
             PeerSources = session.PeerSources,
+            Selected = session.Selected,
         };
 
     private static async Task WaitAsync(TorrentSession session, CancellationToken ct)

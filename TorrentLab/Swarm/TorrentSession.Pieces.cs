@@ -56,10 +56,12 @@ internal sealed partial class TorrentSession
         bool complete;
         lock (_writtenLock)
         {
-            _written.Set(piece.Index);
-            complete = _written.IsComplete;
+            var wanted = _written.Set(piece.Index) && _selection.IsWanted(piece.Index);
+            if (wanted) _wantedWritten++;
+            complete = wanted && _wantedWritten == _selection.WantedCount;
         }
         Interlocked.Add(ref _writtenBytes, Torrent.GetPieceLength(piece.Index));
+        if (_selection.IsWanted(piece.Index)) Interlocked.Add(ref _wantedWrittenBytes, Torrent.GetPieceLength(piece.Index));
         lock (_contributorsLock)
         {
             if (_contributors.Remove(piece.Index, out var senders)) foreach (var s in senders) _peersUsed.Add(s.Address);
@@ -74,7 +76,8 @@ internal sealed partial class TorrentSession
     {
         if (!_complete.TrySetResult()) return;
         Downloading = false;
-        _log?.Invoke($"download complete: {Torrent.PieceCount} pieces");
+        _log?.Invoke(_selection.IsEverything ? $"download complete: {Torrent.PieceCount} pieces"
+            : $"download complete: the {_selection.WantedCount} wanted pieces of {Torrent.PieceCount}");
         _announcer?.Completed();
         foreach (var peer in PeersSnapshot())
         {

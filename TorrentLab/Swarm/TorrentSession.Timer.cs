@@ -117,8 +117,9 @@ internal sealed partial class TorrentSession
     {
         var peers = PeersSnapshot();
         int done;
-        lock (_writtenLock) done = _written.Count;
-        return new DownloadProgress(done, Torrent.PieceCount, Interlocked.Read(ref _writtenBytes), Torrent.TotalLength,
+        lock (_writtenLock) done = _wantedWritten;
+        // Progress counts what this download wants: every piece, or those holding the selected files' bytes.
+        return new DownloadProgress(done, _selection.WantedCount, Interlocked.Read(ref _wantedWrittenBytes), _selection.WantedBytes,
             _down.BytesPerSecond, _up.BytesPerSecond, peers.Length, null, Elapsed)
         {
             Uploaded = Uploaded,

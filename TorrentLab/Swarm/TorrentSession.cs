@@ -34,7 +34,9 @@ internal sealed partial class TorrentSession : ISwarmHost, IAsyncDisposable
     private readonly int _startPieces;
     private readonly TaskCompletionSource _complete = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TaskCompletionSource _failed = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private long _writtenBytes, _received, _uploaded;
+    private readonly PieceSelection _selection;
+    private int _wantedWritten; // wanted pieces written; guarded by _writtenLock
+    private long _writtenBytes, _wantedWrittenBytes, _received, _uploaded;
     private PeerListener? _listener;
     private Announcer? _announcer;
     private bool _disposed;
@@ -44,22 +46,28 @@ internal sealed partial class TorrentSession : ISwarmHost, IAsyncDisposable
     /// <param name="storage">Where pieces are written and read; owned by the caller.</param>
     /// <param name="have">Pieces already verified on disk.</param>
     /// <param name="downloading">False for a pure seeder: never interested, never requests.</param>
-    public TorrentSession(Torrent torrent, DownloadOptions options, IPieceStorage storage, Bitfield have, bool downloading)
+    /// <param name="selection">The pieces wanted (from the files' priorities); null: every piece.</param>
+    public TorrentSession(Torrent torrent, DownloadOptions options, IPieceStorage storage, Bitfield have, bool downloading,
+        PieceSelection? selection = null)
     {
+        _selection = selection ?? PieceSelection.All(torrent);
         Torrent = torrent;
         _options = options;
         _log = options.Log;
         _book = new PeerBook(options.PeerScope);
         Storage = storage;
-        Downloading = downloading && !have.IsComplete;
+        Downloading = downloading && !_selection.IsDoneIn(have);
         _choker = new Choker(Math.Max(0, options.UploadSlots - 1)); // the last slot is the optimistic unchoke
         _written = Bitfield.FromWire(have.ToBytes(), have.Length);
         foreach (var i in have.SetIndexes()) _writtenBytes += torrent.GetPieceLength(i);
         _startPieces = have.Count;
+        (_wantedWritten, _wantedWrittenBytes) = _selection.WantedIn(have, torrent);
         Pieces = new PieceManager(torrent, have, new PieceManagerOptions
         {
             MaxRequestsPerPeer = SwarmPeer.MaxPipeline,
             RequestTimeout = options.RequestTimeout,
+            Selection = _selection,
+            Picker = options.Sequential ? new SequentialPicker() : null, // --sequential: in order, for streaming
         });
         ConnectionOptions = new PeerConnectionOptions
         {
@@ -75,7 +83,7 @@ internal sealed partial class TorrentSession : ISwarmHost, IAsyncDisposable
             KeepAliveInterval = options.IdleTimeout / 3 < TimeSpan.FromMinutes(2) ? options.IdleTimeout / 3 : TimeSpan.FromMinutes(2),
             Trace = options.Trace,
         };
-        if (_written.IsComplete) _complete.TrySetResult();
+        if (_wantedWritten == _selection.WantedCount) _complete.TrySetResult();
     }
 
     public Torrent Torrent { get; }
@@ -94,7 +102,7 @@ internal sealed partial class TorrentSession : ISwarmHost, IAsyncDisposable
     /// <summary>The port we listen on (after <see cref="Start"/>).</summary>
     public int Port => _listener?.EndPoint.Port ?? 0;
 
-    /// <summary>Completes when every piece is written.</summary>
+    /// <summary>Completes when every wanted piece is written.</summary>
     public Task Completion => _complete.Task;
 
     /// <summary>Faults with <see cref="DownloadFailedException"/> when the download stalls for good.</summary>
@@ -106,6 +114,9 @@ internal sealed partial class TorrentSession : ISwarmHost, IAsyncDisposable
 
     /// <summary>How many peer addresses each discovery source gave so far.</summary>
     public PeerSources PeerSources => _book.Sources;
+
+    /// <summary>The wanted bytes and skipped files when files are skipped, else null (for the result).</summary>
+    public (long Bytes, int SkippedFiles)? Selected => _selection.Skipping(Torrent);
 
     /// <summary>Pieces that were already on disk when the session started.</summary>
     public int StartPieces => _startPieces;
@@ -132,7 +143,8 @@ internal sealed partial class TorrentSession : ISwarmHost, IAsyncDisposable
         StartDht(ct);
     }
 
-    private (long, long, long) Totals() => (Uploaded, Received, Torrent.TotalLength - Interlocked.Read(ref _writtenBytes));
+    // BEP 3's "left": what this download still wants (the skipped files' bytes are not coming).
+    private (long, long, long) Totals() => (Uploaded, Received, _selection.WantedBytes - Interlocked.Read(ref _wantedWrittenBytes));
 
     /// <summary>True when piece <paramref name="index"/> is written and may be served.</summary>
     public bool CanServe(int index) { lock (_writtenLock) return _written[index]; }

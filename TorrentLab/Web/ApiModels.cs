@@ -151,3 +151,20 @@ public sealed record BulkResult(string InfoHash, string? Error);
 /// <param name="Stalled">Downloading, but no data arrives.</param>
 public sealed record TorrentTotals(double DownloadRate, double UploadRate, int Torrents, int Downloading, int Seeding, int Queued,
     int Paused, int Completed, int Failed, int Stalled);
+
+/// <summary>One file of a torrent with its selection: what the file tree of the detail view shows.</summary>
+/// <param name="Index">1-based, pad files left out: the number <c>torrentlab info</c> prints and <c>--select-file</c> takes.</param>
+/// <param name="Path">Relative to the downloads folder, with '/'.</param>
+/// <param name="Length">Bytes.</param>
+/// <param name="Priority">skip, low, normal or high.</param>
+/// <param name="Progress">Verified pieces among those holding the file's bytes, 0..1.</param>
+public sealed record FileEntry(int Index, string Path, long Length, string Priority, double Progress);
+
+/// <summary>A new priority for one file.</summary>
+/// <param name="Index">The file's <see cref="FileEntry.Index"/>.</param>
+/// <param name="Priority">skip, low, normal or high.</param>
+public sealed record FilePriorityChange(int Index, string Priority);
+
+/// <summary>The body of a file selection change: only the files named change.</summary>
+/// <param name="Files">The changes.</param>
+public sealed record FilePrioritiesRequest(IReadOnlyList<FilePriorityChange> Files);

@@ -1,6 +1,7 @@
 using TorrentLab.Client;
 using TorrentLab.Downloads;
 using TorrentLab.Metainfo;
+using TorrentLab.Pieces;
 
 namespace TorrentLab.Web;
 
@@ -27,14 +28,16 @@ internal sealed partial class ManagedTorrent
     /// <param name="torrent">The parsed torrent.</param>
     /// <param name="addedAt">When the user added it.</param>
     /// <param name="pieces">The piece map known at load (from the resume ledger).</param>
-    public ManagedTorrent(Torrent torrent, DateTimeOffset addedAt, PieceStates pieces)
+    /// <param name="priorities">The file selection (one priority per file); null: every file at normal priority.</param>
+    public ManagedTorrent(Torrent torrent, DateTimeOffset addedAt, PieceStates pieces, IReadOnlyList<FilePriority>? priorities = null)
     {
         Torrent = torrent;
         InfoHash = torrent.InfoHash.Hex;
         AddedAt = addedAt;
         _pieces = pieces;
+        _selection = PieceSelection.For(torrent, priorities);
         _bytesDone = BytesOf(pieces);
-        State = pieces.CountOf(PieceState.Verified) == torrent.PieceCount ? TorrentState.Completed : TorrentState.Paused;
+        State = _selection.IsDoneIn(pieces.Verified()) ? TorrentState.Completed : TorrentState.Paused;
     }
 
     public Torrent Torrent { get; }
@@ -74,6 +77,7 @@ internal sealed partial class ManagedTorrent
             {
                 Trace = e => { Trace.Add(e); Peers.Observe(e); options.Trace?.Invoke(e); },
                 Log = line => { AddLog(line); options.Log?.Invoke(line); },
+                FilePriorities = _selection.Files, // the page's selection, recorded in the ledger by the engine
             };
             var token = _run.Token;
             _task = Task.Run(() => RunAsync(run, token), CancellationToken.None);
@@ -129,8 +133,9 @@ internal sealed partial class ManagedTorrent
             {
                 // Seeding stopped by the server's shutdown resumes on its next start; a limit reached or a pause does not.
                 WantsRunning &= _seeding && ct.IsCancellationRequested;
-                _pieces = PieceStates.AllVerified(Torrent.PieceCount);
-                _bytesDone = Torrent.TotalLength;
+                // Every wanted piece is verified (all of them unless files are skipped: then the last report's map).
+                if (_selection.IsEverything) _pieces = PieceStates.AllVerified(Torrent.PieceCount);
+                _bytesDone = _selection.WantedBytes;
             }
             else
             {
@@ -181,7 +186,7 @@ internal sealed partial class ManagedTorrent
         {
             var downloading = IsRunning;
             return WithParity(new TorrentSummary(InfoHash, Torrent.Name, Torrent.TotalLength, Torrent.PieceCount, _pieces.CountOf(PieceState.Verified),
-                _bytesDone, Torrent.TotalLength == 0 ? 1 : (double)_bytesDone / Torrent.TotalLength,
+                _bytesDone, _selection.WantedBytes == 0 ? 1 : (double)_bytesDone / _selection.WantedBytes, // of the wanted bytes
                 downloading ? _progress?.DownloadRate ?? 0 : 0, downloading ? _progress?.UploadRate ?? 0 : 0,
                 downloading ? _progress?.ConnectedPeers ?? 0 : 0, State.ToString().ToLowerInvariant(), AddedAt, _error)
             {
@@ -225,7 +230,7 @@ internal sealed partial class ManagedTorrent
     private long BytesOf(PieceStates pieces)
     {
         long bytes = 0;
-        foreach (var i in pieces.IndexesOf(PieceState.Verified)) bytes += Torrent.GetPieceLength(i);
+        foreach (var i in pieces.IndexesOf(PieceState.Verified)) if (_selection.IsWanted(i)) bytes += Torrent.GetPieceLength(i);
         return bytes;
     }
 

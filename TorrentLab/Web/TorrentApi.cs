@@ -70,6 +70,24 @@ internal static class TorrentApi
             .WithMetadata(hash, new ApiParameter("deleteData", "query", "boolean", "Delete the downloaded files too (default false)"),
                 new ApiResponse(204, "Removed", null), NotFound);
 
+        api.MapGet("/torrents/{infoHash}/files", (string infoHash) => Results.Json(torrents.Get(infoHash).Files(), WebJsonContext.Default.FileEntryArray))
+            .WithSummary("The torrent's files with their priority (skip, low, normal, high) and progress, numbered as 'torrentlab info' does")
+            .WithMetadata(hash, new ApiResponse(200, "The files, pad files left out", typeof(FileEntry[])), NotFound);
+
+        api.MapPut("/torrents/{infoHash}/files", async (string infoHash, HttpRequest request, CancellationToken ct) =>
+            {
+                var torrent = torrents.Get(infoHash);
+                var body = await FileSelectionBody.ReadAsync(request, ct).ConfigureAwait(false);
+                await torrents.SetPrioritiesAsync(torrent, body.Files, ct).ConfigureAwait(false);
+                options.Log?.Invoke($"'{torrent.Torrent.Name}': {body.Files.Count} file priorit{(body.Files.Count == 1 ? "y" : "ies")} changed");
+                return Results.Json(torrent.Files(), WebJsonContext.Default.FileEntryArray);
+            })
+            .WithSummary("Change file priorities (skip: not downloaded); a running download restarts with the new selection (it resumes from its ledger)")
+            .WithMetadata(hash, new ApiBody("The files to change", ["application/json"], typeof(FilePrioritiesRequest)),
+                new ApiResponse(200, "The files after the change", typeof(FileEntry[])),
+                new ApiResponse(400, "Not JSON of this shape, no file, a file number out of range or an unknown priority", typeof(ApiError)),
+                NotFound, new ApiResponse(415, "Another content type than application/json", typeof(ApiError)));
+
         api.MapGet("/torrents/{infoHash}/trace", (string infoHash, long? after) =>
             {
                 var (lines, _) = torrents.Get(infoHash).Trace.Since(after is { } a ? a + 1 : 0, TraceRing.Capacity);

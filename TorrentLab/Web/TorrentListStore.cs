@@ -8,7 +8,9 @@ namespace TorrentLab.Web;
 /// <param name="Name">The torrent's name, for a reader of the file.</param>
 /// <param name="AddedAt">When it was added.</param>
 /// <param name="Running">The user last started it (it resumes when the server starts).</param>
-internal sealed record TorrentEntry(string InfoHash, string Name, DateTimeOffset AddedAt, bool Running)
+/// <param name="Priorities">The file selection, one digit per file as the resume ledger writes it (0 skip, 1 low,
+/// 2 normal, 3 high); null when every file is wanted at normal priority.</param>
+internal sealed record TorrentEntry(string InfoHash, string Name, DateTimeOffset AddedAt, bool Running, string? Priorities = null)
 {
     /// <summary>The torrent's own seeding limits, when it has any.</summary>
     public SeedPolicy? Seeding { get; init; }

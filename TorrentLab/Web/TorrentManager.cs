@@ -65,7 +65,7 @@ internal sealed partial class TorrentManager : IAsyncDisposable
             CheckPaths(torrent);
             lock (_lock)
                 if (_torrents.ContainsKey(hash)) throw new MetainfoException("it is listed twice");
-            var managed = Track(torrent, entry.AddedAt, PeersOf(entry.Peers), entry.Uploaded);
+            var managed = Track(torrent, entry.AddedAt, PeersOf(entry.Peers), entry.Uploaded, ManagedTorrent.ParseSaved(entry.Priorities, torrent.Files.Count));
             managed.Seeding = entry.Seeding ?? new SeedPolicy();
             return managed;
         }
@@ -175,13 +175,35 @@ internal sealed partial class TorrentManager : IAsyncDisposable
         if (deleteData) TorrentClient.DeleteData(torrent.Torrent, Downloads);
     }
 
-    private ManagedTorrent Track(Torrent torrent, DateTimeOffset addedAt, IReadOnlyList<System.Net.IPEndPoint> linkPeers, long uploaded = 0)
+    private ManagedTorrent Track(Torrent torrent, DateTimeOffset addedAt, IReadOnlyList<System.Net.IPEndPoint> linkPeers, long uploaded = 0,
+        IReadOnlyList<Pieces.FilePriority>? priorities = null)
     {
         // What is verified already: the ledger when it can be trusted (a stale one is re-checked by the engine on start).
-        return new ManagedTorrent(torrent, addedAt, TorrentClient.PiecesOnDisk(torrent, Downloads))
+        // The selection: the saved list's, else the ledger's (a download started elsewhere keeps its selection).
+        return new ManagedTorrent(torrent, addedAt, TorrentClient.PiecesOnDisk(torrent, Downloads),
+            priorities ?? TorrentClient.RecordedPriorities(torrent, Downloads))
         {
             StateChanged = _ => { Save(); Pump(); }, LinkPeers = linkPeers, Uploaded = uploaded,
         };
+    }
+
+    /// <summary>Changes file priorities: a running download is stopped (its ledger saved) and started again with the
+    /// new selection; a completed one that now wants more starts.</summary>
+    /// <exception cref="WebApiException">400: an unknown file number or priority; nothing is changed.</exception>
+    public async Task SetPrioritiesAsync(ManagedTorrent torrent, IReadOnlyList<FilePriorityChange> changes, CancellationToken ct = default)
+    {
+        if (changes.Count == 0) throw new WebApiException(400, "no file to change: give files: [{index, priority}, ...]");
+        var running = torrent.State == TorrentState.Downloading;
+        if (running) await torrent.PauseAsync().ConfigureAwait(false);
+        bool wantsMore;
+        try { wantsMore = torrent.SetPriorities(changes); }
+        catch (WebApiException) when (running)
+        {
+            torrent.Start(OptionsFor(torrent)); // refused: carry on as before
+            throw;
+        }
+        if (running || wantsMore) await StartAsync(torrent, ct).ConfigureAwait(false);
+        else Save();
     }
 
     private DownloadOptions OptionsFor()
@@ -196,7 +218,7 @@ internal sealed partial class TorrentManager : IAsyncDisposable
     }
 
     private void Save() =>
-        _store.Save([.. All.Select(t => new TorrentEntry(t.InfoHash, t.Torrent.Name, t.AddedAt, t.WantsRunning)
+        _store.Save([.. All.Select(t => new TorrentEntry(t.InfoHash, t.Torrent.Name, t.AddedAt, t.WantsRunning, ManagedTorrent.Format(t.Priorities))
         {
             Seeding = t.Seeding == new SeedPolicy() ? null : t.Seeding,
             Peers = t.LinkPeers.Count == 0 ? null : [.. t.LinkPeers.Select(p => p.ToString())],

@@ -21,4 +21,6 @@ namespace TorrentLab.Web;
 [JsonSerializable(typeof(BulkRequest))]
 [JsonSerializable(typeof(BulkResult[]))]
 [JsonSerializable(typeof(TorrentTotals))]
+[JsonSerializable(typeof(FileEntry[]))]
+[JsonSerializable(typeof(FilePrioritiesRequest))]
 internal sealed partial class WebJsonContext : JsonSerializerContext;

@@ -291,7 +291,7 @@ function showDetail(d) {
     $('#d-version').textContent = `meta version ${d.metaVersion}${v2} · pieces verified by ${d.hashScheme}`;
   }
   if (d.pieces !== undefined) { state.pieces = d.pieces; drawPieces(); }
-  fillTable('#files', d.files, (f) => [f.path, bytes(f.length), progressCell(f.progress)]);
+  fileTree.show(d); // files.js: the lazy file tree with selection and priorities
   fillTable('#trackers', d.trackers, (t) => [String(t.tier), t.url, t.lastAnswer || '–']);
   const s = d.peerSources || { tracker: 0, dht: 0, pex: 0, given: 0 };
   fillTable('#sources', [['Trackers', s.tracker], ['DHT', s.dht], ['PEX', s.pex], ['Given', s.given]], (r) => [r[0], String(r[1])]);

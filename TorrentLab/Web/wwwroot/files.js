@@ -1,0 +1,193 @@
+// The file tree of the detail view: folders from the files' paths, a checkbox and a priority per file and per folder.
+// It stays fast for 20,000 files: only expanded folders' children are listed, and of those only the rows in view are
+// in the page (fixed-height rows in a scrolling box), so the page holds a few dozen rows whatever the torrent.
+// Uses app.js's helpers ($, el, api, bytes, notify). Talks to GET and PUT /api/torrents/{infoHash}/files.
+'use strict';
+
+const fileTree = (() => {
+  const ROW = 26;        // pixels per row: fixed, so the scroll position says which rows are in view
+  const OVERSCAN = 6;    // rows drawn above and below the view, so a quick scroll shows no gap
+  const PRIORITIES = ['skip', 'low', 'normal', 'high'];
+  const box = $('#file-tree');
+  const canvas = el('div', 'ft-canvas');
+  box.append(canvas);
+  let hash = null;       // the torrent shown
+  let files = [];        // the API's rows: {index, path, length, priority, progress}, index from 1
+  let root = null;       // {folder, name, children, expanded, parent, size, total, wanted, priority}
+  let visible = [];      // [{node, depth}] of the expanded part of the tree, in display order
+  let loading = 0;       // the request number whose answer is awaited
+
+  function build() {
+    root = folder('', null);
+    root.expanded = true;
+    for (const f of files) {
+      const parts = f.path.split('/');
+      let node = root;
+      for (let i = 0; i < parts.length - 1; i++) {
+        let next = node.byName.get(parts[i]);
+        if (!next) { next = folder(parts[i], node); node.byName.set(parts[i], next); node.children.push(next); }
+        node = next;
+      }
+      node.children.push({ folder: false, name: parts[parts.length - 1], file: f, parent: node });
+    }
+    sort(root);
+    // A multi-file torrent's files all sit in its top folder: open it.
+    if (root.children.length === 1 && root.children[0].folder) root.children[0].expanded = true;
+    aggregate(root);
+  }
+
+  function folder(name, parent) {
+    return { folder: true, name, parent, children: [], byName: new Map(), expanded: false };
+  }
+
+  function sort(node) {
+    node.children.sort((a, b) => (b.folder - a.folder) || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    for (const child of node.children) if (child.folder) sort(child);
+  }
+
+  // Each folder's size, file count, wanted count and priority ('mixed' when its files differ).
+  function aggregate(node) {
+    node.size = 0; node.total = 0; node.wanted = 0; node.priority = null;
+    for (const child of node.children) {
+      if (child.folder) aggregate(child);
+      const size = child.folder ? child.size : child.file.length;
+      const total = child.folder ? child.total : 1;
+      const wanted = child.folder ? child.wanted : (child.file.priority === 'skip' ? 0 : 1);
+      const priority = child.folder ? child.priority : child.file.priority;
+      node.size += size; node.total += total; node.wanted += wanted;
+      node.priority = node.priority === null || node.priority === priority ? priority : 'mixed';
+    }
+  }
+
+  function flatten() {
+    visible = [];
+    const walk = (node, depth) => {
+      for (const child of node.children) {
+        visible.push({ node: child, depth });
+        if (child.folder && child.expanded) walk(child, depth + 1);
+      }
+    };
+    walk(root, 0);
+  }
+
+  function render() {
+    canvas.style.height = visible.length * ROW + 'px';
+    const height = box.clientHeight || 400;
+    const first = Math.max(0, Math.floor(box.scrollTop / ROW) - OVERSCAN);
+    const last = Math.min(visible.length, Math.ceil((box.scrollTop + height) / ROW) + OVERSCAN);
+    const rows = [];
+    for (let i = first; i < last; i++) rows.push(row(visible[i], i));
+    canvas.replaceChildren(...rows);
+    box.dataset.rows = String(rows.length);
+    box.dataset.listed = String(visible.length);
+  }
+
+  function row({ node, depth }, position) {
+    const r = el('div', 'ft-row' + (node.folder ? ' ft-folder' : ''));
+    r.style.top = position * ROW + 'px';
+    r.dataset.position = String(position);
+    if (!node.folder) r.dataset.index = String(node.file.index);
+    const name = el('span', 'ft-name');
+    name.style.paddingLeft = depth * 16 + 'px';
+    const toggle = el('button', 'ft-toggle', node.folder ? (node.expanded ? '▾' : '▸') : '');
+    toggle.type = 'button';
+    toggle.disabled = !node.folder;
+    toggle.setAttribute('aria-label', node.folder ? (node.expanded ? 'Collapse ' : 'Expand ') + node.name : '');
+    const check = el('input', 'ft-check');
+    check.type = 'checkbox';
+    const wanted = node.folder ? node.wanted : (node.file.priority === 'skip' ? 0 : 1);
+    const total = node.folder ? node.total : 1;
+    check.checked = wanted > 0;
+    check.indeterminate = wanted > 0 && wanted < total;
+    check.setAttribute('aria-label', 'Download ' + node.name);
+    name.append(toggle, check, el('span', 'ft-label', node.folder ? `${node.name}/ (${node.total})` : node.name));
+    name.title = node.folder ? node.name : node.file.path;
+    const select = el('select', 'ft-priority');
+    select.setAttribute('aria-label', 'Priority of ' + node.name);
+    const current = node.folder ? node.priority : node.file.priority;
+    if (current === 'mixed') select.append(new Option('mixed', 'mixed', true, true));
+    for (const p of PRIORITIES) select.append(new Option(p, p, false, p === current));
+    const size = el('span', 'ft-size num', bytes(node.folder ? node.size : node.file.length));
+    const done = el('span', 'ft-pct num', node.folder ? '' : Math.floor(node.file.progress * 100) + '%');
+    r.append(name, size, select, done);
+    r.ftNode = node;
+    return r;
+  }
+
+  function filesUnder(node, into = []) {
+    if (!node.folder) into.push(node.file);
+    else for (const child of node.children) filesUnder(child, into);
+    return into;
+  }
+
+  // Sets every file under the node to the priority; the server restarts a running download with the new selection.
+  async function set(node, priority) {
+    const changes = filesUnder(node).filter((f) => f.priority !== priority).map((f) => ({ index: f.index, priority }));
+    if (changes.length === 0) return;
+    const shown = hash;
+    for (const f of filesUnder(node)) f.priority = priority; // at once: the answer confirms it
+    aggregate(root);
+    render();
+    try {
+      const answer = await api('PUT', `/api/torrents/${shown}/files`, JSON.stringify({ files: changes }), { 'Content-Type': 'application/json' });
+      if (shown === hash) accept(answer);
+    } catch (e) {
+      notify(e.message, true);
+      if (shown === hash) load(shown);
+    }
+  }
+
+  // Takes the server's rows; the tree keeps its shape (same files), only priorities and progress change.
+  function accept(answer) {
+    for (const f of answer) {
+      const mine = files[f.index - 1];
+      if (mine) { mine.priority = f.priority; mine.progress = f.progress; }
+    }
+    aggregate(root);
+    render();
+  }
+
+  async function load(infoHash) {
+    const request = ++loading;
+    const started = performance.now();
+    hash = infoHash;
+    try {
+      const answer = await api('GET', `/api/torrents/${infoHash}/files`);
+      if (request !== loading) return;
+      files = answer;
+      build();
+      flatten();
+      box.scrollTop = 0;
+      render();
+      box.dataset.renderMs = (performance.now() - started).toFixed(1);
+      box.dataset.hash = infoHash;
+    } catch (e) { if (request === loading) notify(e.message, true); }
+  }
+
+  box.addEventListener('scroll', () => { if (root) render(); }, { passive: true });
+  box.addEventListener('click', (e) => {
+    const toggle = e.target.closest('.ft-toggle');
+    if (!toggle) return;
+    const node = toggle.closest('.ft-row').ftNode;
+    node.expanded = !node.expanded;
+    flatten();
+    render();
+  });
+  box.addEventListener('change', (e) => {
+    const r = e.target.closest('.ft-row');
+    if (!r) return;
+    if (e.target.classList.contains('ft-check')) set(r.ftNode, e.target.checked ? 'normal' : 'skip');
+    else if (e.target.classList.contains('ft-priority') && e.target.value !== 'mixed') set(r.ftNode, e.target.value);
+  });
+
+  return {
+    // Called with each detail update: loads the tree for a newly shown torrent, else refreshes the files' progress.
+    show(details) {
+      const infoHash = details.summary.infoHash;
+      if (infoHash !== hash) { load(infoHash); return; }
+      if (!root) return;
+      for (let i = 0; i < details.files.length && i < files.length; i++) files[i].progress = details.files[i].progress;
+      render();
+    },
+  };
+})();
