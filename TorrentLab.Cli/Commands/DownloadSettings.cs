@@ -56,7 +56,7 @@ internal sealed class DownloadSettings
     {
         var option = new Option<string>("--transport")
         {
-            Description = "Peer transports: both (dial uTP first, fall back to TCP; accept both on the same port number), tcp, or utp",
+            Description = "Peer transports: both (dial uTP first, TCP too after 250 ms, first to connect wins; accept both on the same port number), tcp, or utp",
             DefaultValueFactory = _ => "both",
         };
         option.AcceptOnlyFromAmong("both", "tcp", "utp");

@@ -5,7 +5,8 @@ namespace TorrentLab.Tests.Swarm;
 
 /// <summary>The swarm engine over uTP against python3-libtorrent with TCP off, through the real command line: the main
 /// command downloads from a uTP-only libtorrent seeder, and a uTP-only libtorrent downloader completes from
-/// <c>torrentlab seed</c>; single and multi-file.</summary>
+/// <c>torrentlab seed</c>; single and multi-file. And the default (uTP first, TCP raced after a head start) against a
+/// libtorrent seeder with uTP off, which never answers a uTP SYN: one connection, over TCP.</summary>
 public class TorrentSessionTransportInteropTests
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
@@ -41,6 +42,26 @@ public class TorrentSessionTransportInteropTests
         Assert.True(result.ExitCode == CliRunner.Codes.Ok, context);
         AssertFiles(built, folder.Combine("out"), context);
         Assert.Contains($"peer 127.0.0.1:{seeder.Port}: connected (outgoing over utp", result.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task MainCommand_BothTransportsFromALibtorrentSeederWithUtpOff_ConnectsToItOnceOverTcp()
+    {
+        var python = Interop.RequireLibtorrentPython();
+        using var folder = new TempFolder("torrentlab-race");
+        var built = Payload(multiFile: false);
+        var torrentPath = built.WriteTorrent(folder.Path);
+        built.WritePayload(folder.Combine("lt"));
+        using var seeder = await LibtorrentSeeder.StartAsync(python, torrentPath, folder.Combine("lt"), folder.Path, Ct); // TCP only
+
+        var result = CliRunner.Run([torrentPath, "-o", folder.Combine("out"), "--port", "0", "--peer", $"127.0.0.1:{seeder.Port}",
+            "--peer-scope", "loopback", "--no-dht", "--verbose", "--quiet"], TimeSpan.FromSeconds(90));
+
+        var context = $"exit {result.ExitCode}\n{result.Stderr}";
+        Assert.True(result.ExitCode == CliRunner.Codes.Ok, context);
+        AssertFiles(built, folder.Combine("out"), context);
+        var connected = result.Stderr.Split('\n').Where(l => l.Contains($"peer 127.0.0.1:{seeder.Port}: connected (", StringComparison.Ordinal)).ToArray();
+        Assert.True(connected.Length == 1 && connected[0].Contains("outgoing over tcp", StringComparison.Ordinal), context);
     }
 
     [Theory]

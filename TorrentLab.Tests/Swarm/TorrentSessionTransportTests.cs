@@ -7,7 +7,8 @@ using TorrentLab.Tests.Infrastructure;
 namespace TorrentLab.Tests.Swarm;
 
 /// <summary>The swarm's transports (<c>TorrentSession.Transport.cs</c>, <c>PeerListener.cs</c>): uTP and TCP on one port
-/// number, uTP dialled first with a TCP fallback (or the reverse), and each connection's transport in the log and trace.</summary>
+/// number, uTP dialled first with TCP raced after a head start (or the reverse), and each connection's transport in the log
+/// and trace. Which attempt fails first, and whether it is logged, depends on timing: the tests assert the outcome.</summary>
 public class TorrentSessionTransportTests
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
@@ -65,22 +66,22 @@ public class TorrentSessionTransportTests
     }
 
     [Fact]
-    public async Task SwarmDownload_BothFromATcpOnlySeeder_FallsBackToTcpAfterUtpGoesUnanswered()
+    public async Task SwarmDownload_BothFromATcpOnlySeeder_ConnectsOverTcpOnly()
     {
         var (log, trace) = await DownloadFromOurSeeder(PeerTransport.Tcp, o => o with { Transport = PeerTransport.Both });
 
-        Assert.Contains(log, l => l.Contains("cannot connect over uTP", StringComparison.Ordinal) && l.EndsWith("trying TCP", StringComparison.Ordinal));
         Assert.Contains(log, l => l.Contains("connected (outgoing over tcp", StringComparison.Ordinal));
+        Assert.DoesNotContain(log, l => l.Contains("over utp", StringComparison.Ordinal));
         Assert.Contains(trace, l => l.StartsWith("<- handshake", StringComparison.Ordinal) && l.Contains(" transport=tcp ", StringComparison.Ordinal));
     }
 
     [Fact]
-    public async Task SwarmDownload_TcpFirstFromAUtpOnlySeeder_FallsBackToUtp()
+    public async Task SwarmDownload_TcpFirstFromAUtpOnlySeeder_ConnectsOverUtp()
     {
         var (log, _) = await DownloadFromOurSeeder(PeerTransport.Utp, o => o with { Transport = PeerTransport.Both, DialTcpFirst = true });
 
-        Assert.Contains(log, l => l.Contains("cannot connect (ConnectionRefused)", StringComparison.Ordinal) && l.EndsWith("trying uTP", StringComparison.Ordinal));
         Assert.Contains(log, l => l.Contains("connected (outgoing over utp", StringComparison.Ordinal));
+        Assert.DoesNotContain(log, l => l.Contains("over tcp", StringComparison.Ordinal));
     }
 
     [Fact]

@@ -5,14 +5,10 @@ using TorrentLab.Wire;
 
 namespace TorrentLab.Swarm;
 
-// Transports: which of uTP and TCP a dial tries, in which order, and the fallback from one to the other. The peer wire,
+// Transports: which of uTP and TCP a dial tries, in which order, and the race between them (TransportRace). The peer wire,
 // encryption and limits above the stream are the same for both.
 internal sealed partial class TorrentSession
 {
-    /// <summary>How long a first transport may take to connect before the second is tried: a peer without uTP (aria2,
-    /// say) never answers a SYN, and a loopback or LAN peer that has it answers in milliseconds.</summary>
-    private static readonly TimeSpan FallbackConnectTimeout = TimeSpan.FromSeconds(3);
-
     private readonly Lock _transportLock = new();
     private readonly Dictionary<IPEndPoint, PeerTransport> _reachedBy = [];   // peers reached by the second choice
 
@@ -34,35 +30,30 @@ internal sealed partial class TorrentSession
         return first == PeerTransport.Tcp ? [PeerTransport.Tcp, PeerTransport.Utp] : [PeerTransport.Utp, PeerTransport.Tcp];
     }
 
-    /// <summary>Dials <paramref name="endpoint"/> over each transport in turn until one connects, then runs MSE/PE and
-    /// the handshake over it. A transport that connected is not left for the next: a failed handshake fails the dial.</summary>
+    /// <summary>Dials <paramref name="endpoint"/> over the first transport of <see cref="DialOrder"/> to connect (the
+    /// second joins after a head start, <see cref="TransportRace"/>), then runs MSE/PE and the handshake over that one
+    /// stream. A transport that connected is not left for the other: a failed handshake fails the dial.</summary>
     /// <exception cref="WireException">No transport connected, or the handshake failed.</exception>
     private async Task<PeerConnection> ConnectAsync(IPEndPoint endpoint, CancellationToken ct)
     {
         var order = DialOrder(endpoint);
-        for (var i = 0; ; i++)
+        PeerTransport? reached = null;
+        var connection = await PeerConnection.ConnectAsync(endpoint, async token =>
         {
-            var transport = order[i];
-            var last = i == order.Length - 1;
-            var timeout = last ? _options.ConnectTimeout : Min(_options.ConnectTimeout, FallbackConnectTimeout);
-            var opened = false;
-            try
-            {
-                var connection = await PeerConnection.ConnectAsync(endpoint, async token =>
-                {
-                    var stream = await OpenAsync(transport, endpoint, timeout, token).ConfigureAwait(false);
-                    opened = true;
-                    return stream;
-                }, Torrent.InfoHash, _options.PeerId, ConnectionOptions, ct).ConfigureAwait(false);
-                if (i > 0) lock (_transportLock) _reachedBy[endpoint] = transport; // next time, this one first
-                return connection;
-            }
-            catch (WireException e) when (!opened && !e.IsViolation)
-            {
-                if (last) throw;
-                _log?.Invoke($"dial {endpoint}: {e.Reason}; trying {Name(order[i + 1])}");
-            }
-        }
+            // A redial (plaintext after a refused encrypted handshake) goes straight to the transport that connected.
+            if (reached is { } known || order.Length == 1)
+                return await OpenAsync(reached ?? order[0], endpoint, _options.ConnectTimeout, token).ConfigureAwait(false);
+            var (stream, winner) = await TransportRace.ConnectFirstAsync(
+                t => OpenAsync(order[0], endpoint, _options.ConnectTimeout, t),
+                t => OpenAsync(order[1], endpoint, _options.ConnectTimeout, t),
+                TransportRace.DefaultHeadStart,
+                (i, e) => _log?.Invoke($"dial {endpoint}: {(e as WireException)?.Reason ?? e.Message} ({Name(order[i])})"), token).ConfigureAwait(false);
+            reached = order[winner];
+            return stream;
+        }, Torrent.InfoHash, _options.PeerId, ConnectionOptions, ct).ConfigureAwait(false);
+        if (reached is { } transport && transport != order[0])
+            lock (_transportLock) _reachedBy[endpoint] = transport; // next time, this one first
+        return connection;
     }
 
     /// <summary>A connected stream to the peer over one transport.</summary>
@@ -92,5 +83,4 @@ internal sealed partial class TorrentSession
 
     private static string Name(PeerTransport transport) => transport == PeerTransport.Utp ? "uTP" : "TCP";
 
-    private static TimeSpan Min(TimeSpan a, TimeSpan b) => a < b ? a : b;
-}
+    }

@@ -6,6 +6,8 @@ using TorrentLab.Bench;
 
 // utp-loopback [MiB] [packet size]: pushes bytes over uTP between two of our sockets and prints MiB/s and CPU s.
 if (args.FirstOrDefault() == "utp-loopback") return await UtpLoopback.RunAsync(args);
+// download-allocations TORRENT OUT [max-peers]: a real download in this process; prints allocations and collections.
+if (args.FirstOrDefault() == "download-allocations") return await DownloadAllocations.RunAsync(args);
 
 // --quick: one short in-process job (a minute or two on 2 cores); without it, BenchmarkDotNet's defaults.
 var quick = args.Contains("--quick");

@@ -1,0 +1,70 @@
+namespace TorrentLab.Swarm;
+
+/// <summary>Opens one stream to a peer over the first of two transports to connect, the way RFC 8305 ("Happy
+/// Eyeballs") races two address families: the first choice alone for a head start, then both at once.</summary>
+/// <remarks>The simple version is a fallback: try the first transport, and after it fails or times out, the second.
+/// That costs the whole timeout at every peer that silently drops the first (a TCP-only peer never answers a uTP SYN).
+/// The race costs at most the head start. Exactly one stream comes out: the other attempt is cancelled, or closed
+/// before a byte is sent when it connected too, so the peer is handshaken with once.</remarks>
+internal static class TransportRace
+{
+    /// <summary>How long the first choice runs alone. RFC 8305 section 5 recommends 250 ms between attempts; a peer on
+    /// loopback or a LAN that speaks the first transport answers in far less.</summary>
+    internal static readonly TimeSpan DefaultHeadStart = TimeSpan.FromMilliseconds(250);
+
+    /// <summary>Connects with <paramref name="first"/>, adds <paramref name="second"/> once <paramref name="headStart"/>
+    /// passed or the first failed, and returns the first stream to connect with its index (0 or 1).</summary>
+    /// <param name="first">Opens the first choice; its token is cancelled when the other attempt wins.</param>
+    /// <param name="second">Opens the second choice; likewise.</param>
+    /// <param name="headStart">How long the first runs alone (<see cref="Timeout.InfiniteTimeSpan"/>: until it fails).</param>
+    /// <param name="onFailure">Told each attempt's failure that did not end the race (for the log).</param>
+    /// <param name="ct">Cancels both attempts.</param>
+    /// <exception cref="OperationCanceledException"><paramref name="ct"/> was cancelled.</exception>
+    /// <remarks>Both failed: the last failure is thrown (the earlier one was passed to <paramref name="onFailure"/>).</remarks>
+    internal static async Task<(Stream Stream, int Winner)> ConnectFirstAsync(
+        Func<CancellationToken, Task<Stream>> first, Func<CancellationToken, Task<Stream>> second,
+        TimeSpan headStart, Action<int, Exception>? onFailure, CancellationToken ct)
+    {
+        using var losers = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        var attempts = new Task<Stream>?[2];
+        attempts[0] = first(losers.Token);
+        using (var alone = CancellationTokenSource.CreateLinkedTokenSource(ct))
+        {
+            await Task.WhenAny(attempts[0]!, Task.Delay(headStart, alone.Token)).ConfigureAwait(false);
+            alone.Cancel(); // ends the head-start timer when the first finished early
+        }
+        ct.ThrowIfCancellationRequested();
+        if (attempts[0]!.IsCompletedSuccessfully) return (attempts[0]!.Result, 0);
+        attempts[1] = second(losers.Token);
+        while (true)
+        {
+            var finished = await Task.WhenAny(attempts.Where(a => a != null).Select(a => a!)).ConfigureAwait(false);
+            var index = Array.IndexOf(attempts, finished);
+            var other = attempts[1 - index];
+            if (finished.IsCompletedSuccessfully)
+            {
+                losers.Cancel();
+                if (other != null) _ = CloseWhenConnected(other);
+                return (finished.Result, index);
+            }
+            ct.ThrowIfCancellationRequested();
+            if (other == null) return (await finished.ConfigureAwait(false), index); // both failed: rethrows the last failure
+            onFailure?.Invoke(index, finished.Exception?.InnerException ?? new OperationCanceledException());
+            attempts[index] = null;
+        }
+    }
+
+    /// <summary>Closes a losing attempt's stream if it connected after all; its failure is expected and dropped.</summary>
+    private static async Task CloseWhenConnected(Task<Stream> loser)
+    {
+        try
+        {
+            var stream = await loser.ConfigureAwait(false);
+            await stream.DisposeAsync().ConfigureAwait(false);
+        }
+        catch (Exception)
+        {
+            // The loser was cancelled or failed, so it opened nothing; awaiting it here observes that exception.
+        }
+    }
+}
