@@ -23,7 +23,7 @@ public class MerkleLayersTests
     {
         byte[] layer = [.. Hash(1), .. Hash(2), .. Hash(3)];
 
-        var answer = MerkleLayers.Answer(layer, Pad, index: 0, length: 4, proofLayers: 0)!;
+        var answer = MerkleLayers.Answer(MerkleLayers.Tree(layer, Pad), index: 0, length: 4, proofLayers: 0)!;
 
         Assert.Equal([.. layer, .. Pad], answer);
     }
@@ -33,7 +33,7 @@ public class MerkleLayersTests
     {
         byte[] layer = [.. Hash(1), .. Hash(2), .. Hash(3)];
 
-        var answer = MerkleLayers.Answer(layer, Pad, index: 0, length: 2, proofLayers: 1)!;
+        var answer = MerkleLayers.Answer(MerkleLayers.Tree(layer, Pad), index: 0, length: 2, proofLayers: 1)!;
 
         Assert.Equal([.. Hash(1), .. Hash(2), .. Pair(Hash(3), Pad)], answer);
         var root = MerkleTree.RootFromProof(Pair(Hash(1), Hash(2)), 0, answer.AsSpan(2 * MerkleTree.HashSize));
@@ -46,7 +46,7 @@ public class MerkleLayersTests
         // Eight hashes, four asked for: BEP 52 omits the first log2(4)-1 = 1 proof layer, so 2 proof layers give 1 uncle.
         var layer = Enumerable.Range(1, 8).SelectMany(i => Hash((byte)i)).ToArray();
 
-        var answer = MerkleLayers.Answer(layer, Pad, index: 4, length: 4, proofLayers: 2)!;
+        var answer = MerkleLayers.Answer(MerkleLayers.Tree(layer, Pad), index: 4, length: 4, proofLayers: 2)!;
 
         var left = Pair(Pair(Hash(1), Hash(2)), Pair(Hash(3), Hash(4)));
         Assert.Equal([.. layer.AsSpan(4 * MerkleTree.HashSize), .. left], answer);
@@ -59,6 +59,6 @@ public class MerkleLayersTests
     public void Answer_RequestOutsideTheTree_IsNull(int index, int length, int proofLayers)
     {
         byte[] layer = [.. Hash(1), .. Hash(2), .. Hash(3)];
-        Assert.Null(MerkleLayers.Answer(layer, Pad, index, length, proofLayers));
+        Assert.Null(MerkleLayers.Answer(MerkleLayers.Tree(layer, Pad), index, length, proofLayers));
     }
 }

@@ -11,15 +11,13 @@ namespace TorrentLab.Tests.Web;
 /// files shows a few dozen rows, folders expand, and unticking a file changes its priority through the API.</summary>
 public class BrowserFileTreeTests
 {
-    private const string Chromium = "/usr/bin/chromium";
     private const int Folders = 100, FilesPerFolder = 200; // 20,000 files
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     [Fact]
     public async Task DetailView_TwentyThousandFiles_RendersFewRowsExpandsAFolderAndSkipsAFile()
     {
-        Interop.RequireExecutable(Chromium);
-        Environment.SetEnvironmentVariable("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1");
+        HeadlessChromium.Require();
         await using var web = await WebTestServer.StartAsync(Ct);
         var big = TestTorrents.MultiFile([.. Enumerable.Range(0, Folders * FilesPerFolder)
             .Select(i => ($"dir{i / FilesPerFolder:D3}/file{i:D5}.bin", 64))], name: "big", announce: null);
@@ -28,14 +26,7 @@ public class BrowserFileTreeTests
             Assert.Equal(System.Net.HttpStatusCode.Created, added.StatusCode);
 
         using var playwright = await Playwright.CreateAsync();
-        await using var browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
-        {
-            ExecutablePath = Chromium,
-            Headless = true,
-            Args = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                "--disable-sync", "--no-first-run"],
-            Timeout = 20_000,
-        });
+        await using var browser = await HeadlessChromium.LaunchAsync(playwright);
         var context = await browser.NewContextAsync(new BrowserNewContextOptions { ViewportSize = new ViewportSize { Width = 1280, Height = 900 } });
         context.SetDefaultTimeout(20_000);
         var page = await context.NewPageAsync();

@@ -18,20 +18,18 @@ namespace TorrentLab.Tests.Web;
 /// Playwright never downloads a browser here: it is pointed at /usr/bin/chromium.</summary>
 public class BrowserTests
 {
-    private const string Chromium = "/usr/bin/chromium";
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     [Fact]
     public async Task Page_AddByFilePicker_ShowsProgressToCompletionPauseResumeAndAFullPieceMap()
     {
-        Interop.RequireExecutable(Chromium);
-        Environment.SetEnvironmentVariable("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1");
+        HeadlessChromium.Require();
         await using var web = await WebTestServer.StartAsync(Ct, SyntheticBehaviour.Slow, pieces: 160, slowDelay: TimeSpan.FromMilliseconds(40));
         using var files = new TempFolder();
         var torrentPath = web.Swarm.Built.WriteTorrent(files.Path, "webtest.torrent");
 
         using var playwright = await Playwright.CreateAsync();
-        await using var browser = await LaunchAsync(playwright);
+        await using var browser = await HeadlessChromium.LaunchAsync(playwright);
         var context = await browser.NewContextAsync(new BrowserNewContextOptions
         {
             ViewportSize = new ViewportSize { Width = 1280, Height = 900 },
@@ -84,8 +82,7 @@ public class BrowserTests
     [Fact]
     public async Task ForeignPage_FormPostFetchAndWebSocket_AreRefusedWhileTheRealPageWorks()
     {
-        Interop.RequireExecutable(Chromium);
-        Environment.SetEnvironmentVariable("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1");
+        HeadlessChromium.Require();
         var log = new ConcurrentQueue<string>();
         await using var web = await WebTestServer.StartAsync(Ct, configure: o => o with { Log = log.Enqueue });
         await web.AddAsync(start: false, Ct);
@@ -93,7 +90,7 @@ public class BrowserTests
         await using var attacker = await StartForeignSiteAsync(AttackPage(web.Server.Url, web.InfoHash, evil.TorrentBytes));
 
         using var playwright = await Playwright.CreateAsync();
-        await using var browser = await LaunchAsync(playwright);
+        await using var browser = await HeadlessChromium.LaunchAsync(playwright);
         var context = await browser.NewContextAsync();
         context.SetDefaultTimeout(20_000);
         var page = await context.NewPageAsync();
@@ -123,24 +120,13 @@ public class BrowserTests
         Assert.True(web.FilesMatch());
     }
 
-    /// <summary>Headless Chromium from Debian, never a downloaded one.</summary>
-    private static Task<IBrowser> LaunchAsync(IPlaywright playwright) => playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
-    {
-        ExecutablePath = Chromium,
-        Headless = true,
-        Args = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-            "--disable-sync", "--no-first-run"],
-        Timeout = 20_000,
-    });
-
     /// <summary>The page level with the command line: a token prompt on 401 (a wrong token said so), a magnet link added
     /// through its dialog and downloaded from the mock swarm after its metadata, a dead tracker shown as such, the totals
     /// bar, sorting by a column, multi-select and bulk pause, and a phone-width layout that never scrolls sideways.</summary>
     [Fact]
     public async Task Page_TokenPromptMagnetAddSortTotalsBulkPauseAndPhoneWidth()
     {
-        Interop.RequireExecutable(Chromium);
-        Environment.SetEnvironmentVariable("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1");
+        HeadlessChromium.Require();
         await using var web = await WebTestServer.StartAsync(Ct, SyntheticBehaviour.Slow, pieces: 40, slowDelay: TimeSpan.FromMilliseconds(20),
             configure: o => o with
             {
@@ -159,7 +145,7 @@ public class BrowserTests
             + $"&x.pe={web.Swarm.EndPointOf(0)}";
 
         using var playwright = await Playwright.CreateAsync();
-        await using var browser = await LaunchAsync(playwright);
+        await using var browser = await HeadlessChromium.LaunchAsync(playwright);
         var context = await browser.NewContextAsync(new BrowserNewContextOptions { ViewportSize = new ViewportSize { Width = 1280, Height = 900 } });
         context.SetDefaultTimeout(20_000);
         var page = await context.NewPageAsync();

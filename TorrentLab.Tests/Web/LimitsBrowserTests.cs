@@ -8,26 +8,17 @@ namespace TorrentLab.Tests.Web;
 /// <summary>The page's rate limit panel (<c>wwwroot/limits.js</c>) in headless Chromium, as <see cref="BrowserTests"/> runs it.</summary>
 public class LimitsBrowserTests
 {
-    private const string Chromium = "/usr/bin/chromium";
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     [Fact]
     public async Task LimitsPanel_SetsTheGlobalAndTheOpenTorrentsLimitsAndRefusesANonRate()
     {
-        Interop.RequireExecutable(Chromium);
-        Environment.SetEnvironmentVariable("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1");
+        HeadlessChromium.Require();
         await using var web = await WebTestServer.StartAsync(Ct);
         await web.AddAsync(start: false, Ct);
 
         using var playwright = await Playwright.CreateAsync();
-        await using var browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
-        {
-            ExecutablePath = Chromium,
-            Headless = true,
-            Args = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                "--disable-sync", "--no-first-run"],
-            Timeout = 20_000,
-        });
+        await using var browser = await HeadlessChromium.LaunchAsync(playwright);
         var context = await browser.NewContextAsync();
         context.SetDefaultTimeout(20_000);
         var page = await context.NewPageAsync();

@@ -16,22 +16,22 @@ internal static class DownloadCheck
     // Once the peers' log proves the mistake, the program gets this long to finish anyway before it is stopped.
     private static readonly TimeSpan GraceAfterEvidence = TimeSpan.FromSeconds(2);
 
-    public static Task<StageResult> PieceAsync(StageContext context, CancellationToken ct) => PieceAsync(context, magnet: false, ct);
+    public static Task<StageResult> PieceAsync(StageContext context, CancellationToken ct) => PieceAsync(context, magnet: false, v2: false, ct);
 
     public static Task<StageResult> FileAsync(StageContext context, CancellationToken ct) => FileAsync(context, magnet: false, ct);
 
     /// <summary>Magnet download piece: as <see cref="PieceAsync(StageContext, CancellationToken)"/>, given the torrent's
     /// magnet link instead of the .torrent file; the peers serve the metadata.</summary>
-    public static Task<StageResult> MagnetPieceAsync(StageContext context, CancellationToken ct) => PieceAsync(context, magnet: true, ct);
+    public static Task<StageResult> MagnetPieceAsync(StageContext context, CancellationToken ct) => PieceAsync(context, magnet: true, v2: false, ct);
 
     /// <summary>Magnet download: the whole file from the magnet link.</summary>
     public static Task<StageResult> MagnetFileAsync(StageContext context, CancellationToken ct) => FileAsync(context, magnet: true, ct);
 
     /// <summary>v2 piece: one piece from a v2-only torrent's magnet link, whose metadata carries no piece layers, so the
     /// piece is verified with hashes asked of a peer (BEP 52).</summary>
-    public static Task<StageResult> V2PieceAsync(StageContext context, CancellationToken ct) => PieceAsync(context, magnet: true, ct, v2: true);
+    public static Task<StageResult> V2PieceAsync(StageContext context, CancellationToken ct) => PieceAsync(context, magnet: true, v2: true, ct);
 
-    private static async Task<StageResult> PieceAsync(StageContext context, bool magnet, CancellationToken ct, bool v2 = false)
+    private static async Task<StageResult> PieceAsync(StageContext context, bool magnet, bool v2, CancellationToken ct)
     {
         var ran = "";
         foreach (var last in new[] { false, true })
@@ -40,7 +40,7 @@ internal static class DownloadCheck
             {
                 var count = torrent.Torrent.PieceCount;
                 return last ? count - 1 : context.Random.Next(1, count - 1);   // a middle piece has two neighbours
-            }, magnet, ct, v2).ConfigureAwait(false);
+            }, magnet, v2, ct).ConfigureAwait(false);
             if (!result.Passed) return result;
             ran = result.Ran;
         }
@@ -49,14 +49,13 @@ internal static class DownloadCheck
 
     private static async Task<StageResult> FileAsync(StageContext context, bool magnet, CancellationToken ct)
     {
-        var result = await RunOnceAsync(context, pickPiece: null, magnet, ct).ConfigureAwait(false);
+        var result = await RunOnceAsync(context, pickPiece: null, magnet, v2: false, ct).ConfigureAwait(false);
         return result.Passed ? StageResult.Pass(context.Runs, result.Ran) : result;
     }
 
     /// <summary>One run against a fresh swarm: a piece when <paramref name="pickPiece"/> is given, else the whole file;
     /// with <paramref name="magnet"/>, from the magnet link (the peers serve the metadata on a random id).</summary>
-    private static async Task<StageResult> RunOnceAsync(StageContext context, Func<LabTorrent, int>? pickPiece, bool magnet, CancellationToken ct,
-        bool v2 = false)
+    private static async Task<StageResult> RunOnceAsync(StageContext context, Func<LabTorrent, int>? pickPiece, bool magnet, bool v2, CancellationToken ct)
     {
         byte? metadataId = magnet ? MagnetCheck.MetadataId(context) : null;
         using var stopEarly = new CancellationTokenSource();

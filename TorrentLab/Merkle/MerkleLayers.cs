@@ -19,15 +19,6 @@ namespace TorrentLab.Merkle;
 /// </remarks>
 public static class MerkleLayers
 {
-    /// <summary>The hashes and uncles answering a request on a layer, or null when the request reaches outside it.</summary>
-    /// <param name="layer">The layer's real hashes, 32 bytes each, left to right.</param>
-    /// <param name="padHash">What stands for a missing node on this layer.</param>
-    /// <param name="index">The first hash asked for.</param>
-    /// <param name="length">How many hashes (a power of two, or shorter where it meets the end of the layer).</param>
-    /// <param name="proofLayers">The request's proof layers, of which the first log2(length)-1 are omitted.</param>
-    public static byte[]? Answer(ReadOnlySpan<byte> layer, ReadOnlySpan<byte> padHash, int index, int length, int proofLayers) =>
-        Answer(Tree(layer, padHash), index, length, proofLayers);
-
     /// <summary>Every layer of the tree above a base layer, the base (padded to a power of two) first and the root last:
     /// built once per file, so answering a request only copies hashes (a peer's 49-byte request must not cost a tree's
     /// worth of hashing).</summary>
@@ -54,6 +45,10 @@ public static class MerkleLayers
 
     /// <summary>The hashes and uncles answering a request, read from a <see cref="Tree"/>, or null when the request
     /// reaches outside it.</summary>
+    /// <param name="tree">The file's tree above its piece layer.</param>
+    /// <param name="index">The first hash asked for.</param>
+    /// <param name="length">How many hashes (a power of two, or shorter where it meets the end of the layer).</param>
+    /// <param name="proofLayers">The request's proof layers, of which the first log2(length)-1 are omitted.</param>
     public static byte[]? Answer(byte[][] tree, int index, int length, int proofLayers)
     {
         var width = tree[0].Length / MerkleTree.HashSize;

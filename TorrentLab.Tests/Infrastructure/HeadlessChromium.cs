@@ -1,0 +1,27 @@
+using Microsoft.Playwright;
+
+namespace TorrentLab.Tests.Infrastructure;
+
+/// <summary>Debian's Chromium, headless, driven by Playwright over the DevTools protocol: the browser of every page test.
+/// Playwright never downloads a browser here: it is pointed at /usr/bin/chromium.</summary>
+internal static class HeadlessChromium
+{
+    private const string Executable = "/usr/bin/chromium";
+
+    /// <summary>Skips the test visibly without Chromium (mandatory in CI), and stops Playwright from fetching its own.</summary>
+    public static void Require()
+    {
+        Interop.RequireExecutable(Executable);
+        Environment.SetEnvironmentVariable("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1");
+    }
+
+    /// <summary>Starts the browser: headless, sandbox off (it runs as root in CI), nothing contacted in the background.</summary>
+    public static Task<IBrowser> LaunchAsync(IPlaywright playwright) => playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
+    {
+        ExecutablePath = Executable,
+        Headless = true,
+        Args = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+            "--disable-sync", "--no-first-run"],
+        Timeout = 20_000,
+    });
+}
