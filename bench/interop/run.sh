@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Download benchmark on loopback: a 1 GiB payload seeded by python3-libtorrent (high_performance_seed), downloaded one
-# at a time by TorrentLab's swarm engine (default settings, as users run it) and its single-peer reference path
-# (--max-peers 1), libtorrent (default preset and high-performance preset), aria2c and Transmission (dialled by the seeder).
+# at a time by TorrentLab's swarm engine (default settings, the release build: Native AOT), the same engine in the JIT
+# build (torrentlab-jit), its single-peer reference path (--max-peers 1), libtorrent (default preset and high-performance preset), aria2c and Transmission (dialled by the seeder).
 # Prints MiB/s (whole process, wall clock), CPU seconds, peak RSS, each client's speed ratio to libtorrent's
 # high-performance preset and its CPU ratio to aria2 (same seeders, same piece size, same run); then the hashing rate
 # of `torrentlab verify` against sha1sum. Everything stays on 127.0.0.1; DHT/LSD/UPnP/NAT-PMP/PEX are off.
@@ -26,7 +26,7 @@ work="${WORK:-/tmp/torrentlab-bench}"
 size_mib="${SIZE_MIB:-1024}"
 seeder_counts="${SEEDERS:-1 3}"
 piece_kibs="${PIECES:-256 1024}"
-clients="${CLIENTS:-torrentlab torrentlab-r2r torrentlab-ref libtorrent libtorrent-hp aria2}"
+clients="${CLIENTS:-torrentlab torrentlab-jit torrentlab-ref libtorrent libtorrent-hp aria2}"
 v2="${V2:-1}"
 v2_clients="${V2_CLIENTS:-torrentlab libtorrent-hp}"
 repeat="${REPEAT:-1}"
@@ -42,17 +42,21 @@ trap cleanup EXIT
 
 free_port() { $python -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
-echo "building (Release)..." >&2
-dotnet build -c Release "$repo/TorrentLab.Cli" -v q -nologo >/dev/null
+# BUILD=0 reuses what an earlier run built and published into $WORK (for repeated runs of one build).
+build="${BUILD:-1}"
+[ "$build" = 1 ] && echo "building (Release)..." >&2 && dotnet build -c Release "$repo/TorrentLab.Cli" -v q -nologo >/dev/null
 cli="$repo/TorrentLab.Cli/bin/Release/net10.0/TorrentLab.Cli.dll"
 bench="$repo/bench/TorrentLab.Bench/bin/Release/net10.0/TorrentLab.Bench.dll"
-# torrentlab-r2r: the same CLI published with ReadyToRun (code compiled ahead of time: less JIT at start-up).
-case " $clients " in *" torrentlab-r2r "*) dotnet publish -c Release -r linux-x64 --self-contained false -p:PublishReadyToRun=true \
-  "$repo/TorrentLab.Cli" -o "$work/r2r" -v q -nologo >/dev/null ;; esac
-# torrentlab-aot: the same CLI published as Native AOT (machine code, no JIT, no runtime files to map).
-case " $clients " in *" torrentlab-aot "*) dotnet publish -c Release -r linux-x64 -p:PublishAot=true \
-  "$repo/TorrentLab.Cli" -o "$work/aot" -v q -nologo >/dev/null ;; esac
-case " $clients " in *" torrentlab-alloc "*) dotnet build -c Release "$repo/bench/TorrentLab.Bench" -v q -nologo >/dev/null ;; esac
+# torrentlab (and its -ref, -utp, -tcp, -rc4 variants): the release build, the CLI published as Native AOT (one
+# machine-code file: no JIT, no runtime files to map), as the README's install section builds it.
+[ "$build" = 1 ] && echo "publishing the release build (Native AOT)..." >&2 &&
+  dotnet publish -c Release -r linux-x64 "$repo/TorrentLab.Cli" -o "$work/aot" -v q -nologo >/dev/null
+tl=("$work/aot/TorrentLab.Cli")
+# torrentlab-jit: the framework-dependent build (`dotnet run`, the dotnet tool): JIT-compiled at run time.
+# torrentlab-r2r: that build published with ReadyToRun (IL plus precompiled code: less JIT at start-up).
+case "$build $clients " in "1 "*" torrentlab-r2r "*) dotnet publish -c Release -r linux-x64 --self-contained false -p:PublishAot=false \
+  -p:PublishReadyToRun=true "$repo/TorrentLab.Cli" -o "$work/r2r" -v q -nologo >/dev/null ;; esac
+case "$build $clients " in "1 "*" torrentlab-alloc "*) dotnet build -c Release "$repo/bench/TorrentLab.Bench" -v q -nologo >/dev/null ;; esac
 
 mkdir -p "$work/payload"
 if [ ! -f "$work/payload/bench.bin" ] || [ "$(stat -c %s "$work/payload/bench.bin")" != $((size_mib << 20)) ]; then
@@ -107,14 +111,14 @@ download() {
   done
   local name="$client-$n-$kib-$fmt"
   case $client in
-    torrentlab) r=$(measure "$name" "${tl_wrap[@]}" dotnet "$cli" "$torrent" -o "$out" --no-resume --quiet --no-dht "${tl_args[@]}" --port "$dport") ;;
-    torrentlab-utp) r=$(measure "$name" "${tl_wrap[@]}" dotnet "$cli" "$torrent" -o "$out" --no-resume --quiet --no-dht "${tl_args[@]}" --port "$dport" --transport utp) ;;
-    torrentlab-tcp) r=$(measure "$name" "${tl_wrap[@]}" dotnet "$cli" "$torrent" -o "$out" --no-resume --quiet --no-dht "${tl_args[@]}" --port "$dport" --transport tcp) ;;
-    torrentlab-tcp-rc4) r=$(measure "$name" "${tl_wrap[@]}" dotnet "$cli" "$torrent" -o "$out" --no-resume --quiet --no-dht "${tl_args[@]}" --port "$dport" --transport tcp --encryption require) ;;
-    torrentlab-rc4) r=$(measure "$name" "${tl_wrap[@]}" dotnet "$cli" "$torrent" -o "$out" --no-resume --quiet --no-dht "${tl_args[@]}" --port "$dport" --encryption require) ;;
+    torrentlab) r=$(measure "$name" "${tl_wrap[@]}" "${tl[@]}" "$torrent" -o "$out" --no-resume --quiet --no-dht "${tl_args[@]}" --port "$dport") ;;
+    torrentlab-utp) r=$(measure "$name" "${tl_wrap[@]}" "${tl[@]}" "$torrent" -o "$out" --no-resume --quiet --no-dht "${tl_args[@]}" --port "$dport" --transport utp) ;;
+    torrentlab-tcp) r=$(measure "$name" "${tl_wrap[@]}" "${tl[@]}" "$torrent" -o "$out" --no-resume --quiet --no-dht "${tl_args[@]}" --port "$dport" --transport tcp) ;;
+    torrentlab-tcp-rc4) r=$(measure "$name" "${tl_wrap[@]}" "${tl[@]}" "$torrent" -o "$out" --no-resume --quiet --no-dht "${tl_args[@]}" --port "$dport" --transport tcp --encryption require) ;;
+    torrentlab-rc4) r=$(measure "$name" "${tl_wrap[@]}" "${tl[@]}" "$torrent" -o "$out" --no-resume --quiet --no-dht "${tl_args[@]}" --port "$dport" --encryption require) ;;
     torrentlab-r2r) r=$(measure "$name" "${tl_wrap[@]}" dotnet "$work/r2r/TorrentLab.Cli.dll" "$torrent" -o "$out" --no-resume --quiet --no-dht "${tl_args[@]}" --port "$dport") ;;
-    torrentlab-aot) r=$(measure "$name" "${tl_wrap[@]}" "$work/aot/TorrentLab.Cli" "$torrent" -o "$out" --no-resume --quiet --no-dht "${tl_args[@]}" --port "$dport") ;;
-    torrentlab-ref) r=$(measure "$name" "${tl_wrap[@]}" dotnet "$cli" "$torrent" -o "$out" --no-resume --quiet --no-dht "${tl_args[@]}" --max-peers 1) ;;
+    torrentlab-jit) r=$(measure "$name" "${tl_wrap[@]}" dotnet "$cli" "$torrent" -o "$out" --no-resume --quiet --no-dht "${tl_args[@]}" --port "$dport") ;;
+    torrentlab-ref) r=$(measure "$name" "${tl_wrap[@]}" "${tl[@]}" "$torrent" -o "$out" --no-resume --quiet --no-dht "${tl_args[@]}" --max-peers 1) ;;
     # The swarm engine in the bench harness: the same download, plus the runtime's allocation and GC counts (stderr).
     torrentlab-alloc) r=$(measure "$name" "${tl_wrap[@]}" dotnet "$bench" download-allocations "$torrent" "$out")
                       cat "$work/out.log" >&2 ;;
@@ -177,16 +181,18 @@ first=$(echo $piece_kibs | cut -d' ' -f1)
 echo
 echo "hashing: torrentlab verify vs sha1sum over ${size_mib} MiB (page cache warm; $first KiB pieces)"
 cat "$work/payload/bench.bin" > /dev/null
-r=$(measure verify dotnet "$cli" verify "$work/bench-$first-v1.torrent" --output "$work/payload")
+r=$(measure verify "${tl[@]}" verify "$work/bench-$first-v1.torrent" --output "$work/payload")
 rm -rf "$work/payload/.torrentlab"
 s=$(measure sha1sum sha1sum "$work/payload/bench.bin")
 set -- $r; echo "torrentlab verify: $(awk -v w="$1" -v m="$size_mib" 'BEGIN{printf "%.0f MiB/s (%.2f s wall)", m/w, w}'), CPU $(awk -v u="$2" -v s="$3" 'BEGIN{print u+s}') s"
 set -- $s; echo "sha1sum:           $(awk -v w="$1" -v m="$size_mib" 'BEGIN{printf "%.0f MiB/s (%.2f s wall)", m/w, w}'), CPU $(awk -v u="$2" -v s="$3" 'BEGIN{print u+s}') s"
 
-# Start-up: `torrentlab info` (parse and print, no network), median of 5 wall times, JIT build vs ReadyToRun publish.
+# Start-up: `torrentlab info` (parse and print, no network), median of 5 wall times: the release build (Native AOT),
+# the JIT build, and the ReadyToRun publish when it was built.
 startup() { for _ in 1 2 3 4 5; do measure info "$@" | cut -d' ' -f1; done | sort -g | sed -n 3p; }
 echo
 echo "start-up of torrentlab info (median of 5):"
+echo "Native AOT:  $(startup "${tl[@]}" info "$work/bench-$first-v1.torrent") s"
 echo "JIT build:   $(startup dotnet "$cli" info "$work/bench-$first-v1.torrent") s"
 [ -f "$work/r2r/TorrentLab.Cli.dll" ] && echo "ReadyToRun:  $(startup dotnet "$work/r2r/TorrentLab.Cli.dll" info "$work/bench-$first-v1.torrent") s"
 exit 0
