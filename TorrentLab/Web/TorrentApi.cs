@@ -17,10 +17,11 @@ internal static class TorrentApi
             .WithSummary("List every torrent, oldest first")
             .WithMetadata(new ApiResponse(200, "The torrents", typeof(TorrentSummary[])));
 
-        api.MapPost("/torrents", async (HttpRequest request, bool? start, CancellationToken ct) =>
+        api.MapPost("/torrents", async (HttpRequest request, string? start, CancellationToken ct) =>
             {
+                var startNow = QueryValue.Flag("start", start) ?? true;
                 var bytes = await TorrentUpload.ReadAsync(request, options.MaxTorrentBytes, ct).ConfigureAwait(false);
-                var added = await torrents.AddAsync(bytes, start ?? true, ct).ConfigureAwait(false);
+                var added = await torrents.AddAsync(bytes, startNow, ct).ConfigureAwait(false);
                 options.Log?.Invoke($"added '{added.Torrent.Name}' ({added.InfoHash})");
                 return Results.Json(added.Summary(), WebJsonContext.Default.TorrentSummary, statusCode: 201);
             })
@@ -59,11 +60,12 @@ internal static class TorrentApi
             .WithSummary("Pause the download (the resume ledger is saved first)")
             .WithMetadata(hash, new ApiResponse(200, "The torrent, now paused", typeof(TorrentSummary)), NotFound);
 
-        api.MapDelete("/torrents/{infoHash}", async (string infoHash, bool? deleteData) =>
+        api.MapDelete("/torrents/{infoHash}", async (string infoHash, string? deleteData) =>
             {
+                var delete = QueryValue.Flag("deleteData", deleteData) ?? false;
                 var torrent = torrents.Get(infoHash);
-                await torrents.RemoveAsync(torrent, deleteData ?? false).ConfigureAwait(false);
-                options.Log?.Invoke($"removed '{torrent.Torrent.Name}'{(deleteData == true ? " and its data" : "")}");
+                await torrents.RemoveAsync(torrent, delete).ConfigureAwait(false);
+                options.Log?.Invoke($"removed '{torrent.Torrent.Name}'{(delete ? " and its data" : "")}");
                 return Results.NoContent();
             })
             .WithSummary("Remove the torrent; with deleteData, also delete its files inside the downloads folder")
@@ -88,9 +90,9 @@ internal static class TorrentApi
                 new ApiResponse(400, "Not JSON of this shape, no file, a file number out of range or an unknown priority", typeof(ApiError)),
                 NotFound, new ApiResponse(415, "Another content type than application/json", typeof(ApiError)));
 
-        api.MapGet("/torrents/{infoHash}/trace", (string infoHash, long? after) =>
+        api.MapGet("/torrents/{infoHash}/trace", (string infoHash, string? after) =>
             {
-                var (lines, _) = torrents.Get(infoHash).Trace.Since(after is { } a ? a + 1 : 0, TraceRing.Capacity);
+                var (lines, _) = torrents.Get(infoHash).Trace.Since(QueryValue.Number("after", after) is { } a ? a + 1 : 0, TraceRing.Capacity);
                 return Results.Json(lines, WebJsonContext.Default.TraceLineArray);
             })
             .WithSummary("The torrent's recent wire messages (the live trace, polled)")

@@ -49,6 +49,9 @@ bench="$repo/bench/TorrentLab.Bench/bin/Release/net10.0/TorrentLab.Bench.dll"
 # torrentlab-r2r: the same CLI published with ReadyToRun (code compiled ahead of time: less JIT at start-up).
 case " $clients " in *" torrentlab-r2r "*) dotnet publish -c Release -r linux-x64 --self-contained false -p:PublishReadyToRun=true \
   "$repo/TorrentLab.Cli" -o "$work/r2r" -v q -nologo >/dev/null ;; esac
+# torrentlab-aot: the same CLI published as Native AOT (machine code, no JIT, no runtime files to map).
+case " $clients " in *" torrentlab-aot "*) dotnet publish -c Release -r linux-x64 -p:PublishAot=true \
+  "$repo/TorrentLab.Cli" -o "$work/aot" -v q -nologo >/dev/null ;; esac
 case " $clients " in *" torrentlab-alloc "*) dotnet build -c Release "$repo/bench/TorrentLab.Bench" -v q -nologo >/dev/null ;; esac
 
 mkdir -p "$work/payload"
@@ -110,6 +113,7 @@ download() {
     torrentlab-tcp-rc4) r=$(measure "$name" "${tl_wrap[@]}" dotnet "$cli" "$torrent" -o "$out" --no-resume --quiet --no-dht "${tl_args[@]}" --port "$dport" --transport tcp --encryption require) ;;
     torrentlab-rc4) r=$(measure "$name" "${tl_wrap[@]}" dotnet "$cli" "$torrent" -o "$out" --no-resume --quiet --no-dht "${tl_args[@]}" --port "$dport" --encryption require) ;;
     torrentlab-r2r) r=$(measure "$name" "${tl_wrap[@]}" dotnet "$work/r2r/TorrentLab.Cli.dll" "$torrent" -o "$out" --no-resume --quiet --no-dht "${tl_args[@]}" --port "$dport") ;;
+    torrentlab-aot) r=$(measure "$name" "${tl_wrap[@]}" "$work/aot/TorrentLab.Cli" "$torrent" -o "$out" --no-resume --quiet --no-dht "${tl_args[@]}" --port "$dport") ;;
     torrentlab-ref) r=$(measure "$name" "${tl_wrap[@]}" dotnet "$cli" "$torrent" -o "$out" --no-resume --quiet --no-dht "${tl_args[@]}" --max-peers 1) ;;
     # The swarm engine in the bench harness: the same download, plus the runtime's allocation and GC counts (stderr).
     torrentlab-alloc) r=$(measure "$name" "${tl_wrap[@]}" dotnet "$bench" download-allocations "$torrent" "$out")
