@@ -30,8 +30,8 @@ internal static class CliApp
         yield return ScrapeCommand.Create();
         yield return TrackerCommand.Create();
         yield return HandshakeCommand.Create();
-        yield return DownloadPieceCommand.Create();
-        yield return DownloadCommand.Create();
+        yield return DownloadPieceCommand.Create(magnet: false);
+        yield return DownloadCommand.Create(magnet: false);
         yield return MagnetParseCommand.Create();
         yield return HandshakeCommand.CreateMagnet();
         yield return MagnetInfoCommand.Create();

@@ -50,7 +50,7 @@ internal static class CreateCommand
         {
             if (result.GetValue(v2) && result.GetValue(hybrid)) result.AddError("--v2 and --hybrid exclude each other (--hybrid already includes v2)");
         });
-        command.SetAction((parse, cancellation) => CliErrors.GuardAsync(async () =>
+        return command.WithAction(async (parse, cancellation) =>
         {
             var inputPath = parse.GetValue(input)!;
             var options = new TorrentCreateOptions
@@ -79,8 +79,7 @@ internal static class CreateCommand
             Console.Out.WriteLine($"created {outputPath}: {torrent.Name}, {torrent.Files.Count(f => !f.IsPadding)} file(s), {Size(torrent.PayloadLength)}, " +
                 $"{torrent.PieceCount} pieces of {Size(torrent.PieceLength)}, {hashes}");
             return ExitCodes.Ok;
-        }, cancellation));
-        return command;
+        });
     }
 
     private static async Task<byte[]> HashWithProgress(string input, TorrentCreateOptions options, long total, bool quiet, CancellationToken cancellation)

@@ -10,14 +10,12 @@ internal static class DecodeCommand
     public static Command Create()
     {
         var value = new Argument<string>("bencoded") { Description = "A bencoded value, e.g. 5:hello, i52e, l5:helloi52ee" };
-        var command = new Command("decode", "Decode a bencoded value and print it as JSON.") { value };
-        command.SetAction(parse => CliErrors.GuardAsync(() =>
+        return new Command("decode", "Decode a bencoded value and print it as JSON.") { value }.WithAction((parse, _) =>
         {
             // Arguments arrive as text; UTF-8 gives back the bytes the student typed (lengths count bytes).
             var bytes = Encoding.UTF8.GetBytes(parse.GetValue(value)!);
             Console.Out.WriteLine(BencodeJson.ToJson(BencodeDecoder.Decode(bytes)));
-            return Task.FromResult(ExitCodes.Ok);
-        }));
-        return command;
+            return ExitCodes.Ok;
+        });
     }
 }

@@ -20,7 +20,7 @@ internal static class DemoCommand
         var settings = new DownloadSettings(classroom: true);
         var command = new Command("demo", "Download a generated torrent from a built-in local swarm, with one faulty peer to catch.") { output };
         settings.AddTo(command);
-        command.SetAction((parse, ct) => CliErrors.GuardAsync(async () =>
+        return command.WithAction(async (parse, ct) =>
         {
             var folder = Path.GetFullPath(parse.GetValue(output)!);
             // Fresh every time: the demo's own folder is replaced, nothing else in --output is touched.
@@ -63,7 +63,6 @@ internal static class DemoCommand
             Console.Out.WriteLine($"files: {target}");
             Console.Out.WriteLine($"torrent: {swarm.Torrent.Path}  (try: torrentlab info {swarm.Torrent.Path})");
             return verified.IsComplete ? ExitCodes.Ok : ExitCodes.VerifyFailed;
-        }, ct));
-        return command;
+        });
     }
 }

@@ -8,13 +8,9 @@ namespace TorrentLab.Cli.Commands;
 /// <c>get_peers</c> walks the DHT to the peers of an info hash.</summary>
 internal static class DhtCommand
 {
-    public static Command Create()
-    {
-        var command = new Command("dht", "The Mainline DHT (BEP 5): ping a node, look up the peers of an info hash.");
-        command.Subcommands.Add(DhtPingCommand.Create());
-        command.Subcommands.Add(DhtGetPeersCommand.Create());
-        return command;
-    }
+    public static Command Create() =>
+        CommandParts.Group("dht", "The Mainline DHT (BEP 5): ping a node, look up the peers of an info hash.",
+            DhtPingCommand.Create(), DhtGetPeersCommand.Create());
 
     /// <summary>The <c>--timeout</c> option in seconds shared by the dht commands.</summary>
     public static Option<double> TimeoutOption(double seconds) => new("--timeout")

@@ -29,7 +29,7 @@ internal static class DhtGetPeersCommand
             foreach (var node in result.GetValue(bootstrap) ?? [])
                 if (DhtCommand.CheckHostPort(node) is { } error) result.AddError(error);
         });
-        command.SetAction((parse, ct) => CliErrors.GuardAsync(async () =>
+        return command.WithAction(async (parse, ct) =>
         {
             var given = parse.GetValue(bootstrap) ?? [];
             var statePath = parse.GetValue(state);
@@ -52,8 +52,7 @@ internal static class DhtGetPeersCommand
             if (found > 0) return ExitCodes.Ok;
             Console.Error.WriteLine($"error: no peers found for {target.Hex} ({dht.Stats.QueriesSent} queries sent, {dht.NodeCount} nodes known)");
             return ExitCodes.Failed;
-        }, ct));
-        return command;
+        });
     }
 
     /// <summary>One hop as --verbose prints it: the node, its distance to the target, and what it answered.</summary>

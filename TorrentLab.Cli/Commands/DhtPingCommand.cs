@@ -17,7 +17,7 @@ internal static class DhtPingCommand
         {
             if (result.GetValue(node) is { } text && DhtCommand.CheckHostPort(text) is { } error) result.AddError(error);
         });
-        command.SetAction((parse, ct) => CliErrors.GuardAsync(async () =>
+        return command.WithAction(async (parse, ct) =>
         {
             var seconds = parse.GetValue(timeout);
             // UDP loses datagrams: the ping is sent up to Attempts times, sharing the timeout.
@@ -35,7 +35,6 @@ internal static class DhtPingCommand
                 catch (DhtException e) when (e.ErrorCode is null) { } // no answer: try again
             }
             throw new DhtException($"{target} did not answer {Attempts} pings within {seconds:0.#} s");
-        }, ct));
-        return command;
+        });
     }
 }

@@ -12,22 +12,20 @@ namespace TorrentLab.Cli.Commands;
 /// <see cref="TorrentClient.DownloadToAsync"/>).</remarks>
 internal static class DownloadCommand
 {
-    public static Command Create() => Create(magnet: false);
-
     public static Command Create(bool magnet)
     {
         var source = new ClassroomSource(magnet, "Where to write: the file (single-file torrent) or folder (multi-file)");
-        var settings = new DownloadSettings(classroom: true);
-        var command = magnet
-            ? source.Command("magnet_download", "Fetch a magnet link's metadata, then download the torrent to the given path.", settings)
-            : source.Command("download", "Download a torrent to the given path (the classroom shape).", settings);
-        command.SetAction((parse, ct) => CliErrors.GuardAsync(async () =>
+        var settings = source.Settings;
+        var command = source.Command("download", magnet
+            ? "Fetch a magnet link's metadata, then download the torrent to the given path."
+            : "Download a torrent to the given path (the classroom shape).");
+        return command.WithAction(async (parse, ct) =>
         {
-            var (torrent, linkPeers) = await source.OpenAsync(parse, settings, ct).ConfigureAwait(false);
+            var opened = await source.OpenAsync(parse, ct).ConfigureAwait(false);
+            var torrent = opened.Torrent;
             var output = parse.GetValue(source.Output)!;
             var target = Path.GetFullPath(output);
-            var options = settings.Read(parse, TorrentClient.StagingFolder(torrent, target));
-            options = options with { ExtraPeers = [.. linkPeers, .. options.ExtraPeers] };
+            var options = source.Options(parse, opened, TorrentClient.StagingFolder(torrent, target));
             var result = await new ProgressView(settings.IsQuiet(parse), settings.IsVerbose(parse)).RunAsync(torrent.Name,
                 progress => TorrentClient.DownloadToAsync(torrent, target, options, progress, ct)).ConfigureAwait(false);
             Console.Out.WriteLine($"Downloaded {(magnet ? torrent.Name : parse.GetValue(source.Source))} to {output}.");
@@ -37,7 +35,6 @@ internal static class DownloadCommand
                 Console.Error.WriteLine(result.PeerSources);
             }
             return ExitCodes.Ok;
-        }, ct));
-        return command;
+        });
     }
 }

@@ -52,16 +52,9 @@ internal sealed class DownloadSettings
     public Option<string> Transport { get; } = TransportOption();
 
     /// <summary><c>--transport both|tcp|utp</c>: which transports carry peer connections (default both, uTP dialled first).</summary>
-    public static Option<string> TransportOption()
-    {
-        var option = new Option<string>("--transport")
-        {
-            Description = "Peer transports: both (dial uTP first, TCP too after 250 ms, first to connect wins; accept both on the same port number), tcp, or utp",
-            DefaultValueFactory = _ => "both",
-        };
-        option.AcceptOnlyFromAmong("both", "tcp", "utp");
-        return option;
-    }
+    public static Option<string> TransportOption() => ChoiceOption("--transport",
+        "Peer transports: both (dial uTP first, TCP too after 250 ms, first to connect wins; accept both on the same port number), tcp, or utp",
+        "both", "tcp", "utp");
 
     /// <summary>The transports named by <c>--transport</c>.</summary>
     public static PeerTransport ParseTransport(string? value) => value switch
@@ -95,14 +88,15 @@ internal sealed class DownloadSettings
     }
 
     /// <summary><c>--encryption prefer|require|off</c>: MSE/PE protocol encryption (default prefer).</summary>
-    public static Option<string> EncryptionOption()
+    public static Option<string> EncryptionOption() => ChoiceOption("--encryption",
+        "Protocol encryption (MSE/PE): prefer (encrypted first, plaintext if refused; accept both), require (RC4 only), off",
+        "prefer", "require", "off");
+
+    /// <summary>An option that takes one of <paramref name="choices"/>; the first is the default.</summary>
+    private static Option<string> ChoiceOption(string name, string description, params string[] choices)
     {
-        var option = new Option<string>("--encryption")
-        {
-            Description = "Protocol encryption (MSE/PE): prefer (encrypted first, plaintext if refused; accept both), require (RC4 only), off",
-            DefaultValueFactory = _ => "prefer",
-        };
-        option.AcceptOnlyFromAmong("prefer", "require", "off");
+        var option = new Option<string>(name) { Description = description, DefaultValueFactory = _ => choices[0] };
+        option.AcceptOnlyFromAmong(choices);
         return option;
     }
 

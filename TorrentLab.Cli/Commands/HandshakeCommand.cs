@@ -12,7 +12,7 @@ internal static class HandshakeCommand
 {
     public static Command Create()
     {
-        var torrent = new Argument<string>("torrent") { Description = "The .torrent file" };
+        var torrent = CommandParts.TorrentArgument();
         var peer = new Argument<string>("peer") { Description = "The peer's address, HOST:PORT" };
         var trace = TraceOption();
         var traceBytes = new Option<bool>("--trace-bytes") { Description = "With --trace, add the hex of the first bytes" };
@@ -21,7 +21,7 @@ internal static class HandshakeCommand
         {
             if (result.GetValue(peer) is { } text && PeerAddress.Check(text, "the peer address") is { } error) result.AddError(error);
         });
-        command.SetAction((parse, ct) => CliErrors.GuardAsync(async () =>
+        return command.WithAction(async (parse, ct) =>
         {
             var loaded = Torrent.Load(parse.GetValue(torrent)!);
             var bytes = parse.GetValue(traceBytes);
@@ -29,16 +29,15 @@ internal static class HandshakeCommand
                 parse.GetValue(trace) || bytes ? e => Console.Error.WriteLine(DownloadSettings.TraceLine(e, bytes)) : null, ct).ConfigureAwait(false);
             Console.Out.WriteLine($"Peer ID: {id.Hex}");
             return ExitCodes.Ok;
-        }, ct));
-        return command;
+        });
     }
 
     public static Command CreateMagnet()
     {
-        var uri = new Argument<string>("magnet") { Description = "The magnet link (quote it: it contains '&')" };
+        var uri = CommandParts.MagnetArgument();
         var trace = TraceOption();
         var command = new Command("magnet_handshake", "Connect to a peer of a magnet link and exchange BEP 3 and BEP 10 handshakes.") { uri, trace };
-        command.SetAction((parse, ct) => CliErrors.GuardAsync(async () =>
+        return command.WithAction(async (parse, ct) =>
         {
             var (peer, metadataId) = await TorrentClient.MagnetHandshakeAsync(parse.GetValue(uri)!,
                 parse.GetValue(trace) ? e => Console.Error.WriteLine(DownloadSettings.TraceLine(e, false)) : null, ct).ConfigureAwait(false);
@@ -47,8 +46,7 @@ internal static class HandshakeCommand
                 ? $"Peer Metadata Extension ID: {id}"
                 : "Peer Metadata Extension ID: (none: the peer does not offer ut_metadata)");
             return ExitCodes.Ok;
-        }, ct));
-        return command;
+        });
     }
 
     private static Option<bool> TraceOption() => new("--trace") { Description = "Print the messages exchanged on stderr" };

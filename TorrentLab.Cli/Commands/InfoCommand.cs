@@ -18,7 +18,7 @@ internal static class InfoCommand
         var file = new Argument<FileInfo>("torrent") { Description = "The .torrent file to read" };
         var json = new Option<bool>("--json") { Description = "Print the same information as JSON" };
         var command = new Command("info", "Show what a .torrent file describes: tracker, length, info hash, pieces, files.") { file, json };
-        command.SetAction(parse => CliErrors.GuardAsync(() =>
+        return command.WithAction((parse, _) =>
         {
             var report = InfoReport.From(Torrent.Load(parse.GetValue(file)!.FullName));
             // Streamed: a torrent with millions of pieces prints millions of lines without holding them all.
@@ -33,9 +33,8 @@ internal static class InfoCommand
                 using var writer = new StreamWriter(stdout, new UTF8Encoding(false), 1 << 16);
                 Write(report, writer);
             }
-            return Task.FromResult(ExitCodes.Ok);
-        }));
-        return command;
+            return ExitCodes.Ok;
+        });
     }
 
     /// <summary>The human-readable report, one fact per line.</summary>

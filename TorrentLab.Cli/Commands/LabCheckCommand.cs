@@ -24,7 +24,7 @@ internal static class LabCheckCommand
         {
             stage, through, faults, trace, seed, keepGoing, program,
         };
-        command.SetAction((parse, ct) => CliErrors.GuardAsync(async () =>
+        return command.WithAction(async (parse, ct) =>
         {
             var options = new LabCheckOptions
             {
@@ -43,7 +43,6 @@ internal static class LabCheckCommand
             var results = await checker.RunAsync(ct).ConfigureAwait(false);
             var all = LabStages.Select(options.Stage, options.Through).Count;
             return results.Count == all && results.All(r => r.Result.Passed) ? ExitCodes.Ok : ExitCodes.Failed;
-        }, ct));
-        return command;
+        });
     }
 }

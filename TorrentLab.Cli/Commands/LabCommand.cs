@@ -6,12 +6,7 @@ namespace TorrentLab.Cli.Commands;
 /// student program through them, <c>swarm</c> starts a loopback swarm to explore by hand.</summary>
 internal static class LabCommand
 {
-    public static Command Create()
-    {
-        var command = new Command("lab", "Step-by-step exercises: build your own BitTorrent client and check it stage by stage.");
-        command.Subcommands.Add(LabListCommand.Create());
-        command.Subcommands.Add(LabCheckCommand.Create());
-        command.Subcommands.Add(LabSwarmCommand.Create());
-        return command;
-    }
+    public static Command Create() =>
+        CommandParts.Group("lab", "Step-by-step exercises: build your own BitTorrent client and check it stage by stage.",
+            LabListCommand.Create(), LabCheckCommand.Create(), LabSwarmCommand.Create());
 }

@@ -6,16 +6,12 @@ namespace TorrentLab.Cli.Commands;
 /// <summary><c>torrentlab lab list</c>: the stages in order, one line each.</summary>
 internal static class LabListCommand
 {
-    public static Command Create()
-    {
-        var command = new Command("list", "List the lab's stages in order, with the command shape each one checks.");
-        command.SetAction(_ => CliErrors.GuardAsync(() =>
+    public static Command Create() =>
+        new Command("list", "List the lab's stages in order, with the command shape each one checks.").WithAction((_, _) =>
         {
             Console.Out.Write(Text());
-            return Task.FromResult(ExitCodes.Ok);
-        }));
-        return command;
-    }
+            return ExitCodes.Ok;
+        });
 
     /// <summary>One line per stage: number, name, command shape, summary; then how to check one.</summary>
     internal static string Text()

@@ -45,7 +45,7 @@ internal static class LabSwarmCommand
         {
             peers, faults, payloadSize, output, port, seed,
         };
-        command.SetAction((parse, ct) => CliErrors.GuardAsync(async () =>
+        return command.WithAction(async (parse, ct) =>
         {
             var count = parse.GetValue(peers);
             if (count is < 0 or > MaxPeers) throw new UsageException($"--peers must be between 0 and {MaxPeers}, got {count}");
@@ -88,8 +88,7 @@ internal static class LabSwarmCommand
             }
             if (ownFolder) Directory.Delete(folder, recursive: true);
             return ExitCodes.Ok;
-        }, ct));
-        return command;
+        });
     }
 
     private static IEnumerable<SyntheticBehaviour> Faults(OptionResult? given, string[]? names)

@@ -11,13 +11,13 @@ internal static class MagnetInfoCommand
 {
     public static Command Create()
     {
-        var uri = new Argument<string>("magnet") { Description = "The magnet link (quote it: it contains '&')" };
+        var uri = CommandParts.MagnetArgument();
         var save = SaveTorrentOption();
         var verbose = new Option<bool>("--verbose", "-v") { Description = "Log what each peer did" };
         var noDht = DownloadSettings.NoDhtOption();
         var bootstrap = DownloadSettings.DhtBootstrapOption();
         var command = new Command("magnet_info", "Fetch a magnet link's metadata from peers and show it like 'info'.") { uri, save, verbose, noDht, bootstrap };
-        command.SetAction((parse, ct) => CliErrors.GuardAsync(async () =>
+        return command.WithAction(async (parse, ct) =>
         {
             var options = new DownloadOptions
             {
@@ -29,8 +29,7 @@ internal static class MagnetInfoCommand
             var (torrent, _) = await TorrentClient.OpenAsync(parse.GetValue(uri)!, options, parse.GetValue(save), ct).ConfigureAwait(false);
             Console.Out.Write(InfoCommand.Text(InfoReport.From(torrent)));
             return ExitCodes.Ok;
-        }, ct));
-        return command;
+        });
     }
 
     /// <summary><c>--save-torrent</c>: where to write the .torrent built from the fetched metadata.</summary>

@@ -12,14 +12,12 @@ internal static class MagnetParseCommand
 {
     public static Command Create()
     {
-        var uri = new Argument<string>("magnet") { Description = "The magnet link (quote it: it contains '&')" };
-        var command = new Command("magnet_parse", "Show what a magnet link carries: info hash, trackers, name, peers.") { uri };
-        command.SetAction(parse => CliErrors.GuardAsync(() =>
+        var uri = CommandParts.MagnetArgument();
+        return new Command("magnet_parse", "Show what a magnet link carries: info hash, trackers, name, peers.") { uri }.WithAction((parse, _) =>
         {
             Console.Out.Write(Text(MagnetLink.Parse(parse.GetValue(uri)!)));
-            return Task.FromResult(ExitCodes.Ok);
-        }));
-        return command;
+            return ExitCodes.Ok;
+        });
     }
 
     /// <summary>The report, one fact per line.</summary>

@@ -30,7 +30,7 @@ internal static class MainCommand
         root.Options.Add(maxUploadRate);
         settings.AddTo(root);
         selection.AddTo(root);
-        root.SetAction((parse, ct) => CliErrors.GuardAsync(async () =>
+        root.WithAction(async (parse, ct) =>
         {
             var path = parse.GetValue(torrent);
             if (path is null)
@@ -63,7 +63,7 @@ internal static class MainCommand
             Console.Out.WriteLine(Summary(loaded, options.OutputDirectory, result));
             if (settings.IsVerbose(parse)) Console.Error.WriteLine(result.PeerSources);
             return ExitCodes.Ok;
-        }, ct));
+        });
     }
 
     /// <summary>Runs the download through the front door, with the progress display.</summary>

@@ -11,13 +11,12 @@ internal static class MerkleRootCommand
     {
         var file = new Argument<FileInfo>("file") { Description = "The file to hash" };
         var command = new Command("merkle_root", "Print a file's BitTorrent v2 pieces root: the SHA-256 merkle root of its 16 KiB blocks.") { file };
-        command.SetAction((parse, ct) => CliErrors.GuardAsync(() =>
+        return command.WithAction((parse, ct) =>
         {
             var info = parse.GetValue(file)!;
             if (info.Exists && info.Length == 0) throw new UsageException($"{info.Name} is empty: BEP 52 gives a pieces root only to non-empty files");
             Console.Out.WriteLine($"Pieces Root: {Convert.ToHexStringLower(TorrentBuilder.PiecesRoot(info.FullName, ct))}");
-            return Task.FromResult(ExitCodes.Ok);
-        }, ct));
-        return command;
+            return ExitCodes.Ok;
+        });
     }
 }

@@ -1,6 +1,5 @@
 using System.CommandLine;
 using System.Text.Json;
-using TorrentLab.Metainfo;
 using TorrentLab.Tracker;
 using TorrentLab.Wire;
 
@@ -11,19 +10,13 @@ internal static class PeersCommand
 {
     public static Command Create()
     {
-        var file = TrackerCommandOptions.TorrentArgument();
-        var tracker = TrackerCommandOptions.TrackerOption();
-        var json = TrackerCommandOptions.JsonOption();
-        var timeout = TrackerCommandOptions.TimeoutOption();
+        var shared = new TrackerCommandOptions();
         var port = new Option<int>("--port") { Description = "The port we tell the tracker we listen on", DefaultValueFactory = _ => 6881 };
-        var command = new Command("peers", "Announce to the torrent's tracker and print the peers it returns (ip:port per line).")
+        var command = shared.Command("peers", "Announce to the torrent's tracker and print the peers it returns (ip:port per line).");
+        command.Options.Add(port);
+        return command.WithAction(async (parse, ct) =>
         {
-            file, tracker, json, timeout, port,
-        };
-        command.SetAction((parse, ct) => CliErrors.GuardAsync(async () =>
-        {
-            var torrent = Torrent.Load(parse.GetValue(file)!);
-            var client = TrackerCommandOptions.CreateClient(torrent, parse.GetValue(tracker), parse.GetValue(timeout));
+            var (torrent, client) = shared.Open(parse);
             var listenPort = parse.GetValue(port);
             if (listenPort is < 1 or > 65535) throw new UsageException($"--port must be between 1 and 65535, got {listenPort}");
             // Nothing downloaded yet: left is the whole torrent.
@@ -31,7 +24,7 @@ internal static class PeersCommand
             var response = await client.AnnounceAsync(request, ct).ConfigureAwait(false);
             if (response.WarningMessage is not null) Console.Error.WriteLine($"warning: tracker: {response.WarningMessage}");
             var peers = response.Peers.Select(p => p.ToString()).ToList(); // IPv6 prints as [addr]:port
-            if (parse.GetValue(json))
+            if (parse.GetValue(shared.Json))
             {
                 var body = new PeersJson(peers, (int)response.Interval.TotalSeconds, (int?)response.MinInterval?.TotalSeconds,
                     response.Complete, response.Incomplete, response.WarningMessage, response.TrackerId);
@@ -43,8 +36,7 @@ internal static class PeersCommand
             }
             await LeaveAsync(client, request, ct).ConfigureAwait(false);
             return ExitCodes.Ok;
-        }, ct));
-        return command;
+        });
     }
 
     /// <summary>Announces <c>stopped</c> (BEP 3), so the tracker does not list us as a leecher until we time out there.

@@ -1,6 +1,5 @@
 using System.CommandLine;
 using System.Text.Json;
-using TorrentLab.Metainfo;
 
 namespace TorrentLab.Cli.Commands;
 
@@ -9,20 +8,13 @@ internal static class ScrapeCommand
 {
     public static Command Create()
     {
-        var file = TrackerCommandOptions.TorrentArgument();
-        var tracker = TrackerCommandOptions.TrackerOption();
-        var json = TrackerCommandOptions.JsonOption();
-        var timeout = TrackerCommandOptions.TimeoutOption();
-        var command = new Command("scrape", "Ask the torrent's tracker how many seeders and leechers it knows (BEP 48, BEP 15).")
+        var shared = new TrackerCommandOptions();
+        var command = shared.Command("scrape", "Ask the torrent's tracker how many seeders and leechers it knows (BEP 48, BEP 15).");
+        return command.WithAction(async (parse, ct) =>
         {
-            file, tracker, json, timeout,
-        };
-        command.SetAction((parse, ct) => CliErrors.GuardAsync(async () =>
-        {
-            var torrent = Torrent.Load(parse.GetValue(file)!);
-            var client = TrackerCommandOptions.CreateClient(torrent, parse.GetValue(tracker), parse.GetValue(timeout));
+            var (torrent, client) = shared.Open(parse);
             var result = await client.ScrapeAsync(torrent.InfoHash, ct).ConfigureAwait(false);
-            if (parse.GetValue(json))
+            if (parse.GetValue(shared.Json))
             {
                 var body = new ScrapeJson(torrent.InfoHash.Hex, result.Seeders, result.Leechers, result.Completed);
                 Console.Out.WriteLine(JsonSerializer.Serialize(body, TrackerJsonContext.Default.ScrapeJson));
@@ -34,7 +26,6 @@ internal static class ScrapeCommand
                 Console.Out.WriteLine($"completed: {result.Completed}");
             }
             return ExitCodes.Ok;
-        }, ct));
-        return command;
+        });
     }
 }

@@ -16,7 +16,7 @@ internal static class SeedCommand
 
     public static Command Create()
     {
-        var torrentPath = new Argument<string>("torrent") { Description = "The .torrent file" };
+        var torrentPath = CommandParts.TorrentArgument();
         var data = new Option<string>("--data", "-d") { Description = "The folder that contains the torrent's file or folder (as --output of a download)", Required = true };
         var port = new Option<int>("--port", "-p") { Description = "Port to listen on, TCP and UDP for uTP (0: any free port)", DefaultValueFactory = _ => 6881 };
         var trackers = new Option<string[]>("--tracker") { Description = "Announce here instead of the torrent's trackers (repeatable)", AllowMultipleArgumentsPerToken = false };
@@ -34,14 +34,13 @@ internal static class SeedCommand
         var maxPeers = new Option<int>("--max-peers") { Description = "Peers connected at once, dialled (tracker peers and --peer) or dialling us", DefaultValueFactory = _ => 50 };
         var maxUploadRate = RateOption.Upload();
         var command = new Command("seed", "Verify data on disk and seed it until Ctrl-C.") { torrentPath, data, port, trackers, bind, partial, quiet, verbose, trace, encryption, transport, peers, noDht, bootstrap, dhtState, maxPeers, maxUploadRate };
-        command.SetAction((parse, ct) => CliErrors.GuardAsync(() => RunAsync(
+        return command.WithAction((parse, ct) => RunAsync(
             parse.GetValue(torrentPath)!, parse.GetValue(data)!, parse.GetValue(port), parse.GetValue(trackers) ?? [],
             parse.GetValue(bind), parse.GetValue(partial), parse.GetValue(quiet), parse.GetValue(verbose),
             new Extras(parse.GetValue(trace), DownloadSettings.ParseEncryption(parse.GetValue(encryption)), parse.GetValue(peers) ?? [],
                 DownloadSettings.ParseTransport(parse.GetValue(transport)),
                 !parse.GetValue(noDht), DownloadSettings.ReadBootstrap(parse.GetValue(bootstrap)), parse.GetValue(dhtState), parse.GetValue(maxPeers))
-            { UploadRate = parse.GetValue(maxUploadRate) }, ct), ct));
-        return command;
+            { UploadRate = parse.GetValue(maxUploadRate) }, ct));
     }
 
     /// <summary>The seed options beyond the first ones: --trace, --encryption, --peer, --transport, the DHT's and --max-peers.</summary>

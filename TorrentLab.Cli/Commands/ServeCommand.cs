@@ -34,7 +34,7 @@ internal static class ServeCommand
         var maxUploadRate = RateOption.Upload();
         command.Options.Add(maxDownloadRate); // the global limits at start; the page and PUT /api/limits change them
         command.Options.Add(maxUploadRate);
-        command.SetAction((parse, ct) => CliErrors.GuardAsync(async () =>
+        return command.WithAction(async (parse, ct) =>
         {
             var options = new WebServerOptions
             {
@@ -83,7 +83,6 @@ internal static class ServeCommand
                 Console.Error.WriteLine("stopping: pausing torrents and saving their ledgers");
             }
             return ExitCodes.Ok; // Ctrl-C is how a server is meant to stop
-        }, ct));
-        return command;
+        });
     }
 }

@@ -18,7 +18,7 @@ internal static class TrackerCommand
         {
             port, host, allow, interval,
         };
-        command.SetAction((parse, ct) => CliErrors.GuardAsync(async () =>
+        return command.WithAction(async (parse, ct) =>
         {
             if (!IPAddress.TryParse(parse.GetValue(host), out var address))
                 throw new UsageException($"--host must be an IP address, got '{parse.GetValue(host)}'");
@@ -49,7 +49,6 @@ internal static class TrackerCommand
                 Console.Out.WriteLine("tracker stopped");
             }
             return ExitCodes.Ok;
-        }, ct));
-        return command;
+        });
     }
 }

@@ -5,23 +5,34 @@ using TorrentLab.Tracker;
 
 namespace TorrentLab.Cli.Commands;
 
-/// <summary>The options <c>peers</c> and <c>scrape</c> share, and how they turn into a <see cref="TrackerClient"/>.</summary>
-internal static class TrackerCommandOptions
+/// <summary>The argument and options <c>peers</c> and <c>scrape</c> share, and how they turn into the torrent and a
+/// <see cref="TrackerClient"/>.</summary>
+internal sealed class TrackerCommandOptions
 {
-    public static Argument<string> TorrentArgument() => new("file.torrent") { Description = "The .torrent file" };
+    public Argument<string> File { get; } = new("file.torrent") { Description = "The .torrent file" };
 
-    public static Option<string?> TrackerOption() => new("--tracker") { Description = "Ask this tracker URL instead of the torrent's (http://, https:// or udp://)" };
+    public Option<string?> Tracker { get; } = new("--tracker") { Description = "Ask this tracker URL instead of the torrent's (http://, https:// or udp://)" };
 
-    public static Option<bool> JsonOption() => new("--json") { Description = "Print JSON instead of text" };
+    public Option<bool> Json { get; } = new("--json") { Description = "Print JSON instead of text" };
 
-    public static Option<double> TimeoutOption() => new("--timeout")
+    public Option<double> Timeout { get; } = new("--timeout")
     {
         Description = "Seconds to wait for each HTTP tracker, and for each UDP attempt (3 attempts: t, 2t, 4t)",
         DefaultValueFactory = _ => 15,
     };
 
+    /// <summary>A command that takes the torrent file, <c>--tracker</c>, <c>--json</c> and <c>--timeout</c>.</summary>
+    public Command Command(string name, string description) => new(name, description) { File, Tracker, Json, Timeout };
+
+    /// <summary>The torrent the command names, and a client for its trackers (or <c>--tracker</c>).</summary>
+    public (Torrent Torrent, TrackerClient Client) Open(ParseResult parse)
+    {
+        var torrent = Torrent.Load(parse.GetValue(File)!);
+        return (torrent, CreateClient(torrent, parse.GetValue(Tracker), parse.GetValue(Timeout)));
+    }
+
     /// <summary>A client over <c>--tracker</c> when given, else the torrent's tiers (or its plain announce).</summary>
-    public static TrackerClient CreateClient(Torrent torrent, string? trackerOverride, double timeoutSeconds)
+    private static TrackerClient CreateClient(Torrent torrent, string? trackerOverride, double timeoutSeconds)
     {
         var tiers = trackerOverride is not null ? [[trackerOverride]] : torrent.TrackerTiers;
         if (tiers.Count == 0) throw new TrackerException("the torrent names no tracker; pass --tracker URL");

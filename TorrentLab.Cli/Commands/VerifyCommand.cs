@@ -11,12 +11,10 @@ internal static class VerifyCommand
 {
     public static Command Create()
     {
-        var torrentPath = new Argument<string>("torrent") { Description = "The .torrent file" };
+        var torrentPath = CommandParts.TorrentArgument();
         var output = new Option<string>("--output", "-o") { Description = "The download folder", Required = true };
         var command = new Command("verify", "Check the downloaded files against the torrent's piece hashes.") { torrentPath, output };
-        command.SetAction((parse, cancellation) => CliErrors.GuardAsync(
-            () => RunAsync(parse.GetValue(torrentPath)!, parse.GetValue(output)!, cancellation), cancellation));
-        return command;
+        return command.WithAction((parse, cancellation) => RunAsync(parse.GetValue(torrentPath)!, parse.GetValue(output)!, cancellation));
     }
 
     private static async Task<int> RunAsync(string torrentPath, string outputDir, CancellationToken cancellation)

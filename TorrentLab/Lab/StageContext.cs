@@ -2,29 +2,20 @@ namespace TorrentLab.Lab;
 
 /// <summary>What a stage's check gets: the student's program, a random source seeded for this stage alone, a scratch
 /// folder, and the run's options.</summary>
-public sealed class StageContext
+public sealed class StageContext(LabStage stage, StudentProgram program, Random random, string folder, LabCheckOptions options)
 {
     private int _runs;
 
-    public StageContext(LabStage stage, StudentProgram program, Random random, string folder, LabCheckOptions options)
-    {
-        Stage = stage;
-        Program = program;
-        Random = random;
-        Folder = folder;
-        Options = options;
-    }
-
-    public LabStage Stage { get; }
-    public StudentProgram Program { get; }
+    public LabStage Stage { get; } = stage;
+    public StudentProgram Program { get; } = program;
 
     /// <summary>Seeded from the run's seed and the stage's position, so <c>--stage X --seed N</c> repeats a full run's inputs.</summary>
-    public Random Random { get; }
+    public Random Random { get; } = random;
 
     /// <summary>A folder of this stage's own, deleted after the run.</summary>
-    public string Folder { get; }
+    public string Folder { get; } = folder;
 
-    public LabCheckOptions Options { get; }
+    public LabCheckOptions Options { get; } = options;
 
     /// <summary>Runs of the student's program so far.</summary>
     public int Runs => _runs;

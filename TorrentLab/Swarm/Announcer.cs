@@ -9,40 +9,21 @@ namespace TorrentLab.Swarm;
 /// <remarks>The <see cref="TrackerClient"/> walks the announce-list tiers; every peer it returns goes to the
 /// <see cref="PeerBook"/>. A failed announce is retried with a growing delay; it never stops the session, since peers
 /// can also come from the command line or connect to us.</remarks>
-internal sealed class Announcer : IDisposable
+internal sealed class Announcer(IReadOnlyList<IReadOnlyList<string>> tiers, InfoHash infoHash, PeerId peerId,
+    Func<(long Uploaded, long Downloaded, long Left)> totals, Func<int> connected, Action<IReadOnlyList<System.Net.IPEndPoint>> onPeers,
+    Action<string>? log, TimeProvider? time = null) : IDisposable
 {
     private static readonly TimeSpan StoppedTimeout = TimeSpan.FromSeconds(3);  // exit must stay quick
 
-    private readonly TrackerClient _client;
-    private readonly InfoHash _infoHash;
-    private readonly PeerId _peerId;
-    private readonly Func<(long Uploaded, long Downloaded, long Left)> _totals;
-    private readonly Func<int> _connected;
-    private readonly Action<IReadOnlyList<System.Net.IPEndPoint>> _onPeers;
-    private readonly Action<string>? _log;
+    private readonly TrackerClient _client = new(tiers);
     private readonly SemaphoreSlim _wake = new(0, 1);
-    private readonly TimeProvider _time;
+    private readonly TimeProvider _time = time ?? TimeProvider.System;
     private volatile bool _completedPending;
     private bool _started;
     private int _port;
 
-    public Announcer(IReadOnlyList<IReadOnlyList<string>> tiers, InfoHash infoHash, PeerId peerId,
-        Func<(long, long, long)> totals, Func<int> connected, Action<IReadOnlyList<System.Net.IPEndPoint>> onPeers, Action<string>? log,
-        TimeProvider? time = null)
-    {
-        _client = new TrackerClient(tiers);
-        _time = time ?? TimeProvider.System;
-        _infoHash = infoHash;
-        _peerId = peerId;
-        _totals = totals;
-        _connected = connected;
-        _onPeers = onPeers;
-        _log = log;
-        HasTrackers = tiers.Any(t => t.Count > 0);
-    }
-
     /// <summary>False for a torrent without trackers (peers then come only from elsewhere).</summary>
-    public bool HasTrackers { get; }
+    public bool HasTrackers { get; } = tiers.Any(t => t.Count > 0);
 
     /// <summary>The last announce error, or null after a success.</summary>
     public string? LastError { get; private set; }
@@ -80,16 +61,16 @@ internal sealed class Announcer : IDisposable
                 if (@event == AnnounceEvent.Completed) _completedPending = false;
                 failures = 0;
                 LastError = null;
-                if (response.WarningMessage is not null) _log?.Invoke($"tracker warning: {response.WarningMessage}");
-                _log?.Invoke($"tracker: {response.Peers.Count} peer{(response.Peers.Count == 1 ? "" : "s")}, next announce in {response.Interval.TotalSeconds:0} s");
-                _onPeers(response.Peers);
-                wait = AnnounceSchedule.Next(response, _connected());
+                if (response.WarningMessage is not null) log?.Invoke($"tracker warning: {response.WarningMessage}");
+                log?.Invoke($"tracker: {response.Peers.Count} peer{(response.Peers.Count == 1 ? "" : "s")}, next announce in {response.Interval.TotalSeconds:0} s");
+                onPeers(response.Peers);
+                wait = AnnounceSchedule.Next(response, connected());
                 _status = $"tracker {_client.LastAnswered} answered {response.Peers.Count}";
             }
             catch (TrackerException e)
             {
                 LastError = e.Message;
-                _log?.Invoke($"tracker announce failed: {e.Message}");
+                log?.Invoke($"tracker announce failed: {e.Message}");
                 wait = TimeSpan.FromSeconds(Math.Min(300, 5 << Math.Min(failures++, 6)));
                 _status = $"tracker failed ({UntrustedText.Clean(e.Message, 200)})";
             }
@@ -129,14 +110,14 @@ internal sealed class Announcer : IDisposable
         }
         catch (Exception e) when (e is TrackerException or OperationCanceledException)
         {
-            _log?.Invoke($"tracker: stopped announce failed ({e.Message})");
+            log?.Invoke($"tracker: stopped announce failed ({e.Message})");
         }
     }
 
     private Task<AnnounceResponse> AnnounceAsync(AnnounceEvent @event, CancellationToken ct)
     {
-        var (uploaded, downloaded, left) = _totals();
-        return _client.AnnounceAsync(new AnnounceRequest(_infoHash, _peerId, _port, uploaded, downloaded, left, @event), ct);
+        var (uploaded, downloaded, left) = totals();
+        return _client.AnnounceAsync(new AnnounceRequest(infoHash, peerId, _port, uploaded, downloaded, left, @event), ct);
     }
 
     public void Dispose()

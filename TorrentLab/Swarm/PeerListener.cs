@@ -155,54 +155,60 @@ internal sealed class PeerListener : IAsyncDisposable
     /// <summary>Accepts until cancelled or disposed, calling <paramref name="onAccepted"/> with each connection's stream
     /// and the peer's address.</summary>
     public Task RunAsync(Action<Stream, IPEndPoint> onAccepted, CancellationToken ct) =>
-        Task.WhenAll(_tcp.Select(socket => AcceptTcpAsync(socket, onAccepted, ct)).Append(AcceptUtpAsync(onAccepted, ct)));
+        Task.WhenAll(_tcp.Select(socket => AcceptAllAsync(token => AcceptTcpAsync(socket, token), onAccepted, ct))
+            .Append(Utp is { } utp ? AcceptAllAsync(token => AcceptUtpAsync(utp, token), onAccepted, ct) : Task.CompletedTask));
 
-    private static async Task AcceptTcpAsync(Socket listener, Action<Stream, IPEndPoint> onAccepted, CancellationToken ct)
+    /// <summary>Takes connections from <paramref name="acceptOne"/> until cancelled or until its socket is disposed; a
+    /// null from it is a connection lost before we could look at it.</summary>
+    private static async Task AcceptAllAsync(Func<CancellationToken, Task<(Stream Stream, IPEndPoint Remote)?>> acceptOne,
+        Action<Stream, IPEndPoint> onAccepted, CancellationToken ct)
     {
         while (!ct.IsCancellationRequested)
         {
-            Socket socket;
+            (Stream Stream, IPEndPoint Remote)? accepted;
             try
             {
-                socket = await listener.AcceptAsync(ct).ConfigureAwait(false);
+                accepted = await acceptOne(ct).ConfigureAwait(false);
             }
             catch (OperationCanceledException) { return; }
             catch (ObjectDisposedException) { return; }
-            catch (SocketException e) when (e.SocketErrorCode is SocketError.ConnectionAborted or SocketError.ConnectionReset)
-            {
-                continue; // the peer gave up before we accepted: nothing to do
-            }
-            IPEndPoint remote;
-            try
-            {
-                socket.NoDelay = true;   // requests are small and must not wait for Nagle's algorithm
-                remote = (IPEndPoint)socket.RemoteEndPoint!;
-                // A dual-stack listener sees IPv4 peers as ::ffff:a.b.c.d: name them as the IPv4 peers they are.
-                if (remote.Address.IsIPv4MappedToIPv6) remote = new IPEndPoint(remote.Address.MapToIPv4(), remote.Port);
-            }
-            catch (Exception e) when (e is SocketException or ObjectDisposedException)
-            {
-                socket.Dispose();   // lost before we looked at it
-                continue;
-            }
-            onAccepted(new NetworkStream(socket, ownsSocket: true), remote);
+            if (accepted is { } peer) onAccepted(peer.Stream, peer.Remote);
         }
     }
 
-    private async Task AcceptUtpAsync(Action<Stream, IPEndPoint> onAccepted, CancellationToken ct)
+    /// <summary>The next TCP connection, or null when the peer left before we could look at it.</summary>
+    private static async Task<(Stream Stream, IPEndPoint Remote)?> AcceptTcpAsync(Socket listener, CancellationToken ct)
     {
-        if (Utp is null) return;
-        while (!ct.IsCancellationRequested)
+        Socket socket;
+        try
         {
-            UtpStream stream;
-            try
-            {
-                stream = await Utp.AcceptAsync(ct).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException) { return; }
-            catch (ObjectDisposedException) { return; }
-            onAccepted(stream, stream.RemoteEndPoint);
+            socket = await listener.AcceptAsync(ct).ConfigureAwait(false);
         }
+        catch (SocketException e) when (e.SocketErrorCode is SocketError.ConnectionAborted or SocketError.ConnectionReset)
+        {
+            return null; // the peer gave up before we accepted: nothing to do
+        }
+        IPEndPoint remote;
+        try
+        {
+            socket.NoDelay = true;   // requests are small and must not wait for Nagle's algorithm
+            remote = (IPEndPoint)socket.RemoteEndPoint!;
+            // A dual-stack listener sees IPv4 peers as ::ffff:a.b.c.d: name them as the IPv4 peers they are.
+            if (remote.Address.IsIPv4MappedToIPv6) remote = new IPEndPoint(remote.Address.MapToIPv4(), remote.Port);
+        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException)
+        {
+            socket.Dispose();   // lost before we looked at it
+            return null;
+        }
+        return (new NetworkStream(socket, ownsSocket: true), remote);
+    }
+
+    /// <summary>The next uTP connection.</summary>
+    private static async Task<(Stream Stream, IPEndPoint Remote)?> AcceptUtpAsync(UtpSocket utp, CancellationToken ct)
+    {
+        var stream = await utp.AcceptAsync(ct).ConfigureAwait(false);
+        return (stream, stream.RemoteEndPoint);
     }
 
     /// <summary>Stops taking new TCP connections; uTP stays up for the connections that run on it until disposed.</summary>

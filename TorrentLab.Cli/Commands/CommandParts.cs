@@ -1,0 +1,36 @@
+using System.CommandLine;
+
+namespace TorrentLab.Cli.Commands;
+
+/// <summary>What the commands are built from: the arguments several of them take, command groups, and the action
+/// wrapper that turns every failure into one line and an exit code (<see cref="CliErrors"/>).</summary>
+internal static class CommandParts
+{
+    /// <summary>The <c>torrent</c> argument: a .torrent file's path.</summary>
+    public static Argument<string> TorrentArgument() => new("torrent") { Description = "The .torrent file" };
+
+    /// <summary>The <c>magnet</c> argument: a magnet link (BEP 9).</summary>
+    public static Argument<string> MagnetArgument() => new("magnet") { Description = "The magnet link (quote it: it contains '&')" };
+
+    /// <summary>A command that only holds <paramref name="subcommands"/> (<c>dht ping</c>, <c>lab check</c>, ...).</summary>
+    public static Command Group(string name, string description, params Command[] subcommands)
+    {
+        var command = new Command(name, description);
+        foreach (var subcommand in subcommands) command.Subcommands.Add(subcommand);
+        return command;
+    }
+
+    /// <summary>Sets <paramref name="body"/> as the command's action: what it throws becomes one line on stderr and an
+    /// exit code, and Ctrl-C cancels its token.</summary>
+    public static TCommand WithAction<TCommand>(this TCommand command, Func<ParseResult, CancellationToken, Task<int>> body)
+        where TCommand : Command
+    {
+        command.SetAction((parse, ct) => CliErrors.GuardAsync(() => body(parse, ct), ct));
+        return command;
+    }
+
+    /// <summary>Sets a synchronous <paramref name="body"/> as the command's action, guarded the same way.</summary>
+    public static TCommand WithAction<TCommand>(this TCommand command, Func<ParseResult, CancellationToken, int> body)
+        where TCommand : Command =>
+        command.WithAction((parse, ct) => Task.FromResult(body(parse, ct)));
+}
