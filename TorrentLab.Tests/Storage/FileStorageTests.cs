@@ -35,6 +35,24 @@ public class FileStorageTests
     }
 
     [Fact]
+    public async Task WritePieceAsync_PiecesLargerThanOneWrite_AreWrittenInChunksThatLandAtTheRightOffsets()
+    {
+        // 1 MiB pieces go to disk in writes of at most MaxWriteLength; segments of odd lengths cross file boundaries.
+        const int bigPiece = 1 << 20;
+        Assert.True(bigPiece > 3 * FileStorage.MaxWriteLength);
+        using var temp = new TempFolder();
+        var built = TestTorrents.MultiFile([("a.bin", 300_001), ("sub/c.bin", 1_500_000), ("d.bin", 700_003)], bigPiece, name: "big");
+        using (var storage = FileStorage.Open(built.Torrent, temp.Path))
+        {
+            foreach (var i in Enumerable.Range(0, built.Torrent.PieceCount).Reverse())
+                await storage.WritePieceAsync(i, built.Payload.AsMemory(i * bigPiece, built.Torrent.GetPieceLength(i)), TestContext.Current.CancellationToken);
+            await storage.FlushAsync(TestContext.Current.CancellationToken);
+        }
+        foreach (var (path, data) in built.Files)
+            Assert.Equal(data, File.ReadAllBytes(temp.Combine(path)));
+    }
+
+    [Fact]
     public void Open_CreatesFoldersEmptyFilesAndPreallocatesEveryFile()
     {
         using var temp = new TempFolder();

@@ -16,6 +16,8 @@
 #                                         # uTP-only seeder (TCP off) and speak uTP only; torrentlab-tcp gets a TCP seeder
 #   SEEDERS=1 CLIENTS="torrentlab torrentlab-rc4 libtorrent libtorrent-rc4" bench/interop/run.sh   # MSE/PE: *-rc4 clients
 #                                         # get a seeder with RC4 forced and force it themselves (--encryption require)
+#   CLIENTS="sink ..."                  # the seeder's ceiling: bench/TorrentLab.Bench wire-sink requests every block of
+#                                         # one seeder and discards it (no hashing, no disk); one seeder only
 #   CLIENTS="torrentlab-alloc"           # the swarm engine inside bench/TorrentLab.Bench: prints managed allocations,
 #                                         # GC collections and pauses of the download (stderr)
 #   CLIENTS="... transmission"            # Transmission 3.00 (one seeder only; about 21 MiB/s here, so not a default)
@@ -26,7 +28,7 @@ work="${WORK:-/tmp/torrentlab-bench}"
 size_mib="${SIZE_MIB:-1024}"
 seeder_counts="${SEEDERS:-1 3}"
 piece_kibs="${PIECES:-256 1024}"
-clients="${CLIENTS:-torrentlab torrentlab-jit torrentlab-ref libtorrent libtorrent-hp aria2}"
+clients="${CLIENTS:-sink torrentlab torrentlab-jit torrentlab-ref libtorrent libtorrent-hp aria2}"
 v2="${V2:-1}"
 v2_clients="${V2_CLIENTS:-torrentlab libtorrent-hp}"
 repeat="${REPEAT:-1}"
@@ -56,7 +58,7 @@ tl=("$work/aot/TorrentLab.Cli")
 # torrentlab-r2r: that build published with ReadyToRun (IL plus precompiled code: less JIT at start-up).
 case "$build $clients " in "1 "*" torrentlab-r2r "*) dotnet publish -c Release -r linux-x64 --self-contained false -p:PublishAot=false \
   -p:PublishReadyToRun=true "$repo/TorrentLab.Cli" -o "$work/r2r" -v q -nologo >/dev/null ;; esac
-case "$build $clients " in "1 "*" torrentlab-alloc "*) dotnet build -c Release "$repo/bench/TorrentLab.Bench" -v q -nologo >/dev/null ;; esac
+case "$build $clients " in "1 "*" torrentlab-alloc "*|"1 "*" sink "*) dotnet build -c Release "$repo/bench/TorrentLab.Bench" -v q -nologo >/dev/null ;; esac
 
 mkdir -p "$work/payload"
 if [ ! -f "$work/payload/bench.bin" ] || [ "$(stat -c %s "$work/payload/bench.bin")" != $((size_mib << 20)) ]; then
@@ -122,6 +124,9 @@ download() {
     # The swarm engine in the bench harness: the same download, plus the runtime's allocation and GC counts (stderr).
     torrentlab-alloc) r=$(measure "$name" "${tl_wrap[@]}" dotnet "$bench" download-allocations "$torrent" "$out")
                       cat "$work/out.log" >&2 ;;
+    # The seeder's ceiling: one connection that requests every block and discards it (no hash, no disk); one seeder.
+    sink) r=$(measure "$name" dotnet "$bench" wire-sink "$torrent" "127.0.0.1:$sport")
+          echo "sink: $(cat "$work/out.log")" >&2 ;;
     libtorrent) r=$(measure "$name" $python "$here/lt.py" get "$torrent" "$out" "$dport") ;;
     libtorrent-hp) r=$(measure "$name" env LT_HP=1 $python "$here/lt.py" get "$torrent" "$out" "$dport") ;;
     libtorrent-rc4) r=$(measure "$name" env LT_RC4=1 $python "$here/lt.py" get "$torrent" "$out" "$dport") ;;
@@ -136,7 +141,7 @@ download() {
       r=$(measure "$name" transmission-cli -g "$work/trc" -w "$out" "$torrent") ;;
     *) echo "unknown client $client" >&2; exit 2 ;;
   esac
-  cmp -s "$out/bench.bin" "$work/payload/bench.bin" || r="$r BAD-DATA"
+  [ "$client" = sink ] || cmp -s "$out/bench.bin" "$work/payload/bench.bin" || r="$r BAD-DATA"
   for i in "${seeder_pids[@]}"; do kill "$i" 2>/dev/null || true; done
   rm -rf "$out"
   echo "$r"
@@ -150,6 +155,7 @@ for n in $seeder_counts; do
       for client in $list; do
         # Transmission keeps one connection per IP: with several loopback seeders it stalled here, so it runs with one.
         if [ "$client" = transmission ] && [ "$n" -gt 1 ]; then continue; fi
+        if [ "$client" = sink ] && [ "$n" -gt 1 ]; then continue; fi
         runs=()
         for _ in $(seq 1 "$repeat"); do runs+=("$(download "$n" "$kib" "$fmt" "$client")"); done
         # The median run by wall time (a failed or bad run sorts last).
