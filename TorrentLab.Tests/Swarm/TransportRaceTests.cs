@@ -145,4 +145,19 @@ public class TransportRaceTests
         await first.Cancelled.Task.WaitAsync(Generous, Ct);
         await second.Cancelled.Task.WaitAsync(Generous, Ct);
     }
+
+    [Theory]
+    [InlineData("127.0.0.1", true)]
+    [InlineData("::1", true)]
+    [InlineData("192.168.1.20", true)]
+    [InlineData("10.0.0.7", true)]
+    [InlineData("fd00::5", true)]
+    [InlineData("203.0.113.9", false)]
+    [InlineData("2001:db8::1", false)]
+    public void HeadStartFor_APeerOnThisHostOrTheLan_GetsTheShortHeadStartOthersTheFull(string address, bool nearby)
+    {
+        Assert.Equal(nearby ? TransportRace.NearbyHeadStart : TransportRace.DefaultHeadStart,
+            TransportRace.HeadStartFor(System.Net.IPAddress.Parse(address)));
+        Assert.True(TransportRace.NearbyHeadStart < TransportRace.DefaultHeadStart);
+    }
 }
