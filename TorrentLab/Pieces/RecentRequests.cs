@@ -5,7 +5,7 @@ namespace TorrentLab.Pieces;
 /// <remarks>Bounded: the oldest are forgotten first, so a peer cannot make us remember without limit.</remarks>
 internal sealed class RecentRequests
 {
-    /// <summary>Enough for a full pipeline released on a choke (the swarm keeps at most 400 in flight) and more.</summary>
+    /// <summary>Enough for a full pipeline released on a choke (the swarm keeps at most 128 in flight) and more.</summary>
     public const int Capacity = 1024;
 
     private readonly HashSet<BlockRequest> _set = [];
