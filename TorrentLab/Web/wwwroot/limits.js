@@ -49,10 +49,15 @@
   body.append(global, torrent, hint);
   $('.bar .spacer').before(panel);
 
-  function fill(form, limits) {
+  // A reload (the panel opening, the detail view re-rendering) must not undo what the user is typing: a form with
+  // unsaved edits is filled only by its own successful submit.
+  function fill(form, limits, saved) {
+    if (form.dataset.edited && !saved) return;
+    delete form.dataset.edited;
     form.elements.down.value = showRate(limits.downloadRate);
     form.elements.up.value = showRate(limits.uploadRate);
   }
+  for (const form of [global, torrent]) form.addEventListener('input', () => { form.dataset.edited = '1'; });
 
   async function load() {
     try {
@@ -61,6 +66,7 @@
       if (state.selected) {
         const name = state.torrents.get(state.selected)?.name ?? '';
         torrent.querySelector('.limit-label').textContent = 'This torrent' + (name ? ' (' + name + ')' : '');
+        if (torrent.dataset.infoHash !== state.selected) delete torrent.dataset.edited; // another torrent's form
         torrent.dataset.infoHash = state.selected;
         fill(torrent, await api('GET', '/api/torrents/' + state.selected + '/limits'));
       }
@@ -72,7 +78,7 @@
     const up = parseRate(form.elements.up.value);
     if (down === null || up === null) { notify('a limit is bytes per second such as 500K, 2M or 1.5M (empty: unlimited)', true); return; }
     try {
-      fill(form, await api('PUT', path, JSON.stringify({ downloadRate: down, uploadRate: up }), { 'Content-Type': 'application/json' }));
+      fill(form, await api('PUT', path, JSON.stringify({ downloadRate: down, uploadRate: up }), { 'Content-Type': 'application/json' }), true);
       notify('limits set');
     } catch (e) { if (e.message !== 'a token is required') notify(e.message, true); }
   }
