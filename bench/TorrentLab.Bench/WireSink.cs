@@ -11,7 +11,7 @@ namespace TorrentLab.Bench;
 /// beyond this rate it could not have got from that seeder on this machine.</summary>
 internal static class WireSink
 {
-    private const int InFlight = 400, Block = 16 * 1024;
+    private const int InFlight = 400;
 
     public static async Task<int> RunAsync(string[] args)
     {
@@ -62,8 +62,8 @@ internal static class WireSink
         for (var index = 0; index < torrent.PieceCount; index++)
         {
             var length = torrent.GetPieceLength(index);
-            for (var begin = 0; begin < length; begin += Block)
-                yield return PeerMessage.Request(index, begin, Math.Min(Block, length - begin));
+            for (var begin = 0; begin < length; begin += WireLimits.BlockLength)
+                yield return PeerMessage.Request(index, begin, Math.Min(WireLimits.BlockLength, length - begin));
         }
     }
 }

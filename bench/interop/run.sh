@@ -112,15 +112,21 @@ download() {
     grep -q ready "$work/seed.$i.out" || { echo "seeder $i not ready: $(cat "$work/seed.$i.out")" >&2; exit 1; }
   done
   local name="$client-$n-$kib-$fmt"
+  # get_with BUILD... -- OPTIONS...: one torrentlab download of this torrent with that build and these options.
+  get_with() {
+    local build=()
+    while [ "$1" != -- ]; do build+=("$1"); shift; done; shift
+    measure "$name" "${tl_wrap[@]}" "${build[@]}" "$torrent" -o "$out" --no-resume --quiet --no-dht "${tl_args[@]}" "$@"
+  }
   case $client in
-    torrentlab) r=$(measure "$name" "${tl_wrap[@]}" "${tl[@]}" "$torrent" -o "$out" --no-resume --quiet --no-dht "${tl_args[@]}" --port "$dport") ;;
-    torrentlab-utp) r=$(measure "$name" "${tl_wrap[@]}" "${tl[@]}" "$torrent" -o "$out" --no-resume --quiet --no-dht "${tl_args[@]}" --port "$dport" --transport utp) ;;
-    torrentlab-tcp) r=$(measure "$name" "${tl_wrap[@]}" "${tl[@]}" "$torrent" -o "$out" --no-resume --quiet --no-dht "${tl_args[@]}" --port "$dport" --transport tcp) ;;
-    torrentlab-tcp-rc4) r=$(measure "$name" "${tl_wrap[@]}" "${tl[@]}" "$torrent" -o "$out" --no-resume --quiet --no-dht "${tl_args[@]}" --port "$dport" --transport tcp --encryption require) ;;
-    torrentlab-rc4) r=$(measure "$name" "${tl_wrap[@]}" "${tl[@]}" "$torrent" -o "$out" --no-resume --quiet --no-dht "${tl_args[@]}" --port "$dport" --encryption require) ;;
-    torrentlab-r2r) r=$(measure "$name" "${tl_wrap[@]}" dotnet "$work/r2r/TorrentLab.Cli.dll" "$torrent" -o "$out" --no-resume --quiet --no-dht "${tl_args[@]}" --port "$dport") ;;
-    torrentlab-jit) r=$(measure "$name" "${tl_wrap[@]}" dotnet "$cli" "$torrent" -o "$out" --no-resume --quiet --no-dht "${tl_args[@]}" --port "$dport") ;;
-    torrentlab-ref) r=$(measure "$name" "${tl_wrap[@]}" "${tl[@]}" "$torrent" -o "$out" --no-resume --quiet --no-dht "${tl_args[@]}" --max-peers 1) ;;
+    torrentlab) r=$(get_with "${tl[@]}" -- --port "$dport") ;;
+    torrentlab-utp) r=$(get_with "${tl[@]}" -- --port "$dport" --transport utp) ;;
+    torrentlab-tcp) r=$(get_with "${tl[@]}" -- --port "$dport" --transport tcp) ;;
+    torrentlab-tcp-rc4) r=$(get_with "${tl[@]}" -- --port "$dport" --transport tcp --encryption require) ;;
+    torrentlab-rc4) r=$(get_with "${tl[@]}" -- --port "$dport" --encryption require) ;;
+    torrentlab-r2r) r=$(get_with dotnet "$work/r2r/TorrentLab.Cli.dll" -- --port "$dport") ;;
+    torrentlab-jit) r=$(get_with dotnet "$cli" -- --port "$dport") ;;
+    torrentlab-ref) r=$(get_with "${tl[@]}" -- --max-peers 1) ;;
     # The swarm engine in the bench harness: the same download, plus the runtime's allocation and GC counts (stderr).
     torrentlab-alloc) r=$(measure "$name" "${tl_wrap[@]}" dotnet "$bench" download-allocations "$torrent" "$out")
                       cat "$work/out.log" >&2 ;;
