@@ -37,9 +37,9 @@ public class FileStorageTests
     [Fact]
     public async Task WritePieceAsync_PiecesLargerThanOneWrite_AreWrittenInChunksThatLandAtTheRightOffsets()
     {
-        // 1 MiB pieces go to disk in writes of at most MaxWriteLength; segments of odd lengths cross file boundaries.
+        // 1 MiB pieces: aligned runs go direct, the rest in plain writes of at most PlainWriteLength; segments of odd lengths cross file boundaries.
         const int bigPiece = 1 << 20;
-        Assert.True(bigPiece > 3 * FileStorage.MaxWriteLength);
+        Assert.True(bigPiece > 3 * RandomAccessFile.PlainWriteLength);
         using var temp = new TempFolder();
         var built = TestTorrents.MultiFile([("a.bin", 300_001), ("sub/c.bin", 1_500_000), ("d.bin", 700_003)], bigPiece, name: "big");
         using (var storage = FileStorage.Open(built.Torrent, temp.Path))

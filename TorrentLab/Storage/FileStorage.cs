@@ -17,11 +17,6 @@ public sealed class FileStorage : IPieceStorage
     /// <summary>Files kept open at once; a torrent with more opens the rest per access (file descriptors are finite).</summary>
     public const int MaxOpenFiles = 256;
 
-    /// <summary>The largest single write: a 1 MiB piece is written in four. Measured (bench/README.md): on the VM the
-    /// benchmarks ran on, the kernel's copy of a 1 MiB write into the page cache cost ten times that of four 256 KiB
-    /// writes of the same bytes (a download's CPU rose by a third at 1 MiB pieces); four system calls cost nothing.</summary>
-    internal const int MaxWriteLength = 256 * 1024;
-
     private readonly StorageLayout _layout;
     private readonly StorageFileOpener _open;
     private readonly bool _writable;
@@ -126,12 +121,8 @@ public sealed class FileStorage : IPieceStorage
             var entry = Torrent.Files[s.File];
             if (entry.IsPadding) continue; // BEP 47: pad files are zeros that exist only in the piece stream
             var what = $"writing piece {index} to '{entry.DisplayPath}' at offset {s.FileOffset}";
-            for (var done = 0; done < s.Length; done += MaxWriteLength)
-            {
-                var chunk = data.Slice(s.BufferOffset + done, Math.Min(MaxWriteLength, s.Length - done));
-                var at = s.FileOffset + done;
-                await UseFile(s.File, what, (f, c) => f.WriteAsync(chunk, at, c), cancellation).ConfigureAwait(false);
-            }
+            var bytes = data.Slice(s.BufferOffset, s.Length);
+            await UseFile(s.File, what, (f, c) => f.WriteAsync(bytes, s.FileOffset, c), cancellation).ConfigureAwait(false);
         }
     }
 

@@ -2,7 +2,7 @@
 # Download benchmark on loopback: a 1 GiB payload seeded by python3-libtorrent (high_performance_seed), downloaded one
 # at a time by TorrentLab's swarm engine (default settings, the release build: Native AOT), the same engine in the JIT
 # build (torrentlab-jit), its single-peer reference path (--max-peers 1), libtorrent (default preset and high-performance preset), aria2c and Transmission (dialled by the seeder).
-# Prints MiB/s (whole process, wall clock), CPU seconds, peak RSS, each client's speed ratio to libtorrent's
+# Prints MiB/s (whole process, wall clock), CPU seconds, peak RSS, the seeders' CPU seconds while it ran, each client's speed ratio to libtorrent's
 # high-performance preset and its CPU ratio to aria2 (same seeders, same piece size, same run); then the hashing rate
 # of `torrentlab verify` against sha1sum. Everything stays on 127.0.0.1; DHT/LSD/UPnP/NAT-PMP/PEX are off.
 #
@@ -94,12 +94,17 @@ measure() {
               END { printf "%.2f %.2f %.2f %d\n", w, u, s, m }' "$log"
 }
 
-# download N KIB FORMAT CLIENT: starts N seeders, runs CLIENT once, checks the bytes; prints "wall user sys rss [BAD-DATA]"
+# ticks PID...: the CPU time the processes have used so far, in seconds (utime + stime from /proc/PID/stat).
+ticks() { local p t=0; for p in "$@"; do t=$((t + $(awk '{ print $14 + $15 }' "/proc/$p/stat"))); done
+          awk -v t="$t" -v hz="$(getconf CLK_TCK)" 'BEGIN { printf "%.2f", t / hz }'; }
+
+# download N KIB FORMAT CLIENT: starts N seeders, runs CLIENT once, checks the bytes; prints
+# "wall user sys rss seeder-cpu [BAD-DATA]" (seeder-cpu: what the seeders burnt while CLIENT ran)
 download() {
   local n=$1 kib=$2 fmt=$3 client=$4 torrent="$work/bench-$2-$3.torrent"
   local out="$work/out-$client" dport; rm -rf "$out"; mkdir -p "$out"
   dport=$(free_port)
-  local seeder_pids=() i sport dial utp rc4 r
+  local seeder_pids=() i sport dial utp rc4 r seeded
   for i in $(seq 1 "$n"); do
     sport=$(free_port)
     dial=""; [ "$client" = transmission ] && [ "$i" = 1 ] && dial=$dport
@@ -112,6 +117,7 @@ download() {
     grep -q ready "$work/seed.$i.out" || { echo "seeder $i not ready: $(cat "$work/seed.$i.out")" >&2; exit 1; }
   done
   local name="$client-$n-$kib-$fmt"
+  seeded=$(ticks "${seeder_pids[@]}")
   # get_with BUILD... -- OPTIONS...: one torrentlab download of this torrent with that build and these options.
   get_with() {
     local build=()
@@ -147,6 +153,7 @@ download() {
       r=$(measure "$name" transmission-cli -g "$work/trc" -w "$out" "$torrent") ;;
     *) echo "unknown client $client" >&2; exit 2 ;;
   esac
+  r="$r $(awk -v a="$(ticks "${seeder_pids[@]}")" -v b="$seeded" 'BEGIN { printf "%.2f", a - b }')"
   [ "$client" = sink ] || cmp -s "$out/bench.bin" "$work/payload/bench.bin" || r="$r BAD-DATA"
   for i in "${seeder_pids[@]}"; do kill "$i" 2>/dev/null || true; done
   rm -rf "$out"
@@ -175,18 +182,18 @@ done
 
 echo
 echo "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg); ${size_mib} MiB; median of $repeat"
-printf "%-3s %-6s %-3s %-15s %8s %7s %9s %8s %9s %9s\n" seed piece fmt client "MiB/s" "CPU s" "CPU s/GiB" "peak MiB" "vs lt-hp" "CPU/aria2"
+printf "%-3s %-6s %-3s %-15s %8s %7s %9s %8s %9s %9s %10s\n" seed piece fmt client "MiB/s" "CPU s" "CPU s/GiB" "peak MiB" "vs lt-hp" "CPU/aria2" "seeders' CPU s"
 for line in "${results[@]}"; do
   set -- $line
   n=$1 kib=$2 fmt=$3
   hp=$(printf '%s\n' "${results[@]}" | awk -v n="$n" -v k="$kib" -v f="$fmt" '$1==n && $2==k && $3==f && $4=="libtorrent-hp" { print $5; exit }')
   ar=$(printf '%s\n' "${results[@]}" | awk -v n="$n" -v k="$kib" '$1==n && $2==k && $3=="v1" && $4=="aria2" { print $6 + $7; exit }')
   awk -v n="$n" -v k="$kib" -v f="$fmt" -v c="$4" -v w="$5" -v u="$6" -v s="$7" -v m="$8" -v hp="${hp:-}" -v ar="${ar:-}" \
-      -v mib="$size_mib" -v bad="${9:-}" 'BEGIN {
+      -v mib="$size_mib" -v sc="$9" -v bad="${10:-}" 'BEGIN {
     piece = (k >= 1024) ? (k / 1024) "M" : k "K"; rate = mib / w; cpu = u + s
     vs = (hp == "" || hp == "nan") ? "" : sprintf("%.2fx", hp / w)
     vc = (ar == "" || ar == "nan" || ar == 0) ? "" : sprintf("%.2fx", cpu / ar)
-    printf "%-3s %-6s %-3s %-15s %8.1f %7.2f %9.2f %8.1f %9s %9s %s\n", n, piece, f, c, rate, cpu, cpu * 1024 / mib, m / 1024, vs, vc, bad }'
+    printf "%-3s %-6s %-3s %-15s %8.1f %7.2f %9.2f %8.1f %9s %9s %10s %s\n", n, piece, f, c, rate, cpu, cpu * 1024 / mib, m / 1024, vs, vc, sc, bad }'
 done
 
 first=$(echo $piece_kibs | cut -d' ' -f1)
