@@ -52,13 +52,14 @@ internal static class MainCommand
                 throw new UsageException("--max-download-rate and --max-upload-rate need the swarm engine; --max-peers 1 runs the reference path, which has no limits");
             if (options.SeedAfterDownload && options.MaxPeers == 1)
                 throw new UsageException("--seed needs the swarm engine; the single-peer reference path (--max-peers 1) only downloads");
-            Directory.CreateDirectory(options.OutputDirectory);
             if (!TorrentClient.IsMagnet(path) && !File.Exists(path) && !path.EndsWith(".torrent", StringComparison.OrdinalIgnoreCase))
                 throw new UsageException($"'{path}' is neither a command nor an existing .torrent file (see 'torrentlab --help')");
             // A magnet link works like a .torrent: its metadata is fetched and verified from peers first (BEP 9).
             var (loaded, linkPeers) = await TorrentClient.OpenAsync(path,
                 options with { DhtStatePath = options.DhtStatePath ?? TorrentClient.DhtStatePathIn(options.OutputDirectory) }, ct: ct).ConfigureAwait(false);
             options = options with { ExtraPeers = [.. linkPeers, .. options.ExtraPeers], FilePriorities = selection.Priorities(parse, loaded) };
+            // Only now, with a torrent that parsed and options that make sense: a mistake leaves no empty folder behind.
+            Directory.CreateDirectory(options.OutputDirectory);
             var result = await RunEngineAsync(loaded, options, settings.IsQuiet(parse), settings.IsVerbose(parse), ct).ConfigureAwait(false);
             Console.Out.WriteLine(Summary(loaded, options.OutputDirectory, result));
             if (settings.IsVerbose(parse)) Console.Error.WriteLine(result.PeerSources);

@@ -190,6 +190,17 @@ public partial class DownloadCommandTests
         var result = CliRunner.Run([path, "-o", folder.Combine("out")]);
         Assert.Equal(CliRunner.Codes.BadInput, result.ExitCode);
         Assert.Equal("error: invalid torrent: info: expected a dictionary, got an integer\n", result.Stderr);
+        Assert.False(Directory.Exists(folder.Combine("out"))); // a mistake leaves nothing behind, not even an empty folder
+    }
+
+    [Fact]
+    public void MainCommand_NeitherACommandNorATorrent_IsAUsageErrorThatCreatesNoFolder()
+    {
+        using var folder = new TempFolder();
+        var result = CliRunner.Run([folder.Combine("typo"), "-o", folder.Combine("out")]);
+        Assert.Equal(CliRunner.Codes.Usage, result.ExitCode);
+        Assert.StartsWith("error: '", result.Stderr);
+        Assert.False(Directory.Exists(folder.Combine("out")));
     }
 
     [Fact]

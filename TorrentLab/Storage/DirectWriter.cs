@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Runtime.InteropServices;
 using Microsoft.Win32.SafeHandles;
 
@@ -12,7 +13,7 @@ namespace TorrentLab.Storage;
 /// term of a download's CPU; with <c>O_DIRECT</c> the device reads the bytes from our buffer (0.3 CPU s). A finished
 /// download also no longer pushes everything else out of the cache. The price is <c>O_DIRECT</c>'s rules: buffer,
 /// file offset and length aligned to the device's block (4 KiB covers every block size in use), so an aligned run is
-/// copied into an aligned buffer of this thread and written from there, and whatever is not aligned (a file starting
+/// copied into an aligned buffer and written from there, and whatever is not aligned (a file starting
 /// mid-piece, a short last piece's tail) is written the plain way. A file system that refuses <c>O_DIRECT</c> (tmpfs
 /// on older kernels, some network file systems) is written the plain way throughout.
 /// </remarks>
@@ -21,7 +22,7 @@ internal sealed class DirectWriter : IDisposable
     /// <summary>The alignment of buffer, offset and length: 4 KiB, a multiple of every device block size in use.</summary>
     public const int Alignment = 4096;
 
-    /// <summary>The largest run written at once, the size of each writing thread's aligned buffer: 1 MiB, a whole
+    /// <summary>The largest run written at once, the size of each aligned buffer: 1 MiB, a whole
     /// common piece per system call (each call costs this VM an exit to the host to start the device; 256 KiB runs cost
     /// a quarter more system CPU and were slower, bench/README.md).</summary>
     internal const int MaxLength = 1024 * 1024;
@@ -30,7 +31,10 @@ internal sealed class DirectWriter : IDisposable
     private const int GetFlags = 3;
     private const int SetFlags = 4;
 
-    [ThreadStatic] private static byte[]? t_buffer; // pinned, so its aligned window never moves
+    /// <summary>Aligned buffers kept for reuse: as many as writes ran at once, at most this many (a buffer per thread
+    /// that ever wrote held 5-8 MiB with three seeders).</summary>
+    private const int KeptBuffers = 4;
+    private static readonly ConcurrentStack<byte[]> s_buffers = new(); // pinned arrays: their aligned windows never move
 
     private readonly SafeFileHandle _handle;
     private volatile bool _refused; // a direct write failed where a plain one succeeded: write plainly from then on
@@ -82,11 +86,11 @@ internal sealed class DirectWriter : IDisposable
     /// file system refused, so the caller writes it plainly (and, if that works, this writer is not used again).</summary>
     public bool TryWrite(ReadOnlySpan<byte> data, long fileOffset)
     {
-        var buffer = t_buffer ??= GC.AllocateUninitializedArray<byte>(MaxLength + Alignment, pinned: true);
-        var window = buffer.AsSpan(AlignedStart(buffer), data.Length);
-        data.CopyTo(window);
+        if (!s_buffers.TryPop(out var buffer)) buffer = GC.AllocateUninitializedArray<byte>(MaxLength + Alignment, pinned: true);
         try
         {
+            var window = buffer.AsSpan(AlignedStart(buffer), data.Length);
+            data.CopyTo(window);
             RandomAccess.Write(_handle, window, fileOffset);
             Interlocked.Add(ref _written, window.Length);
             return true;
@@ -94,6 +98,10 @@ internal sealed class DirectWriter : IDisposable
         catch (Exception e) when (StorageErrors.IsIo(e))
         {
             return false;
+        }
+        finally
+        {
+            if (s_buffers.Count < KeptBuffers) s_buffers.Push(buffer);
         }
     }
 
