@@ -66,7 +66,7 @@ public class TransportRaceTests
         var stream = new TrackedStream();
         first.Result.SetResult(stream);
 
-        var (won, winner) = await TransportRace.ConnectFirstAsync(first.Open(), second.Open(), Forever, null, Ct);
+        var (won, winner) = await TransportRace.ConnectFirstAsync(first.Open(), second.Open(), Forever, Forever, null, Ct);
 
         Assert.Same(stream, won);
         Assert.Equal(0, winner);
@@ -80,7 +80,7 @@ public class TransportRaceTests
         var stream = new TrackedStream();
         second.Result.SetResult(stream);
 
-        await SecondWon(TransportRace.ConnectFirstAsync(first.Open(), second.Open(), TimeSpan.FromMilliseconds(1), null, Ct), stream);
+        await SecondWon(TransportRace.ConnectFirstAsync(first.Open(), second.Open(), TimeSpan.FromMilliseconds(1), Forever, null, Ct), stream);
 
         await LoserGoneWinnerOpen(first.Cancelled, stream);
     }
@@ -94,7 +94,7 @@ public class TransportRaceTests
         second.Result.SetResult(stream);
         var failures = new List<(int, string)>();
 
-        await SecondWon(TransportRace.ConnectFirstAsync(first.Open(), second.Open(), Forever,
+        await SecondWon(TransportRace.ConnectFirstAsync(first.Open(), second.Open(), Forever, Forever,
             (i, e) => failures.Add((i, e.Message)), Ct), stream);
 
         Assert.Equal([(0, "peer 127.0.0.1:1: cannot connect over uTP (reset)")], failures);
@@ -106,7 +106,7 @@ public class TransportRaceTests
         var (first, second) = (new Attempt(), new Attempt());
         var firstStream = new TrackedStream();
         var secondStream = new TrackedStream();
-        var race = TransportRace.ConnectFirstAsync(first.Open(ignoreCancel: true), second.Open(ignoreCancel: true), TimeSpan.FromMilliseconds(1), null, Ct);
+        var race = TransportRace.ConnectFirstAsync(first.Open(ignoreCancel: true), second.Open(ignoreCancel: true), TimeSpan.FromMilliseconds(1), Forever, null, Ct);
         await second.Begun.Task.WaitAsync(Generous, Ct);   // the head start is 1 ms
 
         second.Result.SetResult(secondStream);
@@ -124,7 +124,7 @@ public class TransportRaceTests
         second.Result.SetException(new WireException("peer 127.0.0.1:1: cannot connect (ConnectionRefused)", isViolation: false));
         var failures = new List<int>();
 
-        var e = await Assert.ThrowsAsync<WireException>(() => TransportRace.ConnectFirstAsync(first.Open(), second.Open(), Forever,
+        var e = await Assert.ThrowsAsync<WireException>(() => TransportRace.ConnectFirstAsync(first.Open(), second.Open(), Forever, Forever,
             (i, _) => failures.Add(i), Ct).WaitAsync(Generous, Ct));
 
         Assert.Equal("peer 127.0.0.1:1: cannot connect (ConnectionRefused)", e.Message);
@@ -136,7 +136,7 @@ public class TransportRaceTests
     {
         var (first, second) = (new Attempt(), new Attempt());
         using var caller = CancellationTokenSource.CreateLinkedTokenSource(Ct);
-        var race = TransportRace.ConnectFirstAsync(first.Open(), second.Open(), TimeSpan.FromMilliseconds(1), null, caller.Token);
+        var race = TransportRace.ConnectFirstAsync(first.Open(), second.Open(), TimeSpan.FromMilliseconds(1), Forever, null, caller.Token);
         await second.Begun.Task.WaitAsync(Generous, Ct);
 
         await caller.CancelAsync();
@@ -144,6 +144,39 @@ public class TransportRaceTests
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => race.WaitAsync(Generous, Ct));
         await first.Cancelled.Task.WaitAsync(Generous, Ct);
         await second.Cancelled.Task.WaitAsync(Generous, Ct);
+    }
+
+    [Fact]
+    public async Task ConnectFirst_SecondFailsWhileTheFirstIsSilent_TheFirstIsGivenUpOnAfterItsLastChance()
+    {
+        // A dead peer: TCP is refused at once while the uTP SYN goes unanswered. The race must not wait out uTP's own
+        // timeout; it gives up after the last chance, cancels the first and throws the second's failure.
+        var (first, second) = (new Attempt(), new Attempt());
+        second.Result.SetException(new WireException("peer 127.0.0.1:1: cannot connect (ConnectionRefused)", isViolation: false));
+        var failures = new List<int>();
+
+        var e = await Assert.ThrowsAsync<WireException>(() => TransportRace.ConnectFirstAsync(first.Open(), second.Open(),
+            TimeSpan.FromMilliseconds(1), TimeSpan.FromMilliseconds(1), (i, _) => failures.Add(i), Ct).WaitAsync(Generous, Ct));
+
+        Assert.Equal("peer 127.0.0.1:1: cannot connect (ConnectionRefused)", e.Message);
+        await first.Cancelled.Task.WaitAsync(Generous, Ct);
+        Assert.Empty(failures); // the failure that ended the race is thrown, not reported as well
+    }
+
+    [Fact]
+    public async Task ConnectFirst_SecondFails_TheFirstConnectingWithinItsLastChanceStillWins()
+    {
+        var (first, second) = (new Attempt(), new Attempt());
+        second.Result.SetException(new WireException("peer 127.0.0.1:1: cannot connect (ConnectionRefused)", isViolation: false));
+        using var stream = new TrackedStream();
+        var race = TransportRace.ConnectFirstAsync(first.Open(), second.Open(), TimeSpan.FromMilliseconds(1), Forever, null, Ct);
+        await second.Begun.Task.WaitAsync(Generous, Ct);
+
+        first.Result.SetResult(stream);
+
+        var (won, winner) = await race.WaitAsync(Generous, Ct);
+        Assert.Equal(0, winner);
+        Assert.Same(stream, won);
     }
 
     [Theory]
@@ -154,10 +187,12 @@ public class TransportRaceTests
     [InlineData("fd00::5", true)]
     [InlineData("203.0.113.9", false)]
     [InlineData("2001:db8::1", false)]
-    public void HeadStartFor_APeerOnThisHostOrTheLan_GetsTheShortHeadStartOthersTheFull(string address, bool nearby)
+    public void HeadStartAndLastChance_APeerOnThisHostOrTheLan_GetsTheShortOnesOthersTheFull(string address, bool nearby)
     {
-        Assert.Equal(nearby ? TransportRace.NearbyHeadStart : TransportRace.DefaultHeadStart,
-            TransportRace.HeadStartFor(System.Net.IPAddress.Parse(address)));
+        var ip = System.Net.IPAddress.Parse(address);
+        Assert.Equal(nearby ? TransportRace.NearbyHeadStart : TransportRace.DefaultHeadStart, TransportRace.HeadStartFor(ip));
+        Assert.Equal(nearby ? TransportRace.NearbyLastChance : TransportRace.DefaultLastChance, TransportRace.LastChanceFor(ip));
         Assert.True(TransportRace.NearbyHeadStart < TransportRace.DefaultHeadStart);
+        Assert.True(TransportRace.NearbyLastChance < TransportRace.DefaultLastChance);
     }
 }

@@ -46,7 +46,7 @@ internal sealed partial class TorrentSession
             var (stream, winner) = await TransportRace.ConnectFirstAsync(
                 t => OpenAsync(order[0], endpoint, _options.ConnectTimeout, t),
                 t => OpenAsync(order[1], endpoint, _options.ConnectTimeout, t),
-                TransportRace.HeadStartFor(endpoint.Address),
+                TransportRace.HeadStartFor(endpoint.Address), TransportRace.LastChanceFor(endpoint.Address),
                 (i, e) => _log?.Invoke($"dial {endpoint}: {(e as WireException)?.Reason ?? e.Message} ({Name(order[i])})"), token).ConfigureAwait(false);
             reached = order[winner];
             return stream;

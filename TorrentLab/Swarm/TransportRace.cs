@@ -20,22 +20,39 @@ internal static class TransportRace
     /// loopback seeder, BENCHMARKS.md).</summary>
     internal static readonly TimeSpan NearbyHeadStart = TimeSpan.FromMilliseconds(25);
 
+    /// <summary>Once the second choice failed, how much longer the first may take. The first has been running for
+    /// longer than the second took to fail, and a peer that speaks it answers within a round trip; without this limit a
+    /// dead peer (TCP refused at once, a uTP SYN resent unanswered for 7 s) held one of the session's dial slots for 7 s,
+    /// and eight dead peers from the tracker ahead of three live seeders made a 4 s download take 12 s (bench/README.md).
+    /// A live peer whose answer was lost is dialled again later (<see cref="PeerBook"/>'s back-off).</summary>
+    internal static readonly TimeSpan DefaultLastChance = TimeSpan.FromSeconds(1);
+
+    /// <summary>The last chance for a peer on this host or the LAN, where round trips take milliseconds.</summary>
+    internal static readonly TimeSpan NearbyLastChance = TimeSpan.FromMilliseconds(100);
+
     /// <summary>How long the first choice runs alone when dialling <paramref name="address"/>.</summary>
-    internal static TimeSpan HeadStartFor(IPAddress address) =>
-        PeerAddressPolicy.MayUse(address, PeerScope.Private) ? NearbyHeadStart : DefaultHeadStart;
+    internal static TimeSpan HeadStartFor(IPAddress address) => IsNearby(address) ? NearbyHeadStart : DefaultHeadStart;
+
+    /// <summary>How long the first choice may still take, once the second failed, when dialling <paramref name="address"/>.</summary>
+    internal static TimeSpan LastChanceFor(IPAddress address) => IsNearby(address) ? NearbyLastChance : DefaultLastChance;
+
+    /// <summary>On this host or the LAN (the addresses a private scope allows).</summary>
+    private static bool IsNearby(IPAddress address) => PeerAddressPolicy.MayUse(address, PeerScope.Private);
 
     /// <summary>Connects with <paramref name="first"/>, adds <paramref name="second"/> once <paramref name="headStart"/>
     /// passed or the first failed, and returns the first stream to connect with its index (0 or 1).</summary>
     /// <param name="first">Opens the first choice; its token is cancelled when the other attempt wins.</param>
     /// <param name="second">Opens the second choice; likewise.</param>
     /// <param name="headStart">How long the first runs alone (<see cref="Timeout.InfiniteTimeSpan"/>: until it fails).</param>
+    /// <param name="lastChance">How long the first may still take once the second failed (then the race gives up and
+    /// throws the second's failure; <see cref="Timeout.InfiniteTimeSpan"/>: until the first ends too).</param>
     /// <param name="onFailure">Told each attempt's failure that did not end the race (for the log).</param>
     /// <param name="ct">Cancels both attempts.</param>
     /// <exception cref="OperationCanceledException"><paramref name="ct"/> was cancelled.</exception>
     /// <remarks>Both failed: the last failure is thrown (the earlier one was passed to <paramref name="onFailure"/>).</remarks>
     internal static async Task<(Stream Stream, int Winner)> ConnectFirstAsync(
         Func<CancellationToken, Task<Stream>> first, Func<CancellationToken, Task<Stream>> second,
-        TimeSpan headStart, Action<int, Exception>? onFailure, CancellationToken ct)
+        TimeSpan headStart, TimeSpan lastChance, Action<int, Exception>? onFailure, CancellationToken ct)
     {
         using var losers = CancellationTokenSource.CreateLinkedTokenSource(ct);
         var attempts = new Task<Stream>?[2];
@@ -61,9 +78,25 @@ internal static class TransportRace
             }
             ct.ThrowIfCancellationRequested();
             if (other == null) return (await finished.ConfigureAwait(false), index); // both failed: rethrows the last failure
+            if (index == 1 && !await EndsWithin(other, lastChance, ct).ConfigureAwait(false))
+            {
+                ct.ThrowIfCancellationRequested();
+                losers.Cancel();
+                _ = CloseWhenConnected(other);
+                return (await finished.ConfigureAwait(false), index); // the first is given up on: rethrows the second's failure
+            }
             onFailure?.Invoke(index, finished.Exception?.InnerException ?? new OperationCanceledException());
             attempts[index] = null;
         }
+    }
+
+    /// <summary>True when <paramref name="attempt"/> ends (connected or failed) within <paramref name="limit"/>.</summary>
+    private static async Task<bool> EndsWithin(Task attempt, TimeSpan limit, CancellationToken ct)
+    {
+        using var timer = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        var ended = await Task.WhenAny(attempt, Task.Delay(limit, timer.Token)).ConfigureAwait(false) == attempt;
+        timer.Cancel(); // ends the timer when the attempt ended first
+        return ended;
     }
 
     /// <summary>Closes a losing attempt's stream if it connected after all; its failure is expected and dropped.</summary>
