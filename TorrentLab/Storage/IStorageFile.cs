@@ -19,7 +19,7 @@ internal delegate IStorageFile StorageFileOpener(string path, bool writable);
 /// <summary>A file kept open as a <see cref="SafeFileHandle"/> and accessed with <see cref="RandomAccess"/>
 /// (positional reads and writes: safe from many threads at once, no shared file position).</summary>
 /// <remarks>A write's aligned runs go past the page cache through a <see cref="DirectWriter"/>, opened at the first
-/// one; the rest, and everything where the file system refuses that, is written plainly in runs of at most
+/// write; the rest, and everything where the file system refuses that, is written plainly in runs of at most
 /// <see cref="PlainWriteLength"/>.</remarks>
 internal sealed class RandomAccessFile(SafeFileHandle handle, Func<SafeFileHandle, DirectWriter?> openDirect) : IStorageFile
 {
@@ -47,14 +47,17 @@ internal sealed class RandomAccessFile(SafeFileHandle handle, Func<SafeFileHandl
         while (!data.IsEmpty)
         {
             cancellation.ThrowIfCancellationRequested();
-            var direct = fileOffset % DirectWriter.Alignment == 0 ? Direct() : null;
+            var direct = Direct();
             var length = direct?.DirectLength(fileOffset, data.Length) ?? 0;
-            if (length > 0 && !direct!.TryWrite(data.Span[..length], fileOffset))
+            if (length > 0)
             {
-                RandomAccess.Write(handle, data.Span[..length], fileOffset); // a full disk fails here too, as itself
-                direct.Refuse();
+                if (!direct!.TryWrite(data.Span[..length], fileOffset))
+                {
+                    RandomAccess.Write(handle, data.Span[..length], fileOffset); // a full disk fails here too, as itself
+                    direct.Refuse();
+                }
             }
-            else if (length == 0)
+            else
             {
                 length = Math.Min(data.Length, PlainWriteLength);
                 await RandomAccess.WriteAsync(handle, data[..length], fileOffset, cancellation).ConfigureAwait(false);
@@ -69,13 +72,14 @@ internal sealed class RandomAccessFile(SafeFileHandle handle, Func<SafeFileHandl
 
     public void Flush() => RandomAccess.FlushToDisk(handle);
 
-    /// <summary>Direct writes to this file, opened at the first aligned write; null where they are not available.</summary>
+    /// <summary>Direct writes to this file, opened at the first write; null where they are not available.</summary>
     internal DirectWriter? Direct()
     {
+        if (Volatile.Read(ref _directOpened)) return _direct; // every write after the first: no lock
         lock (_directLock)
         {
             if (!_directOpened && !handle.IsClosed) _direct = openDirect(handle);
-            _directOpened = true;
+            Volatile.Write(ref _directOpened, true);
             return _direct;
         }
     }
@@ -85,7 +89,7 @@ internal sealed class RandomAccessFile(SafeFileHandle handle, Func<SafeFileHandl
         lock (_directLock)
         {
             _direct?.Dispose();
-            _directOpened = true;
+            Volatile.Write(ref _directOpened, true);
         }
         handle.Dispose();
     }

@@ -57,11 +57,7 @@ internal static class TransportRace
         using var losers = CancellationTokenSource.CreateLinkedTokenSource(ct);
         var attempts = new Task<Stream>?[2];
         attempts[0] = first(losers.Token);
-        using (var alone = CancellationTokenSource.CreateLinkedTokenSource(ct))
-        {
-            await Task.WhenAny(attempts[0]!, Task.Delay(headStart, alone.Token)).ConfigureAwait(false);
-            alone.Cancel(); // ends the head-start timer when the first finished early
-        }
+        await EndsWithin(attempts[0]!, headStart, ct).ConfigureAwait(false); // the head start
         ct.ThrowIfCancellationRequested();
         if (attempts[0]!.IsCompletedSuccessfully) return (attempts[0]!.Result, 0);
         attempts[1] = second(losers.Token);
