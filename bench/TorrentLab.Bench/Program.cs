@@ -8,7 +8,7 @@ using TorrentLab.Bench;
 if (args.FirstOrDefault() == "utp-loopback") return await UtpLoopback.RunAsync(args);
 // download-allocations TORRENT OUT [max-peers]: a real download in this process; prints allocations and collections.
 if (args.FirstOrDefault() == "download-allocations") return await DownloadAllocations.RunAsync(args);
-// wire-sink TORRENT SEEDER: requests every block from one seeder and discards it; prints MiB/s (the seeder's ceiling).
+// wire-sink TORRENT SEEDER...: requests every block from the seeders and discards it; prints MiB/s (their ceiling).
 if (args.FirstOrDefault() == "wire-sink") return await WireSink.RunAsync(args);
 
 // --quick: one short in-process job (a minute or two on 2 cores); without it, BenchmarkDotNet's defaults.

@@ -2,7 +2,7 @@
 # Download benchmark on loopback: a 1 GiB payload seeded by python3-libtorrent (high_performance_seed), downloaded one
 # at a time by TorrentLab's swarm engine (default settings, the release build: Native AOT), the same engine in the JIT
 # build (torrentlab-jit), its single-peer reference path (--max-peers 1), libtorrent (default preset and high-performance preset), aria2c and Transmission (dialled by the seeder).
-# Prints MiB/s (whole process, wall clock), CPU seconds, peak RSS, the seeders' CPU seconds while it ran, each client's speed ratio to libtorrent's
+# Prints MiB/s (whole process, wall clock), CPU seconds, peak RSS, the seeders' CPU seconds while it ran, the share of the two cores left idle meanwhile, each client's speed ratio to libtorrent's
 # high-performance preset and its CPU ratio to aria2 (same seeders, same piece size, same run); then the hashing rate
 # of `torrentlab verify` against sha1sum. Everything stays on 127.0.0.1; DHT/LSD/UPnP/NAT-PMP/PEX are off.
 #
@@ -16,8 +16,8 @@
 #                                         # uTP-only seeder (TCP off) and speak uTP only; torrentlab-tcp gets a TCP seeder
 #   SEEDERS=1 CLIENTS="torrentlab torrentlab-rc4 libtorrent libtorrent-rc4" bench/interop/run.sh   # MSE/PE: *-rc4 clients
 #                                         # get a seeder with RC4 forced and force it themselves (--encryption require)
-#   CLIENTS="sink ..."                  # the seeder's ceiling: bench/TorrentLab.Bench wire-sink requests every block of
-#                                         # one seeder and discards it (no hashing, no disk); one seeder only
+#   CLIENTS="sink ..."                  # the seeders' ceiling: bench/TorrentLab.Bench wire-sink requests every block from
+#                                         # the seeders (one connection each) and discards it (no hashing, no disk)
 #   CLIENTS="torrentlab-alloc"           # the swarm engine inside bench/TorrentLab.Bench: prints managed allocations,
 #                                         # GC collections and pauses of the download (stderr)
 #   CLIENTS="... transmission"            # Transmission 3.00 (one seeder only; about 21 MiB/s here, so not a default)
@@ -94,17 +94,21 @@ measure() {
               END { printf "%.2f %.2f %.2f %d\n", w, u, s, m }' "$log"
 }
 
+# idle_since "CPU LINE": the share of the machine's CPU time left idle (idle + iowait, all cores) since that /proc/stat line.
+idle_since() { echo "$1 $(head -1 /proc/stat)" | awk '{ for (i = 2; i <= 9; i++) { t += $(i + 11) - $i } print sprintf("%.0f%%", 100 * ($16 - $5 + $17 - $6) / t) }'; }
+
 # ticks PID...: the CPU time the processes have used so far, in seconds (utime + stime from /proc/PID/stat).
 ticks() { local p t=0; for p in "$@"; do t=$((t + $(awk '{ print $14 + $15 }' "/proc/$p/stat"))); done
           awk -v t="$t" -v hz="$(getconf CLK_TCK)" 'BEGIN { printf "%.2f", t / hz }'; }
 
 # download N KIB FORMAT CLIENT: starts N seeders, runs CLIENT once, checks the bytes; prints
-# "wall user sys rss seeder-cpu [BAD-DATA]" (seeder-cpu: what the seeders burnt while CLIENT ran)
+# "wall user sys rss seeder-cpu idle [BAD-DATA]" (seeder-cpu: what the seeders burnt while CLIENT ran; idle: the share of
+# both cores nobody used meanwhile)
 download() {
   local n=$1 kib=$2 fmt=$3 client=$4 torrent="$work/bench-$2-$3.torrent"
   local out="$work/out-$client" dport; rm -rf "$out"; mkdir -p "$out"
   dport=$(free_port)
-  local seeder_pids=() i sport dial utp rc4 r seeded
+  local seeder_pids=() seeder_addresses=() i sport dial utp rc4 r seeded
   for i in $(seq 1 "$n"); do
     sport=$(free_port)
     dial=""; [ "$client" = transmission ] && [ "$i" = 1 ] && dial=$dport
@@ -112,12 +116,12 @@ download() {
     utp=0; case $client in *-utp) utp=1 ;; esac
     rc4=0; case $client in *-rc4) rc4=1 ;; esac
     LT_RC4=$rc4 LT_UTP_ONLY=$utp $python "$here/lt.py" seed "$torrent" "$work/payload" "$sport" $dial < "$work/hold" > "$work/seed.$i.out" 2>&1 &
-    seeder_pids+=($!); pids+=($!)
+    seeder_pids+=($!); pids+=($!); seeder_addresses+=("127.0.0.1:$sport")
     for _ in $(seq 1 300); do grep -q ready "$work/seed.$i.out" 2>/dev/null && break; sleep 0.1; done
     grep -q ready "$work/seed.$i.out" || { echo "seeder $i not ready: $(cat "$work/seed.$i.out")" >&2; exit 1; }
   done
   local name="$client-$n-$kib-$fmt"
-  seeded=$(ticks "${seeder_pids[@]}")
+  seeded=$(ticks "${seeder_pids[@]}"); local stat0; stat0=$(head -1 /proc/stat)
   # get_with BUILD... -- OPTIONS...: one torrentlab download of this torrent with that build and these options.
   get_with() {
     local build=()
@@ -136,8 +140,8 @@ download() {
     # The swarm engine in the bench harness: the same download, plus the runtime's allocation and GC counts (stderr).
     torrentlab-alloc) r=$(measure "$name" "${tl_wrap[@]}" dotnet "$bench" download-allocations "$torrent" "$out")
                       cat "$work/out.log" >&2 ;;
-    # The seeder's ceiling: one connection that requests every block and discards it (no hash, no disk); one seeder.
-    sink) r=$(measure "$name" dotnet "$bench" wire-sink "$torrent" "127.0.0.1:$sport")
+    # The seeders' ceiling: one connection per seeder, requesting every block once and discarding it (no hash, no disk).
+    sink) r=$(measure "$name" dotnet "$bench" wire-sink "$torrent" "${seeder_addresses[@]}")
           echo "sink: $(cat "$work/out.log")" >&2 ;;
     libtorrent) r=$(measure "$name" $python "$here/lt.py" get "$torrent" "$out" "$dport") ;;
     libtorrent-hp) r=$(measure "$name" env LT_HP=1 $python "$here/lt.py" get "$torrent" "$out" "$dport") ;;
@@ -153,7 +157,7 @@ download() {
       r=$(measure "$name" transmission-cli -g "$work/trc" -w "$out" "$torrent") ;;
     *) echo "unknown client $client" >&2; exit 2 ;;
   esac
-  r="$r $(awk -v a="$(ticks "${seeder_pids[@]}")" -v b="$seeded" 'BEGIN { printf "%.2f", a - b }')"
+  r="$r $(awk -v a="$(ticks "${seeder_pids[@]}")" -v b="$seeded" 'BEGIN { printf "%.2f", a - b }') $(idle_since "$stat0")"
   [ "$client" = sink ] || cmp -s "$out/bench.bin" "$work/payload/bench.bin" || r="$r BAD-DATA"
   for i in "${seeder_pids[@]}"; do kill "$i" 2>/dev/null || true; done
   rm -rf "$out"
@@ -168,7 +172,6 @@ for n in $seeder_counts; do
       for client in $list; do
         # Transmission keeps one connection per IP: with several loopback seeders it stalled here, so it runs with one.
         if [ "$client" = transmission ] && [ "$n" -gt 1 ]; then continue; fi
-        if [ "$client" = sink ] && [ "$n" -gt 1 ]; then continue; fi
         runs=()
         for _ in $(seq 1 "$repeat"); do runs+=("$(download "$n" "$kib" "$fmt" "$client")"); done
         # The median run by wall time (a failed or bad run sorts last).
@@ -182,18 +185,18 @@ done
 
 echo
 echo "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg); ${size_mib} MiB; median of $repeat"
-printf "%-3s %-6s %-3s %-15s %8s %7s %9s %8s %9s %9s %10s\n" seed piece fmt client "MiB/s" "CPU s" "CPU s/GiB" "peak MiB" "vs lt-hp" "CPU/aria2" "seeders' CPU s"
+printf "%-3s %-6s %-3s %-15s %8s %7s %9s %8s %9s %9s %10s %6s\n" seed piece fmt client "MiB/s" "CPU s" "CPU s/GiB" "peak MiB" "vs lt-hp" "CPU/aria2" "seeders' CPU s" "idle"
 for line in "${results[@]}"; do
   set -- $line
   n=$1 kib=$2 fmt=$3
   hp=$(printf '%s\n' "${results[@]}" | awk -v n="$n" -v k="$kib" -v f="$fmt" '$1==n && $2==k && $3==f && $4=="libtorrent-hp" { print $5; exit }')
   ar=$(printf '%s\n' "${results[@]}" | awk -v n="$n" -v k="$kib" '$1==n && $2==k && $3=="v1" && $4=="aria2" { print $6 + $7; exit }')
   awk -v n="$n" -v k="$kib" -v f="$fmt" -v c="$4" -v w="$5" -v u="$6" -v s="$7" -v m="$8" -v hp="${hp:-}" -v ar="${ar:-}" \
-      -v mib="$size_mib" -v sc="$9" -v bad="${10:-}" 'BEGIN {
+      -v mib="$size_mib" -v sc="$9" -v idle="${10}" -v bad="${11:-}" 'BEGIN {
     piece = (k >= 1024) ? (k / 1024) "M" : k "K"; rate = mib / w; cpu = u + s
     vs = (hp == "" || hp == "nan") ? "" : sprintf("%.2fx", hp / w)
     vc = (ar == "" || ar == "nan" || ar == 0) ? "" : sprintf("%.2fx", cpu / ar)
-    printf "%-3s %-6s %-3s %-15s %8.1f %7.2f %9.2f %8.1f %9s %9s %10s %s\n", n, piece, f, c, rate, cpu, cpu * 1024 / mib, m / 1024, vs, vc, sc, bad }'
+    printf "%-3s %-6s %-3s %-15s %8.1f %7.2f %9.2f %8.1f %9s %9s %10s %6s %s\n", n, piece, f, c, rate, cpu, cpu * 1024 / mib, m / 1024, vs, vc, sc, idle, bad }'
 done
 
 first=$(echo $piece_kibs | cut -d' ' -f1)
