@@ -26,11 +26,11 @@ public sealed class DirectWriterTests
         using var temp = new TempFolder();
         var path = temp.Combine("f.bin");
         var ct = TestContext.Current.CancellationToken;
-        // From an aligned offset: 1 MiB and 512 KiB go direct (two runs), the 1,234 bytes after them plainly; then a
-        // write at an unaligned offset goes plainly throughout.
-        var data = RandomBytes(DirectWriter.MaxLength * 3 / 2 + 1_234);
+        // From an aligned offset: two 1 MiB runs go direct, the 512 KiB and 1,234 bytes after them (shorter than a run)
+        // plainly; then a write at an unaligned offset goes plainly throughout.
+        var data = RandomBytes(DirectWriter.RunLength * 5 / 2 + 1_234);
         var head = RandomBytes(100);
-        var expected = new byte[2 * DirectWriter.MaxLength];
+        var expected = new byte[3 * DirectWriter.RunLength];
         data.CopyTo(expected, DirectWriter.Alignment);
         head.CopyTo(expected, 1);
         using (var file = (RandomAccessFile)RandomAccessFile.Open(path, writable: true))
@@ -42,7 +42,7 @@ public sealed class DirectWriterTests
             if (direct is null) Assert.Skip($"the file system holding {temp.Path} refuses O_DIRECT");
 
             Assert.False(direct.Refused);
-            Assert.Equal(DirectWriter.MaxLength * 3 / 2, direct.BytesWritten);
+            Assert.Equal(2 * DirectWriter.RunLength, direct.BytesWritten);
             Assert.Equal(DirectWriter.DirectFlag(), OpenFlags(direct.Handle) & DirectWriter.DirectFlag());
         }
         Assert.Equal(expected, File.ReadAllBytes(path));
@@ -54,17 +54,17 @@ public sealed class DirectWriterTests
         using var temp = new TempFolder();
         var path = temp.Combine("f.bin");
         var ct = TestContext.Current.CancellationToken;
-        var data = RandomBytes(3 * DirectWriter.Alignment);
+        var data = RandomBytes(2 * DirectWriter.RunLength);
         File.WriteAllBytes(path, new byte[data.Length]);
         // A writer whose every write fails, as on a file system that takes the flag but not the writes.
         DirectWriter? refusing = null;
         using (var file = new RandomAccessFile(File.OpenHandle(path, FileMode.Open, FileAccess.ReadWrite, FileShare.ReadWrite),
                    _ => refusing = new DirectWriter(File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite))))
         {
-            await file.WriteAsync(data.AsMemory(0, DirectWriter.Alignment), 0, ct);
+            await file.WriteAsync(data.AsMemory(0, DirectWriter.RunLength), 0, ct);
             Assert.True(refusing!.Refused);
-            Assert.Equal(0, refusing.DirectLength(DirectWriter.Alignment, DirectWriter.Alignment));
-            await file.WriteAsync(data.AsMemory(DirectWriter.Alignment), DirectWriter.Alignment, ct);
+            Assert.Equal(0, refusing.DirectLength(DirectWriter.RunLength, DirectWriter.RunLength));
+            await file.WriteAsync(data.AsMemory(DirectWriter.RunLength), DirectWriter.RunLength, ct);
             Assert.Equal(0, refusing.BytesWritten);
         }
         Assert.Equal(data, File.ReadAllBytes(path));
@@ -78,8 +78,8 @@ public sealed class DirectWriterTests
         var path = temp.Combine("f.bin");
         var outside = temp.Combine("outside.bin");
         var ct = TestContext.Current.CancellationToken;
-        File.WriteAllBytes(outside, new byte[DirectWriter.Alignment]);
-        var data = RandomBytes(DirectWriter.Alignment);
+        File.WriteAllBytes(outside, new byte[DirectWriter.RunLength]);
+        var data = RandomBytes(DirectWriter.RunLength);
         using (var file = RandomAccessFile.Open(path, writable: true))
         {
             file.SetLength(data.Length);
@@ -88,8 +88,9 @@ public sealed class DirectWriterTests
             File.Move(path, temp.Combine("moved.bin"));
             File.CreateSymbolicLink(path, outside);
             await file.WriteAsync(data, 0, ct);
+            if (((RandomAccessFile)file).Direct() is { } direct) Assert.Equal(DirectWriter.RunLength, direct.BytesWritten);
         }
-        Assert.Equal(new byte[DirectWriter.Alignment], File.ReadAllBytes(outside));
+        Assert.Equal(new byte[DirectWriter.RunLength], File.ReadAllBytes(outside));
         Assert.Equal(data, File.ReadAllBytes(temp.Combine("moved.bin")));
     }
 }

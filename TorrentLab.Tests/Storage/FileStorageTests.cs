@@ -37,11 +37,13 @@ public class FileStorageTests
     [Fact]
     public async Task WritePieceAsync_PiecesLargerThanOneWrite_AreWrittenInChunksThatLandAtTheRightOffsets()
     {
-        // 1 MiB pieces: aligned runs go direct, the rest in plain writes of at most PlainWriteLength; segments of odd lengths cross file boundaries.
+        // 1 MiB pieces: the first two lie whole in a.bin (aligned 1 MiB runs: direct where the file system allows it),
+        // the rest goes in plain writes of at most PlainWriteLength; segments of odd lengths cross file boundaries.
         const int bigPiece = 1 << 20;
+        Assert.Equal(bigPiece, DirectWriter.RunLength);
         Assert.True(bigPiece > 3 * RandomAccessFile.PlainWriteLength);
         using var temp = new TempFolder();
-        var built = TestTorrents.MultiFile([("a.bin", 300_001), ("sub/c.bin", 1_500_000), ("d.bin", 700_003)], bigPiece, name: "big");
+        var built = TestTorrents.MultiFile([("a.bin", 2 * bigPiece + 300_001), ("sub/c.bin", 1_500_000), ("d.bin", 700_003)], bigPiece, name: "big");
         using (var storage = FileStorage.Open(built.Torrent, temp.Path))
         {
             foreach (var i in Enumerable.Range(0, built.Torrent.PieceCount).Reverse())

@@ -12,9 +12,9 @@ namespace TorrentLab.Storage;
 /// kernel reused pages it had just freed and 1.0-1.9 CPU s when it needed fresh ones, the largest and most variable
 /// term of a download's CPU; with <c>O_DIRECT</c> the device reads the bytes from our buffer (0.3 CPU s). A finished
 /// download also no longer pushes everything else out of the cache. The price is <c>O_DIRECT</c>'s rules: buffer,
-/// file offset and length aligned to the device's block (4 KiB covers every block size in use), so an aligned run is
-/// copied into an aligned buffer and written from there, and whatever is not aligned (a file starting
-/// mid-piece, a short last piece's tail) is written the plain way. A file system that refuses <c>O_DIRECT</c> (tmpfs
+/// file offset and length aligned to the device's block (4 KiB covers every block size in use), so an aligned 1 MiB run
+/// (<see cref="RunLength"/>) is copied into an aligned buffer and written from there, and everything else (pieces under
+/// 1 MiB, a file starting mid-piece, a short last piece's tail) is written the plain way. A file system that refuses <c>O_DIRECT</c> (tmpfs
 /// on older kernels, some network file systems) is written the plain way throughout.
 /// </remarks>
 internal sealed class DirectWriter : IDisposable
@@ -22,10 +22,12 @@ internal sealed class DirectWriter : IDisposable
     /// <summary>The alignment of buffer, offset and length: 4 KiB, a multiple of every device block size in use.</summary>
     public const int Alignment = 4096;
 
-    /// <summary>The largest run written at once, the size of each aligned buffer: 1 MiB, a whole
-    /// common piece per system call (each call costs this VM an exit to the host to start the device; 256 KiB runs cost
-    /// a quarter more system CPU and were slower, bench/README.md).</summary>
-    internal const int MaxLength = 1024 * 1024;
+    /// <summary>What one direct write carries, always: an aligned 1 MiB run (a whole common piece), the size of each
+    /// aligned buffer. Shorter runs go through the page cache: a direct write waits for the device, about a
+    /// millisecond here whatever its size up to 1 MiB, and a receive loop waiting that long for each 256 KiB piece
+    /// downloaded 3-15 % slower than with plain writes; at 1 MiB the speed was the same and the CPU a quarter lower
+    /// (bench/README.md, fourth pass).</summary>
+    internal const int RunLength = 1024 * 1024;
 
     // <fcntl.h>: F_GETFL and F_SETFL are the same everywhere; O_DIRECT is not (asm-generic 040000, arm and arm64 0200000).
     private const int GetFlags = 3;
@@ -78,15 +80,15 @@ internal sealed class DirectWriter : IDisposable
     }
 
     /// <summary>How many bytes at the start of a write of <paramref name="length"/> bytes at <paramref name="fileOffset"/>
-    /// can go direct: a whole number of aligned blocks, or 0.</summary>
+    /// go direct: <see cref="RunLength"/> when the offset is aligned and the write is at least that long, else 0.</summary>
     public int DirectLength(long fileOffset, int length) =>
-        _refused || fileOffset % Alignment != 0 ? 0 : Math.Min(length, MaxLength) / Alignment * Alignment;
+        _refused || fileOffset % Alignment != 0 || length < RunLength ? 0 : RunLength;
 
     /// <summary>Writes <paramref name="data"/> (a <see cref="DirectLength"/>) at <paramref name="fileOffset"/>; false when the
     /// file system refused, so the caller writes it plainly (and, if that works, this writer is not used again).</summary>
     public bool TryWrite(ReadOnlySpan<byte> data, long fileOffset)
     {
-        if (!s_buffers.TryPop(out var buffer)) buffer = GC.AllocateUninitializedArray<byte>(MaxLength + Alignment, pinned: true);
+        if (!s_buffers.TryPop(out var buffer)) buffer = GC.AllocateUninitializedArray<byte>(RunLength + Alignment, pinned: true);
         try
         {
             var window = buffer.AsSpan(AlignedStart(buffer), data.Length);

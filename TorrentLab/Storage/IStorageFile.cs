@@ -18,8 +18,8 @@ internal delegate IStorageFile StorageFileOpener(string path, bool writable);
 
 /// <summary>A file kept open as a <see cref="SafeFileHandle"/> and accessed with <see cref="RandomAccess"/>
 /// (positional reads and writes: safe from many threads at once, no shared file position).</summary>
-/// <remarks>A write's aligned runs go past the page cache through a <see cref="DirectWriter"/>, opened at the first
-/// write; the rest, and everything where the file system refuses that, is written plainly in runs of at most
+/// <remarks>A write's aligned 1 MiB runs go past the page cache through a <see cref="DirectWriter"/>, opened at the
+/// first write; the rest, and everything where the file system refuses that, is written plainly in runs of at most
 /// <see cref="PlainWriteLength"/>.</remarks>
 internal sealed class RandomAccessFile(SafeFileHandle handle, Func<SafeFileHandle, DirectWriter?> openDirect) : IStorageFile
 {
