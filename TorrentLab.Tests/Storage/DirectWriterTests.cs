@@ -49,6 +49,27 @@ public sealed class DirectWriterTests
     }
 
     [Fact]
+    public async Task WriteAsync_WritesShorterThanARun_NeverOpenTheDirectWriter()
+    {
+        using var temp = new TempFolder();
+        var path = temp.Combine("f.bin");
+        var ct = TestContext.Current.CancellationToken;
+        var data = RandomBytes(DirectWriter.RunLength);
+        var opened = 0;
+        using (var file = new RandomAccessFile(File.OpenHandle(path, FileMode.Create, FileAccess.ReadWrite, FileShare.ReadWrite),
+                   _ => { opened++; return null; }))
+        {
+            // 256 KiB pieces, aligned: written plainly without a second descriptor for the file.
+            for (var offset = 0; offset < data.Length; offset += DirectWriter.RunLength / 4)
+                await file.WriteAsync(data.AsMemory(offset, DirectWriter.RunLength / 4), offset, ct);
+            Assert.Equal(0, opened);
+            await file.WriteAsync(data, 0, ct);
+            Assert.Equal(1, opened);
+        }
+        Assert.Equal(data, File.ReadAllBytes(path));
+    }
+
+    [Fact]
     public async Task WriteAsync_DirectWriteRefused_IsWrittenPlainly_AndDirectIsNotTriedAgain()
     {
         using var temp = new TempFolder();

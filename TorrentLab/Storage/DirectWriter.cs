@@ -14,8 +14,8 @@ namespace TorrentLab.Storage;
 /// download also no longer pushes everything else out of the cache. The price is <c>O_DIRECT</c>'s rules: buffer,
 /// file offset and length aligned to the device's block (4 KiB covers every block size in use), so an aligned 1 MiB run
 /// (<see cref="RunLength"/>) is copied into an aligned buffer and written from there, and everything else (pieces under
-/// 1 MiB, a file starting mid-piece, a short last piece's tail) is written the plain way. A file system that refuses <c>O_DIRECT</c> (tmpfs
-/// on older kernels, some network file systems) is written the plain way throughout.
+/// 1 MiB, a file starting mid-piece, a short last piece's tail) is written the plain way. A file system that refuses
+/// <c>O_DIRECT</c> (tmpfs on older kernels, some network file systems) is written the plain way throughout.
 /// </remarks>
 internal sealed class DirectWriter : IDisposable
 {
@@ -26,7 +26,7 @@ internal sealed class DirectWriter : IDisposable
     /// aligned buffer. Shorter runs go through the page cache: a direct write waits for the device, about a
     /// millisecond here whatever its size up to 1 MiB, and a receive loop waiting that long for each 256 KiB piece
     /// downloaded 3-15 % slower than with plain writes; at 1 MiB the speed was the same and the CPU a quarter lower
-    /// (bench/README.md, fourth pass).</summary>
+    /// (bench/README.md, fifth pass).</summary>
     internal const int RunLength = 1024 * 1024;
 
     // <fcntl.h>: F_GETFL and F_SETFL are the same everywhere; O_DIRECT is not (asm-generic 040000, arm and arm64 0200000).
