@@ -79,10 +79,13 @@ internal sealed class DirectWriter : IDisposable
         }
     }
 
+    /// <summary>Whether a write of <paramref name="length"/> bytes at <paramref name="fileOffset"/> starts with a run that
+    /// may go direct: an aligned offset and at least <see cref="RunLength"/> bytes.</summary>
+    public static bool StartsRun(long fileOffset, int length) => fileOffset % Alignment == 0 && length >= RunLength;
+
     /// <summary>How many bytes at the start of a write of <paramref name="length"/> bytes at <paramref name="fileOffset"/>
-    /// go direct: <see cref="RunLength"/> when the offset is aligned and the write is at least that long, else 0.</summary>
-    public int DirectLength(long fileOffset, int length) =>
-        _refused || fileOffset % Alignment != 0 || length < RunLength ? 0 : RunLength;
+    /// go direct: <see cref="RunLength"/> when it <see cref="StartsRun"/> and the file system takes direct writes, else 0.</summary>
+    public int DirectLength(long fileOffset, int length) => !_refused && StartsRun(fileOffset, length) ? RunLength : 0;
 
     /// <summary>Writes <paramref name="data"/> (a <see cref="DirectLength"/>) at <paramref name="fileOffset"/>; false when the
     /// file system refused, so the caller writes it plainly (and, if that works, this writer is not used again).</summary>

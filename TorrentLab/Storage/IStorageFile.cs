@@ -19,8 +19,8 @@ internal delegate IStorageFile StorageFileOpener(string path, bool writable);
 /// <summary>A file kept open as a <see cref="SafeFileHandle"/> and accessed with <see cref="RandomAccess"/>
 /// (positional reads and writes: safe from many threads at once, no shared file position).</summary>
 /// <remarks>A write's aligned 1 MiB runs go past the page cache through a <see cref="DirectWriter"/>, opened at the
-/// first write that long; the rest, and everything where the file system refuses that, is written plainly in runs of
-/// at most <see cref="PlainWriteLength"/>.</remarks>
+/// first write that starts one; the rest, and everything where the file system refuses that, is written plainly in
+/// runs of at most <see cref="PlainWriteLength"/>.</remarks>
 internal sealed class RandomAccessFile(SafeFileHandle handle, Func<SafeFileHandle, DirectWriter?> openDirect) : IStorageFile
 {
     /// <summary>The largest plain write: a 1 MiB piece is written in four. Measured (bench/README.md): on the VM the
@@ -47,7 +47,7 @@ internal sealed class RandomAccessFile(SafeFileHandle handle, Func<SafeFileHandl
         while (!data.IsEmpty)
         {
             cancellation.ThrowIfCancellationRequested();
-            var direct = data.Length >= DirectWriter.RunLength ? Direct() : null; // small pieces never open it
+            var direct = DirectWriter.StartsRun(fileOffset, data.Length) ? Direct() : null; // small pieces never open it
             var length = direct?.DirectLength(fileOffset, data.Length) ?? 0;
             if (length > 0)
             {
