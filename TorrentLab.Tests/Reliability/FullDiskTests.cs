@@ -39,19 +39,26 @@ public class FullDiskTests
             $"refused before any file: exit 7: '{run.Stderr.Trim()}'"));
     }
 
-    [Fact]
-    public async Task DiskFillsMidDownload_StopsWithNoSpace_LedgerConsistent_ResumesAfterFreeing()
+    /// <param name="engine">The single-peer path (<c>--max-peers 1</c>), or the swarm engine users run, which hands
+    /// pieces of 1 MiB and more to writes of their own: the failure must still stop the download.</param>
+    [Theory]
+    [InlineData("reference")]
+    [InlineData("swarm")]
+    public async Task DiskFillsMidDownload_StopsWithNoSpace_LedgerConsistent_ResumesAfterFreeing(string engine)
     {
-        var built = TestTorrents.SingleFile(length: 40 * 16384, pieceLength: 16384, name: "big.bin", seed: 17); // 640 KiB
+        var swarm = engine == "swarm";
+        var built = swarm
+            ? TestTorrents.SingleFile(length: 6 * 1024 * 1024, pieceLength: 1024 * 1024, name: "big.bin", seed: 17)
+            : TestTorrents.SingleFile(length: 40 * 16384, pieceLength: 16384, name: "big.bin", seed: 17); // 640 KiB
         using var folder = new TempFolder("torrentlab-fulldisk");
-        using var disk = Tmpfs.Mount(folder.Combine("disk"), "1m"); // the torrent fits the free space at the start
+        using var disk = Tmpfs.Mount(folder.Combine("disk"), swarm ? "8m" : "1m"); // the torrent fits the free space at the start
         // The seeder waits before unchoking, so the disk is filled after the up-front check and before the first block.
         await using var seeder = SyntheticPeer.Start(SyntheticPeerOptions.ForTorrent(built.Torrent, built.Payload) with
         {
             UnchokeDelay = TimeSpan.FromSeconds(5),
         });
         var torrent = built.WriteTorrent(folder.Path);
-        string[] args = [torrent, "-o", disk.Path, "--quiet", "--max-peers", "1", "--peer", seeder.EndPoint.ToString()];
+        string[] args = [torrent, "-o", disk.Path, "--quiet", "--peer", seeder.EndPoint.ToString(), .. swarm ? ["--no-dht"] : new[] { "--max-peers", "1" }];
         var ledger = new ResumeLedger(built.Torrent, disk.Path);
 
         var running = Task.Run(() => CliRunner.Run(args, TimeSpan.FromSeconds(60)), Ct);
@@ -85,7 +92,9 @@ public class FullDiskTests
 
         Assert.True(resumed.ExitCode == CliRunner.Codes.Ok, resumed.Stderr);
         Assert.Equal(SHA1.HashData(built.Payload), SHA1.HashData(File.ReadAllBytes(Path.Combine(disk.Path, "big.bin"))));
-        ReliabilityReport.Add(new ReliabilityRow("full disk", "640 KiB into a 1 MiB tmpfs that another writer fills mid-download, then freed and rerun", 2, 2, "none",
+        ReliabilityReport.Add(new ReliabilityRow("full disk", swarm
+                ? "swarm engine: 6 MiB (1 MiB pieces) into an 8 MiB tmpfs that another writer fills mid-download, then freed and rerun"
+                : "single-peer path: 640 KiB into a 1 MiB tmpfs that another writer fills mid-download, then freed and rerun", 2, 2, "none",
             $"exit 7: '{full.Stderr.Trim()}'; ledger after failure: {(saved < 0 ? "none" : saved + " pieces")} ({check.Reason}); resumed: {resumed.Stdout.Trim()}"));
     }
 
@@ -94,7 +103,7 @@ public class FullDiskTests
     {
         var chunk = new byte[4096];
         using var file = new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.None, bufferSize: 0);
-        for (var i = 0; i < 1024; i++) // at most 4 MiB: the tmpfs is 1 MiB
+        for (var i = 0; i < 4096; i++) // at most 16 MiB: the tmpfs is 1 or 8 MiB
         {
             try { file.Write(chunk); }
             catch (IOException) { return; } // ENOSPC: full

@@ -40,7 +40,7 @@ internal sealed partial class TorrentSession
         {
             lock (_contributorsLock) _peersUsed.Add(from.Name);
             if (result.Culprits.Count > 0) OnBadBlocksFound(result.PieceIndex, result.Culprits);
-            await OnPieceVerifiedAsync(result.Piece!, ct).ConfigureAwait(false);
+            await OnVerifiedAsync(result.Piece!, ct).ConfigureAwait(false);
         }
         else if (result.Kind == BlockResultKind.PieceFailed) OnPieceFailed(result.PieceIndex, result.Contributors, result.Culprits);
     }

@@ -191,7 +191,9 @@ internal sealed partial class TorrentSession : ISwarmHost, IAsyncDisposable
         Task[] all;
         lock (_peersLock) all = [.. _tasks, .. _peerTasks];
         // Bounded: peer tasks end as soon as their sockets close; a stuck disk write is the only thing that could linger.
-        await Task.WhenAny(Task.WhenAll(all), Task.Delay(TimeSpan.FromSeconds(10))).ConfigureAwait(false);
+        var deadline = Task.Delay(TimeSpan.FromSeconds(10));
+        await Task.WhenAny(Task.WhenAll(all), deadline).ConfigureAwait(false);
+        await DrainWritesAsync(deadline).ConfigureAwait(false); // pieces handed over by the peers, before the storage closes
         await StopDhtAsync().ConfigureAwait(false);
         DisposeWebSeeds();
         if (_listener is not null) await _listener.DisposeAsync().ConfigureAwait(false); // uTP last: closed streams sent their FIN

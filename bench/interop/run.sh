@@ -9,7 +9,7 @@
 #   bench/interop/run.sh                  # 1 and 3 seeders, 256 KiB and 1 MiB pieces, v1 and a v2 row, default clients
 #   SEEDERS="1" PIECES="256" CLIENTS="torrentlab libtorrent-hp" V2=0 bench/interop/run.sh   # the short pair
 #   SIZE_MIB=256 bench/interop/run.sh     # a smaller payload
-#   REPEAT=3 bench/interop/run.sh         # each download three times; the table shows the median by wall time
+#   REPEAT=3 bench/interop/run.sh         # three rounds of every client in turn; the table shows each one's median by wall time
 #   V2=1 V2_CLIENTS="torrentlab libtorrent-hp"   # (default) the same payload as a BEP 52 v2-only torrent made by
 #                                         # libtorrent, downloaded by these clients (aria2 and Transmission have no v2)
 #   SEEDERS=1 CLIENTS="torrentlab-utp libtorrent-utp torrentlab-tcp" bench/interop/run.sh   # uTP: *-utp clients get a
@@ -169,16 +169,23 @@ for n in $seeder_counts; do
   for kib in $piece_kibs; do
     for fmt in $formats; do
       list=$clients; [ "$fmt" = v2 ] && list=$v2_clients
-      for client in $list; do
-        # Transmission keeps one connection per IP: with several loopback seeders it stalled here, so it runs with one.
-        if [ "$client" = transmission ] && [ "$n" -gt 1 ]; then continue; fi
-        runs=()
-        for _ in $(seq 1 "$repeat"); do runs+=("$(download "$n" "$kib" "$fmt" "$client")"); done
-        # The median run by wall time (a failed or bad run sorts last).
-        r=$(printf '%s\n' "${runs[@]}" | sort -g -k1,1 | awk -v k="$repeat" 'NR == int((k + 1) / 2)')
-        results+=("$n $kib $fmt $client $r")
-        echo "done: $n seeder(s), $kib KiB, $fmt, $client: $r" >&2
+      # Transmission keeps one connection per IP: with several loopback seeders it stalled here, so it runs with one.
+      [ "$n" -gt 1 ] && list=$(printf '%s\n' $list | grep -vx transmission | tr '\n' ' ')
+      # Rounds: every client once per round, in turn, so a slow spell of the machine falls on all of them alike.
+      declare -A runs=()
+      for round in $(seq 1 "$repeat"); do
+        for client in $list; do
+          r=$(download "$n" "$kib" "$fmt" "$client")
+          runs[$client]+="$r"$'\n'
+          echo "run $round: $n seeder(s), $kib KiB, $fmt, $client: $r" >&2
+        done
       done
+      for client in $(printf '%s\n' $list | awk '!seen[$0]++'); do
+        # The median run by wall time (a failed or bad run sorts last).
+        r=$(printf '%s' "${runs[$client]}" | sort -g -k1,1 | awk -v k="$repeat" 'NR == int((k + 1) / 2)')
+        results+=("$n $kib $fmt $client $r")
+      done
+      unset runs
     done
   done
 done

@@ -1,0 +1,179 @@
+using System.Net;
+using TorrentLab.Downloads;
+using TorrentLab.Lab;
+using TorrentLab.Metainfo;
+using TorrentLab.Storage;
+using TorrentLab.Swarm;
+using TorrentLab.Tests.Infrastructure;
+using TorrentLab.Wire;
+
+namespace TorrentLab.Tests.Swarm;
+
+/// <summary>The swarm engine's writes of pieces of 1 MiB and more (<c>TorrentSession.Pieces.cs</c>), which go past the
+/// page cache and wait for the device: the receive loop that verified one hands it to a write of its own and goes on
+/// receiving; at most two wait for the disk; a failed write fails the download; disposing the session waits for the
+/// writes handed over before the caller closes the storage. (Smaller pieces are written by the loop itself, as every
+/// other download test runs them.)</summary>
+public class TorrentSessionWriteTests
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    /// <summary>Bounds every wait: generous, since the assertions are about what happened, never about how fast.</summary>
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(30);
+
+    private const int PieceLength = 1024 * 1024, Pieces = 6; // pieces this long are written past the page cache
+
+    private static TestTorrents.Built Payload() =>
+        TestTorrents.SingleFile(length: Pieces * PieceLength, pieceLength: PieceLength, name: "held.bin", announce: null, seed: 29);
+
+    private static TorrentSession Session(Torrent torrent, IPieceStorage storage, IPEndPoint seeder, string folder) =>
+        new(torrent, new DownloadOptions
+        {
+            OutputDirectory = folder,
+            ListenPort = 0,
+            BindAddress = IPAddress.Loopback,
+            ExtraPeers = [seeder],
+            Transport = PeerTransport.Tcp,
+            Dht = false,
+        }, storage, new Bitfield(torrent.PieceCount), downloading: true);
+
+    /// <summary>Polls <paramref name="condition"/> until it holds; fails the test with <paramref name="what"/> after
+    /// <see cref="Patience"/>.</summary>
+    private static async Task Until(Func<bool> condition, string what)
+    {
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(Ct);
+        deadline.CancelAfter(Patience);
+        while (!condition())
+        {
+            try { await Task.Delay(10, deadline.Token); }
+            catch (OperationCanceledException) when (!Ct.IsCancellationRequested) { Assert.Fail($"never happened: {what}"); }
+        }
+    }
+
+    [Fact]
+    public async Task HeldWrites_TheReceiveLoopGoesOn_TwoWaitAtMost_AndEveryPieceLandsOnceTheDiskIsBack()
+    {
+        var built = Payload();
+        using var folder = new TempFolder("torrentlab-writes");
+        await using var seeder = SyntheticPeer.Start(SyntheticPeerOptions.ForTorrent(built.Torrent, built.Payload));
+        using var storage = new HeldStorage(built.Torrent);
+        var session = Session(built.Torrent, storage, seeder.EndPoint, folder.Path);
+        try
+        {
+            session.Start(portFallback: true);
+
+            // The first write never returns while held; a second one starting means the loop went on receiving. A third
+            // verified piece then waits for a slot: it is verified, but its write does not start.
+            await Until(() => storage.Pending == 2 && session.Pieces.HaveCount >= 3, "two writes held and a third piece verified");
+            Assert.Equal(2, storage.Pending);
+            Assert.Equal(0, storage.Written);
+            Assert.False(session.Completion.IsCompleted);
+
+            storage.Release();
+            await session.Completion.WaitAsync(Patience, Ct);
+
+            Assert.Equal(Pieces, storage.Written);
+            Assert.Equal(2, storage.MostPending);
+            Assert.Equal(built.Payload, storage.Data);
+            Assert.Equal(Pieces, session.WrittenSnapshot().Count);
+        }
+        finally
+        {
+            await session.DisposeAsync();
+        }
+    }
+
+    [Fact]
+    public async Task AWriteThatFails_FailsTheDownloadWithTheStorageError()
+    {
+        var built = Payload();
+        using var folder = new TempFolder("torrentlab-writes");
+        await using var seeder = SyntheticPeer.Start(SyntheticPeerOptions.ForTorrent(built.Torrent, built.Payload));
+        using var storage = new HeldStorage(built.Torrent) { Failure = new StorageException("no space left on device: held.bin") };
+        storage.Release();
+        var session = Session(built.Torrent, storage, seeder.EndPoint, folder.Path);
+        try
+        {
+            session.Start(portFallback: true);
+
+            var error = await Assert.ThrowsAsync<StorageException>(() => session.Failure.WaitAsync(Patience, Ct));
+
+            Assert.Equal("no space left on device: held.bin", error.Message);
+            Assert.False(session.Completion.IsCompleted);
+            Assert.Equal(0, session.WrittenSnapshot().Count); // a piece whose write failed is not on record as written
+        }
+        finally
+        {
+            await session.DisposeAsync();
+        }
+    }
+
+    [Fact]
+    public async Task DisposeAsync_WaitsForTheWritesHandedOver_SoNoneOutlivesTheStorage()
+    {
+        var built = Payload();
+        using var folder = new TempFolder("torrentlab-writes");
+        await using var seeder = SyntheticPeer.Start(SyntheticPeerOptions.ForTorrent(built.Torrent, built.Payload));
+        using var storage = new HeldStorage(built.Torrent);
+        var session = Session(built.Torrent, storage, seeder.EndPoint, folder.Path);
+        session.Start(portFallback: true);
+        await Until(() => storage.Pending == 2, "two writes held");
+
+        var disposing = session.DisposeAsync().AsTask();
+        // The peers stop at once; only the held writes keep it from returning (its deadline is ten seconds).
+        await Task.WhenAny(disposing, Task.Delay(TimeSpan.FromMilliseconds(500), Ct));
+        Assert.False(disposing.IsCompleted, "the session was disposed while two of its writes were still held");
+
+        storage.Release();
+        await disposing.WaitAsync(Patience, Ct);
+
+        Assert.Equal(0, storage.Pending);
+        Assert.Equal(2, storage.Written);
+        Assert.Equal(2, session.WrittenSnapshot().Count);
+    }
+
+    /// <summary>Storage in memory whose writes wait until <see cref="Release"/>: a disk that stopped answering.</summary>
+    private sealed class HeldStorage(Torrent torrent) : IPieceStorage
+    {
+        private readonly TaskCompletionSource _released = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private readonly Lock _lock = new();
+        private int _pending, _mostPending, _written;
+
+        public byte[] Data { get; } = new byte[torrent.TotalLength];
+
+        /// <summary>Thrown by every write once released (null: writes succeed).</summary>
+        public StorageException? Failure { get; init; }
+
+        public int Pending { get { lock (_lock) return _pending; } }
+        public int MostPending { get { lock (_lock) return _mostPending; } }
+        public int Written { get { lock (_lock) return _written; } }
+
+        public void Release() => _released.TrySetResult();
+
+        public async ValueTask WritePieceAsync(int index, ReadOnlyMemory<byte> data, CancellationToken cancellation = default)
+        {
+            lock (_lock) _mostPending = Math.Max(_mostPending, ++_pending);
+            try
+            {
+                await _released.Task.ConfigureAwait(false);
+                if (Failure is not null) throw Failure;
+                data.Span.CopyTo(Data.AsSpan(checked((int)((long)index * torrent.PieceLength))));
+                lock (_lock) _written++;
+            }
+            finally
+            {
+                lock (_lock) _pending--;
+            }
+        }
+
+        public ValueTask ReadAsync(int index, int begin, Memory<byte> buffer, CancellationToken cancellation = default)
+        {
+            Data.AsSpan(checked((int)((long)index * torrent.PieceLength + begin)), buffer.Length).CopyTo(buffer.Span);
+            return ValueTask.CompletedTask;
+        }
+
+        public ValueTask FlushAsync(CancellationToken cancellation = default) => ValueTask.CompletedTask;
+
+        public void Dispose() { }
+    }
+}
