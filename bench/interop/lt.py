@@ -57,12 +57,20 @@ if mode == 'seed':
     print('ready', flush=True)
     # Seed until stdin closes. Transmission ignores loopback peers from trackers, so we dial it (again and again
     # until it is up: it starts after we are ready).
-    import select
-    while True:
+    # A SIGTERM (how run.sh stops a seeder) ends seeding as a closed stdin does, and then the tracker hears "stopped":
+    # a long run would otherwise leave it listing dozens of dead seeders, and a client asking for 50 peers could get
+    # none that is alive.
+    import select, signal
+    stopping = []
+    signal.signal(signal.SIGTERM, lambda *_: stopping.append(True))
+    while not stopping:
         if select.select([sys.stdin], [], [], 1.0)[0] and not sys.stdin.buffer.read1(4096):
             break
         if dial and h.status().num_peers == 0:
             h.connect_peer(('127.0.0.1', dial))
+    ses.remove_torrent(h)
+    del h
+    del ses  # the session's end sends "stopped" to the tracker (waiting at most stop_tracker_timeout)
 else:
     while time.time() < deadline:
         if h.status().is_seeding:

@@ -1,0 +1,40 @@
+using System.Net;
+using TorrentLab.Swarm;
+using TorrentLab.Tests.Infrastructure;
+using TorrentLab.Tracker;
+using TorrentLab.Tracker.Server;
+using TorrentLab.Wire;
+
+namespace TorrentLab.Tests.Swarm;
+
+/// <summary>The swarm engine's announcer asks for 200 peers (<c>numwant</c>), as libtorrent does: a tracker still lists
+/// peers that vanished without a <c>stopped</c> announce, and a random 50 of them can hold no live one.</summary>
+public class AnnouncerTests
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task ATrackerListingOneHundredAndTwentyPeers_GivesTheAnnouncerAllOfThemInOneAnswer()
+    {
+        await using var tracker = await TrackerServer.StartAsync(new TrackerServerOptions { Port = 0 }, Ct);
+        var built = TestTorrents.SingleFile(length: 1000);
+        using (var others = new TrackerClient([[tracker.HttpAnnounceUrl]]))
+        {
+            for (var i = 0; i < 120; i++)
+                await others.AnnounceAsync(new AnnounceRequest(built.Torrent.InfoHash, PeerId.CreateOurs(), 20000 + i, 0, 0, Left: 0,
+                    AnnounceEvent.Started), Ct);
+        }
+        var answered = new TaskCompletionSource<IReadOnlyList<IPEndPoint>>(TaskCreationOptions.RunContinuationsAsynchronously);
+        using var announcer = new Announcer([[tracker.HttpAnnounceUrl]], built.Torrent.InfoHash, PeerId.CreateOurs(),
+            () => (0L, 0L, 1000L), () => 0, peers => answered.TrySetResult([.. peers]), log: null);
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(Ct);
+        var run = announcer.RunAsync(6881, stop.Token);
+
+        var peers = await answered.Task.WaitAsync(TimeSpan.FromSeconds(30), Ct);
+
+        Assert.Equal(120, peers.Count);
+        Assert.Equal(Enumerable.Range(20000, 120), peers.Select(p => p.Port).Order());
+        await stop.CancelAsync();
+        await run;
+    }
+}
