@@ -26,16 +26,42 @@ public class TorrentSessionWriteTests
     private static TestTorrents.Built Payload() =>
         TestTorrents.SingleFile(length: Pieces * PieceLength, pieceLength: PieceLength, name: "held.bin", announce: null, seed: 29);
 
-    private static TorrentSession Session(Torrent torrent, IPieceStorage storage, IPEndPoint seeder, string folder) =>
-        new(torrent, new DownloadOptions
+    /// <summary>A session downloading from a synthetic seeder into <see cref="HeldStorage"/>, started; disposing it
+    /// disposes the session (again, if the test did), the seeder and the folder.</summary>
+    private sealed class HeldDownload : IAsyncDisposable
+    {
+        private readonly TempFolder _folder = new("torrentlab-writes");
+        private readonly SyntheticPeer _seeder;
+
+        public HeldDownload(StorageException? failure = null)
         {
-            OutputDirectory = folder,
-            ListenPort = 0,
-            BindAddress = IPAddress.Loopback,
-            ExtraPeers = [seeder],
-            Transport = PeerTransport.Tcp,
-            Dht = false,
-        }, storage, new Bitfield(torrent.PieceCount), downloading: true);
+            Built = Payload();
+            _seeder = SyntheticPeer.Start(SyntheticPeerOptions.ForTorrent(Built.Torrent, Built.Payload));
+            Storage = new HeldStorage(Built.Torrent) { Failure = failure };
+            Session = new TorrentSession(Built.Torrent, new DownloadOptions
+            {
+                OutputDirectory = _folder.Path,
+                ListenPort = 0,
+                BindAddress = IPAddress.Loopback,
+                ExtraPeers = [_seeder.EndPoint],
+                Transport = PeerTransport.Tcp,
+                Dht = false,
+            }, Storage, new Bitfield(Built.Torrent.PieceCount), downloading: true);
+            Session.Start(portFallback: true);
+        }
+
+        public TestTorrents.Built Built { get; }
+        public HeldStorage Storage { get; }
+        public TorrentSession Session { get; }
+
+        public async ValueTask DisposeAsync()
+        {
+            Storage.Release(); // a held write must not keep the session's disposal waiting
+            await Session.DisposeAsync();
+            await _seeder.DisposeAsync();
+            _folder.Dispose();
+        }
+    }
 
     /// <summary>Polls <paramref name="condition"/> until it holds; fails the test with <paramref name="what"/> after
     /// <see cref="Patience"/>.</summary>
@@ -53,70 +79,43 @@ public class TorrentSessionWriteTests
     [Fact]
     public async Task HeldWrites_TheReceiveLoopGoesOn_TwoWaitAtMost_AndEveryPieceLandsOnceTheDiskIsBack()
     {
-        var built = Payload();
-        using var folder = new TempFolder("torrentlab-writes");
-        await using var seeder = SyntheticPeer.Start(SyntheticPeerOptions.ForTorrent(built.Torrent, built.Payload));
-        using var storage = new HeldStorage(built.Torrent);
-        var session = Session(built.Torrent, storage, seeder.EndPoint, folder.Path);
-        try
-        {
-            session.Start(portFallback: true);
+        await using var download = new HeldDownload();
+        var (storage, session) = (download.Storage, download.Session);
 
-            // The first write never returns while held; a second one starting means the loop went on receiving. A third
-            // verified piece then waits for a slot: it is verified, but its write does not start.
-            await Until(() => storage.Pending == 2 && session.Pieces.HaveCount >= 3, "two writes held and a third piece verified");
-            Assert.Equal(2, storage.Pending);
-            Assert.Equal(0, storage.Written);
-            Assert.False(session.Completion.IsCompleted);
+        // The first write never returns while held; a second one starting means the loop went on receiving. A third
+        // verified piece then waits for a slot: it is verified, but its write does not start.
+        await Until(() => storage.Pending == 2 && session.Pieces.HaveCount >= 3, "two writes held and a third piece verified");
+        Assert.Equal(2, storage.Pending);
+        Assert.Equal(0, storage.Written);
+        Assert.False(session.Completion.IsCompleted);
 
-            storage.Release();
-            await session.Completion.WaitAsync(Patience, Ct);
+        storage.Release();
+        await session.Completion.WaitAsync(Patience, Ct);
 
-            Assert.Equal(Pieces, storage.Written);
-            Assert.Equal(2, storage.MostPending);
-            Assert.Equal(built.Payload, storage.Data);
-            Assert.Equal(Pieces, session.WrittenSnapshot().Count);
-        }
-        finally
-        {
-            await session.DisposeAsync();
-        }
+        Assert.Equal(Pieces, storage.Written);
+        Assert.Equal(2, storage.MostPending);
+        Assert.Equal(download.Built.Payload, storage.Data);
+        Assert.Equal(Pieces, session.WrittenSnapshot().Count);
     }
 
     [Fact]
     public async Task AWriteThatFails_FailsTheDownloadWithTheStorageError()
     {
-        var built = Payload();
-        using var folder = new TempFolder("torrentlab-writes");
-        await using var seeder = SyntheticPeer.Start(SyntheticPeerOptions.ForTorrent(built.Torrent, built.Payload));
-        using var storage = new HeldStorage(built.Torrent) { Failure = new StorageException("no space left on device: held.bin") };
-        storage.Release();
-        var session = Session(built.Torrent, storage, seeder.EndPoint, folder.Path);
-        try
-        {
-            session.Start(portFallback: true);
+        await using var download = new HeldDownload(new StorageException("no space left on device: held.bin"));
+        download.Storage.Release();
 
-            var error = await Assert.ThrowsAsync<StorageException>(() => session.Failure.WaitAsync(Patience, Ct));
+        var error = await Assert.ThrowsAsync<StorageException>(() => download.Session.Failure.WaitAsync(Patience, Ct));
 
-            Assert.Equal("no space left on device: held.bin", error.Message);
-            Assert.False(session.Completion.IsCompleted);
-            Assert.Equal(0, session.WrittenSnapshot().Count); // a piece whose write failed is not on record as written
-        }
-        finally
-        {
-            await session.DisposeAsync();
-        }
+        Assert.Equal("no space left on device: held.bin", error.Message);
+        Assert.False(download.Session.Completion.IsCompleted);
+        Assert.Equal(0, download.Session.WrittenSnapshot().Count); // a piece whose write failed is not on record as written
     }
 
     [Fact]
     public async Task DisposeAsync_WaitsForTheWritesHandedOver_SoNoneOutlivesTheStorage()
     {
-        var built = Payload();
-        using var folder = new TempFolder("torrentlab-writes");
-        await using var seeder = SyntheticPeer.Start(SyntheticPeerOptions.ForTorrent(built.Torrent, built.Payload));
-        using var storage = new HeldStorage(built.Torrent);
-        var session = Session(built.Torrent, storage, seeder.EndPoint, folder.Path);
-        session.Start(portFallback: true);
+        await using var download = new HeldDownload();
+        var (storage, session) = (download.Storage, download.Session);
         await Until(() => storage.Pending == 2, "two writes held");
 
         var disposing = session.DisposeAsync().AsTask();
