@@ -7,8 +7,9 @@ using TorrentLab.Wire;
 
 namespace TorrentLab.Tests.Swarm;
 
-/// <summary>The swarm engine's announcer asks for 200 peers (<c>numwant</c>), as libtorrent does: a tracker still lists
-/// peers that vanished without a <c>stopped</c> announce, and a random 50 of them can hold no live one.</summary>
+/// <summary>The swarm engine's announcer asks for 200 peers (<c>numwant</c>, <see cref="AnnounceRequest.DefaultNumWant"/>),
+/// as libtorrent does: a tracker still lists peers that vanished without a <c>stopped</c> announce, and a random 50 of
+/// them can hold no live one.</summary>
 public class AnnouncerTests
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;

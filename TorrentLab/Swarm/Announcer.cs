@@ -15,12 +15,6 @@ internal sealed class Announcer(IReadOnlyList<IReadOnlyList<string>> tiers, Info
 {
     private static readonly TimeSpan StoppedTimeout = TimeSpan.FromSeconds(3);  // exit must stay quick
 
-    /// <summary>The <c>numwant</c> of every announce: 200, as libtorrent asks. A tracker still lists peers that left
-    /// without a <c>stopped</c> announce until they time out (opentracker: about 30 minutes), and with 50 a random
-    /// answer can hold none that is alive, after which the next announce waits the tracker's <c>min interval</c>
-    /// (opentracker: 15 minutes). More addresses cost the peer book nothing it does not bound.</summary>
-    internal const int PeersWanted = 200;
-
     private readonly TrackerClient _client = new(tiers);
     private readonly SemaphoreSlim _wake = new(0, 1);
     private readonly TimeProvider _time = time ?? TimeProvider.System;
@@ -123,7 +117,7 @@ internal sealed class Announcer(IReadOnlyList<IReadOnlyList<string>> tiers, Info
     private Task<AnnounceResponse> AnnounceAsync(AnnounceEvent @event, CancellationToken ct)
     {
         var (uploaded, downloaded, left) = totals();
-        return _client.AnnounceAsync(new AnnounceRequest(infoHash, peerId, _port, uploaded, downloaded, left, @event, PeersWanted), ct);
+        return _client.AnnounceAsync(new AnnounceRequest(infoHash, peerId, _port, uploaded, downloaded, left, @event), ct);
     }
 
     public void Dispose()

@@ -52,11 +52,12 @@ internal sealed partial class TorrentSession
 
     private readonly SemaphoreSlim _writeSlots = new(MaxPendingWrites, MaxPendingWrites);
 
-    /// <summary>A verified piece goes to disk. One of at least <see cref="DirectWriter.RunLength"/> is written past the
-    /// page cache, which waits about a millisecond for the device: the receive loop hands it to a write of its own and
-    /// goes on receiving. A smaller one is copied into the page cache, work for the CPU that a hand-over only moves to
-    /// another thread: the loop writes it itself. (Alternating pairs over 1 GiB: handing over was faster with 1 MiB
-    /// pieces and slower, with more CPU, with 256 KiB ones; bench/README.md, sixth pass.)</summary>
+    /// <summary>A verified piece goes to disk. One of at least <see cref="DirectWriter.RunLength"/> is written past
+    /// the page cache wherever the file system allows it, which waits about a millisecond for the device: the receive
+    /// loop hands it to a write of its own and goes on receiving. A smaller one is copied into the page cache, work for
+    /// the CPU that a hand-over only moves to another thread: the loop writes it itself. (Alternating pairs over 1 GiB:
+    /// handing over was faster with 1 MiB pieces and slower, with more CPU, with 256 KiB ones; bench/README.md, sixth
+    /// pass.)</summary>
     private ValueTask OnVerifiedAsync(VerifiedPiece piece, CancellationToken ct) =>
         Torrent.GetPieceLength(piece.Index) >= DirectWriter.RunLength ? HandOverVerifiedAsync(piece, ct) : OnPieceVerifiedAsync(piece, ct);
 

@@ -11,10 +11,17 @@ namespace TorrentLab.Tracker;
 /// <param name="Downloaded">Bytes downloaded since the <see cref="AnnounceEvent.Started"/> announce.</param>
 /// <param name="Left">Bytes still missing; 0 means we are a seeder.</param>
 /// <param name="Event">started, completed, stopped, or none for a regular announce.</param>
-/// <param name="NumWant">How many peers we would like (a hint; trackers may send fewer).</param>
+/// <param name="NumWant">How many peers we would like (a hint; trackers may send fewer). 200 by default
+/// (<see cref="DefaultNumWant"/>).</param>
 public sealed record AnnounceRequest(InfoHash InfoHash, PeerId PeerId, int Port, long Uploaded, long Downloaded, long Left,
-    AnnounceEvent Event = AnnounceEvent.None, int NumWant = 50)
+    AnnounceEvent Event = AnnounceEvent.None, int NumWant = AnnounceRequest.DefaultNumWant)
 {
+    /// <summary>200, as libtorrent asks. A tracker still lists peers that left without a <c>stopped</c> announce until
+    /// they time out (opentracker: about 30 minutes); a random 50 of them can hold none that is alive, and the next
+    /// announce then waits the tracker's <c>min interval</c> (opentracker: 15 minutes). The peer book bounds what it
+    /// keeps.</summary>
+    public const int DefaultNumWant = 200;
+
     /// <summary>A random number that lets the tracker recognise us if our address changes (BEP 3 extension, BEP 15 <c>key</c>).</summary>
     public uint Key { get; init; }
 

@@ -170,7 +170,7 @@ for n in $seeder_counts; do
     for fmt in $formats; do
       list=$clients; [ "$fmt" = v2 ] && list=$v2_clients
       # Transmission keeps one connection per IP: with several loopback seeders it stalled here, so it runs with one.
-      [ "$n" -gt 1 ] && list=$(printf '%s\n' $list | grep -vx transmission | tr '\n' ' ')
+      [ "$n" -gt 1 ] && list=$(printf '%s\n' $list | { grep -vx transmission || true; } | tr '\n' ' ')
       # Rounds: every client once per round, in turn, so a slow spell of the machine falls on all of them alike.
       declare -A runs=()
       for round in $(seq 1 "$repeat"); do
