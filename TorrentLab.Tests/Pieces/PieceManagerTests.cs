@@ -118,6 +118,82 @@ public class PieceManagerTests
         Assert.Equal(0, manager.RemainingBytes);
     }
 
+    [Fact]
+    public void TakeBlock_CompletingBlock_LeavesThePieceUncheckedUntilVerifyComplete()
+    {
+        var manager = Manager(have: Pieces(1, 2, 3));
+        manager.AddPeer(new PeerKey("A"), Seeder);
+        manager.AddPeer(new PeerKey("B"), Seeder);
+        var requests = Fill(manager, new PeerKey("A"));
+
+        Assert.Equal(BlockResultKind.Accepted, manager.TakeBlock(new PeerKey("A"), 0, 0, Data(requests[0])).Kind);
+        var complete = manager.TakeBlock(new PeerKey("A"), 0, Block, Data(requests[1]));
+
+        Assert.Equal(BlockResultKind.PieceComplete, complete.Kind);
+        Assert.Null(complete.Piece);
+        Assert.False(manager.HasPiece(0));
+        Assert.Equal(0, manager.VerifiedBytes);
+        Assert.Equal(PieceLength, manager.DownloadedBytes);
+        Assert.Empty(Fill(manager, new PeerKey("B"))); // while it waits for its check, nobody is asked for it again
+
+        var verified = manager.VerifyComplete(complete);
+
+        Assert.Equal(BlockResultKind.PieceVerified, verified.Kind);
+        using var piece = verified.Piece!;
+        Assert.Equal(Built.Payload.AsSpan(0, PieceLength), piece.Data.Span);
+        Assert.True(manager.HasPiece(0));
+        Assert.True(manager.IsComplete);
+        Assert.Equal(PieceLength, manager.VerifiedBytes);
+    }
+
+    [Fact]
+    public void TakeBlock_BadPiece_FailsAtVerifyCompleteAndIsRequestedAgain()
+    {
+        var manager = Manager(have: Pieces(1, 2, 3));
+        manager.AddPeer(new PeerKey("A"), Seeder);
+        var requests = Fill(manager, new PeerKey("A"));
+        manager.TakeBlock(new PeerKey("A"), 0, 0, Data(requests[0]));
+        var complete = manager.TakeBlock(new PeerKey("A"), 0, Block, new byte[Block]);
+
+        var failed = manager.VerifyComplete(complete);
+
+        Assert.Equal(BlockResultKind.PieceFailed, failed.Kind);
+        Assert.Equal(["A"], failed.Culprits.Select(p => p.Name));
+        Assert.False(manager.HasPiece(0));
+        Assert.Equal(PieceLength, manager.WastedBytes);
+        Assert.Equal([new(0, 0, Block), new(0, Block, Block)], Fill(manager, new PeerKey("A")));
+    }
+
+    [Fact]
+    public void TakeBlock_EndgameCancels_ComeWithTheCompletingBlockAndAreNotRepeated()
+    {
+        var manager = Manager(have: Pieces(1, 2, 3));
+        manager.AddPeer(new PeerKey("A"), Seeder);
+        manager.AddPeer(new PeerKey("B"), Seeder);
+        var fromA = Fill(manager, new PeerKey("A"));
+        Fill(manager, new PeerKey("B")); // endgame: B was asked for the same two blocks
+        manager.TakeBlock(new PeerKey("A"), 0, 0, Data(fromA[0]));
+
+        var complete = manager.TakeBlock(new PeerKey("A"), 0, Block, Data(fromA[1]));
+        Assert.Equal(["B"], complete.CancelPeers.Select(p => p.Name));
+        Assert.Equal(BlockResultKind.Duplicate, manager.TakeBlock(new PeerKey("B"), 0, Block, Data(fromA[1])).Kind); // B's copy, while the check waits
+
+        var verified = manager.VerifyComplete(complete);
+        Assert.Equal(BlockResultKind.PieceVerified, verified.Kind);
+        Assert.Empty(verified.CancelPeers);
+        verified.Piece!.Dispose();
+    }
+
+    [Fact]
+    public void VerifyComplete_OfAResultThatCompletedNoPiece_Throws()
+    {
+        var manager = Manager();
+        manager.AddPeer(new PeerKey("A"), Seeder);
+        var first = manager.TakeBlock(new PeerKey("A"), 0, 0, Data(Fill(manager, new PeerKey("A"))[0]));
+        Assert.Equal(BlockResultKind.Accepted, first.Kind);
+        Assert.Throws<ArgumentException>(() => manager.VerifyComplete(first));
+    }
+
     [Theory]
     [InlineData(9, 0, Block)]            // no such piece
     [InlineData(-1, 0, Block)]           // negative index

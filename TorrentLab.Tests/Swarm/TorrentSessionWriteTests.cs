@@ -9,11 +9,11 @@ using TorrentLab.Wire;
 
 namespace TorrentLab.Tests.Swarm;
 
-/// <summary>The swarm engine's writes of pieces of 1 MiB and more (<c>TorrentSession.Pieces.cs</c>), which go past the
-/// page cache and wait for the device: the receive loop that verified one hands it to a write of its own and goes on
-/// receiving; at most two wait for the disk; a failed write fails the download; disposing the session waits for the
-/// writes handed over before the caller closes the storage. (Smaller pieces are written by the loop itself, as every
-/// other download test runs them.)</summary>
+/// <summary>The swarm engine's hand-overs (<c>TorrentSession.Pieces.cs</c>): a piece of 1 MiB or more goes past the page
+/// cache and waits for the device, so the receive loop that verified one hands it to a write of its own and goes on
+/// receiving; with fewer peers delivering than cores, a loop hands over every piece it completes, check and write. At
+/// most two wait at once; a failed write fails the download; disposing the session waits for what was handed over
+/// before the caller closes the storage.</summary>
 public class TorrentSessionWriteTests
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
@@ -23,9 +23,6 @@ public class TorrentSessionWriteTests
 
     private const int PieceLength = 1024 * 1024, Pieces = 6; // pieces this long are written past the page cache
 
-    private static TestTorrents.Built Payload() =>
-        TestTorrents.SingleFile(length: Pieces * PieceLength, pieceLength: PieceLength, name: "held.bin", announce: null, seed: 29);
-
     /// <summary>A session downloading from a synthetic seeder into <see cref="HeldStorage"/>, started; disposing it
     /// disposes the session (again, if the test did), the seeder and the folder.</summary>
     private sealed class HeldDownload : IAsyncDisposable
@@ -33,9 +30,12 @@ public class TorrentSessionWriteTests
         private readonly TempFolder _folder = new("torrentlab-writes");
         private readonly SyntheticPeer _seeder;
 
-        public HeldDownload(StorageException? failure = null)
+        /// <param name="failure">What every write throws once released (null: writes succeed).</param>
+        /// <param name="pieceLength">The torrent's piece length (six pieces).</param>
+        /// <param name="cores">The cores the session believes it has.</param>
+        public HeldDownload(StorageException? failure = null, int pieceLength = PieceLength, int cores = 2)
         {
-            Built = Payload();
+            Built = TestTorrents.SingleFile(length: Pieces * pieceLength, pieceLength: pieceLength, name: "held.bin", announce: null, seed: 29);
             _seeder = SyntheticPeer.Start(SyntheticPeerOptions.ForTorrent(Built.Torrent, Built.Payload));
             Storage = new HeldStorage(Built.Torrent) { Failure = failure };
             Session = new TorrentSession(Built.Torrent, new DownloadOptions
@@ -46,7 +46,7 @@ public class TorrentSessionWriteTests
                 ExtraPeers = [_seeder.EndPoint],
                 Transport = PeerTransport.Tcp,
                 Dht = false,
-            }, Storage, new Bitfield(Built.Torrent.PieceCount), downloading: true);
+            }, Storage, new Bitfield(Built.Torrent.PieceCount), downloading: true) { Cores = cores };
             Session.Start(portFallback: true);
         }
 
@@ -83,8 +83,8 @@ public class TorrentSessionWriteTests
         var (storage, session) = (download.Storage, download.Session);
 
         // The first write never returns while held; a second one starting means the loop went on receiving. A third
-        // verified piece then waits for a slot: it is verified, but its write does not start.
-        await Until(() => storage.Pending == 2 && session.Pieces.HaveCount >= 3, "two writes held and a third piece verified");
+        // piece then arrives whole and waits for a slot: its write does not start.
+        await Until(() => storage.Pending == 2 && session.Pieces.DownloadedBytes >= 3 * PieceLength, "two writes held and a third piece received");
         Assert.Equal(2, storage.Pending);
         Assert.Equal(0, storage.Written);
         Assert.False(session.Completion.IsCompleted);
@@ -93,6 +93,26 @@ public class TorrentSessionWriteTests
         await session.Completion.WaitAsync(Patience, Ct);
 
         Assert.Equal(Pieces, storage.Written);
+        Assert.Equal(2, storage.MostPending);
+        Assert.Equal(download.Built.Payload, storage.Data);
+        Assert.Equal(Pieces, session.WrittenSnapshot().Count);
+    }
+
+    [Fact]
+    public async Task SmallPieces_OnePeerDelivering_TheLoopHandsOverCheckAndWrite_AndGoesOnReceiving()
+    {
+        const int small = 256 * 1024; // written through the page cache: the loop keeps these when every core has a loop
+        await using var download = new HeldDownload(pieceLength: small, cores: 2);
+        var (storage, session) = (download.Storage, download.Session);
+
+        // A loop that wrote its own pieces would sit in the first held write; this one received a third piece.
+        await Until(() => storage.Pending == 2 && session.Pieces.DownloadedBytes >= 3 * small, "two writes held and a third piece received");
+        Assert.Equal(0, storage.Written);
+        Assert.True(session.Pieces.HaveCount <= 2, "a piece was checked while both slots were taken");
+
+        storage.Release();
+        await session.Completion.WaitAsync(Patience, Ct);
+
         Assert.Equal(2, storage.MostPending);
         Assert.Equal(download.Built.Payload, storage.Data);
         Assert.Equal(Pieces, session.WrittenSnapshot().Count);

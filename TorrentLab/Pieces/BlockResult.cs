@@ -11,6 +11,9 @@ public enum BlockResultKind
     Duplicate,
     /// <summary>Stored; the piece still misses other blocks.</summary>
     Accepted,
+    /// <summary>Only from <see cref="PieceManager.TakeBlock"/>: the block completed its piece, which is not hashed yet.
+    /// Pass the result to <see cref="PieceManager.VerifyComplete"/> (once) for PieceVerified or PieceFailed.</summary>
+    PieceComplete,
     /// <summary>The block completed its piece and the piece matched its SHA-1: write <see cref="BlockResult.Piece"/>
     /// and dispose it.</summary>
     PieceVerified,
@@ -26,8 +29,9 @@ public enum BlockResultKind
 public readonly struct BlockResult
 {
     private BlockResult(BlockResultKind kind, int pieceIndex, VerifiedPiece? piece, IReadOnlyList<IBlockSource>? contributors,
-        IReadOnlyList<IBlockSource>? cancelPeers, IReadOnlyList<IBlockSource>? culprits = null)
+        IReadOnlyList<IBlockSource>? cancelPeers, IReadOnlyList<IBlockSource>? culprits = null, ActivePiece? completed = null)
     {
+        Completed = completed;
         Kind = kind;
         PieceIndex = pieceIndex;
         Piece = piece;
@@ -53,12 +57,17 @@ public readonly struct BlockResult
     /// senders whose blocks in an earlier failed copy differ from the good data. Empty when nobody is proven yet.</summary>
     public IReadOnlyList<IBlockSource> Culprits { get; }
 
+    /// <summary>For <see cref="BlockResultKind.PieceComplete"/>: the piece waiting for its check.</summary>
+    internal ActivePiece? Completed { get; }
+
     /// <summary>Other peers with an outstanding request for this same block (endgame): send them <c>cancel</c>.</summary>
     public IReadOnlyList<IBlockSource> CancelPeers { get; }
 
     internal static BlockResult Unrequested(int index) => new(BlockResultKind.Unrequested, index, null, null, null);
     internal static BlockResult Duplicate(int index) => new(BlockResultKind.Duplicate, index, null, null, null);
     internal static BlockResult Accepted(int index, IReadOnlyList<IBlockSource>? cancel) => new(BlockResultKind.Accepted, index, null, null, cancel);
+    internal static BlockResult Complete(ActivePiece piece, IReadOnlyList<IBlockSource>? cancel) =>
+        new(BlockResultKind.PieceComplete, piece.Index, null, null, cancel, completed: piece);
     internal static BlockResult Verified(VerifiedPiece piece, IReadOnlyList<IBlockSource>? cancel, IReadOnlyList<IBlockSource>? culprits = null) =>
         new(BlockResultKind.PieceVerified, piece.Index, piece, null, cancel, culprits);
     internal static BlockResult Failed(int index, IReadOnlyList<IBlockSource> contributors, IReadOnlyList<IBlockSource> culprits,

@@ -14,6 +14,16 @@ public sealed partial class PieceManager
     /// blocks keep flowing meanwhile; a failure or a later success names the culprits (see <c>PieceManager.Culprits.cs</c>).</remarks>
     public BlockResult OnBlockReceived(IBlockSource peer, int index, int begin, ReadOnlySpan<byte> data)
     {
+        var result = TakeBlock(peer, index, begin, data);
+        return result.Kind == BlockResultKind.PieceComplete ? Verify(result.Completed!, result.CancelPeers) : result;
+    }
+
+    /// <summary><see cref="OnBlockReceived"/> in two steps: the block is stored as there, but the block that completes
+    /// a piece returns <see cref="BlockResultKind.PieceComplete"/> unhashed, and the caller passes that result to
+    /// <see cref="VerifyComplete"/>, on whatever thread it likes (the swarm engine's seam for hashing beside the
+    /// receive loop). Until then the piece takes no blocks and is requested from nobody.</summary>
+    public BlockResult TakeBlock(IBlockSource peer, int index, int begin, ReadOnlySpan<byte> data)
+    {
         ActivePiece piece;
         List<IBlockSource>? cancel;
         lock (_lock)
@@ -60,7 +70,21 @@ public sealed partial class PieceManager
             }
             if (!piece.IsComplete) return BlockResult.Accepted(index, cancel);
             piece.Verifying = true;
+            return BlockResult.Complete(piece, cancel);
         }
+    }
+
+    /// <summary>Checks the piece a <see cref="BlockResultKind.PieceComplete"/> result carries against its hashes and
+    /// says what became of it: <see cref="BlockResultKind.PieceVerified"/> or <see cref="BlockResultKind.PieceFailed"/>
+    /// (the endgame cancels were in the first result and are not repeated). Call it exactly once per such result.</summary>
+    public BlockResult VerifyComplete(BlockResult complete) =>
+        complete.Kind == BlockResultKind.PieceComplete && complete.Completed is { } piece
+            ? Verify(piece, null)
+            : throw new ArgumentException("not a complete piece", nameof(complete));
+
+    private BlockResult Verify(ActivePiece piece, IReadOnlyList<IBlockSource>? cancel)
+    {
+        var index = piece.Index;
 
         // Hash outside the lock: the piece is Verifying, so nothing else touches its buffer. SHA-1, the merkle tree
         // of its file (BEP 52), or both for a hybrid: the same check as on disk.

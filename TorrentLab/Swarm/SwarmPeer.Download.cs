@@ -107,7 +107,7 @@ internal sealed partial class SwarmPeer
             if (_expired.Remove(block)) _sentSeq.Remove(block); // a late answer to a request we gave up on (and maybe re-sent)
             else if (_sentSeq.Remove(block, out var seq) && seq > _newestAnswered) _newestAnswered = seq;
         }
-        var result = _pieces.OnBlockReceived(this, message.Index, message.Begin, message.Payload.Span);
+        var result = _pieces.TakeBlock(this, message.Index, message.Begin, message.Payload.Span);
         if (result.Kind == BlockResultKind.Unrequested)
         {
             // Late answers to withdrawn requests are accepted; a stream of blocks nobody asked for is an attack.
@@ -120,9 +120,11 @@ internal sealed partial class SwarmPeer
         }
         // Duplicates are merely wasted; a block that counts is progress for this peer. What the block means for the
         // download is the session's, told in one call.
-        var firstOfPiece = result.Kind is BlockResultKind.Accepted or BlockResultKind.PieceVerified && StoredBlock(message.Index);
+        var firstOfPiece = result.Kind is BlockResultKind.Accepted or BlockResultKind.PieceComplete && StoredBlock(message.Index);
         await _session.OnBlockAsync(this, result, new BlockRequest(message.Index, message.Begin, length), firstOfPiece, ct).ConfigureAwait(false);
     }
+
+    public bool DeliveredWithin(TimeSpan span) => Delivered && Stopwatch.GetElapsedTime(Volatile.Read(ref _lastBlockAt)) < span;
 
     /// <summary>Notes a block this peer delivered; true when it is the first of a piece it had not sent before.</summary>
     private bool StoredBlock(int index)
