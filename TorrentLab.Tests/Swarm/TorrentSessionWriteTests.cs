@@ -119,6 +119,25 @@ public class TorrentSessionWriteTests
     }
 
     [Fact]
+    public async Task SmallPieces_APeerDeliveringOnEveryCore_TheLoopChecksAndWritesItself()
+    {
+        const int small = 256 * 1024;
+        await using var download = new HeldDownload(pieceLength: small, cores: 1); // one peer delivering: every core has a loop
+        var (storage, session) = (download.Storage, download.Session);
+
+        await Until(() => storage.Pending == 1, "the first write held");
+        // The loop sits in that write: nothing more is stored (a loop that handed it over would be receiving on).
+        await Task.Delay(TimeSpan.FromMilliseconds(300), Ct);
+        Assert.Equal(1, storage.Pending);
+        Assert.Equal(small, session.Pieces.DownloadedBytes);
+
+        storage.Release();
+        await session.Completion.WaitAsync(Patience, Ct);
+        Assert.Equal(1, storage.MostPending);
+        Assert.Equal(download.Built.Payload, storage.Data);
+    }
+
+    [Fact]
     public async Task AWriteThatFails_FailsTheDownloadWithTheStorageError()
     {
         await using var download = new HeldDownload(new StorageException("no space left on device: held.bin"));

@@ -35,6 +35,9 @@ internal interface ISwarmHost
     /// <summary>True when piece <paramref name="index"/> is on disk and may be served.</summary>
     bool CanServe(int index);
 
+    /// <summary>A peer started delivering blocks (its first after a pause), or stopped (see <see cref="SwarmPeer.StopDelivering"/>).</summary>
+    void OnDelivering(bool started);
+
     /// <summary>The one place a peer reports what became of a block it sent (see <see cref="TorrentSession"/>).</summary>
     ValueTask OnBlockAsync(SwarmPeer from, BlockResult result, BlockRequest block, bool firstOfPiece, CancellationToken ct);
 

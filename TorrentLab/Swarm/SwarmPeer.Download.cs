@@ -124,12 +124,19 @@ internal sealed partial class SwarmPeer
         await _session.OnBlockAsync(this, result, new BlockRequest(message.Index, message.Begin, length), firstOfPiece, ct).ConfigureAwait(false);
     }
 
-    public bool DeliveredWithin(TimeSpan span) => Delivered && Stopwatch.GetElapsedTime(Volatile.Read(ref _lastBlockAt)) < span;
+    private int _delivering; // 1 while the session counts it as delivering blocks
+
+    /// <summary>Stops counting it as delivering when its last block is older than <paramref name="after"/>; true when
+    /// it was counted until now (the caller tells the session, exactly once).</summary>
+    public bool StopDelivering(TimeSpan after) =>
+        Volatile.Read(ref _delivering) == 1 && Stopwatch.GetElapsedTime(Volatile.Read(ref _lastBlockAt)) >= after &&
+        Interlocked.Exchange(ref _delivering, 0) == 1;
 
     /// <summary>Notes a block this peer delivered; true when it is the first of a piece it had not sent before.</summary>
     private bool StoredBlock(int index)
     {
-        _lastBlockAt = Stopwatch.GetTimestamp();
+        Volatile.Write(ref _lastBlockAt, Stopwatch.GetTimestamp());
+        if (Volatile.Read(ref _delivering) == 0 && Interlocked.Exchange(ref _delivering, 1) == 0) _session.OnDelivering(started: true);
         Delivered = true;
         Snubbed = false;
         if (index == _lastPiece) return false;

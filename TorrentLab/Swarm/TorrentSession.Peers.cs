@@ -223,6 +223,7 @@ internal sealed partial class TorrentSession
     public void OnPeerEnded(SwarmPeer peer, string reason, bool violation, Exception? fatal)
     {
         if (fatal is not null) Fail(fatal);
+        if (peer.StopDelivering(after: TimeSpan.Zero)) OnDelivering(started: false);
         Unregister(peer);
         OnPexPeerLeft(peer);
         if (violation) Ban(peer.Connection.RemoteEndPoint, peer.Connection.RemotePeerId, reason);

@@ -36,8 +36,12 @@ internal sealed partial class TorrentSession
         else await OnCheckedAsync(Pieces.VerifyComplete(result), besideTheLoop: false, ct).ConfigureAwait(false);
     }
 
-    /// <summary>Peers that delivered a block within the last second, as the timer last counted them.</summary>
+    /// <summary>Peers delivering blocks now: counted up at a peer's first block after a pause, down when it has sent
+    /// none for a second (the timer) or ends (<see cref="SwarmPeer.StopDelivering"/>).</summary>
     private int _deliveringPeers;
+
+    /// <summary>A peer started or stopped delivering blocks.</summary>
+    public void OnDelivering(bool started) => Interlocked.Add(ref _deliveringPeers, started ? 1 : -1);
 
     /// <summary>The cores this process may use (tests set it, so that what they check does not depend on the machine).</summary>
     internal int Cores { get; init; } = Environment.ProcessorCount;

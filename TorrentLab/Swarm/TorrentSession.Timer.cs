@@ -32,14 +32,12 @@ internal sealed partial class TorrentSession
                 if (ticks % PexTicks == 0) SendPexMessages();
                 if (++ticks % 4 != 0) continue;
                 ExpireRequests();
-                var delivering = 0;
                 foreach (var peer in PeersSnapshot())
                 {
-                    if (peer.DeliveredWithin(TimeSpan.FromSeconds(1))) delivering++;
+                    if (peer.StopDelivering(after: TimeSpan.FromSeconds(1))) OnDelivering(started: false);
                     if (peer.CheckSnubbed(_options.SnubTimeout)) _log?.Invoke($"{peer}: snubbed us (no block for {_options.SnubTimeout.TotalSeconds:0} s), its requests go to others");
                     peer.Poke();
                 }
-                Volatile.Write(ref _deliveringPeers, delivering);
                 if (Stopwatch.GetElapsedTime(_lastChoke) >= Choker.Interval) RunChoker();
                 CheckStall();
             }
