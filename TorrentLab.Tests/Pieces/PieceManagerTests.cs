@@ -194,6 +194,21 @@ public class PieceManagerTests
         Assert.Throws<ArgumentException>(() => manager.VerifyComplete(first));
     }
 
+    [Fact]
+    public void VerifyComplete_Twice_Throws()
+    {
+        var manager = Manager(have: Pieces(1, 2, 3));
+        manager.AddPeer(new PeerKey("A"), Seeder);
+        var requests = Fill(manager, new PeerKey("A"));
+        manager.TakeBlock(new PeerKey("A"), 0, 0, Data(requests[0]));
+        var complete = manager.TakeBlock(new PeerKey("A"), 0, Block, Data(requests[1]));
+        manager.VerifyComplete(complete).Piece!.Dispose();
+
+        Assert.Throws<InvalidOperationException>(() => manager.VerifyComplete(complete));
+        Assert.True(manager.HasPiece(0));
+        Assert.Equal(PieceLength, manager.VerifiedBytes);
+    }
+
     [Theory]
     [InlineData(9, 0, Block)]            // no such piece
     [InlineData(-1, 0, Block)]           // negative index

@@ -77,10 +77,19 @@ public sealed partial class PieceManager
     /// <summary>Checks the piece a <see cref="BlockResultKind.PieceComplete"/> result carries against its hashes and
     /// says what became of it: <see cref="BlockResultKind.PieceVerified"/> or <see cref="BlockResultKind.PieceFailed"/>
     /// (the endgame cancels were in the first result and are not repeated). Call it exactly once per such result.</summary>
-    public BlockResult VerifyComplete(BlockResult complete) =>
-        complete.Kind == BlockResultKind.PieceComplete && complete.Completed is { } piece
-            ? Verify(piece, null)
-            : throw new ArgumentException("not a complete piece", nameof(complete));
+    /// <exception cref="ArgumentException">The result completed no piece.</exception>
+    /// <exception cref="InvalidOperationException">Its piece was checked already.</exception>
+    public BlockResult VerifyComplete(BlockResult complete)
+    {
+        if (complete.Kind != BlockResultKind.PieceComplete || complete.Completed is not { } piece)
+            throw new ArgumentException("not a complete piece", nameof(complete));
+        lock (_lock)
+        {
+            // A second check would hash a buffer already handed on and retire the piece twice.
+            if (_activeByIndex[piece.Index] != piece) throw new InvalidOperationException($"piece {piece.Index} was checked already");
+        }
+        return Verify(piece, null);
+    }
 
     private BlockResult Verify(ActivePiece piece, IReadOnlyList<IBlockSource>? cancel)
     {

@@ -58,7 +58,8 @@ internal sealed partial class TorrentSession
         if (result.Kind == BlockResultKind.PieceVerified)
         {
             if (result.Culprits.Count > 0) OnBadBlocksFound(result.PieceIndex, result.Culprits);
-            // Beside the loop already, the write follows here; on the loop, a long piece's write is handed over.
+            // Beside the loop already, the write follows here (handing it over again from inside a slot could wait for
+            // the slot it holds); on the loop, a long piece's write is handed over.
             await (besideTheLoop ? OnPieceVerifiedAsync(result.Piece!, ct) : OnVerifiedAsync(result.Piece!, ct)).ConfigureAwait(false);
         }
         else if (result.Kind == BlockResultKind.PieceFailed) OnPieceFailed(result.PieceIndex, result.Contributors, result.Culprits);
