@@ -35,6 +35,9 @@ internal interface ISwarmHost
     /// <summary>True when piece <paramref name="index"/> is on disk and may be served.</summary>
     bool CanServe(int index);
 
+    /// <summary>Peers delivering blocks now (they share the requests in flight).</summary>
+    int DeliveringPeers { get; }
+
     /// <summary>A peer started delivering blocks (its first after a pause), or stopped (see <see cref="SwarmPeer.StopDelivering"/>).</summary>
     void OnDelivering(bool started);
 

@@ -40,6 +40,9 @@ internal sealed partial class TorrentSession
     /// none for a second (the timer) or ends (<see cref="SwarmPeer.StopDelivering"/>).</summary>
     private int _deliveringPeers;
 
+    /// <inheritdoc />
+    public int DeliveringPeers => Volatile.Read(ref _deliveringPeers);
+
     /// <summary>A peer started or stopped delivering blocks.</summary>
     public void OnDelivering(bool started) => Interlocked.Add(ref _deliveringPeers, started ? 1 : -1);
 
