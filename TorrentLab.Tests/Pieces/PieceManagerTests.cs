@@ -24,6 +24,14 @@ public class PieceManagerTests
         return bitfield;
     }
 
+    /// <summary>A manager that has every piece but piece 0 (two blocks), with these peers connected as seeders.</summary>
+    private static PieceManager OnlyPieceZeroMissing(params string[] peers)
+    {
+        var manager = Manager(have: Pieces(1, 2, 3));
+        foreach (var peer in peers) manager.AddPeer(new PeerKey(peer), Seeder);
+        return manager;
+    }
+
     private static BlockRequest[] Fill(PieceManager manager, IBlockSource peer, int max = 256)
     {
         var requests = new BlockRequest[max];
@@ -121,9 +129,7 @@ public class PieceManagerTests
     [Fact]
     public void TakeBlock_CompletingBlock_LeavesThePieceUncheckedUntilVerifyComplete()
     {
-        var manager = Manager(have: Pieces(1, 2, 3));
-        manager.AddPeer(new PeerKey("A"), Seeder);
-        manager.AddPeer(new PeerKey("B"), Seeder);
+        var manager = OnlyPieceZeroMissing("A", "B");
         var requests = Fill(manager, new PeerKey("A"));
 
         Assert.Equal(BlockResultKind.Accepted, manager.TakeBlock(new PeerKey("A"), 0, 0, Data(requests[0])).Kind);
@@ -149,8 +155,7 @@ public class PieceManagerTests
     [Fact]
     public void TakeBlock_BadPiece_FailsAtVerifyCompleteAndIsRequestedAgain()
     {
-        var manager = Manager(have: Pieces(1, 2, 3));
-        manager.AddPeer(new PeerKey("A"), Seeder);
+        var manager = OnlyPieceZeroMissing("A");
         var requests = Fill(manager, new PeerKey("A"));
         manager.TakeBlock(new PeerKey("A"), 0, 0, Data(requests[0]));
         var complete = manager.TakeBlock(new PeerKey("A"), 0, Block, new byte[Block]);
@@ -167,9 +172,7 @@ public class PieceManagerTests
     [Fact]
     public void TakeBlock_EndgameCancels_ComeWithTheCompletingBlockAndAreNotRepeated()
     {
-        var manager = Manager(have: Pieces(1, 2, 3));
-        manager.AddPeer(new PeerKey("A"), Seeder);
-        manager.AddPeer(new PeerKey("B"), Seeder);
+        var manager = OnlyPieceZeroMissing("A", "B");
         var fromA = Fill(manager, new PeerKey("A"));
         Fill(manager, new PeerKey("B")); // endgame: B was asked for the same two blocks
         manager.TakeBlock(new PeerKey("A"), 0, 0, Data(fromA[0]));
@@ -197,8 +200,7 @@ public class PieceManagerTests
     [Fact]
     public void VerifyComplete_Twice_Throws()
     {
-        var manager = Manager(have: Pieces(1, 2, 3));
-        manager.AddPeer(new PeerKey("A"), Seeder);
+        var manager = OnlyPieceZeroMissing("A");
         var requests = Fill(manager, new PeerKey("A"));
         manager.TakeBlock(new PeerKey("A"), 0, 0, Data(requests[0]));
         var complete = manager.TakeBlock(new PeerKey("A"), 0, Block, Data(requests[1]));
@@ -256,9 +258,7 @@ public class PieceManagerTests
     [Fact]
     public void OnBlockReceived_EndgameCopyAfterTheFirstArrived_IsDuplicateAndCountedAsWaste()
     {
-        var manager = Manager(have: Pieces(1, 2, 3));
-        manager.AddPeer(new PeerKey("A"), Seeder);
-        manager.AddPeer(new PeerKey("B"), Seeder);
+        var manager = OnlyPieceZeroMissing("A", "B");
         var fromA = Fill(manager, new PeerKey("A"));
         var fromB = Fill(manager, new PeerKey("B")); // endgame: the same blocks again
         Assert.Equal(fromA, fromB);

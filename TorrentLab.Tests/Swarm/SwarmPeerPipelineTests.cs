@@ -11,9 +11,9 @@ public class SwarmPeerPipelineTests
     [Fact]
     public void A_fast_peer_delivering_alone_gets_the_whole_budget()
     {
-        Assert.Equal(SwarmPeer.RequestBudget, SwarmPeer.PipelineTarget(300 * MiB, deliveringPeers: 1, cap: SwarmPeer.MaxPipeline));
+        Assert.Equal(SwarmPeer.MaxPipeline, SwarmPeer.PipelineTarget(300 * MiB, deliveringPeers: 1, cap: SwarmPeer.MaxPipeline));
         // Counted from its first block on: before that (nobody delivering yet) the first peer is treated as alone.
-        Assert.Equal(SwarmPeer.RequestBudget, SwarmPeer.PipelineTarget(300 * MiB, deliveringPeers: 0, cap: SwarmPeer.MaxPipeline));
+        Assert.Equal(SwarmPeer.MaxPipeline, SwarmPeer.PipelineTarget(300 * MiB, deliveringPeers: 0, cap: SwarmPeer.MaxPipeline));
     }
 
     [Theory]
@@ -25,7 +25,7 @@ public class SwarmPeerPipelineTests
     {
         var target = SwarmPeer.PipelineTarget(100 * MiB, delivering, cap: SwarmPeer.MaxPipeline);
         Assert.Equal(each, target);
-        Assert.True(delivering * target <= SwarmPeer.RequestBudget || target == SwarmPeer.SharedPipeline);
+        Assert.True(delivering * target <= SwarmPeer.MaxPipeline || target == SwarmPeer.SharedPipeline);
     }
 
     [Theory]

@@ -7,16 +7,13 @@ namespace TorrentLab.Swarm;
 // Downloading from the peer: interest, the adaptive request pipeline, blocks, snubbing and skipped requests.
 internal sealed partial class SwarmPeer
 {
-    /// <summary>Pipeline bounds: at least 4 requests in flight, at most <see cref="RequestBudget"/> (6 MiB), which only
-    /// a peer delivering alone gets (<see cref="PipelineCap"/>).</summary>
-    public const int MinPipeline = 4, MaxPipeline = RequestBudget;
-
-    /// <summary>Requests in flight that the delivering peers share: a peer alone may use all 384, two get 192 each,
-    /// three or more keep <see cref="SharedPipeline"/> each (128 blocks cover a 100 ms round trip at 20 MiB/s). On
-    /// loopback one peer delivers 250-350 MiB/s, which 128 requests (2 MiB) cover for under 10 ms; alone with 384 it
-    /// was faster in four of five alternating pairs with 256 KiB pieces and level with 1 MiB, and three peers hold
-    /// what they held before, 128 each (bench/README.md, eighth pass: 512 each would pass the memory goal).</summary>
-    public const int RequestBudget = 384, SharedPipeline = 128;
+    /// <summary>Pipeline bounds: at least 4 requests in flight; at most 384 (6 MiB), the requests that the delivering
+    /// peers share: a peer alone may use all of them, two get 192 each, three or more keep <see cref="SharedPipeline"/>
+    /// each (128 blocks cover a 100 ms round trip at 20 MiB/s). On loopback one peer delivers 250-350 MiB/s, which 128
+    /// requests (2 MiB) cover for under 10 ms; alone with 384 it was faster in four of five alternating pairs with
+    /// 256 KiB pieces and level with 1 MiB, and three peers hold what they held before, 128 each (bench/README.md,
+    /// eighth pass: 512 each would pass the memory goal).</summary>
+    public const int MinPipeline = 4, MaxPipeline = 384, SharedPipeline = 128;
 
     /// <summary>Keep about this much of the peer's data in flight: enough to cover a round trip at its current rate.</summary>
     private const double PipelineSeconds = 1.0;
@@ -49,7 +46,7 @@ internal sealed partial class SwarmPeer
 
     /// <summary>The pipeline for a peer delivering <paramref name="bytesPerSecond"/> while
     /// <paramref name="deliveringPeers"/> deliver in all: about a second of its rate, at least 16 (a new peer gets a
-    /// fair first round), at most its share of <see cref="RequestBudget"/> and <paramref name="cap"/>.</summary>
+    /// fair first round), at most its share of <see cref="MaxPipeline"/> and <paramref name="cap"/>.</summary>
     internal static int PipelineTarget(double bytesPerSecond, int deliveringPeers, int cap)
     {
         var target = (int)Math.Min(bytesPerSecond * PipelineSeconds / WireLimits.BlockLength, MaxPipeline);
@@ -57,10 +54,9 @@ internal sealed partial class SwarmPeer
         return Math.Clamp(target, Math.Min(MinPipeline * 4, most), most);
     }
 
-    /// <summary>A delivering peer's share of <see cref="RequestBudget"/>: all of it alone, never under
+    /// <summary>A delivering peer's share of <see cref="MaxPipeline"/>: all of it alone, never under
     /// <see cref="SharedPipeline"/>.</summary>
-    internal static int PipelineCap(int deliveringPeers) =>
-        Math.Clamp(RequestBudget / Math.Max(1, deliveringPeers), SharedPipeline, MaxPipeline);
+    internal static int PipelineCap(int deliveringPeers) => Math.Max(SharedPipeline, MaxPipeline / Math.Max(1, deliveringPeers));
 
     /// <summary>Sends <c>interested</c> or <c>not interested</c> as our needs change, and tops up the pipeline with one
     /// batched send. Called from the receive loop after each drain, and by the session's timer for idle peers.</summary>

@@ -53,7 +53,7 @@ internal sealed partial class TorrentSession
     /// hash check and the write) to a task of its own and goes on receiving: with one seeder, the one loop was the
     /// download's bottleneck while a core waited. With a loop busy on every core, a hand-over adds only a wake-up, and
     /// the loop checks the piece itself. (Alternating pairs over 1 GiB: bench/README.md, seventh pass.)</summary>
-    private bool ChecksBesideTheLoops => Volatile.Read(ref _deliveringPeers) < Cores;
+    private bool ChecksBesideTheLoops => DeliveringPeers < Cores;
 
     /// <summary>What a checked piece leads to: written and announced, or held against its senders.</summary>
     private async ValueTask OnCheckedAsync(BlockResult result, bool besideTheLoop, CancellationToken ct)
