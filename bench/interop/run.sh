@@ -20,6 +20,8 @@
 #                                         # the seeders (one connection each) and discards it (no hashing, no disk)
 #   CLIENTS="torrentlab-alloc"           # the swarm engine inside bench/TorrentLab.Bench: prints managed allocations,
 #                                         # GC collections and pauses of the download (stderr)
+#   BASE=/tmp/other/aot CLIENTS="torrentlab torrentlab-base" REPEAT=5 bench/interop/run.sh   # this build against
+#                                         # another one's Native AOT publish, alternating in rounds (an A/B of a change)
 #   CLIENTS="... transmission"            # Transmission 3.00 (one seeder only; about 21 MiB/s here, so not a default)
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -137,6 +139,8 @@ download() {
     torrentlab-r2r) r=$(get_with dotnet "$work/r2r/TorrentLab.Cli.dll" -- --port "$dport") ;;
     torrentlab-jit) r=$(get_with dotnet "$cli" -- --port "$dport") ;;
     torrentlab-ref) r=$(get_with "${tl[@]}" -- --max-peers 1) ;;
+    # Another build of the swarm engine, for alternating pairs with this one: BASE=folder of its Native AOT publish.
+    torrentlab-base) r=$(get_with "${BASE:?BASE: the folder of the other Native AOT publish}/TorrentLab.Cli" -- --port "$dport") ;;
     # The swarm engine in the bench harness: the same download, plus the runtime's allocation and GC counts (stderr).
     torrentlab-alloc) r=$(measure "$name" "${tl_wrap[@]}" dotnet "$bench" download-allocations "$torrent" "$out")
                       cat "$work/out.log" >&2 ;;
