@@ -42,8 +42,6 @@ public class SwarmPeerAnswersTests
         PeerMessage.HashMessage(MessageKind.HashRequest,
             HashMessages.EncodeRequest(new HashRequest(torrent.Files[0].PiecesRoot, 0, index, length, ProofLayers: 0)).AsMemory(5));
 
-    /// <summary>Reads until the seeder closes the connection and counts the answers of <paramref name="kind"/>: fewer
-    /// than asked, as the rest were never sent (those already in our socket may even be lost to the reset).</summary>
     /// <summary>Sends the whole flood, or as much as the seeder reads before it drops us for it (then the send fails
     /// with a broken pipe; the log says why, and the test checks that).</summary>
     private static async Task SendFloodAsync(PeerConnection connection, PeerMessage[] flood)
@@ -52,6 +50,8 @@ public class SwarmPeerAnswersTests
         catch (WireException) { /* dropped while still sending */ }
     }
 
+    /// <summary>Reads until the seeder closes the connection and counts the answers of <paramref name="kind"/>: fewer
+    /// than asked, as the rest were never sent (those already in our socket may even be lost to the reset).</summary>
     private static async Task<int> AnswersUntilDroppedAsync(PeerConnection connection, MessageKind kind)
     {
         var answers = 0;
