@@ -184,4 +184,50 @@ public class ResumeLedgerTests
         Assert.False(ledger.Delete());
         Assert.False(ledger.Validate().IsTrusted);
     }
+
+    [Fact]
+    public void Validate_UnflushedLedgerAfterARestart_IsNotTrustedButWithinItsBootItIs()
+    {
+        using var temp = new TempFolder();
+        Built.WritePayload(temp.Path);
+        new ResumeLedger(Built.Torrent, temp.Path) { BootId = "boot-1" }.Save(Some());
+
+        var sameBoot = new ResumeLedger(Built.Torrent, temp.Path) { BootId = "boot-1" }.Validate();
+        var nextBoot = new ResumeLedger(Built.Torrent, temp.Path) { BootId = "boot-2" }.Validate();
+        var bootUnknown = new ResumeLedger(Built.Torrent, temp.Path) { BootId = null }.Validate();
+
+        Assert.True(sameBoot.IsTrusted, sameBoot.Reason);
+        Assert.Equal(Some().ToBytes(), sameBoot.Trusted!.ToBytes());
+        Assert.False(nextBoot.IsTrusted);
+        Assert.Contains("the machine has restarted since the resume ledger was saved", nextBoot.Reason);
+        Assert.False(bootUnknown.IsTrusted);
+        Assert.Contains("\"unflushedBoot\": \"boot-1\"", File.ReadAllText(ResumeLedger.PathFor(temp.Path, Built.Torrent.InfoHash)));
+    }
+
+    [Fact]
+    public void Validate_FlushedLedgerAfterARestart_IsTrustedAndRecordsNoBoot()
+    {
+        using var temp = new TempFolder();
+        Built.WritePayload(temp.Path);
+        new ResumeLedger(Built.Torrent, temp.Path) { BootId = "boot-1" }.Save(Some(), flushed: true);
+
+        var nextBoot = new ResumeLedger(Built.Torrent, temp.Path) { BootId = "boot-2" }.Validate();
+
+        Assert.True(nextBoot.IsTrusted, nextBoot.Reason);
+        Assert.Equal(Some().ToBytes(), nextBoot.Trusted!.ToBytes());
+        Assert.Contains("\"unflushedBoot\": null", File.ReadAllText(ResumeLedger.PathFor(temp.Path, Built.Torrent.InfoHash)));
+    }
+
+    [Fact]
+    public void Validate_LedgerOfAnOlderFormatWithoutBoot_IsTrustedAfterARestart()
+    {
+        // Ledgers written before the boot was recorded were always saved after a flush.
+        using var temp = new TempFolder();
+        Built.WritePayload(temp.Path);
+        new ResumeLedger(Built.Torrent, temp.Path) { BootId = null }.Save(Some());
+
+        var check = new ResumeLedger(Built.Torrent, temp.Path) { BootId = "boot-2" }.Validate();
+
+        Assert.True(check.IsTrusted, check.Reason);
+    }
 }

@@ -10,14 +10,14 @@ public class ResumeSaverTests
     private static readonly TestTorrents.Built Built = TestTorrents.SingleFile(length: 50_000, pieceLength: 16 * 1024);
 
     [Fact]
-    public async Task Saver_EveryIntervalAndOnDispose_FlushesThenSavesWhatChanged()
+    public async Task Saver_WhereTheBootIsUnknown_EveryIntervalAndOnDispose_FlushesThenSavesWhatChanged()
     {
         using var temp = new TempFolder();
         Built.WritePayload(temp.Path);
         var clock = new ManualClock();
         var storage = new Mock<IPieceStorage>();
         var have = new Bitfield(Built.Torrent.PieceCount);
-        var ledger = new ResumeLedger(Built.Torrent, temp.Path);
+        var ledger = new ResumeLedger(Built.Torrent, temp.Path) { BootId = null };
         var saver = new ResumeSaver(ledger, storage.Object, () => Bitfield.FromWire(have.ToBytes(), have.Length), TimeSpan.FromSeconds(5), clock);
 
         have.Set(1);
@@ -32,6 +32,32 @@ public class ResumeSaverTests
         Assert.Equal(2, saver.Saves);
         Assert.Equal(have.ToBytes(), ledger.Validate().Trusted!.ToBytes());
         storage.Verify(s => s.FlushAsync(It.IsAny<CancellationToken>()), Times.Exactly(2));
+        Assert.True(new ResumeLedger(Built.Torrent, temp.Path) { BootId = "after a restart" }.Validate().IsTrusted);
+    }
+
+    [Fact]
+    public async Task Saver_WhereTheBootIsKnown_SavesWithoutFlushing_TheLedgerHoldsWithinThatBootOnly()
+    {
+        using var temp = new TempFolder();
+        Built.WritePayload(temp.Path);
+        var clock = new ManualClock();
+        var storage = new Mock<IPieceStorage>(MockBehavior.Strict); // any flush would throw
+        var have = new Bitfield(Built.Torrent.PieceCount);
+        var ledger = new ResumeLedger(Built.Torrent, temp.Path) { BootId = "boot-1" };
+        var saver = new ResumeSaver(ledger, storage.Object, () => Bitfield.FromWire(have.ToBytes(), have.Length), TimeSpan.FromSeconds(5), clock);
+
+        have.Set(1);
+        clock.Advance(TimeSpan.FromSeconds(5));
+        await WaitFor(() => saver.Saves == 1);
+        have.Set(2);
+        await saver.DisposeAsync();
+
+        Assert.Equal(2, saver.Saves);
+        Assert.Null(saver.LastError);
+        Assert.Equal(have.ToBytes(), ledger.Validate().Trusted!.ToBytes());
+        var afterRestart = new ResumeLedger(Built.Torrent, temp.Path) { BootId = "boot-2" }.Validate();
+        Assert.False(afterRestart.IsTrusted);
+        Assert.Contains("restarted", afterRestart.Reason);
     }
 
     [Fact]
@@ -41,7 +67,7 @@ public class ResumeSaverTests
         var storage = new Mock<IPieceStorage>();
         storage.Setup(s => s.FlushAsync(It.IsAny<CancellationToken>()))
             .ThrowsAsync(new StorageException("no space left on device flushing 'payload.bin'", isOutOfSpace: true));
-        var ledger = new ResumeLedger(Built.Torrent, temp.Path);
+        var ledger = new ResumeLedger(Built.Torrent, temp.Path) { BootId = null }; // the saver flushes before saving
         await using var saver = new ResumeSaver(ledger, storage.Object, () => Bitfield.Full(Built.Torrent.PieceCount), clock: new ManualClock());
 
         var e = await Assert.ThrowsAsync<StorageException>(() => saver.SaveNowAsync(cancellation: TestContext.Current.CancellationToken));

@@ -15,8 +15,10 @@ namespace TorrentLab.Storage;
 ///   "files": [ { "path": "folder/a.bin", "length": 123, "lastWriteUtc": "..." } ],  non-pad files, torrent order
 ///   "hashScheme": "sha1",                 what verified the pieces: sha1, merkle-sha256 (BEP 52) or both
 ///                                         (absent in older ledgers: sha1)
-///   "priorities": "2022"                  one digit per file in torrent order, pad files included: 0 skip, 1 low,
-/// }                                       2 normal, 3 high (absent: every file wanted at normal priority)
+///   "priorities": "2022",                 one digit per file in torrent order, pad files included: 0 skip, 1 low,
+///                                         2 normal, 3 high (absent: every file wanted at normal priority)
+///   "unflushedBoot": "boot id"            saved before the pieces were flushed to disk: trusted only in this boot
+/// }                                       of the machine (null or absent: flushed, trusted after a restart too)
 /// </code></remarks>
 internal sealed record LedgerDocument(
     int Version,
@@ -27,7 +29,8 @@ internal sealed record LedgerDocument(
     DateTimeOffset SavedAt,
     IReadOnlyList<LedgerFile> Files,
     string? HashScheme = null,
-    string? Priorities = null);
+    string? Priorities = null,
+    string? UnflushedBoot = null);
 
 /// <summary>One file as it was on disk when the ledger was saved; <see cref="Length"/> is null when it did not exist.</summary>
 internal sealed record LedgerFile(string Path, long? Length, DateTime LastWriteUtc);

@@ -19,10 +19,16 @@ public sealed record ResumeCheck(Bitfield? Trusted, string Reason)
 /// <para>Trust rule: the listed pieces are trusted (not re-hashed) only when the ledger is this torrent's (same info
 /// hash and piece length, format <see cref="FormatVersion"/>, a hash scheme the torrent has) and every file still has the size and last-write time
 /// recorded at save. Any difference (a file touched by anything else, a crash after more pieces were written but
-/// before the next save, a corrupt or foreign ledger) means a full check. Save only after
-/// <see cref="IPieceStorage.FlushAsync"/>, so a listed piece is on the disk, not just in the page cache.</para>
-/// <para>Writes are atomic: a temporary file in the same folder, flushed to disk, then renamed over the old ledger
-/// (rename(2) replaces it in one step), so a crash leaves either the old or the new ledger, never half of one.</para>
+/// before the next save, a corrupt or foreign ledger) means a full check.</para>
+/// <para>Flushing: a listed piece may still be in the page cache when the ledger is saved. That survives the end of
+/// any process (Ctrl-C, a kill), not a restart of the machine (a power cut, a kernel crash), so a ledger saved
+/// without flushing records the boot it was saved in (<see cref="MachineBoot"/>) and is trusted only within that
+/// boot; after a restart its pieces are checked again. Where the boot cannot be told, the caller flushes the data
+/// first (<see cref="ResumeSaver"/> does) and saves with <c>flushed: true</c>, as does any caller that flushed.</para>
+/// <para>Writes are atomic: a temporary file in the same folder, renamed over the old ledger (rename(2) replaces it in
+/// one step), so a crash of the process leaves either the old or the new ledger, never half of one. A flushed save also
+/// flushes the temporary file before the rename; an unflushed one need not, since a restart ignores it anyway (a
+/// ledger left torn by a power cut reads as corrupt: a full check).</para>
 /// </remarks>
 public sealed class ResumeLedger
 {
@@ -43,6 +49,9 @@ public sealed class ResumeLedger
         FilePath = PathFor(_layout.Root, _torrent.InfoHash);
     }
 
+    /// <summary>The boot this process runs in (<see cref="MachineBoot.Id"/>; tests set another to play a restart).</summary>
+    internal string? BootId { get; init; } = MachineBoot.Id;
+
     /// <summary>Where the ledger lives.</summary>
     public string FilePath { get; }
 
@@ -54,8 +63,11 @@ public sealed class ResumeLedger
     /// <param name="have">The verified pieces.</param>
     /// <param name="hashScheme">What verified them (<see cref="PieceHashScheme"/>); by default what the download
     /// engines check: SHA-1, or the merkle trees of a v2-only torrent.</param>
+    /// <param name="flushed">True when the caller flushed every listed piece to disk before this save: the ledger is
+    /// then trusted after a restart too. Otherwise it records this boot and is trusted only within it (where the boot
+    /// cannot be told, it records nothing, as before the boot was known: such callers must flush).</param>
     /// <exception cref="StorageException">The ledger could not be written; the previous one is left intact.</exception>
-    public void Save(Bitfield have, string? hashScheme = null)
+    public void Save(Bitfield have, string? hashScheme = null, bool flushed = false)
     {
         ArgumentNullException.ThrowIfNull(have);
         if (have.Length != _torrent.PieceCount)
@@ -64,7 +76,8 @@ public sealed class ResumeLedger
         OutputPaths.CheckInside(_layout.Root, folder, OutputPaths.StateFolder);
         var document = new LedgerDocument(FormatVersion, _torrent.InfoHash.Hex, _torrent.PieceLength, _torrent.PieceCount,
             Convert.ToBase64String(have.ToBytes()), DateTimeOffset.UtcNow, CurrentFiles(),
-            hashScheme ?? (_torrent.IsV2Only ? PieceHashScheme.Merkle : PieceHashScheme.Sha1), PrioritiesText(_layout.Selection));
+            hashScheme ?? (_torrent.IsV2Only ? PieceHashScheme.Merkle : PieceHashScheme.Sha1), PrioritiesText(_layout.Selection),
+            flushed ? null : BootId);
         var temp = FilePath + ".tmp";
         try
         {
@@ -72,7 +85,7 @@ public sealed class ResumeLedger
             using (var stream = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None))
             {
                 JsonSerializer.Serialize(stream, document, LedgerJsonContext.Ledger.LedgerDocument);
-                stream.Flush(flushToDisk: true);
+                stream.Flush(flushToDisk: document.UnflushedBoot is null);
             }
             File.Move(temp, FilePath, overwrite: true);
         }
@@ -100,6 +113,8 @@ public sealed class ResumeLedger
             return new(null, $"the resume ledger belongs to another torrent (info hash {ledger.InfoHash})");
         if (ledger.PieceLength != _torrent.PieceLength || ledger.PieceCount != _torrent.PieceCount)
             return new(null, $"the resume ledger has {ledger.PieceCount} pieces of {ledger.PieceLength} bytes, the torrent {_torrent.PieceCount} of {_torrent.PieceLength}");
+        if (ledger.UnflushedBoot is { } boot && boot != BootId)
+            return new(null, "the machine has restarted since the resume ledger was saved, and its pieces were not yet flushed to disk then");
         var scheme = ledger.HashScheme ?? PieceHashScheme.Sha1;
         if (!PieceHashScheme.Suffices(scheme, _torrent))
             return new(null, $"the resume ledger's pieces were verified with {scheme}, which this torrent's hashes do not cover");

@@ -3,9 +3,15 @@ using TorrentLab.Wire;
 namespace TorrentLab.Storage;
 
 /// <summary>Saves the resume ledger every few seconds while a download runs, and once more when it is disposed
-/// (completion or cancel). Each save flushes the storage first, so the ledger never lists unflushed pieces.</summary>
-/// <remarks>A failed periodic save is kept in <see cref="LastError"/> and retried at the next tick; the final save
-/// in <see cref="DisposeAsync"/> throws, so a download never ends believing its ledger was written.</remarks>
+/// (completion or cancel).</summary>
+/// <remarks><para>Where the machine's boot can be told (<see cref="ResumeLedger.BootId"/>), a save does not flush the
+/// storage: the ledger records the boot and is trusted only within it, which is all that a stopped or killed process
+/// needs (its writes are in the page cache). A flush there would cost more than its own time: on a virtual disk it
+/// flushes the host's cache too, and every write of the download waits behind it (about half a second per flush on the
+/// benchmark machine; bench/README.md, tenth pass). Where the boot cannot be told, each save flushes the storage
+/// first, so the ledger never lists a piece a restart could lose.</para>
+/// <para>A failed periodic save is kept in <see cref="LastError"/> and retried at the next tick; the final save in
+/// <see cref="DisposeAsync"/> throws, so a download never ends believing its ledger was written.</para></remarks>
 public sealed class ResumeSaver : IAsyncDisposable
 {
     private readonly ResumeLedger _ledger;
@@ -14,10 +20,11 @@ public sealed class ResumeSaver : IAsyncDisposable
     private readonly SemaphoreSlim _gate = new(1, 1);
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _loop;
+    private readonly bool _flush;
     private int _savedCount = -1;
 
     /// <param name="ledger">The ledger to write.</param>
-    /// <param name="storage">Flushed before each save.</param>
+    /// <param name="storage">Flushed before each save where the ledger cannot record the boot.</param>
     /// <param name="snapshot">Returns the verified pieces now (e.g. <c>PieceManager.SnapshotHave</c>).</param>
     /// <param name="interval">Time between saves; 5 s by default.</param>
     /// <param name="clock">The timer's clock (tests pass a manual one); null for the system clock.</param>
@@ -27,6 +34,7 @@ public sealed class ResumeSaver : IAsyncDisposable
         _ledger = ledger;
         _storage = storage;
         _snapshot = snapshot;
+        _flush = ledger.BootId is null;
         _loop = RunAsync(interval ?? TimeSpan.FromSeconds(5), clock ?? TimeProvider.System);
     }
 
@@ -36,7 +44,7 @@ public sealed class ResumeSaver : IAsyncDisposable
     /// <summary>Number of ledgers written so far.</summary>
     public int Saves { get; private set; }
 
-    /// <summary>Flushes and saves now unless nothing changed since the last save (or <paramref name="force"/>).</summary>
+    /// <summary>Saves now (flushing first where needed) unless nothing changed since the last save (or <paramref name="force"/>).</summary>
     public async Task SaveNowAsync(bool force = false, CancellationToken cancellation = default)
     {
         await _gate.WaitAsync(cancellation).ConfigureAwait(false);
@@ -44,8 +52,8 @@ public sealed class ResumeSaver : IAsyncDisposable
         {
             var have = _snapshot();
             if (!force && have.Count == _savedCount) return;
-            await _storage.FlushAsync(cancellation).ConfigureAwait(false);
-            _ledger.Save(have);
+            if (_flush) await _storage.FlushAsync(cancellation).ConfigureAwait(false);
+            _ledger.Save(have, flushed: _flush);
             _savedCount = have.Count;
             Saves++;
         }
