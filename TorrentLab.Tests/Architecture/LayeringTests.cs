@@ -22,7 +22,7 @@ public sealed class LayeringTests
         "TorrentLab.Pieces",
         "TorrentLab.Storage",
         "TorrentLab.Downloads",
-        "TorrentLab.Session",
+        "TorrentLab.Reference",
         "TorrentLab.Extensions",
         "TorrentLab.Swarm",
         "TorrentLab.Magnet",
@@ -34,7 +34,7 @@ public sealed class LayeringTests
 
     /// <summary>Folders the command line and the web server reach only through the front door's own types.</summary>
     private static readonly string[] BehindTheFrontDoor =
-        ["TorrentLab.Wire", "TorrentLab.Pieces", "TorrentLab.Storage", "TorrentLab.Session", "TorrentLab.Swarm"];
+        ["TorrentLab.Wire", "TorrentLab.Pieces", "TorrentLab.Storage", "TorrentLab.Reference", "TorrentLab.Swarm"];
 
     private static string Library => typeof(TorrentLabException).Assembly.Location;
 

@@ -3,7 +3,7 @@ using System.Net;
 using System.Security.Cryptography;
 using TorrentLab.Downloads;
 using TorrentLab.Lab;
-using TorrentLab.Session;
+using TorrentLab.Reference;
 using TorrentLab.Tests.Infrastructure;
 using TorrentLab.Wire;
 

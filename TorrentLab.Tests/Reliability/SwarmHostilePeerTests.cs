@@ -4,7 +4,7 @@ using System.Security.Cryptography;
 using TorrentLab.Downloads;
 using TorrentLab.Lab;
 using TorrentLab.Pieces;
-using TorrentLab.Session;
+using TorrentLab.Reference;
 using TorrentLab.Swarm;
 using TorrentLab.Tests.Infrastructure;
 using TorrentLab.Tracker;

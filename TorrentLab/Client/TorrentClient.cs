@@ -1,7 +1,7 @@
 using TorrentLab.Downloads;
 using TorrentLab.Magnet;
 using TorrentLab.Metainfo;
-using TorrentLab.Session;
+using TorrentLab.Reference;
 using TorrentLab.Storage;
 using TorrentLab.Swarm;
 

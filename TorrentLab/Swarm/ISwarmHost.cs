@@ -6,7 +6,7 @@ using TorrentLab.Storage;
 namespace TorrentLab.Swarm;
 
 /// <summary>The session as one of its peers sees it: all a <see cref="SwarmPeer"/> may read from or tell its
-/// <see cref="TorrentSession"/>, and nothing more.</summary>
+/// <see cref="TorrentSwarm"/>, and nothing more.</summary>
 /// <remarks>The other direction (what the session and the choker ask of a peer) is listed in docs/ARCHITECTURE.md.</remarks>
 internal interface ISwarmHost
 {
@@ -41,7 +41,7 @@ internal interface ISwarmHost
     /// <summary>A peer started delivering blocks (its first after a pause), or stopped (see <see cref="SwarmPeer.StopDelivering"/>).</summary>
     void OnDelivering(bool started);
 
-    /// <summary>The one place a peer reports what became of a block it sent (see <see cref="TorrentSession"/>).</summary>
+    /// <summary>The one place a peer reports what became of a block it sent (see <see cref="TorrentSwarm"/>).</summary>
     ValueTask OnBlockAsync(SwarmPeer from, BlockResult result, BlockRequest block, bool firstOfPiece, CancellationToken ct);
 
     /// <summary>Payload bytes that moved: <paramref name="received"/> accepted from a peer, <paramref name="uploaded"/> sent to one.</summary>

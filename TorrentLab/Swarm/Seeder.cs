@@ -18,10 +18,10 @@ namespace TorrentLab.Swarm;
 /// </remarks>
 public sealed class Seeder : IAsyncDisposable
 {
-    private readonly TorrentSession _session;
+    private readonly TorrentSwarm _session;
     private readonly FileStorage _storage;
 
-    private Seeder(TorrentSession session, FileStorage storage, int pieces)
+    private Seeder(TorrentSwarm session, FileStorage storage, int pieces)
     {
         _session = session;
         _storage = storage;
@@ -65,7 +65,7 @@ public sealed class Seeder : IAsyncDisposable
         if (!have.IsComplete && !allowPartial)
             throw new SwarmException($"the data is incomplete: {have.Count} of {torrent.PieceCount} pieces verified in '{options.OutputDirectory}' (seed partial data with --partial)");
         var storage = FileStorage.Open(torrent, options.OutputDirectory, readOnly: true);
-        var session = new TorrentSession(torrent, options, storage, have, downloading: false);
+        var session = new TorrentSwarm(torrent, options, storage, have, downloading: false);
         try
         {
             session.Start(portFallback: options.ListenPort != 0);

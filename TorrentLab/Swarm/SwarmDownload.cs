@@ -49,7 +49,7 @@ public static class SwarmDownload
         options = options with { DhtStatePath = options.DhtStatePath ?? DhtStatePathIn(options.OutputDirectory) };
         using var storage = FileStorage.Open(start.Layout, ownership: start.Ownership, have: start.Have);
         var ledger = new ResumeLedger(start.Layout);
-        var session = new TorrentSession(torrent, options, storage, start.Have, downloading: true, start.Selection) { Progress = progress };
+        var session = new TorrentSwarm(torrent, options, storage, start.Have, downloading: true, start.Selection) { Progress = progress };
         var saver = new ResumeSaver(ledger, storage, session.WrittenSnapshot, options.LedgerInterval);
         try
         {
@@ -75,14 +75,14 @@ public static class SwarmDownload
         }
     }
 
-    private static DownloadResult Result(TorrentSession session) =>
+    private static DownloadResult Result(TorrentSwarm session) =>
         new(session.Received, session.Uploaded, session.StartPieces, session.PeersUsed, session.BadPeers, session.Elapsed)
         {
             PeerSources = session.PeerSources,
             Selected = session.Selected,
         };
 
-    private static async Task WaitAsync(TorrentSession session, CancellationToken ct)
+    private static async Task WaitAsync(TorrentSwarm session, CancellationToken ct)
     {
         var cancelled = Task.Delay(Timeout.Infinite, ct);
         var first = await Task.WhenAny(session.Completion, session.Failure, cancelled).ConfigureAwait(false);
@@ -91,7 +91,7 @@ public static class SwarmDownload
     }
 
     /// <summary>Seeds until the ratio or time limit (if any) or cancellation.</summary>
-    private static async Task SeedAsync(TorrentSession session, Torrent torrent, DownloadOptions options,
+    private static async Task SeedAsync(TorrentSwarm session, Torrent torrent, DownloadOptions options,
         IProgress<DownloadProgress>? progress, CancellationToken ct)
     {
         options.Log?.Invoke("seeding" + (options.SeedRatio is { } r ? $" to ratio {r}" : "") + (options.SeedTime is { } t ? $" for {t}" : ""));

@@ -5,7 +5,7 @@ using TorrentLab.Wire;
 namespace TorrentLab.Swarm;
 
 // The extension protocol (BEP 10) on this connection: our handshake, the peer's, ut_metadata requests (BEP 9) and
-// peer exchange (BEP 11). The session decides whom to tell about whom (TorrentSession.Pex.cs).
+// peer exchange (BEP 11). The session decides whom to tell about whom (TorrentSwarm.Pex.cs).
 internal sealed partial class SwarmPeer
 {
     private ExtensionChannel? _extensions;

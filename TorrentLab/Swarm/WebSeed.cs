@@ -18,13 +18,13 @@ internal sealed class WebSeed : IBlockSource, IDisposable
     /// <summary>With nothing to ask for now (every missing block is out with peers), look again after this long.</summary>
     private static readonly TimeSpan IdlePoll = TimeSpan.FromMilliseconds(250);
 
-    private readonly TorrentSession _session;
+    private readonly TorrentSwarm _session;
     private readonly WebSeedSource _source;
     private readonly BlockRequest[] _fill = new BlockRequest[BlocksPerRound];
     private TimeSpan _backoff = TimeSpan.Zero;
     private volatile string? _failure; // set when a piece it sent failed its hash
 
-    public WebSeed(TorrentSession session, string url, WebSeedSource source)
+    public WebSeed(TorrentSwarm session, string url, WebSeedSource source)
     {
         _session = session;
         _source = source;

@@ -5,7 +5,7 @@ using TorrentLab.Wire;
 namespace TorrentLab.Swarm;
 
 // Connections: dialling with a bound on concurrent connects, accepting, registering, and ending (with bans).
-internal sealed partial class TorrentSession
+internal sealed partial class TorrentSwarm
 {
     /// <summary>How long before redialling an address whose peer is already connected to us by its own dial.</summary>
     private static readonly TimeSpan DuplicateRetry = TimeSpan.FromSeconds(60);
@@ -60,7 +60,7 @@ internal sealed partial class TorrentSession
         PeerConnection connection;
         try
         {
-            connection = await ConnectAsync(endpoint, ct).ConfigureAwait(false); // uTP, TCP or both (TorrentSession.Transport.cs)
+            connection = await ConnectAsync(endpoint, ct).ConfigureAwait(false); // uTP, TCP or both (TorrentSwarm.Transport.cs)
         }
         catch (WireException e)
         {

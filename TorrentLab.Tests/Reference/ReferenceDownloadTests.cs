@@ -3,11 +3,11 @@ using Moq;
 using TorrentLab.Downloads;
 using TorrentLab.Lab;
 using TorrentLab.Metainfo;
-using TorrentLab.Session;
+using TorrentLab.Reference;
 using TorrentLab.Storage;
 using TorrentLab.Tests.Infrastructure;
 
-namespace TorrentLab.Tests.Session;
+namespace TorrentLab.Tests.Reference;
 
 /// <summary>The single-peer story end to end, against the mock swarm over real loopback sockets.</summary>
 public class ReferenceDownloadTests

@@ -9,12 +9,12 @@ using TorrentLab.Wire;
 
 namespace TorrentLab.Tests.Swarm;
 
-/// <summary>The swarm engine's hand-overs (<c>TorrentSession.Pieces.cs</c>): a piece of 1 MiB or more goes past the page
+/// <summary>The swarm engine's hand-overs (<c>TorrentSwarm.Pieces.cs</c>): a piece of 1 MiB or more goes past the page
 /// cache and waits for the device, so the receive loop that verified one hands it to a write of its own and goes on
 /// receiving; with fewer peers delivering than cores, a loop hands over every piece it completes, check and write. At
 /// most two wait at once; a failed write fails the download; disposing the session waits for what was handed over
 /// before the caller closes the storage.</summary>
-public class TorrentSessionWriteTests
+public class TorrentSwarmWriteTests
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
@@ -38,7 +38,7 @@ public class TorrentSessionWriteTests
             Built = TestTorrents.SingleFile(length: Pieces * pieceLength, pieceLength: pieceLength, name: "held.bin", announce: null, seed: 29);
             _seeder = SyntheticPeer.Start(SyntheticPeerOptions.ForTorrent(Built.Torrent, Built.Payload));
             Storage = new HeldStorage(Built.Torrent) { Failure = failure };
-            Session = new TorrentSession(Built.Torrent, new DownloadOptions
+            Session = new TorrentSwarm(Built.Torrent, new DownloadOptions
             {
                 OutputDirectory = _folder.Path,
                 ListenPort = 0,
@@ -52,7 +52,7 @@ public class TorrentSessionWriteTests
 
         public TestTorrents.Built Built { get; }
         public HeldStorage Storage { get; }
-        public TorrentSession Session { get; }
+        public TorrentSwarm Session { get; }
 
         public async ValueTask DisposeAsync()
         {

@@ -6,7 +6,7 @@ namespace TorrentLab.Swarm;
 
 // The session's clock: progress a few times a second; request timeouts, snubbing and the stall limit every second;
 // choking every ten seconds (BEP 3).
-internal sealed partial class TorrentSession
+internal sealed partial class TorrentSwarm
 {
     private static readonly TimeSpan Tick = TimeSpan.FromMilliseconds(250);
     private static readonly int PexTicks = (int)(PexCheckInterval / Tick);

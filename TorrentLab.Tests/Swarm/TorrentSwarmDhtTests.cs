@@ -8,9 +8,9 @@ using TorrentLab.Tests.Infrastructure;
 
 namespace TorrentLab.Tests.Swarm;
 
-/// <summary>The DHT as a peer source of the engine (<c>Swarm/TorrentSession.Dht.cs</c>): seeders and downloaders of ours
+/// <summary>The DHT as a peer source of the engine (<c>Swarm/TorrentSwarm.Dht.cs</c>): seeders and downloaders of ours
 /// that find each other through a DHT node of ours on 127.0.0.1, with no tracker at all.</summary>
-public class TorrentSessionDhtTests
+public class TorrentSwarmDhtTests
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 

@@ -3,7 +3,7 @@ using TorrentLab.Pieces;
 namespace TorrentLab.Swarm;
 
 // Web seeds (BEP 19): one block source per http(s) URL of the torrent's url-list, beside the peers.
-internal sealed partial class TorrentSession
+internal sealed partial class TorrentSwarm
 {
     private readonly List<WebSeed> _webSeeds = [];
 

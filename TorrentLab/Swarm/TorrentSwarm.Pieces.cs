@@ -5,7 +5,7 @@ using TorrentLab.Wire;
 namespace TorrentLab.Swarm;
 
 // What happens around a piece: writing it, announcing it, blaming the senders of a bad one, endgame cancels.
-internal sealed partial class TorrentSession
+internal sealed partial class TorrentSwarm
 {
     private readonly Lock _contributorsLock = new();
     private readonly Dictionary<int, List<SwarmPeer>> _contributors = [];

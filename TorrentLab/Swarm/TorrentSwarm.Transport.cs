@@ -7,7 +7,7 @@ namespace TorrentLab.Swarm;
 
 // Transports: which of uTP and TCP a dial tries, in which order, and the race between them (TransportRace). The peer wire,
 // encryption and limits above the stream are the same for both.
-internal sealed partial class TorrentSession
+internal sealed partial class TorrentSwarm
 {
     private readonly Lock _transportLock = new();
     private readonly Dictionary<IPEndPoint, PeerTransport> _reachedBy = [];   // peers reached by the second choice

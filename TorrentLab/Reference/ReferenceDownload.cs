@@ -8,7 +8,7 @@ using TorrentLab.Storage;
 using TorrentLab.Tracker;
 using TorrentLab.Wire;
 
-namespace TorrentLab.Session;
+namespace TorrentLab.Reference;
 
 /// <summary>The single-peer reference download: the whole of BEP 3 as one story, read top to bottom.</summary>
 /// <remarks>

@@ -3,7 +3,7 @@ using TorrentLab.Metainfo;
 using TorrentLab.Storage;
 using TorrentLab.Wire;
 
-namespace TorrentLab.Session;
+namespace TorrentLab.Reference;
 
 public static partial class ReferenceDownload
 {

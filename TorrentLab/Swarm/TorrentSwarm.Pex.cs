@@ -5,7 +5,7 @@ namespace TorrentLab.Swarm;
 
 // Peer exchange (BEP 11) across the session: every connection that speaks ut_pex hears about the others' listen
 // addresses as they come and go, and the addresses it tells us go into the peer book like a tracker's.
-internal sealed partial class TorrentSession
+internal sealed partial class TorrentSwarm
 {
     /// <summary>How often the timer asks each connection whether a PEX message is due; <see cref="PexState"/> itself
     /// keeps BEP 11's pace of one message a minute, so this only bounds how late the first one goes out.</summary>

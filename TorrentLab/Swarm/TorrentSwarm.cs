@@ -12,14 +12,14 @@ namespace TorrentLab.Swarm;
 /// <see cref="SwarmDownload"/> and <see cref="Seeder"/> are thin wrappers around it.</summary>
 /// <remarks>
 /// <para>What runs: a listener for incoming peers, an <see cref="Announcer"/> and DHT lookups
-/// (<c>TorrentSession.Dht.cs</c>) feeding the <see cref="PeerBook"/>, a
+/// (<c>TorrentSwarm.Dht.cs</c>) feeding the <see cref="PeerBook"/>, a
 /// dialer with bounded concurrent connects, one <see cref="SwarmPeer"/> per connection, and a timer
-/// (<c>TorrentSession.Timer.cs</c>) for request timeouts, snubbing, choking (<see cref="Choker"/>), progress and the
+/// (<c>TorrentSwarm.Timer.cs</c>) for request timeouts, snubbing, choking (<see cref="Choker"/>), progress and the
 /// stall limit. Pieces are picked, pipelined and verified by the <see cref="PieceManager"/>; verified pieces are
 /// written by the peer task that completed them, and only then announced with <c>have</c>, served, and listed in the
 /// resume ledger (<see cref="WrittenSnapshot"/>).</para>
 /// </remarks>
-internal sealed partial class TorrentSession : ISwarmHost, IAsyncDisposable
+internal sealed partial class TorrentSwarm : ISwarmHost, IAsyncDisposable
 {
     private readonly DownloadOptions _options;
     private readonly Action<string>? _log;
@@ -47,7 +47,7 @@ internal sealed partial class TorrentSession : ISwarmHost, IAsyncDisposable
     /// <param name="have">Pieces already verified on disk.</param>
     /// <param name="downloading">False for a pure seeder: never interested, never requests.</param>
     /// <param name="selection">The pieces wanted (from the files' priorities); null: every piece.</param>
-    public TorrentSession(Torrent torrent, DownloadOptions options, IPieceStorage storage, Bitfield have, bool downloading,
+    public TorrentSwarm(Torrent torrent, DownloadOptions options, IPieceStorage storage, Bitfield have, bool downloading,
         PieceSelection? selection = null)
     {
         _selection = selection ?? PieceSelection.All(torrent);

@@ -9,7 +9,7 @@ namespace TorrentLab.Swarm;
 // lookups for the torrent whose peers go into the peer book beside the tracker's, and an announce_peer after each
 // lookup so others find us. Everything here runs in the background: a session with trackers or peers never waits on
 // the DHT, and a DHT that cannot start (port taken, no bootstrap node resolves) only logs why.
-internal sealed partial class TorrentSession
+internal sealed partial class TorrentSwarm
 {
     /// <summary>Between lookups while no peer is connected: soon, so a trackerless torrent starts quickly.</summary>
     private static readonly TimeSpan DhtRetry = TimeSpan.FromSeconds(20);

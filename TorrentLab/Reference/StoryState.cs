@@ -4,7 +4,7 @@ using TorrentLab.Metainfo;
 using TorrentLab.Pieces;
 using TorrentLab.Wire;
 
-namespace TorrentLab.Session;
+namespace TorrentLab.Reference;
 
 /// <summary>What the reference story has done so far (peers tried, bad peers, pieces on disk), and the progress
 /// reports and piece map made from it.</summary>

@@ -1,7 +1,7 @@
 using System.Security.Cryptography;
 using TorrentLab.Tests.Infrastructure;
 
-namespace TorrentLab.Tests.Session;
+namespace TorrentLab.Tests.Reference;
 
 /// <summary>The CLI's single-peer download against real clients nobody here wrote, all on 127.0.0.1.</summary>
 public class ReferenceInteropTests
