@@ -29,6 +29,7 @@ public class TorrentSwarmWriteTests
     {
         private readonly TempFolder _folder = new("torrentlab-writes");
         private readonly SyntheticPeer _seeder;
+        private readonly Session _session;
 
         /// <param name="failure">What every write throws once released (null: writes succeed).</param>
         /// <param name="pieceLength">The torrent's piece length (six pieces).</param>
@@ -38,26 +39,30 @@ public class TorrentSwarmWriteTests
             Built = TestTorrents.SingleFile(length: Pieces * pieceLength, pieceLength: pieceLength, name: "held.bin", announce: null, seed: 29);
             _seeder = SyntheticPeer.Start(SyntheticPeerOptions.ForTorrent(Built.Torrent, Built.Payload));
             Storage = new HeldStorage(Built.Torrent) { Failure = failure };
-            Session = new TorrentSwarm(Built.Torrent, new DownloadOptions
+            _session = Session.Start(new SessionSettings
             {
-                OutputDirectory = _folder.Path,
                 ListenPort = 0,
-                BindAddress = IPAddress.Loopback,
-                ExtraPeers = [_seeder.EndPoint],
+                BindAddresses = [IPAddress.Loopback],
                 Transport = PeerTransport.Tcp,
                 Dht = false,
+            });
+            Swarm = new TorrentSwarm(_session, Built.Torrent, new DownloadOptions
+            {
+                OutputDirectory = _folder.Path,
+                ExtraPeers = [_seeder.EndPoint],
             }, Storage, new Bitfield(Built.Torrent.PieceCount), downloading: true) { Cores = cores };
-            Session.Start(portFallback: true);
+            Swarm.Start();
         }
 
         public TestTorrents.Built Built { get; }
         public HeldStorage Storage { get; }
-        public TorrentSwarm Session { get; }
+        public TorrentSwarm Swarm { get; }
 
         public async ValueTask DisposeAsync()
         {
             Storage.Release(); // a held write must not keep the session's disposal waiting
-            await Session.DisposeAsync();
+            await Swarm.DisposeAsync();
+            await _session.DisposeAsync();
             await _seeder.DisposeAsync();
             _folder.Dispose();
         }
@@ -80,7 +85,7 @@ public class TorrentSwarmWriteTests
     public async Task HeldWrites_TheReceiveLoopGoesOn_TwoWaitAtMost_AndEveryPieceLandsOnceTheDiskIsBack()
     {
         await using var download = new HeldDownload();
-        var (storage, session) = (download.Storage, download.Session);
+        var (storage, session) = (download.Storage, download.Swarm);
 
         // The first write never returns while held; a second one starting means the loop went on receiving. A third
         // piece then arrives whole and waits for a slot: its write does not start.
@@ -103,7 +108,7 @@ public class TorrentSwarmWriteTests
     {
         const int small = 256 * 1024; // written through the page cache: the loop keeps these when every core has a loop
         await using var download = new HeldDownload(pieceLength: small, cores: 2);
-        var (storage, session) = (download.Storage, download.Session);
+        var (storage, session) = (download.Storage, download.Swarm);
 
         // A loop that wrote its own pieces would sit in the first held write; this one received a third piece.
         await Until(() => storage.Pending == 2 && session.Pieces.DownloadedBytes >= 3 * small, "two writes held and a third piece received");
@@ -123,7 +128,7 @@ public class TorrentSwarmWriteTests
     {
         const int small = 256 * 1024;
         await using var download = new HeldDownload(pieceLength: small, cores: 1); // one peer delivering: every core has a loop
-        var (storage, session) = (download.Storage, download.Session);
+        var (storage, session) = (download.Storage, download.Swarm);
 
         await Until(() => storage.Pending == 1, "the first write held");
         // The loop sits in that write: nothing more is stored (a loop that handed it over would be receiving on).
@@ -143,18 +148,18 @@ public class TorrentSwarmWriteTests
         await using var download = new HeldDownload(new StorageException("no space left on device: held.bin"));
         download.Storage.Release();
 
-        var error = await Assert.ThrowsAsync<StorageException>(() => download.Session.Failure.WaitAsync(Patience, Ct));
+        var error = await Assert.ThrowsAsync<StorageException>(() => download.Swarm.Failure.WaitAsync(Patience, Ct));
 
         Assert.Equal("no space left on device: held.bin", error.Message);
-        Assert.False(download.Session.Completion.IsCompleted);
-        Assert.Equal(0, download.Session.WrittenSnapshot().Count); // a piece whose write failed is not on record as written
+        Assert.False(download.Swarm.Completion.IsCompleted);
+        Assert.Equal(0, download.Swarm.WrittenSnapshot().Count); // a piece whose write failed is not on record as written
     }
 
     [Fact]
     public async Task DisposeAsync_WaitsForTheWritesHandedOver_SoNoneOutlivesTheStorage()
     {
         await using var download = new HeldDownload();
-        var (storage, session) = (download.Storage, download.Session);
+        var (storage, session) = (download.Storage, download.Swarm);
         await Until(() => storage.Pending == 2, "two writes held");
 
         var disposing = session.DisposeAsync().AsTask();

@@ -5,9 +5,19 @@ using TorrentLab.Wire;
 
 namespace TorrentLab.Downloads;
 
-/// <summary>What a download needs besides the torrent: where to write, how to find peers, what to log.</summary>
+/// <summary>What one torrent needs besides the torrent itself: where to write, its trackers and peers, its limits, file
+/// priorities and seeding; and, for a download that makes its own session, that session's settings.</summary>
+/// <remarks>
+/// A torrent added to a running <see cref="Swarm.Session"/> takes the session's port, peer id, DHT node, encryption and
+/// transports and ignores <see cref="Session"/>. A download started on its own (the command line's main job, the
+/// classroom commands) makes a session of one torrent from <see cref="Session"/>; the properties marked "session
+/// setting" below are shortcuts that read and set it (set them after <see cref="Session"/> in an initializer).
+/// </remarks>
 public sealed record DownloadOptions
 {
+    /// <summary>The settings of the session a download makes for itself (not used when the torrent joins a session).</summary>
+    public SessionSettings Session { get; init; } = new();
+
     /// <summary>The folder files are written below (the torrent's name is the file or top folder inside it).</summary>
     public required string OutputDirectory { get; init; }
 
@@ -25,17 +35,20 @@ public sealed record DownloadOptions
     public DownloadEngine Engine { get; init; }
 
     /// <summary>Port we listen on for incoming peers and announce (BEP 3 suggests 6881-6889); 0 picks a free one.</summary>
-    public int ListenPort { get; init; } = 6881;
+    /// <remarks>A session setting: a shortcut for <see cref="Session"/>.</remarks>
+    public int ListenPort { get => Session.ListenPort; init => Session = Session with { ListenPort = value }; }
 
     /// <summary>Our peer id; a fresh BEP 20 id by default.</summary>
-    public PeerId PeerId { get; init; } = PeerId.CreateOurs();
+    /// <remarks>A session setting: a shortcut for <see cref="Session"/>.</remarks>
+    public PeerId PeerId { get => Session.PeerId; init => Session = Session with { PeerId = value }; }
 
     /// <summary>Replaces the torrent's trackers (tiers of URLs) when set.</summary>
     public IReadOnlyList<IReadOnlyList<string>>? Trackers { get; init; }
 
     /// <summary>Which peer addresses may be dialled (from trackers, PEX or <see cref="ExtraPeers"/>); unspecified,
     /// broadcast, multicast and link-local addresses never are.</summary>
-    public PeerScope PeerScope { get; init; } = PeerScope.Any;
+    /// <remarks>A session setting: a shortcut for <see cref="Session"/>.</remarks>
+    public PeerScope PeerScope { get => Session.PeerScope; init => Session = Session with { PeerScope = value }; }
 
     /// <summary>Peers to try besides those from trackers (e.g. given on the command line, or by a test).</summary>
     public IReadOnlyList<IPEndPoint> ExtraPeers { get; init; } = [];
@@ -43,36 +56,45 @@ public sealed record DownloadOptions
     /// <summary>Use the Mainline DHT (BEP 5) as one more peer source, on the UDP port numbered like the peer listener, and
     /// announce ourselves there (<c>--no-dht</c> turns it off). Never used for a private torrent (BEP 27) nor by the
     /// single-peer reference path.</summary>
-    public bool Dht { get; init; } = true;
+    /// <remarks>A session setting: a shortcut for <see cref="Session"/>.</remarks>
+    public bool Dht { get => Session.Dht; init => Session = Session with { Dht = value }; }
 
     /// <summary>The DHT's bootstrap nodes, <c>HOST:PORT</c> each (<c>--dht-bootstrap</c>); by default the public routers
     /// (<see cref="DhtNodeOptions.PublicRouters"/>). A saved routing table is tried first, so a restart needs none.</summary>
-    public IReadOnlyList<string> DhtBootstrap { get; init; } = DhtNodeOptions.PublicRouters;
+    /// <remarks>A session setting: a shortcut for <see cref="Session"/>.</remarks>
+    public IReadOnlyList<string> DhtBootstrap { get => Session.DhtBootstrap; init => Session = Session with { DhtBootstrap = value }; }
 
     /// <summary>Where the DHT routing table is saved and read again next start; null: a download keeps it beside its
     /// resume ledgers (<c>&lt;output&gt;/.torrentlab/dht.json</c>), a seeder (which writes nothing below its data
     /// folder) keeps none.</summary>
-    public string? DhtStatePath { get; init; }
+    /// <remarks>A session setting: a shortcut for <see cref="Session"/>.</remarks>
+    public string? DhtStatePath { get => Session.DhtStatePath; init => Session = Session with { DhtStatePath = value }; }
 
     /// <summary>Requests in flight per peer (pipelining); one loopback peer needs far more than 5 to be fast.</summary>
     public int RequestsPerPeer { get; init; } = 128;
 
     /// <summary>MSE/PE protocol encryption (<c>--encryption</c>): prefer (dial encrypted, fall back to plaintext; accept
     /// both), require (RC4 only) or off (plain BEP 3).</summary>
-    public Wire.EncryptionPolicy Encryption { get; init; } = Wire.EncryptionPolicy.Prefer;
+    /// <remarks>A session setting: a shortcut for <see cref="Session"/>.</remarks>
+    public Wire.EncryptionPolicy Encryption { get => Session.Encryption; init => Session = Session with { Encryption = value }; }
 
     /// <summary>Which transports carry peer connections (<c>--transport</c>): both (default: uTP and TCP, dialled in
     /// the order <see cref="DialTcpFirst"/> says, both accepted on the same port number), TCP only, or uTP only.</summary>
-    public PeerTransport Transport { get; init; } = PeerTransport.Both;
+    /// <remarks>A session setting: a shortcut for <see cref="Session"/>.</remarks>
+    public PeerTransport Transport { get => Session.Transport; init => Session = Session with { Transport = value }; }
 
     /// <summary>With <see cref="PeerTransport.Both"/>, dial TCP first and fall back to uTP (by default uTP is dialled
     /// first, as libtorrent, qBittorrent and Transmission do).</summary>
-    public bool DialTcpFirst { get; init; }
+    /// <remarks>A session setting: a shortcut for <see cref="Session"/>.</remarks>
+    public bool DialTcpFirst { get => Session.DialTcpFirst; init => Session = Session with { DialTcpFirst = value }; }
 
     /// <summary>Time limits for connecting, handshaking and waiting on a silent peer.</summary>
-    public TimeSpan ConnectTimeout { get; init; } = TimeSpan.FromSeconds(10);
-    public TimeSpan HandshakeTimeout { get; init; } = TimeSpan.FromSeconds(10);
-    public TimeSpan IdleTimeout { get; init; } = TimeSpan.FromSeconds(30);
+    /// <remarks>A session setting: a shortcut for <see cref="Session"/>.</remarks>
+    public TimeSpan ConnectTimeout { get => Session.ConnectTimeout; init => Session = Session with { ConnectTimeout = value }; }
+    /// <remarks>A session setting: a shortcut for <see cref="Session"/>.</remarks>
+    public TimeSpan HandshakeTimeout { get => Session.HandshakeTimeout; init => Session = Session with { HandshakeTimeout = value }; }
+    /// <remarks>A session setting: a shortcut for <see cref="Session"/>.</remarks>
+    public TimeSpan IdleTimeout { get => Session.IdleTimeout; init => Session = Session with { IdleTimeout = value }; }
 
     /// <summary>How long without any block arriving before the download gives up (<c>--stall-timeout</c>); null (the
     /// default) waits for peers as long as the caller lets it, showing why in <see cref="DownloadProgress.Status"/>.</summary>
@@ -83,14 +105,15 @@ public sealed record DownloadOptions
 
     /// <summary>The local addresses we listen on for incoming peers, all on one port (<c>--bind</c>, repeatable). The
     /// default <c>::</c> is dual-stack: every interface, IPv4 and IPv6 (<c>0.0.0.0</c> on a machine without IPv6).</summary>
-    public IReadOnlyList<IPAddress> BindAddresses { get; init; } = [IPAddress.IPv6Any];
+    /// <remarks>A session setting: a shortcut for <see cref="Session"/>.</remarks>
+    public IReadOnlyList<IPAddress> BindAddresses { get => Session.BindAddresses; init => Session = Session with { BindAddresses = value }; }
 
     /// <summary>A single local address to listen on (loopback in tests); sets <see cref="BindAddresses"/>.</summary>
     public IPAddress BindAddress { get => BindAddresses[0]; init => BindAddresses = [value]; }
 
     /// <summary>The local address of the UDP side (the DHT, which speaks IPv4 only: BEP 32's nodes6 is not
     /// implemented): the first bind address, with the dual-stack <c>::</c> read as <c>0.0.0.0</c>.</summary>
-    internal IPAddress UdpBindAddress => BindAddress.Equals(IPAddress.IPv6Any) ? IPAddress.Any : BindAddress;
+    internal IPAddress UdpBindAddress => Session.UdpBindAddress;
 
     /// <summary>A request unanswered this long goes back to the pool for another peer (swarm engine).</summary>
     public TimeSpan RequestTimeout { get; init; } = TimeSpan.FromSeconds(30);

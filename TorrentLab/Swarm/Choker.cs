@@ -43,8 +43,17 @@ public sealed class Choker
         _random = random ?? new Random();
     }
 
-    /// <summary>Uploads chosen by rate; one more slot is optimistic.</summary>
-    public int RegularSlots { get; }
+    /// <summary>Uploads chosen by rate; one more slot is optimistic. A session changes it between rounds, as its slots
+    /// are shared among more or fewer torrents.</summary>
+    public int RegularSlots
+    {
+        get;
+        set
+        {
+            ArgumentOutOfRangeException.ThrowIfNegative(value);
+            field = value;
+        }
+    }
 
     /// <summary>The peer currently unchoked optimistically, if any.</summary>
     public object? Optimistic => _optimistic;

@@ -39,73 +39,89 @@ public static class SwarmDownload
         return await RunAsync(start, options, progress, ct).ConfigureAwait(false);
     }
 
-    /// <summary>Downloads from where <paramref name="start"/> left off (the front door made the resume decision).</summary>
+    /// <summary>Downloads from where <paramref name="start"/> left off (the front door made the resume decision), in
+    /// <paramref name="session"/>, or in a session of its own made from <see cref="DownloadOptions.Session"/> (with the
+    /// DHT table kept beside the resume ledgers) when that is null.</summary>
     internal static async Task<DownloadResult> RunAsync(DownloadStart start, DownloadOptions options, IProgress<DownloadProgress>? progress,
-        CancellationToken ct)
+        CancellationToken ct, Session? session = null)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(options.MaxPeers, 1, nameof(options.MaxPeers));
         var torrent = start.Torrent;
+        if (start.Selection.IsDoneIn(start.Have) && !options.SeedAfterDownload) return await AlreadyCompleteAsync(start, options, progress, ct).ConfigureAwait(false);
         // The DHT routing table lives beside the resume ledgers, so the next download in this folder needs no bootstrap node.
-        options = options with { DhtStatePath = options.DhtStatePath ?? DhtStatePathIn(options.OutputDirectory) };
+        await using var own = session is null
+            ? Session.Start(options.Session with { DhtStatePath = options.DhtStatePath ?? DhtStatePathIn(options.OutputDirectory), Log = options.Log, Trace = options.Trace })
+            : null;
         using var storage = FileStorage.Open(start.Layout, ownership: start.Ownership, have: start.Have);
         var ledger = new ResumeLedger(start.Layout);
-        var session = new TorrentSwarm(torrent, options, storage, start.Have, downloading: true, start.Selection) { Progress = progress };
-        var saver = new ResumeSaver(ledger, storage, session.WrittenSnapshot, options.LedgerInterval);
+        var swarm = new TorrentSwarm(session ?? own!, torrent, options, storage, start.Have, downloading: true, start.Selection) { Progress = progress };
+        var saver = new ResumeSaver(ledger, storage, swarm.WrittenSnapshot, options.LedgerInterval);
         try
         {
             await saver.SaveNowAsync(force: true, ct).ConfigureAwait(false); // records the files as ours at once
-            if (session.Completion.IsCompleted && !options.SeedAfterDownload)
-            {
-                options.Log?.Invoke("already complete: nothing to download");
-                progress?.Report(session.Snapshot());
-                return Result(session);
-            }
-            session.Start(portFallback: true);
-            await WaitAsync(session, ct).ConfigureAwait(false);
+            swarm.Start();
+            await WaitAsync(swarm, ct).ConfigureAwait(false);
             // Complete: a cancel arriving now (the caller reacting to the last piece) must not turn it into a failure.
             await saver.SaveNowAsync(force: true, CancellationToken.None).ConfigureAwait(false);
-            progress?.Report(session.Snapshot());
-            if (options.SeedAfterDownload) await SeedAsync(session, torrent, options, progress, ct).ConfigureAwait(false);
-            return Result(session);
+            progress?.Report(swarm.Snapshot());
+            if (options.SeedAfterDownload) await SeedAsync(swarm, torrent, options, progress, ct).ConfigureAwait(false);
+            return Result(swarm);
         }
         finally
         {
-            await session.DisposeAsync().ConfigureAwait(false); // every peer has stopped: no write after the last save
+            await swarm.DisposeAsync().ConfigureAwait(false); // every peer has stopped: no write after the last save
             await saver.DisposeAsync().ConfigureAwait(false);   // the final ledger save (completion or cancel)
         }
     }
 
-    private static DownloadResult Result(TorrentSwarm session) =>
-        new(session.Received, session.Uploaded, session.StartPieces, session.PeersUsed, session.BadPeers, session.Elapsed)
+    /// <summary>Nothing to fetch: no port is bound; the ledger is written (it records the files as ours) and the
+    /// result says so.</summary>
+    private static async Task<DownloadResult> AlreadyCompleteAsync(DownloadStart start, DownloadOptions options,
+        IProgress<DownloadProgress>? progress, CancellationToken ct)
+    {
+        using var storage = FileStorage.Open(start.Layout, ownership: start.Ownership, have: start.Have);
+        await using (var saver = new ResumeSaver(new ResumeLedger(start.Layout), storage, () => start.Have, options.LedgerInterval))
+            await saver.SaveNowAsync(force: true, ct).ConfigureAwait(false);
+        options.Log?.Invoke("already complete: nothing to download");
+        var (pieces, bytes) = start.Selection.WantedIn(start.Have, start.Torrent);
+        progress?.Report(new DownloadProgress(pieces, start.Selection.WantedCount, bytes, start.Selection.WantedBytes, 0, 0, 0, null, TimeSpan.Zero)
         {
-            PeerSources = session.PeerSources,
-            Selected = session.Selected,
+            Pieces = PieceStates.From(start.Have),
+        });
+        return new DownloadResult(0, 0, start.Have.Count, [], [], TimeSpan.Zero) { Selected = start.Selection.Skipping(start.Torrent) };
+    }
+
+    private static DownloadResult Result(TorrentSwarm swarm) =>
+        new(swarm.Received, swarm.Uploaded, swarm.StartPieces, swarm.PeersUsed, swarm.BadPeers, swarm.Elapsed)
+        {
+            PeerSources = swarm.PeerSources,
+            Selected = swarm.Selected,
         };
 
-    private static async Task WaitAsync(TorrentSwarm session, CancellationToken ct)
+    private static async Task WaitAsync(TorrentSwarm swarm, CancellationToken ct)
     {
         var cancelled = Task.Delay(Timeout.Infinite, ct);
-        var first = await Task.WhenAny(session.Completion, session.Failure, cancelled).ConfigureAwait(false);
-        if (first == session.Failure) await session.Failure.ConfigureAwait(false); // throws the failure
-        if (!session.Completion.IsCompleted) ct.ThrowIfCancellationRequested();
+        var first = await Task.WhenAny(swarm.Completion, swarm.Failure, cancelled).ConfigureAwait(false);
+        if (first == swarm.Failure) await swarm.Failure.ConfigureAwait(false); // throws the failure
+        if (!swarm.Completion.IsCompleted) ct.ThrowIfCancellationRequested();
     }
 
     /// <summary>Seeds until the ratio or time limit (if any) or cancellation.</summary>
-    private static async Task SeedAsync(TorrentSwarm session, Torrent torrent, DownloadOptions options,
+    private static async Task SeedAsync(TorrentSwarm swarm, Torrent torrent, DownloadOptions options,
         IProgress<DownloadProgress>? progress, CancellationToken ct)
     {
         options.Log?.Invoke("seeding" + (options.SeedRatio is { } r ? $" to ratio {r}" : "") + (options.SeedTime is { } t ? $" for {t}" : ""));
-        var start = session.Elapsed;
-        var startUploaded = session.Uploaded;
+        var start = swarm.Elapsed;
+        var startUploaded = swarm.Uploaded;
         using var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(250));
         try
         {
             while (await timer.WaitForNextTickAsync(ct).ConfigureAwait(false))
             {
-                if (session.Failure.IsFaulted) return;
+                if (swarm.Failure.IsFaulted) return;
                 if (options.SeedRatio is { } ratio && torrent.TotalLength > 0
-                    && (session.Uploaded - startUploaded) >= ratio * torrent.TotalLength) return;
-                if (options.SeedTime is { } time && session.Elapsed - start >= time) return;
+                    && (swarm.Uploaded - startUploaded) >= ratio * torrent.TotalLength) return;
+                if (options.SeedTime is { } time && swarm.Elapsed - start >= time) return;
             }
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
@@ -114,7 +130,7 @@ public static class SwarmDownload
         }
         finally
         {
-            progress?.Report(session.Snapshot());
+            progress?.Report(swarm.Snapshot());
         }
     }
 }

@@ -18,7 +18,7 @@ internal sealed partial class TorrentSwarm
     private readonly List<Task> _peerTasks = [];
     private readonly List<string> _badPeers = [];
     private readonly Channel<bool> _dialWake = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
-    private int _connecting, _handshaking;
+    private int _connecting;
 
     public int ConnectedCount { get { lock (_peersLock) return _peers.Count; } }
 
@@ -36,7 +36,8 @@ internal sealed partial class TorrentSwarm
     {
         while (!ct.IsCancellationRequested)
         {
-            while (Volatile.Read(ref _connecting) < MaxConnecting && ConnectedCount + Volatile.Read(ref _connecting) < _options.MaxPeers)
+            while (Volatile.Read(ref _connecting) < MaxConnecting && ConnectedCount + Volatile.Read(ref _connecting) < _options.MaxPeers
+                && _session.HasRoomForConnections)
             {
                 var endpoint = _book.TakeNext(DateTimeOffset.UtcNow);
                 if (endpoint is null) break;
@@ -80,36 +81,15 @@ internal sealed partial class TorrentSwarm
         await RunPeerAsync(connection, endpoint, ct).ConfigureAwait(false);
     }
 
-    /// <summary>An incoming connection over TCP or uTP (from <see cref="PeerListener"/>).</summary>
-    private void OnAccepted(Stream transport, IPEndPoint remote)
+    /// <summary>An incoming connection the session routed here by its handshake's info hash.</summary>
+    internal void AdoptIncoming(PeerConnection connection)
     {
-        // Bounded: handshakes in progress count against the connection limit too.
-        if (ConnectedCount + Interlocked.Increment(ref _handshaking) > _options.MaxPeers + MaxConnecting)
+        if (_stop.IsCancellationRequested)
         {
-            Interlocked.Decrement(ref _handshaking);
-            transport.Dispose();
+            connection.Dispose();
             return;
         }
-        Track(AcceptAsync(transport, remote, _stop.Token));
-    }
-
-    private async Task AcceptAsync(Stream transport, IPEndPoint remote, CancellationToken ct)
-    {
-        PeerConnection connection;
-        try
-        {
-            connection = await PeerConnection.AcceptAsync(transport, remote, IncomingHashes, _options.PeerId, ConnectionOptions, ct).ConfigureAwait(false);
-        }
-        catch (Exception e) when (e is WireException or OperationCanceledException)
-        {
-            if (e is WireException) _log?.Invoke($"incoming: {e.Message}");
-            return;
-        }
-        finally
-        {
-            Interlocked.Decrement(ref _handshaking);
-        }
-        await RunPeerAsync(connection, null, ct).ConfigureAwait(false);
+        Track(RunPeerAsync(connection, null, _stop.Token));
     }
 
     /// <summary>Registers a handshaken connection (refusing ourselves, banned ids, duplicates and overflow), sends our
@@ -167,13 +147,14 @@ internal sealed partial class TorrentSwarm
     private Refusal? Register(SwarmPeer peer)
     {
         var id = peer.Connection.RemotePeerId;
-        if (id == _options.PeerId) return new Refusal("that is us", true, Self: true);
+        if (id == PeerId) return new Refusal("that is us", true, Self: true);
         if (_book.IsBanned(id)) return new Refusal("banned earlier in this session", true);
         lock (_peersLock)
         {
             if (_stop.IsCancellationRequested) return new Refusal("shutting down", false);
             if (_peers.Count >= _options.MaxPeers) return new Refusal($"already {_options.MaxPeers} peers", false);
             var existing = _peers.Find(p => p.Connection.RemotePeerId == id);
+            var replacing = false;
             if (existing is not null)
             {
                 // A peer id is no proof of identity (anyone who handshook with a peer has learned its id), so a second
@@ -184,8 +165,10 @@ internal sealed partial class TorrentSwarm
                 if (existing.Outgoing == peer.Outgoing || !KeepNew(peer.Outgoing, id) || Established(existing)
                     || !SameHost(existing.Connection.RemoteEndPoint.Address, peer.Connection.RemoteEndPoint.Address))
                     return new Refusal("already connected", false);
-                existing.Drop("replaced by the connection both sides keep when they dial each other at once", violation: false);
+                replacing = true;
             }
+            if (!_session.TryAddConnection()) return new Refusal($"the session has {_session.Settings.MaxConnections} connections", false);
+            if (replacing) existing!.Drop("replaced by the connection both sides keep when they dial each other at once", violation: false);
             _peers.Add(peer);
         }
         return null;
@@ -199,7 +182,7 @@ internal sealed partial class TorrentSwarm
     /// <summary>True when the new connection was opened by the side with the smaller peer id (the one both keep).</summary>
     private bool KeepNew(bool newIsOutgoing, Wire.PeerId theirs)
     {
-        var ours = _options.PeerId;
+        var ours = PeerId;
         var newInitiator = newIsOutgoing ? ours : theirs;
         var oldInitiator = newIsOutgoing ? theirs : ours;
         return newInitiator.Bytes.SequenceCompareTo(oldInitiator.Bytes) < 0;
@@ -207,7 +190,9 @@ internal sealed partial class TorrentSwarm
 
     private void Unregister(SwarmPeer peer)
     {
-        lock (_peersLock) _peers.Remove(peer);
+        bool removed;
+        lock (_peersLock) removed = _peers.Remove(peer);
+        if (removed) _session.RemoveConnection();
     }
 
     private void Track(Task task)

@@ -44,16 +44,21 @@ internal sealed partial class TorrentSwarm
     public int DeliveringPeers => Volatile.Read(ref _deliveringPeers);
 
     /// <summary>A peer started or stopped delivering blocks.</summary>
-    public void OnDelivering(bool started) => Interlocked.Add(ref _deliveringPeers, started ? 1 : -1);
+    public void OnDelivering(bool started)
+    {
+        Interlocked.Add(ref _deliveringPeers, started ? 1 : -1);
+        _session.OnDelivering(started);
+    }
 
     /// <summary>The cores this process may use (tests set it, so that what they check does not depend on the machine).</summary>
-    internal int Cores { get; init; } = Environment.ProcessorCount;
+    internal int Cores { get; init; } = Session.Cores;
 
     /// <summary>With fewer peers delivering than there are cores, a receive loop hands each piece it completes (the
     /// hash check and the write) to a task of its own and goes on receiving: with one seeder, the one loop was the
     /// download's bottleneck while a core waited. With a loop busy on every core, a hand-over adds only a wake-up, and
     /// the loop checks the piece itself. (Alternating pairs over 1 GiB: bench/README.md, seventh pass.)</summary>
-    private bool ChecksBesideTheLoops => DeliveringPeers < Cores;
+    /// <remarks>The peers counted are the session's: every torrent's loops share the cores.</remarks>
+    private bool ChecksBesideTheLoops => _session.DeliveringPeers < Cores;
 
     /// <summary>What a checked piece leads to: written and announced, or held against its senders.</summary>
     private async ValueTask OnCheckedAsync(BlockResult result, bool besideTheLoop, CancellationToken ct)
@@ -112,7 +117,16 @@ internal sealed partial class TorrentSwarm
     private async ValueTask HandOverAsync(Func<CancellationToken, ValueTask> work, CancellationToken ct)
     {
         await _writeSlots.WaitAsync(ct).ConfigureAwait(false);
-        var stopping = _stop.Token; // taken now: the work may outlive the session's disposal by the drain's deadline
+        try
+        {
+            await _session.WorkSlots.WaitAsync(ct).ConfigureAwait(false); // the session's cores, shared by its torrents
+        }
+        catch
+        {
+            _writeSlots.Release();
+            throw;
+        }
+        var stopping = _stop.Token; // taken now: the work may outlive the swarm's disposal by the drain's deadline
         _ = Task.Run(RunAsync, CancellationToken.None);
 
         async Task RunAsync()
@@ -128,6 +142,7 @@ internal sealed partial class TorrentSwarm
             }
             finally
             {
+                _session.WorkSlots.Release();
                 _writeSlots.Release();
             }
         }

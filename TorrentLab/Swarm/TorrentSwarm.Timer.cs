@@ -91,7 +91,12 @@ internal sealed partial class TorrentSwarm
             var candidates = peers.Select(p => new ChokeCandidate(p, p.Down.BytesPerSecond, p.Up.BytesPerSecond,
                 p.Connection.PeerInterested, p.ConnectedAt)).ToList();
             IReadOnlySet<object> unchoke;
-            lock (_choker) unchoke = _choker.Decide(candidates, seeding: !Downloading);
+            lock (_choker)
+            {
+                // The session's slots are shared among its torrents with peers; the last slot is the optimistic one.
+                _choker.RegularSlots = _session.UploadSlotsFor(_options.UploadSlots) - 1;
+                unchoke = _choker.Decide(candidates, seeding: !Downloading);
+            }
             foreach (var peer in peers) peer.SetChoking(!unchoke.Contains(peer));
         }
         finally

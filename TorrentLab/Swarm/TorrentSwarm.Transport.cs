@@ -12,19 +12,12 @@ internal sealed partial class TorrentSwarm
     private readonly Lock _transportLock = new();
     private readonly Dictionary<IPEndPoint, PeerTransport> _reachedBy = [];   // peers reached by the second choice
 
-    private string ListeningOn() => _options.Transport switch
-    {
-        PeerTransport.Tcp => "TCP",
-        PeerTransport.Utp => "uTP",
-        _ => "TCP and uTP",
-    };
-
     /// <summary>The transports to dial <paramref name="endpoint"/> with, in order: uTP first by default (TCP first with
     /// <see cref="DownloadOptions.DialTcpFirst"/>), but first the one that reached this peer when the other did not.</summary>
     private PeerTransport[] DialOrder(IPEndPoint endpoint)
     {
-        if (_options.Transport != PeerTransport.Both) return [_options.Transport];
-        var first = _options.DialTcpFirst ? PeerTransport.Tcp : PeerTransport.Utp;
+        if (_session.Settings.Transport != PeerTransport.Both) return [_session.Settings.Transport];
+        var first = _session.Settings.DialTcpFirst ? PeerTransport.Tcp : PeerTransport.Utp;
         lock (_transportLock)
             if (_reachedBy.TryGetValue(endpoint, out var reached)) first = reached;
         return first == PeerTransport.Tcp ? [PeerTransport.Tcp, PeerTransport.Utp] : [PeerTransport.Utp, PeerTransport.Tcp];
@@ -42,15 +35,15 @@ internal sealed partial class TorrentSwarm
         {
             // A redial (plaintext after a refused encrypted handshake) goes straight to the transport that connected.
             if (reached is { } known || order.Length == 1)
-                return await OpenAsync(reached ?? order[0], endpoint, _options.ConnectTimeout, token).ConfigureAwait(false);
+                return await OpenAsync(reached ?? order[0], endpoint, _session.Settings.ConnectTimeout, token).ConfigureAwait(false);
             var (stream, winner) = await TransportRace.ConnectFirstAsync(
-                t => OpenAsync(order[0], endpoint, _options.ConnectTimeout, t),
-                t => OpenAsync(order[1], endpoint, _options.ConnectTimeout, t),
+                t => OpenAsync(order[0], endpoint, _session.Settings.ConnectTimeout, t),
+                t => OpenAsync(order[1], endpoint, _session.Settings.ConnectTimeout, t),
                 TransportRace.HeadStartFor(endpoint.Address), TransportRace.LastChanceFor(endpoint.Address),
                 (i, e) => _log?.Invoke($"dial {endpoint}: {(e as WireException)?.Reason ?? e.Message} ({Name(order[i])})"), token).ConfigureAwait(false);
             reached = order[winner];
             return stream;
-        }, Torrent.InfoHash, _options.PeerId, ConnectionOptions, ct).ConfigureAwait(false);
+        }, Torrent.InfoHash, PeerId, ConnectionOptions, ct).ConfigureAwait(false);
         if (reached is { } transport && transport != order[0])
             lock (_transportLock) _reachedBy[endpoint] = transport; // next time, this one first
         return connection;
@@ -60,7 +53,7 @@ internal sealed partial class TorrentSwarm
     private async Task<Stream> OpenAsync(PeerTransport transport, IPEndPoint endpoint, TimeSpan timeout, CancellationToken ct)
     {
         if (transport == PeerTransport.Tcp) return await PeerConnection.ConnectTcpAsync(endpoint, timeout, ct).ConfigureAwait(false);
-        var socket = _listener?.Utp ?? throw new WireException($"peer {endpoint}: no uTP socket", isViolation: false);
+        var socket = _session.Utp ?? throw new WireException($"peer {endpoint}: no uTP socket", isViolation: false);
         using var limit = CancellationTokenSource.CreateLinkedTokenSource(ct);
         limit.CancelAfter(timeout);
         try

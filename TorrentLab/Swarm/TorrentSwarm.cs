@@ -11,9 +11,8 @@ namespace TorrentLab.Swarm;
 /// <summary>The swarm engine for one torrent: many peers at once, downloading what we lack and serving what we have.
 /// <see cref="SwarmDownload"/> and <see cref="Seeder"/> are thin wrappers around it.</summary>
 /// <remarks>
-/// <para>What runs: a listener for incoming peers, an <see cref="Announcer"/> and DHT lookups
-/// (<c>TorrentSwarm.Dht.cs</c>) feeding the <see cref="PeerBook"/>, a
-/// dialer with bounded concurrent connects, one <see cref="SwarmPeer"/> per connection, and a timer
+/// <para>What runs: incoming peers routed here by the <see cref="Session"/>, an <see cref="Announcer"/> and the session's
+/// DHT lookups (<c>TorrentSwarm.Dht.cs</c>) feeding the <see cref="PeerBook"/>, a dialer with bounded concurrent connects, one <see cref="SwarmPeer"/> per connection, and a timer
 /// (<c>TorrentSwarm.Timer.cs</c>) for request timeouts, snubbing, choking (<see cref="Choker"/>), progress and the
 /// stall limit. Pieces are picked, pipelined and verified by the <see cref="PieceManager"/>; verified pieces are
 /// written by the peer task that completed them, and only then announced with <c>have</c>, served, and listed in the
@@ -37,24 +36,26 @@ internal sealed partial class TorrentSwarm : ISwarmHost, IAsyncDisposable
     private readonly PieceSelection _selection;
     private int _wantedWritten; // wanted pieces written; guarded by _writtenLock
     private long _writtenBytes, _wantedWrittenBytes, _received, _uploaded;
-    private PeerListener? _listener;
+    private readonly Session _session;
     private Announcer? _announcer;
-    private bool _disposed;
+    private bool _attached, _disposed;
 
+    /// <param name="session">The session whose port, peer id, DHT node and budgets the swarm uses.</param>
     /// <param name="torrent">The torrent.</param>
-    /// <param name="options">Peers, ports, limits, log.</param>
+    /// <param name="options">The torrent's trackers, peers, limits, log (its session settings are not read).</param>
     /// <param name="storage">Where pieces are written and read; owned by the caller.</param>
     /// <param name="have">Pieces already verified on disk.</param>
     /// <param name="downloading">False for a pure seeder: never interested, never requests.</param>
     /// <param name="selection">The pieces wanted (from the files' priorities); null: every piece.</param>
-    public TorrentSwarm(Torrent torrent, DownloadOptions options, IPieceStorage storage, Bitfield have, bool downloading,
+    public TorrentSwarm(Session session, Torrent torrent, DownloadOptions options, IPieceStorage storage, Bitfield have, bool downloading,
         PieceSelection? selection = null)
     {
+        _session = session;
         _selection = selection ?? PieceSelection.All(torrent);
         Torrent = torrent;
         _options = options;
         _log = options.Log;
-        _book = new PeerBook(options.PeerScope);
+        _book = new PeerBook(session.Settings.PeerScope);
         Storage = storage;
         Downloading = downloading && !_selection.IsDoneIn(have);
         _choker = new Choker(Math.Max(0, options.UploadSlots - 1)); // the last slot is the optimistic unchoke
@@ -73,14 +74,14 @@ internal sealed partial class TorrentSwarm : ISwarmHost, IAsyncDisposable
         {
             PieceCount = torrent.PieceCount,
             AdvertiseExtensions = true, // BEP 10: ut_metadata for magnet clients, ut_pex unless private (SwarmPeer.Extensions.cs)
-            Encryption = options.Encryption,
+            Encryption = session.Settings.Encryption,
             AdvertiseFast = true, // BEP 6: have all/none, reject, allowed fast (SwarmPeer.Fast.cs)
             AdvertiseV2 = torrent.InfoHashV2 is not null, // BEP 52: we answer hash requests (SwarmPeer.Hashes.cs)
             AlternateInfoHash = torrent.IsHybrid ? torrent.InfoHashV2?.Truncated : null,
-            ConnectTimeout = options.ConnectTimeout,
-            HandshakeTimeout = options.HandshakeTimeout,
-            IdleTimeout = options.IdleTimeout,
-            KeepAliveInterval = options.IdleTimeout / 3 < TimeSpan.FromMinutes(2) ? options.IdleTimeout / 3 : TimeSpan.FromMinutes(2),
+            ConnectTimeout = session.Settings.ConnectTimeout,
+            HandshakeTimeout = session.Settings.HandshakeTimeout,
+            IdleTimeout = session.Settings.IdleTimeout,
+            KeepAliveInterval = Min(session.Settings.IdleTimeout / 3, TimeSpan.FromMinutes(2)),
             Trace = options.Trace,
         };
         if (_wantedWritten == _selection.WantedCount) _complete.TrySetResult();
@@ -102,8 +103,14 @@ internal sealed partial class TorrentSwarm : ISwarmHost, IAsyncDisposable
     public RateLimit? DownloadLimit => _options.DownloadLimit;
     public RateLimit? UploadLimit => _options.UploadLimit;
 
-    /// <summary>The port we listen on (after <see cref="Start"/>).</summary>
-    public int Port => _listener?.EndPoint.Port ?? 0;
+    /// <summary>The session's peer port, which this torrent announces.</summary>
+    public int Port => _session.Port;
+
+    /// <summary>Our peer id (the session's).</summary>
+    private Wire.PeerId PeerId => _session.PeerId;
+
+    /// <summary>True from <see cref="Start"/> until disposal: the session routes incoming peers and DHT work here.</summary>
+    internal bool IsAttached => Volatile.Read(ref _attached);
 
     /// <summary>Completes when every wanted piece is written.</summary>
     public Task Completion => _complete.Task;
@@ -126,26 +133,38 @@ internal sealed partial class TorrentSwarm : ISwarmHost, IAsyncDisposable
 
     public TimeSpan Elapsed => _elapsed.Elapsed;
 
-    /// <summary>Starts listening, announcing, dialling and the timer. Throws <see cref="SwarmException"/> when the
-    /// port cannot be bound.</summary>
-    public void Start(bool portFallback)
+    /// <summary>Joins the session (incoming peers naming this torrent are routed here, the DHT looks it up) and starts
+    /// announcing, dialling and the timer.</summary>
+    /// <exception cref="SwarmException">The session runs this torrent already.</exception>
+    public void Start()
     {
-        _listener = PeerListener.Start(_options.BindAddresses, _options.ListenPort, portFallback, _options.Transport);
-        _log?.Invoke($"listening on {string.Join(", ", _listener.EndPoints)} ({ListeningOn()})");
-        foreach (var self in _listener.EndPoints.Append(new IPEndPoint(IPAddress.Loopback, Port)).Append(new IPEndPoint(IPAddress.IPv6Loopback, Port)))
+        foreach (var self in _session.EndPoints.Append(new IPEndPoint(IPAddress.Loopback, Port)).Append(new IPEndPoint(IPAddress.IPv6Loopback, Port)))
             _book.AddSelf(self);
         _book.Add(_options.ExtraPeers);
         var tiers = _options.Trackers ?? Torrent.TrackerTiers;
-        _announcer = new Announcer(tiers, Torrent.InfoHash, _options.PeerId, Totals, () => ConnectedCount,
+        _announcer = new Announcer(tiers, Torrent.InfoHash, PeerId, Totals, () => ConnectedCount,
             peers => { if (_book.Add(peers, PeerSource.Tracker) > 0) WakeDialer(); }, _log);
         var ct = _stop.Token;
-        _tasks.Add(_listener.RunAsync(OnAccepted, ct));
+        Volatile.Write(ref _attached, true); // before the session may look at it (its DHT schedule skips detached swarms)
+        try
+        {
+            _session.Attach(this);
+        }
+        catch
+        {
+            Volatile.Write(ref _attached, false);
+            throw;
+        }
         _tasks.Add(_announcer.RunAsync(Port, ct));
         _tasks.Add(TimerLoopAsync(ct));
         _tasks.Add(DialLoopAsync(ct));
         StartWebSeeds(ct);
-        StartDht(ct);
     }
+
+    /// <summary>One line to the torrent's log (protocol events, --verbose).</summary>
+    internal void Log(string line) => _log?.Invoke(line);
+
+    private static TimeSpan Min(TimeSpan a, TimeSpan b) => a < b ? a : b;
 
     // BEP 3's "left": what this download still wants (the skipped files' bytes are not coming).
     private (long, long, long) Totals() => (Uploaded, Received, _selection.WantedBytes - Interlocked.Read(ref _wantedWrittenBytes));
@@ -185,8 +204,9 @@ internal sealed partial class TorrentSwarm : ISwarmHost, IAsyncDisposable
     {
         if (_disposed) return;
         _disposed = true;
+        Volatile.Write(ref _attached, false);
+        _session.Detach(this); // no incoming peer or DHT lookup reaches it from now on
         await _stop.CancelAsync().ConfigureAwait(false);
-        _listener?.StopAccepting();
         foreach (var peer in PeersSnapshot()) peer.Connection.Dispose();
         Task[] all;
         lock (_peersLock) all = [.. _tasks, .. _peerTasks];
@@ -194,9 +214,7 @@ internal sealed partial class TorrentSwarm : ISwarmHost, IAsyncDisposable
         var deadline = Task.Delay(TimeSpan.FromSeconds(10));
         await Task.WhenAny(Task.WhenAll(all), deadline).ConfigureAwait(false);
         await DrainWritesAsync(deadline).ConfigureAwait(false); // pieces handed over by the peers, before the storage closes
-        await StopDhtAsync().ConfigureAwait(false);
         DisposeWebSeeds();
-        if (_listener is not null) await _listener.DisposeAsync().ConfigureAwait(false); // uTP last: closed streams sent their FIN
         if (_announcer is not null)
         {
             await _announcer.StoppedAsync().ConfigureAwait(false);

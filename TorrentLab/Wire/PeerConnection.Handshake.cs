@@ -20,14 +20,19 @@ public sealed partial class PeerConnection
         }, ct);
 
     /// <summary>As the side that accepted: reads the peer's handshake, checks we serve its torrent, answers with ours.</summary>
-    private Task IncomingHandshakeAsync(IReadOnlyCollection<InfoHash> torrents, PeerId ourId, CancellationToken ct) =>
+    /// <remarks>With <paramref name="optionsFor"/>, the connection takes the options of the torrent the peer names (a
+    /// session's listener serves many torrents) before it answers.</remarks>
+    private Task IncomingHandshakeAsync(IReadOnlyCollection<InfoHash> torrents, Func<InfoHash, PeerConnectionOptions?>? optionsFor,
+        PeerId ourId, CancellationToken ct) =>
         HandshakeAsync(async (c, token) =>
         {
             var (_, infoHash) = await c.ReadHandshakeHeaderAsync(token).ConfigureAwait(false);
             // BEP 3: "If a client receives a handshake with an info_hash that it is not currently serving, then the
             // client must drop the connection." The recipient "may wait for incoming connections to give a download
             // hash first, and respond with the same one if it's in their list."
-            if (!torrents.Contains(infoHash)) throw c.PeerError($"handshake asks for info hash {infoHash.Hex}, which we do not serve");
+            var chosen = optionsFor is null ? (torrents.Contains(infoHash) ? c._options : null) : optionsFor(infoHash);
+            if (chosen is null) throw c.PeerError($"handshake asks for info hash {infoHash.Hex}, which we do not serve");
+            if (!ReferenceEquals(chosen, c._options)) c.Adopt(chosen);
             await c.SendHandshakeAsync(infoHash, ourId, token).ConfigureAwait(false);
             return await c.ReadHandshakeAsync(token).ConfigureAwait(false);
         }, ct);
@@ -97,6 +102,15 @@ public sealed partial class PeerConnection
             }
             await FillAsync(Handshake.Length, ct).ConfigureAwait(false);
         }
+    }
+
+    /// <summary>Takes the options of the torrent an incoming handshake named (before anything torrent-specific was read).</summary>
+    private void Adopt(PeerConnectionOptions options)
+    {
+        _options = options;
+        _trace = options.Trace;
+        _maxBlockLength = options.MaxBlockLength;
+        if (options.PieceCount is int pieces) SetPieceCount(pieces);
     }
 
     private static string Seconds(TimeSpan time) => $"{time.TotalSeconds:0.###} s";

@@ -103,8 +103,23 @@ public sealed partial class PeerConnection
     /// <param name="ourId">Our peer id.</param>
     /// <param name="options">Piece count, encryption, timeouts and trace.</param>
     /// <param name="ct">Cancels the handshake.</param>
+    public static Task<PeerConnection> AcceptAsync(Stream transport, IPEndPoint remote, IReadOnlyCollection<InfoHash> torrents,
+        PeerId ourId, PeerConnectionOptions options, CancellationToken ct = default) =>
+        AcceptAsync(transport, remote, torrents, null, ourId, options, ct);
+
+    /// <summary>Takes an accepted connection for a listener that serves many torrents, each with options of its own: the
+    /// torrent is known only once the peer's handshake names it, so <paramref name="optionsFor"/> gives that torrent's
+    /// options (piece count, extensions, trace) then, or null when it is not served (any more).</summary>
+    /// <param name="transport">The stream; the connection owns it from now on (also on failure).</param>
+    /// <param name="remote">The peer's address, for errors and the trace.</param>
+    /// <param name="torrents">The info hashes we serve (an MSE/PE handshake names its torrent only by a hash of one).</param>
+    /// <param name="optionsFor">The options of the torrent the peer's handshake names; null: refuse it.</param>
+    /// <param name="ourId">Our peer id.</param>
+    /// <param name="options">Encryption and timeouts until the torrent is known (the listener's, shared by all).</param>
+    /// <param name="ct">Cancels the handshake.</param>
+    /// <exception cref="WireException">A handshake was malformed, timed out, or named a torrent we do not serve.</exception>
     public static async Task<PeerConnection> AcceptAsync(Stream transport, IPEndPoint remote, IReadOnlyCollection<InfoHash> torrents,
-        PeerId ourId, PeerConnectionOptions options, CancellationToken ct = default)
+        Func<InfoHash, PeerConnectionOptions?>? optionsFor, PeerId ourId, PeerConnectionOptions options, CancellationToken ct = default)
     {
         PeerConnection connection;
         if (options.Encryption == EncryptionPolicy.Off)
@@ -138,7 +153,7 @@ public sealed partial class PeerConnection
                 throw;
             }
         }
-        await connection.IncomingHandshakeAsync(torrents, ourId, ct).ConfigureAwait(false);
+        await connection.IncomingHandshakeAsync(torrents, optionsFor, ourId, ct).ConfigureAwait(false);
         return connection;
     }
 

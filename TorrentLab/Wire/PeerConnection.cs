@@ -20,8 +20,8 @@ namespace TorrentLab.Wire;
 public sealed partial class PeerConnection : IAsyncDisposable, IDisposable
 {
     private readonly Stream _transport;
-    private readonly PeerConnectionOptions _options;
-    private readonly Action<WireTraceEvent>? _trace;
+    private PeerConnectionOptions _options;   // a session's listener swaps in the torrent's own at the handshake
+    private Action<WireTraceEvent>? _trace;
 
     private volatile bool _amChoking = true, _amInterested, _peerChoking = true, _peerInterested;
     private volatile bool _disposed;

@@ -1,0 +1,81 @@
+using System.Net;
+using TorrentLab.Dht;
+using TorrentLab.Tracker;
+using TorrentLab.Wire;
+
+namespace TorrentLab.Downloads;
+
+/// <summary>What one session shares among all its torrents: the peer port and addresses, the peer id, the DHT node,
+/// encryption and transports, the connection and upload-slot limits, the global rate limits.</summary>
+/// <remarks>The per-torrent side is <see cref="DownloadOptions"/> (output folder, trackers, peers per torrent, file
+/// priorities, seeding, the torrent's own limits). The model is libtorrent's <c>settings_pack</c> beside its
+/// <c>add_torrent_params</c>, and MonoTorrent's <c>EngineSettings</c> beside its <c>TorrentSettings</c>.</remarks>
+public sealed record SessionSettings
+{
+    /// <summary>The peer port for TCP and uTP alike, which every torrent announces (BEP 3 suggests 6881-6889); 0 picks a
+    /// free one.</summary>
+    public int ListenPort { get; init; } = 6881;
+
+    /// <summary>When <see cref="ListenPort"/> is taken, try 6881-6889 and then any free port instead of failing.</summary>
+    public bool PortFallback { get; init; } = true;
+
+    /// <summary>The local addresses we listen on, all on one port (<c>--bind</c>, repeatable). The default <c>::</c> is
+    /// dual-stack: every interface, IPv4 and IPv6 (<c>0.0.0.0</c> on a machine without IPv6).</summary>
+    public IReadOnlyList<IPAddress> BindAddresses { get; init; } = [IPAddress.IPv6Any];
+
+    /// <summary>Our peer id, one for every torrent of the session; a fresh BEP 20 id by default.</summary>
+    public PeerId PeerId { get; init; } = PeerId.CreateOurs();
+
+    /// <summary>Run one Mainline DHT node (BEP 5) on the peer port's UDP socket, as one more peer source for every
+    /// public torrent (<c>--no-dht</c> turns it off).</summary>
+    public bool Dht { get; init; } = true;
+
+    /// <summary>The DHT's bootstrap nodes, <c>HOST:PORT</c> each; by default the public routers. A saved routing table
+    /// is tried first, so a restart needs none.</summary>
+    public IReadOnlyList<string> DhtBootstrap { get; init; } = DhtNodeOptions.PublicRouters;
+
+    /// <summary>Where the session saves its DHT routing table and node id (read again at the next start); null keeps
+    /// none. Only one running session uses a given file: a second one takes a fresh node id.</summary>
+    public string? DhtStatePath { get; init; }
+
+    /// <summary>MSE/PE protocol encryption for every connection: prefer, require or off.</summary>
+    public EncryptionPolicy Encryption { get; init; } = EncryptionPolicy.Prefer;
+
+    /// <summary>Which transports carry peer connections, in and out: both (uTP and TCP), TCP only or uTP only.</summary>
+    public PeerTransport Transport { get; init; } = PeerTransport.Both;
+
+    /// <summary>With <see cref="PeerTransport.Both"/>, dial TCP first and fall back to uTP.</summary>
+    public bool DialTcpFirst { get; init; }
+
+    /// <summary>Which peer addresses may be dialled; unspecified, broadcast, multicast and link-local never are.</summary>
+    public PeerScope PeerScope { get; init; } = PeerScope.Any;
+
+    /// <summary>Peer connections open at once across all torrents (each torrent also has its own limit,
+    /// <see cref="DownloadOptions.MaxPeers"/>). libtorrent's <c>connections_limit</c>.</summary>
+    public int MaxConnections { get; init; } = 500;
+
+    /// <summary>Peers we upload to at once across all torrents (libtorrent's <c>unchoke_slots_limit</c>): each torrent
+    /// with interested peers gets a fair share, never less than BEP 3's one regular and one optimistic slot.</summary>
+    public int UploadSlots { get; init; } = 8;
+
+    /// <summary>The global download limit every torrent's own limit sits under; null for none.</summary>
+    public RateLimit? DownloadLimit { get; init; }
+
+    /// <summary>The global upload limit every torrent's own limit sits under; null for none.</summary>
+    public RateLimit? UploadLimit { get; init; }
+
+    /// <summary>Time limits for connecting, handshaking and waiting on a silent peer.</summary>
+    public TimeSpan ConnectTimeout { get; init; } = TimeSpan.FromSeconds(10);
+    public TimeSpan HandshakeTimeout { get; init; } = TimeSpan.FromSeconds(10);
+    public TimeSpan IdleTimeout { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Session events, one line each (port bound, DHT node, refused handshakes); torrents log on their own.</summary>
+    public Action<string>? Log { get; init; }
+
+    /// <summary>Handshakes of incoming connections before they are routed to a torrent (for <c>--trace</c>).</summary>
+    public Action<WireTraceEvent>? Trace { get; init; }
+
+    /// <summary>The local address of the UDP side: the first bind address, with the dual-stack <c>::</c> read as
+    /// <c>0.0.0.0</c> (the DHT speaks IPv4 unless an IPv6 address is bound).</summary>
+    internal IPAddress UdpBindAddress => BindAddresses[0].Equals(IPAddress.IPv6Any) ? IPAddress.Any : BindAddresses[0];
+}

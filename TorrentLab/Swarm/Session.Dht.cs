@@ -1,0 +1,170 @@
+using System.Net;
+using TorrentLab.Dht;
+
+namespace TorrentLab.Swarm;
+
+// The session's one DHT node (BEP 5), on the UDP socket of the peer port ("the DHT listens on the port of the peer"),
+// and the schedule of its per-torrent work: each public torrent is looked up with get_peers and announced with
+// announce_peer in turn, a few at a time, so a session of thousands of torrents keeps BEP 5's manners toward other
+// nodes. A DHT that cannot start (port taken, no bootstrap node resolves) only logs why.
+public sealed partial class Session
+{
+    /// <summary>Between lookups of a torrent still downloading with no peer connected: soon, so a trackerless
+    /// torrent starts quickly.</summary>
+    internal static readonly TimeSpan DhtRetry = TimeSpan.FromSeconds(20);
+
+    /// <summary>Between lookups (and announces) otherwise: libtorrent's <c>dht_announce_interval</c>, well inside the
+    /// half hour after which nodes forget a peer.</summary>
+    internal static readonly TimeSpan DhtInterval = TimeSpan.FromMinutes(15);
+
+    /// <summary>Lookups running at once, over all torrents.</summary>
+    private const int MaxConcurrentLookups = 4;
+
+    private readonly Lock _dhtLock = new();
+    private readonly PriorityQueue<TorrentSwarm, DateTimeOffset> _dhtDue = new();
+    private readonly SemaphoreSlim _dhtWake = new(0, 1);
+    private UdpEndpoint? _udp;
+    private DhtNode? _dht;
+    private FileStream? _dhtStateLock;
+
+    /// <summary>The DHT node, once it runs (null with the DHT off or before it started).</summary>
+    internal DhtNode? Dht => Volatile.Read(ref _dht);
+
+    /// <summary>The UDP address the DHT listens on (null when it does not run).</summary>
+    internal IPEndPoint? DhtEndPoint => Settings.Dht ? _udp?.LocalEndPoint : null;
+
+    private void StartDht()
+    {
+        if (!Settings.Dht) return;
+        if (Utp is not { } socket)
+        {
+            Settings.Log?.Invoke($"dht: off, UDP port {Port} could not be bound");
+            return;
+        }
+        _udp = UdpEndpoint.Over(socket);
+        _tasks.Add(RunDhtAsync(_udp, _stop.Token));
+    }
+
+    /// <summary>Looks <paramref name="swarm"/> up now, then on its schedule until it detaches.</summary>
+    private void ScheduleDht(TorrentSwarm swarm)
+    {
+        if (!Settings.Dht) return;
+        lock (_dhtLock) _dhtDue.Enqueue(swarm, DateTimeOffset.MinValue);
+        WakeDht();
+    }
+
+    private void WakeDht()
+    {
+        try { _dhtWake.Release(); } catch (SemaphoreFullException) { }
+    }
+
+    private async Task RunDhtAsync(UdpEndpoint udp, CancellationToken ct)
+    {
+        var options = new DhtNodeOptions
+        {
+            Bootstrap = Settings.DhtBootstrap, StatePath = LockStatePath(Settings.DhtStatePath), LocalEndPoint = udp.LocalEndPoint,
+            Log = Settings.Log,
+        };
+        try
+        {
+            var bootstrap = await ResolveBootstrapAsync(options, ct).ConfigureAwait(false);
+            var node = new DhtNode(options, udp);
+            udp.Krpc = node.Receive;
+            node.Join(bootstrap);
+            Volatile.Write(ref _dht, node);
+            Settings.Log?.Invoke($"dht: node {node.Id.Hex[..8]}.. on UDP {udp.LocalEndPoint}, {node.SavedNodeCount} saved nodes, {bootstrap.Count} bootstrap nodes");
+            var running = new List<Task>();
+            while (!ct.IsCancellationRequested)
+            {
+                running.RemoveAll(t => t.IsCompleted);
+                var (next, wait) = NextDue(running.Count < MaxConcurrentLookups);
+                if (next is not null)
+                {
+                    running.Add(LookUpAsync(node, next, ct));
+                    continue;
+                }
+                // Woken by a torrent attached or a lookup ended, else at the next torrent's time: an idle session
+                // sleeps until a torrent is due.
+                var delay = wait is { } until && until > TimeSpan.Zero ? until : Timeout.InfiniteTimeSpan;
+                await _dhtWake.WaitAsync(delay, ct).ConfigureAwait(false);
+            }
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested) { }
+    }
+
+    /// <summary>The torrent due now, if a lookup may start; else how long until the next one is due.</summary>
+    private (TorrentSwarm? Swarm, TimeSpan? Wait) NextDue(bool mayStart)
+    {
+        lock (_dhtLock)
+        {
+            while (_dhtDue.TryPeek(out var swarm, out var due))
+            {
+                if (!swarm.IsAttached) { _dhtDue.Dequeue(); continue; }
+                var wait = due - DateTimeOffset.UtcNow;
+                if (wait > TimeSpan.Zero || !mayStart) return (null, wait);
+                _dhtDue.Dequeue();
+                return (swarm, null);
+            }
+            return (null, null);
+        }
+    }
+
+    /// <summary>One get_peers lookup for the torrent (its peers go to its peer book), then announce_peer to the
+    /// closest nodes that answered; then the torrent waits for its next turn.</summary>
+    private async Task LookUpAsync(DhtNode node, TorrentSwarm swarm, CancellationToken ct)
+    {
+        try
+        {
+            var found = 0;
+            await foreach (var peer in node.GetPeersAsync(swarm.Torrent.InfoHash, ct).ConfigureAwait(false))
+                if (swarm.OnDhtPeer(peer)) found++;
+            var announced = await node.AnnounceAsync(swarm.Torrent.InfoHash, Port, ct: ct).ConfigureAwait(false);
+            swarm.Log($"dht: {found} new peer(s), announced to {announced} node(s), {node.NodeCount} nodes in the table");
+        }
+        catch (DhtException e) { swarm.Log($"dht: lookup failed: {e.Message}"); }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested) { return; }
+        var after = swarm.Downloading && swarm.ConnectedCount == 0 ? DhtRetry : DhtInterval;
+        if (swarm.IsAttached)
+            lock (_dhtLock) _dhtDue.Enqueue(swarm, DateTimeOffset.UtcNow + after);
+        WakeDht();
+    }
+
+    /// <summary>The state file, when no other running session holds it: a second session on the same file would
+    /// join the DHT with the same node id on another port, so it starts with a fresh id and saves nothing.</summary>
+    private string? LockStatePath(string? path)
+    {
+        if (path is null) return null;
+        try
+        {
+            Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
+            _dhtStateLock = new FileStream(path + ".lock", FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None, 1, FileOptions.DeleteOnClose);
+            return path;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            Settings.Log?.Invoke($"dht: '{path}' is in use by another session (or cannot be written): this one takes a fresh node id and saves none");
+            return null;
+        }
+    }
+
+    /// <summary>The bootstrap nodes that resolve; each one that does not is logged and skipped (a DHT with only its
+    /// saved table, or no node at all, is still a correct start).</summary>
+    private async Task<List<IPEndPoint>> ResolveBootstrapAsync(DhtNodeOptions options, CancellationToken ct)
+    {
+        var resolved = new List<IPEndPoint>();
+        foreach (var name in options.Bootstrap)
+        {
+            try { resolved.AddRange(await DhtNode.ResolveAsync([name], options.LoopbackOnly, ct).ConfigureAwait(false)); }
+            catch (DhtException e) { Settings.Log?.Invoke($"dht: skipping bootstrap node: {e.Message}"); }
+        }
+        return resolved;
+    }
+
+    /// <summary>Stops the node (which saves its routing table), then lets go of the state file and the UDP side.</summary>
+    private async Task StopDhtAsync()
+    {
+        if (Volatile.Read(ref _dht) is { } node) await node.DisposeAsync().ConfigureAwait(false);
+        _dhtStateLock?.Dispose();
+        if (_udp is not null) await _udp.DisposeAsync().ConfigureAwait(false);
+    }
+}

@@ -1,0 +1,153 @@
+using System.Net;
+using TorrentLab.Downloads;
+using TorrentLab.Metainfo;
+using TorrentLab.Utp;
+using TorrentLab.Wire;
+
+namespace TorrentLab.Swarm;
+
+/// <summary>One BitTorrent client: one peer port (TCP and uTP on the same number), one peer id, one DHT node and
+/// shared budgets, with any number of torrents attached. libtorrent calls this a <c>session</c>, Transmission a
+/// <c>tr_session</c>, MonoTorrent a <c>ClientEngine</c>.</summary>
+/// <remarks>
+/// <code>
+/// await using var session = Session.Start(new SessionSettings { ListenPort = 6881 });
+/// var a = TorrentClient.DownloadAsync(session, first, new DownloadOptions { OutputDirectory = "downloads" });
+/// await using var b = await TorrentClient.SeedAsync(session, second, new DownloadOptions { OutputDirectory = "data" }, allowPartial: false);
+/// </code>
+/// <para>An incoming connection is routed by the info hash its handshake names (a hybrid torrent's v1 hash or its
+/// truncated v2 hash, BEP 52) to the torrent's swarm, and refused when no torrent of the session has it. Every torrent
+/// announces the session's port; the session's DHT node (<c>Session.Dht.cs</c>) looks up and announces each public
+/// torrent in turn. Connections, upload slots, hand-over work (piece checks and writes beside the receive loops) and
+/// the global rate limits are shared by all torrents.</para>
+/// </remarks>
+public sealed partial class Session : IAsyncDisposable
+{
+    private readonly PeerListener _listener;
+    private readonly SwarmDirectory _swarms = new();
+    private readonly CancellationTokenSource _stop = new();
+    private readonly List<Task> _tasks = [];
+    private int _connections, _delivering;
+    private bool _disposed;
+
+    private Session(SessionSettings settings, PeerListener listener)
+    {
+        Settings = settings;
+        _listener = listener;
+        // Hand-over work (a piece's check and write beside its receive loop) from every torrent shares the cores; at
+        // least two, so one torrent's two pending writes (TorrentSwarm.Pieces.cs) fit on a one-core machine too.
+        var slots = Math.Max(2, Cores);
+        WorkSlots = new SemaphoreSlim(slots, slots);
+    }
+
+    /// <summary>Binds the peer port (TCP and UDP), starts accepting and, unless off, the DHT node.</summary>
+    /// <exception cref="SwarmException">The port cannot be bound (and no fallback was allowed or found).</exception>
+    public static Session Start(SessionSettings settings)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        ArgumentOutOfRangeException.ThrowIfLessThan(settings.MaxConnections, 1, nameof(settings.MaxConnections));
+        ArgumentOutOfRangeException.ThrowIfLessThan(settings.UploadSlots, 1, nameof(settings.UploadSlots));
+        var listener = PeerListener.Start(settings.BindAddresses, settings.ListenPort, settings.PortFallback && settings.ListenPort != 0, settings.Transport);
+        var session = new Session(settings, listener);
+        settings.Log?.Invoke($"listening on {string.Join(", ", listener.EndPoints)} ({TransportName(settings.Transport)})");
+        session._tasks.Add(listener.RunAsync(session.OnAccepted, session._stop.Token));
+        session.StartDht();
+        return session;
+    }
+
+    /// <summary>The settings the session was started with.</summary>
+    public SessionSettings Settings { get; }
+
+    /// <summary>The peer port (TCP and UDP), which every torrent announces.</summary>
+    public int Port => _listener.EndPoint.Port;
+
+    /// <summary>Every local address and port we listen on.</summary>
+    public IReadOnlyList<IPEndPoint> EndPoints => _listener.EndPoints;
+
+    /// <summary>Our peer id, the same for every torrent.</summary>
+    public PeerId PeerId => Settings.PeerId;
+
+    /// <summary>Torrents attached now.</summary>
+    public int TorrentCount => _swarms.SwarmCount;
+
+    /// <summary>Peer connections open now, across all torrents.</summary>
+    public int ConnectionCount => Volatile.Read(ref _connections);
+
+    /// <summary>The one UDP socket: uTP connections of every torrent, and the DHT's datagrams.</summary>
+    internal UtpSocket? Utp => _listener.Utp;
+
+    /// <summary>The cores this process may use for hand-over work (tests set it through the swarm).</summary>
+    internal static int Cores => Environment.ProcessorCount;
+
+    /// <summary>Hand-over work running beside the receive loops, from every torrent.</summary>
+    internal SemaphoreSlim WorkSlots { get; }
+
+    /// <summary>Peers delivering blocks now, across all torrents (a loop hands its checks over while fewer than the
+    /// cores deliver).</summary>
+    internal int DeliveringPeers => Volatile.Read(ref _delivering);
+
+    internal void OnDelivering(bool started) => Interlocked.Add(ref _delivering, started ? 1 : -1);
+
+    /// <summary>Adds a torrent's swarm: incoming handshakes naming its info hashes reach it from now on.</summary>
+    /// <exception cref="InvalidOperationException">The session is stopping.</exception>
+    /// <exception cref="SwarmException">A torrent with the same info hash is attached already.</exception>
+    internal void Attach(TorrentSwarm swarm)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        if (!_swarms.TryAdd(swarm))
+            throw new SwarmException($"torrent '{swarm.Torrent.Name}' ({swarm.Torrent.InfoHash.Hex}) is running in this session already");
+        if (swarm.UsesDht) ScheduleDht(swarm);
+    }
+
+    /// <summary>Removes a torrent's swarm (its peers are its own to close).</summary>
+    internal void Detach(TorrentSwarm swarm) => _swarms.Remove(swarm);
+
+    /// <summary>The swarm serving <paramref name="infoHash"/>, or null.</summary>
+    internal TorrentSwarm? Find(InfoHash infoHash) => _swarms.Find(infoHash);
+
+    /// <summary>Takes one of the session's connections for a peer; false when all are in use.</summary>
+    internal bool TryAddConnection()
+    {
+        while (true)
+        {
+            var now = Volatile.Read(ref _connections);
+            if (now >= Settings.MaxConnections) return false;
+            if (Interlocked.CompareExchange(ref _connections, now + 1, now) == now) return true;
+        }
+    }
+
+    internal void RemoveConnection() => Interlocked.Decrement(ref _connections);
+
+    /// <summary>True while another connection would fit.</summary>
+    internal bool HasRoomForConnections => Volatile.Read(ref _connections) < Settings.MaxConnections;
+
+    /// <summary>The upload slots (regular and optimistic) a torrent may use now: a fair share of the session's
+    /// <see cref="SessionSettings.UploadSlots"/> among the torrents with peers, at most its own limit, never fewer than
+    /// two (one regular, one optimistic: BEP 3's minimum to find better peers).</summary>
+    internal int UploadSlotsFor(int torrentLimit)
+    {
+        var active = Math.Max(1, _swarms.CountWithPeers());
+        return Math.Min(torrentLimit, Math.Max(2, Settings.UploadSlots / active));
+    }
+
+    private static string TransportName(PeerTransport transport) => transport switch
+    {
+        PeerTransport.Tcp => "TCP",
+        PeerTransport.Utp => "uTP",
+        _ => "TCP and uTP",
+    };
+
+    /// <summary>Stops accepting, the DHT node (which saves its table) and the port. Torrents still attached are the
+    /// caller's to stop first; their connections end with the port.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        if (_disposed) return;
+        _disposed = true;
+        await _stop.CancelAsync().ConfigureAwait(false);
+        _listener.StopAccepting();
+        await Task.WhenAny(Task.WhenAll(_tasks), Task.Delay(TimeSpan.FromSeconds(5))).ConfigureAwait(false);
+        await StopDhtAsync().ConfigureAwait(false);
+        await _listener.DisposeAsync().ConfigureAwait(false); // uTP last: closed streams sent their FIN
+        _stop.Dispose();
+    }
+}
