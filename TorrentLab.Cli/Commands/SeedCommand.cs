@@ -8,15 +8,20 @@ using TorrentLab.Swarm;
 
 namespace TorrentLab.Cli.Commands;
 
-/// <summary><c>torrentlab seed &lt;file.torrent&gt; --data DIR</c>: verifies the data, announces, and serves peers
-/// until Ctrl-C (exit 130 after announcing <c>stopped</c>); status lines go to stderr.</summary>
+/// <summary><c>torrentlab seed a.torrent [b.torrent | folder ...] --data DIR</c>: verifies each torrent's data, then seeds
+/// them all in one session (one port, one DHT node) until Ctrl-C (exit 130 after announcing <c>stopped</c>); status
+/// lines go to stderr.</summary>
 internal static class SeedCommand
 {
     private static readonly TimeSpan StatusInterval = TimeSpan.FromSeconds(2);
 
     public static Command Create()
     {
-        var torrentPath = CommandParts.TorrentArgument();
+        var torrentPaths = new Argument<string[]>("torrents")
+        {
+            Description = "The .torrent files, or folders of them: all are seeded in one session, on one port",
+            Arity = ArgumentArity.OneOrMore,
+        };
         var data = new Option<string>("--data", "-d") { Description = "The folder that contains the torrent's file or folder (as --output of a download)", Required = true };
         var port = new Option<int>("--port", "-p") { Description = "Port to listen on, TCP and UDP for uTP (0: any free port)", DefaultValueFactory = _ => 6881 };
         var trackers = new Option<string[]>("--tracker") { Description = "Announce here instead of the torrent's trackers (repeatable)", AllowMultipleArgumentsPerToken = false };
@@ -33,9 +38,9 @@ internal static class SeedCommand
         var dhtState = new Option<string?>("--dht-state") { Description = "Save the DHT routing table to this file and reuse it next start (default: none; the data folder is never written)" };
         var maxPeers = new Option<int>("--max-peers") { Description = "Peers connected at once, dialled (tracker peers and --peer) or dialling us", DefaultValueFactory = _ => 50 };
         var maxUploadRate = RateOption.Upload();
-        var command = new Command("seed", "Verify data on disk and seed it until Ctrl-C.") { torrentPath, data, port, trackers, bind, partial, quiet, verbose, trace, encryption, transport, peers, noDht, bootstrap, dhtState, maxPeers, maxUploadRate };
+        var command = new Command("seed", "Verify data on disk and seed it until Ctrl-C (several torrents share one port).") { torrentPaths, data, port, trackers, bind, partial, quiet, verbose, trace, encryption, transport, peers, noDht, bootstrap, dhtState, maxPeers, maxUploadRate };
         return command.WithAction((parse, ct) => RunAsync(
-            parse.GetValue(torrentPath)!, parse.GetValue(data)!, parse.GetValue(port), parse.GetValue(trackers) ?? [],
+            parse.GetValue(torrentPaths)!, parse.GetValue(data)!, parse.GetValue(port), parse.GetValue(trackers) ?? [],
             parse.GetValue(bind), parse.GetValue(partial), parse.GetValue(quiet), parse.GetValue(verbose),
             new Extras(parse.GetValue(trace), DownloadSettings.ParseEncryption(parse.GetValue(encryption)), parse.GetValue(peers) ?? [],
                 DownloadSettings.ParseTransport(parse.GetValue(transport)),
@@ -51,7 +56,7 @@ internal static class SeedCommand
         public long UploadRate { get; init; }
     }
 
-    private static async Task<int> RunAsync(string torrentPath, string data, int port, string[] trackers, string[]? bind, bool partial,
+    private static async Task<int> RunAsync(string[] torrentPaths, string data, int port, string[] trackers, string[]? bind, bool partial,
         bool quiet, bool verbose, Extras extras, CancellationToken ct)
     {
         if (port is < 0 or > 65535) throw new ArgumentException($"--port must be between 0 and 65535, got {port}");
@@ -60,52 +65,86 @@ internal static class SeedCommand
         var dial = new List<IPEndPoint>();
         foreach (var peer in extras.Peers)
             dial.Add(PeerAddress.Resolve(peer, "--peer"));
-        var torrent = Torrent.Load(torrentPath);
+        var torrents = LoadAll(torrentPaths);
         var stderr = Console.Error;
-        var options = new DownloadOptions
+        Action<string>? Log(string? name) => verbose ? line => stderr.WriteLine(name is null ? line : $"[{name}] {line}") : null;
+        var settings = new SessionSettings
         {
-            OutputDirectory = data,
             ListenPort = port,
+            PortFallback = port != 0,
             BindAddresses = addresses,
-            Trackers = trackers.Length > 0 ? [trackers] : null,
-            Log = verbose ? line => stderr.WriteLine(line) : null,
-            Trace = extras.Trace ? e => stderr.WriteLine(DownloadSettings.TraceLine(e, bytes: false)) : null,
             Encryption = extras.Encryption,
             Transport = extras.Transport,
-            MaxPeers = extras.MaxPeers,
-            ExtraPeers = dial, // dialled first; peers from the tracker are dialled too, and dropped if they turn out to be seeds
             Dht = extras.Dht,
             DhtBootstrap = extras.DhtBootstrap,
             DhtStatePath = extras.DhtState is null ? null : Path.GetFullPath(extras.DhtState),
-            UploadLimit = RateOption.Limit(extras.UploadRate),
+            Log = Log(null),
+            Trace = extras.Trace ? e => stderr.WriteLine(DownloadSettings.TraceLine(e, bytes: false)) : null,
+            MaxConnections = Math.Max(extras.MaxPeers, 500),
         };
-        if (!quiet) stderr.WriteLine($"verifying '{torrent.Name}' ({Units.Bytes(torrent.TotalLength)}, {torrent.PieceCount} pieces)...");
-        await using var seeder = await TorrentClient.SeedAsync(torrent, options, partial, ct).ConfigureAwait(false);
-        if (!quiet) stderr.WriteLine($"seeding '{torrent.Name}': {seeder.PiecesAvailable}/{torrent.PieceCount} pieces on port {seeder.Port} (Ctrl-C to stop)");
-        var last = DateTime.MinValue;
-        var status = new Status(p =>
-        {
-            if (quiet || DateTime.UtcNow - last < StatusInterval) return;
-            last = DateTime.UtcNow;
-            stderr.WriteLine(Describe(p));
-        });
+        var uploadLimit = RateOption.Limit(extras.UploadRate); // one limit for all the torrents seeded
+        await using var session = TorrentClient.StartSession(settings);
+        var seeders = new List<(Torrent Torrent, Seeder Seeder)>();
         try
         {
-            await seeder.RunAsync(status, ct).ConfigureAwait(false);
+            foreach (var torrent in torrents)
+            {
+                if (!quiet) stderr.WriteLine($"verifying '{torrent.Name}' ({Units.Bytes(torrent.TotalLength)}, {torrent.PieceCount} pieces)...");
+                var options = new DownloadOptions
+                {
+                    OutputDirectory = data,
+                    Trackers = trackers.Length > 0 ? [trackers] : null,
+                    Log = Log(torrents.Count > 1 ? torrent.Name : null),
+                    Trace = settings.Trace,
+                    MaxPeers = extras.MaxPeers,
+                    ExtraPeers = dial, // dialled first; peers from the tracker are dialled too, and dropped if they turn out to be seeds
+                    UploadLimit = uploadLimit,
+                };
+                var seeder = await TorrentClient.SeedAsync(session, torrent, options, partial, ct).ConfigureAwait(false);
+                seeders.Add((torrent, seeder));
+                if (!quiet) stderr.WriteLine($"seeding '{torrent.Name}': {seeder.PiecesAvailable}/{torrent.PieceCount} pieces on port {session.Port}");
+            }
+            if (!quiet) stderr.WriteLine(seeders.Count == 1 ? "(Ctrl-C to stop)" : $"seeding {seeders.Count} torrents on port {session.Port} (Ctrl-C to stop)");
+            await RunUntilCancelledAsync(seeders.ConvertAll(s => s.Seeder), quiet, stderr, ct).ConfigureAwait(false);
         }
         finally
         {
-            if (!quiet) stderr.WriteLine($"stopping: uploaded {Units.Bytes(seeder.Uploaded)}");
+            if (!quiet) stderr.WriteLine($"stopping: uploaded {Units.Bytes(seeders.Sum(s => s.Seeder.Uploaded))}");
+            foreach (var (_, seeder) in seeders) await seeder.DisposeAsync().ConfigureAwait(false);
         }
-        return ExitCodes.Ok; // not reached: RunAsync ends only by cancellation (exit 130)
+        return ExitCodes.Ok; // not reached: seeding ends only by cancellation (exit 130)
     }
 
-    private static string Describe(DownloadProgress p) =>
-        $"uploaded {Units.Bytes(p.Uploaded)} up {Units.Rate(p.UploadRate)} peers {p.ConnectedPeers}" +
-        (p.BadPeers > 0 ? $" dropped {p.BadPeers}" : "");
-
-    private sealed class Status(Action<DownloadProgress> report) : IProgress<DownloadProgress>
+    /// <summary>Every .torrent named, a folder standing for the .torrent files in it (in name order).</summary>
+    private static List<Torrent> LoadAll(string[] paths)
     {
-        public void Report(DownloadProgress value) => report(value);
+        var files = new List<string>();
+        foreach (var path in paths)
+        {
+            if (!Directory.Exists(path)) { files.Add(path); continue; }
+            var inFolder = Directory.GetFiles(path, "*.torrent").Order(StringComparer.Ordinal).ToList();
+            if (inFolder.Count == 0) throw new UsageException($"'{path}' is a folder with no .torrent file in it");
+            files.AddRange(inFolder);
+        }
+        return files.ConvertAll(Torrent.Load);
+    }
+
+    /// <summary>Prints a status line every <see cref="StatusInterval"/> (totals over all torrents) until cancelled.</summary>
+    private static async Task RunUntilCancelledAsync(List<Seeder> seeders, bool quiet, TextWriter stderr, CancellationToken ct)
+    {
+        using var timer = new PeriodicTimer(StatusInterval);
+        while (await timer.WaitForNextTickAsync(ct).ConfigureAwait(false))
+        {
+            if (quiet) continue;
+            var snapshots = seeders.ConvertAll(s => s.Snapshot());
+            stderr.WriteLine(Describe(snapshots));
+        }
+    }
+
+    private static string Describe(List<DownloadProgress> all)
+    {
+        var dropped = all.Sum(p => p.BadPeers);
+        return $"uploaded {Units.Bytes(all.Sum(p => p.Uploaded))} up {Units.Rate(all.Sum(p => p.UploadRate))} peers {all.Sum(p => p.ConnectedPeers)}" +
+            (dropped > 0 ? $" dropped {dropped}" : "");
     }
 }

@@ -18,17 +18,20 @@ internal static class ServeCommand
                 + "Requests naming any other host are refused (DNS rebinding)",
             Arity = ArgumentArity.ZeroOrMore,
         };
-        var maxPeers = new Option<int>("--max-peers") { Description = "Peers per download; 1 runs the single-peer reference path", DefaultValueFactory = _ => 50 };
+        var maxPeers = new Option<int?>("--max-peers") { Description = "Peers connected at once over all torrents (default 500; each torrent has at most 50)" };
+        var peerPort = new Option<int?>("--peer-port") { Description = "The one port peers reach every torrent on, TCP and UDP (default: the last run's, else 6881; the next free one when taken)" };
+        var noDht = DownloadSettings.NoDhtOption();
+        var bootstrap = DownloadSettings.DhtBootstrapOption();
         var maxActive = new Option<int>("--max-active") { Description = "Downloads running at once; the rest wait in the queue, in order (the page can change it)", DefaultValueFactory = _ => 5 };
         var seed = new Option<bool>("--seed") { Description = "Seed each torrent after it completes, until a limit (the page can change it)" };
         var seedRatio = new Option<double?>("--seed-ratio") { Description = "Default: stop seeding once uploaded/size reaches this ratio (implies --seed)" };
         var seedTime = new Option<double?>("--seed-time") { Description = "Default: stop seeding after this many minutes (implies --seed)" };
         var encryption = DownloadSettings.EncryptionOption();
         var bind = DownloadSettings.BindOption();
-        bind.Description = "Local address the downloads listen on for peers (repeatable; default :: = IPv4 and IPv6); the page's address is --host";
+        bind.Description = "Local address the peer port listens on (repeatable; default :: = IPv4 and IPv6); the page's address is --host";
         var command = new Command("serve", "Serve the web interface: a REST API, live updates and a page that shows the protocol.")
         {
-            port, host, downloads, token, allowedHosts, maxPeers, maxActive, seed, seedRatio, seedTime, encryption, bind,
+            port, host, downloads, token, allowedHosts, peerPort, maxPeers, noDht, bootstrap, maxActive, seed, seedRatio, seedTime, encryption, bind,
         };
         var maxDownloadRate = RateOption.Download();
         var maxUploadRate = RateOption.Upload();
@@ -44,7 +47,10 @@ internal static class ServeCommand
                 Token = parse.GetValue(token),
                 RequireToken = parse.GetValue(token) is not null, // a token given is a token required, on loopback too
                 AllowedHosts = parse.GetValue(allowedHosts) ?? [],
-                MaxPeers = parse.GetValue(maxPeers),
+                PeerPort = parse.GetValue(peerPort),
+                MaxConnections = parse.GetValue(maxPeers),
+                Dht = parse.GetValue(noDht) ? false : null, // not given: as the last run saved it (on by default)
+                DhtBootstrap = parse.GetValue(bootstrap) is { Length: > 0 } nodes ? DownloadSettings.ReadBootstrap(nodes) : null,
                 MaxActiveDownloads = parse.GetValue(maxActive),
                 SeedAfterDownload = parse.GetValue(seed) || parse.GetValue(seedRatio) is not null || parse.GetValue(seedTime) is not null,
                 SeedRatio = parse.GetValue(seedRatio),
@@ -55,7 +61,8 @@ internal static class ServeCommand
                 Log = line => Console.Error.WriteLine(line),
             };
             if (options.Port is < 0 or > 65535) throw new UsageException("--port must be 0..65535");
-            if (options.MaxPeers < 1) throw new UsageException("--max-peers must be at least 1");
+            if (options.MaxConnections is < 1) throw new UsageException("--max-peers must be at least 1");
+            if (options.PeerPort is < 0 or > 65535) throw new UsageException("--peer-port must be 0..65535");
             if (options.MaxActiveDownloads is < 1 or > 1000) throw new UsageException("--max-active must be 1..1000");
             if (options.SeedRatio is < 0 || options.SeedRatio is { } ratio && !double.IsFinite(ratio)) throw new UsageException("--seed-ratio must be 0 or more");
             if (parse.GetValue(seedTime) is { } minutes)
@@ -72,6 +79,7 @@ internal static class ServeCommand
             await using var server = await WebServer.StartAsync(options, ct).ConfigureAwait(false);
             var page = server.Token is null ? server.Url + "/" : $"{server.Url}/?token={server.Token}";
             Console.Out.WriteLine($"serving {page}  (API docs: {server.Url}/docs; downloads in {options.Downloads})");
+            Console.Out.WriteLine($"peers reach every torrent on port {server.PeerPort} (TCP and UDP; forward it on a router)");
             if (server.Token is not null) Console.Out.WriteLine($"token: {server.Token}  (send 'Authorization: Bearer <token>' to the API)");
             Console.Out.WriteLine("press Ctrl-C to stop; running torrents resume on the next start");
             try

@@ -59,7 +59,18 @@ public static partial class TorrentClient
     /// decision once, then the engine <see cref="DownloadOptions.Engine"/> names.</summary>
     /// <exception cref="DownloadFailedException">No peer could deliver the missing pieces.</exception>
     /// <exception cref="OperationCanceledException">Cancelled; the resume ledger was saved first.</exception>
-    public static async Task<DownloadResult> DownloadAsync(Torrent torrent, DownloadOptions options,
+    /// <remarks>The download makes a session of its own from <see cref="DownloadOptions.Session"/> (its port, peer id
+    /// and DHT node) and stops it at the end; to run it beside other torrents, pass a <see cref="Session"/>.</remarks>
+    public static Task<DownloadResult> DownloadAsync(Torrent torrent, DownloadOptions options,
+        IProgress<DownloadProgress>? progress = null, CancellationToken ct = default) =>
+        DownloadAsync(null, torrent, options, progress, ct);
+
+    /// <summary>Downloads <paramref name="torrent"/> in <paramref name="session"/>: on its port, with its peer id and DHT
+    /// node, sharing its budgets with its other torrents (<see cref="DownloadOptions.Session"/> is not read).</summary>
+    /// <exception cref="DownloadFailedException">No peer could deliver the missing pieces.</exception>
+    /// <exception cref="SwarmException">The session runs this torrent already.</exception>
+    /// <exception cref="OperationCanceledException">Cancelled; the resume ledger was saved first.</exception>
+    public static async Task<DownloadResult> DownloadAsync(Session? session, Torrent torrent, DownloadOptions options,
         IProgress<DownloadProgress>? progress = null, CancellationToken ct = default)
     {
         ArgumentNullException.ThrowIfNull(options);
@@ -70,7 +81,7 @@ public static partial class TorrentClient
         var start = await DownloadStart.PrepareAsync(torrent, options, ct).ConfigureAwait(false);
         return EngineFor(options) == DownloadEngine.Reference
             ? await ReferenceDownload.RunAsync(start, options, progress, ct).ConfigureAwait(false)
-            : await SwarmDownload.RunAsync(start, options, progress, ct).ConfigureAwait(false);
+            : await SwarmDownload.RunAsync(start, options, progress, ct, session).ConfigureAwait(false);
     }
 
     /// <summary>The engine that runs a download with these options (the one engine choice).</summary>
@@ -91,9 +102,22 @@ public static partial class TorrentClient
     /// <summary>Verifies the data in <see cref="DownloadOptions.OutputDirectory"/>, then seeds it until the returned seeder is disposed.</summary>
     /// <exception cref="StorageException">The folder does not exist, or the data cannot be read.</exception>
     /// <exception cref="SwarmException">The data is incomplete (without <paramref name="allowPartial"/>), or no port.</exception>
-    public static Task<Seeder> SeedAsync(Torrent torrent, DownloadOptions options, bool allowPartial, CancellationToken ct = default)
+    public static Task<Seeder> SeedAsync(Torrent torrent, DownloadOptions options, bool allowPartial, CancellationToken ct = default) =>
+        SeedAsync(null, torrent, options, allowPartial, ct);
+
+    /// <summary>Verifies the data, then seeds it in <paramref name="session"/> (its port, peer id and DHT node) until
+    /// the returned seeder is disposed; with a null session, in one of its own.</summary>
+    /// <exception cref="StorageException">The folder does not exist, or the data cannot be read.</exception>
+    /// <exception cref="SwarmException">The data is incomplete (without <paramref name="allowPartial"/>), the torrent
+    /// is in the session already, or no port.</exception>
+    public static Task<Seeder> SeedAsync(Session? session, Torrent torrent, DownloadOptions options, bool allowPartial, CancellationToken ct = default)
     {
         if (!Directory.Exists(options.OutputDirectory)) throw new StorageException($"data folder '{options.OutputDirectory}' does not exist");
-        return Seeder.StartAsync(torrent, options, allowPartial, ct);
+        return Seeder.StartAsync(session, torrent, options, allowPartial, ct);
     }
+
+    /// <summary>Starts a session: binds its peer port (TCP and UDP) and, unless off, its DHT node. Torrents join it
+    /// through the overloads that take a session.</summary>
+    /// <exception cref="SwarmException">The port cannot be bound.</exception>
+    public static Session StartSession(SessionSettings settings) => Session.Start(settings);
 }

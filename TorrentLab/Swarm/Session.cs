@@ -124,11 +124,11 @@ public sealed partial class Session : IAsyncDisposable
     /// <summary>The upload slots (regular and optimistic) a torrent may use now: a fair share of the session's
     /// <see cref="SessionSettings.UploadSlots"/> among the torrents with peers, at most its own limit, never fewer than
     /// two (one regular, one optimistic: BEP 3's minimum to find better peers).</summary>
-    internal int UploadSlotsFor(int torrentLimit)
-    {
-        var active = Math.Max(1, _swarms.CountWithPeers());
-        return Math.Min(torrentLimit, Math.Max(2, Settings.UploadSlots / active));
-    }
+    internal int UploadSlotsFor(int torrentLimit) => FairShare(Settings.UploadSlots, _swarms.CountWithPeers(), torrentLimit);
+
+    /// <summary>One torrent's slots when <paramref name="torrentsWithPeers"/> share <paramref name="sessionSlots"/>.</summary>
+    internal static int FairShare(int sessionSlots, int torrentsWithPeers, int torrentLimit) =>
+        Math.Min(torrentLimit, Math.Max(2, sessionSlots / Math.Max(1, torrentsWithPeers)));
 
     private static string TransportName(PeerTransport transport) => transport switch
     {

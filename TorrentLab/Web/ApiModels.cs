@@ -125,7 +125,20 @@ public sealed record AddByLinkRequest(string Link, bool? Start = null);
 /// <param name="SeedAfterDownload">Seed each torrent after it completes (a torrent's own setting wins).</param>
 /// <param name="SeedRatio">Default ratio at which seeding stops; null for none.</param>
 /// <param name="SeedMinutes">Default minutes after which seeding stops; null for none.</param>
-public sealed record WebSettings(int? MaxActiveDownloads = null, bool? SeedAfterDownload = null, double? SeedRatio = null, double? SeedMinutes = null);
+public sealed record WebSettings(int? MaxActiveDownloads = null, bool? SeedAfterDownload = null, double? SeedRatio = null, double? SeedMinutes = null)
+{
+    /// <summary>The session's peer port (TCP and UDP); set through the command line, saved, and reused next start.</summary>
+    public int? PeerPort { get; init; }
+
+    /// <summary>The session runs a DHT node; set through the command line and saved.</summary>
+    public bool? Dht { get; init; }
+
+    /// <summary>The DHT's bootstrap nodes; set through the command line and saved.</summary>
+    public IReadOnlyList<string>? DhtBootstrap { get; init; }
+
+    /// <summary>Peer connections open at once over all torrents; set through the command line and saved.</summary>
+    public int? MaxConnections { get; init; }
+}
 
 /// <summary>A request to act on several torrents at once.</summary>
 /// <param name="Action">start, pause, recheck or remove.</param>

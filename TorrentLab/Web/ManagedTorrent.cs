@@ -58,6 +58,9 @@ internal sealed partial class ManagedTorrent
     public RateLimit UploadLimit { get; init; } = new();
     public PeerTable Peers { get; } = new();
 
+    /// <summary>The session the torrent runs in (its port, DHT node and budgets); null runs it in one of its own.</summary>
+    public Swarm.Session? Session { get; init; }
+
     /// <summary>Called after the state changed on its own (finished or failed), so the list can be saved.</summary>
     public Action<ManagedTorrent>? StateChanged { get; set; }
 
@@ -117,7 +120,7 @@ internal sealed partial class ManagedTorrent
         string? error = null;
         try
         {
-            await TorrentClient.DownloadAsync(Torrent, options, new Sink(this), ct).ConfigureAwait(false);
+            await TorrentClient.DownloadAsync(Session, Torrent, options, new Sink(this), ct).ConfigureAwait(false);
             outcome = TorrentState.Completed;
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)

@@ -1,5 +1,6 @@
 using System.Net;
 using TorrentLab.Client;
+using TorrentLab.Dht;
 using TorrentLab.Downloads;
 
 namespace TorrentLab.Web;
@@ -19,7 +20,17 @@ internal sealed partial class TorrentManager
         saved?.MaxActiveDownloads ?? options.MaxActiveDownloads,
         saved?.SeedAfterDownload ?? options.SeedAfterDownload,
         saved?.SeedRatio ?? options.SeedRatio,
-        saved?.SeedMinutes ?? options.SeedTime?.TotalMinutes);
+        saved?.SeedMinutes ?? options.SeedTime?.TotalMinutes)
+    {
+        // The session's: the command line's when given, else what the last run saved, else the defaults.
+        PeerPort = options.PeerPort ?? saved?.PeerPort ?? DefaultPeerPort,
+        Dht = options.Dht ?? saved?.Dht ?? true,
+        DhtBootstrap = options.DhtBootstrap ?? saved?.DhtBootstrap ?? DhtNodeOptions.PublicRouters,
+        MaxConnections = options.MaxConnections ?? saved?.MaxConnections ?? new SessionSettings().MaxConnections,
+    };
+
+    /// <summary>BEP 3: "Ports reserved for BitTorrent are typically 6881-6889".</summary>
+    private const int DefaultPeerPort = 6881;
 
     /// <summary>Changes the fields <paramref name="update"/> sets (0 clears a seeding limit), saves them, and starts
     /// queued downloads when the queue grew.</summary>
@@ -30,11 +41,13 @@ internal sealed partial class TorrentManager
         CheckSeedLimits(update.SeedRatio, update.SeedMinutes);
         lock (_lock)
         {
-            _settings = new WebSettings(
-                update.MaxActiveDownloads ?? _settings.MaxActiveDownloads,
-                update.SeedAfterDownload ?? _settings.SeedAfterDownload,
-                update.SeedRatio is { } ratio ? (ratio == 0 ? null : ratio) : _settings.SeedRatio,
-                update.SeedMinutes is { } minutes ? (minutes == 0 ? null : minutes) : _settings.SeedMinutes);
+            _settings = _settings with
+            {
+                MaxActiveDownloads = update.MaxActiveDownloads ?? _settings.MaxActiveDownloads,
+                SeedAfterDownload = update.SeedAfterDownload ?? _settings.SeedAfterDownload,
+                SeedRatio = update.SeedRatio is { } ratio ? (ratio == 0 ? null : ratio) : _settings.SeedRatio,
+                SeedMinutes = update.SeedMinutes is { } minutes ? (minutes == 0 ? null : minutes) : _settings.SeedMinutes,
+            };
         }
         Save();
         Pump();

@@ -26,6 +26,27 @@ internal sealed partial class TorrentManager : IAsyncDisposable
         _settings = Effective(options, null);
     }
 
+    /// <summary>The one session of every torrent: one peer port, one DHT node, shared budgets.</summary>
+    public Swarm.Session Session { get; private set; } = null!;
+
+    /// <summary>Starts the session from the settings in force (<see cref="WebServerOptions.ConfigureSession"/> last).</summary>
+    private Swarm.Session StartSession()
+    {
+        var settings = new SessionSettings
+        {
+            ListenPort = _settings.PeerPort!.Value,
+            BindAddresses = _options.PeerBindAddresses,
+            Encryption = _options.Encryption,
+            Dht = _settings.Dht!.Value,
+            DhtBootstrap = _settings.DhtBootstrap!,
+            DhtStatePath = TorrentClient.DhtStatePathIn(Downloads), // beside the ledgers: a restart needs no bootstrap node
+            MaxConnections = _settings.MaxConnections!.Value,
+            Log = _options.Log,
+        };
+        var session = TorrentClient.StartSession(_options.ConfigureSession?.Invoke(settings) ?? settings);
+        return session;
+    }
+
     /// <summary>The limits every torrent of this server shares (each torrent's own limit sits under them).</summary>
     public RateLimit GlobalDownloadLimit { get; }
     public RateLimit GlobalUploadLimit { get; }
@@ -39,12 +60,15 @@ internal sealed partial class TorrentManager : IAsyncDisposable
     /// <summary>Loads the saved list and resumes the torrents that were running. An entry that cannot be used (not
     /// an info hash, its .torrent copy missing, damaged or of another torrent) is skipped with a warning: one bad
     /// entry never keeps the server, and the other torrents, from starting.</summary>
+    /// <exception cref="Swarm.SwarmException">The peer port cannot be bound.</exception>
     public static TorrentManager Open(WebServerOptions options)
     {
         var manager = new TorrentManager(options);
         Directory.CreateDirectory(manager.Downloads);
         var entries = manager._store.Load(options.Log);
         manager._settings = Effective(options, manager._store.LoadedSettings);
+        manager.Session = manager.StartSession();
+        manager._settings = manager._settings with { PeerPort = manager.Session.Port }; // saved: the next start asks for it again
         foreach (var entry in entries)
         {
             if (manager.Load(entry) is not { } managed) continue;
@@ -189,7 +213,7 @@ internal sealed partial class TorrentManager : IAsyncDisposable
         return new ManagedTorrent(torrent, addedAt, TorrentClient.PiecesOnDisk(torrent, Downloads),
             priorities ?? TorrentClient.RecordedPriorities(torrent, Downloads))
         {
-            StateChanged = _ => { Save(); Pump(); }, LinkPeers = linkPeers, Uploaded = uploaded,
+            StateChanged = _ => { Save(); Pump(); }, LinkPeers = linkPeers, Uploaded = uploaded, Session = Session,
             DownloadLimit = new RateLimit(0, GlobalDownloadLimit),
             UploadLimit = new RateLimit(0, GlobalUploadLimit),
         };
@@ -240,5 +264,6 @@ internal sealed partial class TorrentManager : IAsyncDisposable
         lock (_lock) _closing = true; // nothing new starts while the server stops
         var running = All.Where(t => t.IsRunning).ToList();
         await Task.WhenAll(running.Select(t => t.StopForShutdownAsync())).ConfigureAwait(false);
+        if (Session is not null) await Session.DisposeAsync().ConfigureAwait(false);
     }
 }

@@ -38,6 +38,9 @@ public sealed class WebServer : IAsyncDisposable
     /// <summary>The token clients must present, or null when none is required.</summary>
     public string? Token { get; }
 
+    /// <summary>The session's peer port (TCP and UDP), which every torrent announces.</summary>
+    public int PeerPort => _torrents.Session.Port;
+
     /// <summary>The live updates hub (tests look at what it holds).</summary>
     internal LiveHub Live => _live;
 

@@ -39,8 +39,24 @@ public sealed record WebServerOptions
     /// <summary>MSE/PE protocol encryption for every download (<c>--encryption</c>, default prefer).</summary>
     public Wire.EncryptionPolicy Encryption { get; init; } = Wire.EncryptionPolicy.Prefer;
 
-    /// <summary>Local addresses every download listens on for peers (<c>--bind</c>); default <c>::</c> (IPv4 and IPv6).</summary>
+    /// <summary>Local addresses the session listens on for peers (<c>--bind</c>); default <c>::</c> (IPv4 and IPv6).</summary>
     public IReadOnlyList<System.Net.IPAddress> PeerBindAddresses { get; init; } = [System.Net.IPAddress.IPv6Any];
+
+    /// <summary>The one peer port of every torrent, TCP and UDP (<c>--peer-port</c>); null: the port saved from the last
+    /// run, else 6881. When it is taken, the next free one of 6881-6889 (then any) is used and printed.</summary>
+    public int? PeerPort { get; init; }
+
+    /// <summary>Run the session's DHT node (<c>--no-dht</c> turns it off); null: as saved, else on.</summary>
+    public bool? Dht { get; init; }
+
+    /// <summary>The DHT's bootstrap nodes (<c>--dht-bootstrap</c>); null: as saved, else the public routers.</summary>
+    public IReadOnlyList<string>? DhtBootstrap { get; init; }
+
+    /// <summary>Peer connections open at once over all torrents (<c>--max-connections</c>); null: as saved, else 500.</summary>
+    public int? MaxConnections { get; init; }
+
+    /// <summary>Adjusts the session's settings (timeouts, peer scope) before it starts; tests use it.</summary>
+    public Func<SessionSettings, SessionSettings>? ConfigureSession { get; init; }
 
     /// <summary>Downloads running at once (<c>--max-active</c>); the rest wait in the queue, in order.</summary>
     public int MaxActiveDownloads { get; init; } = 5;
@@ -83,6 +99,8 @@ public sealed record WebServerOptions
     {
         if (Port is < 0 or > 65535) throw new ArgumentException($"port must be 0..65535, got {Port}");
         if (MaxPeers < 1) throw new ArgumentException($"max peers must be at least 1, got {MaxPeers}");
+        if (PeerPort is < 0 or > 65535) throw new ArgumentException($"peer port must be 0..65535, got {PeerPort}");
+        if (MaxConnections is < 1) throw new ArgumentException($"max connections must be at least 1, got {MaxConnections}");
         if (MaxActiveDownloads is < 1 or > 1000) throw new ArgumentException($"max active downloads must be 1..1000, got {MaxActiveDownloads}");
         if (MaxTorrentBytes < 1) throw new ArgumentException("the .torrent size limit must be positive");
         foreach (var name in AllowedHosts)
