@@ -89,6 +89,19 @@ internal sealed class PeerBook
         }
     }
 
+    /// <summary>When the next address becomes worth dialling (now or after its back-off); null when none is left to
+    /// dial, so a dialler may sleep until an address is added.</summary>
+    public DateTimeOffset? NextTry()
+    {
+        lock (_lock)
+        {
+            DateTimeOffset? first = null;
+            foreach (var entry in _known.Values)
+                if (!entry.Busy && entry.Failures < MaxFailures && (first is null || entry.NextTry < first)) first = entry.NextTry;
+            return first;
+        }
+    }
+
     /// <summary>Addresses known (dialable, not banned).</summary>
     public int Known { get { lock (_lock) return _known.Count; } }
 

@@ -63,6 +63,7 @@ public static class SwarmDownload
             await WaitAsync(swarm, ct).ConfigureAwait(false);
             // Complete: a cancel arriving now (the caller reacting to the last piece) must not turn it into a failure.
             await saver.SaveNowAsync(force: true, CancellationToken.None).ConfigureAwait(false);
+            await saver.DisposeAsync().ConfigureAwait(false); // nothing is written while seeding: no more periodic saves
             progress?.Report(swarm.Snapshot());
             if (options.SeedAfterDownload) await SeedAsync(swarm, torrent, options, progress, ct).ConfigureAwait(false);
             return Result(swarm);
@@ -106,23 +107,38 @@ public static class SwarmDownload
         if (!swarm.Completion.IsCompleted) ct.ThrowIfCancellationRequested();
     }
 
+    /// <summary>How often a seeding torrent with a ratio limit looks at what it uploaded.</summary>
+    private static readonly TimeSpan RatioCheck = TimeSpan.FromSeconds(1);
+
     /// <summary>Seeds until the ratio or time limit (if any) or cancellation.</summary>
     private static async Task SeedAsync(TorrentSwarm swarm, Torrent torrent, DownloadOptions options,
         IProgress<DownloadProgress>? progress, CancellationToken ct)
     {
         options.Log?.Invoke("seeding" + (options.SeedRatio is { } r ? $" to ratio {r}" : "") + (options.SeedTime is { } t ? $" for {t}" : ""));
-        var start = swarm.Elapsed;
         var startUploaded = swarm.Uploaded;
-        using var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(250));
+        // Without a ratio nothing needs looking at until the time limit or a cancel: thousands of seeding torrents in
+        // one session cost no wake-ups. With a ratio, the upload is looked at once a second.
+        using var limit = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        // A timer holds at most about 49 days; a longer limit seeds until cancelled.
+        if (options.SeedTime is { } time && time.TotalMilliseconds < uint.MaxValue - 1) limit.CancelAfter(time);
         try
         {
-            while (await timer.WaitForNextTickAsync(ct).ConfigureAwait(false))
+            if (options.SeedRatio is not { } ratio || torrent.TotalLength == 0)
+            {
+                await Task.WhenAny(swarm.Failure, Task.Delay(Timeout.Infinite, limit.Token)).ConfigureAwait(false);
+                ct.ThrowIfCancellationRequested();
+                return;
+            }
+            using var timer = new PeriodicTimer(RatioCheck);
+            while (await timer.WaitForNextTickAsync(limit.Token).ConfigureAwait(false))
             {
                 if (swarm.Failure.IsFaulted) return;
-                if (options.SeedRatio is { } ratio && torrent.TotalLength > 0
-                    && (swarm.Uploaded - startUploaded) >= ratio * torrent.TotalLength) return;
-                if (options.SeedTime is { } time && swarm.Elapsed - start >= time) return;
+                if (swarm.Uploaded - startUploaded >= ratio * torrent.TotalLength) return;
             }
+        }
+        catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+        {
+            // the time limit
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
         {

@@ -46,15 +46,31 @@ internal sealed partial class TorrentSwarm
             }
             try
             {
-                // Woken by new addresses or ended connections; the timeout retries addresses after their back-off.
+                // Woken by new addresses, a dial that ended (either way) and ended connections; else it sleeps until
+                // the next address's back-off is over, or for good: an idle torrent costs no wake-ups.
                 using var wait = CancellationTokenSource.CreateLinkedTokenSource(ct);
-                wait.CancelAfter(TimeSpan.FromSeconds(1));
+                wait.CancelAfter(DialWait());
                 await _dialWake.Reader.ReadAsync(wait.Token).ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (!ct.IsCancellationRequested) { }
             catch (OperationCanceledException) { return; }
         }
     }
+
+    /// <summary>How long the dialler may sleep unless woken: until the next address may be dialled, while there is
+    /// room for it; a while when only the session's other torrents hold the room (their peers ending wake no one here).</summary>
+    private TimeSpan DialWait()
+    {
+        if (Volatile.Read(ref _connecting) >= MaxConnecting || ConnectedCount + Volatile.Read(ref _connecting) >= _options.MaxPeers)
+            return Timeout.InfiniteTimeSpan; // a dial or a connection of ours ending wakes us
+        if (!_session.HasRoomForConnections) return SessionFullRetry;
+        if (_book.NextTry() is not { } next) return Timeout.InfiniteTimeSpan; // new addresses wake us
+        var wait = next - DateTimeOffset.UtcNow;
+        return wait > TimeSpan.Zero ? wait + TimeSpan.FromMilliseconds(10) : TimeSpan.FromMilliseconds(10);
+    }
+
+    /// <summary>Between looks at the session's room while its other torrents hold every connection.</summary>
+    private static readonly TimeSpan SessionFullRetry = TimeSpan.FromSeconds(5);
 
     private async Task DialAsync(IPEndPoint endpoint, CancellationToken ct)
     {
@@ -78,6 +94,7 @@ internal sealed partial class TorrentSwarm
             return;
         }
         Interlocked.Decrement(ref _connecting);
+        WakeDialer(); // a connect slot is free: the next address need not wait for a timeout
         await RunPeerAsync(connection, endpoint, ct).ConfigureAwait(false);
     }
 
@@ -171,6 +188,7 @@ internal sealed partial class TorrentSwarm
             if (replacing) existing!.Drop("replaced by the connection both sides keep when they dial each other at once", violation: false);
             _peers.Add(peer);
         }
+        WakeTimer(); // an idle seeder's clock sleeps until a peer comes
         return null;
     }
 

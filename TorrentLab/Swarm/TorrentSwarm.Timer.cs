@@ -20,29 +20,54 @@ internal sealed partial class TorrentSwarm
     /// <summary>Where progress goes (set before or after <see cref="Start"/>).</summary>
     public IProgress<DownloadProgress>? Progress { set => _progress = value; }
 
+    private readonly SemaphoreSlim _timerWake = new(0, 1);
+    private int _ticks;
+
+    /// <summary>Nothing for the clock to do: a seeder with no peer (no requests, choking or PEX; nothing to stall) whose
+    /// rates have fallen to zero (so the last progress report shows none).</summary>
+    private bool Idle => !Downloading && ConnectedCount == 0 && _up.BytesPerSecond == 0 && _down.BytesPerSecond == 0;
+
+    private void WakeTimer()
+    {
+        try { _timerWake.Release(); } catch (SemaphoreFullException) { }
+    }
+
     private async Task TimerLoopAsync(CancellationToken ct)
     {
-        using var timer = new PeriodicTimer(Tick);
-        var ticks = 0;
         try
         {
-            while (await timer.WaitForNextTickAsync(ct).ConfigureAwait(false))
+            while (!ct.IsCancellationRequested)
             {
-                _progress?.Report(Snapshot());
-                if (ticks % PexTicks == 0) SendPexMessages();
-                if (++ticks % 4 != 0) continue;
-                ExpireRequests();
-                foreach (var peer in PeersSnapshot())
-                {
-                    if (peer.StopDelivering(after: TimeSpan.FromSeconds(1))) OnDelivering(started: false);
-                    if (peer.CheckSnubbed(_options.SnubTimeout)) _log?.Invoke($"{peer}: snubbed us (no block for {_options.SnubTimeout.TotalSeconds:0} s), its requests go to others");
-                    peer.Poke();
-                }
-                if (Stopwatch.GetElapsedTime(_lastChoke) >= Choker.Interval) RunChoker();
-                CheckStall();
+                await TickUntilIdleAsync(ct).ConfigureAwait(false);
+                // Thousands of idle torrents in one session must cost no wake-ups: no timer runs (a periodic timer
+                // fires on the thread pool whether or not anyone waits for it) until a peer registers.
+                while (_timerWake.CurrentCount > 0) await _timerWake.WaitAsync(ct).ConfigureAwait(false); // stale wakes
+                if (Idle) await _timerWake.WaitAsync(ct).ConfigureAwait(false);
             }
         }
         catch (OperationCanceledException) { }
+    }
+
+    /// <summary>Ticks until the swarm is <see cref="Idle"/> (its last report shows that state), then returns.</summary>
+    private async Task TickUntilIdleAsync(CancellationToken ct)
+    {
+        using var timer = new PeriodicTimer(Tick);
+        while (await timer.WaitForNextTickAsync(ct).ConfigureAwait(false))
+        {
+            _progress?.Report(Snapshot());
+            if (Idle) return;
+            if (_ticks % PexTicks == 0) SendPexMessages();
+            if (++_ticks % 4 != 0) continue;
+            ExpireRequests();
+            foreach (var peer in PeersSnapshot())
+            {
+                if (peer.StopDelivering(after: TimeSpan.FromSeconds(1))) OnDelivering(started: false);
+                if (peer.CheckSnubbed(_options.SnubTimeout)) _log?.Invoke($"{peer}: snubbed us (no block for {_options.SnubTimeout.TotalSeconds:0} s), its requests go to others");
+                peer.Poke();
+            }
+            if (Stopwatch.GetElapsedTime(_lastChoke) >= Choker.Interval) RunChoker();
+            CheckStall();
+        }
     }
 
     private void ExpireRequests()

@@ -41,6 +41,7 @@ internal sealed partial class UtpSocket
             connection = UtpConnection.Connect(remote, id, (ushort)Random.Shared.Next(0x10000), _options, _clock,
                 datagram => Send(datagram, address));
             _connections[new ConnectionKey(remote, id)] = connection;
+            WakeTicks();
         }
         try
         {
@@ -98,6 +99,7 @@ internal sealed partial class UtpSocket
             var connection = UtpConnection.Accept(from, syn, (ushort)Random.Shared.Next(0x10000), _options, _clock,
                 datagram => Send(datagram, address));
             _connections[key] = connection;
+            WakeTicks();
             _pending.Add(connection);
             var waiter = _acceptWaiter;
             _acceptWaiter = null;

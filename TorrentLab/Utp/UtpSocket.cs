@@ -157,12 +157,25 @@ internal sealed partial class UtpSocket : IAsyncDisposable
         catch (Exception e) when (e is SocketException or ObjectDisposedException) { return true; }
     }
 
+    private readonly SemaphoreSlim _tickWake = new(0, 1);
+
+    /// <summary>A connection was added: the clock runs again.</summary>
+    private void WakeTicks()
+    {
+        try { _tickWake.Release(); } catch (SemaphoreFullException) { }
+    }
+
     private async Task TickLoopAsync(CancellationToken ct)
     {
         using var timer = new PeriodicTimer(TickInterval);
         try
         {
-            while (await timer.WaitForNextTickAsync(ct).ConfigureAwait(false)) TickAll();
+            while (await timer.WaitForNextTickAsync(ct).ConfigureAwait(false))
+            {
+                TickAll();
+                // No connection, nothing to time out or resend: a socket with none costs no wake-ups until one comes.
+                while (ConnectionCount == 0) await _tickWake.WaitAsync(ct).ConfigureAwait(false);
+            }
         }
         catch (OperationCanceledException) { }
     }

@@ -86,6 +86,8 @@ internal sealed class LiveHub : IAsyncDisposable
     {
         LiveClient[] clients;
         lock (_lock) clients = [.. _clients];
+        // Nobody watching: nothing to send (a client that connects later is sent what changed since the last round).
+        if (clients.Length == 0) return;
         var torrents = _torrents.All;
 
         var broadcast = new List<byte[]>();
