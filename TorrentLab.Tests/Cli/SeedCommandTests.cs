@@ -22,6 +22,60 @@ public class SeedCommandTests
     }
 
     [Fact]
+    public async Task Seed_SeveralTorrentsAndAFolderOfThem_ServesEachThroughOnePort()
+    {
+        using var folder = new TempFolder("torrentlab-seed-several");
+        var first = TestTorrents.SingleFile(length: 200_000, name: "first.bin", announce: null, seed: 81);
+        var second = TestTorrents.SingleFile(length: 150_000, name: "second.bin", announce: null, seed: 82);
+        var third = TestTorrents.SingleFile(length: 100_000, name: "third.bin", announce: null, seed: 83);
+        var data = folder.Combine("data");
+        foreach (var built in new[] { first, second, third }) built.WritePayload(data);
+        var firstPath = first.WriteTorrent(folder.Path, "first.torrent");
+        Directory.CreateDirectory(folder.Combine("more"));
+        second.WriteTorrent(folder.Combine("more"), "second.torrent");
+        third.WriteTorrent(folder.Combine("more"), "third.torrent");
+        var port = ProcessRunner.FreeTcpAndUdpPort();
+        using var seeder = ProcessRunner.Start("dotnet", [CliRunner.CliDll, "seed", firstPath, folder.Combine("more"), "--data", data,
+            "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--bind", "127.0.0.1", "--no-dht"]);
+        try
+        {
+            string? line;
+            do line = await seeder.StandardError.ReadLineAsync(Ct).AsTask().WaitAsync(TimeSpan.FromSeconds(60), Ct);
+            while (line is not null && !line.StartsWith("seeding 3 torrents", StringComparison.Ordinal));
+            Assert.Equal($"seeding 3 torrents on port {port} (Ctrl-C to stop)", line);
+            _ = seeder.StandardError.ReadToEndAsync(Ct);
+
+            var peer = new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, port);
+            foreach (var built in new[] { first, second, third })
+            {
+                var options = new TorrentLab.Downloads.DownloadOptions
+                {
+                    OutputDirectory = folder.Combine("got"), ExtraPeers = [peer], StallTimeout = TimeSpan.FromSeconds(30),
+                    Session = new TorrentLab.Downloads.SessionSettings { ListenPort = 0, BindAddresses = [System.Net.IPAddress.Loopback], Dht = false },
+                };
+                await TorrentLab.Client.TorrentClient.DownloadAsync(built.Torrent, options, null, Ct).WaitAsync(TimeSpan.FromSeconds(60), Ct);
+                Assert.Equal(built.Payload, File.ReadAllBytes(Path.Combine(folder.Combine("got"), built.Torrent.Name)));
+            }
+        }
+        finally
+        {
+            ProcessRunner.Stop(seeder);
+        }
+    }
+
+    [Fact]
+    public void Seed_FolderWithNoTorrent_IsAUsageError()
+    {
+        using var folder = new TempFolder("torrentlab-seed-empty");
+        Directory.CreateDirectory(folder.Combine("empty"));
+
+        var result = CliRunner.Run(["seed", folder.Combine("empty"), "--data", folder.Path]);
+
+        Assert.Equal(CliRunner.Codes.Usage, result.ExitCode);
+        Assert.Contains("is a folder with no .torrent file in it", result.Stderr);
+    }
+
+    [Fact]
     public async Task Seed_WithPeer_FeedsATransmissionDownloaderThatNeverDialsLoopbackSeeders()
     {
         var transmission = Interop.RequireExecutable("transmission-cli");
