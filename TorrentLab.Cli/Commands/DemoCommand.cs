@@ -27,7 +27,7 @@ internal static class DemoCommand
             var target = Path.Combine(folder, "torrentlab-demo");
             if (Directory.Exists(target)) Directory.Delete(target, recursive: true);
             var quiet = settings.IsQuiet(parse);
-            if (!quiet) Console.Error.WriteLine("starting a local swarm on 127.0.0.1: our tracker and 4 seeders, one of which sends corrupt data");
+            if (!quiet) Console.Error.WriteLine("local swarm on 127.0.0.1: a tracker and 4 seeders, one of them sending bad data");
 
             await using var swarm = await LabSwarm.StartAsync(new LabSwarmOptions
             {
