@@ -13,6 +13,7 @@ internal static class CliApp
         var root = new RootCommand("TorrentLab: a BitTorrent client and protocol lab.");
         foreach (var command in Commands()) root.Subcommands.Add(command);
         MainCommand.AttachTo(root);
+        ValueParsers.Install(root);
         return root;
     }
 
@@ -43,27 +44,29 @@ internal static class CliApp
     }
 
     /// <summary>Parses and runs; a usage error prints one line and exits with <see cref="ExitCodes.Usage"/>.</summary>
-    public static async Task<int> RunAsync(string[] args, TextWriter? stderr = null)
+    public static async Task<int> RunAsync(string[] args, TextWriter? stderr = null, TextWriter? stdout = null)
     {
         stderr ??= Console.Error;
+        stdout ??= Console.Out;
         var root = Build();
         var parse = root.Parse(args);
         if (parse.Action is System.CommandLine.Help.HelpAction)
         {
             var help = new StringWriter();
             parse.Invoke(new InvocationConfiguration { Output = help });
-            Console.Out.Write(HelpText.Rewrite(help.ToString(), root, parse.CommandResult.Command));
+            stdout.Write(HelpText.Rewrite(help.ToString(), root, parse.CommandResult.Command));
             return ExitCodes.Ok;
         }
         if (parse.Errors.Count > 0)
         {
             // One line even when the parser lists the allowed values on lines of their own.
-            var message = string.Join(' ', parse.Errors[0].Message.Split('\n', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries));
+            var message = ValueParsers.Plain(string.Join(' ', parse.Errors[0].Message.Split('\n', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)));
             stderr.WriteLine($"error: {message} (see 'torrentlab --help')");
             return ExitCodes.Usage;
         }
         // Ctrl-C (SIGINT) and SIGTERM cancel the command's token; the command saves what it must and exits with
         // ExitCodes.Interrupted and one line. A second signal is not intercepted, so it ends the process at once.
+        StopOnSigint();
         using var interrupt = new CancellationTokenSource();
         void OnSignal(PosixSignalContext context)
         {
@@ -77,4 +80,20 @@ internal static class CliApp
         var config = new InvocationConfiguration { EnableDefaultExceptionHandler = false, ProcessTerminationTimeout = null };
         return await parse.InvokeAsync(config, interrupt.Token).ConfigureAwait(false);
     }
+
+    /// <summary>Makes Ctrl-C and <c>kill -INT</c> reach the handler <see cref="RunAsync"/> registers even when SIGINT was ignored on entry.</summary>
+    /// <remarks>A shell without job control (a script) starts <c>torrentlab ... &amp;</c> with SIGINT ignored, and the
+    /// runtime keeps an ignored signal ignored, handler or not: the script's <c>kill -INT</c> then did nothing. The
+    /// disposition goes back to the default before the handler is registered, so the handler is installed and the
+    /// download stops cleanly, its ledger saved. (A script's Ctrl-C at the terminal now stops its background downloads
+    /// too; one that should outlive it can be started with <c>setsid</c>.)</remarks>
+    private static void StopOnSigint()
+    {
+        if (OperatingSystem.IsWindows()) return;
+        const int sigint = 2; // POSIX: SIGINT is 2 on every Unix
+        _ = Signal(sigint, 0); // SIG_DFL is 0 on every Unix
+    }
+
+    [DllImport("libc", EntryPoint = "signal")]
+    private static extern nint Signal(int signal, nint handler);
 }

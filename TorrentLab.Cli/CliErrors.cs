@@ -29,7 +29,8 @@ internal static class CliErrors
     /// <summary>The exit code and the one-line message for an exception (the library says what kind of failure it is).</summary>
     public static (int Code, string Message) Classify(Exception e, CancellationToken cancellation = default)
     {
-        if (e is OperationCanceledException && cancellation.IsCancellationRequested) return (ExitCodes.Interrupted, "interrupted");
+        if (e is OperationCanceledException && cancellation.IsCancellationRequested)
+            return (ExitCodes.Interrupted, e is InterruptedException ? e.Message : "interrupted");
         if (e is UsageException u) return (ExitCodes.Usage, $"error: {u.Message}");
         var (kind, message) = Failure.Describe(e);
         return (kind switch

@@ -35,7 +35,23 @@ internal static class HelpText
             }
             text.Append(rewritten).Append('\n');
         }
-        return text.ToString().TrimEnd('\n') + Environment.NewLine;
+        return string.Join('\n', WithoutEmptySections(text.ToString().TrimEnd('\n').Split('\n'))) + Environment.NewLine;
+
+        // A heading whose lines were all left out above (a subcommand's "Arguments:" with only the root's argument)
+        // goes too, with the blank line after it.
+        static IEnumerable<string> WithoutEmptySections(string[] lines)
+        {
+            for (var i = 0; i < lines.Length; i++)
+            {
+                var heading = lines[i].Length > 0 && !char.IsWhiteSpace(lines[i][0]) && lines[i].EndsWith(':');
+                if (heading && (i + 1 == lines.Length || lines[i + 1].Length == 0))
+                {
+                    i++; // and the blank line
+                    continue;
+                }
+                yield return lines[i];
+            }
+        }
 
         static bool IsArgumentLine(string line, Argument argument, RootCommand root) =>
             line.StartsWith($"  <{argument.Name}>", StringComparison.Ordinal) && argument.Description is { } d

@@ -19,7 +19,7 @@ internal static class DemoCommand
         };
         var settings = new DownloadSettings(classroom: true);
         var command = new Command("demo", "Download a generated torrent from a built-in local swarm, with one faulty peer to catch.") { output };
-        settings.AddTo(command);
+        settings.AddDisplayAndEngineTo(command);
         return command.WithAction(async (parse, ct) =>
         {
             var folder = Path.GetFullPath(parse.GetValue(output)!);
@@ -27,7 +27,7 @@ internal static class DemoCommand
             var target = Path.Combine(folder, "torrentlab-demo");
             if (Directory.Exists(target)) Directory.Delete(target, recursive: true);
             var quiet = settings.IsQuiet(parse);
-            if (!quiet) Console.Error.WriteLine("starting a local swarm on 127.0.0.1: our tracker and 4 seeders, one of which sends corrupt data");
+            if (!quiet) Console.Error.WriteLine("local swarm on 127.0.0.1: a tracker and 4 seeders, one of them sending bad data");
 
             await using var swarm = await LabSwarm.StartAsync(new LabSwarmOptions
             {
@@ -52,7 +52,8 @@ internal static class DemoCommand
                 ExtraPeers = [faulty],
             };
 
-            var result = await MainCommand.RunEngineAsync(torrent, options, quiet, settings.IsVerbose(parse), ct).ConfigureAwait(false);
+            var result = await MainCommand.RunEngineAsync(torrent, options, quiet, settings.IsVerbose(parse), ct,
+                p => $"interrupted: {p?.PiecesDone ?? 0} of {torrent.PieceCount} pieces downloaded; the demo starts afresh on every run").ConfigureAwait(false);
             var verified = (await TorrentClient.VerifyAsync(torrent, folder, writeLedger: false, ct).ConfigureAwait(false)).Have;
 
             Console.Out.WriteLine($"demo complete: '{torrent.Name}' ({Units.Bytes(torrent.TotalLength)}, {torrent.Files.Count} files, {torrent.PieceCount} pieces) " +

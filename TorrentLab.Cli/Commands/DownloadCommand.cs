@@ -27,7 +27,8 @@ internal static class DownloadCommand
             var target = Path.GetFullPath(output);
             var options = source.Options(parse, opened, TorrentClient.StagingFolder(torrent, target));
             var result = await new ProgressView(settings.IsQuiet(parse), settings.IsVerbose(parse)).RunAsync(torrent.Name,
-                progress => TorrentClient.DownloadToAsync(torrent, target, options, progress, ct)).ConfigureAwait(false);
+                progress => TorrentClient.DownloadToAsync(torrent, target, options, progress, ct),
+                ProgressView.Saved(options.OutputDirectory, options.Resume), ct).ConfigureAwait(false);
             Console.Out.WriteLine($"Downloaded {(magnet ? torrent.Name : parse.GetValue(source.Source))} to {output}.");
             if (settings.IsVerbose(parse))
             {

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Net;
+using TorrentLab.Cli.Display;
 using TorrentLab.Downloads;
 using TorrentLab.Tracker;
 using TorrentLab.Wire;
@@ -27,11 +28,38 @@ internal sealed class DownloadSettings
     public Option<int> Port { get; } = new("--port") { Description = "Port to listen on for incoming peers (0 picks a free one)", DefaultValueFactory = _ => 6881 };
     public Option<string[]> Trackers { get; } = new("--tracker") { Description = "Use this tracker URL instead of the torrent's (repeatable)", AllowMultipleArgumentsPerToken = false };
     public Option<string[]> Peers { get; } = new("--peer") { Description = "Also try this peer, HOST:PORT or [IPv6]:PORT (repeatable)" };
-    public Option<PeerScope> PeerScope { get; } = new("--peer-scope") { Description = "Dial only these peer addresses: any, private (LAN and loopback) or loopback", DefaultValueFactory = _ => Tracker.PeerScope.Any };
+    public Option<PeerScope> PeerScope { get; } = PeerScopeOption();
     public Option<bool> Overwrite { get; } = new("--overwrite") { Description = "Overwrite existing files that are not this torrent's data (by default the download stops)" };
     public Option<string> Encryption { get; } = EncryptionOption();
     public Option<string[]> Bind { get; } = BindOption();
     public Option<double?> StallTimeout { get; } = new("--stall-timeout") { Description = "Give up (exit 1) after this many seconds without data; by default the main download waits for peers until Ctrl-C (classroom commands: 60)" };
+
+    /// <summary><c>--peer-scope any|private|loopback</c>, in lowercase like every other choice (any case is accepted).</summary>
+    private static Option<PeerScope> PeerScopeOption()
+    {
+        var option = new Option<PeerScope>("--peer-scope")
+        {
+            Description = "Dial only these peer addresses: any, private (LAN and loopback) or loopback",
+            HelpName = "any|private|loopback",
+            DefaultValueFactory = _ => Tracker.PeerScope.Any,
+            CustomParser = result =>
+            {
+                var text = result.Tokens.Count == 0 ? "any" : result.Tokens[0].Value;
+                switch (text.ToLowerInvariant())
+                {
+                    case "any": return Tracker.PeerScope.Any;
+                    case "private": return Tracker.PeerScope.Private;
+                    case "loopback": return Tracker.PeerScope.Loopback;
+                    default:
+                        result.AddError($"--peer-scope expects any, private or loopback, got '{text}'");
+                        return Tracker.PeerScope.Any;
+                }
+            },
+        };
+        option.CompletionSources.Clear();
+        option.CompletionSources.Add("any", "private", "loopback");
+        return option;
+    }
 
     /// <summary><c>--bind ADDR</c> (repeatable): the local addresses to listen on; default <c>::</c> (IPv4 and IPv6).</summary>
     public static Option<string[]> BindOption() => new("--bind")
@@ -115,6 +143,15 @@ internal sealed class DownloadSettings
             command.Options.Add(option);
     }
 
+    /// <summary>Adds the options that mean something to a download from a built-in swarm (the demo): how it is shown,
+    /// the engine's peer limit, encryption and the give-up time. Its port, address, peers, trackers, DHT and resume are
+    /// the demo's own, so they are not offered.</summary>
+    public void AddDisplayAndEngineTo(Command command)
+    {
+        foreach (var option in new Option[] { Quiet, Verbose, Trace, TraceBytes, MaxPeers, Encryption, StallTimeout })
+            command.Options.Add(option);
+    }
+
     /// <summary>Checks the values (validators do not see option defaults, so this runs in the action).</summary>
     /// <exception cref="UsageException">A value is out of range.</exception>
     private void Check(ParseResult parse)
@@ -167,5 +204,5 @@ internal sealed class DownloadSettings
 
     /// <summary>Protocol events to stderr with --verbose, else nothing.</summary>
     public Action<string>? Log(ParseResult parse) =>
-        IsVerbose(parse) ? line => Console.Error.WriteLine(UntrustedText.Clean(line, 1000)) : null; // lines quote peers and trackers
+        IsVerbose(parse) ? line => StderrLines.WriteLine(UntrustedText.Clean(line, 1000)) : null; // lines quote peers and trackers
 }

@@ -68,8 +68,11 @@ internal static class MainCommand
     }
 
     /// <summary>Runs the download through the front door, with the progress display.</summary>
-    public static Task<DownloadResult> RunEngineAsync(Torrent torrent, DownloadOptions options, bool quiet, bool verbose, CancellationToken ct) =>
-        new ProgressView(quiet, verbose).RunAsync(torrent.Name, progress => TorrentClient.DownloadAsync(torrent, options, progress, ct));
+    /// <param name="interrupted">The Ctrl-C line; by default, the pieces saved in the output folder and how to resume.</param>
+    public static Task<DownloadResult> RunEngineAsync(Torrent torrent, DownloadOptions options, bool quiet, bool verbose, CancellationToken ct,
+        Func<DownloadProgress?, string>? interrupted = null) =>
+        new ProgressView(quiet, verbose).RunAsync(torrent.Name, progress => TorrentClient.DownloadAsync(torrent, options, progress, ct),
+            interrupted ?? ProgressView.Saved(options.OutputDirectory, options.Resume), ct);
 
     /// <summary>The closing line: what was downloaded, where, how fast, and from whom.</summary>
     public static string Summary(Torrent torrent, string folder, DownloadResult result)

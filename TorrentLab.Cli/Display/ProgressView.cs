@@ -3,13 +3,16 @@ using TorrentLab.Downloads;
 
 namespace TorrentLab.Cli.Display;
 
-/// <summary>Shows download progress on stderr: a live Spectre.Console bar on a terminal, a plain line every few
-/// seconds when stderr is redirected, nothing with <c>--quiet</c>. Stdout stays free for results.</summary>
+/// <summary>Shows download progress on stderr: live rows redrawn in place on a terminal (<see cref="LiveLines"/>), with
+/// log lines printed above them; a plain line every few seconds when stderr is redirected; nothing with
+/// <c>--quiet</c>. Stdout stays free for results. On Ctrl-C it says what was saved and how to resume.</summary>
 internal sealed class ProgressView
 {
     private static readonly TimeSpan PlainInterval = TimeSpan.FromSeconds(2);
     private readonly bool _quiet;
     private readonly bool _verbose;
+    private readonly IAnsiConsole? _live;
+    private readonly TextWriter? _plain;
 
     public ProgressView(bool quiet, bool verbose)
     {
@@ -17,56 +20,83 @@ internal sealed class ProgressView
         _verbose = verbose;
     }
 
-    /// <summary>Runs <paramref name="work"/>, feeding its progress reports to the display.</summary>
-    public async Task<T> RunAsync<T>(string title, Func<IProgress<DownloadProgress>, Task<T>> work)
+    /// <summary>A view that draws on <paramref name="live"/> (a terminal, or a test's console) or, without one, writes
+    /// plain lines to <paramref name="plain"/>.</summary>
+    internal ProgressView(bool quiet, bool verbose, IAnsiConsole? live, TextWriter? plain = null) : this(quiet, verbose)
     {
-        if (_quiet) return await work(new Progress<DownloadProgress>(_ => { })).ConfigureAwait(false);
-        if (Console.IsErrorRedirected) return await RunPlainAsync(title, work).ConfigureAwait(false);
+        _live = live;
+        _plain = plain;
+    }
 
-        var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
-        return await console.Progress()
+    /// <summary>Runs <paramref name="work"/>, feeding its progress reports to the display. When <paramref name="ct"/>
+    /// is cancelled (Ctrl-C) the work's cancellation becomes an <see cref="InterruptedException"/> whose one line
+    /// <paramref name="interrupted"/> writes from the last report.</summary>
+    public async Task<T> RunAsync<T>(string title, Func<IProgress<DownloadProgress>, Task<T>> work,
+        Func<DownloadProgress?, string>? interrupted = null, CancellationToken ct = default)
+    {
+        DownloadProgress? latest = null;
+        try
+        {
+            if (_quiet) return await work(new Callback(p => latest = p)).ConfigureAwait(false);
+            if (_live is null && (_plain is not null || Console.IsErrorRedirected))
+                return await RunPlainAsync(title, p => latest = p, work).ConfigureAwait(false);
+            return await RunLiveAsync(title, p => latest = p, work).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested && interrupted is not null)
+        {
+            throw new InterruptedException(interrupted(latest));
+        }
+    }
+
+    /// <summary>The Ctrl-C line of a download that resumes: how many pieces are saved where, and how to go on.</summary>
+    /// <param name="folder">Where the data and its resume ledger are.</param>
+    /// <param name="resumes">False with <c>--no-resume</c>: the next run resumes only without it.</param>
+    public static Func<DownloadProgress?, string> Saved(string folder, bool resumes = true) => p =>
+        (p is null ? $"interrupted before any piece arrived in {folder}" : $"interrupted: {p.PiecesDone} of {p.PieceCount} pieces saved in {folder}") +
+        (resumes ? "; run the same command again to resume" : "; run the same command without --no-resume to resume");
+
+    private async Task<T> RunLiveAsync<T>(string title, Action<DownloadProgress> seen, Func<IProgress<DownloadProgress>, Task<T>> work)
+    {
+        var console = _live ?? AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
+        // Two blank rows until the first report: with a one-row display, Spectre.Console moves the cursor up by 0 rows
+        // before a log line, which terminals take as 1, and the line before is overwritten. The rows only ever grow.
+        return await console.Live(new Rows(new Text(" "), new Text(" ")))
             .AutoClear(false)
-            .HideCompleted(false)
-            .Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn(), new PercentageColumn(),
-                new DownloadedColumn(), new TransferSpeedColumn(), new RemainingTimeColumn())
+            .Overflow(VerticalOverflow.Ellipsis)
             .StartAsync(async context =>
             {
-                var task = context.AddTask(Markup.Escape(title), maxValue: 1);
+                using var above = StderrLines.Above(console);
                 var sink = new Callback(p =>
                 {
-                    task.MaxValue = Math.Max(1, p.TotalBytes);
-                    task.Value = p.BytesDone;
-                    var peers = p.CurrentPeer ?? $"{p.ConnectedPeers} peer(s)";
-                    task.Description = $"{Markup.Escape(title)} [grey]{p.PiecesDone}/{p.PieceCount} pieces, {Markup.Escape(peers)}" +
-                                       (p.UploadRate > 0 ? $", up {Units.Rate(p.UploadRate)}" : "") + "[/]" +
-                                       (p.Status is { } status ? $" [yellow]{Markup.Escape(status)}[/]" : "");
-                    if (_verbose && p.Peers.Count > 0) Console.Error.WriteLine(Describe(title, p));
+                    seen(p);
+                    // The width is read at every report: a terminal resized mid-download gets rows that fit it.
+                    context.UpdateTarget(LiveLines.Render(title, p, console.Profile.Width, _verbose, console.Profile.Capabilities.Unicode));
                 });
-                var result = await work(sink).ConfigureAwait(false);
-                task.StopTask();
-                return result;
+                return await work(sink).ConfigureAwait(false);
             }).ConfigureAwait(false);
     }
 
-    private async Task<T> RunPlainAsync<T>(string title, Func<IProgress<DownloadProgress>, Task<T>> work)
+    private async Task<T> RunPlainAsync<T>(string title, Action<DownloadProgress> seen, Func<IProgress<DownloadProgress>, Task<T>> work)
     {
+        var output = _plain ?? Console.Error;
         var last = DateTime.MinValue;
         DownloadProgress? latest = null, printed = null;
         var sink = new Callback(p =>
         {
+            seen(p);
             latest = p;
             if (DateTime.UtcNow - last < PlainInterval) return;
             last = DateTime.UtcNow;
             printed = p;
-            Console.Error.WriteLine(Describe(title, p));
+            output.WriteLine(Describe(title, p));
         });
         var result = await work(sink).ConfigureAwait(false);
         // The last report, unless it was just printed.
-        if (latest is not null && !ReferenceEquals(latest, printed)) Console.Error.WriteLine(Describe(title, latest));
+        if (latest is not null && !ReferenceEquals(latest, printed)) output.WriteLine(Describe(title, latest));
         return result;
     }
 
-    /// <summary>One line: percentage, pieces, bytes, rates, ETA and peers.</summary>
+    /// <summary>One line: percentage, pieces, bytes, rates, ETA and peers (then, with <c>-v</c>, one line per peer).</summary>
     public string Describe(string title, DownloadProgress p)
     {
         var line = $"{title} {p.Fraction * 100,5:0.0}% {p.PiecesDone}/{p.PieceCount} pieces " +
@@ -76,9 +106,7 @@ internal sealed class ProgressView
         if (p.CurrentPeer is not null) line += $" ({p.CurrentPeer})";
         if (p.Status is not null) line += $" -- {p.Status}";
         if (_verbose && p.Peers.Count > 0)
-            line += Environment.NewLine + string.Join(Environment.NewLine, p.Peers.Select(peer =>
-                $"  {peer.Address,-22} {peer.Client,-16} down {Units.Rate(peer.DownloadRate)} up {Units.Rate(peer.UploadRate)}" +
-                (peer.PeerChoking ? " choked" : "")));
+            line += Environment.NewLine + string.Join(Environment.NewLine, p.Peers.Select(LiveLines.PeerRow));
         return line;
     }
 

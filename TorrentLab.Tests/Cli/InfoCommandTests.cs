@@ -61,6 +61,39 @@ public class InfoCommandTests
     }
 
     [Fact]
+    public void Info_AfterTheClassroomLines_GivesTheSizeInBinaryUnits()
+    {
+        var text = CliRunner.Run(["info", TestPaths.Fixture("multi", "sample.torrent")]).Stdout;
+
+        Assert.Contains("\nName: sample\nSize: 51.3 KiB in 4 files, 2 pieces of 32.0 KiB\nFiles: 4\n", text);
+        Assert.Contains("  2: sample/data/numbers.csv (30.8 KiB)\n", text);
+    }
+
+    [Fact]
+    public void InfoSummary_LeadsWithNameSizeAndFiles_WithoutThePieceHashes()
+    {
+        var result = CliRunner.Run(["info", "--summary", TestPaths.Fixture("multi", "sample.torrent")]);
+
+        Assert.Equal(CliRunner.Codes.Ok, result.ExitCode);
+        var lines = result.Stdout.Split('\n');
+        Assert.Equal(["Name: sample", "Size: 51.3 KiB in 4 files, 2 pieces of 32.0 KiB", "Files: 4"], lines[..3]);
+        Assert.Contains("Info Hash: 9151e784e55ba6b4505dbda176ad8e3dfca9a8ea", lines);
+        Assert.DoesNotContain("Piece Hashes:", result.Stdout);
+        Assert.DoesNotContain("e0e52a7a8c22a5181e9398995645f85ea5dbc7f1", result.Stdout);
+    }
+
+    [Fact]
+    public void Info_Folder_SaysItIsAFolder()
+    {
+        using var folder = new TempFolder();
+
+        var result = CliRunner.Run(["info", folder.Path]);
+
+        Assert.Equal(CliRunner.Codes.Io, result.ExitCode);
+        Assert.Equal($"error: {folder.Path} is a folder, not a file\n", result.Stderr);
+    }
+
+    [Fact]
     public void Info_MissingFile_IsAnIoErrorOnOneLine()
     {
         var result = CliRunner.Run(["info", "/nonexistent/missing.torrent"]);

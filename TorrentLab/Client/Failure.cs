@@ -54,6 +54,7 @@ public static class Failure
         StorageException s => (FailureKind.Io, $"error: {s.Message}"),
         SocketException s => (FailureKind.Peer, $"error: network: {s.Message}"),
         TimeoutException t => (FailureKind.Peer, $"error: timed out: {t.Message}"),
+        FileNotFoundException { FileName: { } name } when Directory.Exists(name) => (FailureKind.Io, $"error: {name} is a folder, not a file"),
         FileNotFoundException f => (FailureKind.Io, $"error: file not found: {f.FileName ?? f.Message}"),
         DirectoryNotFoundException d => (FailureKind.Io, $"error: {d.Message}"),
         UnauthorizedAccessException u => (FailureKind.Io, $"error: permission denied: {u.Message}"),

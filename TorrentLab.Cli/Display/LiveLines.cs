@@ -1,0 +1,91 @@
+using System.Globalization;
+using Spectre.Console;
+using Spectre.Console.Rendering;
+using TorrentLab.Downloads;
+
+namespace TorrentLab.Cli.Display;
+
+/// <summary>The live display's rows for one progress report, laid out to fit the terminal's width: no row is ever
+/// wider, so none wraps and the display redraws in place. Row 1: name, bar, percentage, bytes, rate, ETA. Row 2:
+/// pieces, peers, upload, and why nothing arrives (the status), cut to the width. With <c>-v</c>, one row per peer.</summary>
+internal static class LiveLines
+{
+    private const int MinBar = 10;       // narrower than this a bar no longer shows progress; it is dropped instead
+    private const int MaxBar = 40;
+    private const int MaxPeerRows = 8;   // with the two rows above, fits a 24-line terminal with room for the log
+    private const string Gap = "  ";
+
+    /// <summary>The rows for <paramref name="p"/> on a terminal <paramref name="width"/> columns wide.</summary>
+    public static IRenderable Render(string title, DownloadProgress p, int width, bool verbose, bool unicode)
+    {
+        // The last columns stay free: a terminal wraps a row that fills its width, which breaks the redraw, and at
+        // Ctrl-C it echoes "^C" where the cursor rests, at the end of the last row.
+        var max = Math.Max(8, width - 3);
+        var rows = new List<IRenderable> { ProgressRow(UntrustedText.Clean(title), p, max, unicode), DetailRow(p, max, unicode) };
+        if (verbose)
+        {
+            foreach (var peer in p.Peers.Take(MaxPeerRows))
+                rows.Add(new Text(Fit(PeerRow(peer), max, unicode), new Style(Color.Grey)));
+            if (p.Peers.Count > MaxPeerRows)
+                rows.Add(new Text(Fit($"  and {Units.Count(p.Peers.Count - MaxPeerRows, "more peer")}", max, unicode), new Style(Color.Grey)));
+        }
+        return new Rows(rows);
+    }
+
+    /// <summary>One peer's row under <c>-v</c>: address, client, rates, and whether it chokes us.</summary>
+    public static string PeerRow(PeerProgress peer) =>
+        $"  {peer.Address,-22} {UntrustedText.Clean(peer.Client, 16),-16} down {Units.Rate(peer.DownloadRate)} up {Units.Rate(peer.UploadRate)}" +
+        (peer.PeerChoking ? " choked" : "");
+
+    private static Markup ProgressRow(string title, DownloadProgress p, int max, bool unicode)
+    {
+        var percent = string.Create(CultureInfo.InvariantCulture, $"{Math.Floor(p.Fraction * 100),3:0}%");
+        // Dropped from the right, least useful first, until the name and a bar fit.
+        var stats = new List<string> { $"{Units.Bytes(p.BytesDone)}/{Units.Bytes(p.TotalBytes)}", Units.Rate(p.DownloadRate), $"ETA {Units.Duration(p.Eta)}" };
+        int room;
+        while ((room = max - Cells(Stats(percent, stats)) - 1) < MinBar + 4 && stats.Count > 0) stats.RemoveAt(stats.Count - 1);
+        var right = Stats(percent, stats);
+        if (room < MinBar + 4)
+            return new Markup(Markup.Escape(Fit($"{title} {right}", max, unicode)));
+        var bar = Math.Clamp(room - Cells(title) - 1, MinBar, MaxBar);
+        var name = Fit(title, room - bar - 1, unicode);
+        var filled = (int)Math.Round(bar * p.Fraction);
+        var (on, off) = unicode ? ('━', '─') : ('#', '-');
+        return new Markup($"{Markup.Escape(name)} [green]{new string(on, filled)}[/][grey]{new string(off, bar - filled)}[/] {Markup.Escape(right)}");
+    }
+
+    private static string Stats(string percent, List<string> stats) => string.Join(Gap, [percent, .. stats]);
+
+    private static Markup DetailRow(DownloadProgress p, int max, bool unicode)
+    {
+        var facts = $"  {p.PiecesDone}/{p.PieceCount} pieces, {UntrustedText.Clean(p.CurrentPeer ?? Units.Count(p.ConnectedPeers, "peer"))}" +
+                    (p.UploadRate > 0 ? $", up {Units.Rate(p.UploadRate)}" : "");
+        var row = Fit(p.Status is { } status ? $"{facts} -- {UntrustedText.Clean(status, 1000)}" : facts, max, unicode);
+        var split = Math.Min(row.Length, facts.Length);
+        return new Markup($"[grey]{Markup.Escape(row[..split])}[/][yellow]{Markup.Escape(row[split..])}[/]");
+    }
+
+    /// <summary><paramref name="text"/> cut to <paramref name="cells"/> terminal columns, ending in an ellipsis when cut.</summary>
+    public static string Fit(string text, int cells, bool unicode = true)
+    {
+        if (Cells(text) <= cells) return text;
+        var ellipsis = unicode ? "…" : "~";
+        var end = text.Length;
+        while (end > 0 && Cells(text.AsSpan(0, end)) + 1 > cells) end--;
+        if (end > 0 && char.IsHighSurrogate(text[end - 1])) end--; // never half a character
+        return cells <= 0 ? "" : text[..end] + ellipsis;
+    }
+
+    /// <summary>Terminal columns <paramref name="text"/> takes: two for East Asian wide characters, one for the rest
+    /// (a combining mark is counted as one: an overestimate, which only cuts a little early).</summary>
+    public static int Cells(ReadOnlySpan<char> text)
+    {
+        var cells = 0;
+        foreach (var c in text) cells += IsWide(c) ? 2 : 1;
+        return cells;
+    }
+
+    private static bool IsWide(char c) => c is >= '\u1100' and <= '\u115f' or >= '\u2e80' and <= '\ua4cf'
+        or >= '\uac00' and <= '\ud7a3' or >= '\uf900' and <= '\ufaff' or >= '\ufe30' and <= '\ufe4f'
+        or >= '\uff00' and <= '\uff60' or >= '\uffe0' and <= '\uffe6';
+}
