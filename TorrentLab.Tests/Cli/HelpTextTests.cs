@@ -7,7 +7,7 @@ namespace TorrentLab.Tests.Cli;
 public class HelpTextTests
 {
     [Theory]
-    [InlineData("seed", "  torrentlab seed <torrent> [options]")]
+    [InlineData("seed", "  torrentlab seed <torrents>... [options]")]
     [InlineData("download", "  torrentlab download <torrent> [options]")]
     [InlineData("dht ping", "  torrentlab dht ping <node> [options]")]
     public void SubcommandHelp_UsageLineIsTheToolsOwn(string command, string usage)
