@@ -71,7 +71,9 @@ public sealed class Seeder : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(torrent);
         ArgumentNullException.ThrowIfNull(options);
         options.Log?.Invoke($"verifying '{torrent.Name}' in {Path.GetFullPath(options.OutputDirectory)}");
-        var have = await PieceVerifier.VerifyAsync(torrent, options.OutputDirectory, cancellation: ct).ConfigureAwait(false);
+        var have = session is null
+            ? await PieceVerifier.VerifyAsync(torrent, options.OutputDirectory, cancellation: ct).ConfigureAwait(false)
+            : await session.CheckInTurnAsync(() => PieceVerifier.VerifyAsync(torrent, options.OutputDirectory, cancellation: ct), ct).ConfigureAwait(false);
         if (have.IsEmpty)
             throw new SwarmException($"nothing to seed: none of the {torrent.PieceCount} pieces of '{torrent.Name}' is intact in '{options.OutputDirectory}'");
         if (!have.IsComplete && !allowPartial)

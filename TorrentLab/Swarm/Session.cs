@@ -82,6 +82,19 @@ public sealed partial class Session : IAsyncDisposable
     /// <summary>Hand-over work running beside the receive loops, from every torrent.</summary>
     internal SemaphoreSlim WorkSlots { get; }
 
+    /// <summary>Re-hashes of data on disk at once, over all torrents (a resume without a trusted ledger, a seeder's
+    /// check): as libtorrent's <c>active_checking</c>, so a thousand torrents added at once do not read a thousand
+    /// files at a time. Each check itself uses every core.</summary>
+    private readonly SemaphoreSlim _checks = new(1, 1);
+
+    /// <summary>Runs a check of data on disk in its turn among the session's torrents.</summary>
+    internal async Task<T> CheckInTurnAsync<T>(Func<Task<T>> check, CancellationToken ct)
+    {
+        await _checks.WaitAsync(ct).ConfigureAwait(false);
+        try { return await check().ConfigureAwait(false); }
+        finally { _checks.Release(); }
+    }
+
     /// <summary>Peers delivering blocks now, across all torrents (a loop hands its checks over while fewer than the
     /// cores deliver).</summary>
     internal int DeliveringPeers => Volatile.Read(ref _delivering);
