@@ -118,6 +118,19 @@ public class MetadataFetcherTests
     }
 
     [Fact]
+    public async Task FetchAsync_XPeAddressesNoClientMayContact_AreNeverDialled()
+    {
+        // x.pe from a hostile link: unspecified, multicast (SSDP), broadcast, link-local. None is a peer.
+        var link = MagnetLink.Parse(Small.Torrent.MagnetLink + "&x.pe=0.0.0.0:6881&x.pe=239.255.255.250:1900&x.pe=255.255.255.255:6881&x.pe=169.254.169.254:80");
+        Assert.Equal(4, link.Peers.Count);
+
+        var e = await Assert.ThrowsAsync<MetadataException>(() =>
+            MetadataFetcher.FetchAsync(link, PeerId.CreateOurs(), link.Peers, Quick, Ct));
+
+        Assert.Contains("no peer to ask", e.Message);
+    }
+
+    [Fact]
     public void MagnetTorrentFile_Build_KeepsTheInfoHashAndTrackers()
     {
         var link = MagnetLink.Parse(Small.Torrent.MagnetLink + "&tr=udp%3A%2F%2F127.0.0.1%3A9%2F&ws=http%3A%2F%2F127.0.0.1%2Fw");

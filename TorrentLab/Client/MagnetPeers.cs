@@ -30,7 +30,8 @@ internal static class MagnetPeers
     public static async Task<List<IPEndPoint>> FindAsync(MagnetLink link, PeerId ourId, int port, DownloadOptions options, CancellationToken ct)
     {
         var log = options.Log;
-        var peers = new List<IPEndPoint>(link.Peers);
+        bool Dialable(IPEndPoint p) => PeerAddressPolicy.MayDial(p, options.PeerScope);
+        var peers = new List<IPEndPoint>(link.Peers.Where(Dialable));
         TrackerException? trackerError = null;
         if (link.Trackers.Count > 0)
         {
@@ -39,7 +40,7 @@ internal static class MagnetPeers
             {
                 var answer = await tracker.AnnounceAsync(
                     new AnnounceRequest(link.InfoHash, ourId, port, 0, 0, UnknownLeft, AnnounceEvent.Started), ct).ConfigureAwait(false);
-                peers.AddRange(answer.Peers.Where(p => !peers.Contains(p)));
+                peers.AddRange(answer.Peers.Where(p => Dialable(p) && !peers.Contains(p)));
                 log?.Invoke($"tracker: {answer.Peers.Count} peer(s)");
             }
             catch (TrackerException e) when (peers.Count > 0 || options.Dht)
@@ -49,7 +50,7 @@ internal static class MagnetPeers
             }
         }
         if (peers.Count > 0) return peers;
-        if (options.Dht) peers.AddRange(await FromDhtAsync(link, options, ct).ConfigureAwait(false));
+        if (options.Dht) peers.AddRange((await FromDhtAsync(link, options, ct).ConfigureAwait(false)).Where(Dialable));
         if (peers.Count > 0) return peers;
         if (trackerError is not null) throw trackerError;
         throw new MetadataException(link.Trackers.Count > 0 ? "the link's trackers gave no peer" + (options.Dht ? " and the DHT found none" : "")

@@ -128,8 +128,9 @@ internal sealed class DhtLookup
             if (_target.CompareDistance(contact.Id, response.SenderId) < 0) closer++;
             if (_node.MaySend(contact.EndPoint) && _seen.Add(contact.EndPoint)) _candidates.Add(new Candidate(contact.EndPoint, contact.Id));
         }
+        // A peer in "values" is dialled by whoever reads the lookup: the same policy as for nodes decides.
         foreach (var peer in response.Values)
-            if (_peers.Add(peer)) onPeer?.Invoke(peer);
+            if (Tracker.PeerAddressPolicy.MayDial(peer) && _peers.Add(peer)) onPeer?.Invoke(peer);
         onHop?.Invoke(new LookupHop(candidate.EndPoint, response.SenderId, response.SenderId.LogDistanceTo(_target),
             response.Nodes.Count, closer, response.Values.Count, null));
     }

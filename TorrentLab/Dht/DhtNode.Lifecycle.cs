@@ -211,7 +211,8 @@ public sealed partial class DhtNode
             {
                 throw new DhtException($"bootstrap node {name} cannot be resolved: {e.Message}", e);
             }
-            endPoints.AddRange(addresses.Select(a => new IPEndPoint(a, port)));
+            // A name is resolved by whoever runs DNS: what it gives passes the same policy as any address from the network.
+            endPoints.AddRange(addresses.Where(a => Tracker.PeerAddressPolicy.MayUse(a)).Select(a => new IPEndPoint(a, port)));
         }
         return endPoints;
     }
