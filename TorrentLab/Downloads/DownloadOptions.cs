@@ -95,6 +95,11 @@ public sealed record DownloadOptions
     /// <summary>A request unanswered this long goes back to the pool for another peer (swarm engine).</summary>
     public TimeSpan RequestTimeout { get; init; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>When the swarm is full (<see cref="MaxPeers"/>), a new connection takes the place of the peer that has
+    /// neither given nor taken a block for longest, once that is at least this long (and the peer at least this old);
+    /// so idle connections cannot hold every slot (swarm engine).</summary>
+    public TimeSpan IdlePeerGrace { get; init; } = TimeSpan.FromSeconds(30);
+
     /// <summary>A peer that unchoked us but sent no block for this long is snubbing us: its requests go to others.</summary>
     public TimeSpan SnubTimeout { get; init; } = TimeSpan.FromSeconds(60);
 
