@@ -58,6 +58,10 @@ internal sealed class DhtLookup
         if (_node.MaySend(endPoint) && _seen.Add(endPoint)) _candidates.Add(new Candidate(endPoint, id));
     }
 
+    /// <summary>Counts a peer known before the lookup runs (one this node stores), so the lookup does not yield it
+    /// again; false when it was known already or the address policy refuses it.</summary>
+    public bool AddPeer(IPEndPoint peer) => Tracker.PeerAddressPolicy.MayDial(peer) && _peers.Add(peer);
+
     /// <summary>Runs the lookup; <paramref name="onPeer"/> gets each new peer as it arrives, <paramref name="onHop"/>
     /// each answer or failure.</summary>
     public async Task<LookupResult> RunAsync(Action<IPEndPoint>? onPeer, Action<LookupHop>? onHop, CancellationToken ct)
