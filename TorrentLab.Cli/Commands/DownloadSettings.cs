@@ -191,6 +191,8 @@ internal sealed class DownloadSettings
             Dht = !parse.GetValue(NoDht),
             DhtBootstrap = ReadBootstrap(parse.GetValue(DhtBootstrap)),
             Log = Log(parse),
+            // A magnet link waiting for its metadata says why, as the progress line does for a download waiting for peers.
+            Waiting = IsQuiet(parse) || IsVerbose(parse) ? null : line => Console.Error.WriteLine(UntrustedText.Clean(line, 1000)),
             Trace = trace ? e => Console.Error.WriteLine(TraceLine(e, bytes)) : null,
         };
     }

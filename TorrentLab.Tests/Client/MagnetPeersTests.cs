@@ -1,6 +1,10 @@
 using TorrentLab.Client;
+using TorrentLab.Lab;
 using TorrentLab.Magnet;
 using TorrentLab.Tests.Infrastructure;
+using TorrentLab.Tracker;
+using TorrentLab.Tracker.Server;
+using TorrentLab.Wire;
 
 namespace TorrentLab.Tests.Client;
 
@@ -49,5 +53,43 @@ public class MagnetPeersTests
         var error = await Assert.ThrowsAsync<MetadataException>(() => TorrentClient.OpenAsync(XtOnly(built), options, ct: Ct));
 
         Assert.Equal("the magnet link names no tracker (tr) and no peer (x.pe), and the DHT found none", error.Message);
+    }
+
+    private static Task<TrackerServer> TrackerAsync() =>
+        TrackerServer.StartAsync(new TrackerServerOptions { Port = 0, Interval = TimeSpan.FromSeconds(60) }, Ct);
+
+    [Fact]
+    public async Task LinkWithATrackerThatHasNoPeerYet_WaitsAndAsksAgain_UntilTheSeederAnnounces()
+    {
+        var built = TestTorrents.SingleFile(length: 100_000, announce: null);
+        await using var tracker = await TrackerAsync();
+        await using var seeder = SyntheticPeer.Start(SyntheticPeerOptions.ForTorrent(built.Torrent, built.Payload) with { ServeMetadata = true });
+        var link = $"{XtOnly(built)}&tr={Uri.EscapeDataString(tracker.HttpAnnounceUrl)}";
+        var waiting = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        var options = TorrentClient.PeerFinding(null) with { Dht = false, StallTimeout = TimeSpan.FromSeconds(60), Waiting = waiting.Enqueue };
+
+        var opening = TorrentClient.OpenAsync(link, options, ct: Ct);
+        // The seeder announces only once the tracker has answered the fetch's first announce (with no peer).
+        for (var i = 0; i < 100 && tracker.GetSwarm(built.Torrent.InfoHash).Peers.Count == 0; i++) await Task.Delay(50, Ct);
+        Assert.False(opening.IsCompleted);
+        await new TrackerClient([[tracker.HttpAnnounceUrl]]).AnnounceAsync(
+            new AnnounceRequest(built.Torrent.InfoHash, PeerId.CreateOurs(), seeder.EndPoint.Port, 0, 0, 0, AnnounceEvent.Started), Ct);
+        var opened = await opening.WaitAsync(TimeSpan.FromSeconds(60), Ct);
+
+        Assert.Equal(built.Torrent.InfoHash, opened.Torrent.InfoHash);
+        Assert.Contains(waiting, line => line.StartsWith($"waiting for the metadata of {built.Torrent.InfoHash.Hex}: the link's trackers gave no peer", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task LinkWithATrackerThatNeverHasAPeer_GivesUpAtTheStallTimeoutSayingWhy()
+    {
+        var built = TestTorrents.SingleFile(announce: null);
+        await using var tracker = await TrackerAsync();
+        var link = $"{XtOnly(built)}&tr={Uri.EscapeDataString(tracker.HttpAnnounceUrl)}";
+        var options = TorrentClient.PeerFinding(null) with { Dht = false, StallTimeout = TimeSpan.FromSeconds(1) };
+
+        var error = await Assert.ThrowsAsync<MetadataException>(() => TorrentClient.OpenAsync(link, options, ct: Ct));
+
+        Assert.StartsWith("the link's trackers gave no peer (gave up after", error.Message);
     }
 }

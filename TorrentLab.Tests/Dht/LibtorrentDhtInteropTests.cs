@@ -56,6 +56,21 @@ public class LibtorrentDhtInteropTests
         Assert.Empty(Torrent.Load(dht.TorrentPath).TrackerTiers); // the torrent names no tracker
     }
 
+    [Theory]
+    [InlineData(2)] // one bootstrap node, one seeder
+    [InlineData(3)]
+    public async Task GetPeers_FirstLookupRightAfterStart_FromOneBootstrapNode_FindsTheSeeder(int nodes)
+    {
+        var python = Interop.RequireLibtorrentPython();
+        using var folder = new TempFolder();
+        using var dht = await LibtorrentDht.StartAsync(python, folder.Path, nodes, Ct);
+
+        await using var node = await DhtNode.StartAsync(Options([dht.First.ToString()]), Ct);
+        var found = await CollectAsync(node, dht.InfoHash);   // not waiting for the join: the lookup starts at once
+
+        Assert.Contains(dht.Seeder, found);
+    }
+
     [Fact]
     public async Task LibtorrentNodes_QueryOurNode_AnnounceToItWithOurToken_AndFindThePeersItServes()
     {

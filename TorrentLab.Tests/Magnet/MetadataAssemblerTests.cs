@@ -113,4 +113,53 @@ public class MetadataAssemblerTests
 
         Assert.Contains("total_size 99999 differs from metadata_size 20000", e.Message);
     }
+
+    [Theory]
+    [InlineData(20_000 - 16_384)] // the real size minus 16 KiB
+    [InlineData(1)]
+    public void Next_FirstPeerUnderstatesTheSizeThenContradictsIt_IsBannedAndTheHonestPeerStartsANewAttempt(long lie)
+    {
+        var assembler = new MetadataAssembler(Hash, 1 << 20);
+        Assert.Equal(0, assembler.Next(A, lie));               // the liar sets the size of the first attempt
+        Assert.Null(assembler.Next(B, Raw.Length));            // the honest peer disagrees, and waits
+
+        var e = Assert.Throws<ExtensionException>(() => assembler.Deliver(A, Piece(0)));   // total_size is the real one
+        assembler.Release(A);                                  // its worker ends
+
+        Assert.Contains("banned", e.Message);
+        Assert.True(assembler.IsBanned(A));
+        Assert.Equal(0, assembler.Next(B, Raw.Length));
+        Assert.Equal(1, assembler.Next(B, Raw.Length));
+        assembler.Deliver(B, Piece(0));
+        assembler.Deliver(B, Piece(1));
+        Assert.Equal(Raw, assembler.Result);
+    }
+
+    [Fact]
+    public void Release_TheOnlyPeerThatAnnouncedTheSizeLeavesSilently_TheAttemptIsDroppedForOthers()
+    {
+        var assembler = new MetadataAssembler(Hash, 1 << 20);
+        Assert.Equal(0, assembler.Next(A, 1));                 // a lie, then silence until its request times out
+        Assert.Null(assembler.Next(B, Raw.Length));
+
+        assembler.Release(A);
+
+        Assert.False(assembler.IsBanned(A));
+        Assert.Equal(0, assembler.Next(B, Raw.Length));
+    }
+
+    [Fact]
+    public void Release_AnotherPeerStillVouchesForTheSize_TheAttemptGoesOn()
+    {
+        var assembler = new MetadataAssembler(Hash, 1 << 20);
+        Assert.Equal(0, assembler.Next(A, Raw.Length));
+        Assert.Equal(1, assembler.Next(B, Raw.Length));
+        assembler.Deliver(B, Piece(1));
+
+        assembler.Release(A);                                  // piece 0 is free again; piece 1 is kept
+
+        Assert.Equal(0, assembler.Next(B, Raw.Length));
+        assembler.Deliver(B, Piece(0));
+        Assert.Equal(Raw, assembler.Result);
+    }
 }

@@ -117,6 +117,43 @@ public class MetadataFetcherTests
         Assert.Contains("no peer to ask", e.Message);
     }
 
+    [Theory]
+    [InlineData(-16 * 1024)] // the real size minus 16 KiB
+    [InlineData(null)]       // 1 byte
+    public async Task FetchAsync_FirstPeerUnderstatesMetadataSize_IsBannedAndTheHonestPeerDelivers(int? offset)
+    {
+        var real = Big.Torrent.RawInfo.Length;
+        await using var liar = SyntheticPeer.Start(SyntheticPeerOptions.ForTorrent(Big.Torrent, Big.Payload) with
+        {
+            ServeMetadata = true, Connection = TestDownloader.Quick, AnnouncedMetadataSize = offset is { } o ? real + o : 1,
+        });
+        // The honest peer speaks half a second later, so the liar's size is the one the fetch hears first.
+        await using var honest = SyntheticPeer.Start(SyntheticPeerOptions.ForTorrent(Big.Torrent, Big.Payload) with
+        {
+            ServeMetadata = true, Connection = TestDownloader.Quick, ExtensionHandshakeDelay = TimeSpan.FromMilliseconds(500),
+        });
+        var log = new System.Collections.Concurrent.ConcurrentQueue<string>();
+
+        var raw = await MetadataFetcher.FetchAsync(Link(Big), PeerId.CreateOurs(), [liar.EndPoint, honest.EndPoint],
+            Quick with { Log = log.Enqueue }, Ct);
+
+        Assert.Equal(Big.Torrent.RawInfo.ToArray(), raw);
+        Assert.Contains(log, line => line.StartsWith($"peer {liar.EndPoint}:", StringComparison.Ordinal) && line.Contains("banned"));
+    }
+
+    [Fact]
+    public async Task FetchAsync_XPeAddressesNoClientMayContact_AreNeverDialled()
+    {
+        // x.pe from a hostile link: unspecified, multicast (SSDP), broadcast, link-local. None is a peer.
+        var link = MagnetLink.Parse(Small.Torrent.MagnetLink + "&x.pe=0.0.0.0:6881&x.pe=239.255.255.250:1900&x.pe=255.255.255.255:6881&x.pe=169.254.169.254:80");
+        Assert.Equal(4, link.Peers.Count);
+
+        var e = await Assert.ThrowsAsync<MetadataException>(() =>
+            MetadataFetcher.FetchAsync(link, PeerId.CreateOurs(), link.Peers, Quick, Ct));
+
+        Assert.Contains("no peer to ask", e.Message);
+    }
+
     [Fact]
     public void MagnetTorrentFile_Build_KeepsTheInfoHashAndTrackers()
     {

@@ -48,6 +48,29 @@ public class ReferenceDownloadTests
         Assert.Equal(1, swarm.Tracker.GetSwarm(swarm.Built.Torrent.InfoHash).Completed);
     }
 
+    [Fact]
+    public async Task RunAsync_SeederSpeakingTheFastExtension_SendsHaveAllInsteadOfABitfield_AndTheDownloadCompletes()
+    {
+        await using var swarm = await MockSwarm.StartAsync(SmallTorrent, [SyntheticBehaviour.Normal], Ct);   // BEP 6 bit set
+        using var folder = new TempFolder();
+        var received = new System.Collections.Concurrent.ConcurrentQueue<TorrentLab.Wire.MessageKind>();
+        var sent = new System.Collections.Concurrent.ConcurrentQueue<TorrentLab.Wire.MessageKind>();
+        var options = Options(folder.Path) with
+        {
+            Trace = e =>
+            {
+                if (e.Kind is { } kind) (e.Direction == TorrentLab.Wire.WireDirection.Received ? received : sent).Enqueue(kind);
+            },
+        };
+
+        await ReferenceDownload.RunAsync(swarm.Built.Torrent, options, null, Ct);
+
+        AssertSameFiles(swarm.Built, folder.Path);
+        Assert.Contains(TorrentLab.Wire.MessageKind.HaveAll, received);
+        Assert.DoesNotContain(TorrentLab.Wire.MessageKind.Bitfield, received);
+        Assert.Equal(TorrentLab.Wire.MessageKind.HaveNone, sent.First());   // BEP 6: first, right after the handshake
+    }
+
     [Theory]
     [InlineData(SyntheticBehaviour.NeverUnchokes, false)]
     [InlineData(SyntheticBehaviour.ChokesMidPiece, false)]

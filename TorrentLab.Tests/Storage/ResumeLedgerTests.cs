@@ -89,6 +89,43 @@ public class ResumeLedgerTests
         Assert.Empty(Directory.EnumerateFileSystemEntries(outside.Path));
     }
 
+    [Theory]
+    [InlineData(true)]  // a symbolic link to the decoy put in the folder's place
+    [InlineData(false)] // another real folder put in its place
+    public void Save_OutputFolderMovedAndReplacedDuringTheDownload_IsRefused_TheDecoyIsNeverTrusted(bool byLink)
+    {
+        using var temp = new TempFolder();
+        var output = temp.Combine("out");
+        Built.WritePayload(output);
+        var ledger = new ResumeLedger(Built.Torrent, output);   // the download begins: the folder it began in
+        ledger.Save(Some());
+        var decoy = temp.Combine("decoy");
+        Built.WritePayload(decoy);
+
+        Directory.Move(output, temp.Combine("moved"));
+        if (byLink) Directory.CreateSymbolicLink(output, decoy);
+        else Directory.Move(decoy, output);
+        var e = Assert.Throws<StorageException>(() => ledger.Save(Bitfield.Full(Built.Torrent.PieceCount)));
+
+        Assert.Contains("is no longer the folder this download started in", e.Message);
+        Assert.False(new ResumeLedger(Built.Torrent, output).Validate().IsTrusted);
+        Assert.True(new ResumeLedger(Built.Torrent, temp.Combine("moved")).Validate().IsTrusted);   // the real one is intact
+    }
+
+    [Fact]
+    public void Save_OutputFolderCreatedAfterTheLedger_IsTheOneLaterSavesKeepTo()
+    {
+        using var temp = new TempFolder();
+        var output = temp.Combine("later");
+        var ledger = new ResumeLedger(Built.Torrent, output);   // the folder does not exist yet
+        Built.WritePayload(output);
+
+        ledger.Save(Some());
+        ledger.Save(Some());
+
+        Assert.True(new ResumeLedger(Built.Torrent, output).Validate().IsTrusted);
+    }
+
     [Fact]
     public void Validate_NoLedger_IsNotTrusted()
     {

@@ -57,21 +57,22 @@ public class PeerBookTests
     }
 
     [Fact]
-    public void Release_AfterAFailure_WaitsForTheBackoffAndGivesUpAfterMaxFailures()
+    public void Release_AfterFailuresOrRefusals_BacksOffUpToTheCapAndNeverForgetsTheAddress()
     {
         var book = new PeerBook();
         book.Add([At(1)]);
         var time = Now;
-        for (var i = 0; i < PeerBook.MaxFailures; i++)
+        for (var i = 0; i < PeerBook.MaxFailures * 3; i++)
         {
             Assert.Equal(At(1), book.TakeNext(time));
-            book.Release(At(1), failed: true, time);
+            book.Release(At(1), failed: true, time);   // refused ("already 50 peers") or dropped without data
             Assert.Null(book.TakeNext(time));          // backing off
-            time += TimeSpan.FromMinutes(5);
+            if (i >= PeerBook.MaxFailures) Assert.Null(book.TakeNext(time + PeerBook.MaxBackoff - TimeSpan.FromSeconds(1)));   // at the cap
+            time += PeerBook.MaxBackoff;
         }
 
-        Assert.Null(book.TakeNext(time));              // given up
-        Assert.False(book.HasCandidates);
+        Assert.True(book.HasCandidates);
+        Assert.Equal(At(1), book.TakeNext(time));      // still tried: a full peer may take us later
     }
 
     [Fact]

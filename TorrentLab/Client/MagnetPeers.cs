@@ -30,7 +30,8 @@ internal static class MagnetPeers
     public static async Task<List<IPEndPoint>> FindAsync(MagnetLink link, PeerId ourId, int port, DownloadOptions options, CancellationToken ct)
     {
         var log = options.Log;
-        var peers = new List<IPEndPoint>(link.Peers);
+        bool Dialable(IPEndPoint p) => PeerAddressPolicy.MayDial(p, options.PeerScope);
+        var peers = new List<IPEndPoint>(link.Peers.Where(Dialable));
         TrackerException? trackerError = null;
         if (link.Trackers.Count > 0)
         {
@@ -39,7 +40,7 @@ internal static class MagnetPeers
             {
                 var answer = await tracker.AnnounceAsync(
                     new AnnounceRequest(link.InfoHash, ourId, port, 0, 0, UnknownLeft, AnnounceEvent.Started), ct).ConfigureAwait(false);
-                peers.AddRange(answer.Peers.Where(p => !peers.Contains(p)));
+                peers.AddRange(answer.Peers.Where(p => Dialable(p) && !peers.Contains(p)));
                 log?.Invoke($"tracker: {answer.Peers.Count} peer(s)");
             }
             catch (TrackerException e) when (peers.Count > 0 || options.Dht)
@@ -49,17 +50,25 @@ internal static class MagnetPeers
             }
         }
         if (peers.Count > 0) return peers;
-        if (options.Dht) peers.AddRange(await FromDhtAsync(link, options, ct).ConfigureAwait(false));
+        var dhtAsked = false;
+        if (options.Dht)
+        {
+            var (found, asked) = await FromDhtAsync(link, options, ct).ConfigureAwait(false);
+            peers.AddRange(found.Where(Dialable));
+            dhtAsked = asked;
+        }
         if (peers.Count > 0) return peers;
         if (trackerError is not null) throw trackerError;
+        // Final when nothing named could give a peer later: no tracker, no x.pe, and no DHT node to ask.
+        var final = link.Trackers.Count == 0 && link.Peers.Count == 0 && !dhtAsked;
         throw new MetadataException(link.Trackers.Count > 0 ? "the link's trackers gave no peer" + (options.Dht ? " and the DHT found none" : "")
             : options.Dht ? "the magnet link names no tracker (tr) and no peer (x.pe), and the DHT found none"
-            : "the magnet link names no tracker (tr) and no peer (x.pe), and the DHT is off (--no-dht)");
+            : "the magnet link names no tracker (tr) and no peer (x.pe), and the DHT is off (--no-dht)") { Final = final };
     }
 
     /// <summary>A get_peers lookup of the link's info hash from a DHT node of its own (on a free UDP port: the peer
     /// listener is not up yet), until the lookup ends, it found <see cref="EnoughDhtPeers"/>, or <see cref="MorePeersGrace"/> passed after the first.</summary>
-    private static async Task<List<IPEndPoint>> FromDhtAsync(MagnetLink link, DownloadOptions options, CancellationToken ct)
+    private static async Task<(List<IPEndPoint> Found, bool Asked)> FromDhtAsync(MagnetLink link, DownloadOptions options, CancellationToken ct)
     {
         var nodeOptions = new DhtNodeOptions
         {
@@ -79,7 +88,7 @@ internal static class MagnetPeers
         if (bootstrap.Count == 0 && node.SavedNodeCount == 0)
         {
             options.Log?.Invoke("dht: no bootstrap node and no saved routing table: the lookup has nobody to ask");
-            return found;
+            return (found, false);
         }
         using var enough = CancellationTokenSource.CreateLinkedTokenSource(ct);
         try
@@ -93,6 +102,6 @@ internal static class MagnetPeers
         }
         catch (OperationCanceledException) when (!ct.IsCancellationRequested) { } // the grace after the first peer ended
         options.Log?.Invoke($"dht: {found.Count} peer(s) for {link.InfoHash}, {node.NodeCount} nodes in the table");
-        return found;
+        return (found, true);
     }
 }

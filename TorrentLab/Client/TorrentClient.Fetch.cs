@@ -2,6 +2,7 @@ using System.Net;
 using TorrentLab.Downloads;
 using TorrentLab.Magnet;
 using TorrentLab.Metainfo;
+using TorrentLab.Tracker;
 
 namespace TorrentLab.Client;
 
@@ -14,19 +15,46 @@ public sealed record MagnetTorrent(byte[] File, Torrent Torrent, IReadOnlyList<I
 public static partial class TorrentClient
 {
     /// <summary>Fetches a magnet link's metadata from peers (BEP 9), found as <paramref name="options"/> say (its
-    /// <c>x.pe</c> peers, its trackers, the DHT), and builds its .torrent.</summary>
+    /// <c>x.pe</c> peers, its trackers, the DHT), and builds its .torrent. Like a download waiting for peers, it asks
+    /// again (trackers, DHT, peers) while no peer gives the metadata, until <see cref="DownloadOptions.StallTimeout"/>
+    /// (null: until cancelled), saying each time what it waits for (<see cref="DownloadOptions.Waiting"/>, else the log);
+    /// a link that names nobody to ask fails at once.</summary>
     /// <exception cref="MagnetException">Not a valid magnet link.</exception>
-    /// <exception cref="MetadataException">No peer gave metadata matching the info hash.</exception>
+    /// <exception cref="MetadataException">No peer gave metadata matching the info hash in time, or nobody to ask.</exception>
+    /// <exception cref="TrackerException">Every tracker kept failing and no other source gave a peer in time.</exception>
     public static async Task<MagnetTorrent> FetchMagnetAsync(string magnet, DownloadOptions options, CancellationToken ct = default)
     {
         ArgumentNullException.ThrowIfNull(options);
         var link = MagnetLink.Parse(magnet);
         var ourId = Wire.PeerId.CreateOurs();
-        var peers = await MagnetPeers.FindAsync(link, ourId, 6881, options, ct).ConfigureAwait(false);
-        var raw = await MetadataFetcher.FetchAsync(link, ourId, peers, new MetadataFetchOptions { Log = options.Log }, ct).ConfigureAwait(false);
-        var file = MagnetTorrentFile.Build(link, raw);
-        return new MagnetTorrent(file, Torrent.Parse(file), link.Peers);
+        var waited = System.Diagnostics.Stopwatch.StartNew();
+        for (var round = 1; ; round++)
+        {
+            TorrentLabException why;
+            try
+            {
+                var peers = await MagnetPeers.FindAsync(link, ourId, 6881, options, ct).ConfigureAwait(false);
+                var raw = await MetadataFetcher.FetchAsync(link, ourId, peers, new MetadataFetchOptions { Log = options.Log }, ct).ConfigureAwait(false);
+                var file = MagnetTorrentFile.Build(link, raw);
+                return new MagnetTorrent(file, Torrent.Parse(file), link.Peers);
+            }
+            catch (MetadataException e) when (!e.Final) { why = e; }
+            catch (TrackerException e) { why = e; }
+            var pause = MagnetRetry(round);
+            if (options.StallTimeout is { } limit && waited.Elapsed + pause > limit)
+            {
+                var gaveUp = $"{why.Message} (gave up after {waited.Elapsed.TotalSeconds:0} s without the metadata)";
+                throw why is TrackerException ? new TrackerException(gaveUp, why) : new MetadataException(gaveUp, why);
+            }
+            (options.Waiting ?? options.Log)?.Invoke(
+                $"waiting for the metadata of {link.InfoHash.Hex}: {why.Message}; asking again in {pause.TotalSeconds:0} s");
+            await Task.Delay(pause, ct).ConfigureAwait(false);
+        }
     }
+
+    /// <summary>The pause before asking again for a magnet link's peers: 5 s, doubling to at most 30 s (a tracker
+    /// that had no peer yet, a seeder that announces to the DHT a little later).</summary>
+    private static TimeSpan MagnetRetry(int round) => TimeSpan.FromSeconds(Math.Min(30, 5 << Math.Min(round - 1, 3)));
 
     /// <summary>Fetches a .torrent file over HTTP or HTTPS: at most <paramref name="maxBytes"/>, within 30 s, never from
     /// an unspecified, broadcast, multicast or link-local address (checked after DNS and after each redirect).</summary>

@@ -58,6 +58,10 @@ internal sealed class DhtLookup
         if (_node.MaySend(endPoint) && _seen.Add(endPoint)) _candidates.Add(new Candidate(endPoint, id));
     }
 
+    /// <summary>Counts a peer known before the lookup runs (one this node stores), so the lookup does not yield it
+    /// again; false when it was known already or the address policy refuses it.</summary>
+    public bool AddPeer(IPEndPoint peer) => Tracker.PeerAddressPolicy.MayDial(peer) && _peers.Add(peer);
+
     /// <summary>Runs the lookup; <paramref name="onPeer"/> gets each new peer as it arrives, <paramref name="onHop"/>
     /// each answer or failure.</summary>
     public async Task<LookupResult> RunAsync(Action<IPEndPoint>? onPeer, Action<LookupHop>? onHop, CancellationToken ct)
@@ -128,8 +132,9 @@ internal sealed class DhtLookup
             if (_target.CompareDistance(contact.Id, response.SenderId) < 0) closer++;
             if (_node.MaySend(contact.EndPoint) && _seen.Add(contact.EndPoint)) _candidates.Add(new Candidate(contact.EndPoint, contact.Id));
         }
+        // A peer in "values" is dialled by whoever reads the lookup: the same policy as for nodes decides.
         foreach (var peer in response.Values)
-            if (_peers.Add(peer)) onPeer?.Invoke(peer);
+            if (Tracker.PeerAddressPolicy.MayDial(peer) && _peers.Add(peer)) onPeer?.Invoke(peer);
         onHop?.Invoke(new LookupHop(candidate.EndPoint, response.SenderId, response.SenderId.LogDistanceTo(_target),
             response.Nodes.Count, closer, response.Values.Count, null));
     }

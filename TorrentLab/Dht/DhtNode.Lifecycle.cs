@@ -66,7 +66,13 @@ public sealed partial class DhtNode
         [EnumeratorCancellation] CancellationToken ct = default)
     {
         var found = Channel.CreateUnbounded<IPEndPoint>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
+        // Right after the join started, wait for it a moment (one query's time at most), so the lookup starts from a
+        // table of nodes rather than from the bootstrap node alone.
+        if (!Bootstrapped.IsCompleted) await Task.WhenAny(Bootstrapped, Task.Delay(_options.QueryTimeout, ct)).ConfigureAwait(false);
         var lookup = StartLookup(infoHash, getPeers: true);
+        // Peers other nodes announced to this node are peers of the torrent too (each yielded once).
+        foreach (var stored in _peers.Get(infoHash, PeerStore.MaxPeersPerTorrent))
+            if (lookup.AddPeer(stored)) found.Writer.TryWrite(stored);
         // A caller that stops reading early (it has enough peers) ends the lookup too.
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
         var running = Task.Run(async () =>
@@ -211,7 +217,8 @@ public sealed partial class DhtNode
             {
                 throw new DhtException($"bootstrap node {name} cannot be resolved: {e.Message}", e);
             }
-            endPoints.AddRange(addresses.Select(a => new IPEndPoint(a, port)));
+            // A name is resolved by whoever runs DNS: what it gives passes the same policy as any address from the network.
+            endPoints.AddRange(addresses.Where(a => Tracker.PeerAddressPolicy.MayUse(a)).Select(a => new IPEndPoint(a, port)));
         }
         return endPoints;
     }

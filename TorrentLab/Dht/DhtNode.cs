@@ -1,5 +1,6 @@
 using System.Net;
 using TorrentLab.Metainfo;
+using TorrentLab.Tracker;
 
 namespace TorrentLab.Dht;
 
@@ -107,8 +108,11 @@ public sealed partial class DhtNode : IAsyncDisposable
 
     internal static NodeId ToNodeId(InfoHash infoHash) => new(infoHash.Bytes);
 
-    /// <summary>Whether the node may send to <paramref name="to"/>: anything, or loopback only in loopback-only mode.</summary>
-    internal bool MaySend(IPEndPoint to) => !_options.LoopbackOnly || IPAddress.IsLoopback(to.Address);
+    /// <summary>Whether the node may send to <paramref name="to"/>: an address the one policy for addresses from the
+    /// network allows (<see cref="PeerAddressPolicy"/>: never unspecified, broadcast, multicast, link-local or port 0,
+    /// wherever a reply names it), and only loopback in loopback-only mode.</summary>
+    internal bool MaySend(IPEndPoint to) =>
+        PeerAddressPolicy.MayDial(to) && (!_options.LoopbackOnly || IPAddress.IsLoopback(to.Address));
 
     private void Send(KrpcMessage message, IPEndPoint to)
     {

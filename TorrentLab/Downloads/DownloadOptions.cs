@@ -118,6 +118,15 @@ public sealed record DownloadOptions
     /// <summary>A request unanswered this long goes back to the pool for another peer (swarm engine).</summary>
     public TimeSpan RequestTimeout { get; init; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>Told, in one line, what a magnet link's fetch is waiting for each time it asks again (no peer yet,
+    /// no peer gave the metadata); null: the line goes to <see cref="Log"/>.</summary>
+    public Action<string>? Waiting { get; init; }
+
+    /// <summary>When the swarm is full (<see cref="MaxPeers"/>), a new connection takes the place of the peer that has
+    /// neither given nor taken a block for longest, once that is at least this long (and the peer at least this old);
+    /// so idle connections cannot hold every slot (swarm engine).</summary>
+    public TimeSpan IdlePeerGrace { get; init; } = TimeSpan.FromSeconds(30);
+
     /// <summary>A peer that unchoked us but sent no block for this long is snubbing us: its requests go to others.</summary>
     public TimeSpan SnubTimeout { get; init; } = TimeSpan.FromSeconds(60);
 

@@ -16,10 +16,11 @@ public sealed partial class SyntheticPeer
             Write($"connection {number}: handshake {PeerLog.NoExtensionBit} (reserved byte 5 & 0x10): no extension handshake sent");
             return null;
         }
+        if (_options.ExtensionHandshakeDelay > TimeSpan.Zero) await Task.Delay(_options.ExtensionHandshakeDelay, ct).ConfigureAwait(false);
         var ours = new ExtensionHandshake
         {
             Messages = new Dictionary<string, byte> { [ExtensionIds.UtMetadataName] = _options.MetadataExtensionId },
-            MetadataSize = _metadata.MetadataSize,
+            MetadataSize = _options.AnnouncedMetadataSize ?? _metadata.MetadataSize,
             Client = "TorrentLab synthetic peer",
             RequestQueue = ExtensionIds.RequestQueue,
             YourIp = connection.RemoteEndPoint.Address,

@@ -72,6 +72,14 @@ public sealed record SyntheticPeerOptions
     /// resolved against it.</summary>
     public bool ServeMetadata { get; init; }
 
+    /// <summary>With <see cref="ServeMetadata"/>: the <c>metadata_size</c> its extension handshake announces instead of
+    /// the true one (a lie; its answers still carry the true <c>total_size</c> and pieces); null tells the truth.</summary>
+    public long? AnnouncedMetadataSize { get; init; }
+
+    /// <summary>With <see cref="ServeMetadata"/>: how long it waits before sending its extension handshake (lets a test
+    /// choose which peer a downloader hears from first).</summary>
+    public TimeSpan ExtensionHandshakeDelay { get; init; }
+
     /// <summary>The raw info dictionary served with <see cref="ServeMetadata"/> (<see cref="ForTorrent"/> fills it in).</summary>
     public ReadOnlyMemory<byte> RawInfo { get; init; }
 

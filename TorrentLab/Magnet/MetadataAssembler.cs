@@ -10,8 +10,11 @@ namespace TorrentLab.Magnet;
 /// BEP 9 gives no per-piece hash: only the complete metadata can be checked. So when the SHA-1 does not match:
 /// if one peer sent every piece, that peer is banned; if several did, nobody can be blamed yet, and the next
 /// attempt takes every piece from a single peer (one at a time), so the next mismatch names its sender.
-/// The size comes from the first peer that announces one; a peer announcing another size is not used for this
-/// attempt (a mismatch resets the size too, in case the first announcer lied). Thread-safe.
+/// The size of an attempt comes from the first peer that announces one; a peer announcing another size waits. The
+/// size is only as good as the peers that vouch for it: a peer whose own answers contradict the size it announced
+/// (a <c>total_size</c> or piece length that disagrees) is banned for the fetch, and once no peer that announced the
+/// attempt's size is left, the attempt is dropped and the next announcer's size starts a new one. So one peer that
+/// under- or over-states <c>metadata_size</c> costs its own connection, never the fetch. Thread-safe.
 /// </remarks>
 internal sealed class MetadataAssembler
 {
@@ -20,6 +23,7 @@ internal sealed class MetadataAssembler
     private readonly int _maxSize;
     private readonly HashSet<IPEndPoint> _banned = [];
     private readonly Dictionary<int, IPEndPoint> _assigned = [];
+    private readonly HashSet<IPEndPoint> _vouchers = [];   // peers that announced the size of this attempt
     private byte[]? _buffer;
     private IPEndPoint?[] _sources = [];
     private bool _singleSource;
@@ -71,6 +75,7 @@ internal sealed class MetadataAssembler
             _buffer ??= new byte[announcedSize];
             if (_sources.Length == 0) _sources = new IPEndPoint?[MetadataMessage.PieceCount(announcedSize)];
             if (_buffer.Length != announcedSize) return null;   // disagrees with the size of this attempt
+            _vouchers.Add(peer);
             if (_singleSource)
             {
                 _owner ??= peer;
@@ -97,32 +102,48 @@ internal sealed class MetadataAssembler
         {
             if (!_assigned.TryGetValue(data.Piece, out var assignee) || !assignee.Equals(peer)) return null;
             _assigned.Remove(data.Piece);
+            // The size of this attempt is what the peer announced: an answer that contradicts it shows the peer lied in
+            // one of the two. It is banned for the fetch (Release then drops an attempt nobody vouches for any more).
             if (_buffer is null || data.TotalSize != _buffer.Length)
-                throw new ExtensionException($"ut_metadata total_size {data.TotalSize} differs from metadata_size {_buffer?.Length}");
+                throw Contradicts(peer, $"ut_metadata total_size {data.TotalSize} differs from metadata_size {_buffer?.Length}, which it announced");
             var start = data.Piece * MetadataMessage.PieceLength;
             var expected = Math.Min(MetadataMessage.PieceLength, _buffer.Length - start);
             // BEP 9: "If it is not the last piece of the metadata, it MUST be 16kiB."
             if (data.Data.Length != expected)
-                throw new ExtensionException($"ut_metadata piece {data.Piece} has {data.Data.Length} bytes, expected {expected}");
+                throw Contradicts(peer, $"ut_metadata piece {data.Piece} has {data.Data.Length} bytes, expected {expected}");
             data.Data.Span.CopyTo(_buffer.AsSpan(start));
             _sources[data.Piece] = peer;
             return _sources.All(s => s is not null) ? Verify() : null;
         }
     }
 
-    /// <summary>Frees the pieces assigned to a peer that left or rejected them.</summary>
+    /// <summary>Frees the pieces assigned to a peer that left or rejected them; when no peer that announced this
+    /// attempt's size is left, drops the attempt, so peers that announced another size can start one.</summary>
     public void Release(IPEndPoint peer)
     {
         lock (_lock)
         {
             foreach (var piece in _assigned.Where(p => p.Value.Equals(peer)).Select(p => p.Key).ToList()) _assigned.Remove(piece);
+            _vouchers.Remove(peer);
             if (peer.Equals(_owner))
             {
                 _owner = null;
                 if (Result is null) ResetAttempt();   // its partial pieces cannot be blamed on anyone else
             }
+            else if (Result is null && _buffer is not null && _vouchers.Count == 0)
+            {
+                ResetAttempt();   // nobody left who announced this size: it may have been a lie, and no one can finish it
+            }
             Signal();
         }
+    }
+
+    /// <summary>Bans <paramref name="peer"/> for the fetch (its answers contradict what it announced) and returns the
+    /// exception that ends its worker.</summary>
+    private ExtensionException Contradicts(IPEndPoint peer, string why)
+    {
+        _banned.Add(peer);
+        return new ExtensionException($"{why}; banned for this fetch");
     }
 
     private IPEndPoint? Verify()
@@ -151,6 +172,7 @@ internal sealed class MetadataAssembler
 
     private void ResetAttempt()
     {
+        _vouchers.Clear();
         _buffer = null;
         _sources = [];
         _assigned.Clear();

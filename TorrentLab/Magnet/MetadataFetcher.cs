@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Net;
 using TorrentLab.Extensions;
+using TorrentLab.Tracker;
 using TorrentLab.Wire;
 
 namespace TorrentLab.Magnet;
@@ -23,7 +24,8 @@ public static class MetadataFetcher
         MetadataFetchOptions? options = null, CancellationToken ct = default)
     {
         options ??= new MetadataFetchOptions();
-        var candidates = peers.Distinct().Take(options.MaxPeers).ToList();
+        // x.pe, tracker answers and DHT values all come from the network: one policy decides what may be dialled.
+        var candidates = peers.Where(p => PeerAddressPolicy.MayDial(p)).Distinct().Take(options.MaxPeers).ToList();
         if (candidates.Count == 0) throw new MetadataException($"no peer to ask for the metadata of {link.InfoHash.Hex}");
         var assembler = new MetadataAssembler(link.InfoHash, options.MaxMetadataSize, link.InfoHashV2, link.IsV2Only);
         var outcomes = new ConcurrentDictionary<IPEndPoint, string>();

@@ -147,6 +147,7 @@ public static partial class ReferenceDownload
         {
             PieceCount = torrent.PieceCount,
             Encryption = options.Encryption, // MSE/PE first (prefer), when asked: a transport under the same story
+            AdvertiseFast = true, // BEP 6: a seeder may then say "have all" in one byte instead of a bitfield
             AdvertiseV2 = torrent.InfoHashV2 is not null, // BEP 52: a v2 peer serves v2 torrents only to v2 peers
             AlternateInfoHash = torrent.IsHybrid ? torrent.InfoHashV2?.Truncated : null,
             ConnectTimeout = options.ConnectTimeout,
@@ -166,6 +167,9 @@ public static partial class ReferenceDownload
         var unchokedOnce = false;
         try
         {
+            // BEP 6: "Exactly one of Have All, Have None, or Have Bitfield MUST appear and only immediately after the
+            // handshake" when both set the fast bit. This path uploads nothing, so it claims nothing: have none.
+            if (peer.FastAgreed) await peer.SendBitfieldAsync(new Bitfield(torrent.PieceCount), ct).ConfigureAwait(false);
             // interested: BEP 3 "data transfer takes place whenever one side is interested and the other side is not choking".
             await peer.SendInterestedAsync(ct).ConfigureAwait(false);
             // hashes: a v2 torrent from a magnet link has no piece layers, so its pieces cannot be verified yet; a v2 peer
@@ -185,7 +189,9 @@ public static partial class ReferenceDownload
                     switch (message.Kind)
                     {
                         case MessageKind.Bitfield:
+                        case MessageKind.HaveAll:
                             // bitfield: which pieces the peer has (the connection checked its length and spare bits).
+                            // BEP 6 "have all" is a bitfield with every bit set ("have none", one with none: nothing to do).
                             foreach (var index in peer.PeerPieces!.SetIndexes()) pieces.PeerHas(key, index);
                             break;
                         case MessageKind.Have:
@@ -200,6 +206,11 @@ public static partial class ReferenceDownload
                         case MessageKind.Choke:
                             // BEP 3: when choked, outstanding requests are dropped by the peer; hand them back.
                             pieces.ReleaseBlocks(key);
+                            break;
+                        case MessageKind.Reject:
+                            // BEP 6: "Reject Request notifies a requesting peer that its request will not be satisfied":
+                            // the block goes back to the picker, to be asked again once the peer unchokes us.
+                            pieces.ReleaseBlock(key, new BlockRequest(message.Index, message.Begin, message.Length));
                             break;
                         case MessageKind.Piece:
                             // block: the piece manager files it; the last block of a piece completes the piece.
@@ -242,6 +253,7 @@ public static partial class ReferenceDownload
                             options.Log?.Invoke($"{endpoint} has not got the piece layers we need");
                             return null;
                         // interested, not interested, request, cancel: we upload nothing on this path, so the peer stays choked.
+                        // BEP 6 allowed fast and suggest: accepted by the connection, not used (we request only when unchoked).
                     }
                 } while (!pieces.IsComplete && peer.TryReceive(out message));
 

@@ -15,7 +15,12 @@ internal sealed class StorageLayout
         Root = OutputPaths.Root(outputDir);
         FullPaths = [.. torrent.Files.Select(f => OutputPaths.Resolve(Root, f.PathSegments))];
         _starts = [.. torrent.Files.Select(f => f.Offset)];
+        RootIdentity = FolderIdentity.Of(Root);
     }
+
+    /// <summary>The folder <see cref="Root"/> named when the download began (null until it exists): the ledger is saved
+    /// only while the path still names that folder (<see cref="FolderIdentity"/>).</summary>
+    internal FolderIdentity? RootIdentity { get; set; }
 
     public Torrent Torrent { get; }
 

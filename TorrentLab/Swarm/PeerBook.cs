@@ -7,12 +7,17 @@ namespace TorrentLab.Swarm;
 
 /// <summary>Every peer address the session has heard of (trackers, the DHT, PEX, the command line), how many each source gave, which of them to dial next,
 /// and who is banned for the rest of the session.</summary>
-/// <remarks>Thread-safe. An address is dialled again after a failure or a disconnect, after a growing back-off, at
-/// most <see cref="MaxFailures"/> times; a banned address or peer id is never dialled or accepted again.</remarks>
+/// <remarks>Thread-safe. An address is dialled again after a failure, a refusal or a disconnect, after a back-off that
+/// doubles with each failure in a row up to <see cref="MaxBackoff"/>: never forgotten, since a peer that refused us
+/// when it was full (or was briefly down) may take us later. A banned address or peer id is never dialled or accepted
+/// again, nor is a seed met while we only seed.</remarks>
 internal sealed class PeerBook
 {
-    /// <summary>Failed dials (or connections that ended without data) before an address is given up.</summary>
-    public const int MaxFailures = 3;
+    /// <summary>Failed dials (or connections that ended without data) in a row after which the back-off stops growing.</summary>
+    public const int MaxFailures = 5;
+
+    /// <summary>The longest wait before an address is tried again (2 s doubled <see cref="MaxFailures"/> times).</summary>
+    public static readonly TimeSpan MaxBackoff = TimeSpan.FromSeconds(2 << MaxFailures);
 
     private const int MaxKnown = 2000; // bounds memory against a tracker answering with floods of peers
     private static readonly TimeSpan BaseBackoff = TimeSpan.FromSeconds(2);
@@ -81,7 +86,7 @@ internal sealed class PeerBook
             foreach (var endpoint in _order)
             {
                 var entry = _known[endpoint];
-                if (entry.Busy || entry.Failures >= MaxFailures || entry.NextTry > now) continue;
+                if (entry.Busy || entry.Retired || entry.NextTry > now) continue;
                 entry.Busy = true;
                 return endpoint;
             }
@@ -108,11 +113,11 @@ internal sealed class PeerBook
     /// <summary>True while some known address may still be dialled (now or after its back-off).</summary>
     public bool HasCandidates
     {
-        get { lock (_lock) return _known.Values.Any(e => !e.Busy && e.Failures < MaxFailures); }
+        get { lock (_lock) return _known.Values.Any(e => !e.Busy && !e.Retired); }
     }
 
-    /// <summary>The dial (or the connection) to <paramref name="endpoint"/> ended; <paramref name="failed"/> counts
-    /// towards giving up, a connection that delivered data resets the count.</summary>
+    /// <summary>The dial (or the connection) to <paramref name="endpoint"/> ended; <paramref name="failed"/> doubles the
+    /// back-off (up to <see cref="MaxBackoff"/>), a connection that delivered data resets it.</summary>
     public void Release(IPEndPoint endpoint, bool failed, DateTimeOffset now) => Release(endpoint, failed, now, null);
 
     /// <summary>As <see cref="Release(IPEndPoint, bool, DateTimeOffset)"/>, but tried again no sooner than
@@ -124,7 +129,7 @@ internal sealed class PeerBook
             if (!_known.TryGetValue(endpoint, out var entry)) return;
             entry.Busy = false;
             entry.Failures = failed ? entry.Failures + 1 : 0;
-            var backoff = BaseBackoff * (1 << Math.Min(entry.Failures, 5));
+            var backoff = BaseBackoff * (1 << Math.Min(entry.Failures, MaxFailures));
             entry.NextTry = now + (retryAfter is { } later && later > backoff ? later : backoff);
         }
     }
@@ -137,7 +142,7 @@ internal sealed class PeerBook
         {
             if (!_known.TryGetValue(endpoint, out var entry)) return;
             entry.Busy = false;
-            entry.Failures = MaxFailures;
+            entry.Retired = true;
         }
     }
 
@@ -168,6 +173,7 @@ internal sealed class PeerBook
     {
         public bool Busy;           // being dialled or connected
         public int Failures;
+        public bool Retired;        // a seed met while we only seed
         public DateTimeOffset NextTry;
     }
 }

@@ -129,6 +129,7 @@ internal sealed partial class SwarmPeer
         {
             _session.OnTransferred(received: length, uploaded: 0); // only what we asked for counts, and ranks the peer for upload slots
             Down.Add(length);
+            NoteExchange();
         }
         // Duplicates are merely wasted; a block that counts is progress for this peer. What the block means for the
         // download is the session's, told in one call.

@@ -38,6 +38,7 @@ internal sealed partial class SwarmPeer
         {
             if (_choking == choke) return;
             _choking = choke;
+            NoteChokingLocked(choke);
             if (choke)
             {
                 _chokedAt = Environment.TickCount64;
@@ -71,6 +72,7 @@ internal sealed partial class SwarmPeer
             throw new PeerViolation($"requested piece {request.Index}, which we never announced");
         lock (_sendLock)
         {
+            NoteRequestLocked();
             if (_choking && !AllowedWhileChoked(request.Index))
             {
                 RejectLocked(new BlockRequest(request.Index, request.Begin, request.Length)); // BEP 6; silence without it
@@ -158,6 +160,7 @@ internal sealed partial class SwarmPeer
                     long bytes = 0;
                     for (var i = count - blocks; i < count; i++) bytes += batch[i].Length;
                     Up.Add(bytes);
+                    NoteExchange();
                     _session.OnTransferred(received: 0, uploaded: bytes);
                 }
             }

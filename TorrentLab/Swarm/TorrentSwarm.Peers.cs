@@ -169,7 +169,8 @@ internal sealed partial class TorrentSwarm
         lock (_peersLock)
         {
             if (_stop.IsCancellationRequested) return new Refusal("shutting down", false);
-            if (_peers.Count >= _options.MaxPeers) return new Refusal($"already {_options.MaxPeers} peers", false);
+            if (_peers.Count >= _options.MaxPeers && !MakeRoomLocked())
+                return new Refusal($"already {_options.MaxPeers} peers, none idle for {_options.IdlePeerGrace.TotalSeconds:0} s", false);
             var existing = _peers.Find(p => p.Connection.RemotePeerId == id);
             var replacing = false;
             if (existing is not null)
@@ -190,6 +191,24 @@ internal sealed partial class TorrentSwarm
         }
         WakeTimer(); // an idle seeder's clock sleeps until a peer comes
         return null;
+    }
+
+    /// <summary>A full swarm makes room for a newcomer: the peer least useful for longest, one that has neither given
+    /// nor taken a block for <see cref="Downloads.DownloadOptions.IdlePeerGrace"/> (and is at least that old), is dropped
+    /// in its favour. Otherwise connections that only send keep-alives would fill every slot for good, and every honest
+    /// peer after them would be refused. False when every peer is in use or new.</summary>
+    private bool MakeRoomLocked()
+    {
+        var grace = _options.IdlePeerGrace;
+        // Least useful first: a peer that ignored an unchoke or wants nothing from us, before one waiting for a slot;
+        // then the one idle longest.
+        var victim = _peers.Where(p => p.Age >= grace && p.IdleFor >= grace)
+            .OrderBy(p => p.IgnoredUnchoke(IgnoredUnchokeAfter) || !p.Connection.PeerInterested ? 0 : 1)
+            .ThenByDescending(p => p.IdleFor).FirstOrDefault();
+        if (victim is null) return false;
+        _peers.Remove(victim);   // now: the next newcomer must not count the same peer again
+        victim.Drop($"made room for a new peer: no block given or taken for {victim.IdleFor.TotalSeconds:0} s", violation: false);
+        return true;
     }
 
     private static bool SameHost(System.Net.IPAddress a, System.Net.IPAddress b) =>
@@ -254,7 +273,7 @@ internal sealed partial class TorrentSwarm
     private void OnInterestChanged()
     {
         var unchoked = 0;
-        foreach (var p in PeersSnapshot()) if (!p.Choking) unchoked++;
+        foreach (var p in PeersSnapshot()) if (!p.Choking && !p.IgnoredUnchoke(IgnoredUnchokeAfter)) unchoked++;
         if (unchoked < _choker.RegularSlots + 1) RunChoker();
     }
 

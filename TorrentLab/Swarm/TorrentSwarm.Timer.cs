@@ -105,6 +105,10 @@ internal sealed partial class TorrentSwarm
     /// <summary>Ends the session with an error (stall, disk failure).</summary>
     public void Fail(Exception error) => _failed.TrySetException(error);
 
+    /// <summary>A peer we unchoked that sends no request within this long ignores its upload slot: the slot goes to
+    /// another interested peer (it may say "interested" and never ask, to hold the slot).</summary>
+    private static readonly TimeSpan IgnoredUnchokeAfter = TimeSpan.FromSeconds(5);
+
     /// <summary>BEP 3 choking: the choker picks the upload slots, we send choke/unchoke where the decision changed.</summary>
     public void RunChoker()
     {
@@ -112,9 +116,11 @@ internal sealed partial class TorrentSwarm
         try
         {
             _lastChoke = Stopwatch.GetTimestamp();
-            var peers = PeersSnapshot();
+            // Newest first among equal rates (the choker's order is stable): a newcomer is tried before peers that had
+            // their turn. A peer unchoked for a while that asked for nothing counts as not interested.
+            var peers = PeersSnapshot().OrderByDescending(p => p.ConnectedAt).ToArray();
             var candidates = peers.Select(p => new ChokeCandidate(p, p.Down.BytesPerSecond, p.Up.BytesPerSecond,
-                p.Connection.PeerInterested, p.ConnectedAt)).ToList();
+                p.Connection.PeerInterested && !p.IgnoredUnchoke(IgnoredUnchokeAfter), p.ConnectedAt)).ToList();
             IReadOnlySet<object> unchoke;
             lock (_choker)
             {

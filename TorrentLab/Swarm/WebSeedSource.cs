@@ -70,24 +70,18 @@ internal sealed class WebSeedSource : IDisposable
         }
     }
 
-    /// <summary>Connects to the first address of <paramref name="host"/> the policy allows; refuses a host that
-    /// resolves only to unspecified, broadcast, multicast or link-local addresses (or outside the scope).</summary>
+    /// <summary>Connects to the first address of <paramref name="host"/> the policy allows, after name resolution
+    /// (<see cref="HostDialer"/>); refuses a host that resolves only to unspecified, broadcast, multicast or link-local
+    /// addresses (or outside the scope).</summary>
     private static async ValueTask<Stream> ConnectAsync(DnsEndPoint host, PeerScope scope, CancellationToken ct)
     {
-        var addresses = IPAddress.TryParse(host.Host.Trim('[', ']'), out var literal) ? [literal]
-            : await Dns.GetHostAddressesAsync(host.Host, ct).ConfigureAwait(false);
-        var allowed = addresses.FirstOrDefault(a => PeerAddressPolicy.MayUse(a, scope))
-            ?? throw new SwarmException($"refusing web seed host '{host.Host}': it resolves to {string.Join(", ", addresses.Select(a => a.ToString()))}, none of which may be dialled");
-        var socket = new Socket(allowed.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
         try
         {
-            await socket.ConnectAsync(new IPEndPoint(allowed, host.Port), ct).ConfigureAwait(false);
-            return new NetworkStream(socket, ownsSocket: true);
+            return await HostDialer.System.ConnectAsync(host.Host, host.Port, scope, ct).ConfigureAwait(false);
         }
-        catch
+        catch (TrackerException e)
         {
-            socket.Dispose();
-            throw;
+            throw new SwarmException($"web seed: {e.Message}");
         }
     }
 

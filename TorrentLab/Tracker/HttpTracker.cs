@@ -16,10 +16,17 @@ internal sealed class HttpTracker(string url, TrackerClientOptions options) : IT
         UseProxy = false,
         UseCookies = false,
         PooledConnectionLifetime = TimeSpan.FromMinutes(2),
+        // Every connection, the first and each redirect's, dials only what the address policy allows after DNS.
+        ConnectCallback = (context, ct) => DialerOf(context.InitialRequestMessage).ConnectAsync(context.DnsEndPoint.Host, context.DnsEndPoint.Port, PeerScope.Any, ct),
     })
     { Timeout = Timeout.InfiniteTimeSpan }; // each request gets its own limit below
 
     public string Url { get; } = url;
+
+    private static readonly HttpRequestOptionsKey<HostDialer> DialerKey = new("TorrentLab.HostDialer");
+
+    private static HostDialer DialerOf(HttpRequestMessage request) =>
+        request.Options.TryGetValue(DialerKey, out var dialer) ? dialer : HostDialer.System;
 
     public async Task<AnnounceResponse> AnnounceAsync(AnnounceRequest request, CancellationToken ct)
     {
@@ -65,6 +72,10 @@ internal sealed class HttpTracker(string url, TrackerClientOptions options) : IT
         {
             throw new TrackerException($"no answer within {options.HttpTimeout.TotalSeconds:0.###} s");
         }
+        catch (HttpRequestException e) when (e.InnerException is TrackerException refused)
+        {
+            throw new TrackerException(refused.Message, e);   // the address policy refused the host (HostDialer)
+        }
         catch (HttpRequestException e)
         {
             throw new TrackerException(e.InnerException is SocketException s ? $"cannot connect: {s.Message}" : e.Message, e);
@@ -88,6 +99,7 @@ internal sealed class HttpTracker(string url, TrackerClientOptions options) : IT
         using var message = new HttpRequestMessage(HttpMethod.Get, uri);
         message.Headers.UserAgent.Add(ProductInfoHeaderValue.Parse(options.UserAgent));
         message.Headers.AcceptEncoding.Add(new StringWithQualityHeaderValue("gzip"));
+        message.Options.Set(DialerKey, options.Dialer);
         return await Http.SendAsync(message, HttpCompletionOption.ResponseHeadersRead, ct).ConfigureAwait(false);
     }
 

@@ -28,6 +28,10 @@ public sealed record TrackerClientOptions
     /// <summary>Shuffle each tier once, as BEP 12 asks; tests turn it off to get a known order.</summary>
     public bool ShuffleTiers { get; init; } = true;
 
+    /// <summary>How HTTP trackers are dialled: every host, after name resolution, through the address policy (tests
+    /// swap the resolver and record the connects).</summary>
+    internal HostDialer Dialer { get; init; } = HostDialer.System;
+
     internal static string DefaultUserAgent { get; } =
         $"TorrentLab/{typeof(TrackerClientOptions).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0] ?? "0.0.0"}";
 }

@@ -152,15 +152,23 @@ internal sealed class UdpTracker : ITrackerTransport, IDisposable
         _socket = null;
     }
 
+    /// <summary>The address to send to: IPv4 first, and only one the address policy allows (checked after DNS).</summary>
+    private IPAddress Allowed(IPAddress[] addresses)
+    {
+        var allowed = addresses.Where(a => PeerAddressPolicy.MayUse(a)).ToList();
+        return allowed.FirstOrDefault(a => a.AddressFamily == AddressFamily.InterNetwork) ?? allowed.FirstOrDefault()
+            ?? throw new TrackerException($"refusing host '{UntrustedText.Clean(_host, 64)}': it resolves to " +
+                $"{string.Join(", ", addresses.Take(4).Select(a => a.ToString()))}, none of which may be dialled");
+    }
+
     private async Task<IPEndPoint> ResolveAsync(CancellationToken ct)
     {
-        if (IPAddress.TryParse(_host, out var literal)) return new IPEndPoint(literal, _port);
+        if (IPAddress.TryParse(_host, out var literal)) return new IPEndPoint(Allowed([literal]), _port);
         try
         {
             var addresses = await Dns.GetHostAddressesAsync(_host, ct).ConfigureAwait(false);
-            var address = addresses.FirstOrDefault(a => a.AddressFamily == AddressFamily.InterNetwork) ?? addresses.FirstOrDefault()
-                ?? throw new TrackerException($"cannot resolve '{_host}': no address");
-            return new IPEndPoint(address, _port);
+            if (addresses.Length == 0) throw new TrackerException($"cannot resolve '{_host}': no address");
+            return new IPEndPoint(Allowed(addresses), _port);
         }
         catch (SocketException e)
         {

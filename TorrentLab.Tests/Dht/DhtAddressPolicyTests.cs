@@ -1,0 +1,94 @@
+using System.Collections.Concurrent;
+using System.Net;
+using TorrentLab.Dht;
+
+namespace TorrentLab.Tests.Dht;
+
+/// <summary>A node never sends to an address that no client may contact, whatever a reply names: unspecified,
+/// broadcast, multicast, link-local, "this network" and port 0 (the one policy, <c>Tracker/PeerAddressPolicy.cs</c>),
+/// with the loopback-only test switch off so the policy alone is what stops them. Nothing leaves the process: the
+/// node's sender only records.</summary>
+public class DhtAddressPolicyTests
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    private static readonly IPEndPoint Hostile = IPEndPoint.Parse("127.0.0.9:6881");
+    private static readonly IPEndPoint Honest = IPEndPoint.Parse("127.0.0.10:6881");   // named too: proves names are followed
+
+    private static readonly IPEndPoint[] Forbidden =
+    [
+        IPEndPoint.Parse("0.0.0.0:6881"),          // unspecified
+        IPEndPoint.Parse("224.0.0.1:6881"),        // multicast
+        IPEndPoint.Parse("239.255.255.250:1900"),  // multicast (SSDP)
+        IPEndPoint.Parse("255.255.255.255:6881"),  // broadcast
+        IPEndPoint.Parse("169.254.169.254:80"),    // link-local (cloud metadata)
+        IPEndPoint.Parse("169.254.1.1:6881"),      // link-local
+        IPEndPoint.Parse("0.1.2.3:6881"),          // 0/8 "this network"
+        IPEndPoint.Parse("127.0.0.11:0"),          // port 0
+    ];
+
+    /// <summary>What a reply can name: a record with port 0 makes the decoder drop the whole reply (KrpcCodecTests).</summary>
+    private static readonly IPEndPoint[] Named = [.. Forbidden.Where(e => e.Port != 0)];
+
+    /// <summary>Records every datagram; the hostile node answers each query with nodes and values naming
+    /// <see cref="Named"/> (and one honest node, which stays silent).</summary>
+    private sealed class HostileNetwork : IDatagramSender
+    {
+        public ConcurrentQueue<IPEndPoint> SentTo { get; } = new();
+        public DhtNode? Node { get; set; }
+
+        public ValueTask SendAsync(ReadOnlyMemory<byte> datagram, IPEndPoint to, CancellationToken ct)
+        {
+            SentTo.Enqueue(to);
+            if (to.Equals(Hostile) && KrpcCodec.Decode(datagram) is KrpcQuery query)
+            {
+                var answer = new KrpcResponse(query.TransactionId, NodeId.Random())
+                {
+                    Nodes = [.. Named.Append(Honest).Select(e => new NodeContact(NodeId.Random(), e))],
+                    Values = [.. Named],
+                    Token = [1, 2, 3, 4],
+                };
+                var bytes = KrpcCodec.Encode(answer);
+                ThreadPool.QueueUserWorkItem(_ => Node!.Receive(bytes, Hostile));
+            }
+            return ValueTask.CompletedTask;
+        }
+    }
+
+    private static (DhtNode Node, HostileNetwork Network) Start()
+    {
+        var network = new HostileNetwork();
+        var options = new DhtNodeOptions { Bootstrap = [], LoopbackOnly = false, QueryTimeout = TimeSpan.FromMilliseconds(300) };
+        var node = new DhtNode(options, network);
+        network.Node = node;
+        return (node, network);
+    }
+
+    [Fact]
+    public async Task GetPeers_RepliesNamingAddressesNoClientMayContact_NothingIsSentToThem_NoneIsYieldedAsAPeer()
+    {
+        var (node, network) = Start();
+        await node.BootstrapAsync([Hostile], Ct);
+
+        var peers = new List<IPEndPoint>();
+        await foreach (var peer in node.GetPeersAsync(NodeId.Random(), null, Ct)) peers.Add(peer);
+
+        var sent = network.SentTo.ToHashSet();
+        Assert.Contains(Hostile, sent);
+        Assert.Contains(Honest, sent);   // a node a reply names is asked: only the policy keeps the others out
+        Assert.Empty(sent.Intersect(Forbidden));
+        Assert.Empty(peers);
+    }
+
+    [Fact]
+    public void Serve_QueryFromAnAddressNoClientMayContact_GetsNoAnswer()
+    {
+        var (node, network) = Start();
+        var ping = KrpcCodec.Encode(new KrpcQuery([7, 7], KrpcMethods.Ping, NodeId.Random()));
+
+        foreach (var from in Forbidden) node.Receive(ping, from);
+        node.Receive(ping, Honest);
+
+        Assert.Equal([Honest], network.SentTo.ToArray());
+    }
+}

@@ -1,0 +1,39 @@
+using System.Runtime.InteropServices;
+
+namespace TorrentLab.Storage;
+
+/// <summary>Which folder a path names now: its device and inode (links followed), as <c>stat(2)</c> tells them.</summary>
+/// <remarks>A download keeps its files open, but its resume ledger is saved by path. If the output folder is renamed
+/// and another folder (or a symbolic link to one) put in its place during a download, a save by path would describe
+/// the other folder's files as this download's pieces, and the next run would trust it ("already complete" over a
+/// decoy). So the ledger remembers the folder it started in and checks before each save that the path still names
+/// it. .NET exposes no inode, so on Linux this asks <c>statx(2)</c>, whose layout is the same on every architecture;
+/// elsewhere the canonical path (<see cref="RealPath"/>) stands in, which catches a link put in the folder's place.</remarks>
+internal readonly record struct FolderIdentity(ulong Device, ulong Inode, string? Canonical)
+{
+    // statx(2): struct statx is 256 bytes. <u32 mask><u32 blksize><u64 attributes><u32 nlink><u32 uid><u32 gid>
+    // <u16 mode><u16 spare><u64 ino @32>...<u32 dev_major @136><u32 dev_minor @140>...
+    private const int StatxSize = 256;
+    private const int InoOffset = 32;
+    private const int DevMajorOffset = 136;
+    private const int DevMinorOffset = 140;
+    private const int AtFdCwd = -100;    // <fcntl.h>: resolve relative paths against the working folder.
+    private const uint StatxIno = 0x100; // STATX_INO (the device numbers are always filled in)
+
+    /// <summary>The identity of the folder <paramref name="path"/> names now, or null when it does not exist.</summary>
+    public static FolderIdentity? Of(string path)
+    {
+        if (!Directory.Exists(path)) return null;
+        if (!OperatingSystem.IsLinux()) return new FolderIdentity(0, 0, RealPath.Resolve(path));
+        var buffer = new byte[StatxSize];
+        if (Statx(AtFdCwd, path, 0, StatxIno, buffer) != 0) return new FolderIdentity(0, 0, RealPath.Resolve(path));
+        // The kernel writes in the machine's byte order.
+        var device = (ulong)BitConverter.ToUInt32(buffer, DevMajorOffset) << 32 | BitConverter.ToUInt32(buffer, DevMinorOffset);
+        return new FolderIdentity(device, BitConverter.ToUInt64(buffer, InoOffset), null);
+    }
+
+    public override string ToString() => Canonical ?? $"device {Device >> 32}:{Device & 0xFFFF_FFFF}, inode {Inode}";
+
+    [DllImport("libc", EntryPoint = "statx", SetLastError = true)]
+    private static extern int Statx(int dirFd, [MarshalAs(UnmanagedType.LPUTF8Str)] string path, int flags, uint mask, byte[] buffer);
+}
