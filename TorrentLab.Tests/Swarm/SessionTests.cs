@@ -148,6 +148,46 @@ public class SessionTests
     }
 
     [Fact]
+    public async Task SessionFullOfIdlePeers_MakesRoomForAnHonestDownloader_AndCountsEveryConnectionOnce()
+    {
+        using var folder = new TempFolder();
+        var built = TestTorrents.SingleFile(length: 300_000, announce: null, seed: 55);
+        built.WritePayload(folder.Combine("data"));
+        await using var session = Session.Start(Loopback() with { MaxConnections = 6 });
+        await using var seeder = await TorrentClient.SeedAsync(session, built.Torrent,
+            Torrent(folder.Combine("data")) with { IdlePeerGrace = TimeSpan.FromMilliseconds(500) }, allowPartial: false, Ct);
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(Ct);
+        var idle = Enumerable.Range(0, 6).Select(_ => HoldIdleAsync(session.Port, built.Torrent, stop.Token)).ToList();
+        await WaitUntil(() => session.ConnectionCount == 6, "six idle peers fill the session");
+
+        // The downloader may come before they count as idle: refused, it dials again after its back-off.
+        await TorrentClient.DownloadAsync(built.Torrent, Torrent(folder.Combine("got"), new IPEndPoint(IPAddress.Loopback, session.Port))
+            with { Session = Loopback() }, null, Ct).WaitAsync(Patience, Ct);
+        await stop.CancelAsync();
+        await Task.WhenAll(idle);
+
+        Assert.Equal(built.Payload, File.ReadAllBytes(folder.Combine("got", "payload.bin")));
+        await WaitUntil(() => seeder.ConnectedPeers == 0 && session.ConnectionCount == 0, $"every slot given back once all left ({seeder.ConnectedPeers}, {session.ConnectionCount})");
+    }
+
+    /// <summary>A peer that handshakes, then only sends keep-alives until the test stops it.</summary>
+    private static async Task HoldIdleAsync(int port, Torrent torrent, CancellationToken ct)
+    {
+        try
+        {
+            using var client = await TorrentLab.Tests.Reliability.HostileClient.ConnectAsync(port, ct);
+            if (!await client.HandshakeAsync(torrent.InfoHash, TimeSpan.FromSeconds(5), ct)) return;
+            for (var i = 0; i < 120; i++)                       // bounded: two minutes at most, the test ends far sooner
+            {
+                await Task.Delay(250, ct);
+                if (!await client.SendAsync(new byte[4], ct)) return;   // keep-alive
+            }
+        }
+        catch (OperationCanceledException) { }
+        catch (SocketException) { }
+    }
+
+    [Fact]
     public async Task OneDhtNode_ServesEveryTorrent_AndAnnouncesEachOnTheSessionPort()
     {
         using var folder = new TempFolder();

@@ -111,10 +111,29 @@ public class TorrentApiParityTests
         await web.RestartAsync(Ct);
         var after = await web.Http.GetFromJsonAsync<WebSettings>("/api/settings", Ct);
 
-        Assert.Equal(new WebSettings(4, false, null, null), before);
+        Assert.Equal(new WebSettings(4, false, null, null), Queue(before!));
         Assert.Equal(HttpStatusCode.OK, put.StatusCode);
         Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
-        Assert.Equal(new WebSettings(7, false, 1.5, null), after);
+        Assert.Equal(new WebSettings(7, false, 1.5, null), Queue(after!));
+        // The session's settings are reported beside them: the port it bound, the DHT, the connection limit.
+        Assert.Equal(web.Server.PeerPort, after!.PeerPort);
+        Assert.Equal(500, after.MaxConnections);
+    }
+
+    /// <summary>The queue and seeding fields only.</summary>
+    private static WebSettings Queue(WebSettings settings) => new(settings.MaxActiveDownloads, settings.SeedAfterDownload, settings.SeedRatio, settings.SeedMinutes);
+
+    [Fact]
+    public async Task Settings_PeerPortGivenOnce_IsSavedAndAskedForAgainAfterARestart()
+    {
+        var port = ProcessRunner.FreeTcpAndUdpPort();
+        await using var web = await WebTestServer.StartAsync(Ct, configure: o => o with { PeerPort = port });
+        Assert.Equal(port, web.Server.PeerPort);
+
+        await web.RestartAsync(Ct, configure: o => o with { PeerPort = null }); // the command line names no port this time
+
+        Assert.Equal(port, web.Server.PeerPort);
+        Assert.Equal(port, (await web.Http.GetFromJsonAsync<WebSettings>("/api/settings", Ct))!.PeerPort);
     }
 
     /// <summary>201 torrents added and started, with a dead tracker (they wait for peers forever): only the limit run,

@@ -54,6 +54,7 @@ internal sealed class WebTestServer : IAsyncDisposable
     {
         Downloads = downloads,
         Port = 0,
+        PeerPort = 0, // tests run side by side: each server's session takes any free peer port
         MaxPeers = 1,
         ConfigureDownload = o => o with
         {

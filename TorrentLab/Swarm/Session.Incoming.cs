@@ -32,7 +32,8 @@ public sealed partial class Session
     /// <summary>An incoming connection over TCP or uTP (from <see cref="PeerListener"/>).</summary>
     private void OnAccepted(Stream transport, IPEndPoint remote)
     {
-        if (Interlocked.Increment(ref _handshaking) > MaxHandshaking || !HasRoomForConnections)
+        // A full session still takes handshakes: the torrent may make room by dropping an idle peer (TorrentSwarm.Peers.cs).
+        if (Interlocked.Increment(ref _handshaking) > MaxHandshaking)
         {
             Interlocked.Decrement(ref _handshaking);
             transport.Dispose();

@@ -122,6 +122,7 @@ internal sealed partial class TorrentSwarm
             if (dialled is not null) _book.Release(dialled, failed: refusal.Value.CountsAsFailure, DateTimeOffset.UtcNow, DuplicateRetry);
             if (refusal.Value.Self && dialled is not null) _book.AddSelf(dialled);
             _log?.Invoke($"{peer}: {refusal.Value.Reason}");
+            WakeDialer(); // the dialler may sleep "until an address is due": this one has a new due time
             return;
         }
         _log?.Invoke($"{peer}: connected ({(dialled is null ? "incoming" : "outgoing")} over {connection.Transport}, {peer.Client})");
@@ -141,6 +142,8 @@ internal sealed partial class TorrentSwarm
             Unregister(peer);
             OnPexPeerLeft(peer);
             if (dialled is not null) _book.Release(dialled, failed: true, DateTimeOffset.UtcNow);
+            _log?.Invoke($"{peer}: disconnected before its first message ({(e as WireException)?.Reason ?? "stopping"})");
+            WakeDialer(); // as above: the released address is due again after its back-off
             return;
         }
         OnInterestChanged(); // a free upload slot can go to it as soon as it is interested
@@ -185,7 +188,9 @@ internal sealed partial class TorrentSwarm
                     return new Refusal("already connected", false);
                 replacing = true;
             }
-            if (!_session.TryAddConnection()) return new Refusal($"the session has {_session.Settings.MaxConnections} connections", false);
+            // The session's connections are shared: when they are all in use, an idle peer of ours makes room as above.
+            if (!_session.TryAddConnection() && !(MakeRoomLocked() && _session.TryAddConnection()))
+                return new Refusal($"the session has {_session.Settings.MaxConnections} connections", false);
             if (replacing) existing!.Drop("replaced by the connection both sides keep when they dial each other at once", violation: false);
             _peers.Add(peer);
         }
@@ -207,6 +212,7 @@ internal sealed partial class TorrentSwarm
             .ThenByDescending(p => p.IdleFor).FirstOrDefault();
         if (victim is null) return false;
         _peers.Remove(victim);   // now: the next newcomer must not count the same peer again
+        _session.RemoveConnection(); // its session slot goes with it (Unregister will not find it any more)
         victim.Drop($"made room for a new peer: no block given or taken for {victim.IdleFor.TotalSeconds:0} s", violation: false);
         return true;
     }
