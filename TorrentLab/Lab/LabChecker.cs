@@ -35,7 +35,7 @@ public sealed class LabChecker(StudentProgram program, LabCheckOptions options, 
                 var result = await stage.Check(context, ct).ConfigureAwait(false);
                 var timedOut = !result.Passed && context.LastRun is { TimedOut: true };
                 // A run killed at its limit is reported as a timeout, not with a guess drawn from the output it had no time to print.
-                if (timedOut && !result.HintStandsOnTimeout) result = result with { Hint = timing.TimeoutHint(context.LastRun!) };
+                if (timedOut && !result.HintStandsOnTimeout) result = result with { Hint = timing.TimeoutHint(context.TimeLimit) };
                 result = result with { Seed = options.Seed, Elapsed = clock.Elapsed, TimedOut = timedOut };
                 results.Add((stage, result));
                 Write(stage, result, clock.Elapsed);

@@ -51,9 +51,10 @@ public sealed record LabTiming(TimeSpan Startup, double Slow)
             : $"A trivial run ('{string.Join(' ', TrivialRun)}') did not end within {MeasureLimit.TotalSeconds * Slow:0} s, so each run gets the stage's own limit")
         + (Slow == 1 ? "." : $", x {Slow.ToString("0.##", CultureInfo.InvariantCulture)} (--slow).");
 
-    /// <summary>The hint for a run killed at its time limit: a timeout, said as one, never as a wrong output.</summary>
-    public string TimeoutHint(StudentRun run) =>
-        $"your program ran longer than {Seconds(run.Elapsed)} s, this run's time limit on this machine (a start of your program " +
+    /// <summary>The hint for a run killed at its time limit (<paramref name="limit"/>): a timeout, said as one, never as a
+    /// wrong output.</summary>
+    public string TimeoutHint(TimeSpan limit) =>
+        $"your program ran longer than {Seconds(limit)} s, this run's time limit on this machine (a start of your program " +
         $"takes {Seconds(Startup)} s here), and was killed before it finished: look for a loop or a read that never ends " +
         "(a socket without a timeout, waiting for bytes that never come); if it is right but slow, run the checker with --slow 2";
 
