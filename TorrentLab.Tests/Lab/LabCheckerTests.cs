@@ -52,6 +52,9 @@ public class LabCheckerTests
     [InlineData("v2_truncated_hash.py", "v2-info-hash", "print all 32 bytes of the SHA-256")]
     [InlineData("merkle_repeat_last.py", "merkle-root", "an odd layer repeats its last hash")]
     [InlineData("v2_no_hash_request.py", "v2-download-piece", "no peer was asked for hashes")]
+    [InlineData("char_length_strings.py", "bencode-lists", "bencode string lengths count BYTES, not characters")]
+    [InlineData("pieces_as_text.py", "piece-hashes", "'pieces' is binary")]
+    [InlineData("magnet_positional.py", "magnet-parse", "you printed the value of")]
     public async Task BrokenClient_FailsTheRightStageWithTheRightHint(string client, string stage, string hint)
     {
         var (results, report) = await StudentClients.CheckAsync(StudentClients.Command(client),
@@ -77,6 +80,15 @@ public class LabCheckerTests
     [InlineData("metadata_ignores_reject.py", "magnet-info", true, "a peer rejected your metadata request")]
     [InlineData("magnet_left_zero.py", "magnet-handshake", false, "you announced left=0")]
     [InlineData("magnet_left_zero.py", "magnet-info", false, "you announced left=0")]
+    [InlineData("char_length_strings.py", "bencode-lists", false, "bencode string lengths count BYTES, not characters")]
+    [InlineData("char_length_strings.py", "bencode-dictionaries", false, "bencode string lengths count BYTES, not characters")]
+    [InlineData("char_length_strings.py", "parse-torrent", false, "a .torrent file is bytes, not text")]
+    [InlineData("pieces_as_text.py", "piece-hashes", false, "'pieces' is binary")]
+    [InlineData("magnet_positional.py", "magnet-parse", false, "a magnet link's parameters come in any order")]
+    [InlineData("v2_unchecked_layer.py", "v2-download-piece", false, "does not hash up to the file's pieces root, and you trusted it")]
+    [InlineData("v2_unchecked_layer.py", "v2-download-piece", true, "does not hash up to the file's pieces root, and you trusted it")]
+    [InlineData("v2_last_piece_padding.py", "v2-download-piece", false, "padded with zero hashes to a WHOLE piece")]
+    [InlineData("v2_last_piece_padding.py", "v2-download-piece", true, "padded with zero hashes to a WHOLE piece")]
     public async Task BrokenClient_FailsItsStageWithItsHint_OnEverySeed(string client, string stage, bool faults, string hint)
     {
         var runs = new[] { 11, 12, 13 }.Select(seed => StudentClients.CheckAsync(StudentClients.Command(client),

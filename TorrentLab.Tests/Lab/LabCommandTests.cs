@@ -1,3 +1,4 @@
+using System.Text.Json;
 using TorrentLab.Lab;
 using TorrentLab.Tests.Infrastructure;
 
@@ -58,5 +59,88 @@ public class LabCommandTests
         var result = CliRunner.Run(["lab", "check", "--stage", "info-hash"]);
 
         Assert.Equal(CliRunner.Codes.Usage, result.ExitCode);
+    }
+
+    [Fact]
+    public void Check_Json_PrintsOneObjectPerStage()
+    {
+        var result = CliRunner.Run(["lab", "check", "--json", "--through", "bencode-integers", "--seed", "13", "--", .. StudentClients.Command("good_client.py")],
+            TimeSpan.FromSeconds(180));
+
+        Assert.Equal(CliRunner.Codes.Ok, result.ExitCode);
+        var lines = result.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(["bencode-strings", "bencode-integers"], lines.Select(l => JsonDocument.Parse(l).RootElement.GetProperty("stage").GetString()));
+        foreach (var line in lines)
+        {
+            var stage = JsonDocument.Parse(line).RootElement;
+            Assert.Equal("PASS", stage.GetProperty("verdict").GetString());
+            Assert.Equal(13, stage.GetProperty("seed").GetInt32());
+            Assert.Equal(JsonValueKind.Null, stage.GetProperty("hint").ValueKind);
+            Assert.True(stage.GetProperty("seconds").GetDouble() >= 0);
+            Assert.False(stage.GetProperty("timed_out").GetBoolean());
+        }
+    }
+
+    [Fact]
+    public void Check_Json_FailingStage_CarriesItsHint()
+    {
+        var result = CliRunner.Run(["lab", "check", "--json", "--stage", "discover-peers", "--seed", "12", "--", .. StudentClients.Command("hex_info_hash.py")],
+            TimeSpan.FromSeconds(180));
+
+        Assert.Equal(CliRunner.Codes.Failed, result.ExitCode);
+        var stage = JsonDocument.Parse(Assert.Single(result.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries))).RootElement;
+        Assert.Equal("FAIL", stage.GetProperty("verdict").GetString());
+        Assert.Contains("as 40 hex characters", stage.GetProperty("hint").GetString());
+        Assert.Equal("docs/exercises/08-discover-peers.md", stage.GetProperty("exercise").GetString());
+    }
+
+    [Theory]
+    [InlineData("--slow", "0.5")]
+    [InlineData("--time-limit", "0")]
+    public void Check_TimeOptionOutOfRange_IsAUsageError(string option, string value)
+    {
+        var result = CliRunner.Run(["lab", "check", option, value, "--stage", "info-hash", "--", "true"]);
+
+        Assert.Equal(CliRunner.Codes.Usage, result.ExitCode);
+        Assert.Contains(option, result.Stderr);
+    }
+
+    [Fact]
+    public void Class_ChecksEveryStudent_PrintsTheTableAndWritesOneReportEach()
+    {
+        using var temp = new TempFolder();
+        var python = StudentClients.Python();
+        File.WriteAllLines(temp.Combine("roster.txt"),
+        [
+            "# name  command",
+            $"good    {python} {TestPaths.Fixture("students", "good_client.py")}",
+            $"broken  {python} '{TestPaths.Fixture("students", "exits_one.py")}'",
+        ]);
+
+        var result = CliRunner.Run(["lab", "class", temp.Combine("roster.txt"), "--stage", "bencode-integers", "--seed", "5", "-o", temp.Combine("out")],
+            TimeSpan.FromSeconds(180));
+
+        Assert.Equal(CliRunner.Codes.Failed, result.ExitCode);
+        var rows = result.Stdout.Split('\n');
+        Assert.Contains("seed 5", rows[0]);
+        Assert.Matches(@"^good +P +1/1", rows.Single(r => r.StartsWith("good ", StringComparison.Ordinal)));
+        Assert.Matches(@"^broken +F +0/1 +bencode-integers: your output is right", rows.Single(r => r.StartsWith("broken ", StringComparison.Ordinal)));
+        Assert.Contains("PASS  bencode-integers", File.ReadAllText(temp.Combine("out", "good.txt")));
+        Assert.Contains("FAIL  bencode-integers", File.ReadAllText(temp.Combine("out", "broken.txt")));
+        Assert.Equal(File.ReadAllText(temp.Combine("out", "class.txt")), result.Stdout[..result.Stdout.IndexOf("Reports: ", StringComparison.Ordinal)]);
+        var lines = File.ReadAllLines(temp.Combine("out", "class.jsonl"));
+        Assert.Equal(["good", "broken"], lines.Select(l => JsonDocument.Parse(l).RootElement.GetProperty("student").GetString()));
+    }
+
+    [Fact]
+    public void Class_RosterWithoutCommand_IsAUsageError()
+    {
+        using var temp = new TempFolder();
+        File.WriteAllLines(temp.Combine("roster.txt"), ["alice"]);
+
+        var result = CliRunner.Run(["lab", "class", temp.Combine("roster.txt")]);
+
+        Assert.Equal(CliRunner.Codes.Usage, result.ExitCode);
+        Assert.Contains("roster.txt:1: expected 'name command...'", result.Stderr);
     }
 }

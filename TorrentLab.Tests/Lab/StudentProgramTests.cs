@@ -21,6 +21,21 @@ public class StudentProgramTests
     }
 
     [Fact]
+    public async Task RunAsync_RelativeProgramPath_IsFoundFromTheWorkingDirectory()
+    {
+        using var temp = new Infrastructure.TempFolder();
+        Directory.CreateDirectory(temp.Combine("alice"));
+        File.WriteAllText(temp.Combine("alice", "client.sh"), "#!/bin/sh\necho \"alice $1\"\n");
+        if (OperatingSystem.IsWindows()) Assert.Skip("the script is a POSIX shell script");
+        else File.SetUnixFileMode(temp.Combine("alice", "client.sh"), UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        var program = new StudentProgram(["./alice/client.sh"], temp.Path);
+
+        var run = await program.RunAsync(["decode"], TimeSpan.FromSeconds(10), CancellationToken.None, Ct);
+
+        Assert.Equal("alice decode\n", run.Stdout);
+    }
+
+    [Fact]
     public async Task RunAsync_PastTheTimeLimit_KillsTheWholeProcessTree()
     {
         // The program starts a child that would outlive it; both must be gone after the time limit.

@@ -2,9 +2,11 @@ using TorrentLab.Bencode;
 
 namespace TorrentLab.Lab;
 
-/// <summary>Random bencode values for the four decode stages. Every value is text-only (it travels as a command-line
-/// argument) and includes the cases that catch the usual decoder bugs: lengths of two or more digits, colons and
-/// digits inside strings, negative and 64-bit integers, empty and nested containers.</summary>
+/// <summary>Random bencode values for the four decode stages. Every value is text (it travels as a command-line argument,
+/// UTF-8 encoded) and includes the cases that catch the usual decoder bugs: lengths of two or more digits, colons and
+/// digits inside strings, negative and 64-bit integers, empty and nested containers, and characters outside ASCII, whose
+/// UTF-8 bytes outnumber them (a length counted in characters reads too far; a lone string cannot show it, since a slice
+/// past the end stops at the end, so the lists and dictionaries put such a string before another value).</summary>
 internal static class BencodeSamples
 {
     private const string Letters = "abcdefghijklmnopqrstuvwxyz";
@@ -16,6 +18,7 @@ internal static class BencodeSamples
         new BString(Word(random, 10, 40)),
         new BString($"{random.Next(10, 99)}:{Word(random, 2, 5)}:{random.Next(0, 9)}"),
         new BString($"{Word(random, 2, 6)} {Word(random, 2, 6)}"),
+        new BString(NonAscii(random)),
     ];
 
     /// <summary>Integers: positive, zero, negative, and one that needs 64 bits.</summary>
@@ -34,6 +37,7 @@ internal static class BencodeSamples
         new BList([]),
         new BList([new BList([new BInteger(random.Next(0, 1000)), new BString(Word(random, 1, 12))]), new BList([]), Scalar(random)]),
         RandomList(random, depth: 2),
+        new BList([new BString(NonAscii(random)), new BInteger(random.Next(0, 1000)), new BString(Word(random, 2, 6))]),
     ];
 
     /// <summary>Dictionaries: the classic two-key one, an empty one, nested ones.</summary>
@@ -43,6 +47,7 @@ internal static class BencodeSamples
         new BDictionary(),
         new BDictionary().Set("inner", RandomDictionary(random, depth: 1)).Set("list", RandomList(random, depth: 1)),
         RandomDictionary(random, depth: 2),
+        new BDictionary().Set("a" + Word(random, 1, 4), new BString(NonAscii(random))).Set("z" + Word(random, 1, 4), new BInteger(random.Next(0, 1000))),
     ];
 
     private static BValue RandomList(Random random, int depth)
@@ -70,6 +75,17 @@ internal static class BencodeSamples
 
     private static BValue Scalar(Random random) =>
         random.Next(2) == 0 ? new BString(Word(random, 0, 15)) : new BInteger(random.NextInt64(-1_000_000, 10_000_000_000L));
+
+    // Two-, three- and four-byte UTF-8 characters: accented Latin, CJK, an emoji (two UTF-16 units in JavaScript).
+    private static readonly string[] Foreign = ["é", "ü", "ñ", "ø", "日本", "語", "€", "🙂", "ß", "ç"];
+
+    /// <summary>A word with one to three characters outside ASCII among its letters.</summary>
+    private static string NonAscii(Random random)
+    {
+        var text = new System.Text.StringBuilder(Word(random, 1, 4));
+        for (var i = random.Next(1, 4); i > 0; i--) text.Append(Foreign[random.Next(Foreign.Length)]).Append(Word(random, 1, 4));
+        return text.ToString();
+    }
 
     private static string Word(Random random, int min, int max)
     {

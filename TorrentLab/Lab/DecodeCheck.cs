@@ -20,30 +20,37 @@ internal static class DecodeCheck
             ran = run.CommandLine;
             var expected = BencodeJson.ToJson(value);
             if (Judge(value, encoded, run) is { } failure)
-                return StageResult.Fail(context.Runs, run.CommandLine, expected, failure.Actual, failure.Hint);
+                return failure.RightOutput ? StageResult.RightOutputWrongEnd(context.Runs, run, expected)
+                    : StageResult.Fail(context.Runs, run.CommandLine, expected, failure.Actual, failure.Hint);
         }
         return StageResult.Pass(context.Runs, ran);
     };
 
-    private static (string Actual, string? Hint)? Judge(BValue value, string encoded, StudentRun run)
+    private static (string Actual, string? Hint, bool RightOutput)? Judge(BValue value, string encoded, StudentRun run)
     {
         var stdout = run.Stdout.Trim();
-        if (!run.Succeeded)
-            return ($"{run.StdoutShown}\n({run.Outcome})",
-                run.TimedOut ? "your program did not finish: does it wait for input instead of reading the argument?"
-                : stdout.Length == 0 ? $"your program failed on {encoded}: read the error above; does it implement the 'decode' command?" : null);
-        JsonElement json;
+        JsonElement? parsed = null;
         try
         {
             using var document = JsonDocument.Parse(stdout);
-            json = document.RootElement.Clone();
+            parsed = document.RootElement.Clone();
         }
         catch (JsonException)
         {
-            return (run.StdoutShown, NotJsonHint(value, stdout));
+            // Judged below: not JSON at all.
         }
-        if (JsonComparison.Difference(value, json) is not { } difference) return null;
-        return ($"{run.StdoutShown}\n({difference})", MismatchHint(value, json, encoded));
+        var difference = parsed is { } p ? JsonComparison.Difference(value, p) : "not JSON";
+        if (difference is not null && TextDecoding.CharacterLengthHint(value, encoded, parsed, !run.Succeeded) is { } characters)
+            return ($"{run.StdoutShown}\n({(run.Succeeded ? difference : run.Outcome)})", characters, false);
+        if (!run.Succeeded)
+            return ($"{run.StdoutShown}\n({run.Outcome})",
+                stdout.Length == 0 ? $"your program failed on {encoded}: read the error above; does it implement the 'decode' command?"
+                : difference is null ? null
+                : parsed is { } shown ? MismatchHint(value, shown, encoded) : null,
+                difference is null);
+        if (parsed is not { } json) return (run.StdoutShown, NotJsonHint(value, stdout), false);
+        if (difference is null) return null;
+        return ($"{run.StdoutShown}\n({difference})", MismatchHint(value, json, encoded), false);
     }
 
     private static string NotJsonHint(BValue value, string stdout)
@@ -67,6 +74,9 @@ internal static class DecodeCheck
                 if (n == -i.Value) return "keep the minus sign: i-52e is -52";
                 if (n == unchecked((int)i.Value) || i.Value > int.MaxValue) return "bencode integers can exceed 32 bits: parse them as 64-bit integers";
                 return $"read the digits between 'i' and 'e': {encoded} is {i.Value}";
+            case BString s when json.ValueKind == JsonValueKind.String && json.GetString() is { } got
+                && got == Encoding.Latin1.GetString(s.Bytes.Span) && TextDecoding.HasNonAscii(s.Text):
+                return "the string's bytes are UTF-8: decode them as UTF-8 to print them (you decoded each byte as one character, as Latin-1 does)";
             case BString s when json.ValueKind == JsonValueKind.String && json.GetString() is { } got:
                 if (s.Text.StartsWith(got, StringComparison.Ordinal) || got.StartsWith(s.Text, StringComparison.Ordinal))
                     return "read exactly <length> bytes after the first colon; the length may have several digits, and the string may itself hold digits and colons";

@@ -15,7 +15,8 @@ internal static class DhtGetPeersCheck
             .ConfigureAwait(false);
         var expected = dht.Peers.Select(p => p.ToString()).Order(StringComparer.Ordinal).ToList();
         var printed = run.Stdout.Replace("\r", "").Split('\n').Select(l => l.Trim()).Where(l => l.Length > 0).ToList();
-        if (run.Succeeded && printed.Order(StringComparer.Ordinal).SequenceEqual(expected)) return StageResult.Pass(context.Runs, run.CommandLine);
+        if (printed.Order(StringComparer.Ordinal).SequenceEqual(expected))
+            return run.Succeeded ? StageResult.Pass(context.Runs, run.CommandLine) : StageResult.RightOutputWrongEnd(context.Runs, run, string.Join('\n', expected));
 
         var hint = DhtEvidence.Hint(dht) ?? DhtEvidence.LookupHint(dht) ?? OutputHint(printed, expected, dht, run);
         return StageResult.Fail(context.Runs, run.CommandLine, string.Join('\n', expected) + "\n(one ip:port per line, any order)",

@@ -27,7 +27,9 @@ internal static class DhtMagnetCheck
             .ConfigureAwait(false);
 
         var written = File.Exists(output) ? await File.ReadAllBytesAsync(output, ct).ConfigureAwait(false) : null;
-        if (run.Succeeded && written is not null && written.AsSpan().SequenceEqual(torrent.Payload)) return StageResult.Pass(context.Runs, run.CommandLine);
+        if (written is not null && written.AsSpan().SequenceEqual(torrent.Payload))
+            return run.Succeeded ? StageResult.Pass(context.Runs, run.CommandLine)
+                : StageResult.RightOutputWrongEnd(context.Runs, run, $"{output}: the whole file, and exit code 0") with { Actual = $"{output}: the whole file, right\n({run.Outcome})" };
 
         var expected = $"{output}: the whole file ({torrent.Torrent.PieceCount} pieces), {torrent.Payload.Length} bytes, and exit code 0";
         var actual = (written is null ? $"{output}: no file" : $"{output}: {written.Length} bytes") + $"\n({run.Outcome})";

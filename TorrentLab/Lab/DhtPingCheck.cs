@@ -14,6 +14,7 @@ internal static class DhtPingCheck
         var expected = $"Node ID: {node.Id.Hex}";
         var printed = run.Stdout.Replace("\r", "").Split('\n').Select(l => l.Trim()).FirstOrDefault(l => l.StartsWith("Node ID:", StringComparison.Ordinal));
         if (run.Succeeded && printed == expected) return StageResult.Pass(context.Runs, run.CommandLine);
+        if (printed == expected) return StageResult.RightOutputWrongEnd(context.Runs, run, expected);
 
         var hint = DhtEvidence.Hint(dht) ?? OutputHint(printed?["Node ID:".Length..].Trim(), dht, run);
         return StageResult.Fail(context.Runs, run.CommandLine, expected, $"{run.StdoutShown}\n({run.Outcome})", hint, DhtEvidence.Lines(dht));

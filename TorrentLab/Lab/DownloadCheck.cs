@@ -1,3 +1,5 @@
+using TorrentLab.Wire;
+
 namespace TorrentLab.Lab;
 
 /// <summary>The two download stages: <c>download_piece -o &lt;path&gt; &lt;file.torrent&gt; &lt;index&gt;</c> (a middle piece,
@@ -65,8 +67,11 @@ internal static class DownloadCheck
         int? target = null;
         int Target(LabTorrent t) => target ??= pickPiece?.Invoke(t) ?? context.Random.Next(t.Torrent.PieceCount);
         var faults = context.Options.Faults;
+        // v2: the forging peer is the corrupting one, in plain runs too; its forged layer is the first any client can get.
+        var corrupting = v2 ? SyntheticBehaviour.ForgedLayer : SyntheticBehaviour.CorruptBlock;
         var behaviours = faults
-            ? new[] { SyntheticBehaviour.ChokesMidPiece, SyntheticBehaviour.CorruptBlock, SyntheticBehaviour.Slow, SyntheticBehaviour.Normal }
+            ? new[] { SyntheticBehaviour.ChokesMidPiece, corrupting, SyntheticBehaviour.Slow, SyntheticBehaviour.Normal }
+            : v2 ? [SyntheticBehaviour.ForgedLayer, SyntheticBehaviour.Normal, SyntheticBehaviour.Normal]
             : [SyntheticBehaviour.Normal, SyntheticBehaviour.Normal];
         context.Random.Shuffle(behaviours);   // the peers announce, and the tracker lists them, in this order
         await using var swarm = await LabSwarm.StartAsync(new LabSwarmOptions
@@ -76,8 +81,12 @@ internal static class DownloadCheck
             MakeTorrent = v2 ? announce => LabTorrent.GenerateV2(context.Random, folder, announce) : null,
             // Runs in the peers' tasks: once a log line proves a mistake that cannot heal, stop waiting for the time limit.
             OnLog = line => { if (PeerLog.IsFatal(line)) TryCancelAfter(stopEarly, GraceAfterEvidence); },
+            // v2: the others have neither the piece nor the layer until the forger has sent its forged layer, so every
+            // client meets that layer first (and a client that skips the root check takes the forger's corrupt piece).
             ConfigurePeer = (options, behaviour, t) =>
                 behaviour == SyntheticBehaviour.CorruptBlock ? options with { CorruptPieceIndex = Target(t) }
+                : behaviour == SyntheticBehaviour.ForgedLayer ? options
+                : v2 ? options with { LatePiece = Target(t), LateHashes = true }
                 : faults ? options with { LatePiece = Target(t) } : options,
         }, ct).ConfigureAwait(false);
 
@@ -99,6 +108,9 @@ internal static class DownloadCheck
         var right = run.Succeeded && written is not null && written.AsSpan().SequenceEqual(expected) && beforeUnchoke is null && askedHashes;
         var seeder = metadataId is null ? null : TrackerEvidence.SeederAnnounceHint(swarm);   // a magnet announce with left=0
         if (right && seeder is null) return StageResult.Pass(context.Runs, run.CommandLine);
+        if (!run.Succeeded && written is not null && written.AsSpan().SequenceEqual(expected) && beforeUnchoke is null && askedHashes && seeder is null)
+            return StageResult.RightOutputWrongEnd(context.Runs, run, $"{output}: {expected.Length} bytes, right, and exit code 0")
+                with { Actual = $"{output}: the right {written.Length} bytes\n({run.Outcome})" };
 
         var what = index is { } w ? $"piece {w} of {torrent.Torrent.PieceCount}" : $"the whole file ({torrent.Torrent.PieceCount} pieces)";
         var expectedText = $"{output}: {what}, {expected.Length} bytes, SHA-1 {Sha1(expected)}, and exit code 0";
@@ -108,6 +120,7 @@ internal static class DownloadCheck
                 seeder, PeerEvidence.Lines(swarm, context.Options.Trace));
         var hint = (metadataId is { } id ? MagnetEvidence.Hint(swarm, id, run, fetchedMetadata: true) : null)
             ?? (askedHashes ? null : NoHashRequest)
+            ?? (v2 ? V2Hint(torrent, index, written, swarm, run) : null)
             ?? TrackerEvidence.Hint(swarm, magnet)
             ?? seeder
             ?? DownloadDiagnosis.Explain(torrent, index, written, log, run, context.Options.Faults);
@@ -117,6 +130,35 @@ internal static class DownloadCheck
     private const string NoHashRequest = "no peer was asked for hashes: a v2 magnet link's metadata has no piece layers, so ask a peer "
         + "with a hash request (message 21: the file's pieces root, base layer log2(piece length / 16 KiB), index, length, proof layers), "
         + "check the hashes it sends (message 22) against the pieces root, then check the piece against its hash";
+
+    /// <summary>The two v2 mistakes the evidence shows: the forger's piece written (its layer was trusted without the root
+    /// check), or the last piece refused although every block of it arrived (its leaves padded short of a whole piece).</summary>
+    private static string? V2Hint(LabTorrent torrent, int? index, byte[]? written, LabSwarm swarm, StudentRun run)
+    {
+        var t = torrent.Torrent;
+        var expected = index is { } i ? torrent.Piece(i) : torrent.Payload;
+        var forged = swarm.Log.Any(l => l.Contains(PeerLog.ForgedLayerSent, StringComparison.Ordinal));
+        if (forged && written is not null && written.Length == expected.Length && written[0] != expected[0] && written.AsSpan(1).SequenceEqual(expected[1..]))
+            return "a peer sent a piece layer that does not hash up to the file's pieces root, and you trusted it, so its corrupt piece " +
+                "passed your check: hash the layer's hashes up in pairs (padding the layer to a power of two with the hash of an " +
+                "all-zero piece) and compare the result with 'pieces root' from the metadata before you use any of them; drop a " +
+                "peer whose layer fails and ask another";
+        var last = t.PieceCount - 1;
+        var lastLength = torrent.Piece(last).Length;   // the file's bytes in it (a v2 piece may be laid out whole)
+        var blocks = (lastLength + WireLimits.BlockLength - 1) / WireLimits.BlockLength;
+        var forgers = swarm.Peers.Where(p => p.Behaviour == SyntheticBehaviour.ForgedLayer).Select(p => $"peer {p.EndPoint} ").ToList();
+        var sent = swarm.Trace.Where(l => l.Contains($"-> piece index={last} ", StringComparison.Ordinal) && !forgers.Any(l.StartsWith))
+            .Select(l => l[(l.IndexOf("begin=", StringComparison.Ordinal) + 6)..].Split(' ')[0]).Distinct().Count();
+        var honestLayer = swarm.Log.Any(l => l.Contains($"{PeerLog.HashRequestAnswered} with Hashes", StringComparison.Ordinal) && !l.Contains(PeerLog.ForgedLayerSent, StringComparison.Ordinal));
+        if (index == last && written is null && !run.Succeeded && !run.TimedOut && honestLayer && sent >= blocks)
+            return $"every block of the last piece (piece {last}, {lastLength} bytes: {blocks} block(s) of 16 KiB) arrived and an " +
+                "honest peer sent the piece layer, yet your program refused the piece: a v2 piece's hash is the root over its blocks' " +
+                $"leaves padded with zero hashes to a WHOLE piece ({MerkleTreeLeaves(t.PieceLength)} leaves here), even for the last piece; " +
+                "padding to the next power of two of its own blocks is the rule for a file's root, not for a piece";
+        return null;
+    }
+
+    private static int MerkleTreeLeaves(int pieceLength) => Merkle.MerkleTree.BlocksPerPiece(pieceLength);
 
     private static void TryCancelAfter(CancellationTokenSource source, TimeSpan delay)
     {

@@ -18,6 +18,7 @@ internal static class HandshakeCheck
         var expected = $"Peer ID: {peer.PeerId.Hex}";
         var printed = run.Stdout.Replace("\r", "").Split('\n').Select(l => l.Trim()).FirstOrDefault(l => l.StartsWith("Peer ID:", StringComparison.Ordinal));
         if (run.Succeeded && printed == expected) return StageResult.Pass(context.Runs, run.CommandLine);
+        if (printed == expected) return StageResult.RightOutputWrongEnd(context.Runs, run, expected);
 
         var hint = PeerLogHint(swarm) ?? OutputHint(printed?["Peer ID:".Length..].Trim(), swarm, run);
         return StageResult.Fail(context.Runs, run.CommandLine, expected, $"{run.StdoutShown}\n({run.Outcome})", hint,

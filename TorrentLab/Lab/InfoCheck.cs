@@ -89,10 +89,14 @@ internal static class InfoCheck
             : pieceLength != t.PieceLength.ToString(CultureInfo.InvariantCulture) ? "the piece length is info['piece length']"
             : hashes.Count == 1 && hashes[0].Length == 40 * wanted.Count ? "print one hash per line, not all on one line"
             : hashes.Select(h => h.ToLowerInvariant()).SequenceEqual(wanted) ? "print the hashes in lowercase hex"
+            : TextDecoding.PiecesAsTextHint(Pieces(t), hashes, wanted.Count) is { } asText ? asText
             : hashes.Count != wanted.Count ? $"'pieces' holds {wanted.Count} hashes of 20 bytes each: split it every 20 bytes, one hash per line after 'Piece Hashes:'"
             : "each hash is 20 raw bytes of 'pieces' printed as 40 hex digits; keep 'pieces' as bytes, never decode it as text";
         return (expected, hint);
     }
+
+    /// <summary>The torrent's 'pieces' string: every piece's 20-byte SHA-1, in order.</summary>
+    private static byte[] Pieces(Metainfo.Torrent t) => [.. Enumerable.Range(0, t.PieceCount).SelectMany(i => t.GetPieceHash(i).ToArray())];
 
     private delegate (string Expected, string? Hint)? Verdict(LabTorrent torrent, InfoOutput output);
 
@@ -103,14 +107,20 @@ internal static class InfoCheck
         {
             // No tracker is contacted in these stages: the URL only has to be read back.
             var port = context.Random.Next(10_000, 60_000);
-            var torrent = LabTorrent.Generate(context.Random, context.PathFor($"torrent{i}"), $"http://127.0.0.1:{port}/announce", 2, 12);
+            // 'pieces' is binary, and the second torrent's name holds characters outside ASCII: a parser that reads the file
+            // as text fails on them.
+            var torrent = LabTorrent.Generate(context.Random, context.PathFor($"torrent{i}"), $"http://127.0.0.1:{port}/announce", 2, 12,
+                nonAsciiName: i == 1);
             var run = await context.RunAsync(["info", torrent.Path], ct).ConfigureAwait(false);
             ran = run.CommandLine;
-            var failure = verdict(torrent, new InfoOutput(run.Stdout));
+            var output = new InfoOutput(run.Stdout);
+            var failure = verdict(torrent, output);
             if (failure is null && run.Succeeded) continue;
-            var expected = failure?.Expected ?? $"exit code 0 (the lines printed were right for {torrent.Torrent.Name})";
-            var hint = failure?.Hint ?? (run.Succeeded ? null : "your program failed: read the error above");
-            return StageResult.Fail(context.Runs, run.CommandLine, expected, $"{run.StdoutShown}\n({run.Outcome})", hint);
+            if (failure is null) return StageResult.RightOutputWrongEnd(context.Runs, run, $"the same lines and exit code 0");
+            // Evidence first: a parse that broke where reading the file as text breaks it.
+            var hint = (TrackerAndLength(torrent, output) is not null ? TextDecoding.TorrentAsTextHint(torrent, run) : null)
+                ?? failure.Value.Hint ?? (run.Succeeded ? null : "your program failed: read the error above");
+            return StageResult.Fail(context.Runs, run.CommandLine, failure.Value.Expected, $"{run.StdoutShown}\n({run.Outcome})", hint);
         }
         return StageResult.Pass(context.Runs, ran);
     }

@@ -23,9 +23,18 @@ public sealed record LabCheckOptions
     /// <summary>Go on after a failing stage instead of stopping there.</summary>
     public bool KeepGoing { get; init; }
 
-    /// <summary>Every stage's time limit instead of its own: tests use a short one to bound programs that hang, and a long one
-    /// for programs that must pass on a loaded machine; null keeps the stages' own.</summary>
+    /// <summary>Every stage's time limit instead of its own (<c>--time-limit</c>), before the start-up allowance and
+    /// <see cref="Slow"/> are added (<see cref="LabTiming"/>): tests use a short one to bound programs that hang; null keeps
+    /// the stages' own.</summary>
     public TimeSpan? TimeLimit { get; init; }
+
+    /// <summary>Multiplies every time limit (<c>--slow</c>): for a teacher who knows the machines or the language are
+    /// slow. At least 1.</summary>
+    public double Slow { get; init; } = 1;
+
+    /// <summary>The program's start-up time when already known (a class run measures it once per student); null measures
+    /// it before the stages (<see cref="LabTiming.MeasureAsync"/>).</summary>
+    public TimeSpan? Startup { get; init; }
 
     /// <summary>A fresh seed for a run that was not given one.</summary>
     public static int NewSeed() => Random.Shared.Next(1, 1_000_000);

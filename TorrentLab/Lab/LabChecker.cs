@@ -14,8 +14,13 @@ public sealed class LabChecker(StudentProgram program, LabCheckOptions options, 
     public async Task<IReadOnlyList<(LabStage Stage, StageResult Result)>> RunAsync(CancellationToken ct = default)
     {
         var stages = LabStages.Select(options.Stage, options.Through);
+        if (options.Slow < 1 || double.IsNaN(options.Slow)) throw new LabException($"the slow factor must be 1 or more, got {options.Slow}");
         output.WriteLine($"Checking '{program.Display}' with seed {options.Seed} (repeat these inputs with --seed {options.Seed})" +
             (options.Faults ? ", with faulty peers" : ""));
+        var timing = options.Startup is { } known ? new LabTiming(known, options.Slow)
+            : await LabTiming.MeasureAsync(program, options.Slow, ct).ConfigureAwait(false);
+        Timing = timing;
+        output.WriteLine(timing.Describe());
         var results = new List<(LabStage, StageResult)>();
         var root = Path.Combine(Path.GetTempPath(), $"torrentlab-lab-{options.Seed}-{Guid.NewGuid():N}");
         try
@@ -25,9 +30,13 @@ public sealed class LabChecker(StudentProgram program, LabCheckOptions options, 
                 var index = LabStageIndex(stage);
                 var random = new Random(unchecked(options.Seed * 1_000_003 + index));
                 var folder = Directory.CreateDirectory(Path.Combine(root, stage.Name)).FullName;
-                var context = new StageContext(stage, program, random, folder, options);
+                var context = new StageContext(stage, program, random, folder, options, timing);
                 var clock = Stopwatch.StartNew();
                 var result = await stage.Check(context, ct).ConfigureAwait(false);
+                var timedOut = !result.Passed && context.LastRun is { TimedOut: true };
+                // A run killed at its limit is reported as a timeout, not with a guess drawn from the output it had no time to print.
+                if (timedOut && !result.HintStandsOnTimeout) result = result with { Hint = timing.TimeoutHint(context.TimeLimit) };
+                result = result with { Seed = options.Seed, Elapsed = clock.Elapsed, TimedOut = timedOut };
                 results.Add((stage, result));
                 Write(stage, result, clock.Elapsed);
                 if (!result.Passed && !options.KeepGoing && stage != stages[^1])
@@ -49,6 +58,9 @@ public sealed class LabChecker(StudentProgram program, LabCheckOptions options, 
             : $"{passed} of {stages.Count} stage(s) passed.");
         return results;
     }
+
+    /// <summary>The start-up measured (or given) for this run; <see cref="LabTiming.None"/> before <see cref="RunAsync"/>.</summary>
+    public LabTiming Timing { get; private set; } = LabTiming.None;
 
     private static int LabStageIndex(LabStage stage)
     {

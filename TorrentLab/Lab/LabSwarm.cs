@@ -14,6 +14,9 @@ public sealed class LabSwarm : IAsyncDisposable
 {
     private const int MaxLines = 5_000; // evidence kept per swarm; a runaway client cannot grow it without bound
 
+    // Our own loopback tracker, already listening: a slow answer means a loaded machine, never a tracker that is gone.
+    private static readonly TimeSpan OwnTrackerTimeout = TimeSpan.FromMinutes(10);
+
     private readonly ConcurrentQueue<string> _log = new();
     private readonly ConcurrentQueue<string> _trace = new();
     private readonly List<SyntheticPeer> _peers = [];
@@ -87,9 +90,12 @@ public sealed class LabSwarm : IAsyncDisposable
     /// <summary>The peers' addresses as the tracker hands them out: <c>127.0.0.1:40001</c>.</summary>
     public IReadOnlyList<string> PeerAddresses => [.. _peers.Select(p => p.EndPoint.ToString())];
 
+    /// <summary>Announces every seeder to our own tracker before the student's program starts, so the tracker lists them
+    /// from its first answer. The tracker is ours and on loopback: it answers, however loaded the machine, so there is no
+    /// start-up timeout that could abort a check (only Ctrl-C stops the wait).</summary>
     private async Task AnnounceSeedersAsync(CancellationToken ct)
     {
-        using var client = new TrackerClient([[Tracker.HttpAnnounceUrl]], new TrackerClientOptions { HttpTimeout = TimeSpan.FromSeconds(5) });
+        using var client = new TrackerClient([[Tracker.HttpAnnounceUrl]], new TrackerClientOptions { HttpTimeout = OwnTrackerTimeout });
         foreach (var peer in _peers)
         {
             var request = new AnnounceRequest(Torrent.Torrent.InfoHash, peer.PeerId, peer.EndPoint.Port, 0, 0, Left: 0, AnnounceEvent.Started);
@@ -100,9 +106,11 @@ public sealed class LabSwarm : IAsyncDisposable
     private void Add(ConcurrentQueue<string> queue, string line, bool notify)
     {
         if (queue.Count < MaxLines) queue.Enqueue(line);
-        // A faulty peer is sending its corrupt data: the peers that lacked that piece or the metadata get it now
+        // A faulty peer is sending its corrupt data (or its forged v2 layer): the peers that lacked that piece, the metadata
+        // or the layers get them now
         // (SyntheticPeerOptions.LatePiece, LateMetadata), so a downloader meets the fault before it can avoid it.
-        if (line.Contains(PeerLog.CorruptSent, StringComparison.Ordinal) || line.Contains(PeerLog.MetadataCorrupted, StringComparison.Ordinal))
+        if (line.Contains(PeerLog.CorruptSent, StringComparison.Ordinal) || line.Contains(PeerLog.MetadataCorrupted, StringComparison.Ordinal)
+            || line.Contains(PeerLog.ForgedLayerSent, StringComparison.Ordinal))
         {
             SyntheticPeer[] peers;
             lock (_peers) peers = [.. _peers];

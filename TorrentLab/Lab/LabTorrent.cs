@@ -16,15 +16,22 @@ public sealed record LabTorrent(Torrent Torrent, byte[] TorrentBytes, byte[] Pay
     /// <param name="announce">The tracker URL written as <c>announce</c>.</param>
     /// <param name="minPieces">Fewest pieces (at least 3 lets a piece have two neighbours).</param>
     /// <param name="maxPieces">Most pieces.</param>
-    public static LabTorrent Generate(Random random, string folder, string announce, int minPieces = 3, int maxPieces = 8)
+    /// <param name="nonAsciiName">Give the file a name with characters outside ASCII ("lab-1234-données-日本.bin"), whose
+    /// UTF-8 bytes outnumber its characters: a parser that reads the file as text and counts characters stumbles on it.</param>
+    public static LabTorrent Generate(Random random, string folder, string announce, int minPieces = 3, int maxPieces = 8, bool nonAsciiName = false)
     {
         var pieceLength = random.Next(2) == 0 ? 32 * 1024 : 64 * 1024;
         var fullPieces = random.Next(minPieces - 1, maxPieces);
         var lastPiece = random.Next(1, pieceLength);                 // never a whole piece
         var payload = new byte[(long)fullPieces * pieceLength + lastPiece];
         random.NextBytes(payload);
-        return Write(random, folder, announce, payload, pieceLength);
+        var name = NameFrom(random);
+        if (nonAsciiName) name = name.Replace(".bin", $"-{ForeignWords[random.Next(ForeignWords.Length)]}.bin", StringComparison.Ordinal);
+        var options = TorrentCreateOptions.WithTrackers(announce) with { PieceLength = pieceLength, CreationDate = null };
+        return WriteFile(folder, new BString(name), TorrentBuilder.Create(name, payload, options), payload);
     }
+
+    private static readonly string[] ForeignWords = ["données", "größe", "日本語", "mañana", "résumé", "søster", "€uro", "🙂smile"];
 
     /// <summary>As <see cref="Generate"/>, with the name drawn (from the same seeded source) until the info hash holds
     /// every byte of <paramref name="bytes"/>: the first tracker stage makes sure the hash needs the escapes students
@@ -61,10 +68,13 @@ public sealed record LabTorrent(Torrent Torrent, byte[] TorrentBytes, byte[] Pay
 
     /// <summary>As <see cref="Generate"/>, as a v2-only torrent (BEP 52): its pieces are checked against per-file merkle
     /// trees, and its magnet link's metadata carries no piece layers, so a downloader must ask a peer for them.</summary>
+    /// <remarks>The last piece holds at most half a piece, so its blocks' leaves never fill a power of two that is a whole
+    /// piece: padding them to their own power of two (a file's rule) instead of to a whole piece (a piece's rule) gives
+    /// another hash, on every seed.</remarks>
     public static LabTorrent GenerateV2(Random random, string folder, string announce)
     {
         var pieceLength = random.Next(2) == 0 ? 32 * 1024 : 64 * 1024;
-        var payload = new byte[(long)random.Next(2, 8) * pieceLength + random.Next(1, pieceLength)];
+        var payload = new byte[(long)random.Next(2, 8) * pieceLength + random.Next(1, pieceLength / 2 + 1)];
         random.NextBytes(payload);
         return Write(random, folder, announce, payload, pieceLength, TorrentFormat.V2);
     }
@@ -99,7 +109,9 @@ public sealed record LabTorrent(Torrent Torrent, byte[] TorrentBytes, byte[] Pay
     private static LabTorrent WriteFile(string folder, BString name, byte[] bytes, byte[] payload)
     {
         Directory.CreateDirectory(folder);
-        var path = System.IO.Path.Combine(folder, $"{System.IO.Path.GetFileNameWithoutExtension(name.Text)}.torrent");
+        // The file's own name stays ASCII (only the name inside the torrent carries other characters): the path is an argument.
+        var stem = new string(System.IO.Path.GetFileNameWithoutExtension(name.Text).Where(char.IsAscii).ToArray()).TrimEnd('-');
+        var path = System.IO.Path.Combine(folder, $"{stem}.torrent");
         File.WriteAllBytes(path, bytes);
         return new LabTorrent(Torrent.Parse(bytes), bytes, payload, path);
     }

@@ -10,7 +10,7 @@ namespace TorrentLab.Lab;
 /// student might hard-code), so a program that prints or uses a fixed id fails.</remarks>
 internal static class MagnetCheck
 {
-    private const int LinksPerParse = 2;
+    private const int LinksPerParse = 3;
 
     // Once the peers' log proves the mistake, the program gets this long to finish anyway before it is stopped.
     private static readonly TimeSpan GraceAfterEvidence = TimeSpan.FromSeconds(2);
@@ -18,7 +18,9 @@ internal static class MagnetCheck
     /// <summary>The ut_metadata id the peers of one run receive on.</summary>
     public static byte MetadataId(StageContext context) => (byte)context.Random.Next(17, 251);
 
-    /// <summary>Magnet parse: two links, the second with its parameters in another order.</summary>
+    /// <summary>Magnet parse: three links, the first in the usual order (xt, dn, tr), the second reversed, the third with an
+    /// extra parameter (xl, the length) and the order shuffled by the seed: a parser that takes parameters by position
+    /// passes the first and fails a later one.</summary>
     public static async Task<StageResult> ParseAsync(StageContext context, CancellationToken ct)
     {
         var ran = "";
@@ -28,25 +30,58 @@ internal static class MagnetCheck
             var port = context.Random.Next(10_000, 60_000);
             var torrent = LabTorrent.Generate(context.Random, context.PathFor($"torrent{i}"), $"http://127.0.0.1:{port}/announce");
             var t = torrent.Torrent;
-            var link = i == 0 ? torrent.MagnetLink
-                : $"magnet:?tr={Uri.EscapeDataString(t.Announce!)}&dn={Uri.EscapeDataString(t.Name)}&xt=urn:btih:{t.InfoHash.Hex}";
+            List<(string Name, string Value)> parameters =
+                [("xt", $"urn:btih:{t.InfoHash.Hex}"), ("dn", Uri.EscapeDataString(t.Name)), ("tr", Uri.EscapeDataString(t.Announce!))];
+            if (i == 1) parameters.Reverse();
+            if (i == 2)
+            {
+                parameters.Add(("xl", t.TotalLength.ToString(CultureInfo.InvariantCulture)));
+                context.Random.Shuffle(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(parameters));
+                // Never xt first and tr last again, the first link's places: then swap the two.
+                if (parameters[0].Name == "xt" && parameters[^1].Name == "tr") (parameters[0], parameters[^1]) = (parameters[^1], parameters[0]);
+            }
+            var link = "magnet:?" + string.Join('&', parameters.Select(p => $"{p.Name}={p.Value}"));
             var run = await context.RunAsync(["magnet_parse", link], ct).ConfigureAwait(false);
             ran = run.CommandLine;
             var url = Value(run.Stdout, "Tracker URL");
             var hash = Value(run.Stdout, "Info Hash");
-            if (run.Succeeded && url == t.Announce && hash == t.InfoHash.Hex) continue;
+            var expected = $"Tracker URL: {t.Announce}\nInfo Hash: {t.InfoHash.Hex}";
+            if (url == t.Announce && hash == t.InfoHash.Hex)
+            {
+                if (run.Succeeded) continue;
+                return StageResult.RightOutputWrongEnd(context.Runs, run, expected);
+            }
 
-            string? hint = url is null ? "print a line 'Tracker URL: <the value of tr>'"
+            string? hint = (i > 0 ? PositionalHint(parameters, url, hash, run) : null)
+                ?? (url is null ? "print a line 'Tracker URL: <the value of tr>'"
                 : url.Contains("%3A", StringComparison.OrdinalIgnoreCase) ? "the tr value is percent-encoded (%3A is ':', %2F is '/'): decode it before printing"
                 : url != t.Announce ? "the tracker URL is the value of the 'tr' parameter; split the query at '&' and each pair at the first '=', in any order"
                 : hash is null ? "print a line 'Info Hash: <40 hex digits>'"
                 : hash.StartsWith("urn:", StringComparison.Ordinal) ? "xt is 'urn:btih:' followed by the info hash: print only the 40 hex digits after it"
                 : hash != t.InfoHash.Hex ? "the info hash is the part of 'xt' after 'urn:btih:'; the parameters may come in any order"
-                : run.Succeeded ? null : "your program failed: read the error above";
-            return StageResult.Fail(context.Runs, run.CommandLine, $"Tracker URL: {t.Announce}\nInfo Hash: {t.InfoHash.Hex}",
-                $"{run.StdoutShown}\n({run.Outcome})", hint);
+                : run.Succeeded ? null : "your program failed: read the error above");
+            return StageResult.Fail(context.Runs, run.CommandLine, expected, $"{run.StdoutShown}\n({run.Outcome})", hint);
         }
         return StageResult.Pass(context.Runs, ran);
+    }
+
+    /// <summary>The first link (xt, dn, tr) was right and this one, in another order, is not: the program read what stood
+    /// where tr and xt stand in the first (it printed another parameter's value, or failed, or printed nothing).</summary>
+    private static string? PositionalHint(IReadOnlyList<(string Name, string Value)> parameters, string? url, string? hash, StudentRun run)
+    {
+        var order = string.Join(", ", parameters.Select(p => p.Name));
+        string? Owner(string? printed) => printed is null ? null : parameters.FirstOrDefault(p =>
+            p.Value == printed || Uri.UnescapeDataString(p.Value) == printed || (p.Name == "xt" && p.Value.EndsWith(printed, StringComparison.Ordinal)) || $"{p.Name}={p.Value}" == printed).Name;
+        var urlOwner = Owner(url);
+        var hashOwner = Owner(hash);
+        var took = urlOwner is not null && urlOwner != "tr" ? $"you printed the value of '{urlOwner}' as the tracker URL"
+            : hashOwner is not null && hashOwner != "xt" ? $"you printed the value of '{hashOwner}' as the info hash"
+            : url is null || hash is null ? (run.Succeeded ? "you printed no tracker URL or info hash" : "your program failed")
+            : null;
+        return took is null ? null
+            : $"the first link (parameters in the order xt, dn, tr) was right, but this one has them in the order {order} and {took}: " +
+              "a magnet link's parameters come in any order, and more may come (xl, x.pe, ws, several tr): split the query at '&', " +
+              "each pair at the first '=', and look each up by its name";
     }
 
     /// <summary>Magnet handshake: one metadata-serving peer behind our tracker.</summary>
@@ -70,6 +105,8 @@ internal static class MagnetCheck
         var sentTheirs = right && await WaitForAsync(swarm, PeerLog.ReceivedExtensionHandshake, ct).ConfigureAwait(false);
         var seeder = TrackerEvidence.SeederAnnounceHint(swarm);
         if (right && sentTheirs && seeder is null) return StageResult.Pass(context.Runs, run.CommandLine);
+        if (!run.Succeeded && printedPeer == peer.PeerId.Hex && printedId == metadataId.ToString(CultureInfo.InvariantCulture) && seeder is null)
+            return StageResult.RightOutputWrongEnd(context.Runs, run, expected);
 
         var hint = right && sentTheirs ? seeder
             : right
@@ -100,10 +137,10 @@ internal static class MagnetCheck
         return run.Succeeded ? null : "your program failed after printing: exit with code 0";
     }
 
-    /// <summary>Waits (at most a second) until a peer logged <paramref name="phrase"/>.</summary>
+    /// <summary>Waits (at most 5 s: a loaded machine may run the peer's task late) until a peer logged <paramref name="phrase"/>.</summary>
     private static async Task<bool> WaitForAsync(LabSwarm swarm, string phrase, CancellationToken ct)
     {
-        for (var i = 0; i < 20; i++)
+        for (var i = 0; i < 100; i++)
         {
             if (swarm.Log.Any(l => l.Contains(phrase, StringComparison.Ordinal))) return true;
             await Task.Delay(50, ct).ConfigureAwait(false);

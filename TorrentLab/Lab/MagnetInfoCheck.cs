@@ -54,12 +54,14 @@ internal static class MagnetInfoCheck
         var verdict = InfoCheck.JudgeAll(swarm.Torrent, run.Stdout, magnet: true);
         var seeder = TrackerEvidence.SeederAnnounceHint(swarm);
         if (verdict is null && run.Succeeded && seeder is null) return StageResult.Pass(context.Runs, run.CommandLine);
+        if (verdict is null && seeder is null) return StageResult.RightOutputWrongEnd(context.Runs, run, "the same lines and exit code 0");
 
         var t = swarm.Torrent.Torrent;
         var expected = verdict?.Expected ?? (run.Succeeded && seeder is not null ? "an announce with a positive 'left' (the lines printed were right)"
             : $"exit code 0 (the lines printed were right for {t.Name})");
         var url = MagnetCheck.Value(run.Stdout, "Tracker URL");
-        var hint = MagnetEvidence.Hint(swarm, metadataId, run, fetchedMetadata: true)
+        var evidence = MagnetEvidence.Hint(swarm, metadataId, run, fetchedMetadata: true);
+        var hint = evidence
             ?? TrackerEvidence.Hint(swarm, magnet: true)
             ?? (verdict is null ? seeder : null)
             ?? (url is not null && url.Contains("%3A", StringComparison.OrdinalIgnoreCase) ? "print the tracker URL percent-decoded, as magnet_parse does" : null)
@@ -68,6 +70,6 @@ internal static class MagnetInfoCheck
             ?? verdict?.Hint
             ?? (run.Succeeded ? null : "your program failed: read the error above and the peers' log below");
         return StageResult.Fail(context.Runs, run.CommandLine, expected, $"{run.StdoutShown}\n({run.Outcome})", hint,
-            PeerEvidence.Lines(swarm, context.Options.Trace));
+            PeerEvidence.Lines(swarm, context.Options.Trace)) with { HintStandsOnTimeout = evidence is not null };
     }
 }

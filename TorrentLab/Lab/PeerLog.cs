@@ -18,6 +18,15 @@ internal static class PeerLog
     /// <summary>A v2 peer answered a BEP 52 hash request (the line goes on with Hashes or HashReject).</summary>
     public const string HashRequestAnswered = "answered a hash request";
 
+    /// <summary>A v2 peer rejected a hash request because it has no piece layer yet (LateHashes).</summary>
+    public const string NoLayerYet = "(no piece layer yet)";
+
+    /// <summary>The forging v2 peer answered a hash request with its forged layer.</summary>
+    public const string ForgedLayerSent = "(a forged layer: it does not hash up to the pieces root)";
+
+    /// <summary>The forging v2 peer sent a block of one of its corrupt pieces.</summary>
+    public const string ForgedBlockSent = "sent forged block";
+
     /// <summary>The corrupting peer sent its spoiled block.</summary>
     public const string CorruptSent = "sent corrupt block";
 

@@ -21,7 +21,8 @@ internal static class PeersCheck
         var run = await context.RunAsync(["peers", swarm.Torrent.Path], ct).ConfigureAwait(false);
         var expected = swarm.PeerAddresses.Order(StringComparer.Ordinal).ToList();
         var printed = run.Stdout.Replace("\r", "").Split('\n').Select(l => l.Trim()).Where(l => l.Length > 0).ToList();
-        if (run.Succeeded && printed.Order(StringComparer.Ordinal).SequenceEqual(expected)) return StageResult.Pass(context.Runs, run.CommandLine);
+        if (printed.Order(StringComparer.Ordinal).SequenceEqual(expected))
+            return run.Succeeded ? StageResult.Pass(context.Runs, run.CommandLine) : StageResult.RightOutputWrongEnd(context.Runs, run, string.Join('\n', expected));
 
         var evidence = swarm.Log.Where(l => l.StartsWith("tracker:", StringComparison.Ordinal)).ToList();
         var hint = TrackerEvidence.Hint(swarm) ?? OutputHint(printed, expected, run);

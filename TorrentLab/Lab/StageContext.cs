@@ -2,7 +2,8 @@ namespace TorrentLab.Lab;
 
 /// <summary>What a stage's check gets: the student's program, a random source seeded for this stage alone, a scratch
 /// folder, and the run's options.</summary>
-public sealed class StageContext(LabStage stage, StudentProgram program, Random random, string folder, LabCheckOptions options)
+public sealed class StageContext(LabStage stage, StudentProgram program, Random random, string folder, LabCheckOptions options,
+    LabTiming? timing = null)
 {
     private int _runs;
 
@@ -20,14 +21,23 @@ public sealed class StageContext(LabStage stage, StudentProgram program, Random 
     /// <summary>Runs of the student's program so far.</summary>
     public int Runs => _runs;
 
-    /// <summary>The stage's time limit, or <see cref="LabCheckOptions.TimeLimit"/> when that is set.</summary>
-    public TimeSpan TimeLimit => Options.TimeLimit ?? Stage.TimeLimit;
+    /// <summary>The program's measured start-up and the slow factor, from which the time limit follows.</summary>
+    public LabTiming Timing { get; } = timing ?? LabTiming.None;
+
+    /// <summary>The last run of the student's program: a stage stops at its first failing run, so on a FAIL this is it.</summary>
+    public StudentRun? LastRun { get; private set; }
+
+    /// <summary>One run's time limit: the stage's own (or <see cref="LabCheckOptions.TimeLimit"/>), with the start-up
+    /// allowance and the slow factor of <see cref="Timing"/>.</summary>
+    public TimeSpan TimeLimit => Timing.LimitFor(Options.TimeLimit ?? Stage.TimeLimit);
 
     /// <summary>Runs the student's program with the stage's time limit.</summary>
-    public Task<StudentRun> RunAsync(IReadOnlyList<string> args, CancellationToken ct, CancellationToken stopEarly = default)
+    public async Task<StudentRun> RunAsync(IReadOnlyList<string> args, CancellationToken ct, CancellationToken stopEarly = default)
     {
         Interlocked.Increment(ref _runs);
-        return Program.RunAsync(args, TimeLimit, stopEarly, ct);
+        var run = await Program.RunAsync(args, TimeLimit, stopEarly, ct).ConfigureAwait(false);
+        LastRun = run;
+        return run;
     }
 
     /// <summary>A path in the stage's folder.</summary>

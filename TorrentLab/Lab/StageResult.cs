@@ -13,6 +13,24 @@ public sealed record StageResult(bool Passed, int Cases, string Ran, string Expe
     /// <summary>Supporting evidence for a failure: the tracker's rejection, the peer's log, the wire trace.</summary>
     public IReadOnlyList<string> Evidence { get; init; } = [];
 
+    /// <summary>True when <see cref="Hint"/> holds even if the run was killed at its time limit: it comes from what the
+    /// peers saw (a reject the program kept waiting after) or says itself that the program did not exit. Otherwise a
+    /// timed-out run's hint is the timeout (<see cref="LabTiming.TimeoutHint"/>), never a guess about its output.</summary>
+    public bool HintStandsOnTimeout { get; init; }
+
+    /// <summary>The seed the stage's inputs came from (filled in by the checker).</summary>
+    public int Seed { get; init; }
+
+    /// <summary>How long the stage took (filled in by the checker).</summary>
+    public TimeSpan Elapsed { get; init; }
+
+    /// <summary>Whether the failing run was killed at its time limit (filled in by the checker).</summary>
+    public bool TimedOut { get; init; }
+
+    /// <summary>A failed stage whose output was right but whose run did not end with exit code 0.</summary>
+    public static StageResult RightOutputWrongEnd(int cases, StudentRun run, string expected) =>
+        new(false, cases, run.CommandLine, expected, $"{run.StdoutShown}\n({run.Outcome})", run.RightOutputHint) { HintStandsOnTimeout = true };
+
     /// <summary>A passed stage after <paramref name="cases"/> runs.</summary>
     public static StageResult Pass(int cases, string ran) => new(true, cases, ran, "", "", null);
 

@@ -39,7 +39,9 @@ public sealed class StudentProgram
     public async Task<StudentRun> RunAsync(IReadOnlyList<string> args, TimeSpan timeLimit, CancellationToken stopEarly = default,
         CancellationToken ct = default)
     {
-        var info = new ProcessStartInfo(_command[0])
+        // A relative path such as ./client is the student's, from the working directory; .NET would resolve it from ours.
+        var file = _command[0].Contains('/') && !Path.IsPathRooted(_command[0]) ? Path.GetFullPath(_command[0], WorkingDirectory) : _command[0];
+        var info = new ProcessStartInfo(file)
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,

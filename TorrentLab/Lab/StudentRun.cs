@@ -25,6 +25,21 @@ public sealed record StudentRun(string CommandLine, int ExitCode, string Stdout,
         }
     }
 
+    /// <summary>The hint for a run whose output was right but that did not end with exit code 0: the mistake is in how it
+    /// ends, not in what it computes.</summary>
+    public string RightOutputHint
+    {
+        get
+        {
+            if (TimedOut || StoppedEarly)
+                return $"your output is right, but your program did not exit: it was still running after {LabTiming.Seconds(Elapsed)} s and was " +
+                    "killed; end it once it has printed (close its sockets, stop or join its threads)";
+            var stderr = LastLines(Stderr, 3);
+            return $"your output is right, but your program exited with code {ExitCode}" + (stderr.Length > 0 ? $" (stderr: {stderr})" : "") +
+                ": exit with code 0 when a command succeeds";
+        }
+    }
+
     /// <summary>Stdout trimmed and cut to a few lines, for a report.</summary>
     public string StdoutShown => Shorten(Stdout.TrimEnd(), 12);
 

@@ -45,6 +45,11 @@ public enum SyntheticBehaviour
     /// <summary>With <see cref="SyntheticPeerOptions.ServeMetadata"/>: announces the metadata size but answers every
     /// ut_metadata request with a reject (BEP 9).</summary>
     RejectMetadata,
+
+    /// <summary>For a v2 torrent (BEP 52): flips the first byte of every piece it serves, and answers a hash request with
+    /// the piece layer of those corrupt pieces, which does not hash up to the file's pieces root: a downloader that trusts
+    /// a layer without checking it against the root accepts its corrupt pieces.</summary>
+    ForgedLayer,
 }
 
 /// <summary>What a <see cref="SyntheticBehaviour.LiesInBitfield"/> peer does when asked for a piece it lied about.</summary>

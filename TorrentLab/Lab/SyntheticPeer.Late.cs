@@ -17,7 +17,7 @@ public sealed partial class SyntheticPeer
     /// <c>have</c> for the piece (BEP 3), as a peer that just finished downloading it would send.</summary>
     public void AcquireLate()
     {
-        if (_acquired || (_options.LatePiece is null && !_options.LateMetadata)) return;
+        if (_acquired || (_options.LatePiece is null && !_options.LateMetadata && !_options.LateHashes)) return;
         _acquired = true;
         Write(_options.LatePiece is { } piece ? $"{PeerLog.Acquired} piece {piece}" : $"{PeerLog.Acquired} the metadata");
         if (_options.LatePiece is not { } index) return;

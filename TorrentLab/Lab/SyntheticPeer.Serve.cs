@@ -92,9 +92,7 @@ public sealed partial class SyntheticPeer
                         Write($"connection {number}: ignored extended message id {message.ExtendedId}: the handshake was {PeerLog.NoExtensionBit}");
                         break;
                     case MessageKind.HashRequest when _hashes is not null:
-                        var answer = _hashes.Answer(message);
-                        await connection.SendAsync(answer, ct).ConfigureAwait(false);
-                        Write($"connection {number}: {PeerLog.HashRequestAnswered} with {answer.Kind}");
+                        await AnswerHashRequestAsync(connection, message, number, ct).ConfigureAwait(false);
                         break;
                     case MessageKind.Request when connection.AmChoking && !allowedFast.Contains(message.Index):
                         // BEP 3: choking means "no data will be sent until unchoking happens"; such requests are dropped,
@@ -154,6 +152,11 @@ public sealed partial class SyntheticPeer
         {
             data[0] ^= 0xFF;
             Write($"connection {number}: sent corrupt block index={request.Index} begin=0");
+        }
+        else if (_options.Behaviour == SyntheticBehaviour.ForgedLayer && request.Begin == 0)
+        {
+            data[0] ^= 0xFF;   // what its forged layer says the piece holds
+            Write($"connection {number}: {PeerLog.ForgedBlockSent} index={request.Index} begin=0");
         }
         return PeerMessage.Piece(request.Index, request.Begin, slot[..request.Length]);
     }

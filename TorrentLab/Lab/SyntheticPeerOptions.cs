@@ -64,6 +64,10 @@ public sealed record SyntheticPeerOptions
     /// the corrupting peer the only one holding the asked piece at first, so no downloader avoids its corrupt block.</summary>
     public int? LatePiece { get; init; }
 
+    /// <summary>For a v2 torrent: rejects every hash request (BEP 52) until <see cref="SyntheticPeer.AcquireLate"/>, as a
+    /// peer that has not got the piece layers yet.</summary>
+    public bool LateHashes { get; init; }
+
     /// <summary>With <see cref="ServeMetadata"/>: rejects every ut_metadata request (BEP 9) until
     /// <see cref="SyntheticPeer.AcquireLate"/>, as a peer that has no metadata yet.</summary>
     public bool LateMetadata { get; init; }

@@ -21,11 +21,11 @@ internal static class V2Check
             var expected = torrent.InfoHashV2!.Value.Hex;
             var printed = Value(run.Stdout, "Info Hash v2");
             if (printed == expected && run.Succeeded) continue;
+            if (printed == expected) return StageResult.RightOutputWrongEnd(context.Runs, run, $"Info Hash v2: {expected}");
             var hint = printed is null ? (run.Succeeded ? "print a line 'Info Hash v2: <64 hex digits>' for a torrent with 'meta version' 2" : "your program failed: read the error above (a v2-only torrent has no 'pieces' and no 'length' in 'info')")
                 : printed.Equals(expected, StringComparison.OrdinalIgnoreCase) && printed != expected ? "print the hash in lowercase hex"
                 : printed == expected[..40] ? "print all 32 bytes of the SHA-256 (64 hex digits); the 20-byte truncation is only for the handshake and trackers"
                 : printed == Convert.ToHexStringLower(SHA1.HashData(torrent.RawInfo.Span)) ? "that is the SHA-1 of the info dictionary (the v1 hash); BEP 52 uses SHA-256 of the same bytes"
-                : printed == expected ? "the hash was right, but your program did not exit with code 0"
                 : "hash the exact bytes of the bencoded 'info' value, as they are in the file, with SHA-256";
             return StageResult.Fail(context.Runs, run.CommandLine, $"Info Hash v2: {expected}", $"{run.StdoutShown}\n({run.Outcome})", hint);
         }
@@ -49,6 +49,7 @@ internal static class V2Check
             var expected = Convert.ToHexStringLower(MerkleTree.FileRoot(data));
             var printed = Value(run.Stdout, "Pieces Root");
             if (printed == expected && run.Succeeded) continue;
+            if (printed == expected) return StageResult.RightOutputWrongEnd(context.Runs, run, $"Pieces Root: {expected}");
             var hint = printed is null ? (run.Succeeded ? "print a line 'Pieces Root: <64 hex digits>'" : "your program failed: read the error above")
                 : printed.Equals(expected, StringComparison.OrdinalIgnoreCase) && printed != expected ? "print the root in lowercase hex"
                 : MerkleMistakes.Explain(data, printed)

@@ -1,0 +1,50 @@
+using System.CommandLine;
+using TorrentLab.Lab;
+
+namespace TorrentLab.Cli.Commands;
+
+/// <summary><c>torrentlab lab class ROSTER [--output DIR] [--seed N] [--stage|--through NAME] [--faults] [--slow F]
+/// [--time-limit S]</c>: checks every student of a roster on the same inputs and prints one table; each student's report
+/// goes to a file. Exit 0 when every student passed every checked stage, 1 otherwise.</summary>
+internal static class LabClassCommand
+{
+    public static Command Create()
+    {
+        var roster = new Argument<FileInfo>("roster") { Description = "The class roster: one student per line, 'name command...', commands run from the roster's folder" };
+        var output = new Option<DirectoryInfo?>("--output", "-o") { Description = "Where the reports go (NAME.txt, NAME.jsonl, class.txt, class.jsonl); default: lab-class-SEED beside the roster" };
+        var seed = new Option<int?>("--seed") { Description = "Seed of every student's inputs (the same for all; printed in the table)" };
+        var stage = new Option<string?>("--stage") { Description = "Check only this stage" };
+        var through = new Option<string?>("--through") { Description = "Check the stages from the first through this one" };
+        var faults = new Option<bool>("--faults") { Description = "Add the harder peers of 'lab check --faults'" };
+        var timing = LabTimingOptions.Create();
+        var command = new Command("class", "Check every student of a roster on the same inputs: one table, one report file per student.")
+        {
+            roster, output, seed, stage, through, faults, timing.Slow, timing.TimeLimit,
+        };
+        return command.WithAction(async (parse, ct) =>
+        {
+            var options = timing.Apply(parse, new LabCheckOptions
+            {
+                Seed = parse.GetValue(seed) ?? LabCheckOptions.NewSeed(),
+                Stage = parse.GetValue(stage),
+                Through = parse.GetValue(through),
+                Faults = parse.GetValue(faults),
+            });
+            IReadOnlyList<LabStage> stages;
+            IReadOnlyList<ClassStudent> students;
+            var file = parse.GetValue(roster)!;
+            try
+            {
+                stages = LabStages.Select(options.Stage, options.Through);
+                students = ClassRoster.Read(file.FullName);
+            }
+            catch (LabException e) { throw new UsageException(e.Message); }
+            var folder = parse.GetValue(output)?.FullName ?? Path.Combine(file.DirectoryName!, $"lab-class-{options.Seed}");
+            var report = new ClassReport(students, file.DirectoryName!, options, folder);
+            var rows = await report.RunAsync(Console.Error, ct).ConfigureAwait(false);
+            Console.Out.Write(ClassReport.Table(rows, stages, options));
+            Console.Out.WriteLine($"Reports: {folder}");
+            return rows.All(r => r.Error is null && r.Results.Count == stages.Count && r.Results.All(x => x.Result.Passed)) ? ExitCodes.Ok : ExitCodes.Failed;
+        });
+    }
+}

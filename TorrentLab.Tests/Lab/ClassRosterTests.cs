@@ -1,0 +1,37 @@
+using TorrentLab.Lab;
+
+namespace TorrentLab.Tests.Lab;
+
+public class ClassRosterTests
+{
+    [Fact]
+    public void Parse_SkipsCommentsAndBlankLines_AndSplitsQuotedWords()
+    {
+        var students = ClassRoster.Parse(["# the class", "", "alice  python3 alice/client.py", "bob node \"bob/my client.js\" --x 'a b'"], "roster");
+
+        Assert.Equal(["alice", "bob"], students.Select(s => s.Name));
+        Assert.Equal(["python3", "alice/client.py"], students[0].Command);
+        Assert.Equal(["node", "bob/my client.js", "--x", "a b"], students[1].Command);
+        Assert.Equal(4, students[1].Line);
+    }
+
+    [Theory]
+    [InlineData("alice", "roster:1: expected 'name command...'")]
+    [InlineData("al/ice python3 x.py", "a student's name is letters, digits")]
+    [InlineData("alice python3 'x.py", "roster:1: a quote is not closed")]
+    [InlineData("# nobody", "no student listed")]
+    public void Parse_BadRoster_SaysWhereAndWhat(string line, string message)
+    {
+        var e = Assert.Throws<LabException>(() => ClassRoster.Parse([line], "roster"));
+
+        Assert.Contains(message, e.Message);
+    }
+
+    [Fact]
+    public void Parse_RepeatedName_NamesTheFirstLine()
+    {
+        var e = Assert.Throws<LabException>(() => ClassRoster.Parse(["alice a", "Alice b"], "roster"));
+
+        Assert.Contains("roster:2: the name 'Alice' is already used on line 1", e.Message);
+    }
+}

@@ -1,0 +1,83 @@
+namespace TorrentLab.Lab;
+
+/// <summary>One student of a class: a name (for the table and the file of their report) and the command that runs their
+/// program, from the roster's folder.</summary>
+public sealed record ClassStudent(string Name, IReadOnlyList<string> Command, int Line);
+
+/// <summary>A class roster for <c>lab class</c>: one student per line, <c>name command...</c>, as in
+/// <code>
+/// # name   command (run from this file's folder)
+/// alice    python3 alice/client.py
+/// bob      node "bob/my client.js"
+/// </code>
+/// Blank lines and lines starting with '#' are skipped; a command's words are split at spaces, and a word in double or
+/// single quotes may hold spaces.</summary>
+public static class ClassRoster
+{
+    /// <summary>The students of the roster at <paramref name="path"/>.</summary>
+    /// <exception cref="LabException">The file cannot be read, a line has no command, a name repeats or holds characters
+    /// other than letters, digits, '-', '_' and '.', or no student is listed.</exception>
+    public static IReadOnlyList<ClassStudent> Read(string path)
+    {
+        string[] lines;
+        try { lines = File.ReadAllLines(path); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { throw new LabException($"cannot read the roster {path}: {e.Message}"); }
+        return Parse(lines, path);
+    }
+
+    /// <summary>The students of the roster's <paramref name="lines"/> (<paramref name="source"/> names it in errors).</summary>
+    public static IReadOnlyList<ClassStudent> Parse(IReadOnlyList<string> lines, string source)
+    {
+        var students = new List<ClassStudent>();
+        for (var i = 0; i < lines.Count; i++)
+        {
+            var line = lines[i].Trim();
+            if (line.Length == 0 || line.StartsWith('#')) continue;
+            var words = Split(line, source, i + 1);
+            if (words.Count < 2) throw new LabException($"{source}:{i + 1}: expected 'name command...', got '{line}'");
+            var name = words[0];
+            if (!name.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.') || name.StartsWith('.'))
+                throw new LabException($"{source}:{i + 1}: a student's name is letters, digits, '-', '_' and '.' (it names a file), got '{name}'");
+            if (students.Any(s => s.Name.Equals(name, StringComparison.OrdinalIgnoreCase)))
+                throw new LabException($"{source}:{i + 1}: the name '{name}' is already used on line {students.First(s => s.Name.Equals(name, StringComparison.OrdinalIgnoreCase)).Line}");
+            students.Add(new ClassStudent(name, words.Skip(1).ToList(), i + 1));
+        }
+        if (students.Count == 0) throw new LabException($"{source}: no student listed (one per line: name command...)");
+        return students;
+    }
+
+    private static List<string> Split(string line, string source, int number)
+    {
+        var words = new List<string>();
+        var word = new System.Text.StringBuilder();
+        char? quote = null;
+        var inWord = false;
+        foreach (var c in line)
+        {
+            if (quote is { } q)
+            {
+                if (c == q) quote = null;
+                else word.Append(c);
+            }
+            else if (c is '"' or '\'')
+            {
+                quote = c;
+                inWord = true;
+            }
+            else if (char.IsWhiteSpace(c))
+            {
+                if (inWord) words.Add(word.ToString());
+                word.Clear();
+                inWord = false;
+            }
+            else
+            {
+                word.Append(c);
+                inWord = true;
+            }
+        }
+        if (quote is not null) throw new LabException($"{source}:{number}: a quote is not closed");
+        if (inWord) words.Add(word.ToString());
+        return words;
+    }
+}

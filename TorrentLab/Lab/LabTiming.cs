@@ -1,0 +1,62 @@
+using System.Globalization;
+
+namespace TorrentLab.Lab;
+
+/// <summary>How long the student's program takes to start on this machine, measured once before the stages, and the
+/// time limit of each run that follows from it: verdicts must not depend on how fast the machine or the interpreter is.</summary>
+/// <remarks>A run may take <c>slow x (stage limit + <see cref="StartupAllowance"/> x start-up)</c>. The stage limits
+/// (<see cref="LabStages"/>) are what a correct program needs on an idle machine once it has started; a slower
+/// interpreter or a loaded machine shows in the start-up, which is measured on a trivial run (<c>decode i0e</c>, twice,
+/// the slower counted), so the limits grow with it. A teacher who knows the machines are slow adds <c>--slow</c>.</remarks>
+public sealed record LabTiming(TimeSpan Startup, double Slow)
+{
+    /// <summary>Start-ups a run is allowed on top of the stage's limit: a program run through a wrapper, an interpreter
+    /// that loads its modules lazily, or a machine that got busier after the measurement all start more than once as slowly.</summary>
+    public const int StartupAllowance = 4;
+
+    /// <summary>The arguments of the trivial run: the first stage's command, which every program reads and ends at once.</summary>
+    public static readonly IReadOnlyList<string> TrivialRun = ["decode", "i0e"];
+
+    // A trivial run that takes longer than this is not measured further: the program probably waits for something.
+    private static readonly TimeSpan MeasureLimit = TimeSpan.FromSeconds(30);
+
+    /// <summary>No start-up allowance and no slow factor: the stages' own limits.</summary>
+    public static LabTiming None { get; } = new(TimeSpan.Zero, 1);
+
+    /// <summary>Whether the trivial run ended by itself (false: it hit <see cref="MeasureLimit"/> and counts as zero).</summary>
+    public bool Measured { get; init; } = true;
+
+    /// <summary>The limit of one run of a stage whose own limit is <paramref name="stageLimit"/>.</summary>
+    public TimeSpan LimitFor(TimeSpan stageLimit) => (stageLimit + Startup * StartupAllowance) * Slow;
+
+    /// <summary>Measures the program's start-up: two trivial runs (the first may warm caches: a compiler, a JIT), the slower
+    /// counted, since either could be what a later run meets.</summary>
+    /// <exception cref="LabException">The program cannot be started at all.</exception>
+    public static async Task<LabTiming> MeasureAsync(StudentProgram program, double slow, CancellationToken ct)
+    {
+        var slowest = TimeSpan.Zero;
+        for (var i = 0; i < 2; i++)
+        {
+            var run = await program.RunAsync(TrivialRun, MeasureLimit * slow, ct: ct).ConfigureAwait(false);
+            if (run.TimedOut) return new LabTiming(TimeSpan.Zero, slow) { Measured = false };
+            if (run.Elapsed > slowest) slowest = run.Elapsed;
+        }
+        return new LabTiming(slowest, slow);
+    }
+
+    /// <summary>The report's line on timing.</summary>
+    public string Describe() =>
+        (Measured
+            ? $"A start of your program takes {Seconds(Startup)} s on this machine ('{string.Join(' ', TrivialRun)}', the slower of two runs): each run may take the stage's limit + {StartupAllowance} x {Seconds(Startup)} s"
+            : $"A trivial run ('{string.Join(' ', TrivialRun)}') did not end within {MeasureLimit.TotalSeconds * Slow:0} s, so each run gets the stage's own limit")
+        + (Slow == 1 ? "." : $", x {Slow.ToString("0.##", CultureInfo.InvariantCulture)} (--slow).");
+
+    /// <summary>The hint for a run killed at its time limit (<paramref name="limit"/>): a timeout, said as one, never as a
+    /// wrong output.</summary>
+    public string TimeoutHint(TimeSpan limit) =>
+        $"your program ran longer than {Seconds(limit)} s, this run's time limit on this machine (a start of your program " +
+        $"takes {Seconds(Startup)} s here), and was killed before it finished: look for a loop or a read that never ends " +
+        "(a socket without a timeout, waiting for bytes that never come); if it is right but slow, run the checker with --slow 2";
+
+    internal static string Seconds(TimeSpan t) => t.TotalSeconds.ToString(t.TotalSeconds < 10 ? "0.##" : "0.#", CultureInfo.InvariantCulture);
+}

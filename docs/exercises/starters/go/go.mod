@@ -1,0 +1,3 @@
+module torrentlab-starter
+
+go 1.21
