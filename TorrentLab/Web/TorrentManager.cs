@@ -68,7 +68,9 @@ internal sealed partial class TorrentManager : IAsyncDisposable
         var entries = manager._store.Load(options.Log);
         manager._settings = Effective(options, manager._store.LoadedSettings);
         manager.Session = manager.StartSession();
-        manager._settings = manager._settings with { PeerPort = manager.Session.Port }; // saved: the next start asks for it again
+        manager._settings = manager._settings with { PeerPort = manager.Session.Port };
+        // Saved at once: the next start asks for the same port again (a port forwarded on a router stays right).
+        if (manager._store.LoadedSettings?.PeerPort != manager.Session.Port) manager.Save();
         foreach (var entry in entries)
         {
             if (manager.Load(entry) is not { } managed) continue;
