@@ -1,5 +1,6 @@
 using System.Net;
 using System.Security.Cryptography;
+using TorrentLab.Tests.Infrastructure;
 using TorrentLab.Utp;
 
 namespace TorrentLab.Tests.Utp;
@@ -32,6 +33,32 @@ public class UtpSocketTests
         Assert.Equal(up, receivedUp);
         Assert.Equal(down, receivedDown);
         Assert.Equal(client.LocalEndPoint, accepted.RemoteEndPoint);
+    }
+
+    [Fact]
+    public async Task TickTimer_RunsOnlyWhileTheSocketHasConnections()
+    {
+        var timers = new CountingTimeProvider();
+        var options = new UtpOptions { Timers = timers, Linger = TimeSpan.FromMilliseconds(100) };
+        await using var server = UtpSocket.Bind(Loopback, options);
+        await using var client = UtpSocket.Bind(Loopback, options);
+        server.Listen();
+        var ct = Timeout();
+
+        // Idle sockets hold no timer at all: a periodic one would fire on the timer thread whether or not anyone waits.
+        Assert.Equal(0, timers.LiveTimers);
+
+        var accepting = server.AcceptAsync(ct).AsTask();
+        var dialled = await client.ConnectAsync(server.LocalEndPoint, ct);
+        var accepted = await accepting;
+        Assert.True(timers.LiveTimers > 0, "a connection needs its socket's clock for timeouts and resends");
+
+        await dialled.DisposeAsync();
+        await accepted.DisposeAsync();
+        Assert.True(await CountingTimeProvider.EventuallyAsync(() => server.ConnectionCount == 0 && client.ConnectionCount == 0, TimeSpan.FromSeconds(20)),
+            "both connections end after their FINs");
+        Assert.True(await CountingTimeProvider.EventuallyAsync(() => timers.LiveTimers == 0, TimeSpan.FromSeconds(5)),
+            $"{timers.LiveTimers} timer(s) still alive with no connection left");
     }
 
     [Fact]

@@ -40,4 +40,7 @@ internal sealed record UtpOptions
 
     /// <summary>How long a closed connection waits for the peer's FIN after ours was acked.</summary>
     public TimeSpan Linger { get; init; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>The clock of the socket's tick timer (tests count the timers it holds).</summary>
+    public TimeProvider Timers { get; init; } = TimeProvider.System;
 }

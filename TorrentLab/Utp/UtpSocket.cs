@@ -167,17 +167,28 @@ internal sealed partial class UtpSocket : IAsyncDisposable
 
     private async Task TickLoopAsync(CancellationToken ct)
     {
-        using var timer = new PeriodicTimer(TickInterval);
         try
         {
-            while (await timer.WaitForNextTickAsync(ct).ConfigureAwait(false))
+            while (!ct.IsCancellationRequested)
             {
-                TickAll();
-                // No connection, nothing to time out or resend: a socket with none costs no wake-ups until one comes.
+                // No connection, nothing to time out or resend: a socket with none holds no timer (a periodic timer
+                // fires on the timer thread whether or not anyone waits for it) and costs no wake-ups until one comes.
                 while (ConnectionCount == 0) await _tickWake.WaitAsync(ct).ConfigureAwait(false);
+                await TickWhileConnectedAsync(ct).ConfigureAwait(false);
             }
         }
         catch (OperationCanceledException) { }
+    }
+
+    /// <summary>Ticks every connection each <see cref="TickInterval"/> until none is left.</summary>
+    private async Task TickWhileConnectedAsync(CancellationToken ct)
+    {
+        using var timer = new PeriodicTimer(TickInterval, _options.Timers);
+        while (await timer.WaitForNextTickAsync(ct).ConfigureAwait(false))
+        {
+            TickAll();
+            if (ConnectionCount == 0) return;
+        }
     }
 
     /// <summary>Stops the socket: every connection still open fails, and the port is released.</summary>

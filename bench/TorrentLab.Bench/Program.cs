@@ -8,6 +8,8 @@ using TorrentLab.Bench;
 if (args.FirstOrDefault() == "utp-loopback") return await UtpLoopback.RunAsync(args);
 // download-allocations TORRENT OUT [max-peers]: a real download in this process; prints allocations and collections.
 if (args.FirstOrDefault() == "download-allocations") return await DownloadAllocations.RunAsync(args);
+// session-idle TORRENTS DATA [seconds]: seeds every torrent of a folder in one session; prints the cost per idle torrent.
+if (args.FirstOrDefault() == "session-idle") return await SessionIdle.RunAsync(args);
 // wire-sink TORRENT SEEDER...: requests every block from the seeders and discards it; prints MiB/s (their ceiling).
 if (args.FirstOrDefault() == "wire-sink") return await WireSink.RunAsync(args);
 
