@@ -116,6 +116,36 @@ public class PeerBookTests
     }
 
     [Fact]
+    public void NextTry_ARetiredSeed_IsNoReasonToWake()
+    {
+        var book = new PeerBook();
+        book.Add([At(7)]);
+        Assert.Equal(At(7), book.TakeNext(Now));
+
+        book.Retire(At(7));
+
+        // A dialler sleeps until NextTry: a time for an address it will never take would wake it again and again.
+        Assert.Null(book.NextTry());
+    }
+
+    [Fact]
+    public void NextTry_AnAddressAtTheBackOffCap_IsStillDueAfterTheCap()
+    {
+        var book = new PeerBook();
+        book.Add([At(1)]);
+        var time = Now;
+        for (var i = 0; i <= PeerBook.MaxFailures; i++)
+        {
+            Assert.Equal(At(1), book.TakeNext(time));
+            book.Release(At(1), failed: true, time);
+            time += PeerBook.MaxBackoff;
+        }
+
+        // Tried again after the cap (TakeNext gives it), so the dialler must be told when.
+        Assert.Equal(time, book.NextTry());
+    }
+
+    [Fact]
     public void Release_WithRetryAfter_WaitsAtLeastThatLongWithoutCountingAFailure()
     {
         var book = new PeerBook();

@@ -101,8 +101,10 @@ internal sealed class PeerBook
         lock (_lock)
         {
             DateTimeOffset? first = null;
+            // What TakeNext would give: every address neither busy nor retired, however often it failed (it is tried
+            // again after the capped back-off).
             foreach (var entry in _known.Values)
-                if (!entry.Busy && entry.Failures < MaxFailures && (first is null || entry.NextTry < first)) first = entry.NextTry;
+                if (!entry.Busy && !entry.Retired && (first is null || entry.NextTry < first)) first = entry.NextTry;
             return first;
         }
     }

@@ -7,7 +7,7 @@ namespace TorrentLab.Web;
 internal sealed class TraceRing
 {
     public const int Capacity = 2_000; // about a minute of a slow download, a fraction of a second of a fast one
-    private readonly TraceLine[] _lines = new TraceLine[Capacity];
+    private TraceLine[]? _lines; // made at the first event: thousands of idle torrents trace nothing
     private readonly Lock _lock = new();
     private long _next; // the sequence number of the next event
 
@@ -18,6 +18,7 @@ internal sealed class TraceRing
     {
         lock (_lock)
         {
+            _lines ??= new TraceLine[Capacity];
             _lines[_next % Capacity] = new TraceLine(_next, e.Time, e.Peer.ToString(),
                 e.Direction == WireDirection.Sent ? "sent" : "received", e.Name, e.Fields, e.WireLength, e.HeadHex);
             _next++;
@@ -34,7 +35,7 @@ internal sealed class TraceRing
             var start = Math.Max(Math.Max(from, oldest), _next - max);
             var skipped = start - Math.Min(from, start);
             var lines = new TraceLine[Math.Max(0, _next - start)];
-            for (var i = 0; i < lines.Length; i++) lines[i] = _lines[(start + i) % Capacity];
+            for (var i = 0; i < lines.Length; i++) lines[i] = _lines![(start + i) % Capacity];
             return (lines, skipped);
         }
     }
