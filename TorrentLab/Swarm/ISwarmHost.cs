@@ -5,9 +5,9 @@ using TorrentLab.Storage;
 
 namespace TorrentLab.Swarm;
 
-/// <summary>The session as one of its peers sees it: all a <see cref="SwarmPeer"/> may read from or tell its
+/// <summary>A torrent's swarm as one of its peers sees it: all a <see cref="SwarmPeer"/> may read from or tell its
 /// <see cref="TorrentSwarm"/>, and nothing more.</summary>
-/// <remarks>The other direction (what the session and the choker ask of a peer) is listed in docs/ARCHITECTURE.md.</remarks>
+/// <remarks>The other direction (what the swarm and the choker ask of a peer) is listed in docs/ARCHITECTURE.md.</remarks>
 internal interface ISwarmHost
 {
     /// <summary>The torrent (piece lengths, info hash, private flag).</summary>
@@ -47,10 +47,10 @@ internal interface ISwarmHost
     /// <summary>Payload bytes that moved: <paramref name="received"/> accepted from a peer, <paramref name="uploaded"/> sent to one.</summary>
     void OnTransferred(long received, long uploaded);
 
-    /// <summary>Something the session acts on changed about <paramref name="peer"/>.</summary>
+    /// <summary>Something the swarm acts on changed about <paramref name="peer"/>.</summary>
     void OnPeerEvent(SwarmPeer peer, PeerEvent change);
 
-    /// <summary>The peer negotiated ut_pex (BEP 11): the session fills <paramref name="state"/> with the peers it knows.</summary>
+    /// <summary>The peer negotiated ut_pex (BEP 11): the swarm fills <paramref name="state"/> with the peers it knows.</summary>
     void OnPexReady(SwarmPeer peer, PexState state);
 
     /// <summary>The peer sent a file's piece layer that hashes up to its pieces root (BEP 52): its pieces can be requested.</summary>

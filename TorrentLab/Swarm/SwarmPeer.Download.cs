@@ -42,7 +42,7 @@ internal sealed partial class SwarmPeer
     public bool Snubbed { get; private set; }
 
     /// <summary>How many requests to keep in flight now: about a second of its recent rate, within bounds.</summary>
-    private int PipelineTarget() => Snubbed ? 1 : PipelineTarget(Down.BytesPerSecond, _session.DeliveringPeers, _pipelineCap);
+    private int PipelineTarget() => Snubbed ? 1 : PipelineTarget(Down.BytesPerSecond, _swarm.DeliveringPeers, _pipelineCap);
 
     /// <summary>The pipeline for a peer delivering <paramref name="bytesPerSecond"/> while
     /// <paramref name="deliveringPeers"/> deliver in all: about a second of its rate, at least 16 (a new peer gets a
@@ -59,13 +59,13 @@ internal sealed partial class SwarmPeer
     internal static int PipelineCap(int deliveringPeers) => Math.Max(SharedPipeline, MaxPipeline / Math.Max(1, deliveringPeers));
 
     /// <summary>Sends <c>interested</c> or <c>not interested</c> as our needs change, and tops up the pipeline with one
-    /// batched send. Called from the receive loop after each drain, and by the session's timer for idle peers.</summary>
+    /// batched send. Called from the receive loop after each drain, and by the swarm's timer for idle peers.</summary>
     public async ValueTask TopUpAsync(CancellationToken ct)
     {
         if (Interlocked.Exchange(ref _toppingUp, 1) == 1) return; // the other caller is doing it
         try
         {
-            var interesting = _session.Downloading && _pieces.IsInteresting(this);
+            var interesting = _swarm.Downloading && _pieces.IsInteresting(this);
             if (interesting != Connection.AmInterested)
             {
                 // BEP 3: interest tells the peer whether we would request if unchoked.
@@ -77,7 +77,7 @@ internal sealed partial class SwarmPeer
             // Top up only when a quarter of the pipeline is free: fewer, larger sends for the same throughput.
             if (inFlight > 0 && target - inFlight < Math.Max(1, target / 4)) return;
             var want = Math.Max(0, target - inFlight);
-            var limit = _session.DownloadLimit is { IsLimited: true } l ? l : null;
+            var limit = _swarm.DownloadLimit is { IsLimited: true } l ? l : null;
             if (limit is not null && want > 0)
             {
                 // The download limit: a request is sent only with tokens for the block it asks for.
@@ -127,20 +127,20 @@ internal sealed partial class SwarmPeer
         }
         else
         {
-            _session.OnTransferred(received: length, uploaded: 0); // only what we asked for counts, and ranks the peer for upload slots
+            _swarm.OnTransferred(received: length, uploaded: 0); // only what we asked for counts, and ranks the peer for upload slots
             Down.Add(length);
             NoteExchange();
         }
         // Duplicates are merely wasted; a block that counts is progress for this peer. What the block means for the
-        // download is the session's, told in one call.
+        // download is the swarm's, told in one call.
         var firstOfPiece = result.Kind is BlockResultKind.Accepted or BlockResultKind.PieceComplete && StoredBlock(message.Index);
-        await _session.OnBlockAsync(this, result, new BlockRequest(message.Index, message.Begin, length), firstOfPiece, ct).ConfigureAwait(false);
+        await _swarm.OnBlockAsync(this, result, new BlockRequest(message.Index, message.Begin, length), firstOfPiece, ct).ConfigureAwait(false);
     }
 
-    private int _delivering; // 1 while the session counts it as delivering blocks
+    private int _delivering; // 1 while the swarm counts it as delivering blocks
 
     /// <summary>Stops counting it as delivering when its last block is older than <paramref name="after"/>; true when
-    /// it was counted until now (the caller tells the session, exactly once).</summary>
+    /// it was counted until now (the caller tells the swarm, exactly once).</summary>
     public bool StopDelivering(TimeSpan after) =>
         Volatile.Read(ref _delivering) == 1 && Stopwatch.GetElapsedTime(Volatile.Read(ref _lastBlockAt)) >= after &&
         Interlocked.Exchange(ref _delivering, 0) == 1;
@@ -149,7 +149,7 @@ internal sealed partial class SwarmPeer
     private bool StoredBlock(int index)
     {
         Volatile.Write(ref _lastBlockAt, Stopwatch.GetTimestamp());
-        if (Volatile.Read(ref _delivering) == 0 && Interlocked.Exchange(ref _delivering, 1) == 0) _session.OnDelivering(started: true);
+        if (Volatile.Read(ref _delivering) == 0 && Interlocked.Exchange(ref _delivering, 1) == 0) _swarm.OnDelivering(started: true);
         Delivered = true;
         Snubbed = false;
         if (index == _lastPiece) return false;

@@ -5,7 +5,7 @@ using TorrentLab.Wire;
 namespace TorrentLab.Swarm;
 
 // The extension protocol (BEP 10) on this connection: our handshake, the peer's, ut_metadata requests (BEP 9) and
-// peer exchange (BEP 11). The session decides whom to tell about whom (TorrentSwarm.Pex.cs).
+// peer exchange (BEP 11). The swarm decides whom to tell about whom (TorrentSwarm.Pex.cs).
 internal sealed partial class SwarmPeer
 {
     private ExtensionChannel? _extensions;
@@ -28,8 +28,8 @@ internal sealed partial class SwarmPeer
         if (!Connection.ExtensionsAgreed) return;
         // BEP 27: a private torrent "MUST NOT" use PEX, so ut_pex is not even offered. BEP 10's "p" is our TCP port; uTP
         // listens at the same number (as libtorrent and uTorrent do), so one port serves peers on either transport.
-        var ours = ExtensionHandshake.Ours(Connection.RemoteEndPoint, _session.Port, _session.Metadata.MetadataSize,
-            pex: !_session.Torrent.IsPrivate);
+        var ours = ExtensionHandshake.Ours(Connection.RemoteEndPoint, _swarm.Port, _swarm.Metadata.MetadataSize,
+            pex: !_swarm.Torrent.IsPrivate);
         _extensions = new ExtensionChannel(Connection, ours);
         await _extensions.SendHandshakeAsync(ct).ConfigureAwait(false);
     }
@@ -45,13 +45,13 @@ internal sealed partial class SwarmPeer
                 OnExtensionHandshake(_extensions.Theirs!);
                 break;
             case ExtensionIds.UtMetadataName:
-                if (_session.Metadata.Answer(MetadataMessage.Decode(message.Payload)) is { } answer
+                if (_swarm.Metadata.Answer(MetadataMessage.Decode(message.Payload)) is { } answer
                     && _extensions.TryGetTheirId(ExtensionIds.UtMetadataName, out var metadataId))
                     EnqueueAnswer(PeerMessage.Extended(metadataId, answer.Encode()), "metadata");
                 break;
             case ExtensionIds.UtPexName:
                 if (_pex is { } pex)
-                    _session.OnPexLearned(this, pex.Receive(PexMessage.Decode(message.Payload)));
+                    _swarm.OnPexLearned(this, pex.Receive(PexMessage.Decode(message.Payload)));
                 break;
             // null: an id we never assigned; BEP 10 asks us to ignore it.
         }
@@ -62,13 +62,13 @@ internal sealed partial class SwarmPeer
         if (ListenEndPoint is null && theirs.ListenPort is { } port)
         {
             ListenEndPoint = new IPEndPoint(Connection.RemoteEndPoint.Address, port);
-            _session.OnPeerEvent(this, PeerEvent.ListenAddressKnown);
+            _swarm.OnPeerEvent(this, PeerEvent.ListenAddressKnown);
         }
-        if (_pex is null && !_session.Torrent.IsPrivate && _extensions!.PeerSupports(ExtensionIds.UtPexName))
-            _session.OnPexReady(this, new PexState(ListenEndPoint ?? Connection.RemoteEndPoint, isPrivate: false));
+        if (_pex is null && !_swarm.Torrent.IsPrivate && _extensions!.PeerSupports(ExtensionIds.UtPexName))
+            _swarm.OnPexReady(this, new PexState(ListenEndPoint ?? Connection.RemoteEndPoint, isPrivate: false));
     }
 
-    /// <summary>Called by the session when our side of the exchange is set up (after it told the state who is here).</summary>
+    /// <summary>Called by the swarm when our side of the exchange is set up (after it told the state who is here).</summary>
     public void AttachPex(PexState state) => _pex = state;
 
     /// <summary>Sends the next PEX message if one is due (at most one a minute, BEP 11); false otherwise.</summary>

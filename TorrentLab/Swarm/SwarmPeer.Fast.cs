@@ -15,8 +15,8 @@ internal sealed partial class SwarmPeer
     {
         if (!Connection.FastAgreed) return;
         var offered = new HashSet<int>();
-        foreach (var index in AllowedFastSet.Generate(Connection.RemoteEndPoint.Address, _session.Torrent.InfoHash, _pieces.PieceCount))
-            if (_session.CanServe(index) && offered.Add(index)) Enqueue(PeerMessage.AllowedFast(index));
+        foreach (var index in AllowedFastSet.Generate(Connection.RemoteEndPoint.Address, _swarm.Torrent.InfoHash, _pieces.PieceCount))
+            if (_swarm.CanServe(index) && offered.Add(index)) Enqueue(PeerMessage.AllowedFast(index));
         lock (_sendLock) _offeredFast = offered;
     }
 

@@ -60,7 +60,7 @@ internal sealed partial class SwarmPeer
     /// <summary>A <c>request</c>: checked, then queued for the sender. Throws <see cref="PeerViolation"/> to drop the peer.</summary>
     private void OnRequest(in PeerMessage request)
     {
-        var pieceLength = _session.Torrent.GetPieceLength(request.Index);
+        var pieceLength = _swarm.Torrent.GetPieceLength(request.Index);
         switch (WireLimits.CheckRequest(request, pieceLength))
         {
             case RequestFault.TooLong:
@@ -68,7 +68,7 @@ internal sealed partial class SwarmPeer
             case RequestFault.PastPieceEnd:
                 throw new PeerViolation($"requested bytes {request.Begin}..{(long)request.Begin + request.Length} of piece {request.Index}, which has {pieceLength}");
         }
-        if (!_session.CanServe(request.Index))
+        if (!_swarm.CanServe(request.Index))
             throw new PeerViolation($"requested piece {request.Index}, which we never announced");
         lock (_sendLock)
         {
@@ -114,7 +114,7 @@ internal sealed partial class SwarmPeer
             {
                 var count = 0;
                 var blocks = 0;
-                var limit = _session.UploadLimit is { IsLimited: true } l ? l : null;
+                var limit = _swarm.UploadLimit is { IsLimited: true } l ? l : null;
                 var throttled = false;
                 lock (_sendLock)
                 {
@@ -161,7 +161,7 @@ internal sealed partial class SwarmPeer
                     for (var i = count - blocks; i < count; i++) bytes += batch[i].Length;
                     Up.Add(bytes);
                     NoteExchange();
-                    _session.OnTransferred(received: 0, uploaded: bytes);
+                    _swarm.OnTransferred(received: 0, uploaded: bytes);
                 }
             }
         }
@@ -175,7 +175,7 @@ internal sealed partial class SwarmPeer
         {
             var request = batch[first + i];
             var slot = _uploadBuffer.AsMemory(i * WireLimits.BlockLength, request.Length);
-            await _session.Storage.ReadAsync(request.Index, request.Begin, slot, ct).ConfigureAwait(false);
+            await _swarm.Storage.ReadAsync(request.Index, request.Begin, slot, ct).ConfigureAwait(false);
             batch[first + i] = PeerMessage.Piece(request.Index, request.Begin, slot);
         }
     }

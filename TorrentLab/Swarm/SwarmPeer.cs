@@ -13,15 +13,15 @@ namespace TorrentLab.Swarm;
 /// <see cref="PieceManager"/> knows the peer by this object (an <see cref="IBlockSource"/>).</remarks>
 internal sealed partial class SwarmPeer : IBlockSource
 {
-    private readonly ISwarmHost _session; // all this peer sees of its session
+    private readonly ISwarmHost _swarm; // all this peer sees of its torrent's swarm
     private readonly PieceManager _pieces;
     private int _peerHaveCount;
     private bool _countedAsSeed;
 
-    public SwarmPeer(ISwarmHost session, PeerConnection connection, bool outgoing)
+    public SwarmPeer(ISwarmHost swarm, PeerConnection connection, bool outgoing)
     {
-        _session = session;
-        _pieces = session.Pieces;
+        _swarm = swarm;
+        _pieces = swarm.Pieces;
         Connection = connection;
         Outgoing = outgoing;
         Address = connection.RemoteEndPoint.ToString();
@@ -65,7 +65,7 @@ internal sealed partial class SwarmPeer : IBlockSource
     public override string ToString() => $"peer {Address}";
 
     /// <summary>Runs both tasks until the connection ends or <paramref name="ct"/> fires; never throws for peer failures
-    /// (they are reported to the session with the reason).</summary>
+    /// (they are reported to the swarm with the reason).</summary>
     public async Task RunAsync(CancellationToken ct)
     {
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
@@ -107,7 +107,7 @@ internal sealed partial class SwarmPeer : IBlockSource
         {
             await stop.CancelAsync().ConfigureAwait(false);
             reason ??= ct.IsCancellationRequested ? "the download stopped" : "the connection closed"; // never ended without a reason
-            _session.OnPeerEnded(this, reason, violation, fatal); // before the socket closes: a ban is on record when the peer sees it
+            _swarm.OnPeerEnded(this, reason, violation, fatal); // before the socket closes: a ban is on record when the peer sees it
             Connection.Dispose();
             try { await sender.ConfigureAwait(false); }
             catch (Exception e) when (e is OperationCanceledException or WireException) { /* the loop above reports why */ }
@@ -120,7 +120,7 @@ internal sealed partial class SwarmPeer : IBlockSource
     private volatile string? _dropReason;
     private volatile bool _dropViolation;
 
-    /// <summary>Ends the connection from outside (ban, duplicate, seed meeting seed): the loops stop and the session
+    /// <summary>Ends the connection from outside (ban, duplicate, seed meeting seed): the loops stop and the swarm
     /// hears <paramref name="reason"/>.</summary>
     public void Drop(string reason, bool violation)
     {
@@ -153,7 +153,7 @@ internal sealed partial class SwarmPeer : IBlockSource
                             break;
                         case MessageKind.Interested:
                         case MessageKind.NotInterested:
-                            _session.OnPeerEvent(this, PeerEvent.InterestChanged);
+                            _swarm.OnPeerEvent(this, PeerEvent.InterestChanged);
                             break;
                         case MessageKind.Have:
                             if (_pieces.PeerHas(this, message.Index)) Interlocked.Increment(ref _peerHaveCount);
@@ -192,7 +192,7 @@ internal sealed partial class SwarmPeer : IBlockSource
                 if (IsSeed && !_countedAsSeed)
                 {
                     _countedAsSeed = true;
-                    _session.OnPeerEvent(this, PeerEvent.BecameSeed);
+                    _swarm.OnPeerEvent(this, PeerEvent.BecameSeed);
                 }
                 await TopUpAsync(ct).ConfigureAwait(false);
             }

@@ -18,15 +18,15 @@ internal sealed class WebSeed : IBlockSource, IDisposable
     /// <summary>With nothing to ask for now (every missing block is out with peers), look again after this long.</summary>
     private static readonly TimeSpan IdlePoll = TimeSpan.FromMilliseconds(250);
 
-    private readonly TorrentSwarm _session;
+    private readonly TorrentSwarm _swarm;
     private readonly WebSeedSource _source;
     private readonly BlockRequest[] _fill = new BlockRequest[BlocksPerRound];
     private TimeSpan _backoff = TimeSpan.Zero;
     private volatile string? _failure; // set when a piece it sent failed its hash
 
-    public WebSeed(TorrentSwarm session, string url, WebSeedSource source)
+    public WebSeed(TorrentSwarm swarm, string url, WebSeedSource source)
     {
-        _session = session;
+        _swarm = swarm;
         _source = source;
         Name = url;
     }
@@ -50,14 +50,14 @@ internal sealed class WebSeed : IBlockSource, IDisposable
     /// <summary>Fetches blocks until the download completes or <paramref name="ct"/> fires; never throws for server failures.</summary>
     public async Task RunAsync(CancellationToken ct)
     {
-        var pieces = _session.Pieces;
+        var pieces = _swarm.Pieces;
         pieces.AddPeer(this, Bitfield.Full(pieces.PieceCount)); // BEP 19: "a permanently unchoked seed"
         try
         {
-            while (!ct.IsCancellationRequested && _session.Downloading)
+            while (!ct.IsCancellationRequested && _swarm.Downloading)
             {
                 var want = BlocksPerRound;
-                var limit = _session.DownloadLimit is { IsLimited: true } l ? l : null;
+                var limit = _swarm.DownloadLimit is { IsLimited: true } l ? l : null;
                 if (limit is not null && (want = limit.TryTake(want, WireLimits.BlockLength)) == 0)
                 {
                     await limit.WaitAsync(ct).ConfigureAwait(false);
@@ -80,7 +80,7 @@ internal sealed class WebSeed : IBlockSource, IDisposable
                 _failure = null;
                 _backoff = _backoff == TimeSpan.Zero ? FirstBackoff : _backoff * 2 > MaxBackoff ? MaxBackoff : _backoff * 2;
                 Interlocked.Increment(ref _backoffs);
-                _session.LogLine($"{this}: {failure}; backing off {_backoff.TotalSeconds:0} s");
+                _swarm.LogLine($"{this}: {failure}; backing off {_backoff.TotalSeconds:0} s");
                 await Task.Delay(_backoff, ct).ConfigureAwait(false);
             }
         }
@@ -96,7 +96,7 @@ internal sealed class WebSeed : IBlockSource, IDisposable
     private async Task<string?> FetchAsync(Memory<BlockRequest> blocks, CancellationToken ct)
     {
         blocks.Span.Sort((a, b) => a.Index != b.Index ? a.Index.CompareTo(b.Index) : a.Begin.CompareTo(b.Begin));
-        var torrent = _session.Torrent;
+        var torrent = _swarm.Torrent;
         var first = 0;
         while (first < blocks.Length)
         {
@@ -118,9 +118,9 @@ internal sealed class WebSeed : IBlockSource, IDisposable
             {
                 var block = blocks.Span[i];
                 var slice = data.AsMemory((int)(Offset(block) - start), block.Length);
-                var result = _session.Pieces.OnBlockReceived(this, block.Index, block.Begin, slice.Span);
+                var result = _swarm.Pieces.OnBlockReceived(this, block.Index, block.Begin, slice.Span);
                 if (result.Kind is BlockResultKind.Accepted or BlockResultKind.PieceVerified) Interlocked.Add(ref _delivered, block.Length);
-                await _session.OnWebSeedBlockAsync(this, result, block, ct).ConfigureAwait(false);
+                await _swarm.OnWebSeedBlockAsync(this, result, block, ct).ConfigureAwait(false);
             }
             if (_failure is { } bad) return bad;
             first = last + 1;
