@@ -75,6 +75,9 @@ public sealed record SessionSettings
     /// <summary>Handshakes of incoming connections before they are routed to a torrent (for <c>--trace</c>).</summary>
     public Action<WireTraceEvent>? Trace { get; init; }
 
+    /// <summary>The session's clock for its timers (a test moves a manual one).</summary>
+    internal TimeProvider Time { get; init; } = TimeProvider.System;
+
     /// <summary>The local address of the UDP side: the first bind address, with the dual-stack <c>::</c> read as
     /// <c>0.0.0.0</c> (the DHT speaks IPv4 unless an IPv6 address is bound).</summary>
     internal IPAddress UdpBindAddress => BindAddresses[0].Equals(IPAddress.IPv6Any) ? IPAddress.Any : BindAddresses[0];

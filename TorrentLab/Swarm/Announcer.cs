@@ -15,6 +15,16 @@ internal sealed class Announcer(IReadOnlyList<IReadOnlyList<string>> tiers, Info
 {
     private static readonly TimeSpan StoppedTimeout = TimeSpan.FromSeconds(3);  // exit must stay quick
 
+    // Who the announcer reports to; a seeding torrent takes over a finished download's announcer (Retarget).
+    private volatile Host _host = new(totals, connected, onPeers);
+
+    private sealed record Host(Func<(long Uploaded, long Downloaded, long Left)> Totals, Func<int> Connected,
+        Action<IReadOnlyList<System.Net.IPEndPoint>> OnPeers);
+
+    /// <summary>From now on the totals, the connected count and the peers of an answer come from and go to these.</summary>
+    public void Retarget(Func<(long Uploaded, long Downloaded, long Left)> totals, Func<int> connected,
+        Action<IReadOnlyList<System.Net.IPEndPoint>> onPeers) => _host = new(totals, connected, onPeers);
+
     private readonly TrackerClient _client = new(tiers);
     private readonly SemaphoreSlim _wake = new(0, 1);
     private readonly TimeProvider _time = time ?? TimeProvider.System;
@@ -44,6 +54,14 @@ internal sealed class Announcer(IReadOnlyList<IReadOnlyList<string>> tiers, Info
         }
     }
 
+    private readonly CancellationTokenSource _loopStop = new();
+    private Task _loop = Task.CompletedTask;
+
+    /// <summary>Starts announcing in the background (<see cref="RunAsync"/>) until <see cref="StoppedAsync"/> or
+    /// <see cref="Dispose"/>: the announcer, not the swarm that started it, owns the loop, so a seeding torrent can
+    /// keep it across swarms.</summary>
+    public void Start(int port) => _loop = RunAsync(port, _loopStop.Token);
+
     /// <summary>Announces until cancelled: <c>started</c> first, then regular announces.</summary>
     public async Task RunAsync(int port, CancellationToken ct)
     {
@@ -63,8 +81,9 @@ internal sealed class Announcer(IReadOnlyList<IReadOnlyList<string>> tiers, Info
                 LastError = null;
                 if (response.WarningMessage is not null) log?.Invoke($"tracker warning: {response.WarningMessage}");
                 log?.Invoke($"tracker: {response.Peers.Count} peer{(response.Peers.Count == 1 ? "" : "s")}, next announce in {response.Interval.TotalSeconds:0} s");
-                onPeers(response.Peers);
-                wait = AnnounceSchedule.Next(response, connected());
+                var host = _host;
+                host.OnPeers(response.Peers);
+                wait = AnnounceSchedule.Next(response, host.Connected());
                 _status = $"tracker {_client.LastAnswered} answered {response.Peers.Count}";
             }
             catch (TrackerException e)
@@ -73,6 +92,10 @@ internal sealed class Announcer(IReadOnlyList<IReadOnlyList<string>> tiers, Info
                 log?.Invoke($"tracker announce failed: {e.Message}");
                 wait = TimeSpan.FromSeconds(Math.Min(300, 5 << Math.Min(failures++, 6)));
                 _status = $"tracker failed ({UntrustedText.Clean(e.Message, 200)})";
+            }
+            catch (OperationCanceledException) when (ct.IsCancellationRequested)
+            {
+                return; // stopped in the middle of an announce
             }
             Interlocked.Exchange(ref _nextAnnounceTicks, (_time.GetUtcNow() + wait).UtcTicks);
             try { await SleepAsync(wait, ct).ConfigureAwait(false); }
@@ -99,9 +122,12 @@ internal sealed class Announcer(IReadOnlyList<IReadOnlyList<string>> tiers, Info
         try { _wake.Release(); } catch (SemaphoreFullException) { }
     }
 
-    /// <summary>Sends <c>stopped</c> (bounded by a short timeout) if a <c>started</c> was sent.</summary>
+    /// <summary>Ends the loop <see cref="Start"/> began, then sends <c>stopped</c> (bounded by a short timeout) if a
+    /// <c>started</c> was sent.</summary>
     public async Task StoppedAsync()
     {
+        await _loopStop.CancelAsync().ConfigureAwait(false);
+        await _loop.ConfigureAwait(false);
         if (!_started) return;
         using var timeout = new CancellationTokenSource(StoppedTimeout);
         try
@@ -116,12 +142,14 @@ internal sealed class Announcer(IReadOnlyList<IReadOnlyList<string>> tiers, Info
 
     private Task<AnnounceResponse> AnnounceAsync(AnnounceEvent @event, CancellationToken ct)
     {
-        var (uploaded, downloaded, left) = totals();
+        var (uploaded, downloaded, left) = _host.Totals();
         return _client.AnnounceAsync(new AnnounceRequest(infoHash, peerId, _port, uploaded, downloaded, left, @event), ct);
     }
 
     public void Dispose()
     {
+        _loopStop.Cancel();
+        _loopStop.Dispose();
         _client.Dispose();
         _wake.Dispose();
     }

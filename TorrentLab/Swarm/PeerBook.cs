@@ -148,6 +148,25 @@ internal sealed class PeerBook
         }
     }
 
+    /// <summary>The seeds retired so far (a seeding torrent keeps them while it holds no swarm).</summary>
+    public IReadOnlyList<IPEndPoint> RetiredSeeds()
+    {
+        lock (_lock) return [.. _known.Where(pair => pair.Value.Retired).Select(pair => pair.Key)];
+    }
+
+    /// <summary>Seeds met by an earlier swarm of this torrent: listed as retired, so never dialled.</summary>
+    public void AddRetired(IEnumerable<IPEndPoint> seeds)
+    {
+        lock (_lock)
+            foreach (var seed in seeds)
+            {
+                if (_known.Count >= MaxKnown) break;
+                if (_known.TryGetValue(seed, out var entry)) { entry.Retired = true; continue; }
+                _known[seed] = new Entry { Retired = true };
+                _order.Add(seed);
+            }
+    }
+
     /// <summary>Marks an address as connected (an incoming peer whose listening port we do not know is not listed).</summary>
     public void MarkConnected(IPEndPoint endpoint)
     {

@@ -5,7 +5,8 @@ using TorrentLab.Storage;
 namespace TorrentLab.Swarm;
 
 /// <summary>Seeds a torrent from data on disk: verifies it, listens, announces, dials the peers its trackers return
-/// (dropping those that turn out to be seeds), and serves every peer, with BEP 3 choking, until disposed.</summary>
+/// (dropping those that turn out to be seeds), and serves every peer, with BEP 3 choking, until disposed. While no peer
+/// is connected it holds no open file and no peer state (<see cref="SeedingTorrent"/>).</summary>
 /// <remarks>
 /// <code>
 /// await using var seeder = await Seeder.StartAsync(torrent, options with { OutputDirectory = data }, ct: ct);
@@ -18,39 +19,41 @@ namespace TorrentLab.Swarm;
 /// </remarks>
 public sealed class Seeder : IAsyncDisposable
 {
-    private readonly TorrentSwarm _swarm;
-    private readonly FileStorage _storage;
+    private readonly SeedingTorrent _seeding;
+    private readonly Session _session;
     private readonly Session? _ownSession;
 
-    private Seeder(TorrentSwarm swarm, FileStorage storage, int pieces, Session? ownSession)
+    private Seeder(SeedingTorrent seeding, Session session, Session? ownSession)
     {
-        _swarm = swarm;
-        _storage = storage;
+        _seeding = seeding;
+        _session = session;
         _ownSession = ownSession;
-        PiecesAvailable = pieces;
     }
 
     /// <summary>The TCP port peers reach us on.</summary>
-    public int Port => _swarm.Port;
+    public int Port => _session.Port;
 
     /// <summary>Payload bytes sent to peers so far.</summary>
-    public long Uploaded => _swarm.Uploaded;
+    public long Uploaded => _seeding.Uploaded;
 
     /// <summary>Peers connected now.</summary>
-    public int ConnectedPeers => _swarm.ConnectedCount;
+    public int ConnectedPeers => _seeding.ConnectedCount;
 
     /// <summary>The UDP address our DHT node listens on (same port number as <see cref="Port"/>); null with the DHT off
     /// or for a private torrent.</summary>
-    internal System.Net.IPEndPoint? DhtEndPoint => _swarm.DhtEndPoint;
+    internal System.Net.IPEndPoint? DhtEndPoint => _seeding.UsesDht ? _session.DhtEndPoint : null;
 
     /// <summary>Our DHT node once it runs.</summary>
-    internal Dht.DhtNode? DhtNode => _swarm.DhtNode;
+    internal Dht.DhtNode? DhtNode => _seeding.UsesDht ? _session.Dht : null;
+
+    /// <summary>The torrent, asleep or awake (a swarm runs only while peers are connected).</summary>
+    internal SeedingTorrent Torrent => _seeding;
 
     /// <summary>Verified pieces we serve.</summary>
-    public int PiecesAvailable { get; }
+    public int PiecesAvailable => _seeding.PiecesAvailable;
 
     /// <summary>Peers dropped for breaking the protocol (oversized or out-of-range requests, floods), with the reason.</summary>
-    public IReadOnlyList<string> BadPeers => _swarm.BadPeers;
+    public IReadOnlyList<string> BadPeers => _seeding.BadPeers;
 
     /// <summary>Verifies the data, then starts serving in a session of its own, made from
     /// <see cref="DownloadOptions.Session"/> (no DHT table is saved: a seeder writes nothing below its data folder).</summary>
@@ -79,38 +82,37 @@ public sealed class Seeder : IAsyncDisposable
         if (!have.IsComplete && !allowPartial)
             throw new SwarmException($"the data is incomplete: {have.Count} of {torrent.PieceCount} pieces verified in '{options.OutputDirectory}' (seed partial data with --partial)");
         var own = session is null ? Session.Start(options.Session with { Log = options.Log, Trace = options.Trace }) : null;
-        var storage = FileStorage.Open(torrent, options.OutputDirectory, readOnly: true);
-        var swarm = new TorrentSwarm(session ?? own!, torrent, options, storage, have, downloading: false);
+        var data = options.OutputDirectory;
         try
         {
-            swarm.Start();
+            var seeding = SeedingTorrent.Start(session ?? own!, torrent, options, have, () => FileStorage.Open(torrent, data, readOnly: true));
+            return new Seeder(seeding, session ?? own!, own);
         }
         catch
         {
-            await swarm.DisposeAsync().ConfigureAwait(false);
-            storage.Dispose();
             if (own is not null) await own.DisposeAsync().ConfigureAwait(false);
             throw;
         }
-        return new Seeder(swarm, storage, have.Count, own);
     }
 
     /// <summary>A progress snapshot: uploaded bytes, rates and peers.</summary>
-    public DownloadProgress Snapshot() => _swarm.Snapshot();
+    public DownloadProgress Snapshot() => _seeding.Snapshot();
 
-    /// <summary>Serves until <paramref name="ct"/> is cancelled, reporting progress a few times a second; then throws
-    /// <see cref="OperationCanceledException"/> (dispose to announce <c>stopped</c>).</summary>
+    /// <summary>Serves until <paramref name="ct"/> is cancelled, reporting progress a few times a second while peers are
+    /// connected; then throws <see cref="OperationCanceledException"/> (dispose to announce <c>stopped</c>).</summary>
+    /// <exception cref="SwarmException">The data can no longer be read.</exception>
     public async Task RunAsync(IProgress<DownloadProgress>? progress, CancellationToken ct)
     {
-        _swarm.Progress = progress;
-        await Task.Delay(Timeout.Infinite, ct).ConfigureAwait(false);
+        _seeding.Progress = progress;
+        await Task.WhenAny(_seeding.Failure, Task.Delay(Timeout.Infinite, ct)).ConfigureAwait(false);
+        if (_seeding.Failure.IsFaulted) await _seeding.Failure.ConfigureAwait(false);
+        ct.ThrowIfCancellationRequested();
     }
 
     /// <summary>Disconnects every peer, announces <c>stopped</c> (short timeout) and closes the files.</summary>
     public async ValueTask DisposeAsync()
     {
-        await _swarm.DisposeAsync().ConfigureAwait(false);
-        _storage.Dispose();
+        await _seeding.DisposeAsync().ConfigureAwait(false);
         if (_ownSession is not null) await _ownSession.DisposeAsync().ConfigureAwait(false);
     }
 }

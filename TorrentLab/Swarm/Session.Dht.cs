@@ -21,7 +21,7 @@ public sealed partial class Session
     private const int MaxConcurrentLookups = 4;
 
     private readonly Lock _dhtLock = new();
-    private readonly PriorityQueue<TorrentSwarm, DateTimeOffset> _dhtDue = new();
+    private readonly PriorityQueue<ISessionTorrent, DateTimeOffset> _dhtDue = new();
     private readonly SemaphoreSlim _dhtWake = new(0, 1);
     private UdpEndpoint? _udp;
     private DhtNode? _dht;
@@ -46,7 +46,7 @@ public sealed partial class Session
     }
 
     /// <summary>Looks <paramref name="swarm"/> up now, then on its schedule until it detaches.</summary>
-    private void ScheduleDht(TorrentSwarm swarm)
+    private void ScheduleDht(ISessionTorrent swarm)
     {
         if (!Settings.Dht) return;
         lock (_dhtLock) _dhtDue.Enqueue(swarm, DateTimeOffset.MinValue);
@@ -93,7 +93,7 @@ public sealed partial class Session
     }
 
     /// <summary>The torrent due now, if a lookup may start; else how long until the next one is due.</summary>
-    private (TorrentSwarm? Swarm, TimeSpan? Wait) NextDue(bool mayStart)
+    private (ISessionTorrent? Swarm, TimeSpan? Wait) NextDue(bool mayStart)
     {
         lock (_dhtLock)
         {
@@ -111,7 +111,7 @@ public sealed partial class Session
 
     /// <summary>One get_peers lookup for the torrent (its peers go to its peer book), then announce_peer to the
     /// closest nodes that answered; then the torrent waits for its next turn.</summary>
-    private async Task LookUpAsync(DhtNode node, TorrentSwarm swarm, CancellationToken ct)
+    private async Task LookUpAsync(DhtNode node, ISessionTorrent swarm, CancellationToken ct)
     {
         try
         {
@@ -123,7 +123,7 @@ public sealed partial class Session
         }
         catch (DhtException e) { swarm.Log($"dht: lookup failed: {e.Message}"); }
         catch (OperationCanceledException) when (ct.IsCancellationRequested) { return; }
-        var after = swarm.Downloading && swarm.ConnectedCount == 0 ? DhtRetry : DhtInterval;
+        var after = swarm.WantsPeersSoon ? DhtRetry : DhtInterval;
         if (swarm.IsAttached)
             lock (_dhtLock) _dhtDue.Enqueue(swarm, DateTimeOffset.UtcNow + after);
         WakeDht();

@@ -45,7 +45,7 @@ public sealed partial class Session
     private async Task AcceptAsync(Stream transport, IPEndPoint remote, CancellationToken ct)
     {
         PeerConnection connection;
-        TorrentSwarm? swarm = null;
+        ISessionTorrent? swarm = null;
         try
         {
             // BEP 3: "If a client receives a handshake with an info_hash that it is not currently serving, then the

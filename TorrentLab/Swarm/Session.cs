@@ -101,10 +101,10 @@ public sealed partial class Session : IAsyncDisposable
 
     internal void OnDelivering(bool started) => Interlocked.Add(ref _delivering, started ? 1 : -1);
 
-    /// <summary>Adds a torrent's swarm: incoming handshakes naming its info hashes reach it from now on.</summary>
+    /// <summary>Adds a torrent: incoming handshakes naming its info hashes reach it from now on.</summary>
     /// <exception cref="InvalidOperationException">The session is stopping.</exception>
     /// <exception cref="SwarmException">A torrent with the same info hash is attached already.</exception>
-    internal void Attach(TorrentSwarm swarm)
+    internal void Attach(ISessionTorrent swarm)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         if (!_swarms.TryAdd(swarm))
@@ -112,11 +112,19 @@ public sealed partial class Session : IAsyncDisposable
         if (swarm.UsesDht) ScheduleDht(swarm);
     }
 
-    /// <summary>Removes a torrent's swarm (its peers are its own to close).</summary>
-    internal void Detach(TorrentSwarm swarm) => _swarms.Remove(swarm);
+    /// <summary>Removes a torrent (its peers are its own to close).</summary>
+    internal void Detach(ISessionTorrent swarm) => _swarms.Remove(swarm);
 
-    /// <summary>The swarm serving <paramref name="infoHash"/>, or null.</summary>
-    internal TorrentSwarm? Find(InfoHash infoHash) => _swarms.Find(infoHash);
+    /// <summary>Hands a torrent over from <paramref name="old"/> to <paramref name="now"/> (a download's swarm to the
+    /// seeding torrent that keeps it): handshakes and DHT lookups reach the new one from now on.</summary>
+    internal void Replace(ISessionTorrent old, ISessionTorrent now)
+    {
+        if (!_swarms.Replace(old, now)) throw new InvalidOperationException($"torrent '{old.Torrent.Name}' is not attached");
+        if (now.UsesDht) ScheduleDht(now);
+    }
+
+    /// <summary>The torrent serving <paramref name="infoHash"/>, or null.</summary>
+    internal ISessionTorrent? Find(InfoHash infoHash) => _swarms.Find(infoHash);
 
     /// <summary>Takes one of the session's connections for a peer; false when all are in use.</summary>
     internal bool TryAddConnection()

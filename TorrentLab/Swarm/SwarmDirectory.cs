@@ -10,8 +10,8 @@ namespace TorrentLab.Swarm;
 /// (it names its torrent only by a hash of one).</remarks>
 internal sealed class SwarmDirectory : IReadOnlyCollection<InfoHash>
 {
-    private readonly ConcurrentDictionary<InfoHash, TorrentSwarm> _byHash = new();
-    private readonly ConcurrentDictionary<TorrentSwarm, byte> _swarms = new();
+    private readonly ConcurrentDictionary<InfoHash, ISessionTorrent> _byHash = new();
+    private readonly ConcurrentDictionary<ISessionTorrent, byte> _swarms = new();
 
     /// <summary>Info hashes served (a hybrid counts twice).</summary>
     public int Count => _byHash.Count;
@@ -19,8 +19,8 @@ internal sealed class SwarmDirectory : IReadOnlyCollection<InfoHash>
     /// <summary>Torrents attached.</summary>
     public int SwarmCount => _swarms.Count;
 
-    /// <summary>Adds a swarm under each of its hashes; false (and nothing added) when one is taken.</summary>
-    public bool TryAdd(TorrentSwarm swarm)
+    /// <summary>Adds a torrent under each of its hashes; false (and nothing added) when one is taken.</summary>
+    public bool TryAdd(ISessionTorrent swarm)
     {
         var added = new List<InfoHash>();
         foreach (var hash in swarm.IncomingHashes)
@@ -33,13 +33,23 @@ internal sealed class SwarmDirectory : IReadOnlyCollection<InfoHash>
         return true;
     }
 
-    public void Remove(TorrentSwarm swarm)
+    public void Remove(ISessionTorrent swarm)
     {
         if (!_swarms.TryRemove(swarm, out _)) return;
-        foreach (var hash in swarm.IncomingHashes) _byHash.TryRemove(new KeyValuePair<InfoHash, TorrentSwarm>(hash, swarm));
+        foreach (var hash in swarm.IncomingHashes) _byHash.TryRemove(new KeyValuePair<InfoHash, ISessionTorrent>(hash, swarm));
     }
 
-    public TorrentSwarm? Find(InfoHash hash) => _byHash.GetValueOrDefault(hash);
+    /// <summary>Routes <paramref name="old"/>'s hashes to <paramref name="now"/> (the same torrent), with no moment in
+    /// which a handshake finds neither; false when <paramref name="old"/> is not listed.</summary>
+    public bool Replace(ISessionTorrent old, ISessionTorrent now)
+    {
+        if (!_swarms.TryRemove(old, out _)) return false;
+        _swarms[now] = 0;
+        foreach (var hash in old.IncomingHashes) _byHash.TryUpdate(hash, now, old);
+        return true;
+    }
+
+    public ISessionTorrent? Find(InfoHash hash) => _byHash.GetValueOrDefault(hash);
 
     /// <summary>Torrents with at least one peer connected (those sharing the upload slots).</summary>
     public int CountWithPeers() => _swarms.Keys.Count(s => s.ConnectedCount > 0);

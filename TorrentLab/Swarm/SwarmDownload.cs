@@ -47,11 +47,13 @@ public static class SwarmDownload
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(options.MaxPeers, 1, nameof(options.MaxPeers));
         var torrent = start.Torrent;
-        if (start.Selection.IsDoneIn(start.Have) && !options.SeedAfterDownload) return await AlreadyCompleteAsync(start, options, progress, ct).ConfigureAwait(false);
+        var done = start.Selection.IsDoneIn(start.Have);
+        if (done && !options.SeedAfterDownload) return await AlreadyCompleteAsync(start, options, progress, ct).ConfigureAwait(false);
         // The DHT routing table lives beside the resume ledgers, so the next download in this folder needs no bootstrap node.
         await using var own = session is null
             ? Session.Start(options.Session with { DhtStatePath = options.DhtStatePath ?? DhtStatePathIn(options.OutputDirectory), Log = options.Log, Trace = options.Trace })
             : null;
+        if (done) return await SeedCompleteAsync(start, options, progress, session ?? own!, ct).ConfigureAwait(false);
         using var storage = FileStorage.Open(start.Layout, ownership: start.Ownership, have: start.Have);
         var ledger = new ResumeLedger(start.Layout);
         var swarm = new TorrentSwarm(session ?? own!, torrent, options, storage, start.Have, downloading: true, start.Selection) { Progress = progress };
@@ -65,8 +67,11 @@ public static class SwarmDownload
             await saver.SaveNowAsync(force: true, CancellationToken.None).ConfigureAwait(false);
             await saver.DisposeAsync().ConfigureAwait(false); // nothing is written while seeding: no more periodic saves
             progress?.Report(swarm.Snapshot());
-            if (options.SeedAfterDownload) await SeedAsync(swarm, torrent, options, progress, ct).ConfigureAwait(false);
-            return Result(swarm);
+            if (!options.SeedAfterDownload) return Result(swarm);
+            // Seeding goes on in the same swarm until its peers leave; then the torrent holds no swarm until one comes.
+            await using var seeding = SeedingTorrent.TakeOver(session ?? own!, swarm, storage, options, swarm.WrittenSnapshot(), SeedingStorage(start));
+            await SeedAsync(seeding, torrent, options, progress, ct).ConfigureAwait(false);
+            return Result(swarm, seeding);
         }
         finally
         {
@@ -74,6 +79,25 @@ public static class SwarmDownload
             await saver.DisposeAsync().ConfigureAwait(false);   // the final ledger save (completion or cancel)
         }
     }
+
+    /// <summary>Everything wanted is on disk and the torrent is to be seeded: the ledger is written (it records the
+    /// files as ours) and the torrent seeds with no swarm until a peer comes.</summary>
+    private static async Task<DownloadResult> SeedCompleteAsync(DownloadStart start, DownloadOptions options, IProgress<DownloadProgress>? progress,
+        Session session, CancellationToken ct)
+    {
+        using (var storage = FileStorage.Open(start.Layout, ownership: start.Ownership, have: start.Have))
+        await using (var saver = new ResumeSaver(new ResumeLedger(start.Layout), storage, () => start.Have, options.LedgerInterval))
+            await saver.SaveNowAsync(force: true, ct).ConfigureAwait(false);
+        await using var seeding = SeedingTorrent.Start(session, start.Torrent, options, start.Have, SeedingStorage(start));
+        await SeedAsync(seeding, start.Torrent, options, progress, ct).ConfigureAwait(false);
+        return new DownloadResult(seeding.Received, seeding.Uploaded, start.Have.Count, [], seeding.BadPeers, TimeSpan.Zero)
+        {
+            Selected = start.Selection.Skipping(start.Torrent),
+        };
+    }
+
+    /// <summary>How a seeding torrent opens its data again after a time without peers: read only, as laid out.</summary>
+    private static Func<IPieceStorage> SeedingStorage(DownloadStart start) => () => FileStorage.Open(start.Layout, readOnly: true);
 
     /// <summary>Nothing to fetch: no port is bound; the ledger is written (it records the files as ours) and the
     /// result says so.</summary>
@@ -92,8 +116,9 @@ public static class SwarmDownload
         return new DownloadResult(0, 0, start.Have.Count, [], [], TimeSpan.Zero) { Selected = start.Selection.Skipping(start.Torrent) };
     }
 
-    private static DownloadResult Result(TorrentSwarm swarm) =>
-        new(swarm.Received, swarm.Uploaded, swarm.StartPieces, swarm.PeersUsed, swarm.BadPeers, swarm.Elapsed)
+    private static DownloadResult Result(TorrentSwarm swarm, SeedingTorrent? seeding = null) =>
+        new(seeding?.Received ?? swarm.Received, seeding?.Uploaded ?? swarm.Uploaded, swarm.StartPieces, swarm.PeersUsed,
+            seeding?.BadPeers ?? swarm.BadPeers, swarm.Elapsed)
         {
             PeerSources = swarm.PeerSources,
             Selected = swarm.Selected,
@@ -110,12 +135,13 @@ public static class SwarmDownload
     /// <summary>How often a seeding torrent with a ratio limit looks at what it uploaded.</summary>
     private static readonly TimeSpan RatioCheck = TimeSpan.FromSeconds(1);
 
-    /// <summary>Seeds until the ratio or time limit (if any) or cancellation.</summary>
-    private static async Task SeedAsync(TorrentSwarm swarm, Torrent torrent, DownloadOptions options,
+    /// <summary>Seeds until the ratio or time limit (if any), a failure to read the data, or cancellation.</summary>
+    private static async Task SeedAsync(SeedingTorrent seeding, Torrent torrent, DownloadOptions options,
         IProgress<DownloadProgress>? progress, CancellationToken ct)
     {
         options.Log?.Invoke("seeding" + (options.SeedRatio is { } r ? $" to ratio {r}" : "") + (options.SeedTime is { } t ? $" for {t}" : ""));
-        var startUploaded = swarm.Uploaded;
+        seeding.Progress = progress;
+        var startUploaded = seeding.Uploaded;
         // Without a ratio nothing needs looking at until the time limit or a cancel: thousands of seeding torrents in
         // one session cost no wake-ups. With a ratio, the upload is looked at once a second.
         using var limit = CancellationTokenSource.CreateLinkedTokenSource(ct);
@@ -125,15 +151,15 @@ public static class SwarmDownload
         {
             if (options.SeedRatio is not { } ratio || torrent.TotalLength == 0)
             {
-                await Task.WhenAny(swarm.Failure, Task.Delay(Timeout.Infinite, limit.Token)).ConfigureAwait(false);
+                await Task.WhenAny(seeding.Failure, Task.Delay(Timeout.Infinite, limit.Token)).ConfigureAwait(false);
                 ct.ThrowIfCancellationRequested();
                 return;
             }
             using var timer = new PeriodicTimer(RatioCheck);
             while (await timer.WaitForNextTickAsync(limit.Token).ConfigureAwait(false))
             {
-                if (swarm.Failure.IsFaulted) return;
-                if (swarm.Uploaded - startUploaded >= ratio * torrent.TotalLength) return;
+                if (seeding.Failure.IsFaulted) return;
+                if (seeding.Uploaded - startUploaded >= ratio * torrent.TotalLength) return;
             }
         }
         catch (OperationCanceledException) when (!ct.IsCancellationRequested)
@@ -146,7 +172,7 @@ public static class SwarmDownload
         }
         finally
         {
-            progress?.Report(swarm.Snapshot());
+            progress?.Report(seeding.Snapshot());
         }
     }
 }

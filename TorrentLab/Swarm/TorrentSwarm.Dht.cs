@@ -21,10 +21,5 @@ internal sealed partial class TorrentSwarm
     internal IPEndPoint? DhtEndPoint => UsesDht ? _session.DhtEndPoint : null;
 
     /// <summary>A peer the DHT found for this torrent; true when it was new.</summary>
-    internal bool OnDhtPeer(IPEndPoint peer)
-    {
-        if (_book.Add([peer], PeerSource.Dht) == 0) return false;
-        WakeDialer();
-        return true;
-    }
+    public bool OnDhtPeer(IPEndPoint peer) => AddPeers([peer], PeerSource.Dht) > 0;
 }

@@ -99,7 +99,7 @@ internal sealed partial class TorrentSwarm
     }
 
     /// <summary>An incoming connection the session routed here by its handshake's info hash.</summary>
-    internal void AdoptIncoming(PeerConnection connection)
+    public void AdoptIncoming(PeerConnection connection)
     {
         if (_stop.IsCancellationRequested)
         {

@@ -89,6 +89,9 @@ internal sealed partial class TorrentSwarm
 
     private readonly SemaphoreSlim _writeSlots = new(MaxPendingWrites, MaxPendingWrites);
 
+    /// <summary>Pieces handed over to a write that has not finished.</summary>
+    private int PendingWrites => MaxPendingWrites - _writeSlots.CurrentCount;
+
     /// <summary>A verified piece goes to disk. One of at least <see cref="DirectWriter.RunLength"/> is written past
     /// the page cache wherever the file system allows it, which waits about a millisecond for the device: the receive
     /// loop hands it to a write of its own and goes on receiving. A smaller one is copied into the page cache, work for

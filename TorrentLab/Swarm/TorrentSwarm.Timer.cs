@@ -27,6 +27,14 @@ internal sealed partial class TorrentSwarm
     /// rates have fallen to zero (so the last progress report shows none).</summary>
     private bool Idle => !Downloading && ConnectedCount == 0 && _up.BytesPerSecond == 0 && _down.BytesPerSecond == 0;
 
+    /// <summary>Nothing would be lost by letting this swarm go: a seeder with no peer connected, none being dialled,
+    /// no address due for a dial within <paramref name="horizon"/>, and no piece being written.</summary>
+    internal bool CanPark(TimeSpan horizon)
+    {
+        if (Downloading || ConnectedCount > 0 || Volatile.Read(ref _connecting) > 0 || PendingWrites > 0) return false;
+        return _book.NextTry() is not { } next || next > DateTimeOffset.UtcNow + horizon;
+    }
+
     private void WakeTimer()
     {
         try { _timerWake.Release(); } catch (SemaphoreFullException) { }
@@ -39,6 +47,7 @@ internal sealed partial class TorrentSwarm
             while (!ct.IsCancellationRequested)
             {
                 await TickUntilIdleAsync(ct).ConfigureAwait(false);
+                Volatile.Read(ref _owner)?.OnSwarmIdle(this); // a seeding torrent may let the swarm go after a while
                 // Thousands of idle torrents in one session must cost no wake-ups: no timer runs (a periodic timer
                 // fires on the thread pool whether or not anyone waits for it) until a peer registers.
                 while (_timerWake.CurrentCount > 0) await _timerWake.WaitAsync(ct).ConfigureAwait(false); // stale wakes

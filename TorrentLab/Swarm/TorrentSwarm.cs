@@ -18,7 +18,7 @@ namespace TorrentLab.Swarm;
 /// written by the peer task that completed them, and only then announced with <c>have</c>, served, and listed in the
 /// resume ledger (<see cref="WrittenSnapshot"/>).</para>
 /// </remarks>
-internal sealed partial class TorrentSwarm : ISwarmHost, IAsyncDisposable
+internal sealed partial class TorrentSwarm : ISwarmHost, ISessionTorrent, IAsyncDisposable
 {
     private readonly DownloadOptions _options;
     private readonly Action<string>? _log;
@@ -38,6 +38,8 @@ internal sealed partial class TorrentSwarm : ISwarmHost, IAsyncDisposable
     private long _writtenBytes, _wantedWrittenBytes, _received, _uploaded;
     private readonly Session _session;
     private Announcer? _announcer;
+    private bool _ownsAnnouncer = true;
+    private SeedingTorrent? _owner; // set when a seeding torrent runs this swarm: it is attached and announces instead
     private bool _attached, _disposed;
 
     /// <param name="session">The session whose port, peer id, DHT node and budgets the swarm uses.</param>
@@ -47,10 +49,13 @@ internal sealed partial class TorrentSwarm : ISwarmHost, IAsyncDisposable
     /// <param name="have">Pieces already verified on disk.</param>
     /// <param name="downloading">False for a pure seeder: never interested, never requests.</param>
     /// <param name="selection">The pieces wanted (from the files' priorities); null: every piece.</param>
+    /// <param name="owner">The seeding torrent this swarm runs for while it has peers: it is what the session routes
+    /// to, and it announces; null: the swarm attaches itself and announces on its own.</param>
     public TorrentSwarm(Session session, Torrent torrent, DownloadOptions options, IPieceStorage storage, Bitfield have, bool downloading,
-        PieceSelection? selection = null)
+        PieceSelection? selection = null, SeedingTorrent? owner = null)
     {
         _session = session;
+        _owner = owner;
         _selection = selection ?? PieceSelection.All(torrent);
         Torrent = torrent;
         _options = options;
@@ -70,29 +75,35 @@ internal sealed partial class TorrentSwarm : ISwarmHost, IAsyncDisposable
             Selection = _selection,
             Picker = options.Sequential ? new SequentialPicker() : null, // --sequential: in order, for streaming
         });
-        ConnectionOptions = new PeerConnectionOptions
-        {
-            PieceCount = torrent.PieceCount,
-            AdvertiseExtensions = true, // BEP 10: ut_metadata for magnet clients, ut_pex unless private (SwarmPeer.Extensions.cs)
-            Encryption = session.Settings.Encryption,
-            AdvertiseFast = true, // BEP 6: have all/none, reject, allowed fast (SwarmPeer.Fast.cs)
-            AdvertiseV2 = torrent.InfoHashV2 is not null, // BEP 52: we answer hash requests (SwarmPeer.Hashes.cs)
-            AlternateInfoHash = torrent.IsHybrid ? torrent.InfoHashV2?.Truncated : null,
-            ConnectTimeout = session.Settings.ConnectTimeout,
-            HandshakeTimeout = session.Settings.HandshakeTimeout,
-            IdleTimeout = session.Settings.IdleTimeout,
-            KeepAliveInterval = Min(session.Settings.IdleTimeout / 3, TimeSpan.FromMinutes(2)),
-            Trace = options.Trace,
-        };
+        ConnectionOptions = ConnectionOptionsFor(session, torrent, options);
         if (_wantedWritten == _selection.WantedCount) _complete.TrySetResult();
     }
+
+    /// <summary>How a connection of this torrent handshakes and runs: the extensions we offer and the session's
+    /// encryption and time limits.</summary>
+    internal static PeerConnectionOptions ConnectionOptionsFor(Session session, Torrent torrent, DownloadOptions options) => new()
+    {
+        PieceCount = torrent.PieceCount,
+        AdvertiseExtensions = true, // BEP 10: ut_metadata for magnet clients, ut_pex unless private (SwarmPeer.Extensions.cs)
+        Encryption = session.Settings.Encryption,
+        AdvertiseFast = true, // BEP 6: have all/none, reject, allowed fast (SwarmPeer.Fast.cs)
+        AdvertiseV2 = torrent.InfoHashV2 is not null, // BEP 52: we answer hash requests (SwarmPeer.Hashes.cs)
+        AlternateInfoHash = torrent.IsHybrid ? torrent.InfoHashV2?.Truncated : null,
+        ConnectTimeout = session.Settings.ConnectTimeout,
+        HandshakeTimeout = session.Settings.HandshakeTimeout,
+        IdleTimeout = session.Settings.IdleTimeout,
+        KeepAliveInterval = Min(session.Settings.IdleTimeout / 3, TimeSpan.FromMinutes(2)),
+        Trace = options.Trace,
+    };
 
     public Torrent Torrent { get; }
 
     /// <summary>The info hashes an incoming handshake may name: a hybrid's peers use its v1 hash or the truncated v2
     /// one (BEP 52), every other torrent has one.</summary>
-    public IReadOnlyCollection<InfoHash> IncomingHashes => Torrent.IsHybrid && Torrent.InfoHashV2 is { } v2
-        ? [Torrent.InfoHash, v2.Truncated] : [Torrent.InfoHash];
+    public IReadOnlyCollection<InfoHash> IncomingHashes => IncomingHashesOf(Torrent);
+
+    internal static IReadOnlyCollection<InfoHash> IncomingHashesOf(Torrent torrent) => torrent.IsHybrid && torrent.InfoHashV2 is { } v2
+        ? [torrent.InfoHash, v2.Truncated] : [torrent.InfoHash];
     public PieceManager Pieces { get; }
     public IPieceStorage Storage { get; }
     public PeerConnectionOptions ConnectionOptions { get; }
@@ -109,8 +120,12 @@ internal sealed partial class TorrentSwarm : ISwarmHost, IAsyncDisposable
     /// <summary>Our peer id (the session's).</summary>
     private Wire.PeerId PeerId => _session.PeerId;
 
-    /// <summary>True from <see cref="Start"/> until disposal: the session routes incoming peers and DHT work here.</summary>
-    internal bool IsAttached => Volatile.Read(ref _attached);
+    /// <summary>True from <see cref="Start"/> until disposal, while no seeding torrent runs it: the session routes
+    /// incoming peers and DHT work here.</summary>
+    public bool IsAttached => Volatile.Read(ref _attached) && Volatile.Read(ref _owner) is null;
+
+    /// <inheritdoc />
+    public bool WantsPeersSoon => Downloading && ConnectedCount == 0;
 
     /// <summary>Completes when every wanted piece is written.</summary>
     public Task Completion => _complete.Task;
@@ -141,28 +156,69 @@ internal sealed partial class TorrentSwarm : ISwarmHost, IAsyncDisposable
         foreach (var self in _session.EndPoints.Append(new IPEndPoint(IPAddress.Loopback, Port)).Append(new IPEndPoint(IPAddress.IPv6Loopback, Port)))
             _book.AddSelf(self);
         _book.Add(_options.ExtraPeers);
-        var tiers = _options.Trackers ?? Torrent.TrackerTiers;
-        _announcer = new Announcer(tiers, Torrent.InfoHash, PeerId, Totals, () => ConnectedCount,
-            peers => { if (_book.Add(peers, PeerSource.Tracker) > 0) WakeDialer(); }, _log);
         var ct = _stop.Token;
         Volatile.Write(ref _attached, true); // before the session may look at it (its DHT schedule skips detached swarms)
-        try
+        if (_owner is not null)
         {
-            _session.Attach(this);
+            // The seeding torrent is what the session routes to, and its announcer keeps the trackers told.
+            _announcer = _owner.Announcer;
+            _ownsAnnouncer = false;
         }
-        catch
+        else
         {
-            Volatile.Write(ref _attached, false);
-            throw;
+            var tiers = _options.Trackers ?? Torrent.TrackerTiers;
+            _announcer = new Announcer(tiers, Torrent.InfoHash, PeerId, Totals, () => ConnectedCount, peers => AddPeers(peers, PeerSource.Tracker), _log);
+            try
+            {
+                _session.Attach(this);
+            }
+            catch
+            {
+                Volatile.Write(ref _attached, false);
+                throw;
+            }
+            _announcer.Start(Port);
         }
-        _tasks.Add(_announcer.RunAsync(Port, ct));
         _tasks.Add(TimerLoopAsync(ct));
         _tasks.Add(DialLoopAsync(ct));
         StartWebSeeds(ct);
     }
 
     /// <summary>One line to the torrent's log (protocol events, --verbose).</summary>
-    internal void Log(string line) => _log?.Invoke(line);
+    public void Log(string line) => _log?.Invoke(line);
+
+    /// <summary>Addresses to dial (from a tracker, the DHT, a seeding torrent waking this swarm); returns how many were new.</summary>
+    internal int AddPeers(IEnumerable<IPEndPoint> peers, PeerSource source)
+    {
+        var added = _book.Add(peers, source);
+        if (added > 0) WakeDialer();
+        return added;
+    }
+
+    /// <summary>A finished download goes on as <paramref name="owner"/>'s swarm: the seeding torrent is routed to from
+    /// now on and takes over the announcer (which it returns to), so it can let this swarm go when no peer is left.</summary>
+    internal Announcer? HandOverTo(SeedingTorrent owner)
+    {
+        Volatile.Write(ref _owner, owner);
+        _ownsAnnouncer = false;
+        return _announcer;
+    }
+
+    /// <summary>Seeds this swarm met while seeding (never dialled again).</summary>
+    internal IReadOnlyList<IPEndPoint> RetiredSeeds() => _book.RetiredSeeds();
+
+    /// <summary>Seeds an earlier swarm of the same torrent met: never dialled.</summary>
+    internal void AddRetired(IReadOnlyList<IPEndPoint> seeds)
+    {
+        if (seeds.Count > 0) _book.AddRetired(seeds);
+    }
+
+    /// <summary>The counts carried over from earlier swarms of the same seeding torrent, so totals keep growing.</summary>
+    internal void CountFrom(long received, long uploaded)
+    {
+        Interlocked.Exchange(ref _received, received);
+        Interlocked.Exchange(ref _uploaded, uploaded);
+    }
 
     private static TimeSpan Min(TimeSpan a, TimeSpan b) => a < b ? a : b;
 
@@ -204,8 +260,9 @@ internal sealed partial class TorrentSwarm : ISwarmHost, IAsyncDisposable
     {
         if (_disposed) return;
         _disposed = true;
+        var owned = Volatile.Read(ref _owner) is not null;
         Volatile.Write(ref _attached, false);
-        _session.Detach(this); // no incoming peer or DHT lookup reaches it from now on
+        if (!owned) _session.Detach(this); // no incoming peer or DHT lookup reaches it from now on
         await _stop.CancelAsync().ConfigureAwait(false);
         foreach (var peer in PeersSnapshot()) peer.Connection.Dispose();
         Task[] all;
@@ -215,7 +272,7 @@ internal sealed partial class TorrentSwarm : ISwarmHost, IAsyncDisposable
         await Task.WhenAny(Task.WhenAll(all), deadline).ConfigureAwait(false);
         await DrainWritesAsync(deadline).ConfigureAwait(false); // pieces handed over by the peers, before the storage closes
         DisposeWebSeeds();
-        if (_announcer is not null)
+        if (_announcer is not null && _ownsAnnouncer)
         {
             await _announcer.StoppedAsync().ConfigureAwait(false);
             _announcer.Dispose();

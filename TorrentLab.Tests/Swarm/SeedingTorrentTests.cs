@@ -1,0 +1,175 @@
+using System.Net;
+using TorrentLab.Client;
+using TorrentLab.Downloads;
+using TorrentLab.Lab;
+using TorrentLab.Swarm;
+using TorrentLab.Tests.Infrastructure;
+using TorrentLab.Tracker.Server;
+using TorrentLab.Wire;
+
+namespace TorrentLab.Tests.Swarm;
+
+/// <summary>A seeding torrent costs almost nothing while no peer wants it (<c>Swarm/SeedingTorrent.cs</c>): no swarm, no
+/// open file, no timer until a peer comes, and the swarm is let go again once its peers have left.</summary>
+public class SeedingTorrentTests
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(60);
+
+    private static SessionSettings Loopback(TimeProvider? time = null) => new()
+    {
+        ListenPort = 0,
+        BindAddresses = [IPAddress.Loopback],
+        Transport = PeerTransport.Tcp,
+        Dht = false,
+        ConnectTimeout = TimeSpan.FromSeconds(5),
+        HandshakeTimeout = TimeSpan.FromSeconds(5),
+        Time = time ?? TimeProvider.System,
+    };
+
+    /// <summary>Files of this process open below <paramref name="folder"/> (Linux: /proc/self/fd).</summary>
+    private static int OpenFilesBelow(string folder)
+    {
+        var root = Path.GetFullPath(folder) + Path.DirectorySeparatorChar;
+        var count = 0;
+        foreach (var fd in Directory.EnumerateFileSystemEntries("/proc/self/fd"))
+        {
+            try
+            {
+                if (new FileInfo(fd).LinkTarget is { } target && target.StartsWith(root, StringComparison.Ordinal)) count++;
+            }
+            catch (IOException) { } // closed while we looked
+        }
+        return count;
+    }
+
+    private static DownloadOptions Downloader(string folder, int port) => new()
+    {
+        OutputDirectory = folder,
+        ExtraPeers = [new IPEndPoint(IPAddress.Loopback, port)],
+        StallTimeout = Patience,
+        Session = Loopback(),
+    };
+
+    [Fact]
+    public async Task Seeder_WithNoPeer_HoldsNoSwarmNorOpenFile_AndWakesForADownloaderThenSleepsAgain()
+    {
+        using var folder = new TempFolder();
+        var built = TestTorrents.MultiFile([("a.bin", 120_000), ("b.bin", 90_000)], name: "sleepy", announce: null, seed: 31);
+        var data = folder.Combine("data");
+        built.WritePayload(data);
+        var clock = new ManualClock();
+        await using var session = Session.Start(Loopback(clock));
+        await using var seeder = await TorrentClient.SeedAsync(session, built.Torrent, new DownloadOptions { OutputDirectory = data }, allowPartial: false, Ct);
+
+        Assert.False(seeder.Torrent.IsAwake);
+        Assert.Equal(0, OpenFilesBelow(data));
+        Assert.Equal(1, session.TorrentCount); // routed to, asleep
+
+        await TorrentClient.DownloadAsync(built.Torrent, Downloader(folder.Combine("first"), session.Port), null, Ct).WaitAsync(Patience, Ct);
+        Assert.Equal(built.Files.Single(f => f.Path.EndsWith("a.bin", StringComparison.Ordinal)).Data, File.ReadAllBytes(folder.Combine("first", "sleepy", "a.bin")));
+        Assert.Equal(1, seeder.Torrent.Wakes);
+
+        // The downloader has gone: once the swarm has noticed (its park timer is set), the clock moves past the grace.
+        Assert.True(await CountingTimeProvider.EventuallyAsync(() => seeder.ConnectedPeers == 0 && clock.NextTimerIn is not null, Patience));
+        clock.Advance(SeedingTorrent.ParkAfter);
+        Assert.True(await CountingTimeProvider.EventuallyAsync(() => !seeder.Torrent.IsAwake && OpenFilesBelow(data) == 0, Patience),
+            "the swarm and its files are let go");
+
+        await TorrentClient.DownloadAsync(built.Torrent, Downloader(folder.Combine("second"), session.Port), null, Ct).WaitAsync(Patience, Ct);
+        Assert.Equal(built.Files.Single(f => f.Path.EndsWith("b.bin", StringComparison.Ordinal)).Data, File.ReadAllBytes(folder.Combine("second", "sleepy", "b.bin")));
+        Assert.Equal(2, seeder.Torrent.Wakes);
+        Assert.True(seeder.Uploaded >= 2 * built.Torrent.TotalLength, $"uploaded {seeder.Uploaded}: both swarms count");
+    }
+
+    [Fact]
+    public async Task SleepingSeeder_WithAPeerWithinTheGrace_KeepsItsSwarm()
+    {
+        using var folder = new TempFolder();
+        var built = TestTorrents.SingleFile(length: 150_000, name: "kept.bin", announce: null, seed: 32);
+        var data = folder.Combine("data");
+        built.WritePayload(data);
+        var clock = new ManualClock();
+        await using var session = Session.Start(Loopback(clock));
+        await using var seeder = await TorrentClient.SeedAsync(session, built.Torrent, new DownloadOptions { OutputDirectory = data }, allowPartial: false, Ct);
+        await TorrentClient.DownloadAsync(built.Torrent, Downloader(folder.Combine("first"), session.Port), null, Ct).WaitAsync(Patience, Ct);
+        Assert.True(await CountingTimeProvider.EventuallyAsync(() => seeder.ConnectedPeers == 0 && clock.NextTimerIn is not null, Patience));
+
+        // A peer that stays connected past the grace keeps the swarm: its connection is not cut.
+        await using var peer = await PeerConnection.ConnectAsync(new IPEndPoint(IPAddress.Loopback, session.Port), built.Torrent.InfoHash,
+            PeerId.CreateOurs(), new PeerConnectionOptions { PieceCount = built.Torrent.PieceCount }, Ct);
+        Assert.True(await CountingTimeProvider.EventuallyAsync(() => seeder.ConnectedPeers == 1, Patience));
+        clock.Advance(SeedingTorrent.ParkAfter);
+
+        Assert.True(seeder.Torrent.IsAwake);
+        Assert.Equal(1, seeder.ConnectedPeers);
+        Assert.Equal(1, seeder.Torrent.Wakes);
+    }
+
+    [Fact]
+    public async Task SleepingSeeder_TrackerNamesALeecher_WakesAndDialsIt()
+    {
+        using var folder = new TempFolder();
+        await using var tracker = await TrackerServer.StartAsync(new TrackerServerOptions { Port = 0, Interval = TimeSpan.FromMinutes(30) }, Ct);
+        var built = TestTorrents.SingleFile(length: 180_000, name: "dialled.bin", announce: tracker.HttpAnnounceUrl, seed: 33);
+        var data = folder.Combine("data");
+        built.WritePayload(data);
+
+        // The leecher listens and announces first; it never dials (no peer given, and the tracker has none yet).
+        await using var leecherSession = Session.Start(Loopback());
+        var leech = TorrentClient.DownloadAsync(leecherSession, built.Torrent, new DownloadOptions
+        {
+            OutputDirectory = folder.Combine("leech"),
+            StallTimeout = Patience,
+        }, null, Ct);
+        Assert.True(await CountingTimeProvider.EventuallyAsync(() => tracker.GetSwarm(built.Torrent.InfoHash).Leechers == 1, Patience));
+
+        await using var session = Session.Start(Loopback());
+        await using var seeder = await TorrentClient.SeedAsync(session, built.Torrent, new DownloadOptions { OutputDirectory = data }, allowPartial: false, Ct);
+        await leech.WaitAsync(Patience, Ct);
+
+        Assert.Equal(built.Payload, File.ReadAllBytes(folder.Combine("leech", "dialled.bin")));
+        Assert.True(seeder.Torrent.Wakes >= 1);
+    }
+
+    [Fact]
+    public async Task DownloadThenSeed_LetsItsSwarmAndFilesGoOnceThePeerLeaves_AndSeedsAgainOnDemand()
+    {
+        using var folder = new TempFolder();
+        var built = TestTorrents.SingleFile(length: 220_000, name: "handed.bin", announce: null, seed: 34);
+        await using var source = SyntheticPeer.Start(SyntheticPeerOptions.ForTorrent(built.Torrent, built.Payload));
+        var clock = new ManualClock();
+        await using var session = Session.Start(Loopback(clock));
+        var output = folder.Combine("out");
+        var progress = new Progress();
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(Ct);
+        var run = TorrentClient.DownloadAsync(session, built.Torrent, new DownloadOptions
+        {
+            OutputDirectory = output,
+            ExtraPeers = [source.EndPoint],
+            StallTimeout = Patience,
+            SeedAfterDownload = true,
+        }, progress, stop.Token);
+
+        Assert.True(await CountingTimeProvider.EventuallyAsync(() => progress.Last is { PiecesDone: var done, PieceCount: var all } && done == all, Patience));
+        await source.DisposeAsync(); // the only peer leaves
+        Assert.True(await CountingTimeProvider.EventuallyAsync(() => clock.NextTimerIn is not null, Patience));
+        clock.Advance(SeedingTorrent.ParkAfter);
+        Assert.True(await CountingTimeProvider.EventuallyAsync(() => OpenFilesBelow(output) == 0, Patience), "the seeding torrent holds no file");
+
+        await TorrentClient.DownloadAsync(built.Torrent, Downloader(folder.Combine("next"), session.Port), null, Ct).WaitAsync(Patience, Ct);
+        Assert.Equal(built.Payload, File.ReadAllBytes(folder.Combine("next", "handed.bin")));
+
+        await stop.CancelAsync();
+        var result = await run.WaitAsync(Patience, Ct);
+        Assert.True(result.Uploaded >= built.Torrent.TotalLength, $"uploaded {result.Uploaded}");
+        Assert.Equal(0, session.TorrentCount);
+    }
+
+    private sealed class Progress : IProgress<DownloadProgress>
+    {
+        public DownloadProgress? Last { get; private set; }
+        public void Report(DownloadProgress value) => Last = value;
+    }
+}

@@ -1,0 +1,311 @@
+using System.Net;
+using TorrentLab.Downloads;
+using TorrentLab.Metainfo;
+using TorrentLab.Storage;
+using TorrentLab.Wire;
+
+namespace TorrentLab.Swarm;
+
+/// <summary>A torrent we seed in a <see cref="Session"/>, which costs almost nothing while no peer wants it: it holds a
+/// <see cref="TorrentSwarm"/> (open files, peers, piece map, timers) only while it has peers, and lets the swarm go
+/// <see cref="ParkAfter"/> after the last one left. Asleep, it is what the session routes to; a peer's handshake for it,
+/// or peers to dial from its trackers or the DHT, wake a new swarm at once.</summary>
+/// <remarks>
+/// The announcer (trackers), the totals uploaded, the seeds met (never dialled again) and the peers banned for
+/// violations outlive each swarm. libtorrent and Transmission keep every torrent's peer state loaded; a session of
+/// ten thousand seeding torrents is what this is for (<c>bench/session/serve_scale.py</c>).
+/// </remarks>
+internal sealed class SeedingTorrent : ISessionTorrent, IAsyncDisposable
+{
+    /// <summary>How long a swarm stays after its last peer left (a peer reconnecting soon finds it awake).</summary>
+    public static readonly TimeSpan ParkAfter = TimeSpan.FromSeconds(60);
+
+    private readonly Session _session;
+    private readonly DownloadOptions _options;
+    private readonly Bitfield _have;
+    private readonly Func<IPieceStorage> _openStorage;
+    private readonly Lock _lock = new();
+    private readonly TaskCompletionSource _failed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private TorrentSwarm? _swarm;       // the swarm while awake, guarded by _lock
+    private IPieceStorage? _storage;    // its storage, when this torrent opened it
+    private Task _parking = Task.CompletedTask;
+    private ITimer? _parkTimer;
+    private IProgress<DownloadProgress>? _progress;
+    private DownloadProgress? _last;
+    private IReadOnlyList<IPEndPoint> _retiredSeeds = [];
+    private IReadOnlyList<string> _badPeers = [];
+    private long _received, _uploaded; // totals of the swarms that were let go
+    private int _wakes;
+    private bool _disposed;
+
+    private SeedingTorrent(Session session, Torrent torrent, DownloadOptions options, Bitfield have, Func<IPieceStorage> openStorage)
+    {
+        _session = session;
+        Torrent = torrent;
+        _options = options;
+        _have = have;
+        _openStorage = openStorage;
+        PiecesAvailable = have.Count;
+    }
+
+    /// <summary>Starts seeding <paramref name="have"/> with no swarm: the session routes the torrent's peers here from
+    /// now on, and the trackers hear a <c>started</c> (with <c>left=0</c> when complete).</summary>
+    /// <exception cref="SwarmException">The session runs this torrent already.</exception>
+    public static SeedingTorrent Start(Session session, Torrent torrent, DownloadOptions options, Bitfield have, Func<IPieceStorage> openStorage)
+    {
+        var seeding = new SeedingTorrent(session, torrent, options, have, openStorage);
+        session.Attach(seeding);
+        var tiers = options.Trackers ?? torrent.TrackerTiers;
+        if (tiers.Any(t => t.Count > 0)) // a torrent without trackers keeps no announcer
+        {
+            seeding.Announcer = new Announcer(tiers, torrent.InfoHash, session.PeerId, seeding.Totals, () => seeding.ConnectedCount,
+                seeding.OnTrackerPeers, options.Log);
+            seeding.Announcer.Start(session.Port);
+        }
+        if (options.ExtraPeers.Count > 0)
+            lock (seeding._lock) seeding.TryWakeLocked()?.AddPeers(options.ExtraPeers, PeerSource.Given);
+        return seeding;
+    }
+
+    /// <summary>Goes on seeding with a finished download's running swarm (and its announcer), letting it go, and
+    /// <paramref name="storage"/> with it, once its peers have left; later swarms open their own storage.</summary>
+    public static SeedingTorrent TakeOver(Session session, TorrentSwarm swarm, IPieceStorage storage, DownloadOptions options, Bitfield have,
+        Func<IPieceStorage> openStorage)
+    {
+        var seeding = new SeedingTorrent(session, swarm.Torrent, options, have, openStorage);
+        var announcer = swarm.HandOverTo(seeding);
+        seeding.Announcer = announcer;
+        announcer?.Retarget(seeding.Totals, () => seeding.ConnectedCount, seeding.OnTrackerPeers);
+        lock (seeding._lock)
+        {
+            seeding._swarm = swarm;
+            seeding._storage = storage;
+            seeding.Watch(swarm);
+        }
+        session.Replace(swarm, seeding);
+        return seeding;
+    }
+
+    public Torrent Torrent { get; }
+
+    /// <summary>The trackers' announcer, which outlives every swarm (null without trackers).</summary>
+    internal Announcer? Announcer { get; private set; }
+
+    /// <summary>Verified pieces we serve.</summary>
+    public int PiecesAvailable { get; }
+
+    /// <summary>Payload bytes sent, over every swarm so far.</summary>
+    public long Uploaded { get { lock (_lock) return _swarm?.Uploaded ?? _uploaded; } }
+
+    /// <summary>Payload bytes received, over every swarm so far.</summary>
+    public long Received { get { lock (_lock) return _swarm?.Received ?? _received; } }
+
+    /// <summary>Peers connected now (none while asleep).</summary>
+    public int ConnectedCount => Volatile.Read(ref _swarm)?.ConnectedCount ?? 0;
+
+    /// <summary>True while a swarm runs (peers, open files); false while the torrent sleeps.</summary>
+    public bool IsAwake => Volatile.Read(ref _swarm) is not null;
+
+    /// <summary>How many times a swarm was started for this torrent.</summary>
+    public int Wakes => Volatile.Read(ref _wakes);
+
+    /// <summary>Peers dropped for breaking the protocol, over every swarm so far.</summary>
+    public IReadOnlyList<string> BadPeers { get { lock (_lock) return _swarm is { } s ? [.. _badPeers, .. s.BadPeers] : _badPeers; } }
+
+    /// <summary>Faults when a swarm fails for good (a read error of the data, its files gone).</summary>
+    public Task Failure => _failed.Task;
+
+    /// <summary>Where progress goes; the swarms report to it, and a torrent falling asleep reports once more.</summary>
+    public IProgress<DownloadProgress>? Progress
+    {
+        set
+        {
+            lock (_lock)
+            {
+                _progress = value;
+                if (_swarm is { } swarm) swarm.Progress = value;
+            }
+            value?.Report(Snapshot());
+        }
+    }
+
+    public IReadOnlyCollection<InfoHash> IncomingHashes => TorrentSwarm.IncomingHashesOf(Torrent);
+
+    // Made per handshake: a sleeping torrent keeps none.
+    public PeerConnectionOptions ConnectionOptions => Volatile.Read(ref _swarm)?.ConnectionOptions ?? TorrentSwarm.ConnectionOptionsFor(_session, Torrent, _options);
+
+    public bool IsAttached { get { lock (_lock) return !_disposed; } }
+
+    public bool UsesDht => _session.Settings.Dht && !Torrent.IsPrivate;
+
+    public bool WantsPeersSoon => false; // a seeder is found by those who want it
+
+    /// <summary>A snapshot: the running swarm's, or the last one with no peers and no rates while asleep.</summary>
+    public DownloadProgress Snapshot()
+    {
+        lock (_lock)
+        {
+            if (_swarm is { } swarm) return swarm.Snapshot();
+            return _last ??= new DownloadProgress(_have.Count, Torrent.PieceCount, BytesOf(_have), Torrent.TotalLength, 0, 0, 0, null, TimeSpan.Zero)
+            {
+                Uploaded = _uploaded,
+                BadPeers = _badPeers.Count,
+                Pieces = PieceStates.From(_have),
+            };
+        }
+    }
+
+    public void AdoptIncoming(PeerConnection connection)
+    {
+        lock (_lock)
+        {
+            // Inside the lock, so the peer is registered before a park could look at the swarm.
+            if (!_disposed && (_swarm ?? TryWakeLocked()) is { } swarm) swarm.AdoptIncoming(connection);
+            else connection.Dispose();
+        }
+    }
+
+    public bool OnDhtPeer(IPEndPoint peer) => AddPeers([peer], PeerSource.Dht) > 0;
+
+    private void OnTrackerPeers(IReadOnlyList<IPEndPoint> peers) => AddPeers(peers, PeerSource.Tracker);
+
+    /// <summary>Peers to dial: into the running swarm, or a new one when some are worth a try (a seed met earlier is not).</summary>
+    private int AddPeers(IReadOnlyList<IPEndPoint> peers, PeerSource source)
+    {
+        lock (_lock)
+        {
+            if (_disposed) return 0;
+            if (_swarm is null && !peers.Any(p => PeerAddressWorthWaking(p))) return 0;
+            return (_swarm ?? TryWakeLocked())?.AddPeers(peers, source) ?? 0;
+        }
+    }
+
+    private bool PeerAddressWorthWaking(IPEndPoint peer) =>
+        !_retiredSeeds.Contains(peer) && !_session.EndPoints.Contains(peer) && Tracker.PeerAddressPolicy.MayDial(peer, _session.Settings.PeerScope);
+
+    public void Log(string line) => _options.Log?.Invoke(line);
+
+    /// <summary>Starts a swarm for the torrent (storage opened, peers accepted and dialled); null when the data
+    /// cannot be opened any more, which fails the torrent (<see cref="Failure"/>).</summary>
+    private TorrentSwarm? TryWakeLocked()
+    {
+        if (_failed.Task.IsCompleted) return null;
+        IPieceStorage storage;
+        try
+        {
+            storage = _openStorage();
+        }
+        catch (Exception e) when (e is StorageException or IOException or UnauthorizedAccessException)
+        {
+            Log($"cannot seed any more: {e.Message}");
+            _failed.TrySetException(e);
+            return null;
+        }
+        var swarm = new TorrentSwarm(_session, Torrent, _options with { ExtraPeers = [] }, storage, _have, downloading: false, owner: this);
+        swarm.CountFrom(_received, _uploaded);
+        swarm.AddRetired(_retiredSeeds);
+        swarm.Progress = _progress;
+        swarm.Start();
+        _swarm = swarm;
+        _storage = storage;
+        _last = null;
+        Interlocked.Increment(ref _wakes);
+        Watch(swarm);
+        return swarm;
+    }
+
+    /// <summary>A swarm's failure (a disk read error) is the torrent's.</summary>
+    private void Watch(TorrentSwarm swarm) =>
+        swarm.Failure.ContinueWith(t => _failed.TrySetException(t.Exception!.InnerExceptions), CancellationToken.None,
+            TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+
+    /// <summary>The swarm has no peer and its rates fell to zero: it is let go after <see cref="ParkAfter"/> unless a
+    /// peer comes back.</summary>
+    internal void OnSwarmIdle(TorrentSwarm swarm)
+    {
+        lock (_lock)
+        {
+            if (_swarm != swarm || _disposed) return;
+            _parkTimer ??= _session.Settings.Time.CreateTimer(static state => ((SeedingTorrent)state!).OnParkTimer(), this,
+                Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+            _parkTimer.Change(ParkAfter, Timeout.InfiniteTimeSpan);
+        }
+    }
+
+    private void OnParkTimer()
+    {
+        TorrentSwarm swarm;
+        IPieceStorage? storage;
+        lock (_lock)
+        {
+            if (_swarm is not { } awake || _disposed) return;
+            if (!awake.CanPark(ParkAfter))
+            {
+                // Peers came back (the swarm calls again when they leave), or a dial is under way: look again later.
+                if (awake.ConnectedCount == 0) _parkTimer?.Change(ParkAfter, Timeout.InfiniteTimeSpan);
+                return;
+            }
+            swarm = awake;
+            storage = _storage;
+            _swarm = null;
+            _storage = null;
+            _received = swarm.Received;
+            _uploaded = swarm.Uploaded;
+            _retiredSeeds = [.. _retiredSeeds.Union(swarm.RetiredSeeds())];
+            _badPeers = [.. _badPeers, .. swarm.BadPeers];
+            _parkTimer?.Dispose();
+            _parkTimer = null;
+            _last = null;
+            _parking = LetGoAsync(swarm, storage);
+        }
+        _progress?.Report(Snapshot());
+    }
+
+    private static async Task LetGoAsync(TorrentSwarm swarm, IPieceStorage? storage)
+    {
+        await swarm.DisposeAsync().ConfigureAwait(false);
+        storage?.Dispose();
+    }
+
+    private (long, long, long) Totals() => (Uploaded, Received, Torrent.TotalLength - BytesOf(_have));
+
+    private long BytesOf(Bitfield pieces)
+    {
+        long bytes = 0;
+        foreach (var i in pieces.SetIndexes()) bytes += Torrent.GetPieceLength(i);
+        return bytes;
+    }
+
+    /// <summary>Stops seeding: the session no longer routes here, the swarm (if awake) ends, the trackers hear
+    /// <c>stopped</c>.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        TorrentSwarm? swarm;
+        IPieceStorage? storage;
+        Task parking;
+        lock (_lock)
+        {
+            if (_disposed) return;
+            _disposed = true;
+            swarm = _swarm;
+            storage = _storage;
+            _swarm = null;
+            _storage = null;
+            parking = _parking;
+            _parkTimer?.Dispose();
+        }
+        _session.Detach(this);
+        if (swarm is not null)
+        {
+            _received = swarm.Received;
+            _uploaded = swarm.Uploaded;
+            await LetGoAsync(swarm, storage).ConfigureAwait(false);
+        }
+        await parking.ConfigureAwait(false);
+        if (Announcer is { } announcer)
+        {
+            await announcer.StoppedAsync().ConfigureAwait(false);
+            announcer.Dispose();
+        }
+    }
+}
