@@ -2,12 +2,13 @@ using TorrentLab.Tests.Infrastructure;
 
 namespace TorrentLab.Tests.Architecture;
 
-/// <summary>The layers the README's reading order promises, checked on the compiled library: a folder (namespace)
-/// uses only those before it, and the command line reaches the engine only through the front door.</summary>
+/// <summary>The layers the README's reading order promises, checked on the compiled assemblies: inside the library a
+/// folder (namespace) uses only those before it; the applications (tracker server, lab, web server, command line) sit
+/// on the library, each using only the assemblies below it; and the command line and the web server reach the engine
+/// only through the front door.</summary>
 public sealed class LayeringTests
 {
-    /// <summary>The reading order: each namespace may use the ones above it, never one below. Merkle (BitTorrent v2
-    /// hashing), Utp (a transport under the wire) and Dht (a discovery source beside trackers) have their places kept.</summary>
+    /// <summary>The library's reading order: each namespace may use the ones above it, never one below.</summary>
     public static readonly string[] ReadingOrder =
     [
         "TorrentLab",
@@ -17,7 +18,6 @@ public sealed class LayeringTests
         "TorrentLab.Wire",
         "TorrentLab.Utp",
         "TorrentLab.Tracker",
-        "TorrentLab.Tracker.Server",
         "TorrentLab.Dht",
         "TorrentLab.Pieces",
         "TorrentLab.Storage",
@@ -28,13 +28,40 @@ public sealed class LayeringTests
         "TorrentLab.Magnet",
         "TorrentLab.Client",
         "TorrentLab.Creation",
-        "TorrentLab.Lab",
-        "TorrentLab.Web",
     ];
+
+    /// <summary>Each assembly of the product, bottom to top, and the TorrentLab assemblies it may reference.</summary>
+    private static readonly Dictionary<string, string[]> MayUse = new(StringComparer.Ordinal)
+    {
+        ["TorrentLab"] = [],
+        ["TorrentLab.Tracker.Server"] = ["TorrentLab"],
+        ["TorrentLab.Lab"] = ["TorrentLab", "TorrentLab.Tracker.Server"], // the mock swarm's tracker
+        ["TorrentLab.Web"] = ["TorrentLab"],
+        ["TorrentLab.Cli"] = ["TorrentLab", "TorrentLab.Tracker.Server", "TorrentLab.Lab", "TorrentLab.Web"],
+    };
+
+    /// <summary>Who may see each assembly's internals: the tests and the benchmarks, and the two applications that
+    /// speak the protocol with the library's codecs. The web server and the command line use public types only.</summary>
+    private static readonly Dictionary<string, string[]> GrantsInternalsTo = new(StringComparer.Ordinal)
+    {
+        ["TorrentLab"] = ["TorrentLab.Bench", "TorrentLab.Lab", "TorrentLab.Tests", "TorrentLab.Tracker.Server"],
+        ["TorrentLab.Tracker.Server"] = ["TorrentLab.Tests"],
+        ["TorrentLab.Lab"] = ["TorrentLab.Tests"],
+        ["TorrentLab.Web"] = ["TorrentLab.Tests"],
+        ["TorrentLab.Cli"] = ["TorrentLab.Tests"],
+    };
 
     /// <summary>Folders the command line and the web server reach only through the front door's own types.</summary>
     private static readonly string[] BehindTheFrontDoor =
         ["TorrentLab.Wire", "TorrentLab.Pieces", "TorrentLab.Storage", "TorrentLab.Reference", "TorrentLab.Swarm"];
+
+    /// <summary>The product's assemblies by name, each found through a type it must hold.</summary>
+    private static readonly Dictionary<string, System.Reflection.Assembly> Assemblies = new[]
+        {
+            typeof(TorrentLabException), typeof(TorrentLab.Tracker.Server.TrackerServer), typeof(TorrentLab.Lab.LabChecker),
+            typeof(TorrentLab.Web.WebServer), typeof(TorrentLab.Cli.CliApp),
+        }
+        .Select(t => t.Assembly).ToDictionary(a => a.GetName().Name!, StringComparer.Ordinal);
 
     private static string Library => typeof(TorrentLabException).Assembly.Location;
 
@@ -61,32 +88,68 @@ public sealed class LayeringTests
     }
 
     [Fact]
-    public void TheCommandLineReachesTheEngineOnlyThroughTheFrontDoor()
+    public void TheLibraryReferencesOnlyTheBaseRuntimeNotAspNetCore()
     {
-        var cli = typeof(TorrentLab.Cli.CliApp).Assembly.Location;
-        var behind = IlDependencies.ReferencedFrom(cli, "TorrentLab")
+        // Every assembly of Microsoft.NETCore.App sits beside System.Private.CoreLib; ASP.NET Core's shared framework does not.
+        var runtime = Path.GetDirectoryName(typeof(object).Assembly.Location)!;
+        var outside = IlDependencies.AssembliesReferencedBy(Library)
+            .Where(name => !File.Exists(Path.Combine(runtime, name + ".dll"))).Order().ToArray();
+        Assert.True(outside.Length == 0, $"the library references assemblies outside {runtime}: {string.Join(", ", outside)}");
+
+        // A framework reference reaches every user of the package even where no code uses it.
+        var project = File.ReadAllText(Path.Combine(TestPaths.RepoRoot, "TorrentLab", "TorrentLab.csproj"));
+        Assert.DoesNotContain("FrameworkReference", project);
+    }
+
+    [Theory]
+    [InlineData("TorrentLab")]
+    [InlineData("TorrentLab.Tracker.Server")]
+    [InlineData("TorrentLab.Lab")]
+    [InlineData("TorrentLab.Web")]
+    [InlineData("TorrentLab.Cli")]
+    public void AnAssemblyReferencesOnlyTheTorrentLabAssembliesBelowIt(string assembly)
+    {
+        var above = IlDependencies.AssembliesReferencedBy(Assemblies[assembly].Location)
+            .Where(name => name.StartsWith("TorrentLab", StringComparison.Ordinal))
+            .Except(MayUse[assembly]).Order().ToArray();
+        Assert.True(above.Length == 0, $"{assembly} references {string.Join(", ", above)}");
+    }
+
+    [Theory]
+    [InlineData("TorrentLab.Tracker.Server")]
+    [InlineData("TorrentLab.Lab")]
+    [InlineData("TorrentLab.Web")]
+    public void AnApplicationHoldsOnlyTheNamespaceNamedLikeIt(string assembly)
+    {
+        var others = IlDependencies.InsideAssembly(Assemblies[assembly].Location).Keys
+            .Select(NamespaceOf).Where(n => n.StartsWith("TorrentLab", StringComparison.Ordinal) && n != assembly)
+            .Distinct().Order().ToArray();
+        Assert.True(others.Length == 0, $"{assembly} holds {string.Join(", ", others)}");
+    }
+
+    [Theory]
+    [InlineData("TorrentLab.Cli")]
+    [InlineData("TorrentLab.Web")]
+    public void TheApplicationReachesTheEngineOnlyThroughTheFrontDoor(string assembly)
+    {
+        var behind = IlDependencies.ReferencedFrom(Assemblies[assembly].Location, "TorrentLab")
             .Where(t => BehindTheFrontDoor.Contains(NamespaceOf(t)) && !FrontDoorSurface().Contains(t)).Order().ToArray();
         Assert.True(behind.Length == 0, string.Join("\n", behind));
     }
 
-    [Fact]
-    public void TheWebServerReachesTheEngineOnlyThroughTheFrontDoor()
+    [Theory]
+    [InlineData("TorrentLab")]
+    [InlineData("TorrentLab.Tracker.Server")]
+    [InlineData("TorrentLab.Lab")]
+    [InlineData("TorrentLab.Web")]
+    [InlineData("TorrentLab.Cli")]
+    public void AnAssemblyGrantsItsInternalsOnlyToTheListedOnes(string assembly)
     {
-        var behind = IlDependencies.InsideAssembly(Library)
-            .Where(e => NamespaceOf(e.Key) == "TorrentLab.Web")
-            .SelectMany(e => e.Value.Where(u => BehindTheFrontDoor.Contains(NamespaceOf(u)) && !FrontDoorSurface().Contains(u))
-                .Select(u => $"{e.Key} uses {u}"))
-            .Order().ToArray();
-        Assert.True(behind.Length == 0, string.Join("\n", behind));
-    }
-
-    [Fact]
-    public void TheCommandLineSeesNoInternalsOfTheLibrary()
-    {
-        var visibleTo = typeof(TorrentLabException).Assembly
+        // No grant to a test tool (a mocking library's proxy assembly) or to the command line.
+        var visibleTo = Assemblies[assembly]
             .GetCustomAttributes(typeof(System.Runtime.CompilerServices.InternalsVisibleToAttribute), false)
-            .Cast<System.Runtime.CompilerServices.InternalsVisibleToAttribute>().Select(a => a.AssemblyName);
-        Assert.DoesNotContain("TorrentLab.Cli", visibleTo);
+            .Cast<System.Runtime.CompilerServices.InternalsVisibleToAttribute>().Select(a => a.AssemblyName).Order().ToArray();
+        Assert.Equal(GrantsInternalsTo[assembly], visibleTo);
     }
 
     /// <summary>The types the front door takes and returns: its public types, the types named in their public members,

@@ -65,6 +65,14 @@ internal sealed class IlDependencies
         return names;
     }
 
+    /// <summary>The names of the assemblies the assembly at <paramref name="path"/> references (its AssemblyRef rows).</summary>
+    public static HashSet<string> AssembliesReferencedBy(string path)
+    {
+        using var pe = new PEReader(File.OpenRead(path));
+        var reader = pe.GetMetadataReader();
+        return reader.AssemblyReferences.Select(h => reader.GetString(reader.GetAssemblyReference(h).Name)).ToHashSet(StringComparer.Ordinal);
+    }
+
     private TypeDefinitionHandle Outermost(TypeDefinitionHandle handle)
     {
         while (true)

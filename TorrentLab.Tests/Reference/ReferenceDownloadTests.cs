@@ -1,5 +1,4 @@
 using System.Security.Cryptography;
-using Moq;
 using TorrentLab.Downloads;
 using TorrentLab.Lab;
 using TorrentLab.Metainfo;
@@ -253,14 +252,13 @@ public class ReferenceDownloadTests
         await using var swarm = await MockSwarm.StartAsync(SmallTorrent, [SyntheticBehaviour.Normal], Ct);
         using var folder = new TempFolder();
         var torrent = swarm.Built.Torrent;
-        var writes = 0;
-        var storage = new Mock<IPieceStorage>();
-        storage.Setup(s => s.WritePieceAsync(It.IsAny<int>(), It.IsAny<ReadOnlyMemory<byte>>(), It.IsAny<CancellationToken>()))
-            .Returns(() => ++writes <= 2
-                ? ValueTask.CompletedTask
-                : ValueTask.FromException(new StorageException(outOfSpace ? "no space left on device" : "permission denied", isOutOfSpace: outOfSpace)));
-        storage.Setup(s => s.FlushAsync(It.IsAny<CancellationToken>())).Returns(ValueTask.CompletedTask);
-        var options = Options(folder.Path) with { OpenStorage = (_, _) => storage.Object };
+        var storage = new FakePieceStorage
+        {
+            WriteFailure = write => write <= 2
+                ? null
+                : new StorageException(outOfSpace ? "no space left on device" : "permission denied", isOutOfSpace: outOfSpace),
+        };
+        var options = Options(folder.Path) with { OpenStorage = (_, _) => storage };
 
         var error = await Assert.ThrowsAsync<StorageException>(() => ReferenceDownload.RunAsync(torrent, options, null, Ct));
 

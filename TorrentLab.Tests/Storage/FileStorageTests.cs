@@ -1,4 +1,3 @@
-using Moq;
 using TorrentLab.Bencode;
 using TorrentLab.Metainfo;
 using TorrentLab.Storage;
@@ -166,11 +165,7 @@ public class FileStorageTests
     {
         using var temp = new TempFolder();
         var built = Spanning();
-        var file = new Mock<IStorageFile>();
-        file.SetupGet(f => f.Length).Returns(0);
-        file.Setup(f => f.WriteAsync(It.IsAny<ReadOnlyMemory<byte>>(), It.IsAny<long>(), It.IsAny<CancellationToken>()))
-            .Throws(new IOException("No space left on device", 28)); // ENOSPC, as .NET reports it on Linux
-        using var storage = FileStorage.OpenWith(new StorageLayout(built.Torrent, temp.Path), (_, _) => file.Object, writable: true);
+        using var storage = FileStorage.OpenWith(new StorageLayout(built.Torrent, temp.Path), (_, _) => new FullDiskFile(), writable: true);
 
         var e = await Assert.ThrowsAsync<StorageException>(() => storage.WritePieceAsync(0, built.Payload.AsMemory(0, PieceLength), TestContext.Current.CancellationToken).AsTask());
 
@@ -185,10 +180,9 @@ public class FileStorageTests
     {
         using var temp = new TempFolder();
         var built = Spanning();
-        var opener = new Mock<StorageFileOpener>();
-        opener.Setup(o => o(It.IsAny<string>(), true)).Throws(new UnauthorizedAccessException("Access to the path is denied."));
+        StorageFileOpener opener = (_, _) => throw new UnauthorizedAccessException("Access to the path is denied.");
 
-        var e = Assert.Throws<StorageException>(() => FileStorage.OpenWith(new StorageLayout(built.Torrent, temp.Path), opener.Object, writable: true));
+        var e = Assert.Throws<StorageException>(() => FileStorage.OpenWith(new StorageLayout(built.Torrent, temp.Path), opener, writable: true));
 
         Assert.False(e.IsOutOfSpace);
         Assert.StartsWith("permission denied opening 'folder/a.bin'", e.Message);
@@ -237,5 +231,17 @@ public class FileStorageTests
         var torrent = Torrent.Parse(BencodeWriter.Encode(new BDictionary().Set("info", info)));
         Assert.True(torrent.Files[1].IsPadding);
         return (torrent, payload);
+    }
+
+    /// <summary>A file on a full disk: empty, and every write fails with ENOSPC as .NET reports it on Linux.</summary>
+    private sealed class FullDiskFile : IStorageFile
+    {
+        public long Length => 0;
+        public void SetLength(long length) { }
+        public ValueTask WriteAsync(ReadOnlyMemory<byte> data, long fileOffset, CancellationToken cancellation) =>
+            ValueTask.FromException(new IOException("No space left on device", 28));
+        public ValueTask<int> ReadAsync(Memory<byte> buffer, long fileOffset, CancellationToken cancellation) => ValueTask.FromResult(0);
+        public void Flush() { }
+        public void Dispose() { }
     }
 }

@@ -1,4 +1,3 @@
-using Moq;
 using TorrentLab.Storage;
 using TorrentLab.Tests.Infrastructure;
 using TorrentLab.Wire;
@@ -15,10 +14,10 @@ public class ResumeSaverTests
         using var temp = new TempFolder();
         Built.WritePayload(temp.Path);
         var clock = new ManualClock();
-        var storage = new Mock<IPieceStorage>();
+        var storage = new FakePieceStorage();
         var have = new Bitfield(Built.Torrent.PieceCount);
         var ledger = new ResumeLedger(Built.Torrent, temp.Path) { BootId = null };
-        var saver = new ResumeSaver(ledger, storage.Object, () => Bitfield.FromWire(have.ToBytes(), have.Length), TimeSpan.FromSeconds(5), clock);
+        var saver = new ResumeSaver(ledger, storage, () => Bitfield.FromWire(have.ToBytes(), have.Length), TimeSpan.FromSeconds(5), clock);
 
         have.Set(1);
         clock.Advance(TimeSpan.FromSeconds(5));
@@ -31,7 +30,7 @@ public class ResumeSaverTests
 
         Assert.Equal(2, saver.Saves);
         Assert.Equal(have.ToBytes(), ledger.Validate().Trusted!.ToBytes());
-        storage.Verify(s => s.FlushAsync(It.IsAny<CancellationToken>()), Times.Exactly(2));
+        Assert.Equal(2, storage.Flushes);
         Assert.True(new ResumeLedger(Built.Torrent, temp.Path) { BootId = "after a restart" }.Validate().IsTrusted);
     }
 
@@ -41,10 +40,10 @@ public class ResumeSaverTests
         using var temp = new TempFolder();
         Built.WritePayload(temp.Path);
         var clock = new ManualClock();
-        var storage = new Mock<IPieceStorage>(MockBehavior.Strict); // any flush would throw
+        var storage = new FakePieceStorage { FlushFailure = new InvalidOperationException("flushed although the boot is known") };
         var have = new Bitfield(Built.Torrent.PieceCount);
         var ledger = new ResumeLedger(Built.Torrent, temp.Path) { BootId = "boot-1" };
-        var saver = new ResumeSaver(ledger, storage.Object, () => Bitfield.FromWire(have.ToBytes(), have.Length), TimeSpan.FromSeconds(5), clock);
+        var saver = new ResumeSaver(ledger, storage, () => Bitfield.FromWire(have.ToBytes(), have.Length), TimeSpan.FromSeconds(5), clock);
 
         have.Set(1);
         clock.Advance(TimeSpan.FromSeconds(5));
@@ -53,6 +52,7 @@ public class ResumeSaverTests
         await saver.DisposeAsync();
 
         Assert.Equal(2, saver.Saves);
+        Assert.Equal(0, storage.Flushes);
         Assert.Null(saver.LastError);
         Assert.Equal(have.ToBytes(), ledger.Validate().Trusted!.ToBytes());
         var afterRestart = new ResumeLedger(Built.Torrent, temp.Path) { BootId = "boot-2" }.Validate();
@@ -64,17 +64,18 @@ public class ResumeSaverTests
     public async Task SaveNowAsync_FlushFailsWithDiskFull_WritesNoLedgerAndReportsOutOfSpace()
     {
         using var temp = new TempFolder();
-        var storage = new Mock<IPieceStorage>();
-        storage.Setup(s => s.FlushAsync(It.IsAny<CancellationToken>()))
-            .ThrowsAsync(new StorageException("no space left on device flushing 'payload.bin'", isOutOfSpace: true));
+        var storage = new FakePieceStorage
+        {
+            FlushFailure = new StorageException("no space left on device flushing 'payload.bin'", isOutOfSpace: true),
+        };
         var ledger = new ResumeLedger(Built.Torrent, temp.Path) { BootId = null }; // the saver flushes before saving
-        await using var saver = new ResumeSaver(ledger, storage.Object, () => Bitfield.Full(Built.Torrent.PieceCount), clock: new ManualClock());
+        await using var saver = new ResumeSaver(ledger, storage, () => Bitfield.Full(Built.Torrent.PieceCount), clock: new ManualClock());
 
         var e = await Assert.ThrowsAsync<StorageException>(() => saver.SaveNowAsync(cancellation: TestContext.Current.CancellationToken));
 
         Assert.True(e.IsOutOfSpace);
         Assert.False(File.Exists(ledger.FilePath));
-        storage.Reset(); // let the final save in DisposeAsync succeed
+        storage.FlushFailure = null; // let the final save in DisposeAsync succeed
     }
 
     private static async Task WaitFor(Func<bool> condition)

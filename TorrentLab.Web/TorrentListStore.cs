@@ -1,5 +1,5 @@
 using System.Text.Json;
-using TorrentLab.Storage;
+using TorrentLab.Client;
 
 namespace TorrentLab.Web;
 
@@ -41,7 +41,7 @@ internal sealed class TorrentListStore
 
     public TorrentListStore(string downloads)
     {
-        Folder = Path.Combine(downloads, OutputPaths.StateFolder, "web");
+        Folder = Path.Combine(downloads, TorrentClient.StateFolder, "web");
         ListPath = Path.Combine(Folder, "torrents.json");
     }
 
