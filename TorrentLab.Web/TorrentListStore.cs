@@ -54,11 +54,25 @@ internal sealed class TorrentListStore
     /// <summary>Where the copy of a torrent's .torrent file is kept.</summary>
     public string TorrentPath(string infoHash) => Path.Combine(Folder, infoHash + ".torrent");
 
-    /// <summary>The saved entries; empty when there is no list yet. An entry that is not an object of the expected
-    /// shape is skipped with a warning; a list that is not JSON at all (cut short by a full disk) is kept aside as
-    /// <c>torrents.json.damaged</c> and the torrents are recovered, paused, from the .torrent copies beside it.</summary>
+    /// <summary>The saved entries, and a paused one for each .torrent copy the list does not name (a torrent added
+    /// just before a crash: its copy is written at once, the list a moment later); empty when there is neither. An
+    /// entry that is not an object of the expected shape is skipped with a warning; a list that is not JSON at all (cut
+    /// short by a full disk) is kept aside as <c>torrents.json.damaged</c> and the torrents are recovered, paused, from
+    /// the .torrent copies beside it.</summary>
     /// <exception cref="IOException">The list is not ours or of another format version (the server refuses to overwrite it).</exception>
     public IReadOnlyList<TorrentEntry> Load(Action<string>? log = null)
+    {
+        var listed = LoadList(log);
+        if (!Directory.Exists(Folder)) return listed;
+        var named = listed.Select(e => e.InfoHash).ToHashSet(StringComparer.Ordinal);
+        var unlisted = Recover().Where(copy => !named.Contains(copy.InfoHash)).ToList();
+        if (unlisted.Count == 0) return listed;
+        if (listed.Count > 0 || File.Exists(ListPath))
+            log?.Invoke($"warning: {unlisted.Count} torrent(s) with a .torrent copy in {Folder} but not in the list (added just before the server stopped?) come back paused");
+        return [.. listed, .. unlisted.OrderBy(e => e.AddedAt)];
+    }
+
+    private IReadOnlyList<TorrentEntry> LoadList(Action<string>? log)
     {
         if (!File.Exists(ListPath)) return [];
         JsonDocument document;

@@ -70,7 +70,7 @@ internal sealed partial class TorrentManager : IAsyncDisposable
         manager.Session = manager.StartSession();
         manager._settings = manager._settings with { PeerPort = manager.Session.Port };
         // Saved at once: the next start asks for the same port again (a port forwarded on a router stays right).
-        if (manager._store.LoadedSettings?.PeerPort != manager.Session.Port) manager.Save();
+        if (manager._store.LoadedSettings?.PeerPort != manager.Session.Port) manager.WriteList();
         foreach (var entry in entries)
         {
             if (manager.Load(entry) is not { } managed) continue;
@@ -139,14 +139,12 @@ internal sealed partial class TorrentManager : IAsyncDisposable
     {
         var torrent = Torrent.Parse(bytes);
         CheckPaths(torrent);
+        lock (_lock) CheckNotAddedLocked(torrent); // before the files are looked at: a running torrent's ledger is its own
         if (start) await CheckFilesAsync(torrent, ct).ConfigureAwait(false);
         ManagedTorrent managed;
         lock (_lock)
         {
-            if (_torrents.ContainsKey(torrent.InfoHash.Hex))
-                throw new WebApiException(409, $"torrent '{torrent.Name}' ({torrent.InfoHash.Hex}) is already added");
-            if (_torrents.Values.FirstOrDefault(t => string.Equals(t.Torrent.Name, torrent.Name, StringComparison.Ordinal)) is { } same)
-                throw new WebApiException(409, $"another torrent ({same.InfoHash}) already downloads to '{torrent.Name}'");
+            CheckNotAddedLocked(torrent);
             // Everything that can refuse the torrent runs before its copy is written, so a refusal leaves no file behind.
             managed = Track(torrent, DateTimeOffset.UtcNow, linkPeers);
             _store.SaveTorrent(torrent.InfoHash.Hex, bytes);
@@ -157,6 +155,15 @@ internal sealed partial class TorrentManager : IAsyncDisposable
         Save();
         Pump();
         return managed;
+    }
+
+    /// <exception cref="WebApiException">409: the torrent, or another of the same name, is added already.</exception>
+    private void CheckNotAddedLocked(Torrent torrent)
+    {
+        if (_torrents.ContainsKey(torrent.InfoHash.Hex))
+            throw new WebApiException(409, $"torrent '{torrent.Name}' ({torrent.InfoHash.Hex}) is already added");
+        if (_torrents.Values.FirstOrDefault(t => string.Equals(t.Torrent.Name, torrent.Name, StringComparison.Ordinal)) is { } same)
+            throw new WebApiException(409, $"another torrent ({same.InfoHash}) already downloads to '{torrent.Name}'");
     }
 
     /// <summary>Refuses a torrent whose files could not be written where they belong: named like our state folder,
@@ -180,10 +187,11 @@ internal sealed partial class TorrentManager : IAsyncDisposable
         Pump();
     }
 
-    /// <summary>Refuses, before anything starts, a download that would resize or write a file it did not create
-    /// (the engine checks again when it opens its files).</summary>
+    /// <summary>Refuses, before anything starts, a download that would resize or write a file it did not create (the
+    /// engine checks again when it opens its files); the pieces of files already there are checked once, here, and
+    /// recorded, so the torrent starts from them without hashing them again.</summary>
     private Task CheckFilesAsync(Torrent torrent, CancellationToken ct) =>
-        TorrentClient.CheckFilesInTheWayAsync(torrent, Downloads, ct);
+        TorrentClient.PrepareFilesAsync(torrent, Downloads, ct);
 
     public async Task PauseAsync(ManagedTorrent torrent)
     {
@@ -251,13 +259,51 @@ internal sealed partial class TorrentManager : IAsyncDisposable
         return _options.ConfigureDownload?.Invoke(options) ?? options;
     }
 
-    private void Save() =>
-        _store.Save([.. All.Select(t => new TorrentEntry(t.InfoHash, t.Torrent.Name, t.AddedAt, t.WantsRunning, ManagedTorrent.Format(t.Priorities))
+    /// <summary>A change to save: the list is written in the background, <see cref="SaveDelay"/> after the change and
+    /// one write at a time, so adding ten thousand torrents writes it a few dozen times, not ten thousand. What a crash
+    /// in between could lose is safe elsewhere: each torrent's .torrent copy is written before its add returns (a copy
+    /// missing from the list comes back, paused, at the next start) and its pieces are in its resume ledger.</summary>
+    private void Save()
+    {
+        lock (_saveLock)
         {
-            Seeding = t.Seeding == new SeedPolicy() ? null : t.Seeding,
-            Peers = t.LinkPeers.Count == 0 ? null : [.. t.LinkPeers.Select(p => p.ToString())],
-            Uploaded = t.Uploaded,
-        })], Settings);
+            if (_savePending) return; // the write already waiting will see this change too
+            _savePending = true;
+            _saving = WriteSoonAsync(_saving);
+        }
+    }
+
+    private static readonly TimeSpan SaveDelay = TimeSpan.FromMilliseconds(500);
+    private readonly Lock _saveLock = new();
+    private Task _saving = Task.CompletedTask;
+    private bool _savePending;
+
+    private async Task WriteSoonAsync(Task previous)
+    {
+        await previous.ConfigureAwait(false);
+        await Task.Delay(SaveDelay).ConfigureAwait(false);
+        lock (_saveLock) _savePending = false; // changes from now on need another write
+        WriteList();
+    }
+
+    /// <summary>Writes the list now (the last write at shutdown, and each background one); a failure is logged, and the
+    /// next change tries again.</summary>
+    private void WriteList()
+    {
+        try
+        {
+            _store.Save([.. All.Select(t => new TorrentEntry(t.InfoHash, t.Torrent.Name, t.AddedAt, t.WantsRunning, ManagedTorrent.Format(t.Priorities))
+            {
+                Seeding = t.Seeding == new SeedPolicy() ? null : t.Seeding,
+                Peers = t.LinkPeers.Count == 0 ? null : [.. t.LinkPeers.Select(p => p.ToString())],
+                Uploaded = t.Uploaded,
+            })], Settings);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            _options.Log?.Invoke($"warning: could not save the torrent list ({e.Message}); it is written again at the next change");
+        }
+    }
 
     /// <summary>Pauses every running torrent (each saves its ledger) but keeps them marked as running, so they resume
     /// when the server starts again.</summary>
@@ -267,5 +313,9 @@ internal sealed partial class TorrentManager : IAsyncDisposable
         var running = All.Where(t => t.IsRunning).ToList();
         await Task.WhenAll(running.Select(t => t.StopForShutdownAsync())).ConfigureAwait(false);
         if (Session is not null) await Session.DisposeAsync().ConfigureAwait(false);
+        Task saving;
+        lock (_saveLock) saving = _saving;
+        await saving.ConfigureAwait(false);
+        WriteList(); // with every torrent's last state
     }
 }

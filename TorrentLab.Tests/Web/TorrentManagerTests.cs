@@ -85,7 +85,7 @@ public class TorrentManagerTests
     [InlineData("""{"infoHash":null}""")]
     [InlineData("""{"infoHash":42}""")]
     [InlineData("""[1,2,3]""")]
-    public async Task Restart_WithOneBadEntryInTheList_StartsWithTheOthersAndWarns(string badEntry)
+    public async Task Restart_WithOneBadEntryInTheList_StartsWithTheOthersAndBringsItsTorrentBackPausedFromItsCopy(string badEntry)
     {
         var (listed, log) = await RestartAfterAsync((web, other) =>
         {
@@ -97,8 +97,27 @@ public class TorrentManagerTests
             File.WriteAllText(path, document.ToJsonString());
         });
 
-        Assert.Equal("webtest", Assert.Single(listed).Name);
+        Assert.Equal(["other.bin", "webtest"], listed.Select(t => t.Name).Order());
+        Assert.Equal("paused", listed.Single(t => t.Name == "other.bin").State);
         Assert.Contains(log, line => line.StartsWith("warning:", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Restart_AfterAnAddTheListDidNotRecordYet_BringsTheTorrentBackPaused()
+    {
+        // The list is written a moment after a change; the .torrent copy at once. A crash in between must lose nothing.
+        var (listed, log) = await RestartAfterAsync((web, other) =>
+        {
+            var path = Path.Combine(StateFolder(web), "torrents.json");
+            var document = JsonNode.Parse(File.ReadAllText(path))!;
+            var torrents = document["torrents"]!.AsArray();
+            torrents.Remove(torrents.Single(t => t!["infoHash"]!.GetValue<string>() == other));
+            File.WriteAllText(path, document.ToJsonString());
+        });
+
+        Assert.Equal(["other.bin", "webtest"], listed.Select(t => t.Name).Order());
+        Assert.Equal("paused", listed.Single(t => t.Name == "other.bin").State);
+        Assert.Contains(log, line => line.Contains("not in the list", StringComparison.Ordinal));
     }
 
     [Fact]

@@ -46,12 +46,24 @@ public static partial class TorrentClient
         };
     }
 
-    /// <summary>Refuses, before anything starts, a download into <paramref name="folder"/> that would resize or write a
-    /// file the torrent did not create and whose pieces do not verify (the download checks again when it opens its
-    /// files); a failure of kind <see cref="FailureKind.Conflict"/>.</summary>
-    /// <exception cref="StorageException">A file or a directory is in the way, or a path leaves the folder.</exception>
-    public static Task CheckFilesInTheWayAsync(Torrent torrent, string folder, CancellationToken ct = default) =>
-        FileOwnership.Read(torrent, folder).CheckAsync(verified: null, overwrite: false, ct);
+    /// <summary>Before a download into <paramref name="folder"/> starts: refuses one that would resize or write a file
+    /// the torrent did not create and whose pieces do not verify (a failure of kind <see cref="FailureKind.Conflict"/>);
+    /// when the torrent's files are there already and may be used, records the pieces that verify in its resume ledger,
+    /// so the download (or the seeding) starts from them without hashing them a second time. Nothing is hashed when
+    /// the ledger is trusted or no file of the torrent exists.</summary>
+    /// <exception cref="StorageException">A file or a directory is in the way, a path leaves the folder, or a file
+    /// cannot be read.</exception>
+    public static async Task PrepareFilesAsync(Torrent torrent, string folder, CancellationToken ct = default)
+    {
+        var layout = new StorageLayout(torrent, folder);
+        var ledger = new ResumeLedger(layout);
+        layout.Selection = PieceSelection.For(torrent, ledger.RecordedPriorities()); // kept when the ledger is rewritten
+        if (ledger.Validate().IsTrusted || !layout.FullPaths.Any(File.Exists)) return;
+        var ownership = FileOwnership.Read(layout);
+        var have = await PieceVerifier.VerifyAsync(layout, cancellation: ct).ConfigureAwait(false);
+        await ownership.CheckAsync(have, overwrite: false, ct).ConfigureAwait(false);
+        ledger.Save(have, PieceHashScheme.FullCheck(torrent));
+    }
 
     /// <summary>The piece map known without hashing: the resume ledger's pieces when it can be trusted, else none
     /// (a stale ledger is re-checked when the download starts).</summary>

@@ -78,10 +78,10 @@ public static partial class TorrentClient
             throw new ArgumentException("seeding needs the swarm engine; the single-peer reference path only downloads");
         if (options.Transport == PeerTransport.Utp && EngineFor(options) == DownloadEngine.Reference)
             throw new ArgumentException("--transport utp needs the swarm engine; the single-peer reference path (--max-peers 1) speaks TCP only");
-        // In a session, checks of data on disk take turns with the other torrents' (the reference path has none).
+        // In a session, re-hashes of data on disk take turns with the other torrents' (the reference path has none).
         var start = session is null || EngineFor(options) == DownloadEngine.Reference
             ? await DownloadStart.PrepareAsync(torrent, options, ct).ConfigureAwait(false)
-            : await session.CheckInTurnAsync(() => DownloadStart.PrepareAsync(torrent, options, ct), ct).ConfigureAwait(false);
+            : await DownloadStart.PrepareAsync(torrent, options, ct, check => session.CheckInTurnAsync(check, ct)).ConfigureAwait(false);
         return EngineFor(options) == DownloadEngine.Reference
             ? await ReferenceDownload.RunAsync(start, options, progress, ct).ConfigureAwait(false)
             : await SwarmDownload.RunAsync(start, options, progress, ct, session).ConfigureAwait(false);

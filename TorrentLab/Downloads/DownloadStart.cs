@@ -7,8 +7,12 @@ namespace TorrentLab.Downloads;
 
 /// <summary>Where a download starts: the one storage layout of its files, passed to every part that touches the disk,
 /// and the pieces already good there (the one resume decision, shared by both engines).</summary>
-internal sealed class DownloadStart(StorageLayout layout, Bitfield have, FileOwnership ownership)
+internal sealed class DownloadStart(StorageLayout layout, Bitfield have, FileOwnership ownership, bool ledgerTrusted)
 {
+    /// <summary>The pieces came from a resume ledger that was trusted as it is, with the selection asked for: it need
+    /// not be written again until something changes.</summary>
+    public bool LedgerTrusted { get; } = ledgerTrusted;
+
     /// <summary>Which existing files the download may resize and write (checked: nothing else is in the way).</summary>
     public FileOwnership Ownership { get; } = ownership;
 
@@ -28,38 +32,46 @@ internal sealed class DownloadStart(StorageLayout layout, Bitfield have, FileOwn
 
     /// <summary>The resume decision: a trusted ledger, else a re-hash of whatever files exist, else nothing;
     /// <see cref="DownloadOptions.Resume"/> false deletes the ledger and starts fresh.</summary>
+    /// <param name="torrent">The torrent.</param>
+    /// <param name="options">Its output folder, resume choice and file priorities.</param>
+    /// <param name="ct">Cancels a re-hash.</param>
+    /// <param name="inTurn">Runs a re-hash of the files in its turn among other torrents' (a session's: thousands of
+    /// torrents started at once read one torrent's files at a time); null runs it at once. A trusted ledger needs no turn.</param>
     /// <exception cref="StorageException">A torrent path would leave the output folder, or a file cannot be read.</exception>
-    public static async Task<DownloadStart> PrepareAsync(Torrent torrent, DownloadOptions options, CancellationToken ct)
+    public static async Task<DownloadStart> PrepareAsync(Torrent torrent, DownloadOptions options, CancellationToken ct,
+        Func<Func<Task<Bitfield>>, Task<Bitfield>>? inTurn = null)
     {
         ArgumentNullException.ThrowIfNull(torrent);
         ArgumentNullException.ThrowIfNull(options);
         var layout = new StorageLayout(torrent, options.OutputDirectory);
         // The files wanted: as asked, else as the ledger recorded (a resumed selective download stays selective).
-        layout.Selection = PieceSelection.For(torrent, options.FilePriorities
-            ?? (options.Resume ? new ResumeLedger(layout).RecordedPriorities() : null));
+        var recorded = PieceSelection.For(torrent, options.Resume ? new ResumeLedger(layout).RecordedPriorities() : null);
+        layout.Selection = options.FilePriorities is { } asked ? PieceSelection.For(torrent, asked) : recorded;
         var ownership = FileOwnership.Read(layout); // which files are ours, read before a --no-resume deletes the ledger
-        var have = await ResumeAsync(layout, options, ct).ConfigureAwait(false);
+        var (have, trusted) = await ResumeAsync(layout, options, inTurn ?? (check => check()), ct).ConfigureAwait(false);
         // A file the torrent did not write is touched only if its pieces verify, or with --overwrite.
         await ownership.CheckAsync(options.Resume ? have : null, options.Overwrite, ct).ConfigureAwait(false);
-        return new DownloadStart(layout, have, ownership);
+        // The ledger says all there is to say when it is trusted and records the selection asked for.
+        return new DownloadStart(layout, have, ownership, trusted && recorded.Files.SequenceEqual(layout.Selection.Files));
     }
 
-    private static async Task<Bitfield> ResumeAsync(StorageLayout layout, DownloadOptions options, CancellationToken ct)
+    private static async Task<(Bitfield Have, bool Trusted)> ResumeAsync(StorageLayout layout, DownloadOptions options, Func<Func<Task<Bitfield>>, Task<Bitfield>> inTurn,
+        CancellationToken ct)
     {
         var torrent = layout.Torrent;
         var ledger = new ResumeLedger(layout);
         if (!options.Resume)
         {
             if (ledger.Delete()) options.Log?.Invoke("resume ledger deleted: starting fresh");
-            return new Bitfield(torrent.PieceCount);
+            return (new Bitfield(torrent.PieceCount), false);
         }
         var check = ledger.Validate();
         options.Log?.Invoke(check.Reason);
-        if (check.Trusted is { } trusted) return trusted;
-        if (!layout.FullPaths.Any(File.Exists)) return new Bitfield(torrent.PieceCount);
+        if (check.Trusted is { } trusted) return (trusted, true);
+        if (!layout.FullPaths.Any(File.Exists)) return (new Bitfield(torrent.PieceCount), false);
         options.Log?.Invoke("checking the existing files against the piece hashes");
-        var have = await PieceVerifier.VerifyAsync(layout, cancellation: ct).ConfigureAwait(false);
+        var have = await inTurn(() => PieceVerifier.VerifyAsync(layout, cancellation: ct)).ConfigureAwait(false);
         options.Log?.Invoke($"{have.Count} of {have.Length} pieces already good on disk");
-        return have;
+        return (have, false);
     }
 }

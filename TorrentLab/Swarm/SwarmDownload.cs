@@ -85,15 +85,23 @@ public static class SwarmDownload
     private static async Task<DownloadResult> SeedCompleteAsync(DownloadStart start, DownloadOptions options, IProgress<DownloadProgress>? progress,
         Session session, CancellationToken ct)
     {
-        using (var storage = FileStorage.Open(start.Layout, ownership: start.Ownership, have: start.Have))
-        await using (var saver = new ResumeSaver(new ResumeLedger(start.Layout), storage, () => start.Have, options.LedgerInterval))
-            await saver.SaveNowAsync(force: true, ct).ConfigureAwait(false);
+        await RecordAsync(start, options, ct).ConfigureAwait(false);
         await using var seeding = SeedingTorrent.Start(session, start.Torrent, options, start.Have, SeedingStorage(start));
         await SeedAsync(seeding, start.Torrent, options, progress, ct).ConfigureAwait(false);
         return new DownloadResult(seeding.Received, seeding.Uploaded, start.Have.Count, [], seeding.BadPeers, TimeSpan.Zero)
         {
             Selected = start.Selection.Skipping(start.Torrent),
         };
+    }
+
+    /// <summary>Writes the ledger of a download that has everything it wants (it records the files as ours), unless
+    /// the ledger it started from says so already: a restart of thousands of seeding torrents opens and writes nothing.</summary>
+    private static async Task RecordAsync(DownloadStart start, DownloadOptions options, CancellationToken ct)
+    {
+        if (start.LedgerTrusted) return;
+        using var storage = FileStorage.Open(start.Layout, ownership: start.Ownership, have: start.Have);
+        await using var saver = new ResumeSaver(new ResumeLedger(start.Layout), storage, () => start.Have, options.LedgerInterval);
+        await saver.SaveNowAsync(force: true, ct).ConfigureAwait(false);
     }
 
     /// <summary>How a seeding torrent opens its data again after a time without peers: read only, as laid out.</summary>
@@ -104,9 +112,7 @@ public static class SwarmDownload
     private static async Task<DownloadResult> AlreadyCompleteAsync(DownloadStart start, DownloadOptions options,
         IProgress<DownloadProgress>? progress, CancellationToken ct)
     {
-        using var storage = FileStorage.Open(start.Layout, ownership: start.Ownership, have: start.Have);
-        await using (var saver = new ResumeSaver(new ResumeLedger(start.Layout), storage, () => start.Have, options.LedgerInterval))
-            await saver.SaveNowAsync(force: true, ct).ConfigureAwait(false);
+        await RecordAsync(start, options, ct).ConfigureAwait(false);
         options.Log?.Invoke("already complete: nothing to download");
         var (pieces, bytes) = start.Selection.WantedIn(start.Have, start.Torrent);
         progress?.Report(new DownloadProgress(pieces, start.Selection.WantedCount, bytes, start.Selection.WantedBytes, 0, 0, 0, null, TimeSpan.Zero)

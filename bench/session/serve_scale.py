@@ -91,7 +91,7 @@ class TorrentLab:
         self.process = self.url = None
 
     def start(self, first):
-        args = ['serve', '--port', '0', '--downloads', self.downloads, '--no-dht', '--seed', '--bind', '127.0.0.1', '--max-active', '100000']
+        args = ['serve', '--port', '0', '--downloads', self.downloads, '--no-dht', '--seed', '--bind', '127.0.0.1', '--max-active', '1000']
         if first: args += ['--peer-port', str(free_port())]
         self.process = subprocess.Popen(self.command + args, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
         while True:
