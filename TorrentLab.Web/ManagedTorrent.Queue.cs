@@ -7,7 +7,11 @@ namespace TorrentLab.Web;
 /// <param name="Seed">Keep seeding after the download completes.</param>
 /// <param name="Ratio">Stop seeding once uploaded bytes reach this multiple of the torrent's size.</param>
 /// <param name="Minutes">Stop seeding after this many minutes.</param>
-public sealed record SeedPolicy(bool? Seed = null, double? Ratio = null, double? Minutes = null);
+public sealed record SeedPolicy(bool? Seed = null, double? Ratio = null, double? Minutes = null)
+{
+    /// <summary>No limits of its own: the server's defaults (one instance for every such torrent).</summary>
+    internal static SeedPolicy Default { get; } = new();
+}
 
 internal sealed partial class ManagedTorrent
 {
@@ -19,7 +23,7 @@ internal sealed partial class ManagedTorrent
     public bool IsRunning => State is TorrentState.Downloading or TorrentState.Seeding;
 
     /// <summary>This torrent's seeding limits (null values take the server's defaults).</summary>
-    public SeedPolicy Seeding { get; set; } = new();
+    public SeedPolicy Seeding { get; set; } = SeedPolicy.Default;
 
     /// <summary>Peers its magnet link named (<c>x.pe</c>), tried on every run.</summary>
     public IReadOnlyList<IPEndPoint> LinkPeers { get; init; } = [];

@@ -14,7 +14,7 @@ internal sealed partial class ManagedTorrent
 {
     private const int MaxLogLines = 200; // the detail view shows recent protocol events, not a whole history
     private readonly Lock _lock = new();
-    private readonly Queue<string> _log = new();
+    private Queue<string>? _log; // made at the first line; guarded by _lock
     private CancellationTokenSource? _run;
     private PeerSources _sources = PeerSources.None; // the last run's counts, kept after it ends
     private Task _task = Task.CompletedTask;
@@ -51,12 +51,15 @@ internal sealed partial class ManagedTorrent
     /// <summary>Grows by one on every change a viewer would see (progress, state, peers).</summary>
     public int Version => Volatile.Read(ref _version);
 
-    public TraceRing Trace { get; } = new();
+    /// <summary>The wire trace (made when first needed: thousands of idle torrents trace nothing).</summary>
+    public TraceRing Trace => LazyInitializer.EnsureInitialized(ref _trace);
+    private TraceRing? _trace;
 
     /// <summary>This torrent's own limits (under the server's global ones); changed live through the API.</summary>
     public RateLimit DownloadLimit { get; init; } = new();
     public RateLimit UploadLimit { get; init; } = new();
-    public PeerTable Peers { get; } = new();
+    public PeerTable Peers => LazyInitializer.EnsureInitialized(ref _peers);
+    private PeerTable? _peers;
 
     /// <summary>The session the torrent runs in (its port, DHT node and budgets); null runs it in one of its own.</summary>
     public Swarm.Session? Session { get; init; }
@@ -80,16 +83,18 @@ internal sealed partial class ManagedTorrent
             WantsRunning = true;
             _error = null;
             _run = new CancellationTokenSource();
+            // The caller's delegates, not its options: a seeding torrent keeps its run's options as long as it seeds.
+            var (trace, log) = (options.Trace, options.Log);
             var run = options with
             {
-                Trace = e => { Trace.Add(e); Peers.Observe(e); options.Trace?.Invoke(e); },
-                Log = line => { AddLog(line); options.Log?.Invoke(line); },
+                Trace = e => { Trace.Add(e); Peers.Observe(e); trace?.Invoke(e); },
+                Log = line => { AddLog(line); log?.Invoke(line); },
                 FilePriorities = _selection.Files, // the page's selection, recorded in the ledger by the engine
                 DownloadLimit = DownloadLimit,
                 UploadLimit = UploadLimit,
             };
             var token = _run.Token;
-            _task = Task.Run(() => RunAsync(run, token), CancellationToken.None);
+            _task = RunAsync(run, token);
             Bump();
         }
     }
@@ -116,6 +121,7 @@ internal sealed partial class ManagedTorrent
 
     private async Task RunAsync(DownloadOptions options, CancellationToken ct)
     {
+        await Task.Yield(); // the run goes on off the caller's thread (which holds the lock), as Task.Run would, without its wrapper
         TorrentState outcome;
         string? error = null;
         try
@@ -182,6 +188,7 @@ internal sealed partial class ManagedTorrent
         var stamped = $"{DateTimeOffset.UtcNow:HH:mm:ss} {line}";
         lock (_lock)
         {
+            _log ??= new();
             _log.Enqueue(stamped);
             while (_log.Count > MaxLogLines) _log.Dequeue();
             if (line.StartsWith("tracker", StringComparison.Ordinal)) _trackerAnswer = (line, DateTimeOffset.UtcNow);
@@ -212,7 +219,7 @@ internal sealed partial class ManagedTorrent
             var files = TorrentClient.Files(Torrent, _pieces).Select(f => new FileDetails(f.File.DisplayPath, f.File.Length,
                 f.TotalPieces == 0 ? 1 : (double)f.VerifiedPieces / f.TotalPieces, f.VerifiedPieces, f.TotalPieces)).ToArray();
             return new TorrentDetails(summary, Torrent.PieceLength, Torrent.Comment, Torrent.CreatedBy, files, Trackers(),
-                Peers.Snapshot(_progress, IsRunning), _pieces.ToDigits(), [.. _log],
+                Peers.Snapshot(_progress, IsRunning), _pieces.ToDigits(), [.. _log ?? []],
                 Torrent.MetaVersion, Torrent.InfoHashV2?.Hex, TorrentClient.HashScheme(Torrent))
             {
                 PeerSources = _sources,

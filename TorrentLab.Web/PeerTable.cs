@@ -9,7 +9,7 @@ namespace TorrentLab.Web;
 internal sealed class PeerTable
 {
     private static readonly TimeSpan Forget = TimeSpan.FromSeconds(30); // a silent peer leaves the table after this
-    private readonly Dictionary<string, Row> _rows = new(StringComparer.Ordinal);
+    private Dictionary<string, Row>? _rows; // made at the first traced message: idle torrents have none
     private readonly Lock _lock = new();
 
     /// <summary>Updates the peer's row from one traced message.</summary>
@@ -19,6 +19,7 @@ internal sealed class PeerTable
         lock (_lock)
         {
             var key = e.Peer.ToString();
+            _rows ??= new(StringComparer.Ordinal);
             if (!_rows.TryGetValue(key, out var row)) _rows[key] = row = new Row();
             row.LastSeen = e.Time;
             switch (e.Kind)
@@ -45,25 +46,26 @@ internal sealed class PeerTable
         var now = DateTimeOffset.UtcNow;
         lock (_lock)
         {
-            foreach (var stale in _rows.Where(r => now - r.Value.LastSeen > Forget).Select(r => r.Key).ToList()) _rows.Remove(stale);
+            var rows = _rows ??= new(StringComparer.Ordinal); // asked for: the torrent is being looked at
+            foreach (var stale in rows.Where(r => now - r.Value.LastSeen > Forget).Select(r => r.Key).ToList()) rows.Remove(stale);
             // Only connected peers are listed: a peer that left drops out at once, its last rate with it.
             if (!running || progress is null) return [];
             if (progress is { Peers.Count: > 0 } || progress.CurrentPeer is null)
                 return progress.Peers.Select(p =>
                 {
-                    var seen = _rows.GetValueOrDefault(p.Address);
+                    var seen = rows.GetValueOrDefault(p.Address);
                     var client = p.Client.Length > 0 ? p.Client : seen?.PeerId is { } id ? PeerId.ClientOfHex(id) : "unknown";
                     return new PeerDetails(p.Address, client, seen?.PeerId, p.DownloadRate, p.UploadRate, p.PeerChoking, p.AmInterested,
                         seen?.AmChoking ?? true, seen?.PeerInterested ?? false, Connected: running);
                 }).ToArray();
-            return _rows.Where(r => r.Key == progress.CurrentPeer).Select(r => new PeerDetails(r.Key,
+            return rows.Where(r => r.Key == progress.CurrentPeer).Select(r => new PeerDetails(r.Key,
                 r.Value.PeerId is { } hex ? PeerId.ClientOfHex(hex) : "unknown", r.Value.PeerId,
                 r.Value.Down.BytesPerSecond, r.Value.Up.BytesPerSecond, r.Value.PeerChoking, r.Value.AmInterested,
                 r.Value.AmChoking, r.Value.PeerInterested, Connected: true)).ToArray();
         }
     }
 
-    public void Clear() { lock (_lock) _rows.Clear(); }
+    public void Clear() { lock (_lock) _rows?.Clear(); }
 
     private static string? FieldValue(string fields, string key)
     {

@@ -98,7 +98,7 @@ internal sealed partial class TorrentManager : IAsyncDisposable
             lock (_lock)
                 if (_torrents.ContainsKey(hash)) throw new MetainfoException("it is listed twice");
             var managed = Track(torrent, entry.AddedAt, PeersOf(entry.Peers), entry.Uploaded, ManagedTorrent.ParseSaved(entry.Priorities, torrent.Files.Count));
-            managed.Seeding = entry.Seeding ?? new SeedPolicy();
+            managed.Seeding = entry.Seeding ?? SeedPolicy.Default;
             return managed;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or TorrentLabException)
@@ -248,16 +248,23 @@ internal sealed partial class TorrentManager : IAsyncDisposable
         else Save();
     }
 
+    /// <summary>The server's options for every torrent, made once: each torrent's run copies them (thousands of
+    /// torrents share one set of session settings; a torrent joins the server's session, whose own settings rule).</summary>
     private DownloadOptions OptionsFor()
     {
+        if (Volatile.Read(ref _baseOptions) is { } made) return made;
         var options = new DownloadOptions
         {
             OutputDirectory = Downloads, MaxPeers = _options.MaxPeers, ListenPort = 0, Encryption = _options.Encryption,
             BindAddresses = _options.PeerBindAddresses,
             // No StallTimeout: a download waits for peers as long as it runs; the page shows why (progress.Status).
         };
-        return _options.ConfigureDownload?.Invoke(options) ?? options;
+        options = _options.ConfigureDownload?.Invoke(options) ?? options;
+        Volatile.Write(ref _baseOptions, options);
+        return options;
     }
+
+    private DownloadOptions? _baseOptions;
 
     /// <summary>A change to save: the list is written in the background, <see cref="SaveDelay"/> after the change and
     /// one write at a time, so adding ten thousand torrents writes it a few dozen times, not ten thousand. What a crash

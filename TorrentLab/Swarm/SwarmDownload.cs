@@ -42,18 +42,26 @@ public static class SwarmDownload
     /// <summary>Downloads from where <paramref name="start"/> left off (the front door made the resume decision), in
     /// <paramref name="session"/>, or in a session of its own made from <see cref="DownloadOptions.Session"/> (with the
     /// DHT table kept beside the resume ledgers) when that is null.</summary>
-    internal static async Task<DownloadResult> RunAsync(DownloadStart start, DownloadOptions options, IProgress<DownloadProgress>? progress,
+    internal static Task<DownloadResult> RunAsync(DownloadStart start, DownloadOptions options, IProgress<DownloadProgress>? progress,
         CancellationToken ct, Session? session = null)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(options.MaxPeers, 1, nameof(options.MaxPeers));
-        var torrent = start.Torrent;
         var done = start.Selection.IsDoneIn(start.Have);
-        if (done && !options.SeedAfterDownload) return await AlreadyCompleteAsync(start, options, progress, ct).ConfigureAwait(false);
+        if (done && !options.SeedAfterDownload) return AlreadyCompleteAsync(start, options, progress, ct);
+        // Seeding in a session it was given, a complete torrent waits in one small frame, not in this method's too.
+        if (done && session is not null) return SeedCompleteAsync(start, options, progress, session, ct);
+        return DownloadAsync(start, options, progress, ct, session);
+    }
+
+    private static async Task<DownloadResult> DownloadAsync(DownloadStart start, DownloadOptions options, IProgress<DownloadProgress>? progress,
+        CancellationToken ct, Session? session)
+    {
+        var torrent = start.Torrent;
         // The DHT routing table lives beside the resume ledgers, so the next download in this folder needs no bootstrap node.
         await using var own = session is null
             ? Session.Start(options.Session with { DhtStatePath = options.DhtStatePath ?? DhtStatePathIn(options.OutputDirectory), Log = options.Log, Trace = options.Trace })
             : null;
-        if (done) return await SeedCompleteAsync(start, options, progress, session ?? own!, ct).ConfigureAwait(false);
+        if (start.Selection.IsDoneIn(start.Have)) return await SeedCompleteAsync(start, options, progress, own!, ct).ConfigureAwait(false);
         using var storage = FileStorage.Open(start.Layout, ownership: start.Ownership, have: start.Have);
         var ledger = new ResumeLedger(start.Layout);
         var swarm = new TorrentSwarm(session ?? own!, torrent, options, storage, start.Have, downloading: true, start.Selection) { Progress = progress };
@@ -82,16 +90,34 @@ public static class SwarmDownload
 
     /// <summary>Everything wanted is on disk and the torrent is to be seeded: the ledger is written (it records the
     /// files as ours) and the torrent seeds with no swarm until a peer comes.</summary>
-    private static async Task<DownloadResult> SeedCompleteAsync(DownloadStart start, DownloadOptions options, IProgress<DownloadProgress>? progress,
+    private static Task<DownloadResult> SeedCompleteAsync(DownloadStart start, DownloadOptions options, IProgress<DownloadProgress>? progress,
         Session session, CancellationToken ct)
     {
-        await RecordAsync(start, options, ct).ConfigureAwait(false);
-        await using var seeding = SeedingTorrent.Start(session, start.Torrent, options, start.Have, SeedingStorage(start));
-        await SeedAsync(seeding, start.Torrent, options, progress, ct).ConfigureAwait(false);
-        return new DownloadResult(seeding.Received, seeding.Uploaded, start.Have.Count, [], seeding.BadPeers, TimeSpan.Zero)
+        return start.LedgerTrusted ? Seed() : RecordThenSeedAsync();
+
+        // A trusted ledger (a restart, an add that checked the data) goes straight to seeding: no frame holds the start.
+        Task<DownloadResult> Seed()
         {
-            Selected = start.Selection.Skipping(start.Torrent),
-        };
+            var seeding = SeedingTorrent.Start(session, start.Torrent, options, start.Have, SeedingStorage(start));
+            var result = new DownloadResult(0, 0, start.Have.Count, [], [], TimeSpan.Zero) { Selected = start.Selection.Skipping(start.Torrent) };
+            return SeedUntilDoneAsync(seeding, result, options, progress, ct);
+        }
+
+        async Task<DownloadResult> RecordThenSeedAsync()
+        {
+            await RecordAsync(start, options, ct).ConfigureAwait(false);
+            return await Seed().ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Seeds until done (<see cref="SeedAsync"/>), then stops seeding and completes the result with its totals.
+    /// A frame of its own, holding only the seeding torrent and the result: it is what waits while the torrent seeds.</summary>
+    private static async Task<DownloadResult> SeedUntilDoneAsync(SeedingTorrent seeding, DownloadResult result, DownloadOptions options,
+        IProgress<DownloadProgress>? progress, CancellationToken ct)
+    {
+        await using (seeding)
+            await SeedAsync(seeding, seeding.Torrent, options, progress, ct).ConfigureAwait(false);
+        return result with { Downloaded = seeding.Received, Uploaded = seeding.Uploaded, BadPeers = seeding.BadPeers };
     }
 
     /// <summary>Writes the ledger of a download that has everything it wants (it records the files as ours), unless
@@ -105,7 +131,11 @@ public static class SwarmDownload
     }
 
     /// <summary>How a seeding torrent opens its data again after a time without peers: read only, as laid out.</summary>
-    private static Func<IPieceStorage> SeedingStorage(DownloadStart start) => () => FileStorage.Open(start.Layout, readOnly: true);
+    private static Func<IPieceStorage> SeedingStorage(DownloadStart start)
+    {
+        var layout = start.Layout; // only the layout: a seeding torrent keeps this as long as it seeds
+        return () => FileStorage.Open(layout, readOnly: true);
+    }
 
     /// <summary>Nothing to fetch: no port is bound; the ledger is written (it records the files as ours) and the
     /// result says so.</summary>
@@ -141,7 +171,7 @@ public static class SwarmDownload
     /// <summary>How often a seeding torrent with a ratio limit looks at what it uploaded.</summary>
     private static readonly TimeSpan RatioCheck = TimeSpan.FromSeconds(1);
 
-    /// <summary>Seeds until the ratio or time limit (if any), a failure to read the data, or cancellation.</summary>
+    /// <summary>Seeds until the ratio or time limit (if any) or cancellation; a failure to read the data is thrown.</summary>
     private static async Task SeedAsync(SeedingTorrent seeding, Torrent torrent, DownloadOptions options,
         IProgress<DownloadProgress>? progress, CancellationToken ct)
     {
@@ -150,21 +180,24 @@ public static class SwarmDownload
         var startUploaded = seeding.Uploaded;
         // Without a ratio nothing needs looking at until the time limit or a cancel: thousands of seeding torrents in
         // one session cost no wake-ups. With a ratio, the upload is looked at once a second.
-        using var limit = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        // A timer holds at most about 49 days; a longer limit seeds until cancelled.
-        if (options.SeedTime is { } time && time.TotalMilliseconds < uint.MaxValue - 1) limit.CancelAfter(time);
+        // A timer holds at most about 49 days; a longer limit seeds until cancelled. Without a limit nothing is made:
+        // ten thousand torrents seeding in one session wait on one small promise each.
+        var timed = options.SeedTime is { } time && time.TotalMilliseconds < uint.MaxValue - 1;
+        using var limit = timed ? CancellationTokenSource.CreateLinkedTokenSource(ct) : null;
+        if (timed) limit!.CancelAfter(options.SeedTime!.Value);
         try
         {
             if (options.SeedRatio is not { } ratio || torrent.TotalLength == 0)
             {
-                await Task.WhenAny(seeding.Failure, Task.Delay(Timeout.Infinite, limit.Token)).ConfigureAwait(false);
-                ct.ThrowIfCancellationRequested();
+                // Ends when the data can no longer be read (that failure is thrown: the torrent no longer seeds), the
+                // time is up, or cancelled.
+                await seeding.Failure.WaitAsync(limit?.Token ?? ct).ConfigureAwait(false);
                 return;
             }
             using var timer = new PeriodicTimer(RatioCheck);
-            while (await timer.WaitForNextTickAsync(limit.Token).ConfigureAwait(false))
+            while (await timer.WaitForNextTickAsync(limit?.Token ?? ct).ConfigureAwait(false))
             {
-                if (seeding.Failure.IsFaulted) return;
+                if (seeding.Failure.IsFaulted) await seeding.Failure.ConfigureAwait(false); // throws: no longer seeding
                 if (seeding.Uploaded - startUploaded >= ratio * torrent.TotalLength) return;
             }
         }
