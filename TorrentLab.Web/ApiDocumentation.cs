@@ -90,12 +90,27 @@ internal static class ApiDocumentation
     public static RouteHandlerBuilder RespondsNotFound(this RouteHandlerBuilder route) =>
         route.Responds(StatusCodes.Status404NotFound, "No torrent has this info hash", typeof(ApiError));
 
-    /// <summary>Declares the JSON request body a handler reads by hand (with <paramref name="description"/>).</summary>
-    public static RouteHandlerBuilder AcceptsJson<T>(this RouteHandlerBuilder route, string description) where T : notnull =>
-        route.Accepts<T>("application/json").AddOpenApiOperationTransformer((operation, _, _) =>
+    /// <summary>Describes the JSON request body the framework binds from a typed handler parameter.</summary>
+    public static RouteHandlerBuilder DescribesBody(this RouteHandlerBuilder route, string description) =>
+        route.AddOpenApiOperationTransformer((operation, _, _) =>
         {
             if (operation.RequestBody is OpenApiRequestBody body) body.Description = description;
             return Task.CompletedTask;
+        });
+
+    /// <summary>Documents the JSON body of a handler that reads it by hand (to answer a bad one with its own 400 or
+    /// 415). Not <c>Accepts&lt;T&gt;()</c>: routing would then refuse every other content type before the handler.</summary>
+    public static RouteHandlerBuilder ReadsJsonBody<T>(this RouteHandlerBuilder route, string description) =>
+        route.AddOpenApiOperationTransformer(async (operation, context, ct) =>
+        {
+            var body = operation.RequestBody as OpenApiRequestBody ?? new OpenApiRequestBody();
+            body.Required = true;
+            body.Description = description;
+            body.Content ??= new Dictionary<string, OpenApiMediaType>();
+            var name = typeof(T).Name;
+            context.Document!.AddComponent<IOpenApiSchema>(name, await context.GetOrCreateSchemaAsync(typeof(T), null, ct).ConfigureAwait(false));
+            body.Content["application/json"] = new OpenApiMediaType { Schema = new OpenApiSchemaReference(name, context.Document) };
+            operation.RequestBody = body;
         });
 
     /// <summary>Adds the raw .torrent upload to a route's request body: a multipart form with a file field
@@ -118,6 +133,7 @@ internal static class ApiDocumentation
             body.Content["application/x-bittorrent"] = new OpenApiMediaType { Schema = Binary() };
             body.Content["application/octet-stream"] = new OpenApiMediaType { Schema = Binary() };
             body.Description = "The .torrent: a multipart form's file field 'torrent', or the raw bytes; or, as JSON, the path of a .torrent on the server";
+            body.Content = body.Content.OrderBy(c => c.Key == "application/json" ? 1 : 0).ToDictionary(); // the upload first
             operation.RequestBody = body;
             return Task.CompletedTask;
         });

@@ -26,7 +26,7 @@ internal static class LimitsApi
                 return Json(torrents.GlobalDownloadLimit, torrents.GlobalUploadLimit);
             })
             .WithName("SetLimits").WithSummary("Set the global limits; running downloads follow within a second")
-            .AcceptsJson<RateLimitSettings>(body).Responds(200, "The limits now", typeof(RateLimitSettings)).Responds(400, bad, typeof(ApiError))
+            .DescribesBody(body).Responds(200, "The limits now", typeof(RateLimitSettings)).Responds(400, bad, typeof(ApiError))
             .Responds(415, "Another content type than application/json", typeof(ApiError));
 
         api.MapGet("/torrents/{infoHash}/limits", ([Description(TorrentApi.HashDescription)] string infoHash) =>
@@ -44,7 +44,7 @@ internal static class LimitsApi
                 return Json(torrent.DownloadLimit, torrent.UploadLimit);
             })
             .WithName("SetTorrentLimits").WithSummary("Set one torrent's own limits; a running download follows within a second")
-            .AcceptsJson<RateLimitSettings>(body).Responds(200, "The limits now", typeof(RateLimitSettings)).Responds(400, bad, typeof(ApiError))
+            .DescribesBody(body).Responds(200, "The limits now", typeof(RateLimitSettings)).Responds(400, bad, typeof(ApiError))
             .RespondsNotFound().Responds(415, "Another content type than application/json", typeof(ApiError));
     }
 

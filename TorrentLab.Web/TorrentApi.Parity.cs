@@ -21,7 +21,7 @@ internal static class TorrentApiParity
                 return Results.Json(added.Summary(), WebJsonContext.Default.TorrentSummary, statusCode: 201);
             })
             .WithName("AddLink").WithSummary("Add a torrent by magnet link (its metadata fetched from peers first, BEP 9) or by the http/https URL of a .torrent")
-            .AcceptsJson<AddByLinkRequest>("The link")
+            .DescribesBody("The link")
             .Responds(201, "Added", typeof(TorrentSummary))
             .Responds(400, "Not a magnet link or http/https URL, or a URL of an unspecified, broadcast, multicast or link-local address, or not a valid torrent", typeof(ApiError))
             .Responds(409, "Already added, or another torrent has the same name", typeof(ApiError))
@@ -35,7 +35,7 @@ internal static class TorrentApiParity
 
         api.MapPut("/settings", (WebSettings body) => Results.Json(torrents.UpdateSettings(body), WebJsonContext.Default.WebSettings))
             .WithName("SetSettings").WithSummary("Change the queue size or the seeding defaults (fields left out keep their value; 0 clears a seeding limit)")
-            .AcceptsJson<WebSettings>("The fields to change")
+            .DescribesBody("The fields to change")
             .Responds(200, "The settings now", typeof(WebSettings)).Responds(400, "A value out of range", typeof(ApiError))
             .Responds(415, "Another content type than application/json", typeof(ApiError));
 
@@ -50,7 +50,7 @@ internal static class TorrentApiParity
                 return Results.Json(torrent.Summary(), WebJsonContext.Default.TorrentSummary);
             })
             .WithName("SetSeeding").WithSummary("Set the torrent's own seeding limits (null fields take the server's defaults); they apply from its next start")
-            .AcceptsJson<SeedPolicy>("The limits")
+            .DescribesBody("The limits")
             .Responds(200, "The torrent", typeof(TorrentSummary)).Responds(400, "A value out of range", typeof(ApiError)).RespondsNotFound()
             .Responds(415, "Another content type than application/json", typeof(ApiError));
 
@@ -67,7 +67,7 @@ internal static class TorrentApiParity
         api.MapPost("/torrents/bulk", async (BulkRequest body, CancellationToken ct) =>
                 Results.Json(await BulkAsync(torrents, body, ct).ConfigureAwait(false), WebJsonContext.Default.BulkResultArray))
             .WithName("BulkAction").WithSummary("Start, pause, recheck or remove several torrents; each gets its own result")
-            .AcceptsJson<BulkRequest>("The action and the torrents")
+            .DescribesBody("The action and the torrents")
             .Responds(200, "One result per torrent, in the order asked", typeof(BulkResult[]))
             .Responds(400, "An unknown action, or more than 10000 torrents", typeof(ApiError))
             .Responds(415, "Another content type than application/json", typeof(ApiError));

@@ -27,7 +27,7 @@ internal static class TorrentApi
                 return Results.Json(added.Summary(), WebJsonContext.Default.TorrentSummary, statusCode: 201);
             })
             .WithName("AddTorrent").WithSummary("Add a torrent: upload the .torrent (multipart field 'torrent', or the raw bytes as the body), or name a .torrent file on the server")
-            .AcceptsJson<AddByPathRequest>("A .torrent file on the server")
+            .ReadsJsonBody<AddByPathRequest>("A .torrent file on the server")
             .AcceptsTorrentFile()
             .Responds(201, "Added", typeof(TorrentSummary))
             .Responds(400, "Not bencode (with the byte offset), not a valid torrent (with the key path), bytes after the torrent, or a name reserved for TorrentLab", typeof(ApiError))
@@ -83,7 +83,7 @@ internal static class TorrentApi
                 return Results.Json(torrent.Files(), WebJsonContext.Default.FileEntryArray);
             })
             .WithName("SetFiles").WithSummary("Change file priorities (skip: not downloaded); a running download restarts with the new selection (it resumes from its ledger)")
-            .AcceptsJson<FilePrioritiesRequest>("The files to change")
+            .ReadsJsonBody<FilePrioritiesRequest>("The files to change")
             .Responds(200, "The files after the change", typeof(FileEntry[]))
             .Responds(400, "Not JSON of this shape, no file, a file number out of range or an unknown priority", typeof(ApiError))
             .RespondsNotFound()
