@@ -1,3 +1,4 @@
+using System.ComponentModel;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
@@ -12,39 +13,39 @@ internal static class LimitsApi
     public static void Map(IEndpointRouteBuilder app, TorrentManager torrents)
     {
         var api = app.MapGroup("/api").WithTags("limits");
-        var hash = new ApiParameter("infoHash", "path", "string", "The torrent's v1 info hash, 40 hex digits", Required: true);
-        var body = new ApiBody("The limits to change, in bytes per second (0: unlimited; a missing field stays as it is)", ["application/json"], typeof(RateLimitSettings));
-        var bad = new ApiResponse(400, "A negative or malformed limit", typeof(ApiError));
-        var notFound = new ApiResponse(404, "No torrent has this info hash", typeof(ApiError));
+        const string body = "The limits to change, in bytes per second (0: unlimited; a missing field stays as it is)";
+        const string bad = "A negative or malformed limit";
 
         api.MapGet("/limits", () => Json(torrents.GlobalDownloadLimit, torrents.GlobalUploadLimit))
-            .WithSummary("The global download and upload limits, shared by every torrent")
-            .WithMetadata(new ApiResponse(200, "The limits", typeof(RateLimitSettings)));
+            .WithName("GetLimits").WithSummary("The global download and upload limits, shared by every torrent")
+            .Responds(200, "The limits", typeof(RateLimitSettings));
 
         api.MapPut("/limits", (RateLimitSettings settings) =>
             {
                 Apply(settings, torrents.GlobalDownloadLimit, torrents.GlobalUploadLimit);
                 return Json(torrents.GlobalDownloadLimit, torrents.GlobalUploadLimit);
             })
-            .WithSummary("Set the global limits; running downloads follow within a second")
-            .WithMetadata(body, new ApiResponse(200, "The limits now", typeof(RateLimitSettings)), bad);
+            .WithName("SetLimits").WithSummary("Set the global limits; running downloads follow within a second")
+            .DescribesBody(body).Responds(200, "The limits now", typeof(RateLimitSettings)).Responds(400, bad, typeof(ApiError))
+            .Responds(415, "Another content type than application/json", typeof(ApiError));
 
-        api.MapGet("/torrents/{infoHash}/limits", (string infoHash) =>
+        api.MapGet("/torrents/{infoHash}/limits", ([Description(TorrentApi.HashDescription)] string infoHash) =>
             {
                 var torrent = torrents.Get(infoHash);
                 return Json(torrent.DownloadLimit, torrent.UploadLimit);
             })
-            .WithSummary("One torrent's own limits (the global ones apply too)")
-            .WithMetadata(hash, new ApiResponse(200, "The limits", typeof(RateLimitSettings)), notFound);
+            .WithName("GetTorrentLimits").WithSummary("One torrent's own limits (the global ones apply too)")
+            .Responds(200, "The limits", typeof(RateLimitSettings)).RespondsNotFound();
 
-        api.MapPut("/torrents/{infoHash}/limits", (string infoHash, RateLimitSettings settings) =>
+        api.MapPut("/torrents/{infoHash}/limits", ([Description(TorrentApi.HashDescription)] string infoHash, RateLimitSettings settings) =>
             {
                 var torrent = torrents.Get(infoHash);
                 Apply(settings, torrent.DownloadLimit, torrent.UploadLimit);
                 return Json(torrent.DownloadLimit, torrent.UploadLimit);
             })
-            .WithSummary("Set one torrent's own limits; a running download follows within a second")
-            .WithMetadata(hash, body, new ApiResponse(200, "The limits now", typeof(RateLimitSettings)), bad, notFound);
+            .WithName("SetTorrentLimits").WithSummary("Set one torrent's own limits; a running download follows within a second")
+            .DescribesBody(body).Responds(200, "The limits now", typeof(RateLimitSettings)).Responds(400, bad, typeof(ApiError))
+            .RespondsNotFound().Responds(415, "Another content type than application/json", typeof(ApiError));
     }
 
     /// <exception cref="WebApiException">400: a negative limit (nothing is changed).</exception>

@@ -1,7 +1,7 @@
-using System.Diagnostics;
 using System.Net.WebSockets;
 using System.Text.Json;
 using System.Threading.Channels;
+using System.Threading.RateLimiting;
 
 namespace TorrentLab.Web;
 
@@ -10,7 +10,8 @@ namespace TorrentLab.Web;
 /// dropped (the server never blocks on a slow client nor grows memory for it) and a <c>lag</c> message tells the
 /// client how many it lost, so it can reload the list. What a client sends is bounded too: requests of at most 4 KiB,
 /// subscriptions only to torrents that exist and at most <see cref="MaxSubscriptions"/> of them, and a request rate
-/// (a token bucket); a client over the rate is disconnected with close status 1008 (policy violation).</remarks>
+/// (a <see cref="TokenBucketRateLimiter"/> per connection: the rate a second, bursts of twice that); a client over the
+/// rate is disconnected with close status 1008 (policy violation).</remarks>
 internal sealed class LiveClient
 {
     public const int QueueCapacity = 256;
@@ -21,16 +22,12 @@ internal sealed class LiveClient
     private readonly Dictionary<string, Subscription> _subscriptions = new(StringComparer.Ordinal);
     private readonly Lock _lock = new();
     private readonly int _requestsPerSecond;
-    private double _allowance;
-    private long _lastRequest;
     private long _dropped;
 
     public LiveClient(WebSocket socket, int requestsPerSecond)
     {
         _socket = socket;
         _requestsPerSecond = requestsPerSecond;
-        _allowance = 2.0 * requestsPerSecond;
-        _lastRequest = Stopwatch.GetTimestamp();
         _queue = Channel.CreateBounded<byte[]>(new BoundedChannelOptions(QueueCapacity)
         {
             FullMode = BoundedChannelFullMode.DropOldest,
@@ -92,6 +89,7 @@ internal sealed class LiveClient
     private async Task<(WebSocketCloseStatus, string)> ReceiveLoopAsync(Func<string, long?> traceStart, CancellationToken ct)
     {
         var buffer = new byte[MaxRequestBytes];
+        using var requests = RequestLimiter(_requestsPerSecond);
         while (!ct.IsCancellationRequested)
         {
             var length = 0;
@@ -103,7 +101,8 @@ internal sealed class LiveClient
                 length += result.Count;
             } while (!result.EndOfMessage);
             if (result.MessageType == WebSocketMessageType.Close) break;
-            if (!TakeRequestAllowance())
+            using var allowed = requests.AttemptAcquire();
+            if (!allowed.IsAcquired)
                 return (WebSocketCloseStatus.PolicyViolation, $"more than {_requestsPerSecond} requests a second");
             LiveRequest? request;
             try { request = JsonSerializer.Deserialize(buffer.AsSpan(0, length), WebJsonContext.Default.LiveRequest); }
@@ -136,16 +135,16 @@ internal sealed class LiveClient
         return null;
     }
 
-    // A token bucket: the allowance grows by the rate each second up to twice the rate, and each request takes one.
-    private bool TakeRequestAllowance()
+    /// <summary>One connection's request budget: full at the start (twice the rate), refilled by the rate each second,
+    /// no queue (a request over it is refused at once, and the client disconnected).</summary>
+    private static TokenBucketRateLimiter RequestLimiter(int perSecond) => new(new TokenBucketRateLimiterOptions
     {
-        var now = Stopwatch.GetTimestamp();
-        _allowance = Math.Min(2.0 * _requestsPerSecond, _allowance + Stopwatch.GetElapsedTime(_lastRequest, now).TotalSeconds * _requestsPerSecond);
-        _lastRequest = now;
-        if (_allowance < 1) return false;
-        _allowance--;
-        return true;
-    }
+        TokenLimit = (int)Math.Min(2L * perSecond, int.MaxValue),
+        TokensPerPeriod = perSecond,
+        ReplenishmentPeriod = TimeSpan.FromSeconds(1), // one timer tick a second per connection, not one per token
+        QueueLimit = 0,
+        AutoReplenishment = true,
+    });
 
     private async Task SendLoopAsync(CancellationToken ct)
     {

@@ -1,3 +1,4 @@
+using System.ComponentModel;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
@@ -11,7 +12,7 @@ internal static class TorrentApiParity
 {
     private static readonly TimeSpan MagnetLimit = TimeSpan.FromSeconds(90); // peers found and metadata fetched within this
 
-    public static void Map(RouteGroupBuilder api, TorrentManager torrents, WebServerOptions options, ApiParameter hash, ApiResponse notFound)
+    public static void Map(RouteGroupBuilder api, TorrentManager torrents, WebServerOptions options)
     {
         api.MapPost("/torrents/link", async (AddByLinkRequest body, CancellationToken ct) =>
             {
@@ -19,54 +20,57 @@ internal static class TorrentApiParity
                 options.Log?.Invoke($"added '{added.Torrent.Name}' ({added.InfoHash}) from a {(TorrentClient.IsMagnet(body.Link) ? "magnet link" : "URL")}");
                 return Results.Json(added.Summary(), WebJsonContext.Default.TorrentSummary, statusCode: 201);
             })
-            .WithSummary("Add a torrent by magnet link (its metadata fetched from peers first, BEP 9) or by the http/https URL of a .torrent")
-            .WithMetadata(
-                new ApiBody("The link", ["application/json"], typeof(AddByLinkRequest)),
-                new ApiResponse(201, "Added", typeof(TorrentSummary)),
-                new ApiResponse(400, "Not a magnet link or http/https URL, or a URL of an unspecified, broadcast, multicast or link-local address, or not a valid torrent", typeof(ApiError)),
-                new ApiResponse(409, "Already added, or another torrent has the same name", typeof(ApiError)),
-                new ApiResponse(413, "The .torrent at the URL is larger than the size limit", typeof(ApiError)),
-                new ApiResponse(502, "The URL did not answer 200, or no peer gave the magnet link's metadata in time", typeof(ApiError)));
+            .WithName("AddLink").WithSummary("Add a torrent by magnet link (its metadata fetched from peers first, BEP 9) or by the http/https URL of a .torrent")
+            .DescribesBody("The link")
+            .Responds(201, "Added", typeof(TorrentSummary))
+            .Responds(400, "Not a magnet link or http/https URL, or a URL of an unspecified, broadcast, multicast or link-local address, or not a valid torrent", typeof(ApiError))
+            .Responds(409, "Already added, or another torrent has the same name", typeof(ApiError))
+            .Responds(413, "The .torrent at the URL is larger than the size limit", typeof(ApiError))
+            .Responds(415, "Another content type than application/json", typeof(ApiError))
+            .Responds(502, "The URL did not answer 200, or no peer gave the magnet link's metadata in time", typeof(ApiError));
 
         api.MapGet("/settings", () => Results.Json(torrents.Settings, WebJsonContext.Default.WebSettings))
-            .WithSummary("The queue size and the seeding defaults")
-            .WithMetadata(new ApiResponse(200, "The settings", typeof(WebSettings)));
+            .WithName("GetSettings").WithSummary("The queue size and the seeding defaults")
+            .Responds(200, "The settings", typeof(WebSettings));
 
         api.MapPut("/settings", (WebSettings body) => Results.Json(torrents.UpdateSettings(body), WebJsonContext.Default.WebSettings))
-            .WithSummary("Change the queue size or the seeding defaults (fields left out keep their value; 0 clears a seeding limit)")
-            .WithMetadata(new ApiBody("The fields to change", ["application/json"], typeof(WebSettings)),
-                new ApiResponse(200, "The settings now", typeof(WebSettings)), new ApiResponse(400, "A value out of range", typeof(ApiError)));
+            .WithName("SetSettings").WithSummary("Change the queue size or the seeding defaults (fields left out keep their value; 0 clears a seeding limit)")
+            .DescribesBody("The fields to change")
+            .Responds(200, "The settings now", typeof(WebSettings)).Responds(400, "A value out of range", typeof(ApiError))
+            .Responds(415, "Another content type than application/json", typeof(ApiError));
 
         api.MapGet("/totals", () => Results.Json(Totals(torrents.All.Select(t => t.Summary()).ToArray()), WebJsonContext.Default.TorrentTotals))
-            .WithSummary("Rates summed over every torrent, and how many are in each state")
-            .WithMetadata(new ApiResponse(200, "The totals", typeof(TorrentTotals)));
+            .WithName("GetTotals").WithSummary("Rates summed over every torrent, and how many are in each state")
+            .Responds(200, "The totals", typeof(TorrentTotals));
 
-        api.MapPut("/torrents/{infoHash}/seeding", (string infoHash, SeedPolicy body) =>
+        api.MapPut("/torrents/{infoHash}/seeding", ([Description(TorrentApi.HashDescription)] string infoHash, SeedPolicy body) =>
             {
                 var torrent = torrents.Get(infoHash);
                 torrents.SetSeeding(torrent, body);
                 return Results.Json(torrent.Summary(), WebJsonContext.Default.TorrentSummary);
             })
-            .WithSummary("Set the torrent's own seeding limits (null fields take the server's defaults); they apply from its next start")
-            .WithMetadata(hash, new ApiBody("The limits", ["application/json"], typeof(SeedPolicy)),
-                new ApiResponse(200, "The torrent", typeof(TorrentSummary)), new ApiResponse(400, "A value out of range", typeof(ApiError)), notFound);
+            .WithName("SetSeeding").WithSummary("Set the torrent's own seeding limits (null fields take the server's defaults); they apply from its next start")
+            .DescribesBody("The limits")
+            .Responds(200, "The torrent", typeof(TorrentSummary)).Responds(400, "A value out of range", typeof(ApiError)).RespondsNotFound()
+            .Responds(415, "Another content type than application/json", typeof(ApiError));
 
-        api.MapPost("/torrents/{infoHash}/recheck", async (string infoHash, CancellationToken ct) =>
+        api.MapPost("/torrents/{infoHash}/recheck", async ([Description(TorrentApi.HashDescription)] string infoHash, CancellationToken ct) =>
             {
                 var torrent = torrents.Get(infoHash);
                 await torrents.RecheckAsync(torrent, ct).ConfigureAwait(false);
                 return Results.Json(torrent.Summary(), WebJsonContext.Default.TorrentSummary);
             })
-            .WithSummary("Pause, re-hash the data on disk (the resume ledger is rewritten to match), then resume")
-            .WithMetadata(hash, new ApiResponse(200, "The torrent, queued again (or completed)", typeof(TorrentSummary)),
-                new ApiResponse(409, "The data could not be read", typeof(ApiError)), notFound);
+            .WithName("RecheckTorrent").WithSummary("Pause, re-hash the data on disk (the resume ledger is rewritten to match), then resume")
+            .Responds(200, "The torrent, queued again (or completed)", typeof(TorrentSummary))
+            .Responds(409, "The data could not be read", typeof(ApiError)).RespondsNotFound();
 
         api.MapPost("/torrents/bulk", async (BulkRequest body, CancellationToken ct) =>
                 Results.Json(await BulkAsync(torrents, body, ct).ConfigureAwait(false), WebJsonContext.Default.BulkResultArray))
-            .WithSummary("Start, pause, recheck or remove several torrents; each gets its own result")
-            .WithMetadata(new ApiBody("The action and the torrents", ["application/json"], typeof(BulkRequest)),
-                new ApiResponse(200, "One result per torrent, in the order asked", typeof(BulkResult[])),
-                new ApiResponse(400, "An unknown action, or more than 10000 torrents", typeof(ApiError)));
+            .WithName("BulkAction").WithSummary("Start, pause, recheck or remove several torrents; each gets its own result")
+            .DescribesBody("The action and the torrents")
+            .Responds(200, "One result per torrent, in the order asked", typeof(BulkResult[]))
+            .Responds(400, "An unknown action, or more than 10000 torrents", typeof(ApiError))
+            .Responds(415, "Another content type than application/json", typeof(ApiError));
     }
 
     private static async Task<ManagedTorrent> AddLinkAsync(TorrentManager torrents, WebServerOptions options, AddByLinkRequest? body, CancellationToken ct)

@@ -63,6 +63,7 @@ public sealed class WebServer : IAsyncDisposable
         builder.Services.ConfigureHttpJsonOptions(json => json.SerializerOptions.TypeInfoResolverChain.Insert(0, WebJsonContext.Default));
         // A query or body that does not bind (start=yes) throws, so ErrorsAsJsonAsync answers it as JSON, not an empty 400.
         builder.Services.Configure<RouteHandlerOptions>(routes => routes.ThrowOnBadRequest = true);
+        ApiDocumentation.AddTo(builder.Services, typeof(WebServer).Assembly.GetName().Version?.ToString(3) ?? "0");
         var app = builder.Build();
 
         TorrentManager torrents;
@@ -93,9 +94,7 @@ public sealed class WebServer : IAsyncDisposable
             using var socket = await context.WebSockets.AcceptWebSocketAsync().ConfigureAwait(false);
             await live.RunClientAsync(socket, context.RequestAborted).ConfigureAwait(false);
         }).ExcludeFromDescription();
-        var version = typeof(WebServer).Assembly.GetName().Version?.ToString(3) ?? "0";
-        app.MapGet("/openapi/v1.json", (EndpointDataSource endpoints) => Results.Bytes(OpenApiDocument.Write(endpoints, version), "application/json"))
-            .ExcludeFromDescription();
+        app.MapOpenApi(); // /openapi/{documentName}.json: the one document, v1 (ApiDocumentation.Path)
         StaticAssets.Map(app);
 
         try

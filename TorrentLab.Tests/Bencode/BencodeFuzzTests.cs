@@ -6,6 +6,7 @@ namespace TorrentLab.Tests.Bencode;
 
 /// <summary>Mutation fuzzing: every corpus file, mutated with a fixed seed, either parses or fails with a typed
 /// exception (<see cref="BencodeException"/> or <see cref="MetainfoException"/>), never anything else.</summary>
+[Trait("Tier", "Slow")]
 public class BencodeFuzzTests
 {
     private const int Seed = 20240601;

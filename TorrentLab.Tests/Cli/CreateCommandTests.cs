@@ -4,6 +4,7 @@ using TorrentLab.Tests.Infrastructure;
 
 namespace TorrentLab.Tests.Cli;
 
+[Trait("Tier", "Slow")]
 public class CreateCommandTests
 {
     [Fact]

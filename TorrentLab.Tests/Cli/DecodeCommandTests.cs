@@ -2,6 +2,7 @@ using TorrentLab.Tests.Infrastructure;
 
 namespace TorrentLab.Tests.Cli;
 
+[Trait("Tier", "Slow")]
 public class DecodeCommandTests
 {
     [Theory]

@@ -3,6 +3,7 @@ using TorrentLab.Tests.Infrastructure;
 namespace TorrentLab.Tests.Cli;
 
 /// <summary>The README's first command: the demo swarm downloaded end to end by the real CLI.</summary>
+[Trait("Tier", "Slow")]
 public class DemoCommandTests
 {
     [Theory]

@@ -5,6 +5,7 @@ namespace TorrentLab.Tests.Cli;
 
 // A user's file where the torrent would write (issue: vacation.jpg was cut to 16 bytes): it is never touched unless its
 // pieces verify (then it is adopted and resumed) or the user passes --overwrite.
+[Trait("Tier", "Slow")]
 public partial class DownloadCommandTests
 {
     private const string InTheWay = "error: 'vacation.jpg' exists and is not this torrent's data; move it away or pass --overwrite\n";

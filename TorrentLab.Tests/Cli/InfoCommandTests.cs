@@ -3,6 +3,7 @@ using TorrentLab.Tests.Infrastructure;
 
 namespace TorrentLab.Tests.Cli;
 
+[Trait("Tier", "Slow")]
 public class InfoCommandTests
 {
     // Each fixture and the golden file its output must equal (rewritten with TORRENTLAB_UPDATE_GOLDEN=1).

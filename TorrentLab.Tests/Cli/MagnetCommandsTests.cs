@@ -8,6 +8,7 @@ using TorrentLab.Wire;
 namespace TorrentLab.Tests.Cli;
 
 /// <summary>The magnet commands run as a process against in-process synthetic peers that serve metadata (given by x.pe).</summary>
+[Trait("Tier", "Slow")]
 public class MagnetCommandsTests
 {
     private static SyntheticPeer Seeder(TestTorrents.Built built) =>

@@ -5,6 +5,7 @@ namespace TorrentLab.Tests.Cli;
 
 /// <summary>Peer addresses on the command line (<c>--peer</c>, <c>handshake</c>): <c>ip:port</c>, <c>[v6]:port</c>
 /// and <c>host:port</c> are taken; anything without a port is a usage error, not a download that never starts.</summary>
+[Trait("Tier", "Slow")]
 public class PeerAddressTests
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;

@@ -7,6 +7,7 @@ using TorrentLab.Wire;
 namespace TorrentLab.Tests.Cli;
 
 /// <summary><c>torrentlab peers</c> and <c>torrentlab scrape</c> as a user runs them, against our tracker in this process.</summary>
+[Trait("Tier", "Slow")]
 public class PeersCommandTests
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;

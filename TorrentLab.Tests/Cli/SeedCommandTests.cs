@@ -3,6 +3,7 @@ using TorrentLab.Tests.Infrastructure;
 
 namespace TorrentLab.Tests.Cli;
 
+[Trait("Tier", "Slow")]
 public class SeedCommandTests
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;

@@ -7,6 +7,7 @@ using TorrentLab.Tests.Infrastructure;
 namespace TorrentLab.Tests.Cli;
 
 /// <summary><c>--select-file 1,3-5</c> and <c>--select GLOB</c>: which files the main download fetches.</summary>
+[Trait("Tier", "Slow")]
 public class SelectionSettingsTests
 {
     private static readonly TestTorrents.Built Built =

@@ -3,6 +3,7 @@ using TorrentLab.Tests.Infrastructure;
 namespace TorrentLab.Tests.Cli;
 
 /// <summary><c>torrentlab serve</c>'s arguments, checked before anything listens.</summary>
+[Trait("Tier", "Slow")]
 public class ServeCommandTests
 {
     [Theory]

@@ -6,6 +6,7 @@ using TorrentLab.Wire;
 namespace TorrentLab.Tests.Cli;
 
 /// <summary>The wire trace of a known exchange, compared with a golden file (TORRENTLAB_UPDATE_GOLDEN=1 rewrites it).</summary>
+[Trait("Tier", "Slow")]
 public partial class TraceGoldenTests
 {
     [Fact]

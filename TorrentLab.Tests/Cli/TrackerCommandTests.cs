@@ -5,6 +5,7 @@ using TorrentLab.Tests.Infrastructure;
 namespace TorrentLab.Tests.Cli;
 
 /// <summary><c>torrentlab tracker</c> run as a separate process, then asked by <c>torrentlab peers</c>.</summary>
+[Trait("Tier", "Slow")]
 public class TrackerCommandTests
 {
     [Fact]

@@ -10,6 +10,7 @@ namespace TorrentLab.Tests.Client;
 
 /// <summary>Where a magnet link's peers come from (<c>Client/MagnetPeers.cs</c>), through the front door: a link with
 /// only <c>xt</c> finds its peers in the DHT (a node of ours on 127.0.0.1, a seeder of ours announced to it).</summary>
+[Trait("Tier", "Slow")]
 public class MagnetPeersTests
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;

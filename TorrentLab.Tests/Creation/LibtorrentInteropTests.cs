@@ -8,6 +8,7 @@ namespace TorrentLab.Tests.Creation;
 
 /// <summary>The .torrent we write equals libtorrent 2.0's v1-only torrent byte for byte, for the same files in the same
 /// order (libtorrent keeps the folder's unsorted order, so it is given ours), the same creator and date.</summary>
+[Trait("Tier", "Slow")]
 public class LibtorrentInteropTests
 {
     // Builds a v1-only torrent with libtorrent; prints its bytes in hex, then the paths its own folder scan finds.

@@ -7,6 +7,7 @@ namespace TorrentLab.Tests.Creation;
 
 /// <summary>For the same files and piece length, our v2 and hybrid torrents have libtorrent 2.0's info hashes (v1 and
 /// v2), pieces roots and piece layers; libtorrent scans the folder itself.</summary>
+[Trait("Tier", "Slow")]
 public class LibtorrentV2InteropTests
 {
     // Builds a v2-only (flags 'v2') or hybrid (flags 'hybrid') torrent of a file or folder; prints its bytes in hex.

@@ -6,6 +6,7 @@ namespace TorrentLab.Tests.Creation;
 
 /// <summary>The .torrent we write equals mktorrent 1.1's byte for byte, given its <c>created by</c> and no date.</summary>
 /// <remarks>mktorrent 1.1 accepts piece lengths of 32 KiB to 256 MiB only; 16 KiB is compared with libtorrent.</remarks>
+[Trait("Tier", "Slow")]
 public class MktorrentInteropTests
 {
     [Theory]

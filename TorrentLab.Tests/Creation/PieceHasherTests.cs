@@ -3,6 +3,7 @@ using TorrentLab.Tests.Infrastructure;
 
 namespace TorrentLab.Tests.Creation;
 
+[Trait("Tier", "Slow")]
 public class PieceHasherTests
 {
     [Theory]

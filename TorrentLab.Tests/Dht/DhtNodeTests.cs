@@ -7,6 +7,7 @@ using TorrentLab.Tests.Infrastructure;
 namespace TorrentLab.Tests.Dht;
 
 /// <summary>Nodes on an in-memory datagram network (<see cref="DhtTestNetwork"/>): the node as packet-in, packet-out.</summary>
+[Trait("Tier", "Slow")]
 public class DhtNodeTests
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;

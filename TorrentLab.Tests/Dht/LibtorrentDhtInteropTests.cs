@@ -7,6 +7,7 @@ namespace TorrentLab.Tests.Dht;
 
 /// <summary>Our DHT node against a local DHT of real libtorrent nodes on 127.0.0.1 (skipped visibly without
 /// python3-libtorrent; mandatory with TORRENTLAB_REQUIRE_INTEROP=1). Every node bootstraps only from these.</summary>
+[Trait("Tier", "Slow")]
 public class LibtorrentDhtInteropTests
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;

@@ -1,6 +1,7 @@
 namespace TorrentLab.Tests.Infrastructure;
 
-/// <summary>Gates tests that need real clients (opentracker, libtorrent, aria2, Transmission, mktorrent).</summary>
+/// <summary>Gates tests that need real clients (opentracker, libtorrent, aria2, Transmission, mktorrent) and real
+/// validators (the OpenAPI linter from npm).</summary>
 /// <remarks>Without the tool the test is skipped with the reason, never passed silently; when
 /// TORRENTLAB_REQUIRE_INTEROP=1 (set by .ci/run) a missing tool fails the test instead.</remarks>
 public static class Interop
@@ -23,6 +24,16 @@ public static class Interop
         var check = ProcessRunner.Run(python, ["-c", "import libtorrent"], TimeSpan.FromSeconds(30));
         if (check.ExitCode != 0) Missing("python3-libtorrent is not installed (apt-get install python3-libtorrent)");
         return python;
+    }
+
+    /// <summary>Skips (or fails) unless the OpenAPI validator is installed: <c>@redocly/cli</c> from npm, pinned in
+    /// <c>tools/openapi-lint/package.json</c> and installed beside it by <c>.ci/run</c>; it needs Node.js.</summary>
+    public static string RequireOpenApiValidator()
+    {
+        var redocly = Path.Combine(TestPaths.RepoRoot, "tools", "openapi-lint", "node_modules", ".bin", "redocly");
+        if (FindOnPath("node") is null) Missing("Node.js ('node') is not installed (apt-get install nodejs npm)");
+        if (!File.Exists(redocly)) Missing("the OpenAPI validator is not installed: run 'npm install --prefix tools/openapi-lint --no-package-lock'");
+        return redocly;
     }
 
     /// <summary>Skips, visibly, unless this machine can listen on ::1 (IPv6 on loopback): a property of the machine,

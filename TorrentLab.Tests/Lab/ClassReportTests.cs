@@ -3,6 +3,7 @@ using TorrentLab.Tests.Infrastructure;
 
 namespace TorrentLab.Tests.Lab;
 
+[Trait("Tier", "Slow")]
 public class ClassReportTests
 {
     [Fact]

@@ -7,6 +7,7 @@ namespace TorrentLab.Tests.Lab;
 
 /// <summary>The DHT stages (dht-ping, dht-get-peers, dht-magnet-download) and their synthetic nodes: our CLI passes them with faults, and
 /// the nodes log the evidence the hints are drawn from.</summary>
+[Trait("Tier", "Slow")]
 public class DhtStagesTests
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;

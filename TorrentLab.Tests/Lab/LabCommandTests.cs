@@ -5,6 +5,7 @@ using TorrentLab.Tests.Infrastructure;
 namespace TorrentLab.Tests.Lab;
 
 /// <summary><c>torrentlab lab ...</c> as a user runs it, in a separate process.</summary>
+[Trait("Tier", "Slow")]
 public class LabCommandTests
 {
     [Fact]

@@ -8,6 +8,7 @@ namespace TorrentLab.Tests.Lab;
 /// <remarks>To keep CI time reasonable, each broken client runs only its own stage (the reference client proves the
 /// stages before it), stages that touch no network run once per seed (<c>--faults</c> changes nothing there), and the
 /// runs go several at a time: each mostly waits on loopback and on Python starting.</remarks>
+[Trait("Tier", "Slow")]
 public class LabSeedMatrixTests(ITestOutputHelper output)
 {
     private static readonly int[] Seeds = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10];

@@ -6,6 +6,7 @@ namespace TorrentLab.Tests.Lab;
 /// <summary>Verdicts that do not depend on the machine's speed: limits grow with the program's measured start-up and
 /// <c>--slow</c>, a slow but correct program passes, and a program killed at its limit is told so, not given a guess
 /// about its output.</summary>
+[Trait("Tier", "Slow")]
 public class LabTimingTests(ITestOutputHelper output)
 {
     [Theory]

@@ -5,6 +5,7 @@ namespace TorrentLab.Tests.Lab;
 
 /// <summary>The starter templates of docs/exercises/starters/: each one, built as its page says, runs under the checker
 /// and fails every stage with "not implemented". A language whose toolchain is not installed is skipped, with the reason.</summary>
+[Trait("Tier", "Slow")]
 public class StarterTests
 {
     [Theory]

@@ -3,6 +3,7 @@ using TorrentLab.Lab;
 
 namespace TorrentLab.Tests.Lab;
 
+[Trait("Tier", "Slow")]
 public class StudentProgramTests
 {
     private static readonly CancellationToken Ct = TestContext.Current.CancellationToken;

@@ -9,6 +9,7 @@ using TorrentLab.Wire;
 namespace TorrentLab.Tests.Magnet;
 
 /// <summary>Magnet links against python3-libtorrent on loopback (DHT, LSD, UPnP, NAT-PMP and PEX off; ut_metadata on).</summary>
+[Trait("Tier", "Slow")]
 public class LibtorrentMagnetInteropTests
 {
     private static readonly CancellationToken Ct = TestContext.Current.CancellationToken;

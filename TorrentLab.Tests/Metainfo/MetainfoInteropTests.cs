@@ -6,6 +6,7 @@ namespace TorrentLab.Tests.Metainfo;
 
 /// <summary>Torrents made by mktorrent and by libtorrent load here with the info hash, piece count and file list
 /// that libtorrent itself reports for them (<c>lt.torrent_info(path)</c>).</summary>
+[Trait("Tier", "Slow")]
 public class MetainfoInteropTests
 {
     // Prints, for each .torrent argument, what libtorrent reads from it, as one JSON object a line.

@@ -8,6 +8,7 @@ namespace TorrentLab.Tests.Pieces;
 
 /// <summary>One file of a multi-file torrent, from a libtorrent seeder: that file arrives whole, the others get only the
 /// bytes of the pieces they share with it, and little more than the file is received.</summary>
+[Trait("Tier", "Slow")]
 public class FileSelectionInteropTests
 {
     private const int PieceLength = 256 * 1024;

@@ -9,6 +9,7 @@ namespace TorrentLab.Tests.Pieces;
 
 /// <summary>A hybrid torrent (BEP 52, with a BEP 47 pad file after every file) seeded by libtorrent: the swarm
 /// engine fetches the files and not the padding.</summary>
+[Trait("Tier", "Slow")]
 public class PadFileInteropTests
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;

@@ -9,6 +9,7 @@ using TorrentLab.Tests.Infrastructure;
 namespace TorrentLab.Tests.Reference;
 
 /// <summary>The single-peer story end to end, against the mock swarm over real loopback sockets.</summary>
+[Trait("Tier", "Slow")]
 public class ReferenceDownloadTests
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;

@@ -4,6 +4,7 @@ using TorrentLab.Tests.Infrastructure;
 namespace TorrentLab.Tests.Reference;
 
 /// <summary>The CLI's single-peer download against real clients nobody here wrote, all on 127.0.0.1.</summary>
+[Trait("Tier", "Slow")]
 public class ReferenceInteropTests
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;

@@ -12,6 +12,7 @@ namespace TorrentLab.Tests.Reliability;
 /// <see cref="ManualClock"/>: the test reads the pending wait and moves the clock, it never sleeps.</summary>
 [Collection(ReliabilityCollection.Name)]
 [Trait("Category", ReliabilityMode.Category)]
+[Trait("Tier", "Slow")]
 public class AnnounceStormTests
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;

@@ -13,6 +13,7 @@ namespace TorrentLab.Tests.Reliability;
 /// TORRENTLAB_NETEM_OPTIONAL=1 runs it without impairment where netem is missing (to check the plumbing).</remarks>
 [Collection(ReliabilityCollection.Name)]
 [Trait("Category", ReliabilityMode.Category)]
+[Trait("Tier", "Slow")]
 public partial class BadNetworkTests
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;

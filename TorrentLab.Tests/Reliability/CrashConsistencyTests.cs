@@ -13,6 +13,7 @@ namespace TorrentLab.Tests.Reliability;
 /// started, and the final data is identical. CI: 5 kills; TORRENTLAB_RELIABILITY=long: 25.</summary>
 [Collection(ReliabilityCollection.Name)]
 [Trait("Category", ReliabilityMode.Category)]
+[Trait("Tier", "Slow")]
 public partial class CrashConsistencyTests
 {
     private const int Pieces = 128;

@@ -10,6 +10,7 @@ namespace TorrentLab.Tests.Reliability;
 /// its memory stays bounded (routing table, rate-limit table, peer store).</summary>
 [Collection(ReliabilityCollection.Name)]
 [Trait("Category", ReliabilityMode.Category)]
+[Trait("Tier", "Slow")]
 public class DhtFuzzTests
 {
     private const int Seed = 20251122;

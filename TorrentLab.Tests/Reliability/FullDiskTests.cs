@@ -13,6 +13,7 @@ namespace TorrentLab.Tests.Reliability;
 /// <remarks>Needs root and mount(2) (CAP_SYS_ADMIN); skipped visibly with the reason elsewhere.</remarks>
 [Collection(ReliabilityCollection.Name)]
 [Trait("Category", ReliabilityMode.Category)]
+[Trait("Tier", "Slow")]
 public class FullDiskTests
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;

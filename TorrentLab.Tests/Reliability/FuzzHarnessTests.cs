@@ -5,6 +5,7 @@ namespace TorrentLab.Tests.Reliability;
 /// <summary>The fuzz harness itself: it must see each kind of loss, or the fuzz rows could not fail.</summary>
 [Collection(ReliabilityCollection.Name)]
 [Trait("Category", ReliabilityMode.Category)]
+[Trait("Tier", "Slow")]
 public class FuzzHarnessTests
 {
     private static readonly List<byte[]> Seeds = ["d3:keyi1ee"u8.ToArray()];

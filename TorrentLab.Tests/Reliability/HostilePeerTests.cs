@@ -14,6 +14,7 @@ namespace TorrentLab.Tests.Reliability;
 /// dropped (the downloader hangs up on it, or records it as a bad peer).</summary>
 [Collection(ReliabilityCollection.Name)]
 [Trait("Category", ReliabilityMode.Category)]
+[Trait("Tier", "Slow")]
 public class HostilePeerTests
 {
     private const long HeapBound = 128L << 20; // 128 MiB: the payload is 768 KiB; a flood that is buffered would blow past it

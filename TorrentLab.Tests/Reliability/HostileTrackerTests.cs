@@ -15,6 +15,7 @@ namespace TorrentLab.Tests.Reliability;
 /// line and the tracker exit code (or succeeds through another tier), never a hang or a stack trace.</summary>
 [Collection(ReliabilityCollection.Name)]
 [Trait("Category", ReliabilityMode.Category)]
+[Trait("Tier", "Slow")]
 public class HostileTrackerTests
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;

@@ -11,6 +11,7 @@ namespace TorrentLab.Tests.Reliability;
 /// refusing peer with a back-off.</summary>
 [Collection(ReliabilityCollection.Name)]
 [Trait("Category", ReliabilityMode.Category)]
+[Trait("Tier", "Slow")]
 public class IdlePeerHostageTests
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;

@@ -17,6 +17,7 @@ namespace TorrentLab.Tests.Reliability;
 /// TORRENTLAB_RELIABILITY=long: about 1,020,000.</summary>
 [Collection(ReliabilityCollection.Name)]
 [Trait("Category", ReliabilityMode.Category)]
+[Trait("Tier", "Slow")]
 public class MalformedInputFuzzTests
 {
     private const int Seed = 20250701;

@@ -12,6 +12,7 @@ namespace TorrentLab.Tests.Reliability;
 /// CLI sanitizes the name and succeeds, or refuses with one line.</summary>
 [Collection(ReliabilityCollection.Name)]
 [Trait("Category", ReliabilityMode.Category)]
+[Trait("Tier", "Slow")]
 public class PathTraversalTests
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;

@@ -11,6 +11,7 @@ namespace TorrentLab.Tests.Reliability;
 /// honest download completes with identical data.</summary>
 [Collection(ReliabilityCollection.Name)]
 [Trait("Category", ReliabilityMode.Category)]
+[Trait("Tier", "Slow")]
 public class SeederFloodTests
 {
     /// <summary>32 MiB, plus 512 KiB per connection (a handshaken connection holds 320 KiB of buffers): buffering the

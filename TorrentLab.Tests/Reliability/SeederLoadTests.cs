@@ -9,6 +9,7 @@ namespace TorrentLab.Tests.Reliability;
 /// stays bounded.</summary>
 [Collection(ReliabilityCollection.Name)]
 [Trait("Category", ReliabilityMode.Category)]
+[Trait("Tier", "Slow")]
 public class SeederLoadTests
 {
     private const long HeapBound = 256L << 20; // 256 MiB: a few hundred KiB of buffers per connection, both sides, is the budget

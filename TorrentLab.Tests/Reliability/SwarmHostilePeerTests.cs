@@ -17,6 +17,7 @@ namespace TorrentLab.Tests.Reliability;
 /// identical data, honest peers are never banned, and the attacker gains nothing.</summary>
 [Collection(ReliabilityCollection.Name)]
 [Trait("Category", ReliabilityMode.Category)]
+[Trait("Tier", "Slow")]
 public class SwarmHostilePeerTests
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;

@@ -11,6 +11,7 @@ namespace TorrentLab.Tests.Reliability;
 /// assertion. CI: 10,000 per transport; TORRENTLAB_RELIABILITY=long: 100,000.</summary>
 [Collection(ReliabilityCollection.Name)]
 [Trait("Category", ReliabilityMode.Category)]
+[Trait("Tier", "Slow")]
 public class TrackerLoadTests
 {
     private const int Clients = 16;   // concurrent announcers; each TrackerClient sends one request at a time

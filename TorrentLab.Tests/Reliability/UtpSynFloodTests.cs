@@ -10,6 +10,7 @@ namespace TorrentLab.Tests.Reliability;
 /// backlog is drained.</summary>
 [Collection(ReliabilityCollection.Name)]
 [Trait("Category", ReliabilityMode.Category)]
+[Trait("Tier", "Slow")]
 public class UtpSynFloodTests
 {
     /// <summary>16 MiB: a connection that has only seen a SYN holds well under 4 KiB, its buffers grow on use.</summary>

@@ -8,6 +8,7 @@ using TorrentLab.Tracker.Server;
 namespace TorrentLab.Tests.Swarm;
 
 /// <summary>BEP 6 against libtorrent: its seeder sends have all and its allowed fast set, and the download uses it.</summary>
+[Trait("Tier", "Slow")]
 public class FastExtensionInteropTests
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;

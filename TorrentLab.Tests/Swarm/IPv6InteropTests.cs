@@ -10,6 +10,7 @@ namespace TorrentLab.Tests.Swarm;
 /// <summary>IPv6 against libtorrent on [::1], through our own tracker listening on [::1] (libtorrent announces there
 /// with a bare <c>Host: ::1:PORT</c> header, and is handed out as an 18-byte <c>peers6</c> entry). Skipped visibly on a
 /// machine whose loopback has no IPv6 address.</summary>
+[Trait("Tier", "Slow")]
 public class IPv6InteropTests
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;

@@ -9,6 +9,7 @@ namespace TorrentLab.Tests.Swarm;
 
 /// <summary>Rate limits (<c>Downloads/RateLimit.cs</c>) held against real libtorrent peers on 127.0.0.1. Behaviour
 /// tests: the bounds are generous (the machine is shared); the measured figures are in BENCHMARKS.md.</summary>
+[Trait("Tier", "Slow")]
 public class RateLimitInteropTests
 {
     private const int Size = 20 << 20, Rate = 2 << 20; // 20 MiB at 2 MiB/s: about 10 s

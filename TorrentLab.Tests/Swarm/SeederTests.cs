@@ -6,6 +6,7 @@ using TorrentLab.Wire;
 
 namespace TorrentLab.Tests.Swarm;
 
+[Trait("Tier", "Slow")]
 public class SeederTests
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;

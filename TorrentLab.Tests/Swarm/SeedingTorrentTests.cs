@@ -11,6 +11,7 @@ namespace TorrentLab.Tests.Swarm;
 
 /// <summary>A seeding torrent costs almost nothing while no peer wants it (<c>Swarm/SeedingTorrent.cs</c>): no swarm, no
 /// open file, no timer until a peer comes, and the swarm is let go again once its peers have left.</summary>
+[Trait("Tier", "Slow")]
 public class SeedingTorrentTests
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;

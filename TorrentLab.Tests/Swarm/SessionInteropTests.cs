@@ -13,6 +13,7 @@ using TorrentLab.Web;
 namespace TorrentLab.Tests.Swarm;
 
 /// <summary>One session for many torrents against libtorrent, and <c>torrentlab serve</c> with 200 torrents on one port.</summary>
+[Trait("Tier", "Slow")]
 public partial class SessionInteropTests
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;

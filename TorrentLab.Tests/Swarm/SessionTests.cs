@@ -12,6 +12,7 @@ namespace TorrentLab.Tests.Swarm;
 
 /// <summary>One session for many torrents (<c>Swarm/Session.cs</c>): one port that routes each incoming peer to its
 /// torrent by info hash, one DHT node, one peer id.</summary>
+[Trait("Tier", "Slow")]
 public class SessionTests
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;

@@ -6,6 +6,7 @@ using TorrentLab.Tests.Infrastructure;
 
 namespace TorrentLab.Tests.Swarm;
 
+[Trait("Tier", "Slow")]
 public class SwarmDownloadTests
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;

@@ -8,6 +8,7 @@ using TorrentLab.Tracker.Server;
 namespace TorrentLab.Tests.Swarm;
 
 /// <summary>Our swarm engine against real clients, all on 127.0.0.1.</summary>
+[Trait("Tier", "Slow")]
 public class SwarmInteropTests
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;

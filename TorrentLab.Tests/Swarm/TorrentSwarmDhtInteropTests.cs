@@ -7,6 +7,7 @@ namespace TorrentLab.Tests.Swarm;
 /// <summary>The engine's DHT peer source against a local DHT of real libtorrent nodes on 127.0.0.1 (skipped visibly
 /// without python3-libtorrent; mandatory with TORRENTLAB_REQUIRE_INTEROP=1). Every node, ours included, bootstraps only
 /// from these: the suite is loopback-only, so the default public routers are skipped unasked.</summary>
+[Trait("Tier", "Slow")]
 public class TorrentSwarmDhtInteropTests
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;

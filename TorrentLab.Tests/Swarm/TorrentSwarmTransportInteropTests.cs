@@ -7,6 +7,7 @@ namespace TorrentLab.Tests.Swarm;
 /// command downloads from a uTP-only libtorrent seeder, and a uTP-only libtorrent downloader completes from
 /// <c>torrentlab seed</c>; single and multi-file. And the default (uTP first, TCP raced after a head start) against a
 /// libtorrent seeder with uTP off, which never answers a uTP SYN: one connection, over TCP.</summary>
+[Trait("Tier", "Slow")]
 public class TorrentSwarmTransportInteropTests
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;

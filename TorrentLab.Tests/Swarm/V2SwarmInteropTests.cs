@@ -11,6 +11,7 @@ namespace TorrentLab.Tests.Swarm;
 
 /// <summary>BitTorrent v2 and hybrid torrents (BEP 52) made and seeded by python3-libtorrent, downloaded through the
 /// front door byte-identical; and a v2-only torrent seeded by us, downloaded by libtorrent.</summary>
+[Trait("Tier", "Slow")]
 public class V2SwarmInteropTests
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;

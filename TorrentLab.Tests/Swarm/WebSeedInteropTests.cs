@@ -9,6 +9,7 @@ using TorrentLab.Tests.Infrastructure;
 namespace TorrentLab.Tests.Swarm;
 
 /// <summary>Web seeds against aria2: it downloads the same torrent from the same server on 127.0.0.1, for comparison.</summary>
+[Trait("Tier", "Slow")]
 public class WebSeedInteropTests
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;

@@ -11,6 +11,7 @@ namespace TorrentLab.Tests.Swarm;
 
 /// <summary>Web seeds (BEP 19, <c>Swarm/WebSeed.cs</c>): torrents whose <c>url-list</c> points at an HTTP server in the
 /// test, on 127.0.0.1, with and without peers, and servers that fail.</summary>
+[Trait("Tier", "Slow")]
 public class WebSeedTests
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;

@@ -4,6 +4,7 @@ using TorrentLab.Tracker;
 namespace TorrentLab.Tests.Tracker;
 
 /// <summary>Our client against opentracker, with a python3-libtorrent seeder that announced to it.</summary>
+[Trait("Tier", "Slow")]
 public class OpenTrackerInteropTests
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;

@@ -6,6 +6,7 @@ using TorrentLab.Wire;
 namespace TorrentLab.Tests.Tracker;
 
 /// <summary>A python3-libtorrent seeder announcing to OUR tracker: it shows in scrape counts and in other peers' lists.</summary>
+[Trait("Tier", "Slow")]
 public class TrackerServerInteropTests
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;

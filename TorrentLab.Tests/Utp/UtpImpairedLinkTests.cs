@@ -6,6 +6,7 @@ namespace TorrentLab.Tests.Utp;
 
 /// <summary>Two of our uTP endpoints talking through <see cref="ImpairedLink"/>: whatever the link does, the bytes
 /// arrive whole and in order.</summary>
+[Trait("Tier", "Slow")]
 public class UtpImpairedLinkTests
 {
     private static readonly IPEndPoint Loopback = new(IPAddress.Loopback, 0);

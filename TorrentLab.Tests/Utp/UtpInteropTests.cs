@@ -10,6 +10,7 @@ namespace TorrentLab.Tests.Utp;
 
 /// <summary>Our uTP transport against python3-libtorrent speaking only uTP, on 127.0.0.1; the peer wire on top is
 /// driven by hand with the Wire encoders and decoders (the engine does not use uTP yet).</summary>
+[Trait("Tier", "Slow")]
 public class UtpInteropTests
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;

@@ -16,6 +16,7 @@ namespace TorrentLab.Tests.Web;
 
 /// <summary>The page in a real browser: Debian's Chromium, headless, driven by Playwright over the DevTools protocol.
 /// Playwright never downloads a browser here: it is pointed at /usr/bin/chromium.</summary>
+[Trait("Tier", "Slow")]
 public class BrowserTests
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;

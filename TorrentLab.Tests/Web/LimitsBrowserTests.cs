@@ -6,6 +6,7 @@ using TorrentLab.Web;
 namespace TorrentLab.Tests.Web;
 
 /// <summary>The page's rate limit panel (<c>wwwroot/limits.js</c>) in headless Chromium, as <see cref="BrowserTests"/> runs it.</summary>
+[Trait("Tier", "Slow")]
 public class LimitsBrowserTests
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;

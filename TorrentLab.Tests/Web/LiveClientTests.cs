@@ -8,6 +8,7 @@ using TorrentLab.Web;
 namespace TorrentLab.Tests.Web;
 
 /// <summary>What a live client may ask: subscriptions only to existing torrents, a few of them, at a bounded rate.</summary>
+[Trait("Tier", "Slow")]
 public class LiveClientTests(ITestOutputHelper output)
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;

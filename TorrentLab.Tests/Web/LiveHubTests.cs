@@ -6,6 +6,7 @@ using TorrentLab.Lab;
 namespace TorrentLab.Tests.Web;
 
 /// <summary>Live updates over a real WebSocket while the mock swarm serves a download.</summary>
+[Trait("Tier", "Slow")]
 public class LiveHubTests
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;

@@ -9,6 +9,7 @@ namespace TorrentLab.Tests.Web;
 
 /// <summary>What a page on another site could make a browser send, replayed with the headers a browser sends:
 /// cross-site posts (fetch no-cors, HTML forms), DNS rebinding (a foreign Host) and cross-site WebSocket hijacking.</summary>
+[Trait("Tier", "Slow")]
 public class RequestGuardTests
 {
     private const string Attacker = "http://attacker.example";

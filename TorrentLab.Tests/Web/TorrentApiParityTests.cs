@@ -16,6 +16,7 @@ namespace TorrentLab.Tests.Web;
 
 /// <summary>The routes that bring the API level with the command line, over real HTTP against the mock swarm: add by
 /// magnet link or URL, settings, seeding, recheck, bulk actions, totals, tracker errors.</summary>
+[Trait("Tier", "Slow")]
 public class TorrentApiParityTests
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;

@@ -9,6 +9,7 @@ using TorrentLab.Web;
 namespace TorrentLab.Tests.Web;
 
 /// <summary>The REST API over real HTTP (Kestrel on a loopback port), downloading from the mock swarm.</summary>
+[Trait("Tier", "Slow")]
 public class TorrentApiTests
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;

@@ -7,6 +7,7 @@ namespace TorrentLab.Tests.Web;
 
 /// <summary>The web server against python3-libtorrent on loopback: a magnet link added through the API gets its
 /// metadata from the libtorrent seeder (BEP 9) and downloads from it to the last byte.</summary>
+[Trait("Tier", "Slow")]
 public class WebLibtorrentInteropTests
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;

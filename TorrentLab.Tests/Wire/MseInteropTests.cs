@@ -10,6 +10,7 @@ namespace TorrentLab.Tests.Wire;
 
 /// <summary>MSE/PE against real clients on 127.0.0.1: libtorrent forced to RC4 in both roles, and aria2 with its
 /// defaults (it dials with an encrypted handshake first).</summary>
+[Trait("Tier", "Slow")]
 public class MseInteropTests
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;

@@ -5,6 +5,7 @@ using TorrentLab.Wire;
 namespace TorrentLab.Tests.Wire;
 
 /// <summary>Our BEP 20 prefix as a real client decodes it: libtorrent must not take us for another client.</summary>
+[Trait("Tier", "Slow")]
 public class PeerIdInteropTests
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;

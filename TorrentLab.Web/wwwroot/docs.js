@@ -22,21 +22,40 @@ function table(headers, rows) {
   return t;
 }
 
+// OpenAPI 3.1 writes "string or null" as a type list and "this object or null" as oneOf [null, $ref].
+function nullable(schema) {
+  if (Array.isArray(schema.type)) return schema.type.includes('null');
+  return Array.isArray(schema.oneOf) && schema.oneOf.some((s) => s.type === 'null');
+}
+
 function schemaName(schema) {
   if (!schema) return '';
+  const inner = schemaNameOf(schema);
+  if (!nullable(schema)) return inner;
+  const span = el('span');
+  span.append(typeof inner === 'string' ? document.createTextNode(inner) : inner, document.createTextNode(' or null'));
+  return span;
+}
+
+function schemaNameOf(schema) {
+  if (Array.isArray(schema.oneOf)) {
+    const other = schema.oneOf.find((s) => s.type !== 'null');
+    return other ? schemaNameOf(other) : 'null';
+  }
+  const type = Array.isArray(schema.type) ? schema.type.filter((t) => t !== 'null')[0] : schema.type;
   if (schema.$ref) {
     const name = schema.$ref.split('/').pop();
     const a = el('a', '', name);
     a.href = '#schema-' + name;
     return a;
   }
-  if (schema.type === 'array') {
+  if (type === 'array') {
     const span = el('span');
     const inner = schemaName(schema.items);
     span.append(typeof inner === 'string' ? document.createTextNode(inner) : inner, document.createTextNode('[]'));
     return span;
   }
-  return schema.type + (schema.format ? ` (${schema.format})` : '');
+  return (type || 'any') + (schema.format ? ` (${schema.format})` : '');
 }
 
 async function load() {
@@ -55,10 +74,11 @@ async function load() {
       if (op.parameters && op.parameters.length) {
         card.append(el('h4', '', 'Parameters'));
         card.append(table(['Name', 'In', 'Type', 'Required', 'Description'],
-          op.parameters.map((p) => [p.name, p.in, p.schema.type, p.required ? 'yes' : 'no', p.description || ''])));
+          op.parameters.map((p) => [p.name, p.in, schemaName(p.schema), p.required ? 'yes' : 'no', p.description || ''])));
       }
       if (op.requestBody) {
         card.append(el('h4', '', 'Request body'));
+        if (op.requestBody.description) card.append(el('p', 'muted', op.requestBody.description));
         card.append(table(['Content type', 'Schema'],
           Object.entries(op.requestBody.content).map(([type, c]) => [type, schemaName(c.schema)])));
       }
@@ -75,7 +95,8 @@ async function load() {
     const card = el('section', 'card schema');
     card.id = 'schema-' + name;
     card.append(el('h3', '', name));
-    card.append(table(['Property', 'Type'], Object.entries(schema.properties).map(([prop, s]) => [prop, schemaName(s)])));
+    card.append(table(['Property', 'Type', 'Description'],
+      Object.entries(schema.properties || {}).map(([prop, s]) => [prop, schemaName(s), s.description || ''])));
     schemas.append(card);
   }
 }

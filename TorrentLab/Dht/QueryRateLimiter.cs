@@ -6,7 +6,8 @@ namespace TorrentLab.Dht;
 /// on answers per second over all sources, so the node is never a flood's amplifier.</summary>
 /// <remarks>Bounded memory: at most <see cref="MaxSources"/> addresses are tracked; when the table is full, idle ones
 /// are forgotten, and if none is idle the new source is refused (a flood from many addresses gets no answers rather
-/// than unbounded state).</remarks>
+/// than unbounded state). Not <c>System.Threading.RateLimiting</c> (whose partitioned token buckets would fit): it is
+/// not part of the base runtime this library is held to (<c>LayeringTests</c>).</remarks>
 internal sealed class QueryRateLimiter(TimeProvider? clock = null)
 {
     /// <summary>Queries per second one address may sustain (a busy real node sends a few).</summary>

@@ -9,6 +9,11 @@ namespace TorrentLab.Downloads;
 /// <para>The swarm takes tokens for blocks it requests (download) and sends (upload) without blocking
 /// (<see cref="TryTake"/>); when none are left it waits <see cref="WaitAsync"/> and tries again. A new rate is seen by
 /// the next take, and a waiter looks again at least every 250 ms.</para>
+/// <para>Not <c>System.Threading.RateLimiting</c>'s <c>TokenBucketRateLimiter</c>: it ships with ASP.NET Core's shared
+/// framework (or as a package), not with the base runtime this library is held to, and it lacks what the swarm needs:
+/// a rate changed while transfers run (its options are fixed when it is made), a bucket under a parent that gets its
+/// tokens back when the parent refuses (its chained limiter keeps what the first bucket granted), a take that may leave
+/// a bucket in debt by part of a block (it refuses more permits than it holds), and refunds for requests never sent.</para>
 /// </remarks>
 public sealed class RateLimit
 {

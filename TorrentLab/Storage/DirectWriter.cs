@@ -7,11 +7,9 @@ namespace TorrentLab.Storage;
 /// <summary>Writes that bypass the page cache (Linux <c>O_DIRECT</c>): the fast path beside
 /// <see cref="RandomAccessFile"/>'s plain positional write, which stays the simple version and the fallback.</summary>
 /// <remarks>
-/// A plain write copies the bytes into the kernel's page cache, which has to find a free page for each 4 KiB first.
-/// Measured (bench/README.md): on the VM the benchmarks run on, writing 1 GiB that way cost 0.1 CPU s when the
-/// kernel reused pages it had just freed and 1.0-1.9 CPU s when it needed fresh ones, the largest and most variable
-/// term of a download's CPU; with <c>O_DIRECT</c> the device reads the bytes from our buffer (0.3 CPU s). A finished
-/// download also no longer pushes everything else out of the cache. The price is <c>O_DIRECT</c>'s rules: buffer,
+/// A plain write copies the bytes into the kernel's page cache, which has to find a free page for each 4 KiB first;
+/// with <c>O_DIRECT</c> the device reads them from our buffer, for less CPU, and a finished download does not push
+/// everything else out of the cache (the figures: bench/README.md, "Decisions in the code"). The price is <c>O_DIRECT</c>'s rules: buffer,
 /// file offset and length aligned to the device's block (4 KiB covers every block size in use), so an aligned 1 MiB run
 /// (<see cref="RunLength"/>) is copied into an aligned buffer and written from there, and everything else (pieces under
 /// 1 MiB, a file starting mid-piece, a short last piece's tail) is written the plain way. A file system that refuses
@@ -23,10 +21,8 @@ internal sealed class DirectWriter : IDisposable
     public const int Alignment = 4096;
 
     /// <summary>What one direct write carries, always: an aligned 1 MiB run (a whole common piece), the size of each
-    /// aligned buffer. Shorter runs go through the page cache: a direct write waits for the device, about a
-    /// millisecond here whatever its size up to 1 MiB, and a receive loop waiting that long for each 256 KiB piece
-    /// downloaded 3-15 % slower than with plain writes; at 1 MiB the speed was the same and the CPU a quarter lower
-    /// (bench/README.md, fifth pass).</summary>
+    /// aligned buffer. Shorter runs go through the page cache: a direct write waits for the device whatever its size,
+    /// which slowed 256 KiB pieces and not 1 MiB ones (bench/README.md, "Decisions in the code").</summary>
     internal const int RunLength = 1024 * 1024;
 
     // <fcntl.h>: F_GETFL and F_SETFL are the same everywhere; O_DIRECT is not (asm-generic 040000, arm and arm64 0200000).

@@ -23,9 +23,8 @@ internal delegate IStorageFile StorageFileOpener(string path, bool writable);
 /// runs of at most <see cref="PlainWriteLength"/>.</remarks>
 internal sealed class RandomAccessFile(SafeFileHandle handle, Func<SafeFileHandle, DirectWriter?> openDirect) : IStorageFile
 {
-    /// <summary>The largest plain write: a 1 MiB piece is written in four. Measured (bench/README.md): on the VM the
-    /// benchmarks ran on, the kernel's copy of a 1 MiB write into the page cache cost ten times that of four 256 KiB
-    /// writes of the same bytes (a download's CPU rose by a third at 1 MiB pieces); four system calls cost nothing.</summary>
+    /// <summary>The largest plain write: a 1 MiB piece is written in four, since the kernel's copy of one 1 MiB write
+    /// into the page cache cost far more than four of 256 KiB (bench/README.md, "Decisions in the code").</summary>
     internal const int PlainWriteLength = 256 * 1024;
 
     private readonly Lock _directLock = new();

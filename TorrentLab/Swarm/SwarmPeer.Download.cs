@@ -9,10 +9,8 @@ internal sealed partial class SwarmPeer
 {
     /// <summary>Pipeline bounds: at least 4 requests in flight; at most 384 (6 MiB), the requests that the delivering
     /// peers share: a peer alone may use all of them, two get 192 each, three or more keep <see cref="SharedPipeline"/>
-    /// each (128 blocks cover a 100 ms round trip at 20 MiB/s). On loopback one peer delivers 250-350 MiB/s, which 128
-    /// requests (2 MiB) cover for under 10 ms; alone with 384 it was faster in four of five alternating pairs with
-    /// 256 KiB pieces and level with 1 MiB, and three peers hold what they held before, 128 each (bench/README.md,
-    /// eighth pass: 512 each would pass the memory goal).</summary>
+    /// each (128 blocks cover a 100 ms round trip at 20 MiB/s; why 384 for one: bench/README.md, "Decisions in the
+    /// code").</summary>
     public const int MinPipeline = 4, MaxPipeline = 384, SharedPipeline = 128;
 
     /// <summary>Keep about this much of the peer's data in flight: enough to cover a round trip at its current rate.</summary>

@@ -56,7 +56,7 @@ internal sealed partial class TorrentSwarm
     /// <summary>With fewer peers delivering than there are cores, a receive loop hands each piece it completes (the
     /// hash check and the write) to a task of its own and goes on receiving: with one seeder, the one loop was the
     /// download's bottleneck while a core waited. With a loop busy on every core, a hand-over adds only a wake-up, and
-    /// the loop checks the piece itself. (Alternating pairs over 1 GiB: bench/README.md, seventh pass.)</summary>
+    /// the loop checks the piece itself (bench/README.md, "Decisions in the code").</summary>
     /// <remarks>The peers counted are the session's: every torrent's loops share the cores.</remarks>
     private bool ChecksBesideTheLoops => _session.DeliveringPeers < Cores;
 
@@ -95,9 +95,8 @@ internal sealed partial class TorrentSwarm
     /// <summary>A verified piece goes to disk. One of at least <see cref="DirectWriter.RunLength"/> is written past
     /// the page cache wherever the file system allows it, which waits about a millisecond for the device: the receive
     /// loop hands it to a write of its own and goes on receiving. A smaller one is copied into the page cache, work for
-    /// the CPU that a hand-over only moves to another thread: the loop writes it itself. (Alternating pairs over 1 GiB:
-    /// handing over was faster with 1 MiB pieces and slower, with more CPU, with 256 KiB ones; bench/README.md, sixth
-    /// pass.)</summary>
+    /// the CPU that a hand-over only moves to another thread: the loop writes it itself (bench/README.md, "Decisions in
+    /// the code").</summary>
     private ValueTask OnVerifiedAsync(VerifiedPiece piece, CancellationToken ct) =>
         Torrent.GetPieceLength(piece.Index) >= DirectWriter.RunLength ? HandOverVerifiedAsync(piece, ct) : OnPieceVerifiedAsync(piece, ct);
 

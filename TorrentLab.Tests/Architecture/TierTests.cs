@@ -1,0 +1,35 @@
+using System.Reflection;
+
+namespace TorrentLab.Tests.Architecture;
+
+/// <summary>The fast tier is every test class not marked <c>[Trait("Tier", "Slow")]</c> (run with
+/// <c>--filter "Tier!=Slow"</c>), so a misspelt tier would put a slow class in the fast run unnoticed.</summary>
+public class TierTests
+{
+    [Fact]
+    public void EveryTierTrait_IsSlow_OnATestClass()
+    {
+        var tiers = typeof(TierTests).Assembly.GetTypes()
+            .SelectMany(type => type.GetCustomAttributesData().Concat(type.GetMethods().SelectMany(m => m.GetCustomAttributesData()))
+                .Where(a => a.AttributeType == typeof(TraitAttribute) && (string?)a.ConstructorArguments[0].Value == "Tier")
+                .Select(a => (Type: type.FullName, Value: (string?)a.ConstructorArguments[1].Value)))
+            .ToList();
+
+        Assert.NotEmpty(tiers);
+        Assert.All(tiers, t => Assert.True(t.Value == "Slow", $"{t.Type} has Tier={t.Value}; the only tier to mark is Slow"));
+    }
+
+    [Fact]
+    public void TheSlowTier_HoldsTheInteropBrowserAndReliabilityTests()
+    {
+        var unmarked = typeof(TierTests).Assembly.GetTypes()
+            .Where(type => type.IsPublic && type.GetMethods().Any(m => m.GetCustomAttributes<FactAttribute>().Any()))
+            .Where(type => type.Name.Contains("Interop", StringComparison.Ordinal) || type.Name.Contains("Browser", StringComparison.Ordinal)
+                           || type.Namespace == "TorrentLab.Tests.Reliability")
+            .Where(type => !type.GetCustomAttributesData().Any(a => a.AttributeType == typeof(TraitAttribute)
+                                                                    && (string?)a.ConstructorArguments[1].Value == "Slow"))
+            .Select(type => type.FullName).ToList();
+
+        Assert.Empty(unmarked);
+    }
+}
