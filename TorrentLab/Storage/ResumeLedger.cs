@@ -4,7 +4,7 @@ using TorrentLab.Wire;
 
 namespace TorrentLab.Storage;
 
-/// <summary>The outcome of <see cref="ResumeLedger.Validate"/>: the pieces that can be trusted without re-hashing,
+/// <summary>The outcome of <see cref="ResumeLedger.Validate()"/>: the pieces that can be trusted without re-hashing,
 /// or why the ledger cannot be used (the engine then re-hashes everything with <see cref="PieceVerifier"/>).</summary>
 /// <param name="Trusted">The verified pieces, or null when the ledger is absent, foreign, corrupt or stale.</param>
 /// <param name="Reason">Why, in one line for the user.</param>
@@ -114,13 +114,22 @@ public sealed class ResumeLedger
     public ResumeCheck Validate()
     {
         if (!File.Exists(FilePath)) return new(null, "no resume ledger");
+        byte[] json;
+        try { json = File.ReadAllBytes(FilePath); }
+        catch (Exception e) when (StorageErrors.IsIo(e)) { return new(null, $"the resume ledger cannot be read ({e.Message})"); }
+        return Validate(json);
+    }
+
+    /// <summary>Decides whether the ledger <paramref name="json"/> can be trusted for this torrent and the files on disk
+    /// now (what <see cref="Validate()"/> does with the bytes it read; the ledger's fuzz target calls it directly).</summary>
+    internal ResumeCheck Validate(byte[] json)
+    {
         LedgerDocument? ledger;
         try
         {
-            ledger = JsonSerializer.Deserialize(File.ReadAllBytes(FilePath), LedgerJsonContext.Ledger.LedgerDocument);
+            ledger = JsonSerializer.Deserialize(json, LedgerJsonContext.Ledger.LedgerDocument);
         }
         catch (JsonException e) { return new(null, $"the resume ledger is corrupt ({e.Message})"); }
-        catch (Exception e) when (StorageErrors.IsIo(e)) { return new(null, $"the resume ledger cannot be read ({e.Message})"); }
         if (ledger is null) return new(null, "the resume ledger is corrupt (null)");
         if (ledger.Version != FormatVersion) return new(null, $"the resume ledger has format version {ledger.Version}, expected {FormatVersion}");
         if (!string.Equals(ledger.InfoHash, _torrent.InfoHash.Hex, StringComparison.OrdinalIgnoreCase))
