@@ -73,7 +73,7 @@ public sealed class ResumeLedger
         if (have.Length != _torrent.PieceCount)
             throw new ArgumentException($"have bitfield has {have.Length} pieces, the torrent {_torrent.PieceCount}", nameof(have));
         var folder = Path.GetDirectoryName(FilePath)!;
-        CheckSameRoot();
+        _layout.CheckSameRoot("no resume ledger is saved there");
         OutputPaths.CheckInside(_layout.Root, folder, OutputPaths.StateFolder);
         var document = new LedgerDocument(FormatVersion, _torrent.InfoHash.Hex, _torrent.PieceLength, _torrent.PieceCount,
             Convert.ToBase64String(have.ToBytes()), DateTimeOffset.UtcNow, CurrentFiles(),
@@ -96,18 +96,6 @@ public sealed class ResumeLedger
             var error = StorageErrors.Wrap(e, $"saving the resume ledger '{FilePath}'");
             throw RemoveTemp(temp, error);
         }
-    }
-
-    /// <summary>Refuses to save through an output folder that was moved away and replaced (by another folder or a link
-    /// to one) since the download began: the ledger would describe the other folder's files as our pieces.</summary>
-    private void CheckSameRoot()
-    {
-        if (_layout.RootIdentity is not { } started) return;
-        var now = FolderIdentity.Of(_layout.Root);
-        if (now == started) return;
-        throw new StorageException($"the output folder '{_layout.Root}' is no longer the folder this download started in " +
-            $"({(now is null ? "it is gone" : $"it was {started}, it is now {now}")}): it was moved or replaced, so no resume " +
-            "ledger is saved there");
     }
 
     /// <summary>Reads the ledger and decides whether its pieces can be trusted (see the trust rule above).</summary>
