@@ -44,7 +44,7 @@ public sealed class LayeringTests
     /// speak the protocol with the library's codecs. The web server and the command line use public types only.</summary>
     private static readonly Dictionary<string, string[]> GrantsInternalsTo = new(StringComparer.Ordinal)
     {
-        ["TorrentLab"] = ["TorrentLab.Bench", "TorrentLab.Lab", "TorrentLab.Tests", "TorrentLab.Tracker.Server"],
+        ["TorrentLab"] = ["TorrentLab.Bench", "TorrentLab.Fuzz", "TorrentLab.Lab", "TorrentLab.Tests", "TorrentLab.Tracker.Server"],
         ["TorrentLab.Tracker.Server"] = ["TorrentLab.Tests"],
         ["TorrentLab.Lab"] = ["TorrentLab.Tests"],
         ["TorrentLab.Web"] = ["TorrentLab.Tests"],

@@ -1,6 +1,9 @@
+using System.Net;
 using TorrentLab.Client;
+using TorrentLab.Dht;
 using TorrentLab.Lab;
 using TorrentLab.Magnet;
+using TorrentLab.Swarm;
 using TorrentLab.Tests.Infrastructure;
 using TorrentLab.Tracker;
 using TorrentLab.Tracker.Server;
@@ -92,5 +95,34 @@ public class MagnetPeersTests
         var error = await Assert.ThrowsAsync<MetadataException>(() => TorrentClient.OpenAsync(link, options, ct: Ct));
 
         Assert.StartsWith("the link's trackers gave no peer (gave up after", error.Message);
+    }
+
+    /// <summary>Issue 34, item 8: a trackerless link gave up after its first DHT lookup found nobody.</summary>
+    [Fact]
+    public async Task XtOnlyLink_DhtHasNoPeerAtFirst_WaitsAndAsksTheDhtAgain_UntilASeederAnnounces()
+    {
+        using var folder = new TempFolder();
+        var built = TestTorrents.SingleFile(length: 100_000, announce: null, seed: 8);
+        await using var bootstrap = await LocalDht.StartNodeAsync(Ct);
+        built.WritePayload(folder.Combine("seed"));
+        await using var seeder = await Seeder.StartAsync(built.Torrent, LocalDht.Options(folder.Combine("seed"), bootstrap.LocalEndPoint!) with { Dht = false }, ct: Ct);
+        var waited = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var options = LocalDht.Options(folder.Combine("out"), bootstrap.LocalEndPoint!) with { Waiting = _ => waited.TrySetResult() };
+
+        var opening = TorrentClient.OpenAsync(XtOnly(built), options, ct: Ct);
+        await Task.WhenAny(waited.Task, opening).WaitAsync(TimeSpan.FromSeconds(60), Ct);
+        Assert.False(opening.IsCompleted, "the fetch ended after its first lookup found nobody");   // it waits, saying so
+        // Only now does the DHT learn of the seeder (announced for it to the only node there is).
+        await using (var announcer = await DhtNode.StartAsync(new DhtNodeOptions
+        {
+            Bootstrap = [bootstrap.LocalEndPoint!.ToString()], LocalEndPoint = new IPEndPoint(IPAddress.Loopback, 0), LoopbackOnly = true,
+        }, Ct))
+        {
+            await announcer.Bootstrapped.WaitAsync(TimeSpan.FromSeconds(30), Ct);
+            Assert.Equal(1, await announcer.AnnounceAsync(built.Torrent.InfoHash, seeder.Port, ct: Ct));
+        }
+        var opened = await opening.WaitAsync(TimeSpan.FromSeconds(90), Ct);
+
+        Assert.Equal(built.Torrent.InfoHash, opened.Torrent.InfoHash);
     }
 }

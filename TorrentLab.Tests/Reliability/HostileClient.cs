@@ -20,12 +20,14 @@ internal sealed class HostileClient : IDisposable
     /// <summary>A new peer id for each connection: the seeder bans by peer id, so one ban does not hide the others.</summary>
     public PeerId PeerId { get; } = PeerId.CreateOurs();
 
-    /// <summary>Connects to <paramref name="port"/> on 127.0.0.1.</summary>
-    public static async Task<HostileClient> ConnectAsync(int port, CancellationToken ct)
+    /// <summary>Connects to <paramref name="port"/> on 127.0.0.1, from <paramref name="from"/> (another loopback
+    /// address: a host of its own) when given.</summary>
+    public static async Task<HostileClient> ConnectAsync(int port, CancellationToken ct, IPAddress? from = null)
     {
         var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
         try
         {
+            if (from is not null) socket.Bind(new IPEndPoint(from, 0));
             await socket.ConnectAsync(new IPEndPoint(IPAddress.Loopback, port), ct);
         }
         catch

@@ -176,7 +176,8 @@ public class SessionTests
     {
         try
         {
-            using var client = await TorrentLab.Tests.Reliability.HostileClient.ConnectAsync(port, ct);
+            // From a host of their own: a newcomer takes only the place of a peer whose address holds more connections.
+            using var client = await TorrentLab.Tests.Reliability.HostileClient.ConnectAsync(port, ct, from: IPAddress.Parse("127.0.0.2"));
             if (!await client.HandshakeAsync(torrent.InfoHash, TimeSpan.FromSeconds(5), ct)) return;
             for (var i = 0; i < 120; i++)                       // bounded: two minutes at most, the test ends far sooner
             {

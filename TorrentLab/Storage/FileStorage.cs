@@ -8,7 +8,9 @@ namespace TorrentLab.Storage;
 /// the layout's selection are created only to hold the bytes of pieces they share with wanted files).</summary>
 /// <remarks>
 /// <see cref="Open(Torrent, string, bool, FileOwnership)"/> creates the folders and every file at its final size (sparse: space is allocated as pieces
-/// arrive, so nothing is ever held whole in memory). Files stay open as handles used with <see cref="RandomAccess"/>,
+/// arrive, so nothing is ever held whole in memory). The swarm engine opens with <c>createNow: false</c> instead: a file
+/// is then created by the first piece written to it or by <see cref="CreateRemainingAsync"/>, which the swarm runs in
+/// the background, so a torrent of very many files listens, announces and dials at once. Files stay open as handles used with <see cref="RandomAccess"/>,
 /// which makes every method safe to call from many threads at once. Beyond <see cref="MaxOpenFiles"/> files, the
 /// rest are opened per access. Every path is checked to stay inside the output folder, symbolic links included.
 /// </remarks>
@@ -23,6 +25,9 @@ public sealed class FileStorage : IPieceStorage
     private readonly IStorageFile?[] _files;
     private readonly HashSet<int> _dirtyUnopened = []; // written through a per-access handle: fsync them on flush
     private FileOwnership? _ownership; // which existing files may be resized: checked before each is opened
+    private readonly bool[] _created;  // opened (created, resized) already: by OpenAll, a first write or CreateRemainingAsync
+    private readonly Lock _createGate = new();
+    private int _kept;                 // handles kept open (at most MaxOpenFiles)
     private int _disposed;
 
     private FileStorage(StorageLayout layout, StorageFileOpener open, bool writable)
@@ -31,6 +36,7 @@ public sealed class FileStorage : IPieceStorage
         _open = open;
         _writable = writable;
         _files = new IStorageFile?[layout.Torrent.Files.Count];
+        _created = new bool[layout.Torrent.Files.Count];
     }
 
     /// <summary>The torrent stored.</summary>
@@ -53,17 +59,21 @@ public sealed class FileStorage : IPieceStorage
         Open(new StorageLayout(torrent, outputDir), readOnly, ownership);
 
     /// <summary>Opens the files of the download laid out by <paramref name="layout"/>; <paramref name="have"/> (the pieces
-    /// already verified on disk) tells the free-space check what still has to be written.</summary>
-    internal static FileStorage Open(StorageLayout layout, bool readOnly = false, FileOwnership? ownership = null, Bitfield? have = null) =>
-        OpenWith(layout, RandomAccessFile.Open, !readOnly, readOnly ? null : ownership ?? FileOwnership.Read(layout), have);
+    /// already verified on disk) tells the free-space check what still has to be written. With <paramref name="createNow"/>
+    /// false (a writable storage only) it checks the free space only, and each file is created when its first piece
+    /// arrives or <see cref="CreateRemainingAsync"/> reaches it.</summary>
+    internal static FileStorage Open(StorageLayout layout, bool readOnly = false, FileOwnership? ownership = null, Bitfield? have = null,
+        bool createNow = true) =>
+        OpenWith(layout, RandomAccessFile.Open, !readOnly, readOnly ? null : ownership ?? FileOwnership.Read(layout), have, createNow || readOnly);
 
     internal static FileStorage OpenWith(StorageLayout layout, StorageFileOpener open, bool writable, FileOwnership? ownership = null,
-        Bitfield? have = null)
+        Bitfield? have = null, bool createNow = true)
     {
         var storage = new FileStorage(layout, open, writable) { _ownership = ownership };
         try
         {
-            storage.OpenAll(have);
+            if (writable) DiskSpace.EnsureCanFit(layout, have);
+            if (createNow) storage.OpenAll();
             return storage;
         }
         catch
@@ -73,18 +83,42 @@ public sealed class FileStorage : IPieceStorage
         }
     }
 
-    private void OpenAll(Bitfield? have)
+    private void OpenAll()
     {
-        if (_writable) DiskSpace.EnsureCanFit(_layout, have);
-        var files = _layout.Torrent.Files;
-        var kept = 0;
-        for (var i = 0; i < files.Count; i++)
+        for (var i = 0; i < _created.Length; i++) OpenOne(i);
+    }
+
+    /// <summary>Creates (or opens and sizes) every file not created yet, in torrent order, while pieces are written
+    /// to others: the swarm engine's background half of <c>createNow: false</c>. A file a piece already reached is
+    /// left as it is.</summary>
+    /// <exception cref="StorageException">A file cannot be created; <see cref="ForeignFileException"/> when a file
+    /// the torrent did not write is in the way.</exception>
+    internal Task CreateRemainingAsync(CancellationToken cancellation) => Task.Run(() =>
+    {
+        for (var i = 0; i < _created.Length; i++)
         {
-            if (files[i].IsPadding) continue;
-            if (_writable && _layout.IsSkipped(i)) continue; // created by the first shared piece written to it, if any
+            cancellation.ThrowIfCancellationRequested();
+            OpenOne(i);
+        }
+    }, cancellation);
+
+    /// <summary>Creates file <paramref name="i"/> at its final size (or opens it, read-only) once; keeps its handle
+    /// while fewer than <see cref="MaxOpenFiles"/> are kept. Padding and (writable) skipped files are left alone.</summary>
+    private void OpenOne(int i)
+    {
+        var files = _layout.Torrent.Files;
+        if (files[i].IsPadding) return;
+        if (_writable && _layout.IsSkipped(i)) return; // created by the first shared piece written to it, if any
+        lock (_createGate)
+        {
+            if (_created[i]) return;
+            ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
             var path = _layout.FullPaths[i];
             IStorageFile file;
             _ownership?.EnsureWritable(i);
+            // Created late (first piece, or in the background): only while the path still names the folder the
+            // download began in, as for the ledger (a folder swapped for a link must not receive our files).
+            if (_writable) _layout.CheckSameRoot($"'{files[i].DisplayPath}' is not created there");
             try
             {
                 if (_writable) Directory.CreateDirectory(Path.GetDirectoryName(path)!);
@@ -105,8 +139,13 @@ public sealed class FileStorage : IPieceStorage
                 file.Dispose();
                 throw StorageErrors.Wrap(e, $"allocating {files[i].Length} bytes for '{files[i].DisplayPath}'");
             }
-            if (files[i].Length > 0 && kept++ < MaxOpenFiles) _files[i] = file;
+            if (files[i].Length > 0 && _kept < MaxOpenFiles)
+            {
+                _kept++;
+                _files[i] = file;
+            }
             else file.Dispose();
+            _created[i] = true;
         }
     }
 
@@ -189,6 +228,15 @@ public sealed class FileStorage : IPieceStorage
                 return;
             }
             if (_writable && _layout.IsSkipped(index)) PrepareSkipped(index);
+            else if (!_created[index])
+            {
+                OpenOne(index);   // its first piece: created now (a storage opened with createNow: false)
+                if (_files[index] is { } created)
+                {
+                    await action(created, cancellation).ConfigureAwait(false);
+                    return;
+                }
+            }
             using var file = _open(_layout.FullPaths[index], _writable);
             await action(file, cancellation).ConfigureAwait(false);
             if (_writable) lock (_dirtyUnopened) _dirtyUnopened.Add(index);
@@ -217,11 +265,14 @@ public sealed class FileStorage : IPieceStorage
     /// <summary>Closes every file. Call only after all reads and writes have finished.</summary>
     public void Dispose()
     {
-        if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
-        for (var i = 0; i < _files.Length; i++)
+        lock (_createGate)   // a background creation in progress finishes its file first, then sees the flag
         {
-            _files[i]?.Dispose();
-            _files[i] = null;
+            if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
+            for (var i = 0; i < _files.Length; i++)
+            {
+                _files[i]?.Dispose();
+                _files[i] = null;
+            }
         }
     }
 }

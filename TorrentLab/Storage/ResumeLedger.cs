@@ -4,7 +4,7 @@ using TorrentLab.Wire;
 
 namespace TorrentLab.Storage;
 
-/// <summary>The outcome of <see cref="ResumeLedger.Validate"/>: the pieces that can be trusted without re-hashing,
+/// <summary>The outcome of <see cref="ResumeLedger.Validate()"/>: the pieces that can be trusted without re-hashing,
 /// or why the ledger cannot be used (the engine then re-hashes everything with <see cref="PieceVerifier"/>).</summary>
 /// <param name="Trusted">The verified pieces, or null when the ledger is absent, foreign, corrupt or stale.</param>
 /// <param name="Reason">Why, in one line for the user.</param>
@@ -73,7 +73,7 @@ public sealed class ResumeLedger
         if (have.Length != _torrent.PieceCount)
             throw new ArgumentException($"have bitfield has {have.Length} pieces, the torrent {_torrent.PieceCount}", nameof(have));
         var folder = Path.GetDirectoryName(FilePath)!;
-        CheckSameRoot();
+        _layout.CheckSameRoot("no resume ledger is saved there");
         OutputPaths.CheckInside(_layout.Root, folder, OutputPaths.StateFolder);
         var document = new LedgerDocument(FormatVersion, _torrent.InfoHash.Hex, _torrent.PieceLength, _torrent.PieceCount,
             Convert.ToBase64String(have.ToBytes()), DateTimeOffset.UtcNow, CurrentFiles(),
@@ -98,29 +98,26 @@ public sealed class ResumeLedger
         }
     }
 
-    /// <summary>Refuses to save through an output folder that was moved away and replaced (by another folder or a link
-    /// to one) since the download began: the ledger would describe the other folder's files as our pieces.</summary>
-    private void CheckSameRoot()
-    {
-        if (_layout.RootIdentity is not { } started) return;
-        var now = FolderIdentity.Of(_layout.Root);
-        if (now == started) return;
-        throw new StorageException($"the output folder '{_layout.Root}' is no longer the folder this download started in " +
-            $"({(now is null ? "it is gone" : $"it was {started}, it is now {now}")}): it was moved or replaced, so no resume " +
-            "ledger is saved there");
-    }
-
     /// <summary>Reads the ledger and decides whether its pieces can be trusted (see the trust rule above).</summary>
     public ResumeCheck Validate()
     {
         if (!File.Exists(FilePath)) return new(null, "no resume ledger");
+        byte[] json;
+        try { json = File.ReadAllBytes(FilePath); }
+        catch (Exception e) when (StorageErrors.IsIo(e)) { return new(null, $"the resume ledger cannot be read ({e.Message})"); }
+        return Validate(json);
+    }
+
+    /// <summary>Decides whether the ledger <paramref name="json"/> can be trusted for this torrent and the files on disk
+    /// now (what <see cref="Validate()"/> does with the bytes it read; the ledger's fuzz target calls it directly).</summary>
+    internal ResumeCheck Validate(byte[] json)
+    {
         LedgerDocument? ledger;
         try
         {
-            ledger = JsonSerializer.Deserialize(File.ReadAllBytes(FilePath), LedgerJsonContext.Ledger.LedgerDocument);
+            ledger = JsonSerializer.Deserialize(json, LedgerJsonContext.Ledger.LedgerDocument);
         }
         catch (JsonException e) { return new(null, $"the resume ledger is corrupt ({e.Message})"); }
-        catch (Exception e) when (StorageErrors.IsIo(e)) { return new(null, $"the resume ledger cannot be read ({e.Message})"); }
         if (ledger is null) return new(null, "the resume ledger is corrupt (null)");
         if (ledger.Version != FormatVersion) return new(null, $"the resume ledger has format version {ledger.Version}, expected {FormatVersion}");
         if (!string.Equals(ledger.InfoHash, _torrent.InfoHash.Hex, StringComparison.OrdinalIgnoreCase))

@@ -22,6 +22,19 @@ internal sealed class StorageLayout
     /// only while the path still names that folder (<see cref="FolderIdentity"/>).</summary>
     internal FolderIdentity? RootIdentity { get; set; }
 
+    /// <summary>Refuses to go on through an output folder that was moved away and replaced (by another folder or a link
+    /// to one) since the download began: a ledger saved or a file created there would land in the other folder, and
+    /// the ledger would describe its files as this download's pieces.</summary>
+    /// <exception cref="StorageException">The path names another folder now, or none.</exception>
+    internal void CheckSameRoot(string doing)
+    {
+        if (RootIdentity is not { } started) return;
+        var now = FolderIdentity.Of(Root);
+        if (now == started) return;
+        throw new StorageException($"the output folder '{Root}' is no longer the folder this download started in " +
+            $"({(now is null ? "it is gone" : $"it was {started}, it is now {now}")}): it was moved or replaced, so {doing}");
+    }
+
     public Torrent Torrent { get; }
 
     /// <summary>The files wanted (set once, by the resume decision, before storage opens): skipped files are created

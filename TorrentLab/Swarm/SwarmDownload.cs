@@ -62,15 +62,21 @@ public static class SwarmDownload
             ? Session.Start(options.Session with { DhtStatePath = options.DhtStatePath ?? DhtStatePathIn(options.OutputDirectory), Log = options.Log, Trace = options.Trace })
             : null;
         if (start.Selection.IsDoneIn(start.Have)) return await SeedCompleteAsync(start, options, progress, own!, ct).ConfigureAwait(false);
-        using var storage = FileStorage.Open(start.Layout, ownership: start.Ownership, have: start.Have);
+        // Files are created by their first piece or in the background (below), not all before the first connection: a
+        // torrent of 500,000 files took minutes to create them, and meanwhile nothing listened, announced or timed out.
+        using var storage = FileStorage.Open(start.Layout, ownership: start.Ownership, have: start.Have, createNow: false);
         var ledger = new ResumeLedger(start.Layout);
         var swarm = new TorrentSwarm(session ?? own!, torrent, options, storage, start.Have, downloading: true, start.Selection) { Progress = progress };
         var saver = new ResumeSaver(ledger, storage, swarm.WrittenSnapshot, options.LedgerInterval);
+        using var stopCreating = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        var creating = Task.CompletedTask;
         try
         {
-            await saver.SaveNowAsync(force: true, ct).ConfigureAwait(false); // records the files as ours at once
+            await saver.SaveNowAsync(force: true, ct).ConfigureAwait(false); // records the files already there as ours at once
             swarm.Start();
-            await WaitAsync(swarm, ct).ConfigureAwait(false);
+            creating = CreateFilesAsync(storage, saver, stopCreating.Token);
+            await WaitAsync(swarm, creating, ct).ConfigureAwait(false);
+            await creating.ConfigureAwait(false); // complete means every file exists (an empty one gets no piece)
             // Complete: a cancel arriving now (the caller reacting to the last piece) must not turn it into a failure.
             await saver.SaveNowAsync(force: true, CancellationToken.None).ConfigureAwait(false);
             await saver.DisposeAsync().ConfigureAwait(false); // nothing is written while seeding: no more periodic saves
@@ -83,6 +89,9 @@ public static class SwarmDownload
         }
         finally
         {
+            await stopCreating.CancelAsync().ConfigureAwait(false);
+            try { await creating.ConfigureAwait(false); }
+            catch (Exception e) when (e is OperationCanceledException or StorageException) { } // already thrown above, or stopping
             await swarm.DisposeAsync().ConfigureAwait(false); // every peer has stopped: no write after the last save
             await saver.DisposeAsync().ConfigureAwait(false);   // the final ledger save (completion or cancel)
         }
@@ -160,10 +169,20 @@ public static class SwarmDownload
             Selected = swarm.Selected,
         };
 
-    private static async Task WaitAsync(TorrentSwarm swarm, CancellationToken ct)
+    /// <summary>Creates the files no piece has reached yet, then records them all in the ledger.</summary>
+    private static async Task CreateFilesAsync(FileStorage storage, ResumeSaver saver, CancellationToken ct)
+    {
+        await storage.CreateRemainingAsync(ct).ConfigureAwait(false);
+        await saver.SaveNowAsync(force: true, ct).ConfigureAwait(false);
+    }
+
+    /// <summary>Until the swarm completes or fails, the file creation fails, or <paramref name="ct"/> is cancelled.</summary>
+    private static async Task WaitAsync(TorrentSwarm swarm, Task creating, CancellationToken ct)
     {
         var cancelled = Task.Delay(Timeout.Infinite, ct);
-        var first = await Task.WhenAny(swarm.Completion, swarm.Failure, cancelled).ConfigureAwait(false);
+        var first = await Task.WhenAny(swarm.Completion, swarm.Failure, cancelled, creating).ConfigureAwait(false);
+        if (first == creating && !creating.IsCompletedSuccessfully) await creating.ConfigureAwait(false); // throws why
+        if (first == creating) first = await Task.WhenAny(swarm.Completion, swarm.Failure, cancelled).ConfigureAwait(false);
         if (first == swarm.Failure) await swarm.Failure.ConfigureAwait(false); // throws the failure
         if (!swarm.Completion.IsCompleted) ct.ThrowIfCancellationRequested();
     }

@@ -172,8 +172,8 @@ internal sealed partial class TorrentSwarm
         lock (_peersLock)
         {
             if (_stop.IsCancellationRequested) return new Refusal("shutting down", false);
-            if (_peers.Count >= _options.MaxPeers && !MakeRoomLocked())
-                return new Refusal($"already {_options.MaxPeers} peers, none idle for {_options.IdlePeerGrace.TotalSeconds:0} s", false);
+            if (_peers.Count >= _options.MaxPeers && !MakeRoomLocked(peer))
+                return new Refusal($"already {_options.MaxPeers} peers, none idle for {_options.IdlePeerGrace.TotalSeconds:0} s from an address holding more", false);
             var existing = _peers.Find(p => p.Connection.RemotePeerId == id);
             var replacing = false;
             if (existing is not null)
@@ -189,7 +189,7 @@ internal sealed partial class TorrentSwarm
                 replacing = true;
             }
             // The session's connections are shared: when they are all in use, an idle peer of ours makes room as above.
-            if (!_session.TryAddConnection() && !(MakeRoomLocked() && _session.TryAddConnection()))
+            if (!_session.TryAddConnection() && !(MakeRoomLocked(peer) && _session.TryAddConnection()))
                 return new Refusal($"the session has {_session.Settings.MaxConnections} connections", false);
             if (replacing) existing!.Drop("replaced by the connection both sides keep when they dial each other at once", violation: false);
             _peers.Add(peer);
@@ -202,20 +202,30 @@ internal sealed partial class TorrentSwarm
     /// nor taken a block for <see cref="Downloads.DownloadOptions.IdlePeerGrace"/> (and is at least that old), is dropped
     /// in its favour. Otherwise connections that only send keep-alives would fill every slot for good, and every honest
     /// peer after them would be refused. False when every peer is in use or new.</summary>
-    private bool MakeRoomLocked()
+    /// <remarks>Per address: a newcomer may take the place only of a peer whose address holds more of our connections
+    /// than its own does. So an address never grows its share of a full swarm, and clients from one address cannot
+    /// take turns evicting each other to keep every slot young (each reconnecting as soon as it is dropped kept the
+    /// honest peer out for good); a peer from an address with fewer connections always finds room.</remarks>
+    private bool MakeRoomLocked(SwarmPeer newcomer)
     {
         var grace = _options.IdlePeerGrace;
+        var perAddress = _peers.GroupBy(p => Host(p.Connection.RemoteEndPoint.Address)).ToDictionary(g => g.Key, g => g.Count());
+        var theirs = perAddress.GetValueOrDefault(Host(newcomer.Connection.RemoteEndPoint.Address));
+        int Crowd(SwarmPeer p) => perAddress[Host(p.Connection.RemoteEndPoint.Address)];
         // Least useful first: a peer that ignored an unchoke or wants nothing from us, before one waiting for a slot;
-        // then the one idle longest.
-        var victim = _peers.Where(p => p.Age >= grace && p.IdleFor >= grace)
+        // then one from the most crowded address; then the one idle longest.
+        var victim = _peers.Where(p => p.Age >= grace && p.IdleFor >= grace && Crowd(p) > theirs)
             .OrderBy(p => p.IgnoredUnchoke(IgnoredUnchokeAfter) || !p.Connection.PeerInterested ? 0 : 1)
-            .ThenByDescending(p => p.IdleFor).FirstOrDefault();
+            .ThenByDescending(Crowd).ThenByDescending(p => p.IdleFor).FirstOrDefault();
         if (victim is null) return false;
         _peers.Remove(victim);   // now: the next newcomer must not count the same peer again
         _session.RemoveConnection(); // its session slot goes with it (Unregister will not find it any more)
         victim.Drop($"made room for a new peer: no block given or taken for {victim.IdleFor.TotalSeconds:0} s", violation: false);
         return true;
     }
+
+    /// <summary>An address as one host: IPv4 peers on a dual-stack socket arrive IPv4-mapped.</summary>
+    private static System.Net.IPAddress Host(System.Net.IPAddress a) => a.IsIPv4MappedToIPv6 ? a.MapToIPv4() : a;
 
     private static bool SameHost(System.Net.IPAddress a, System.Net.IPAddress b) =>
         (a.IsIPv4MappedToIPv6 ? a.MapToIPv4() : a).Equals(b.IsIPv4MappedToIPv6 ? b.MapToIPv4() : b);

@@ -74,7 +74,7 @@ internal sealed partial class TorrentSwarm
                 if (peer.CheckSnubbed(_options.SnubTimeout)) _log?.Invoke($"{peer}: snubbed us (no block for {_options.SnubTimeout.TotalSeconds:0} s), its requests go to others");
                 peer.Poke();
             }
-            if (Stopwatch.GetElapsedTime(_lastChoke) >= Choker.Interval) RunChoker();
+            if (Stopwatch.GetElapsedTime(_lastChoke) >= Choker.Interval || SlotIgnoredWhileOthersWait()) RunChoker();
             CheckStall();
         }
     }
@@ -117,6 +117,16 @@ internal sealed partial class TorrentSwarm
     /// <summary>A peer we unchoked that sends no request within this long ignores its upload slot: the slot goes to
     /// another interested peer (it may say "interested" and never ask, to hold the slot).</summary>
     private static readonly TimeSpan IgnoredUnchokeAfter = TimeSpan.FromSeconds(5);
+
+    /// <summary>True when a peer holds an upload slot it ignores while an interested peer is choked: that slot is
+    /// given again now, not at the next round, so idle peers that took every slot hold them at most a second past
+    /// <see cref="IgnoredUnchokeAfter"/> (the honest newcomer behind them waited up to a whole round).</summary>
+    private bool SlotIgnoredWhileOthersWait()
+    {
+        var peers = PeersSnapshot();
+        return peers.Any(p => !p.Choking && p.IgnoredUnchoke(IgnoredUnchokeAfter))
+            && peers.Any(p => p.Choking && p.Connection.PeerInterested && !p.IgnoredUnchoke(IgnoredUnchokeAfter));
+    }
 
     /// <summary>BEP 3 choking: the choker picks the upload slots, we send choke/unchoke where the decision changed.</summary>
     public void RunChoker()

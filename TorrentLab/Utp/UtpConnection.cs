@@ -39,7 +39,8 @@ internal delegate void DatagramSender(ReadOnlySpan<byte> datagram);
 ///  SynSent   ST_SYN seq=s, conn_id=recv_id   ------>  SynReceived (recv_id = id+1, send_id = id, ack_nr = s)
 ///  Connected &lt;------  ST_STATE seq=t ack=s             (t: its next seq_nr; ST_STATE does not consume it)
 ///            ack_nr = t - 1
-///            ST_DATA seq=s+1 ack=t-1         ------>  Connected
+///            ST_DATA seq=s+1 ack=t-1         ------>  Connected (offered to AcceptAsync from here on)
+///            (or ST_STATE ack=t-1 when we have nothing to send yet)
 /// </code>
 /// </remarks>
 internal sealed partial class UtpConnection
@@ -170,6 +171,11 @@ internal sealed partial class UtpConnection
                     _ackNr = SequenceNumber.Add(header.SeqNr, -1);
                     State = UtpState.Connected;
                     _connected.TrySetResult();
+                    // We answer the answer (our first data does, else an ST_STATE at the end of the burst): an acceptor
+                    // takes a connection only once its peer has sent something after the SYN (UtpSocket.OnSyn), and
+                    // not every protocol over uTP has the initiator speak first. BEP 29 asks for no such packet; a
+                    // peer receives it as an ack of nothing new.
+                    _ackPending = true;
                     break;
                 case UtpState.SynReceived:
                     // The BEP moves to CS_CONNECTED on the first ST_DATA; any packet on the new ids proves as well that
@@ -214,6 +220,17 @@ internal sealed partial class UtpConnection
         {
             if (State is UtpState.Closed or UtpState.Failed) return;
             SendControl(UtpPacketType.Reset, _seqNr);
+            Fail(reason);
+        }
+    }
+
+    /// <summary>Ends the connection without a datagram: for a half-open one the socket drops (its peer, perhaps a
+    /// forged address, has said nothing we must answer).</summary>
+    public void Forget(string reason)
+    {
+        lock (_gate)
+        {
+            if (State is UtpState.Closed or UtpState.Failed) return;
             Fail(reason);
         }
     }

@@ -32,11 +32,16 @@ internal sealed record UtpOptions
     /// <summary>Connections a socket keeps at once, in every state; a SYN beyond it is refused with ST_RESET.</summary>
     public int MaxConnections { get; init; } = 1024;
 
-    /// <summary>Incoming connections waiting to be accepted; a SYN beyond it is refused with ST_RESET.</summary>
+    /// <summary>Incoming connections that have spoken and wait to be accepted; one beyond it is reset.</summary>
     public int AcceptBacklog { get; init; } = 64;
 
-    /// <summary>How long an accepted connection that has received nothing but the SYN is kept.</summary>
-    public TimeSpan HalfOpenTimeout { get; init; } = TimeSpan.FromSeconds(30);
+    /// <summary>Incoming connections kept that have sent nothing but their SYN; a new SYN beyond it takes the place
+    /// of the oldest. Each holds a few hundred bytes until it speaks (its buffers grow on use).</summary>
+    public int MaxHalfOpen { get; init; } = 256;
+
+    /// <summary>How long an accepted connection that has received nothing but the SYN is kept: 10 s, well past the
+    /// round trip in which a BitTorrent initiator sends its handshake.</summary>
+    public TimeSpan HalfOpenTimeout { get; init; } = TimeSpan.FromSeconds(10);
 
     /// <summary>How long a closed connection waits for the peer's FIN after ours was acked.</summary>
     public TimeSpan Linger { get; init; } = TimeSpan.FromSeconds(2);

@@ -10,6 +10,7 @@ internal sealed partial class UtpSocket
     private readonly object _tableGate = new();
     private readonly Dictionary<ConnectionKey, UtpConnection> _connections = [];
     private readonly List<UtpConnection> _pending = [];   // accepted by the protocol, not yet by AcceptAsync
+    private readonly List<(ConnectionKey Key, UtpConnection Connection)> _halfOpen = [];   // SYN answered, nothing since; oldest first
     private TaskCompletionSource? _acceptWaiter;
     private bool _listening;
 
@@ -18,6 +19,9 @@ internal sealed partial class UtpSocket
 
     /// <summary>Incoming connections waiting for <see cref="AcceptAsync"/>.</summary>
     public int PendingAccepts { get { lock (_tableGate) return _pending.Count; } }
+
+    /// <summary>Incoming connections whose SYN we answered and that have sent nothing since.</summary>
+    public int HalfOpen { get { lock (_tableGate) return _halfOpen.Count; } }
 
     /// <summary>Starts accepting incoming connections (until then an ST_SYN is answered with ST_RESET).</summary>
     public void Listen()
@@ -82,15 +86,24 @@ internal sealed partial class UtpSocket
         lock (_tableGate) return _connections.GetValueOrDefault(new ConnectionKey(from, receiveId));
     }
 
-    /// <summary>An ST_SYN: a resent one goes to its connection; a new one opens a connection if we listen and have
-    /// room (bounded: total connections and the accept backlog), else it is refused with ST_RESET.</summary>
+    /// <summary>An ST_SYN: a resent one goes to its connection; a new one is answered (ST_STATE) and kept half-open
+    /// if we listen, else refused with ST_RESET.</summary>
+    /// <remarks>A SYN costs its sender one datagram, and its source address may be forged, so what a SYN alone earns
+    /// is bounded and expires, as a TCP stack's SYN queue: a half-open connection is not offered to
+    /// <see cref="AcceptAsync"/> until the peer sends on it (<see cref="OnFirstPacket"/>; a BitTorrent initiator
+    /// sends its handshake at once), at most <see cref="UtpOptions.MaxHalfOpen"/> are kept, and a new SYN takes the
+    /// place of the oldest one (which is dropped without a word: no datagram goes to a forged address), including
+    /// when the table is full. A flood of SYNs from any number of ids never reaches the application, never holds the
+    /// table, and the SYN after it is answered at once.</remarks>
     private UtpConnection? OnSyn(in UtpPacket syn, IPEndPoint from)
     {
         var key = new ConnectionKey(from, (ushort)(syn.Header.ConnectionId + 1));
         lock (_tableGate)
         {
             if (_connections.TryGetValue(key, out var existing)) return existing;
-            if (!_listening || _connections.Count >= _options.MaxConnections || _pending.Count >= _options.AcceptBacklog)
+            if (_halfOpen.Count > 0 && (_halfOpen.Count >= _options.MaxHalfOpen || _connections.Count >= _options.MaxConnections))
+                DropOldestHalfOpenLocked();
+            if (!_listening || _connections.Count >= _options.MaxConnections)
             {
                 Refuse(syn, from);
                 return null;
@@ -99,13 +112,41 @@ internal sealed partial class UtpSocket
             var connection = UtpConnection.Accept(from, syn, (ushort)Random.Shared.Next(0x10000), _options, _clock,
                 datagram => Send(datagram, address));
             _connections[key] = connection;
+            _halfOpen.Add((key, connection));
             WakeTicks();
+        }
+        return null;   // the SYN is fully handled: Accept already answered it
+    }
+
+    /// <summary>Forgets the half-open connection that has waited longest, at once (its room is wanted now).</summary>
+    private void DropOldestHalfOpenLocked()
+    {
+        var (key, oldest) = _halfOpen[0];
+        _halfOpen.RemoveAt(0);
+        _connections.Remove(key);
+        oldest.Forget("a newer SYN took the place of this half-open connection");
+    }
+
+    /// <summary>A half-open connection received its first packet after the SYN: the peer is there (it got our
+    /// ST_STATE), so the connection is offered to <see cref="AcceptAsync"/>; past the accept backlog it is reset.</summary>
+    private void OnFirstPacket(UtpConnection connection)
+    {
+        lock (_tableGate)
+        {
+            var index = _halfOpen.FindIndex(h => ReferenceEquals(h.Connection, connection));
+            if (index < 0) return;   // dropped meanwhile
+            _halfOpen.RemoveAt(index);
+            if (connection.IsFinished) return;   // the first packet was a reset
+            if (_pending.Count >= _options.AcceptBacklog)
+            {
+                connection.Abort("the accept backlog is full");
+                return;
+            }
             _pending.Add(connection);
             var waiter = _acceptWaiter;
             _acceptWaiter = null;
             waiter?.TrySetResult();
         }
-        return null;   // the SYN is fully handled: Accept already answered it
     }
 
     /// <summary>Answers a SYN we will not take with ST_RESET on the id the initiator listens on.</summary>
@@ -131,6 +172,7 @@ internal sealed partial class UtpSocket
             {
                 _connections.Remove(key);
                 _pending.Remove(connection);
+                _halfOpen.RemoveAll(h => ReferenceEquals(h.Connection, connection));
             }
         }
     }
@@ -143,6 +185,7 @@ internal sealed partial class UtpSocket
             all = [.. _connections.Values];
             _connections.Clear();
             _pending.Clear();
+            _halfOpen.Clear();
             var waiter = _acceptWaiter;
             _acceptWaiter = null;
             waiter?.TrySetException(new ObjectDisposedException(nameof(UtpSocket)));

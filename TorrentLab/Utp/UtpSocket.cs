@@ -100,7 +100,9 @@ internal sealed partial class UtpSocket : IAsyncDisposable
         }
         var connection = packet.Header.Type == UtpPacketType.Syn ? OnSyn(packet, from) : Find(from, packet.Header.ConnectionId);
         if (connection is null) return true;
+        var halfOpen = connection.State == UtpState.SynReceived;
         connection.OnPacket(packet);
+        if (halfOpen && connection.State != UtpState.SynReceived) OnFirstPacket(connection);
         _touched.Add(connection);
         return true;
     }
