@@ -138,8 +138,8 @@ internal sealed partial class TorrentManager
         Pump();
     }
 
-    /// <summary>Fetches a magnet link's metadata with the downloads' peer-finding settings (trackers, DHT, bind address).</summary>
-    public Task<MagnetTorrent> FetchMagnetAsync(string link, CancellationToken ct) => TorrentClient.FetchMagnetAsync(link, OptionsFor(), ct);
+    /// <summary>Fetches a magnet link's metadata as one of the session's torrents: its peer id and port to the trackers, its DHT node.</summary>
+    public Task<MagnetTorrent> FetchMagnetAsync(string link, CancellationToken ct) => TorrentClient.FetchMagnetAsync(Session, link, OptionsFor(), ct);
 
     private static IReadOnlyList<IPEndPoint> PeersOf(IReadOnlyList<string>? saved) =>
         [.. (saved ?? []).Select(text => IPEndPoint.TryParse(text, out var peer) ? peer : null).OfType<IPEndPoint>()];

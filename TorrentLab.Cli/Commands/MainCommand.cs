@@ -54,13 +54,18 @@ internal static class MainCommand
                 throw new UsageException("--seed needs the swarm engine; the single-peer reference path (--max-peers 1) only downloads");
             if (!TorrentClient.IsMagnet(path) && !File.Exists(path) && !path.EndsWith(".torrent", StringComparison.OrdinalIgnoreCase))
                 throw new UsageException($"'{path}' is neither a command nor an existing .torrent file (see 'torrentlab --help')");
-            // A magnet link works like a .torrent: its metadata is fetched and verified from peers first (BEP 9).
-            var (loaded, linkPeers) = await TorrentClient.OpenAsync(path,
-                options with { DhtStatePath = options.DhtStatePath ?? TorrentClient.DhtStatePathIn(options.OutputDirectory) }, ct: ct).ConfigureAwait(false);
+            // A magnet link works like a .torrent: its metadata is fetched and verified from peers first (BEP 9). With
+            // the swarm engine that happens in the download's session, so the trackers hear the port the download
+            // listens on and the DHT lookup runs on its node; a .torrent's download makes its session itself.
+            options = options with { DhtStatePath = options.DhtStatePath ?? TorrentClient.DhtStatePathIn(options.OutputDirectory) };
+            await using var session = TorrentClient.IsMagnet(path) && TorrentClient.EngineFor(options) == DownloadEngine.Swarm
+                ? TorrentClient.StartSession(options.Session with { Log = options.Log, Trace = options.Trace })
+                : null;
+            var (loaded, linkPeers) = await TorrentClient.OpenAsync(session, path, options, ct: ct).ConfigureAwait(false);
             options = options with { ExtraPeers = [.. linkPeers, .. options.ExtraPeers], FilePriorities = selection.Priorities(parse, loaded) };
             // Only now, with a torrent that parsed and options that make sense: a mistake leaves no empty folder behind.
             Directory.CreateDirectory(options.OutputDirectory);
-            var result = await RunEngineAsync(loaded, options, settings.IsQuiet(parse), settings.IsVerbose(parse), ct).ConfigureAwait(false);
+            var result = await RunEngineAsync(loaded, options, settings.IsQuiet(parse), settings.IsVerbose(parse), ct, session: session).ConfigureAwait(false);
             Console.Out.WriteLine(Summary(loaded, options.OutputDirectory, result));
             if (settings.IsVerbose(parse)) Console.Error.WriteLine(result.PeerSources);
             return ExitCodes.Ok;
@@ -69,9 +74,10 @@ internal static class MainCommand
 
     /// <summary>Runs the download through the front door, with the progress display.</summary>
     /// <param name="interrupted">The Ctrl-C line; by default, the pieces saved in the output folder and how to resume.</param>
+    /// <param name="session">The session to download in; null for one of the download's own.</param>
     public static Task<DownloadResult> RunEngineAsync(Torrent torrent, DownloadOptions options, bool quiet, bool verbose, CancellationToken ct,
-        Func<DownloadProgress?, string>? interrupted = null) =>
-        new ProgressView(quiet, verbose).RunAsync(torrent.Name, progress => TorrentClient.DownloadAsync(torrent, options, progress, ct),
+        Func<DownloadProgress?, string>? interrupted = null, TorrentLab.Swarm.Session? session = null) =>
+        new ProgressView(quiet, verbose).RunAsync(torrent.Name, progress => TorrentClient.DownloadAsync(session, torrent, options, progress, ct),
             interrupted ?? ProgressView.Saved(options.OutputDirectory, options.Resume), ct);
 
     /// <summary>The closing line: what was downloaded, where, how fast, and from whom.</summary>

@@ -11,6 +11,7 @@ namespace TorrentLab.Tests.Reliability;
 /// storage error.</summary>
 [Collection(ReliabilityCollection.Name)]
 [Trait("Category", ReliabilityMode.Category)]
+[Trait("Tier", "Slow")]
 public class SwappedOutputFolderTests
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;

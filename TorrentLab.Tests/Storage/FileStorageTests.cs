@@ -34,6 +34,29 @@ public class FileStorageTests
     }
 
     [Fact]
+    public async Task StoragesSharingABudget_KeepOnlyItsHandlesOpen_OpenTheRestPerAccess_AndGiveThemBackWhenClosed()
+    {
+        using var temp = new TempFolder();
+        var first = TestTorrents.MultiFile([("a.bin", 20_000), ("b.bin", 20_000), ("c.bin", 20_000)], PieceLength, name: "first", seed: 1);
+        var second = TestTorrents.MultiFile([("d.bin", 20_000), ("e.bin", 20_000)], PieceLength, name: "second", seed: 2);
+        var budget = new OpenFileBudget(4);
+        var opened = 0;
+        StorageFileOpener counting = (path, writable) => { Interlocked.Increment(ref opened); return RandomAccessFile.Open(path, writable); };
+
+        var one = FileStorage.OpenWith(new StorageLayout(first.Torrent, temp.Path), counting, writable: true, budget: budget);
+        using var two = FileStorage.OpenWith(new StorageLayout(second.Torrent, temp.Path), counting, writable: true, budget: budget);
+        Assert.Equal(4, budget.Kept);        // three for the first, one for the second: the fifth file is not kept
+        var beforeWrites = opened;
+        await WriteAll(two, second, Enumerable.Range(0, second.Torrent.PieceCount));
+        await two.FlushAsync(TestContext.Current.CancellationToken);
+        Assert.True(opened > beforeWrites);  // e.bin, beyond the budget, was opened for its writes
+        one.Dispose();
+        Assert.Equal(1, budget.Kept);        // the first storage's places are free again
+        foreach (var (path, data) in second.Files)
+            Assert.Equal(data, File.ReadAllBytes(temp.Combine(path)));
+    }
+
+    [Fact]
     public async Task WritePieceAsync_PiecesLargerThanOneWrite_AreWrittenInChunksThatLandAtTheRightOffsets()
     {
         // 1 MiB pieces: the first two lie whole in a.bin (aligned 1 MiB runs: direct where the file system allows it),

@@ -213,6 +213,29 @@ public class SessionTests
     }
 
     [Fact]
+    public async Task MagnetLink_FetchedForASession_IsLookedUpOnTheSessionsDhtNode_NotOnANodeOfItsOwn()
+    {
+        using var folder = new TempFolder();
+        var built = TestTorrents.SingleFile(length: 70_000, name: "linked.bin", announce: null, seed: 63);
+        built.WritePayload(folder.Path);
+        await using var bootstrap = await LocalDht.StartNodeAsync(Ct);
+        await using var seeding = Session.Start(Loopback(dht: true, bootstrap.LocalEndPoint!));
+        await using var seeder = await Seeder.StartAsync(seeding, built.Torrent, Torrent(folder.Path), ct: Ct);
+        var seederAddress = new IPEndPoint(IPAddress.Loopback, seeding.Port);
+        await WaitUntil(() => bootstrap.StoredPeers(built.Torrent.InfoHash).Contains(seederAddress), "the seeder announced");
+        await using var fetching = Session.Start(Loopback(dht: true, bootstrap.LocalEndPoint!));
+        await WaitUntil(() => bootstrap.NodeCount == 2, "the fetching session's node joined");
+        var lines = new System.Collections.Concurrent.ConcurrentQueue<string>();
+
+        var magnet = await TorrentClient.FetchMagnetAsync(fetching, $"magnet:?xt=urn:btih:{built.Torrent.InfoHash.Hex}",
+            new DownloadOptions { OutputDirectory = folder.Path, StallTimeout = Patience, Log = lines.Enqueue }, Ct);
+
+        Assert.Equal(built.Torrent.InfoHash, magnet.Torrent.InfoHash);
+        Assert.Equal(2, bootstrap.NodeCount);   // the two sessions' nodes: the lookup started no third one
+        Assert.Contains(lines, l => l.StartsWith("dht: 1 peer(s)", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task TwoSessions_GivenOneStateFile_JoinTheDhtWithDifferentNodeIds()
     {
         using var folder = new TempFolder();

@@ -9,6 +9,7 @@ namespace TorrentLab.Tests.Swarm;
 /// <summary>Issue 34: a torrent of 500,000 files created every file (4 min 46 s) before it listened or announced, so no
 /// stall timeout or peer could act meanwhile. The swarm engine now creates a file with its first piece, and the rest
 /// in the background while it runs; the download counts as complete only once every file exists.</summary>
+[Trait("Tier", "Slow")]
 public class SwarmDownloadManyFilesTests
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;

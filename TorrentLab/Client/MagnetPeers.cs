@@ -2,6 +2,7 @@ using System.Net;
 using TorrentLab.Dht;
 using TorrentLab.Downloads;
 using TorrentLab.Magnet;
+using TorrentLab.Swarm;
 using TorrentLab.Tracker;
 using TorrentLab.Wire;
 
@@ -23,13 +24,16 @@ internal static class MagnetPeers
     private static readonly TimeSpan MorePeersGrace = TimeSpan.FromSeconds(1);
 
     /// <summary>x.pe peers, then one announce to the link's trackers (each its own BEP 12 tier), then, with none found
-    /// and <see cref="DownloadOptions.Dht"/> on, a DHT lookup. A tracker failure is an error only when nothing else
-    /// gave a peer.</summary>
+    /// and the DHT on, a DHT lookup: on <paramref name="session"/>'s node when there is a session (its
+    /// <see cref="SessionSettings.Dht"/> says whether), else on a node of its own (<see cref="DownloadOptions.Dht"/>).
+    /// A tracker failure is an error only when nothing else gave a peer.</summary>
     /// <exception cref="TrackerException">Every tracker failed and neither the link nor the DHT gave a peer.</exception>
     /// <exception cref="MetadataException">Neither trackers, peers in the link nor the DHT gave a peer.</exception>
-    public static async Task<List<IPEndPoint>> FindAsync(MagnetLink link, PeerId ourId, int port, DownloadOptions options, CancellationToken ct)
+    public static async Task<List<IPEndPoint>> FindAsync(MagnetLink link, PeerId ourId, int port, DownloadOptions options, CancellationToken ct,
+        Session? session = null)
     {
         var log = options.Log;
+        var dht = session?.Settings.Dht ?? options.Dht;
         bool Dialable(IPEndPoint p) => PeerAddressPolicy.MayDial(p, options.PeerScope);
         var peers = new List<IPEndPoint>(link.Peers.Where(Dialable));
         TrackerException? trackerError = null;
@@ -43,7 +47,7 @@ internal static class MagnetPeers
                 peers.AddRange(answer.Peers.Where(p => Dialable(p) && !peers.Contains(p)));
                 log?.Invoke($"tracker: {answer.Peers.Count} peer(s)");
             }
-            catch (TrackerException e) when (peers.Count > 0 || options.Dht)
+            catch (TrackerException e) when (peers.Count > 0 || dht)
             {
                 trackerError = e;
                 log?.Invoke($"tracker failed ({e.Message})" + (peers.Count > 0 ? $"; using the {peers.Count} peer(s) from x.pe" : ""));
@@ -51,9 +55,11 @@ internal static class MagnetPeers
         }
         if (peers.Count > 0) return peers;
         var dhtAsked = false;
-        if (options.Dht)
+        if (dht)
         {
-            var (found, asked) = await FromDhtAsync(link, options, ct).ConfigureAwait(false);
+            var (found, asked) = session is null
+                ? await FromDhtAsync(link, options, ct).ConfigureAwait(false)
+                : await FromSessionDhtAsync(link, session, options.Log, ct).ConfigureAwait(false);
             peers.AddRange(found.Where(Dialable));
             dhtAsked = asked;
         }
@@ -61,13 +67,13 @@ internal static class MagnetPeers
         if (trackerError is not null) throw trackerError;
         // Final when nothing named could give a peer later: no tracker, no x.pe, and no DHT node to ask.
         var final = link.Trackers.Count == 0 && link.Peers.Count == 0 && !dhtAsked;
-        throw new MetadataException(link.Trackers.Count > 0 ? "the link's trackers gave no peer" + (options.Dht ? " and the DHT found none" : "")
-            : options.Dht ? "the magnet link names no tracker (tr) and no peer (x.pe), and the DHT found none"
+        throw new MetadataException(link.Trackers.Count > 0 ? "the link's trackers gave no peer" + (dht ? " and the DHT found none" : "")
+            : dht ? "the magnet link names no tracker (tr) and no peer (x.pe), and the DHT found none"
             : "the magnet link names no tracker (tr) and no peer (x.pe), and the DHT is off (--no-dht)") { Final = final };
     }
 
-    /// <summary>A get_peers lookup of the link's info hash from a DHT node of its own (on a free UDP port: the peer
-    /// listener is not up yet), until the lookup ends, it found <see cref="EnoughDhtPeers"/>, or <see cref="MorePeersGrace"/> passed after the first.</summary>
+    /// <summary>A get_peers lookup of the link's info hash from a DHT node of its own, on a free UDP port (the
+    /// session-less way: the classroom commands and the single-peer reference path).</summary>
     private static async Task<(List<IPEndPoint> Found, bool Asked)> FromDhtAsync(MagnetLink link, DownloadOptions options, CancellationToken ct)
     {
         var nodeOptions = new DhtNodeOptions
@@ -83,13 +89,39 @@ internal static class MagnetPeers
             try { bootstrap.AddRange(await DhtNode.ResolveAsync([name], nodeOptions.LoopbackOnly, ct).ConfigureAwait(false)); }
             catch (DhtException e) { options.Log?.Invoke($"dht: skipping bootstrap node: {e.Message}"); }
         }
-        var found = new List<IPEndPoint>();
         await using var node = await DhtNode.StartAsync(nodeOptions with { Bootstrap = [.. bootstrap.Select(b => b.ToString())] }, ct).ConfigureAwait(false);
         if (bootstrap.Count == 0 && node.SavedNodeCount == 0)
         {
             options.Log?.Invoke("dht: no bootstrap node and no saved routing table: the lookup has nobody to ask");
-            return (found, false);
+            return ([], false);
         }
+        return (await LookUpAsync(node, link, options.Log, ct).ConfigureAwait(false), true);
+    }
+
+    /// <summary>A get_peers lookup of the link's info hash from the session's DHT node (one node id, one routing table
+    /// and one UDP port for every torrent and link of the session), once it has joined. Asked is false when the node
+    /// does not run, or knows no node and was given no bootstrap node to learn from.</summary>
+    private static async Task<(List<IPEndPoint> Found, bool Asked)> FromSessionDhtAsync(MagnetLink link, Session session,
+        Action<string>? log, CancellationToken ct)
+    {
+        if (await session.DhtStarted.WaitAsync(ct).ConfigureAwait(false) is not { } node)
+        {
+            log?.Invoke("dht: the session's node does not run: no lookup");
+            return ([], false);
+        }
+        if (node.NodeCount == 0 && session.Settings.DhtBootstrap.Count == 0)
+        {
+            log?.Invoke("dht: the session's node knows no other node and has no bootstrap node: the lookup has nobody to ask");
+            return ([], false);
+        }
+        return (await LookUpAsync(node, link, log, ct).ConfigureAwait(false), true);
+    }
+
+    /// <summary>Looks the link's info hash up on <paramref name="node"/> until the lookup ends, it found
+    /// <see cref="EnoughDhtPeers"/>, or <see cref="MorePeersGrace"/> passed after the first.</summary>
+    private static async Task<List<IPEndPoint>> LookUpAsync(DhtNode node, MagnetLink link, Action<string>? log, CancellationToken ct)
+    {
+        var found = new List<IPEndPoint>();
         using var enough = CancellationTokenSource.CreateLinkedTokenSource(ct);
         try
         {
@@ -101,7 +133,7 @@ internal static class MagnetPeers
             }
         }
         catch (OperationCanceledException) when (!ct.IsCancellationRequested) { } // the grace after the first peer ended
-        options.Log?.Invoke($"dht: {found.Count} peer(s) for {link.InfoHash}, {node.NodeCount} nodes in the table");
-        return (found, true);
+        log?.Invoke($"dht: {found.Count} peer(s) for {link.InfoHash}, {node.NodeCount} nodes in the table");
+        return found;
     }
 }

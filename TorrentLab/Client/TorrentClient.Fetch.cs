@@ -2,6 +2,7 @@ using System.Net;
 using TorrentLab.Downloads;
 using TorrentLab.Magnet;
 using TorrentLab.Metainfo;
+using TorrentLab.Swarm;
 using TorrentLab.Tracker;
 
 namespace TorrentLab.Client;
@@ -22,18 +23,31 @@ public static partial class TorrentClient
     /// <exception cref="MagnetException">Not a valid magnet link.</exception>
     /// <exception cref="MetadataException">No peer gave metadata matching the info hash in time, or nobody to ask.</exception>
     /// <exception cref="TrackerException">Every tracker kept failing and no other source gave a peer in time.</exception>
-    public static async Task<MagnetTorrent> FetchMagnetAsync(string magnet, DownloadOptions options, CancellationToken ct = default)
+    /// <remarks>Made for a session-less download: a DHT lookup runs on a node of its own, on a port of its own. To fetch
+    /// for a session's torrent, pass the session.</remarks>
+    public static Task<MagnetTorrent> FetchMagnetAsync(string magnet, DownloadOptions options, CancellationToken ct = default) =>
+        FetchMagnetAsync(null, magnet, options, ct);
+
+    /// <summary>Fetches a magnet link's metadata as the overload without a session does, but as one of
+    /// <paramref name="session"/>'s torrents: its peer id, its port in tracker announces, and its one DHT node for the
+    /// lookups (<see cref="SessionSettings.Dht"/> says whether; <see cref="DownloadOptions.Session"/> is not read). With
+    /// a null session, as the overload without one.</summary>
+    /// <exception cref="MagnetException">Not a valid magnet link.</exception>
+    /// <exception cref="MetadataException">No peer gave metadata matching the info hash in time, or nobody to ask.</exception>
+    /// <exception cref="TrackerException">Every tracker kept failing and no other source gave a peer in time.</exception>
+    public static async Task<MagnetTorrent> FetchMagnetAsync(Session? session, string magnet, DownloadOptions options, CancellationToken ct = default)
     {
         ArgumentNullException.ThrowIfNull(options);
         var link = MagnetLink.Parse(magnet);
-        var ourId = Wire.PeerId.CreateOurs();
+        var ourId = session?.PeerId ?? Wire.PeerId.CreateOurs();
+        var port = session?.Port ?? 6881;
         var waited = System.Diagnostics.Stopwatch.StartNew();
         for (var round = 1; ; round++)
         {
             TorrentLabException why;
             try
             {
-                var peers = await MagnetPeers.FindAsync(link, ourId, 6881, options, ct).ConfigureAwait(false);
+                var peers = await MagnetPeers.FindAsync(link, ourId, port, options, ct, session).ConfigureAwait(false);
                 var raw = await MetadataFetcher.FetchAsync(link, ourId, peers, new MetadataFetchOptions { Log = options.Log }, ct).ConfigureAwait(false);
                 var file = MagnetTorrentFile.Build(link, raw);
                 return new MagnetTorrent(file, Torrent.Parse(file), link.Peers);

@@ -34,13 +34,24 @@ public static partial class TorrentClient
     /// <param name="options">The peer-finding settings (the output folder is not used).</param>
     /// <param name="saveTorrentTo">For a magnet link: also write the .torrent built from the metadata here.</param>
     /// <param name="ct">Cancels the fetch.</param>
-    public static async Task<OpenedTorrent> OpenAsync(string source, DownloadOptions options, string? saveTorrentTo = null,
+    public static Task<OpenedTorrent> OpenAsync(string source, DownloadOptions options, string? saveTorrentTo = null,
+        CancellationToken ct = default) => OpenAsync(null, source, options, saveTorrentTo, ct);
+
+    /// <summary>Opens a .torrent file or a magnet link for <paramref name="session"/>: a magnet link's trackers hear the
+    /// session's peer id and port, and its DHT lookups run on the session's node. With a null session, as the
+    /// overload without one.</summary>
+    /// <param name="session">The session the torrent will join, or null.</param>
+    /// <param name="source">A path to a .torrent file, or a <c>magnet:</c> link.</param>
+    /// <param name="options">The peer-finding settings (the output folder is not used).</param>
+    /// <param name="saveTorrentTo">For a magnet link: also write the .torrent built from the metadata here.</param>
+    /// <param name="ct">Cancels the fetch.</param>
+    public static async Task<OpenedTorrent> OpenAsync(Session? session, string source, DownloadOptions options, string? saveTorrentTo = null,
         CancellationToken ct = default)
     {
         ArgumentNullException.ThrowIfNull(source);
         ArgumentNullException.ThrowIfNull(options);
         if (!IsMagnet(source)) return new OpenedTorrent(Torrent.Load(source), []);
-        var magnet = await FetchMagnetAsync(source, options, ct).ConfigureAwait(false);
+        var magnet = await FetchMagnetAsync(session, source, options, ct).ConfigureAwait(false);
         if (saveTorrentTo is not null) await AtomicFile.WriteAsync(Path.GetFullPath(saveTorrentTo), magnet.File, ct).ConfigureAwait(false);
         return new OpenedTorrent(magnet.Torrent, magnet.Peers);
     }

@@ -58,6 +58,10 @@ public sealed record SessionSettings
     /// with interested peers gets a fair share, never less than BEP 3's one regular and one optimistic slot.</summary>
     public int UploadSlots { get; init; } = 8;
 
+    /// <summary>File handles kept open at once across all torrents (libtorrent's <c>file_pool_size</c>); a file beyond
+    /// them is opened for each read or write. A seeding torrent with no peers holds none.</summary>
+    public int MaxOpenFiles { get; init; } = 256;
+
     /// <summary>The global download limit every torrent's own limit sits under; null for none.</summary>
     public RateLimit? DownloadLimit { get; init; }
 

@@ -11,12 +11,13 @@ namespace TorrentLab.Storage;
 /// arrive, so nothing is ever held whole in memory). The swarm engine opens with <c>createNow: false</c> instead: a file
 /// is then created by the first piece written to it or by <see cref="CreateRemainingAsync"/>, which the swarm runs in
 /// the background, so a torrent of very many files listens, announces and dials at once. Files stay open as handles used with <see cref="RandomAccess"/>,
-/// which makes every method safe to call from many threads at once. Beyond <see cref="MaxOpenFiles"/> files, the
-/// rest are opened per access. Every path is checked to stay inside the output folder, symbolic links included.
+/// which makes every method safe to call from many threads at once. Beyond its budget of kept handles (a session's, or
+/// <see cref="MaxOpenFiles"/> of its own), the rest are opened per access. Every path is checked to stay inside the output folder, symbolic links included.
 /// </remarks>
 public sealed class FileStorage : IPieceStorage
 {
-    /// <summary>Files kept open at once; a torrent with more opens the rest per access (file descriptors are finite).</summary>
+    /// <summary>Files a storage of its own keeps open at once; a torrent with more opens the rest per access (file
+    /// descriptors are finite). In a session, its torrents share the session's budget instead.</summary>
     public const int MaxOpenFiles = 256;
 
     private readonly StorageLayout _layout;
@@ -27,11 +28,13 @@ public sealed class FileStorage : IPieceStorage
     private FileOwnership? _ownership; // which existing files may be resized: checked before each is opened
     private readonly bool[] _created;  // opened (created, resized) already: by OpenAll, a first write or CreateRemainingAsync
     private readonly Lock _createGate = new();
-    private int _kept;                 // handles kept open (at most MaxOpenFiles)
+    private readonly OpenFileBudget _budget; // where kept handles take their places: a session's, or the storage's own
+    private int _kept;                 // handles kept open, each holding a place in the budget
     private int _disposed;
 
-    private FileStorage(StorageLayout layout, StorageFileOpener open, bool writable)
+    private FileStorage(StorageLayout layout, StorageFileOpener open, bool writable, OpenFileBudget budget)
     {
+        _budget = budget;
         _layout = layout;
         _open = open;
         _writable = writable;
@@ -61,15 +64,16 @@ public sealed class FileStorage : IPieceStorage
     /// <summary>Opens the files of the download laid out by <paramref name="layout"/>; <paramref name="have"/> (the pieces
     /// already verified on disk) tells the free-space check what still has to be written. With <paramref name="createNow"/>
     /// false (a writable storage only) it checks the free space only, and each file is created when its first piece
-    /// arrives or <see cref="CreateRemainingAsync"/> reaches it.</summary>
+    /// arrives or <see cref="CreateRemainingAsync"/> reaches it. Kept handles take their places in
+    /// <paramref name="budget"/> (a session's), or in one of its own of <see cref="MaxOpenFiles"/> when that is null.</summary>
     internal static FileStorage Open(StorageLayout layout, bool readOnly = false, FileOwnership? ownership = null, Bitfield? have = null,
-        bool createNow = true) =>
-        OpenWith(layout, RandomAccessFile.Open, !readOnly, readOnly ? null : ownership ?? FileOwnership.Read(layout), have, createNow || readOnly);
+        bool createNow = true, OpenFileBudget? budget = null) =>
+        OpenWith(layout, RandomAccessFile.Open, !readOnly, readOnly ? null : ownership ?? FileOwnership.Read(layout), have, createNow || readOnly, budget);
 
     internal static FileStorage OpenWith(StorageLayout layout, StorageFileOpener open, bool writable, FileOwnership? ownership = null,
-        Bitfield? have = null, bool createNow = true)
+        Bitfield? have = null, bool createNow = true, OpenFileBudget? budget = null)
     {
-        var storage = new FileStorage(layout, open, writable) { _ownership = ownership };
+        var storage = new FileStorage(layout, open, writable, budget ?? new OpenFileBudget(MaxOpenFiles)) { _ownership = ownership };
         try
         {
             if (writable) DiskSpace.EnsureCanFit(layout, have);
@@ -103,7 +107,7 @@ public sealed class FileStorage : IPieceStorage
     }, cancellation);
 
     /// <summary>Creates file <paramref name="i"/> at its final size (or opens it, read-only) once; keeps its handle
-    /// while fewer than <see cref="MaxOpenFiles"/> are kept. Padding and (writable) skipped files are left alone.</summary>
+    /// while its budget has room. Padding and (writable) skipped files are left alone.</summary>
     private void OpenOne(int i)
     {
         var files = _layout.Torrent.Files;
@@ -139,7 +143,7 @@ public sealed class FileStorage : IPieceStorage
                 file.Dispose();
                 throw StorageErrors.Wrap(e, $"allocating {files[i].Length} bytes for '{files[i].DisplayPath}'");
             }
-            if (files[i].Length > 0 && _kept < MaxOpenFiles)
+            if (files[i].Length > 0 && _budget.TryTake())
             {
                 _kept++;
                 _files[i] = file;
@@ -273,6 +277,8 @@ public sealed class FileStorage : IPieceStorage
                 _files[i]?.Dispose();
                 _files[i] = null;
             }
+            _budget.GiveBack(_kept);
+            _kept = 0;
         }
     }
 }

@@ -85,8 +85,11 @@ public sealed class Seeder : IAsyncDisposable
         var data = options.OutputDirectory;
         try
         {
-            var seeding = SeedingTorrent.Start(session ?? own!, torrent, options, have, () => FileStorage.Open(torrent, data, readOnly: true));
-            return new Seeder(seeding, session ?? own!, own);
+            var host = session ?? own!;
+            var budget = host.OpenFiles;
+            var seeding = SeedingTorrent.Start(host, torrent, options, have,
+                () => FileStorage.Open(new StorageLayout(torrent, data), readOnly: true, budget: budget));
+            return new Seeder(seeding, host, own);
         }
         catch
         {

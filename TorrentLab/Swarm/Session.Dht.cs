@@ -30,15 +30,26 @@ public sealed partial class Session
     /// <summary>The DHT node, once it runs (null with the DHT off or before it started).</summary>
     internal DhtNode? Dht => Volatile.Read(ref _dht);
 
+    private readonly TaskCompletionSource<DhtNode?> _dhtStarted = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>The DHT node once it has joined (its bootstrap names resolved), or null when it does not run: off,
+    /// no UDP port, or the session stopped first. A magnet link's lookup in the session waits for it.</summary>
+    internal Task<DhtNode?> DhtStarted => _dhtStarted.Task;
+
     /// <summary>The UDP address the DHT listens on (null when it does not run).</summary>
     internal IPEndPoint? DhtEndPoint => Settings.Dht ? _udp?.LocalEndPoint : null;
 
     private void StartDht()
     {
-        if (!Settings.Dht) return;
+        if (!Settings.Dht)
+        {
+            _dhtStarted.TrySetResult(null);
+            return;
+        }
         if (Utp is not { } socket)
         {
             Settings.Log?.Invoke($"dht: off, UDP port {Port} could not be bound");
+            _dhtStarted.TrySetResult(null);
             return;
         }
         _udp = UdpEndpoint.Over(socket);
@@ -72,6 +83,7 @@ public sealed partial class Session
             udp.Krpc = node.Receive;
             node.Join(bootstrap);
             Volatile.Write(ref _dht, node);
+            _dhtStarted.TrySetResult(node);
             Settings.Log?.Invoke($"dht: node {node.Id.Hex[..8]}.. on UDP {udp.LocalEndPoint}, {node.SavedNodeCount} saved nodes, {bootstrap.Count} bootstrap nodes");
             var running = new List<Task>();
             while (!ct.IsCancellationRequested)
@@ -90,6 +102,7 @@ public sealed partial class Session
             }
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested) { }
+        finally { _dhtStarted.TrySetResult(null); }
     }
 
     /// <summary>The torrent due now, if a lookup may start; else how long until the next one is due.</summary>

@@ -1,6 +1,7 @@
 using System.Net;
 using TorrentLab.Downloads;
 using TorrentLab.Metainfo;
+using TorrentLab.Storage;
 using TorrentLab.Utp;
 using TorrentLab.Wire;
 
@@ -38,6 +39,7 @@ public sealed partial class Session : IAsyncDisposable
         // least two, so one torrent's two pending writes (TorrentSwarm.Pieces.cs) fit on a one-core machine too.
         var slots = Math.Max(2, Cores);
         WorkSlots = new SemaphoreSlim(slots, slots);
+        OpenFiles = new OpenFileBudget(settings.MaxOpenFiles);
     }
 
     /// <summary>Binds the peer port (TCP and UDP), starts accepting and, unless off, the DHT node.</summary>
@@ -47,6 +49,7 @@ public sealed partial class Session : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(settings);
         ArgumentOutOfRangeException.ThrowIfLessThan(settings.MaxConnections, 1, nameof(settings.MaxConnections));
         ArgumentOutOfRangeException.ThrowIfLessThan(settings.UploadSlots, 1, nameof(settings.UploadSlots));
+        ArgumentOutOfRangeException.ThrowIfNegative(settings.MaxOpenFiles, nameof(settings.MaxOpenFiles));
         var listener = PeerListener.Start(settings.BindAddresses, settings.ListenPort, settings.PortFallback && settings.ListenPort != 0, settings.Transport);
         var session = new Session(settings, listener);
         settings.Log?.Invoke($"listening on {string.Join(", ", listener.EndPoints)} ({TransportName(settings.Transport)})");
@@ -81,6 +84,9 @@ public sealed partial class Session : IAsyncDisposable
 
     /// <summary>Hand-over work running beside the receive loops, from every torrent.</summary>
     internal SemaphoreSlim WorkSlots { get; }
+
+    /// <summary>The file handles every torrent's storage keeps open, together (<see cref="SessionSettings.MaxOpenFiles"/>).</summary>
+    internal OpenFileBudget OpenFiles { get; }
 
     /// <summary>Re-hashes of data on disk at once, over all torrents (a resume without a trusted ledger, a seeder's
     /// check): as libtorrent's <c>active_checking</c>, so a thousand torrents added at once do not read a thousand

@@ -64,9 +64,10 @@ public static class SwarmDownload
         if (start.Selection.IsDoneIn(start.Have)) return await SeedCompleteAsync(start, options, progress, own!, ct).ConfigureAwait(false);
         // Files are created by their first piece or in the background (below), not all before the first connection: a
         // torrent of 500,000 files took minutes to create them, and meanwhile nothing listened, announced or timed out.
-        using var storage = FileStorage.Open(start.Layout, ownership: start.Ownership, have: start.Have, createNow: false);
+        var host = session ?? own!;
+        using var storage = FileStorage.Open(start.Layout, ownership: start.Ownership, have: start.Have, createNow: false, budget: host.OpenFiles);
         var ledger = new ResumeLedger(start.Layout);
-        var swarm = new TorrentSwarm(session ?? own!, torrent, options, storage, start.Have, downloading: true, start.Selection) { Progress = progress };
+        var swarm = new TorrentSwarm(host, torrent, options, storage, start.Have, downloading: true, start.Selection) { Progress = progress };
         var saver = new ResumeSaver(ledger, storage, swarm.WrittenSnapshot, options.LedgerInterval);
         using var stopCreating = CancellationTokenSource.CreateLinkedTokenSource(ct);
         var creating = Task.CompletedTask;
@@ -83,7 +84,7 @@ public static class SwarmDownload
             progress?.Report(swarm.Snapshot());
             if (!options.SeedAfterDownload) return Result(swarm);
             // Seeding goes on in the same swarm until its peers leave; then the torrent holds no swarm until one comes.
-            await using var seeding = SeedingTorrent.TakeOver(session ?? own!, swarm, storage, options, swarm.WrittenSnapshot(), SeedingStorage(start));
+            await using var seeding = SeedingTorrent.TakeOver(host, swarm, storage, options, swarm.WrittenSnapshot(), SeedingStorage(start, host));
             await SeedAsync(seeding, torrent, options, progress, ct).ConfigureAwait(false);
             return Result(swarm, seeding);
         }
@@ -107,7 +108,7 @@ public static class SwarmDownload
         // A trusted ledger (a restart, an add that checked the data) goes straight to seeding: no frame holds the start.
         Task<DownloadResult> Seed()
         {
-            var seeding = SeedingTorrent.Start(session, start.Torrent, options, start.Have, SeedingStorage(start));
+            var seeding = SeedingTorrent.Start(session, start.Torrent, options, start.Have, SeedingStorage(start, session));
             var result = new DownloadResult(0, 0, start.Have.Count, [], [], TimeSpan.Zero) { Selected = start.Selection.Skipping(start.Torrent) };
             return SeedUntilDoneAsync(seeding, result, options, progress, ct);
         }
@@ -140,10 +141,10 @@ public static class SwarmDownload
     }
 
     /// <summary>How a seeding torrent opens its data again after a time without peers: read only, as laid out.</summary>
-    private static Func<IPieceStorage> SeedingStorage(DownloadStart start)
+    private static Func<IPieceStorage> SeedingStorage(DownloadStart start, Session session)
     {
-        var layout = start.Layout; // only the layout: a seeding torrent keeps this as long as it seeds
-        return () => FileStorage.Open(layout, readOnly: true);
+        var (layout, budget) = (start.Layout, session.OpenFiles); // only these: a seeding torrent keeps this as long as it seeds
+        return () => FileStorage.Open(layout, readOnly: true, budget: budget);
     }
 
     /// <summary>Nothing to fetch: no port is bound; the ledger is written (it records the files as ours) and the
