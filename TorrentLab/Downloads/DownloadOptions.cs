@@ -70,8 +70,10 @@ public sealed record DownloadOptions
     /// <remarks>A session setting: a shortcut for <see cref="Session"/>.</remarks>
     public string? DhtStatePath { get => Session.DhtStatePath; init => Session = Session with { DhtStatePath = value }; }
 
-    /// <summary>Requests in flight per peer (pipelining); one loopback peer needs far more than 5 to be fast.</summary>
-    public int RequestsPerPeer { get; init; } = 128;
+    /// <summary>At most this many requests in flight per peer (pipelining); null for each engine's own: the reference
+    /// path keeps 128 in flight, the swarm engine sizes each peer's pipeline from its rate, up to 384 (one loopback
+    /// peer needs far more than 5 to be fast).</summary>
+    public int? RequestsPerPeer { get; init; }
 
     /// <summary>MSE/PE protocol encryption (<c>--encryption</c>): prefer (dial encrypted, fall back to plaintext; accept
     /// both), require (RC4 only) or off (plain BEP 3).</summary>

@@ -20,7 +20,7 @@ public static partial class ReferenceDownload
         var memory = new OnePieceInMemory();
         var pieces = new Pieces.PieceManager(torrent, have, new Pieces.PieceManagerOptions
         {
-            MaxRequestsPerPeer = options.RequestsPerPeer,
+            MaxRequestsPerPeer = RequestsPerPeer(options),
             Picker = new Pieces.SequentialPicker(),
         });
         var state = new StoryState(torrent, pieces, Bitfield.Full(torrent.PieceCount), System.Diagnostics.Stopwatch.StartNew(), progress: null);

@@ -21,6 +21,12 @@ namespace TorrentLab.Reference;
 /// </remarks>
 public static partial class ReferenceDownload
 {
+    /// <summary>Requests this path keeps in flight unless <see cref="DownloadOptions.RequestsPerPeer"/> says: one
+    /// loopback peer needs far more than 5 to be fast.</summary>
+    public const int DefaultRequestsPerPeer = 128;
+
+    private static int RequestsPerPeer(DownloadOptions options) => options.RequestsPerPeer ?? DefaultRequestsPerPeer;
+
     /// <summary>Downloads the whole torrent into <see cref="DownloadOptions.OutputDirectory"/>, resuming if it can.</summary>
     /// <exception cref="DownloadFailedException">No peer could deliver the missing pieces.</exception>
     /// <exception cref="OperationCanceledException">Cancelled; the ledger was saved first.</exception>
@@ -41,7 +47,7 @@ public static partial class ReferenceDownload
         var written = Bitfield.FromWire(start.Have.ToBytes(), torrent.PieceCount); // the ledger lists only pieces on disk
         var pieces = new PieceManager(torrent, start.Have, new PieceManagerOptions
         {
-            MaxRequestsPerPeer = options.RequestsPerPeer,
+            MaxRequestsPerPeer = RequestsPerPeer(options),
             Picker = new SequentialPicker(), // one peer: in order is simplest to follow, and as fast as any
             Selection = start.Selection, // skipped files: their pieces are simply never picked
         });
@@ -177,8 +183,8 @@ public static partial class ReferenceDownload
             var hashes = new HashExchange(torrent, pieces.Check);
             if (HashExchange.SpeaksV2(peer.RemoteHandshake, torrent) && hashes.RequestMissing() is { Count: > 0 } asks)
                 await peer.SendAsync(asks.ToArray(), ct).ConfigureAwait(false);
-            var requests = new BlockRequest[options.RequestsPerPeer];
-            var batch = new PeerMessage[options.RequestsPerPeer];
+            var requests = new BlockRequest[RequestsPerPeer(options)];
+            var batch = new PeerMessage[RequestsPerPeer(options)];
 
             while (!pieces.IsComplete)
             {

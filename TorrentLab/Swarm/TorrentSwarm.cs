@@ -70,7 +70,7 @@ internal sealed partial class TorrentSwarm : ISwarmHost, ISessionTorrent, IAsync
         (_wantedWritten, _wantedWrittenBytes) = _selection.WantedIn(have, torrent);
         Pieces = new PieceManager(torrent, have, new PieceManagerOptions
         {
-            MaxRequestsPerPeer = SwarmPeer.MaxPipeline,
+            MaxRequestsPerPeer = Math.Min(options.RequestsPerPeer ?? SwarmPeer.MaxPipeline, SwarmPeer.MaxPipeline),
             RequestTimeout = options.RequestTimeout,
             Selection = _selection,
             Picker = options.Sequential ? new SequentialPicker() : null, // --sequential: in order, for streaming
