@@ -51,7 +51,14 @@ public sealed class WebServer : IAsyncDisposable
     {
         options.Validate();
         var token = options.RequiresToken ? options.Token : null;
-        var builder = WebApplication.CreateSlimBuilder();
+        // The content root is the program's folder, not the current one, and configuration files are not watched: by
+        // default the host watches appsettings.json with a recursive watch on the current folder (689 inotify watches
+        // when started in /tmp; a home folder's whole tree), and serve reads no configuration file.
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
+        {
+            ContentRootPath = AppContext.BaseDirectory,
+            Args = ["--hostBuilder:reloadConfigOnChange=false"],
+        });
         // The CLI prints its own lines; ASP.NET Core's logs only for developers of TorrentLab (as CliErrors does).
         if (Environment.GetEnvironmentVariable("TORRENTLAB_DEBUG") != "1") builder.Logging.ClearProviders();
         builder.WebHost.ConfigureKestrel(kestrel =>
