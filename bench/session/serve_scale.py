@@ -9,7 +9,8 @@ usage: serve_scale.py N [--clients torrentlab,transmission,qbittorrent] [--torre
 Everything stays on 127.0.0.1: DHT, local peer discovery, UPnP/NAT-PMP and PEX are off in every client. Each torrent is
 a 1 MiB file with its data already in place (bench/session/make_torrents.py), added through the client's own remote
 API (ours, Transmission's RPC, qBittorrent's WebUI API). For the first start and for a restart of the same client,
-prints: seconds from the first add (or the restart) until every torrent is seeding, listening TCP sockets, bound UDP
+prints: seconds from the first add (or the restart) until every torrent is seeding, seconds from SIGINT (ours) or SIGTERM
+(theirs) until the process exits, seconds from a restart until the remote API answers, listening TCP sockets, bound UDP
 sockets, threads, anonymous RSS (MiB: the process's own memory, without the pages of files it maps), that RSS per torrent (KiB
 above the empty client's), and the idle CPU (% of one core) over
 the idle window.
@@ -236,12 +237,21 @@ def run(client, torrents, count, idle_seconds):
     seconds = added + wait_until(lambda: client.seeding(count), client.name + ' seeding')
     print('%-20s added %d torrents through its API in %.1f s' % (client.name, count, added), flush=True)
     report(client, 'start', count, seconds, base_rss, idle_seconds)
-    client.stop()
+    stopped = timed(client.stop)
     started = time.time()
     client.start(first=False)
-    seconds = time.time() - started + wait_until(lambda: client.seeding(count), client.name + ' seeding after a restart')
+    answering = time.time() - started
+    seconds = answering + wait_until(lambda: client.seeding(count), client.name + ' seeding after a restart')
     report(client, 'restart', count, seconds, base_rss, idle_seconds)
-    client.stop()
+    stopped_again = timed(client.stop)
+    print('%-20s stop   N=%d  exited %.1f s and %.1f s after the signal; after the restart its API answered in %.1f s'
+          % (client.name, count, stopped, stopped_again, answering), flush=True)
+
+
+def timed(action):
+    started = time.time()
+    action()
+    return time.time() - started
 
 
 def main():
