@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using System.Text.Encodings.Web;
 using System.Text.Json;
 
 namespace TorrentLab.Lab;
@@ -15,7 +16,9 @@ public static class LabJsonReport
     public static string StageLine(string program, LabTiming timing, LabStage stage, StageResult result)
     {
         using var buffer = new MemoryStream();
-        using (var json = new Utf8JsonWriter(buffer))
+        // Quotes and non-ASCII text as they are ("\"héllo\"", not "\u0022h\u00E9llo\u0022"): a teacher reads these lines, and
+        // they are never embedded in HTML, the only place the default escaping protects.
+        using (var json = new Utf8JsonWriter(buffer, new JsonWriterOptions { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
         {
             json.WriteStartObject();
             json.WriteString("stage", stage.Name);

@@ -144,4 +144,35 @@ public class LabCommandTests
         Assert.Equal(CliRunner.Codes.Usage, result.ExitCode);
         Assert.Contains("roster.txt:1: expected 'name command...'", result.Stderr);
     }
+
+    /// <summary>The CI recipes of docs/exercises/README.md: each one's checker line, with its variables filled in and the
+    /// reference client for the class's program, runs and prints JSON lines; a recipe that pipes the verdicts (tee) runs
+    /// its step under pipefail, or its job would pass when a stage fails.</summary>
+    [Fact]
+    public void CiRecipes_CheckerLineRuns_AndAFailingStageFailsTheJob()
+    {
+        var page = File.ReadAllText(Path.Combine(TestPaths.RepoRoot, "docs", "exercises", "README.md"));
+        var recipes = System.Text.RegularExpressions.Regex.Matches(page, "```yaml\n(.*?)```", System.Text.RegularExpressions.RegexOptions.Singleline)
+            .Select(m => m.Groups[1].Value).ToList();
+        Assert.Equal(2, recipes.Count);   // GitHub Actions, GitLab CI
+        foreach (var recipe in recipes)
+        {
+            var line = Assert.Single(recipe.Split('\n'), l => l.Contains("torrentlab lab check", StringComparison.Ordinal));
+            var command = line[(line.IndexOf("torrentlab lab check", StringComparison.Ordinal) + "torrentlab ".Length)..];
+            if (command.Contains("| tee", StringComparison.Ordinal)) Assert.Contains("shell: bash", recipe);   // bash -eo pipefail
+            // The CI's variables: the stages done so far (two, to keep the test short) and the run's number as the seed.
+            var filled = command.Split(['|', '>'])[0].Replace("\"${LAB_THROUGH:-download-file}\"", "bencode-integers")
+                .Replace("\"${{ github.run_number }}\"", "7").Replace("\"$CI_PIPELINE_IID\"", "7");
+            var words = filled.Split(' ', StringSplitOptions.RemoveEmptyEntries).ToList();
+            var program = words.IndexOf("--");
+            Assert.Equal(["python3", "main.py"], words[(program + 1)..]);
+
+            var result = CliRunner.Run([.. words[..(program + 1)], .. StudentClients.Command("good_client.py")], TimeSpan.FromSeconds(180));
+
+            Assert.True(result.ExitCode == CliRunner.Codes.Ok, $"{command}\n{result.Stdout}\n{result.Stderr}");
+            var stages = result.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => JsonDocument.Parse(l).RootElement).ToList();
+            Assert.Equal(["bencode-strings", "bencode-integers"], stages.Select(s => s.GetProperty("stage").GetString()));
+            Assert.All(stages, s => Assert.Equal(2, s.GetProperty("slow").GetDouble()));
+        }
+    }
 }

@@ -24,7 +24,7 @@ public class LabTimingTests(ITestOutputHelper output)
     [Fact]
     public async Task Measure_SlowStartingProgram_CountsItsStartupAndReportsIt()
     {
-        var slow = SlowStart(1, StudentClients.Python(), TestPaths.Fixture("students", "good_client.py"));
+        var slow = Slowed(1, 1, StudentClients.Python(), TestPaths.Fixture("students", "good_client.py"));
         var (_, report) = await StudentClients.CheckAsync(slow, new LabCheckOptions { Seed = 1, Stage = "bencode-integers" });
 
         // The measured start-up includes the wrapper's one-second pause.
@@ -33,13 +33,25 @@ public class LabTimingTests(ITestOutputHelper output)
         Assert.True(seconds >= 1, report);
     }
 
-    [Fact]
-    public async Task ProgramKilledAtItsLimit_IsToldItRanTooLong_NotGivenAnOutputHint()
+    // A hang where each kind of check used to guess from the missing output: a wrong value, a missing 'Tracker URL' line,
+    // "no announce reached the tracker", a peer never dialled, a DHT node never asked.
+    [Theory]
+    [InlineData("bencode-strings")]
+    [InlineData("parse-torrent")]
+    [InlineData("discover-peers")]
+    [InlineData("handshake")]
+    [InlineData("download-piece")]
+    [InlineData("magnet-parse")]
+    [InlineData("magnet-info")]
+    [InlineData("dht-ping")]
+    [InlineData("dht-get-peers")]
+    [InlineData("merkle-root")]
+    public async Task ProgramKilledAtItsLimit_IsToldItRanTooLong_NotGivenAnOutputHint(string stage)
     {
         // Ends the trivial run at once, then hangs on every real run.
         string[] hangs = ["sh", "-c", "[ \"$1 $2\" = 'decode i0e' ] && exit 0; sleep 30", "sh"];
         var (results, report) = await StudentClients.CheckAsync(hangs,
-            new LabCheckOptions { Seed = 3, Stage = "bencode-strings", TimeLimit = TimeSpan.FromSeconds(1) });
+            new LabCheckOptions { Seed = 3, Stage = stage, TimeLimit = TimeSpan.FromSeconds(1) });
 
         var result = Assert.Single(results).Result;
         Assert.False(result.Passed, report);
@@ -49,37 +61,43 @@ public class LabTimingTests(ITestOutputHelper output)
         Assert.DoesNotContain("wait for input", result.Hint);
     }
 
-    [Theory]
-    [InlineData("bencode-integers")]
-    [InlineData("info-hash")]
-    [InlineData("magnet-parse")]
-    [InlineData("handshake")]
-    public async Task RightOutputButExitCodeOne_IsToldTheOutputIsRight(string stage)
+    [Fact]
+    public async Task RightOutputButExitCodeOne_IsToldTheOutputIsRight_OnEveryStage()
     {
         var (results, report) = await StudentClients.CheckAsync(StudentClients.Command("exits_one.py"),
-            new LabCheckOptions { Seed = 4, Stage = stage });
+            new LabCheckOptions { Seed = 4, KeepGoing = true });
 
-        var result = Assert.Single(results).Result;
-        Assert.False(result.Passed, report);
-        Assert.StartsWith("your output is right, but your program exited with code 1", result.Hint);
+        Assert.Equal(LabStages.All.Select(s => s.Name), results.Select(r => r.Stage.Name));
+        Assert.All(results, r =>
+        {
+            Assert.False(r.Result.Passed, report);
+            Assert.StartsWith("your output is right, but your program exited with code 1", r.Result.Hint);
+        });
     }
 
-    /// <summary>The reference client behind a wrapper that sleeps before it starts Python: every stage must pass, with and
-    /// without faults. Two checks in the normal run; TORRENTLAB_LAB_LONG=1 makes it ten seeds each way.</summary>
+    /// <summary>One stage of each kind of check; TORRENTLAB_LAB_LONG=1 checks every stage (each run waits out its limit).</summary>
+    private static readonly string[] NeverExitsStages =
+        ["bencode-lists", "info-hash", "discover-peers", "handshake", "download-piece", "magnet-parse", "magnet-handshake",
+            "magnet-info", "dht-ping", "dht-get-peers", "merkle-root"];
+
     [Fact]
-    public async Task ReferenceClient_StartingTwoSecondsLate_PassesEveryStage_WithAndWithoutFaults()
+    public async Task RightOutputButNoExit_IsToldTheOutputIsRightAndTheProgramDidNotExit()
     {
-        var seeds = Environment.GetEnvironmentVariable("TORRENTLAB_LAB_LONG") == "1" ? Enumerable.Range(1, 10).ToArray() : [21];
-        var command = SlowStart(2, StudentClients.Python(), TestPaths.Fixture("students", "good_client.py"));
+        var stages = Environment.GetEnvironmentVariable("TORRENTLAB_LAB_LONG") == "1" ? [.. LabStages.All.Select(s => s.Name)] : NeverExitsStages;
+        var command = StudentClients.Command("never_exits.py");
+        var timing = await LabTiming.MeasureAsync(new StudentProgram(StudentClients.Command("good_client.py")), 1, TestContext.Current.CancellationToken);
         using var gate = new SemaphoreSlim(4);
-        var runs = seeds.SelectMany(seed => new[] { false, true }.Select(faults => (Seed: seed, Faults: faults))).Select(async c =>
+        var runs = stages.Select(async stage =>
         {
             await gate.WaitAsync(TestContext.Current.CancellationToken);
             try
             {
-                var (results, report) = await StudentClients.CheckAsync(command,
-                    new LabCheckOptions { Seed = c.Seed, Faults = c.Faults, KeepGoing = true });
-                return results.Count == LabStages.All.Count && results.All(r => r.Result.Passed) ? null : $"--seed {c.Seed}{(c.Faults ? " --faults" : "")}:\n{report}";
+                // The stage's own limit: it must be long enough for the right output, which comes before the hang.
+                var (results, report) = await StudentClients.CheckAsync(command, new LabCheckOptions { Seed = 6, Stage = stage, Startup = timing.Startup });
+                var result = results.Single().Result;
+                return !result.Passed && result.TimedOut
+                    && result.Hint?.StartsWith("your output is right, but your program did not exit", StringComparison.Ordinal) == true
+                    ? null : $"--stage {stage}:\n{report}";
             }
             finally
             {
@@ -88,11 +106,56 @@ public class LabTimingTests(ITestOutputHelper output)
         }).ToList();
 
         var failures = (await Task.WhenAll(runs)).Where(f => f is not null).ToList();
-        output.WriteLine($"{runs.Count} full checks over seeds {string.Join(", ", seeds)}");
         Assert.True(failures.Count == 0, string.Join("\n\n", failures));
     }
 
-    /// <summary>The command that runs <paramref name="command"/> after a pause of <paramref name="seconds"/>.</summary>
-    internal static string[] SlowStart(int seconds, params string[] command) =>
-        ["env", $"SLOW_START={seconds}", "sh", TestPaths.Fixture("students", "slow_start.sh"), .. command];
+    /// <summary>The stages the normal run checks the slowed reference client on: one of each kind of check (decoding, a
+    /// torrent's lines, the tracker, a piece, the metadata, the DHT, a v2 piece); TORRENTLAB_LAB_LONG=1 checks all.</summary>
+    private static readonly string[] SlowedStages =
+        ["bencode-dictionaries", "info-hash", "discover-peers", "download-piece", "magnet-info", "dht-get-peers", "v2-download-piece"];
+
+    /// <summary>The reference client behind a wrapper that sleeps 2 s before it starts Python and then runs it at half
+    /// speed (fixtures/students/slow_interpreter.py): every stage must pass, with and without faults. The normal run
+    /// checks one seed on <see cref="SlowedStages"/>, the start-up measured once; TORRENTLAB_LAB_LONG=1 runs whole checks
+    /// (every stage, the start-up measured by each, as <c>lab check</c> does) on ten seeds each way.</summary>
+    [Fact]
+    public async Task ReferenceClient_SlowedToHalfSpeedAfterATwoSecondStart_PassesEveryStage_WithAndWithoutFaults()
+    {
+        var full = Environment.GetEnvironmentVariable("TORRENTLAB_LAB_LONG") == "1";
+        int[] seeds = full ? [.. Enumerable.Range(1, 10)] : [21];
+        var command = Slowed(2, 0.5, StudentClients.Python(), TestPaths.Fixture("students", "good_client.py"));
+        TimeSpan? startup = full ? null
+            : (await LabTiming.MeasureAsync(new StudentProgram(command), 1, TestContext.Current.CancellationToken)).Startup;
+        var checks = from seed in seeds
+                     from faults in new[] { false, true }
+                     from stage in full ? new string?[] { null } : SlowedStages
+                     select new LabCheckOptions { Seed = seed, Faults = faults, Stage = stage, KeepGoing = true, Startup = startup };
+        using var gate = new SemaphoreSlim(4);
+        var runs = checks.Select(async options =>
+        {
+            await gate.WaitAsync(TestContext.Current.CancellationToken);
+            try
+            {
+                var (results, report) = await StudentClients.CheckAsync(command, options);
+                var expected = options.Stage is null ? LabStages.All.Count : 1;
+                return results.Count == expected && results.All(r => r.Result.Passed) ? null
+                    : $"--seed {options.Seed}{(options.Faults ? " --faults" : "")}{(options.Stage is null ? "" : $" --stage {options.Stage}")}:\n{report}";
+            }
+            finally
+            {
+                gate.Release();
+            }
+        }).ToList();
+
+        var failures = (await Task.WhenAll(runs)).Where(f => f is not null).ToList();
+        output.WriteLine($"{runs.Count} checks over seeds {string.Join(", ", seeds)}, {(full ? "every stage" : string.Join(", ", SlowedStages))}" +
+            (startup is { } s ? $"; a start takes {LabTiming.Seconds(s)} s" : ""));
+        Assert.True(failures.Count == 0, string.Join("\n\n", failures));
+    }
+
+    /// <summary>The command that runs <paramref name="command"/> after a pause of <paramref name="seconds"/>, then at
+    /// <paramref name="speed"/> of full speed (fixtures/students/slow_interpreter.py).</summary>
+    internal static string[] Slowed(int seconds, double speed, params string[] command) =>
+        ["env", $"SLOW_START={seconds}", $"SLOW_SPEED={speed.ToString(System.Globalization.CultureInfo.InvariantCulture)}",
+            StudentClients.Python(), TestPaths.Fixture("students", "slow_interpreter.py"), .. command];
 }
