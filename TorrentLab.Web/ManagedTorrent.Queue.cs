@@ -38,6 +38,15 @@ internal sealed partial class ManagedTorrent
     /// <summary>Its place in the queue: smaller starts first (the order of the start requests).</summary>
     public long QueueTicket { get { lock (_lock) return _queueTicket; } }
 
+    /// <summary>Gives the torrent another place in the queue (a queue move renumbers every torrent).</summary>
+    public void SetQueueTicket(long ticket)
+    {
+        lock (_lock) _queueTicket = ticket;
+    }
+
+    /// <summary>Its category (Transmission's label, qBittorrent's category), or null; kept in the saved list.</summary>
+    public string? Category { get; set; }
+
     /// <summary>Marks the torrent as waiting for a download slot; false when it runs already, or is complete and will
     /// not seed.</summary>
     public bool Queue(long ticket, bool seedWhenComplete)
