@@ -83,6 +83,7 @@ public sealed class WebServer : IAsyncDisposable
         app.Use((context, next) => ErrorsAsJsonAsync(context, next, options.Log));
         TorrentApi.Map(app, torrents, options);
         LimitsApi.Map(app, torrents);
+        Transmission.TransmissionRpc.Map(app, torrents, options, token);
         app.Map("/api/live", async context =>
         {
             if (!context.WebSockets.IsWebSocketRequest)
