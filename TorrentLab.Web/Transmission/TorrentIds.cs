@@ -19,7 +19,14 @@ internal sealed class TorrentIds(TorrentManager torrents)
     /// <summary>The torrent's id (given now when it has none).</summary>
     public int IdOf(ManagedTorrent torrent)
     {
-        lock (_lock) return IdOfLocked(torrent.InfoHash);
+        lock (_lock)
+            if (_ids.TryGetValue(torrent.InfoHash, out var id)) return id;
+        var all = torrents.All;
+        lock (_lock)
+        {
+            foreach (var other in all) IdOfLocked(other.InfoHash); // the older ones first: ids follow the list's order
+            return IdOfLocked(torrent.InfoHash);
+        }
     }
 
     /// <summary>The torrents a request's <c>ids</c> names, oldest first: every torrent when absent; ids or hashes
