@@ -84,6 +84,7 @@ public sealed class WebServer : IAsyncDisposable
         TorrentApi.Map(app, torrents, options);
         LimitsApi.Map(app, torrents);
         Transmission.TransmissionRpc.Map(app, torrents, options, token);
+        QBittorrent.QBittorrentApi.Map(app, torrents, options, token);
         app.Map("/api/live", async context =>
         {
             if (!context.WebSockets.IsWebSocketRequest)
