@@ -74,7 +74,7 @@ internal sealed partial class ManagedTorrent
         }
     }
 
-    /// <summary>Ends a re-hash with the pieces found intact: complete, or paused with those pieces.</summary>
+    /// <summary>Ends a re-hash with the pieces found intact: complete (every wanted piece), or paused with those pieces.</summary>
     public void EndCheck(PieceStates pieces, string? error)
     {
         lock (_lock)
@@ -82,8 +82,9 @@ internal sealed partial class ManagedTorrent
             _pieces = pieces;
             _bytesDone = BytesOf(pieces);
             _error = error;
+            // Complete when every wanted piece is intact: a skipped file's pieces are not needed.
             State = error is not null ? TorrentState.Failed
-                : pieces.CountOf(PieceState.Verified) == Torrent.PieceCount ? TorrentState.Completed : TorrentState.Paused;
+                : _selection.IsDoneIn(pieces.Verified()) ? TorrentState.Completed : TorrentState.Paused;
             Bump();
         }
     }
