@@ -18,7 +18,7 @@ namespace TorrentLab.Web.QBittorrent;
 /// </code>
 /// Credentials: a server without a token lets every request in (as qBittorrent's "bypass authentication for clients
 /// on localhost"), and the login still hands out a cookie, which clients expect. With a token, the login takes it as
-/// the password (any user name) and the <c>SID</c> cookie it sets, or <c>Authorization: Bearer &lt;token&gt;</c>,
+/// the password (any user name) and the <c>SID</c> cookie it sets, or the token as a bearer token or Basic password,
 /// must come with every other request; without, 403 as qBittorrent answers. The host and origin checks of the rest
 /// of the API run first (<see cref="RequestGuard"/>). Answers are qBittorrent's: plain text "Ok."/"Fails." or JSON.
 /// </remarks>
@@ -144,9 +144,23 @@ internal sealed partial class QBittorrentApi
             }
             _sessions.TryRemove(sid, out _);
         }
+        // Or the token itself: as a bearer token (qBittorrent 5.2's API keys) or as the Basic password (5.2 takes Basic too).
         var header = request.Headers.Authorization.ToString();
-        return header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase)
-            && CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(header["Bearer ".Length..].Trim()), _token);
+        string? presented = null;
+        if (header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase)) presented = header["Bearer ".Length..].Trim();
+        else if (header.StartsWith("Basic ", StringComparison.OrdinalIgnoreCase))
+        {
+            try
+            {
+                var pair = Encoding.UTF8.GetString(Convert.FromBase64String(header["Basic ".Length..].Trim()));
+                presented = pair.IndexOf(':') is var colon and >= 0 ? pair[(colon + 1)..] : null;
+            }
+            catch (FormatException)
+            {
+                return false;
+            }
+        }
+        return presented is { Length: > 0 } && CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(presented), _token);
     }
 
     private void ForgetExpired()
