@@ -40,7 +40,8 @@ internal sealed partial class TorrentManager
         Save();
     }
 
-    private static bool ValidCategory(string name) =>
+    /// <summary>True for a name a category may have: 1 to 100 characters, no control characters, no spaces at either end.</summary>
+    public static bool ValidCategory(string name) =>
         name.Length is > 0 and <= MaxCategoryLength && !name.Any(char.IsControl) && name.Trim() == name;
 
     private static void RequireValidCategory(string name)

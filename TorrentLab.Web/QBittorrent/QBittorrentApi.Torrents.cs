@@ -215,7 +215,8 @@ internal sealed partial class QBittorrentApi
     }
 
     /// <summary>torrents/add: <c>urls</c> (one per line: magnet links or http/https URLs) and uploaded .torrent files;
-    /// <c>paused</c> (or v5's <c>stopped</c>), <c>category</c>, and <c>savepath</c>, which must be the downloads folder.
+    /// <c>paused</c> (or v5's <c>stopped</c>), <c>category</c> (created when new), and <c>savepath</c>, which must be the
+    /// downloads folder.
     /// Answers "Ok." when every one was added (or was there already, as qBittorrent), else 415 "Fails.".</summary>
     private async Task AddAsync(HttpContext context, QBittorrentInput input)
     {
@@ -225,8 +226,9 @@ internal sealed partial class QBittorrentApi
             throw new WebApiException(400, "savepath: every torrent of this server is downloaded to its downloads folder (app/defaultSavePath); another is not supported");
         var start = !(input.Flag("paused") || input.Flag("stopped"));
         var category = input["category"] is { Length: > 0 } c ? c : null;
-        if (category is not null && !_torrents.Categories.Contains(category))
-            throw new WebApiException(409, $"category '{UntrustedText.Clean(category, 40)}' does not exist: create it with torrents/createCategory");
+        // As qBittorrent, a category named here that does not exist yet is created with the torrent.
+        if (category is not null && !TorrentManager.ValidCategory(category))
+            throw new WebApiException(400, $"'{UntrustedText.Clean(category, 40)}' is not a valid category name");
         var sources = new List<Func<Task<(byte[], IReadOnlyList<System.Net.IPEndPoint>)>>>();
         foreach (var file in input.Files) sources.Add(() => Task.FromResult<(byte[], IReadOnlyList<System.Net.IPEndPoint>)>((file, [])));
         foreach (var url in (input["urls"] ?? "").Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))

@@ -24,7 +24,7 @@ internal sealed class TorrentIds(TorrentManager torrents)
         var all = torrents.All;
         lock (_lock)
         {
-            foreach (var other in all) IdOfLocked(other.InfoHash); // the older ones first: ids follow the list's order
+            SyncLocked(all); // the older ones first: ids follow the list's order
             return IdOfLocked(torrent.InfoHash);
         }
     }
@@ -35,11 +35,7 @@ internal sealed class TorrentIds(TorrentManager torrents)
     public IReadOnlyList<ManagedTorrent> Resolve(JsonElement arguments)
     {
         var all = torrents.All;
-        lock (_lock)
-        {
-            foreach (var torrent in all) IdOfLocked(torrent.InfoHash); // ids follow the list's order, oldest first
-            NoteRemovedLocked(all);
-        }
+        lock (_lock) SyncLocked(all);
         if (!arguments.TryGetProperty("ids", out var ids)) return all;
         var wanted = new HashSet<string>(StringComparer.Ordinal);
         switch (ids.ValueKind)
@@ -62,7 +58,7 @@ internal sealed class TorrentIds(TorrentManager torrents)
         var all = torrents.All;
         lock (_lock)
         {
-            NoteRemovedLocked(all);
+            SyncLocked(all);
             var since = DateTimeOffset.UtcNow - Recent;
             foreach (var old in _removed.Where(r => r.Value < since).Select(r => r.Key).ToList()) _removed.Remove(old);
             return [.. _removed.Keys.Order()];
@@ -91,10 +87,11 @@ internal sealed class TorrentIds(TorrentManager torrents)
         return id;
     }
 
-    // An id whose torrent left the list: remembered as removed, for a minute.
-    private void NoteRemovedLocked(IReadOnlyList<ManagedTorrent> all)
+    // Ids for torrents new to the list, oldest first; an id whose torrent left the list is remembered as removed.
+    private void SyncLocked(IReadOnlyList<ManagedTorrent> all)
     {
-        if (_ids.Count == all.Count) return;
+        foreach (var torrent in all) IdOfLocked(torrent.InfoHash);
+        if (_ids.Count == all.Count) return; // every id has its torrent: nothing was removed
         var present = all.Select(t => t.InfoHash).ToHashSet(StringComparer.Ordinal);
         foreach (var (hash, id) in _ids.Where(p => !present.Contains(p.Key)).ToList())
         {

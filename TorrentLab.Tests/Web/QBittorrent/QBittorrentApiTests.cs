@@ -95,6 +95,27 @@ public class QBittorrentApiTests
     }
 
     [Fact]
+    public async Task Add_InACategoryNotCreatedYet_CreatesItAsQBittorrentDoes()
+    {
+        await using var web = await StartAsync();
+        using var http = Client(web);
+        await PostAsync(http, "auth/login", ("username", "admin"), ("password", Token));
+        using var form = new MultipartFormDataContent();
+        form.Add(new ByteArrayContent(web.Swarm.Built.TorrentBytes), "torrents", "webtest.torrent");
+        form.Add(new StringContent("true"), "paused");
+        form.Add(new StringContent("new-one"), "category");
+        using var added = await http.PostAsync("/api/v2/torrents/add", form, Ct);
+
+        var categories = JsonDocument.Parse(await http.GetStringAsync("/api/v2/torrents/categories", Ct)).RootElement;
+        var info = JsonDocument.Parse(await http.GetStringAsync("/api/v2/torrents/info", Ct)).RootElement;
+
+        Assert.Equal("Ok.", await added.Content.ReadAsStringAsync(Ct));
+        Assert.Equal(["new-one"], categories.EnumerateObject().Select(c => c.Name));
+        Assert.Equal("new-one", info[0].GetProperty("category").GetString());
+        Assert.Equal("paused", Assert.Single(await web.ListAsync(Ct)).State);
+    }
+
+    [Fact]
     public async Task AddWithAnotherSavePath_IsRefusedAndAddsNothing()
     {
         await using var web = await StartAsync();
