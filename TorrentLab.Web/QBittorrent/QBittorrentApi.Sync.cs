@@ -1,6 +1,6 @@
 using System.Text.Json;
 
-namespace TorrentLab.Web.QBittorrent;
+namespace TorrentLab.Web;
 
 // app/*, transfer/info and sync/maindata: the server's settings and totals.
 internal sealed partial class QBittorrentApi

@@ -1,8 +1,7 @@
 using System.Text.Json;
 using Microsoft.AspNetCore.Http;
-using TorrentLab.Web.Remote;
 
-namespace TorrentLab.Web.QBittorrent;
+namespace TorrentLab.Web;
 
 // The torrents/* routes: the list and one torrent's properties and files, add, and the actions.
 internal sealed partial class QBittorrentApi

@@ -6,7 +6,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 
-namespace TorrentLab.Web.QBittorrent;
+namespace TorrentLab.Web;
 
 /// <summary>The subset of qBittorrent's WebUI API v2 (<c>/api/v2/...</c>, as qBittorrent 4.6 speaks it, webapiVersion
 /// 2.9.3) that media managers and phone apps use, over this server's torrents.</summary>

@@ -1,7 +1,7 @@
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 
-namespace TorrentLab.Web.QBittorrent;
+namespace TorrentLab.Web;
 
 /// <summary>A qBittorrent API request's parameters: the query string and, for a POST, the form (urlencoded or
 /// multipart, as qBittorrent reads both), with the uploaded .torrent files of <c>torrents/add</c>.</summary>

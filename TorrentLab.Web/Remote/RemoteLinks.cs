@@ -2,7 +2,7 @@ using System.Net;
 using TorrentLab.Client;
 using TorrentLab.Magnet;
 
-namespace TorrentLab.Web.Remote;
+namespace TorrentLab.Web;
 
 /// <summary>What the remote-control APIs add by link: a magnet link (its metadata fetched from peers, BEP 9), the
 /// http/https URL of a .torrent (through the same address checks as <c>POST /api/torrents/link</c>), or a .torrent

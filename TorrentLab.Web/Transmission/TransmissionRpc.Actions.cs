@@ -1,8 +1,7 @@
 using System.Text.Json;
 using TorrentLab.Metainfo;
-using TorrentLab.Web.Remote;
 
-namespace TorrentLab.Web.Transmission;
+namespace TorrentLab.Web;
 
 // The methods that change torrents (rpc-spec 3.1, 3.2, 3.4-3.7, 4.6). Each checks every argument before it changes
 // anything, so a refused request leaves the torrents as they were.
@@ -12,11 +11,11 @@ internal sealed partial class TransmissionRpc
     /// or by <c>metainfo</c> (the .torrent in base64); answers <c>torrent-added</c> or <c>torrent-duplicate</c>.</summary>
     private async Task AddAsync(JsonElement args, Utf8JsonWriter writer, CancellationToken ct)
     {
-        RequireDownloadsFolder(RpcArguments.String(args, "download-dir"), "download-dir");
-        var start = !(RpcArguments.Bool(args, "paused") ?? !_startAddedTorrents);
-        var labels = RpcArguments.Strings(args, "labels");
-        var metainfo = RpcArguments.String(args, "metainfo");
-        var filename = RpcArguments.String(args, "filename");
+        RequireDownloadsFolder(TransmissionArguments.String(args, "download-dir"), "download-dir");
+        var start = !(TransmissionArguments.Bool(args, "paused") ?? !_startAddedTorrents);
+        var labels = TransmissionArguments.Strings(args, "labels");
+        var metainfo = TransmissionArguments.String(args, "metainfo");
+        var filename = TransmissionArguments.String(args, "filename");
         byte[] bytes;
         IReadOnlyList<System.Net.IPEndPoint> peers = [];
         if (!string.IsNullOrEmpty(metainfo))
@@ -74,7 +73,7 @@ internal sealed partial class TransmissionRpc
     /// <summary>rpc-spec 3.6: remove, with <c>delete-local-data</c> also the files (inside the downloads folder only).</summary>
     private async Task RemoveAsync(JsonElement args)
     {
-        var delete = RpcArguments.Bool(args, "delete-local-data") ?? false;
+        var delete = TransmissionArguments.Bool(args, "delete-local-data") ?? false;
         foreach (var torrent in _ids.Resolve(args))
         {
             await _torrents.RemoveAsync(torrent, delete).ConfigureAwait(false);
@@ -87,15 +86,15 @@ internal sealed partial class TransmissionRpc
     private async Task SetAsync(JsonElement args, CancellationToken ct)
     {
         foreach (var key in (string[])["trackerAdd", "trackerRemove", "trackerReplace", "trackerList"])
-            if (RpcArguments.Has(args, key))
+            if (TransmissionArguments.Has(args, key))
                 throw Unsupported($"{key} is not supported: a torrent announces to the trackers of its .torrent");
-        if (RpcArguments.Bool(args, "honorsSessionLimits") == false) throw Unsupported("honorsSessionLimits false is not supported: the global limits always apply");
-        if (RpcArguments.Bool(args, "sequentialDownload") == true) throw Unsupported("sequentialDownload is not supported by torrent-set here");
-        if (RpcArguments.String(args, "location") is { } location) RequireDownloadsFolder(location, "location");
+        if (TransmissionArguments.Bool(args, "honorsSessionLimits") == false) throw Unsupported("honorsSessionLimits false is not supported: the global limits always apply");
+        if (TransmissionArguments.Bool(args, "sequentialDownload") == true) throw Unsupported("sequentialDownload is not supported by torrent-set here");
+        if (TransmissionArguments.String(args, "location") is { } location) RequireDownloadsFolder(location, "location");
         var down = Limit(args, "downloadLimit", "downloadLimited");
         var up = Limit(args, "uploadLimit", "uploadLimited");
         var ratio = SeedRatio(args);
-        var labels = RpcArguments.Strings(args, "labels");
+        var labels = TransmissionArguments.Strings(args, "labels");
         var torrents = _ids.Resolve(args);
         var changes = torrents.Select(t => t.Files()).Select((files, i) => (Torrent: torrents[i], Changes: FileChanges(args, files.Length, files))).ToList();
         foreach (var (torrent, fileChanges) in changes)
@@ -112,8 +111,8 @@ internal sealed partial class TransmissionRpc
     /// neither is given. A value given without its flag turns the limit on.</summary>
     internal static long? Limit(JsonElement args, string value, string enabled)
     {
-        var kbps = RpcArguments.Long(args, value);
-        var on = RpcArguments.Bool(args, enabled);
+        var kbps = TransmissionArguments.Long(args, value);
+        var on = TransmissionArguments.Bool(args, enabled);
         if (kbps is < 0) throw Unsupported($"{value} must be 0 or more kB/s, got {kbps}");
         if (on == false) return 0;
         if (kbps is { } k) return k * SpeedUnit;
@@ -122,8 +121,8 @@ internal sealed partial class TransmissionRpc
 
     private static (int Mode, double? Limit)? SeedRatio(JsonElement args)
     {
-        var limit = RpcArguments.Double(args, "seedRatioLimit");
-        var mode = RpcArguments.Long(args, "seedRatioMode");
+        var limit = TransmissionArguments.Double(args, "seedRatioLimit");
+        var mode = TransmissionArguments.Long(args, "seedRatioMode");
         if (limit is < 0) throw Unsupported($"seedRatioLimit must be 0 or more, got {limit}");
         if (mode is not (null or 0 or 1 or 2)) throw Unsupported($"seedRatioMode must be 0 (global), 1 (this torrent's) or 2 (unlimited), got {mode}");
         if (mode is null && limit is null) return null;
@@ -140,7 +139,7 @@ internal sealed partial class TransmissionRpc
         var priorities = current?.Select(f => f.Priority).ToArray() ?? Enumerable.Repeat("normal", count).ToArray();
         int[] Indexes(string key)
         {
-            var list = RpcArguments.Ints(args, key);
+            var list = TransmissionArguments.Ints(args, key);
             if (list is null) return [];
             if (list.Length == 0) return [.. Enumerable.Range(0, count)];
             foreach (var i in list)
@@ -158,7 +157,7 @@ internal sealed partial class TransmissionRpc
     /// <summary>rpc-spec 3.6: the only location is the downloads folder; asking for it again is a success.</summary>
     private void SetLocation(JsonElement args)
     {
-        var location = RpcArguments.String(args, "location") ?? throw Unsupported("torrent-set-location needs 'location'");
+        var location = TransmissionArguments.String(args, "location") ?? throw Unsupported("torrent-set-location needs 'location'");
         RequireDownloadsFolder(location, "location");
         _ids.Resolve(args);
     }

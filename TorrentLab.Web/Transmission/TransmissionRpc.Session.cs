@@ -3,7 +3,7 @@ using System.Net.Sockets;
 using System.Text.Json;
 using TorrentLab.Wire;
 
-namespace TorrentLab.Web.Transmission;
+namespace TorrentLab.Web;
 
 // The session methods (rpc-spec 4): session-get/set/stats, free-space and port-test.
 internal sealed partial class TransmissionRpc
@@ -18,7 +18,7 @@ internal sealed partial class TransmissionRpc
     /// TorrentLab lacks (alternative speeds, blocklist, incomplete folder, scripts) say they are off.</summary>
     private void WriteSession(JsonElement args, Utf8JsonWriter w)
     {
-        var fields = RpcArguments.Strings(args, "fields")?.ToHashSet(StringComparer.Ordinal);
+        var fields = TransmissionArguments.Strings(args, "fields")?.ToHashSet(StringComparer.Ordinal);
         var settings = _torrents.Settings;
         var down = _torrents.GlobalDownloadLimit.BytesPerSecond;
         var up = _torrents.GlobalUploadLimit.BytesPerSecond;
@@ -103,19 +103,19 @@ internal sealed partial class TransmissionRpc
     /// request; keys of features it lacks that ask for nothing are ignored, as Transmission ignores unknown keys.</summary>
     private void SetSession(JsonElement args)
     {
-        RequireDownloadsFolder(RpcArguments.String(args, "download-dir"), "download-dir");
-        if (RpcArguments.Long(args, "peer-port") is { } port && port != _torrents.Session.Port)
+        RequireDownloadsFolder(TransmissionArguments.String(args, "download-dir"), "download-dir");
+        if (TransmissionArguments.Long(args, "peer-port") is { } port && port != _torrents.Session.Port)
             throw Unsupported($"peer-port cannot change while the server runs: restart torrentlab serve with --peer-port {port}");
-        if (RpcArguments.Bool(args, "alt-speed-enabled") == true || RpcArguments.Bool(args, "alt-speed-time-enabled") == true)
+        if (TransmissionArguments.Bool(args, "alt-speed-enabled") == true || TransmissionArguments.Bool(args, "alt-speed-time-enabled") == true)
             throw Unsupported("alternative speed limits are not supported: set speed-limit-down and speed-limit-up");
-        if (RpcArguments.Bool(args, "incomplete-dir-enabled") == true) throw Unsupported("incomplete-dir is not supported");
-        if (RpcArguments.Bool(args, "download-queue-enabled") == false) throw Unsupported("the download queue is always on: set download-queue-size");
+        if (TransmissionArguments.Bool(args, "incomplete-dir-enabled") == true) throw Unsupported("incomplete-dir is not supported");
+        if (TransmissionArguments.Bool(args, "download-queue-enabled") == false) throw Unsupported("the download queue is always on: set download-queue-size");
         var down = Limit(args, "speed-limit-down", "speed-limit-down-enabled");
         var up = Limit(args, "speed-limit-up", "speed-limit-up-enabled");
-        var queue = RpcArguments.Long(args, "download-queue-size");
-        var ratio = RpcArguments.Double(args, "seedRatioLimit");
-        var limited = RpcArguments.Bool(args, "seedRatioLimited");
-        var start = RpcArguments.Bool(args, "start-added-torrents");
+        var queue = TransmissionArguments.Long(args, "download-queue-size");
+        var ratio = TransmissionArguments.Double(args, "seedRatioLimit");
+        var limited = TransmissionArguments.Bool(args, "seedRatioLimited");
+        var start = TransmissionArguments.Bool(args, "start-added-torrents");
         if (queue is < 1 or > 1000) throw Unsupported($"download-queue-size must be 1..1000, got {queue}");
         if (ratio is < 0) throw Unsupported($"seedRatioLimit must be 0 or more, got {ratio}");
 
@@ -151,7 +151,7 @@ internal sealed partial class TransmissionRpc
     /// answered, so the RPC tells nothing about the rest of the server's disks.</summary>
     private void WriteFreeSpace(JsonElement args, Utf8JsonWriter w)
     {
-        var path = RpcArguments.String(args, "path") ?? throw Unsupported("free-space needs 'path'");
+        var path = TransmissionArguments.String(args, "path") ?? throw Unsupported("free-space needs 'path'");
         var full = System.IO.Path.GetFullPath(path);
         var downloads = System.IO.Path.TrimEndingDirectorySeparator(_torrents.Downloads);
         if (full != downloads && !full.StartsWith(downloads + System.IO.Path.DirectorySeparatorChar, StringComparison.Ordinal))

@@ -1,6 +1,6 @@
 using System.Text.Json;
 
-namespace TorrentLab.Web.Transmission;
+namespace TorrentLab.Web;
 
 // torrent-get (rpc-spec 3.3): the fields a client asks for, of the torrents it names, as objects or as a table.
 internal sealed partial class TransmissionRpc
@@ -13,8 +13,8 @@ internal sealed partial class TransmissionRpc
 
     private void WriteTorrents(JsonElement args, Utf8JsonWriter writer)
     {
-        var fields = RpcArguments.Strings(args, "fields") ?? throw Unsupported("torrent-get needs 'fields': the names of the fields to return");
-        var table = RpcArguments.String(args, "format") == "table";
+        var fields = TransmissionArguments.Strings(args, "fields") ?? throw Unsupported("torrent-get needs 'fields': the names of the fields to return");
+        var table = TransmissionArguments.String(args, "format") == "table";
         var torrents = _ids.Resolve(args);
         writer.WriteStartArray("torrents");
         if (table)

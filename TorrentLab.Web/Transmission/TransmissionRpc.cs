@@ -6,7 +6,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 
-namespace TorrentLab.Web.Transmission;
+namespace TorrentLab.Web;
 
 /// <summary>Transmission's RPC protocol at <c>/transmission/rpc</c> (Transmission 4.0, <c>rpc-version</c> 17), so
 /// <c>transmission-remote</c>, remote GUIs, phone apps and media managers drive this server's torrents.</summary>
@@ -31,7 +31,7 @@ internal sealed partial class TransmissionRpc
     private readonly TorrentManager _torrents;
     private readonly WebServerOptions _options;
     private readonly byte[]? _token;
-    private readonly TorrentIds _ids;
+    private readonly TransmissionIds _ids;
     private readonly DateTimeOffset _started = DateTimeOffset.UtcNow;
     private bool _startAddedTorrents = true; // session-set start-added-torrents; not kept across restarts
 
@@ -40,7 +40,7 @@ internal sealed partial class TransmissionRpc
         _torrents = torrents;
         _options = options;
         _token = token is null ? null : Encoding.UTF8.GetBytes(token);
-        _ids = new TorrentIds(torrents);
+        _ids = new TransmissionIds(torrents);
         SessionId = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(24));
     }
 

@@ -1,11 +1,11 @@
 using System.Text.Json;
 
-namespace TorrentLab.Web.Transmission;
+namespace TorrentLab.Web;
 
 /// <summary>Transmission's torrent ids: small whole numbers given out in the order torrents are first seen (oldest
 /// first), stable while the server runs, never reused (as <c>tr_torrent::id</c>). RPC requests name torrents by id,
 /// by info hash, or as <c>"recently-active"</c>.</summary>
-internal sealed class TorrentIds(TorrentManager torrents)
+internal sealed class TransmissionIds(TorrentManager torrents)
 {
     /// <summary>Transmission's RECENTLY_ACTIVE_SECONDS: how long a removed torrent is reported as removed.</summary>
     private static readonly TimeSpan Recent = TimeSpan.FromSeconds(60);

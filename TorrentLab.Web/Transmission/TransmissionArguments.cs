@@ -1,10 +1,10 @@
 using System.Text.Json;
 
-namespace TorrentLab.Web.Transmission;
+namespace TorrentLab.Web;
 
 /// <summary>Reads a request's <c>arguments</c> the way Transmission's own parser does: a boolean may come as
 /// <c>true</c>, <c>1</c> or <c>"true"</c> (browser extensions send strings); a wrong type is an error that names the key.</summary>
-internal static class RpcArguments
+internal static class TransmissionArguments
 {
     public static bool Has(JsonElement arguments, string key) => arguments.TryGetProperty(key, out _);
 
