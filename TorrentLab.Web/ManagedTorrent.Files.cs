@@ -11,6 +11,9 @@ internal sealed partial class ManagedTorrent
     /// <summary>The priority of each file (pad files included), for the saved list.</summary>
     public IReadOnlyList<FilePriority> Priorities { get { lock (_lock) return _selection.Files; } }
 
+    /// <summary>Bytes of the pieces the selection wants (all of them when no file is skipped).</summary>
+    public long WantedBytes { get { lock (_lock) return _selection.WantedBytes; } }
+
     /// <summary>The files as the file tree shows them: pad files left out, numbered from 1 as <c>torrentlab info</c> does.</summary>
     public FileEntry[] Files()
     {

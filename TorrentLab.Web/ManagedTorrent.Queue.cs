@@ -38,6 +38,15 @@ internal sealed partial class ManagedTorrent
     /// <summary>Its place in the queue: smaller starts first (the order of the start requests).</summary>
     public long QueueTicket { get { lock (_lock) return _queueTicket; } }
 
+    /// <summary>Gives the torrent another place in the queue (a queue move renumbers every torrent).</summary>
+    public void SetQueueTicket(long ticket)
+    {
+        lock (_lock) _queueTicket = ticket;
+    }
+
+    /// <summary>Its category (Transmission's label, qBittorrent's category), or null; kept in the saved list.</summary>
+    public string? Category { get; set; }
+
     /// <summary>Marks the torrent as waiting for a download slot; false when it runs already, or is complete and will
     /// not seed.</summary>
     public bool Queue(long ticket, bool seedWhenComplete)
@@ -65,7 +74,7 @@ internal sealed partial class ManagedTorrent
         }
     }
 
-    /// <summary>Ends a re-hash with the pieces found intact: complete, or paused with those pieces.</summary>
+    /// <summary>Ends a re-hash with the pieces found intact: complete (every wanted piece), or paused with those pieces.</summary>
     public void EndCheck(PieceStates pieces, string? error)
     {
         lock (_lock)
@@ -73,8 +82,9 @@ internal sealed partial class ManagedTorrent
             _pieces = pieces;
             _bytesDone = BytesOf(pieces);
             _error = error;
+            // Complete when every wanted piece is intact: a skipped file's pieces are not needed.
             State = error is not null ? TorrentState.Failed
-                : pieces.CountOf(PieceState.Verified) == Torrent.PieceCount ? TorrentState.Completed : TorrentState.Paused;
+                : _selection.IsDoneIn(pieces.Verified()) ? TorrentState.Completed : TorrentState.Paused;
             Bump();
         }
     }

@@ -17,7 +17,9 @@ public sealed class TokenGate(string? token)
 
     public async Task InvokeAsync(HttpContext context, RequestDelegate next)
     {
-        if (_token is not null && context.Request.Path.StartsWithSegments("/api") && !Allowed(context.Request))
+        // The qBittorrent API (/api/v2) checks its own credentials: a login cookie or this token (QBittorrentApi).
+        if (_token is not null && context.Request.Path.StartsWithSegments("/api") && !context.Request.Path.StartsWithSegments("/api/v2")
+            && !Allowed(context.Request))
         {
             context.Response.StatusCode = StatusCodes.Status401Unauthorized;
             context.Response.Headers.WWWAuthenticate = "Bearer";

@@ -20,6 +20,9 @@ internal sealed record TorrentEntry(string InfoHash, string Name, DateTimeOffset
 
     /// <summary>Peers its magnet link named (<c>ip:port</c>), tried on every run.</summary>
     public IReadOnlyList<string>? Peers { get; init; }
+
+    /// <summary>Its category (a Transmission label, a qBittorrent category), or null.</summary>
+    public string? Category { get; init; }
 }
 
 /// <summary>The file format of the saved torrent list.</summary>
@@ -27,6 +30,9 @@ internal sealed record TorrentListDocument(int Version, IReadOnlyList<TorrentEnt
 {
     /// <summary>The settings changed through the API (queue size, seeding defaults); null: the server's options.</summary>
     public WebSettings? Settings { get; init; }
+
+    /// <summary>The categories the remote-control APIs created, used by a torrent or not; null when none.</summary>
+    public IReadOnlyList<string>? Categories { get; init; }
 }
 
 /// <summary>Keeps the web interface's torrents across restarts: <c>&lt;downloads&gt;/.torrentlab/web/torrents.json</c>
@@ -50,6 +56,9 @@ internal sealed class TorrentListStore
 
     /// <summary>The settings the last <see cref="Load"/> found in the list, or null.</summary>
     public WebSettings? LoadedSettings { get; private set; }
+
+    /// <summary>The categories the last <see cref="Load"/> found in the list (empty when none).</summary>
+    public IReadOnlyList<string> LoadedCategories { get; private set; } = [];
 
     /// <summary>Where the copy of a torrent's .torrent file is kept.</summary>
     public string TorrentPath(string infoHash) => Path.Combine(Folder, infoHash + ".torrent");
@@ -99,6 +108,8 @@ internal sealed class TorrentListStore
                 try { LoadedSettings = settings.Deserialize(WebJsonContext.Default.WebSettings); }
                 catch (JsonException e) { log?.Invoke($"warning: {ListPath}: ignoring the saved settings: {e.Message}"); }
             }
+            if (root.TryGetProperty("categories", out var categories) && categories.ValueKind == JsonValueKind.Array)
+                LoadedCategories = [.. categories.EnumerateArray().Where(c => c.ValueKind == JsonValueKind.String).Select(c => c.GetString()!)];
             var entries = new List<TorrentEntry>();
             var index = 0;
             foreach (var element in torrents.EnumerateArray())
@@ -127,7 +138,7 @@ internal sealed class TorrentListStore
     ];
 
     /// <summary>Replaces the saved list, atomically.</summary>
-    public void Save(IReadOnlyList<TorrentEntry> entries, WebSettings? settings = null)
+    public void Save(IReadOnlyList<TorrentEntry> entries, WebSettings? settings = null, IReadOnlyList<string>? categories = null)
     {
         lock (_lock)
         {
@@ -135,7 +146,10 @@ internal sealed class TorrentListStore
             var temp = ListPath + ".tmp";
             using (var stream = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None))
             {
-                JsonSerializer.Serialize(stream, new TorrentListDocument(FormatVersion, entries) { Settings = settings }, WebJsonContext.Default.TorrentListDocument);
+                JsonSerializer.Serialize(stream, new TorrentListDocument(FormatVersion, entries)
+                {
+                    Settings = settings, Categories = categories is { Count: > 0 } ? categories : null,
+                }, WebJsonContext.Default.TorrentListDocument);
                 stream.Flush(flushToDisk: true);
             }
             File.Move(temp, ListPath, overwrite: true);

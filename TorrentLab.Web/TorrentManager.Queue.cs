@@ -115,10 +115,12 @@ internal sealed partial class TorrentManager
     }
 
     /// <summary>Re-hashes the torrent's data through the front door's verify (the download is paused first), records
-    /// the intact pieces, then queues it again: a recheck ends with the torrent resumed.</summary>
+    /// the intact pieces, then queues it again: a recheck ends with the torrent resumed (with <paramref name="resume"/>
+    /// false, only when it was running before, as Transmission's verify does).</summary>
     /// <exception cref="WebApiException">409: it is being checked already, or its data could not be read.</exception>
-    public async Task RecheckAsync(ManagedTorrent torrent, CancellationToken ct = default)
+    public async Task RecheckAsync(ManagedTorrent torrent, CancellationToken ct = default, bool resume = true)
     {
+        resume |= torrent.WantsRunning;
         if (torrent.State == TorrentState.Checking) throw new WebApiException(409, $"'{torrent.Torrent.Name}' is being checked already");
         await torrent.PauseAsync().ConfigureAwait(false);
         torrent.BeginCheck();
@@ -133,7 +135,7 @@ internal sealed partial class TorrentManager
             Save();
             throw new WebApiException(409, $"recheck of '{torrent.Torrent.Name}' failed: {e.Message}", e);
         }
-        Enqueue(torrent);
+        if (resume) Enqueue(torrent);
         Save();
         Pump();
     }

@@ -67,6 +67,7 @@ internal sealed partial class TorrentManager : IAsyncDisposable
         Directory.CreateDirectory(manager.Downloads);
         var entries = manager._store.Load(options.Log);
         manager._settings = Effective(options, manager._store.LoadedSettings);
+        foreach (var category in manager._store.LoadedCategories) if (ValidCategory(category)) manager._categories.Add(category);
         manager.Session = manager.StartSession();
         manager._settings = manager._settings with { PeerPort = manager.Session.Port };
         // Saved at once: the next start asks for the same port again (a port forwarded on a router stays right).
@@ -99,6 +100,11 @@ internal sealed partial class TorrentManager : IAsyncDisposable
                 if (_torrents.ContainsKey(hash)) throw new MetainfoException("it is listed twice");
             var managed = Track(torrent, entry.AddedAt, PeersOf(entry.Peers), entry.Uploaded, ManagedTorrent.ParseSaved(entry.Priorities, torrent.Files.Count));
             managed.Seeding = entry.Seeding ?? SeedPolicy.Default;
+            if (entry.Category is { } category && ValidCategory(category))
+            {
+                managed.Category = category;
+                lock (_lock) _categories.Add(category);
+            }
             return managed;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or TorrentLabException)
@@ -304,7 +310,8 @@ internal sealed partial class TorrentManager : IAsyncDisposable
                 Seeding = t.Seeding == new SeedPolicy() ? null : t.Seeding,
                 Peers = t.LinkPeers.Count == 0 ? null : [.. t.LinkPeers.Select(p => p.ToString())],
                 Uploaded = t.Uploaded,
-            })], Settings);
+                Category = t.Category,
+            })], Settings, Categories);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

@@ -65,7 +65,7 @@ internal static class TorrentUpload
     /// <summary>A .torrent named by path: it must be an existing regular file ending in .torrent. Only the metainfo is
     /// read from there; the download itself always goes below the downloads folder. Errors name the file, never the
     /// server's absolute path to it.</summary>
-    private static async Task<byte[]> ReadPathAsync(string? path, long limit, CancellationToken ct)
+    internal static async Task<byte[]> ReadPathAsync(string? path, long limit, CancellationToken ct)
     {
         if (string.IsNullOrWhiteSpace(path)) throw new WebApiException(400, "give 'path': a .torrent file on the server");
         if (path.Any(char.IsControl)) throw new WebApiException(400, "'path' holds a control character (NUL, newline...)");

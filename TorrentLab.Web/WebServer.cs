@@ -90,6 +90,8 @@ public sealed class WebServer : IAsyncDisposable
         app.Use((context, next) => ErrorsAsJsonAsync(context, next, options.Log));
         TorrentApi.Map(app, torrents, options);
         LimitsApi.Map(app, torrents);
+        TransmissionRpc.Map(app, torrents, options, token);
+        QBittorrentApi.Map(app, torrents, options, token);
         app.Map("/api/live", async context =>
         {
             if (!context.WebSockets.IsWebSocketRequest)

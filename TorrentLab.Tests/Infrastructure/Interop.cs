@@ -1,7 +1,7 @@
 namespace TorrentLab.Tests.Infrastructure;
 
-/// <summary>Gates tests that need real clients (opentracker, libtorrent, aria2, Transmission, mktorrent) and real
-/// validators (the OpenAPI linter from npm).</summary>
+/// <summary>Gates tests that need real clients (opentracker, libtorrent, aria2, Transmission, mktorrent, the npm clients
+/// of Transmission's and qBittorrent's APIs) and real validators (the OpenAPI linter from npm).</summary>
 /// <remarks>Without the tool the test is skipped with the reason, never passed silently; when
 /// TORRENTLAB_REQUIRE_INTEROP=1 (set by .ci/run) a missing tool fails the test instead.</remarks>
 public static class Interop
@@ -35,6 +35,22 @@ public static class Interop
         if (!File.Exists(redocly)) Missing("the OpenAPI validator is not installed: run 'npm install --prefix tools/openapi-lint --no-package-lock'");
         return redocly;
     }
+
+    /// <summary>Skips (or fails) unless the npm clients of the remote-control APIs are installed: <c>@ctrl/transmission</c>
+    /// and <c>@ctrl/qbittorrent</c>, pinned in <c>tools/remote-clients/package.json</c> and installed beside it by
+    /// <c>.ci/run</c>; they need Node.js. Returns that folder (the scripts run from it).</summary>
+    public static string RequireRemoteClients()
+    {
+        var folder = Path.Combine(TestPaths.RepoRoot, "tools", "remote-clients");
+        if (FindOnPath("node") is null) Missing("Node.js ('node') is not installed (apt-get install nodejs npm)");
+        foreach (var package in (string[])["transmission", "qbittorrent"])
+            if (!File.Exists(Path.Combine(folder, "node_modules", "@ctrl", package, "package.json")))
+                Missing($"@ctrl/{package} is not installed: run 'npm install --prefix tools/remote-clients --no-package-lock'");
+        return folder;
+    }
+
+    /// <summary>The path of Node.js (call after <see cref="RequireRemoteClients"/> or another check that found it).</summary>
+    public static string Node => FindOnPath("node") ?? "node";
 
     /// <summary>Skips, visibly, unless this machine can listen on ::1 (IPv6 on loopback): a property of the machine,
     /// not a missing install, so it skips even when interop is required.</summary>

@@ -1,0 +1,235 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text.Json;
+using TorrentLab.Web;
+
+namespace TorrentLab.Tests.Web.QBittorrent;
+
+/// <summary>The qBittorrent WebUI API subset under /api/v2 over real HTTP: the login cookie, and each route's effect
+/// checked through TorrentLab's own REST API.</summary>
+public class QBittorrentApiTests
+{
+    private const string Token = "qb-token";
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    private static Task<WebTestServer> StartAsync() =>
+        WebTestServer.StartAsync(Ct, configure: o => o with { Token = Token, RequireToken = true });
+
+    /// <summary>A client with a cookie jar, as qBittorrent clients keep the SID cookie.</summary>
+    private static HttpClient Client(WebTestServer web) =>
+        new(new HttpClientHandler { CookieContainer = new CookieContainer() }) { BaseAddress = web.Http.BaseAddress };
+
+    private static async Task<string> PostAsync(HttpClient http, string route, params (string Key, string Value)[] form)
+    {
+        using var response = await http.PostAsync("/api/v2/" + route, new FormUrlEncodedContent(form.Select(f => KeyValuePair.Create(f.Key, f.Value))), Ct);
+        var text = await response.Content.ReadAsStringAsync(Ct);
+        Assert.True(response.IsSuccessStatusCode, $"{route}: {(int)response.StatusCode} {text}");
+        return text;
+    }
+
+    [Fact]
+    public async Task Login_WithTheTokenAsPassword_SetsACookieThatOpensTheApi()
+    {
+        await using var web = await StartAsync();
+        using var http = Client(web);
+
+        using var before = await http.GetAsync("/api/v2/app/version", Ct);
+        var refused = await PostAsync(http, "auth/login", ("username", "admin"), ("password", "guess"));
+        using var stillClosed = await http.GetAsync("/api/v2/app/version", Ct);
+        var accepted = await PostAsync(http, "auth/login", ("username", "admin"), ("password", Token));
+        var version = await http.GetStringAsync("/api/v2/app/version", Ct);
+        var api = await http.GetStringAsync("/api/v2/app/webapiVersion", Ct);
+
+        Assert.Equal(HttpStatusCode.Forbidden, before.StatusCode);
+        Assert.Equal("Fails.", refused);
+        Assert.Equal(HttpStatusCode.Forbidden, stillClosed.StatusCode);
+        Assert.Equal("Ok.", accepted);
+        Assert.StartsWith("v4.", version, StringComparison.Ordinal);
+        Assert.Equal("2.9.3", api);
+    }
+
+    [Fact]
+    public async Task Api_FromAnotherSitesPage_IsRefusedBeforeTheLogin()
+    {
+        await using var web = await StartAsync();
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/api/v2/auth/login")
+        {
+            Content = new FormUrlEncodedContent([KeyValuePair.Create("username", "a"), KeyValuePair.Create("password", Token)]),
+        };
+        request.Headers.Add("Origin", "http://attacker.example");
+
+        using var response = await web.Http.SendAsync(request, Ct);
+
+        Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
+        Assert.False(response.Headers.Contains("Set-Cookie"));
+    }
+
+    [Fact]
+    public async Task AddFilePaused_InCategory_ListsInInfoAndTheRestApi()
+    {
+        await using var web = await StartAsync();
+        using var http = Client(web);
+        await PostAsync(http, "auth/login", ("username", "admin"), ("password", Token));
+        await PostAsync(http, "torrents/createCategory", ("category", "linux"), ("savePath", ""));
+        using var form = new MultipartFormDataContent();
+        var file = new ByteArrayContent(web.Swarm.Built.TorrentBytes);
+        file.Headers.ContentType = new MediaTypeHeaderValue("application/x-bittorrent");
+        form.Add(file, "torrents", "webtest.torrent");
+        form.Add(new StringContent("true"), "paused");
+        form.Add(new StringContent("linux"), "category");
+
+        using var added = await http.PostAsync("/api/v2/torrents/add", form, Ct);
+        var info = JsonDocument.Parse(await http.GetStringAsync("/api/v2/torrents/info?category=linux", Ct)).RootElement;
+        var categories = JsonDocument.Parse(await http.GetStringAsync("/api/v2/torrents/categories", Ct)).RootElement;
+        var row = Assert.Single(await web.ListAsync(Ct));
+
+        Assert.Equal("Ok.", await added.Content.ReadAsStringAsync(Ct));
+        Assert.Equal("paused", row.State);
+        var torrent = Assert.Single(info.EnumerateArray());
+        Assert.Equal(web.InfoHash, torrent.GetProperty("hash").GetString());
+        Assert.Equal("pausedDL", torrent.GetProperty("state").GetString());
+        Assert.Equal("linux", torrent.GetProperty("category").GetString());
+        Assert.Equal(web.Downloads.Path, torrent.GetProperty("save_path").GetString());
+        Assert.Equal("linux", categories.GetProperty("linux").GetProperty("name").GetString());
+    }
+
+    [Fact]
+    public async Task Add_InACategoryNotCreatedYet_CreatesItAsQBittorrentDoes()
+    {
+        await using var web = await StartAsync();
+        using var http = Client(web);
+        await PostAsync(http, "auth/login", ("username", "admin"), ("password", Token));
+        using var form = new MultipartFormDataContent();
+        form.Add(new ByteArrayContent(web.Swarm.Built.TorrentBytes), "torrents", "webtest.torrent");
+        form.Add(new StringContent("true"), "paused");
+        form.Add(new StringContent("new-one"), "category");
+        using var added = await http.PostAsync("/api/v2/torrents/add", form, Ct);
+
+        var categories = JsonDocument.Parse(await http.GetStringAsync("/api/v2/torrents/categories", Ct)).RootElement;
+        var info = JsonDocument.Parse(await http.GetStringAsync("/api/v2/torrents/info", Ct)).RootElement;
+
+        Assert.Equal("Ok.", await added.Content.ReadAsStringAsync(Ct));
+        Assert.Equal(["new-one"], categories.EnumerateObject().Select(c => c.Name));
+        Assert.Equal("new-one", info[0].GetProperty("category").GetString());
+        Assert.Equal("paused", Assert.Single(await web.ListAsync(Ct)).State);
+    }
+
+    [Fact]
+    public async Task AddWithAnotherSavePath_IsRefusedAndAddsNothing()
+    {
+        await using var web = await StartAsync();
+        using var http = Client(web);
+        await PostAsync(http, "auth/login", ("username", "admin"), ("password", Token));
+        using var form = new MultipartFormDataContent();
+        form.Add(new ByteArrayContent(web.Swarm.Built.TorrentBytes), "torrents", "webtest.torrent");
+        form.Add(new StringContent("/srv/elsewhere"), "savepath");
+
+        using var response = await http.PostAsync("/api/v2/torrents/add", form, Ct);
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Contains("downloads folder", await response.Content.ReadAsStringAsync(Ct), StringComparison.Ordinal);
+        Assert.Empty(await web.ListAsync(Ct));
+    }
+
+    [Fact]
+    public async Task ResumePauseFilePrioRecheckDelete_ActAsTheRestApiShows()
+    {
+        await using var web = await StartAsync();
+        using var http = Client(web);
+        await PostAsync(http, "auth/login", ("username", "admin"), ("password", Token));
+        await web.AddAsync(start: false, Ct);
+
+        await PostAsync(http, "torrents/filePrio", ("hash", web.InfoHash), ("id", "1"), ("priority", "0"));
+        var files = JsonDocument.Parse(await http.GetStringAsync($"/api/v2/torrents/files?hash={web.InfoHash}", Ct)).RootElement;
+        await PostAsync(http, "torrents/resume", ("hashes", web.InfoHash));
+        await web.WaitForAsync(t => t.State == "completed", Ct);
+        await PostAsync(http, "torrents/pause", ("hashes", "all"));
+        await PostAsync(http, "torrents/recheck", ("hashes", web.InfoHash));
+        var rechecked = Assert.Single(await web.ListAsync(Ct));
+        var properties = JsonDocument.Parse(await http.GetStringAsync($"/api/v2/torrents/properties?hash={web.InfoHash}", Ct)).RootElement;
+        await PostAsync(http, "torrents/delete", ("hashes", web.InfoHash), ("deleteFiles", "true"));
+
+        Assert.Equal("[1,0]", $"[{string.Join(',', files.EnumerateArray().Select(f => f.GetProperty("priority").GetInt32()))}]");
+        Assert.Equal("completed", rechecked.State); // the wanted file was verified; the recheck does not start it again
+        Assert.Equal(rechecked.PiecesDone, properties.GetProperty("pieces_have").GetInt32());
+        Assert.Empty(await web.ListAsync(Ct));
+        Assert.False(Directory.Exists(web.Downloads.Combine("webtest")));
+    }
+
+    [Fact]
+    public async Task TransferLimitsAndMainData_ReadAndChangeTheServersFigures()
+    {
+        await using var web = await StartAsync();
+        using var http = Client(web);
+        await PostAsync(http, "auth/login", ("username", "admin"), ("password", Token));
+        await web.AddAsync(start: false, Ct);
+
+        await PostAsync(http, "transfer/setDownloadLimit", ("limit", "300000"));
+        await PostAsync(http, "torrents/setUploadLimit", ("hashes", web.InfoHash), ("limit", "7000"));
+        var transfer = JsonDocument.Parse(await http.GetStringAsync("/api/v2/transfer/info", Ct)).RootElement;
+        var main = JsonDocument.Parse(await http.GetStringAsync("/api/v2/sync/maindata?rid=0", Ct)).RootElement;
+        var global = await web.Http.GetFromJsonAsync<RateLimitSettings>("/api/limits", Ct);
+        var own = await web.Http.GetFromJsonAsync<RateLimitSettings>($"/api/torrents/{web.InfoHash}/limits", Ct);
+
+        Assert.Equal(300_000, global!.DownloadRate);
+        Assert.Equal(7_000, own!.UploadRate);
+        Assert.Equal(300_000, transfer.GetProperty("dl_rate_limit").GetInt64());
+        Assert.True(main.GetProperty("full_update").GetBoolean());
+        Assert.Equal("webtest", main.GetProperty("torrents").GetProperty(web.InfoHash).GetProperty("name").GetString());
+        Assert.Equal(7_000, main.GetProperty("torrents").GetProperty(web.InfoHash).GetProperty("up_limit").GetInt64());
+    }
+
+    [Fact]
+    public async Task Categories_SurviveARestartWithTheTorrentsCategory()
+    {
+        await using var web = await StartAsync();
+        using (var http = Client(web))
+        {
+            await PostAsync(http, "auth/login", ("username", "admin"), ("password", Token));
+            await web.AddAsync(start: false, Ct);
+            await PostAsync(http, "torrents/createCategory", ("category", "films"));
+            await PostAsync(http, "torrents/createCategory", ("category", "unused"));
+            await PostAsync(http, "torrents/setCategory", ("hashes", web.InfoHash), ("category", "films"));
+        }
+
+        await web.RestartAsync(Ct, configure: o => o with { Token = Token, RequireToken = true });
+        using var again = Client(web);
+        await PostAsync(again, "auth/login", ("username", "admin"), ("password", Token));
+        var categories = JsonDocument.Parse(await again.GetStringAsync("/api/v2/torrents/categories", Ct)).RootElement;
+        var info = JsonDocument.Parse(await again.GetStringAsync("/api/v2/torrents/info", Ct)).RootElement;
+
+        Assert.Equal(["films", "unused"], categories.EnumerateObject().Select(c => c.Name));
+        Assert.Equal("films", info[0].GetProperty("category").GetString());
+    }
+
+    [Fact]
+    public async Task SetCategory_NotCreated_Is409AndChangesNothing()
+    {
+        await using var web = await StartAsync();
+        using var http = Client(web);
+        await PostAsync(http, "auth/login", ("username", "admin"), ("password", Token));
+        await web.AddAsync(start: false, Ct);
+
+        using var response = await http.PostAsync("/api/v2/torrents/setCategory",
+            new FormUrlEncodedContent([KeyValuePair.Create("hashes", web.InfoHash), KeyValuePair.Create("category", "nope")]), Ct);
+        var info = JsonDocument.Parse(await http.GetStringAsync("/api/v2/torrents/info", Ct)).RootElement;
+
+        Assert.Equal(HttpStatusCode.Conflict, response.StatusCode);
+        Assert.Equal("", info[0].GetProperty("category").GetString());
+    }
+
+    [Fact]
+    public async Task UnknownRouteOrTorrent_AnswersQBittorrentsStatusesNot500()
+    {
+        await using var web = await StartAsync();
+        using var http = Client(web);
+        await PostAsync(http, "auth/login", ("username", "admin"), ("password", Token));
+
+        using var route = await http.GetAsync("/api/v2/torrents/renameFile", Ct);
+        using var torrent = await http.GetAsync($"/api/v2/torrents/properties?hash={new string('a', 40)}", Ct);
+
+        Assert.Equal(HttpStatusCode.NotFound, route.StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, torrent.StatusCode);
+    }
+}

@@ -1,0 +1,135 @@
+using System.Text.Json;
+using Microsoft.AspNetCore.Http;
+
+namespace TorrentLab.Web;
+
+// The torrents/* routes that change something: add, the actions on torrents, file priorities and categories.
+internal sealed partial class QBittorrentApi
+{
+    /// <summary>torrents/add: <c>urls</c> (one per line: magnet links or http/https URLs) and uploaded .torrent files;
+    /// <c>paused</c> (or v5's <c>stopped</c>), <c>category</c> (created when new), and <c>savepath</c>, which must be the
+    /// downloads folder.
+    /// Answers "Ok." when every one was added (or was there already, as qBittorrent), else 415 "Fails.".</summary>
+    private async Task AddAsync(HttpContext context, QBittorrentInput input)
+    {
+        var ct = context.RequestAborted;
+        if (input["savepath"] is { Length: > 0 } savePath
+            && System.IO.Path.TrimEndingDirectorySeparator(savePath) != System.IO.Path.TrimEndingDirectorySeparator(_torrents.Downloads))
+            throw new WebApiException(400, "savepath: every torrent of this server is downloaded to its downloads folder (app/defaultSavePath); another is not supported");
+        var start = !(input.Flag("paused") || input.Flag("stopped"));
+        var category = input["category"] is { Length: > 0 } c ? c : null;
+        // As qBittorrent, a category named here that does not exist yet is created with the torrent.
+        if (category is not null && !TorrentManager.ValidCategory(category))
+            throw new WebApiException(400, $"'{UntrustedText.Clean(category, 40)}' is not a valid category name");
+        var sources = new List<Func<Task<(byte[], IReadOnlyList<System.Net.IPEndPoint>)>>>();
+        foreach (var file in input.Files) sources.Add(() => Task.FromResult<(byte[], IReadOnlyList<System.Net.IPEndPoint>)>((file, [])));
+        foreach (var url in (input["urls"] ?? "").Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            if (!TorrentLab.Client.TorrentClient.IsMagnet(url) && !url.StartsWith("http://", StringComparison.OrdinalIgnoreCase) && !url.StartsWith("https://", StringComparison.OrdinalIgnoreCase))
+                throw new WebApiException(400, "urls: each line must be a magnet link or an http/https URL");
+            sources.Add(() => AlreadyAdded(url) ? Task.FromResult<(byte[], IReadOnlyList<System.Net.IPEndPoint>)>(([], [])) : RemoteLinks.FetchAsync(_torrents, _options, url, ct));
+        }
+        if (sources.Count == 0) throw new WebApiException(400, "give 'urls' or .torrent files in 'torrents'");
+        var failed = 0;
+        foreach (var source in sources)
+        {
+            try
+            {
+                var (bytes, peers) = await source().ConfigureAwait(false);
+                if (bytes.Length == 0) continue; // a magnet link of a torrent already here
+                var torrent = TorrentLab.Metainfo.Torrent.Parse(bytes);
+                if (_torrents.Find(torrent.InfoHash.Hex) is not null) continue;
+                var added = await _torrents.AddAsync(bytes, start: false, peers, ct).ConfigureAwait(false);
+                if (category is not null) _torrents.SetCategory(added, category);
+                if (start) await _torrents.StartAsync(added, ct).ConfigureAwait(false);
+                _options.Log?.Invoke($"added '{added.Torrent.Name}' ({added.InfoHash}) through the qBittorrent API");
+            }
+            catch (Exception e) when (e is WebApiException or TorrentLabException or IOException)
+            {
+                failed++;
+                _options.Log?.Invoke($"qBittorrent API: could not add a torrent: {e.Message}");
+            }
+        }
+        if (failed > 0) await TextAsync(context, "Fails.", StatusCodes.Status415UnsupportedMediaType).ConfigureAwait(false);
+        else await TextAsync(context, "Ok.").ConfigureAwait(false);
+    }
+
+    private bool AlreadyAdded(string url) => RemoteLinks.MagnetHash(url) is { } hash && _torrents.Find(hash) is not null;
+
+    private async Task ForEachAsync(HttpContext context, QBittorrentInput input, Func<ManagedTorrent, Task> action)
+    {
+        var hashes = input["hashes"] ?? input["hash"] ?? throw new WebApiException(400, "give 'hashes': info hashes separated by '|', or 'all'");
+        foreach (var torrent in Selected(hashes) ?? []) await action(torrent).ConfigureAwait(false);
+        await TextAsync(context, "").ConfigureAwait(false);
+    }
+
+    private Task DeleteAsync(HttpContext context, QBittorrentInput input)
+    {
+        var delete = input.Flag("deleteFiles");
+        return ForEachAsync(context, input, async t =>
+        {
+            await _torrents.RemoveAsync(t, delete).ConfigureAwait(false);
+            _options.Log?.Invoke($"removed '{t.Torrent.Name}'{(delete ? " and its data" : "")} through the qBittorrent API");
+        });
+    }
+
+    /// <summary>torrents/setCategory: 409 for a category not created first, as qBittorrent; "" clears it.</summary>
+    private Task SetCategoryAsync(HttpContext context, QBittorrentInput input)
+    {
+        var category = input["category"] ?? "";
+        if (category.Length > 0 && !_torrents.Categories.Contains(category))
+            throw new WebApiException(409, $"category '{UntrustedText.Clean(category, 40)}' does not exist");
+        return ForEachAsync(context, input, t =>
+        {
+            _torrents.SetCategory(t, category);
+            return Task.CompletedTask;
+        });
+    }
+
+    /// <summary>torrents/createCategory: 400 without a name, 409 for one that exists or is not valid (qBittorrent's
+    /// answers); a savePath other than the downloads folder is refused, as every torrent is downloaded there.</summary>
+    private Task CreateCategoryAsync(HttpContext context, QBittorrentInput input)
+    {
+        var category = input["category"];
+        if (string.IsNullOrEmpty(category)) throw new WebApiException(400, "give 'category'");
+        if (input["savePath"] is { Length: > 0 } savePath
+            && System.IO.Path.TrimEndingDirectorySeparator(savePath) != System.IO.Path.TrimEndingDirectorySeparator(_torrents.Downloads))
+            throw new WebApiException(409, "savePath: every torrent of this server is downloaded to its downloads folder; a category cannot have another");
+        if (_torrents.Categories.Contains(category)) throw new WebApiException(409, $"category '{UntrustedText.Clean(category, 40)}' exists already");
+        try { _torrents.CreateCategory(category); }
+        catch (WebApiException e) { throw new WebApiException(409, e.Message, e); }
+        return TextAsync(context, "");
+    }
+
+    private void WriteCategories(Utf8JsonWriter w)
+    {
+        w.WriteStartObject();
+        foreach (var category in _torrents.Categories)
+        {
+            w.WriteStartObject(category);
+            w.WriteString("name", category);
+            w.WriteString("savePath", _torrents.Downloads);
+            w.WriteEndObject();
+        }
+        w.WriteEndObject();
+    }
+
+    /// <summary>torrents/filePrio: <c>id</c> is file indexes from 0 separated by <c>|</c>; priority 0 skips, 1 normal,
+    /// 6 and 7 high.</summary>
+    private async Task FilePriorityAsync(HttpContext context, QBittorrentInput input)
+    {
+        var torrent = Torrent(input);
+        var priority = input["priority"] switch
+        {
+            "0" => "skip", "1" => "normal", "6" or "7" => "high",
+            var p => throw new WebApiException(400, $"priority must be 0, 1, 6 or 7, got '{UntrustedText.Clean(p, 10)}'"),
+        };
+        var ids = (input["id"] ?? "").Split('|', StringSplitOptions.RemoveEmptyEntries);
+        var changes = ids.Select(id => int.TryParse(id, out var i) ? new FilePriorityChange(i + 1, priority)
+            : throw new WebApiException(400, $"id must be file indexes separated by '|', got '{UntrustedText.Clean(id, 10)}'")).ToList();
+        if (changes.Count == 0) throw new WebApiException(400, "give 'id': file indexes separated by '|'");
+        try { await _torrents.SetPrioritiesAsync(torrent, changes, context.RequestAborted).ConfigureAwait(false); }
+        catch (WebApiException e) when (e.StatusCode == 400) { throw new WebApiException(409, e.Message, e); } // qBittorrent: 409 for a bad file id
+        await TextAsync(context, "").ConfigureAwait(false);
+    }
+}

@@ -1,0 +1,103 @@
+using System.Text.Json;
+
+namespace TorrentLab.Web;
+
+/// <summary>Transmission's torrent ids: small whole numbers given out in the order torrents are first seen (oldest
+/// first), stable while the server runs, never reused (as <c>tr_torrent::id</c>). RPC requests name torrents by id,
+/// by info hash, or as <c>"recently-active"</c>.</summary>
+internal sealed class TransmissionIds(TorrentManager torrents)
+{
+    /// <summary>Transmission's RECENTLY_ACTIVE_SECONDS: how long a removed torrent is reported as removed.</summary>
+    private static readonly TimeSpan Recent = TimeSpan.FromSeconds(60);
+
+    private readonly Lock _lock = new();
+    private readonly Dictionary<string, int> _ids = new(StringComparer.Ordinal);
+    private readonly Dictionary<int, string> _hashes = [];
+    private readonly Dictionary<int, DateTimeOffset> _removed = [];
+    private int _last;
+
+    /// <summary>The torrent's id (given now when it has none).</summary>
+    public int IdOf(ManagedTorrent torrent)
+    {
+        lock (_lock)
+            if (_ids.TryGetValue(torrent.InfoHash, out var id)) return id;
+        var all = torrents.All;
+        lock (_lock)
+        {
+            SyncLocked(all); // the older ones first: ids follow the list's order
+            return IdOfLocked(torrent.InfoHash);
+        }
+    }
+
+    /// <summary>The torrents a request's <c>ids</c> names, oldest first: every torrent when absent; ids or hashes
+    /// naming no torrent are left out, as Transmission does.</summary>
+    /// <exception cref="WebApiException">400: ids is neither a number, a string nor an array of them.</exception>
+    public IReadOnlyList<ManagedTorrent> Resolve(JsonElement arguments)
+    {
+        var all = torrents.All;
+        lock (_lock) SyncLocked(all);
+        if (!arguments.TryGetProperty("ids", out var ids)) return all;
+        var wanted = new HashSet<string>(StringComparer.Ordinal);
+        switch (ids.ValueKind)
+        {
+            case JsonValueKind.String when ids.GetString() == "recently-active":
+                return all; // every torrent: a client polling for changes gets them all, which is always correct
+            case JsonValueKind.Array:
+                foreach (var id in ids.EnumerateArray()) Add(id, wanted);
+                break;
+            default:
+                Add(ids, wanted);
+                break;
+        }
+        return [.. all.Where(t => wanted.Contains(t.InfoHash))];
+    }
+
+    /// <summary>The ids of torrents removed within the last minute (torrent-get's <c>removed</c>).</summary>
+    public int[] RecentlyRemoved()
+    {
+        var all = torrents.All;
+        lock (_lock)
+        {
+            SyncLocked(all);
+            var since = DateTimeOffset.UtcNow - Recent;
+            foreach (var old in _removed.Where(r => r.Value < since).Select(r => r.Key).ToList()) _removed.Remove(old);
+            return [.. _removed.Keys.Order()];
+        }
+    }
+
+    private void Add(JsonElement id, HashSet<string> wanted)
+    {
+        if (id.ValueKind == JsonValueKind.Number && id.TryGetInt32(out var number))
+        {
+            lock (_lock)
+                if (_hashes.TryGetValue(number, out var hash)) wanted.Add(hash);
+        }
+        else if (id.ValueKind == JsonValueKind.String && id.GetString() is { } text && TorrentManager.IsInfoHash(text))
+            wanted.Add(text.ToLowerInvariant());
+        else if (id.ValueKind != JsonValueKind.String) // a string that is not a hash names no torrent, as in Transmission
+            throw new WebApiException(400, $"invalid ids: expected a torrent id, an info hash or \"recently-active\", got {id.ValueKind}");
+    }
+
+    private int IdOfLocked(string hash)
+    {
+        if (_ids.TryGetValue(hash, out var id)) return id;
+        id = ++_last;
+        _ids[hash] = id;
+        _hashes[id] = hash;
+        return id;
+    }
+
+    // Ids for torrents new to the list, oldest first; an id whose torrent left the list is remembered as removed.
+    private void SyncLocked(IReadOnlyList<ManagedTorrent> all)
+    {
+        foreach (var torrent in all) IdOfLocked(torrent.InfoHash);
+        if (_ids.Count == all.Count) return; // every id has its torrent: nothing was removed
+        var present = all.Select(t => t.InfoHash).ToHashSet(StringComparer.Ordinal);
+        foreach (var (hash, id) in _ids.Where(p => !present.Contains(p.Key)).ToList())
+        {
+            _ids.Remove(hash);
+            _hashes.Remove(id);
+            _removed[id] = DateTimeOffset.UtcNow;
+        }
+    }
+}

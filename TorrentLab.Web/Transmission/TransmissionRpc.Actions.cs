@@ -1,0 +1,173 @@
+using System.Text.Json;
+using TorrentLab.Metainfo;
+
+namespace TorrentLab.Web;
+
+// The methods that change torrents (rpc-spec 3.1, 3.2, 3.4-3.7, 4.6). Each checks every argument before it changes
+// anything, so a refused request leaves the torrents as they were.
+internal sealed partial class TransmissionRpc
+{
+    /// <summary>rpc-spec 3.4: add by <c>filename</c> (a magnet link, an http/https URL, or a .torrent on the server)
+    /// or by <c>metainfo</c> (the .torrent in base64); answers <c>torrent-added</c> or <c>torrent-duplicate</c>.</summary>
+    private async Task AddAsync(JsonElement args, Utf8JsonWriter writer, CancellationToken ct)
+    {
+        RequireDownloadsFolder(TransmissionArguments.String(args, "download-dir"), "download-dir");
+        var start = !(TransmissionArguments.Bool(args, "paused") ?? !_startAddedTorrents);
+        var labels = TransmissionArguments.Strings(args, "labels");
+        var metainfo = TransmissionArguments.String(args, "metainfo");
+        var filename = TransmissionArguments.String(args, "filename");
+        byte[] bytes;
+        IReadOnlyList<System.Net.IPEndPoint> peers = [];
+        if (!string.IsNullOrEmpty(metainfo))
+        {
+            try { bytes = Convert.FromBase64String(metainfo); }
+            catch (FormatException) { throw Unsupported("invalid or corrupt torrent file: 'metainfo' is not base64"); }
+        }
+        else if (!string.IsNullOrEmpty(filename))
+        {
+            if (RemoteLinks.MagnetHash(filename) is { } hash && _torrents.Find(hash) is { } known)
+            {
+                WriteAdded(writer, "torrent-duplicate", known);
+                return;
+            }
+            (bytes, peers) = await RemoteLinks.FetchAsync(_torrents, _options, filename, ct).ConfigureAwait(false);
+        }
+        else throw Unsupported("no filename or metainfo specified");
+
+        var torrent = Torrent.Parse(bytes);
+        if (_torrents.Find(torrent.InfoHash.Hex) is { } duplicate)
+        {
+            WriteAdded(writer, "torrent-duplicate", duplicate);
+            return;
+        }
+        var changes = FileChanges(args, torrent.Files.Count(f => !f.IsPadding), current: null);
+        var added = await _torrents.AddAsync(bytes, start: false, peers, ct).ConfigureAwait(false);
+        _options.Log?.Invoke($"added '{added.Torrent.Name}' ({added.InfoHash}) through the Transmission RPC");
+        if (changes.Count > 0) await _torrents.SetPrioritiesAsync(added, changes, ct).ConfigureAwait(false);
+        if (labels is { Length: > 0 }) _torrents.SetCategory(added, labels[0]);
+        if (start) await _torrents.StartAsync(added, ct).ConfigureAwait(false);
+        WriteAdded(writer, "torrent-added", added);
+    }
+
+    private void WriteAdded(Utf8JsonWriter writer, string key, ManagedTorrent torrent)
+    {
+        writer.WriteStartObject(key);
+        writer.WriteNumber("id", _ids.IdOf(torrent));
+        writer.WriteString("name", torrent.Torrent.Name);
+        writer.WriteString("hashString", torrent.InfoHash);
+        writer.WriteEndObject();
+    }
+
+    private async Task StartAsync(JsonElement args, bool now, CancellationToken ct)
+    {
+        var torrents = _ids.Resolve(args);
+        if (now) _torrents.MoveInQueue(torrents, QueueMove.Top); // start-now: ahead of every waiting download
+        foreach (var torrent in torrents) await _torrents.StartAsync(torrent, ct).ConfigureAwait(false);
+    }
+
+    private async Task ForEachAsync(JsonElement args, Func<ManagedTorrent, Task> action)
+    {
+        foreach (var torrent in _ids.Resolve(args)) await action(torrent).ConfigureAwait(false);
+    }
+
+    /// <summary>rpc-spec 3.6: remove, with <c>delete-local-data</c> also the files (inside the downloads folder only).</summary>
+    private async Task RemoveAsync(JsonElement args)
+    {
+        var delete = TransmissionArguments.Bool(args, "delete-local-data") ?? false;
+        foreach (var torrent in _ids.Resolve(args))
+        {
+            await _torrents.RemoveAsync(torrent, delete).ConfigureAwait(false);
+            _options.Log?.Invoke($"removed '{torrent.Torrent.Name}'{(delete ? " and its data" : "")} through the Transmission RPC");
+        }
+    }
+
+    /// <summary>rpc-spec 3.2: the arguments TorrentLab can apply; those it cannot (trackers, sequential download,
+    /// ignoring the global limits) refuse the whole request, so nothing changes half-way.</summary>
+    private async Task SetAsync(JsonElement args, CancellationToken ct)
+    {
+        foreach (var key in (string[])["trackerAdd", "trackerRemove", "trackerReplace", "trackerList"])
+            if (TransmissionArguments.Has(args, key))
+                throw Unsupported($"{key} is not supported: a torrent announces to the trackers of its .torrent");
+        if (TransmissionArguments.Bool(args, "honorsSessionLimits") == false) throw Unsupported("honorsSessionLimits false is not supported: the global limits always apply");
+        if (TransmissionArguments.Bool(args, "sequentialDownload") == true) throw Unsupported("sequentialDownload is not supported by torrent-set here");
+        if (TransmissionArguments.String(args, "location") is { } location) RequireDownloadsFolder(location, "location");
+        var down = Limit(args, "downloadLimit", "downloadLimited");
+        var up = Limit(args, "uploadLimit", "uploadLimited");
+        var ratio = SeedRatio(args);
+        var labels = TransmissionArguments.Strings(args, "labels");
+        var torrents = _ids.Resolve(args);
+        var changes = torrents.Select(t => t.Files()).Select((files, i) => (Torrent: torrents[i], Changes: FileChanges(args, files.Length, files))).ToList();
+        foreach (var (torrent, fileChanges) in changes)
+        {
+            if (down is { } d) torrent.DownloadLimit.BytesPerSecond = d;
+            if (up is { } u) torrent.UploadLimit.BytesPerSecond = u;
+            if (ratio is { } r) _torrents.SetSeeding(torrent, torrent.Seeding with { Ratio = r.Mode switch { 0 => null, 2 => 0, _ => r.Limit ?? torrent.Seeding.Ratio } });
+            if (labels is not null) _torrents.SetCategory(torrent, labels.FirstOrDefault());
+            if (fileChanges.Count > 0) await _torrents.SetPrioritiesAsync(torrent, fileChanges, ct).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>A limit in bytes per second (0 unlimited) from Transmission's kB/s and its on/off flag, or null when
+    /// neither is given. A value given without its flag turns the limit on.</summary>
+    internal static long? Limit(JsonElement args, string value, string enabled)
+    {
+        var kbps = TransmissionArguments.Long(args, value);
+        var on = TransmissionArguments.Bool(args, enabled);
+        if (kbps is < 0) throw Unsupported($"{value} must be 0 or more kB/s, got {kbps}");
+        if (on == false) return 0;
+        if (kbps is { } k) return k * SpeedUnit;
+        return null; // on without a value: the limit already set stays (0 stays unlimited)
+    }
+
+    private static (int Mode, double? Limit)? SeedRatio(JsonElement args)
+    {
+        var limit = TransmissionArguments.Double(args, "seedRatioLimit");
+        var mode = TransmissionArguments.Long(args, "seedRatioMode");
+        if (limit is < 0) throw Unsupported($"seedRatioLimit must be 0 or more, got {limit}");
+        if (mode is not (null or 0 or 1 or 2)) throw Unsupported($"seedRatioMode must be 0 (global), 1 (this torrent's) or 2 (unlimited), got {mode}");
+        if (mode is null && limit is null) return null;
+        return ((int)(mode ?? 1), limit);
+    }
+
+    /// <summary>The file changes of a torrent-add or torrent-set: files-wanted and files-unwanted (an empty list means
+    /// every file), then priority-high/normal/low on the files still wanted. Files are numbered from 0 (pad files left
+    /// out). Wanted and priority are one setting here: unwanting a file forgets its priority, wanting it again makes it
+    /// normal, and a priority given to an unwanted file leaves it unwanted.</summary>
+    /// <exception cref="WebApiException">A file number out of range.</exception>
+    private static List<FilePriorityChange> FileChanges(JsonElement args, int count, FileEntry[]? current)
+    {
+        var priorities = current?.Select(f => f.Priority).ToArray() ?? Enumerable.Repeat("normal", count).ToArray();
+        int[] Indexes(string key)
+        {
+            var list = TransmissionArguments.Ints(args, key);
+            if (list is null) return [];
+            if (list.Length == 0) return [.. Enumerable.Range(0, count)];
+            foreach (var i in list)
+                if (i < 0 || i >= count) throw Unsupported($"{key}: file {i} is out of range: the torrent has {count} file(s), numbered from 0");
+            return list;
+        }
+        foreach (var i in Indexes("files-wanted")) if (priorities[i] == "skip") priorities[i] = "normal";
+        foreach (var i in Indexes("files-unwanted")) priorities[i] = "skip";
+        foreach (var (key, priority) in (ReadOnlySpan<(string, string)>)[("priority-high", "high"), ("priority-normal", "normal"), ("priority-low", "low")])
+            foreach (var i in Indexes(key)) if (priorities[i] != "skip") priorities[i] = priority;
+        var before = current?.Select(f => f.Priority).ToArray() ?? Enumerable.Repeat("normal", count).ToArray();
+        return [.. Enumerable.Range(0, count).Where(i => priorities[i] != before[i]).Select(i => new FilePriorityChange(i + 1, priorities[i]))];
+    }
+
+    /// <summary>rpc-spec 3.6: the only location is the downloads folder; asking for it again is a success.</summary>
+    private void SetLocation(JsonElement args)
+    {
+        var location = TransmissionArguments.String(args, "location") ?? throw Unsupported("torrent-set-location needs 'location'");
+        RequireDownloadsFolder(location, "location");
+        _ids.Resolve(args);
+    }
+
+    private void RequireDownloadsFolder(string? folder, string key)
+    {
+        if (string.IsNullOrEmpty(folder)) return;
+        var same = string.Equals(System.IO.Path.TrimEndingDirectorySeparator(folder), System.IO.Path.TrimEndingDirectorySeparator(_torrents.Downloads), StringComparison.Ordinal);
+        if (!same) throw Unsupported($"{key}: every torrent of this server is downloaded to its downloads folder (session-get's download-dir); moving data elsewhere is not supported");
+    }
+
+    private void Move(JsonElement args, QueueMove move) => _torrents.MoveInQueue(_ids.Resolve(args), move);
+}

@@ -1,0 +1,191 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Text.Json;
+using TorrentLab.Wire;
+
+namespace TorrentLab.Web;
+
+// The session methods (rpc-spec 4): session-get/set/stats, free-space and port-test.
+internal sealed partial class TransmissionRpc
+{
+    /// <summary>rpc-spec 5: Transmission 4.0 speaks rpc-version 17 and answers clients of 14 and later.</summary>
+    private const int RpcVersion = 17;
+    private const int RpcVersionMinimum = 14;
+
+    private static readonly string Version = $"4.0.0 (TorrentLab {typeof(TransmissionRpc).Assembly.GetName().Version?.ToString(3) ?? "0"})";
+
+    /// <summary>rpc-spec 4.1.1: the session's settings, every key or those named in <c>fields</c>. Keys of features
+    /// TorrentLab lacks (alternative speeds, blocklist, incomplete folder, scripts) say they are off.</summary>
+    private void WriteSession(JsonElement args, Utf8JsonWriter w)
+    {
+        var fields = TransmissionArguments.Strings(args, "fields")?.ToHashSet(StringComparer.Ordinal);
+        var settings = _torrents.Settings;
+        var down = _torrents.GlobalDownloadLimit.BytesPerSecond;
+        var up = _torrents.GlobalUploadLimit.BytesPerSecond;
+        bool Wants(string key) => fields is null || fields.Contains(key);
+        void Number(string key, long value) { if (Wants(key)) w.WriteNumber(key, value); }
+        void Real(string key, double value) { if (Wants(key)) w.WriteNumber(key, value); }
+        void Bool(string key, bool value) { if (Wants(key)) w.WriteBoolean(key, value); }
+        void Text(string key, string value) { if (Wants(key)) w.WriteString(key, value); }
+
+        Number("rpc-version", RpcVersion);
+        Number("rpc-version-minimum", RpcVersionMinimum);
+        Text("rpc-version-semver", "5.3.0"); // Transmission 4.0's
+        Text("version", Version);
+        Text("session-id", SessionId);
+        Text("download-dir", _torrents.Downloads);
+        Number("download-dir-free-space", FreeSpace(_torrents.Downloads)); // removed in rpc-version 17, still read by older clients
+        Text("config-dir", System.IO.Path.Combine(_torrents.Downloads, TorrentLab.Client.TorrentClient.StateFolder));
+        Bool("start-added-torrents", _startAddedTorrents);
+        Number("speed-limit-down", down / SpeedUnit);
+        Bool("speed-limit-down-enabled", down > 0);
+        Number("speed-limit-up", up / SpeedUnit);
+        Bool("speed-limit-up-enabled", up > 0);
+        Bool("download-queue-enabled", true);
+        Number("download-queue-size", settings.MaxActiveDownloads ?? 5);
+        Bool("seed-queue-enabled", false);
+        Number("seed-queue-size", 10);
+        Bool("queue-stalled-enabled", false);
+        Number("queue-stalled-minutes", 30);
+        Real("seedRatioLimit", settings.SeedRatio ?? 2.0);
+        Bool("seedRatioLimited", settings.SeedRatio is > 0);
+        Number("idle-seeding-limit", (long)(settings.SeedMinutes ?? 30));
+        Bool("idle-seeding-limit-enabled", false); // TorrentLab's seed time counts from completion, not from idleness
+        Number("peer-port", _torrents.Session.Port);
+        Bool("peer-port-random-on-start", false);
+        Bool("port-forwarding-enabled", false);
+        Number("peer-limit-global", settings.MaxConnections ?? 0);
+        Number("peer-limit-per-torrent", _options.MaxPeers);
+        Bool("dht-enabled", settings.Dht ?? false);
+        Bool("pex-enabled", true);
+        Bool("lpd-enabled", false);
+        Bool("utp-enabled", true);
+        Text("encryption", _options.Encryption switch { EncryptionPolicy.Require => "required", EncryptionPolicy.Off => "tolerated", _ => "preferred" });
+        Bool("alt-speed-enabled", false);
+        Number("alt-speed-down", 0);
+        Number("alt-speed-up", 0);
+        Bool("alt-speed-time-enabled", false);
+        Number("alt-speed-time-begin", 540);
+        Number("alt-speed-time-end", 1020);
+        Number("alt-speed-time-day", 127);
+        Bool("blocklist-enabled", false);
+        Number("blocklist-size", 0);
+        Text("blocklist-url", "");
+        Number("cache-size-mb", 4);
+        Text("incomplete-dir", _torrents.Downloads);
+        Bool("incomplete-dir-enabled", false);
+        Bool("rename-partial-files", false);
+        Bool("script-torrent-added-enabled", false);
+        Bool("script-torrent-done-enabled", false);
+        Bool("script-torrent-done-seeding-enabled", false);
+        Bool("trash-original-torrent-files", false);
+        Text("default-trackers", "");
+        if (Wants("units"))
+        {
+            w.WriteStartObject("units");
+            Units(w, "speed-units", ["kB/s", "MB/s", "GB/s", "TB/s"], "speed-bytes", SpeedUnit);
+            Units(w, "size-units", ["kB", "MB", "GB", "TB"], "size-bytes", 1000);
+            Units(w, "memory-units", ["KiB", "MiB", "GiB", "TiB"], "memory-bytes", 1024);
+            w.WriteEndObject();
+        }
+    }
+
+    private static void Units(Utf8JsonWriter w, string key, string[] names, string bytesKey, int bytes)
+    {
+        w.WriteStartArray(key);
+        foreach (var name in names) w.WriteStringValue(name);
+        w.WriteEndArray();
+        w.WriteNumber(bytesKey, bytes);
+    }
+
+    /// <summary>rpc-spec 4.1.2: the settings TorrentLab has (global limits, queue size, seed ratio, whether added
+    /// torrents start); a change it cannot make (another folder or port, alternative speeds) refuses the whole
+    /// request; keys of features it lacks that ask for nothing are ignored, as Transmission ignores unknown keys.</summary>
+    private void SetSession(JsonElement args)
+    {
+        RequireDownloadsFolder(TransmissionArguments.String(args, "download-dir"), "download-dir");
+        if (TransmissionArguments.Long(args, "peer-port") is { } port && port != _torrents.Session.Port)
+            throw Unsupported($"peer-port cannot change while the server runs: restart torrentlab serve with --peer-port {port}");
+        if (TransmissionArguments.Bool(args, "alt-speed-enabled") == true || TransmissionArguments.Bool(args, "alt-speed-time-enabled") == true)
+            throw Unsupported("alternative speed limits are not supported: set speed-limit-down and speed-limit-up");
+        if (TransmissionArguments.Bool(args, "incomplete-dir-enabled") == true) throw Unsupported("incomplete-dir is not supported");
+        if (TransmissionArguments.Bool(args, "download-queue-enabled") == false) throw Unsupported("the download queue is always on: set download-queue-size");
+        var down = Limit(args, "speed-limit-down", "speed-limit-down-enabled");
+        var up = Limit(args, "speed-limit-up", "speed-limit-up-enabled");
+        var queue = TransmissionArguments.Long(args, "download-queue-size");
+        var ratio = TransmissionArguments.Double(args, "seedRatioLimit");
+        var limited = TransmissionArguments.Bool(args, "seedRatioLimited");
+        var start = TransmissionArguments.Bool(args, "start-added-torrents");
+        if (queue is < 1 or > 1000) throw Unsupported($"download-queue-size must be 1..1000, got {queue}");
+        if (ratio is < 0) throw Unsupported($"seedRatioLimit must be 0 or more, got {ratio}");
+
+        if (down is { } d) _torrents.GlobalDownloadLimit.BytesPerSecond = d;
+        if (up is { } u) _torrents.GlobalUploadLimit.BytesPerSecond = u;
+        double? seedRatio = limited == false ? 0 : ratio is { } r && (limited == true || _torrents.Settings.SeedRatio is not null) ? r : null;
+        if (queue is not null || seedRatio is not null) _torrents.UpdateSettings(new WebSettings((int?)queue, SeedRatio: seedRatio));
+        if (start is { } s) _startAddedTorrents = s;
+    }
+
+    /// <summary>rpc-spec 4.2: rates and counts now; the cumulative figures are those of the torrents in the list.</summary>
+    private void WriteStats(Utf8JsonWriter w)
+    {
+        var all = _torrents.All.Select(t => t.Summary()).ToArray();
+        w.WriteNumber("activeTorrentCount", all.Count(t => t.State is "downloading" or "seeding" or "checking"));
+        w.WriteNumber("pausedTorrentCount", all.Count(t => t.State is "paused" or "completed" or "failed"));
+        w.WriteNumber("torrentCount", all.Length);
+        w.WriteNumber("downloadSpeed", (long)all.Sum(t => t.DownloadRate));
+        w.WriteNumber("uploadSpeed", (long)all.Sum(t => t.UploadRate));
+        foreach (var key in (string[])["cumulative-stats", "current-stats"])
+        {
+            w.WriteStartObject(key);
+            w.WriteNumber("uploadedBytes", all.Sum(t => t.Uploaded));
+            w.WriteNumber("downloadedBytes", all.Sum(t => t.BytesDone));
+            w.WriteNumber("filesAdded", all.Length);
+            w.WriteNumber("sessionCount", 1);
+            w.WriteNumber("secondsActive", (long)(DateTimeOffset.UtcNow - _started).TotalSeconds);
+            w.WriteEndObject();
+        }
+    }
+
+    /// <summary>rpc-spec 4.8: free space where downloads go; only the downloads folder (or a folder inside it) is
+    /// answered, so the RPC tells nothing about the rest of the server's disks.</summary>
+    private void WriteFreeSpace(JsonElement args, Utf8JsonWriter w)
+    {
+        var path = TransmissionArguments.String(args, "path") ?? throw Unsupported("free-space needs 'path'");
+        var full = System.IO.Path.GetFullPath(path);
+        var downloads = System.IO.Path.TrimEndingDirectorySeparator(_torrents.Downloads);
+        if (full != downloads && !full.StartsWith(downloads + System.IO.Path.DirectorySeparatorChar, StringComparison.Ordinal))
+            throw Unsupported("free-space answers for the downloads folder (session-get's download-dir) only");
+        if (!Directory.Exists(full)) throw Unsupported("free-space: no such folder");
+        w.WriteString("path", path);
+        w.WriteNumber("size-bytes", FreeSpace(full));
+        w.WriteNumber("total_size", new DriveInfo(full).TotalSize);
+    }
+
+    private static long FreeSpace(string folder)
+    {
+        try { return new DriveInfo(folder).AvailableFreeSpace; }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException) { return -1; } // -1: not known, as Transmission
+    }
+
+    /// <summary>rpc-spec 4.4: Transmission asks a web service whether the port is reachable from the internet; this
+    /// server contacts nothing outside, so it answers whether the peer port accepts a connection on loopback.</summary>
+    private async Task PortTestAsync(Utf8JsonWriter w, CancellationToken ct)
+    {
+        using var client = new TcpClient(AddressFamily.InterNetwork);
+        using var limit = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        limit.CancelAfter(TimeSpan.FromSeconds(5)); // a local connect answers at once; this only bounds a wedged stack
+        bool open;
+        try
+        {
+            await client.ConnectAsync(IPAddress.Loopback, _torrents.Session.Port, limit.Token).ConfigureAwait(false);
+            open = true;
+        }
+        catch (Exception e) when (e is SocketException || (e is OperationCanceledException && !ct.IsCancellationRequested))
+        {
+            open = false;
+        }
+        w.WriteBoolean("port-is-open", open);
+        w.WriteString("ip_protocol", "ipv4");
+    }
+}
