@@ -85,6 +85,9 @@ internal static class TorrentApiParity
                 var bytes = await TorrentClient.FetchTorrentFileAsync(link, options.MaxTorrentBytes, ct).ConfigureAwait(false);
                 return await torrents.AddAsync(bytes, body!.Start ?? true, ct).ConfigureAwait(false);
             }
+            // A torrent added already is named by the link itself: no peer is asked for metadata the server has.
+            if (torrents.Find(TorrentClient.MagnetInfoHash(link)) is { } present)
+                throw new WebApiException(409, $"torrent '{present.Torrent.Name}' ({present.InfoHash}) is already added");
             using var limit = CancellationTokenSource.CreateLinkedTokenSource(ct);
             limit.CancelAfter(MagnetLimit);
             MagnetTorrent magnet;
@@ -102,7 +105,7 @@ internal static class TorrentApiParity
         {
             throw new WebApiException(e.Refused ? 400 : e.Message.Contains("larger than the limit", StringComparison.Ordinal) ? 413 : 502, e.Message, e);
         }
-        catch (TorrentLabException e) when (e is not (Bencode.BencodeException or Metainfo.MetainfoException))
+        catch (TorrentLabException e) when (e is not (Bencode.BencodeException or Metainfo.MetainfoException or WebApiException))
         {
             var (kind, message) = Failure.Describe(e);
             throw new WebApiException(kind == FailureKind.BadInput ? 400 : 502, message.StartsWith("error: ", StringComparison.Ordinal) ? message[7..] : message, e);

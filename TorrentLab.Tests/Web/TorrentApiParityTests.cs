@@ -60,6 +60,23 @@ public class TorrentApiParityTests
         Assert.Equal("paused", added.State);
     }
 
+    [Fact]
+    public async Task AddLink_OfATorrentAddedAlready_Is409_AndAMagnetLinksMetadataIsNotFetched()
+    {
+        await using var web = await WebTestServer.StartAsync(Ct, configure: Swarm);
+        await using var site = await StartSiteAsync(web.Swarm.Built.TorrentBytes);
+        await web.AddAsync(start: false, Ct);
+        // No tracker, no peer, no DHT: a fetch could only wait out its limit and answer 502.
+        var magnet = $"magnet:?xt=urn:btih:{web.InfoHash}";
+
+        using var byMagnet = await web.Http.PostAsJsonAsync("/api/torrents/link", new { link = magnet }, Ct);
+        using var byUrl = await web.Http.PostAsJsonAsync("/api/torrents/link", new { link = Url(site, "/moved") }, Ct);
+
+        Assert.Equal(HttpStatusCode.Conflict, byMagnet.StatusCode);
+        Assert.Contains("already added", await byMagnet.Content.ReadAsStringAsync(Ct));
+        Assert.Equal(HttpStatusCode.Conflict, byUrl.StatusCode);
+    }
+
     [Theory]
     [InlineData("/big", HttpStatusCode.RequestEntityTooLarge, "larger than the limit")]
     [InlineData("/missing", HttpStatusCode.BadGateway, "HTTP 404")]
