@@ -73,6 +73,20 @@ internal sealed partial class TorrentManager
     /// <summary>Puts the torrent at the end of the queue (a complete one only when it will seed).</summary>
     private void Enqueue(ManagedTorrent torrent) => torrent.Queue(Interlocked.Increment(ref _nextTicket), SeedFor(torrent, OptionsFor()).Seed);
 
+    private int _pumpPending; // 1 while a pump asked for by a state change has not run yet
+
+    /// <summary>Pumps the queue on the thread pool, once for any number of state changes meanwhile: each pump looks at
+    /// every torrent, and 10,000 torrents starting to seed at once each report a change.</summary>
+    private void PumpSoon()
+    {
+        if (Interlocked.Exchange(ref _pumpPending, 1) == 1) return;
+        ThreadPool.UnsafeQueueUserWorkItem(static manager =>
+        {
+            Volatile.Write(ref manager._pumpPending, 0);
+            manager.Pump();
+        }, this, preferLocal: false);
+    }
+
     /// <summary>Starts queued torrents while fewer than the limit download; seeding ones take no download slot.</summary>
     private void Pump()
     {

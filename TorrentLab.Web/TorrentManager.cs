@@ -235,10 +235,10 @@ internal sealed partial class TorrentManager : IAsyncDisposable
     {
         // What is verified already: the ledger when it can be trusted (a stale one is re-checked by the engine on start).
         // The selection: the saved list's, else the ledger's (a download started elsewhere keeps its selection).
-        return new ManagedTorrent(torrent, addedAt, TorrentClient.PiecesOnDisk(torrent, Downloads),
-            priorities ?? TorrentClient.RecordedPriorities(torrent, Downloads))
+        var (pieces, recorded) = TorrentClient.ReadLedger(torrent, Downloads);
+        return new ManagedTorrent(torrent, addedAt, pieces, priorities ?? recorded)
         {
-            StateChanged = _ => { Save(); Pump(); }, LinkPeers = linkPeers, Uploaded = uploaded, Session = Session,
+            StateChanged = _ => { Save(); PumpSoon(); }, LinkPeers = linkPeers, Uploaded = uploaded, Session = Session,
             DownloadLimit = new RateLimit(0, GlobalDownloadLimit),
             UploadLimit = new RateLimit(0, GlobalUploadLimit),
         };

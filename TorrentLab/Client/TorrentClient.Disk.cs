@@ -70,6 +70,14 @@ public static partial class TorrentClient
     public static PieceStates PiecesOnDisk(Torrent torrent, string folder) =>
         PieceStates.From(new ResumeLedger(torrent, folder).Validate().Trusted ?? new Bitfield(torrent.PieceCount));
 
+    /// <summary><see cref="PiecesOnDisk"/> and <see cref="RecordedPriorities"/> at once, laying the torrent out in the
+    /// folder once (a server loading thousands of torrents).</summary>
+    public static (PieceStates Pieces, IReadOnlyList<FilePriority>? Priorities) ReadLedger(Torrent torrent, string folder)
+    {
+        var ledger = new ResumeLedger(torrent, folder);
+        return (PieceStates.From(ledger.Validate().Trusted ?? new Bitfield(torrent.PieceCount)), ledger.RecordedPriorities());
+    }
+
     /// <summary>The file selection the download's resume ledger recorded (one priority per file), or null when none.</summary>
     public static IReadOnlyList<FilePriority>? RecordedPriorities(Torrent torrent, string folder) =>
         new ResumeLedger(torrent, folder).RecordedPriorities();

@@ -16,24 +16,26 @@ internal static class OutputPaths
 
     /// <summary>The full path of <paramref name="segments"/> below <paramref name="root"/>, checked to stay inside it.</summary>
     /// <exception cref="StorageException">The path leaves the output folder, directly or through a symbolic link.</exception>
-    public static string Resolve(string root, IReadOnlyList<string> segments)
+    /// <remarks>With <paramref name="realRoot"/> (the root with its links followed, resolved once by the caller for
+    /// every file of a torrent), the links below the root are followed from there; null resolves the root here.</remarks>
+    public static string Resolve(string root, IReadOnlyList<string> segments, string? realRoot = null)
     {
         if (segments.Count == 0) throw new StorageException($"empty path below '{root}'");
         if (segments[0] == StateFolder)
             throw new StorageException($"path '{string.Join('/', segments)}' uses the reserved folder '{StateFolder}'");
         var full = Path.GetFullPath(Path.Combine([root, .. segments]));
-        CheckInside(root, full, string.Join('/', segments));
+        CheckInside(root, full, string.Join('/', segments), realRoot);
         return full;
     }
 
     /// <summary>Throws unless <paramref name="full"/> is below <paramref name="root"/>, both as written and after
-    /// following symbolic links.</summary>
-    public static void CheckInside(string root, string full, string shown)
+    /// following symbolic links (from <paramref name="realRoot"/>, the root's resolved path, when given).</summary>
+    public static void CheckInside(string root, string full, string shown, string? realRoot = null)
     {
         if (!IsUnder(full, root))
             throw new StorageException($"path '{shown}' resolves to '{full}', outside the output folder '{root}'");
-        var realRoot = RealPath(root);
-        var real = RealPath(full);
+        realRoot ??= RealPath(root);
+        var real = Storage.RealPath.Resolve(full, known: (root, realRoot));
         if (!IsUnder(real, realRoot))
             throw new StorageException($"path '{shown}' leads to '{real}' through a symbolic link, outside the output folder '{root}'");
     }

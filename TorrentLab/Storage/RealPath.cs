@@ -11,14 +11,21 @@ internal static class RealPath
     /// <summary>The canonical absolute path; components that do not exist are kept as written.</summary>
     /// <param name="path">The path to resolve.</param>
     /// <param name="loop">Makes the caller's layer's exception for a link loop; null throws a <see cref="StorageException"/>.</param>
-    public static string Resolve(string path, Func<string, Exception>? loop = null)
+    /// <param name="known">A folder above <paramref name="path"/> (as written) and its canonical path, resolved already:
+    /// the walk starts there instead of at the file system's root (the files of one torrent share their folder).</param>
+    public static string Resolve(string path, Func<string, Exception>? loop = null, (string Written, string Real)? known = null)
     {
         var absolute = Path.IsPathRooted(path) ? path : Path.Combine(Directory.GetCurrentDirectory(), path);
         var root = Path.GetPathRoot(absolute)!;
         var pending = new Stack<string>();
-        PushComponents(pending, absolute[root.Length..]);
-
         var current = root;
+        if (known is { } folder && IsBelow(absolute, folder.Written))
+        {
+            PushComponents(pending, absolute[folder.Written.Length..]);
+            current = folder.Real;
+        }
+        else PushComponents(pending, absolute[root.Length..]);
+
         var links = 0;
         while (pending.Count > 0)
         {

@@ -13,7 +13,8 @@ internal sealed class StorageLayout
     {
         Torrent = torrent;
         Root = OutputPaths.Root(outputDir);
-        FullPaths = [.. torrent.Files.Select(f => OutputPaths.Resolve(Root, f.PathSegments))];
+        var realRoot = OutputPaths.RealPath(Root); // once for all files: each is resolved from there
+        FullPaths = [.. torrent.Files.Select(f => OutputPaths.Resolve(Root, f.PathSegments, realRoot))];
         _starts = [.. torrent.Files.Select(f => f.Offset)];
         RootIdentity = FolderIdentity.Of(Root);
     }
