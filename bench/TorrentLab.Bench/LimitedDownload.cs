@@ -8,7 +8,8 @@ namespace TorrentLab.Bench;
 
 /// <summary>A swarm download from seeders already running on loopback (dialled directly, no tracker, no DHT), with an
 /// optional download limit: prints the rate reached from the second second to the twelfth against the limit, and the
-/// payload received against the torrent's size (blocks that came twice or late count). A figure, not a test.</summary>
+/// payload received against the torrent's size (blocks that came twice or late count); with a limit it stops when the
+/// window ends. A figure, not a test.</summary>
 internal static class LimitedDownload
 {
     private static readonly TimeSpan WindowStart = TimeSpan.FromSeconds(2);   // past connecting and the first burst
@@ -30,9 +31,16 @@ internal static class LimitedDownload
         {
             // Verified bytes at the window's edges: what the limit let through, free of requests still in flight.
             if (atStart < 0 && clock.Elapsed >= WindowStart) atStart = p.BytesDone;
-            if (atEnd < 0 && clock.Elapsed >= WindowStart + WindowLength) atEnd = p.BytesDone;
+            if (atEnd < 0 && clock.Elapsed >= WindowStart + WindowLength)
+            {
+                atEnd = p.BytesDone;
+                if (rate > 0) timeout.Cancel(); // the figure is taken: the rest would only take time
+            }
         });
-        var result = await SwarmDownload.RunAsync(torrent, new DownloadOptions
+        DownloadResult? result = null;
+        try
+        {
+            result = await SwarmDownload.RunAsync(torrent, new DownloadOptions
         {
             OutputDirectory = args[2],
             Resume = false,
@@ -41,7 +49,9 @@ internal static class LimitedDownload
             BindAddress = IPAddress.Loopback,
             ExtraPeers = [.. seeders.Select(s => s!)],
             DownloadLimit = rate > 0 ? new RateLimit(rate) : null,
-        }, progress, timeout.Token);
+            }, progress, timeout.Token);
+        }
+        catch (OperationCanceledException) when (atEnd >= 0) { }
         clock.Stop();
         var mib = (double)(1 << 20);
         if (rate > 0)
@@ -55,6 +65,7 @@ internal static class LimitedDownload
                     $"{(WindowStart + WindowLength).TotalSeconds:0} s ({reached / rate:P0} of the limit)");
             }
         }
+        if (result is null) return 0;
         Console.WriteLine($"received {result.Downloaded} payload bytes for {torrent.PayloadLength} ({(result.Downloaded - torrent.PayloadLength) / (double)torrent.PayloadLength:+0.0%;-0.0%}) " +
             $"from {seeders.Count} seeder(s) in {clock.Elapsed.TotalSeconds:0.00} s");
         return 0;
