@@ -98,7 +98,7 @@ internal sealed partial class ManagedTorrent
         {
             Eta = State == TorrentState.Downloading ? _progress?.Eta?.TotalSeconds : null,
             Uploaded = uploaded,
-            Ratio = Torrent.TotalLength == 0 ? 0 : (double)uploaded / Torrent.TotalLength,
+            Ratio = Torrent.PayloadLength == 0 ? 0 : (double)uploaded / Torrent.PayloadLength,
             TrackerError = IsRunning ? trackerError : null,
             Stalled = State == TorrentState.Downloading && _progress?.Status is not null,
             Seeding = Seeding,

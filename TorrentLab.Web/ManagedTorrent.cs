@@ -201,7 +201,7 @@ internal sealed partial class ManagedTorrent
         lock (_lock)
         {
             var downloading = IsRunning;
-            return WithParity(new TorrentSummary(InfoHash, Torrent.Name, Torrent.TotalLength, Torrent.PieceCount, _pieces.CountOf(PieceState.Verified),
+            return WithParity(new TorrentSummary(InfoHash, Torrent.Name, Torrent.PayloadLength, Torrent.PieceCount, _pieces.CountOf(PieceState.Verified),
                 _bytesDone, _selection.WantedBytes == 0 ? 1 : (double)_bytesDone / _selection.WantedBytes, // of the wanted bytes
                 downloading ? _progress?.DownloadRate ?? 0 : 0, downloading ? _progress?.UploadRate ?? 0 : 0,
                 downloading ? _progress?.ConnectedPeers ?? 0 : 0, State.ToString().ToLowerInvariant(), AddedAt, _error)
@@ -246,7 +246,7 @@ internal sealed partial class ManagedTorrent
     private long BytesOf(PieceStates pieces)
     {
         long bytes = 0;
-        foreach (var i in pieces.IndexesOf(PieceState.Verified)) if (_selection.IsWanted(i)) bytes += Torrent.GetPieceLength(i);
+        foreach (var i in pieces.IndexesOf(PieceState.Verified)) if (_selection.IsWanted(i)) bytes += Torrent.GetPiecePayloadLength(i);
         return bytes;
     }
 

@@ -85,13 +85,13 @@ internal static class MainCommand
     {
         var seeded = result.Uploaded > 0 ? $"; uploaded {Units.Bytes(result.Uploaded)}" : "";
         if (result.Downloaded == 0 && result.PiecesFromResume == torrent.PieceCount)
-            return $"'{torrent.Name}' ({Units.Bytes(torrent.TotalLength)}) is complete in {Path.Combine(folder, torrent.Name)}: " +
+            return $"'{torrent.Name}' ({Units.Bytes(torrent.PayloadLength)}) is complete in {Path.Combine(folder, torrent.Name)}: " +
                    $"all {result.PiecesFromResume} of {torrent.PieceCount} pieces were already on disk, nothing to download{seeded}";
-        var line = $"downloaded '{torrent.Name}' ({Units.Bytes(torrent.TotalLength)}) to {Path.Combine(folder, torrent.Name)} " +
+        var line = $"downloaded '{torrent.Name}' ({Units.Bytes(torrent.PayloadLength)}) to {Path.Combine(folder, torrent.Name)} " +
                    $"in {result.Elapsed.TotalSeconds:0.0} s ({Units.Rate(result.AverageRate)}); " +
                    $"received {result.Downloaded} bytes from {Units.Count(result.PeersUsed.Count, "peer")}";
         if (result.Selected is { } selected)
-            line = line.Replace($"({Units.Bytes(torrent.TotalLength)})", $"({Units.Bytes(selected.Bytes)} of {Units.Bytes(torrent.TotalLength)} selected, {Units.Count(selected.SkippedFiles, "file")} skipped)", StringComparison.Ordinal);
+            line = line.Replace($"({Units.Bytes(torrent.PayloadLength)})", $"({Units.Bytes(selected.Bytes)} of {Units.Bytes(torrent.PayloadLength)} selected, {Units.Count(selected.SkippedFiles, "file")} skipped)", StringComparison.Ordinal);
         if (result.PiecesFromResume > 0) line += $"; {result.PiecesFromResume} of {torrent.PieceCount} pieces were already on disk";
         line += seeded;
         if (result.BadPeers.Count > 0) line += $"; dropped {Units.Count(result.BadPeers.Count, "bad peer")}: {string.Join("; ", result.BadPeers)}";

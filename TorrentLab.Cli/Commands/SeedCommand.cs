@@ -89,7 +89,7 @@ internal static class SeedCommand
         {
             foreach (var torrent in torrents)
             {
-                if (!quiet) stderr.WriteLine($"verifying '{torrent.Name}' ({Units.Bytes(torrent.TotalLength)}, {torrent.PieceCount} pieces)...");
+                if (!quiet) stderr.WriteLine($"verifying '{torrent.Name}' ({Units.Bytes(torrent.PayloadLength)}, {torrent.PieceCount} pieces)...");
                 var options = new DownloadOptions
                 {
                     OutputDirectory = data,

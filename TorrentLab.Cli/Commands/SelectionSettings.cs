@@ -59,12 +59,25 @@ internal sealed class SelectionSettings
         foreach (var glob in globs)
         {
             var pattern = GlobRegex(glob);
-            var matched = userFiles.Where(i => pattern.IsMatch(glob.Contains('/', StringComparison.Ordinal)
-                ? torrent.Files[i].DisplayPath : torrent.Files[i].PathSegments[^1])).ToList();
+            var matched = userFiles.Where(i => Candidates(torrent, torrent.Files[i], glob).Any(pattern.IsMatch)).ToList();
             if (matched.Count == 0) throw new UsageException($"--select: no file of the torrent matches '{glob}'");
             chosen.UnionWith(matched);
         }
         return [.. Enumerable.Range(0, torrent.Files.Count).Select(i => chosen.Contains(i) ? FilePriority.Normal : FilePriority.Skip)];
+    }
+
+    /// <summary>What a glob is matched against: without '/', the file's name; with one, its path both with and without
+    /// the torrent's folder (other clients write <c>sub/**</c> for the path inside the torrent, <c>info</c> shows
+    /// <c>name/sub/...</c>).</summary>
+    private static IEnumerable<string> Candidates(Torrent torrent, TorrentFile file, string glob)
+    {
+        if (!glob.Contains('/', StringComparison.Ordinal))
+        {
+            yield return file.PathSegments[^1];
+            yield break;
+        }
+        yield return file.DisplayPath;
+        if (torrent.IsMultiFile && file.PathSegments.Count > 1) yield return string.Join('/', file.PathSegments.Skip(1));
     }
 
     /// <summary>Reads <c>1,3-5</c> into inclusive 1-based ranges.</summary>

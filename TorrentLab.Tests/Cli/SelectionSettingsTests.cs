@@ -71,6 +71,19 @@ public class SelectionSettingsTests
         Assert.Equal(expected, Selected(Priorities("--select", glob)));
     }
 
+    /// <summary>Issue 39, finding 8: other clients match a glob against the path inside the torrent, so users write
+    /// <c>docs/**</c> where we matched only <c>five/docs/**</c>; both are accepted.</summary>
+    [Theory]
+    [InlineData("docs/**", "-xx--")]
+    [InlineData("docs/*.txt", "-xx--")]
+    [InlineData("docs/b.txt", "-x---")]
+    [InlineData("five/docs/**", "-xx--")]
+    [InlineData("**/c.txt", "--x--")]
+    public void Select_GlobWithAFolder_MatchesThePathInsideTheTorrentOrWithItsFolder(string glob, string expected)
+    {
+        Assert.Equal(expected, Selected(Priorities("--select", glob)));
+    }
+
     [Fact]
     public void Select_AndSelectFile_Combine()
     {

@@ -11,14 +11,14 @@ namespace TorrentLab.Tests.Infrastructure;
 
 /// <summary>An HTTP server on 127.0.0.1 (Kestrel) serving a folder with byte ranges, as a web seed (BEP 19) would,
 /// with a fault a test can switch on for its first request only (later ones are served right): a status code instead
-/// of the data, wrong bytes, a body cut short.</summary>
+/// of the data, wrong bytes, a body cut short; or, on every request, Range ignored (Python's http.server).</summary>
 public sealed class WebSeedServer : IAsyncDisposable
 {
     private readonly WebApplication _app;
     private int _requests;
 
     /// <summary>What the server does wrong.</summary>
-    public enum Fault { None, NotFound, ServerError, ShortBody, WrongBytesOnce }
+    public enum Fault { None, NotFound, ServerError, ShortBody, WrongBytesOnce, IgnoresRange }
 
     private WebSeedServer(WebApplication app) => _app = app;
 
@@ -44,12 +44,12 @@ public sealed class WebSeedServer : IAsyncDisposable
 
     private async Task ServeAsync(HttpContext context, string path, Fault fault)
     {
-        if (Interlocked.Increment(ref _requests) > 1) fault = Fault.None;
+        if (Interlocked.Increment(ref _requests) > 1 && fault != Fault.IgnoresRange) fault = Fault.None; // that one on every request
         var response = context.Response;
         if (fault == Fault.NotFound || !File.Exists(path)) { response.StatusCode = 404; return; }
         if (fault == Fault.ServerError) { response.StatusCode = 500; return; }
         var data = await File.ReadAllBytesAsync(path);
-        var range = context.Request.GetTypedHeaders().Range?.Ranges.SingleOrDefault();
+        var range = fault == Fault.IgnoresRange ? null : context.Request.GetTypedHeaders().Range?.Ranges.SingleOrDefault(); // 200, all of it
         var from = range?.From ?? 0;
         var to = Math.Min(range?.To ?? data.Length - 1, data.Length - 1);
         var body = data.AsMemory((int)from, (int)(to - from + 1)).ToArray();

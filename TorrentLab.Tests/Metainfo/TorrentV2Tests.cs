@@ -29,6 +29,19 @@ public class TorrentV2Tests
     private static MetainfoException Invalid(BDictionary root) =>
         Assert.Throws<MetainfoException>(() => Torrent.Parse(BencodeWriter.Encode(root)));
 
+    [Theory]
+    [InlineData(0, PieceLength)]        // all a.bin
+    [InlineData(3, 100_000 - 3 * PieceLength)] // a.bin's end, then its pad
+    [InlineData(4, 5_000)]              // b.txt, then its pad
+    [InlineData(6, 40_000 - PieceLength)] // c.bin's end: the last piece, no pad after it
+    public void GetPiecePayloadLength_Hybrid_LeavesOutThePadFiles(int piece, int expected)
+    {
+        var torrent = Torrent.Parse(Create(TorrentFormat.Hybrid));
+
+        Assert.Equal(expected, torrent.GetPiecePayloadLength(piece));
+        Assert.Equal(torrent.PayloadLength, Enumerable.Range(0, torrent.PieceCount).Sum(i => (long)torrent.GetPiecePayloadLength(i)));
+    }
+
     [Fact]
     public void Parse_V2Only_HasSha256InfoHashAlignedFilesAndNoSha1Hashes()
     {

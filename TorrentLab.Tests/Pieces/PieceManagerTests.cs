@@ -260,10 +260,10 @@ public class PieceManagerTests
     {
         var manager = OnlyPieceZeroMissing("A", "B");
         var fromA = Fill(manager, new PeerKey("A"));
-        var fromB = Fill(manager, new PeerKey("B")); // endgame: the same blocks again
-        Assert.Equal(fromA, fromB);
+        var fromB = Fill(manager, new PeerKey("B")); // endgame: one of the same blocks again
+        Assert.Equal([fromA[^1]], fromB);
 
-        var first = Deliver(manager, new PeerKey("A"), fromA[0]);
+        var first = Deliver(manager, new PeerKey("A"), fromA[^1]);
         Assert.Equal(["B"], first.CancelPeers.Select(p => p.Name));
         Assert.Equal(BlockResultKind.Duplicate, Deliver(manager, new PeerKey("B"), fromB[0]).Kind); // cancelled, but already on the wire
         Assert.Equal(Block, manager.WastedBytes);
@@ -363,12 +363,13 @@ public class PieceManagerTests
         manager.AddPeer(new PeerKey("A"), Seeder);
         manager.AddPeer(new PeerKey("B"), Seeder);
         var requests = Fill(manager, new PeerKey("A"));
-        Assert.Empty(Fill(manager, new PeerKey("B"), max: 8).Where(r => !requests.Contains(r)).ToList()); // nothing new: endgame dups only
+        var fromB = Fill(manager, new PeerKey("B"), max: 8);
+        Assert.Empty(fromB.Where(r => !requests.Contains(r)).ToList()); // nothing new: an endgame copy only
 
         manager.ReleaseBlocks(new PeerKey("A"));
 
         Assert.Equal(0, manager.RequestsInFlight(new PeerKey("A")));
-        Assert.Equal(requests, Fill(manager, new PeerKey("A")));
+        Assert.Equal(requests.Except(fromB), Fill(manager, new PeerKey("A"))); // all back, but what B was asked for too
     }
 
     [Fact]
@@ -458,7 +459,7 @@ public class PieceManagerTests
     }
 
     [Fact]
-    public void Endgame_IdlePeerGetsDuplicatesAndTheLoserIsCancelled()
+    public void Endgame_IdlePeerGetsOneDuplicateAtATimeAndTheLoserIsCancelled()
     {
         var manager = Manager(have: Pieces(0, 1, 2));
         manager.AddPeer(new PeerKey("A"), Seeder);
@@ -467,20 +468,35 @@ public class PieceManagerTests
         Assert.True(manager.IsEndgame);
 
         var fromB = Fill(manager, new PeerKey("B"));
-        Assert.Equal(fromA, fromB); // the same blocks, asked of a second peer
-        Assert.Empty(Fill(manager, new PeerKey("B"))); // never twice to the same peer
+        Assert.Equal([fromA[^1]], fromB); // one block asked of a second peer: the one A would send last
+        Assert.Empty(Fill(manager, new PeerKey("B"))); // no more while that one is in flight
 
         var result = Deliver(manager, new PeerKey("B"), fromB[0]);
         Assert.Equal(BlockResultKind.Accepted, result.Kind);
         Assert.Equal(["A"], result.CancelPeers.Select(p => p.Name));
         Assert.Equal(1, manager.RequestsInFlight(new PeerKey("A")));
-        Assert.Equal(BlockResultKind.Duplicate, Deliver(manager, new PeerKey("A"), fromA[0]).Kind); // the cancel came too late
+        Assert.Equal(BlockResultKind.Duplicate, Deliver(manager, new PeerKey("A"), fromA[^1]).Kind); // the cancel came too late
 
-        var last = Deliver(manager, new PeerKey("A"), fromA[1]);
+        Assert.Equal([fromA[0]], Fill(manager, new PeerKey("B"))); // idle again: the next one
+        var last = Deliver(manager, new PeerKey("A"), fromA[0]);
         Assert.Equal(BlockResultKind.PieceVerified, last.Kind);
         Assert.Equal(["B"], last.CancelPeers.Select(p => p.Name));
         last.Piece!.Dispose();
         Assert.Equal(0, manager.RequestsInFlight(new PeerKey("B")));
+    }
+
+    /// <summary>Issue 39, finding 3: an idle peer was asked for every block in flight elsewhere at once, and fast
+    /// seeders sent most of the tail two or three times.</summary>
+    [Fact]
+    public void Endgame_ManyBlocksInFlightElsewhere_AnIdlePeerIsAskedForOneOnly()
+    {
+        var manager = Manager(have: Pieces(2, 3));
+        manager.AddPeer(new PeerKey("A"), Seeder);
+        manager.AddPeer(new PeerKey("B"), Seeder);
+        Assert.Equal(4, Fill(manager, new PeerKey("A")).Length);   // pieces 0 and 1: four blocks
+        Assert.True(manager.IsEndgame);
+
+        Assert.Single(Fill(manager, new PeerKey("B"), max: 256));
     }
 
     [Fact]

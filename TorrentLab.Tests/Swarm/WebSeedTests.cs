@@ -134,6 +134,42 @@ public class WebSeedTests
         Assert.DoesNotContain(log, l => l.Contains("   at ", StringComparison.Ordinal)); // no stack trace
     }
 
+    /// <summary>Issue 39, finding 6: a server that ignores Range stalled the download after the first piece, and the
+    /// stall named no web seed.</summary>
+    [Fact]
+    public async Task Download_OnlyAWebSeedThatIgnoresRange_IsDroppedAfterItsFirstAnswerAndTheStallNamesIt()
+    {
+        using var folder = new TempFolder("torrentlab-webseed-norange");
+        Directory.CreateDirectory(folder.Combine("www"));
+        await using var server = await WebSeedServer.StartAsync(folder.Combine("www"), Fault.IgnoresRange, Ct);
+        var (torrent, _) = Build("whole.bin", [(["whole.bin"], 3_000_000)], server.Url + "/files/whole.bin", folder.Combine("www"), multi: false);
+        var log = new ConcurrentQueue<string>();
+        var options = Options(folder.Combine("out"), log) with { StallTimeout = TimeSpan.FromSeconds(2) };
+
+        var error = await Assert.ThrowsAsync<DownloadFailedException>(() => SwarmDownload.RunAsync(torrent, options, null, Ct).WaitAsync(TimeSpan.FromSeconds(60), Ct));
+
+        Assert.Contains($"web seed {server.Url}/files/whole.bin dropped: the server ignores HTTP Range requests", error.Message);
+        Assert.Contains(log, l => l.StartsWith($"web seed {server.Url}/files/whole.bin dropped: the server ignores HTTP Range requests", StringComparison.Ordinal));
+        Assert.Equal(1, server.Requests); // asked once: the whole file came back, so it was not asked again
+    }
+
+    [Fact]
+    public async Task Download_WebSeedThatIgnoresRangeBesideAPeer_IsDroppedAndThePeerServesTheRest()
+    {
+        using var folder = new TempFolder("torrentlab-webseed-norange-peer");
+        Directory.CreateDirectory(folder.Combine("www"));
+        await using var server = await WebSeedServer.StartAsync(folder.Combine("www"), Fault.IgnoresRange, Ct);
+        var (torrent, files) = Build("whole.bin", [(["whole.bin"], 3_000_000)], server.Url + "/files/whole.bin", folder.Combine("www"), multi: false);
+        await using var seeder = await StartPeerAsync(torrent, folder.Combine("www"));
+        var log = new ConcurrentQueue<string>();
+
+        await SwarmDownload.RunAsync(torrent, Options(folder.Combine("out"), log, new IPEndPoint(IPAddress.Loopback, seeder.Port)), null, Ct)
+            .WaitAsync(TimeSpan.FromSeconds(60), Ct);
+
+        AssertFiles(files, folder.Combine("out"));
+        Assert.Contains(log, l => l.StartsWith($"web seed {server.Url}/files/whole.bin dropped: the server ignores HTTP Range requests", StringComparison.Ordinal));
+    }
+
     [Theory]
     [InlineData("http://0.0.0.0:1/x.bin")]     // unspecified
     [InlineData("http://224.0.0.1:1/x.bin")]   // multicast

@@ -114,6 +114,21 @@ public sealed partial class Torrent
         return index < PieceCount - 1 ? PieceLength : (int)(TotalLength - (long)index * PieceLength);
     }
 
+    /// <summary>The real file bytes in piece <paramref name="index"/>: its length less the padding in it (BEP 47 pad
+    /// files, BEP 52 alignment gaps), what progress and rates count.</summary>
+    public int GetPiecePayloadLength(int index)
+    {
+        var length = GetPieceLength(index);
+        if (TotalLength == PayloadLength) return length;
+        var (start, end) = ((long)index * PieceLength, (long)index * PieceLength + length);
+        foreach (var file in Files)
+        {
+            if (!file.IsPadding || file.Offset >= end || file.Offset + file.Length <= start) continue;
+            length -= (int)(Math.Min(end, file.Offset + file.Length) - Math.Max(start, file.Offset));
+        }
+        return length;
+    }
+
     /// <summary>The expected SHA-1 of piece <paramref name="index"/>.</summary>
     /// <exception cref="NotSupportedException">A v2-only torrent, which has no SHA-1 hashes.</exception>
     public ReadOnlySpan<byte> GetPieceHash(int index)

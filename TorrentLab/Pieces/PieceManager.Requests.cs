@@ -9,7 +9,7 @@ public sealed partial class PieceManager
     /// many it wrote. Never more than the span's length, nor than the peer's free pipeline slots
     /// (<see cref="PieceManagerOptions.MaxRequestsPerPeer"/> minus <see cref="RequestsInFlight"/>).</summary>
     /// <remarks>Order: unrequested blocks of pieces already in progress (oldest first), then new pieces chosen by the
-    /// picker while the in-progress bound allows, then (endgame only) blocks other peers were already asked for.</remarks>
+    /// picker while the in-progress bound allows, then (endgame only, one at a time) a block other peers were already asked for.</remarks>
     public int FillRequests(IBlockSource peer, Span<BlockRequest> into)
     {
         lock (_lock)
@@ -187,23 +187,36 @@ public sealed partial class PieceManager
         return count;
     }
 
+    /// <summary>Endgame, as libtorrent plays it: a peer with nothing in flight asks for one block that others were
+    /// asked for, and only then. Of those, the one asked of the fewest peers, and of those the one asked for last: at
+    /// the tail of another peer's queue, the block that peer would send last, so the copy usually arrives first and
+    /// the <c>cancel</c> reaches the other peer in time.</summary>
+    /// <remarks>Handing an idle peer every block in flight elsewhere at once (up to its whole pipeline) made fast
+    /// seeders answer most of the tail twice or three times: 12-39 % more payload than the torrent from 3 loopback
+    /// seeders (issue 39, finding 3).</remarks>
     private int AssignDuplicates(IBlockSource peer, PeerState state, Span<BlockRequest> into, long now)
     {
-        var count = 0;
+        if (state.Outstanding.Count > 0 || into.IsEmpty) return 0;
+        ActivePiece? best = null;
+        var (bestBlock, fewest, newest) = (-1, int.MaxValue, long.MinValue);
         foreach (var piece in _inProgress)
         {
             if (piece.Verifying || !state.Has[piece.Index] || !MayContribute(piece, peer)) continue;
-            for (var b = 0; b < piece.Blocks.Length && count < into.Length; b++)
+            for (var b = 0; b < piece.Blocks.Length; b++)
             {
                 ref var slot = ref piece.Blocks[b];
-                if (slot.Received || slot.RequesterCount >= _options.EndgameMaxRequestsPerBlock || slot.IsRequestedBy(peer)) continue;
-                slot.AddRequester(peer, now);
-                var request = piece.Request(b);
-                state.Outstanding.Add(request);
-                into[count++] = request;
+                var askedOf = slot.RequesterCount;
+                if (slot.Received || askedOf >= _options.EndgameMaxRequestsPerBlock || slot.IsRequestedBy(peer)) continue;
+                if (askedOf > fewest || (askedOf == fewest && slot.RequestedAt < newest)) continue;
+                (best, bestBlock, fewest, newest) = (piece, b, askedOf, slot.RequestedAt);
             }
         }
-        return count;
+        if (best is null) return 0;
+        best.Blocks[bestBlock].AddRequester(peer, now);
+        var request = best.Request(bestBlock);
+        state.Outstanding.Add(request);
+        into[0] = request;
+        return 1;
     }
 
     private void ReleaseLocked(IBlockSource peer, PeerState state)

@@ -34,7 +34,7 @@ public sealed class PieceSelection
             if (_rank[p] == 0) continue;
             levels.Add(_rank[p]);
             _wantedCount++;
-            _wantedBytes += torrent.GetPieceLength(p);
+            _wantedBytes += torrent.GetPiecePayloadLength(p);   // padding is not payload (BEP 47)
         }
         HasLevels = levels.Count > 1;
         IsEverything = _wantedCount == torrent.PieceCount;
@@ -70,7 +70,7 @@ public sealed class PieceSelection
     /// <summary>Pieces wanted.</summary>
     public int WantedCount => _wantedCount;
 
-    /// <summary>Bytes of the wanted pieces (what "complete" means for this download).</summary>
+    /// <summary>File bytes of the wanted pieces, padding left out (what "complete" means for this download).</summary>
     public long WantedBytes => _wantedBytes;
 
     /// <summary>The priority of piece <paramref name="index"/>: the highest of its files'.</summary>
@@ -90,7 +90,7 @@ public sealed class PieceSelection
         return skipped == 0 ? null : (_wantedBytes, skipped);
     }
 
-    /// <summary>How many wanted pieces <paramref name="have"/> holds, and their bytes.</summary>
+    /// <summary>How many wanted pieces <paramref name="have"/> holds, and their file bytes (padding left out).</summary>
     public (int Pieces, long Bytes) WantedIn(Bitfield have, Torrent torrent)
     {
         ArgumentNullException.ThrowIfNull(have);
@@ -99,7 +99,7 @@ public sealed class PieceSelection
         {
             if (_rank[i] == 0) continue;
             count++;
-            bytes += torrent.GetPieceLength(i);
+            bytes += torrent.GetPiecePayloadLength(i);
         }
         return (count, bytes);
     }

@@ -146,7 +146,7 @@ internal sealed class SeedingTorrent : ISessionTorrent, IAsyncDisposable
         lock (_lock)
         {
             if (_swarm is { } swarm) return swarm.Snapshot();
-            return _last ??= new DownloadProgress(_have.Count, Torrent.PieceCount, BytesOf(_have), Torrent.TotalLength, 0, 0, 0, null, TimeSpan.Zero)
+            return _last ??= new DownloadProgress(_have.Count, Torrent.PieceCount, BytesOf(_have), Torrent.PayloadLength, 0, 0, 0, null, TimeSpan.Zero)
             {
                 Uploaded = _uploaded,
                 BadPeers = _badPeers.Count,
@@ -267,12 +267,12 @@ internal sealed class SeedingTorrent : ISessionTorrent, IAsyncDisposable
         storage?.Dispose();
     }
 
-    private (long, long, long) Totals() => (Uploaded, Received, Torrent.TotalLength - BytesOf(_have));
+    private (long, long, long) Totals() => (Uploaded, Received, Torrent.PayloadLength - BytesOf(_have));
 
     private long BytesOf(Bitfield pieces)
     {
         long bytes = 0;
-        foreach (var i in pieces.SetIndexes()) bytes += Torrent.GetPieceLength(i);
+        foreach (var i in pieces.SetIndexes()) bytes += Torrent.GetPiecePayloadLength(i);
         return bytes;
     }
 

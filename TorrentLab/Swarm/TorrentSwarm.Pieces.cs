@@ -176,7 +176,7 @@ internal sealed partial class TorrentSwarm
             complete = wanted && _wantedWritten == _selection.WantedCount;
         }
         Interlocked.Add(ref _writtenBytes, Torrent.GetPieceLength(piece.Index));
-        if (_selection.IsWanted(piece.Index)) Interlocked.Add(ref _wantedWrittenBytes, Torrent.GetPieceLength(piece.Index));
+        if (_selection.IsWanted(piece.Index)) Interlocked.Add(ref _wantedWrittenBytes, Torrent.GetPiecePayloadLength(piece.Index));
         lock (_contributorsLock)
         {
             if (_contributors.Remove(piece.Index, out var senders)) foreach (var s in senders) _peersUsed.Add(s.Address);

@@ -105,9 +105,10 @@ internal sealed partial class TorrentSwarm
         if (_options.StallTimeout is not { } limit || Stopwatch.GetElapsedTime(_lastProgressAt) < limit) return;
         var bad = BadPeers;
         var tracker = _announcer?.LastError is { } error ? $"; tracker: {error}" : "";
+        var dropped = string.Concat(_webSeeds.Where(w => w.Dropped is not null).Select(w => $"; {w} dropped: {w.Dropped}"));
         Fail(new DownloadFailedException(
             $"no peer delivered data for {limit.TotalSeconds:0} s: {ConnectedCount} connected, " +
-            $"{bad.Count} banned{(bad.Count > 0 ? $" ({string.Join("; ", bad)})" : "")}{tracker}; " +
+            $"{bad.Count} banned{(bad.Count > 0 ? $" ({string.Join("; ", bad)})" : "")}{tracker}{dropped}; " +
             $"{Pieces.HaveCount} of {Torrent.PieceCount} pieces verified"));
     }
 

@@ -42,6 +42,9 @@ internal sealed class WebSeed : IBlockSource, IDisposable
     public int Backoffs => Volatile.Read(ref _backoffs);
     private int _backoffs;
 
+    /// <summary>Why it is no longer used (a server that ignores Range), or null.</summary>
+    public string? Dropped { get; private set; }
+
     public override string ToString() => $"web seed {Name}";
 
     /// <summary>A piece it contributed to failed its hash: it backs off after the current round.</summary>
@@ -71,6 +74,14 @@ internal sealed class WebSeed : IBlockSource, IDisposable
                     continue;
                 }
                 var failure = await FetchAsync(_fill.AsMemory(0, count), ct).ConfigureAwait(false) ?? _failure;
+                if (_source.RangesIgnored is { } why)
+                {
+                    // Each range would cost the file from its start again: its blocks go to the other sources for good.
+                    Dropped = why;
+                    pieces.ReleaseBlocks(this);
+                    _swarm.LogLine($"{this} dropped: {why}");
+                    return;
+                }
                 if (failure is null)
                 {
                     _backoff = TimeSpan.Zero;

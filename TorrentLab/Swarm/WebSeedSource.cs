@@ -45,9 +45,14 @@ internal sealed class WebSeedSource : IDisposable
         return new Uri(_base.EndsWith('/') ? _base + segments : _base + "/" + segments);
     }
 
+    /// <summary>Why the server is no use as a web seed: it answers range requests with the whole file; null while it
+    /// honours them.</summary>
+    public string? RangesIgnored { get; private set; }
+
     /// <summary>Reads bytes <paramref name="start"/>.. of <paramref name="file"/> into <paramref name="into"/>
     /// (the whole span) with one range request.</summary>
-    /// <exception cref="SwarmException">An HTTP error, a response of the wrong range, or a body that ended early.</exception>
+    /// <exception cref="SwarmException">An HTTP error, a response of the wrong range, the whole file for a range that
+    /// does not start it (<see cref="RangesIgnored"/>), or a body that ended early.</exception>
     public async Task ReadAsync(TorrentFile file, long start, Memory<byte> into, CancellationToken ct)
     {
         var url = FileUrl(file);
@@ -55,7 +60,14 @@ internal sealed class WebSeedSource : IDisposable
         using var request = new HttpRequestMessage(HttpMethod.Get, url);
         request.Headers.Range = new System.Net.Http.Headers.RangeHeaderValue(start, end);
         using var response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, ct).ConfigureAwait(false);
-        var whole = response.StatusCode == HttpStatusCode.OK && start == 0; // a server without ranges: the first bytes are ours
+        // RFC 9110, 14.2: a server MAY ignore Range and answer 200 with the whole file (Python's http.server does).
+        // Asked for a file's first bytes, its answer starts with them: they are used. Every later range would bring the
+        // file again from its start, so such a server is not asked again (RangesIgnored).
+        var whole = response.StatusCode == HttpStatusCode.OK;
+        if (whole && (start > 0 || response.Content.Headers.ContentLength > into.Length))
+            RangesIgnored ??= $"the server ignores HTTP Range requests (asked for bytes {start}-{end} of {url}, it answered 200 with " +
+                $"{(response.Content.Headers.ContentLength is { } all ? $"all {all} bytes" : "the whole file")})";
+        if (whole && start > 0) throw new SwarmException(RangesIgnored!);
         if (response.StatusCode != HttpStatusCode.PartialContent && !whole)
             throw new SwarmException($"HTTP {(int)response.StatusCode} {response.ReasonPhrase} for bytes {start}-{end} of {url}");
         if (!whole && response.Content.Headers.ContentRange is { From: { } from } && from != start)

@@ -12,6 +12,8 @@ if (args.FirstOrDefault() == "download-allocations") return await DownloadAlloca
 if (args.FirstOrDefault() == "session-idle") return await SessionIdle.RunAsync(args);
 // wire-sink TORRENT SEEDER...: requests every block from the seeders and discards it; prints MiB/s (their ceiling).
 if (args.FirstOrDefault() == "wire-sink") return await WireSink.RunAsync(args);
+// limited-download TORRENT OUT RATE SEEDER...: rate reached under a download limit over 10 s, payload received vs size.
+if (args.FirstOrDefault() == "limited-download") return await LimitedDownload.RunAsync(args);
 
 // --quick: one short in-process job (a minute or two on 2 cores); without it, BenchmarkDotNet's defaults.
 var quick = args.Contains("--quick");

@@ -1,7 +1,7 @@
 # python3-libtorrent seeder or downloader for bench/interop/run.sh, loopback only (no DHT, LSD, UPnP, NAT-PMP, PEX).
 # seed:     lt.py seed TORRENT DATA_DIR PORT [DIAL_PORT]   prints "ready", then seeds until stdin closes or it is killed,
 #           dialling 127.0.0.1:DIAL_PORT whenever it has no peer
-# download: lt.py get  TORRENT OUT_DIR  PORT                exits 0 once the torrent is complete
+# download: lt.py get  TORRENT OUT_DIR  PORT [SEEDER_PORT...] exits 0 once the torrent is complete (dialling the seeders)
 # create:   lt.py create-v2 FILE PIECE_BYTES ANNOUNCE OUT    writes a BEP 52 v2-only torrent of FILE
 # LT_HP=1 in the environment: the downloader starts from the high-performance preset (else libtorrent's defaults)
 # LT_UTP_ONLY=1 in the environment: uTP only, TCP off in both directions (else TCP only)
@@ -46,7 +46,7 @@ atp.flags = lt.torrent_flags.disable_dht | lt.torrent_flags.disable_lsd | lt.tor
 h = ses.add_torrent(atp)
 deadline = time.time() + 600
 if mode == 'seed':
-    replied = False
+    replied = not list(atp.ti.trackers())  # a torrent without a tracker is ready once it is seeding (peers dial it)
     while time.time() < deadline:
         ses.wait_for_alert(200)
         for a in ses.pop_alerts():
@@ -68,10 +68,14 @@ if mode == 'seed':
             break
         if dial and h.status().num_peers == 0:
             h.connect_peer(('127.0.0.1', dial))
+    status = h.status()
+    print('uploaded %d payload bytes, %d bytes in all' % (status.total_payload_upload, status.total_upload), flush=True)
     ses.remove_torrent(h)
     del h
     del ses  # the session's end sends "stopped" to the tracker (waiting at most stop_tracker_timeout)
 else:
+    for extra in sys.argv[5:]:  # get: seeders to dial (a torrent without a tracker)
+        h.connect_peer(('127.0.0.1', int(extra)))
     while time.time() < deadline:
         if h.status().is_seeding:
             sys.exit(0)
