@@ -34,9 +34,10 @@ public class SwarmEndgameTests
         TestContext.Current.TestOutputHelper?.WriteLine($"seeders sent {sent} bytes for {Size}; counted received {result.Downloaded}");
         // Before the fix: 16.4 MB sent, 14.2 MB counted (+30 %, +12.5 %). Now about +0.4 % on a quiet machine. The
         // synthetic seeders serve every request they read (a cancel never stops them), so on a loaded machine a few
-        // tail blocks taken by an idle peer are sent twice (up to +13 % sent, +2.2 % counted seen with two busy loops);
-        // the 2 % figure against seeders that honour cancels is bench/interop/waste.sh's (BENCHMARKS.md).
-        Assert.InRange(sent, Size, Size + Size * 15 / 100);
+        // tail blocks taken by an idle peer are sent twice (up to +16 % sent, +2.2 % counted seen under load); the bound
+        // on what was sent only tells the old behaviour (+30 %) from the new, and what we count received is the measure.
+        // The 2 % figure against seeders that honour cancels is bench/interop/waste.sh's (BENCHMARKS.md).
+        Assert.InRange(sent, Size, Size + Size * 25 / 100);
         Assert.InRange(result.Downloaded, Size, Size + Size * 5 / 100);
     }
 }
