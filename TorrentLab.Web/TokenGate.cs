@@ -32,11 +32,32 @@ public sealed class TokenGate(string? token)
 
     private bool Allowed(HttpRequest request)
     {
-        string? presented = null;
-        var header = request.Headers.Authorization.ToString();
-        if (header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase)) presented = header["Bearer ".Length..].Trim();
-        else if (request.Path.StartsWithSegments("/api/live")) presented = request.Query["token"].ToString();
-        // Constant time: a wrong token takes as long to refuse whatever its first differing byte.
-        return presented is { Length: > 0 } && CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(presented), _token);
+        var presented = Presented(request, basic: false);
+        if (presented is null && request.Path.StartsWithSegments("/api/live")) presented = request.Query["token"].ToString();
+        return Matches(presented, _token!);
     }
+
+    /// <summary>The token a request presents in its <c>Authorization</c> header: a bearer token, or with
+    /// <paramref name="basic"/> (the remote-control APIs, whose clients send HTTP Basic) the Basic password, any user
+    /// name; null when it presents none or a Basic header that does not decode.</summary>
+    internal static string? Presented(HttpRequest request, bool basic)
+    {
+        var header = request.Headers.Authorization.ToString();
+        if (header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase)) return header["Bearer ".Length..].Trim();
+        if (!basic || !header.StartsWith("Basic ", StringComparison.OrdinalIgnoreCase)) return null;
+        try
+        {
+            var pair = Encoding.UTF8.GetString(Convert.FromBase64String(header["Basic ".Length..].Trim()));
+            return pair.IndexOf(':') is var colon and >= 0 ? pair[(colon + 1)..] : null;
+        }
+        catch (FormatException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>True when <paramref name="presented"/> is the token. Constant time: a wrong token takes as long to
+    /// refuse whatever its first differing byte.</summary>
+    internal static bool Matches(string? presented, byte[] token) =>
+        presented is { Length: > 0 } && CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(presented), token);
 }

@@ -10,7 +10,6 @@ namespace TorrentLab.Web;
 /// seeding settings, a torrent's seeding limits, recheck, bulk actions and the totals.</summary>
 internal static class TorrentApiParity
 {
-    private static readonly TimeSpan MagnetLimit = TimeSpan.FromSeconds(90); // peers found and metadata fetched within this
 
     public static void Map(RouteGroupBuilder api, TorrentManager torrents, WebServerOptions options)
     {
@@ -77,39 +76,11 @@ internal static class TorrentApiParity
     {
         var link = body?.Link?.Trim();
         if (string.IsNullOrEmpty(link)) throw new WebApiException(400, "give 'link': a magnet link or the http/https URL of a .torrent");
-        if (link.Any(char.IsControl)) throw new WebApiException(400, "'link' holds a control character (NUL, newline...)");
-        try
-        {
-            if (!TorrentClient.IsMagnet(link))
-            {
-                var bytes = await TorrentClient.FetchTorrentFileAsync(link, options.MaxTorrentBytes, ct).ConfigureAwait(false);
-                return await torrents.AddAsync(bytes, body!.Start ?? true, ct).ConfigureAwait(false);
-            }
-            // A torrent added already is named by the link itself: no peer is asked for metadata the server has.
-            if (torrents.Find(TorrentClient.MagnetInfoHash(link)) is { } present)
-                throw new WebApiException(409, $"torrent '{present.Torrent.Name}' ({present.InfoHash}) is already added");
-            using var limit = CancellationTokenSource.CreateLinkedTokenSource(ct);
-            limit.CancelAfter(MagnetLimit);
-            MagnetTorrent magnet;
-            try
-            {
-                magnet = await torrents.FetchMagnetAsync(link, limit.Token).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException) when (!ct.IsCancellationRequested)
-            {
-                throw new WebApiException(502, $"no peer gave the magnet link's metadata within {MagnetLimit.TotalSeconds:0} s");
-            }
-            return await torrents.AddAsync(magnet.File, body!.Start ?? true, magnet.Peers, ct).ConfigureAwait(false);
-        }
-        catch (TorrentUrlException e)
-        {
-            throw new WebApiException(e.Refused ? 400 : e.Message.Contains("larger than the limit", StringComparison.Ordinal) ? 413 : 502, e.Message, e);
-        }
-        catch (TorrentLabException e) when (e is not (Bencode.BencodeException or Metainfo.MetainfoException or WebApiException))
-        {
-            var (kind, message) = Failure.Describe(e);
-            throw new WebApiException(kind == FailureKind.BadInput ? 400 : 502, message.StartsWith("error: ", StringComparison.Ordinal) ? message[7..] : message, e);
-        }
+        // A torrent added already is named by a magnet link itself: no peer is asked for metadata the server has.
+        if (RemoteLinks.MagnetHash(link) is { } hash && torrents.Find(hash) is { } present)
+            throw new WebApiException(409, $"torrent '{present.Torrent.Name}' ({present.InfoHash}) is already added");
+        var (bytes, peers) = await RemoteLinks.FetchAsync(torrents, options, link, ct, serverPaths: false).ConfigureAwait(false);
+        return await torrents.AddAsync(bytes, body!.Start ?? true, peers, ct).ConfigureAwait(false);
     }
 
     private static async Task<BulkResult[]> BulkAsync(TorrentManager torrents, BulkRequest? body, CancellationToken ct)

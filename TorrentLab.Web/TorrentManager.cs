@@ -72,21 +72,10 @@ internal sealed partial class TorrentManager : IAsyncDisposable
         manager._settings = manager._settings with { PeerPort = manager.Session.Port };
         // Saved at once: the next start asks for the same port again (a port forwarded on a router stays right).
         if (manager._store.LoadedSettings?.PeerPort != manager.Session.Port) manager.WriteList();
-        // Each entry's .torrent copy and ledger are read on every core (10,000 torrents: a few seconds before the API
-        // answers otherwise); they join the list and the queue in the saved order.
-        var loaded = entries.AsParallel().AsOrdered().Select(entry => (Entry: entry, Managed: manager.Load(entry))).ToList();
-        foreach (var (entry, managed) in loaded)
+        foreach (var entry in entries)
         {
-            if (managed is null) continue;
-            lock (manager._lock)
-            {
-                if (manager._torrents.ContainsKey(managed.InfoHash))
-                {
-                    options.Log?.Invoke($"warning: skipping saved torrent {managed.InfoHash}: it is listed twice");
-                    continue;
-                }
-                manager._torrents[managed.InfoHash] = managed;
-            }
+            if (manager.Load(entry) is not { } managed) continue;
+            lock (manager._lock) manager._torrents[managed.InfoHash] = managed;
             if (entry.Running) manager.Enqueue(managed); // in the saved order; the queue starts what fits
         }
         manager.Pump();
@@ -107,6 +96,8 @@ internal sealed partial class TorrentManager : IAsyncDisposable
             var torrent = Torrent.Load(_store.TorrentPath(hash));
             if (torrent.InfoHash.Hex != hash) throw new MetainfoException($"its info hash is {torrent.InfoHash.Hex}");
             CheckPaths(torrent);
+            lock (_lock)
+                if (_torrents.ContainsKey(hash)) throw new MetainfoException("it is listed twice");
             var managed = Track(torrent, entry.AddedAt, PeersOf(entry.Peers), entry.Uploaded, ManagedTorrent.ParseSaved(entry.Priorities, torrent.Files.Count));
             managed.Seeding = entry.Seeding ?? SeedPolicy.Default;
             if (entry.Category is { } category && ValidCategory(category))

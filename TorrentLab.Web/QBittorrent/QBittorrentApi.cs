@@ -112,7 +112,7 @@ internal sealed partial class QBittorrentApi
     {
         var input = await QBittorrentInput.ReadAsync(context.Request, 0, context.RequestAborted).ConfigureAwait(false);
         var password = input["password"] ?? "";
-        if (_token is not null && !CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(password), _token))
+        if (_token is not null && !TokenGate.Matches(password, _token))
         {
             _options.Log?.Invoke("refused a qBittorrent API login: wrong password (the server's token is the password)");
             await TextAsync(context, "Fails.").ConfigureAwait(false);
@@ -145,22 +145,7 @@ internal sealed partial class QBittorrentApi
             _sessions.TryRemove(sid, out _);
         }
         // Or the token itself: as a bearer token (qBittorrent 5.2's API keys) or as the Basic password (5.2 takes Basic too).
-        var header = request.Headers.Authorization.ToString();
-        string? presented = null;
-        if (header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase)) presented = header["Bearer ".Length..].Trim();
-        else if (header.StartsWith("Basic ", StringComparison.OrdinalIgnoreCase))
-        {
-            try
-            {
-                var pair = Encoding.UTF8.GetString(Convert.FromBase64String(header["Basic ".Length..].Trim()));
-                presented = pair.IndexOf(':') is var colon and >= 0 ? pair[(colon + 1)..] : null;
-            }
-            catch (FormatException)
-            {
-                return false;
-            }
-        }
-        return presented is { Length: > 0 } && CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(presented), _token);
+        return TokenGate.Matches(TokenGate.Presented(request, basic: true), _token);
     }
 
     private void ForgetExpired()

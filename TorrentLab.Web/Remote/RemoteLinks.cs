@@ -4,12 +4,12 @@ using TorrentLab.Magnet;
 
 namespace TorrentLab.Web;
 
-/// <summary>What the remote-control APIs add by link: a magnet link (its metadata fetched from peers, BEP 9), the
-/// http/https URL of a .torrent (through the same address checks as <c>POST /api/torrents/link</c>), or a .torrent
-/// file on the server.</summary>
+/// <summary>What <c>POST /api/torrents/link</c> and the remote-control APIs add by link: a magnet link (its metadata
+/// fetched from peers, BEP 9), the http/https URL of a .torrent (never from an unspecified, broadcast, multicast or
+/// link-local address), or, for the remote-control APIs only, a .torrent file on the server.</summary>
 internal static class RemoteLinks
 {
-    private static readonly TimeSpan MagnetLimit = TimeSpan.FromSeconds(90); // as POST /api/torrents/link
+    private static readonly TimeSpan MagnetLimit = TimeSpan.FromSeconds(90); // peers found and metadata fetched within this
 
     /// <summary>The info hash a magnet link names (to find a duplicate before fetching anything), else null.</summary>
     public static string? MagnetHash(string link)
@@ -19,15 +19,17 @@ internal static class RemoteLinks
         catch (TorrentLabException e) { throw new WebApiException(400, $"not a valid magnet link: {e.Message}", e); }
     }
 
-    /// <summary>The .torrent bytes a link leads to, with the peers a magnet link named.</summary>
+    /// <summary>The .torrent bytes a link leads to, with the peers a magnet link named. With
+    /// <paramref name="serverPaths"/> (the remote-control APIs, whose clients add by path), a link that is neither a
+    /// magnet link nor an http/https URL names a .torrent file on the server; otherwise it is refused.</summary>
     /// <exception cref="WebApiException">400 a bad or refused link, 404 no such file, 413 too large, 502 no answer in time.</exception>
     public static async Task<(byte[] Bytes, IReadOnlyList<IPEndPoint> Peers)> FetchAsync(TorrentManager torrents, WebServerOptions options, string link,
-        CancellationToken ct)
+        CancellationToken ct, bool serverPaths = true)
     {
         link = link.Trim();
         if (link.Length == 0) throw new WebApiException(400, "no link: give a magnet link, an http/https URL or a .torrent path");
         if (link.Any(char.IsControl)) throw new WebApiException(400, "the link holds a control character (NUL, newline...)");
-        if (!TorrentClient.IsMagnet(link) && !link.StartsWith("http://", StringComparison.OrdinalIgnoreCase)
+        if (serverPaths && !TorrentClient.IsMagnet(link) && !link.StartsWith("http://", StringComparison.OrdinalIgnoreCase)
             && !link.StartsWith("https://", StringComparison.OrdinalIgnoreCase))
             return (await TorrentUpload.ReadPathAsync(link, options.MaxTorrentBytes, ct).ConfigureAwait(false), []);
         try

@@ -83,27 +83,8 @@ internal sealed partial class TransmissionRpc
         await response.Body.WriteAsync(answer, context.RequestAborted).ConfigureAwait(false);
     }
 
-    private bool Authorized(HttpRequest request)
-    {
-        if (_token is null) return true;
-        var header = request.Headers.Authorization.ToString();
-        string? presented = null;
-        if (header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase)) presented = header["Bearer ".Length..].Trim();
-        else if (header.StartsWith("Basic ", StringComparison.OrdinalIgnoreCase))
-        {
-            try
-            {
-                var pair = Encoding.UTF8.GetString(Convert.FromBase64String(header["Basic ".Length..].Trim()));
-                presented = pair.IndexOf(':') is var colon and >= 0 ? pair[(colon + 1)..] : null;
-            }
-            catch (FormatException)
-            {
-                return false;
-            }
-        }
-        // Constant time: a wrong token takes as long to refuse whatever its first differing byte (as TokenGate).
-        return presented is { Length: > 0 } && CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(presented), _token);
-    }
+    private bool Authorized(HttpRequest request) =>
+        _token is null || TokenGate.Matches(TokenGate.Presented(request, basic: true), _token);
 
     /// <summary>The response to one request: <c>{"arguments": {...}, "result": "success" or why not, "tag": ...}</c>.</summary>
     private async Task<ReadOnlyMemory<byte>> AnswerAsync(HttpContext context)

@@ -65,22 +65,14 @@ public static partial class TorrentClient
         ledger.Save(have, PieceHashScheme.FullCheck(torrent));
     }
 
-    /// <summary>The piece map known without hashing: the resume ledger's pieces when it can be trusted, else none
-    /// (a stale ledger is re-checked when the download starts).</summary>
-    public static PieceStates PiecesOnDisk(Torrent torrent, string folder) =>
-        PieceStates.From(new ResumeLedger(torrent, folder).Validate().Trusted ?? new Bitfield(torrent.PieceCount));
-
-    /// <summary><see cref="PiecesOnDisk"/> and <see cref="RecordedPriorities"/> at once, laying the torrent out in the
-    /// folder once (a server loading thousands of torrents).</summary>
+    /// <summary>What the resume ledger says, read once: the piece map known without hashing (the ledger's pieces when
+    /// it can be trusted, else none; a stale ledger is re-checked when the download starts) and the file selection it
+    /// recorded (one priority per file), or null when none.</summary>
     public static (PieceStates Pieces, IReadOnlyList<FilePriority>? Priorities) ReadLedger(Torrent torrent, string folder)
     {
         var ledger = new ResumeLedger(torrent, folder);
         return (PieceStates.From(ledger.Validate().Trusted ?? new Bitfield(torrent.PieceCount)), ledger.RecordedPriorities());
     }
-
-    /// <summary>The file selection the download's resume ledger recorded (one priority per file), or null when none.</summary>
-    public static IReadOnlyList<FilePriority>? RecordedPriorities(Torrent torrent, string folder) =>
-        new ResumeLedger(torrent, folder).RecordedPriorities();
 
     /// <summary>Each file's completeness for a piece map.</summary>
     public static IReadOnlyList<FileProgress> Files(Torrent torrent, PieceStates pieces) =>

@@ -66,11 +66,6 @@ public static partial class TorrentClient
     /// <summary>True when <paramref name="source"/> is a magnet link rather than a path.</summary>
     public static bool IsMagnet(string source) => source.StartsWith("magnet:", StringComparison.OrdinalIgnoreCase);
 
-    /// <summary>The info hash a magnet link names, in hex as a torrent's <c>InfoHash</c> prints it (a v2-only link's
-    /// truncated SHA-256).</summary>
-    /// <exception cref="MagnetException">Not a valid magnet link.</exception>
-    public static string MagnetInfoHash(string magnet) => MagnetLink.Parse(magnet).InfoHash.Hex;
-
     /// <summary>Downloads <paramref name="torrent"/> into <see cref="DownloadOptions.OutputDirectory"/>: the resume
     /// decision once, then the engine <see cref="DownloadOptions.Engine"/> names.</summary>
     /// <exception cref="DownloadFailedException">No peer could deliver the missing pieces.</exception>
