@@ -28,9 +28,21 @@ public class SwappedOutputFolderTests
         var download = rig.DownloadAsync("honest", Ct);
         for (var i = 0; i < 200 && !File.Exists(ledger); i++) await Task.Delay(25, Ct);   // the download has begun
         Assert.True(File.Exists(ledger));
-        Directory.Move(output, rig.Folder.Combine("moved"));
         var decoy = Directory.CreateDirectory(rig.Folder.Combine("decoy")).FullName;
-        Directory.CreateSymbolicLink(output, decoy);
+        // A save that checked the folder just before the move may re-create it at the old path before the link is
+        // made: that folder is moved away too (it is not the one the download started in either), then the link.
+        var swapped = false;
+        for (var attempt = 0; attempt < 5 && !swapped; attempt++)
+        {
+            Directory.Move(output, rig.Folder.Combine($"moved{attempt}"));
+            try
+            {
+                Directory.CreateSymbolicLink(output, decoy);
+                swapped = true;
+            }
+            catch (IOException) when (Directory.Exists(output)) { }
+        }
+        Assert.True(swapped);
 
         // Usually "is no longer the folder this download started in"; a save caught by the move itself fails too.
         await Assert.ThrowsAsync<StorageException>(() => download.WaitAsync(TimeSpan.FromSeconds(60), Ct));

@@ -113,6 +113,34 @@ public class ResumeLedgerTests
     }
 
     [Fact]
+    public void SwapDuringAWrite_WhatWeWroteThroughTheLinkIsRemoved_WhatWasThereIsKept()
+    {
+        Assert.SkipUnless(OperatingSystem.IsLinux(), "inodes are read with statx(2), on Linux only");
+        using var temp = new TempFolder();
+        var output = temp.Combine("out");
+        Built.WritePayload(output);
+        var layout = new StorageLayout(Built.Torrent, output);   // the folder the download began in
+        var decoy = temp.Combine("decoy");
+        Directory.CreateDirectory(decoy);
+        File.WriteAllText(Path.Combine(decoy, "theirs"), "not ours");
+
+        // The check before the write passed; the swap lands; the write goes through the link into the decoy.
+        layout.CheckSameRoot("test");
+        Directory.Move(output, temp.Combine("moved"));
+        Directory.CreateSymbolicLink(output, decoy);
+        var ours = Path.Combine(output, "ours");
+        File.WriteAllText(ours, "written by the download");
+
+        var e = Assert.Throws<StorageException>(() => layout.CheckSameRootAfter(ours, FolderIdentity.NodeOf(ours), "test"));
+        Assert.Contains("is no longer the folder this download started in", e.Message);
+        Assert.False(File.Exists(Path.Combine(decoy, "ours")));
+        // A file that was there before is never removed, even when asked about by name.
+        var theirs = Path.Combine(output, "theirs");
+        Assert.Throws<StorageException>(() => layout.CheckSameRootAfter(theirs, (0, 0), "test"));
+        Assert.Equal("not ours", File.ReadAllText(Path.Combine(decoy, "theirs")));
+    }
+
+    [Fact]
     public void Save_OutputFolderCreatedAfterTheLedger_IsTheOneLaterSavesKeepTo()
     {
         using var temp = new TempFolder();

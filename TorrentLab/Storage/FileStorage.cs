@@ -123,9 +123,11 @@ public sealed class FileStorage : IPieceStorage
             // Created late (first piece, or in the background): only while the path still names the folder the
             // download began in, as for the ledger (a folder swapped for a link must not receive our files).
             if (_writable) _layout.CheckSameRoot($"'{files[i].DisplayPath}' is not created there");
+            var existed = true;
             try
             {
                 if (_writable) Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+                existed = File.Exists(path);
                 file = _open(path, _writable);
             }
             catch (Exception e) when (StorageErrors.IsIo(e))
@@ -133,6 +135,19 @@ public sealed class FileStorage : IPieceStorage
                 if (Directory.Exists(path))
                     throw new StorageException($"'{files[i].DisplayPath}' is a directory, but the torrent stores a file there; move it away", inner: e);
                 throw StorageErrors.Wrap(e, $"opening '{files[i].DisplayPath}'");
+            }
+            if (_writable)
+            {
+                try
+                {
+                    // A swap that landed between the check above and the open: undo a file we created there.
+                    _layout.CheckSameRootAfter(path, existed ? null : FolderIdentity.NodeOf(path), $"'{files[i].DisplayPath}' is not created there");
+                }
+                catch (StorageException)
+                {
+                    file.Dispose();
+                    throw;
+                }
             }
             try
             {

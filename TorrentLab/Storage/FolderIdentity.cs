@@ -24,12 +24,20 @@ internal readonly record struct FolderIdentity(ulong Device, ulong Inode, string
     public static FolderIdentity? Of(string path)
     {
         if (!Directory.Exists(path)) return null;
-        if (!OperatingSystem.IsLinux()) return new FolderIdentity(0, 0, RealPath.Resolve(path));
+        return NodeOf(path) is { } node ? new FolderIdentity(node.Device, node.Inode, null) : new FolderIdentity(0, 0, RealPath.Resolve(path));
+    }
+
+    /// <summary>The device and inode of whatever <paramref name="path"/> names now (file or folder, links followed),
+    /// or null when it does not exist or the system cannot tell (not Linux). Used to undo a write that a swapped
+    /// folder sent elsewhere: only the file we wrote is removed, never one that was there before.</summary>
+    public static (ulong Device, ulong Inode)? NodeOf(string path)
+    {
+        if (!OperatingSystem.IsLinux()) return null;
         var buffer = new byte[StatxSize];
-        if (Statx(AtFdCwd, path, 0, StatxIno, buffer) != 0) return new FolderIdentity(0, 0, RealPath.Resolve(path));
+        if (Statx(AtFdCwd, path, 0, StatxIno, buffer) != 0) return null;
         // The kernel writes in the machine's byte order.
         var device = (ulong)BitConverter.ToUInt32(buffer, DevMajorOffset) << 32 | BitConverter.ToUInt32(buffer, DevMinorOffset);
-        return new FolderIdentity(device, BitConverter.ToUInt64(buffer, InoOffset), null);
+        return (device, BitConverter.ToUInt64(buffer, InoOffset));
     }
 
     public override string ToString() => Canonical ?? $"device {Device >> 32}:{Device & 0xFFFF_FFFF}, inode {Inode}";

@@ -89,7 +89,10 @@ public sealed class ResumeLedger
                 JsonSerializer.Serialize(stream, document, LedgerJsonContext.Ledger.LedgerDocument);
                 stream.Flush(flushToDisk: document.UnflushedBoot is null);
             }
+            var written = FolderIdentity.NodeOf(temp);
+            _layout.CheckSameRootAfter(temp, written, "no resume ledger is saved there");
             File.Move(temp, FilePath, overwrite: true);
+            _layout.CheckSameRootAfter(FilePath, written, "no resume ledger is saved there");
         }
         catch (Exception e) when (StorageErrors.IsIo(e))
         {

@@ -36,6 +36,27 @@ internal sealed class StorageLayout
             $"({(now is null ? "it is gone" : $"it was {started}, it is now {now}")}): it was moved or replaced, so {doing}");
     }
 
+    /// <summary>After a write by path into the output folder: when the folder was swapped while the write ran (between
+    /// <see cref="CheckSameRoot"/> and the write), removes what was written if <paramref name="path"/> still names the
+    /// node we wrote (<paramref name="written"/>), then throws as <see cref="CheckSameRoot"/> does. The check before
+    /// the write keeps a swap done earlier out; this one undoes a swap that landed during it.</summary>
+    internal void CheckSameRootAfter(string path, (ulong Device, ulong Inode)? written, string doing)
+    {
+        try
+        {
+            CheckSameRoot(doing);
+        }
+        catch (StorageException)
+        {
+            try
+            {
+                if (written is not null && FolderIdentity.NodeOf(path) == written) File.Delete(path);
+            }
+            catch (Exception e) when (StorageErrors.IsIo(e)) { /* the error below names the swap; this file is ours */ }
+            throw;
+        }
+    }
+
     public Torrent Torrent { get; }
 
     /// <summary>The files wanted (set once, by the resume decision, before storage opens): skipped files are created
