@@ -26,7 +26,7 @@ internal static class MagnetInfoCommand
                 DhtBootstrap = DownloadSettings.ReadBootstrap(parse.GetValue(bootstrap)),
                 Log = parse.GetValue(verbose) ? line => Console.Error.WriteLine(UntrustedText.Clean(line, 1000)) : null,
             };
-            var (torrent, _) = await TorrentClient.OpenAsync(parse.GetValue(uri)!, options, parse.GetValue(save), ct).ConfigureAwait(false);
+            var (torrent, _, _) = await TorrentClient.OpenAsync(parse.GetValue(uri)!, options, parse.GetValue(save), ct).ConfigureAwait(false);
             Console.Out.Write(InfoCommand.Text(InfoReport.From(torrent)));
             return ExitCodes.Ok;
         });

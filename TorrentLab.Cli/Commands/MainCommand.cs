@@ -61,8 +61,13 @@ internal static class MainCommand
             await using var session = TorrentClient.IsMagnet(path) && TorrentClient.EngineFor(options) == DownloadEngine.Swarm
                 ? TorrentClient.StartSession(options.Session with { Log = options.Log, Trace = options.Trace })
                 : null;
-            var (loaded, linkPeers) = await TorrentClient.OpenAsync(session, path, options, ct: ct).ConfigureAwait(false);
-            options = options with { ExtraPeers = [.. linkPeers, .. options.ExtraPeers], FilePriorities = selection.Priorities(parse, loaded) };
+            var (loaded, linkPeers, linkSelection) = await TorrentClient.OpenAsync(session, path, options, ct: ct).ConfigureAwait(false);
+            // --select and --select-file, when given, replace what a magnet link's 'so' selects (BEP 53).
+            options = options with
+            {
+                ExtraPeers = [.. linkPeers, .. options.ExtraPeers],
+                FilePriorities = selection.Priorities(parse, loaded) ?? linkSelection,
+            };
             // Only now, with a torrent that parsed and options that make sense: a mistake leaves no empty folder behind.
             Directory.CreateDirectory(options.OutputDirectory);
             var result = await RunEngineAsync(loaded, options, settings.IsQuiet(parse), settings.IsVerbose(parse), ct, session: session).ConfigureAwait(false);

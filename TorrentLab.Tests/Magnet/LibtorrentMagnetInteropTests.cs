@@ -124,4 +124,47 @@ public class LibtorrentMagnetInteropTests
         Assert.Equal($"metadata served.bin {built.Torrent.PieceCount} {built.Torrent.InfoHash.Hex}", result.Stdout.Trim());
         Assert.Contains(peer.Log, line => line.Contains("answered ut_metadata request piece=0 with ut_metadata data"));
     }
+
+    [Fact]
+    public async Task MagnetWithSelectOnly_FromALibtorrentSeeder_DownloadsOnlyThoseFiles_AndLibtorrentReadsTheSameSelection()
+    {
+        var python = Interop.RequireLibtorrentPython();
+        using var temp = new TempFolder("torrentlab-magnet-so");
+        var built = TestTorrents.MultiFile([("a.bin", 6 * 16384), ("b.bin", 7 * 16384), ("c.bin", 5 * 16384), ("d.bin", 4 * 16384)],
+            name: "so-set", announce: null, pieceLength: 16 * 1024);
+        built.WritePayload(temp.Combine("seed"));
+        var torrentPath = built.WriteTorrent(temp.Path);
+        await File.WriteAllTextAsync(temp.Combine("seeder.py"), Seeder, Ct);
+        var port = ProcessRunner.FreeTcpPort();
+        var seeder = ProcessRunner.Start(python, [temp.Combine("seeder.py"), torrentPath, temp.Combine("seed"), port.ToString()]);
+        try
+        {
+            var ready = await seeder.StandardOutput.ReadLineAsync(Ct).AsTask().WaitAsync(TimeSpan.FromSeconds(18), Ct);
+            if (ready != "ready") Assert.Fail($"libtorrent seeder: {ready}");
+            // BEP 53: files 1 and 3 (from 0): b.bin and d.bin.
+            var link = $"magnet:?xt=urn:btih:{built.Torrent.InfoHash.Hex}&x.pe=127.0.0.1:{port}&so=1,3";
+
+            var cli = CliRunner.Run([link, "-o", temp.Combine("out"), "--quiet", "--port", "0", "--no-dht", "--no-resume"], TimeSpan.FromSeconds(40));
+
+            Assert.True(cli.ExitCode == CliRunner.Codes.Ok, cli.Stderr);
+            var folder = temp.Combine("out", "so-set");
+            Assert.Equal(built.Files[1].Data, await File.ReadAllBytesAsync(Path.Combine(folder, "b.bin"), Ct));
+            Assert.Equal(built.Files[3].Data, await File.ReadAllBytesAsync(Path.Combine(folder, "d.bin"), Ct));
+            // Files end on piece boundaries: a skipped file shares no piece with a selected one, so it is never created.
+            Assert.False(File.Exists(Path.Combine(folder, "a.bin")));
+            Assert.False(File.Exists(Path.Combine(folder, "c.bin")));
+        }
+        finally
+        {
+            ProcessRunner.Stop(seeder);
+            seeder.Dispose();
+        }
+
+        // The other direction: libtorrent reads the 'so' we write as the same file priorities (4 selected, 0 skipped).
+        var ours = MagnetLink.Parse($"magnet:?xt=urn:btih:{built.Torrent.InfoHash.Hex}&so=1,3-4").ToString();
+        var read = ProcessRunner.Run(python, ["-c", "import sys, libtorrent as lt; print(list(lt.parse_magnet_uri(sys.argv[1]).file_priorities))", ours],
+            TimeSpan.FromSeconds(20));
+        Assert.True(read.ExitCode == 0, read.Stderr);
+        Assert.Equal("[0, 4, 0, 4, 4]", read.Stdout.Trim());
+    }
 }

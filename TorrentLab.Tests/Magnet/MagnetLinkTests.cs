@@ -1,5 +1,7 @@
 using System.Net;
+using TorrentLab.Client;
 using TorrentLab.Magnet;
+using TorrentLab.Pieces;
 
 namespace TorrentLab.Tests.Magnet;
 
@@ -103,6 +105,10 @@ public class MagnetLinkTests
     [InlineData("magnet:?xt=urn:btih:c77829d2a77d6516f88cd7a3de1a26abcbfab0db&x.pe=127.0.0.1", "x.pe: peer '127.0.0.1' is not host:port")]
     [InlineData("magnet:?xt=urn:btih:c77829d2a77d6516f88cd7a3de1a26abcbfab0db&x.pe=127.0.0.1:70000", "expected 1..65535")]
     [InlineData("magnet:?xt=urn:btih:c77829d2a77d6516f88cd7a3de1a26abcbfab0db&x.pe=::1:6881", "is not hostname:port, ipv4:port or [ipv6]:port")] // IPv6 needs brackets
+    [InlineData("magnet:?xt=urn:btih:c77829d2a77d6516f88cd7a3de1a26abcbfab0db&so=1,x", "so: '1,x' is not a list of file indices such as 0,2,4-6 (BEP 53)")]
+    [InlineData("magnet:?xt=urn:btih:c77829d2a77d6516f88cd7a3de1a26abcbfab0db&so=1,,2", "is not a list of file indices")]
+    [InlineData("magnet:?xt=urn:btih:c77829d2a77d6516f88cd7a3de1a26abcbfab0db&so=-1", "is not a list of file indices")]
+    [InlineData("magnet:?xt=urn:btih:c77829d2a77d6516f88cd7a3de1a26abcbfab0db&so=5-3", "so: file range '5-3' ends before it starts")]
     public void Parse_Invalid_ThrowsMagnetExceptionSayingWhat(string uri, string expected)
     {
         var e = Assert.Throws<MagnetException>(() => MagnetLink.Parse(uri));
@@ -134,5 +140,42 @@ public class MagnetLinkTests
         Assert.Equal(built.Torrent.InfoHash, link.InfoHash);
         Assert.Equal("a b.bin", link.Name);
         Assert.Equal(["http://127.0.0.1:1/announce"], link.Trackers);
+    }
+
+    [Fact]
+    public void Parse_SelectOnly_ReadsIndicesAndRangesFromZero_AndWritesThemBack()
+    {
+        // BEP 53's own example: "so=0,2,4,6-8".
+        var link = MagnetLink.Parse($"magnet:?xt=urn:btih:{Hex}&so=0,2,4,6-8");
+
+        Assert.Equal([(0, 0), (2, 2), (4, 4), (6, 8)], link.SelectOnly);
+        Assert.Equal([true, false, true, false, true, false, true, true, true, false], Enumerable.Range(0, 10).Select(link.Selects));
+        Assert.EndsWith("&so=0,2,4,6-8", link.ToString());
+        Assert.Equal(link.SelectOnly, MagnetLink.Parse(link.ToString()).SelectOnly);
+    }
+
+    [Fact]
+    public void Parse_NoSelectOnly_SelectsEveryFile()
+    {
+        var link = MagnetLink.Parse($"magnet:?xt=urn:btih:{Hex}");
+
+        Assert.Null(link.SelectOnly);
+        Assert.True(link.Selects(0) && link.Selects(1000));
+        Assert.DoesNotContain("so=", link.ToString());
+    }
+
+    [Fact]
+    public void LinkSelection_SkipsWhatSoLeavesOut_AndPadding_AndFallsBackToEveryFileWhenSoNamesNone()
+    {
+        var built = Infrastructure.TestTorrents.MultiFile([("a", 1000), ("b", 1000), ("c", 1000)], name: "so", announce: null);
+        var log = new List<string>();
+
+        var some = TorrentClient.LinkSelection(MagnetLink.Parse($"magnet:?xt=urn:btih:{Hex}&so=0,2"), built.Torrent, log.Add);
+        var none = TorrentClient.LinkSelection(MagnetLink.Parse($"magnet:?xt=urn:btih:{Hex}&so=7-9"), built.Torrent, log.Add);
+
+        Assert.Equal([FilePriority.Normal, FilePriority.Skip, FilePriority.Normal], some);
+        Assert.Null(none);
+        Assert.Equal(["magnet link: 'so' selects no file of the torrent's 3; downloading every file"], log);
+        Assert.Null(TorrentClient.LinkSelection(MagnetLink.Parse($"magnet:?xt=urn:btih:{Hex}"), built.Torrent, log.Add));
     }
 }

@@ -11,7 +11,10 @@ namespace TorrentLab.Client;
 /// <param name="File">The bencoded .torrent (the verified info dictionary, the link's trackers).</param>
 /// <param name="Torrent">The same, parsed.</param>
 /// <param name="Peers">The link's <c>x.pe</c> peers, to try first.</param>
-public sealed record MagnetTorrent(byte[] File, Torrent Torrent, IReadOnlyList<IPEndPoint> Peers);
+/// <param name="Selection">The files the link's <c>so</c> selects (BEP 53), one priority per file (others skipped),
+/// or null: every file.</param>
+public sealed record MagnetTorrent(byte[] File, Torrent Torrent, IReadOnlyList<IPEndPoint> Peers,
+    IReadOnlyList<Pieces.FilePriority>? Selection = null);
 
 public static partial class TorrentClient
 {
@@ -50,7 +53,8 @@ public static partial class TorrentClient
                 var peers = await MagnetPeers.FindAsync(link, ourId, port, options, ct, session).ConfigureAwait(false);
                 var raw = await MetadataFetcher.FetchAsync(link, ourId, peers, new MetadataFetchOptions { Log = options.Log }, ct).ConfigureAwait(false);
                 var file = MagnetTorrentFile.Build(link, raw);
-                return new MagnetTorrent(file, Torrent.Parse(file), link.Peers);
+                var torrent = Torrent.Parse(file);
+                return new MagnetTorrent(file, torrent, link.Peers, LinkSelection(link, torrent, options.Waiting ?? options.Log));
             }
             catch (MetadataException e) when (!e.Final) { why = e; }
             catch (TrackerException e) { why = e; }
@@ -64,6 +68,20 @@ public static partial class TorrentClient
                 $"waiting for the metadata of {link.InfoHash.Hex}: {why.Message}; asking again in {pause.TotalSeconds:0} s");
             await Task.Delay(pause, ct).ConfigureAwait(false);
         }
+    }
+
+    /// <summary>What a link's <c>so</c> (BEP 53) selects of <paramref name="torrent"/>: one priority per file, padding
+    /// skipped; null without <c>so</c>, or when it names no file the torrent has (then every file, said in the log).</summary>
+    internal static IReadOnlyList<Pieces.FilePriority>? LinkSelection(MagnetLink link, Torrent torrent, Action<string>? log)
+    {
+        if (link.SelectOnly is null) return null;
+        var chosen = Enumerable.Range(0, torrent.Files.Count).Select(i => !torrent.Files[i].IsPadding && link.Selects(i)).ToArray();
+        if (!chosen.Contains(true))
+        {
+            log?.Invoke($"magnet link: 'so' selects no file of the torrent's {torrent.Files.Count}; downloading every file");
+            return null;
+        }
+        return [.. chosen.Select(c => c ? Pieces.FilePriority.Normal : Pieces.FilePriority.Skip)];
     }
 
     /// <summary>The pause before asking again for a magnet link's peers: 5 s, doubling to at most 30 s (a tracker

@@ -53,7 +53,7 @@ public static partial class TorrentClient
         if (!IsMagnet(source)) return new OpenedTorrent(Torrent.Load(source), []);
         var magnet = await FetchMagnetAsync(session, source, options, ct).ConfigureAwait(false);
         if (saveTorrentTo is not null) await AtomicFile.WriteAsync(Path.GetFullPath(saveTorrentTo), magnet.File, ct).ConfigureAwait(false);
-        return new OpenedTorrent(magnet.Torrent, magnet.Peers);
+        return new OpenedTorrent(magnet.Torrent, magnet.Peers, magnet.Selection);
     }
 
     /// <summary>Where a download into <paramref name="outputDirectory"/> saves the DHT routing table (beside its resume

@@ -14,8 +14,9 @@ namespace TorrentLab.Magnet;
 /// </code>
 /// BEP 9: "xt is the only mandatory parameter". The info hash is 40 hex digits or 32 base32 characters. Values
 /// are percent-decoded as UTF-8, and <c>+</c> reads as a space (links are often written as HTML form data).
-/// Unknown parameters (<c>xl</c>, <c>as</c>, <c>so</c>, <c>x.*</c>) are ignored. Numbered keys (<c>tr.1</c>) count
-/// as their base key, as many links in the wild use them.
+/// BEP 53 adds <c>so=0,2,4-6</c>: download only the files with these 0-based indices (in the info dictionary's
+/// order). Unknown parameters (<c>xl</c>, <c>as</c>, <c>x.*</c>) are ignored. Numbered keys (<c>tr.1</c>) count as
+/// their base key, as many links in the wild use them.
 /// </remarks>
 public sealed record MagnetLink
 {
@@ -47,6 +48,13 @@ public sealed record MagnetLink
     /// <summary><c>ws</c> (BEP 19): web seed URLs.</summary>
     public IReadOnlyList<string> WebSeeds { get; init; } = [];
 
+    /// <summary><c>so</c> (BEP 53): the files to download, as inclusive ranges of 0-based file indices in the order of
+    /// the info dictionary's file list; null when the link selects nothing (every file).</summary>
+    public IReadOnlyList<(int First, int Last)>? SelectOnly { get; init; }
+
+    /// <summary>True when <c>so</c> selects file <paramref name="index"/>, or when the link has no <c>so</c>.</summary>
+    public bool Selects(int index) => SelectOnly is not { } ranges || ranges.Any(r => index >= r.First && index <= r.Last);
+
     /// <summary>Parses a magnet URI.</summary>
     /// <exception cref="MagnetException">Not a magnet link, no usable <c>xt</c>, a malformed info hash, peer or escape.</exception>
     public static MagnetLink Parse(string uri)
@@ -64,6 +72,7 @@ public sealed record MagnetLink
         var peers = new List<IPEndPoint>();
         var hosts = new List<string>();
         var seeds = new List<string>();
+        List<(int, int)>? selectOnly = null;
         foreach (var pair in text[scheme.Length..].Split('&', StringSplitOptions.RemoveEmptyEntries))
         {
             var equals = pair.IndexOf('=');
@@ -97,6 +106,9 @@ public sealed record MagnetLink
                 case "ws" when value.Length > 0:
                     seeds.Add(value);
                     break;
+                case "so":
+                    (selectOnly ??= []).AddRange(ParseSelectOnly(value));
+                    break;
             }
         }
         if (hash is null && v2 is null)
@@ -108,11 +120,12 @@ public sealed record MagnetLink
         return new MagnetLink
         {
             InfoHash = hash.Value, InfoHashText = hashText ?? hash.Value.Hex, Name = name, InfoHashV2 = v2, IsV2Only = hashText is null,
-            Trackers = trackers, Peers = peers, PeerHostNames = hosts, WebSeeds = seeds,
+            Trackers = trackers, Peers = peers, PeerHostNames = hosts, WebSeeds = seeds, SelectOnly = selectOnly,
         };
     }
 
-    /// <summary>The link in canonical form: lowercase hex info hash, then <c>dn</c>, <c>tr</c>, <c>x.pe</c>, <c>ws</c>.</summary>
+    /// <summary>The link in canonical form: lowercase hex info hash, then <c>dn</c>, <c>tr</c>, <c>x.pe</c>, <c>ws</c>,
+    /// <c>so</c>.</summary>
     public override string ToString()
     {
         var link = new StringBuilder("magnet:?");
@@ -123,6 +136,8 @@ public sealed record MagnetLink
         foreach (var peer in Peers) link.Append("&x.pe=").Append(Uri.EscapeDataString(peer.ToString()));
         foreach (var host in PeerHostNames) link.Append("&x.pe=").Append(Uri.EscapeDataString(host));
         foreach (var seed in WebSeeds) link.Append("&ws=").Append(Uri.EscapeDataString(seed));
+        if (SelectOnly is { Count: > 0 } ranges)
+            link.Append("&so=").AppendJoin(',', ranges.Select(r => r.First == r.Last ? $"{r.First}" : $"{r.First}-{r.Last}"));
         return link.ToString();
     }
 
@@ -157,6 +172,25 @@ public sealed record MagnetLink
         if (text.Length != 4 + 2 * Metainfo.InfoHashV2.Length)
             throw new MagnetException($"v2 info hash '{Shorten(text)}' has {text.Length - 4} hex digits after 1220, expected 64", "xt");
         return Metainfo.InfoHashV2.FromHex(text[4..]);
+    }
+
+    // BEP 53: "so=0,2,4,6-8": a comma-separated list of file indices and inclusive ranges of them, from 0.
+    private static IEnumerable<(int First, int Last)> ParseSelectOnly(string value)
+    {
+        var ranges = new List<(int, int)>();
+        foreach (var part in value.Split(','))
+        {
+            var bounds = part.Split('-');
+            if (bounds.Length > 2 || !bounds.All(IsIndex))
+                throw new MagnetException($"'{Shorten(value)}' is not a list of file indices such as 0,2,4-6 (BEP 53)", "so");
+            var first = int.Parse(bounds[0], NumberStyles.None, CultureInfo.InvariantCulture);
+            var last = bounds.Length == 2 ? int.Parse(bounds[1], NumberStyles.None, CultureInfo.InvariantCulture) : first;
+            if (last < first) throw new MagnetException($"file range '{part}' ends before it starts", "so");
+            ranges.Add((first, last));
+        }
+        return ranges;
+
+        static bool IsIndex(string s) => s.Length is > 0 and <= 9 && s.All(char.IsAsciiDigit);
     }
 
     // BEP 9: "x.pe: peer address expressed as hostname:port, ipv4-literal:port or [ipv6-literal]:port."
