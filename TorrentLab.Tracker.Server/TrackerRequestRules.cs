@@ -32,7 +32,8 @@ internal static class TrackerRequestRules
             "started" => AnnounceEvent.Started,
             "completed" => AnnounceEvent.Completed,
             "stopped" => AnnounceEvent.Stopped,
-            var other => throw new TrackerException($"'event' must be started, completed, stopped or empty, got '{other}'"),
+            "paused" => AnnounceEvent.Paused,   // BEP 21: a partial seed; a regular announce for the peer list
+            var other => throw new TrackerException($"'event' must be started, completed, stopped, paused or empty, got '{other}'"),
         };
         var numWant = query.Bytes("numwant") is null ? DefaultNumWant : (int)query.RequireNumber("numwant", int.MaxValue);
         if (allowed is not null && !allowed.Contains(infoHash))

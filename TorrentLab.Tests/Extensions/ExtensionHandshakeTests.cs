@@ -45,6 +45,19 @@ public class ExtensionHandshakeTests
     }
 
     [Fact]
+    public void Ours_UploadOnly_IsSentAsBep21Says_AndReadBack()
+    {
+        // BEP 21: "{'m': {'ut_metadata', 3}, 'upload_only': 1}".
+        var ours = ExtensionHandshake.Ours(new IPEndPoint(IPAddress.Loopback, 1), listenPort: null, metadataSize: null, pex: false, uploadOnly: true);
+
+        Assert.Equal("d1:md11:ut_metadatai3ee4:reqqi500e11:upload_onlyi1e1:v16:TorrentLab 0.1.06:yourip4:\x7f\0\0\u0001e", Latin1(ours.Encode()));
+        Assert.True(ExtensionHandshake.Decode(ours.Encode()).UploadOnly);
+        Assert.False(ExtensionHandshake.Decode(Bytes("d11:upload_onlyi0ee")).UploadOnly);
+        Assert.Null(ExtensionHandshake.Decode(Bytes("de")).UploadOnly);   // absent: unchanged
+        Assert.DoesNotContain("upload_only", Latin1(ExtensionHandshake.Ours(new IPEndPoint(IPAddress.Loopback, 1), null, null, false).Encode()));
+    }
+
+    [Fact]
     public void Encode_ThenDecode_RoundTrips()
     {
         var ours = ExtensionHandshake.Ours(new IPEndPoint(IPAddress.Parse("::1"), 9), 7000, 1, true);

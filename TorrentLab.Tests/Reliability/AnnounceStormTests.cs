@@ -28,7 +28,7 @@ public class AnnounceStormTests
         var url = transport == "http" ? tracker.HttpAnnounceUrl : tracker.UdpAnnounceUrl;
         var built = TestTorrents.SingleFile(length: 1000);
         var clock = new ManualClock();
-        using var announcer = new Announcer([[url]], built.Torrent.InfoHash, PeerId.CreateOurs(), () => (0L, 0L, 1000L), () => 0,
+        using var announcer = new Announcer([[url]], built.Torrent.InfoHash, PeerId.CreateOurs(), () => new AnnounceTotals(0, 0, 1000), () => 0,
             _ => { }, log: null, clock);
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(Ct);
         var run = announcer.RunAsync(6881, stop.Token);

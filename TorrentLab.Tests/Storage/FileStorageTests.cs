@@ -234,6 +234,24 @@ public class FileStorageTests
         await Assert.ThrowsAsync<StorageException>(() => reader.ReadAsync(1, 0, new byte[100], TestContext.Current.CancellationToken).AsTask());
     }
 
+    [Fact]
+    public async Task OpenReadOnly_AFileNeverWritten_IsLeftOut_ItsNeighboursRead_AndOnlyAReadOfItFails()
+    {
+        // A partial seed (BEP 21): the skipped second file was never created; the first is whole.
+        using var temp = new TempFolder();
+        var built = TestTorrents.MultiFile([("a.bin", 2 * PieceLength), ("b.bin", 2 * PieceLength)], pieceLength: PieceLength, name: "some");
+        Directory.CreateDirectory(temp.Combine("some"));
+        File.WriteAllBytes(temp.Combine("some", "a.bin"), built.Files[0].Data);
+
+        using var reader = FileStorage.Open(built.Torrent, temp.Path, readOnly: true);
+        var block = new byte[100];
+        await reader.ReadAsync(1, 0, block, TestContext.Current.CancellationToken);
+
+        Assert.Equal(built.Files[0].Data.AsSpan(PieceLength, 100).ToArray(), block);
+        await Assert.ThrowsAsync<StorageException>(() => reader.ReadAsync(2, 0, block, TestContext.Current.CancellationToken).AsTask());
+        Assert.False(File.Exists(temp.Combine("some", "b.bin")));   // read-only: nothing created
+    }
+
     /// <summary>folder/a.bin (10000 bytes), a BEP 47 pad file filling piece 0, then folder/b.bin (20000 bytes).</summary>
     internal static (Torrent Torrent, byte[] Payload) WithPadFile()
     {

@@ -27,7 +27,7 @@ public class AnnouncerTests
         }
         var answered = new TaskCompletionSource<IReadOnlyList<IPEndPoint>>(TaskCreationOptions.RunContinuationsAsynchronously);
         using var announcer = new Announcer([[tracker.HttpAnnounceUrl]], built.Torrent.InfoHash, PeerId.CreateOurs(),
-            () => (0L, 0L, 1000L), () => 0, peers => answered.TrySetResult([.. peers]), log: null);
+            () => new AnnounceTotals(0, 0, 1000), () => 0, peers => answered.TrySetResult([.. peers]), log: null);
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(Ct);
         var run = announcer.RunAsync(6881, stop.Token);
 
@@ -37,5 +37,31 @@ public class AnnouncerTests
         Assert.Equal(Enumerable.Range(20000, 120), peers.Select(p => p.Port).Order());
         await stop.CancelAsync();
         await run;
+    }
+
+    [Fact]
+    public async Task APartialSeed_AnnouncesEventPaused_AfterStarted()
+    {
+        // BEP 21: "it MUST send an event=paused parameter in every announce while it is a partial seed".
+        var lines = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        await using var tracker = await TrackerServer.StartAsync(new TrackerServerOptions
+            { Port = 0, Interval = TimeSpan.FromSeconds(60), MinInterval = TimeSpan.Zero, Log = lines.Enqueue }, Ct);
+        var built = TestTorrents.SingleFile(length: 1000);
+        var clock = new ManualClock();
+        using var announcer = new Announcer([[tracker.HttpAnnounceUrl]], built.Torrent.InfoHash, PeerId.CreateOurs(),
+            () => new AnnounceTotals(0, 0, 400, PartialSeed: true), () => 0, _ => { }, log: null, clock);
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(Ct);
+        var run = announcer.RunAsync(6881, stop.Token);
+        int Announces() => lines.Count(l => l.StartsWith("announce", StringComparison.Ordinal));
+
+        for (var i = 0; i < 400 && (Announces() < 1 || clock.NextTimerIn is null); i++) await Task.Delay(10, Ct);
+        clock.Advance(clock.NextTimerIn ?? TimeSpan.Zero);
+        for (var i = 0; i < 400 && Announces() < 2; i++) await Task.Delay(10, Ct);
+        await stop.CancelAsync();
+        await run;
+
+        var announces = lines.Where(l => l.StartsWith("announce", StringComparison.Ordinal)).ToList();
+        Assert.Contains("event=started left=400", announces[0]);
+        Assert.Contains("event=paused left=400", announces[1]);
     }
 }

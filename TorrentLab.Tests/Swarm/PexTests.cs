@@ -46,6 +46,7 @@ public class PexTests
         built.WritePayload(folder.Combine("s"));
         built.WritePayload(folder.Combine("a"));
         // A holds only the even pieces (the odd ones are corrupted), so B cannot finish without S.
+        var aPort = ProcessRunner.FreeTcpPort();
         await using (var file = File.OpenWrite(folder.Combine("a", "payload.bin")))
             for (var piece = 1; piece < built.Torrent.PieceCount; piece += 2)
             {
@@ -56,14 +57,21 @@ public class PexTests
         var logB = new ConcurrentQueue<string>();
 
         await using var s = await Seeder.StartAsync(built.Torrent, Options(folder.Combine("s")), ct: Ct);
-        // A knows S; B knows only A. A is a partial seeder, so it stays connected to S (neither side is complete).
-        await using var a = await Seeder.StartAsync(built.Torrent, Options(folder.Combine("a"), [At(s)], logA.Enqueue), allowPartial: true, Ct);
-        var result = await SwarmDownload.RunAsync(built.Torrent, Options(folder.Combine("b"), [At(a)], logB.Enqueue), null, Ct)
+        // A knows S; B knows only A. A is still downloading its odd pieces from S (slowly: 32 KiB/s, about 8 s), so it stays
+        // connected to S and names it to B. (A partial seed would not: S, a full seed, drops a peer that wants nothing,
+        // BEP 21.)
+        using var stopA = CancellationTokenSource.CreateLinkedTokenSource(Ct);
+        var a = SwarmDownload.RunAsync(built.Torrent, Options(folder.Combine("a"), [At(s)], logA.Enqueue) with
+        {
+            ListenPort = aPort, DownloadLimit = new RateLimit(32 * 1024), SeedAfterDownload = true,
+        }, null, stopA.Token);
+        var result = await SwarmDownload.RunAsync(built.Torrent, Options(folder.Combine("b"), [new IPEndPoint(IPAddress.Loopback, aPort)], logB.Enqueue), null, Ct)
             .WaitAsync(TimeSpan.FromSeconds(30), Ct);
+        await stopA.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => a);
 
-        Assert.Equal(built.Torrent.PieceCount / 2, a.PiecesAvailable);
         Assert.Contains(At(s).ToString(), result.PeersUsed);
-        Assert.Contains(At(a).ToString(), result.PeersUsed);
+        Assert.Contains($"127.0.0.1:{aPort}", result.PeersUsed);
         Assert.Contains(logA, line => line.Contains("sent ut_pex added=1", StringComparison.Ordinal));
         Assert.Contains(logB, line => line.Contains("ut_pex named 1 peer(s), 1 new", StringComparison.Ordinal));
         Assert.Equal(Hex(built.Payload), Hex(File.ReadAllBytes(folder.Combine("b", "payload.bin"))));
@@ -139,22 +147,69 @@ public class PexTests
         Assert.Equal(PexFlags.None, named.Flags & PexFlags.Reachable); // it dialled the seeder, not the other way round
     }
 
+    [Fact]
+    public async Task UploadOnly_AFullSeedDropsAPeerThatWantsNothing()
+    {
+        using var folder = new TempFolder("torrentlab-bep21");
+        var built = TestTorrents.SingleFile(8 * PieceLength, PieceLength, announce: null);
+        built.WritePayload(folder.Path);
+        var log = new ConcurrentQueue<string>();
+        await using var seeder = await Seeder.StartAsync(built.Torrent, Options(folder.Path, log: log.Enqueue), ct: Ct);
+
+        using var partial = await RawPeer.ConnectAsync(seeder, built.Torrent, uploadOnly: true);
+
+        Assert.True(await partial.ClosedBySeederAsync());
+        for (var i = 0; i < 100 && !log.Any(line => line.Contains("upload_only", StringComparison.Ordinal)); i++) await Task.Delay(50, Ct);   // logged as it ends
+        Assert.True(log.Any(line => line.Contains("both sides want nothing more (upload_only, BEP 21)", StringComparison.Ordinal)), string.Join("\n", log));
+    }
+
+    [Fact]
+    public async Task UploadOnly_APartialSeedSaysSoAfterItsBitfield_AndKeepsAnotherPartialSeedForPex()
+    {
+        using var folder = new TempFolder("torrentlab-bep21");
+        var built = TestTorrents.SingleFile(8 * PieceLength, PieceLength, announce: null);
+        built.WritePayload(folder.Path);
+        await using (var file = File.OpenWrite(folder.Combine("payload.bin")))
+        {
+            file.Position = 3L * PieceLength;   // piece 3 fails its hash: a partial seed
+            file.WriteByte((byte)(built.Payload[3 * PieceLength] ^ 0xFF));
+        }
+        var log = new ConcurrentQueue<string>();
+        await using var partialSeed = await Seeder.StartAsync(built.Torrent, Options(folder.Path, log: log.Enqueue), allowPartial: true, Ct);
+
+        using var other = await RawPeer.ConnectAsync(partialSeed, built.Torrent, uploadOnly: true);
+        using var downloader = await RawPeer.ConnectAsync(partialSeed, built.Torrent);
+
+        // The first handshake says nothing of it; the second, once the peer said it is interested, says upload_only.
+        Assert.Null(downloader.Theirs.UploadOnly);
+        await downloader.Connection.SendAsync(PeerMessage.Interested, Ct);
+        await downloader.ReceiveAsync("handshake");
+        Assert.True(downloader.Theirs.UploadOnly);
+        await other.Connection.SendAsync(PeerMessage.Interested, Ct);
+        await other.ReceiveAsync("handshake");
+        Assert.True(other.Theirs.UploadOnly);
+        await downloader.Channel.SendAsync(ExtensionIds.UtPexName, new PexMessage().Encode(), Ct);   // still talking
+        Assert.DoesNotContain(log, line => line.Contains("upload_only", StringComparison.Ordinal));
+    }
+
     /// <summary>A raw connection with the extension bit set, whose extension handshake (ut_metadata and ut_pex) is sent
     /// and the seeder's received.</summary>
     private sealed class RawPeer(PeerConnection connection, ExtensionChannel channel) : IDisposable
     {
         public ExtensionChannel Channel => channel;
+        public PeerConnection Connection => connection;
         public ExtensionHandshake Theirs => channel.Theirs!;
 
         /// <param name="utp">Dial over this uTP socket (else TCP) and name its port as our listen port (<c>p</c>).</param>
-        public static async Task<RawPeer> ConnectAsync(Seeder seeder, Torrent torrent, UtpSocket? utp = null)
+        /// <param name="uploadOnly">Say <c>upload_only</c> (BEP 21) in our handshake.</param>
+        public static async Task<RawPeer> ConnectAsync(Seeder seeder, Torrent torrent, UtpSocket? utp = null, bool? uploadOnly = null)
         {
             var options = new PeerConnectionOptions { PieceCount = torrent.PieceCount, AdvertiseExtensions = true, IdleTimeout = TimeSpan.FromSeconds(10) };
             var connection = utp is null
                 ? await PeerConnection.ConnectAsync(At(seeder), torrent.InfoHash, PeerId.CreateOurs(), options, Ct)
                 : await PeerConnection.ConnectAsync(At(seeder), async token => await utp.ConnectAsync(At(seeder), token), torrent.InfoHash,
                     PeerId.CreateOurs(), options, Ct);
-            var raw = new RawPeer(connection, new ExtensionChannel(connection, ExtensionHandshake.Ours(At(seeder), utp?.LocalEndPoint.Port, null, pex: true)));
+            var raw = new RawPeer(connection, new ExtensionChannel(connection, ExtensionHandshake.Ours(At(seeder), utp?.LocalEndPoint.Port, null, pex: true, uploadOnly)));
             try
             {
                 Assert.True(await raw.Channel.SendHandshakeAsync(Ct));
@@ -177,6 +232,18 @@ public class PexTests
                 if (message.Kind == MessageKind.Extended && channel.Route(message) == name) return message;
             }
             throw new InvalidOperationException($"no {name} message in 100 messages");
+        }
+
+        /// <summary>Reads until the seeder closes the connection (true) or 100 messages pass (false).</summary>
+        public async Task<bool> ClosedBySeederAsync()
+        {
+            try
+            {
+                for (var i = 0; i < 100; i++) await connection.ReceiveAsync(Ct);
+                return false;
+            }
+            catch (WireException) { return true; }
+            catch (IOException) { return true; }
         }
 
         public void Dispose() => connection.Dispose();

@@ -13,6 +13,7 @@ namespace TorrentLab.Extensions;
 ///   13:metadata_size i&lt;bytes&gt;e                 BEP 9: the size of the info dictionary, when the sender has it
 ///   1:p  i&lt;tcp port&gt;e                          the sender's listen port
 ///   4:reqq i&lt;n&gt;e                               outstanding requests the sender queues without dropping
+///   11:upload_only i1e                            BEP 21: the sender wants nothing more (a seed or partial seed)
 ///   1:v  &lt;client name and version&gt;
 ///   6:yourip &lt;4 or 16 bytes&gt;                    the receiver's address as the sender sees it (no port)
 /// e
@@ -41,10 +42,15 @@ public sealed record ExtensionHandshake
     /// <summary><c>yourip</c>: our address as the sender sees it.</summary>
     public IPAddress? YourIp { get; init; }
 
+    /// <summary><c>upload_only</c> (BEP 21): true when the sender "is not interested in downloading anything", false
+    /// when it says 0, null when the key is absent (a later handshake without it leaves the state as it was).</summary>
+    public bool? UploadOnly { get; init; }
+
     /// <summary>Our handshake to <paramref name="remote"/>: ut_metadata always (a reject when we lack the metadata),
-    /// ut_pex unless the torrent is private (BEP 27).</summary>
-    public static ExtensionHandshake Ours(IPEndPoint remote, int? listenPort, long? metadataSize, bool pex) => new()
+    /// ut_pex unless the torrent is private (BEP 27), and <c>upload_only</c> when given (BEP 21).</summary>
+    public static ExtensionHandshake Ours(IPEndPoint remote, int? listenPort, long? metadataSize, bool pex, bool? uploadOnly = null) => new()
     {
+        UploadOnly = uploadOnly,
         Messages = pex
             ? new Dictionary<string, byte> { [ExtensionIds.UtMetadataName] = ExtensionIds.UtMetadata, [ExtensionIds.UtPexName] = ExtensionIds.UtPex }
             : new Dictionary<string, byte> { [ExtensionIds.UtMetadataName] = ExtensionIds.UtMetadata },
@@ -64,6 +70,7 @@ public sealed record ExtensionHandshake
         if (MetadataSize is { } size) d.Set("metadata_size", new BInteger(size));
         if (ListenPort is { } port) d.Set("p", new BInteger(port));
         if (RequestQueue is { } reqq) d.Set("reqq", new BInteger(reqq));
+        if (UploadOnly is { } only) d.Set("upload_only", new BInteger(only ? 1 : 0));
         if (Client is not null) d.Set("v", new BString(Client));
         if (YourIp is not null) d.Set("yourip", new BString(YourIp.GetAddressBytes()));
         return BencodeWriter.Encode(d);
@@ -96,6 +103,7 @@ public sealed record ExtensionHandshake
             MetadataSize = metadataSize,
             RequestQueue = d["reqq"] is BInteger { Value: > 0 and <= int.MaxValue } q ? (int)q.Value : null,
             YourIp = d["yourip"] is BString { Bytes.Length: 4 or 16 } ip ? new IPAddress(ip.Bytes.Span) : null,
+            UploadOnly = d["upload_only"] is BInteger only ? only.Value != 0 : null,
         };
     }
 
@@ -103,6 +111,6 @@ public sealed record ExtensionHandshake
     public override string ToString() =>
         $"extension handshake m={{{string.Join(", ", Messages.Select(p => $"{p.Key}: {p.Value}"))}}}" +
         (MetadataSize is { } s ? $" metadata_size={s}" : "") + (ListenPort is { } port ? $" p={port}" : "") +
-        (RequestQueue is { } q ? $" reqq={q}" : "") + (Client is { } c ? $" v=\"{c}\"" : "") +
+        (RequestQueue is { } q ? $" reqq={q}" : "") + (UploadOnly is { } u ? $" upload_only={(u ? 1 : 0)}" : "") + (Client is { } c ? $" v=\"{c}\"" : "") +
         (YourIp is { } ip ? $" yourip={(ip.AddressFamily == AddressFamily.InterNetworkV6 ? $"[{ip}]" : ip)}" : "");
 }

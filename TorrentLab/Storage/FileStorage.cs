@@ -118,6 +118,9 @@ public sealed class FileStorage : IPieceStorage
             if (_created[i]) return;
             ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
             var path = _layout.FullPaths[i];
+            // Read-only (seeding): a file that is not there holds none of our pieces (a partial seed whose skipped file
+            // was never written); it is left unopened, and only a read of it, which the pieces we have never ask for, fails.
+            if (!_writable && !File.Exists(path)) return;
             IStorageFile file;
             _ownership?.EnsureWritable(i);
             // Created late (first piece, or in the background): only while the path still names the folder the

@@ -4,13 +4,18 @@ using TorrentLab.Wire;
 
 namespace TorrentLab.Swarm;
 
+/// <summary>What an announce reports: bytes sent and received, bytes left, and whether we are a partial seed (BEP 21:
+/// every wanted file done, others skipped; announced with <c>event=paused</c>).</summary>
+internal readonly record struct AnnounceTotals(long Uploaded, long Downloaded, long Left, bool PartialSeed = false);
+
 /// <summary>Keeps the session known to its trackers: <c>started</c>, regular announces at the tracker's interval
-/// (sooner when few peers are connected), <c>completed</c> once, and <c>stopped</c> at the end (BEP 3, BEP 12).</summary>
+/// (sooner when few peers are connected), <c>completed</c> once, <c>paused</c> while a partial seed (BEP 21), and
+/// <c>stopped</c> at the end (BEP 3, BEP 12).</summary>
 /// <remarks>The <see cref="TrackerClient"/> walks the announce-list tiers; every peer it returns goes to the
 /// <see cref="PeerBook"/>. A failed announce is retried with a growing delay; it never stops the session, since peers
 /// can also come from the command line or connect to us.</remarks>
 internal sealed class Announcer(IReadOnlyList<IReadOnlyList<string>> tiers, InfoHash infoHash, PeerId peerId,
-    Func<(long Uploaded, long Downloaded, long Left)> totals, Func<int> connected, Action<IReadOnlyList<System.Net.IPEndPoint>> onPeers,
+    Func<AnnounceTotals> totals, Func<int> connected, Action<IReadOnlyList<System.Net.IPEndPoint>> onPeers,
     Action<string>? log, TimeProvider? time = null) : IDisposable
 {
     private static readonly TimeSpan StoppedTimeout = TimeSpan.FromSeconds(3);  // exit must stay quick
@@ -18,11 +23,11 @@ internal sealed class Announcer(IReadOnlyList<IReadOnlyList<string>> tiers, Info
     // Who the announcer reports to; a seeding torrent takes over a finished download's announcer (Retarget).
     private volatile Host _host = new(totals, connected, onPeers);
 
-    private sealed record Host(Func<(long Uploaded, long Downloaded, long Left)> Totals, Func<int> Connected,
+    private sealed record Host(Func<AnnounceTotals> Totals, Func<int> Connected,
         Action<IReadOnlyList<System.Net.IPEndPoint>> OnPeers);
 
     /// <summary>From now on the totals, the connected count and the peers of an answer come from and go to these.</summary>
-    public void Retarget(Func<(long Uploaded, long Downloaded, long Left)> totals, Func<int> connected,
+    public void Retarget(Func<AnnounceTotals> totals, Func<int> connected,
         Action<IReadOnlyList<System.Net.IPEndPoint>> onPeers) => _host = new(totals, connected, onPeers);
 
     private readonly TrackerClient _client = new(tiers);
@@ -70,7 +75,8 @@ internal sealed class Announcer(IReadOnlyList<IReadOnlyList<string>> tiers, Info
         var failures = 0;
         while (!ct.IsCancellationRequested)
         {
-            var @event = !_started ? AnnounceEvent.Started : _completedPending ? AnnounceEvent.Completed : AnnounceEvent.None;
+            var @event = !_started ? AnnounceEvent.Started : _completedPending ? AnnounceEvent.Completed
+                : _host.Totals().PartialSeed ? AnnounceEvent.Paused : AnnounceEvent.None;
             TimeSpan wait;
             try
             {
@@ -142,7 +148,7 @@ internal sealed class Announcer(IReadOnlyList<IReadOnlyList<string>> tiers, Info
 
     private Task<AnnounceResponse> AnnounceAsync(AnnounceEvent @event, CancellationToken ct)
     {
-        var (uploaded, downloaded, left) = _host.Totals();
+        var (uploaded, downloaded, left, _) = _host.Totals();
         return _client.AnnounceAsync(new AnnounceRequest(infoHash, peerId, _port, uploaded, downloaded, left, @event), ct);
     }
 

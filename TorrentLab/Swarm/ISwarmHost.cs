@@ -73,4 +73,6 @@ internal enum PeerEvent
     BecameSeed,
     /// <summary>Its listen address became known: the other connections announce it with ut_pex.</summary>
     ListenAddressKnown,
+    /// <summary>It said it wants nothing more (BEP 21 <c>upload_only</c>).</summary>
+    UploadOnly,
 }

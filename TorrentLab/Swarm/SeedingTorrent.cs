@@ -267,7 +267,7 @@ internal sealed class SeedingTorrent : ISessionTorrent, IAsyncDisposable
         storage?.Dispose();
     }
 
-    private (long, long, long) Totals() => (Uploaded, Received, Torrent.PayloadLength - BytesOf(_have));
+    private AnnounceTotals Totals() => new(Uploaded, Received, Torrent.PayloadLength - BytesOf(_have), PartialSeed: !_have.IsComplete);
 
     private long BytesOf(Bitfield pieces)
     {

@@ -10,10 +10,14 @@ internal sealed partial class SwarmPeer
 {
     private ExtensionChannel? _extensions;
     private volatile PexState? _pex;
+    private int _toldUploadOnly;
 
     /// <summary>The address other peers can dial it on: the endpoint we dialled, or for an incoming peer its IP with
     /// the <c>p</c> port of its extension handshake; null while unknown (its connection's source port is not one).</summary>
     public IPEndPoint? ListenEndPoint { get; private set; }
+
+    /// <summary>BEP 21: the peer said it wants nothing more (<c>upload_only</c> in its extension handshake).</summary>
+    public bool UploadOnly { get; private set; }
 
     /// <summary>The peer exchange with it, once both sides announced ut_pex (never for a private torrent).</summary>
     public PexState? Pex => _pex;
@@ -28,6 +32,7 @@ internal sealed partial class SwarmPeer
         if (!Connection.ExtensionsAgreed) return;
         // BEP 27: a private torrent "MUST NOT" use PEX, so ut_pex is not even offered. BEP 10's "p" is our TCP port; uTP
         // listens at the same number (as libtorrent and uTorrent do), so one port serves peers on either transport.
+        // BEP 21's upload_only follows in a second handshake, once the peer said whether it is interested (AnnounceUploadOnly).
         var ours = ExtensionHandshake.Ours(Connection.RemoteEndPoint, _swarm.Port, _swarm.Metadata.MetadataSize,
             pex: !_swarm.Torrent.IsPrivate);
         _extensions = new ExtensionChannel(Connection, ours);
@@ -59,6 +64,11 @@ internal sealed partial class SwarmPeer
 
     private void OnExtensionHandshake(ExtensionHandshake theirs)
     {
+        if (theirs.UploadOnly is { } only && only != UploadOnly)
+        {
+            UploadOnly = only;
+            if (only) _swarm.OnPeerEvent(this, PeerEvent.UploadOnly);
+        }
         if (ListenEndPoint is null && theirs.ListenPort is { } port)
         {
             ListenEndPoint = new IPEndPoint(Connection.RemoteEndPoint.Address, port);
@@ -66,6 +76,15 @@ internal sealed partial class SwarmPeer
         }
         if (_pex is null && !_swarm.Torrent.IsPrivate && _extensions!.PeerSupports(ExtensionIds.UtPexName))
             _swarm.OnPexReady(this, new PexState(ListenEndPoint ?? Connection.RemoteEndPoint, isPrivate: false));
+    }
+
+    /// <summary>BEP 21: we want nothing more (a seed, a partial seed, or a download just finished); tells the peer in
+    /// a second extension handshake (BEP 10 allows one at any time), once. A seed or partial seed says it wants nothing,
+    /// so a peer that wants nothing either can close the connection and keep its slots for downloaders.</summary>
+    public void AnnounceUploadOnly()
+    {
+        if (_extensions is not { } channel || channel.Ours.UploadOnly == true || Interlocked.Exchange(ref _toldUploadOnly, 1) != 0) return;
+        Enqueue(PeerMessage.Extended(ExtensionIds.Handshake, (channel.Ours with { UploadOnly = true }).Encode()));
     }
 
     /// <summary>Called by the swarm when our side of the exchange is set up (after it told the state who is here).</summary>

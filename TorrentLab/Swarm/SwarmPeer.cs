@@ -153,6 +153,10 @@ internal sealed partial class SwarmPeer : IBlockSource
                             break;
                         case MessageKind.Interested:
                         case MessageKind.NotInterested:
+                            // BEP 21, once the peer wants our pieces: a peer that reads upload_only while it is not
+                            // interested drops us as "uninteresting" (libtorrent does), though we may hold what it
+                            // lacks and it has not weighed yet.
+                            if (message.Kind == MessageKind.Interested && !_swarm.Downloading) AnnounceUploadOnly();
                             _swarm.OnPeerEvent(this, PeerEvent.InterestChanged);
                             break;
                         case MessageKind.Have:

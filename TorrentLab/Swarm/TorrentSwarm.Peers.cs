@@ -299,4 +299,12 @@ internal sealed partial class TorrentSwarm
         // A partial seeder keeps it: neither side is complete, and PEX may name it to peers that need its pieces.
         if (!Downloading && _written.IsComplete) peer.Drop("both sides are seeds", violation: false);
     }
+
+    /// <summary>BEP 21: a peer that wants nothing more (a seed or partial seed) is useless to a full seed, which wants
+    /// nothing either; the slot goes to a downloader. A partial seed keeps it, as it keeps seeds: PEX may name it to
+    /// peers that need its pieces.</summary>
+    private void OnPeerUploadOnly(SwarmPeer peer)
+    {
+        if (!Downloading && _written.IsComplete) peer.Drop("both sides want nothing more (upload_only, BEP 21)", violation: false);
+    }
 }

@@ -197,7 +197,12 @@ internal sealed partial class TorrentSwarm
         foreach (var peer in PeersSnapshot())
         {
             if (peer.IsSeed) peer.Drop("both sides are seeds", violation: false);
-            else peer.Poke();
+            else if (peer.UploadOnly && WrittenSnapshot().IsComplete) peer.Drop("both sides want nothing more (upload_only, BEP 21)", violation: false);
+            else
+            {
+                if (peer.Connection.PeerInterested) peer.AnnounceUploadOnly();   // others learn it when they next say (not) interested
+                peer.Poke();
+            }
         }
         RunChoker(); // from now on we rank by upload rate
     }

@@ -223,7 +223,21 @@ internal sealed partial class TorrentSwarm : ISwarmHost, ISessionTorrent, IAsync
     private static TimeSpan Min(TimeSpan a, TimeSpan b) => a < b ? a : b;
 
     // BEP 3's "left": what this download still wants (the skipped files' bytes are not coming).
-    private (long, long, long) Totals() => (Uploaded, Received, _selection.WantedBytes - Interlocked.Read(ref _wantedWrittenBytes));
+    // BEP 21: a partial seed (nothing more wanted, not everything held) announces what it lacks, with event=paused,
+    // so a tracker counts it as incomplete but not downloading.
+    private AnnounceTotals Totals() => IsPartialSeed
+        ? new(Uploaded, Received, Math.Max(0, Torrent.TotalLength - Interlocked.Read(ref _writtenBytes)), PartialSeed: true)
+        : new(Uploaded, Received, _selection.WantedBytes - Interlocked.Read(ref _wantedWrittenBytes));
+
+    /// <summary>BEP 21: every wanted piece is here and some skipped ones are not.</summary>
+    private bool IsPartialSeed
+    {
+        get
+        {
+            if (Downloading) return false;
+            lock (_writtenLock) return !_written.IsComplete;
+        }
+    }
 
     /// <summary>True when piece <paramref name="index"/> is written and may be served.</summary>
     public bool CanServe(int index) { lock (_writtenLock) return _written[index]; }
@@ -251,6 +265,7 @@ internal sealed partial class TorrentSwarm : ISwarmHost, ISessionTorrent, IAsync
         {
             case PeerEvent.InterestChanged: OnInterestChanged(); break;
             case PeerEvent.BecameSeed: OnPeerIsSeed(peer); break;
+            case PeerEvent.UploadOnly: OnPeerUploadOnly(peer); break;
             case PeerEvent.ListenAddressKnown: OnPexPeerKnown(peer); break;
         }
     }

@@ -12,4 +12,7 @@ public enum AnnounceEvent
     Completed,
     /// <summary>Sent when the client shuts down gracefully (BEP 15: 3).</summary>
     Stopped,
+    /// <summary>BEP 21: a regular announce from a partial seed (all wanted files done, others skipped), "in every
+    /// announce while it is a partial seed". HTTP only: BEP 15 numbers no such event, so over UDP it is 0 (none).</summary>
+    Paused,
 }

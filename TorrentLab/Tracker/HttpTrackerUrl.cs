@@ -58,6 +58,7 @@ internal static class HttpTrackerUrl
         AnnounceEvent.Started => "started",
         AnnounceEvent.Completed => "completed",
         AnnounceEvent.Stopped => "stopped",
+        AnnounceEvent.Paused => "paused",
         _ => null,
     };
 

@@ -36,7 +36,7 @@ public class TrackerServerTests
     [InlineData("peer_id=short", "'peer_id' must be 20 bytes, got 5")]
     [InlineData("info_hash=%01%02", "'info_hash' must be 20 raw bytes, got 2")]
     [InlineData("info_hash=00412d7e263d252b2fff80203f23617a30392e5f", "don't send it as hex")]
-    [InlineData("event=paused", "'event' must be started, completed, stopped or empty, got 'paused'")]
+    [InlineData("event=resumed", "'event' must be started, completed, stopped, paused or empty, got 'resumed'")]   // paused is BEP 21's
     public async Task Announce_InvalidParameter_FailureReasonNamesIt(string replacement, string expected)
     {
         await using var server = await TrackerServer.StartAsync(new TrackerServerOptions { Port = 0 }, Ct);
