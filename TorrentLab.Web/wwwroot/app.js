@@ -197,8 +197,8 @@ function paint() {
   if (sample && sample.offsetHeight > 0 && sample.offsetHeight !== list.rowHeight) { list.rowHeight = sample.offsetHeight; schedulePaint(); }
   setProp(list.top.firstChild.style, 'height', first * list.rowHeight + 'px');
   setProp(list.bottom.firstChild.style, 'height', (list.order.length - last) * list.rowHeight + 'px');
-  body.dataset.rows = String(list.rows.size);
-  body.dataset.listed = String(list.order.length);
+  setProp(body.dataset, 'rows', String(list.rows.size));
+  setProp(body.dataset, 'listed', String(list.order.length));
   for (const th of document.querySelectorAll('#torrents th[data-sort]')) {
     const sort = th.dataset.sort === state.sortKey ? (state.sortDir > 0 ? 'ascending' : 'descending') : 'none';
     if (th.getAttribute('aria-sort') !== sort) th.setAttribute('aria-sort', sort);

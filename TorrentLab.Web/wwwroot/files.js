@@ -88,8 +88,8 @@ const fileTree = (() => {
       if (!r) { r = row(node); shown.set(node, r); canvas.append(r); }
       update(r, depth, i);
     }
-    box.dataset.rows = String(shown.size);
-    box.dataset.listed = String(visible.length);
+    setProp(box.dataset, 'rows', String(shown.size));
+    setProp(box.dataset, 'listed', String(visible.length));
   }
 
   function clear() {
