@@ -22,7 +22,7 @@ internal static class LimitsApi
 
         api.MapPut("/limits", (RateLimitSettings settings) =>
             {
-                Apply(settings, torrents.GlobalDownloadLimit, torrents.GlobalUploadLimit);
+                Apply(torrents, settings, torrents.GlobalDownloadLimit, torrents.GlobalUploadLimit);
                 return Json(torrents.GlobalDownloadLimit, torrents.GlobalUploadLimit);
             })
             .WithName("SetLimits").WithSummary("Set the global limits; running downloads follow within a second")
@@ -40,7 +40,7 @@ internal static class LimitsApi
         api.MapPut("/torrents/{infoHash}/limits", ([Description(TorrentApi.HashDescription)] string infoHash, RateLimitSettings settings) =>
             {
                 var torrent = torrents.Get(infoHash);
-                Apply(settings, torrent.DownloadLimit, torrent.UploadLimit);
+                Apply(torrents, settings, torrent.DownloadLimit, torrent.UploadLimit);
                 return Json(torrent.DownloadLimit, torrent.UploadLimit);
             })
             .WithName("SetTorrentLimits").WithSummary("Set one torrent's own limits; a running download follows within a second")
@@ -49,12 +49,12 @@ internal static class LimitsApi
     }
 
     /// <exception cref="WebApiException">400: a negative limit (nothing is changed).</exception>
-    private static void Apply(RateLimitSettings settings, RateLimit download, RateLimit upload)
+    private static void Apply(TorrentManager torrents, RateLimitSettings settings, RateLimit download, RateLimit upload)
     {
         if (settings.DownloadRate < 0 || settings.UploadRate < 0)
             throw new WebApiException(400, $"a limit is bytes per second, 0 for unlimited; got {settings.DownloadRate ?? settings.UploadRate}");
-        if (settings.DownloadRate is { } down) download.BytesPerSecond = down;
-        if (settings.UploadRate is { } up) upload.BytesPerSecond = up;
+        if (settings.DownloadRate is { } down) torrents.SetLimit(download, down);
+        if (settings.UploadRate is { } up) torrents.SetLimit(upload, up);
     }
 
     private static IResult Json(RateLimit download, RateLimit upload) =>

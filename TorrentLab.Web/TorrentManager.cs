@@ -68,6 +68,13 @@ internal sealed partial class TorrentManager : IAsyncDisposable
         var entries = manager._store.Load(options.Log);
         manager._settings = Effective(options, manager._store.LoadedSettings);
         foreach (var category in manager._store.LoadedCategories) if (ValidCategory(category)) manager._categories.Add(category);
+        // Limits set through the page or a remote API win over the command line's starting values, as the settings do.
+        if (manager._store.LoadedLimits is { } limits)
+        {
+            manager._limitsSet = true;
+            manager.GlobalDownloadLimit.BytesPerSecond = Math.Max(0, limits.DownloadRate ?? manager.GlobalDownloadLimit.BytesPerSecond);
+            manager.GlobalUploadLimit.BytesPerSecond = Math.Max(0, limits.UploadRate ?? manager.GlobalUploadLimit.BytesPerSecond);
+        }
         manager.Session = manager.StartSession();
         manager._settings = manager._settings with { PeerPort = manager.Session.Port };
         // Saved at once: the next start asks for the same port again (a port forwarded on a router stays right).
@@ -100,6 +107,8 @@ internal sealed partial class TorrentManager : IAsyncDisposable
                 if (_torrents.ContainsKey(hash)) throw new MetainfoException("it is listed twice");
             var managed = Track(torrent, entry.AddedAt, PeersOf(entry.Peers), entry.Uploaded, ManagedTorrent.ParseSaved(entry.Priorities, torrent.Files.Count));
             managed.Seeding = entry.Seeding ?? SeedPolicy.Default;
+            managed.DownloadLimit.BytesPerSecond = Math.Max(0, entry.DownloadLimit ?? 0);
+            managed.UploadLimit.BytesPerSecond = Math.Max(0, entry.UploadLimit ?? 0);
             if (entry.Category is { } category && ValidCategory(category))
             {
                 managed.Category = category;
@@ -286,6 +295,16 @@ internal sealed partial class TorrentManager : IAsyncDisposable
         }
     }
 
+    /// <summary>Sets a limit (the global ones or a torrent's) and saves the list, so the limit survives a restart.</summary>
+    public void SetLimit(RateLimit limit, long bytesPerSecond)
+    {
+        limit.BytesPerSecond = bytesPerSecond;
+        if (limit == GlobalDownloadLimit || limit == GlobalUploadLimit) _limitsSet = true;
+        Save();
+    }
+
+    private bool _limitsSet; // the global limits were set through the API (or saved so): they are saved from now on
+
     private static readonly TimeSpan SaveDelay = TimeSpan.FromMilliseconds(500);
     private readonly Lock _saveLock = new();
     private Task _saving = Task.CompletedTask;
@@ -311,7 +330,9 @@ internal sealed partial class TorrentManager : IAsyncDisposable
                 Peers = t.LinkPeers.Count == 0 ? null : [.. t.LinkPeers.Select(p => p.ToString())],
                 Uploaded = t.Uploaded,
                 Category = t.Category,
-            })], Settings, Categories);
+                DownloadLimit = t.DownloadLimit.BytesPerSecond == 0 ? null : t.DownloadLimit.BytesPerSecond,
+                UploadLimit = t.UploadLimit.BytesPerSecond == 0 ? null : t.UploadLimit.BytesPerSecond,
+            })], Settings, Categories, _limitsSet ? new RateLimitSettings(GlobalDownloadLimit.BytesPerSecond, GlobalUploadLimit.BytesPerSecond) : null);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

@@ -76,20 +76,25 @@ internal static class ServeCommand
                 throw new UsageException($"--allowed-host expects a host name or IP address without a port, got '{bad}'");
             if (options.RequiresToken && string.IsNullOrEmpty(options.Token)) options = options with { Token = TokenGate.Generate() };
 
-            await using var server = await WebServer.StartAsync(options, ct).ConfigureAwait(false);
-            var page = server.Token is null ? server.Url + "/" : $"{server.Url}/?token={server.Token}";
-            Console.Out.WriteLine($"serving {page}  (API docs: {server.Url}/docs; downloads in {options.Downloads})");
-            Console.Out.WriteLine($"peers reach every torrent on port {server.PeerPort} (TCP and UDP; forward it on a router)");
-            if (server.Token is not null) Console.Out.WriteLine($"token: {server.Token}  (send 'Authorization: Bearer <token>' to the API)");
-            Console.Out.WriteLine("press Ctrl-C to stop; running torrents resume on the next start");
+            var server = await WebServer.StartAsync(options, ct).ConfigureAwait(false);
             try
             {
+                var page = server.Token is null ? server.Url + "/" : $"{server.Url}/?token={server.Token}";
+                Console.Out.WriteLine($"serving {page}  (API docs: {server.Url}/docs; downloads in {options.Downloads})");
+                Console.Out.WriteLine($"peers reach every torrent on port {server.PeerPort} (TCP and UDP; forward it on a router)");
+                if (server.Token is not null) Console.Out.WriteLine($"token: {server.Token}  (send 'Authorization: Bearer <token>' to the API)");
+                Console.Out.WriteLine("press Ctrl-C to stop; running torrents resume on the next start");
                 await Task.Delay(Timeout.Infinite, ct).ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (ct.IsCancellationRequested)
             {
                 Console.Error.WriteLine("stopping: pausing torrents and saving their ledgers");
             }
+            finally
+            {
+                await server.DisposeAsync().ConfigureAwait(false);
+            }
+            Console.Error.WriteLine("stopped: the torrent list and ledgers are saved"); // the closing line: nothing runs after it
             return ExitCodes.Ok; // Ctrl-C is how a server is meant to stop
         });
     }

@@ -177,11 +177,11 @@ internal sealed partial class QBittorrentApi
         return TextAsync(context, "");
     }
 
-    private static Task SetLimit(TorrentLab.Downloads.RateLimit limit, QBittorrentInput input)
+    private Task SetLimit(TorrentLab.Downloads.RateLimit limit, QBittorrentInput input)
     {
         var text = input["limit"] ?? throw new WebApiException(400, "give 'limit': bytes per second, 0 or -1 for unlimited");
         if (!long.TryParse(text, out var value) || value < -1) throw new WebApiException(400, $"'limit' must be bytes per second, 0 or -1 for unlimited, got '{UntrustedText.Clean(text, 20)}'");
-        limit.BytesPerSecond = Math.Max(0, value);
+        _torrents.SetLimit(limit, Math.Max(0, value));
         return Task.CompletedTask;
     }
 }

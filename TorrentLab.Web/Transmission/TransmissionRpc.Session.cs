@@ -119,8 +119,8 @@ internal sealed partial class TransmissionRpc
         if (queue is < 1 or > 1000) throw Unsupported($"download-queue-size must be 1..1000, got {queue}");
         if (ratio is < 0) throw Unsupported($"seedRatioLimit must be 0 or more, got {ratio}");
 
-        if (down is { } d) _torrents.GlobalDownloadLimit.BytesPerSecond = d;
-        if (up is { } u) _torrents.GlobalUploadLimit.BytesPerSecond = u;
+        if (down is { } d) _torrents.SetLimit(_torrents.GlobalDownloadLimit, d);
+        if (up is { } u) _torrents.SetLimit(_torrents.GlobalUploadLimit, u);
         double? seedRatio = limited == false ? 0 : ratio is { } r && (limited == true || _torrents.Settings.SeedRatio is not null) ? r : null;
         if (queue is not null || seedRatio is not null) _torrents.UpdateSettings(new WebSettings((int?)queue, SeedRatio: seedRatio));
         if (start is { } s) _startAddedTorrents = s;
