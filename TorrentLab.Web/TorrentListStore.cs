@@ -40,6 +40,9 @@ internal sealed record TorrentListDocument(int Version, IReadOnlyList<TorrentEnt
 
     /// <summary>The global limits as last set through the page or a remote-control API; null when never set.</summary>
     public RateLimitSettings? Limits { get; init; }
+
+    /// <summary>The alternative limits and their schedule; null when never changed from the defaults.</summary>
+    public AltSpeedSettings? AltSpeed { get; init; }
 }
 
 /// <summary>Keeps the web interface's torrents across restarts: <c>&lt;downloads&gt;/.torrentlab/web/torrents.json</c>
@@ -69,6 +72,9 @@ internal sealed class TorrentListStore
 
     /// <summary>The global limits the last <see cref="Load"/> found in the list, or null.</summary>
     public RateLimitSettings? LoadedLimits { get; private set; }
+
+    /// <summary>The alternative limits the last <see cref="Load"/> found in the list, or null.</summary>
+    public AltSpeedSettings? LoadedAltSpeed { get; private set; }
 
     /// <summary>Where the copy of a torrent's .torrent file is kept.</summary>
     public string TorrentPath(string infoHash) => Path.Combine(Folder, infoHash + ".torrent");
@@ -123,6 +129,11 @@ internal sealed class TorrentListStore
                 try { LoadedLimits = limits.Deserialize(WebJsonContext.Default.RateLimitSettings); }
                 catch (JsonException e) { log?.Invoke($"warning: {ListPath}: ignoring the saved limits: {e.Message}"); }
             }
+            if (root.TryGetProperty("altSpeed", out var alt) && alt.ValueKind == JsonValueKind.Object)
+            {
+                try { LoadedAltSpeed = alt.Deserialize(WebJsonContext.Default.AltSpeedSettings); }
+                catch (JsonException e) { log?.Invoke($"warning: {ListPath}: ignoring the saved alternative limits: {e.Message}"); }
+            }
             if (root.TryGetProperty("categories", out var categories) && categories.ValueKind == JsonValueKind.Array)
                 LoadedCategories = [.. categories.EnumerateArray().Where(c => c.ValueKind == JsonValueKind.String).Select(c => c.GetString()!)];
             var entries = new List<TorrentEntry>();
@@ -154,7 +165,7 @@ internal sealed class TorrentListStore
 
     /// <summary>Replaces the saved list, atomically.</summary>
     public void Save(IReadOnlyList<TorrentEntry> entries, WebSettings? settings = null, IReadOnlyList<string>? categories = null,
-        RateLimitSettings? limits = null)
+        RateLimitSettings? limits = null, AltSpeedSettings? altSpeed = null)
     {
         lock (_lock)
         {
@@ -164,7 +175,7 @@ internal sealed class TorrentListStore
             {
                 JsonSerializer.Serialize(stream, new TorrentListDocument(FormatVersion, entries)
                 {
-                    Settings = settings, Categories = categories is { Count: > 0 } ? categories : null, Limits = limits,
+                    Settings = settings, Categories = categories is { Count: > 0 } ? categories : null, Limits = limits, AltSpeed = altSpeed,
                 }, WebJsonContext.Default.TorrentListDocument);
                 stream.Flush(flushToDisk: true);
             }

@@ -68,13 +68,7 @@ internal sealed partial class TorrentManager : IAsyncDisposable
         var entries = manager._store.Load(options.Log);
         manager._settings = Effective(options, manager._store.LoadedSettings);
         foreach (var category in manager._store.LoadedCategories) if (ValidCategory(category)) manager._categories.Add(category);
-        // Limits set through the page or a remote API win over the command line's starting values, as the settings do.
-        if (manager._store.LoadedLimits is { } limits)
-        {
-            manager._limitsSet = true;
-            manager.GlobalDownloadLimit.BytesPerSecond = Math.Max(0, limits.DownloadRate ?? manager.GlobalDownloadLimit.BytesPerSecond);
-            manager.GlobalUploadLimit.BytesPerSecond = Math.Max(0, limits.UploadRate ?? manager.GlobalUploadLimit.BytesPerSecond);
-        }
+        manager.StartLimits(manager._store.LoadedLimits, manager._store.LoadedAltSpeed);
         manager.Session = manager.StartSession();
         manager._settings = manager._settings with { PeerPort = manager.Session.Port };
         // Saved at once: the next start asks for the same port again (a port forwarded on a router stays right).
@@ -295,15 +289,13 @@ internal sealed partial class TorrentManager : IAsyncDisposable
         }
     }
 
-    /// <summary>Sets a limit (the global ones or a torrent's) and saves the list, so the limit survives a restart.</summary>
+    /// <summary>Sets a torrent's own limit and saves the list, so the limit survives a restart (the global limits:
+    /// <see cref="SetGlobalLimits"/>).</summary>
     public void SetLimit(RateLimit limit, long bytesPerSecond)
     {
         limit.BytesPerSecond = bytesPerSecond;
-        if (limit == GlobalDownloadLimit || limit == GlobalUploadLimit) _limitsSet = true;
         Save();
     }
-
-    private bool _limitsSet; // the global limits were set through the API (or saved so): they are saved from now on
 
     private static readonly TimeSpan SaveDelay = TimeSpan.FromMilliseconds(500);
     private readonly Lock _saveLock = new();
@@ -332,7 +324,7 @@ internal sealed partial class TorrentManager : IAsyncDisposable
                 Category = t.Category,
                 DownloadLimit = t.DownloadLimit.BytesPerSecond == 0 ? null : t.DownloadLimit.BytesPerSecond,
                 UploadLimit = t.UploadLimit.BytesPerSecond == 0 ? null : t.UploadLimit.BytesPerSecond,
-            })], Settings, Categories, _limitsSet ? new RateLimitSettings(GlobalDownloadLimit.BytesPerSecond, GlobalUploadLimit.BytesPerSecond) : null);
+            })], Settings, Categories, LimitsToSave(), AltSpeedToSave());
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -345,6 +337,7 @@ internal sealed partial class TorrentManager : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         lock (_lock) _closing = true; // nothing new starts while the server stops
+        if (_schedule is not null) await _schedule.DisposeAsync().ConfigureAwait(false);
         var running = All.Where(t => t.IsRunning).ToList();
         await Task.WhenAll(running.Select(t => t.StopForShutdownAsync())).ConfigureAwait(false);
         if (Session is not null) await Session.DisposeAsync().ConfigureAwait(false);

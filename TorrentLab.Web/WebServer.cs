@@ -44,6 +44,9 @@ public sealed class WebServer : IAsyncDisposable
     /// <summary>The live updates hub (tests look at what it holds).</summary>
     internal LiveHub Live => _live;
 
+    /// <summary>The torrents and the limits in force (for tests).</summary>
+    internal TorrentManager Torrents => _torrents;
+
     /// <summary>Loads the saved torrents (resuming those that were running) and starts listening.</summary>
     /// <exception cref="ArgumentException">An option is invalid (e.g. a non-loopback host without a token).</exception>
     /// <exception cref="IOException">The port is taken or the downloads folder cannot be used.</exception>

@@ -37,7 +37,8 @@ public class RestartTests
         Assert.Equal(["normal", "skip"], files.Select(f => f.Priority));
         var after = await web.WaitForAsync(t => t.State != "checking", Ct);
         Assert.Equal("completed", after.State);
-        Assert.Equal(before.PiecesDone, after.PiecesDone);
+        // Not fewer pieces than before; more when pieces of the skipped file that reached the disk are found verified.
+        Assert.True(after.PiecesDone >= before.PiecesDone, $"{after.PiecesDone} pieces after the restart, {before.PiecesDone} before");
         Assert.Equal(1.0, after.Progress);
     }
 
