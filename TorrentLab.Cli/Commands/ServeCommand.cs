@@ -37,6 +37,11 @@ internal static class ServeCommand
         var maxUploadRate = RateOption.Upload();
         command.Options.Add(maxDownloadRate); // the global limits at start; the page and PUT /api/limits change them
         command.Options.Add(maxUploadRate);
+        var transmissionWeb = new Option<string?>("--transmission-web")
+        {
+            Description = "Serve Transmission's web client from this folder at /transmission/web/ (Debian: /usr/share/transmission/web)",
+        };
+        command.Options.Add(transmissionWeb);
         return command.WithAction(async (parse, ct) =>
         {
             var options = new WebServerOptions
@@ -58,6 +63,7 @@ internal static class ServeCommand
                 PeerBindAddresses = DownloadSettings.ParseBind(parse.GetValue(bind)),
                 MaxDownloadRate = parse.GetValue(maxDownloadRate),
                 MaxUploadRate = parse.GetValue(maxUploadRate),
+                TransmissionWeb = parse.GetValue(transmissionWeb),
                 Log = line => Console.Error.WriteLine(line),
             };
             if (options.Port is < 0 or > 65535) throw new UsageException("--port must be 0..65535");
@@ -70,6 +76,8 @@ internal static class ServeCommand
                 if (minutes < 0 || !double.IsFinite(minutes) || minutes > 1e9) throw new UsageException("--seed-time must be 0 or more minutes");
                 options = options with { SeedTime = TimeSpan.FromMinutes(minutes) };
             }
+            if (options.TransmissionWeb is { } web && !File.Exists(Path.Combine(web, "index.html")))
+                throw new UsageException($"--transmission-web expects the folder of Transmission's web client (with its index.html), got '{web}'");
             if (options.Host != "localhost" && !System.Net.IPAddress.TryParse(options.Host.Trim('[', ']'), out _))
                 throw new UsageException($"--host expects an IP address or 'localhost', got '{options.Host}'");
             if (options.AllowedHosts.FirstOrDefault(name => !WebServerOptions.IsHostName(name)) is { } bad)

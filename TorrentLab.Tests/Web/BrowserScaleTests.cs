@@ -22,10 +22,14 @@ public class BrowserScaleTests
         window.WebSocket = class extends NativeWebSocket {
           constructor(...args) {
             super(...args);
+            // Read without parsing the whole message again (the benchmark measures the page, not this counter).
             this.addEventListener('message', (e) => {
-              const m = JSON.parse(e.data);
-              if (m.type === 'progress') { window.__live.progress.add(m.torrent.infoHash); window.__live.progressMessages++; }
-              if (m.type === 'detail') window.__live.details++;
+              const type = /^\{"type":"(\w+)"/.exec(e.data)?.[1];
+              if (type === 'progress') {
+                window.__live.progress.add(/"infoHash":"([0-9a-f]+)"/.exec(e.data)[1]);
+                window.__live.progressMessages++;
+              }
+              if (type === 'detail') window.__live.details++;
             });
           }
         };
