@@ -16,17 +16,28 @@ internal static class LimitsApi
         const string body = "The limits to change, in bytes per second (0: unlimited; a missing field stays as it is)";
         const string bad = "A negative or malformed limit";
 
-        api.MapGet("/limits", () => Json(torrents.GlobalDownloadLimit, torrents.GlobalUploadLimit))
+        api.MapGet("/limits", () => Results.Json(torrents.GlobalLimits, WebJsonContext.Default.RateLimitSettings))
             .WithName("GetLimits").WithSummary("The global download and upload limits, shared by every torrent")
             .Responds(200, "The limits", typeof(RateLimitSettings));
 
         api.MapPut("/limits", (RateLimitSettings settings) =>
             {
-                Apply(settings, torrents.GlobalDownloadLimit, torrents.GlobalUploadLimit);
-                return Json(torrents.GlobalDownloadLimit, torrents.GlobalUploadLimit);
+                Check(settings);
+                return Results.Json(torrents.SetGlobalLimits(settings.DownloadRate, settings.UploadRate), WebJsonContext.Default.RateLimitSettings);
             })
             .WithName("SetLimits").WithSummary("Set the global limits; running downloads follow within a second")
             .DescribesBody(body).Responds(200, "The limits now", typeof(RateLimitSettings)).Responds(400, bad, typeof(ApiError))
+            .Responds(415, "Another content type than application/json", typeof(ApiError));
+
+        api.MapGet("/limits/alternative", () => Results.Json(torrents.AltSpeed, WebJsonContext.Default.AltSpeedSettings))
+            .WithName("GetAltSpeed").WithSummary("The alternative global limits, their schedule, and whether they are in force")
+            .Responds(200, "The alternative limits", typeof(AltSpeedSettings));
+
+        api.MapPut("/limits/alternative", (AltSpeedSettings settings) =>
+                Results.Json(torrents.UpdateAltSpeed(settings), WebJsonContext.Default.AltSpeedSettings))
+            .WithName("SetAltSpeed").WithSummary("Switch the alternative limits on or off, set them and their schedule; in force within a second")
+            .DescribesBody("The fields to change (a missing field stays as it is)").Responds(200, "The alternative limits now", typeof(AltSpeedSettings))
+            .Responds(400, "A negative limit, or a schedule out of range", typeof(ApiError))
             .Responds(415, "Another content type than application/json", typeof(ApiError));
 
         api.MapGet("/torrents/{infoHash}/limits", ([Description(TorrentApi.HashDescription)] string infoHash) =>
@@ -40,7 +51,7 @@ internal static class LimitsApi
         api.MapPut("/torrents/{infoHash}/limits", ([Description(TorrentApi.HashDescription)] string infoHash, RateLimitSettings settings) =>
             {
                 var torrent = torrents.Get(infoHash);
-                Apply(settings, torrent.DownloadLimit, torrent.UploadLimit);
+                Apply(torrents, settings, torrent.DownloadLimit, torrent.UploadLimit);
                 return Json(torrent.DownloadLimit, torrent.UploadLimit);
             })
             .WithName("SetTorrentLimits").WithSummary("Set one torrent's own limits; a running download follows within a second")
@@ -49,12 +60,18 @@ internal static class LimitsApi
     }
 
     /// <exception cref="WebApiException">400: a negative limit (nothing is changed).</exception>
-    private static void Apply(RateLimitSettings settings, RateLimit download, RateLimit upload)
+    private static void Check(RateLimitSettings settings)
     {
         if (settings.DownloadRate < 0 || settings.UploadRate < 0)
             throw new WebApiException(400, $"a limit is bytes per second, 0 for unlimited; got {settings.DownloadRate ?? settings.UploadRate}");
-        if (settings.DownloadRate is { } down) download.BytesPerSecond = down;
-        if (settings.UploadRate is { } up) upload.BytesPerSecond = up;
+    }
+
+    /// <exception cref="WebApiException">400: a negative limit (nothing is changed).</exception>
+    private static void Apply(TorrentManager torrents, RateLimitSettings settings, RateLimit download, RateLimit upload)
+    {
+        Check(settings);
+        if (settings.DownloadRate is { } down) torrents.SetLimit(download, down);
+        if (settings.UploadRate is { } up) torrents.SetLimit(upload, up);
     }
 
     private static IResult Json(RateLimit download, RateLimit upload) =>

@@ -23,6 +23,10 @@ internal sealed record TorrentEntry(string InfoHash, string Name, DateTimeOffset
 
     /// <summary>Its category (a Transmission label, a qBittorrent category), or null.</summary>
     public string? Category { get; init; }
+
+    /// <summary>Its own download and upload limits in bytes per second; null when unlimited.</summary>
+    public long? DownloadLimit { get; init; }
+    public long? UploadLimit { get; init; }
 }
 
 /// <summary>The file format of the saved torrent list.</summary>
@@ -33,6 +37,12 @@ internal sealed record TorrentListDocument(int Version, IReadOnlyList<TorrentEnt
 
     /// <summary>The categories the remote-control APIs created, used by a torrent or not; null when none.</summary>
     public IReadOnlyList<string>? Categories { get; init; }
+
+    /// <summary>The global limits as last set through the page or a remote-control API; null when never set.</summary>
+    public RateLimitSettings? Limits { get; init; }
+
+    /// <summary>The alternative limits and their schedule; null when never changed from the defaults.</summary>
+    public AltSpeedSettings? AltSpeed { get; init; }
 }
 
 /// <summary>Keeps the web interface's torrents across restarts: <c>&lt;downloads&gt;/.torrentlab/web/torrents.json</c>
@@ -59,6 +69,12 @@ internal sealed class TorrentListStore
 
     /// <summary>The categories the last <see cref="Load"/> found in the list (empty when none).</summary>
     public IReadOnlyList<string> LoadedCategories { get; private set; } = [];
+
+    /// <summary>The global limits the last <see cref="Load"/> found in the list, or null.</summary>
+    public RateLimitSettings? LoadedLimits { get; private set; }
+
+    /// <summary>The alternative limits the last <see cref="Load"/> found in the list, or null.</summary>
+    public AltSpeedSettings? LoadedAltSpeed { get; private set; }
 
     /// <summary>Where the copy of a torrent's .torrent file is kept.</summary>
     public string TorrentPath(string infoHash) => Path.Combine(Folder, infoHash + ".torrent");
@@ -108,6 +124,16 @@ internal sealed class TorrentListStore
                 try { LoadedSettings = settings.Deserialize(WebJsonContext.Default.WebSettings); }
                 catch (JsonException e) { log?.Invoke($"warning: {ListPath}: ignoring the saved settings: {e.Message}"); }
             }
+            if (root.TryGetProperty("limits", out var limits) && limits.ValueKind == JsonValueKind.Object)
+            {
+                try { LoadedLimits = limits.Deserialize(WebJsonContext.Default.RateLimitSettings); }
+                catch (JsonException e) { log?.Invoke($"warning: {ListPath}: ignoring the saved limits: {e.Message}"); }
+            }
+            if (root.TryGetProperty("altSpeed", out var alt) && alt.ValueKind == JsonValueKind.Object)
+            {
+                try { LoadedAltSpeed = alt.Deserialize(WebJsonContext.Default.AltSpeedSettings); }
+                catch (JsonException e) { log?.Invoke($"warning: {ListPath}: ignoring the saved alternative limits: {e.Message}"); }
+            }
             if (root.TryGetProperty("categories", out var categories) && categories.ValueKind == JsonValueKind.Array)
                 LoadedCategories = [.. categories.EnumerateArray().Where(c => c.ValueKind == JsonValueKind.String).Select(c => c.GetString()!)];
             var entries = new List<TorrentEntry>();
@@ -138,7 +164,8 @@ internal sealed class TorrentListStore
     ];
 
     /// <summary>Replaces the saved list, atomically.</summary>
-    public void Save(IReadOnlyList<TorrentEntry> entries, WebSettings? settings = null, IReadOnlyList<string>? categories = null)
+    public void Save(IReadOnlyList<TorrentEntry> entries, WebSettings? settings = null, IReadOnlyList<string>? categories = null,
+        RateLimitSettings? limits = null, AltSpeedSettings? altSpeed = null)
     {
         lock (_lock)
         {
@@ -148,7 +175,7 @@ internal sealed class TorrentListStore
             {
                 JsonSerializer.Serialize(stream, new TorrentListDocument(FormatVersion, entries)
                 {
-                    Settings = settings, Categories = categories is { Count: > 0 } ? categories : null,
+                    Settings = settings, Categories = categories is { Count: > 0 } ? categories : null, Limits = limits, AltSpeed = altSpeed,
                 }, WebJsonContext.Default.TorrentListDocument);
                 stream.Flush(flushToDisk: true);
             }

@@ -68,6 +68,7 @@ internal sealed partial class TorrentManager : IAsyncDisposable
         var entries = manager._store.Load(options.Log);
         manager._settings = Effective(options, manager._store.LoadedSettings);
         foreach (var category in manager._store.LoadedCategories) if (ValidCategory(category)) manager._categories.Add(category);
+        manager.StartLimits(manager._store.LoadedLimits, manager._store.LoadedAltSpeed);
         manager.Session = manager.StartSession();
         manager._settings = manager._settings with { PeerPort = manager.Session.Port };
         // Saved at once: the next start asks for the same port again (a port forwarded on a router stays right).
@@ -100,6 +101,8 @@ internal sealed partial class TorrentManager : IAsyncDisposable
                 if (_torrents.ContainsKey(hash)) throw new MetainfoException("it is listed twice");
             var managed = Track(torrent, entry.AddedAt, PeersOf(entry.Peers), entry.Uploaded, ManagedTorrent.ParseSaved(entry.Priorities, torrent.Files.Count));
             managed.Seeding = entry.Seeding ?? SeedPolicy.Default;
+            managed.DownloadLimit.BytesPerSecond = Math.Max(0, entry.DownloadLimit ?? 0);
+            managed.UploadLimit.BytesPerSecond = Math.Max(0, entry.UploadLimit ?? 0);
             if (entry.Category is { } category && ValidCategory(category))
             {
                 managed.Category = category;
@@ -286,6 +289,14 @@ internal sealed partial class TorrentManager : IAsyncDisposable
         }
     }
 
+    /// <summary>Sets a torrent's own limit and saves the list, so the limit survives a restart (the global limits:
+    /// <see cref="SetGlobalLimits"/>).</summary>
+    public void SetLimit(RateLimit limit, long bytesPerSecond)
+    {
+        limit.BytesPerSecond = bytesPerSecond;
+        Save();
+    }
+
     private static readonly TimeSpan SaveDelay = TimeSpan.FromMilliseconds(500);
     private readonly Lock _saveLock = new();
     private Task _saving = Task.CompletedTask;
@@ -311,7 +322,9 @@ internal sealed partial class TorrentManager : IAsyncDisposable
                 Peers = t.LinkPeers.Count == 0 ? null : [.. t.LinkPeers.Select(p => p.ToString())],
                 Uploaded = t.Uploaded,
                 Category = t.Category,
-            })], Settings, Categories);
+                DownloadLimit = t.DownloadLimit.BytesPerSecond == 0 ? null : t.DownloadLimit.BytesPerSecond,
+                UploadLimit = t.UploadLimit.BytesPerSecond == 0 ? null : t.UploadLimit.BytesPerSecond,
+            })], Settings, Categories, LimitsToSave(), AltSpeedToSave());
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -324,6 +337,7 @@ internal sealed partial class TorrentManager : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         lock (_lock) _closing = true; // nothing new starts while the server stops
+        if (_schedule is not null) await _schedule.DisposeAsync().ConfigureAwait(false);
         var running = All.Where(t => t.IsRunning).ToList();
         await Task.WhenAll(running.Select(t => t.StopForShutdownAsync())).ConfigureAwait(false);
         if (Session is not null) await Session.DisposeAsync().ConfigureAwait(false);

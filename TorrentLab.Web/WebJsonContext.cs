@@ -16,6 +16,7 @@ namespace TorrentLab.Web;
 [JsonSerializable(typeof(LiveMessage))]
 [JsonSerializable(typeof(LiveRequest))]
 [JsonSerializable(typeof(RateLimitSettings))]
+[JsonSerializable(typeof(AltSpeedSettings))]
 [JsonSerializable(typeof(AddByLinkRequest))]
 [JsonSerializable(typeof(WebSettings))]
 [JsonSerializable(typeof(SeedPolicy))]

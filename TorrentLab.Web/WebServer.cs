@@ -44,6 +44,9 @@ public sealed class WebServer : IAsyncDisposable
     /// <summary>The live updates hub (tests look at what it holds).</summary>
     internal LiveHub Live => _live;
 
+    /// <summary>The torrents and the limits in force (for tests).</summary>
+    internal TorrentManager Torrents => _torrents;
+
     /// <summary>Loads the saved torrents (resuming those that were running) and starts listening.</summary>
     /// <exception cref="ArgumentException">An option is invalid (e.g. a non-loopback host without a token).</exception>
     /// <exception cref="IOException">The port is taken or the downloads folder cannot be used.</exception>
@@ -91,6 +94,7 @@ public sealed class WebServer : IAsyncDisposable
         TorrentApi.Map(app, torrents, options);
         LimitsApi.Map(app, torrents);
         TransmissionRpc.Map(app, torrents, options, token);
+        if (options.TransmissionWeb is { } web) MapTransmissionWeb(app, web);
         QBittorrentApi.Map(app, torrents, options, token);
         app.Map("/api/live", async context =>
         {
@@ -120,6 +124,24 @@ public sealed class WebServer : IAsyncDisposable
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         options.Log?.Invoke($"listening on {address}");
         return new WebServer(app, torrents, live, address.TrimEnd('/'), token);
+    }
+
+    /// <summary>Serves Transmission's web client from <paramref name="folder"/> at <c>/transmission/web/</c>, as
+    /// transmission-daemon does: its scripts call <c>../rpc</c>, which is our <c>/transmission/rpc</c>. Only files in
+    /// the folder are served (the file provider refuses paths that leave it).</summary>
+    private static void MapTransmissionWeb(WebApplication app, string folder)
+    {
+        var files = new Microsoft.Extensions.FileProviders.PhysicalFileProvider(Path.GetFullPath(folder));
+        // Its pages name their files relative to the folder: /transmission/web must end with a slash (a route would
+        // match both spellings, so a middleware redirects).
+        app.Use((context, next) =>
+        {
+            if (context.Request.Path.Value != "/transmission/web") return next(context);
+            context.Response.Redirect("/transmission/web/");
+            return Task.CompletedTask;
+        });
+        app.UseDefaultFiles(new DefaultFilesOptions { FileProvider = files, RequestPath = "/transmission/web" });
+        app.UseStaticFiles(new StaticFileOptions { FileProvider = files, RequestPath = "/transmission/web" });
     }
 
     /// <summary>Every API error becomes JSON <c>{"error": "..."}</c> with its status: a bad .torrent is 400 with the

@@ -76,6 +76,11 @@ public sealed record WebServerOptions
     /// <summary>Requests a live connection may send per second (with a burst of twice as many) before it is closed.</summary>
     internal int LiveRequestsPerSecond { get; init; } = 10;
 
+    /// <summary>A folder holding Transmission's own web client (Debian's transmission-daemon ships it in
+    /// <c>/usr/share/transmission/web</c>), served as static files at <c>/transmission/web/</c>, where it talks to this
+    /// server's Transmission RPC (<c>--transmission-web</c>); null: not served.</summary>
+    public string? TransmissionWeb { get; init; }
+
     /// <summary>Receives one line per notable server event (listening, torrent added, failures).</summary>
     public Action<string>? Log { get; init; }
 
@@ -105,6 +110,8 @@ public sealed record WebServerOptions
         if (MaxTorrentBytes < 1) throw new ArgumentException("the .torrent size limit must be positive");
         foreach (var name in AllowedHosts)
             if (!IsHostName(name)) throw new ArgumentException($"allowed host '{name}' is not a host name or IP address");
+        if (TransmissionWeb is { } web && !File.Exists(Path.Combine(web, "index.html")))
+            throw new ArgumentException($"--transmission-web: expected Transmission's web client (an index.html) in {web}");
         if (RequiresToken && string.IsNullOrEmpty(Token))
             throw new ArgumentException(RequireToken ? "a token is required but none was given" : $"host '{Host}' is not loopback: a token is required");
     }

@@ -37,6 +37,11 @@ internal static class ServeCommand
         var maxUploadRate = RateOption.Upload();
         command.Options.Add(maxDownloadRate); // the global limits at start; the page and PUT /api/limits change them
         command.Options.Add(maxUploadRate);
+        var transmissionWeb = new Option<string?>("--transmission-web")
+        {
+            Description = "Serve Transmission's web client from this folder at /transmission/web/ (Debian: /usr/share/transmission/web)",
+        };
+        command.Options.Add(transmissionWeb);
         return command.WithAction(async (parse, ct) =>
         {
             var options = new WebServerOptions
@@ -58,6 +63,7 @@ internal static class ServeCommand
                 PeerBindAddresses = DownloadSettings.ParseBind(parse.GetValue(bind)),
                 MaxDownloadRate = parse.GetValue(maxDownloadRate),
                 MaxUploadRate = parse.GetValue(maxUploadRate),
+                TransmissionWeb = parse.GetValue(transmissionWeb),
                 Log = line => Console.Error.WriteLine(line),
             };
             if (options.Port is < 0 or > 65535) throw new UsageException("--port must be 0..65535");
@@ -70,26 +76,33 @@ internal static class ServeCommand
                 if (minutes < 0 || !double.IsFinite(minutes) || minutes > 1e9) throw new UsageException("--seed-time must be 0 or more minutes");
                 options = options with { SeedTime = TimeSpan.FromMinutes(minutes) };
             }
+            if (options.TransmissionWeb is { } web && !File.Exists(Path.Combine(web, "index.html")))
+                throw new UsageException($"--transmission-web expects the folder of Transmission's web client (with its index.html), got '{web}'");
             if (options.Host != "localhost" && !System.Net.IPAddress.TryParse(options.Host.Trim('[', ']'), out _))
                 throw new UsageException($"--host expects an IP address or 'localhost', got '{options.Host}'");
             if (options.AllowedHosts.FirstOrDefault(name => !WebServerOptions.IsHostName(name)) is { } bad)
                 throw new UsageException($"--allowed-host expects a host name or IP address without a port, got '{bad}'");
             if (options.RequiresToken && string.IsNullOrEmpty(options.Token)) options = options with { Token = TokenGate.Generate() };
 
-            await using var server = await WebServer.StartAsync(options, ct).ConfigureAwait(false);
-            var page = server.Token is null ? server.Url + "/" : $"{server.Url}/?token={server.Token}";
-            Console.Out.WriteLine($"serving {page}  (API docs: {server.Url}/docs; downloads in {options.Downloads})");
-            Console.Out.WriteLine($"peers reach every torrent on port {server.PeerPort} (TCP and UDP; forward it on a router)");
-            if (server.Token is not null) Console.Out.WriteLine($"token: {server.Token}  (send 'Authorization: Bearer <token>' to the API)");
-            Console.Out.WriteLine("press Ctrl-C to stop; running torrents resume on the next start");
+            var server = await WebServer.StartAsync(options, ct).ConfigureAwait(false);
             try
             {
+                var page = server.Token is null ? server.Url + "/" : $"{server.Url}/?token={server.Token}";
+                Console.Out.WriteLine($"serving {page}  (API docs: {server.Url}/docs; downloads in {options.Downloads})");
+                Console.Out.WriteLine($"peers reach every torrent on port {server.PeerPort} (TCP and UDP; forward it on a router)");
+                if (server.Token is not null) Console.Out.WriteLine($"token: {server.Token}  (send 'Authorization: Bearer <token>' to the API)");
+                Console.Out.WriteLine("press Ctrl-C to stop; running torrents resume on the next start");
                 await Task.Delay(Timeout.Infinite, ct).ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (ct.IsCancellationRequested)
             {
                 Console.Error.WriteLine("stopping: pausing torrents and saving their ledgers");
             }
+            finally
+            {
+                await server.DisposeAsync().ConfigureAwait(false);
+            }
+            Console.Error.WriteLine("stopped: the torrent list and ledgers are saved"); // the closing line: nothing runs after it
             return ExitCodes.Ok; // Ctrl-C is how a server is meant to stop
         });
     }

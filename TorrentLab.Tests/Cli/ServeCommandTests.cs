@@ -1,11 +1,75 @@
+using System.Diagnostics;
+using System.Net.Http.Headers;
+using System.Text.RegularExpressions;
+using TorrentLab.Lab;
 using TorrentLab.Tests.Infrastructure;
 
 namespace TorrentLab.Tests.Cli;
 
 /// <summary><c>torrentlab serve</c>'s arguments, checked before anything listens.</summary>
 [Trait("Tier", "Slow")]
-public class ServeCommandTests
+public partial class ServeCommandTests
 {
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    /// <summary>SIGINT with a download running: serve pauses it, saves, prints its closing line and exits 0 on its own.
+    /// The bound is generous (30 s) because timing is not what a test asserts; the stop time is measured by
+    /// <c>bench/session/serve_scale.py</c> (BENCHMARKS.md).</summary>
+    [Fact]
+    public async Task Serve_SigintWhileDownloading_StopsOnItsOwnWithItsClosingLineAndExit0()
+    {
+        if (!OperatingSystem.IsLinux()) Assert.Skip("sends SIGINT with kill(1)");
+        await using var swarm = await MockSwarm.StartAsync(
+            url => TestTorrents.SingleFile(length: 200 * 16384, pieceLength: 16384, name: "big.bin", announce: url),
+            [o => o with { Behaviour = SyntheticBehaviour.Slow, SlowDelay = TimeSpan.FromMilliseconds(50) }], Ct);
+        using var downloads = new TempFolder();
+        using var process = ProcessRunner.Start("dotnet",
+            [CliRunner.CliDll, "serve", "--port", "0", "--peer-port", "0", "--no-dht", "--downloads", downloads.Path]);
+        var stderr = process.StandardError.ReadToEndAsync(Ct);
+        var exited = false;
+        try
+        {
+            var url = await ServingUrlAsync(process);
+            using var http = new HttpClient { BaseAddress = new Uri(url), Timeout = TimeSpan.FromSeconds(20) };
+            using var form = new MultipartFormDataContent();
+            var file = new ByteArrayContent(swarm.Built.TorrentBytes);
+            file.Headers.ContentType = new MediaTypeHeaderValue("application/x-bittorrent");
+            form.Add(file, "torrent", "big.torrent");
+            using (var added = await http.PostAsync("/api/torrents?start=true", form, Ct))
+                Assert.Equal(System.Net.HttpStatusCode.Created, added.StatusCode);
+            for (var i = 0; i < 200 && !(await http.GetStringAsync("/api/torrents", Ct)).Contains("\"state\":\"downloading\"", StringComparison.Ordinal); i++)
+                await Task.Delay(50, Ct);
+            await Task.Delay(1000, Ct); // some pieces in: the stop has a download to pause and a ledger to save
+
+            ProcessRunner.Run("kill", ["-INT", process.Id.ToString()], TimeSpan.FromSeconds(5));
+            exited = process.WaitForExit(TimeSpan.FromSeconds(30));
+        }
+        finally
+        {
+            if (!exited) ProcessRunner.Stop(process);
+        }
+
+        Assert.True(exited, "serve did not stop on its own within 30 s of SIGINT");
+        Assert.Equal(CliRunner.Codes.Ok, process.ExitCode);
+        var lines = (await stderr).TrimEnd('\n').Split('\n');
+        Assert.Contains("stopping: pausing torrents and saving their ledgers", lines);
+        Assert.Equal("stopped: the torrent list and ledgers are saved", lines[^1]);
+    }
+
+    /// <summary>Reads serve's first line, <c>serving http://127.0.0.1:PORT/ ...</c>, for the address (at most 60 s).</summary>
+    private static async Task<string> ServingUrlAsync(Process process)
+    {
+        using var limit = CancellationTokenSource.CreateLinkedTokenSource(Ct);
+        limit.CancelAfter(TimeSpan.FromSeconds(60));
+        var line = await process.StandardOutput.ReadLineAsync(limit.Token) ?? "";
+        var match = ServingLine().Match(line);
+        Assert.True(match.Success, $"expected 'serving http://...', got '{line}'");
+        return match.Groups[1].Value;
+    }
+
+    [GeneratedRegex(@"^serving (http://[^/\s]+)/")]
+    private static partial Regex ServingLine();
+
     [Theory]
     [InlineData("nas.example:8080")] // a port belongs to --port, not to a name
     [InlineData("http://nas.example")]

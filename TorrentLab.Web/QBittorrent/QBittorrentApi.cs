@@ -100,8 +100,8 @@ internal sealed partial class QBittorrentApi
         "torrents/setDownloadLimit" => ForEachAsync(context, input, t => SetLimit(t.DownloadLimit, input)),
         "torrents/setUploadLimit" => ForEachAsync(context, input, t => SetLimit(t.UploadLimit, input)),
         "transfer/info" => JsonAsync(context, WriteTransfer),
-        "transfer/setDownloadLimit" => OkAfter(context, () => SetLimit(_torrents.GlobalDownloadLimit, input)),
-        "transfer/setUploadLimit" => OkAfter(context, () => SetLimit(_torrents.GlobalUploadLimit, input)),
+        "transfer/setDownloadLimit" => OkAfter(context, () => _torrents.SetGlobalLimits(LimitOf(input), null)),
+        "transfer/setUploadLimit" => OkAfter(context, () => _torrents.SetGlobalLimits(null, LimitOf(input))),
         "transfer/downloadLimit" => TextAsync(context, _torrents.GlobalDownloadLimit.BytesPerSecond.ToString(System.Globalization.CultureInfo.InvariantCulture)),
         "transfer/uploadLimit" => TextAsync(context, _torrents.GlobalUploadLimit.BytesPerSecond.ToString(System.Globalization.CultureInfo.InvariantCulture)),
         "sync/maindata" => JsonAsync(context, WriteMainData),
@@ -177,11 +177,16 @@ internal sealed partial class QBittorrentApi
         return TextAsync(context, "");
     }
 
-    private static Task SetLimit(TorrentLab.Downloads.RateLimit limit, QBittorrentInput input)
+    private Task SetLimit(TorrentLab.Downloads.RateLimit limit, QBittorrentInput input)
+    {
+        _torrents.SetLimit(limit, LimitOf(input));
+        return Task.CompletedTask;
+    }
+
+    private static long LimitOf(QBittorrentInput input)
     {
         var text = input["limit"] ?? throw new WebApiException(400, "give 'limit': bytes per second, 0 or -1 for unlimited");
         if (!long.TryParse(text, out var value) || value < -1) throw new WebApiException(400, $"'limit' must be bytes per second, 0 or -1 for unlimited, got '{UntrustedText.Clean(text, 20)}'");
-        limit.BytesPerSecond = Math.Max(0, value);
-        return Task.CompletedTask;
+        return Math.Max(0, value);
     }
 }

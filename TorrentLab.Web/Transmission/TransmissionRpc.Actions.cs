@@ -99,8 +99,8 @@ internal sealed partial class TransmissionRpc
         var changes = torrents.Select(t => t.Files()).Select((files, i) => (Torrent: torrents[i], Changes: FileChanges(args, files.Length, files))).ToList();
         foreach (var (torrent, fileChanges) in changes)
         {
-            if (down is { } d) torrent.DownloadLimit.BytesPerSecond = d;
-            if (up is { } u) torrent.UploadLimit.BytesPerSecond = u;
+            if (down is { } d) _torrents.SetLimit(torrent.DownloadLimit, d);
+            if (up is { } u) _torrents.SetLimit(torrent.UploadLimit, u);
             if (ratio is { } r) _torrents.SetSeeding(torrent, torrent.Seeding with { Ratio = r.Mode switch { 0 => null, 2 => 0, _ => r.Limit ?? torrent.Seeding.Ratio } });
             if (labels is not null) _torrents.SetCategory(torrent, labels.FirstOrDefault());
             if (fileChanges.Count > 0) await _torrents.SetPrioritiesAsync(torrent, fileChanges, ct).ConfigureAwait(false);

@@ -20,8 +20,9 @@ internal sealed partial class TransmissionRpc
     {
         var fields = TransmissionArguments.Strings(args, "fields")?.ToHashSet(StringComparer.Ordinal);
         var settings = _torrents.Settings;
-        var down = _torrents.GlobalDownloadLimit.BytesPerSecond;
-        var up = _torrents.GlobalUploadLimit.BytesPerSecond;
+        var down = _torrents.GlobalLimits.DownloadRate ?? 0;
+        var up = _torrents.GlobalLimits.UploadRate ?? 0;
+        var alt = _torrents.AltSpeed;
         bool Wants(string key) => fields is null || fields.Contains(key);
         void Number(string key, long value) { if (Wants(key)) w.WriteNumber(key, value); }
         void Real(string key, double value) { if (Wants(key)) w.WriteNumber(key, value); }
@@ -61,13 +62,13 @@ internal sealed partial class TransmissionRpc
         Bool("lpd-enabled", false);
         Bool("utp-enabled", true);
         Text("encryption", _options.Encryption switch { EncryptionPolicy.Require => "required", EncryptionPolicy.Off => "tolerated", _ => "preferred" });
-        Bool("alt-speed-enabled", false);
-        Number("alt-speed-down", 0);
-        Number("alt-speed-up", 0);
-        Bool("alt-speed-time-enabled", false);
-        Number("alt-speed-time-begin", 540);
-        Number("alt-speed-time-end", 1020);
-        Number("alt-speed-time-day", 127);
+        Bool("alt-speed-enabled", alt.Active == true); // Transmission turns it on and off by the schedule too
+        Number("alt-speed-down", (alt.DownloadRate ?? 0) / SpeedUnit);
+        Number("alt-speed-up", (alt.UploadRate ?? 0) / SpeedUnit);
+        Bool("alt-speed-time-enabled", alt.ScheduleEnabled == true);
+        Number("alt-speed-time-begin", alt.ScheduleBegin ?? 0);
+        Number("alt-speed-time-end", alt.ScheduleEnd ?? 0);
+        Number("alt-speed-time-day", alt.ScheduleDays ?? 0);
         Bool("blocklist-enabled", false);
         Number("blocklist-size", 0);
         Text("blocklist-url", "");
@@ -106,8 +107,6 @@ internal sealed partial class TransmissionRpc
         RequireDownloadsFolder(TransmissionArguments.String(args, "download-dir"), "download-dir");
         if (TransmissionArguments.Long(args, "peer-port") is { } port && port != _torrents.Session.Port)
             throw Unsupported($"peer-port cannot change while the server runs: restart torrentlab serve with --peer-port {port}");
-        if (TransmissionArguments.Bool(args, "alt-speed-enabled") == true || TransmissionArguments.Bool(args, "alt-speed-time-enabled") == true)
-            throw Unsupported("alternative speed limits are not supported: set speed-limit-down and speed-limit-up");
         if (TransmissionArguments.Bool(args, "incomplete-dir-enabled") == true) throw Unsupported("incomplete-dir is not supported");
         if (TransmissionArguments.Bool(args, "download-queue-enabled") == false) throw Unsupported("the download queue is always on: set download-queue-size");
         var down = Limit(args, "speed-limit-down", "speed-limit-down-enabled");
@@ -119,8 +118,18 @@ internal sealed partial class TransmissionRpc
         if (queue is < 1 or > 1000) throw Unsupported($"download-queue-size must be 1..1000, got {queue}");
         if (ratio is < 0) throw Unsupported($"seedRatioLimit must be 0 or more, got {ratio}");
 
-        if (down is { } d) _torrents.GlobalDownloadLimit.BytesPerSecond = d;
-        if (up is { } u) _torrents.GlobalUploadLimit.BytesPerSecond = u;
+        var altDown = TransmissionArguments.Long(args, "alt-speed-down");
+        var altUp = TransmissionArguments.Long(args, "alt-speed-up");
+        if (altDown is < 0 || altUp is < 0) throw Unsupported($"alt-speed-down and alt-speed-up must be 0 or more kB/s, got {altDown ?? altUp}");
+        var alt = new AltSpeedSettings(TransmissionArguments.Bool(args, "alt-speed-enabled"), altDown * SpeedUnit, altUp * SpeedUnit,
+            TransmissionArguments.Bool(args, "alt-speed-time-enabled"), (int?)TransmissionArguments.Long(args, "alt-speed-time-begin"),
+            (int?)TransmissionArguments.Long(args, "alt-speed-time-end"), (int?)TransmissionArguments.Long(args, "alt-speed-time-day"));
+        try
+        {
+            if (alt != new AltSpeedSettings()) _torrents.UpdateAltSpeed(alt);
+        }
+        catch (WebApiException e) { throw Unsupported(e.Message); }
+        if (down is not null || up is not null) _torrents.SetGlobalLimits(down, up);
         double? seedRatio = limited == false ? 0 : ratio is { } r && (limited == true || _torrents.Settings.SeedRatio is not null) ? r : null;
         if (queue is not null || seedRatio is not null) _torrents.UpdateSettings(new WebSettings((int?)queue, SeedRatio: seedRatio));
         if (start is { } s) _startAddedTorrents = s;

@@ -25,7 +25,7 @@ const TRACE_KEEP = 400; // rows kept in the trace view
   if (fromUrl) {
     sessionStorage.setItem('torrentlab-token', fromUrl);
     url.searchParams.delete('token');
-    history.replaceState(null, '', url.pathname + url.search);
+    history.replaceState(null, '', url.pathname + url.search + url.hash);
   }
   state.token = sessionStorage.getItem('torrentlab-token');
 })();
@@ -77,19 +77,44 @@ function currentTheme() {
 }
 
 // ---------- the torrent list ----------
+// It stays quick with 10,000 torrents: the filtered, sorted order is computed again only when it can have changed (a
+// torrent added or removed, the sort, filter or search changed, or a live update changed a field they use), live
+// updates are applied once per animation frame, and only the rows in view exist in the page (fixed-height rows between
+// two spacer rows, as the file tree does). Filling a row writes only the cells whose text or state changed.
+const list = {
+  order: [],          // infoHashes that pass the filter and search, in display order
+  orderDirty: true,
+  rows: new Map(),    // infoHash -> its <tr>, for the rows in view only
+  rowHeight: 44,      // measured from the first row drawn
+  frame: 0,           // the pending animation frame, 0 when none
+  top: null,          // the spacer rows above and below the rows in view
+  bottom: null,
+};
+const LIST_OVERSCAN = 8;
+const collator = new Intl.Collator(); // one collator: localeCompare builds one per call, 10x slower over 10,000 rows // rows drawn above and below the view, so a quick scroll shows no gap
+
+function matches(t, filter, query) {
+  return (filter === 'all' || t.state === filter || (filter === 'stalled' && t.stalled)) && (!query || t.name.toLowerCase().includes(query));
+}
+
 function visibleTorrents() {
   const query = $('#search').value.trim().toLowerCase();
   const filter = $('#filter').value;
-  const list = [...state.torrents.values()]
-    .filter((t) => (filter === 'all' || t.state === filter || (filter === 'stalled' && t.stalled)) && (!query || t.name.toLowerCase().includes(query)));
+  const result = [];
+  for (const t of state.torrents.values()) if (matches(t, filter, query)) result.push(t);
   const key = state.sortKey;
   const value = (t) => (key === 'eta' ? (t.eta ?? Infinity) : t[key]);
-  const compare = (a, b) => {
-    const x = value(a), y = value(b);
-    const order = typeof x === 'string' ? x.localeCompare(y) : (x === y ? 0 : x < y ? -1 : 1);
-    return order * state.sortDir || a.addedAt.localeCompare(b.addedAt);
-  };
-  return list.sort(compare);
+  const plain = (x, y) => (x === y ? 0 : x < y ? -1 : 1); // addedAt is ISO 8601: its text sorts as its time
+  const byKey = key === 'name' || key === 'state' ? collator.compare : plain;
+  return result.sort((a, b) => byKey(value(a), value(b)) * state.sortDir || plain(a.addedAt, b.addedAt));
+}
+
+// True when a live update of a torrent can move it in the list or in or out of it.
+function movesInList(before, after) {
+  if (!before) return true;
+  const key = state.sortKey;
+  return before.state !== after.state || before.stalled !== after.stalled || before.name !== after.name
+    || (key === 'eta' ? (before.eta ?? Infinity) !== (after.eta ?? Infinity) : before[key] !== after[key]);
 }
 
 // A click on a column header sorts by it; a second click reverses the order.
@@ -98,6 +123,7 @@ for (const th of document.querySelectorAll('#torrents th[data-sort]')) {
     if (state.sortKey === th.dataset.sort) state.sortDir = -state.sortDir;
     else { state.sortKey = th.dataset.sort; state.sortDir = th.dataset.sort === 'name' || th.dataset.sort === 'eta' ? 1 : -1; }
     renderList();
+    writeView();
   });
 }
 
@@ -110,29 +136,85 @@ function duration(seconds) {
   return Math.floor(s / 86400) + ' d ' + Math.floor((s % 86400) / 3600) + ' h';
 }
 
+// Writes only what differs, so an unchanged cell costs no DOM mutation (and no layout).
+function setText(node, text) { if (node.textContent !== text) node.textContent = text; }
+function setProp(node, name, value) { if (node[name] !== value) node[name] = value; }
+
+// After anything but a live update (a click, an answer of the API): the order is computed again and drawn at once.
 function renderList() {
+  list.orderDirty = true;
+  paint();
+}
+
+// Live updates: drawn at the next animation frame, however many arrived since the last.
+function schedulePaint() {
+  if (!list.frame) list.frame = requestAnimationFrame(() => { list.frame = 0; paint(); });
+}
+
+function spacer() {
+  const tr = el('tr', 'spacer');
+  tr.setAttribute('aria-hidden', 'true');
+  const td = el('td');
+  td.colSpan = 12;
+  tr.append(td);
+  return tr;
+}
+
+function paint() {
+  if (list.frame) { cancelAnimationFrame(list.frame); list.frame = 0; }
+  if (list.orderDirty) {
+    list.order = visibleTorrents().map((t) => t.infoHash);
+    list.orderDirty = false;
+    for (const hash of [...state.checked]) if (!state.torrents.has(hash)) state.checked.delete(hash);
+  }
   const body = $('#torrents tbody');
-  const rows = visibleTorrents();
-  const existing = new Map([...body.children].map((tr) => [tr.dataset.hash, tr]));
-  rows.forEach((t, index) => {
-    let tr = existing.get(t.infoHash);
-    if (!tr) tr = makeRow(t.infoHash);
-    existing.delete(t.infoHash);
-    fillRow(tr, t);
-    if (body.children[index] !== tr) body.insertBefore(tr, body.children[index] || null);
-  });
-  for (const tr of existing.values()) tr.remove();
-  for (const hash of [...state.checked]) if (!state.torrents.has(hash)) state.checked.delete(hash);
+  if (!list.top) { list.top = spacer(); list.bottom = spacer(); }
+  // The rows in view: the list box scrolls; the rows start below the header.
+  const box = $('.list');
+  const head = $('#torrents thead').offsetHeight;
+  const view = Math.max(box.clientHeight, innerHeight); // the box may not have grown to its full height yet
+  const first = Math.max(0, Math.floor((box.scrollTop - head) / list.rowHeight) - LIST_OVERSCAN);
+  const last = Math.min(list.order.length, Math.ceil((box.scrollTop + view) / list.rowHeight) + LIST_OVERSCAN);
+  const wanted = new Set(list.order.slice(first, last));
+  for (const [hash, tr] of list.rows) if (!wanted.has(hash)) { tr.remove(); list.rows.delete(hash); }
+  // The spacers stand for the rows out of view, and are in the page only when there are some.
+  if (first > 0 && body.firstChild !== list.top) body.prepend(list.top);
+  if (first === 0) list.top.remove();
+  let previous = first > 0 ? list.top : null;
+  for (let i = first; i < last; i++) {
+    const hash = list.order[i];
+    let tr = list.rows.get(hash);
+    if (!tr) { tr = makeRow(hash); list.rows.set(hash, tr); }
+    fillRow(tr, state.torrents.get(hash));
+    if (previous === null ? body.firstChild !== tr : previous.nextSibling !== tr) {
+      if (previous === null) body.prepend(tr); else previous.after(tr);
+    }
+    previous = tr;
+  }
+  if (last < list.order.length && body.lastChild !== list.bottom) body.append(list.bottom);
+  if (last === list.order.length) list.bottom.remove();
+  const sample = list.rows.values().next().value;
+  if (sample && sample.offsetHeight > 0 && sample.offsetHeight !== list.rowHeight) { list.rowHeight = sample.offsetHeight; schedulePaint(); }
+  setProp(list.top.firstChild.style, 'height', first * list.rowHeight + 'px');
+  setProp(list.bottom.firstChild.style, 'height', (list.order.length - last) * list.rowHeight + 'px');
+  setProp(body.dataset, 'rows', String(list.rows.size));
+  setProp(body.dataset, 'listed', String(list.order.length));
   for (const th of document.querySelectorAll('#torrents th[data-sort]')) {
-    th.setAttribute('aria-sort', th.dataset.sort === state.sortKey ? (state.sortDir > 0 ? 'ascending' : 'descending') : 'none');
+    const sort = th.dataset.sort === state.sortKey ? (state.sortDir > 0 ? 'ascending' : 'descending') : 'none';
+    if (th.getAttribute('aria-sort') !== sort) th.setAttribute('aria-sort', sort);
   }
   renderTotals();
   renderBulk();
-  $('#empty').hidden = state.torrents.size > 0;
-  if (state.needsToken) { $('#empty').hidden = false; $('#empty').textContent = 'Enter the server\'s token above to see the torrents.'; return; }
-  if (state.torrents.size > 0 && rows.length === 0) { $('#empty').hidden = false; $('#empty').textContent = 'No torrent matches.'; }
-  else $('#empty').textContent = 'No torrents yet. Drop a .torrent file anywhere on this page, or use + Add torrent.';
+  const empty = $('#empty');
+  let message = null;
+  if (state.needsToken) message = 'Enter the server\'s token above to see the torrents.';
+  else if (state.torrents.size === 0) message = 'No torrents yet. Drop a .torrent file anywhere on this page, or use + Add torrent.';
+  else if (list.order.length === 0) message = 'No torrent matches.';
+  setProp(empty, 'hidden', message === null);
+  if (message !== null) setText(empty, message);
 }
+$('.list').addEventListener('scroll', schedulePaint, { passive: true });
+addEventListener('resize', schedulePaint);
 
 function makeRow(hash) {
   const tr = el('tr');
@@ -168,31 +250,33 @@ function makeRow(hash) {
 }
 
 function fillRow(tr, t) {
-  tr.querySelector('.name').textContent = t.name;
-  tr.querySelector('.name').title = t.error ? t.name + ' — ' + t.error : t.name;
-  tr.querySelector('.size').textContent = bytes(t.size);
+  const name = tr.querySelector('.name');
+  setText(name, t.name);
+  setProp(name, 'title', t.error ? t.name + ' — ' + t.error : t.name);
+  setText(tr.querySelector('.size'), bytes(t.size));
   const pct = Math.floor(t.progress * 1000) / 10;
   const fill = tr.querySelector('.fill');
-  fill.style.width = pct + '%';
-  fill.className = 'fill ' + t.state;
-  tr.querySelector('.pct').textContent = pct.toFixed(pct === 100 ? 0 : 1) + '%';
-  tr.querySelector('.down').textContent = rate(t.downloadRate);
-  tr.querySelector('.up').textContent = rate(t.uploadRate);
-  tr.querySelector('.peers').textContent = t.peers;
-  tr.querySelector('.eta').textContent = t.state === 'downloading' ? duration(t.eta) : '–';
-  tr.querySelector('.ratio').textContent = (t.ratio || 0).toFixed(2);
-  tr.querySelector('.added').textContent = t.addedAt.substring(0, 10);
-  tr.querySelector('.added').title = new Date(t.addedAt).toLocaleString();
-  tr.querySelector('.check').checked = state.checked.has(t.infoHash);
+  setProp(fill.style, 'width', pct + '%');
+  setProp(fill, 'className', 'fill ' + t.state);
+  setText(tr.querySelector('.pct'), pct.toFixed(pct === 100 ? 0 : 1) + '%');
+  setText(tr.querySelector('.down'), rate(t.downloadRate));
+  setText(tr.querySelector('.up'), rate(t.uploadRate));
+  setText(tr.querySelector('.peers'), String(t.peers));
+  setText(tr.querySelector('.eta'), t.state === 'downloading' ? duration(t.eta) : '–');
+  setText(tr.querySelector('.ratio'), (t.ratio || 0).toFixed(2));
+  const added = tr.querySelector('.added');
+  setText(added, t.addedAt.substring(0, 10));
+  if (tr.dataset.added !== t.addedAt) { tr.dataset.added = t.addedAt; added.title = new Date(t.addedAt).toLocaleString(); }
+  setProp(tr.querySelector('.check'), 'checked', state.checked.has(t.infoHash));
   const badge = tr.querySelector('.state');
   // A download waits for peers as long as it runs: "stalled", and why (tracker answer, next announce) on hover; a
   // tracker failure is shown as such, not as a download with 0 peers.
-  badge.textContent = t.trackerError && t.stalled ? 'tracker error' : t.stalled ? 'stalled' : t.state;
-  badge.title = [t.trackerError, t.status].filter(Boolean).join('\n');
-  badge.className = 'state ' + t.state + (t.stalled ? ' stalled' : '') + (t.trackerError ? ' tracker-error' : '');
-  tr.querySelector('[data-action="start"]').disabled = ['downloading', 'seeding', 'queued', 'checking'].includes(t.state);
-  tr.querySelector('[data-action="pause"]').disabled = !['downloading', 'seeding', 'queued'].includes(t.state);
-  tr.classList.toggle('selected', t.infoHash === state.selected);
+  setText(badge, t.trackerError && t.stalled ? 'tracker error' : t.stalled ? 'stalled' : t.state);
+  setProp(badge, 'title', [t.trackerError, t.status].filter(Boolean).join('\n'));
+  setProp(badge, 'className', 'state ' + t.state + (t.stalled ? ' stalled' : '') + (t.trackerError ? ' tracker-error' : ''));
+  setProp(tr.querySelector('[data-action="start"]'), 'disabled', ['downloading', 'seeding', 'queued', 'checking'].includes(t.state));
+  setProp(tr.querySelector('[data-action="pause"]'), 'disabled', !['downloading', 'seeding', 'queued'].includes(t.state));
+  if (tr.classList.contains('selected') !== (t.infoHash === state.selected)) tr.classList.toggle('selected');
   if (t.infoHash === state.selected) fillDetailHead(t);
 }
 
@@ -257,7 +341,8 @@ async function select(hash) {
   state.traceLines = 0;
   $('#trace-dropped').textContent = '';
   $('#detail').hidden = false;
-  renderList();
+  paint();
+  writeView();
   send({ op: 'subscribe', infoHash: hash, trace: $('#trace-on').checked });
   try { showDetail(await api('GET', `/api/torrents/${hash}`)); } catch (e) { notify(e.message, true); }
 }
@@ -266,7 +351,8 @@ function closeDetail() {
   if (state.selected) send({ op: 'unsubscribe', infoHash: state.selected });
   state.selected = null;
   $('#detail').hidden = true;
-  renderList();
+  paint();
+  writeView();
 }
 $('#d-close').addEventListener('click', closeDetail);
 $('#trace-on').addEventListener('change', () => {
@@ -275,10 +361,10 @@ $('#trace-on').addEventListener('change', () => {
 $('#trace-clear').addEventListener('click', () => { $('#trace').replaceChildren(); state.traceLines = 0; });
 
 function fillDetailHead(t) {
-  $('#d-name').textContent = t.name;
+  setText($('#d-name'), t.name);
   const parts = [bytes(t.size), `${t.piecesDone}/${t.pieceCount} pieces`, t.state, `info hash ${t.infoHash}`];
   if (t.error) parts.push('error: ' + t.error);
-  $('#d-meta').textContent = parts.join(' · ');
+  setText($('#d-meta'), parts.join(' · '));
 }
 
 function showDetail(d) {
@@ -426,10 +512,13 @@ function onLive(m) {
       if (state.selected && !state.torrents.has(state.selected)) closeDetail();
       renderList();
       break;
-    case 'progress':
+    case 'progress': {
+      const before = state.torrents.get(m.torrent.infoHash);
       state.torrents.set(m.torrent.infoHash, m.torrent);
-      renderList();
+      if (movesInList(before, m.torrent)) list.orderDirty = true;
+      schedulePaint(); // rows out of view cost nothing; rows in view are filled, cell by cell, once per frame
       break;
+    }
     case 'pieces':
       if (m.infoHash !== state.selected) break;
       if (m.pieces !== undefined) state.pieces = m.pieces;
@@ -455,8 +544,35 @@ function onLive(m) {
   }
 }
 
+// ---------- the view in the address: #sort=name&dir=asc&filter=paused&q=linux&detail=<infohash> ----------
+// A reload, a bookmark or a shared link shows the same list and detail view. The fragment never reaches the server.
+function writeView() {
+  const view = new URLSearchParams();
+  if (state.sortKey !== 'addedAt' || state.sortDir !== -1) { view.set('sort', state.sortKey); view.set('dir', state.sortDir > 0 ? 'asc' : 'desc'); }
+  if ($('#filter').value !== 'all') view.set('filter', $('#filter').value);
+  if ($('#search').value) view.set('q', $('#search').value);
+  if (state.selected) view.set('detail', state.selected);
+  const fragment = view.toString();
+  history.replaceState(null, '', location.pathname + location.search + (fragment ? '#' + fragment : ''));
+}
+
+// Returns the info hash of the detail view to open once the list is known, or null.
+function readView() {
+  const view = new URLSearchParams(location.hash.substring(1));
+  const sort = view.get('sort');
+  if (sort && document.querySelector(`#torrents th[data-sort="${CSS.escape(sort)}"]`)) {
+    state.sortKey = sort;
+    state.sortDir = view.get('dir') === 'asc' ? 1 : -1;
+  }
+  const filter = view.get('filter');
+  if (filter && [...$('#filter').options].some((o) => o.value === filter)) $('#filter').value = filter;
+  $('#search').value = view.get('q') || '';
+  const detail = view.get('detail');
+  return detail && /^([0-9a-f]{40}|[0-9a-f]{64})$/.test(detail) ? detail : null;
+}
+
 // ---------- controls ----------
-for (const id of ['#search', '#filter']) $(id).addEventListener('input', renderList);
+for (const id of ['#search', '#filter']) $(id).addEventListener('input', () => { renderList(); writeView(); });
 $('#theme').addEventListener('click', () => {
   const next = currentTheme() === 'dark' ? 'light' : 'dark';
   localStorage.setItem('torrentlab-theme', next);
@@ -493,4 +609,9 @@ function askForToken() {
   renderList();
 }
 // Once every script of the page has run (parity.js adds the totals bar and bulk actions the list calls).
-addEventListener('DOMContentLoaded', async () => { await refresh(); connect(); });
+addEventListener('DOMContentLoaded', async () => {
+  const detail = readView();
+  await refresh();
+  if (detail && state.torrents.has(detail)) select(detail);
+  connect();
+});

@@ -70,48 +70,78 @@ const fileTree = (() => {
     walk(root, 0);
   }
 
+  // Rows stay in the page while they are in view and are updated in place: a live update changes a checkbox, a
+  // priority or a percentage, never the element, so keyboard focus and an open priority menu survive it.
+  const shown = new Map(); // node -> its row, for the rows in view
+
   function render() {
     canvas.style.height = visible.length * ROW + 'px';
     const height = box.clientHeight || 400;
     const first = Math.max(0, Math.floor(box.scrollTop / ROW) - OVERSCAN);
     const last = Math.min(visible.length, Math.ceil((box.scrollTop + height) / ROW) + OVERSCAN);
-    const rows = [];
-    for (let i = first; i < last; i++) rows.push(row(visible[i], i));
-    canvas.replaceChildren(...rows);
-    box.dataset.rows = String(rows.length);
-    box.dataset.listed = String(visible.length);
+    const wanted = new Set();
+    for (let i = first; i < last; i++) wanted.add(visible[i].node);
+    for (const [node, r] of shown) if (!wanted.has(node)) { r.remove(); shown.delete(node); }
+    for (let i = first; i < last; i++) {
+      const { node, depth } = visible[i];
+      let r = shown.get(node);
+      if (!r) { r = row(node); shown.set(node, r); canvas.append(r); }
+      update(r, depth, i);
+    }
+    setProp(box.dataset, 'rows', String(shown.size));
+    setProp(box.dataset, 'listed', String(visible.length));
   }
 
-  function row({ node, depth }, position) {
+  function clear() {
+    for (const r of shown.values()) r.remove();
+    shown.clear();
+  }
+
+  function row(node) {
     const r = el('div', 'ft-row' + (node.folder ? ' ft-folder' : ''));
-    r.style.top = position * ROW + 'px';
-    r.dataset.position = String(position);
     if (!node.folder) r.dataset.index = String(node.file.index);
     const name = el('span', 'ft-name');
-    name.style.paddingLeft = depth * 16 + 'px';
-    const toggle = el('button', 'ft-toggle', node.folder ? (node.expanded ? '▾' : '▸') : '');
+    const toggle = el('button', 'ft-toggle');
     toggle.type = 'button';
     toggle.disabled = !node.folder;
-    toggle.setAttribute('aria-label', node.folder ? (node.expanded ? 'Collapse ' : 'Expand ') + node.name : '');
     const check = el('input', 'ft-check');
     check.type = 'checkbox';
-    const wanted = node.folder ? node.wanted : (node.file.priority === 'skip' ? 0 : 1);
-    const total = node.folder ? node.total : 1;
-    check.checked = wanted > 0;
-    check.indeterminate = wanted > 0 && wanted < total;
     check.setAttribute('aria-label', 'Download ' + node.name);
-    name.append(toggle, check, el('span', 'ft-label', node.folder ? `${node.name}/ (${node.total})` : node.name));
+    name.append(toggle, check, el('span', 'ft-label'));
     name.title = node.folder ? node.name : node.file.path;
     const select = el('select', 'ft-priority');
     select.setAttribute('aria-label', 'Priority of ' + node.name);
-    const current = node.folder ? node.priority : node.file.priority;
-    if (current === 'mixed') select.append(new Option('mixed', 'mixed', true, true));
-    for (const p of PRIORITIES) select.append(new Option(p, p, false, p === current));
-    const size = el('span', 'ft-size num', bytes(node.folder ? node.size : node.file.length));
-    const done = el('span', 'ft-pct num', node.folder ? '' : Math.floor(node.file.progress * 100) + '%');
-    r.append(name, size, select, done);
+    for (const p of PRIORITIES) select.append(new Option(p, p));
+    r.append(name, el('span', 'ft-size num'), select, el('span', 'ft-pct num'));
     r.ftNode = node;
     return r;
+  }
+
+  // Brings a row up to date, writing only what changed.
+  function update(r, depth, position) {
+    const node = r.ftNode;
+    setProp(r.style, 'top', position * ROW + 'px');
+    setProp(r.dataset, 'position', String(position));
+    const [name, size, select, done] = r.children;
+    setProp(name.style, 'paddingLeft', depth * 16 + 'px');
+    const [toggle, check, label] = name.children;
+    if (node.folder) {
+      setText(toggle, node.expanded ? '▾' : '▸');
+      const action = (node.expanded ? 'Collapse ' : 'Expand ') + node.name;
+      if (toggle.getAttribute('aria-label') !== action) toggle.setAttribute('aria-label', action);
+    }
+    const wanted = node.folder ? node.wanted : (node.file.priority === 'skip' ? 0 : 1);
+    const total = node.folder ? node.total : 1;
+    setProp(check, 'checked', wanted > 0);
+    setProp(check, 'indeterminate', wanted > 0 && wanted < total);
+    setText(label, node.folder ? `${node.name}/ (${node.total})` : node.name);
+    setText(size, bytes(node.folder ? node.size : node.file.length));
+    const current = node.folder ? node.priority : node.file.priority;
+    const mixed = select.options[0].value === 'mixed';
+    if (current === 'mixed' && !mixed) select.prepend(new Option('mixed', 'mixed'));
+    if (current !== 'mixed' && mixed) select.options[0].remove();
+    setProp(select, 'value', current);
+    setText(done, node.folder ? '' : Math.floor(node.file.progress * 100) + '%');
   }
 
   function filesUnder(node, into = []) {
@@ -155,6 +185,7 @@ const fileTree = (() => {
       const answer = await api('GET', `/api/torrents/${infoHash}/files`);
       if (request !== loading) return;
       files = answer;
+      clear();
       build();
       flatten();
       box.scrollTop = 0;

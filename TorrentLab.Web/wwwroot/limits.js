@@ -43,10 +43,20 @@
   const global = row('limits-global', 'All torrents');
   const torrent = row('limits-torrent', 'This torrent');
   torrent.hidden = true;
+  // The alternative limits: switched on here, or by a daily schedule (from, to; local time of the server).
+  const alt = row('limits-alt', 'Alternative');
+  alt.querySelector('button').before(...(() => {
+    const extra = document.createElement('span');
+    extra.className = 'limit-alt';
+    extra.innerHTML = '<label><input type="checkbox" name="on"> on</label>'
+      + '<label><input type="checkbox" name="scheduled"> scheduled</label>'
+      + '<label>from <input type="time" name="from" required></label><label>to <input type="time" name="to" required></label>';
+    return [extra];
+  })());
   const hint = document.createElement('div');
   hint.className = 'muted';
   hint.textContent = 'Bytes per second: 500K, 2M, 1.5M; empty or 0 is unlimited.';
-  body.append(global, torrent, hint);
+  body.append(global, alt, torrent, hint);
   $('.bar .spacer').before(panel);
 
   // A reload (the panel opening, the detail view re-rendering) must not undo what the user is typing: a form with
@@ -57,11 +67,23 @@
     form.elements.down.value = showRate(limits.downloadRate);
     form.elements.up.value = showRate(limits.uploadRate);
   }
-  for (const form of [global, torrent]) form.addEventListener('input', () => { form.dataset.edited = '1'; });
+  const clock = (minutes) => String(Math.floor(minutes / 60)).padStart(2, '0') + ':' + String(minutes % 60).padStart(2, '0');
+  const minutes = (text) => { const [h, m] = text.split(':').map(Number); return h * 60 + m; };
+  function fillAlt(settings, saved) {
+    fill(alt, settings, saved);
+    if (alt.dataset.edited && !saved) return;
+    alt.elements.on.checked = Boolean(settings.enabled);
+    alt.elements.scheduled.checked = Boolean(settings.scheduleEnabled);
+    alt.elements.from.value = clock(settings.scheduleBegin ?? 540);
+    alt.elements.to.value = clock(settings.scheduleEnd ?? 1020);
+    alt.querySelector('.limit-label').textContent = 'Alternative' + (settings.active ? ' (in force)' : '');
+  }
+  for (const form of [global, alt, torrent]) form.addEventListener('input', () => { form.dataset.edited = '1'; });
 
   async function load() {
     try {
       fill(global, await api('GET', '/api/limits'));
+      fillAlt(await api('GET', '/api/limits/alternative'));
       torrent.hidden = !state.selected;
       if (state.selected) {
         const name = state.torrents.get(state.selected)?.name ?? '';
@@ -84,6 +106,20 @@
   }
 
   global.addEventListener('submit', (e) => { e.preventDefault(); submit(global, '/api/limits'); });
+  alt.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    const down = parseRate(alt.elements.down.value);
+    const up = parseRate(alt.elements.up.value);
+    if (down === null || up === null) { notify('a limit is bytes per second such as 500K, 2M or 1.5M (empty: unlimited)', true); return; }
+    const body = {
+      enabled: alt.elements.on.checked, downloadRate: down, uploadRate: up, scheduleEnabled: alt.elements.scheduled.checked,
+      scheduleBegin: minutes(alt.elements.from.value), scheduleEnd: minutes(alt.elements.to.value),
+    };
+    try {
+      fillAlt(await api('PUT', '/api/limits/alternative', JSON.stringify(body), { 'Content-Type': 'application/json' }), true);
+      notify('alternative limits set');
+    } catch (err) { if (err.message !== 'a token is required') notify(err.message, true); }
+  });
   torrent.addEventListener('submit', (e) => {
     e.preventDefault();
     submit(torrent, '/api/torrents/' + torrent.dataset.infoHash + '/limits');

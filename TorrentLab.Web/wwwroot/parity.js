@@ -13,35 +13,37 @@ function renderTotals() {
     counts[t.state] = (counts[t.state] || 0) + 1;
     if (t.stalled) stalled++;
   }
-  $('#t-down').textContent = rate(down);
-  $('#t-up').textContent = rate(up);
+  setText($('#t-down'), rate(down));
+  setText($('#t-up'), rate(up));
   const parts = [`${state.torrents.size} torrent${state.torrents.size === 1 ? '' : 's'}`];
   for (const name of ['downloading', 'seeding', 'queued', 'checking', 'paused', 'completed', 'failed']) {
     if (counts[name]) parts.push(`${counts[name]} ${name}`);
   }
   if (stalled) parts.push(`${stalled} stalled`);
   const box = $('#t-counts');
-  box.textContent = parts.join(' · ');
-  box.dataset.total = state.torrents.size;
-  for (const name of ['downloading', 'seeding', 'queued', 'paused', 'completed', 'failed']) box.dataset[name] = counts[name] || 0;
+  setText(box, parts.join(' · '));
+  setProp(box.dataset, 'total', String(state.torrents.size));
+  for (const name of ['downloading', 'seeding', 'queued', 'paused', 'completed', 'failed']) setProp(box.dataset, name, String(counts[name] || 0));
 }
 
 // ---------- multi-select and bulk actions ----------
 function renderBulk() {
   const count = state.checked.size;
-  $('#bulk').hidden = count === 0;
-  $('#bulk-count').textContent = `${count} selected`;
-  const visible = [...document.querySelectorAll('#torrents tbody tr')].map((tr) => tr.dataset.hash);
+  setProp($('#bulk'), 'hidden', count === 0);
+  setText($('#bulk-count'), `${count} selected`);
+  // Against every torrent that passes the filter and search, in view or not (the list draws only the rows in view).
+  let ticked = 0;
+  if (count > 0) for (const h of list.order) if (state.checked.has(h)) ticked++;
   const all = $('#check-all');
-  all.checked = visible.length > 0 && visible.every((h) => state.checked.has(h));
-  all.indeterminate = !all.checked && visible.some((h) => state.checked.has(h));
+  setProp(all, 'checked', ticked > 0 && ticked === list.order.length);
+  setProp(all, 'indeterminate', ticked > 0 && ticked < list.order.length);
 }
 
 $('#check-all').addEventListener('change', (e) => {
-  for (const tr of document.querySelectorAll('#torrents tbody tr')) {
-    if (e.target.checked) state.checked.add(tr.dataset.hash); else state.checked.delete(tr.dataset.hash);
+  for (const hash of list.order) {
+    if (e.target.checked) state.checked.add(hash); else state.checked.delete(hash);
   }
-  renderList();
+  paint(); // the order does not change: the rows in view tick their boxes
 });
 
 async function bulk(action, deleteData) {

@@ -90,4 +90,31 @@ public class TransmissionRemoteInteropTests
         Assert.Equal("webtest", magnet.Name);
         Assert.Equal("paused", magnet.State);
     }
+
+    /// <summary>transmission-remote's turtle mode: on by hand with its limits, then a schedule; each shows in the REST
+    /// API's alternative limits.</summary>
+    [Fact]
+    public async Task TransmissionRemote_AltSpeedAndItsSchedule_ShowInTheRestApi()
+    {
+        var remote = Interop.RequireExecutable("transmission-remote");
+        await using var web = await WebTestServer.StartAsync(Ct, configure: o => o with { Token = Token, RequireToken = true });
+        using var temp = new TempFolder("torrentlab-tr-remote");
+        var port = new Uri(web.Server.Url).Port;
+        async Task Run(params string[] args)
+        {
+            var result = await Task.Run(() => ProcessRunner.Run(remote, [$"127.0.0.1:{port}", "--auth", $"user:{Token}", .. args], TimeSpan.FromMinutes(2),
+                environment: new Dictionary<string, string> { ["HOME"] = temp.Path }), Ct);
+            Assert.True(result.ExitCode == 0, $"transmission-remote {string.Join(' ', args)} exited {result.ExitCode}:\n{result.Stdout}\n{result.Stderr}");
+            Assert.DoesNotContain("Error", result.Stdout + result.Stderr, StringComparison.Ordinal);
+        }
+
+        await Run("--alt-speed-downlimit", "50", "--alt-speed-uplimit", "20", "--alt-speed");
+        var on = await web.Http.GetFromJsonAsync<AltSpeedSettings>("/api/limits/alternative", Ct);
+        await Run("--no-alt-speed", "--alt-speed-scheduler", "--alt-speed-time-begin", "2300", "--alt-speed-time-end", "0600", "--alt-speed-days", "6,7");
+        var scheduled = await web.Http.GetFromJsonAsync<AltSpeedSettings>("/api/limits/alternative", Ct);
+
+        Assert.Equal((true, true, 50_000L, 20_000L), (on!.Enabled!.Value, on.Active!.Value, on.DownloadRate!.Value, on.UploadRate!.Value));
+        Assert.Equal((false, true, 23 * 60, 6 * 60, 1 | 64), (scheduled!.Enabled!.Value, scheduled.ScheduleEnabled!.Value, scheduled.ScheduleBegin!.Value,
+            scheduled.ScheduleEnd!.Value, scheduled.ScheduleDays!.Value)); // 6,7 (Saturday, Sunday; transmission-remote 3.00 counts from Monday): bits 64 and 1
+    }
 }

@@ -1,0 +1,143 @@
+using System.Diagnostics;
+using Microsoft.Playwright;
+using TorrentLab.Tests.Infrastructure;
+
+namespace TorrentLab.Tests.Web;
+
+/// <summary>The page with 10,000 torrents, 50 of them downloading, in Debian's Chromium: only rows in view exist, a live
+/// update touches only the rows of the torrents it names, a click is taken, keyboard focus on a priority menu survives
+/// live updates, and a reload restores the view. Behaviour only: the speed figures are measured by
+/// <c>bench/web/page_scale.sh</c> (<see cref="PageScaleBenchmark"/>).</summary>
+[Trait("Tier", "Slow")]
+public class BrowserScaleTests
+{
+    private const int Torrents = 10_000, Running = 50;
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    /// <summary>Counts what the page receives over its WebSocket, before the page's own handler runs: progress messages
+    /// (and which torrents they name) and detail messages. Installed before the page's scripts.</summary>
+    internal const string CountLiveMessages = """
+        window.__live = { progress: new Set(), progressMessages: 0, details: 0 };
+        const NativeWebSocket = WebSocket;
+        window.WebSocket = class extends NativeWebSocket {
+          constructor(...args) {
+            super(...args);
+            // Read without parsing the whole message again (the benchmark measures the page, not this counter).
+            this.addEventListener('message', (e) => {
+              const type = /^\{"type":"(\w+)"/.exec(e.data)?.[1];
+              if (type === 'progress') {
+                window.__live.progress.add(/"infoHash":"([0-9a-f]+)"/.exec(e.data)[1]);
+                window.__live.progressMessages++;
+              }
+              if (type === 'detail') window.__live.details++;
+            });
+          }
+        };
+        """;
+
+    /// <summary>Records every DOM mutation in the list's body and the row (its info hash) each one is in.</summary>
+    private const string ObserveRows = """
+        () => {
+          window.__mutations = { count: 0, rows: new Set(), outside: 0, what: [] };
+          window.__live.progress = new Set();
+          window.__live.progressMessages = 0;
+          window.__observer = new MutationObserver((records) => {
+            for (const r of records) {
+              window.__mutations.count++;
+              const node = r.target.nodeType === 1 ? r.target : r.target.parentElement;
+              const tr = node && node.closest('tr[data-hash]');
+              if (tr) window.__mutations.rows.add(tr.dataset.hash);
+              else { window.__mutations.outside++; window.__mutations.what.push(r.type + ' ' + (r.attributeName || '') + ' on ' + (node && node.outerHTML.substring(0, 80))); }
+            }
+          });
+          window.__observer.observe(document.querySelector('#torrents tbody'), { subtree: true, childList: true, attributes: true, characterData: true });
+        }
+        """;
+
+    [Fact]
+    public async Task Page_TenThousandTorrentsFiftyRunning_TouchesOnlyChangedRowsTakesClicksKeepsFocusAndRestoresTheView()
+    {
+        HeadlessChromium.Require();
+        var clock = Stopwatch.StartNew();
+        await using var rig = await PageScaleRig.StartAsync(Torrents, Running, Ct);
+        TestContext.Current.SendDiagnosticMessage($"{Torrents} torrents saved and served in {clock.Elapsed.TotalSeconds:F1} s");
+
+        using var playwright = await Playwright.CreateAsync();
+        await using var browser = await HeadlessChromium.LaunchAsync(playwright);
+        var context = await browser.NewContextAsync(new BrowserNewContextOptions { ViewportSize = new ViewportSize { Width = 1280, Height = 900 } });
+        context.SetDefaultTimeout(20_000);
+        var page = await context.NewPageAsync();
+        var consoleErrors = new List<string>();
+        page.Console += (_, message) => { if (message.Type == "error") consoleErrors.Add(message.Text); };
+        await page.AddInitScriptAsync(CountLiveMessages);
+        await page.GotoAsync(rig.Server.Url + "/");
+        await Assertions.Expect(page.Locator("#connection")).ToHaveTextAsync("live");
+        await Assertions.Expect(page.Locator("#t-counts")).ToHaveAttributeAsync("data-total", Torrents.ToString());
+
+        // Only the rows in view are in the page, and the newest (running) torrent is the first of them.
+        var body = page.Locator("#torrents tbody");
+        await Assertions.Expect(body).ToHaveAttributeAsync("data-listed", Torrents.ToString());
+        var rows = await page.Locator("#torrents tbody tr[data-hash]").CountAsync();
+        Assert.InRange(rows, 10, 60);
+        await Assertions.Expect(page.Locator("#torrents tbody tr[data-hash]").First).ToHaveAttributeAsync("data-hash", rig.Running[0]);
+
+        // A live round touches only the rows of the torrents it names (and only those in view).
+        await page.WaitForFunctionAsync("() => window.__live.progress.size >= 20", null, new() { Timeout = 30_000 });
+        await page.EvaluateAsync(ObserveRows);
+        await page.WaitForFunctionAsync("() => window.__live.progressMessages >= 100", null, new() { Timeout = 20_000 });
+        var seen = await page.EvaluateAsync<MutationCounts>("""
+            () => { window.__observer.disconnect();
+              return { mutations: window.__mutations.count, outside: window.__mutations.outside, what: window.__mutations.what.slice(0, 5).join(' | '), rows: [...window.__mutations.rows],
+                       progressed: [...window.__live.progress], messages: window.__live.progressMessages }; }
+            """);
+        Assert.NotEmpty(seen.Rows); // the running rows in view did change
+        Assert.Empty(seen.Rows.Except(seen.Progressed)); // no row of a torrent without news
+        Assert.True(seen.Outside == 0, $"no row added, removed or moved, but: {seen.What}");
+        Assert.True(seen.Mutations <= seen.Messages * 12, $"{seen.Mutations} mutations for {seen.Messages} progress messages");
+
+        // A click on select all is taken: every torrent is ticked, in view or not.
+        await page.Locator("#check-all").ClickAsync();
+        await Assertions.Expect(page.Locator("#bulk-count")).ToHaveTextAsync($"{Torrents} selected");
+        await Assertions.Expect(page.Locator("#torrents tbody tr[data-hash] .check").First).ToBeCheckedAsync();
+        await page.Locator("#check-all").ClickAsync();
+        await Assertions.Expect(page.Locator("#bulk")).ToBeHiddenAsync();
+
+        // Keyboard focus on a file's priority menu survives live updates of the detail view.
+        var downloading = page.Locator("#torrents tbody tr[data-hash]").Filter(new() { Has = page.Locator(".state.downloading") }).First;
+        var name = await downloading.Locator(".name").TextContentAsync();
+        await downloading.Locator(".name").ClickAsync();
+        var priority = page.Locator("#file-tree .ft-priority").First;
+        await priority.FocusAsync();
+        var details = await page.EvaluateAsync<int>("() => { window.__focused = document.activeElement; return window.__live.details; }");
+        Assert.Equal("ft-priority", await page.EvaluateAsync<string>("() => window.__focused.className"));
+        await page.WaitForFunctionAsync($"() => window.__live.details >= {details + 3}", null, new() { Timeout = 30_000 });
+        Assert.True(await page.EvaluateAsync<bool>("() => document.activeElement === window.__focused && window.__focused.isConnected"),
+            "focus left the priority menu during live updates");
+
+        // The view is in the address: a reload shows the same sort, filter, search and detail view.
+        await page.Locator("th[data-sort='name']").ClickAsync();
+        await page.Locator("#filter").SelectOptionAsync("downloading");
+        await page.Locator("#search").FillAsync("run-");
+        var expectedFirst = await page.Locator("#torrents tbody tr[data-hash] .name").First.TextContentAsync();
+        await page.ReloadAsync();
+        await Assertions.Expect(page.Locator("#filter")).ToHaveValueAsync("downloading");
+        await Assertions.Expect(page.Locator("#search")).ToHaveValueAsync("run-");
+        await Assertions.Expect(page.Locator("th[data-sort='name']")).ToHaveAttributeAsync("aria-sort", "ascending");
+        await Assertions.Expect(page.Locator("#detail")).ToBeVisibleAsync();
+        await Assertions.Expect(page.Locator("#d-name")).ToHaveTextAsync(name!);
+        await Assertions.Expect(page.Locator("#torrents tbody tr[data-hash] .name").First).ToHaveTextAsync(expectedFirst!);
+        Assert.Empty(consoleErrors);
+        TestContext.Current.SendDiagnosticMessage($"whole test {clock.Elapsed.TotalSeconds:F1} s");
+    }
+
+    /// <summary>What the page saw between two moments (filled by Playwright from the page's object).</summary>
+    private sealed class MutationCounts
+    {
+        public int Mutations { get; set; }
+        public int Outside { get; set; }
+        public string What { get; set; } = "";
+        public string[] Rows { get; set; } = [];
+        public string[] Progressed { get; set; } = [];
+        public int Messages { get; set; }
+    }
+}
