@@ -6,7 +6,8 @@ namespace TorrentLab.Tracker.Server;
 
 /// <summary>The tracker's memory: per torrent, the peers that announced and when, and the completed count.</summary>
 /// <remarks>Peers are keyed by peer id. A peer that stays silent for two intervals is forgotten (checked lazily
-/// on every access, so no timer runs). One lock guards everything: a classroom tracker sees few requests.</remarks>
+/// on every access, so no timer runs). One lock guards everything: an announce holds it for a few
+/// microseconds (measured in BENCHMARKS.md, "The tracker at opentracker's rate").</remarks>
 internal sealed class TrackedSwarm(TimeSpan interval, TimeProvider time, bool shufflePeers = true)
 {
     private sealed class Entry(IPEndPoint endPoint, long left, DateTimeOffset seen)
@@ -20,6 +21,10 @@ internal sealed class TrackedSwarm(TimeSpan interval, TimeProvider time, bool sh
     {
         public readonly Dictionary<PeerId, Entry> Peers = [];
         public int Completed;
+        public int Seeders; // peers with left = 0, kept as entries come and go so an announce need not count them
+
+        public void Remember(Entry entry) => Seeders += entry.Left == 0 ? 1 : 0;
+        public void Forget(Entry entry) => Seeders -= entry.Left == 0 ? 1 : 0;
     }
 
     private readonly Dictionary<InfoHash, Torrent> _torrents = [];
@@ -33,28 +38,81 @@ internal sealed class TrackedSwarm(TimeSpan interval, TimeProvider time, bool sh
     {
         lock (_lock)
         {
-            var now = time.GetUtcNow();
-            if (!_torrents.TryGetValue(infoHash, out var torrent)) _torrents[infoHash] = torrent = new Torrent();
-            Expire(torrent, now);
-            if (evt == AnnounceEvent.Stopped)
-            {
-                torrent.Peers.Remove(peerId);
-            }
-            else
-            {
-                var known = torrent.Peers.TryGetValue(peerId, out var entry);
-                // Count a finished download once: the completed event, or a known leecher now reporting left = 0.
-                if (evt == AnnounceEvent.Completed && (!known || entry!.Left > 0)) torrent.Completed++;
-                else if (known && entry!.Left > 0 && left == 0) torrent.Completed++;
-                torrent.Peers[peerId] = new Entry(endPoint, left, now);
-            }
-            var others = torrent.Peers.Where(p => !p.Key.Equals(peerId))
-                .Select(p => new SwarmPeer(p.Key, p.Value.EndPoint, p.Value.Left)).ToArray();
-            if (shufflePeers) Random.Shared.Shuffle(others);   // without removals, a Dictionary enumerates in insertion order
+            var torrent = Record(infoHash, peerId, endPoint, left, evt);
+            var chosen = Choose(torrent, peerId, numWant);
+            var peers = new List<SwarmPeer>(chosen.Count);
+            foreach (var (id, entry) in chosen) peers.Add(new SwarmPeer(id, entry.EndPoint, entry.Left));
             var (seeders, leechers) = Count(torrent);
-            return ([.. others.Take(Math.Max(0, numWant))], seeders, leechers);
+            return (peers, seeders, leechers);
         }
     }
+
+    /// <summary>The same announce for the UDP answer, which needs only addresses: they are added to
+    /// <paramref name="endPoints"/> (cleared first; the caller reuses one list), with no record allocated per peer.</summary>
+    public (int Seeders, int Leechers) Announce(InfoHash infoHash, PeerId peerId, IPEndPoint endPoint,
+        long left, AnnounceEvent evt, int numWant, List<IPEndPoint> endPoints)
+    {
+        endPoints.Clear();
+        lock (_lock)
+        {
+            var torrent = Record(infoHash, peerId, endPoint, left, evt);
+            foreach (var (_, entry) in Choose(torrent, peerId, numWant)) endPoints.Add(entry.EndPoint);
+            return Count(torrent);
+        }
+    }
+
+    private Torrent Record(InfoHash infoHash, PeerId peerId, IPEndPoint endPoint, long left, AnnounceEvent evt)
+    {
+        var now = time.GetUtcNow();
+        if (!_torrents.TryGetValue(infoHash, out var torrent)) _torrents[infoHash] = torrent = new Torrent();
+        Expire(torrent, now);
+        if (evt == AnnounceEvent.Stopped)
+        {
+            if (torrent.Peers.Remove(peerId, out var gone)) torrent.Forget(gone);
+            return torrent;
+        }
+        var known = torrent.Peers.TryGetValue(peerId, out var entry);
+        // Count a finished download once: the completed event, or a known leecher now reporting left = 0.
+        if (evt == AnnounceEvent.Completed && (!known || entry!.Left > 0)) torrent.Completed++;
+        else if (known && entry!.Left > 0 && left == 0) torrent.Completed++;
+        if (known)
+        {
+            // A re-announce updates the entry in place: no allocation for the common case.
+            torrent.Forget(entry!);
+            if (!entry!.EndPoint.Equals(endPoint)) entry.EndPoint = endPoint;
+            entry.Left = left;
+            entry.Seen = now;
+            torrent.Remember(entry);
+        }
+        else
+        {
+            torrent.Remember(torrent.Peers[peerId] = new Entry(endPoint, left, now));
+        }
+        return torrent;
+    }
+
+    // Up to numWant peers other than the asker: the first numWant of a partial Fisher-Yates shuffle (each subset
+    // equally likely), or the first numWant in insertion order. The list is per thread and reused.
+    private List<KeyValuePair<PeerId, Entry>> Choose(Torrent torrent, PeerId asker, int numWant)
+    {
+        var candidates = t_candidates ??= [];
+        candidates.Clear();
+        foreach (var pair in torrent.Peers)
+            if (!pair.Key.Equals(asker)) candidates.Add(pair);
+        var count = Math.Min(Math.Max(0, numWant), candidates.Count);
+        if (shufflePeers)
+        {
+            for (var i = 0; i < count; i++)
+            {
+                var j = Random.Shared.Next(i, candidates.Count);
+                (candidates[i], candidates[j]) = (candidates[j], candidates[i]);
+            }
+        }
+        candidates.RemoveRange(count, candidates.Count - count);
+        return candidates;
+    }
+
+    [ThreadStatic] private static List<KeyValuePair<PeerId, Entry>>? t_candidates;
 
     /// <summary>Seeders, leechers and completed downloads of one torrent (zeros when unknown).</summary>
     public ScrapeResult Scrape(InfoHash infoHash)
@@ -81,15 +139,12 @@ internal sealed class TrackedSwarm(TimeSpan interval, TimeProvider time, bool sh
         }
     }
 
+    // Removing while enumerating a Dictionary is allowed (since .NET Core 3.0), so this walk allocates nothing.
     private void Expire(Torrent torrent, DateTimeOffset now)
     {
-        foreach (var (peerId, entry) in torrent.Peers.ToArray())
-            if (now - entry.Seen > _expiry) torrent.Peers.Remove(peerId);
+        foreach (var (peerId, entry) in torrent.Peers)
+            if (now - entry.Seen > _expiry && torrent.Peers.Remove(peerId)) torrent.Forget(entry);
     }
 
-    private static (int Seeders, int Leechers) Count(Torrent torrent)
-    {
-        var seeders = torrent.Peers.Values.Count(e => e.Left == 0);
-        return (seeders, torrent.Peers.Count - seeders);
-    }
+    private static (int Seeders, int Leechers) Count(Torrent torrent) => (torrent.Seeders, torrent.Peers.Count - torrent.Seeders);
 }

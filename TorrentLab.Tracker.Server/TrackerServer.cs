@@ -88,7 +88,7 @@ public sealed class TrackerServer : IAsyncDisposable
                     throw;
                 }
                 var endpoint = new UdpTrackerEndpoint(udp, options, swarm, server.Faults);
-                server._udpLoop = Task.Run(() => endpoint.RunAsync(server._stopping.Token), CancellationToken.None);
+                server._udpLoop = endpoint.RunAsync(Environment.ProcessorCount, server._stopping.Token); // a receive loop per core
                 return server;
             }
             catch

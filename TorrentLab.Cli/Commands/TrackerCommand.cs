@@ -14,9 +14,10 @@ internal static class TrackerCommand
         var host = new Option<string>("--host") { Description = "Address to listen on", DefaultValueFactory = _ => "127.0.0.1" };
         var allow = new Option<string[]>("--allow") { Description = "Track only these torrents (repeat the option for several)" };
         var interval = new Option<int>("--interval") { Description = "Announce interval in seconds sent to clients", DefaultValueFactory = _ => 1800 };
+        var quiet = new Option<bool>("--quiet") { Description = "Print no line per announce, scrape or rejected request (a busy tracker)" };
         var command = new Command("tracker", "Run a BitTorrent tracker (HTTP /announce and /scrape, UDP BEP 15) until Ctrl-C.")
         {
-            port, host, allow, interval,
+            port, host, allow, interval, quiet,
         };
         return command.WithAction(async (parse, ct) =>
         {
@@ -35,7 +36,7 @@ internal static class TrackerCommand
                 Port = portValue,
                 Interval = TimeSpan.FromSeconds(seconds),
                 AllowedInfoHashes = allowed,
-                Log = line => Console.Out.WriteLine(line),
+                Log = parse.GetValue(quiet) ? null : line => Console.Out.WriteLine(line),
             };
             await using var server = await TrackerServer.StartAsync(options, ct).ConfigureAwait(false);
             Console.Out.WriteLine($"tracker listening on {server.HttpAnnounceUrl} and {server.UdpAnnounceUrl}" +

@@ -12,9 +12,16 @@ internal static partial class UdpTrackerMessages
     public static byte[] ConnectResponse(int transactionId, long connectionId)
     {
         var packet = new byte[ConnectSize];
-        WriteHeader(packet, ActionConnect, transactionId);
-        BinaryPrimitives.WriteInt64BigEndian(packet.AsSpan(8), connectionId);
+        WriteConnectResponse(packet, transactionId, connectionId);
         return packet;
+    }
+
+    /// <summary>Writes a connect response into <paramref name="packet"/> and returns its length, 16.</summary>
+    public static int WriteConnectResponse(Span<byte> packet, int transactionId, long connectionId)
+    {
+        WriteHeader(packet, ActionConnect, transactionId);
+        BinaryPrimitives.WriteInt64BigEndian(packet[8..], connectionId);
+        return ConnectSize;
     }
 
     /// <summary>Announce response, 20 + 6n bytes over IPv4 or 20 + 18n over IPv6.</summary>
@@ -22,14 +29,34 @@ internal static partial class UdpTrackerMessages
     public static byte[] AnnounceResponse(int transactionId, int intervalSeconds, int leechers, int seeders,
         IEnumerable<IPEndPoint> peers, AddressFamily family)
     {
-        var compact = CompactPeers.Encode(peers, family);
-        var packet = new byte[AnnounceResponseHeaderSize + compact.Length];
-        WriteHeader(packet, ActionAnnounce, transactionId);
-        BinaryPrimitives.WriteInt32BigEndian(packet.AsSpan(8), intervalSeconds);
-        BinaryPrimitives.WriteInt32BigEndian(packet.AsSpan(12), leechers);
-        BinaryPrimitives.WriteInt32BigEndian(packet.AsSpan(16), seeders);
-        compact.CopyTo(packet.AsSpan(AnnounceResponseHeaderSize));
+        var chosen = peers.ToList();
+        var size = family == AddressFamily.InterNetworkV6 ? CompactPeers.IPv6Size : CompactPeers.IPv4Size;
+        var packet = new byte[AnnounceResponseHeaderSize + chosen.Count(p => p.AddressFamily == family) * size];
+        WriteAnnounceResponse(packet, transactionId, intervalSeconds, leechers, seeders, chosen, family);
         return packet;
+    }
+
+    /// <summary>Writes an announce response into <paramref name="packet"/> (the tracker's allocation-free path) and
+    /// returns its length: the header, then as many of the <paramref name="peers"/> of <paramref name="family"/> as fit
+    /// (the family the request came over; peers of the other family are skipped).</summary>
+    public static int WriteAnnounceResponse(Span<byte> packet, int transactionId, int intervalSeconds, int leechers, int seeders,
+        IReadOnlyList<IPEndPoint> peers, AddressFamily family)
+    {
+        WriteHeader(packet, ActionAnnounce, transactionId);
+        BinaryPrimitives.WriteInt32BigEndian(packet[8..], intervalSeconds);
+        BinaryPrimitives.WriteInt32BigEndian(packet[12..], leechers);
+        BinaryPrimitives.WriteInt32BigEndian(packet[16..], seeders);
+        var length = AnnounceResponseHeaderSize;
+        var size = family == AddressFamily.InterNetworkV6 ? CompactPeers.IPv6Size : CompactPeers.IPv4Size;
+        for (var i = 0; i < peers.Count; i++)
+        {
+            var peer = peers[i];
+            if (peer.AddressFamily != family) continue;
+            if (length + size > packet.Length) break;
+            CompactPeers.WriteOne(peer, packet.Slice(length, size));
+            length += size;
+        }
+        return length;
     }
 
     /// <summary>Scrape response, 8 + 12n bytes, in the order the hashes were asked.</summary>

@@ -27,6 +27,8 @@ internal sealed partial class UtpSocket : IAsyncDisposable
     private readonly UtpOptions _options;
     private readonly Func<long> _clock;
     private readonly Thread _receiver;
+    private readonly int _receiverThreadId;
+    private readonly UdpSegmentBatch? _batch;   // null where the kernel cannot segment UDP sends (then one send per datagram)
     private readonly Task _timer;
     private readonly CancellationTokenSource _stop = new();
     private readonly List<UtpConnection> _touched = [];
@@ -39,7 +41,9 @@ internal sealed partial class UtpSocket : IAsyncDisposable
         _options = options;
         _clock = clock;
         LocalEndPoint = (IPEndPoint)socket.LocalEndPoint!;
+        _batch = UdpSegmentBatch.TryCreate(socket);
         _receiver = new Thread(ReceiveLoop) { IsBackground = true, Name = $"uTP receive {LocalEndPoint}" };
+        _receiverThreadId = _receiver.ManagedThreadId;
         _receiver.Start();
         _timer = TickLoopAsync(_stop.Token);
     }
@@ -74,8 +78,17 @@ internal sealed partial class UtpSocket : IAsyncDisposable
     /// <summary>Sends one datagram from this socket (a DHT sharing the socket uses it); errors count as loss.</summary>
     public void SendDatagram(ReadOnlySpan<byte> datagram, IPEndPoint remote) => Send(datagram, remote.Serialize());
 
+    /// <summary>Sends a datagram. On the receive thread, with UDP segmentation available, datagrams are gathered and
+    /// go out together when the thread has handled what was waiting (see <see cref="FlushAcks"/>): data packets
+    /// that acks let out leave in one system call per batch instead of one each.</summary>
     private void Send(ReadOnlySpan<byte> datagram, SocketAddress remote)
     {
+        if (_batch is { } batch && Environment.CurrentManagedThreadId == _receiverThreadId)
+        {
+            if (batch.TryAdd(datagram, remote)) return;
+            batch.Flush();
+            if (batch.TryAdd(datagram, remote)) return;
+        }
         try { _socket.SendTo(datagram, SocketFlags.None, remote); }
         catch (SocketException) { }          // UDP: a send that fails is a lost packet, and uTP resends
         catch (ObjectDisposedException) { }
@@ -112,6 +125,7 @@ internal sealed partial class UtpSocket : IAsyncDisposable
     {
         foreach (var connection in _touched) connection.FlushAck();
         _touched.Clear();
+        _batch?.Flush();
     }
 
     private void ReceiveLoop()

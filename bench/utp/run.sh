@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# uTP beside TCP: one 256 MiB download TorrentLab -> TorrentLab on 127.0.0.1, over TCP and over uTP, and libtorrent ->
+# libtorrent over uTP only for reference, rounds alternating the order. Prints wall-clock MiB/s of the download
+# (start-up included) and the downloader's CPU seconds.
+#
+#   bench/utp/run.sh                          # 256 MiB, 2 rounds
+#   MIB=512 ROUNDS=3 bench/utp/run.sh
+#   TL=/path/to/TorrentLab.Cli bench/utp/run.sh   # a build of ours instead of publishing one (Native AOT)
+#
+# The seeder is dialled by the downloader (--peer); no tracker, DHT, LSD, PEX or UPnP. Both processes are stopped by
+# pid on exit.
+set -euo pipefail
+repo=$(cd "$(dirname "$0")/../.." && pwd)
+mib=${MIB:-256}; rounds=${ROUNDS:-2}
+work=$(mktemp -d /tmp/utpbench.XXXXXX)
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$work"; }
+trap cleanup EXIT
+
+if [[ -z "${TL:-}" ]]; then
+  dotnet publish -c Release -r linux-x64 "$repo/TorrentLab.Cli" -o "$work/aot" -v q -nologo >/dev/null
+  TL="$work/aot/TorrentLab.Cli"
+fi
+lt="/usr/bin/python3 $repo/bench/interop/lt.py"
+
+mkdir -p "$work/seed"
+head -c "$((mib << 20))" /dev/urandom > "$work/seed/payload.bin"
+"$TL" create "$work/seed/payload.bin" -o "$work/payload.torrent" -l 262144 >/dev/null
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+wait_udp() { for _ in $(seq 100); do ss -lunH "sport = :$1" | grep -q . && return 0; sleep 0.1; done; echo "port $1 never bound" >&2; exit 1; }
+
+# One download: prints "<name> <MiB/s> <CPU s>". The seeder is started fresh for each run.
+run() {
+  local name=$1 transport=$2 seed_port get_port out start end cpu
+  seed_port=$(free_port); get_port=$(free_port); out="$work/out.$name"
+  rm -rf "$out"; mkdir -p "$out"
+  if [[ $name == libtorrent-utp ]]; then
+    LT_UTP_ONLY=1 $lt seed "$work/payload.torrent" "$work/seed" "$seed_port" > "$work/seed.log" 2>&1 < /dev/zero &
+  else
+    "$TL" seed "$work/payload.torrent" -d "$work/seed" --port "$seed_port" --transport "$transport" --quiet --no-dht > "$work/seed.log" 2>&1 &
+  fi
+  local seeder=$!; pids+=("$seeder")
+  wait_udp "$seed_port"
+  if [[ $name == libtorrent-utp ]]; then
+    for _ in $(seq 300); do grep -q ready "$work/seed.log" && break; sleep 0.1; done
+  else
+    sleep 1   # ours binds once its data is checked; a second more for the listener to start
+  fi
+  start=$(date +%s.%N)
+  if [[ $name == libtorrent-utp ]]; then
+    cpu=$( { /usr/bin/time -f "%U %S" env LT_UTP_ONLY=1 $lt get "$work/payload.torrent" "$out" "$get_port" "$seed_port" >/dev/null; } 2>&1 | tail -1)
+  else
+    cpu=$( { /usr/bin/time -f "%U %S" "$TL" "$work/payload.torrent" -o "$out" --no-resume --quiet --no-dht --port "$get_port" \
+      --transport "$transport" --peer "127.0.0.1:$seed_port" >/dev/null; } 2>&1 | tail -1)
+  fi
+  end=$(date +%s.%N)
+  kill "$seeder" 2>/dev/null || true; wait "$seeder" 2>/dev/null || true
+  cmp -s "$work/seed/payload.bin" "$out/payload.bin" || { echo "$name: the downloaded file differs" >&2; exit 1; }
+  awk -v n="$name" -v m="$mib" -v s="$start" -v e="$end" -v c="$cpu" \
+    'BEGIN { split(c, u, " "); printf "%-16s %7.1f MiB/s  %6.2f s  downloader CPU %5.2f s\n", n, m / (e - s), e - s, u[1] + u[2] }'
+}
+
+echo "# $(date -u +%FT%TZ) $mib MiB, $rounds rounds; $(uptime | sed 's/.*load/load/')"
+for round in $(seq "$rounds"); do
+  if (( round % 2 )); then order="tcp utp lt"; else order="lt utp tcp"; fi
+  for who in $order; do
+    case $who in
+      tcp) run torrentlab-tcp tcp ;;
+      utp) run torrentlab-utp utp ;;
+      lt) run libtorrent-utp utp ;;
+    esac
+  done
+done
+echo "# $(uptime | sed 's/.*load/load/')"
