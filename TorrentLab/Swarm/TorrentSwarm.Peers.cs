@@ -291,10 +291,13 @@ internal sealed partial class TorrentSwarm
     }
 
     /// <summary>A peer said (not) interested: if an upload slot is free, decide now rather than at the next round.</summary>
+    /// <remarks>A slot is in use only while its peer is interested: a peer unchoked when it wanted nothing more (its
+    /// pieces came from others) kept the slot from a waiting peer until the next round, ten seconds of a capped
+    /// upload lost each time in a swarm where interest changes with every piece.</remarks>
     private void OnInterestChanged()
     {
         var unchoked = 0;
-        foreach (var p in PeersSnapshot()) if (!p.Choking && !p.IgnoredUnchoke(IgnoredUnchokeAfter)) unchoked++;
+        foreach (var p in PeersSnapshot()) if (!p.Choking && p.Connection.PeerInterested && !p.IgnoredUnchoke(IgnoredUnchokeAfter)) unchoked++;
         if (unchoked < _choker.RegularSlots + 1) RunChoker();
     }
 

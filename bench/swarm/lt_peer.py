@@ -1,5 +1,5 @@
 # One python3-libtorrent peer of bench/swarm/swarm.py, loopback only (no DHT, LSD, UPnP, NAT-PMP, PEX, uTP, encryption),
-# libtorrent's default settings with an upload cap, as a user would run it.
+# libtorrent's default settings with an upload cap (applied to loopback peers too), as a user would run it.
 # usage: lt_peer.py seed|get TORRENT DIR PORT UPLOAD_BYTES_PER_S [super]
 # prints "ready" (seed: seeding and the tracker answered), "done" (get: complete); keeps seeding until SIGTERM or stdin
 # closes, then prints "uploaded BYTES" and exits.
@@ -16,6 +16,11 @@ ses = lt.session({
     'ssrf_mitigation': False, 'upload_rate_limit': rate,
     'alert_mask': lt.alert.category_t.status_notification | lt.alert.category_t.tracker_notification,
 }, 0)
+# libtorrent exempts local peers (loopback, LAN) from rate limits through its local peer class: put every IPv4 address in
+# the global class only, so the cap applies on loopback as it would between machines.
+everyone = lt.ip_filter()
+everyone.add_rule('0.0.0.0', '255.255.255.255', 1 << lt.session.global_peer_class_id)
+ses.set_peer_class_filter(everyone)
 atp = lt.add_torrent_params()
 atp.ti = lt.torrent_info(torrent)
 atp.save_path = path
