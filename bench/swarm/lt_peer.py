@@ -1,9 +1,9 @@
 # One python3-libtorrent peer of bench/swarm/swarm.py, loopback only (no DHT, LSD, UPnP, NAT-PMP, PEX, uTP, encryption),
 # libtorrent's default settings with an upload cap (applied to loopback peers too), as a user would run it.
-# usage: lt_peer.py seed|get TORRENT DIR PORT UPLOAD_BYTES_PER_S [super]
+# usage: lt_peer.py seed|get TORRENT DIR PORT UPLOAD_BYTES_PER_S [super]   (LT_DOWN_RATE=BYTES_PER_S caps its download)
 # prints "ready" (seed: seeding and the tracker answered), "done" (get: complete); keeps seeding until SIGTERM or stdin
 # closes, then prints "uploaded BYTES" and exits.
-import signal, sys, threading, time
+import os, signal, sys, threading, time
 import libtorrent as lt
 
 mode, torrent, path, port, rate = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5])
@@ -13,7 +13,7 @@ ses = lt.session({
     'enable_dht': False, 'enable_lsd': False, 'enable_upnp': False, 'enable_natpmp': False,
     'enable_outgoing_utp': False, 'enable_incoming_utp': False,
     'allow_multiple_connections_per_ip': True, 'out_enc_policy': 2, 'in_enc_policy': 2,
-    'ssrf_mitigation': False, 'upload_rate_limit': rate,
+    'ssrf_mitigation': False, 'upload_rate_limit': rate, 'download_rate_limit': int(os.environ.get('LT_DOWN_RATE', '0')),
     'alert_mask': lt.alert.category_t.status_notification | lt.alert.category_t.tracker_notification,
 }, 0)
 # libtorrent exempts local peers (loopback, LAN) from rate limits through its local peer class: put every IPv4 address in
