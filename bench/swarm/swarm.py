@@ -14,13 +14,14 @@ Runs alternate swarm kinds and super-seeding off/on. Plain TCP, no encryption, n
 
 usage: /usr/bin/python3 bench/swarm/swarm.py [--n 10 30] [--swarms torrentlab libtorrent mixed] [--super off on]
        [--runs 1] [--rate 1048576] [--mib 32]
-Build first: dotnet build TorrentLab.Cli -c Release. Needs opentracker, mktorrent, python3-libtorrent.
+Build first: dotnet build TorrentLab.Cli -c Release (or TORRENTLAB=PATH for another build). Needs opentracker, mktorrent, python3-libtorrent.
 """
 import argparse, os, random, re, shutil, signal, socket, subprocess, sys, tempfile, threading, time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
-CLI = os.path.join(REPO, 'TorrentLab.Cli', 'bin', 'Release', 'net10.0', 'TorrentLab.Cli')
+# TORRENTLAB=path runs another build (e.g. the Native AOT publish: dotnet publish TorrentLab.Cli -c Release -o DIR).
+CLI = os.environ.get('TORRENTLAB') or os.path.join(REPO, 'TorrentLab.Cli', 'bin', 'Release', 'net10.0', 'TorrentLab.Cli')
 LT_PEER = os.path.join(HERE, 'lt_peer.py')
 TICK = os.sysconf('SC_CLK_TCK')
 UNITS = {'B': 1, 'KiB': 1 << 10, 'MiB': 1 << 20, 'GiB': 1 << 30}
