@@ -19,6 +19,7 @@ internal static class MainCommand
         var seed = new Option<bool>("--seed") { Description = "Keep seeding after the download completes (until Ctrl-C or a limit)" };
         var seedRatio = new Option<double?>("--seed-ratio") { Description = "With --seed: stop once uploaded/size reaches this ratio" };
         var seedTime = new Option<double?>("--seed-time") { Description = "With --seed: stop after this many minutes" };
+        var superSeed = new Option<bool>("--super-seed") { Description = "Seed after completing with BEP 16 super-seeding: reveal one piece at a time to each new peer (implies --seed)" };
         var maxDownloadRate = RateOption.Download();
         var maxUploadRate = RateOption.Upload();
         root.Arguments.Add(torrent);
@@ -26,6 +27,7 @@ internal static class MainCommand
         root.Options.Add(seed);
         root.Options.Add(seedRatio);
         root.Options.Add(seedTime);
+        root.Options.Add(superSeed);
         root.Options.Add(maxDownloadRate);
         root.Options.Add(maxUploadRate);
         settings.AddTo(root);
@@ -40,7 +42,8 @@ internal static class MainCommand
             }
             var options = settings.Read(parse, Path.GetFullPath(parse.GetValue(output)!)) with
             {
-                SeedAfterDownload = parse.GetValue(seed) || parse.GetValue(seedRatio) is not null || parse.GetValue(seedTime) is not null,
+                SeedAfterDownload = parse.GetValue(seed) || parse.GetValue(superSeed) || parse.GetValue(seedRatio) is not null || parse.GetValue(seedTime) is not null,
+                SuperSeed = parse.GetValue(superSeed),
                 SeedRatio = parse.GetValue(seedRatio),
                 SeedTime = parse.GetValue(seedTime) is { } minutes ? TimeSpan.FromMinutes(minutes) : null,
                 Sequential = parse.GetValue(selection.Sequential),

@@ -38,14 +38,15 @@ internal static class SeedCommand
         var dhtState = new Option<string?>("--dht-state") { Description = "Save the DHT routing table to this file and reuse it next start (default: none; the data folder is never written)" };
         var maxPeers = new Option<int>("--max-peers") { Description = "Peers connected at once, dialled (tracker peers and --peer) or dialling us", DefaultValueFactory = _ => 50 };
         var maxUploadRate = RateOption.Upload();
-        var command = new Command("seed", "Verify data on disk and seed it until Ctrl-C (several torrents share one port).") { torrentPaths, data, port, trackers, bind, partial, quiet, verbose, trace, encryption, transport, peers, noDht, bootstrap, dhtState, maxPeers, maxUploadRate };
+        var superSeed = new Option<bool>("--super-seed") { Description = "BEP 16 super-seeding: announce no pieces, reveal to each peer one piece the others lack, the next once the last has spread (for the first seed of a torrent)" };
+        var command = new Command("seed", "Verify data on disk and seed it until Ctrl-C (several torrents share one port).") { torrentPaths, data, port, trackers, bind, partial, quiet, verbose, trace, encryption, transport, peers, noDht, bootstrap, dhtState, maxPeers, maxUploadRate, superSeed };
         return command.WithAction((parse, ct) => RunAsync(
             parse.GetValue(torrentPaths)!, parse.GetValue(data)!, parse.GetValue(port), parse.GetValue(trackers) ?? [],
             parse.GetValue(bind), parse.GetValue(partial), parse.GetValue(quiet), parse.GetValue(verbose),
             new Extras(parse.GetValue(trace), DownloadSettings.ParseEncryption(parse.GetValue(encryption)), parse.GetValue(peers) ?? [],
                 DownloadSettings.ParseTransport(parse.GetValue(transport)),
                 !parse.GetValue(noDht), DownloadSettings.ReadBootstrap(parse.GetValue(bootstrap)), parse.GetValue(dhtState), parse.GetValue(maxPeers))
-            { UploadRate = parse.GetValue(maxUploadRate) }, ct));
+            { UploadRate = parse.GetValue(maxUploadRate), SuperSeed = parse.GetValue(superSeed) }, ct));
     }
 
     /// <summary>The seed options beyond the first ones: --trace, --encryption, --peer, --transport, the DHT's and --max-peers.</summary>
@@ -54,6 +55,9 @@ internal static class SeedCommand
     {
         /// <summary><c>--max-upload-rate</c> in bytes per second (0: unlimited).</summary>
         public long UploadRate { get; init; }
+
+        /// <summary><c>--super-seed</c>: BEP 16 for every torrent seeded.</summary>
+        public bool SuperSeed { get; init; }
     }
 
     private static async Task<int> RunAsync(string[] torrentPaths, string data, int port, string[] trackers, string[]? bind, bool partial,
@@ -99,6 +103,7 @@ internal static class SeedCommand
                     MaxPeers = extras.MaxPeers,
                     ExtraPeers = dial, // dialled first; peers from the tracker are dialled too, and dropped if they turn out to be seeds
                     UploadLimit = uploadLimit,
+                    SuperSeed = extras.SuperSeed,
                 };
                 var seeder = await TorrentClient.SeedAsync(session, torrent, options, partial, ct).ConfigureAwait(false);
                 seeders.Add((torrent, seeder));

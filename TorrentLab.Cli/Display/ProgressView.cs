@@ -53,6 +53,7 @@ internal sealed class ProgressView
     /// <param name="resumes">False with <c>--no-resume</c>: the next run resumes only without it.</param>
     public static Func<DownloadProgress?, string> Saved(string folder, bool resumes = true) => p =>
         (p is null ? $"interrupted before any piece arrived in {folder}" : $"interrupted: {p.PiecesDone} of {p.PieceCount} pieces saved in {folder}") +
+        (p is { Uploaded: > 0 } ? $"; uploaded {Units.Bytes(p.Uploaded)}" : "") +
         (resumes ? "; run the same command again to resume" : "; run the same command without --no-resume to resume");
 
     private async Task<T> RunLiveAsync<T>(string title, Action<DownloadProgress> seen, Func<IProgress<DownloadProgress>, Task<T>> work)

@@ -136,6 +136,13 @@ public partial class ProgressViewTests
     }
 
     [Fact]
+    public void Interrupted_WhileSeeding_SaysWhatWasUploaded()
+    {
+        Assert.Equal("interrupted: 80 of 80 pieces saved in /d; uploaded 3.0 MiB; run the same command again to resume",
+            ProgressView.Saved("/d")(Report(80) with { Uploaded = 3 << 20 }));
+    }
+
+    [Fact]
     public async Task Failure_ThatIsNotCtrlC_IsNotReportedAsAnInterruption()
     {
         var view = new ProgressView(quiet: true, verbose: false);

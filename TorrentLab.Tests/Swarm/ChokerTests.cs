@@ -99,4 +99,19 @@ public class ChokerTests
         Assert.Empty(unchoked);
         Assert.Null(choker.Optimistic);
     }
+
+    [Fact]
+    public void Decide_OptimisticPeerLosesInterest_TheSlotGoesToAWaitingPeerBeforeThirtySeconds()
+    {
+        var clock = new ManualClock(Start);
+        var choker = new Choker(1, clock, new Random(1));
+        choker.Decide([Peer("fast", 50), Peer("x", 0)], seeding: false);
+        Assert.Equal("x", choker.Optimistic);
+
+        clock.Advance(TimeSpan.FromSeconds(10)); // a third of the optimistic rotation
+        var unchoked = choker.Decide([Peer("fast", 50), Peer("x", 0, interested: false), Peer("y", 0)], seeding: false);
+
+        Assert.Equal("y", choker.Optimistic);
+        Assert.Contains("y", unchoked);
+    }
 }

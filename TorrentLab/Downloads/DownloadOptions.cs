@@ -138,6 +138,12 @@ public sealed record DownloadOptions
     /// <summary>Keep seeding after the download completes (until <see cref="SeedRatio"/>, <see cref="SeedTime"/> or cancel).</summary>
     public bool SeedAfterDownload { get; init; }
 
+    /// <summary>BEP 16 super-seeding (<c>--super-seed</c>): while seeding the whole torrent, announce no pieces and reveal
+    /// to each peer one piece the others lack, the next only once the previous is seen spreading, so that the seed
+    /// uploads each piece about once. For the first seed of a new torrent; connections made while downloading are
+    /// served as usual (they saw our pieces already).</summary>
+    public bool SuperSeed { get; init; }
+
     /// <summary>Stop seeding once uploaded bytes reach this multiple of the torrent's size; null for no limit.</summary>
     public double? SeedRatio { get; init; }
 

@@ -77,7 +77,8 @@ public sealed class Choker
 
         var now = _time.GetUtcNow();
         var current = peers.FirstOrDefault(p => Equals(p.Key, _optimistic));
-        var rotate = current is null || now - _optimisticChosenAt >= OptimisticInterval || unchoke.Contains(current.Key);
+        // A peer that lost interest leaves the optimistic slot at once: an unchoke it does not use is a slot wasted.
+        var rotate = current is null || now - _optimisticChosenAt >= OptimisticInterval || unchoke.Contains(current.Key) || !current.Interested;
         if (rotate)
         {
             _optimistic = DrawOptimistic(peers.Where(p => p.Interested && !unchoke.Contains(p.Key)).ToList(), now);

@@ -35,6 +35,15 @@ internal interface ISwarmHost
     /// <summary>True when piece <paramref name="index"/> is on disk and may be served.</summary>
     bool CanServe(int index);
 
+    /// <summary>False when a super-seeded peer (BEP 16) asks for piece <paramref name="index"/> we have not revealed to it.</summary>
+    bool MayRequest(SwarmPeer peer, int index);
+
+    /// <summary>A super-seeded peer announced piece <paramref name="index"/> with <c>have</c> (BEP 16: it may have spread).</summary>
+    void OnSuperSeededPeerHas(SwarmPeer peer, int index);
+
+    /// <summary>A super-seeded peer's bitfield or <c>have all</c>: the pieces it had before we revealed any.</summary>
+    void OnSuperSeededPeerHad(SwarmPeer peer, Wire.Bitfield pieces);
+
     /// <summary>Peers delivering blocks now (they share the requests in flight).</summary>
     int DeliveringPeers { get; }
 

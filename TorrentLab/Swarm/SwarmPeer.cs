@@ -59,6 +59,9 @@ internal sealed partial class SwarmPeer : IBlockSource
     public bool Spoke => _spoke;
     private volatile bool _spoke;
 
+    /// <summary>We super-seed it (BEP 16): it was told we have nothing, and learns our pieces one at a time.</summary>
+    public bool SuperSeeded { get; set; }
+
     /// <summary>It sent at least one block we stored.</summary>
     public bool Delivered { get; private set; }
 
@@ -161,11 +164,13 @@ internal sealed partial class SwarmPeer : IBlockSource
                             break;
                         case MessageKind.Have:
                             if (_pieces.PeerHas(this, message.Index)) Interlocked.Increment(ref _peerHaveCount);
+                            if (SuperSeeded) _swarm.OnSuperSeededPeerHas(this, message.Index); // BEP 16: spreading?
                             break;
                         case MessageKind.Bitfield:
                         case MessageKind.HaveAll: // BEP 6: the whole bitfield in one message
                             foreach (var index in Connection.PeerPieces!.SetIndexes())
                                 if (_pieces.PeerHas(this, index)) Interlocked.Increment(ref _peerHaveCount);
+                            if (SuperSeeded) _swarm.OnSuperSeededPeerHad(this, Connection.PeerPieces!);
                             break;
                         case MessageKind.Request:
                             OnRequest(message);

@@ -132,15 +132,19 @@ internal sealed partial class TorrentSwarm
             if (dialled is not null) OnPexPeerKnown(peer);
             // BEP 3: "'bitfield' is only ever sent as the first message"; optional when we have nothing (BEP 6: have
             // all/none in its place, and then our allowed fast set).
-            var have = WrittenSnapshot();
+            // BEP 16: a super-seeder "masquerades as a normal client with no data" (TorrentSwarm.SuperSeed.cs).
+            var superSeeding = SuperSeeding;
+            var have = superSeeding ? new Bitfield(Torrent.PieceCount) : WrittenSnapshot();
             if (!have.IsEmpty || connection.FastAgreed) await connection.SendBitfieldAsync(have, ct).ConfigureAwait(false);
-            peer.OfferAllowedFast();
+            if (superSeeding) StartSuperSeeding(peer); // no allowed fast set: it would reveal pieces
+            else peer.OfferAllowedFast();
             peer.RequestMissingLayers(); // BEP 52: a magnet link's v2 files need their piece layers from peers
         }
         catch (Exception e) when (e is WireException or OperationCanceledException)
         {
             Unregister(peer);
             OnPexPeerLeft(peer);
+            StopSuperSeeding(peer);
             if (dialled is not null) _book.Release(dialled, failed: true, DateTimeOffset.UtcNow);
             _log?.Invoke($"{peer}: disconnected before its first message ({(e as WireException)?.Reason ?? "stopping"})");
             WakeDialer(); // as above: the released address is due again after its back-off
@@ -264,6 +268,7 @@ internal sealed partial class TorrentSwarm
         if (peer.StopDelivering(after: TimeSpan.Zero)) OnDelivering(started: false);
         Unregister(peer);
         OnPexPeerLeft(peer);
+        StopSuperSeeding(peer);
         if (violation) Ban(peer.Connection.RemoteEndPoint, peer.Connection.RemotePeerId, reason);
         else _log?.Invoke($"{peer}: disconnected ({reason})");
         if (!peer.Choking) RunChoker(); // its upload slot is free
@@ -286,10 +291,13 @@ internal sealed partial class TorrentSwarm
     }
 
     /// <summary>A peer said (not) interested: if an upload slot is free, decide now rather than at the next round.</summary>
+    /// <remarks>A slot is in use only while its peer is interested: a peer unchoked when it wanted nothing more (its
+    /// pieces came from others) kept the slot from a waiting peer until the next round, ten seconds of a capped
+    /// upload lost each time in a swarm where interest changes with every piece.</remarks>
     private void OnInterestChanged()
     {
         var unchoked = 0;
-        foreach (var p in PeersSnapshot()) if (!p.Choking && !p.IgnoredUnchoke(IgnoredUnchokeAfter)) unchoked++;
+        foreach (var p in PeersSnapshot()) if (!p.Choking && p.Connection.PeerInterested && !p.IgnoredUnchoke(IgnoredUnchokeAfter)) unchoked++;
         if (unchoked < _choker.RegularSlots + 1) RunChoker();
     }
 

@@ -74,7 +74,12 @@ internal sealed partial class TorrentSwarm
                 if (peer.CheckSnubbed(_options.SnubTimeout)) _log?.Invoke($"{peer}: snubbed us (no block for {_options.SnubTimeout.TotalSeconds:0} s), its requests go to others");
                 peer.Poke();
             }
-            if (Stopwatch.GetElapsedTime(_lastChoke) >= Choker.Interval || SlotIgnoredWhileOthersWait()) RunChoker();
+            if (Stopwatch.GetElapsedTime(_lastChoke) >= Choker.Interval)
+            {
+                AdjustSlotsToUploadCap();
+                RunChoker();
+            }
+            else if (SlotIgnoredWhileOthersWait()) RunChoker();
             CheckStall();
         }
     }
@@ -130,6 +135,28 @@ internal sealed partial class TorrentSwarm
     }
 
     /// <summary>BEP 3 choking: the choker picks the upload slots, we send choke/unchoke where the decision changed.</summary>
+    private int _extraSlots; // regular slots beyond the configured ones while a capped upload is not filled
+
+    /// <summary>With an upload cap, BEP 3's four slots need not fill it: each unchoked peer asks only for the pieces we
+    /// have that it lacks, and in a capped swarm that is often less than its share. While our upload stays under 90 %
+    /// of the cap and interested peers wait choked, each round opens one more slot (up to twice the configured
+    /// number, libtorrent's default of eight for four); at the cap, one closes. libtorrent's rate-based choker does the
+    /// same. Without a cap there is no target to fill: the configured slots stay.</summary>
+    private void AdjustSlotsToUploadCap()
+    {
+        if (_options.UploadLimit is not { BytesPerSecond: > 0 } cap)
+        {
+            _extraSlots = 0;
+            return;
+        }
+        var rate = _up.BytesPerSecond;
+        var slots = _options.UploadSlots + _extraSlots;
+        var waiting = 0;
+        foreach (var p in PeersSnapshot()) if (p.Choking && p.Connection.PeerInterested) waiting++;
+        if (rate < 0.9 * cap.BytesPerSecond && waiting > 0) _extraSlots = Math.Min(_extraSlots + 1, _options.UploadSlots);
+        else if (rate >= 0.97 * cap.BytesPerSecond && slots > _options.UploadSlots) _extraSlots--;
+    }
+
     public void RunChoker()
     {
         if (Interlocked.Exchange(ref _choking, 1) == 1) return;
@@ -145,7 +172,7 @@ internal sealed partial class TorrentSwarm
             lock (_choker)
             {
                 // The session's slots are shared among its torrents with peers; the last slot is the optimistic one.
-                _choker.RegularSlots = _session.UploadSlotsFor(_options.UploadSlots) - 1;
+                _choker.RegularSlots = _session.UploadSlotsFor(_options.UploadSlots) - 1 + _extraSlots;
                 unchoke = _choker.Decide(candidates, seeding: !Downloading);
             }
             foreach (var peer in peers) peer.SetChoking(!unchoke.Contains(peer));

@@ -1,0 +1,136 @@
+using System.Collections.Concurrent;
+using System.Net;
+using TorrentLab.Downloads;
+using TorrentLab.Swarm;
+using TorrentLab.Tests.Infrastructure;
+using TorrentLab.Tracker.Server;
+using TorrentLab.Wire;
+
+namespace TorrentLab.Tests.Swarm;
+
+/// <summary>BEP 16 super-seeding by our seeder, seen from scripted downloaders on loopback and from libtorrent.</summary>
+public class SuperSeedTests
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+    private const int PieceLength = 16 * 1024; // one block per piece: a scripted peer fetches a piece with one request
+
+    private static async Task<Seeder> StartSuperSeederAsync(MockSwarm swarm, ConcurrentQueue<string>? log = null)
+    {
+        var data = swarm.Folder.Combine("seed");
+        swarm.Built.WritePayload(data);
+        return await Seeder.StartAsync(swarm.Built.Torrent,
+            swarm.Options(data, log is null ? null : log.Enqueue) with { SuperSeed = true, Encryption = EncryptionPolicy.Off, Dht = false }, ct: Ct);
+    }
+
+    /// <summary>A scripted downloader: handshakes with the fast extension on, says interested.</summary>
+    private static async Task<PeerConnection> ConnectAsync(MockSwarm swarm, Seeder seeder)
+    {
+        var connection = await PeerConnection.ConnectAsync(new IPEndPoint(IPAddress.Loopback, seeder.Port), swarm.Built.Torrent.InfoHash,
+            PeerId.CreateOurs(), new PeerConnectionOptions { PieceCount = swarm.Built.Torrent.PieceCount, AdvertiseFast = true }, Ct);
+        await connection.SendAsync(PeerMessage.HaveNone, Ct);
+        await connection.SendInterestedAsync(Ct);
+        return connection;
+    }
+
+    /// <summary>The next message of one of <paramref name="kinds"/>, skipping the others (keep-alives, unchoke).</summary>
+    private static async Task<PeerMessage> NextAsync(PeerConnection connection, params MessageKind[] kinds)
+    {
+        while (true)
+        {
+            var message = await connection.ReceiveAsync(Ct).AsTask().WaitAsync(TimeSpan.FromSeconds(20), Ct);
+            if (kinds.Contains(message.Kind)) return message;
+        }
+    }
+
+    [Fact]
+    public async Task SuperSeeder_SaysHaveNoneThenRevealsADifferentPieceToEachPeer()
+    {
+        await using var swarm = await MockSwarm.StartAsync(8 * PieceLength, PieceLength, Ct);
+        await using var seeder = await StartSuperSeederAsync(swarm);
+
+        using var a = await ConnectAsync(swarm, seeder);
+        using var b = await ConnectAsync(swarm, seeder);
+
+        // BEP 16: it "masquerades as a normal client with no data" (BEP 6's have none in place of an empty bitfield).
+        Assert.Equal(MessageKind.HaveNone, (await NextAsync(a, MessageKind.HaveNone, MessageKind.HaveAll, MessageKind.Bitfield)).Kind);
+        Assert.Equal(MessageKind.HaveNone, (await NextAsync(b, MessageKind.HaveNone, MessageKind.HaveAll, MessageKind.Bitfield)).Kind);
+        var pieceA = (await NextAsync(a, MessageKind.Have)).Index;
+        var pieceB = (await NextAsync(b, MessageKind.Have)).Index;
+        Assert.NotEqual(pieceA, pieceB);
+    }
+
+    [Fact]
+    public async Task SuperSeeder_RevealsTheNextPieceOnlyAfterThePreviousSpread_AndRejectsPiecesNotRevealed()
+    {
+        await using var swarm = await MockSwarm.StartAsync(8 * PieceLength, PieceLength, Ct);
+        await using var seeder = await StartSuperSeederAsync(swarm);
+        using var a = await ConnectAsync(swarm, seeder);
+        using var b = await ConnectAsync(swarm, seeder);
+        var pieceA = (await NextAsync(a, MessageKind.Have)).Index;
+        var pieceB = (await NextAsync(b, MessageKind.Have)).Index;
+        await NextAsync(a, MessageKind.Unchoke);
+
+        // "a" fetches its piece, announces it, then asks for the piece revealed to "b" only.
+        await a.SendRequestAsync(pieceA, 0, PieceLength, Ct);
+        var block = await NextAsync(a, MessageKind.Piece);
+        Assert.Equal(pieceA, block.Index);
+        Assert.Equal(swarm.Built.Payload.AsSpan(pieceA * PieceLength, PieceLength).ToArray(), block.Payload.ToArray());
+        await a.SendHaveAsync(pieceA, Ct);
+        await a.SendRequestAsync(pieceB, 0, PieceLength, Ct);
+
+        // The seeder handles the have before the request, so a piece revealed on "a"'s finish would come before the
+        // reject: the reject coming first shows that finishing alone revealed nothing.
+        var answer = await NextAsync(a, MessageKind.Have, MessageKind.Reject, MessageKind.Piece);
+        Assert.Equal(MessageKind.Reject, answer.Kind); // BEP 16: no access to pieces not revealed; BEP 6: one answer each
+        Assert.Equal(pieceB, answer.Index);
+
+        // "b" got "a"'s piece (from "a", as far as the seeder can tell): it has spread, and "a" hears of the next.
+        await b.SendHaveAsync(pieceA, Ct);
+        var next = (await NextAsync(a, MessageKind.Have)).Index;
+        Assert.NotEqual(pieceA, next);
+        Assert.NotEqual(pieceB, next);
+        Assert.Empty(seeder.BadPeers); // asking for an unrevealed piece is refused, not punished
+    }
+
+    [Fact]
+    [Trait("Tier", "Slow")]
+    public async Task LibtorrentDownloaders_CompleteFromASuperSeedingSeeder()
+    {
+        var python = Interop.RequireLibtorrentPython();
+        using var folder = new TempFolder("torrentlab-superseed-interop");
+        await using var tracker = await TrackerServer.StartAsync(new TrackerServerOptions { Port = 0, Interval = TimeSpan.FromSeconds(5) }, Ct);
+        var built = TestTorrents.SingleFile(4 << 20, pieceLength: 64 * 1024, name: "super.bin", announce: tracker.HttpAnnounceUrl, seed: 16);
+        var torrentPath = built.WriteTorrent(folder.Path);
+        built.WritePayload(folder.Combine("seed"));
+        var log = new ConcurrentQueue<string>();
+        await using var seeder = await Seeder.StartAsync(built.Torrent, new DownloadOptions
+        {
+            OutputDirectory = folder.Combine("seed"),
+            ListenPort = 0,
+            BindAddress = IPAddress.Loopback,
+            Dht = false,
+            SuperSeed = true,
+            Log = log.Enqueue,
+        }, ct: Ct);
+        for (var i = 0; i < 100 && tracker.GetSwarm(built.Torrent.InfoHash).Peers.Count == 0; i++) await Task.Delay(50, Ct);
+
+        var downloaders = Enumerable.Range(0, 3).Select(i =>
+        {
+            Directory.CreateDirectory(folder.Combine($"s{i}"));
+            return InteropProcess.LibtorrentDownloader(python, torrentPath, folder.Combine($"lt{i}"), folder.Combine($"s{i}"));
+        }).ToList();
+        try
+        {
+            var results = await Task.WhenAll(downloaders.Select(d => d.WaitAsync(TimeSpan.FromSeconds(40), Ct)));
+
+            Assert.All(results, r => Assert.True(r.ExitCode == 0, $"libtorrent: {r.Output}"));
+            for (var i = 0; i < 3; i++) Assert.Equal(built.Payload, await File.ReadAllBytesAsync(folder.Combine($"lt{i}", "super.bin"), Ct));
+            Assert.Contains(log, l => l.Contains("super-seeding reveals piece", StringComparison.Ordinal));
+            TestContext.Current.TestOutputHelper?.WriteLine($"seeder uploaded {seeder.Uploaded} bytes for 3 copies of {built.Payload.Length}");
+        }
+        finally
+        {
+            foreach (var d in downloaders) d.Dispose();
+        }
+    }
+}

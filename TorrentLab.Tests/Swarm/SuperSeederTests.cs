@@ -1,0 +1,134 @@
+using TorrentLab.Swarm;
+using TorrentLab.Wire;
+
+namespace TorrentLab.Tests.Swarm;
+
+/// <summary>BEP 16's decisions without a network: which piece each peer is told about, and when the next.</summary>
+public class SuperSeederTests
+{
+    private static int Only(IReadOnlyList<SuperSeeder.Offer> offers, object peer)
+    {
+        var mine = offers.Where(o => Equals(o.Peer, peer)).ToList();
+        Assert.Single(mine);
+        return mine[0].Piece;
+    }
+
+    [Fact]
+    public void AddPeer_EachNewPeerIsOfferedAPieceNoOtherPeerHasOrWasOffered()
+    {
+        var seeder = new SuperSeeder(pieceCount: 8);
+        seeder.PeerHad("c", Bitfield.Full(8)); // unknown to it yet: ignored
+
+        var offered = new[] { "a", "b", "c", "d" }.Select(p => Only(seeder.AddPeer(p), p)).ToList();
+
+        Assert.Equal(offered.Count, offered.Distinct().Count());
+    }
+
+    [Fact]
+    public void AddPeer_PrefersAPieceNobodyHasOverOneAnotherPeerHolds()
+    {
+        var seeder = new SuperSeeder(pieceCount: 3);
+        var a = Only(seeder.AddPeer("a"), "a");
+        var held = new Bitfield(3);
+        held.Set((a + 1) % 3); // "a" had a piece of its own when it connected
+        seeder.PeerHad("a", held);
+
+        var b = Only(seeder.AddPeer("b"), "b");
+
+        Assert.Equal((a + 2) % 3, b); // the one piece neither held by "a" nor offered to it
+    }
+
+    [Fact]
+    public void PeerHas_ItsOwnPieceFinished_RevealsNothingUntilAnotherPeerHasIt()
+    {
+        var seeder = new SuperSeeder(pieceCount: 8);
+        var a = Only(seeder.AddPeer("a"), "a");
+        var b = Only(seeder.AddPeer("b"), "b");
+
+        var afterFinishing = seeder.PeerHas("a", a);
+        Assert.Empty(afterFinishing);
+        Assert.Equal((int?)a, seeder.PendingFor("a"));
+
+        var afterSpreading = seeder.PeerHas("b", a); // "b" fetched it from "a" and announced it
+
+        var next = Only(afterSpreading, "a");
+        Assert.NotEqual(a, next);
+        Assert.NotEqual(b, next);
+        Assert.DoesNotContain(afterSpreading, o => Equals(o.Peer, "b")); // "b" has not finished its own piece
+    }
+
+    [Fact]
+    public void PeerHas_AnotherPeerHasThePieceBeforeTheOfferedPeerFinishes_WaitsForTheFinish()
+    {
+        var seeder = new SuperSeeder(pieceCount: 8);
+        var a = Only(seeder.AddPeer("a"), "a");
+        seeder.AddPeer("b");
+
+        Assert.Empty(seeder.PeerHas("b", a)); // present elsewhere, but "a" has not downloaded it
+        Assert.Equal((int?)a, seeder.PendingFor("a"));
+        Assert.NotEqual(a, Only(seeder.PeerHas("a", a), "a"));
+    }
+
+    [Fact]
+    public void PeerHas_ALonePeer_GetsItsNextPieceOnFinishing()
+    {
+        // Departure from the letter of BEP 16 (see SuperSeeder's remarks): with nobody to spread to, it would wait forever.
+        var seeder = new SuperSeeder(pieceCount: 4);
+        var a = Only(seeder.AddPeer("a"), "a");
+
+        Assert.NotEqual(a, Only(seeder.PeerHas("a", a), "a"));
+    }
+
+    [Fact]
+    public void RemovePeer_TheOnlyOtherPeerLeaves_FreesThePeerWaitingForItsPieceToSpread()
+    {
+        var seeder = new SuperSeeder(pieceCount: 2);
+        var a = Only(seeder.AddPeer("a"), "a");
+        var b = Only(seeder.AddPeer("b"), "b");
+        Assert.Empty(seeder.PeerHas("a", a));
+
+        var offers = seeder.RemovePeer("b");
+
+        Assert.Equal(b, Only(offers, "a")); // the one piece it lacks, which "b" left unfinished
+    }
+
+    [Fact]
+    public void PeerHad_APieceItHeldAlready_IsReplacedByAnotherOffer()
+    {
+        var seeder = new SuperSeeder(pieceCount: 4);
+        var a = Only(seeder.AddPeer("a"), "a");
+        var had = new Bitfield(4);
+        had.Set(a);
+
+        var next = Only(seeder.PeerHad("a", had), "a");
+
+        Assert.NotEqual(a, next);
+        Assert.Equal((int?)next, seeder.PendingFor("a"));
+    }
+
+    [Fact]
+    public void WasOffered_OnlyForPiecesRevealedToThatPeer()
+    {
+        var seeder = new SuperSeeder(pieceCount: 4);
+        var a = Only(seeder.AddPeer("a"), "a");
+        var b = Only(seeder.AddPeer("b"), "b");
+
+        Assert.True(seeder.WasOffered("a", a));
+        Assert.False(seeder.WasOffered("a", b));
+        Assert.False(seeder.WasOffered("stranger", a));
+    }
+
+    [Fact]
+    public void PeerHas_EveryPieceEverywhere_OffersNothingMore()
+    {
+        var seeder = new SuperSeeder(pieceCount: 2);
+        seeder.AddPeer("a");
+        seeder.AddPeer("b");
+        var offers = new List<SuperSeeder.Offer>();
+        foreach (var p in new[] { "a", "b" })
+            for (var i = 0; i < 2; i++) offers.AddRange(seeder.PeerHas(p, i));
+
+        Assert.Null(seeder.PendingFor("a"));
+        Assert.Null(seeder.PendingFor("b"));
+    }
+}

@@ -1,0 +1,173 @@
+using TorrentLab.Wire;
+
+namespace TorrentLab.Swarm;
+
+/// <summary>BEP 16 super-seeding ("initial seeding"): which piece to reveal to which peer, and when. A seeder in this
+/// mode announces no pieces; it tells each peer, with one <c>have</c>, about one piece the others lack, and tells it
+/// about the next only once the previous one is seen spreading. So the seed uploads each piece about once and the
+/// peers trade the rest among themselves.</summary>
+/// <remarks>
+/// <para>BEP 16: "When a seeding client enters 'super-seed mode', it will not act as a standard seed, but masquerades as
+/// a normal client with no data. As clients connect, it will then inform them that it received a piece -- a piece that
+/// was never sent, or if all pieces were already sent, is very rare. [...] When the client has finished downloading the
+/// piece, the seed will not inform it of any other pieces until it has seen the piece it had sent previously present
+/// on at least one other client."</para>
+/// <para>"Seen spreading" here: the peer announced the piece with <c>have</c> (it finished it) and at least one other
+/// connected peer has it too. Where TorrentLab departs from the letter: a peer that is the only one connected, or whose
+/// every other peer has the piece already, has nobody to spread it to, so finishing it is enough (a lone downloader
+/// would otherwise wait forever). A piece a peer already had when it sent its bitfield is no offer: another is made.</para>
+/// <para>Only state, no I/O: the swarm sends the <c>have</c> of each <see cref="Offer"/> returned. Thread-safe.</para>
+/// </remarks>
+internal sealed class SuperSeeder
+{
+    private readonly Lock _lock = new();
+    private readonly int _pieceCount;
+    private readonly Dictionary<object, PeerState> _peers = [];
+    private readonly int[] _availability; // connected peers that have each piece
+    private readonly int[] _inFlight;     // peers offered each piece that do not have it yet
+    private int _cursor;                  // where the search for the rarest piece starts: ties go round the torrent
+
+    /// <summary>A piece revealed to a peer: send it <c>have</c> for <see cref="Piece"/>.</summary>
+    public readonly record struct Offer(object Peer, int Piece);
+
+    private sealed class PeerState(int pieceCount)
+    {
+        public readonly Bitfield Has = new(pieceCount);
+        public readonly HashSet<int> Told = []; // every piece revealed to it: it may request these
+        public int Pending = -1;                // the piece revealed last, not yet seen spreading; -1: none
+    }
+
+    public SuperSeeder(int pieceCount)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(pieceCount);
+        _pieceCount = pieceCount;
+        _availability = new int[pieceCount];
+        _inFlight = new int[pieceCount];
+    }
+
+    /// <summary>Offers the rarest piece the others lack to a newly connected peer (which we told we have nothing).</summary>
+    public IReadOnlyList<Offer> AddPeer(object peer)
+    {
+        lock (_lock)
+        {
+            if (_peers.ContainsKey(peer)) throw new InvalidOperationException($"{peer} is super-seeded already");
+            var state = new PeerState(_pieceCount);
+            _peers.Add(peer, state);
+            var offers = new List<Offer>();
+            OfferNextLocked(peer, state, offers);
+            return offers;
+        }
+    }
+
+    /// <summary>The peer's <c>bitfield</c> (or <c>have all</c>): what it had before we revealed anything. An offer of a
+    /// piece it turns out to have is replaced by another.</summary>
+    public IReadOnlyList<Offer> PeerHad(object peer, Bitfield pieces)
+    {
+        lock (_lock)
+        {
+            if (!_peers.TryGetValue(peer, out var state)) return [];
+            var offers = new List<Offer>();
+            foreach (var index in pieces.SetIndexes()) MarkHasLocked(state, index);
+            if (state.Pending >= 0 && state.Has[state.Pending])
+            {
+                state.Pending = -1; // not a piece we sent it
+                OfferNextLocked(peer, state, offers);
+            }
+            RecheckLocked(offers);
+            return offers;
+        }
+    }
+
+    /// <summary>The peer announced piece <paramref name="index"/> with <c>have</c>: it may be the piece we revealed to
+    /// it (finished) or one revealed to another peer (spreading); either may free a peer for its next piece.</summary>
+    public IReadOnlyList<Offer> PeerHas(object peer, int index)
+    {
+        lock (_lock)
+        {
+            if (!_peers.TryGetValue(peer, out var state) || (uint)index >= (uint)_pieceCount) return [];
+            var offers = new List<Offer>();
+            if (MarkHasLocked(state, index)) RecheckLocked(offers);
+            return offers;
+        }
+    }
+
+    /// <summary>The peer left: what it was offered goes back to the pool, and peers waiting for a piece to spread may
+    /// now have nobody left to spread it to.</summary>
+    public IReadOnlyList<Offer> RemovePeer(object peer)
+    {
+        lock (_lock)
+        {
+            if (!_peers.Remove(peer, out var state)) return [];
+            foreach (var index in state.Has.SetIndexes()) _availability[index]--;
+            if (state.Pending >= 0 && !state.Has[state.Pending]) _inFlight[state.Pending]--;
+            var offers = new List<Offer>();
+            RecheckLocked(offers);
+            return offers;
+        }
+    }
+
+    /// <summary>True when we revealed piece <paramref name="index"/> to the peer: only those may it request.</summary>
+    public bool WasOffered(object peer, int index)
+    {
+        lock (_lock) return _peers.TryGetValue(peer, out var state) && state.Told.Contains(index);
+    }
+
+    /// <summary>The piece revealed to the peer and not yet seen spreading, if any (for tests and logs).</summary>
+    public int? PendingFor(object peer)
+    {
+        lock (_lock) return _peers.TryGetValue(peer, out var state) && state.Pending >= 0 ? state.Pending : null;
+    }
+
+    // True when the peer did not have it before.
+    private bool MarkHasLocked(PeerState state, int index)
+    {
+        if (!state.Has.Set(index)) return false;
+        _availability[index]++;
+        if (state.Pending == index) _inFlight[index]--;
+        return true;
+    }
+
+    /// <summary>Every peer whose revealed piece has now spread gets its next one.</summary>
+    private void RecheckLocked(List<Offer> offers)
+    {
+        foreach (var (peer, state) in _peers)
+        {
+            if (state.Pending >= 0 && !Spread(state)) continue;
+            if (state.Pending < 0 && state.Has.IsComplete) continue;
+            state.Pending = -1;
+            OfferNextLocked(peer, state, offers);
+        }
+    }
+
+    // Finished by the peer, and present on another client or on every other client already (see the remarks).
+    private bool Spread(PeerState state)
+    {
+        var piece = state.Pending;
+        return state.Has[piece] && (_availability[piece] >= 2 || _availability[piece] == _peers.Count);
+    }
+
+    /// <summary>BEP 16: "a piece that was never sent, or if all pieces were already sent, is very rare": the piece the
+    /// peer lacks that the fewest peers have or are fetching.</summary>
+    private void OfferNextLocked(object peer, PeerState state, List<Offer> offers)
+    {
+        var best = -1;
+        var bestCount = int.MaxValue;
+        for (var k = 0; k < _pieceCount && bestCount > 0; k++)
+        {
+            var i = (_cursor + k) % _pieceCount;
+            if (state.Has[i]) continue;
+            var count = _availability[i] + _inFlight[i];
+            if (count < bestCount)
+            {
+                best = i;
+                bestCount = count;
+            }
+        }
+        if (best < 0) return; // it has everything
+        _cursor = (best + 1) % _pieceCount;
+        state.Pending = best;
+        state.Told.Add(best);
+        _inFlight[best]++;
+        offers.Add(new Offer(peer, best));
+    }
+}
