@@ -83,7 +83,9 @@ internal sealed partial class SwarmPeer
     /// so a peer that wants nothing either can close the connection and keep its slots for downloaders.</summary>
     public void AnnounceUploadOnly()
     {
-        if (_extensions is not { } channel || channel.Ours.UploadOnly == true || Interlocked.Exchange(ref _toldUploadOnly, 1) != 0) return;
+        // Not to a super-seeded peer (as libtorrent): between two revealed pieces it is not interested in us, and a peer
+        // that knows we are upload-only drops us then.
+        if (SuperSeeded || _extensions is not { } channel || channel.Ours.UploadOnly == true || Interlocked.Exchange(ref _toldUploadOnly, 1) != 0) return;
         Enqueue(PeerMessage.Extended(ExtensionIds.Handshake, (channel.Ours with { UploadOnly = true }).Encode()));
     }
 
