@@ -98,6 +98,7 @@ internal sealed class HttpTrackerEndpoint(TrackerServerOptions options, TrackedS
     }
 
     // BEP 48: "d5:filesd20:<info hash>d8:completei5e10:downloadedi50e10:incompletei10eeee"; no info_hash: every torrent.
+    // BEP 21: "If the tracker supports this extension, it MUST add a fourth field, 'downloaders'".
     private byte[] Scrape(TrackerQuery query, IPAddress remote)
     {
         var asked = query.All("info_hash");
@@ -109,6 +110,7 @@ internal sealed class HttpTrackerEndpoint(TrackerServerOptions options, TrackedS
             files.Set(hash.Bytes.ToArray(), new BDictionary()
                 .Set("complete", new BInteger(stats.Seeders))
                 .Set("downloaded", new BInteger(stats.Completed))
+                .Set("downloaders", new BInteger(stats.Downloaders ?? stats.Leechers))
                 .Set("incomplete", new BInteger(stats.Leechers)));
         }
         options.Log?.Invoke($"scrape http {remote} {string.Join(',', hashes.Select(h => h.Hex))}");

@@ -15,6 +15,7 @@ internal sealed class TrackedSwarm(TimeSpan interval, TimeProvider time, bool sh
         public IPEndPoint EndPoint = endPoint;
         public long Left = left;
         public DateTimeOffset Seen = seen;
+        public bool Paused;   // BEP 21: its last announce said event=paused (a partial seed)
     }
 
     private sealed class Torrent
@@ -22,9 +23,19 @@ internal sealed class TrackedSwarm(TimeSpan interval, TimeProvider time, bool sh
         public readonly Dictionary<PeerId, Entry> Peers = [];
         public int Completed;
         public int Seeders; // peers with left = 0, kept as entries come and go so an announce need not count them
+        public int PartialSeeds; // BEP 21: peers with left > 0 whose last announce said event=paused
 
-        public void Remember(Entry entry) => Seeders += entry.Left == 0 ? 1 : 0;
-        public void Forget(Entry entry) => Seeders -= entry.Left == 0 ? 1 : 0;
+        public void Remember(Entry entry)
+        {
+            Seeders += entry.Left == 0 ? 1 : 0;
+            PartialSeeds += entry.Left > 0 && entry.Paused ? 1 : 0;
+        }
+
+        public void Forget(Entry entry)
+        {
+            Seeders -= entry.Left == 0 ? 1 : 0;
+            PartialSeeds -= entry.Left > 0 && entry.Paused ? 1 : 0;
+        }
     }
 
     private readonly Dictionary<InfoHash, Torrent> _torrents = [];
@@ -82,11 +93,12 @@ internal sealed class TrackedSwarm(TimeSpan interval, TimeProvider time, bool sh
             if (!entry!.EndPoint.Equals(endPoint)) entry.EndPoint = endPoint;
             entry.Left = left;
             entry.Seen = now;
+            entry.Paused = evt == AnnounceEvent.Paused;   // BEP 21: in every announce while a partial seed
             torrent.Remember(entry);
         }
         else
         {
-            torrent.Remember(torrent.Peers[peerId] = new Entry(endPoint, left, now));
+            torrent.Remember(torrent.Peers[peerId] = new Entry(endPoint, left, now) { Paused = evt == AnnounceEvent.Paused });
         }
         return torrent;
     }
@@ -114,11 +126,17 @@ internal sealed class TrackedSwarm(TimeSpan interval, TimeProvider time, bool sh
 
     [ThreadStatic] private static List<KeyValuePair<PeerId, Entry>>? t_candidates;
 
-    /// <summary>Seeders, leechers and completed downloads of one torrent (zeros when unknown).</summary>
+    /// <summary>Seeders, leechers, completed downloads and (BEP 21) the leechers still downloading, of one torrent
+    /// (zeros when unknown).</summary>
     public ScrapeResult Scrape(InfoHash infoHash)
     {
-        var snapshot = Snapshot(infoHash);
-        return new ScrapeResult(snapshot.Seeders, snapshot.Leechers, snapshot.Completed);
+        lock (_lock)
+        {
+            if (!_torrents.TryGetValue(infoHash, out var torrent)) return new ScrapeResult(0, 0, 0, 0);
+            Expire(torrent, time.GetUtcNow());
+            var (seeders, leechers) = Count(torrent);
+            return new ScrapeResult(seeders, leechers, torrent.Completed, leechers - torrent.PartialSeeds);
+        }
     }
 
     /// <summary>Every torrent the tracker has seen.</summary>

@@ -74,6 +74,14 @@ public class HttpTrackerResponseTests
     }
 
     [Fact]
+    public void ParseScrape_Bep21Downloaders_AreRead()
+    {
+        var key = Encoding.Latin1.GetString(BinaryHash.Bytes);
+        var body = B($"d5:filesd20:{key}d8:completei5e10:downloadedi50e11:downloadersi7e10:incompletei10eeee");
+        Assert.Equal(new ScrapeResult(Seeders: 5, Leechers: 10, Completed: 50, Downloaders: 7), HttpTrackerResponse.ParseScrape(body, BinaryHash));
+    }
+
+    [Fact]
     public void ParseScrape_OtherInfoHashOnly_IsATrackerException()
     {
         var body = B($"d5:filesd20:{new string('x', 20)}d8:completei5eeee");

@@ -53,7 +53,8 @@ internal static class HttpTrackerResponse
         if (root["files"] is not BDictionary files) throw new TrackerException("the scrape answer has no 'files' dictionary");
         if (!files.TryGet(infoHash.Bytes, out var entry) || entry is not BDictionary stats)
             throw new TrackerException($"the scrape answer does not mention info hash {infoHash.Hex}");
-        return new ScrapeResult(Count(stats, "complete") ?? 0, Count(stats, "incomplete") ?? 0, Count(stats, "downloaded") ?? 0);
+        return new ScrapeResult(Count(stats, "complete") ?? 0, Count(stats, "incomplete") ?? 0, Count(stats, "downloaded") ?? 0,
+            Count(stats, "downloaders"));
     }
 
     private static BDictionary DecodeRoot(ReadOnlyMemory<byte> body)

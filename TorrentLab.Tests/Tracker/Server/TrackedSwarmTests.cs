@@ -36,7 +36,7 @@ public class TrackedSwarmTests
         swarm.Announce(BinaryHash, Peer('a'), Here, 10, AnnounceEvent.Started, 50);
         swarm.Announce(BinaryHash, Peer('a'), Here, 0, AnnounceEvent.Completed, 50);
         swarm.Announce(BinaryHash, Peer('a'), Here, 0, AnnounceEvent.Completed, 50);
-        Assert.Equal(new ScrapeResult(Seeders: 1, Leechers: 0, Completed: 1), swarm.Scrape(BinaryHash));
+        Assert.Equal(new ScrapeResult(Seeders: 1, Leechers: 0, Completed: 1, Downloaders: 0), swarm.Scrape(BinaryHash));
     }
 
     [Fact]
@@ -62,5 +62,23 @@ public class TrackedSwarmTests
 
     [Fact]
     public void Scrape_UnknownTorrent_IsAllZeros() =>
-        Assert.Equal(new ScrapeResult(0, 0, 0), new TrackedSwarm(TimeSpan.FromMinutes(1), TimeProvider.System).Scrape(BinaryHash));
+        Assert.Equal(new ScrapeResult(0, 0, 0, 0), new TrackedSwarm(TimeSpan.FromMinutes(1), TimeProvider.System).Scrape(BinaryHash));
+
+    [Fact]
+    public void Scrape_PartialSeedsAnnouncingPaused_AreLeechersButNotDownloaders_UntilTheyAnnounceOtherwise()
+    {
+        // BEP 21: "The number of partial seeds can be calculated by: incomplete - downloaders."
+        var swarm = new TrackedSwarm(TimeSpan.FromMinutes(1), TimeProvider.System);
+        swarm.Announce(BinaryHash, Peer('a'), Here, 10, AnnounceEvent.Started, 50);   // downloading
+        swarm.Announce(BinaryHash, Peer('b'), Here, 10, AnnounceEvent.Paused, 50);    // a partial seed
+        swarm.Announce(BinaryHash, Peer('c'), Here, 10, AnnounceEvent.Started, 50);
+        swarm.Announce(BinaryHash, Peer('c'), Here, 10, AnnounceEvent.Paused, 50);    // became one
+        swarm.Announce(BinaryHash, Peer('d'), Here, 0, AnnounceEvent.Started, 50);    // a seed
+
+        Assert.Equal(new ScrapeResult(Seeders: 1, Leechers: 3, Completed: 0, Downloaders: 1), swarm.Scrape(BinaryHash));
+
+        swarm.Announce(BinaryHash, Peer('c'), Here, 10, AnnounceEvent.None, 50);      // wants more again
+        swarm.Announce(BinaryHash, Peer('b'), Here, 10, AnnounceEvent.Stopped, 50);
+        Assert.Equal(new ScrapeResult(Seeders: 1, Leechers: 2, Completed: 0, Downloaders: 2), swarm.Scrape(BinaryHash));
+    }
 }
