@@ -134,6 +134,7 @@ internal sealed class WebSeed : IBlockSource, IDisposable
                 await _swarm.OnWebSeedBlockAsync(this, result, block, ct).ConfigureAwait(false);
             }
             if (_failure is { } bad) return bad;
+            if (_source.RangesIgnored is not null) return null;   // the caller drops it: no second whole file for the next run
             first = last + 1;
         }
         return null;
