@@ -68,21 +68,30 @@ public class LibtorrentMagnetInteropTests
         sys.exit(1)
         """;
 
+    /// <summary>A libtorrent seeder of <paramref name="built"/> on a free port, once it says it is seeding.</summary>
+    private static async Task<(System.Diagnostics.Process Seeder, int Port)> StartSeederAsync(string python, TempFolder temp, TestTorrents.Built built)
+    {
+        built.WritePayload(temp.Combine("seed"));
+        var torrentPath = built.WriteTorrent(temp.Path);
+        await File.WriteAllTextAsync(temp.Combine("seeder.py"), Seeder, Ct);
+        var port = ProcessRunner.FreeTcpPort();
+        var seeder = ProcessRunner.Start(python, [temp.Combine("seeder.py"), torrentPath, temp.Combine("seed"), port.ToString()]);
+        var ready = await seeder.StandardOutput.ReadLineAsync(Ct).AsTask().WaitAsync(TimeSpan.FromSeconds(18), Ct);
+        if (ready == "ready") return (seeder, port);
+        ProcessRunner.Stop(seeder);   // stderr is not read: it stays open while the seeder runs
+        seeder.Dispose();
+        throw new InvalidOperationException($"libtorrent seeder: {ready}");
+    }
+
     [Fact]
     public async Task FetchAsync_FromALibtorrentSeederGivenByXpe_ReturnsItsInfoDictionaryThenDownloads()
     {
         var python = Interop.RequireLibtorrentPython();
         using var temp = new TempFolder("torrentlab-magnet-lt");
         var built = TestTorrents.SingleFile(length: 600_000, pieceLength: 32 * 1024, name: "lt-seed.bin", announce: null);
-        built.WritePayload(temp.Combine("seed"));
-        var torrentPath = built.WriteTorrent(temp.Path);
-        await File.WriteAllTextAsync(temp.Combine("seeder.py"), Seeder, Ct);
-        var port = ProcessRunner.FreeTcpPort();
-        var seeder = ProcessRunner.Start(python, [temp.Combine("seeder.py"), torrentPath, temp.Combine("seed"), port.ToString()]);
+        var (seeder, port) = await StartSeederAsync(python, temp, built);
         try
         {
-            var ready = await seeder.StandardOutput.ReadLineAsync(Ct).AsTask().WaitAsync(TimeSpan.FromSeconds(18), Ct);
-            if (ready != "ready") Assert.Fail($"libtorrent seeder: {ready}");   // stderr is not read: it stays open while the seeder runs
             var link = MagnetLink.Parse($"magnet:?xt=urn:btih:{built.Torrent.InfoHash.Hex}&x.pe=127.0.0.1:{port}");
 
             var raw = await MetadataFetcher.FetchAsync(link, PeerId.CreateOurs(), link.Peers,
@@ -132,15 +141,9 @@ public class LibtorrentMagnetInteropTests
         using var temp = new TempFolder("torrentlab-magnet-so");
         var built = TestTorrents.MultiFile([("a.bin", 6 * 16384), ("b.bin", 7 * 16384), ("c.bin", 5 * 16384), ("d.bin", 4 * 16384)],
             name: "so-set", announce: null, pieceLength: 16 * 1024);
-        built.WritePayload(temp.Combine("seed"));
-        var torrentPath = built.WriteTorrent(temp.Path);
-        await File.WriteAllTextAsync(temp.Combine("seeder.py"), Seeder, Ct);
-        var port = ProcessRunner.FreeTcpPort();
-        var seeder = ProcessRunner.Start(python, [temp.Combine("seeder.py"), torrentPath, temp.Combine("seed"), port.ToString()]);
+        var (seeder, port) = await StartSeederAsync(python, temp, built);
         try
         {
-            var ready = await seeder.StandardOutput.ReadLineAsync(Ct).AsTask().WaitAsync(TimeSpan.FromSeconds(18), Ct);
-            if (ready != "ready") Assert.Fail($"libtorrent seeder: {ready}");
             // BEP 53: files 1 and 3 (from 0): b.bin and d.bin.
             var link = $"magnet:?xt=urn:btih:{built.Torrent.InfoHash.Hex}&x.pe=127.0.0.1:{port}&so=1,3";
 

@@ -63,16 +63,22 @@ public class PartialSeedInteropTests
         sys.stdin.read()
         """;
 
+    /// <summary>The first file only, in <c>data/partial/</c>; the .torrent and the libtorrent script beside it.</summary>
+    private static async Task<(string Data, string TorrentPath)> PartialDataAsync(TempFolder temp)
+    {
+        var data = temp.Combine("data");
+        Directory.CreateDirectory(Path.Combine(data, "partial"));
+        await File.WriteAllBytesAsync(Path.Combine(data, "partial", "first.bin"), Built.Files[0].Data, Ct);
+        await File.WriteAllTextAsync(temp.Combine("lt.py"), Script, Ct);
+        return (data, Built.WriteTorrent(temp.Path));
+    }
+
     [Fact]
     public async Task OurPartialSeed_SaysUploadOnly_AndLibtorrentDropsUsOnceItHasOurPieces()
     {
         var python = Interop.RequireLibtorrentPython();
         using var temp = new TempFolder("torrentlab-bep21");
-        var data = temp.Combine("data");
-        Directory.CreateDirectory(Path.Combine(data, "partial"));
-        await File.WriteAllBytesAsync(Path.Combine(data, "partial", "first.bin"), Built.Files[0].Data, Ct);
-        var torrentPath = Built.WriteTorrent(temp.Path);
-        await File.WriteAllTextAsync(temp.Combine("lt.py"), Script, Ct);
+        var (data, torrentPath) = await PartialDataAsync(temp);
         await using var session = Session.Start(new SessionSettings
         {
             ListenPort = 0, BindAddresses = [IPAddress.Loopback], Transport = PeerTransport.Tcp, Dht = false,
@@ -95,11 +101,7 @@ public class PartialSeedInteropTests
     {
         var python = Interop.RequireLibtorrentPython();
         using var temp = new TempFolder("torrentlab-bep21");
-        var data = temp.Combine("data");
-        Directory.CreateDirectory(Path.Combine(data, "partial"));
-        await File.WriteAllBytesAsync(Path.Combine(data, "partial", "first.bin"), Built.Files[0].Data, Ct);
-        var torrentPath = Built.WriteTorrent(temp.Path);
-        await File.WriteAllTextAsync(temp.Combine("lt.py"), Script, Ct);
+        var (data, torrentPath) = await PartialDataAsync(temp);
         var lines = new ConcurrentQueue<string>();
         await using var tracker = await TrackerServer.StartAsync(new TrackerServerOptions { Port = 0, Log = lines.Enqueue }, Ct);
 
