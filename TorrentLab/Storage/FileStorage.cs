@@ -12,7 +12,7 @@ namespace TorrentLab.Storage;
 /// is then created by the first piece written to it or by <see cref="CreateRemainingAsync"/>, which the swarm runs in
 /// the background, so a torrent of very many files listens, announces and dials at once. Files stay open as handles used with <see cref="RandomAccess"/>,
 /// which makes every method safe to call from many threads at once. Beyond its budget of kept handles (a session's, or
-/// <see cref="MaxOpenFiles"/> of its own), the rest are opened per access. Every path is checked to stay inside the output folder, symbolic links included.
+/// <see cref="MaxOpenFiles"/> of its own), the least recently used are closed, and opened again when next used. Every path is checked to stay inside the output folder, symbolic links included.
 /// </remarks>
 public sealed class FileStorage : IPieceStorage
 {
@@ -23,13 +23,12 @@ public sealed class FileStorage : IPieceStorage
     private readonly StorageLayout _layout;
     private readonly StorageFileOpener _open;
     private readonly bool _writable;
-    private readonly IStorageFile?[] _files;
+    private readonly KeptFile?[] _files;  // handles the budget keeps open for us (null: not kept, or closed for room)
     private readonly HashSet<int> _dirtyUnopened = []; // written through a per-access handle: fsync them on flush
     private FileOwnership? _ownership; // which existing files may be resized: checked before each is opened
     private readonly bool[] _created;  // opened (created, resized) already: by OpenAll, a first write or CreateRemainingAsync
     private readonly Lock _createGate = new();
     private readonly OpenFileBudget _budget; // where kept handles take their places: a session's, or the storage's own
-    private int _kept;                 // handles kept open, each holding a place in the budget
     private int _disposed;
 
     private FileStorage(StorageLayout layout, StorageFileOpener open, bool writable, OpenFileBudget budget)
@@ -38,7 +37,7 @@ public sealed class FileStorage : IPieceStorage
         _layout = layout;
         _open = open;
         _writable = writable;
-        _files = new IStorageFile?[layout.Torrent.Files.Count];
+        _files = new KeptFile?[layout.Torrent.Files.Count];
         _created = new bool[layout.Torrent.Files.Count];
     }
 
@@ -161,12 +160,7 @@ public sealed class FileStorage : IPieceStorage
                 file.Dispose();
                 throw StorageErrors.Wrap(e, $"allocating {files[i].Length} bytes for '{files[i].DisplayPath}'");
             }
-            if (files[i].Length > 0 && _budget.TryTake())
-            {
-                _kept++;
-                _files[i] = file;
-            }
-            else file.Dispose();
+            if (files[i].Length == 0 || !TryKeep(i, file)) file.Dispose();
             _created[i] = true;
         }
     }
@@ -218,9 +212,10 @@ public sealed class FileStorage : IPieceStorage
         for (var i = 0; i < _files.Length; i++)
         {
             cancellation.ThrowIfCancellationRequested();
-            var file = _files[i];
-            try { file?.Flush(); }
+            if (Volatile.Read(ref _files[i]) is not { } kept || !kept.TryEnter()) continue; // closed for room: in the dirty set
+            try { kept.File.Flush(); }
             catch (Exception e) when (StorageErrors.IsIo(e)) { throw StorageErrors.Wrap(e, $"flushing '{Torrent.Files[i].DisplayPath}'"); }
+            finally { kept.Exit(); }
         }
         int[] dirty;
         lock (_dirtyUnopened) { dirty = [.. _dirtyUnopened]; _dirtyUnopened.Clear(); }
@@ -236,28 +231,66 @@ public sealed class FileStorage : IPieceStorage
         return ValueTask.CompletedTask;
     }
 
+    /// <summary>Keeps <paramref name="file"/> (file <paramref name="index"/>) open in the budget; false when the budget
+    /// keeps nothing. Called under <see cref="_createGate"/>.</summary>
+    private bool TryKeep(int index, IStorageFile file)
+    {
+        if (_budget.Keep(file, closed => Forget(index, closed)) is not { } kept) return false;
+        Volatile.Write(ref _files[index], kept);
+        return true;
+    }
+
+    /// <summary>The budget closed file <paramref name="index"/>'s handle to make room: the next access opens it again,
+    /// and a flush syncs what was written through it.</summary>
+    private void Forget(int index, KeptFile closed)
+    {
+        Interlocked.CompareExchange(ref _files[index], null, closed);
+        if (_writable) lock (_dirtyUnopened) _dirtyUnopened.Add(index);
+    }
+
+    /// <summary>The kept handle of file <paramref name="index"/>, entered for one access: the one kept, or the file
+    /// created now (its first piece, with <c>createNow: false</c>), or opened again after the budget closed it for room;
+    /// null when the budget does not keep it.</summary>
+    private KeptFile? EnterKept(int index)
+    {
+        if (Volatile.Read(ref _files[index]) is { } kept && kept.TryEnter()) return kept;
+        if (!_created[index]) OpenOne(index);
+        else if (Torrent.Files[index].Length > 0)
+        {
+            lock (_createGate)
+            {
+                ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+                if (Volatile.Read(ref _files[index]) is null)
+                {
+                    var file = _open(_layout.FullPaths[index], _writable);
+                    if (!TryKeep(index, file)) file.Dispose();
+                }
+            }
+        }
+        // Closed for room again before we entered it (a budget smaller than the files in use): one access of its own.
+        return Volatile.Read(ref _files[index]) is { } now && now.TryEnter() ? now : null;
+    }
+
     /// <summary>Runs <paramref name="action"/> on file <paramref name="index"/> (the kept handle, or one opened for
     /// this access) and wraps I/O failures with what was being done.</summary>
     private async ValueTask UseFile(int index, string what, Func<IStorageFile, CancellationToken, ValueTask> action, CancellationToken cancellation)
     {
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
-        var kept = _files[index];
         try
         {
-            if (kept is not null)
+            if (_writable && _layout.IsSkipped(index)) PrepareSkipped(index); // skipped files are never kept
+            else if (EnterKept(index) is { } kept)
             {
-                await action(kept, cancellation).ConfigureAwait(false);
-                return;
-            }
-            if (_writable && _layout.IsSkipped(index)) PrepareSkipped(index);
-            else if (!_created[index])
-            {
-                OpenOne(index);   // its first piece: created now (a storage opened with createNow: false)
-                if (_files[index] is { } created)
+                try
                 {
-                    await action(created, cancellation).ConfigureAwait(false);
-                    return;
+                    _budget.Touch(kept);
+                    await action(kept.File, cancellation).ConfigureAwait(false);
                 }
+                finally
+                {
+                    kept.Exit();
+                }
+                return;
             }
             using var file = _open(_layout.FullPaths[index], _writable);
             await action(file, cancellation).ConfigureAwait(false);
@@ -292,11 +325,8 @@ public sealed class FileStorage : IPieceStorage
             if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
             for (var i = 0; i < _files.Length; i++)
             {
-                _files[i]?.Dispose();
-                _files[i] = null;
+                if (Interlocked.Exchange(ref _files[i], null) is { } kept) _budget.Release(kept);
             }
-            _budget.GiveBack(_kept);
-            _kept = 0;
         }
     }
 }

@@ -3,6 +3,7 @@
 `serve`, transmission-daemon and qbittorrent-nox, in one run, one after the other.
 
 usage: serve_scale.py N [--clients torrentlab,transmission,qbittorrent] [--torrentlab CMD] [--work DIR] [--idle SECONDS]
+                      [--hold SECONDS]
 
 --torrentlab is the command that runs TorrentLab (default: the JIT Release build,
 "dotnet TorrentLab.Cli/bin/Release/net10.0/TorrentLab.Cli.dll"; a Native AOT binary works too).
@@ -228,7 +229,7 @@ def report(client, label, count, seconds, base_rss, idle_seconds):
           'idle CPU %.2f %% of a core' % (client.name, label, count, seconds, tcp, udp, threads, rss, per, idle), flush=True)
 
 
-def run(client, torrents, count, idle_seconds):
+def run(client, torrents, count, idle_seconds, hold_seconds=0):
     client.start(first=True)
     time.sleep(2)
     base_rss = proc_stats(client.process.pid)[0]
@@ -245,6 +246,9 @@ def run(client, torrents, count, idle_seconds):
     answering = time.time() - started
     seconds = answering + wait_until(lambda: client.seeding(count), client.name + ' seeding after a restart')
     report(client, 'restart', count, seconds, base_rss, idle_seconds)
+    if hold_seconds > 0:  # time to look at the restarted process (a heap walk, perf) before it stops
+        print('%-20s holding pid %d for %.0f s' % (client.name, client.process.pid, hold_seconds), flush=True)
+        time.sleep(hold_seconds)
     stopped_again = timed(client.stop)
     print('%-20s stop   N=%d  exited %.1f s and %.1f s after the signal; after the restart its API answered in %.1f s'
           % (client.name, count, stopped, stopped_again, answering), flush=True)
@@ -263,6 +267,7 @@ def main():
     parser.add_argument('--torrentlab', default='dotnet TorrentLab.Cli/bin/Release/net10.0/TorrentLab.Cli.dll')
     parser.add_argument('--work', default='/tmp/torrentlab-session-bench')
     parser.add_argument('--idle', type=float, default=60)
+    parser.add_argument('--hold', type=float, default=0, help='seconds to keep each client running after its restart report')
     args = parser.parse_args()
     shutil.rmtree(args.work, ignore_errors=True)
     torrents, data = os.path.join(args.work, 'torrents'), os.path.join(args.work, 'data')
@@ -275,7 +280,7 @@ def main():
         shutil.copytree(data, downloads, copy_function=os.link)
         client = {'torrentlab': lambda: TorrentLab(args.torrentlab, work), 'transmission': lambda: Transmission(work),
                   'qbittorrent': lambda: QBittorrent(work)}[name]()
-        run(client, torrents, args.count, args.idle)
+        run(client, torrents, args.count, args.idle, args.hold)
 
 
 main()
