@@ -88,6 +88,7 @@ internal static class SeedCommand
         };
         var uploadLimit = RateOption.Limit(extras.UploadRate); // one limit for all the torrents seeded
         await using var session = TorrentClient.StartSession(settings);
+        using var settler = new HeapSettler(TimeProvider.System); // the verification's memory, given back once seeding is idle
         var seeders = new List<(Torrent Torrent, Seeder Seeder)>();
         try
         {

@@ -85,6 +85,7 @@ internal static class ServeCommand
             if (options.RequiresToken && string.IsNullOrEmpty(options.Token)) options = options with { Token = TokenGate.Generate() };
 
             var server = await WebServer.StartAsync(options, ct).ConfigureAwait(false);
+            using var settler = new HeapSettler(TimeProvider.System); // the memory of a start or restart, given back once idle
             try
             {
                 var page = server.Token is null ? server.Url + "/" : $"{server.Url}/?token={server.Token}";

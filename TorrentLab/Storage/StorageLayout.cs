@@ -12,7 +12,8 @@ internal sealed class StorageLayout
     public StorageLayout(Torrent torrent, string outputDir)
     {
         Torrent = torrent;
-        Root = OutputPaths.Root(outputDir);
+        // One string for every torrent of a folder: a session of ten thousand torrents keeps one copy, not ten thousand.
+        Root = string.Intern(OutputPaths.Root(outputDir));
         var realRoot = OutputPaths.RealPath(Root); // once for all files: each is resolved from there
         FullPaths = [.. torrent.Files.Select(f => OutputPaths.Resolve(Root, f.PathSegments, realRoot))];
         _starts = [.. torrent.Files.Select(f => f.Offset)];

@@ -84,9 +84,8 @@ public static class SwarmDownload
             progress?.Report(swarm.Snapshot());
             if (!options.SeedAfterDownload) return Result(swarm);
             // Seeding goes on in the same swarm until its peers leave; then the torrent holds no swarm until one comes.
-            await using var seeding = SeedingTorrent.TakeOver(host, swarm, storage, options, swarm.WrittenSnapshot(), SeedingStorage(start, host));
-            await SeedAsync(seeding, torrent, options, progress, ct).ConfigureAwait(false);
-            return Result(swarm, seeding);
+            var seeding = SeedingTorrent.TakeOver(host, swarm, storage, options, swarm.WrittenSnapshot(), SeedingStorage(start, host));
+            return await SeedUntilDoneAsync(seeding, Result(swarm), options, progress, ct).ConfigureAwait(false);
         }
         finally
         {
@@ -118,16 +117,6 @@ public static class SwarmDownload
             await RecordAsync(start, options, ct).ConfigureAwait(false);
             return await Seed().ConfigureAwait(false);
         }
-    }
-
-    /// <summary>Seeds until done (<see cref="SeedAsync"/>), then stops seeding and completes the result with its totals.
-    /// A frame of its own, holding only the seeding torrent and the result: it is what waits while the torrent seeds.</summary>
-    private static async Task<DownloadResult> SeedUntilDoneAsync(SeedingTorrent seeding, DownloadResult result, DownloadOptions options,
-        IProgress<DownloadProgress>? progress, CancellationToken ct)
-    {
-        await using (seeding)
-            await SeedAsync(seeding, seeding.Torrent, options, progress, ct).ConfigureAwait(false);
-        return result with { Downloaded = seeding.Received, Uploaded = seeding.Uploaded, BadPeers = seeding.BadPeers };
     }
 
     /// <summary>Writes the ledger of a download that has everything it wants (it records the files as ours), unless
@@ -162,9 +151,8 @@ public static class SwarmDownload
         return new DownloadResult(0, 0, start.Have.Count, [], [], TimeSpan.Zero) { Selected = start.Selection.Skipping(start.Torrent) };
     }
 
-    private static DownloadResult Result(TorrentSwarm swarm, SeedingTorrent? seeding = null) =>
-        new(seeding?.Received ?? swarm.Received, seeding?.Uploaded ?? swarm.Uploaded, swarm.StartPieces, swarm.PeersUsed,
-            seeding?.BadPeers ?? swarm.BadPeers, swarm.Elapsed)
+    private static DownloadResult Result(TorrentSwarm swarm) =>
+        new(swarm.Received, swarm.Uploaded, swarm.StartPieces, swarm.PeersUsed, swarm.BadPeers, swarm.Elapsed)
         {
             PeerSources = swarm.PeerSources,
             Selected = swarm.Selected,
@@ -191,47 +179,56 @@ public static class SwarmDownload
     /// <summary>How often a seeding torrent with a ratio limit looks at what it uploaded.</summary>
     private static readonly TimeSpan RatioCheck = TimeSpan.FromSeconds(1);
 
-    /// <summary>Seeds until the ratio or time limit (if any) or cancellation; a failure to read the data is thrown.</summary>
-    private static async Task SeedAsync(SeedingTorrent seeding, Torrent torrent, DownloadOptions options,
+    /// <summary>Seeds until the ratio or time limit (if any) or cancellation, then stops seeding and completes
+    /// <paramref name="result"/> with its totals; a failure to read the data is thrown. One frame, holding only the
+    /// seeding torrent and the result: it is what waits while the torrent seeds.</summary>
+    private static async Task<DownloadResult> SeedUntilDoneAsync(SeedingTorrent seeding, DownloadResult result, DownloadOptions options,
         IProgress<DownloadProgress>? progress, CancellationToken ct)
     {
-        options.Log?.Invoke("seeding" + (options.SeedRatio is { } r ? $" to ratio {r}" : "") + (options.SeedTime is { } t ? $" for {t}" : ""));
-        seeding.Progress = progress;
-        var startUploaded = seeding.Uploaded;
-        // Without a ratio nothing needs looking at until the time limit or a cancel: thousands of seeding torrents in
-        // one session cost no wake-ups. With a ratio, the upload is looked at once a second.
-        // A timer holds at most about 49 days; a longer limit seeds until cancelled. Without a limit nothing is made:
-        // ten thousand torrents seeding in one session wait on one small promise each.
-        var timed = options.SeedTime is { } time && time.TotalMilliseconds < uint.MaxValue - 1;
-        using var limit = timed ? CancellationTokenSource.CreateLinkedTokenSource(ct) : null;
-        if (timed) limit!.CancelAfter(options.SeedTime!.Value);
-        try
+        await using (seeding)
         {
-            if (options.SeedRatio is not { } ratio || torrent.TotalLength == 0)
+            var torrent = seeding.Torrent;
+            options.Log?.Invoke("seeding" + (options.SeedRatio is { } r ? $" to ratio {r}" : "") + (options.SeedTime is { } t ? $" for {t}" : ""));
+            seeding.Progress = progress;
+            var startUploaded = seeding.Uploaded;
+            // Without a ratio nothing needs looking at until the time limit or a cancel: thousands of seeding torrents in
+            // one session cost no wake-ups. With a ratio, the upload is looked at once a second.
+            // A timer holds at most about 49 days; a longer limit seeds until cancelled. Without a limit nothing is made:
+            // ten thousand torrents seeding in one session wait on one small promise each.
+            var timed = options.SeedTime is { } time && time.TotalMilliseconds < uint.MaxValue - 1;
+            using var limit = timed ? CancellationTokenSource.CreateLinkedTokenSource(ct) : null;
+            if (timed) limit!.CancelAfter(options.SeedTime!.Value);
+            try
             {
-                // Ends when the data can no longer be read (that failure is thrown: the torrent no longer seeds), the
-                // time is up, or cancelled.
-                await seeding.Failure.WaitAsync(limit?.Token ?? ct).ConfigureAwait(false);
-                return;
+                if (options.SeedRatio is not { } ratio || torrent.TotalLength == 0)
+                {
+                    // Ends when the data can no longer be read (that failure is thrown: the torrent no longer seeds), the
+                    // time is up, or cancelled.
+                    await seeding.Failure.WaitAsync(limit?.Token ?? ct).ConfigureAwait(false);
+                }
+                else
+                {
+                    using var timer = new PeriodicTimer(RatioCheck);
+                    while (await timer.WaitForNextTickAsync(limit?.Token ?? ct).ConfigureAwait(false))
+                    {
+                        if (seeding.Failure.IsFaulted) await seeding.Failure.ConfigureAwait(false); // throws: no longer seeding
+                        if (seeding.Uploaded - startUploaded >= ratio * torrent.TotalLength) break;
+                    }
+                }
             }
-            using var timer = new PeriodicTimer(RatioCheck);
-            while (await timer.WaitForNextTickAsync(limit?.Token ?? ct).ConfigureAwait(false))
+            catch (OperationCanceledException) when (!ct.IsCancellationRequested)
             {
-                if (seeding.Failure.IsFaulted) await seeding.Failure.ConfigureAwait(false); // throws: no longer seeding
-                if (seeding.Uploaded - startUploaded >= ratio * torrent.TotalLength) return;
+                // the time limit
+            }
+            catch (OperationCanceledException) when (ct.IsCancellationRequested)
+            {
+                options.Log?.Invoke("seeding stopped");
+            }
+            finally
+            {
+                progress?.Report(seeding.Snapshot());
             }
         }
-        catch (OperationCanceledException) when (!ct.IsCancellationRequested)
-        {
-            // the time limit
-        }
-        catch (OperationCanceledException) when (ct.IsCancellationRequested)
-        {
-            options.Log?.Invoke("seeding stopped");
-        }
-        finally
-        {
-            progress?.Report(seeding.Snapshot());
-        }
+        return result with { Downloaded = seeding.Received, Uploaded = seeding.Uploaded, BadPeers = seeding.BadPeers };
     }
 }

@@ -12,9 +12,9 @@ a 1 MiB file with its data already in place (bench/session/make_torrents.py), ad
 API (ours, Transmission's RPC, qBittorrent's WebUI API). For the first start and for a restart of the same client,
 prints: seconds from the first add (or the restart) until every torrent is seeding, seconds from SIGINT (ours) or SIGTERM
 (theirs) until the process exits, seconds from a restart until the remote API answers, listening TCP sockets, bound UDP
-sockets, threads, anonymous RSS (MiB: the process's own memory, without the pages of files it maps), that RSS per torrent (KiB
-above the empty client's), and the idle CPU (% of one core) over
-the idle window.
+sockets, threads, anonymous RSS (MiB: the process's own memory, without the pages of files it maps) 2 s after all are
+seeding and again at the end of the idle window, the latter per torrent (KiB above the empty client's: what an idle
+torrent costs), and the idle CPU (% of one core) over the idle window.
 """
 import argparse, base64, concurrent.futures, json, os, re, shlex, shutil, signal, socket, subprocess, sys, time, urllib.error, urllib.request, uuid
 
@@ -220,13 +220,15 @@ class QBittorrent:
 def report(client, label, count, seconds, base_rss, idle_seconds):
     time.sleep(2)
     pid = client.process.pid
-    rss, threads, tcp, udp = proc_stats(pid)
+    busy_rss = proc_stats(pid)[0]
     before = cpu_seconds(pid)
     time.sleep(idle_seconds)
     idle = (cpu_seconds(pid) - before) / idle_seconds * 100
+    rss, threads, tcp, udp = proc_stats(pid)
     per = (rss - base_rss) * 1024 / count
-    print('%-20s %-8s N=%d  all seeding after %7.1f s  TCP listening %d  UDP %d  threads %4d  RSS (anon) %5.0f MiB (%6.1f KiB per torrent)  '
-          'idle CPU %.2f %% of a core' % (client.name, label, count, seconds, tcp, udp, threads, rss, per, idle), flush=True)
+    print('%-20s %-8s N=%d  all seeding after %7.1f s  TCP listening %d  UDP %d  threads %4d  RSS (anon) %5.0f MiB when all seeding, '
+          '%5.0f MiB after the idle window (%6.1f KiB per torrent)  idle CPU %.2f %% of a core'
+          % (client.name, label, count, seconds, tcp, udp, threads, busy_rss, rss, per, idle), flush=True)
 
 
 def run(client, torrents, count, idle_seconds, hold_seconds=0):
