@@ -7,19 +7,20 @@ namespace TorrentLab.Cli;
 /// the garbage collector, which runs only when something allocates, would keep the memory it grew to for as long as the
 /// torrents sit idle (days, for a seeding daemon): about twice what the torrents hold. So every
 /// <see cref="Interval"/> this looks at how much was allocated; when the last interval was quiet (under
-/// <see cref="QuietAllocation"/>) and the process allocated over <see cref="BurstAllocation"/> since it last settled,
-/// it compacts the heap once and returns the free memory (<see cref="GCCollectionMode.Aggressive"/>). A busy process is
+/// <see cref="QuietAllocation"/>) after a busy one, and the process allocated over <see cref="BurstAllocation"/> since it
+/// last settled, it compacts the heap once and returns the free memory (<see cref="GCCollectionMode.Aggressive"/>). A busy process is
 /// left to the collector as usual.</summary>
 internal sealed class HeapSettler : IDisposable
 {
     public static readonly TimeSpan Interval = TimeSpan.FromSeconds(10);
-    internal const long QuietAllocation = 4L << 20;   // allocated in one interval by a process that is only waiting
-    internal const long BurstAllocation = 64L << 20;  // allocated since the last settle: enough to be worth a full collection
+    internal const long QuietAllocation = 4L << 20;  // allocated in one interval by a process that is only waiting
+    internal const long BurstAllocation = 16L << 20; // allocated since the last settle: enough to be worth a full collection
 
     private readonly Func<long> _allocated;
     private readonly Action _compact;
     private readonly ITimer _timer;
     private long _last, _atSettle;
+    private bool _busy; // an interval since the last settle allocated QuietAllocation or more: a burst, not a trickle
 
     /// <param name="time">The clock the checks run on.</param>
     /// <param name="allocated">Bytes allocated by the process so far (tests give their own).</param>
@@ -40,9 +41,11 @@ internal sealed class HeapSettler : IDisposable
         var now = _allocated();
         var quiet = now - _last < QuietAllocation;
         _last = now;
-        if (!quiet || now - _atSettle < BurstAllocation) return;
+        _busy |= !quiet;
+        if (!quiet || !_busy || now - _atSettle < BurstAllocation) return;
         _compact();
         _atSettle = _last = _allocated();
+        _busy = false;
         Settled++;
     }
 
