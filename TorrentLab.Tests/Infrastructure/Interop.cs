@@ -1,7 +1,7 @@
 namespace TorrentLab.Tests.Infrastructure;
 
-/// <summary>Gates tests that need real clients (opentracker, libtorrent, aria2, Transmission, mktorrent, the npm clients
-/// of Transmission's and qBittorrent's APIs) and real validators (the OpenAPI linter from npm).</summary>
+/// <summary>Gates tests that need real clients (opentracker, libtorrent, aria2, Transmission, rtorrent, qBittorrent,
+/// webtorrent, mktorrent, the npm clients of Transmission's and qBittorrent's APIs) and real validators (the OpenAPI linter from npm).</summary>
 /// <remarks>Without the tool the test is skipped with the reason, never passed silently; when
 /// TORRENTLAB_REQUIRE_INTEROP=1 (set by .ci/run) a missing tool fails the test instead.</remarks>
 public static class Interop
@@ -47,6 +47,17 @@ public static class Interop
             if (!File.Exists(Path.Combine(folder, "node_modules", "@ctrl", package, "package.json")))
                 Missing($"@ctrl/{package} is not installed: run 'npm install --prefix tools/remote-clients --no-package-lock'");
         return folder;
+    }
+
+    /// <summary>Skips (or fails) unless webtorrent is installed: pinned in <c>tools/webtorrent/package.json</c> and
+    /// installed beside it by <c>.ci/run</c>; it needs Node.js. Returns its peer script, <c>tools/webtorrent/peer.mjs</c>.</summary>
+    public static string RequireWebtorrent()
+    {
+        var folder = Path.Combine(TestPaths.RepoRoot, "tools", "webtorrent");
+        if (FindOnPath("node") is null) Missing("Node.js ('node') is not installed (apt-get install nodejs npm)");
+        if (!File.Exists(Path.Combine(folder, "node_modules", "webtorrent", "package.json")))
+            Missing("webtorrent is not installed: run 'npm install --prefix tools/webtorrent --ignore-scripts --no-package-lock'");
+        return Path.Combine(folder, "peer.mjs");
     }
 
     /// <summary>The path of Node.js (call after <see cref="RequireRemoteClients"/> or another check that found it).</summary>

@@ -1,0 +1,201 @@
+using System.Diagnostics;
+using System.Net.Http.Headers;
+using System.Text.Json;
+
+namespace TorrentLab.Tests.Infrastructure;
+
+/// <summary>rtorrent (libtorrent-rakshasa) on 127.0.0.3 for the interop tests: it ignores peers on its own address, so it
+/// runs on another loopback address than ours (/work/shared/INTEROP.md). Headless (<c>system.daemon</c>), DHT, PEX and
+/// UDP trackers off; stopped by its own id on dispose.</summary>
+internal sealed class Rtorrent : IDisposable
+{
+    public const string Address = "127.0.0.3";
+
+    private readonly Process _process;
+    private readonly string _finished;
+
+    private Rtorrent(Process process, int port, string finished)
+    {
+        _process = process;
+        Port = port;
+        _finished = finished;
+    }
+
+    /// <summary>Its peer port, on <see cref="Address"/>.</summary>
+    public int Port { get; }
+
+    /// <summary>True once it has downloaded the whole torrent (its <c>event.download.finished</c> ran).</summary>
+    public bool Finished => File.Exists(_finished);
+
+    /// <summary>Starts rtorrent on <paramref name="torrent"/> with its data folder <paramref name="dataFolder"/>: it
+    /// checks what is there, then seeds or downloads the rest. Its session and log go to <paramref name="work"/>.</summary>
+    public static Rtorrent Start(string exe, string torrent, string dataFolder, string work)
+    {
+        var port = ProcessRunner.FreeTcpPort();
+        var session = Path.Combine(work, "rtorrent-session");
+        Directory.CreateDirectory(session);
+        Directory.CreateDirectory(dataFolder);
+        var finished = Path.Combine(work, "rtorrent-finished");
+        var rc = Path.Combine(work, "rtorrent.rc");
+        File.WriteAllLines(rc,
+        [
+            $"directory.default.set = {dataFolder}",
+            $"session.path.set = {session}",
+            $"network.port_range.set = {port}-{port}",
+            "network.port_random.set = no",
+            $"network.bind_address.set = {Address}",
+            "system.daemon.set = true",
+            "dht.mode.set = disable",
+            "protocol.pex.set = no",
+            "trackers.use_udp.set = no",
+            $"log.open_file = \"main\", {Path.Combine(work, "rtorrent.log")}",
+            "log.add_output = \"info\", \"main\"",
+            $"method.set_key = event.download.finished, done, \"execute.nothrow=touch,{finished}\"",
+            $"load.start_verbose = \"{torrent}\", \"d.directory.set={dataFolder}\"",
+        ]);
+        return new Rtorrent(ProcessRunner.Start(exe, ["-n", "-o", $"import={rc}"]), port, finished);
+    }
+
+    public void Dispose()
+    {
+        ProcessRunner.Stop(_process);
+        _process.Dispose();
+    }
+}
+
+/// <summary>qbittorrent-nox (libtorrent-rasterbar inside a daemon) on 127.0.0.1, driven through its WebUI API v2: its
+/// profile written first (legal notice accepted, DHT, LSD, PeX, UPnP and queueing off, loopback only, no WebUI login
+/// from localhost); stopped by its own id on dispose.</summary>
+internal sealed class QBittorrentNox : IDisposable
+{
+    private readonly Process _process;
+    private readonly HttpClient _http;
+
+    private QBittorrentNox(Process process, int webPort, int peerPort)
+    {
+        _process = process;
+        PeerPort = peerPort;
+        _http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{webPort}/api/v2/"), Timeout = TimeSpan.FromSeconds(10) };
+    }
+
+    /// <summary>Its peer port on 127.0.0.1.</summary>
+    public int PeerPort { get; }
+
+    /// <summary>Starts qbittorrent-nox with a profile in <paramref name="work"/> and waits until its API answers.</summary>
+    public static async Task<QBittorrentNox> StartAsync(string exe, string work, CancellationToken ct)
+    {
+        var (webPort, peerPort) = (ProcessRunner.FreeTcpPort(), ProcessRunner.FreeTcpAndUdpPort());
+        var profile = Path.Combine(work, "qbittorrent-profile");
+        var config = Path.Combine(profile, "qBittorrent", "config");
+        Directory.CreateDirectory(config);
+        File.WriteAllLines(Path.Combine(config, "qBittorrent.conf"),
+        [
+            "[LegalNotice]", "Accepted=true", "",
+            "[BitTorrent]", $"Session\\Port={peerPort}", "Session\\InterfaceAddress=127.0.0.1", "Session\\Interface=lo",
+            "Session\\QueueingSystemEnabled=false", "Session\\DHTEnabled=false", "Session\\LSDEnabled=false", "Session\\PeXEnabled=false",
+            "Session\\Encryption=0", "Session\\BTProtocol=1", "", // encryption allowed, TCP only
+            "[Preferences]", "WebUI\\Address=127.0.0.1", $"WebUI\\Port={webPort}", "WebUI\\LocalHostAuth=false", "WebUI\\CSRFProtection=false",
+            "WebUI\\HostHeaderValidation=false", "Bittorrent\\DHT=false", "Bittorrent\\LSD=false", "Bittorrent\\PeX=false", "Connection\\UPnP=false",
+        ]);
+        var process = ProcessRunner.Start(exe, [$"--profile={profile}", $"--webui-port={webPort}"]);
+        var qb = new QBittorrentNox(process, webPort, peerPort);
+        for (var i = 0; i < 150; i++)
+        {
+            try
+            {
+                using var answer = await qb._http.GetAsync("app/version", ct);
+                if (answer.IsSuccessStatusCode) return qb;
+            }
+            catch (HttpRequestException) { }
+            if (process.HasExited) break;
+            await Task.Delay(200, ct);
+        }
+        qb.Dispose();
+        throw new InvalidOperationException("qbittorrent-nox's WebUI never answered");
+    }
+
+    /// <summary>Adds <paramref name="torrent"/>, its data in <paramref name="savePath"/>: it checks what is there, then
+    /// seeds or downloads the rest.</summary>
+    public async Task AddAsync(string torrent, string savePath, CancellationToken ct)
+    {
+        using var form = new MultipartFormDataContent();
+        var file = new ByteArrayContent(await File.ReadAllBytesAsync(torrent, ct));
+        file.Headers.ContentType = new MediaTypeHeaderValue("application/x-bittorrent");
+        form.Add(file, "torrents", Path.GetFileName(torrent));
+        form.Add(new StringContent(savePath), "savepath");
+        using var answer = await _http.PostAsync("torrents/add", form, ct);
+        var text = await answer.Content.ReadAsStringAsync(ct);
+        Assert.True(answer.IsSuccessStatusCode && text.Contains("Ok", StringComparison.Ordinal), $"torrents/add: {(int)answer.StatusCode} {text}");
+    }
+
+    /// <summary>Its state of the torrent (<c>uploading</c>, <c>stalledUP</c>, <c>downloading</c>, <c>checkingUP</c>, ...)
+    /// and progress, or null while it does not list it.</summary>
+    public async Task<(string State, double Progress)?> StateAsync(string infoHashHex, CancellationToken ct)
+    {
+        var json = await _http.GetStringAsync($"torrents/info?hashes={infoHashHex}", ct);
+        using var document = JsonDocument.Parse(json);
+        foreach (var t in document.RootElement.EnumerateArray())
+            return (t.GetProperty("state").GetString() ?? "", t.GetProperty("progress").GetDouble());
+        return null;
+    }
+
+    public void Dispose()
+    {
+        _http.Dispose();
+        ProcessRunner.Stop(_process);
+        _process.Dispose();
+    }
+}
+
+/// <summary>A webtorrent peer (Node, TCP) from <c>tools/webtorrent/peer.mjs</c> on 127.0.0.1; stopped by its own id on
+/// dispose.</summary>
+internal sealed class WebtorrentPeer : IDisposable
+{
+    private readonly Process _process;
+    private readonly System.Collections.Concurrent.ConcurrentQueue<string> _lines = new();
+
+    private WebtorrentPeer(Process process, int port)
+    {
+        _process = process;
+        Port = port;
+        process.OutputDataReceived += (_, e) => { if (e.Data is { } line) _lines.Enqueue(line); };
+        process.ErrorDataReceived += (_, e) => { if (e.Data is { } line) _lines.Enqueue(line); };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+    }
+
+    /// <summary>Its peer port on 127.0.0.1.</summary>
+    public int Port { get; }
+
+    /// <summary>What it printed so far.</summary>
+    public string Output => string.Join('\n', _lines);
+
+    /// <summary>Starts <paramref name="script"/> seeding (<paramref name="seed"/>) or fetching <paramref name="torrent"/>
+    /// with its data in <paramref name="folder"/>.</summary>
+    public static WebtorrentPeer Start(string script, bool seed, string torrent, string folder)
+    {
+        var port = ProcessRunner.FreeTcpPort();
+        Directory.CreateDirectory(folder);
+        var process = ProcessRunner.Start(Interop.Node, [script, seed ? "seed" : "get", torrent, folder, port.ToString()]);
+        return new WebtorrentPeer(process, port);
+    }
+
+    /// <summary>Until it prints <paramref name="line"/> (true) or exits or <paramref name="timeout"/> passes (false).</summary>
+    public async Task<bool> WaitForAsync(string line, TimeSpan timeout, CancellationToken ct)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (DateTime.UtcNow < deadline)
+        {
+            if (_lines.Contains(line)) return true;
+            if (_process.HasExited) return _lines.Contains(line);
+            await Task.Delay(100, ct);
+        }
+        return false;
+    }
+
+    public void Dispose()
+    {
+        ProcessRunner.Stop(_process);
+        _process.Dispose();
+    }
+}
