@@ -118,4 +118,44 @@ public class SwarmInteropTests
         Assert.True(seeder.Uploaded >= built.Torrent.TotalLength, $"uploaded {seeder.Uploaded}");
         Assert.Empty(seeder.BadPeers);
     }
+
+    [Fact]
+    public async Task RunAsync_FromATransmissionSeederThatAnswersInBursts_GrowsThePipelineByWhatItDelivers()
+    {
+        // Transmission 3.00 unchokes at its next choke round (seconds after we are interested) and then sends every
+        // block it was asked for in one burst every 500 ms: the pipeline, not its upload, sets the rate. Sized by a
+        // five-second average that began with the wait, the pipeline grew by a few requests a round (12 MiB took 18.7 s
+        // against libtorrent's 12.0); sized by the best second, it doubles each second.
+        var transmission = Interop.RequireExecutable("transmission-cli");
+        using var folder = new TempFolder("torrentlab-transmission-bursts");
+        var built = TestTorrents.SingleFile(length: 12 << 20, pieceLength: 256 * 1024, name: "bursts.bin", seed: 13);
+        var torrentPath = built.WriteTorrent(folder.Path);
+        built.WritePayload(folder.Combine("tr"));
+        using var tr = InteropProcess.TransmissionSeeder(transmission, torrentPath, folder.Combine("tr"), folder.Combine("tr-config"));
+        var (sent, received, mostOutstanding) = (0, 0, 0);
+        var gate = new Lock();
+
+        await SwarmDownload.RunAsync(built.Torrent, new DownloadOptions
+        {
+            OutputDirectory = folder.Combine("out"),
+            ListenPort = 0,
+            BindAddress = IPAddress.Loopback,
+            ExtraPeers = [new IPEndPoint(IPAddress.Loopback, tr.Port)],
+            StallTimeout = TimeSpan.FromSeconds(30),
+            Trace = e =>
+            {
+                lock (gate)
+                {
+                    if (e.Kind == TorrentLab.Wire.MessageKind.Request && e.Direction == TorrentLab.Wire.WireDirection.Sent) sent++;
+                    else if (e.Kind == TorrentLab.Wire.MessageKind.Piece && e.Direction == TorrentLab.Wire.WireDirection.Received) received++;
+                    // The pipeline while the first 300 of the 768 blocks arrive (what it grew to by what the peer delivered).
+                    if (received < 300) mostOutstanding = Math.Max(mostOutstanding, sent - received);
+                }
+            },
+        }, null, Ct).WaitAsync(TimeSpan.FromSeconds(60), Ct);
+
+        AssertFiles(built, folder.Combine("out"));
+        // Sized by the average: 33-47 requests out by then; by the best second, 79 or more.
+        Assert.True(mostOutstanding >= 64, $"at most {mostOutstanding} requests were out while the first 300 blocks arrived");
+    }
 }

@@ -48,6 +48,21 @@ public sealed class RateMeter
         }
     }
 
+    /// <summary>Bytes in the busiest one-second bucket of the window (the current, partial second included), per
+    /// second: what the sender showed it can deliver, where <see cref="BytesPerSecond"/> averages in the seconds it was
+    /// idle.</summary>
+    public double BestSecond
+    {
+        get
+        {
+            lock (_bytes)
+            {
+                Advance();
+                return _bytes.Max();
+            }
+        }
+    }
+
     private void Advance()
     {
         var second = (long)_time.GetElapsedTime(_start).TotalSeconds;
