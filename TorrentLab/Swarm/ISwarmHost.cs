@@ -13,6 +13,9 @@ internal interface ISwarmHost
     /// <summary>The torrent (piece lengths, info hash, private flag).</summary>
     Torrent Torrent { get; }
 
+    /// <summary>The session's clock: every time the peer reads, waits for or times goes through it.</summary>
+    TimeProvider Time { get; }
+
     /// <summary>Where the peer asks for work and files the blocks it receives.</summary>
     PieceManager Pieces { get; }
 
