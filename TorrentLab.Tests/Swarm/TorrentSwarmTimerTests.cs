@@ -157,6 +157,21 @@ public class TorrentSwarmTimerTests
     }
 
     [Fact]
+    public async Task Stall_NoBlockForTheStallTimeout_FailsTheDownloadThen_NotBefore()
+    {
+        var stall = TimeSpan.FromSeconds(10);
+        await using var rig = Rig.Start(downloading: true, o => o with { StallTimeout = stall });
+
+        // The timer first looks at the download after 1 s: the stall clock starts there, and runs out at 11 s.
+        await rig.Ticks.AdvanceAsync(stall + SwarmTicks.Tick); // the check at 10 s was handled
+
+        Assert.False(rig.Swarm.Failure.IsCompleted);
+        await rig.Ticks.AdvanceAsync(Second); // the check at 11 s
+        var e = await Assert.ThrowsAsync<DownloadFailedException>(() => rig.Swarm.Failure);
+        Assert.StartsWith("no peer delivered data for 10 s: 0 connected, 0 banned", e.Message);
+    }
+
+    [Fact]
     public async Task ChokingRound_AnUploadCapNotFilled_OpensASlotForAWaitingPeerAtTheNextRound_TenSecondsAfterTheLast()
     {
         // One upload slot (the optimistic one) under a cap we are far from filling: the first interested peer takes it at

@@ -1,4 +1,5 @@
 using TorrentLab.Swarm;
+using TorrentLab.Tests.Infrastructure;
 using TorrentLab.Wire;
 
 namespace TorrentLab.Tests.Swarm;
@@ -84,6 +85,24 @@ public class TransportRaceTests
         await SecondWon(TransportRace.ConnectFirstAsync(first.Open(), second.Open(), TimeSpan.FromMilliseconds(1), Forever, null, Real, Ct), stream);
 
         await LoserGoneWinnerOpen(first.Cancelled, stream);
+    }
+
+    [Fact]
+    public async Task ConnectFirst_FirstSilent_TheSecondStartsWhenTheHeadStartHasPassed_NotBefore()
+    {
+        var clock = new ManualClock();
+        var (first, second) = (new Attempt(), new Attempt());
+        var stream = new TrackedStream();
+        second.Result.SetResult(stream);
+        var headStart = TransportRace.DefaultHeadStart;
+
+        var race = TransportRace.ConnectFirstAsync(first.Open(), second.Open(), headStart, Forever, null, clock, Ct);
+        Assert.Equal([headStart], clock.PendingTimers);
+        clock.Advance(headStart - TimeSpan.FromMilliseconds(1));
+
+        Assert.False(second.Started);
+        clock.Advance(TimeSpan.FromMilliseconds(1));
+        await SecondWon(race, stream);
     }
 
     [Fact]
