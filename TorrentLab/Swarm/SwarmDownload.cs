@@ -85,7 +85,7 @@ public static class SwarmDownload
             if (!options.SeedAfterDownload) return Result(swarm);
             // Seeding goes on in the same swarm until its peers leave; then the torrent holds no swarm until one comes.
             await using var seeding = SeedingTorrent.TakeOver(host, swarm, storage, options, swarm.WrittenSnapshot(), SeedingStorage(start, host));
-            await SeedAsync(seeding, torrent, options, progress, host.Settings.Time, ct).ConfigureAwait(false);
+            await SeedAsync(seeding, torrent, options, progress, ct).ConfigureAwait(false);
             return Result(swarm, seeding);
         }
         finally
@@ -110,7 +110,7 @@ public static class SwarmDownload
         {
             var seeding = SeedingTorrent.Start(session, start.Torrent, options, start.Have, SeedingStorage(start, session));
             var result = new DownloadResult(0, 0, start.Have.Count, [], [], TimeSpan.Zero) { Selected = start.Selection.Skipping(start.Torrent) };
-            return SeedUntilDoneAsync(seeding, result, options, progress, session.Settings.Time, ct);
+            return SeedUntilDoneAsync(seeding, result, options, progress, ct);
         }
 
         async Task<DownloadResult> RecordThenSeedAsync()
@@ -123,10 +123,10 @@ public static class SwarmDownload
     /// <summary>Seeds until done (<see cref="SeedAsync"/>), then stops seeding and completes the result with its totals.
     /// A frame of its own, holding only the seeding torrent and the result: it is what waits while the torrent seeds.</summary>
     private static async Task<DownloadResult> SeedUntilDoneAsync(SeedingTorrent seeding, DownloadResult result, DownloadOptions options,
-        IProgress<DownloadProgress>? progress, TimeProvider time, CancellationToken ct)
+        IProgress<DownloadProgress>? progress, CancellationToken ct)
     {
         await using (seeding)
-            await SeedAsync(seeding, seeding.Torrent, options, progress, time, ct).ConfigureAwait(false);
+            await SeedAsync(seeding, seeding.Torrent, options, progress, ct).ConfigureAwait(false);
         return result with { Downloaded = seeding.Received, Uploaded = seeding.Uploaded, BadPeers = seeding.BadPeers };
     }
 
@@ -191,10 +191,9 @@ public static class SwarmDownload
     /// <summary>How often a seeding torrent with a ratio limit looks at what it uploaded.</summary>
     private static readonly TimeSpan RatioCheck = TimeSpan.FromSeconds(1);
 
-    /// <summary>Seeds until the ratio or time limit (if any, on the session's clock <paramref name="time"/>) or
-    /// cancellation; a failure to read the data is thrown.</summary>
+    /// <summary>Seeds until the ratio or time limit (if any) or cancellation; a failure to read the data is thrown.</summary>
     private static async Task SeedAsync(SeedingTorrent seeding, Torrent torrent, DownloadOptions options,
-        IProgress<DownloadProgress>? progress, TimeProvider time, CancellationToken ct)
+        IProgress<DownloadProgress>? progress, CancellationToken ct)
     {
         options.Log?.Invoke("seeding" + (options.SeedRatio is { } r ? $" to ratio {r}" : "") + (options.SeedTime is { } t ? $" for {t}" : ""));
         seeding.Progress = progress;
@@ -203,9 +202,9 @@ public static class SwarmDownload
         // one session cost no wake-ups. With a ratio, the upload is looked at once a second.
         // A timer holds at most about 49 days; a longer limit seeds until cancelled. Without a limit nothing is made:
         // ten thousand torrents seeding in one session wait on one small promise each.
-        var timed = options.SeedTime is { } seedTime && seedTime.TotalMilliseconds < uint.MaxValue - 1;
-        using var timeUp = timed ? new CancellationTokenSource(options.SeedTime!.Value, time) : null;
-        using var limit = timed ? CancellationTokenSource.CreateLinkedTokenSource(ct, timeUp!.Token) : null;
+        var timed = options.SeedTime is { } time && time.TotalMilliseconds < uint.MaxValue - 1;
+        using var limit = timed ? CancellationTokenSource.CreateLinkedTokenSource(ct) : null;
+        if (timed) limit!.CancelAfter(options.SeedTime!.Value);
         try
         {
             if (options.SeedRatio is not { } ratio || torrent.TotalLength == 0)
@@ -215,7 +214,7 @@ public static class SwarmDownload
                 await seeding.Failure.WaitAsync(limit?.Token ?? ct).ConfigureAwait(false);
                 return;
             }
-            using var timer = new PeriodicTimer(RatioCheck, time);
+            using var timer = new PeriodicTimer(RatioCheck);
             while (await timer.WaitForNextTickAsync(limit?.Token ?? ct).ConfigureAwait(false))
             {
                 if (seeding.Failure.IsFaulted) await seeding.Failure.ConfigureAwait(false); // throws: no longer seeding
