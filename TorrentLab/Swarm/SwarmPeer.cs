@@ -14,7 +14,7 @@ internal sealed partial class SwarmPeer : IBlockSource
 {
     private readonly ISwarmHost _swarm; // all this peer sees of its torrent's swarm
     private readonly PieceManager _pieces;
-    private readonly TimeProvider _time; // the swarm's clock: every stamp below is one of its timestamps
+    private readonly TimeProvider _time; // the swarm's clock: the peer's time stamps (longs) are its timestamps
     private int _peerHaveCount;
     private bool _countedAsSeed;
 
