@@ -23,8 +23,15 @@ internal sealed class FakePieceStorage : IPieceStorage
     public ValueTask WritePieceAsync(int index, ReadOnlyMemory<byte> data, CancellationToken cancellation = default) =>
         WriteFailure(Interlocked.Increment(ref _writes)) is { } error ? ValueTask.FromException(error) : ValueTask.CompletedTask;
 
-    public ValueTask ReadAsync(int index, int begin, Memory<byte> buffer, CancellationToken cancellation = default) =>
-        ValueTask.FromException(new InvalidOperationException($"this fake keeps no data: piece {index} offset {begin} cannot be read"));
+    /// <summary>Reads return zeros (a seeder whose blocks nobody checks); false (the default) makes every read fail.</summary>
+    public bool ReadsZeros { get; init; }
+
+    public ValueTask ReadAsync(int index, int begin, Memory<byte> buffer, CancellationToken cancellation = default)
+    {
+        if (!ReadsZeros) return ValueTask.FromException(new InvalidOperationException($"this fake keeps no data: piece {index} offset {begin} cannot be read"));
+        buffer.Span.Clear();
+        return ValueTask.CompletedTask;
+    }
 
     public ValueTask FlushAsync(CancellationToken cancellation = default)
     {

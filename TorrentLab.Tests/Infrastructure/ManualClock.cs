@@ -27,6 +27,16 @@ public sealed class ManualClock(DateTimeOffset? start = null) : TimeProvider
         }
     }
 
+    /// <summary>How long until each pending timer fires, soonest first (timers with no due time are left out): a test
+    /// can wait until the code under test has armed the timer it expects, before it moves time past it.</summary>
+    public IReadOnlyList<TimeSpan> PendingTimers
+    {
+        get
+        {
+            lock (_lock) return [.. _timers.Where(t => t.DueAt is not null).Select(t => t.DueAt!.Value - _now).Order()];
+        }
+    }
+
     /// <summary>Moves time forward and fires the timers that came due, in order.</summary>
     public void Advance(TimeSpan by)
     {

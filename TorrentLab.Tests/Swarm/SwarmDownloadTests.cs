@@ -173,22 +173,30 @@ public class SwarmDownloadTests
     }
 
     [Fact]
-    public async Task RunAsync_NoStallTimeoutAndNoPeers_WaitsShowingWhyUntilCancelled()
+    public async Task RunAsync_NoStallTimeoutAndNoPeers_ShowsWhyItWaitsAfterFiveSecondsWithoutABlock_UntilCancelled()
     {
         await using var swarm = await MockSwarm.StartAsync(64 * 1024, 16 * 1024, Ct); // a tracker with no peer at all
         using var cancel = CancellationTokenSource.CreateLinkedTokenSource(Ct);
-        string? status = null;
-        var progress = new Callback(p =>
-        {
-            if (p.Status is null) return;
-            status = p.Status;
-            cancel.Cancel(); // seen: the user presses Ctrl-C
-        });
+        var ticks = new SwarmTicks();
+        var log = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        var options = swarm.Options(swarm.Folder.Combine("out"), log.Enqueue) with { StallTimeout = null };
 
-        var run = SwarmDownload.RunAsync(swarm.Built.Torrent, swarm.Options(swarm.Folder.Combine("out")) with { StallTimeout = null }, progress, cancel.Token);
+        var run = SwarmDownload.RunAsync(swarm.Built.Torrent, options with { Session = options.Session with { Time = ticks.Clock } }, ticks, cancel.Token);
+        await ticks.StartedAsync();
+
+        // The timer first looks at the download after 1 s; from 5 s later with no block, every report says why.
+        await ticks.AdvanceAsync(TimeSpan.FromSeconds(6) - SwarmTicks.Tick);
+        Assert.Null(ticks.Last!.Status);
+        await ticks.AdvanceAsync(SwarmTicks.Tick);
+        Assert.StartsWith("waiting for peers: 0 connected, 0 known; ", ticks.Last!.Status);
+        // The tracker's answer (a real request) shows in the next report once it came.
+        Assert.True(await CountingTimeProvider.EventuallyAsync(() => log.Any(l => l.StartsWith("tracker: 0 peers", StringComparison.Ordinal)),
+            TimeSpan.FromSeconds(60)), string.Join("\n", log));
+        await ticks.AdvanceAsync(SwarmTicks.Tick);
+        var status = ticks.Last!.Status!;
+        await cancel.CancelAsync(); // seen: the user presses Ctrl-C
 
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => run.WaitAsync(TimeSpan.FromSeconds(60), Ct));
-        Assert.NotNull(status);
         Assert.StartsWith("waiting for peers: 0 connected, 0 known; ", status);
         Assert.Matches($"tracker {System.Text.RegularExpressions.Regex.Escape(swarm.Tracker.HttpAnnounceUrl)} answered [0-9]+, next announce in [0-9]+ s$", status);
     }

@@ -1,4 +1,5 @@
 using TorrentLab.Swarm;
+using TorrentLab.Tests.Infrastructure;
 using TorrentLab.Wire;
 
 namespace TorrentLab.Tests.Swarm;
@@ -9,6 +10,7 @@ public class TransportRaceTests
 {
     private static readonly TimeSpan Forever = Timeout.InfiniteTimeSpan;
     private static readonly TimeSpan Generous = TimeSpan.FromSeconds(30);
+    private static readonly TimeProvider Real = TimeProvider.System;
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     /// <summary>A stream that says when it was closed.</summary>
@@ -66,7 +68,7 @@ public class TransportRaceTests
         var stream = new TrackedStream();
         first.Result.SetResult(stream);
 
-        var (won, winner) = await TransportRace.ConnectFirstAsync(first.Open(), second.Open(), Forever, Forever, null, Ct);
+        var (won, winner) = await TransportRace.ConnectFirstAsync(first.Open(), second.Open(), Forever, Forever, null, Real, Ct);
 
         Assert.Same(stream, won);
         Assert.Equal(0, winner);
@@ -80,9 +82,27 @@ public class TransportRaceTests
         var stream = new TrackedStream();
         second.Result.SetResult(stream);
 
-        await SecondWon(TransportRace.ConnectFirstAsync(first.Open(), second.Open(), TimeSpan.FromMilliseconds(1), Forever, null, Ct), stream);
+        await SecondWon(TransportRace.ConnectFirstAsync(first.Open(), second.Open(), TimeSpan.FromMilliseconds(1), Forever, null, Real, Ct), stream);
 
         await LoserGoneWinnerOpen(first.Cancelled, stream);
+    }
+
+    [Fact]
+    public async Task ConnectFirst_FirstSilent_TheSecondStartsWhenTheHeadStartHasPassed_NotBefore()
+    {
+        var clock = new ManualClock();
+        var (first, second) = (new Attempt(), new Attempt());
+        var stream = new TrackedStream();
+        second.Result.SetResult(stream);
+        var headStart = TransportRace.DefaultHeadStart;
+
+        var race = TransportRace.ConnectFirstAsync(first.Open(), second.Open(), headStart, Forever, null, clock, Ct);
+        Assert.Equal([headStart], clock.PendingTimers);
+        clock.Advance(headStart - TimeSpan.FromMilliseconds(1));
+
+        Assert.False(second.Started);
+        clock.Advance(TimeSpan.FromMilliseconds(1));
+        await SecondWon(race, stream);
     }
 
     [Fact]
@@ -95,7 +115,7 @@ public class TransportRaceTests
         var failures = new List<(int, string)>();
 
         await SecondWon(TransportRace.ConnectFirstAsync(first.Open(), second.Open(), Forever, Forever,
-            (i, e) => failures.Add((i, e.Message)), Ct), stream);
+            (i, e) => failures.Add((i, e.Message)), Real, Ct), stream);
 
         Assert.Equal([(0, "peer 127.0.0.1:1: cannot connect over uTP (reset)")], failures);
     }
@@ -106,7 +126,7 @@ public class TransportRaceTests
         var (first, second) = (new Attempt(), new Attempt());
         var firstStream = new TrackedStream();
         var secondStream = new TrackedStream();
-        var race = TransportRace.ConnectFirstAsync(first.Open(ignoreCancel: true), second.Open(ignoreCancel: true), TimeSpan.FromMilliseconds(1), Forever, null, Ct);
+        var race = TransportRace.ConnectFirstAsync(first.Open(ignoreCancel: true), second.Open(ignoreCancel: true), TimeSpan.FromMilliseconds(1), Forever, null, Real, Ct);
         await second.Begun.Task.WaitAsync(Generous, Ct);   // the head start is 1 ms
 
         second.Result.SetResult(secondStream);
@@ -125,7 +145,7 @@ public class TransportRaceTests
         var failures = new List<int>();
 
         var e = await Assert.ThrowsAsync<WireException>(() => TransportRace.ConnectFirstAsync(first.Open(), second.Open(), Forever, Forever,
-            (i, _) => failures.Add(i), Ct).WaitAsync(Generous, Ct));
+            (i, _) => failures.Add(i), Real, Ct).WaitAsync(Generous, Ct));
 
         Assert.Equal("peer 127.0.0.1:1: cannot connect (ConnectionRefused)", e.Message);
         Assert.Equal([0], failures);
@@ -136,7 +156,7 @@ public class TransportRaceTests
     {
         var (first, second) = (new Attempt(), new Attempt());
         using var caller = CancellationTokenSource.CreateLinkedTokenSource(Ct);
-        var race = TransportRace.ConnectFirstAsync(first.Open(), second.Open(), TimeSpan.FromMilliseconds(1), Forever, null, caller.Token);
+        var race = TransportRace.ConnectFirstAsync(first.Open(), second.Open(), TimeSpan.FromMilliseconds(1), Forever, null, Real, caller.Token);
         await second.Begun.Task.WaitAsync(Generous, Ct);
 
         await caller.CancelAsync();
@@ -156,7 +176,7 @@ public class TransportRaceTests
         var failures = new List<int>();
 
         var e = await Assert.ThrowsAsync<WireException>(() => TransportRace.ConnectFirstAsync(first.Open(), second.Open(),
-            TimeSpan.FromMilliseconds(1), TimeSpan.FromMilliseconds(1), (i, _) => failures.Add(i), Ct).WaitAsync(Generous, Ct));
+            TimeSpan.FromMilliseconds(1), TimeSpan.FromMilliseconds(1), (i, _) => failures.Add(i), Real, Ct).WaitAsync(Generous, Ct));
 
         Assert.Equal("peer 127.0.0.1:1: cannot connect (ConnectionRefused)", e.Message);
         await first.Cancelled.Task.WaitAsync(Generous, Ct);
@@ -169,7 +189,7 @@ public class TransportRaceTests
         var (first, second) = (new Attempt(), new Attempt());
         second.Result.SetException(new WireException("peer 127.0.0.1:1: cannot connect (ConnectionRefused)", isViolation: false));
         using var stream = new TrackedStream();
-        var race = TransportRace.ConnectFirstAsync(first.Open(), second.Open(), TimeSpan.FromMilliseconds(1), Forever, null, Ct);
+        var race = TransportRace.ConnectFirstAsync(first.Open(), second.Open(), TimeSpan.FromMilliseconds(1), Forever, null, Real, Ct);
         await second.Begun.Task.WaitAsync(Generous, Ct);
 
         first.Result.SetResult(stream);

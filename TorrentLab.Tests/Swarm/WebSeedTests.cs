@@ -124,13 +124,24 @@ public class WebSeedTests
         await using var server = await WebSeedServer.StartAsync(folder.Combine("www"), fault, Ct);
         var (torrent, files) = Build("fail.bin", [(["fail.bin"], 500_000)], server.Url + "/files/fail.bin", folder.Combine("www"), multi: false);
         var log = new ConcurrentQueue<string>();
+        var clock = new ManualClock(); // the back-off passes in virtual time
+        var options = Options(folder.Combine("out"), log);
+        var backOff = TimeSpan.FromSeconds(2);
 
-        await SwarmDownload.RunAsync(torrent, Options(folder.Combine("out"), log), null, Ct).WaitAsync(TimeSpan.FromSeconds(60), Ct);
+        var run = SwarmDownload.RunAsync(torrent, options with { Session = options.Session with { Time = clock } }, null, Ct);
 
-        AssertFiles(files, folder.Combine("out"));
-        // No other source: the download finished only after the failure was logged and the 2 s back-off ended.
+        // No other source: once the failure is logged and the back-off armed, nothing is asked until it has passed.
+        Assert.True(await CountingTimeProvider.EventuallyAsync(() => clock.PendingTimers.Contains(backOff), TimeSpan.FromSeconds(60)),
+            string.Join("\n", log));
         Assert.Contains(log, l => l.StartsWith($"web seed {server.Url}/files/fail.bin: ", StringComparison.Ordinal)
             && l.Contains(reason, StringComparison.Ordinal) && l.EndsWith("backing off 2 s", StringComparison.Ordinal));
+        var asked = server.Requests;
+        clock.Advance(backOff - TimeSpan.FromMilliseconds(1));
+        Assert.Equal(asked, server.Requests);
+        Assert.False(run.IsCompleted);
+        clock.Advance(TimeSpan.FromMilliseconds(1));
+        await run.WaitAsync(TimeSpan.FromSeconds(60), Ct);
+        AssertFiles(files, folder.Combine("out"));
         Assert.DoesNotContain(log, l => l.Contains("   at ", StringComparison.Ordinal)); // no stack trace
     }
 

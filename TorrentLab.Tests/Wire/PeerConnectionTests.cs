@@ -127,38 +127,6 @@ public class PeerConnectionTests
     }
 
     [Fact]
-    public async Task ReceiveAsync_PeerSilentPastIdleTimeout_ThrowsIdleTimeout()
-    {
-        var built = TestTorrents.SingleFile();
-        await using var peer = SyntheticPeer.Start(SyntheticPeerOptions.ForTorrent(built.Torrent, built.Payload, SyntheticBehaviour.NeverUnchokes));
-        var options = For(built) with { IdleTimeout = TimeSpan.FromMilliseconds(300) };
-        await using var connection = await PeerConnection.ConnectAsync(peer.EndPoint, built.Torrent.InfoHash, PeerId.CreateOurs(), options, Ct);
-        await connection.ReceiveAsync(Ct);
-        await connection.SendInterestedAsync(Ct);
-
-        var e = await Assert.ThrowsAsync<WireException>(async () => await connection.ReceiveAsync(Ct));
-
-        Assert.Contains("no message for 0.3 s (idle timeout)", e.Message);
-        Assert.False(e.IsViolation);
-        Assert.Contains(peer.Log, line => line.Contains("ignored interested", StringComparison.Ordinal));
-    }
-
-    [Fact]
-    public async Task Idle_OurSideSendsKeepAlives_ThePeerCountsThem()
-    {
-        var (client, server) = await TestDownloader.PairAsync(TestDownloader.OtherHash,
-            client: TestDownloader.Quick with { KeepAliveInterval = TimeSpan.FromMilliseconds(40) });
-        await using var _ = client;
-        await using var __ = server;
-        using var window = CancellationTokenSource.CreateLinkedTokenSource(Ct);
-        window.CancelAfter(TimeSpan.FromMilliseconds(600));
-
-        await Assert.ThrowsAnyAsync<OperationCanceledException>(async () => await server.ReceiveAsync(window.Token));
-
-        Assert.True(server.KeepAlivesReceived >= 1, $"keep-alives received: {server.KeepAlivesReceived}");
-    }
-
-    [Fact]
     public async Task AcceptAsync_TorrentWeDoNotServe_DropsThePeerWithoutAnswering()
     {
         using var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);

@@ -13,6 +13,9 @@ internal interface ISwarmHost
     /// <summary>The torrent (piece lengths, info hash, private flag).</summary>
     Torrent Torrent { get; }
 
+    /// <summary>The swarm's clock (its session's): the peer reads the time, stamps events and waits through it only.</summary>
+    TimeProvider Time { get; }
+
     /// <summary>Where the peer asks for work and files the blocks it receives.</summary>
     PieceManager Pieces { get; }
 

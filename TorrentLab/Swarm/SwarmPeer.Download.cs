@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using TorrentLab.Pieces;
 using TorrentLab.Wire;
 
@@ -22,7 +21,7 @@ internal sealed partial class SwarmPeer
 
     private readonly BlockRequest[] _fill = new BlockRequest[MaxPipeline];
     private readonly PeerMessage[] _requestBatch = new PeerMessage[MaxPipeline];
-    private long _lastBlockAt;        // Stopwatch timestamp of the last stored block (or of the unchoke)
+    private long _lastBlockAt;        // timestamp of the last stored block (or of the unchoke)
     private int _pipelineCap = MaxPipeline; // halved each time it skips requests
     private int _skipStrikes, _skipped;
     private int _unrequested; // blocks it sent that nobody asked it for
@@ -160,13 +159,13 @@ internal sealed partial class SwarmPeer
     /// <summary>Stops counting it as delivering when its last block is older than <paramref name="after"/>; true when
     /// it was counted until now (the caller tells the swarm, exactly once).</summary>
     public bool StopDelivering(TimeSpan after) =>
-        Volatile.Read(ref _delivering) == 1 && Stopwatch.GetElapsedTime(Volatile.Read(ref _lastBlockAt)) >= after &&
+        Volatile.Read(ref _delivering) == 1 && _time.GetElapsedTime(Volatile.Read(ref _lastBlockAt)) >= after &&
         Interlocked.Exchange(ref _delivering, 0) == 1;
 
     /// <summary>Notes a block this peer delivered; true when it is the first of a piece it had not sent before.</summary>
     private bool StoredBlock(int index)
     {
-        Volatile.Write(ref _lastBlockAt, Stopwatch.GetTimestamp());
+        Volatile.Write(ref _lastBlockAt, _time.GetTimestamp());
         if (Volatile.Read(ref _delivering) == 0 && Interlocked.Exchange(ref _delivering, 1) == 0) _swarm.OnDelivering(started: true);
         Delivered = true;
         Snubbed = false;
@@ -179,7 +178,7 @@ internal sealed partial class SwarmPeer
     public bool CheckSnubbed(TimeSpan snubTimeout)
     {
         if (Snubbed || Connection.PeerChoking || _pieces.RequestsInFlight(this) == 0) return false;
-        if (Stopwatch.GetElapsedTime(_lastBlockAt) < snubTimeout) return false;
+        if (_time.GetElapsedTime(_lastBlockAt) < snubTimeout) return false;
         Snubbed = true;
         _pieces.ReleaseBlocks(this);
         ForgetRequests();

@@ -75,7 +75,7 @@ internal sealed partial class SwarmPeer
             _swarm.OnPeerEvent(this, PeerEvent.ListenAddressKnown);
         }
         if (_pex is null && !_swarm.Torrent.IsPrivate && _extensions!.PeerSupports(ExtensionIds.UtPexName))
-            _swarm.OnPexReady(this, new PexState(ListenEndPoint ?? Connection.RemoteEndPoint, isPrivate: false));
+            _swarm.OnPexReady(this, new PexState(ListenEndPoint ?? Connection.RemoteEndPoint, isPrivate: false, _time));
     }
 
     /// <summary>BEP 21: we want nothing more (a seed, a partial seed, or a download just finished); tells the peer in

@@ -25,7 +25,7 @@ internal sealed partial class SwarmPeer
     private readonly Channel<bool> _wake = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
     private byte[] _uploadBuffer;
     private bool _choking = true;          // our decision (the connection's AmChoking changes when the message is sent)
-    private long _chokedAt;                 // Environment.TickCount64 of our last choke after an unchoke; 0: never
+    private long _chokedAt;                 // timestamp of our last choke after an unchoke; 0: never
     private int _requestsWhileChoked;
 
     /// <summary>Our decision to choke it (true) or serve it (false); sent by the sender task.</summary>
@@ -41,7 +41,7 @@ internal sealed partial class SwarmPeer
             NoteChokingLocked(choke);
             if (choke)
             {
-                _chokedAt = Environment.TickCount64;
+                _chokedAt = _time.GetTimestamp();
                 _requestsWhileChoked = 0;
                 DropQueuedOnChokeLocked(); // BEP 6: rejects (SwarmPeer.Fast.cs)
             }
@@ -86,7 +86,7 @@ internal sealed partial class SwarmPeer
                 RejectLocked(new BlockRequest(request.Index, request.Begin, request.Length)); // BEP 6; silence without it
                 // BEP 3: while choked "no data will be sent"; requests in flight at the choke are dropped quietly, but a
                 // peer that keeps asking is ignoring the choke.
-                if (_chokedAt != 0 && Environment.TickCount64 - _chokedAt < ChokeGrace.TotalMilliseconds) return;
+                if (_chokedAt != 0 && _time.GetElapsedTime(_chokedAt) < ChokeGrace) return;
                 if (++_requestsWhileChoked > ChokedRequestTolerance)
                     throw new PeerViolation($"sent {_requestsWhileChoked} requests while choked");
                 return;

@@ -6,18 +6,19 @@ namespace TorrentLab.Swarm;
 // two together keep idle connections from holding a seeder hostage.
 internal sealed partial class SwarmPeer
 {
-    private long _lastExchange = Environment.TickCount64;   // connection start, then each block given or taken
-    private long _unchokedAt;                                // TickCount64 of our last unchoke; 0 while choking
-    private long _lastRequestAt;                             // TickCount64 of its last request
-    private bool _ignoredUnchoke;                            // unchoked, interested, and asked for nothing
+    // Timestamps of the swarm's clock.
+    private long _lastExchange;     // connection start, then each block given or taken
+    private long _unchokedAt;       // our last unchoke; 0 while choking
+    private long _lastRequestAt;    // its last request
+    private bool _ignoredUnchoke;   // unchoked, interested, and asked for nothing
 
     /// <summary>How long since a block went either way (or since the connection opened, when none has).</summary>
-    public TimeSpan IdleFor => TimeSpan.FromMilliseconds(Environment.TickCount64 - Volatile.Read(ref _lastExchange));
+    public TimeSpan IdleFor => _time.GetElapsedTime(Volatile.Read(ref _lastExchange));
 
     /// <summary>How long the connection has been open.</summary>
-    public TimeSpan Age => DateTimeOffset.UtcNow - ConnectedAt;
+    public TimeSpan Age => _time.GetUtcNow() - ConnectedAt;
 
-    private void NoteExchange() => Volatile.Write(ref _lastExchange, Environment.TickCount64);
+    private void NoteExchange() => Volatile.Write(ref _lastExchange, _time.GetTimestamp());
 
     /// <summary>True when we unchoked it at least <paramref name="after"/> ago and it has not sent a request since; it
     /// stays marked (even once choked again) until it sends one, so the choker tries others first.</summary>
@@ -25,7 +26,7 @@ internal sealed partial class SwarmPeer
     {
         lock (_sendLock)
         {
-            if (!_choking && _unchokedAt != 0 && Environment.TickCount64 - _unchokedAt >= after.TotalMilliseconds
+            if (!_choking && _unchokedAt != 0 && _time.GetElapsedTime(_unchokedAt) >= after
                 && _lastRequestAt < _unchokedAt)
                 _ignoredUnchoke = true;
             return _ignoredUnchoke;
@@ -33,12 +34,12 @@ internal sealed partial class SwarmPeer
     }
 
     /// <summary>Called under the send lock when the choke decision changes.</summary>
-    private void NoteChokingLocked(bool choke) => _unchokedAt = choke ? 0 : Environment.TickCount64;
+    private void NoteChokingLocked(bool choke) => _unchokedAt = choke ? 0 : _time.GetTimestamp();
 
     /// <summary>Called under the send lock for each request it sends.</summary>
     private void NoteRequestLocked()
     {
-        _lastRequestAt = Environment.TickCount64;
+        _lastRequestAt = _time.GetTimestamp();
         _ignoredUnchoke = false;
     }
 }

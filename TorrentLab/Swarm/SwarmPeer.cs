@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using TorrentLab.Downloads;
 using TorrentLab.Pieces;
 using TorrentLab.Storage;
@@ -15,6 +14,7 @@ internal sealed partial class SwarmPeer : IBlockSource
 {
     private readonly ISwarmHost _swarm; // all this peer sees of its torrent's swarm
     private readonly PieceManager _pieces;
+    private readonly TimeProvider _time; // the swarm's clock: the peer's time stamps (longs) are its timestamps
     private int _peerHaveCount;
     private bool _countedAsSeed;
 
@@ -22,12 +22,15 @@ internal sealed partial class SwarmPeer : IBlockSource
     {
         _swarm = swarm;
         _pieces = swarm.Pieces;
+        _time = swarm.Time;
         Connection = connection;
         Outgoing = outgoing;
         Address = connection.RemoteEndPoint.ToString();
         Client = connection.RemotePeerId.Client;
-        ConnectedAt = DateTimeOffset.UtcNow;
-        _lastBlockAt = Stopwatch.GetTimestamp();
+        ConnectedAt = _time.GetUtcNow();
+        _lastBlockAt = _lastExchange = _time.GetTimestamp();
+        Down = new RateMeter(_time);
+        Up = new RateMeter(_time);
         _uploadBuffer = [];
     }
 
@@ -46,8 +49,8 @@ internal sealed partial class SwarmPeer : IBlockSource
     public DateTimeOffset ConnectedAt { get; }
 
     /// <summary>Payload it sent us and we sent it, recently (bytes per second).</summary>
-    public RateMeter Down { get; } = new();
-    public RateMeter Up { get; } = new();
+    public RateMeter Down { get; }
+    public RateMeter Up { get; }
 
     /// <summary>It has every piece (a seeder).</summary>
     public bool IsSeed => Volatile.Read(ref _peerHaveCount) == _pieces.PieceCount;
@@ -152,7 +155,7 @@ internal sealed partial class SwarmPeer : IBlockSource
                             ForgetRequests();
                             break;
                         case MessageKind.Unchoke:
-                            _lastBlockAt = Stopwatch.GetTimestamp(); // the snub clock starts now
+                            _lastBlockAt = _time.GetTimestamp(); // the snub clock starts now
                             break;
                         case MessageKind.Interested:
                         case MessageKind.NotInterested:

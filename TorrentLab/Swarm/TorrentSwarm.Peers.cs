@@ -39,7 +39,7 @@ internal sealed partial class TorrentSwarm
             while (Volatile.Read(ref _connecting) < MaxConnecting && ConnectedCount + Volatile.Read(ref _connecting) < _options.MaxPeers
                 && _session.HasRoomForConnections)
             {
-                var endpoint = _book.TakeNext(DateTimeOffset.UtcNow);
+                var endpoint = _book.TakeNext(Time.GetUtcNow());
                 if (endpoint is null) break;
                 Interlocked.Increment(ref _connecting);
                 Track(DialAsync(endpoint, ct));
@@ -48,8 +48,8 @@ internal sealed partial class TorrentSwarm
             {
                 // Woken by new addresses, a dial that ended (either way) and ended connections; else it sleeps until
                 // the next address's back-off is over, or for good: an idle torrent costs no wake-ups.
-                using var wait = CancellationTokenSource.CreateLinkedTokenSource(ct);
-                wait.CancelAfter(DialWait());
+                using var due = new CancellationTokenSource(DialWait(), Time);
+                using var wait = CancellationTokenSource.CreateLinkedTokenSource(ct, due.Token);
                 await _dialWake.Reader.ReadAsync(wait.Token).ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (!ct.IsCancellationRequested) { }
@@ -65,7 +65,7 @@ internal sealed partial class TorrentSwarm
             return Timeout.InfiniteTimeSpan; // a dial or a connection of ours ending wakes us
         if (!_session.HasRoomForConnections) return SessionFullRetry;
         if (_book.NextTry() is not { } next) return Timeout.InfiniteTimeSpan; // new addresses wake us
-        var wait = next - DateTimeOffset.UtcNow;
+        var wait = next - Time.GetUtcNow();
         return wait > TimeSpan.Zero ? wait + TimeSpan.FromMilliseconds(10) : TimeSpan.FromMilliseconds(10);
     }
 
@@ -82,7 +82,7 @@ internal sealed partial class TorrentSwarm
         catch (WireException e)
         {
             Interlocked.Decrement(ref _connecting);
-            _book.Release(endpoint, failed: true, DateTimeOffset.UtcNow);
+            _book.Release(endpoint, failed: true, Time.GetUtcNow());
             if (e.IsViolation) Ban(endpoint, null, e.Reason);
             else _log?.Invoke($"dial {endpoint}: {e.Reason}");
             WakeDialer();
@@ -119,7 +119,7 @@ internal sealed partial class TorrentSwarm
         {
             connection.Dispose();
             // Already connected (it dialled us): try this address again only after a while, not every back-off.
-            if (dialled is not null) _book.Release(dialled, failed: refusal.Value.CountsAsFailure, DateTimeOffset.UtcNow, DuplicateRetry);
+            if (dialled is not null) _book.Release(dialled, failed: refusal.Value.CountsAsFailure, Time.GetUtcNow(), DuplicateRetry);
             if (refusal.Value.Self && dialled is not null) _book.AddSelf(dialled);
             _log?.Invoke($"{peer}: {refusal.Value.Reason}");
             WakeDialer(); // the dialler may sleep "until an address is due": this one has a new due time
@@ -145,7 +145,7 @@ internal sealed partial class TorrentSwarm
             Unregister(peer);
             OnPexPeerLeft(peer);
             StopSuperSeeding(peer);
-            if (dialled is not null) _book.Release(dialled, failed: true, DateTimeOffset.UtcNow);
+            if (dialled is not null) _book.Release(dialled, failed: true, Time.GetUtcNow());
             _log?.Invoke($"{peer}: disconnected before its first message ({(e as WireException)?.Reason ?? "stopping"})");
             WakeDialer(); // as above: the released address is due again after its back-off
             return;
@@ -154,7 +154,7 @@ internal sealed partial class TorrentSwarm
         await peer.RunAsync(ct).ConfigureAwait(false);
         if (dialled is not null && !Downloading && peer.IsSeed && WrittenSnapshot().IsComplete) _book.Retire(dialled); // seed meets seed: never again
         // While seeding, a connection we uploaded on did its job; while downloading, one that delivered did.
-        else if (dialled is not null) _book.Release(dialled, failed: !(peer.Delivered || (!Downloading && peer.Up.Total > 0)) || peer.LeftWithRequests, DateTimeOffset.UtcNow);
+        else if (dialled is not null) _book.Release(dialled, failed: !(peer.Delivered || (!Downloading && peer.Up.Total > 0)) || peer.LeftWithRequests, Time.GetUtcNow());
         WakeDialer();
     }
 

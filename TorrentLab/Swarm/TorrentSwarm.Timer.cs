@@ -1,20 +1,19 @@
-using System.Diagnostics;
 using TorrentLab.Downloads;
 using TorrentLab.Pieces;
 
 namespace TorrentLab.Swarm;
 
-// The session's clock: progress a few times a second; request timeouts, snubbing and the stall limit every second;
-// choking every ten seconds (BEP 3).
+// The swarm's timer, on the session's clock (Time): progress a few times a second; request timeouts, snubbing and the
+// stall limit every second; choking every ten seconds (BEP 3).
 internal sealed partial class TorrentSwarm
 {
     private static readonly TimeSpan Tick = TimeSpan.FromMilliseconds(250);
     private static readonly int PexTicks = (int)(PexCheckInterval / Tick);
 
     private IProgress<DownloadProgress>? _progress;
-    private long _lastChoke = long.MinValue / 2;
+    private long _lastChoke;          // a timestamp of Time; 0: no round yet
     private long _lastDownloaded = -1;
-    private long _lastProgressAt = Stopwatch.GetTimestamp();
+    private long _lastProgressAt;     // a timestamp of Time
     private int _choking;
 
     /// <summary>Where progress goes (set before or after <see cref="Start"/>).</summary>
@@ -32,7 +31,7 @@ internal sealed partial class TorrentSwarm
     internal bool CanPark(TimeSpan horizon)
     {
         if (Downloading || ConnectedCount > 0 || Volatile.Read(ref _connecting) > 0 || PendingWrites > 0) return false;
-        return _book.NextTry() is not { } next || next > DateTimeOffset.UtcNow + horizon;
+        return _book.NextTry() is not { } next || next > Time.GetUtcNow() + horizon;
     }
 
     private void WakeTimer()
@@ -60,7 +59,7 @@ internal sealed partial class TorrentSwarm
     /// <summary>Ticks until the swarm is <see cref="Idle"/> (its last report shows that state), then returns.</summary>
     private async Task TickUntilIdleAsync(CancellationToken ct)
     {
-        using var timer = new PeriodicTimer(Tick);
+        using var timer = new PeriodicTimer(Tick, Time);
         while (await timer.WaitForNextTickAsync(ct).ConfigureAwait(false))
         {
             _progress?.Report(Snapshot());
@@ -74,7 +73,7 @@ internal sealed partial class TorrentSwarm
                 if (peer.CheckSnubbed(_options.SnubTimeout)) _log?.Invoke($"{peer}: snubbed us (no block for {_options.SnubTimeout.TotalSeconds:0} s), its requests go to others");
                 peer.Poke();
             }
-            if (Stopwatch.GetElapsedTime(_lastChoke) >= Choker.Interval)
+            if (_lastChoke == 0 || Time.GetElapsedTime(_lastChoke) >= Choker.Interval)
             {
                 AdjustSlotsToUploadCap();
                 RunChoker();
@@ -86,7 +85,7 @@ internal sealed partial class TorrentSwarm
 
     private void ExpireRequests()
     {
-        var expired = Pieces.ExpireRequests(DateTimeOffset.UtcNow);
+        var expired = Pieces.ExpireRequests(Time.GetUtcNow());
         if (expired.Count == 0) return;
         foreach (var group in expired.GroupBy(e => e.Peer))
         {
@@ -104,10 +103,10 @@ internal sealed partial class TorrentSwarm
         if (downloaded != _lastDownloaded)
         {
             _lastDownloaded = downloaded;
-            _lastProgressAt = Stopwatch.GetTimestamp();
+            _lastProgressAt = Time.GetTimestamp();
             return;
         }
-        if (_options.StallTimeout is not { } limit || Stopwatch.GetElapsedTime(_lastProgressAt) < limit) return;
+        if (_options.StallTimeout is not { } limit || Time.GetElapsedTime(_lastProgressAt) < limit) return;
         var bad = BadPeers;
         var tracker = _announcer?.LastError is { } error ? $"; tracker: {error}" : "";
         var dropped = string.Concat(_webSeeds.Where(w => w.Dropped is not null).Select(w => $"; {w} dropped: {w.Dropped}"));
@@ -162,7 +161,7 @@ internal sealed partial class TorrentSwarm
         if (Interlocked.Exchange(ref _choking, 1) == 1) return;
         try
         {
-            _lastChoke = Stopwatch.GetTimestamp();
+            _lastChoke = Time.GetTimestamp();
             // Newest first among equal rates (the choker's order is stable): a newcomer is tried before peers that had
             // their turn. A peer unchoked for a while that asked for nothing counts as not interested.
             var peers = PeersSnapshot().OrderByDescending(p => p.ConnectedAt).ToArray();
@@ -190,7 +189,7 @@ internal sealed partial class TorrentSwarm
     /// announce in 30 s"; null while blocks arrive (or when seeding).</summary>
     private string? WaitingStatus(int connected)
     {
-        if (!Downloading || _lastDownloaded < 0 || Stopwatch.GetElapsedTime(_lastProgressAt) < WaitingAfter) return null;
+        if (!Downloading || _lastDownloaded < 0 || Time.GetElapsedTime(_lastProgressAt) < WaitingAfter) return null;
         var source = _announcer?.Status ?? "announcing";
         var known = _book.Known;
         return $"waiting for peers: {connected} connected{(connected > 0 ? " (none sending)" : "")}, {known} known; {source}";

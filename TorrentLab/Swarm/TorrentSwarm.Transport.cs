@@ -40,7 +40,7 @@ internal sealed partial class TorrentSwarm
                 t => OpenAsync(order[0], endpoint, _session.Settings.ConnectTimeout, t),
                 t => OpenAsync(order[1], endpoint, _session.Settings.ConnectTimeout, t),
                 TransportRace.HeadStartFor(endpoint.Address), TransportRace.LastChanceFor(endpoint.Address),
-                (i, e) => _log?.Invoke($"dial {endpoint}: {(e as WireException)?.Reason ?? e.Message} ({Name(order[i])})"), token).ConfigureAwait(false);
+                (i, e) => _log?.Invoke($"dial {endpoint}: {(e as WireException)?.Reason ?? e.Message} ({Name(order[i])})"), Time, token).ConfigureAwait(false);
             reached = order[winner];
             return stream;
         }, Torrent.InfoHash, PeerId, ConnectionOptions, ct).ConfigureAwait(false);
@@ -55,7 +55,7 @@ internal sealed partial class TorrentSwarm
         if (transport == PeerTransport.Tcp) return await PeerConnection.ConnectTcpAsync(endpoint, timeout, ct).ConfigureAwait(false);
         var socket = _session.Utp ?? throw new WireException($"peer {endpoint}: no uTP socket", isViolation: false);
         using var limit = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        limit.CancelAfter(timeout);
+        limit.CancelAfter(timeout); // a socket wait, on the system clock like TCP's connect timeout (not the swarm's Time)
         try
         {
             return await socket.ConnectAsync(endpoint, limit.Token).ConfigureAwait(false);

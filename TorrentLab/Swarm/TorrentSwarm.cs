@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Net;
 using TorrentLab.Downloads;
 using TorrentLab.Metainfo;
@@ -24,8 +23,8 @@ internal sealed partial class TorrentSwarm : ISwarmHost, ISessionTorrent, IAsync
     private readonly Action<string>? _log;
     private readonly PeerBook _book;
     private readonly Choker _choker;
-    private readonly RateMeter _down = new(), _up = new();
-    private readonly Stopwatch _elapsed = Stopwatch.StartNew();
+    private readonly RateMeter _down, _up;
+    private readonly long _startedAt; // a timestamp of Time
     private readonly CancellationTokenSource _stop = new();
     private readonly List<Task> _tasks = [];
     private readonly Lock _writtenLock = new();
@@ -56,6 +55,9 @@ internal sealed partial class TorrentSwarm : ISwarmHost, ISessionTorrent, IAsync
     {
         _session = session;
         _owner = owner;
+        _startedAt = _lastProgressAt = Time.GetTimestamp();
+        _down = new RateMeter(Time);
+        _up = new RateMeter(Time);
         _selection = selection ?? PieceSelection.All(torrent);
         Torrent = torrent;
         _options = options;
@@ -63,7 +65,7 @@ internal sealed partial class TorrentSwarm : ISwarmHost, ISessionTorrent, IAsync
         _book = new PeerBook(session.Settings.PeerScope);
         Storage = storage;
         Downloading = downloading && !_selection.IsDoneIn(have);
-        _choker = new Choker(Math.Max(0, options.UploadSlots - 1)); // the last slot is the optimistic unchoke
+        _choker = new Choker(Math.Max(0, options.UploadSlots - 1), Time); // the last slot is the optimistic unchoke
         _written = Bitfield.FromWire(have.ToBytes(), have.Length);
         foreach (var i in have.SetIndexes()) _writtenBytes += torrent.GetPieceLength(i);
         _startPieces = have.Count;
@@ -74,6 +76,7 @@ internal sealed partial class TorrentSwarm : ISwarmHost, ISessionTorrent, IAsync
             RequestTimeout = options.RequestTimeout,
             Selection = _selection,
             Picker = options.Sequential ? new SequentialPicker() : null, // --sequential: in order, for streaming
+            Clock = Time,
         });
         ConnectionOptions = ConnectionOptionsFor(session, torrent, options);
         if (_wantedWritten == _selection.WantedCount) _complete.TrySetResult();
@@ -93,10 +96,15 @@ internal sealed partial class TorrentSwarm : ISwarmHost, ISessionTorrent, IAsync
         HandshakeTimeout = session.Settings.HandshakeTimeout,
         IdleTimeout = session.Settings.IdleTimeout,
         KeepAliveInterval = Min(session.Settings.IdleTimeout / 3, TimeSpan.FromMinutes(2)),
+        Time = session.Settings.Time,
         Trace = options.Trace,
     };
 
     public Torrent Torrent { get; }
+
+    /// <summary>The session's clock, which every time read, delay and timer of the swarm goes through (a test moves a
+    /// manual one).</summary>
+    public TimeProvider Time => _session.Settings.Time;
 
     /// <summary>The info hashes an incoming handshake may name: a hybrid's peers use its v1 hash or the truncated v2
     /// one (BEP 52), every other torrent has one.</summary>
@@ -146,7 +154,7 @@ internal sealed partial class TorrentSwarm : ISwarmHost, ISessionTorrent, IAsync
     /// <summary>Pieces that were already on disk when the session started.</summary>
     public int StartPieces => _startPieces;
 
-    public TimeSpan Elapsed => _elapsed.Elapsed;
+    public TimeSpan Elapsed => Time.GetElapsedTime(_startedAt);
 
     /// <summary>Joins the session (incoming peers naming this torrent are routed here, the DHT looks it up) and starts
     /// announcing, dialling and the timer.</summary>
@@ -167,7 +175,7 @@ internal sealed partial class TorrentSwarm : ISwarmHost, ISessionTorrent, IAsync
         else
         {
             var tiers = _options.Trackers ?? Torrent.TrackerTiers;
-            _announcer = new Announcer(tiers, Torrent.InfoHash, PeerId, Totals, () => ConnectedCount, peers => AddPeers(peers, PeerSource.Tracker), _log);
+            _announcer = new Announcer(tiers, Torrent.InfoHash, PeerId, Totals, () => ConnectedCount, peers => AddPeers(peers, PeerSource.Tracker), _log, Time);
             try
             {
                 _session.Attach(this);
@@ -283,6 +291,7 @@ internal sealed partial class TorrentSwarm : ISwarmHost, ISessionTorrent, IAsync
         Task[] all;
         lock (_peersLock) all = [.. _tasks, .. _peerTasks];
         // Bounded: peer tasks end as soon as their sockets close; a stuck disk write is the only thing that could linger.
+        // Real seconds, not the swarm's clock: how long an exit may take is the user's wait, and no clock moves then.
         var deadline = Task.Delay(TimeSpan.FromSeconds(10));
         await Task.WhenAny(Task.WhenAll(all), deadline).ConfigureAwait(false);
         await DrainWritesAsync(deadline).ConfigureAwait(false); // pieces handed over by the peers, before the storage closes

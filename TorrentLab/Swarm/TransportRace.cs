@@ -47,17 +47,18 @@ internal static class TransportRace
     /// <param name="lastChance">How long the first may still take once the second failed (then the race gives up and
     /// throws the second's failure; <see cref="Timeout.InfiniteTimeSpan"/>: until the first ends too).</param>
     /// <param name="onFailure">Told each attempt's failure that did not end the race (for the log).</param>
+    /// <param name="time">The clock of the head start and the last chance (the swarm's).</param>
     /// <param name="ct">Cancels both attempts.</param>
     /// <exception cref="OperationCanceledException"><paramref name="ct"/> was cancelled.</exception>
     /// <remarks>Both failed: the last failure is thrown (the earlier one was passed to <paramref name="onFailure"/>).</remarks>
     internal static async Task<(Stream Stream, int Winner)> ConnectFirstAsync(
         Func<CancellationToken, Task<Stream>> first, Func<CancellationToken, Task<Stream>> second,
-        TimeSpan headStart, TimeSpan lastChance, Action<int, Exception>? onFailure, CancellationToken ct)
+        TimeSpan headStart, TimeSpan lastChance, Action<int, Exception>? onFailure, TimeProvider time, CancellationToken ct)
     {
         using var losers = CancellationTokenSource.CreateLinkedTokenSource(ct);
         var attempts = new Task<Stream>?[2];
         attempts[0] = first(losers.Token);
-        await EndsWithin(attempts[0]!, headStart, ct).ConfigureAwait(false); // the head start
+        await EndsWithin(attempts[0]!, headStart, time, ct).ConfigureAwait(false); // the head start
         ct.ThrowIfCancellationRequested();
         if (attempts[0]!.IsCompletedSuccessfully) return (attempts[0]!.Result, 0);
         attempts[1] = second(losers.Token);
@@ -74,7 +75,7 @@ internal static class TransportRace
             }
             ct.ThrowIfCancellationRequested();
             if (other == null) return (await finished.ConfigureAwait(false), index); // both failed: rethrows the last failure
-            if (index == 1 && !await EndsWithin(other, lastChance, ct).ConfigureAwait(false))
+            if (index == 1 && !await EndsWithin(other, lastChance, time, ct).ConfigureAwait(false))
             {
                 ct.ThrowIfCancellationRequested();
                 losers.Cancel();
@@ -87,10 +88,10 @@ internal static class TransportRace
     }
 
     /// <summary>True when <paramref name="attempt"/> ends (connected or failed) within <paramref name="limit"/>.</summary>
-    private static async Task<bool> EndsWithin(Task attempt, TimeSpan limit, CancellationToken ct)
+    private static async Task<bool> EndsWithin(Task attempt, TimeSpan limit, TimeProvider time, CancellationToken ct)
     {
         using var timer = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        var ended = await Task.WhenAny(attempt, Task.Delay(limit, timer.Token)).ConfigureAwait(false) == attempt;
+        var ended = await Task.WhenAny(attempt, Task.Delay(limit, time, timer.Token)).ConfigureAwait(false) == attempt;
         timer.Cancel(); // ends the timer when the attempt ended first
         return ended;
     }

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using TorrentLab.Pieces;
 using TorrentLab.Wire;
 
@@ -70,7 +69,7 @@ internal sealed class WebSeed : IBlockSource, IDisposable
                 limit?.Refund((long)(want - count) * WireLimits.BlockLength);
                 if (count == 0)
                 {
-                    await Task.Delay(IdlePoll, ct).ConfigureAwait(false);
+                    await Task.Delay(IdlePoll, _swarm.Time, ct).ConfigureAwait(false);
                     continue;
                 }
                 var failure = await FetchAsync(_fill.AsMemory(0, count), ct).ConfigureAwait(false) ?? _failure;
@@ -92,7 +91,7 @@ internal sealed class WebSeed : IBlockSource, IDisposable
                 _backoff = _backoff == TimeSpan.Zero ? FirstBackoff : _backoff * 2 > MaxBackoff ? MaxBackoff : _backoff * 2;
                 Interlocked.Increment(ref _backoffs);
                 _swarm.LogLine($"{this}: {failure}; backing off {_backoff.TotalSeconds:0} s");
-                await Task.Delay(_backoff, ct).ConfigureAwait(false);
+                await Task.Delay(_backoff, _swarm.Time, ct).ConfigureAwait(false);
             }
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested) { }

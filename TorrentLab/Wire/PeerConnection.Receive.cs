@@ -200,7 +200,7 @@ public sealed partial class PeerConnection
             _start = 0;
         }
         int read;
-        Volatile.Write(ref _waitingSince, Environment.TickCount64);
+        Volatile.Write(ref _waitingSince, Clock.GetTimestamp());
         try
         {
             read = await _transport.ReadAsync(_receiveBuffer.AsMemory(_end), ct).ConfigureAwait(false);
@@ -219,7 +219,7 @@ public sealed partial class PeerConnection
         if (read == 0) throw PeerError(_idleTimedOut ? IdleMessage : "the peer closed the connection", violation: false);
         _end += read;
         Interlocked.Add(ref _bytesReceived, read);
-        Volatile.Write(ref _lastReceived, Environment.TickCount64);
+        Volatile.Write(ref _lastReceived, Clock.GetTimestamp());
     }
 
     /// <summary>What went wrong in the transport, in a word or two: the socket's error code when there is one.</summary>

@@ -146,7 +146,7 @@ public sealed partial class PeerConnection
         {
             await _transport.WriteAsync(_sendBuffer.AsMemory(0, count), ct).ConfigureAwait(false);
             Interlocked.Add(ref _bytesSent, count);
-            Volatile.Write(ref _lastSent, Environment.TickCount64);
+            Volatile.Write(ref _lastSent, Clock.GetTimestamp());
         }
         catch (OperationCanceledException)
         {

@@ -1,40 +1,65 @@
 namespace TorrentLab.Wire;
 
+// BEP 3: "Keepalives are generally sent once every two minutes", and a peer silent for much longer is gone. Each
+// connection has one one-shot timer, armed for the earlier of its two deadlines: the keep-alive we owe (we sent nothing
+// for KeepAliveInterval) and the idle timeout (the peer sent nothing for IdleTimeout while we waited for it). Messages
+// move the deadlines later without touching the timer (a timer call per message would cost more than it saves): when it
+// fires before a deadline it only re-arms for the deadline as it now stands. So an idle connection wakes once per
+// keep-alive and never polls. All times are timestamps of the options' clock (PeerConnectionOptions.Time).
 public sealed partial class PeerConnection
 {
-    // One timer per connection checks both clocks a few times per period; all times are Environment.TickCount64 ms.
-    private Timer? _timer;
+    /// <summary>The shortest re-arm: a due time of zero would fire at once, again and again.</summary>
+    private static readonly TimeSpan MinimumDue = TimeSpan.FromMilliseconds(1);
+
+    private ITimer? _timer;
     private long _lastReceived, _lastSent, _waitingSince;
     private volatile bool _idleTimedOut;
     private int _keepAliveInFlight;
 
+    private TimeProvider Clock => _options.Time;
+
     private void StartTimer()
     {
-        var now = Environment.TickCount64;
+        var now = Clock.GetTimestamp();
         _lastReceived = _lastSent = now;
-        var shortest = Math.Min(_options.IdleTimeout.TotalMilliseconds, _options.KeepAliveInterval.TotalMilliseconds);
-        var period = TimeSpan.FromMilliseconds(Math.Clamp(shortest / 4, 10, 1000)); // 10 ms..1 s: bounded work
-        _timer = new Timer(static state => ((PeerConnection)state!).OnTick(), this, period, period);
+        _timer = Clock.CreateTimer(static state => ((PeerConnection)state!).OnTimer(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+        if (_disposed) _timer.Dispose(); // closed meanwhile: Dispose saw no timer to stop
+        else _timer.Change(NextDeadline(now, Volatile.Read(ref _waitingSince)), Timeout.InfiniteTimeSpan);
     }
 
-    /// <summary>Drops a peer that sent nothing for the idle timeout while we waited for it, and keeps our side alive.</summary>
-    private void OnTick()
+    /// <summary>Drops a peer that sent nothing for the idle timeout while we waited for it, keeps our side alive, and
+    /// re-arms for whichever deadline comes next.</summary>
+    private void OnTimer()
     {
         if (_disposed) return;
-        var now = Environment.TickCount64;
+        var now = Clock.GetTimestamp();
         var waiting = Volatile.Read(ref _waitingSince);
-        var quietSince = Math.Max(waiting, Volatile.Read(ref _lastReceived));
-        if (waiting != 0 && now - quietSince > _options.IdleTimeout.TotalMilliseconds)
+        if (waiting != 0 && Clock.GetElapsedTime(Math.Max(waiting, Volatile.Read(ref _lastReceived)), now) >= _options.IdleTimeout)
         {
             // Closing the socket fails the pending receive, which reports the timeout.
             _idleTimedOut = true;
             Dispose();
             return;
         }
-        if (now - Volatile.Read(ref _lastSent) >= _options.KeepAliveInterval.TotalMilliseconds
+        if (Clock.GetElapsedTime(Volatile.Read(ref _lastSent), now) >= _options.KeepAliveInterval
             && Interlocked.Exchange(ref _keepAliveInFlight, 1) == 0)
             _ = SendKeepAliveFromTimerAsync();
+        try { _timer?.Change(NextDeadline(now, waiting), Timeout.InfiniteTimeSpan); }
+        catch (ObjectDisposedException) { } // closed while we looked
     }
+
+    /// <summary>How long from <paramref name="now"/> until the earlier deadline: the next keep-alive, or the idle
+    /// timeout (when no receive waits, the earliest one could start now).</summary>
+    private TimeSpan NextDeadline(long now, long waiting)
+    {
+        // A keep-alive on its way counts as sent now (its send stamps the time once written).
+        var sentAgo = Volatile.Read(ref _keepAliveInFlight) == 1 ? TimeSpan.Zero : Clock.GetElapsedTime(Volatile.Read(ref _lastSent), now);
+        var quietFor = waiting == 0 ? TimeSpan.Zero : Clock.GetElapsedTime(Math.Max(waiting, Volatile.Read(ref _lastReceived)), now);
+        var due = Min(_options.KeepAliveInterval - sentAgo, _options.IdleTimeout - quietFor);
+        return due < MinimumDue ? MinimumDue : due;
+    }
+
+    private static TimeSpan Min(TimeSpan a, TimeSpan b) => a < b ? a : b;
 
     private async Task SendKeepAliveFromTimerAsync()
     {

@@ -45,6 +45,10 @@ public sealed record PeerConnectionOptions
     /// once every two minutes."</summary>
     public TimeSpan KeepAliveInterval { get; init; } = TimeSpan.FromMinutes(2);
 
+    /// <summary>The clock of the keep-alive and idle deadlines (a swarm passes its session's; a test moves a manual one).
+    /// The connect and handshake timeouts bound socket waits and run on the system clock.</summary>
+    internal TimeProvider Time { get; init; } = TimeProvider.System;
+
     /// <summary>The longest <c>piece</c> block accepted when we did not request a longer one (16 KiB).</summary>
     public int MaxBlockLength { get; init; } = WireLimits.BlockLength;
 

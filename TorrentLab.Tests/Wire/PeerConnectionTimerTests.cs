@@ -1,0 +1,121 @@
+using TorrentLab.Tests.Infrastructure;
+using TorrentLab.Wire;
+
+namespace TorrentLab.Tests.Wire;
+
+/// <summary><c>Wire/PeerConnection.Timer.cs</c>: keep-alives and the idle timeout, on a manual clock. Each connection
+/// has one one-shot timer, due at its next deadline and no sooner: an idle connection wakes only to send its keep-alive.
+/// Our end runs on the manual clock; the peer's end on the system clock with minutes-long defaults, so it never times
+/// out while a test runs.</summary>
+public class PeerConnectionTimerTests
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(30);
+    private static readonly TimeSpan Moment = TimeSpan.FromMilliseconds(1);
+
+    // The swarm's defaults: idle after 30 s, a keep-alive every third of that.
+    private static readonly TimeSpan KeepAlive = TimeSpan.FromSeconds(10);
+    private static readonly TimeSpan Idle = TimeSpan.FromSeconds(30);
+
+    /// <summary>Our connection on <paramref name="clock"/> and the peer's, both reading until closed (as a swarm peer's
+    /// receive loop does).</summary>
+    private static async Task<Pair> ConnectAsync(ManualClock clock)
+    {
+        var (ours, peer) = await TestDownloader.PairAsync(TestDownloader.OtherHash,
+            client: TestDownloader.Quick with { KeepAliveInterval = KeepAlive, IdleTimeout = Idle, Time = clock },
+            server: TestDownloader.Quick with { IdleTimeout = TimeSpan.FromMinutes(3) });
+        return new Pair(ours, peer, ReadUntilClosedAsync(ours), ReadUntilClosedAsync(peer));
+    }
+
+    private static async Task ReadUntilClosedAsync(PeerConnection connection)
+    {
+        while (true) await connection.ReceiveAsync(Ct);
+    }
+
+    private sealed record Pair(PeerConnection Ours, PeerConnection Peer, Task OursReading, Task PeerReading) : IAsyncDisposable
+    {
+        public async ValueTask DisposeAsync()
+        {
+            await Ours.DisposeAsync();
+            await Peer.DisposeAsync();
+        }
+    }
+
+    [Fact]
+    public async Task AnIdleConnection_HasOneTimer_DueAtItsKeepAliveAndNoSooner_ThenTheNextOne()
+    {
+        var clock = new ManualClock();
+        await using var pair = await ConnectAsync(clock);
+
+        Assert.Equal([KeepAlive], clock.PendingTimers); // no polling in between
+
+        clock.Advance(KeepAlive);
+
+        Assert.True(await CountingTimeProvider.EventuallyAsync(() => pair.Peer.KeepAlivesReceived == 1, Patience));
+        Assert.Equal([KeepAlive], clock.PendingTimers); // re-armed for the next keep-alive only
+    }
+
+    [Fact]
+    public async Task OurMessage_PostponesTheKeepAlive_TheTimerReArmsForTheNewDeadlineWithoutSendingOne()
+    {
+        var clock = new ManualClock();
+        await using var pair = await ConnectAsync(clock);
+        clock.Advance(TimeSpan.FromSeconds(4));
+        await pair.Ours.SendInterestedAsync(Ct);
+
+        clock.Advance(TimeSpan.FromSeconds(6)); // the first deadline: a message went out 6 s ago
+
+        Assert.Equal([TimeSpan.FromSeconds(4)], clock.PendingTimers); // a keep-alive interval after our message
+        clock.Advance(TimeSpan.FromSeconds(4));
+        Assert.True(await CountingTimeProvider.EventuallyAsync(() => pair.Peer.KeepAlivesReceived == 1, Patience));
+        Assert.True(pair.Peer.PeerInterested);
+    }
+
+    [Fact]
+    public async Task ASilentPeer_IsDroppedWhenTheIdleTimeoutHasPassed_NotBefore()
+    {
+        var clock = new ManualClock();
+        await using var pair = await ConnectAsync(clock);
+
+        clock.Advance(Idle - Moment); // two keep-alives of ours go out meanwhile
+
+        Assert.False(pair.OursReading.IsCompleted);
+        clock.Advance(Moment);
+        var e = await Assert.ThrowsAsync<WireException>(() => pair.OursReading.WaitAsync(Patience, Ct));
+        Assert.Contains("no message for 30 s (idle timeout)", e.Message);
+        Assert.False(e.IsViolation);
+        await Assert.ThrowsAsync<WireException>(() => pair.PeerReading.WaitAsync(Patience, Ct)); // it read up to our close
+        Assert.Equal(2, pair.Peer.KeepAlivesReceived);
+    }
+
+    [Fact]
+    public async Task APeerThatSpeaks_MovesItsIdleDeadline_AndIsDroppedOnlyAfterAWholeTimeoutOfSilence()
+    {
+        var clock = new ManualClock();
+        await using var pair = await ConnectAsync(clock);
+        clock.Advance(TimeSpan.FromSeconds(20));
+        await pair.Peer.SendInterestedAsync(Ct);
+        Assert.True(await CountingTimeProvider.EventuallyAsync(() => pair.Ours.PeerInterested, Patience)); // heard at 20 s
+
+        clock.Advance(TimeSpan.FromSeconds(10)); // 30 s after the start, 10 s after it spoke
+
+        Assert.False(pair.OursReading.IsCompleted);
+        clock.Advance(TimeSpan.FromSeconds(20) - Moment);
+        Assert.False(pair.OursReading.IsCompleted);
+        clock.Advance(Moment);
+        var e = await Assert.ThrowsAsync<WireException>(() => pair.OursReading.WaitAsync(Patience, Ct));
+        Assert.Contains("idle timeout", e.Message);
+    }
+
+    [Fact]
+    public async Task AClosedConnection_LeavesNoTimer()
+    {
+        var clock = new ManualClock();
+        var pair = await ConnectAsync(clock);
+
+        await pair.DisposeAsync();
+
+        Assert.Empty(clock.PendingTimers);
+    }
+}
