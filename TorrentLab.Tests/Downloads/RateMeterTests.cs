@@ -16,36 +16,31 @@ public class RateMeterTests
             meter.Add(1000); // seconds 3 to 7 are in the window at the last one
         }
         Assert.Equal(1000, meter.BytesPerSecond, precision: 6);
-        Assert.Equal(1000, meter.BestSecond, precision: 6);
         Assert.Equal(8000, meter.Total);
     }
 
     [Fact]
-    public void AfterAnIdleWait_TheAverageCountsTheIdleSeconds_AndBestSecondIsWhatTheSenderDelivered()
+    public void AfterAWindowOfSilence_TheRateCountsFromTheFirstByte_NotFromTheSilence()
     {
-        // A peer that unchoked us after six seconds, then sent 100 kB in its first second.
+        // A peer that unchoked us after six seconds, then sent 100 kB in its first second: 100 kB/s, not 20.
         var clock = new ManualClock();
         var meter = new RateMeter(clock);
         clock.Advance(TimeSpan.FromSeconds(6));
         meter.Add(100_000);
         clock.Advance(TimeSpan.FromSeconds(1));
+        Assert.Equal(100_000, meter.BytesPerSecond, precision: 6);
 
-        Assert.Equal(20_000, meter.BytesPerSecond, precision: 6);
-        Assert.Equal(100_000, meter.BestSecond, precision: 6);
+        clock.Advance(TimeSpan.FromSeconds(1)); // then nothing: the window fills with the quiet seconds again
+        Assert.Equal(50_000, meter.BytesPerSecond, precision: 6);
     }
 
     [Fact]
-    public void BestSecond_ForgetsSecondsThatLeftTheWindow()
+    public void AFirstBurst_IsCountedOverAtLeastASecond()
     {
         var clock = new ManualClock();
         var meter = new RateMeter(clock);
-        meter.Add(100_000);
-        clock.Advance(TimeSpan.FromSeconds(2));
-        meter.Add(10_000);
-        Assert.Equal(100_000, meter.BestSecond, precision: 6);
-        clock.Advance(TimeSpan.FromSeconds(4)); // the 100 kB second is now six seconds old
-        Assert.Equal(10_000, meter.BestSecond, precision: 6);
-        clock.Advance(TimeSpan.FromSeconds(5));
-        Assert.Equal(0, meter.BestSecond);
+        meter.Add(16_384);
+        clock.Advance(TimeSpan.FromMilliseconds(10));
+        Assert.Equal(16_384, meter.BytesPerSecond, precision: 6); // not 1.6 MB/s from 10 ms
     }
 }

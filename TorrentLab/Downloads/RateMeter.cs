@@ -7,9 +7,10 @@ namespace TorrentLab.Downloads;
 public sealed class RateMeter
 {
     private const int Buckets = 5; // 5 s: long enough to be steady, short enough to follow changes
+    private const double MinWindow = 1.0; // a first burst is not a rate yet
     private readonly long[] _bytes = new long[Buckets];
     private readonly TimeProvider _time;
-    private readonly long _start;
+    private long _start; // where the window begins: the meter's creation, or the first byte after a window with none
     private long _currentSecond;
     private long _total;
 
@@ -28,6 +29,9 @@ public sealed class RateMeter
         lock (_bytes)
         {
             Advance();
+            // Bytes after a window's worth of silence (a peer that kept us choked, then unchoked us): the rate counts
+            // from them, not from the silence, which would hold it near zero for the next five seconds.
+            if (_bytes.All(b => b == 0)) RestartWindow();
             _bytes[_currentSecond % Buckets] += bytes;
             _total += bytes;
         }
@@ -42,25 +46,17 @@ public sealed class RateMeter
             {
                 Advance();
                 var elapsed = _time.GetElapsedTime(_start).TotalSeconds;
-                var window = Math.Clamp(elapsed, 1e-3, Buckets);
+                var window = Math.Clamp(elapsed, MinWindow, Buckets);
                 return _bytes.Sum() / window;
             }
         }
     }
 
-    /// <summary>Bytes in the busiest one-second bucket of the window (the current, partial second included), per
-    /// second: what the sender showed it can deliver, where <see cref="BytesPerSecond"/> averages in the seconds it was
-    /// idle.</summary>
-    public double BestSecond
+    /// <summary>Starts the window now: the empty seconds before are not counted (every bucket is empty).</summary>
+    private void RestartWindow()
     {
-        get
-        {
-            lock (_bytes)
-            {
-                Advance();
-                return _bytes.Max();
-            }
-        }
+        _start = _time.GetTimestamp();
+        _currentSecond = 0;
     }
 
     private void Advance()

@@ -88,6 +88,9 @@ internal sealed class SeedingTorrent : ISessionTorrent, IAsyncDisposable
 
     public Torrent Torrent { get; }
 
+    /// <summary>The session's clock, which its seeding limits run on.</summary>
+    internal TimeProvider Time => _session.Settings.Time;
+
     /// <summary>The trackers' announcer, which outlives every swarm (null without trackers).</summary>
     internal Announcer? Announcer { get; private set; }
 

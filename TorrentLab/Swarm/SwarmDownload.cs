@@ -195,9 +195,10 @@ public static class SwarmDownload
             // one session cost no wake-ups. With a ratio, the upload is looked at once a second.
             // A timer holds at most about 49 days; a longer limit seeds until cancelled. Without a limit nothing is made:
             // ten thousand torrents seeding in one session wait on one small promise each.
-            var timed = options.SeedTime is { } time && time.TotalMilliseconds < uint.MaxValue - 1;
-            using var limit = timed ? CancellationTokenSource.CreateLinkedTokenSource(ct) : null;
-            if (timed) limit!.CancelAfter(options.SeedTime!.Value);
+            // Both run on the session's clock (tests move a manual one).
+            var timed = options.SeedTime is { } seedTime && seedTime.TotalMilliseconds < uint.MaxValue - 1;
+            using var timeUp = timed ? new CancellationTokenSource(options.SeedTime!.Value, seeding.Time) : null;
+            using var limit = timed ? CancellationTokenSource.CreateLinkedTokenSource(ct, timeUp!.Token) : null;
             try
             {
                 if (options.SeedRatio is not { } ratio || torrent.TotalLength == 0)
@@ -208,7 +209,7 @@ public static class SwarmDownload
                 }
                 else
                 {
-                    using var timer = new PeriodicTimer(RatioCheck);
+                    using var timer = new PeriodicTimer(RatioCheck, seeding.Time);
                     while (await timer.WaitForNextTickAsync(limit?.Token ?? ct).ConfigureAwait(false))
                     {
                         if (seeding.Failure.IsFaulted) await seeding.Failure.ConfigureAwait(false); // throws: no longer seeding

@@ -38,13 +38,12 @@ internal sealed partial class SwarmPeer
     /// <summary>It stopped sending blocks while we had requests out: it keeps only one request until it delivers.</summary>
     public bool Snubbed { get; private set; }
 
-    /// <summary>How many requests to keep in flight now: about a second of its recent rate, within bounds. The rate is
-    /// its best second of the last five when that is more than their average: a peer that serves in bursts (Transmission
-    /// sends all it was asked every 500 ms) is held back by our pipeline, not by its upload, and after a wait for the
-    /// unchoke the five-second average starts near zero and grew the pipeline by a few requests a round (12 MiB from
-    /// Transmission took 18.7 s against libtorrent's 12.0); the best second doubles it each second.</summary>
-    private int PipelineTarget() =>
-        Snubbed ? 1 : PipelineTarget(Math.Max(Down.BytesPerSecond, Down.BestSecond), _swarm.DeliveringPeers, _pipelineCap);
+    /// <summary>How many requests to keep in flight now: about a second of its recent rate, within bounds. The rate
+    /// counts from the peer's first block after a silence (<see cref="Downloads.RateMeter"/>), not from the wait for its unchoke:
+    /// a peer that serves in bursts (Transmission sends all it was asked every 500 ms) is held back by our pipeline,
+    /// and a rate that averaged in six seconds of waiting grew it by a few requests a burst (12 MiB from Transmission took
+    /// 18.7 s against libtorrent's 12.0).</summary>
+    private int PipelineTarget() => Snubbed ? 1 : PipelineTarget(Down.BytesPerSecond, _swarm.DeliveringPeers, _pipelineCap);
 
     /// <summary>The pipeline for a peer delivering <paramref name="bytesPerSecond"/> while
     /// <paramref name="deliveringPeers"/> deliver in all: about a second of its rate, at least 16 (a new peer gets a
