@@ -74,7 +74,7 @@ public class PageScaleBenchmark
         var lines = new List<string>
         {
             $"torrents {torrents}, running {running}, load average {File.ReadAllText("/proc/loadavg").Trim()}",
-            $"main thread busy {busy * 100:F1} % over {wall.Elapsed.TotalSeconds:F1} s ({idle.GetProperty("messages").GetInt32()} progress messages)",
+            $"main thread busy {busy * 100:F1} % over {wall.Elapsed.TotalSeconds:F1} s ({idle.GetProperty("messages").GetInt32()} row updates)",
             $"long tasks (> 50 ms) in that window: {idle.GetProperty("longTasks").GetArrayLength()}"
                 + (idle.GetProperty("longTasks").GetArrayLength() > 0 ? $", longest {idle.GetProperty("longTasks").EnumerateArray().Max(e => e.GetDouble()):F0} ms" : ""),
         };

@@ -325,7 +325,7 @@ function fillRow(tr, t) {
   setText(tr.querySelector('.size'), bytes(t.size));
   const pct = Math.floor(t.progress * 1000) / 10;
   const fill = tr.querySelector('.fill');
-  setProp(fill.style, 'width', pct + '%');
+  setProp(fill.style, 'transform', `scaleX(${pct / 100})`);
   setProp(fill, 'className', 'fill ' + t.state);
   setText(tr.querySelector('.pct'), pct.toFixed(pct === 100 ? 0 : 1) + '%');
   setText(tr.querySelector('.down'), rate(t.downloadRate));
@@ -596,13 +596,14 @@ function onLive(m) {
       if (state.selected && !state.torrents.has(state.selected)) closeDetail();
       renderList();
       break;
-    case 'progress': {
-      const before = state.torrents.get(m.torrent.infoHash);
-      putTorrent(m.torrent);
-      if (movesInList(before, m.torrent)) list.orderDirty = true;
+    case 'rows':
+      for (const t of m.torrents) {
+        const before = state.torrents.get(t.infoHash);
+        putTorrent(t);
+        if (movesInList(before, t)) list.orderDirty = true;
+      }
       schedulePaint(); // rows out of view cost nothing; rows in view are filled, cell by cell, once per frame
       break;
-    }
     case 'pieces':
       if (m.infoHash !== state.selected) break;
       if (m.pieces !== undefined) state.pieces = m.pieces;
