@@ -9,8 +9,6 @@ namespace TorrentLab.Web;
 /// given to it, its category, and its place in the queue.</summary>
 internal static class TorrentApiPlace
 {
-    private const string Json415 = "Another content type than application/json";
-
     public static void Map(RouteGroupBuilder api, TorrentManager torrents, WebServerOptions options)
     {
         api.MapPut("/torrents/{infoHash}/folder", async ([Description(TorrentApi.HashDescription)] string infoHash, MoveRequest? body, CancellationToken ct) =>
@@ -26,7 +24,7 @@ internal static class TorrentApiPlace
             .Responds(400, "No folder, or a folder outside the downloads folder (symbolic links followed) or inside TorrentLab's own .torrentlab", typeof(ApiError))
             .RespondsNotFound()
             .Responds(409, "Another torrent's data is there, a file of the torrent is in the way there, it is being checked or moved, or the move failed (its data stays whole in the old folder)", typeof(ApiError))
-            .Responds(415, Json415, typeof(ApiError));
+            .RespondsNotJson();
 
         api.MapPut("/torrents/{infoHash}/trackers", async ([Description(TorrentApi.HashDescription)] string infoHash, TrackersRequest? body, CancellationToken ct) =>
             {
@@ -41,7 +39,7 @@ internal static class TorrentApiPlace
             .Responds(200, "The torrent's details, with its trackers now", typeof(TorrentDetails))
             .Responds(400, "Not an http, https or udp URL, a URL of an unspecified, broadcast, multicast or link-local address, a user name in a URL, or more than 100 URLs", typeof(ApiError))
             .RespondsNotFound()
-            .Responds(415, Json415, typeof(ApiError));
+            .RespondsNotJson();
 
         api.MapPost("/torrents/{infoHash}/peers", async ([Description(TorrentApi.HashDescription)] string infoHash, PeerRequest? body, CancellationToken ct) =>
             {
@@ -55,7 +53,7 @@ internal static class TorrentApiPlace
             .Responds(200, "The peers given to the torrent, ip:port", typeof(string[]))
             .Responds(400, "Not ip:port, an address no peer source may dial (unspecified, broadcast, multicast, link-local, or outside the server's peer scope), or more than 200 peers", typeof(ApiError))
             .RespondsNotFound()
-            .Responds(415, Json415, typeof(ApiError));
+            .RespondsNotJson();
 
         api.MapPut("/torrents/{infoHash}/category", ([Description(TorrentApi.HashDescription)] string infoHash, CategoryRequest? body) =>
             {
@@ -68,7 +66,7 @@ internal static class TorrentApiPlace
             .Responds(200, "The torrent", typeof(TorrentSummary))
             .Responds(400, "A category of more than 100 characters, with a control character, or with spaces at either end", typeof(ApiError))
             .RespondsNotFound()
-            .Responds(415, Json415, typeof(ApiError));
+            .RespondsNotJson();
 
         api.MapGet("/categories", () => Results.Json(torrents.Categories.ToArray(), WebJsonContext.Default.StringArray))
             .WithName("ListCategories").WithSummary("Every category: those created and those a torrent has, in order")
@@ -93,6 +91,6 @@ internal static class TorrentApiPlace
             .Responds(204, "Moved")
             .Responds(400, "An unknown move, or no torrent or more than 10000", typeof(ApiError))
             .Responds(404, "No torrent has one of these info hashes (nothing moved)", typeof(ApiError))
-            .Responds(415, Json415, typeof(ApiError));
+            .RespondsNotJson();
     }
 }
