@@ -77,7 +77,11 @@ internal sealed partial class TorrentManager : IAsyncDisposable
         foreach (var entry in entries)
         {
             if (manager.Load(entry) is not { } managed) continue;
-            lock (manager._lock) manager._torrents[managed.InfoHash] = managed;
+            lock (manager._lock)
+            {
+                manager._torrents[managed.InfoHash] = managed;
+                manager.TakePlaceLocked(managed.Torrent, managed.SaveFolder);
+            }
             if (entry.Running) manager.Enqueue(managed); // in the saved order; the queue starts what fits
         }
         manager.Pump();
@@ -171,6 +175,7 @@ internal sealed partial class TorrentManager : IAsyncDisposable
             managed = Track(torrent, saveFolder, DateTimeOffset.UtcNow, linkPeers);
             _store.SaveTorrent(torrent.InfoHash.Hex, bytes);
             _torrents[managed.InfoHash] = managed;
+            TakePlaceLocked(torrent, saveFolder);
             Interlocked.Increment(ref _listVersion);
         }
         if (start) Enqueue(managed);
@@ -230,6 +235,7 @@ internal sealed partial class TorrentManager : IAsyncDisposable
         lock (_lock)
         {
             if (!_torrents.Remove(torrent.InfoHash)) return;
+            LeavePlaceLocked(torrent.Torrent, torrent.SaveFolder);
             Interlocked.Increment(ref _listVersion);
         }
         Save();
