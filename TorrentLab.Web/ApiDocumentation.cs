@@ -90,6 +90,10 @@ internal static class ApiDocumentation
     public static RouteHandlerBuilder RespondsNotFound(this RouteHandlerBuilder route) =>
         route.Responds(StatusCodes.Status404NotFound, "No torrent has this info hash", typeof(ApiError));
 
+    /// <summary>Declares the 415 of a route that takes a JSON body.</summary>
+    public static RouteHandlerBuilder RespondsNotJson(this RouteHandlerBuilder route) =>
+        route.Responds(StatusCodes.Status415UnsupportedMediaType, "Another content type than application/json", typeof(ApiError));
+
     /// <summary>Describes the JSON request body the framework binds from a typed handler parameter.</summary>
     public static RouteHandlerBuilder DescribesBody(this RouteHandlerBuilder route, string description) =>
         route.AddOpenApiOperationTransformer((operation, _, _) =>

@@ -43,6 +43,18 @@ public sealed record TorrentSummary(string InfoHash, string Name, long Size, int
 
     /// <summary>The torrent's own seeding limits (null values take the server's defaults).</summary>
     public SeedPolicy? Seeding { get; init; }
+
+    /// <summary>Its category (a Transmission label, a qBittorrent category), or null.</summary>
+    public string? Category { get; init; }
+
+    /// <summary>Its save folder relative to the downloads folder, with '/' ("" for the downloads folder itself).</summary>
+    public string Folder { get; init; } = "";
+
+    /// <summary>The host names of the trackers it announces to (for the page's filter by tracker).</summary>
+    public IReadOnlyList<string> TrackerHosts { get; init; } = [];
+
+    /// <summary>Start would do something: it is paused or failed, or complete and would seed.</summary>
+    public bool CanStart { get; init; }
 }
 
 /// <summary>One file of a torrent and how much of it is verified.</summary>
@@ -94,6 +106,15 @@ public sealed record TorrentDetails(TorrentSummary Summary, long PieceLength, st
 {
     /// <summary>How many peer addresses each discovery source gave: trackers, the DHT, PEX, given ones.</summary>
     public PeerSources PeerSources { get; init; } = PeerSources.None;
+
+    /// <summary>Its place in the queue, from 0: waiting downloads start in this order.</summary>
+    public int QueuePosition { get; init; }
+
+    /// <summary>True when the user replaced the .torrent's trackers (<see cref="Trackers"/> is the edited list).</summary>
+    public bool TrackersEdited { get; init; }
+
+    /// <summary>The peers given to it (by its magnet link or the user), <c>ip:port</c>, tried on every run.</summary>
+    public IReadOnlyList<string> GivenPeers { get; init; } = [];
 }
 
 /// <summary>One wire message of a torrent, as the live trace shows it.</summary>
@@ -118,7 +139,9 @@ public sealed record ApiError(string Error);
 /// <summary>The body of an add-by-link request.</summary>
 /// <param name="Link">A <c>magnet:</c> link, or the http/https URL of a .torrent file.</param>
 /// <param name="Start">Queue it for download at once (default true).</param>
-public sealed record AddByLinkRequest(string Link, bool? Start = null);
+/// <param name="Folder">Its save folder: relative to the downloads folder, or an absolute path inside it (default: the
+/// downloads folder).</param>
+public sealed record AddByLinkRequest(string Link, bool? Start = null, string? Folder = null);
 
 /// <summary>The server's settings the page can change; every field is optional in an update.</summary>
 /// <param name="MaxActiveDownloads">Downloads running at once; the rest wait in the queue, in order.</param>
@@ -181,3 +204,26 @@ public sealed record FilePriorityChange(int Index, string Priority);
 /// <summary>The body of a file selection change: only the files named change.</summary>
 /// <param name="Files">The changes.</param>
 public sealed record FilePrioritiesRequest(IReadOnlyList<FilePriorityChange> Files);
+
+/// <summary>The body of a request to give a torrent another save folder.</summary>
+/// <param name="Folder">Relative to the downloads folder, or an absolute path inside it ("" the downloads folder itself).</param>
+/// <param name="Move">Move the data there (default true); false only points the torrent there and re-checks what it finds.</param>
+public sealed record MoveRequest(string Folder, bool? Move = null);
+
+/// <summary>A torrent's new tracker list.</summary>
+/// <param name="Tiers">BEP 12 tiers of http, https or udp announce URLs, tried in order; [] for none (DHT and PEX
+/// only); null to go back to the .torrent's own.</param>
+public sealed record TrackersRequest(IReadOnlyList<IReadOnlyList<string>>? Tiers);
+
+/// <summary>A peer to give a torrent.</summary>
+/// <param name="Address">ip:port (IPv6 as [ip]:port).</param>
+public sealed record PeerRequest(string Address);
+
+/// <summary>A torrent's category.</summary>
+/// <param name="Category">1 to 100 characters; null or "" for none. Created when new.</param>
+public sealed record CategoryRequest(string? Category);
+
+/// <summary>A move in the queue of several torrents.</summary>
+/// <param name="Move">top, up, down or bottom.</param>
+/// <param name="InfoHashes">The torrents (an unknown one is a 404; nothing moves then).</param>
+public sealed record QueueRequest(string Move, IReadOnlyList<string> InfoHashes);

@@ -96,13 +96,17 @@ internal sealed class LiveHub : IAsyncDisposable
             _sentListVersion = listVersion;
             broadcast.Add(Serialize(new LiveMessage("torrents") { Torrents = [.. torrents.Select(t => t.Summary())] }));
         }
+        // The rows that changed, in one message: a page takes one task per message, and 50 downloads sent as 50
+        // messages twice a second kept its main thread busy between them.
+        var changed = new List<TorrentSummary>();
         foreach (var torrent in torrents)
         {
             var version = torrent.Version;
             if (_sentVersions.TryGetValue(torrent.InfoHash, out var sent) && sent == version) continue;
             _sentVersions[torrent.InfoHash] = version;
-            broadcast.Add(Serialize(new LiveMessage("progress") { Torrent = torrent.Summary() }));
+            changed.Add(torrent.Summary());
         }
+        if (changed.Count > 0) broadcast.Add(Serialize(new LiveMessage("rows") { Torrents = [.. changed] }));
         foreach (var gone in _sentVersions.Keys.Except(torrents.Select(t => t.InfoHash)).ToList()) _sentVersions.Remove(gone);
 
         var byHash = torrents.ToDictionary(t => t.InfoHash, StringComparer.Ordinal);

@@ -3,7 +3,8 @@ namespace TorrentLab.Web;
 /// <summary>One message the server pushes over the live WebSocket; <see cref="Type"/> says which fields are set.</summary>
 /// <remarks>
 /// <c>torrents</c>: <see cref="Torrents"/>, the whole list (on connect, and when a torrent is added or removed).
-/// <c>progress</c>: <see cref="Torrent"/>, one torrent's row when it changed (at most twice a second).
+/// <c>rows</c>: <see cref="Torrents"/>, the rows that changed since the last round (at most twice a second, all in
+/// one message).
 /// <c>pieces</c>: <see cref="InfoHash"/> with <see cref="Pieces"/> (every piece, on subscribe) or <see cref="Changes"/>
 /// (<c>[index, state]</c> pairs since the last message), for subscribed torrents.
 /// <c>detail</c>: <see cref="Details"/> of a subscribed torrent when it changed (files, trackers, peers).

@@ -25,8 +25,8 @@ internal sealed partial class ManagedTorrent
     /// <summary>This torrent's seeding limits (null values take the server's defaults).</summary>
     public SeedPolicy Seeding { get; set; } = SeedPolicy.Default;
 
-    /// <summary>Peers its magnet link named (<c>x.pe</c>), tried on every run.</summary>
-    public IReadOnlyList<IPEndPoint> LinkPeers { get; init; } = [];
+    /// <summary>Peers its magnet link named (<c>x.pe</c>) and those the user added, tried on every run.</summary>
+    public IReadOnlyList<IPEndPoint> LinkPeers { get; set; } = [];
 
     /// <summary>Payload bytes uploaded by every run so far (kept in the saved list, so the ratio survives a restart).</summary>
     public long Uploaded
@@ -53,7 +53,7 @@ internal sealed partial class ManagedTorrent
     {
         lock (_lock)
         {
-            if (IsRunning || State is TorrentState.Queued or TorrentState.Checking) return State == TorrentState.Queued;
+            if (IsRunning || State is TorrentState.Queued or TorrentState.Checking or TorrentState.Moving) return State == TorrentState.Queued;
             if (State == TorrentState.Completed && !seedWhenComplete) return false;
             State = TorrentState.Queued;
             WantsRunning = true;

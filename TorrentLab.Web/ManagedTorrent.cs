@@ -6,7 +6,7 @@ using TorrentLab.Pieces;
 namespace TorrentLab.Web;
 
 /// <summary>Where a torrent of the web interface stands.</summary>
-internal enum TorrentState { Paused, Downloading, Completed, Failed, Queued, Seeding, Checking }
+internal enum TorrentState { Paused, Downloading, Completed, Failed, Queued, Seeding, Checking, Moving }
 
 /// <summary>One torrent of the web interface: its engine run (started, paused, finished or failed), the latest progress
 /// report, its piece map, peers and wire trace. Thread-safe: the engine reports from its own tasks.</summary>
@@ -76,7 +76,7 @@ internal sealed partial class ManagedTorrent
     {
         lock (_lock)
         {
-            if (IsRunning || State == TorrentState.Checking) return;
+            if (IsRunning || State is TorrentState.Checking or TorrentState.Moving) return;
             if (State == TorrentState.Completed && !options.SeedAfterDownload) return;
             _seeding = options.SeedAfterDownload;
             State = State == TorrentState.Completed ? TorrentState.Seeding : TorrentState.Downloading;
@@ -198,22 +198,24 @@ internal sealed partial class ManagedTorrent
 
     public TorrentSummary Summary()
     {
+        var seeds = State == TorrentState.Completed && (SeedsWhenComplete?.Invoke(this) ?? false); // outside the lock: see its doc
         lock (_lock)
         {
             var downloading = IsRunning;
-            return WithParity(new TorrentSummary(InfoHash, Torrent.Name, Torrent.PayloadLength, Torrent.PieceCount, _pieces.CountOf(PieceState.Verified),
+            return WithPlace(WithParity(new TorrentSummary(InfoHash, Torrent.Name, Torrent.PayloadLength, Torrent.PieceCount, _pieces.CountOf(PieceState.Verified),
                 _bytesDone, _selection.WantedBytes == 0 ? 1 : (double)_bytesDone / _selection.WantedBytes, // of the wanted bytes
                 downloading ? _progress?.DownloadRate ?? 0 : 0, downloading ? _progress?.UploadRate ?? 0 : 0,
                 downloading ? _progress?.ConnectedPeers ?? 0 : 0, State.ToString().ToLowerInvariant(), AddedAt, _error)
             {
                 Status = downloading ? _progress?.Status : null,
-            });
+            }), seeds);
         }
     }
 
     public TorrentDetails Details()
     {
         var summary = Summary();
+        var queuePosition = QueuePositionOf?.Invoke(this) ?? 0; // outside the lock, as SeedsWhenComplete
         lock (_lock)
         {
             var files = TorrentClient.Files(Torrent, _pieces).Select(f => new FileDetails(f.File.DisplayPath, f.File.Length,
@@ -223,6 +225,7 @@ internal sealed partial class ManagedTorrent
                 Torrent.MetaVersion, Torrent.InfoHashV2?.Hex, TorrentClient.HashScheme(Torrent))
             {
                 PeerSources = _sources,
+                QueuePosition = queuePosition, TrackersEdited = _trackers is not null, GivenPeers = [.. LinkPeers.Select(p => p.ToString())],
             };
         }
     }
@@ -232,7 +235,7 @@ internal sealed partial class ManagedTorrent
     private TrackerDetails[] Trackers()
     {
         var answer = _trackerAnswer;
-        var rows = Torrent.TrackerTiers.SelectMany((tier, index) => tier.Select(url => (url, index))).ToArray();
+        var rows = (_trackers ?? Torrent.TrackerTiers).SelectMany((tier, index) => tier.Select(url => (url, index))).ToArray();
         var named = answer is { } a && rows.Any(r => a.Text.Contains(r.url, StringComparison.Ordinal));
         return rows.Select(r =>
         {

@@ -22,8 +22,8 @@ internal static class TorrentApiParity
             .WithName("AddLink").WithSummary("Add a torrent by magnet link (its metadata fetched from peers first, BEP 9) or by the http/https URL of a .torrent")
             .DescribesBody("The link")
             .Responds(201, "Added", typeof(TorrentSummary))
-            .Responds(400, "Not a magnet link or http/https URL, or a URL of an unspecified, broadcast, multicast or link-local address, or not a valid torrent", typeof(ApiError))
-            .Responds(409, "Already added, or another torrent has the same name", typeof(ApiError))
+            .Responds(400, "Not a magnet link or http/https URL, a URL of an unspecified, broadcast, multicast or link-local address, not a valid torrent, or a folder outside the downloads folder", typeof(ApiError))
+            .Responds(409, "Already added, or another torrent's data is where its would go", typeof(ApiError))
             .Responds(413, "The .torrent at the URL is larger than the size limit", typeof(ApiError))
             .Responds(415, "Another content type than application/json", typeof(ApiError))
             .Responds(502, "The URL did not answer 200, or no peer gave the magnet link's metadata in time", typeof(ApiError));
@@ -76,11 +76,12 @@ internal static class TorrentApiParity
     {
         var link = body?.Link?.Trim();
         if (string.IsNullOrEmpty(link)) throw new WebApiException(400, "give 'link': a magnet link or the http/https URL of a .torrent");
+        torrents.SaveFolderOf(body!.Folder); // refused before anything is fetched
         // A torrent added already is named by a magnet link itself: no peer is asked for metadata the server has.
         if (RemoteLinks.MagnetHash(link) is { } hash && torrents.Find(hash) is { } present)
             throw new WebApiException(409, $"torrent '{present.Torrent.Name}' ({present.InfoHash}) is already added");
         var (bytes, peers) = await RemoteLinks.FetchAsync(torrents, options, link, ct, serverPaths: false).ConfigureAwait(false);
-        return await torrents.AddAsync(bytes, body!.Start ?? true, peers, ct).ConfigureAwait(false);
+        return await torrents.AddAsync(bytes, body!.Start ?? true, peers, body.Folder, ct).ConfigureAwait(false);
     }
 
     private static async Task<BulkResult[]> BulkAsync(TorrentManager torrents, BulkRequest? body, CancellationToken ct)

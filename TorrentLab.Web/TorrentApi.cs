@@ -18,11 +18,13 @@ internal static class TorrentApi
             .WithName("ListTorrents").WithSummary("List every torrent, oldest first")
             .Responds(200, "The torrents", typeof(TorrentSummary[]));
 
-        api.MapPost("/torrents", async (HttpRequest request, [Description(StartDescription)] string? start, CancellationToken ct) =>
+        api.MapPost("/torrents", async (HttpRequest request, [Description(StartDescription)] string? start,
+                [Description(FolderDescription)] string? folder, CancellationToken ct) =>
             {
                 var startNow = QueryValue.Flag("start", start) ?? true;
+                torrents.SaveFolderOf(folder); // a refused folder before the upload is read
                 var bytes = await TorrentUpload.ReadAsync(request, options.MaxTorrentBytes, ct).ConfigureAwait(false);
-                var added = await torrents.AddAsync(bytes, startNow, ct).ConfigureAwait(false);
+                var added = await torrents.AddAsync(bytes, startNow, [], folder, ct).ConfigureAwait(false);
                 options.Log?.Invoke($"added '{added.Torrent.Name}' ({added.InfoHash})");
                 return Results.Json(added.Summary(), WebJsonContext.Default.TorrentSummary, statusCode: 201);
             })
@@ -30,10 +32,10 @@ internal static class TorrentApi
             .ReadsJsonBody<AddByPathRequest>("A .torrent file on the server")
             .AcceptsTorrentFile()
             .Responds(201, "Added", typeof(TorrentSummary))
-            .Responds(400, "Not bencode (with the byte offset), not a valid torrent (with the key path), bytes after the torrent, or a name reserved for TorrentLab", typeof(ApiError))
+            .Responds(400, "Not bencode (with the byte offset), not a valid torrent (with the key path), bytes after the torrent, a name reserved for TorrentLab, or a folder outside the downloads folder", typeof(ApiError))
             .Responds(403, "From another site's page (Origin or Sec-Fetch-Site), or to a host name this server does not answer to", typeof(ApiError))
             .Responds(404, "The .torrent named by path does not exist", typeof(ApiError))
-            .Responds(409, "Already added, another torrent has the same name, a symbolic link would lead its files out of the downloads folder, or a file that is not this torrent's data is in the way", typeof(ApiError))
+            .Responds(409, "Already added, another torrent's data is where its would go, a symbolic link would lead its files out of the downloads folder, or a file that is not this torrent's data is in the way", typeof(ApiError))
             .Responds(413, "Larger than the size limit", typeof(ApiError))
             .Responds(415, "Another content type than those above", typeof(ApiError));
 
@@ -98,10 +100,14 @@ internal static class TorrentApi
             .Responds(200, "Up to 2000 recent events, oldest first", typeof(TraceLine[])).RespondsNotFound();
 
         TorrentApiParity.Map(api, torrents, options);
+        TorrentApiPlace.Map(api, torrents, options);
     }
 
     /// <summary>The description of every route's <c>{infoHash}</c>.</summary>
     internal const string HashDescription = "The torrent's v1 info hash, 40 hex digits";
 
     private const string StartDescription = "Start downloading at once: true or false (default true)";
+
+    /// <summary>The description of a save folder given on an add.</summary>
+    internal const string FolderDescription = "The save folder: relative to the downloads folder, or an absolute path inside it (symbolic links followed); default the downloads folder";
 }

@@ -27,6 +27,12 @@ internal sealed record TorrentEntry(string InfoHash, string Name, DateTimeOffset
     /// <summary>Its own download and upload limits in bytes per second; null when unlimited.</summary>
     public long? DownloadLimit { get; init; }
     public long? UploadLimit { get; init; }
+
+    /// <summary>Its save folder relative to the downloads folder, with '/'; null for the downloads folder itself.</summary>
+    public string? Folder { get; init; }
+
+    /// <summary>The tracker tiers the user set; null while it announces to its .torrent's.</summary>
+    public IReadOnlyList<IReadOnlyList<string>>? Trackers { get; init; }
 }
 
 /// <summary>The file format of the saved torrent list.</summary>

@@ -112,6 +112,7 @@ internal sealed partial class TorrentManager
         var (seed, ratio, time) = SeedFor(torrent, options);
         return options with
         {
+            OutputDirectory = FolderOf(torrent), Trackers = torrent.EditedTrackers,
             ExtraPeers = [.. options.ExtraPeers, .. torrent.LinkPeers],
             SeedAfterDownload = seed, SeedRatio = seed ? ratio : null, SeedTime = seed ? time : null,
         };
@@ -135,12 +136,14 @@ internal sealed partial class TorrentManager
     public async Task RecheckAsync(ManagedTorrent torrent, CancellationToken ct = default, bool resume = true)
     {
         resume |= torrent.WantsRunning;
-        if (torrent.State == TorrentState.Checking) throw new WebApiException(409, $"'{torrent.Torrent.Name}' is being checked already");
+        if (torrent.State is TorrentState.Checking or TorrentState.Moving)
+            throw new WebApiException(409, $"'{torrent.Torrent.Name}' is being {(torrent.State == TorrentState.Checking ? "checked" : "moved")} already");
         await torrent.PauseAsync().ConfigureAwait(false);
         torrent.BeginCheck();
         try
         {
-            var report = await TorrentClient.VerifyAsync(torrent.Torrent, Downloads, writeLedger: true, ct).ConfigureAwait(false);
+            Directory.CreateDirectory(FolderOf(torrent)); // a save folder the torrent never wrote to: nothing is intact there
+            var report = await TorrentClient.VerifyAsync(torrent.Torrent, FolderOf(torrent), writeLedger: true, ct).ConfigureAwait(false);
             torrent.EndCheck(PieceStates.From(report.Have), error: null);
         }
         catch (Exception e) when (e is TorrentLabException or IOException or UnauthorizedAccessException)

@@ -6,8 +6,9 @@ using TorrentLab.Storage;
 namespace TorrentLab.Web;
 
 /// <summary>The web interface's torrents: add, start, pause and remove them, and keep the list across restarts.</summary>
-/// <remarks>Every download goes below the downloads folder (the torrent's name is the file or top folder inside it);
-/// no request can choose another place. Two torrents may not share a name, so they never write the same files.</remarks>
+/// <remarks>Every download goes below the downloads folder, into the torrent's save folder there (the torrent's name is
+/// the file or top folder inside it); no request can choose a place outside. No two torrents' data overlap, so they
+/// never write the same files (<see cref="MoveAsync"/> has the rule).</remarks>
 internal sealed partial class TorrentManager : IAsyncDisposable
 {
     private readonly Dictionary<string, ManagedTorrent> _torrents = new(StringComparer.Ordinal);
@@ -76,7 +77,11 @@ internal sealed partial class TorrentManager : IAsyncDisposable
         foreach (var entry in entries)
         {
             if (manager.Load(entry) is not { } managed) continue;
-            lock (manager._lock) manager._torrents[managed.InfoHash] = managed;
+            lock (manager._lock)
+            {
+                manager._torrents[managed.InfoHash] = managed;
+                manager.TakePlaceLocked(managed.Torrent, managed.SaveFolder);
+            }
             if (entry.Running) manager.Enqueue(managed); // in the saved order; the queue starts what fits
         }
         manager.Pump();
@@ -96,10 +101,17 @@ internal sealed partial class TorrentManager : IAsyncDisposable
         {
             var torrent = Torrent.Load(_store.TorrentPath(hash));
             if (torrent.InfoHash.Hex != hash) throw new MetainfoException($"its info hash is {torrent.InfoHash.Hex}");
-            CheckPaths(torrent);
+            // The saved folder is checked again: a symbolic link put in its place while the server was stopped counts.
+            var folder = SaveFolderOf(entry.Folder);
+            CheckPaths(torrent, FolderPath(folder));
+            var trackers = entry.Trackers is { } saved ? CleanTrackers(saved) : null;
             lock (_lock)
+            {
                 if (_torrents.ContainsKey(hash)) throw new MetainfoException("it is listed twice");
-            var managed = Track(torrent, entry.AddedAt, PeersOf(entry.Peers), entry.Uploaded, ManagedTorrent.ParseSaved(entry.Priorities, torrent.Files.Count));
+                CheckFreeLocked(torrent, folder);
+            }
+            var managed = Track(torrent, folder, entry.AddedAt, PeersOf(entry.Peers), entry.Uploaded,
+                ManagedTorrent.ParseSaved(entry.Priorities, torrent.Files.Count), trackers);
             managed.Seeding = entry.Seeding ?? SeedPolicy.Default;
             managed.DownloadLimit.BytesPerSecond = Math.Max(0, entry.DownloadLimit ?? 0);
             managed.UploadLimit.BytesPerSecond = Math.Max(0, entry.UploadLimit ?? 0);
@@ -112,6 +124,7 @@ internal sealed partial class TorrentManager : IAsyncDisposable
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or TorrentLabException)
         {
+            // WebApiException is a TorrentLabException: a save folder now outside, a refused tracker, an overlap.
             _options.Log?.Invoke($"warning: skipping saved torrent {hash}: {(e is FileNotFoundException ? "its .torrent copy is missing" : e.Message)}");
             return null;
         }
@@ -141,23 +154,28 @@ internal sealed partial class TorrentManager : IAsyncDisposable
     /// <exception cref="MetainfoException">Not a valid torrent (the message has the key path).</exception>
     /// <exception cref="WebApiException">409: already added, or another torrent has the same name.</exception>
     /// <exception cref="StorageException">409 (a conflict): with <paramref name="start"/>, a file not this torrent's data is in the way.</exception>
-    public Task<ManagedTorrent> AddAsync(byte[] bytes, bool start, CancellationToken ct = default) => AddAsync(bytes, start, [], ct);
+    public Task<ManagedTorrent> AddAsync(byte[] bytes, bool start, CancellationToken ct = default) => AddAsync(bytes, start, [], null, ct);
 
-    /// <summary>Adds a torrent as <see cref="AddAsync(byte[], bool, CancellationToken)"/> does, with peers to try on every run.</summary>
-    public async Task<ManagedTorrent> AddAsync(byte[] bytes, bool start, IReadOnlyList<System.Net.IPEndPoint> linkPeers, CancellationToken ct = default)
+    /// <summary>Adds a torrent as <see cref="AddAsync(byte[], bool, CancellationToken)"/> does, with peers to try on every
+    /// run, into a save folder (<see cref="SaveFolderOf"/>: inside the downloads folder; null for the downloads folder).</summary>
+    /// <exception cref="WebApiException">Also 400: a save folder outside the downloads folder.</exception>
+    public async Task<ManagedTorrent> AddAsync(byte[] bytes, bool start, IReadOnlyList<System.Net.IPEndPoint> linkPeers, string? folder,
+        CancellationToken ct = default)
     {
         var torrent = Torrent.Parse(bytes);
-        CheckPaths(torrent);
-        lock (_lock) CheckNotAddedLocked(torrent); // before the files are looked at: a running torrent's ledger is its own
-        if (start) await CheckFilesAsync(torrent, ct).ConfigureAwait(false);
+        var saveFolder = SaveFolderOf(folder);
+        CheckPaths(torrent, FolderPath(saveFolder));
+        lock (_lock) CheckNotAddedLocked(torrent, saveFolder); // before the files are looked at: a running torrent's ledger is its own
+        if (start) await CheckFilesAsync(torrent, FolderPath(saveFolder), ct).ConfigureAwait(false);
         ManagedTorrent managed;
         lock (_lock)
         {
-            CheckNotAddedLocked(torrent);
+            CheckNotAddedLocked(torrent, saveFolder);
             // Everything that can refuse the torrent runs before its copy is written, so a refusal leaves no file behind.
-            managed = Track(torrent, DateTimeOffset.UtcNow, linkPeers);
+            managed = Track(torrent, saveFolder, DateTimeOffset.UtcNow, linkPeers);
             _store.SaveTorrent(torrent.InfoHash.Hex, bytes);
             _torrents[managed.InfoHash] = managed;
+            TakePlaceLocked(torrent, saveFolder);
             Interlocked.Increment(ref _listVersion);
         }
         if (start) Enqueue(managed);
@@ -166,31 +184,30 @@ internal sealed partial class TorrentManager : IAsyncDisposable
         return managed;
     }
 
-    /// <exception cref="WebApiException">409: the torrent, or another of the same name, is added already.</exception>
-    private void CheckNotAddedLocked(Torrent torrent)
+    /// <exception cref="WebApiException">409: the torrent is added already, or another's data is where its would go.</exception>
+    private void CheckNotAddedLocked(Torrent torrent, string folder)
     {
         if (_torrents.ContainsKey(torrent.InfoHash.Hex))
             throw new WebApiException(409, $"torrent '{torrent.Name}' ({torrent.InfoHash.Hex}) is already added");
-        if (_torrents.Values.FirstOrDefault(t => string.Equals(t.Torrent.Name, torrent.Name, StringComparison.Ordinal)) is { } same)
-            throw new WebApiException(409, $"another torrent ({same.InfoHash}) already downloads to '{torrent.Name}'");
+        CheckFreeLocked(torrent, folder);
     }
 
     /// <summary>Refuses a torrent whose files could not be written where they belong: named like our state folder,
     /// or leading outside the downloads folder through a symbolic link already there.</summary>
     /// <exception cref="WebApiException">400 for the reserved name, 409 for a link out of the downloads folder.</exception>
-    private void CheckPaths(Torrent torrent)
+    private static void CheckPaths(Torrent torrent, string folder)
     {
         if (torrent.Files.Any(f => f.PathSegments.Count > 0 && f.PathSegments[0] == TorrentClient.StateFolder))
             throw new WebApiException(400, $"the name '{TorrentClient.StateFolder}' is reserved for TorrentLab's own files: this torrent cannot be downloaded here");
         // The message names the relative path only: where a link points is the server's business.
-        if (TorrentClient.PathLeavingFolder(torrent, Downloads) is { } leaving)
+        if (TorrentClient.PathLeavingFolder(torrent, folder) is { } leaving)
             throw new WebApiException(409, $"'{leaving}' would be written outside the downloads folder (through a symbolic link); remove the link or rename it");
     }
 
     /// <exception cref="StorageException">409 (a conflict): a file not this torrent's data is in the way.</exception>
     public async Task StartAsync(ManagedTorrent torrent, CancellationToken ct = default)
     {
-        if (torrent.State is TorrentState.Paused or TorrentState.Failed) await CheckFilesAsync(torrent.Torrent, ct).ConfigureAwait(false);
+        if (torrent.State is TorrentState.Paused or TorrentState.Failed) await CheckFilesAsync(torrent.Torrent, FolderOf(torrent), ct).ConfigureAwait(false);
         Enqueue(torrent);
         Save();
         Pump();
@@ -199,8 +216,8 @@ internal sealed partial class TorrentManager : IAsyncDisposable
     /// <summary>Refuses, before anything starts, a download that would resize or write a file it did not create (the
     /// engine checks again when it opens its files); the pieces of files already there are checked once, here, and
     /// recorded, so the torrent starts from them without hashing them again.</summary>
-    private Task CheckFilesAsync(Torrent torrent, CancellationToken ct) =>
-        TorrentClient.PrepareFilesAsync(torrent, Downloads, ct);
+    private static Task CheckFilesAsync(Torrent torrent, string folder, CancellationToken ct) =>
+        TorrentClient.PrepareFilesAsync(torrent, folder, ct);
 
     public async Task PauseAsync(ManagedTorrent torrent)
     {
@@ -210,31 +227,37 @@ internal sealed partial class TorrentManager : IAsyncDisposable
     }
 
     /// <summary>Stops and forgets a torrent; with <paramref name="deleteData"/>, also deletes its files and ledger.</summary>
+    /// <exception cref="WebApiException">409: its data is being moved.</exception>
     public async Task RemoveAsync(ManagedTorrent torrent, bool deleteData)
     {
+        if (torrent.State == TorrentState.Moving) throw new WebApiException(409, $"'{torrent.Torrent.Name}' is being moved: remove it once the move is done");
         await torrent.PauseAsync().ConfigureAwait(false);
         lock (_lock)
         {
             if (!_torrents.Remove(torrent.InfoHash)) return;
+            LeavePlaceLocked(torrent.Torrent, torrent.SaveFolder);
             Interlocked.Increment(ref _listVersion);
         }
         Save();
         Pump();
         _store.DeleteTorrent(torrent.InfoHash);
-        if (deleteData) TorrentClient.DeleteData(torrent.Torrent, Downloads);
+        if (deleteData) TorrentClient.DeleteData(torrent.Torrent, FolderOf(torrent));
     }
 
-    private ManagedTorrent Track(Torrent torrent, DateTimeOffset addedAt, IReadOnlyList<System.Net.IPEndPoint> linkPeers, long uploaded = 0,
-        IReadOnlyList<Pieces.FilePriority>? priorities = null)
+    private ManagedTorrent Track(Torrent torrent, string folder, DateTimeOffset addedAt, IReadOnlyList<System.Net.IPEndPoint> linkPeers, long uploaded = 0,
+        IReadOnlyList<Pieces.FilePriority>? priorities = null, IReadOnlyList<IReadOnlyList<string>>? trackers = null)
     {
         // What is verified already: the ledger when it can be trusted (a stale one is re-checked by the engine on start).
         // The selection: the saved list's, else the ledger's (a download started elsewhere keeps its selection).
-        var (pieces, recorded) = TorrentClient.ReadLedger(torrent, Downloads);
+        var (pieces, recorded) = TorrentClient.ReadLedger(torrent, FolderPath(folder));
         return new ManagedTorrent(torrent, addedAt, pieces, priorities ?? recorded)
         {
             StateChanged = _ => { Save(); PumpSoon(); }, LinkPeers = linkPeers, Uploaded = uploaded, Session = Session,
             DownloadLimit = new RateLimit(0, GlobalDownloadLimit),
             UploadLimit = new RateLimit(0, GlobalUploadLimit),
+            SaveFolder = folder, EditedTrackers = trackers,
+            SeedsWhenComplete = t => SeedFor(t, OptionsFor()).Seed,
+            QueuePositionOf = QueuePosition,
         };
     }
 
@@ -324,6 +347,8 @@ internal sealed partial class TorrentManager : IAsyncDisposable
                 Category = t.Category,
                 DownloadLimit = t.DownloadLimit.BytesPerSecond == 0 ? null : t.DownloadLimit.BytesPerSecond,
                 UploadLimit = t.UploadLimit.BytesPerSecond == 0 ? null : t.UploadLimit.BytesPerSecond,
+                Folder = t.SaveFolder.Length == 0 ? null : t.SaveFolder,
+                Trackers = t.EditedTrackers,
             })], Settings, Categories, LimitsToSave(), AltSpeedToSave());
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)

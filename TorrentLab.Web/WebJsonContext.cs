@@ -25,4 +25,10 @@ namespace TorrentLab.Web;
 [JsonSerializable(typeof(TorrentTotals))]
 [JsonSerializable(typeof(FileEntry[]))]
 [JsonSerializable(typeof(FilePrioritiesRequest))]
+[JsonSerializable(typeof(MoveRequest))]
+[JsonSerializable(typeof(TrackersRequest))]
+[JsonSerializable(typeof(PeerRequest))]
+[JsonSerializable(typeof(CategoryRequest))]
+[JsonSerializable(typeof(QueueRequest))]
+[JsonSerializable(typeof(string[]))]
 internal sealed partial class WebJsonContext : JsonSerializerContext;

@@ -62,9 +62,9 @@ public class LiveHubTests
             seen.Add(type);
             switch (type)
             {
-                case "progress":
-                    var torrent = message.GetProperty("torrent");
-                    progressWithPieces |= torrent.GetProperty("infoHash").GetString() == web.InfoHash && torrent.GetProperty("piecesDone").GetInt32() > 0;
+                case "rows":
+                    progressWithPieces |= message.GetProperty("torrents").EnumerateArray()
+                        .Any(t => t.GetProperty("infoHash").GetString() == web.InfoHash && t.GetProperty("piecesDone").GetInt32() > 0);
                     break;
                 case "pieces":
                     if (message.TryGetProperty("pieces", out var digits)) verifiedPieceSeen |= digits.GetString()!.Contains('2');

@@ -60,6 +60,29 @@ public class OpenApiDocumentTests
     }
 
     [Fact]
+    public async Task OpenApi_EveryRouteDocumentsTheRefusalsOfItsInputs()
+    {
+        await using var web = await WebTestServer.StartAsync(Ct);
+
+        using var doc = JsonDocument.Parse(await web.Http.GetStringAsync("/openapi/v1.json", Ct));
+        var operations = doc.RootElement.GetProperty("paths").EnumerateObject()
+            .SelectMany(path => path.Value.EnumerateObject().Select(op => (Path: path.Name, Name: $"{op.Name} {path.Name}", Op: op.Value))).ToList();
+
+        Assert.Contains(operations, o => o.Name == "put /api/torrents/{infoHash}/folder");
+        Assert.All(operations, o =>
+        {
+            var responses = o.Op.GetProperty("responses");
+            // A torrent named by its info hash may not exist; a JSON body may be malformed or of another type.
+            if (o.Path.Contains("{infoHash}", StringComparison.Ordinal)) Assert.True(responses.TryGetProperty("404", out _), $"{o.Name} does not document 404");
+            if (o.Op.TryGetProperty("requestBody", out var body) && body.GetProperty("content").TryGetProperty("application/json", out _))
+            {
+                Assert.True(responses.TryGetProperty("400", out _), $"{o.Name} does not document 400");
+                Assert.True(responses.TryGetProperty("415", out _), $"{o.Name} does not document 415");
+            }
+        });
+    }
+
+    [Fact]
     public async Task OpenApi_PassesTheRedoclyValidator()
     {
         var redocly = Interop.RequireOpenApiValidator();

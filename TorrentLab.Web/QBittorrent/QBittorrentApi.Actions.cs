@@ -7,15 +7,14 @@ namespace TorrentLab.Web;
 internal sealed partial class QBittorrentApi
 {
     /// <summary>torrents/add: <c>urls</c> (one per line: magnet links or http/https URLs) and uploaded .torrent files;
-    /// <c>paused</c> (or v5's <c>stopped</c>), <c>category</c> (created when new), and <c>savepath</c>, which must be the
-    /// downloads folder.
+    /// <c>paused</c> (or v5's <c>stopped</c>), <c>category</c> (created when new), and <c>savepath</c>, which must be
+    /// inside the downloads folder.
     /// Answers "Ok." when every one was added (or was there already, as qBittorrent), else 415 "Fails.".</summary>
     private async Task AddAsync(HttpContext context, QBittorrentInput input)
     {
         var ct = context.RequestAborted;
-        if (input["savepath"] is { Length: > 0 } savePath
-            && System.IO.Path.TrimEndingDirectorySeparator(savePath) != System.IO.Path.TrimEndingDirectorySeparator(_torrents.Downloads))
-            throw new WebApiException(400, "savepath: every torrent of this server is downloaded to its downloads folder (app/defaultSavePath); another is not supported");
+        var folder = input["savepath"];
+        _torrents.SaveFolderOf(folder); // 400 for a folder outside, before anything is fetched
         var start = !(input.Flag("paused") || input.Flag("stopped"));
         var category = input["category"] is { Length: > 0 } c ? c : null;
         // As qBittorrent, a category named here that does not exist yet is created with the torrent.
@@ -39,7 +38,7 @@ internal sealed partial class QBittorrentApi
                 if (bytes.Length == 0) continue; // a magnet link of a torrent already here
                 var torrent = TorrentLab.Metainfo.Torrent.Parse(bytes);
                 if (_torrents.Find(torrent.InfoHash.Hex) is not null) continue;
-                var added = await _torrents.AddAsync(bytes, start: false, peers, ct).ConfigureAwait(false);
+                var added = await _torrents.AddAsync(bytes, start: false, peers, folder, ct).ConfigureAwait(false);
                 if (category is not null) _torrents.SetCategory(added, category);
                 if (start) await _torrents.StartAsync(added, ct).ConfigureAwait(false);
                 _options.Log?.Invoke($"added '{added.Torrent.Name}' ({added.InfoHash}) through the qBittorrent API");

@@ -62,7 +62,9 @@ internal sealed partial class QBittorrentApi
     private void WriteTorrent(Utf8JsonWriter w, ManagedTorrent t, TorrentSummary s)
     {
         var wanted = t.WantedBytes;
-        var path = System.IO.Path.Combine(_torrents.Downloads, t.Torrent.Name);
+        var folder = _torrents.FolderOf(t);
+        var path = System.IO.Path.Combine(folder, t.Torrent.Name);
+        var trackers = t.TrackerTiers;
         w.WriteString("hash", s.InfoHash);
         w.WriteString("infohash_v1", s.InfoHash);
         w.WriteString("infohash_v2", t.Torrent.InfoHashV2?.Hex ?? "");
@@ -82,7 +84,7 @@ internal sealed partial class QBittorrentApi
         w.WriteString("state", StateOf(s));
         w.WriteString("category", t.Category ?? "");
         w.WriteString("tags", "");
-        w.WriteString("save_path", _torrents.Downloads);
+        w.WriteString("save_path", folder);
         w.WriteString("download_path", "");
         w.WriteString("content_path", path);
         w.WriteString("root_path", t.Torrent.IsMultiFile ? path : "");
@@ -107,8 +109,8 @@ internal sealed partial class QBittorrentApi
         w.WriteBoolean("auto_tmm", false);
         w.WriteBoolean("private", t.Torrent.IsPrivate);
         w.WriteString("magnet_uri", t.Torrent.MagnetLink);
-        w.WriteString("tracker", s.TrackerError is null ? t.Torrent.TrackerTiers.SelectMany(tier => tier).FirstOrDefault() ?? "" : "");
-        w.WriteNumber("trackers_count", t.Torrent.TrackerTiers.Sum(tier => tier.Count));
+        w.WriteString("tracker", s.TrackerError is null ? trackers.SelectMany(tier => tier).FirstOrDefault() ?? "" : "");
+        w.WriteNumber("trackers_count", trackers.Sum(tier => tier.Count));
         w.WriteNumber("time_active", 0);
         w.WriteNumber("seeding_time", 0);
         w.WriteNumber("last_activity", 0);
@@ -126,6 +128,7 @@ internal sealed partial class QBittorrentApi
             "seeding" => s.UploadRate > 0 ? "uploading" : "stalledUP",
             "queued" => complete ? "queuedUP" : "queuedDL",
             "checking" => complete ? "checkingUP" : "checkingDL",
+            "moving" => "moving",
             "failed" => "error",
             "completed" => "pausedUP",
             _ => complete ? "pausedUP" : "pausedDL",
@@ -138,7 +141,7 @@ internal sealed partial class QBittorrentApi
         w.WriteStartObject();
         w.WriteString("hash", s.InfoHash);
         w.WriteString("name", s.Name);
-        w.WriteString("save_path", _torrents.Downloads);
+        w.WriteString("save_path", _torrents.FolderOf(t));
         w.WriteNumber("creation_date", t.Torrent.CreationDate?.ToUnixTimeSeconds() ?? -1);
         w.WriteNumber("piece_size", t.Torrent.PieceLength);
         w.WriteString("comment", t.Torrent.Comment ?? "");

@@ -8,10 +8,12 @@ namespace TorrentLab.Web;
 internal sealed partial class TransmissionRpc
 {
     /// <summary>rpc-spec 3.4: add by <c>filename</c> (a magnet link, an http/https URL, or a .torrent on the server)
-    /// or by <c>metainfo</c> (the .torrent in base64); answers <c>torrent-added</c> or <c>torrent-duplicate</c>.</summary>
+    /// or by <c>metainfo</c> (the .torrent in base64), into <c>download-dir</c> (inside the downloads folder); answers
+    /// <c>torrent-added</c> or <c>torrent-duplicate</c>.</summary>
     private async Task AddAsync(JsonElement args, Utf8JsonWriter writer, CancellationToken ct)
     {
-        RequireDownloadsFolder(TransmissionArguments.String(args, "download-dir"), "download-dir");
+        var folder = TransmissionArguments.String(args, "download-dir");
+        _torrents.SaveFolderOf(folder); // refused before anything is fetched
         var start = !(TransmissionArguments.Bool(args, "paused") ?? !_startAddedTorrents);
         var labels = TransmissionArguments.Strings(args, "labels");
         var metainfo = TransmissionArguments.String(args, "metainfo");
@@ -41,7 +43,7 @@ internal sealed partial class TransmissionRpc
             return;
         }
         var changes = FileChanges(args, torrent.Files.Count(f => !f.IsPadding), current: null);
-        var added = await _torrents.AddAsync(bytes, start: false, peers, ct).ConfigureAwait(false);
+        var added = await _torrents.AddAsync(bytes, start: false, peers, folder, ct).ConfigureAwait(false);
         _options.Log?.Invoke($"added '{added.Torrent.Name}' ({added.InfoHash}) through the Transmission RPC");
         if (changes.Count > 0) await _torrents.SetPrioritiesAsync(added, changes, ct).ConfigureAwait(false);
         if (labels is { Length: > 0 }) _torrents.SetCategory(added, labels[0]);
@@ -81,22 +83,27 @@ internal sealed partial class TransmissionRpc
         }
     }
 
-    /// <summary>rpc-spec 3.2: the arguments TorrentLab can apply; those it cannot (trackers, sequential download,
-    /// ignoring the global limits) refuse the whole request, so nothing changes half-way.</summary>
+    /// <summary>rpc-spec 3.2: the arguments TorrentLab can apply; those it cannot (sequential download, ignoring the
+    /// global limits) refuse the whole request, so nothing changes half-way. <c>location</c> points the torrents at
+    /// another folder without moving their data, as Transmission's torrent-set does.</summary>
     private async Task SetAsync(JsonElement args, CancellationToken ct)
     {
-        foreach (var key in (string[])["trackerAdd", "trackerRemove", "trackerReplace", "trackerList"])
-            if (TransmissionArguments.Has(args, key))
-                throw Unsupported($"{key} is not supported: a torrent announces to the trackers of its .torrent");
         if (TransmissionArguments.Bool(args, "honorsSessionLimits") == false) throw Unsupported("honorsSessionLimits false is not supported: the global limits always apply");
         if (TransmissionArguments.Bool(args, "sequentialDownload") == true) throw Unsupported("sequentialDownload is not supported by torrent-set here");
-        if (TransmissionArguments.String(args, "location") is { } location) RequireDownloadsFolder(location, "location");
+        var location = TransmissionArguments.String(args, "location");
+        _torrents.SaveFolderOf(location);
         var down = Limit(args, "downloadLimit", "downloadLimited");
         var up = Limit(args, "uploadLimit", "uploadLimited");
         var ratio = SeedRatio(args);
         var labels = TransmissionArguments.Strings(args, "labels");
         var torrents = _ids.Resolve(args);
         var changes = torrents.Select(t => t.Files()).Select((files, i) => (Torrent: torrents[i], Changes: FileChanges(args, files.Length, files))).ToList();
+        // Every torrent's new list is checked before any changes.
+        var trackers = torrents.Select(t => (Torrent: t, Tiers: TrackerChanges(args, t.TrackerTiers) is { } tiers ? TorrentManager.CleanTrackers(tiers) : null))
+            .Where(c => c.Tiers is not null).ToList();
+        foreach (var (torrent, tiers) in trackers) await _torrents.SetTrackersAsync(torrent, tiers, ct).ConfigureAwait(false);
+        if (!string.IsNullOrEmpty(location))
+            foreach (var torrent in torrents) await _torrents.MoveAsync(torrent, location, moveData: false, ct).ConfigureAwait(false);
         foreach (var (torrent, fileChanges) in changes)
         {
             if (down is { } d) _torrents.SetLimit(torrent.DownloadLimit, d);
@@ -154,19 +161,56 @@ internal sealed partial class TransmissionRpc
         return [.. Enumerable.Range(0, count).Where(i => priorities[i] != before[i]).Select(i => new FilePriorityChange(i + 1, priorities[i]))];
     }
 
-    /// <summary>rpc-spec 3.6: the only location is the downloads folder; asking for it again is a success.</summary>
-    private void SetLocation(JsonElement args)
+    /// <summary>rpc-spec 3.6: a new folder for the torrents' data, inside the downloads folder; with <c>move</c> the data
+    /// moves there, without the torrents look for it there (a re-check).</summary>
+    private async Task SetLocationAsync(JsonElement args, CancellationToken ct)
     {
         var location = TransmissionArguments.String(args, "location") ?? throw Unsupported("torrent-set-location needs 'location'");
-        RequireDownloadsFolder(location, "location");
-        _ids.Resolve(args);
+        var move = TransmissionArguments.Bool(args, "move") ?? false;
+        _torrents.SaveFolderOf(location);
+        foreach (var torrent in _ids.Resolve(args)) await _torrents.MoveAsync(torrent, location, move, ct).ConfigureAwait(false);
+    }
+
+    /// <summary>The tracker list after a torrent-set's trackerList, trackerAdd, trackerRemove and trackerReplace (in
+    /// that order), or null when it names none. rpc-spec 3.2: trackerList is "a string of announce URLs, one per line,
+    /// with a blank line between tiers"; trackerAdd appends each URL as a tier of its own; trackerRemove and
+    /// trackerReplace name trackers by the <c>id</c> torrent-get gives them (their place in the list, from 0).</summary>
+    /// <exception cref="WebApiException">An unknown id, or arguments of the wrong shape.</exception>
+    private static List<List<string>>? TrackerChanges(JsonElement args, IReadOnlyList<IReadOnlyList<string>> current)
+    {
+        var list = TransmissionArguments.String(args, "trackerList");
+        var add = TransmissionArguments.Strings(args, "trackerAdd");
+        var remove = TransmissionArguments.Ints(args, "trackerRemove");
+        var replace = args.TryGetProperty("trackerReplace", out var r) ? r : default;
+        if (list is null && add is null && remove is null && replace.ValueKind == JsonValueKind.Undefined) return null;
+        var tiers = list is not null
+            ? [.. list.Replace("\r", "", StringComparison.Ordinal).Split("\n\n").Select(tier => tier.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToList())]
+            : current.Select(tier => tier.ToList()).ToList();
+        var rows = tiers.SelectMany((tier, t) => tier.Select((_, u) => (Tier: t, Url: u))).ToList(); // id -> its place
+        (int Tier, int Url) Row(long id) => id >= 0 && id < rows.Count ? rows[(int)id] : throw Unsupported($"no tracker with id {id}: torrent-get's trackers give the ids");
+        if (replace.ValueKind != JsonValueKind.Undefined)
+        {
+            if (replace.ValueKind != JsonValueKind.Array || replace.GetArrayLength() % 2 != 0) throw Unsupported("trackerReplace must be [id, url, id, url, ...]");
+            var items = replace.EnumerateArray().ToArray();
+            for (var i = 0; i < items.Length; i += 2)
+            {
+                if (items[i].ValueKind != JsonValueKind.Number || !items[i].TryGetInt64(out var id) || items[i + 1].ValueKind != JsonValueKind.String)
+                    throw Unsupported("trackerReplace must be [id, url, id, url, ...]");
+                var (tier, url) = Row(id);
+                tiers[tier][url] = items[i + 1].GetString()!;
+            }
+        }
+        foreach (var (tier, url) in (remove ?? []).Select(id => Row(id)).OrderByDescending(p => p.Tier).ThenByDescending(p => p.Url).Distinct().ToList())
+            tiers[tier].RemoveAt(url);
+        foreach (var url in add ?? []) tiers.Add([url]);
+        return tiers;
     }
 
     private void RequireDownloadsFolder(string? folder, string key)
     {
         if (string.IsNullOrEmpty(folder)) return;
         var same = string.Equals(System.IO.Path.TrimEndingDirectorySeparator(folder), System.IO.Path.TrimEndingDirectorySeparator(_torrents.Downloads), StringComparison.Ordinal);
-        if (!same) throw Unsupported($"{key}: every torrent of this server is downloaded to its downloads folder (session-get's download-dir); moving data elsewhere is not supported");
+        if (!same) throw Unsupported($"{key}: the server's downloads folder is set where it starts; a torrent's own folder inside it is torrent-add's download-dir or torrent-set-location");
     }
 
     private void Move(JsonElement args, QueueMove move) => _torrents.MoveInQueue(_ids.Resolve(args), move);

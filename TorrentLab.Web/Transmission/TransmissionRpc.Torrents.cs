@@ -89,7 +89,7 @@ internal sealed partial class TransmissionRpc
             case "comment": w.WriteStringValue(t.Torrent.Comment ?? ""); break;
             case "creator": w.WriteStringValue(t.Torrent.CreatedBy ?? ""); break;
             case "source": w.WriteStringValue(""); break;
-            case "downloadDir": w.WriteStringValue(_torrents.Downloads); break;
+            case "downloadDir": w.WriteStringValue(_torrents.FolderOf(t)); break;
             case "magnetLink": w.WriteStringValue(t.Torrent.MagnetLink); break;
             case "pieceCount": w.WriteNumberValue(t.Torrent.PieceCount); break;
             case "pieceSize": w.WriteNumberValue(t.Torrent.PieceLength); break;
@@ -103,7 +103,7 @@ internal sealed partial class TransmissionRpc
             case "priorities": w.WriteStartArray(); foreach (var f in v.Files) w.WriteNumberValue(PriorityOf(f.Priority)); w.WriteEndArray(); break;
             case "trackers": WriteTrackers(t, w, stats: false); break;
             case "trackerStats": WriteTrackers(t, w, stats: true); break;
-            case "trackerList": w.WriteStringValue(string.Join("\n\n", t.Torrent.TrackerTiers.Select(tier => string.Join('\n', tier)))); break;
+            case "trackerList": w.WriteStringValue(string.Join("\n\n", t.TrackerTiers.Select(tier => string.Join('\n', tier)))); break;
             case "peers": WritePeers(t, w); break;
             case "peersFrom": WritePeersFrom(w); break;
             case "webseeds": w.WriteStartArray(); foreach (var url in t.Torrent.WebSeeds) w.WriteStringValue(url); w.WriteEndArray(); break;
@@ -173,7 +173,7 @@ internal sealed partial class TransmissionRpc
     {
         w.WriteStartArray();
         var id = 0;
-        foreach (var (tier, index) in torrent.Torrent.TrackerTiers.Select((tier, index) => (tier, index)))
+        foreach (var (tier, index) in torrent.TrackerTiers.Select((tier, index) => (tier, index)))
         {
             foreach (var url in tier)
             {

@@ -145,7 +145,7 @@ internal sealed partial class TransmissionRpc
                 throw Unsupported("torrent-reannounce is not supported: the engine announces on the trackers' own interval");
             case "torrent-remove": return RemoveAsync(args);
             case "torrent-set": return SetAsync(args, ct);
-            case "torrent-set-location": SetLocation(args); return Task.CompletedTask;
+            case "torrent-set-location": return SetLocationAsync(args, ct);
             case "torrent-rename-path":
                 throw Unsupported("torrent-rename-path is not supported: a torrent's files keep the names its .torrent gives them");
             case "queue-move-top": Move(args, QueueMove.Top); return Task.CompletedTask;

@@ -12,11 +12,54 @@ const state = {
   retry: 500,
   traceLines: 0,
   checked: new Set(),   // infoHashes ticked for a bulk action
+  checkedVersion: 0,    // grows at every change of checked
   sortKey: 'addedAt',   // a summary field; the column headers choose it
   sortDir: -1,          // 1 ascending, -1 descending
   needsToken: false,    // the API answered 401: the list is unknown, not empty
 };
 const TRACE_KEEP = 400; // rows kept in the trace view
+
+// ---------- the torrents and their totals ----------
+// Every change to state.torrents goes through putTorrent, dropTorrent or setTorrents, which keep the totals bar's sums
+// and the filter menus' counts up to date one torrent at a time: walking 10,000 torrents on every frame with news kept
+// the main thread busy.
+const totals = { down: 0, up: 0, stalled: 0, counts: new Map(), trackers: new Map(), categories: new Map(), facets: 0 };
+
+// Adds sign (1 or -1) to a count; true when the key appeared or vanished (a filter menu then changes).
+function bump(map, key, sign) {
+  const before = map.get(key) || 0;
+  const after = before + sign;
+  if (after <= 0) map.delete(key); else map.set(key, after);
+  return (before === 0) !== (after <= 0);
+}
+
+function account(t, sign) {
+  if (!t) return;
+  totals.down += sign * t.downloadRate;
+  totals.up += sign * t.uploadRate;
+  if (t.stalled) totals.stalled += sign;
+  bump(totals.counts, t.state, sign);
+  for (const host of t.trackerHosts || []) if (bump(totals.trackers, host, sign)) totals.facets++;
+  if (t.category && bump(totals.categories, t.category, sign)) totals.facets++;
+}
+
+function putTorrent(t) {
+  account(state.torrents.get(t.infoHash), -1);
+  state.torrents.set(t.infoHash, t);
+  account(t, 1);
+}
+
+function dropTorrent(hash) {
+  account(state.torrents.get(hash), -1);
+  state.torrents.delete(hash);
+}
+
+function setTorrents(list) {
+  state.torrents = new Map();
+  Object.assign(totals, { down: 0, up: 0, stalled: 0, counts: new Map(), trackers: new Map(), categories: new Map() });
+  totals.facets++;
+  for (const t of list) putTorrent(t);
+}
 
 // ---------- token: ?token= in the address (printed by `torrentlab serve`), kept for this tab only ----------
 (function readToken() {
@@ -87,21 +130,26 @@ const list = {
   rows: new Map(),    // infoHash -> its <tr>, for the rows in view only
   rowHeight: 44,      // measured from the first row drawn
   frame: 0,           // the pending animation frame, 0 when none
+  orderVersion: 0,    // grows each time the order is computed again
+  measured: false,    // rowHeight was measured since the last resize
   top: null,          // the spacer rows above and below the rows in view
   bottom: null,
 };
 const LIST_OVERSCAN = 8;
 const collator = new Intl.Collator(); // one collator: localeCompare builds one per call, 10x slower over 10,000 rows // rows drawn above and below the view, so a quick scroll shows no gap
 
-function matches(t, filter, query) {
-  return (filter === 'all' || t.state === filter || (filter === 'stalled' && t.stalled)) && (!query || t.name.toLowerCase().includes(query));
+function matches(t, filter, query, tracker, category) {
+  return (filter === 'all' || t.state === filter || (filter === 'stalled' && t.stalled)) && (!query || t.name.toLowerCase().includes(query))
+    && (!tracker || (t.trackerHosts || []).includes(tracker)) && (!category || t.category === category);
 }
 
 function visibleTorrents() {
   const query = $('#search').value.trim().toLowerCase();
   const filter = $('#filter').value;
+  const tracker = $('#tracker-filter').value;
+  const category = $('#category-filter').value;
   const result = [];
-  for (const t of state.torrents.values()) if (matches(t, filter, query)) result.push(t);
+  for (const t of state.torrents.values()) if (matches(t, filter, query, tracker, category)) result.push(t);
   const key = state.sortKey;
   const value = (t) => (key === 'eta' ? (t.eta ?? Infinity) : t[key]);
   const plain = (x, y) => (x === y ? 0 : x < y ? -1 : 1); // addedAt is ISO 8601: its text sorts as its time
@@ -114,6 +162,7 @@ function movesInList(before, after) {
   if (!before) return true;
   const key = state.sortKey;
   return before.state !== after.state || before.stalled !== after.stalled || before.name !== after.name
+    || before.category !== after.category || String(before.trackerHosts) !== String(after.trackerHosts)
     || (key === 'eta' ? (before.eta ?? Infinity) !== (after.eta ?? Infinity) : before[key] !== after[key]);
 }
 
@@ -162,10 +211,12 @@ function spacer() {
 
 function paint() {
   if (list.frame) { cancelAnimationFrame(list.frame); list.frame = 0; }
+  renderFacets(); // before the order: a menu whose choice vanished falls back to all
   if (list.orderDirty) {
     list.order = visibleTorrents().map((t) => t.infoHash);
     list.orderDirty = false;
-    for (const hash of [...state.checked]) if (!state.torrents.has(hash)) state.checked.delete(hash);
+    list.orderVersion++;
+    for (const hash of [...state.checked]) if (!state.torrents.has(hash)) { state.checked.delete(hash); state.checkedVersion++; }
   }
   const body = $('#torrents tbody');
   if (!list.top) { list.top = spacer(); list.bottom = spacer(); }
@@ -193,8 +244,13 @@ function paint() {
   }
   if (last < list.order.length && body.lastChild !== list.bottom) body.append(list.bottom);
   if (last === list.order.length) list.bottom.remove();
+  // The row height is measured once (and again after a resize): reading it after the writes above would force a
+  // layout on every frame.
   const sample = list.rows.values().next().value;
-  if (sample && sample.offsetHeight > 0 && sample.offsetHeight !== list.rowHeight) { list.rowHeight = sample.offsetHeight; schedulePaint(); }
+  if (!list.measured && sample && sample.offsetHeight > 0) {
+    list.measured = true;
+    if (sample.offsetHeight !== list.rowHeight) { list.rowHeight = sample.offsetHeight; schedulePaint(); }
+  }
   setProp(list.top.firstChild.style, 'height', first * list.rowHeight + 'px');
   setProp(list.bottom.firstChild.style, 'height', (list.order.length - last) * list.rowHeight + 'px');
   setProp(body.dataset, 'rows', String(list.rows.size));
@@ -214,7 +270,7 @@ function paint() {
   if (message !== null) setText(empty, message);
 }
 $('.list').addEventListener('scroll', schedulePaint, { passive: true });
-addEventListener('resize', schedulePaint);
+addEventListener('resize', () => { list.measured = false; schedulePaint(); });
 
 function makeRow(hash) {
   const tr = el('tr');
@@ -224,21 +280,27 @@ function makeRow(hash) {
   track.append(el('div', 'fill'));
   progress.append(track, el('span', 'pct'));
   const actions = el('div', 'actions');
-  for (const [action, label, cls] of [['start', 'Start', 'button tiny'], ['pause', 'Pause', 'button tiny'], ['remove', 'Remove', 'button tiny ghost']]) {
+  for (const [action, label, cls, title] of [['start', 'Start', 'button tiny'], ['pause', 'Pause', 'button tiny'],
+    ['recheck', '⟳', 'button tiny ghost', 'Recheck: hash the data on disk again'], ['remove', 'Remove', 'button tiny ghost']]) {
     const b = el('button', cls, label);
     b.type = 'button';
     b.dataset.action = action;
+    if (title) { b.title = title; b.setAttribute('aria-label', 'Recheck'); }
     actions.append(b);
   }
   const check = el('input', 'check');
   check.type = 'checkbox';
   check.setAttribute('aria-label', 'Select');
-  check.addEventListener('change', () => { if (check.checked) state.checked.add(hash); else state.checked.delete(hash); renderBulk(); });
+  check.addEventListener('change', () => {
+    if (check.checked) state.checked.add(hash); else state.checked.delete(hash);
+    state.checkedVersion++;
+    renderBulk();
+  });
   const cells = [el('td', 'check-col'), el('td', 'name'), el('td', 'num size'), el('td'), el('td', 'num down'), el('td', 'num up col-up'),
     el('td', 'num eta col-eta'), el('td', 'num ratio col-ratio'), el('td', 'num peers col-peers'), el('td'), el('td', 'added col-added'), el('td')];
   cells[0].append(check);
   cells[3].append(progress);
-  cells[9].append(el('span', 'state'));
+  cells[9].append(el('span', 'state'), el('span', 'tag'));
   cells[11].append(actions);
   tr.append(...cells);
   tr.addEventListener('click', (event) => {
@@ -250,13 +312,20 @@ function makeRow(hash) {
 }
 
 function fillRow(tr, t) {
+  // A row already showing this very summary, ticked and selected as now, has nothing to change.
+  const checked = state.checked.has(t.infoHash);
+  const selected = t.infoHash === state.selected;
+  if (tr.filled === t && tr.filledChecked === checked && tr.filledSelected === selected) return;
+  tr.filled = t;
+  tr.filledChecked = checked;
+  tr.filledSelected = selected;
   const name = tr.querySelector('.name');
   setText(name, t.name);
   setProp(name, 'title', t.error ? t.name + ' — ' + t.error : t.name);
   setText(tr.querySelector('.size'), bytes(t.size));
   const pct = Math.floor(t.progress * 1000) / 10;
   const fill = tr.querySelector('.fill');
-  setProp(fill.style, 'width', pct + '%');
+  setProp(fill.style, 'transform', `scaleX(${pct / 100})`);
   setProp(fill, 'className', 'fill ' + t.state);
   setText(tr.querySelector('.pct'), pct.toFixed(pct === 100 ? 0 : 1) + '%');
   setText(tr.querySelector('.down'), rate(t.downloadRate));
@@ -274,8 +343,15 @@ function fillRow(tr, t) {
   setText(badge, t.trackerError && t.stalled ? 'tracker error' : t.stalled ? 'stalled' : t.state);
   setProp(badge, 'title', [t.trackerError, t.status].filter(Boolean).join('\n'));
   setProp(badge, 'className', 'state ' + t.state + (t.stalled ? ' stalled' : '') + (t.trackerError ? ' tracker-error' : ''));
-  setProp(tr.querySelector('[data-action="start"]'), 'disabled', ['downloading', 'seeding', 'queued', 'checking'].includes(t.state));
+  const tag = tr.querySelector('.tag');
+  setText(tag, t.category || '');
+  setProp(tag, 'hidden', !t.category);
+  // Start only where it does something: a complete torrent that will not seed would stay as it is.
+  const start = tr.querySelector('[data-action="start"]');
+  setProp(start, 'disabled', !t.canStart);
+  setProp(start, 'title', t.state === 'completed' && !t.canStart ? 'Complete, and set not to seed: nothing to start' : '');
   setProp(tr.querySelector('[data-action="pause"]'), 'disabled', !['downloading', 'seeding', 'queued'].includes(t.state));
+  setProp(tr.querySelector('[data-action="recheck"]'), 'disabled', ['checking', 'moving'].includes(t.state));
   if (tr.classList.contains('selected') !== (t.infoHash === state.selected)) tr.classList.toggle('selected');
   if (t.infoHash === state.selected) fillDetailHead(t);
 }
@@ -284,9 +360,11 @@ async function act(action, hash) {
   const t = state.torrents.get(hash);
   try {
     if (action === 'remove') return confirmRemove(t);
+    if (action === 'recheck') notify(`rechecking ${t.name}…`);
     const summary = await api('POST', `/api/torrents/${hash}/${action}`);
-    state.torrents.set(hash, summary);
+    putTorrent(summary);
     renderList();
+    if (action === 'recheck') notify(`${t.name}: ${summary.piecesDone} of ${summary.pieceCount} pieces intact`);
   } catch (e) { notify(`${action} failed: ${e.message}`, true); }
 }
 
@@ -298,7 +376,7 @@ function confirmRemove(t) {
     if (dialog.returnValue !== 'remove') return;
     try {
       await api('DELETE', `/api/torrents/${t.infoHash}?deleteData=${$('#remove-data').checked}`);
-      state.torrents.delete(t.infoHash);
+      dropTorrent(t.infoHash);
       if (state.selected === t.infoHash) closeDetail();
       renderList();
       notify(`removed ${t.name}`);
@@ -314,7 +392,7 @@ async function upload(files) {
     form.append('torrent', file, file.name);
     try {
       const summary = await api('POST', '/api/torrents', form);
-      state.torrents.set(summary.infoHash, summary);
+      putTorrent(summary);
       renderList();
       notify(`added ${summary.name}`);
     } catch (e) { notify(`${file.name}: ${e.message}`, true); }
@@ -329,7 +407,12 @@ addEventListener('drop', (e) => {
   e.preventDefault();
   dragDepth = 0;
   $('#drop').hidden = true;
-  upload([...e.dataTransfer.files].filter((f) => f.name.toLowerCase().endsWith('.torrent')));
+  const files = [...e.dataTransfer.files];
+  const torrents = files.filter((f) => f.name.toLowerCase().endsWith('.torrent'));
+  const others = files.filter((f) => !torrents.includes(f)).map((f) => f.name);
+  // Said at once, and kept on screen while the torrents among them are added.
+  if (others.length) notify(`not added: ${others.join(', ')} ${others.length === 1 ? 'is not a .torrent file' : 'are not .torrent files'}`, true);
+  upload(torrents);
 });
 
 // ---------- the detail view ----------
@@ -369,7 +452,7 @@ function fillDetailHead(t) {
 
 function showDetail(d) {
   if (d.summary.infoHash !== state.selected) return;
-  state.torrents.set(d.summary.infoHash, d.summary);
+  putTorrent(d.summary);
   fillDetailHead(d.summary);
   fillSeedForm(d.summary);
   if (d.metaVersion !== undefined) {
@@ -379,6 +462,7 @@ function showDetail(d) {
   if (d.pieces !== undefined) { state.pieces = d.pieces; drawPieces(); }
   fileTree.show(d); // files.js: the lazy file tree with selection and priorities
   fillTable('#trackers', d.trackers, (t) => [String(t.tier), t.url, t.lastAnswer || '–']);
+  fillPlace(d); // place.js: folder, category, tracker list and peers given, each kept while being edited
   const s = d.peerSources || { tracker: 0, dht: 0, pex: 0, given: 0 };
   fillTable('#sources', [['Trackers', s.tracker], ['DHT', s.dht], ['PEX', s.pex], ['Given', s.given]], (r) => [r[0], String(r[1])]);
   fillTable('#peers', d.peers, (p) => [p.address + (p.connected ? '' : ' (disconnected)'), p.client, rate(p.downloadRate), rate(p.uploadRate), flags(p)]);
@@ -508,17 +592,18 @@ function connect() {
 function onLive(m) {
   switch (m.type) {
     case 'torrents':
-      state.torrents = new Map(m.torrents.map((t) => [t.infoHash, t]));
+      setTorrents(m.torrents);
       if (state.selected && !state.torrents.has(state.selected)) closeDetail();
       renderList();
       break;
-    case 'progress': {
-      const before = state.torrents.get(m.torrent.infoHash);
-      state.torrents.set(m.torrent.infoHash, m.torrent);
-      if (movesInList(before, m.torrent)) list.orderDirty = true;
+    case 'rows':
+      for (const t of m.torrents) {
+        const before = state.torrents.get(t.infoHash);
+        putTorrent(t);
+        if (movesInList(before, t)) list.orderDirty = true;
+      }
       schedulePaint(); // rows out of view cost nothing; rows in view are filled, cell by cell, once per frame
       break;
-    }
     case 'pieces':
       if (m.infoHash !== state.selected) break;
       if (m.pieces !== undefined) state.pieces = m.pieces;
@@ -550,6 +635,8 @@ function writeView() {
   const view = new URLSearchParams();
   if (state.sortKey !== 'addedAt' || state.sortDir !== -1) { view.set('sort', state.sortKey); view.set('dir', state.sortDir > 0 ? 'asc' : 'desc'); }
   if ($('#filter').value !== 'all') view.set('filter', $('#filter').value);
+  if ($('#tracker-filter').value) view.set('tracker', $('#tracker-filter').value);
+  if ($('#category-filter').value) view.set('category', $('#category-filter').value);
   if ($('#search').value) view.set('q', $('#search').value);
   if (state.selected) view.set('detail', state.selected);
   const fragment = view.toString();
@@ -567,12 +654,20 @@ function readView() {
   const filter = view.get('filter');
   if (filter && [...$('#filter').options].some((o) => o.value === filter)) $('#filter').value = filter;
   $('#search').value = view.get('q') || '';
+  // The menus are filled once the list is known: the choices wait there until then.
+  facetWanted.tracker = view.get('tracker') || '';
+  facetWanted.category = view.get('category') || '';
   const detail = view.get('detail');
   return detail && /^([0-9a-f]{40}|[0-9a-f]{64})$/.test(detail) ? detail : null;
 }
 
 // ---------- controls ----------
-for (const id of ['#search', '#filter']) $(id).addEventListener('input', () => { renderList(); writeView(); });
+for (const id of ['#search', '#filter', '#tracker-filter', '#category-filter']) $(id).addEventListener('input', () => {
+  if (id === '#tracker-filter') facetWanted.tracker = $(id).value;
+  if (id === '#category-filter') facetWanted.category = $(id).value;
+  renderList();
+  writeView();
+});
 $('#theme').addEventListener('click', () => {
   const next = currentTheme() === 'dark' ? 'light' : 'dark';
   localStorage.setItem('torrentlab-theme', next);
@@ -594,7 +689,7 @@ $('#token-form').addEventListener('submit', (e) => {
 async function refresh() {
   try {
     const list = await api('GET', '/api/torrents');
-    state.torrents = new Map(list.map((t) => [t.infoHash, t]));
+    setTorrents(list);
     renderList();
   } catch (e) { if (e.message !== 'a token is required') notify(e.message, true); }
 }

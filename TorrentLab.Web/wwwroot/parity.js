@@ -2,38 +2,35 @@
 // magnet link or URL, the queue and seeding settings, and a torrent's own seeding limits. Uses app.js's helpers.
 'use strict';
 
-// ---------- the totals bar: rates summed over every torrent, counts by state ----------
+// ---------- the totals bar: rates summed over every torrent, counts by state (kept by app.js's putTorrent) ----------
 function renderTotals() {
-  let down = 0, up = 0;
-  const counts = {};
-  let stalled = 0;
-  for (const t of state.torrents.values()) {
-    down += t.downloadRate;
-    up += t.uploadRate;
-    counts[t.state] = (counts[t.state] || 0) + 1;
-    if (t.stalled) stalled++;
-  }
-  setText($('#t-down'), rate(down));
-  setText($('#t-up'), rate(up));
+  const count = (name) => totals.counts.get(name) || 0;
+  setText($('#t-down'), rate(Math.round(totals.down))); // rounded: sums kept by adding and subtracting drift by fractions
+  setText($('#t-up'), rate(Math.round(totals.up)));
   const parts = [`${state.torrents.size} torrent${state.torrents.size === 1 ? '' : 's'}`];
-  for (const name of ['downloading', 'seeding', 'queued', 'checking', 'paused', 'completed', 'failed']) {
-    if (counts[name]) parts.push(`${counts[name]} ${name}`);
+  for (const name of ['downloading', 'seeding', 'queued', 'checking', 'moving', 'paused', 'completed', 'failed']) {
+    if (count(name)) parts.push(`${count(name)} ${name}`);
   }
-  if (stalled) parts.push(`${stalled} stalled`);
+  if (totals.stalled) parts.push(`${totals.stalled} stalled`);
   const box = $('#t-counts');
   setText(box, parts.join(' · '));
   setProp(box.dataset, 'total', String(state.torrents.size));
-  for (const name of ['downloading', 'seeding', 'queued', 'paused', 'completed', 'failed']) setProp(box.dataset, name, String(counts[name] || 0));
+  for (const name of ['downloading', 'seeding', 'queued', 'paused', 'completed', 'failed']) setProp(box.dataset, name, String(count(name)));
 }
 
 // ---------- multi-select and bulk actions ----------
+let bulkCounted = { order: -1, checked: -1, ticked: 0 }; // the last count, kept until the order or the ticks change
 function renderBulk() {
   const count = state.checked.size;
   setProp($('#bulk'), 'hidden', count === 0);
   setText($('#bulk-count'), `${count} selected`);
   // Against every torrent that passes the filter and search, in view or not (the list draws only the rows in view).
-  let ticked = 0;
-  if (count > 0) for (const h of list.order) if (state.checked.has(h)) ticked++;
+  if (bulkCounted.order !== list.orderVersion || bulkCounted.checked !== state.checkedVersion) {
+    let ticked = 0;
+    if (count > 0) for (const h of list.order) if (state.checked.has(h)) ticked++;
+    bulkCounted = { order: list.orderVersion, checked: state.checkedVersion, ticked };
+  }
+  const ticked = bulkCounted.ticked;
   const all = $('#check-all');
   setProp(all, 'checked', ticked > 0 && ticked === list.order.length);
   setProp(all, 'indeterminate', ticked > 0 && ticked < list.order.length);
@@ -43,6 +40,7 @@ $('#check-all').addEventListener('change', (e) => {
   for (const hash of list.order) {
     if (e.target.checked) state.checked.add(hash); else state.checked.delete(hash);
   }
+  state.checkedVersion++;
   paint(); // the order does not change: the rows in view tick their boxes
 });
 
@@ -53,7 +51,8 @@ async function bulk(action, deleteData) {
       { 'Content-Type': 'application/json' });
     const failed = results.filter((r) => r.error);
     if (action === 'remove') {
-      for (const r of results) if (!r.error) { state.torrents.delete(r.infoHash); state.checked.delete(r.infoHash); }
+      for (const r of results) if (!r.error) { dropTorrent(r.infoHash); state.checked.delete(r.infoHash); }
+      state.checkedVersion++;
       if (state.selected && !state.torrents.has(state.selected)) closeDetail();
     }
     await refresh();
@@ -86,9 +85,10 @@ $('#link-dialog').addEventListener('close', async () => {
   if (dialog.returnValue !== 'add' || !link) return;
   notify(link.startsWith('magnet:') ? 'fetching the magnet link\'s metadata from peers…' : 'fetching the .torrent…');
   try {
-    const summary = await api('POST', '/api/torrents/link', JSON.stringify({ link, start: $('#link-start').checked }),
+    const folder = $('#link-folder').value.trim() || null;
+    const summary = await api('POST', '/api/torrents/link', JSON.stringify({ link, start: $('#link-start').checked, folder }),
       { 'Content-Type': 'application/json' });
-    state.torrents.set(summary.infoHash, summary);
+    putTorrent(summary);
     renderList();
     notify(`added ${summary.name}`);
   } catch (e) { notify(`add failed: ${e.message}`, true); }
@@ -136,7 +136,7 @@ $('#seed-form').addEventListener('submit', async (e) => {
   const body = { seed: mode === '' ? null : mode === 'on', ratio: optional('#seed-ratio'), minutes: optional('#seed-minutes') };
   try {
     const summary = await api('PUT', `/api/torrents/${state.selected}/seeding`, JSON.stringify(body), { 'Content-Type': 'application/json' });
-    state.torrents.set(summary.infoHash, summary);
+    putTorrent(summary);
     renderList();
     notify('seeding limits saved; they apply from the next start');
   } catch (err) { notify(`seeding: ${err.message}`, true); }

@@ -10,17 +10,17 @@ namespace TorrentLab.Tests.Web.QBittorrent;
 /// checked through TorrentLab's own REST API.</summary>
 public class QBittorrentApiTests
 {
-    private const string Token = "qb-token";
+    internal const string Token = "qb-token";
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
-    private static Task<WebTestServer> StartAsync() =>
+    internal static Task<WebTestServer> StartAsync() =>
         WebTestServer.StartAsync(Ct, configure: o => o with { Token = Token, RequireToken = true });
 
     /// <summary>A client with a cookie jar, as qBittorrent clients keep the SID cookie.</summary>
-    private static HttpClient Client(WebTestServer web) =>
+    internal static HttpClient Client(WebTestServer web) =>
         new(new HttpClientHandler { CookieContainer = new CookieContainer() }) { BaseAddress = web.Http.BaseAddress };
 
-    private static async Task<string> PostAsync(HttpClient http, string route, params (string Key, string Value)[] form)
+    internal static async Task<string> PostAsync(HttpClient http, string route, params (string Key, string Value)[] form)
     {
         using var response = await http.PostAsync("/api/v2/" + route, new FormUrlEncodedContent(form.Select(f => KeyValuePair.Create(f.Key, f.Value))), Ct);
         var text = await response.Content.ReadAsStringAsync(Ct);
