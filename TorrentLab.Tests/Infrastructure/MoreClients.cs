@@ -12,14 +12,18 @@ internal sealed class Rtorrent : IDisposable
     public const string Address = "127.0.0.3";
 
     private readonly Process _process;
-    private readonly string _finished;
+    private readonly string _finished, _log;
 
-    private Rtorrent(Process process, int port, string finished)
+    private Rtorrent(Process process, int port, string finished, string log)
     {
         _process = process;
         Port = port;
         _finished = finished;
+        _log = log;
     }
+
+    /// <summary>What it logged (its info level), for a failure message.</summary>
+    public string Log => File.Exists(_log) ? File.ReadAllText(_log) : "(no log)";
 
     /// <summary>Its peer port, on <see cref="Address"/>.</summary>
     public int Port { get; }
@@ -36,6 +40,7 @@ internal sealed class Rtorrent : IDisposable
         Directory.CreateDirectory(session);
         Directory.CreateDirectory(dataFolder);
         var finished = Path.Combine(work, "rtorrent-finished");
+        var log = Path.Combine(work, "rtorrent.log");
         var rc = Path.Combine(work, "rtorrent.rc");
         File.WriteAllLines(rc,
         [
@@ -48,12 +53,12 @@ internal sealed class Rtorrent : IDisposable
             "dht.mode.set = disable",
             "protocol.pex.set = no",
             "trackers.use_udp.set = no",
-            $"log.open_file = \"main\", {Path.Combine(work, "rtorrent.log")}",
+            $"log.open_file = \"main\", {log}",
             "log.add_output = \"info\", \"main\"",
             $"method.set_key = event.download.finished, done, \"execute.nothrow=touch,{finished}\"",
             $"load.start_verbose = \"{torrent}\", \"d.directory.set={dataFolder}\"",
         ]);
-        return new Rtorrent(ProcessRunner.Start(exe, ["-n", "-o", $"import={rc}"]), port, finished);
+        return new Rtorrent(ProcessRunner.Start(exe, ["-n", "-o", $"import={rc}"]), port, finished, log);
     }
 
     public void Dispose()

@@ -14,169 +14,174 @@ public class MoreClientsInteropTests
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
-    // One file (rtorrent puts a single file's data straight into its folder), several pieces, a short last one.
-    private static TestTorrents.Built Payload(string announce) =>
-        TestTorrents.SingleFile(length: (3 << 20) + 12_345, pieceLength: 64 * 1024, name: "daemon.bin", announce: announce, seed: 11);
-
-    private static void AssertSameData(TestTorrents.Built built, string folder)
+    /// <summary>A folder, our tracker, and a torrent of one file (rtorrent puts a single file's data straight into its
+    /// folder) of several pieces and a short last one, announced there.</summary>
+    private sealed class Rig : IAsyncDisposable
     {
-        var path = Path.Combine(folder, "daemon.bin");
-        Assert.True(File.Exists(path), $"{path} was not written");
-        Assert.True(File.ReadAllBytes(path).AsSpan().SequenceEqual(built.Payload), "the downloaded data differs from the original");
-    }
-
-    private static async Task<Seeder> SeedAsync(TestTorrents.Built built, string folder, TrackerServer tracker)
-    {
-        built.WritePayload(folder);
-        var seeder = await Seeder.StartAsync(built.Torrent, new DownloadOptions
+        private Rig(TempFolder folder, TrackerServer tracker)
         {
-            OutputDirectory = folder,
-            ListenPort = 0,
-            BindAddress = IPAddress.Loopback,
-        }, ct: Ct);
-        await WaitForSeederAsync(tracker, built, "our seeder");
-        return seeder;
-    }
+            Folder = folder;
+            Tracker = tracker;
+            Built = TestTorrents.SingleFile(length: (3 << 20) + 12_345, pieceLength: 64 * 1024, name: "client.bin",
+                announce: tracker.HttpAnnounceUrl, seed: 11);
+            TorrentPath = Built.WriteTorrent(folder.Path);
+        }
 
-    /// <summary>Until the tracker lists a seeder of the torrent (each announces after checking its data).</summary>
-    private static async Task WaitForSeederAsync(TrackerServer tracker, TestTorrents.Built built, string who)
-    {
-        for (var i = 0; i < 300 && tracker.GetSwarm(built.Torrent.InfoHash).Seeders == 0; i++) await Task.Delay(100, Ct);
-        Assert.True(tracker.GetSwarm(built.Torrent.InfoHash).Seeders > 0, $"{who} never announced as a seeder");
-    }
+        public TempFolder Folder { get; }
+        public TrackerServer Tracker { get; }
+        public TestTorrents.Built Built { get; }
+        public string TorrentPath { get; }
 
-    private static Task<DownloadResult> DownloadAsync(TestTorrents.Built built, string output) =>
-        SwarmDownload.RunAsync(built.Torrent, new DownloadOptions
+        public static async Task<Rig> StartAsync(string name) =>
+            new(new TempFolder($"torrentlab-{name}-interop"), await TrackerServer.StartAsync(new TrackerServerOptions { Port = 0 }, Ct));
+
+        /// <summary>Our seeder of the data in <c>seed/</c>, once the tracker lists it.</summary>
+        public async Task<Seeder> SeedAsync()
         {
-            OutputDirectory = output,
-            ListenPort = 0,
-            BindAddress = IPAddress.Loopback,
-            StallTimeout = TimeSpan.FromSeconds(20),
-        }, null, Ct).WaitAsync(TimeSpan.FromSeconds(40), Ct);
+            Built.WritePayload(Folder.Combine("seed"));
+            var seeder = await Seeder.StartAsync(Built.Torrent, new DownloadOptions
+            {
+                OutputDirectory = Folder.Combine("seed"),
+                ListenPort = 0,
+                BindAddress = IPAddress.Loopback,
+            }, ct: Ct);
+            await WaitForSeederAsync("our seeder");
+            return seeder;
+        }
+
+        /// <summary>Until the tracker lists a seeder of the torrent (each announces after checking its data).</summary>
+        public async Task WaitForSeederAsync(string who)
+        {
+            for (var i = 0; i < 300 && Tracker.GetSwarm(Built.Torrent.InfoHash).Seeders == 0; i++) await Task.Delay(100, Ct);
+            Assert.True(Tracker.GetSwarm(Built.Torrent.InfoHash).Seeders > 0, $"{who} never announced as a seeder");
+        }
+
+        /// <summary>Our swarm engine downloads into <c>out/</c> from whoever the tracker names.</summary>
+        public async Task<DownloadResult> DownloadAsync()
+        {
+            var result = await SwarmDownload.RunAsync(Built.Torrent, new DownloadOptions
+            {
+                OutputDirectory = Folder.Combine("out"),
+                ListenPort = 0,
+                BindAddress = IPAddress.Loopback,
+                StallTimeout = TimeSpan.FromSeconds(20),
+            }, null, Ct).WaitAsync(TimeSpan.FromSeconds(40), Ct);
+            AssertSameData("out");
+            Assert.Empty(result.BadPeers);
+            return result;
+        }
+
+        public void AssertSameData(string folder)
+        {
+            var path = Path.Combine(Folder.Combine(folder), "client.bin");
+            Assert.True(File.Exists(path), $"{path} was not written");
+            Assert.True(File.ReadAllBytes(path).AsSpan().SequenceEqual(Built.Payload), "the downloaded data differs from the original");
+        }
+
+        /// <summary>The seeder was the only source: all of it left the seeder, from no peer it had to drop.</summary>
+        public void AssertSeededWhole(Seeder seeder)
+        {
+            Assert.True(seeder.Uploaded >= Built.Torrent.TotalLength, $"uploaded {seeder.Uploaded}");
+            Assert.Empty(seeder.BadPeers);
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            await Tracker.DisposeAsync();
+            Folder.Dispose();
+        }
+    }
 
     [Fact]
     public async Task Seeder_AnRtorrentDownloader_GetsTheRightData()
     {
         var exe = Interop.RequireExecutable("rtorrent");
-        using var folder = new TempFolder("torrentlab-rtorrent-interop");
-        await using var tracker = await TrackerServer.StartAsync(new TrackerServerOptions { Port = 0 }, Ct);
-        var built = Payload(tracker.HttpAnnounceUrl);
-        var torrent = built.WriteTorrent(folder.Path);
-        await using var seeder = await SeedAsync(built, folder.Combine("seed"), tracker);
+        await using var rig = await Rig.StartAsync("rtorrent");
+        await using var seeder = await rig.SeedAsync();
 
-        using var rtorrent = Rtorrent.Start(exe, torrent, folder.Combine("rt"), folder.Path);
+        using var rtorrent = Rtorrent.Start(exe, rig.TorrentPath, rig.Folder.Combine("rt"), rig.Folder.Path);
         for (var i = 0; i < 400 && !rtorrent.Finished; i++) await Task.Delay(100, Ct);
 
-        Assert.True(rtorrent.Finished, "rtorrent did not finish: " + LogOf(folder));
-        AssertSameData(built, folder.Combine("rt"));
-        Assert.True(seeder.Uploaded >= built.Torrent.TotalLength, $"uploaded {seeder.Uploaded}");
-        Assert.Empty(seeder.BadPeers);
+        Assert.True(rtorrent.Finished, "rtorrent did not finish: " + rtorrent.Log);
+        rig.AssertSameData("rt");
+        rig.AssertSeededWhole(seeder);
     }
 
     [Fact]
     public async Task Download_FromAnRtorrentSeeder_GetsTheRightData()
     {
         var exe = Interop.RequireExecutable("rtorrent");
-        using var folder = new TempFolder("torrentlab-rtorrent-interop");
-        await using var tracker = await TrackerServer.StartAsync(new TrackerServerOptions { Port = 0 }, Ct);
-        var built = Payload(tracker.HttpAnnounceUrl);
-        var torrent = built.WriteTorrent(folder.Path);
-        built.WritePayload(folder.Combine("rt"));
-        using var rtorrent = Rtorrent.Start(exe, torrent, folder.Combine("rt"), folder.Path);
-        await WaitForSeederAsync(tracker, built, "rtorrent");
+        await using var rig = await Rig.StartAsync("rtorrent");
+        rig.Built.WritePayload(rig.Folder.Combine("rt"));
+        using var rtorrent = Rtorrent.Start(exe, rig.TorrentPath, rig.Folder.Combine("rt"), rig.Folder.Path);
+        await rig.WaitForSeederAsync("rtorrent");
 
-        var result = await DownloadAsync(built, folder.Combine("out"));
+        var result = await rig.DownloadAsync();
 
-        AssertSameData(built, folder.Combine("out"));
         Assert.Contains($"{Rtorrent.Address}:{rtorrent.Port}", result.PeersUsed);
-        Assert.Empty(result.BadPeers);
     }
 
     [Fact]
     public async Task Seeder_AQBittorrentDownloader_GetsTheRightData()
     {
         var exe = Interop.RequireExecutable("qbittorrent-nox");
-        using var folder = new TempFolder("torrentlab-qbittorrent-interop");
-        await using var tracker = await TrackerServer.StartAsync(new TrackerServerOptions { Port = 0 }, Ct);
-        var built = Payload(tracker.HttpAnnounceUrl);
-        var torrent = built.WriteTorrent(folder.Path);
-        await using var seeder = await SeedAsync(built, folder.Combine("seed"), tracker);
+        await using var rig = await Rig.StartAsync("qbittorrent");
+        await using var seeder = await rig.SeedAsync();
 
-        using var qbittorrent = await QBittorrentNox.StartAsync(exe, folder.Path, Ct);
-        await qbittorrent.AddAsync(torrent, folder.Combine("qb"), Ct);
+        using var qbittorrent = await QBittorrentNox.StartAsync(exe, rig.Folder.Path, Ct);
+        await qbittorrent.AddAsync(rig.TorrentPath, rig.Folder.Combine("qb"), Ct);
         (string State, double Progress)? state = null;
         for (var i = 0; i < 400 && state is not { Progress: 1 }; i++)
         {
             await Task.Delay(100, Ct);
-            state = await qbittorrent.StateAsync(built.Torrent.InfoHash.Hex, Ct);
+            state = await qbittorrent.StateAsync(rig.Built.Torrent.InfoHash.Hex, Ct);
         }
 
         Assert.True(state is { Progress: 1 }, $"qBittorrent did not finish: {state}");
-        AssertSameData(built, folder.Combine("qb"));
-        Assert.True(seeder.Uploaded >= built.Torrent.TotalLength, $"uploaded {seeder.Uploaded}");
-        Assert.Empty(seeder.BadPeers);
+        rig.AssertSameData("qb");
+        rig.AssertSeededWhole(seeder);
     }
 
     [Fact]
     public async Task Download_FromAQBittorrentSeeder_GetsTheRightData()
     {
         var exe = Interop.RequireExecutable("qbittorrent-nox");
-        using var folder = new TempFolder("torrentlab-qbittorrent-interop");
-        await using var tracker = await TrackerServer.StartAsync(new TrackerServerOptions { Port = 0 }, Ct);
-        var built = Payload(tracker.HttpAnnounceUrl);
-        var torrent = built.WriteTorrent(folder.Path);
-        built.WritePayload(folder.Combine("qb"));
-        using var qbittorrent = await QBittorrentNox.StartAsync(exe, folder.Path, Ct);
-        await qbittorrent.AddAsync(torrent, folder.Combine("qb"), Ct);
-        await WaitForSeederAsync(tracker, built, "qBittorrent");
+        await using var rig = await Rig.StartAsync("qbittorrent");
+        rig.Built.WritePayload(rig.Folder.Combine("qb"));
+        using var qbittorrent = await QBittorrentNox.StartAsync(exe, rig.Folder.Path, Ct);
+        await qbittorrent.AddAsync(rig.TorrentPath, rig.Folder.Combine("qb"), Ct);
+        await rig.WaitForSeederAsync("qBittorrent");
 
-        var result = await DownloadAsync(built, folder.Combine("out"));
+        var result = await rig.DownloadAsync();
 
-        AssertSameData(built, folder.Combine("out"));
         Assert.Contains($"127.0.0.1:{qbittorrent.PeerPort}", result.PeersUsed);
-        Assert.Empty(result.BadPeers);
     }
 
     [Fact]
     public async Task Seeder_AWebtorrentDownloader_GetsTheRightData()
     {
         var script = Interop.RequireWebtorrent();
-        using var folder = new TempFolder("torrentlab-webtorrent-interop");
-        await using var tracker = await TrackerServer.StartAsync(new TrackerServerOptions { Port = 0 }, Ct);
-        var built = Payload(tracker.HttpAnnounceUrl);
-        var torrent = built.WriteTorrent(folder.Path);
-        await using var seeder = await SeedAsync(built, folder.Combine("seed"), tracker);
+        await using var rig = await Rig.StartAsync("webtorrent");
+        await using var seeder = await rig.SeedAsync();
 
-        using var webtorrent = WebtorrentPeer.Start(script, seed: false, torrent, folder.Combine("wt"));
+        using var webtorrent = WebtorrentPeer.Start(script, seed: false, rig.TorrentPath, rig.Folder.Combine("wt"));
 
         Assert.True(await webtorrent.WaitForAsync("done", TimeSpan.FromSeconds(40), Ct), "webtorrent did not finish: " + webtorrent.Output);
-        AssertSameData(built, folder.Combine("wt"));
-        Assert.True(seeder.Uploaded >= built.Torrent.TotalLength, $"uploaded {seeder.Uploaded}");
-        Assert.Empty(seeder.BadPeers);
+        rig.AssertSameData("wt");
+        rig.AssertSeededWhole(seeder);
     }
 
     [Fact]
     public async Task Download_FromAWebtorrentSeeder_GetsTheRightData()
     {
         var script = Interop.RequireWebtorrent();
-        using var folder = new TempFolder("torrentlab-webtorrent-interop");
-        await using var tracker = await TrackerServer.StartAsync(new TrackerServerOptions { Port = 0 }, Ct);
-        var built = Payload(tracker.HttpAnnounceUrl);
-        var torrent = built.WriteTorrent(folder.Path);
-        built.WritePayload(folder.Combine("wt"));
-        using var webtorrent = WebtorrentPeer.Start(script, seed: true, torrent, folder.Combine("wt"));
-        await WaitForSeederAsync(tracker, built, "webtorrent");
+        await using var rig = await Rig.StartAsync("webtorrent");
+        rig.Built.WritePayload(rig.Folder.Combine("wt"));
+        using var webtorrent = WebtorrentPeer.Start(script, seed: true, rig.TorrentPath, rig.Folder.Combine("wt"));
+        await rig.WaitForSeederAsync("webtorrent");
 
-        var result = await DownloadAsync(built, folder.Combine("out"));
+        var result = await rig.DownloadAsync();
 
-        AssertSameData(built, folder.Combine("out"));
         Assert.Contains($"127.0.0.1:{webtorrent.Port}", result.PeersUsed);
-        Assert.Empty(result.BadPeers);
-    }
-
-    private static string LogOf(TempFolder folder)
-    {
-        var log = folder.Combine("rtorrent.log");
-        return File.Exists(log) ? File.ReadAllText(log) : "(no log)";
     }
 }
