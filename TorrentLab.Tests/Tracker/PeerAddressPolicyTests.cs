@@ -17,6 +17,8 @@ public class PeerAddressPolicyTests
     [InlineData("[ff02::1]:6881")]        // multicast
     [InlineData("[fe80::1]:6881")]        // link-local
     [InlineData("[::ffff:0.0.0.0]:6881")] // unspecified, IPv4-mapped
+    [InlineData("[64:ff9b::a9fe:a9fe]:80")] // NAT64 of 169.254.169.254: a NAT64 gateway turns it back into the metadata address
+    [InlineData("[64:ff9b::e000:1]:6881")] // NAT64 of 224.0.0.1, multicast
     [InlineData("127.0.0.1:0")]           // port 0
     public void MayDial_AddressThatCanNeverBeAPeer_IsRefusedWhateverTheScope(string endpoint)
     {
@@ -35,6 +37,8 @@ public class PeerAddressPolicyTests
     [InlineData("[fd00::1]:6881", true, true, false)]     // unique local
     [InlineData("8.8.8.8:6881", true, false, false)]
     [InlineData("[2001:db8::1]:6881", true, false, false)]
+    [InlineData("[64:ff9b::808:808]:6881", true, false, false)] // NAT64 of 8.8.8.8: judged as that
+    [InlineData("[64:ff9b::a00:1]:6881", true, true, false)]    // NAT64 of 10.0.0.1
     public void MayDial_UnicastAddress_FollowsTheScope(string endpoint, bool any, bool privateOnly, bool loopbackOnly)
     {
         var address = IPEndPoint.Parse(endpoint);

@@ -16,7 +16,8 @@ public enum PeerScope
 
 /// <summary>Decides whether an address handed to us by someone else (a tracker, a peer's PEX message) may be dialled.</summary>
 /// <remarks>Addresses that can never be a peer are always dropped: unspecified (0.0.0.0, ::), broadcast
-/// (255.255.255.255), multicast (224/4, ff00::/8), link-local (169.254/16, fe80::/10), port 0. A hostile tracker or
+/// (255.255.255.255), multicast (224/4, ff00::/8), link-local (169.254/16, fe80::/10), port 0, and NAT64 addresses
+/// (64:ff9b::/96) of any of them. A hostile tracker or
 /// peer could otherwise make us send packets to a whole subnet or to a router's link-local services. The
 /// <see cref="PeerScope"/> narrows it further.</remarks>
 internal static class PeerAddressPolicy
@@ -29,6 +30,7 @@ internal static class PeerAddressPolicy
     public static bool MayUse(IPAddress address, PeerScope scope = PeerScope.Any)
     {
         if (address.IsIPv4MappedToIPv6) address = address.MapToIPv4();
+        if (Nat64Embedded(address) is { } embedded) address = embedded;
         if (!IsUnicast(address)) return false;
         return scope switch
         {
@@ -36,6 +38,18 @@ internal static class PeerAddressPolicy
             PeerScope.Private => IPAddress.IsLoopback(address) || IsPrivate(address),
             _ => true,
         };
+    }
+
+    /// <summary>The IPv4 address inside a NAT64 address of the well-known prefix 64:ff9b::/96 (RFC 6052), which a NAT64
+    /// gateway turns back into that IPv4 address: [64:ff9b::a9fe:a9fe] reaches 169.254.169.254, so it is judged as
+    /// that. Null for any other address.</summary>
+    private static IPAddress? Nat64Embedded(IPAddress address)
+    {
+        if (address.AddressFamily != AddressFamily.InterNetworkV6) return null;
+        Span<byte> v6 = stackalloc byte[16];
+        address.TryWriteBytes(v6, out _);
+        ReadOnlySpan<byte> prefix = [0x00, 0x64, 0xff, 0x9b, 0, 0, 0, 0, 0, 0, 0, 0];
+        return v6[..12].SequenceEqual(prefix) ? new IPAddress(v6[12..]) : null;
     }
 
     private static bool IsUnicast(IPAddress address)
