@@ -10,10 +10,10 @@ downloader meets a seeder that already knows it. T runs from the downloader's st
 usage: /usr/bin/python3 bench/swarm/from_transmission.py [--mib 12] [--rounds 3]
 Build first: dotnet build TorrentLab.Cli -c Release (or TORRENTLAB=PATH). Needs transmission-cli, mktorrent, python3-libtorrent.
 """
-import argparse, json, os, random, shutil, subprocess, sys, tempfile, time
+import argparse, json, os, shutil, subprocess, sys, tempfile, time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from swarm import CLI, Peer, free_port  # noqa: E402
+from swarm import CLI, Peer, free_port, make_torrent  # noqa: E402
 
 LT_GET = """
 import sys, time, libtorrent as lt
@@ -50,13 +50,7 @@ def main():
     work = tempfile.mkdtemp(prefix='torrentlab-from-transmission-')
     try:
         data = os.path.join(work, 'data')
-        os.makedirs(data)
-        payload = os.path.join(data, 'tr.bin')
-        with open(payload, 'wb') as f:
-            f.write(random.Random(43).randbytes(a.mib << 20))
-        torrent = os.path.join(work, 'tr.torrent')
-        subprocess.run(['mktorrent', '-l', '18', '-a', 'http://127.0.0.1:9/announce', '-o', torrent, payload], check=True,
-                       stdout=subprocess.DEVNULL)
+        torrent = make_torrent(work, 'tr', a.mib << 20, 43, 9)  # no tracker answers: peers are dialled
         script = os.path.join(work, 'lt_get.py')
         with open(script, 'w') as f:
             f.write(LT_GET)

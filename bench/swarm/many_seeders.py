@@ -12,11 +12,11 @@ usage: /usr/bin/python3 bench/swarm/many_seeders.py [--seeders 40] [--rate 52428
 Build first: dotnet build TorrentLab.Cli -c Release (or TORRENTLAB=PATH, e.g. the Native AOT publish). Needs opentracker,
 mktorrent, python3-libtorrent.
 """
-import argparse, os, random, shutil, subprocess, sys, tempfile, time
+import argparse, os, shutil, sys, tempfile, time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import libtorrent as lt  # noqa: E402
-from swarm import CLI, LT_PEER, OpenTracker, Peer, free_port  # noqa: E402
+from swarm import CLI, LT_PEER, OpenTracker, Peer, free_port, make_torrent  # noqa: E402
 
 
 def start_seeders(count, torrent, data, rate, timeout=120):
@@ -75,14 +75,8 @@ def main():
     try:
         size = a.mib << 20
         data = os.path.join(work, 'data')
-        os.makedirs(data)
-        payload = os.path.join(data, 'many.bin')
-        with open(payload, 'wb') as f:
-            f.write(random.Random(41).randbytes(size))
         port = free_port()
-        torrent = os.path.join(work, 'many.torrent')
-        subprocess.run(['mktorrent', '-l', '18', '-a', 'http://127.0.0.1:%d/announce' % port, '-o', torrent, payload], check=True,
-                       stdout=subprocess.DEVNULL)
+        torrent = make_torrent(work, 'many', size, 41, port)
         tracker = OpenTracker(work, str(lt.torrent_info(torrent).info_hashes().v1))
         tracker.port = port
         tracker.restart()

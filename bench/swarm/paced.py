@@ -10,7 +10,7 @@ CPU is utime+stime from /proc. Reuses bench/swarm/swarm.py's helpers.
 
 usage: /usr/bin/python3 bench/swarm/paced.py [--runs 2] [--mib 32] [--rate 1048576]
 """
-import argparse, os, random, shutil, subprocess, sys, tempfile, time
+import argparse, os, shutil, sys, tempfile, time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import swarm  # noqa: E402
@@ -73,14 +73,8 @@ def main():
     try:
         size = a.mib << 20
         swarm.SIZE = size
-        os.makedirs(os.path.join(work, 'data'))
-        payload = os.path.join(work, 'data', 'swarm.bin')
-        with open(payload, 'wb') as f:
-            f.write(random.Random(38).randbytes(size))
         port = swarm.free_port()
-        torrent = os.path.join(work, 'paced.torrent')
-        subprocess.run(['mktorrent', '-l', '18', '-a', 'http://127.0.0.1:%d/announce' % port, '-o', torrent, payload], check=True,
-                       stdout=subprocess.DEVNULL)
+        torrent = swarm.make_torrent(work, 'paced', size, 38, port)
         tracker = swarm.OpenTracker(work, str(lt.torrent_info(torrent).info_hashes().v1))
         tracker.port = port
         print('F=%d MiB at %.2f MiB/s; CPU = utime+stime of the measured process' % (a.mib, a.rate / (1 << 20)))

@@ -137,6 +137,19 @@ def run(work, torrent, size, tracker, kind, n, rate, superseed, timeout):
     }
 
 
+def make_torrent(work, name, size, seed, port):
+    """Writes `size` random bytes (from `seed`) to work/data/NAME.bin and its torrent (256 KiB pieces, announcing to
+    http://127.0.0.1:PORT/announce) to work/NAME.torrent; returns the torrent's path."""
+    os.makedirs(os.path.join(work, 'data'), exist_ok=True)
+    payload = os.path.join(work, 'data', name + '.bin')
+    with open(payload, 'wb') as f:
+        f.write(random.Random(seed).randbytes(size))
+    torrent = os.path.join(work, name + '.torrent')
+    subprocess.run(['mktorrent', '-l', '18', '-a', 'http://127.0.0.1:%d/announce' % port, '-o', torrent, payload], check=True,
+                   stdout=subprocess.DEVNULL)
+    return torrent
+
+
 class OpenTracker:
     def __init__(self, work, info_hash):
         self.state = os.path.join(work, 'ot')
@@ -209,14 +222,8 @@ def main():
     tracker = None
     try:
         SIZE = a.mib << 20
-        os.makedirs(os.path.join(work, 'data'))
-        payload = os.path.join(work, 'data', 'swarm.bin')
-        with open(payload, 'wb') as f:
-            f.write(random.Random(37).randbytes(SIZE))
         port = free_port()
-        torrent = os.path.join(work, 'swarm.torrent')
-        subprocess.run(['mktorrent', '-l', '18', '-a', 'http://127.0.0.1:%d/announce' % port, '-o', torrent, payload], check=True,
-                       stdout=subprocess.DEVNULL)
+        torrent = make_torrent(work, 'swarm', SIZE, 37, port)
         tracker = OpenTracker(work, str(lt.torrent_info(torrent).info_hashes().v1))
         tracker.port = port
         print('F=%d MiB, pieces 256 KiB, every upload capped at %.2f MiB/s, downloads uncapped; %d cores; TorrentLab peers are '
