@@ -2,7 +2,8 @@ using System.Diagnostics;
 
 namespace TorrentLab.Downloads;
 
-/// <summary>Bytes per second over a sliding window of about five seconds, in one-second buckets.</summary>
+/// <summary>Bytes per second over a sliding window of about five seconds, in one-second buckets; after five seconds
+/// with no bytes, the window starts again at the next one.</summary>
 /// <remarks>Thread-safe. Time comes from a <see cref="TimeProvider"/> so tests can drive it.</remarks>
 public sealed class RateMeter
 {
@@ -31,7 +32,7 @@ public sealed class RateMeter
             Advance();
             // Bytes after a window's worth of silence (a peer that kept us choked, then unchoked us): the rate counts
             // from them, not from the silence, which would hold it near zero for the next five seconds.
-            if (_bytes.All(b => b == 0)) RestartWindow();
+            if (_bytes.AsSpan().IndexOfAnyExcept(0L) < 0) RestartWindow(); // per block: no allocation
             _bytes[_currentSecond % Buckets] += bytes;
             _total += bytes;
         }
