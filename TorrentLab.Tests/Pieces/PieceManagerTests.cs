@@ -341,6 +341,30 @@ public class PieceManagerTests
         Assert.Equal(requests, Fill(manager, new PeerKey("fast")));
     }
 
+    /// <summary>A peer that let requests expire is not handed the same blocks back at once: it would take them again
+    /// before any other peer could (it asks first, being the one with room), so a peer that ignores some requests
+    /// would hold them for ever, and never answer a later request that shows it skipped them.</summary>
+    [Fact]
+    public void ExpireRequests_ThePeerThatLetThemExpire_GetsOtherBlocksFirstAndTheirsOnlyWhenNothingElseIsLeft()
+    {
+        var clock = new ManualClock();
+        var manager = Manager(new PieceManagerOptions { Picker = new SequentialPicker(), Clock = clock, EndgameMaxRequestsPerBlock = 1 });
+        manager.AddPeer(new PeerKey("A"), Pieces(0, 1, 2));
+        manager.AddPeer(new PeerKey("B"), Pieces(0));
+        var first = Fill(manager, new PeerKey("A"), max: 2);
+        Assert.All(first, r => Assert.Equal(0, r.Index));
+        clock.Advance(TimeSpan.FromMinutes(5));
+        Assert.Equal(2, manager.ExpireRequests(clock.GetUtcNow()).Count);
+
+        Assert.Equal([1, 1], Fill(manager, new PeerKey("A"), max: 2).Select(r => r.Index)); // a new piece, not piece 0 again
+        Assert.Equal(first, Fill(manager, new PeerKey("B"))); // piece 0 waits for the other peer
+        Assert.Equal([2, 2], Fill(manager, new PeerKey("A")).Select(r => r.Index));
+
+        clock.Advance(TimeSpan.FromMinutes(5));
+        Assert.Equal(6, manager.ExpireRequests(clock.GetUtcNow()).Count); // B let piece 0 expire too, A pieces 1 and 2
+        Assert.Equal([0, 0, 1, 1, 2, 2], Fill(manager, new PeerKey("A")).Select(r => r.Index)); // nothing else is left: A is asked again
+    }
+
     [Fact]
     public void ExpireRequests_LateAnswerToAnExpiredRequest_IsStillAccepted()
     {

@@ -25,7 +25,7 @@ public sealed partial class PieceManager
             {
                 var piece = _inProgress[p];
                 if (piece.Unrequested > 0 && !piece.Verifying && state.Has[piece.Index])
-                    count += Assign(piece, peer, state, into[count..budget], now);
+                    count += Assign(piece, peer, state, into[count..budget], now, avoidTimedOut: true);
             }
 
             // 2. Start new pieces, within the memory bound.
@@ -38,7 +38,19 @@ public sealed partial class PieceManager
                 count += Assign(Start(index), peer, state, into[count..budget], now);
             }
 
-            // 3. Endgame: nothing new to start anywhere, so ask for blocks in flight elsewhere too.
+            // 3. The blocks that expired with this peer, now that it has nothing else to ask for: handed back at once,
+            // a peer that ignores some requests would take them again before any other peer could ask, and hold them.
+            if (count < budget && state.TimedOut.Count > 0)
+            {
+                for (var p = 0; p < _inProgress.Count && count < budget; p++)
+                {
+                    var piece = _inProgress[p];
+                    if (piece.Unrequested > 0 && !piece.Verifying && state.Has[piece.Index])
+                        count += Assign(piece, peer, state, into[count..budget], now, avoidTimedOut: false);
+                }
+            }
+
+            // 4. Endgame: nothing new to start anywhere, so ask for blocks in flight elsewhere too.
             if (count < budget && pickerExhausted && IsEndgameLocked())
                 count += AssignDuplicates(peer, state, into[count..budget], now);
             return count;
@@ -87,6 +99,7 @@ public sealed partial class PieceManager
                         var state = _peers[peer];
                         state.Outstanding.Remove(request);
                         state.Withdrawn.Add(request); // a late answer is still welcome
+                        state.TimedOut.Add(request);
                         Unassign(request, peer);
                         (expired ??= []).Add(new ExpiredRequest(peer, request));
                     }
@@ -168,19 +181,25 @@ public sealed partial class PieceManager
         return bytes;
     }
 
-    private int Assign(ActivePiece piece, IBlockSource peer, PeerState state, Span<BlockRequest> into, long now)
+    private int Assign(ActivePiece piece, IBlockSource peer, PeerState state, Span<BlockRequest> into, long now, bool avoidTimedOut = false)
     {
         if (!ClaimForRequests(piece, peer)) return 0; // after a failed copy, one peer fetches it alone
         var count = 0;
+        var passedOver = false; // a block left for other peers: the first unrequested block stays where it is
         for (var b = piece.FirstUnrequested; b < piece.Blocks.Length && count < into.Length; b++)
         {
             ref var slot = ref piece.Blocks[b];
             if (slot.Received || slot.RequesterCount > 0) continue;
-            slot.AddRequester(peer, now);
             var request = piece.Request(b);
+            if (state.TimedOut.Count > 0)
+            {
+                if (avoidTimedOut && state.TimedOut.Contains(request)) { passedOver = true; continue; }
+                state.TimedOut.Remove(request);
+            }
+            slot.AddRequester(peer, now);
             state.Outstanding.Add(request);
             into[count++] = request;
-            piece.FirstUnrequested = b + 1;
+            if (!passedOver) piece.FirstUnrequested = b + 1;
         }
         piece.Unrequested -= count;
         _unrequestedBlocks -= count;

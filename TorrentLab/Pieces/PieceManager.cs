@@ -187,6 +187,8 @@ public sealed partial class PieceManager
         public HashSet<BlockRequest> Outstanding { get; } = [];
         /// <summary>Requests taken back recently (expired, choked, cancelled): a late answer is still welcome.</summary>
         public RecentRequests Withdrawn { get; } = new();
+        /// <summary>Requests that expired with this peer: it is asked for other blocks first (see <c>FillRequests</c>).</summary>
+        public RecentRequests TimedOut { get; } = new();
         /// <summary>Pieces this peer has that we lack.</summary>
         public int Interesting { get; set; }
         public int HashFailures { get; set; }

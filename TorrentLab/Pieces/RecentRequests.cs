@@ -20,6 +20,8 @@ internal sealed class RecentRequests
         while (_order.Count > Capacity) _set.Remove(_order.Dequeue());
     }
 
+    public bool Contains(BlockRequest request) => _set.Contains(request);
+
     /// <summary>Forgets <paramref name="request"/>; false if it was not there.</summary>
     public bool Remove(BlockRequest request) => _set.Remove(request); // its queue entry is skipped when it comes due
 }
