@@ -25,6 +25,40 @@ public class PeerBookTests
     }
 
     [Fact]
+    public void TakeNext_OnceOurAddressIsKnown_DialsTheHighestBep40PriorityFirst()
+    {
+        var book = new PeerBook();
+        IPEndPoint[] peers = [IPEndPoint.Parse("10.1.2.3:6881"), IPEndPoint.Parse("10.200.7.9:6881"), IPEndPoint.Parse("192.0.2.5:6881"),
+            IPEndPoint.Parse("10.1.9.9:51413"), IPEndPoint.Parse("198.51.100.77:6881")];
+        book.Add(peers);
+        Assert.Equal(peers[0], book.TakeNext(Now)); // our address unknown: the order they came in
+        book.Release(peers[0], failed: false, Now - TimeSpan.FromMinutes(1));
+
+        book.Self = IPEndPoint.Parse("10.1.2.200:6881");
+        var order = new List<IPEndPoint>();
+        while (book.TakeNext(Now) is { } next) order.Add(next);
+
+        Assert.Equal(peers.OrderByDescending(p => PeerPriority.Of(book.Self, p)), order);
+        Assert.NotEqual(peers, order); // these five are not already in that order
+    }
+
+    [Fact]
+    public void OnAddressReported_TakesOurAddressOnlyWhenTwoPeersFromTwoAddressesAgree()
+    {
+        var book = new PeerBook();
+        var ours = IPAddress.Parse("203.0.113.7");
+
+        book.OnAddressReported(IPAddress.Parse("198.51.100.1"), ours, 6881);
+        book.OnAddressReported(IPAddress.Parse("198.51.100.1"), ours, 6881); // the same peer again proves nothing
+        Assert.Null(book.Self);
+        book.OnAddressReported(IPAddress.Parse("198.51.100.2"), IPAddress.Parse("203.0.113.99"), 6881); // another says otherwise
+        Assert.Null(book.Self);
+
+        book.OnAddressReported(IPAddress.Parse("198.51.100.3"), IPAddress.Parse("203.0.113.99"), 6881);
+        Assert.Equal(IPEndPoint.Parse("203.0.113.99:6881"), book.Self);
+    }
+
+    [Fact]
     public void Add_CountsOnlyNewAddresses_ForTheSourceThatGaveThemFirst()
     {
         var book = new PeerBook();

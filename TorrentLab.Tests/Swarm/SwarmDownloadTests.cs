@@ -92,6 +92,27 @@ public class SwarmDownloadTests
         Assert.Contains(slow.EndPoint.ToString(), result.PeersUsed);
     }
 
+    /// <summary>BEP 40 on the engine users run: with room for one peer, of three given peers the one dialled first is
+    /// the one of highest canonical priority against our address (all on 127.0.0.1, so their ports decide).</summary>
+    [Fact]
+    public async Task RunAsync_RoomForOnePeer_DialsTheGivenPeerOfHighestBep40PriorityFirst()
+    {
+        await using var swarm = await MockSwarm.StartAsync(256 * 1024, 16 * 1024, Ct);
+        var peers = new List<SyntheticPeer>();
+        for (var i = 0; i < 3; i++) peers.Add(await swarm.AddAsync(SyntheticBehaviour.Normal, announce: false, Ct));
+        var ours = new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, ProcessRunner.FreeTcpPort());
+        // Given lowest priority first: in the order given, the best would be dialled last.
+        var given = peers.Select(p => p.EndPoint).OrderBy(p => PeerPriority.Of(ours, p)).ToList();
+        var log = new System.Collections.Concurrent.ConcurrentQueue<string>();
+
+        await SwarmDownload.RunAsync(swarm.Built.Torrent,
+            swarm.Options(swarm.Folder.Combine("out"), log.Enqueue) with { ExtraPeers = given, MaxPeers = 1, ListenPort = ours.Port }, null, Ct);
+
+        Assert.Contains($"listening on {ours} (TCP and uTP)", log);
+        var first = log.First(l => l.Contains(": connected (outgoing", StringComparison.Ordinal));
+        Assert.StartsWith($"peer {given[^1]}: connected", first);
+    }
+
     [Fact]
     public async Task RunAsync_NoHonestPeer_ThrowsDownloadFailedExceptionNamingTheBannedPeers()
     {

@@ -65,6 +65,9 @@ internal interface ISwarmHost
     /// <summary>The peer negotiated ut_pex (BEP 11): the swarm fills <paramref name="state"/> with the peers it knows.</summary>
     void OnPexReady(SwarmPeer peer, PexState state);
 
+    /// <summary>The peer told us the address it sees us at (BEP 10 <c>yourip</c>).</summary>
+    void OnAddressReported(SwarmPeer peer, System.Net.IPAddress ours);
+
     /// <summary>The peer sent a file's piece layer that hashes up to its pieces root (BEP 52): its pieces can be requested.</summary>
     void OnLayerLearned(SwarmPeer from, int file);
 

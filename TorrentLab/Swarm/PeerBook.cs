@@ -78,19 +78,47 @@ internal sealed class PeerBook
         }
     }
 
-    /// <summary>Takes the next address worth dialling now (marking it as connecting), or null.</summary>
+    /// <summary>BEP 40: our address as peers see it (the port is ours too), once known; null dials in the order the
+    /// addresses came.</summary>
+    public IPEndPoint? Self
+    {
+        get { lock (_lock) return _ourAddress; }
+        set { lock (_lock) _ourAddress = value; }
+    }
+
+    private IPEndPoint? _ourAddress;
+    private (IPAddress Reporter, IPAddress Reported)? _lastReport;
+
+    /// <summary>A peer told us our address (BEP 10's <c>yourip</c>). BEP 40 says to use it "as a hint, but should not
+    /// blindly trust it": it becomes <see cref="Self"/> once a second peer, from another address, reports the same.</summary>
+    public void OnAddressReported(IPAddress reporter, IPAddress reported, int ourPort)
+    {
+        lock (_lock)
+        {
+            if (_lastReport is { } last && last.Reported.Equals(reported) && !last.Reporter.Equals(reporter))
+                _ourAddress = new IPEndPoint(reported, ourPort);
+            _lastReport = (reporter, reported);
+        }
+    }
+
+    /// <summary>Takes the next address worth dialling now (marking it as connecting), or null: of those due, the one
+    /// of highest BEP 40 priority once <see cref="Self"/> is known, else the one that came first.</summary>
     public IPEndPoint? TakeNext(DateTimeOffset now)
     {
         lock (_lock)
         {
+            IPEndPoint? best = null;
+            var bestPriority = 0u;
             foreach (var endpoint in _order)
             {
                 var entry = _known[endpoint];
                 if (entry.Busy || entry.Retired || entry.NextTry > now) continue;
-                entry.Busy = true;
-                return endpoint;
+                if (_ourAddress is null) { best = endpoint; break; }
+                var priority = PeerPriority.Of(_ourAddress, endpoint);
+                if (best is null || priority > bestPriority) (best, bestPriority) = (endpoint, priority);
             }
-            return null;
+            if (best is not null) _known[best].Busy = true;
+            return best;
         }
     }
 

@@ -69,6 +69,7 @@ internal sealed partial class SwarmPeer
             UploadOnly = only;
             if (only) _swarm.OnPeerEvent(this, PeerEvent.UploadOnly);
         }
+        if (theirs.YourIp is { } ours) _swarm.OnAddressReported(this, ours);
         if (ListenEndPoint is null && theirs.ListenPort is { } port)
         {
             ListenEndPoint = new IPEndPoint(Connection.RemoteEndPoint.Address, port);

@@ -166,6 +166,14 @@ internal sealed partial class TorrentSwarm
         foreach (var peer in PeersSnapshot()) peer.Poke();
     }
 
+    /// <summary>A peer said which address it sees us at (BEP 10 <c>yourip</c>): a hint for BEP 40's dial order.</summary>
+    public void OnAddressReported(SwarmPeer from, IPAddress ours)
+    {
+        if (ours.IsIPv4MappedToIPv6) ours = ours.MapToIPv4();
+        if (Tracker.PeerAddressPolicy.MayDial(new IPEndPoint(ours, Port)))
+            _book.OnAddressReported(Host(from.Connection.RemoteEndPoint.Address), ours, Port);
+    }
+
     private readonly record struct Refusal(string Reason, bool CountsAsFailure, bool Self = false);
 
     private Refusal? Register(SwarmPeer peer)

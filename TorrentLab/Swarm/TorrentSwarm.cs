@@ -163,6 +163,9 @@ internal sealed partial class TorrentSwarm : ISwarmHost, ISessionTorrent, IAsync
     {
         foreach (var self in _session.EndPoints.Append(new IPEndPoint(IPAddress.Loopback, Port)).Append(new IPEndPoint(IPAddress.IPv6Loopback, Port)))
             _book.AddSelf(self);
+        // BEP 40 ranks peers by our address as they see it: a session bound to one address is seen there, until peers
+        // agree on another.
+        _book.Self ??= _session.EndPoints.FirstOrDefault(e => !e.Address.Equals(IPAddress.Any) && !e.Address.Equals(IPAddress.IPv6Any));
         _book.Add(_options.ExtraPeers);
         var ct = _stop.Token;
         Volatile.Write(ref _attached, true); // before the session may look at it (its DHT schedule skips detached swarms)
