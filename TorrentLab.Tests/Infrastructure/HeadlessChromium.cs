@@ -24,4 +24,17 @@ internal static class HeadlessChromium
             "--disable-sync", "--no-first-run"],
         Timeout = 20_000,
     });
+
+    /// <summary>A page in a new 1280x900 context whose waits give up after <paramref name="timeoutMs"/>. Each console
+    /// error goes to <paramref name="consoleErrors"/>, unless <paramref name="expected"/> says the test causes it.</summary>
+    public static async Task<IPage> OpenPageAsync(IBrowser browser, List<string>? consoleErrors = null, Func<string, bool>? expected = null,
+        float timeoutMs = 20_000)
+    {
+        var context = await browser.NewContextAsync(new BrowserNewContextOptions { ViewportSize = new ViewportSize { Width = 1280, Height = 900 } });
+        context.SetDefaultTimeout(timeoutMs);
+        var page = await context.NewPageAsync();
+        if (consoleErrors is not null)
+            page.Console += (_, message) => { if (message.Type == "error" && expected?.Invoke(message.Text) != true) consoleErrors.Add(message.Text); };
+        return page;
+    }
 }

@@ -28,11 +28,8 @@ public class BrowserFileTreeTests
 
         using var playwright = await Playwright.CreateAsync();
         await using var browser = await HeadlessChromium.LaunchAsync(playwright);
-        var context = await browser.NewContextAsync(new BrowserNewContextOptions { ViewportSize = new ViewportSize { Width = 1280, Height = 900 } });
-        context.SetDefaultTimeout(20_000);
-        var page = await context.NewPageAsync();
         var consoleErrors = new List<string>();
-        page.Console += (_, message) => { if (message.Type == "error") consoleErrors.Add(message.Text); };
+        var page = await HeadlessChromium.OpenPageAsync(browser, consoleErrors);
         await page.GotoAsync(web.Server.Url + "/");
         await Assertions.Expect(page.Locator("#connection")).ToHaveTextAsync("live");
         var tree = page.Locator("#file-tree");

@@ -42,12 +42,9 @@ public class BrowserPlaceTests
 
         using var playwright = await Playwright.CreateAsync();
         await using var browser = await HeadlessChromium.LaunchAsync(playwright);
-        var context = await browser.NewContextAsync(new BrowserNewContextOptions { ViewportSize = new ViewportSize { Width = 1280, Height = 900 } });
-        context.SetDefaultTimeout(20_000);
-        var page = await context.NewPageAsync();
         var consoleErrors = new List<string>();
         // The two refusals below (a link-local peer, a folder outside) are 400s the browser logs; nothing else may be.
-        page.Console += (_, message) => { if (message.Type == "error" && !message.Text.Contains("status of 400", StringComparison.Ordinal)) consoleErrors.Add(message.Text); };
+        var page = await HeadlessChromium.OpenPageAsync(browser, consoleErrors, expected: text => text.Contains("status of 400", StringComparison.Ordinal));
         await page.GotoAsync(web.Server.Url + "/");
         await Assertions.Expect(page.Locator("#connection")).ToHaveTextAsync("live");
         var row = page.Locator($"tr[data-hash='{web.InfoHash}']");

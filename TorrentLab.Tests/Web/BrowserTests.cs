@@ -147,11 +147,8 @@ public class BrowserTests
 
         using var playwright = await Playwright.CreateAsync();
         await using var browser = await HeadlessChromium.LaunchAsync(playwright);
-        var context = await browser.NewContextAsync(new BrowserNewContextOptions { ViewportSize = new ViewportSize { Width = 1280, Height = 900 } });
-        context.SetDefaultTimeout(20_000);
-        var page = await context.NewPageAsync();
         var consoleErrors = new List<string>();
-        page.Console += (_, message) => { if (message.Type == "error" && !message.Text.Contains("401", StringComparison.Ordinal)) consoleErrors.Add(message.Text); };
+        var page = await HeadlessChromium.OpenPageAsync(browser, consoleErrors, expected: text => text.Contains("401", StringComparison.Ordinal));
 
         // No token: the page asks for it instead of showing an empty list; a wrong one is said to be wrong.
         await page.GotoAsync(web.Server.Url + "/");

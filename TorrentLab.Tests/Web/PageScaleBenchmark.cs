@@ -26,9 +26,7 @@ public class PageScaleBenchmark
         await using var rig = await PageScaleRig.StartAsync(torrents, running, Ct);
         using var playwright = await Playwright.CreateAsync();
         await using var browser = await HeadlessChromium.LaunchAsync(playwright);
-        var context = await browser.NewContextAsync(new BrowserNewContextOptions { ViewportSize = new ViewportSize { Width = 1280, Height = 900 } });
-        context.SetDefaultTimeout(30_000);
-        var page = await context.NewPageAsync();
+        var page = await HeadlessChromium.OpenPageAsync(browser, timeoutMs: 30_000);
         await page.AddInitScriptAsync(BrowserScaleTests.CountLiveMessages + """
             window.__clicks = [];
             window.__longTasks = [];
@@ -45,7 +43,7 @@ public class PageScaleBenchmark
         await page.WaitForFunctionAsync($"() => window.__live.progress.size >= {Math.Min(running, 20)}", null, new() { Timeout = 60_000 });
 
         // The busy share while live updates arrive and nobody clicks.
-        var cdp = await context.NewCDPSessionAsync(page);
+        var cdp = await page.Context.NewCDPSessionAsync(page);
         await cdp.SendAsync("Performance.enable");
         await page.EvaluateAsync("() => { window.__longTasks = []; window.__live.progressMessages = 0; }");
         var before = await Metrics(cdp);

@@ -27,9 +27,7 @@ public class TransmissionWebClientTests
 
         using var playwright = await Playwright.CreateAsync();
         await using var browser = await HeadlessChromium.LaunchAsync(playwright);
-        var context = await browser.NewContextAsync(new BrowserNewContextOptions { ViewportSize = new ViewportSize { Width = 1280, Height = 900 } });
-        context.SetDefaultTimeout(20_000);
-        var page = await context.NewPageAsync();
+        var page = await HeadlessChromium.OpenPageAsync(browser);
         await page.GotoAsync(web.Server.Url + "/transmission/web");
 
         // Lists: the torrent added through our REST API.
