@@ -20,20 +20,30 @@ internal static class DhtPingCommand
         return command.WithAction(async (parse, ct) =>
         {
             var seconds = parse.GetValue(timeout);
-            // UDP loses datagrams: the ping is sent up to Attempts times, sharing the timeout.
-            var options = DhtCommand.NodeOptions([], seconds, state: null) with { QueryTimeout = TimeSpan.FromSeconds(seconds / Attempts) };
+            // UDP loses datagrams: a ping goes out at the start and after each third of the timeout, and an answer to
+            // any of them counts, however late within the timeout (a slow machine may read the first one late).
+            var options = DhtCommand.NodeOptions([], seconds, state: null) with { QueryTimeout = TimeSpan.FromSeconds(seconds) };
             var target = (await DhtNode.ResolveAsync([parse.GetValue(node)!], options.LoopbackOnly, ct).ConfigureAwait(false))[0];
             await using var dht = await DhtNode.StartAsync(options, ct).ConfigureAwait(false);
-            for (var attempt = 1; attempt <= Attempts; attempt++)
+            using var window = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            window.CancelAfter(TimeSpan.FromSeconds(seconds));
+            var pings = new List<Task<NodeId>>();
+            while (!window.IsCancellationRequested)
             {
+                if (pings.Count < Attempts) pings.Add(dht.PingAsync(target, window.Token));
+                var resend = Task.Delay(pings.Count < Attempts ? TimeSpan.FromSeconds(seconds / Attempts) : Timeout.InfiniteTimeSpan, window.Token);
+                if (await Task.WhenAny([.. pings.Where(p => !p.IsFaulted && !p.IsCanceled), resend]).ConfigureAwait(false) is not Task<NodeId> answered)
+                    continue; // time for the next ping, or the timeout
                 try
                 {
-                    var id = await dht.PingAsync(target, ct).ConfigureAwait(false);
-                    Console.Out.WriteLine($"Node ID: {id.Hex}");
+                    Console.Out.WriteLine($"Node ID: {(await answered.ConfigureAwait(false)).Hex}");
                     return ExitCodes.Ok;
                 }
-                catch (DhtException e) when (e.ErrorCode is null) { } // no answer: try again
+                catch (DhtException e) when (e.ErrorCode is null) { } // that one timed out: the others may still be answered
+                catch (OperationCanceledException) when (window.IsCancellationRequested) { }
+                if (pings.Count == Attempts && pings.All(p => p.IsCompleted)) break;
             }
+            ct.ThrowIfCancellationRequested();
             throw new DhtException($"{target} did not answer {Attempts} pings within {seconds:0.#} s");
         });
     }
