@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Sockets;
 using System.Security.Cryptography;
@@ -57,16 +58,50 @@ internal static class TestDownloader
             .ToList();
 
     /// <summary>Two connected PeerConnections over loopback (client dialled, server accepted).</summary>
+    /// <remarks>The client's socket is bound before it dials, so the listener takes only that connection: anything else
+    /// that reaches the port (a dial from a test that freed it) is closed. When both sides fail, the server's error
+    /// names the client's too: it says why the server heard no handshake.</remarks>
     public static async Task<(PeerConnection Client, PeerConnection Server)> PairAsync(InfoHash hash,
         PeerConnectionOptions? client = null, PeerConnectionOptions? server = null)
     {
         using var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
         listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-        listener.Listen(1);
-        var dial = PeerConnection.ConnectAsync((IPEndPoint)listener.LocalEndPoint!, hash, PeerId.CreateOurs(), client ?? Quick);
-        var accepted = await listener.AcceptAsync();
-        var answer = await PeerConnection.AcceptAsync(accepted, [hash], PeerId.CreateOurs(), server ?? Quick);
-        return (await dial, answer);
+        listener.Listen(8);
+        var target = (IPEndPoint)listener.LocalEndPoint!;
+        var ours = new ConcurrentDictionary<int, bool>();   // the ports the client dialled from
+        var dial = PeerConnection.ConnectAsync(target, async token =>
+        {
+            var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+            socket.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+            ours[((IPEndPoint)socket.LocalEndPoint!).Port] = true;
+            await socket.ConnectAsync(target, token);
+            return new NetworkStream(socket, ownsSocket: true);
+        }, hash, PeerId.CreateOurs(), client ?? Quick);
+
+        using var acceptTimeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        Socket accepted;
+        while (true)
+        {
+            var acceptance = listener.AcceptAsync(acceptTimeout.Token).AsTask();
+            if (await Task.WhenAny(acceptance, dial) == dial && dial.IsFaulted) await dial;   // the dial failed: say why
+            accepted = await acceptance;
+            if (accepted.RemoteEndPoint is IPEndPoint { Port: var port } && ours.ContainsKey(port)) break;
+            accepted.Dispose();
+        }
+        var answer = PeerConnection.AcceptAsync(accepted, [hash], PeerId.CreateOurs(), server ?? Quick);
+        try
+        {
+            await Task.WhenAll(dial, answer);
+        }
+        catch
+        {
+            if (dial.IsCompletedSuccessfully) await dial.Result.DisposeAsync();
+            if (answer.IsCompletedSuccessfully) await answer.Result.DisposeAsync();
+            if (answer.Exception?.InnerException is WireException refused && dial.Exception?.InnerException is { } dialled)
+                throw new WireException($"{refused.Message} (the client's side: {dialled.Message})", refused, refused.IsViolation);
+            throw;
+        }
+        return (dial.Result, answer.Result);
     }
 
     /// <summary>Short timeouts, so a broken test fails in seconds rather than minutes.</summary>
