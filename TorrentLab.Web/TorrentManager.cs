@@ -17,9 +17,17 @@ internal sealed partial class TorrentManager : IAsyncDisposable
     private readonly TorrentListStore _store;
     private int _listVersion;
 
+    // One of each for every torrent: ten thousand torrents share them rather than hold a closure each.
+    private readonly Action<ManagedTorrent> _stateChanged;
+    private readonly Func<ManagedTorrent, bool> _seedsWhenComplete;
+    private readonly Func<ManagedTorrent, int> _queuePositionOf;
+
     private TorrentManager(WebServerOptions options)
     {
         _options = options;
+        _stateChanged = _ => { Save(); PumpSoon(); };
+        _seedsWhenComplete = t => SeedFor(t, OptionsFor()).Seed;
+        _queuePositionOf = QueuePosition;
         Downloads = TorrentClient.FolderPath(options.Downloads);
         GlobalDownloadLimit = new RateLimit(options.MaxDownloadRate);
         GlobalUploadLimit = new RateLimit(options.MaxUploadRate);
@@ -252,12 +260,12 @@ internal sealed partial class TorrentManager : IAsyncDisposable
         var (pieces, recorded) = TorrentClient.ReadLedger(torrent, FolderPath(folder));
         return new ManagedTorrent(torrent, addedAt, pieces, priorities ?? recorded)
         {
-            StateChanged = _ => { Save(); PumpSoon(); }, LinkPeers = linkPeers, Uploaded = uploaded, Session = Session,
+            StateChanged = _stateChanged, LinkPeers = linkPeers, Uploaded = uploaded, Session = Session,
             DownloadLimit = new RateLimit(0, GlobalDownloadLimit),
             UploadLimit = new RateLimit(0, GlobalUploadLimit),
             SaveFolder = folder, EditedTrackers = trackers,
-            SeedsWhenComplete = t => SeedFor(t, OptionsFor()).Seed,
-            QueuePositionOf = QueuePosition,
+            SeedsWhenComplete = _seedsWhenComplete,
+            QueuePositionOf = _queuePositionOf,
         };
     }
 

@@ -1,7 +1,10 @@
+using System.Collections.Concurrent;
 using System.Net;
+using System.Net.Sockets;
 using TorrentLab.Client;
 using TorrentLab.Downloads;
 using TorrentLab.Lab;
+using TorrentLab.Storage;
 using TorrentLab.Swarm;
 using TorrentLab.Tests.Infrastructure;
 using TorrentLab.Tracker.Server;
@@ -184,6 +187,73 @@ public class SeedingTorrentTests
         var result = await run.WaitAsync(Patience, Ct);
         Assert.True(result.Uploaded >= built.Torrent.TotalLength, $"uploaded {result.Uploaded}");
         Assert.Equal(0, session.TorrentCount);
+    }
+
+    [Fact]
+    public async Task CompleteTorrentSeedingInASession_ItsDataUnreadable_FailsWithTheErrorAndLeavesTheSession()
+    {
+        using var folder = new TempFolder();
+        var built = TestTorrents.SingleFile(length: 150_000, name: "gone.bin", announce: null, seed: 35);
+        var output = folder.Combine("out");
+        built.WritePayload(output);
+        await using var session = Session.Start(Loopback());
+        var log = new ConcurrentQueue<string>();
+        var run = TorrentClient.DownloadAsync(session, built.Torrent, new DownloadOptions
+        {
+            OutputDirectory = output,
+            SeedAfterDownload = true,
+            Log = log.Enqueue,
+        }, null, Ct);
+        Assert.True(await CountingTimeProvider.EventuallyAsync(() => log.Contains("seeding"), Patience), "never seeding");
+
+        // The file is replaced by something that cannot be opened (a Unix socket: open(2) fails with ENXIO, even for root).
+        File.Delete(Path.Combine(output, "gone.bin"));
+        using var blocker = new Socket(AddressFamily.Unix, SocketType.Stream,
+            ProtocolType.Unspecified);
+        blocker.Bind(new UnixDomainSocketEndPoint(Path.Combine(output, "gone.bin")));
+        // A downloader's handshake wakes the torrent, which can no longer open its data.
+        var downloader = TorrentClient.DownloadAsync(built.Torrent, Downloader(folder.Combine("next"), session.Port) with
+        {
+            StallTimeout = TimeSpan.FromSeconds(3),
+        }, null, Ct);
+
+        await Task.WhenAny(run, Task.Delay(Patience, Ct));
+        Assert.True(run.IsFaulted, string.Join("\n", log));
+        var e = await Assert.ThrowsAnyAsync<Exception>(() => run);
+        Assert.True(e is StorageException or IOException, e.ToString());
+        Assert.Contains(log, line => line.StartsWith("cannot seed any more", StringComparison.Ordinal));
+        Assert.DoesNotContain("seeding stopped", log);
+        Assert.Equal(0, session.TorrentCount);
+        await Assert.ThrowsAnyAsync<Exception>(() => downloader.WaitAsync(Patience, Ct)); // nothing to get from it
+    }
+
+    [Fact]
+    public async Task CompleteTorrentSeedingInASession_Cancelled_StopsSeedingAndReturnsItsResult()
+    {
+        using var folder = new TempFolder();
+        var built = TestTorrents.SingleFile(length: 150_000, name: "kept.bin", announce: null, seed: 36);
+        var output = folder.Combine("out");
+        built.WritePayload(output);
+        await using var session = Session.Start(Loopback());
+        var log = new ConcurrentQueue<string>();
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(Ct);
+        var run = TorrentClient.DownloadAsync(session, built.Torrent, new DownloadOptions
+        {
+            OutputDirectory = output,
+            SeedAfterDownload = true,
+            Log = log.Enqueue,
+        }, null, stop.Token);
+        Assert.True(await CountingTimeProvider.EventuallyAsync(() => log.Contains("seeding"), Patience), "never seeding");
+        Assert.Equal(1, session.TorrentCount);
+
+        await stop.CancelAsync();
+        var result = await run.WaitAsync(Patience, Ct);
+
+        Assert.Equal(built.Torrent.PieceCount, result.PiecesFromResume);
+        Assert.Equal(0, result.Uploaded);
+        Assert.Contains("seeding stopped", log);
+        Assert.Equal(0, session.TorrentCount);
+        Assert.Equal(built.Payload, File.ReadAllBytes(Path.Combine(output, "kept.bin")));
     }
 
     private sealed class Progress : IProgress<DownloadProgress>

@@ -81,21 +81,45 @@ public static partial class TorrentClient
     /// <exception cref="DownloadFailedException">No peer could deliver the missing pieces.</exception>
     /// <exception cref="SwarmException">The session runs this torrent already.</exception>
     /// <exception cref="OperationCanceledException">Cancelled; the resume ledger was saved first.</exception>
-    public static async Task<DownloadResult> DownloadAsync(Session? session, Torrent torrent, DownloadOptions options,
+    public static Task<DownloadResult> DownloadAsync(Session? session, Torrent torrent, DownloadOptions options,
         IProgress<DownloadProgress>? progress = null, CancellationToken ct = default)
     {
-        ArgumentNullException.ThrowIfNull(options);
-        if (options.SeedAfterDownload && EngineFor(options) == DownloadEngine.Reference)
-            throw new ArgumentException("seeding needs the swarm engine; the single-peer reference path only downloads");
-        if (options.Transport == PeerTransport.Utp && EngineFor(options) == DownloadEngine.Reference)
-            throw new ArgumentException("--transport utp needs the swarm engine; the single-peer reference path (--max-peers 1) speaks TCP only");
-        // In a session, re-hashes of data on disk take turns with the other torrents' (the reference path has none).
-        var start = session is null || EngineFor(options) == DownloadEngine.Reference
-            ? await DownloadStart.PrepareAsync(torrent, options, ct).ConfigureAwait(false)
-            : await DownloadStart.PrepareAsync(torrent, options, ct, check => session.CheckInTurnAsync(check, ct)).ConfigureAwait(false);
-        return EngineFor(options) == DownloadEngine.Reference
-            ? await ReferenceDownload.RunAsync(start, options, progress, ct).ConfigureAwait(false)
-            : await SwarmDownload.RunAsync(start, options, progress, ct, session).ConfigureAwait(false);
+        Task<DownloadStart> preparing;
+        try
+        {
+            ArgumentNullException.ThrowIfNull(options);
+            if (options.SeedAfterDownload && EngineFor(options) == DownloadEngine.Reference)
+                throw new ArgumentException("seeding needs the swarm engine; the single-peer reference path only downloads");
+            if (options.Transport == PeerTransport.Utp && EngineFor(options) == DownloadEngine.Reference)
+                throw new ArgumentException("--transport utp needs the swarm engine; the single-peer reference path (--max-peers 1) speaks TCP only");
+            // In a session, re-hashes of data on disk take turns with the other torrents' (the reference path has none).
+            preparing = session is null || EngineFor(options) == DownloadEngine.Reference
+                ? DownloadStart.PrepareAsync(torrent, options, ct)
+                : DownloadStart.PrepareAsync(torrent, options, ct, check => session.CheckInTurnAsync(check, ct));
+        }
+        catch (Exception e) when (e is ArgumentException)
+        {
+            return Task.FromException<DownloadResult>(e);
+        }
+        // A trusted ledger prepares at once (a restart of thousands of seeding torrents): then no frame of this method
+        // waits as long as the torrent runs.
+        return preparing.IsCompletedSuccessfully ? Run(preparing.Result) : ThenRunAsync();
+
+        async Task<DownloadResult> ThenRunAsync() => await Run(await preparing.ConfigureAwait(false)).ConfigureAwait(false);
+
+        Task<DownloadResult> Run(DownloadStart start)
+        {
+            try
+            {
+                return EngineFor(options) == DownloadEngine.Reference
+                    ? ReferenceDownload.RunAsync(start, options, progress, ct)
+                    : SwarmDownload.RunAsync(start, options, progress, ct, session);
+            }
+            catch (Exception e) when (e is ArgumentException)
+            {
+                return Task.FromException<DownloadResult>(e);
+            }
+        }
     }
 
     /// <summary>The engine that runs a download with these options (the one engine choice).</summary>

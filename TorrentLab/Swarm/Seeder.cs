@@ -82,13 +82,10 @@ public sealed class Seeder : IAsyncDisposable
         if (!have.IsComplete && !allowPartial)
             throw new SwarmException($"the data is incomplete: {have.Count} of {torrent.PieceCount} pieces verified in '{options.OutputDirectory}' (seed partial data with --partial)");
         var own = session is null ? Session.Start(options.Session with { Log = options.Log, Trace = options.Trace }) : null;
-        var data = options.OutputDirectory;
         try
         {
             var host = session ?? own!;
-            var budget = host.OpenFiles;
-            var seeding = SeedingTorrent.Start(host, torrent, options, have,
-                () => FileStorage.Open(new StorageLayout(torrent, data), readOnly: true, budget: budget));
+            var seeding = SeedingTorrent.Start(host, torrent, options, have, new StorageLayout(torrent, options.OutputDirectory));
             return new Seeder(seeding, host, own);
         }
         catch

@@ -23,7 +23,7 @@ internal sealed class SeedingTorrent : ISessionTorrent, IAsyncDisposable
     private readonly Session _session;
     private readonly DownloadOptions _options;
     private readonly Bitfield _have;
-    private readonly Func<IPieceStorage> _openStorage;
+    private readonly StorageLayout _layout;
     private readonly Lock _lock = new();
     private readonly TaskCompletionSource _failed = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private TorrentSwarm? _swarm;       // the swarm while awake, guarded by _lock
@@ -37,23 +37,28 @@ internal sealed class SeedingTorrent : ISessionTorrent, IAsyncDisposable
     private long _received, _uploaded; // totals of the swarms that were let go
     private int _wakes;
     private bool _disposed;
+    private TaskCompletionSource<DownloadResult>? _done; // seeding until cancelled (SeedUntilCancelled)
+    private DownloadResult? _result;
+    private CancellationTokenRegistration _stop;
+    private int _finishing;
 
-    private SeedingTorrent(Session session, Torrent torrent, DownloadOptions options, Bitfield have, Func<IPieceStorage> openStorage)
+    private SeedingTorrent(Session session, Torrent torrent, DownloadOptions options, Bitfield have, StorageLayout layout)
     {
         _session = session;
         Torrent = torrent;
         _options = options;
         _have = have;
-        _openStorage = openStorage;
+        _layout = layout;
         PiecesAvailable = have.Count;
     }
 
     /// <summary>Starts seeding <paramref name="have"/> with no swarm: the session routes the torrent's peers here from
-    /// now on, and the trackers hear a <c>started</c> (with <c>left=0</c> when complete).</summary>
+    /// now on, and the trackers hear a <c>started</c> (with <c>left=0</c> when complete). Each swarm opens the data of
+    /// <paramref name="layout"/> read only, in the session's budget of open files.</summary>
     /// <exception cref="SwarmException">The session runs this torrent already.</exception>
-    public static SeedingTorrent Start(Session session, Torrent torrent, DownloadOptions options, Bitfield have, Func<IPieceStorage> openStorage)
+    public static SeedingTorrent Start(Session session, Torrent torrent, DownloadOptions options, Bitfield have, StorageLayout layout)
     {
-        var seeding = new SeedingTorrent(session, torrent, options, have, openStorage);
+        var seeding = new SeedingTorrent(session, torrent, options, have, layout);
         session.Attach(seeding);
         var tiers = options.Trackers ?? torrent.TrackerTiers;
         if (tiers.Any(t => t.Count > 0)) // a torrent without trackers keeps no announcer
@@ -70,9 +75,9 @@ internal sealed class SeedingTorrent : ISessionTorrent, IAsyncDisposable
     /// <summary>Goes on seeding with a finished download's running swarm (and its announcer), letting it go, and
     /// <paramref name="storage"/> with it, once its peers have left; later swarms open their own storage.</summary>
     public static SeedingTorrent TakeOver(Session session, TorrentSwarm swarm, IPieceStorage storage, DownloadOptions options, Bitfield have,
-        Func<IPieceStorage> openStorage)
+        StorageLayout layout)
     {
-        var seeding = new SeedingTorrent(session, swarm.Torrent, options, have, openStorage);
+        var seeding = new SeedingTorrent(session, swarm.Torrent, options, have, layout);
         var announcer = swarm.HandOverTo(seeding);
         seeding.Announcer = announcer;
         announcer?.Retarget(seeding.Totals, () => seeding.ConnectedCount, seeding.OnTrackerPeers);
@@ -196,12 +201,13 @@ internal sealed class SeedingTorrent : ISessionTorrent, IAsyncDisposable
         IPieceStorage storage;
         try
         {
-            storage = _openStorage();
+            storage = FileStorage.Open(_layout, readOnly: true, budget: _session.OpenFiles);
         }
         catch (Exception e) when (e is StorageException or IOException or UnauthorizedAccessException)
         {
             Log($"cannot seed any more: {e.Message}");
             _failed.TrySetException(e);
+            FinishIfSeedingUntilCancelled();
             return null;
         }
         var swarm = new TorrentSwarm(_session, Torrent, _options with { ExtraPeers = [] }, storage, _have, downloading: false, owner: this);
@@ -219,8 +225,58 @@ internal sealed class SeedingTorrent : ISessionTorrent, IAsyncDisposable
 
     /// <summary>A swarm's failure (a disk read error) is the torrent's.</summary>
     private void Watch(TorrentSwarm swarm) =>
-        swarm.Failure.ContinueWith(t => _failed.TrySetException(t.Exception!.InnerExceptions), CancellationToken.None,
-            TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        swarm.Failure.ContinueWith(t =>
+        {
+            _failed.TrySetException(t.Exception!.InnerExceptions);
+            FinishIfSeedingUntilCancelled();
+        }, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+
+    /// <summary>Seeds until <paramref name="ct"/> is cancelled (then the totals are added to <paramref name="result"/>)
+    /// or the data can no longer be read (then that failure is thrown), having stopped seeding first either way.</summary>
+    /// <remarks>What a seeding torrent of a session waits in without a ratio or time limit. No method's frame waits
+    /// with it: ten thousand torrents seeding hold a promise and a cancellation callback each.</remarks>
+    internal Task<DownloadResult> SeedUntilCancelled(DownloadResult result, IProgress<DownloadProgress>? progress, CancellationToken ct)
+    {
+        Log("seeding");
+        Progress = progress;
+        _result = result;
+        Volatile.Write(ref _done, new TaskCompletionSource<DownloadResult>(TaskCreationOptions.RunContinuationsAsynchronously));
+        _stop = ct.UnsafeRegister(static state => ((SeedingTorrent)state!).Finish(), this);
+        if (_failed.Task.IsCompleted) Finish(); // failed before it was asked to seed on
+        return _done!.Task;
+    }
+
+    private void FinishIfSeedingUntilCancelled()
+    {
+        if (Volatile.Read(ref _done) is not null) Finish();
+    }
+
+    /// <summary>Once, off the caller's thread (a cancellation callback, or a failure seen under the lock): stops
+    /// seeding, then completes <see cref="SeedUntilCancelled"/>'s task.</summary>
+    private void Finish()
+    {
+        if (Interlocked.Exchange(ref _finishing, 1) != 0) return;
+        ThreadPool.UnsafeQueueUserWorkItem(static state => _ = state.FinishAsync(), this, preferLocal: false);
+    }
+
+    private async Task FinishAsync()
+    {
+        var done = _done!;
+        try
+        {
+            var failed = _failed.Task.Exception;
+            if (failed is null) Log("seeding stopped");
+            await DisposeAsync().ConfigureAwait(false);
+            _stop.Dispose();
+            _progress?.Report(Snapshot());
+            if (failed is not null) done.TrySetException(failed.InnerExceptions);
+            else done.TrySetResult(_result! with { Downloaded = Received, Uploaded = Uploaded, BadPeers = BadPeers });
+        }
+        catch (Exception e)
+        {
+            done.TrySetException(e);
+        }
+    }
 
     /// <summary>The swarm has no peer and its rates fell to zero: it is let go after <see cref="ParkAfter"/> unless a
     /// peer comes back.</summary>

@@ -84,7 +84,7 @@ public static class SwarmDownload
             progress?.Report(swarm.Snapshot());
             if (!options.SeedAfterDownload) return Result(swarm);
             // Seeding goes on in the same swarm until its peers leave; then the torrent holds no swarm until one comes.
-            var seeding = SeedingTorrent.TakeOver(host, swarm, storage, options, swarm.WrittenSnapshot(), SeedingStorage(start, host));
+            var seeding = SeedingTorrent.TakeOver(host, swarm, storage, options, swarm.WrittenSnapshot(), start.Layout);
             return await SeedUntilDoneAsync(seeding, Result(swarm), options, progress, ct).ConfigureAwait(false);
         }
         finally
@@ -107,7 +107,7 @@ public static class SwarmDownload
         // A trusted ledger (a restart, an add that checked the data) goes straight to seeding: no frame holds the start.
         Task<DownloadResult> Seed()
         {
-            var seeding = SeedingTorrent.Start(session, start.Torrent, options, start.Have, SeedingStorage(start, session));
+            var seeding = SeedingTorrent.Start(session, start.Torrent, options, start.Have, start.Layout);
             var result = new DownloadResult(0, 0, start.Have.Count, [], [], TimeSpan.Zero) { Selected = start.Selection.Skipping(start.Torrent) };
             return SeedUntilDoneAsync(seeding, result, options, progress, ct);
         }
@@ -127,13 +127,6 @@ public static class SwarmDownload
         using var storage = FileStorage.Open(start.Layout, ownership: start.Ownership, have: start.Have);
         await using var saver = new ResumeSaver(new ResumeLedger(start.Layout), storage, () => start.Have, options.LedgerInterval);
         await saver.SaveNowAsync(force: true, ct).ConfigureAwait(false);
-    }
-
-    /// <summary>How a seeding torrent opens its data again after a time without peers: read only, as laid out.</summary>
-    private static Func<IPieceStorage> SeedingStorage(DownloadStart start, Session session)
-    {
-        var (layout, budget) = (start.Layout, session.OpenFiles); // only these: a seeding torrent keeps this as long as it seeds
-        return () => FileStorage.Open(layout, readOnly: true, budget: budget);
     }
 
     /// <summary>Nothing to fetch: no port is bound; the ledger is written (it records the files as ours) and the
@@ -180,9 +173,15 @@ public static class SwarmDownload
     private static readonly TimeSpan RatioCheck = TimeSpan.FromSeconds(1);
 
     /// <summary>Seeds until the ratio or time limit (if any) or cancellation, then stops seeding and completes
-    /// <paramref name="result"/> with its totals; a failure to read the data is thrown. One frame, holding only the
-    /// seeding torrent and the result: it is what waits while the torrent seeds.</summary>
-    private static async Task<DownloadResult> SeedUntilDoneAsync(SeedingTorrent seeding, DownloadResult result, DownloadOptions options,
+    /// <paramref name="result"/> with its totals; a failure to read the data is thrown.</summary>
+    private static Task<DownloadResult> SeedUntilDoneAsync(SeedingTorrent seeding, DownloadResult result, DownloadOptions options,
+        IProgress<DownloadProgress>? progress, CancellationToken ct) =>
+        // Without a limit nothing needs looking at until a cancel: the torrent waits without a frame of this class.
+        options.SeedRatio is null && options.SeedTime is null
+            ? seeding.SeedUntilCancelled(result, progress, ct)
+            : SeedWithLimitsAsync(seeding, result, options, progress, ct);
+
+    private static async Task<DownloadResult> SeedWithLimitsAsync(SeedingTorrent seeding, DownloadResult result, DownloadOptions options,
         IProgress<DownloadProgress>? progress, CancellationToken ct)
     {
         await using (seeding)
@@ -191,10 +190,8 @@ public static class SwarmDownload
             options.Log?.Invoke("seeding" + (options.SeedRatio is { } r ? $" to ratio {r}" : "") + (options.SeedTime is { } t ? $" for {t}" : ""));
             seeding.Progress = progress;
             var startUploaded = seeding.Uploaded;
-            // Without a ratio nothing needs looking at until the time limit or a cancel: thousands of seeding torrents in
-            // one session cost no wake-ups. With a ratio, the upload is looked at once a second.
-            // A timer holds at most about 49 days; a longer limit seeds until cancelled. Without a limit nothing is made:
-            // ten thousand torrents seeding in one session wait on one small promise each.
+            // Without a ratio nothing needs looking at until the time limit or a cancel. With a ratio, the upload is
+            // looked at once a second. A timer holds at most about 49 days; a longer limit seeds until cancelled.
             // Both run on the session's clock (tests move a manual one).
             var timed = options.SeedTime is { } seedTime && seedTime.TotalMilliseconds < uint.MaxValue - 1;
             using var timeUp = timed ? new CancellationTokenSource(options.SeedTime!.Value, seeding.Time) : null;
