@@ -84,11 +84,10 @@ internal sealed partial class ManagedTorrent
             _error = null;
             _run = new CancellationTokenSource();
             // The caller's delegates, not its options: a seeding torrent keeps its run's options as long as it seeds.
-            var (trace, log) = (options.Trace, options.Log);
             var run = options with
             {
-                Trace = e => { Trace.Add(e); Peers.Observe(e); trace?.Invoke(e); },
-                Log = line => { AddLog(line); log?.Invoke(line); },
+                Trace = options.Trace is null ? OnTrace : TraceAlsoTo(options.Trace),
+                Log = options.Log is null ? AddLog : LogAlsoTo(options.Log),
                 FilePriorities = _selection.Files, // the page's selection, recorded in the ledger by the engine
                 DownloadLimit = DownloadLimit,
                 UploadLimit = UploadLimit,
@@ -98,6 +97,17 @@ internal sealed partial class ManagedTorrent
             Bump();
         }
     }
+
+    private void OnTrace(Wire.WireTraceEvent e)
+    {
+        Trace.Add(e);
+        Peers.Observe(e);
+    }
+
+    // Apart from Start, so that a run without the caller's delegates (serve's) makes no closure for them.
+    private Action<Wire.WireTraceEvent> TraceAlsoTo(Action<Wire.WireTraceEvent> also) => e => { OnTrace(e); also(e); };
+
+    private Action<string> LogAlsoTo(Action<string> also) => line => { AddLog(line); also(line); };
 
     /// <summary>Stops the download and waits for the engine to save its resume ledger.</summary>
     public Task PauseAsync() => StopAsync(keepRunning: false);

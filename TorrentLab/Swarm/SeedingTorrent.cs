@@ -25,7 +25,7 @@ internal sealed class SeedingTorrent : ISessionTorrent, IAsyncDisposable
     private readonly Bitfield _have;
     private readonly StorageLayout _layout;
     private readonly Lock _lock = new();
-    private readonly TaskCompletionSource _failed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private TaskCompletionSource? _failed; // made when asked for or on a failure: most torrents never fail
     private TorrentSwarm? _swarm;       // the swarm while awake, guarded by _lock
     private IPieceStorage? _storage;    // its storage, when this torrent opened it
     private Task _parking = Task.CompletedTask;
@@ -121,7 +121,12 @@ internal sealed class SeedingTorrent : ISessionTorrent, IAsyncDisposable
     public IReadOnlyList<string> BadPeers { get { lock (_lock) return _swarm is { } s ? [.. _badPeers, .. s.BadPeers] : _badPeers; } }
 
     /// <summary>Faults when a swarm fails for good (a read error of the data, its files gone).</summary>
-    public Task Failure => _failed.Task;
+    public Task Failure => Failed.Task;
+
+    private TaskCompletionSource Failed =>
+        LazyInitializer.EnsureInitialized(ref _failed, static () => new(TaskCreationOptions.RunContinuationsAsynchronously));
+
+    private bool HasFailed => Volatile.Read(ref _failed)?.Task.IsCompleted == true;
 
     /// <summary>Where progress goes; the swarms report to it, and a torrent falling asleep reports once more.</summary>
     public IProgress<DownloadProgress>? Progress
@@ -197,7 +202,7 @@ internal sealed class SeedingTorrent : ISessionTorrent, IAsyncDisposable
     /// cannot be opened any more, which fails the torrent (<see cref="Failure"/>).</summary>
     private TorrentSwarm? TryWakeLocked()
     {
-        if (_failed.Task.IsCompleted) return null;
+        if (HasFailed) return null;
         IPieceStorage storage;
         try
         {
@@ -206,7 +211,7 @@ internal sealed class SeedingTorrent : ISessionTorrent, IAsyncDisposable
         catch (Exception e) when (e is StorageException or IOException or UnauthorizedAccessException)
         {
             Log($"cannot seed any more: {e.Message}");
-            _failed.TrySetException(e);
+            Failed.TrySetException(e);
             FinishIfSeedingUntilCancelled();
             return null;
         }
@@ -227,7 +232,7 @@ internal sealed class SeedingTorrent : ISessionTorrent, IAsyncDisposable
     private void Watch(TorrentSwarm swarm) =>
         swarm.Failure.ContinueWith(t =>
         {
-            _failed.TrySetException(t.Exception!.InnerExceptions);
+            Failed.TrySetException(t.Exception!.InnerExceptions);
             FinishIfSeedingUntilCancelled();
         }, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
 
@@ -242,7 +247,7 @@ internal sealed class SeedingTorrent : ISessionTorrent, IAsyncDisposable
         _result = result;
         Volatile.Write(ref _done, new TaskCompletionSource<DownloadResult>(TaskCreationOptions.RunContinuationsAsynchronously));
         _stop = ct.UnsafeRegister(static state => ((SeedingTorrent)state!).Finish(), this);
-        if (_failed.Task.IsCompleted) Finish(); // failed before it was asked to seed on
+        if (HasFailed) Finish(); // failed before it was asked to seed on
         return _done!.Task;
     }
 
@@ -264,7 +269,7 @@ internal sealed class SeedingTorrent : ISessionTorrent, IAsyncDisposable
         var done = _done!;
         try
         {
-            var failed = _failed.Task.Exception;
+            var failed = Volatile.Read(ref _failed)?.Task.Exception;
             if (failed is null) Log("seeding stopped");
             await DisposeAsync().ConfigureAwait(false);
             _stop.Dispose();
