@@ -189,27 +189,35 @@ public class SeedingTorrentTests
         Assert.Equal(0, session.TorrentCount);
     }
 
+    /// <summary>Writes the torrent's data into <paramref name="output"/> and runs it in <paramref name="session"/> to seed
+    /// (checked, then seeding without limits); returns the run once it says it is seeding.</summary>
+    private static async Task<Task<DownloadResult>> SeedCompleteAsync(Session session, TestTorrents.Built built, string output,
+        ConcurrentQueue<string> log, CancellationToken ct)
+    {
+        built.WritePayload(output);
+        var run = TorrentClient.DownloadAsync(session, built.Torrent, new DownloadOptions
+        {
+            OutputDirectory = output,
+            SeedAfterDownload = true,
+            Log = log.Enqueue,
+        }, null, ct);
+        Assert.True(await CountingTimeProvider.EventuallyAsync(() => log.Contains("seeding"), Patience), "never seeding");
+        return run;
+    }
+
     [Fact]
     public async Task CompleteTorrentSeedingInASession_ItsDataUnreadable_FailsWithTheErrorAndLeavesTheSession()
     {
         using var folder = new TempFolder();
         var built = TestTorrents.SingleFile(length: 150_000, name: "gone.bin", announce: null, seed: 35);
         var output = folder.Combine("out");
-        built.WritePayload(output);
         await using var session = Session.Start(Loopback());
         var log = new ConcurrentQueue<string>();
-        var run = TorrentClient.DownloadAsync(session, built.Torrent, new DownloadOptions
-        {
-            OutputDirectory = output,
-            SeedAfterDownload = true,
-            Log = log.Enqueue,
-        }, null, Ct);
-        Assert.True(await CountingTimeProvider.EventuallyAsync(() => log.Contains("seeding"), Patience), "never seeding");
+        var run = await SeedCompleteAsync(session, built, output, log, Ct);
 
         // The file is replaced by something that cannot be opened (a Unix socket: open(2) fails with ENXIO, even for root).
         File.Delete(Path.Combine(output, "gone.bin"));
-        using var blocker = new Socket(AddressFamily.Unix, SocketType.Stream,
-            ProtocolType.Unspecified);
+        using var blocker = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
         blocker.Bind(new UnixDomainSocketEndPoint(Path.Combine(output, "gone.bin")));
         // A downloader's handshake wakes the torrent, which can no longer open its data.
         var downloader = TorrentClient.DownloadAsync(built.Torrent, Downloader(folder.Combine("next"), session.Port) with
@@ -233,17 +241,10 @@ public class SeedingTorrentTests
         using var folder = new TempFolder();
         var built = TestTorrents.SingleFile(length: 150_000, name: "kept.bin", announce: null, seed: 36);
         var output = folder.Combine("out");
-        built.WritePayload(output);
         await using var session = Session.Start(Loopback());
         var log = new ConcurrentQueue<string>();
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(Ct);
-        var run = TorrentClient.DownloadAsync(session, built.Torrent, new DownloadOptions
-        {
-            OutputDirectory = output,
-            SeedAfterDownload = true,
-            Log = log.Enqueue,
-        }, null, stop.Token);
-        Assert.True(await CountingTimeProvider.EventuallyAsync(() => log.Contains("seeding"), Patience), "never seeding");
+        var run = await SeedCompleteAsync(session, built, output, log, stop.Token);
         Assert.Equal(1, session.TorrentCount);
 
         await stop.CancelAsync();
