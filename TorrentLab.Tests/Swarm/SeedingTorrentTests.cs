@@ -257,6 +257,29 @@ public class SeedingTorrentTests
         Assert.Equal(built.Payload, File.ReadAllBytes(Path.Combine(output, "kept.bin")));
     }
 
+    [Fact]
+    public async Task CompleteTorrentInASession_StartedTwiceFromATrustedLedger_TheSecondRunFaultsAndTheFirstSeedsOn()
+    {
+        using var folder = new TempFolder();
+        var built = TestTorrents.SingleFile(length: 150_000, name: "twice.bin", announce: null, seed: 37);
+        var output = folder.Combine("out");
+        await using var session = Session.Start(Loopback());
+        var log = new ConcurrentQueue<string>();
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(Ct);
+        var first = await SeedCompleteAsync(session, built, output, log, stop.Token); // checks the data, writes the ledger
+
+        // The ledger is trusted now: the second start is prepared at once, and the session refuses the same torrent.
+        var second = TorrentClient.DownloadAsync(session, built.Torrent, new DownloadOptions { OutputDirectory = output, SeedAfterDownload = true },
+            null, Ct);
+
+        var e = await Assert.ThrowsAsync<SwarmException>(() => second);
+        Assert.Contains("running in this session already", e.Message);
+        Assert.False(first.IsCompleted);
+        Assert.Equal(1, session.TorrentCount);
+        await stop.CancelAsync();
+        await first.WaitAsync(Patience, Ct);
+    }
+
     private sealed class Progress : IProgress<DownloadProgress>
     {
         public DownloadProgress? Last { get; private set; }

@@ -84,7 +84,7 @@ public static partial class TorrentClient
     public static Task<DownloadResult> DownloadAsync(Session? session, Torrent torrent, DownloadOptions options,
         IProgress<DownloadProgress>? progress = null, CancellationToken ct = default)
     {
-        Task<DownloadStart> preparing;
+        // Every failure goes into the returned task, as from an async method, also when the engine starts at once below.
         try
         {
             ArgumentNullException.ThrowIfNull(options);
@@ -93,33 +93,28 @@ public static partial class TorrentClient
             if (options.Transport == PeerTransport.Utp && EngineFor(options) == DownloadEngine.Reference)
                 throw new ArgumentException("--transport utp needs the swarm engine; the single-peer reference path (--max-peers 1) speaks TCP only");
             // In a session, re-hashes of data on disk take turns with the other torrents' (the reference path has none).
-            preparing = session is null || EngineFor(options) == DownloadEngine.Reference
+            var preparing = session is null || EngineFor(options) == DownloadEngine.Reference
                 ? DownloadStart.PrepareAsync(torrent, options, ct)
                 : DownloadStart.PrepareAsync(torrent, options, ct, check => session.CheckInTurnAsync(check, ct));
+            // A trusted ledger prepares at once (a restart of thousands of seeding torrents): then no frame of this
+            // method waits as long as the torrent runs.
+            return preparing.IsCompletedSuccessfully ? Run(preparing.Result) : ThenRunAsync(preparing);
         }
-        catch (Exception e) when (e is ArgumentException)
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+            return Task.FromCanceled<DownloadResult>(ct);
+        }
+        catch (Exception e)
         {
             return Task.FromException<DownloadResult>(e);
         }
-        // A trusted ledger prepares at once (a restart of thousands of seeding torrents): then no frame of this method
-        // waits as long as the torrent runs.
-        return preparing.IsCompletedSuccessfully ? Run(preparing.Result) : ThenRunAsync();
 
-        async Task<DownloadResult> ThenRunAsync() => await Run(await preparing.ConfigureAwait(false)).ConfigureAwait(false);
+        async Task<DownloadResult> ThenRunAsync(Task<DownloadStart> preparing) =>
+            await Run(await preparing.ConfigureAwait(false)).ConfigureAwait(false);
 
-        Task<DownloadResult> Run(DownloadStart start)
-        {
-            try
-            {
-                return EngineFor(options) == DownloadEngine.Reference
-                    ? ReferenceDownload.RunAsync(start, options, progress, ct)
-                    : SwarmDownload.RunAsync(start, options, progress, ct, session);
-            }
-            catch (Exception e) when (e is ArgumentException)
-            {
-                return Task.FromException<DownloadResult>(e);
-            }
-        }
+        Task<DownloadResult> Run(DownloadStart start) => EngineFor(options) == DownloadEngine.Reference
+            ? ReferenceDownload.RunAsync(start, options, progress, ct)
+            : SwarmDownload.RunAsync(start, options, progress, ct, session);
     }
 
     /// <summary>The engine that runs a download with these options (the one engine choice).</summary>

@@ -251,6 +251,10 @@ internal sealed class SeedingTorrent : ISessionTorrent, IAsyncDisposable
         return _done!.Task;
     }
 
+    /// <summary><paramref name="result"/> with what this torrent received and sent, and the peers it banned.</summary>
+    internal DownloadResult WithTotals(DownloadResult result) =>
+        result with { Downloaded = Received, Uploaded = Uploaded, BadPeers = BadPeers };
+
     private void FinishIfSeedingUntilCancelled()
     {
         if (Volatile.Read(ref _done) is not null) Finish();
@@ -275,7 +279,7 @@ internal sealed class SeedingTorrent : ISessionTorrent, IAsyncDisposable
             _stop.Dispose();
             _progress?.Report(Snapshot());
             if (failed is not null) done.TrySetException(failed.InnerExceptions);
-            else done.TrySetResult(_result! with { Downloaded = Received, Uploaded = Uploaded, BadPeers = BadPeers });
+            else done.TrySetResult(WithTotals(_result!));
         }
         catch (Exception e)
         {

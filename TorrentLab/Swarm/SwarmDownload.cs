@@ -227,6 +227,6 @@ public static class SwarmDownload
                 progress?.Report(seeding.Snapshot());
             }
         }
-        return result with { Downloaded = seeding.Received, Uploaded = seeding.Uploaded, BadPeers = seeding.BadPeers };
+        return seeding.WithTotals(result);
     }
 }
