@@ -17,6 +17,7 @@ internal sealed partial class ManagedTorrent
 {
     private bool _seeding;       // this run keeps seeding after completion
     private long _uploadedBefore; // payload bytes uploaded by earlier runs
+    private long _runUploaded;    // and by this run, so far
     private long _queueTicket;
 
     /// <summary>Downloading or seeding now: an engine run is under way.</summary>
@@ -31,7 +32,7 @@ internal sealed partial class ManagedTorrent
     /// <summary>Payload bytes uploaded by every run so far (kept in the saved list, so the ratio survives a restart).</summary>
     public long Uploaded
     {
-        get { lock (_lock) return _uploadedBefore + (_progress?.Uploaded ?? 0); }
+        get { lock (_lock) return _uploadedBefore + _runUploaded; }
         init => _uploadedBefore = value;
     }
 
@@ -92,7 +93,7 @@ internal sealed partial class ManagedTorrent
     /// <summary>Adds the figures the list shows beside progress: ETA, uploaded bytes and ratio, tracker error, stalled.</summary>
     private TorrentSummary WithParity(TorrentSummary summary)
     {
-        var uploaded = _uploadedBefore + (_progress?.Uploaded ?? 0); // under the lock already
+        var uploaded = _uploadedBefore + _runUploaded; // under the lock already
         var trackerError = _trackerAnswer is { } answer && answer.Text.Contains("failed", StringComparison.Ordinal) ? answer.Text : null;
         return summary with
         {

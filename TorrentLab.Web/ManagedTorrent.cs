@@ -167,7 +167,8 @@ internal sealed partial class ManagedTorrent
                 // Requested pieces are no longer being fetched: the map keeps verified (and failed) ones only.
                 _pieces = PieceStates.From(_pieces.Verified(), failed: _pieces.IndexesOf(PieceState.Failed));
             }
-            _uploadedBefore += _progress?.Uploaded ?? 0;
+            _uploadedBefore += _runUploaded;
+            _runUploaded = 0;
             _progress = null;
             _run?.Dispose();
             _run = null;
@@ -184,7 +185,11 @@ internal sealed partial class ManagedTorrent
             if (!IsRunning) return;
             seedingNow = State == TorrentState.Downloading && _seeding && p.PiecesDone == p.PieceCount;
             if (seedingNow) State = TorrentState.Seeding;
-            _progress = p;
+            // A report with nothing to show beside the totals (a seed asleep, no peer) is not kept: ten thousand idle
+            // torrents hold none.
+            _progress = State == TorrentState.Downloading || p.ConnectedPeers > 0 || p.Peers.Count > 0 || p.CurrentPeer is not null
+                || p.DownloadRate > 0 || p.UploadRate > 0 || p.Status is not null ? p : null;
+            _runUploaded = p.Uploaded;
             _sources = p.PeerSources;
             _bytesDone = p.BytesDone;
             if (p.Pieces is { } pieces && pieces.Count == Torrent.PieceCount) _pieces = pieces;

@@ -66,10 +66,10 @@ internal sealed partial class TorrentManager
         string? Taken(string path) => _places.TryGetValue(path, out var hash) && hash != except ? path : null;
     }
 
-    private void TakePlaceLocked(Torrent torrent, string folder)
+    private void TakePlaceLocked(ManagedTorrent torrent, string folder)
     {
-        var place = DataPath(torrent, folder);
-        _places[place] = torrent.InfoHash.Hex;
+        var place = DataPath(torrent.Torrent, folder);
+        _places[place] = torrent.InfoHash; // the torrent's own text: ten thousand torrents hold no second copy
         for (var i = place.LastIndexOf('/'); i > 0; i = place.LastIndexOf('/', i - 1))
             _placesBelow[place[..i]] = _placesBelow.GetValueOrDefault(place[..i]) + 1;
     }
@@ -99,7 +99,7 @@ internal sealed partial class TorrentManager
         {
             CheckFreeLocked(torrent.Torrent, target, except: torrent.InfoHash);
             if (!_moving.Add(torrent.InfoHash)) throw new WebApiException(409, $"'{torrent.Torrent.Name}' is being moved already");
-            TakePlaceLocked(torrent.Torrent, target); // no other torrent goes there meanwhile
+            TakePlaceLocked(torrent, target); // no other torrent goes there meanwhile
         }
         var moved = false;
         try

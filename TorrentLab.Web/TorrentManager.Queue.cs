@@ -113,7 +113,7 @@ internal sealed partial class TorrentManager
         return options with
         {
             OutputDirectory = FolderOf(torrent), Trackers = torrent.EditedTrackers,
-            ExtraPeers = [.. options.ExtraPeers, .. torrent.LinkPeers],
+            ExtraPeers = torrent.LinkPeers.Count == 0 ? options.ExtraPeers : [.. options.ExtraPeers, .. torrent.LinkPeers],
             SeedAfterDownload = seed, SeedRatio = seed ? ratio : null, SeedTime = seed ? time : null,
         };
     }
@@ -161,5 +161,5 @@ internal sealed partial class TorrentManager
     public Task<MagnetTorrent> FetchMagnetAsync(string link, CancellationToken ct) => TorrentClient.FetchMagnetAsync(Session, link, OptionsFor(), ct);
 
     private static IReadOnlyList<IPEndPoint> PeersOf(IReadOnlyList<string>? saved) =>
-        [.. (saved ?? []).Select(text => IPEndPoint.TryParse(text, out var peer) ? peer : null).OfType<IPEndPoint>()];
+        saved is null or [] ? [] : [.. saved.Select(text => IPEndPoint.TryParse(text, out var peer) ? peer : null).OfType<IPEndPoint>()];
 }

@@ -88,7 +88,7 @@ internal sealed partial class TorrentManager : IAsyncDisposable
             lock (manager._lock)
             {
                 manager._torrents[managed.InfoHash] = managed;
-                manager.TakePlaceLocked(managed.Torrent, managed.SaveFolder);
+                manager.TakePlaceLocked(managed, managed.SaveFolder);
             }
             if (entry.Running) manager.Enqueue(managed); // in the saved order; the queue starts what fits
         }
@@ -183,7 +183,7 @@ internal sealed partial class TorrentManager : IAsyncDisposable
             managed = Track(torrent, saveFolder, DateTimeOffset.UtcNow, linkPeers);
             _store.SaveTorrent(torrent.InfoHash.Hex, bytes);
             _torrents[managed.InfoHash] = managed;
-            TakePlaceLocked(torrent, saveFolder);
+            TakePlaceLocked(managed, saveFolder);
             Interlocked.Increment(ref _listVersion);
         }
         if (start) Enqueue(managed);
@@ -260,7 +260,7 @@ internal sealed partial class TorrentManager : IAsyncDisposable
         var (pieces, recorded) = TorrentClient.ReadLedger(torrent, FolderPath(folder));
         return new ManagedTorrent(torrent, addedAt, pieces, priorities ?? recorded)
         {
-            StateChanged = _stateChanged, LinkPeers = linkPeers, Uploaded = uploaded, Session = Session,
+            StateChanged = _stateChanged, LinkPeers = linkPeers.Count == 0 ? [] : linkPeers, Uploaded = uploaded, Session = Session,
             DownloadLimit = new RateLimit(0, GlobalDownloadLimit),
             UploadLimit = new RateLimit(0, GlobalUploadLimit),
             SaveFolder = folder, EditedTrackers = trackers,

@@ -18,15 +18,20 @@ public enum PieceState : byte
 /// <summary>A compact snapshot of every piece's <see cref="PieceState"/> (one byte per piece), for a live piece map.</summary>
 public sealed class PieceStates
 {
-    private readonly byte[] _states;
+    private readonly byte[]? _states; // null: every piece verified (a complete torrent's map holds no byte per piece)
+    private readonly int _count;
 
-    private PieceStates(byte[] states) => _states = states;
+    private PieceStates(byte[] states) => (_states, _count) = (states, states.Length);
+
+    private PieceStates(int allVerified) => _count = allVerified;
 
     /// <summary>Pieces in the torrent.</summary>
-    public int Count => _states.Length;
+    public int Count => _count;
 
     /// <summary>The state of piece <paramref name="index"/>.</summary>
-    public PieceState this[int index] => (PieceState)_states[index];
+    public PieceState this[int index] =>
+        _states is not null ? (PieceState)_states[index]
+        : (uint)index < (uint)_count ? PieceState.Verified : throw new IndexOutOfRangeException();
 
     /// <summary>Builds a snapshot. When sources overlap, verified wins over failed, and failed over requested, so a
     /// piece that failed stays visible as failed until a good copy is verified.</summary>
@@ -36,6 +41,7 @@ public sealed class PieceStates
     public static PieceStates From(Bitfield verified, IEnumerable<int>? requested = null, IEnumerable<int>? failed = null)
     {
         ArgumentNullException.ThrowIfNull(verified);
+        if (verified.IsComplete) return new PieceStates(verified.Length); // verified wins: nothing else shows
         var states = new byte[verified.Length];
         foreach (var i in requested ?? []) if ((uint)i < (uint)states.Length) states[i] = (byte)PieceState.Requested;
         foreach (var i in failed ?? []) if ((uint)i < (uint)states.Length) states[i] = (byte)PieceState.Failed;
@@ -44,17 +50,22 @@ public sealed class PieceStates
     }
 
     /// <summary>Every piece verified: the map of a completed download.</summary>
-    public static PieceStates AllVerified(int count) => From(Bitfield.Full(count));
+    public static PieceStates AllVerified(int count)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(count);
+        return new PieceStates(count);
+    }
 
     /// <summary>The pieces in <paramref name="state"/>, in order.</summary>
     public IEnumerable<int> IndexesOf(PieceState state)
     {
-        for (var i = 0; i < _states.Length; i++) if (_states[i] == (byte)state) yield return i;
+        for (var i = 0; i < _count; i++) if ((_states?[i] ?? (byte)PieceState.Verified) == (byte)state) yield return i;
     }
 
     /// <summary>The verified pieces as a have bitfield.</summary>
     public Bitfield Verified()
     {
+        if (_states is null) return Bitfield.Full(_count);
         var have = new Bitfield(_states.Length);
         foreach (var i in IndexesOf(PieceState.Verified)) have.Set(i);
         return have;
@@ -63,6 +74,7 @@ public sealed class PieceStates
     /// <summary>How many pieces are in <paramref name="state"/>.</summary>
     public int CountOf(PieceState state)
     {
+        if (_states is null) return state == PieceState.Verified ? _count : 0;
         var count = 0;
         foreach (var s in _states) if (s == (byte)state) count++;
         return count;
@@ -70,7 +82,7 @@ public sealed class PieceStates
 
     /// <summary>One digit per piece (<c>0</c> missing, <c>1</c> requested, <c>2</c> verified, <c>3</c> failed): the
     /// form the web interface sends to the page.</summary>
-    public string ToDigits() => string.Create(_states.Length, _states, static (span, states) =>
+    public string ToDigits() => _states is null ? new string((char)('0' + (byte)PieceState.Verified), _count) : string.Create(_states.Length, _states, static (span, states) =>
     {
         for (var i = 0; i < states.Length; i++) span[i] = (char)('0' + states[i]);
     });

@@ -22,7 +22,7 @@ public sealed class RateLimit
     private static readonly TimeSpan MaxWaitStep = TimeSpan.FromMilliseconds(250); // a new rate is picked up this fast
 
     private readonly TimeProvider _clock;
-    private readonly Lock _lock = new();
+    private Lock? _lock; // made when first needed: ten thousand idle torrents' unlimited buckets hold none
     private long _rate;
     private double _tokens;
     private long _stamp;
@@ -44,15 +44,15 @@ public sealed class RateLimit
     /// <summary>Payload bytes per second allowed; 0 is unlimited. Takes effect at the next take.</summary>
     public long BytesPerSecond
     {
-        get { lock (_lock) return _rate; }
+        get => Volatile.Read(ref _rate);
         set
         {
             ArgumentOutOfRangeException.ThrowIfNegative(value);
-            lock (_lock)
+            lock (Sync)
             {
                 Refill();
                 if (_rate == 0) _tokens = Capacity(value);          // was unlimited: start with a full bucket
-                _rate = value;
+                Volatile.Write(ref _rate, value);
                 _tokens = Math.Min(_tokens, Capacity(value));     // a lower rate must not inherit the old burst
             }
         }
@@ -87,11 +87,14 @@ public sealed class RateLimit
     {
         get
         {
-            TimeSpan own;
-            lock (_lock)
+            var own = TimeSpan.Zero;
+            if (Volatile.Read(ref _rate) != 0)
             {
-                Refill();
-                own = _rate == 0 || _tokens > 0 ? TimeSpan.Zero : TimeSpan.FromSeconds((1 - _tokens) / _rate);
+                lock (Sync)
+                {
+                    Refill();
+                    own = _rate == 0 || _tokens > 0 ? TimeSpan.Zero : TimeSpan.FromSeconds((1 - _tokens) / _rate);
+                }
             }
             var above = Parent?.Delay ?? TimeSpan.Zero;
             return own > above ? own : above;
@@ -111,11 +114,14 @@ public sealed class RateLimit
 
     private static double Capacity(long rate) => Math.Max(rate / 4.0, MinBurst);
 
+    private Lock Sync => LazyInitializer.EnsureInitialized(ref _lock);
+
     private int TakeOwn(int count, int chunkBytes)
     {
-        lock (_lock)
+        if (count == 0 || Volatile.Read(ref _rate) == 0) return count; // unlimited: no lock taken
+        lock (Sync)
         {
-            if (_rate == 0 || count == 0) return count;
+            if (_rate == 0) return count;
             Refill();
             if (_tokens <= 0) return 0;
             var granted = (int)Math.Min(count, Math.Ceiling(_tokens / chunkBytes));
@@ -126,7 +132,8 @@ public sealed class RateLimit
 
     private void RefundOwn(long bytes)
     {
-        lock (_lock)
+        if (Volatile.Read(ref _rate) == 0) return;
+        lock (Sync)
         {
             if (_rate == 0) return;
             Refill();

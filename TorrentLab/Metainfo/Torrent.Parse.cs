@@ -58,7 +58,7 @@ public sealed partial class Torrent
             AnnounceTiers = ParseTiers(root),
             WebSeeds = ParseWebSeeds(root),
             Comment = OptionalText(root, "comment"),
-            CreatedBy = OptionalText(root, "created by"),
+            CreatedBy = SharedText.Of(OptionalText(root, "created by")),
             // Dates before 1970 or after 9999 are nonsense that DateTimeOffset cannot hold; treat them as absent.
             CreationDate = root["creation date"] is BInteger { Value: > 0 and < 253402300800 } date
                 ? DateTimeOffset.FromUnixTimeSeconds(date.Value) : null,
@@ -196,21 +196,21 @@ public sealed partial class Torrent
         var result = new List<IReadOnlyList<string>>();
         foreach (var tier in tiers.Items)
         {
-            var urls = tier is BList list ? list.Items.Select(Url).OfType<string>().Distinct().ToList() : [];
-            if (urls.Count > 0) result.Add(urls);
+            var urls = tier is BList list ? list.Items.Select(Url).OfType<string>().Distinct().ToArray() : [];
+            if (urls.Length > 0) result.Add(urls);
         }
-        return result;
+        return result.ToArray(); // arrays, not lists: held as long as the torrent is, by every torrent of a session
     }
 
     private static IReadOnlyList<string> ParseWebSeeds(BDictionary root) => root["url-list"] switch
     {
         BString one => Url(one) is { } url ? [url] : [],
-        BList many => many.Items.Select(Url).OfType<string>().Distinct().ToList(),
+        BList many => many.Items.Select(Url).OfType<string>().Distinct().ToArray(),
         _ => [],
     };
 
     // Trackers and seeds are trimmed: real torrents carry stray whitespace around URLs (libtorrent trims too).
-    private static string? Url(BValue? value) => value is BString s && s.Text.Trim() is { Length: > 0 } url ? url : null;
+    private static string? Url(BValue? value) => value is BString s && s.Text.Trim() is { Length: > 0 } url ? SharedText.Of(url) : null;
 
     private static string? OptionalText(BDictionary dict, string key) =>
         (dict[key + ".utf-8"] as BString ?? dict[key] as BString)?.Text;

@@ -12,7 +12,7 @@ public sealed partial class Torrent
         Name = name;
         PieceLength = pieceLength;
         PieceHashes = pieceHashes;
-        Files = files;
+        Files = files as TorrentFile[] ?? files.ToArray(); // an array, not a list: every torrent of a session holds it
         IsMultiFile = isMultiFile;
         TotalLength = files.Count == 0 ? 0 : files[^1].Offset + files[^1].Length;
         PayloadLength = files.Where(f => !f.IsPadding).Sum(f => f.Length);

@@ -12,33 +12,42 @@ namespace TorrentLab.Pieces;
 /// </code>Pieces 2 and 4 also hold bytes of a.bin and c.bin: those bytes are written where they belong.</remarks>
 public sealed class PieceSelection
 {
-    private readonly byte[] _rank; // per piece: the highest FilePriority of its files (0: skip)
+    private const int SharedListsUpTo = 64; // files: the all-normal priority lists of torrents this small are shared
+    private static readonly FilePriority[]?[] NormalLists = new FilePriority[]?[SharedListsUpTo + 1];
+    private readonly byte[]? _rank; // per piece: the highest FilePriority of its files (0: skip); null: every piece Normal
     private readonly int _wantedCount;
     private readonly long _wantedBytes;
 
     private PieceSelection(Torrent torrent, FilePriority[] files)
     {
-        Files = files;
-        _rank = new byte[torrent.PieceCount];
+        var rank = new byte[torrent.PieceCount];
         for (var f = 0; f < files.Length; f++)
         {
             var file = torrent.Files[f];
             if (file.IsPadding || file.Length == 0 || files[f] == FilePriority.Skip) continue;
             var first = (int)(file.Offset / torrent.PieceLength);
             var last = (int)((file.Offset + file.Length - 1) / torrent.PieceLength);
-            for (var p = first; p <= last; p++) _rank[p] = Math.Max(_rank[p], (byte)files[f]);
+            for (var p = first; p <= last; p++) rank[p] = Math.Max(rank[p], (byte)files[f]);
         }
         var levels = new HashSet<byte>();
-        for (var p = 0; p < _rank.Length; p++)
+        for (var p = 0; p < rank.Length; p++)
         {
-            if (_rank[p] == 0) continue;
-            levels.Add(_rank[p]);
+            if (rank[p] == 0) continue;
+            levels.Add(rank[p]);
             _wantedCount++;
             _wantedBytes += torrent.GetPiecePayloadLength(p);   // padding is not payload (BEP 47)
         }
         HasLevels = levels.Count > 1;
         IsEverything = _wantedCount == torrent.PieceCount;
+        // The whole torrent at normal priority (what nearly every torrent of a long-running client is) keeps no per-piece
+        // array and shares its per-file list: ten thousand seeding torrents, or one of a million pieces, hold none.
+        var allNormal = files.All(p => p == FilePriority.Normal);
+        _rank = IsEverything && allNormal && Array.TrueForAll(rank, r => r == (byte)FilePriority.Normal) ? null : rank;
+        Files = allNormal ? NormalList(files) : files;
     }
+
+    private static FilePriority[] NormalList(FilePriority[] made) =>
+        made.Length > SharedListsUpTo ? made : Interlocked.CompareExchange(ref NormalLists[made.Length], made, null) ?? made;
 
     /// <summary>Every file at normal priority: the whole torrent.</summary>
     public static PieceSelection All(Torrent torrent) =>
@@ -74,10 +83,10 @@ public sealed class PieceSelection
     public long WantedBytes => _wantedBytes;
 
     /// <summary>The priority of piece <paramref name="index"/>: the highest of its files'.</summary>
-    public FilePriority Rank(int index) => (FilePriority)_rank[index];
+    public FilePriority Rank(int index) => _rank is null ? FilePriority.Normal : (FilePriority)_rank[index];
 
     /// <summary>True when piece <paramref name="index"/> is to be downloaded.</summary>
-    public bool IsWanted(int index) => _rank[index] != 0;
+    public bool IsWanted(int index) => _rank is null || _rank[index] != 0;
 
     /// <summary>True when file <paramref name="file"/> is skipped.</summary>
     public bool IsSkipped(int file) => Files[file] == FilePriority.Skip;
@@ -97,7 +106,7 @@ public sealed class PieceSelection
         var (count, bytes) = (0, 0L);
         foreach (var i in have.SetIndexes())
         {
-            if (_rank[i] == 0) continue;
+            if (!IsWanted(i)) continue;
             count++;
             bytes += torrent.GetPiecePayloadLength(i);
         }
@@ -109,7 +118,7 @@ public sealed class PieceSelection
     {
         ArgumentNullException.ThrowIfNull(have);
         if (IsEverything) return have.IsComplete;
-        for (var i = 0; i < _rank.Length; i++) if (_rank[i] != 0 && !have[i]) return false;
+        for (var i = 0; i < _rank!.Length; i++) if (_rank[i] != 0 && !have[i]) return false;
         return true;
     }
 }

@@ -15,7 +15,7 @@ internal sealed class StorageLayout
         // One string for every torrent of a folder: a session of ten thousand torrents keeps one copy, not ten thousand.
         Root = string.Intern(OutputPaths.Root(outputDir));
         var realRoot = OutputPaths.RealPath(Root); // once for all files: each is resolved from there
-        FullPaths = [.. torrent.Files.Select(f => OutputPaths.Resolve(Root, f.PathSegments, realRoot))];
+        FullPaths = torrent.Files.Select(f => OutputPaths.Resolve(Root, f.PathSegments, realRoot)).ToArray(); // no list around it
         _starts = [.. torrent.Files.Select(f => f.Offset)];
         RootIdentity = FolderIdentity.Of(Root);
     }

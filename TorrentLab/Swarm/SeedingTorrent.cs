@@ -31,7 +31,6 @@ internal sealed class SeedingTorrent : ISessionTorrent, IAsyncDisposable
     private Task _parking = Task.CompletedTask;
     private ITimer? _parkTimer;
     private IProgress<DownloadProgress>? _progress;
-    private DownloadProgress? _last;
     private IReadOnlyList<IPEndPoint> _retiredSeeds = [];
     private IReadOnlyList<string> _badPeers = [];
     private long _received, _uploaded; // totals of the swarms that were let go
@@ -159,7 +158,7 @@ internal sealed class SeedingTorrent : ISessionTorrent, IAsyncDisposable
         lock (_lock)
         {
             if (_swarm is { } swarm) return swarm.Snapshot();
-            return _last ??= new DownloadProgress(_have.Count, Torrent.PieceCount, BytesOf(_have), Torrent.PayloadLength, 0, 0, 0, null, TimeSpan.Zero)
+            return new DownloadProgress(_have.Count, Torrent.PieceCount, BytesOf(_have), Torrent.PayloadLength, 0, 0, 0, null, TimeSpan.Zero)
             {
                 Uploaded = _uploaded,
                 BadPeers = _badPeers.Count,
@@ -222,7 +221,6 @@ internal sealed class SeedingTorrent : ISessionTorrent, IAsyncDisposable
         swarm.Start();
         _swarm = swarm;
         _storage = storage;
-        _last = null;
         Interlocked.Increment(ref _wakes);
         Watch(swarm);
         return swarm;
@@ -236,11 +234,12 @@ internal sealed class SeedingTorrent : ISessionTorrent, IAsyncDisposable
             FinishIfSeedingUntilCancelled();
         }, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
 
-    /// <summary>Seeds until <paramref name="ct"/> is cancelled (then the totals are added to <paramref name="result"/>)
-    /// or the data can no longer be read (then that failure is thrown), having stopped seeding first either way.</summary>
+    /// <summary>Seeds until <paramref name="ct"/> is cancelled (then the totals are added to <paramref name="result"/>,
+    /// or to a result of the pieces seeded when it is null) or the data can no longer be read (then that failure is
+    /// thrown), having stopped seeding first either way.</summary>
     /// <remarks>What a seeding torrent of a session waits in without a ratio or time limit. No method's frame waits
     /// with it: ten thousand torrents seeding hold a promise and a cancellation callback each.</remarks>
-    internal Task<DownloadResult> SeedUntilCancelled(DownloadResult result, IProgress<DownloadProgress>? progress, CancellationToken ct)
+    internal Task<DownloadResult> SeedUntilCancelled(DownloadResult? result, IProgress<DownloadProgress>? progress, CancellationToken ct)
     {
         Log("seeding");
         Progress = progress;
@@ -250,6 +249,9 @@ internal sealed class SeedingTorrent : ISessionTorrent, IAsyncDisposable
         if (HasFailed) Finish(); // failed before it was asked to seed on
         return _done!.Task;
     }
+
+    /// <summary>The result of a torrent that was complete when it started seeding: its pieces, nothing fetched.</summary>
+    internal DownloadResult SeededResult() => new(0, 0, PiecesAvailable, [], [], TimeSpan.Zero);
 
     /// <summary><paramref name="result"/> with what this torrent received and sent, and the peers it banned.</summary>
     internal DownloadResult WithTotals(DownloadResult result) =>
@@ -279,7 +281,7 @@ internal sealed class SeedingTorrent : ISessionTorrent, IAsyncDisposable
             _stop.Dispose();
             _progress?.Report(Snapshot());
             if (failed is not null) done.TrySetException(failed.InnerExceptions);
-            else done.TrySetResult(WithTotals(_result!));
+            else done.TrySetResult(WithTotals(_result ?? SeededResult()));
         }
         catch (Exception e)
         {
@@ -323,7 +325,6 @@ internal sealed class SeedingTorrent : ISessionTorrent, IAsyncDisposable
             _badPeers = [.. _badPeers, .. swarm.BadPeers];
             _parkTimer?.Dispose();
             _parkTimer = null;
-            _last = null;
             _parking = LetGoAsync(swarm, storage);
         }
         _progress?.Report(Snapshot());

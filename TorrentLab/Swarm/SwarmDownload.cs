@@ -108,7 +108,8 @@ public static class SwarmDownload
         Task<DownloadResult> Seed()
         {
             var seeding = SeedingTorrent.Start(session, start.Torrent, options, start.Have, start.Layout);
-            var result = new DownloadResult(0, 0, start.Have.Count, [], [], TimeSpan.Zero) { Selected = start.Selection.Skipping(start.Torrent) };
+            // The result of a whole torrent is made when seeding ends, not held while it seeds; a partial seed's says what it skipped.
+            var result = start.Selection.Skipping(start.Torrent) is { } skipping ? seeding.SeededResult() with { Selected = skipping } : null;
             return SeedUntilDoneAsync(seeding, result, options, progress, ct);
         }
 
@@ -174,12 +175,12 @@ public static class SwarmDownload
 
     /// <summary>Seeds until the ratio or time limit (if any) or cancellation, then stops seeding and completes
     /// <paramref name="result"/> with its totals; a failure to read the data is thrown.</summary>
-    private static Task<DownloadResult> SeedUntilDoneAsync(SeedingTorrent seeding, DownloadResult result, DownloadOptions options,
+    private static Task<DownloadResult> SeedUntilDoneAsync(SeedingTorrent seeding, DownloadResult? result, DownloadOptions options,
         IProgress<DownloadProgress>? progress, CancellationToken ct) =>
         // Without a limit nothing needs looking at until a cancel: the torrent waits without a frame of this class.
         options.SeedRatio is null && options.SeedTime is null
             ? seeding.SeedUntilCancelled(result, progress, ct)
-            : SeedWithLimitsAsync(seeding, result, options, progress, ct);
+            : SeedWithLimitsAsync(seeding, result ?? seeding.SeededResult(), options, progress, ct);
 
     private static async Task<DownloadResult> SeedWithLimitsAsync(SeedingTorrent seeding, DownloadResult result, DownloadOptions options,
         IProgress<DownloadProgress>? progress, CancellationToken ct)
