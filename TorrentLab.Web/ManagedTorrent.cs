@@ -10,11 +10,13 @@ internal enum TorrentState { Paused, Downloading, Completed, Failed, Queued, See
 
 /// <summary>One torrent of the web interface: its engine run (started, paused, finished or failed), the latest progress
 /// report, its piece map, peers and wire trace. Thread-safe: the engine reports from its own tasks.</summary>
-internal sealed partial class ManagedTorrent
+internal sealed partial class ManagedTorrent : IProgress<DownloadProgress>
 {
     private const int MaxLogLines = 200; // the detail view shows recent protocol events, not a whole history
     private readonly Lock _lock = new();
-    private Queue<string>? _log; // made at the first line; guarded by _lock
+    // Made at the first line, guarded by _lock. Each line keeps its time apart (the text is often a shared literal): a
+    // seeding torrent's two lines cost a few dozen bytes, not a stamped copy of each.
+    private Queue<(int Second, string Line)>? _log;
     private CancellationTokenSource? _run;
     private PeerSources _sources = PeerSources.None; // the last run's counts, kept after it ends
     private Task _task = Task.CompletedTask;
@@ -136,7 +138,7 @@ internal sealed partial class ManagedTorrent
         string? error = null;
         try
         {
-            await TorrentClient.DownloadAsync(Session, Torrent, options, new Sink(this), ct).ConfigureAwait(false);
+            await TorrentClient.DownloadAsync(Session, Torrent, options, this, ct).ConfigureAwait(false);
             outcome = TorrentState.Completed;
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
@@ -200,11 +202,11 @@ internal sealed partial class ManagedTorrent
 
     private void AddLog(string line)
     {
-        var stamped = $"{DateTimeOffset.UtcNow:HH:mm:ss} {line}";
+        var second = (int)DateTimeOffset.UtcNow.TimeOfDay.TotalSeconds;
         lock (_lock)
         {
-            _log ??= new();
-            _log.Enqueue(stamped);
+            _log ??= new(2); // most torrents log two lines ("resume ledger trusted", "seeding") and no more
+            _log.Enqueue((second, line));
             while (_log.Count > MaxLogLines) _log.Dequeue();
             if (line.StartsWith("tracker", StringComparison.Ordinal)) _trackerAnswer = (line, DateTimeOffset.UtcNow);
             Bump();
@@ -236,7 +238,8 @@ internal sealed partial class ManagedTorrent
             var files = TorrentClient.Files(Torrent, _pieces).Select(f => new FileDetails(f.File.DisplayPath, f.File.Length,
                 f.TotalPieces == 0 ? 1 : (double)f.VerifiedPieces / f.TotalPieces, f.VerifiedPieces, f.TotalPieces)).ToArray();
             return new TorrentDetails(summary, Torrent.PieceLength, Torrent.Comment, Torrent.CreatedBy, files, Trackers(),
-                Peers.Snapshot(_progress, IsRunning), _pieces.ToDigits(), [.. _log ?? []],
+                Peers.Snapshot(_progress, IsRunning), _pieces.ToDigits(),
+                [.. (_log ?? []).Select(e => $"{TimeSpan.FromSeconds(e.Second):hh\\:mm\\:ss} {e.Line}")],
                 Torrent.MetaVersion, Torrent.InfoHashV2?.Hex, TorrentClient.HashScheme(Torrent))
             {
                 PeerSources = _sources,
@@ -269,8 +272,5 @@ internal sealed partial class ManagedTorrent
     }
 
     /// <summary>Takes progress reports on the engine's thread (no synchronization context hop, unlike Progress&lt;T&gt;).</summary>
-    private sealed class Sink(ManagedTorrent owner) : IProgress<DownloadProgress>
-    {
-        public void Report(DownloadProgress value) => owner.OnProgress(value);
-    }
+    void IProgress<DownloadProgress>.Report(DownloadProgress value) => OnProgress(value);
 }

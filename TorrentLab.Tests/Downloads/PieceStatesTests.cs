@@ -23,4 +23,25 @@ public class PieceStatesTests
     [Fact]
     public void From_IndexesOutOfRange_AreIgnored() =>
         Assert.Equal("00", PieceStates.From(new Bitfield(2), requested: [-1, 2], failed: [99]).ToDigits());
+
+    [Fact]
+    public void AllVerified_AnswersAsAMapOfVerifiedPieces()
+    {
+        var states = PieceStates.AllVerified(5);
+
+        Assert.Equal(5, states.Count);
+        Assert.Equal("22222", states.ToDigits());
+        Assert.Equal(PieceState.Verified, states[4]);
+        Assert.Throws<IndexOutOfRangeException>(() => states[5]);
+        Assert.Equal([0, 1, 2, 3, 4], states.IndexesOf(PieceState.Verified));
+        Assert.Empty(states.IndexesOf(PieceState.Missing));
+        Assert.Equal(5, states.CountOf(PieceState.Verified));
+        Assert.Equal(0, states.CountOf(PieceState.Failed));
+        Assert.True(states.Verified().IsComplete);
+        Assert.Equal(5, states.Verified().Length);
+    }
+
+    [Fact]
+    public void From_EveryPieceVerified_VerifiedWinsOverRequestedAndFailed() =>
+        Assert.Equal("222", PieceStates.From(Bitfield.Full(3), requested: [0], failed: [2]).ToDigits());
 }

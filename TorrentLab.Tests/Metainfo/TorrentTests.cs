@@ -136,4 +136,24 @@ public class TorrentTests
     [Fact]
     public void GetPieceLength_OutOfRange_Throws() =>
         Assert.Throws<ArgumentOutOfRangeException>(() => TestTorrents.SingleFile().Torrent.GetPieceLength(-1));
+
+    [Fact]
+    public void Parse_TwoTorrentsOfOneTracker_ShareTheUrlAndCreatorTexts()
+    {
+        // A client of ten thousand torrents keeps each tracker URL once: the parser hands out one copy per text.
+        var url = "http://127.0.0.1:" + Random.Shared.Next(1024, 65535) + "/announce"; // made at run time, not a literal
+        var a = TestTorrents.SingleFile(length: 1000, pieceLength: 16384, name: "a.bin", announce: url, seed: 1).Torrent;
+        var b = TestTorrents.SingleFile(length: 1000, pieceLength: 16384, name: "b.bin", announce: new string(url.AsSpan()), seed: 2).Torrent;
+
+        Assert.Equal(url, a.Announce);
+        Assert.Same(a.Announce, b.Announce);
+    }
+
+    [Fact]
+    public void SharedText_ALongText_IsUsedAsItIs()
+    {
+        var text = new string('x', SharedText.MaxLength + 1);
+        Assert.Same(text, SharedText.Of(text));
+        Assert.Null(SharedText.Of(null));
+    }
 }

@@ -61,6 +61,23 @@ public class PieceSelectionTests
     }
 
     [Fact]
+    public void For_EveryFileNormal_AnswersAsTheWholeTorrent()
+    {
+        var selection = PieceSelection.For(Layout.Torrent, [Normal, Normal, Normal]);
+        var have = new Bitfield(6);
+        have.Set(1);
+        have.Set(5);
+
+        Assert.True(selection.IsEverything);
+        Assert.False(selection.HasLevels);
+        Assert.Equal([Normal, Normal, Normal], selection.Files);
+        Assert.All(Enumerable.Range(0, 6), i => Assert.True(selection.IsWanted(i)));
+        Assert.Equal((2, 16384L + 8080), selection.WantedIn(have, Layout.Torrent));
+        Assert.False(selection.IsDoneIn(have));
+        Assert.True(selection.IsDoneIn(Bitfield.Full(6)));
+    }
+
+    [Fact]
     public void For_WrongNumberOfPriorities_Throws()
     {
         var error = Assert.Throws<ArgumentException>(() => PieceSelection.For(Layout.Torrent, [Normal, Normal]));

@@ -48,6 +48,7 @@ public sealed class RateLimit
         set
         {
             ArgumentOutOfRangeException.ThrowIfNegative(value);
+            if (value == 0 && Volatile.Read(ref _rate) == 0) return; // unlimited stays unlimited (a load sets every torrent's)
             lock (Sync)
             {
                 Refill();
