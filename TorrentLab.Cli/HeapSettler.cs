@@ -1,4 +1,5 @@
 using System.Runtime;
+using System.Runtime.InteropServices;
 
 namespace TorrentLab.Cli;
 
@@ -8,8 +9,9 @@ namespace TorrentLab.Cli;
 /// torrents sit idle (days, for a seeding daemon): about twice what the torrents hold. So every
 /// <see cref="Interval"/> this looks at how much was allocated; when the last interval was quiet (under
 /// <see cref="QuietAllocation"/>) after a busy one, and the process allocated over <see cref="BurstAllocation"/> since it
-/// last settled, it compacts the heap once and returns the free memory (<see cref="GCCollectionMode.Aggressive"/>). A busy process is
-/// left to the collector as usual.</summary>
+/// last settled, it compacts the heap once and returns the free memory (<see cref="GCCollectionMode.Aggressive"/>), then
+/// asks glibc to return the C heap's free pages too (<see cref="TrimCHeap"/>). A busy process is left to the collector as
+/// usual.</summary>
 internal sealed class HeapSettler : IDisposable
 {
     public static readonly TimeSpan Interval = TimeSpan.FromSeconds(10);
@@ -53,7 +55,29 @@ internal sealed class HeapSettler : IDisposable
     {
         GCSettings.LargeObjectHeapCompactionMode = GCLargeObjectHeapCompactionMode.CompactOnce;
         GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
+        TrimCHeap();
     }
+
+    /// <summary>Returns the free pages of the C heap to the system (<c>malloc_trim</c>). The runtime's own allocations
+    /// during a burst leave freed memory there that glibc keeps: 6 MB after loading 10,000 torrents, about 600 bytes
+    /// per torrent for as long as they sit idle. True when it could be asked
+    /// (Linux with glibc); false elsewhere (musl has no <c>malloc_trim</c>).</summary>
+    internal static bool TrimCHeap()
+    {
+        if (!OperatingSystem.IsLinux()) return false;
+        try
+        {
+            MallocTrim(0);
+            return true;
+        }
+        catch (Exception e) when (e is EntryPointNotFoundException or DllNotFoundException)
+        {
+            return false;
+        }
+    }
+
+    [DllImport("libc", EntryPoint = "malloc_trim")]
+    private static extern int MallocTrim(nuint pad);
 
     public void Dispose() => _timer.Dispose();
 }

@@ -103,7 +103,6 @@ internal sealed partial class TorrentManager
                 torrent.Start(OptionsFor(torrent));
             }
         }
-        _settler.Poke(); // a start of thousands of torrents settles once they have started
     }
 
     /// <summary>The options of one torrent's run: the server's, its magnet link's peers, and its seeding limits.</summary>

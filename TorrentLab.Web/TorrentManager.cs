@@ -15,7 +15,6 @@ internal sealed partial class TorrentManager : IAsyncDisposable
     private readonly Lock _lock = new();
     private readonly WebServerOptions _options;
     private readonly TorrentListStore _store;
-    private readonly MemorySettler _settler = new(TimeProvider.System); // after a load or a burst of changes
     private int _listVersion;
 
     // One of each for every torrent: ten thousand torrents share them rather than hold a closure each.
@@ -340,7 +339,6 @@ internal sealed partial class TorrentManager : IAsyncDisposable
         await Task.Delay(SaveDelay).ConfigureAwait(false);
         lock (_saveLock) _savePending = false; // changes from now on need another write
         WriteList();
-        _settler.Poke(); // the list's text, and whatever burst of changes it records, leave freed memory behind
     }
 
     /// <summary>Writes the list now (the last write at shutdown, and each background one); a failure is logged, and the
@@ -380,6 +378,5 @@ internal sealed partial class TorrentManager : IAsyncDisposable
         lock (_saveLock) saving = _saving;
         await saving.ConfigureAwait(false);
         WriteList(); // with every torrent's last state
-        _settler.Dispose();
     }
 }

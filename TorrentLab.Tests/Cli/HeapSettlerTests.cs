@@ -80,4 +80,11 @@ public class HeapSettlerTests
         Assert.Equal(0, process.Compactions);
         Assert.Null(clock.NextTimerIn);
     }
+
+    [Fact]
+    public void TrimCHeap_OnLinuxWithGlibc_AsksTheCLibrary()
+    {
+        var glibc = OperatingSystem.IsLinux() && !File.Exists("/lib/ld-musl-x86_64.so.1");
+        Assert.Equal(glibc, HeapSettler.TrimCHeap());
+    }
 }
