@@ -161,5 +161,5 @@ internal sealed partial class TorrentManager
     public Task<MagnetTorrent> FetchMagnetAsync(string link, CancellationToken ct) => TorrentClient.FetchMagnetAsync(Session, link, OptionsFor(), ct);
 
     private static IReadOnlyList<IPEndPoint> PeersOf(IReadOnlyList<string>? saved) =>
-        saved is null or [] ? [] : [.. saved.Select(text => IPEndPoint.TryParse(text, out var peer) ? peer : null).OfType<IPEndPoint>()];
+        [.. (saved ?? []).Select(text => IPEndPoint.TryParse(text, out var peer) ? peer : null).OfType<IPEndPoint>()];
 }

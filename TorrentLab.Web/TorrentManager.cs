@@ -260,7 +260,7 @@ internal sealed partial class TorrentManager : IAsyncDisposable
         var (pieces, recorded) = TorrentClient.ReadLedger(torrent, FolderPath(folder));
         return new ManagedTorrent(torrent, addedAt, pieces, priorities ?? recorded)
         {
-            StateChanged = _stateChanged, LinkPeers = linkPeers.Count == 0 ? [] : linkPeers, Uploaded = uploaded, Session = Session,
+            StateChanged = _stateChanged, LinkPeers = linkPeers.Count == 0 ? [] : linkPeers /* one empty list for all */, Uploaded = uploaded, Session = Session,
             DownloadLimit = new RateLimit(0, GlobalDownloadLimit),
             UploadLimit = new RateLimit(0, GlobalUploadLimit),
             SaveFolder = folder, EditedTrackers = trackers,
