@@ -67,8 +67,8 @@ public sealed class StudentProgram
         {
             var clock = Stopwatch.StartNew();
             process.StandardInput.Close(); // nothing to read: a program waiting for input sees end of file at once
-            var stdout = CaptureAsync(process.StandardOutput);
-            var stderr = CaptureAsync(process.StandardError);
+            var stdout = new OutputCapture(process.StandardOutput);
+            var stderr = new OutputCapture(process.StandardError);
             using var limit = CancellationTokenSource.CreateLinkedTokenSource(ct, stopEarly);
             limit.CancelAfter(timeLimit);
             var timedOut = false;
@@ -84,12 +84,12 @@ public sealed class StudentProgram
                 stopped = stopEarly.IsCancellationRequested;
                 timedOut = !stopped;
             }
-            // Output pipes close when the whole tree is gone; a grandchild that kept them open is bounded here.
-            var both = Task.WhenAll(stdout, stderr);
+            // Output pipes close when the whole tree is gone; a grandchild that kept them open is bounded here, and
+            // what was read until then is the run's output.
+            var both = Task.WhenAll(stdout.Completion, stderr.Completion);
             if (await Task.WhenAny(both, Task.Delay(TimeSpan.FromSeconds(5), CancellationToken.None)).ConfigureAwait(false) != both)
                 Kill(process);
-            return new StudentRun(commandLine, timedOut || stopped ? -1 : process.ExitCode,
-                stdout.IsCompletedSuccessfully ? stdout.Result : "", stderr.IsCompletedSuccessfully ? stderr.Result : "",
+            return new StudentRun(commandLine, timedOut || stopped ? -1 : process.ExitCode, stdout.Text, stderr.Text,
                 timedOut, stopped, clock.Elapsed);
         }
     }
@@ -107,14 +107,47 @@ public sealed class StudentProgram
         process.WaitForExit(5000);
     }
 
-    private static async Task<string> CaptureAsync(StreamReader reader)
+    /// <summary>Reads one output pipe to its end on a thread of its own, so that a busy thread pool never delays it:
+    /// a program that has exited is judged on everything it printed.</summary>
+    private sealed class OutputCapture
     {
-        var text = new StringBuilder();
-        var buffer = new char[8192];
-        int n;
-        while ((n = await reader.ReadAsync(buffer).ConfigureAwait(false)) > 0)
-            if (text.Length < MaxCapturedChars) text.Append(buffer, 0, Math.Min(n, MaxCapturedChars - text.Length));
-        return text.ToString();
+        private readonly StringBuilder _text = new();
+        private readonly TaskCompletionSource _done = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public OutputCapture(StreamReader reader)
+        {
+            var thread = new Thread(() => Read(reader)) { IsBackground = true, Name = "student output" };
+            thread.Start();
+        }
+
+        /// <summary>Completes at the end of the pipe (or when reading it fails).</summary>
+        public Task Completion => _done.Task;
+
+        /// <summary>What was read so far: all of it once <see cref="Completion"/> is done.</summary>
+        public string Text
+        {
+            get
+            {
+                lock (_text) return _text.ToString();
+            }
+        }
+
+        private void Read(StreamReader reader)
+        {
+            var buffer = new char[8192];
+            try
+            {
+                int n;
+                while ((n = reader.Read(buffer)) > 0)
+                    lock (_text)
+                        if (_text.Length < MaxCapturedChars) _text.Append(buffer, 0, Math.Min(n, MaxCapturedChars - _text.Length));
+            }
+            catch (Exception e) when (e is IOException or ObjectDisposedException)
+            {
+                // The pipe broke or the process object was disposed after the grace: what was read stands.
+            }
+            _done.TrySetResult();
+        }
     }
 
     internal static string Quote(string arg) =>

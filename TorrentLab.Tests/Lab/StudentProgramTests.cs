@@ -55,6 +55,25 @@ public class StudentProgramTests
     }
 
     [Fact]
+    public async Task RunAsync_ExitedWhileAChildKeepsItsOutputOpen_KeepsWhatItPrinted()
+    {
+        // The program prints its answer and exits 0, but leaves a child holding the output pipe: the pipe never ends
+        // within the grace, and the answer printed before the exit is still the run's output.
+        const string script = "import subprocess, sys\n" +
+            "child = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(20)'])\n" +
+            "print('Pieces Root: 00', flush=True)\nprint(child.pid, file=sys.stderr, flush=True)";
+        var program = new StudentProgram([StudentClients.Python(), "-c", script]);
+
+        var run = await program.RunAsync([], TimeSpan.FromSeconds(30), CancellationToken.None, Ct);
+        var childPid = int.Parse(run.Stderr.Trim(), System.Globalization.CultureInfo.InvariantCulture);
+        Process.GetProcessById(childPid).Kill();
+
+        Assert.Equal("Pieces Root: 00\n", run.Stdout);
+        Assert.Equal(0, run.ExitCode);
+        Assert.False(run.TimedOut);
+    }
+
+    [Fact]
     public async Task RunAsync_StopEarly_EndsTheRunAndSaysWhy()
     {
         var program = new StudentProgram([StudentClients.Python(), "-c", "import time; time.sleep(60)"]);
