@@ -10,16 +10,15 @@ internal enum TorrentState { Paused, Downloading, Completed, Failed, Queued, See
 
 /// <summary>One torrent of the web interface: its engine run (started, paused, finished or failed), the latest progress
 /// report, its piece map, peers and wire trace. Thread-safe: the engine reports from its own tasks.</summary>
-internal sealed partial class ManagedTorrent : IProgress<DownloadProgress>
+internal sealed partial class ManagedTorrent : ITorrentRunObserver
 {
     private const int MaxLogLines = 200; // the detail view shows recent protocol events, not a whole history
     private readonly Lock _lock = new();
     // Made at the first line, guarded by _lock. Each line keeps its time apart (the text is often a shared literal): a
     // seeding torrent's two lines cost a few dozen bytes, not a stamped copy of each.
     private Queue<(int Second, string Line)>? _log;
-    private CancellationTokenSource? _run;
+    private TorrentRun? _run; // while running (downloading or seeding)
     private PeerSources _sources = PeerSources.None; // the last run's counts, kept after it ends
-    private Task _task = Task.CompletedTask;
     private DownloadProgress? _progress;
     private PieceStates _pieces;
     private long _bytesDone;
@@ -84,7 +83,6 @@ internal sealed partial class ManagedTorrent : IProgress<DownloadProgress>
             State = State == TorrentState.Completed ? TorrentState.Seeding : TorrentState.Downloading;
             WantsRunning = true;
             _error = null;
-            _run = new CancellationTokenSource();
             // The caller's delegates, not its options: a seeding torrent keeps its run's options as long as it seeds.
             var run = options with
             {
@@ -94,8 +92,7 @@ internal sealed partial class ManagedTorrent : IProgress<DownloadProgress>
                 DownloadLimit = DownloadLimit,
                 UploadLimit = UploadLimit,
             };
-            var token = _run.Token;
-            _task = RunAsync(run, token);
+            _run = TorrentClient.Start(Session, Torrent, run, this);
             Bump();
         }
     }
@@ -119,39 +116,30 @@ internal sealed partial class ManagedTorrent : IProgress<DownloadProgress>
 
     private async Task StopAsync(bool keepRunning)
     {
-        Task task;
+        TorrentRun run;
         lock (_lock)
         {
             WantsRunning &= keepRunning;
             if (!keepRunning && State == TorrentState.Queued) State = TorrentState.Paused;
-            if (!IsRunning) { Bump(); return; }
-            _run!.Cancel();
-            task = _task;
+            if (!IsRunning || _run is null) { Bump(); return; }
+            run = _run;
         }
-        await task.ConfigureAwait(false);
+        await run.StopAsync().ConfigureAwait(false);
     }
 
-    private async Task RunAsync(DownloadOptions options, CancellationToken ct)
+    /// <summary>The run ended: the torrent's state is its outcome, saved by the list.</summary>
+    void ITorrentRunObserver.Ended(TorrentRunEnd end)
     {
-        await Task.Yield(); // the run goes on off the caller's thread (which holds the lock), as Task.Run would, without its wrapper
-        TorrentState outcome;
-        string? error = null;
-        try
+        // Completed (also a seeding run stopped), paused (stopped before it had everything), or failed: then shown on
+        // the torrent's row, and the user may start it again.
+        var outcome = end.Error is not null ? TorrentState.Failed : end.Result is not null ? TorrentState.Completed : TorrentState.Paused;
+        var error = end.Error switch
         {
-            await TorrentClient.DownloadAsync(Session, Torrent, options, this, ct).ConfigureAwait(false);
-            outcome = TorrentState.Completed;
-        }
-        catch (OperationCanceledException) when (ct.IsCancellationRequested)
-        {
-            outcome = TorrentState.Paused;
-        }
-        catch (Exception e)
-        {
-            // Shown on the torrent's row; the user may start it again. Not swallowed: this is the torrent's state.
-            outcome = TorrentState.Failed;
-            error = e is TorrentLabException or IOException or UnauthorizedAccessException ? e.Message : $"{e.GetType().Name}: {e.Message}";
-            AddLog($"failed: {error}");
-        }
+            null => null,
+            TorrentLabException or IOException or UnauthorizedAccessException => end.Error.Message,
+            var e => $"{e.GetType().Name}: {e.Message}",
+        };
+        if (error is not null) AddLog($"failed: {error}");
         lock (_lock)
         {
             State = outcome;
@@ -159,7 +147,7 @@ internal sealed partial class ManagedTorrent : IProgress<DownloadProgress>
             if (outcome == TorrentState.Completed)
             {
                 // Seeding stopped by the server's shutdown resumes on its next start; a limit reached or a pause does not.
-                WantsRunning &= _seeding && ct.IsCancellationRequested;
+                WantsRunning &= _seeding && end.Stopped;
                 // Every wanted piece is verified (all of them unless files are skipped: then the last report's map).
                 if (_selection.IsEverything) _pieces = PieceStates.AllVerified(Torrent.PieceCount);
                 _bytesDone = _selection.WantedBytes;
@@ -172,7 +160,6 @@ internal sealed partial class ManagedTorrent : IProgress<DownloadProgress>
             _uploadedBefore += _runUploaded;
             _runUploaded = 0;
             _progress = null;
-            _run?.Dispose();
             _run = null;
             Bump();
         }

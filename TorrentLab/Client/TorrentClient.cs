@@ -87,15 +87,7 @@ public static partial class TorrentClient
         // Every failure goes into the returned task, as from an async method, also when the engine starts at once below.
         try
         {
-            ArgumentNullException.ThrowIfNull(options);
-            if (options.SeedAfterDownload && EngineFor(options) == DownloadEngine.Reference)
-                throw new ArgumentException("seeding needs the swarm engine; the single-peer reference path only downloads");
-            if (options.Transport == PeerTransport.Utp && EngineFor(options) == DownloadEngine.Reference)
-                throw new ArgumentException("--transport utp needs the swarm engine; the single-peer reference path (--max-peers 1) speaks TCP only");
-            // In a session, re-hashes of data on disk take turns with the other torrents' (the reference path has none).
-            var preparing = session is null || EngineFor(options) == DownloadEngine.Reference
-                ? DownloadStart.PrepareAsync(torrent, options, ct)
-                : DownloadStart.PrepareAsync(torrent, options, ct, check => session.CheckInTurnAsync(check, ct));
+            var preparing = PrepareAsync(session, torrent, options, ct);
             // A trusted ledger prepares at once (a restart of thousands of seeding torrents): then no frame of this
             // method waits as long as the torrent runs.
             return preparing.IsCompletedSuccessfully ? Run(preparing.Result) : ThenRunAsync(preparing);
@@ -112,10 +104,40 @@ public static partial class TorrentClient
         async Task<DownloadResult> ThenRunAsync(Task<DownloadStart> preparing) =>
             await Run(await preparing.ConfigureAwait(false)).ConfigureAwait(false);
 
-        Task<DownloadResult> Run(DownloadStart start) => EngineFor(options) == DownloadEngine.Reference
-            ? ReferenceDownload.RunAsync(start, options, progress, ct)
-            : SwarmDownload.RunAsync(start, options, progress, ct, session);
+        Task<DownloadResult> Run(DownloadStart start) => RunPrepared(session, start, options, progress, ct);
     }
+
+    /// <summary>Starts <paramref name="torrent"/> in <paramref name="session"/> as a run to stop later, rather than a
+    /// task to await: progress and the end go to <paramref name="observer"/>. A torrent that has everything it wants
+    /// and seeds without a ratio or time limit becomes a record of the session: no task, frame or cancellation waits
+    /// with it while it seeds (what a server of thousands of seeding torrents is made of).</summary>
+    /// <param name="session">The session it runs in; null: a session of its own, as <see cref="DownloadAsync(Torrent, DownloadOptions, IProgress{DownloadProgress}, CancellationToken)"/>.</param>
+    /// <param name="torrent">The torrent.</param>
+    /// <param name="options">As for a download.</param>
+    /// <param name="observer">Hears its progress, and once how it ended (also when it failed at once).</param>
+    public static TorrentRun Start(Session? session, Torrent torrent, DownloadOptions options, ITorrentRunObserver observer) =>
+        TorrentRun.Start(session, torrent, options, observer);
+
+    /// <summary>The checks of a download's options, then its resume decision (in a session, a re-hash of data on disk
+    /// takes turns with the other torrents').</summary>
+    /// <exception cref="ArgumentException">Options that contradict each other.</exception>
+    internal static Task<DownloadStart> PrepareAsync(Session? session, Torrent torrent, DownloadOptions options, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        if (options.SeedAfterDownload && EngineFor(options) == DownloadEngine.Reference)
+            throw new ArgumentException("seeding needs the swarm engine; the single-peer reference path only downloads");
+        if (options.Transport == PeerTransport.Utp && EngineFor(options) == DownloadEngine.Reference)
+            throw new ArgumentException("--transport utp needs the swarm engine; the single-peer reference path (--max-peers 1) speaks TCP only");
+        return session is null || EngineFor(options) == DownloadEngine.Reference
+            ? DownloadStart.PrepareAsync(torrent, options, ct)
+            : DownloadStart.PrepareAsync(torrent, options, ct, check => session.CheckInTurnAsync(check, ct));
+    }
+
+    /// <summary>Runs a prepared download in the engine <see cref="DownloadOptions.Engine"/> names.</summary>
+    internal static Task<DownloadResult> RunPrepared(Session? session, DownloadStart start, DownloadOptions options,
+        IProgress<DownloadProgress>? progress, CancellationToken ct) => EngineFor(options) == DownloadEngine.Reference
+        ? ReferenceDownload.RunAsync(start, options, progress, ct)
+        : SwarmDownload.RunAsync(start, options, progress, ct, session);
 
     /// <summary>The engine that runs a download with these options (the one engine choice).</summary>
     public static DownloadEngine EngineFor(DownloadOptions options) => options.Engine switch

@@ -36,9 +36,8 @@ internal sealed class SeedingTorrent : ISessionTorrent, IAsyncDisposable
     private long _received, _uploaded; // totals of the swarms that were let go
     private int _wakes;
     private bool _disposed;
-    private TaskCompletionSource<DownloadResult>? _done; // seeding until cancelled (SeedUntilCancelled)
+    private ISeedingEnd? _end; // who hears the end of seeding until stopped (SeedUntilStopped)
     private DownloadResult? _result;
-    private CancellationTokenRegistration _stop;
     private int _finishing;
 
     private SeedingTorrent(Session session, Torrent torrent, DownloadOptions options, Bitfield have, StorageLayout layout)
@@ -211,7 +210,7 @@ internal sealed class SeedingTorrent : ISessionTorrent, IAsyncDisposable
         {
             Log($"cannot seed any more: {e.Message}");
             Failed.TrySetException(e);
-            FinishIfSeedingUntilCancelled();
+            FinishIfSeedingUntilStopped();
             return null;
         }
         var swarm = new TorrentSwarm(_session, Torrent, _options with { ExtraPeers = [] }, storage, _have, downloading: false, owner: this);
@@ -231,23 +230,51 @@ internal sealed class SeedingTorrent : ISessionTorrent, IAsyncDisposable
         swarm.Failure.ContinueWith(t =>
         {
             Failed.TrySetException(t.Exception!.InnerExceptions);
-            FinishIfSeedingUntilCancelled();
+            FinishIfSeedingUntilStopped();
         }, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
 
-    /// <summary>Seeds until <paramref name="ct"/> is cancelled (then the totals are added to <paramref name="result"/>,
-    /// or to a result of the pieces seeded when it is null) or the data can no longer be read (then that failure is
-    /// thrown), having stopped seeding first either way.</summary>
-    /// <remarks>What a seeding torrent of a session waits in without a ratio or time limit. No method's frame waits
-    /// with it: ten thousand torrents seeding hold a promise and a cancellation callback each.</remarks>
-    internal Task<DownloadResult> SeedUntilCancelled(DownloadResult? result, IProgress<DownloadProgress>? progress, CancellationToken ct)
+    /// <summary>Seeds until <see cref="Stop"/> or until the data can no longer be read; then stops seeding and tells
+    /// <paramref name="end"/>, once: the totals added to <paramref name="result"/> (or to a result of the pieces seeded
+    /// when it is null), or the failure.</summary>
+    /// <remarks>What a seeding torrent of a session without a ratio or time limit is: no method's frame, no task and no
+    /// cancellation wait with it, so ten thousand seeding torrents hold only their records.</remarks>
+    internal void SeedUntilStopped(DownloadResult? result, IProgress<DownloadProgress>? progress, ISeedingEnd end)
     {
         Log("seeding");
         Progress = progress;
         _result = result;
-        Volatile.Write(ref _done, new TaskCompletionSource<DownloadResult>(TaskCreationOptions.RunContinuationsAsynchronously));
-        _stop = ct.UnsafeRegister(static state => ((SeedingTorrent)state!).Finish(), this);
+        Volatile.Write(ref _end, end);
         if (HasFailed) Finish(); // failed before it was asked to seed on
-        return _done!.Task;
+    }
+
+    /// <summary>Ends <see cref="SeedUntilStopped"/> (the work goes on off the caller's thread); its end is told as usual.</summary>
+    internal void Stop() => Finish();
+
+    /// <summary><see cref="SeedUntilStopped"/> until <paramref name="ct"/> is cancelled, as a task: the totals, or the
+    /// failure thrown.</summary>
+    internal Task<DownloadResult> SeedUntilCancelled(DownloadResult? result, IProgress<DownloadProgress>? progress, CancellationToken ct)
+    {
+        var end = new EndOnCancel();
+        SeedUntilStopped(result, progress, end);
+        end.Registration = ct.UnsafeRegister(static state => ((SeedingTorrent)state!).Stop(), this);
+        return end.Task;
+    }
+
+    /// <summary>The end of <see cref="SeedUntilCancelled"/>: completes its task and lets go of the cancellation.</summary>
+    private sealed class EndOnCancel : ISeedingEnd
+    {
+        private readonly TaskCompletionSource<DownloadResult> _done = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public CancellationTokenRegistration Registration { get; set; }
+
+        public Task<DownloadResult> Task => _done.Task;
+
+        public void SeedingEnded(DownloadResult? result, Exception? error)
+        {
+            Registration.Dispose();
+            if (error is not null) _done.TrySetException(error);
+            else _done.TrySetResult(result!);
+        }
     }
 
     /// <summary>The result of a torrent that was complete when it started seeding: its pieces, nothing fetched.</summary>
@@ -257,13 +284,13 @@ internal sealed class SeedingTorrent : ISessionTorrent, IAsyncDisposable
     internal DownloadResult WithTotals(DownloadResult result) =>
         result with { Downloaded = Received, Uploaded = Uploaded, BadPeers = BadPeers };
 
-    private void FinishIfSeedingUntilCancelled()
+    private void FinishIfSeedingUntilStopped()
     {
-        if (Volatile.Read(ref _done) is not null) Finish();
+        if (Volatile.Read(ref _end) is not null) Finish();
     }
 
-    /// <summary>Once, off the caller's thread (a cancellation callback, or a failure seen under the lock): stops
-    /// seeding, then completes <see cref="SeedUntilCancelled"/>'s task.</summary>
+    /// <summary>Once, off the caller's thread (a stop, or a failure seen under the lock): stops seeding, then tells
+    /// <see cref="SeedUntilStopped"/>'s end.</summary>
     private void Finish()
     {
         if (Interlocked.Exchange(ref _finishing, 1) != 0) return;
@@ -272,21 +299,22 @@ internal sealed class SeedingTorrent : ISessionTorrent, IAsyncDisposable
 
     private async Task FinishAsync()
     {
-        var done = _done!;
+        var end = Volatile.Read(ref _end)!;
+        DownloadResult? result = null;
+        Exception? error;
         try
         {
-            var failed = Volatile.Read(ref _failed)?.Task.Exception;
-            if (failed is null) Log("seeding stopped");
+            error = Volatile.Read(ref _failed)?.Task.Exception?.InnerException;
+            if (error is null) Log("seeding stopped");
             await DisposeAsync().ConfigureAwait(false);
-            _stop.Dispose();
             _progress?.Report(Snapshot());
-            if (failed is not null) done.TrySetException(failed.InnerExceptions);
-            else done.TrySetResult(WithTotals(_result ?? SeededResult()));
+            if (error is null) result = WithTotals(_result ?? SeededResult());
         }
         catch (Exception e)
         {
-            done.TrySetException(e);
+            error = e;
         }
+        end.SeedingEnded(result, error);
     }
 
     /// <summary>The swarm has no peer and its rates fell to zero: it is let go after <see cref="ParkAfter"/> unless a

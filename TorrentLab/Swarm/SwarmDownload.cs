@@ -102,23 +102,34 @@ public static class SwarmDownload
     private static Task<DownloadResult> SeedCompleteAsync(DownloadStart start, DownloadOptions options, IProgress<DownloadProgress>? progress,
         Session session, CancellationToken ct)
     {
-        return start.LedgerTrusted ? Seed() : RecordThenSeedAsync();
-
         // A trusted ledger (a restart, an add that checked the data) goes straight to seeding: no frame holds the start.
-        Task<DownloadResult> Seed()
-        {
-            var seeding = SeedingTorrent.Start(session, start.Torrent, options, start.Have, start.Layout);
-            // The result of a whole torrent is made when seeding ends, not held while it seeds; a partial seed's says what it skipped.
-            var result = start.Selection.Skipping(start.Torrent) is { } skipping ? seeding.SeededResult() with { Selected = skipping } : null;
-            return SeedUntilDoneAsync(seeding, result, options, progress, ct);
-        }
+        var starting = StartSeedingAsync(start, options, session, ct);
+        return starting.IsCompletedSuccessfully ? Seed(starting.Result) : ThenSeedAsync(starting);
 
-        async Task<DownloadResult> RecordThenSeedAsync()
-        {
-            await RecordAsync(start, options, ct).ConfigureAwait(false);
-            return await Seed().ConfigureAwait(false);
-        }
+        Task<DownloadResult> Seed((SeedingTorrent Seeding, DownloadResult? Result) started) =>
+            SeedUntilDoneAsync(started.Seeding, started.Result, options, progress, ct);
+
+        async Task<DownloadResult> ThenSeedAsync(ValueTask<(SeedingTorrent, DownloadResult?)> pending) =>
+            await Seed(await pending.ConfigureAwait(false)).ConfigureAwait(false);
     }
+
+    /// <summary>Starts seeding a torrent that has everything it wants in <paramref name="session"/>, the ledger written
+    /// first unless it was trusted. Returns the seeding torrent and the result it is to end with (null: made when it
+    /// ends, for a whole torrent; a partial seed's says what it skipped).</summary>
+    /// <exception cref="SwarmException">The session runs this torrent already.</exception>
+    internal static async ValueTask<(SeedingTorrent Seeding, DownloadResult? Result)> StartSeedingAsync(DownloadStart start,
+        DownloadOptions options, Session session, CancellationToken ct)
+    {
+        await RecordAsync(start, options, ct).ConfigureAwait(false); // at once with a trusted ledger
+        var seeding = SeedingTorrent.Start(session, start.Torrent, options, start.Have, start.Layout);
+        var result = start.Selection.Skipping(start.Torrent) is { } skipping ? seeding.SeededResult() with { Selected = skipping } : null;
+        return (seeding, result);
+    }
+
+    /// <summary>True when a run with <paramref name="options"/> that has everything it wants would seed until stopped:
+    /// seeding on, no ratio or time limit.</summary>
+    internal static bool SeedsUntilStopped(DownloadOptions options) =>
+        options.SeedAfterDownload && options.SeedRatio is null && options.SeedTime is null;
 
     /// <summary>Writes the ledger of a download that has everything it wants (it records the files as ours), unless
     /// the ledger it started from says so already: a restart of thousands of seeding torrents opens and writes nothing.</summary>
@@ -178,7 +189,7 @@ public static class SwarmDownload
     private static Task<DownloadResult> SeedUntilDoneAsync(SeedingTorrent seeding, DownloadResult? result, DownloadOptions options,
         IProgress<DownloadProgress>? progress, CancellationToken ct) =>
         // Without a limit nothing needs looking at until a cancel: the torrent waits without a frame of this class.
-        options.SeedRatio is null && options.SeedTime is null
+        SeedsUntilStopped(options)
             ? seeding.SeedUntilCancelled(result, progress, ct)
             : SeedWithLimitsAsync(seeding, result ?? seeding.SeededResult(), options, progress, ct);
 

@@ -1,0 +1,194 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Net.Sockets;
+using TorrentLab.Client;
+using TorrentLab.Downloads;
+using TorrentLab.Storage;
+using TorrentLab.Swarm;
+using TorrentLab.Tests.Infrastructure;
+
+namespace TorrentLab.Tests.Client;
+
+/// <summary>A run held as a handle (<c>Client/TorrentRun.cs</c>): it is stopped, not cancelled, and its observer hears
+/// once how it ended, whether it downloads, seeds as a record of the session, or fails.</summary>
+[Trait("Tier", "Slow")]
+public class TorrentRunTests
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(60);
+
+    private static SessionSettings Loopback() => new()
+    {
+        ListenPort = 0,
+        BindAddresses = [IPAddress.Loopback],
+        Transport = PeerTransport.Tcp,
+        Dht = false,
+        ConnectTimeout = TimeSpan.FromSeconds(5),
+        HandshakeTimeout = TimeSpan.FromSeconds(5),
+    };
+
+    /// <summary>Collects a run's log lines and its ends (a run must end once).</summary>
+    private sealed class Observer : ITorrentRunObserver
+    {
+        private readonly TaskCompletionSource<TorrentRunEnd> _first = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public ConcurrentQueue<string> Log { get; } = new();
+        public ConcurrentQueue<TorrentRunEnd> Ends { get; } = new();
+        public DownloadProgress? Last { get; private set; }
+        public Task<TorrentRunEnd> End => _first.Task;
+
+        public void Report(DownloadProgress value) => Last = value;
+
+        public void Ended(TorrentRunEnd end)
+        {
+            Ends.Enqueue(end);
+            _first.TrySetResult(end);
+        }
+    }
+
+    private static async Task<TorrentRun> SeedAsync(Session session, TestTorrents.Built built, string output, Observer observer)
+    {
+        built.WritePayload(output);
+        var run = TorrentClient.Start(session, built.Torrent, new DownloadOptions
+        {
+            OutputDirectory = output,
+            SeedAfterDownload = true,
+            Log = observer.Log.Enqueue,
+        }, observer);
+        Assert.True(await CountingTimeProvider.EventuallyAsync(() => observer.Log.Contains("seeding"), Patience), "never seeding");
+        return run;
+    }
+
+    [Fact]
+    public async Task Start_CompleteTorrentSeedingUntilStopped_ServesAPeer_AndAStopEndsItCompleted()
+    {
+        using var folder = new TempFolder();
+        var built = TestTorrents.SingleFile(length: 150_000, name: "record.bin", announce: null, seed: 41);
+        await using var session = Session.Start(Loopback());
+        var observer = new Observer();
+        var run = await SeedAsync(session, built, folder.Combine("out"), observer);
+
+        await TorrentClient.DownloadAsync(built.Torrent, new DownloadOptions
+        {
+            OutputDirectory = folder.Combine("peer"),
+            ExtraPeers = [new IPEndPoint(IPAddress.Loopback, session.Port)],
+            StallTimeout = Patience,
+            Session = Loopback(),
+        }, null, Ct).WaitAsync(Patience, Ct);
+        Assert.Equal(built.Payload, File.ReadAllBytes(folder.Combine("peer", "record.bin")));
+        Assert.False(observer.End.IsCompleted);
+
+        await run.StopAsync().WaitAsync(Patience, Ct);
+
+        var end = Assert.Single(observer.Ends); // heard before the stop returned, and once
+        Assert.True(end.Stopped);
+        Assert.Null(end.Error);
+        Assert.NotNull(end.Result);
+        Assert.Equal(built.Torrent.PieceCount, end.Result.PiecesFromResume);
+        Assert.True(end.Result.Uploaded >= built.Torrent.TotalLength, $"uploaded {end.Result.Uploaded}");
+        Assert.Contains("seeding stopped", observer.Log);
+        Assert.Equal(0, session.TorrentCount);
+        await run.StopAsync().WaitAsync(Patience, Ct); // a second stop: nothing more
+        Assert.Single(observer.Ends);
+    }
+
+    [Fact]
+    public async Task Start_SeedingRecordWhoseDataBecomesUnreadable_EndsWithTheErrorAndLeavesTheSession()
+    {
+        using var folder = new TempFolder();
+        var built = TestTorrents.SingleFile(length: 150_000, name: "gone.bin", announce: null, seed: 42);
+        var output = folder.Combine("out");
+        await using var session = Session.Start(Loopback());
+        var observer = new Observer();
+        await SeedAsync(session, built, output, observer);
+
+        // The file is replaced by something that cannot be opened (a Unix socket: open(2) fails with ENXIO, even for root).
+        File.Delete(Path.Combine(output, "gone.bin"));
+        using var blocker = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        blocker.Bind(new UnixDomainSocketEndPoint(Path.Combine(output, "gone.bin")));
+        // A downloader's handshake wakes the torrent, which can no longer open its data.
+        var downloader = TorrentClient.DownloadAsync(built.Torrent, new DownloadOptions
+        {
+            OutputDirectory = folder.Combine("peer"),
+            ExtraPeers = [new IPEndPoint(IPAddress.Loopback, session.Port)],
+            StallTimeout = TimeSpan.FromSeconds(3),
+            Session = Loopback(),
+        }, null, Ct);
+
+        var end = await observer.End.WaitAsync(Patience, Ct);
+
+        Assert.False(end.Stopped);
+        Assert.Null(end.Result);
+        Assert.True(end.Error is StorageException or IOException, end.Error?.ToString());
+        Assert.Contains(observer.Log, line => line.StartsWith("cannot seed any more", StringComparison.Ordinal));
+        Assert.Equal(0, session.TorrentCount);
+        await Assert.ThrowsAnyAsync<Exception>(() => downloader.WaitAsync(Patience, Ct)); // nothing to get from it
+    }
+
+    [Fact]
+    public async Task Start_DownloadStoppedBeforeItHasEverything_EndsStoppedWithoutAResult()
+    {
+        using var folder = new TempFolder();
+        var built = TestTorrents.SingleFile(length: 150_000, name: "partial.bin", announce: null, seed: 43);
+        await using var session = Session.Start(Loopback());
+        var observer = new Observer();
+        var run = TorrentClient.Start(session, built.Torrent, new DownloadOptions
+        {
+            OutputDirectory = folder.Combine("out"), // nothing there, no peer to fetch from
+            SeedAfterDownload = true,
+            StallTimeout = Patience,
+            Log = observer.Log.Enqueue,
+        }, observer);
+        Assert.True(await CountingTimeProvider.EventuallyAsync(() => session.TorrentCount == 1, Patience), "never joined the session");
+
+        await run.StopAsync().WaitAsync(Patience, Ct);
+
+        var end = Assert.Single(observer.Ends);
+        Assert.True(end.Stopped);
+        Assert.Null(end.Result);
+        Assert.Null(end.Error);
+        Assert.Equal(0, session.TorrentCount);
+    }
+
+    [Fact]
+    public async Task Start_OptionsThatContradictEachOther_EndsWithTheError()
+    {
+        using var folder = new TempFolder();
+        var built = TestTorrents.SingleFile(length: 1_000, name: "one.bin", announce: null, seed: 44);
+        await using var session = Session.Start(Loopback());
+        var observer = new Observer();
+
+        TorrentClient.Start(session, built.Torrent, new DownloadOptions
+        {
+            OutputDirectory = folder.Path,
+            SeedAfterDownload = true,
+            MaxPeers = 1, // the reference path, which does not seed
+        }, observer);
+
+        var end = await observer.End.WaitAsync(Patience, Ct);
+        Assert.IsType<ArgumentException>(end.Error);
+        Assert.False(end.Stopped);
+    }
+
+    [Fact]
+    public async Task StopAsync_RightAfterTheStart_EndsTheRunOnceAndLeavesNothingInTheSession()
+    {
+        using var folder = new TempFolder();
+        var built = TestTorrents.SingleFile(length: 150_000, name: "brief.bin", announce: null, seed: 45);
+        var output = folder.Combine("out");
+        built.WritePayload(output);
+        await using var session = Session.Start(Loopback());
+        var observer = new Observer();
+
+        // Wherever the stop finds it (preparing, or seeding as a record already), the run ends once, stopped.
+        var run = TorrentClient.Start(session, built.Torrent, new DownloadOptions { OutputDirectory = output, SeedAfterDownload = true }, observer);
+        await run.StopAsync().WaitAsync(Patience, Ct);
+
+        var end = Assert.Single(observer.Ends);
+        Assert.True(end.Stopped);
+        Assert.Null(end.Error);
+        Assert.Equal(0, session.TorrentCount);
+        Assert.Equal(built.Payload, File.ReadAllBytes(Path.Combine(output, "brief.bin")));
+    }
+}

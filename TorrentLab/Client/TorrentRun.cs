@@ -1,0 +1,128 @@
+using TorrentLab.Downloads;
+using TorrentLab.Metainfo;
+using TorrentLab.Swarm;
+
+namespace TorrentLab.Client;
+
+/// <summary>One torrent's run in a session, held as a handle: started with <see cref="TorrentClient.Start"/>, stopped
+/// with <see cref="StopAsync"/>, its end told to its <see cref="ITorrentRunObserver"/>.</summary>
+/// <remarks>
+/// A run is a task while it prepares (the resume decision, a re-hash), downloads, or seeds to a ratio or time limit.
+/// A torrent that has everything it wants and seeds until stopped is not: it becomes a record of the session (a
+/// <see cref="SeedingTorrent"/>), and the task, its frame and its cancellation are let go. libtorrent and Transmission
+/// hold a seeding torrent the same way, as an entry of the session rather than something that waits.
+/// </remarks>
+public sealed class TorrentRun : ISeedingEnd
+{
+    private readonly ITorrentRunObserver _observer;
+    private readonly Lock _lock = new();
+    private CancellationTokenSource? _cts;   // while a task runs; guarded by _lock, as the fields below
+    private SeedingTorrent? _seeding;        // while it seeds as a record of the session
+    private TaskCompletionSource? _ended;    // made by StopAsync; completed once the observer heard the end
+    private bool _stopAsked, _hasEnded;
+
+    private TorrentRun(ITorrentRunObserver observer, CancellationTokenSource cts)
+    {
+        _observer = observer;
+        _cts = cts;
+    }
+
+    internal static TorrentRun Start(Session? session, Torrent torrent, DownloadOptions options, ITorrentRunObserver observer)
+    {
+        ArgumentNullException.ThrowIfNull(torrent);
+        ArgumentNullException.ThrowIfNull(observer);
+        var cts = new CancellationTokenSource();
+        var run = new TorrentRun(observer, cts);
+        _ = run.RunAsync(session, torrent, options, cts.Token);
+        return run;
+    }
+
+    /// <summary>Stops the run: its peers leave, the trackers hear <c>stopped</c>, the ledger is saved. Completes after
+    /// the observer heard the end (at once when it had ended already).</summary>
+    public Task StopAsync()
+    {
+        CancellationTokenSource? cts;
+        SeedingTorrent? seeding;
+        Task ended;
+        lock (_lock)
+        {
+            if (_hasEnded) return Task.CompletedTask;
+            _stopAsked = true;
+            _ended ??= new(TaskCreationOptions.RunContinuationsAsynchronously);
+            ended = _ended.Task;
+            cts = _cts;
+            seeding = _seeding;
+        }
+        // Outside the lock: cancellation callbacks run here and may end the run.
+        cts?.Cancel();
+        seeding?.Stop();
+        return ended;
+    }
+
+    private async Task RunAsync(Session? session, Torrent torrent, DownloadOptions options, CancellationToken ct)
+    {
+        await Task.Yield(); // off the caller's thread (which may hold a lock of its own), as Task.Run would
+        DownloadResult? result = null;
+        Exception? error = null;
+        try
+        {
+            var start = await TorrentClient.PrepareAsync(session, torrent, options, ct).ConfigureAwait(false);
+            if (session is not null && TorrentClient.EngineFor(options) == DownloadEngine.Swarm && SwarmDownload.SeedsUntilStopped(options)
+                && start.Selection.IsDoneIn(start.Have))
+            {
+                var (seeding, seeded) = await SwarmDownload.StartSeedingAsync(start, options, session, ct).ConfigureAwait(false);
+                BecomeRecord(seeding, seeded);
+                return; // the frame, the task and the cancellation go: the session holds the torrent
+            }
+            result = await TorrentClient.RunPrepared(session, start, options, _observer, ct).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+            // Stopped before it had everything it wanted: no result.
+        }
+        catch (Exception e)
+        {
+            error = e;
+        }
+        End(result, error);
+    }
+
+    /// <summary>The torrent seeds as a record: a stop asked meanwhile stops it at once.</summary>
+    private void BecomeRecord(SeedingTorrent seeding, DownloadResult? result)
+    {
+        seeding.SeedUntilStopped(result, _observer, this); // from here its end comes through SeedingEnded
+        bool stop;
+        lock (_lock)
+        {
+            stop = _stopAsked;
+            if (!_hasEnded && !stop) _seeding = seeding;
+            _cts = null; // nothing is cancelled any more: a stop goes to the record
+        }
+        if (stop) seeding.Stop();
+    }
+
+    void ISeedingEnd.SeedingEnded(DownloadResult? result, Exception? error) => End(result, error);
+
+    private void End(DownloadResult? result, Exception? error)
+    {
+        TaskCompletionSource? ended;
+        bool stopped;
+        lock (_lock)
+        {
+            if (_hasEnded) return;
+            _hasEnded = true;
+            stopped = _stopAsked;
+            ended = _ended;
+            _seeding = null;
+            _cts = null;
+        }
+        try
+        {
+            _observer.Ended(new TorrentRunEnd(result, error, stopped));
+        }
+        finally
+        {
+            ended?.TrySetResult(); // a stop waits for the observer, never forever
+        }
+    }
+}
