@@ -39,6 +39,22 @@ public class ResumeLedgerTests
     }
 
     [Fact]
+    public void Validate_TwoFoldersWithTheSameCounts_ShareOneReasonText()
+    {
+        // The reason stays in each seeding torrent's log: ten thousand torrents keep one copy of it, not one each.
+        using var first = new TempFolder();
+        using var second = new TempFolder();
+        Saved(first);
+        Saved(second);
+
+        var a = new ResumeLedger(Built.Torrent, first.Path).Validate();
+        var b = new ResumeLedger(Built.Torrent, second.Path).Validate();
+
+        Assert.Equal($"resume ledger trusted: 2 of {Built.Torrent.PieceCount} pieces", a.Reason);
+        Assert.Same(a.Reason, b.Reason);
+    }
+
+    [Fact]
     public void Save_WritesTheDocumentedJsonAndLeavesNoTemporaryFile()
     {
         using var temp = new TempFolder();

@@ -139,7 +139,8 @@ public sealed class ResumeLedger
         }
         catch (Exception e) when (e is FormatException or WireException) { return new(null, $"the resume ledger's piece list is corrupt ({e.Message})"); }
         var stale = CompareFiles(ledger.Files);
-        return stale is null ? new(have, $"resume ledger trusted: {have.Count} of {have.Length} pieces") : new(null, stale);
+        // The line stays in a seeding torrent's log: torrents with the same counts share one copy of it.
+        return stale is null ? new(have, Metainfo.SharedText.Of($"resume ledger trusted: {have.Count} of {have.Length} pieces")!) : new(null, stale);
     }
 
     /// <summary>The files (torrent display paths) this torrent's ledger recorded as present on disk: the files this

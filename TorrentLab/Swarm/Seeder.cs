@@ -85,7 +85,7 @@ public sealed class Seeder : IAsyncDisposable
         try
         {
             var host = session ?? own!;
-            var seeding = SeedingTorrent.Start(host, torrent, options, have, new StorageLayout(torrent, options.OutputDirectory));
+            var seeding = SeedingTorrent.Start(host, torrent, options, have);
             return new Seeder(seeding, host, own);
         }
         catch

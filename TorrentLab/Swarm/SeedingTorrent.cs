@@ -23,7 +23,6 @@ internal sealed class SeedingTorrent : ISessionTorrent, IAsyncDisposable
     private readonly Session _session;
     private readonly DownloadOptions _options;
     private readonly Bitfield _have;
-    private readonly StorageLayout _layout;
     private readonly Lock _lock = new();
     private TaskCompletionSource? _failed; // made when asked for or on a failure: most torrents never fail
     private TorrentSwarm? _swarm;       // the swarm while awake, guarded by _lock
@@ -40,23 +39,22 @@ internal sealed class SeedingTorrent : ISessionTorrent, IAsyncDisposable
     private DownloadResult? _result;
     private int _finishing;
 
-    private SeedingTorrent(Session session, Torrent torrent, DownloadOptions options, Bitfield have, StorageLayout layout)
+    private SeedingTorrent(Session session, Torrent torrent, DownloadOptions options, Bitfield have)
     {
         _session = session;
         Torrent = torrent;
         _options = options;
         _have = have;
-        _layout = layout;
         PiecesAvailable = have.Count;
     }
 
     /// <summary>Starts seeding <paramref name="have"/> with no swarm: the session routes the torrent's peers here from
     /// now on, and the trackers hear a <c>started</c> (with <c>left=0</c> when complete). Each swarm opens the data of
-    /// <paramref name="layout"/> read only, in the session's budget of open files.</summary>
+    /// <see cref="DownloadOptions.OutputDirectory"/> read only, in the session's budget of open files.</summary>
     /// <exception cref="SwarmException">The session runs this torrent already.</exception>
-    public static SeedingTorrent Start(Session session, Torrent torrent, DownloadOptions options, Bitfield have, StorageLayout layout)
+    public static SeedingTorrent Start(Session session, Torrent torrent, DownloadOptions options, Bitfield have)
     {
-        var seeding = new SeedingTorrent(session, torrent, options, have, layout);
+        var seeding = new SeedingTorrent(session, torrent, options, have);
         session.Attach(seeding);
         var tiers = options.Trackers ?? torrent.TrackerTiers;
         if (tiers.Any(t => t.Count > 0)) // a torrent without trackers keeps no announcer
@@ -72,10 +70,9 @@ internal sealed class SeedingTorrent : ISessionTorrent, IAsyncDisposable
 
     /// <summary>Goes on seeding with a finished download's running swarm (and its announcer), letting it go, and
     /// <paramref name="storage"/> with it, once its peers have left; later swarms open their own storage.</summary>
-    public static SeedingTorrent TakeOver(Session session, TorrentSwarm swarm, IPieceStorage storage, DownloadOptions options, Bitfield have,
-        StorageLayout layout)
+    public static SeedingTorrent TakeOver(Session session, TorrentSwarm swarm, IPieceStorage storage, DownloadOptions options, Bitfield have)
     {
-        var seeding = new SeedingTorrent(session, swarm.Torrent, options, have, layout);
+        var seeding = new SeedingTorrent(session, swarm.Torrent, options, have);
         var announcer = swarm.HandOverTo(seeding);
         seeding.Announcer = announcer;
         announcer?.Retarget(seeding.Totals, () => seeding.ConnectedCount, seeding.OnTrackerPeers);
@@ -204,7 +201,9 @@ internal sealed class SeedingTorrent : ISessionTorrent, IAsyncDisposable
         IPieceStorage storage;
         try
         {
-            storage = FileStorage.Open(_layout, readOnly: true, budget: _session.OpenFiles);
+            // The layout is made per wake, not kept: its file paths are the largest part of a sleeping torrent.
+            var layout = new StorageLayout(Torrent, _options.OutputDirectory);
+            storage = FileStorage.Open(layout, readOnly: true, budget: _session.OpenFiles);
         }
         catch (Exception e) when (e is StorageException or IOException or UnauthorizedAccessException)
         {

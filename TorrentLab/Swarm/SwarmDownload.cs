@@ -84,7 +84,7 @@ public static class SwarmDownload
             progress?.Report(swarm.Snapshot());
             if (!options.SeedAfterDownload) return Result(swarm);
             // Seeding goes on in the same swarm until its peers leave; then the torrent holds no swarm until one comes.
-            var seeding = SeedingTorrent.TakeOver(host, swarm, storage, options, swarm.WrittenSnapshot(), start.Layout);
+            var seeding = SeedingTorrent.TakeOver(host, swarm, storage, options, swarm.WrittenSnapshot());
             return await SeedUntilDoneAsync(seeding, Result(swarm), options, progress, ct).ConfigureAwait(false);
         }
         finally
@@ -121,7 +121,7 @@ public static class SwarmDownload
         DownloadOptions options, Session session, CancellationToken ct)
     {
         await RecordAsync(start, options, ct).ConfigureAwait(false); // at once with a trusted ledger
-        var seeding = SeedingTorrent.Start(session, start.Torrent, options, start.Have, start.Layout);
+        var seeding = SeedingTorrent.Start(session, start.Torrent, options, start.Have);
         var result = start.Selection.Skipping(start.Torrent) is { } skipping ? seeding.SeededResult() with { Selected = skipping } : null;
         return (seeding, result);
     }
