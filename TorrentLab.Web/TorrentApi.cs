@@ -19,12 +19,13 @@ internal static class TorrentApi
             .Responds(200, "The torrents", typeof(TorrentSummary[]));
 
         api.MapPost("/torrents", async (HttpRequest request, [Description(StartDescription)] string? start,
-                [Description(FolderDescription)] string? folder, CancellationToken ct) =>
+                [Description(FolderDescription)] string? folder, [Description(SkipCheckingDescription)] string? skipChecking, CancellationToken ct) =>
             {
                 var startNow = QueryValue.Flag("start", start) ?? true;
+                var skip = QueryValue.Flag("skipChecking", skipChecking) ?? false;
                 torrents.SaveFolderOf(folder); // a refused folder before the upload is read
                 var bytes = await TorrentUpload.ReadAsync(request, options.MaxTorrentBytes, ct).ConfigureAwait(false);
-                var added = await torrents.AddAsync(bytes, startNow, [], folder, ct).ConfigureAwait(false);
+                var added = await torrents.AddAsync(bytes, startNow, [], folder, ct, skip).ConfigureAwait(false);
                 options.Log?.Invoke($"added '{added.Torrent.Name}' ({added.InfoHash})");
                 return Results.Json(added.Summary(), WebJsonContext.Default.TorrentSummary, statusCode: 201);
             })
@@ -107,6 +108,8 @@ internal static class TorrentApi
     internal const string HashDescription = "The torrent's v1 info hash, 40 hex digits";
 
     private const string StartDescription = "Start downloading at once: true or false (default true)";
+
+    private const string SkipCheckingDescription = "Take the data already in the save folder as complete without hashing it, when every file is there at its full size (qBittorrent's skip_checking): true or false (default false)";
 
     /// <summary>The description of a save folder given on an add.</summary>
     internal const string FolderDescription = "The save folder: relative to the downloads folder, or an absolute path inside it (symbolic links followed); default the downloads folder";

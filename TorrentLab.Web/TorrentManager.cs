@@ -165,16 +165,19 @@ internal sealed partial class TorrentManager : IAsyncDisposable
     public Task<ManagedTorrent> AddAsync(byte[] bytes, bool start, CancellationToken ct = default) => AddAsync(bytes, start, [], null, ct);
 
     /// <summary>Adds a torrent as <see cref="AddAsync(byte[], bool, CancellationToken)"/> does, with peers to try on every
-    /// run, into a save folder (<see cref="SaveFolderOf"/>: inside the downloads folder; null for the downloads folder).</summary>
+    /// run, into a save folder (<see cref="SaveFolderOf"/>: inside the downloads folder; null for the downloads folder).
+    /// With <paramref name="skipChecking"/>, data already there at full size is taken as complete without hashing
+    /// (qBittorrent's <c>skip_checking</c>; see <see cref="TorrentClient.PrepareFilesAsync(Torrent, string, bool, CancellationToken)"/>).</summary>
     /// <exception cref="WebApiException">Also 400: a save folder outside the downloads folder.</exception>
     public async Task<ManagedTorrent> AddAsync(byte[] bytes, bool start, IReadOnlyList<System.Net.IPEndPoint> linkPeers, string? folder,
-        CancellationToken ct = default)
+        CancellationToken ct = default, bool skipChecking = false)
     {
         var torrent = Torrent.Parse(bytes);
         var saveFolder = SaveFolderOf(folder);
         CheckPaths(torrent, FolderPath(saveFolder));
         lock (_lock) CheckNotAddedLocked(torrent, saveFolder); // before the files are looked at: a running torrent's ledger is its own
-        if (start) await CheckFilesAsync(torrent, FolderPath(saveFolder), ct).ConfigureAwait(false);
+        // Skipped checking records the data at once, also for a torrent added paused (it is listed complete).
+        if (start || skipChecking) await CheckFilesAsync(torrent, FolderPath(saveFolder), skipChecking, ct).ConfigureAwait(false);
         ManagedTorrent managed;
         lock (_lock)
         {
@@ -215,7 +218,7 @@ internal sealed partial class TorrentManager : IAsyncDisposable
     /// <exception cref="StorageException">409 (a conflict): a file not this torrent's data is in the way.</exception>
     public async Task StartAsync(ManagedTorrent torrent, CancellationToken ct = default)
     {
-        if (torrent.State is TorrentState.Paused or TorrentState.Failed) await CheckFilesAsync(torrent.Torrent, FolderOf(torrent), ct).ConfigureAwait(false);
+        if (torrent.State is TorrentState.Paused or TorrentState.Failed) await CheckFilesAsync(torrent.Torrent, FolderOf(torrent), skipChecking: false, ct).ConfigureAwait(false);
         Enqueue(torrent);
         Save();
         Pump();
@@ -224,8 +227,8 @@ internal sealed partial class TorrentManager : IAsyncDisposable
     /// <summary>Refuses, before anything starts, a download that would resize or write a file it did not create (the
     /// engine checks again when it opens its files); the pieces of files already there are checked once, here, and
     /// recorded, so the torrent starts from them without hashing them again.</summary>
-    private static Task CheckFilesAsync(Torrent torrent, string folder, CancellationToken ct) =>
-        TorrentClient.PrepareFilesAsync(torrent, folder, ct);
+    private static Task CheckFilesAsync(Torrent torrent, string folder, bool skipChecking, CancellationToken ct) =>
+        TorrentClient.PrepareFilesAsync(torrent, folder, skipChecking, ct);
 
     public async Task PauseAsync(ManagedTorrent torrent)
     {

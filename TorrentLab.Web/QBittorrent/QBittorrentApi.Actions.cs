@@ -7,8 +7,8 @@ namespace TorrentLab.Web;
 internal sealed partial class QBittorrentApi
 {
     /// <summary>torrents/add: <c>urls</c> (one per line: magnet links or http/https URLs) and uploaded .torrent files;
-    /// <c>paused</c> (or v5's <c>stopped</c>), <c>category</c> (created when new), and <c>savepath</c>, which must be
-    /// inside the downloads folder.
+    /// <c>paused</c> (or v5's <c>stopped</c>), <c>category</c> (created when new), <c>skip_checking</c> (data there at
+    /// full size is taken as complete without hashing), and <c>savepath</c>, which must be inside the downloads folder.
     /// Answers "Ok." when every one was added (or was there already, as qBittorrent), else 415 "Fails.".</summary>
     private async Task AddAsync(HttpContext context, QBittorrentInput input)
     {
@@ -16,6 +16,7 @@ internal sealed partial class QBittorrentApi
         var folder = input["savepath"];
         _torrents.SaveFolderOf(folder); // 400 for a folder outside, before anything is fetched
         var start = !(input.Flag("paused") || input.Flag("stopped"));
+        var skipChecking = input.Flag("skip_checking");
         var category = input["category"] is { Length: > 0 } c ? c : null;
         // As qBittorrent, a category named here that does not exist yet is created with the torrent.
         if (category is not null && !TorrentManager.ValidCategory(category))
@@ -38,7 +39,7 @@ internal sealed partial class QBittorrentApi
                 if (bytes.Length == 0) continue; // a magnet link of a torrent already here
                 var torrent = TorrentLab.Metainfo.Torrent.Parse(bytes);
                 if (_torrents.Find(torrent.InfoHash.Hex) is not null) continue;
-                var added = await _torrents.AddAsync(bytes, start: false, peers, folder, ct).ConfigureAwait(false);
+                var added = await _torrents.AddAsync(bytes, start: false, peers, folder, ct, skipChecking).ConfigureAwait(false);
                 if (category is not null) _torrents.SetCategory(added, category);
                 if (start) await _torrents.StartAsync(added, ct).ConfigureAwait(false);
                 _options.Log?.Invoke($"added '{added.Torrent.Name}' ({added.InfoHash}) through the qBittorrent API");

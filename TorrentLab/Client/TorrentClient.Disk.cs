@@ -53,16 +53,39 @@ public static partial class TorrentClient
     /// the ledger is trusted or no file of the torrent exists.</summary>
     /// <exception cref="StorageException">A file or a directory is in the way, a path leaves the folder, or a file
     /// cannot be read.</exception>
-    public static async Task PrepareFilesAsync(Torrent torrent, string folder, CancellationToken ct = default)
+    public static Task PrepareFilesAsync(Torrent torrent, string folder, CancellationToken ct = default) =>
+        PrepareFilesAsync(torrent, folder, skipChecking: false, ct);
+
+    /// <summary>As <see cref="PrepareFilesAsync(Torrent, string, CancellationToken)"/>; with
+    /// <paramref name="skipChecking"/>, data whose every file is there at its full length is recorded complete on the
+    /// caller's word, without hashing (qBittorrent's "skip hash check", for data known to be right: a torrent made from
+    /// it, or a copy). Data with a file missing or short is hashed as usual.</summary>
+    /// <remarks>Wrong data recorded so is served as it is: peers find each bad piece by its hash and drop us. A recheck
+    /// (<see cref="VerifyAsync"/>) finds what is really there.</remarks>
+    public static async Task PrepareFilesAsync(Torrent torrent, string folder, bool skipChecking, CancellationToken ct = default)
     {
         var layout = new StorageLayout(torrent, folder);
         var ledger = new ResumeLedger(layout);
         layout.Selection = PieceSelection.For(torrent, ledger.RecordedPriorities()); // kept when the ledger is rewritten
         if (ledger.Validate().IsTrusted || !layout.FullPaths.Any(File.Exists)) return;
         var ownership = FileOwnership.Read(layout);
-        var have = await PieceVerifier.VerifyAsync(layout, cancellation: ct).ConfigureAwait(false);
+        var have = skipChecking && AllFilesWhole(torrent, layout)
+            ? Bitfield.Full(torrent.PieceCount)
+            : await PieceVerifier.VerifyAsync(layout, cancellation: ct).ConfigureAwait(false);
         await ownership.CheckAsync(have, overwrite: false, ct).ConfigureAwait(false);
         ledger.Save(have, PieceHashScheme.FullCheck(torrent));
+    }
+
+    /// <summary>True when every file of the torrent exists at exactly its length (pad files are not on disk: BEP 47).</summary>
+    private static bool AllFilesWhole(Torrent torrent, StorageLayout layout)
+    {
+        for (var i = 0; i < torrent.Files.Count; i++)
+        {
+            if (torrent.Files[i].IsPadding) continue;
+            var file = new FileInfo(layout.FullPaths[i]);
+            if (!file.Exists || file.Length != torrent.Files[i].Length) return false;
+        }
+        return true;
     }
 
     /// <summary>What the resume ledger says, read once: the piece map known without hashing (the ledger's pieces when

@@ -3,13 +3,14 @@
 `serve`, transmission-daemon and qbittorrent-nox, in one run, one after the other.
 
 usage: serve_scale.py N [--clients torrentlab,transmission,qbittorrent] [--torrentlab CMD] [--work DIR] [--idle SECONDS]
-                      [--hold SECONDS]
+                      [--hold SECONDS] [--torrentlab-checks]
 
 --torrentlab is the command that runs TorrentLab (default: the JIT Release build,
 "dotnet TorrentLab.Cli/bin/Release/net10.0/TorrentLab.Cli.dll"; a Native AOT binary works too).
 Everything stays on 127.0.0.1: DHT, local peer discovery, UPnP/NAT-PMP and PEX are off in every client. Each torrent is
 a 1 MiB file with its data already in place (bench/session/make_torrents.py), added through the client's own remote
-API (ours, Transmission's RPC, qBittorrent's WebUI API). For the first start and for a restart of the same client,
+API (ours, Transmission's RPC, qBittorrent's WebUI API); ours and qBittorrent are told to skip the hash check (ours
+hashes with --torrentlab-checks), Transmission has no such switch and verifies. For the first start and for a restart of the same client,
 prints: seconds from the first add (or the restart) until every torrent is seeding, seconds from SIGINT (ours) or SIGTERM
 (theirs) until the process exits, seconds from a restart until the remote API answers, listening TCP sockets, bound UDP
 sockets, threads, anonymous RSS (MiB: the process's own memory, without the pages of files it maps) 2 s after all are
@@ -87,8 +88,8 @@ def multipart(files, fields):
 class TorrentLab:
     name = 'torrentlab'
 
-    def __init__(self, command, work):
-        self.command, self.work = shlex.split(command), work
+    def __init__(self, command, work, check=False):
+        self.command, self.work, self.check = shlex.split(command), work, check
         self.downloads = os.path.join(work, 'downloads')
         self.process = self.url = None
 
@@ -109,8 +110,10 @@ class TorrentLab:
 
     def add(self, paths):
         # Eight requests at a time, as a remote tool adding a folder would (one torrent per request, as Transmission's).
+        # skipChecking, as qBittorrent's skip_checking below: the data is known to be right, so neither hashes it.
+        query = '/api/torrents?start=true' + ('' if self.check else '&skipChecking=true')
         with concurrent.futures.ThreadPoolExecutor(8) as pool:
-            list(pool.map(lambda path: self.api('/api/torrents?start=true', open(path, 'rb').read(), 'application/x-bittorrent'), paths))
+            list(pool.map(lambda path: self.api(query, open(path, 'rb').read(), 'application/x-bittorrent'), paths))
 
     def seeding(self, count):
         states = [t['state'] for t in self.api('/api/torrents')]
@@ -270,6 +273,8 @@ def main():
     parser.add_argument('--work', default='/tmp/torrentlab-session-bench')
     parser.add_argument('--idle', type=float, default=60)
     parser.add_argument('--hold', type=float, default=0, help='seconds to keep each client running after its restart report')
+    parser.add_argument('--torrentlab-checks', action='store_true',
+                        help='add to TorrentLab without skipChecking: it hashes each torrent\'s data before it seeds')
     args = parser.parse_args()
     shutil.rmtree(args.work, ignore_errors=True)
     torrents, data = os.path.join(args.work, 'torrents'), os.path.join(args.work, 'data')
@@ -280,7 +285,7 @@ def main():
         os.makedirs(work, exist_ok=True)
         # Each client seeds its own copy of the data (hard links: no client writes a seeding torrent's file).
         shutil.copytree(data, downloads, copy_function=os.link)
-        client = {'torrentlab': lambda: TorrentLab(args.torrentlab, work), 'transmission': lambda: Transmission(work),
+        client = {'torrentlab': lambda: TorrentLab(args.torrentlab, work, args.torrentlab_checks), 'transmission': lambda: Transmission(work),
                   'qbittorrent': lambda: QBittorrent(work)}[name]()
         run(client, torrents, args.count, args.idle, args.hold)
 
