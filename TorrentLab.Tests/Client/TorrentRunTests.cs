@@ -1,11 +1,11 @@
 using System.Collections.Concurrent;
 using System.Net;
-using System.Net.Sockets;
 using TorrentLab.Client;
 using TorrentLab.Downloads;
 using TorrentLab.Storage;
 using TorrentLab.Swarm;
 using TorrentLab.Tests.Infrastructure;
+using TorrentLab.Tests.Swarm;
 
 namespace TorrentLab.Tests.Client;
 
@@ -103,18 +103,8 @@ public class TorrentRunTests
         var observer = new Observer();
         await SeedAsync(session, built, output, observer);
 
-        // The file is replaced by something that cannot be opened (a Unix socket: open(2) fails with ENXIO, even for root).
-        File.Delete(Path.Combine(output, "gone.bin"));
-        using var blocker = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-        blocker.Bind(new UnixDomainSocketEndPoint(Path.Combine(output, "gone.bin")));
-        // A downloader's handshake wakes the torrent, which can no longer open its data.
-        var downloader = TorrentClient.DownloadAsync(built.Torrent, new DownloadOptions
-        {
-            OutputDirectory = folder.Combine("peer"),
-            ExtraPeers = [new IPEndPoint(IPAddress.Loopback, session.Port)],
-            StallTimeout = TimeSpan.FromSeconds(3),
-            Session = Loopback(),
-        }, null, Ct);
+        using var blocker = SeedingTorrentTests.MakeUnreadable(Path.Combine(output, "gone.bin"));
+        var downloader = SeedingTorrentTests.WakeAsync(built, folder.Combine("peer"), session.Port);
 
         var end = await observer.End.WaitAsync(Patience, Ct);
 

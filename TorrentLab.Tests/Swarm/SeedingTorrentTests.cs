@@ -205,6 +205,21 @@ public class SeedingTorrentTests
         return run;
     }
 
+    /// <summary>Replaces the file at <paramref name="path"/> with something that cannot be opened (a Unix socket:
+    /// open(2) fails with ENXIO, even for root); dispose the socket to remove it.</summary>
+    internal static Socket MakeUnreadable(string path)
+    {
+        File.Delete(path);
+        var blocker = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        blocker.Bind(new UnixDomainSocketEndPoint(path));
+        return blocker;
+    }
+
+    /// <summary>A downloader whose handshake wakes the seeding torrent on <paramref name="port"/>; it gives up after 3 s
+    /// without data.</summary>
+    internal static Task<DownloadResult> WakeAsync(TestTorrents.Built built, string folder, int port) =>
+        TorrentClient.DownloadAsync(built.Torrent, Downloader(folder, port) with { StallTimeout = TimeSpan.FromSeconds(3) }, null, Ct);
+
     [Fact]
     public async Task CompleteTorrentSeedingInASession_ItsDataUnreadable_FailsWithTheErrorAndLeavesTheSession()
     {
@@ -215,15 +230,8 @@ public class SeedingTorrentTests
         var log = new ConcurrentQueue<string>();
         var run = await SeedCompleteAsync(session, built, output, log, Ct);
 
-        // The file is replaced by something that cannot be opened (a Unix socket: open(2) fails with ENXIO, even for root).
-        File.Delete(Path.Combine(output, "gone.bin"));
-        using var blocker = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-        blocker.Bind(new UnixDomainSocketEndPoint(Path.Combine(output, "gone.bin")));
-        // A downloader's handshake wakes the torrent, which can no longer open its data.
-        var downloader = TorrentClient.DownloadAsync(built.Torrent, Downloader(folder.Combine("next"), session.Port) with
-        {
-            StallTimeout = TimeSpan.FromSeconds(3),
-        }, null, Ct);
+        using var blocker = MakeUnreadable(Path.Combine(output, "gone.bin"));
+        var downloader = WakeAsync(built, folder.Combine("next"), session.Port);
 
         await Task.WhenAny(run, Task.Delay(Patience, Ct));
         Assert.True(run.IsFaulted, string.Join("\n", log));
