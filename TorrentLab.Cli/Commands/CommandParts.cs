@@ -7,7 +7,20 @@ namespace TorrentLab.Cli.Commands;
 internal static class CommandParts
 {
     /// <summary>The <c>torrent</c> argument: a .torrent file's path.</summary>
-    public static Argument<string> TorrentArgument() => new("torrent") { Description = "The .torrent file" };
+    public static Argument<string> TorrentArgument() => new Argument<string>("torrent") { Description = "The .torrent file" }.NotAnOption();
+
+    /// <summary>Makes a file argument refuse a word that looks like an option (<c>--wrong</c>) when no file has that
+    /// name: a mistyped option is reported as one, not as a missing file.</summary>
+    public static Argument<T> NotAnOption<T>(this Argument<T> argument)
+    {
+        argument.Validators.Add(result =>
+        {
+            foreach (var token in result.Tokens)
+                if (token.Value.Length > 1 && token.Value[0] == '-' && !Path.Exists(token.Value))
+                    result.AddError($"unknown option '{token.Value}'");
+        });
+        return argument;
+    }
 
     /// <summary>The <c>magnet</c> argument: a magnet link (BEP 9).</summary>
     public static Argument<string> MagnetArgument() => new("magnet") { Description = "The magnet link (quote it: it contains '&')" };

@@ -16,7 +16,7 @@ internal static class InfoCommand
 {
     public static Command Create()
     {
-        var file = new Argument<FileInfo>("torrent") { Description = "The .torrent file to read" };
+        var file = new Argument<FileInfo>("torrent") { Description = "The .torrent file to read" }.NotAnOption();
         var json = new Option<bool>("--json") { Description = "Print the same information as JSON" };
         var summary = new Option<bool>("--summary", "-s") { Description = "Lead with the name, size and files, and leave out the piece hashes" };
         var command = new Command("info", "Show what a .torrent file describes: tracker, length, info hash, pieces, files.") { file, json, summary };

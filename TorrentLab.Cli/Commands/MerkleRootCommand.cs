@@ -9,7 +9,7 @@ internal static class MerkleRootCommand
 {
     public static Command Create()
     {
-        var file = new Argument<FileInfo>("file") { Description = "The file to hash" };
+        var file = new Argument<FileInfo>("file") { Description = "The file to hash" }.NotAnOption();
         var command = new Command("merkle_root", "Print a file's BitTorrent v2 pieces root: the SHA-256 merkle root of its 16 KiB blocks.") { file };
         return command.WithAction((parse, ct) =>
         {

@@ -21,7 +21,7 @@ internal static class SeedCommand
         {
             Description = "The .torrent files, or folders of them: all are seeded in one session, on one port",
             Arity = ArgumentArity.OneOrMore,
-        };
+        }.NotAnOption();
         var data = new Option<string>("--data", "-d") { Description = "The folder that contains the torrent's file or folder (as --output of a download)", Required = true };
         var port = new Option<int>("--port", "-p") { Description = "Port to listen on, TCP and UDP for uTP (0: any free port)", DefaultValueFactory = _ => 6881 };
         var trackers = new Option<string[]>("--tracker") { Description = "Announce here instead of the torrent's trackers (repeatable)", AllowMultipleArgumentsPerToken = false };

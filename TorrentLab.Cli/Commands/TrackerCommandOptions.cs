@@ -9,7 +9,7 @@ namespace TorrentLab.Cli.Commands;
 /// <see cref="TrackerClient"/>.</summary>
 internal sealed class TrackerCommandOptions
 {
-    public Argument<string> File { get; } = new("file.torrent") { Description = "The .torrent file" };
+    public Argument<string> File { get; } = new Argument<string>("file.torrent") { Description = "The .torrent file" }.NotAnOption();
 
     public Option<string?> Tracker { get; } = new("--tracker") { Description = "Ask this tracker URL instead of the torrent's (http://, https:// or udp://)" };
 

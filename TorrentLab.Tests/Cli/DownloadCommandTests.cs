@@ -156,6 +156,19 @@ public partial class DownloadCommandTests
     }
 
     [Theory]
+    [InlineData("--wrong", "info", "--wrong")]
+    [InlineData("--nope", "peers", "--nope")]
+    [InlineData("-x", "merkle_root", "-x")]
+    [InlineData("--bad", "download", "-o", "out", "--bad")]
+    [InlineData("--wrong", "seed", "--wrong", "-d", ".")]
+    public void FileArgument_AnOptionNoCommandKnows_IsAUsageErrorNotAMissingFile(string word, params string[] args)
+    {
+        var result = CliRunner.Run(args);
+        Assert.Equal(CliRunner.Codes.Usage, result.ExitCode);
+        Assert.Equal($"error: unknown option '{word}' (see 'torrentlab --help')\n", result.Stderr);
+    }
+
+    [Theory]
     [InlineData("--max-peers", "0")]
     [InlineData("--peer", "not-an-address")]
     [InlineData("--stall-timeout", "0")]     // a limit must be positive; no limit is the default
