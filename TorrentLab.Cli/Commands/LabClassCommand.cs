@@ -10,7 +10,7 @@ internal static class LabClassCommand
 {
     public static Command Create()
     {
-        var roster = new Argument<FileInfo>("roster") { Description = "The class roster: one student per line, 'name command...', commands run from the roster's folder" };
+        var roster = new Argument<FileInfo>("roster") { Description = "The class roster: one student per line, 'name command...', commands run from the roster's folder" }.NotAnOption();
         var output = new Option<DirectoryInfo?>("--output", "-o") { Description = "Where the reports go (NAME.txt, NAME.jsonl, class.txt, class.jsonl); default: lab-class-SEED beside the roster" };
         var seed = new Option<int?>("--seed") { Description = "Seed of every student's inputs (the same for all; printed in the table)" };
         var stage = new Option<string?>("--stage") { Description = "Check only this stage" };

@@ -161,6 +161,8 @@ public partial class DownloadCommandTests
     [InlineData("-x", "merkle_root", "-x")]
     [InlineData("--bad", "download", "-o", "out", "--bad")]
     [InlineData("--wrong", "seed", "--wrong", "-d", ".")]
+    [InlineData("--wrong", "create", "--wrong")]
+    [InlineData("--wrong", "lab", "class", "--wrong")]
     public void FileArgument_AnOptionNoCommandKnows_IsAUsageErrorNotAMissingFile(string word, params string[] args)
     {
         var result = CliRunner.Run(args);

@@ -1,5 +1,4 @@
 using System.Net;
-using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json;
 using TorrentLab.Tests.Infrastructure;
@@ -26,14 +25,8 @@ public class TorrentApiSkipCheckingTests
         }
     }
 
-    private static async Task<HttpResponseMessage> AddAsync(WebTestServer web, string query)
-    {
-        using var form = new MultipartFormDataContent();
-        var file = new ByteArrayContent(web.Swarm.Built.TorrentBytes);
-        file.Headers.ContentType = new MediaTypeHeaderValue("application/x-bittorrent");
-        form.Add(file, "torrent", "webtest.torrent");
-        return await web.Http.PostAsync("/api/torrents?" + query, form, Ct);
-    }
+    private static Task<HttpResponseMessage> AddAsync(WebTestServer web, string query) =>
+        web.UploadAsync(web.Swarm.Built.TorrentBytes, query, Ct);
 
     [Fact]
     public async Task Add_SkipChecking_FilesAtFullSize_IsListedCompleteWithoutHashing()
@@ -84,12 +77,12 @@ public class TorrentApiSkipCheckingTests
         using var http = QBittorrentApiTests.Client(web);
         await QBittorrentApiTests.PostAsync(http, "auth/login", ("username", "admin"), ("password", QBittorrentApiTests.Token));
         PlaceLookalikes(web);
-        using var form = new MultipartFormDataContent();
-        var file = new ByteArrayContent(web.Swarm.Built.TorrentBytes);
-        file.Headers.ContentType = new MediaTypeHeaderValue("application/x-bittorrent");
-        form.Add(file, "torrents", "webtest.torrent");
-        form.Add(new StringContent("true"), "paused");
-        form.Add(new StringContent("true"), "skip_checking");
+        using var form = new MultipartFormDataContent
+        {
+            { new ByteArrayContent(web.Swarm.Built.TorrentBytes), "torrents", "webtest.torrent" },
+            { new StringContent("true"), "paused" },
+            { new StringContent("true"), "skip_checking" },
+        };
 
         using var added = await http.PostAsync("/api/v2/torrents/add", form, Ct);
         var info = JsonDocument.Parse(await http.GetStringAsync("/api/v2/torrents/info", Ct)).RootElement;

@@ -83,13 +83,17 @@ internal sealed class WebTestServer : IAsyncDisposable
     }
 
     /// <summary>Uploads the swarm's torrent as a multipart form, the way the page does.</summary>
-    public async Task<HttpResponseMessage> UploadAsync(byte[] bytes, bool start, CancellationToken ct)
+    public Task<HttpResponseMessage> UploadAsync(byte[] bytes, bool start, CancellationToken ct) =>
+        UploadAsync(bytes, $"start={(start ? "true" : "false")}", ct);
+
+    /// <summary>Uploads a torrent as the page does, with <paramref name="query"/> (<c>start=false&amp;folder=x</c>).</summary>
+    public async Task<HttpResponseMessage> UploadAsync(byte[] bytes, string query, CancellationToken ct)
     {
         using var form = new MultipartFormDataContent();
         var file = new ByteArrayContent(bytes);
         file.Headers.ContentType = new MediaTypeHeaderValue("application/x-bittorrent");
         form.Add(file, "torrent", "webtest.torrent");
-        return await Http.PostAsync($"/api/torrents?start={(start ? "true" : "false")}", form, ct);
+        return await Http.PostAsync("/api/torrents?" + query, form, ct);
     }
 
     public async Task<TorrentSummary> AddAsync(bool start, CancellationToken ct)

@@ -81,30 +81,13 @@ public static partial class TorrentClient
     /// <exception cref="DownloadFailedException">No peer could deliver the missing pieces.</exception>
     /// <exception cref="SwarmException">The session runs this torrent already.</exception>
     /// <exception cref="OperationCanceledException">Cancelled; the resume ledger was saved first.</exception>
-    public static Task<DownloadResult> DownloadAsync(Session? session, Torrent torrent, DownloadOptions options,
+    /// <remarks>A program that holds thousands of seeding torrents starts them with <see cref="Start"/> instead: this
+    /// task, and the method frames under it, wait as long as the torrent runs.</remarks>
+    public static async Task<DownloadResult> DownloadAsync(Session? session, Torrent torrent, DownloadOptions options,
         IProgress<DownloadProgress>? progress = null, CancellationToken ct = default)
     {
-        // Every failure goes into the returned task, as from an async method, also when the engine starts at once below.
-        try
-        {
-            var preparing = PrepareAsync(session, torrent, options, ct);
-            // A trusted ledger prepares at once (a restart of thousands of seeding torrents): then no frame of this
-            // method waits as long as the torrent runs.
-            return preparing.IsCompletedSuccessfully ? Run(preparing.Result) : ThenRunAsync(preparing);
-        }
-        catch (OperationCanceledException) when (ct.IsCancellationRequested)
-        {
-            return Task.FromCanceled<DownloadResult>(ct);
-        }
-        catch (Exception e)
-        {
-            return Task.FromException<DownloadResult>(e);
-        }
-
-        async Task<DownloadResult> ThenRunAsync(Task<DownloadStart> preparing) =>
-            await Run(await preparing.ConfigureAwait(false)).ConfigureAwait(false);
-
-        Task<DownloadResult> Run(DownloadStart start) => RunPrepared(session, start, options, progress, ct);
+        var start = await PrepareAsync(session, torrent, options, ct).ConfigureAwait(false);
+        return await RunPrepared(session, start, options, progress, ct).ConfigureAwait(false);
     }
 
     /// <summary>Starts <paramref name="torrent"/> in <paramref name="session"/> as a run to stop later, rather than a

@@ -48,7 +48,7 @@ public static class SwarmDownload
         ArgumentOutOfRangeException.ThrowIfLessThan(options.MaxPeers, 1, nameof(options.MaxPeers));
         var done = start.Selection.IsDoneIn(start.Have);
         if (done && !options.SeedAfterDownload) return AlreadyCompleteAsync(start, options, progress, ct);
-        // Seeding in a session it was given, a complete torrent waits in one small frame, not in this method's too.
+        // In a session it was given, a complete torrent seeds with no swarm until a peer comes (no storage opened here).
         if (done && session is not null) return SeedCompleteAsync(start, options, progress, session, ct);
         return DownloadAsync(start, options, progress, ct, session);
     }
@@ -99,18 +99,11 @@ public static class SwarmDownload
 
     /// <summary>Everything wanted is on disk and the torrent is to be seeded: the ledger is written (it records the
     /// files as ours) and the torrent seeds with no swarm until a peer comes.</summary>
-    private static Task<DownloadResult> SeedCompleteAsync(DownloadStart start, DownloadOptions options, IProgress<DownloadProgress>? progress,
-        Session session, CancellationToken ct)
+    private static async Task<DownloadResult> SeedCompleteAsync(DownloadStart start, DownloadOptions options,
+        IProgress<DownloadProgress>? progress, Session session, CancellationToken ct)
     {
-        // A trusted ledger (a restart, an add that checked the data) goes straight to seeding: no frame holds the start.
-        var starting = StartSeedingAsync(start, options, session, ct);
-        return starting.IsCompletedSuccessfully ? Seed(starting.Result) : ThenSeedAsync(starting);
-
-        Task<DownloadResult> Seed((SeedingTorrent Seeding, DownloadResult? Result) started) =>
-            SeedUntilDoneAsync(started.Seeding, started.Result, options, progress, ct);
-
-        async Task<DownloadResult> ThenSeedAsync(ValueTask<(SeedingTorrent, DownloadResult?)> pending) =>
-            await Seed(await pending.ConfigureAwait(false)).ConfigureAwait(false);
+        var (seeding, result) = await StartSeedingAsync(start, options, session, ct).ConfigureAwait(false);
+        return await SeedUntilDoneAsync(seeding, result, options, progress, ct).ConfigureAwait(false);
     }
 
     /// <summary>Starts seeding a torrent that has everything it wants in <paramref name="session"/>, the ledger written
