@@ -175,6 +175,7 @@ internal sealed class TorrentListStore
     {
         lock (_lock)
         {
+            FlushCopiesLocked(); // before the list that names them: a listed torrent's copy is on disk
             Directory.CreateDirectory(Folder);
             var temp = ListPath + ".tmp";
             using (var stream = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None))
@@ -189,18 +190,47 @@ internal sealed class TorrentListStore
         }
     }
 
-    /// <summary>Keeps a copy of the .torrent bytes (written atomically too).</summary>
+    /// <summary>Keeps a copy of the .torrent bytes (written atomically too). It is in the page cache when this
+    /// returns, which outlives the process (a Ctrl-C, a kill: <see cref="Load"/> finds an unlisted copy); it is flushed
+    /// to disk by the next <see cref="Save"/>, before the list that names it, so many adds share the wait for the disk
+    /// as they share the list's write. A power cut before then loses the add (a copy left empty is skipped with a
+    /// warning), as it loses any change the list had not saved yet.</summary>
     public void SaveTorrent(string infoHash, byte[] bytes)
     {
         Directory.CreateDirectory(Folder);
         var path = TorrentPath(infoHash);
         var temp = path + ".tmp";
         using (var stream = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None))
-        {
             stream.Write(bytes);
-            stream.Flush(flushToDisk: true);
-        }
         File.Move(temp, path, overwrite: true);
+        lock (_copiesLock) _unflushedCopies.Add(path);
+    }
+
+    private readonly Lock _copiesLock = new(); // its own: adds go on while a save waits for the disk
+    private HashSet<string> _unflushedCopies = new(StringComparer.Ordinal);
+
+    // Flushes the copies written so far; one that cannot be flushed is kept for the next save (the list is not written).
+    private void FlushCopiesLocked()
+    {
+        HashSet<string> copies;
+        lock (_copiesLock) (copies, _unflushedCopies) = (_unflushedCopies, new(StringComparer.Ordinal));
+        try
+        {
+            foreach (var path in copies.ToList())
+            {
+                try
+                {
+                    using var handle = File.OpenHandle(path, FileMode.Open, FileAccess.Write);
+                    RandomAccess.FlushToDisk(handle);
+                }
+                catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException) { } // removed since
+                copies.Remove(path);
+            }
+        }
+        finally
+        {
+            if (copies.Count > 0) lock (_copiesLock) _unflushedCopies.UnionWith(copies);
+        }
     }
 
     public void DeleteTorrent(string infoHash) => File.Delete(TorrentPath(infoHash));

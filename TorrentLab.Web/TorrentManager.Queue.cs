@@ -71,7 +71,15 @@ internal sealed partial class TorrentManager
     }
 
     /// <summary>Puts the torrent at the end of the queue (a complete one only when it will seed).</summary>
-    private void Enqueue(ManagedTorrent torrent) => torrent.Queue(Interlocked.Increment(ref _nextTicket), SeedFor(torrent, OptionsFor()).Seed);
+    private void Enqueue(ManagedTorrent torrent)
+    {
+        if (!torrent.Queue(Interlocked.Increment(ref _nextTicket), SeedFor(torrent, OptionsFor()).Seed)) return;
+        lock (_lock) _queued.Add(torrent);
+    }
+
+    // The torrents queued since the pump last looked (one may have been paused or removed meanwhile: the pump drops
+    // those), so a pump costs the queue's length, not the list's: 10,000 torrents added one by one each pump once.
+    private readonly HashSet<ManagedTorrent> _queued = [];
 
     private int _pumpPending; // 1 while a pump asked for by a state change has not run yet
 
@@ -93,14 +101,19 @@ internal sealed partial class TorrentManager
         lock (_lock)
         {
             if (_closing) return;
-            var queued = _torrents.Values.Where(t => t.State == TorrentState.Queued).OrderBy(t => t.QueueTicket).ToList();
-            var free = _settings.MaxActiveDownloads!.Value - _torrents.Values.Count(t => t.State == TorrentState.Downloading);
-            foreach (var torrent in queued)
+            _queued.RemoveWhere(t => t.State != TorrentState.Queued || _torrents.GetValueOrDefault(t.InfoHash) != t);
+            int? free = null; // counted over every torrent only when an incomplete one waits
+            foreach (var torrent in _queued.OrderBy(t => t.QueueTicket).ToList())
             {
                 var complete = torrent.Pieces.CountOf(PieceState.Verified) == torrent.Torrent.PieceCount;
-                if (!complete && free <= 0) continue;
-                if (!complete) free--;
+                if (!complete)
+                {
+                    free ??= _settings.MaxActiveDownloads!.Value - _torrents.Values.Count(t => t.State == TorrentState.Downloading);
+                    if (free <= 0) continue;
+                    free--;
+                }
                 torrent.Start(OptionsFor(torrent));
+                if (torrent.State != TorrentState.Queued) _queued.Remove(torrent);
             }
         }
     }

@@ -55,6 +55,26 @@ public class ResumeLedgerTests
     }
 
     [Fact]
+    public void OneInstance_AfterItsOwnSaveAndDelete_ReadsWhatIsOnDiskNow()
+    {
+        // An instance reads the file once for its questions; its own save and delete are what change the answers.
+        using var temp = new TempFolder();
+        Built.WritePayload(temp.Path);
+        var ledger = new ResumeLedger(Built.Torrent, temp.Path);
+        Assert.Equal("no resume ledger", ledger.Validate().Reason);
+
+        ledger.Save(Some());
+        var saved = ledger.Validate();
+        Assert.True(saved.IsTrusted, saved.Reason);
+        Assert.Equal(Some().ToBytes(), saved.Trusted!.ToBytes());
+        Assert.Equal(["folder/a.bin", "folder/b.bin"], ledger.RecordedFiles().Order(StringComparer.Ordinal));
+
+        Assert.True(ledger.Delete());
+        Assert.Equal("no resume ledger", ledger.Validate().Reason);
+        Assert.Empty(ledger.RecordedFiles());
+    }
+
+    [Fact]
     public void Save_WritesTheDocumentedJsonAndLeavesNoTemporaryFile()
     {
         using var temp = new TempFolder();

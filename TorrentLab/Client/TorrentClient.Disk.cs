@@ -68,7 +68,7 @@ public static partial class TorrentClient
         var ledger = new ResumeLedger(layout);
         layout.Selection = PieceSelection.For(torrent, ledger.RecordedPriorities()); // kept when the ledger is rewritten
         if (ledger.Validate().IsTrusted || !layout.FullPaths.Any(File.Exists)) return;
-        var ownership = FileOwnership.Read(layout);
+        var ownership = FileOwnership.Read(layout, ledger);
         var have = skipChecking && AllFilesWhole(torrent, layout)
             ? Bitfield.Full(torrent.PieceCount)
             : await PieceVerifier.VerifyAsync(layout, cancellation: ct).ConfigureAwait(false);

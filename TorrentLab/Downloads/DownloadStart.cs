@@ -45,21 +45,21 @@ internal sealed class DownloadStart(StorageLayout layout, Bitfield have, FileOwn
         ArgumentNullException.ThrowIfNull(options);
         var layout = new StorageLayout(torrent, options.OutputDirectory);
         // The files wanted: as asked, else as the ledger recorded (a resumed selective download stays selective).
-        var recorded = PieceSelection.For(torrent, options.Resume ? new ResumeLedger(layout).RecordedPriorities() : null);
+        var ledger = new ResumeLedger(layout); // read once for the priorities, the files and the pieces
+        var recorded = PieceSelection.For(torrent, options.Resume ? ledger.RecordedPriorities() : null);
         layout.Selection = options.FilePriorities is { } asked ? PieceSelection.For(torrent, asked) : recorded;
-        var ownership = FileOwnership.Read(layout); // which files are ours, read before a --no-resume deletes the ledger
-        var (have, trusted) = await ResumeAsync(layout, options, inTurn ?? (check => check()), ct).ConfigureAwait(false);
+        var ownership = FileOwnership.Read(layout, ledger); // which files are ours, read before a --no-resume deletes the ledger
+        var (have, trusted) = await ResumeAsync(layout, ledger, options, inTurn ?? (check => check()), ct).ConfigureAwait(false);
         // A file the torrent did not write is touched only if its pieces verify, or with --overwrite.
         await ownership.CheckAsync(options.Resume ? have : null, options.Overwrite, ct).ConfigureAwait(false);
         // The ledger says all there is to say when it is trusted and records the selection asked for.
         return new DownloadStart(layout, have, ownership, trusted && recorded.Files.SequenceEqual(layout.Selection.Files));
     }
 
-    private static async Task<(Bitfield Have, bool Trusted)> ResumeAsync(StorageLayout layout, DownloadOptions options, Func<Func<Task<Bitfield>>, Task<Bitfield>> inTurn,
-        CancellationToken ct)
+    private static async Task<(Bitfield Have, bool Trusted)> ResumeAsync(StorageLayout layout, ResumeLedger ledger, DownloadOptions options,
+        Func<Func<Task<Bitfield>>, Task<Bitfield>> inTurn, CancellationToken ct)
     {
         var torrent = layout.Torrent;
-        var ledger = new ResumeLedger(layout);
         if (!options.Resume)
         {
             if (ledger.Delete()) options.Log?.Invoke("resume ledger deleted: starting fresh");

@@ -32,7 +32,10 @@ public sealed class FileOwnership
     /// <exception cref="StorageException">A torrent path would leave the output folder.</exception>
     public static FileOwnership Read(Torrent torrent, string outputDir) => Read(new StorageLayout(torrent, outputDir));
 
-    internal static FileOwnership Read(StorageLayout layout) => new(layout, new ResumeLedger(layout).RecordedFiles());
+    internal static FileOwnership Read(StorageLayout layout) => Read(layout, new ResumeLedger(layout));
+
+    /// <summary>What <paramref name="ledger"/>, the ledger of <paramref name="layout"/>, recorded.</summary>
+    internal static FileOwnership Read(StorageLayout layout, ResumeLedger ledger) => new(layout, ledger.RecordedFiles());
 
     /// <summary>True when the ledger recorded file <paramref name="file"/> (an index into the torrent's files) as
     /// written by this torrent: the files a "remove with data" may delete.</summary>

@@ -80,6 +80,7 @@ public sealed class ResumeLedger
             hashScheme ?? (_torrent.IsV2Only ? PieceHashScheme.Merkle : PieceHashScheme.Sha1), PrioritiesText(_layout.Selection),
             flushed ? null : BootId);
         var temp = FilePath + ".tmp";
+        _contents = null;
         try
         {
             Directory.CreateDirectory(folder);
@@ -104,11 +105,30 @@ public sealed class ResumeLedger
     /// <summary>Reads the ledger and decides whether its pieces can be trusted (see the trust rule above).</summary>
     public ResumeCheck Validate()
     {
-        if (!File.Exists(FilePath)) return new(null, "no resume ledger");
-        byte[] json;
-        try { json = File.ReadAllBytes(FilePath); }
-        catch (Exception e) when (StorageErrors.IsIo(e)) { return new(null, $"the resume ledger cannot be read ({e.Message})"); }
-        return Validate(json);
+        var (json, error) = Contents();
+        if (error is not null) return new(null, $"the resume ledger cannot be read ({error.Message})");
+        return json is null ? new(null, "no resume ledger") : Validate(json);
+    }
+
+    // The file as this instance first read it (null bytes: there is none), kept until it saves or deletes the ledger:
+    // a start asks for the priorities, the files and the trust of one ledger, and reads it once for the three.
+    private (byte[]? Bytes, Exception? Error)? _contents;
+
+    private (byte[]? Bytes, Exception? Error) Contents()
+    {
+        if (_contents is { } read) return read;
+        try { read = File.Exists(FilePath) ? (File.ReadAllBytes(FilePath), null) : (null, null); }
+        catch (Exception e) when (StorageErrors.IsIo(e)) { read = (null, e); }
+        _contents = read;
+        return read;
+    }
+
+    // The document, or null when there is none, it cannot be read, or it is not JSON of a ledger.
+    private LedgerDocument? Document()
+    {
+        if (Contents().Bytes is not { } json) return null;
+        try { return JsonSerializer.Deserialize(json, LedgerJsonContext.Ledger.LedgerDocument); }
+        catch (JsonException) { return null; }
     }
 
     /// <summary>Decides whether the ledger <paramref name="json"/> can be trusted for this torrent and the files on disk
@@ -148,36 +168,22 @@ public sealed class ResumeLedger
     /// of this torrent.</summary>
     internal IReadOnlySet<string> RecordedFiles()
     {
-        try
-        {
-            if (!File.Exists(FilePath)) return new HashSet<string>();
-            var ledger = JsonSerializer.Deserialize(File.ReadAllBytes(FilePath), LedgerJsonContext.Ledger.LedgerDocument);
-            if (ledger is null || !string.Equals(ledger.InfoHash, _torrent.InfoHash.Hex, StringComparison.OrdinalIgnoreCase))
-                return new HashSet<string>();
-            return ledger.Files.Where(f => f.Length is not null).Select(f => f.Path).ToHashSet(StringComparer.Ordinal);
-        }
-        catch (Exception e) when (e is JsonException || StorageErrors.IsIo(e))
-        {
-            return new HashSet<string>(); // unreadable: nothing is known to be ours
-        }
+        // Unreadable: nothing is known to be ours.
+        var ledger = Document();
+        if (ledger is null || !string.Equals(ledger.InfoHash, _torrent.InfoHash.Hex, StringComparison.OrdinalIgnoreCase))
+            return new HashSet<string>();
+        return ledger.Files.Where(f => f.Length is not null).Select(f => f.Path).ToHashSet(StringComparer.Ordinal);
     }
 
     /// <summary>The file priorities the ledger recorded (<c>priorities</c>: one digit per file), or null when it
     /// recorded none, is another torrent's, or cannot be read.</summary>
     public IReadOnlyList<Pieces.FilePriority>? RecordedPriorities()
     {
-        try
-        {
-            if (!File.Exists(FilePath)) return null;
-            var ledger = JsonSerializer.Deserialize(File.ReadAllBytes(FilePath), LedgerJsonContext.Ledger.LedgerDocument);
-            if (ledger?.Priorities is not { } text || !string.Equals(ledger.InfoHash, _torrent.InfoHash.Hex, StringComparison.OrdinalIgnoreCase)
-                || text.Length != _torrent.Files.Count || text.Any(c => c is < '0' or > '3')) return null;
-            return [.. text.Select(c => (Pieces.FilePriority)(c - '0'))];
-        }
-        catch (Exception e) when (e is JsonException || StorageErrors.IsIo(e))
-        {
-            return null; // unreadable: the caller's default applies
-        }
+        // Unreadable: the caller's default applies.
+        var ledger = Document();
+        if (ledger?.Priorities is not { } text || !string.Equals(ledger.InfoHash, _torrent.InfoHash.Hex, StringComparison.OrdinalIgnoreCase)
+            || text.Length != _torrent.Files.Count || text.Any(c => c is < '0' or > '3')) return null;
+        return [.. text.Select(c => (Pieces.FilePriority)(c - '0'))];
     }
 
     /// <summary>The ledger's <c>priorities</c> text; null when every file is wanted at normal priority.</summary>
@@ -188,6 +194,7 @@ public sealed class ResumeLedger
     /// <summary>Deletes the ledger (<c>--no-resume</c>: start fresh). Returns false when there was none.</summary>
     public bool Delete()
     {
+        _contents = null;
         if (!File.Exists(FilePath)) return false;
         try { File.Delete(FilePath); }
         catch (Exception e) when (StorageErrors.IsIo(e)) { throw StorageErrors.Wrap(e, $"deleting the resume ledger '{FilePath}'"); }

@@ -88,8 +88,8 @@ def multipart(files, fields):
 class TorrentLab:
     name = 'torrentlab'
 
-    def __init__(self, command, work, check=False):
-        self.command, self.work, self.check = shlex.split(command), work, check
+    def __init__(self, command, work, check=False, batch=False):
+        self.command, self.work, self.check, self.batch = shlex.split(command), work, check, batch
         self.downloads = os.path.join(work, 'downloads')
         self.process = self.url = None
 
@@ -109,6 +109,13 @@ class TorrentLab:
         return json.loads(data or b'null')
 
     def add(self, paths):
+        if self.batch:
+            # As qBittorrent is added to below: its API's torrents/add, 100 .torrent files per request.
+            for i in range(0, len(paths), 100):
+                fields = {'savepath': self.downloads} if self.check else {'savepath': self.downloads, 'skip_checking': 'true'}
+                body, content_type = multipart(paths[i:i + 100], fields)
+                http(self.url + '/api/v2/torrents/add', body, {'Content-Type': content_type})
+            return
         # Eight requests at a time, as a remote tool adding a folder would (one torrent per request, as Transmission's).
         # skipChecking, as qBittorrent's skip_checking below: the data is known to be right, so neither hashes it.
         query = '/api/torrents?start=true' + ('' if self.check else '&skipChecking=true')
@@ -275,6 +282,8 @@ def main():
     parser.add_argument('--hold', type=float, default=0, help='seconds to keep each client running after its restart report')
     parser.add_argument('--torrentlab-checks', action='store_true',
                         help='add to TorrentLab without skipChecking: it hashes each torrent\'s data before it seeds')
+    parser.add_argument('--torrentlab-batch', action='store_true',
+                        help='add to TorrentLab as to qBittorrent: its qBittorrent API, 100 torrents per request')
     args = parser.parse_args()
     shutil.rmtree(args.work, ignore_errors=True)
     torrents, data = os.path.join(args.work, 'torrents'), os.path.join(args.work, 'data')
@@ -285,7 +294,7 @@ def main():
         os.makedirs(work, exist_ok=True)
         # Each client seeds its own copy of the data (hard links: no client writes a seeding torrent's file).
         shutil.copytree(data, downloads, copy_function=os.link)
-        client = {'torrentlab': lambda: TorrentLab(args.torrentlab, work, args.torrentlab_checks), 'transmission': lambda: Transmission(work),
+        client = {'torrentlab': lambda: TorrentLab(args.torrentlab, work, args.torrentlab_checks, args.torrentlab_batch), 'transmission': lambda: Transmission(work),
                   'qbittorrent': lambda: QBittorrent(work)}[name]()
         run(client, torrents, args.count, args.idle, args.hold)
 
