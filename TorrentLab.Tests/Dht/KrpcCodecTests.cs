@@ -1,5 +1,6 @@
 using System.Net;
 using System.Text;
+using System.Text.RegularExpressions;
 using TorrentLab.Dht;
 
 namespace TorrentLab.Tests.Dht;
@@ -172,5 +173,29 @@ public class KrpcCodecTests
         var envelope = KrpcCodec.TryReadEnvelope(Bytes("d1:ad2:id3:abce1:q4:ping1:t2:zz1:y1:qe"));
         Assert.Equal(("zz", (byte)'q'), (Encoding.ASCII.GetString(envelope!.Value.TransactionId), envelope.Value.Type));
         Assert.Null(KrpcCodec.TryReadEnvelope(Bytes("d1:y1:qe")));
+    }
+
+    [Fact]
+    public void Response_WithRequesterAddress_CarriesBep42sTopLevelIp()
+    {
+        var requester = new IPEndPoint(IPAddress.Parse("203.0.113.7"), 0x1AE1);
+
+        var bytes = KrpcCodec.Encode(new KrpcResponse(Aa, Mno) { RequesterAddress = requester });
+
+        Assert.Equal(Bytes(Regex.Unescape(@"d2:ip6:\xcb\x00\x71\x07\x1a\xe11:rd2:id20:mnopqrstuvwxyz123456e1:t2:aa1:y1:re")), bytes);
+        Assert.Equal(requester, KrpcCodec.Decode(bytes).RequesterAddress);
+    }
+
+    [Theory]
+    [InlineData(@"d2:ip6:\xcb\x00\x71\x07\x1a\xe11:eli201e3:Bade1:t2:aa1:y1:ee", "203.0.113.7:6881")] // errors carry it too
+    [InlineData(@"d2:ip18:\x20\x01\x0d\xb8\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x01\x1a\xe11:rd2:id20:mnopqrstuvwxyz123456e1:t2:aa1:y1:re", "[2001:db8::1]:6881")]
+    [InlineData(@"d2:ip5:abcde1:rd2:id20:mnopqrstuvwxyz123456e1:t2:aa1:y1:re", null)] // another length: ignored
+    [InlineData(@"d2:ip6:\xcb\x00\x71\x07\x00\x001:rd2:id20:mnopqrstuvwxyz123456e1:t2:aa1:y1:re", null)] // port 0: ignored
+    [InlineData(@"d2:ipi5e1:rd2:id20:mnopqrstuvwxyz123456e1:t2:aa1:y1:re", null)] // not a string: ignored
+    public void Decode_TopLevelIp_IsReadWhenItIsACompactAddress(string message, string? expected)
+    {
+        var decoded = KrpcCodec.Decode(Bytes(Regex.Unescape(message)));
+
+        Assert.Equal(expected, decoded.RequesterAddress?.ToString());
     }
 }

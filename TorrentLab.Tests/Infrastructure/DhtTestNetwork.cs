@@ -17,14 +17,17 @@ internal sealed class DhtTestNetwork
     private int _sent;
 
     /// <summary>A node on a fresh loopback address; <paramref name="bootstrap"/> is given explicitly, as always in tests.</summary>
-    public (DhtNode Node, IPEndPoint EndPoint) Add(NodeId? id = null, TimeProvider? clock = null, TimeSpan? queryTimeout = null)
+    /// <param name="at">Another address for the node (BEP 42 tests need ones outside local networks). The network is in
+    /// memory: nothing is sent to it, or anywhere.</param>
+    public (DhtNode Node, IPEndPoint EndPoint) Add(NodeId? id = null, TimeProvider? clock = null, TimeSpan? queryTimeout = null,
+        IPEndPoint? at = null, string? statePath = null, bool enforceNodeIds = false)
     {
         var n = Interlocked.Increment(ref _next);
-        var endPoint = new IPEndPoint(IPAddress.Parse($"127.0.{n / 250}.{n % 250 + 1}"), 6881);
+        var endPoint = at ?? new IPEndPoint(IPAddress.Parse($"127.0.{n / 250}.{n % 250 + 1}"), 6881);
         var options = new DhtNodeOptions
         {
-            Bootstrap = [], Id = id, Clock = clock ?? TimeProvider.System, LoopbackOnly = true,
-            QueryTimeout = queryTimeout ?? TimeSpan.FromSeconds(2),
+            Bootstrap = [], Id = id, Clock = clock ?? TimeProvider.System, LoopbackOnly = at is null,
+            QueryTimeout = queryTimeout ?? TimeSpan.FromSeconds(2), StatePath = statePath, EnforceNodeIds = enforceNodeIds,
         };
         var node = new DhtNode(options, new Sender(this, endPoint));
         _nodes[endPoint] = node;

@@ -41,6 +41,10 @@ internal sealed class DhtLookup
         public NodeId? Id { get; set; } = id;
         public State State { get; set; }
         public byte[]? Token { get; set; }
+
+        // BEP 42 enforced: an answer from an id that does not fit its address carries no token and does not count
+        // among the closest that end the lookup.
+        public bool Untrusted { get; set; }
     }
 
     private enum State { New, InFlight, Answered, Failed }
@@ -93,7 +97,7 @@ internal sealed class DhtLookup
         }
         await Task.WhenAll(inFlight.Keys.Select(t => t.ContinueWith(_ => { }, TaskScheduler.Default))).ConfigureAwait(false);
         ct.ThrowIfCancellationRequested();
-        var closest = Ordered().Where(c => c.State == State.Answered).Take(RoutingTable.K)
+        var closest = Ordered().Where(c => c.State == State.Answered && !c.Untrusted).Take(RoutingTable.K)
             .Select(c => (new NodeContact(c.Id!.Value, c.EndPoint), c.Token)).ToList();
         return new LookupResult(closest, queries, _peers.Count);
     }
@@ -106,7 +110,7 @@ internal sealed class DhtLookup
     /// unknown id first.</summary>
     private Candidate? NextToAsk() =>
         _candidates.FirstOrDefault(c => c.Id is null && c.State == State.New)
-        ?? Ordered().Where(c => c.State != State.Failed).Take(RoutingTable.K).FirstOrDefault(c => c.State == State.New);
+        ?? Ordered().Where(c => c.State != State.Failed && !c.Untrusted).Take(RoutingTable.K).FirstOrDefault(c => c.State == State.New);
 
     private IEnumerable<Candidate> Ordered() =>
         _candidates.Where(c => c.Id is not null).OrderBy(c => c.Id!.Value, Comparer<NodeId>.Create(_target.CompareDistance));
@@ -124,7 +128,11 @@ internal sealed class DhtLookup
         var response = done.Result;
         candidate.State = State.Answered;
         candidate.Id = response.SenderId;
-        candidate.Token = response.Token;
+        // BEP 42 enforcement: "responses to get_peers requests whose node ID does not match its external IP should be
+        // considered to not contain a token", and "must not be considered to have sent a valid response when checking
+        // the termination condition of a lookup". Their nodes are still walked.
+        candidate.Untrusted = _node.Options.EnforceNodeIds && !SecureNodeId.Matches(response.SenderId, candidate.EndPoint.Address);
+        candidate.Token = candidate.Untrusted ? null : response.Token;
         var closer = 0;
         foreach (var contact in response.Nodes)
         {

@@ -141,7 +141,7 @@ public sealed partial class DhtNode
             var now = _options.Clock.GetUtcNow();
             var nodes = _table.Entries.Where(e => e.StatusAt(now) != NodeStatus.Bad).OrderByDescending(e => e.LastSeen)
                 .Take(DhtState.MaxNodes).Select(e => new DhtStateNode(e.Contact.Id.Hex, e.Contact.EndPoint.ToString())).ToList();
-            return new DhtState(Id.Hex, nodes);
+            return new DhtState(Id.Hex, nodes) { Address = ExternalAddress is { } a && !SecureNodeId.IsExempt(a) ? a.ToString() : null };
         }
     }
 

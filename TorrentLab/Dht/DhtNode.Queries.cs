@@ -55,6 +55,7 @@ public sealed partial class DhtNode
             Interlocked.Increment(ref Stats._unmatched);
             return;
         }
+        if (message.RequesterAddress is { } reported) NoteReportedAddress(reported, from);
         switch (message)
         {
             case KrpcResponse response:

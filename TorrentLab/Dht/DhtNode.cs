@@ -34,7 +34,8 @@ public sealed partial class DhtNode : IAsyncDisposable
         _options = options;
         _sender = sender;
         var saved = DhtState.Load(options.StatePath, options.Log);
-        Id = options.Id ?? saved?.NodeId ?? NodeId.Random();
+        Id = StartId(options, saved);
+        ExternalAddress = saved?.ExternalAddress;
         _table = new RoutingTable(Id, options.Clock);
         _tokens = new TokenIssuer(options.Clock);
         _peers = new PeerStore(options.Clock);
@@ -121,7 +122,8 @@ public sealed partial class DhtNode : IAsyncDisposable
             Interlocked.Increment(ref Stats._refusedSends);
             return;
         }
-        var bytes = KrpcCodec.Encode(message with { Version = ClientVersion });
+        // BEP 42: every answer tells the asker the address it came from.
+        var bytes = KrpcCodec.Encode(message with { Version = ClientVersion, RequesterAddress = message is KrpcQuery ? null : to });
         // UDP sends complete at once; the task is observed so a failure never goes unobserved.
         var sending = _sender.SendAsync(bytes, to, CancellationToken.None);
         if (!sending.IsCompleted) _ = sending.AsTask().ContinueWith(t => _ = t.Exception, TaskScheduler.Default);

@@ -25,6 +25,11 @@ public sealed record DhtNodeOptions
     /// <summary>How long a query waits for its answer.</summary>
     public TimeSpan QueryTimeout { get; init; } = TimeSpan.FromSeconds(3);
 
+    /// <summary>BEP 42 enforced: lookups take no token from, and do not end on, nodes whose id does not fit their
+    /// address (local networks exempt), so announces go to nodes that cannot have chosen their place. Off by default,
+    /// as in libtorrent (<c>dht_enforce_node_id</c>): many nodes still run with free ids. Queries are answered either way.</summary>
+    public bool EnforceNodeIds { get; init; }
+
     /// <summary>How long one iterative lookup may run in all.</summary>
     public TimeSpan LookupTimeout { get; init; } = TimeSpan.FromSeconds(30);
 

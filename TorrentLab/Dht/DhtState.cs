@@ -6,7 +6,8 @@ namespace TorrentLab.Dht;
 
 /// <summary>The saved routing table: our id and the nodes that were good, so a restart needs no bootstrap node.</summary>
 /// <remarks>A small JSON file, for example:
-/// <code>{ "id": "&lt;40 hex&gt;", "nodes": [ { "id": "&lt;40 hex&gt;", "address": "127.0.0.1:6881" } ] }</code></remarks>
+/// <code>{ "id": "&lt;40 hex&gt;", "address": "203.0.113.7", "nodes": [ { "id": "&lt;40 hex&gt;", "address": "127.0.0.1:6881" } ] }</code>
+/// where the top-level <c>address</c> (BEP 42: how other nodes see us) is there once they told us.</remarks>
 internal sealed record DhtState(string Id, IReadOnlyList<DhtStateNode> Nodes)
 {
     /// <summary>Most nodes saved: the table's good nodes rarely number more.</summary>
@@ -14,6 +15,15 @@ internal sealed record DhtState(string Id, IReadOnlyList<DhtStateNode> Nodes)
 
     [JsonIgnore]
     public NodeId? NodeId => TryId(Id);
+
+    /// <summary>BEP 42: our address as other nodes saw it (one a local network's is not kept: it binds no id).</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? Address { get; init; }
+
+    /// <summary>The saved <see cref="Address"/> when it parses and is not exempt from BEP 42; the id must fit it.</summary>
+    [JsonIgnore]
+    public IPAddress? ExternalAddress =>
+        IPAddress.TryParse(Address ?? "", out var address) && !SecureNodeId.IsExempt(address) ? address : null;
 
     /// <summary>The saved nodes that parse; the rest of a damaged file is skipped.</summary>
     [JsonIgnore]

@@ -45,7 +45,16 @@ internal static partial class KrpcCodec
             (byte)'e' => DecodeError(root, t),
             _ => throw new DhtException($"'y' is {Show(y)}, expected 'q', 'r' or 'e'"),
         };
-        return message with { Version = version };
+        // BEP 42: "a top-level field called ip, containing a compact binary representation of the requestor's IP and
+        // port"; anything else under that key is ignored, not an error (the answer itself is still good).
+        var requester = y[0] != (byte)'q' && root.TryGet("ip", out var ip) && ip is BString compact ? RequesterOf(compact.Bytes.Span) : null;
+        return message with { Version = version, RequesterAddress = requester };
+    }
+
+    private static IPEndPoint? RequesterOf(ReadOnlySpan<byte> compact)
+    {
+        try { return CompactNodes.DecodePeer(compact, "ip"); }
+        catch (DhtException) { return null; } // another length, or port 0
     }
 
     /// <summary>The transaction id and type of a datagram that failed to decode, when those two keys are readable,

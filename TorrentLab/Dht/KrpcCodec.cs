@@ -26,6 +26,7 @@ internal static partial class KrpcCodec
     {
         var root = new BDictionary().Set("t", new BString(message.TransactionId));
         if (message.Version is { } version) root.Set("v", new BString(version));
+        if (message is not KrpcQuery && message.RequesterAddress is { } requester) root.Set("ip", new BString(CompactNodes.EncodePeer(requester)));
         switch (message)
         {
             case KrpcQuery q:

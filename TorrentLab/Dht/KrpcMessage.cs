@@ -10,6 +10,10 @@ internal abstract record KrpcMessage(byte[] TransactionId)
 {
     /// <summary>BEP 5 optional "v": the client's version, two letters and two bytes (we send "TL" 0 1).</summary>
     public byte[]? Version { get; init; }
+
+    /// <summary>BEP 42's top-level "ip" of a response or an error: the address (and port) the answering node saw the
+    /// query come from, so a node behind a NAT learns its external address; null when absent or not 6 or 18 bytes.</summary>
+    public IPEndPoint? RequesterAddress { get; init; }
 }
 
 /// <summary>The four query methods of BEP 5.</summary>

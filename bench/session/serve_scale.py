@@ -242,6 +242,14 @@ def report(client, label, count, seconds, base_rss, idle_seconds):
 
 
 def run(client, torrents, count, idle_seconds, hold_seconds=0):
+    try:
+        measure(client, torrents, count, idle_seconds, hold_seconds)
+    finally:
+        # Interrupted (Ctrl-C, a kill, an error): the client must not outlive the benchmark, seeding into the next run's folder.
+        if getattr(client, 'process', None) is not None and client.process.poll() is None: client.stop()
+
+
+def measure(client, torrents, count, idle_seconds, hold_seconds):
     client.start(first=True)
     time.sleep(2)
     base_rss = proc_stats(client.process.pid)[0]
@@ -285,6 +293,7 @@ def main():
     parser.add_argument('--torrentlab-batch', action='store_true',
                         help='add to TorrentLab as to qBittorrent: its qBittorrent API, 100 torrents per request')
     args = parser.parse_args()
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # a kill stops the client too (see run)
     shutil.rmtree(args.work, ignore_errors=True)
     torrents, data = os.path.join(args.work, 'torrents'), os.path.join(args.work, 'data')
     subprocess.run([sys.executable, os.path.join(here, 'make_torrents.py'), str(args.count), torrents, data], check=True)

@@ -1,0 +1,62 @@
+using System.Net;
+
+namespace TorrentLab.Dht;
+
+public sealed partial class DhtNode
+{
+    /// <summary>Distinct voters needed before an address the answers name counts as ours.</summary>
+    internal const int VotesForAddress = 3;
+
+    private const int MaxAddressCandidates = 16;
+
+    private readonly Lock _addressLock = new();
+
+    // BEP 42: each address answering nodes said our queries came from, with who said so. A voter counts once per IP
+    // address (one host cannot outvote the rest with many ports), except on a local network, where there is no remote
+    // attacker to fear and several nodes may share a machine.
+    private readonly Dictionary<IPAddress, HashSet<string>> _addressVotes = [];
+
+    /// <summary>Our address as the DHT sees it (BEP 42's "ip" in the answers to our queries), once at least
+    /// <see cref="VotesForAddress"/> nodes said so; null before.</summary>
+    public IPAddress? ExternalAddress { get; private set; }
+
+    /// <summary>The id this node starts with: the caller's, else the saved one when it fits the saved external
+    /// address (BEP 42), else a fresh one made for that address (random when none is known or it is exempt).</summary>
+    private static NodeId StartId(DhtNodeOptions options, DhtState? saved)
+    {
+        if (options.Id is { } id) return id;
+        var address = saved?.ExternalAddress;
+        if (saved?.NodeId is { } savedId && (address is null || SecureNodeId.Matches(savedId, address))) return savedId;
+        return address is null ? NodeId.Random() : SecureNodeId.For(address);
+    }
+
+    /// <summary>Counts <paramref name="voter"/>'s word that our queries come from <paramref name="reported"/>.</summary>
+    private void NoteReportedAddress(IPEndPoint reported, IPEndPoint voter)
+    {
+        var address = Plain(reported.Address);
+        var voterKey = SecureNodeId.IsExempt(voter.Address) ? voter.ToString() : Plain(voter.Address).ToString();
+        bool changed;
+        lock (_addressLock)
+        {
+            if (!_addressVotes.TryGetValue(address, out var voters))
+            {
+                if (_addressVotes.Count >= MaxAddressCandidates) return; // a flood of different claims: keep the first ones
+                _addressVotes[address] = voters = [];
+            }
+            if (voters.Count >= VotesForAddress * 4 || !voters.Add(voterKey)) return;
+            var leader = _addressVotes.MaxBy(v => v.Value.Count);
+            changed = leader.Value.Count >= VotesForAddress && !leader.Key.Equals(ExternalAddress);
+            if (changed) ExternalAddress = leader.Key;
+        }
+        if (!changed || ExternalAddress is not { } external) return;
+        _options.Log?.Invoke($"dht: other nodes see us at {external}");
+        if (SecureNodeId.Matches(Id, external)) return;
+        // BEP 42: "A DHT node which receives an ip result in a request SHOULD consider restarting its DHT node with a new
+        // node ID". The routing table is built around the id, so the new one is taken at the next start.
+        _options.Log?.Invoke($"dht: our node id does not fit {external} (BEP 42); the next start takes one that does");
+        try { Save(); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { _options.Log?.Invoke($"dht: could not save the state: {e.Message}"); }
+    }
+
+    private static IPAddress Plain(IPAddress address) => address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address;
+}
