@@ -177,13 +177,13 @@ internal sealed partial class TorrentManager : IAsyncDisposable
         CheckPaths(torrent, FolderPath(saveFolder));
         lock (_lock) CheckNotAddedLocked(torrent, saveFolder); // before the files are looked at: a running torrent's ledger is its own
         // Skipped checking records the data at once, also for a torrent added paused (it is listed complete).
-        if (start || skipChecking) await CheckFilesAsync(torrent, FolderPath(saveFolder), skipChecking, ct).ConfigureAwait(false);
+        var known = start || skipChecking ? await CheckFilesAsync(torrent, FolderPath(saveFolder), skipChecking, ct).ConfigureAwait(false) : default;
         ManagedTorrent managed;
         lock (_lock)
         {
             CheckNotAddedLocked(torrent, saveFolder);
             // Everything that can refuse the torrent runs before its copy is written, so a refusal leaves no file behind.
-            managed = Track(torrent, saveFolder, DateTimeOffset.UtcNow, linkPeers);
+            managed = Track(torrent, saveFolder, DateTimeOffset.UtcNow, linkPeers, ledger: start || skipChecking ? known : null);
             _store.SaveTorrent(torrent.InfoHash.Hex, bytes);
             _torrents[managed.InfoHash] = managed;
             TakePlaceLocked(managed, saveFolder);
@@ -227,7 +227,8 @@ internal sealed partial class TorrentManager : IAsyncDisposable
     /// <summary>Refuses, before anything starts, a download that would resize or write a file it did not create (the
     /// engine checks again when it opens its files); the pieces of files already there are checked once, here, and
     /// recorded, so the torrent starts from them without hashing them again.</summary>
-    private static Task CheckFilesAsync(Torrent torrent, string folder, bool skipChecking, CancellationToken ct) =>
+    private static Task<(PieceStates Pieces, IReadOnlyList<Pieces.FilePriority>? Priorities)> CheckFilesAsync(Torrent torrent, string folder,
+        bool skipChecking, CancellationToken ct) =>
         TorrentClient.PrepareFilesAsync(torrent, folder, skipChecking, ct);
 
     public async Task PauseAsync(ManagedTorrent torrent)
@@ -256,11 +257,13 @@ internal sealed partial class TorrentManager : IAsyncDisposable
     }
 
     private ManagedTorrent Track(Torrent torrent, string folder, DateTimeOffset addedAt, IReadOnlyList<System.Net.IPEndPoint> linkPeers, long uploaded = 0,
-        IReadOnlyList<Pieces.FilePriority>? priorities = null, IReadOnlyList<IReadOnlyList<string>>? trackers = null)
+        IReadOnlyList<Pieces.FilePriority>? priorities = null, IReadOnlyList<IReadOnlyList<string>>? trackers = null,
+        (PieceStates Pieces, IReadOnlyList<Pieces.FilePriority>? Priorities)? ledger = null)
     {
-        // What is verified already: the ledger when it can be trusted (a stale one is re-checked by the engine on start).
-        // The selection: the saved list's, else the ledger's (a download started elsewhere keeps its selection).
-        var (pieces, recorded) = TorrentClient.ReadLedger(torrent, FolderPath(folder));
+        // What is verified already: the ledger when it can be trusted (a stale one is re-checked by the engine on start),
+        // as the caller just read it or read now. The selection: the saved list's, else the ledger's (a download started
+        // elsewhere keeps its selection).
+        var (pieces, recorded) = ledger ?? TorrentClient.ReadLedger(torrent, FolderPath(folder));
         return new ManagedTorrent(torrent, addedAt, pieces, priorities ?? recorded)
         {
             StateChanged = _stateChanged, LinkPeers = linkPeers.Count == 0 ? [] : linkPeers /* one empty list for all */, Uploaded = uploaded, Session = Session,

@@ -95,6 +95,27 @@ public class PieceManagerTests
     }
 
     [Fact]
+    public void PeerLost_ThePeersOnlyPieceWeLack_TakesBackItsRequestsForAnotherPeer()
+    {
+        // BEP 54: piece 0 is the only one missing; A said it has it, was asked for both blocks, then lost it.
+        var manager = OnlyPieceZeroMissing("A", "B");
+        var a = new PeerKey("A");
+        var asked = Fill(manager, a);
+        Assert.Equal(2, asked.Length);
+        Assert.All(asked, r => Assert.Equal(0, r.Index));
+
+        var (had, released) = manager.PeerLost(a, 0);
+
+        Assert.True(had);
+        Assert.Equal(asked.OrderBy(r => r.Begin), released.OrderBy(r => r.Begin));
+        Assert.False(manager.IsInteresting(a));
+        Assert.Empty(Fill(manager, a));
+        Assert.Equal(asked.OrderBy(r => r.Begin), Fill(manager, new PeerKey("B")).OrderBy(r => r.Begin)); // the blocks go to B
+        Assert.False(manager.PeerLost(a, 0).Had); // told twice: nothing more
+        Assert.True(manager.PeerHas(a, 0));          // and it may find the piece again
+    }
+
+    [Fact]
     public void OnBlockReceived_AllBlocksOfAGoodPiece_AcceptsThenHandsOverTheVerifiedPiece()
     {
         var manager = Manager();

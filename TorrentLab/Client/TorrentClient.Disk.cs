@@ -53,7 +53,10 @@ public static partial class TorrentClient
     /// the ledger is trusted or no file of the torrent exists.</summary>
     /// <exception cref="StorageException">A file or a directory is in the way, a path leaves the folder, or a file
     /// cannot be read.</exception>
-    public static Task PrepareFilesAsync(Torrent torrent, string folder, CancellationToken ct = default) =>
+    /// <returns>What the ledger says now: the pieces known good (as <see cref="ReadLedger"/> would read them) and the
+    /// file selection it recorded.</returns>
+    public static Task<(PieceStates Pieces, IReadOnlyList<FilePriority>? Priorities)> PrepareFilesAsync(Torrent torrent, string folder,
+        CancellationToken ct = default) =>
         PrepareFilesAsync(torrent, folder, skipChecking: false, ct);
 
     /// <summary>As <see cref="PrepareFilesAsync(Torrent, string, CancellationToken)"/>; with
@@ -62,18 +65,23 @@ public static partial class TorrentClient
     /// it, or a copy). Data with a file missing or short is hashed as usual.</summary>
     /// <remarks>Wrong data recorded so is served as it is: peers find each bad piece by its hash and drop us. A recheck
     /// (<see cref="VerifyAsync"/>) finds what is really there.</remarks>
-    public static async Task PrepareFilesAsync(Torrent torrent, string folder, bool skipChecking, CancellationToken ct = default)
+    /// <returns>As <see cref="PrepareFilesAsync(Torrent, string, CancellationToken)"/>: what the ledger says now.</returns>
+    public static async Task<(PieceStates Pieces, IReadOnlyList<FilePriority>? Priorities)> PrepareFilesAsync(Torrent torrent, string folder,
+        bool skipChecking, CancellationToken ct = default)
     {
         var layout = new StorageLayout(torrent, folder);
         var ledger = new ResumeLedger(layout);
-        layout.Selection = PieceSelection.For(torrent, ledger.RecordedPriorities()); // kept when the ledger is rewritten
-        if (ledger.Validate().IsTrusted || !layout.FullPaths.Any(File.Exists)) return;
+        var recorded = ledger.RecordedPriorities();
+        layout.Selection = PieceSelection.For(torrent, recorded); // kept when the ledger is rewritten
+        if (ledger.Validate().Trusted is { } trusted) return (PieceStates.From(trusted), recorded);
+        if (!layout.FullPaths.Any(File.Exists)) return (PieceStates.From(new Bitfield(torrent.PieceCount)), recorded);
         var ownership = FileOwnership.Read(layout, ledger);
         var have = skipChecking && AllFilesWhole(torrent, layout)
             ? Bitfield.Full(torrent.PieceCount)
             : await PieceVerifier.VerifyAsync(layout, cancellation: ct).ConfigureAwait(false);
         await ownership.CheckAsync(have, overwrite: false, ct).ConfigureAwait(false);
         ledger.Save(have, PieceHashScheme.FullCheck(torrent));
+        return (PieceStates.From(have), recorded);
     }
 
     /// <summary>True when every file of the torrent exists at exactly its length (pad files are not on disk: BEP 47).</summary>

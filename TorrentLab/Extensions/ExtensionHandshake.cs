@@ -47,13 +47,17 @@ public sealed record ExtensionHandshake
     public bool? UploadOnly { get; init; }
 
     /// <summary>Our handshake to <paramref name="remote"/>: ut_metadata always (a reject when we lack the metadata),
-    /// ut_pex unless the torrent is private (BEP 27), and <c>upload_only</c> when given (BEP 21).</summary>
+    /// lt_donthave (BEP 54), ut_pex unless the torrent is private (BEP 27), and <c>upload_only</c> when given (BEP 21).</summary>
     public static ExtensionHandshake Ours(IPEndPoint remote, int? listenPort, long? metadataSize, bool pex, bool? uploadOnly = null) => new()
     {
         UploadOnly = uploadOnly,
         Messages = pex
-            ? new Dictionary<string, byte> { [ExtensionIds.UtMetadataName] = ExtensionIds.UtMetadata, [ExtensionIds.UtPexName] = ExtensionIds.UtPex }
-            : new Dictionary<string, byte> { [ExtensionIds.UtMetadataName] = ExtensionIds.UtMetadata },
+            ? new Dictionary<string, byte>
+            {
+                [ExtensionIds.LtDonthaveName] = ExtensionIds.LtDonthave, [ExtensionIds.UtMetadataName] = ExtensionIds.UtMetadata,
+                [ExtensionIds.UtPexName] = ExtensionIds.UtPex,
+            }
+            : new Dictionary<string, byte> { [ExtensionIds.LtDonthaveName] = ExtensionIds.LtDonthave, [ExtensionIds.UtMetadataName] = ExtensionIds.UtMetadata },
         Client = ExtensionIds.ClientVersion,
         ListenPort = listenPort,
         MetadataSize = metadataSize,

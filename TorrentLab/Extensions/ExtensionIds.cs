@@ -15,11 +15,17 @@ public static class ExtensionIds
     /// <summary>BEP 11 peer exchange.</summary>
     public const string UtPexName = "ut_pex";
 
+    /// <summary>BEP 54: the sender no longer has a piece it announced (a read of it failed).</summary>
+    public const string LtDonthaveName = "lt_donthave";
+
     /// <summary>Our id for ut_metadata: peers send metadata requests and data to us with it.</summary>
     public const byte UtMetadata = 3;
 
     /// <summary>Our id for ut_pex: peers send PEX messages to us with it.</summary>
     public const byte UtPex = 4;
+
+    /// <summary>Our id for lt_donthave: peers tell us with it which piece they lost.</summary>
+    public const byte LtDonthave = 5;
 
     /// <summary>Our client name and version, sent as <c>v</c>.</summary>
     public const string ClientVersion = "TorrentLab 0.1.0";

@@ -148,6 +148,31 @@ public sealed partial class PieceManager
         }
     }
 
+    /// <summary>Records BEP 54's <c>lt_donthave</c>: the peer no longer has piece <paramref name="index"/>. Our requests
+    /// to it for that piece go back to the pool (returned, for the caller's own bookkeeping).</summary>
+    /// <returns>Whether the peer had the piece, and the requests taken back.</returns>
+    public (bool Had, IReadOnlyList<BlockRequest> Released) PeerLost(IBlockSource peer, int index)
+    {
+        lock (_lock)
+        {
+            var state = Peer(peer);
+            if (!state.Has.Clear(index)) return (false, []);
+            _availability[index]--;
+            if (!_have[index] && _selection.IsWanted(index)) state.Interesting--;
+            var released = state.Outstanding.Where(r => r.Index == index).ToList();
+            foreach (var request in released)
+            {
+                state.Outstanding.Remove(request);
+                Unassign(request, peer);
+                state.Withdrawn.Add(request); // blocks already on the wire may still arrive
+            }
+            // A piece being fetched again from this peer alone (after a hash failure) may now come from anyone.
+            if (_activeByIndex[index] is { } active && Equals(active.SoloPeer, peer) && !active.Verifying && active.Received == 0)
+                active.SoloPeer = null;
+            return (true, released);
+        }
+    }
+
     /// <summary>True when the peer has a piece we lack (we should be BEP 3 <c>interested</c>).</summary>
     public bool IsInteresting(IBlockSource peer) { lock (_lock) return Peer(peer).Interesting > 0; }
 

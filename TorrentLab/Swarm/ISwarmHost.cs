@@ -35,6 +35,9 @@ internal interface ISwarmHost
     Downloads.RateLimit? DownloadLimit { get; }
     Downloads.RateLimit? UploadLimit { get; }
 
+    /// <summary>Writes a line to the torrent's log (what the user sees with <c>--verbose</c>).</summary>
+    void Log(string line);
+
     /// <summary>True when piece <paramref name="index"/> is on disk and may be served.</summary>
     bool CanServe(int index);
 

@@ -58,8 +58,25 @@ internal sealed partial class SwarmPeer
                 if (_pex is { } pex)
                     _swarm.OnPexLearned(this, pex.Receive(PexMessage.Decode(message.Payload)));
                 break;
+            case ExtensionIds.LtDonthaveName:
+                OnDontHave(message.Payload.Span);
+                break;
             // null: an id we never assigned; BEP 10 asks us to ignore it.
         }
+    }
+
+    /// <summary>BEP 54: the peer lost a piece it had announced (libtorrent sends it when a read fails). We stop
+    /// counting it there and take back our requests for it, which go to other peers.</summary>
+    /// <exception cref="ExtensionException">Not a 4-byte index of a piece of the torrent.</exception>
+    private void OnDontHave(ReadOnlySpan<byte> payload)
+    {
+        if (payload.Length != 4) throw new ExtensionException($"lt_donthave of {payload.Length} bytes, expected a 4-byte piece index");
+        var index = System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(payload);
+        if (index >= (uint)_pieces.PieceCount) throw new ExtensionException($"lt_donthave for piece {index}, the torrent has {_pieces.PieceCount}");
+        Connection.PeerPieces?.Clear((int)index);
+        var (had, released) = _pieces.PeerLost(this, (int)index);
+        if (had) Interlocked.Decrement(ref _peerHaveCount);
+        foreach (var request in released) ForgetRequests(request);
     }
 
     private void OnExtensionHandshake(ExtensionHandshake theirs)

@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Threading.Channels;
+using TorrentLab.Extensions;
 using TorrentLab.Pieces;
 using TorrentLab.Wire;
 
@@ -152,14 +153,13 @@ internal sealed partial class SwarmPeer
                 if (count == 0) break;
                 if (blocks > 0)
                 {
-                    try
+                    var (read, error) = await ReadBlocksAsync(batch, count - blocks, blocks, ct).ConfigureAwait(false);
+                    if (error is not null)
                     {
-                        await ReadBlocksAsync(batch, count - blocks, blocks, ct).ConfigureAwait(false);
-                    }
-                    catch (Storage.StorageException e)
-                    {
-                        Drop($"cannot serve it: {e.Message}", violation: false);
-                        return;
+                        if (!ToldLost(error, limit, blocks - read)) return;
+                        count -= blocks - read;
+                        blocks = read;
+                        if (count == 0) continue;
                     }
                 }
                 await Connection.SendAsync(batch.AsMemory(0, count), ct).ConfigureAwait(false);
@@ -175,17 +175,68 @@ internal sealed partial class SwarmPeer
         }
     }
 
-    /// <summary>Replaces the request placeholders at batch[first..first+count) with <c>piece</c> messages read from disk.</summary>
-    private async ValueTask ReadBlocksAsync(PeerMessage[] batch, int first, int count, CancellationToken ct)
+    /// <summary>Replaces the request placeholders at batch[first..first+count) with <c>piece</c> messages read from
+    /// disk. A block that cannot be read leaves the batch (the rest move up) and lands in <see cref="_unreadable"/>.</summary>
+    /// <returns>How many blocks were read, and the first read error (null when all were).</returns>
+    private async ValueTask<(int Read, Storage.StorageException? Error)> ReadBlocksAsync(PeerMessage[] batch, int first, int count, CancellationToken ct)
     {
         if (_uploadBuffer.Length == 0) _uploadBuffer = ArrayPool<byte>.Shared.Rent(BlocksPerSend * WireLimits.BlockLength);
+        var read = 0;
+        Storage.StorageException? error = null;
         for (var i = 0; i < count; i++)
         {
             var request = batch[first + i];
             var slot = _uploadBuffer.AsMemory(i * WireLimits.BlockLength, request.Length);
-            await _swarm.Storage.ReadAsync(request.Index, request.Begin, slot, ct).ConfigureAwait(false);
-            batch[first + i] = PeerMessage.Piece(request.Index, request.Begin, slot);
+            try
+            {
+                await _swarm.Storage.ReadAsync(request.Index, request.Begin, slot, ct).ConfigureAwait(false);
+            }
+            catch (Storage.StorageException e)
+            {
+                error ??= e;
+                _unreadable.Add(new BlockRequest(request.Index, request.Begin, request.Length));
+                continue;
+            }
+            batch[first + read++] = PeerMessage.Piece(request.Index, request.Begin, slot);
         }
+        return (read, error);
+    }
+
+    private readonly List<BlockRequest> _unreadable = [];
+    private int _readFailures;
+
+    /// <summary>Most blocks we fail to read for one peer before it is dropped.</summary>
+    private const int MaxReadFailures = 256;
+
+    /// <summary>After blocks could not be read (<see cref="_unreadable"/>): with a peer that speaks BEP 54, each of their
+    /// pieces is announced lost (<c>lt_donthave</c>, as libtorrent does) and each request rejected (BEP 6), so it asks
+    /// another peer and stays connected; otherwise, or past <see cref="MaxReadFailures"/>, the peer is dropped.</summary>
+    /// <returns>False when the peer was dropped.</returns>
+    private bool ToldLost(Storage.StorageException error, Downloads.RateLimit? limit, int failed)
+    {
+        limit?.Refund((long)failed * WireLimits.BlockLength);
+        var lost = _unreadable.Select(r => r.Index).Distinct().ToList();
+        var requests = _unreadable.ToList();
+        _unreadable.Clear();
+        _readFailures += failed;
+        if (_extensions is null || !_extensions.TryGetTheirId(ExtensionIds.LtDonthaveName, out var id) || _readFailures > MaxReadFailures)
+        {
+            Drop($"cannot serve it: {error.Message}", violation: false);
+            return false;
+        }
+        lock (_sendLock)
+        {
+            foreach (var index in lost)
+            {
+                var payload = new byte[4];
+                System.Buffers.Binary.BinaryPrimitives.WriteInt32BigEndian(payload, index);
+                _control.Enqueue(PeerMessage.Extended(id, payload));
+            }
+            foreach (var request in requests) RejectLocked(request);
+        }
+        _swarm.Log($"{Connection.RemoteEndPoint}: told it we lost piece(s) {string.Join(", ", lost)} (lt_donthave): {error.Message}");
+        _wake.Writer.TryWrite(true);
+        return true;
     }
 
     private void ReleaseUploadBuffer()

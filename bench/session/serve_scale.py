@@ -3,14 +3,15 @@
 `serve`, transmission-daemon and qbittorrent-nox, in one run, one after the other.
 
 usage: serve_scale.py N [--clients torrentlab,transmission,qbittorrent] [--torrentlab CMD] [--work DIR] [--idle SECONDS]
-                      [--hold SECONDS] [--torrentlab-checks]
+                      [--hold SECONDS] [--torrentlab-checks] [--torrentlab-single]
 
 --torrentlab is the command that runs TorrentLab (default: the JIT Release build,
 "dotnet TorrentLab.Cli/bin/Release/net10.0/TorrentLab.Cli.dll"; a Native AOT binary works too).
 Everything stays on 127.0.0.1: DHT, local peer discovery, UPnP/NAT-PMP and PEX are off in every client. Each torrent is
-a 1 MiB file with its data already in place (bench/session/make_torrents.py), added through the client's own remote
-API (ours, Transmission's RPC, qBittorrent's WebUI API); ours and qBittorrent are told to skip the hash check (ours
-hashes with --torrentlab-checks), Transmission has no such switch and verifies. For the first start and for a restart of the same client,
+a 1 MiB file with its data already in place (bench/session/make_torrents.py), added through a remote API: to ours and
+to qBittorrent through the qBittorrent WebUI API, 100 torrents per request (ours through its own API, one per request,
+with --torrentlab-single), to Transmission through its RPC, one per request. Ours and qBittorrent are told to skip the
+hash check (ours hashes with --torrentlab-checks); Transmission has no such switch and verifies. For the first start and for a restart of the same client,
 prints: seconds from the first add (or the restart) until every torrent is seeding, seconds from SIGINT (ours) or SIGTERM
 (theirs) until the process exits, seconds from a restart until the remote API answers, listening TCP sockets, bound UDP
 sockets, threads, anonymous RSS (MiB: the process's own memory, without the pages of files it maps) 2 s after all are
@@ -88,8 +89,8 @@ def multipart(files, fields):
 class TorrentLab:
     name = 'torrentlab'
 
-    def __init__(self, command, work, check=False, batch=False):
-        self.command, self.work, self.check, self.batch = shlex.split(command), work, check, batch
+    def __init__(self, command, work, check=False, single=False):
+        self.command, self.work, self.check, self.single = shlex.split(command), work, check, single
         self.downloads = os.path.join(work, 'downloads')
         self.process = self.url = None
 
@@ -109,14 +110,15 @@ class TorrentLab:
         return json.loads(data or b'null')
 
     def add(self, paths):
-        if self.batch:
-            # As qBittorrent is added to below: its API's torrents/add, 100 .torrent files per request.
+        if not self.single:
+            # As qBittorrent is added to below: the qBittorrent API's torrents/add, 100 .torrent files per request.
             for i in range(0, len(paths), 100):
                 fields = {'savepath': self.downloads} if self.check else {'savepath': self.downloads, 'skip_checking': 'true'}
                 body, content_type = multipart(paths[i:i + 100], fields)
                 http(self.url + '/api/v2/torrents/add', body, {'Content-Type': content_type})
             return
-        # Eight requests at a time, as a remote tool adding a folder would (one torrent per request, as Transmission's).
+        # --torrentlab-single: our own API, eight requests at a time, one torrent each (as a remote tool adding a folder
+        # would, or Transmission's RPC).
         # skipChecking, as qBittorrent's skip_checking below: the data is known to be right, so neither hashes it.
         query = '/api/torrents?start=true' + ('' if self.check else '&skipChecking=true')
         with concurrent.futures.ThreadPoolExecutor(8) as pool:
@@ -290,8 +292,9 @@ def main():
     parser.add_argument('--hold', type=float, default=0, help='seconds to keep each client running after its restart report')
     parser.add_argument('--torrentlab-checks', action='store_true',
                         help='add to TorrentLab without skipChecking: it hashes each torrent\'s data before it seeds')
-    parser.add_argument('--torrentlab-batch', action='store_true',
-                        help='add to TorrentLab as to qBittorrent: its qBittorrent API, 100 torrents per request')
+    parser.add_argument('--torrentlab-single', action='store_true',
+                        help='add to TorrentLab through its own API, one torrent per request (by default: as to qBittorrent, '
+                             'through the qBittorrent API, 100 per request)')
     args = parser.parse_args()
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # a kill stops the client too (see run)
     shutil.rmtree(args.work, ignore_errors=True)
@@ -303,7 +306,7 @@ def main():
         os.makedirs(work, exist_ok=True)
         # Each client seeds its own copy of the data (hard links: no client writes a seeding torrent's file).
         shutil.copytree(data, downloads, copy_function=os.link)
-        client = {'torrentlab': lambda: TorrentLab(args.torrentlab, work, args.torrentlab_checks, args.torrentlab_batch), 'transmission': lambda: Transmission(work),
+        client = {'torrentlab': lambda: TorrentLab(args.torrentlab, work, args.torrentlab_checks, args.torrentlab_single), 'transmission': lambda: Transmission(work),
                   'qbittorrent': lambda: QBittorrent(work)}[name]()
         run(client, torrents, args.count, args.idle, args.hold)
 
