@@ -42,6 +42,23 @@ public class DhtSecureIdTests
     }
 
     [Fact]
+    public void AnotherAddressNamedByMoreNodes_Wins()
+    {
+        // Our address changed (another network): the latest votes are weighed, so the new one takes over.
+        var (node, _) = new DhtTestNetwork().Add(at: Ours);
+        var moved = IPAddress.Parse("203.0.113.99");
+        for (var i = 1; i <= 3; i++) node.NoteReportedAddress(Ours, At($"198.51.100.{i}"));
+        Assert.Equal(Ours.Address, node.ExternalAddress);
+        node.NoteReportedAddress(Ours, At("198.51.100.1")); // the same voter again counts once
+
+        for (var i = 4; i <= 6; i++) node.NoteReportedAddress(new IPEndPoint(moved, 6881), At($"198.51.100.{i}"));
+        Assert.Equal(Ours.Address, node.ExternalAddress); // a tie keeps what we had
+        node.NoteReportedAddress(new IPEndPoint(moved, 6881), At("198.51.100.7"));
+
+        Assert.Equal(moved, node.ExternalAddress);
+    }
+
+    [Fact]
     public async Task AnIdNotFittingTheExternalAddress_IsReplacedByAFittingOneAtTheNextStart()
     {
         using var folder = new TempFolder();

@@ -39,9 +39,10 @@ internal sealed partial class QBittorrentApi
                 if (bytes.Length == 0) continue; // a magnet link of a torrent already here
                 var torrent = TorrentLab.Metainfo.Torrent.Parse(bytes);
                 if (_torrents.Find(torrent.InfoHash.Hex) is not null) continue;
-                var added = await _torrents.AddAsync(bytes, start: false, peers, folder, ct, skipChecking).ConfigureAwait(false);
+                // With a category, the torrent takes it before it starts; without, the add starts it (its files checked once).
+                var added = await _torrents.AddAsync(bytes, start && category is null, peers, folder, ct, skipChecking).ConfigureAwait(false);
                 if (category is not null) _torrents.SetCategory(added, category);
-                if (start) await _torrents.StartAsync(added, ct).ConfigureAwait(false);
+                if (start && category is not null) await _torrents.StartAsync(added, ct).ConfigureAwait(false);
                 _options.Log?.Invoke($"added '{added.Torrent.Name}' ({added.InfoHash}) through the qBittorrent API");
             }
             catch (Exception e) when (e is WebApiException or TorrentLabException or IOException)

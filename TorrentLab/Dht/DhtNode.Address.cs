@@ -7,14 +7,15 @@ public sealed partial class DhtNode
     /// <summary>Distinct voters needed before an address the answers name counts as ours.</summary>
     internal const int VotesForAddress = 3;
 
-    private const int MaxAddressCandidates = 16;
+    /// <summary>The votes weighed: the latest ones, so that a changed address (another network) wins in time.</summary>
+    private const int VoteWindow = 64;
 
     private readonly Lock _addressLock = new();
 
-    // BEP 42: each address answering nodes said our queries came from, with who said so. A voter counts once per IP
-    // address (one host cannot outvote the rest with many ports), except on a local network, where there is no remote
-    // attacker to fear and several nodes may share a machine.
-    private readonly Dictionary<IPAddress, HashSet<string>> _addressVotes = [];
+    // BEP 42: the latest (address named, voter) pairs from answers to our queries. A voter counts once per IP address
+    // (one host cannot outvote the rest with many ports), except on a local network, where there is no remote attacker
+    // to fear and several nodes may share a machine.
+    private readonly Queue<(IPAddress Address, string Voter)> _votes = new();
 
     /// <summary>Our address as the DHT sees it (BEP 42's "ip" in the answers to our queries), once at least
     /// <see cref="VotesForAddress"/> nodes said so; null before.</summary>
@@ -31,21 +32,18 @@ public sealed partial class DhtNode
     }
 
     /// <summary>Counts <paramref name="voter"/>'s word that our queries come from <paramref name="reported"/>.</summary>
-    private void NoteReportedAddress(IPEndPoint reported, IPEndPoint voter)
+    internal void NoteReportedAddress(IPEndPoint reported, IPEndPoint voter)
     {
         var address = Plain(reported.Address);
         var voterKey = SecureNodeId.IsExempt(voter.Address) ? voter.ToString() : Plain(voter.Address).ToString();
         bool changed;
         lock (_addressLock)
         {
-            if (!_addressVotes.TryGetValue(address, out var voters))
-            {
-                if (_addressVotes.Count >= MaxAddressCandidates) return; // a flood of different claims: keep the first ones
-                _addressVotes[address] = voters = [];
-            }
-            if (voters.Count >= VotesForAddress * 4 || !voters.Add(voterKey)) return;
-            var leader = _addressVotes.MaxBy(v => v.Value.Count);
-            changed = leader.Value.Count >= VotesForAddress && !leader.Key.Equals(ExternalAddress);
+            if (_votes.Contains((address, voterKey))) return;
+            _votes.Enqueue((address, voterKey));
+            if (_votes.Count > VoteWindow) _votes.Dequeue();
+            var leader = _votes.CountBy(v => v.Address).MaxBy(v => v.Value);
+            changed = leader.Value >= VotesForAddress && !leader.Key.Equals(ExternalAddress);
             if (changed) ExternalAddress = leader.Key;
         }
         if (!changed || ExternalAddress is not { } external) return;
