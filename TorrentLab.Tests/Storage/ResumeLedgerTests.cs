@@ -55,12 +55,26 @@ public class ResumeLedgerTests
     }
 
     [Fact]
-    public void OneInstance_AfterItsOwnSaveAndDelete_ReadsWhatIsOnDiskNow()
+    public void AnInstance_SeesWhatAnotherWriterSavedSinceItsLastQuestion()
     {
-        // An instance reads the file once for its questions; its own save and delete are what change the answers.
+        // A caller that holds one ledger to watch a download (its process killed and started again) reads the file anew.
         using var temp = new TempFolder();
         Built.WritePayload(temp.Path);
-        var ledger = new ResumeLedger(Built.Torrent, temp.Path);
+        var watcher = new ResumeLedger(Built.Torrent, temp.Path);
+        Assert.Equal("no resume ledger", watcher.Validate().Reason);
+
+        new ResumeLedger(Built.Torrent, temp.Path).Save(Some());
+
+        Assert.True(watcher.Validate().IsTrusted);
+    }
+
+    [Fact]
+    public void AReadOnceInstance_AfterItsOwnSaveAndDelete_ReadsWhatIsOnDiskNow()
+    {
+        // A start's instance reads the file once for its questions; its own save and delete are what change the answers.
+        using var temp = new TempFolder();
+        Built.WritePayload(temp.Path);
+        var ledger = new ResumeLedger(new StorageLayout(Built.Torrent, temp.Path)) { ReadsOnce = true };
         Assert.Equal("no resume ledger", ledger.Validate().Reason);
 
         ledger.Save(Some());

@@ -51,7 +51,9 @@ public class UtpSocketTests
         var accepting = server.AcceptAsync(ct).AsTask();
         var dialled = await client.ConnectAsync(server.LocalEndPoint, ct);
         var accepted = await accepting;
-        Assert.True(timers.LiveTimers > 0, "a connection needs its socket's clock for timeouts and resends");
+        // The tick loop starts its timer on the thread pool once woken by the first connection: soon, not at once.
+        Assert.True(await CountingTimeProvider.EventuallyAsync(() => timers.LiveTimers > 0, TimeSpan.FromSeconds(5)),
+            "a connection needs its socket's clock for timeouts and resends");
 
         await dialled.DisposeAsync();
         await accepted.DisposeAsync();

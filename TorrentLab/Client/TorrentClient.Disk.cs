@@ -70,7 +70,7 @@ public static partial class TorrentClient
         bool skipChecking, CancellationToken ct = default)
     {
         var layout = new StorageLayout(torrent, folder);
-        var ledger = new ResumeLedger(layout);
+        var ledger = new ResumeLedger(layout) { ReadsOnce = true };
         var recorded = ledger.RecordedPriorities();
         layout.Selection = PieceSelection.For(torrent, recorded); // kept when the ledger is rewritten
         if (ledger.Validate().Trusted is { } trusted) return (PieceStates.From(trusted), recorded);
@@ -101,7 +101,7 @@ public static partial class TorrentClient
     /// recorded (one priority per file), or null when none.</summary>
     public static (PieceStates Pieces, IReadOnlyList<FilePriority>? Priorities) ReadLedger(Torrent torrent, string folder)
     {
-        var ledger = new ResumeLedger(torrent, folder);
+        var ledger = new ResumeLedger(new StorageLayout(torrent, folder)) { ReadsOnce = true };
         return (PieceStates.From(ledger.Validate().Trusted ?? new Bitfield(torrent.PieceCount)), ledger.RecordedPriorities());
     }
 

@@ -45,7 +45,7 @@ internal sealed class DownloadStart(StorageLayout layout, Bitfield have, FileOwn
         ArgumentNullException.ThrowIfNull(options);
         var layout = new StorageLayout(torrent, options.OutputDirectory);
         // The files wanted: as asked, else as the ledger recorded (a resumed selective download stays selective).
-        var ledger = new ResumeLedger(layout); // read once for the priorities, the files and the pieces
+        var ledger = new ResumeLedger(layout) { ReadsOnce = true }; // read once for the priorities, the files and the pieces
         var recorded = PieceSelection.For(torrent, options.Resume ? ledger.RecordedPriorities() : null);
         layout.Selection = options.FilePriorities is { } asked ? PieceSelection.For(torrent, asked) : recorded;
         var ownership = FileOwnership.Read(layout, ledger); // which files are ours, read before a --no-resume deletes the ledger

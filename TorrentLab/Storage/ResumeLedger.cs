@@ -110,8 +110,12 @@ public sealed class ResumeLedger
         return json is null ? new(null, "no resume ledger") : Validate(json);
     }
 
-    // The file as this instance first read it (null bytes: there is none), kept until it saves or deletes the ledger:
-    // a start asks for the priorities, the files and the trust of one ledger, and reads it once for the three.
+    /// <summary>True for an instance that reads the file once and answers every later question from what it read,
+    /// until its own save or delete: a start asks one ledger for the priorities, the files and the trust, and reads it
+    /// once for the three. Otherwise (the default) each question reads the file as it is now.</summary>
+    internal bool ReadsOnce { get; init; }
+
+    // The file as a ReadsOnce instance first read it (null bytes: there is none).
     private (byte[]? Bytes, Exception? Error)? _contents;
 
     private (byte[]? Bytes, Exception? Error) Contents()
@@ -119,7 +123,7 @@ public sealed class ResumeLedger
         if (_contents is { } read) return read;
         try { read = File.Exists(FilePath) ? (File.ReadAllBytes(FilePath), null) : (null, null); }
         catch (Exception e) when (StorageErrors.IsIo(e)) { read = (null, e); }
-        _contents = read;
+        if (ReadsOnce) _contents = read;
         return read;
     }
 
