@@ -177,13 +177,14 @@ internal sealed partial class TorrentManager : IAsyncDisposable
         CheckPaths(torrent, FolderPath(saveFolder));
         lock (_lock) CheckNotAddedLocked(torrent, saveFolder); // before the files are looked at: a running torrent's ledger is its own
         // Skipped checking records the data at once, also for a torrent added paused (it is listed complete).
-        var known = start || skipChecking ? await CheckFilesAsync(torrent, FolderPath(saveFolder), skipChecking, ct).ConfigureAwait(false) : default;
+        (PieceStates, IReadOnlyList<Pieces.FilePriority>?)? known = start || skipChecking
+            ? await CheckFilesAsync(torrent, FolderPath(saveFolder), skipChecking, ct).ConfigureAwait(false) : null;
         ManagedTorrent managed;
         lock (_lock)
         {
             CheckNotAddedLocked(torrent, saveFolder);
             // Everything that can refuse the torrent runs before its copy is written, so a refusal leaves no file behind.
-            managed = Track(torrent, saveFolder, DateTimeOffset.UtcNow, linkPeers, ledger: start || skipChecking ? known : null);
+            managed = Track(torrent, saveFolder, DateTimeOffset.UtcNow, linkPeers, ledger: known);
             _store.SaveTorrent(torrent.InfoHash.Hex, bytes);
             _torrents[managed.InfoHash] = managed;
             TakePlaceLocked(managed, saveFolder);

@@ -46,18 +46,20 @@ public sealed record ExtensionHandshake
     /// when it says 0, null when the key is absent (a later handshake without it leaves the state as it was).</summary>
     public bool? UploadOnly { get; init; }
 
+    // The extensions we offer (shared: a handshake never changes them).
+    private static readonly Dictionary<string, byte> Offered = new()
+    {
+        [ExtensionIds.LtDonthaveName] = ExtensionIds.LtDonthave, [ExtensionIds.UtMetadataName] = ExtensionIds.UtMetadata,
+    };
+
+    private static readonly Dictionary<string, byte> OfferedWithPex = new(Offered) { [ExtensionIds.UtPexName] = ExtensionIds.UtPex };
+
     /// <summary>Our handshake to <paramref name="remote"/>: ut_metadata always (a reject when we lack the metadata),
     /// lt_donthave (BEP 54), ut_pex unless the torrent is private (BEP 27), and <c>upload_only</c> when given (BEP 21).</summary>
     public static ExtensionHandshake Ours(IPEndPoint remote, int? listenPort, long? metadataSize, bool pex, bool? uploadOnly = null) => new()
     {
         UploadOnly = uploadOnly,
-        Messages = pex
-            ? new Dictionary<string, byte>
-            {
-                [ExtensionIds.LtDonthaveName] = ExtensionIds.LtDonthave, [ExtensionIds.UtMetadataName] = ExtensionIds.UtMetadata,
-                [ExtensionIds.UtPexName] = ExtensionIds.UtPex,
-            }
-            : new Dictionary<string, byte> { [ExtensionIds.LtDonthaveName] = ExtensionIds.LtDonthave, [ExtensionIds.UtMetadataName] = ExtensionIds.UtMetadata },
+        Messages = pex ? OfferedWithPex : Offered,
         Client = ExtensionIds.ClientVersion,
         ListenPort = listenPort,
         MetadataSize = metadataSize,

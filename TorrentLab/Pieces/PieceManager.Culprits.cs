@@ -68,14 +68,14 @@ public sealed partial class PieceManager
         return liars;
     }
 
-    /// <summary>The owner of a solo piece choked us or left: the piece starts over (its blocks are dropped) so another
-    /// peer can own it; an owner that sent nothing yet simply gives it up.</summary>
-    private void ReleaseSoloPieces(IBlockSource peer)
+    /// <summary>The owner of a solo piece choked us or left (or lost piece <paramref name="only"/>: BEP 54): the piece
+    /// starts over (its blocks are dropped) so another peer can own it; an owner that sent nothing yet simply gives it up.</summary>
+    private void ReleaseSoloPieces(IBlockSource peer, int? only = null)
     {
         List<ActivePiece>? dropped = null;
         foreach (var piece in _inProgress)
         {
-            if (!Equals(piece.SoloPeer, peer) || piece.Verifying) continue;
+            if (!Equals(piece.SoloPeer, peer) || piece.Verifying || (only is { } index && piece.Index != index)) continue;
             if (piece.Received == 0) piece.SoloPeer = null;
             else (dropped ??= []).Add(piece);
         }

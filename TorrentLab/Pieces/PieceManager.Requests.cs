@@ -240,13 +240,16 @@ public sealed partial class PieceManager
 
     private void ReleaseLocked(IBlockSource peer, PeerState state)
     {
-        foreach (var request in state.Outstanding)
-        {
-            Unassign(request, peer);
-            state.Withdrawn.Add(request); // blocks already on the wire may still arrive
-        }
+        foreach (var request in state.Outstanding) Withdraw(peer, state, request);
         state.Outstanding.Clear();
         ReleaseSoloPieces(peer);
+    }
+
+    /// <summary>Takes one of the peer's requests back (the caller removes it from Outstanding).</summary>
+    private void Withdraw(IBlockSource peer, PeerState state, BlockRequest request)
+    {
+        Unassign(request, peer);
+        state.Withdrawn.Add(request); // blocks already on the wire may still arrive
     }
 
     /// <summary>Removes one peer's request from its block; a block nobody else was asked for becomes unrequested.

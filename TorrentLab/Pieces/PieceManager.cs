@@ -163,12 +163,9 @@ public sealed partial class PieceManager
             foreach (var request in released)
             {
                 state.Outstanding.Remove(request);
-                Unassign(request, peer);
-                state.Withdrawn.Add(request); // blocks already on the wire may still arrive
+                Withdraw(peer, state, request);
             }
-            // A piece being fetched again from this peer alone (after a hash failure) may now come from anyone.
-            if (_activeByIndex[index] is { } active && Equals(active.SoloPeer, peer) && !active.Verifying && active.Received == 0)
-                active.SoloPeer = null;
+            ReleaseSoloPieces(peer, only: index); // fetched again from this peer alone (after a hash failure): now from anyone
             return (true, released);
         }
     }
