@@ -51,6 +51,54 @@ public class RateLimitTests
     }
 
     [Fact]
+    public void TryTake_RefusedThenAskingLate_GetsWhatTheRateEarnedWhileItWaited()
+    {
+        var clock = new ManualClock();
+        var limit = new RateLimit(1 << 20, clock: clock);
+        Assert.Equal(16, limit.TryTake(100, Block));
+        Assert.Equal(0, limit.TryTake(1, Block));       // refused: somebody waits for tokens
+        clock.Advance(TimeSpan.FromMilliseconds(600)); // and asks again late (a loaded machine): 614.4 KiB earned
+        Assert.Equal(39, limit.TryTake(100, Block));   // 38.4 blocks: the last one overdraws
+    }
+
+    [Fact]
+    public void TryTake_NobodyWaited_StillHoldsAQuarterSecondAfterAPause()
+    {
+        var clock = new ManualClock();
+        var limit = new RateLimit(1 << 20, clock: clock);
+        Assert.Equal(16, limit.TryTake(16, Block));     // emptied, but nothing was refused
+        clock.Advance(TimeSpan.FromMilliseconds(600));
+        Assert.Equal(16, limit.TryTake(100, Block));    // the burst: a quarter second
+    }
+
+    [Fact]
+    public void TryTake_RefusedThenSilentForLong_KeepsAtMostOneSecond()
+    {
+        var clock = new ManualClock();
+        var limit = new RateLimit(1 << 20, clock: clock);
+        limit.TryTake(100, Block);
+        Assert.Equal(0, limit.TryTake(1, Block));
+        clock.Advance(TimeSpan.FromSeconds(5));       // a waiter this late was stopped, not slow: no 5 s burst
+        Assert.Equal(64, limit.TryTake(1000, Block));
+    }
+
+    [Fact]
+    public void TryTake_AWaiterAlwaysLate_StillGetsTheRate()
+    {
+        var clock = new ManualClock();
+        var limit = new RateLimit(2 << 20, clock: clock); // 2 MiB/s: a burst of 32 blocks
+        long granted = 0;
+        for (var step = 0; step < 25; step++) // 10 s: take all, be refused, come back 400 ms later
+        {
+            granted += (long)limit.TryTake(1000, Block) * Block;
+            Assert.Equal(0, limit.TryTake(1, Block));
+            clock.Advance(TimeSpan.FromMilliseconds(400));
+        }
+        // 10 s of the rate (the last 400 ms not taken) plus the first burst: none of what was earned is lost.
+        Assert.InRange(granted, (20L << 20) - (800 << 10) + (512 << 10) - Block, (20L << 20) - (800 << 10) + (512 << 10) + Block);
+    }
+
+    [Fact]
     public void TryTake_PartialChunk_OverdrawsAndTheDebtIsRepaidFirst()
     {
         var clock = new ManualClock();

@@ -80,4 +80,48 @@ public class DontHaveInteropTests
         Assert.Contains(log, l => l.Contains("(lt_donthave)", StringComparison.Ordinal));
         Assert.DoesNotContain(log, l => l.Contains("cannot serve it", StringComparison.Ordinal));
     }
+
+    [Fact]
+    public async Task APieceLibtorrentCannotReadAnyMore_IsForgottenThere_AndComesFromAnotherPeer()
+    {
+        var python = Interop.RequireLibtorrentPython();
+        using var temp = new TempFolder("torrentlab-bep54-in");
+        var theirs = temp.Combine("lt");
+        var ours = temp.Combine("ours");
+        Built.WritePayload(theirs);
+        Built.WritePayload(ours);
+        var torrentPath = Built.WriteTorrent(temp.Path);
+        using var libtorrent = await LibtorrentSeeder.StartAsync(python, torrentPath, theirs, temp.Path, Ct);
+        // libtorrent checked its data and seeds; now its second file is cut, so reading those five pieces fails, and it
+        // answers a request for one with lt_donthave and a reject.
+        await using (var cut = new FileStream(Path.Combine(theirs, "lost", "second.bin"), FileMode.Open, FileAccess.Write)) cut.SetLength(0);
+
+        // A second seeder, ours, has everything but sends slowly (32 KiB/s): most requests go to libtorrent first.
+        await using var seedSession = Session.Start(new SessionSettings
+        {
+            ListenPort = 0, BindAddresses = [IPAddress.Loopback], Transport = PeerTransport.Tcp, Dht = false,
+        });
+        await using var seeder = await TorrentClient.SeedAsync(seedSession, Built.Torrent,
+            new DownloadOptions { OutputDirectory = ours, UploadLimit = new RateLimit(32 * 1024) }, allowPartial: false, Ct);
+
+        var log = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        await using var session = Session.Start(new SessionSettings
+        {
+            ListenPort = 0, BindAddresses = [IPAddress.Loopback], Transport = PeerTransport.Tcp, Dht = false,
+        });
+        var output = temp.Combine("out");
+        var result = await TorrentClient.DownloadAsync(session, Built.Torrent, new DownloadOptions
+        {
+            OutputDirectory = output, Resume = false, Log = log.Enqueue,
+            ExtraPeers = [new IPEndPoint(IPAddress.Loopback, libtorrent.Port), new IPEndPoint(IPAddress.Loopback, seedSession.Port)],
+        }, null, Ct).WaitAsync(TimeSpan.FromSeconds(60), Ct);
+
+        foreach (var (path, data) in Built.Files) Assert.Equal(data, await File.ReadAllBytesAsync(Path.Combine(output, path), Ct));
+        var lost = log.Where(l => l.Contains("no longer has piece", StringComparison.Ordinal)).ToList();
+        Assert.True(lost.Count > 0, "libtorrent's lt_donthave was not seen:\n" + string.Join("\n", log.TakeLast(30)));
+        // Only the cut file's pieces (6-10) were withdrawn, and libtorrent, which sent them, was not dropped for it.
+        Assert.All(lost, l => Assert.Matches(@"no longer has piece (6|7|8|9|10) \(lt_donthave\)", l));
+        Assert.DoesNotContain(log, l => l.Contains("lt_donthave", StringComparison.Ordinal) && l.Contains("dropped", StringComparison.Ordinal));
+        Assert.Contains(result.PeersUsed, p => p.Contains($":{libtorrent.Port}", StringComparison.Ordinal)); // it delivered the rest
+    }
 }

@@ -6,6 +6,10 @@ namespace TorrentLab.Downloads;
 /// <para>Tokens are bytes. They refill at <see cref="BytesPerSecond"/> up to a quarter second's worth (at least one
 /// 16 KiB block, so a block always fits). A take is granted while the bucket holds any token and may leave it in debt
 /// by less than one chunk, which later takes repay: over a long window the bytes granted follow the rate exactly.</para>
+/// <para>Once a take was refused, somebody waits for tokens, and what the rate earns until the next take is kept for it
+/// up to a second's worth: a waiter woken late (a loaded machine wakes timers hundreds of milliseconds late) used to
+/// find a quarter second and lose the rest. It is no burst beyond the rate: the tokens were earned from an empty
+/// bucket while nothing was sent.</para>
 /// <para>The swarm takes tokens for blocks it requests (download) and sends (upload) without blocking
 /// (<see cref="TryTake"/>); when none are left it waits <see cref="WaitAsync"/> and tries again. A new rate is seen by
 /// the next take, and a waiter looks again at least every 250 ms.</para>
@@ -20,12 +24,14 @@ public sealed class RateLimit
     private const int MinBurst = 16 * 1024;                               // one block: the unit the swarm takes
     private static readonly TimeSpan MinWaitStep = TimeSpan.FromMilliseconds(1);
     private static readonly TimeSpan MaxWaitStep = TimeSpan.FromMilliseconds(250); // a new rate is picked up this fast
+    private const double OwedSeconds = 1.0;                               // kept for a refused take at most
 
     private readonly TimeProvider _clock;
     private Lock? _lock; // made when first needed: ten thousand idle torrents' unlimited buckets hold none
     private long _rate;
     private double _tokens;
     private long _stamp;
+    private bool _owed; // a take was refused and none granted since: tokens earned meanwhile are kept for it
 
     /// <summary>A bucket of <paramref name="bytesPerSecond"/> (0: unlimited) under <paramref name="parent"/>, if any.</summary>
     public RateLimit(long bytesPerSecond = 0, RateLimit? parent = null, TimeProvider? clock = null)
@@ -53,6 +59,7 @@ public sealed class RateLimit
             {
                 Refill();
                 if (_rate == 0) _tokens = Capacity(value);          // was unlimited: start with a full bucket
+                else if (value == _rate) return;                    // set again: what a waiter is owed stays
                 Volatile.Write(ref _rate, value);
                 _tokens = Math.Min(_tokens, Capacity(value));     // a lower rate must not inherit the old burst
             }
@@ -124,9 +131,14 @@ public sealed class RateLimit
         {
             if (_rate == 0) return count;
             Refill();
-            if (_tokens <= 0) return 0;
+            if (_tokens <= 0)
+            {
+                _owed = true;
+                return 0;
+            }
             var granted = (int)Math.Min(count, Math.Ceiling(_tokens / chunkBytes));
             _tokens -= (double)granted * chunkBytes;
+            _owed = false;
             return granted;
         }
     }
@@ -148,6 +160,8 @@ public sealed class RateLimit
         var now = _clock.GetTimestamp();
         var seconds = (double)(now - _stamp) / _clock.TimestampFrequency;
         _stamp = now;
-        if (_rate > 0 && seconds > 0) _tokens = Math.Min(_tokens + seconds * _rate, Capacity(_rate));
+        if (_rate <= 0 || seconds <= 0) return;
+        var ceiling = _owed ? Math.Max(_rate * OwedSeconds, Capacity(_rate)) : Capacity(_rate);
+        _tokens = Math.Min(_tokens + seconds * _rate, ceiling);
     }
 }

@@ -11,6 +11,8 @@ internal sealed partial class SwarmPeer
     private ExtensionChannel? _extensions;
     private volatile PexState? _pex;
     private int _toldUploadOnly;
+    private const int MaxLossesLogged = 16; // lt_donthave lines logged per peer
+    private int _lossesLogged;
 
     /// <summary>The address other peers can dial it on: the endpoint we dialled, or for an incoming peer its IP with
     /// the <c>p</c> port of its extension handshake; null while unknown (its connection's source port is not one).</summary>
@@ -75,7 +77,13 @@ internal sealed partial class SwarmPeer
         if (index >= (uint)_pieces.PieceCount) throw new ExtensionException($"lt_donthave for piece {index}, the torrent has {_pieces.PieceCount}");
         Connection.PeerPieces?.Clear((int)index);
         var (had, released) = _pieces.PeerLost(this, (int)index);
-        if (had) Interlocked.Decrement(ref _peerHaveCount);
+        if (had)
+        {
+            Interlocked.Decrement(ref _peerHaveCount);
+            // A few lines per peer: one that announces and withdraws pieces in a loop must not fill the log.
+            if (Interlocked.Increment(ref _lossesLogged) <= MaxLossesLogged)
+                _swarm.Log($"{Connection.RemoteEndPoint}: no longer has piece {index} (lt_donthave); {released.Count} request(s) go elsewhere");
+        }
         foreach (var request in released) ForgetRequests(request);
     }
 

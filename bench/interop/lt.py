@@ -6,6 +6,8 @@
 # LT_HP=1 in the environment: the downloader starts from the high-performance preset (else libtorrent's defaults)
 # LT_UTP_ONLY=1 in the environment: uTP only, TCP off in both directions (else TCP only)
 # LT_RC4=1 in the environment: MSE/PE with RC4 forced in both directions (else plaintext only)
+# LT_DOWNLOAD_RATE=BYTES in the environment: get with that download limit, and print the rate over 10 s from the
+#           second second after the first verified piece, as `TorrentLab.Bench limited-download` does, then stop
 import os, sys, time
 import libtorrent as lt
 
@@ -35,6 +37,9 @@ settings.update({
 if os.environ.get('LT_UTP_ONLY') == '1':
     settings.update({'enable_incoming_tcp': False, 'enable_outgoing_tcp': False,
                      'enable_incoming_utp': True, 'enable_outgoing_utp': True})
+rate = int(os.environ.get('LT_DOWNLOAD_RATE', '0'))
+if rate:
+    settings['download_rate_limit'] = rate
 if os.environ.get('LT_RC4') == '1':
     # enc_policy 0 = forced; allowed_enc_level 2 = RC4 only
     settings.update({'out_enc_policy': 0, 'in_enc_policy': 0, 'allowed_enc_level': 2, 'prefer_rc4': True})
@@ -43,6 +48,12 @@ atp = lt.add_torrent_params()
 atp.ti = lt.torrent_info(torrent)
 atp.save_path = path
 atp.flags = lt.torrent_flags.disable_dht | lt.torrent_flags.disable_lsd | lt.torrent_flags.disable_pex
+if rate:
+    # libtorrent exempts local peers from its limits (they are in the local peer class): put every address in the
+    # global class only, so the limit applies on loopback.
+    everyone = lt.ip_filter()
+    everyone.add_rule('0.0.0.0', '255.255.255.255', 1 << lt.session.global_peer_class_id)
+    ses.set_peer_class_filter(everyone)
 h = ses.add_torrent(atp)
 deadline = time.time() + 600
 if mode == 'seed':
@@ -76,7 +87,20 @@ if mode == 'seed':
 else:
     for extra in sys.argv[5:]:  # get: seeders to dial (a torrent without a tracker)
         h.connect_peer(('127.0.0.1', int(extra)))
+    started, first, at_start = time.time(), None, None
     while time.time() < deadline:
+        if rate:
+            # Verified bytes at the window's edges, and when they were read, as the TorrentLab bench counts them.
+            now, done = time.time(), h.status().total_wanted_done
+            if first is None and done > 0:
+                first = now
+            if first is not None and at_start is None and now >= first + 2:
+                at_start = (now, done)
+            elif at_start is not None and now >= at_start[0] + 10:
+                got = (done - at_start[1]) / (now - at_start[0])
+                print('limit %.2f MiB/s: %.2f MiB/s over %.1f s (%.0f %% of the limit); first piece after %.1f s'
+                      % (rate / 1048576, got / 1048576, now - at_start[0], 100 * got / rate, first - started), flush=True)
+                sys.exit(0)
         if h.status().is_seeding:
             sys.exit(0)
         time.sleep(0.05)
