@@ -15,6 +15,8 @@ public sealed partial class DhtNode
     /// <summary>The item this node stores under <paramref name="target"/> (what it serves), or null.</summary>
     public DhtItem? StoredItem(NodeId target) => _items.Get(target);
 
+    internal ItemStore Items => _items;
+
     /// <summary>BEP 44 get, served: the closest nodes and a write token, like get_peers, and the item when we hold it.</summary>
     private KrpcResponse AnswerGet(KrpcQuery query, IPEndPoint from)
     {

@@ -42,9 +42,14 @@ public static class Ed25519
     /// <summary>Signs <paramref name="message"/> with the secret <paramref name="seed"/> (RFC 8032 5.1.6); the same
     /// seed and message always give the same 64 bytes.</summary>
     /// <exception cref="ArgumentException">The seed is not 32 bytes.</exception>
-    public static byte[] Sign(ReadOnlySpan<byte> seed, ReadOnlySpan<byte> message)
+    public static byte[] Sign(ReadOnlySpan<byte> seed, ReadOnlySpan<byte> message) => SignExpanded(ExpandedSecret(seed), message);
+
+    /// <summary>Signs with a 64-byte expanded secret (the pruned scalar, then the prefix): the form libtorrent keeps
+    /// and BEP 44's test vectors give.</summary>
+    internal static byte[] SignExpanded(ReadOnlySpan<byte> expanded, ReadOnlySpan<byte> message)
     {
-        var (s, prefix) = Expand(seed);
+        var s = FromLittleEndian(expanded[..KeyLength]);
+        var prefix = expanded[KeyLength..];
         var publicKey = Encode(Multiply(B, s));
         // r = SHA-512(prefix || M) mod L; R = [r]B.
         var r = FromLittleEndian(SHA512.HashData([.. prefix, .. message])) % L;
