@@ -20,6 +20,7 @@ public sealed class LibtorrentDht : IDisposable
                 'dht_bootstrap_nodes': '' if i == 0 else '127.0.0.1:%d' % ports[0],
                 'dht_restrict_routing_ips': False, 'dht_restrict_search_ips': False,
                 'dht_enforce_node_id': False, 'dht_prefer_verified_node_ids': False,
+                'dht_sample_infohashes_interval': 0,   # BEP 51: a fresh sample for every query, not one per 6 hours
                 'alert_mask': lt.alert.category_t.dht_notification | lt.alert.category_t.dht_operation_notification | lt.alert.category_t.status_notification,
             }))
             sessions[-1].add_extension('ut_metadata')   # BEP 9: magnet links (xt only) fetch metadata from these peers
@@ -84,6 +85,49 @@ public sealed class LibtorrentDht : IDisposable
                     sessions[0].pop_alerts()
                 st = h.status()
                 print('done' if st.is_seeding else 'not done: %s, %d peers, progress %.2f' % (st.state, st.num_peers, st.progress), flush=True)
+            elif parts[0] in ('put_immutable', 'put_mutable'):   # BEP 44 put from the last node
+                s = sessions[-1]
+                if parts[0] == 'put_immutable':
+                    s.dht_put_immutable_item(bytes.fromhex(parts[1]))
+                else:                                            # secret (64-byte expanded), public key, data, salt ('-': none)
+                    s.dht_put_mutable_item(*[b'' if p == '-' else bytes.fromhex(p) for p in parts[1:5]])
+                end, done = time.time() + 20, None
+                while time.time() < end and done is None:
+                    s.wait_for_alert(200)
+                    for a in s.pop_alerts():
+                        if isinstance(a, lt.dht_put_alert): done = a
+                print('put %s %d' % (done.target, done.num_success) if done else 'put none 0', flush=True)
+            elif parts[0] == 'get_immutable':                    # BEP 44 get from the first node
+                s = sessions[0]
+                s.dht_get_immutable_item(lt.sha1_hash(bytes.fromhex(parts[1])))
+                end, got = time.time() + 20, None
+                while time.time() < end and got is None:
+                    s.wait_for_alert(200)
+                    for a in s.pop_alerts():
+                        if isinstance(a, lt.dht_immutable_item_alert) and str(a.target) == parts[1]:
+                            try: got = lt.bencode(a.item['value']).hex()
+                            except Exception: got = 'none'   # no node held it: the item is undefined
+                print('item ' + (got or 'none'), flush=True)
+            elif parts[0] == 'get_mutable':                      # public key, salt (hex, '-' for none)
+                s = sessions[0]
+                salt = b'' if parts[2] == '-' else bytes.fromhex(parts[2])
+                s.dht_get_mutable_item(bytes.fromhex(parts[1]), salt)
+                end, got, final = time.time() + 20, None, False
+                while time.time() < end and not final:
+                    s.wait_for_alert(200)
+                    for a in s.pop_alerts():
+                        if isinstance(a, lt.dht_mutable_item_alert) and a.key.hex() == parts[1]:
+                            got, final = a, a.authoritative
+                print('mutable %d %s %s' % (got.seq, lt.bencode(got.item['value']).hex(), got.signature.hex()) if got else 'mutable none', flush=True)
+            elif parts[0] == 'sample':                           # BEP 51 sample_infohashes from the first node to a port
+                s = sessions[0]
+                s.dht_sample_infohashes(('127.0.0.1', int(parts[1])), lt.sha1_hash(bytes(20)))
+                end, got = time.time() + 20, None
+                while time.time() < end and got is None:
+                    s.wait_for_alert(200)
+                    for a in s.pop_alerts():
+                        if isinstance(a, lt.dht_sample_infohashes_alert) and a.endpoint[1] == int(parts[1]): got = a
+                print('sample %d %d %s' % (got.num_infohashes, got.interval.total_seconds(), ' '.join(str(h) for h in got.samples)) if got else 'sample none', flush=True)
         """;
 
     private readonly Process _process;
@@ -160,6 +204,15 @@ public sealed class LibtorrentDht : IDisposable
         await _process.StandardInput.WriteLineAsync($"download {infoHash} {folder}".AsMemory(), ct);
         await _process.StandardInput.FlushAsync(ct);
         return await _process.StandardOutput.ReadLineAsync(ct).AsTask().WaitAsync(TimeSpan.FromSeconds(120), ct) ?? "no answer";
+    }
+
+    /// <summary>Sends one command to the script and returns the line it answers (its first word repeats the command's
+    /// kind: "put", "item", "mutable", "sample").</summary>
+    public async Task<string> AskAsync(string command, CancellationToken ct)
+    {
+        await _process.StandardInput.WriteLineAsync(command.AsMemory(), ct);
+        await _process.StandardInput.FlushAsync(ct);
+        return await _process.StandardOutput.ReadLineAsync(ct).AsTask().WaitAsync(TimeSpan.FromSeconds(40), ct) ?? "no answer";
     }
 
     private static async Task<string> ReadErrorsAsync(Process process)

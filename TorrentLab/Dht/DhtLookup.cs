@@ -31,6 +31,7 @@ internal sealed class DhtLookup
     private readonly DhtNode _node;
     private readonly NodeId _target;
     private readonly bool _getPeers;
+    private readonly KrpcQuery? _query;
     private readonly List<Candidate> _candidates = [];
     private readonly HashSet<IPEndPoint> _seen = [];
     private readonly HashSet<IPEndPoint> _peers = [];
@@ -49,12 +50,20 @@ internal sealed class DhtLookup
 
     private enum State { New, InFlight, Answered, Failed }
 
-    public DhtLookup(DhtNode node, NodeId target, bool getPeers)
+    /// <param name="node">The node that sends the queries.</param>
+    /// <param name="target">The id the lookup walks towards.</param>
+    /// <param name="getPeers">Ask get_peers (tokens and peers) rather than find_node.</param>
+    /// <param name="query">Another query to send each node instead (BEP 44 get), its transaction id set per send.</param>
+    public DhtLookup(DhtNode node, NodeId target, bool getPeers, KrpcQuery? query = null)
     {
         _node = node;
         _target = target;
         _getPeers = getPeers;
+        _query = query;
     }
+
+    /// <summary>Sees every answer with the address it came from (BEP 44 get reads the item in it).</summary>
+    public Action<KrpcResponse, IPEndPoint>? OnResponse { get; init; }
 
     /// <summary>Adds a starting node; <paramref name="id"/> is null for a bootstrap address whose id we do not know yet.</summary>
     public void Seed(IPEndPoint endPoint, NodeId? id)
@@ -102,9 +111,9 @@ internal sealed class DhtLookup
         return new LookupResult(closest, queries, _peers.Count);
     }
 
-    private KrpcQuery Query() => _getPeers
+    private KrpcQuery Query() => _query ?? (_getPeers
         ? new KrpcQuery([], KrpcMethods.GetPeers, _node.Id) { InfoHash = _target }
-        : new KrpcQuery([], KrpcMethods.FindNode, _node.Id) { Target = _target };
+        : new KrpcQuery([], KrpcMethods.FindNode, _node.Id) { Target = _target });
 
     /// <summary>The closest candidate not asked yet among the K closest that have not failed; bootstrap addresses of
     /// unknown id first.</summary>
@@ -133,6 +142,7 @@ internal sealed class DhtLookup
         // the termination condition of a lookup". Their nodes are still walked.
         candidate.Untrusted = _node.Options.EnforceNodeIds && !SecureNodeId.Matches(response.SenderId, candidate.EndPoint.Address);
         candidate.Token = candidate.Untrusted ? null : response.Token;
+        OnResponse?.Invoke(response, candidate.EndPoint);
         var closer = 0;
         foreach (var contact in response.Nodes)
         {

@@ -121,9 +121,9 @@ public sealed partial class DhtNode
 
     /// <summary>A lookup seeded from the routing table's closest nodes, and while the table is small also from the
     /// saved nodes and the bootstrap nodes, so a lookup started right after <see cref="StartAsync"/> need not wait.</summary>
-    internal DhtLookup StartLookup(NodeId target, bool getPeers)
+    internal DhtLookup StartLookup(NodeId target, bool getPeers, KrpcQuery? query = null, Action<KrpcResponse, IPEndPoint>? onResponse = null)
     {
-        var lookup = new DhtLookup(this, target, getPeers);
+        var lookup = new DhtLookup(this, target, getPeers, query) { OnResponse = onResponse };
         List<NodeContact> closest;
         lock (_tableLock) closest = _table.Closest(target, RoutingTable.K * 2);
         foreach (var contact in closest) lookup.Seed(contact.EndPoint, contact.Id);
@@ -185,6 +185,7 @@ public sealed partial class DhtNode
         }
         foreach (var target in targets) await StartLookup(target, getPeers: false).RunAsync(null, null, ct).ConfigureAwait(false);
         _peers.Expire();
+        _items.Expire();
     }
 
     /// <summary>Resolves <c>HOST:PORT</c> bootstrap names to IPv4 addresses.</summary>

@@ -4,7 +4,8 @@ namespace TorrentLab.Dht;
 
 public sealed partial class DhtNode
 {
-    /// <summary>Answers a query from another node: the whole serving side of BEP 5 in one switch.</summary>
+    /// <summary>Answers a query from another node: the whole serving side of BEP 5 (with BEP 44's get and put, in
+    /// <c>DhtNode.Items.cs</c>, and BEP 51's sample_infohashes, in <c>DhtNode.Samples.cs</c>) in one switch.</summary>
     /// <remarks>Never an amplifier: a source over its rate, or any source once the global cap is reached, gets no
     /// answer at all; answers are small (at most 8 nodes, 50 peers: about 600 bytes).</remarks>
     private void Serve(KrpcQuery query, IPEndPoint from)
@@ -45,6 +46,20 @@ public sealed partial class DhtNode
                 }
                 _peers.Add(query.InfoHash!.Value, new IPEndPoint(from.Address, query.ImpliedPort ? from.Port : query.Port));
                 answer = new KrpcResponse(query.TransactionId, Id);
+                break;
+            case KrpcMethods.Get:
+                answer = AnswerGet(query, from);
+                break;
+            case KrpcMethods.Put:
+                if (RefusePut(query, from) is { } refusal)
+                {
+                    SendError(query.TransactionId, refusal.Code, refusal.Message, from);
+                    return;
+                }
+                answer = new KrpcResponse(query.TransactionId, Id);
+                break;
+            case KrpcMethods.SampleInfohashes:
+                answer = AnswerSample(query);
                 break;
             default:
                 SendError(query.TransactionId, KrpcError.MethodUnknown, "Method Unknown", from);

@@ -7,14 +7,15 @@ namespace TorrentLab.Dht;
 
 internal static partial class KrpcCodec
 {
-    // A KRPC message is two levels deep at most (the "values" list inside "r"); the element cap bounds a hostile
-    // datagram's work long before MaxDatagram would.
-    private static readonly BencodeOptions DatagramOptions = new() { AllowUnsortedKeys = true, MaxDepth = 4, MaxElements = 1024 };
+    // A KRPC message is two levels deep (the "values" list inside "r"), plus what a BEP 44 item's "v" nests (a small
+    // list or dictionary); the element cap bounds a hostile datagram's work long before MaxDatagram would.
+    private static readonly BencodeOptions DatagramOptions = new() { AllowUnsortedKeys = true, MaxDepth = 10, MaxElements = 1024 };
 
     private const int MaxTransactionId = 32;  // BEP 5: "typically 2 characters are enough"; we accept up to 32 bytes
     private const int MaxToken = 64;          // BEP 5 leaves the token opaque; real ones are 4 to 20 bytes
     private const int MaxMethod = 32;
     private const int MaxErrorMessage = 1024;
+    private const int MaxSalt = 256;          // BEP 44 allows 64; a longer one is decoded so the node can answer 207
 
     /// <summary>Decodes one datagram into a query, response or error, checking every field it uses.</summary>
     /// <exception cref="DhtException">Not bencode, a missing or mistyped key, an id not 20 bytes, a port out of
@@ -97,6 +98,19 @@ internal static partial class KrpcCodec
                     Token = String(a, "token", where, 1, MaxToken),
                 };
                 break;
+            case KrpcMethods.Get:
+                query = query with { Target = Id(a, "target", where), Sequence = a.ContainsKey("seq") ? Integer(a["seq"]!, "seq", where) : null };
+                break;
+            case KrpcMethods.Put:
+                query = query with
+                {
+                    Token = String(a, "token", where, 1, MaxToken), Item = Item(a, where, withSalt: true),
+                    Cas = a.ContainsKey("cas") ? Integer(a["cas"]!, "cas", where) : null,
+                };
+                break;
+            case KrpcMethods.SampleInfohashes:
+                query = query with { Target = Id(a, "target", where) };
+                break;
         }
         return query with { Want = Want(a, where) };
     }
@@ -121,7 +135,39 @@ internal static partial class KrpcCodec
             }
             response = response with { Values = peers };
         }
+        if (r.ContainsKey("v")) response = response with { Item = Item(r, where, withSalt: false) };
+        if (r.ContainsKey("seq")) response = response with { Sequence = Integer(r["seq"]!, "seq", where) };
+        if (r.ContainsKey("num")) response = response with { Num = Integer(r["num"]!, "num", where) };
+        if (r.ContainsKey("interval")) response = response with { Interval = Integer(r["interval"]!, "interval", where) };
+        if (r.ContainsKey("samples"))
+        {
+            var samples = String(r, "samples", where, 0, MaxDatagram);
+            if (samples.Length % NodeId.Length != 0)
+                throw new DhtException($"'samples' in {where} is {samples.Length} bytes, expected a multiple of {NodeId.Length}");
+            response = response with { Samples = [.. samples.Chunk(NodeId.Length).Select(h => new NodeId(h))] };
+        }
         return response;
+    }
+
+    /// <summary>BEP 44's item in put arguments or get return values: <c>v</c>, and <c>k</c>, <c>seq</c>, <c>sig</c>
+    /// (all three or none) for a mutable one. Sizes and the signature are the node's to judge (errors 205 to 207); the
+    /// codec checks the types, the key and signature lengths, and that <c>v</c> is canonical bencode (the signature
+    /// and an immutable target cover exactly those bytes, and we send the value as we decoded it).</summary>
+    private static DhtItem Item(BDictionary d, string where, bool withSalt)
+    {
+        var v = Required(d, "v", where);
+        var raw = v.Raw.ToArray();
+        if (!BencodeWriter.Encode(v).AsSpan().SequenceEqual(raw)) throw new DhtException($"'v' in {where} is not canonical bencode (unsorted keys)");
+        var item = new DhtItem { Value = raw };
+        var mutable = d.ContainsKey("k") || d.ContainsKey("sig");
+        if (!mutable) return item;
+        return item with
+        {
+            PublicKey = String(d, "k", where, Ed25519.KeyLength, Ed25519.KeyLength),
+            Signature = String(d, "sig", where, Ed25519.SignatureLength, Ed25519.SignatureLength),
+            Sequence = Integer(Required(d, "seq", where), "seq", where),
+            Salt = withSalt && d.ContainsKey("salt") ? String(d, "salt", where, 0, MaxSalt) : [],
+        };
     }
 
     private static KrpcError DecodeError(BDictionary root, byte[] t)

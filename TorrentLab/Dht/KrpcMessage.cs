@@ -16,13 +16,16 @@ internal abstract record KrpcMessage(byte[] TransactionId)
     public IPEndPoint? RequesterAddress { get; init; }
 }
 
-/// <summary>The four query methods of BEP 5.</summary>
+/// <summary>The four query methods of BEP 5, BEP 44's get and put, and BEP 51's sample_infohashes.</summary>
 internal static class KrpcMethods
 {
     public const string Ping = "ping";
     public const string FindNode = "find_node";
     public const string GetPeers = "get_peers";
     public const string AnnouncePeer = "announce_peer";
+    public const string Get = "get";                            // BEP 44
+    public const string Put = "put";                            // BEP 44
+    public const string SampleInfohashes = "sample_infohashes"; // BEP 51
 }
 
 /// <summary>A query (<c>y = "q"</c>): the method <c>q</c> and its arguments <c>a</c>, all of which carry the sender's id.</summary>
@@ -31,7 +34,8 @@ internal static class KrpcMethods
 /// <param name="SenderId">The querying node's id (<c>a.id</c>).</param>
 internal sealed record KrpcQuery(byte[] TransactionId, string Method, NodeId SenderId) : KrpcMessage(TransactionId)
 {
-    /// <summary>find_node: the id being looked for.</summary>
+    /// <summary>find_node: the id being looked for; BEP 44 get and BEP 51 sample_infohashes: the item's target, the
+    /// place to sample near.</summary>
     public NodeId? Target { get; init; }
 
     /// <summary>get_peers and announce_peer: the torrent's info hash.</summary>
@@ -44,11 +48,21 @@ internal sealed record KrpcQuery(byte[] TransactionId, string Method, NodeId Sen
     /// the source port of the UDP packet should be used as the peer's port instead."</summary>
     public bool ImpliedPort { get; init; }
 
-    /// <summary>announce_peer: the token a get_peers response from this node gave the sender.</summary>
+    /// <summary>announce_peer and BEP 44 put: the token a get_peers or get response from this node gave the sender.</summary>
     public byte[]? Token { get; init; }
 
     /// <summary>BEP 32 "want": which node lists the sender wants ("n4", "n6"); empty when not given.</summary>
     public IReadOnlyList<string> Want { get; init; } = [];
+
+    /// <summary>BEP 44 put: the item (<c>v</c>, and <c>k</c>, <c>salt</c>, <c>seq</c>, <c>sig</c> for a mutable one).
+    /// BEP 44 get: only its <see cref="DhtItem.Sequence"/> is used, as <see cref="Sequence"/>.</summary>
+    public DhtItem? Item { get; init; }
+
+    /// <summary>BEP 44 get: "seq": send the value only when the stored item's sequence number is greater.</summary>
+    public long? Sequence { get; init; }
+
+    /// <summary>BEP 44 put: "cas": store only if the current item's sequence number is this.</summary>
+    public long? Cas { get; init; }
 }
 
 /// <summary>A response (<c>y = "r"</c>): the return values <c>r</c>; which ones are present depends on the query.</summary>
@@ -65,8 +79,25 @@ internal sealed record KrpcResponse(byte[] TransactionId, NodeId SenderId) : Krp
     /// <summary>get_peers: peers of the torrent (<c>values</c>, a list of compact peer strings).</summary>
     public IReadOnlyList<IPEndPoint> Values { get; init; } = [];
 
-    /// <summary>get_peers: the token to echo in a later announce_peer to this node.</summary>
+    /// <summary>get_peers and BEP 44 get: the token to echo in a later announce_peer or put to this node.</summary>
     public byte[]? Token { get; init; }
+
+    /// <summary>BEP 44 get: the item stored at the target (<c>v</c>, with <c>k</c>, <c>seq</c>, <c>sig</c> when
+    /// mutable; the salt is not sent: the asker knows it), or null.</summary>
+    public DhtItem? Item { get; init; }
+
+    /// <summary>BEP 44 get of a mutable item: the stored item's <c>seq</c>, also when <c>v</c> is left out because
+    /// the asker has it already.</summary>
+    public long? Sequence { get; init; }
+
+    /// <summary>BEP 51: "samples", info hashes this node stores peers for (20 bytes each).</summary>
+    public IReadOnlyList<NodeId> Samples { get; init; } = [];
+
+    /// <summary>BEP 51: "num", how many info hashes the node stores in all.</summary>
+    public long? Num { get; init; }
+
+    /// <summary>BEP 51: "interval", seconds before the node's samples change (0 to 21600).</summary>
+    public long? Interval { get; init; }
 }
 
 /// <summary>An error (<c>y = "e"</c>): BEP 5 "a list. The first element is an integer representing the error code.
@@ -78,4 +109,11 @@ internal sealed record KrpcError(byte[] TransactionId, int Code, string Message)
     public const int Server = 202;
     public const int Protocol = 203;   // "malformed packet, invalid arguments, or bad token"
     public const int MethodUnknown = 204;
+
+    // BEP 44 error codes.
+    public const int ValueTooBig = 205;     // "message (v field) too big"
+    public const int InvalidSignature = 206;
+    public const int SaltTooBig = 207;      // "salt (salt field) too big"
+    public const int CasMismatch = 301;     // "the CAS hash mismatched, re-read value and try again"
+    public const int SequenceTooLow = 302;  // "sequence number less than current"
 }

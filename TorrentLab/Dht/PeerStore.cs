@@ -62,6 +62,18 @@ internal sealed class PeerStore(TimeProvider? clock = null)
         }
     }
 
+    /// <summary>Up to <paramref name="max"/> info hashes with live peers, chosen at random (BEP 51 samples).</summary>
+    public List<NodeId> SampleInfoHashes(int max)
+    {
+        var now = _clock.GetUtcNow();
+        lock (_lock)
+        {
+            var live = _torrents.Where(t => t.Value.Values.Any(seen => now - seen < Lifetime)).Select(t => t.Key).ToList();
+            Random.Shared.Shuffle(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(live));
+            return live.Take(max).ToList();
+        }
+    }
+
     /// <summary>Drops every peer older than <see cref="Lifetime"/> and every info hash left empty.</summary>
     public void Expire() => Expire(_clock.GetUtcNow());
 
