@@ -22,7 +22,7 @@ internal static class DhtPingCommand
             var seconds = parse.GetValue(timeout);
             // UDP loses datagrams: a ping goes out at the start and after each third of the timeout, and an answer to
             // any of them counts, however late within the timeout (a slow machine may read the first one late).
-            var options = DhtCommand.NodeOptions([], seconds, state: null) with { QueryTimeout = TimeSpan.FromSeconds(seconds) };
+            var options = DhtCommand.NodeOptions([parse.GetValue(node)!], seconds, state: null) with { Bootstrap = [], QueryTimeout = TimeSpan.FromSeconds(seconds) };
             var target = (await DhtNode.ResolveAsync([parse.GetValue(node)!], options.LoopbackOnly, ct).ConfigureAwait(false))[0];
             await using var dht = await DhtNode.StartAsync(options, ct).ConfigureAwait(false);
             using var window = CancellationTokenSource.CreateLinkedTokenSource(ct);

@@ -39,6 +39,18 @@ public class DhtCommandTests
     }
 
     [Fact]
+    public async Task Ping_AnIPv6Node_InBrackets_PrintsItsId()
+    {
+        // BEP 32: a node on [::1] is in the IPv6 DHT; the command's own node then listens on IPv6 too.
+        await using var node = await DhtNode.StartAsync(Options() with { LocalEndPoint = new IPEndPoint(IPAddress.IPv6Loopback, 0) }, Ct);
+
+        var result = CliRunner.Run(["dht", "ping", node.LocalEndPoint!.ToString()]);
+
+        Assert.StartsWith("[::1]:", node.LocalEndPoint.ToString(), StringComparison.Ordinal);
+        Assert.Equal(($"Node ID: {node.Id.Hex}\n", CliRunner.Codes.Ok), (result.Stdout, result.ExitCode));
+    }
+
+    [Fact]
     public async Task GetPeers_FollowsTheNodes_AndPrintsThePeer()
     {
         var nodes = await SmallDhtAsync();

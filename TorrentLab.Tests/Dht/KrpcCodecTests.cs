@@ -198,4 +198,51 @@ public class KrpcCodecTests
 
         Assert.Equal(expected, decoded.RequesterAddress?.ToString());
     }
+
+    // BEP 32: "want" is a list of flags, "n4" and "n6", in the arguments of find_node and get_peers (keys sorted).
+    [Theory]
+    [InlineData("d1:ad2:id20:abcdefghij01234567896:target20:mnopqrstuvwxyz1234564:wantl2:n42:n6ee1:q9:find_node1:t2:aa1:y1:qe", "n4,n6")]
+    [InlineData("d1:ad2:id20:abcdefghij01234567899:info_hash20:mnopqrstuvwxyz1234564:wantl2:n6ee1:q9:get_peers1:t2:aa1:y1:qe", "n6")]
+    public void Want_EncodesAsAListOfFlags_ByteExact_AndRoundTrips(string wire, string flags)
+    {
+        var want = flags.Split(',');
+        KrpcQuery query = wire.Contains("find_node", StringComparison.Ordinal)
+            ? new KrpcQuery(Aa, KrpcMethods.FindNode, Abc) { Target = Mno, Want = want }
+            : new KrpcQuery(Aa, KrpcMethods.GetPeers, Abc) { InfoHash = Mno, Want = want };
+
+        Assert.Equal(Bytes(wire), KrpcCodec.Encode(query));
+        Assert.Equal(want, Assert.IsType<KrpcQuery>(KrpcCodec.Decode(Bytes(wire))).Want);
+    }
+
+    [Fact]
+    public void Want_Absent_DecodesAsEmpty()
+    {
+        var query = Assert.IsType<KrpcQuery>(KrpcCodec.Decode(Bytes("d1:ad2:id20:abcdefghij01234567896:target20:mnopqrstuvwxyz123456e1:q9:find_node1:t2:aa1:y1:qe")));
+        Assert.Empty(query.Want);
+    }
+
+    [Theory]
+    [InlineData("d1:ad2:id20:abcdefghij01234567896:target20:mnopqrstuvwxyz1234564:want2:n4e1:q9:find_node1:t2:aa1:y1:qe")]   // a string, not a list
+    [InlineData("d1:ad2:id20:abcdefghij01234567896:target20:mnopqrstuvwxyz1234564:wantli4eee1:q9:find_node1:t2:aa1:y1:qe")]  // an integer flag
+    [InlineData("d1:ad2:id20:abcdefghij01234567896:target20:mnopqrstuvwxyz1234564:wantl3:n46ee1:q9:find_node1:t2:aa1:y1:qe")] // a three-letter flag
+    public void Want_Malformed_ThrowsDhtExceptionNamingIt(string wire)
+    {
+        var e = Assert.Throws<DhtException>(() => KrpcCodec.Decode(Bytes(wire)));
+        Assert.Contains("'want' in the 'find_node' arguments", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void GetPeersAnswer_OverIPv6_CarriesEighteenBytePeersAndNodes6_ByteExact()
+    {
+        // BEP 32: over IPv6 "values" holds compact IPv6 peers, <ipv6 16><port 2>, and "nodes6" <id 20><ipv6 16><port 2>.
+        var peer = new IPEndPoint(IPAddress.IPv6Loopback, 0x1AE1);
+        var message = new KrpcResponse(Aa, Mno) { Token = "tk"u8.ToArray(), Values = [peer], Nodes6 = [new NodeContact(Abc, new IPEndPoint(IPAddress.IPv6Loopback, 0x1AE2))] };
+        var loopback = "\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\u0001";
+        var wire = $"d1:rd2:id20:mnopqrstuvwxyz1234566:nodes638:abcdefghij0123456789{loopback}\u001a\u00e25:token2:tk6:valuesl18:{loopback}\u001a\u00e1ee1:t2:aa1:y1:re";
+
+        Assert.Equal(Bytes(wire), KrpcCodec.Encode(message));
+        var decoded = Assert.IsType<KrpcResponse>(KrpcCodec.Decode(Bytes(wire)));
+        Assert.Equal([peer], decoded.Values);
+        Assert.Equal("[::1]:6882", Assert.Single(decoded.Nodes6).EndPoint.ToString());
+    }
 }

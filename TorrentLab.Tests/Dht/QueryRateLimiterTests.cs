@@ -42,4 +42,28 @@ public class QueryRateLimiterTests
         Assert.Equal((int)QueryRateLimiter.GlobalRate, allowed);
         Assert.Equal(QueryRateLimiter.MaxSources, limiter.Sources);
     }
+
+    [Fact]
+    public void LoopbackSources_AreCountedPerPort()
+    {
+        // IPv6 has one loopback address: local nodes on ::1 differ only by port, and none may use up another's burst.
+        var limiter = new QueryRateLimiter(new ManualClock());
+        var first = new IPEndPoint(IPAddress.IPv6Loopback, 6881);
+
+        var allowed = Enumerable.Range(0, 100).Count(_ => limiter.Allow(first));
+
+        Assert.Equal((int)QueryRateLimiter.PerSourceBurst, allowed);
+        Assert.True(limiter.Allow(new IPEndPoint(IPAddress.IPv6Loopback, 6882)));
+    }
+
+    [Fact]
+    public void OtherSources_AreCountedPerAddress_WhateverThePort()
+    {
+        var limiter = new QueryRateLimiter(new ManualClock());
+        var address = IPAddress.Parse("2001:db8::7");
+
+        for (var port = 1; port <= 100; port++) limiter.Allow(new IPEndPoint(address, port));
+
+        Assert.False(limiter.Allow(new IPEndPoint(address, 6881)));
+    }
 }

@@ -4,8 +4,9 @@ using TorrentLab.Dht;
 
 namespace TorrentLab.Tests.Infrastructure;
 
-/// <summary>An in-memory datagram network for DHT nodes: each node gets a 127.0.0.x address, and a datagram sent to
-/// it is handed to its <see cref="DhtNode.Receive"/> on the thread pool. No sockets; a node can be made silent.</summary>
+/// <summary>An in-memory datagram network for DHT nodes: each node gets a 127.0.0.x address (or, for the IPv6 DHT of
+/// BEP 32, a port of its own on ::1), and a datagram sent to it is handed to its <see cref="DhtNode.Receive"/> on the
+/// thread pool. No sockets; a node can be made silent.</summary>
 internal sealed class DhtTestNetwork
 {
     private readonly ConcurrentDictionary<IPEndPoint, DhtNode> _nodes = new();
@@ -22,17 +23,41 @@ internal sealed class DhtTestNetwork
     public (DhtNode Node, IPEndPoint EndPoint) Add(NodeId? id = null, TimeProvider? clock = null, TimeSpan? queryTimeout = null,
         IPEndPoint? at = null, string? statePath = null, bool enforceNodeIds = false)
     {
-        var n = Interlocked.Increment(ref _next);
-        var endPoint = at ?? new IPEndPoint(IPAddress.Parse($"127.0.{n / 250}.{n % 250 + 1}"), 6881);
-        var options = new DhtNodeOptions
-        {
-            Bootstrap = [], Id = id, Clock = clock ?? TimeProvider.System, LoopbackOnly = at is null,
-            QueryTimeout = queryTimeout ?? TimeSpan.FromSeconds(2), StatePath = statePath, EnforceNodeIds = enforceNodeIds,
-        };
-        var node = new DhtNode(options, new Sender(this, endPoint));
+        var endPoint = at ?? NextIPv4();
+        var node = new DhtNode(Options(endPoint, id, clock, queryTimeout, statePath, enforceNodeIds), new Sender(this, endPoint));
         _nodes[endPoint] = node;
         return (node, endPoint);
     }
+
+    /// <summary>A node of the IPv6 DHT (BEP 32) on ::1 and a port of its own.</summary>
+    public (DhtNode Node, IPEndPoint EndPoint) AddIPv6(NodeId? id = null, TimeSpan? queryTimeout = null, string? statePath = null) =>
+        Add(id, queryTimeout: queryTimeout, at: NextIPv6(), statePath: statePath);
+
+    /// <summary>The node of the other family for <paramref name="node"/> (<see cref="DhtNode.CreateSibling"/>): on ::1
+    /// for an IPv4 node, on a fresh 127.0.x.y for an IPv6 one.</summary>
+    public (DhtNode Node, IPEndPoint EndPoint) AddSibling(DhtNode node, TimeSpan? queryTimeout = null)
+    {
+        var endPoint = node.Family == System.Net.Sockets.AddressFamily.InterNetwork ? NextIPv6() : NextIPv4();
+        var sibling = node.CreateSibling(Options(endPoint, null, null, queryTimeout, null, false), new Sender(this, endPoint));
+        _nodes[endPoint] = sibling;
+        return (sibling, endPoint);
+    }
+
+    private IPEndPoint NextIPv4()
+    {
+        var n = Interlocked.Increment(ref _next);
+        return new IPEndPoint(IPAddress.Parse($"127.0.{n / 250}.{n % 250 + 1}"), 6881);
+    }
+
+    private IPEndPoint NextIPv6() => new(IPAddress.IPv6Loopback, 20000 + Interlocked.Increment(ref _next));
+
+    private static DhtNodeOptions Options(IPEndPoint endPoint, NodeId? id, TimeProvider? clock, TimeSpan? queryTimeout, string? statePath,
+        bool enforceNodeIds) => new()
+    {
+        Bootstrap = [], Id = id, Clock = clock ?? TimeProvider.System, LoopbackOnly = IPAddress.IsLoopback(endPoint.Address),
+        LocalEndPoint = endPoint, QueryTimeout = queryTimeout ?? TimeSpan.FromSeconds(2), StatePath = statePath,
+        EnforceNodeIds = enforceNodeIds,
+    };
 
     /// <summary>Makes the node at <paramref name="endPoint"/> drop everything it receives (a dead node).</summary>
     public void Silence(IPEndPoint endPoint) => _silent[endPoint] = true;

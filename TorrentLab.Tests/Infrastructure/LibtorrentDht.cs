@@ -3,8 +3,9 @@ using System.Net;
 
 namespace TorrentLab.Tests.Infrastructure;
 
-/// <summary>A local DHT of python3-libtorrent nodes on 127.0.0.1 (one process, several sessions), the last of which
-/// seeds a trackerless torrent and has announced it to the DHT; stopped by its process id on dispose.</summary>
+/// <summary>A local DHT of python3-libtorrent nodes on 127.0.0.1, or on ::1 for the IPv6 DHT of BEP 32 (one process,
+/// several sessions), the last of which seeds a trackerless torrent and has announced it to the DHT; stopped by its
+/// process id on dispose.</summary>
 /// <remarks>The settings that make a DHT work on one address are those of INTEROP.md ("Local DHT on one address"):
 /// no routing or search IP restrictions, no node id enforcement, the first node bootstrapping nobody and the others
 /// bootstrapping from it. No node ever has a public router to bootstrap from.</remarks>
@@ -12,12 +13,13 @@ public sealed class LibtorrentDht : IDisposable
 {
     private const string Script = LibtorrentScript.Prelude + """
         import os
-        folder, ports = sys.argv[1], [int(p) for p in sys.argv[2:]]
+        folder, host, ports = sys.argv[1], sys.argv[2], [int(p) for p in sys.argv[3:]]
+        at = ('[%s]:%d' if ':' in host else '%s:%d')   # an IPv6 address in brackets
         sessions = []
         for i, port in enumerate(ports):
             sessions.append(loopback_session(port, None, {
-                'enable_dht': True,
-                'dht_bootstrap_nodes': '' if i == 0 else '127.0.0.1:%d' % ports[0],
+                'enable_dht': True, 'listen_interfaces': at % (host, port),
+                'dht_bootstrap_nodes': '' if i == 0 else at % (host, ports[0]),
                 'dht_restrict_routing_ips': False, 'dht_restrict_search_ips': False,
                 'dht_enforce_node_id': False, 'dht_prefer_verified_node_ids': False,
                 'dht_sample_infohashes_interval': 0,   # BEP 51: a fresh sample for every query, not one per 6 hours
@@ -73,7 +75,7 @@ public sealed class LibtorrentDht : IDisposable
                     s.wait_for_alert(200)
                     for a in s.pop_alerts():
                         if isinstance(a, lt.dht_get_peers_reply_alert) and str(a.info_hash) == parts[1]: got = a.peers()
-                print('peers ' + ' '.join('%s:%d' % p for p in (got or [])), flush=True)
+                print('peers ' + ' '.join(('[%s]:%d' if ':' in p[0] else '%s:%d') % p for p in (got or [])), flush=True)
             elif parts[0] == 'download':      # an xt-only magnet link on the first node: peers and metadata via the DHT
                 atp = lt.parse_magnet_uri('magnet:?xt=urn:btih:' + parts[1])
                 atp.save_path = parts[2]
@@ -132,20 +134,24 @@ public sealed class LibtorrentDht : IDisposable
 
     private readonly Process _process;
 
-    private LibtorrentDht(Process process, IReadOnlyList<int> ports)
+    private LibtorrentDht(Process process, IReadOnlyList<int> ports, IPAddress host)
     {
         _process = process;
         Ports = ports;
+        Host = host;
     }
+
+    /// <summary>The address every node listens on: 127.0.0.1, or ::1 for the IPv6 DHT.</summary>
+    public IPAddress Host { get; }
 
     /// <summary>Each node's port (TCP for its peer, UDP for its DHT node); the last one seeds.</summary>
     public IReadOnlyList<int> Ports { get; }
 
     /// <summary>The first node, which the others bootstrapped from.</summary>
-    public IPEndPoint First => new(IPAddress.Loopback, Ports[0]);
+    public IPEndPoint First => new(Host, Ports[0]);
 
     /// <summary>The seeder's peer address, as a DHT lookup should find it.</summary>
-    public IPEndPoint Seeder => new(IPAddress.Loopback, Ports[^1]);
+    public IPEndPoint Seeder => new(Host, Ports[^1]);
 
     /// <summary>The trackerless torrent's info hash, 40 hex digits, once <see cref="SeedAsync"/> ran.</summary>
     public string InfoHash { get; private set; } = "";
@@ -153,18 +159,21 @@ public sealed class LibtorrentDht : IDisposable
     public string TorrentPath { get; private set; } = "";
 
     /// <summary>Starts <paramref name="nodes"/> libtorrent nodes and waits until they bootstrapped; with
-    /// <paramref name="seed"/>, the last one then seeds a trackerless torrent (<see cref="SeedAsync"/>).</summary>
-    public static async Task<LibtorrentDht> StartAsync(string python, string folder, int nodes, CancellationToken ct, bool seed = true)
+    /// <paramref name="seed"/>, the last one then seeds a trackerless torrent (<see cref="SeedAsync"/>); with
+    /// <paramref name="ipv6"/>, every node listens (and runs its DHT) on [::1] only.</summary>
+    public static async Task<LibtorrentDht> StartAsync(string python, string folder, int nodes, CancellationToken ct, bool seed = true,
+        bool ipv6 = false)
     {
+        var host = ipv6 ? IPAddress.IPv6Loopback : IPAddress.Loopback;
         var script = Path.Combine(folder, "lt_dht.py");
         await File.WriteAllTextAsync(script, Script, ct);
         var ports = Enumerable.Range(0, nodes).Select(_ => ProcessRunner.FreeTcpAndUdpPort()).ToList();
-        var process = ProcessRunner.Start(python, [script, folder, .. ports.Select(p => p.ToString())]);
+        var process = ProcessRunner.Start(python, [script, folder, host.ToString(), .. ports.Select(p => p.ToString())]);
         try
         {
             var line = await process.StandardOutput.ReadLineAsync(ct).AsTask().WaitAsync(TimeSpan.FromSeconds(40), ct);
             if (line != "ready") Assert.Fail($"the libtorrent DHT did not get ready: {line} {await ReadErrorsAsync(process)}");
-            var dht = new LibtorrentDht(process, ports);
+            var dht = new LibtorrentDht(process, ports, host);
             if (seed) await dht.SeedAsync(ct);
             return dht;
         }

@@ -68,7 +68,7 @@ internal sealed class DhtLookup
     /// <summary>Adds a starting node; <paramref name="id"/> is null for a bootstrap address whose id we do not know yet.</summary>
     public void Seed(IPEndPoint endPoint, NodeId? id)
     {
-        if (_node.MaySend(endPoint) && _seen.Add(endPoint)) _candidates.Add(new Candidate(endPoint, id));
+        if (_node.MayRoute(endPoint) && _seen.Add(endPoint)) _candidates.Add(new Candidate(endPoint, id));
     }
 
     /// <summary>Counts a peer known before the lookup runs (one this node stores), so the lookup does not yield it
@@ -111,9 +111,9 @@ internal sealed class DhtLookup
         return new LookupResult(closest, queries, _peers.Count);
     }
 
-    private KrpcQuery Query() => _query ?? (_getPeers
+    private KrpcQuery Query() => (_query ?? (_getPeers
         ? new KrpcQuery([], KrpcMethods.GetPeers, _node.Id) { InfoHash = _target }
-        : new KrpcQuery([], KrpcMethods.FindNode, _node.Id) { Target = _target });
+        : new KrpcQuery([], KrpcMethods.FindNode, _node.Id) { Target = _target })) with { Want = _node.WantInQueries };
 
     /// <summary>The closest candidate not asked yet among the K closest that have not failed; bootstrap addresses of
     /// unknown id first.</summary>
@@ -144,16 +144,20 @@ internal sealed class DhtLookup
         candidate.Token = candidate.Untrusted ? null : response.Token;
         OnResponse?.Invoke(response, candidate.EndPoint);
         var closer = 0;
-        foreach (var contact in response.Nodes)
+        // BEP 32: a lookup walks the DHT of its node's family; nodes of the other family (when we asked for them) go
+        // to the sibling node, which walks that DHT.
+        var nodes = _node.OwnNodes(response);
+        foreach (var contact in nodes)
         {
             if (contact.Id == _node.Id) continue;
             if (_target.CompareDistance(contact.Id, response.SenderId) < 0) closer++;
-            if (_node.MaySend(contact.EndPoint) && _seen.Add(contact.EndPoint)) _candidates.Add(new Candidate(contact.EndPoint, contact.Id));
+            if (_node.MayRoute(contact.EndPoint) && _seen.Add(contact.EndPoint)) _candidates.Add(new Candidate(contact.EndPoint, contact.Id));
         }
+        _node.OfferToSibling(response);
         // A peer in "values" is dialled by whoever reads the lookup: the same policy as for nodes decides.
         foreach (var peer in response.Values)
             if (Tracker.PeerAddressPolicy.MayDial(peer) && _peers.Add(peer)) onPeer?.Invoke(peer);
         onHop?.Invoke(new LookupHop(candidate.EndPoint, response.SenderId, response.SenderId.LogDistanceTo(_target),
-            response.Nodes.Count, closer, response.Values.Count, null));
+            nodes.Count, closer, response.Values.Count, null));
     }
 }

@@ -21,13 +21,15 @@ public sealed partial class DhtNode
     /// <see cref="VotesForAddress"/> nodes said so; null before.</summary>
     public IPAddress? ExternalAddress { get; private set; }
 
-    /// <summary>The id this node starts with: the caller's, else the saved one when it fits the saved external
-    /// address (BEP 42), else a fresh one made for that address (random when none is known or it is exempt).</summary>
-    private static NodeId StartId(DhtNodeOptions options, DhtState? saved)
+    /// <summary>The id this node starts with: the caller's, else the sibling's when it fits our family's saved external
+    /// address (BEP 32: "a node should use the same node id in both tables"), else the saved one when it fits (BEP 42),
+    /// else a fresh one made for that address (random when none is known or it is exempt).</summary>
+    private static NodeId StartId(DhtNodeOptions options, DhtState? saved, System.Net.Sockets.AddressFamily family, NodeId? siblingId)
     {
         if (options.Id is { } id) return id;
-        var address = saved?.ExternalAddress;
-        if (saved?.NodeId is { } savedId && (address is null || SecureNodeId.Matches(savedId, address))) return savedId;
+        var address = saved?.ExternalAddressOf(family);
+        if (siblingId is { } shared && (address is null || SecureNodeId.Matches(shared, address))) return shared;
+        if (saved?.IdOf(family) is { } savedId && (address is null || SecureNodeId.Matches(savedId, address))) return savedId;
         return address is null ? NodeId.Random() : SecureNodeId.For(address);
     }
 

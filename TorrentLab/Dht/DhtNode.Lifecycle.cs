@@ -32,15 +32,15 @@ public sealed partial class DhtNode
     }
 
     /// <summary>For a node over a shared socket, once that socket hands it datagrams: starts joining the DHT through the
-    /// saved nodes and <paramref name="bootstrap"/> (<see cref="Bootstrapped"/>; not waited for) and keeps the table
-    /// fresh until disposed (which saves the table).</summary>
+    /// saved nodes and <paramref name="bootstrap"/> (those of the node's family; <see cref="Bootstrapped"/>; not waited
+    /// for) and keeps the table fresh until disposed (which saves the table).</summary>
     /// <exception cref="InvalidOperationException">The node has already joined.</exception>
     public void Join(IReadOnlyList<IPEndPoint> bootstrap)
     {
         if (_maintenanceStop is not null) throw new InvalidOperationException("the DHT node has already joined");
-        _bootstrap = bootstrap;
+        _bootstrap = [.. bootstrap.Where(e => FamilyOf(e) == Family)]; // BEP 32: each DHT is joined over its own family
         StartMaintenance();
-        Bootstrapped = BootstrapAsync(bootstrap, _maintenanceStop!.Token)
+        Bootstrapped = BootstrapAsync(_bootstrap, _maintenanceStop!.Token)
             .ContinueWith(t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
     }
 
@@ -51,13 +51,15 @@ public sealed partial class DhtNode
     {
         var lookup = new DhtLookup(this, Id, getPeers: false);
         foreach (var saved in SavedNodes) lookup.Seed(saved.EndPoint, saved.Id);
+        foreach (var learned in Learned) lookup.Seed(learned.EndPoint, learned.Id);
         foreach (var endPoint in bootstrap) lookup.Seed(endPoint, null);
         var result = await lookup.RunAsync(null, null, ct).ConfigureAwait(false);
         _options.Log?.Invoke($"bootstrap: {result.Queries} queries, {NodeCount} nodes in the routing table");
         return NodeCount;
     }
 
-    /// <summary>The peers of <paramref name="infoHash"/>, yielded as the lookup's answers arrive (BEP 5 get_peers).</summary>
+    /// <summary>The peers of <paramref name="infoHash"/>, yielded as the lookup's answers arrive (BEP 5 get_peers); on a
+    /// dual-stack host, from the IPv4 and the IPv6 DHT at once (BEP 32).</summary>
     public IAsyncEnumerable<IPEndPoint> GetPeersAsync(InfoHash infoHash, CancellationToken ct = default) =>
         GetPeersAsync(ToNodeId(infoHash), null, ct);
 
@@ -68,16 +70,18 @@ public sealed partial class DhtNode
         var found = Channel.CreateUnbounded<IPEndPoint>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
         // Right after the join started, wait for it a moment (one query's time at most), so the lookup starts from a
         // table of nodes rather than from the bootstrap node alone.
-        if (!Bootstrapped.IsCompleted) await Task.WhenAny(Bootstrapped, Task.Delay(_options.QueryTimeout, ct)).ConfigureAwait(false);
-        var lookup = StartLookup(infoHash, getPeers: true);
-        // Peers other nodes announced to this node are peers of the torrent too (each yielded once).
-        foreach (var stored in _peers.Get(infoHash, PeerStore.MaxPeersPerTorrent))
-            if (lookup.AddPeer(stored)) found.Writer.TryWrite(stored);
-        // A caller that stops reading early (it has enough peers) ends the lookup too.
+        var joins = BothFamilies.Select(n => n.Bootstrapped).Where(t => !t.IsCompleted).ToList();
+        if (joins.Count > 0) await Task.WhenAny(Task.WhenAll(joins), Task.Delay(_options.QueryTimeout, ct)).ConfigureAwait(false);
+        var lookups = BothFamilies.Select(n => n.StartLookup(infoHash, getPeers: true)).ToList();
+        // Peers other nodes announced to this node (and to the sibling) are peers of the torrent too (each yielded once).
+        foreach (var (node, lookup) in BothFamilies.Zip(lookups))
+            foreach (var stored in node._peers.Get(infoHash, PeerStore.MaxPeersPerTorrent))
+                if (lookup.AddPeer(stored)) found.Writer.TryWrite(stored);
+        // A caller that stops reading early (it has enough peers) ends the lookups too.
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
         var running = Task.Run(async () =>
         {
-            try { await lookup.RunAsync(p => found.Writer.TryWrite(p), onHop, stop.Token).ConfigureAwait(false); }
+            try { await Task.WhenAll(lookups.Select(l => l.RunAsync(p => found.Writer.TryWrite(p), onHop, stop.Token))).ConfigureAwait(false); }
             finally { found.Writer.TryComplete(); }
         }, CancellationToken.None);
         try
@@ -93,7 +97,8 @@ public sealed partial class DhtNode
     }
 
     /// <summary>Finds the nodes closest to <paramref name="infoHash"/> with get_peers and announces our peer to each
-    /// that gave a token (BEP 5 announce_peer). Returns how many accepted the announce.</summary>
+    /// that gave a token (BEP 5 announce_peer); on a dual-stack host in both DHTs, so IPv6 nodes store our IPv6 address
+    /// (BEP 32). Returns how many accepted the announce.</summary>
     /// <param name="infoHash">The torrent.</param>
     /// <param name="port">The TCP port our peer listens on.</param>
     /// <param name="impliedPort">Ask the nodes to use the UDP source port instead (BEP 5 implied_port, for NATs).</param>
@@ -102,7 +107,12 @@ public sealed partial class DhtNode
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(port, 1);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(port, 65535);
-        var target = ToNodeId(infoHash);
+        var accepted = await Task.WhenAll(BothFamilies.Select(n => n.AnnounceInOwnDhtAsync(ToNodeId(infoHash), port, impliedPort, ct))).ConfigureAwait(false);
+        return accepted.Sum();
+    }
+
+    private async Task<int> AnnounceInOwnDhtAsync(NodeId target, int port, bool impliedPort, CancellationToken ct)
+    {
         var result = await StartLookup(target, getPeers: true).RunAsync(null, null, ct).ConfigureAwait(false);
         // BEP 5: "the queried node must verify that the token was previously sent to the same IP address": each
         // announce carries the token that very node gave us.
@@ -129,11 +139,13 @@ public sealed partial class DhtNode
         foreach (var contact in closest) lookup.Seed(contact.EndPoint, contact.Id);
         if (closest.Count >= RoutingTable.K) return lookup;
         foreach (var contact in SavedNodes) lookup.Seed(contact.EndPoint, contact.Id);
+        foreach (var contact in Learned) lookup.Seed(contact.EndPoint, contact.Id);
         foreach (var endPoint in _bootstrap) lookup.Seed(endPoint, null);
         return lookup;
     }
 
-    /// <summary>The routing table as a state file holds it: our id and the nodes not known to be bad.</summary>
+    /// <summary>The routing table as a state file holds it: our id and the nodes not known to be bad (BEP 32: an IPv6
+    /// node's id and address go to <c>id6</c> and <c>address6</c>).</summary>
     internal DhtState Snapshot()
     {
         lock (_tableLock)
@@ -141,14 +153,18 @@ public sealed partial class DhtNode
             var now = _options.Clock.GetUtcNow();
             var nodes = _table.Entries.Where(e => e.StatusAt(now) != NodeStatus.Bad).OrderByDescending(e => e.LastSeen)
                 .Take(DhtState.MaxNodes).Select(e => new DhtStateNode(e.Contact.Id.Hex, e.Contact.EndPoint.ToString())).ToList();
-            return new DhtState(Id.Hex, nodes) { Address = ExternalAddress is { } a && !SecureNodeId.IsExempt(a) ? a.ToString() : null };
+            var address = ExternalAddress is { } a && !SecureNodeId.IsExempt(a) ? a.ToString() : null;
+            return Family == System.Net.Sockets.AddressFamily.InterNetworkV6
+                ? new DhtState(Id.Hex, nodes) { Id6 = Id.Hex, Address6 = address }
+                : new DhtState(Id.Hex, nodes) { Address = address };
         }
     }
 
-    /// <summary>Saves the routing table to <see cref="DhtNodeOptions.StatePath"/> (nothing when it is null).</summary>
+    /// <summary>Saves the routing table to <see cref="DhtNodeOptions.StatePath"/> (nothing when it is null), keeping
+    /// what the file holds of the other family's table.</summary>
     public void Save()
     {
-        if (_options.StatePath is { } path) Snapshot().Save(path);
+        if (_options.StatePath is { } path) DhtState.SaveFamily(path, Family, Snapshot(), _options.Log);
     }
 
     private void StartMaintenance()
@@ -188,7 +204,8 @@ public sealed partial class DhtNode
         _items.Expire();
     }
 
-    /// <summary>Resolves <c>HOST:PORT</c> bootstrap names to IPv4 addresses.</summary>
+    /// <summary>Resolves <c>HOST:PORT</c> bootstrap names (<c>[v6]:PORT</c> for an IPv6 literal) to IPv4 and IPv6
+    /// addresses; each node joins through those of its family.</summary>
     /// <exception cref="DhtException">Not HOST:PORT, a name that does not resolve, or a non-loopback host in loopback-only mode.</exception>
     public static async Task<List<IPEndPoint>> ResolveAsync(IEnumerable<string> names, bool loopbackOnly, CancellationToken ct = default)
     {
@@ -212,7 +229,7 @@ public sealed partial class DhtNode
             IPAddress[] addresses;
             try
             {
-                addresses = await Dns.GetHostAddressesAsync(host, System.Net.Sockets.AddressFamily.InterNetwork, ct).ConfigureAwait(false);
+                addresses = await Dns.GetHostAddressesAsync(host, ct).ConfigureAwait(false);
             }
             catch (System.Net.Sockets.SocketException e)
             {

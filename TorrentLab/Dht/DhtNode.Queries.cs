@@ -59,7 +59,8 @@ public sealed partial class DhtNode
         switch (message)
         {
             case KrpcResponse response:
-                lock (_tableLock) _table.Heard(new NodeContact(response.SenderId, from), responded: true);
+                if (MayRoute(from))
+                    lock (_tableLock) _table.Heard(new NodeContact(response.SenderId, from), responded: true);
                 pending.Answer.TrySetResult(response);
                 break;
             case KrpcError error:

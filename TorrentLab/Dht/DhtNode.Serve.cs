@@ -11,7 +11,7 @@ public sealed partial class DhtNode
     private void Serve(KrpcQuery query, IPEndPoint from)
     {
         if (!Allowed(from)) return;
-        if (MaySend(from))
+        if (MayRoute(from))
             lock (_tableLock) _table.Heard(new NodeContact(query.SenderId, from), responded: false);
 
         KrpcMessage answer;
@@ -22,18 +22,17 @@ public sealed partial class DhtNode
                 break;
             case KrpcMethods.FindNode:
                 // BEP 5: "the queried node should respond with ... the compact node info for the target node or the K
-                // (8) closest good nodes in its own routing table."
-                answer = new KrpcResponse(query.TransactionId, Id) { Nodes = ClosestFor(query.Target!.Value) };
+                // (8) closest good nodes in its own routing table." BEP 32: of the families "want" asks for.
+                answer = WithNodes(new KrpcResponse(query.TransactionId, Id), query.Target!.Value, query.Want);
                 break;
             case KrpcMethods.GetPeers:
                 // BEP 5: "If the queried node has peers for the infohash, they are returned in a key "values" ...
                 // If the queried node has no peers for the infohash, a key "nodes" is returned". Like libtorrent we
-                // send the closest nodes either way, so the asker can keep walking towards the hash.
+                // send the closest nodes either way, so the asker can keep walking towards the hash. BEP 32: the values
+                // are peers of the family the query came over (our store holds only those: announces came over it too).
                 var infoHash = query.InfoHash!.Value;
-                answer = new KrpcResponse(query.TransactionId, Id)
-                {
-                    Token = _tokens.Issue(from.Address), Values = _peers.Get(infoHash), Nodes = ClosestFor(infoHash),
-                };
+                answer = WithNodes(new KrpcResponse(query.TransactionId, Id) { Token = _tokens.Issue(from.Address), Values = _peers.Get(infoHash) },
+                    infoHash, query.Want);
                 break;
             case KrpcMethods.AnnouncePeer:
                 // BEP 5: "the queried node must verify that the token was previously sent to the same IP address as the
@@ -72,12 +71,12 @@ public sealed partial class DhtNode
 
     private List<NodeContact> ClosestFor(NodeId target)
     {
-        lock (_tableLock) return _table.Closest(target).Where(c => c.EndPoint.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork).ToList();
+        lock (_tableLock) return _table.Closest(target).Where(c => FamilyOf(c.EndPoint) == Family).ToList();
     }
 
     private bool Allowed(IPEndPoint from)
     {
-        if (_limiter.Allow(from.Address)) return true;
+        if (_limiter.Allow(from)) return true;
         Interlocked.Increment(ref Stats._rateLimited);
         return false;
     }

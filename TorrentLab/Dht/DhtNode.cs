@@ -30,19 +30,23 @@ public sealed partial class DhtNode : IAsyncDisposable
     private readonly Random _random = new();
 
     /// <summary>Creates a node that sends through <paramref name="sender"/>; the caller feeds it with <see cref="Receive"/>.</summary>
-    public DhtNode(DhtNodeOptions options, IDatagramSender sender)
+    public DhtNode(DhtNodeOptions options, IDatagramSender sender) : this(options, sender, null) { }
+
+    private DhtNode(DhtNodeOptions options, IDatagramSender sender, DhtNode? sibling)
     {
         _options = options;
         _sender = sender;
+        Family = FamilyOf(options.LocalEndPoint);
+        Sibling = sibling;
         var saved = DhtState.Load(options.StatePath, options.Log);
-        Id = StartId(options, saved);
-        ExternalAddress = saved?.ExternalAddress;
+        Id = StartId(options, saved, Family, sibling?.Id);
+        ExternalAddress = saved?.ExternalAddressOf(Family);
         _table = new RoutingTable(Id, options.Clock);
         _tokens = new TokenIssuer(options.Clock);
         _peers = new PeerStore(options.Clock);
         _items = new ItemStore(options.Clock);
         _limiter = new QueryRateLimiter(options.Clock);
-        SavedNodes = saved?.Contacts ?? [];
+        SavedNodes = saved?.ContactsOf(Family) ?? [];
     }
 
     /// <summary>Our node id.</summary>

@@ -24,7 +24,7 @@ internal sealed class QueryRateLimiter(TimeProvider? clock = null)
     private static readonly TimeSpan IdleAfter = TimeSpan.FromSeconds(30);
 
     private readonly TimeProvider _clock = clock ?? TimeProvider.System;
-    private readonly Dictionary<IPAddress, Bucket> _sources = [];
+    private readonly Dictionary<object, Bucket> _sources = []; // an IPAddress, or "address:port" for a loopback source
     private readonly Lock _lock = new();
     private Bucket _global = new(GlobalRate, DateTimeOffset.MinValue);
     private DateTimeOffset _lastSweep = DateTimeOffset.MinValue;
@@ -32,8 +32,15 @@ internal sealed class QueryRateLimiter(TimeProvider? clock = null)
     /// <summary>Addresses tracked now.</summary>
     public int Sources { get { lock (_lock) return _sources.Count; } }
 
+    /// <summary>True when a query from <paramref name="source"/> may be answered now (and counts it). A source on this
+    /// machine (loopback) is counted per port: there is no remote flood to fear there, and several local nodes share an
+    /// address (IPv6 has only one loopback address, ::1); any other source is counted per address.</summary>
+    public bool Allow(IPEndPoint source) => IPAddress.IsLoopback(source.Address) ? Allow(source.ToString()) : Allow(source.Address);
+
     /// <summary>True when a query from <paramref name="source"/> may be answered now (and counts it).</summary>
-    public bool Allow(IPAddress source)
+    public bool Allow(IPAddress source) => Allow((object)source);
+
+    private bool Allow(object source)
     {
         var now = _clock.GetUtcNow();
         lock (_lock)

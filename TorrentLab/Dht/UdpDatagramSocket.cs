@@ -16,6 +16,9 @@ internal sealed class UdpDatagramSocket : IDatagramSender, IAsyncDisposable
     public UdpDatagramSocket(IPEndPoint local)
     {
         _socket = new Socket(local.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
+        // BEP 32: an IPv6 node serves the IPv6 DHT only, so "::" takes no IPv4 datagram (and leaves the IPv4 port of
+        // the same number to the IPv4 node of a dual-stack host).
+        if (local.AddressFamily == AddressFamily.InterNetworkV6) _socket.DualMode = false;
         if (OperatingSystem.IsWindows()) _socket.IOControl(-1744830452 /* SIO_UDP_CONNRESET */, [0, 0, 0, 0], null); // ICMP errors must not end the receive loop
         _socket.Bind(local);
         LocalEndPoint = (IPEndPoint)_socket.LocalEndPoint!;

@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Sockets;
 using TorrentLab.Dht;
 
 namespace TorrentLab.Swarm;
@@ -6,7 +7,10 @@ namespace TorrentLab.Swarm;
 // The session's one DHT node (BEP 5), on the UDP socket of the peer port ("the DHT listens on the port of the peer"),
 // and the schedule of its per-torrent work: each public torrent is looked up with get_peers and announced with
 // announce_peer in turn, a few at a time, so a session of thousands of torrents keeps BEP 5's manners toward other
-// nodes. A DHT that cannot start (port taken, no bootstrap node resolves) only logs why.
+// nodes. A DHT that cannot start (port taken, no bootstrap node resolves) only logs why. BEP 32: when the session also
+// listens on an address of the other family (the default "::" is both), a second node serves that family's DHT on a
+// UDP socket of its own with the same port number, paired with the first (DhtNode.CreateSibling): lookups and
+// announces then run in the IPv4 and the IPv6 DHT at once.
 public sealed partial class Session
 {
     /// <summary>Between lookups of a torrent still downloading with no peer connected: soon, so a trackerless
@@ -24,6 +28,7 @@ public sealed partial class Session
     private readonly PriorityQueue<ISessionTorrent, DateTimeOffset> _dhtDue = new();
     private readonly SemaphoreSlim _dhtWake = new(0, 1);
     private UdpEndpoint? _udp;
+    private UdpDatagramSocket? _udpOther;
     private DhtNode? _dht;
     private FileStream? _dhtStateLock;
 
@@ -53,7 +58,26 @@ public sealed partial class Session
             return;
         }
         _udp = UdpEndpoint.Over(socket);
+        _udpOther = BindOtherFamily(socket.LocalEndPoint);
         _tasks.Add(RunDhtAsync(_udp, _stop.Token));
+    }
+
+    /// <summary>The UDP socket for the DHT of the family the peer port's UDP socket is not (BEP 32), on the same port
+    /// number and the first listen address of that family; null when the session listens on none, or it is taken.</summary>
+    private UdpDatagramSocket? BindOtherFamily(IPEndPoint primary)
+    {
+        var family = DhtNode.FamilyOf(primary) == AddressFamily.InterNetworkV6 ? AddressFamily.InterNetwork : AddressFamily.InterNetworkV6;
+        if (family == AddressFamily.InterNetworkV6 && !Socket.OSSupportsIPv6) return null;
+        if (EndPoints.FirstOrDefault(e => DhtNode.FamilyOf(e) == family) is not { } at) return null;
+        try
+        {
+            return new UdpDatagramSocket(new IPEndPoint(at.Address, primary.Port));
+        }
+        catch (SocketException e)
+        {
+            Settings.Log?.Invoke($"dht: no {(family == AddressFamily.InterNetworkV6 ? "IPv6" : "IPv4")} DHT, UDP {at.Address} port {primary.Port} could not be bound ({e.SocketErrorCode})");
+            return null;
+        }
     }
 
     /// <summary>Looks <paramref name="swarm"/> up now, then on its schedule until it detaches.</summary>
@@ -82,6 +106,13 @@ public sealed partial class Session
             var node = new DhtNode(options, udp);
             udp.Krpc = node.Receive;
             node.Join(bootstrap);
+            if (_udpOther is { } other)
+            {
+                var sibling = node.CreateSibling(options with { LocalEndPoint = other.LocalEndPoint }, other);
+                other.Start(sibling.Receive);
+                sibling.Join(bootstrap);
+                Settings.Log?.Invoke($"dht: node {sibling.Id.Hex[..8]}.. on UDP {other.LocalEndPoint} ({sibling.SavedNodeCount} saved nodes) for the {(sibling.Family == AddressFamily.InterNetworkV6 ? "IPv6" : "IPv4")} DHT");
+            }
             Volatile.Write(ref _dht, node);
             _dhtStarted.TrySetResult(node);
             Settings.Log?.Invoke($"dht: node {node.Id.Hex[..8]}.. on UDP {udp.LocalEndPoint}, {node.SavedNodeCount} saved nodes, {bootstrap.Count} bootstrap nodes");
@@ -132,7 +163,7 @@ public sealed partial class Session
             await foreach (var peer in node.GetPeersAsync(swarm.Torrent.InfoHash, ct).ConfigureAwait(false))
                 if (swarm.OnDhtPeer(peer)) found++;
             var announced = await node.AnnounceAsync(swarm.Torrent.InfoHash, Port, ct: ct).ConfigureAwait(false);
-            swarm.Log($"dht: {found} new peer(s), announced to {announced} node(s), {node.NodeCount} nodes in the table");
+            swarm.Log($"dht: {found} new peer(s), announced to {announced} node(s), {node.NodeCount + (node.Sibling?.NodeCount ?? 0)} nodes in the table(s)");
         }
         catch (DhtException e) { swarm.Log($"dht: lookup failed: {e.Message}"); }
         catch (OperationCanceledException) when (ct.IsCancellationRequested) { return; }
@@ -173,10 +204,15 @@ public sealed partial class Session
         return resolved;
     }
 
-    /// <summary>Stops the node (which saves its routing table), then lets go of the state file and the UDP side.</summary>
+    /// <summary>Stops the nodes (which save their routing tables), then lets go of the state file and the UDP side.</summary>
     private async Task StopDhtAsync()
     {
-        if (Volatile.Read(ref _dht) is { } node) await node.DisposeAsync().ConfigureAwait(false);
+        if (Volatile.Read(ref _dht) is { } node)
+        {
+            if (node.Sibling is { } sibling) await sibling.DisposeAsync().ConfigureAwait(false);
+            await node.DisposeAsync().ConfigureAwait(false);
+        }
+        if (_udpOther is not null) await _udpOther.DisposeAsync().ConfigureAwait(false);
         _dhtStateLock?.Dispose();
         if (_udp is not null) await _udp.DisposeAsync().ConfigureAwait(false);
     }
