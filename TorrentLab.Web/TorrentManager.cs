@@ -48,6 +48,7 @@ internal sealed partial class TorrentManager : IAsyncDisposable
             Encryption = _options.Encryption,
             Dht = _settings.Dht!.Value,
             DhtBootstrap = _settings.DhtBootstrap!,
+            Lsd = _options.Lsd,
             DhtStatePath = TorrentClient.DhtStatePathIn(Downloads), // beside the ledgers: a restart needs no bootstrap node
             MaxConnections = _settings.MaxConnections!.Value,
             Log = _options.Log,

@@ -52,6 +52,9 @@ public sealed record WebServerOptions
     /// <summary>The DHT's bootstrap nodes (<c>--dht-bootstrap</c>); null: as saved, else the public routers.</summary>
     public IReadOnlyList<string>? DhtBootstrap { get; init; }
 
+    /// <summary>Local service discovery for every public torrent (<c>--lsd</c>, BEP 14); off unless given at this start.</summary>
+    public bool Lsd { get; init; }
+
     /// <summary>Peer connections open at once over all torrents (<c>--max-connections</c>); null: as saved, else 500.</summary>
     public int? MaxConnections { get; init; }
 

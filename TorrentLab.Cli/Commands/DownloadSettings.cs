@@ -94,6 +94,13 @@ internal sealed class DownloadSettings
 
     public Option<bool> NoDht { get; } = NoDhtOption();
     public Option<string[]> DhtBootstrap { get; } = DhtBootstrapOption();
+    public Option<bool> Lsd { get; } = LsdOption();
+
+    /// <summary><c>--lsd</c>: local service discovery (BEP 14), off unless asked; never for private torrents (BEP 27).</summary>
+    public static Option<bool> LsdOption() => new("--lsd")
+    {
+        Description = "Find peers on the local network and announce there: multicast to 239.192.152.143:6771 and [ff15::efc0:988f]:6771 (BEP 14; off by default, never for private torrents)",
+    };
 
     /// <summary><c>--no-dht</c>: no DHT peer source (BEP 5); a private torrent never uses it anyway (BEP 27).</summary>
     public static Option<bool> NoDhtOption() => new("--no-dht") { Description = "Do not use the DHT to find peers (it is on by default, never for private torrents)" };
@@ -139,7 +146,7 @@ internal sealed class DownloadSettings
     /// <summary>Adds the shared options to a command.</summary>
     public void AddTo(Command command)
     {
-        foreach (var option in new Option[] { NoResume, Quiet, Verbose, Trace, TraceBytes, MaxPeers, Port, Trackers, Peers, Overwrite, PeerScope, Encryption, Transport, Bind, StallTimeout, NoDht, DhtBootstrap })
+        foreach (var option in new Option[] { NoResume, Quiet, Verbose, Trace, TraceBytes, MaxPeers, Port, Trackers, Peers, Overwrite, PeerScope, Encryption, Transport, Bind, StallTimeout, NoDht, DhtBootstrap, Lsd })
             command.Options.Add(option);
     }
 
@@ -190,6 +197,7 @@ internal sealed class DownloadSettings
             Transport = ParseTransport(parse.GetValue(Transport)),
             Dht = !parse.GetValue(NoDht),
             DhtBootstrap = ReadBootstrap(parse.GetValue(DhtBootstrap)),
+            Lsd = parse.GetValue(Lsd),
             Log = Log(parse),
             // A magnet link waiting for its metadata says why, as the progress line does for a download waiting for peers.
             Waiting = IsQuiet(parse) || IsVerbose(parse) ? null : line => Console.Error.WriteLine(UntrustedText.Clean(line, 1000)),

@@ -38,15 +38,16 @@ internal static class SeedCommand
         var dhtState = new Option<string?>("--dht-state") { Description = "Save the DHT routing table to this file and reuse it next start (default: none; the data folder is never written)" };
         var maxPeers = new Option<int>("--max-peers") { Description = "Peers connected at once, dialled (tracker peers and --peer) or dialling us", DefaultValueFactory = _ => 50 };
         var maxUploadRate = RateOption.Upload();
+        var lsd = DownloadSettings.LsdOption();
         var superSeed = new Option<bool>("--super-seed") { Description = "BEP 16 super-seeding: announce no pieces, reveal to each peer one piece the others lack, the next once the last has spread (for the first seed of a torrent)" };
-        var command = new Command("seed", "Verify data on disk and seed it until Ctrl-C (several torrents share one port).") { torrentPaths, data, port, trackers, bind, partial, quiet, verbose, trace, encryption, transport, peers, noDht, bootstrap, dhtState, maxPeers, maxUploadRate, superSeed };
+        var command = new Command("seed", "Verify data on disk and seed it until Ctrl-C (several torrents share one port).") { torrentPaths, data, port, trackers, bind, partial, quiet, verbose, trace, encryption, transport, peers, noDht, bootstrap, dhtState, maxPeers, maxUploadRate, superSeed, lsd };
         return command.WithAction((parse, ct) => RunAsync(
             parse.GetValue(torrentPaths)!, parse.GetValue(data)!, parse.GetValue(port), parse.GetValue(trackers) ?? [],
             parse.GetValue(bind), parse.GetValue(partial), parse.GetValue(quiet), parse.GetValue(verbose),
             new Extras(parse.GetValue(trace), DownloadSettings.ParseEncryption(parse.GetValue(encryption)), parse.GetValue(peers) ?? [],
                 DownloadSettings.ParseTransport(parse.GetValue(transport)),
                 !parse.GetValue(noDht), DownloadSettings.ReadBootstrap(parse.GetValue(bootstrap)), parse.GetValue(dhtState), parse.GetValue(maxPeers))
-            { UploadRate = parse.GetValue(maxUploadRate), SuperSeed = parse.GetValue(superSeed) }, ct));
+            { UploadRate = parse.GetValue(maxUploadRate), SuperSeed = parse.GetValue(superSeed), Lsd = parse.GetValue(lsd) }, ct));
     }
 
     /// <summary>The seed options beyond the first ones: --trace, --encryption, --peer, --transport, the DHT's and --max-peers.</summary>
@@ -58,6 +59,9 @@ internal static class SeedCommand
 
         /// <summary><c>--super-seed</c>: BEP 16 for every torrent seeded.</summary>
         public bool SuperSeed { get; init; }
+
+        /// <summary><c>--lsd</c>: local service discovery (BEP 14) for every public torrent seeded.</summary>
+        public bool Lsd { get; init; }
     }
 
     private static async Task<int> RunAsync(string[] torrentPaths, string data, int port, string[] trackers, string[]? bind, bool partial,
@@ -81,6 +85,7 @@ internal static class SeedCommand
             Transport = extras.Transport,
             Dht = extras.Dht,
             DhtBootstrap = extras.DhtBootstrap,
+            Lsd = extras.Lsd,
             DhtStatePath = extras.DhtState is null ? null : Path.GetFullPath(extras.DhtState),
             Log = Log(null),
             Trace = extras.Trace ? e => stderr.WriteLine(DownloadSettings.TraceLine(e, bytes: false)) : null,

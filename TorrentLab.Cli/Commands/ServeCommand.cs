@@ -22,6 +22,7 @@ internal static class ServeCommand
         var peerPort = new Option<int?>("--peer-port") { Description = "The one port peers reach every torrent on, TCP and UDP (default: the last run's, else 6881; the next free one when taken)" };
         var noDht = DownloadSettings.NoDhtOption();
         var bootstrap = DownloadSettings.DhtBootstrapOption();
+        var lsd = DownloadSettings.LsdOption();
         var maxActive = new Option<int>("--max-active") { Description = "Downloads running at once; the rest wait in the queue, in order (the page can change it)", DefaultValueFactory = _ => 5 };
         var seed = new Option<bool>("--seed") { Description = "Seed each torrent after it completes, until a limit (the page can change it)" };
         var seedRatio = new Option<double?>("--seed-ratio") { Description = "Default: stop seeding once uploaded/size reaches this ratio (implies --seed)" };
@@ -31,7 +32,7 @@ internal static class ServeCommand
         bind.Description = "Local address the peer port listens on (repeatable; default :: = IPv4 and IPv6); the page's address is --host";
         var command = new Command("serve", "Serve the web interface: a REST API, live updates and a page that shows the protocol.")
         {
-            port, host, downloads, token, allowedHosts, peerPort, maxPeers, noDht, bootstrap, maxActive, seed, seedRatio, seedTime, encryption, bind,
+            port, host, downloads, token, allowedHosts, peerPort, maxPeers, noDht, bootstrap, lsd, maxActive, seed, seedRatio, seedTime, encryption, bind,
         };
         var maxDownloadRate = RateOption.Download();
         var maxUploadRate = RateOption.Upload();
@@ -56,6 +57,7 @@ internal static class ServeCommand
                 MaxConnections = parse.GetValue(maxPeers),
                 Dht = parse.GetValue(noDht) ? false : null, // not given: as the last run saved it (on by default)
                 DhtBootstrap = parse.GetValue(bootstrap) is { Length: > 0 } nodes ? DownloadSettings.ReadBootstrap(nodes) : null,
+                Lsd = parse.GetValue(lsd), // asked for at each start, never saved: it multicasts to the whole LAN
                 MaxActiveDownloads = parse.GetValue(maxActive),
                 SeedAfterDownload = parse.GetValue(seed) || parse.GetValue(seedRatio) is not null || parse.GetValue(seedTime) is not null,
                 SeedRatio = parse.GetValue(seedRatio),

@@ -19,6 +19,7 @@ public sealed class LayeringTests
         "TorrentLab.Utp",
         "TorrentLab.Tracker",
         "TorrentLab.Dht",
+        "TorrentLab.Lsd",
         "TorrentLab.Pieces",
         "TorrentLab.Storage",
         "TorrentLab.Downloads",

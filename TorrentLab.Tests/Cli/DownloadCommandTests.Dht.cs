@@ -18,7 +18,7 @@ public partial class DownloadCommandTests
 
         Assert.True(result.ExitCode == CliRunner.Codes.Ok, result.Stderr);
         foreach (var (path, data) in built.Files) Assert.Equal(data, File.ReadAllBytes(folder.Combine("out", path)));
-        Assert.Matches(@"peers from: tracker 0, dht [1-9]\d*, pex \d+, given 0", result.Stderr);
+        Assert.Matches(@"peers from: tracker 0, dht [1-9]\d*, pex \d+, lsd 0, given 0", result.Stderr);
     }
 
     [Fact]

@@ -41,7 +41,7 @@ public static class TestTorrents
 
     /// <summary>A single-file torrent named <paramref name="name"/>.</summary>
     public static Built SingleFile(int length = 100_000, int pieceLength = 16 * 1024, string name = "payload.bin",
-        string? announce = "http://127.0.0.1:1/announce", int seed = 1)
+        string? announce = "http://127.0.0.1:1/announce", int seed = 1, bool isPrivate = false)
     {
         var data = Payload(length, seed);
         var info = new BDictionary()
@@ -49,6 +49,7 @@ public static class TestTorrents
             .Set("name", new BString(name))
             .Set("piece length", new BInteger(pieceLength))
             .Set("pieces", new BString(PieceHashes(data, pieceLength)));
+        if (isPrivate) info.Set("private", new BInteger(1)); // BEP 27
         return Build(info, announce, data, [(name, data)]);
     }
 

@@ -69,7 +69,7 @@ public class PeerBookTests
         book.Add([At(6)]);                                // given by the caller
 
         Assert.Equal(new PeerSources(Given: 1, Tracker: 2, Pex: 2, Dht: 1), book.Sources);
-        Assert.Equal("peers from: tracker 2, dht 1, pex 2, given 1", book.Sources.ToString());
+        Assert.Equal("peers from: tracker 2, dht 1, pex 2, lsd 0, given 1", book.Sources.ToString());
     }
 
     [Fact]

@@ -59,6 +59,11 @@ public sealed record DownloadOptions
     /// <remarks>A session setting: a shortcut for <see cref="Session"/>.</remarks>
     public bool Dht { get => Session.Dht; init => Session = Session with { Dht = value }; }
 
+    /// <summary>Announce on the local network and take the peers heard there (BEP 14, <c>--lsd</c>); off by default.
+    /// Never for a private torrent (BEP 27) nor the single-peer reference path.</summary>
+    /// <remarks>A session setting: a shortcut for <see cref="Session"/>.</remarks>
+    public bool Lsd { get => Session.Lsd; init => Session = Session with { Lsd = value }; }
+
     /// <summary>The DHT's bootstrap nodes, <c>HOST:PORT</c> each (<c>--dht-bootstrap</c>); by default the public routers
     /// (<see cref="DhtNodeOptions.PublicRouters"/>). A saved routing table is tried first, so a restart needs none.</summary>
     /// <remarks>A session setting: a shortcut for <see cref="Session"/>.</remarks>

@@ -5,13 +5,14 @@ namespace TorrentLab.Downloads;
 /// <param name="Tracker">Addresses from tracker announces (BEP 3, BEP 15).</param>
 /// <param name="Pex">Addresses from peer exchange (BEP 11).</param>
 /// <param name="Dht">Addresses from DHT lookups (BEP 5).</param>
-public sealed record PeerSources(int Given, int Tracker, int Pex, int Dht)
+/// <param name="Lsd">Addresses heard by local service discovery (BEP 14).</param>
+public sealed record PeerSources(int Given, int Tracker, int Pex, int Dht, int Lsd = 0)
 {
     /// <summary>No address learned yet.</summary>
     public static PeerSources None { get; } = new(0, 0, 0, 0);
 
     /// <summary>One line for a log or a summary, e.g. <c>peers from: tracker 3, pex 1, dht 2, given 0</c>.</summary>
-    public override string ToString() => $"peers from: tracker {Tracker}, dht {Dht}, pex {Pex}, given {Given}";
+    public override string ToString() => $"peers from: tracker {Tracker}, dht {Dht}, pex {Pex}, lsd {Lsd}, given {Given}";
 }
 
 /// <summary>A discovery source, as <see cref="PeerSources"/> counts it.</summary>
@@ -28,4 +29,7 @@ public enum PeerSource
 
     /// <summary>A DHT lookup.</summary>
     Dht,
+
+    /// <summary>Local service discovery (BEP 14).</summary>
+    Lsd,
 }

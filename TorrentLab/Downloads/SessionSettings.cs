@@ -30,6 +30,11 @@ public sealed record SessionSettings
     /// public torrent (<c>--no-dht</c> turns it off).</summary>
     public bool Dht { get; init; } = true;
 
+    /// <summary>Local service discovery (BEP 14, <c>--lsd</c>): announce every public torrent by multicast on the local
+    /// network (239.192.152.143:6771 and [ff15::efc0:988f]:6771) and take the peers heard there. Off by default: it
+    /// sends datagrams to every neighbour on the LAN, which a user should ask for.</summary>
+    public bool Lsd { get; init; }
+
     /// <summary>The DHT's bootstrap nodes, <c>HOST:PORT</c> each; by default the public routers. A saved routing table
     /// is tried first, so a restart needs none.</summary>
     public IReadOnlyList<string> DhtBootstrap { get; init; } = DhtNodeOptions.PublicRouters;
@@ -78,6 +83,10 @@ public sealed record SessionSettings
 
     /// <summary>Handshakes of incoming connections before they are routed to a torrent (for <c>--trace</c>).</summary>
     public Action<WireTraceEvent>? Trace { get; init; }
+
+    /// <summary>With <see cref="Lsd"/>: open the multicast sockets. A test turns it off to hand the session datagrams
+    /// itself, so nothing is ever sent to the machine's own network.</summary>
+    internal bool LsdSockets { get; init; } = true;
 
     /// <summary>The session's clock for its timers (a test moves a manual one).</summary>
     internal TimeProvider Time { get; init; } = TimeProvider.System;

@@ -30,6 +30,9 @@ internal interface ISessionTorrent
     /// <summary>The session's DHT looks this torrent up (the session runs a node and the torrent is public).</summary>
     bool UsesDht { get; }
 
+    /// <summary>The session's local service discovery announces this torrent (it runs, and the torrent is public).</summary>
+    bool UsesLsd { get; }
+
     /// <summary>A download that has no peer: the DHT looks it up again soon rather than at the regular interval.</summary>
     bool WantsPeersSoon { get; }
 
@@ -38,6 +41,9 @@ internal interface ISessionTorrent
 
     /// <summary>A peer the DHT found; true when it was new.</summary>
     bool OnDhtPeer(IPEndPoint peer);
+
+    /// <summary>A peer heard on the local network (BEP 14); true when it was new.</summary>
+    bool OnLocalPeer(IPEndPoint peer);
 
     /// <summary>One line to the torrent's log.</summary>
     void Log(string line);

@@ -5,7 +5,7 @@ using TorrentLab.Wire;
 
 namespace TorrentLab.Swarm;
 
-/// <summary>Every peer address the session has heard of (trackers, the DHT, PEX, the command line), how many each source gave, which of them to dial next,
+/// <summary>Every peer address the session has heard of (trackers, the DHT, PEX, local discovery, the command line), how many each source gave, which of them to dial next,
 /// and who is banned for the rest of the session.</summary>
 /// <remarks>Thread-safe. An address is dialled again after a failure, a refusal or a disconnect, after a back-off that
 /// doubles with each failure in a row up to <see cref="MaxBackoff"/>: never forgotten, since a peer that refused us
@@ -64,7 +64,8 @@ internal sealed class PeerBook
         get
         {
             lock (_lock)
-                return new(_sources[(int)PeerSource.Given], _sources[(int)PeerSource.Tracker], _sources[(int)PeerSource.Pex], _sources[(int)PeerSource.Dht]);
+                return new(_sources[(int)PeerSource.Given], _sources[(int)PeerSource.Tracker], _sources[(int)PeerSource.Pex], _sources[(int)PeerSource.Dht],
+                    _sources[(int)PeerSource.Lsd]);
         }
     }
 

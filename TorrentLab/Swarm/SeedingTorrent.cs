@@ -146,6 +146,8 @@ internal sealed class SeedingTorrent : ISessionTorrent, IAsyncDisposable
 
     public bool UsesDht => _session.Settings.Dht && !Torrent.IsPrivate;
 
+    public bool UsesLsd => _session.Settings.Lsd && !Torrent.IsPrivate;
+
     public bool WantsPeersSoon => false; // a seeder is found by those who want it
 
     /// <summary>A snapshot: the running swarm's, or the last one with no peers and no rates while asleep.</summary>
@@ -174,6 +176,8 @@ internal sealed class SeedingTorrent : ISessionTorrent, IAsyncDisposable
     }
 
     public bool OnDhtPeer(IPEndPoint peer) => AddPeers([peer], PeerSource.Dht) > 0;
+
+    public bool OnLocalPeer(IPEndPoint peer) => AddPeers([peer], PeerSource.Lsd) > 0;
 
     private void OnTrackerPeers(IReadOnlyList<IPEndPoint> peers) => AddPeers(peers, PeerSource.Tracker);
 

@@ -19,7 +19,8 @@ namespace TorrentLab.Swarm;
 /// <para>An incoming connection is routed by the info hash its handshake names (a hybrid torrent's v1 hash or its
 /// truncated v2 hash, BEP 52) to the torrent's swarm, and refused when no torrent of the session has it. Every torrent
 /// announces the session's port; the session's DHT node (<c>Session.Dht.cs</c>) looks up and announces each public
-/// torrent in turn. Connections, upload slots, hand-over work (piece checks and writes beside the receive loops) and
+/// torrent in turn, and with <see cref="SessionSettings.Lsd"/> one local service discovery socket
+/// (<c>Session.Lsd.cs</c>, BEP 14) announces them on the local network. Connections, upload slots, hand-over work (piece checks and writes beside the receive loops) and
 /// the global rate limits are shared by all torrents.</para>
 /// </remarks>
 public sealed partial class Session : IAsyncDisposable
@@ -55,6 +56,7 @@ public sealed partial class Session : IAsyncDisposable
         settings.Log?.Invoke($"listening on {string.Join(", ", listener.EndPoints)} ({TransportName(settings.Transport)})");
         session._tasks.Add(listener.RunAsync(session.OnAccepted, session._stop.Token));
         session.StartDht();
+        session.StartLsd();
         return session;
     }
 
@@ -116,6 +118,7 @@ public sealed partial class Session : IAsyncDisposable
         if (!_swarms.TryAdd(swarm))
             throw new SwarmException($"torrent '{swarm.Torrent.Name}' ({swarm.Torrent.InfoHash.Hex}) is running in this session already");
         if (swarm.UsesDht) ScheduleDht(swarm);
+        ScheduleLsd(swarm);
     }
 
     /// <summary>Removes a torrent (its peers are its own to close).</summary>
@@ -127,6 +130,7 @@ public sealed partial class Session : IAsyncDisposable
     {
         if (!_swarms.Replace(old, now)) throw new InvalidOperationException($"torrent '{old.Torrent.Name}' is not attached");
         if (now.UsesDht) ScheduleDht(now);
+        ScheduleLsd(now); // the same hashes: their turn is kept
     }
 
     /// <summary>The torrent serving <paramref name="infoHash"/>, or null.</summary>
@@ -174,6 +178,7 @@ public sealed partial class Session : IAsyncDisposable
         _listener.StopAccepting();
         await Task.WhenAny(Task.WhenAll(_tasks), Task.Delay(TimeSpan.FromSeconds(5))).ConfigureAwait(false);
         await StopDhtAsync().ConfigureAwait(false);
+        StopLsd();
         await _listener.DisposeAsync().ConfigureAwait(false); // uTP last: closed streams sent their FIN
         _stop.Dispose();
     }
