@@ -66,10 +66,16 @@ internal sealed partial class TorrentManager
         string? Taken(string path) => _places.TryGetValue(path, out var hash) && hash != except ? path : null;
     }
 
-    private void TakePlaceLocked(ManagedTorrent torrent, string folder)
+    private void TakePlaceLocked(ManagedTorrent torrent, string folder) => TakePlaceLocked(torrent.Torrent, folder, torrent.InfoHash);
+
+    /// <summary>Marks the torrent's place taken by <paramref name="infoHash"/>; taken again by the same torrent, only the
+    /// text it is held under changes.</summary>
+    private void TakePlaceLocked(Torrent torrent, string folder, string infoHash)
     {
-        var place = DataPath(torrent.Torrent, folder);
-        _places[place] = torrent.InfoHash; // the torrent's own text: ten thousand torrents hold no second copy
+        var place = DataPath(torrent, folder);
+        ref var holder = ref CollectionsMarshal.GetValueRefOrAddDefault(_places, place, out var existed);
+        holder = infoHash; // the torrent's own text: ten thousand torrents hold no second copy
+        if (existed) return;
         for (var i = place.LastIndexOf('/'); i > 0; i = place.LastIndexOf('/', i - 1))
             _placesBelow[place[..i]] = _placesBelow.GetValueOrDefault(place[..i]) + 1;
     }

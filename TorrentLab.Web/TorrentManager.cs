@@ -173,28 +173,69 @@ internal sealed partial class TorrentManager : IAsyncDisposable
     public async Task<ManagedTorrent> AddAsync(byte[] bytes, bool start, IReadOnlyList<System.Net.IPEndPoint> linkPeers, string? folder,
         CancellationToken ct = default, bool skipChecking = false)
     {
-        var torrent = Torrent.Parse(bytes);
+        var prepared = await PrepareAddAsync(Torrent.Parse(bytes), bytes, start, folder, skipChecking, ct).ConfigureAwait(false);
+        return CommitAdd(prepared, start, linkPeers);
+    }
+
+    /// <summary>The first half of an add: checks the torrent and, when it is to start or skip checking, its files, with
+    /// its place in the save folder reserved meanwhile (an add of the same data elsewhere is refused). Several may run at
+    /// once; each must end in <see cref="CommitAdd"/> or <see cref="Abandon"/>.</summary>
+    /// <exception cref="WebApiException">As <see cref="AddAsync(byte[], bool, IReadOnlyList{System.Net.IPEndPoint}, string?, CancellationToken, bool)"/>.</exception>
+    public async Task<PreparedAdd> PrepareAddAsync(Torrent torrent, byte[] bytes, bool start, string? folder, bool skipChecking,
+        CancellationToken ct = default)
+    {
         var saveFolder = SaveFolderOf(folder);
         CheckPaths(torrent, FolderPath(saveFolder));
-        lock (_lock) CheckNotAddedLocked(torrent, saveFolder); // before the files are looked at: a running torrent's ledger is its own
-        // Skipped checking records the data at once, also for a torrent added paused (it is listed complete).
-        (PieceStates, IReadOnlyList<Pieces.FilePriority>?)? known = start || skipChecking
-            ? await CheckFilesAsync(torrent, FolderPath(saveFolder), skipChecking, ct).ConfigureAwait(false) : null;
+        var hash = torrent.InfoHash.Hex;
+        lock (_lock)
+        {
+            CheckNotAddedLocked(torrent, saveFolder); // before the files are looked at: a running torrent's ledger is its own
+            TakePlaceLocked(torrent, saveFolder, hash);
+        }
+        try
+        {
+            // Skipped checking records the data at once, also for a torrent added paused (it is listed complete).
+            (PieceStates, IReadOnlyList<Pieces.FilePriority>?)? known = start || skipChecking
+                ? await CheckFilesAsync(torrent, FolderPath(saveFolder), skipChecking, ct).ConfigureAwait(false) : null;
+            return new PreparedAdd(torrent, bytes, saveFolder, known);
+        }
+        catch
+        {
+            lock (_lock) LeavePlaceLocked(torrent, saveFolder);
+            throw;
+        }
+    }
+
+    /// <summary>The second half of an add: tracks the torrent, keeps a copy of its .torrent, and starts it when asked.</summary>
+    /// <exception cref="WebApiException">409: the same torrent was added to another folder meanwhile.</exception>
+    public ManagedTorrent CommitAdd(PreparedAdd prepared, bool start, IReadOnlyList<System.Net.IPEndPoint> linkPeers)
+    {
+        var (torrent, saveFolder) = (prepared.Torrent, prepared.SaveFolder);
         ManagedTorrent managed;
         lock (_lock)
         {
-            CheckNotAddedLocked(torrent, saveFolder);
+            if (_torrents.ContainsKey(torrent.InfoHash.Hex))
+            {
+                LeavePlaceLocked(torrent, saveFolder);
+                throw new WebApiException(409, $"torrent '{torrent.Name}' ({torrent.InfoHash.Hex}) is already added");
+            }
             // Everything that can refuse the torrent runs before its copy is written, so a refusal leaves no file behind.
-            managed = Track(torrent, saveFolder, DateTimeOffset.UtcNow, linkPeers, ledger: known);
-            _store.SaveTorrent(torrent.InfoHash.Hex, bytes);
+            managed = Track(torrent, saveFolder, DateTimeOffset.UtcNow, linkPeers, ledger: prepared.Known);
+            _store.SaveTorrent(managed.InfoHash, prepared.Bytes);
             _torrents[managed.InfoHash] = managed;
-            TakePlaceLocked(managed, saveFolder);
+            TakePlaceLocked(torrent, saveFolder, managed.InfoHash); // the torrent's own text from now on
             Interlocked.Increment(ref _listVersion);
         }
         if (start) Enqueue(managed);
         Save();
         Pump();
         return managed;
+    }
+
+    /// <summary>Gives up a prepared add that will not be committed: its place is free again.</summary>
+    public void Abandon(PreparedAdd prepared)
+    {
+        lock (_lock) LeavePlaceLocked(prepared.Torrent, prepared.SaveFolder);
     }
 
     /// <exception cref="WebApiException">409: the torrent is added already, or another's data is where its would go.</exception>

@@ -149,4 +149,27 @@ public class TorrentManagerTests
         Assert.EndsWith("format 2, this server reads 1", error.Message);
         Assert.Equal(newer, File.ReadAllText(list));
     }
+
+    [Fact]
+    public async Task PrepareAdd_HoldsThePlaceUntilCommittedOrAbandoned()
+    {
+        using var folder = new TempFolder();
+        await using var manager = TorrentManager.Open(new WebServerOptions
+        {
+            Downloads = folder.Path, PeerBindAddresses = [IPAddress.Loopback], PeerPort = 0, Dht = false,
+        });
+        var built = TestTorrents.SingleFile(length: 5000, name: "held");
+        var other = TestTorrents.SingleFile(length: 5000, name: "held", seed: 2); // another torrent for the same place
+
+        var prepared = await manager.PrepareAddAsync(built.Torrent, built.TorrentBytes, start: false, null, skipChecking: false, Ct);
+        var again = await Assert.ThrowsAsync<WebApiException>(() => manager.PrepareAddAsync(built.Torrent, built.TorrentBytes, false, null, false, Ct));
+        var elsewhere = await Assert.ThrowsAsync<WebApiException>(() => manager.AddAsync(other.TorrentBytes, start: false, Ct));
+        manager.Abandon(prepared);
+        var added = await manager.AddAsync(other.TorrentBytes, start: false, Ct);
+
+        Assert.Equal(409, again.StatusCode);
+        Assert.Equal(409, elsewhere.StatusCode);
+        Assert.Equal(other.Torrent.InfoHash.Hex, added.InfoHash); // abandoned: the place was free again
+        Assert.Null(manager.Find(built.Torrent.InfoHash.Hex));
+    }
 }

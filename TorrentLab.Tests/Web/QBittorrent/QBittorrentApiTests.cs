@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json;
+using TorrentLab.Tests.Infrastructure;
 using TorrentLab.Web;
 
 namespace TorrentLab.Tests.Web.QBittorrent;
@@ -113,6 +114,71 @@ public class QBittorrentApiTests
         Assert.Equal(["new-one"], categories.EnumerateObject().Select(c => c.Name));
         Assert.Equal("new-one", info[0].GetProperty("category").GetString());
         Assert.Equal("paused", Assert.Single(await web.ListAsync(Ct)).State);
+    }
+
+    /// <summary>One torrents/add request with these .torrent files (and form fields), as qBittorrent clients send many.</summary>
+    private static async Task<string> AddInOneRequestAsync(HttpClient http, IEnumerable<byte[]> torrents, bool skipChecking)
+    {
+        (string Key, string Value)[] fields = skipChecking ? [("paused", "true"), ("skip_checking", "true")] : [("paused", "true")];
+        using var form = new MultipartFormDataContent();
+        var i = 0;
+        foreach (var bytes in torrents) form.Add(new ByteArrayContent(bytes), "torrents", $"t{i++}.torrent");
+        foreach (var (key, value) in fields) form.Add(new StringContent(value), key);
+        using var added = await http.PostAsync("/api/v2/torrents/add", form, Ct);
+        return await added.Content.ReadAsStringAsync(Ct);
+    }
+
+    private static string[] InfoNames(JsonElement info) => [.. info.EnumerateArray().Select(t => t.GetProperty("name").GetString()!)];
+
+    [Fact]
+    public async Task Add_ManyFilesInOneRequest_AddsEachInTheOrderGiven_TheirFilesChecked()
+    {
+        await using var web = await StartAsync();
+        using var http = Client(web);
+        await PostAsync(http, "auth/login", ("username", "admin"), ("password", Token));
+        string[] names = ["m5", "m0", "m7", "m2", "m6", "m1", "m4", "m3"];
+        var built = names.Select((n, i) => TestTorrents.SingleFile(length: 3000 + i, name: n, seed: 40 + i)).ToList();
+        foreach (var b in built) b.WritePayload(web.Downloads.Path); // present at full size: skip_checking takes them as complete
+
+        var answer = await AddInOneRequestAsync(http, built.Select(b => b.TorrentBytes), skipChecking: true);
+        var info = JsonDocument.Parse(await http.GetStringAsync("/api/v2/torrents/info?sort=added_on", Ct)).RootElement;
+
+        Assert.Equal("Ok.", answer);
+        Assert.Equal(names, InfoNames(info)); // the order they were given, not the order their checks ended
+        Assert.All(info.EnumerateArray(), t => Assert.Equal(1.0, t.GetProperty("progress").GetDouble()));
+    }
+
+    [Fact]
+    public async Task Add_TwoTorrentsOfOneNameInOneRequest_AddsTheFirstOnly_AndKeepsNoCopyOfTheOther()
+    {
+        await using var web = await StartAsync();
+        using var http = Client(web);
+        await PostAsync(http, "auth/login", ("username", "admin"), ("password", Token));
+        var first = TestTorrents.SingleFile(length: 4000, name: "same", seed: 61);
+        var second = TestTorrents.SingleFile(length: 4000, name: "same", seed: 62); // other bytes: another info hash, the same place
+        first.WritePayload(web.Downloads.Path);
+
+        var answer = await AddInOneRequestAsync(http, [first.TorrentBytes, second.TorrentBytes], skipChecking: true);
+        var row = Assert.Single(await web.ListAsync(Ct));
+
+        Assert.Equal("Fails.", answer);
+        Assert.Equal(first.Torrent.InfoHash.Hex, row.InfoHash);
+        Assert.Equal([first.Torrent.InfoHash.Hex + ".torrent"],
+            Directory.GetFiles(web.Downloads.Combine(".torrentlab", "web"), "*.torrent").Select(Path.GetFileName));
+        Assert.Equal(first.Payload, await File.ReadAllBytesAsync(web.Downloads.Combine("same"), Ct)); // its data untouched
+    }
+
+    [Fact]
+    public async Task Add_TheSameTorrentTwiceInOneRequest_AddsItOnce()
+    {
+        await using var web = await StartAsync();
+        using var http = Client(web);
+        await PostAsync(http, "auth/login", ("username", "admin"), ("password", Token));
+
+        var answer = await AddInOneRequestAsync(http, [web.Swarm.Built.TorrentBytes, web.Swarm.Built.TorrentBytes], skipChecking: false);
+
+        Assert.Equal("Ok.", answer);
+        Assert.Equal(web.InfoHash, Assert.Single(await web.ListAsync(Ct)).InfoHash);
     }
 
     [Fact]
