@@ -29,10 +29,10 @@ internal sealed class HttpTrackerConnection(Socket socket, HttpTrackerEndpoint e
     /// <summary>Answers requests until the connection ends; never throws.</summary>
     public async Task RunAsync(CancellationToken ct)
     {
-        var remote = socket.RemoteEndPoint is IPEndPoint end ? end.Address : IPAddress.Loopback;
         var filled = 0;
         try
         {
+            var remote = socket.RemoteEndPoint is IPEndPoint end ? end.Address : IPAddress.Loopback;
             while (!ct.IsCancellationRequested)
             {
                 HttpRequestHead head;

@@ -48,7 +48,15 @@ internal sealed class HttpTrackerListener : IAsyncDisposable
             {
                 return;
             }
-            client.NoDelay = true;
+            try
+            {
+                client.NoDelay = true; // an answer is one send; nothing to gain from waiting to coalesce
+            }
+            catch (SocketException)
+            {
+                client.Dispose(); // reset between accept and here
+                continue;
+            }
             var connection = new HttpTrackerConnection(client, _endpoint, _options.Log);
             lock (_lock)
             {
@@ -83,9 +91,9 @@ internal sealed class HttpTrackerListener : IAsyncDisposable
     // More connections than allowed: a 503 the client can read, then the connection closes.
     private void Refuse(Socket client)
     {
-        _options.Log?.Invoke($"refused http connection from {client.RemoteEndPoint}: {_options.HttpMaxConnections} connections are open");
         try
         {
+            _options.Log?.Invoke($"refused http connection from {client.RemoteEndPoint}: {_options.HttpMaxConnections} connections are open");
             client.Send("HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Length: 0\r\n\r\n"u8);
         }
         catch (SocketException) { } // the client is gone already
