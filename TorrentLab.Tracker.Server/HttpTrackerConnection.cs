@@ -57,7 +57,19 @@ internal sealed class HttpTrackerConnection(Socket socket, HttpTrackerEndpoint e
                     Volatile.Write(ref _lastActive, Environment.TickCount64);
                     continue;
                 }
-                var answer = endpoint.Answer(head.Target(_received), remote);
+                HttpAnswer answer;
+                try
+                {
+                    answer = endpoint.Answer(head.Target(_received), remote);
+                }
+                catch (Exception e) when (e is not OutOfMemoryException)
+                {
+                    // A bug of ours must not end the server's other connections: this one answers 500, as a web
+                    // server would, and closes.
+                    log?.Invoke($"internal error answering {remote}: {e.Message}");
+                    await SendAsync(500, Encoding.UTF8.GetBytes("internal error"), keepAlive: false, ct).ConfigureAwait(false);
+                    return;
+                }
                 if (answer.Drop) return;
                 if (answer.Delay > TimeSpan.Zero) await Task.Delay(answer.Delay, ct).ConfigureAwait(false);
                 await SendAsync(answer.Status, answer.Body, head.KeepAlive, ct).ConfigureAwait(false);
