@@ -1,6 +1,5 @@
 using System.Net;
 using System.Net.Sockets;
-using Microsoft.AspNetCore.Http;
 using TorrentLab.Bencode;
 using TorrentLab.Metainfo;
 using TorrentLab.Wire;
@@ -9,45 +8,36 @@ namespace TorrentLab.Tracker.Server;
 
 /// <summary>Serves <c>GET /announce</c> (BEP 3, 23, 7) and <c>GET /scrape</c> (BEP 48) from the swarm.</summary>
 /// <remarks>Invalid requests get HTTP 200 with a bencoded <c>failure reason</c> naming the problem, as BEP 3
-/// trackers answer and as classroom checkers expect.</remarks>
+/// trackers answer and as classroom checkers expect. The HTTP itself is <see cref="HttpTrackerConnection"/>'s.</remarks>
 internal sealed class HttpTrackerEndpoint(TrackerServerOptions options, TrackedSwarm swarm, TrackerFaults faults)
 {
-    public async Task HandleAsync(HttpContext context)
+    /// <summary>The answer to one GET whose request target (<c>/announce?info_hash=...</c>) is
+    /// <paramref name="target"/>, from <paramref name="remote"/>.</summary>
+    public HttpAnswer Answer(ReadOnlySpan<byte> target, IPAddress remote)
     {
-        var path = context.Request.Path.Value ?? "";
-        var isAnnounce = path.EndsWith("/announce", StringComparison.Ordinal);
-        var isScrape = path.EndsWith("/scrape", StringComparison.Ordinal);
-        if (!isAnnounce && !isScrape)
-        {
-            context.Response.StatusCode = StatusCodes.Status404NotFound;
-            return;
-        }
-        var remote = Normalize(context.Connection.RemoteIpAddress);
+        var query = Split(ref target);
+        var path = target;
+        var isAnnounce = path.EndsWith("/announce"u8);
+        var isScrape = path.EndsWith("/scrape"u8);
+        if (!isAnnounce && !isScrape) return new HttpAnswer(404, []);
+        remote = Normalize(remote);
         var fault = faults.Take();
         switch (fault)
         {
             case TrackerFault.Http500:
-                context.Response.StatusCode = StatusCodes.Status500InternalServerError;
-                await context.Response.WriteAsync("scripted internal server error", context.RequestAborted).ConfigureAwait(false);
-                return;
+                return new HttpAnswer(500, "scripted internal server error"u8.ToArray());
             case TrackerFault.DropConnection:
-                context.Abort();
-                return;
+                return new HttpAnswer(0, [], Drop: true);
             case TrackerFault.FailureReason:
-                await WriteAsync(context, Failure(faults.FailureReason)).ConfigureAwait(false);
-                return;
+                return new HttpAnswer(200, Failure(faults.FailureReason));
             case TrackerFault.GarbageBencode:
-                await WriteAsync(context, "<html>this is not bencode</html>"u8.ToArray()).ConfigureAwait(false);
-                return;
-            case TrackerFault.SlowAnswer:
-                await Task.Delay(faults.SlowDelay, context.RequestAborted).ConfigureAwait(false);
-                break;
+                return new HttpAnswer(200, "<html>this is not bencode</html>"u8.ToArray());
         }
         byte[] body;
         try
         {
-            var query = TrackerQuery.Parse(context.Request.QueryString.Value);
-            body = isAnnounce ? Announce(query, remote, fault) : Scrape(query, remote);
+            var parsed = TrackerQuery.Parse(query);
+            body = isAnnounce ? Announce(parsed, remote, fault) : Scrape(parsed, remote);
         }
         catch (TrackerException e)
         {
@@ -56,7 +46,24 @@ internal sealed class HttpTrackerEndpoint(TrackerServerOptions options, TrackedS
         }
         // Cut the answer in half: the client must notice the bencode is incomplete.
         if (fault == TrackerFault.TruncatedBencode) body = body[..(body.Length / 2)];
-        await WriteAsync(context, body).ConfigureAwait(false);
+        return new HttpAnswer(200, body, fault == TrackerFault.SlowAnswer ? faults.SlowDelay : TimeSpan.Zero);
+    }
+
+    // "/announce?a=1" -> path "/announce", query "a=1"; an absolute target "http://host:port/announce?a=1" (RFC 9112 section
+    // 3.2.2, which a server MUST accept) loses its scheme and authority first.
+    // Returns the query; target is left as the path.
+    private static ReadOnlySpan<byte> Split(ref ReadOnlySpan<byte> target)
+    {
+        if (target.IndexOf("://"u8) is var scheme and > 0 && target[0] != '/')
+        {
+            var afterAuthority = target[(scheme + 3)..].IndexOfAny((byte)'/', (byte)'?');
+            target = afterAuthority < 0 ? [] : target[(scheme + 3 + afterAuthority)..];
+        }
+        var question = target.IndexOf((byte)'?');
+        if (question < 0) return [];
+        var query = target[(question + 1)..];
+        target = target[..question];
+        return query;
     }
 
     private byte[] Announce(TrackerQuery query, IPAddress remote, TrackerFault fault)
@@ -119,16 +126,12 @@ internal sealed class HttpTrackerEndpoint(TrackerServerOptions options, TrackedS
 
     internal static byte[] Failure(string reason) => BencodeWriter.Encode(new BDictionary().Set("failure reason", new BString(reason)));
 
-    private static async Task WriteAsync(HttpContext context, byte[] body)
-    {
-        context.Response.StatusCode = StatusCodes.Status200OK;
-        context.Response.ContentType = "text/plain";
-        context.Response.ContentLength = body.Length;
-        await context.Response.Body.WriteAsync(body, context.RequestAborted).ConfigureAwait(false);
-    }
-
     internal static string Name(AnnounceEvent evt) => HttpTrackerUrl.EventName(evt) ?? "none";
 
     internal static IPAddress Normalize(IPAddress? address) =>
         address is null ? IPAddress.Loopback : address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address;
 }
+
+/// <summary>What to send for one request: a status and a body (text/plain), after <paramref name="Delay"/>; or, when
+/// <paramref name="Drop"/>, nothing at all: the connection closes.</summary>
+internal readonly record struct HttpAnswer(int Status, byte[] Body, TimeSpan Delay = default, bool Drop = false);

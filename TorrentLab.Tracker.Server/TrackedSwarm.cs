@@ -1,46 +1,58 @@
 using System.Net;
+using System.Net.Sockets;
 using TorrentLab.Metainfo;
 using TorrentLab.Wire;
 
 namespace TorrentLab.Tracker.Server;
 
 /// <summary>The tracker's memory: per torrent, the peers that announced and when, and the completed count.</summary>
-/// <remarks>Peers are keyed by peer id. A peer that stays silent for two intervals is forgotten (checked lazily
-/// on every access, so no timer runs). One lock guards everything: an announce holds it for a few
-/// microseconds (measured in BENCHMARKS.md, "The tracker at opentracker's rate").</remarks>
+/// <remarks>Each torrent keeps its peers in one array of <see cref="PeerSlot"/> values, in the order they first
+/// announced, found by peer id with a scan (an announce already walks the swarm to expire and to choose peers). A peer
+/// silent for two intervals is forgotten (checked lazily on every access, so no timer runs). One lock guards
+/// everything: an announce holds it for a few microseconds (BENCHMARKS.md, "The tracker at opentracker's rate").</remarks>
 internal sealed class TrackedSwarm(TimeSpan interval, TimeProvider time, bool shufflePeers = true)
 {
-    private sealed class Entry(IPEndPoint endPoint, long left, DateTimeOffset seen)
-    {
-        public IPEndPoint EndPoint = endPoint;
-        public long Left = left;
-        public DateTimeOffset Seen = seen;
-        public bool Paused;   // BEP 21: its last announce said event=paused (a partial seed)
-    }
-
     private sealed class Torrent
     {
-        public readonly Dictionary<PeerId, Entry> Peers = [];
+        public PeerSlot[] Peers = new PeerSlot[4];
+        public int Count;
         public int Completed;
         public int Seeders; // peers with left = 0, kept as entries come and go so an announce need not count them
         public int PartialSeeds; // BEP 21: peers with left > 0 whose last announce said event=paused
 
-        public void Remember(Entry entry)
+        public void Remember(in PeerSlot peer)
         {
-            Seeders += entry.Left == 0 ? 1 : 0;
-            PartialSeeds += entry.Left > 0 && entry.Paused ? 1 : 0;
+            Seeders += peer.Left == 0 ? 1 : 0;
+            PartialSeeds += peer.Left > 0 && peer.Paused ? 1 : 0;
         }
 
-        public void Forget(Entry entry)
+        public void Forget(in PeerSlot peer)
         {
-            Seeders -= entry.Left == 0 ? 1 : 0;
-            PartialSeeds -= entry.Left > 0 && entry.Paused ? 1 : 0;
+            Seeders -= peer.Left == 0 ? 1 : 0;
+            PartialSeeds -= peer.Left > 0 && peer.Paused ? 1 : 0;
+        }
+
+        public int IndexOf(ReadOnlySpan<byte> peerId)
+        {
+            for (var i = 0; i < Count; i++)
+                if (Peers[i].IsPeer(peerId)) return i;
+            return -1;
+        }
+
+        // Removes the peer at index, keeping the others in order (the unshuffled lab lists them in that order).
+        public void RemoveAt(int index)
+        {
+            Forget(Peers[index]);
+            Array.Copy(Peers, index + 1, Peers, index, Count - index - 1);
+            Peers[--Count] = default;
         }
     }
 
     private readonly Dictionary<InfoHash, Torrent> _torrents = [];
     private readonly Lock _lock = new();
-    private readonly TimeSpan _expiry = interval * 2;
+    private readonly long _expiryTicks = (interval * 2).Ticks;
+
+    [ThreadStatic] private static int[]? t_order; // per thread: the indices an answer is chosen from
 
     /// <summary>Records an announce and returns up to <paramref name="numWant"/> other peers, in random order (or, without
     /// shuffling, in the order they first announced).</summary>
@@ -49,82 +61,92 @@ internal sealed class TrackedSwarm(TimeSpan interval, TimeProvider time, bool sh
     {
         lock (_lock)
         {
-            var torrent = Record(infoHash, peerId, endPoint, left, evt);
-            var chosen = Choose(torrent, peerId, numWant);
-            var peers = new List<SwarmPeer>(chosen.Count);
-            foreach (var (id, entry) in chosen) peers.Add(new SwarmPeer(id, entry.EndPoint, entry.Left));
-            var (seeders, leechers) = Count(torrent);
-            return (peers, seeders, leechers);
+            var torrent = Record(infoHash, peerId.Bytes, PeerAddress.Of(endPoint), left, evt);
+            var chosen = Choose(torrent, peerId.Bytes, numWant);
+            var peers = new List<SwarmPeer>(chosen.Length);
+            foreach (var index in chosen)
+            {
+                ref readonly var peer = ref torrent.Peers[index];
+                peers.Add(new SwarmPeer(peer.ToPeerId(), peer.ToEndPoint(), peer.Left));
+            }
+            return (peers, torrent.Seeders, torrent.Count - torrent.Seeders);
         }
     }
 
-    /// <summary>The same announce for the UDP answer, which needs only addresses: they are added to
-    /// <paramref name="endPoints"/> (cleared first; the caller reuses one list), with no record allocated per peer.</summary>
-    public (int Seeders, int Leechers) Announce(InfoHash infoHash, PeerId peerId, IPEndPoint endPoint,
-        long left, AnnounceEvent evt, int numWant, List<IPEndPoint> endPoints)
+    /// <summary>The same announce for the UDP answer, allocation-free: the chosen peers of <paramref name="family"/> are
+    /// written into <paramref name="compact"/> as BEP 15 entries (6 bytes for IPv4, 18 for IPv6), as many as fit.</summary>
+    public (int Seeders, int Leechers, int Written) Announce(InfoHash infoHash, ReadOnlySpan<byte> peerId, in PeerAddress where,
+        long left, AnnounceEvent evt, int numWant, Span<byte> compact, AddressFamily family)
     {
-        endPoints.Clear();
         lock (_lock)
         {
-            var torrent = Record(infoHash, peerId, endPoint, left, evt);
-            foreach (var (_, entry) in Choose(torrent, peerId, numWant)) endPoints.Add(entry.EndPoint);
-            return Count(torrent);
+            var torrent = Record(infoHash, peerId, where, left, evt);
+            var written = 0;
+            var size = family == AddressFamily.InterNetworkV6 ? CompactPeers.IPv6Size : CompactPeers.IPv4Size;
+            foreach (var index in Choose(torrent, peerId, numWant))
+            {
+                ref readonly var peer = ref torrent.Peers[index];
+                if (!peer.IsOf(family)) continue;
+                if (written + size > compact.Length) break;
+                written += peer.WriteCompact(compact[written..]);
+            }
+            return (torrent.Seeders, torrent.Count - torrent.Seeders, written);
         }
     }
 
-    private Torrent Record(InfoHash infoHash, PeerId peerId, IPEndPoint endPoint, long left, AnnounceEvent evt)
+    private Torrent Record(InfoHash infoHash, ReadOnlySpan<byte> peerId, in PeerAddress where, long left, AnnounceEvent evt)
     {
-        var now = time.GetUtcNow();
+        var now = time.GetUtcNow().UtcTicks;
         if (!_torrents.TryGetValue(infoHash, out var torrent)) _torrents[infoHash] = torrent = new Torrent();
         Expire(torrent, now);
+        var index = torrent.IndexOf(peerId);
         if (evt == AnnounceEvent.Stopped)
         {
-            if (torrent.Peers.Remove(peerId, out var gone)) torrent.Forget(gone);
+            if (index >= 0) torrent.RemoveAt(index);
             return torrent;
         }
-        var known = torrent.Peers.TryGetValue(peerId, out var entry);
         // Count a finished download once: the completed event, or a known leecher now reporting left = 0.
-        if (evt == AnnounceEvent.Completed && (!known || entry!.Left > 0)) torrent.Completed++;
-        else if (known && entry!.Left > 0 && left == 0) torrent.Completed++;
-        if (known)
+        if (evt == AnnounceEvent.Completed && (index < 0 || torrent.Peers[index].Left > 0)) torrent.Completed++;
+        else if (index >= 0 && torrent.Peers[index].Left > 0 && left == 0) torrent.Completed++;
+        if (index < 0)
         {
-            // A re-announce updates the entry in place: no allocation for the common case.
-            torrent.Forget(entry!);
-            if (!entry!.EndPoint.Equals(endPoint)) entry.EndPoint = endPoint;
-            entry.Left = left;
-            entry.Seen = now;
-            entry.Paused = evt == AnnounceEvent.Paused;   // BEP 21: in every announce while a partial seed
-            torrent.Remember(entry);
+            if (torrent.Count == torrent.Peers.Length) Array.Resize(ref torrent.Peers, 2 * torrent.Count);
+            index = torrent.Count++;
+            peerId.CopyTo(torrent.Peers[index].Id);
         }
         else
         {
-            torrent.Remember(torrent.Peers[peerId] = new Entry(endPoint, left, now) { Paused = evt == AnnounceEvent.Paused });
+            torrent.Forget(torrent.Peers[index]); // a re-announce updates its slot in place
         }
+        ref var peer = ref torrent.Peers[index];
+        where.CopyTo(ref peer);
+        peer.Left = left;
+        peer.Seen = now;
+        peer.Paused = evt == AnnounceEvent.Paused;   // BEP 21: in every announce while a partial seed
+        torrent.Remember(peer);
         return torrent;
     }
 
-    // Up to numWant peers other than the asker: the first numWant of a partial Fisher-Yates shuffle (each subset
-    // equally likely), or the first numWant in insertion order. The list is per thread and reused.
-    private List<KeyValuePair<PeerId, Entry>> Choose(Torrent torrent, PeerId asker, int numWant)
+    // Up to numWant indices of peers other than the asker: the first numWant of a partial Fisher-Yates shuffle (each
+    // subset equally likely), or the first numWant in the order they first announced.
+    private ReadOnlySpan<int> Choose(Torrent torrent, ReadOnlySpan<byte> asker, int numWant)
     {
-        var candidates = t_candidates ??= [];
-        candidates.Clear();
-        foreach (var pair in torrent.Peers)
-            if (!pair.Key.Equals(asker)) candidates.Add(pair);
-        var count = Math.Min(Math.Max(0, numWant), candidates.Count);
+        if (t_order is null || t_order.Length < torrent.Count) t_order = new int[Math.Max(64, torrent.Count)];
+        var order = t_order;
+        var candidates = 0;
+        for (var i = 0; i < torrent.Count; i++)
+            if (!torrent.Peers[i].IsPeer(asker)) order[candidates++] = i;
+        var count = Math.Min(Math.Max(0, numWant), candidates);
         if (shufflePeers)
         {
             for (var i = 0; i < count; i++)
             {
-                var j = Random.Shared.Next(i, candidates.Count);
-                (candidates[i], candidates[j]) = (candidates[j], candidates[i]);
+                var j = Random.Shared.Next(i, candidates);
+                (order[i], order[j]) = (order[j], order[i]);
             }
         }
-        candidates.RemoveRange(count, candidates.Count - count);
-        return candidates;
+        return order.AsSpan(0, count);
     }
-
-    [ThreadStatic] private static List<KeyValuePair<PeerId, Entry>>? t_candidates;
 
     /// <summary>Seeders, leechers, completed downloads and (BEP 21) the leechers still downloading, of one torrent
     /// (zeros when unknown).</summary>
@@ -133,9 +155,9 @@ internal sealed class TrackedSwarm(TimeSpan interval, TimeProvider time, bool sh
         lock (_lock)
         {
             if (!_torrents.TryGetValue(infoHash, out var torrent)) return new ScrapeResult(0, 0, 0, 0);
-            Expire(torrent, time.GetUtcNow());
-            var (seeders, leechers) = Count(torrent);
-            return new ScrapeResult(seeders, leechers, torrent.Completed, leechers - torrent.PartialSeeds);
+            Expire(torrent, time.GetUtcNow().UtcTicks);
+            var leechers = torrent.Count - torrent.Seeders;
+            return new ScrapeResult(torrent.Seeders, leechers, torrent.Completed, leechers - torrent.PartialSeeds);
         }
     }
 
@@ -150,19 +172,30 @@ internal sealed class TrackedSwarm(TimeSpan interval, TimeProvider time, bool sh
         lock (_lock)
         {
             if (!_torrents.TryGetValue(infoHash, out var torrent)) return new SwarmSnapshot(infoHash, 0, 0, 0, []);
-            Expire(torrent, time.GetUtcNow());
-            var (seeders, leechers) = Count(torrent);
-            var peers = torrent.Peers.Select(p => new SwarmPeer(p.Key, p.Value.EndPoint, p.Value.Left)).ToArray();
-            return new SwarmSnapshot(infoHash, seeders, leechers, torrent.Completed, peers);
+            Expire(torrent, time.GetUtcNow().UtcTicks);
+            var peers = new SwarmPeer[torrent.Count];
+            for (var i = 0; i < torrent.Count; i++)
+                peers[i] = new SwarmPeer(torrent.Peers[i].ToPeerId(), torrent.Peers[i].ToEndPoint(), torrent.Peers[i].Left);
+            return new SwarmSnapshot(infoHash, torrent.Seeders, torrent.Count - torrent.Seeders, torrent.Completed, peers);
         }
     }
 
-    // Removing while enumerating a Dictionary is allowed (since .NET Core 3.0), so this walk allocates nothing.
-    private void Expire(Torrent torrent, DateTimeOffset now)
+    // One pass that keeps the live peers in order: nothing allocated, and nothing moved while no one expired.
+    private void Expire(Torrent torrent, long now)
     {
-        foreach (var (peerId, entry) in torrent.Peers)
-            if (now - entry.Seen > _expiry && torrent.Peers.Remove(peerId)) torrent.Forget(entry);
+        var kept = 0;
+        for (var i = 0; i < torrent.Count; i++)
+        {
+            if (now - torrent.Peers[i].Seen > _expiryTicks)
+            {
+                torrent.Forget(torrent.Peers[i]);
+                continue;
+            }
+            if (kept != i) torrent.Peers[kept] = torrent.Peers[i];
+            kept++;
+        }
+        if (kept == torrent.Count) return;
+        Array.Clear(torrent.Peers, kept, torrent.Count - kept);
+        torrent.Count = kept;
     }
-
-    private static (int Seeders, int Leechers) Count(Torrent torrent) => (torrent.Seeders, torrent.Peers.Count - torrent.Seeders);
 }

@@ -12,17 +12,27 @@ internal sealed class TrackerQuery
 {
     private readonly Dictionary<string, List<byte[]>> _values = new(StringComparer.Ordinal);
 
-    /// <summary>Parses <c>a=1&amp;b=%41</c> (with or without the leading '?').</summary>
+    /// <summary>Parses <c>a=1&amp;b=%41</c> (with or without the leading '?'); characters outside ASCII count as
+    /// their UTF-8 bytes.</summary>
     /// <exception cref="TrackerException">A '%' not followed by two hex digits.</exception>
-    public static TrackerQuery Parse(string? raw)
+    public static TrackerQuery Parse(string? raw) => Parse(Encoding.UTF8.GetBytes(raw ?? ""));
+
+    /// <summary>Parses the raw bytes of a query string, as they came in the request line.</summary>
+    /// <exception cref="TrackerException">A '%' not followed by two hex digits; the message gives the byte.</exception>
+    public static TrackerQuery Parse(ReadOnlySpan<byte> raw)
     {
         var query = new TrackerQuery();
-        if (string.IsNullOrEmpty(raw)) return query;
-        foreach (var pair in raw.TrimStart('?').Split('&', StringSplitOptions.RemoveEmptyEntries))
+        if (!raw.IsEmpty && raw[0] == '?') raw = raw[1..];
+        var offset = 0;
+        foreach (var range in raw.Split((byte)'&'))
         {
-            var equals = pair.IndexOf('=');
-            var key = Encoding.UTF8.GetString(Decode(equals < 0 ? pair : pair[..equals], "a parameter name"));
-            var value = equals < 0 ? [] : Decode(pair[(equals + 1)..], key);
+            var pair = raw[range];
+            var start = offset;
+            offset += pair.Length + 1;
+            if (pair.IsEmpty) continue;
+            var equals = pair.IndexOf((byte)'=');
+            var key = Encoding.UTF8.GetString(Decode(equals < 0 ? pair : pair[..equals], start, "a parameter name"));
+            var value = equals < 0 ? [] : Decode(pair[(equals + 1)..], start + equals + 1, key);
             if (!query._values.TryGetValue(key, out var list)) query._values[key] = list = [];
             list.Add(value);
         }
@@ -48,28 +58,33 @@ internal sealed class TrackerQuery
         return value;
     }
 
-    private static byte[] Decode(string text, string what)
+    // Percent-decoding (RFC 3986 section 2.1), with '+' as a space byte; every other byte stands for itself
+    // (sloppy clients send unescaped non-ASCII as its raw UTF-8 bytes, which are kept).
+    private static byte[] Decode(ReadOnlySpan<byte> text, int offset, string what)
     {
-        var bytes = new List<byte>(text.Length);
+        var bytes = new byte[text.Length];
+        var length = 0;
         for (var i = 0; i < text.Length; i++)
         {
             if (text[i] == '+')
             {
-                bytes.Add((byte)' ');   // HTML forms: '+' is a space
+                bytes[length++] = (byte)' ';   // HTML forms: '+' is a space
                 continue;
             }
             if (text[i] != '%')
             {
-                // Unescaped non-ASCII characters are sent by sloppy clients; keep their UTF-8 bytes.
-                if (text[i] < 0x80) bytes.Add((byte)text[i]);
-                else bytes.AddRange(Encoding.UTF8.GetBytes(text[i].ToString()));
+                bytes[length++] = text[i];
                 continue;
             }
-            if (i + 2 >= text.Length || !byte.TryParse(text.AsSpan(i + 1, 2), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out var b))
-                throw new TrackerException($"malformed percent-encoding in {what} at character {i}");
-            bytes.Add(b);
+            if (i + 2 >= text.Length || !IsHex(text[i + 1]) || !IsHex(text[i + 2]))
+                throw new TrackerException($"malformed percent-encoding in {what} at character {offset + i}");
+            bytes[length++] = (byte)(HexValue(text[i + 1]) << 4 | HexValue(text[i + 2]));
             i += 2;
         }
-        return [.. bytes];
+        return bytes.AsSpan(0, length).ToArray();
     }
+
+    private static bool IsHex(byte b) => char.IsAsciiHexDigit((char)b);
+
+    private static int HexValue(byte b) => b <= '9' ? b - '0' : (b | 0x20) - 'a' + 10;
 }

@@ -1,29 +1,27 @@
 using System.Net;
 using System.Net.Sockets;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Hosting;
 using TorrentLab.Metainfo;
 
 namespace TorrentLab.Tracker.Server;
 
-/// <summary>An in-memory BitTorrent tracker: HTTP announce and scrape on Kestrel, and BEP 15 UDP on the same port.</summary>
+/// <summary>An in-memory BitTorrent tracker: HTTP announce and scrape, and BEP 15 UDP on the same port.</summary>
 /// <remarks>Start with <see cref="StartAsync"/>; stop with <see cref="DisposeAsync"/>. Port 0 picks a free port
 /// that is free for both TCP and UDP.</remarks>
 public sealed class TrackerServer : IAsyncDisposable
 {
     private const int PortAttempts = 20; // port 0: a free UDP port may be taken for TCP; try another, a bounded number of times
 
-    private readonly WebApplication _web;
+    private readonly HttpTrackerListener _http;
     private readonly Socket _udp;
     private readonly CancellationTokenSource _stopping = new();
     private readonly TrackedSwarm _swarm;
+    private Task _httpLoop = Task.CompletedTask;
     private Task _udpLoop = Task.CompletedTask;
 
-    private TrackerServer(WebApplication web, Socket udp, TrackedSwarm swarm, TrackerServerOptions options)
+    private TrackerServer(HttpTrackerListener http, Socket udp, TrackedSwarm swarm, TrackerServerOptions options, TrackerFaults faults)
     {
-        _web = web;
+        Faults = faults;
+        _http = http;
         _udp = udp;
         _swarm = swarm;
         Options = options;
@@ -37,7 +35,7 @@ public sealed class TrackerServer : IAsyncDisposable
     public int Port { get; }
 
     /// <summary>The faults to play on the next or every request (tests script tracker misbehaviour with it).</summary>
-    public TrackerFaults Faults { get; } = new();
+    public TrackerFaults Faults { get; }
 
     /// <summary><c>http://HOST:PORT/announce</c>.</summary>
     public string HttpAnnounceUrl => $"http://{HostText}:{Port}/announce";
@@ -58,61 +56,44 @@ public sealed class TrackerServer : IAsyncDisposable
 
     /// <summary>Binds HTTP and UDP on <see cref="TrackerServerOptions.Host"/> and starts answering.</summary>
     /// <exception cref="IOException">The port is taken (for a fixed port), or no free port was found.</exception>
-    public static async Task<TrackerServer> StartAsync(TrackerServerOptions options, CancellationToken ct = default)
+    public static Task<TrackerServer> StartAsync(TrackerServerOptions options, CancellationToken ct = default)
     {
+        ct.ThrowIfCancellationRequested();
         for (var attempt = 1; ; attempt++)
         {
             var udp = new Socket(options.Host.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
+            var tcp = new Socket(options.Host.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
             try
             {
                 udp.Bind(new IPEndPoint(options.Host, options.Port));
                 var port = ((IPEndPoint)udp.LocalEndPoint!).Port;
-                var swarm = new TrackedSwarm(options.Interval, options.Time, options.ShufflePeers);
-                var web = BuildWeb(options, port);
-                var server = new TrackerServer(web, udp, swarm, options);
-                var http = new HttpTrackerEndpoint(options, swarm, server.Faults);
-                web.Run(http.HandleAsync);
-                try
-                {
-                    await web.StartAsync(ct).ConfigureAwait(false);
-                }
-                catch (IOException) when (options.Port == 0 && attempt < PortAttempts)
-                {
-                    await web.DisposeAsync().ConfigureAwait(false);
-                    udp.Dispose();
-                    continue; // the TCP side of this port number is taken; pick another number
-                }
-                catch
-                {
-                    await web.DisposeAsync().ConfigureAwait(false);
-                    throw;
-                }
-                var endpoint = new UdpTrackerEndpoint(udp, options, swarm, server.Faults);
-                server._udpLoop = endpoint.RunAsync(Environment.ProcessorCount, server._stopping.Token); // a receive loop per core
-                return server;
+                // Only the TCP side may be rebound while its old connections linger in TIME_WAIT (SO_REUSEADDR does not
+                // let two listeners share a TCP port on Linux; on UDP it would, so the UDP socket does not set it).
+                tcp.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
+                tcp.Bind(new IPEndPoint(options.Host, port));
+            }
+            catch (SocketException e) when (e.SocketErrorCode == SocketError.AddressAlreadyInUse)
+            {
+                udp.Dispose();
+                tcp.Dispose();
+                if (options.Port == 0 && attempt < PortAttempts) continue; // the TCP side of this number is taken: another
+                throw new IOException($"cannot listen on {options.Host} port {options.Port}: {e.Message}", e);
             }
             catch
             {
                 udp.Dispose();
+                tcp.Dispose();
                 throw;
             }
+            var swarm = new TrackedSwarm(options.Interval, options.Time, options.ShufflePeers);
+            var faults = new TrackerFaults();
+            var http = new HttpTrackerListener(tcp, new HttpTrackerEndpoint(options, swarm, faults), options);
+            var server = new TrackerServer(http, udp, swarm, options, faults);
+            server._httpLoop = http.RunAsync(server._stopping.Token);
+            var endpoint = new UdpTrackerEndpoint(udp, options, swarm, faults);
+            server._udpLoop = endpoint.RunAsync(Environment.ProcessorCount, server._stopping.Token); // a receive loop per core
+            return Task.FromResult(server);
         }
-    }
-
-    // Kestrel only: no configuration files, no logging providers, no console lifetime messages.
-    private static WebApplication BuildWeb(TrackerServerOptions options, int port)
-    {
-        var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
-        builder.WebHost.UseKestrelCore().ConfigureKestrel(kestrel =>
-        {
-            // Tracker clients are not browsers: libtorrent's "Host: ::1:PORT" is repaired, not refused (HostHeaderRepair.cs).
-            kestrel.Listen(options.Host, port, listen => listen.Use(HostHeaderRepair.Middleware));
-            kestrel.AddServerHeader = false;
-        });
-        builder.Services.Configure<HostOptions>(host => host.ShutdownTimeout = TimeSpan.FromSeconds(2));
-        // The embedding program owns Ctrl-C and SIGTERM (the CLI cancels its token; tests dispose the server).
-        builder.Services.AddSingleton<IHostLifetime, EmbeddedLifetime>();
-        return builder.Build();
     }
 
     /// <summary>Stops HTTP and UDP and releases the port.</summary>
@@ -120,28 +101,14 @@ public sealed class TrackerServer : IAsyncDisposable
     {
         if (_stopping.IsCancellationRequested) return;
         await _stopping.CancelAsync().ConfigureAwait(false);
+        await _http.DisposeAsync().ConfigureAwait(false);
+        _udp.Dispose();
         try
         {
-            await _web.StopAsync(CancellationToken.None).ConfigureAwait(false);
+            await Task.WhenAll(_httpLoop, _udpLoop).ConfigureAwait(false);
         }
-        finally
-        {
-            await _web.DisposeAsync().ConfigureAwait(false);
-            _udp.Dispose();
-            try
-            {
-                await _udpLoop.ConfigureAwait(false);
-            }
-            catch (OperationCanceledException) { } // the loop ends by cancellation
-            catch (ObjectDisposedException) { } // or by its socket closing under it
-            _stopping.Dispose();
-        }
-    }
-
-    /// <summary>A host lifetime that leaves process signals alone: the server stops when disposed, not on Ctrl-C.</summary>
-    private sealed class EmbeddedLifetime : IHostLifetime
-    {
-        public Task WaitForStartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
-        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+        catch (OperationCanceledException) { } // the loops end by cancellation
+        catch (ObjectDisposedException) { } // or by their sockets closing under them
+        _stopping.Dispose();
     }
 }

@@ -34,6 +34,13 @@ public sealed record TrackerServerOptions
     /// (the lab, whose seed decides that order, so a seeded run lists the same peers in the same order).</summary>
     public bool ShufflePeers { get; init; } = true;
 
+    /// <summary>Most HTTP connections open at once; one more is answered 503 and closed.</summary>
+    public int HttpMaxConnections { get; init; } = 1024;
+
+    /// <summary>An HTTP connection that neither sends nor is sent anything for this long is closed (a keep-alive
+    /// client reconnects; announces come minutes apart).</summary>
+    public TimeSpan HttpIdleTimeout { get; init; } = TimeSpan.FromMinutes(2);
+
     /// <summary>The clock used for peer expiry; tests pass their own to expire peers without waiting.</summary>
     public TimeProvider Time { get; init; } = TimeProvider.System;
 }

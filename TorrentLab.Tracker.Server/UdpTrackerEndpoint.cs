@@ -10,7 +10,7 @@ namespace TorrentLab.Tracker.Server;
 /// <summary>Serves BEP 15 connect, announce and scrape on one UDP socket.</summary>
 /// <remarks>One receive loop per core, each on its own thread, blocking in <c>recvfrom</c> on the shared socket (the
 /// kernel hands each datagram to one of them) and answering before the next receive, with its own buffers and
-/// address: an announce allocates only the keys the swarm stores. Measured in BENCHMARKS.md ("The tracker at
+/// address: an announce writes the chosen peers straight from the swarm's table into the answer. Measured in BENCHMARKS.md ("The tracker at
 /// opentracker's rate").</remarks>
 internal sealed class UdpTrackerEndpoint(Socket socket, TrackerServerOptions options, TrackedSwarm swarm, TrackerFaults faults)
 {
@@ -33,7 +33,6 @@ internal sealed class UdpTrackerEndpoint(Socket socket, TrackerServerOptions opt
     {
         var request = new byte[MaxDatagram];
         var answer = new byte[MaxDatagram];
-        var peers = new List<IPEndPoint>();
         var client = new SocketAddress(socket.AddressFamily, SocketAddress.GetMaximumAddressSize(socket.AddressFamily));
         while (!ct.IsCancellationRequested)
         {
@@ -50,14 +49,14 @@ internal sealed class UdpTrackerEndpoint(Socket socket, TrackerServerOptions opt
             {
                 return; // the server is stopping: closing the socket ends the blocked receive
             }
-            var (length, delay) = Handle(request.AsSpan(0, received), client, answer, peers);
+            var (length, delay) = Handle(request.AsSpan(0, received), client, answer);
             if (length == 0) continue;
             if (delay > TimeSpan.Zero) _ = SendLaterAsync(answer[..length], ToEndPoint(client), delay, ct);
             else Send(answer.AsSpan(0, length), client);
         }
     }
 
-    private (int Length, TimeSpan Delay) Handle(ReadOnlySpan<byte> datagram, SocketAddress client, Span<byte> answer, List<IPEndPoint> peers)
+    private (int Length, TimeSpan Delay) Handle(ReadOnlySpan<byte> datagram, SocketAddress client, Span<byte> answer)
     {
         // BEP 15: requests shorter than the 16-byte header cannot carry a transaction id; they are dropped.
         if (!UdpTrackerMessages.TryReadRequestHeader(datagram, out var connectionId, out var action, out var transactionId))
@@ -80,7 +79,7 @@ internal sealed class UdpTrackerEndpoint(Socket socket, TrackerServerOptions opt
                 TrackerFault.GarbageBencode => Garbage(answer, transactionId),
                 _ => action switch
                 {
-                    UdpTrackerMessages.ActionAnnounce => Announce(datagram, client, fault, answer, peers),
+                    UdpTrackerMessages.ActionAnnounce => Announce(datagram, client, fault, answer),
                     UdpTrackerMessages.ActionScrape => Scrape(datagram, transactionId, client, answer),
                     _ => throw new TrackerException($"unknown action {action}"),
                 },
@@ -95,22 +94,26 @@ internal sealed class UdpTrackerEndpoint(Socket socket, TrackerServerOptions opt
         }
     }
 
-    private int Announce(ReadOnlySpan<byte> datagram, SocketAddress client, TrackerFault fault, Span<byte> answer, List<IPEndPoint> peers)
+    private int Announce(ReadOnlySpan<byte> datagram, SocketAddress client, TrackerFault fault, Span<byte> answer)
     {
         var request = UdpTrackerMessages.ReadAnnounceRequest(datagram);
         if (options.AllowedInfoHashes is { } allowed && !allowed.Contains(request.InfoHash))
             throw new TrackerException($"unknown info_hash {request.InfoHash.Hex}: this tracker does not track that torrent");
         if (request.Port == 0) throw new TrackerException("port must be between 1 and 65535, got 0");
         // BEP 15: ip 0 means "use the sender's address"; TorrentLab always uses the sender's address.
-        var endPoint = new IPEndPoint(HttpTrackerEndpoint.Normalize(ToEndPoint(client).Address), request.Port);
+        var where = new PeerAddress(AddressBytes(client), request.Port);
         var numWant = request.NumWant < 0 ? 50 : Math.Min(request.NumWant, options.MaxPeersPerAnswer);
-        var (seeders, leechers) = swarm.Announce(request.InfoHash, request.PeerId, endPoint, request.Left, request.Event, numWant, peers);
-        if (fault == TrackerFault.EmptyPeerList) peers.Clear();
-        options.Log?.Invoke($"announce udp {endPoint} {request.InfoHash.Hex} event={HttpTrackerEndpoint.Name(request.Event)} left={request.Left} -> {peers.Count} peer(s), {seeders} seeder(s), {leechers} leecher(s)");
-        var length = UdpTrackerMessages.WriteAnnounceResponse(answer, request.TransactionId, (int)options.Interval.TotalSeconds,
-            leechers, seeders, peers, socket.AddressFamily);
+        var header = UdpTrackerMessages.AnnounceResponseHeaderSize;
+        // TrackerFault.EmptyPeerList: the swarm is updated, and no peer is written after the header.
+        var peersRoom = fault == TrackerFault.EmptyPeerList ? Span<byte>.Empty : answer[header..^3];
+        var (seeders, leechers, written) = swarm.Announce(request.InfoHash, request.PeerId.Bytes, where, request.Left, request.Event,
+            numWant, peersRoom, socket.AddressFamily);
+        options.Log?.Invoke($"announce udp {where.ToEndPoint()} {request.InfoHash.Hex} event={HttpTrackerEndpoint.Name(request.Event)} " +
+            $"left={request.Left} -> {written / (socket.AddressFamily == AddressFamily.InterNetworkV6 ? CompactPeers.IPv6Size : CompactPeers.IPv4Size)} peer(s), {seeders} seeder(s), {leechers} leecher(s)");
+        UdpTrackerMessages.WriteAnnounceResponse(answer, request.TransactionId, (int)options.Interval.TotalSeconds, leechers, seeders, [], socket.AddressFamily);
+        var length = header + written;
         if (fault != TrackerFault.TruncatedCompactPeers) return length;
-        answer[length] = 0x7F; // three bytes of a fourth IPv4 record: not a multiple of 6
+        answer[length] = 0x7F; // three bytes of a fourth IPv4 record: not a multiple of 6 (room for them was kept above)
         answer[length + 1] = answer[length + 2] = 0;
         return length + 3;
     }

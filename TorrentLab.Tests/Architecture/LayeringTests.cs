@@ -102,6 +102,26 @@ public sealed class LayeringTests
         Assert.DoesNotContain("FrameworkReference", project);
     }
 
+    [Fact]
+    public void TheTrackerServerNeedsNoWebFramework()
+    {
+        // The tracker speaks its HTTP itself, so the small tracker executable carries no web server (issue 37).
+        var web = IlDependencies.AssembliesReferencedBy(Assemblies["TorrentLab.Tracker.Server"].Location)
+            .Where(name => name.StartsWith("Microsoft.AspNetCore", StringComparison.Ordinal) || name.StartsWith("Microsoft.Extensions", StringComparison.Ordinal))
+            .Order().ToArray();
+        Assert.True(web.Length == 0, $"the tracker server references {string.Join(", ", web)}");
+        var project = File.ReadAllText(Path.Combine(TestPaths.RepoRoot, "TorrentLab.Tracker.Server", "TorrentLab.Tracker.Server.csproj"));
+        Assert.DoesNotContain("FrameworkReference", project);
+    }
+
+    [Fact]
+    public void TheTrackerExecutableUsesOnlyTheLibraryAndTheTrackerServer()
+    {
+        var path = Path.Combine(AppContext.BaseDirectory, "torrentlab-tracker.dll"); // referenced by the tests, so copied here
+        var used = IlDependencies.AssembliesReferencedBy(path).Where(name => name.StartsWith("TorrentLab", StringComparison.Ordinal)).Order();
+        Assert.Equal(["TorrentLab", "TorrentLab.Tracker.Server"], used);
+    }
+
     [Theory]
     [InlineData("TorrentLab")]
     [InlineData("TorrentLab.Tracker.Server")]

@@ -5,7 +5,10 @@
 #
 #   bench/tracker/run.sh                     # 3 rounds of 5 s per server and transport
 #   ROUNDS=5 SECONDS_EACH=10 bench/tracker/run.sh
-#   TL=/path/to/TorrentLab.Cli bench/tracker/run.sh   # a build of ours instead of publishing one (Native AOT)
+#   TRACKER=/path/to/torrentlab-tracker bench/tracker/run.sh   # a build of ours instead of publishing one
+#   TL=/path/to/TorrentLab.Cli bench/tracker/run.sh   # `torrentlab tracker` (the whole CLI) instead of the small one
+#
+# By default the small tracker executable (TorrentLab.Tracker.Host, Native AOT) is published and measured.
 #
 # Knobs: HASHES (1000 torrents) and PEERS (20000, so 20 per torrent and full 19-20-peer answers), WINDOW (UDP requests
 # in flight, 128: more overflows the servers' default 208 KiB receive queue and measures losses, not answers),
@@ -20,9 +23,14 @@ cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 
 trap cleanup EXIT
 
 gcc -O2 -Wall -o "$work/trackerload" "$repo/bench/tracker/trackerload.c"
-if [[ -z "${TL:-}" ]]; then
-  dotnet publish -c Release -r linux-x64 "$repo/TorrentLab.Cli" -o "$work/aot" -v q -nologo >/dev/null
-  TL="$work/aot/TorrentLab.Cli"
+if [[ -n "${TL:-}" ]]; then
+  ours=("$TL" tracker)
+else
+  if [[ -z "${TRACKER:-}" ]]; then
+    dotnet publish -c Release -r linux-x64 "$repo/TorrentLab.Tracker.Host" -o "$work/aot" -v q -nologo >/dev/null
+    TRACKER="$work/aot/torrentlab-tracker"
+  fi
+  ours=("$TRACKER")
 fi
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
@@ -35,7 +43,7 @@ ot_port=$(free_port)
 opentracker -i 127.0.0.1 -p "$ot_port" -P "$ot_port" -d "$work/ot" -w /whitelist.txt > "$work/ot.log" 2>&1 &
 pids+=($!); ot_pid=$!
 tl_port=$(free_port)
-"$TL" tracker --host 127.0.0.1 --port "$tl_port" --quiet > "$work/tl.log" 2>&1 &
+"${ours[@]}" --host 127.0.0.1 --port "$tl_port" --quiet > "$work/tl.log" 2>&1 &
 pids+=($!); tl_pid=$!
 wait_listening "$ot_port"; wait_listening "$tl_port"
 
@@ -58,6 +66,7 @@ measure() {
 
 echo "# $(date -u +%FT%TZ) $(uptime | sed 's/.*load/load/')"
 echo "# $hashes torrents, $peers peers, UDP window $window, $conns HTTP connections, $seconds s each, $rounds rounds"
+echo "# ours: ${ours[*]}; idle RSS: torrentlab $(rss_mib "$tl_pid") MiB, opentracker $(rss_mib "$ot_pid") MiB"
 # Warm-up (JIT, swarm tables filled): not reported.
 "$work/trackerload" udp 127.0.0.1 "$tl_port" 2 "$hashes" "$peers" "$window" >/dev/null
 "$work/trackerload" udp 127.0.0.1 "$ot_port" 2 "$hashes" "$peers" "$window" >/dev/null

@@ -81,4 +81,54 @@ public class TrackedSwarmTests
         swarm.Announce(BinaryHash, Peer('b'), Here, 10, AnnounceEvent.Stopped, 50);
         Assert.Equal(new ScrapeResult(Seeders: 1, Leechers: 2, Completed: 0, Downloaders: 2), swarm.Scrape(BinaryHash));
     }
+
+    [Fact]
+    public void Announce_Compact_WritesOnlyTheOtherPeersOfTheAskedFamily()
+    {
+        var swarm = new TrackedSwarm(TimeSpan.FromMinutes(1), TimeProvider.System);
+        swarm.Announce(BinaryHash, Peer('a'), new IPEndPoint(IPAddress.Parse("10.1.2.3"), 7001), 10, AnnounceEvent.Started, 50);
+        swarm.Announce(BinaryHash, Peer('b'), new IPEndPoint(IPAddress.IPv6Loopback, 7002), 10, AnnounceEvent.Started, 50);
+        var room = new byte[100];
+
+        var (seeders, leechers, written) = swarm.Announce(BinaryHash, Peer('c').Bytes, PeerAddress.Of(Here), 0, AnnounceEvent.Started,
+            50, room, System.Net.Sockets.AddressFamily.InterNetwork);
+
+        Assert.Equal((1, 2), (seeders, leechers));
+        Assert.Equal("0a0102031b59", Convert.ToHexStringLower(room, 0, written)); // 10.1.2.3:7001; ::1 and the asker left out
+    }
+
+    [Fact]
+    public void Announce_Compact_WritesAsManyEntriesAsFit()
+    {
+        var swarm = new TrackedSwarm(TimeSpan.FromMinutes(1), TimeProvider.System);
+        foreach (var c in "abc") swarm.Announce(BinaryHash, Peer(c), Here, 10, AnnounceEvent.Started, 50);
+        var (_, _, written) = swarm.Announce(BinaryHash, Peer('z').Bytes, PeerAddress.Of(Here), 10, AnnounceEvent.Started,
+            50, new byte[13], System.Net.Sockets.AddressFamily.InterNetwork);
+        Assert.Equal(12, written); // two 6-byte entries; the third does not fit in 13 bytes
+    }
+
+    [Fact]
+    public void Announce_IPv4MappedAddress_IsListedAsIPv4()
+    {
+        var swarm = new TrackedSwarm(TimeSpan.FromMinutes(1), TimeProvider.System);
+        swarm.Announce(BinaryHash, Peer('a'), new IPEndPoint(IPAddress.Parse("::ffff:10.1.2.3"), 7001), 10, AnnounceEvent.Started, 50);
+        Assert.Equal("10.1.2.3:7001", Assert.Single(swarm.Snapshot(BinaryHash).Peers).EndPoint.ToString());
+    }
+
+    [Fact]
+    public void Announce_ExpiredPeersLeave_TheOthersKeepTheirOrder()
+    {
+        var time = new ManualTime();
+        var swarm = new TrackedSwarm(TimeSpan.FromMinutes(1), time, shufflePeers: false);
+        foreach (var c in "abcd") swarm.Announce(BinaryHash, Peer(c), Here, 10, AnnounceEvent.Started, 50);
+        time.Now += TimeSpan.FromMinutes(1);
+        swarm.Announce(BinaryHash, Peer('d'), Here, 10, AnnounceEvent.None, 50);
+        swarm.Announce(BinaryHash, Peer('b'), Here, 0, AnnounceEvent.Completed, 50);
+        time.Now += TimeSpan.FromMinutes(1.5);   // a and c silent for 2.5 intervals, b and d for 1.5
+
+        var listed = swarm.Announce(BinaryHash, Peer('z'), Here, 10, AnnounceEvent.Started, 50).Peers;
+
+        Assert.Equal([Peer('b'), Peer('d')], listed.Select(p => p.PeerId));
+        Assert.Equal(new ScrapeResult(Seeders: 1, Leechers: 2, Completed: 1, Downloaders: 2), swarm.Scrape(BinaryHash));
+    }
 }

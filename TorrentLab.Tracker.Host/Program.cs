@@ -1,0 +1,3 @@
+using TorrentLab.Tracker.Host;
+
+return await TrackerHost.RunAsync(args).ConfigureAwait(false);

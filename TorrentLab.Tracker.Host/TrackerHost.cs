@@ -1,0 +1,135 @@
+using System.Net;
+using System.Runtime.InteropServices;
+using TorrentLab.Metainfo;
+using TorrentLab.Tracker.Server;
+
+namespace TorrentLab.Tracker.Host;
+
+/// <summary><c>torrentlab-tracker [--host 127.0.0.1] [--port 6969] [--interval 1800] [--allow FILE]... [--quiet]</c>:
+/// the tracker of <c>torrentlab tracker</c>, alone in a small native executable, until SIGINT or SIGTERM.</summary>
+/// <remarks>The same options and output as <c>torrentlab tracker</c>; the arguments are read by hand, as a command-line
+/// library would double the executable for five options.</remarks>
+internal static class TrackerHost
+{
+    private const int Ok = 0, Usage = 2, BadInput = 3, Io = 4; // the CLI's exit codes for the same outcomes
+
+    private const string Help = """
+        torrentlab-tracker: a BitTorrent tracker (HTTP /announce and /scrape, UDP BEP 15) until Ctrl-C or SIGTERM.
+          --host ADDRESS   address to listen on (default 127.0.0.1)
+          --port N         port for HTTP and UDP, 0 picks a free one (default 6969)
+          --interval S     announce interval in seconds sent to clients (default 1800)
+          --allow FILE     track only this torrent (repeat for several)
+          --quiet          print no line per announce, scrape or rejected request
+        """;
+
+    public static async Task<int> RunAsync(string[] args)
+    {
+        TrackerServerOptions options;
+        try
+        {
+            if (args is ["--help" or "-h"])
+            {
+                Console.Out.WriteLine(Help);
+                return Ok;
+            }
+            options = Parse(args);
+        }
+        catch (ArgumentException e)
+        {
+            Console.Error.WriteLine($"error: {e.Message}");
+            Console.Error.WriteLine(Help);
+            return Usage;
+        }
+        catch (Exception e) when (e is TorrentLabException or IOException or UnauthorizedAccessException)
+        {
+            Console.Error.WriteLine($"error: {e.Message}");
+            return BadInput;
+        }
+
+        using var stop = new CancellationTokenSource();
+        using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
+        using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
+        TrackerServer server;
+        try
+        {
+            server = await TrackerServer.StartAsync(options, stop.Token).ConfigureAwait(false);
+        }
+        catch (IOException e)
+        {
+            Console.Error.WriteLine($"error: {e.Message}");
+            return Io;
+        }
+        await using (server.ConfigureAwait(false))
+        {
+            Console.Out.WriteLine($"tracker listening on {server.HttpAnnounceUrl} and {server.UdpAnnounceUrl}" +
+                (options.AllowedInfoHashes is { } allowed ? $" ({allowed.Count} torrent(s) allowed)" : ""));
+            try
+            {
+                await Task.Delay(Timeout.Infinite, stop.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                Console.Out.WriteLine("tracker stopped");
+            }
+        }
+        return Ok;
+
+        void Stop(PosixSignalContext context)
+        {
+            context.Cancel = true; // stop here, orderly, rather than by the default action
+            stop.Cancel();
+        }
+    }
+
+    /// <exception cref="ArgumentException">An unknown option or a value out of range, in words.</exception>
+    private static TrackerServerOptions Parse(string[] args)
+    {
+        var host = IPAddress.Loopback;
+        int port = 6969, interval = 1800;
+        var quiet = false;
+        HashSet<InfoHash>? allowed = null;
+        for (var i = 0; i < args.Length; i++)
+        {
+            switch (args[i])
+            {
+                case "--host":
+                    host = IPAddress.TryParse(Value(args, ref i), out var address) ? address
+                        : throw new ArgumentException($"--host must be an IP address, got '{args[i]}'");
+                    break;
+                case "--port":
+                    port = Number(args, ref i, 0, 65535);
+                    break;
+                case "--interval":
+                    interval = Number(args, ref i, 1, int.MaxValue);
+                    break;
+                case "--allow":
+                    (allowed ??= []).Add(Torrent.Load(Value(args, ref i)).InfoHash);
+                    break;
+                case "--quiet":
+                    quiet = true;
+                    break;
+                default:
+                    throw new ArgumentException($"unknown option '{args[i]}'");
+            }
+        }
+        return new TrackerServerOptions
+        {
+            Host = host,
+            Port = port,
+            Interval = TimeSpan.FromSeconds(interval),
+            AllowedInfoHashes = allowed,
+            Log = quiet ? null : line => Console.Out.WriteLine(line),
+        };
+    }
+
+    private static string Value(string[] args, ref int i) =>
+        ++i < args.Length ? args[i] : throw new ArgumentException($"{args[i - 1]} needs a value");
+
+    private static int Number(string[] args, ref int i, int min, int max)
+    {
+        var name = args[i];
+        var text = Value(args, ref i);
+        return int.TryParse(text, out var value) && value >= min && value <= max ? value
+            : throw new ArgumentException($"{name} must be between {min} and {max}, got '{text}'");
+    }
+}

@@ -1,0 +1,139 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+
+namespace TorrentLab.Tracker.Server;
+
+/// <summary>One HTTP/1.1 connection to the tracker: reads request heads, answers each from the
+/// <see cref="HttpTrackerEndpoint"/>, and keeps the connection for the next request until the client closes it, asks
+/// to close it, sends something the tracker refuses, or stays silent too long.</summary>
+/// <remarks>
+/// Requests are answered in order, one at a time (several sent at once, pipelined, are answered in turn). A connection
+/// owns a receive buffer that starts at 2 KiB and grows to at most <see cref="HttpRequestHead.MaxLength"/> for a long
+/// head, and an answer buffer sized to its largest answer; a keep-alive announce allocates neither again.
+/// </remarks>
+internal sealed class HttpTrackerConnection(Socket socket, HttpTrackerEndpoint endpoint, Action<string>? log)
+{
+    private const int InitialBuffer = 2 * 1024; // an announce's head is 300-600 bytes
+
+    private byte[] _received = new byte[InitialBuffer];
+    private byte[] _answer = new byte[InitialBuffer];
+    private long _lastActive = Environment.TickCount64;
+
+    /// <summary>When the connection last received or sent (<see cref="Environment.TickCount64"/>).</summary>
+    public long LastActive => Volatile.Read(ref _lastActive);
+
+    /// <summary>Closes the connection; a receive or send under way ends with an exception that ends the loop.</summary>
+    public void Close() => socket.Dispose();
+
+    /// <summary>Answers requests until the connection ends; never throws.</summary>
+    public async Task RunAsync(CancellationToken ct)
+    {
+        var filled = 0;
+        try
+        {
+            var remote = socket.RemoteEndPoint is IPEndPoint end ? end.Address : IPAddress.Loopback;
+            while (!ct.IsCancellationRequested)
+            {
+                HttpRequestHead head;
+                bool complete;
+                try
+                {
+                    complete = HttpRequestHead.TryRead(_received.AsSpan(0, filled), out head);
+                }
+                catch (HttpRequestHeadException e)
+                {
+                    log?.Invoke($"rejected http request from {remote}: {e.Message}");
+                    await SendAsync(e.StatusCode, Encoding.UTF8.GetBytes(e.Message), keepAlive: false, ct).ConfigureAwait(false);
+                    await LingerAsync(ct).ConfigureAwait(false);
+                    return;
+                }
+                if (!complete)
+                {
+                    if (filled == _received.Length) Array.Resize(ref _received, Math.Min(2 * _received.Length, HttpRequestHead.MaxLength));
+                    var read = await socket.ReceiveAsync(_received.AsMemory(filled), SocketFlags.None, ct).ConfigureAwait(false);
+                    if (read == 0) return; // the client closed its side
+                    filled += read;
+                    Volatile.Write(ref _lastActive, Environment.TickCount64);
+                    continue;
+                }
+                HttpAnswer answer;
+                try
+                {
+                    answer = endpoint.Answer(head.Target(_received), remote);
+                }
+                catch (Exception e) when (e is not OutOfMemoryException)
+                {
+                    // A bug of ours must not end the server's other connections: this one answers 500, as a web
+                    // server would, and closes.
+                    log?.Invoke($"internal error answering {remote}: {e.Message}");
+                    await SendAsync(500, Encoding.UTF8.GetBytes("internal error"), keepAlive: false, ct).ConfigureAwait(false);
+                    return;
+                }
+                if (answer.Drop) return;
+                if (answer.Delay > TimeSpan.Zero) await Task.Delay(answer.Delay, ct).ConfigureAwait(false);
+                await SendAsync(answer.Status, answer.Body, head.KeepAlive, ct).ConfigureAwait(false);
+                if (!head.KeepAlive)
+                {
+                    await LingerAsync(ct).ConfigureAwait(false);
+                    return;
+                }
+                // Keep what came after this head (a pipelined request) at the start of the buffer.
+                _received.AsSpan(head.Length, filled - head.Length).CopyTo(_received);
+                filled -= head.Length;
+            }
+        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException or OperationCanceledException)
+        {
+            // The client went away, the idle sweep closed the connection, or the server is stopping.
+        }
+        finally
+        {
+            socket.Dispose();
+        }
+    }
+
+    // RFC 9112 section 9.6: closing with unread input makes the kernel send a reset, which can destroy the answer
+    // before the client reads it. So the sending side is closed first and what the client still sends is read and
+    // dropped until it closes too, at most 64 KiB and 2 seconds.
+    private async ValueTask LingerAsync(CancellationToken ct)
+    {
+        socket.Shutdown(SocketShutdown.Send);
+        using var limit = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        limit.CancelAfter(TimeSpan.FromSeconds(2));
+        for (var drained = 0; drained < 64 * 1024;)
+        {
+            var read = await socket.ReceiveAsync(_received, SocketFlags.None, limit.Token).ConfigureAwait(false);
+            if (read == 0) return;
+            drained += read;
+        }
+    }
+
+    // HTTP/1.1 <status> <reason>, Content-Type, Content-Length, then the body: one send, so that no answer waits for
+    // Nagle's algorithm between its head and its body.
+    private async ValueTask SendAsync(int status, byte[] body, bool keepAlive, CancellationToken ct)
+    {
+        var head = $"HTTP/1.1 {status} {Reason(status)}\r\n{(status == 405 ? "Allow: GET\r\n" : "")}" +
+            $"{(keepAlive ? "" : "Connection: close\r\n")}Content-Type: text/plain\r\nContent-Length: {body.Length}\r\n\r\n";
+        var length = Encoding.ASCII.GetByteCount(head) + body.Length;
+        if (_answer.Length < length) _answer = new byte[Math.Max(length, 2 * _answer.Length)];
+        var written = Encoding.ASCII.GetBytes(head, _answer);
+        body.CopyTo(_answer, written);
+        for (var sent = 0; sent < length;)
+            sent += await socket.SendAsync(_answer.AsMemory(sent, length - sent), SocketFlags.None, ct).ConfigureAwait(false);
+        Volatile.Write(ref _lastActive, Environment.TickCount64);
+    }
+
+    private static string Reason(int status) => status switch
+    {
+        200 => "OK",
+        400 => "Bad Request",
+        404 => "Not Found",
+        405 => "Method Not Allowed",
+        431 => "Request Header Fields Too Large",
+        500 => "Internal Server Error",
+        503 => "Service Unavailable",
+        505 => "HTTP Version Not Supported",
+        _ => "Unknown",
+    };
+}
