@@ -11,7 +11,7 @@ namespace TorrentLab.Tests.Swarm;
 
 /// <summary>The holepunch extension (BEP 55) in the swarm engine, on loopback: our relay answering rendezvous requests,
 /// our target dialling on a connect, and our initiator asking the peer that named an unreachable address for help.
-/// The NAT itself is in Reliability/HolepunchNamespaceTests.cs.</summary>
+/// The NAT itself is in <see cref="HolepunchNamespaceTests"/>.</summary>
 public class HolepunchTests
 {
     private const int PieceLength = 16 * 1024;

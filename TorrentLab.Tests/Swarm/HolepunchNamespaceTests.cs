@@ -1,0 +1,127 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Security.Cryptography;
+using TorrentLab.Tests.Infrastructure;
+
+namespace TorrentLab.Tests.Swarm;
+
+/// <summary>The holepunch extension (BEP 55) through real NATs: a seeder and a downloader, each behind its own
+/// masquerading router, meet only through a relay on the "public" network, which names the seeder to the downloader
+/// by PEX and relays the rendezvous; the download completes over the punched uTP connection.</summary>
+/// <remarks>
+/// <code>
+///   hA 10.57.1.2 --- 10.57.1.1 rA 10.55.1.2 --- 10.55.1.1 pub 10.55.2.1 --- 10.55.2.2 rB 10.57.2.1 --- 10.57.2.2 hB
+///   downloader       (NAT: masquerade)            relay (routes)            (NAT: masquerade)            seeder
+/// </code>
+/// What masquerade makes of UDP: the source address becomes the router's outside address and the source port is kept
+/// when it is free (Linux NAT changes a port only on a clash), so a peer's uTP socket appears at the router's address
+/// with the same port to everyone - mapping independent of the destination. Inbound filtering is per destination:
+/// conntrack lets in only the answers to what left (address- and port-dependent filtering), and each router drops every
+/// other packet that reaches its outside address silently (iptables INPUT ... --ctstate NEW -j DROP), so a dial to the
+/// other side times out. That is the NAT BEP 55 is for: once both sides have sent to each other, each router's
+/// conntrack entry lets the other side's packets in.
+/// The relay downloads at 1 KiB/s (a 256 KiB piece takes minutes): it never holds a piece to give, so every byte the
+/// downloader gets comes from the seeder through the hole.
+/// </remarks>
+[Trait("Tier", "Slow")]
+public class HolepunchNamespaceTests
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task Download_SeederBehindNat_CompletesThroughAHolepunchRelayedByOurPeer()
+    {
+        using var nets = NetNamespaces.CreateOrSkip();
+        var iptables = Interop.RequireExecutable(File.Exists("/usr/sbin/iptables") ? "/usr/sbin/iptables" : "iptables");
+        using var folder = new TempFolder("torrentlab-bep55-nat");
+        var pub = nets.Create("pub");
+        var (routerA, hostA, routerB, hostB) = (nets.Create("ra"), nets.Create("ha"), nets.Create("rb"), nets.Create("hb"));
+        var (_, outsideA) = nets.Link(pub, "10.55.1.1", routerA, "10.55.1.2");
+        var (_, outsideB) = nets.Link(pub, "10.55.2.1", routerB, "10.55.2.2");
+        nets.Link(routerA, "10.57.1.1", hostA, "10.57.1.2");
+        nets.Link(routerB, "10.57.2.1", hostB, "10.57.2.2");
+        Must(Sh(pub, "echo 1 > /proc/sys/net/ipv4/ip_forward"), "forwarding in pub");
+        foreach (var (router, outside, gateway, host, inside) in new[]
+                 { (routerA, outsideA, "10.55.1.1", hostA, "10.57.1.1"), (routerB, outsideB, "10.55.2.1", hostB, "10.57.2.1") })
+        {
+            Must(Sh(router, "echo 1 > /proc/sys/net/ipv4/ip_forward"), "forwarding in a router");
+            Must(NetNamespaces.Ip("-n", router, "route", "add", "default", "via", gateway), "router default route");
+            Must(NetNamespaces.Ip("-n", host, "route", "add", "default", "via", inside), "host default route");
+            var nat = NetNamespaces.Run(router, iptables, ["-t", "nat", "-A", "POSTROUTING", "-o", outside, "-j", "MASQUERADE"], TimeSpan.FromSeconds(10));
+            if (nat.ExitCode != 0) Interop.Missing($"iptables cannot masquerade in a namespace here: {nat.Stderr.Trim()}");
+            Must(NetNamespaces.Run(router, iptables, ["-A", "INPUT", "-i", outside, "-m", "conntrack", "--ctstate", "NEW", "-j", "DROP"],
+                TimeSpan.FromSeconds(10)), "drop unsolicited inbound");
+        }
+
+        var built = TestTorrents.SingleFile(length: 4 * 1024 * 1024, pieceLength: 256 * 1024, name: "punched.bin", seed: 55);
+        built.WritePayload(folder.Combine("b"));
+        var torrent = built.WriteTorrent(folder.Path);
+        var logR = new ConcurrentQueue<string>();
+        var logB = new ConcurrentQueue<string>();
+        Process? relay = null, seeder = null;
+        try
+        {
+            relay = Start(pub, logR, [torrent, "-o", folder.Combine("r"), "--port", "6881", "--no-dht", "-q", "-v", "--max-download-rate", "1K"]);
+            // The seeder dials the relay (it is NAT'd: nobody can dial it) over uTP, so the relay sees its UDP mapping.
+            seeder = Start(hostB, logB, ["seed", torrent, "-d", folder.Combine("b"), "--port", "7002", "--no-dht", "-v", "--transport", "utp",
+                "--peer", "10.55.2.1:6881"]);
+            // The relay's first PEX message to the downloader must name the seeder: wait until the seeder is connected.
+            Assert.True(await WaitForAsync(() => logR.Any(l => l.Contains("10.55.2.2:", StringComparison.Ordinal) && l.Contains("connected (incoming over utp", StringComparison.Ordinal)),
+                TimeSpan.FromSeconds(30)), "the seeder never reached the relay:\n" + string.Join("\n", logR) + "\n" + string.Join("\n", logB));
+
+            var result = await Task.Run(() => NetNamespaces.Run(hostA, "dotnet", [CliRunner.CliDll, torrent, "-o", folder.Combine("a"), "--port", "7001",
+                "--no-dht", "-q", "-v", "--stall-timeout", "90", "--peer", "10.55.1.1:6881"], TimeSpan.FromSeconds(150)), Ct);
+
+            var all = $"downloader:\n{result.Stdout}\n{result.Stderr}\nrelay:\n{string.Join("\n", logR)}\nseeder:\n{string.Join("\n", logB)}";
+            Assert.True(result.ExitCode == CliRunner.Codes.Ok, $"exit {result.ExitCode}\n{all}");
+            Assert.Equal(SHA1.HashData(built.Payload), SHA1.HashData(File.ReadAllBytes(folder.Combine("a", "punched.bin"))));
+            var downloader = result.Stderr + result.Stdout;
+            // It learned the seeder from the relay's PEX, failed to dial it (the NAT drops the SYNs), asked for a rendezvous...
+            Assert.Contains("ut_pex named 1 peer(s), 1 new", downloader, StringComparison.Ordinal);
+            Assert.Contains("dial 10.55.2.2:7002: ", downloader, StringComparison.Ordinal);   // the direct dial failed
+            Assert.Contains("sent ut_holepunch rendezvous 10.55.2.2:7002", downloader, StringComparison.Ordinal);
+            // ...the relay told both sides to connect, and both dialled over uTP at once.
+            Assert.Contains(logR, l => l.Contains("relayed a rendezvous", StringComparison.Ordinal));
+            Assert.Contains("holepunch: dialling 10.55.2.2:7002 over uTP", downloader, StringComparison.Ordinal);
+            Assert.Contains(logB, l => l.Contains("holepunch: dialling 10.55.1.2:7001 over uTP", StringComparison.Ordinal));
+        }
+        finally
+        {
+            foreach (var process in new[] { relay, seeder })
+                if (process is not null)
+                {
+                    ProcessRunner.Stop(process);
+                    process.Dispose();
+                }
+        }
+    }
+
+    /// <summary>Starts the CLI in <paramref name="ns"/>, its output lines (stdout and stderr) collected in <paramref name="log"/>.</summary>
+    private static Process Start(string ns, ConcurrentQueue<string> log, IEnumerable<string> args)
+    {
+        var process = NetNamespaces.Start(ns, "dotnet", [CliRunner.CliDll, .. args]);
+        process.OutputDataReceived += (_, e) => { if (e.Data is not null) log.Enqueue(e.Data); };
+        process.ErrorDataReceived += (_, e) => { if (e.Data is not null) log.Enqueue(e.Data); };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        return process;
+    }
+
+    private static async Task<bool> WaitForAsync(Func<bool> condition, TimeSpan timeout)
+    {
+        var clock = Stopwatch.StartNew();
+        while (!condition())
+        {
+            if (clock.Elapsed > timeout) return false;
+            await Task.Delay(100, Ct);
+        }
+        return true;
+    }
+
+    private static ProcessRunner.Result Sh(string ns, string command) => NetNamespaces.Run(ns, "sh", ["-c", command], TimeSpan.FromSeconds(10));
+
+    private static void Must(ProcessRunner.Result result, string what)
+    {
+        if (result.ExitCode != 0) throw new InvalidOperationException($"{what} failed: {result.Stderr.Trim()}");
+    }
+}
