@@ -20,17 +20,51 @@ namespace TorrentLab.Tests.Swarm;
 /// other packet that reaches its outside address silently (iptables INPUT ... --ctstate NEW -j DROP), so a dial to the
 /// other side times out. That is the NAT BEP 55 is for: once both sides have sent to each other, each router's
 /// conntrack entry lets the other side's packets in.
-/// The relay downloads at 1 KiB/s (a 256 KiB piece takes minutes): it never holds a piece to give, so every byte the
-/// downloader gets comes from the seeder through the hole.
+/// The relay (ours, or libtorrent 2.0 as the real-client check) downloads at 1 KiB/s (a 256 KiB piece takes minutes):
+/// it never holds a piece to give, so every byte the downloader gets comes from the seeder through the hole. The
+/// downloader and the seeder run uTP only, so the relay sees each one's UDP socket (libtorrent's relay sends the
+/// connection's source address to the target).
 /// </remarks>
 [Trait("Tier", "Slow")]
 public class HolepunchNamespaceTests
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
-    [Fact]
-    public async Task Download_SeederBehindNat_CompletesThroughAHolepunchRelayedByOurPeer()
+    /// <summary>The relay in libtorrent 2.0: it relays BEP 55 (it finds the target among its connections by the remote
+    /// endpoint, so the seeder reaches it over uTP, whose source port is its listen port), downloads at 1 KiB/s with its
+    /// exemption for local peers lifted, and prints each peer it connects to.</summary>
+    private const string LibtorrentRelay = """
+        import sys, time
+        import libtorrent as lt
+        torrent, save = sys.argv[1], sys.argv[2]
+        ses = lt.session({'listen_interfaces': '0.0.0.0:6881', 'enable_dht': False, 'enable_lsd': False, 'enable_upnp': False,
+            'enable_natpmp': False, 'enable_incoming_utp': True, 'enable_outgoing_utp': True, 'download_rate_limit': 1024,
+            'allow_multiple_connections_per_ip': True})
+        everyone = lt.ip_filter()
+        everyone.add_rule('0.0.0.0', '255.255.255.255', 1 << lt.session.global_peer_class_id)
+        ses.set_peer_class_filter(everyone)
+        atp = lt.add_torrent_params()
+        atp.ti = lt.torrent_info(torrent)
+        atp.save_path = save
+        atp.flags &= ~(lt.torrent_flags.auto_managed | lt.torrent_flags.paused)
+        h = ses.add_torrent(atp)
+        print('ready', flush=True)
+        seen = set()
+        for _ in range(3000):
+            for p in h.get_peer_info():
+                key = (p.ip[0], p.ip[1])
+                if key not in seen:
+                    seen.add(key)
+                    print('peer %s:%d' % key, flush=True)
+            time.sleep(0.1)
+        """;
+
+    [Theory]
+    [InlineData("torrentlab")]
+    [InlineData("libtorrent")]
+    public async Task Download_SeederBehindNat_CompletesThroughAHolepunchRelayedByAPeerOfBoth(string relayClient)
     {
+        var python = relayClient == "libtorrent" ? Interop.RequireLibtorrentPython() : null;
         using var nets = NetNamespaces.CreateOrSkip();
         var iptables = Interop.RequireExecutable(File.Exists("/usr/sbin/iptables") ? "/usr/sbin/iptables" : "iptables");
         using var folder = new TempFolder("torrentlab-bep55-nat");
@@ -61,16 +95,25 @@ public class HolepunchNamespaceTests
         Process? relay = null, seeder = null;
         try
         {
-            relay = Start(pub, logR, [torrent, "-o", folder.Combine("r"), "--port", "6881", "--no-dht", "-q", "-v", "--max-download-rate", "1K"]);
+            if (python is null) relay = Start(pub, logR, "dotnet", [CliRunner.CliDll, torrent, "-o", folder.Combine("r"), "--port", "6881", "--no-dht", "-q", "-v", "--max-download-rate", "1K"]);
+            else
+            {
+                var script = folder.Combine("relay.py");
+                await File.WriteAllTextAsync(script, LibtorrentRelay, Ct);
+                Directory.CreateDirectory(folder.Combine("r"));
+                relay = Start(pub, logR, python, [script, torrent, folder.Combine("r")]);
+            }
             // The seeder dials the relay (it is NAT'd: nobody can dial it) over uTP, so the relay sees its UDP mapping.
-            seeder = Start(hostB, logB, ["seed", torrent, "-d", folder.Combine("b"), "--port", "7002", "--no-dht", "-v", "--transport", "utp",
+            seeder = Start(hostB, logB, "dotnet", [CliRunner.CliDll, "seed", torrent, "-d", folder.Combine("b"), "--port", "7002", "--no-dht", "-v", "--transport", "utp",
                 "--peer", "10.55.2.1:6881"]);
             // The relay's first PEX message to the downloader must name the seeder: wait until the seeder is connected.
-            Assert.True(await WaitForAsync(() => logR.Any(l => l.Contains("10.55.2.2:", StringComparison.Ordinal) && l.Contains("connected (incoming over utp", StringComparison.Ordinal)),
+            Assert.True(await WaitForAsync(() => logR.Any(l => python is null
+                    ? l.Contains("10.55.2.2:", StringComparison.Ordinal) && l.Contains("connected (incoming over utp", StringComparison.Ordinal)
+                    : l.StartsWith("peer 10.55.2.2:7002", StringComparison.Ordinal)),
                 TimeSpan.FromSeconds(30)), "the seeder never reached the relay:\n" + string.Join("\n", logR) + "\n" + string.Join("\n", logB));
 
             var result = await Task.Run(() => NetNamespaces.Run(hostA, "dotnet", [CliRunner.CliDll, torrent, "-o", folder.Combine("a"), "--port", "7001",
-                "--no-dht", "-q", "-v", "--stall-timeout", "90", "--peer", "10.55.1.1:6881"], TimeSpan.FromSeconds(150)), Ct);
+                "--no-dht", "-q", "-v", "--stall-timeout", "90", "--transport", "utp", "--peer", "10.55.1.1:6881"], TimeSpan.FromSeconds(150)), Ct);
 
             var all = $"downloader:\n{result.Stdout}\n{result.Stderr}\nrelay:\n{string.Join("\n", logR)}\nseeder:\n{string.Join("\n", logB)}";
             Assert.True(result.ExitCode == CliRunner.Codes.Ok, $"exit {result.ExitCode}\n{all}");
@@ -81,7 +124,7 @@ public class HolepunchNamespaceTests
             Assert.Contains("dial 10.55.2.2:7002: ", downloader, StringComparison.Ordinal);   // the direct dial failed
             Assert.Contains("sent ut_holepunch rendezvous 10.55.2.2:7002", downloader, StringComparison.Ordinal);
             // ...the relay told both sides to connect, and both dialled over uTP at once.
-            Assert.Contains(logR, l => l.Contains("relayed a rendezvous", StringComparison.Ordinal));
+            if (python is null) Assert.Contains(logR, l => l.Contains("relayed a rendezvous", StringComparison.Ordinal));
             Assert.Contains("holepunch: dialling 10.55.2.2:7002 over uTP", downloader, StringComparison.Ordinal);
             Assert.Contains(logB, l => l.Contains("holepunch: dialling 10.55.1.2:7001 over uTP", StringComparison.Ordinal));
         }
@@ -96,10 +139,10 @@ public class HolepunchNamespaceTests
         }
     }
 
-    /// <summary>Starts the CLI in <paramref name="ns"/>, its output lines (stdout and stderr) collected in <paramref name="log"/>.</summary>
-    private static Process Start(string ns, ConcurrentQueue<string> log, IEnumerable<string> args)
+    /// <summary>Starts a program in <paramref name="ns"/>, its output lines (stdout and stderr) collected in <paramref name="log"/>.</summary>
+    private static Process Start(string ns, ConcurrentQueue<string> log, string file, IEnumerable<string> args)
     {
-        var process = NetNamespaces.Start(ns, "dotnet", [CliRunner.CliDll, .. args]);
+        var process = NetNamespaces.Start(ns, file, args);
         process.OutputDataReceived += (_, e) => { if (e.Data is not null) log.Enqueue(e.Data); };
         process.ErrorDataReceived += (_, e) => { if (e.Data is not null) log.Enqueue(e.Data); };
         process.BeginOutputReadLine();
