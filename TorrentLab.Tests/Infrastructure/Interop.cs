@@ -79,7 +79,8 @@ public static class Interop
         }
     }
 
-    private static void Missing(string reason)
+    /// <summary>Skips the test with <paramref name="reason"/>, or fails it when interop is required.</summary>
+    public static void Missing(string reason)
     {
         if (Required) Assert.Fail($"interop is required (TORRENTLAB_REQUIRE_INTEROP=1) but {reason}");
         Assert.Skip(reason);

@@ -9,7 +9,7 @@ namespace TorrentLab.Extensions;
 /// <code>
 /// &lt;len=2+X&gt;&lt;id=20&gt;&lt;extended id=0&gt;&lt;bencoded dictionary X&gt;
 /// d
-///   1:m  d 11:ut_metadata i3e 6:ut_pex i4e e    the ids the SENDER receives each extension on; 0 = disabled
+///   1:m  d 11:ut_metadata i3e 6:ut_pex i4e 12:ut_holepunch i6e e    the ids the SENDER receives each extension on; 0 = disabled
 ///   13:metadata_size i&lt;bytes&gt;e                 BEP 9: the size of the info dictionary, when the sender has it
 ///   1:p  i&lt;tcp port&gt;e                          the sender's listen port
 ///   4:reqq i&lt;n&gt;e                               outstanding requests the sender queues without dropping
@@ -52,10 +52,15 @@ public sealed record ExtensionHandshake
         [ExtensionIds.LtDonthaveName] = ExtensionIds.LtDonthave, [ExtensionIds.UtMetadataName] = ExtensionIds.UtMetadata,
     };
 
-    private static readonly Dictionary<string, byte> OfferedWithPex = new(Offered) { [ExtensionIds.UtPexName] = ExtensionIds.UtPex };
+    // BEP 55 rides on PEX (peers learn whom to ask for an introduction from it), so a private torrent (BEP 27: peers
+    // from its trackers only) offers neither.
+    private static readonly Dictionary<string, byte> OfferedWithPex = new(Offered)
+    {
+        [ExtensionIds.UtPexName] = ExtensionIds.UtPex, [ExtensionIds.UtHolepunchName] = ExtensionIds.UtHolepunch,
+    };
 
     /// <summary>Our handshake to <paramref name="remote"/>: ut_metadata always (a reject when we lack the metadata),
-    /// lt_donthave (BEP 54), ut_pex unless the torrent is private (BEP 27), and <c>upload_only</c> when given (BEP 21).</summary>
+    /// lt_donthave (BEP 54), ut_pex and ut_holepunch (BEP 55) unless the torrent is private (BEP 27), and <c>upload_only</c> when given (BEP 21).</summary>
     public static ExtensionHandshake Ours(IPEndPoint remote, int? listenPort, long? metadataSize, bool pex, bool? uploadOnly = null) => new()
     {
         UploadOnly = uploadOnly,

@@ -18,6 +18,9 @@ public static class ExtensionIds
     /// <summary>BEP 54: the sender no longer has a piece it announced (a read of it failed).</summary>
     public const string LtDonthaveName = "lt_donthave";
 
+    /// <summary>BEP 55: a peer relays an introduction so that two peers behind NATs can dial each other at once.</summary>
+    public const string UtHolepunchName = "ut_holepunch";
+
     /// <summary>Our id for ut_metadata: peers send metadata requests and data to us with it.</summary>
     public const byte UtMetadata = 3;
 
@@ -26,6 +29,9 @@ public static class ExtensionIds
 
     /// <summary>Our id for lt_donthave: peers tell us with it which piece they lost.</summary>
     public const byte LtDonthave = 5;
+
+    /// <summary>Our id for ut_holepunch: peers send rendezvous, connect and error messages to us with it.</summary>
+    public const byte UtHolepunch = 6;
 
     /// <summary>Our client name and version, sent as <c>v</c>.</summary>
     public const string ClientVersion = "TorrentLab 0.1.0";

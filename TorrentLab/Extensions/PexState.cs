@@ -64,14 +64,16 @@ public sealed class PexState
     /// <summary>Received messages ignored because they came too soon (or PEX is disabled).</summary>
     public int MessagesIgnored { get; private set; }
 
-    /// <summary>A peer joined the torrent; it goes into the next message's <c>added</c>.</summary>
+    /// <summary>A peer joined the torrent; it goes into the next message's <c>added</c> (told again before that message,
+    /// its flags are merged: a dialled peer's extension handshake comes after it was announced here).</summary>
     public void PeerConnected(PexPeer peer)
     {
         if (peer.EndPoint.Equals(_remote)) return;   // the remote knows itself
         lock (_lock)
         {
             if (_pendingDropped.Remove(peer.EndPoint) || _announced.Contains(peer.EndPoint)) return;   // back before we said it left
-            if (_pendingAdded.TryAdd(peer.EndPoint, peer.Flags)) _addedOrder.Add(peer.EndPoint);
+            if (_pendingAdded.TryGetValue(peer.EndPoint, out var flags)) _pendingAdded[peer.EndPoint] = flags | peer.Flags; // learned more of it
+            else if (_pendingAdded.TryAdd(peer.EndPoint, peer.Flags)) _addedOrder.Add(peer.EndPoint);
         }
     }
 

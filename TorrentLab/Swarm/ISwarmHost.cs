@@ -77,6 +77,9 @@ internal interface ISwarmHost
     /// <summary>Addresses the peer told us with ut_pex.</summary>
     void OnPexLearned(SwarmPeer from, IReadOnlyList<PexPeer> peers);
 
+    /// <summary>A ut_holepunch message (BEP 55): a rendezvous to relay, a connect to dial, or an error.</summary>
+    void OnHolepunch(SwarmPeer from, ReadOnlyMemory<byte> payload);
+
     /// <summary>The peer's loops ended, always with a reason; <paramref name="fatal"/>
     /// (a disk failure) ends the whole download.</summary>
     void OnPeerEnded(SwarmPeer peer, string reason, bool violation, Exception? fatal);

@@ -123,6 +123,28 @@ internal sealed class PeerBook
         }
     }
 
+    /// <summary>Takes <paramref name="endpoint"/> for a dial now, whatever its back-off (BEP 55: both sides of a holepunch
+    /// must dial at once), adding it if new; false when the dial policy refuses it, it is banned, ours, a retired seed,
+    /// or already being dialled or connected.</summary>
+    public bool TakeNow(IPEndPoint endpoint, PeerSource source)
+    {
+        lock (_lock)
+        {
+            if (!PeerAddressPolicy.MayDial(endpoint, _scope)) { Refused++; return false; }
+            if (_bannedAddresses.Contains(endpoint) || _self.Contains(endpoint)) return false;
+            if (!_known.TryGetValue(endpoint, out var entry))
+            {
+                if (_known.Count >= MaxKnown) return false;
+                _known[endpoint] = entry = new Entry();
+                _order.Add(endpoint);
+                _sources[(int)source]++;
+            }
+            if (entry.Busy || entry.Retired) return false;
+            entry.Busy = true;
+            return true;
+        }
+    }
+
     /// <summary>When the next address becomes worth dialling (now or after its back-off); null when none is left to
     /// dial, so a dialler may sleep until an address is added.</summary>
     public DateTimeOffset? NextTry()

@@ -5,7 +5,7 @@ using TorrentLab.Wire;
 namespace TorrentLab.Swarm;
 
 // The extension protocol (BEP 10) on this connection: our handshake, the peer's, ut_metadata requests (BEP 9) and
-// peer exchange (BEP 11). The swarm decides whom to tell about whom (TorrentSwarm.Pex.cs).
+// peer exchange (BEP 11), and holepunch messages (BEP 55). The swarm decides whom to tell about whom (TorrentSwarm.Pex.cs).
 internal sealed partial class SwarmPeer
 {
     private ExtensionChannel? _extensions;
@@ -63,6 +63,9 @@ internal sealed partial class SwarmPeer
             case ExtensionIds.LtDonthaveName:
                 OnDontHave(message.Payload.Span);
                 break;
+            case ExtensionIds.UtHolepunchName:
+                _swarm.OnHolepunch(this, message.Payload);
+                break;
             // null: an id we never assigned; BEP 10 asks us to ignore it.
         }
     }
@@ -102,7 +105,35 @@ internal sealed partial class SwarmPeer
         }
         if (_pex is null && !_swarm.Torrent.IsPrivate && _extensions!.PeerSupports(ExtensionIds.UtPexName))
             _swarm.OnPexReady(this, new PexState(ListenEndPoint ?? Connection.RemoteEndPoint, isPrivate: false, _time));
+        // A peer we dialled was announced to the others before its handshake came: now PEX can add BEP 55's flag.
+        if (Outgoing && SupportsHolepunch) _swarm.OnPeerEvent(this, PeerEvent.ListenAddressKnown);
     }
+
+    /// <summary>BEP 55: both sides offered ut_holepunch (never on a private torrent: we do not offer it there).</summary>
+    public bool SupportsHolepunch => _extensions is { } channel && channel.Ours.Messages.ContainsKey(ExtensionIds.UtHolepunchName)
+        && channel.PeerSupports(ExtensionIds.UtHolepunchName);
+
+    /// <summary>Queues a ut_holepunch message (BEP 55) with the id the peer chose; false when it does not speak it.</summary>
+    public bool SendHolepunch(HolepunchMessage message)
+    {
+        if (!SupportsHolepunch || !_extensions!.TryGetTheirId(ExtensionIds.UtHolepunchName, out var id)) return false;
+        Enqueue(PeerMessage.Extended(id, message.Encode()));
+        return true;
+    }
+
+    /// <summary>BEP 55 messages this peer sent in the current minute (the swarm's rate limit, TorrentSwarm.Holepunch.cs).</summary>
+    public int HolepunchesThisMinute(DateTimeOffset now)
+    {
+        lock (_holepunchLock)
+        {
+            if (now - _holepunchMinute >= TimeSpan.FromMinutes(1)) (_holepunchMinute, _holepunchCount) = (now, 0);
+            return ++_holepunchCount;
+        }
+    }
+
+    private readonly Lock _holepunchLock = new();
+    private DateTimeOffset _holepunchMinute;
+    private int _holepunchCount;
 
     /// <summary>BEP 21: we want nothing more (a seed, a partial seed, or a download just finished); tells the peer in
     /// a second extension handshake (BEP 10 allows one at any time), once. A seed or partial seed says it wants nothing,

@@ -72,19 +72,22 @@ internal sealed partial class TorrentSwarm
     /// <summary>Between looks at the session's room while its other torrents hold every connection.</summary>
     private static readonly TimeSpan SessionFullRetry = TimeSpan.FromSeconds(5);
 
-    private async Task DialAsync(IPEndPoint endpoint, CancellationToken ct)
+    /// <summary>Dials one address and runs the peer; a failed dial releases it to the book (and may ask for a BEP 55
+    /// rendezvous). <paramref name="utpOnly"/>: a holepunch dial, over uTP only (the NATs pass UDP once both sides sent).</summary>
+    private async Task DialAsync(IPEndPoint endpoint, CancellationToken ct, bool utpOnly = false)
     {
         PeerConnection connection;
         try
         {
-            connection = await ConnectAsync(endpoint, ct).ConfigureAwait(false); // uTP, TCP or both (TorrentSwarm.Transport.cs)
+            connection = await ConnectAsync(endpoint, ct, utpOnly).ConfigureAwait(false); // uTP, TCP or both (TorrentSwarm.Transport.cs)
         }
         catch (WireException e)
         {
             Interlocked.Decrement(ref _connecting);
             _book.Release(endpoint, failed: true, Time.GetUtcNow());
             if (e.IsViolation) Ban(endpoint, null, e.Reason);
-            else _log?.Invoke($"dial {endpoint}: {e.Reason}");
+            else _log?.Invoke($"dial {endpoint}{(utpOnly ? " (holepunch)" : "")}: {e.Reason}");
+            if (!e.IsViolation && !utpOnly) AskForRendezvous(endpoint); // BEP 55: perhaps a NAT is in the way
             WakeDialer();
             return;
         }

@@ -43,9 +43,11 @@ internal sealed partial class TorrentSwarm
     }
 
     /// <summary>What PEX says of a connected peer, as libtorrent does: reachable when we dialled it, and BEP 11's
-    /// "supports uTP" (0x04) when the connection runs over uTP (its listen port takes uTP on the same number).</summary>
+    /// "supports uTP" (0x04) when the connection runs over uTP (its listen port takes uTP on the same number), and
+    /// "supports ut_holepunch" (0x08) when its extension handshake offered it.</summary>
     private static PexFlags PexFlagsOf(SwarmPeer peer) =>
-        (peer.Outgoing ? PexFlags.Reachable : PexFlags.None) | (peer.Connection.Transport == "utp" ? PexFlags.SupportsUtp : PexFlags.None);
+        (peer.Outgoing ? PexFlags.Reachable : PexFlags.None) | (peer.Connection.Transport == "utp" ? PexFlags.SupportsUtp : PexFlags.None)
+        | (peer.SupportsHolepunch ? PexFlags.SupportsHolepunch : PexFlags.None);   // BEP 11's 0x08: it offered ut_holepunch (BEP 55)
 
     /// <summary>A connection ended: the others announce its address as dropped (if they announced it as added).</summary>
     private void OnPexPeerLeft(SwarmPeer peer)
@@ -61,6 +63,7 @@ internal sealed partial class TorrentSwarm
     public void OnPexLearned(SwarmPeer from, IReadOnlyList<PexPeer> peers)
     {
         if (peers.Count == 0 || !Downloading) return;
+        RememberIntroducer(from, peers);   // BEP 55: whom to ask for a rendezvous if a dial fails
         var added = _book.Add(peers.Select(p => p.EndPoint), PeerSource.Pex);
         _log?.Invoke($"{from}: ut_pex named {peers.Count} peer(s), {added} new");
         if (added > 0) WakeDialer();

@@ -27,9 +27,9 @@ internal sealed partial class TorrentSwarm
     /// second joins after a head start, <see cref="TransportRace"/>), then runs MSE/PE and the handshake over that one
     /// stream. A transport that connected is not left for the other: a failed handshake fails the dial.</summary>
     /// <exception cref="WireException">No transport connected, or the handshake failed.</exception>
-    private async Task<PeerConnection> ConnectAsync(IPEndPoint endpoint, CancellationToken ct)
+    private async Task<PeerConnection> ConnectAsync(IPEndPoint endpoint, CancellationToken ct, bool utpOnly = false)
     {
-        var order = DialOrder(endpoint);
+        PeerTransport[] order = utpOnly ? [PeerTransport.Utp] : DialOrder(endpoint);
         PeerTransport? reached = null;
         var connection = await PeerConnection.ConnectAsync(endpoint, async token =>
         {

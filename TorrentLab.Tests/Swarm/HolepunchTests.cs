@@ -1,0 +1,262 @@
+using System.Net;
+using TorrentLab.Downloads;
+using TorrentLab.Extensions;
+using TorrentLab.Metainfo;
+using TorrentLab.Swarm;
+using TorrentLab.Tests.Infrastructure;
+using TorrentLab.Utp;
+using TorrentLab.Wire;
+
+namespace TorrentLab.Tests.Swarm;
+
+/// <summary>The holepunch extension (BEP 55) in the swarm engine, on loopback: our relay answering rendezvous requests,
+/// our target dialling on a connect, and our initiator asking the peer that named an unreachable address for help.
+/// The NAT itself is in <see cref="HolepunchNamespaceTests"/>.</summary>
+public class HolepunchTests
+{
+    private const int PieceLength = 16 * 1024;
+
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    private static DownloadOptions Options(string output, int listenPort = 0) => new()
+    {
+        OutputDirectory = output,
+        ListenPort = listenPort,
+        BindAddress = IPAddress.Loopback,
+        Trackers = [],
+        StallTimeout = TimeSpan.FromSeconds(30),
+        ConnectTimeout = TimeSpan.FromSeconds(2),
+        HandshakeTimeout = TimeSpan.FromSeconds(3),
+    };
+
+    private static IPEndPoint At(int port) => new(IPAddress.Loopback, port);
+
+    [Fact]
+    public async Task Relay_RendezvousForAConnectedPeer_SendsConnectToBothSides()
+    {
+        using var folder = new TempFolder("torrentlab-bep55");
+        var built = TestTorrents.SingleFile(8 * PieceLength, PieceLength, announce: null);
+        built.WritePayload(folder.Path);
+        await using var relay = await Seeder.StartAsync(built.Torrent, Options(folder.Path), ct: Ct);
+        await using var targetSocket = UtpSocket.Bind(At(0));
+        var initiatorPort = ProcessRunner.FreeTcpPort();
+        using var target = await RawPeer.ConnectAsync(At(relay.Port), built.Torrent, targetSocket);   // over uTP, as a NAT'd peer would
+        using var initiator = await RawPeer.ConnectAsync(At(relay.Port), built.Torrent, listenPort: initiatorPort);
+
+        await initiator.SendAsync(HolepunchMessage.Rendezvous(targetSocket.LocalEndPoint));
+
+        // The initiator is told to dial the target; the target to dial the initiator at its listen address (a TCP
+        // connection's source port is no listening port).
+        Assert.Equal(HolepunchMessage.Connect(targetSocket.LocalEndPoint), await initiator.ReceiveHolepunchAsync());
+        Assert.Equal(HolepunchMessage.Connect(At(initiatorPort)), await target.ReceiveHolepunchAsync());
+    }
+
+    [Fact]
+    public async Task Relay_RendezvousItCannotServe_AnswersWithTheErrorBep55Names()
+    {
+        using var folder = new TempFolder("torrentlab-bep55");
+        var built = TestTorrents.SingleFile(8 * PieceLength, PieceLength, announce: null);
+        built.WritePayload(folder.Path);
+        await using var relay = await Seeder.StartAsync(built.Torrent, Options(folder.Path), ct: Ct);
+        var initiatorPort = ProcessRunner.FreeTcpPort();
+        var noHolepunchPort = ProcessRunner.FreeTcpPort();
+        using var initiator = await RawPeer.ConnectAsync(At(relay.Port), built.Torrent, listenPort: initiatorPort);
+        using var withoutHolepunch = await RawPeer.ConnectAsync(At(relay.Port), built.Torrent, listenPort: noHolepunchPort, holepunch: false);
+
+        (IPEndPoint Target, HolepunchError Expected)[] cases =
+        [
+            (new IPEndPoint(IPAddress.Any, 6881), HolepunchError.NoSuchPeer),        // unspecified: no peer can be there
+            (At(ProcessRunner.FreeTcpPort()), HolepunchError.NotConnected),          // nobody the relay knows
+            (At(noHolepunchPort), HolepunchError.NoSupport),                         // connected, but it did not offer ut_holepunch
+            (At(initiatorPort), HolepunchError.NoSelf),                              // the initiator's own listen address
+        ];
+        foreach (var (target, expected) in cases)
+        {
+            await initiator.SendAsync(HolepunchMessage.Rendezvous(target));
+            Assert.Equal(HolepunchMessage.Failed(target, expected), await initiator.ReceiveHolepunchAsync());
+        }
+    }
+
+    [Fact]
+    public async Task Relay_FloodOfRendezvous_IsAnsweredOnlyUpToTheRateLimit()
+    {
+        using var folder = new TempFolder("torrentlab-bep55");
+        var built = TestTorrents.SingleFile(8 * PieceLength, PieceLength, announce: null);
+        built.WritePayload(folder.Path);
+        await using var relay = await Seeder.StartAsync(built.Torrent, Options(folder.Path), ct: Ct);
+        using var initiator = await RawPeer.ConnectAsync(At(relay.Port), built.Torrent, listenPort: ProcessRunner.FreeTcpPort());
+
+        for (var i = 0; i < 30; i++) await initiator.SendAsync(HolepunchMessage.Rendezvous(At(40000 + i)));
+        // A marker after the flood: the relay still reads us (it answers BEP 9), so everything before it was handled.
+        await initiator.Channel.SendAsync(ExtensionIds.UtMetadataName, MetadataMessage.Request(0).Encode(), Ct);
+
+        var answered = 0;
+        for (var i = 0; i < 200; i++)
+        {
+            var message = await initiator.Connection.ReceiveAsync(Ct);
+            if (message.Kind != MessageKind.Extended) continue;
+            var name = initiator.Channel.Route(message);
+            if (name == ExtensionIds.UtMetadataName) break;
+            if (name == ExtensionIds.UtHolepunchName) answered++;
+        }
+        Assert.Equal(20, answered); // MaxHolepunchesPerMinute; the other ten were ignored
+    }
+
+    [Fact]
+    public async Task Target_ConnectFromARelay_DialsThatEndpointOverUtp()
+    {
+        using var folder = new TempFolder("torrentlab-bep55");
+        var built = TestTorrents.SingleFile(8 * PieceLength, PieceLength, announce: null);
+        built.WritePayload(folder.Path);
+        await using var seeder = await Seeder.StartAsync(built.Torrent, Options(folder.Path), ct: Ct);
+        using var relay = await RawPeer.ConnectAsync(At(seeder.Port), built.Torrent, listenPort: ProcessRunner.FreeTcpPort());
+        await using var initiator = UtpSocket.Bind(At(0));
+        initiator.Listen();
+
+        await relay.SendAsync(HolepunchMessage.Connect(initiator.LocalEndPoint));
+
+        // A seeder does not dial PEX peers, and nothing else named this address: only the connect message can make it.
+        await using var dialled = await initiator.AcceptAsync(Ct).AsTask().WaitAsync(TimeSpan.FromSeconds(10), Ct);
+        Assert.NotNull(dialled);
+    }
+
+    [Fact]
+    public async Task Target_ConnectToALinkLocalOrBroadcastAddress_IsNotDialled()
+    {
+        using var folder = new TempFolder("torrentlab-bep55");
+        var built = TestTorrents.SingleFile(8 * PieceLength, PieceLength, announce: null);
+        built.WritePayload(folder.Path);
+        var log = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        await using var seeder = await Seeder.StartAsync(built.Torrent, Options(folder.Path) with { Log = log.Enqueue }, ct: Ct);
+        using var relay = await RawPeer.ConnectAsync(At(seeder.Port), built.Torrent, listenPort: ProcessRunner.FreeTcpPort());
+
+        await relay.SendAsync(HolepunchMessage.Connect(IPEndPoint.Parse("169.254.1.1:6881")));
+        await relay.SendAsync(HolepunchMessage.Connect(IPEndPoint.Parse("255.255.255.255:6881")));
+
+        for (var i = 0; i < 100 && log.Count(l => l.Contains("ignored ut_holepunch connect", StringComparison.Ordinal)) < 2; i++) await Task.Delay(50, Ct);
+        Assert.Equal(2, log.Count(l => l.Contains("ignored ut_holepunch connect", StringComparison.Ordinal)));
+        Assert.DoesNotContain(log, l => l.Contains("holepunch: dialling", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Initiator_DialToAPexPeerThatSupportsHolepunchFails_AsksTheIntroducerForARendezvousThenDialsOnConnect()
+    {
+        using var folder = new TempFolder("torrentlab-bep55");
+        var built = TestTorrents.SingleFile(8 * PieceLength, PieceLength, announce: null);
+        var downloaderPort = ProcessRunner.FreeTcpPort();
+        var unreachable = At(ProcessRunner.FreeTcpPort());   // nothing listens there, on TCP or UDP
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(Ct);
+        var download = SwarmDownload.RunAsync(built.Torrent, Options(folder.Path, downloaderPort), null, stop.Token);
+        try
+        {
+            using var relay = await RawPeer.ConnectWithRetryAsync(At(downloaderPort), built.Torrent);
+            var pex = new PexMessage { Added = [new PexPeer(unreachable, PexFlags.SupportsHolepunch | PexFlags.SupportsUtp)] };
+            await relay.Channel.SendAsync(ExtensionIds.UtPexName, pex.Encode(), Ct);
+
+            Assert.Equal(HolepunchMessage.Rendezvous(unreachable), await relay.ReceiveHolepunchAsync());
+
+            // The relay answers as BEP 55 says: connect to the target (here a uTP socket that now listens at another port).
+            await using var target = UtpSocket.Bind(At(0));
+            target.Listen();
+            await relay.SendAsync(HolepunchMessage.Connect(target.LocalEndPoint));
+            await using var dialled = await target.AcceptAsync(Ct).AsTask().WaitAsync(TimeSpan.FromSeconds(10), Ct);
+            Assert.NotNull(dialled);
+        }
+        finally
+        {
+            await stop.CancelAsync();
+            await Assert.ThrowsAnyAsync<Exception>(() => download);
+        }
+    }
+
+    [Fact]
+    public async Task Initiator_PexPeerWithoutTheHolepunchFlag_IsNotRendezvoused()
+    {
+        using var folder = new TempFolder("torrentlab-bep55");
+        var built = TestTorrents.SingleFile(8 * PieceLength, PieceLength, announce: null);
+        var downloaderPort = ProcessRunner.FreeTcpPort();
+        var log = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        var unreachable = At(ProcessRunner.FreeTcpPort());
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(Ct);
+        var download = SwarmDownload.RunAsync(built.Torrent, Options(folder.Path, downloaderPort) with { Log = log.Enqueue }, null, stop.Token);
+        try
+        {
+            using var relay = await RawPeer.ConnectWithRetryAsync(At(downloaderPort), built.Torrent);
+            await relay.Channel.SendAsync(ExtensionIds.UtPexName, new PexMessage { Added = [new PexPeer(unreachable, PexFlags.SupportsUtp)] }.Encode(), Ct);
+
+            // Wait until the dial to it failed (it was tried, over both transports), then a little for a message.
+            for (var i = 0; i < 200 && !log.Any(l => l.StartsWith($"dial {unreachable}:", StringComparison.Ordinal)); i++) await Task.Delay(50, Ct);
+            Assert.Contains(log, l => l.StartsWith($"dial {unreachable}:", StringComparison.Ordinal));
+            Assert.DoesNotContain(log, l => l.Contains("sent ut_holepunch", StringComparison.Ordinal));
+        }
+        finally
+        {
+            await stop.CancelAsync();
+            await Assert.ThrowsAnyAsync<Exception>(() => download);
+        }
+    }
+
+    /// <summary>A raw connection with the extension bit set whose handshake offers ut_pex and (unless told not to)
+    /// ut_holepunch, plays any side of BEP 55 by hand.</summary>
+    private sealed class RawPeer(PeerConnection connection, ExtensionChannel channel) : IDisposable
+    {
+        public ExtensionChannel Channel => channel;
+        public PeerConnection Connection => connection;
+
+        public static async Task<RawPeer> ConnectAsync(IPEndPoint remote, Torrent torrent, UtpSocket? utp = null, int? listenPort = null, bool holepunch = true)
+        {
+            var options = new PeerConnectionOptions { PieceCount = torrent.PieceCount, AdvertiseExtensions = true, IdleTimeout = TimeSpan.FromSeconds(20) };
+            var connection = utp is null
+                ? await PeerConnection.ConnectAsync(remote, torrent.InfoHash, PeerId.CreateOurs(), options, Ct)
+                : await PeerConnection.ConnectAsync(remote, async token => await utp.ConnectAsync(remote, token), torrent.InfoHash, PeerId.CreateOurs(), options, Ct);
+            var ours = ExtensionHandshake.Ours(remote, listenPort ?? utp?.LocalEndPoint.Port, null, pex: true);
+            if (!holepunch) ours = ours with { Messages = ours.Messages.Where(m => m.Key != ExtensionIds.UtHolepunchName).ToDictionary() };
+            var raw = new RawPeer(connection, new ExtensionChannel(connection, ours));
+            try
+            {
+                Assert.True(await raw.Channel.SendHandshakeAsync(Ct));
+                await raw.ReceiveAsync("handshake");
+                return raw;
+            }
+            catch
+            {
+                raw.Dispose();
+                throw;
+            }
+        }
+
+        /// <summary>Connects to a swarm that is still starting (its listener may not be up yet): up to 50 tries, 100 ms apart.</summary>
+        public static async Task<RawPeer> ConnectWithRetryAsync(IPEndPoint remote, Torrent torrent)
+        {
+            for (var attempt = 1; ; attempt++)
+            {
+                try
+                {
+                    return await ConnectAsync(remote, torrent, listenPort: ProcessRunner.FreeTcpPort());
+                }
+                catch (WireException) when (attempt < 50)
+                {
+                    await Task.Delay(100, Ct);
+                }
+            }
+        }
+
+        public ValueTask SendAsync(HolepunchMessage message) => channel.SendAsync(ExtensionIds.UtHolepunchName, message.Encode(), Ct);
+
+        public async Task<HolepunchMessage> ReceiveHolepunchAsync() =>
+            HolepunchMessage.Decode((await ReceiveAsync(ExtensionIds.UtHolepunchName).WaitAsync(TimeSpan.FromSeconds(20), Ct)).Payload.Span);
+
+        /// <summary>Reads messages until an extension message routed as <paramref name="name"/> (at most 200 messages).</summary>
+        public async Task<PeerMessage> ReceiveAsync(string name)
+        {
+            for (var i = 0; i < 200; i++)
+            {
+                var message = await connection.ReceiveAsync(Ct);
+                if (message.Kind == MessageKind.Extended && channel.Route(message) == name) return message;
+            }
+            throw new InvalidOperationException($"no {name} message in 200 messages");
+        }
+
+        public void Dispose() => connection.Dispose();
+    }
+}
