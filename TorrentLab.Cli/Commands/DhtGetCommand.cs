@@ -34,7 +34,7 @@ internal static class DhtGetCommand
                     ? "expected a target of 40 hex digits (an immutable item) or --key with 64 hex digits (a mutable item)"
                     : "expected either a target (an immutable item) or --key (a mutable item), got both");
             if (hex is not null && DhtCommand.CheckHex(hex, 40, "a target") is { } badTarget) result.AddError(badTarget);
-            if (publicKey is not null && DhtCommand.CheckHex(publicKey, 2 * Ed25519.KeyLength, "--key: a public key") is { } badKey) result.AddError(badKey);
+            if (publicKey is not null && DhtCommand.CheckHex(publicKey, 2 * Ed25519.KeyLength, "a public key (--key)") is { } badKey) result.AddError(badKey);
             if (saltText is not null && CheckSalt(saltText, publicKey is not null, "--key") is { } badSalt) result.AddError(badSalt);
             foreach (var node in result.GetValue(bootstrap) ?? [])
                 if (DhtCommand.CheckHostPort(node) is { } error) result.AddError(error);

@@ -26,7 +26,7 @@ internal static class DhtSampleCommand
         command.Validators.Add(result =>
         {
             if (result.GetValue(node) is { } text && DhtCommand.CheckHostPort(text) is { } error) result.AddError(error);
-            if (result.GetValue(target) is { } hex && DhtCommand.CheckHex(hex, 40, "--target: an id") is { } badTarget) result.AddError(badTarget);
+            if (result.GetValue(target) is { } hex && DhtCommand.CheckHex(hex, 40, "an id (--target)") is { } badTarget) result.AddError(badTarget);
         });
         return command.WithAction(async (parse, ct) =>
         {
