@@ -29,10 +29,8 @@ internal static class DhtGetCommand
         command.Validators.Add(result =>
         {
             var (hex, publicKey, saltText) = (result.GetValue(target), result.GetValue(key), result.GetValue(salt));
-            if (hex is null == publicKey is null)
-                result.AddError(hex is null
-                    ? "expected a target of 40 hex digits (an immutable item) or --key with 64 hex digits (a mutable item)"
-                    : "expected either a target (an immutable item) or --key (a mutable item), got both");
+            if (hex is not null && publicKey is not null)
+                result.AddError("expected either a target (an immutable item) or --key (a mutable item), got both");
             if (hex is not null && DhtCommand.CheckHex(hex, 40, "a target") is { } badTarget) result.AddError(badTarget);
             if (publicKey is not null && DhtCommand.CheckHex(publicKey, 2 * Ed25519.KeyLength, "a public key (--key)") is { } badKey) result.AddError(badKey);
             if (saltText is not null && CheckSalt(saltText, publicKey is not null, "--key") is { } badSalt) result.AddError(badSalt);
@@ -41,6 +39,9 @@ internal static class DhtGetCommand
         });
         return command.WithAction(async (parse, ct) =>
         {
+            // Here rather than in the validator: an error there would hide the errors of the options' values.
+            if (parse.GetValue(target) is null && parse.GetValue(key) is null)
+                throw new UsageException("expected a target of 40 hex digits (an immutable item) or --key with 64 hex digits (a mutable item)");
             var statePath = parse.GetValue(state);
             var nodes = DhtCommand.StartingNodes(parse.GetValue(bootstrap) ?? [], statePath);
             var options = DhtCommand.NodeOptions(nodes, parse.GetValue(timeout), statePath);

@@ -33,11 +33,11 @@ internal static class DhtPutCommand
                 result.AddError($"expected a value of at most {DhtItem.MaxValueLength} bytes bencoded (BEP 44), got {length}");
             if (result.GetValue(salt) is { } saltText && DhtGetCommand.CheckSalt(saltText, mutable, "--key-file") is { } badSalt) result.AddError(badSalt);
             // The token, not GetValue: a --seq that is no number already has its error, and GetValue would throw.
-            if (result.GetResult(seq) is { Tokens: [var given, ..] })
+            if (result.GetResult(seq) is { Tokens: [var given, ..] }
+                && long.TryParse(given.Value, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var n))
             {
-                if (!mutable) result.AddError($"--seq numbers a mutable item: it expects --key-file too, got --seq {given.Value}");
-                else if (long.TryParse(given.Value, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var n) && n < 0)
-                    result.AddError($"--seq expects a number of 0 or more, got {n}");
+                if (!mutable) result.AddError($"--seq numbers a mutable item: it expects --key-file too, got --seq {n}");
+                else if (n < 0) result.AddError($"--seq expects a number of 0 or more, got {n}");
             }
             foreach (var node in result.GetValue(bootstrap) ?? [])
                 if (DhtCommand.CheckHostPort(node) is { } error) result.AddError(error);
