@@ -5,12 +5,13 @@ using TorrentLab.Dht;
 namespace TorrentLab.Cli.Commands;
 
 /// <summary><c>torrentlab dht</c>: the DHT (BEP 5) step by step. <c>ping</c> asks one node for its id,
-/// <c>get_peers</c> walks the DHT to the peers of an info hash.</summary>
+/// <c>get_peers</c> walks the DHT to the peers of an info hash, <c>get</c> and <c>put</c> read and store items (BEP 44),
+/// <c>sample_infohashes</c> asks one node what it stores (BEP 51).</summary>
 internal static class DhtCommand
 {
     public static Command Create() =>
-        CommandParts.Group("dht", "The Mainline DHT (BEP 5): ping a node, look up the peers of an info hash.",
-            DhtPingCommand.Create(), DhtGetPeersCommand.Create());
+        CommandParts.Group("dht", "The Mainline DHT (BEP 5): ping a node, look up peers, get and put items (BEP 44), sample info hashes (BEP 51).",
+            DhtPingCommand.Create(), DhtGetPeersCommand.Create(), DhtGetCommand.Create(), DhtPutCommand.Create(), DhtSampleCommand.Create());
 
     /// <summary>The <c>--timeout</c> option in seconds shared by the dht commands.</summary>
     public static Option<double> TimeoutOption(double seconds) => new("--timeout")
@@ -18,19 +19,57 @@ internal static class DhtCommand
         Description = $"Seconds to wait for an answer (default {seconds})", DefaultValueFactory = _ => seconds,
     };
 
+    /// <summary>The repeatable <c>--bootstrap HOST:PORT</c> option of the commands that walk the DHT.</summary>
+    public static Option<string[]> BootstrapOption() => new("--bootstrap")
+    {
+        Description = "A node to start from, HOST:PORT (repeatable; default: the saved table and the public routers)",
+        AllowMultipleArgumentsPerToken = false,
+    };
+
+    /// <summary>The <c>--state FILE</c> option: a routing table to start from and save afterwards.</summary>
+    public static Option<string?> StateOption() => new("--state") { Description = "A routing table file to read first and write afterwards (JSON)" };
+
+    /// <summary>The <c>--verbose</c> option of the item commands: the node's log on stderr.</summary>
+    public static Option<bool> VerboseOption() => new("--verbose")
+    {
+        Description = "Print what our node does on stderr (bootstrap, answers that do not verify, puts refused and why)",
+    };
+
+    /// <summary>One line of the node's log on stderr, as <c>--verbose</c> shows it.</summary>
+    public static void LogLine(string line) => Console.Error.WriteLine(line.StartsWith("dht: ", StringComparison.Ordinal) ? line : $"dht: {line}");
+
     /// <summary>Checks <c>HOST:PORT</c> for a validator: null when fine, else the error.</summary>
     public static string? CheckHostPort(string text) => PeerAddress.Check(text, "the node address");
+
+    /// <summary>Null when <paramref name="text"/> is <paramref name="digits"/> hex digits, else the usage error.</summary>
+    public static string? CheckHex(string text, int digits, string what) =>
+        text.Length == digits && text.All(Uri.IsHexDigit) ? null : $"expected {what} of {digits} hex digits, got '{text}'";
+
+    /// <summary>The nodes a walking command starts from: those given, else the saved table alone when there is one, else
+    /// the public routers (only when nothing else is given does a node reach for them).</summary>
+    public static IReadOnlyList<string> StartingNodes(string[] given, string? statePath) =>
+        given.Length > 0 || statePath is not null && File.Exists(statePath) ? given : DhtNodeOptions.PublicRouters;
+
+    /// <summary>Throws when no node answered at all (none entered our routing table): the DHT was not reached, which is
+    /// a network failure rather than "nothing found".</summary>
+    /// <exception cref="DhtException">Not one node answered.</exception>
+    public static void RequireAnAnswer(DhtNode dht, IReadOnlyList<string> nodes)
+    {
+        if (dht.NodeCount > 0) return;
+        var from = nodes.Count > 0 ? string.Join(", ", nodes) : "the saved table";
+        throw new DhtException($"no DHT node answered ({from}; {dht.Stats.QueriesSent} queries sent, {dht.Stats.Timeouts} timed out)");
+    }
 
     /// <summary>Options for a short-lived node of the classroom commands: nothing saved, the given timeout; a node of the
     /// IPv6 DHT (BEP 32) when every node given is an IPv6 literal (<c>[::1]:6881</c>), else of the IPv4 DHT.</summary>
     public static DhtNodeOptions NodeOptions(IReadOnlyList<string> bootstrap, double timeoutSeconds, string? state)
     {
         if (timeoutSeconds is <= 0 or > 3600) throw new UsageException($"--timeout must be between 0 and 3600 seconds, got {timeoutSeconds}");
-        var ipv6 = bootstrap.Count > 0 && bootstrap.All(b => System.Net.IPEndPoint.TryParse(b, out var e) && e.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6);
+        var ipv6 = bootstrap.Count > 0 && bootstrap.All(b => IPEndPoint.TryParse(b, out var e) && e.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6);
         return new DhtNodeOptions
         {
             Bootstrap = bootstrap,
-            LocalEndPoint = new System.Net.IPEndPoint(ipv6 ? System.Net.IPAddress.IPv6Any : System.Net.IPAddress.Any, 0),
+            LocalEndPoint = new IPEndPoint(ipv6 ? IPAddress.IPv6Any : IPAddress.Any, 0),
             StatePath = state,
             QueryTimeout = TimeSpan.FromSeconds(Math.Min(timeoutSeconds, 3)),
             LookupTimeout = TimeSpan.FromSeconds(timeoutSeconds),

@@ -10,12 +10,8 @@ internal static class DhtGetPeersCommand
     public static Command Create()
     {
         var infoHash = new Argument<string>("infohash") { Description = "The torrent's info hash, 40 hex digits" };
-        var bootstrap = new Option<string[]>("--bootstrap")
-        {
-            Description = "A node to start from, HOST:PORT (repeatable; default: the saved table and the public routers)",
-            AllowMultipleArgumentsPerToken = false,
-        };
-        var state = new Option<string?>("--state") { Description = "A routing table file to read first and write afterwards (JSON)" };
+        var bootstrap = DhtCommand.BootstrapOption();
+        var state = DhtCommand.StateOption();
         var verbose = new Option<bool>("--verbose") { Description = "Print every hop of the lookup, with its distance to the info hash, on stderr" };
         var timeout = DhtCommand.TimeoutOption(30);
         var command = new Command("get_peers", "Look up the peers of an info hash in the DHT (BEP 5 get_peers) and print them, ip:port per line.")
@@ -24,17 +20,14 @@ internal static class DhtGetPeersCommand
         };
         command.Validators.Add(result =>
         {
-            if (result.GetValue(infoHash) is { } hex && (hex.Length != 40 || !hex.All(Uri.IsHexDigit)))
-                result.AddError($"expected an info hash of 40 hex digits, got '{hex}'");
+            if (result.GetValue(infoHash) is { } hex && DhtCommand.CheckHex(hex, 40, "an info hash") is { } bad) result.AddError(bad);
             foreach (var node in result.GetValue(bootstrap) ?? [])
                 if (DhtCommand.CheckHostPort(node) is { } error) result.AddError(error);
         });
         return command.WithAction(async (parse, ct) =>
         {
-            var given = parse.GetValue(bootstrap) ?? [];
             var statePath = parse.GetValue(state);
-            // Only when nothing else is given does the node reach for the public routers.
-            IReadOnlyList<string> nodes = given.Length > 0 || statePath is not null && File.Exists(statePath) ? given : DhtNodeOptions.PublicRouters;
+            var nodes = DhtCommand.StartingNodes(parse.GetValue(bootstrap) ?? [], statePath);
             var options = DhtCommand.NodeOptions(nodes, parse.GetValue(timeout), statePath);
             var target = NodeId.FromHex(parse.GetValue(infoHash)!);
             var hops = 0;

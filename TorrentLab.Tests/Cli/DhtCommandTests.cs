@@ -8,7 +8,7 @@ namespace TorrentLab.Tests.Cli;
 /// <summary><c>torrentlab dht ping</c> and <c>dht get_peers</c> as a user runs them, against our own DHT nodes on
 /// 127.0.0.1 in this process (the libtorrent DHT is in Dht/LibtorrentDhtInteropTests).</summary>
 [Trait("Tier", "Slow")]
-public class DhtCommandTests
+public partial class DhtCommandTests
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
     private static readonly InfoHash Hash = InfoHash.FromHex("abcdef0123456789abcdef0123456789abcdef01");

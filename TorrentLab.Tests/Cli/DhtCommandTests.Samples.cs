@@ -1,0 +1,106 @@
+using System.Globalization;
+using System.Net;
+using System.Security.Cryptography;
+using TorrentLab.Dht;
+using TorrentLab.Metainfo;
+using TorrentLab.Tests.Infrastructure;
+
+namespace TorrentLab.Tests.Cli;
+
+/// <summary><c>torrentlab dht sample_infohashes</c> (BEP 51) as a user runs it: against our own node on 127.0.0.1, a
+/// node that does not know the query, a silent one, and libtorrent nodes (skipped visibly without python3-libtorrent).</summary>
+public partial class DhtCommandTests
+{
+    [Fact]
+    public async Task SampleInfohashes_OfOurNode_PrintsIntervalNumAndTheHashes()
+    {
+        await using var node = await DhtNode.StartAsync(Options(), Ct);
+        var hashes = Enumerable.Range(0, 3).Select(_ => InfoHash.Compute(RandomNumberGenerator.GetBytes(8))).ToList();
+        foreach (var hash in hashes) node.Peers.Add(DhtNode.ToNodeId(hash), IPEndPoint.Parse("127.0.0.1:6881"));
+
+        var result = CliRunner.Run(["dht", "sample_infohashes", node.LocalEndPoint!.ToString()]);
+
+        var lines = result.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(CliRunner.Codes.Ok, result.ExitCode);
+        Assert.Equal($"Interval: {((long)DhtNode.SampleInterval.TotalSeconds).ToString(CultureInfo.InvariantCulture)} s", lines[0]);
+        Assert.Equal("Num: 3", lines[1]);
+        Assert.Equal(hashes.Select(h => h.Hex).Order(), lines[2..].Order());
+    }
+
+    [Fact]
+    public async Task SampleInfohashes_Verbose_NamesTheNodesOfTheAnswerOnStderr()
+    {
+        var nodes = await SmallDhtAsync();
+        try
+        {
+            var result = CliRunner.Run(["dht", "sample_infohashes", nodes[0].LocalEndPoint!.ToString(), "--target", nodes[^1].Id.Hex, "--verbose"]);
+
+            Assert.Equal(("Interval: 300 s\nNum: 0\n", CliRunner.Codes.Ok), (result.Stdout, result.ExitCode));
+            Assert.Contains($"node {nodes[^1].Id.Hex} {nodes[^1].LocalEndPoint}\n", result.Stderr, StringComparison.Ordinal);
+        }
+        finally
+        {
+            foreach (var node in nodes) await node.DisposeAsync();
+        }
+    }
+
+    [Fact]
+    public async Task SampleInfohashes_ANodeWithoutBep51_IsAPeerErrorThatSaysSo()
+    {
+        // A node that answers every query with BEP 5's error 204, "Method Unknown", as one without BEP 51 does.
+        using var old = new System.Net.Sockets.UdpClient(new IPEndPoint(IPAddress.Loopback, 0));
+        var answering = Task.Run(async () =>
+        {
+            var datagram = await old.ReceiveAsync(Ct);
+            var query = (KrpcQuery)KrpcCodec.Decode(datagram.Buffer);
+            await old.SendAsync(KrpcCodec.Encode(new KrpcError(query.TransactionId, KrpcError.MethodUnknown, "Method Unknown")), datagram.RemoteEndPoint, Ct);
+        }, Ct);
+        var address = old.Client.LocalEndPoint!.ToString()!;
+
+        var result = CliRunner.Run(["dht", "sample_infohashes", address]);
+        await answering;
+
+        Assert.Equal(("", CliRunner.Codes.Peer), (result.Stdout, result.ExitCode));
+        Assert.StartsWith($"error: dht: {address} does not support sample_infohashes (BEP 51): ", result.Stderr, StringComparison.Ordinal);
+        Assert.Contains("error 204: Method Unknown", result.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void SampleInfohashes_NobodyListening_IsAPeerErrorAfterTheTimeout()
+    {
+        using var silent = new System.Net.Sockets.UdpClient(new IPEndPoint(IPAddress.Loopback, 0));
+        var address = silent.Client.LocalEndPoint!.ToString()!;
+
+        var result = CliRunner.Run(["dht", "sample_infohashes", address, "--timeout", "1"]);
+
+        Assert.Equal(("", CliRunner.Codes.Peer), (result.Stdout, result.ExitCode));
+        Assert.Equal($"error: dht: {address} did not answer 'sample_infohashes' within 1 s\n", result.Stderr);
+    }
+
+    [Theory]
+    [InlineData("dht", "sample_infohashes", "127.0.0.1")]                                      // no port
+    [InlineData("dht", "sample_infohashes", "127.0.0.1:6881", "--target", "abc")]             // a short id
+    [InlineData("dht", "sample_infohashes", "127.0.0.1:6881", "--timeout", "soon")]           // not a number
+    public void SampleInfohashes_MalformedArguments_AreUsageErrors(params string[] args)
+    {
+        var result = CliRunner.Run(args);
+
+        Assert.Equal(CliRunner.Codes.Usage, result.ExitCode);
+        Assert.Matches(@"^error: [^\n]*expect", result.Stderr);
+    }
+
+    [Fact]
+    public async Task SampleInfohashes_OfLibtorrentNodes_ListsTheSeedersTorrent()
+    {
+        var python = Interop.RequireLibtorrentPython();
+        using var folder = new TempFolder();
+        using var dht = await LibtorrentDht.StartAsync(python, folder.Path, 3, Ct);   // the last node seeds and announced
+
+        var answers = dht.Ports.Select(port => CliRunner.Run(["dht", "sample_infohashes", $"127.0.0.1:{port}"])).ToList();
+
+        Assert.All(answers, a => Assert.Equal(CliRunner.Codes.Ok, a.ExitCode));
+        Assert.All(answers, a => Assert.Matches(@"^Interval: \d+ s\nNum: \d+\n", a.Stdout));
+        // The seeder's announce reached at least two nodes (LibtorrentDht waits for it): they list its info hash.
+        Assert.Contains(answers, a => a.Stdout.Split('\n').Contains(dht.InfoHash));
+    }
+}
