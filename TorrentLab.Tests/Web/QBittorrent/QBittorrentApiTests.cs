@@ -144,7 +144,7 @@ public class QBittorrentApiTests
         var info = JsonDocument.Parse(await http.GetStringAsync("/api/v2/torrents/info?sort=added_on", Ct)).RootElement;
 
         Assert.Equal("Ok.", answer);
-        Assert.Equal(names, InfoNames(info)); // the order they were given, not the order their checks ended
+        Assert.Equal(names, InfoNames(info)); // the order they were given
         Assert.All(info.EnumerateArray(), t => Assert.Equal(1.0, t.GetProperty("progress").GetDouble()));
     }
 
