@@ -41,4 +41,15 @@ public class TorrentSwarmPeersTests
         Assert.Equal(Seeders, connected.Count);
         Assert.Equal(swarm.Peers.Select(p => p.EndPoint.ToString()).Order(), connected.Keys.Order());
     }
+
+    /// <summary>Both sides dialling each other at once keep the same connection only if neither treats the other one as
+    /// established for a mere bitfield: a seeder sends its bitfield at once, and a holepunch (both dial by design) lost
+    /// both connections when one side kept the first that spoke and the other kept the one of the smaller peer id.</summary>
+    [Theory]
+    [InlineData(true, 0, 1, false)]    // only its bitfield, a second old: still yields to the connection both keep
+    [InlineData(false, 0, 30, false)]  // silent however old
+    [InlineData(true, 0, 11, true)]    // spoke, past the window of a simultaneous open
+    [InlineData(false, 16384, 1, true)] // payload flowed: never replaced, whatever its age
+    public void Established_IsPayloadOrSpeakingPastTheSimultaneousOpenWindow(bool spoke, long payload, int ageSeconds, bool established) =>
+        Assert.Equal(established, TorrentSwarm.Established(spoke, payload, TimeSpan.FromSeconds(ageSeconds)));
 }

@@ -194,8 +194,8 @@ internal sealed partial class TorrentSwarm
             if (existing is not null)
             {
                 // A peer id is no proof of identity (anyone who handshook with a peer has learned its id), so a second
-                // connection never replaces an established one (the peer spoke on it, or data flowed): an impostor
-                // cannot cut a live connection. Both sides dialling each other at once (same address, neither spoke
+                // connection never replaces an established one (data flowed, or it spoke for longer than both sides
+                // dialling at once takes): an impostor cannot cut a live connection. Both sides dialling each other at once (same address, neither spoke
                 // yet) is resolved the same way on both ends without talking: each keeps the connection opened by the
                 // side with the smaller peer id (else both would refuse the second and neither would trade).
                 if (existing.Outgoing == peer.Outgoing || !KeepNew(peer.Outgoing, id) || Established(existing)
@@ -245,7 +245,18 @@ internal sealed partial class TorrentSwarm
     private static bool SameHost(System.Net.IPAddress a, System.Net.IPAddress b) =>
         (a.IsIPv4MappedToIPv6 ? a.MapToIPv4() : a).Equals(b.IsIPv4MappedToIPv6 ? b.MapToIPv4() : b);
 
-    private static bool Established(SwarmPeer peer) => peer.Spoke || peer.Down.Total > 0 || peer.Up.Total > 0;
+    private static bool Established(SwarmPeer peer) => Established(peer.Spoke, peer.Down.Total + peer.Up.Total, peer.Age);
+
+    /// <summary>How long a connection that only spoke (no payload yet) still yields to the one both sides keep when they
+    /// dialled each other at once. A seeder says its bitfield at once, so on one side "it spoke" came before the
+    /// other dial's handshake and on the other it did not: each side kept a different connection and closed the
+    /// other's, and both were lost (a holepunch, where both sides dial at once by design, failed so in CI).</summary>
+    private static readonly TimeSpan SimultaneousOpenWindow = TimeSpan.FromSeconds(10);
+
+    /// <summary>A connection a second one never replaces: payload flowed on it, or it spoke and is older than
+    /// <see cref="SimultaneousOpenWindow"/>.</summary>
+    internal static bool Established(bool spoke, long payloadBytes, TimeSpan age) =>
+        payloadBytes > 0 || (spoke && age > SimultaneousOpenWindow);
 
     /// <summary>True when the new connection was opened by the side with the smaller peer id (the one both keep).</summary>
     private bool KeepNew(bool newIsOutgoing, Wire.PeerId theirs)
