@@ -130,16 +130,8 @@ internal sealed class PeerBook
     {
         lock (_lock)
         {
-            if (!PeerAddressPolicy.MayDial(endpoint, _scope)) { Refused++; return false; }
-            if (_bannedAddresses.Contains(endpoint) || _self.Contains(endpoint)) return false;
-            if (!_known.TryGetValue(endpoint, out var entry))
-            {
-                if (_known.Count >= MaxKnown) return false;
-                _known[endpoint] = entry = new Entry();
-                _order.Add(endpoint);
-                _sources[(int)source]++;
-            }
-            if (entry.Busy || entry.Retired) return false;
+            Add([endpoint], source); // the same rules as any address heard of: refused, banned and ours stay out
+            if (!_known.TryGetValue(endpoint, out var entry) || entry.Busy || entry.Retired) return false;
             entry.Busy = true;
             return true;
         }

@@ -146,5 +146,5 @@ internal sealed partial class TorrentSwarm
     private static IPEndPoint PunchAddress(SwarmPeer peer) =>
         Normal(peer.Connection.Transport == "utp" ? peer.Connection.RemoteEndPoint : peer.ListenEndPoint ?? peer.Connection.RemoteEndPoint);
 
-    private static IPEndPoint Normal(IPEndPoint e) => e.Address.IsIPv4MappedToIPv6 ? new IPEndPoint(e.Address.MapToIPv4(), e.Port) : e;
+    private static IPEndPoint Normal(IPEndPoint e) => e.Address.IsIPv4MappedToIPv6 ? new IPEndPoint(Host(e.Address), e.Port) : e;
 }
