@@ -178,7 +178,7 @@ internal sealed class TorrentListStore
             FlushCopiesLocked(); // before the list that names them: a listed torrent's copy is on disk
             Directory.CreateDirectory(Folder);
             var temp = ListPath + ".tmp";
-            using (var stream = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None))
+            using (var stream = AtomicFile.CreateTemporary(temp))
             {
                 JsonSerializer.Serialize(stream, new TorrentListDocument(FormatVersion, entries)
                 {
@@ -200,7 +200,7 @@ internal sealed class TorrentListStore
         Directory.CreateDirectory(Folder);
         var path = TorrentPath(infoHash);
         var temp = path + ".tmp";
-        using (var stream = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None))
+        using (var stream = AtomicFile.CreateTemporary(temp))
             stream.Write(bytes);
         File.Move(temp, path, overwrite: true);
         lock (_copiesLock) _unflushedCopies.Add(path);

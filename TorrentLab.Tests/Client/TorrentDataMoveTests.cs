@@ -107,6 +107,21 @@ public class TorrentDataMoveTests
     }
 
     [Fact]
+    public void FolderBelow_TheRootItself_IsTheRootHoweverItIsWrittenOrLinked()
+    {
+        using var temp = new TempFolder();
+        Directory.CreateDirectory(temp.Combine("real"));
+        Directory.CreateSymbolicLink(temp.Combine("downloads"), temp.Combine("real")); // the root is a link
+        var root = temp.Combine("downloads");
+
+        Assert.Equal("", TorrentClient.FolderBelow(root, root));
+        Assert.Equal("", TorrentClient.FolderBelow(root, root + "/"));
+        Assert.Equal("", TorrentClient.FolderBelow(root + "/", root));
+        Assert.Equal("", TorrentClient.FolderBelow(root, temp.Combine("real"))); // by its target's path
+        Assert.Equal("", TorrentClient.FolderBelow(root, "x/.."));
+    }
+
+    [Fact]
     public void FolderBelow_ALinkInsideLeadingOut_IsRefusedAndOneLeadingInIsFollowed()
     {
         using var downloads = new TempFolder();

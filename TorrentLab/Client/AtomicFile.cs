@@ -11,7 +11,7 @@ public static class AtomicFile
         var temp = Path.Combine(folder, $".{Path.GetFileName(path)}.{Environment.ProcessId}.tmp");
         try
         {
-            await using (var stream = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None))
+            await using (var stream = CreateTemporary(temp))
             {
                 await stream.WriteAsync(bytes, ct).ConfigureAwait(false);
                 stream.Flush(flushToDisk: true);
@@ -21,6 +21,26 @@ public static class AtomicFile
         finally
         {
             if (File.Exists(temp)) File.Delete(temp);
+        }
+    }
+
+    /// <summary>Opens <paramref name="path"/>, the temporary file of an atomic write, empty and locked for writing.</summary>
+    /// <remarks>The file is made new (<c>O_EXCL</c>), not opened and truncated: ext4 takes a file truncated to nothing
+    /// for one being replaced in place and writes its data out when it is closed (its <c>auto_da_alloc</c>), a disk
+    /// write per save that a file renamed over the old one does not need. One left behind by a process killed before
+    /// its rename is emptied and reused; one another writer holds open is refused, as the lock refused it before.</remarks>
+    /// <exception cref="IOException">Another writer holds the file, or it cannot be made.</exception>
+    public static FileStream CreateTemporary(string path)
+    {
+        try
+        {
+            return new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.None);
+        }
+        catch (IOException) when (File.Exists(path))
+        {
+            var stream = new FileStream(path, FileMode.Open, FileAccess.Write, FileShare.None);
+            stream.SetLength(0);
+            return stream;
         }
     }
 }

@@ -126,9 +126,10 @@ public static partial class TorrentClient
         // Nothing of the torrent on disk yet (the usual case): no link can be in the way.
         var top = Path.Combine(root, torrent.Files[0].PathSegments[0]);
         if (!File.Exists(top) && !Directory.Exists(top) && new FileInfo(top).LinkTarget is null) return null;
+        var realRoot = OutputPaths.RealPath(root); // once: each file is resolved from there
         foreach (var file in torrent.Files)
         {
-            try { OutputPaths.CheckInside(root, Path.GetFullPath(Path.Combine([root, .. file.PathSegments])), file.DisplayPath); }
+            try { OutputPaths.CheckInside(root, Path.GetFullPath(Path.Combine([root, .. file.PathSegments])), file.DisplayPath, realRoot); }
             catch (StorageException) { return file.DisplayPath; }
         }
         return null;

@@ -15,6 +15,7 @@ public static partial class TorrentClient
     {
         var full = OutputPaths.Root(root);
         var path = Path.GetFullPath(Path.Combine(full, folder)); // an absolute folder replaces the root here
+        if (Path.TrimEndingDirectorySeparator(path) == full) return ""; // the root itself, however its links lead
         var (real, realRoot) = (OutputPaths.RealPath(path), OutputPaths.RealPath(full));
         if (real != realRoot && !OutputPaths.IsUnder(real, realRoot)) return null;
         var relative = real == realRoot ? "" : Path.GetRelativePath(realRoot, real).Replace(Path.DirectorySeparatorChar, '/');

@@ -74,7 +74,7 @@ public sealed class ResumeLedger
             throw new ArgumentException($"have bitfield has {have.Length} pieces, the torrent {_torrent.PieceCount}", nameof(have));
         var folder = Path.GetDirectoryName(FilePath)!;
         _layout.CheckSameRoot("no resume ledger is saved there");
-        OutputPaths.CheckInside(_layout.Root, folder, OutputPaths.StateFolder);
+        OutputPaths.CheckInside(_layout.Root, folder, OutputPaths.StateFolder, _layout.RealRoot);
         var document = new LedgerDocument(FormatVersion, _torrent.InfoHash.Hex, _torrent.PieceLength, _torrent.PieceCount,
             Convert.ToBase64String(have.ToBytes()), DateTimeOffset.UtcNow, CurrentFiles(),
             hashScheme ?? (_torrent.IsV2Only ? PieceHashScheme.Merkle : PieceHashScheme.Sha1), PrioritiesText(_layout.Selection),
@@ -85,7 +85,7 @@ public sealed class ResumeLedger
         {
             Directory.CreateDirectory(folder);
             _layout.RootIdentity ??= FolderIdentity.Of(_layout.Root);   // the folder did not exist when the download began
-            using (var stream = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None))
+            using (var stream = Client.AtomicFile.CreateTemporary(temp))
             {
                 JsonSerializer.Serialize(stream, document, LedgerJsonContext.Ledger.LedgerDocument);
                 stream.Flush(flushToDisk: document.UnflushedBoot is null);

@@ -14,8 +14,8 @@ internal sealed class StorageLayout
         Torrent = torrent;
         // One string for every torrent of a folder: a session of ten thousand torrents keeps one copy, not ten thousand.
         Root = string.Intern(OutputPaths.Root(outputDir));
-        var realRoot = OutputPaths.RealPath(Root); // once for all files: each is resolved from there
-        FullPaths = torrent.Files.Select(f => OutputPaths.Resolve(Root, f.PathSegments, realRoot)).ToArray(); // no list around it
+        RealRoot = OutputPaths.RealPath(Root); // once for all files: each is resolved from there
+        FullPaths = torrent.Files.Select(f => OutputPaths.Resolve(Root, f.PathSegments, RealRoot)).ToArray(); // no list around it
         _starts = [.. torrent.Files.Select(f => f.Offset)];
         RootIdentity = FolderIdentity.Of(Root);
     }
@@ -79,6 +79,11 @@ internal sealed class StorageLayout
 
     /// <summary>The output folder's full path.</summary>
     public string Root { get; }
+
+    /// <summary><see cref="Root"/> with its symbolic links followed, as resolved when the layout was made: paths below
+    /// the root are checked from here (<see cref="OutputPaths.CheckInside"/>). A root replaced since is caught by
+    /// <see cref="CheckSameRoot"/>, which each save asks first.</summary>
+    public string RealRoot { get; }
 
     /// <summary>Full path of each file, in torrent order (pad files too, though they are never written).</summary>
     public IReadOnlyList<string> FullPaths { get; }
