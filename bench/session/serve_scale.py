@@ -297,7 +297,9 @@ def main():
                              'through the qBittorrent API, 100 per request)')
     args = parser.parse_args()
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # a kill stops the client too (see run)
+    deleted = os.path.isdir(args.work)
     shutil.rmtree(args.work, ignore_errors=True)
+    deleted_at = time.time()
     torrents, data = os.path.join(args.work, 'torrents'), os.path.join(args.work, 'data')
     subprocess.run([sys.executable, os.path.join(here, 'make_torrents.py'), str(args.count), torrents, data], check=True)
     for name in args.clients.split(','):
@@ -306,11 +308,17 @@ def main():
         os.makedirs(work, exist_ok=True)
         # Each client seeds its own copy of the data (hard links: no client writes a seeding torrent's file).
         shutil.copytree(data, downloads, copy_function=os.link)
-        # The 10,000 files just made are still being written back, and ext4 without a journal (this VM's) skips inodes
-        # freed in the last 30 s when it creates a file, scanning past the previous run's 40,000 deleted ones: whichever
-        # client creates files first would pay for both. Flush, and let the deleted inodes age.
+        # ext4 without a journal (this VM's) will not reuse an inode freed in the last 60 s, or in the last 300 s more
+        # while its inode table block is dirty (fs/ext4/ialloc.c, recently_deleted): each file a client creates scans
+        # past the previous run's 40,000 deleted inodes, reading each one's deletion time, and the client's own new
+        # files keep those blocks dirty. Whichever client ran first after a deletion paid for it (8-12 s for the same
+        # build). Flush, and let the deleted inodes age past both limits.
         os.sync()
-        time.sleep(35)
+        wait = deleted_at + 365 - time.time() if deleted else 0
+        if wait > 0:
+            print('waiting %.0f s: inodes freed by deleting the last run are not reused for 360 s (ext4 without a journal)' % wait,
+                  flush=True)
+        time.sleep(max(wait, 5))
         client = {'torrentlab': lambda: TorrentLab(args.torrentlab, work, args.torrentlab_checks, args.torrentlab_single), 'transmission': lambda: Transmission(work),
                   'qbittorrent': lambda: QBittorrent(work)}[name]()
         run(client, torrents, args.count, args.idle, args.hold)
