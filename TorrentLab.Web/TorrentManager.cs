@@ -184,14 +184,32 @@ internal sealed partial class TorrentManager : IAsyncDisposable
     public async Task<PreparedAdd> PrepareAddAsync(Torrent torrent, byte[] bytes, bool start, string? folder, bool skipChecking,
         CancellationToken ct = default)
     {
+        var saveFolder = ReservePlace(torrent, folder);
+        return await CheckReservedAsync(torrent, bytes, saveFolder, start, skipChecking, ct).ConfigureAwait(false);
+    }
+
+    /// <summary>The first step of <see cref="PrepareAddAsync"/>, at once: refuses a torrent already added, or whose
+    /// place is taken or leads out of the downloads folder, and reserves its place. Reservations made one after another
+    /// decide which of two torrents for one place wins (the first), however their checks then run.</summary>
+    /// <returns>The save folder (as <see cref="SaveFolderOf"/> gives it), to pass to <see cref="CheckReservedAsync"/>.</returns>
+    /// <exception cref="WebApiException">As <see cref="AddAsync(byte[], bool, IReadOnlyList{System.Net.IPEndPoint}, string?, CancellationToken, bool)"/>.</exception>
+    public string ReservePlace(Torrent torrent, string? folder)
+    {
         var saveFolder = SaveFolderOf(folder);
         CheckPaths(torrent, FolderPath(saveFolder));
-        var hash = torrent.InfoHash.Hex;
         lock (_lock)
         {
             CheckNotAddedLocked(torrent, saveFolder); // before the files are looked at: a running torrent's ledger is its own
-            TakePlaceLocked(torrent, saveFolder, hash);
+            TakePlaceLocked(torrent, saveFolder, torrent.InfoHash.Hex);
         }
+        return saveFolder;
+    }
+
+    /// <summary>The second step of <see cref="PrepareAddAsync"/>, for a place <see cref="ReservePlace"/> reserved: checks
+    /// the files when the torrent is to start or skip checking. A failure gives the place back.</summary>
+    public async Task<PreparedAdd> CheckReservedAsync(Torrent torrent, byte[] bytes, string saveFolder, bool start, bool skipChecking,
+        CancellationToken ct = default)
+    {
         try
         {
             // Skipped checking records the data at once, also for a torrent added paused (it is listed complete).

@@ -6,6 +6,9 @@ namespace TorrentLab.Web;
 // The torrents/* routes that change something: add, the actions on torrents, file priorities and categories.
 internal sealed partial class QBittorrentApi
 {
+    /// <summary>Torrents of one add request whose files are checked at the same time.</summary>
+    private const int ChecksAtOnce = 2;
+
     /// <summary>torrents/add: <c>urls</c> (one per line: magnet links or http/https URLs) and uploaded .torrent files;
     /// <c>paused</c> (or v5's <c>stopped</c>), <c>category</c> (created when new), <c>skip_checking</c> (data there at
     /// full size is taken as complete without hashing), and <c>savepath</c>, which must be inside the downloads folder.
@@ -31,6 +34,8 @@ internal sealed partial class QBittorrentApi
         }
         if (sources.Count == 0) throw new WebApiException(400, "give 'urls' or .torrent files in 'torrents'");
         var failed = 0;
+        var torrents = new List<(TorrentLab.Metainfo.Torrent Torrent, byte[] Bytes, IReadOnlyList<System.Net.IPEndPoint> Peers)>();
+        var inRequest = new HashSet<string>(StringComparer.Ordinal);
         foreach (var source in sources)
         {
             try
@@ -38,12 +43,8 @@ internal sealed partial class QBittorrentApi
                 var (bytes, peers) = await source().ConfigureAwait(false);
                 if (bytes.Length == 0) continue; // a magnet link of a torrent already here
                 var torrent = TorrentLab.Metainfo.Torrent.Parse(bytes);
-                if (_torrents.Find(torrent.InfoHash.Hex) is not null) continue;
-                // With a category, the torrent takes it before it starts; without, the add starts it (its files checked once).
-                var added = await _torrents.AddAsync(bytes, start && category is null, peers, folder, ct, skipChecking).ConfigureAwait(false);
-                if (category is not null) _torrents.SetCategory(added, category);
-                if (start && category is not null) await _torrents.StartAsync(added, ct).ConfigureAwait(false);
-                _options.Log?.Invoke($"added '{added.Torrent.Name}' ({added.InfoHash}) through the qBittorrent API");
+                if (_torrents.Find(torrent.InfoHash.Hex) is not null || !inRequest.Add(torrent.InfoHash.Hex)) continue;
+                torrents.Add((torrent, bytes, peers));
             }
             catch (Exception e) when (e is WebApiException or TorrentLabException or IOException)
             {
@@ -51,8 +52,67 @@ internal sealed partial class QBittorrentApi
                 _options.Log?.Invoke($"qBittorrent API: could not add a torrent: {e.Message}");
             }
         }
+        failed += await AddInOrderAsync(torrents, start, category, folder, skipChecking, ct).ConfigureAwait(false);
         if (failed > 0) await TextAsync(context, "Fails.", StatusCodes.Status415UnsupportedMediaType).ConfigureAwait(false);
         else await TextAsync(context, "Ok.").ConfigureAwait(false);
+    }
+
+    /// <summary>Adds the torrents in the order given; returns how many failed. Their files are checked
+    /// <see cref="ChecksAtOnce"/> at a time, ahead of the add that waits for them: a check mostly waits on system calls
+    /// (the ledger and the files' sizes), so one request of 100 torrents used one core of two, one add after another.</summary>
+    private async Task<int> AddInOrderAsync(
+        IReadOnlyList<(TorrentLab.Metainfo.Torrent Torrent, byte[] Bytes, IReadOnlyList<System.Net.IPEndPoint> Peers)> torrents,
+        bool start, string? category, string? folder, bool skipChecking, CancellationToken ct)
+    {
+        var failed = 0;
+        // With a category, the torrent takes it before it starts; without, the add starts it (its files checked once).
+        var startNow = start && category is null;
+        var checks = new Queue<(int Index, Task<PreparedAdd> Check)>();
+        var next = 0;
+        try
+        {
+            while (next < torrents.Count || checks.Count > 0)
+            {
+                for (; next < torrents.Count && checks.Count < ChecksAtOnce; next++)
+                {
+                    var (torrent, bytes, _) = torrents[next];
+                    string place;
+                    try { place = _torrents.ReservePlace(torrent, folder); } // in the order given: of two for one place, the first wins
+                    catch (WebApiException e)
+                    {
+                        failed++;
+                        _options.Log?.Invoke($"qBittorrent API: could not add a torrent: {e.Message}");
+                        continue;
+                    }
+                    // Not cancelled before it runs: a check that runs gives its place back when it fails.
+                    checks.Enqueue((next, Task.Run(() => _torrents.CheckReservedAsync(torrent, bytes, place, startNow, skipChecking, ct), CancellationToken.None)));
+                }
+                if (checks.Count == 0) continue;
+                var (index, check) = checks.Dequeue();
+                try
+                {
+                    var added = _torrents.CommitAdd(await check.ConfigureAwait(false), startNow, torrents[index].Peers);
+                    if (category is not null) _torrents.SetCategory(added, category);
+                    if (start && category is not null) await _torrents.StartAsync(added, ct).ConfigureAwait(false);
+                    _options.Log?.Invoke($"added '{added.Torrent.Name}' ({added.InfoHash}) through the qBittorrent API");
+                }
+                catch (Exception e) when (e is WebApiException or TorrentLabException or IOException)
+                {
+                    failed++;
+                    _options.Log?.Invoke($"qBittorrent API: could not add a torrent: {e.Message}");
+                }
+            }
+        }
+        finally
+        {
+            // Stopped early (the request was cancelled): checks already made give their places back.
+            while (checks.TryDequeue(out var left))
+            {
+                try { _torrents.Abandon(await left.Check.ConfigureAwait(false)); }
+                catch (Exception e) when (e is WebApiException or TorrentLabException or IOException or OperationCanceledException) { }
+            }
+        }
+        return failed;
     }
 
     private bool AlreadyAdded(string url) => RemoteLinks.MagnetHash(url) is { } hash && _torrents.Find(hash) is not null;

@@ -144,8 +144,29 @@ public class QBittorrentApiTests
         var info = JsonDocument.Parse(await http.GetStringAsync("/api/v2/torrents/info?sort=added_on", Ct)).RootElement;
 
         Assert.Equal("Ok.", answer);
-        Assert.Equal(names, InfoNames(info)); // the order they were given
+        Assert.Equal(names, InfoNames(info)); // the order they were given, not the order their checks ended
         Assert.All(info.EnumerateArray(), t => Assert.Equal(1.0, t.GetProperty("progress").GetDouble()));
+    }
+
+    [Fact]
+    public async Task Add_OneWhoseCheckFailsAmongOthers_TheOthersAreAdded_AndItsPlaceIsFreeAgain()
+    {
+        await using var web = await StartAsync();
+        using var http = Client(web);
+        await PostAsync(http, "auth/login", ("username", "admin"), ("password", Token));
+        string[] names = ["f0", "f1", "f2", "f3"];
+        var built = names.Select((n, i) => TestTorrents.SingleFile(length: 3000 + i, name: n, seed: 70 + i)).ToList();
+        foreach (var b in built.Where(b => b.Torrent.Name != "f1")) b.WritePayload(web.Downloads.Path);
+        File.WriteAllText(web.Downloads.Combine("f1"), "not its data"); // short, so hashed, and not this torrent's: its check fails
+
+        var answer = await AddInOneRequestAsync(http, built.Select(b => b.TorrentBytes), skipChecking: true);
+        var info = JsonDocument.Parse(await http.GetStringAsync("/api/v2/torrents/info?sort=added_on", Ct)).RootElement;
+
+        Assert.Equal("Fails.", answer);
+        Assert.Equal(["f0", "f2", "f3"], InfoNames(info));
+        built[1].WritePayload(web.Downloads.Path);
+        Assert.Equal("Ok.", await AddInOneRequestAsync(http, [built[1].TorrentBytes], skipChecking: true)); // its place was given back
+        Assert.Equal(4, (await web.ListAsync(Ct)).Count());
     }
 
     [Fact]
