@@ -78,7 +78,7 @@ internal sealed partial class QBittorrentApi
                     var (torrent, bytes, _) = torrents[next];
                     string place;
                     try { place = _torrents.ReservePlace(torrent, folder); } // in the order given: of two for one place, the first wins
-                    catch (WebApiException e)
+                    catch (Exception e) when (e is WebApiException or TorrentLabException or IOException)
                     {
                         failed++;
                         _options.Log?.Invoke($"qBittorrent API: could not add a torrent: {e.Message}");

@@ -126,9 +126,10 @@ public sealed class FileStorage : IPieceStorage
             // download began in, as for the ledger (a folder swapped for a link must not receive our files).
             if (_writable) _layout.CheckSameRoot($"'{files[i].DisplayPath}' is not created there");
             var existed = true;
+            List<(string Path, (ulong Device, ulong Inode)? Node)> madeFolders = [];
             try
             {
-                if (_writable) Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+                if (_writable) madeFolders = CreateFolders(Path.GetDirectoryName(path)!);
                 existed = File.Exists(path);
                 file = _open(path, _writable);
             }
@@ -148,6 +149,7 @@ public sealed class FileStorage : IPieceStorage
                 catch (StorageException)
                 {
                     file.Dispose();
+                    RemoveFolders(madeFolders); // the file's folders, made through the swap too
                     throw;
                 }
             }
@@ -301,6 +303,32 @@ public sealed class FileStorage : IPieceStorage
             if (Directory.Exists(_layout.FullPaths[index]))
                 throw new StorageException($"'{Torrent.Files[index].DisplayPath}' was replaced by a directory {what}", inner: e);
             throw StorageErrors.Wrap(e, what);
+        }
+    }
+
+    /// <summary>Creates <paramref name="folder"/> and the folders above it that are missing; returns the ones this made,
+    /// the deepest last, each with its node (as the file's, to undo them after a swap of the output folder).</summary>
+    private static List<(string Path, (ulong Device, ulong Inode)? Node)> CreateFolders(string folder)
+    {
+        var missing = new List<string>();
+        for (var d = folder; !Directory.Exists(d) && Path.GetDirectoryName(d) is { } parent; d = parent) missing.Add(d);
+        Directory.CreateDirectory(folder);
+        missing.Reverse();
+        return [.. missing.Select(d => (d, FolderIdentity.NodeOf(d)))];
+    }
+
+    /// <summary>Removes the folders <see cref="CreateFolders"/> made, deepest first, each only while its path still
+    /// names the folder made and it is empty: never one that was there before, nor anything in it.</summary>
+    private static void RemoveFolders(List<(string Path, (ulong Device, ulong Inode)? Node)> made)
+    {
+        for (var i = made.Count - 1; i >= 0; i--)
+        {
+            var (path, node) = made[i];
+            try
+            {
+                if (node is not null && FolderIdentity.NodeOf(path) == node && !Directory.EnumerateFileSystemEntries(path).Any()) Directory.Delete(path);
+            }
+            catch (Exception e) when (StorageErrors.IsIo(e)) { return; } // the error being thrown names the swap
         }
     }
 

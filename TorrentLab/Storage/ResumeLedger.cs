@@ -85,7 +85,7 @@ public sealed class ResumeLedger
         {
             Directory.CreateDirectory(folder);
             _layout.RootIdentity ??= FolderIdentity.Of(_layout.Root);   // the folder did not exist when the download began
-            using (var stream = Client.AtomicFile.CreateTemporary(temp))
+            using (var stream = TemporaryFile.Create(temp))
             {
                 JsonSerializer.Serialize(stream, document, LedgerJsonContext.Ledger.LedgerDocument);
                 stream.Flush(flushToDisk: document.UnflushedBoot is null);
