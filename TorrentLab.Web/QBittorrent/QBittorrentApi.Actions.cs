@@ -46,10 +46,10 @@ internal sealed partial class QBittorrentApi
                 if (_torrents.Find(torrent.InfoHash.Hex) is not null || !inRequest.Add(torrent.InfoHash.Hex)) continue;
                 torrents.Add((torrent, bytes, peers));
             }
-            catch (Exception e) when (e is WebApiException or TorrentLabException or IOException)
+            catch (Exception e) when (IsRefusal(e))
             {
                 failed++;
-                _options.Log?.Invoke($"qBittorrent API: could not add a torrent: {e.Message}");
+                LogRefused(e);
             }
         }
         failed += await AddInOrderAsync(torrents, start, category, folder, skipChecking, ct).ConfigureAwait(false);
@@ -78,10 +78,10 @@ internal sealed partial class QBittorrentApi
                     var (torrent, bytes, _) = torrents[next];
                     string place;
                     try { place = _torrents.ReservePlace(torrent, folder); } // in the order given: of two for one place, the first wins
-                    catch (Exception e) when (e is WebApiException or TorrentLabException or IOException)
+                    catch (Exception e) when (IsRefusal(e))
                     {
                         failed++;
-                        _options.Log?.Invoke($"qBittorrent API: could not add a torrent: {e.Message}");
+                        LogRefused(e);
                         continue;
                     }
                     // Not cancelled before it runs: a check that runs gives its place back when it fails.
@@ -96,10 +96,10 @@ internal sealed partial class QBittorrentApi
                     if (start && category is not null) await _torrents.StartAsync(added, ct).ConfigureAwait(false);
                     _options.Log?.Invoke($"added '{added.Torrent.Name}' ({added.InfoHash}) through the qBittorrent API");
                 }
-                catch (Exception e) when (e is WebApiException or TorrentLabException or IOException)
+                catch (Exception e) when (IsRefusal(e))
                 {
                     failed++;
-                    _options.Log?.Invoke($"qBittorrent API: could not add a torrent: {e.Message}");
+                    LogRefused(e);
                 }
             }
         }
@@ -109,11 +109,17 @@ internal sealed partial class QBittorrentApi
             while (checks.TryDequeue(out var left))
             {
                 try { _torrents.Abandon(await left.Check.ConfigureAwait(false)); }
-                catch (Exception e) when (e is WebApiException or TorrentLabException or IOException or OperationCanceledException) { }
+                catch (Exception e) when (IsRefusal(e) || e is OperationCanceledException) { }
             }
         }
         return failed;
     }
+
+    /// <summary>What an add refuses one torrent for (the others of the request go on): a bad torrent or URL, a place
+    /// taken, a file in the way.</summary>
+    private static bool IsRefusal(Exception e) => e is WebApiException or TorrentLabException or IOException;
+
+    private void LogRefused(Exception e) => _options.Log?.Invoke($"qBittorrent API: could not add a torrent: {e.Message}");
 
     private bool AlreadyAdded(string url) => RemoteLinks.MagnetHash(url) is { } hash && _torrents.Find(hash) is not null;
 
