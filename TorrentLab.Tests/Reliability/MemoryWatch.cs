@@ -25,6 +25,11 @@ internal sealed class MemoryWatch : IAsyncDisposable
     /// <summary>Highest heap size seen minus the heap at start.</summary>
     public long PeakGrowth => Math.Max(0, Interlocked.Read(ref _peak) - _baseline);
 
+    /// <summary>The heap after a full collection minus the heap at start: what the scenario still holds, garbage not
+    /// counted. Call it while the system under test is alive. Unlike <see cref="PeakGrowth"/>, it does not depend on
+    /// how far the collector lagged behind the allocations, so it is the figure to assert on a loaded machine.</summary>
+    public long RetainedGrowth() => Math.Max(0, GC.GetTotalMemory(forceFullCollection: true) - _baseline);
+
     /// <summary>Bytes allocated by the whole process since the start (until disposed).</summary>
     public long Allocated => (Interlocked.Read(ref _allocatedAtStop) is >= 0 and var stop ? stop : GC.GetTotalAllocatedBytes()) - _allocatedAtStart;
 

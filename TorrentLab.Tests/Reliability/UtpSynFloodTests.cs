@@ -15,7 +15,9 @@ namespace TorrentLab.Tests.Reliability;
 [Trait("Tier", "Slow")]
 public class UtpSynFloodTests
 {
-    /// <summary>16 MiB: a connection that has only seen a SYN holds well under 4 KiB, its buffers grow on use.</summary>
+    /// <summary>16 MiB: a connection that has only seen a SYN holds well under 4 KiB, its buffers grow on use. Asserted
+    /// on what the socket still holds after a full collection: the peak between collections counts garbage, and how
+    /// much of it piles up depends on the machine's load (it read 17.8-24.3 MiB on a busy two-core machine).</summary>
     private const long HeapBound = 16L << 20;
 
     [Fact]
@@ -49,13 +51,14 @@ public class UtpSynFloodTests
         Assert.Equal("hello"u8.ToArray(), buffer);
 
         var peak = memory.PeakGrowth;
+        var retained = memory.RetainedGrowth();
         ReliabilityReport.Add(new ReliabilityRow("flood", $"uTP: {syns} SYNs from distinct connection ids", syns, syns, "none",
             $"{server.HalfOpen} half-open kept (at most {options.MaxHalfOpen}), {server.PendingAccepts} offered to the application; " +
-            $"the next connection accepted without draining; heap peak +{ReliabilityReport.Mib(peak)}"));
+            $"the next connection accepted without draining; heap peak +{ReliabilityReport.Mib(peak)}, retained +{ReliabilityReport.Mib(retained)}"));
         Assert.InRange(server.HalfOpen, 1, options.MaxHalfOpen);
         Assert.Equal(0, server.PendingAccepts);
         Assert.True(server.ConnectionCount <= options.MaxHalfOpen + 1, $"{server.ConnectionCount} connections kept");
-        Assert.True(peak < HeapBound, $"heap grew by {ReliabilityReport.Mib(peak)}");
+        Assert.True(retained < HeapBound, $"the socket holds {ReliabilityReport.Mib(retained)} more after a full collection");
         Assert.True(flooder.Available > 0, "the SYNs were answered (ST_STATE)");
     }
 
