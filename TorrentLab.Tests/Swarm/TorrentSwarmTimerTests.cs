@@ -29,7 +29,9 @@ public class TorrentSwarmTimerTests
         public required ConcurrentQueue<string> Log { get; init; }
         public Torrent Torrent => Swarm.Torrent;
 
-        public static Rig Start(bool downloading, Func<DownloadOptions, DownloadOptions>? tweak = null)
+        /// <param name="sessionIdleTimeout">True: the session's default idle timeout; false: one longer than any test
+        /// here moves the clock, so no peer goes idle.</param>
+        public static Rig Start(bool downloading, Func<DownloadOptions, DownloadOptions>? tweak = null, bool sessionIdleTimeout = false)
         {
             var ticks = new SwarmTicks();
             var built = TestTorrents.SingleFile(length: 64 * 16 * 1024, pieceLength: 16 * 1024, announce: null, seed: 71);
@@ -37,7 +39,8 @@ public class TorrentSwarmTimerTests
             {
                 ListenPort = 0, BindAddresses = [IPAddress.Loopback], Transport = PeerTransport.Tcp, Dht = false,
                 Encryption = EncryptionPolicy.Off, // one connection per dial: no plaintext redial after a refused MSE handshake
-                IdleTimeout = TimeSpan.FromMinutes(10), // longer than any test here moves the clock: no peer goes idle
+                // Longer than any test here moves the clock, so no peer goes idle, unless the test is about that.
+                IdleTimeout = sessionIdleTimeout ? new SessionSettings().IdleTimeout : TimeSpan.FromMinutes(10),
                 Time = ticks.Clock,
             });
             var log = new ConcurrentQueue<string>();
@@ -154,6 +157,31 @@ public class TorrentSwarmTimerTests
         await rig.Ticks.AdvanceAsync(Second);
         Assert.True(await CountingTimeProvider.EventuallyAsync(() => peer.Blocks(MessageKind.Cancel).Contains(first), Patience),
             $"no cancel for {first}");
+    }
+
+    [Theory]
+    [InlineData(true)]  // a seed we download from: it has every piece and keeps us choked, silent (a super-seed's wait)
+    public async Task IdleTimeout_AChokedSilentPeer_IsKeptPastBep3sTwoMinutes_AndDroppedAtTheSessionsLimit_NotBefore(bool downloading)
+    {
+        // BEP 3: "Keepalives are generally sent once every two minutes"; libtorrent sends one after 60 s of silence.
+        var limit = new SessionSettings().IdleTimeout;
+        Assert.True(limit >= TimeSpan.FromMinutes(2.5), $"the default idle timeout {limit} leaves no margin over BEP 3's two minutes");
+        await using var rig = Rig.Start(downloading, sessionIdleTimeout: true);
+        await using var peer = await rig.ConnectAsync();
+        if (downloading) await peer.Connection.SendBitfieldAsync(Bitfield.Full(rig.Torrent.PieceCount), Ct);
+        else await peer.Connection.SendInterestedAsync(Ct);
+        Assert.True(await CountingTimeProvider.EventuallyAsync(() => rig.Swarm.PeersSnapshot() is [{ Spoke: true }], Patience), "the peer was not heard");
+        var ours = rig.Swarm.PeersSnapshot()[0];
+
+        await rig.Ticks.AdvanceAsync(limit - Second); // a second short of the limit: well past two minutes of silence
+
+        Assert.Equal([ours], rig.Swarm.PeersSnapshot());
+        Assert.True(downloading ? ours.Connection.PeerChoking && ours.Connection.AmInterested : ours.Choking && ours.Connection.PeerInterested,
+            "the peer is not the choked, interested one this test is about");
+        Assert.DoesNotContain(rig.Log, l => l.Contains("idle timeout", StringComparison.Ordinal));
+        rig.Ticks.Clock.Advance(Second); // not tick by tick: a seeder left with no peer stops its timer, and reports no tick
+        Assert.True(await CountingTimeProvider.EventuallyAsync(() => rig.Swarm.PeersSnapshot().Length == 0, Patience), $"the silent peer was kept past the limit; timers due in {string.Join(", ", rig.Ticks.Clock.PendingTimers)}; {string.Join(" | ", rig.Log)}");
+        Assert.Contains(rig.Log, l => l.EndsWith($"disconnected (no message for {limit.TotalSeconds:0} s (idle timeout))", StringComparison.Ordinal));
     }
 
     [Fact]

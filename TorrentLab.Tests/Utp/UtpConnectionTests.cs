@@ -254,6 +254,40 @@ public class UtpConnectionTests
     }
 
     [Fact]
+    public async Task Write_AfterOurOwnClose_ThrowsObjectDisposed_AsATcpSocketsStreamDoes()
+    {
+        // TCP's answer to the same race: a write on a socket's stream that our side disposed.
+        using var listener = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        using var client = new System.Net.Sockets.TcpClient();
+        await client.ConnectAsync((IPEndPoint)listener.LocalEndpoint, TestContext.Current.CancellationToken);
+        using var accepted = await listener.AcceptTcpClientAsync(TestContext.Current.CancellationToken);
+        var tcp = client.GetStream();
+        tcp.Dispose();
+        var tcpError = await Record.ExceptionAsync(async () => await tcp.WriteAsync(new byte[4], TestContext.Current.CancellationToken));
+        var pair = Pair.Connected();
+
+        pair.A.Close();
+        var utpError = await Record.ExceptionAsync(async () => await pair.A.WriteAsync(new byte[4], CancellationToken.None));
+
+        Assert.IsType<ObjectDisposedException>(tcpError);
+        Assert.IsType(tcpError.GetType(), utpError);
+        Assert.Contains("closed by this side", utpError.Message);
+    }
+
+    [Fact]
+    public async Task Write_WaitingForRoomWhenWeClose_ThrowsObjectDisposed()
+    {
+        var pair = Pair.Connected();
+        var write = pair.A.WriteAsync(new byte[Options.SendBufferSize + 1], CancellationToken.None).AsTask(); // one byte more than fits
+        Assert.False(write.IsCompleted); // waits for the peer's acks, which the test never delivers
+
+        pair.A.Close();
+
+        await Assert.ThrowsAsync<ObjectDisposedException>(() => write.WaitAsync(TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken));
+    }
+
+    [Fact]
     public async Task Reset_FailsReadsWithTheReason()
     {
         var pair = Pair.Connected();

@@ -14,7 +14,7 @@ public class PeerConnectionTimerTests
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(30);
     private static readonly TimeSpan Moment = TimeSpan.FromMilliseconds(1);
 
-    // The swarm's defaults: idle after 30 s, a keep-alive every third of that.
+    // In the swarm's proportions (SessionSettings.IdleTimeout, a keep-alive every third of it), scaled down: idle after 30 s.
     private static readonly TimeSpan KeepAlive = TimeSpan.FromSeconds(10);
     private static readonly TimeSpan Idle = TimeSpan.FromSeconds(30);
 

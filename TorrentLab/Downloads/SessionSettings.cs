@@ -76,7 +76,13 @@ public sealed record SessionSettings
     /// <summary>Time limits for connecting, handshaking and waiting on a silent peer.</summary>
     public TimeSpan ConnectTimeout { get; init; } = TimeSpan.FromSeconds(10);
     public TimeSpan HandshakeTimeout { get; init; } = TimeSpan.FromSeconds(10);
-    public TimeSpan IdleTimeout { get; init; } = TimeSpan.FromSeconds(30);
+    /// <remarks><see cref="IdleTimeout"/>: 3 minutes, BEP 3's two-minute keep-alive and a minute to spare. A peer with
+    /// nothing to say (choked but interested, waiting for a super-seed reveal, or simply not interested) is healthy:
+    /// libtorrent sends its keep-alive after 60 s of silence, Transmission every 100 s, and BEP 3 says keep-alives are
+    /// "generally sent once every two minutes". Our own keep-alives go out every third of it (60 s: libtorrent drops a
+    /// peer silent for 120 s). A peer holding our requests is not given this long: snubbing and the request timeout
+    /// (<see cref="DownloadOptions.SnubTimeout"/>, <see cref="DownloadOptions.RequestTimeout"/>) move them to others.</remarks>
+    public TimeSpan IdleTimeout { get; init; } = TimeSpan.FromMinutes(3);
 
     /// <summary>Session events, one line each (port bound, DHT node, refused handshakes); torrents log on their own.</summary>
     public Action<string>? Log { get; init; }

@@ -4,7 +4,8 @@ using TorrentLab.Wire;
 namespace TorrentLab.Swarm;
 
 // BEP 6, the fast extension, when both handshakes set its bit: every request gets exactly one answer (a piece or a
-// reject), a rejected request of ours goes back to the picker at once, and the allowed fast set is served while choked.
+// reject), so a choke keeps our requests outstanding, a rejected request of ours goes back to the picker at once, and the
+// allowed fast set is served while choked.
 internal sealed partial class SwarmPeer
 {
     private HashSet<int> _offeredFast = [];   // the allowed fast set we sent it (under _sendLock)
@@ -46,6 +47,19 @@ internal sealed partial class SwarmPeer
             }
             node = next;
         }
+    }
+
+    /// <summary>The peer choked us. Without the fast extension our requests are gone: they go back to the picker, for
+    /// any peer (and to this one again once it unchokes us). With it, they stay ours until answered.</summary>
+    private void OnChoke()
+    {
+        // BEP 6: "Choke no longer implicitly rejects all pending requests, thus eliminating some race conditions which
+        // could cause pieces to be needlessly requested multiple times." Each one is answered by its piece or a reject
+        // (OnReject puts the block back); one left unanswered is put back by the request timeout, as any other.
+        if (Connection.FastAgreed) return;
+        // BEP 3 (no fast extension): a choking peer answers none of our pending requests; they are dropped.
+        _pieces.ReleaseBlocks(this);
+        ForgetRequests();
     }
 
     /// <summary>A <c>reject</c> of one of our requests: the block goes back to the picker at once, for any peer.</summary>

@@ -150,9 +150,7 @@ internal sealed partial class SwarmPeer : IBlockSource
                     switch (message.Kind)
                     {
                         case MessageKind.Choke:
-                            // BEP 3: when a peer chokes, "all pending requests are discarded": they go to other peers.
-                            _pieces.ReleaseBlocks(this);
-                            ForgetRequests();
+                            OnChoke(); // BEP 3 forgets our requests, BEP 6 keeps them (SwarmPeer.Fast.cs)
                             break;
                         case MessageKind.Unchoke:
                             _lastBlockAt = _time.GetTimestamp(); // the snub clock starts now

@@ -37,7 +37,8 @@ internal sealed partial class UtpConnection
 
     /// <summary>Queues all of <paramref name="data"/> for sending; waits while the send buffer is full.</summary>
     /// <exception cref="UtpException">The connection was reset or timed out.</exception>
-    /// <exception cref="InvalidOperationException">The connection was closed by this side.</exception>
+    /// <exception cref="ObjectDisposedException">The connection was closed by this side, before or during the write: what a
+    /// TCP socket's stream throws once disposed, so the peer wire reports both the same way (closed locally).</exception>
     public async ValueTask WriteAsync(ReadOnlyMemory<byte> data, CancellationToken ct)
     {
         while (!data.IsEmpty)
@@ -46,7 +47,8 @@ internal sealed partial class UtpConnection
             lock (_gate)
             {
                 if (State == UtpState.Failed) throw new UtpException($"uTP connection to {Remote}: {FailureReason}");
-                if (_closeRequested || State == UtpState.Closed) throw new InvalidOperationException("the uTP connection was closed by this side");
+                // A write racing our own close (a seeder's sender after the peer was dropped) is not a fault of ours.
+                if (_closeRequested || State == UtpState.Closed) throw new ObjectDisposedException($"uTP connection to {Remote}", "the uTP connection was closed by this side");
                 var taken = _sendQueue.Enqueue(data.Span);
                 data = data[taken..];
                 if (taken > 0 && State != UtpState.SynSent) Pump(_clock());
