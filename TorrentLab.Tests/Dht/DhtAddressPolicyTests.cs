@@ -80,6 +80,62 @@ public class DhtAddressPolicyTests
         Assert.Empty(peers);
     }
 
+    /// <summary>Records every datagram; each node in <c>Answers</c> answers a query with the contacts listed for it.</summary>
+    private sealed class ScriptedNetwork : IDatagramSender
+    {
+        public ConcurrentQueue<IPEndPoint> SentTo { get; } = new();
+        public Dictionary<IPEndPoint, IPEndPoint[]> Answers { get; } = [];
+        public DhtNode? Node { get; set; }
+
+        public ValueTask SendAsync(ReadOnlyMemory<byte> datagram, IPEndPoint to, CancellationToken ct)
+        {
+            SentTo.Enqueue(to);
+            if (Answers.TryGetValue(to, out var named) && KrpcCodec.Decode(datagram) is KrpcQuery query)
+            {
+                var bytes = KrpcCodec.Encode(new KrpcResponse(query.TransactionId, NodeId.Random())
+                {
+                    Nodes = [.. named.Select(e => new NodeContact(NodeId.Random(), e))],
+                    Token = [1, 2, 3, 4],
+                });
+                ThreadPool.QueueUserWorkItem(_ => Node!.Receive(bytes, to));
+            }
+            return ValueTask.CompletedTask;
+        }
+    }
+
+    [Fact]
+    public async Task GetPeers_NodesNamedByANodeOfAWiderScope_AreQueriedOnlyWhenNoNarrower()
+    {
+        var network = new ScriptedNetwork();
+        var node = new DhtNode(new DhtNodeOptions { Bootstrap = [], LoopbackOnly = false, QueryTimeout = TimeSpan.FromMilliseconds(300) }, network);
+        network.Node = node;
+        // Nothing leaves the process: the scripted network only records where the node would send.
+        var publicNode = IPEndPoint.Parse("203.0.113.9:6881");
+        var lanNode = IPEndPoint.Parse("192.168.1.20:6881");          // named by the public node: refused, so never asked
+        var honestPublic = IPEndPoint.Parse("198.51.100.10:6881");    // named by the public node: followed
+        var lanSeed = IPEndPoint.Parse("10.0.0.9:6881");              // our own LAN bootstrap
+        IPEndPoint[] narrower =
+        [
+            IPEndPoint.Parse("127.0.0.1:6881"), IPEndPoint.Parse("127.0.0.53:53"), IPEndPoint.Parse("10.0.0.1:6881"),
+            lanNode, IPEndPoint.Parse("172.16.0.1:6881"), IPEndPoint.Parse("100.64.0.1:6881"),
+        ];
+        network.Answers[publicNode] = [.. narrower, honestPublic];
+        var lanPeer = IPEndPoint.Parse("10.0.0.2:6881");
+        var publicViaLan = IPEndPoint.Parse("198.51.100.11:6881");
+        network.Answers[lanSeed] = [lanPeer, publicViaLan, IPEndPoint.Parse("127.0.0.2:6881")]; // a LAN node may name LAN and internet nodes
+
+        await node.BootstrapAsync([publicNode, lanSeed], Ct);
+        await foreach (var _ in node.GetPeersAsync(NodeId.Random(), null, Ct)) { }
+
+        var sent = network.SentTo.ToHashSet();
+        Assert.Contains(honestPublic, sent);
+        Assert.Contains(lanPeer, sent);
+        Assert.Contains(publicViaLan, sent);
+        Assert.Empty(sent.Intersect(narrower));
+        Assert.DoesNotContain(IPEndPoint.Parse("127.0.0.2:6881"), sent);
+        Assert.True(node.Stats.RefusedContacts >= narrower.Length + 1);
+    }
+
     [Fact]
     public void Serve_QueryFromAnAddressNoClientMayContact_GetsNoAnswer()
     {

@@ -1,3 +1,4 @@
+using System.Net;
 using TorrentLab.Dht;
 using TorrentLab.Tests.Infrastructure;
 
@@ -93,5 +94,51 @@ public class ItemStoreTests
         Assert.Equal(ItemStore.MaxItems, store.Count);
         Assert.Null(store.Get(first.Target));
         Assert.NotNull(store.Get(DhtItem.ImmutableTarget("i1e"u8)));
+    }
+
+    [Fact]
+    public void PutFloodFromOneAddress_EvictsNoHonestItem_AndStaysWithinItsQuota()
+    {
+        var clock = new ManualClock();
+        var store = new ItemStore(clock);
+        var honest = Enumerable.Range(0, 100).Select(i => DhtItem.Immutable(System.Text.Encoding.ASCII.GetBytes($"8:honest{i:D2}"))).ToList();
+        for (var i = 0; i < honest.Count; i++) Assert.Equal(0, store.Put(honest[i], from: IPAddress.Parse($"198.51.{i}.1")));
+
+        var attacker = IPAddress.Parse("203.0.113.9");
+        for (var i = 0; i < 3 * ItemStore.MaxItems; i++)
+        {
+            clock.Advance(TimeSpan.FromMilliseconds(1));
+            store.Put(DhtItem.Immutable(System.Text.Encoding.ASCII.GetBytes($"i{i}e")), from: i % 2 == 0 ? attacker : IPAddress.Parse("203.0.113.77"));
+        }
+        // It also re-puts an honest item it read, which must stay charged to its first putter.
+        store.Put(honest[0], from: attacker);
+        for (var i = 0; i < ItemStore.MaxItemsPerSource; i++) store.Put(DhtItem.Immutable(System.Text.Encoding.ASCII.GetBytes($"i{10_000 + i}e")), from: attacker);
+
+        Assert.All(honest, h => Assert.NotNull(store.Get(h.Target)));
+        Assert.Equal(honest.Count + ItemStore.MaxItemsPerSource, store.Count); // 203.0.113.9 and .77 are one /24: one quota
+        Assert.NotNull(store.Get(DhtItem.ImmutableTarget(System.Text.Encoding.ASCII.GetBytes($"i{10_000 + ItemStore.MaxItemsPerSource - 1}e"))));
+    }
+
+    [Fact]
+    public void AFullStoreOfManySources_EvictsFromTheSourceHoldingTheMost()
+    {
+        var clock = new ManualClock();
+        var store = new ItemStore(clock);
+        var n = 0;
+        DhtItem Next() => DhtItem.Immutable(System.Text.Encoding.ASCII.GetBytes($"i{n++}e"));
+        var first = Next();
+        store.Put(first, from: IPAddress.Parse("198.51.100.1"));   // the oldest item, of a small source
+        for (var s = 0; store.Count < ItemStore.MaxItems; s++)
+            for (var i = 0; i < ItemStore.MaxItemsPerSource && store.Count < ItemStore.MaxItems; i++)
+            {
+                clock.Advance(TimeSpan.FromMilliseconds(1));
+                store.Put(Next(), from: IPAddress.Parse($"203.{s}.0.1"));
+            }
+
+        clock.Advance(TimeSpan.FromMilliseconds(1));
+        store.Put(Next(), from: IPAddress.Parse("192.0.2.1"));
+
+        Assert.Equal(ItemStore.MaxItems, store.Count);
+        Assert.NotNull(store.Get(first.Target)); // the oldest, but its source holds one item
     }
 }

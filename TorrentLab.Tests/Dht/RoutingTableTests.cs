@@ -177,4 +177,44 @@ public class RoutingTableTests
         Assert.Equal(2, table.Buckets.Count);
         return table;
     }
+
+    [Fact]
+    public void Heard_OneHostOn3000Ports_HoldsOneEntry_AndHonestNodesStillEnter()
+    {
+        var table = new RoutingTable(Own, new ManualClock());
+        var attacker = IPAddress.Parse("203.0.113.9");
+        for (var port = 1000; port < 4000; port++) table.Heard(new NodeContact(NodeId.Random(), new IPEndPoint(attacker, port)), responded: true);
+
+        Assert.Equal(1, table.Entries.Count(e => e.Contact.EndPoint.Address.Equals(attacker)));
+        var honest = Enumerable.Range(1, 40).Select(i => new NodeContact(NodeId.Random(), new IPEndPoint(IPAddress.Parse($"198.{i}.100.7"), 6881))).ToList();
+        foreach (var node in honest) table.Heard(node, responded: true);
+        Assert.True(table.Entries.Count(e => !e.Contact.EndPoint.Address.Equals(attacker)) >= 20); // room for the honest ones
+    }
+
+    [Fact]
+    public void Heard_OneSubnet_HoldsAtMostOneEntryPerBucket()
+    {
+        var table = new RoutingTable(Own, new ManualClock());
+        for (var host = 1; host < 255; host++)
+            for (var port = 0; port < 4; port++)
+                table.Heard(new NodeContact(NodeId.Random(), new IPEndPoint(IPAddress.Parse($"203.0.113.{host}"), 7000 + port)), responded: true);
+        for (var host = 1; host < 255; host++)
+            table.Heard(new NodeContact(NodeId.Random(), new IPEndPoint(IPAddress.Parse($"2001:db8:1:2::{host:x}"), 6881)), responded: true);
+
+        foreach (var bucket in table.Buckets)
+        {
+            Assert.True(bucket.Entries.Count(e => e.Contact.EndPoint.Address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork) <= 1);
+            Assert.True(bucket.Entries.Count(e => e.Contact.EndPoint.Address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6) <= 1);
+        }
+        Assert.True(table.Count <= 2 * table.Buckets.Count);
+    }
+
+    [Fact]
+    public void Heard_LoopbackNodesSharingAnAddress_AreExempt()
+    {
+        var table = new RoutingTable(Own, new ManualClock());
+        for (var i = 0; i < RoutingTable.K; i++) table.Heard(Node("8"), responded: true); // all on 127.0.0.1, as the suite's IPv6 DHT on ::1
+
+        Assert.Equal(RoutingTable.K, table.Count);
+    }
 }

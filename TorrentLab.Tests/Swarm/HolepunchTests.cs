@@ -139,12 +139,57 @@ public class HolepunchTests
     }
 
     [Fact]
+    public async Task Target_ConnectsNamingAnotherScopeOrOverTheRelaysBudget_AreNotDialledAndAnHonestOneIs()
+    {
+        using var folder = new TempFolder("torrentlab-bep55");
+        var built = TestTorrents.SingleFile(8 * PieceLength, PieceLength, announce: null);
+        built.WritePayload(folder.Path);
+        var log = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        await using var seeder = await Seeder.StartAsync(built.Torrent, Options(folder.Path) with { Log = log.Enqueue }, ct: Ct);
+        using var relay = await RawPeer.ConnectAsync(At(seeder.Port), built.Torrent, listenPort: ProcessRunner.FreeTcpPort());
+
+        // The attack: a relay on loopback naming LAN, carrier-grade NAT and internet addresses (its scope is loopback).
+        string[] elsewhere = ["10.0.0.50:22798", "192.168.1.1:6881", "100.64.0.1:6881", "203.0.113.9:6881", "[::ffff:10.0.0.50]:22798"];
+        foreach (var target in elsewhere) await relay.SendAsync(HolepunchMessage.Connect(IPEndPoint.Parse(target)));
+        // Then the honest part of BEP 55 on the relay's own scope: introductions up to its budget are dialled.
+        var listeners = new List<UtpSocket>();
+        try
+        {
+            for (var i = 0; i < HolepunchGate.MaxIntroductionsPerMinute + 1; i++)
+            {
+                var socket = UtpSocket.Bind(At(0));
+                listeners.Add(socket);
+                socket.Listen();
+                await relay.SendAsync(HolepunchMessage.Connect(socket.LocalEndPoint));
+            }
+            for (var i = 0; i < HolepunchGate.MaxIntroductionsPerMinute; i++)
+            {
+                await using var dialled = await listeners[i].AcceptAsync(Ct).AsTask().WaitAsync(TimeSpan.FromSeconds(10), Ct);
+                Assert.NotNull(dialled);
+            }
+            bool Ignored(string why) => log.Count(l => l.Contains("ignored ut_holepunch connect", StringComparison.Ordinal) && l.Contains(why, StringComparison.Ordinal)) > 0;
+            for (var i = 0; i < 200 && !Ignored("unasked a minute"); i++) await Task.Delay(50, Ct);
+            Assert.True(Ignored("unasked a minute"));
+            Assert.Equal(elsewhere.Length, log.Count(l => l.Contains("not in the relay's address scope", StringComparison.Ordinal)));
+            Assert.Equal(HolepunchGate.MaxIntroductionsPerMinute, log.Count(l => l.Contains("holepunch: dialling", StringComparison.Ordinal)));
+            Assert.DoesNotContain(log, l => l.Contains("dialling 10.", StringComparison.Ordinal) || l.Contains("dialling 192.", StringComparison.Ordinal)
+                || l.Contains("dialling 100.", StringComparison.Ordinal) || l.Contains("dialling 203.", StringComparison.Ordinal));
+        }
+        finally
+        {
+            foreach (var socket in listeners) await socket.DisposeAsync();
+        }
+    }
+
+    [Fact]
     public async Task Initiator_DialToAPexPeerThatSupportsHolepunchFails_AsksTheIntroducerForARendezvousThenDialsOnConnect()
     {
         using var folder = new TempFolder("torrentlab-bep55");
         var built = TestTorrents.SingleFile(8 * PieceLength, PieceLength, announce: null);
         var downloaderPort = ProcessRunner.FreeTcpPort();
-        var unreachable = At(ProcessRunner.FreeTcpPort());   // nothing listens there, on TCP or UDP
+        // The target behind its NAT: a uTP socket that refuses (ST_RESET) until the punch, and no TCP listener.
+        await using var target = UtpSocket.Bind(At(0));
+        var unreachable = target.LocalEndPoint;
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(Ct);
         var download = SwarmDownload.RunAsync(built.Torrent, Options(folder.Path, downloaderPort), null, stop.Token);
         try
@@ -155,10 +200,9 @@ public class HolepunchTests
 
             Assert.Equal(HolepunchMessage.Rendezvous(unreachable), await relay.ReceiveHolepunchAsync());
 
-            // The relay answers as BEP 55 says: connect to the target (here a uTP socket that now listens at another port).
-            await using var target = UtpSocket.Bind(At(0));
+            // The relay answers as BEP 55 says: connect to the target, the address asked about (which now accepts).
             target.Listen();
-            await relay.SendAsync(HolepunchMessage.Connect(target.LocalEndPoint));
+            await relay.SendAsync(HolepunchMessage.Connect(unreachable));
             await using var dialled = await target.AcceptAsync(Ct).AsTask().WaitAsync(TimeSpan.FromSeconds(10), Ct);
             Assert.NotNull(dialled);
         }

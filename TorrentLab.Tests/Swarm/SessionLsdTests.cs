@@ -119,4 +119,42 @@ public class SessionLsdTests
         Assert.Equal(0, session.OnLsdDatagram(Announce(built, 6881, "theirs"), new IPEndPoint(IPAddress.Any, 6771)));
         Assert.Equal(0, session.OnLsdDatagram(Announce(built, 6881, "theirs"), new IPEndPoint(IPAddress.Parse("169.254.1.1"), 6771)));
     }
+
+    [Fact]
+    public async Task AStormOf2000DatagramsFromOneHost_DoesNotStarveHonestAnnounces()
+    {
+        using var folder = new TempFolder();
+        var (session, seeder, built) = await SeedAsync(folder, Settings());
+        await using var _ = session;
+        await using var __ = seeder;
+        var stormer = new IPEndPoint(IPAddress.Parse("127.0.0.9"), 6771);
+        byte[] junk = [0x41];
+
+        // 2,000 datagrams from one host (a second's worth of the storm, bounded), 1-byte junk and valid announces
+        // alike, with one honest announce from each of 20 neighbours among them.
+        var honestPeers = 0;
+        for (var i = 0; i < 2_000; i++)
+        {
+            session.OnLsdDatagram(i % 2 == 0 ? junk : Announce(built, 7000 + i, "storm"), stormer);
+            if (i % 100 == 50) honestPeers += session.OnLsdDatagram(Announce(built, 6881, "honest"), new IPEndPoint(IPAddress.Parse($"127.0.1.{i / 100 + 1}"), 1));
+        }
+
+        Assert.Equal(20, honestPeers);
+    }
+
+    [Fact]
+    public async Task AnAnnounceFromAnOffLinkSource_IsNeverAPeer()
+    {
+        using var folder = new TempFolder();
+        var (session, seeder, built) = await SeedAsync(folder, Settings());
+        await using var _ = session;
+        await using var __ = seeder;
+        // Our links, as a machine on 192.168.1.0/24 and fd00:1::/64 sees them (besides loopback and link-local).
+        session.LsdOnLink = new OnLink(() => [(IPAddress.Parse("192.168.1.10"), 24), (IPAddress.Parse("fd00:1::10"), 64)]);
+
+        Assert.Equal(0, session.OnLsdDatagram(Announce(built, 6881, "theirs"), new IPEndPoint(IPAddress.Parse("203.0.113.5"), 6771)));
+        Assert.Equal(0, session.OnLsdDatagram(Announce(built, 6881, "theirs"), new IPEndPoint(IPAddress.Parse("192.168.2.7"), 6771)));
+        Assert.Equal(0, session.OnLsdDatagram(Announce(built, 6881, "theirs"), new IPEndPoint(IPAddress.Parse("fd00:2::7"), 6771)));
+        Assert.Equal(1, session.OnLsdDatagram(Announce(built, 6881, "theirs"), new IPEndPoint(IPAddress.Parse("127.0.0.2"), 6771)));
+    }
 }

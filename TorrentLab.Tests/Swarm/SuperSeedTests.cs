@@ -94,6 +94,43 @@ public class SuperSeedTests
 
     [Fact]
     [Trait("Tier", "Slow")]
+    public async Task SuperSeeder_WithAHoarderConnected_ServesASecondDownloaderToCompletion()
+    {
+        await using var swarm = await MockSwarm.StartAsync(8 * PieceLength, PieceLength, Ct);
+        await using var seeder = await StartSuperSeederAsync(swarm);
+
+        // The hoarder takes the piece revealed to it and never says have.
+        using var hoarder = await ConnectAsync(swarm, seeder);
+        var hoarded = (await NextAsync(hoarder, MessageKind.Have)).Index;
+        await NextAsync(hoarder, MessageKind.Unchoke);
+        await hoarder.SendRequestAsync(hoarded, 0, PieceLength, Ct);
+        Assert.Equal(hoarded, (await NextAsync(hoarder, MessageKind.Piece)).Index);
+
+        // The honest downloader fetches each piece revealed to it and announces it, until it has the whole torrent.
+        using var honest = await ConnectAsync(swarm, seeder);
+        var got = new Dictionary<int, byte[]>();
+        var unchoked = false;
+        while (got.Count < swarm.Built.Torrent.PieceCount)
+        {
+            // A reveal may wait for the hoarder to turn stale (SuperSeeder.StaleAfter), plus the recheck's tick.
+            var message = await honest.ReceiveAsync(Ct).AsTask().WaitAsync(TimeSpan.FromSeconds(90), Ct);
+            if (message.Kind == MessageKind.Unchoke) unchoked = true;
+            if (message.Kind == MessageKind.Have && !got.ContainsKey(message.Index))
+            {
+                if (!unchoked) await NextAsync(honest, MessageKind.Unchoke);
+                unchoked = true;
+                await honest.SendRequestAsync(message.Index, 0, PieceLength, Ct);
+                var block = await NextAsync(honest, MessageKind.Piece);
+                got[block.Index] = block.Payload.ToArray();
+                await honest.SendHaveAsync(block.Index, Ct);
+            }
+        }
+
+        Assert.All(got, p => Assert.Equal(swarm.Built.Payload.AsSpan(p.Key * PieceLength, PieceLength).ToArray(), p.Value));
+    }
+
+    [Fact]
+    [Trait("Tier", "Slow")]
     public async Task LibtorrentDownloaders_CompleteFromASuperSeedingSeeder()
     {
         var python = Interop.RequireLibtorrentPython();

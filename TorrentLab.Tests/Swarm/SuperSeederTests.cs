@@ -131,4 +131,45 @@ public class SuperSeederTests
         Assert.Null(seeder.PendingFor("a"));
         Assert.Null(seeder.PendingFor("b"));
     }
+
+    [Fact]
+    public void AHoarderThatNeverAnnounces_LosesRevealsButDoesNotStallAnotherPeer()
+    {
+        var clock = new TorrentLab.Tests.Infrastructure.ManualClock();
+        var seeder = new SuperSeeder(pieceCount: 8, clock);
+        var hoarded = Only(seeder.AddPeer("hoarder"), "hoarder");
+        var piece = Only(seeder.AddPeer("honest"), "honest");
+
+        // The honest peer finishes its piece; the hoarder, which took its own, says nothing.
+        Assert.Empty(seeder.PeerHas("honest", piece));
+        clock.Advance(SuperSeeder.StaleAfter);
+        var got = new HashSet<int> { piece };
+        piece = Only(seeder.Tick(), "honest"); // the hoarder no longer counts among those a piece must reach
+
+        // From now on each piece the honest peer finishes frees its next one at once, until it has them all.
+        for (var i = 0; i < 8 && got.Add(piece); i++)
+        {
+            var offers = seeder.PeerHas("honest", piece);
+            Assert.DoesNotContain(offers, o => Equals(o.Peer, "hoarder"));
+            if (got.Count == 8) break;
+            piece = Only(offers, "honest");
+        }
+        Assert.Equal(8, got.Count);
+        Assert.Equal((int?)hoarded, seeder.PendingFor("hoarder")); // never a second reveal
+    }
+
+    [Fact]
+    public void APieceAnnouncedLongAgo_CountsAsSpread_WhateverTheOthersDo()
+    {
+        var clock = new TorrentLab.Tests.Infrastructure.ManualClock();
+        var seeder = new SuperSeeder(pieceCount: 8, clock);
+        var a = Only(seeder.AddPeer("a"), "a");
+        Only(seeder.AddPeer("b"), "b");
+        Assert.Empty(seeder.PeerHas("a", a));
+
+        clock.Advance(SuperSeeder.StaleAfter - TimeSpan.FromSeconds(1));
+        Assert.Empty(seeder.Tick()); // "b" is still within its time: "a" waits for it
+        clock.Advance(SuperSeeder.SpreadWait);
+        Assert.Contains(seeder.Tick(), o => Equals(o.Peer, "a"));
+    }
 }

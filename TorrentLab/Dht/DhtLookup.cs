@@ -151,9 +151,16 @@ internal sealed class DhtLookup
         {
             if (contact.Id == _node.Id) continue;
             if (_target.CompareDistance(contact.Id, response.SenderId) < 0) closer++;
+            // A node on the internet cannot know a node at our loopback or on our LAN: naming one aims our queries at a
+            // service of ours. A contact is walked only when its scope is no narrower than its namer's.
+            if (!DhtNode.MayFollow(contact.EndPoint, candidate.EndPoint))
+            {
+                Interlocked.Increment(ref _node.Stats._refusedContacts);
+                continue;
+            }
             if (_node.MayRoute(contact.EndPoint) && _seen.Add(contact.EndPoint)) _candidates.Add(new Candidate(contact.EndPoint, contact.Id));
         }
-        _node.OfferToSibling(response);
+        _node.OfferToSibling(response, candidate.EndPoint);
         // A peer in "values" is dialled by whoever reads the lookup: the same policy as for nodes decides.
         foreach (var peer in response.Values)
             if (Tracker.PeerAddressPolicy.MayDial(peer) && _peers.Add(peer)) onPeer?.Invoke(peer);

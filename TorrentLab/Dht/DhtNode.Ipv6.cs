@@ -60,19 +60,21 @@ public sealed partial class DhtNode
     internal IReadOnlyList<string> WantInQueries => Sibling is { } sibling && sibling.NodeCount < RoutingTable.K ? [WantIPv4, WantIPv6] : [];
 
     /// <summary>Hands the sibling the nodes of its family that an answer to us held (when we asked for them).</summary>
-    internal void OfferToSibling(KrpcResponse response)
+    internal void OfferToSibling(KrpcResponse response, IPEndPoint from)
     {
         if (Sibling is not { } sibling) return;
-        sibling.Learn(sibling.OwnNodes(response));
+        sibling.Learn(sibling.OwnNodes(response), from);
     }
 
-    /// <summary>Keeps <paramref name="contacts"/> (of our family, heard of through the sibling) to start our next lookups
-    /// from while the table is small; they enter the table only once they answer us.</summary>
-    private void Learn(IReadOnlyList<NodeContact> contacts)
+    /// <summary>Keeps <paramref name="contacts"/> (of our family, heard of through the sibling from
+    /// <paramref name="from"/>) to start our next lookups from while the table is small; they enter the table only once
+    /// they answer us. The scope rule of a lookup holds here too (<see cref="MayFollow"/>).</summary>
+    private void Learn(IReadOnlyList<NodeContact> contacts, IPEndPoint from)
     {
         foreach (var contact in contacts)
         {
-            if (contact.Id == Id || !MayRoute(contact.EndPoint) || _learned.Any(c => c.EndPoint.Equals(contact.EndPoint))) continue;
+            if (contact.Id == Id || !MayRoute(contact.EndPoint) || !MayFollow(contact.EndPoint, from)
+                || _learned.Any(c => c.EndPoint.Equals(contact.EndPoint))) continue;
             _learned.Enqueue(contact);
             while (_learned.Count > MaxLearned) _learned.TryDequeue(out _);
         }

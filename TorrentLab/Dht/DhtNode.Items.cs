@@ -45,7 +45,7 @@ public sealed partial class DhtNode
             // BEP 44: a storing node verifies the signature of a mutable item before storing it (error 206).
             if (!item.IsSignatureValid()) return (KrpcError.InvalidSignature, "invalid signature");
         }
-        return _items.Put(item, query.Cas) switch
+        return _items.Put(item, query.Cas, from.Address) switch
         {
             0 => null,
             KrpcError.CasMismatch => (KrpcError.CasMismatch, "the CAS hash mismatched, re-read value and try again"),

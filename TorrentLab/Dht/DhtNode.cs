@@ -121,6 +121,14 @@ public sealed partial class DhtNode : IAsyncDisposable
     internal bool MaySend(IPEndPoint to) =>
         PeerAddressPolicy.MayDial(to) && (!_options.LoopbackOnly || IPAddress.IsLoopback(to.Address));
 
+    /// <summary>Whether a contact at <paramref name="named"/>, named in an answer from <paramref name="namer"/>, may be
+    /// queried: only when its scope is no narrower than the namer's (<see cref="AddressScopes.NoNarrowerThan"/>). A
+    /// node on the internet naming 127.0.0.1, 10.0.0.1 or 100.64.0.1 is pointing us at a service of ours, of our LAN or
+    /// of our operator; a loopback node naming loopback nodes (the test suite's DHT) or a LAN node naming LAN nodes is
+    /// followed. libtorrent's searches have their own guard (<c>dht_restrict_search_ips</c>: one node per IP, and few
+    /// close in address, per search); this one is about where a name may send us.</summary>
+    internal static bool MayFollow(IPEndPoint named, IPEndPoint namer) => AddressScopes.NoNarrowerThan(named.Address, namer.Address);
+
     private void Send(KrpcMessage message, IPEndPoint to)
     {
         if (!MaySend(to))

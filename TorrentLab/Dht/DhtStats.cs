@@ -3,7 +3,7 @@ namespace TorrentLab.Dht;
 /// <summary>Counters of what a DHT node received and sent, for <c>--verbose</c>, tests and benchmarks.</summary>
 public sealed class DhtStats
 {
-    internal long _received, _dropped, _unmatched, _rateLimited, _queriesAnswered, _errorsSent, _queriesSent, _timeouts, _refusedSends;
+    internal long _received, _dropped, _unmatched, _rateLimited, _queriesAnswered, _errorsSent, _queriesSent, _timeouts, _refusedSends, _refusedContacts;
 
     /// <summary>Datagrams received.</summary>
     public long Received => Interlocked.Read(ref _received);
@@ -31,6 +31,10 @@ public sealed class DhtStats
 
     /// <summary>Datagrams not sent because the address was not loopback in loopback-only mode.</summary>
     public long RefusedSends => Interlocked.Read(ref _refusedSends);
+
+    /// <summary>Contacts an answer named that were not followed: narrower in scope than the node that named them (a
+    /// loopback or LAN address named from the internet).</summary>
+    public long RefusedContacts => Interlocked.Read(ref _refusedContacts);
 
     public override string ToString() =>
         $"received {Received}, dropped {Dropped}, unmatched {Unmatched}, answered {QueriesAnswered}, rate-limited {RateLimited}, " +

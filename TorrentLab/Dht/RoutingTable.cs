@@ -67,6 +67,7 @@ internal sealed class RoutingTable
                 return InsertOutcome.Updated;
             }
             if (Entries.Any(e => e.Contact.EndPoint.Equals(contact.EndPoint))) return InsertOutcome.Dropped; // one id per address
+            if (!MayHold(contact, bucket)) return InsertOutcome.Dropped;
 
             var entry = new RoutingEntry(contact) { LastResponse = responded ? now : null, LastQuery = responded ? null : now };
             if (bucket.Entries.Count < K)
@@ -148,6 +149,33 @@ internal sealed class RoutingTable
             _buckets[i].LastChanged = now; // one refresh per period, whether or not the lookup finds anyone
         }
         return targets;
+    }
+
+    /// <summary>Whether a new node at <paramref name="contact"/>'s address may enter <paramref name="bucket"/> (or wait
+    /// as its replacement): one node per IP address in the whole table, and one per /24 (IPv4) or /64 (IPv6) in a
+    /// bucket, so one host with many ports, or one subnet, cannot fill the table (libtorrent's
+    /// <c>dht_restrict_routing_ips</c> makes the same two rules). Loopback and local networks are exempt, as BEP 42
+    /// exempts them: several nodes there may share a machine.</summary>
+    private bool MayHold(NodeContact contact, KBucket bucket)
+    {
+        var address = Plain(contact.EndPoint.Address);
+        if (SecureNodeId.IsExempt(address)) return true;
+        if (Entries.Any(e => Plain(e.Contact.EndPoint.Address).Equals(address))) return false;
+        var prefix = Prefix(address);
+        return !bucket.Entries.Any(e => Prefix(Plain(e.Contact.EndPoint.Address)) == prefix)
+            && !bucket.Replacements.Any(r => r.Id != contact.Id && Prefix(Plain(r.EndPoint.Address)) == prefix);
+    }
+
+    private static System.Net.IPAddress Plain(System.Net.IPAddress a) => a.IsIPv4MappedToIPv6 ? a.MapToIPv4() : a;
+
+    /// <summary>The /24 of an IPv4 address, the /64 of an IPv6 one, as a number.</summary>
+    private static UInt128 Prefix(System.Net.IPAddress address)
+    {
+        Span<byte> b = stackalloc byte[16];
+        address.TryWriteBytes(b, out var length);
+        return length == 4
+            ? (UInt128)(System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(b) >> 8)
+            : (UInt128)System.Buffers.Binary.BinaryPrimitives.ReadUInt64BigEndian(b) << 64 | 1; // distinct from any /24
     }
 
     private KBucket BucketFor(NodeId id) => _buckets[Math.Min(Own.CommonPrefixLength(id), _buckets.Count - 1)];

@@ -7,11 +7,10 @@ namespace TorrentLab.Swarm;
 // first; the info hash it names picks the torrent (BEP 3), whose swarm then runs the connection like one it dialled.
 public sealed partial class Session
 {
-    /// <summary>Handshakes in progress at once: a flood of connections that never finish one costs at most this many
-    /// handshake buffers and timers.</summary>
-    private const int MaxHandshaking = 64;
+    private HandshakeSlots? _slots;
 
-    private int _handshaking;
+    /// <summary>The handshake slots, shared per address and subnet (<see cref="HandshakeSlots"/>).</summary>
+    internal HandshakeSlots HandshakeSlots => LazyInitializer.EnsureInitialized(ref _slots, () => new HandshakeSlots(Settings.Time));
 
     /// <summary>The options of the handshake until the torrent is known: the session's encryption and timeouts.</summary>
     private PeerConnectionOptions IncomingOptions => _incomingOptions ??= new PeerConnectionOptions
@@ -33,17 +32,21 @@ public sealed partial class Session
     private void OnAccepted(Stream transport, IPEndPoint remote)
     {
         // A full session still takes handshakes: the torrent may make room by dropping an idle peer (TorrentSwarm.Peers.cs).
-        if (Interlocked.Increment(ref _handshaking) > MaxHandshaking)
+        // An address or subnet over its share of the handshake slots is closed at once; when all are taken, the
+        // costliest stranger's oldest handshake yields to this one.
+        if (HandshakeSlots.TryTake(remote, Settings.HandshakeTimeout, _stop.Token) is not { } slot)
         {
-            Interlocked.Decrement(ref _handshaking);
             transport.Dispose();
             return;
         }
-        _ = AcceptAsync(transport, remote, _stop.Token);
+        _ = AcceptAsync(transport, remote, slot);
     }
 
-    private async Task AcceptAsync(Stream transport, IPEndPoint remote, CancellationToken ct)
+    /// <summary>Runs the handshake under its slot: the slot's token fires at the deadline (counted from the accept, so
+    /// a peer that trickles bytes gains nothing), when the slot yields to a newcomer, or when the session stops.</summary>
+    private async Task AcceptAsync(Stream transport, IPEndPoint remote, HandshakeSlots.Slot slot)
     {
+        var ct = slot.Cancelled;
         PeerConnection connection;
         ISessionTorrent? swarm = null;
         try
@@ -64,11 +67,13 @@ public sealed partial class Session
         }
         catch (OperationCanceledException)
         {
+            await transport.DisposeAsync().ConfigureAwait(false);
+            if (!_stop.IsCancellationRequested) Settings.Log?.Invoke($"incoming: peer {remote}: no complete handshake within {Settings.HandshakeTimeout.TotalSeconds:0.#} s of the accept, or it yielded its slot");
             return;
         }
         finally
         {
-            Interlocked.Decrement(ref _handshaking);
+            HandshakeSlots.Release(slot);
         }
         swarm!.AdoptIncoming(connection);
     }

@@ -15,6 +15,19 @@ public sealed partial class Session
     /// <summary>Announces read per second, over both groups; the rest are dropped (a flood on the LAN costs little).</summary>
     private const int MaxLsdReadsPerSecond = 50;
 
+    /// <summary>Datagrams read per second from one source address, charged before the session's budget: a host that
+    /// storms the group (even with 1-byte junk) spends its own share, not its neighbours'. An honest client sends one
+    /// announce per torrent batch every five minutes (BEP 14), so five a second is generous.</summary>
+    private const int MaxLsdReadsPerSourcePerSecond = 5;
+
+    private const int MaxLsdSources = 4096; // sources counted in one second; beyond, a new source is not read
+
+    private readonly Dictionary<IPAddress, int> _lsdSourceReads = [];
+    private long _lsdSourceWindow = -1;
+
+    /// <summary>Which senders are on our links (BEP 14 announces are multicast with TTL 1); tests may replace it.</summary>
+    internal OnLink LsdOnLink { get; set; } = new();
+
     private readonly LsdSchedule _lsdSchedule = new();
     private readonly Lock _lsdLock = new();
     private readonly SemaphoreSlim _lsdWake = new(0, 1);
@@ -92,7 +105,7 @@ public sealed partial class Session
     /// the sender's address and announced port. Returns the peers that were new to a torrent.</summary>
     internal int OnLsdDatagram(ReadOnlyMemory<byte> datagram, IPEndPoint from)
     {
-        if (!TakeLsdRead()) return 0;
+        if (!TakeLsdRead(from.Address)) return 0;
         LsdAnnounce announce;
         try { announce = LsdAnnounce.Parse(datagram.Span); }
         catch (LsdException e)
@@ -101,6 +114,11 @@ public sealed partial class Session
             return 0;
         }
         if (announce.Cookie == LsdCookie) return 0; // our own, looped back
+        if (!LsdOnLink.Contains(from.Address))
+        {
+            if (Interlocked.Increment(ref _lsdRefused) <= 3) Settings.Log?.Invoke($"lsd: refused an announce from {from}: not on one of our links");
+            return 0;
+        }
         Interlocked.Increment(ref _lsdHeard);
         var peer = new IPEndPoint(from.Address, announce.Port);
         var added = 0;
@@ -113,10 +131,21 @@ public sealed partial class Session
         return added;
     }
 
-    /// <summary>True while this second's budget of reads lasts.</summary>
-    private bool TakeLsdRead()
+    /// <summary>True while this second's budgets of reads last: <paramref name="source"/>'s own, then the session's.</summary>
+    private bool TakeLsdRead(IPAddress source)
     {
         var second = Settings.Time.GetTimestamp() / Settings.Time.TimestampFrequency;
+        lock (_lsdSourceReads)
+        {
+            if (_lsdSourceWindow != second)
+            {
+                _lsdSourceWindow = second;
+                _lsdSourceReads.Clear();
+            }
+            var reads = _lsdSourceReads.GetValueOrDefault(source);
+            if (reads >= MaxLsdReadsPerSourcePerSecond || (reads == 0 && _lsdSourceReads.Count >= MaxLsdSources)) return false;
+            _lsdSourceReads[source] = reads + 1;
+        }
         if (Interlocked.Exchange(ref _lsdWindow, second) != second) Interlocked.Exchange(ref _lsdReadsInWindow, 0);
         return Interlocked.Increment(ref _lsdReadsInWindow) <= MaxLsdReadsPerSecond;
     }

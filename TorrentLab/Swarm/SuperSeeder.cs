@@ -13,14 +13,27 @@ namespace TorrentLab.Swarm;
 /// piece, the seed will not inform it of any other pieces until it has seen the piece it had sent previously present
 /// on at least one other client."</para>
 /// <para>"Seen spreading" here: the peer announced the piece with <c>have</c> (it finished it) and at least one other
-/// connected peer has it too. Where TorrentLab departs from the letter: a peer that is the only one connected, or whose
-/// every other peer has the piece already, has nobody to spread it to, so finishing it is enough (a lone downloader
-/// would otherwise wait forever). A piece a peer already had when it sent its bitfield is no offer: another is made.</para>
+/// connected peer has announced it too. Where TorrentLab departs from the letter: a peer that is the only one
+/// connected, or whose every other peer has the piece already, has nobody to spread it to, so finishing it is enough (a
+/// lone downloader would otherwise wait forever). A piece a peer already had when it sent its bitfield is no offer:
+/// another is made.</para>
+/// <para>Hoarders: a peer that takes the piece revealed to it and never says <c>have</c> gets no further reveal, and
+/// once its reveal is <see cref="StaleAfter"/> old it no longer counts among the peers a piece must reach: others do not
+/// wait on it. And whatever the others do, a piece a peer announced <see cref="SpreadWait"/> ago counts as spread. So
+/// one silent peer cannot stall the rest.</para>
 /// <para>Only state, no I/O: the swarm sends the <c>have</c> of each <see cref="Offer"/> returned. Thread-safe.</para>
 /// </remarks>
 internal sealed class SuperSeeder
 {
+    /// <summary>How long after a peer announced its revealed piece that piece counts as spread, whoever else has it.</summary>
+    public static readonly TimeSpan SpreadWait = TimeSpan.FromSeconds(30);
+
+    /// <summary>How long a revealed piece may stay unannounced before its peer no longer counts among those a piece must
+    /// reach (a 16 KiB block a second fetches a 256 KiB piece in 16 s).</summary>
+    public static readonly TimeSpan StaleAfter = TimeSpan.FromSeconds(15);
+
     private readonly Lock _lock = new();
+    private readonly TimeProvider _clock;
     private readonly int _pieceCount;
     private readonly Dictionary<object, PeerState> _peers = [];
     private readonly int[] _availability; // connected peers that have each piece
@@ -35,11 +48,14 @@ internal sealed class SuperSeeder
         public readonly Bitfield Has = new(pieceCount);
         public readonly HashSet<int> Told = []; // every piece revealed to it: it may request these
         public int Pending = -1;                // the piece revealed last, not yet seen spreading; -1: none
+        public DateTimeOffset RevealedAt;       // when Pending was revealed
+        public DateTimeOffset? AnnouncedAt;     // when the peer announced Pending, if it did
     }
 
-    public SuperSeeder(int pieceCount)
+    public SuperSeeder(int pieceCount, TimeProvider? clock = null)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(pieceCount);
+        _clock = clock ?? TimeProvider.System;
         _pieceCount = pieceCount;
         _availability = new int[pieceCount];
         _inFlight = new int[pieceCount];
@@ -106,6 +122,18 @@ internal sealed class SuperSeeder
         }
     }
 
+    /// <summary>Rechecks every peer as time passes (a piece announced <see cref="SpreadWait"/> ago, a peer turned
+    /// stale); the swarm calls it every few seconds.</summary>
+    public IReadOnlyList<Offer> Tick()
+    {
+        lock (_lock)
+        {
+            var offers = new List<Offer>();
+            RecheckLocked(offers);
+            return offers;
+        }
+    }
+
     /// <summary>True when we revealed piece <paramref name="index"/> to the peer: only those may it request.</summary>
     public bool WasOffered(object peer, int index)
     {
@@ -123,7 +151,11 @@ internal sealed class SuperSeeder
     {
         if (!state.Has.Set(index)) return false;
         _availability[index]++;
-        if (state.Pending == index) _inFlight[index]--;
+        if (state.Pending == index)
+        {
+            _inFlight[index]--;
+            state.AnnouncedAt = _clock.GetUtcNow();
+        }
         return true;
     }
 
@@ -139,12 +171,21 @@ internal sealed class SuperSeeder
         }
     }
 
-    // Finished by the peer, and present on another client or on every other client already (see the remarks).
+    // Finished by the peer, and announced by another client, or by every other client that is not a stale hoarder, or
+    // announced SpreadWait ago (see the remarks).
     private bool Spread(PeerState state)
     {
         var piece = state.Pending;
-        return state.Has[piece] && (_availability[piece] >= 2 || _availability[piece] == _peers.Count);
+        if (!state.Has[piece]) return false;
+        if (_availability[piece] >= 2) return true;
+        var now = _clock.GetUtcNow();
+        if (now - state.AnnouncedAt >= SpreadWait) return true;
+        return _peers.Values.All(other => other == state || other.Has[piece] || Stale(other, now));
     }
+
+    /// <summary>The peer sits on a reveal it has not announced for <see cref="StaleAfter"/>.</summary>
+    private static bool Stale(PeerState state, DateTimeOffset now) =>
+        state.Pending >= 0 && !state.Has[state.Pending] && now - state.RevealedAt >= StaleAfter;
 
     /// <summary>BEP 16: "a piece that was never sent, or if all pieces were already sent, is very rare": the piece the
     /// peer lacks that the fewest peers have or are fetching.</summary>
@@ -166,6 +207,8 @@ internal sealed class SuperSeeder
         if (best < 0) return; // it has everything
         _cursor = (best + 1) % _pieceCount;
         state.Pending = best;
+        state.RevealedAt = _clock.GetUtcNow();
+        state.AnnouncedAt = null;
         state.Told.Add(best);
         _inFlight[best]++;
         offers.Add(new Offer(peer, best));

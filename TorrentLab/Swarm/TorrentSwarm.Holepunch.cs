@@ -11,21 +11,20 @@ namespace TorrentLab.Swarm;
 //   initiator  a dial to a peer learned by PEX failed; PEX said it speaks ut_holepunch and uTP: ask the peer that named
 //              it for a rendezvous (AskForRendezvous);
 //   relay      a rendezvous came: tell both peers to connect to each other, or say why not (OnRendezvous);
-//   target     (and initiator) a connect came: dial that endpoint over uTP now, whatever its back-off (OnConnect).
+//   target     (and initiator) a connect came: dial that endpoint over uTP now, whatever its back-off, when the
+//              HolepunchGate allows it (OnConnect): never to another scope than the relay's.
 internal sealed partial class TorrentSwarm
 {
     /// <summary>ut_holepunch messages a peer may send us per minute; more are ignored. A relay answers each rendezvous
     /// with two messages, and a connect makes us dial: without a bound one peer could make us its dialling machine.</summary>
     private const int MaxHolepunchesPerMinute = 20;
 
-    /// <summary>How long after a rendezvous for an address we ask again (one failed dial, one request).</summary>
-    private static readonly TimeSpan RendezvousRetry = TimeSpan.FromSeconds(60);
-
     private const int MaxIntroductions = 1000; // addresses whose introducer we remember (PEX names at most 50 at a time)
 
     private readonly Lock _holepunchLock = new();
     private readonly Dictionary<IPEndPoint, (SwarmPeer By, PexFlags Flags)> _introducedBy = [];
-    private readonly Dictionary<IPEndPoint, DateTimeOffset> _rendezvousAsked = [];
+    private HolepunchGate? _gate;
+    private HolepunchGate Gate => _gate ??= new HolepunchGate(Time);
 
     /// <summary>Rendezvous we relayed (connect messages sent to both sides), for tests and logs.</summary>
     public int HolepunchesRelayed => Volatile.Read(ref _relayed);
@@ -47,7 +46,7 @@ internal sealed partial class TorrentSwarm
     /// <summary>Initiator: a dial to <paramref name="endpoint"/> failed. BEP 55: "the initiating peer sends a rendezvous
     /// message to the relaying peer"; we do so when the PEX message that named it said it supports ut_holepunch and uTP
     /// (the punch is made over uTP), the peer that named it is still connected and speaks ut_holepunch, and we did not
-    /// ask for this address in the last <see cref="RendezvousRetry"/>.</summary>
+    /// ask for this address in the last <see cref="HolepunchGate.RendezvousRetry"/>.</summary>
     private void AskForRendezvous(IPEndPoint endpoint)
     {
         SwarmPeer relay;
@@ -57,11 +56,8 @@ internal sealed partial class TorrentSwarm
             const PexFlags needed = PexFlags.SupportsHolepunch | PexFlags.SupportsUtp;
             if ((introduction.Flags & needed) != needed || !introduction.By.SupportsHolepunch || _session.Utp is null) return;
             if (Array.IndexOf(PeersSnapshot(), introduction.By) < 0) return; // the introducer left
-            var now = Time.GetUtcNow();
-            if (_rendezvousAsked.TryGetValue(endpoint, out var asked) && now - asked < RendezvousRetry) return;
-            if (_rendezvousAsked.Count >= MaxIntroductions) _rendezvousAsked.Clear();
-            _rendezvousAsked[endpoint] = now;
             relay = introduction.By;
+            if (!Gate.TryAsk(Normal(relay.Connection.RemoteEndPoint), endpoint)) return;
         }
         if (relay.SendHolepunch(HolepunchMessage.Rendezvous(endpoint)))
             _log?.Invoke($"{relay}: sent {HolepunchMessage.Rendezvous(endpoint)} (our dial failed; it named that peer)");
@@ -106,6 +102,10 @@ internal sealed partial class TorrentSwarm
         else if (IsAt(initiator, target)) error = HolepunchError.NoSelf;
         else if ((other = Array.Find(PeersSnapshot(), p => p != initiator && IsAt(p, target))) is null) error = HolepunchError.NotConnected;
         else if (!other.SupportsHolepunch) error = HolepunchError.NoSupport;
+        // Never join an outside peer to a loopback or LAN peer of ours (or the other way round): to the initiator it
+        // is as if we knew no such peer.
+        else if (!HolepunchGate.MayJoin(Normal(initiator.Connection.RemoteEndPoint).Address, Normal(other.Connection.RemoteEndPoint).Address))
+            error = HolepunchError.NotConnected;
         if (error != HolepunchError.None)
         {
             initiator.SendHolepunch(HolepunchMessage.Failed(target, error));
@@ -119,12 +119,22 @@ internal sealed partial class TorrentSwarm
     }
 
     /// <summary>Target or initiator: BEP 55 "upon receiving a connect message, each peer initiates a uTP connection to
-    /// the other peer" - now, past the address's back-off, under the peer book's rules (never an unspecified,
-    /// broadcast, multicast or link-local address, nor a banned one, nor one we are connected to already).</summary>
+    /// the other peer" - now, past the address's back-off, when the <see cref="HolepunchGate"/> allows it (the
+    /// address we asked this relay about, or an introduction within the relay's budget; never another scope than the
+    /// relay's), under the peer book's rules (never an unspecified, broadcast, multicast or link-local address, nor a
+    /// banned one, nor one we are connected to already).</summary>
     private void OnConnect(SwarmPeer relay, IPEndPoint endpoint)
     {
         if (_session.Utp is null || _stop.IsCancellationRequested) return;
         if (Array.Exists(PeersSnapshot(), p => IsAt(p, endpoint))) return; // already connected: nothing to punch
+        ConnectVerdict verdict;
+        lock (_holepunchLock) verdict = Gate.Judge(Normal(relay.Connection.RemoteEndPoint), endpoint);
+        if (verdict is ConnectVerdict.ScopeDiffers or ConnectVerdict.OverBudget)
+        {
+            _log?.Invoke($"{relay}: ignored ut_holepunch connect to {endpoint} ({(verdict == ConnectVerdict.ScopeDiffers
+                ? "not in the relay's address scope" : $"more than {HolepunchGate.MaxIntroductionsPerMinute} unasked a minute")})");
+            return;
+        }
         if (!_book.TakeNow(endpoint, PeerSource.Pex))
         {
             _log?.Invoke($"{relay}: ignored ut_holepunch connect to {endpoint} (refused by the peer book or already dialling)");

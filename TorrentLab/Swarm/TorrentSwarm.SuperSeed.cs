@@ -8,6 +8,8 @@ internal sealed partial class TorrentSwarm
 {
     private SuperSeeder? _superSeeder; // set once we seed the whole torrent with SuperSeed on
 
+    private static readonly TimeSpan SuperSeedTick = TimeSpan.FromSeconds(2);
+
     /// <summary>True when a connection opened now is super-seeded: the option is on and we have every piece.</summary>
     private bool SuperSeeding
     {
@@ -18,7 +20,13 @@ internal sealed partial class TorrentSwarm
             lock (_writtenLock)
             {
                 if (!_written.IsComplete) return false; // a partial seeder or a download: peers see what we have
-                _superSeeder ??= new SuperSeeder(Torrent.PieceCount);
+                if (_superSeeder is null)
+                {
+                    _superSeeder = new SuperSeeder(Torrent.PieceCount, Time);
+                    // Time frees peers too (a piece announced long ago, a silent peer gone stale): a recheck every few seconds.
+                    var timer = Time.CreateTimer(_ => Reveal(_superSeeder.Tick()), null, SuperSeedTick, SuperSeedTick);
+                    _stop.Token.Register(timer.Dispose);
+                }
                 return true;
             }
         }
