@@ -17,8 +17,13 @@ public sealed record AltSpeedSettings(bool? Enabled = null, long? DownloadRate =
     /// <summary>In answers: whether the alternative limits are in force now (by hand or by the schedule).</summary>
     public bool? Active { get; init; }
 
-    /// <summary>Off, unlimited, scheduled 09:00-17:00 every day when switched on (Transmission's defaults).</summary>
-    public static AltSpeedSettings Default { get; } = new(false, 0, 0, false, 9 * 60, 17 * 60, 127);
+    /// <summary>Transmission's defaults: off, 50 kB/s down and up (<c>alt-speed-down</c>/<c>alt-speed-up</c> 50, kB of
+    /// 1000 bytes), scheduled 09:00-17:00 every day when the schedule is switched on. Turtle mode slows: switched on
+    /// without limits of its own, it must not lift the normal ones.</summary>
+    public static AltSpeedSettings Default { get; } = new(false, DefaultRate, DefaultRate, false, 9 * 60, 17 * 60, 127);
+
+    /// <summary>Transmission's default alternative limit: 50 kB/s, bytes per second.</summary>
+    public const long DefaultRate = 50_000;
 
     /// <summary>True when <paramref name="now"/> (local time) falls in the scheduled period. A period that runs past
     /// midnight belongs to the day it began on.</summary>

@@ -13,8 +13,9 @@ namespace TorrentLab.Web;
 /// <see cref="WebServerOptions.AllowedHosts"/>, and, when bound to every interface, any IP address (an address
 /// literal cannot be re-pointed, so only a name can carry this attack).</para>
 /// <para>Origin: every browser sends <c>Origin</c> on a cross-origin POST, on a form post and on a WebSocket handshake
-/// (Fetch standard), and recent ones also send <c>Sec-Fetch-Site</c>. A state-changing request (any method but GET,
-/// HEAD and OPTIONS) and every request to <c>/api/live</c> must carry no such header or a same-origin one: an
+/// (Fetch standard), and recent ones also send <c>Sec-Fetch-Site</c>. A request that may change state (any method but
+/// GET, HEAD and OPTIONS, a GET of a route that changes state, and every request to <c>/api/live</c>: see
+/// <see cref="MayChangeState(HttpContext)"/>) must carry no such header or a same-origin one: an
 /// <c>Origin</c> (or, without one, a <c>Referer</c>) whose host and port are this request's <c>Host</c>, and a
 /// <c>Sec-Fetch-Site</c> of <c>same-origin</c> or <c>none</c> (typed by the user). A request with none of them
 /// comes from a program (curl, a script), which no web page can drive.</para>
@@ -40,18 +41,35 @@ internal sealed class RequestGuard
     public async Task InvokeAsync(HttpContext context, RequestDelegate next)
     {
         var request = context.Request;
-        var refusal = HostRefusal(request.Host) ?? (NeedsSameOrigin(request) ? OriginRefusal(request) : null);
+        // Every answer carries them, refusals (401, 403, 404, 405, 500) included: set when the head is sent, so a
+        // handler that clears the response (a 500) cannot drop them.
+        context.Response.OnStarting(AddSecurityHeaders, context);
+        var refusal = HostRefusal(request.Host) ?? (MayChangeState(context) ? OriginRefusal(request) : null);
         if (refusal is not null)
         {
-            _log?.Invoke($"refused {request.Method} {request.Path}: {refusal}");
+            _log?.Invoke($"refused {request.Method} {Shown(request.Path.Value ?? "")}: {refusal}");
             context.Response.StatusCode = StatusCodes.Status403Forbidden;
             await context.Response.WriteAsJsonAsync(new ApiError(refusal), WebJsonContext.Default.ApiError).ConfigureAwait(false);
             return;
         }
+        await next(context).ConfigureAwait(false);
+    }
+
+    /// <summary>The headers of every answer: no MIME sniffing (a JSON or text answer is never run as a script or
+    /// style), no framing (clickjacking; X-Frame-Options for browsers older than CSP's frame-ancestors), no Referer
+    /// to other sites, and, for an answer that sets no policy of its own (every one but the pages), a policy that
+    /// lets it load nothing.</summary>
+    private static Task AddSecurityHeaders(object state)
+    {
+        var context = (HttpContext)state;
         var headers = context.Response.Headers;
         headers.XContentTypeOptions = "nosniff";
-        headers.XFrameOptions = "DENY"; // for browsers older than CSP's frame-ancestors, which the page also sends
-        await next(context).ConfigureAwait(false);
+        headers.XFrameOptions = "DENY";
+        headers["Referrer-Policy"] = "same-origin";
+        // Transmission's web client (served from a folder, --transmission-web) runs its own scripts: no policy for it.
+        if (headers.ContentSecurityPolicy.Count == 0 && !context.Request.Path.StartsWithSegments("/transmission/web"))
+            headers.ContentSecurityPolicy = "default-src 'none'; frame-ancestors 'none'";
+        return Task.CompletedTask;
     }
 
     /// <summary>Null when the Host header names this server, else why not.</summary>
@@ -67,9 +85,17 @@ internal sealed class RequestGuard
         return $"host '{Shown(host.Host)}' is not a name of this server (add it with --allowed-host)";
     }
 
-    private static bool NeedsSameOrigin(HttpRequest request) =>
-        !(HttpMethods.IsGet(request.Method) || HttpMethods.IsHead(request.Method) || HttpMethods.IsOptions(request.Method))
-        || request.Path.StartsWithSegments("/api/live");
+    /// <summary>True when the request may change state, so must come from this server's page or from no page: every
+    /// method but GET, HEAD and OPTIONS; a request that its endpoint declares a change whatever its method (the
+    /// qBittorrent API's POST-only routes, <see cref="Web.ChangesState"/>); and the live WebSocket, whose handshake is
+    /// a GET that opens a channel of commands.</summary>
+    internal static bool MayChangeState(HttpContext context)
+    {
+        var request = context.Request;
+        if (!(HttpMethods.IsGet(request.Method) || HttpMethods.IsHead(request.Method) || HttpMethods.IsOptions(request.Method))) return true;
+        if (request.Path.StartsWithSegments("/api/live")) return true;
+        return context.GetEndpoint()?.Metadata.GetMetadata<Web.ChangesState>() is { } declared && declared.When(request);
+    }
 
     /// <summary>Null when the request comes from this server's own page or from no page at all, else why not.</summary>
     internal static string? OriginRefusal(HttpRequest request)

@@ -23,10 +23,12 @@ internal static class StaticAssets
 
     public static void Map(IEndpointRouteBuilder app)
     {
-        app.MapGet("/", (HttpContext context) => Serve(context, "index.html")).ExcludeFromDescription();
-        app.MapGet("/docs", (HttpContext context) => Serve(context, "docs.html")).ExcludeFromDescription();
+        // HEAD as GET (RFC 9110 9.3.2: the same head, no body; Kestrel leaves the body out), for monitors and link checkers.
+        string[] methods = [HttpMethods.Get, HttpMethods.Head];
+        app.MapMethods("/", methods, (HttpContext context) => Serve(context, "index.html")).ExcludeFromDescription();
+        app.MapMethods("/docs", methods, (HttpContext context) => Serve(context, "docs.html")).ExcludeFromDescription();
         // Only embedded names are served: the lookup is the whitelist, so no path can reach the file system.
-        app.MapGet("/{file}", (HttpContext context, string file) => Serve(context, file)).ExcludeFromDescription();
+        app.MapMethods("/{file}", methods, (HttpContext context, string file) => Serve(context, file)).ExcludeFromDescription();
     }
 
     /// <summary>The names of the embedded files (for tests).</summary>

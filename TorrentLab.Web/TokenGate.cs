@@ -6,9 +6,14 @@ namespace TorrentLab.Web;
 
 /// <summary>Lets an API call through only with the server's token: <c>Authorization: Bearer &lt;token&gt;</c>, or
 /// <c>?token=</c> on the WebSocket (browsers cannot set headers on one). The page and its files are public: they
-/// hold no data, and the page asks for the token itself.</summary>
+/// hold no data, and the page asks for the token itself. An address that presents a wrong token too often is banned
+/// for a while (<see cref="LoginThrottle"/>): 403 to everything it sends under <c>/api</c>.</summary>
 public sealed class TokenGate(string? token)
 {
+    private readonly LoginThrottle? _logins;
+
+    internal TokenGate(string? token, LoginThrottle logins) : this(token) => _logins = logins;
+
     private readonly byte[]? _token = token is null ? null : Encoding.UTF8.GetBytes(token);
 
     /// <summary>A fresh random token: 32 bytes, URL-safe base64 (43 characters).</summary>
@@ -18,8 +23,15 @@ public sealed class TokenGate(string? token)
     public async Task InvokeAsync(HttpContext context, RequestDelegate next)
     {
         // The qBittorrent API (/api/v2) checks its own credentials: a login cookie or this token (QBittorrentApi).
-        if (_token is not null && context.Request.Path.StartsWithSegments("/api") && !context.Request.Path.StartsWithSegments("/api/v2")
-            && !Allowed(context.Request))
+        var verdict = _token is not null && context.Request.Path.StartsWithSegments("/api") && !context.Request.Path.StartsWithSegments("/api/v2")
+            ? Check(context) : Verdict.Allowed;
+        if (verdict == Verdict.Banned)
+        {
+            context.Response.StatusCode = StatusCodes.Status403Forbidden;
+            await context.Response.WriteAsJsonAsync(new ApiError(LoginThrottle.BannedText), WebJsonContext.Default.ApiError).ConfigureAwait(false);
+            return;
+        }
+        if (verdict == Verdict.Refused)
         {
             context.Response.StatusCode = StatusCodes.Status401Unauthorized;
             context.Response.Headers.WWWAuthenticate = "Bearer";
@@ -30,11 +42,23 @@ public sealed class TokenGate(string? token)
         await next(context).ConfigureAwait(false);
     }
 
-    private bool Allowed(HttpRequest request)
+    private enum Verdict { Allowed, Refused, Banned }
+
+    private Verdict Check(HttpContext context)
     {
+        var request = context.Request;
         var presented = Presented(request, basic: false);
         if (presented is null && request.Path.StartsWithSegments("/api/live")) presented = request.Query["token"].ToString();
-        return Matches(presented, _token!);
+        if (presented is not { Length: > 0 }) return Verdict.Refused; // no credential: not a failed login
+        var address = context.Connection.RemoteIpAddress;
+        if (_logins?.IsBanned(address, "REST API") == true) return Verdict.Banned;
+        if (!Matches(presented, _token!))
+        {
+            _logins?.Failed(address, "REST API");
+            return Verdict.Refused;
+        }
+        _logins?.Succeeded(address);
+        return Verdict.Allowed;
     }
 
     /// <summary>The token a request presents in its <c>Authorization</c> header: a bearer token, or with

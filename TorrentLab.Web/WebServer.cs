@@ -44,6 +44,9 @@ public sealed class WebServer : IAsyncDisposable
     /// <summary>The live updates hub (tests look at what it holds).</summary>
     internal LiveHub Live => _live;
 
+    /// <summary>Every route the server maps (for tests that must cover each one).</summary>
+    internal IEnumerable<Endpoint> Endpoints => ((IEndpointRouteBuilder)_app).DataSources.SelectMany(source => source.Endpoints);
+
     /// <summary>The torrents and the limits in force (for tests).</summary>
     internal TorrentManager Torrents => _torrents;
 
@@ -89,13 +92,14 @@ public sealed class WebServer : IAsyncDisposable
         var live = new LiveHub(torrents, options.Log, options.LiveRequestsPerSecond);
         app.Use(new RequestGuard(options).InvokeAsync);
         app.UseWebSockets(new WebSocketOptions { KeepAliveInterval = TimeSpan.FromSeconds(20) });
-        app.Use(new TokenGate(token).InvokeAsync);
+        var logins = new LoginThrottle(options.MaxLoginFailures, options.LoginBanDuration, options.Clock, options.Log);
+        app.Use(new TokenGate(token, logins).InvokeAsync);
         app.Use((context, next) => ErrorsAsJsonAsync(context, next, options.Log));
         TorrentApi.Map(app, torrents, options);
         LimitsApi.Map(app, torrents);
-        TransmissionRpc.Map(app, torrents, options, token);
+        TransmissionRpc.Map(app, torrents, options, token, logins);
         if (options.TransmissionWeb is { } web) MapTransmissionWeb(app, web);
-        QBittorrentApi.Map(app, torrents, options, token);
+        QBittorrentApi.Map(app, torrents, options, token, logins);
         app.Map("/api/live", async context =>
         {
             if (!context.WebSockets.IsWebSocketRequest)

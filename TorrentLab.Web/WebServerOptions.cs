@@ -25,6 +25,16 @@ public sealed record WebServerOptions
     /// <summary>Ask for the token even on loopback (a non-loopback host always asks, see <see cref="RequiresToken"/>).</summary>
     public bool RequireToken { get; init; }
 
+    /// <summary>Wrong logins (a wrong password, token or Basic password) after which an address is banned, as
+    /// qBittorrent's WebUI\MaxAuthenticationFailCount: 5 by default; 0 never bans.</summary>
+    public int MaxLoginFailures { get; init; } = 5;
+
+    /// <summary>How long a banned address stays banned: 3600 s by default, as qBittorrent's WebUI\BanDuration.</summary>
+    public TimeSpan LoginBanDuration { get; init; } = TimeSpan.FromHours(1);
+
+    /// <summary>The clock of login bans and sessions (tests move a manual one).</summary>
+    internal TimeProvider Clock { get; init; } = TimeProvider.System;
+
     /// <summary>The largest .torrent accepted: 10 MiB (real ones with many pieces reach a few MiB).</summary>
     public long MaxTorrentBytes { get; init; } = 10 * 1024 * 1024;
 
@@ -110,6 +120,8 @@ public sealed record WebServerOptions
         if (PeerPort is < 0 or > 65535) throw new ArgumentException($"peer port must be 0..65535, got {PeerPort}");
         if (MaxConnections is < 1) throw new ArgumentException($"max connections must be at least 1, got {MaxConnections}");
         if (MaxActiveDownloads is < 1 or > 1000) throw new ArgumentException($"max active downloads must be 1..1000, got {MaxActiveDownloads}");
+        if (MaxLoginFailures < 0) throw new ArgumentException($"max login failures must be 0 (never ban) or more, got {MaxLoginFailures}");
+        if (LoginBanDuration <= TimeSpan.Zero) throw new ArgumentException($"the login ban duration must be positive, got {LoginBanDuration}");
         if (MaxTorrentBytes < 1) throw new ArgumentException("the .torrent size limit must be positive");
         foreach (var name in AllowedHosts)
             if (!IsHostName(name)) throw new ArgumentException($"allowed host '{name}' is not a host name or IP address");

@@ -21,6 +21,10 @@ namespace TorrentLab.Web;
 /// the password (any user name) and the <c>SID</c> cookie it sets, or the token as a bearer token or Basic password,
 /// must come with every other request; without, 403 as qBittorrent answers. The host and origin checks of the rest
 /// of the API run first (<see cref="RequestGuard"/>). Answers are qBittorrent's: plain text "Ok."/"Fails." or JSON.
+/// <para>Methods, as qbittorrent-nox 4.5.2 answers them: a route that only reads takes GET (its parameters in the
+/// query string) or POST; a route that changes something takes POST only, its parameters from the body alone (the
+/// query string of a POST is ignored, as qBittorrent ignores it), and a GET of it is a 405. So no link, image or
+/// redirect can change anything, and a cross-site form post is refused by the guard's same-origin rule.</para>
 /// </remarks>
 internal sealed partial class QBittorrentApi
 {
@@ -35,37 +39,54 @@ internal sealed partial class QBittorrentApi
     private readonly byte[]? _token;
     private readonly ConcurrentDictionary<string, DateTimeOffset> _sessions = new(StringComparer.Ordinal);
 
-    private QBittorrentApi(TorrentManager torrents, WebServerOptions options, string? token)
+    private readonly LoginThrottle _logins;
+    private readonly TimeProvider _clock;
+
+    private QBittorrentApi(TorrentManager torrents, WebServerOptions options, string? token, LoginThrottle logins)
     {
+        _logins = logins;
+        _clock = options.Clock;
         _torrents = torrents;
         _options = options;
         _token = token is null ? null : Encoding.UTF8.GetBytes(token);
     }
 
-    /// <summary>Maps the routes; they are left out of the OpenAPI document, as qBittorrent's wiki documents them.</summary>
-    public static void Map(IEndpointRouteBuilder app, TorrentManager torrents, WebServerOptions options, string? token)
+    /// <summary>Maps the routes; they are left out of the OpenAPI document, as qBittorrent's wiki documents them. The
+    /// endpoint tells <see cref="RequestGuard"/> which requests change state, so the same-origin rule covers them
+    /// whatever their method.</summary>
+    public static void Map(IEndpointRouteBuilder app, TorrentManager torrents, WebServerOptions options, string? token, LoginThrottle logins)
     {
-        var api = new QBittorrentApi(torrents, options, token);
-        app.Map(Prefix + "/{area}/{action}", api.HandleAsync).ExcludeFromDescription();
+        var api = new QBittorrentApi(torrents, options, token, logins);
+        app.Map(Prefix + "/{area}/{action}", api.HandleAsync).ExcludeFromDescription()
+            .WithMetadata(new ChangesState(request => ChangesStateAt(request.Path)));
     }
+
+    /// <summary>True unless the path names a route that only reads (an unknown route changes nothing: it is a 404).</summary>
+    private static bool ChangesStateAt(PathString path) =>
+        path.StartsWithSegments(Prefix, out var rest) && Routes.TryGetValue(rest.Value?.TrimStart('/') ?? "", out var route) && route.Changes;
 
     private async Task HandleAsync(HttpContext context, string area, string action)
     {
-        var route = $"{area}/{action}";
+        var name = $"{area}/{action}";
         try
         {
-            if (route == "auth/login")
-            {
-                await LoginAsync(context).ConfigureAwait(false);
-                return;
-            }
-            if (!Authorized(context.Request))
+            if (!Routes.TryGetValue(name, out var route))
+                throw new WebApiException(404, $"{name} is not part of the qBittorrent API subset TorrentLab serves (docs/web.md lists it)");
+            if (name != "auth/login" && !Authorized(context))
             {
                 await TextAsync(context, "Forbidden", StatusCodes.Status403Forbidden).ConfigureAwait(false);
                 return;
             }
-            var input = await QBittorrentInput.ReadAsync(context.Request, _options.MaxTorrentBytes, context.RequestAborted).ConfigureAwait(false);
-            await DispatchAsync(context, route, input).ConfigureAwait(false);
+            // qBittorrent 4.5 answers 405 to a GET of a route that changes something, and knows only GET and POST.
+            var method = context.Request.Method;
+            if (!(HttpMethods.IsPost(method) || (HttpMethods.IsGet(method) && !route.Changes)))
+            {
+                context.Response.Headers.Allow = route.Changes ? "POST" : "GET, POST";
+                await TextAsync(context, "Method Not Allowed", StatusCodes.Status405MethodNotAllowed).ConfigureAwait(false);
+                return;
+            }
+            var input = await QBittorrentInput.ReadAsync(context.Request, name == "auth/login" ? 0 : _options.MaxTorrentBytes, context.RequestAborted).ConfigureAwait(false);
+            await route.Handle(this, context, input).ConfigureAwait(false);
         }
         catch (WebApiException e) when (!context.Response.HasStarted)
         {
@@ -74,57 +95,79 @@ internal sealed partial class QBittorrentApi
         }
     }
 
-    /// <summary>One arm per route of the subset: the API's table of contents.</summary>
-    private Task DispatchAsync(HttpContext context, string route, QBittorrentInput input) => route switch
+    /// <summary>One route of the subset: whether it changes state (then POST only, and only from this server's own
+    /// page or from no page), and what answers it.</summary>
+    internal sealed record Route(bool Changes, Func<QBittorrentApi, HttpContext, QBittorrentInput, Task> Handle);
+
+    private static Route Reads(Func<QBittorrentApi, HttpContext, QBittorrentInput, Task> handle) => new(false, handle);
+
+    private static Route Changes(Func<QBittorrentApi, HttpContext, QBittorrentInput, Task> handle) => new(true, handle);
+
+    /// <summary>The routes of the subset, each declared a read (GET or POST, as qBittorrent 4.5 answers both) or a
+    /// change (POST only): the API's table of contents, and the list the guard's tests walk.</summary>
+    internal static readonly IReadOnlyDictionary<string, Route> Routes = new Dictionary<string, Route>(StringComparer.Ordinal)
     {
-        "auth/logout" => LogoutAsync(context),
-        "app/version" => TextAsync(context, AppVersion),
-        "app/webapiVersion" => TextAsync(context, WebApiVersion),
-        "app/buildInfo" => JsonAsync(context, WriteBuildInfo),
-        "app/preferences" => JsonAsync(context, WritePreferences),
-        "app/defaultSavePath" => TextAsync(context, _torrents.Downloads),
-        "torrents/info" => JsonAsync(context, w => WriteInfo(w, input)),
-        "torrents/properties" => JsonAsync(context, w => WriteProperties(w, Torrent(input))),
-        "torrents/files" => JsonAsync(context, w => WriteFiles(w, Torrent(input))),
-        "torrents/trackers" => JsonAsync(context, w => WriteTrackers(w, Torrent(input))),
-        "torrents/add" => AddAsync(context, input),
-        "torrents/pause" or "torrents/stop" => ForEachAsync(context, input, t => _torrents.PauseAsync(t)),
-        "torrents/resume" or "torrents/start" => ForEachAsync(context, input, t => _torrents.StartAsync(t, context.RequestAborted)),
-        "torrents/recheck" => ForEachAsync(context, input, t => _torrents.RecheckAsync(t, context.RequestAborted, resume: false)),
-        "torrents/delete" => DeleteAsync(context, input),
-        "torrents/setCategory" => SetCategoryAsync(context, input),
-        "torrents/createCategory" => CreateCategoryAsync(context, input),
-        "torrents/categories" => JsonAsync(context, WriteCategories),
-        "torrents/tags" => JsonAsync(context, w => { w.WriteStartArray(); w.WriteEndArray(); }),
-        "torrents/filePrio" => FilePriorityAsync(context, input),
-        "torrents/setLocation" => SetLocationAsync(context, input),
-        "torrents/addTrackers" => EditTrackersAsync(context, input, AddTrackers),
-        "torrents/removeTrackers" => EditTrackersAsync(context, input, RemoveTrackers),
-        "torrents/editTracker" => EditTrackersAsync(context, input, EditTracker),
-        "torrents/setDownloadLimit" => ForEachAsync(context, input, t => SetLimit(t.DownloadLimit, input)),
-        "torrents/setUploadLimit" => ForEachAsync(context, input, t => SetLimit(t.UploadLimit, input)),
-        "transfer/info" => JsonAsync(context, WriteTransfer),
-        "transfer/setDownloadLimit" => OkAfter(context, () => _torrents.SetGlobalLimits(LimitOf(input), null)),
-        "transfer/setUploadLimit" => OkAfter(context, () => _torrents.SetGlobalLimits(null, LimitOf(input))),
-        "transfer/downloadLimit" => TextAsync(context, _torrents.GlobalDownloadLimit.BytesPerSecond.ToString(System.Globalization.CultureInfo.InvariantCulture)),
-        "transfer/uploadLimit" => TextAsync(context, _torrents.GlobalUploadLimit.BytesPerSecond.ToString(System.Globalization.CultureInfo.InvariantCulture)),
-        "sync/maindata" => JsonAsync(context, WriteMainData),
-        _ => throw new WebApiException(404, $"{route} is not part of the qBittorrent API subset TorrentLab serves (docs/web.md lists it)"),
+        ["auth/login"] = Changes((api, c, i) => api.LoginAsync(c, i)),
+        ["auth/logout"] = Changes((api, c, _) => api.LogoutAsync(c)),
+        ["app/version"] = Reads((_, c, _) => TextAsync(c, AppVersion)),
+        ["app/webapiVersion"] = Reads((_, c, _) => TextAsync(c, WebApiVersion)),
+        ["app/buildInfo"] = Reads((_, c, _) => JsonAsync(c, WriteBuildInfo)),
+        ["app/preferences"] = Reads((api, c, _) => JsonAsync(c, api.WritePreferences)),
+        ["app/defaultSavePath"] = Reads((api, c, _) => TextAsync(c, api._torrents.Downloads)),
+        ["torrents/info"] = Reads((api, c, i) => JsonAsync(c, w => api.WriteInfo(w, i))),
+        ["torrents/properties"] = Reads((api, c, i) => JsonAsync(c, w => api.WriteProperties(w, api.Torrent(i)))),
+        ["torrents/files"] = Reads((api, c, i) => JsonAsync(c, w => WriteFiles(w, api.Torrent(i)))),
+        ["torrents/trackers"] = Reads((api, c, i) => JsonAsync(c, w => WriteTrackers(w, api.Torrent(i)))),
+        ["torrents/categories"] = Reads((api, c, _) => JsonAsync(c, api.WriteCategories)),
+        ["torrents/tags"] = Reads((_, c, _) => JsonAsync(c, w => { w.WriteStartArray(); w.WriteEndArray(); })),
+        ["torrents/add"] = Changes((api, c, i) => api.AddAsync(c, i)),
+        ["torrents/pause"] = Changes((api, c, i) => api.ForEachAsync(c, i, t => api._torrents.PauseAsync(t))),
+        ["torrents/stop"] = Changes((api, c, i) => api.ForEachAsync(c, i, t => api._torrents.PauseAsync(t))),
+        ["torrents/resume"] = Changes((api, c, i) => api.ForEachAsync(c, i, t => api._torrents.StartAsync(t, c.RequestAborted))),
+        ["torrents/start"] = Changes((api, c, i) => api.ForEachAsync(c, i, t => api._torrents.StartAsync(t, c.RequestAborted))),
+        ["torrents/recheck"] = Changes((api, c, i) => api.ForEachAsync(c, i, t => api._torrents.RecheckAsync(t, c.RequestAborted, resume: false))),
+        ["torrents/delete"] = Changes((api, c, i) => api.DeleteAsync(c, i)),
+        ["torrents/setCategory"] = Changes((api, c, i) => api.SetCategoryAsync(c, i)),
+        ["torrents/createCategory"] = Changes((api, c, i) => api.CreateCategoryAsync(c, i)),
+        ["torrents/filePrio"] = Changes((api, c, i) => api.FilePriorityAsync(c, i)),
+        ["torrents/setLocation"] = Changes((api, c, i) => api.SetLocationAsync(c, i)),
+        ["torrents/addTrackers"] = Changes((api, c, i) => api.EditTrackersAsync(c, i, AddTrackers)),
+        ["torrents/removeTrackers"] = Changes((api, c, i) => api.EditTrackersAsync(c, i, RemoveTrackers)),
+        ["torrents/editTracker"] = Changes((api, c, i) => api.EditTrackersAsync(c, i, EditTracker)),
+        ["torrents/setDownloadLimit"] = Changes((api, c, i) => api.ForEachAsync(c, i, t => api.SetLimit(t.DownloadLimit, i))),
+        ["torrents/setUploadLimit"] = Changes((api, c, i) => api.ForEachAsync(c, i, t => api.SetLimit(t.UploadLimit, i))),
+        ["transfer/info"] = Reads((api, c, _) => JsonAsync(c, api.WriteTransfer)),
+        ["transfer/downloadLimit"] = Reads((api, c, _) => TextAsync(c, api._torrents.GlobalDownloadLimit.BytesPerSecond.ToString(System.Globalization.CultureInfo.InvariantCulture))),
+        ["transfer/uploadLimit"] = Reads((api, c, _) => TextAsync(c, api._torrents.GlobalUploadLimit.BytesPerSecond.ToString(System.Globalization.CultureInfo.InvariantCulture))),
+        ["transfer/setDownloadLimit"] = Changes((api, c, i) => OkAfter(c, () => api._torrents.SetGlobalLimits(LimitOf(i), null))),
+        ["transfer/setUploadLimit"] = Changes((api, c, i) => OkAfter(c, () => api._torrents.SetGlobalLimits(null, LimitOf(i)))),
+        ["sync/maindata"] = Reads((api, c, _) => JsonAsync(c, api.WriteMainData)),
     };
 
-    private async Task LoginAsync(HttpContext context)
+    private async Task LoginAsync(HttpContext context, QBittorrentInput input)
     {
-        var input = await QBittorrentInput.ReadAsync(context.Request, 0, context.RequestAborted).ConfigureAwait(false);
         var password = input["password"] ?? "";
-        if (_token is not null && !TokenGate.Matches(password, _token))
+        var address = context.Connection.RemoteIpAddress;
+        if (_token is not null)
         {
-            _options.Log?.Invoke("refused a qBittorrent API login: wrong password (the server's token is the password)");
-            await TextAsync(context, "Fails.").ConfigureAwait(false);
-            return;
+            // qBittorrent: the failure that reaches the count bans the address; from then on every login from it, the
+            // right password included, is a 403 until the ban ends.
+            if (_logins.IsBanned(address, "qBittorrent API"))
+            {
+                await TextAsync(context, LoginThrottle.BannedText, StatusCodes.Status403Forbidden).ConfigureAwait(false);
+                return;
+            }
+            if (!TokenGate.Matches(password, _token))
+            {
+                _logins.Failed(address, "qBittorrent API, wrong password: the server's token is the password");
+                await TextAsync(context, "Fails.").ConfigureAwait(false);
+                return;
+            }
+            _logins.Succeeded(address);
         }
         var sid = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
         ForgetExpired();
-        _sessions[sid] = DateTimeOffset.UtcNow;
+        _sessions[sid] = _clock.GetUtcNow();
         context.Response.Cookies.Append("SID", sid, new CookieOptions { HttpOnly = true, SameSite = SameSiteMode.Strict, Path = "/" });
         await TextAsync(context, "Ok.").ConfigureAwait(false);
     }
@@ -136,25 +179,38 @@ internal sealed partial class QBittorrentApi
         return TextAsync(context, "");
     }
 
-    private bool Authorized(HttpRequest request)
+    private bool Authorized(HttpContext context)
     {
         if (_token is null) return true;
+        var request = context.Request;
+        var now = _clock.GetUtcNow();
         if (request.Cookies["SID"] is { Length: > 0 } sid && _sessions.TryGetValue(sid, out var seen))
         {
-            if (DateTimeOffset.UtcNow - seen < SessionTimeout)
+            if (now - seen < SessionTimeout)
             {
-                _sessions[sid] = DateTimeOffset.UtcNow;
+                _sessions[sid] = now;
                 return true;
             }
             _sessions.TryRemove(sid, out _);
         }
-        // Or the token itself: as a bearer token (qBittorrent 5.2's API keys) or as the Basic password (5.2 takes Basic too).
-        return TokenGate.Matches(TokenGate.Presented(request, basic: true), _token);
+        // Or the token itself: as a bearer token (qBittorrent 5.2's API keys) or as the Basic password (5.2 takes Basic
+        // too); a wrong one counts towards a ban, and a banned address is refused even the right one.
+        var presented = TokenGate.Presented(request, basic: true);
+        if (presented is not { Length: > 0 }) return false;
+        var address = context.Connection.RemoteIpAddress;
+        if (_logins.IsBanned(address, "qBittorrent API")) return false;
+        if (!TokenGate.Matches(presented, _token))
+        {
+            _logins.Failed(address, "qBittorrent API");
+            return false;
+        }
+        _logins.Succeeded(address);
+        return true;
     }
 
     private void ForgetExpired()
     {
-        var now = DateTimeOffset.UtcNow;
+        var now = _clock.GetUtcNow();
         foreach (var (sid, seen) in _sessions)
             if (now - seen >= SessionTimeout) _sessions.TryRemove(sid, out _);
         while (_sessions.Count >= MaxSessions && _sessions.OrderBy(s => s.Value).FirstOrDefault() is { Key: { } oldest }) _sessions.TryRemove(oldest, out _);

@@ -3,8 +3,10 @@ using Microsoft.AspNetCore.Http.Features;
 
 namespace TorrentLab.Web;
 
-/// <summary>A qBittorrent API request's parameters: the query string and, for a POST, the form (urlencoded or
-/// multipart, as qBittorrent reads both), with the uploaded .torrent files of <c>torrents/add</c>.</summary>
+/// <summary>A qBittorrent API request's parameters: a GET's query string, or a POST's form (urlencoded or multipart,
+/// as qBittorrent reads both) with the uploaded .torrent files of <c>torrents/add</c>. The query string of a POST is
+/// not read, as qbittorrent-nox 4.5.2 does not read it: a change takes its parameters from the body alone, so a URL
+/// (a link, an image, a redirect) never carries them.</summary>
 internal sealed class QBittorrentInput
 {
     private const int MaxFiles = 100; // .torrent files in one add request
@@ -14,7 +16,7 @@ internal sealed class QBittorrentInput
 
     private QBittorrentInput() { }
 
-    /// <summary>A parameter's value (the form's over the query's), or null.</summary>
+    /// <summary>A parameter's value, or null.</summary>
     public string? this[string name] => _values.GetValueOrDefault(name);
 
     /// <summary>The uploaded files' bytes, in the order sent.</summary>
@@ -27,7 +29,11 @@ internal sealed class QBittorrentInput
     public static async Task<QBittorrentInput> ReadAsync(HttpRequest request, long maxTorrentBytes, CancellationToken ct)
     {
         var input = new QBittorrentInput();
-        foreach (var (key, value) in request.Query) input._values[key] = value.ToString();
+        if (!HttpMethods.IsPost(request.Method))
+        {
+            foreach (var (key, value) in request.Query) input._values[key] = value.ToString();
+            return input;
+        }
         if (!request.HasFormContentType) return input;
         var limit = maxTorrentBytes * MaxFiles / 10 + FormOverhead; // ten full-size files, or many small ones
         if (request.ContentLength > limit) throw new WebApiException(413, $"the request is larger than {limit} bytes");

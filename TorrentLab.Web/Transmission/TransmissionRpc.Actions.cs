@@ -92,11 +92,11 @@ internal sealed partial class TransmissionRpc
         if (TransmissionArguments.Bool(args, "sequentialDownload") == true) throw Unsupported("sequentialDownload is not supported by torrent-set here");
         var location = TransmissionArguments.String(args, "location");
         _torrents.SaveFolderOf(location);
-        var down = Limit(args, "downloadLimit", "downloadLimited");
-        var up = Limit(args, "uploadLimit", "uploadLimited");
+        var torrents = _ids.Resolve(args);
+        var down = Limit(args, "downloadLimit", "downloadLimited", torrents.Any(t => t.DownloadLimit.BytesPerSecond > 0));
+        var up = Limit(args, "uploadLimit", "uploadLimited", torrents.Any(t => t.UploadLimit.BytesPerSecond > 0));
         var ratio = SeedRatio(args);
         var labels = TransmissionArguments.Strings(args, "labels");
-        var torrents = _ids.Resolve(args);
         var changes = torrents.Select(t => t.Files()).Select((files, i) => (Torrent: torrents[i], Changes: FileChanges(args, files.Length, files))).ToList();
         // Every torrent's new list is checked before any changes.
         var trackers = torrents.Select(t => (Torrent: t, Tiers: TrackerChanges(args, t.TrackerTiers) is { } tiers ? TorrentManager.CleanTrackers(tiers) : null))
@@ -115,12 +115,23 @@ internal sealed partial class TransmissionRpc
     }
 
     /// <summary>A limit in bytes per second (0 unlimited) from Transmission's kB/s and its on/off flag, or null when
-    /// neither is given. A value given without its flag turns the limit on.</summary>
-    internal static long? Limit(JsonElement args, string value, string enabled)
+    /// neither is given. A value given without its flag turns the limit on, except 0 while the limit is off, which
+    /// leaves it off (unlimited), as Transmission stores the value and keeps the limit off.</summary>
+    /// <remarks>In Transmission a limit of 0 that is on means no transfer at all (transmission-daemon 3.00 clamps each
+    /// period's bytes to the band's budget, which a 0 kB/s limit never fills), not "unlimited" as 0 is in TorrentLab's
+    /// own limits. TorrentLab's limits cannot stop a transfer, so that request is refused (pause the torrents instead)
+    /// rather than answered "success" and read as unlimited.</remarks>
+    /// <param name="args">The method's arguments.</param>
+    /// <param name="value">The key of the limit in kB/s (<c>speed-limit-down</c>, <c>downloadLimit</c>...).</param>
+    /// <param name="enabled">The key of its on/off flag.</param>
+    /// <param name="limitedNow">Whether the limit is on now (a value without its flag keeps Transmission's flag).</param>
+    internal static long? Limit(JsonElement args, string value, string enabled, bool limitedNow)
     {
         var kbps = TransmissionArguments.Long(args, value);
         var on = TransmissionArguments.Bool(args, enabled);
         if (kbps is < 0) throw Unsupported($"{value} must be 0 or more kB/s, got {kbps}");
+        if (kbps == 0 && (on == true || (on is null && limitedNow)))
+            throw Unsupported($"{value} 0 with {enabled} means no transfer at all in Transmission, which TorrentLab's limits cannot do: pause the torrents instead, or turn {enabled} off for no limit");
         if (on == false) return 0;
         if (kbps is { } k) return k * SpeedUnit;
         return null; // on without a value: the limit already set stays (0 stays unlimited)

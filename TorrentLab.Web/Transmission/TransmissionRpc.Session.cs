@@ -109,8 +109,8 @@ internal sealed partial class TransmissionRpc
             throw Unsupported($"peer-port cannot change while the server runs: restart torrentlab serve with --peer-port {port}");
         if (TransmissionArguments.Bool(args, "incomplete-dir-enabled") == true) throw Unsupported("incomplete-dir is not supported");
         if (TransmissionArguments.Bool(args, "download-queue-enabled") == false) throw Unsupported("the download queue is always on: set download-queue-size");
-        var down = Limit(args, "speed-limit-down", "speed-limit-down-enabled");
-        var up = Limit(args, "speed-limit-up", "speed-limit-up-enabled");
+        var down = Limit(args, "speed-limit-down", "speed-limit-down-enabled", _torrents.GlobalLimits.DownloadRate > 0);
+        var up = Limit(args, "speed-limit-up", "speed-limit-up-enabled", _torrents.GlobalLimits.UploadRate > 0);
         var queue = TransmissionArguments.Long(args, "download-queue-size");
         var ratio = TransmissionArguments.Double(args, "seedRatioLimit");
         var limited = TransmissionArguments.Bool(args, "seedRatioLimited");
@@ -121,6 +121,9 @@ internal sealed partial class TransmissionRpc
         var altDown = TransmissionArguments.Long(args, "alt-speed-down");
         var altUp = TransmissionArguments.Long(args, "alt-speed-up");
         if (altDown is < 0 || altUp is < 0) throw Unsupported($"alt-speed-down and alt-speed-up must be 0 or more kB/s, got {altDown ?? altUp}");
+        // Transmission's alternative limits are always on while turtle mode is: 0 there means no transfer at all.
+        if (altDown == 0 || altUp == 0)
+            throw Unsupported("alt-speed-down or alt-speed-up 0 means no transfer at all in turtle mode in Transmission, which TorrentLab's limits cannot do: give at least 1 kB/s");
         var alt = new AltSpeedSettings(TransmissionArguments.Bool(args, "alt-speed-enabled"), altDown * SpeedUnit, altUp * SpeedUnit,
             TransmissionArguments.Bool(args, "alt-speed-time-enabled"), (int?)TransmissionArguments.Long(args, "alt-speed-time-begin"),
             (int?)TransmissionArguments.Long(args, "alt-speed-time-end"), (int?)TransmissionArguments.Long(args, "alt-speed-time-day"));

@@ -35,8 +35,11 @@ internal sealed partial class TransmissionRpc
     private readonly DateTimeOffset _started = DateTimeOffset.UtcNow;
     private bool _startAddedTorrents = true; // session-set start-added-torrents; not kept across restarts
 
-    private TransmissionRpc(TorrentManager torrents, WebServerOptions options, string? token)
+    private readonly LoginThrottle _logins;
+
+    private TransmissionRpc(TorrentManager torrents, WebServerOptions options, string? token, LoginThrottle logins)
     {
+        _logins = logins;
         _torrents = torrents;
         _options = options;
         _token = token is null ? null : Encoding.UTF8.GetBytes(token);
@@ -48,16 +51,24 @@ internal sealed partial class TransmissionRpc
     public string SessionId { get; }
 
     /// <summary>Maps the RPC endpoint; it is left out of the OpenAPI document: Transmission's rpc-spec documents it.</summary>
-    public static void Map(IEndpointRouteBuilder app, TorrentManager torrents, WebServerOptions options, string? token)
+    public static void Map(IEndpointRouteBuilder app, TorrentManager torrents, WebServerOptions options, string? token, LoginThrottle logins)
     {
-        var rpc = new TransmissionRpc(torrents, options, token);
-        app.Map(Path, rpc.HandleAsync).ExcludeFromDescription();
+        var rpc = new TransmissionRpc(torrents, options, token, logins);
+        // Every request may change state, GET included (it is refused, but the guard need not know that).
+        app.Map(Path, rpc.HandleAsync).ExcludeFromDescription().WithMetadata(new ChangesState(_ => true));
     }
 
     private async Task HandleAsync(HttpContext context)
     {
         var response = context.Response;
-        if (!Authorized(context.Request))
+        var presented = _token is null ? null : TokenGate.Presented(context.Request, basic: true);
+        if (presented is { Length: > 0 } && _logins.IsBanned(context.Connection.RemoteIpAddress, "Transmission RPC"))
+        {
+            response.StatusCode = StatusCodes.Status403Forbidden;
+            await response.WriteAsync($"403: Forbidden. {LoginThrottle.BannedText}", context.RequestAborted).ConfigureAwait(false);
+            return;
+        }
+        if (!Authorized(context, presented))
         {
             response.StatusCode = StatusCodes.Status401Unauthorized;
             response.Headers.WWWAuthenticate = "Basic realm=\"Transmission\"";
@@ -83,8 +94,18 @@ internal sealed partial class TransmissionRpc
         await response.Body.WriteAsync(answer, context.RequestAborted).ConfigureAwait(false);
     }
 
-    private bool Authorized(HttpRequest request) =>
-        _token is null || TokenGate.Matches(TokenGate.Presented(request, basic: true), _token);
+    /// <summary>True without a token, or when the request presents it; a wrong one presented counts towards a ban.</summary>
+    private bool Authorized(HttpContext context, string? presented)
+    {
+        if (_token is null) return true;
+        if (TokenGate.Matches(presented, _token))
+        {
+            _logins.Succeeded(context.Connection.RemoteIpAddress);
+            return true;
+        }
+        if (presented is { Length: > 0 }) _logins.Failed(context.Connection.RemoteIpAddress, "Transmission RPC");
+        return false;
+    }
 
     /// <summary>The response to one request: <c>{"arguments": {...}, "result": "success" or why not, "tag": ...}</c>.</summary>
     private async Task<ReadOnlyMemory<byte>> AnswerAsync(HttpContext context)
@@ -130,45 +151,58 @@ internal sealed partial class TransmissionRpc
         return output.WrittenMemory;
     }
 
-    /// <summary>The protocol's table of contents: one arm per method of rpc-spec 3 and 4.</summary>
     private Task DispatchAsync(string method, JsonElement args, Utf8JsonWriter writer, CancellationToken ct)
     {
-        switch (method)
-        {
-            case "torrent-get": WriteTorrents(args, writer); return Task.CompletedTask;
-            case "torrent-add": return AddAsync(args, writer, ct);
-            case "torrent-start": return StartAsync(args, now: false, ct);
-            case "torrent-start-now": return StartAsync(args, now: true, ct);
-            case "torrent-stop": return ForEachAsync(args, t => _torrents.PauseAsync(t));
-            case "torrent-verify": return ForEachAsync(args, t => _torrents.RecheckAsync(t, ct, resume: false));
-            case "torrent-reannounce":
-                throw Unsupported("torrent-reannounce is not supported: the engine announces on the trackers' own interval");
-            case "torrent-remove": return RemoveAsync(args);
-            case "torrent-set": return SetAsync(args, ct);
-            case "torrent-set-location": return SetLocationAsync(args, ct);
-            case "torrent-rename-path":
-                throw Unsupported("torrent-rename-path is not supported: a torrent's files keep the names its .torrent gives them");
-            case "queue-move-top": Move(args, QueueMove.Top); return Task.CompletedTask;
-            case "queue-move-up": Move(args, QueueMove.Up); return Task.CompletedTask;
-            case "queue-move-down": Move(args, QueueMove.Down); return Task.CompletedTask;
-            case "queue-move-bottom": Move(args, QueueMove.Bottom); return Task.CompletedTask;
-            case "session-get": WriteSession(args, writer); return Task.CompletedTask;
-            case "session-set": SetSession(args); return Task.CompletedTask;
-            case "session-stats": WriteStats(writer); return Task.CompletedTask;
-            case "session-close":
-                throw Unsupported("session-close is not supported: stop torrentlab serve where it runs");
-            case "free-space": WriteFreeSpace(args, writer); return Task.CompletedTask;
-            case "port-test": return PortTestAsync(writer, ct);
-            case "blocklist-update":
-                throw Unsupported("blocklist-update is not supported: TorrentLab has no blocklist");
-            case "group-get": writer.WriteStartArray("group"); writer.WriteEndArray(); return Task.CompletedTask; // no bandwidth groups
-            case "group-set":
-                throw Unsupported("group-set is not supported: TorrentLab has no bandwidth groups");
-            case "":
-                throw Unsupported("no method: give {\"method\": \"torrent-get\", \"arguments\": {...}}");
-            default:
-                throw Unsupported($"method name not recognized: '{UntrustedText.Clean(method, 40)}'");
-        }
+        if (method.Length == 0) throw Unsupported("no method: give {\"method\": \"torrent-get\", \"arguments\": {...}}");
+        if (!Methods.TryGetValue(method, out var known)) throw Unsupported($"method name not recognized: '{UntrustedText.Clean(method, 40)}'");
+        return known.Handle(this, args, writer, ct);
+    }
+
+    /// <summary>One method of the RPC: whether it changes state (every request is a POST from this server's own page or
+    /// from no page, whichever it is; the flag lists the changes for the guard's tests), and what answers it.</summary>
+    internal sealed record Method(bool Changes, Func<TransmissionRpc, JsonElement, Utf8JsonWriter, CancellationToken, Task> Handle);
+
+    private static Method Reads(Action<TransmissionRpc, JsonElement, Utf8JsonWriter> handle) =>
+        new(false, (rpc, args, writer, _) => { handle(rpc, args, writer); return Task.CompletedTask; });
+
+    private static Method Changes(Func<TransmissionRpc, JsonElement, CancellationToken, Task> handle) =>
+        new(true, (rpc, args, _, ct) => handle(rpc, args, ct));
+
+    private static Method Refused(string reason) => new(true, (_, _, _, _) => throw Unsupported(reason));
+
+    /// <summary>The protocol's table of contents: one entry per method of rpc-spec 3 and 4.</summary>
+    internal static readonly IReadOnlyDictionary<string, Method> Methods = new Dictionary<string, Method>(StringComparer.Ordinal)
+    {
+        ["torrent-get"] = Reads((rpc, args, writer) => rpc.WriteTorrents(args, writer)),
+        ["torrent-add"] = new(true, (rpc, args, writer, ct) => rpc.AddAsync(args, writer, ct)),
+        ["torrent-start"] = Changes((rpc, args, ct) => rpc.StartAsync(args, now: false, ct)),
+        ["torrent-start-now"] = Changes((rpc, args, ct) => rpc.StartAsync(args, now: true, ct)),
+        ["torrent-stop"] = Changes((rpc, args, _) => rpc.ForEachAsync(args, t => rpc._torrents.PauseAsync(t))),
+        ["torrent-verify"] = Changes((rpc, args, ct) => rpc.ForEachAsync(args, t => rpc._torrents.RecheckAsync(t, ct, resume: false))),
+        ["torrent-reannounce"] = Refused("torrent-reannounce is not supported: the engine announces on the trackers' own interval"),
+        ["torrent-remove"] = Changes((rpc, args, _) => rpc.RemoveAsync(args)),
+        ["torrent-set"] = Changes((rpc, args, ct) => rpc.SetAsync(args, ct)),
+        ["torrent-set-location"] = Changes((rpc, args, ct) => rpc.SetLocationAsync(args, ct)),
+        ["torrent-rename-path"] = Refused("torrent-rename-path is not supported: a torrent's files keep the names its .torrent gives them"),
+        ["queue-move-top"] = Changes((rpc, args, _) => rpc.MoveAsync(args, QueueMove.Top)),
+        ["queue-move-up"] = Changes((rpc, args, _) => rpc.MoveAsync(args, QueueMove.Up)),
+        ["queue-move-down"] = Changes((rpc, args, _) => rpc.MoveAsync(args, QueueMove.Down)),
+        ["queue-move-bottom"] = Changes((rpc, args, _) => rpc.MoveAsync(args, QueueMove.Bottom)),
+        ["session-get"] = Reads((rpc, args, writer) => rpc.WriteSession(args, writer)),
+        ["session-set"] = Changes((rpc, args, _) => { rpc.SetSession(args); return Task.CompletedTask; }),
+        ["session-stats"] = Reads((rpc, _, writer) => rpc.WriteStats(writer)),
+        ["session-close"] = Refused("session-close is not supported: stop torrentlab serve where it runs"),
+        ["free-space"] = Reads((rpc, args, writer) => rpc.WriteFreeSpace(args, writer)),
+        ["port-test"] = new(false, (rpc, _, writer, ct) => rpc.PortTestAsync(writer, ct)),
+        ["blocklist-update"] = Refused("blocklist-update is not supported: TorrentLab has no blocklist"),
+        ["group-get"] = Reads((_, _, writer) => { writer.WriteStartArray("group"); writer.WriteEndArray(); }), // no bandwidth groups
+        ["group-set"] = Refused("group-set is not supported: TorrentLab has no bandwidth groups"),
+    };
+
+    private Task MoveAsync(JsonElement args, QueueMove move)
+    {
+        Move(args, move);
+        return Task.CompletedTask;
     }
 
     /// <summary>The <c>result</c> text for a refused request, or null for a bug (which the server answers with a 500).</summary>
