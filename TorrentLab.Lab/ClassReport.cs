@@ -59,7 +59,8 @@ public sealed class ClassReport(IReadOnlyList<ClassStudent> students, string wor
     public static string Table(IReadOnlyList<Row> rows, IReadOnlyList<LabStage> stages, LabCheckOptions options)
     {
         var text = new StringBuilder();
-        text.AppendLine($"Class check, seed {options.Seed}{(options.Faults ? ", with faulty peers" : "")} (repeat with --seed {options.Seed})");
+        text.AppendLine($"Class check, seed {options.Seed} (repeat with --seed {options.Seed})");
+        text.AppendLine(options.ModeLine);
         text.AppendLine("Stages: " + string.Join("  ", stages.Select((s, i) => $"{Number(s)}={s.Name}")));
         var nameWidth = Math.Max(7, rows.Max(r => r.Student.Name.Length));
         text.AppendLine($"{"student".PadRight(nameWidth)}  {string.Join(' ', stages.Select(Number))}  passed  first failure");

@@ -14,8 +14,16 @@ public sealed record LabCheckOptions
     public string? Through { get; init; }
 
     /// <summary>Add harder peers in the download stages (one that chokes mid-piece, one that corrupts a block every client
-    /// meets, a slow one) and in magnet-info (corrupt metadata every client meets first, a peer that rejects).</summary>
+    /// meets, a slow one), in magnet-info (corrupt metadata every client meets first, a peer that rejects) and in the DHT
+    /// stages (a first query lost, silent and garbage nodes). The command line grades with them unless told
+    /// <c>--no-faults</c>: without them a client that never verifies a piece or the metadata passes. False here (a
+    /// library caller chooses), true in <c>lab check</c> and <c>lab class</c>.</summary>
     public bool Faults { get; init; }
+
+    /// <summary>The report's line saying which mode graded: with the faulty peers, or with honest peers only.</summary>
+    public string ModeLine => Faults
+        ? "Graded with faulty peers (the default): corrupt blocks and metadata every client meets, chokes, rejects, lost DHT queries; --no-faults grades with honest peers only."
+        : "Graded with honest peers only (--no-faults): a client that never verifies a piece or the metadata can pass here; the default grade adds faulty peers.";
 
     /// <summary>Show the wire trace (what the synthetic peers received and sent) of a failing peer stage.</summary>
     public bool Trace { get; init; }

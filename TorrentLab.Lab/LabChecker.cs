@@ -7,7 +7,7 @@ namespace TorrentLab.Lab;
 /// <remarks>Stops at the first failing stage unless <see cref="LabCheckOptions.KeepGoing"/> (later stages build on
 /// earlier ones). Each stage's inputs come from its own random source, seeded from the run's seed and the stage's
 /// position in <see cref="LabStages.All"/>.</remarks>
-public sealed class LabChecker(StudentProgram program, LabCheckOptions options, TextWriter output)
+public sealed class LabChecker(StudentProgram originalProgram, LabCheckOptions options, TextWriter output)
 {
     /// <summary>Checks the stages and returns the verdicts; throws only when the lab itself cannot work.</summary>
     /// <exception cref="LabException">An unknown stage name, or a program that cannot be started.</exception>
@@ -15,16 +15,18 @@ public sealed class LabChecker(StudentProgram program, LabCheckOptions options, 
     {
         var stages = LabStages.Select(options.Stage, options.Through);
         if (options.Slow < 1 || double.IsNaN(options.Slow)) throw new LabException($"the slow factor must be 1 or more, got {options.Slow}");
-        output.WriteLine($"Checking '{program.Display}' with seed {options.Seed} (repeat these inputs with --seed {options.Seed})" +
-            (options.Faults ? ", with faulty peers" : ""));
-        var timing = options.Startup is { } known ? new LabTiming(known, options.Slow)
-            : await LabTiming.MeasureAsync(program, options.Slow, ct).ConfigureAwait(false);
-        Timing = timing;
-        output.WriteLine(timing.Describe());
+        output.WriteLine($"Checking '{originalProgram.Display}' with seed {options.Seed} (repeat these inputs with --seed {options.Seed})");
+        output.WriteLine(options.ModeLine);
         var results = new List<(LabStage, StageResult)>();
         var root = Path.Combine(Path.GetTempPath(), $"torrentlab-lab-{options.Seed}-{Guid.NewGuid():N}");
         try
         {
+            // A HOME of the program's own for the whole check (a runtime may keep a cache there between runs), never the teacher's.
+            var program = originalProgram.WithHome(Directory.CreateDirectory(Path.Combine(root, "home")).FullName);
+            var timing = options.Startup is { } known ? new LabTiming(known, options.Slow)
+                : await LabTiming.MeasureAsync(program, options.Slow, ct).ConfigureAwait(false);
+            Timing = timing;
+            output.WriteLine(timing.Describe());
             foreach (var stage in stages)
             {
                 var index = LabStageIndex(stage);
@@ -36,7 +38,7 @@ public sealed class LabChecker(StudentProgram program, LabCheckOptions options, 
                 var timedOut = !result.Passed && context.LastRun is { TimedOut: true };
                 // A run killed at its limit is reported as a timeout, not with a guess drawn from the output it had no time to print.
                 if (timedOut && !result.HintStandsOnTimeout) result = result with { Hint = timing.TimeoutHint(context.TimeLimit) };
-                result = result with { Seed = options.Seed, Elapsed = clock.Elapsed, TimedOut = timedOut };
+                result = result with { Seed = options.Seed, Elapsed = clock.Elapsed, TimedOut = timedOut, Faults = options.Faults };
                 results.Add((stage, result));
                 Write(stage, result, clock.Elapsed);
                 if (!result.Passed && !options.KeepGoing && stage != stages[^1])

@@ -7,6 +7,9 @@ namespace TorrentLab.Lab;
 /// <summary>The student's program: any command line (<c>python3 my_client.py</c>, <c>./your_program.sh</c>) to which
 /// each stage appends its arguments (<c>decode 5:hello</c>). Runs it with a time limit and kills its whole process
 /// tree when the limit passes.</summary>
+/// <remarks>The program runs in a clean environment of its own (<see cref="CleanEnvironment"/>), never the teacher's: a
+/// fixed UTF-8 locale, so a JVM or any other runtime decodes its arguments and prints its output as UTF-8 whatever the
+/// machine's <c>LANG</c>; the <c>PATH</c> to find its interpreter; a <c>HOME</c> of its own; and nothing else.</remarks>
 public sealed class StudentProgram
 {
     private const int MaxCapturedChars = 1 << 20; // 1 Mi characters of output is far more than any stage prints
@@ -15,15 +18,46 @@ public sealed class StudentProgram
 
     /// <param name="command">The program and its leading arguments; at least the program.</param>
     /// <param name="workingDirectory">Where it runs (relative program paths resolve from here).</param>
-    public StudentProgram(IReadOnlyList<string> command, string? workingDirectory = null)
+    /// <param name="home">The program's <c>HOME</c>: a folder of its own (the checker gives each run one in its scratch
+    /// folder); null: the system's temporary folder, never the teacher's home.</param>
+    public StudentProgram(IReadOnlyList<string> command, string? workingDirectory = null, string? home = null)
     {
         if (command.Count == 0 || string.IsNullOrWhiteSpace(command[0]))
             throw new ArgumentException("the command to check is empty: give it after '--', e.g. -- python3 my_client.py", nameof(command));
         _command = command;
         WorkingDirectory = workingDirectory ?? Environment.CurrentDirectory;
+        Home = home ?? Path.GetTempPath();
     }
 
     public string WorkingDirectory { get; }
+
+    /// <summary>The <c>HOME</c> the program runs with.</summary>
+    public string Home { get; }
+
+    /// <summary>The same program with <paramref name="home"/> as its <c>HOME</c>.</summary>
+    public StudentProgram WithHome(string home) => new(_command, WorkingDirectory, home);
+
+    /// <summary>The only variables of the teacher's environment a program gets: where to find its interpreter or runtime.
+    /// Everything else (tokens, proxies, the teacher's locale and paths) stays out.</summary>
+    private static readonly string[] Inherited = ["PATH", "DOTNET_ROOT", "JAVA_HOME", "GOROOT"];
+
+    /// <summary>The environment every run gets: <c>LANG</c> and <c>LC_ALL</c> set to <c>C.UTF-8</c> (the locale every
+    /// glibc system has, so arguments and output are UTF-8 in every language), <c>HOME</c> and <c>TMPDIR</c>, and the
+    /// <see cref="Inherited"/> variables when the teacher's environment has them.</summary>
+    public IReadOnlyDictionary<string, string> CleanEnvironment()
+    {
+        var environment = new Dictionary<string, string>(StringComparer.Ordinal)
+        {
+            ["LANG"] = "C.UTF-8",
+            ["LC_ALL"] = "C.UTF-8",
+            ["HOME"] = Home,
+            ["TMPDIR"] = Path.GetTempPath().TrimEnd('/') is { Length: > 0 } tmp ? tmp : "/tmp",
+            ["PATH"] = "/usr/local/bin:/usr/bin:/bin",
+        };
+        foreach (var name in Inherited)
+            if (Environment.GetEnvironmentVariable(name) is { Length: > 0 } value) environment[name] = value;
+        return environment;
+    }
 
     /// <summary>The command as given, for the report.</summary>
     public string Display => string.Join(' ', _command.Select(Quote));
@@ -52,6 +86,8 @@ public sealed class StudentProgram
             StandardErrorEncoding = Encoding.UTF8,
         };
         foreach (var arg in _command.Skip(1).Concat(args)) info.ArgumentList.Add(arg);
+        info.Environment.Clear();
+        foreach (var (name, value) in CleanEnvironment()) info.Environment[name] = value;
         var commandLine = string.Join(' ', _command.Concat(args).Select(Quote));
 
         Process process;

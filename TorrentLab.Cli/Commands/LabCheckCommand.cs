@@ -3,7 +3,7 @@ using TorrentLab.Lab;
 
 namespace TorrentLab.Cli.Commands;
 
-/// <summary><c>torrentlab lab check [--stage NAME|--through NAME] [--faults] [--trace] [--seed N] [--slow F] [--time-limit S]
+/// <summary><c>torrentlab lab check [--stage NAME|--through NAME] [--no-faults] [--trace] [--seed N] [--slow F] [--time-limit S]
 /// [--json] -- &lt;command ...&gt;</c>: runs a student's program through the stages on freshly generated inputs; exit 0
 /// only when every checked stage passed.</summary>
 internal static class LabCheckCommand
@@ -12,7 +12,7 @@ internal static class LabCheckCommand
     {
         var stage = new Option<string?>("--stage") { Description = "Check only this stage (see 'torrentlab lab list')" };
         var through = new Option<string?>("--through") { Description = "Check the stages from the first through this one" };
-        var faults = new Option<bool>("--faults") { Description = "Add harder peers in the download and metadata stages (chokes mid-piece, a corrupt block or corrupt metadata every client meets, a slow peer, a rejecting peer)" };
+        var mode = LabModeOptions.Create();
         var trace = new Option<bool>("--trace") { Description = "Show the wire trace of a failing peer stage" };
         var seed = new Option<int?>("--seed") { Description = "Seed of everything the program is given and meets (printed by every run): payloads, torrents, peer ids, the tracker's peer order, which peer misbehaves and when; not ports or paths" };
         var keepGoing = new Option<bool>("--keep-going") { Description = "Check the later stages even after one fails" };
@@ -25,19 +25,18 @@ internal static class LabCheckCommand
         };
         var command = new Command("check", "Run your program through the lab's stages on fresh inputs and report PASS or FAIL with hints.")
         {
-            stage, through, faults, trace, seed, keepGoing, options.Slow, options.TimeLimit, json, program,
+            stage, through, mode.Faults, mode.NoFaults, trace, seed, keepGoing, options.Slow, options.TimeLimit, json, program,
         };
         return command.WithAction(async (parse, ct) =>
         {
-            var check = options.Apply(parse, new LabCheckOptions
+            var check = options.Apply(parse, mode.Apply(parse, new LabCheckOptions
             {
                 Seed = parse.GetValue(seed) ?? LabCheckOptions.NewSeed(),
                 Stage = parse.GetValue(stage),
                 Through = parse.GetValue(through),
-                Faults = parse.GetValue(faults),
                 Trace = parse.GetValue(trace),
                 KeepGoing = parse.GetValue(keepGoing),
-            });
+            }));
             // A wrong stage name is a usage error, reported before anything runs.
             try { LabStages.Select(check.Stage, check.Through); }
             catch (LabException e) { throw new UsageException(e.Message); }
@@ -51,6 +50,23 @@ internal static class LabCheckCommand
             var all = LabStages.Select(check.Stage, check.Through).Count;
             return results.Count == all && results.All(r => r.Result.Passed) ? ExitCodes.Ok : ExitCodes.Failed;
         });
+    }
+}
+
+/// <summary>The grading mode <c>lab check</c> and <c>lab class</c> share: with the faulty peers unless <c>--no-faults</c>
+/// (a client that never verifies a piece or the metadata passes a grade with honest peers only).</summary>
+internal sealed record LabModeOptions(Option<bool> Faults, Option<bool> NoFaults)
+{
+    public static LabModeOptions Create() => new(
+        new Option<bool>("--faults") { Description = "Grade with the harder peers (the default; kept for scripts that say it): chokes mid-piece, a corrupt block or corrupt metadata every client meets, a slow peer, a rejecting peer, lost DHT queries" },
+        new Option<bool>("--no-faults") { Description = "Grade with honest peers only: a client that never verifies a piece or the metadata can pass" });
+
+    /// <summary>The options with the grading mode; <c>--faults</c> with <c>--no-faults</c> is a usage error.</summary>
+    public LabCheckOptions Apply(ParseResult parse, LabCheckOptions options)
+    {
+        var noFaults = parse.GetValue(NoFaults);
+        if (noFaults && parse.GetValue(Faults)) throw new UsageException("give --faults or --no-faults, not both (the faulty peers are the default)");
+        return options with { Faults = !noFaults };
     }
 }
 

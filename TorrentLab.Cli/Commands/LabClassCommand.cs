@@ -3,7 +3,7 @@ using TorrentLab.Lab;
 
 namespace TorrentLab.Cli.Commands;
 
-/// <summary><c>torrentlab lab class ROSTER [--output DIR] [--seed N] [--stage|--through NAME] [--faults] [--slow F]
+/// <summary><c>torrentlab lab class ROSTER [--output DIR] [--seed N] [--stage|--through NAME] [--no-faults] [--slow F]
 /// [--time-limit S]</c>: checks every student of a roster on the same inputs and prints one table; each student's report
 /// goes to a file. Exit 0 when every student passed every checked stage, 1 otherwise.</summary>
 internal static class LabClassCommand
@@ -15,21 +15,20 @@ internal static class LabClassCommand
         var seed = new Option<int?>("--seed") { Description = "Seed of every student's inputs (the same for all; printed in the table)" };
         var stage = new Option<string?>("--stage") { Description = "Check only this stage" };
         var through = new Option<string?>("--through") { Description = "Check the stages from the first through this one" };
-        var faults = new Option<bool>("--faults") { Description = "Add the harder peers of 'lab check --faults'" };
+        var mode = LabModeOptions.Create();
         var timing = LabTimingOptions.Create();
         var command = new Command("class", "Check every student of a roster on the same inputs: one table, one report file per student.")
         {
-            roster, output, seed, stage, through, faults, timing.Slow, timing.TimeLimit,
+            roster, output, seed, stage, through, mode.Faults, mode.NoFaults, timing.Slow, timing.TimeLimit,
         };
         return command.WithAction(async (parse, ct) =>
         {
-            var options = timing.Apply(parse, new LabCheckOptions
+            var options = timing.Apply(parse, mode.Apply(parse, new LabCheckOptions
             {
                 Seed = parse.GetValue(seed) ?? LabCheckOptions.NewSeed(),
                 Stage = parse.GetValue(stage),
                 Through = parse.GetValue(through),
-                Faults = parse.GetValue(faults),
-            });
+            }));
             IReadOnlyList<LabStage> stages;
             IReadOnlyList<ClassStudent> students;
             var file = parse.GetValue(roster)!;

@@ -95,6 +95,52 @@ public class LabCommandTests
         Assert.Equal("docs/exercises/08-discover-peers.md", stage.GetProperty("exercise").GetString());
     }
 
+    /// <summary>The default grade meets the faulty peers: a client that never checks a piece's SHA-1 (it passes with
+    /// honest peers only) fails it, and the report says which mode graded.</summary>
+    [Fact]
+    public void Check_ByDefault_GradesWithFaults_SoAClientThatNeverVerifiesFails()
+    {
+        string[] check = ["lab", "check", "--stage", "download-piece", "--seed", "1", "--", .. StudentClients.Command("no_piece_hash_check.py")];
+
+        var strict = CliRunner.Run(check, TimeSpan.FromSeconds(180));
+        var honest = CliRunner.Run([.. check[..2], "--no-faults", .. check[2..]], TimeSpan.FromSeconds(180));
+
+        Assert.True(strict.ExitCode == CliRunner.Codes.Failed, strict.Stdout + strict.Stderr);
+        Assert.Contains("Graded with faulty peers (the default)", strict.Stdout);
+        Assert.Contains("one peer sent a corrupted block", strict.Stdout);
+        Assert.True(honest.ExitCode == CliRunner.Codes.Ok, honest.Stdout + honest.Stderr);
+        Assert.Contains("Graded with honest peers only (--no-faults)", honest.Stdout);
+    }
+
+    /// <summary>A correct Java client decodes its argument and prints its output in the JVM's locale: the checker gives it
+    /// UTF-8 whatever the teacher's locale, so it passes the bencode stages (non-ASCII strings included) with LANG unset.</summary>
+    [Fact]
+    public void Check_JavaClient_PassesTheBencodeStages_WithTheTeachersLocaleUnset()
+    {
+        var javac = Interop.RequireExecutable("javac");
+        Interop.RequireExecutable("java");
+        using var temp = new TempFolder();
+        var compiled = ProcessRunner.Run(javac, ["-d", temp.Path, TestPaths.Fixture("students", "java", "Main.java")], TimeSpan.FromSeconds(180));
+        Assert.True(compiled.ExitCode == 0, compiled.Stderr);
+        // An empty LANG/LC_ALL/LC_CTYPE is an unset one to the C library (and so to the JVM): the POSIX locale, ASCII.
+        var noLocale = new Dictionary<string, string> { ["LANG"] = "", ["LC_ALL"] = "", ["LC_CTYPE"] = "" };
+
+        var result = ProcessRunner.Run("dotnet", [CliRunner.CliDll, "lab", "check", "--through", "bencode-dictionaries", "--seed", "3",
+            "--", "java", "-cp", temp.Path, "Main"], TimeSpan.FromSeconds(300), environment: noLocale);
+
+        Assert.True(result.ExitCode == CliRunner.Codes.Ok, result.Stdout + result.Stderr);
+        Assert.Contains("All 4 stage(s) passed.", result.Stdout);
+    }
+
+    [Fact]
+    public void Check_FaultsAndNoFaults_IsAUsageError()
+    {
+        var result = CliRunner.Run(["lab", "check", "--faults", "--no-faults", "--stage", "info-hash", "--", "true"]);
+
+        Assert.Equal(CliRunner.Codes.Usage, result.ExitCode);
+        Assert.Contains("give --faults or --no-faults, not both", result.Stderr);
+    }
+
     [Theory]
     [InlineData("--slow", "0.5")]
     [InlineData("--time-limit", "0")]
@@ -124,6 +170,7 @@ public class LabCommandTests
         Assert.Equal(CliRunner.Codes.Failed, result.ExitCode);
         var rows = result.Stdout.Split('\n');
         Assert.Contains("seed 5", rows[0]);
+        Assert.StartsWith("Graded with faulty peers (the default)", rows[1]);
         Assert.Matches(@"^good +P +1/1", rows.Single(r => r.StartsWith("good ", StringComparison.Ordinal)));
         Assert.Matches(@"^broken +F +0/1 +bencode-integers: your output is right", rows.Single(r => r.StartsWith("broken ", StringComparison.Ordinal)));
         Assert.Contains("PASS  bencode-integers", File.ReadAllText(temp.Combine("out", "good.txt")));
@@ -173,6 +220,7 @@ public class LabCommandTests
             var stages = result.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => JsonDocument.Parse(l).RootElement).ToList();
             Assert.Equal(["bencode-strings", "bencode-integers"], stages.Select(s => s.GetProperty("stage").GetString()));
             Assert.All(stages, s => Assert.Equal(2, s.GetProperty("slow").GetDouble()));
+            Assert.All(stages, s => Assert.True(s.GetProperty("faults").GetBoolean()));   // the recipes grade strictly
         }
     }
 }
