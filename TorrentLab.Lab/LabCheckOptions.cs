@@ -44,6 +44,17 @@ public sealed record LabCheckOptions
     /// it before the stages (<see cref="LabTiming.MeasureAsync"/>).</summary>
     public TimeSpan? Startup { get; init; }
 
+    /// <summary>Confines every run of the program (<see cref="StudentSandbox"/>); null runs it unconfined, as the teacher,
+    /// and the report says so with <see cref="NoSandboxReason"/>.</summary>
+    public StudentSandbox? Sandbox { get; init; }
+
+    /// <summary>Why there is no sandbox (not available here, or <c>--no-sandbox</c>), for the report.</summary>
+    public string? NoSandboxReason { get; init; }
+
+    /// <summary>The pace a run's time limit follows; null measures the checker's own pace beside the program
+    /// (<see cref="MeasuredPace"/>). Tests inject a fixed one (<see cref="LabPace.Fixed"/>).</summary>
+    public LabPace? Pace { get; init; }
+
     /// <summary>A fresh seed for a run that was not given one.</summary>
     public static int NewSeed() => Random.Shared.Next(1, 1_000_000);
 }
