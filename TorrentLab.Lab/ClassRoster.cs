@@ -1,8 +1,13 @@
 namespace TorrentLab.Lab;
 
 /// <summary>One student of a class: a name (for the table and the file of their report) and the command that runs their
-/// program, from the roster's folder.</summary>
-public sealed record ClassStudent(string Name, IReadOnlyList<string> Command, int Line);
+/// program from the roster's folder, or their submission folder (<see cref="Folder"/>), built and run with the starters'
+/// own commands (<see cref="ClassSubmission"/>).</summary>
+public sealed record ClassStudent(string Name, IReadOnlyList<string> Command, int Line)
+{
+    /// <summary>The submission folder, relative to the roster's (a roster line <c>alice alice/</c>), or null for a command.</summary>
+    public string? Folder { get; init; }
+}
 
 /// <summary>A class roster for <c>lab class</c>: one student per line, <c>name command...</c>, as in
 /// <code>
@@ -10,7 +15,8 @@ public sealed record ClassStudent(string Name, IReadOnlyList<string> Command, in
 /// alice    python3 alice/client.py
 /// bob      node "bob/my client.js"
 /// </code>
-/// Blank lines and lines starting with '#' are skipped; a command's words are split at spaces, and a word in double or
+/// A line whose only word after the name ends with '/' names a submission folder instead (<c>carol carol/</c>): it is
+/// built and run with its language's starter commands. Blank lines and lines starting with '#' are skipped; a command's words are split at spaces, and a word in double or
 /// single quotes may hold spaces.</summary>
 public static class ClassRoster
 {
@@ -40,7 +46,9 @@ public static class ClassRoster
                 throw new LabException($"{source}:{i + 1}: a student's name is letters, digits, '-', '_' and '.' (it names a file), got '{name}'");
             if (students.Any(s => s.Name.Equals(name, StringComparison.OrdinalIgnoreCase)))
                 throw new LabException($"{source}:{i + 1}: the name '{name}' is already used on line {students.First(s => s.Name.Equals(name, StringComparison.OrdinalIgnoreCase)).Line}");
-            students.Add(new ClassStudent(name, words.Skip(1).ToList(), i + 1));
+            students.Add(words.Count == 2 && words[1].EndsWith('/')
+                ? new ClassStudent(name, [], i + 1) { Folder = words[1] }
+                : new ClassStudent(name, words.Skip(1).ToList(), i + 1));
         }
         if (students.Count == 0) throw new LabException($"{source}: no student listed (one per line: name command...)");
         return students;

@@ -14,8 +14,16 @@ public sealed record LabCheckOptions
     public string? Through { get; init; }
 
     /// <summary>Add harder peers in the download stages (one that chokes mid-piece, one that corrupts a block every client
-    /// meets, a slow one) and in magnet-info (corrupt metadata every client meets first, a peer that rejects).</summary>
+    /// meets, a slow one), in magnet-info (corrupt metadata every client meets first, a peer that rejects) and in the DHT
+    /// stages (a first query lost, silent and garbage nodes). The command line grades with them unless told
+    /// <c>--no-faults</c>: without them a client that never verifies a piece or the metadata passes. False here (a
+    /// library caller chooses), true in <c>lab check</c> and <c>lab class</c>.</summary>
     public bool Faults { get; init; }
+
+    /// <summary>The report's line saying which mode graded: with the faulty peers, or with honest peers only.</summary>
+    public string ModeLine => Faults
+        ? "Graded with faulty peers (the default): corrupt blocks and metadata every client meets, chokes, rejects, lost DHT queries; --no-faults grades with honest peers only."
+        : "Graded with honest peers only (--no-faults): a client that never verifies a piece or the metadata can pass here; the default grade adds faulty peers.";
 
     /// <summary>Show the wire trace (what the synthetic peers received and sent) of a failing peer stage.</summary>
     public bool Trace { get; init; }
@@ -35,6 +43,17 @@ public sealed record LabCheckOptions
     /// <summary>The program's start-up time when already known (a class run measures it once per student); null measures
     /// it before the stages (<see cref="LabTiming.MeasureAsync"/>).</summary>
     public TimeSpan? Startup { get; init; }
+
+    /// <summary>Confines every run of the program (<see cref="StudentSandbox"/>); null runs it unconfined, as the teacher,
+    /// and the report says so with <see cref="NoSandboxReason"/>.</summary>
+    public StudentSandbox? Sandbox { get; init; }
+
+    /// <summary>Why there is no sandbox (not available here, or <c>--no-sandbox</c>), for the report.</summary>
+    public string? NoSandboxReason { get; init; }
+
+    /// <summary>The pace a run's time limit follows; null measures the checker's own pace beside the program
+    /// (<see cref="MeasuredPace"/>). Tests inject a fixed one (<see cref="LabPace.Fixed"/>).</summary>
+    public LabPace? Pace { get; init; }
 
     /// <summary>A fresh seed for a run that was not given one.</summary>
     public static int NewSeed() => Random.Shared.Next(1, 1_000_000);

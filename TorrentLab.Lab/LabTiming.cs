@@ -23,6 +23,9 @@ public sealed record LabTiming(TimeSpan Startup, double Slow)
     /// <summary>No start-up allowance and no slow factor: the stages' own limits.</summary>
     public static LabTiming None { get; } = new(TimeSpan.Zero, 1);
 
+    /// <summary>The checker's pace beside the program: a run's limit is stretched by the slowdown it measures.</summary>
+    public LabPace Pace { get; init; } = LabPace.Steady;
+
     /// <summary>Whether the trivial run ended by itself (false: it hit <see cref="MeasureLimit"/> and counts as zero).</summary>
     public bool Measured { get; init; } = true;
 
@@ -51,12 +54,21 @@ public sealed record LabTiming(TimeSpan Startup, double Slow)
             : $"A trivial run ('{string.Join(' ', TrivialRun)}') did not end within {MeasureLimit.TotalSeconds * Slow:0} s, so each run gets the stage's own limit")
         + (Slow == 1 ? "." : $", x {Slow.ToString("0.##", CultureInfo.InvariantCulture)} (--slow).");
 
-    /// <summary>The hint for a run killed at its time limit (<paramref name="limit"/>): a timeout, said as one, never as a
-    /// wrong output.</summary>
-    public string TimeoutHint(TimeSpan limit) =>
-        $"your program ran longer than {Seconds(limit)} s, this run's time limit on this machine (a start of your program " +
-        $"takes {Seconds(Startup)} s here), and was killed before it finished: look for a loop or a read that never ends " +
-        "(a socket without a timeout, waiting for bytes that never come); if it is right but slow, run the checker with --slow 2";
+    /// <summary>The hint for a run killed at its time limit: a timeout, said as one, never as a wrong output; it names
+    /// the limit, the measured start-up, the load measured during the run and <c>--slow</c>.</summary>
+    public string TimeoutHint(StudentRun run) =>
+        $"your program ran longer than {Seconds(run.Limit)} s, this run's time limit on this machine, and was killed before it finished " +
+        $"({Limits(run)}): look for a loop or a read that never ends (a socket without a timeout, waiting for bytes that never " +
+        "come); if it is right but slow, run the checker with --slow 2";
+
+    /// <summary>What a killed run's limit was made of, for every hint on a timeout.</summary>
+    public string Limits(StudentRun run) =>
+        $"a start of your program takes {Seconds(Startup)} s here" +
+        (Slow == 1 ? "" : $", x {Slow.ToString("0.##", CultureInfo.InvariantCulture)} (--slow)") +
+        (run.Slowdown > 1.05
+            ? $"; the machine was loaded during this run, {run.Slowdown.ToString("0.#", CultureInfo.InvariantCulture)} times slower than at the start-up measurement, and the limit was stretched to follow it" +
+              (run.Slowdown >= LabPace.MaxStretch ? $" (at most x {LabPace.MaxStretch:0})" : "")
+            : "; the machine's load did not change during the run");
 
     internal static string Seconds(TimeSpan t) => t.TotalSeconds.ToString(t.TotalSeconds < 10 ? "0.##" : "0.#", CultureInfo.InvariantCulture);
 }

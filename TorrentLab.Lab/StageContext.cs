@@ -35,7 +35,7 @@ public sealed class StageContext(LabStage stage, StudentProgram program, Random 
     public async Task<StudentRun> RunAsync(IReadOnlyList<string> args, CancellationToken ct, CancellationToken stopEarly = default)
     {
         Interlocked.Increment(ref _runs);
-        var run = await Program.RunAsync(args, TimeLimit, stopEarly, ct).ConfigureAwait(false);
+        var run = await Program.RunAsync(args, TimeLimit, stopEarly, ct, Timing.Pace).ConfigureAwait(false);
         LastRun = run;
         return run;
     }

@@ -24,6 +24,9 @@ public sealed record StageResult(bool Passed, int Cases, string Ran, string Expe
     /// <summary>How long the stage took (filled in by the checker).</summary>
     public TimeSpan Elapsed { get; init; }
 
+    /// <summary>Whether the stage was graded with the faulty peers (filled in by the checker).</summary>
+    public bool Faults { get; init; }
+
     /// <summary>Whether the failing run was killed at its time limit (filled in by the checker).</summary>
     public bool TimedOut { get; init; }
 

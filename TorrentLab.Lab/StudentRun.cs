@@ -10,6 +10,13 @@ namespace TorrentLab.Lab;
 /// <param name="Elapsed">Wall-clock time of the run.</param>
 public sealed record StudentRun(string CommandLine, int ExitCode, string Stdout, string Stderr, bool TimedOut, bool StoppedEarly, TimeSpan Elapsed)
 {
+    /// <summary>The run's time limit in the end: the one asked for, stretched by <see cref="Slowdown"/>.</summary>
+    public TimeSpan Limit { get; init; }
+
+    /// <summary>How many times slower the machine ran during this run than at the check's start (1: no load came),
+    /// measured when the run reached its limit (<see cref="LabPace"/>).</summary>
+    public double Slowdown { get; init; } = 1;
+
     /// <summary>Finished by itself with exit code 0.</summary>
     public bool Succeeded => !TimedOut && !StoppedEarly && ExitCode == 0;
 

@@ -33,10 +33,14 @@ internal static class V2Check
     }
 
     /// <summary>Merkle root: files of one short block, exactly one block, and block counts that are not powers of two.</summary>
+    /// <remarks>The sizes are chosen so each classic mistake shows on every seed (<see cref="MerkleMistakes"/>): three
+    /// blocks make the leaf layer odd (a repeated last hash, a lone hash carried up), five or six make a layer ABOVE the
+    /// leaves odd (zero hashes padding every layer instead of the leaves only: with seven blocks, padding the leaves to
+    /// eight leaves no odd layer above them, and that mistake would pass).</remarks>
     public static async Task<StageResult> RootAsync(StageContext context, CancellationToken ct)
     {
         const int block = MerkleTree.BlockSize;
-        long[] sizes = [context.Random.Next(1, block), block, 2 * block + context.Random.Next(1, block), 4 * block + context.Random.Next(1, 3 * block)];
+        long[] sizes = [context.Random.Next(1, block), block, 2 * block + context.Random.Next(1, block), 4 * block + context.Random.Next(1, 2 * block + 1)];
         var ran = "";
         foreach (var size in sizes)
         {

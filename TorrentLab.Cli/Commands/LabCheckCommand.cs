@@ -3,7 +3,7 @@ using TorrentLab.Lab;
 
 namespace TorrentLab.Cli.Commands;
 
-/// <summary><c>torrentlab lab check [--stage NAME|--through NAME] [--faults] [--trace] [--seed N] [--slow F] [--time-limit S]
+/// <summary><c>torrentlab lab check [--stage NAME|--through NAME] [--no-faults] [--trace] [--seed N] [--slow F] [--time-limit S]
 /// [--json] -- &lt;command ...&gt;</c>: runs a student's program through the stages on freshly generated inputs; exit 0
 /// only when every checked stage passed.</summary>
 internal static class LabCheckCommand
@@ -12,7 +12,8 @@ internal static class LabCheckCommand
     {
         var stage = new Option<string?>("--stage") { Description = "Check only this stage (see 'torrentlab lab list')" };
         var through = new Option<string?>("--through") { Description = "Check the stages from the first through this one" };
-        var faults = new Option<bool>("--faults") { Description = "Add harder peers in the download and metadata stages (chokes mid-piece, a corrupt block or corrupt metadata every client meets, a slow peer, a rejecting peer)" };
+        var mode = LabModeOptions.Create();
+        var sandbox = LabSandboxOptions.Create();
         var trace = new Option<bool>("--trace") { Description = "Show the wire trace of a failing peer stage" };
         var seed = new Option<int?>("--seed") { Description = "Seed of everything the program is given and meets (printed by every run): payloads, torrents, peer ids, the tracker's peer order, which peer misbehaves and when; not ports or paths" };
         var keepGoing = new Option<bool>("--keep-going") { Description = "Check the later stages even after one fails" };
@@ -25,19 +26,20 @@ internal static class LabCheckCommand
         };
         var command = new Command("check", "Run your program through the lab's stages on fresh inputs and report PASS or FAIL with hints.")
         {
-            stage, through, faults, trace, seed, keepGoing, options.Slow, options.TimeLimit, json, program,
+            stage, through, mode.Faults, mode.NoFaults, sandbox.Require, sandbox.Off, trace, seed, keepGoing, options.Slow, options.TimeLimit, json, program,
         };
         return command.WithAction(async (parse, ct) =>
         {
-            var check = options.Apply(parse, new LabCheckOptions
+            var confined = sandbox.Apply(parse, new LabCheckOptions { Seed = 0 });
+            if (await LabSandboxOptions.RunIsolatedAsync(confined, ct).ConfigureAwait(false) is { } code) return code;
+            var check = options.Apply(parse, mode.Apply(parse, confined with
             {
                 Seed = parse.GetValue(seed) ?? LabCheckOptions.NewSeed(),
                 Stage = parse.GetValue(stage),
                 Through = parse.GetValue(through),
-                Faults = parse.GetValue(faults),
                 Trace = parse.GetValue(trace),
                 KeepGoing = parse.GetValue(keepGoing),
-            });
+            }));
             // A wrong stage name is a usage error, reported before anything runs.
             try { LabStages.Select(check.Stage, check.Through); }
             catch (LabException e) { throw new UsageException(e.Message); }
@@ -51,6 +53,69 @@ internal static class LabCheckCommand
             var all = LabStages.Select(check.Stage, check.Through).Count;
             return results.Count == all && results.All(r => r.Result.Passed) ? ExitCodes.Ok : ExitCodes.Failed;
         });
+    }
+}
+
+/// <summary>The grading mode <c>lab check</c> and <c>lab class</c> share: with the faulty peers unless <c>--no-faults</c>
+/// (a client that never verifies a piece or the metadata passes a grade with honest peers only).</summary>
+internal sealed record LabModeOptions(Option<bool> Faults, Option<bool> NoFaults)
+{
+    public static LabModeOptions Create() => new(
+        new Option<bool>("--faults") { Description = "Grade with the harder peers (the default; kept for scripts that say it): chokes mid-piece, a corrupt block or corrupt metadata every client meets, a slow peer, a rejecting peer, lost DHT queries" },
+        new Option<bool>("--no-faults") { Description = "Grade with honest peers only: a client that never verifies a piece or the metadata can pass" });
+
+    /// <summary>The options with the grading mode; <c>--faults</c> with <c>--no-faults</c> is a usage error.</summary>
+    public LabCheckOptions Apply(ParseResult parse, LabCheckOptions options)
+    {
+        var noFaults = parse.GetValue(NoFaults);
+        if (noFaults && parse.GetValue(Faults)) throw new UsageException("give --faults or --no-faults, not both (the faulty peers are the default)");
+        return options with { Faults = !noFaults };
+    }
+}
+
+/// <summary>The sandbox options <c>lab check</c> and <c>lab class</c> share: by default each run of a student's program
+/// is confined when this machine can (<see cref="StudentSandbox"/>) and the report says plainly when it cannot;
+/// <c>--sandbox</c> refuses to run unconfined, <c>--no-sandbox</c> runs unconfined on purpose.</summary>
+internal sealed record LabSandboxOptions(Option<bool> Require, Option<bool> Off)
+{
+    public static LabSandboxOptions Create() => new(
+        new Option<bool>("--sandbox") { Description = "Require the sandbox (bubblewrap on Linux): fail rather than run the program unconfined" },
+        new Option<bool>("--no-sandbox") { Description = "Run the program unconfined, as you, with your files and network (the report says so)" });
+
+    /// <summary>The options with the sandbox chosen; both flags, or <c>--sandbox</c> where none is available, is an error.</summary>
+    public LabCheckOptions Apply(ParseResult parse, LabCheckOptions options)
+    {
+        var require = parse.GetValue(Require);
+        if (require && parse.GetValue(Off)) throw new UsageException("give --sandbox or --no-sandbox, not both");
+        if (parse.GetValue(Off)) return options with { NoSandboxReason = "--no-sandbox" };
+        var sandbox = StudentSandbox.Find(out var why);
+        if (sandbox is null && require) throw new UsageException($"--sandbox: {why}");
+        return options with { Sandbox = sandbox, NoSandboxReason = sandbox is null ? $"{why}; --sandbox would refuse to run" : null };
+    }
+
+    /// <summary>With a sandbox, runs this very command again in a network namespace of its own with loopback only (where
+    /// the checker's peers and the student's runs meet) and returns its exit code; null when already there or unconfined.</summary>
+    public static async Task<int?> RunIsolatedAsync(LabCheckOptions options, CancellationToken ct)
+    {
+        if (options.Sandbox is null || StudentSandbox.CheckerIsolated) return null;
+        var self = Environment.ProcessPath ?? throw new UsageException("--sandbox: cannot find this program's own path to start it isolated");
+        var args = Environment.GetCommandLineArgs();
+        // Through 'dotnet TorrentLab.Cli.dll', the first argument is the .dll; through the apphost, it is the apphost itself.
+        IEnumerable<string> again = Path.GetFileNameWithoutExtension(self) == "dotnet" ? args : args.Skip(1);
+        var info = new System.Diagnostics.ProcessStartInfo("bwrap") { UseShellExecute = false };
+        foreach (var a in (string[])["--dev-bind", "/", "/", "--unshare-net", "--die-with-parent", "--setenv", StudentSandbox.IsolatedVariable, "1", "--", self]) info.ArgumentList.Add(a);
+        foreach (var a in again) info.ArgumentList.Add(a);
+        using var child = System.Diagnostics.Process.Start(info) ?? throw new UsageException("--sandbox: could not start bubblewrap");
+        try
+        {
+            await child.WaitForExitAsync(ct).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            child.Kill(entireProcessTree: true);
+            throw;
+        }
+        return child.ExitCode;
     }
 }
 

@@ -3,9 +3,9 @@ using TorrentLab.Lab;
 
 namespace TorrentLab.Cli.Commands;
 
-/// <summary><c>torrentlab lab class ROSTER [--output DIR] [--seed N] [--stage|--through NAME] [--faults] [--slow F]
-/// [--time-limit S]</c>: checks every student of a roster on the same inputs and prints one table; each student's report
-/// goes to a file. Exit 0 when every student passed every checked stage, 1 otherwise.</summary>
+/// <summary><c>torrentlab lab class ROSTER [--output DIR] [--seed N] [--stage|--through NAME] [--no-faults] [--jobs N]
+/// [--sandbox|--no-sandbox] [--slow F] [--time-limit S]</c>: builds and checks every student of a roster on the same inputs,
+/// several at a time, and prints one table; each student's report goes to a file, the gradebook to class.jsonl and class.csv. Exit 0 when every student passed every checked stage, 1 otherwise.</summary>
 internal static class LabClassCommand
 {
     public static Command Create()
@@ -15,21 +15,28 @@ internal static class LabClassCommand
         var seed = new Option<int?>("--seed") { Description = "Seed of every student's inputs (the same for all; printed in the table)" };
         var stage = new Option<string?>("--stage") { Description = "Check only this stage" };
         var through = new Option<string?>("--through") { Description = "Check the stages from the first through this one" };
-        var faults = new Option<bool>("--faults") { Description = "Add the harder peers of 'lab check --faults'" };
+        var mode = LabModeOptions.Create();
+        var sandbox = LabSandboxOptions.Create();
         var timing = LabTimingOptions.Create();
+        var jobs = new Option<int>("--jobs", "-j")
+        {
+            Description = "Students checked at once [default: half the processors, at least 1]; each student's time limits follow their own start-up and the load during each run",
+            DefaultValueFactory = _ => Math.Max(1, Environment.ProcessorCount / 2),
+        };
         var command = new Command("class", "Check every student of a roster on the same inputs: one table, one report file per student.")
         {
-            roster, output, seed, stage, through, faults, timing.Slow, timing.TimeLimit,
+            roster, output, seed, stage, through, mode.Faults, mode.NoFaults, sandbox.Require, sandbox.Off, jobs, timing.Slow, timing.TimeLimit,
         };
         return command.WithAction(async (parse, ct) =>
         {
-            var options = timing.Apply(parse, new LabCheckOptions
+            var confined = sandbox.Apply(parse, new LabCheckOptions { Seed = 0 });
+            if (await LabSandboxOptions.RunIsolatedAsync(confined, ct).ConfigureAwait(false) is { } code) return code;
+            var options = timing.Apply(parse, mode.Apply(parse, confined with
             {
                 Seed = parse.GetValue(seed) ?? LabCheckOptions.NewSeed(),
                 Stage = parse.GetValue(stage),
                 Through = parse.GetValue(through),
-                Faults = parse.GetValue(faults),
-            });
+            }));
             IReadOnlyList<LabStage> stages;
             IReadOnlyList<ClassStudent> students;
             var file = parse.GetValue(roster)!;
@@ -40,11 +47,13 @@ internal static class LabClassCommand
             }
             catch (LabException e) { throw new UsageException(e.Message); }
             var folder = parse.GetValue(output)?.FullName ?? Path.Combine(file.DirectoryName!, $"lab-class-{options.Seed}");
-            var report = new ClassReport(students, file.DirectoryName!, options, folder);
+            var jobCount = parse.GetValue(jobs);
+            if (jobCount is < 1 or > 64) throw new UsageException($"--jobs must be between 1 and 64, got {jobCount}");
+            var report = new ClassReport(students, file.DirectoryName!, options, folder) { Jobs = jobCount };
             var rows = await report.RunAsync(Console.Error, ct).ConfigureAwait(false);
             Console.Out.Write(ClassReport.Table(rows, stages, options));
-            Console.Out.WriteLine($"Reports: {folder}");
-            return rows.All(r => r.Error is null && r.Results.Count == stages.Count && r.Results.All(x => x.Result.Passed)) ? ExitCodes.Ok : ExitCodes.Failed;
+            Console.Out.WriteLine($"Reports: {folder} (gradebook: class.jsonl, class.csv)");
+            return rows.All(r => r.Error is null && r.Verdicts.Count == stages.Count && r.Verdicts.All(v => v.Result == "PASS")) ? ExitCodes.Ok : ExitCodes.Failed;
         });
     }
 }

@@ -61,6 +61,26 @@ public class LabTimingTests(ITestOutputHelper output)
         Assert.DoesNotContain("wait for input", result.Hint);
     }
 
+    /// <summary>Load that arrives after the start-up measurement: the checker's pace (here injected, three times slower
+    /// during the run) stretches the limit, and the timeout that still comes names the limit, the start-up, the load and
+    /// --slow.</summary>
+    [Fact]
+    public async Task LateLoadSpike_StretchesTheLimit_AndTheTimeoutHintNamesTheLoad()
+    {
+        string[] hangs = ["sh", "-c", "[ \"$1 $2\" = 'decode i0e' ] && exit 0; sleep 60", "sh"];
+        var (results, report) = await StudentClients.CheckAsync(hangs, new LabCheckOptions
+        {
+            Seed = 3, Stage = "merkle-root", TimeLimit = TimeSpan.FromSeconds(1), Startup = TimeSpan.Zero, Pace = LabPace.Fixed(3),
+        });
+
+        var result = Assert.Single(results).Result;
+        Assert.True(result.TimedOut, report);
+        Assert.StartsWith("your program ran longer than 3 s, this run's time limit", result.Hint);
+        Assert.Contains("a start of your program takes 0 s here", result.Hint);
+        Assert.Contains("3 times slower than at the start-up measurement, and the limit was stretched to follow it", result.Hint);
+        Assert.Contains("--slow 2", result.Hint);
+    }
+
     [Fact]
     public async Task RightOutputButExitCodeOne_IsToldTheOutputIsRight_OnEveryStage()
     {

@@ -22,6 +22,39 @@ public class StudentProgramTests
     }
 
     [Fact]
+    public async Task RunAsync_GivesTheProgramACleanUtf8Environment_NotTheTeachers()
+    {
+        using var temp = new Infrastructure.TempFolder();
+        // A variable only the teacher's environment has (a token, say): a unique name, so no other test sees it.
+        Environment.SetEnvironmentVariable("TORRENTLAB_TEACHER_ONLY_54", "secret");
+        var program = new StudentProgram([StudentClients.Python(), "-c",
+            "import os, sys; print(os.environ.get('LANG'), os.environ.get('LC_ALL'), os.environ.get('HOME'), " +
+            "os.environ.get('TORRENTLAB_TEACHER_ONLY_54'), sys.getfilesystemencoding(), sys.argv[1])"], home: temp.Path);
+
+        var run = await program.RunAsync(["h\u00e9"], TimeSpan.FromSeconds(30), CancellationToken.None, Ct);
+        Environment.SetEnvironmentVariable("TORRENTLAB_TEACHER_ONLY_54", null);
+
+        Assert.Equal($"C.UTF-8 C.UTF-8 {temp.Path} None utf-8 h\u00e9\n", run.Stdout);
+    }
+
+    [Fact]
+    public async Task RunAsync_LoadDuringTheRun_StretchesItsLimit()
+    {
+        // Three seconds of work against a two-second limit: killed on a steady machine; finished when the pace says the
+        // machine is four times slower than at the start (the limit becomes eight seconds).
+        var program = new StudentProgram(["sh", "-c", "sleep 3; echo done"]);
+
+        var steady = await program.RunAsync([], TimeSpan.FromSeconds(2), CancellationToken.None, Ct);
+        var loaded = await program.RunAsync([], TimeSpan.FromSeconds(2), CancellationToken.None, Ct, LabPace.Fixed(LabPace.MaxStretch));
+
+        Assert.True(steady.TimedOut);
+        Assert.False(loaded.TimedOut, loaded.Outcome);
+        Assert.Equal("done\n", loaded.Stdout);
+        Assert.Equal(LabPace.MaxStretch, loaded.Slowdown);
+        Assert.Equal(TimeSpan.FromSeconds(8), loaded.Limit);
+    }
+
+    [Fact]
     public async Task RunAsync_RelativeProgramPath_IsFoundFromTheWorkingDirectory()
     {
         using var temp = new Infrastructure.TempFolder();

@@ -1,0 +1,134 @@
+using System.Diagnostics;
+using System.Globalization;
+
+namespace TorrentLab.Lab;
+
+/// <summary>Confines each run of a student's program on Linux with bubblewrap (<c>bwrap</c>): the whole file system
+/// read-only, the homes and temporary folders hidden, the program's own folder visible read-only and the check's scratch
+/// folder writable, no network but loopback, its own process, IPC and host-name namespaces, and limits on CPU time and
+/// memory. Grading a class means running untrusted programs: none of them may read the teacher's files or reach the
+/// network.</summary>
+/// <remarks>
+/// The network: a run gets a namespace of its own with loopback only, unless the checker itself already runs in one
+/// (<see cref="CheckerIsolated"/>: <c>torrentlab lab check</c> and <c>lab class</c> start themselves in one), where the
+/// run shares it, since the checker's tracker and peers listen on that loopback. A check of a network stage outside such
+/// a namespace is refused rather than run with the teacher's network (<see cref="LabChecker"/>).
+/// Limits: <c>RLIMIT_CPU</c> and <c>RLIMIT_DATA</c> (private writable memory: runtimes that reserve address space up
+/// front, the JVM, .NET, Go, are not counted for their reservations) through <c>prlimit</c>; cgroups are not used, so a
+/// program may still start many processes (bounded by the time limit, which kills its whole tree).
+/// </remarks>
+public sealed class StudentSandbox
+{
+    /// <summary>The environment variable that marks a checker started in a network namespace of its own.</summary>
+    public const string IsolatedVariable = "TORRENTLAB_LAB_NETNS";
+
+    /// <summary>CPU seconds one run may use (every stage's limit is shorter in wall time, so only a runaway meets it).</summary>
+    public int CpuSeconds { get; init; } = 600;
+
+    /// <summary>Private writable memory one process of a run may use: 2 GiB, far more than a classroom client needs.</summary>
+    public long MemoryBytes { get; init; } = 2L << 30;
+
+    private readonly string _bwrap;
+    private readonly string? _prlimit;
+
+    private StudentSandbox(string bwrap, string? prlimit)
+    {
+        _bwrap = bwrap;
+        _prlimit = prlimit;
+    }
+
+    /// <summary>The sandbox of this machine, or null with <paramref name="why"/> saying why there is none.</summary>
+    public static StudentSandbox? Find(out string why)
+    {
+        why = "";
+        if (!OperatingSystem.IsLinux()) { why = "the sandbox needs Linux (bubblewrap)"; return null; }
+        var bwrap = OnPath("bwrap");
+        if (bwrap is null) { why = "bubblewrap ('bwrap', Debian package bubblewrap) is not installed"; return null; }
+        // A probe: user namespaces may be switched off (a container, a kernel setting).
+        try
+        {
+            using var probe = Process.Start(new ProcessStartInfo(bwrap, ["--ro-bind", "/", "/", "--unshare-net", "--", "/bin/true"])
+            {
+                RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false,
+            })!;
+            var error = probe.StandardError.ReadToEndAsync();
+            if (!probe.WaitForExit(30_000)) { probe.Kill(true); why = "bubblewrap did not start within 30 s"; return null; }
+            if (probe.ExitCode != 0) { why = $"bubblewrap cannot create a sandbox here: {error.Result.Trim()}"; return null; }
+        }
+        catch (System.ComponentModel.Win32Exception e) { why = $"bubblewrap cannot be started: {e.Message}"; return null; }
+        return new StudentSandbox(bwrap, OnPath("prlimit"));
+    }
+
+    /// <summary>Whether this process runs in a network namespace of its own with loopback only (its interfaces are
+    /// read from /proc/net/dev, which shows the reading process's namespace).</summary>
+    public static bool CheckerIsolated
+    {
+        get
+        {
+            if (Environment.GetEnvironmentVariable(IsolatedVariable) != "1" || !OperatingSystem.IsLinux()) return false;
+            try
+            {
+                var interfaces = File.ReadAllLines("/proc/net/dev").Skip(2).Select(l => l.Split(':')[0].Trim()).ToList();
+                return interfaces.Count > 0 && interfaces.All(i => i == "lo");
+            }
+            catch (IOException) { return false; }
+        }
+    }
+
+    /// <summary>The report's line on the sandbox.</summary>
+    public string Describe() =>
+        $"Sandbox: each run in bubblewrap: {(CheckerIsolated ? "the checker's loopback-only network namespace" : "a network namespace with loopback only")}, " +
+        "the file system read-only except its scratch folder, homes and temporary folders hidden, its own processes; " +
+        (_prlimit is null ? "no CPU or memory limit (prlimit not found)." : $"at most {CpuSeconds} s of CPU and {MemoryBytes >> 20} MiB of memory per process.");
+
+    /// <summary>The command line that runs <paramref name="file"/> <paramref name="args"/> in the sandbox.</summary>
+    /// <param name="file">The program, as it would be started unconfined.</param>
+    /// <param name="args">Its arguments.</param>
+    /// <param name="workingDirectory">The program's folder: visible, read-only, and where it starts.</param>
+    /// <param name="writable">The one folder it may write (the check's scratch folder, its HOME inside).</param>
+    /// <param name="visible">Paths the command names (its script, a class path): each existing one is visible read-only
+    /// (a file with its folder), so <c>python3 /class/alice/main.py</c> runs wherever the roster is.</param>
+    public (string File, IReadOnlyList<string> Args) Wrap(string file, IEnumerable<string> args, string workingDirectory, string writable,
+        IEnumerable<string> visible)
+    {
+        var command = new List<string>();
+        if (_prlimit is not null)
+            command.AddRange([_prlimit, $"--cpu={CpuSeconds.ToString(CultureInfo.InvariantCulture)}", $"--data={MemoryBytes.ToString(CultureInfo.InvariantCulture)}", "--"]);
+        command.AddRange([_bwrap, "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc"]);
+        // Hidden: every home (the teacher's included) and the shared temporary folders, where other students' submissions
+        // and the teacher's files usually are.
+        foreach (var hidden in Hidden()) command.AddRange(["--tmpfs", hidden]);
+        command.AddRange(["--ro-bind", workingDirectory, workingDirectory]);
+        foreach (var path in visible.Select(p => Path.GetFullPath(p, workingDirectory)).Select(p => Directory.Exists(p) ? p : File.Exists(p) ? Path.GetDirectoryName(p) : null)
+                     .OfType<string>().Where(p => p != "/").Distinct())
+            command.AddRange(["--ro-bind", path, path]);
+        // The PATH's folders stay visible (read-only), so an interpreter installed under a home (~/.cargo/bin) is found;
+        // what such a toolchain keeps elsewhere in that home (~/.rustup) stays hidden: install it system-wide.
+        foreach (var folder in (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':', StringSplitOptions.RemoveEmptyEntries)
+                     .Where(p => Path.IsPathRooted(p) && Directory.Exists(p) && p != "/").Distinct())
+            command.AddRange(["--ro-bind", folder, folder]);
+        command.AddRange(["--bind", writable, writable]);
+        command.AddRange(["--unshare-pid", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try"]);
+        if (!CheckerIsolated) command.Add("--unshare-net");
+        command.AddRange(["--die-with-parent", "--new-session", "--chdir", workingDirectory, "--", file]);
+        command.AddRange(args);
+        return (command[0], command.Skip(1).ToList());
+    }
+
+    private static IEnumerable<string> Hidden()
+    {
+        var home = Environment.GetFolderPath(Environment.SpecialFolder.UserProfile);
+        string[] candidates = ["/home", "/root", "/tmp", "/var/tmp", "/run/user", Path.GetTempPath().TrimEnd('/'), home];
+        return candidates.Where(p => p.Length > 1 && Directory.Exists(p)).Select(Path.GetFullPath).Distinct()
+            // A folder inside another hidden one is hidden with it (and a tmpfs on it would fail on the first).
+            .OrderBy(p => p.Length).Aggregate(new List<string>(), (kept, p) =>
+            {
+                if (!kept.Any(k => p.StartsWith(k + "/", StringComparison.Ordinal))) kept.Add(p);
+                return kept;
+            });
+    }
+
+    private static string? OnPath(string name) =>
+        (Environment.GetEnvironmentVariable("PATH") ?? "/usr/bin:/bin").Split(':', StringSplitOptions.RemoveEmptyEntries)
+            .Select(d => Path.Combine(d, name)).FirstOrDefault(File.Exists);
+}

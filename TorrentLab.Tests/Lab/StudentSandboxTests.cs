@@ -1,0 +1,93 @@
+using TorrentLab.Lab;
+using TorrentLab.Tests.Infrastructure;
+
+namespace TorrentLab.Tests.Lab;
+
+/// <summary>A student's program in the sandbox (<see cref="StudentSandbox"/>): what it must not do, it cannot.</summary>
+[Trait("Tier", "Slow")]
+public class StudentSandboxTests
+{
+    // The planted program: reads a file beside (not inside) its folder, writes one there, and connects to TEST-NET-1
+    // (192.0.2.1, an address for documentation). It connects only after checking that its network namespace has
+    // loopback alone: if the sandbox ever failed to confine it, it prints "not confined" and sends nothing.
+    private const string Probe = """
+        import errno, socket, sys
+        def attempt(what, action):
+            try:
+                action()
+                print(what + ": done")
+            except OSError as e:
+                print(what + ": " + errno.errorcode.get(e.errno, str(e)))
+        attempt("read", lambda: open(sys.argv[1]).read())
+        attempt("write", lambda: open(sys.argv[2], "w").write("x"))
+        interfaces = [l.split(":")[0].strip() for l in open("/proc/net/dev").read().splitlines()[2:]]
+        print("interfaces: " + ",".join(interfaces))
+        if interfaces != ["lo"]:
+            print("connect: not confined, nothing sent")
+        else:
+            s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            s.setblocking(False)
+            attempt("connect", lambda: s.connect(("192.0.2.1", 9)))
+        """;
+
+    [Fact]
+    public async Task SandboxedProgram_CannotReadOutsideItsFolder_NorReachANonLoopbackAddress()
+    {
+        Interop.RequireExecutable("bwrap");
+        var sandbox = StudentSandbox.Find(out var why);
+        if (sandbox is null) Interop.Missing(why);
+        using var temp = new TempFolder();
+        Directory.CreateDirectory(temp.Combine("alice"));
+        Directory.CreateDirectory(temp.Combine("scratch", "home"));
+        File.WriteAllText(temp.Combine("alice", "probe.py"), Probe);
+        File.WriteAllText(temp.Combine("teacher-secret.txt"), "the answers");
+        var program = new StudentProgram([StudentClients.Python(), "probe.py"], temp.Combine("alice"), temp.Combine("scratch", "home"),
+            sandbox, temp.Combine("scratch"));
+
+        var run = await program.RunAsync([temp.Combine("teacher-secret.txt"), temp.Combine("planted.txt")], TimeSpan.FromSeconds(60),
+            CancellationToken.None, TestContext.Current.CancellationToken);
+
+        // Hidden, not merely unreadable: the folder beside the student's does not exist in the sandbox.
+        Assert.Contains("read: ENOENT", run.Stdout);
+        // A write outside the scratch folder lands in the sandbox's own temporary folder, never on the teacher's disk.
+        Assert.False(File.Exists(temp.Combine("planted.txt")), run.Stdout);
+        Assert.Contains("interfaces: lo\n", run.Stdout);
+        // No route: the kernel refuses at connect, before any packet exists.
+        Assert.Contains("connect: ENETUNREACH", run.Stdout);
+    }
+
+    [Fact]
+    public async Task SandboxedProgram_WritesItsScratchFolder_AndCannotWriteItsOwnFolder()
+    {
+        Interop.RequireExecutable("bwrap");
+        var sandbox = StudentSandbox.Find(out var why);
+        if (sandbox is null) Interop.Missing(why);
+        using var temp = new TempFolder();
+        Directory.CreateDirectory(temp.Combine("alice"));
+        Directory.CreateDirectory(temp.Combine("scratch", "home"));
+        var program = new StudentProgram(["/bin/sh", "-c", "echo ok > \"$1\" && cat \"$1\"; echo x > mine.txt || echo read-only", "sh"],
+            temp.Combine("alice"), temp.Combine("scratch", "home"), sandbox, temp.Combine("scratch"));
+
+        var run = await program.RunAsync([temp.Combine("scratch", "out.txt")], TimeSpan.FromSeconds(60), CancellationToken.None,
+            TestContext.Current.CancellationToken);
+
+        Assert.StartsWith("ok\n", run.Stdout);
+        Assert.Contains("read-only", run.Stdout);
+        Assert.Equal("ok\n", File.ReadAllText(temp.Combine("scratch", "out.txt")));
+        Assert.False(File.Exists(temp.Combine("alice", "mine.txt")));
+    }
+
+    [Fact]
+    public async Task SandboxedCheckOfANetworkStage_OutsideAnIsolatedChecker_IsRefused()
+    {
+        Interop.RequireExecutable("bwrap");
+        var sandbox = StudentSandbox.Find(out var why);
+        if (sandbox is null) Interop.Missing(why);
+        Assert.False(StudentSandbox.CheckerIsolated);
+
+        var error = await Assert.ThrowsAsync<LabException>(() => StudentClients.CheckAsync(StudentClients.Command("good_client.py"),
+            new LabCheckOptions { Seed = 1, Stage = "discover-peers", Sandbox = sandbox }));
+
+        Assert.Contains("needs the checker in a network namespace of its own", error.Message);
+    }
+}
