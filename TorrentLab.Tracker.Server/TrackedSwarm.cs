@@ -8,9 +8,10 @@ namespace TorrentLab.Tracker.Server;
 /// <summary>The tracker's memory: per torrent, the peers that announced and when, and the completed count.</summary>
 /// <remarks>Each torrent keeps its peers in one array of <see cref="PeerSlot"/> values, in the order they first
 /// announced, found by peer id with a scan (an announce already walks the swarm to expire and to choose peers). A peer
-/// silent for two intervals is forgotten (checked lazily on every access, so no timer runs). One lock guards
+/// silent for longer than the peer timeout (<see cref="TrackerServerOptions.PeerTimeout"/>) is forgotten (checked
+/// lazily on every access, so no timer runs). One lock guards
 /// everything: an announce holds it for a few microseconds (BENCHMARKS.md, "The tracker at opentracker's rate").</remarks>
-internal sealed class TrackedSwarm(TimeSpan interval, TimeProvider time, bool shufflePeers = true)
+internal sealed class TrackedSwarm(TimeSpan peerTimeout, TimeProvider time, bool shufflePeers = true)
 {
     private sealed class Torrent
     {
@@ -50,7 +51,7 @@ internal sealed class TrackedSwarm(TimeSpan interval, TimeProvider time, bool sh
 
     private readonly Dictionary<InfoHash, Torrent> _torrents = [];
     private readonly Lock _lock = new();
-    private readonly long _expiryTicks = (interval * 2).Ticks;
+    private readonly long _expiryTicks = peerTimeout.Ticks;
 
     [ThreadStatic] private static int[]? t_order; // per thread: the indices an answer is chosen from
 

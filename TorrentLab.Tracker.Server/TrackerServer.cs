@@ -59,6 +59,8 @@ public sealed class TrackerServer : IAsyncDisposable
     public static Task<TrackerServer> StartAsync(TrackerServerOptions options, CancellationToken ct = default)
     {
         ct.ThrowIfCancellationRequested();
+        if (options.PeerTimeout is { } timeout && timeout <= TimeSpan.Zero)
+            throw new ArgumentOutOfRangeException(nameof(options), $"PeerTimeout must be positive, got {timeout}");
         for (var attempt = 1; ; attempt++)
         {
             var udp = new Socket(options.Host.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
@@ -85,7 +87,7 @@ public sealed class TrackerServer : IAsyncDisposable
                 tcp.Dispose();
                 throw;
             }
-            var swarm = new TrackedSwarm(options.Interval, options.Time, options.ShufflePeers);
+            var swarm = new TrackedSwarm(options.EffectivePeerTimeout, options.Time, options.ShufflePeers);
             var faults = new TrackerFaults();
             var http = new HttpTrackerListener(tcp, new HttpTrackerEndpoint(options, swarm, faults), options);
             var server = new TrackerServer(http, udp, swarm, options, faults);

@@ -12,8 +12,25 @@ public sealed record TrackerServerOptions
     /// <summary>The port for both HTTP (TCP) and UDP; 0 picks a free one (read <see cref="TrackerServer.Port"/>).</summary>
     public int Port { get; init; } = 6969;
 
-    /// <summary>The <c>interval</c> sent to clients; peers silent for two intervals are forgotten.</summary>
+    /// <summary>The <c>interval</c> sent to clients (how long they should wait between announces).</summary>
     public TimeSpan Interval { get; init; } = TimeSpan.FromMinutes(30);
+
+    /// <summary>How long a peer that stops announcing stays listed. Unset: <see cref="DefaultPeerTimeout"/>, the
+    /// longer of two intervals and 45 minutes.</summary>
+    /// <remarks>Clients clamp the interval they obey: libtorrent (and so qBittorrent) never announces sooner than its
+    /// <c>min_announce_interval</c> of 300 s, whatever the tracker sends. With two intervals and no floor, every
+    /// interval under 150 s forgot live libtorrent peers; opentracker keeps a peer a fixed 45 minutes.</remarks>
+    public TimeSpan? PeerTimeout { get; init; }
+
+    /// <summary>The floor of the default <see cref="PeerTimeout"/>: opentracker's fixed 45 minutes.</summary>
+    public static readonly TimeSpan PeerTimeoutFloor = TimeSpan.FromMinutes(45);
+
+    /// <summary>The peer timeout used when <see cref="PeerTimeout"/> is unset: the longer of two intervals and
+    /// <see cref="PeerTimeoutFloor"/>.</summary>
+    public TimeSpan DefaultPeerTimeout => Interval * 2 > PeerTimeoutFloor ? Interval * 2 : PeerTimeoutFloor;
+
+    /// <summary>The peer timeout in force: <see cref="PeerTimeout"/>, or <see cref="DefaultPeerTimeout"/>.</summary>
+    internal TimeSpan EffectivePeerTimeout => PeerTimeout ?? DefaultPeerTimeout;
 
     /// <summary>The <c>min interval</c> sent to HTTP clients, when set.</summary>
     public TimeSpan? MinInterval { get; init; }
