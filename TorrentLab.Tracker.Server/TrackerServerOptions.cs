@@ -51,11 +51,21 @@ public sealed record TrackerServerOptions
     /// (the lab, whose seed decides that order, so a seeded run lists the same peers in the same order).</summary>
     public bool ShufflePeers { get; init; } = true;
 
-    /// <summary>Most HTTP connections open at once; one more is answered 503 and closed.</summary>
+    /// <summary>Most HTTP connections open at once. When all are taken, the oldest stranger (a connection that has not
+    /// completed a request yet) is closed for a newcomer; when none is a stranger, the newcomer is answered 503.</summary>
     public int HttpMaxConnections { get; init; } = 1024;
 
-    /// <summary>An HTTP connection that neither sends nor is sent anything for this long is closed (a keep-alive
-    /// client reconnects; announces come minutes apart).</summary>
+    /// <summary>Most HTTP connections open at once from one address, under the same rule as
+    /// <see cref="HttpMaxConnections"/> among that address's own connections: one address cannot take the others'
+    /// places.</summary>
+    public int HttpMaxConnectionsPerAddress { get; init; } = 32;
+
+    /// <summary>How long a request head may take from its first byte (for a new connection: from the connection) to
+    /// its blank line; past it the connection is closed, however many bytes trickle in (slowloris).</summary>
+    public TimeSpan HttpHeadTimeout { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>A keep-alive HTTP connection that neither sends nor is sent anything for this long between requests is
+    /// closed (a keep-alive client reconnects; announces come minutes apart).</summary>
     public TimeSpan HttpIdleTimeout { get; init; } = TimeSpan.FromMinutes(2);
 
     /// <summary>The clock used for peer expiry; tests pass their own to expire peers without waiting.</summary>
