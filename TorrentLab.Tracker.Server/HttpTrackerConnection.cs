@@ -35,7 +35,7 @@ internal sealed class HttpTrackerConnection(Socket socket, IPAddress remote, Htt
     /// (answering, or idle between keep-alive requests).</summary>
     public long HeadSince => Volatile.Read(ref _headSince);
 
-    /// <summary>Whether no request has been answered yet: a stranger, the first to yield its place.</summary>
+    /// <summary>Whether no request has been completed yet: a stranger, the first to yield its place.</summary>
     public bool IsStranger => Volatile.Read(ref _served) == 0;
 
     /// <summary>Closes the connection; a receive or send under way ends with an exception that ends the loop.</summary>
@@ -73,6 +73,7 @@ internal sealed class HttpTrackerConnection(Socket socket, IPAddress remote, Htt
                     continue;
                 }
                 Volatile.Write(ref _headSince, 0); // complete: the head deadline no longer runs while we answer
+                Volatile.Write(ref _served, 1);    // no stranger now (marked before the answer leaves, which the client may read at once)
                 HttpAnswer answer;
                 try
                 {
@@ -89,7 +90,6 @@ internal sealed class HttpTrackerConnection(Socket socket, IPAddress remote, Htt
                 if (answer.Drop) return;
                 if (answer.Delay > TimeSpan.Zero) await Task.Delay(answer.Delay, ct).ConfigureAwait(false);
                 await SendAsync(answer.Status, answer.Body, head.KeepAlive, ct).ConfigureAwait(false);
-                Volatile.Write(ref _served, 1);
                 if (!head.KeepAlive)
                 {
                     await LingerAsync(ct).ConfigureAwait(false);
