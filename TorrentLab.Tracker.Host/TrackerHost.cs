@@ -5,7 +5,7 @@ using TorrentLab.Tracker.Server;
 
 namespace TorrentLab.Tracker.Host;
 
-/// <summary><c>torrentlab-tracker [--host 127.0.0.1] [--port 6969] [--interval 1800] [--peer-timeout S] [--allow FILE]... [--quiet]</c>:
+/// <summary><c>torrentlab-tracker [--host 127.0.0.1] [--port 6969] [--interval 1800] [--peer-timeout S] [--allow FILE]... [--full-scrape] [--quiet]</c>:
 /// the tracker of <c>torrentlab tracker</c>, alone in a small native executable, until SIGINT or SIGTERM.</summary>
 /// <remarks>The same options and output as <c>torrentlab tracker</c>; the arguments are read by hand, as a command-line
 /// library would double the executable for five options.</remarks>
@@ -21,6 +21,7 @@ internal static class TrackerHost
           --peer-timeout S seconds a peer that stops announcing stays listed, at least --interval
                            (default: the longer of 2 x --interval and 2700)
           --allow FILE     track only this torrent (repeat for several)
+          --full-scrape    answer /scrape without info_hash (the 1,000 torrents with most peers)
           --quiet          print no line per announce, scrape or rejected request
         """;
 
@@ -90,6 +91,7 @@ internal static class TrackerHost
         int port = 6969, interval = 1800;
         int? peerTimeout = null;
         var quiet = false;
+        var fullScrape = false;
         HashSet<InfoHash>? allowed = null;
         for (var i = 0; i < args.Length; i++)
         {
@@ -111,6 +113,9 @@ internal static class TrackerHost
                 case "--allow":
                     (allowed ??= []).Add(Torrent.Load(Value(args, ref i)).InfoHash);
                     break;
+                case "--full-scrape":
+                    fullScrape = true;
+                    break;
                 case "--quiet":
                     quiet = true;
                     break;
@@ -127,6 +132,7 @@ internal static class TrackerHost
             Interval = TimeSpan.FromSeconds(interval),
             PeerTimeout = peerTimeout is { } kept ? TimeSpan.FromSeconds(kept) : null,
             AllowedInfoHashes = allowed,
+            FullScrape = fullScrape,
             Log = quiet ? null : line => Console.Out.WriteLine(line),
         };
     }

@@ -15,6 +15,7 @@ public sealed class TrackerServer : IAsyncDisposable
     private readonly Socket _udp;
     private readonly CancellationTokenSource _stopping = new();
     private readonly TrackedSwarm _swarm;
+    private readonly ITimer _sweep;
     private Task _httpLoop = Task.CompletedTask;
     private Task _udpLoop = Task.CompletedTask;
 
@@ -25,6 +26,9 @@ public sealed class TrackerServer : IAsyncDisposable
         _udp = udp;
         _swarm = swarm;
         Options = options;
+        // Forget silent peers and empty torrents even where nobody asks again: 8 sweeps per peer timeout, 1 s to 1 min apart.
+        var every = TimeSpan.FromTicks(Math.Clamp(options.EffectivePeerTimeout.Ticks / 8, TimeSpan.TicksPerSecond, TimeSpan.TicksPerMinute));
+        _sweep = options.Time.CreateTimer(_ => swarm.Sweep(), null, every, every);
         Port = ((IPEndPoint)udp.LocalEndPoint!).Port;
     }
 
@@ -51,7 +55,10 @@ public sealed class TrackerServer : IAsyncDisposable
     /// <summary>What the tracker knows about one torrent now: peers, seeders, leechers, completed downloads.</summary>
     public SwarmSnapshot GetSwarm(InfoHash infoHash) => _swarm.Snapshot(infoHash);
 
-    /// <summary>Every torrent the tracker has seen an announce for.</summary>
+    /// <summary>How many torrents the tracker holds now, counted without forgetting any first (tests of its timer).</summary>
+    internal int TorrentCount => _swarm.Count;
+
+    /// <summary>Every torrent the tracker has a live peer for (a torrent whose last peer left is forgotten).</summary>
     public IReadOnlyList<InfoHash> InfoHashes => _swarm.InfoHashes;
 
     /// <summary>Binds HTTP and UDP on <see cref="TrackerServerOptions.Host"/> and starts answering.</summary>
@@ -103,6 +110,7 @@ public sealed class TrackerServer : IAsyncDisposable
     {
         if (_stopping.IsCancellationRequested) return;
         await _stopping.CancelAsync().ConfigureAwait(false);
+        _sweep.Dispose();
         await _http.DisposeAsync().ConfigureAwait(false);
         _udp.Dispose();
         try

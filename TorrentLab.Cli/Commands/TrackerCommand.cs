@@ -19,10 +19,14 @@ internal static class TrackerCommand
             Description = "Seconds a peer that stops announcing stays listed (default: the longer of 2 x --interval and 2700, " +
                 "as clients such as libtorrent announce at most every 300 s whatever the interval)",
         };
+        var fullScrape = new Option<bool>("--full-scrape")
+        {
+            Description = "Answer /scrape without info_hash with the 1,000 torrents that have most peers (off: a failure reason)",
+        };
         var quiet = new Option<bool>("--quiet") { Description = "Print no line per announce, scrape or rejected request (a busy tracker)" };
         var command = new Command("tracker", "Run a BitTorrent tracker (HTTP /announce and /scrape, UDP BEP 15) until Ctrl-C.")
         {
-            port, host, allow, interval, peerTimeout, quiet,
+            port, host, allow, interval, peerTimeout, fullScrape, quiet,
         };
         return command.WithAction(async (parse, ct) =>
         {
@@ -45,6 +49,7 @@ internal static class TrackerCommand
                 Interval = TimeSpan.FromSeconds(seconds),
                 PeerTimeout = timeout is { } kept ? TimeSpan.FromSeconds(kept) : null,
                 AllowedInfoHashes = allowed,
+                FullScrape = parse.GetValue(fullScrape),
                 Log = parse.GetValue(quiet) ? null : line => Console.Out.WriteLine(line),
             };
             await using var server = await TrackerServer.StartAsync(options, ct).ConfigureAwait(false);
