@@ -5,7 +5,7 @@ using TorrentLab.Tracker.Server;
 
 namespace TorrentLab.Tracker.Host;
 
-/// <summary><c>torrentlab-tracker [--host 127.0.0.1] [--port 6969] [--interval 1800] [--allow FILE]... [--quiet]</c>:
+/// <summary><c>torrentlab-tracker [--host 127.0.0.1] [--port 6969] [--interval 1800] [--peer-timeout S] [--allow FILE]... [--full-scrape] [--quiet]</c>:
 /// the tracker of <c>torrentlab tracker</c>, alone in a small native executable, until SIGINT or SIGTERM.</summary>
 /// <remarks>The same options and output as <c>torrentlab tracker</c>; the arguments are read by hand, as a command-line
 /// library would double the executable for five options.</remarks>
@@ -18,7 +18,10 @@ internal static class TrackerHost
           --host ADDRESS   address to listen on (default 127.0.0.1)
           --port N         port for HTTP and UDP, 0 picks a free one (default 6969)
           --interval S     announce interval in seconds sent to clients (default 1800)
+          --peer-timeout S seconds a peer that stops announcing stays listed, at least --interval
+                           (default: the longer of 2 x --interval and 2700)
           --allow FILE     track only this torrent (repeat for several)
+          --full-scrape    answer /scrape without info_hash (the 1,000 torrents with most peers)
           --quiet          print no line per announce, scrape or rejected request
         """;
 
@@ -86,7 +89,9 @@ internal static class TrackerHost
     {
         var host = IPAddress.Loopback;
         int port = 6969, interval = 1800;
+        int? peerTimeout = null;
         var quiet = false;
+        var fullScrape = false;
         HashSet<InfoHash>? allowed = null;
         for (var i = 0; i < args.Length; i++)
         {
@@ -102,8 +107,14 @@ internal static class TrackerHost
                 case "--interval":
                     interval = Number(args, ref i, 1, int.MaxValue);
                     break;
+                case "--peer-timeout":
+                    peerTimeout = Number(args, ref i, 1, int.MaxValue);
+                    break;
                 case "--allow":
                     (allowed ??= []).Add(Torrent.Load(Value(args, ref i)).InfoHash);
+                    break;
+                case "--full-scrape":
+                    fullScrape = true;
                     break;
                 case "--quiet":
                     quiet = true;
@@ -112,12 +123,16 @@ internal static class TrackerHost
                     throw new ArgumentException($"unknown option '{args[i]}'");
             }
         }
+        if (peerTimeout < interval)
+            throw new ArgumentException($"--peer-timeout must be at least --interval ({interval} s), or peers are forgotten before they announce again; got {peerTimeout}");
         return new TrackerServerOptions
         {
             Host = host,
             Port = port,
             Interval = TimeSpan.FromSeconds(interval),
+            PeerTimeout = peerTimeout is { } kept ? TimeSpan.FromSeconds(kept) : null,
             AllowedInfoHashes = allowed,
+            FullScrape = fullScrape,
             Log = quiet ? null : line => Console.Out.WriteLine(line),
         };
     }

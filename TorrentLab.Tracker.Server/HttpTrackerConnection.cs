@@ -12,16 +12,31 @@ namespace TorrentLab.Tracker.Server;
 /// owns a receive buffer that starts at 2 KiB and grows to at most <see cref="HttpRequestHead.MaxLength"/> for a long
 /// head, and an answer buffer sized to its largest answer; a keep-alive announce allocates neither again.
 /// </remarks>
-internal sealed class HttpTrackerConnection(Socket socket, HttpTrackerEndpoint endpoint, Action<string>? log)
+internal sealed class HttpTrackerConnection(Socket socket, IPAddress remote, HttpTrackerEndpoint endpoint, Action<string>? log)
 {
     private const int InitialBuffer = 2 * 1024; // an announce's head is 300-600 bytes
 
     private byte[] _received = new byte[InitialBuffer];
     private byte[] _answer = new byte[InitialBuffer];
     private long _lastActive = Environment.TickCount64;
+    private long _headSince = Environment.TickCount64; // a new connection is there to send a head: its clock runs
+    private int _served;
+
+    /// <summary>The client's address (an IPv4-mapped one as IPv4): what its connection budget is counted by.</summary>
+    public IPAddress Remote { get; } = remote;
+
+    /// <summary>When the connection was accepted (<see cref="Environment.TickCount64"/>).</summary>
+    public long Accepted { get; } = Environment.TickCount64;
 
     /// <summary>When the connection last received or sent (<see cref="Environment.TickCount64"/>).</summary>
     public long LastActive => Volatile.Read(ref _lastActive);
+
+    /// <summary>When the head being read began (<see cref="Environment.TickCount64"/>), or 0 while no head is pending
+    /// (answering, or idle between keep-alive requests).</summary>
+    public long HeadSince => Volatile.Read(ref _headSince);
+
+    /// <summary>Whether no request has been completed yet: a stranger, the first to yield its place.</summary>
+    public bool IsStranger => Volatile.Read(ref _served) == 0;
 
     /// <summary>Closes the connection; a receive or send under way ends with an exception that ends the loop.</summary>
     public void Close() => socket.Dispose();
@@ -32,7 +47,6 @@ internal sealed class HttpTrackerConnection(Socket socket, HttpTrackerEndpoint e
         var filled = 0;
         try
         {
-            var remote = socket.RemoteEndPoint is IPEndPoint end ? end.Address : IPAddress.Loopback;
             while (!ct.IsCancellationRequested)
             {
                 HttpRequestHead head;
@@ -43,7 +57,7 @@ internal sealed class HttpTrackerConnection(Socket socket, HttpTrackerEndpoint e
                 }
                 catch (HttpRequestHeadException e)
                 {
-                    log?.Invoke($"rejected http request from {remote}: {e.Message}");
+                    log?.Invoke($"rejected http request from {Remote}: {e.Message}");
                     await SendAsync(e.StatusCode, Encoding.UTF8.GetBytes(e.Message), keepAlive: false, ct).ConfigureAwait(false);
                     await LingerAsync(ct).ConfigureAwait(false);
                     return;
@@ -53,20 +67,23 @@ internal sealed class HttpTrackerConnection(Socket socket, HttpTrackerEndpoint e
                     if (filled == _received.Length) Array.Resize(ref _received, Math.Min(2 * _received.Length, HttpRequestHead.MaxLength));
                     var read = await socket.ReceiveAsync(_received.AsMemory(filled), SocketFlags.None, ct).ConfigureAwait(false);
                     if (read == 0) return; // the client closed its side
+                    if (filled == 0 && HeadSince == 0) Volatile.Write(ref _headSince, Environment.TickCount64); // a new head begins
                     filled += read;
                     Volatile.Write(ref _lastActive, Environment.TickCount64);
                     continue;
                 }
+                Volatile.Write(ref _headSince, 0); // complete: the head deadline no longer runs while we answer
+                Volatile.Write(ref _served, 1);    // no stranger now (marked before the answer leaves, which the client may read at once)
                 HttpAnswer answer;
                 try
                 {
-                    answer = endpoint.Answer(head.Target(_received), remote);
+                    answer = endpoint.Answer(head.Target(_received), Remote);
                 }
                 catch (Exception e) when (e is not OutOfMemoryException)
                 {
                     // A bug of ours must not end the server's other connections: this one answers 500, as a web
                     // server would, and closes.
-                    log?.Invoke($"internal error answering {remote}: {e.Message}");
+                    log?.Invoke($"internal error answering {Remote}: {e.Message}");
                     await SendAsync(500, Encoding.UTF8.GetBytes("internal error"), keepAlive: false, ct).ConfigureAwait(false);
                     return;
                 }
@@ -81,6 +98,7 @@ internal sealed class HttpTrackerConnection(Socket socket, HttpTrackerEndpoint e
                 // Keep what came after this head (a pipelined request) at the start of the buffer.
                 _received.AsSpan(head.Length, filled - head.Length).CopyTo(_received);
                 filled -= head.Length;
+                if (filled > 0) Volatile.Write(ref _headSince, Environment.TickCount64); // the next head has begun
             }
         }
         catch (Exception e) when (e is SocketException or ObjectDisposedException or OperationCanceledException)

@@ -104,23 +104,35 @@ internal sealed class HttpTrackerEndpoint(TrackerServerOptions options, TrackedS
         return BencodeWriter.Encode(answer);
     }
 
-    // BEP 48: "d5:filesd20:<info hash>d8:completei5e10:downloadedi50e10:incompletei10eeee"; no info_hash: every torrent.
-    // BEP 21: "If the tracker supports this extension, it MUST add a fourth field, 'downloaders'".
+    // BEP 48: "d5:filesd20:<info hash>d8:completei5e10:downloadedi50e10:incompletei10eeee"; no info_hash: every torrent
+    // (a full scrape), which this tracker answers only when TrackerServerOptions.FullScrape is on, and then for at most
+    // FullScrapeMax torrents. BEP 21: "If the tracker supports this extension, it MUST add a fourth field, 'downloaders'".
     private byte[] Scrape(TrackerQuery query, IPAddress remote)
     {
         var asked = query.All("info_hash");
-        var hashes = asked.Count == 0 ? swarm.InfoHashes : asked.Select(TrackerRequestRules.ToInfoHash).ToList();
-        var files = new BDictionary();
-        foreach (var hash in hashes)
+        List<(InfoHash InfoHash, ScrapeResult Stats)> answered;
+        if (asked.Count > 0)
         {
-            var stats = swarm.Scrape(hash);
+            var hashes = asked.Select(TrackerRequestRules.ToInfoHash).ToList();
+            answered = [.. hashes.Select(h => (h, swarm.Scrape(h)))];
+            options.Log?.Invoke($"scrape http {remote} {string.Join(',', hashes.Select(h => h.Hex))}");
+        }
+        else
+        {
+            if (!options.FullScrape)
+                throw new TrackerException("a scrape must name its torrents with info_hash: this tracker answers no full scrape");
+            (answered, var tracked) = swarm.FullScrape(options.FullScrapeMax);
+            options.Log?.Invoke($"scrape http {remote} full: {answered.Count} of {tracked} torrent(s)");
+        }
+        var files = new BDictionary();
+        foreach (var (hash, stats) in answered)
+        {
             files.Set(hash.Bytes.ToArray(), new BDictionary()
                 .Set("complete", new BInteger(stats.Seeders))
                 .Set("downloaded", new BInteger(stats.Completed))
                 .Set("downloaders", new BInteger(stats.Downloaders ?? stats.Leechers))
                 .Set("incomplete", new BInteger(stats.Leechers)));
         }
-        options.Log?.Invoke($"scrape http {remote} {string.Join(',', hashes.Select(h => h.Hex))}");
         return BencodeWriter.Encode(new BDictionary().Set("files", files));
     }
 

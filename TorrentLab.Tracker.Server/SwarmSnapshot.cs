@@ -16,5 +16,5 @@ public sealed record SwarmPeer(PeerId PeerId, IPEndPoint EndPoint, long Left)
 /// <param name="Seeders">Peers with nothing left to download.</param>
 /// <param name="Leechers">Peers still downloading.</param>
 /// <param name="Completed">How many downloads finished (announced <c>completed</c>) since the tracker started.</param>
-/// <param name="Peers">Every live peer (silent ones expire after two intervals).</param>
+/// <param name="Peers">Every live peer (silent ones expire after the peer timeout).</param>
 public sealed record SwarmSnapshot(InfoHash InfoHash, int Seeders, int Leechers, int Completed, IReadOnlyList<SwarmPeer> Peers);

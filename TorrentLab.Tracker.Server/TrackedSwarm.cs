@@ -8,13 +8,15 @@ namespace TorrentLab.Tracker.Server;
 /// <summary>The tracker's memory: per torrent, the peers that announced and when, and the completed count.</summary>
 /// <remarks>Each torrent keeps its peers in one array of <see cref="PeerSlot"/> values, in the order they first
 /// announced, found by peer id with a scan (an announce already walks the swarm to expire and to choose peers). A peer
-/// silent for two intervals is forgotten (checked lazily on every access, so no timer runs). One lock guards
+/// silent for longer than the peer timeout (<see cref="TrackerServerOptions.PeerTimeout"/>) is forgotten (checked
+/// lazily on every access, and by <see cref="Sweep"/>); a torrent whose last peer left is forgotten with it, as
+/// opentracker forgets it, completed count and all. One lock guards
 /// everything: an announce holds it for a few microseconds (BENCHMARKS.md, "The tracker at opentracker's rate").</remarks>
-internal sealed class TrackedSwarm(TimeSpan interval, TimeProvider time, bool shufflePeers = true)
+internal sealed class TrackedSwarm(TimeSpan peerTimeout, TimeProvider time, bool shufflePeers = true)
 {
     private sealed class Torrent
     {
-        public PeerSlot[] Peers = new PeerSlot[4];
+        public PeerSlot[] Peers = new PeerSlot[1]; // most torrents have one or two peers
         public int Count;
         public int Completed;
         public int Seeders; // peers with left = 0, kept as entries come and go so an announce need not count them
@@ -50,7 +52,7 @@ internal sealed class TrackedSwarm(TimeSpan interval, TimeProvider time, bool sh
 
     private readonly Dictionary<InfoHash, Torrent> _torrents = [];
     private readonly Lock _lock = new();
-    private readonly long _expiryTicks = (interval * 2).Ticks;
+    private readonly long _expiryTicks = peerTimeout.Ticks;
 
     [ThreadStatic] private static int[]? t_order; // per thread: the indices an answer is chosen from
 
@@ -103,6 +105,7 @@ internal sealed class TrackedSwarm(TimeSpan interval, TimeProvider time, bool sh
         if (evt == AnnounceEvent.Stopped)
         {
             if (index >= 0) torrent.RemoveAt(index);
+            if (torrent.Count == 0) _torrents.Remove(infoHash); // its last peer left: forgotten
             return torrent;
         }
         // Count a finished download once: the completed event, or a known leecher now reporting left = 0.
@@ -155,16 +158,65 @@ internal sealed class TrackedSwarm(TimeSpan interval, TimeProvider time, bool sh
         lock (_lock)
         {
             if (!_torrents.TryGetValue(infoHash, out var torrent)) return new ScrapeResult(0, 0, 0, 0);
-            Expire(torrent, time.GetUtcNow().UtcTicks);
-            var leechers = torrent.Count - torrent.Seeders;
-            return new ScrapeResult(torrent.Seeders, leechers, torrent.Completed, leechers - torrent.PartialSeeds);
+            ExpireOrForget(infoHash, torrent, time.GetUtcNow().UtcTicks);
+            return Stats(torrent);
         }
     }
 
-    /// <summary>Every torrent the tracker has seen.</summary>
+    private static ScrapeResult Stats(Torrent torrent)
+    {
+        var leechers = torrent.Count - torrent.Seeders;
+        return new ScrapeResult(torrent.Seeders, leechers, torrent.Completed, leechers - torrent.PartialSeeds);
+    }
+
+    /// <summary>The scrape of at most <paramref name="max"/> torrents, those with most peers (a heap of
+    /// <paramref name="max"/>: time grows with the torrents tracked, memory only with <paramref name="max"/>), and how
+    /// many torrents are tracked.</summary>
+    public (List<(InfoHash InfoHash, ScrapeResult Stats)> Torrents, int Tracked) FullScrape(int max)
+    {
+        var biggest = new PriorityQueue<(InfoHash, ScrapeResult), int>(max + 1);
+        lock (_lock)
+        {
+            var now = time.GetUtcNow().UtcTicks;
+            foreach (var (hash, torrent) in _torrents)
+            {
+                if (ExpireOrForget(hash, torrent, now)) continue;
+                if (biggest.Count == max && biggest.TryPeek(out _, out var smallest) && smallest >= torrent.Count) continue;
+                biggest.Enqueue((hash, Stats(torrent)), torrent.Count);
+                if (biggest.Count > max) biggest.Dequeue();
+            }
+            var chosen = new List<(InfoHash, ScrapeResult)>(biggest.Count);
+            while (biggest.TryDequeue(out var entry, out _)) chosen.Add(entry);
+            chosen.Reverse(); // most peers first
+            return (chosen, _torrents.Count);
+        }
+    }
+
+    /// <summary>Forgets every peer silent past the timeout, and every torrent left without peers (a timer of the
+    /// server's calls it, so a torrent nobody asks about again is forgotten too).</summary>
+    public void Sweep()
+    {
+        lock (_lock)
+        {
+            var now = time.GetUtcNow().UtcTicks;
+            foreach (var (hash, torrent) in _torrents) ExpireOrForget(hash, torrent, now); // removing while enumerating is allowed
+        }
+    }
+
+    /// <summary>How many torrents are held now (without a sweep first).</summary>
+    public int Count
+    {
+        get { lock (_lock) return _torrents.Count; }
+    }
+
+    /// <summary>Every torrent the tracker has a live peer for.</summary>
     public IReadOnlyList<InfoHash> InfoHashes
     {
-        get { lock (_lock) return [.. _torrents.Keys]; }
+        get
+        {
+            Sweep();
+            lock (_lock) return [.. _torrents.Keys];
+        }
     }
 
     public SwarmSnapshot Snapshot(InfoHash infoHash)
@@ -172,12 +224,19 @@ internal sealed class TrackedSwarm(TimeSpan interval, TimeProvider time, bool sh
         lock (_lock)
         {
             if (!_torrents.TryGetValue(infoHash, out var torrent)) return new SwarmSnapshot(infoHash, 0, 0, 0, []);
-            Expire(torrent, time.GetUtcNow().UtcTicks);
+            ExpireOrForget(infoHash, torrent, time.GetUtcNow().UtcTicks);
             var peers = new SwarmPeer[torrent.Count];
             for (var i = 0; i < torrent.Count; i++)
                 peers[i] = new SwarmPeer(torrent.Peers[i].ToPeerId(), torrent.Peers[i].ToEndPoint(), torrent.Peers[i].Left);
             return new SwarmSnapshot(infoHash, torrent.Seeders, torrent.Count - torrent.Seeders, torrent.Completed, peers);
         }
+    }
+
+    // Under the lock: expires, and forgets the torrent when no peer is left. True when it was forgotten.
+    private bool ExpireOrForget(InfoHash infoHash, Torrent torrent, long now)
+    {
+        Expire(torrent, now);
+        return torrent.Count == 0 && _torrents.Remove(infoHash);
     }
 
     // One pass that keeps the live peers in order: nothing allocated, and nothing moved while no one expired.

@@ -15,6 +15,7 @@ public sealed class TrackerServer : IAsyncDisposable
     private readonly Socket _udp;
     private readonly CancellationTokenSource _stopping = new();
     private readonly TrackedSwarm _swarm;
+    private readonly ITimer _sweep;
     private Task _httpLoop = Task.CompletedTask;
     private Task _udpLoop = Task.CompletedTask;
 
@@ -25,6 +26,9 @@ public sealed class TrackerServer : IAsyncDisposable
         _udp = udp;
         _swarm = swarm;
         Options = options;
+        // Forget silent peers and empty torrents even where nobody asks again: 8 sweeps per peer timeout, 1 s to 1 min apart.
+        var every = TimeSpan.FromTicks(Math.Clamp(options.EffectivePeerTimeout.Ticks / 8, TimeSpan.TicksPerSecond, TimeSpan.TicksPerMinute));
+        _sweep = options.Time.CreateTimer(_ => swarm.Sweep(), null, every, every);
         Port = ((IPEndPoint)udp.LocalEndPoint!).Port;
     }
 
@@ -51,7 +55,10 @@ public sealed class TrackerServer : IAsyncDisposable
     /// <summary>What the tracker knows about one torrent now: peers, seeders, leechers, completed downloads.</summary>
     public SwarmSnapshot GetSwarm(InfoHash infoHash) => _swarm.Snapshot(infoHash);
 
-    /// <summary>Every torrent the tracker has seen an announce for.</summary>
+    /// <summary>How many torrents the tracker holds now, counted without forgetting any first (tests of its timer).</summary>
+    internal int TorrentCount => _swarm.Count;
+
+    /// <summary>Every torrent the tracker has a live peer for (a torrent whose last peer left is forgotten).</summary>
     public IReadOnlyList<InfoHash> InfoHashes => _swarm.InfoHashes;
 
     /// <summary>Binds HTTP and UDP on <see cref="TrackerServerOptions.Host"/> and starts answering.</summary>
@@ -59,6 +66,8 @@ public sealed class TrackerServer : IAsyncDisposable
     public static Task<TrackerServer> StartAsync(TrackerServerOptions options, CancellationToken ct = default)
     {
         ct.ThrowIfCancellationRequested();
+        if (options.PeerTimeout is { } timeout && timeout <= TimeSpan.Zero)
+            throw new ArgumentOutOfRangeException(nameof(options), $"PeerTimeout must be positive, got {timeout}");
         for (var attempt = 1; ; attempt++)
         {
             var udp = new Socket(options.Host.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
@@ -85,7 +94,7 @@ public sealed class TrackerServer : IAsyncDisposable
                 tcp.Dispose();
                 throw;
             }
-            var swarm = new TrackedSwarm(options.Interval, options.Time, options.ShufflePeers);
+            var swarm = new TrackedSwarm(options.EffectivePeerTimeout, options.Time, options.ShufflePeers);
             var faults = new TrackerFaults();
             var http = new HttpTrackerListener(tcp, new HttpTrackerEndpoint(options, swarm, faults), options);
             var server = new TrackerServer(http, udp, swarm, options, faults);
@@ -101,6 +110,7 @@ public sealed class TrackerServer : IAsyncDisposable
     {
         if (_stopping.IsCancellationRequested) return;
         await _stopping.CancelAsync().ConfigureAwait(false);
+        _sweep.Dispose();
         await _http.DisposeAsync().ConfigureAwait(false);
         _udp.Dispose();
         try

@@ -14,10 +14,19 @@ internal static class TrackerCommand
         var host = new Option<string>("--host") { Description = "Address to listen on", DefaultValueFactory = _ => "127.0.0.1" };
         var allow = new Option<string[]>("--allow") { Description = "Track only these torrents (repeat the option for several)" };
         var interval = new Option<int>("--interval") { Description = "Announce interval in seconds sent to clients", DefaultValueFactory = _ => 1800 };
+        var peerTimeout = new Option<int?>("--peer-timeout")
+        {
+            Description = "Seconds a peer that stops announcing stays listed (default: the longer of 2 x --interval and 2700, " +
+                "as clients such as libtorrent announce at most every 300 s whatever the interval)",
+        };
+        var fullScrape = new Option<bool>("--full-scrape")
+        {
+            Description = "Answer /scrape without info_hash with the 1,000 torrents that have most peers (off: a failure reason)",
+        };
         var quiet = new Option<bool>("--quiet") { Description = "Print no line per announce, scrape or rejected request (a busy tracker)" };
         var command = new Command("tracker", "Run a BitTorrent tracker (HTTP /announce and /scrape, UDP BEP 15) until Ctrl-C.")
         {
-            port, host, allow, interval, quiet,
+            port, host, allow, interval, peerTimeout, fullScrape, quiet,
         };
         return command.WithAction(async (parse, ct) =>
         {
@@ -27,6 +36,9 @@ internal static class TrackerCommand
             if (portValue is < 0 or > 65535) throw new UsageException($"--port must be between 0 and 65535, got {portValue}");
             var seconds = parse.GetValue(interval);
             if (seconds < 1) throw new UsageException($"--interval must be at least 1 second, got {seconds}");
+            var timeout = parse.GetValue(peerTimeout);
+            if (timeout is { } t && t < seconds)
+                throw new UsageException($"--peer-timeout must be at least --interval ({seconds} s), or peers are forgotten before they announce again; got {t}");
             var allowed = parse.GetValue(allow) is { Length: > 0 } files
                 ? files.Select(f => Torrent.Load(f).InfoHash).ToHashSet()
                 : null;
@@ -35,7 +47,9 @@ internal static class TrackerCommand
                 Host = address,
                 Port = portValue,
                 Interval = TimeSpan.FromSeconds(seconds),
+                PeerTimeout = timeout is { } kept ? TimeSpan.FromSeconds(kept) : null,
                 AllowedInfoHashes = allowed,
+                FullScrape = parse.GetValue(fullScrape),
                 Log = parse.GetValue(quiet) ? null : line => Console.Out.WriteLine(line),
             };
             await using var server = await TrackerServer.StartAsync(options, ct).ConfigureAwait(false);

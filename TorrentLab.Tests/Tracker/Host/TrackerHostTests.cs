@@ -53,6 +53,7 @@ public class TrackerHostTests
     [InlineData("--host", "localhost")] // an address, not a name
     [InlineData("--interval")]          // no value
     [InlineData("--verbose")]           // unknown
+    [InlineData("--peer-timeout", "30", "--interval", "60")] // peers would be forgotten before they announce again
     public void Host_BadArguments_IsAUsageErrorThatSaysWhich(params string[] args)
     {
         var run = ProcessRunner.Run("dotnet", [HostDll, .. args], TimeSpan.FromMinutes(1));

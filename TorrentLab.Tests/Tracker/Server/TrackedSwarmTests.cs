@@ -17,13 +17,13 @@ public class TrackedSwarmTests
     private static readonly IPEndPoint Here = new(IPAddress.Loopback, 7001);
 
     [Fact]
-    public void Announce_PeerSilentForTwoIntervals_IsForgotten()
+    public void Announce_PeerSilentForLongerThanThePeerTimeout_IsForgotten()
     {
         var time = new ManualTime();
-        var swarm = new TrackedSwarm(TimeSpan.FromMinutes(1), time);
+        var swarm = new TrackedSwarm(TimeSpan.FromMinutes(2), time);
         swarm.Announce(BinaryHash, Peer('a'), Here, 10, AnnounceEvent.Started, 50);
         time.Now += TimeSpan.FromMinutes(2);
-        Assert.Single(swarm.Announce(BinaryHash, Peer('b'), Here, 10, AnnounceEvent.Started, 50).Peers); // exactly 2 intervals: kept
+        Assert.Single(swarm.Announce(BinaryHash, Peer('b'), Here, 10, AnnounceEvent.Started, 50).Peers); // exactly the timeout: kept
         time.Now += TimeSpan.FromSeconds(1);
         Assert.Empty(swarm.Announce(BinaryHash, Peer('b'), Here, 10, AnnounceEvent.None, 50).Peers);
         Assert.Equal(1, swarm.Snapshot(BinaryHash).Leechers);
@@ -119,16 +119,45 @@ public class TrackedSwarmTests
     public void Announce_ExpiredPeersLeave_TheOthersKeepTheirOrder()
     {
         var time = new ManualTime();
-        var swarm = new TrackedSwarm(TimeSpan.FromMinutes(1), time, shufflePeers: false);
+        var swarm = new TrackedSwarm(TimeSpan.FromMinutes(2), time, shufflePeers: false);
         foreach (var c in "abcd") swarm.Announce(BinaryHash, Peer(c), Here, 10, AnnounceEvent.Started, 50);
         time.Now += TimeSpan.FromMinutes(1);
         swarm.Announce(BinaryHash, Peer('d'), Here, 10, AnnounceEvent.None, 50);
         swarm.Announce(BinaryHash, Peer('b'), Here, 0, AnnounceEvent.Completed, 50);
-        time.Now += TimeSpan.FromMinutes(1.5);   // a and c silent for 2.5 intervals, b and d for 1.5
+        time.Now += TimeSpan.FromMinutes(1.5);   // a and c silent for 2.5 minutes, b and d for 1.5
 
         var listed = swarm.Announce(BinaryHash, Peer('z'), Here, 10, AnnounceEvent.Started, 50).Peers;
 
         Assert.Equal([Peer('b'), Peer('d')], listed.Select(p => p.PeerId));
         Assert.Equal(new ScrapeResult(Seeders: 1, Leechers: 2, Completed: 1, Downloaders: 2), swarm.Scrape(BinaryHash));
+    }
+
+    [Theory]
+    [InlineData(5, 45 * 60)]          // issue 56: a short interval, as classes and tests use: opentracker's 45 minutes
+    [InlineData(149, 45 * 60)]
+    [InlineData(1800, 3600)]          // the default interval: two of them, above the floor
+    public void DefaultPeerTimeout_IsTheLongerOfTwoIntervalsAnd45Minutes(int interval, int expected) =>
+        Assert.Equal(TimeSpan.FromSeconds(expected), new TrackerServerOptions { Interval = TimeSpan.FromSeconds(interval) }.EffectivePeerTimeout);
+
+    [Fact]
+    public void Announce_IntervalOf5s_AClientThatAnnouncesEvery300s_StaysListedBetweenItsAnnounces()
+    {
+        // libtorrent (and qBittorrent) never announce sooner than their min_announce_interval of 300 s, whatever
+        // interval the tracker sends: with two intervals of 5 s and no floor, the peer was gone 10 s after each announce.
+        var options = new TrackerServerOptions { Interval = TimeSpan.FromSeconds(5) };
+        var time = new ManualTime();
+        var swarm = new TrackedSwarm(options.EffectivePeerTimeout, time);
+        var announced = time.Now;
+        swarm.Announce(BinaryHash, Peer('a'), Here, 0, AnnounceEvent.Started, 50);
+        foreach (var elapsed in (int[])[25, 299, 300])
+        {
+            time.Now = announced + TimeSpan.FromSeconds(elapsed);
+            Assert.Equal(1, swarm.Scrape(BinaryHash).Seeders);
+        }
+        swarm.Announce(BinaryHash, Peer('a'), Here, 0, AnnounceEvent.None, 50);   // its next announce, 300 s later
+        time.Now += TimeSpan.FromMinutes(45);
+        Assert.Equal(1, swarm.Scrape(BinaryHash).Seeders);
+        time.Now += TimeSpan.FromSeconds(1);                                      // then silent past the timeout: gone
+        Assert.Equal(0, swarm.Scrape(BinaryHash).Seeders);
     }
 }

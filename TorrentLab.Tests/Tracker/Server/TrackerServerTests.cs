@@ -106,9 +106,17 @@ public class TrackerServerTests
     }
 
     [Fact]
-    public async Task Scrape_WithoutInfoHash_ListsEveryTorrent()
+    public async Task Scrape_WithoutInfoHash_IsAFailureByDefault()
     {
         await using var server = await TrackerServer.StartAsync(new TrackerServerOptions { Port = 0 }, Ct);
+        await GetAsync(server, "/announce", Valid);
+        Assert.Equal("a scrape must name its torrents with info_hash: this tracker answers no full scrape", Failure(await GetAsync(server, "/scrape", "")));
+    }
+
+    [Fact]
+    public async Task Scrape_WithoutInfoHash_WithFullScrapeOn_ListsEveryTorrent()
+    {
+        await using var server = await TrackerServer.StartAsync(new TrackerServerOptions { Port = 0, FullScrape = true }, Ct);
         await GetAsync(server, "/announce", Valid);
         var files = Assert.IsType<BDictionary>((await GetAsync(server, "/scrape", ""))["files"]);
         var (key, stats) = Assert.Single(files.Entries);
