@@ -51,6 +51,8 @@ internal sealed partial class TorrentManager : IAsyncDisposable
             Lsd = _options.Lsd,
             DhtStatePath = TorrentClient.DhtStatePathIn(Downloads), // beside the ledgers: a restart needs no bootstrap node
             MaxConnections = _settings.MaxConnections!.Value,
+            DownloadLimit = GlobalDownloadLimit, // the session applies them; each torrent's own limit has them as parents
+            UploadLimit = GlobalUploadLimit,
             Log = _options.Log,
         };
         var session = TorrentClient.StartSession(_options.ConfigureSession?.Invoke(settings) ?? settings);

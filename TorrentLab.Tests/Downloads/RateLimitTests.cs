@@ -227,4 +227,31 @@ public class RateLimitTests
         await cancel.CancelAsync();
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => wait);
     }
+
+    [Fact]
+    public void Beneath_TakesFromTheTorrentsLimitAndTheSessionsAndGivesBackWhatTheSessionRefused()
+    {
+        var clock = new ManualClock();
+        var session = new RateLimit(1 << 20, clock: clock);       // a burst of 16 blocks
+        var torrent = new RateLimit(2 << 20, clock: clock);       // a burst of 32 blocks, made without the session
+        var both = RateLimit.Beneath(torrent, session);
+        Assert.True(both.IsLimited);
+        Assert.True(both.Reaches(session));
+        Assert.Equal(16, both.TryTake(100, Block));               // the session's bucket is the smaller
+        Assert.Equal(0, session.TryTake(1, Block));
+        Assert.Equal(16, torrent.TryTake(100, Block));            // the torrent got its 16 refused blocks back
+    }
+
+    [Fact]
+    public void Beneath_SessionUnlimitedNow_FollowsARateSetLater()
+    {
+        var clock = new ManualClock();
+        var session = new RateLimit(0, clock: clock);
+        var both = RateLimit.Beneath(new RateLimit(0, clock: clock), session);
+        Assert.False(both.IsLimited);
+        session.BytesPerSecond = 1 << 20;
+        Assert.True(both.IsLimited);
+        Assert.Equal(16, both.TryTake(100, Block));
+        Assert.True(both.Delay > TimeSpan.Zero);
+    }
 }

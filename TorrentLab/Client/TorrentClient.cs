@@ -90,6 +90,20 @@ public static partial class TorrentClient
         return await RunPrepared(session, start, options, progress, ct).ConfigureAwait(false);
     }
 
+    /// <summary>Downloads what <see cref="OpenAsync(Session?, string, DownloadOptions, string?, CancellationToken)"/>
+    /// opened, with what its source named: a magnet link's <c>x.pe</c> peers are dialled beside
+    /// <see cref="DownloadOptions.ExtraPeers"/>, and its <c>so</c> selection (BEP 53) is the file priorities unless
+    /// <see cref="DownloadOptions.FilePriorities"/> is set. With a null session, in a session of its own.</summary>
+    /// <exception cref="DownloadFailedException">No peer could deliver the missing pieces.</exception>
+    /// <exception cref="OperationCanceledException">Cancelled; the resume ledger was saved first.</exception>
+    public static Task<DownloadResult> DownloadAsync(Session? session, OpenedTorrent opened, DownloadOptions options,
+        IProgress<DownloadProgress>? progress = null, CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(opened);
+        ArgumentNullException.ThrowIfNull(options);
+        return DownloadAsync(session, opened.Torrent, opened.WithPeersAndSelection(options), progress, ct);
+    }
+
     /// <summary>Starts <paramref name="torrent"/> in <paramref name="session"/> as a run to stop later, rather than a
     /// task to await: progress and the end go to <paramref name="observer"/>. A torrent that has everything it wants
     /// and seeds without a ratio or time limit becomes a record of the session: no task, frame or cancellation waits
@@ -111,10 +125,19 @@ public static partial class TorrentClient
             throw new ArgumentException("seeding needs the swarm engine; the single-peer reference path only downloads");
         if (options.Transport == PeerTransport.Utp && EngineFor(options) == DownloadEngine.Reference)
             throw new ArgumentException("--transport utp needs the swarm engine; the single-peer reference path (--max-peers 1) speaks TCP only");
+        if (EngineFor(options) == DownloadEngine.Reference && RateLimited(session, options))
+            throw new ArgumentException("a rate limit needs the swarm engine; the single-peer reference path (MaxPeers = 1) takes none");
         return session is null || EngineFor(options) == DownloadEngine.Reference
             ? DownloadStart.PrepareAsync(torrent, options, ct)
             : DownloadStart.PrepareAsync(torrent, options, ct, check => session.CheckInTurnAsync(check, ct));
     }
+
+    /// <summary>True when a limit applies to the download: its own, or its session's (the one given, else the one it
+    /// would make from <see cref="DownloadOptions.Session"/>).</summary>
+    private static bool RateLimited(Session? session, DownloadOptions options) =>
+        options.DownloadLimit is { IsLimited: true } || options.UploadLimit is { IsLimited: true }
+        || (session?.DownloadLimit ?? options.Session.DownloadLimit) is { IsLimited: true }
+        || (session?.UploadLimit ?? options.Session.UploadLimit) is { IsLimited: true };
 
     /// <summary>Runs a prepared download in the engine <see cref="DownloadOptions.Engine"/> names.</summary>
     internal static Task<DownloadResult> RunPrepared(Session? session, DownloadStart start, DownloadOptions options,

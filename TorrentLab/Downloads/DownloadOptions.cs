@@ -16,7 +16,22 @@ namespace TorrentLab.Downloads;
 public sealed record DownloadOptions
 {
     /// <summary>The settings of the session a download makes for itself (not used when the torrent joins a session).</summary>
-    public SessionSettings Session { get; init; } = new();
+    public SessionSettings Session
+    {
+        get => _session;
+        init
+        {
+            ArgumentNullException.ThrowIfNull(value);
+            _session = value;
+            SessionSet = true;
+        }
+    }
+
+    private readonly SessionSettings _session = new();
+
+    /// <summary>True when <see cref="Session"/> or one of its shortcuts was set: a torrent joining a session refuses
+    /// them rather than ignore them.</summary>
+    internal bool SessionSet { get; private init; }
 
     /// <summary>The folder files are written below (the torrent's name is the file or top folder inside it).</summary>
     public required string OutputDirectory { get; init; }
@@ -137,7 +152,8 @@ public sealed record DownloadOptions
     /// <summary>A peer that unchoked us but sent no block for this long is snubbing us: its requests go to others.</summary>
     public TimeSpan SnubTimeout { get; init; } = TimeSpan.FromSeconds(60);
 
-    /// <summary>Peers we upload to at once (BEP 3: four): the best by rate, plus one optimistic unchoke.</summary>
+    /// <summary>This torrent's cap on peers it uploads to at once (BEP 3: four): the best by rate, plus one optimistic
+    /// unchoke. In a session it gets at most this many of the session's <see cref="SessionSettings.UploadSlots"/>.</summary>
     public int UploadSlots { get; init; } = 4;
 
     /// <summary>Keep seeding after the download completes (until <see cref="SeedRatio"/>, <see cref="SeedTime"/> or cancel).</summary>
@@ -155,8 +171,9 @@ public sealed record DownloadOptions
     /// <summary>Stop seeding after this long; null for no limit.</summary>
     public TimeSpan? SeedTime { get; init; }
 
-    /// <summary>Caps the payload we download (<c>--max-download-rate</c>): block requests wait for its tokens. Null is
-    /// unlimited. One object may be shared (a client's global limit) and its rate changed while the download runs.</summary>
+    /// <summary>Caps the payload this torrent downloads (<c>--max-download-rate</c>): block requests wait for its tokens
+    /// and then for the session's (<see cref="SessionSettings.DownloadLimit"/>). Null: the session's limit only. Its
+    /// rate may change while the download runs. Refused with the single-peer reference path, which takes no limit.</summary>
     public RateLimit? DownloadLimit { get; init; }
 
     /// <summary>Caps the payload we upload (<c>--max-upload-rate</c>): sending a block waits for its tokens. Null is

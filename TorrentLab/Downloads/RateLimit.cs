@@ -32,6 +32,7 @@ public sealed class RateLimit
     private double _tokens;
     private long _stamp;
     private bool _owed; // a take was refused and none granted since: tokens earned meanwhile are kept for it
+    private RateLimit? _also; // a second bucket above this one (a session's limit over a torrent's chain): Beneath
 
     /// <summary>A bucket of <paramref name="bytesPerSecond"/> (0: unlimited) under <paramref name="parent"/>, if any.</summary>
     public RateLimit(long bytesPerSecond = 0, RateLimit? parent = null, TimeProvider? clock = null)
@@ -67,7 +68,15 @@ public sealed class RateLimit
     }
 
     /// <summary>True when this bucket or one above it has a rate.</summary>
-    public bool IsLimited => BytesPerSecond > 0 || Parent is { IsLimited: true };
+    public bool IsLimited => BytesPerSecond > 0 || Parent is { IsLimited: true } || _also is { IsLimited: true };
+
+    /// <summary>A bucket that takes from <paramref name="own"/>'s chain and then from <paramref name="above"/>: how a
+    /// session puts its global limit over a torrent limit made without it as a parent (both are kept live).</summary>
+    internal static RateLimit Beneath(RateLimit own, RateLimit above) => new(0, own) { _also = above };
+
+    /// <summary>True when <paramref name="limit"/> is this bucket or one above it.</summary>
+    internal bool Reaches(RateLimit limit) =>
+        ReferenceEquals(this, limit) || Parent?.Reaches(limit) == true || _also?.Reaches(limit) == true;
 
     /// <summary>Takes tokens for up to <paramref name="count"/> chunks of <paramref name="chunkBytes"/> each from this
     /// bucket and every parent; returns how many chunks may go now (0 when a bucket is empty).</summary>
@@ -76,10 +85,22 @@ public sealed class RateLimit
         ArgumentOutOfRangeException.ThrowIfNegative(count);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(chunkBytes);
         var granted = TakeOwn(count, chunkBytes);
-        if (granted == 0 || Parent is null) return granted;
-        var above = Parent.TryTake(granted, chunkBytes);
-        if (above < granted) RefundOwn((long)(granted - above) * chunkBytes);
-        return above;
+        if (granted == 0) return 0;
+        if (Parent is not null)
+        {
+            var above = Parent.TryTake(granted, chunkBytes);
+            if (above < granted) RefundOwn((long)(granted - above) * chunkBytes);
+            granted = above;
+        }
+        if (granted == 0 || _also is null) return granted;
+        var also = _also.TryTake(granted, chunkBytes);
+        if (also < granted)
+        {
+            var back = (long)(granted - also) * chunkBytes;
+            RefundOwn(back);
+            Parent?.Refund(back);
+        }
+        return also;
     }
 
     /// <summary>Gives back tokens taken for chunks that were not used after all (here and in every parent).</summary>
@@ -88,6 +109,7 @@ public sealed class RateLimit
         if (bytes <= 0) return;
         RefundOwn(bytes);
         Parent?.Refund(bytes);
+        _also?.Refund(bytes);
     }
 
     /// <summary>How long until a take may be granted: zero when one would be now.</summary>
@@ -105,7 +127,9 @@ public sealed class RateLimit
                 }
             }
             var above = Parent?.Delay ?? TimeSpan.Zero;
-            return own > above ? own : above;
+            var also = _also?.Delay ?? TimeSpan.Zero;
+            var most = own > above ? own : above;
+            return most > also ? most : also;
         }
     }
 

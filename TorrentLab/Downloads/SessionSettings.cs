@@ -60,17 +60,20 @@ public sealed record SessionSettings
     public int MaxConnections { get; init; } = 500;
 
     /// <summary>Peers we upload to at once across all torrents (libtorrent's <c>unchoke_slots_limit</c>): each torrent
-    /// with interested peers gets a fair share, never less than BEP 3's one regular and one optimistic slot.</summary>
+    /// with interested peers gets a fair share, never less than BEP 3's one regular and one optimistic slot, and never
+    /// more than its own cap (<see cref="DownloadOptions.UploadSlots"/>).</summary>
     public int UploadSlots { get; init; } = 8;
 
     /// <summary>File handles kept open at once across all torrents (libtorrent's <c>file_pool_size</c>); a file beyond
     /// them is opened for each read or write. A seeding torrent with no peers holds none.</summary>
     public int MaxOpenFiles { get; init; } = 256;
 
-    /// <summary>The global download limit every torrent's own limit sits under; null for none.</summary>
+    /// <summary>The global download limit every torrent of the session takes its tokens from, under its own limit; null:
+    /// an unlimited one the session makes (<see cref="Swarm.Session.DownloadLimit"/>, whose rate may be set later).
+    /// The single-peer reference path takes no limit: a download with <c>MaxPeers = 1</c> under one is refused.</summary>
     public RateLimit? DownloadLimit { get; init; }
 
-    /// <summary>The global upload limit every torrent's own limit sits under; null for none.</summary>
+    /// <summary>The global upload limit every torrent of the session takes its tokens from, as <see cref="DownloadLimit"/>.</summary>
     public RateLimit? UploadLimit { get; init; }
 
     /// <summary>Time limits for connecting, handshaking and waiting on a silent peer.</summary>

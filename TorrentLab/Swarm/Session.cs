@@ -41,6 +41,8 @@ public sealed partial class Session : IAsyncDisposable
         var slots = Math.Max(2, Cores);
         WorkSlots = new SemaphoreSlim(slots, slots);
         OpenFiles = new OpenFileBudget(settings.MaxOpenFiles);
+        DownloadLimit = settings.DownloadLimit ?? new RateLimit(0, clock: settings.Time);
+        UploadLimit = settings.UploadLimit ?? new RateLimit(0, clock: settings.Time);
     }
 
     /// <summary>Binds the peer port (TCP and UDP), starts accepting and, unless off, the DHT node.</summary>
@@ -71,6 +73,18 @@ public sealed partial class Session : IAsyncDisposable
 
     /// <summary>Our peer id, the same for every torrent.</summary>
     public PeerId PeerId => Settings.PeerId;
+
+    /// <summary>The global download limit over every torrent of the session (<see cref="SessionSettings.DownloadLimit"/>,
+    /// else an unlimited one); set its <see cref="RateLimit.BytesPerSecond"/> to change it while torrents run.</summary>
+    public RateLimit DownloadLimit { get; }
+
+    /// <summary>The global upload limit over every torrent of the session, as <see cref="DownloadLimit"/>.</summary>
+    public RateLimit UploadLimit { get; }
+
+    /// <summary>The limit a torrent of the session takes its tokens from: its own limit (<paramref name="own"/>, with
+    /// whatever parents it has) and then <paramref name="global"/>, so every torrent sits under the session's cap.</summary>
+    internal static RateLimit LimitUnder(RateLimit? own, RateLimit global) =>
+        own is null ? global : own.Reaches(global) ? own : RateLimit.Beneath(own, global);
 
     /// <summary>Torrents attached now.</summary>
     public int TorrentCount => _swarms.SwarmCount;

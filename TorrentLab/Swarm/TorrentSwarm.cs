@@ -62,6 +62,8 @@ internal sealed partial class TorrentSwarm : ISwarmHost, ISessionTorrent, IAsync
         Torrent = torrent;
         _options = options;
         _log = options.Log;
+        DownloadLimit = Session.LimitUnder(options.DownloadLimit, session.DownloadLimit);
+        UploadLimit = Session.LimitUnder(options.UploadLimit, session.UploadLimit);
         _book = new PeerBook(session.Settings.PeerScope);
         Storage = storage;
         Downloading = downloading && !_selection.IsDoneIn(have);
@@ -119,8 +121,9 @@ internal sealed partial class TorrentSwarm : ISwarmHost, ISessionTorrent, IAsync
     /// <summary>We still want pieces (false for a pure seeder, and once everything is written).</summary>
     public bool Downloading { get; private set; }
 
-    public RateLimit? DownloadLimit => _options.DownloadLimit;
-    public RateLimit? UploadLimit => _options.UploadLimit;
+    /// <summary>The torrent's own limits under the session's global ones (<see cref="Session.LimitUnder"/>).</summary>
+    public RateLimit? DownloadLimit { get; }
+    public RateLimit? UploadLimit { get; }
 
     /// <summary>The session's peer port, which this torrent announces.</summary>
     public int Port => _session.Port;

@@ -1,5 +1,5 @@
-// TorrentLab's public API in one small program: open a .torrent file or a magnet link, download it in a session,
-// show progress, check what is on disk, print the result. Usage:
+// TorrentLab's public API in one small program: a session, a .torrent file or a magnet link added to it, its alerts
+// read until it completes, what is on disk checked, the result printed. Usage:
 //
 //   dotnet run --project samples/TorrentLab.Sample -- <file.torrent | magnet:...> <folder> [--no-dht] [--peer HOST:PORT]...
 //
@@ -26,40 +26,46 @@ if (positional.Count != 2)
 var (source, folder) = (positional[0], Path.GetFullPath(positional[1]));
 
 using var stop = new CancellationTokenSource();
-Console.CancelKeyPress += (_, e) => { e.Cancel = true; stop.Cancel(); }; // Ctrl-C: the resume ledger is saved first
-
-// What one torrent's download needs: the folder, and the peer sources. The session's settings (port, DHT) ride along.
-var options = new DownloadOptions
-{
-    OutputDirectory = folder,
-    ListenPort = 0,                              // any free port (a real client keeps one: 6881 is the default)
-    Dht = dht,                                   // the Mainline DHT as one more peer source (public routers by default)
-    ExtraPeers = peers,                          // peers to dial beside those the trackers give
-    StallTimeout = TimeSpan.FromSeconds(60),     // give up after a minute without data (the default waits forever)
-};
+Console.CancelKeyPress += (_, e) => { e.Cancel = true; stop.Cancel(); }; // Ctrl-C: the session pauses its torrents, ledgers saved
 
 try
 {
-    // 1. Open: a .torrent is parsed; a magnet link's metadata is fetched from peers and checked against its info hash.
-    var opened = await TorrentClient.OpenAsync(source, options, ct: stop.Token);
-    var torrent = opened.Torrent;
+    // 1. A session: one peer port (TCP and uTP) and one DHT node, shared by every torrent added to it.
+    await using var session = TorrentSession.Start(new SessionSettings
+    {
+        ListenPort = 0,   // any free port (a real client keeps one: 6881 is the default)
+        Dht = dht,        // the Mainline DHT as one more peer source (public routers by default)
+    });
+    Console.WriteLine($"session: listening on port {session.Session.Port}");
+
+    // 2. Add the torrent: a .torrent is parsed; a magnet link's metadata is fetched from peers and checked against its
+    //    info hash, and its own peers (x.pe) and file selection (so=) are kept for the download.
+    var handle = await session.AddAsync(source, new DownloadOptions
+    {
+        OutputDirectory = folder,
+        ExtraPeers = peers,                          // peers to dial beside those the trackers give
+        StallTimeout = TimeSpan.FromSeconds(60),     // give up after a minute without data (the default waits forever)
+    }, stop.Token);
+    var torrent = handle.Torrent;
     Console.WriteLine($"torrent: {torrent.Name}, {torrent.TotalLength} bytes in {torrent.Files.Count} file(s), {torrent.PieceCount} pieces, info hash {torrent.InfoHash.Hex}");
 
-    // 2. A session: one peer port (TCP and uTP) and one DHT node, shared by every torrent added to it.
-    await using var session = TorrentClient.StartSession(options.Session);
-    Console.WriteLine($"session: listening on port {session.Port}");
-
-    // 3. Download, with progress a few times a second (on stderr, so stdout holds the result).
-    var progress = new Progress<DownloadProgress>(p =>
-        Console.Error.WriteLine($"  {p.PiecesDone}/{p.PieceCount} pieces, {p.ConnectedPeers} peers, {p.DownloadRate / 1024:0} KiB/s"));
-    var result = await TorrentClient.DownloadAsync(session, torrent, options with { ExtraPeers = [.. peers, .. opened.Peers] },
-        progress, stop.Token);
-    Console.WriteLine($"downloaded: {result.Downloaded} bytes in {result.Elapsed.TotalSeconds:0.00} s from {result.PeersUsed.Count} peer(s); " +
-                      $"{result.PiecesFromResume} piece(s) were on disk already");
-    foreach (var bad in result.BadPeers) Console.WriteLine($"dropped: {bad}");
+    // 3. What happens, in order, until it completes or fails (progress on stderr, so stdout holds the result).
+    try
+    {
+        await foreach (var alert in session.Alerts.ReadAllAsync(stop.Token))
+        {
+            if (alert.Kind == TorrentAlertKind.PieceFinished && handle.Progress is { } p)
+                Console.Error.WriteLine($"  {p.PiecesDone}/{p.PieceCount} pieces, {p.ConnectedPeers} peers, {p.DownloadRate / 1024:0} KiB/s");
+            else if (alert.Kind == TorrentAlertKind.PeerBanned) Console.WriteLine($"dropped: {alert.Message}");
+            else if (alert.Kind == TorrentAlertKind.StateChanged && alert.State is TorrentState.Completed or TorrentState.Failed) break;
+        }
+    }
+    catch (OperationCanceledException) { Console.Error.WriteLine("stopped"); }
+    if (handle.Error is TorrentLabException failed) throw failed;
+    Console.WriteLine($"{handle.State}: {handle.PiecesDone}/{torrent.PieceCount} pieces");
 
     // 4. Check what is on disk against the piece hashes (the download did as it went; this is what `verify` does).
-    var report = await TorrentClient.VerifyAsync(torrent, folder, writeLedger: false, stop.Token);
+    var report = await TorrentClient.VerifyAsync(torrent, folder, writeLedger: false, CancellationToken.None);
     Console.WriteLine($"verified: {report.Have.Count}/{torrent.PieceCount} pieces in {folder}");
     return report.IsComplete ? 0 : 1;
 }

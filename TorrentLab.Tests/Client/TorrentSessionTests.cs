@@ -1,0 +1,277 @@
+using System.Collections.Concurrent;
+using System.Net;
+using TorrentLab.Client;
+using TorrentLab.Downloads;
+using TorrentLab.Pieces;
+using TorrentLab.Swarm;
+using TorrentLab.Tests.Infrastructure;
+
+namespace TorrentLab.Tests.Client;
+
+/// <summary>A session that owns its torrents and a handle per torrent (<c>Client/TorrentSession.cs</c>,
+/// <c>Client/TorrentHandle*.cs</c>), against seeders of our own on loopback: a magnet link's peers and selection kept,
+/// pause and resume, live file priorities, a move and a recheck of a running torrent, and the alerts of each.</summary>
+[Trait("Tier", "Slow")]
+public class TorrentSessionTests
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(90);
+
+    internal static SessionSettings Loopback(RateLimit? download = null) => new()
+    {
+        ListenPort = 0,
+        BindAddresses = [IPAddress.Loopback],
+        Transport = PeerTransport.Tcp,
+        Dht = false,
+        ConnectTimeout = TimeSpan.FromSeconds(5),
+        HandshakeTimeout = TimeSpan.FromSeconds(5),
+        DownloadLimit = download,
+    };
+
+    private static TestTorrents.Built ThreeFiles(int seed) =>
+        TestTorrents.MultiFile([("a.bin", 300_000), ("b.bin", 400_000), ("c.bin", 300_000)], pieceLength: 32 * 1024, name: "three", announce: null, seed: seed);
+
+    /// <summary>Seeds <paramref name="built"/> from a session of its own on loopback (serving its metadata too, BEP 9).</summary>
+    internal static async Task<Seeder> SeedAsync(TestTorrents.Built built, string data)
+    {
+        built.WritePayload(data);
+        return await TorrentClient.SeedAsync(built.Torrent, new DownloadOptions { OutputDirectory = data, Session = Loopback() },
+            allowPartial: false, Ct);
+    }
+
+    private static async Task WaitForAsync(TorrentHandle handle, Func<TorrentHandle, bool> condition, string what) =>
+        Assert.True(await CountingTimeProvider.EventuallyAsync(() => condition(handle), Patience), $"{what}: {handle} ({handle.Error})");
+
+    private static void AssertFiles(TestTorrents.Built built, string folder, params int[] files)
+    {
+        foreach (var i in files) Assert.Equal(built.Files[i].Data, File.ReadAllBytes(Path.Combine(folder, built.Files[i].Path)));
+    }
+
+    /// <summary>Every alert read so far, collected by a reader of the session's stream.</summary>
+    private sealed class AlertLog : IAsyncDisposable
+    {
+        private readonly CancellationTokenSource _stop = new();
+        private readonly Task _reader;
+
+        public AlertLog(TorrentSession session) => _reader = Task.Run(async () =>
+        {
+            try { await foreach (var alert in session.Alerts.ReadAllAsync(_stop.Token)) All.Enqueue(alert); }
+            catch (OperationCanceledException) { }
+        });
+
+        public ConcurrentQueue<TorrentAlert> All { get; } = new();
+
+        public bool Has(TorrentAlertKind kind, Func<TorrentAlert, bool>? also = null) => All.Any(a => a.Kind == kind && (also?.Invoke(a) ?? true));
+
+        public async ValueTask DisposeAsync()
+        {
+            await _stop.CancelAsync();
+            await _reader;
+            _stop.Dispose();
+        }
+    }
+
+    [Fact]
+    public async Task AddAsync_MagnetWithOnlyAnXPePeerAndASelection_DownloadsTheSelectedFileFromThatPeer()
+    {
+        using var folder = new TempFolder();
+        var built = ThreeFiles(seed: 61);
+        await using var seeder = await SeedAsync(built, folder.Combine("seed"));
+        await using var session = TorrentSession.Start(Loopback());
+        await using var alerts = new AlertLog(session);
+        // No tracker, no DHT: the link's one peer gives the metadata and then the data; so=1 selects the second file.
+        var magnet = $"magnet:?xt=urn:btih:{built.Torrent.InfoHash.Hex}&x.pe=127.0.0.1:{seeder.Port}&so=1";
+
+        var handle = await session.AddAsync(magnet, new DownloadOptions { OutputDirectory = folder.Combine("out") }, Ct);
+        await WaitForAsync(handle, h => h.State == TorrentState.Completed, "never completed");
+
+        Assert.Same(handle, Assert.Single(session.Torrents));
+        Assert.Equal([FilePriority.Skip, FilePriority.Normal, FilePriority.Skip], handle.FilePriorities);
+        AssertFiles(built, folder.Combine("out"), 1);
+        Assert.True(await CountingTimeProvider.EventuallyAsync(() => alerts.Has(TorrentAlertKind.FileCompleted, a => a.Index == 1), Patience));
+        Assert.True(alerts.Has(TorrentAlertKind.MetadataReceived));
+        Assert.False(alerts.Has(TorrentAlertKind.FileCompleted, a => a.Index is 0 or 2)); // skipped files are not reported
+    }
+
+    [Fact]
+    public async Task DownloadAsync_OpenedMagnetWithOnlyAnXPePeer_DownloadsWithoutTheCallerCopyingItsPeers()
+    {
+        using var folder = new TempFolder();
+        var built = ThreeFiles(seed: 62);
+        await using var seeder = await SeedAsync(built, folder.Combine("seed"));
+        await using var session = Session.Start(Loopback());
+        var magnet = $"magnet:?xt=urn:btih:{built.Torrent.InfoHash.Hex}&x.pe=127.0.0.1:{seeder.Port}&so=0,2";
+        var options = new DownloadOptions { OutputDirectory = folder.Combine("out"), StallTimeout = TimeSpan.FromSeconds(30) };
+
+        var opened = await TorrentClient.OpenAsync(session, magnet, options, ct: Ct);
+        var result = await TorrentClient.DownloadAsync(session, opened, options, null, Ct).WaitAsync(Patience, Ct);
+
+        Assert.Contains(result.PeersUsed, p => p.Contains(seeder.Port.ToString(System.Globalization.CultureInfo.InvariantCulture), StringComparison.Ordinal));
+        AssertFiles(built, folder.Combine("out"), 0, 2);
+        var skipped = folder.Combine("out", "three", "b.bin"); // only the pieces it shares with the chosen files
+        Assert.False(File.Exists(skipped) && File.ReadAllBytes(skipped).SequenceEqual(built.Files[1].Data));
+    }
+
+    [Fact]
+    public async Task Handle_PausedMidwayAndResumed_LeavesTheSessionKeepsItsPiecesAndCompletes()
+    {
+        using var folder = new TempFolder();
+        var built = ThreeFiles(seed: 63);
+        await using var seeder = await SeedAsync(built, folder.Combine("seed"));
+        await using var session = TorrentSession.Start(Loopback());
+        var handle = session.Add(built.Torrent, new DownloadOptions
+        {
+            OutputDirectory = folder.Combine("out"), ExtraPeers = [new IPEndPoint(IPAddress.Loopback, seeder.Port)],
+            DownloadLimit = new RateLimit(128 * 1024), // about 8 s for the whole torrent: paused well before its end
+        });
+        await WaitForAsync(handle, h => h.PiecesDone > 0 && h.State == TorrentState.Downloading, "never downloading");
+
+        await handle.PauseAsync().WaitAsync(Patience, Ct);
+
+        Assert.Equal(TorrentState.Paused, handle.State);
+        Assert.Equal(0, session.Session.TorrentCount); // its peers left with it
+        var kept = handle.PiecesDone;
+        Assert.InRange(kept, 1, built.Torrent.PieceCount - 1);
+
+        handle.DownloadLimit.BytesPerSecond = 0; // live: unlimited from now on
+        await handle.ResumeAsync();
+        await WaitForAsync(handle, h => h.State == TorrentState.Completed, "never completed after resuming");
+        AssertFiles(built, folder.Combine("out"), 0, 1, 2);
+    }
+
+    [Fact]
+    public async Task Handle_FilePrioritiesChangedWhileDownloading_FetchesTheFileSkippedBefore()
+    {
+        using var folder = new TempFolder();
+        var built = ThreeFiles(seed: 64);
+        await using var seeder = await SeedAsync(built, folder.Combine("seed"));
+        await using var session = TorrentSession.Start(Loopback());
+        var handle = session.Add(built.Torrent, new DownloadOptions
+        {
+            OutputDirectory = folder.Combine("out"), ExtraPeers = [new IPEndPoint(IPAddress.Loopback, seeder.Port)],
+            FilePriorities = [FilePriority.Normal, FilePriority.Normal, FilePriority.Skip],
+            DownloadLimit = new RateLimit(128 * 1024),
+        });
+        await WaitForAsync(handle, h => h.State == TorrentState.Downloading, "never downloading");
+
+        await handle.SetFilePrioritiesAsync([FilePriority.Skip, FilePriority.High, FilePriority.Normal]).WaitAsync(Patience, Ct);
+        handle.DownloadLimit.BytesPerSecond = 0;
+
+        Assert.Equal([FilePriority.Skip, FilePriority.High, FilePriority.Normal], handle.FilePriorities);
+        await WaitForAsync(handle, h => h.State == TorrentState.Completed, "never completed");
+        AssertFiles(built, folder.Combine("out"), 1, 2);
+        await Assert.ThrowsAsync<ArgumentException>(() => handle.SetFilePrioritiesAsync([FilePriority.Normal])); // one per file
+    }
+
+    [Fact]
+    public async Task Handle_DataMovedWhileDownloading_CompletesInTheNewFolderAndLeavesNothingBehind()
+    {
+        using var folder = new TempFolder();
+        var built = ThreeFiles(seed: 65);
+        await using var seeder = await SeedAsync(built, folder.Combine("seed"));
+        await using var session = TorrentSession.Start(Loopback());
+        await using var alerts = new AlertLog(session);
+        var handle = session.Add(built.Torrent, new DownloadOptions
+        {
+            OutputDirectory = folder.Combine("old"), ExtraPeers = [new IPEndPoint(IPAddress.Loopback, seeder.Port)],
+            DownloadLimit = new RateLimit(128 * 1024),
+        });
+        await WaitForAsync(handle, h => h.PiecesDone > 0, "no piece yet");
+
+        await handle.MoveDataAsync(folder.Combine("new"), Ct).WaitAsync(Patience, Ct);
+        handle.DownloadLimit.BytesPerSecond = 0;
+
+        Assert.Equal(folder.Combine("new"), handle.SaveFolder);
+        await WaitForAsync(handle, h => h.State == TorrentState.Completed, "never completed after the move");
+        AssertFiles(built, folder.Combine("new"), 0, 1, 2);
+        Assert.False(Directory.Exists(folder.Combine("old", "three")));
+        Assert.True(alerts.Has(TorrentAlertKind.StateChanged, a => a.State == TorrentState.Moving));
+    }
+
+    [Fact]
+    public async Task Handle_RecheckWhileSeedingAfterAPieceWasDamaged_FetchesThatPieceAgain()
+    {
+        using var folder = new TempFolder();
+        var built = ThreeFiles(seed: 66);
+        await using var seeder = await SeedAsync(built, folder.Combine("seed"));
+        await using var session = TorrentSession.Start(Loopback());
+        await using var alerts = new AlertLog(session);
+        var handle = session.Add(built.Torrent, new DownloadOptions
+        {
+            OutputDirectory = folder.Combine("out"), ExtraPeers = [new IPEndPoint(IPAddress.Loopback, seeder.Port)], SeedAfterDownload = true,
+        });
+        await WaitForAsync(handle, h => h.State == TorrentState.Seeding && h.PiecesDone == built.Torrent.PieceCount, "never seeding");
+        var path = folder.Combine("out", "three", "a.bin");
+        await using (var file = new FileStream(path, FileMode.Open, FileAccess.Write)) { file.WriteByte(0xEE); file.WriteByte(0xEE); }
+        var before = alerts.All.Count(a => a.Kind == TorrentAlertKind.PieceFinished && a.Index == 0);
+
+        await handle.RecheckAsync(Ct).WaitAsync(Patience, Ct);
+
+        // The damaged piece was dropped by the check, fetched again, and the torrent seeds again.
+        await WaitForAsync(handle, h => h.State == TorrentState.Seeding && h.PiecesDone == built.Torrent.PieceCount, "never seeding again");
+        AssertFiles(built, folder.Combine("out"), 0, 1, 2);
+        Assert.True(alerts.All.Count(a => a.Kind == TorrentAlertKind.PieceFinished && a.Index == 0) > before, "piece 0 was not finished again");
+        Assert.True(alerts.Has(TorrentAlertKind.StateChanged, a => a.State == TorrentState.Checking));
+    }
+
+    [Fact]
+    public async Task AddAsync_SessionSettingsOnTheTorrent_AreRefusedRatherThanIgnored()
+    {
+        await using var session = TorrentSession.Start(Loopback());
+        var error = await Assert.ThrowsAsync<ArgumentException>(() =>
+            session.AddAsync("x.torrent", new DownloadOptions { OutputDirectory = "out", ListenPort = 7000 }, Ct));
+        Assert.Contains("session's settings", error.Message, StringComparison.Ordinal);
+        Assert.Empty(session.Torrents);
+    }
+
+    [Fact]
+    public async Task Add_TheSameTorrentTwice_IsRefused()
+    {
+        using var folder = new TempFolder();
+        var built = ThreeFiles(seed: 67);
+        await using var session = TorrentSession.Start(Loopback());
+        session.Add(built.Torrent, new DownloadOptions { OutputDirectory = folder.Path }, start: false);
+        Assert.Throws<InvalidOperationException>(() => session.Add(built.Torrent, new DownloadOptions { OutputDirectory = folder.Path }));
+        Assert.Single(session.Torrents);
+    }
+
+    [Fact]
+    public async Task Alerts_ScriptedDownload_ReportEveryKind()
+    {
+        using var folder = new TempFolder();
+        await using var tracker = await TorrentLab.Tracker.Server.TrackerServer.StartAsync(
+            new TorrentLab.Tracker.Server.TrackerServerOptions { Port = 0, Interval = TimeSpan.FromMinutes(30) }, Ct);
+        var good = TestTorrents.MultiFile([("a.bin", 100_000), ("b.bin", 60_000)], pieceLength: 16 * 1024, name: "good", announce: tracker.HttpAnnounceUrl, seed: 68);
+        var deadTracker = TestTorrents.SingleFile(length: 40_000, name: "dead.bin", announce: "http://127.0.0.1:1/announce", seed: 69);
+        var blocked = TestTorrents.SingleFile(length: 40_000, name: "blocked.bin", announce: null, seed: 70);
+        await using var seeder = await SeedAsync(good, folder.Combine("seed"));
+        // A peer that breaks the protocol (a bitfield of the wrong length) is banned.
+        await using var hostile = Reliability.HostilePeer.Start(good, s => s.SendAsync(Reliability.HostileSession.Frame(5, new byte[s.PieceCount / 8 + 5])));
+        Directory.CreateDirectory(folder.Combine("out", "blocked.bin")); // a folder where the file must go: a storage error
+        await using var session = TorrentSession.Start(Loopback());
+        await using var alerts = new AlertLog(session);
+
+        var magnet = $"magnet:?xt=urn:btih:{good.Torrent.InfoHash.Hex}&x.pe=127.0.0.1:{seeder.Port}&tr={Uri.EscapeDataString(tracker.HttpAnnounceUrl)}";
+        var handle = await session.AddAsync(magnet, new DownloadOptions { OutputDirectory = folder.Combine("out"), ExtraPeers = [hostile.EndPoint] }, Ct);
+        var dead = session.Add(deadTracker.Torrent, new DownloadOptions { OutputDirectory = folder.Combine("out") });
+        var failing = session.Add(blocked.Torrent, new DownloadOptions { OutputDirectory = folder.Combine("out") });
+
+        await WaitForAsync(handle, h => h.State == TorrentState.Completed, "never completed");
+        await WaitForAsync(failing, h => h.State == TorrentState.Failed, "never failed");
+        bool Heard(TorrentAlertKind kind, TorrentHandle of, Func<TorrentAlert, bool>? also = null) => alerts.Has(kind, a => a.Torrent == of && (also?.Invoke(a) ?? true));
+        Assert.True(await CountingTimeProvider.EventuallyAsync(() => Heard(TorrentAlertKind.TrackerFailed, dead) && Heard(TorrentAlertKind.TrackerAnswered, handle)
+            && Heard(TorrentAlertKind.PeerBanned, handle) && Heard(TorrentAlertKind.FileCompleted, handle, a => a.Index == 1), Patience),
+            string.Join("\n", alerts.All.Where(a => a.Kind != TorrentAlertKind.PieceFinished)));
+
+        Assert.True(Heard(TorrentAlertKind.MetadataReceived, handle));
+        Assert.True(Heard(TorrentAlertKind.StateChanged, handle, a => a.State == TorrentState.Downloading));
+        Assert.True(Heard(TorrentAlertKind.StateChanged, handle, a => a.State == TorrentState.Completed));
+        Assert.Equal(Enumerable.Range(0, good.Torrent.PieceCount),
+            alerts.All.Where(a => a.Torrent == handle && a.Kind == TorrentAlertKind.PieceFinished).Select(a => a.Index!.Value).Order());
+        Assert.True(Heard(TorrentAlertKind.FileCompleted, handle, a => a.Index == 0));
+        Assert.Contains(hostile.EndPoint.ToString(), alerts.All.First(a => a.Kind == TorrentAlertKind.PeerBanned).Message, StringComparison.Ordinal);
+        Assert.True(Heard(TorrentAlertKind.StorageError, failing, a => a.Error is TorrentLab.Storage.StorageException));
+        Assert.True(Heard(TorrentAlertKind.StateChanged, failing, a => a.State == TorrentState.Failed));
+        Assert.Equal([handle, dead, failing], session.Torrents);
+    }
+}

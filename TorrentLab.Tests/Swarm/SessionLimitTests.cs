@@ -1,0 +1,90 @@
+using System.Net;
+using TorrentLab.Client;
+using TorrentLab.Downloads;
+using TorrentLab.Lab;
+using TorrentLab.Swarm;
+using TorrentLab.Tests.Infrastructure;
+
+namespace TorrentLab.Tests.Swarm;
+
+/// <summary>The session's global limits (<see cref="SessionSettings.DownloadLimit"/>, <see cref="Session.DownloadLimit"/>)
+/// over every torrent of the session, on a clock of the test's own: two torrents together never take more than the
+/// session's bucket earned, whatever their own limits.</summary>
+[Trait("Tier", "Slow")]
+public class SessionLimitTests
+{
+    private const int Block = 16 * 1024, Rate = 128 * 1024, Size = 512 * 1024;
+    private static readonly TimeSpan Step = TimeSpan.FromMilliseconds(250); // two blocks' worth at the rate
+
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    private static SessionSettings Loopback(RateLimit? down) => new()
+    {
+        ListenPort = 0,
+        BindAddresses = [IPAddress.Loopback],
+        Transport = PeerTransport.Tcp,
+        Dht = false,
+        DownloadLimit = down,
+    };
+
+    public static TheoryData<string> TorrentLimits => new() { "none", "own unlimited", "own above the session's" };
+
+    [Theory]
+    [MemberData(nameof(TorrentLimits))]
+    public async Task DownloadAsync_TwoTorrentsUnderASessionCap_TakeTogetherWhatTheSessionsBucketEarnsAndNoMore(string torrentLimit)
+    {
+        var clock = new ManualClock();
+        var cap = new RateLimit(Rate, clock: clock);
+        RateLimit? Own() => torrentLimit switch
+        {
+            "own unlimited" => new RateLimit(0, clock: clock),
+            "own above the session's" => new RateLimit(4 * Rate, clock: clock), // made without the session as a parent
+            _ => null,
+        };
+        var a = TestTorrents.SingleFile(length: Size, pieceLength: 64 * 1024, name: "a.bin", announce: null, seed: 51);
+        var b = TestTorrents.SingleFile(length: Size, pieceLength: 64 * 1024, name: "b.bin", announce: null, seed: 52);
+        await using var seedA = SyntheticPeer.Start(SyntheticPeerOptions.ForTorrent(a.Torrent, a.Payload));
+        await using var seedB = SyntheticPeer.Start(SyntheticPeerOptions.ForTorrent(b.Torrent, b.Payload));
+        using var folder = new TempFolder();
+        await using var session = Session.Start(Loopback(cap));
+        Assert.Same(cap, session.DownloadLimit);
+        var runA = TorrentClient.DownloadAsync(session, a.Torrent,
+            new DownloadOptions { OutputDirectory = folder.Path, ExtraPeers = [seedA.EndPoint], DownloadLimit = Own() }, null, Ct);
+        var runB = TorrentClient.DownloadAsync(session, b.Torrent,
+            new DownloadOptions { OutputDirectory = folder.Path, ExtraPeers = [seedB.EndPoint], DownloadLimit = Own() }, null, Ct);
+
+        long Sent() => seedA.BytesUploaded + seedB.BytesUploaded;
+        var advanced = TimeSpan.Zero;
+        for (var steps = 0; Sent() < 2 * Size; steps++)
+        {
+            Assert.True(steps < 400, $"stuck at {Sent()} bytes"); // 2 * 512 KiB at two blocks a step: 32 steps and the first burst
+            // The session's bucket starts with a quarter second (two blocks) and earns two blocks a step; both
+            // torrents draw on it, so together they get what it earned, and one block of debt beyond it at most.
+            long earned = Block * 2 + (long)(Rate * advanced.TotalSeconds);
+            var wanted = Math.Min(2 * Size, earned);
+            for (var i = 0; i < 400 && Sent() < wanted && !(runA.IsCompleted && runB.IsCompleted); i++) await Task.Delay(25, Ct);
+            Assert.InRange(Sent(), Math.Min(wanted, 2L * Size), earned + Block);
+            if (Sent() >= 2 * Size) break;
+            clock.Advance(Step);
+            advanced += Step;
+        }
+        await Task.WhenAll(runA, runB).WaitAsync(TimeSpan.FromSeconds(60), Ct);
+        // Over the whole download, the bytes per second of the clock: within 10 % of the cap (the first burst aside).
+        var rate = (2.0 * Size - 2 * Block) / advanced.TotalSeconds;
+        Assert.InRange(rate, 0.9 * Rate, 1.1 * Rate);
+        Assert.Equal(a.Payload, File.ReadAllBytes(folder.Combine("a.bin")));
+        Assert.Equal(b.Payload, File.ReadAllBytes(folder.Combine("b.bin")));
+    }
+
+    [Fact]
+    public async Task Start_WithoutLimits_HasUnlimitedOnesToSetWhileItRuns()
+    {
+        var settings = Loopback(null);
+        await using var session = Session.Start(settings);
+        Assert.False(session.DownloadLimit.IsLimited);
+        Assert.False(session.UploadLimit.IsLimited);
+        session.UploadLimit.BytesPerSecond = 1000;
+        Assert.True(Session.LimitUnder(null, session.UploadLimit).IsLimited);
+        Assert.True(Session.LimitUnder(new RateLimit(), session.UploadLimit).IsLimited); // a torrent's own limit sits under it
+    }
+}

@@ -1,0 +1,118 @@
+using TorrentLab.Downloads;
+using TorrentLab.Storage;
+using TorrentLab.Wire;
+
+namespace TorrentLab.Client;
+
+/// <summary>What the torrent's run reports, turned into its state and the session's alerts.</summary>
+public sealed partial class TorrentHandle
+{
+    /// <summary>Hears one run of the torrent (kept apart so that the handle's own surface stays the handle's).</summary>
+    private sealed class RunObserver(TorrentHandle handle, TaskCompletionSource ended) : ITorrentRunObserver
+    {
+        public void Report(DownloadProgress value) => handle.OnProgress(value);
+
+        public void Ended(TorrentRunEnd end)
+        {
+            try { handle.OnEnded(end); }
+            finally { ended.TrySetResult(); }
+        }
+    }
+
+    private void OnProgress(DownloadProgress p)
+    {
+        lock (_lock)
+        {
+            if (_run is null) return;
+            _progress = p;
+            if (p.Pieces is { } pieces && pieces.Count == Torrent.PieceCount) Verified(pieces.Verified());
+            var done = p.PieceCount > 0 && p.PiecesDone == p.PieceCount;
+            SetState(done && _options.SeedAfterDownload ? TorrentState.Seeding : TorrentState.Downloading);
+        }
+    }
+
+    private void OnEnded(TorrentRunEnd end)
+    {
+        lock (_lock)
+        {
+            var paused = _pausing || end.Stopped;
+            _pausing = false;
+            _run = null;
+            _progress = null;
+            if (end.Result is not null)
+            {
+                // Every wanted piece is verified: those not reported yet are finished now.
+                var selection = Pieces.PieceSelection.For(Torrent, _options.FilePriorities);
+                var all = new Bitfield(Torrent.PieceCount);
+                foreach (var i in _verified.SetIndexes()) all.Set(i);
+                for (var i = 0; i < Torrent.PieceCount; i++) if (selection.IsWanted(i)) all.Set(i);
+                Verified(all);
+            }
+            if (end.Error is { } error)
+            {
+                _error = error;
+                if (error is StorageException or IOException or UnauthorizedAccessException)
+                    _session.Report(new TorrentAlert(TorrentAlertKind.StorageError, this) { Error = error });
+                SetState(TorrentState.Failed);
+            }
+            else if (paused) SetState(TorrentState.Paused);
+            else if (end.Result is not null)
+            {
+                SetState(TorrentState.Completed);
+                _wantsRunning = false; // it ended on its own: a change restarts it only when asked to
+            }
+            else SetState(TorrentState.Paused);
+        }
+    }
+
+    /// <summary>Reports the pieces verified since the last look, then the files they completed (under _lock).</summary>
+    private void Verified(Bitfield now)
+    {
+        var any = false;
+        foreach (var i in now.SetIndexes())
+        {
+            if (_verified[i]) continue;
+            _verified.Set(i);
+            any = true;
+            _session.Report(new TorrentAlert(TorrentAlertKind.PieceFinished, this) { Index = i });
+        }
+        if (any) MarkCompleteFiles(report: true);
+    }
+
+    /// <summary>Marks the files whose every piece is verified, reporting those newly complete that are wanted.</summary>
+    private void MarkCompleteFiles(bool report)
+    {
+        var priorities = _options.FilePriorities;
+        for (var f = 0; f < Torrent.Files.Count; f++)
+        {
+            var file = Torrent.Files[f];
+            if (_fileDone[f] || file.IsPadding) continue;
+            if (file.Length > 0)
+            {
+                var first = (int)(file.Offset / Torrent.PieceLength);
+                var last = (int)((file.Offset + file.Length - 1) / Torrent.PieceLength);
+                var complete = true;
+                for (var i = first; i <= last && complete; i++) complete = _verified[i];
+                if (!complete) continue;
+            }
+            _fileDone[f] = true;
+            if (report && (priorities is null || priorities[f] != Pieces.FilePriority.Skip))
+                _session.Report(new TorrentAlert(TorrentAlertKind.FileCompleted, this) { Index = f });
+        }
+    }
+
+    /// <summary>The run's log, also read for the events the engine reports only as lines: a tracker's answer or
+    /// failure (<c>Swarm/Announcer.cs</c>) and a banned peer (<c>Swarm/TorrentSwarm.Peers.cs</c>).</summary>
+    private Action<string> Classify(Action<string>? log) => line =>
+    {
+        log?.Invoke(line);
+        var kind = line.StartsWith("tracker announce failed", StringComparison.Ordinal)
+                   || line.StartsWith("tracker: stopped announce failed", StringComparison.Ordinal) ? TorrentAlertKind.TrackerFailed
+            : line.StartsWith("tracker: ", StringComparison.Ordinal) ? TorrentAlertKind.TrackerAnswered
+            : line.StartsWith("banned ", StringComparison.Ordinal) ? TorrentAlertKind.PeerBanned
+            : (TorrentAlertKind?)null;
+        if (kind is not { } k) return;
+        var message = k == TorrentAlertKind.PeerBanned ? line["banned ".Length..] : line; // "ADDRESS: why"
+        _session.Report(new TorrentAlert(k, this) { Message = UntrustedText.Clean(message, 500) });
+    };
+}

@@ -1,0 +1,136 @@
+using System.Threading.Channels;
+using TorrentLab.Downloads;
+using TorrentLab.Metainfo;
+using TorrentLab.Swarm;
+
+namespace TorrentLab.Client;
+
+/// <summary>A BitTorrent client that owns its torrents: one <see cref="Swarm.Session"/> (peer port, peer id, DHT node,
+/// global limits) and a <see cref="TorrentHandle"/> per torrent added to it, as MonoTorrent's <c>ClientEngine</c> and
+/// libtorrent's <c>session</c>.</summary>
+/// <remarks>
+/// <code>
+/// await using var session = TorrentSession.Start(new SessionSettings { DownloadLimit = new RateLimit(4 &lt;&lt; 20) });
+/// var handle = await session.AddAsync("magnet:?xt=urn:btih:...", new DownloadOptions { OutputDirectory = "downloads" });
+/// await foreach (var alert in session.Alerts.ReadAllAsync(ct)) Console.WriteLine(alert);
+/// </code>
+/// <para>What happens is reported as one ordered stream of <see cref="TorrentAlert"/>s, read with
+/// <see cref="ChannelReader{T}.ReadAllAsync"/>, not as .NET events: an event runs the subscriber's code on the engine's
+/// threads (under its locks, in the middle of a piece's write), while a stream is read at the reader's own pace on its
+/// own thread, in order, as libtorrent's <c>pop_alerts</c>. The stream keeps the newest
+/// <see cref="AlertCapacity"/> alerts a reader has not taken yet and drops the oldest beyond them.</para>
+/// </remarks>
+public sealed class TorrentSession : IAsyncDisposable
+{
+    /// <summary>Alerts kept for a slow reader (libtorrent's <c>alert_queue_size</c> is 2000 by default).</summary>
+    public const int AlertCapacity = 4096;
+
+    private readonly Lock _lock = new();
+    private readonly Channel<TorrentAlert> _alerts = Channel.CreateBounded<TorrentAlert>(
+        new BoundedChannelOptions(AlertCapacity) { FullMode = BoundedChannelFullMode.DropOldest, SingleReader = false });
+    private TorrentHandle[] _torrents = [];
+    private bool _disposed;
+
+    private TorrentSession(Session session) => Session = session;
+
+    /// <summary>Starts a session: binds its peer port (TCP and UDP) and, unless off, its DHT node.</summary>
+    /// <exception cref="SwarmException">The port cannot be bound.</exception>
+    public static TorrentSession Start(SessionSettings settings) => new(Session.Start(settings));
+
+    /// <summary>The engine's session: its port, peer id, settings and global limits
+    /// (<see cref="Session.DownloadLimit"/>, <see cref="Session.UploadLimit"/>, live).</summary>
+    public Session Session { get; }
+
+    /// <summary>The torrents of the session, in the order they were added.</summary>
+    public IReadOnlyList<TorrentHandle> Torrents { get { lock (_lock) return _torrents; } }
+
+    /// <summary>What happens to the session's torrents, in order (see the remarks on why a stream).</summary>
+    public ChannelReader<TorrentAlert> Alerts => _alerts.Reader;
+
+    /// <summary>Adds a .torrent file or a magnet link and starts it. A magnet link's metadata is fetched first (from its
+    /// <c>x.pe</c> peers, trackers and the session's DHT node); its peers are kept for the download and its <c>so</c>
+    /// selection (BEP 53) becomes the file priorities unless <see cref="DownloadOptions.FilePriorities"/> is set.</summary>
+    /// <param name="source">A path to a .torrent file, or a <c>magnet:</c> link.</param>
+    /// <param name="options">The torrent's own settings (folder, trackers, peers, limits, priorities, seeding); its
+    /// <see cref="DownloadOptions.Session"/> must be left alone: the session's settings rule.</param>
+    /// <param name="ct">Cancels a magnet link's metadata fetch.</param>
+    /// <exception cref="ArgumentException">The options set session settings, or contradict each other.</exception>
+    /// <exception cref="InvalidOperationException">The session has the torrent already.</exception>
+    public async Task<TorrentHandle> AddAsync(string source, DownloadOptions options, CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(source);
+        CheckOptions(options);
+        var opened = await TorrentClient.OpenAsync(Session, source, options, ct: ct).ConfigureAwait(false);
+        return Add(opened.Torrent, opened.WithPeersAndSelection(options), fromMagnet: TorrentClient.IsMagnet(source), start: true);
+    }
+
+    /// <summary>Adds a torrent whose metadata the caller has (parsed, or fetched with <see cref="TorrentClient.OpenAsync(string, DownloadOptions, string?, CancellationToken)"/>) and starts it.</summary>
+    /// <param name="torrent">The torrent.</param>
+    /// <param name="options">The torrent's own settings, as for <see cref="AddAsync(string, DownloadOptions, CancellationToken)"/>.</param>
+    /// <param name="start">False adds it paused (<see cref="TorrentHandle.ResumeAsync"/> starts it).</param>
+    /// <exception cref="ArgumentException">The options set session settings, or contradict each other.</exception>
+    /// <exception cref="InvalidOperationException">The session has the torrent already.</exception>
+    public TorrentHandle Add(Torrent torrent, DownloadOptions options, bool start = true)
+    {
+        ArgumentNullException.ThrowIfNull(torrent);
+        CheckOptions(options);
+        return Add(torrent, options, fromMagnet: false, start);
+    }
+
+    private TorrentHandle Add(Torrent torrent, DownloadOptions options, bool fromMagnet, bool start)
+    {
+        var handle = new TorrentHandle(this, torrent, options);
+        lock (_lock)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            if (_torrents.Any(t => t.Torrent.InfoHash == torrent.InfoHash))
+                throw new InvalidOperationException($"torrent '{torrent.Name}' ({torrent.InfoHash.Hex}) is in this session already");
+            _torrents = [.. _torrents, handle];
+        }
+        if (fromMagnet) Report(new TorrentAlert(TorrentAlertKind.MetadataReceived, handle));
+        if (start) handle.Start();
+        return handle;
+    }
+
+    /// <summary>Removes a torrent: it stops (peers leave, trackers hear <c>stopped</c>, the ledger is saved) and leaves
+    /// the list; with <paramref name="deleteData"/>, its files and ledger are deleted too.</summary>
+    public async Task RemoveAsync(TorrentHandle torrent, bool deleteData = false)
+    {
+        ArgumentNullException.ThrowIfNull(torrent);
+        lock (_lock)
+        {
+            if (!_torrents.Contains(torrent)) return;
+            _torrents = [.. _torrents.Where(t => t != torrent)];
+        }
+        await torrent.PauseAsync().ConfigureAwait(false);
+        if (deleteData) TorrentData.Delete(torrent.Torrent, torrent.SaveFolder);
+    }
+
+    /// <summary>Refuses session settings given to a torrent: here they would be silently ignored.</summary>
+    private static void CheckOptions(DownloadOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        if (options.SessionSet)
+            throw new ArgumentException("DownloadOptions.Session (or a session setting on DownloadOptions: ListenPort, Dht, " +
+                "Encryption, ...) is for a download that makes its own session; a torrent added to a TorrentSession uses the " +
+                "session's settings: set them in the SessionSettings the session was started with", nameof(options));
+    }
+
+    internal void Report(TorrentAlert alert) =>
+        _alerts.Writer.TryWrite(alert with { Time = Session.Settings.Time.GetUtcNow() });
+
+    /// <summary>Stops every torrent (each ledger saved), then the session's port and DHT node.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        TorrentHandle[] torrents;
+        lock (_lock)
+        {
+            if (_disposed) return;
+            _disposed = true;
+            torrents = _torrents;
+        }
+        await Task.WhenAll(torrents.Select(t => t.PauseAsync())).ConfigureAwait(false);
+        _alerts.Writer.TryComplete();
+        await Session.DisposeAsync().ConfigureAwait(false);
+    }
+}
