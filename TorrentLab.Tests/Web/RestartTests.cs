@@ -15,7 +15,9 @@ public class RestartTests
     [Fact]
     public async Task Restart_AfterLimitsAndASelectionChangedMidDownload_KeepsLimitsSelectionAndTheCompletedState()
     {
-        await using var web = await WebTestServer.StartAsync(Ct, SyntheticBehaviour.Slow, pieces: 24, slowDelay: TimeSpan.FromMilliseconds(15));
+        // The swarm engine: the single-peer reference path (the test server's default) refuses a rate limit.
+        await using var web = await WebTestServer.StartAsync(Ct, SyntheticBehaviour.Slow, pieces: 24, slowDelay: TimeSpan.FromMilliseconds(15),
+            configure: o => o with { MaxPeers = 8 });
         await web.AddAsync(start: true, Ct);
         await web.WaitForAsync(t => t.PiecesDone >= 2, Ct);
 
