@@ -86,10 +86,10 @@ public class DhtSecureIdTests
     {
         var network = new DhtTestNetwork();
         var (node, _) = network.Add(at: Ours, enforceNodeIds: enforce);
-        // Three /24s: a routing table bucket holds one node of a /24 (as libtorrent's restrict_routing_ips).
-        var fitting = new[] { "198.51.100.1", "203.0.113.2" }
+        // Three /24s: a routing table holds one node per /24 in a bucket (RoutingTable.MayHold).
+        var fitting = new[] { "198.51.100.1", "198.51.101.2" }
             .Select(a => network.Add(id: SecureNodeId.For(IPAddress.Parse(a)), at: At(a))).ToList();
-        var misfit = network.Add(id: NodeId.FromHex("0000000000000000000000000000000000000000"), at: At("192.0.2.3"));
+        var misfit = network.Add(id: NodeId.FromHex("0000000000000000000000000000000000000000"), at: At("198.51.102.3"));
         Assert.False(SecureNodeId.Matches(misfit.Node.Id, misfit.EndPoint.Address));
         await node.BootstrapAsync([.. fitting.Select(f => f.EndPoint), misfit.EndPoint], Ct);
 

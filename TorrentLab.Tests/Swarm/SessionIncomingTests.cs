@@ -29,7 +29,7 @@ public class SessionIncomingTests
         ses = loopback_session(port)
         h, _ = add_torrent(ses, sys.argv[3], sys.argv[4])
         start, dialled = time.time(), 0
-        while time.time() < start + 75:
+        while time.time() < start + 150:
             if h.status().is_seeding:
                 print('done %.1f' % (time.time() - start), flush=True)
                 sys.exit(0)
@@ -64,7 +64,7 @@ public class SessionIncomingTests
         await File.WriteAllTextAsync(script, Download, Ct);
         using var downloader = ProcessRunner.Start(python, [script, ProcessRunner.FreeTcpPort().ToString(CultureInfo.InvariantCulture),
             session.Port.ToString(CultureInfo.InvariantCulture), torrentPath, folder.Combine("lt")]);
-        var line = await ReadLineAsync(downloader, TimeSpan.FromSeconds(90));
+        var line = await ReadLineAsync(downloader, TimeSpan.FromSeconds(170));
 
         Assert.True(line?.StartsWith("done", StringComparison.Ordinal) == true, $"libtorrent: {line} {await downloader.StandardError.ReadToEndAsync(Ct)}");
         Assert.Equal(built.Payload, File.ReadAllBytes(Path.Combine(folder.Combine("lt"), "door.bin")));
@@ -81,7 +81,8 @@ public class SessionIncomingTests
     }
 
     /// <summary>Idle TCP connections from one loopback address that send nothing: each one the far side closes is opened
-    /// again, until the flood is disposed or it opened five times its size (bounded in count and time).</summary>
+    /// again, until the flood is disposed or it opened three times its size (bounded in count and time; the flood runs
+    /// in the test's own process, beside the seeding session, so its churn is bounded too).</summary>
     private sealed class IdleFlood : IAsyncDisposable
     {
         private readonly CancellationTokenSource _stop = CancellationTokenSource.CreateLinkedTokenSource(Ct);
@@ -108,7 +109,7 @@ public class SessionIncomingTests
         private async Task HoldAsync(IPAddress from, IPEndPoint to)
         {
             var buffer = new byte[1];
-            while (!_stop.IsCancellationRequested && Volatile.Read(ref _opens) < 5 * _size)
+            while (!_stop.IsCancellationRequested && Volatile.Read(ref _opens) < 3 * _size)
             {
                 using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
                 try
