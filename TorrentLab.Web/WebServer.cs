@@ -149,7 +149,8 @@ public sealed class WebServer : IAsyncDisposable
     }
 
     /// <summary>Every API error becomes JSON <c>{"error": "..."}</c> with its status: a bad .torrent is 400 with the
-    /// parser's message (byte offset or key path), an unknown torrent 404, a conflict 409, a large upload 413.</summary>
+    /// parser's message (byte offset or key path), an unknown torrent 404, a conflict 409, a large upload 413, a full
+    /// disk 507.</summary>
     private static async Task ErrorsAsJsonAsync(HttpContext context, RequestDelegate next, Action<string>? log)
     {
         try
@@ -181,6 +182,9 @@ public sealed class WebServer : IAsyncDisposable
     private static int? Status(Exception e) => e switch
     {
         WebApiException w => w.StatusCode,
+        // RFC 4918 11.5, 507 Insufficient Storage: "the server is unable to store the representation needed to complete
+        // the request" (a full disk on an add or a move: the user's doing to fix, not a bug to log).
+        _ when Failure.Describe(e).Kind == FailureKind.NoSpace => StatusCodes.Status507InsufficientStorage,
         _ when Failure.Describe(e).Kind == FailureKind.Conflict => StatusCodes.Status409Conflict, // a user's file is in the way: nothing was touched
         BencodeException or MetainfoException => StatusCodes.Status400BadRequest,
         BadHttpRequestException b => b.StatusCode,
@@ -192,6 +196,7 @@ public sealed class WebServer : IAsyncDisposable
         BencodeException { IsLimit: true } b => $"not accepted: input over a limit: {b.Message}",
         BencodeException b => $"not a .torrent: invalid bencode: {b.Message}",
         MetainfoException m => $"not a valid torrent: {m.Message}",
+        _ when Failure.Describe(e) is { Kind: FailureKind.NoSpace } full => full.Message["error: ".Length..],
         _ => e.Message,
     };
 
