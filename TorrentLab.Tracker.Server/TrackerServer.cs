@@ -68,6 +68,8 @@ public sealed class TrackerServer : IAsyncDisposable
         ct.ThrowIfCancellationRequested();
         if (options.PeerTimeout is { } timeout && timeout <= TimeSpan.Zero)
             throw new ArgumentOutOfRangeException(nameof(options), $"PeerTimeout must be positive, got {timeout}");
+        if (options.MaxPeersPerTorrent < 1)
+            throw new ArgumentOutOfRangeException(nameof(options), $"MaxPeersPerTorrent must be at least 1, got {options.MaxPeersPerTorrent}");
         for (var attempt = 1; ; attempt++)
         {
             var udp = new Socket(options.Host.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
@@ -94,7 +96,7 @@ public sealed class TrackerServer : IAsyncDisposable
                 tcp.Dispose();
                 throw;
             }
-            var swarm = new TrackedSwarm(options.EffectivePeerTimeout, options.Time, options.ShufflePeers);
+            var swarm = new TrackedSwarm(options.EffectivePeerTimeout, options.Time, options.ShufflePeers, options.MaxPeersPerTorrent);
             var faults = new TrackerFaults();
             var http = new HttpTrackerListener(tcp, new HttpTrackerEndpoint(options, swarm, faults), options);
             var server = new TrackerServer(http, udp, swarm, options, faults);
