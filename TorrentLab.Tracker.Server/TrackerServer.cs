@@ -9,6 +9,7 @@ namespace TorrentLab.Tracker.Server;
 /// that is free for both TCP and UDP.</remarks>
 public sealed class TrackerServer : IAsyncDisposable
 {
+    private const int MaxLogLine = 4096; // a scrape of 74 hashes (BEP 15's most in one datagram) logs 3,000 characters
     private const int PortAttempts = 20; // port 0: a free UDP port may be taken for TCP; try another, a bounded number of times
 
     private readonly HttpTrackerListener _http;
@@ -66,6 +67,9 @@ public sealed class TrackerServer : IAsyncDisposable
     public static Task<TrackerServer> StartAsync(TrackerServerOptions options, CancellationToken ct = default)
     {
         ct.ThrowIfCancellationRequested();
+        // Every log line may carry what a client sent (an event=, a tracker id, a refused head): control characters
+        // are escaped before a line leaves, so nothing can move a terminal's cursor or forge a line of its own.
+        if (options.Log is { } log) options = options with { Log = line => log(UntrustedText.Clean(line, MaxLogLine)) };
         if (options.PeerTimeout is { } timeout && timeout <= TimeSpan.Zero)
             throw new ArgumentOutOfRangeException(nameof(options), $"PeerTimeout must be positive, got {timeout}");
         if (options.MaxPeersPerTorrent < 1)
