@@ -97,6 +97,10 @@ static int run_udp(struct sockaddr_in *to, double seconds, int window) {
   setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &big, sizeof big);
   setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &big, sizeof big);
   bind_source(fd);
+  /* recvmmsg's timeout is checked only after a datagram arrives: with nothing in flight (RATE) it would block for
+   * ever, so the receive itself times out after 10 ms. */
+  struct timeval tick = {0, 10000};
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tick, sizeof tick);
   if (connect(fd, (struct sockaddr *)to, sizeof *to) < 0) { perror("connect"); return 1; }
   static struct slot slots[MAX_WINDOW];
   static uint8_t out[BATCH][98], in[BATCH][2048];
@@ -212,6 +216,10 @@ static int dial(struct sockaddr_in *to) {
   int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0), one = 1;
   setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
   bind_source(fd);
+  /* recvmmsg's timeout is checked only after a datagram arrives: with nothing in flight (RATE) it would block for
+   * ever, so the receive itself times out after 10 ms. */
+  struct timeval tick = {0, 10000};
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tick, sizeof tick);
   if (connect(fd, (struct sockaddr *)to, sizeof *to) < 0 && errno != EINPROGRESS) { close(fd); return -1; }
   return fd;
 }
