@@ -7,10 +7,11 @@ using TorrentLab.Wire;
 
 namespace TorrentLab.Tracker.Server;
 
-/// <summary>One tracked peer as a 56-byte value, stored in its torrent's array: no object per peer, so 20,000 peers
+/// <summary>One tracked peer as a 72-byte value, stored in its torrent's array: no object per peer, so 20,000 peers
 /// are one array per torrent rather than 80,000 small objects for the collector to walk.</summary>
 /// <remarks><code>
 /// &lt;peer id 20&gt;&lt;address 16: IPv4 in the first 4&gt;&lt;port 2&gt;&lt;is IPv6 1&gt;&lt;paused 1&gt;&lt;left 8&gt;&lt;seen 8, UTC ticks&gt;
+/// &lt;live 1&gt;&lt;older 4&gt;&lt;newer 4&gt; (and padding)
 /// </code></remarks>
 internal struct PeerSlot
 {
@@ -21,6 +22,9 @@ internal struct PeerSlot
     public bool Paused;   // BEP 21: its last announce said event=paused (a partial seed)
     public long Left;
     public long Seen;
+    public bool Live;     // false: a hole left by a forgotten peer, until the array is compacted
+    public int Older;     // the slot of the peer that last announced before this one, or -1
+    public int Newer;     // the slot of the peer that last announced after this one, or -1
 
     public readonly bool IsPeer(ReadOnlySpan<byte> peerId) => ((ReadOnlySpan<byte>)Id).SequenceEqual(peerId);
 

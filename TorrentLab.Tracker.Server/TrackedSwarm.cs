@@ -1,57 +1,144 @@
+using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Sockets;
+using System.Runtime.InteropServices;
 using TorrentLab.Metainfo;
 using TorrentLab.Wire;
 
 namespace TorrentLab.Tracker.Server;
 
 /// <summary>The tracker's memory: per torrent, the peers that announced and when, and the completed count.</summary>
-/// <remarks>Each torrent keeps its peers in one array of <see cref="PeerSlot"/> values, in the order they first
-/// announced, found by peer id with a scan (an announce already walks the swarm to expire and to choose peers). A peer
-/// silent for longer than the peer timeout (<see cref="TrackerServerOptions.PeerTimeout"/>) is forgotten (checked
-/// lazily on every access, and by <see cref="Sweep"/>); a torrent whose last peer left is forgotten with it, as
-/// opentracker forgets it, completed count and all. One lock guards
-/// everything: an announce holds it for a few microseconds (BENCHMARKS.md, "The tracker at opentracker's rate").</remarks>
-internal sealed class TrackedSwarm(TimeSpan peerTimeout, TimeProvider time, bool shufflePeers = true)
+/// <remarks>
+/// Each torrent has its own lock, so an announce waits only for announces into the same torrent, and its cost does not
+/// grow with the size of that torrent either (issue 53: a torrent of 69,000 peers took honest announces into another
+/// from 8,046 to 2,170 a second, as every announce walked its swarm three times under one lock for all):
+/// <list type="bullet">
+/// <item>a peer is found by its id in a dictionary once a torrent has more than <see cref="ScanBelow"/> peers;</item>
+/// <item>peers are kept on a list from the longest silent to the latest announced, so expiry looks only at the
+/// peers it forgets (a peer silent past the peer timeout is forgotten on the next access, and by <see cref="Sweep"/>);</item>
+/// <item>a forgotten peer leaves a hole in the array, filled in by a compaction (which keeps the order of the others)
+/// once the holes outnumber the peers;</item>
+/// <item>an answer draws one peer from each of numwant equal stretches of the array (stratified sampling, as opentracker
+/// spreads its answer over its swarm), rather than shuffling every index.</item>
+/// </list>
+/// A torrent whose last peer leaves is forgotten with it, completed count and all, as opentracker forgets it. A torrent
+/// holds at most <see cref="TrackerServerOptions.MaxPeersPerTorrent"/> peers: past it a newcomer gets its answer but is
+/// not recorded (the peers already there keep their places).
+/// </remarks>
+internal sealed class TrackedSwarm(TimeSpan peerTimeout, TimeProvider time, bool shufflePeers = true, int maxPeersPerTorrent = int.MaxValue)
 {
+    private const int ScanBelow = 16; // up to this many slots, a scan of 20-byte ids beats hashing one
+
     private sealed class Torrent
     {
-        public PeerSlot[] Peers = new PeerSlot[1]; // most torrents have one or two peers
-        public int Count;
+        public readonly Lock Lock = new();
+        public bool Forgotten;                           // removed from the table: an announce that found it tries again
+        public PeerSlot[] Peers = new PeerSlot[1];       // most torrents have one or two peers
+        public int Length;                               // slots in use, live or holes, in the order peers first announced
+        public int Count;                                // live peers
         public int Completed;
-        public int Seeders; // peers with left = 0, kept as entries come and go so an announce need not count them
-        public int PartialSeeds; // BEP 21: peers with left > 0 whose last announce said event=paused
+        public int Seeders;                              // live peers with left = 0
+        public int PartialSeeds;                         // BEP 21: live peers with left > 0 whose last announce said paused
+        public Dictionary<PeerKey, int>? Index;          // peer id -> slot, once Length passes ScanBelow
+        public int Oldest = -1, Newest = -1;             // the live peers by last announce: Oldest is the longest silent
 
-        public void Remember(in PeerSlot peer)
+        public void Tally(in PeerSlot peer, int sign)
         {
-            Seeders += peer.Left == 0 ? 1 : 0;
-            PartialSeeds += peer.Left > 0 && peer.Paused ? 1 : 0;
-        }
-
-        public void Forget(in PeerSlot peer)
-        {
-            Seeders -= peer.Left == 0 ? 1 : 0;
-            PartialSeeds -= peer.Left > 0 && peer.Paused ? 1 : 0;
+            Seeders += peer.Left == 0 ? sign : 0;
+            PartialSeeds += peer.Left > 0 && peer.Paused ? sign : 0;
         }
 
         public int IndexOf(ReadOnlySpan<byte> peerId)
         {
-            for (var i = 0; i < Count; i++)
-                if (Peers[i].IsPeer(peerId)) return i;
+            if (Index is not null) return Index.TryGetValue(PeerKey.Of(peerId), out var found) ? found : -1;
+            for (var i = 0; i < Length; i++)
+                if (Peers[i].Live && Peers[i].IsPeer(peerId)) return i;
             return -1;
         }
 
-        // Removes the peer at index, keeping the others in order (the unshuffled lab lists them in that order).
-        public void RemoveAt(int index)
+        public void Unlink(int i)
         {
-            Forget(Peers[index]);
-            Array.Copy(Peers, index + 1, Peers, index, Count - index - 1);
-            Peers[--Count] = default;
+            ref var peer = ref Peers[i];
+            if (peer.Older >= 0) Peers[peer.Older].Newer = peer.Newer; else Oldest = peer.Newer;
+            if (peer.Newer >= 0) Peers[peer.Newer].Older = peer.Older; else Newest = peer.Older;
+        }
+
+        public void LinkNewest(int i)
+        {
+            Peers[i].Older = Newest;
+            Peers[i].Newer = -1;
+            if (Newest >= 0) Peers[Newest].Newer = i; else Oldest = i;
+            Newest = i;
+        }
+
+        public void Remove(int i)
+        {
+            Tally(Peers[i], -1);
+            Unlink(i);
+            Index?.Remove(PeerKey.Of(Peers[i].Id));
+            Peers[i] = default;   // Live = false: a hole
+            Count--;
+            if (i == Length - 1) Length--;   // a hole at the end is no hole
+            if (Length - Count > Math.Max(8, Count)) Compact();
+        }
+
+        // Squeezes out the holes, keeping the live peers in the order they first announced and on the list in the
+        // order they last announced: O(Length), once per Length / 2 removals.
+        public void Compact()
+        {
+            var moved = new int[Length];
+            var kept = 0;
+            for (var i = 0; i < Length; i++)
+            {
+                if (!Peers[i].Live) continue;
+                moved[i] = kept;
+                Peers[kept++] = Peers[i];
+            }
+            Array.Clear(Peers, kept, Length - kept);
+            Length = kept;
+            for (var i = 0; i < Length; i++)
+            {
+                if (Peers[i].Older >= 0) Peers[i].Older = moved[Peers[i].Older];
+                if (Peers[i].Newer >= 0) Peers[i].Newer = moved[Peers[i].Newer];
+            }
+            if (Oldest >= 0) (Oldest, Newest) = (moved[Oldest], moved[Newest]);
+            if (Peers.Length > 4 * Math.Max(Length, 1)) Array.Resize(ref Peers, Math.Max(2 * Length, 1)); // give memory back
+            if (Index is null) return;
+            Index.Clear();
+            for (var i = 0; i < Length; i++) Index[PeerKey.Of(Peers[i].Id)] = i;
+        }
+
+        public int Add(ReadOnlySpan<byte> peerId)
+        {
+            if (Length == Peers.Length)
+            {
+                if (Length - Count > Length / 4) Compact();   // room from holes, before more memory
+                else Array.Resize(ref Peers, 2 * Length);
+            }
+            var i = Length++;
+            peerId.CopyTo(Peers[i].Id);
+            Peers[i].Live = true;
+            Count++;
+            if (Index is null && Length > ScanBelow)
+            {
+                Index = new Dictionary<PeerKey, int>(2 * Length);
+                for (var j = 0; j < Length; j++)
+                    if (Peers[j].Live) Index[PeerKey.Of(Peers[j].Id)] = j;
+            }
+            else Index?.Add(PeerKey.Of(peerId), i);
+            LinkNewest(i);
+            return i;
         }
     }
 
-    private readonly Dictionary<InfoHash, Torrent> _torrents = [];
-    private readonly Lock _lock = new();
+    /// <summary>A peer id as a dictionary key: its 20 bytes as three integers.</summary>
+    private readonly record struct PeerKey(ulong A, ulong B, uint C)
+    {
+        public static PeerKey Of(ReadOnlySpan<byte> id) =>
+            new(MemoryMarshal.Read<ulong>(id), MemoryMarshal.Read<ulong>(id[8..]), MemoryMarshal.Read<uint>(id[16..]));
+    }
+
+    private readonly ConcurrentDictionary<InfoHash, Torrent> _torrents = new();
     private readonly long _expiryTicks = peerTimeout.Ticks;
 
     [ThreadStatic] private static int[]? t_order; // per thread: the indices an answer is chosen from
@@ -61,17 +148,22 @@ internal sealed class TrackedSwarm(TimeSpan peerTimeout, TimeProvider time, bool
     public (List<SwarmPeer> Peers, int Seeders, int Leechers) Announce(InfoHash infoHash, PeerId peerId, IPEndPoint endPoint,
         long left, AnnounceEvent evt, int numWant)
     {
-        lock (_lock)
+        while (true)
         {
-            var torrent = Record(infoHash, peerId.Bytes, PeerAddress.Of(endPoint), left, evt);
-            var chosen = Choose(torrent, peerId.Bytes, numWant);
-            var peers = new List<SwarmPeer>(chosen.Length);
-            foreach (var index in chosen)
+            var torrent = _torrents.GetOrAdd(infoHash, static _ => new Torrent());
+            lock (torrent.Lock)
             {
-                ref readonly var peer = ref torrent.Peers[index];
-                peers.Add(new SwarmPeer(peer.ToPeerId(), peer.ToEndPoint(), peer.Left));
+                if (torrent.Forgotten) continue; // forgotten between the lookup and the lock: take the new one
+                Record(infoHash, torrent, peerId.Bytes, PeerAddress.Of(endPoint), left, evt);
+                var chosen = Choose(torrent, peerId.Bytes, numWant);
+                var peers = new List<SwarmPeer>(chosen.Length);
+                foreach (var index in chosen)
+                {
+                    ref readonly var peer = ref torrent.Peers[index];
+                    peers.Add(new SwarmPeer(peer.ToPeerId(), peer.ToEndPoint(), peer.Left));
+                }
+                return (peers, torrent.Seeders, torrent.Count - torrent.Seeders);
             }
-            return (peers, torrent.Seeders, torrent.Count - torrent.Seeders);
         }
     }
 
@@ -80,84 +172,112 @@ internal sealed class TrackedSwarm(TimeSpan peerTimeout, TimeProvider time, bool
     public (int Seeders, int Leechers, int Written) Announce(InfoHash infoHash, ReadOnlySpan<byte> peerId, in PeerAddress where,
         long left, AnnounceEvent evt, int numWant, Span<byte> compact, AddressFamily family)
     {
-        lock (_lock)
+        while (true)
         {
-            var torrent = Record(infoHash, peerId, where, left, evt);
-            var written = 0;
-            var size = family == AddressFamily.InterNetworkV6 ? CompactPeers.IPv6Size : CompactPeers.IPv4Size;
-            foreach (var index in Choose(torrent, peerId, numWant))
+            var torrent = _torrents.GetOrAdd(infoHash, static _ => new Torrent());
+            lock (torrent.Lock)
             {
-                ref readonly var peer = ref torrent.Peers[index];
-                if (!peer.IsOf(family)) continue;
-                if (written + size > compact.Length) break;
-                written += peer.WriteCompact(compact[written..]);
+                if (torrent.Forgotten) continue;
+                Record(infoHash, torrent, peerId, where, left, evt);
+                var written = 0;
+                var size = family == AddressFamily.InterNetworkV6 ? CompactPeers.IPv6Size : CompactPeers.IPv4Size;
+                foreach (var index in Choose(torrent, peerId, numWant))
+                {
+                    ref readonly var peer = ref torrent.Peers[index];
+                    if (!peer.IsOf(family)) continue;
+                    if (written + size > compact.Length) break;
+                    written += peer.WriteCompact(compact[written..]);
+                }
+                return (torrent.Seeders, torrent.Count - torrent.Seeders, written);
             }
-            return (torrent.Seeders, torrent.Count - torrent.Seeders, written);
         }
     }
 
-    private Torrent Record(InfoHash infoHash, ReadOnlySpan<byte> peerId, in PeerAddress where, long left, AnnounceEvent evt)
+    // Under the torrent's lock.
+    private void Record(InfoHash infoHash, Torrent torrent, ReadOnlySpan<byte> peerId, in PeerAddress where, long left, AnnounceEvent evt)
     {
         var now = time.GetUtcNow().UtcTicks;
-        if (!_torrents.TryGetValue(infoHash, out var torrent)) _torrents[infoHash] = torrent = new Torrent();
         Expire(torrent, now);
         var index = torrent.IndexOf(peerId);
         if (evt == AnnounceEvent.Stopped)
         {
-            if (index >= 0) torrent.RemoveAt(index);
-            if (torrent.Count == 0) _torrents.Remove(infoHash); // its last peer left: forgotten
-            return torrent;
+            if (index >= 0) torrent.Remove(index);
+            if (torrent.Count == 0) Forget(infoHash, torrent); // its last peer left
+            return;
         }
         // Count a finished download once: the completed event, or a known leecher now reporting left = 0.
         if (evt == AnnounceEvent.Completed && (index < 0 || torrent.Peers[index].Left > 0)) torrent.Completed++;
         else if (index >= 0 && torrent.Peers[index].Left > 0 && left == 0) torrent.Completed++;
         if (index < 0)
         {
-            if (torrent.Count == torrent.Peers.Length) Array.Resize(ref torrent.Peers, 2 * torrent.Count);
-            index = torrent.Count++;
-            peerId.CopyTo(torrent.Peers[index].Id);
+            if (torrent.Count >= maxPeersPerTorrent) return; // full: answered, not recorded
+            index = torrent.Add(peerId);
         }
         else
         {
-            torrent.Forget(torrent.Peers[index]); // a re-announce updates its slot in place
+            torrent.Tally(torrent.Peers[index], -1); // a re-announce updates its slot in place
+            torrent.Unlink(index);
+            torrent.LinkNewest(index);
         }
         ref var peer = ref torrent.Peers[index];
         where.CopyTo(ref peer);
         peer.Left = left;
         peer.Seen = now;
         peer.Paused = evt == AnnounceEvent.Paused;   // BEP 21: in every announce while a partial seed
-        torrent.Remember(peer);
-        return torrent;
+        torrent.Tally(peer, +1);
     }
 
-    // Up to numWant indices of peers other than the asker: the first numWant of a partial Fisher-Yates shuffle (each
-    // subset equally likely), or the first numWant in the order they first announced.
+    // Up to numWant slots of live peers other than the asker. Shuffled: in a small torrent, the first numWant of a
+    // partial Fisher-Yates shuffle (each subset equally likely); in a big one, one random peer from each of numWant
+    // equal stretches of the array, so the cost follows numwant, not the torrent. Unshuffled: the first numWant in the
+    // order they first announced.
     private ReadOnlySpan<int> Choose(Torrent torrent, ReadOnlySpan<byte> asker, int numWant)
     {
-        if (t_order is null || t_order.Length < torrent.Count) t_order = new int[Math.Max(64, torrent.Count)];
+        numWant = Math.Max(0, numWant);
+        var small = !shufflePeers || torrent.Count <= 2 * numWant + 1;
+        var room = small ? torrent.Length : numWant;
+        if (t_order is null || t_order.Length < room) t_order = new int[Math.Max(64, room)];
         var order = t_order;
-        var candidates = 0;
-        for (var i = 0; i < torrent.Count; i++)
-            if (!torrent.Peers[i].IsPeer(asker)) order[candidates++] = i;
-        var count = Math.Min(Math.Max(0, numWant), candidates);
-        if (shufflePeers)
+        var found = 0;
+        if (small)
         {
-            for (var i = 0; i < count; i++)
+            for (var i = 0; i < torrent.Length && (shufflePeers || found < numWant); i++)
+                if (torrent.Peers[i].Live && !torrent.Peers[i].IsPeer(asker)) order[found++] = i;
+            var count = Math.Min(numWant, found);
+            if (shufflePeers)
             {
-                var j = Random.Shared.Next(i, candidates);
-                (order[i], order[j]) = (order[j], order[i]);
+                for (var i = 0; i < count; i++)
+                {
+                    var j = Random.Shared.Next(i, found);
+                    (order[i], order[j]) = (order[j], order[i]);
+                }
+            }
+            return order.AsSpan(0, count);
+        }
+        var stretch = (double)torrent.Length / numWant; // more than 2: Length >= Count > 2 numWant + 1
+        for (var k = 0; k < numWant; k++)
+        {
+            var low = (int)(k * stretch);
+            var width = (int)((k + 1) * stretch) - low;
+            var start = Random.Shared.Next(width);
+            for (var j = 0; j < width; j++)
+            {
+                var i = low + (start + j) % width;
+                if (!torrent.Peers[i].Live || torrent.Peers[i].IsPeer(asker)) continue;
+                order[found++] = i;
+                break;
             }
         }
-        return order.AsSpan(0, count);
+        return order.AsSpan(0, found);
     }
 
     /// <summary>Seeders, leechers, completed downloads and (BEP 21) the leechers still downloading, of one torrent
     /// (zeros when unknown).</summary>
     public ScrapeResult Scrape(InfoHash infoHash)
     {
-        lock (_lock)
+        if (!_torrents.TryGetValue(infoHash, out var torrent)) return new ScrapeResult(0, 0, 0, 0);
+        lock (torrent.Lock)
         {
-            if (!_torrents.TryGetValue(infoHash, out var torrent)) return new ScrapeResult(0, 0, 0, 0);
             ExpireOrForget(infoHash, torrent, time.GetUtcNow().UtcTicks);
             return Stats(torrent);
         }
@@ -175,39 +295,36 @@ internal sealed class TrackedSwarm(TimeSpan peerTimeout, TimeProvider time, bool
     public (List<(InfoHash InfoHash, ScrapeResult Stats)> Torrents, int Tracked) FullScrape(int max)
     {
         var biggest = new PriorityQueue<(InfoHash, ScrapeResult), int>(max + 1);
-        lock (_lock)
+        var now = time.GetUtcNow().UtcTicks;
+        var tracked = 0;
+        foreach (var (hash, torrent) in _torrents) // a moment's view, each torrent under its own lock in turn
         {
-            var now = time.GetUtcNow().UtcTicks;
-            foreach (var (hash, torrent) in _torrents)
+            lock (torrent.Lock)
             {
                 if (ExpireOrForget(hash, torrent, now)) continue;
+                tracked++;
                 if (biggest.Count == max && biggest.TryPeek(out _, out var smallest) && smallest >= torrent.Count) continue;
                 biggest.Enqueue((hash, Stats(torrent)), torrent.Count);
                 if (biggest.Count > max) biggest.Dequeue();
             }
-            var chosen = new List<(InfoHash, ScrapeResult)>(biggest.Count);
-            while (biggest.TryDequeue(out var entry, out _)) chosen.Add(entry);
-            chosen.Reverse(); // most peers first
-            return (chosen, _torrents.Count);
         }
+        var chosen = new List<(InfoHash, ScrapeResult)>(biggest.Count);
+        while (biggest.TryDequeue(out var entry, out _)) chosen.Add(entry);
+        chosen.Reverse(); // most peers first
+        return (chosen, tracked);
     }
 
     /// <summary>Forgets every peer silent past the timeout, and every torrent left without peers (a timer of the
     /// server's calls it, so a torrent nobody asks about again is forgotten too).</summary>
     public void Sweep()
     {
-        lock (_lock)
-        {
-            var now = time.GetUtcNow().UtcTicks;
-            foreach (var (hash, torrent) in _torrents) ExpireOrForget(hash, torrent, now); // removing while enumerating is allowed
-        }
+        var now = time.GetUtcNow().UtcTicks;
+        foreach (var (hash, torrent) in _torrents)
+            lock (torrent.Lock) ExpireOrForget(hash, torrent, now);
     }
 
     /// <summary>How many torrents are held now (without a sweep first).</summary>
-    public int Count
-    {
-        get { lock (_lock) return _torrents.Count; }
-    }
+    public int Count => _torrents.Count;
 
     /// <summary>Every torrent the tracker has a live peer for.</summary>
     public IReadOnlyList<InfoHash> InfoHashes
@@ -215,46 +332,42 @@ internal sealed class TrackedSwarm(TimeSpan peerTimeout, TimeProvider time, bool
         get
         {
             Sweep();
-            lock (_lock) return [.. _torrents.Keys];
+            return [.. _torrents.Keys];
         }
     }
 
     public SwarmSnapshot Snapshot(InfoHash infoHash)
     {
-        lock (_lock)
+        if (!_torrents.TryGetValue(infoHash, out var torrent)) return new SwarmSnapshot(infoHash, 0, 0, 0, []);
+        lock (torrent.Lock)
         {
-            if (!_torrents.TryGetValue(infoHash, out var torrent)) return new SwarmSnapshot(infoHash, 0, 0, 0, []);
             ExpireOrForget(infoHash, torrent, time.GetUtcNow().UtcTicks);
-            var peers = new SwarmPeer[torrent.Count];
-            for (var i = 0; i < torrent.Count; i++)
-                peers[i] = new SwarmPeer(torrent.Peers[i].ToPeerId(), torrent.Peers[i].ToEndPoint(), torrent.Peers[i].Left);
+            var peers = new List<SwarmPeer>(torrent.Count);
+            for (var i = 0; i < torrent.Length; i++)
+                if (torrent.Peers[i].Live) peers.Add(new SwarmPeer(torrent.Peers[i].ToPeerId(), torrent.Peers[i].ToEndPoint(), torrent.Peers[i].Left));
             return new SwarmSnapshot(infoHash, torrent.Seeders, torrent.Count - torrent.Seeders, torrent.Completed, peers);
         }
     }
 
-    // Under the lock: expires, and forgets the torrent when no peer is left. True when it was forgotten.
+    // Under the torrent's lock: expires, and forgets the torrent when no peer is left. True when it was forgotten.
     private bool ExpireOrForget(InfoHash infoHash, Torrent torrent, long now)
     {
         Expire(torrent, now);
-        return torrent.Count == 0 && _torrents.Remove(infoHash);
+        if (torrent.Count > 0) return false;
+        Forget(infoHash, torrent);
+        return true;
     }
 
-    // One pass that keeps the live peers in order: nothing allocated, and nothing moved while no one expired.
+    private void Forget(InfoHash infoHash, Torrent torrent)
+    {
+        torrent.Forgotten = true;
+        _torrents.TryRemove(new KeyValuePair<InfoHash, Torrent>(infoHash, torrent));
+    }
+
+    // From the longest silent peer on: stops at the first one still live, so it costs only what it forgets.
     private void Expire(Torrent torrent, long now)
     {
-        var kept = 0;
-        for (var i = 0; i < torrent.Count; i++)
-        {
-            if (now - torrent.Peers[i].Seen > _expiryTicks)
-            {
-                torrent.Forget(torrent.Peers[i]);
-                continue;
-            }
-            if (kept != i) torrent.Peers[kept] = torrent.Peers[i];
-            kept++;
-        }
-        if (kept == torrent.Count) return;
-        Array.Clear(torrent.Peers, kept, torrent.Count - kept);
-        torrent.Count = kept;
+        while (torrent.Oldest >= 0 && now - torrent.Peers[torrent.Oldest].Seen > _expiryTicks)
+            torrent.Remove(torrent.Oldest);
     }
 }

@@ -9,6 +9,7 @@ namespace TorrentLab.Tracker.Server;
 /// that is free for both TCP and UDP.</remarks>
 public sealed class TrackerServer : IAsyncDisposable
 {
+    private const int MaxLogLine = 4096; // a scrape of 74 hashes (BEP 15's most in one datagram) logs 3,000 characters
     private const int PortAttempts = 20; // port 0: a free UDP port may be taken for TCP; try another, a bounded number of times
 
     private readonly HttpTrackerListener _http;
@@ -66,8 +67,13 @@ public sealed class TrackerServer : IAsyncDisposable
     public static Task<TrackerServer> StartAsync(TrackerServerOptions options, CancellationToken ct = default)
     {
         ct.ThrowIfCancellationRequested();
+        // Every log line may carry what a client sent (an event=, a tracker id, a refused head): control characters
+        // are escaped before a line leaves, so nothing can move a terminal's cursor or forge a line of its own.
+        if (options.Log is { } log) options = options with { Log = line => log(UntrustedText.Clean(line, MaxLogLine)) };
         if (options.PeerTimeout is { } timeout && timeout <= TimeSpan.Zero)
             throw new ArgumentOutOfRangeException(nameof(options), $"PeerTimeout must be positive, got {timeout}");
+        if (options.MaxPeersPerTorrent < 1)
+            throw new ArgumentOutOfRangeException(nameof(options), $"MaxPeersPerTorrent must be at least 1, got {options.MaxPeersPerTorrent}");
         for (var attempt = 1; ; attempt++)
         {
             var udp = new Socket(options.Host.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
@@ -94,7 +100,7 @@ public sealed class TrackerServer : IAsyncDisposable
                 tcp.Dispose();
                 throw;
             }
-            var swarm = new TrackedSwarm(options.EffectivePeerTimeout, options.Time, options.ShufflePeers);
+            var swarm = new TrackedSwarm(options.EffectivePeerTimeout, options.Time, options.ShufflePeers, options.MaxPeersPerTorrent);
             var faults = new TrackerFaults();
             var http = new HttpTrackerListener(tcp, new HttpTrackerEndpoint(options, swarm, faults), options);
             var server = new TrackerServer(http, udp, swarm, options, faults);

@@ -47,6 +47,10 @@ public sealed record TrackerServerOptions
     /// <summary>Most peers returned in one answer, whatever <c>numwant</c> asks.</summary>
     public int MaxPeersPerAnswer { get; init; } = 200;
 
+    /// <summary>Most peers one torrent holds; past it a newcomer is answered but not recorded, and the peers already
+    /// there keep their places (each costs about 100 bytes: 10 MB for a full torrent).</summary>
+    public int MaxPeersPerTorrent { get; init; } = 100_000;
+
     /// <summary>Whether answers list peers in random order (true, as trackers do) or in the order they first announced
     /// (the lab, whose seed decides that order, so a seeded run lists the same peers in the same order).</summary>
     public bool ShufflePeers { get; init; } = true;

@@ -22,6 +22,11 @@ internal sealed class UdpTrackerEndpoint(Socket socket, TrackerServerOptions opt
 
     private const int MaxDatagram = 64 * 1024; // the largest UDP payload, for requests and answers alike
 
+    // The error for an unknown connection id: 8 + 21 = 29 bytes, sent only to a request at least as long, so the
+    // answer never outweighs what a spoofed source sent (opentracker answers 33 bytes to anything, 16 bytes included).
+    private const string UnknownConnectionId = "unknown connection id";
+    private const int UnknownConnectionIdAnswer = 8 + 21;
+
     private readonly byte[] _secret = RandomNumberGenerator.GetBytes(16); // SipHash's 128-bit key
 
     /// <summary>Receives and answers datagrams on <paramref name="loops"/> threads until the socket is closed.</summary>
@@ -61,14 +66,20 @@ internal sealed class UdpTrackerEndpoint(Socket socket, TrackerServerOptions opt
         // BEP 15: requests shorter than the 16-byte header cannot carry a transaction id; they are dropped.
         if (!UdpTrackerMessages.TryReadRequestHeader(datagram, out var connectionId, out var action, out var transactionId))
             return (0, TimeSpan.Zero);
+        // The source address of a datagram may be forged, so nothing is sent that a forged datagram could aim at
+        // someone else larger than it came (issue 53: 16 bytes drew 71- and 55-byte errors, a reflection x4.4).
         if (action == UdpTrackerMessages.ActionConnect)
         {
-            if (connectionId != UdpTrackerMessages.ProtocolId)
-                return (Error(answer, transactionId, "a connect request must start with the protocol id 0x41727101980"), TimeSpan.Zero);
+            // BEP 15: a connect starts with the magic 0x41727101980; anything else is not a tracker client: silence,
+            // as opentracker.
+            if (connectionId != UdpTrackerMessages.ProtocolId) return (0, TimeSpan.Zero);
             return (UdpTrackerMessages.WriteConnectResponse(answer, transactionId, ConnectionId(client, CurrentPeriod())), TimeSpan.Zero);
         }
         if (!IsValid(connectionId, client))
-            return (Error(answer, transactionId, "unknown or expired connection id: connect first"), TimeSpan.Zero);
+        {
+            // An honest client whose id expired learns to connect again; a shorter datagram gets silence.
+            return (datagram.Length >= UnknownConnectionIdAnswer ? Error(answer, transactionId, UnknownConnectionId) : 0, TimeSpan.Zero);
+        }
         var fault = faults.Take();
         try
         {

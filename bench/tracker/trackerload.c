@@ -14,6 +14,13 @@
  *
  * http: CONNECTIONS keep-alive connections, each with one GET /announce in flight (epoll). A server that closes the
  * connection after an answer (HTTP/1.0 style) is dialled again; the reconnects are printed.
+ *
+ * Environment knobs (bench/tracker/bigswarm.sh uses them to fill one big torrent beside the honest ones):
+ *   HASH_BASE=K   peer p belongs to torrent K + p % H (default 0)
+ *   PEER_BASE=B   peer p's id is that of peer B + p (default 0), so runs from two addresses are different peers
+ *   BIND=ADDR     send from this local IPv4 address (127.0.0.2, ...: one address holds at most 64,511 ports)
+ *   FILL=1        udp: announce peers 0..PEERS-1 once each, in order, then stop
+ *   RATE=N        udp: at most N announces a second (a steady background load)
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -63,10 +70,22 @@ static void put32(uint8_t *p, uint32_t v) { v = htonl(v); memcpy(p, &v, 4); }
 static void put64(uint8_t *p, uint64_t v) { put32(p, (uint32_t)(v >> 32)); put32(p + 4, (uint32_t)v); }
 static uint32_t get32(const uint8_t *p) { uint32_t v; memcpy(&v, p, 4); return ntohl(v); }
 
-static uint32_t H, PEERS;
+static uint32_t H, PEERS, HASH_BASE, PEER_BASE, FILL, RATE, next_fill;
 static uint64_t rng = 1;
 
-static uint32_t pick_peer(void) { return (uint32_t)(splitmix(&rng) % PEERS); }
+static uint32_t pick_peer(void) {
+  if (FILL) return next_fill < PEERS ? next_fill++ : PEERS - 1;
+  return (uint32_t)(splitmix(&rng) % PEERS);
+}
+
+static uint32_t env_u32(const char *name) { const char *v = getenv(name); return v ? (uint32_t)strtoul(v, NULL, 10) : 0; }
+
+static void bind_source(int fd) {
+  const char *from = getenv("BIND");
+  if (!from) return;
+  struct sockaddr_in me = {.sin_family = AF_INET};
+  if (inet_pton(AF_INET, from, &me.sin_addr) != 1 || bind(fd, (struct sockaddr *)&me, sizeof me) < 0) { perror("BIND"); exit(64); }
+}
 
 /* ---------------------------------------------------------------- UDP (BEP 15) */
 
@@ -77,6 +96,11 @@ static int run_udp(struct sockaddr_in *to, double seconds, int window) {
   int big = 8 << 20;
   setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &big, sizeof big);
   setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &big, sizeof big);
+  bind_source(fd);
+  /* recvmmsg's timeout is checked only after a datagram arrives: with nothing in flight (RATE) it would block for
+   * ever, so the receive itself times out after 10 ms. */
+  struct timeval tick = {0, 10000};
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tick, sizeof tick);
   if (connect(fd, (struct sockaddr *)to, sizeof *to) < 0) { perror("connect"); return 1; }
   static struct slot slots[MAX_WINDOW];
   static uint8_t out[BATCH][98], in[BATCH][2048];
@@ -91,14 +115,15 @@ static int run_udp(struct sockaddr_in *to, double seconds, int window) {
   uint32_t epoch = 1; /* in the transaction id: <epoch 20 bits><slot 12 bits>, so a late answer to a lost request is ignored */
   uint32_t epochs[MAX_WINDOW];
   for (int i = 0; i < window; i++) { slots[i].phase = 0; slots[i].peer = pick_peer(); epochs[i] = epoch; pending[npending++] = i; }
-  long announces = 0, connects = 0, errors = 0, lost = 0, bad = 0;
+  long announces = 0, connects = 0, errors = 0, lost = 0, bad = 0, started = 0;
   int64_t start = now_ns(), end = start + (int64_t)(seconds * 1e9), last_scan = start;
   while (1) {
     int64_t t = now_ns();
-    if (t >= end) break;
-    /* Send every due request, BATCH at a time. */
-    while (npending > 0) {
+    if (t >= end || (FILL && announces >= (long)PEERS)) break;
+    /* Send every due request, BATCH at a time (with RATE, only as many connects as the rate allows so far). */
+    while (npending > 0 && (RATE == 0 || started < (long)((t - start) / 1e9 * RATE) + 1)) {
       int n = npending < BATCH ? npending : BATCH;
+      if (RATE) n = 1;
       for (int j = 0; j < n; j++) {
         int i = pending[npending - 1 - j];
         struct slot *s = &slots[i];
@@ -106,9 +131,10 @@ static int run_udp(struct sockaddr_in *to, double seconds, int window) {
         uint32_t tid = (epochs[i] << 12) | (uint32_t)i;
         if (s->phase == 0) {
           put64(p, 0x41727101980ULL); put32(p + 8, 0); put32(p + 12, tid); oiov[j].iov_len = 16;
+          started++;
         } else {
           memcpy(p, s->conn, 8); put32(p + 8, 1); put32(p + 12, tid);
-          info_hash(s->peer % H, p + 16); peer_id(s->peer, p + 36);
+          info_hash(HASH_BASE + s->peer % H, p + 16); peer_id(PEER_BASE + s->peer, p + 36);
           put64(p + 56, 0); put64(p + 64, (s->peer & 1) ? 0 : 1 << 20); put64(p + 72, 0);
           put32(p + 80, 0); put32(p + 84, 0); put32(p + 88, s->peer); put32(p + 92, (uint32_t)-1);
           uint16_t port = htons((uint16_t)(1024 + s->peer / H)); memcpy(p + 96, &port, 2);
@@ -178,7 +204,7 @@ static void make_request(struct conn *c, const char *host) {
   uint32_t p = pick_peer();
   uint8_t ih[20], pid[20];
   char ihs[61], pids[61];
-  info_hash(p % H, ih); peer_id(p, pid);
+  info_hash(HASH_BASE + p % H, ih); peer_id(PEER_BASE + p, pid);
   url_bytes(ihs, ih, 20); url_bytes(pids, pid, 20);
   c->reqlen = (size_t)snprintf(c->req, sizeof c->req,
     "GET /announce?info_hash=%s&peer_id=%s&port=%u&uploaded=0&downloaded=0&left=%u&compact=1 HTTP/1.1\r\n"
@@ -189,6 +215,11 @@ static void make_request(struct conn *c, const char *host) {
 static int dial(struct sockaddr_in *to) {
   int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0), one = 1;
   setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  bind_source(fd);
+  /* recvmmsg's timeout is checked only after a datagram arrives: with nothing in flight (RATE) it would block for
+   * ever, so the receive itself times out after 10 ms. */
+  struct timeval tick = {0, 10000};
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tick, sizeof tick);
   if (connect(fd, (struct sockaddr *)to, sizeof *to) < 0 && errno != EINPROGRESS) { close(fd); return -1; }
   return fd;
 }
@@ -294,6 +325,7 @@ int main(int argc, char **argv) {
   if (inet_pton(AF_INET, argv[2], &to.sin_addr) != 1) { fprintf(stderr, "HOST must be an IPv4 address, got %s\n", argv[2]); return 64; }
   double seconds = atof(argv[4]);
   H = (uint32_t)atoi(argv[5]); PEERS = (uint32_t)atoi(argv[6]);
+  HASH_BASE = env_u32("HASH_BASE"); PEER_BASE = env_u32("PEER_BASE"); FILL = env_u32("FILL"); RATE = env_u32("RATE");
   int width = atoi(argv[7]);
   if (H == 0 || PEERS < H || PEERS / H > 60000 || seconds <= 0 || width < 1 || width > MAX_WINDOW) {
     fprintf(stderr, "need 0 < H <= PEERS, PEERS/H <= 60000, SECONDS > 0, 1 <= WINDOW <= %d\n", MAX_WINDOW);

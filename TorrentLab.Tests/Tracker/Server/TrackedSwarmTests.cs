@@ -160,4 +160,60 @@ public class TrackedSwarmTests
         time.Now += TimeSpan.FromSeconds(1);                                      // then silent past the timeout: gone
         Assert.Equal(0, swarm.Scrape(BinaryHash).Seeders);
     }
+
+    private static PeerId Numbered(int i) => new(System.Text.Encoding.ASCII.GetBytes($"-TZ0100-{i:D12}"));
+
+    [Fact]
+    public void Announce_TorrentAtItsPeerCap_AnswersANewcomerWithoutRecordingIt_AndTheOthersKeepTheirPlaces()
+    {
+        var swarm = new TrackedSwarm(TimeSpan.FromMinutes(2), TimeProvider.System, maxPeersPerTorrent: 3);
+        foreach (var c in "abc") swarm.Announce(BinaryHash, Peer(c), Here, 10, AnnounceEvent.Started, 50);
+
+        var newcomer = swarm.Announce(BinaryHash, Peer('d'), Here, 10, AnnounceEvent.Started, 50);
+
+        Assert.Equal(3, newcomer.Peers.Count);                                  // answered: it finds the others
+        Assert.Equal([Peer('a'), Peer('b'), Peer('c')], swarm.Snapshot(BinaryHash).Peers.Select(p => p.PeerId)); // in the order they first announced
+        swarm.Announce(BinaryHash, Peer('b'), Here, 10, AnnounceEvent.Stopped, 50);
+        swarm.Announce(BinaryHash, Peer('d'), Here, 10, AnnounceEvent.None, 50); // a place is free: recorded now
+        Assert.Contains(Peer('d'), swarm.Snapshot(BinaryHash).Peers.Select(p => p.PeerId));
+    }
+
+    [Fact]
+    public void Announce_InABigSwarm_AnswersNumWantDistinctLivePeers_NeverTheAsker()
+    {
+        var time = new ManualTime();
+        var swarm = new TrackedSwarm(TimeSpan.FromMinutes(2), time);
+        for (var i = 0; i < 5000; i++) swarm.Announce(BinaryHash, Numbered(i), Here, 10, AnnounceEvent.Started, 0);
+        time.Now += TimeSpan.FromMinutes(1);
+        for (var i = 0; i < 5000; i += 3) swarm.Announce(BinaryHash, Numbered(i), Here, 10, AnnounceEvent.None, 0); // a third stays live
+        time.Now += TimeSpan.FromMinutes(1.5);                                                                    // the rest expire
+
+        for (var round = 0; round < 20; round++)
+        {
+            var peers = swarm.Announce(BinaryHash, Numbered(3 * round), Here, 10, AnnounceEvent.None, 200).Peers;
+            Assert.Equal(200, peers.Count);
+            Assert.Equal(200, peers.Select(p => p.PeerId).Distinct().Count());
+            Assert.DoesNotContain(Numbered(3 * round), peers.Select(p => p.PeerId));
+            Assert.All(peers, p => Assert.Equal(0, int.Parse(System.Text.Encoding.ASCII.GetString(p.PeerId.Bytes[8..])) % 3)); // live ones only
+        }
+        Assert.Equal(1667, swarm.Scrape(BinaryHash).Leechers);
+    }
+
+    [Fact]
+    public void Announce_ManyExpiriesAndCompactions_KeepTheOrderTheyFirstAnnouncedAndEveryCount()
+    {
+        var time = new ManualTime();
+        var swarm = new TrackedSwarm(TimeSpan.FromMinutes(2), time, shufflePeers: false);
+        for (var i = 0; i < 100; i++) swarm.Announce(BinaryHash, Numbered(i), Here, i % 2, AnnounceEvent.Started, 0); // even: seeds
+        time.Now += TimeSpan.FromMinutes(1.5);
+        for (var i = 0; i < 100; i += 10) swarm.Announce(BinaryHash, Numbered(i), Here, i % 2, AnnounceEvent.None, 0);
+        time.Now += TimeSpan.FromMinutes(1);   // all but the ten re-announced expire, the holes are squeezed out
+
+        var listed = swarm.Announce(BinaryHash, Numbered(1000), Here, 5, AnnounceEvent.Started, 50).Peers;
+
+        Assert.Equal(Enumerable.Range(0, 10).Select(i => Numbered(10 * i)), listed.Select(p => p.PeerId));
+        Assert.Equal(new ScrapeResult(Seeders: 10, Leechers: 1, Completed: 0, Downloaders: 1), swarm.Scrape(BinaryHash));
+        for (var i = 0; i < 100; i += 10) swarm.Announce(BinaryHash, Numbered(i), Here, 0, AnnounceEvent.Stopped, 0);
+        Assert.Equal([Numbered(1000)], swarm.Snapshot(BinaryHash).Peers.Select(p => p.PeerId));
+    }
 }

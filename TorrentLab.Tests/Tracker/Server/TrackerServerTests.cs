@@ -163,4 +163,20 @@ public class TrackerServerTests
         var raw = await Http.GetByteArrayAsync($"http://[::1]:{server.Port}/announce?{Valid.Replace("aaaa&", "dddd&")}", Ct);
         Assert.Contains("6:peers654:", Encoding.Latin1.GetString(raw)); // 3 peers x 18 bytes under peers6
     }
+
+    [Theory]
+    [InlineData("&event=%1b%5b2J%1b%5bH")]                                                    // clear the screen
+    [InlineData("&event=x%0d%0aannounce%20http%201.2.3.4:1%20forged")]                        // forge a line
+    [InlineData("&trackerid=%1b%5d0;title%07%0aforged")]                                      // echoed tracker id
+    public async Task LogLines_CarryWhatAClientSentEscaped_NeverRaw(string extra)
+    {
+        // Issue 53: a raw escape sequence or a forged line in event= reached the tracker's log unescaped.
+        var log = new ConcurrentQueue<string>();
+        await using var server = await TrackerServer.StartAsync(new TrackerServerOptions { Port = 0, Log = log.Enqueue }, Ct);
+        await GetAsync(server, "/announce", Valid + extra);
+
+        var line = Assert.Single(log);
+        Assert.DoesNotContain(line, c => char.IsControl(c));
+        Assert.True(line.Contains("\\e", StringComparison.Ordinal) || line.Contains("\\n", StringComparison.Ordinal), line); // written as \e, \n
+    }
 }

@@ -147,8 +147,51 @@ public class UdpTrackerEndpointTests
         time.Now += TimeSpan.FromMinutes(1) + TimeSpan.FromSeconds(1);
         var afterThree = await AskAsync(client, server.Port, Announce(id, 3, Hash(3), PeerOf(3, 2), 7002));
 
-        Assert.Equal("unknown or expired connection id: connect first", UdpTrackerMessages.ReadErrorMessage(fromElsewhere));
+        Assert.Equal("unknown connection id", UdpTrackerMessages.ReadErrorMessage(fromElsewhere));
         Assert.Equal(UdpTrackerMessages.ActionAnnounce, BinaryPrimitives.ReadInt32BigEndian(afterTwoMinutes));
-        Assert.Equal("unknown or expired connection id: connect first", UdpTrackerMessages.ReadErrorMessage(afterThree));
+        Assert.Equal("unknown connection id", UdpTrackerMessages.ReadErrorMessage(afterThree));
+    }
+
+    [Fact]
+    public async Task ConnectWithTheWrongMagic_GetsNoAnswer()
+    {
+        // Issue 53: 16 bytes with a wrong magic drew a 71-byte error, a reflection x4.4 for a forged source.
+        await using var server = await TrackerServer.StartAsync(new TrackerServerOptions { Port = 0 }, Ct);
+        using var client = Client();
+        var wrongMagic = UdpTrackerMessages.ConnectRequest(5);
+        wrongMagic[0] ^= 0x99;
+        await client.SendAsync(wrongMagic, new IPEndPoint(IPAddress.Loopback, server.Port), Ct);
+
+        // The answer to the next, honest connect is the first datagram back: the wrong one got none.
+        Assert.NotEqual(0, await ConnectAsync(client, server.Port, transactionId: 6));
+    }
+
+    [Theory]
+    [InlineData(16)]   // the bare header: an answer would outweigh it
+    [InlineData(28)]   // one byte short of the 29-byte answer
+    public async Task UnknownConnectionId_InADatagramShorterThanTheError_GetsNoAnswer(int length)
+    {
+        await using var server = await TrackerServer.StartAsync(new TrackerServerOptions { Port = 0 }, Ct);
+        using var client = Client();
+        var forged = new byte[length];
+        BinaryPrimitives.WriteInt64BigEndian(forged, 0x1234);                                      // no id we gave
+        BinaryPrimitives.WriteInt32BigEndian(forged.AsSpan(8), UdpTrackerMessages.ActionAnnounce);
+        BinaryPrimitives.WriteInt32BigEndian(forged.AsSpan(12), 5);
+        await client.SendAsync(forged, new IPEndPoint(IPAddress.Loopback, server.Port), Ct);
+
+        Assert.NotEqual(0, await ConnectAsync(client, server.Port, transactionId: 6)); // first back: the connect's answer
+    }
+
+    [Fact]
+    public async Task UnknownConnectionId_InAnAnnounce_GetsAnErrorNoLongerThanTheRequest()
+    {
+        await using var server = await TrackerServer.StartAsync(new TrackerServerOptions { Port = 0 }, Ct);
+        using var client = Client();
+        var request = Announce(0x1234, 9, Hash(4), PeerOf(4, 0), 7000);
+
+        var answer = await AskAsync(client, server.Port, request);
+
+        Assert.Equal("unknown connection id", UdpTrackerMessages.ReadErrorMessage(answer));
+        Assert.True(answer.Length <= request.Length, $"{answer.Length} bytes answered to {request.Length}");
     }
 }
