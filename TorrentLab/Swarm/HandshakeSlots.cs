@@ -10,7 +10,8 @@ namespace TorrentLab.Swarm;
 /// MSE/PE before it). Budgets:
 /// <list type="bullet">
 /// <item><see cref="Total"/> slots in all;</item>
-/// <item><see cref="PerAddress"/> for one IP address: a further connection from it is closed at once;</item>
+/// <item><see cref="PerAddress"/> for one IP address once half the slots are taken: a further connection from it is
+///   then closed at once;</item>
 /// <item><see cref="PerSubnet"/> for one /24 (IPv4) or /64 (IPv6) of the internet (loopback and local networks are
 ///   counted per address only: there, neighbours are separate hosts);</item>
 /// <item>the handshake's deadline runs from the accept, not from the last byte: a peer that trickles one byte a second
@@ -69,8 +70,11 @@ internal sealed class HandshakeSlots(TimeProvider clock, int total = HandshakeSl
         Slot slot;
         lock (_lock)
         {
-            if (_held.Count(s => s.Address.Equals(address)) >= PerAddress
-                || (subnet is { } net && _held.Count(s => s.Subnet == net) >= PerSubnet))
+            // The shares count once the slots are contended (half taken): until then one address may hold more, as
+            // a test swarm or a LAN client on one address with many torrents does.
+            if (_held.Count >= total / 2
+                && (_held.Count(s => s.Address.Equals(address)) >= PerAddress
+                    || (subnet is { } net && _held.Count(s => s.Subnet == net) >= PerSubnet)))
             {
                 Interlocked.Increment(ref _refused);
                 return null;
