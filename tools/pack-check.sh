@@ -79,7 +79,9 @@ echo "package: $(basename "$nupkg"), $(stat -c %s "$nupkg") bytes: lib/net10.0, 
 for tfm in net10.0 net8.0; do
   echo "== building the sample for $tfm against the package"
   out="$work/sample-$tfm"
-  dotnet build "$work/src/samples/$tfm/TorrentLab.Sample" -c Release -p:TargetFramework="$tfm" \
+  # Restore ignores a TargetFramework given on the command line (it reads the project's own, net10.0):
+  # TargetFrameworks names the target for the restore, TargetFramework for the build.
+  dotnet build "$work/src/samples/$tfm/TorrentLab.Sample" -c Release -p:TargetFrameworks="$tfm" -p:TargetFramework="$tfm" \
     -p:TorrentLabPackageVersion="$version" -o "$out" -nologo -clp:NoSummary > "$work/build-$tfm.log" 2>&1 \
     || { cat "$work/build-$tfm.log" >&2; fail "the sample does not build for $tfm against the package"; }
   deps="$out/TorrentLab.Sample.deps.json"
