@@ -16,7 +16,7 @@ public sealed record LookupHop(IPEndPoint Node, NodeId? Id, int LogDistance, int
 
 /// <summary>What a finished lookup found: the closest nodes that answered (with the tokens get_peers gave) and its
 /// cost.</summary>
-public sealed record LookupResult(IReadOnlyList<(NodeContact Node, byte[]? Token)> Closest, int Queries, int Peers);
+internal sealed record LookupResult(IReadOnlyList<(NodeContact Node, byte[]? Token)> Closest, int Queries, int Peers);
 
 /// <summary>The iterative lookup of BEP 5 (Kademlia's node lookup): ask the alpha closest known nodes, add the closer
 /// nodes they return, and repeat until the K closest nodes seen have all answered or failed.</summary>

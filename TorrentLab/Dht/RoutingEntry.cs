@@ -1,7 +1,7 @@
 namespace TorrentLab.Dht;
 
 /// <summary>How much a routing table trusts a node (BEP 5 "good", "questionable", "bad").</summary>
-public enum NodeStatus
+internal enum NodeStatus
 {
     Good,
     Questionable,

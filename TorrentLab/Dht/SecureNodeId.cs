@@ -10,7 +10,7 @@ namespace TorrentLab.Dht;
 /// IPv4 address (for IPv6, the high 64 bits masked with <c>0x0103070f1f3f7fff</c> and <c>r &lt;&lt; 61</c>), where
 /// <c>r</c>, 0 to 7, is the low 3 bits of the id's last byte; the rest is random. Nodes on local networks (10/8,
 /// 172.16/12, 192.168/16, 169.254/16, 127/8; for IPv6 loopback, link-local and unique-local) are exempt.</remarks>
-public static class SecureNodeId
+internal static class SecureNodeId
 {
     private static readonly byte[] V4Mask = [0x03, 0x0f, 0x3f, 0xff];
     private static readonly byte[] V6Mask = [0x01, 0x03, 0x07, 0x0f, 0x1f, 0x3f, 0x7f, 0xff];

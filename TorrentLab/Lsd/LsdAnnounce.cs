@@ -23,7 +23,7 @@ namespace TorrentLab.Lsd;
 /// <param name="Port">The peer port the sender listens on.</param>
 /// <param name="InfoHashes">The torrents announced.</param>
 /// <param name="Cookie">An opaque token that lets the sender recognise its own announce looped back; null when absent.</param>
-public sealed record LsdAnnounce(int Port, IReadOnlyList<InfoHash> InfoHashes, string? Cookie)
+internal sealed record LsdAnnounce(int Port, IReadOnlyList<InfoHash> InfoHashes, string? Cookie)
 {
     /// <summary>BEP 14: the IPv4 group, "239.192.152.143:6771 (org-local)".</summary>
     public static readonly IPEndPoint GroupV4 = new(IPAddress.Parse("239.192.152.143"), 6771);

@@ -5,7 +5,7 @@ using TorrentLab.Metainfo;
 namespace TorrentLab.Magnet;
 
 /// <summary>Builds a .torrent file from a magnet link and the info dictionary fetched for it (for <c>--save-torrent</c>).</summary>
-public static class MagnetTorrentFile
+internal static class MagnetTorrentFile
 {
     /// <summary>The bytes of a .torrent: the magnet's trackers as <c>announce</c> (and one BEP 12 tier each when
     /// there are several), its web seeds as <c>url-list</c>, and the info dictionary exactly as fetched, so the

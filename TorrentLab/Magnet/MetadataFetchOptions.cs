@@ -3,7 +3,7 @@ using TorrentLab.Wire;
 namespace TorrentLab.Magnet;
 
 /// <summary>How <see cref="MetadataFetcher"/> asks peers for a magnet link's info dictionary.</summary>
-public sealed record MetadataFetchOptions
+internal sealed record MetadataFetchOptions
 {
     /// <summary>10 MiB: the largest info dictionary accepted. A real one is rarely over 1 MiB (a 20 GiB torrent of 256 KiB
     /// pieces has 1.6 MiB of hashes); the bound keeps a lying <c>metadata_size</c> from costing memory.</summary>

@@ -15,7 +15,7 @@ namespace TorrentLab.Magnet;
 /// others; a peer whose pieces fail the info hash is banned. Our handshake announces no <c>metadata_size</c>, and a
 /// request from the peer is answered with a reject, as BEP 9 requires of a peer without the metadata.
 /// </remarks>
-public static class MetadataFetcher
+internal static class MetadataFetcher
 {
     /// <summary>Fetches and verifies the raw info dictionary of <paramref name="link"/>.</summary>
     /// <exception cref="MetadataException">No peer delivered it (the message gives each peer's outcome).</exception>

@@ -17,7 +17,7 @@ namespace TorrentLab.Merkle;
 /// log2(length)-1 proof layers are omitted." So proof layer k is the sibling, k layers above the base, of the
 /// subtree the requested hashes span; the uncles are sent nearest first.
 /// </remarks>
-public static class MerkleLayers
+internal static class MerkleLayers
 {
     /// <summary>Every layer of the tree above a base layer, the base (padded to a power of two) first and the root last:
     /// built once per file, so answering a request only copies hashes (a peer's 49-byte request must not cost a tree's

@@ -23,7 +23,7 @@ namespace TorrentLab.Merkle;
 /// hashes which exclusively cover data beyond the end of file, i.e. are only needed to balance the tree, are
 /// omitted." A file of one piece or less has no piece layer: its pieces root is its only piece hash.</para>
 /// </remarks>
-public static class MerkleTree
+internal static class MerkleTree
 {
     /// <summary>16 KiB: the leaf block size of every v2 tree (BEP 52).</summary>
     public const int BlockSize = 16 * 1024;

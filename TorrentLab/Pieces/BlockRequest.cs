@@ -12,4 +12,4 @@ public readonly record struct BlockRequest(int Index, int Begin, int Length)
 /// <summary>A request that stayed unanswered past the timeout: the block went back to the pool.</summary>
 /// <param name="Peer">The peer that was asked (the caller may send it a <c>cancel</c> and count it as slow).</param>
 /// <param name="Request">The block that was asked for.</param>
-public readonly record struct ExpiredRequest(IBlockSource Peer, BlockRequest Request);
+internal readonly record struct ExpiredRequest(IBlockSource Peer, BlockRequest Request);

@@ -1,7 +1,7 @@
 namespace TorrentLab.Pieces;
 
 /// <summary>What happened to a block a peer sent: see <see cref="PieceManager.OnBlockReceived"/>.</summary>
-public enum BlockResultKind
+internal enum BlockResultKind
 {
     /// <summary>Nobody asked this peer for this: an unknown piece, an offset/length that is not one of the piece's
     /// blocks, or a block never requested from it. Nothing was stored or counted; a peer that keeps doing it is
@@ -26,7 +26,7 @@ public enum BlockResultKind
 /// <summary>The outcome of one received block: a kind, and what the caller must act on.</summary>
 /// <remarks>Switch on <see cref="Kind"/>. <see cref="CancelPeers"/> is filled in endgame for every kind that
 /// stored the block: those peers were also asked for it and should get a BEP 3 <c>cancel</c>.</remarks>
-public readonly struct BlockResult
+internal readonly struct BlockResult
 {
     private BlockResult(BlockResultKind kind, int pieceIndex, VerifiedPiece? piece, IReadOnlyList<IBlockSource>? contributors,
         IReadOnlyList<IBlockSource>? cancelPeers, IReadOnlyList<IBlockSource>? culprits = null, ActivePiece? completed = null)

@@ -6,7 +6,7 @@ namespace TorrentLab.Pieces;
 /// <remarks>The <see cref="PieceManager"/> always finishes pieces already in progress first (so partial buffers
 /// are freed early) and handles endgame itself; a picker only chooses among pieces nobody has started. It is
 /// called under the manager's lock, so it needs no locking of its own but must be quick.</remarks>
-public interface IPiecePicker
+internal interface IPiecePicker
 {
     /// <summary>Returns a piece that <paramref name="peerHas"/> and that <see cref="PickContext.IsCandidate"/>
     /// accepts, or -1 when there is none.</summary>
@@ -14,7 +14,7 @@ public interface IPiecePicker
 }
 
 /// <summary>What a picker may know about the torrent's state: read-only, valid only during the call.</summary>
-public sealed class PickContext
+internal sealed class PickContext
 {
     private readonly Bitfield _have;
     private readonly int[] _availability;

@@ -3,7 +3,7 @@ using TorrentLab.Wire;
 namespace TorrentLab.Pieces;
 
 // Receiving blocks (BEP 3 "piece" messages) and checking complete pieces against their hashes (PieceCheck).
-public sealed partial class PieceManager
+internal sealed partial class PieceManager
 {
     /// <summary>Takes one block a peer sent (a BEP 3 <c>piece</c> message: index, begin, block) and says what became
     /// of it. The bytes are copied; the caller may reuse <paramref name="data"/> at once.</summary>

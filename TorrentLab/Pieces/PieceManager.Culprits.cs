@@ -9,7 +9,7 @@ namespace TorrentLab.Pieces;
 // peer. If that copy fails too, its one sender lied. When a copy finally verifies, each remembered block is compared
 // with the good one: a sender whose block differs lied (libtorrent's "smart ban" works the same way), and the honest
 // senders of the failed copy are never blamed.
-public sealed partial class PieceManager
+internal sealed partial class PieceManager
 {
     private readonly Dictionary<int, List<SentBlock>> _failedCopies = []; // piece -> blocks of its failed copies
     private readonly HashSet<int> _soloPieces = [];                      // pieces to fetch again from one peer only

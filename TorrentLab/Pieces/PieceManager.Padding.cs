@@ -6,7 +6,7 @@ namespace TorrentLab.Pieces;
 // lies wholly inside padding is never requested, it is filled with zeros when its piece starts and counts as received.
 // A hybrid torrent (BEP 52) pads after every file, so without this a third of a small-file torrent's requests would
 // fetch zeros. The SHA-1 still covers the zeros, as the creator hashed them.
-public sealed partial class PieceManager
+internal sealed partial class PieceManager
 {
     private (long Start, long End)[]? _padding; // merged runs of pad files in the stream, in order; null when none
 

@@ -3,7 +3,7 @@ using TorrentLab.Wire;
 namespace TorrentLab.Pieces;
 
 // Handing out block requests, and taking them back (choke, disconnect, timeout).
-public sealed partial class PieceManager
+internal sealed partial class PieceManager
 {
     /// <summary>Fills <paramref name="into"/> with new block requests for a peer that unchoked us, and returns how
     /// many it wrote. Never more than the span's length, nor than the peer's free pipeline slots

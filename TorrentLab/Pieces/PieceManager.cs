@@ -18,7 +18,7 @@ namespace TorrentLab.Pieces;
 /// others already have in flight; the first copy wins and <see cref="BlockResult.CancelPeers"/> says whom to cancel.</para>
 /// <para>Memory stays bounded: at most <see cref="MaxPiecesInProgress"/> piece buffers exist at a time.</para>
 /// </remarks>
-public sealed partial class PieceManager
+internal sealed partial class PieceManager
 {
     private readonly Lock _lock = new();
     private readonly Torrent _torrent;

@@ -1,7 +1,7 @@
 namespace TorrentLab.Pieces;
 
 /// <summary>Tuning for a <see cref="PieceManager"/>; the defaults suit one fast loopback peer and a modest swarm.</summary>
-public sealed record PieceManagerOptions
+internal sealed record PieceManagerOptions
 {
     /// <summary>Requests in flight per peer (pipelining). 64 x 16 KiB = 1 MiB outstanding, enough to keep a loopback
     /// or LAN peer busy; BEP 3's old advice of 5 leaves a fast link idle between round trips. A caller may ask for

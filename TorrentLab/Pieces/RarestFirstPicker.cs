@@ -8,7 +8,7 @@ namespace TorrentLab.Pieces;
 /// something to trade quickly: the rarest pieces are slow to get since few peers can send them. Each pick compares at
 /// most 256 candidates (reservoir sampling over the ties): all of them in a small torrent, a sample from a random
 /// point in a large one, so piece lengths of a few bytes (millions of pieces) stay fast.</remarks>
-public sealed class RarestFirstPicker : IPiecePicker
+internal sealed class RarestFirstPicker : IPiecePicker
 {
     /// <summary>Candidates compared per pick: exact rarest first for small torrents, a sample of this many from a
     /// random starting point for large ones (as libtorrent, whose picker also keeps the cost per pick bounded).</summary>

@@ -4,7 +4,7 @@ namespace TorrentLab.Pieces;
 
 /// <summary>Picks the lowest-numbered missing piece the peer has: the simple order of the reference download
 /// (and what streaming wants), at the cost of ignoring rarity.</summary>
-public sealed class SequentialPicker : IPiecePicker
+internal sealed class SequentialPicker : IPiecePicker
 {
     public int Pick(Bitfield peerHas, PickContext context)
     {

@@ -5,7 +5,7 @@ namespace TorrentLab.Pieces;
 /// <summary>A complete piece whose SHA-1 matched, in a pooled buffer: write it to storage, then dispose it.</summary>
 /// <remarks>Disposing returns the buffer to <see cref="ArrayPool{T}.Shared"/>; <see cref="Data"/> must not be used
 /// afterwards. Dispose is idempotent and thread-safe.</remarks>
-public sealed class VerifiedPiece : IDisposable
+internal sealed class VerifiedPiece : IDisposable
 {
     private byte[]? _buffer;
 

@@ -5,7 +5,7 @@ using TorrentLab.Wire;
 
 namespace TorrentLab.Reference;
 
-public static partial class ReferenceDownload
+internal static partial class ReferenceDownload
 {
     /// <summary>Downloads one piece from the swarm and returns its verified bytes (the classroom's
     /// <c>download_piece</c>); nothing is written to disk.</summary>

@@ -19,7 +19,7 @@ namespace TorrentLab.Reference;
 /// Where it starts (the resume decision) is <c>Downloads/DownloadStart.cs</c>; the classroom's one-piece entry is
 /// <c>ReferenceDownload.Piece.cs</c>.
 /// </remarks>
-public static partial class ReferenceDownload
+internal static partial class ReferenceDownload
 {
     /// <summary>Requests this path keeps in flight unless <see cref="DownloadOptions.RequestsPerPeer"/> says: one
     /// loopback peer needs far more than 5 to be fast.</summary>

@@ -121,7 +121,7 @@ internal sealed class DirectWriter : IDisposable
     /// <summary>O_DIRECT's value on this architecture, or null where it is not known.</summary>
     internal static int? DirectFlag() => RuntimeInformation.ProcessArchitecture switch
     {
-        Architecture.X64 or Architecture.X86 or Architecture.RiscV64 or Architecture.LoongArch64 => 0x4000,
+        Architecture.X64 or Architecture.X86 or Compat.Architectures.RiscV64 or Architecture.LoongArch64 => 0x4000,
         Architecture.Arm or Architecture.Arm64 => 0x10000,
         _ => null,
     };

@@ -15,7 +15,7 @@ namespace TorrentLab.Storage;
 /// <para>Read it before anything deletes the ledger (<c>--no-resume</c>), so a fresh start over our own files still
 /// knows they are ours. <see cref="FileStorage"/> asks <see cref="EnsureWritable"/> before it resizes a file.</para>
 /// </remarks>
-public sealed class FileOwnership
+internal sealed class FileOwnership
 {
     private readonly StorageLayout _layout;
     private readonly IReadOnlySet<string> _recorded;

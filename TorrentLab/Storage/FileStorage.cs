@@ -14,7 +14,7 @@ namespace TorrentLab.Storage;
 /// which makes every method safe to call from many threads at once. Beyond its budget of kept handles (a session's, or
 /// <see cref="MaxOpenFiles"/> of its own), the least recently used are closed, and opened again when next used. Every path is checked to stay inside the output folder, symbolic links included.
 /// </remarks>
-public sealed class FileStorage : IPieceStorage
+internal sealed class FileStorage : IPieceStorage
 {
     /// <summary>Files a storage of its own keeps open at once; a torrent with more opens the rest per access (file
     /// descriptors are finite). In a session, its torrents share the session's budget instead.</summary>

@@ -6,7 +6,7 @@ using TorrentLab.Wire;
 namespace TorrentLab.Storage;
 
 /// <summary>Tuning for <see cref="PieceVerifier"/>.</summary>
-public sealed record PieceVerifierOptions
+internal sealed record PieceVerifierOptions
 {
     /// <summary>Pieces hashed at once (one thread each); SHA-1 is CPU-bound, so one per core.</summary>
     public int Parallelism { get; init; } = Environment.ProcessorCount;
@@ -24,7 +24,7 @@ public sealed record PieceVerifierOptions
 /// <remarks>Nothing is created or modified. Work is split into runs of whole pieces (about 4 MiB); each worker
 /// thread claims the next run, reads it with large positional reads into a buffer it reuses, and hashes each
 /// piece. A piece touching a missing or short file fails; pad files (BEP 47) count as zeros.</remarks>
-public static class PieceVerifier
+internal static class PieceVerifier
 {
     /// <summary>The pieces of <paramref name="torrent"/> that are intact below <paramref name="outputDir"/>.</summary>
     /// <exception cref="StorageException">A path leaves the output folder, or a file exists but cannot be read.</exception>

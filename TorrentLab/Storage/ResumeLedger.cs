@@ -8,7 +8,7 @@ namespace TorrentLab.Storage;
 /// or why the ledger cannot be used (the engine then re-hashes everything with <see cref="PieceVerifier"/>).</summary>
 /// <param name="Trusted">The verified pieces, or null when the ledger is absent, foreign, corrupt or stale.</param>
 /// <param name="Reason">Why, in one line for the user.</param>
-public sealed record ResumeCheck(Bitfield? Trusted, string Reason)
+internal sealed record ResumeCheck(Bitfield? Trusted, string Reason)
 {
     public bool IsTrusted => Trusted is not null;
 }
@@ -30,7 +30,7 @@ public sealed record ResumeCheck(Bitfield? Trusted, string Reason)
 /// flushes the temporary file before the rename; an unflushed one need not, since a restart ignores it anyway (a
 /// ledger left torn by a power cut reads as corrupt: a full check).</para>
 /// </remarks>
-public sealed class ResumeLedger
+internal sealed class ResumeLedger
 {
     /// <summary>The ledger format this code writes and accepts.</summary>
     public const int FormatVersion = 1;

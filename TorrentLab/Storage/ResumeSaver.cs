@@ -12,7 +12,7 @@ namespace TorrentLab.Storage;
 /// first, so the ledger never lists a piece a restart could lose.</para>
 /// <para>A failed periodic save is kept in <see cref="LastError"/> and retried at the next tick; the final save in
 /// <see cref="DisposeAsync"/> throws, so a download never ends believing its ledger was written.</para></remarks>
-public sealed class ResumeSaver : IAsyncDisposable
+internal sealed class ResumeSaver : IAsyncDisposable
 {
     private readonly ResumeLedger _ledger;
     private readonly IPieceStorage _storage;

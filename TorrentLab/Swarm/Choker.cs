@@ -6,7 +6,7 @@ namespace TorrentLab.Swarm;
 /// <param name="RateFromUs">Payload bytes per second we send the peer (what a seeder ranks by).</param>
 /// <param name="Interested">The peer told us it is interested.</param>
 /// <param name="ConnectedAt">When the connection opened (newcomers get a better optimistic chance).</param>
-public sealed record ChokeCandidate(object Key, double RateToUs, double RateFromUs, bool Interested, DateTimeOffset ConnectedAt);
+internal sealed record ChokeCandidate(object Key, double RateToUs, double RateFromUs, bool Interested, DateTimeOffset ConnectedAt);
 
 /// <summary>Decides whom we upload to: BEP 3's tit-for-tat choking with one optimistic unchoke.</summary>
 /// <remarks>
@@ -19,7 +19,7 @@ public sealed record ChokeCandidate(object Key, double RateToUs, double RateFrom
 /// four uploads in all. Peers that are not interested stay unchoked when they rank above the slowest regular
 /// uploader, as BEP 3 describes, so they can start at once when they become interested.
 /// </remarks>
-public sealed class Choker
+internal sealed class Choker
 {
     /// <summary>BEP 3: decisions every ten seconds.</summary>
     public static readonly TimeSpan Interval = TimeSpan.FromSeconds(10);

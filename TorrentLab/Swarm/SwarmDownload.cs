@@ -15,7 +15,7 @@ namespace TorrentLab.Swarm;
 /// Cancelling stops every peer first, then writes the ledger once more, so a later run trusts it; then
 /// <see cref="OperationCanceledException"/> is thrown.
 /// </remarks>
-public static class SwarmDownload
+internal static class SwarmDownload
 {
     /// <summary>The saved DHT routing table's file name, in the output folder's state folder.</summary>
     public const string DhtStateFile = "dht.json";

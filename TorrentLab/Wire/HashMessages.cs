@@ -11,7 +11,7 @@ namespace TorrentLab.Wire;
 /// <param name="Index">The first hash wanted, as an offset in that layer.</param>
 /// <param name="Length">How many hashes of the base layer.</param>
 /// <param name="ProofLayers">How many ancestor layers of uncle hashes to add, so the hashes can be checked against the root.</param>
-public readonly record struct HashRequest(ReadOnlyMemory<byte> PiecesRoot, int BaseLayer, int Index, int Length, int ProofLayers)
+internal readonly record struct HashRequest(ReadOnlyMemory<byte> PiecesRoot, int BaseLayer, int Index, int Length, int ProofLayers)
 {
     /// <summary>Why the request breaks BEP 52's rules for a base layer of <paramref name="layerHashes"/> hashes, or null.</summary>
     public string? Problem(long layerHashes)
@@ -40,7 +40,7 @@ public readonly record struct HashRequest(ReadOnlyMemory<byte> PiecesRoot, int B
 /// layer is omitted if the requested hashes include the entire child layer. In other words, the first log2(length)-1
 /// proof layers are omitted." Integers are 4-byte big-endian, as everywhere on the wire.
 /// </remarks>
-public static class HashMessages
+internal static class HashMessages
 {
     public const byte HashRequestId = 21; // BEP 52
     public const byte HashesId = 22;      // BEP 52

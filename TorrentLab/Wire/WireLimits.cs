@@ -1,7 +1,7 @@
 namespace TorrentLab.Wire;
 
 /// <summary>The sizes the peer wire protocol works with, and the bounds past which a peer is dropped.</summary>
-public static class WireLimits
+internal static class WireLimits
 {
     /// <summary>16 KiB, the block size every client requests. BEP 3: "All current implementations use 2^14 (16 kiB),
     /// and close connections which request an amount greater than that."</summary>
