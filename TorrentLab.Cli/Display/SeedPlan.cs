@@ -15,7 +15,7 @@ internal sealed record SeedPlan(double? Ratio, TimeSpan? Time, long Size)
         {
             var limits = new List<string>();
             if (Ratio is { } ratio) limits.Add(string.Create(CultureInfo.InvariantCulture, $"ratio {ratio:0.##}"));
-            if (Time is { } time) limits.Add(Duration.Show(time) + " of seeding");
+            if (Time is { } time) limits.Add(Duration.Show(time));
             return limits.Count == 0 ? "until Ctrl-C" : $"until {string.Join(" or ", limits)}, or Ctrl-C";
         }
     }
