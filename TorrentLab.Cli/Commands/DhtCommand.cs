@@ -80,6 +80,28 @@ internal static class DhtCommand
         throw new DhtException($"no DHT node answered ({from}; {dht.Stats.QueriesSent} queries sent, {dht.Stats.Timeouts} timed out)");
     }
 
+    /// <summary>Starts our short-lived node; a port it cannot bind is named in the error (exit 10 for a port given).</summary>
+    /// <exception cref="IOException">The node's UDP port is taken or not ours to take.</exception>
+    public static async Task<DhtNode> StartNodeAsync(DhtNodeOptions options, CancellationToken ct)
+    {
+        try
+        {
+            return await DhtNode.StartAsync(options, ct).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is System.Net.Sockets.SocketException or DhtException && Unbindable(e) is { } socket)
+        {
+            throw new IOException($"cannot listen on UDP port {options.LocalEndPoint.Port} for the DHT ({socket.SocketErrorCode})", e);
+        }
+
+        static System.Net.Sockets.SocketException? Unbindable(Exception? e)
+        {
+            for (; e is not null; e = e.InnerException)
+                if (e is System.Net.Sockets.SocketException { SocketErrorCode: System.Net.Sockets.SocketError.AddressAlreadyInUse or System.Net.Sockets.SocketError.AccessDenied } s)
+                    return s;
+            return null;
+        }
+    }
+
     /// <summary>Options for a short-lived node of the classroom commands: nothing saved, the given timeout; a node of the
     /// IPv6 DHT (BEP 32) when every node given is an IPv6 literal (<c>[::1]:6881</c>), else of the IPv4 DHT.</summary>
     public static DhtNodeOptions NodeOptions(IReadOnlyList<string> bootstrap, double timeoutSeconds, string? state, int port = 0)

@@ -47,7 +47,7 @@ internal static class DhtGetCommand
             var nodes = DhtCommand.StartingNodes(parse.GetValue(bootstrap) ?? [], statePath);
             var options = DhtCommand.NodeOptions(nodes, parse.GetValue(timeout), statePath, parse.GetValue(port));
             if (parse.GetValue(verbose)) options = options with { Log = DhtCommand.LogLine };
-            await using var dht = await DhtNode.StartAsync(options, ct).ConfigureAwait(false);
+            await using var dht = await DhtCommand.StartNodeAsync(options, ct).ConfigureAwait(false);
 
             if (parse.GetValue(key) is { } publicKeyHex)
             {

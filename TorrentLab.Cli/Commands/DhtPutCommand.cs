@@ -75,7 +75,7 @@ internal static class DhtPutCommand
                     if (parse.GetValue(verbose)) DhtCommand.LogLine(line);
                 },
             };
-            await using var dht = await DhtNode.StartAsync(options, ct).ConfigureAwait(false);
+            await using var dht = await DhtCommand.StartNodeAsync(options, ct).ConfigureAwait(false);
             var put = seed is null
                 ? await dht.PutImmutableAsync(bencoded, ct).ConfigureAwait(false)
                 : await dht.PutMutableAsync(seed, bencoded, Encoding.UTF8.GetBytes(parse.GetValue(salt) ?? ""), parse.GetValue(seq), ct: ct).ConfigureAwait(false);

@@ -34,7 +34,7 @@ internal static class DhtSampleCommand
             var seconds = parse.GetValue(timeout);
             var options = DhtCommand.NodeOptions([parse.GetValue(node)!], seconds, state: null, parse.GetValue(port)) with { Bootstrap = [], QueryTimeout = TimeSpan.FromSeconds(seconds) };
             var address = (await DhtNode.ResolveAsync([parse.GetValue(node)!], options.LoopbackOnly, ct).ConfigureAwait(false))[0];
-            await using var dht = await DhtNode.StartAsync(options, ct).ConfigureAwait(false);
+            await using var dht = await DhtCommand.StartNodeAsync(options, ct).ConfigureAwait(false);
             var id = parse.GetValue(target) is { } hex ? NodeId.FromHex(hex) : (NodeId?)null;
             InfohashSample sample;
             try
