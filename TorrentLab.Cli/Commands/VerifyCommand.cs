@@ -26,7 +26,7 @@ internal static class VerifyCommand
         stdout.WriteLine($"verifying '{torrent.Name}': {torrent.PieceCount} pieces of {Size(torrent.PieceLength)}, {Size(torrent.PayloadLength)} in {Path.GetFullPath(outputDir)}");
 
         VerifyReport report;
-        using (var checking = CheckingLine.OnStderr(torrent.Name, torrent.TotalLength, quiet: false))
+        using (var checking = CheckingLine.OnStderr(torrent.Name, torrent.TotalLength, quiet: Console.IsErrorRedirected) /* on a terminal only: stderr stays the verdict for scripts */)
             report = await TorrentClient.VerifyAsync(torrent, outputDir, writeLedger: true, checking, cancellation).ConfigureAwait(false);
         var have = report.Have;
         var missingFiles = 0;
