@@ -32,6 +32,8 @@ internal static class CliErrors
         if (e is OperationCanceledException && cancellation.IsCancellationRequested)
             return (ExitCodes.Interrupted, e is InterruptedException ? e.Message : "interrupted");
         if (e is UsageException u) return (ExitCodes.Usage, $"error: {u.Message}");
+        if (IsPortUnavailable(e))
+            return (ExitCodes.PortUnavailable, $"{Failure.Describe(e).Message} (a port given is never replaced: name another, or 0 for any free one)");
         var (kind, message) = Failure.Describe(e);
         return (kind switch
         {
@@ -43,5 +45,17 @@ internal static class CliErrors
             FailureKind.Unsupported => ExitCodes.Unsupported,
             _ => ExitCodes.Failed,
         }, message);
+    }
+
+    /// <summary>True when <paramref name="e"/> is a listening socket that could not be bound (the peer listener's
+    /// <see cref="Swarm.SwarmException"/>, the web server's <see cref="IOException"/>, a DHT node's socket), the port
+    /// taken or not ours.</summary>
+    private static bool IsPortUnavailable(Exception e)
+    {
+        if (e is not (Swarm.SwarmException or IOException or Dht.DhtException or System.Net.Sockets.SocketException)) return false;
+        for (var inner = e; inner is not null; inner = inner.InnerException)
+            if (inner is System.Net.Sockets.SocketException { SocketErrorCode: System.Net.Sockets.SocketError.AddressAlreadyInUse or System.Net.Sockets.SocketError.AccessDenied or System.Net.Sockets.SocketError.AddressNotAvailable })
+                return true;
+        return false;
     }
 }

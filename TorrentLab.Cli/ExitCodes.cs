@@ -22,6 +22,9 @@ internal static class ExitCodes
     public const int VerifyFailed = 8;
     /// <summary>A valid input TorrentLab cannot handle yet (downloading or seeding a v2-only torrent, BEP 52).</summary>
     public const int Unsupported = 9;
+    /// <summary>A port named on the command line (or saved by <c>serve</c>) cannot be bound: taken, or not ours to take.
+    /// A port is never silently replaced; only the default peer port 6881 moves to 6882-6889, then any free port.</summary>
+    public const int PortUnavailable = 10;
     /// <summary>Interrupted by Ctrl-C (128 + SIGINT, as shells report it).</summary>
     public const int Interrupted = 130;
 }

@@ -35,6 +35,10 @@ internal sealed partial class TorrentManager : IAsyncDisposable
         _settings = Effective(options, null);
     }
 
+    /// <summary>The peer port the command line named or an earlier run saved; null for the default (6881, which may fall
+    /// back). The only peer port ever saved.</summary>
+    private int? _configuredPeerPort;
+
     /// <summary>The one session of every torrent: one peer port, one DHT node, shared budgets.</summary>
     public Swarm.Session Session { get; private set; } = null!;
 
@@ -44,6 +48,9 @@ internal sealed partial class TorrentManager : IAsyncDisposable
         var settings = new SessionSettings
         {
             ListenPort = _settings.PeerPort!.Value,
+            // A port given on the command line or saved by an earlier run is a promise: bound, or the start fails. Only
+            // the default may move to another of 6881-6889 (and that one is never saved).
+            PortFallback = _configuredPeerPort is null,
             BindAddresses = _options.PeerBindAddresses,
             Encryption = _options.Encryption,
             Dht = _settings.Dht!.Value,
@@ -79,12 +86,14 @@ internal sealed partial class TorrentManager : IAsyncDisposable
         Directory.CreateDirectory(manager.Downloads);
         var entries = manager._store.Load(options.Log);
         manager._settings = Effective(options, manager._store.LoadedSettings);
+        manager._configuredPeerPort = options.PeerPort ?? manager._store.LoadedSettings?.PeerPort;
         foreach (var category in manager._store.LoadedCategories) if (ValidCategory(category)) manager._categories.Add(category);
         manager.StartLimits(manager._store.LoadedLimits, manager._store.LoadedAltSpeed);
         manager.Session = manager.StartSession();
-        manager._settings = manager._settings with { PeerPort = manager.Session.Port };
-        // Saved at once: the next start asks for the same port again (a port forwarded on a router stays right).
-        if (manager._store.LoadedSettings?.PeerPort != manager.Session.Port) manager.WriteList();
+        manager._settings = manager._settings with { PeerPort = manager.Session.Port }; // reported: the port bound
+        // A port the command line named is saved at once: the next start asks for it again (a port forwarded on a
+        // router stays right). A fallback from the default is never saved.
+        if (manager._store.LoadedSettings?.PeerPort != manager._configuredPeerPort) manager.WriteList();
         foreach (var entry in entries)
         {
             if (manager.Load(entry) is not { } managed) continue;
@@ -426,7 +435,7 @@ internal sealed partial class TorrentManager : IAsyncDisposable
                 UploadLimit = t.UploadLimit.BytesPerSecond == 0 ? null : t.UploadLimit.BytesPerSecond,
                 Folder = t.SaveFolder.Length == 0 ? null : t.SaveFolder,
                 Trackers = t.EditedTrackers,
-            })], Settings, Categories, LimitsToSave(), AltSpeedToSave());
+            })], Settings with { PeerPort = _configuredPeerPort }, Categories, LimitsToSave(), AltSpeedToSave());
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

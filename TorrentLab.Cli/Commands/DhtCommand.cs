@@ -13,11 +13,31 @@ internal static class DhtCommand
         CommandParts.Group("dht", "The Mainline DHT (BEP 5): ping a node, look up peers, get and put items (BEP 44), sample info hashes (BEP 51).",
             DhtPingCommand.Create(), DhtGetPeersCommand.Create(), DhtGetCommand.Create(), DhtPutCommand.Create(), DhtSampleCommand.Create());
 
-    /// <summary>The <c>--timeout</c> option in seconds shared by the dht commands.</summary>
+    /// <summary>The longest <c>--timeout</c>: an hour.</summary>
+    private static readonly TimeSpan MaxTimeout = TimeSpan.FromHours(1);
+
+    /// <summary>The <c>--timeout DURATION</c> option shared by the dht commands, read as seconds: <c>30s</c>, <c>2m</c>,
+    /// or a bare number of seconds, above 0 and at most an hour.</summary>
     public static Option<double> TimeoutOption(double seconds) => new("--timeout")
     {
-        Description = $"Seconds to wait for an answer (default {seconds})", DefaultValueFactory = _ => seconds,
+        Description = $"How long to wait for answers, e.g. 10s, 2m (a bare number is seconds; above 0, at most 1h; default {seconds}s)",
+        HelpName = "duration",
+        DefaultValueFactory = _ => seconds,
+        CustomParser = result =>
+        {
+            var text = result.Tokens.Count == 0 ? "" : result.Tokens[0].Value;
+            if (Duration.TryParse(text, TimeSpan.FromSeconds(1)) is { } value && value > TimeSpan.Zero && value <= MaxTimeout) return value.TotalSeconds;
+            result.AddError($"--timeout expects a duration above 0 up to 1h, such as 10s or 2m (a bare number is seconds), got '{text}'");
+            return seconds;
+        },
     };
+
+    /// <summary><c>-p/--port N</c>: the UDP port our short-lived node binds (default: any free one), for a firewall
+    /// that lets only one port through. A port given is bound or the command fails (exit 10).</summary>
+    public static Option<int> PortOption() => new Option<int>("--port", "-p")
+    {
+        Description = "UDP port our node listens on (default 0: any free port); a port given is used or the command fails (exit 10)",
+    }.Port();
 
     /// <summary>The repeatable <c>--bootstrap HOST:PORT</c> option of the commands that walk the DHT.</summary>
     public static Option<string[]> BootstrapOption() => new("--bootstrap")
@@ -60,16 +80,37 @@ internal static class DhtCommand
         throw new DhtException($"no DHT node answered ({from}; {dht.Stats.QueriesSent} queries sent, {dht.Stats.Timeouts} timed out)");
     }
 
+    /// <summary>Starts our short-lived node; a port it cannot bind is named in the error (exit 10 for a port given).</summary>
+    /// <exception cref="IOException">The node's UDP port is taken or not ours to take.</exception>
+    public static async Task<DhtNode> StartNodeAsync(DhtNodeOptions options, CancellationToken ct)
+    {
+        try
+        {
+            return await DhtNode.StartAsync(options, ct).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is System.Net.Sockets.SocketException or DhtException && Unbindable(e) is { } socket)
+        {
+            throw new IOException($"cannot listen on UDP port {options.LocalEndPoint.Port} for the DHT ({socket.SocketErrorCode})", e);
+        }
+
+        static System.Net.Sockets.SocketException? Unbindable(Exception? e)
+        {
+            for (; e is not null; e = e.InnerException)
+                if (e is System.Net.Sockets.SocketException { SocketErrorCode: System.Net.Sockets.SocketError.AddressAlreadyInUse or System.Net.Sockets.SocketError.AccessDenied } s)
+                    return s;
+            return null;
+        }
+    }
+
     /// <summary>Options for a short-lived node of the classroom commands: nothing saved, the given timeout; a node of the
     /// IPv6 DHT (BEP 32) when every node given is an IPv6 literal (<c>[::1]:6881</c>), else of the IPv4 DHT.</summary>
-    public static DhtNodeOptions NodeOptions(IReadOnlyList<string> bootstrap, double timeoutSeconds, string? state)
+    public static DhtNodeOptions NodeOptions(IReadOnlyList<string> bootstrap, double timeoutSeconds, string? state, int port = 0)
     {
-        if (timeoutSeconds is <= 0 or > 3600) throw new UsageException($"--timeout must be between 0 and 3600 seconds, got {timeoutSeconds}");
         var ipv6 = bootstrap.Count > 0 && bootstrap.All(b => IPEndPoint.TryParse(b, out var e) && e.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6);
         return new DhtNodeOptions
         {
             Bootstrap = bootstrap,
-            LocalEndPoint = new IPEndPoint(ipv6 ? IPAddress.IPv6Any : IPAddress.Any, 0),
+            LocalEndPoint = new IPEndPoint(ipv6 ? IPAddress.IPv6Any : IPAddress.Any, port),
             StatePath = state,
             QueryTimeout = TimeSpan.FromSeconds(Math.Min(timeoutSeconds, 3)),
             LookupTimeout = TimeSpan.FromSeconds(timeoutSeconds),

@@ -21,10 +21,11 @@ internal static class DhtGetCommand
         var bootstrap = DhtCommand.BootstrapOption();
         var state = DhtCommand.StateOption();
         var verbose = DhtCommand.VerboseOption();
+        var port = DhtCommand.PortOption();
         var timeout = DhtCommand.TimeoutOption(30);
         var command = new Command("get", "Look up a DHT item (BEP 44 get) and print its value: immutable by target, mutable by --key and --salt.")
         {
-            target, key, salt, bootstrap, state, verbose, timeout,
+            target, key, salt, bootstrap, state, verbose, timeout, port,
         };
         command.Validators.Add(result =>
         {
@@ -44,9 +45,9 @@ internal static class DhtGetCommand
                 throw new UsageException("expected a target of 40 hex digits (an immutable item) or --key with 64 hex digits (a mutable item)");
             var statePath = parse.GetValue(state);
             var nodes = DhtCommand.StartingNodes(parse.GetValue(bootstrap) ?? [], statePath);
-            var options = DhtCommand.NodeOptions(nodes, parse.GetValue(timeout), statePath);
+            var options = DhtCommand.NodeOptions(nodes, parse.GetValue(timeout), statePath, parse.GetValue(port));
             if (parse.GetValue(verbose)) options = options with { Log = DhtCommand.LogLine };
-            await using var dht = await DhtNode.StartAsync(options, ct).ConfigureAwait(false);
+            await using var dht = await DhtCommand.StartNodeAsync(options, ct).ConfigureAwait(false);
 
             if (parse.GetValue(key) is { } publicKeyHex)
             {

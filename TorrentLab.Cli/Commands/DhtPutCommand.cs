@@ -21,10 +21,11 @@ internal static class DhtPutCommand
         var bootstrap = DhtCommand.BootstrapOption();
         var state = DhtCommand.StateOption();
         var verbose = DhtCommand.VerboseOption();
+        var port = DhtCommand.PortOption();
         var timeout = DhtCommand.TimeoutOption(30);
         var command = new Command("put", "Store an item in the DHT (BEP 44 put): immutable, or mutable with --key-file; at most 1000 bytes bencoded.")
         {
-            value, bencode, keyFile, salt, seq, bootstrap, state, verbose, timeout,
+            value, bencode, keyFile, salt, seq, bootstrap, state, verbose, timeout, port,
         };
         command.Validators.Add(result =>
         {
@@ -64,7 +65,7 @@ internal static class DhtPutCommand
             var statePath = parse.GetValue(state);
             var nodes = DhtCommand.StartingNodes(parse.GetValue(bootstrap) ?? [], statePath);
             var refusals = new List<string>();
-            var options = DhtCommand.NodeOptions(nodes, parse.GetValue(timeout), statePath) with
+            var options = DhtCommand.NodeOptions(nodes, parse.GetValue(timeout), statePath, parse.GetValue(port)) with
             {
                 Log = line =>
                 {
@@ -74,7 +75,7 @@ internal static class DhtPutCommand
                     if (parse.GetValue(verbose)) DhtCommand.LogLine(line);
                 },
             };
-            await using var dht = await DhtNode.StartAsync(options, ct).ConfigureAwait(false);
+            await using var dht = await DhtCommand.StartNodeAsync(options, ct).ConfigureAwait(false);
             var put = seed is null
                 ? await dht.PutImmutableAsync(bencoded, ct).ConfigureAwait(false)
                 : await dht.PutMutableAsync(seed, bencoded, Encoding.UTF8.GetBytes(parse.GetValue(salt) ?? ""), parse.GetValue(seq), ct: ct).ConfigureAwait(false);

@@ -18,10 +18,11 @@ internal static class DhtSampleCommand
             Description = "40 hex digits: the node also returns its nodes closest to this id (default: a random id)",
         };
         var verbose = new Option<bool>("--verbose") { Description = "Print the nodes the answer names on stderr, id and address" };
+        var port = DhtCommand.PortOption();
         var timeout = DhtCommand.TimeoutOption(5);
         var command = new Command("sample_infohashes", "Ask a DHT node for a sample of the info hashes it stores (BEP 51) and print them.")
         {
-            node, target, verbose, timeout,
+            node, target, verbose, timeout, port,
         };
         command.Validators.Add(result =>
         {
@@ -31,9 +32,9 @@ internal static class DhtSampleCommand
         return command.WithAction(async (parse, ct) =>
         {
             var seconds = parse.GetValue(timeout);
-            var options = DhtCommand.NodeOptions([parse.GetValue(node)!], seconds, state: null) with { Bootstrap = [], QueryTimeout = TimeSpan.FromSeconds(seconds) };
+            var options = DhtCommand.NodeOptions([parse.GetValue(node)!], seconds, state: null, parse.GetValue(port)) with { Bootstrap = [], QueryTimeout = TimeSpan.FromSeconds(seconds) };
             var address = (await DhtNode.ResolveAsync([parse.GetValue(node)!], options.LoopbackOnly, ct).ConfigureAwait(false))[0];
-            await using var dht = await DhtNode.StartAsync(options, ct).ConfigureAwait(false);
+            await using var dht = await DhtCommand.StartNodeAsync(options, ct).ConfigureAwait(false);
             var id = parse.GetValue(target) is { } hex ? NodeId.FromHex(hex) : (NodeId?)null;
             InfohashSample sample;
             try

@@ -26,7 +26,9 @@ internal static class DownloadCommand
             var output = parse.GetValue(source.Output)!;
             var target = Path.GetFullPath(output);
             var options = source.Options(parse, opened, TorrentClient.StagingFolder(torrent, target));
-            var result = await new ProgressView(settings.IsQuiet(parse), settings.IsVerbose(parse)).RunAsync(torrent.Name,
+            var view = new ProgressView(settings.IsQuiet(parse), settings.IsVerbose(parse));
+            options = options with { Checking = view.Checking(torrent.TotalLength) };
+            var result = await view.RunAsync(torrent.Name,
                 progress => TorrentClient.DownloadToAsync(torrent, target, options, progress, ct),
                 ProgressView.Saved(options.OutputDirectory, options.Resume), ct).ConfigureAwait(false);
             Console.Out.WriteLine($"Downloaded {(magnet ? torrent.Name : parse.GetValue(source.Source))} to {output}.");

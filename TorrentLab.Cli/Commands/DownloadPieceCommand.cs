@@ -17,6 +17,11 @@ internal static class DownloadPieceCommand
             : "Download one piece, verify its SHA-1 and write it to a file.", index);
         return command.WithAction(async (parse, ct) =>
         {
+            // --overwrite says what it does: without it an existing file is kept, checked before anything is fetched.
+            var path = Path.GetFullPath(parse.GetValue(source.Output)!);
+            if (File.Exists(path) && !parse.GetValue(source.Settings.Overwrite))
+                throw new IOException($"{parse.GetValue(source.Output)} already exists (use --overwrite to replace it)");
+            if (Directory.Exists(path)) throw new IOException($"{parse.GetValue(source.Output)} is a folder, not a file");
             var opened = await source.OpenAsync(parse, ct).ConfigureAwait(false);
             var torrent = opened.Torrent;
             var piece = parse.GetValue(index);
@@ -25,7 +30,6 @@ internal static class DownloadPieceCommand
                 Console.Error.WriteLine($"error: piece index {piece} is out of range: the torrent has pieces 0..{torrent.PieceCount - 1}");
                 return ExitCodes.Usage;
             }
-            var path = Path.GetFullPath(parse.GetValue(source.Output)!);
             var options = source.Options(parse, opened, Path.GetDirectoryName(path)!) with { MaxPeers = 1 };
             var bytes = await TorrentClient.DownloadPieceAsync(torrent, piece, options, ct).ConfigureAwait(false);
             await AtomicFile.WriteAsync(path, bytes, ct).ConfigureAwait(false);

@@ -22,17 +22,36 @@ internal sealed class DownloadSettings
     public Option<bool> NoResume { get; } = new("--no-resume") { Description = "Ignore the resume ledger and start fresh" };
     public Option<bool> Quiet { get; } = new("--quiet", "-q") { Description = "No progress display" };
     public Option<bool> Verbose { get; } = new("--verbose", "-v") { Description = "Log protocol events (peers, failures) and per-peer rates" };
+    public Option<string?> LogFile { get; } = new("--log-file") { Description = "Append the protocol log (what -v shows), each line with date and time, to FILE" };
     public Option<bool> Trace { get; } = new("--trace") { Description = "Print every wire message exchanged with each peer on stderr" };
     public Option<bool> TraceBytes { get; } = new("--trace-bytes") { Description = "With --trace, add the hex of each message's first bytes" };
-    public Option<int> MaxPeers { get; } = new("--max-peers") { Description = "Peers connected at once; 1 runs the single-peer reference path", DefaultValueFactory = _ => 50 };
-    public Option<int> Port { get; } = new("--port") { Description = "Port to listen on for incoming peers (0 picks a free one)", DefaultValueFactory = _ => 6881 };
+    public Option<int> MaxPeers { get; } = MaxPeersOption("Peers connected at once; 1 runs the single-peer reference path");
+
+    /// <summary><c>-m/--max-peers N</c>: 1 or more, default 50.</summary>
+    public static Option<int> MaxPeersOption(string description) =>
+        new Option<int>("--max-peers", "-m") { Description = description + " (default 50)", DefaultValueFactory = _ => 50 }.InRange(1, int.MaxValue);
+    public Option<int?> Port { get; } = PortOption();
+
+    /// <summary>The peer port when the command line names none (BEP 3: "typically 6881-6889").</summary>
+    public const int DefaultPort = 6881;
+
+    /// <summary><c>-p/--port</c>: the peer port. A port given is bound or the command fails (exit 10); only the default
+    /// moves to 6882-6889, then any free port, when taken.</summary>
+    public static Option<int?> PortOption() => new Option<int?>("--port", "-p")
+    {
+        Description = $"Port to listen on for peers, TCP and UDP (0: any free one). Default {DefaultPort}, or 6882-6889 or any free port when it is taken; a port given is used or the command fails (exit 10)",
+    }.Port();
     public Option<string[]> Trackers { get; } = new("--tracker") { Description = "Use this tracker URL instead of the torrent's (repeatable)", AllowMultipleArgumentsPerToken = false };
     public Option<string[]> Peers { get; } = new("--peer") { Description = "Also try this peer, HOST:PORT or [IPv6]:PORT (repeatable)" };
     public Option<PeerScope> PeerScope { get; } = PeerScopeOption();
     public Option<bool> Overwrite { get; } = new("--overwrite") { Description = "Overwrite existing files that are not this torrent's data (by default the download stops)" };
     public Option<string> Encryption { get; } = EncryptionOption();
     public Option<string[]> Bind { get; } = BindOption();
-    public Option<double?> StallTimeout { get; } = new("--stall-timeout") { Description = "Give up (exit 1) after this many seconds without data; by default the main download waits for peers until Ctrl-C (classroom commands: 60)" };
+    public Option<TimeSpan?> StallTimeout { get; } = StallTimeoutOption("Give up (exit 1) after this long without data, e.g. 90s, 10m (a bare number is seconds); by default the main download waits for peers until Ctrl-C, the classroom commands give up after 60s");
+
+    /// <summary><c>--stall-timeout DURATION</c>: above 0, a bare number in seconds.</summary>
+    public static Option<TimeSpan?> StallTimeoutOption(string description) =>
+        Duration.Create("--stall-timeout", description, TimeSpan.FromSeconds(1), allowZero: false);
 
     /// <summary><c>--peer-scope any|private|loopback</c>, in lowercase like every other choice (any case is accepted).</summary>
     private static Option<PeerScope> PeerScopeOption()
@@ -146,7 +165,7 @@ internal sealed class DownloadSettings
     /// <summary>Adds the shared options to a command.</summary>
     public void AddTo(Command command)
     {
-        foreach (var option in new Option[] { NoResume, Quiet, Verbose, Trace, TraceBytes, MaxPeers, Port, Trackers, Peers, Overwrite, PeerScope, Encryption, Transport, Bind, StallTimeout, NoDht, DhtBootstrap, Lsd })
+        foreach (var option in new Option[] { NoResume, Quiet, Verbose, LogFile, Trace, TraceBytes, MaxPeers, Port, Trackers, Peers, Overwrite, PeerScope, Encryption, Transport, Bind, StallTimeout, NoDht, DhtBootstrap, Lsd })
             command.Options.Add(option);
     }
 
@@ -155,7 +174,7 @@ internal sealed class DownloadSettings
     /// the demo's own, so they are not offered.</summary>
     public void AddDisplayAndEngineTo(Command command)
     {
-        foreach (var option in new Option[] { Quiet, Verbose, Trace, TraceBytes, MaxPeers, Encryption, StallTimeout })
+        foreach (var option in new Option[] { Quiet, Verbose, LogFile, Trace, TraceBytes, MaxPeers, Encryption, StallTimeout })
             command.Options.Add(option);
     }
 
@@ -163,10 +182,6 @@ internal sealed class DownloadSettings
     /// <exception cref="UsageException">A value is out of range.</exception>
     private void Check(ParseResult parse)
     {
-        if (parse.GetValue(MaxPeers) < 1) throw new UsageException("--max-peers must be at least 1");
-        if (parse.GetValue(Port) is < 0 or > 65535) throw new UsageException("--port must be 0..65535");
-        if (parse.GetValue(StallTimeout) is { } stall && (!(stall > 0) || stall > TimeSpan.MaxValue.TotalSeconds / 2))
-            throw new UsageException($"--stall-timeout must be a positive number of seconds, got {stall}");
         if (ParseTransport(parse.GetValue(Transport)) == PeerTransport.Utp && parse.GetValue(MaxPeers) == 1)
             throw new UsageException("--transport utp needs the swarm engine; --max-peers 1 runs the reference path, which speaks TCP only");
         foreach (var peer in parse.GetValue(Peers) ?? [])
@@ -181,19 +196,19 @@ internal sealed class DownloadSettings
         var trace = parse.GetValue(Trace) || parse.GetValue(TraceBytes);
         var bytes = parse.GetValue(TraceBytes);
         var trackers = parse.GetValue(Trackers) ?? [];
-        return new DownloadOptions
+        var options = new DownloadOptions
         {
             OutputDirectory = outputDirectory,
             Resume = !parse.GetValue(NoResume),
             Overwrite = parse.GetValue(Overwrite),
             PeerScope = parse.GetValue(PeerScope),
             MaxPeers = parse.GetValue(MaxPeers),
-            ListenPort = parse.GetValue(Port),
+            ListenPort = parse.GetValue(Port) ?? DefaultPort,
             Trackers = trackers.Length == 0 ? null : trackers.Select(url => (IReadOnlyList<string>)[url]).ToArray(),
             ExtraPeers = (parse.GetValue(Peers) ?? []).Select(peer => PeerAddress.Resolve(peer, "--peer")).ToArray(),
             Encryption = ParseEncryption(parse.GetValue(Encryption)),
             BindAddresses = ParseBind(parse.GetValue(Bind)),
-            StallTimeout = parse.GetValue(StallTimeout) is { } seconds ? TimeSpan.FromSeconds(seconds) : _defaultStall,
+            StallTimeout = parse.GetValue(StallTimeout) ?? _defaultStall,
             Transport = ParseTransport(parse.GetValue(Transport)),
             Dht = !parse.GetValue(NoDht),
             DhtBootstrap = ReadBootstrap(parse.GetValue(DhtBootstrap)),
@@ -203,6 +218,8 @@ internal sealed class DownloadSettings
             Waiting = IsQuiet(parse) || IsVerbose(parse) ? null : line => Console.Error.WriteLine(UntrustedText.Clean(line, 1000)),
             Trace = trace ? e => Console.Error.WriteLine(TraceLine(e, bytes)) : null,
         };
+        // Only the default port may fall back; a port the user named is a promise (bound, or exit 10).
+        return options with { Session = options.Session with { PortFallback = parse.GetValue(Port) is null } };
     }
 
     /// <summary>One trace line: time, peer, direction, message and fields (and the first bytes in hex).</summary>
@@ -212,7 +229,20 @@ internal sealed class DownloadSettings
     public bool IsQuiet(ParseResult parse) => parse.GetValue(Quiet) || parse.GetValue(Trace) || parse.GetValue(TraceBytes);
     public bool IsVerbose(ParseResult parse) => parse.GetValue(Verbose);
 
-    /// <summary>Protocol events to stderr with --verbose, else nothing.</summary>
-    public Action<string>? Log(ParseResult parse) =>
-        IsVerbose(parse) ? line => StderrLines.WriteLine(UntrustedText.Clean(line, 1000)) : null; // lines quote peers and trackers
+    /// <summary>Protocol events, each line timestamped: to stderr with --verbose, to the file --log-file names; else
+    /// nothing.</summary>
+    /// <exception cref="IOException">The log file cannot be opened (before any work starts).</exception>
+    public Action<string>? Log(ParseResult parse)
+    {
+        var verbose = IsVerbose(parse);
+        var file = parse.GetValue(LogFile) is { } path ? LogFileWriter.For(path) : null;
+        if (!verbose && file is null) return null;
+        return line =>
+        {
+            var clean = UntrustedText.Clean(line, 1000); // lines quote peers and trackers
+            var now = DateTimeOffset.Now;
+            if (verbose) StderrLines.WriteLine(LogFileWriter.Short(now) + " " + clean);
+            file?.WriteLine(LogFileWriter.Long(now) + " " + clean);
+        };
+    }
 }

@@ -16,7 +16,9 @@ internal static class MagnetInfoCommand
         var verbose = new Option<bool>("--verbose", "-v") { Description = "Log what each peer did" };
         var noDht = DownloadSettings.NoDhtOption();
         var bootstrap = DownloadSettings.DhtBootstrapOption();
-        var command = new Command("magnet_info", "Fetch a magnet link's metadata from peers and show it like 'info'.") { uri, save, verbose, noDht, bootstrap };
+        var stall = DownloadSettings.StallTimeoutOption(
+            $"Give up after this long without the metadata, e.g. 90s, 5m (a bare number is seconds; default {DownloadSettings.ClassroomStall.TotalSeconds:0}s)");
+        var command = new Command("magnet_info", "Fetch a magnet link's metadata from peers and show it like 'info'.") { uri, save, verbose, noDht, bootstrap, stall };
         return command.WithAction(async (parse, ct) =>
         {
             var options = new DownloadOptions
@@ -25,6 +27,9 @@ internal static class MagnetInfoCommand
                 Dht = !parse.GetValue(noDht),
                 DhtBootstrap = DownloadSettings.ReadBootstrap(parse.GetValue(bootstrap)),
                 Log = parse.GetValue(verbose) ? line => Console.Error.WriteLine(UntrustedText.Clean(line, 1000)) : null,
+                // Ends, as the other classroom commands do; each round without the metadata says why on stderr.
+                StallTimeout = parse.GetValue(stall) ?? DownloadSettings.ClassroomStall,
+                Waiting = parse.GetValue(verbose) ? null : line => Console.Error.WriteLine(UntrustedText.Clean(line, 1000)),
             };
             var (torrent, _, _) = await TorrentClient.OpenAsync(parse.GetValue(uri)!, options, parse.GetValue(save), ct).ConfigureAwait(false);
             Console.Out.Write(InfoCommand.Text(InfoReport.From(torrent)));

@@ -13,12 +13,12 @@ internal static class MainCommand
     public static void AttachTo(RootCommand root)
     {
         var torrent = new Argument<string?>("torrent") { Description = "The .torrent file or magnet link to download", Arity = ArgumentArity.ZeroOrOne };
-        var output = new Option<string>("--output", "-o") { Description = "Folder to download into (default: the current folder)", DefaultValueFactory = _ => "." };
+        var output = new Option<string>("--output", "-o", "--download-dir", "-d") { Description = "Folder to download into (default: the current folder)", DefaultValueFactory = _ => "." };
         var settings = new DownloadSettings();
         var selection = new SelectionSettings();
         var seed = new Option<bool>("--seed") { Description = "Keep seeding after the download completes (until Ctrl-C or a limit)" };
-        var seedRatio = new Option<double?>("--seed-ratio") { Description = "With --seed: stop once uploaded/size reaches this ratio" };
-        var seedTime = new Option<double?>("--seed-time") { Description = "With --seed: stop after this many minutes" };
+        var seedRatio = SeedRatioOption("Stop seeding once uploaded/size reaches this ratio (implies --seed)");
+        var seedTime = SeedTimeOption("Stop seeding after this long, e.g. 30m, 2h (a bare number is minutes; implies --seed)");
         var superSeed = new Option<bool>("--super-seed") { Description = "Seed after completing with BEP 16 super-seeding: reveal one piece at a time to each new peer (implies --seed)" };
         var maxDownloadRate = RateOption.Download();
         var maxUploadRate = RateOption.Upload();
@@ -45,7 +45,7 @@ internal static class MainCommand
                 SeedAfterDownload = parse.GetValue(seed) || parse.GetValue(superSeed) || parse.GetValue(seedRatio) is not null || parse.GetValue(seedTime) is not null,
                 SuperSeed = parse.GetValue(superSeed),
                 SeedRatio = parse.GetValue(seedRatio),
-                SeedTime = parse.GetValue(seedTime) is { } minutes ? TimeSpan.FromMinutes(minutes) : null,
+                SeedTime = parse.GetValue(seedTime),
                 Sequential = parse.GetValue(selection.Sequential),
                 DownloadLimit = RateOption.Limit(parse.GetValue(maxDownloadRate)),
                 UploadLimit = RateOption.Limit(parse.GetValue(maxUploadRate)),
@@ -74,34 +74,52 @@ internal static class MainCommand
             // Only now, with a torrent that parsed and options that make sense: a mistake leaves no empty folder behind.
             Directory.CreateDirectory(options.OutputDirectory);
             var result = await RunEngineAsync(loaded, options, settings.IsQuiet(parse), settings.IsVerbose(parse), ct, session: session).ConfigureAwait(false);
-            Console.Out.WriteLine(Summary(loaded, options.OutputDirectory, result));
+            Console.Out.WriteLine(Summary(loaded, options.OutputDirectory, result, options.SeedAfterDownload));
             if (settings.IsVerbose(parse)) Console.Error.WriteLine(result.PeerSources);
             return ExitCodes.Ok;
         });
     }
 
+    /// <summary><c>--seed-ratio R</c>: a ratio from 0 (stop at once) to a million.</summary>
+    public static Option<double?> SeedRatioOption(string description) =>
+        new Option<double?>("--seed-ratio") { Description = description }.AtLeast(0, 1_000_000);
+
+    /// <summary><c>--seed-time DURATION</c>: 0 or more, a bare number in minutes (as it always was).</summary>
+    public static Option<TimeSpan?> SeedTimeOption(string description) =>
+        Duration.Create("--seed-time", description, TimeSpan.FromMinutes(1), allowZero: true);
+
     /// <summary>Runs the download through the front door, with the progress display.</summary>
     /// <param name="interrupted">The Ctrl-C line; by default, the pieces saved in the output folder and how to resume.</param>
     /// <param name="session">The session to download in; null for one of the download's own.</param>
     public static Task<DownloadResult> RunEngineAsync(Torrent torrent, DownloadOptions options, bool quiet, bool verbose, CancellationToken ct,
-        Func<DownloadProgress?, string>? interrupted = null, TorrentLab.Swarm.Session? session = null) =>
-        new ProgressView(quiet, verbose).RunAsync(torrent.Name, progress => TorrentClient.DownloadAsync(session, torrent, options, progress, ct),
+        Func<DownloadProgress?, string>? interrupted = null, TorrentLab.Swarm.Session? session = null)
+    {
+        var view = new ProgressView(quiet, verbose) { Seeding = PlanOf(torrent, options) };
+        options = options with { Checking = view.Checking(torrent.TotalLength) };
+        return view.RunAsync(torrent.Name, progress => TorrentClient.DownloadAsync(session, torrent, options, progress, ct),
             interrupted ?? ProgressView.Saved(options.OutputDirectory, options.Resume), ct);
+    }
+
+    /// <summary>What ends the seeding after the download, for the display; null when it does not seed.</summary>
+    public static SeedPlan? PlanOf(Torrent torrent, DownloadOptions options) =>
+        options.SeedAfterDownload ? new SeedPlan(options.SeedRatio, options.SeedTime, torrent.PayloadLength) : null;
 
     /// <summary>The closing line: what was downloaded, where, how fast, and from whom.</summary>
-    public static string Summary(Torrent torrent, string folder, DownloadResult result)
+    public static string Summary(Torrent torrent, string folder, DownloadResult result, bool seeded = false)
     {
-        var seeded = result.Uploaded > 0 ? $"; uploaded {Units.Bytes(result.Uploaded)}" : "";
+        var uploaded = result.Uploaded > 0 || seeded
+            ? $"; uploaded {Units.Bytes(result.Uploaded)}" + (seeded ? $", ratio {new SeedPlan(null, null, torrent.PayloadLength).ShowRatio(result.Uploaded)}" : "")
+            : "";
         if (result.Downloaded == 0 && result.PiecesFromResume == torrent.PieceCount)
             return $"'{torrent.Name}' ({Units.Bytes(torrent.PayloadLength)}) is complete in {Path.Combine(folder, torrent.Name)}: " +
-                   $"all {result.PiecesFromResume} of {torrent.PieceCount} pieces were already on disk, nothing to download{seeded}";
+                   $"all {result.PiecesFromResume} of {torrent.PieceCount} pieces were already on disk, nothing to download{uploaded}";
         var line = $"downloaded '{torrent.Name}' ({Units.Bytes(torrent.PayloadLength)}) to {Path.Combine(folder, torrent.Name)} " +
                    $"in {result.Elapsed.TotalSeconds:0.0} s ({Units.Rate(result.AverageRate)}); " +
                    $"received {result.Downloaded} bytes from {Units.Count(result.PeersUsed.Count, "peer")}";
         if (result.Selected is { } selected)
             line = line.Replace($"({Units.Bytes(torrent.PayloadLength)})", $"({Units.Bytes(selected.Bytes)} of {Units.Bytes(torrent.PayloadLength)} selected, {Units.Count(selected.SkippedFiles, "file")} skipped)", StringComparison.Ordinal);
         if (result.PiecesFromResume > 0) line += $"; {result.PiecesFromResume} of {torrent.PieceCount} pieces were already on disk";
-        line += seeded;
+        line += uploaded;
         if (result.BadPeers.Count > 0) line += $"; dropped {Units.Count(result.BadPeers.Count, "bad peer")}: {string.Join("; ", result.BadPeers)}";
         return line;
     }

@@ -11,7 +11,7 @@ internal static class PeersCommand
     public static Command Create()
     {
         var shared = new TrackerCommandOptions();
-        var port = new Option<int>("--port") { Description = "The port we tell the tracker we listen on", DefaultValueFactory = _ => 6881 };
+        var port = new Option<int>("--port", "-p") { Description = "The port we tell the tracker we listen on, 1..65535", DefaultValueFactory = _ => 6881 }.InRange(1, 65535);
         var command = shared.Command("peers", "Announce to the torrent's tracker and print the peers it returns (ip:port per line).");
         command.Options.Add(port);
         return command.WithAction(async (parse, ct) =>

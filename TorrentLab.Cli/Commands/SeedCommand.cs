@@ -22,8 +22,8 @@ internal static class SeedCommand
             Description = "The .torrent files, or folders of them: all are seeded in one session, on one port",
             Arity = ArgumentArity.OneOrMore,
         }.NotAnOption();
-        var data = new Option<string>("--data", "-d") { Description = "The folder that contains the torrent's file or folder (as --output of a download)", Required = true };
-        var port = new Option<int>("--port", "-p") { Description = "Port to listen on, TCP and UDP for uTP (0: any free port)", DefaultValueFactory = _ => 6881 };
+        var data = new Option<string>("--data", "-d", "--download-dir") { Description = "The folder that contains the torrent's file or folder (as -d/--download-dir or -o of a download)", Required = true };
+        var port = DownloadSettings.PortOption();
         var trackers = new Option<string[]>("--tracker") { Description = "Announce here instead of the torrent's trackers (repeatable)", AllowMultipleArgumentsPerToken = false };
         var bind = DownloadSettings.BindOption();
         var partial = new Option<bool>("--partial") { Description = "Seed even when some pieces are missing (only verified pieces are served)" };
@@ -36,7 +36,7 @@ internal static class SeedCommand
         var noDht = DownloadSettings.NoDhtOption();
         var bootstrap = DownloadSettings.DhtBootstrapOption();
         var dhtState = new Option<string?>("--dht-state") { Description = "Save the DHT routing table to this file and reuse it next start (default: none; the data folder is never written)" };
-        var maxPeers = new Option<int>("--max-peers") { Description = "Peers connected at once, dialled (tracker peers and --peer) or dialling us", DefaultValueFactory = _ => 50 };
+        var maxPeers = DownloadSettings.MaxPeersOption("Peers connected at once per torrent, dialled (tracker peers and --peer) or dialling us");
         var maxUploadRate = RateOption.Upload();
         var lsd = DownloadSettings.LsdOption();
         var superSeed = new Option<bool>("--super-seed") { Description = "BEP 16 super-seeding: announce no pieces, reveal to each peer one piece the others lack, the next once the last has spread (for the first seed of a torrent)" };
@@ -64,22 +64,22 @@ internal static class SeedCommand
         public bool Lsd { get; init; }
     }
 
-    private static async Task<int> RunAsync(string[] torrentPaths, string data, int port, string[] trackers, string[]? bind, bool partial,
+    private static async Task<int> RunAsync(string[] torrentPaths, string data, int? port, string[] trackers, string[]? bind, bool partial,
         bool quiet, bool verbose, Extras extras, CancellationToken ct)
     {
-        if (port is < 0 or > 65535) throw new ArgumentException($"--port must be between 0 and 65535, got {port}");
-        if (extras.MaxPeers < 1) throw new UsageException("--max-peers must be at least 1");
         var addresses = DownloadSettings.ParseBind(bind);
         var dial = new List<IPEndPoint>();
         foreach (var peer in extras.Peers)
             dial.Add(PeerAddress.Resolve(peer, "--peer"));
         var torrents = LoadAll(torrentPaths);
         var stderr = Console.Error;
-        Action<string>? Log(string? name) => verbose ? line => stderr.WriteLine(name is null ? line : $"[{name}] {line}") : null;
+        Action<string>? Log(string? name) => verbose
+            ? line => stderr.WriteLine(LogFileWriter.Short(DateTimeOffset.Now) + " " + (name is null ? line : $"[{name}] {line}"))
+            : null;
         var settings = new SessionSettings
         {
-            ListenPort = port,
-            PortFallback = port != 0,
+            ListenPort = port ?? DownloadSettings.DefaultPort,
+            PortFallback = port is null, // a port given is bound or the command fails (exit 10); only the default moves
             BindAddresses = addresses,
             Encryption = extras.Encryption,
             Transport = extras.Transport,
@@ -111,7 +111,9 @@ internal static class SeedCommand
                     UploadLimit = uploadLimit,
                     SuperSeed = extras.SuperSeed,
                 };
-                var seeder = await TorrentClient.SeedAsync(session, torrent, options, partial, ct).ConfigureAwait(false);
+                Seeder seeder;
+                using (var checking = CheckingLine.OnStderr(torrent.Name, torrent.TotalLength, quiet))
+                    seeder = await TorrentClient.SeedAsync(session, torrent, options with { Checking = checking }, partial, ct).ConfigureAwait(false);
                 seeders.Add((torrent, seeder));
                 if (!quiet) stderr.WriteLine($"seeding '{torrent.Name}': {seeder.PiecesAvailable}/{torrent.PieceCount} pieces on port {session.Port}");
             }
@@ -120,7 +122,10 @@ internal static class SeedCommand
         }
         finally
         {
-            if (!quiet) stderr.WriteLine($"stopping: uploaded {Units.Bytes(seeders.Sum(s => s.Seeder.Uploaded))}");
+            // With --quiet too: the one summary line at the end.
+            var uploaded = seeders.Sum(s => s.Seeder.Uploaded);
+            var size = seeders.Sum(s => s.Torrent.PayloadLength);
+            stderr.WriteLine($"stopping: uploaded {Units.Bytes(uploaded)}, ratio {new SeedPlan(null, null, size).ShowRatio(uploaded)}");
             foreach (var (_, seeder) in seeders) await seeder.DisposeAsync().ConfigureAwait(false);
         }
         return ExitCodes.Ok; // not reached: seeding ends only by cancellation (exit 130)

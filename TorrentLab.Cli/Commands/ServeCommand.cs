@@ -8,7 +8,7 @@ internal static class ServeCommand
 {
     public static Command Create()
     {
-        var port = new Option<int>("--port") { Description = "Port to listen on (0 picks a free one)", DefaultValueFactory = _ => 8080 };
+        var port = new Option<int>("--port") { Description = "Port the web interface listens on (0: any free one); used or the command fails (exit 10), never replaced", DefaultValueFactory = _ => 8080 }.Port();
         var host = new Option<string>("--host") { Description = "Address to listen on; anything but loopback requires a token", DefaultValueFactory = _ => "127.0.0.1" };
         var downloads = new Option<string>("--downloads") { Description = "Folder every download goes below (default: ./downloads)", DefaultValueFactory = _ => "downloads" };
         var token = new Option<string?>("--token") { Description = "Bearer token API calls must present (generated and printed when the host is not loopback)" };
@@ -18,15 +18,15 @@ internal static class ServeCommand
                 + "Requests naming any other host are refused (DNS rebinding)",
             Arity = ArgumentArity.ZeroOrMore,
         };
-        var maxPeers = new Option<int?>("--max-peers") { Description = "Peers connected at once over all torrents (default 500; each torrent has at most 50)" };
-        var peerPort = new Option<int?>("--peer-port") { Description = "The one port peers reach every torrent on, TCP and UDP (default: the last run's, else 6881; the next free one when taken)" };
+        var maxPeers = new Option<int?>("--max-peers", "-m") { Description = "Peers connected at once over all torrents (default 500; each torrent has at most 50)" }.InRange(1, int.MaxValue);
+        var peerPort = new Option<int?>("--peer-port") { Description = "The one port peers reach every torrent on, TCP and UDP (default: the last run's, else 6881, or 6882-6889 or any free one when taken; a port given or saved is used or the command fails, exit 10; a fallback is never saved)" }.Port();
         var noDht = DownloadSettings.NoDhtOption();
         var bootstrap = DownloadSettings.DhtBootstrapOption();
         var lsd = DownloadSettings.LsdOption();
-        var maxActive = new Option<int>("--max-active") { Description = "Downloads running at once; the rest wait in the queue, in order (the page can change it)", DefaultValueFactory = _ => 5 };
+        var maxActive = new Option<int>("--max-active") { Description = "Downloads running at once, 1..1000; the rest wait in the queue, in order (the page can change it)", DefaultValueFactory = _ => 5 }.InRange(1, 1000);
         var seed = new Option<bool>("--seed") { Description = "Seed each torrent after it completes, until a limit (the page can change it)" };
-        var seedRatio = new Option<double?>("--seed-ratio") { Description = "Default: stop seeding once uploaded/size reaches this ratio (implies --seed)" };
-        var seedTime = new Option<double?>("--seed-time") { Description = "Default: stop seeding after this many minutes (implies --seed)" };
+        var seedRatio = MainCommand.SeedRatioOption("Default: stop seeding once uploaded/size reaches this ratio (implies --seed)");
+        var seedTime = MainCommand.SeedTimeOption("Default: stop seeding after this long, e.g. 30m, 2h (a bare number is minutes; implies --seed)");
         var encryption = DownloadSettings.EncryptionOption();
         var bind = DownloadSettings.BindOption();
         bind.Description = "Local address the peer port listens on (repeatable; default :: = IPv4 and IPv6); the page's address is --host";
@@ -68,16 +68,8 @@ internal static class ServeCommand
                 TransmissionWeb = parse.GetValue(transmissionWeb),
                 Log = line => Console.Error.WriteLine(line),
             };
-            if (options.Port is < 0 or > 65535) throw new UsageException("--port must be 0..65535");
-            if (options.MaxConnections is < 1) throw new UsageException("--max-peers must be at least 1");
-            if (options.PeerPort is < 0 or > 65535) throw new UsageException("--peer-port must be 0..65535");
-            if (options.MaxActiveDownloads is < 1 or > 1000) throw new UsageException("--max-active must be 1..1000");
-            if (options.SeedRatio is < 0 || options.SeedRatio is { } ratio && !double.IsFinite(ratio)) throw new UsageException("--seed-ratio must be 0 or more");
-            if (parse.GetValue(seedTime) is { } minutes)
-            {
-                if (minutes < 0 || !double.IsFinite(minutes) || minutes > 1e9) throw new UsageException("--seed-time must be 0 or more minutes");
-                options = options with { SeedTime = TimeSpan.FromMinutes(minutes) };
-            }
+            // The numbers were checked where they were parsed (OptionRules); what is left needs the file system or two options.
+            if (parse.GetValue(seedTime) is { } seedLimit) options = options with { SeedTime = seedLimit };
             if (options.TransmissionWeb is { } web && !File.Exists(Path.Combine(web, "index.html")))
                 throw new UsageException($"--transmission-web expects the folder of Transmission's web client (with its index.html), got '{web}'");
             if (options.Host != "localhost" && !System.Net.IPAddress.TryParse(options.Host.Trim('[', ']'), out _))

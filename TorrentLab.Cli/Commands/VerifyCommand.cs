@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using TorrentLab.Cli.Display;
 using TorrentLab.Client;
 using TorrentLab.Metainfo;
 
@@ -24,7 +25,9 @@ internal static class VerifyCommand
         var stdout = Console.Out;
         stdout.WriteLine($"verifying '{torrent.Name}': {torrent.PieceCount} pieces of {Size(torrent.PieceLength)}, {Size(torrent.PayloadLength)} in {Path.GetFullPath(outputDir)}");
 
-        var report = await TorrentClient.VerifyAsync(torrent, outputDir, writeLedger: true, cancellation).ConfigureAwait(false);
+        VerifyReport report;
+        using (var checking = CheckingLine.OnStderr(torrent.Name, torrent.TotalLength, quiet: Console.IsErrorRedirected) /* on a terminal only: stderr stays the verdict for scripts */)
+            report = await TorrentClient.VerifyAsync(torrent, outputDir, writeLedger: true, checking, cancellation).ConfigureAwait(false);
         var have = report.Have;
         var missingFiles = 0;
         var indexes = Enumerable.Range(0, torrent.Files.Count).Where(i => !torrent.Files[i].IsPadding).ToArray(); // report.Files' order

@@ -16,12 +16,16 @@ internal static class LiveLines
     private const string Gap = "  ";
 
     /// <summary>The rows for <paramref name="p"/> on a terminal <paramref name="width"/> columns wide.</summary>
-    public static IRenderable Render(string title, DownloadProgress p, int width, bool verbose, bool unicode)
+    /// <param name="seeding">When the download seeds once complete: what ends it (then a complete download shows the
+    /// seeding rows); null otherwise.</param>
+    public static IRenderable Render(string title, DownloadProgress p, int width, bool verbose, bool unicode, SeedPlan? seeding = null)
     {
         // The last columns stay free: a terminal wraps a row that fills its width, which breaks the redraw, and at
         // Ctrl-C it echoes "^C" where the cursor rests, at the end of the last row.
         var max = Math.Max(8, width - 3);
-        var rows = new List<IRenderable> { ProgressRow(UntrustedText.Clean(title), p, max, unicode), DetailRow(p, max, unicode) };
+        var rows = seeding is not null && IsSeeding(p)
+            ? new List<IRenderable> { SeedingRow(UntrustedText.Clean(title), p, seeding, max, unicode), SeedingDetailRow(p, seeding, max, unicode) }
+            : new List<IRenderable> { ProgressRow(UntrustedText.Clean(title), p, max, unicode), DetailRow(p, max, unicode) };
         if (verbose)
         {
             foreach (var peer in p.Peers.Take(MaxPeerRows))
@@ -31,6 +35,27 @@ internal static class LiveLines
         }
         return new Rows(rows);
     }
+
+    /// <summary>True once every wanted piece is in: a download that seeds afterwards is seeding.</summary>
+    public static bool IsSeeding(DownloadProgress p) => p.PieceCount > 0 && p.PiecesDone >= p.PieceCount;
+
+    /// <summary>The rows while data on disk is re-hashed: the checking line, and why it happens.</summary>
+    public static IRenderable RenderChecking(string title, long done, long total, int width) => new Rows(
+        new Text(new CheckingLine(title, total, null, width).Text(done, width)),
+        new Text(Fit("  re-hashing the data already on disk (no trusted resume ledger)", Math.Max(8, width - 3)), new Style(Color.Grey)));
+
+    /// <summary>Row 1 while seeding: the word, the name, what was uploaded, the ratio and the upload rate.</summary>
+    private static Markup SeedingRow(string title, DownloadProgress p, SeedPlan plan, int max, bool unicode)
+    {
+        var stats = $"uploaded {Units.Bytes(p.Uploaded)}{Gap}ratio {plan.ShowRatio(p.Uploaded)}{Gap}up {Units.Rate(p.UploadRate)}";
+        var room = max - Cells(stats) - "seeding ".Length - 1;
+        if (room < 4) return new Markup(Markup.Escape(Fit($"seeding {stats}", max, unicode)));
+        return new Markup($"[green]seeding[/] {Markup.Escape(Fit(title, room, unicode))} {Markup.Escape(stats)}");
+    }
+
+    /// <summary>Row 2 while seeding: peers, and what ends the seeding.</summary>
+    private static Markup SeedingDetailRow(DownloadProgress p, SeedPlan plan, int max, bool unicode) =>
+        new($"[grey]{Markup.Escape(Fit($"  {p.PiecesDone}/{p.PieceCount} pieces, {Units.Count(p.ConnectedPeers, "peer")} -- seeding {plan.Ends}", max, unicode))}[/]");
 
     /// <summary>One peer's row under <c>-v</c>: address, client, rates, and whether it chokes us.</summary>
     public static string PeerRow(PeerProgress peer) =>

@@ -13,6 +13,26 @@ internal sealed class ProgressView
     private readonly bool _verbose;
     private readonly IAnsiConsole? _live;
     private readonly TextWriter? _plain;
+    private Action<long>? _checkSink;
+    private long _checkTotal;
+
+    /// <summary>Set when the download seeds once complete: the rows then say so, with the upload, the ratio and what
+    /// ends it, instead of a full bar at 0 B/s.</summary>
+    public SeedPlan? Seeding { get; init; }
+
+    /// <summary>Where the download reports the bytes re-hashed while data on disk is checked at its start
+    /// (<see cref="DownloadOptions.Checking"/>): shown as a checking row until the first progress report.</summary>
+    /// <param name="total">Bytes to hash: the torrent's length.</param>
+    public IProgress<long> Checking(long total)
+    {
+        _checkTotal = total;
+        return new Forward(this);
+    }
+
+    private sealed class Forward(ProgressView view) : IProgress<long>
+    {
+        public void Report(long value) => Volatile.Read(ref view._checkSink)?.Invoke(value);
+    }
 
     public ProgressView(bool quiet, bool verbose)
     {
@@ -67,11 +87,18 @@ internal sealed class ProgressView
             .StartAsync(async context =>
             {
                 using var above = StderrLines.Above(console);
+                var started = 0;
+                _checkSink = bytes =>
+                {
+                    if (Volatile.Read(ref started) == 0)
+                        context.UpdateTarget(LiveLines.RenderChecking(title, bytes, _checkTotal, console.Profile.Width));
+                };
                 var sink = new Callback(p =>
                 {
+                    Volatile.Write(ref started, 1);
                     seen(p);
                     // The width is read at every report: a terminal resized mid-download gets rows that fit it.
-                    context.UpdateTarget(LiveLines.Render(title, p, console.Profile.Width, _verbose, console.Profile.Capabilities.Unicode));
+                    context.UpdateTarget(LiveLines.Render(title, p, console.Profile.Width, _verbose, console.Profile.Capabilities.Unicode, Seeding));
                 });
                 return await work(sink).ConfigureAwait(false);
             }).ConfigureAwait(false);
@@ -82,6 +109,8 @@ internal sealed class ProgressView
         var output = _plain ?? Console.Error;
         var last = DateTime.MinValue;
         DownloadProgress? latest = null, printed = null;
+        var checking = new CheckingLine(title, _checkTotal, output, width: 0);
+        _checkSink = bytes => { if (latest is null) checking.Report(bytes); };
         var sink = new Callback(p =>
         {
             seen(p);
@@ -100,6 +129,9 @@ internal sealed class ProgressView
     /// <summary>One line: percentage, pieces, bytes, rates, ETA and peers (then, with <c>-v</c>, one line per peer).</summary>
     public string Describe(string title, DownloadProgress p)
     {
+        if (Seeding is { } plan && LiveLines.IsSeeding(p))
+            return $"seeding {title}: uploaded {Units.Bytes(p.Uploaded)}, ratio {plan.ShowRatio(p.Uploaded)}, up {Units.Rate(p.UploadRate)}, " +
+                   $"{Units.Count(p.ConnectedPeers, "peer")}; {plan.Ends}";
         var line = $"{title} {p.Fraction * 100,5:0.0}% {p.PiecesDone}/{p.PieceCount} pieces " +
                    $"{Units.Bytes(p.BytesDone)}/{Units.Bytes(p.TotalBytes)} " +
                    $"down {Units.Rate(p.DownloadRate)} up {Units.Rate(p.UploadRate)} " +

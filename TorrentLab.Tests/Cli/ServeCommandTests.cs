@@ -86,8 +86,8 @@ public partial class ServeCommandTests
 
     [Theory]
     [InlineData("--max-active", "0", "--max-active must be 1..1000")]
-    [InlineData("--seed-ratio", "-1", "--seed-ratio must be 0 or more")]
-    [InlineData("--seed-time", "-5", "--seed-time must be 0 or more minutes")]
+    [InlineData("--seed-ratio", "-1", "--seed-ratio must be a number from 0 to 1000000, got -1")]
+    [InlineData("--seed-time", "-5", "--seed-time expects a duration of 0 or more up to 10000d, such as 30s, 10m or 2h (a bare number is minutes), got '-5'")]
     public void Serve_QueueOrSeedLimitOutOfRange_IsAUsageError(string option, string value, string message)
     {
         using var downloads = new TempFolder();

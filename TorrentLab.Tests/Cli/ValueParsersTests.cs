@@ -10,7 +10,7 @@ public class ValueParsersTests
 {
     [Theory]
     [InlineData("error: --max-peers expects a whole number, got 'two'", "x.torrent", "--max-peers", "two")]
-    [InlineData("error: --stall-timeout expects a number, got 'soon'", "x.torrent", "--stall-timeout", "soon")]
+    [InlineData("error: --stall-timeout expects a duration above 0 up to 10000d, such as 30s, 10m or 2h (a bare number is seconds), got 'soon'", "x.torrent", "--stall-timeout", "soon")]
     [InlineData("error: --peer-scope expects any, private or loopback, got 'lan'", "x.torrent", "--peer-scope", "lan")]
     [InlineData("error: <index> expects a whole number, got 'first'", "download_piece", "-o", "p", "x.torrent", "first")]
     [InlineData("error: --max-peers expects a whole number, got '99999999999'", "demo", "--max-peers", "99999999999")] // past int
@@ -45,7 +45,7 @@ public class ValueParsersTests
     }
 
     private static bool IsNumber(Type type) =>
-        (Nullable.GetUnderlyingType(type) ?? type) is var t && (t == typeof(int) || t == typeof(long) || t == typeof(double));
+        (Nullable.GetUnderlyingType(type) ?? type) is var t && (t == typeof(int) || t == typeof(long) || t == typeof(double) || t == typeof(TimeSpan));
 
     [Theory]
     [InlineData("loopback")]

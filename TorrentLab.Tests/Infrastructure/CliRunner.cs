@@ -25,6 +25,7 @@ public static class CliRunner
         public const int NoSpace = ExitCodes.NoSpace;
         public const int VerifyFailed = ExitCodes.VerifyFailed;
         public const int Unsupported = ExitCodes.Unsupported;
+        public const int PortUnavailable = ExitCodes.PortUnavailable;
         public const int Interrupted = ExitCodes.Interrupted;
     }
 }

@@ -26,12 +26,19 @@ public static partial class TorrentClient
     /// <summary>Re-hashes the download below <paramref name="folder"/> (BEP 3 piece hashes, BEP 52 merkle trees) and, when asked, rewrites
     /// its resume ledger to match.</summary>
     /// <exception cref="StorageException">The folder does not exist, a path leaves it, or a file cannot be read.</exception>
-    public static async Task<VerifyReport> VerifyAsync(Torrent torrent, string folder, bool writeLedger = true, CancellationToken ct = default)
+    public static Task<VerifyReport> VerifyAsync(Torrent torrent, string folder, bool writeLedger = true, CancellationToken ct = default) =>
+        VerifyAsync(torrent, folder, writeLedger, checking: null, ct);
+
+    /// <summary>As <see cref="VerifyAsync(Torrent, string, bool, CancellationToken)"/>, telling
+    /// <paramref name="checking"/> the running total of bytes re-hashed.</summary>
+    /// <exception cref="StorageException">The folder does not exist, a path leaves it, or a file cannot be read.</exception>
+    public static async Task<VerifyReport> VerifyAsync(Torrent torrent, string folder, bool writeLedger, IProgress<long>? checking,
+        CancellationToken ct = default)
     {
         if (!Directory.Exists(folder)) throw new StorageException($"output folder '{folder}' does not exist");
         var layout = new StorageLayout(torrent, folder);
         layout.Selection = PieceSelection.For(torrent, new ResumeLedger(layout).RecordedPriorities()); // kept when the ledger is rewritten
-        var have = await PieceVerifier.VerifyAsync(layout, cancellation: ct).ConfigureAwait(false);
+        var have = await PieceVerifier.VerifyAsync(layout, checking is null ? null : new PieceVerifierOptions { Progress = checking }, ct).ConfigureAwait(false);
         string? ledgerPath = null;
         if (writeLedger)
         {
@@ -64,7 +71,7 @@ public static partial class TorrentClient
     /// caller's word, without hashing (qBittorrent's "skip hash check", for data known to be right: a torrent made from
     /// it, or a copy). Data with a file missing or short is hashed as usual.</summary>
     /// <remarks>Wrong data recorded so is served as it is: peers find each bad piece by its hash and drop us. A recheck
-    /// (<see cref="VerifyAsync"/>) finds what is really there.</remarks>
+    /// (<see cref="VerifyAsync(Torrent, string, bool, CancellationToken)"/>) finds what is really there.</remarks>
     /// <returns>As <see cref="PrepareFilesAsync(Torrent, string, CancellationToken)"/>: what the ledger says now.</returns>
     public static async Task<(PieceStates Pieces, IReadOnlyList<FilePriority>? Priorities)> PrepareFilesAsync(Torrent torrent, string folder,
         bool skipChecking, CancellationToken ct = default)

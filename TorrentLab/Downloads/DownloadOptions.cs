@@ -144,6 +144,10 @@ public sealed record DownloadOptions
     /// no peer gave the metadata); null: the line goes to <see cref="Log"/>.</summary>
     public Action<string>? Waiting { get; init; }
 
+    /// <summary>Told the running total of bytes re-hashed while data already on disk is checked at the start (no
+    /// trusted resume ledger: a resume after a crash, seeding files the ledger does not vouch for); null: not told.</summary>
+    public IProgress<long>? Checking { get; init; }
+
     /// <summary>When the swarm is full (<see cref="MaxPeers"/>), a new connection takes the place of the peer that has
     /// neither given nor taken a block for longest, once that is at least this long (and the peer at least this old);
     /// so idle connections cannot hold every slot (swarm engine).</summary>

@@ -70,7 +70,8 @@ internal sealed class DownloadStart(StorageLayout layout, Bitfield have, FileOwn
         if (check.Trusted is { } trusted) return (trusted, true);
         if (!layout.FullPaths.Any(File.Exists)) return (new Bitfield(torrent.PieceCount), false);
         options.Log?.Invoke("checking the existing files against the piece hashes");
-        var have = await inTurn(() => PieceVerifier.VerifyAsync(layout, cancellation: ct)).ConfigureAwait(false);
+        var checking = options.Checking is null ? null : new PieceVerifierOptions { Progress = options.Checking };
+        var have = await inTurn(() => PieceVerifier.VerifyAsync(layout, checking, ct)).ConfigureAwait(false);
         options.Log?.Invoke($"{have.Count} of {have.Length} pieces already good on disk");
         return (have, false);
     }
