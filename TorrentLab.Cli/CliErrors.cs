@@ -47,12 +47,12 @@ internal static class CliErrors
         }, message);
     }
 
-    /// <summary>True when <paramref name="e"/> is a listening socket that could not be bound (the peer listener's
-    /// <see cref="Swarm.SwarmException"/>, the web server's <see cref="IOException"/>, a DHT node's socket), the port
+    /// <summary>True when <paramref name="e"/> is a listening socket that could not be bound (the library's
+    /// <see cref="TorrentLabException"/> from the peer listener, the web server's <see cref="IOException"/>, a DHT node's socket), the port
     /// taken or not ours.</summary>
     private static bool IsPortUnavailable(Exception e)
     {
-        if (e is not (Swarm.SwarmException or IOException or Dht.DhtException or System.Net.Sockets.SocketException)) return false;
+        if (e is not (TorrentLabException or IOException or Dht.DhtException or System.Net.Sockets.SocketException)) return false;
         for (var inner = e; inner is not null; inner = inner.InnerException)
             if (inner is System.Net.Sockets.SocketException { SocketErrorCode: System.Net.Sockets.SocketError.AddressAlreadyInUse or System.Net.Sockets.SocketError.AccessDenied or System.Net.Sockets.SocketError.AddressNotAvailable })
                 return true;

@@ -11,6 +11,7 @@ public sealed class LayeringTests
     /// <summary>The library's reading order: each namespace may use the ones above it, never one below.</summary>
     public static readonly string[] ReadingOrder =
     [
+        "TorrentLab.Compat", // what net8.0 lacks of net10.0's base library, below everything
         "TorrentLab",
         "TorrentLab.Bencode",
         "TorrentLab.Merkle",
