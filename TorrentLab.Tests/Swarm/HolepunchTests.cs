@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Net;
 using TorrentLab.Downloads;
 using TorrentLab.Extensions;
@@ -41,6 +42,14 @@ public class HolepunchTests
         await using var targetSocket = UtpSocket.Bind(At(0));
         var initiatorPort = ProcessRunner.FreeTcpPort();
         using var target = await RawPeer.ConnectAsync(At(relay.Port), built.Torrent, targetSocket);   // over uTP, as a NAT'd peer would
+        // The relay knows the target speaks ut_holepunch once it has read the target's extension handshake, which it
+        // may do after the initiator's rendezvous arrives on a loaded machine: wait for that state, not for a time.
+        var known = Stopwatch.StartNew();
+        while (relay.Torrent.AwakeSwarm?.PeersSnapshot().Any(p => p.SupportsHolepunch) != true)
+        {
+            Assert.True(known.Elapsed < TimeSpan.FromSeconds(60), "the relay never read the target's extension handshake");
+            await Task.Delay(10, Ct);
+        }
         using var initiator = await RawPeer.ConnectAsync(At(relay.Port), built.Torrent, listenPort: initiatorPort);
 
         await initiator.SendAsync(HolepunchMessage.Rendezvous(targetSocket.LocalEndPoint));
