@@ -196,7 +196,7 @@ internal sealed class SuperSeeder
         for (var k = 0; k < _pieceCount && bestCount > 0; k++)
         {
             var i = (_cursor + k) % _pieceCount;
-            if (state.Has[i]) continue;
+            if (state.Has[i] || state.Told.Contains(i)) continue; // a piece told early (see below) is no new offer
             var count = _availability[i] + _inFlight[i];
             if (count < bestCount)
             {
@@ -212,5 +212,26 @@ internal sealed class SuperSeeder
         state.Told.Add(best);
         _inFlight[best]++;
         offers.Add(new Offer(peer, best));
+        OfferLastEarlyLocked(peer, state, offers);
+    }
+
+    /// <summary>When every piece but one has been revealed to the peer and it lacks that one too, reveals it now, with
+    /// the piece just offered: the <c>have</c> that completes what we announced makes us a seed in the peer's eyes, and
+    /// it must reach a peer that is still interested in us. libtorrent (2.0.8, <c>peer_connection::incoming_have</c>)
+    /// checks a peer that just became a seed for redundancy before it updates its interest: a peer that had finished
+    /// every piece we announced, was not interested, and then heard the last <c>have</c> closes the connection as "an
+    /// upload-only peer we are not interested in", one piece short. Two <c>have</c>s sent together arrive before it
+    /// can finish either, so it is interested when the second one makes us a seed.</summary>
+    private void OfferLastEarlyLocked(object peer, PeerState state, List<Offer> offers)
+    {
+        if (state.Told.Count != _pieceCount - 1) return;
+        for (var i = 0; i < _pieceCount; i++)
+        {
+            if (state.Told.Contains(i)) continue;
+            if (state.Has[i]) return; // it has the last one: our announcements never make us a seed to it
+            state.Told.Add(i);
+            offers.Add(new Offer(peer, i));
+            return;
+        }
     }
 }
