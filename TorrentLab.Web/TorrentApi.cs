@@ -102,6 +102,7 @@ internal static class TorrentApi
 
         TorrentApiParity.Map(api, torrents, options);
         TorrentApiPlace.Map(api, torrents, options);
+        TorrentApiStream.Map(api, torrents);
     }
 
     /// <summary>The description of every route's <c>{infoHash}</c>.</summary>

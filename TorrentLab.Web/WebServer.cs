@@ -156,9 +156,10 @@ public sealed class WebServer : IAsyncDisposable
         try
         {
             await next(context).ConfigureAwait(false);
-            // No route (404), a wrong method (405), a body ASP.NET Core refused: still the documented shape.
+            // No route (404), a wrong method (405), a body ASP.NET Core refused: still the documented shape. A refusal
+            // that declared its own empty body (the stream route's 416, with its Content-Range) is left as it is.
             var response = context.Response;
-            if (!response.HasStarted && response.StatusCode >= 400 && context.Request.Path.StartsWithSegments("/api"))
+            if (!response.HasStarted && response.StatusCode >= 400 && response.ContentLength is null && context.Request.Path.StartsWithSegments("/api"))
                 await response.WriteAsJsonAsync(new ApiError($"{response.StatusCode} {ReasonPhrases.GetReasonPhrase(response.StatusCode)}: {context.Request.Method} {context.Request.Path}"),
                     WebJsonContext.Default.ApiError).ConfigureAwait(false);
         }

@@ -24,6 +24,7 @@ public class OpenApiDocumentTests
         Assert.Equal(["post"], Methods(paths, "/api/torrents/{infoHash}/start"));
         Assert.Equal(["post"], Methods(paths, "/api/torrents/{infoHash}/pause"));
         Assert.Equal(["get"], Methods(paths, "/api/torrents/{infoHash}/trace"));
+        Assert.Equal(["get", "head"], Methods(paths, "/api/torrents/{infoHash}/files/{index}/stream"));
         var remove = paths.GetProperty("/api/torrents/{infoHash}").GetProperty("delete");
         Assert.Equal(["infoHash", "deleteData"], remove.GetProperty("parameters").EnumerateArray().Select(p => p.GetProperty("name").GetString()));
         var add = paths.GetProperty("/api/torrents").GetProperty("post");

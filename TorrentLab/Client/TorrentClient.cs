@@ -4,6 +4,7 @@ using TorrentLab.Metainfo;
 using TorrentLab.Reference;
 using TorrentLab.Storage;
 using TorrentLab.Swarm;
+using TorrentLab.Wire;
 
 namespace TorrentLab.Client;
 
@@ -140,10 +141,40 @@ public static partial class TorrentClient
         || (session?.UploadLimit ?? options.Session.UploadLimit) is { IsLimited: true };
 
     /// <summary>Runs a prepared download in the engine <see cref="DownloadOptions.Engine"/> names.</summary>
-    internal static Task<DownloadResult> RunPrepared(Session? session, DownloadStart start, DownloadOptions options,
-        IProgress<DownloadProgress>? progress, CancellationToken ct) => EngineFor(options) == DownloadEngine.Reference
-        ? ReferenceDownload.RunAsync(start, options, progress, ct)
-        : SwarmDownload.RunAsync(start, options, progress, ct, session);
+    internal static async Task<DownloadResult> RunPrepared(Session? session, DownloadStart start, DownloadOptions options,
+        IProgress<DownloadProgress>? progress, CancellationToken ct)
+    {
+        if (EngineFor(options) != DownloadEngine.Reference) return await SwarmDownload.RunAsync(start, options, progress, ct, session).ConfigureAwait(false);
+        if (session is null) return await ReferenceDownload.RunAsync(start, options, progress, ct).ConfigureAwait(false);
+        // The reference story knows nothing of streams: the pieces its progress reports verified wake those waiting.
+        var reads = session.Reads.Take(start.Torrent.InfoHash);
+        try
+        {
+            return await ReferenceDownload.RunAsync(start, options, new WrittenFromProgress(reads, start.Torrent.PieceCount, progress), ct).ConfigureAwait(false);
+        }
+        finally { session.Reads.Release(start.Torrent.InfoHash, reads); }
+    }
+
+    /// <summary>Passes progress on, telling <paramref name="reads"/> each piece first reported verified.</summary>
+    private sealed class WrittenFromProgress(Pieces.ReadDemand reads, int pieceCount, IProgress<DownloadProgress>? inner) : IProgress<DownloadProgress>
+    {
+        private readonly Bitfield _told = new(pieceCount);
+
+        public void Report(DownloadProgress value)
+        {
+            if (value.Pieces is { } pieces && pieces.Count == pieceCount)
+            {
+                for (var i = 0; i < pieceCount; i++)
+                {
+                    if (pieces[i] != PieceState.Verified) continue;
+                    bool first;
+                    lock (_told) first = _told.Set(i);
+                    if (first) reads.Written(i);
+                }
+            }
+            inner?.Report(value);
+        }
+    }
 
     /// <summary>The engine that runs a download with these options (the one engine choice).</summary>
     public static DownloadEngine EngineFor(DownloadOptions options) => options.Engine switch

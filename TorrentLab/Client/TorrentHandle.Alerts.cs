@@ -66,13 +66,17 @@ public sealed partial class TorrentHandle
     }
 
     /// <summary>Reports the pieces verified since the last look, then the files they completed (under _lock).</summary>
-    private void Verified(Bitfield now)
+    private void Verified(Bitfield now) => Verified(now.SetIndexes());
+
+    /// <summary>As <see cref="Verified(Bitfield)"/>, for the pieces listed (under _lock).</summary>
+    private void Verified(IEnumerable<int> pieces)
     {
         var any = false;
-        foreach (var i in now.SetIndexes())
+        foreach (var i in pieces)
         {
             if (_verified[i]) continue;
             _verified.Set(i);
+            _reads.Wake(i); // a stream waiting for it goes on (a run without the written signal reports it here)
             any = true;
             _session.Report(new TorrentAlert(TorrentAlertKind.PieceFinished, this) { Index = i });
         }

@@ -28,6 +28,7 @@ public sealed partial class TorrentHandle
     private Exception? _error;
     private Bitfield _verified;   // the pieces known verified, for the alerts of pieces and files
     private readonly bool[] _fileDone;
+    private readonly ReadDemand _reads; // its streams' windows and the written-piece signal (TorrentHandle.Stream.cs)
 
     internal TorrentHandle(TorrentSession session, Torrent torrent, DownloadOptions options)
     {
@@ -40,6 +41,8 @@ public sealed partial class TorrentHandle
         _verified = pieces.Verified();
         _fileDone = new bool[torrent.Files.Count];
         MarkCompleteFiles(report: false);
+        _reads = session.Session.Reads.Take(torrent.InfoHash);
+        _reads.PieceWritten += OnPieceWritten;
     }
 
     /// <summary>The torrent (its metadata).</summary>

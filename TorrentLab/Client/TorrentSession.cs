@@ -82,9 +82,12 @@ public sealed class TorrentSession : IAsyncDisposable
         var handle = new TorrentHandle(this, torrent, options);
         lock (_lock)
         {
-            ObjectDisposedException.ThrowIf(_disposed, this);
-            if (_torrents.Any(t => t.Torrent.InfoHash == torrent.InfoHash))
+            if (_disposed || _torrents.Any(t => t.Torrent.InfoHash == torrent.InfoHash))
+            {
+                handle.Removed();
+                ObjectDisposedException.ThrowIf(_disposed, this);
                 throw new InvalidOperationException($"torrent '{torrent.Name}' ({torrent.InfoHash.Hex}) is in this session already");
+            }
             _torrents = [.. _torrents, handle];
         }
         if (fromMagnet) Report(new TorrentAlert(TorrentAlertKind.MetadataReceived, handle));
@@ -103,6 +106,7 @@ public sealed class TorrentSession : IAsyncDisposable
             _torrents = [.. _torrents.Where(t => t != torrent)];
         }
         await torrent.PauseAsync().ConfigureAwait(false);
+        torrent.Removed();
         if (deleteData) TorrentData.Delete(torrent.Torrent, torrent.SaveFolder);
     }
 

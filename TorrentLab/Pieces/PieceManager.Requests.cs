@@ -123,6 +123,13 @@ internal sealed partial class PieceManager
         while (first < PieceCount && (_have[first] || _activeByIndex[first] is not null || !_selection.IsWanted(first))) first++;
         _pickContext.FirstCandidate = first;
         if (first == PieceCount) return -1;
+        // A stream waits for these: the pieces under its read position and its readahead, before anything else wanted.
+        if (_options.Demand?.Windows is { Length: > 0 } windows)
+        {
+            foreach (var window in windows)
+                for (var i = Math.Max(window.First, first); i <= window.Last && i < PieceCount; i++)
+                    if (state.Has[i] && _pickContext.IsCandidate(i)) return i;
+        }
         var index = -1;
         if (!_selection.HasLevels) index = _picker.Pick(state.Has, _pickContext);
         else

@@ -27,6 +27,10 @@ internal sealed record PieceManagerOptions
     /// <summary>Which pieces to download and in what priority (from the files' priorities); null: every piece.</summary>
     public PieceSelection? Selection { get; init; }
 
+    /// <summary>The windows open streams read next (<see cref="ReadDemand"/>): their pieces are started before any other
+    /// wanted piece, whatever the picker or the file priorities say; null: no stream.</summary>
+    public ReadDemand? Demand { get; init; }
+
     /// <summary>The clock for request times; tests pass a manual one. Null means <see cref="TimeProvider.System"/>.</summary>
     public TimeProvider? Clock { get; init; }
 

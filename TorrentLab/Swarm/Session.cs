@@ -101,6 +101,10 @@ public sealed partial class Session : IAsyncDisposable
     /// <summary>Hand-over work running beside the receive loops, from every torrent.</summary>
     internal SemaphoreSlim WorkSlots { get; }
 
+    /// <summary>What open streams read, per torrent: the windows the swarms fetch first and the written-piece signal
+    /// they wait on (<see cref="Pieces.ReadDemand"/>).</summary>
+    internal ReadDemands Reads { get; } = new();
+
     /// <summary>The file handles every torrent's storage keeps open, together (<see cref="SessionSettings.MaxOpenFiles"/>).</summary>
     internal OpenFileBudget OpenFiles { get; }
 

@@ -184,6 +184,7 @@ internal sealed partial class TorrentSwarm
         }
         // BEP 3: "whenever a downloader completes a piece and verifies it, it announces it with 'have'".
         foreach (var peer in PeersSnapshot()) peer.Enqueue(PeerMessage.Have(piece.Index));
+        _reads.Written(piece.Index); // a stream reading it goes on
         if (complete) OnComplete();
     }
 

@@ -38,6 +38,7 @@ internal sealed partial class TorrentSwarm : ISwarmHost, ISessionTorrent, IAsync
     private readonly Session _session;
     private Announcer? _announcer;
     private bool _ownsAnnouncer = true;
+    private readonly ReadDemand _reads; // what the torrent's open streams wait for (Client/TorrentFileStream.cs)
     private SeedingTorrent? _owner; // set when a seeding torrent runs this swarm: it is attached and announces instead
     private bool _attached, _disposed;
 
@@ -78,8 +79,10 @@ internal sealed partial class TorrentSwarm : ISwarmHost, ISessionTorrent, IAsync
             RequestTimeout = options.RequestTimeout,
             Selection = _selection,
             Picker = options.Sequential ? new SequentialPicker() : null, // --sequential: in order, for streaming
+            Demand = _reads = session.Reads.Take(torrent.InfoHash), // open streams' windows first
             Clock = Time,
         });
+        _reads.Attach(CanServe);
         ConnectionOptions = ConnectionOptionsFor(session, torrent, options);
         if (_wantedWritten == _selection.WantedCount) _complete.TrySetResult();
     }
@@ -289,6 +292,8 @@ internal sealed partial class TorrentSwarm : ISwarmHost, ISessionTorrent, IAsync
     {
         if (_disposed) return;
         _disposed = true;
+        _reads.Detach(CanServe); // written pieces from here on are on disk, in the ledger the run saves last
+        _session.Reads.Release(Torrent.InfoHash, _reads);
         var owned = Volatile.Read(ref _owner) is not null;
         Volatile.Write(ref _attached, false);
         if (!owned) _session.Detach(this); // no incoming peer or DHT lookup reaches it from now on
