@@ -49,6 +49,11 @@ internal static class CliApp
         stderr ??= Console.Error;
         stdout ??= Console.Out;
         var root = Build();
+        if (UnknownCommand(root, args) is { } unknown)
+        {
+            stderr.WriteLine($"error: {unknown} (see 'torrentlab --help')");
+            return ExitCodes.Usage;
+        }
         var parse = root.Parse(args);
         if (parse.Action is System.CommandLine.Help.HelpAction)
         {
@@ -79,6 +84,54 @@ internal static class CliApp
         // command had said anything.
         var config = new InvocationConfiguration { EnableDefaultExceptionHandler = false, ProcessTerminationTimeout = null };
         return await parse.InvokeAsync(config, interrupt.Token).ConfigureAwait(false);
+    }
+
+    /// <summary>The error for a mistyped command name, blaming that word (not the next one) and suggesting the closest
+    /// command; null when the words name commands, or when the first word may be the main download's torrent (an existing
+    /// file or folder, a magnet link, a URL, a path or a name ending in .torrent: the download reports what is wrong
+    /// with it).</summary>
+    internal static string? UnknownCommand(RootCommand root, string[] args)
+    {
+        Command command = root;
+        foreach (var word in args)
+        {
+            if (word.StartsWith('-') || command.Subcommands.Count == 0) return null; // options and arguments: the parser's
+            if (command.Subcommands.FirstOrDefault(c => c.Name == word || c.Aliases.Contains(word)) is { } sub)
+            {
+                command = sub;
+                continue;
+            }
+            if (ReferenceEquals(command, root) && MayBeATorrent(word)) return null;
+            var names = command.Subcommands.Where(c => !c.Hidden).Select(c => c.Name).ToList();
+            var within = ReferenceEquals(command, root) ? "" : $" of '{command.Name}'";
+            var closest = names.OrderBy(n => Distance(n, word)).ThenBy(n => n, StringComparer.Ordinal).FirstOrDefault();
+            var suggestion = closest is not null && Distance(closest, word) <= Math.Max(2, word.Length / 3) ? $"; did you mean '{closest}'?" : "";
+            return ReferenceEquals(command, root)
+                ? $"'{word}' is neither a command nor an existing .torrent file{suggestion}"
+                : $"'{word}' is not a command{within}{(suggestion.Length > 0 ? suggestion : $"; its commands: {string.Join(", ", names)}")}";
+        }
+        return null;
+
+        static bool MayBeATorrent(string word) =>
+            Path.Exists(word) || word.Contains("://", StringComparison.Ordinal) || word.StartsWith("magnet:", StringComparison.OrdinalIgnoreCase)
+            || word.EndsWith(".torrent", StringComparison.OrdinalIgnoreCase) || word.IndexOfAny(['/', '\\']) >= 0;
+    }
+
+    /// <summary>The edit distance between two words (insertions, deletions, substitutions, and swaps of neighbours:
+    /// <c>downlaod</c> is one from <c>download</c>).</summary>
+    internal static int Distance(string a, string b)
+    {
+        var d = new int[a.Length + 1, b.Length + 1];
+        for (var i = 0; i <= a.Length; i++) d[i, 0] = i;
+        for (var j = 0; j <= b.Length; j++) d[0, j] = j;
+        for (var i = 1; i <= a.Length; i++)
+            for (var j = 1; j <= b.Length; j++)
+            {
+                var cost = char.ToLowerInvariant(a[i - 1]) == char.ToLowerInvariant(b[j - 1]) ? 0 : 1;
+                d[i, j] = Math.Min(Math.Min(d[i - 1, j] + 1, d[i, j - 1] + 1), d[i - 1, j - 1] + cost);
+                if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1]) d[i, j] = Math.Min(d[i, j], d[i - 2, j - 2] + 1);
+            }
+        return d[a.Length, b.Length];
     }
 
     /// <summary>Makes Ctrl-C and <c>kill -INT</c> reach the handler <see cref="RunAsync"/> registers even when SIGINT was ignored on entry.</summary>

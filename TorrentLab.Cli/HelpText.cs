@@ -10,6 +10,10 @@ internal static class HelpText
 {
     public const string ToolName = "torrentlab";
 
+    /// <summary>An alias accepted but not shown: <c>--bootstrap</c>, the classroom's name for the dht commands'
+    /// <c>--dht-bootstrap</c> (one name per setting in help and docs).</summary>
+    public const string HiddenAlias = "--bootstrap";
+
     /// <summary>Rewrites the help System.CommandLine wrote for <paramref name="command"/>.</summary>
     public static string Rewrite(string help, RootCommand root, Command command)
     {
@@ -33,6 +37,10 @@ internal static class HelpText
             {
                 continue;
             }
+            else if (section == "Options:" && WithoutHiddenAlias(trimmed) is { } shown)
+            {
+                rewritten = shown;
+            }
             text.Append(rewritten).Append('\n');
         }
         return string.Join('\n', WithoutEmptySections(text.ToString().TrimEnd('\n').Split('\n'))) + Environment.NewLine;
@@ -51,6 +59,20 @@ internal static class HelpText
                 }
                 yield return lines[i];
             }
+        }
+
+        // "  --bootstrap, --dht-bootstrap <x>  Text" becomes "  --dht-bootstrap <x>               Text": the column kept.
+        static string? WithoutHiddenAlias(string line)
+        {
+            foreach (var form in new[] { HiddenAlias + ", ", ", " + HiddenAlias })
+            {
+                var at = line.IndexOf(form, StringComparison.Ordinal);
+                if (at < 0 || at > line.IndexOf("  ", 2, StringComparison.Ordinal)) continue;
+                var cut = line.Remove(at, form.Length);
+                var gap = cut.IndexOf("  ", 2, StringComparison.Ordinal);
+                return gap < 0 ? cut : cut.Insert(gap, new string(' ', form.Length));
+            }
+            return null;
         }
 
         static bool IsArgumentLine(string line, Argument argument, RootCommand root) =>

@@ -35,6 +35,35 @@ internal static class OptionRules
         return option;
     }
 
+    /// <summary>Refuses a value <paramref name="check"/> finds wrong (it returns the one-line error, or null when fine),
+    /// for every value of a repeatable option.</summary>
+    public static Option<T> Each<T>(this Option<T> option, Func<string, string?> check)
+    {
+        option.Validators.Add(result =>
+        {
+            foreach (var token in result.Tokens)
+                if (check(token.Value) is { } error)
+                {
+                    result.AddError(error);
+                    return;
+                }
+        });
+        return option;
+    }
+
+    /// <summary>A tracker's announce URL: http://, https:// or udp:// with a host (what the tracker client speaks).</summary>
+    public static Option<T> TrackerUrls<T>(this Option<T> option) => option.Each(value =>
+        Uri.TryCreate(value, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https" or "udp" && uri.Host.Length > 0 ? null
+        : $"{option.Name} expects a tracker URL (http://, https:// or udp://HOST:PORT/...), got '{value}'");
+
+    /// <summary>A file to write or read: refused when a folder has that name.</summary>
+    public static Option<T> FileNotFolder<T>(this Option<T> option) => option.Each(value =>
+        Directory.Exists(value) ? $"{option.Name} expects a file, got the folder '{value}'" : null);
+
+    /// <summary>A folder: refused when a file has that name.</summary>
+    public static Option<T> FolderNotFile<T>(this Option<T> option) => option.Each(value =>
+        File.Exists(value) ? $"{option.Name} expects a folder, got the file '{value}'" : null);
+
     /// <summary>A port option: 0..65535, 0 meaning any free port.</summary>
     public static Option<T> Port<T>(this Option<T> option) => option.InRange(0, 65535, "(0: any free port)");
 

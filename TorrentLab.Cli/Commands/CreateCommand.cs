@@ -18,7 +18,7 @@ internal static class CreateCommand
     public static Command Create()
     {
         var input = new Argument<string>("file-or-folder") { Description = "What to share: a file (single-file torrent) or a folder (multi-file torrent)" }.NotAnOption();
-        var output = new Option<string?>("--output", "-o") { Description = "Where to write the .torrent [default: <name>.torrent]" };
+        var output = new Option<string?>("--output", "-o") { Description = "Where to write the .torrent [default: <name>.torrent]" }.FileNotFolder();
         var trackers = new Option<string[]>("--tracker", "-a")
         {
             Description = "Tracker announce URL; repeat for backup tiers, join with ',' for one tier",

@@ -14,9 +14,9 @@ internal static class DemoCommand
     {
         var output = new Option<string>("--output", "-o")
         {
-            Description = "Folder to download into (default: torrentlab-demo in the system temp folder)",
+            Description = "Folder to download into",
             DefaultValueFactory = _ => Path.Combine(Path.GetTempPath(), "torrentlab-demo"),
-        };
+        }.FolderNotFile();
         var settings = new DownloadSettings(classroom: true);
         var command = new Command("demo", "Download a generated torrent from a built-in local swarm, with one faulty peer to catch.") { output };
         settings.AddDisplayAndEngineTo(command);

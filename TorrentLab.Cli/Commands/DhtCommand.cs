@@ -20,7 +20,7 @@ internal static class DhtCommand
     /// or a bare number of seconds, above 0 and at most an hour.</summary>
     public static Option<double> TimeoutOption(double seconds) => new("--timeout")
     {
-        Description = $"How long to wait for answers, e.g. 10s, 2m (a bare number is seconds; above 0, at most 1h; default {seconds}s)",
+        Description = $"How long to wait for answers, e.g. 10s, 2m (a bare number is seconds; above 0, at most 1h)",
         HelpName = "duration",
         DefaultValueFactory = _ => seconds,
         CustomParser = result =>
@@ -39,15 +39,17 @@ internal static class DhtCommand
         Description = "UDP port our node listens on (default 0: any free port); a port given is used or the command fails (exit 10)",
     }.Port();
 
-    /// <summary>The repeatable <c>--bootstrap HOST:PORT</c> option of the commands that walk the DHT.</summary>
-    public static Option<string[]> BootstrapOption() => new("--bootstrap")
+    /// <summary>The repeatable <c>--dht-bootstrap HOST:PORT</c> option of the commands that walk the DHT: the one name
+    /// the downloads, <c>seed</c> and <c>serve</c> use too. <c>--bootstrap</c> stays as a hidden alias for the classroom's
+    /// shape (<c>dht get_peers &lt;infohash&gt; --bootstrap &lt;ip:port&gt;</c>, exercise 18).</summary>
+    public static Option<string[]> BootstrapOption() => new Option<string[]>("--dht-bootstrap", HelpText.HiddenAlias)
     {
         Description = "A node to start from, HOST:PORT (repeatable; default: the saved table and the public routers)",
         AllowMultipleArgumentsPerToken = false,
-    };
+    }.Each(v => PeerAddress.Check(v, "--dht-bootstrap"));
 
     /// <summary>The <c>--state FILE</c> option: a routing table to start from and save afterwards.</summary>
-    public static Option<string?> StateOption() => new("--state") { Description = "A routing table file to read first and write afterwards (JSON)" };
+    public static Option<string?> StateOption() => new Option<string?>("--state") { Description = "A routing table file to read first and write afterwards (JSON)" }.FileNotFolder();
 
     /// <summary>The <c>--verbose</c> option of the item commands: the node's log on stderr.</summary>
     public static Option<bool> VerboseOption() => new("--verbose")

@@ -36,7 +36,7 @@ internal static class DhtGetCommand
             if (publicKey is not null && DhtCommand.CheckHex(publicKey, 2 * Ed25519.KeyLength, "a public key (--key)") is { } badKey) result.AddError(badKey);
             if (saltText is not null && CheckSalt(saltText, publicKey is not null, "--key") is { } badSalt) result.AddError(badSalt);
             foreach (var node in result.GetValue(bootstrap) ?? [])
-                if (DhtCommand.CheckHostPort(node) is { } error) result.AddError(error);
+                if (PeerAddress.Check(node, "--dht-bootstrap") is { } error) result.AddError(error);
         });
         return command.WithAction(async (parse, ct) =>
         {

@@ -22,7 +22,7 @@ internal static class DhtGetPeersCommand
         {
             if (result.GetValue(infoHash) is { } hex && DhtCommand.CheckHex(hex, 40, "an info hash") is { } bad) result.AddError(bad);
             foreach (var node in result.GetValue(bootstrap) ?? [])
-                if (DhtCommand.CheckHostPort(node) is { } error) result.AddError(error);
+                if (PeerAddress.Check(node, "--dht-bootstrap") is { } error) result.AddError(error);
         });
         return command.WithAction(async (parse, ct) =>
         {

@@ -15,7 +15,7 @@ internal static class DhtPutCommand
     {
         var value = new Argument<string>("value") { Description = "The value: text, stored as a bencoded string (with --bencode: bencode as is, e.g. i42e or l1:ae)" };
         var bencode = new Option<bool>("--bencode") { Description = "The value is bencode already (any bencoded value), not text" };
-        var keyFile = new Option<string?>("--key-file") { Description = "Store a mutable item, signed with the Ed25519 seed in FILE (created, mode 0600, when missing)" };
+        var keyFile = new Option<string?>("--key-file") { Description = "Store a mutable item, signed with the Ed25519 seed in FILE (created, mode 0600, when missing)" }.FileNotFolder();
         var salt = new Option<string?>("--salt") { Description = "The mutable item's salt, as text (at most 64 bytes): one key, several items" };
         var seq = new Option<long?>("--seq") { Description = "The mutable item's sequence number (default: one more than the highest found, 1 when none)" };
         var bootstrap = DhtCommand.BootstrapOption();
@@ -41,7 +41,7 @@ internal static class DhtPutCommand
                 else if (n < 0) result.AddError($"--seq expects a number of 0 or more, got {n}");
             }
             foreach (var node in result.GetValue(bootstrap) ?? [])
-                if (DhtCommand.CheckHostPort(node) is { } error) result.AddError(error);
+                if (PeerAddress.Check(node, "--dht-bootstrap") is { } error) result.AddError(error);
         });
         return command.WithAction(async (parse, ct) =>
         {

@@ -1,10 +1,12 @@
 using System.CommandLine;
 using TorrentLab.Cli.Display;
 using TorrentLab.Client;
+using TorrentLab.Downloads;
 
 namespace TorrentLab.Cli.Commands;
 
-/// <summary><c>torrentlab download -o &lt;path&gt; &lt;file.torrent&gt;</c> and <c>magnet_download -o &lt;path&gt;
+/// <summary><c>torrentlab download -o &lt;path&gt; &lt;file.torrent&gt;</c> (or <c>download &lt;file.torrent&gt;
+/// &lt;path&gt;</c>) and <c>magnet_download -o &lt;path&gt;
 /// "&lt;magnet link&gt;"</c>: the classroom shape, where <c>-o</c> names the file itself (single-file torrent) or the
 /// folder that becomes the torrent's top folder (multi-file); the magnet shape fetches the metadata first (BEP 9).</summary>
 /// <remarks>The download runs in a hidden staging folder beside the target, with its resume ledger, so an
@@ -16,21 +18,48 @@ internal static class DownloadCommand
     {
         var source = new ClassroomSource(magnet, "Where to write: the file (single-file torrent) or folder (multi-file)");
         var settings = source.Settings;
+        // The seed projects' shape, download TORRENT OUTPUT, beside the classroom's download -o OUTPUT TORRENT: the
+        // same setting, given one way or the other (both, or neither, is a usage error).
+        var outputArgument = new Argument<string?>("output")
+        {
+            Description = "Where to write, as -o (download TORRENT OUTPUT)",
+            Arity = ArgumentArity.ZeroOrOne,
+        }.NotAnOption();
+        source.Output.Required = false;
         var command = source.Command("download", magnet
             ? "Fetch a magnet link's metadata, then download the torrent to the given path."
-            : "Download a torrent to the given path (the classroom shape).");
+            : "Download a torrent to the given path (the classroom shape).", outputArgument);
+        command.Validators.Add(result =>
+        {
+            if (result.GetResult(source.Output) is not null && result.GetValue(outputArgument) is not null)
+                result.AddError("give the output once: -o PATH or a second argument, not both");
+        });
         return command.WithAction(async (parse, ct) =>
         {
+            var output = parse.GetValue(source.Output) ?? parse.GetValue(outputArgument)
+                ?? throw new UsageException("give where to write: -o PATH, or the path after the torrent");
             var opened = await source.OpenAsync(parse, ct).ConfigureAwait(false);
             var torrent = opened.Torrent;
-            var output = parse.GetValue(source.Output)!;
             var target = Path.GetFullPath(output);
             var options = source.Options(parse, opened, TorrentClient.StagingFolder(torrent, target));
             var view = new ProgressView(settings.IsQuiet(parse), settings.IsVerbose(parse));
             options = options with { Checking = view.Checking(torrent.TotalLength) };
-            var result = await view.RunAsync(torrent.Name,
-                progress => TorrentClient.DownloadToAsync(torrent, target, options, progress, ct),
-                ProgressView.Saved(options.OutputDirectory, options.Resume), ct).ConfigureAwait(false);
+            var staging = options.OutputDirectory;
+            var stagedBefore = Directory.Exists(staging);
+            DownloadResult result;
+            try
+            {
+                result = await view.RunAsync(torrent.Name,
+                    progress => TorrentClient.DownloadToAsync(torrent, target, options, progress, ct),
+                    ProgressView.Saved(options.OutputDirectory, options.Resume), ct).ConfigureAwait(false);
+            }
+            catch
+            {
+                // A run that failed before writing anything (the free-space check, a file in the way) leaves no staging
+                // folder behind; one that saved pieces keeps it, with its ledger, for the next run to resume.
+                if (!stagedBefore && IsEmpty(staging)) Directory.Delete(staging, recursive: true);
+                throw;
+            }
             Console.Out.WriteLine($"Downloaded {(magnet ? torrent.Name : parse.GetValue(source.Source))} to {output}.");
             if (settings.IsVerbose(parse))
             {
@@ -40,4 +69,8 @@ internal static class DownloadCommand
             return ExitCodes.Ok;
         });
     }
+
+    /// <summary>True when <paramref name="folder"/> exists and holds no file, at any depth.</summary>
+    private static bool IsEmpty(string folder) =>
+        Directory.Exists(folder) && !Directory.EnumerateFiles(folder, "*", SearchOption.AllDirectories).Any();
 }

@@ -11,6 +11,7 @@ internal static class DownloadPieceCommand
     public static Command Create(bool magnet)
     {
         var source = new ClassroomSource(magnet, "File to write the piece to");
+        source.Output.FileNotFolder(); // a folder is refused where parsed, before the torrent is opened
         var index = new Argument<int>("index") { Description = "Piece index, from 0" };
         var command = source.Command("download_piece", magnet
             ? "Fetch a magnet link's metadata, then download one verified piece to a file."

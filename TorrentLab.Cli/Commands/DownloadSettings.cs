@@ -22,14 +22,14 @@ internal sealed class DownloadSettings
     public Option<bool> NoResume { get; } = new("--no-resume") { Description = "Ignore the resume ledger and start fresh" };
     public Option<bool> Quiet { get; } = new("--quiet", "-q") { Description = "No progress display" };
     public Option<bool> Verbose { get; } = new("--verbose", "-v") { Description = "Log protocol events (peers, failures) and per-peer rates" };
-    public Option<string?> LogFile { get; } = new("--log-file") { Description = "Append the protocol log (what -v shows), each line with date and time, to FILE" };
+    public Option<string?> LogFile { get; } = new Option<string?>("--log-file") { Description = "Append the protocol log (what -v shows), each line with date and time, to FILE" }.FileNotFolder();
     public Option<bool> Trace { get; } = new("--trace") { Description = "Print every wire message exchanged with each peer on stderr" };
     public Option<bool> TraceBytes { get; } = new("--trace-bytes") { Description = "With --trace, add the hex of each message's first bytes" };
     public Option<int> MaxPeers { get; } = MaxPeersOption("Peers connected at once; 1 runs the single-peer reference path");
 
-    /// <summary><c>-m/--max-peers N</c>: 1 or more, default 50.</summary>
+    /// <summary><c>-m/--max-peers N</c>: 1 or more, default 50 (help states it once, as its <c>[default: 50]</c>).</summary>
     public static Option<int> MaxPeersOption(string description) =>
-        new Option<int>("--max-peers", "-m") { Description = description + " (default 50)", DefaultValueFactory = _ => 50 }.InRange(1, int.MaxValue);
+        new Option<int>("--max-peers", "-m") { Description = description, DefaultValueFactory = _ => 50 }.InRange(1, int.MaxValue);
     public Option<int?> Port { get; } = PortOption();
 
     /// <summary>The peer port when the command line names none (BEP 3: "typically 6881-6889").</summary>
@@ -41,9 +41,9 @@ internal sealed class DownloadSettings
     {
         Description = $"Port to listen on for peers, TCP and UDP (0: any free one). Default {DefaultPort}, or 6882-6889 or any free port when it is taken; a port given is used or the command fails (exit 10)",
     }.Port();
-    public Option<string[]> Trackers { get; } = new("--tracker") { Description = "Use this tracker URL instead of the torrent's (repeatable)", AllowMultipleArgumentsPerToken = false };
-    public Option<string[]> Peers { get; } = new("--peer") { Description = "Also try this peer, HOST:PORT or [IPv6]:PORT (repeatable)" };
-    public Option<PeerScope> PeerScope { get; } = PeerScopeOption();
+    public Option<string[]> Trackers { get; } = new Option<string[]>("--tracker") { Description = "Use this tracker URL instead of the torrent's (repeatable)", AllowMultipleArgumentsPerToken = false }.TrackerUrls();
+    public Option<string[]> Peers { get; } = new Option<string[]>("--peer") { Description = "Also try this peer, HOST:PORT or [IPv6]:PORT (repeatable)" }.Each(v => PeerAddress.Check(v, "--peer"));
+    public Option<string> PeerScope { get; } = PeerScopeOption();
     public Option<bool> Overwrite { get; } = new("--overwrite") { Description = "Overwrite existing files that are not this torrent's data (by default the download stops)" };
     public Option<string> Encryption { get; } = EncryptionOption();
     public Option<string[]> Bind { get; } = BindOption();
@@ -53,39 +53,25 @@ internal sealed class DownloadSettings
     public static Option<TimeSpan?> StallTimeoutOption(string description) =>
         Duration.Create("--stall-timeout", description, TimeSpan.FromSeconds(1), allowZero: false);
 
-    /// <summary><c>--peer-scope any|private|loopback</c>, in lowercase like every other choice (any case is accepted).</summary>
-    private static Option<PeerScope> PeerScopeOption()
+    /// <summary><c>--peer-scope any|private|loopback</c>, in lowercase like every other choice (its default shown as
+    /// <c>[default: any]</c>).</summary>
+    private static Option<string> PeerScopeOption() => ChoiceOption("--peer-scope",
+        "Dial only these peer addresses: any, private (LAN and loopback) or loopback", "any", "private", "loopback");
+
+    /// <summary>The scope named by <c>--peer-scope</c>.</summary>
+    public static PeerScope ParsePeerScope(string? value) => value switch
     {
-        var option = new Option<PeerScope>("--peer-scope")
-        {
-            Description = "Dial only these peer addresses: any, private (LAN and loopback) or loopback",
-            HelpName = "any|private|loopback",
-            DefaultValueFactory = _ => Tracker.PeerScope.Any,
-            CustomParser = result =>
-            {
-                var text = result.Tokens.Count == 0 ? "any" : result.Tokens[0].Value;
-                switch (text.ToLowerInvariant())
-                {
-                    case "any": return Tracker.PeerScope.Any;
-                    case "private": return Tracker.PeerScope.Private;
-                    case "loopback": return Tracker.PeerScope.Loopback;
-                    default:
-                        result.AddError($"--peer-scope expects any, private or loopback, got '{text}'");
-                        return Tracker.PeerScope.Any;
-                }
-            },
-        };
-        option.CompletionSources.Clear();
-        option.CompletionSources.Add("any", "private", "loopback");
-        return option;
-    }
+        "private" => Tracker.PeerScope.Private,
+        "loopback" => Tracker.PeerScope.Loopback,
+        _ => Tracker.PeerScope.Any,
+    };
 
     /// <summary><c>--bind ADDR</c> (repeatable): the local addresses to listen on; default <c>::</c> (IPv4 and IPv6).</summary>
-    public static Option<string[]> BindOption() => new("--bind")
+    public static Option<string[]> BindOption() => new Option<string[]>("--bind")
     {
         Description = "Local address to listen on for peers (repeatable; default :: = every interface, IPv4 and IPv6)",
         AllowMultipleArgumentsPerToken = false,
-    };
+    }.Each(v => IPAddress.TryParse(v.Trim('[', ']'), out _) ? null : $"--bind expects an IP address such as 0.0.0.0, :: or ::1, got '{v}'");
 
     /// <summary>The addresses named by <c>--bind</c>, or the dual-stack default when none.</summary>
     /// <exception cref="UsageException">A value is not an IP address.</exception>
@@ -125,11 +111,11 @@ internal sealed class DownloadSettings
     public static Option<bool> NoDhtOption() => new("--no-dht") { Description = "Do not use the DHT to find peers (it is on by default, never for private torrents)" };
 
     /// <summary><c>--dht-bootstrap HOST:PORT</c> (repeatable): the DHT's bootstrap nodes instead of the public routers.</summary>
-    public static Option<string[]> DhtBootstrapOption() => new("--dht-bootstrap")
+    public static Option<string[]> DhtBootstrapOption() => new Option<string[]>("--dht-bootstrap")
     {
         Description = $"Join the DHT through this node, HOST:PORT (repeatable; default {string.Join(", ", Dht.DhtNodeOptions.PublicRouters)})",
         AllowMultipleArgumentsPerToken = false,
-    };
+    }.Each(v => PeerAddress.Check(v, "--dht-bootstrap"));
 
     /// <summary>The bootstrap nodes <c>--dht-bootstrap</c> names (checked: HOST:PORT with a port in 1..65535), or the defaults.</summary>
     /// <exception cref="UsageException">A value is not HOST:PORT.</exception>
@@ -146,11 +132,25 @@ internal sealed class DownloadSettings
         "Protocol encryption (MSE/PE): prefer (encrypted first, plaintext if refused; accept both), require (RC4 only), off",
         "prefer", "require", "off");
 
-    /// <summary>An option that takes one of <paramref name="choices"/>; the first is the default.</summary>
+    /// <summary>An option that takes one of <paramref name="choices"/>, in any case; the first is the default (shown as
+    /// <c>[default: first]</c>, lowercase like the choices), and a wrong word is named with the option.</summary>
     private static Option<string> ChoiceOption(string name, string description, params string[] choices)
     {
-        var option = new Option<string>(name) { Description = description, DefaultValueFactory = _ => choices[0] };
-        option.AcceptOnlyFromAmong(choices);
+        var option = new Option<string>(name)
+        {
+            Description = description,
+            HelpName = string.Join('|', choices),
+            DefaultValueFactory = _ => choices[0],
+            CustomParser = result =>
+            {
+                var text = result.Tokens.Count == 0 ? choices[0] : result.Tokens[0].Value;
+                if (choices.FirstOrDefault(c => c.Equals(text, StringComparison.OrdinalIgnoreCase)) is { } choice) return choice;
+                result.AddError($"{name} expects {string.Join(", ", choices[..^1])} or {choices[^1]}, got '{text}'");
+                return choices[0];
+            },
+        };
+        option.CompletionSources.Clear();
+        option.CompletionSources.Add(choices);
         return option;
     }
 
@@ -201,7 +201,7 @@ internal sealed class DownloadSettings
             OutputDirectory = outputDirectory,
             Resume = !parse.GetValue(NoResume),
             Overwrite = parse.GetValue(Overwrite),
-            PeerScope = parse.GetValue(PeerScope),
+            PeerScope = ParsePeerScope(parse.GetValue(PeerScope)),
             MaxPeers = parse.GetValue(MaxPeers),
             ListenPort = parse.GetValue(Port) ?? DefaultPort,
             Trackers = trackers.Length == 0 ? null : trackers.Select(url => (IReadOnlyList<string>)[url]).ToArray(),

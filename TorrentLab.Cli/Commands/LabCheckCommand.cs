@@ -10,8 +10,8 @@ internal static class LabCheckCommand
 {
     public static Command Create()
     {
-        var stage = new Option<string?>("--stage") { Description = "Check only this stage (see 'torrentlab lab list')" };
-        var through = new Option<string?>("--through") { Description = "Check the stages from the first through this one" };
+        var stage = StageOption("--stage", "Check only this stage (see 'torrentlab lab list')");
+        var through = StageOption("--through", "Check the stages from the first through this one");
         var mode = LabModeOptions.Create();
         var sandbox = LabSandboxOptions.Create();
         var trace = new Option<bool>("--trace") { Description = "Show the wire trace of a failing peer stage" };
@@ -54,6 +54,21 @@ internal static class LabCheckCommand
             return results.Count == all && results.All(r => r.Result.Passed) ? ExitCodes.Ok : ExitCodes.Failed;
         });
     }
+
+    /// <summary><c>--stage NAME</c> or <c>--through NAME</c>: a stage <c>lab list</c> names, checked where parsed.</summary>
+    internal static Option<string?> StageOption(string name, string description) =>
+        new Option<string?>(name) { Description = description }.Each(value =>
+        {
+            try
+            {
+                LabStages.Select(value, null);
+                return null;
+            }
+            catch (LabException e)
+            {
+                return $"{name}: {e.Message}";
+            }
+        });
 }
 
 /// <summary>The grading mode <c>lab check</c> and <c>lab class</c> share: with the faulty peers unless <c>--no-faults</c>
@@ -127,8 +142,8 @@ internal sealed record LabTimingOptions(Option<double> Slow, Option<double?> Tim
         {
             Description = "Multiply every time limit by this factor (1 or more) for slow machines or languages; the limits already grow with your program's measured start-up",
             DefaultValueFactory = _ => 1,
-        },
-        new Option<double?>("--time-limit") { Description = "Every stage's time limit in seconds instead of its own (before the start-up allowance and --slow)" });
+        }.AtLeast(1, 1000),
+        new Option<double?>("--time-limit") { Description = "Every stage's time limit in seconds instead of its own (before the start-up allowance and --slow)" }.AtLeast(0.001, 3600));
 
     /// <summary>The options with the parsed time settings; a slow factor under 1 or a limit of 0 or less is a usage error.</summary>
     public LabCheckOptions Apply(ParseResult parse, LabCheckOptions options)

@@ -11,18 +11,17 @@ internal static class LabClassCommand
     public static Command Create()
     {
         var roster = new Argument<FileInfo>("roster") { Description = "The class roster: one student per line, 'name command...', commands run from the roster's folder" }.NotAnOption();
-        var output = new Option<DirectoryInfo?>("--output", "-o") { Description = "Where the reports go (NAME.txt, NAME.jsonl, class.txt, class.jsonl); default: lab-class-SEED beside the roster" };
+        var output = new Option<DirectoryInfo?>("--output", "-o") { Description = "Where the reports go (NAME.txt, NAME.jsonl, class.txt, class.jsonl); default: lab-class-SEED beside the roster" }.FolderNotFile();
         var seed = new Option<int?>("--seed") { Description = "Seed of every student's inputs (the same for all; printed in the table)" };
-        var stage = new Option<string?>("--stage") { Description = "Check only this stage" };
-        var through = new Option<string?>("--through") { Description = "Check the stages from the first through this one" };
+        var stage = LabCheckCommand.StageOption("--stage", "Check only this stage");
+        var through = LabCheckCommand.StageOption("--through", "Check the stages from the first through this one");
         var mode = LabModeOptions.Create();
         var sandbox = LabSandboxOptions.Create();
         var timing = LabTimingOptions.Create();
-        var jobs = new Option<int>("--jobs", "-j")
+        var jobs = new Option<int?>("--jobs", "-j")
         {
-            Description = "Students checked at once [default: half the processors, at least 1]; each student's time limits follow their own start-up and the load during each run",
-            DefaultValueFactory = _ => Math.Max(1, Environment.ProcessorCount / 2),
-        };
+            Description = "Students checked at once, 1..64 (default: half the processors, at least 1); each student's time limits follow their own start-up and the load during each run",
+        }.InRange(1, 64);
         var command = new Command("class", "Check every student of a roster on the same inputs: one table, one report file per student.")
         {
             roster, output, seed, stage, through, mode.Faults, mode.NoFaults, sandbox.Require, sandbox.Off, jobs, timing.Slow, timing.TimeLimit,
@@ -47,8 +46,7 @@ internal static class LabClassCommand
             }
             catch (LabException e) { throw new UsageException(e.Message); }
             var folder = parse.GetValue(output)?.FullName ?? Path.Combine(file.DirectoryName!, $"lab-class-{options.Seed}");
-            var jobCount = parse.GetValue(jobs);
-            if (jobCount is < 1 or > 64) throw new UsageException($"--jobs must be between 1 and 64, got {jobCount}");
+            var jobCount = parse.GetValue(jobs) ?? Math.Max(1, Environment.ProcessorCount / 2); // checked where parsed (OptionRules)
             var report = new ClassReport(students, file.DirectoryName!, options, folder) { Jobs = jobCount };
             var rows = await report.RunAsync(Console.Error, ct).ConfigureAwait(false);
             Console.Out.Write(ClassReport.Table(rows, stages, options));

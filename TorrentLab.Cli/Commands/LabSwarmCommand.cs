@@ -25,7 +25,7 @@ internal static class LabSwarmCommand
 
     public static Command Create()
     {
-        var peers = new Option<int>("--peers") { Description = "Honest seeders to start", DefaultValueFactory = _ => 3 };
+        var peers = new Option<int>("--peers") { Description = "Honest seeders to start", DefaultValueFactory = _ => 3 }.InRange(0, MaxPeers);
         var faults = new Option<string[]>("--faults")
         {
             Description = $"Add faulty seeders: {string.Join(", ", FaultKinds.Keys)} (comma-separated; alone: choke, corrupt, slow)",
@@ -34,12 +34,12 @@ internal static class LabSwarmCommand
         };
         var payloadSize = new Option<long>("--payload-size")
         {
-            Description = "Bytes of generated payload, e.g. 1048576 or 1M [default: 1M]",
+            Description = "Bytes of generated payload, e.g. 1048576 or 1M",
             DefaultValueFactory = _ => 1024 * 1024,
             CustomParser = ParseSize,
         };
-        var output = new Option<string?>("--output", "-o") { Description = "Folder for the .torrent file [default: a new temp folder]" };
-        var port = new Option<int>("--port") { Description = "Tracker port (0 picks a free one)", DefaultValueFactory = _ => 0 };
+        var output = new Option<string?>("--output", "-o") { Description = "Folder for the .torrent file [default: a new temp folder]" }.FolderNotFile();
+        var port = new Option<int>("--port") { Description = "Tracker port (0 picks a free one)", DefaultValueFactory = _ => 0 }.Port();
         var seed = new Option<int?>("--seed") { Description = "Seed of the generated payload (same seed, same torrent)" };
         var command = new Command("swarm", "Start a loopback swarm (tracker + synthetic seeders) to explore with any client, until Ctrl-C.")
         {
@@ -97,7 +97,7 @@ internal static class LabSwarmCommand
         var kinds = (names ?? []).SelectMany(n => n.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)).ToList();
         if (kinds.Count == 0) return [SyntheticBehaviour.ChokesMidPiece, SyntheticBehaviour.CorruptBlock, SyntheticBehaviour.Slow];
         return kinds.Select(k => FaultKinds.TryGetValue(k, out var b) ? b
-            : throw new UsageException($"unknown fault '{k}'; the faults are {string.Join(", ", FaultKinds.Keys)}")).ToList();
+            : throw new UsageException($"--faults: unknown fault '{k}'; the faults are {string.Join(", ", FaultKinds.Keys)}")).ToList();
     }
 
     private static long ParseSize(ArgumentResult result)

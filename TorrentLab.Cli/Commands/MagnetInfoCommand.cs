@@ -39,5 +39,5 @@ internal static class MagnetInfoCommand
 
     /// <summary><c>--save-torrent</c>: where to write the .torrent built from the fetched metadata.</summary>
     internal static Option<string?> SaveTorrentOption() =>
-        new("--save-torrent") { Description = "Also write the .torrent built from the fetched metadata to this path" };
+        new Option<string?>("--save-torrent") { Description = "Also write the .torrent built from the fetched metadata to this path" }.FileNotFolder();
 }

@@ -13,7 +13,7 @@ internal static class MainCommand
     public static void AttachTo(RootCommand root)
     {
         var torrent = new Argument<string?>("torrent") { Description = "The .torrent file or magnet link to download", Arity = ArgumentArity.ZeroOrOne };
-        var output = new Option<string>("--output", "-o", "--download-dir", "-d") { Description = "Folder to download into (default: the current folder)", DefaultValueFactory = _ => "." };
+        var output = new Option<string>("--output", "-o", "--download-dir", "-d") { Description = "Folder to download into", DefaultValueFactory = _ => "." }.FolderNotFile();
         var settings = new DownloadSettings();
         var selection = new SelectionSettings();
         var seed = new Option<bool>("--seed") { Description = "Keep seeding after the download completes (until Ctrl-C or a limit)" };
@@ -55,6 +55,8 @@ internal static class MainCommand
                 throw new UsageException("--max-download-rate and --max-upload-rate need the swarm engine; --max-peers 1 runs the reference path, which has no limits");
             if (options.SeedAfterDownload && options.MaxPeers == 1)
                 throw new UsageException("--seed needs the swarm engine; the single-peer reference path (--max-peers 1) only downloads");
+            // A folder: the same line and exit code as every command that reads a .torrent ("... is a folder, not a file", 4).
+            if (Directory.Exists(path)) throw new FileNotFoundException(null, Path.GetFullPath(path));
             if (!TorrentClient.IsMagnet(path) && !File.Exists(path) && !path.EndsWith(".torrent", StringComparison.OrdinalIgnoreCase))
                 throw new UsageException($"'{path}' is neither a command nor an existing .torrent file (see 'torrentlab --help')");
             // A magnet link works like a .torrent: its metadata is fetched and verified from peers first (BEP 9). With

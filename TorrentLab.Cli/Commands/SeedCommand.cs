@@ -22,9 +22,9 @@ internal static class SeedCommand
             Description = "The .torrent files, or folders of them: all are seeded in one session, on one port",
             Arity = ArgumentArity.OneOrMore,
         }.NotAnOption();
-        var data = new Option<string>("--data", "-d", "--download-dir") { Description = "The folder that contains the torrent's file or folder (as -d/--download-dir or -o of a download)", Required = true };
+        var data = new Option<string>("--data", "-d", "--download-dir") { Description = "The folder that contains the torrent's file or folder (as -d/--download-dir or -o of a download)", Required = true }.FolderNotFile();
         var port = DownloadSettings.PortOption();
-        var trackers = new Option<string[]>("--tracker") { Description = "Announce here instead of the torrent's trackers (repeatable)", AllowMultipleArgumentsPerToken = false };
+        var trackers = new Option<string[]>("--tracker") { Description = "Announce here instead of the torrent's trackers (repeatable)", AllowMultipleArgumentsPerToken = false }.TrackerUrls();
         var bind = DownloadSettings.BindOption();
         var partial = new Option<bool>("--partial") { Description = "Seed even when some pieces are missing (only verified pieces are served)" };
         var quiet = new Option<bool>("--quiet", "-q") { Description = "No status lines" };
@@ -32,10 +32,10 @@ internal static class SeedCommand
         var trace = new Option<bool>("--trace") { Description = "Print every wire message exchanged with each peer on stderr" };
         var encryption = DownloadSettings.EncryptionOption();
         var transport = DownloadSettings.TransportOption();
-        var peers = new Option<string[]>("--peer") { Description = "Also dial this peer, HOST:PORT (repeatable): feeds a downloader that never dials seeders" };
+        var peers = new Option<string[]>("--peer") { Description = "Also dial this peer, HOST:PORT (repeatable): feeds a downloader that never dials seeders" }.Each(v => PeerAddress.Check(v, "--peer"));
         var noDht = DownloadSettings.NoDhtOption();
         var bootstrap = DownloadSettings.DhtBootstrapOption();
-        var dhtState = new Option<string?>("--dht-state") { Description = "Save the DHT routing table to this file and reuse it next start (default: none; the data folder is never written)" };
+        var dhtState = new Option<string?>("--dht-state") { Description = "Save the DHT routing table to this file and reuse it next start (default: none; the data folder is never written)" }.FileNotFolder();
         var maxPeers = DownloadSettings.MaxPeersOption("Peers connected at once per torrent, dialled (tracker peers and --peer) or dialling us");
         var maxUploadRate = RateOption.Upload();
         var lsd = DownloadSettings.LsdOption();
@@ -139,7 +139,8 @@ internal static class SeedCommand
         {
             if (!Directory.Exists(path)) { files.Add(path); continue; }
             var inFolder = Directory.GetFiles(path, "*.torrent").Order(StringComparer.Ordinal).ToList();
-            if (inFolder.Count == 0) throw new UsageException($"'{path}' is a folder with no .torrent file in it");
+            // The line every command gives for a folder where a .torrent belongs (exit 4), and why seed could not use it.
+            if (inFolder.Count == 0) throw new IOException($"{Path.GetFullPath(path)} is a folder, not a file, and holds no .torrent file to seed");
             files.AddRange(inFolder);
         }
         return files.ConvertAll(Torrent.Load);

@@ -9,15 +9,16 @@ internal static class ServeCommand
     public static Command Create()
     {
         var port = new Option<int>("--port") { Description = "Port the web interface listens on (0: any free one); used or the command fails (exit 10), never replaced", DefaultValueFactory = _ => 8080 }.Port();
-        var host = new Option<string>("--host") { Description = "Address to listen on; anything but loopback requires a token", DefaultValueFactory = _ => "127.0.0.1" };
-        var downloads = new Option<string>("--downloads") { Description = "Folder every download goes below (default: ./downloads)", DefaultValueFactory = _ => "downloads" };
+        var host = new Option<string>("--host") { Description = "Address to listen on; anything but loopback requires a token", DefaultValueFactory = _ => "127.0.0.1" }
+            .Each(v => v == "localhost" || System.Net.IPAddress.TryParse(v.Trim('[', ']'), out _) ? null : $"--host expects an IP address or 'localhost', got '{v}'");
+        var downloads = new Option<string>("--downloads") { Description = "Folder every download goes below", DefaultValueFactory = _ => "downloads" }.FolderNotFile();
         var token = new Option<string?>("--token") { Description = "Bearer token API calls must present (generated and printed when the host is not loopback)" };
         var allowedHosts = new Option<string[]>("--allowed-host")
         {
             Description = "Another name the server answers to (a LAN name, a reverse proxy's name); repeat for more. "
                 + "Requests naming any other host are refused (DNS rebinding)",
             Arity = ArgumentArity.ZeroOrMore,
-        };
+        }.Each(v => WebServerOptions.IsHostName(v) ? null : $"--allowed-host expects a host name or IP address without a port, got '{v}'");
         var maxPeers = new Option<int?>("--max-peers", "-m") { Description = "Peers connected at once over all torrents (default 500; each torrent has at most 50)" }.InRange(1, int.MaxValue);
         var peerPort = new Option<int?>("--peer-port") { Description = "The one port peers reach every torrent on, TCP and UDP (default: the last run's, else 6881, or 6882-6889 or any free one when taken; a port given or saved is used or the command fails, exit 10; a fallback is never saved)" }.Port();
         var noDht = DownloadSettings.NoDhtOption();
@@ -41,7 +42,7 @@ internal static class ServeCommand
         var transmissionWeb = new Option<string?>("--transmission-web")
         {
             Description = "Serve Transmission's web client from this folder at /transmission/web/ (Debian: /usr/share/transmission/web)",
-        };
+        }.Each(v => File.Exists(Path.Combine(v, "index.html")) ? null : $"--transmission-web expects the folder of Transmission's web client (with its index.html), got '{v}'");
         command.Options.Add(transmissionWeb);
         return command.WithAction(async (parse, ct) =>
         {

@@ -10,15 +10,17 @@ internal static class TrackerCommand
 {
     public static Command Create()
     {
-        var port = new Option<int>("--port") { Description = "Port for HTTP and UDP (0 picks a free one)", DefaultValueFactory = _ => 6969 };
-        var host = new Option<string>("--host") { Description = "Address to listen on", DefaultValueFactory = _ => "127.0.0.1" };
-        var allow = new Option<string[]>("--allow") { Description = "Track only these torrents (repeat the option for several)" };
-        var interval = new Option<int>("--interval") { Description = "Announce interval in seconds sent to clients", DefaultValueFactory = _ => 1800 };
+        var port = new Option<int>("--port") { Description = "Port for HTTP and UDP (0 picks a free one)", DefaultValueFactory = _ => 6969 }.Port();
+        var host = new Option<string>("--host") { Description = "Address to listen on", DefaultValueFactory = _ => "127.0.0.1" }
+            .Each(v => IPAddress.TryParse(v, out _) ? null : $"--host must be an IP address, got '{v}'");
+        var allow = new Option<string[]>("--allow") { Description = "Track only these torrents (repeat the option for several)" }
+            .Each(v => File.Exists(v) ? null : $"--allow expects a .torrent file, got '{v}'{(Directory.Exists(v) ? " (a folder)" : " (no such file)")}");
+        var interval = new Option<int>("--interval") { Description = "Announce interval in seconds sent to clients", DefaultValueFactory = _ => 1800 }.InRange(1, int.MaxValue, "seconds");
         var peerTimeout = new Option<int?>("--peer-timeout")
         {
             Description = "Seconds a peer that stops announcing stays listed (default: the longer of 2 x --interval and 2700, " +
                 "as clients such as libtorrent announce at most every 300 s whatever the interval)",
-        };
+        }.InRange(1, int.MaxValue, "seconds");
         var fullScrape = new Option<bool>("--full-scrape")
         {
             Description = "Answer /scrape without info_hash with the 1,000 torrents that have most peers (off: a failure reason)",

@@ -11,15 +11,19 @@ internal sealed class TrackerCommandOptions
 {
     public Argument<string> File { get; } = new Argument<string>("file.torrent") { Description = "The .torrent file" }.NotAnOption();
 
-    public Option<string?> Tracker { get; } = new("--tracker") { Description = "Ask this tracker URL instead of the torrent's (http://, https:// or udp://)" };
+    public Option<string?> Tracker { get; } = new Option<string?>("--tracker") { Description = "Ask this tracker URL instead of the torrent's (http://, https:// or udp://)" }.TrackerUrls();
 
     public Option<bool> Json { get; } = new("--json") { Description = "Print JSON instead of text" };
 
-    public Option<double> Timeout { get; } = new("--timeout")
+    public Option<double> Timeout { get; } = TimeoutOption();
+
+    /// <summary><c>--timeout DURATION</c>, as the dht commands read it (<c>10s</c>, <c>1m</c>, a bare number of seconds).</summary>
+    private static Option<double> TimeoutOption()
     {
-        Description = "Seconds to wait for each HTTP tracker, and for each UDP attempt (3 attempts: t, 2t, 4t)",
-        DefaultValueFactory = _ => 15,
-    };
+        var option = DhtCommand.TimeoutOption(15);
+        option.Description = "How long to wait for each HTTP tracker, and for each UDP attempt (3 attempts: t, 2t, 4t), e.g. 15s, 1m (a bare number is seconds; above 0, at most 1h)";
+        return option;
+    }
 
     /// <summary>A command that takes the torrent file, <c>--tracker</c>, <c>--json</c> and <c>--timeout</c>.</summary>
     public Command Command(string name, string description) => new(name, description) { File, Tracker, Json, Timeout };

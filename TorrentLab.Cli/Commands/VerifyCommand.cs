@@ -13,7 +13,7 @@ internal static class VerifyCommand
     public static Command Create()
     {
         var torrentPath = CommandParts.TorrentArgument();
-        var output = new Option<string>("--output", "-o") { Description = "The download folder", Required = true };
+        var output = new Option<string>("--output", "-o") { Description = "The download folder", Required = true }.FolderNotFile();
         var command = new Command("verify", "Check the downloaded files against the torrent's piece hashes.") { torrentPath, output };
         return command.WithAction((parse, cancellation) => RunAsync(parse.GetValue(torrentPath)!, parse.GetValue(output)!, cancellation));
     }

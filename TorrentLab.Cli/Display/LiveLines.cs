@@ -7,13 +7,14 @@ namespace TorrentLab.Cli.Display;
 
 /// <summary>The live display's rows for one progress report, laid out to fit the terminal's width: no row is ever
 /// wider, so none wraps and the display redraws in place. Row 1: name, bar, percentage, bytes, rate, ETA. Row 2:
-/// pieces, peers, upload, and why nothing arrives (the status), cut to the width. With <c>-v</c>, one row per peer.</summary>
+/// pieces, peers, upload; then why nothing arrives (the status), wrapped onto rows of its own. With <c>-v</c>, one row per peer.</summary>
 internal static class LiveLines
 {
     private const int MinBar = 10;       // narrower than this a bar no longer shows progress; it is dropped instead
     private const int MaxBar = 40;
     private const int MaxPeerRows = 8;   // with the two rows above, fits a 24-line terminal with room for the log
     private const string Gap = "  ";
+    private const int MaxStatusRows = 3; // why nothing arrives, in full on an 80-column terminal; a longer one is cut
 
     /// <summary>The rows for <paramref name="p"/> on a terminal <paramref name="width"/> columns wide.</summary>
     /// <param name="seeding">When the download seeds once complete: what ends it (then a complete download shows the
@@ -26,6 +27,9 @@ internal static class LiveLines
         var rows = seeding is not null && IsSeeding(p)
             ? new List<IRenderable> { SeedingRow(UntrustedText.Clean(title), p, seeding, max, unicode), SeedingDetailRow(p, seeding, max, unicode) }
             : new List<IRenderable> { ProgressRow(UntrustedText.Clean(title), p, max, unicode), DetailRow(p, max, unicode) };
+        if (!(seeding is not null && IsSeeding(p)) && p.Status is { } status)
+            foreach (var line in Wrap("  -- " + UntrustedText.Clean(status, 1000), max, MaxStatusRows, unicode))
+                rows.Add(new Text(line, new Style(Color.Yellow)));
         if (verbose)
         {
             foreach (var peer in p.Peers.Take(MaxPeerRows))
@@ -85,9 +89,32 @@ internal static class LiveLines
     {
         var facts = $"  {p.PiecesDone}/{p.PieceCount} pieces, {UntrustedText.Clean(p.CurrentPeer ?? Units.Count(p.ConnectedPeers, "peer"))}" +
                     (p.UploadRate > 0 ? $", up {Units.Rate(p.UploadRate)}" : "");
-        var row = Fit(p.Status is { } status ? $"{facts} -- {UntrustedText.Clean(status, 1000)}" : facts, max, unicode);
-        var split = Math.Min(row.Length, facts.Length);
-        return new Markup($"[grey]{Markup.Escape(row[..split])}[/][yellow]{Markup.Escape(row[split..])}[/]");
+        return new Markup($"[grey]{Markup.Escape(Fit(facts, max, unicode))}[/]");
+    }
+
+    /// <summary><paramref name="text"/> broken at spaces into rows of at most <paramref name="cells"/> columns (a word
+    /// longer than a row is cut), continuation rows indented; at most <paramref name="maxRows"/> rows, the last ending in
+    /// an ellipsis when more was left.</summary>
+    public static List<string> Wrap(string text, int cells, int maxRows, bool unicode = true)
+    {
+        const string indent = "     "; // under the text after "  -- "
+        var rows = new List<string>();
+        var rest = text;
+        while (rest.Length > 0 && rows.Count < maxRows)
+        {
+            var prefix = rows.Count == 0 ? "" : indent;
+            var room = Math.Max(1, cells - prefix.Length);
+            if (Cells(rest) <= room) { rows.Add(prefix + rest); rest = ""; break; }
+            var end = rest.Length;
+            while (end > 0 && Cells(rest.AsSpan(0, end)) > room) end--;
+            var space = rest[end] == ' ' ? end : rest.LastIndexOf(' ', Math.Max(0, end - 1), end);
+            var cut = space > 8 ? space : Math.Max(1, end); // a word longer than most of a row is cut, not moved
+            rows.Add(prefix + rest[..cut].TrimEnd());
+            rest = rest[cut..].TrimStart();
+        }
+        if (rest.Length > 0 && rows.Count > 0)
+            rows[^1] = Fit(rows[^1] + " " + rest, cells, unicode);
+        return rows;
     }
 
     /// <summary><paramref name="text"/> cut to <paramref name="cells"/> terminal columns, ending in an ellipsis when cut.</summary>

@@ -13,7 +13,40 @@ public partial class DownloadCommandTests
     public void MainCommand_ThousandFilesOf32TiB_IsRefusedUpFrontWithNoSpaceAndCreatesNothing(string maxPeers)
     {
         using var folder = new TempFolder();
-        const long fileLength = 1L << 35; // 32 GiB each, 32 TiB in all
+        var torrent = HugeTorrent(folder);
+        var output = folder.Combine("downloads");
+        Directory.CreateDirectory(output);
+
+        var result = CliRunner.Run([torrent, "-o", output, "--quiet", "--max-peers", maxPeers, "--peer", "127.0.0.1:9"]);
+
+        Assert.True(result.ExitCode == CliRunner.Codes.NoSpace, $"exit {result.ExitCode}: {result.Stderr}");
+        Assert.Single(result.Stderr.TrimEnd('\n').Split('\n'));
+        Assert.StartsWith($"error: no space left on device: the torrent needs {1000 * HugeFileLength} more bytes but only ", result.Stderr);
+        Assert.Empty(Directory.GetFiles(output, "*.bin", SearchOption.AllDirectories));
+    }
+
+    /// <summary>The classroom shape runs in a staging folder beside its target: refused for space, it leaves none behind.</summary>
+    [Fact]
+    public void ClassroomDownload_RefusedForSpace_LeavesNoStagingFolder()
+    {
+        using var folder = new TempFolder();
+        var torrent = HugeTorrent(folder);
+        var output = folder.Combine("downloads");
+        Directory.CreateDirectory(output);
+
+        var result = CliRunner.Run(["download", "-o", Path.Combine(output, "huge"), torrent, "--quiet", "--peer", "127.0.0.1:9", "--no-dht"]);
+
+        Assert.True(result.ExitCode == CliRunner.Codes.NoSpace, $"exit {result.ExitCode}: {result.Stderr}");
+        Assert.StartsWith("error: no space left on device: the torrent needs ", result.Stderr);
+        Assert.Empty(Directory.GetFileSystemEntries(output));
+    }
+
+    private const long HugeFileLength = 1L << 35; // 32 GiB each, 32 TiB in all
+
+    /// <summary>A torrent of a thousand 32 GiB files, written into <paramref name="folder"/>.</summary>
+    private static string HugeTorrent(TempFolder folder)
+    {
+        const long fileLength = HugeFileLength;
         var files = new List<BValue>();
         for (var i = 0; i < 1000; i++)
         {
@@ -31,14 +64,6 @@ public partial class DownloadCommandTests
         root.Set("info", info);
         var torrent = folder.Combine("huge.torrent");
         File.WriteAllBytes(torrent, BencodeWriter.Encode(root));
-        var output = folder.Combine("downloads");
-        Directory.CreateDirectory(output);
-
-        var result = CliRunner.Run([torrent, "-o", output, "--quiet", "--max-peers", maxPeers, "--peer", "127.0.0.1:9"]);
-
-        Assert.True(result.ExitCode == CliRunner.Codes.NoSpace, $"exit {result.ExitCode}: {result.Stderr}");
-        Assert.Single(result.Stderr.TrimEnd('\n').Split('\n'));
-        Assert.StartsWith($"error: no space left on device: the torrent needs {1000 * fileLength} more bytes but only ", result.Stderr);
-        Assert.Empty(Directory.GetFiles(output, "*.bin", SearchOption.AllDirectories));
+        return torrent;
     }
 }

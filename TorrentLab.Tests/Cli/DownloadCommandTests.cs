@@ -50,6 +50,22 @@ public partial class DownloadCommandTests
         Assert.Equal(["test.txt"], Directory.GetFileSystemEntries(folder.Combine("out")).Select(Path.GetFileName)); // no staging left
     }
 
+    /// <summary>The seed projects' shape, <c>download TORRENT OUTPUT</c>: the output as a second argument, the same as -o.</summary>
+    [Fact]
+    public async Task Download_SeedProjectsShape_TorrentThenOutput_WritesThePathGiven()
+    {
+        await using var swarm = await MockSwarm.StartAsync(Single, [SyntheticBehaviour.Normal], Ct);
+        using var folder = new TempFolder();
+        var torrent = swarm.Built.WriteTorrent(folder.Path);
+        var target = folder.Combine("out", "test.txt");
+
+        var result = CliRunner.Run(["download", torrent, target, "--quiet"]);
+
+        Assert.True(result.ExitCode == CliRunner.Codes.Ok, result.Stderr);
+        Assert.Equal(swarm.Built.Payload, File.ReadAllBytes(target));
+        Assert.Equal($"Downloaded {torrent} to {target}.\n", result.Stdout);
+    }
+
     [Fact]
     public async Task Download_MultiFileTorrent_PathBecomesTheTopFolder()
     {

@@ -8,7 +8,7 @@ public class HelpTextTests
 {
     [Theory]
     [InlineData("seed", "  torrentlab seed <torrents>... [options]")]
-    [InlineData("download", "  torrentlab download <torrent> [options]")]
+    [InlineData("download", "  torrentlab download <torrent> [<output>] [options]")]
     [InlineData("dht ping", "  torrentlab dht ping <node> [options]")]
     public void SubcommandHelp_UsageLineIsTheToolsOwn(string command, string usage)
     {
@@ -61,6 +61,44 @@ public class HelpTextTests
         Assert.True(pages > 20, $"{pages} help pages");
     }
 
+    /// <summary>Each option's default is stated once: either in its description or as the help's <c>[default: X]</c>,
+    /// never both; and a choice option's <c>[default: X]</c> is one of the choices as written (<c>any</c>, not
+    /// <c>Any</c>).</summary>
+    [Fact]
+    public async Task EveryHelpPage_StatesEachDefaultOnce_AChoicesDefaultAsOneOfItsChoices()
+    {
+        var entries = 0;
+        foreach (var (path, _) in ValueParsersTests.Commands(TorrentLab.Cli.CliApp.Build(), []))
+        {
+            var stdout = new StringWriter();
+            await TorrentLab.Cli.CliApp.RunAsync([.. path, "--help"], new StringWriter(), stdout);
+            foreach (var entry in OptionEntries(stdout.ToString()))
+            {
+                var where = $"'{string.Join(' ', path)} --help': {entry}";
+                Assert.True(System.Text.RegularExpressions.Regex.Count(entry, "default", System.Text.RegularExpressions.RegexOptions.IgnoreCase) <= 1, where);
+                var choices = System.Text.RegularExpressions.Regex.Match(entry, @"^\s*(?:-\S+, )*--\S+ <(?<c>[a-z0-9]+(?:\|[a-z0-9]+)+)>");
+                var tag = System.Text.RegularExpressions.Regex.Match(entry, @"\[default: (?<v>[^\]]*)\]");
+                if (choices.Success && tag.Success) Assert.Contains(tag.Groups["v"].Value, choices.Groups["c"].Value.Split('|'));
+                entries++;
+            }
+        }
+        Assert.True(entries > 150, $"{entries} option entries");
+    }
+
+    /// <summary>The entries of a help page's "Options:" section, each with its continuation lines joined.</summary>
+    private static List<string> OptionEntries(string help)
+    {
+        var entries = new List<string>();
+        var inOptions = false;
+        foreach (var line in help.ReplaceLineEndings("\n").Split('\n'))
+        {
+            if (line.Length > 0 && !char.IsWhiteSpace(line[0])) inOptions = line == "Options:";
+            else if (inOptions && line.StartsWith("  -", StringComparison.Ordinal)) entries.Add(line);
+            else if (inOptions && line.Trim().Length > 0 && entries.Count > 0) entries[^1] += " " + line.Trim();
+        }
+        return entries;
+    }
+
     [Fact]
     public async Task PeerScope_IsShownWithLowercaseChoices()
     {
@@ -68,6 +106,8 @@ public class HelpTextTests
         await TorrentLab.Cli.CliApp.RunAsync(["--help"], new StringWriter(), stdout);
 
         Assert.Contains("--peer-scope <any|private|loopback>", stdout.ToString());
+        Assert.Contains("[default: any]", stdout.ToString());
+        Assert.DoesNotContain("[default: Any]", stdout.ToString());
     }
 
     [Theory]

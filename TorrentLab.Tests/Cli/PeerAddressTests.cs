@@ -30,7 +30,7 @@ public class PeerAddressTests
         var result = CliRunner.Run([torrent, "-o", folder.Combine("out"), "--peer", peer], TimeSpan.FromSeconds(30));
 
         Assert.Equal(CliRunner.Codes.Usage, result.ExitCode);
-        Assert.Equal($"error: --peer expects HOST:PORT (e.g. 127.0.0.1:6881, [::1]:6881, localhost:6881) with a port in 1..65535, got '{peer}'",
+        Assert.Equal($"error: --peer expects HOST:PORT (e.g. 127.0.0.1:6881, [::1]:6881, localhost:6881) with a port in 1..65535, got '{peer}' (see 'torrentlab --help')",
             result.Stderr.Trim());
         Assert.False(Directory.Exists(folder.Combine("out", "sample.txt")));
     }

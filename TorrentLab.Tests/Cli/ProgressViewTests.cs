@@ -102,12 +102,32 @@ public partial class ProgressViewTests
         Assert.DoesNotMatch(@"\d (kB|KB|MB|GB)\b", text);
     }
 
-    [Fact]
-    public async Task LiveDisplay_LongStatus_IsCutToTheRowWithAnEllipsis()
+    [Theory]
+    [InlineData(80)]
+    [InlineData(120)]
+    public async Task LiveDisplay_LongStatus_IsShownInFullOnRowsOfItsOwn(int width)
     {
-        var lines = Escapes().Replace(await RenderAsync(80, verbose: false), "").Split('\n', '\r');
+        var rows = Escapes().Replace(await RenderAsync(width, verbose: false), "").Split('\n', '\r').Where(r => r.Length > 0).ToList();
 
-        Assert.Contains(lines, r => r.StartsWith("  0/80 pieces, 0 peers, up 120.0 KiB/s -- waiting for peers: 0 connected", StringComparison.Ordinal) && r.EndsWith('…'));
+        var first = rows.FindIndex(r => r.StartsWith("  -- waiting for peers: 0 connected", StringComparison.Ordinal));
+        Assert.True(first > 0, string.Join('\n', rows));
+        Assert.Equal("  0/80 pieces, 0 peers, up 120.0 KiB/s", rows[first - 1].TrimEnd());
+        var status = string.Join(' ', rows.Skip(first).TakeWhile(r => r.StartsWith("  ", StringComparison.Ordinal) && !r.Contains("pieces,", StringComparison.Ordinal)).Select(r => r.Trim()));
+        Assert.Equal("-- " + Waiting, status); // every word, none cut
+    }
+
+    [Theory]
+    [InlineData(20, 3)]
+    [InlineData(77, 3)]
+    public void Wrap_BreaksAtSpacesWithinTheWidthAndCutsOnlyPastTheLastRow(int cells, int maxRows)
+    {
+        var rows = LiveLines.Wrap("  -- " + Waiting, cells, maxRows);
+
+        Assert.InRange(rows.Count, 1, maxRows);
+        Assert.All(rows, r => Assert.True(LiveLines.Cells(r) <= cells, $"{r.Length} > {cells}: {r}"));
+        var joined = string.Join(' ', rows.Select(r => r.Trim()));
+        if (cells >= 77) Assert.Equal("-- " + Waiting, joined);
+        else Assert.EndsWith("…", rows[^1]);
     }
 
     [Fact]

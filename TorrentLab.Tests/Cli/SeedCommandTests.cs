@@ -65,18 +65,6 @@ public class SeedCommandTests
     }
 
     [Fact]
-    public void Seed_FolderWithNoTorrent_IsAUsageError()
-    {
-        using var folder = new TempFolder("torrentlab-seed-empty");
-        Directory.CreateDirectory(folder.Combine("empty"));
-
-        var result = CliRunner.Run(["seed", folder.Combine("empty"), "--data", folder.Path]);
-
-        Assert.Equal(CliRunner.Codes.Usage, result.ExitCode);
-        Assert.Contains("is a folder with no .torrent file in it", result.Stderr);
-    }
-
-    [Fact]
     public async Task Seed_WithPeer_FeedsATransmissionDownloaderThatNeverDialsLoopbackSeeders()
     {
         var transmission = Interop.RequireExecutable("transmission-cli");

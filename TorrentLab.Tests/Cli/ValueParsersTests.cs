@@ -56,8 +56,8 @@ public class ValueParsersTests
         var parse = root.Parse(["x.torrent", "--peer-scope", value]);
 
         Assert.Empty(parse.Errors);
-        var option = (Option<TorrentLab.Tracker.PeerScope>)root.Options.Single(o => o.Name == "--peer-scope");
-        Assert.Equal(TorrentLab.Tracker.PeerScope.Loopback, parse.GetValue(option));
+        var option = (Option<string>)root.Options.Single(o => o.Name == "--peer-scope");
+        Assert.Equal(TorrentLab.Tracker.PeerScope.Loopback, TorrentLab.Cli.Commands.DownloadSettings.ParsePeerScope(parse.GetValue(option)));
     }
 
     [Fact]

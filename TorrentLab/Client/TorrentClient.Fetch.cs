@@ -58,8 +58,7 @@ public static partial class TorrentClient
             }
             catch (MetadataException e) when (!e.Final) { why = e; }
             catch (TrackerException e) { why = e; }
-            var pause = MagnetRetry(round);
-            if (options.StallTimeout is { } limit && waited.Elapsed + pause > limit)
+            if (NextMagnetRound(round, waited.Elapsed, options.StallTimeout) is not { } pause)
             {
                 var gaveUp = $"{why.Message} (gave up after {waited.Elapsed.TotalSeconds:0} s without the metadata)";
                 throw why is TrackerException ? new TrackerException(gaveUp, why) : new MetadataException(gaveUp, why);
@@ -87,6 +86,18 @@ public static partial class TorrentClient
     /// <summary>The pause before asking again for a magnet link's peers: 5 s, doubling to at most 30 s (a tracker
     /// that had no peer yet, a seeder that announces to the DHT a little later).</summary>
     private static TimeSpan MagnetRetry(int round) => TimeSpan.FromSeconds(Math.Min(30, 5 << Math.Min(round - 1, 3)));
+
+    /// <summary>The pause before round <paramref name="round"/> + 1, cut to what is left of <paramref name="limit"/> so
+    /// the last round is asked right at the limit; null when the limit is reached (give up). Before, a 30 s pause that
+    /// would pass a 60 s limit gave up at once, after about 35 s.</summary>
+    internal static TimeSpan? NextMagnetRound(int round, TimeSpan waited, TimeSpan? limit)
+    {
+        var pause = MagnetRetry(round);
+        if (limit is not { } end) return pause;
+        var left = end - waited;
+        if (left <= TimeSpan.Zero) return null;
+        return pause < left ? pause : left;
+    }
 
     /// <summary>Fetches a .torrent file over HTTP or HTTPS: at most <paramref name="maxBytes"/>, within 30 s, never from
     /// an unspecified, broadcast, multicast or link-local address (checked after DNS and after each redirect).</summary>

@@ -43,6 +43,9 @@ internal sealed class Announcer(IReadOnlyList<IReadOnlyList<string>> tiers, Info
     /// <summary>The last announce error, or null after a success.</summary>
     public string? LastError { get; private set; }
 
+    /// <summary>The tracker the first announce is still waiting for (neither answered nor failed yet), or null.</summary>
+    public string? Unanswered => HasTrackers && !_started && LastError is null ? _client.LastAsked : null;
+
     private volatile string? _status = "announcing";
     private long _nextAnnounceTicks;
 
@@ -53,6 +56,7 @@ internal sealed class Announcer(IReadOnlyList<IReadOnlyList<string>> tiers, Info
         get
         {
             if (!HasTrackers) return "no tracker";
+            if (Unanswered is { } asked) return $"announcing to {UntrustedText.Clean(asked, 200)}, no answer yet";
             var next = new DateTimeOffset(Interlocked.Read(ref _nextAnnounceTicks), TimeSpan.Zero) - _time.GetUtcNow();
             var seconds = Math.Max(0, (int)Math.Ceiling(next.TotalSeconds));
             return _status is { } status && _nextAnnounceTicks != 0 ? $"{status}, next announce in {seconds} s" : _status ?? "announcing";

@@ -108,7 +108,8 @@ internal sealed partial class TorrentSwarm
         }
         if (_options.StallTimeout is not { } limit || Time.GetElapsedTime(_lastProgressAt) < limit) return;
         var bad = BadPeers;
-        var tracker = _announcer?.LastError is { } error ? $"; tracker: {error}" : "";
+        var tracker = _announcer?.LastError is { } error ? $"; tracker: {error}"
+            : _announcer?.Unanswered is { } asked ? $"; tracker: no answer yet from {asked}" : "";
         var dropped = string.Concat(_webSeeds.Where(w => w.Dropped is not null).Select(w => $"; {w} dropped: {w.Dropped}"));
         Fail(new DownloadFailedException(
             $"no peer delivered data for {limit.TotalSeconds:0} s: {ConnectedCount} connected, " +

@@ -37,6 +37,10 @@ public sealed class TrackerClient : IDisposable
     /// <summary>The URL of the tracker that answered last, or null before any answer.</summary>
     public string? LastAnswered { get; private set; }
 
+    /// <summary>The URL asked last (or being asked now), answered or not: a UDP tracker that never answers takes
+    /// minutes to fail (BEP 15's retries), and a caller that gives up sooner can still name it.</summary>
+    internal string? LastAsked { get; private set; }
+
     /// <summary>Announces to the first tracker that answers.</summary>
     /// <exception cref="TrackerException">Every tracker failed; the message names each one and its error.</exception>
     public Task<AnnounceResponse> AnnounceAsync(AnnounceRequest request, CancellationToken ct) =>
@@ -66,6 +70,7 @@ public sealed class TrackerClient : IDisposable
             foreach (var url in tier)
             {
                 ct.ThrowIfCancellationRequested();
+                LastAsked = url;
                 try
                 {
                     var result = await call(Transport(url), ct).ConfigureAwait(false);
