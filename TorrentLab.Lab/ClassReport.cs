@@ -68,21 +68,31 @@ public sealed class ClassReport(IReadOnlyList<ClassStudent> students, string wor
         var folder = student.Folder is null ? workingDirectory : Path.GetFullPath(student.Folder, workingDirectory);
         ClassSubmission? submission = null;
         string? error = null;
-        if (student.Folder is not null)
+        string? commit = null;   // a git submission's commit: what is graded, and all its fingerprint needs
+        if (student.Folder is not null && (student.Git || ClassGit.IsRepository(folder)))
+        {
+            try
+            {
+                if (!Directory.Exists(folder)) throw new LabException($"the git repository {student.Folder} does not exist");
+                if (!ClassGit.IsRepository(folder)) throw new LabException($"{student.Folder} is not a git repository");
+                commit = await ClassGit.ResolveAsync(folder, student.GitReference, ct).ConfigureAwait(false);
+            }
+            catch (LabException e) { error = e.Message; }
+        }
+        else if (student.Folder is not null)
         {
             try { submission = ClassSubmission.Detect(folder); }
             catch (LabException e) { error = e.Message; }
         }
-        var command = submission?.Run ?? student.Command;
         // What the grade depends on: the files the roster line names inside the roster's folder (a named file's folder,
         // unless that is the roster's own), or the submission folder; the line; the options; the checker's own build.
-        var paths = student.Folder is not null ? [folder]
+        var paths = commit is not null ? [] : student.Folder is not null ? [folder]
             : student.Command.Select(w => Path.GetFullPath(w, workingDirectory))
                 .Where(p => p.StartsWith(Path.GetFullPath(workingDirectory).TrimEnd('/') + "/", StringComparison.Ordinal) && (File.Exists(p) || Directory.Exists(p)))
                 .Select(p => File.Exists(p) && Path.GetDirectoryName(p) != Path.GetFullPath(workingDirectory).TrimEnd('/') ? Path.GetDirectoryName(p)! : p)
                 .ToList();
         var fingerprint = ClassSubmission.Fingerprint(
-            [student.Name, string.Join('\u0001', student.Command), student.Folder ?? "", Options(check),
+            [student.Name, string.Join('\u0001', student.Command), student.Folder ?? "", student.GitReference ?? "", commit ?? "", Options(check),
              typeof(ClassReport).Assembly.ManifestModule.ModuleVersionId.ToString()], paths);
         if (Previous(student, fingerprint) is { } kept)
         {
@@ -90,12 +100,12 @@ public sealed class ClassReport(IReadOnlyList<ClassStudent> students, string wor
             return kept;
         }
 
-        await progress.WriteLineAsync($"checking {student.Name}: {(submission is null ? "" : $"{submission.Language} in {student.Folder}, ")}{string.Join(' ', command.Select(StudentProgram.Quote))}").ConfigureAwait(false);
         var report = new StringWriter();
         var json = new StringBuilder();
         Row row;
         if (error is not null)
         {
+            await progress.WriteLineAsync($"checking {student.Name}: {error}").ConfigureAwait(false);
             report.WriteLine($"error: {error}");
             row = new Row(student, [], error) { Status = Outcome.BuildFailed };
         }
@@ -104,7 +114,22 @@ public sealed class ClassReport(IReadOnlyList<ClassStudent> students, string wor
             var scratch = Path.Combine(Path.GetTempPath(), $"torrentlab-class-{Guid.NewGuid():N}");
             try
             {
-                var buildError = submission?.Build is { } build ? await BuildAsync(build, folder, scratch, check, report, ct).ConfigureAwait(false) : null;
+                if (commit is not null)
+                {
+                    // The commit, cloned into the scratch folder: what the student committed, built away from their repository.
+                    folder = Path.Combine(scratch, "submission");
+                    try
+                    {
+                        await ClassGit.CloneAsync(Path.GetFullPath(student.Folder!, workingDirectory), commit, folder, ct).ConfigureAwait(false);
+                        submission = ClassSubmission.Detect(folder);
+                    }
+                    catch (LabException e) { error = e.Message; }
+                    report.WriteLine($"Submission: git repository {student.Folder} at commit {commit}{(student.GitReference is null ? "" : $" ({student.GitReference})")}");
+                    if (error is not null) report.WriteLine($"error: {error}");
+                }
+                var command = submission?.Run ?? student.Command;
+                await progress.WriteLineAsync($"checking {student.Name}: {(submission is null ? "" : $"{submission.Language} in {student.Folder}{(commit is null ? "" : $" at {commit[..12]}")}, ")}{string.Join(' ', command.Select(StudentProgram.Quote))}").ConfigureAwait(false);
+                var buildError = error ?? (submission?.Build is { } build ? await BuildAsync(build, folder, scratch, check, report, ct).ConfigureAwait(false) : null);
                 if (buildError is not null)
                     row = new Row(student, [], buildError) { Status = Outcome.BuildFailed };
                 else
@@ -151,7 +176,7 @@ public sealed class ClassReport(IReadOnlyList<ClassStudent> students, string wor
     }
 
     private static string Options(LabCheckOptions o) => string.Create(CultureInfo.InvariantCulture,
-        $"seed={o.Seed} stage={o.Stage} through={o.Through} faults={o.Faults} slow={o.Slow} limit={o.TimeLimit?.TotalSeconds} sandbox={o.Sandbox is not null}");
+        $"seed={o.Seed} stage={o.Stage} through={o.Through} faults={o.Faults} strict={o.Strict} slow={o.Slow} limit={o.TimeLimit?.TotalSeconds} sandbox={o.Sandbox is not null}");
 
     // The student's last grade, when it was made from the same fingerprint and its report is still there.
     private Row? Previous(ClassStudent student, string fingerprint)
@@ -178,7 +203,7 @@ public sealed class ClassReport(IReadOnlyList<ClassStudent> students, string wor
     }
 
     /// <summary>The student's gradebook line: <c>{"student", "status": "graded"|"build-failed"|"could-not-start", "passed",
-    /// "checked", "error", "first_failure", "stages": [{"stage", "verdict", "hint"}], "seed", "faults", "fingerprint",
+    /// "checked", "error", "first_failure", "stages": [{"stage", "verdict", "hint"}], "seed", "faults", "strict", "fingerprint",
     /// "kept_from_last_run"}</c>.</summary>
     public string GradebookLine(Row row)
     {
@@ -204,6 +229,7 @@ public sealed class ClassReport(IReadOnlyList<ClassStudent> students, string wor
             json.WriteEndArray();
             json.WriteNumber("seed", options.Seed);
             json.WriteBoolean("faults", options.Faults);
+            json.WriteBoolean("strict", options.Strict);
             json.WriteString("fingerprint", row.Fingerprint);
             json.WriteBoolean("kept_from_last_run", row.Cached);
             json.WriteEndObject();

@@ -7,6 +7,13 @@ public sealed record ClassStudent(string Name, IReadOnlyList<string> Command, in
 {
     /// <summary>The submission folder, relative to the roster's (a roster line <c>alice alice/</c>), or null for a command.</summary>
     public string? Folder { get; init; }
+
+    /// <summary>Whether <see cref="Folder"/> was named as a git repository (<c>git:PATH</c>); a folder line whose folder
+    /// is a repository is graded as one too (<see cref="ClassGit"/>).</summary>
+    public bool Git { get; init; }
+
+    /// <summary>The branch, tag or commit to grade (<c>git:PATH#REF</c>); null grades the repository's HEAD.</summary>
+    public string? GitReference { get; init; }
 }
 
 /// <summary>A class roster for <c>lab class</c>: one student per line, <c>name command...</c>, as in
@@ -16,7 +23,9 @@ public sealed record ClassStudent(string Name, IReadOnlyList<string> Command, in
 /// bob      node "bob/my client.js"
 /// </code>
 /// A line whose only word after the name ends with '/' names a submission folder instead (<c>carol carol/</c>): it is
-/// built and run with its language's starter commands. Blank lines and lines starting with '#' are skipped; a command's words are split at spaces, and a word in double or
+/// built and run with its language's starter commands; when that folder is a git repository it is graded at its HEAD
+/// commit. <c>dave git:repos/dave#v2</c> names a git repository on this machine (a work tree or a bare one) and, after
+/// '#', the branch, tag or commit to grade (<see cref="ClassGit"/>); a URL is refused. Blank lines and lines starting with '#' are skipped; a command's words are split at spaces, and a word in double or
 /// single quotes may hold spaces.</summary>
 public static class ClassRoster
 {
@@ -46,7 +55,18 @@ public static class ClassRoster
                 throw new LabException($"{source}:{i + 1}: a student's name is letters, digits, '-', '_' and '.' (it names a file), got '{name}'");
             if (students.Any(s => s.Name.Equals(name, StringComparison.OrdinalIgnoreCase)))
                 throw new LabException($"{source}:{i + 1}: the name '{name}' is already used on line {students.First(s => s.Name.Equals(name, StringComparison.OrdinalIgnoreCase)).Line}");
-            students.Add(words.Count == 2 && words[1].EndsWith('/')
+            if (words.Count == 2 && words[1].StartsWith("git:", StringComparison.Ordinal))
+            {
+                var location = words[1]["git:".Length..];
+                var hash = location.LastIndexOf('#');
+                var reference = hash >= 0 ? location[(hash + 1)..] : null;
+                if (hash >= 0) location = location[..hash];
+                if (location.Length == 0 || reference is { Length: 0 } || reference?.StartsWith('-') == true)
+                    throw new LabException($"{source}:{i + 1}: expected 'git:PATH' or 'git:PATH#REF' (a branch, tag or commit), got '{words[1]}'");
+                ClassGit.CheckLocal(location, $"{source}:{i + 1}");
+                students.Add(new ClassStudent(name, [], i + 1) { Folder = location, Git = true, GitReference = reference });
+            }
+            else students.Add(words.Count == 2 && words[1].EndsWith('/')
                 ? new ClassStudent(name, [], i + 1) { Folder = words[1] }
                 : new ClassStudent(name, words.Skip(1).ToList(), i + 1));
         }

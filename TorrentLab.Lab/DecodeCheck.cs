@@ -13,20 +13,22 @@ internal static class DecodeCheck
     public static LabStageCheck Over(Func<Random, IReadOnlyList<BValue>> samples) => async (context, ct) =>
     {
         var ran = "";
+        var decoded = 0;   // values of this stage the program already decoded right: it does implement 'decode'
         foreach (var value in samples(context.Random))
         {
             var encoded = Encoding.UTF8.GetString(BencodeWriter.Encode(value));
             var run = await context.RunAsync(["decode", encoded], ct).ConfigureAwait(false);
             ran = run.CommandLine;
             var expected = BencodeJson.ToJson(value);
-            if (Judge(value, encoded, run) is { } failure)
+            if (Judge(value, encoded, run, decoded) is { } failure)
                 return failure.RightOutput ? StageResult.RightOutputWrongEnd(context.Runs, run, expected)
                     : StageResult.Fail(context.Runs, run.CommandLine, expected, failure.Actual, failure.Hint);
+            decoded++;
         }
         return StageResult.Pass(context.Runs, ran);
     };
 
-    private static (string Actual, string? Hint, bool RightOutput)? Judge(BValue value, string encoded, StudentRun run)
+    private static (string Actual, string? Hint, bool RightOutput)? Judge(BValue value, string encoded, StudentRun run, int decoded)
     {
         var stdout = run.Stdout.Trim();
         JsonElement? parsed = null;
@@ -44,7 +46,9 @@ internal static class DecodeCheck
             return ($"{run.StdoutShown}\n({(run.Succeeded ? difference : run.Outcome)})", characters, false);
         if (!run.Succeeded)
             return ($"{run.StdoutShown}\n({run.Outcome})",
-                stdout.Length == 0 ? $"your program failed on {encoded}: read the error above; does it implement the 'decode' command?"
+                stdout.Length == 0 ? (decoded > 0
+                    ? $"your program decoded the {decoded} value(s) before this one, then failed on {encoded}: read the error above for what this value has that they had not"
+                    : $"your program failed on {encoded}: read the error above; does it implement the 'decode' command?")
                 : difference is null ? null
                 : parsed is { } shown ? MismatchHint(value, shown, encoded) : null,
                 difference is null);

@@ -6,6 +6,7 @@ internal static class DhtEvidence
     public const string NoTransactionId = "got a query without a transaction id 't'";
     public const string HexInfoHash = "got an info_hash or target that is not 20 raw bytes";
     public const string TokenNotEchoed = "got announce_peer with a token this node never gave that address";
+    public const string DecoySent = "sent first an answer under another transaction id";
 
     /// <summary>The hint the nodes' log points to, or null.</summary>
     public static string? Hint(LabDht dht)

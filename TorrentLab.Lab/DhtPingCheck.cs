@@ -8,7 +8,8 @@ internal static class DhtPingCheck
     public static async Task<StageResult> RunAsync(StageContext context, CancellationToken ct)
     {
         var behaviour = context.Options.Faults ? SyntheticDhtBehaviour.DropsFirst : SyntheticDhtBehaviour.Normal;
-        await using var dht = LabDht.Single(context.Random, behaviour);
+        // --strict: the node first answers under another 't' with a decoy id; only a client that checks 't' prints the right one.
+        await using var dht = LabDht.Single(context.Random, behaviour, decoy: context.Options.Strict && context.Options.Faults);
         var node = dht.Bootstrap;
         var run = await context.RunAsync(["dht", "ping", node.EndPoint.ToString()], ct).ConfigureAwait(false);
         var expected = $"Node ID: {node.Id.Hex}";
@@ -23,6 +24,9 @@ internal static class DhtPingCheck
     private static string? OutputHint(string? printed, LabDht dht, StudentRun run)
     {
         var node = dht.Bootstrap;
+        if (node.DecoyFirst && printed is not null && printed.Equals(node.DecoyId.Hex, StringComparison.OrdinalIgnoreCase))
+            return "(--strict) you printed the id of an answer whose 't' was not your query's: the node sent that one first; " +
+                "BEP 5 pairs an answer with its query by the transaction id, so compare 't' and keep reading until it matches";
         if (node.Received == 0)
             return run.Succeeded || !run.TimedOut
                 ? "the node received nothing: send one UDP datagram to the address given (does your program implement 'dht ping'?)"

@@ -74,6 +74,10 @@ internal static class DownloadCheck
             : v2 ? [SyntheticBehaviour.ForgedLayer, SyntheticBehaviour.Normal, SyntheticBehaviour.Normal]
             : [SyntheticBehaviour.Normal, SyntheticBehaviour.Normal];
         context.Random.Shuffle(behaviours);   // the peers announce, and the tracker lists them, in this order
+        // --strict (v1 and magnet): the first peer listed never has the piece asked for; its bitfield says so, and a client
+        // that asks it anyway breaks the rule BEP 3's bitfield is for (its connection is closed; the strict grade fails it).
+        var strict = context.Options.Strict && faults;
+        if (strict && !v2) behaviours = [SyntheticBehaviour.LacksPiece, .. behaviours];
         await using var swarm = await LabSwarm.StartAsync(new LabSwarmOptions
         {
             Random = context.Random, Folder = folder, Behaviours = behaviours, Trace = true, UnchokeDelay = UnchokeDelay,
@@ -85,6 +89,7 @@ internal static class DownloadCheck
             // client meets that layer first (and a client that skips the root check takes the forger's corrupt piece).
             ConfigurePeer = (options, behaviour, t) =>
                 behaviour == SyntheticBehaviour.CorruptBlock ? options with { CorruptPieceIndex = Target(t) }
+                : behaviour == SyntheticBehaviour.LacksPiece ? options with { HasPieces = Enumerable.Range(0, t.Torrent.PieceCount).Where(p => p != Target(t)).ToHashSet() }
                 : behaviour == SyntheticBehaviour.ForgedLayer ? options
                 : v2 ? options with { LatePiece = Target(t), LateHashes = true }
                 : faults ? options with { LatePiece = Target(t) } : options,
@@ -107,7 +112,11 @@ internal static class DownloadCheck
         var askedHashes = !v2 || log.Any(l => l.Contains(PeerLog.HashRequestAnswered, StringComparison.Ordinal));
         var right = run.Succeeded && written is not null && written.AsSpan().SequenceEqual(expected) && beforeUnchoke is null && askedHashes;
         var seeder = metadataId is null ? null : TrackerEvidence.SeederAnnounceHint(swarm);   // a magnet announce with left=0
-        if (right && seeder is null) return StageResult.Pass(context.Runs, run.CommandLine);
+        var broken = strict ? StrictRule(log, v2) : null;
+        if (right && seeder is null && broken is null) return StageResult.Pass(context.Runs, run.CommandLine);
+        if (right && seeder is null)
+            return StageResult.Fail(context.Runs, run.CommandLine, $"{ExpectedText(index, torrent, output, expected)}, and the rules --strict enforces kept",
+                $"the right file, and: {broken!.Value.Evidence}", broken.Value.Hint, PeerEvidence.Lines(swarm, context.Options.Trace));
         if (!run.Succeeded && written is not null && written.AsSpan().SequenceEqual(expected) && beforeUnchoke is null && askedHashes && seeder is null)
             return StageResult.RightOutputWrongEnd(context.Runs, run, $"{output}: {expected.Length} bytes, right, and exit code 0")
                 with { Actual = $"{output}: the right {written.Length} bytes\n({run.Outcome})" };
@@ -123,9 +132,29 @@ internal static class DownloadCheck
             ?? (v2 ? V2Hint(torrent, index, written, swarm, run) : null)
             ?? TrackerEvidence.Hint(swarm, magnet)
             ?? seeder
-            ?? DownloadDiagnosis.Explain(torrent, index, written, log, run, context.Options.Faults);
-        return StageResult.Fail(context.Runs, run.CommandLine, expectedText, actualText, hint, PeerEvidence.Lines(swarm, context.Options.Trace));
+            ?? DownloadDiagnosis.Explain(torrent, index, written, log, run, context.Options.Faults, swarm.Trace);
+        // A program stopped at its limit after it received what it needed (a 'have', the piece layer, every block): the
+        // evidence names what it did not act on, so that hint stands, with the limit's make-up after it.
+        var unheeded = run.TimedOut && hint is not null && hint == DownloadDiagnosis.Unheeded(torrent, index, swarm.Trace);
+        return StageResult.Fail(context.Runs, run.CommandLine, expectedText, actualText, hint, PeerEvidence.Lines(swarm, context.Options.Trace))
+            with { HintStandsOnTimeout = unheeded };
     }
+
+    /// <summary>The first rule --strict enforces that the peers' log shows broken: a request for a piece the peer's
+    /// bitfield and haves never announced, or a v2 handshake without the upgrade bit.</summary>
+    private static (string Evidence, string Hint)? StrictRule(IReadOnlyList<string> log, bool v2)
+    {
+        if (log.FirstOrDefault(l => l.Contains(PeerLog.NotYet, StringComparison.Ordinal)) is { } missing)
+            return (missing, "(--strict) you asked a peer for a piece its bitfield did not announce (and no 'have' had): read the " +
+                "bitfield (id 5) and every 'have' (id 4) and ask each peer only for pieces it announced; BEP 3 sends them for this");
+        if (v2 && log.FirstOrDefault(l => l.Contains(PeerLog.NoV2Bit, StringComparison.Ordinal)) is { } noBit)
+            return (noBit, "(--strict) a v2 handshake sets the upgrade bit, reserved byte 7 |= 0x10 (BEP 52): it tells the peer you " +
+                "speak v2 (hash requests, hashes, hash rejects)");
+        return null;
+    }
+
+    private static string ExpectedText(int? index, LabTorrent torrent, string output, byte[] expected) =>
+        $"{output}: {(index is { } w ? $"piece {w} of {torrent.Torrent.PieceCount}" : $"the whole file ({torrent.Torrent.PieceCount} pieces)")}, {expected.Length} bytes";
 
     private const string NoHashRequest = "no peer was asked for hashes: a v2 magnet link's metadata has no piece layers, so ask a peer "
         + "with a hash request (message 21: the file's pieces root, base layer log2(piece length / 16 KiB), index, length, proof layers), "

@@ -1,3 +1,5 @@
+using TorrentLab.Wire;
+
 namespace TorrentLab.Lab;
 
 /// <summary>Names the mistake behind a failed download from the evidence: what the peers logged about the
@@ -10,7 +12,9 @@ internal static class DownloadDiagnosis
     /// <param name="log">The tracker's and peers' log.</param>
     /// <param name="run">How the program ended.</param>
     /// <param name="faults">Whether the swarm had faulty peers.</param>
-    public static string? Explain(LabTorrent torrent, int? index, byte[]? written, IReadOnlyList<string> log, StudentRun run, bool faults)
+    /// <param name="trace">The peers' wire trace (<c>peer IP:PORT -&gt; have index=3</c>), or empty without one.</param>
+    public static string? Explain(LabTorrent torrent, int? index, byte[]? written, IReadOnlyList<string> log, StudentRun run, bool faults,
+        IReadOnlyList<string>? trace = null)
     {
         bool Logged(string phrase) => log.Any(l => l.Contains(phrase, StringComparison.Ordinal));
         var t = torrent.Torrent;
@@ -35,12 +39,55 @@ internal static class DownloadDiagnosis
             return "a peer choked you mid-piece and dropped your outstanding requests: wait for 'unchoke' and request the missing blocks again (or use another peer)";
         if (log.Any(l => l.Contains("accepted connection", StringComparison.Ordinal)) is false && log.Any(l => l.Contains("announce http", StringComparison.Ordinal)))
             return "your program announced but never connected to a peer: connect to one of the ip:port the tracker returned";
+        if (run.TimedOut && Unheeded(torrent, index, trace ?? []) is { } unheeded) return unheeded;
         if (run.TimedOut) return "your program did not finish in time: after 'interested', read messages in a loop (bitfield, unchoke, piece) and count the bytes you still expect";
         if (!run.Succeeded) return "your program failed: read the error above and the peers' log below";
         if (written is null) return "write the result to the path given after -o";
         return index is null
             ? "the file differs from the payload: write every piece at offset index x piece length, in order"
             : "the bytes differ from the piece: each 'piece' message carries index, begin and a block; put the block at offset begin";
+    }
+
+    /// <summary>For a program stopped at its limit: what it received and did not act on, from the wire trace. A peer that
+    /// sent <c>have</c> for the piece and was never asked for it (the program stopped reading after the bitfield, or
+    /// never added a <c>have</c> to what it knows); a piece layer (<c>hashes</c>) followed by no request; or every
+    /// block of the piece received and the program still running.</summary>
+    internal static string? Unheeded(LabTorrent torrent, int? index, IReadOnlyList<string> trace)
+    {
+        static string Peer(string line) => line.Split(' ') is { Length: > 1 } words ? words[1] : "";
+        int? PieceOf(string line, string message)
+        {
+            var at = line.IndexOf($" {message} index=", StringComparison.Ordinal);
+            if (at < 0) return null;
+            var digits = new string(line[(at + message.Length + 8)..].TakeWhile(char.IsAsciiDigit).ToArray());
+            return int.TryParse(digits, System.Globalization.CultureInfo.InvariantCulture, out var n) ? n : null;
+        }
+        bool Wanted(int piece) => index is null || index == piece;
+        for (var i = 0; i < trace.Count; i++)
+        {
+            if (PieceOf(trace[i], "-> have") is not { } piece || !Wanted(piece)) continue;
+            var peer = Peer(trace[i]);
+            var asked = trace.Skip(i + 1).Any(l => Peer(l) == peer && PieceOf(l, "<- request") == piece);
+            var askedBefore = trace.Take(i).Any(l => Peer(l) == peer && PieceOf(l, "<- request") == piece);
+            if (!asked && !askedBefore)
+                return $"peer {peer} sent 'have' for piece {piece} (it got the piece after its bitfield) and you never asked it for that piece: " +
+                    "keep reading messages after the bitfield; a 'have' (id 4) adds one piece to what that peer holds, so ask it then";
+        }
+        var layer = trace.Select((l, i) => (Line: l, At: i)).LastOrDefault(e => e.Line.Contains(" -> hashes ", StringComparison.Ordinal));
+        if (layer.Line is not null && !trace.Skip(layer.At + 1).Any(l => l.Contains(" <- request ", StringComparison.Ordinal)))
+            return $"the piece layer you asked for arrived (hashes, message 22, from peer {Peer(layer.Line)}) and you sent no request after it: " +
+                "check the hashes against the pieces root, then request the piece's blocks";
+        var t = torrent.Torrent;
+        foreach (var piece in index is { } only ? [only] : Enumerable.Range(0, t.PieceCount))
+        {
+            var blocks = (torrent.Piece(piece).Length + WireLimits.BlockLength - 1) / WireLimits.BlockLength;
+            var begins = trace.Where(l => PieceOf(l, "-> piece") == piece)
+                .Select(l => l[(l.IndexOf("begin=", StringComparison.Ordinal) + 6)..].Split(' ')[0]).Distinct().Count();
+            if (begins < blocks) return null;
+        }
+        return trace.Count == 0 ? null
+            : $"every block of {(index is { } p ? $"piece {p}" : "every piece")} arrived, and your program went on waiting: count the bytes " +
+              "each piece still needs and, once the last block is in, check the SHA-1, write the file and exit";
     }
 
     /// <summary>The off-by-one: the file holds the piece next to the one asked for (or every piece shifted by one).</summary>

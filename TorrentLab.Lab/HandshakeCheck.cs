@@ -51,6 +51,8 @@ internal static class HandshakeCheck
             return run.Succeeded ? "print a line 'Peer ID: <40 hex digits>'" : run.TimedOut
                 ? "your program did not finish: the peer answers with exactly 68 bytes; read 68 bytes, not until the connection closes"
                 : "your program failed: read the error above";
+        if (printed.Equals(swarm.Peers[0].PeerId.Hex, StringComparison.OrdinalIgnoreCase))
+            return "print the peer id in lowercase hex (you printed upper-case letters)";
         if (printed == swarm.Torrent.Torrent.InfoHash.Hex)
             return "that is the info hash: the peer id is the last 20 bytes (48-67) of the peer's handshake";
         var ours = swarm.Trace.Select(l => l.IndexOf("<- handshake", StringComparison.Ordinal) is var i and >= 0 ? l[i..] : null)

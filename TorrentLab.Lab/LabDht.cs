@@ -35,11 +35,12 @@ internal sealed class LabDht : IAsyncDisposable
     /// <summary>Every node's log lines, in the order written.</summary>
     public IReadOnlyList<string> Log => [.. _log];
 
-    /// <summary>A single node, for the ping stage.</summary>
-    public static LabDht Single(Random random, SyntheticDhtBehaviour behaviour)
+    /// <summary>A single node, for the ping stage; with <paramref name="decoy"/>, one that first answers under another
+    /// transaction id (<see cref="SyntheticDhtNode.DecoyFirst"/>).</summary>
+    public static LabDht Single(Random random, SyntheticDhtBehaviour behaviour, bool decoy = false)
     {
         var dht = new LabDht(NodeId.Random(random));
-        var node = dht.Add(NodeId.Random(random), behaviour);
+        var node = dht.Add(NodeId.Random(random), behaviour, decoy ? NodeId.Random(random) : null);
         dht.Chain = [node];
         return dht;
     }
@@ -75,12 +76,12 @@ internal sealed class LabDht : IAsyncDisposable
         return dht;
     }
 
-    private SyntheticDhtNode Add(NodeId id, SyntheticDhtBehaviour behaviour)
+    private SyntheticDhtNode Add(NodeId id, SyntheticDhtBehaviour behaviour, NodeId? decoy = null)
     {
         var node = new SyntheticDhtNode(id, behaviour, line =>
         {
             if (_log.Count < MaxLines) _log.Enqueue(line);
-        });
+        }) { DecoyFirst = decoy is not null, DecoyId = decoy ?? default };
         _nodes.Add(node);
         return node;
     }

@@ -58,6 +58,7 @@ internal static class MagnetCheck
                 : url != t.Announce ? "the tracker URL is the value of the 'tr' parameter; split the query at '&' and each pair at the first '=', in any order"
                 : hash is null ? "print a line 'Info Hash: <40 hex digits>'"
                 : hash.StartsWith("urn:", StringComparison.Ordinal) ? "xt is 'urn:btih:' followed by the info hash: print only the 40 hex digits after it"
+                : hash != t.InfoHash.Hex && hash.Equals(t.InfoHash.Hex, StringComparison.OrdinalIgnoreCase) ? "print the info hash in lowercase hex (you printed upper-case letters)"
                 : hash != t.InfoHash.Hex ? "the info hash is the part of 'xt' after 'urn:btih:'; the parameters may come in any order"
                 : run.Succeeded ? null : "your program failed: read the error above");
             return StageResult.Fail(context.Runs, run.CommandLine, expected, $"{run.StdoutShown}\n({run.Outcome})", hint);
@@ -132,6 +133,8 @@ internal static class MagnetCheck
             return $"that is your own ut_metadata id: print the one from the PEER's extension handshake ({metadataId} in this run)";
         if (printedId != metadataId.ToString(CultureInfo.InvariantCulture))
             return $"the peer chose ut_metadata id {metadataId} in this run: read it from the 'm' dictionary of its extension handshake; ids differ from peer to peer";
+        if (printedPeer != swarm.Peers[0].PeerId.Hex && printedPeer?.Equals(swarm.Peers[0].PeerId.Hex, StringComparison.OrdinalIgnoreCase) == true)
+            return "print the peer id in lowercase hex (you printed upper-case letters)";
         if (printedPeer != swarm.Peers[0].PeerId.Hex)
             return "the peer id is the last 20 bytes (48-67) of the peer's BEP 3 handshake, printed as 40 hex digits";
         return run.Succeeded ? null : "your program failed after printing: exit with code 0";

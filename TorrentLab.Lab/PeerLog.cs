@@ -51,6 +51,9 @@ internal static class PeerLog
     /// <summary>A request for a piece the peer has not got yet (left out of its bitfield); it closes the connection.</summary>
     public const string NotYet = "(not in our bitfield: we do not have that piece yet)";
 
+    /// <summary>A v2 peer saw a handshake without the BEP 52 upgrade bit (reserved[7] &amp; 0x10).</summary>
+    public const string NoV2Bit = "without the v2 upgrade bit (BEP 52: reserved byte 7, 0x10)";
+
     /// <summary>True for lines after which the program cannot succeed any more: its requests were dropped or refused.</summary>
     public static bool IsFatal(string line) =>
         line.Contains(BeforeUnchoke, StringComparison.Ordinal) || line.Contains(TooLarge, StringComparison.Ordinal)

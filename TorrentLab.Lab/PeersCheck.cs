@@ -37,6 +37,9 @@ internal static class PeersCheck
             return "the port is the last 2 bytes of each 6-byte entry, big-endian (network byte order)";
         if (printed.Any(l => l.Contains("b'", StringComparison.Ordinal) || l.Contains("\\x", StringComparison.Ordinal)))
             return "'peers' is a compact string: 6 bytes per peer, 4 for the IPv4 address and 2 for the port; print them as ip:port";
+        if (printed.Count > expected.Count && printed.Distinct().Order(StringComparer.Ordinal).SequenceEqual(expected))
+            return $"you printed {string.Join(", ", printed.GroupBy(p => p).Where(g => g.Count() > 1).Select(g => $"{g.Key} {g.Count()} times"))}: " +
+                "print each peer once (did you announce twice, or print inside the loop and again after it?)";
         if (printed.Count > 0 && printed.All(expected.Contains))
             return $"the tracker returned {expected.Count} peers: print every one of them";
         if (!run.Succeeded) return run.TimedOut ? "your program did not finish: is it waiting for more data from the tracker?" : "your program failed: read the error above";

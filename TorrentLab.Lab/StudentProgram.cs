@@ -94,12 +94,13 @@ public sealed class StudentProgram
         // A relative path such as ./client is the student's, from the working directory; .NET would resolve it from ours.
         var file = _command[0].Contains('/') && !Path.IsPathRooted(_command[0]) ? Path.GetFullPath(_command[0], WorkingDirectory) : _command[0];
         IEnumerable<string> arguments = _command.Skip(1).Concat(args);
+        using var cgroups = Sandbox?.Cgroups?.Create();   // the whole run's caps; whatever is left of it is killed on the way out
         if (Sandbox is not null)
         {
             // In the sandbox a missing program is bubblewrap's exit code, not an exception: say "cannot start" here, as unconfined.
             var found = file.Contains('/') ? File.Exists(file) : (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':').Any(d => d.Length > 0 && File.Exists(Path.Combine(d, file)));
             if (!found) throw new LabException($"could not start '{_command[0]}' in {WorkingDirectory}: no such file");
-            (file, var wrapped) = Sandbox.Wrap(file, arguments, WorkingDirectory, Scratch!, _command.SelectMany(w => w.Split(':')).Where(w => w.Length > 0));
+            (file, var wrapped) = Sandbox.Wrap(file, arguments, WorkingDirectory, Scratch!, _command.SelectMany(w => w.Split(':')).Where(w => w.Length > 0), cgroups);
             arguments = wrapped;
         }
         var info = new ProcessStartInfo(file)

@@ -14,8 +14,10 @@ namespace TorrentLab.Lab;
 /// run shares it, since the checker's tracker and peers listen on that loopback. A check of a network stage outside such
 /// a namespace is refused rather than run with the teacher's network (<see cref="LabChecker"/>).
 /// Limits: <c>RLIMIT_CPU</c> and <c>RLIMIT_DATA</c> (private writable memory: runtimes that reserve address space up
-/// front, the JVM, .NET, Go, are not counted for their reservations) through <c>prlimit</c>; cgroups are not used, so a
-/// program may still start many processes (bounded by the time limit, which kills its whole tree).
+/// front, the JVM, .NET, Go, are not counted for their reservations) through <c>prlimit</c>, per process; and where the
+/// machine allows cgroups (<see cref="StudentCgroups"/>), memory, processor time and the number of processes of the whole
+/// run. Without cgroups the report says so, and a program may start many processes (bounded by the time limit, which
+/// kills its whole tree).
 /// </remarks>
 public sealed class StudentSandbox
 {
@@ -31,11 +33,23 @@ public sealed class StudentSandbox
     private readonly string _bwrap;
     private readonly string? _prlimit;
 
-    private StudentSandbox(string bwrap, string? prlimit)
+    private StudentSandbox(string bwrap, string? prlimit, StudentCgroups? cgroups, string noCgroups)
     {
         _bwrap = bwrap;
         _prlimit = prlimit;
+        Cgroups = cgroups;
+        NoCgroups = noCgroups;
     }
+
+    /// <summary>The caps on a whole run (memory, CPU, processes) where this machine allows cgroups; null where it does
+    /// not, and <see cref="NoCgroups"/> says why.</summary>
+    public StudentCgroups? Cgroups { get; }
+
+    /// <summary>Why there are no cgroup caps ("" when there are).</summary>
+    public string NoCgroups { get; }
+
+    /// <summary>The same sandbox with other cgroup caps (tests use small ones).</summary>
+    internal StudentSandbox WithCgroups(StudentCgroups? cgroups) => new(_bwrap, _prlimit, cgroups, NoCgroups);
 
     /// <summary>The sandbox of this machine, or null with <paramref name="why"/> saying why there is none.</summary>
     public static StudentSandbox? Find(out string why)
@@ -56,7 +70,8 @@ public sealed class StudentSandbox
             if (probe.ExitCode != 0) { why = $"bubblewrap cannot create a sandbox here: {error.Result.Trim()}"; return null; }
         }
         catch (System.ComponentModel.Win32Exception e) { why = $"bubblewrap cannot be started: {e.Message}"; return null; }
-        return new StudentSandbox(bwrap, OnPath("prlimit"));
+        var cgroups = StudentCgroups.Find(out var noCgroups);
+        return new StudentSandbox(bwrap, OnPath("prlimit"), cgroups, noCgroups);
     }
 
     /// <summary>Whether this process runs in a network namespace of its own with loopback only (its interfaces are
@@ -79,7 +94,8 @@ public sealed class StudentSandbox
     public string Describe() =>
         $"Sandbox: each run in bubblewrap: {(CheckerIsolated ? "the checker's loopback-only network namespace" : "a network namespace with loopback only")}, " +
         "the file system read-only except its scratch folder, homes and temporary folders hidden, its own processes; " +
-        (_prlimit is null ? "no CPU or memory limit (prlimit not found)." : $"at most {CpuSeconds} s of CPU and {MemoryBytes >> 20} MiB of memory per process.");
+        (_prlimit is null ? "no CPU or memory limit per process (prlimit not found)" : $"at most {CpuSeconds} s of CPU and {MemoryBytes >> 20} MiB of memory per process") +
+        (Cgroups is { } caps ? $"; {caps.Describe()}." : $"; NO cgroup caps on the whole run ({NoCgroups}): the number of processes is not limited.");
 
     /// <summary>The command line that runs <paramref name="file"/> <paramref name="args"/> in the sandbox.</summary>
     /// <param name="file">The program, as it would be started unconfined.</param>
@@ -88,8 +104,9 @@ public sealed class StudentSandbox
     /// <param name="writable">The one folder it may write (the check's scratch folder, its HOME inside).</param>
     /// <param name="visible">Paths the command names (its script, a class path): each existing one is visible read-only
     /// (a file with its folder), so <c>python3 /class/alice/main.py</c> runs wherever the roster is.</param>
+    /// <param name="cgroups">The run's cgroups (<see cref="StudentCgroups.Create"/>), joined before the sandbox starts; null for none.</param>
     public (string File, IReadOnlyList<string> Args) Wrap(string file, IEnumerable<string> args, string workingDirectory, string writable,
-        IEnumerable<string> visible)
+        IEnumerable<string> visible, StudentCgroups.Run? cgroups = null)
     {
         var command = new List<string>();
         if (_prlimit is not null)
@@ -112,7 +129,7 @@ public sealed class StudentSandbox
         if (!CheckerIsolated) command.Add("--unshare-net");
         command.AddRange(["--die-with-parent", "--new-session", "--chdir", workingDirectory, "--", file]);
         command.AddRange(args);
-        return (command[0], command.Skip(1).ToList());
+        return cgroups is null ? (command[0], command.Skip(1).ToList()) : cgroups.Wrap(command[0], command.Skip(1));
     }
 
     private static IEnumerable<string> Hidden()

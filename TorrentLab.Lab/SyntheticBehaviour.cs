@@ -50,6 +50,10 @@ public enum SyntheticBehaviour
     /// the piece layer of those corrupt pieces, which does not hash up to the file's pieces root: a downloader that trusts
     /// a layer without checking it against the root accepts its corrupt pieces.</summary>
     ForgedLayer,
+
+    /// <summary>Honest, but never has the pieces left out of <see cref="SyntheticPeerOptions.HasPieces"/>: its bitfield
+    /// says so, and a request for one closes the connection (the strict grade: a client asks only for announced pieces).</summary>
+    LacksPiece,
 }
 
 /// <summary>What a <see cref="SyntheticBehaviour.LiesInBitfield"/> peer does when asked for a piece it lied about.</summary>

@@ -51,6 +51,13 @@ internal sealed class SyntheticDhtNode : IAsyncDisposable
     /// <summary>The peers it answers get_peers with (its "values").</summary>
     public IReadOnlyList<IPEndPoint> Values { get; set; } = [];
 
+    /// <summary>Before each answer, sends one under another transaction id <c>t</c> carrying <see cref="DecoyId"/> (the
+    /// strict grade of the ping stage): a client that matches answers to its query by <c>t</c> (BEP 5) ignores it.</summary>
+    public bool DecoyFirst { get; init; }
+
+    /// <summary>The node id the decoy answer carries.</summary>
+    public NodeId DecoyId { get; init; }
+
     /// <summary>Datagrams received so far.</summary>
     public int Received => Volatile.Read(ref _received);
 
@@ -61,11 +68,27 @@ internal sealed class SyntheticDhtNode : IAsyncDisposable
     private void Serve(ReadOnlyMemory<byte> datagram, IPEndPoint from)
     {
         var count = Interlocked.Increment(ref _received);
-        if (Answer(datagram.ToArray(), from, count) is { } answer) _ = _udp.SendAsync(answer, from, CancellationToken.None).AsTask();
+        if (Answer(datagram.ToArray(), from, count, out var tid) is not { } answer) return;
+        _ = SendAsync(answer, tid, from);
     }
 
-    private byte[]? Answer(byte[] datagram, IPEndPoint from, int count)
+    private async Task SendAsync(byte[] answer, byte[]? tid, IPEndPoint from)
     {
+        if (DecoyFirst && tid is not null)
+        {
+            // The same answer under another 't' (its last byte flipped): sent first, so a client that takes the first
+            // datagram it reads without comparing 't' prints the decoy's id.
+            var other = (byte[])tid.Clone();
+            other[^1] ^= 0x5A;
+            Log($"{DhtEvidence.DecoySent} (t={Convert.ToHexStringLower(other)}, id={DecoyId.Hex})");
+            await _udp.SendAsync(KrpcCodec.Encode(new KrpcResponse(other, DecoyId)), from, CancellationToken.None).ConfigureAwait(false);
+        }
+        await _udp.SendAsync(answer, from, CancellationToken.None).ConfigureAwait(false);
+    }
+
+    private byte[]? Answer(byte[] datagram, IPEndPoint from, int count, out byte[]? answered)
+    {
+        answered = null;   // the query's 't', when the answer is a response (not an error)
         BDictionary message;
         try
         {
@@ -117,6 +140,7 @@ internal sealed class SyntheticDhtNode : IAsyncDisposable
         switch (method)
         {
             case KrpcMethods.Ping:
+                answered = tid;
                 return KrpcCodec.Encode(new KrpcResponse(tid, Id));
             case KrpcMethods.FindNode:
                 return KrpcCodec.Encode(new KrpcResponse(tid, Id) { Nodes = Nodes });

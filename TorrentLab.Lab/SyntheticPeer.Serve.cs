@@ -25,6 +25,8 @@ public sealed partial class SyntheticPeer
             };
             await using var connection = await PeerConnection.AcceptAsync(socket, [_options.InfoHash], PeerId, options, ct).ConfigureAwait(false);
             await using var stopOnDispose = ct.Register(connection.Dispose);
+            // BEP 52: a v2 peer sets the upgrade bit; logged (the strict grade fails a client that leaves it out).
+            if (_hashes is not null && !connection.RemoteHandshake.SupportsV2) Write($"connection {number}: a handshake {PeerLog.NoV2Bit}");
             var extensions = await StartExtensionsAsync(connection, number, ct).ConfigureAwait(false);   // BEP 10: before the bitfield
             await SendBitfieldAndWatchAsync(connection, number, ct).ConfigureAwait(false);   // BEP 6: have all, when agreed
             if (await MisbehaveAfterBitfieldAsync(connection, number, ct).ConfigureAwait(false)) return;
@@ -201,7 +203,8 @@ public sealed partial class SyntheticPeer
                 return false;
         }
         if (HasNow(request.Index)) return true;
-        if (_options.CanServe(request.Index))
+        // Not in its bitfield (yet, or ever): BEP 3 gives the downloader the bitfield so it asks only for what the peer has.
+        if (_options.CanServe(request.Index) || _options.Behaviour != SyntheticBehaviour.LiesInBitfield)
         {
             Write($"connection {number}: cannot serve {request} {PeerLog.NotYet}, closing");
             return false;

@@ -3,7 +3,7 @@ using TorrentLab.Lab;
 
 namespace TorrentLab.Cli.Commands;
 
-/// <summary><c>torrentlab lab check [--stage NAME|--through NAME] [--no-faults] [--trace] [--seed N] [--slow F] [--time-limit S]
+/// <summary><c>torrentlab lab check [--stage NAME|--through NAME] [--no-faults|--strict] [--trace] [--seed N] [--slow F] [--time-limit S]
 /// [--json] -- &lt;command ...&gt;</c>: runs a student's program through the stages on freshly generated inputs; exit 0
 /// only when every checked stage passed.</summary>
 internal static class LabCheckCommand
@@ -26,7 +26,7 @@ internal static class LabCheckCommand
         };
         var command = new Command("check", "Run your program through the lab's stages on fresh inputs and report PASS or FAIL with hints.")
         {
-            stage, through, mode.Faults, mode.NoFaults, sandbox.Require, sandbox.Off, trace, seed, keepGoing, options.Slow, options.TimeLimit, json, program,
+            stage, through, mode.Faults, mode.NoFaults, mode.Strict, sandbox.Require, sandbox.Off, trace, seed, keepGoing, options.Slow, options.TimeLimit, json, program,
         };
         return command.WithAction(async (parse, ct) =>
         {
@@ -73,18 +73,22 @@ internal static class LabCheckCommand
 
 /// <summary>The grading mode <c>lab check</c> and <c>lab class</c> share: with the faulty peers unless <c>--no-faults</c>
 /// (a client that never verifies a piece or the metadata passes a grade with honest peers only).</summary>
-internal sealed record LabModeOptions(Option<bool> Faults, Option<bool> NoFaults)
+internal sealed record LabModeOptions(Option<bool> Faults, Option<bool> NoFaults, Option<bool> Strict)
 {
     public static LabModeOptions Create() => new(
         new Option<bool>("--faults") { Description = "Grade with the harder peers (the default; kept for scripts that say it): chokes mid-piece, a corrupt block or corrupt metadata every client meets, a slow peer, a rejecting peer, lost DHT queries" },
-        new Option<bool>("--no-faults") { Description = "Grade with honest peers only: a client that never verifies a piece or the metadata can pass" });
+        new Option<bool>("--no-faults") { Description = "Grade with honest peers only: a client that never verifies a piece or the metadata can pass" },
+        new Option<bool>("--strict") { Description = "Also enforce what the pages teach: requests only for pieces a peer announced, the v2 upgrade bit, the KRPC transaction id checked (with the faulty peers)" });
 
-    /// <summary>The options with the grading mode; <c>--faults</c> with <c>--no-faults</c> is a usage error.</summary>
+    /// <summary>The options with the grading mode; <c>--faults</c> with <c>--no-faults</c>, or <c>--strict</c> with
+    /// <c>--no-faults</c> (its rules are tested by the faulty peers), is a usage error.</summary>
     public LabCheckOptions Apply(ParseResult parse, LabCheckOptions options)
     {
         var noFaults = parse.GetValue(NoFaults);
         if (noFaults && parse.GetValue(Faults)) throw new UsageException("give --faults or --no-faults, not both (the faulty peers are the default)");
-        return options with { Faults = !noFaults };
+        var strict = parse.GetValue(Strict);
+        if (noFaults && strict) throw new UsageException("--strict grades with the faulty peers (they are what tests its rules): leave out --no-faults");
+        return options with { Faults = !noFaults, Strict = strict };
     }
 }
 

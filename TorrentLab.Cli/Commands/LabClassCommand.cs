@@ -3,7 +3,7 @@ using TorrentLab.Lab;
 
 namespace TorrentLab.Cli.Commands;
 
-/// <summary><c>torrentlab lab class ROSTER [--output DIR] [--seed N] [--stage|--through NAME] [--no-faults] [--jobs N]
+/// <summary><c>torrentlab lab class ROSTER [--output DIR] [--seed N] [--stage|--through NAME] [--no-faults|--strict] [--jobs N]
 /// [--sandbox|--no-sandbox] [--slow F] [--time-limit S]</c>: builds and checks every student of a roster on the same inputs,
 /// several at a time, and prints one table; each student's report goes to a file, the gradebook to class.jsonl and class.csv. Exit 0 when every student passed every checked stage, 1 otherwise.</summary>
 internal static class LabClassCommand
@@ -24,7 +24,7 @@ internal static class LabClassCommand
         }.InRange(1, 64);
         var command = new Command("class", "Check every student of a roster on the same inputs: one table, one report file per student.")
         {
-            roster, output, seed, stage, through, mode.Faults, mode.NoFaults, sandbox.Require, sandbox.Off, jobs, timing.Slow, timing.TimeLimit,
+            roster, output, seed, stage, through, mode.Faults, mode.NoFaults, mode.Strict, sandbox.Require, sandbox.Off, jobs, timing.Slow, timing.TimeLimit,
         };
         return command.WithAction(async (parse, ct) =>
         {

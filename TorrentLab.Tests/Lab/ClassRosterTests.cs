@@ -34,4 +34,27 @@ public class ClassRosterTests
 
         Assert.Contains("roster:2: the name 'Alice' is already used on line 1", e.Message);
     }
+
+    [Fact]
+    public void Parse_GitLine_NamesTheRepositoryAndTheReference()
+    {
+        var students = ClassRoster.Parse(["ann git:repos/ann", "bob git:repos/bob#v2"], "roster");
+
+        Assert.True(students[0].Git);
+        Assert.Equal("repos/ann", students[0].Folder);
+        Assert.Null(students[0].GitReference);
+        Assert.Equal("v2", students[1].GitReference);
+    }
+
+    [Theory]
+    [InlineData("ann git:https://example.invalid/ann.git", "is not a local path")]   // a URL: the lab never fetches
+    [InlineData("ann git:host:ann.git", "is not a local path")]                      // git's scp-like form: ssh
+    [InlineData("ann git:repos/ann#", "expected 'git:PATH' or 'git:PATH#REF'")]
+    [InlineData("ann git:repos/ann#--upload-pack=x", "expected 'git:PATH' or 'git:PATH#REF'")]   // a reference is never an option
+    public void Parse_GitLineThatIsNotALocalRepository_IsRefused(string line, string message)
+    {
+        var e = Assert.Throws<LabException>(() => ClassRoster.Parse([line], "roster"));
+
+        Assert.Contains(message, e.Message);
+    }
 }

@@ -214,4 +214,34 @@ public class LabCheckerTests
             StudentClients.CheckAsync(["true"], new LabCheckOptions { Seed = 1, Stage = "no-such-stage" }));
         Assert.Contains("bencode-strings", e.Message);
     }
+
+    // Output mistakes that used to get a hint about something else: each gets its own.
+    [Theory]
+    [InlineData("upper_case_hex.py", "handshake", "print the peer id in lowercase hex")]
+    [InlineData("upper_case_hex.py", "magnet-parse", "print the info hash in lowercase hex")]
+    [InlineData("upper_case_hex.py", "magnet-handshake", "print the peer id in lowercase hex")]
+    [InlineData("peers_twice.py", "discover-peers", "2 times: print each peer once")]
+    public async Task OutputMistake_GetsAHintThatNamesIt(string client, string stage, string hint)
+    {
+        var (results, report) = await StudentClients.CheckAsync(StudentClients.Command(client),
+            new LabCheckOptions { Seed = 17, Stage = stage, Faults = true, TimeLimit = TimeSpan.FromSeconds(20) });
+
+        var result = Assert.Single(results).Result;
+        Assert.False(result.Passed, report);
+        Assert.Contains(hint, result.Hint ?? "", StringComparison.Ordinal);
+    }
+
+    /// <summary>A program that decoded the stage's first value and then failed with nothing on stdout is not asked
+    /// whether it implements 'decode'.</summary>
+    [Fact]
+    public async Task DecodeThatWorkedEarlierInTheStage_IsNotAskedWhetherItImplementsDecode()
+    {
+        var (results, report) = await StudentClients.CheckAsync(StudentClients.Command("decode_once.py"),
+            new LabCheckOptions { Seed = 17, Stage = "bencode-integers", Startup = TimeSpan.FromSeconds(1), TimeLimit = TimeSpan.FromSeconds(20) });
+
+        var result = Assert.Single(results).Result;
+        Assert.False(result.Passed, report);
+        Assert.Contains("your program decoded the 1 value(s) before this one, then failed on", result.Hint);
+        Assert.DoesNotContain("does it implement", result.Hint);
+    }
 }

@@ -159,6 +159,25 @@ public class LabCommandTests
     }
 
     [Fact]
+    public void Check_StrictWithNoFaults_IsAUsageError()
+    {
+        var result = CliRunner.Run(["lab", "check", "--strict", "--no-faults", "--stage", "info-hash", "--", "true"]);
+
+        Assert.Equal(CliRunner.Codes.Usage, result.ExitCode);
+        Assert.Contains("--strict grades with the faulty peers", result.Stderr);
+    }
+
+    [Fact]
+    public void Check_Strict_SaysSoInTheReport()
+    {
+        var result = CliRunner.Run(["lab", "check", "--strict", "--no-sandbox", "--stage", "bencode-integers", "--seed", "3", "--",
+            StudentClients.Python(), TestPaths.Fixture("students", "good_client.py")], TimeSpan.FromSeconds(180));
+
+        Assert.Equal(CliRunner.Codes.Ok, result.ExitCode);
+        Assert.Contains("Graded strictly (--strict)", result.Stdout);
+    }
+
+    [Fact]
     public void Check_FaultsAndNoFaults_IsAUsageError()
     {
         var result = CliRunner.Run(["lab", "check", "--faults", "--no-faults", "--stage", "info-hash", "--", "true"]);

@@ -16,7 +16,7 @@ public class LabSeedMatrixTests(ITestOutputHelper output)
 
     /// <summary>A client, the stage it is run on (null: every stage), whether with faults, and the hint it must get
     /// (null: it must pass).</summary>
-    private sealed record Case(string Client, string? Stage, bool Faults, string? Hint);
+    private sealed record Case(string Client, string? Stage, bool Faults, string? Hint, bool Strict = false);
 
     private static IEnumerable<Case> Cases()
     {
@@ -161,10 +161,62 @@ public class LabSeedMatrixTests(ITestOutputHelper output)
         Assert.True(mismatches.Count == 0, string.Join("\n\n", mismatches));
     }
 
+    /// <summary>Every planted mistake of a network stage, caught on 20 seeds by the default grade (faulty peers): seeds
+    /// 1-10 of the matrix above and 11-20 here; the DHT mistakes, and the rules only <c>--strict</c> enforces (with the
+    /// reference client passing that grade), on all 20 here.</summary>
+    [Fact]
+    public async Task NetworkPlantedMistakes_OverTwentySeeds_AreCaughtByTheDefaultAndStrictGrades()
+    {
+        var clock = Stopwatch.StartNew();
+        var seedsOneToTwenty = Enumerable.Range(1, 20).ToArray();
+        var runs = Cases().Where(c => c.Faults && c.Hint is not null && LabStages.All.Single(s => s.Name == c.Stage).UsesNetwork)
+            .SelectMany(c => Enumerable.Range(11, 10).Select(seed => (Case: c, Seed: seed)))
+            .Concat(new Case[]
+            {
+                new("dht_no_transaction_id.py", "dht-ping", true, "every KRPC message needs a transaction id"),
+                new("dht_no_follow.py", "dht-get-peers", true, "your lookup stopped after 1 of the 4 nodes"),
+                new("dht_magnet_tracker_only.py", "dht-magnet-download", true, "this magnet link names no tracker ('tr')"),
+                new("dht_magnet_forgets_peers.py", "dht-magnet-download", true, "downloads from the same peers the DHT gave you"),
+                new("ignores_bitfield.py", "download-piece", true, "you asked a peer for a piece its bitfield did not announce", Strict: true),
+                new("ignores_bitfield.py", "magnet-download-piece", true, "you asked a peer for a piece its bitfield did not announce", Strict: true),
+                new("v2_no_upgrade_bit.py", "v2-download-piece", true, "reserved byte 7 |= 0x10", Strict: true),
+                new("dht_any_answer.py", "dht-ping", true, "whose 't' was not your query's", Strict: true),
+                new("good_client.py", "download-piece", true, null, Strict: true),
+                new("good_client.py", "magnet-download-piece", true, null, Strict: true),
+                new("good_client.py", "v2-download-piece", true, null, Strict: true),
+                new("good_client.py", "dht-ping", true, null, Strict: true),
+            }.SelectMany(c => seedsOneToTwenty.Select(seed => (Case: c, Seed: seed))))
+            .ToList();
+        var timing = await LabTiming.MeasureAsync(new StudentProgram(StudentClients.Command("good_client.py")), 1, TestContext.Current.CancellationToken);
+        using var gate = new SemaphoreSlim(RunsAtOnce);
+        var checks = runs.Select(async run =>
+        {
+            await gate.WaitAsync(TestContext.Current.CancellationToken);
+            try
+            {
+                var (results, report) = await StudentClients.CheckAsync(StudentClients.Command(run.Case.Client), new LabCheckOptions
+                {
+                    Seed = run.Seed, Stage = run.Case.Stage, Faults = run.Case.Faults, Strict = run.Case.Strict,
+                    TimeLimit = TimeSpan.FromSeconds(run.Case.Hint is null ? 60 : 20), Startup = timing.Startup,
+                });
+                return Mismatch(run.Case, run.Seed, results, report);
+            }
+            finally
+            {
+                gate.Release();
+            }
+        }).ToList();
+
+        var mismatches = (await Task.WhenAll(checks)).Where(m => m is not null).ToList();
+
+        output.WriteLine($"{checks.Count} checker runs in {clock.Elapsed.TotalSeconds:0} s, {RunsAtOnce} at a time");
+        Assert.True(mismatches.Count == 0, string.Join("\n\n", mismatches));
+    }
+
     /// <summary>What went against the case's promise on one seed, or null when nothing did.</summary>
     private static string? Mismatch(Case c, int seed, IReadOnlyList<(LabStage Stage, StageResult Result)> results, string report)
     {
-        var what = $"{c.Client} --seed {seed}{(c.Faults ? " --faults" : "")}{(c.Stage is null ? "" : $" --stage {c.Stage}")}";
+        var what = $"{c.Client} --seed {seed}{(c.Faults ? " --faults" : "")}{(c.Strict ? " --strict" : "")}{(c.Stage is null ? "" : $" --stage {c.Stage}")}";
         if (c.Hint is null)
             return results.All(r => r.Result.Passed) ? null : $"{what}: expected every stage to pass\n{report}";
         var result = results.Single().Result;

@@ -90,4 +90,39 @@ public class StudentSandboxTests
 
         Assert.Contains("needs the checker in a network namespace of its own", error.Message);
     }
+
+    /// <summary>Where the machine allows cgroups, the whole run is capped: a program that starts processes in a loop is
+    /// refused once the run holds the cap's number, and what it left running is killed when the run ends.</summary>
+    [Fact]
+    public async Task SandboxedProgram_CannotStartMoreProcessesThanItsCgroupAllows()
+    {
+        Interop.RequireExecutable("bwrap");
+        var sandbox = StudentSandbox.Find(out var why);
+        if (sandbox is null) Interop.Missing(why);
+        var caps = sandbox!.Cgroups;
+        if (caps is null || !caps.Controllers.Contains("pids"))
+            Assert.Skip($"no cgroup caps on this machine: {(caps is null ? sandbox.NoCgroups : caps.Missing)}");
+        using var temp = new TempFolder();
+        Directory.CreateDirectory(temp.Combine("alice"));
+        Directory.CreateDirectory(temp.Combine("scratch", "home"));
+        File.WriteAllText(temp.Combine("alice", "spawn.py"), """
+            import subprocess
+            started, children = 0, []
+            try:
+                for _ in range(40):
+                    children.append(subprocess.Popen(["sleep", "600"]))
+                    started += 1
+                print("started all 40")
+            except OSError as e:
+                print("refused after %d: %s" % (started, e.strerror))
+            """);
+        var program = new StudentProgram([StudentClients.Python(), "spawn.py"], temp.Combine("alice"), temp.Combine("scratch", "home"),
+            sandbox.WithCgroups(caps! with { Pids = 12 }), temp.Combine("scratch"));
+
+        var run = await program.RunAsync([], TimeSpan.FromSeconds(60), CancellationToken.None, TestContext.Current.CancellationToken);
+
+        Assert.Contains("refused after", run.Stdout);
+        Assert.DoesNotContain("started all 40", run.Stdout);
+        Assert.Contains("processes", sandbox.Describe());
+    }
 }

@@ -1,0 +1,44 @@
+using TorrentLab.Lab;
+
+namespace TorrentLab.Tests.Lab;
+
+/// <summary>The strict grade (<c>--strict</c>): the rules the pages teach, enforced even when the download succeeded,
+/// and the reference client keeps every one of them.</summary>
+[Trait("Tier", "Slow")]
+public class LabStrictTests
+{
+    [Theory]
+    [InlineData("download-piece")]
+    [InlineData("download-file")]
+    [InlineData("magnet-download-piece")]
+    [InlineData("v2-download-piece")]
+    [InlineData("dht-ping")]
+    public async Task GoodClient_PassesTheStrictGrade(string stage)
+    {
+        var (results, report) = await StudentClients.CheckAsync(StudentClients.Command("good_client.py"),
+            new LabCheckOptions { Seed = 303, Faults = true, Strict = true, Stage = stage });
+
+        Assert.True(Assert.Single(results).Result.Passed, report);
+        Assert.Contains("Graded strictly (--strict)", report);
+    }
+
+    // Each client breaks one rule the pages teach and still gets the right answer: the default grade passes it, the
+    // strict grade fails it with the rule named.
+    [Theory]
+    [InlineData("ignores_bitfield.py", "download-piece", "you asked a peer for a piece its bitfield did not announce")]
+    [InlineData("ignores_bitfield.py", "magnet-download-piece", "you asked a peer for a piece its bitfield did not announce")]
+    [InlineData("v2_no_upgrade_bit.py", "v2-download-piece", "reserved byte 7 |= 0x10")]
+    [InlineData("dht_any_answer.py", "dht-ping", "whose 't' was not your query's")]
+    public async Task RuleBreaker_PassesTheDefaultGrade_AndFailsTheStrictOne(string client, string stage, string hint)
+    {
+        var (plain, plainReport) = await StudentClients.CheckAsync(StudentClients.Command(client), new LabCheckOptions { Seed = 5, Faults = true, Stage = stage });
+        var (strict, strictReport) = await StudentClients.CheckAsync(StudentClients.Command(client),
+            new LabCheckOptions { Seed = 5, Faults = true, Strict = true, Stage = stage });
+
+        Assert.True(Assert.Single(plain).Result.Passed, plainReport);
+        var result = Assert.Single(strict).Result;
+        Assert.False(result.Passed, strictReport);
+        Assert.Contains(hint, result.Hint);
+        Assert.Contains("(--strict)", result.Hint);
+    }
+}
