@@ -163,14 +163,17 @@ public class LabSeedMatrixTests(ITestOutputHelper output)
 
     /// <summary>Every planted mistake of a network stage, caught on 20 seeds by the default grade (faulty peers): seeds
     /// 1-10 of the matrix above and 11-20 here; the DHT mistakes, and the rules only <c>--strict</c> enforces (with the
-    /// reference client passing that grade), on all 20 here.</summary>
+    /// reference client passing that grade), on all 20 here. The whole run is 380 checker runs (8 min 40 s on a loaded
+    /// 2-core machine), so by default it takes seeds 11-12 and 1-3 (64 runs); TORRENTLAB_LAB_LONG=1 runs all 20.</summary>
     [Fact]
     public async Task NetworkPlantedMistakes_OverTwentySeeds_AreCaughtByTheDefaultAndStrictGrades()
     {
         var clock = Stopwatch.StartNew();
-        var seedsOneToTwenty = Enumerable.Range(1, 20).ToArray();
+        var full = Environment.GetEnvironmentVariable("TORRENTLAB_LAB_LONG") == "1";
+        var seedsOneToTwenty = full ? Enumerable.Range(1, 20).ToArray() : [1, 2, 3];
+        var seedsElevenToTwenty = full ? Enumerable.Range(11, 10).ToArray() : [11, 12];
         var runs = Cases().Where(c => c.Faults && c.Hint is not null && LabStages.All.Single(s => s.Name == c.Stage).UsesNetwork)
-            .SelectMany(c => Enumerable.Range(11, 10).Select(seed => (Case: c, Seed: seed)))
+            .SelectMany(c => seedsElevenToTwenty.Select(seed => (Case: c, Seed: seed)))
             .Concat(new Case[]
             {
                 new("dht_no_transaction_id.py", "dht-ping", true, "every KRPC message needs a transaction id"),
