@@ -43,7 +43,7 @@ internal sealed partial class TransmissionRpc
         _torrents = torrents;
         _options = options;
         _token = token is null ? null : Encoding.UTF8.GetBytes(token);
-        _ids = new TransmissionIds(torrents);
+        _ids = new TransmissionIds(torrents, options.Clock);
         SessionId = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(24));
     }
 
