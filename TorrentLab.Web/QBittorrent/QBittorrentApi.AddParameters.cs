@@ -23,6 +23,7 @@ internal sealed partial class QBittorrentApi
         Applies("sequentialDownload", "pieces in order, lowest first"),
         Applies("addToTopOfQueue", "first in the queue"),
         Applies("autoTMM", "false; true saves where its category saves, which is the downloads folder (so no savepath)"),
+        Applies("useAutoTMM", "as autoTMM (the name @ctrl/qbittorrent sends, always)"),
         Refuses("tags", "tags are not supported here: only \"\" is taken (categories are)"),
         Refuses("rename", "a torrent keeps the name its .torrent gives it: only \"\" is taken"),
         Refuses("cookie", "URLs are fetched without cookies: only \"\" is taken"),
@@ -65,7 +66,7 @@ internal sealed partial class QBittorrentApi
         Only(input, "firstLastPiecePrio", "false");
         Only(input, "useDownloadPath", "false");
         Only(input, "inactiveSeedingTimeLimit", "-2");
-        if (input.Flag("autoTMM") && input["savepath"] is { Length: > 0 })
+        if ((input.Flag("autoTMM") || input.Flag("useAutoTMM")) && input["savepath"] is { Length: > 0 })
             throw new WebApiException(400, "autoTMM true saves where the category saves (the downloads folder): give no savepath with it");
         var ratio = Number(input, "ratioLimit");
         var minutes = Number(input, "seedingTimeLimit");

@@ -80,6 +80,8 @@ public sealed class QBittorrentAddParameterTests(QBittorrentAddParameterTests.Ri
             ([("addToTopOfQueue", "false"), ("paused", "true")], (_, t, _) => Assert.Equal(1, t.GetProperty("queuePosition").GetInt32()))],
         ["autoTMM"] = [([("autoTMM", "true"), ("paused", "true")], (_, t, r) => Assert.Equal(r.Web.Downloads.Path, t.GetProperty("downloadDir").GetString())),
             ([("autoTMM", "true"), ("savepath", "films")], null)],
+        ["useAutoTMM"] = [([("useAutoTMM", "false"), ("savepath", "films"), ("paused", "true")], (r, _, _) => Assert.Equal("films", r.Folder)),
+            ([("useAutoTMM", "true"), ("savepath", "films")], null)],
         ["tags"] = [([("tags", ""), ("paused", "true")], (r, _, _) => Assert.Equal("paused", r.State)), ([("tags", "hd")], null)],
         ["rename"] = [([("rename", "My name")], null)],
         ["cookie"] = [([("cookie", "session=1")], null)],
