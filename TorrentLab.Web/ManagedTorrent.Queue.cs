@@ -48,6 +48,13 @@ internal sealed partial class ManagedTorrent
     /// <summary>Its category (Transmission's label, qBittorrent's category), or null; kept in the saved list.</summary>
     public string? Category { get; set; }
 
+    /// <summary>Pieces fetched in order, lowest first (Transmission's and qBittorrent's sequentialDownload); read when
+    /// a run starts, kept in the saved list.</summary>
+    public bool Sequential { get; set; }
+
+    /// <summary>Its own peer limit (Transmission's peer-limit), or null for the server's; read when a run starts.</summary>
+    public int? MaxPeers { get; set; }
+
     /// <summary>Marks the torrent as waiting for a download slot; false when it runs already, or is complete and will
     /// not seed.</summary>
     public bool Queue(long ticket, bool seedWhenComplete)

@@ -33,6 +33,12 @@ internal sealed record TorrentEntry(string InfoHash, string Name, DateTimeOffset
 
     /// <summary>The tracker tiers the user set; null while it announces to its .torrent's.</summary>
     public IReadOnlyList<IReadOnlyList<string>>? Trackers { get; init; }
+
+    /// <summary>True when its pieces are fetched in order; null (false) otherwise.</summary>
+    public bool? Sequential { get; init; }
+
+    /// <summary>Its own peer limit; null for the server's.</summary>
+    public int? MaxPeers { get; init; }
 }
 
 /// <summary>The file format of the saved torrent list.</summary>

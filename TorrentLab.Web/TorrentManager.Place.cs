@@ -208,6 +208,23 @@ internal sealed partial class TorrentManager
         return true;
     }
 
+    /// <summary>The most peers a torrent's own limit may name (Transmission clamps peer-limit to a short).</summary>
+    public const int MaxPeerLimit = 1000;
+
+    /// <summary>Sets what a run reads when it starts: sequential order and the torrent's own peer limit (null leaves
+    /// each as it is); a running torrent restarts with them.</summary>
+    /// <exception cref="WebApiException">400: a peer limit out of 1..1000.</exception>
+    public Task SetRunOptionsAsync(ManagedTorrent torrent, bool? sequential, int? maxPeers, CancellationToken ct = default)
+    {
+        if (maxPeers is < 1 or > MaxPeerLimit) throw new WebApiException(400, $"a peer limit must be 1..{MaxPeerLimit}, got {maxPeers}");
+        if ((sequential is null || sequential == torrent.Sequential) && (maxPeers is null || maxPeers == torrent.MaxPeers)) return Task.CompletedTask;
+        return ChangeStoppedAsync(torrent, () =>
+        {
+            if (sequential is { } s) torrent.Sequential = s;
+            if (maxPeers is { } m) torrent.MaxPeers = m;
+        }, ct);
+    }
+
     /// <summary>Applies a change a run reads only when it starts: a running torrent is stopped (its ledger saved), changed,
     /// and started again; any other is changed in place. The list is saved.</summary>
     private async Task ChangeStoppedAsync(ManagedTorrent torrent, Action change, CancellationToken ct)

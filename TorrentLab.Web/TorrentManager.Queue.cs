@@ -74,7 +74,11 @@ internal sealed partial class TorrentManager
     private void Enqueue(ManagedTorrent torrent)
     {
         if (!torrent.Queue(Interlocked.Increment(ref _nextTicket), SeedFor(torrent, OptionsFor()).Seed)) return;
-        lock (_lock) _queued.Add(torrent);
+        lock (_lock)
+        {
+            _queued.Add(torrent);
+            QueueChangedLocked();
+        }
     }
 
     // The torrents queued since the pump last looked (one may have been paused or removed meanwhile: the pump drops
@@ -128,6 +132,10 @@ internal sealed partial class TorrentManager
             OutputDirectory = FolderOf(torrent), Trackers = torrent.EditedTrackers,
             ExtraPeers = torrent.LinkPeers.Count == 0 ? options.ExtraPeers : [.. options.ExtraPeers, .. torrent.LinkPeers],
             SeedAfterDownload = seed, SeedRatio = seed ? ratio : null, SeedTime = seed ? time : null,
+            Sequential = torrent.Sequential,
+            // A limit of its own runs the swarm engine whatever the number (1 alone would pick the single-peer story).
+            MaxPeers = torrent.MaxPeers ?? options.MaxPeers,
+            Engine = torrent.MaxPeers is not null && options.Engine == DownloadEngine.Auto ? DownloadEngine.Swarm : options.Engine,
         };
     }
 

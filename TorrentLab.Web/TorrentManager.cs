@@ -101,6 +101,7 @@ internal sealed partial class TorrentManager : IAsyncDisposable
             {
                 manager._torrents[managed.InfoHash] = managed;
                 manager.TakePlaceLocked(managed, managed.SaveFolder);
+                manager.QueueChangedLocked();
             }
             if (entry.Running) manager.Enqueue(managed); // in the saved order; the queue starts what fits
         }
@@ -135,6 +136,8 @@ internal sealed partial class TorrentManager : IAsyncDisposable
             managed.Seeding = entry.Seeding ?? SeedPolicy.Default;
             managed.DownloadLimit.BytesPerSecond = Math.Max(0, entry.DownloadLimit ?? 0);
             managed.UploadLimit.BytesPerSecond = Math.Max(0, entry.UploadLimit ?? 0);
+            managed.Sequential = entry.Sequential == true;
+            managed.MaxPeers = entry.MaxPeers is >= 1 and <= MaxPeerLimit ? entry.MaxPeers : null;
             if (entry.Category is { } category && ValidCategory(category))
             {
                 managed.Category = category;
@@ -254,6 +257,7 @@ internal sealed partial class TorrentManager : IAsyncDisposable
             _torrents[managed.InfoHash] = managed;
             TakePlaceLocked(torrent, saveFolder, managed.InfoHash); // the torrent's own text from now on
             Interlocked.Increment(ref _listVersion);
+            QueueChangedLocked();
         }
         if (start) Enqueue(managed);
         Save();
@@ -321,6 +325,7 @@ internal sealed partial class TorrentManager : IAsyncDisposable
             if (!_torrents.Remove(torrent.InfoHash)) return;
             LeavePlaceLocked(torrent.Torrent, torrent.SaveFolder);
             Interlocked.Increment(ref _listVersion);
+            QueueChangedLocked();
         }
         Save();
         Pump();
@@ -435,6 +440,8 @@ internal sealed partial class TorrentManager : IAsyncDisposable
                 UploadLimit = t.UploadLimit.BytesPerSecond == 0 ? null : t.UploadLimit.BytesPerSecond,
                 Folder = t.SaveFolder.Length == 0 ? null : t.SaveFolder,
                 Trackers = t.EditedTrackers,
+                Sequential = t.Sequential ? true : null,
+                MaxPeers = t.MaxPeers,
             })], Settings with { PeerPort = _configuredPeerPort }, Categories, LimitsToSave(), AltSpeedToSave());
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)

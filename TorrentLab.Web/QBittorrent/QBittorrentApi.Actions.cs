@@ -11,7 +11,8 @@ internal sealed partial class QBittorrentApi
 
     /// <summary>torrents/add: <c>urls</c> (one per line: magnet links or http/https URLs) and uploaded .torrent files;
     /// <c>paused</c> (or v5's <c>stopped</c>), <c>category</c> (created when new), <c>skip_checking</c> (data there at
-    /// full size is taken as complete without hashing), and <c>savepath</c>, which must be inside the downloads folder.
+    /// full size is taken as complete without hashing), <c>savepath</c>, which must be inside the downloads folder, and
+    /// the rest of <see cref="AddParameters"/>, each applied or refused with a 400 before anything is fetched.
     /// Answers "Ok." when every one was added (or was there already, as qBittorrent), else 415 "Fails.".</summary>
     private async Task AddAsync(HttpContext context, QBittorrentInput input)
     {
@@ -20,6 +21,7 @@ internal sealed partial class QBittorrentApi
         _torrents.SaveFolderOf(folder); // 400 for a folder outside, before anything is fetched
         var start = !(input.Flag("paused") || input.Flag("stopped"));
         var skipChecking = input.Flag("skip_checking");
+        var settings = ReadAddSettings(input);
         var category = input["category"] is { Length: > 0 } c ? c : null;
         // As qBittorrent, a category named here that does not exist yet is created with the torrent.
         if (category is not null && !TorrentManager.ValidCategory(category))
@@ -52,7 +54,7 @@ internal sealed partial class QBittorrentApi
                 LogRefused(e);
             }
         }
-        failed += await AddInOrderAsync(torrents, start, category, folder, skipChecking, ct).ConfigureAwait(false);
+        failed += await AddInOrderAsync(torrents, start, category, folder, skipChecking, settings, ct).ConfigureAwait(false);
         if (failed > 0) await TextAsync(context, "Fails.", StatusCodes.Status415UnsupportedMediaType).ConfigureAwait(false);
         else await TextAsync(context, "Ok.").ConfigureAwait(false);
     }
@@ -62,11 +64,12 @@ internal sealed partial class QBittorrentApi
     /// (the ledger and the files' sizes), so one request of 100 torrents used one core of two, one add after another.</summary>
     private async Task<int> AddInOrderAsync(
         IReadOnlyList<(TorrentLab.Metainfo.Torrent Torrent, byte[] Bytes, IReadOnlyList<System.Net.IPEndPoint> Peers)> torrents,
-        bool start, string? category, string? folder, bool skipChecking, CancellationToken ct)
+        bool start, string? category, string? folder, bool skipChecking, AddSettings settings, CancellationToken ct)
     {
         var failed = 0;
-        // With a category, the torrent takes it before it starts; without, the add starts it (its files checked once).
-        var startNow = start && category is null;
+        // With a category or settings its run reads, the torrent takes them before it starts; without, the add starts it
+        // (its files checked once).
+        var startNow = start && category is null && !settings.BeforeStart;
         var checks = new Queue<(int Index, Task<PreparedAdd> Check)>();
         var next = 0;
         try
@@ -93,7 +96,8 @@ internal sealed partial class QBittorrentApi
                 {
                     var added = _torrents.CommitAdd(await check.ConfigureAwait(false), startNow, torrents[index].Peers);
                     if (category is not null) _torrents.SetCategory(added, category);
-                    if (start && category is not null) await _torrents.StartAsync(added, ct).ConfigureAwait(false);
+                    await ApplyAsync(added, settings, ct).ConfigureAwait(false);
+                    if (start && !startNow) await _torrents.StartAsync(added, ct).ConfigureAwait(false);
                     _options.Log?.Invoke($"added '{added.Torrent.Name}' ({added.InfoHash}) through the qBittorrent API");
                 }
                 catch (Exception e) when (IsRefusal(e))

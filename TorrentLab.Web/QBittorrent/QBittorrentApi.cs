@@ -86,6 +86,9 @@ internal sealed partial class QBittorrentApi
                 return;
             }
             var input = await QBittorrentInput.ReadAsync(context.Request, name == "auth/login" ? 0 : _options.MaxTorrentBytes, context.RequestAborted).ConfigureAwait(false);
+            // What we accept, we honour: a parameter this route does not list is refused, not answered "Ok." and dropped.
+            if (route.Parameters is { } table && ApiParameter.Unknown(input.Names, table) is { } unknown)
+                throw new WebApiException(400, $"{name}: parameter '{UntrustedText.Clean(unknown, 40)}' is not supported by TorrentLab (docs/web.md lists the parameters each route takes)");
             await route.Handle(this, context, input).ConfigureAwait(false);
         }
         catch (WebApiException e) when (!context.Response.HasStarted)
@@ -97,7 +100,12 @@ internal sealed partial class QBittorrentApi
 
     /// <summary>One route of the subset: whether it changes state (then POST only, and only from this server's own
     /// page or from no page), and what answers it.</summary>
-    internal sealed record Route(bool Changes, Func<QBittorrentApi, HttpContext, QBittorrentInput, Task> Handle);
+    /// <param name="Changes">Whether it changes state.</param>
+    /// <param name="Handle">What answers it.</param>
+    /// <param name="Parameters">For a route that takes settings, the only parameters it takes, each applied or refused
+    /// (<see cref="ApiParameter"/>); null for a route whose parameters only name torrents.</param>
+    internal sealed record Route(bool Changes, Func<QBittorrentApi, HttpContext, QBittorrentInput, Task> Handle,
+        IReadOnlyDictionary<string, ApiParameter>? Parameters = null);
 
     private static Route Reads(Func<QBittorrentApi, HttpContext, QBittorrentInput, Task> handle) => new(false, handle);
 
@@ -120,7 +128,7 @@ internal sealed partial class QBittorrentApi
         ["torrents/trackers"] = Reads((api, c, i) => JsonAsync(c, w => WriteTrackers(w, api.Torrent(i)))),
         ["torrents/categories"] = Reads((api, c, _) => JsonAsync(c, api.WriteCategories)),
         ["torrents/tags"] = Reads((_, c, _) => JsonAsync(c, w => { w.WriteStartArray(); w.WriteEndArray(); })),
-        ["torrents/add"] = Changes((api, c, i) => api.AddAsync(c, i)),
+        ["torrents/add"] = Changes((api, c, i) => api.AddAsync(c, i)) with { Parameters = AddParameters },
         ["torrents/pause"] = Changes((api, c, i) => api.ForEachAsync(c, i, t => api._torrents.PauseAsync(t))),
         ["torrents/stop"] = Changes((api, c, i) => api.ForEachAsync(c, i, t => api._torrents.PauseAsync(t))),
         ["torrents/resume"] = Changes((api, c, i) => api.ForEachAsync(c, i, t => api._torrents.StartAsync(t, c.RequestAborted))),

@@ -19,6 +19,9 @@ internal sealed class QBittorrentInput
     /// <summary>A parameter's value, or null.</summary>
     public string? this[string name] => _values.GetValueOrDefault(name);
 
+    /// <summary>The names of the parameters given (the uploaded files' field not among them).</summary>
+    public IEnumerable<string> Names => _values.Keys;
+
     /// <summary>The uploaded files' bytes, in the order sent.</summary>
     public IReadOnlyList<byte[]> Files { get; private set; } = [];
 

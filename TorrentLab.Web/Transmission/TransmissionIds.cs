@@ -5,7 +5,7 @@ namespace TorrentLab.Web;
 /// <summary>Transmission's torrent ids: small whole numbers given out in the order torrents are first seen (oldest
 /// first), stable while the server runs, never reused (as <c>tr_torrent::id</c>). RPC requests name torrents by id,
 /// by info hash, or as <c>"recently-active"</c>.</summary>
-internal sealed class TransmissionIds(TorrentManager torrents)
+internal sealed class TransmissionIds(TorrentManager torrents, TimeProvider clock)
 {
     /// <summary>Transmission's RECENTLY_ACTIVE_SECONDS: how long a removed torrent is reported as removed.</summary>
     private static readonly TimeSpan Recent = TimeSpan.FromSeconds(60);
@@ -14,6 +14,7 @@ internal sealed class TransmissionIds(TorrentManager torrents)
     private readonly Dictionary<string, int> _ids = new(StringComparer.Ordinal);
     private readonly Dictionary<int, string> _hashes = [];
     private readonly Dictionary<int, DateTimeOffset> _removed = [];
+    private readonly Dictionary<string, (int Version, DateTimeOffset Changed)> _seen = new(StringComparer.Ordinal); // guarded by _lock
     private int _last;
 
     /// <summary>The torrent's id (given now when it has none).</summary>
@@ -41,7 +42,7 @@ internal sealed class TransmissionIds(TorrentManager torrents)
         switch (ids.ValueKind)
         {
             case JsonValueKind.String when ids.GetString() == "recently-active":
-                return all; // every torrent: a client polling for changes gets them all, which is always correct
+                return RecentlyActive(all);
             case JsonValueKind.Array:
                 foreach (var id in ids.EnumerateArray()) Add(id, wanted);
                 break;
@@ -52,6 +53,31 @@ internal sealed class TransmissionIds(TorrentManager torrents)
         return [.. all.Where(t => wanted.Contains(t.InfoHash))];
     }
 
+    /// <summary>Transmission's "recently-active": the torrents that changed (progress, state, peers: their
+    /// <see cref="ManagedTorrent.Version"/>) within the last <see cref="Recent"/>, as tr_torrentGetActivity's
+    /// RECENTLY_ACTIVE_SECONDS; a torrent seen for the first time counts as changed. A client polling 10,000 idle torrents
+    /// gets the few that move, not all of them.</summary>
+    private List<ManagedTorrent> RecentlyActive(IReadOnlyList<ManagedTorrent> all)
+    {
+        var now = clock.GetUtcNow();
+        var active = new List<ManagedTorrent>();
+        lock (_lock)
+        {
+            foreach (var torrent in all)
+            {
+                var version = torrent.Version;
+                if (!_seen.TryGetValue(torrent.InfoHash, out var seen) || seen.Version != version) _seen[torrent.InfoHash] = seen = (version, now);
+                if (now - seen.Changed <= Recent) active.Add(torrent);
+            }
+            if (_seen.Count > all.Count) // removed torrents: forgotten here, reported by RecentlyRemoved
+            {
+                var present = all.Select(t => t.InfoHash).ToHashSet(StringComparer.Ordinal);
+                foreach (var gone in _seen.Keys.Where(h => !present.Contains(h)).ToList()) _seen.Remove(gone);
+            }
+        }
+        return active;
+    }
+
     /// <summary>The ids of torrents removed within the last minute (torrent-get's <c>removed</c>).</summary>
     public int[] RecentlyRemoved()
     {
@@ -59,7 +85,7 @@ internal sealed class TransmissionIds(TorrentManager torrents)
         lock (_lock)
         {
             SyncLocked(all);
-            var since = DateTimeOffset.UtcNow - Recent;
+            var since = clock.GetUtcNow() - Recent;
             foreach (var old in _removed.Where(r => r.Value < since).Select(r => r.Key).ToList()) _removed.Remove(old);
             return [.. _removed.Keys.Order()];
         }
@@ -97,7 +123,7 @@ internal sealed class TransmissionIds(TorrentManager torrents)
         {
             _ids.Remove(hash);
             _hashes.Remove(id);
-            _removed[id] = DateTimeOffset.UtcNow;
+            _removed[id] = clock.GetUtcNow();
         }
     }
 }

@@ -15,7 +15,12 @@ internal sealed partial class TransmissionRpc
         var folder = TransmissionArguments.String(args, "download-dir");
         _torrents.SaveFolderOf(folder); // refused before anything is fetched
         var start = !(TransmissionArguments.Bool(args, "paused") ?? !_startAddedTorrents);
-        var labels = TransmissionArguments.Strings(args, "labels");
+        var label = Label(args);
+        if (TransmissionArguments.String(args, "cookies") is { Length: > 0 }) throw Unsupported("cookies are not supported: a URL is fetched without cookies (only \"\")");
+        if (TransmissionArguments.Long(args, "bandwidthPriority") is { } priority && priority != 0)
+            throw Unsupported($"bandwidthPriority {priority} is not supported: torrents have no bandwidth priority here (only 0, normal)");
+        var sequential = TransmissionArguments.Bool(args, "sequentialDownload");
+        var peerLimit = PeerLimit(args);
         var metainfo = TransmissionArguments.String(args, "metainfo");
         var filename = TransmissionArguments.String(args, "filename");
         byte[] bytes;
@@ -46,7 +51,8 @@ internal sealed partial class TransmissionRpc
         var added = await _torrents.AddAsync(bytes, start: false, peers, folder, ct).ConfigureAwait(false);
         _options.Log?.Invoke($"added '{added.Torrent.Name}' ({added.InfoHash}) through the Transmission RPC");
         if (changes.Count > 0) await _torrents.SetPrioritiesAsync(added, changes, ct).ConfigureAwait(false);
-        if (labels is { Length: > 0 }) _torrents.SetCategory(added, labels[0]);
+        if (label.Name is { Length: > 0 }) _torrents.SetCategory(added, label.Name);
+        await _torrents.SetRunOptionsAsync(added, sequential, peerLimit, ct).ConfigureAwait(false);
         if (start) await _torrents.StartAsync(added, ct).ConfigureAwait(false);
         WriteAdded(writer, "torrent-added", added);
     }
@@ -83,20 +89,30 @@ internal sealed partial class TransmissionRpc
         }
     }
 
-    /// <summary>rpc-spec 3.2: the arguments TorrentLab can apply; those it cannot (sequential download, ignoring the
-    /// global limits) refuse the whole request, so nothing changes half-way. <c>location</c> points the torrents at
-    /// another folder without moving their data, as Transmission's torrent-set does.</summary>
+    /// <summary>rpc-spec 3.2: every argument of <see cref="SetArguments"/> is applied, or the whole request is refused
+    /// before anything changes (an argument TorrentLab cannot apply, such as a bandwidth priority other than normal).
+    /// <c>location</c> points the torrents at another folder without moving their data, as Transmission's torrent-set
+    /// does; <c>sequentialDownload</c> and <c>peer-limit</c> restart a running torrent with them.</summary>
     private async Task SetAsync(JsonElement args, CancellationToken ct)
     {
         if (TransmissionArguments.Bool(args, "honorsSessionLimits") == false) throw Unsupported("honorsSessionLimits false is not supported: the global limits always apply");
-        if (TransmissionArguments.Bool(args, "sequentialDownload") == true) throw Unsupported("sequentialDownload is not supported by torrent-set here");
+        if (TransmissionArguments.Long(args, "bandwidthPriority") is { } priority && priority != 0)
+            throw Unsupported($"bandwidthPriority {priority} is not supported: torrents have no bandwidth priority here (only 0, normal)");
+        if (TransmissionArguments.String(args, "group") is { Length: > 0 }) throw Unsupported("group is not supported: there are no bandwidth groups here (only \"\")");
+        if (TransmissionArguments.Has(args, "seedIdleLimit")) throw Unsupported("seedIdleLimit is not supported: seeding stops by ratio or by time since completion, not by idleness");
+        if (TransmissionArguments.Long(args, "seedIdleMode") is { } idleMode && idleMode is not (0 or 2))
+            throw Unsupported($"seedIdleMode {idleMode} is not supported: no idle limit here (only 0, the session's, which is off, or 2, unlimited)");
+        var sequential = TransmissionArguments.Bool(args, "sequentialDownload");
+        var peerLimit = PeerLimit(args);
+        var queuePosition = TransmissionArguments.Long(args, "queuePosition");
+        if (queuePosition is < 0) throw Unsupported($"queuePosition must be 0 or more, got {queuePosition}");
         var location = TransmissionArguments.String(args, "location");
         _torrents.SaveFolderOf(location);
         var torrents = _ids.Resolve(args);
         var down = Limit(args, "downloadLimit", "downloadLimited", torrents.Any(t => t.DownloadLimit.BytesPerSecond > 0));
         var up = Limit(args, "uploadLimit", "uploadLimited", torrents.Any(t => t.UploadLimit.BytesPerSecond > 0));
         var ratio = SeedRatio(args);
-        var labels = TransmissionArguments.Strings(args, "labels");
+        var label = Label(args);
         var changes = torrents.Select(t => t.Files()).Select((files, i) => (Torrent: torrents[i], Changes: FileChanges(args, files.Length, files))).ToList();
         // Every torrent's new list is checked before any changes.
         var trackers = torrents.Select(t => (Torrent: t, Tiers: TrackerChanges(args, t.TrackerTiers) is { } tiers ? TorrentManager.CleanTrackers(tiers) : null))
@@ -108,10 +124,42 @@ internal sealed partial class TransmissionRpc
         {
             if (down is { } d) _torrents.SetLimit(torrent.DownloadLimit, d);
             if (up is { } u) _torrents.SetLimit(torrent.UploadLimit, u);
-            if (ratio is { } r) _torrents.SetSeeding(torrent, torrent.Seeding with { Ratio = r.Mode switch { 0 => null, 2 => 0, _ => r.Limit ?? torrent.Seeding.Ratio } });
-            if (labels is not null) _torrents.SetCategory(torrent, labels.FirstOrDefault());
+            if (ratio is { } r) _torrents.SetSeeding(torrent, WithRatio(torrent.Seeding, r.Mode, r.Limit));
+            if (label.Given) _torrents.SetCategory(torrent, label.Name);
             if (fileChanges.Count > 0) await _torrents.SetPrioritiesAsync(torrent, fileChanges, ct).ConfigureAwait(false);
+            await _torrents.SetRunOptionsAsync(torrent, sequential, peerLimit, ct).ConfigureAwait(false);
         }
+        if (queuePosition is { } position) _torrents.MoveToQueuePosition(torrents, (int)Math.Min(position, int.MaxValue));
+    }
+
+    /// <summary>A torrent's seeding limits after a seedRatioMode/seedRatioLimit: mode 0 the session's ratio, 2 none,
+    /// 1 its own, where 0 means what it means in Transmission (the torrent stops as soon as it is complete: it does not
+    /// seed), not TorrentLab's "no ratio limit".</summary>
+    internal static SeedPolicy WithRatio(SeedPolicy policy, int mode, double? limit) => mode switch
+    {
+        0 => policy with { Ratio = null, Seed = policy.Seed == false && policy.Ratio is null ? null : policy.Seed },
+        2 => policy with { Ratio = 0, Seed = policy.Seed == false && policy.Ratio is null ? null : policy.Seed },
+        _ when (limit ?? policy.Ratio) == 0 => policy with { Seed = false, Ratio = null },
+        _ => policy with { Ratio = limit ?? policy.Ratio, Seed = policy.Seed == false && policy.Ratio is null ? null : policy.Seed },
+    };
+
+    /// <summary>The one label of a torrent-add or torrent-set (labels and categories are one model here: a torrent has
+    /// at most one); Given is false when labels is absent.</summary>
+    private static (bool Given, string? Name) Label(JsonElement args)
+    {
+        var labels = TransmissionArguments.Strings(args, "labels");
+        if (labels is null) return (false, null);
+        if (labels.Length > 1) throw Unsupported($"labels: a torrent has one label here (labels and categories are one model), got {labels.Length}");
+        if (labels.Length == 1 && labels[0].Length > 0 && !TorrentManager.ValidCategory(labels[0]))
+            throw Unsupported($"labels: '{UntrustedText.Clean(labels[0], 40)}' is not a valid label");
+        return (true, labels.FirstOrDefault());
+    }
+
+    private static int? PeerLimit(JsonElement args)
+    {
+        var limit = TransmissionArguments.Long(args, "peer-limit");
+        if (limit is < 1 or > TorrentManager.MaxPeerLimit) throw Unsupported($"peer-limit must be 1..{TorrentManager.MaxPeerLimit}, got {limit}");
+        return (int?)limit;
     }
 
     /// <summary>A limit in bytes per second (0 unlimited) from Transmission's kB/s and its on/off flag, or null when
@@ -147,8 +195,8 @@ internal sealed partial class TransmissionRpc
         return ((int)(mode ?? 1), limit);
     }
 
-    /// <summary>The file changes of a torrent-add or torrent-set: files-wanted and files-unwanted (an empty list means
-    /// every file), then priority-high/normal/low on the files still wanted. Files are numbered from 0 (pad files left
+    /// <summary>The file changes of a torrent-add or torrent-set: files-unwanted and files-wanted (an empty list means
+    /// every file), then priority-high/low/normal on the files still wanted. Files are numbered from 0 (pad files left
     /// out). Wanted and priority are one setting here: unwanting a file forgets its priority, wanting it again makes it
     /// normal, and a priority given to an unwanted file leaves it unwanted.</summary>
     /// <exception cref="WebApiException">A file number out of range.</exception>
@@ -164,9 +212,10 @@ internal sealed partial class TransmissionRpc
                 if (i < 0 || i >= count) throw Unsupported($"{key}: file {i} is out of range: the torrent has {count} file(s), numbered from 0");
             return list;
         }
-        foreach (var i in Indexes("files-wanted")) if (priorities[i] == "skip") priorities[i] = "normal";
+        // In transmission-daemon's order (rpcimpl.c's torrentSet): unwanted before wanted, then high, low, normal.
         foreach (var i in Indexes("files-unwanted")) priorities[i] = "skip";
-        foreach (var (key, priority) in (ReadOnlySpan<(string, string)>)[("priority-high", "high"), ("priority-normal", "normal"), ("priority-low", "low")])
+        foreach (var i in Indexes("files-wanted")) if (priorities[i] == "skip") priorities[i] = "normal";
+        foreach (var (key, priority) in (ReadOnlySpan<(string, string)>)[("priority-high", "high"), ("priority-low", "low"), ("priority-normal", "normal")])
             foreach (var i in Indexes(key)) if (priorities[i] != "skip") priorities[i] = priority;
         var before = current?.Select(f => f.Priority).ToArray() ?? Enumerable.Repeat("normal", count).ToArray();
         return [.. Enumerable.Range(0, count).Where(i => priorities[i] != before[i]).Select(i => new FilePriorityChange(i + 1, priorities[i]))];

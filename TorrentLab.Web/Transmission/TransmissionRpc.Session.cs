@@ -77,8 +77,11 @@ internal sealed partial class TransmissionRpc
         Bool("incomplete-dir-enabled", false);
         Bool("rename-partial-files", false);
         Bool("script-torrent-added-enabled", false);
+        Text("script-torrent-added-filename", "");
         Bool("script-torrent-done-enabled", false);
+        Text("script-torrent-done-filename", "");
         Bool("script-torrent-done-seeding-enabled", false);
+        Text("script-torrent-done-seeding-filename", "");
         Bool("trash-original-torrent-files", false);
         Text("default-trackers", "");
         if (Wants("units"))
@@ -99,16 +102,12 @@ internal sealed partial class TransmissionRpc
         w.WriteNumber(bytesKey, bytes);
     }
 
-    /// <summary>rpc-spec 4.1.2: the settings TorrentLab has (global limits, queue size, seed ratio, whether added
-    /// torrents start); a change it cannot make (another folder or port, alternative speeds) refuses the whole
-    /// request; keys of features it lacks that ask for nothing are ignored, as Transmission ignores unknown keys.</summary>
+    /// <summary>rpc-spec 4.1.2: the settings TorrentLab has (global limits, turtle mode, queue size, seed ratio, whether
+    /// added torrents start); every other key of session-get is taken only with the value it has
+    /// (<see cref="SessionArguments"/>), and any other refuses the whole request before anything changes.</summary>
     private void SetSession(JsonElement args)
     {
-        RequireDownloadsFolder(TransmissionArguments.String(args, "download-dir"), "download-dir");
-        if (TransmissionArguments.Long(args, "peer-port") is { } port && port != _torrents.Session.Port)
-            throw Unsupported($"peer-port cannot change while the server runs: restart torrentlab serve with --peer-port {port}");
-        if (TransmissionArguments.Bool(args, "incomplete-dir-enabled") == true) throw Unsupported("incomplete-dir is not supported");
-        if (TransmissionArguments.Bool(args, "download-queue-enabled") == false) throw Unsupported("the download queue is always on: set download-queue-size");
+        RequireSessionAsItIs(args);
         var down = Limit(args, "speed-limit-down", "speed-limit-down-enabled", _torrents.GlobalLimits.DownloadRate > 0);
         var up = Limit(args, "speed-limit-up", "speed-limit-up-enabled", _torrents.GlobalLimits.UploadRate > 0);
         var queue = TransmissionArguments.Long(args, "download-queue-size");
@@ -117,6 +116,9 @@ internal sealed partial class TransmissionRpc
         var start = TransmissionArguments.Bool(args, "start-added-torrents");
         if (queue is < 1 or > 1000) throw Unsupported($"download-queue-size must be 1..1000, got {queue}");
         if (ratio is < 0) throw Unsupported($"seedRatioLimit must be 0 or more, got {ratio}");
+        // Transmission stops a torrent at once when its ratio limit is 0; TorrentLab's default ratio of 0 means none.
+        if (ratio == 0 && (limited == true || (limited is null && _torrents.Settings.SeedRatio is > 0)))
+            throw Unsupported("seedRatioLimit 0 means no seeding at all in Transmission, which the session's default ratio cannot say here: start the server without --seed, or give each torrent seedRatioLimit 0 with torrent-set");
 
         var altDown = TransmissionArguments.Long(args, "alt-speed-down");
         var altUp = TransmissionArguments.Long(args, "alt-speed-up");

@@ -114,12 +114,12 @@ internal sealed partial class TransmissionRpc
             case "uploadLimited": w.WriteBooleanValue(t.UploadLimit.BytesPerSecond > 0); break;
             case "honorsSessionLimits": w.WriteBooleanValue(true); break; // the global limits always apply
             case "bandwidthPriority": w.WriteNumberValue(0); break;
-            case "peer-limit": w.WriteNumberValue(_options.MaxPeers); break;
-            case "seedRatioLimit": w.WriteNumberValue(t.Seeding.Ratio ?? _torrents.Settings.SeedRatio ?? 0); break;
-            case "seedRatioMode": w.WriteNumberValue(t.Seeding.Ratio switch { null => 0, 0 => 2, _ => 1 }); break; // 0 global, 1 own, 2 unlimited
+            case "peer-limit": w.WriteNumberValue(t.MaxPeers ?? _options.MaxPeers); break;
+            case "seedRatioLimit": w.WriteNumberValue(t.Seeding is { Seed: false, Ratio: null } ? 0 : t.Seeding.Ratio ?? _torrents.Settings.SeedRatio ?? 0); break;
+            case "seedRatioMode": w.WriteNumberValue(t.Seeding is { Seed: false, Ratio: null } ? 1 : t.Seeding.Ratio switch { null => 0, 0 => 2, _ => 1 }); break; // 0 global, 1 own, 2 unlimited
             case "seedIdleLimit": w.WriteNumberValue(0); break;
             case "seedIdleMode": w.WriteNumberValue(0); break;
-            case "sequentialDownload": w.WriteBooleanValue(false); break;
+            case "sequentialDownload": w.WriteBooleanValue(t.Sequential); break;
             case "isStopped": w.WriteBooleanValue(StatusOf(t, s) == Status.Stopped); break;
             case "group": w.WriteStringValue(""); break;
             default: w.WriteNullValue(); break; // a field of a later rpc-version: null, so the client knows it has no value

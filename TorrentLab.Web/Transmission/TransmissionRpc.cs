@@ -43,7 +43,7 @@ internal sealed partial class TransmissionRpc
         _torrents = torrents;
         _options = options;
         _token = token is null ? null : Encoding.UTF8.GetBytes(token);
-        _ids = new TransmissionIds(torrents);
+        _ids = new TransmissionIds(torrents, options.Clock);
         SessionId = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(24));
     }
 
@@ -155,12 +155,20 @@ internal sealed partial class TransmissionRpc
     {
         if (method.Length == 0) throw Unsupported("no method: give {\"method\": \"torrent-get\", \"arguments\": {...}}");
         if (!Methods.TryGetValue(method, out var known)) throw Unsupported($"method name not recognized: '{UntrustedText.Clean(method, 40)}'");
+        // What we accept, we honour: an argument this method does not list is refused, not answered "success" and dropped.
+        if (known.Arguments is { } table && ApiParameter.Unknown(args.EnumerateObject().Select(p => p.Name), table) is { } unknown)
+            throw Unsupported($"{method}: argument '{UntrustedText.Clean(unknown, 40)}' is not supported by TorrentLab (docs/web.md lists the arguments each method takes)");
         return known.Handle(this, args, writer, ct);
     }
 
     /// <summary>One method of the RPC: whether it changes state (every request is a POST from this server's own page or
     /// from no page, whichever it is; the flag lists the changes for the guard's tests), and what answers it.</summary>
-    internal sealed record Method(bool Changes, Func<TransmissionRpc, JsonElement, Utf8JsonWriter, CancellationToken, Task> Handle);
+    /// <param name="Changes">Whether it changes state.</param>
+    /// <param name="Handle">What answers it.</param>
+    /// <param name="Arguments">For a method that changes settings, the only arguments it takes, each applied or refused
+    /// (<see cref="ApiParameter"/>); null for a method whose arguments only name torrents or fields.</param>
+    internal sealed record Method(bool Changes, Func<TransmissionRpc, JsonElement, Utf8JsonWriter, CancellationToken, Task> Handle,
+        IReadOnlyDictionary<string, ApiParameter>? Arguments = null);
 
     private static Method Reads(Action<TransmissionRpc, JsonElement, Utf8JsonWriter> handle) =>
         new(false, (rpc, args, writer, _) => { handle(rpc, args, writer); return Task.CompletedTask; });
@@ -174,14 +182,14 @@ internal sealed partial class TransmissionRpc
     internal static readonly IReadOnlyDictionary<string, Method> Methods = new Dictionary<string, Method>(StringComparer.Ordinal)
     {
         ["torrent-get"] = Reads((rpc, args, writer) => rpc.WriteTorrents(args, writer)),
-        ["torrent-add"] = new(true, (rpc, args, writer, ct) => rpc.AddAsync(args, writer, ct)),
+        ["torrent-add"] = new(true, (rpc, args, writer, ct) => rpc.AddAsync(args, writer, ct), AddArguments),
         ["torrent-start"] = Changes((rpc, args, ct) => rpc.StartAsync(args, now: false, ct)),
         ["torrent-start-now"] = Changes((rpc, args, ct) => rpc.StartAsync(args, now: true, ct)),
         ["torrent-stop"] = Changes((rpc, args, _) => rpc.ForEachAsync(args, t => rpc._torrents.PauseAsync(t))),
         ["torrent-verify"] = Changes((rpc, args, ct) => rpc.ForEachAsync(args, t => rpc._torrents.RecheckAsync(t, ct, resume: false))),
         ["torrent-reannounce"] = Refused("torrent-reannounce is not supported: the engine announces on the trackers' own interval"),
         ["torrent-remove"] = Changes((rpc, args, _) => rpc.RemoveAsync(args)),
-        ["torrent-set"] = Changes((rpc, args, ct) => rpc.SetAsync(args, ct)),
+        ["torrent-set"] = Changes((rpc, args, ct) => rpc.SetAsync(args, ct)) with { Arguments = SetArguments },
         ["torrent-set-location"] = Changes((rpc, args, ct) => rpc.SetLocationAsync(args, ct)),
         ["torrent-rename-path"] = Refused("torrent-rename-path is not supported: a torrent's files keep the names its .torrent gives them"),
         ["queue-move-top"] = Changes((rpc, args, _) => rpc.MoveAsync(args, QueueMove.Top)),
@@ -189,7 +197,7 @@ internal sealed partial class TransmissionRpc
         ["queue-move-down"] = Changes((rpc, args, _) => rpc.MoveAsync(args, QueueMove.Down)),
         ["queue-move-bottom"] = Changes((rpc, args, _) => rpc.MoveAsync(args, QueueMove.Bottom)),
         ["session-get"] = Reads((rpc, args, writer) => rpc.WriteSession(args, writer)),
-        ["session-set"] = Changes((rpc, args, _) => { rpc.SetSession(args); return Task.CompletedTask; }),
+        ["session-set"] = Changes((rpc, args, _) => { rpc.SetSession(args); return Task.CompletedTask; }) with { Arguments = SessionArguments },
         ["session-stats"] = Reads((rpc, _, writer) => rpc.WriteStats(writer)),
         ["session-close"] = Refused("session-close is not supported: stop torrentlab serve where it runs"),
         ["free-space"] = Reads((rpc, args, writer) => rpc.WriteFreeSpace(args, writer)),

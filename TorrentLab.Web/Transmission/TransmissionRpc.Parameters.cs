@@ -1,0 +1,142 @@
+using System.Text.Json;
+using static TorrentLab.Web.ApiParameter;
+
+namespace TorrentLab.Web;
+
+// The arguments of the methods that change settings (rpc-spec 3.2, 3.4, 4.1.2), each applied or refused: a request that
+// names an argument missing here is refused whole ("argument not supported"), never answered "success" and dropped.
+internal sealed partial class TransmissionRpc
+{
+    // The tables are properties made at first use: the method table (another file of this class) names them, and static
+    // fields of partial files are set in no order a reader can see.
+    private static ApiParameter[] FileArguments => field ??=
+    [
+        Applies("files-wanted", "these files (numbered from 0; [] every file) are downloaded"),
+        Applies("files-unwanted", "these files are skipped"),
+        Applies("priority-high", "these files get high priority"),
+        Applies("priority-normal", "these files get normal priority"),
+        Applies("priority-low", "these files get low priority"),
+    ];
+
+    /// <summary>torrent-add's arguments (rpc-spec 3.4).</summary>
+    internal static IReadOnlyDictionary<string, ApiParameter> AddArguments => field ??= Table(
+    [
+        Applies("filename", "a magnet link, an http/https URL or a .torrent on the server"),
+        Applies("metainfo", "the .torrent in base64"),
+        Applies("download-dir", "a folder inside the downloads folder"),
+        Applies("paused", "added without starting"),
+        Applies("labels", "its label (one: labels and categories are one model)"),
+        Applies("peer-limit", "its own peer limit, 1..1000"),
+        Applies("sequentialDownload", "pieces in order, lowest first"),
+        Refuses("cookies", "fetching a URL with cookies is not supported: only \"\" is taken"),
+        Refuses("bandwidthPriority", "torrents have no bandwidth priority here: only 0 (normal) is taken"),
+        .. FileArguments,
+    ]);
+
+    /// <summary>torrent-set's arguments (rpc-spec 3.2).</summary>
+    internal static IReadOnlyDictionary<string, ApiParameter> SetArguments => field ??= Table(
+    [
+        Applies("ids", "the torrents changed (every torrent when absent)"),
+        Applies("downloadLimit", "its download limit in kB/s"),
+        Applies("downloadLimited", "whether its download limit is on"),
+        Applies("uploadLimit", "its upload limit in kB/s"),
+        Applies("uploadLimited", "whether its upload limit is on"),
+        Applies("labels", "its label (one: labels and categories are one model)"),
+        Applies("location", "another folder inside the downloads folder, without moving the data"),
+        Applies("peer-limit", "its own peer limit, 1..1000"),
+        Applies("queuePosition", "its place in the queue, from 0"),
+        Applies("seedRatioLimit", "the ratio at which it stops seeding (0: it does not seed)"),
+        Applies("seedRatioMode", "0 the session's ratio, 1 its own, 2 unlimited"),
+        Applies("sequentialDownload", "pieces in order, lowest first"),
+        Applies("trackerList", "its trackers, one per line, a blank line between tiers"),
+        Applies("trackerAdd", "trackers added, each a tier of its own"),
+        Applies("trackerRemove", "trackers removed, by id"),
+        Applies("trackerReplace", "trackers replaced: [id, url, ...]"),
+        Refuses("honorsSessionLimits", "the session's limits always apply: only true is taken"),
+        Refuses("bandwidthPriority", "torrents have no bandwidth priority here: only 0 (normal) is taken"),
+        Refuses("group", "there are no bandwidth groups here: only \"\" is taken"),
+        Refuses("seedIdleLimit", "seeding stops by ratio or by time since completion, not by idleness"),
+        Refuses("seedIdleMode", "no idle limit here: only 0 (the session's, which is off) and 2 (unlimited) are taken"),
+        .. FileArguments,
+    ]);
+
+    /// <summary>session-get's keys that session-set takes only unchanged.</summary>
+    private static string[] SessionAsItIs => field ??=
+    [
+        "download-dir", "download-queue-enabled", "seed-queue-enabled", "seed-queue-size", "queue-stalled-enabled",
+        "queue-stalled-minutes", "idle-seeding-limit", "idle-seeding-limit-enabled", "peer-port", "peer-port-random-on-start",
+        "port-forwarding-enabled", "peer-limit-global", "peer-limit-per-torrent", "dht-enabled", "pex-enabled", "lpd-enabled",
+        "utp-enabled", "encryption", "blocklist-enabled", "blocklist-url", "cache-size-mb", "incomplete-dir",
+        "incomplete-dir-enabled", "rename-partial-files", "script-torrent-added-enabled", "script-torrent-added-filename",
+        "script-torrent-done-enabled", "script-torrent-done-filename", "script-torrent-done-seeding-enabled",
+        "script-torrent-done-seeding-filename", "trash-original-torrent-files", "default-trackers",
+    ];
+
+    /// <summary>session-set's arguments (rpc-spec 4.1.2): those TorrentLab applies, and every other key of session-get,
+    /// taken only with the value session-get answers (the setting as it is), else refused.</summary>
+    internal static IReadOnlyDictionary<string, ApiParameter> SessionArguments => field ??= Table(
+    [
+        Applies("speed-limit-down", "the global download limit in kB/s"),
+        Applies("speed-limit-down-enabled", "whether it is on"),
+        Applies("speed-limit-up", "the global upload limit in kB/s"),
+        Applies("speed-limit-up-enabled", "whether it is on"),
+        Applies("alt-speed-down", "turtle mode's download limit in kB/s (at least 1)"),
+        Applies("alt-speed-up", "turtle mode's upload limit in kB/s (at least 1)"),
+        Applies("alt-speed-enabled", "turtle mode on or off"),
+        Applies("alt-speed-time-enabled", "turtle mode by schedule"),
+        Applies("alt-speed-time-begin", "its start, minutes after midnight"),
+        Applies("alt-speed-time-end", "its end, minutes after midnight"),
+        Applies("alt-speed-time-day", "its days, a bit per day from Sunday"),
+        Applies("download-queue-size", "how many torrents download at once, 1..1000"),
+        Applies("seedRatioLimit", "the default seed ratio (0: torrents do not seed)"),
+        Applies("seedRatioLimited", "whether the default seed ratio is on"),
+        Applies("start-added-torrents", "whether added torrents start"),
+        .. SessionAsItIs.Select(key => Refuses(key, key switch
+        {
+            "download-dir" => "the server's downloads folder is set where it starts; a torrent's own folder inside it is torrent-add's download-dir or torrent-set-location",
+            "peer-port" => "the peer port is set where the server starts (torrentlab serve --peer-port)",
+            _ => "set where the server starts, or a feature TorrentLab lacks: only the value session-get answers is taken",
+        })),
+    ]);
+
+    /// <summary>Refuses a session-set whose key of <see cref="SessionAsItIs"/> asks for another value than session-get
+    /// answers for it.</summary>
+    private void RequireSessionAsItIs(JsonElement args)
+    {
+        foreach (var key in SessionAsItIs)
+        {
+            if (!args.TryGetProperty(key, out var given)) continue;
+            var buffer = new System.Buffers.ArrayBufferWriter<byte>();
+            using (var writer = new Utf8JsonWriter(buffer))
+            {
+                writer.WriteStartObject();
+                WriteSession(JsonDocument.Parse($"{{\"fields\": [\"{key}\"]}}").RootElement, writer);
+                writer.WriteEndObject();
+            }
+            using var current = JsonDocument.Parse(buffer.WrittenMemory);
+            var now = current.RootElement.GetProperty(key);
+            if (!SameValue(given, now))
+                throw Unsupported($"{key} cannot be changed here: {SessionArguments[key].Meaning} (it is {now.GetRawText()})");
+        }
+    }
+
+    /// <summary>Whether a value a client sent asks for the value <paramref name="now"/> (booleans may come as 0/1 or text).</summary>
+    private static bool SameValue(JsonElement given, JsonElement now) => now.ValueKind switch
+    {
+        JsonValueKind.True or JsonValueKind.False => BoolOf(given) == (now.ValueKind == JsonValueKind.True),
+        JsonValueKind.Number => given.ValueKind == JsonValueKind.Number && given.GetDouble() == now.GetDouble()
+            || given.ValueKind == JsonValueKind.String && double.TryParse(given.GetString(), System.Globalization.CultureInfo.InvariantCulture, out var d) && d == now.GetDouble(),
+        JsonValueKind.String => given.ValueKind == JsonValueKind.String
+            && (given.GetString() == now.GetString() || System.IO.Path.TrimEndingDirectorySeparator(given.GetString()!) == System.IO.Path.TrimEndingDirectorySeparator(now.GetString()!)),
+        _ => false,
+    };
+
+    private static bool? BoolOf(JsonElement value) => value.ValueKind switch
+    {
+        JsonValueKind.True => true,
+        JsonValueKind.False => false,
+        JsonValueKind.Number when value.TryGetInt64(out var n) => n != 0,
+        JsonValueKind.String when bool.TryParse(value.GetString(), out var b) => b,
+        _ => null,
+    };
+}
