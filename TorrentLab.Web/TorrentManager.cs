@@ -378,8 +378,7 @@ internal sealed partial class TorrentManager : IAsyncDisposable
         if (Volatile.Read(ref _baseOptions) is { } made) return made;
         var options = new DownloadOptions
         {
-            OutputDirectory = Downloads, MaxPeers = _options.MaxPeers, ListenPort = 0, Encryption = _options.Encryption,
-            BindAddresses = _options.PeerBindAddresses,
+            OutputDirectory = Downloads, MaxPeers = _options.MaxPeers, // the session's own settings rule its port and dialling
             // No StallTimeout: a download waits for peers as long as it runs; the page shows why (progress.Status).
         };
         options = _options.ConfigureDownload?.Invoke(options) ?? options;

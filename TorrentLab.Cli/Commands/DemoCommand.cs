@@ -41,13 +41,17 @@ internal static class DemoCommand
             }, ct).ConfigureAwait(false);
             var torrent = swarm.Torrent.Torrent;
             var faulty = swarm.Peers.Single(p => p.Behaviour == SyntheticBehaviour.CorruptBlock).EndPoint;
-            var options = settings.Read(parse, folder) with
+            var read = settings.Read(parse, folder);
+            var options = read with
             {
                 Resume = false,
-                ListenPort = 0,
-                BindAddress = System.Net.IPAddress.Loopback, // the demo's swarm lives on 127.0.0.1 only
-                DialTcpFirst = true, // the lab's synthetic seeders speak TCP only: no unanswered uTP attempt before each
-                Dht = false, // and its tracker knows every peer: no packet to the public DHT
+                Session = read.Session with
+                {
+                    ListenPort = 0,
+                    BindAddresses = [System.Net.IPAddress.Loopback], // the demo's swarm lives on 127.0.0.1 only
+                    DialTcpFirst = true, // the lab's synthetic seeders speak TCP only: no unanswered uTP attempt before each
+                    Dht = false, // and its tracker knows every peer: no packet to the public DHT
+                },
                 // The single-peer path takes peers in order: offer the faulty one first so it is seen being caught.
                 ExtraPeers = [faulty],
             };

@@ -196,30 +196,33 @@ internal sealed class DownloadSettings
         var trace = parse.GetValue(Trace) || parse.GetValue(TraceBytes);
         var bytes = parse.GetValue(TraceBytes);
         var trackers = parse.GetValue(Trackers) ?? [];
-        var options = new DownloadOptions
+        return new DownloadOptions
         {
             OutputDirectory = outputDirectory,
             Resume = !parse.GetValue(NoResume),
             Overwrite = parse.GetValue(Overwrite),
-            PeerScope = ParsePeerScope(parse.GetValue(PeerScope)),
+            Session = new SessionSettings
+            {
+                PeerScope = ParsePeerScope(parse.GetValue(PeerScope)),
+                ListenPort = parse.GetValue(Port) ?? DefaultPort,
+                // Only the default port may fall back; a port the user named is a promise (bound, or exit 10).
+                PortFallback = parse.GetValue(Port) is null,
+                Encryption = ParseEncryption(parse.GetValue(Encryption)),
+                BindAddresses = ParseBind(parse.GetValue(Bind)),
+                Transport = ParseTransport(parse.GetValue(Transport)),
+                Dht = !parse.GetValue(NoDht),
+                DhtBootstrap = ReadBootstrap(parse.GetValue(DhtBootstrap)),
+                Lsd = parse.GetValue(Lsd),
+            },
             MaxPeers = parse.GetValue(MaxPeers),
-            ListenPort = parse.GetValue(Port) ?? DefaultPort,
             Trackers = trackers.Length == 0 ? null : trackers.Select(url => (IReadOnlyList<string>)[url]).ToArray(),
             ExtraPeers = (parse.GetValue(Peers) ?? []).Select(peer => PeerAddress.Resolve(peer, "--peer")).ToArray(),
-            Encryption = ParseEncryption(parse.GetValue(Encryption)),
-            BindAddresses = ParseBind(parse.GetValue(Bind)),
             StallTimeout = parse.GetValue(StallTimeout) ?? _defaultStall,
-            Transport = ParseTransport(parse.GetValue(Transport)),
-            Dht = !parse.GetValue(NoDht),
-            DhtBootstrap = ReadBootstrap(parse.GetValue(DhtBootstrap)),
-            Lsd = parse.GetValue(Lsd),
             Log = Log(parse),
             // A magnet link waiting for its metadata says why, as the progress line does for a download waiting for peers.
             Waiting = IsQuiet(parse) || IsVerbose(parse) ? null : line => Console.Error.WriteLine(UntrustedText.Clean(line, 1000)),
             Trace = trace ? e => Console.Error.WriteLine(TraceLine(e, bytes)) : null,
         };
-        // Only the default port may fall back; a port the user named is a promise (bound, or exit 10).
-        return options with { Session = options.Session with { PortFallback = parse.GetValue(Port) is null } };
     }
 
     /// <summary>One trace line: time, peer, direction, message and fields (and the first bytes in hex).</summary>

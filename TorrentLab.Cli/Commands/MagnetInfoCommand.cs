@@ -24,8 +24,11 @@ internal static class MagnetInfoCommand
             var options = new DownloadOptions
             {
                 OutputDirectory = ".", // not used: only the metadata is fetched
-                Dht = !parse.GetValue(noDht),
-                DhtBootstrap = DownloadSettings.ReadBootstrap(parse.GetValue(bootstrap)),
+                Session = new SessionSettings
+                {
+                    Dht = !parse.GetValue(noDht),
+                    DhtBootstrap = DownloadSettings.ReadBootstrap(parse.GetValue(bootstrap)),
+                },
                 Log = parse.GetValue(verbose) ? line => Console.Error.WriteLine(UntrustedText.Clean(line, 1000)) : null,
                 // Ends, as the other classroom commands do; each round without the metadata says why on stderr.
                 StallTimeout = parse.GetValue(stall) ?? DownloadSettings.ClassroomStall,

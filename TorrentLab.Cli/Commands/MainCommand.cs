@@ -62,7 +62,7 @@ internal static class MainCommand
             // A magnet link works like a .torrent: its metadata is fetched and verified from peers first (BEP 9). With
             // the swarm engine that happens in the download's session, so the trackers hear the port the download
             // listens on and the DHT lookup runs on its node; a .torrent's download makes its session itself.
-            options = options with { DhtStatePath = options.DhtStatePath ?? TorrentClient.DhtStatePathIn(options.OutputDirectory) };
+            options = options with { Session = options.Session with { DhtStatePath = options.Session.DhtStatePath ?? TorrentClient.DhtStatePathIn(options.OutputDirectory) } };
             await using var session = TorrentClient.IsMagnet(path) && TorrentClient.EngineFor(options) == DownloadEngine.Swarm
                 ? TorrentClient.StartSession(options.Session with { Log = options.Log, Trace = options.Trace })
                 : null;

@@ -40,7 +40,7 @@ public class MagnetPeersTests
     public async Task XtOnlyLink_WithTheDhtOff_FailsSayingSo()
     {
         var built = TestTorrents.SingleFile(announce: null);
-        var options = TorrentClient.PeerFinding(null) with { Dht = false };
+        var options = TorrentClient.PeerFinding(null).WithSession(s => s with { Dht = false });
 
         var error = await Assert.ThrowsAsync<MetadataException>(() => TorrentClient.OpenAsync(XtOnly(built), options, ct: Ct));
 
@@ -52,7 +52,7 @@ public class MagnetPeersTests
     {
         using var folder = new TempFolder();
         var built = TestTorrents.SingleFile(announce: null);
-        var options = TorrentClient.PeerFinding(null) with { DhtBootstrap = [], DhtStatePath = folder.Combine("none.json") };
+        var options = TorrentClient.PeerFinding(null).WithSession(s => s with { DhtBootstrap = [], DhtStatePath = folder.Combine("none.json") });
 
         var error = await Assert.ThrowsAsync<MetadataException>(() => TorrentClient.OpenAsync(XtOnly(built), options, ct: Ct));
 
@@ -70,7 +70,7 @@ public class MagnetPeersTests
         await using var seeder = SyntheticPeer.Start(SyntheticPeerOptions.ForTorrent(built.Torrent, built.Payload) with { ServeMetadata = true });
         var link = $"{XtOnly(built)}&tr={Uri.EscapeDataString(tracker.HttpAnnounceUrl)}";
         var waiting = new System.Collections.Concurrent.ConcurrentQueue<string>();
-        var options = TorrentClient.PeerFinding(null) with { Dht = false, StallTimeout = TimeSpan.FromSeconds(60), Waiting = waiting.Enqueue };
+        var options = TorrentClient.PeerFinding(null).WithSession(s => s with { Dht = false }) with { StallTimeout = TimeSpan.FromSeconds(60), Waiting = waiting.Enqueue };
 
         var opening = TorrentClient.OpenAsync(link, options, ct: Ct);
         // The seeder announces only once the tracker has answered the fetch's first announce (with no peer).
@@ -90,7 +90,7 @@ public class MagnetPeersTests
         var built = TestTorrents.SingleFile(announce: null);
         await using var tracker = await TrackerAsync();
         var link = $"{XtOnly(built)}&tr={Uri.EscapeDataString(tracker.HttpAnnounceUrl)}";
-        var options = TorrentClient.PeerFinding(null) with { Dht = false, StallTimeout = TimeSpan.FromSeconds(1) };
+        var options = TorrentClient.PeerFinding(null).WithSession(s => s with { Dht = false }) with { StallTimeout = TimeSpan.FromSeconds(1) };
 
         var error = await Assert.ThrowsAsync<MetadataException>(() => TorrentClient.OpenAsync(link, options, ct: Ct));
 
@@ -105,7 +105,7 @@ public class MagnetPeersTests
         var built = TestTorrents.SingleFile(length: 100_000, announce: null, seed: 8);
         await using var bootstrap = await LocalDht.StartNodeAsync(Ct);
         built.WritePayload(folder.Combine("seed"));
-        await using var seeder = await Seeder.StartAsync(built.Torrent, LocalDht.Options(folder.Combine("seed"), bootstrap.LocalEndPoint!) with { Dht = false }, ct: Ct);
+        await using var seeder = await Seeder.StartAsync(built.Torrent, LocalDht.Options(folder.Combine("seed"), bootstrap.LocalEndPoint!).WithSession(s => s with { Dht = false }), ct: Ct);
         var waited = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var options = LocalDht.Options(folder.Combine("out"), bootstrap.LocalEndPoint!) with { Waiting = _ => waited.TrySetResult() };
 

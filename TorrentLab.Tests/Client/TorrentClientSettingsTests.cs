@@ -21,7 +21,7 @@ public class TorrentClientSettingsTests
         { "its own session's limit", o => o with { Session = o.Session with { DownloadLimit = new RateLimit(4 << 20) } }, "rate limit" },
         { "engine named, not MaxPeers", o => o with { MaxPeers = 50, Engine = DownloadEngine.Reference, UploadLimit = new RateLimit(1) }, "rate limit" },
         { "seeding", o => o with { SeedAfterDownload = true }, "seeding" },
-        { "uTP", o => o with { Transport = PeerTransport.Utp }, "utp" },
+        { "uTP", o => o.WithSession(s => s with { Transport = PeerTransport.Utp }), "utp" },
     };
 
     [Theory]
@@ -31,7 +31,7 @@ public class TorrentClientSettingsTests
     {
         using var folder = new TempFolder();
         var built = TestTorrents.SingleFile(length: 50_000, announce: null);
-        var options = change(new DownloadOptions { OutputDirectory = folder.Combine("out"), MaxPeers = 1, Dht = false });
+        var options = change(new DownloadOptions { Session = new SessionSettings { Dht = false }, OutputDirectory = folder.Combine("out"), MaxPeers = 1 });
 
         var error = await Assert.ThrowsAsync<ArgumentException>(() => TorrentClient.DownloadAsync(built.Torrent, options, null, Ct));
 

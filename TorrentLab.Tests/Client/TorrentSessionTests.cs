@@ -219,7 +219,7 @@ public class TorrentSessionTests
     {
         await using var session = TorrentSession.Start(Loopback());
         var error = await Assert.ThrowsAsync<ArgumentException>(() =>
-            session.AddAsync("x.torrent", new DownloadOptions { OutputDirectory = "out", ListenPort = 7000 }, Ct));
+            session.AddAsync("x.torrent", new DownloadOptions { Session = new SessionSettings { ListenPort = 7000 }, OutputDirectory = "out" }, Ct));
         Assert.Contains("session's settings", error.Message, StringComparison.Ordinal);
         Assert.Empty(session.Torrents);
     }

@@ -77,7 +77,7 @@ public class LibtorrentDhtIpv6InteropTests
         built.WritePayload(data);
 
         // The session listens on ::1 only: its one DHT node is an IPv6 node, bootstrapped from [::1].
-        await using var seeder = await Seeder.StartAsync(built.Torrent, LocalDht.Options(data, dht.First) with { BindAddress = IPAddress.IPv6Loopback }, ct: Ct);
+        await using var seeder = await Seeder.StartAsync(built.Torrent, LocalDht.Options(data, dht.First).WithSession(s => s with { BindAddresses = [IPAddress.IPv6Loopback] }), ct: Ct);
         var answer = await dht.DownloadAsync(built.Torrent.InfoHash.Hex, folder.Combine("lt"), Ct);
 
         Assert.Equal("done", answer);

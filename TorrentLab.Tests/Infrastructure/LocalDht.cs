@@ -12,13 +12,16 @@ public static class LocalDht
     /// <summary>Download or seed options on loopback that bootstrap the DHT from <paramref name="bootstrap"/> only.</summary>
     public static DownloadOptions Options(string output, IPEndPoint bootstrap) => new()
     {
+        Session = new SessionSettings
+        {
+            ListenPort = 0,
+            BindAddresses = [IPAddress.Loopback],
+            DhtBootstrap = [bootstrap.ToString()],
+            ConnectTimeout = TimeSpan.FromSeconds(5),
+            HandshakeTimeout = TimeSpan.FromSeconds(5),
+        },
         OutputDirectory = output,
-        ListenPort = 0,
-        BindAddress = IPAddress.Loopback,
-        DhtBootstrap = [bootstrap.ToString()],
         StallTimeout = TimeSpan.FromSeconds(60),
-        ConnectTimeout = TimeSpan.FromSeconds(5),
-        HandshakeTimeout = TimeSpan.FromSeconds(5),
     };
 
     /// <summary>A node on 127.0.0.1 that bootstraps from nobody: the others bootstrap from it.</summary>

@@ -75,17 +75,20 @@ internal sealed class MockSwarm : IAsyncDisposable
     /// <summary>Options for one of our downloaders writing below <paramref name="output"/>, loopback only, short timeouts.</summary>
     public DownloadOptions Options(string output, Action<string>? log = null) => new()
     {
+        Session = new SessionSettings
+        {
+            ListenPort = 0,
+            BindAddresses = [IPAddress.Loopback],
+            ConnectTimeout = TimeSpan.FromSeconds(3),
+            HandshakeTimeout = TimeSpan.FromSeconds(3),
+            DialTcpFirst = true, // the synthetic peers speak TCP only: no unanswered uTP attempt before each
+        },
         OutputDirectory = output,
-        ListenPort = 0,
-        BindAddress = IPAddress.Loopback,
         Log = log,
         StallTimeout = TimeSpan.FromSeconds(20),
         RequestTimeout = TimeSpan.FromSeconds(2),
         SnubTimeout = TimeSpan.FromSeconds(5),
-        ConnectTimeout = TimeSpan.FromSeconds(3),
-        HandshakeTimeout = TimeSpan.FromSeconds(3),
         LedgerInterval = TimeSpan.FromMilliseconds(300),
-        DialTcpFirst = true, // the synthetic peers speak TCP only: no unanswered uTP attempt before each
     };
 
     /// <summary>Asserts every file below <paramref name="output"/> has the SHA-1 of the original.</summary>

@@ -53,10 +53,13 @@ public class FileSelectionInteropTests
 
         var result = await TorrentClient.DownloadAsync(built.Torrent, new DownloadOptions
         {
+            Session = new SessionSettings
+            {
+                ListenPort = 0,
+                BindAddresses = [IPAddress.Loopback],
+            },
             OutputDirectory = folder.Combine("out"),
             MaxPeers = 1,
-            ListenPort = 0,
-            BindAddress = IPAddress.Loopback,
             ExtraPeers = [new IPEndPoint(IPAddress.Loopback, seeder.Port)],
             StallTimeout = TimeSpan.FromSeconds(30),
             FilePriorities = [FilePriority.Skip, FilePriority.Normal, FilePriority.Skip],

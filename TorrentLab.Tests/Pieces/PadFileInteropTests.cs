@@ -34,9 +34,12 @@ public class PadFileInteropTests
 
         var result = await SwarmDownload.RunAsync(torrent, new DownloadOptions
         {
+            Session = new SessionSettings
+            {
+                ListenPort = 0,
+                BindAddresses = [IPAddress.Loopback],
+            },
             OutputDirectory = folder.Combine("out"),
-            ListenPort = 0,
-            BindAddress = IPAddress.Loopback,
             ExtraPeers = [new IPEndPoint(IPAddress.Loopback, seeder.Port)],
             StallTimeout = TimeSpan.FromSeconds(20),
         }, null, Ct).WaitAsync(TimeSpan.FromSeconds(60), Ct);

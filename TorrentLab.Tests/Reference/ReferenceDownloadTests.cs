@@ -19,11 +19,14 @@ public class ReferenceDownloadTests
 
     private static DownloadOptions Options(string output) => new()
     {
+        Session = new SessionSettings
+        {
+            IdleTimeout = TimeSpan.FromSeconds(2),
+            HandshakeTimeout = TimeSpan.FromSeconds(2),
+            ConnectTimeout = TimeSpan.FromSeconds(2),
+        },
         OutputDirectory = output,
         MaxPeers = 1,
-        IdleTimeout = TimeSpan.FromSeconds(2),
-        HandshakeTimeout = TimeSpan.FromSeconds(2),
-        ConnectTimeout = TimeSpan.FromSeconds(2),
     };
 
     private static void AssertSameFiles(TestTorrents.Built built, string output)

@@ -25,14 +25,17 @@ public class HostilePeerTests
 
     private static DownloadOptions Options(string output, params IPEndPoint[] peers) => new()
     {
+        Session = new SessionSettings
+        {
+            ListenPort = 0,
+            ConnectTimeout = TimeSpan.FromSeconds(2),
+            HandshakeTimeout = TimeSpan.FromSeconds(1.5),
+            IdleTimeout = TimeSpan.FromSeconds(1.5),
+        },
         OutputDirectory = output,
         MaxPeers = 1,
         Trackers = [],           // the peers are given: no tracker
         ExtraPeers = peers,
-        ListenPort = 0,
-        ConnectTimeout = TimeSpan.FromSeconds(2),
-        HandshakeTimeout = TimeSpan.FromSeconds(1.5),
-        IdleTimeout = TimeSpan.FromSeconds(1.5),
     };
 
     /// <summary>A bad peer under test: where it listens, how to stop it, and whether the downloader hung up on it.</summary>
@@ -190,7 +193,7 @@ public class HostilePeerTests
         await using var watch = MemoryWatch.Start();
         var clock = Stopwatch.StartNew();
 
-        var result = await ReferenceDownload.RunAsync(built.Torrent, Options(folder.Path, peer.EndPoint) with { IdleTimeout = TimeSpan.FromSeconds(20) }, null, Ct)
+        var result = await ReferenceDownload.RunAsync(built.Torrent, Options(folder.Path, peer.EndPoint).WithSession(s => s with { IdleTimeout = TimeSpan.FromSeconds(20) }), null, Ct)
             .WaitAsync(TimeSpan.FromSeconds(60), Ct);
 
         Assert.Equal(built.Payload, File.ReadAllBytes(folder.Combine("dribble.bin")));

@@ -25,13 +25,16 @@ internal sealed class SeederRig : IAsyncDisposable
     /// or two).</summary>
     public static DownloadOptions Options(string folder) => new()
     {
+        Session = new SessionSettings
+        {
+            ListenPort = 0,
+            BindAddresses = [IPAddress.Loopback],
+            ConnectTimeout = TimeSpan.FromSeconds(3),
+            HandshakeTimeout = TimeSpan.FromSeconds(1),
+            IdleTimeout = TimeSpan.FromSeconds(5),
+        },
         OutputDirectory = folder,
         Trackers = [],
-        ListenPort = 0,
-        BindAddress = IPAddress.Loopback,
-        ConnectTimeout = TimeSpan.FromSeconds(3),
-        HandshakeTimeout = TimeSpan.FromSeconds(1),
-        IdleTimeout = TimeSpan.FromSeconds(5),
         RequestTimeout = TimeSpan.FromSeconds(3),
         SnubTimeout = TimeSpan.FromSeconds(5),
         StallTimeout = TimeSpan.FromSeconds(25),
@@ -60,9 +63,8 @@ internal sealed class SeederRig : IAsyncDisposable
 
     /// <summary>An honest swarm downloader into its own folder <paramref name="name"/>, dialling only the seeder.</summary>
     public Task<DownloadResult> DownloadAsync(string name, CancellationToken ct) =>
-        SwarmDownload.RunAsync(Built.Torrent, Options(Folder.Combine(name)) with
+        SwarmDownload.RunAsync(Built.Torrent, Options(Folder.Combine(name)).WithSession(s => s with { HandshakeTimeout = TimeSpan.FromSeconds(3) }) with
         {
-            HandshakeTimeout = TimeSpan.FromSeconds(3),
             ExtraPeers = [new IPEndPoint(IPAddress.Loopback, Seeder.Port)],
         }, null, ct);
 

@@ -27,15 +27,18 @@ public class SwarmHostilePeerTests
 
     private static DownloadOptions Options(string output, ConcurrentQueue<string> log, params IPEndPoint[] peers) => new()
     {
+        Session = new SessionSettings
+        {
+            ListenPort = 0,
+            BindAddresses = [IPAddress.Loopback],
+            ConnectTimeout = TimeSpan.FromSeconds(2),
+            HandshakeTimeout = TimeSpan.FromSeconds(2),
+            IdleTimeout = TimeSpan.FromSeconds(5),
+        },
         OutputDirectory = output,
         MaxPeers = 10,
         Trackers = [],
         ExtraPeers = peers,
-        ListenPort = 0,
-        BindAddress = IPAddress.Loopback,
-        ConnectTimeout = TimeSpan.FromSeconds(2),
-        HandshakeTimeout = TimeSpan.FromSeconds(2),
-        IdleTimeout = TimeSpan.FromSeconds(5),
         StallTimeout = TimeSpan.FromSeconds(20),
         Log = log.Enqueue,
     };
@@ -130,7 +133,7 @@ public class SwarmHostilePeerTests
             { PeerId = seederId, Behaviour = SyntheticBehaviour.Slow, SlowDelay = TimeSpan.FromMilliseconds(40) });
         var port = FreePort();
         var log = new ConcurrentQueue<string>();
-        var options = Options(folder.Path, log, seeder.EndPoint) with { ListenPort = port, PeerId = ours };
+        var options = Options(folder.Path, log, seeder.EndPoint).WithSession(s => s with { ListenPort = port, PeerId = ours });
 
         // The impostor comes once the seeder has delivered a piece: until a peer speaks, a second connection from its
         // address with its id is indistinguishable from both sides dialling each other at once, which the tie-break

@@ -70,7 +70,7 @@ public class UtpSynFloodTests
     {
         var ct = TestContext.Current.CancellationToken;
         var built = TestTorrents.SingleFile(length: 1 << 20, pieceLength: 16 * 1024, name: "flooded.bin", seed: 6);
-        await using var rig = await SeederRig.StartAsync(built, ct, o => o with { Transport = PeerTransport.Utp });
+        await using var rig = await SeederRig.StartAsync(built, ct, o => o.WithSession(s => s with { Transport = PeerTransport.Utp }));
         using var flooder = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
         flooder.Bind(new IPEndPoint(IPAddress.Loopback, 0));
         var port = new IPEndPoint(IPAddress.Loopback, rig.Seeder.Port);
@@ -84,9 +84,8 @@ public class UtpSynFloodTests
         }
 
         var log = new System.Collections.Concurrent.ConcurrentQueue<string>();
-        var result = await SwarmDownload.RunAsync(built.Torrent, SeederRig.Options(rig.Folder.Combine("honest")) with
+        var result = await SwarmDownload.RunAsync(built.Torrent, SeederRig.Options(rig.Folder.Combine("honest")).WithSession(s => s with { Transport = PeerTransport.Utp }) with
         {
-            Transport = PeerTransport.Utp,
             ExtraPeers = [port],
             StallTimeout = TimeSpan.FromSeconds(20),
             Log = log.Enqueue,

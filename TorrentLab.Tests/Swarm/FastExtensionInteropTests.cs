@@ -30,9 +30,12 @@ public class FastExtensionInteropTests
 
         await SwarmDownload.RunAsync(built.Torrent, new DownloadOptions
         {
+            Session = new SessionSettings
+            {
+                ListenPort = 0,
+                BindAddresses = [IPAddress.Loopback],
+            },
             OutputDirectory = folder.Combine("out"),
-            ListenPort = 0,
-            BindAddress = IPAddress.Loopback,
             StallTimeout = TimeSpan.FromSeconds(20),
             Trace = e => { if (e.Direction == TorrentLab.Wire.WireDirection.Received && e.Peer.ToString() == ltPeer) trace.Enqueue(e.ToString()); },
         }, null, Ct).WaitAsync(TimeSpan.FromSeconds(40), Ct);
@@ -82,8 +85,15 @@ public class FastExtensionInteropTests
 
             await SwarmDownload.RunAsync(built.Torrent, new DownloadOptions
             {
-                OutputDirectory = folder.Combine("out"), ListenPort = 0, BindAddress = IPAddress.Loopback, Dht = false,
-                Transport = PeerTransport.Tcp, Encryption = TorrentLab.Wire.EncryptionPolicy.Off,
+                Session = new SessionSettings
+                {
+                    ListenPort = 0,
+                    BindAddresses = [IPAddress.Loopback],
+                    Dht = false,
+                    Transport = PeerTransport.Tcp,
+                    Encryption = TorrentLab.Wire.EncryptionPolicy.Off,
+                },
+                OutputDirectory = folder.Combine("out"),
                 ExtraPeers = [new IPEndPoint(IPAddress.Loopback, port)], StallTimeout = TimeSpan.FromSeconds(60),
                 Trace = e =>
                 {

@@ -21,13 +21,16 @@ public class HolepunchTests
 
     private static DownloadOptions Options(string output, int listenPort = 0) => new()
     {
+        Session = new SessionSettings
+        {
+            ListenPort = listenPort,
+            BindAddresses = [IPAddress.Loopback],
+            ConnectTimeout = TimeSpan.FromSeconds(2),
+            HandshakeTimeout = TimeSpan.FromSeconds(3),
+        },
         OutputDirectory = output,
-        ListenPort = listenPort,
-        BindAddress = IPAddress.Loopback,
         Trackers = [],
         StallTimeout = TimeSpan.FromSeconds(30),
-        ConnectTimeout = TimeSpan.FromSeconds(2),
-        HandshakeTimeout = TimeSpan.FromSeconds(3),
     };
 
     private static IPEndPoint At(int port) => new(IPAddress.Loopback, port);

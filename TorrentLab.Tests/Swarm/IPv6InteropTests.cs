@@ -39,9 +39,12 @@ public class IPv6InteropTests
         var trace = new ConcurrentQueue<string>();
         await using var seeder = await Seeder.StartAsync(built.Torrent, new DownloadOptions
         {
+            Session = new SessionSettings
+            {
+                ListenPort = 0,
+                BindAddresses = [IPAddress.IPv6Loopback], // what `torrentlab seed --bind ::1` passes
+            },
             OutputDirectory = folder.Combine("seed"),
-            ListenPort = 0,
-            BindAddresses = [IPAddress.IPv6Loopback], // what `torrentlab seed --bind ::1` passes
             Trace = e => { if (e.Kind is null) trace.Enqueue($"{e.Peer} {e}"); },
         }, ct: Ct);
         for (var i = 0; i < 100 && tracker.GetSwarm(built.Torrent.InfoHash).Peers.Count == 0; i++) await Task.Delay(50, Ct);
@@ -75,9 +78,12 @@ public class IPv6InteropTests
 
         await SwarmDownload.RunAsync(built.Torrent, new DownloadOptions
         {
+            Session = new SessionSettings
+            {
+                ListenPort = 0,
+                BindAddresses = [IPAddress.IPv6Loopback, IPAddress.Loopback],
+            },
             OutputDirectory = folder.Combine("out"),
-            ListenPort = 0,
-            BindAddresses = [IPAddress.IPv6Loopback, IPAddress.Loopback],
             StallTimeout = TimeSpan.FromSeconds(20),
             Log = log.Enqueue,
             Trace = e => { if (e.Kind is null) trace.Enqueue($"{e.Peer} {e}"); },

@@ -41,9 +41,12 @@ public class MoreClientsInteropTests
             Built.WritePayload(Folder.Combine("seed"));
             var seeder = await Seeder.StartAsync(Built.Torrent, new DownloadOptions
             {
+                Session = new SessionSettings
+                {
+                    ListenPort = 0,
+                    BindAddresses = [IPAddress.Loopback],
+                },
                 OutputDirectory = Folder.Combine("seed"),
-                ListenPort = 0,
-                BindAddress = IPAddress.Loopback,
             }, ct: Ct);
             await WaitForSeederAsync("our seeder");
             return seeder;
@@ -61,9 +64,12 @@ public class MoreClientsInteropTests
         {
             var result = await SwarmDownload.RunAsync(Built.Torrent, new DownloadOptions
             {
+                Session = new SessionSettings
+                {
+                    ListenPort = 0,
+                    BindAddresses = [IPAddress.Loopback],
+                },
                 OutputDirectory = Folder.Combine("out"),
-                ListenPort = 0,
-                BindAddress = IPAddress.Loopback,
                 StallTimeout = TimeSpan.FromSeconds(20),
             }, null, Ct).WaitAsync(TimeSpan.FromSeconds(40), Ct);
             AssertSameData("out");

@@ -23,16 +23,19 @@ public class PexTests
     /// <summary>Loopback only, no tracker: every peer is known from the options or from PEX.</summary>
     private static DownloadOptions Options(string output, IReadOnlyList<IPEndPoint>? peers = null, Action<string>? log = null) => new()
     {
+        Session = new SessionSettings
+        {
+            ListenPort = 0,
+            BindAddresses = [IPAddress.Loopback],
+            ConnectTimeout = TimeSpan.FromSeconds(3),
+            HandshakeTimeout = TimeSpan.FromSeconds(3),
+        },
         OutputDirectory = output,
-        ListenPort = 0,
-        BindAddress = IPAddress.Loopback,
         Trackers = [],
         ExtraPeers = peers ?? [],
         Log = log,
         StallTimeout = TimeSpan.FromSeconds(20),
         RequestTimeout = TimeSpan.FromSeconds(2),
-        ConnectTimeout = TimeSpan.FromSeconds(3),
-        HandshakeTimeout = TimeSpan.FromSeconds(3),
         LedgerInterval = TimeSpan.FromMilliseconds(300),
     };
 
@@ -61,9 +64,8 @@ public class PexTests
         // connected to S and names it to B. (A partial seed would not: S, a full seed, drops a peer that wants nothing,
         // BEP 21.)
         using var stopA = CancellationTokenSource.CreateLinkedTokenSource(Ct);
-        var a = SwarmDownload.RunAsync(built.Torrent, Options(folder.Combine("a"), [At(s)], logA.Enqueue) with
-        {
-            ListenPort = aPort, DownloadLimit = new RateLimit(32 * 1024), SeedAfterDownload = true,
+        var a = SwarmDownload.RunAsync(built.Torrent, Options(folder.Combine("a"), [At(s)], logA.Enqueue).WithSession(s => s with { ListenPort = aPort }) with
+        { DownloadLimit = new RateLimit(32 * 1024), SeedAfterDownload = true,
         }, null, stopA.Token);
         var result = await SwarmDownload.RunAsync(built.Torrent, Options(folder.Combine("b"), [new IPEndPoint(IPAddress.Loopback, aPort)], logB.Enqueue), null, Ct)
             .WaitAsync(TimeSpan.FromSeconds(30), Ct);

@@ -34,10 +34,13 @@ public class RateLimitInteropTests
         var progress = new SynchronousProgress(p => { if (p.BytesDone > 0 && firstPieceAt == TimeSpan.Zero) firstPieceAt = clock.Elapsed; });
         await SwarmDownload.RunAsync(built.Torrent, new DownloadOptions
         {
+            Session = new SessionSettings
+            {
+                ListenPort = 0,
+                BindAddresses = [IPAddress.Loopback],
+                Dht = false,
+            },
             OutputDirectory = folder.Combine("out"),
-            ListenPort = 0,
-            BindAddress = IPAddress.Loopback,
-            Dht = false,
             ExtraPeers = [new IPEndPoint(IPAddress.Loopback, lt.Port)],
             DownloadLimit = new RateLimit(Rate),
             StallTimeout = TimeSpan.FromSeconds(20),
@@ -61,10 +64,13 @@ public class RateLimitInteropTests
         built.WritePayload(folder.Combine("seed"));
         await using var seeder = await Seeder.StartAsync(built.Torrent, new DownloadOptions
         {
+            Session = new SessionSettings
+            {
+                ListenPort = 0,
+                BindAddresses = [IPAddress.Loopback],
+                Dht = false,
+            },
             OutputDirectory = folder.Combine("seed"),
-            ListenPort = 0,
-            BindAddress = IPAddress.Loopback,
-            Dht = false,
             UploadLimit = new RateLimit(Rate),
         }, ct: Ct);
         for (var i = 0; i < 100 && tracker.GetSwarm(built.Torrent.InfoHash).Peers.Count == 0; i++) await Task.Delay(50, Ct);
@@ -96,10 +102,13 @@ public class RateLimitInteropTests
 
         var download = SwarmDownload.RunAsync(built.Torrent, new DownloadOptions
         {
+            Session = new SessionSettings
+            {
+                ListenPort = 0,
+                BindAddresses = [IPAddress.Loopback],
+                Dht = false,
+            },
             OutputDirectory = folder.Combine("out"),
-            ListenPort = 0,
-            BindAddress = IPAddress.Loopback,
-            Dht = false,
             ExtraPeers = [new IPEndPoint(IPAddress.Loopback, lt.Port)],
             DownloadLimit = limit,
             StallTimeout = TimeSpan.FromSeconds(20),

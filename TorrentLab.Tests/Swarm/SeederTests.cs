@@ -63,7 +63,7 @@ public class SeederTests
         swarm.Built.WritePayload(data);
 
         await using var seeder = await Seeder.StartAsync(swarm.Built.Torrent,
-            swarm.Options(data, log.Enqueue) with { Encryption = EncryptionPolicy.Off }, ct: Ct);
+            swarm.Options(data, log.Enqueue).WithSession(s => s with { Encryption = EncryptionPolicy.Off }), ct: Ct);
         using var socket = await leecher.AcceptSocketAsync(Ct).AsTask().WaitAsync(TimeSpan.FromSeconds(30), Ct);
         using var connection = await PeerConnection.AcceptAsync(socket, [swarm.Built.Torrent.InfoHash], PeerId.CreateOurs(),
             new PeerConnectionOptions { PieceCount = swarm.Built.Torrent.PieceCount }, Ct);

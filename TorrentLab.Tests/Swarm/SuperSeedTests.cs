@@ -19,7 +19,7 @@ public class SuperSeedTests
         var data = swarm.Folder.Combine("seed");
         swarm.Built.WritePayload(data);
         return await Seeder.StartAsync(swarm.Built.Torrent,
-            swarm.Options(data, log is null ? null : log.Enqueue) with { SuperSeed = true, Encryption = EncryptionPolicy.Off, Dht = false }, ct: Ct);
+            swarm.Options(data, log is null ? null : log.Enqueue).WithSession(s => s with { Encryption = EncryptionPolicy.Off, Dht = false }) with { SuperSeed = true }, ct: Ct);
     }
 
     /// <summary>A scripted downloader: handshakes with the fast extension on, says interested.</summary>
@@ -149,10 +149,13 @@ public class SuperSeedTests
         var log = new ConcurrentQueue<string>();
         await using var seeder = await Seeder.StartAsync(built.Torrent, new DownloadOptions
         {
+            Session = new SessionSettings
+            {
+                ListenPort = 0,
+                BindAddresses = [IPAddress.Loopback],
+                Dht = false,
+            },
             OutputDirectory = folder.Combine("seed"),
-            ListenPort = 0,
-            BindAddress = IPAddress.Loopback,
-            Dht = false,
             SuperSeed = true,
             Log = log.Enqueue,
             Trace = e => { if (e.Kind is not (MessageKind.Piece or MessageKind.Request)) log.Enqueue($"{e.Arrow} {e.Name} {e.Fields}"); },

@@ -25,11 +25,9 @@ public class SwarmDownloadManyFilesTests
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(Ct);
         var output = folder.Combine("out");
 
-        var download = SwarmDownload.RunAsync(built.Torrent, SeederRig.Options(output) with
+        var download = SwarmDownload.RunAsync(built.Torrent, SeederRig.Options(output).WithSession(s => s with { Transport = TorrentLab.Downloads.PeerTransport.Tcp, Dht = false }) with
         {
             ExtraPeers = [(IPEndPoint)peer.LocalEndpoint],
-            Transport = TorrentLab.Downloads.PeerTransport.Tcp,
-            Dht = false,
         }, null, stop.Token);
         using var dialled = await peer.AcceptTcpClientAsync(Ct).AsTask().WaitAsync(TimeSpan.FromSeconds(60), Ct);
         var existing = Directory.Exists(output) ? Directory.EnumerateFiles(output, "*", SearchOption.AllDirectories).Count() : 0;

@@ -109,7 +109,7 @@ public class SwarmDownloadTests
         var log = new System.Collections.Concurrent.ConcurrentQueue<string>();
 
         await SwarmDownload.RunAsync(swarm.Built.Torrent,
-            swarm.Options(swarm.Folder.Combine("out"), log.Enqueue) with { ExtraPeers = given, MaxPeers = 1, ListenPort = ours.Port }, null, Ct);
+            swarm.Options(swarm.Folder.Combine("out"), log.Enqueue).WithSession(s => s with { ListenPort = ours.Port }) with { ExtraPeers = given, MaxPeers = 1 }, null, Ct);
 
         Assert.Contains($"listening on {ours} (TCP and uTP)", log);
         var first = log.First(l => l.Contains(": connected (outgoing", StringComparison.Ordinal));

@@ -63,9 +63,12 @@ public class SwarmInteropTests
 
             var result = await SwarmDownload.RunAsync(built.Torrent, new DownloadOptions
             {
+                Session = new SessionSettings
+                {
+                    ListenPort = 0,
+                    BindAddresses = [IPAddress.Loopback],
+                },
                 OutputDirectory = output,
-                ListenPort = 0,
-                BindAddress = IPAddress.Loopback,
                 ExtraPeers = [new IPEndPoint(IPAddress.Loopback, tr.Port)], // it ignores loopback peers from trackers: we dial it
                 StallTimeout = TimeSpan.FromSeconds(20),
                 Log = log.Enqueue,
@@ -95,9 +98,12 @@ public class SwarmInteropTests
         built.WritePayload(folder.Combine("seed"));
         await using var seeder = await Seeder.StartAsync(built.Torrent, new DownloadOptions
         {
+            Session = new SessionSettings
+            {
+                ListenPort = 0,
+                BindAddresses = [IPAddress.Loopback],
+            },
             OutputDirectory = folder.Combine("seed"),
-            ListenPort = 0,
-            BindAddress = IPAddress.Loopback,
         }, ct: Ct);
         // The seeder's started announce runs in the background: wait until the tracker lists it.
         for (var i = 0; i < 100 && tracker.GetSwarm(built.Torrent.InfoHash).Peers.Count == 0; i++) await Task.Delay(50, Ct);
@@ -137,9 +143,12 @@ public class SwarmInteropTests
 
         await SwarmDownload.RunAsync(built.Torrent, new DownloadOptions
         {
+            Session = new SessionSettings
+            {
+                ListenPort = 0,
+                BindAddresses = [IPAddress.Loopback],
+            },
             OutputDirectory = folder.Combine("out"),
-            ListenPort = 0,
-            BindAddress = IPAddress.Loopback,
             ExtraPeers = [new IPEndPoint(IPAddress.Loopback, tr.Port)],
             StallTimeout = TimeSpan.FromSeconds(30),
             Trace = e =>

@@ -39,11 +39,14 @@ public class SwarmPaddingTests
 
         var result = await SwarmDownload.RunAsync(torrent, new DownloadOptions
         {
+            Session = new SessionSettings
+            {
+                ListenPort = 0,
+                BindAddresses = [IPAddress.Loopback],
+                Dht = false,
+                DialTcpFirst = true,
+            },
             OutputDirectory = folder.Path,
-            ListenPort = 0,
-            BindAddress = IPAddress.Loopback,
-            Dht = false,
-            DialTcpFirst = true,
             ExtraPeers = [seeder.EndPoint],
             StallTimeout = TimeSpan.FromSeconds(20),
         }, progress, Ct).WaitAsync(TimeSpan.FromSeconds(60), Ct);

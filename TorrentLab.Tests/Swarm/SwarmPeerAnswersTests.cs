@@ -28,8 +28,15 @@ public class SwarmPeerAnswersTests
         await File.WriteAllBytesAsync(Path.Combine(data, "v2.bin"), payload, Ct);
         var options = new DownloadOptions
         {
-            OutputDirectory = data, ListenPort = 0, Trackers = [], Dht = false, BindAddresses = [IPAddress.Loopback],
-            Encryption = EncryptionPolicy.Off, Transport = PeerTransport.Tcp, Log = line => { lock (log) log.Add(line); },
+            Session = new SessionSettings
+            {
+                ListenPort = 0,
+                Dht = false,
+                BindAddresses = [IPAddress.Loopback],
+                Encryption = EncryptionPolicy.Off,
+                Transport = PeerTransport.Tcp,
+            },
+            OutputDirectory = data, Trackers = [], Log = line => { lock (log) log.Add(line); },
         };
         return (torrent, await Seeder.StartAsync(torrent, options, ct: Ct));
     }
@@ -120,8 +127,15 @@ public class SwarmPeerAnswersTests
         using (var file = File.Create(Path.Combine(data, "big-info.bin"))) file.SetLength(torrent.TotalLength);
         await using var seeder = await Seeder.StartAsync(torrent, new DownloadOptions
         {
-            OutputDirectory = data, ListenPort = 0, Trackers = [], Dht = false, BindAddresses = [IPAddress.Loopback],
-            Encryption = EncryptionPolicy.Off, Transport = PeerTransport.Tcp, Log = line => { lock (log) log.Add(line); },
+            Session = new SessionSettings
+            {
+                ListenPort = 0,
+                Dht = false,
+                BindAddresses = [IPAddress.Loopback],
+                Encryption = EncryptionPolicy.Off,
+                Transport = PeerTransport.Tcp,
+            },
+            OutputDirectory = data, Trackers = [], Log = line => { lock (log) log.Add(line); },
         }, ct: Ct);
         await using var connection = await PeerConnection.ConnectAsync(new IPEndPoint(IPAddress.Loopback, seeder.Port), torrent.InfoHash,
             PeerId.CreateOurs(), new PeerConnectionOptions { PieceCount = torrent.PieceCount, AdvertiseExtensions = true, IdleTimeout = TimeSpan.FromSeconds(20) }, Ct);

@@ -26,11 +26,14 @@ public class SwarmRateLimitTests
         using var folder = new TempFolder();
         var run = SwarmDownload.RunAsync(built.Torrent, new DownloadOptions
         {
+            Session = new SessionSettings
+            {
+                ListenPort = 0,
+                BindAddresses = [IPAddress.Loopback],
+                Dht = false,
+                DialTcpFirst = true,
+            },
             OutputDirectory = folder.Path,
-            ListenPort = 0,
-            BindAddress = IPAddress.Loopback,
-            Dht = false,
-            DialTcpFirst = true,
             ExtraPeers = [seeder.EndPoint],
             DownloadLimit = new RateLimit(Rate, clock: clock),
         }, null, Ct);

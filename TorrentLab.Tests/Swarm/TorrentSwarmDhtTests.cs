@@ -52,10 +52,10 @@ public class TorrentSwarmDhtTests
         await using var seeder2 = await SeedThroughDhtAsync(second, folder, bootstrap, "seed2");
         var state = folder.Combine("dht.json");
 
-        await SwarmDownload.RunAsync(first.Torrent, Options(folder.Combine("a"), bootstrap.LocalEndPoint!) with { DhtStatePath = state }, null, Ct)
+        await SwarmDownload.RunAsync(first.Torrent, Options(folder.Combine("a"), bootstrap.LocalEndPoint!).WithSession(s => s with { DhtStatePath = state }), null, Ct)
             .WaitAsync(TimeSpan.FromSeconds(90), Ct);
         var log = new System.Collections.Concurrent.ConcurrentQueue<string>();
-        var again = Options(folder.Combine("b"), bootstrap.LocalEndPoint!) with { DhtBootstrap = [], DhtStatePath = state, Log = log.Enqueue };
+        var again = Options(folder.Combine("b"), bootstrap.LocalEndPoint!).WithSession(s => s with { DhtBootstrap = [], DhtStatePath = state }) with { Log = log.Enqueue };
         var result = await SwarmDownload.RunAsync(second.Torrent, again, null, Ct).WaitAsync(TimeSpan.FromSeconds(90), Ct);
 
         Assert.Equal(second.Payload, File.ReadAllBytes(folder.Combine("b", "payload.bin")));
@@ -90,7 +90,7 @@ public class TorrentSwarmDhtTests
         var built = TestTorrents.SingleFile(length: 50_000, announce: null);
         built.WritePayload(folder.Path);
 
-        await using var seeder = await Seeder.StartAsync(built.Torrent, Options(folder.Path, bootstrap.LocalEndPoint!) with { Dht = false }, ct: Ct);
+        await using var seeder = await Seeder.StartAsync(built.Torrent, Options(folder.Path, bootstrap.LocalEndPoint!).WithSession(s => s with { Dht = false }), ct: Ct);
 
         Assert.Null(seeder.DhtEndPoint);
     }

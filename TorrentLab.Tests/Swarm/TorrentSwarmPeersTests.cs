@@ -30,7 +30,7 @@ public class TorrentSwarmPeersTests
         }
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(Ct);
         var download = SwarmDownload.RunAsync(swarm.Built.Torrent,
-            swarm.Options(swarm.Folder.Combine("out"), Log) with { StallTimeout = null, Encryption = TorrentLab.Wire.EncryptionPolicy.Off }, null, stop.Token);
+            swarm.Options(swarm.Folder.Combine("out"), Log).WithSession(s => s with { Encryption = TorrentLab.Wire.EncryptionPolicy.Off }) with { StallTimeout = null }, null, stop.Token);
 
         // Twelve loopback connects take well under a second; without the refill, the next wake-up seen came after 30 s
         // (the swarm's idle-peer grace), so a wait of 15 s tells the two apart with a wide margin either way.

@@ -33,18 +33,24 @@ public class TorrentSwarmTransportTests
         built.WritePayload(folder.Combine("seed"));
         await using var seeder = await Seeder.StartAsync(built.Torrent, new DownloadOptions
         {
+            Session = new SessionSettings
+            {
+                ListenPort = 0,
+                BindAddresses = [IPAddress.Loopback],
+                Transport = transport,
+            },
             OutputDirectory = folder.Combine("seed"),
-            ListenPort = 0,
-            BindAddress = IPAddress.Loopback,
-            Transport = transport,
         }, ct: Ct);
         var log = new ConcurrentQueue<string>();
         var trace = new ConcurrentQueue<string>();
         await SwarmDownload.RunAsync(built.Torrent, options(new DownloadOptions
         {
+            Session = new SessionSettings
+            {
+                ListenPort = 0,
+                BindAddresses = [IPAddress.Loopback],
+            },
             OutputDirectory = folder.Combine("out"),
-            ListenPort = 0,
-            BindAddress = IPAddress.Loopback,
             ExtraPeers = [new IPEndPoint(IPAddress.Loopback, seeder.Port)],
             StallTimeout = TimeSpan.FromSeconds(30),
             Log = log.Enqueue,
@@ -59,7 +65,7 @@ public class TorrentSwarmTransportTests
     [InlineData(PeerTransport.Both)]
     public async Task SwarmDownload_FromOurUtpOnlySeeder_CompletesOverUtpAndTheTraceSaysSo(PeerTransport downloader)
     {
-        var (log, trace) = await DownloadFromOurSeeder(PeerTransport.Utp, o => o with { Transport = downloader });
+        var (log, trace) = await DownloadFromOurSeeder(PeerTransport.Utp, o => o.WithSession(s => s with { Transport = downloader }));
 
         Assert.Contains(log, l => l.Contains("connected (outgoing over utp", StringComparison.Ordinal));
         Assert.DoesNotContain(log, l => l.Contains("over tcp", StringComparison.Ordinal));
@@ -69,7 +75,7 @@ public class TorrentSwarmTransportTests
     [Fact]
     public async Task SwarmDownload_BothFromATcpOnlySeeder_ConnectsOverTcpOnly()
     {
-        var (log, trace) = await DownloadFromOurSeeder(PeerTransport.Tcp, o => o with { Transport = PeerTransport.Both });
+        var (log, trace) = await DownloadFromOurSeeder(PeerTransport.Tcp, o => o.WithSession(s => s with { Transport = PeerTransport.Both }));
 
         Assert.Contains(log, l => l.Contains("connected (outgoing over tcp", StringComparison.Ordinal));
         Assert.DoesNotContain(log, l => l.Contains("over utp", StringComparison.Ordinal));
@@ -79,7 +85,7 @@ public class TorrentSwarmTransportTests
     [Fact]
     public async Task SwarmDownload_TcpFirstFromAUtpOnlySeeder_ConnectsOverUtp()
     {
-        var (log, _) = await DownloadFromOurSeeder(PeerTransport.Utp, o => o with { Transport = PeerTransport.Both, DialTcpFirst = true });
+        var (log, _) = await DownloadFromOurSeeder(PeerTransport.Utp, o => o.WithSession(s => s with { Transport = PeerTransport.Both, DialTcpFirst = true }));
 
         Assert.Contains(log, l => l.Contains("connected (outgoing over utp", StringComparison.Ordinal));
         Assert.DoesNotContain(log, l => l.Contains("over tcp", StringComparison.Ordinal));
@@ -93,15 +99,24 @@ public class TorrentSwarmTransportTests
         built.WritePayload(folder.Combine("seed"));
         await using var seeder = await Seeder.StartAsync(built.Torrent, new DownloadOptions
         {
-            OutputDirectory = folder.Combine("seed"), ListenPort = 0, BindAddress = IPAddress.Loopback, Transport = PeerTransport.Utp,
+            Session = new SessionSettings
+            {
+                ListenPort = 0,
+                BindAddresses = [IPAddress.Loopback],
+                Transport = PeerTransport.Utp,
+            },
+            OutputDirectory = folder.Combine("seed"),
         }, ct: Ct);
 
         await Assert.ThrowsAsync<DownloadFailedException>(() => SwarmDownload.RunAsync(built.Torrent, new DownloadOptions
         {
+            Session = new SessionSettings
+            {
+                ListenPort = 0,
+                BindAddresses = [IPAddress.Loopback],
+                Transport = PeerTransport.Tcp,
+            },
             OutputDirectory = folder.Combine("out"),
-            ListenPort = 0,
-            BindAddress = IPAddress.Loopback,
-            Transport = PeerTransport.Tcp,
             ExtraPeers = [new IPEndPoint(IPAddress.Loopback, seeder.Port)],
             StallTimeout = TimeSpan.FromSeconds(3),
         }, null, Ct).WaitAsync(TimeSpan.FromSeconds(60), Ct));

@@ -70,9 +70,12 @@ public class V2SwarmInteropTests
 
     private static DownloadOptions Options(string output, int seederPort, ConcurrentQueue<string>? log = null) => new()
     {
+        Session = new SessionSettings
+        {
+            ListenPort = 0,
+            BindAddresses = [IPAddress.Loopback],
+        },
         OutputDirectory = output,
-        ListenPort = 0,
-        BindAddress = IPAddress.Loopback,
         ExtraPeers = [new IPEndPoint(IPAddress.Loopback, seederPort)],
         StallTimeout = TimeSpan.FromSeconds(30),
         Log = log is null ? null : log.Enqueue,
@@ -167,9 +170,12 @@ public class V2SwarmInteropTests
         var (torrent, torrentPath) = await CreateWithLibtorrentAsync(python, folder, shape, "v2", tracker.HttpAnnounceUrl);
         await using var seeder = await TorrentClient.SeedAsync(torrent, new DownloadOptions
         {
+            Session = new SessionSettings
+            {
+                ListenPort = 0,
+                BindAddresses = [IPAddress.Loopback],
+            },
             OutputDirectory = folder.Combine("seed"),
-            ListenPort = 0,
-            BindAddress = IPAddress.Loopback,
         }, allowPartial: false, Ct);
         for (var i = 0; i < 100 && tracker.GetSwarm(torrent.InfoHash).Peers.Count == 0; i++) await Task.Delay(50, Ct);
 

@@ -39,7 +39,13 @@ public class WebSeedInteropTests
         var log = new ConcurrentQueue<string>();
         await SwarmDownload.RunAsync(Torrent.Parse(bytes), new DownloadOptions
         {
-            OutputDirectory = folder.Combine("ours"), ListenPort = 0, BindAddress = IPAddress.Loopback, Dht = false,
+            Session = new SessionSettings
+            {
+                ListenPort = 0,
+                BindAddresses = [IPAddress.Loopback],
+                Dht = false,
+            },
+            OutputDirectory = folder.Combine("ours"),
             StallTimeout = TimeSpan.FromSeconds(30), Log = log.Enqueue,
         }, null, Ct).WaitAsync(TimeSpan.FromSeconds(60), Ct);
 

@@ -41,10 +41,13 @@ public class WebSeedTests
 
     private static DownloadOptions Options(string output, ConcurrentQueue<string> log, params IPEndPoint[] peers) => new()
     {
+        Session = new SessionSettings
+        {
+            ListenPort = 0,
+            BindAddresses = [IPAddress.Loopback],
+            Dht = false,
+        },
         OutputDirectory = output,
-        ListenPort = 0,
-        BindAddress = IPAddress.Loopback,
-        Dht = false,
         ExtraPeers = peers,
         StallTimeout = TimeSpan.FromSeconds(30),
         Log = log.Enqueue,
@@ -54,7 +57,13 @@ public class WebSeedTests
     private static Task<Seeder> StartPeerAsync(Torrent torrent, string data, bool allowPartial = false) =>
         Seeder.StartAsync(torrent, new DownloadOptions
         {
-            OutputDirectory = data, ListenPort = 0, BindAddress = IPAddress.Loopback, Dht = false,
+            Session = new SessionSettings
+            {
+                ListenPort = 0,
+                BindAddresses = [IPAddress.Loopback],
+                Dht = false,
+            },
+            OutputDirectory = data,
         }, allowPartial, Ct);
 
     private static void AssertFiles(IEnumerable<(string Path, byte[] Data)> files, string output)

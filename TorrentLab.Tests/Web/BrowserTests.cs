@@ -132,7 +132,7 @@ public class BrowserTests
             configure: o => o with
             {
                 Token = "letmein", RequireToken = true, MaxPeers = 50,
-                ConfigureDownload = d => o.ConfigureDownload!(d) with { Dht = false, PeerScope = TorrentLab.Tracker.PeerScope.Loopback },
+                ConfigureSession = s => o.ConfigureSession!(s) with { Dht = false, PeerScope = TorrentLab.Tracker.PeerScope.Loopback },
             },
             peer: p => p with { ServeMetadata = true });
         // A second torrent whose tracker does not answer: it waits for peers until paused.

@@ -25,7 +25,7 @@ public class RemoteClientsInteropTests
             configure: o => o with
             {
                 Token = Token, RequireToken = true, MaxPeers = 50,
-                ConfigureDownload = d => o.ConfigureDownload!(d) with { Dht = false, PeerScope = TorrentLab.Tracker.PeerScope.Loopback },
+                ConfigureSession = s => o.ConfigureSession!(s) with { Dht = false, PeerScope = TorrentLab.Tracker.PeerScope.Loopback },
             },
             peer: p => p with { ServeMetadata = true });
         using var temp = new TempFolder("torrentlab-npm-clients");

@@ -25,7 +25,7 @@ public class TorrentApiParityTests
     private static WebServerOptions Swarm(WebServerOptions o) => o with
     {
         MaxPeers = 50,
-        ConfigureDownload = d => o.ConfigureDownload!(d) with { Dht = false, PeerScope = TorrentLab.Tracker.PeerScope.Loopback },
+        ConfigureSession = s => o.ConfigureSession!(s) with { Dht = false, PeerScope = TorrentLab.Tracker.PeerScope.Loopback },
     };
 
     [Fact]

@@ -20,7 +20,7 @@ public class TorrentApiPlaceTests
     private static WebServerOptions Swarm(WebServerOptions o) => o with
     {
         MaxPeers = 50,
-        ConfigureDownload = d => o.ConfigureDownload!(d) with { Dht = false, PeerScope = TorrentLab.Tracker.PeerScope.Loopback },
+        ConfigureSession = s => o.ConfigureSession!(s) with { Dht = false, PeerScope = TorrentLab.Tracker.PeerScope.Loopback },
         SeedAfterDownload = true,
     };
 
@@ -83,9 +83,9 @@ public class TorrentApiPlaceTests
         var seeding = await web.WaitForAsync(t => t.State == "seeding", Ct);
         // A leecher that knows of no peer but the server (no tracker) downloads the whole torrent from it.
         using var leecher = new TempFolder("torrentlab-leecher");
-        await TorrentClient.DownloadAsync(web.Swarm.Built.Torrent, web.Swarm.Options(leecher.Path) with
+        await TorrentClient.DownloadAsync(web.Swarm.Built.Torrent, web.Swarm.Options(leecher.Path).WithSession(s => s with { Dht = false, PeerScope = TorrentLab.Tracker.PeerScope.Loopback }) with
         {
-            Trackers = [], Dht = false, PeerScope = TorrentLab.Tracker.PeerScope.Loopback,
+            Trackers = [],
             ExtraPeers = [new IPEndPoint(IPAddress.Loopback, web.Server.PeerPort)],
         }, ct: Ct);
 

@@ -46,7 +46,7 @@ public class TorrentApiStreamInteropTests
             MaxPeers = 50, // the swarm engine, which fetches the stream's pieces first
             RequireToken = true,
             Token = Token,
-            ConfigureDownload = d => o.ConfigureDownload!(d) with { Dht = false, PeerScope = TorrentLab.Tracker.PeerScope.Loopback },
+            ConfigureSession = s => o.ConfigureSession!(s) with { Dht = false, PeerScope = TorrentLab.Tracker.PeerScope.Loopback },
         });
         var hash = torrent.InfoHash.Hex;
         using (var added = await web.Http.PostAsJsonAsync("/api/torrents/link",

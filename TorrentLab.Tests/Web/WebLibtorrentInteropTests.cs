@@ -24,7 +24,7 @@ public class WebLibtorrentInteropTests
         await using var web = await WebTestServer.StartAsync(Ct, configure: o => o with
         {
             MaxPeers = 50,
-            ConfigureDownload = d => o.ConfigureDownload!(d) with { Dht = false, PeerScope = TorrentLab.Tracker.PeerScope.Loopback },
+            ConfigureSession = s => o.ConfigureSession!(s) with { Dht = false, PeerScope = TorrentLab.Tracker.PeerScope.Loopback },
         });
         var hash = built.Torrent.InfoHash.Hex;
 

@@ -56,9 +56,13 @@ internal sealed class WebTestServer : IAsyncDisposable
         Port = 0,
         PeerPort = 0, // tests run side by side: each server's session takes any free peer port
         MaxPeers = 1,
-        ConfigureDownload = o => o with
+        // Session settings on the session (every torrent of the server takes them), the torrent's own on each torrent.
+        ConfigureSession = s => s with
         {
             ConnectTimeout = TimeSpan.FromSeconds(3), HandshakeTimeout = TimeSpan.FromSeconds(3), IdleTimeout = TimeSpan.FromSeconds(5),
+        },
+        ConfigureDownload = o => o with
+        {
             LedgerInterval = TimeSpan.FromMilliseconds(200),
         },
     };

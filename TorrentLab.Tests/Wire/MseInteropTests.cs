@@ -42,10 +42,13 @@ public class MseInteropTests
 
         await SwarmDownload.RunAsync(built.Torrent, new DownloadOptions
         {
+            Session = new SessionSettings
+            {
+                ListenPort = 0,
+                BindAddresses = [IPAddress.Loopback],
+                Encryption = policy,
+            },
             OutputDirectory = folder.Combine("out"),
-            ListenPort = 0,
-            BindAddress = IPAddress.Loopback,
-            Encryption = policy,
             StallTimeout = TimeSpan.FromSeconds(20),
             Log = log.Enqueue,
             Trace = e => { if (e.Kind is null) trace.Enqueue($"{e.Peer} {e}"); },
@@ -68,9 +71,12 @@ public class MseInteropTests
         var trace = new ConcurrentQueue<string>();
         await using var seeder = await Seeder.StartAsync(built.Torrent, new DownloadOptions
         {
+            Session = new SessionSettings
+            {
+                ListenPort = 0,
+                BindAddresses = [IPAddress.Loopback],
+            },
             OutputDirectory = folder.Combine("seed"),
-            ListenPort = 0,
-            BindAddress = IPAddress.Loopback,
             Trace = e => { if (e.Kind is null) trace.Enqueue(e.ToString()); },
         }, ct: Ct);
         for (var i = 0; i < 100 && tracker.GetSwarm(built.Torrent.InfoHash).Peers.Count == 0; i++) await Task.Delay(50, Ct);
@@ -97,9 +103,12 @@ public class MseInteropTests
         var trace = new ConcurrentQueue<string>();
         await using var seeder = await Seeder.StartAsync(built.Torrent, new DownloadOptions
         {
+            Session = new SessionSettings
+            {
+                ListenPort = 0,
+                BindAddresses = [IPAddress.Loopback],
+            },
             OutputDirectory = folder.Combine("seed"),
-            ListenPort = 0,
-            BindAddress = IPAddress.Loopback,
             Log = log.Enqueue,
             Trace = e => { if (e.Kind is null) trace.Enqueue(e.ToString()); },
         }, ct: Ct);

@@ -25,7 +25,7 @@ internal static class MagnetPeers
 
     /// <summary>x.pe peers, then one announce to the link's trackers (each its own BEP 12 tier), then, with none found
     /// and the DHT on, a DHT lookup: on <paramref name="session"/>'s node when there is a session (its
-    /// <see cref="SessionSettings.Dht"/> says whether), else on a node of its own (<see cref="DownloadOptions.Dht"/>).
+    /// <see cref="SessionSettings.Dht"/> says whether), else on a node of its own (<see cref="DownloadOptions.Session"/>'s).
     /// A tracker failure is an error only when nothing else gave a peer.</summary>
     /// <exception cref="TrackerException">Every tracker failed and neither the link nor the DHT gave a peer.</exception>
     /// <exception cref="MetadataException">Neither trackers, peers in the link nor the DHT gave a peer.</exception>
@@ -33,8 +33,9 @@ internal static class MagnetPeers
         Session? session = null)
     {
         var log = options.Log;
-        var dht = session?.Settings.Dht ?? options.Dht;
-        bool Dialable(IPEndPoint p) => PeerAddressPolicy.MayDial(p, options.PeerScope);
+        var settings = session?.Settings ?? options.Session;
+        var dht = settings.Dht;
+        bool Dialable(IPEndPoint p) => PeerAddressPolicy.MayDial(p, settings.PeerScope);
         var peers = new List<IPEndPoint>(link.Peers.Where(Dialable));
         TrackerException? trackerError = null;
         if (link.Trackers.Count > 0)
@@ -79,12 +80,12 @@ internal static class MagnetPeers
         var nodeOptions = new DhtNodeOptions
         {
             Bootstrap = [],
-            StatePath = options.DhtStatePath,
-            LocalEndPoint = new IPEndPoint(options.UdpBindAddress, 0),
+            StatePath = options.Session.DhtStatePath,
+            LocalEndPoint = new IPEndPoint(options.Session.UdpBindAddress, 0),
             Log = options.Log,
         };
         var bootstrap = new List<IPEndPoint>();
-        foreach (var name in options.DhtBootstrap)
+        foreach (var name in options.Session.DhtBootstrap)
         {
             try { bootstrap.AddRange(await DhtNode.ResolveAsync([name], nodeOptions.LoopbackOnly, ct).ConfigureAwait(false)); }
             catch (DhtException e) { options.Log?.Invoke($"dht: skipping bootstrap node: {e.Message}"); }

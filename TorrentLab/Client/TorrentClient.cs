@@ -29,8 +29,9 @@ public static partial class TorrentClient
         CancellationToken ct = default) => OpenAsync(source, PeerFinding(log), saveTorrentTo, ct);
 
     /// <summary>Opens a .torrent file or a magnet link, finding a magnet link's peers as <paramref name="options"/> say:
-    /// its <c>x.pe</c> peers, its trackers, then the DHT (<see cref="DownloadOptions.Dht"/>,
-    /// <see cref="DownloadOptions.DhtBootstrap"/>, <see cref="DownloadOptions.DhtStatePath"/>, <see cref="DownloadOptions.Log"/>).</summary>
+    /// its <c>x.pe</c> peers, its trackers, then the DHT (as <see cref="DownloadOptions.Session"/> says:
+    /// <see cref="SessionSettings.Dht"/>, <see cref="SessionSettings.DhtBootstrap"/>, <see cref="SessionSettings.DhtStatePath"/>;
+    /// logged to <see cref="DownloadOptions.Log"/>).</summary>
     /// <param name="source">A path to a .torrent file, or a <c>magnet:</c> link.</param>
     /// <param name="options">The peer-finding settings (the output folder is not used).</param>
     /// <param name="saveTorrentTo">For a magnet link: also write the .torrent built from the metadata here.</param>
@@ -121,10 +122,10 @@ public static partial class TorrentClient
     /// <exception cref="ArgumentException">Options that contradict each other.</exception>
     internal static Task<DownloadStart> PrepareAsync(Session? session, Torrent torrent, DownloadOptions options, CancellationToken ct)
     {
-        ArgumentNullException.ThrowIfNull(options);
+        SettingsCheck.Check(options);
         if (options.SeedAfterDownload && EngineFor(options) == DownloadEngine.Reference)
             throw new ArgumentException("seeding needs the swarm engine; the single-peer reference path only downloads");
-        if (options.Transport == PeerTransport.Utp && EngineFor(options) == DownloadEngine.Reference)
+        if ((session?.Settings ?? options.Session).Transport == PeerTransport.Utp && EngineFor(options) == DownloadEngine.Reference)
             throw new ArgumentException("--transport utp needs the swarm engine; the single-peer reference path (--max-peers 1) speaks TCP only");
         if (EngineFor(options) == DownloadEngine.Reference && RateLimited(session, options))
             throw new ArgumentException("a rate limit needs the swarm engine; the single-peer reference path (MaxPeers = 1) takes none");
@@ -140,7 +141,8 @@ public static partial class TorrentClient
         || (session?.DownloadLimit ?? options.Session.DownloadLimit) is { IsLimited: true }
         || (session?.UploadLimit ?? options.Session.UploadLimit) is { IsLimited: true };
 
-    /// <summary>Runs a prepared download in the engine <see cref="DownloadOptions.Engine"/> names.</summary>
+    /// <summary>Runs a prepared download in the engine <see cref="DownloadOptions.Engine"/> names. The single-peer
+    /// reference path joins no session but dials as the one given says (peer id, encryption, peer scope, timeouts).</summary>
     internal static async Task<DownloadResult> RunPrepared(Session? session, DownloadStart start, DownloadOptions options,
         IProgress<DownloadProgress>? progress, CancellationToken ct)
     {
@@ -150,7 +152,7 @@ public static partial class TorrentClient
         var reads = session.Reads.Take(start.Torrent.InfoHash);
         try
         {
-            return await ReferenceDownload.RunAsync(start, options, new WrittenFromProgress(reads, start.Torrent.PieceCount, progress), ct).ConfigureAwait(false);
+            return await ReferenceDownload.RunAsync(start, options with { Session = session.Settings }, new WrittenFromProgress(reads, start.Torrent.PieceCount, progress), ct).ConfigureAwait(false);
         }
         finally { session.Reads.Release(start.Torrent.InfoHash, reads); }
     }
@@ -204,6 +206,7 @@ public static partial class TorrentClient
     /// is in the session already, or no port.</exception>
     public static Task<Seeder> SeedAsync(Session? session, Torrent torrent, DownloadOptions options, bool allowPartial, CancellationToken ct = default)
     {
+        SettingsCheck.Check(options);
         if (!Directory.Exists(options.OutputDirectory)) throw new StorageException($"data folder '{options.OutputDirectory}' does not exist");
         return Seeder.StartAsync(session, torrent, options, allowPartial, ct);
     }

@@ -53,6 +53,7 @@ public sealed class TorrentSession : IAsyncDisposable
     /// <param name="source">A path to a .torrent file, or a <c>magnet:</c> link.</param>
     /// <param name="options">The torrent's own settings (folder, trackers, peers, limits, priorities, seeding); its
     /// <see cref="DownloadOptions.Session"/> must be left alone: the session's settings rule.</param>
+    /// <exception cref="ArgumentException">A setting out of range (named in the message).</exception>
     /// <param name="ct">Cancels a magnet link's metadata fetch.</param>
     /// <exception cref="ArgumentException">The options set session settings, or contradict each other.</exception>
     /// <exception cref="InvalidOperationException">The session has the torrent already.</exception>
@@ -113,7 +114,7 @@ public sealed class TorrentSession : IAsyncDisposable
     /// <summary>Refuses session settings given to a torrent: here they would be silently ignored.</summary>
     private static void CheckOptions(DownloadOptions options)
     {
-        ArgumentNullException.ThrowIfNull(options);
+        SettingsCheck.Check(options);
         if (options.SessionSet)
             throw new ArgumentException("DownloadOptions.Session (or a session setting on DownloadOptions: ListenPort, Dht, " +
                 "Encryption, ...) is for a download that makes its own session; a torrent added to a TorrentSession uses the " +

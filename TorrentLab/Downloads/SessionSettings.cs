@@ -6,7 +6,7 @@ using TorrentLab.Wire;
 namespace TorrentLab.Downloads;
 
 /// <summary>What one session shares among all its torrents: the peer port and addresses, the peer id, the DHT node,
-/// encryption and transports, the connection and upload-slot limits, the global rate limits.</summary>
+/// encryption and transports, the connection and global upload-slot limits, the global rate limits.</summary>
 /// <remarks>The per-torrent side is <see cref="DownloadOptions"/> (output folder, trackers, peers per torrent, file
 /// priorities, seeding, the torrent's own limits). The model is libtorrent's <c>settings_pack</c> beside its
 /// <c>add_torrent_params</c>, and MonoTorrent's <c>EngineSettings</c> beside its <c>TorrentSettings</c>.</remarks>
@@ -27,7 +27,8 @@ public sealed record SessionSettings
     public PeerId PeerId { get; init; } = PeerId.CreateOurs();
 
     /// <summary>Run one Mainline DHT node (BEP 5) on the peer port's UDP socket, as one more peer source for every
-    /// public torrent (<c>--no-dht</c> turns it off).</summary>
+    /// public torrent, and announce them there (<c>--no-dht</c> turns it off). Never used for a private torrent
+    /// (BEP 27) nor by the single-peer reference path.</summary>
     public bool Dht { get; init; } = true;
 
     /// <summary>Local service discovery (BEP 14, <c>--lsd</c>): announce every public torrent by multicast on the local
@@ -40,29 +41,36 @@ public sealed record SessionSettings
     public IReadOnlyList<string> DhtBootstrap { get; init; } = DhtNodeOptions.PublicRouters;
 
     /// <summary>Where the session saves its DHT routing table and node id (read again at the next start); null keeps
-    /// none. Only one running session uses a given file: a second one takes a fresh node id.</summary>
+    /// none, except that a download started on its own keeps it beside its resume ledgers
+    /// (<c>&lt;output&gt;/.torrentlab/dht.json</c>). Only one running session uses a given file: a second one takes a
+    /// fresh node id.</summary>
     public string? DhtStatePath { get; init; }
 
-    /// <summary>MSE/PE protocol encryption for every connection: prefer, require or off.</summary>
+    /// <summary>MSE/PE protocol encryption for every connection (<c>--encryption</c>): prefer (dial encrypted, fall
+    /// back to plaintext; accept both), require (RC4 only) or off (plain BEP 3).</summary>
     public EncryptionPolicy Encryption { get; init; } = EncryptionPolicy.Prefer;
 
-    /// <summary>Which transports carry peer connections, in and out: both (uTP and TCP), TCP only or uTP only.</summary>
+    /// <summary>Which transports carry peer connections, in and out (<c>--transport</c>): both (uTP and TCP, dialled in
+    /// the order <see cref="DialTcpFirst"/> says, both accepted on the same port number), TCP only or uTP only.</summary>
     public PeerTransport Transport { get; init; } = PeerTransport.Both;
 
-    /// <summary>With <see cref="PeerTransport.Both"/>, dial TCP first and fall back to uTP.</summary>
+    /// <summary>With <see cref="PeerTransport.Both"/>, dial TCP first and fall back to uTP (by default uTP is dialled
+    /// first, as libtorrent, qBittorrent and Transmission do).</summary>
     public bool DialTcpFirst { get; init; }
 
-    /// <summary>Which peer addresses may be dialled; unspecified, broadcast, multicast and link-local never are.</summary>
+    /// <summary>Which peer addresses may be dialled (from trackers, PEX, the DHT or <see cref="DownloadOptions.ExtraPeers"/>);
+    /// unspecified, broadcast, multicast and link-local addresses never are.</summary>
     public PeerScope PeerScope { get; init; } = PeerScope.Any;
 
     /// <summary>Peer connections open at once across all torrents (each torrent also has its own limit,
     /// <see cref="DownloadOptions.MaxPeers"/>). libtorrent's <c>connections_limit</c>.</summary>
     public int MaxConnections { get; init; } = 500;
 
-    /// <summary>Peers we upload to at once across all torrents (libtorrent's <c>unchoke_slots_limit</c>): each torrent
-    /// with interested peers gets a fair share, never less than BEP 3's one regular and one optimistic slot, and never
-    /// more than its own cap (<see cref="DownloadOptions.UploadSlots"/>).</summary>
-    public int UploadSlots { get; init; } = 8;
+    /// <summary>Peers we upload to at once across all torrents (libtorrent's <c>unchoke_slots_limit</c>, qBittorrent's
+    /// global maximum of upload slots): each torrent with peers gets an equal share, never less than BEP 3's one regular
+    /// and one optimistic slot (so more torrents than half of this may together use more), and never more than its own
+    /// cap (<see cref="DownloadOptions.UploadSlots"/>). At least 1.</summary>
+    public int GlobalUploadSlots { get; init; } = 8;
 
     /// <summary>File handles kept open at once across all torrents (libtorrent's <c>file_pool_size</c>); a file beyond
     /// them is opened for each read or write. A seeding torrent with no peers holds none.</summary>
@@ -76,9 +84,13 @@ public sealed record SessionSettings
     /// <summary>The global upload limit every torrent of the session takes its tokens from, as <see cref="DownloadLimit"/>.</summary>
     public RateLimit? UploadLimit { get; init; }
 
-    /// <summary>Time limits for connecting, handshaking and waiting on a silent peer.</summary>
+    /// <summary>How long dialling a peer may take before it counts as unreachable.</summary>
     public TimeSpan ConnectTimeout { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>How long a connected peer may take to complete its handshake (MSE/PE and BEP 3).</summary>
     public TimeSpan HandshakeTimeout { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>How long a peer may stay silent (not even a keep-alive) before it is dropped.</summary>
     /// <remarks><see cref="IdleTimeout"/>: 3 minutes, BEP 3's two-minute keep-alive and a minute to spare. A peer with
     /// nothing to say (choked but interested, waiting for a super-seed reveal, or simply not interested) is healthy:
     /// libtorrent sends its keep-alive after 60 s of silence, Transmission every 100 s, and BEP 3 says keep-alives are
@@ -90,7 +102,9 @@ public sealed record SessionSettings
     /// <summary>Session events, one line each (port bound, DHT node, refused handshakes); torrents log on their own.</summary>
     public Action<string>? Log { get; init; }
 
-    /// <summary>Handshakes of incoming connections before they are routed to a torrent (for <c>--trace</c>).</summary>
+    /// <summary>Incoming connections before they are routed to a torrent (for <c>--trace</c>): a handshake refused for
+    /// naming no torrent of the session; once a torrent is named, that torrent's <see cref="DownloadOptions.Trace"/>
+    /// sees the handshake and the rest.</summary>
     public Action<WireTraceEvent>? Trace { get; init; }
 
     /// <summary>With <see cref="Lsd"/>: open the multicast sockets. A test turns it off to hand the session datagrams

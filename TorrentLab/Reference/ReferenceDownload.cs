@@ -33,6 +33,7 @@ internal static partial class ReferenceDownload
     public static async Task<DownloadResult> RunAsync(Torrent torrent, DownloadOptions options,
         IProgress<DownloadProgress>? progress = null, CancellationToken ct = default)
     {
+        SettingsCheck.Check(options);
         var start = await DownloadStart.PrepareAsync(torrent, options, ct).ConfigureAwait(false);
         return await RunAsync(start, options, progress, ct).ConfigureAwait(false);
     }
@@ -76,7 +77,7 @@ internal static partial class ReferenceDownload
         // announce: BEP 3 "started", telling the tracker how much is left. The reference path does not listen, but
         // the tracker needs a port; trackers and checkers expect the conventional 6881 here.
         using var tracker = new TrackerClient(options.Trackers ?? torrent.TrackerTiers);
-        var candidates = options.ExtraPeers.Where(p => PeerAddressPolicy.MayDial(p, options.PeerScope)).ToList();
+        var candidates = options.ExtraPeers.Where(p => PeerAddressPolicy.MayDial(p, options.Session.PeerScope)).ToList();
         string? trackerError = null;
         if (tracker.Tiers.Count > 0)
         {
@@ -85,7 +86,7 @@ internal static partial class ReferenceDownload
                 var answer = await tracker.AnnounceAsync(Announce(torrent, options, pieces, AnnounceEvent.Started), ct).ConfigureAwait(false);
                 options.Log?.Invoke($"tracker: {answer.Peers.Count} peer(s), interval {answer.Interval.TotalSeconds:0} s");
                 // Never 0.0.0.0, broadcast, multicast or link-local, whatever the tracker says.
-                candidates.AddRange(answer.Peers.Where(p => !candidates.Contains(p) && PeerAddressPolicy.MayDial(p, options.PeerScope)));
+                candidates.AddRange(answer.Peers.Where(p => !candidates.Contains(p) && PeerAddressPolicy.MayDial(p, options.Session.PeerScope)));
             }
             catch (TrackerException e) when (candidates.Count > 0)
             {
@@ -117,7 +118,7 @@ internal static partial class ReferenceDownload
                 // Every failure has a reason: the protocol's own, a stall, or (never expected) a fault of ours with this peer.
                 var reason = e switch
                 {
-                    OperationCanceledException => $"stalled: no unchoke or block for {options.IdleTimeout.TotalSeconds:0.#} s",
+                    OperationCanceledException => $"stalled: no unchoke or block for {options.Session.IdleTimeout.TotalSeconds:0.#} s",
                     WireException w => w.Reason, // the lines below name the peer
                     SocketException or IOException or TimeoutException => e.Message,
                     _ => $"internal error with this peer ({e.GetType().Name}: {e.Message})",
@@ -149,16 +150,16 @@ internal static partial class ReferenceDownload
         PieceManager pieces, IPieceStorage storage, StoryState state, CancellationToken ct)
     {
         // connect + handshake: PeerConnection checks the protocol string and drops a peer whose info hash differs.
-        await using var peer = await PeerConnection.ConnectAsync(endpoint, torrent.InfoHash, options.PeerId, new PeerConnectionOptions
+        await using var peer = await PeerConnection.ConnectAsync(endpoint, torrent.InfoHash, options.Session.PeerId, new PeerConnectionOptions
         {
             PieceCount = torrent.PieceCount,
-            Encryption = options.Encryption, // MSE/PE first (prefer), when asked: a transport under the same story
+            Encryption = options.Session.Encryption, // MSE/PE first (prefer), when asked: a transport under the same story
             AdvertiseFast = true, // BEP 6: a seeder may then say "have all" in one byte instead of a bitfield
             AdvertiseV2 = torrent.InfoHashV2 is not null, // BEP 52: a v2 peer serves v2 torrents only to v2 peers
             AlternateInfoHash = torrent.IsHybrid ? torrent.InfoHashV2?.Truncated : null,
-            ConnectTimeout = options.ConnectTimeout,
-            HandshakeTimeout = options.HandshakeTimeout,
-            IdleTimeout = options.IdleTimeout,
+            ConnectTimeout = options.Session.ConnectTimeout,
+            HandshakeTimeout = options.Session.HandshakeTimeout,
+            IdleTimeout = options.Session.IdleTimeout,
             Trace = options.Trace,
         }, ct).ConfigureAwait(false);
         options.Log?.Invoke($"connected to {endpoint} (peer id {peer.RemotePeerId.Hex})");
@@ -169,7 +170,7 @@ internal static partial class ReferenceDownload
         pieces.AddPeer(key, new Bitfield(torrent.PieceCount));
         // A peer that neither unchokes us nor sends blocks for IdleTimeout is given up on (keep-alives don't count).
         using var stall = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        stall.CancelAfter(options.IdleTimeout);
+        stall.CancelAfter(options.Session.IdleTimeout);
         var unchokedOnce = false;
         try
         {
@@ -206,7 +207,7 @@ internal static partial class ReferenceDownload
                         case MessageKind.Unchoke:
                             // The first unchoke restarts the stall clock; later ones do not, or a peer toggling
                             // choke/unchoke without sending a block would hold the download forever.
-                            if (!unchokedOnce) stall.CancelAfter(options.IdleTimeout);
+                            if (!unchokedOnce) stall.CancelAfter(options.Session.IdleTimeout);
                             unchokedOnce = true;
                             break;
                         case MessageKind.Choke:
@@ -224,7 +225,7 @@ internal static partial class ReferenceDownload
                             // Only a block we asked for is progress (and counts as received): a peer streaming
                             // unrequested blocks must still stall out, or it could hold the download forever.
                             if (outcome.Kind != BlockResultKind.Unrequested) state.Received.Add(message.Payload.Length);
-                            if (outcome.Kind is BlockResultKind.Accepted or BlockResultKind.PieceVerified) stall.CancelAfter(options.IdleTimeout);
+                            if (outcome.Kind is BlockResultKind.Accepted or BlockResultKind.PieceVerified) stall.CancelAfter(options.Session.IdleTimeout);
                             // verify: a completed piece was hashed with SHA-1 and compared with the torrent's (BEP 3).
                             switch (outcome.Kind)
                             {
@@ -290,7 +291,7 @@ internal static partial class ReferenceDownload
     }
 
     private static AnnounceRequest Announce(Torrent torrent, DownloadOptions options, PieceManager pieces, AnnounceEvent e) =>
-        new(torrent.InfoHash, options.PeerId, options.ListenPort == 0 ? 6881 : options.ListenPort,
+        new(torrent.InfoHash, options.Session.PeerId, options.Session.ListenPort == 0 ? 6881 : options.Session.ListenPort,
             Uploaded: 0, Downloaded: pieces.DownloadedBytes, Left: pieces.RemainingBytes, Event: e);
 
     private static async Task AnnounceQuietlyAsync(TrackerClient tracker, Torrent torrent, DownloadOptions options,

@@ -72,7 +72,7 @@ public sealed class Seeder : IAsyncDisposable
         CancellationToken ct = default)
     {
         ArgumentNullException.ThrowIfNull(torrent);
-        ArgumentNullException.ThrowIfNull(options);
+        SettingsCheck.Check(options);
         options.Log?.Invoke($"verifying '{torrent.Name}' in {Path.GetFullPath(options.OutputDirectory)}");
         var have = session is null
             ? await PieceVerifier.VerifyAsync(torrent, options.OutputDirectory, cancellation: ct).ConfigureAwait(false)
@@ -81,7 +81,7 @@ public sealed class Seeder : IAsyncDisposable
             throw new SwarmException($"nothing to seed: none of the {torrent.PieceCount} pieces of '{torrent.Name}' is intact in '{options.OutputDirectory}'");
         if (!have.IsComplete && !allowPartial)
             throw new SwarmException($"the data is incomplete: {have.Count} of {torrent.PieceCount} pieces verified in '{options.OutputDirectory}' (seed partial data with --partial)");
-        var own = session is null ? Session.Start(options.Session with { Log = options.Log, Trace = options.Trace }) : null;
+        var own = session is null ? Session.Start(options.Session with { Log = options.Session.Log ?? options.Log, Trace = options.Session.Trace ?? options.Trace }) : null;
         try
         {
             var host = session ?? own!;

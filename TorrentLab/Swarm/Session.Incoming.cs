@@ -56,8 +56,11 @@ public sealed partial class Session
             connection = await PeerConnection.AcceptAsync(transport, remote, _swarms, hash =>
             {
                 swarm = _swarms.Find(hash);
-                if (swarm is null) Interlocked.Increment(ref _refused);
-                return swarm?.ConnectionOptions;
+                if (swarm is not null) return swarm.ConnectionOptions;
+                Interlocked.Increment(ref _refused);
+                // The torrent's own trace takes over once one is named; a refused handshake is the session's to trace.
+                Settings.Trace?.Invoke(WireTraceEvent.Note(remote, "handshake", $"refused: info hash {hash.Hex} is not served here"));
+                return null;
             }, PeerId, IncomingOptions, ct).ConfigureAwait(false);
         }
         catch (WireException e)

@@ -47,12 +47,10 @@ public sealed partial class Session : IAsyncDisposable
 
     /// <summary>Binds the peer port (TCP and UDP), starts accepting and, unless off, the DHT node.</summary>
     /// <exception cref="SwarmException">The port cannot be bound (and no fallback was allowed or found).</exception>
+    /// <exception cref="ArgumentException">A setting out of range (named in the message).</exception>
     public static Session Start(SessionSettings settings)
     {
-        ArgumentNullException.ThrowIfNull(settings);
-        ArgumentOutOfRangeException.ThrowIfLessThan(settings.MaxConnections, 1, nameof(settings.MaxConnections));
-        ArgumentOutOfRangeException.ThrowIfLessThan(settings.UploadSlots, 1, nameof(settings.UploadSlots));
-        ArgumentOutOfRangeException.ThrowIfNegative(settings.MaxOpenFiles, nameof(settings.MaxOpenFiles));
+        SettingsCheck.Check(settings);
         var listener = PeerListener.Start(settings.BindAddresses, settings.ListenPort, settings.PortFallback && settings.ListenPort != 0, settings.Transport);
         var session = new Session(settings, listener);
         settings.Log?.Invoke($"listening on {string.Join(", ", listener.EndPoints)} ({TransportName(settings.Transport)})");
@@ -171,9 +169,9 @@ public sealed partial class Session : IAsyncDisposable
     internal bool HasRoomForConnections => Volatile.Read(ref _connections) < Settings.MaxConnections;
 
     /// <summary>The upload slots (regular and optimistic) a torrent may use now: a fair share of the session's
-    /// <see cref="SessionSettings.UploadSlots"/> among the torrents with peers, at most its own limit, never fewer than
+    /// <see cref="SessionSettings.GlobalUploadSlots"/> among the torrents with peers, at most its own limit, never fewer than
     /// two (one regular, one optimistic: BEP 3's minimum to find better peers).</summary>
-    internal int UploadSlotsFor(int torrentLimit) => FairShare(Settings.UploadSlots, _swarms.CountWithPeers(), torrentLimit);
+    internal int UploadSlotsFor(int torrentLimit) => FairShare(Settings.GlobalUploadSlots, _swarms.CountWithPeers(), torrentLimit);
 
     /// <summary>One torrent's slots when <paramref name="torrentsWithPeers"/> share <paramref name="sessionSlots"/>.</summary>
     internal static int FairShare(int sessionSlots, int torrentsWithPeers, int torrentLimit) =>

@@ -59,7 +59,7 @@ internal static class SwarmDownload
         var torrent = start.Torrent;
         // The DHT routing table lives beside the resume ledgers, so the next download in this folder needs no bootstrap node.
         await using var own = session is null
-            ? Session.Start(options.Session with { DhtStatePath = options.DhtStatePath ?? DhtStatePathIn(options.OutputDirectory), Log = options.Log, Trace = options.Trace })
+            ? Session.Start(options.Session with { DhtStatePath = options.Session.DhtStatePath ?? DhtStatePathIn(options.OutputDirectory), Log = options.Session.Log ?? options.Log, Trace = options.Session.Trace ?? options.Trace })
             : null;
         if (start.Selection.IsDoneIn(start.Have)) return await SeedCompleteAsync(start, options, progress, own!, ct).ConfigureAwait(false);
         // Files are created by their first piece or in the background (below), not all before the first connection: a

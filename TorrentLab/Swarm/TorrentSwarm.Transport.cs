@@ -13,7 +13,7 @@ internal sealed partial class TorrentSwarm
     private readonly Dictionary<IPEndPoint, PeerTransport> _reachedBy = [];   // peers reached by the second choice
 
     /// <summary>The transports to dial <paramref name="endpoint"/> with, in order: uTP first by default (TCP first with
-    /// <see cref="DownloadOptions.DialTcpFirst"/>), but first the one that reached this peer when the other did not.</summary>
+    /// <see cref="SessionSettings.DialTcpFirst"/>), but first the one that reached this peer when the other did not.</summary>
     private PeerTransport[] DialOrder(IPEndPoint endpoint)
     {
         if (_session.Settings.Transport != PeerTransport.Both) return [_session.Settings.Transport];

@@ -20,7 +20,7 @@ internal static class DownloadAllocations
         var maxPeers = args.Length > 3 && int.TryParse(args[3], out var m) ? m : new DownloadOptions { OutputDirectory = "." }.MaxPeers;
         using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(10));
         var opened = await TorrentClient.OpenAsync(args[1]);
-        var options = new DownloadOptions { OutputDirectory = args[2], Resume = false, Dht = false, MaxPeers = maxPeers };
+        var options = new DownloadOptions { OutputDirectory = args[2], Resume = false, Session = new SessionSettings { Dht = false }, MaxPeers = maxPeers };
         var cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
         var allocatedBefore = GC.GetTotalAllocatedBytes(precise: true);
         int[] collectionsBefore = [GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2)];

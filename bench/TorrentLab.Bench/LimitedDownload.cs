@@ -52,9 +52,7 @@ internal static class LimitedDownload
         {
             OutputDirectory = args[2],
             Resume = false,
-            Dht = false,
-            ListenPort = 0,
-            BindAddress = IPAddress.Loopback,
+            Session = new SessionSettings { Dht = false, ListenPort = 0, BindAddresses = [IPAddress.Loopback] },
             ExtraPeers = [.. seeders.Select(s => s!)],
             DownloadLimit = rate > 0 ? new RateLimit(rate) : null,
             }, progress, timeout.Token);

@@ -24,7 +24,7 @@ public class TransmissionRemoteInteropTests
             configure: o => o with
             {
                 Token = Token, RequireToken = true, MaxPeers = 50,
-                ConfigureDownload = d => o.ConfigureDownload!(d) with { Dht = false, PeerScope = TorrentLab.Tracker.PeerScope.Loopback },
+                ConfigureSession = s => o.ConfigureSession!(s) with { Dht = false, PeerScope = TorrentLab.Tracker.PeerScope.Loopback },
             },
             peer: p => p with { ServeMetadata = true });
         using var temp = new TempFolder("torrentlab-tr-remote");
