@@ -74,6 +74,14 @@ public class HolepunchTests
         var noHolepunchPort = ProcessRunner.FreeTcpPort();
         using var initiator = await RawPeer.ConnectAsync(At(relay.Port), built.Torrent, listenPort: initiatorPort);
         using var withoutHolepunch = await RawPeer.ConnectAsync(At(relay.Port), built.Torrent, listenPort: noHolepunchPort, holepunch: false);
+        // The relay finds a target by the listen address its extension handshake gave: until it has read that, the
+        // target is a peer it does not know (NotConnected, not NoSupport). Wait for that state, not for a time.
+        var known = Stopwatch.StartNew();
+        while (relay.Torrent.AwakeSwarm?.PeersSnapshot().Any(p => At(noHolepunchPort).Equals(p.ListenEndPoint)) != true)
+        {
+            Assert.True(known.Elapsed < TimeSpan.FromSeconds(60), "the relay never read the extension handshake of the peer without ut_holepunch");
+            await Task.Delay(10, Ct);
+        }
 
         (IPEndPoint Target, HolepunchError Expected)[] cases =
         [
