@@ -30,6 +30,6 @@ public partial class DownloadCommandTests
         var result = CliRunner.Run([torrent, "-o", folder.Combine("out"), "--dht-bootstrap", "nohost"]);
 
         Assert.Equal(CliRunner.Codes.Usage, result.ExitCode);
-        Assert.Equal("error: --dht-bootstrap expects HOST:PORT (e.g. 127.0.0.1:6881, [::1]:6881, localhost:6881) with a port in 1..65535, got 'nohost'\n", result.Stderr);
+        Assert.Equal("error: --dht-bootstrap expects HOST:PORT (e.g. 127.0.0.1:6881, [::1]:6881, localhost:6881) with a port in 1..65535, got 'nohost' (see 'torrentlab --help')\n", result.Stderr);
     }
 }

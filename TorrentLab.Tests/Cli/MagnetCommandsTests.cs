@@ -113,6 +113,6 @@ public class MagnetCommandsTests
         var result = CliRunner.Run(["magnet_info", "magnet:?xt=urn:btih:c77829d2a77d6516f88cd7a3de1a26abcbfab0db", "--dht-bootstrap", value]);
 
         Assert.Equal(CliRunner.Codes.Usage, result.ExitCode);
-        Assert.Equal($"error: --dht-bootstrap expects HOST:PORT (e.g. 127.0.0.1:6881, [::1]:6881, localhost:6881) with a port in 1..65535, got '{value}'\n", result.Stderr);
+        Assert.Equal($"error: --dht-bootstrap expects HOST:PORT (e.g. 127.0.0.1:6881, [::1]:6881, localhost:6881) with a port in 1..65535, got '{value}' (see 'torrentlab --help')\n", result.Stderr);
     }
 }
