@@ -8,11 +8,15 @@ internal static class HeadlessChromium
 {
     private const string Executable = "/usr/bin/chromium";
 
-    /// <summary>Skips the test visibly without Chromium (mandatory in CI), and stops Playwright from fetching its own.</summary>
+    /// <summary>Skips the test visibly without Chromium (mandatory in CI), and stops Playwright from fetching its own.
+    /// Every <c>Expect</c> waits up to 30 s for its state (Playwright's default is 5 s): a filter applied on a loaded CI
+    /// machine showed its rows after more than 5 s. The waits poll the state, so a longer bound only costs a failing run
+    /// time.</summary>
     public static void Require()
     {
         Interop.RequireExecutable(Executable);
         Environment.SetEnvironmentVariable("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1");
+        Assertions.SetDefaultExpectTimeout(30_000);
     }
 
     /// <summary>Starts the browser: headless, sandbox off (it runs as root in CI), nothing contacted in the background.</summary>
