@@ -123,6 +123,13 @@ public sealed record DownloadOptions
     /// inject faults such as a full disk.</summary>
     internal Func<Metainfo.Torrent, string, Storage.IPieceStorage>? OpenStorage { get; init; }
 
+    /// <summary>Typed events of the torrent (tracker answers and failures, banned peers) for the session's handle,
+    /// which builds its alerts on them; null: none.</summary>
+    internal ITorrentEvents? Events { get; init; }
+
+    /// <summary>Where a downloading swarm takes file priority and order changes without a restart; null: none.</summary>
+    internal LiveChanges? Live { get; init; }
+
     /// <summary>Every wire message sent and received, for --trace.</summary>
     public Action<Wire.WireTraceEvent>? Trace { get; init; }
 
