@@ -98,7 +98,7 @@ public sealed partial class Session
         var options = new DhtNodeOptions
         {
             Bootstrap = Settings.DhtBootstrap, StatePath = LockStatePath(Settings.DhtStatePath), LocalEndPoint = udp.LocalEndPoint,
-            Log = Settings.Log,
+            Log = Settings.LoggerFactory is null ? Settings.Log : Settings.Lines(EngineLog.Dht), // its own category
         };
         try
         {
