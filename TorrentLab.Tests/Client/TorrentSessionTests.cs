@@ -163,6 +163,7 @@ public class TorrentSessionTests
         await WaitForAsync(handle, h => h.State == TorrentState.Completed, "never completed");
         AssertFiles(built, folder.Combine("out"), 1, 2);
         // Taken live: the run was never stopped and started again (a start goes through Checking).
+        Assert.True(await CountingTimeProvider.EventuallyAsync(() => alerts.Has(TorrentAlertKind.StateChanged, a => a.State == TorrentState.Completed), Patience));
         Assert.Single(alerts.All, a => a.Kind == TorrentAlertKind.StateChanged && a.State == TorrentState.Checking);
         Assert.DoesNotContain(alerts.All, a => a.Kind == TorrentAlertKind.StateChanged && a.State == TorrentState.Paused);
         await Assert.ThrowsAsync<ArgumentException>(() => handle.SetFilePrioritiesAsync([FilePriority.Normal])); // one per file
