@@ -5,8 +5,9 @@ using TorrentLab.Tests.Infrastructure;
 
 namespace TorrentLab.Tests.Architecture;
 
-/// <summary>The numbers docs/library.md and docs/ARCHITECTURE.md state about the code, counted from the code: the public
-/// types (and the table that lists them), the members of the swarm's seam, the alerts kept for a slow reader.</summary>
+/// <summary>The numbers README.md, docs/library.md and docs/ARCHITECTURE.md state about the code, counted from the code:
+/// the public types (and the table that lists them), the members of the swarm's seam, the alerts kept for a slow
+/// reader.</summary>
 public class DocNumbersTests
 {
     private static string Doc(string name) => File.ReadAllText(Path.Combine(TestPaths.RepoRoot, "docs", name));
@@ -19,6 +20,14 @@ public class DocNumbersTests
         var stated = Regex.Match(Doc("library.md"), @"\n(\d+) public types").Groups[1].Value;
 
         Assert.Equal(Exported.Length.ToString(System.Globalization.CultureInfo.InvariantCulture), stated);
+    }
+
+    [Fact]
+    public void Readme_PublicSurface_CountsTheExportedTypes()
+    {
+        var readme = File.ReadAllText(Path.Combine(TestPaths.RepoRoot, "README.md"));
+
+        Assert.Contains($"the public surface ({Exported.Length} types)", readme, StringComparison.Ordinal);
     }
 
     [Fact]
