@@ -231,6 +231,7 @@ internal sealed partial class ManagedTorrent : ITorrentRunObserver
             {
                 PeerSources = _sources,
                 QueuePosition = queuePosition, TrackersEdited = _trackers is not null, GivenPeers = [.. LinkPeers.Select(p => p.ToString())],
+                MagnetLink = Torrent.MagnetLink,
             };
         }
     }
