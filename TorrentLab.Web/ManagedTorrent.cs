@@ -240,6 +240,7 @@ internal sealed partial class ManagedTorrent : ITorrentRunObserver, ILogger
             {
                 PeerSources = _sources,
                 QueuePosition = queuePosition, TrackersEdited = _trackers is not null, GivenPeers = [.. LinkPeers.Select(p => p.ToString())],
+                MagnetLink = Torrent.MagnetLink,
             };
         }
     }
