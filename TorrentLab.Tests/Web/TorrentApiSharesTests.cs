@@ -19,12 +19,7 @@ public class TorrentApiSharesTests
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     /// <summary>The swarm engine (the only one that seeds), the DHT off, and downloads not seeded (serve's default).</summary>
-    internal static WebServerOptions Sharing(WebServerOptions o) => o with
-    {
-        MaxPeers = 50,
-        ConfigureSession = s => o.ConfigureSession!(s) with { Dht = false, PeerScope = TorrentLab.Tracker.PeerScope.Loopback },
-        SeedAfterDownload = false,
-    };
+    internal static WebServerOptions Sharing(WebServerOptions o) => TorrentApiParityTests.Swarm(o) with { SeedAfterDownload = false };
 
     /// <summary>A multipart form as the page sends it: the option fields, then the files, each named by its path.</summary>
     internal static MultipartFormDataContent Form(IEnumerable<(string Field, string Value)> options, params (string Path, byte[] Data)[] files)
