@@ -60,7 +60,7 @@ public class BrowserShareTests
         // The detail view gives any torrent's magnet link and .torrent too.
         await row.Locator(".name").ClickAsync();
         await Assertions.Expect(page.Locator("#d-name")).ToHaveTextAsync("notes.bin");
-        await page.EvaluateAsync("() => navigator.clipboard.writeText('')");
+        await page.EvaluateAsync("() => { document.querySelector('#notice').hidden = true; return navigator.clipboard.writeText(''); }");
         await page.Locator("#d-magnet").ClickAsync();
         await Assertions.Expect(page.Locator("#notice")).ToHaveTextAsync("magnet link copied");
         var copiedFromDetail = await page.EvaluateAsync<string>("() => navigator.clipboard.readText()");
