@@ -2,9 +2,13 @@ using TorrentLab.Downloads;
 
 namespace TorrentLab.Client;
 
-/// <summary>Hears a <see cref="TorrentRun"/>: its progress reports, and once how it ended.</summary>
-public interface ITorrentRunObserver : IProgress<DownloadProgress>
+/// <summary>Hears a <see cref="TorrentRun"/>: its progress reports, and once how it ended (a torrent's
+/// <see cref="TorrentHandle"/> is the one observer).</summary>
+internal interface ITorrentRunObserver
 {
+    /// <summary>A progress report of the run, on the engine's thread.</summary>
+    void Report(DownloadProgress value);
+
     /// <summary>The run is over (its peers gone, its ledger saved): completed, stopped or failed.</summary>
     void Ended(TorrentRunEnd end);
 }
@@ -14,4 +18,4 @@ public interface ITorrentRunObserver : IProgress<DownloadProgress>
 /// failed, or was stopped before it had everything it wanted.</param>
 /// <param name="Error">Why it failed, or null.</param>
 /// <param name="Stopped">True when <see cref="TorrentRun.StopAsync"/> was asked before it ended.</param>
-public sealed record TorrentRunEnd(DownloadResult? Result, Exception? Error, bool Stopped);
+internal sealed record TorrentRunEnd(DownloadResult? Result, Exception? Error, bool Stopped);

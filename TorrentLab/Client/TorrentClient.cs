@@ -84,8 +84,8 @@ public static partial class TorrentClient
     /// <exception cref="DownloadFailedException">No peer could deliver the missing pieces.</exception>
     /// <exception cref="SwarmException">The session runs this torrent already.</exception>
     /// <exception cref="OperationCanceledException">Cancelled; the resume ledger was saved first.</exception>
-    /// <remarks>A program that holds thousands of seeding torrents starts them with <see cref="Start"/> instead: this
-    /// task, and the method frames under it, wait as long as the torrent runs.</remarks>
+    /// <remarks>A program that holds thousands of seeding torrents adds them to a <see cref="TorrentSession"/> instead:
+    /// this task, and the method frames under it, wait as long as the torrent runs.</remarks>
     public static async Task<DownloadResult> DownloadAsync(Session? session, Torrent torrent, DownloadOptions options,
         IProgress<DownloadProgress>? progress = null, CancellationToken ct = default)
     {
@@ -112,12 +112,13 @@ public static partial class TorrentClient
     /// <summary>Starts <paramref name="torrent"/> in <paramref name="session"/> as a run to stop later, rather than a
     /// task to await: progress and the end go to <paramref name="observer"/>. A torrent that has everything it wants
     /// and seeds without a ratio or time limit becomes a record of the session: no task, frame or cancellation waits
-    /// with it while it seeds (what a server of thousands of seeding torrents is made of).</summary>
+    /// with it while it seeds (what a server of thousands of seeding torrents is made of). A program holds such runs
+    /// through <see cref="TorrentSession"/>'s handles, which start one per start or resume.</summary>
     /// <param name="session">The session it runs in; null: a session of its own, as <see cref="DownloadAsync(Torrent, DownloadOptions, IProgress{DownloadProgress}, CancellationToken)"/>.</param>
     /// <param name="torrent">The torrent.</param>
     /// <param name="options">As for a download.</param>
     /// <param name="observer">Hears its progress, and once how it ended (also when it failed at once).</param>
-    public static TorrentRun Start(Session? session, Torrent torrent, DownloadOptions options, ITorrentRunObserver observer) =>
+    internal static TorrentRun Start(Session? session, Torrent torrent, DownloadOptions options, ITorrentRunObserver observer) =>
         TorrentRun.Start(session, torrent, options, observer);
 
     /// <summary>The options with the lines of the session's logger factory (<see cref="SessionSettings.LoggerFactory"/>,
@@ -136,15 +137,24 @@ public static partial class TorrentClient
     internal static Task<DownloadStart> PrepareAsync(Session? session, Torrent torrent, DownloadOptions options, CancellationToken ct)
     {
         SettingsCheck.Check(options);
-        if (options.SeedAfterDownload && EngineFor(options) == DownloadEngine.Reference)
-            throw new ArgumentException("seeding needs the swarm engine; the single-peer reference path only downloads");
-        if ((session?.Settings ?? options.Session).Transport == PeerTransport.Utp && EngineFor(options) == DownloadEngine.Reference)
-            throw new ArgumentException("--transport utp needs the swarm engine; the single-peer reference path (--max-peers 1) speaks TCP only");
-        if (EngineFor(options) == DownloadEngine.Reference && RateLimited(session, options))
-            throw new ArgumentException("a rate limit needs the swarm engine; the single-peer reference path (MaxPeers = 1) takes none");
+        CheckCombination(session, options);
         return session is null || EngineFor(options) == DownloadEngine.Reference
             ? DownloadStart.PrepareAsync(torrent, options, ct)
             : DownloadStart.PrepareAsync(torrent, options, ct, check => session.CheckInTurnAsync(check, ct));
+    }
+
+    /// <summary>Refuses options the engine they pick cannot honour in <paramref name="session"/> (or the session the
+    /// download would make): the single-peer reference path neither seeds, speaks uTP nor takes a rate limit.</summary>
+    /// <exception cref="ArgumentException">Such a combination.</exception>
+    internal static void CheckCombination(Session? session, DownloadOptions options)
+    {
+        if (EngineFor(options) != DownloadEngine.Reference) return;
+        if (options.SeedAfterDownload)
+            throw new ArgumentException("seeding needs the swarm engine; the single-peer reference path only downloads");
+        if ((session?.Settings ?? options.Session).Transport == PeerTransport.Utp)
+            throw new ArgumentException("--transport utp needs the swarm engine; the single-peer reference path (--max-peers 1) speaks TCP only");
+        if (RateLimited(session, options))
+            throw new ArgumentException("a rate limit needs the swarm engine; the single-peer reference path (MaxPeers = 1) takes none");
     }
 
     /// <summary>True when a limit applies to the download: its own, or its session's (the one given, else the one it

@@ -1,37 +1,34 @@
 using TorrentLab.Downloads;
 using TorrentLab.Storage;
-using TorrentLab.Wire;
 
 namespace TorrentLab.Client;
 
 /// <summary>What the torrent's run reports, turned into its state and the session's alerts.</summary>
-public sealed partial class TorrentHandle
+public sealed partial class TorrentHandle : ITorrentEvents
 {
-    /// <summary>Hears one run of the torrent (kept apart so that the handle's own surface stays the handle's).</summary>
-    private sealed class RunObserver(TorrentHandle handle, TaskCompletionSource ended) : ITorrentRunObserver
-    {
-        public void Report(DownloadProgress value) => handle.OnProgress(value);
-
-        public void Ended(TorrentRunEnd end)
-        {
-            try { handle.OnEnded(end); }
-            finally { ended.TrySetResult(); }
-        }
-    }
-
-    private void OnProgress(DownloadProgress p)
+    void ITorrentRunObserver.Report(DownloadProgress p)
     {
         lock (_lock)
         {
             if (_run is null) return;
-            _progress = p;
-            if (p.Pieces is { } pieces && pieces.Count == Torrent.PieceCount) Verified(pieces.Verified());
-            var done = p.PieceCount > 0 && p.PiecesDone == p.PieceCount;
+            var done = p.PieceCount > 0 && p.PiecesDone == p.PieceCount; // PieceCount: the wanted pieces
+            // A report with nothing to show beside the totals (a seed with no peer) is not kept: ten thousand idle
+            // torrents hold none.
+            _progress = !done || p.ConnectedPeers > 0 || p.Peers.Count > 0 || p.CurrentPeer is not null || p.DownloadRate > 0
+                || p.UploadRate > 0 || p.Status is not null || p.BadPeers > 0 ? p : null;
+            _runUploaded = p.Uploaded;
+            _sources = p.PeerSources;
+            if (p.Pieces is { } pieces && pieces.Count == Torrent.PieceCount)
+            {
+                VerifiedLocked(pieces);
+                _shown = _verified is null ? null : pieces; // a complete map is made when asked
+            }
             SetState(done && _options.SeedAfterDownload ? TorrentState.Seeding : TorrentState.Downloading);
+            Bump();
         }
     }
 
-    private void OnEnded(TorrentRunEnd end)
+    void ITorrentRunObserver.Ended(TorrentRunEnd end)
     {
         lock (_lock)
         {
@@ -39,15 +36,15 @@ public sealed partial class TorrentHandle
             _pausing = false;
             _run = null;
             _progress = null;
-            if (end.Result is not null)
-            {
-                // Every wanted piece is verified: those not reported yet are finished now.
-                var selection = Pieces.PieceSelection.For(Torrent, _options.FilePriorities);
-                var all = new Bitfield(Torrent.PieceCount);
-                foreach (var i in _verified.SetIndexes()) all.Set(i);
-                for (var i = 0; i < Torrent.PieceCount; i++) if (selection.IsWanted(i)) all.Set(i);
-                Verified(all);
-            }
+            _uploadedBefore += Math.Max(_runUploaded, end.Result?.Uploaded ?? 0);
+            _runUploaded = 0;
+            _result = end.Result;
+            StopListeningLocked();
+            if (end.Result is not null) AllWantedVerifiedLocked(); // every wanted piece is verified
+            // Requested pieces are no longer being fetched: the map keeps the failed ones only.
+            _shown = _shown is { } shown && _verified is not null && shown.CountOf(PieceState.Failed) > 0
+                ? PieceStates.From(_verified, failed: shown.IndexesOf(PieceState.Failed))
+                : null;
             if (end.Error is { } error)
             {
                 _error = error;
@@ -55,67 +52,23 @@ public sealed partial class TorrentHandle
                     _session.Report(new TorrentAlert(TorrentAlertKind.StorageError, this) { Error = error });
                 SetState(TorrentState.Failed);
             }
-            else if (paused) SetState(TorrentState.Paused);
-            else if (end.Result is not null)
+            else if (paused || end.Result is null) SetState(TorrentState.Paused);
+            else
             {
                 SetState(TorrentState.Completed);
                 _wantsRunning = false; // it ended on its own: a change restarts it only when asked to
             }
-            else SetState(TorrentState.Paused);
+            Bump();
         }
     }
 
-    /// <summary>Reports the pieces verified since the last look, then the files they completed (under _lock).</summary>
-    private void Verified(Bitfield now) => Verified(now.SetIndexes());
+    void ITorrentEvents.TrackerAnswered(string url, int peers, TimeSpan interval, string? warning) =>
+        Report(TorrentAlertKind.TrackerAnswered, url, null,
+            $"{peers} peer{(peers == 1 ? "" : "s")}, next announce in {interval.TotalSeconds:0} s" + (warning is null ? "" : $"; warning: {warning}"));
 
-    /// <summary>As <see cref="Verified(Bitfield)"/>, for the pieces listed (under _lock).</summary>
-    private void Verified(IEnumerable<int> pieces)
-    {
-        var any = false;
-        foreach (var i in pieces)
-        {
-            if (_verified[i]) continue;
-            _verified.Set(i);
-            _reads.Wake(i); // a stream waiting for it goes on (a run without the written signal reports it here)
-            any = true;
-            _session.Report(new TorrentAlert(TorrentAlertKind.PieceFinished, this) { Index = i });
-        }
-        if (any) MarkCompleteFiles(report: true);
-    }
+    void ITorrentEvents.TrackerFailed(string? url, string error) => Report(TorrentAlertKind.TrackerFailed, url, null, error);
 
-    /// <summary>Marks the files whose every piece is verified, reporting those newly complete that are wanted.</summary>
-    private void MarkCompleteFiles(bool report)
-    {
-        var priorities = _options.FilePriorities;
-        for (var f = 0; f < Torrent.Files.Count; f++)
-        {
-            var file = Torrent.Files[f];
-            if (_fileDone[f] || file.IsPadding) continue;
-            if (file.Length > 0)
-            {
-                var first = (int)(file.Offset / Torrent.PieceLength);
-                var last = (int)((file.Offset + file.Length - 1) / Torrent.PieceLength);
-                var complete = true;
-                for (var i = first; i <= last && complete; i++) complete = _verified[i];
-                if (!complete) continue;
-            }
-            _fileDone[f] = true;
-            if (report && (priorities is null || priorities[f] != Pieces.FilePriority.Skip))
-                _session.Report(new TorrentAlert(TorrentAlertKind.FileCompleted, this) { Index = f });
-        }
-    }
-
-    /// <summary>The engine's typed events of the torrent's run, turned into alerts (kept apart, as the observer).</summary>
-    private sealed class RunEvents(TorrentHandle handle) : ITorrentEvents
-    {
-        public void TrackerAnswered(string url, int peers, TimeSpan interval, string? warning) =>
-            handle.Report(TorrentAlertKind.TrackerAnswered, url, null,
-                $"{peers} peer{(peers == 1 ? "" : "s")}, next announce in {interval.TotalSeconds:0} s" + (warning is null ? "" : $"; warning: {warning}"));
-
-        public void TrackerFailed(string? url, string error) => handle.Report(TorrentAlertKind.TrackerFailed, url, null, error);
-
-        public void PeerBanned(System.Net.IPEndPoint peer, string reason) => handle.Report(TorrentAlertKind.PeerBanned, null, peer, reason);
-    }
+    void ITorrentEvents.PeerBanned(System.Net.IPEndPoint peer, string reason) => Report(TorrentAlertKind.PeerBanned, null, peer, reason);
 
     private void Report(TorrentAlertKind kind, string? url, System.Net.IPEndPoint? peer, string message) =>
         _session.Report(new TorrentAlert(kind, this)

@@ -1,10 +1,12 @@
+using System.Net;
 using TorrentLab.Downloads;
 using TorrentLab.Pieces;
 
 namespace TorrentLab.Client;
 
-/// <summary>The changes a running torrent takes: file priorities and order go to a downloading run at once; the others
-/// stop the run, change, and start it again (see the remarks on <see cref="TorrentHandle"/>).</summary>
+/// <summary>The changes a torrent takes: file priorities and order go to a downloading run at once; the others stop the
+/// run, change, and start it again, or are taken at once by a torrent that does not run (see the remarks on
+/// <see cref="TorrentHandle"/>).</summary>
 public sealed partial class TorrentHandle
 {
     /// <summary>Sets one priority per file (<see cref="Metainfo.Torrent.Files"/> order): skipped files are not fetched
@@ -19,7 +21,7 @@ public sealed partial class TorrentHandle
         lock (_lock)
         {
             // More is wanted than is verified: a completed torrent runs again (a paused one stays paused).
-            if (State == TorrentState.Completed && !selection.IsDoneIn(_verified)) _wantsRunning = true;
+            if (State == TorrentState.Completed && _verified is not null && !selection.IsDoneIn(_verified)) _wantsRunning = true;
         }
         return ChangeLiveAsync(live => live.TrySetSelection(selection), o => o with { FilePriorities = selection.Files });
     }
@@ -29,10 +31,60 @@ public sealed partial class TorrentHandle
     public Task SetSequentialAsync(bool sequential) =>
         ChangeLiveAsync(live => live.TrySetSequential(sequential), o => o with { Sequential = sequential });
 
+    /// <summary>Sets whether the torrent seeds once it has every piece it wants, and until when: once a run uploaded
+    /// <paramref name="ratio"/> times the torrent's size, or after <paramref name="time"/> (null: no such limit; a ratio
+    /// of 0 stops at once). A torrent that does not run takes it at once (completing the returned task) and uses it
+    /// from its next start; a running one starts again with it.</summary>
+    /// <exception cref="ArgumentException">A negative or infinite ratio, a negative time, or seeding asked of a torrent
+    /// on the single-peer reference engine (<see cref="DownloadEngine.Reference"/>), which only downloads; nothing
+    /// changed.</exception>
+    public Task SetSeedingAsync(bool seedAfterDownload, double? ratio = null, TimeSpan? time = null)
+    {
+        DownloadOptions Change(DownloadOptions o) => o with { SeedAfterDownload = seedAfterDownload, SeedRatio = ratio, SeedTime = time };
+        Check(Change(Options()));
+        return ChangeSettingAsync(Change);
+    }
+
+    /// <summary>Caps the peers this torrent is connected to at once (libtorrent's per-torrent <c>max_connections</c>),
+    /// under the session's <see cref="SessionSettings.MaxConnections"/>. A torrent added with
+    /// <see cref="DownloadEngine.Auto"/> runs the swarm engine from then on, whatever the cap: a cap set here is one of
+    /// the swarm's (1 is one swarm peer), while <c>MaxPeers = 1</c> given when a torrent is added picks the single-peer
+    /// reference story. Taken at once by a torrent that does not run; a running one starts again with it.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">Less than 1; nothing changed.</exception>
+    /// <exception cref="InvalidOperationException">The torrent runs the reference engine by choice
+    /// (<see cref="DownloadEngine.Reference"/>), which talks to one peer at a time.</exception>
+    public Task SetMaxPeersAsync(int maxPeers)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxPeers, 1);
+        if (Options().Engine == DownloadEngine.Reference)
+            throw new InvalidOperationException("this torrent runs the single-peer reference engine, which talks to one peer at a time");
+        return ChangeSettingAsync(o => o with
+        {
+            MaxPeers = maxPeers,
+            Engine = o.Engine == DownloadEngine.Auto ? DownloadEngine.Swarm : o.Engine,
+        });
+    }
+
+    /// <summary>Gives the torrent a peer to dial on every run (libtorrent's <c>connect_peer</c>, kept), beside those from
+    /// trackers, the DHT and PEX; nothing happens when it has that peer already. A running torrent starts again to
+    /// dial it.</summary>
+    /// <exception cref="ArgumentException">An address no peer source may dial (unspecified, broadcast, multicast,
+    /// link-local, port 0) or one outside the session's <see cref="SessionSettings.PeerScope"/>; nothing changed.</exception>
+    public Task AddPeerAsync(IPEndPoint peer)
+    {
+        ArgumentNullException.ThrowIfNull(peer);
+        var scope = _session.Session.Settings.PeerScope;
+        if (!TorrentClient.MayDial(peer, scope))
+            throw new ArgumentException($"{peer} may not be dialled (unspecified, broadcast, multicast and link-local addresses never are" +
+                (scope == Tracker.PeerScope.Any ? ")" : $"; this session dials {scope.ToString().ToLowerInvariant()} addresses only)"), nameof(peer));
+        if (ExtraPeers.Contains(peer)) return Task.CompletedTask;
+        return ChangeSettingAsync(o => o.ExtraPeers.Contains(peer) ? o : o with { ExtraPeers = [.. o.ExtraPeers, peer] });
+    }
+
     /// <summary>Moves the torrent's files and resume ledger to <paramref name="folder"/> (renamed on one file system,
     /// copied then deleted across two; undone on a failure) and goes on from there without hashing them again.</summary>
     /// <exception cref="Storage.StorageException">A file of the torrent is in the way in the new folder, or a file could not be
-    /// moved (the data stays whole in the old folder).</exception>
+    /// moved (the data stays whole in the old folder, and the torrent goes on there).</exception>
     public Task MoveDataAsync(string folder, CancellationToken ct = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(folder);
@@ -44,23 +96,54 @@ public sealed partial class TorrentHandle
         }, TorrentState.Moving);
     }
 
+    /// <summary>Points the torrent at <paramref name="folder"/> without moving anything (libtorrent's
+    /// <c>move_storage</c> with <c>reset_save_path</c>: the data is there already, or is to be fetched there), then
+    /// hashes what is there, as <see cref="RecheckAsync"/>.</summary>
+    /// <exception cref="Storage.StorageException">A file in the folder cannot be read: the torrent is
+    /// <see cref="TorrentState.Failed"/> with the error.</exception>
+    public Task SetSaveFolderAsync(string folder, CancellationToken ct = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(folder);
+        var to = Path.GetFullPath(folder);
+        return ChangeAsync(async o =>
+        {
+            await RehashAsync(to, ct).ConfigureAwait(false);
+            return o with { OutputDirectory = to };
+        }, TorrentState.Checking, failsTorrent: true);
+    }
+
     /// <summary>Hashes the torrent's data on disk again and records what verifies in its resume ledger: a piece that no
-    /// longer matches is fetched again, one that appeared is kept.</summary>
-    /// <exception cref="Storage.StorageException">A file cannot be read.</exception>
+    /// longer matches is fetched again, one that appeared is kept. The pieces found are reported again.</summary>
+    /// <exception cref="Storage.StorageException">A file cannot be read: the torrent is <see cref="TorrentState.Failed"/>
+    /// with the error.</exception>
     public Task RecheckAsync(CancellationToken ct = default) => ChangeAsync(async o =>
     {
-        if (Directory.Exists(o.OutputDirectory))
-        {
-            var report = await TorrentClient.VerifyAsync(Torrent, o.OutputDirectory, writeLedger: true, ct).ConfigureAwait(false);
-            lock (_lock)
-            {
-                _verified = new Wire.Bitfield(Torrent.PieceCount);
-                Array.Clear(_fileDone);
-                Verified(report.Have);
-            }
-        }
+        await RehashAsync(o.OutputDirectory, ct).ConfigureAwait(false);
         return o;
-    }, TorrentState.Checking);
+    }, TorrentState.Checking, failsTorrent: true);
+
+    private async Task RehashAsync(string folder, CancellationToken ct)
+    {
+        Directory.CreateDirectory(folder); // a folder it never wrote to: nothing is intact there
+        var report = await TorrentClient.VerifyAsync(Torrent, folder, writeLedger: true, ct).ConfigureAwait(false);
+        lock (_lock)
+        {
+            ForgetPiecesLocked();
+            VerifiedLocked(PieceStates.From(report.Have));
+        }
+    }
+
+    /// <summary>Replaces the trackers (tiers of URLs, BEP 12), or with null goes back to the torrent's own. A running
+    /// torrent starts again and announces to the new list.</summary>
+    /// <exception cref="ArgumentException">A URL that is not one we announce to (not http, https or udp, or a host that
+    /// may not be used); nothing changed.</exception>
+    public Task SetTrackersAsync(IReadOnlyList<IReadOnlyList<string>>? tiers)
+    {
+        foreach (var url in (tiers ?? []).SelectMany(t => t))
+            if (TorrentClient.RefusedTrackerUrl(url) is { } why) throw new ArgumentException($"tracker '{url}': {why}", nameof(tiers));
+        IReadOnlyList<IReadOnlyList<string>>? copy = tiers is null ? null : [.. tiers.Select(t => (IReadOnlyList<string>)[.. t]).Where(t => t.Count > 0)];
+        return ChangeSettingAsync(o => o with { Trackers = copy });
+    }
 
     /// <summary>Adds a tracker as a tier of its own (BEP 12) and announces to it.</summary>
     /// <exception cref="ArgumentException">The URL is not one we announce to (not http, https or udp, or a host that may
@@ -85,4 +168,17 @@ public sealed partial class TorrentHandle
 
     /// <summary>Announces to the trackers now: the run starts again, and a start announces <c>started</c> at once.</summary>
     public Task ReannounceAsync() => ChangeAsync(Task.FromResult);
+
+    private DownloadOptions Options()
+    {
+        lock (_lock) return _options;
+    }
+
+    /// <summary>Refuses settings a run would refuse, before anything changes.</summary>
+    /// <exception cref="ArgumentException">A value out of range, or a combination the engine cannot honour.</exception>
+    private void Check(DownloadOptions options)
+    {
+        SettingsCheck.Check(options);
+        TorrentClient.CheckCombination(_session.Session, options);
+    }
 }

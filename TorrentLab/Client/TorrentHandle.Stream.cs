@@ -32,31 +32,15 @@ public sealed partial class TorrentHandle
         string folder;
         lock (_lock)
         {
-            onDisk = Wire.Bitfield.FromWire(_verified.ToBytes(), _verified.Length);
+            onDisk = _verified is null ? Wire.Bitfield.Full(Torrent.PieceCount) : Wire.Bitfield.FromWire(_verified.ToBytes(), _verified.Length);
             folder = _options.OutputDirectory;
         }
         return TorrentFileStream.Open(_session.Session, Torrent, folder, fileIndex, onDisk, IsVerified);
     }
 
-    private bool IsVerified(int piece)
-    {
-        lock (_lock) return _verified[piece];
-    }
-
-    /// <summary>The swarm wrote a piece: reported at once, in the order pieces are written (a run's progress reports
-    /// come about once a second, and list pieces by index).</summary>
-    private void OnPieceWritten(int piece)
-    {
-        lock (_lock)
-        {
-            if (!_verified[piece]) Verified([piece]);
-        }
-    }
-
     /// <summary>The handle left its session: it no longer hears written pieces.</summary>
     internal void Removed()
     {
-        _reads.PieceWritten -= OnPieceWritten;
-        _session.Session.Reads.Release(Torrent.InfoHash, _reads);
+        lock (_lock) StopListeningLocked();
     }
 }

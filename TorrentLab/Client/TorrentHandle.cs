@@ -1,50 +1,61 @@
 using TorrentLab.Downloads;
 using TorrentLab.Metainfo;
 using TorrentLab.Pieces;
-using TorrentLab.Wire;
 
 namespace TorrentLab.Client;
 
 /// <summary>One torrent of a <see cref="TorrentSession"/>, held while it runs: start, pause, resume, recheck, move its
-/// data, change its file priorities, order, limits and trackers, and read its state, progress and peers (libtorrent's
-/// <c>torrent_handle</c>, MonoTorrent's <c>TorrentManager</c>).</summary>
+/// data, change its file priorities, order, seeding, peers, limits and trackers, and read its state, progress and
+/// peers (libtorrent's <c>torrent_handle</c>, MonoTorrent's <c>TorrentManager</c>).</summary>
 /// <remarks>
-/// <para>Limits, file priorities and the piece order change while the torrent downloads: its peers stay connected.
-/// A change the engine takes only at a start (trackers, a move, a recheck, a reannounce; priorities of a torrent that
-/// seeds or completed and now wants more) is applied by stopping its run (the ledger saved, so no verified piece is
-/// lost), making the change and starting again: its peers are dialled again, as after a resume. Changes to one torrent
-/// take turns: each method returns once its change is made and the torrent runs again.</para>
+/// <para>Each of the torrent's settings lives here, in one place: the <see cref="DownloadOptions"/> it was added with,
+/// changed through the handle's methods, is what each of its runs reads. Limits, file priorities and the piece order
+/// change while the torrent downloads: its peers stay connected. A change the engine takes only at a start (trackers,
+/// peers, the peer cap, seeding, a move, a recheck, a reannounce; priorities of a torrent that seeds or completed and
+/// now wants more) is applied by stopping its run (the ledger saved, so no verified piece is lost), making the change
+/// and starting again: its peers are dialled again, as after a resume. A torrent that is not running takes such a
+/// change at once and uses it from its next start. Changes to one torrent take turns: each method returns once its
+/// change is made and the torrent runs again.</para>
+/// <para>The session keeps no queue of its own: an application that runs a few downloads at a time (as
+/// <c>torrentlab serve</c> does) adds the others paused and calls <see cref="Start"/> when a slot frees, learning of
+/// each end from the session's <see cref="TorrentSession.Alerts"/> or from <see cref="Version"/>.</para>
+/// <para>An idle handle costs little: a torrent whose every piece is verified keeps no bit per piece, no per-file
+/// count and no progress report while nothing happens; what a change or a stream needs is made when first asked.</para>
 /// <para>Thread-safe; what the engine reports comes in on its own tasks.</para>
 /// </remarks>
-public sealed partial class TorrentHandle
+public sealed partial class TorrentHandle : ITorrentRunObserver
 {
     private readonly TorrentSession _session;
     private readonly Lock _lock = new();
-    private readonly SemaphoreSlim _changes = new(1, 1); // one pause-change-start at a time
-    private DownloadOptions _options; // guarded by _lock, as the fields below
+    private SemaphoreSlim? _changes;   // one change at a time; made at the first change
+    private DownloadOptions _options;  // the torrent's settings, given to each run as they are; guarded by _lock, as below
+    private PieceSelection _selection; // made from _options.FilePriorities
     private TorrentRun? _run;
-    private Task _runEnded = Task.CompletedTask;
-    private bool _wantsRunning, _pausing;
+    private bool _wantsRunning, _pausing, _changing;
     private DownloadProgress? _progress;
     private Exception? _error;
-    private Bitfield _verified;   // the pieces known verified, for the alerts of pieces and files
-    private readonly bool[] _fileDone;
-    private readonly ReadDemand _reads; // its streams' windows and the written-piece signal (TorrentHandle.Stream.cs)
-    private readonly LiveChanges _live = new(); // a downloading run takes priorities and order here without a restart
+    private DownloadResult? _result;
+    private PeerSources _sources = PeerSources.None;
+    private long _uploadedBefore, _runUploaded;
+    private int _version;
+    private TaskCompletionSource<int>? _changed; // made by a waiter of WaitForChangeAsync; completed by the next change
 
-    internal TorrentHandle(TorrentSession session, Torrent torrent, DownloadOptions options)
+    internal TorrentHandle(TorrentSession session, Torrent torrent, DownloadOptions options, PieceStates? known)
     {
         _session = session;
         Torrent = torrent;
         DownloadLimit = options.DownloadLimit ?? new RateLimit();
         UploadLimit = options.UploadLimit ?? new RateLimit();
-        _options = options with { DownloadLimit = DownloadLimit, UploadLimit = UploadLimit };
-        var (pieces, _) = TorrentClient.ReadLedger(torrent, options.OutputDirectory);
-        _verified = pieces.Verified();
-        _fileDone = new bool[torrent.Files.Count];
-        MarkCompleteFiles(report: false);
-        _reads = session.Session.Reads.Take(torrent.InfoHash);
-        _reads.PieceWritten += OnPieceWritten;
+        IReadOnlyList<FilePriority>? recorded = null;
+        if (known is null) (known, recorded) = TorrentClient.ReadLedger(torrent, options.OutputDirectory);
+        _options = options with
+        {
+            DownloadLimit = DownloadLimit, UploadLimit = UploadLimit,
+            FilePriorities = options.FilePriorities ?? recorded,
+            Events = this, Live = new LiveChanges(),
+        };
+        _selection = PieceSelection.For(torrent, _options.FilePriorities);
+        KnowLocked(known);
     }
 
     /// <summary>The torrent (its metadata).</summary>
@@ -53,17 +64,30 @@ public sealed partial class TorrentHandle
     /// <summary>Where it stands now.</summary>
     public TorrentState State { get; private set; } = TorrentState.Paused;
 
-    /// <summary>The latest progress report of its run, or null before the first (and once it stopped).</summary>
+    /// <summary>Grows by one on every change an application would show: state, progress, a piece verified, a setting.
+    /// Reading it is cheap: a program showing thousands of torrents redraws those whose version moved
+    /// (<see cref="WaitForChangeAsync"/> waits for the next one).</summary>
+    public int Version => Volatile.Read(ref _version);
+
+    /// <summary>The latest progress report of its run while it shows something (a download, peers, rates, a status);
+    /// null before the first, while it seeds with no peer, and once it stopped.</summary>
     public DownloadProgress? Progress { get { lock (_lock) return _progress; } }
 
     /// <summary>Why it failed, while <see cref="State"/> is <see cref="TorrentState.Failed"/>; else null.</summary>
     public Exception? Error { get { lock (_lock) return _error; } }
 
+    /// <summary>What its last run did, once that run completed (a seeding run: once its seeding ended, also by a pause);
+    /// null before, and from its next start.</summary>
+    public DownloadResult? Result { get { lock (_lock) return _result; } }
+
+    /// <summary>Where its last run found peers (kept after the run ended).</summary>
+    public PeerSources PeerSources { get { lock (_lock) return _sources; } }
+
+    /// <summary>Payload bytes uploaded since it was added to the session, over all its runs.</summary>
+    public long Uploaded { get { lock (_lock) return _uploadedBefore + _runUploaded; } }
+
     /// <summary>The folder its files are written below (<see cref="MoveDataAsync"/> changes it).</summary>
     public string SaveFolder { get { lock (_lock) return _options.OutputDirectory; } }
-
-    /// <summary>Pieces verified on disk, as last reported.</summary>
-    public int PiecesDone { get { lock (_lock) return _verified.Count; } }
 
     /// <summary>The peers connected now (address, client, rates), from the latest progress report.</summary>
     public IReadOnlyList<PeerProgress> Peers => Progress?.Peers ?? [];
@@ -76,34 +100,49 @@ public sealed partial class TorrentHandle
     public RateLimit UploadLimit { get; }
 
     /// <summary>One priority per file of the torrent (<see cref="SetFilePrioritiesAsync"/> changes them).</summary>
-    public IReadOnlyList<FilePriority> FilePriorities
-    {
-        get { lock (_lock) return _options.FilePriorities ?? PieceSelection.For(Torrent, null).Files; }
-    }
+    public IReadOnlyList<FilePriority> FilePriorities { get { lock (_lock) return _selection.Files; } }
 
     /// <summary>True when pieces are fetched in order, lowest first (<see cref="SetSequentialAsync"/>).</summary>
     public bool Sequential { get { lock (_lock) return _options.Sequential; } }
 
+    /// <summary>True when it keeps seeding once it has every piece it wants (<see cref="SetSeedingAsync"/>).</summary>
+    public bool SeedAfterDownload { get { lock (_lock) return _options.SeedAfterDownload; } }
+
+    /// <summary>Seeding stops once a run uploaded this multiple of the torrent's size; null for no limit.</summary>
+    public double? SeedRatio { get { lock (_lock) return _options.SeedRatio; } }
+
+    /// <summary>Seeding stops after this long; null for no limit.</summary>
+    public TimeSpan? SeedTime { get { lock (_lock) return _options.SeedTime; } }
+
+    /// <summary>Most peers connected at once (<see cref="SetMaxPeersAsync"/>).</summary>
+    public int MaxPeers { get { lock (_lock) return _options.MaxPeers; } }
+
+    /// <summary>Peers dialled besides those from trackers, the DHT and PEX: those it was added with (a magnet link's
+    /// <c>x.pe</c> among them) and those given since (<see cref="AddPeerAsync"/>).</summary>
+    public IReadOnlyList<System.Net.IPEndPoint> ExtraPeers { get { lock (_lock) return _options.ExtraPeers; } }
+
     /// <summary>The trackers it announces to, in tiers (BEP 12): the torrent's own unless changed.</summary>
     public IReadOnlyList<IReadOnlyList<string>> Trackers { get { lock (_lock) return TrackersOf(_options); } }
+
+    /// <summary>True when its trackers were replaced (<see cref="SetTrackersAsync"/>, <see cref="AddTrackerAsync"/>,
+    /// <see cref="RemoveTrackerAsync"/>, or the options it was added with); false while it announces to its own.</summary>
+    public bool TrackersReplaced { get { lock (_lock) return _options.Trackers is not null; } }
 
     private IReadOnlyList<IReadOnlyList<string>> TrackersOf(DownloadOptions options) => options.Trackers ?? Torrent.AnnounceTiers;
 
     /// <summary>Starts the torrent (or starts it again after a pause, a completion or a failure); nothing happens while
-    /// it runs.</summary>
+    /// it runs. A change under way (a move, a recheck) starts it once it is made.</summary>
     public void Start()
     {
         lock (_lock)
         {
             _wantsRunning = true;
-            if (_run is not null) return;
+            if (_run is not null || _changing) return;
             _error = null;
-            var ended = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-            _runEnded = ended.Task;
-            var observer = new RunObserver(this, ended);
-            var options = _options with { Events = new RunEvents(this), Live = _live };
+            _result = null;
+            ListenForWrittenPiecesLocked();
             SetState(TorrentState.Checking);
-            _run = TorrentClient.Start(_session.Session, Torrent, options, observer);
+            _run = TorrentClient.Start(_session.Session, Torrent, _options, this);
         }
     }
 
@@ -118,46 +157,86 @@ public sealed partial class TorrentHandle
     /// stays in the session, <see cref="TorrentState.Paused"/>, until resumed. Completes once the run ended.</summary>
     public async Task PauseAsync()
     {
-        await _changes.WaitAsync().ConfigureAwait(false);
+        var changes = Changes();
+        await changes.WaitAsync().ConfigureAwait(false);
         try
         {
+            lock (_lock) _wantsRunning = false;
             await StopRunAsync().ConfigureAwait(false);
             lock (_lock)
             {
-                _wantsRunning = false;
-                if (State is not (TorrentState.Failed)) SetState(TorrentState.Paused);
+                if (State is not TorrentState.Failed) SetState(TorrentState.Paused);
             }
         }
-        finally { _changes.Release(); }
+        finally { changes.Release(); }
     }
+
+    /// <summary>Waits until <see cref="Version"/> differs from <paramref name="version"/> (at once when it does already)
+    /// and returns the new version: an application follows a torrent without polling.</summary>
+    /// <exception cref="OperationCanceledException"><paramref name="ct"/> was cancelled first.</exception>
+    public Task<int> WaitForChangeAsync(int version, CancellationToken ct = default)
+    {
+        Task<int> changed;
+        lock (_lock)
+        {
+            if (_version != version) return Task.FromResult(_version);
+            changed = (_changed ??= new(TaskCreationOptions.RunContinuationsAsynchronously)).Task;
+        }
+        return changed.WaitAsync(ct);
+    }
+
+    private SemaphoreSlim Changes() => LazyInitializer.EnsureInitialized(ref _changes, () => new SemaphoreSlim(1, 1));
 
     /// <summary>Stops the run, if any, and waits until its end was heard; returns whether one ran.</summary>
     private async Task<bool> StopRunAsync()
     {
         TorrentRun? run;
-        Task ended;
         lock (_lock)
         {
             run = _run;
-            ended = _runEnded;
             _pausing = run is not null;
         }
         if (run is null) return false;
-        await run.StopAsync().ConfigureAwait(false);
-        await ended.ConfigureAwait(false);
+        await run.StopAsync().ConfigureAwait(false); // completes once the end was heard here (OnEnded)
         return true;
     }
 
-    /// <summary>Stops the run if one runs, applies <paramref name="change"/> (to the options and whatever else it
-    /// touches) and starts again if the torrent was meant to run.</summary>
-    private async Task ChangeAsync(Func<DownloadOptions, Task<DownloadOptions>> change, TorrentState? during = null)
+    /// <summary>A change of settings alone: taken at once while the torrent does not run (it is read at the next
+    /// start), else applied by stopping the run, changing and starting again.</summary>
+    private Task ChangeSettingAsync(Func<DownloadOptions, DownloadOptions> change)
     {
-        await _changes.WaitAsync().ConfigureAwait(false);
+        var changes = Changes();
+        if (changes.Wait(0))
+        {
+            try
+            {
+                lock (_lock)
+                {
+                    if (_run is null)
+                    {
+                        ApplyLocked(change(_options));
+                        return Task.CompletedTask;
+                    }
+                }
+            }
+            finally { changes.Release(); }
+        }
+        return ChangeAsync(o => Task.FromResult(change(o)));
+    }
+
+    /// <summary>Stops the run if one runs, applies <paramref name="change"/> (to the options and whatever else it
+    /// touches) and starts again if the torrent was meant to run. With <paramref name="failsTorrent"/>, an error of the
+    /// change leaves the torrent <see cref="TorrentState.Failed"/> with it (a recheck that cannot read the data);
+    /// otherwise the torrent goes on as before (a move undone).</summary>
+    private async Task ChangeAsync(Func<DownloadOptions, Task<DownloadOptions>> change, TorrentState? during = null, bool failsTorrent = false)
+    {
+        var changes = Changes();
+        await changes.WaitAsync().ConfigureAwait(false);
         try
         {
-            await RestartWithAsync(change, during).ConfigureAwait(false);
+            await RestartWithAsync(change, during, failsTorrent).ConfigureAwait(false);
         }
-        finally { _changes.Release(); }
+        finally { changes.Release(); }
     }
 
     /// <summary>Gives a downloading run the change at once through <paramref name="live"/>; when no run took it (none
@@ -165,51 +244,71 @@ public sealed partial class TorrentHandle
     /// again as <see cref="ChangeAsync"/>.</summary>
     private async Task ChangeLiveAsync(Func<LiveChanges, bool> live, Func<DownloadOptions, DownloadOptions> change)
     {
-        await _changes.WaitAsync().ConfigureAwait(false);
+        var changes = Changes();
+        await changes.WaitAsync().ConfigureAwait(false);
         try
         {
             bool running;
             lock (_lock) running = _run is not null;
-            if (running && live(_live))
+            if (running && live(_options.Live!))
             {
-                lock (_lock)
-                {
-                    _options = change(_options);
-                    MarkCompleteFiles(report: true); // a file made wanted whose pieces were all there already
-                }
+                lock (_lock) ApplyLocked(change(_options));
                 return;
             }
-            await RestartWithAsync(o => Task.FromResult(change(o)), during: null).ConfigureAwait(false);
+            await RestartWithAsync(o => Task.FromResult(change(o)), during: null, failsTorrent: false).ConfigureAwait(false);
         }
-        finally { _changes.Release(); }
+        finally { changes.Release(); }
     }
 
-    /// <summary>The body of <see cref="ChangeAsync"/>, with <c>_changes</c> held.</summary>
-    private async Task RestartWithAsync(Func<DownloadOptions, Task<DownloadOptions>> change, TorrentState? during)
+    /// <summary>The body of <see cref="ChangeAsync"/>, with the changes' turn held.</summary>
+    private async Task RestartWithAsync(Func<DownloadOptions, Task<DownloadOptions>> change, TorrentState? during, bool failsTorrent)
     {
+        await StopRunAsync().ConfigureAwait(false);
+        DownloadOptions options;
+        TorrentState before;
+        lock (_lock)
         {
-            await StopRunAsync().ConfigureAwait(false);
-            DownloadOptions options;
+            options = _options;
+            before = State;
+            _changing = true;
+            if (during is { } state) SetState(state);
+        }
+        Exception? failure = null;
+        try
+        {
+            var changed = await change(options).ConfigureAwait(false);
+            lock (_lock) ApplyLocked(changed);
+        }
+        catch (Exception e) when (failsTorrent && e is not OperationCanceledException)
+        {
+            failure = e;
+            throw;
+        }
+        finally
+        {
             bool restart;
-            TorrentState before;
             lock (_lock)
             {
-                options = _options;
-                restart = _wantsRunning;
-                before = State;
-                if (during is { } state) SetState(state);
+                _changing = false;
+                restart = _wantsRunning && failure is null;
+                if (failure is not null)
+                {
+                    _error = failure;
+                    SetState(TorrentState.Failed);
+                }
+                else if (!restart) SetState(before); // a paused or completed torrent stays so
             }
-            try
-            {
-                var changed = await change(options).ConfigureAwait(false);
-                lock (_lock) _options = changed;
-            }
-            finally
-            {
-                if (restart) Start();
-                else lock (_lock) SetState(before); // a paused or completed torrent stays so
-            }
+            if (restart) Start();
         }
+    }
+
+    /// <summary>Takes changed settings (under _lock): the selection follows the priorities.</summary>
+    private void ApplyLocked(DownloadOptions changed)
+    {
+        var old = _options;
+        _options = changed;
+        if (!ReferenceEquals(old.FilePriorities, changed.FilePriorities)) SelectionChangedLocked(PieceSelection.For(Torrent, changed.FilePriorities));
+        Bump();
     }
 
     private void SetState(TorrentState state)
@@ -217,7 +316,19 @@ public sealed partial class TorrentHandle
         // Under _lock.
         if (State == state) return;
         State = state;
+        Bump();
         _session.Report(new TorrentAlert(TorrentAlertKind.StateChanged, this) { State = state });
+    }
+
+    /// <summary>Something a viewer would see changed (under _lock): the version moves, and a waiter is woken.</summary>
+    private void Bump()
+    {
+        Volatile.Write(ref _version, _version + 1);
+        if (_changed is { } changed)
+        {
+            _changed = null;
+            changed.TrySetResult(_version);
+        }
     }
 
     /// <inheritdoc/>

@@ -4,21 +4,22 @@ using TorrentLab.Swarm;
 
 namespace TorrentLab.Client;
 
-/// <summary>One torrent's run in a session, held as a handle: started with <see cref="TorrentClient.Start"/>, stopped
-/// with <see cref="StopAsync"/>, its end told to its <see cref="ITorrentRunObserver"/>.</summary>
+/// <summary>One run of a torrent in a session (a <see cref="TorrentHandle"/> starts one per start or resume): started with
+/// <see cref="TorrentClient.Start"/>, stopped with <see cref="StopAsync"/>, its progress and its end told to its
+/// <see cref="ITorrentRunObserver"/>.</summary>
 /// <remarks>
 /// A run is a task while it prepares (the resume decision, a re-hash), downloads, or seeds to a ratio or time limit.
 /// A torrent that has everything it wants and seeds until stopped is not: it becomes a record of the session (a
 /// <see cref="SeedingTorrent"/>), and the task, its frame and its cancellation are let go. libtorrent and Transmission
 /// hold a seeding torrent the same way, as an entry of the session rather than something that waits.
 /// </remarks>
-public sealed class TorrentRun : ISeedingEnd
+internal sealed class TorrentRun : ISeedingEnd, IProgress<DownloadProgress>
 {
     private readonly ITorrentRunObserver _observer;
     private readonly Lock _lock = new();
     private CancellationTokenSource? _cts;   // while a task runs; guarded by _lock, as the fields below
     private SeedingTorrent? _seeding;        // while it seeds as a record of the session
-    private TaskCompletionSource? _ended;    // made by StopAsync; completed once the observer heard the end
+    private TaskCompletionSource? _ended;    // made by StopAsync or at the end; completed once the observer heard the end
     private bool _stopAsked, _hasEnded;
 
     private TorrentRun(ITorrentRunObserver observer, CancellationTokenSource cts)
@@ -47,7 +48,8 @@ public sealed class TorrentRun : ISeedingEnd
         Task ended;
         lock (_lock)
         {
-            if (_hasEnded) return Task.CompletedTask;
+            // Ended on its own: the observer may still be hearing it, and a stop waits until it has.
+            if (_hasEnded) return _ended?.Task ?? Task.CompletedTask;
             _stopAsked = true;
             _ended ??= new(TaskCreationOptions.RunContinuationsAsynchronously);
             ended = _ended.Task;
@@ -75,7 +77,7 @@ public sealed class TorrentRun : ISeedingEnd
                 BecomeRecord(seeding, seeded);
                 return; // the frame, the task and the cancellation go: the session holds the torrent
             }
-            result = await TorrentClient.RunPrepared(session, start, options, _observer, ct).ConfigureAwait(false);
+            result = await TorrentClient.RunPrepared(session, start, options, this, ct).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
         {
@@ -91,7 +93,7 @@ public sealed class TorrentRun : ISeedingEnd
     /// <summary>The torrent seeds as a record: a stop asked meanwhile stops it at once.</summary>
     private void BecomeRecord(SeedingTorrent seeding, DownloadResult? result)
     {
-        seeding.SeedUntilStopped(result, _observer, this); // from here its end comes through SeedingEnded
+        seeding.SeedUntilStopped(result, this, this); // from here its end comes through SeedingEnded
         bool stop;
         lock (_lock)
         {
@@ -113,7 +115,7 @@ public sealed class TorrentRun : ISeedingEnd
             if (_hasEnded) return;
             _hasEnded = true;
             stopped = _stopAsked;
-            ended = _ended;
+            ended = _ended ??= new(TaskCreationOptions.RunContinuationsAsynchronously); // a later stop waits for the observer too
             _seeding = null;
             _cts = null;
         }
@@ -123,7 +125,10 @@ public sealed class TorrentRun : ISeedingEnd
         }
         finally
         {
-            ended?.TrySetResult(); // a stop waits for the observer, never forever
+            ended.TrySetResult(); // a stop waits for the observer, never forever
         }
     }
+
+    /// <summary>Passes the engine's progress reports to the observer, on the engine's thread.</summary>
+    void IProgress<DownloadProgress>.Report(DownloadProgress value) => _observer.Report(value);
 }

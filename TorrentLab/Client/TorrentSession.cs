@@ -28,7 +28,10 @@ public sealed class TorrentSession : IAsyncDisposable
     private readonly Lock _lock = new();
     private readonly Channel<TorrentAlert> _alerts = Channel.CreateBounded<TorrentAlert>(
         new BoundedChannelOptions(AlertCapacity) { FullMode = BoundedChannelFullMode.DropOldest, SingleReader = false });
-    private TorrentHandle[] _torrents = [];
+    // By info hash, and in the order added: an add costs one lookup, not a walk of ten thousand torrents.
+    private readonly Dictionary<InfoHash, TorrentHandle> _byHash = [];
+    private readonly List<TorrentHandle> _order = [];
+    private TorrentHandle[]? _list; // _order as handed out, made again after a change
     private bool _disposed;
 
     private TorrentSession(Session session) => Session = session;
@@ -42,7 +45,13 @@ public sealed class TorrentSession : IAsyncDisposable
     public Session Session { get; }
 
     /// <summary>The torrents of the session, in the order they were added.</summary>
-    public IReadOnlyList<TorrentHandle> Torrents { get { lock (_lock) return _torrents; } }
+    public IReadOnlyList<TorrentHandle> Torrents { get { lock (_lock) return _list ??= [.. _order]; } }
+
+    /// <summary>The torrent with this info hash, or null.</summary>
+    public TorrentHandle? Find(InfoHash infoHash)
+    {
+        lock (_lock) return _byHash.GetValueOrDefault(infoHash);
+    }
 
     /// <summary>What happens to the session's torrents, in order (see the remarks on why a stream).</summary>
     public ChannelReader<TorrentAlert> Alerts => _alerts.Reader;
@@ -62,34 +71,38 @@ public sealed class TorrentSession : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(source);
         CheckOptions(options);
         var opened = await TorrentClient.OpenAsync(Session, source, options, ct: ct).ConfigureAwait(false);
-        return Add(opened.Torrent, opened.WithPeersAndSelection(options), fromMagnet: TorrentClient.IsMagnet(source), start: true);
+        return Add(opened.Torrent, opened.WithPeersAndSelection(options), known: null, fromMagnet: TorrentClient.IsMagnet(source), start: true);
     }
 
     /// <summary>Adds a torrent whose metadata the caller has (parsed, or fetched with <see cref="TorrentClient.OpenAsync(string, DownloadOptions, string?, CancellationToken)"/>) and starts it.</summary>
     /// <param name="torrent">The torrent.</param>
     /// <param name="options">The torrent's own settings, as for <see cref="AddAsync(string, DownloadOptions, CancellationToken)"/>.</param>
-    /// <param name="start">False adds it paused (<see cref="TorrentHandle.ResumeAsync"/> starts it).</param>
-    /// <exception cref="ArgumentException">The options set session settings, or contradict each other.</exception>
+    /// <param name="start">False adds it paused (<see cref="TorrentHandle.Start"/> starts it).</param>
+    /// <param name="known">The pieces the caller knows verified in <see cref="DownloadOptions.OutputDirectory"/>, read
+    /// from its resume ledger already (<see cref="TorrentClient.ReadLedger"/>, <see cref="TorrentClient.PrepareFilesAsync(Metainfo.Torrent, string, CancellationToken)"/>):
+    /// the handle starts from them instead of reading the ledger again (a server loading ten thousand torrents reads
+    /// each once). Null: the handle reads the ledger, and takes the file priorities it recorded unless
+    /// <see cref="DownloadOptions.FilePriorities"/> is set. Each run still makes its own resume decision.</param>
+    /// <exception cref="ArgumentException">The options set session settings, or contradict each other; a piece map of
+    /// another length.</exception>
     /// <exception cref="InvalidOperationException">The session has the torrent already.</exception>
-    public TorrentHandle Add(Torrent torrent, DownloadOptions options, bool start = true)
+    public TorrentHandle Add(Torrent torrent, DownloadOptions options, bool start = true, PieceStates? known = null)
     {
         ArgumentNullException.ThrowIfNull(torrent);
         CheckOptions(options);
-        return Add(torrent, options, fromMagnet: false, start);
+        return Add(torrent, options, known, fromMagnet: false, start);
     }
 
-    private TorrentHandle Add(Torrent torrent, DownloadOptions options, bool fromMagnet, bool start)
+    private TorrentHandle Add(Torrent torrent, DownloadOptions options, PieceStates? known, bool fromMagnet, bool start)
     {
-        var handle = new TorrentHandle(this, torrent, options);
+        var handle = new TorrentHandle(this, torrent, options, known);
         lock (_lock)
         {
-            if (_disposed || _torrents.Any(t => t.Torrent.InfoHash == torrent.InfoHash))
-            {
-                handle.Removed();
-                ObjectDisposedException.ThrowIf(_disposed, this);
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            if (!_byHash.TryAdd(torrent.InfoHash, handle))
                 throw new InvalidOperationException($"torrent '{torrent.Name}' ({torrent.InfoHash.Hex}) is in this session already");
-            }
-            _torrents = [.. _torrents, handle];
+            _order.Add(handle);
+            _list = null;
         }
         if (fromMagnet) Report(new TorrentAlert(TorrentAlertKind.MetadataReceived, handle));
         if (start) handle.Start();
@@ -103,8 +116,10 @@ public sealed class TorrentSession : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(torrent);
         lock (_lock)
         {
-            if (!_torrents.Contains(torrent)) return;
-            _torrents = [.. _torrents.Where(t => t != torrent)];
+            if (_byHash.GetValueOrDefault(torrent.Torrent.InfoHash) != torrent) return;
+            _byHash.Remove(torrent.Torrent.InfoHash);
+            _order.Remove(torrent); // a walk, once per removal
+            _list = null;
         }
         await torrent.PauseAsync().ConfigureAwait(false);
         torrent.Removed();
@@ -132,7 +147,7 @@ public sealed class TorrentSession : IAsyncDisposable
         {
             if (_disposed) return;
             _disposed = true;
-            torrents = _torrents;
+            torrents = [.. _order];
         }
         await Task.WhenAll(torrents.Select(t => t.PauseAsync())).ConfigureAwait(false);
         _alerts.Writer.TryComplete();
