@@ -3,61 +3,46 @@ using TorrentLab.Pieces;
 
 namespace TorrentLab.Web;
 
-// The file selection of a torrent of the web interface: which files to download, and at what priority.
+// The file selection of a torrent of the web interface (the handle's file priorities): which files to download, and at
+// what priority, numbered as the file tree shows them.
 internal sealed partial class ManagedTorrent
 {
-    private PieceSelection _selection; // guarded by _lock; replaced whole when the user changes a priority
-
     /// <summary>The priority of each file (pad files included), for the saved list.</summary>
-    public IReadOnlyList<FilePriority> Priorities { get { lock (_lock) return _selection.Files; } }
+    public IReadOnlyList<FilePriority> Priorities => Handle.FilePriorities;
 
     /// <summary>Bytes of the pieces the selection wants (all of them when no file is skipped).</summary>
-    public long WantedBytes { get { lock (_lock) return _selection.WantedBytes; } }
+    public long WantedBytes => Handle.WantedBytes;
 
     /// <summary>The files as the file tree shows them: pad files left out, numbered from 1 as <c>torrentlab info</c> does.</summary>
     public FileEntry[] Files()
     {
-        lock (_lock)
+        var priorities = Handle.FilePriorities;
+        var progress = TorrentClient.Files(Torrent, Handle.Pieces); // non-pad files, in torrent order
+        var rows = new FileEntry[progress.Count];
+        var (row, index) = (0, 0);
+        for (var i = 0; i < Torrent.Files.Count; i++)
         {
-            var progress = TorrentClient.Files(Torrent, _pieces); // non-pad files, in torrent order
-            var rows = new FileEntry[progress.Count];
-            var (row, index) = (0, 0);
-            for (var i = 0; i < Torrent.Files.Count; i++)
-            {
-                if (Torrent.Files[i].IsPadding) continue;
-                var p = progress[row];
-                rows[row++] = new FileEntry(++index, p.File.DisplayPath, p.File.Length, Name(_selection.Files[i]),
-                    p.TotalPieces == 0 ? 1 : (double)p.VerifiedPieces / p.TotalPieces);
-            }
-            return rows;
+            if (Torrent.Files[i].IsPadding) continue;
+            var p = progress[row];
+            rows[row++] = new FileEntry(++index, p.File.DisplayPath, p.File.Length, Name(priorities[i]),
+                p.TotalPieces == 0 ? 1 : (double)p.VerifiedPieces / p.TotalPieces);
         }
+        return rows;
     }
 
-    /// <summary>Applies priority changes (file numbers as <see cref="Files"/> gives them) while the download is stopped;
-    /// a completed torrent that now wants more becomes paused, one that now has all it wants becomes completed.</summary>
-    /// <returns>True when the torrent was complete and now wants pieces it lacks.</returns>
+    /// <summary>The file priorities after <paramref name="changes"/> (file numbers as <see cref="Files"/> gives them).</summary>
     /// <exception cref="WebApiException">400: an unknown file number or priority name; nothing is changed then.</exception>
-    public bool SetPriorities(IReadOnlyList<FilePriorityChange> changes)
+    public FilePriority[] WithPriorities(IReadOnlyList<FilePriorityChange> changes)
     {
         var userFiles = Enumerable.Range(0, Torrent.Files.Count).Where(i => !Torrent.Files[i].IsPadding).ToArray();
-        lock (_lock)
+        var files = Handle.FilePriorities.ToArray();
+        foreach (var change in changes)
         {
-            if (State == TorrentState.Downloading) throw new InvalidOperationException("pause the download before changing its selection");
-            var files = _selection.Files.ToArray();
-            foreach (var change in changes)
-            {
-                if (change is null || change.Index < 1 || change.Index > userFiles.Length)
-                    throw new WebApiException(400, $"file {change?.Index} is out of range: the torrent has {userFiles.Length} file(s), numbered from 1");
-                files[userFiles[change.Index - 1]] = Parse(change.Priority);
-            }
-            _selection = PieceSelection.For(Torrent, files);
-            _bytesDone = BytesOf(_pieces);
-            var wasComplete = State == TorrentState.Completed;
-            var done = _selection.IsDoneIn(_pieces.Verified());
-            if (State is TorrentState.Completed or TorrentState.Paused) State = done ? TorrentState.Completed : TorrentState.Paused;
-            Bump();
-            return wasComplete && !done;
+            if (change is null || change.Index < 1 || change.Index > userFiles.Length)
+                throw new WebApiException(400, $"file {change?.Index} is out of range: the torrent has {userFiles.Length} file(s), numbered from 1");
+            files[userFiles[change.Index - 1]] = Parse(change.Priority);
         }
+        return files;
     }
 
     /// <summary>The saved list's text for a selection: one digit per file; null when every file is normal.</summary>

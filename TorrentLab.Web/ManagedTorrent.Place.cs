@@ -1,16 +1,16 @@
 namespace TorrentLab.Web;
 
 // Where a torrent of the web interface keeps its data and whom it announces to: its save folder below the downloads
-// folder (moved with its data), its tracker list (the .torrent's until the user edits it), and its category.
+// folder (moved with its data), its tracker list (the handle's: the .torrent's until the user edits it), and its
+// category.
 internal sealed partial class ManagedTorrent
 {
     private string _folder = "";
-    private IReadOnlyList<IReadOnlyList<string>>? _trackers;
     private string[]? _trackerHosts;
-    private TorrentState _stateBeforeMove;
 
     /// <summary>Its save folder, relative to the downloads folder with '/' ("" for the downloads folder itself): the
-    /// torrent's name is the file or top folder inside it.</summary>
+    /// torrent's name is the file or top folder inside it. The server's name for the place the handle's
+    /// <see cref="Client.TorrentHandle.SaveFolder"/> is (the key of its map of places).</summary>
     public string SaveFolder
     {
         get { lock (_lock) return _folder; }
@@ -18,25 +18,18 @@ internal sealed partial class ManagedTorrent
     }
 
     /// <summary>The tracker tiers it announces to (BEP 12): those the user set, else the .torrent's.</summary>
-    public IReadOnlyList<IReadOnlyList<string>> TrackerTiers
-    {
-        get { lock (_lock) return _trackers ?? Torrent.TrackerTiers; }
-    }
+    public IReadOnlyList<IReadOnlyList<string>> TrackerTiers => Handle.Trackers;
 
     /// <summary>The tiers the user set, or null while the torrent announces to its .torrent's (for the saved list).</summary>
-    public IReadOnlyList<IReadOnlyList<string>>? EditedTrackers
-    {
-        get { lock (_lock) return _trackers; }
-        init => _trackers = value;
-    }
+    public IReadOnlyList<IReadOnlyList<string>>? EditedTrackers => Handle.TrackersReplaced ? Handle.Trackers : null;
 
-    /// <summary>Replaces the tracker list, or with null goes back to the .torrent's (applied from the next run; the
-    /// manager restarts a running torrent).</summary>
-    public void SetTrackers(IReadOnlyList<IReadOnlyList<string>>? tiers)
+    /// <summary>Replaces the tracker list, or with null goes back to the .torrent's (the manager pauses a running
+    /// torrent first and starts it again after).</summary>
+    public async Task SetTrackersAsync(IReadOnlyList<IReadOnlyList<string>>? tiers)
     {
+        await Handle.SetTrackersAsync(tiers).ConfigureAwait(false);
         lock (_lock)
         {
-            _trackers = tiers;
             _trackerHosts = null;
             _trackerAnswer = null; // the last answer may be of a tracker no longer listed
             Bump();
@@ -56,10 +49,10 @@ internal sealed partial class ManagedTorrent
     {
         lock (_lock)
         {
-            if (IsRunning || State is TorrentState.Queued or TorrentState.Checking or TorrentState.Moving)
-                throw new WebApiException(409, $"'{Torrent.Name}' is {State.ToString().ToLowerInvariant()}: its data cannot be moved now");
-            _stateBeforeMove = State;
-            State = TorrentState.Moving;
+            var state = StateLocked();
+            if (state is TorrentState.Downloading or TorrentState.Seeding or TorrentState.Queued or TorrentState.Checking or TorrentState.Moving)
+                throw new WebApiException(409, $"'{Torrent.Name}' is {state.ToString().ToLowerInvariant()}: its data cannot be moved now");
+            _step = Step.Moving;
             Bump();
         }
     }
@@ -72,19 +65,19 @@ internal sealed partial class ManagedTorrent
         lock (_lock)
         {
             if (folder is not null) _folder = folder;
-            State = _stateBeforeMove;
+            _step = Step.None;
             Bump();
         }
     }
 
     /// <summary>Adds the figures of this part to a row: category, save folder, tracker hosts, and whether Start would
     /// do anything (<paramref name="seeds"/>: a complete torrent would seed).</summary>
-    private TorrentSummary WithPlace(TorrentSummary summary, bool seeds) => summary with
+    private TorrentSummary WithPlace(TorrentSummary summary, TorrentState state, bool seeds) => summary with
     {
         Category = Category,
         Folder = _folder,
-        TrackerHosts = _trackerHosts ??= Hosts(_trackers ?? Torrent.TrackerTiers),
-        CanStart = State switch
+        TrackerHosts = _trackerHosts ??= Hosts(Handle.Trackers),
+        CanStart = state switch
         {
             TorrentState.Paused or TorrentState.Failed => true,
             TorrentState.Completed => seeds,

@@ -13,26 +13,40 @@ public sealed record SeedPolicy(bool? Seed = null, double? Ratio = null, double?
     internal static SeedPolicy Default { get; } = new();
 }
 
+// The queue (the server runs a few downloads at a time: the others wait here, paused in the session), the seeding
+// policy the server's defaults fill in, the peer limit, and the re-check step.
 internal sealed partial class ManagedTorrent
 {
-    private bool _seeding;       // this run keeps seeding after completion
-    private long _uploadedBefore; // payload bytes uploaded by earlier runs
-    private long _runUploaded;    // and by this run, so far
+    private long _uploadedBefore; // payload bytes uploaded before this server's start (the saved list's), the handle counts since
     private long _queueTicket;
+    private bool _ownPeerLimit;   // the handle's peer cap is the torrent's own, not the server's
 
     /// <summary>Downloading or seeding now: an engine run is under way.</summary>
     public bool IsRunning => State is TorrentState.Downloading or TorrentState.Seeding;
 
-    /// <summary>This torrent's seeding limits (null values take the server's defaults).</summary>
+    /// <summary>This torrent's seeding limits (null values take the server's defaults), given to the handle at each
+    /// start (<see cref="Start"/>).</summary>
     public SeedPolicy Seeding { get; set; } = SeedPolicy.Default;
 
-    /// <summary>Peers its magnet link named (<c>x.pe</c>) and those the user added, tried on every run.</summary>
-    public IReadOnlyList<IPEndPoint> LinkPeers { get; set; } = [];
+    /// <summary>Peers the server dials for every torrent (<see cref="WebServerOptions.ConfigureDownload"/>): the first
+    /// of the handle's extra peers; those after them are this torrent's own.</summary>
+    public IReadOnlyList<IPEndPoint> ServerPeers { get; init; } = [];
+
+    /// <summary>Peers its magnet link named (<c>x.pe</c>) and those the user added, tried on every run (the handle's
+    /// extra peers beyond the server's).</summary>
+    public IReadOnlyList<IPEndPoint> LinkPeers
+    {
+        get
+        {
+            var all = Handle.ExtraPeers;
+            return ServerPeers.Count == 0 ? all : [.. all.Where(p => !ServerPeers.Contains(p))];
+        }
+    }
 
     /// <summary>Payload bytes uploaded by every run so far (kept in the saved list, so the ratio survives a restart).</summary>
     public long Uploaded
     {
-        get { lock (_lock) return _uploadedBefore + _runUploaded; }
+        get { lock (_lock) return _uploadedBefore + Handle.Uploaded; }
         init => _uploadedBefore = value;
     }
 
@@ -48,12 +62,27 @@ internal sealed partial class ManagedTorrent
     /// <summary>Its category (Transmission's label, qBittorrent's category), or null; kept in the saved list.</summary>
     public string? Category { get; set; }
 
-    /// <summary>Pieces fetched in order, lowest first (Transmission's and qBittorrent's sequentialDownload); read when
-    /// a run starts, kept in the saved list.</summary>
-    public bool Sequential { get; set; }
+    /// <summary>Pieces fetched in order, lowest first (Transmission's and qBittorrent's sequentialDownload): the
+    /// handle's, kept in the saved list.</summary>
+    public bool Sequential => Handle.Sequential;
 
-    /// <summary>Its own peer limit (Transmission's peer-limit), or null for the server's; read when a run starts.</summary>
-    public int? MaxPeers { get; set; }
+    /// <summary>Its own peer limit (Transmission's peer-limit, the handle's cap), or null while it has the server's.</summary>
+    public int? MaxPeers
+    {
+        get { lock (_lock) return _ownPeerLimit ? Handle.MaxPeers : null; }
+        init => _ownPeerLimit = value is not null;
+    }
+
+    /// <summary>Gives it a peer limit of its own (the handle's cap; it runs the swarm engine from then on).</summary>
+    public async Task SetMaxPeersAsync(int maxPeers)
+    {
+        await Handle.SetMaxPeersAsync(maxPeers).ConfigureAwait(false);
+        lock (_lock)
+        {
+            _ownPeerLimit = true;
+            Bump();
+        }
+    }
 
     /// <summary>Marks the torrent as waiting for a download slot; false when it runs already, or is complete and will
     /// not seed.</summary>
@@ -61,11 +90,13 @@ internal sealed partial class ManagedTorrent
     {
         lock (_lock)
         {
-            if (IsRunning || State is TorrentState.Queued or TorrentState.Checking or TorrentState.Moving) return State == TorrentState.Queued;
-            if (State == TorrentState.Completed && !seedWhenComplete) return false;
-            State = TorrentState.Queued;
-            WantsRunning = true;
-            _error = null;
+            var state = StateLocked();
+            if (state is TorrentState.Downloading or TorrentState.Seeding or TorrentState.Queued or TorrentState.Checking or TorrentState.Moving)
+                return state == TorrentState.Queued;
+            if (state == TorrentState.Completed && !seedWhenComplete) return false;
+            _step = Step.Queued;
+            _wants = true;
+            _stepError = null;
             _queueTicket = ticket;
             Bump();
             return true;
@@ -77,40 +108,37 @@ internal sealed partial class ManagedTorrent
     {
         lock (_lock)
         {
-            State = TorrentState.Checking;
+            _step = Step.Checking;
             Bump();
         }
     }
 
-    /// <summary>Ends a re-hash with the pieces found intact: complete (every wanted piece), or paused with those pieces.</summary>
-    public void EndCheck(PieceStates pieces, string? error)
+    /// <summary>Ends a re-hash: the handle holds the pieces found intact (complete when every wanted piece is, else
+    /// paused with those pieces), or failed with <paramref name="error"/>.</summary>
+    public void EndCheck(string? error)
     {
         lock (_lock)
         {
-            _pieces = pieces;
-            _bytesDone = BytesOf(pieces);
-            _error = error;
-            // Complete when every wanted piece is intact: a skipped file's pieces are not needed.
-            State = error is not null ? TorrentState.Failed
-                : _selection.IsDoneIn(pieces.Verified()) ? TorrentState.Completed : TorrentState.Paused;
+            _step = Step.None;
+            _stepError = error;
             Bump();
         }
     }
 
     /// <summary>Adds the figures the list shows beside progress: ETA, uploaded bytes and ratio, tracker error, stalled.</summary>
-    private TorrentSummary WithParity(TorrentSummary summary)
+    private TorrentSummary WithParity(TorrentSummary summary, TorrentState state, DownloadProgress? progress)
     {
-        var uploaded = _uploadedBefore + _runUploaded; // under the lock already
+        var uploaded = _uploadedBefore + Handle.Uploaded; // under the lock already
         var trackerError = _trackerAnswer is { } answer && answer.Text.Contains("failed", StringComparison.Ordinal) ? answer.Text : null;
+        var running = state is TorrentState.Downloading or TorrentState.Seeding;
         return summary with
         {
-            Eta = State == TorrentState.Downloading ? _progress?.Eta?.TotalSeconds : null,
+            Eta = state == TorrentState.Downloading ? progress?.Eta?.TotalSeconds : null,
             Uploaded = uploaded,
             Ratio = Torrent.PayloadLength == 0 ? 0 : (double)uploaded / Torrent.PayloadLength,
-            TrackerError = IsRunning ? trackerError : null,
-            Stalled = State == TorrentState.Downloading && _progress?.Status is not null,
+            TrackerError = running ? trackerError : null,
+            Stalled = state == TorrentState.Downloading && progress?.Status is not null,
             Seeding = Seeding,
         };
     }
 }
-

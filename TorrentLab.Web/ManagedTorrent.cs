@@ -2,112 +2,136 @@ using Microsoft.Extensions.Logging;
 using TorrentLab.Client;
 using TorrentLab.Downloads;
 using TorrentLab.Metainfo;
-using TorrentLab.Pieces;
+using HandleState = TorrentLab.Client.TorrentState;
 
 namespace TorrentLab.Web;
 
 /// <summary>Where a torrent of the web interface stands.</summary>
 internal enum TorrentState { Paused, Downloading, Completed, Failed, Queued, Seeding, Checking, Moving }
 
-/// <summary>One torrent of the web interface: its engine run (started, paused, finished or failed), the latest progress
-/// report, its piece map, peers and wire trace. Thread-safe: the engine reports from its own tasks.</summary>
-internal sealed partial class ManagedTorrent : ITorrentRunObserver, ILogger
+/// <summary>One torrent of the web interface: the session's <see cref="TorrentHandle"/> of it (its runs, settings,
+/// pieces, progress and peers) and what is the web's own: when it was added, its category, its place in the queue, the
+/// steps of a move or a re-check the server drives, its log ring, wire trace and peer table. Thread-safe.</summary>
+internal sealed partial class ManagedTorrent : ILogger
 {
     private const int MaxLogLines = 200; // the detail view shows recent protocol events, not a whole history
     private readonly Lock _lock = new();
     // Made at the first line, guarded by _lock. Each line keeps its time apart (the text is often a shared literal): a
     // seeding torrent's two lines cost a few dozen bytes, not a stamped copy of each.
     private Queue<(int Second, string Line)>? _log;
-    private TorrentRun? _run; // while running (downloading or seeding)
-    private PeerSources _sources = PeerSources.None; // the last run's counts, kept after it ends
-    private DownloadProgress? _progress;
-    private PieceStates _pieces;
-    private long _bytesDone;
-    private string? _error;
     private (string Text, DateTimeOffset At)? _trackerAnswer;
+    private Step _step;          // the server's own step over the handle's state
+    private bool _wants;         // the user started it: it resumes when the server starts again (guarded by _lock)
+    private string? _stepError;  // why the server's last re-check failed, shown while the torrent is failed
+    private Exception? _logged;  // the handle's error already written to the log ring
     private int _version;
+
+    /// <summary>The steps the server takes a torrent through beside its runs (the queue, a re-check, a move).</summary>
+    private enum Step : byte { None, Queued, Checking, Moving }
 
     /// <param name="torrent">The parsed torrent.</param>
     /// <param name="addedAt">When the user added it.</param>
-    /// <param name="pieces">The piece map known at load (from the resume ledger).</param>
-    /// <param name="priorities">The file selection (one priority per file); null: every file at normal priority.</param>
-    public ManagedTorrent(Torrent torrent, DateTimeOffset addedAt, PieceStates pieces, IReadOnlyList<FilePriority>? priorities = null)
+    /// <param name="add">Adds it to the server's session, paused, with this torrent as its run's logger and trace.</param>
+    public ManagedTorrent(Torrent torrent, DateTimeOffset addedAt, Func<ManagedTorrent, TorrentHandle> add)
     {
         Torrent = torrent;
         InfoHash = torrent.InfoHash.Hex;
         AddedAt = addedAt;
-        _pieces = pieces;
-        _selection = PieceSelection.For(torrent, priorities);
-        _bytesDone = BytesOf(pieces);
-        State = _selection.IsDoneIn(pieces.Verified()) ? TorrentState.Completed : TorrentState.Paused;
+        Handle = add(this);
     }
 
     public Torrent Torrent { get; }
     public string InfoHash { get; }
     public DateTimeOffset AddedAt { get; }
-    public TorrentState State { get; private set; }
 
-    /// <summary>The user started it and it has not finished: it resumes when the server starts again.</summary>
-    public bool WantsRunning { get; private set; }
+    /// <summary>The torrent in the session: its runs, its settings (one place each), pieces, progress and peers.</summary>
+    public TorrentHandle Handle { get; }
 
-    /// <summary>Grows by one on every change a viewer would see (progress, state, peers).</summary>
-    public int Version => Volatile.Read(ref _version);
+    /// <summary>Where it stands: the server's step (queued, re-checked, moved) when it takes one, else the handle's state.</summary>
+    public TorrentState State
+    {
+        get
+        {
+            lock (_lock) return StateLocked();
+        }
+    }
+
+    private TorrentState StateLocked() => _step switch
+    {
+        Step.Moving => TorrentState.Moving,
+        Step.Checking => TorrentState.Checking,
+        Step.Queued => TorrentState.Queued,
+        _ => Handle.State switch
+        {
+            // A run prepares (its resume decision): shown as what it is about to do, as soon as it is started.
+            HandleState.Checking => Handle.IsComplete ? TorrentState.Seeding : TorrentState.Downloading,
+            HandleState.Downloading => TorrentState.Downloading,
+            HandleState.Seeding => TorrentState.Seeding,
+            HandleState.Completed => TorrentState.Completed,
+            HandleState.Failed => TorrentState.Failed,
+            HandleState.Moving => TorrentState.Moving,
+            _ => Handle.IsComplete ? TorrentState.Completed : TorrentState.Paused,
+        },
+    };
+
+    /// <summary>The user started it and it has not finished: it resumes when the server starts again (a torrent whose
+    /// run completed on its own no longer wants to).</summary>
+    public bool WantsRunning
+    {
+        get { lock (_lock) return _wants && Handle.State != HandleState.Completed; }
+    }
+
+    /// <summary>A run that completed on its own: the torrent no longer wants to run (kept across a shutdown's pause).</summary>
+    public void Settle()
+    {
+        lock (_lock)
+        {
+            if (Handle.State == HandleState.Completed) _wants = false;
+        }
+    }
+
+    /// <summary>Grows on every change a viewer would see: the handle's (progress, state, pieces, settings) and the
+    /// server's own (log lines, steps, category).</summary>
+    public int Version => Volatile.Read(ref _version) + Handle.Version;
 
     /// <summary>The wire trace (made when first needed: thousands of idle torrents trace nothing).</summary>
     public TraceRing Trace => LazyInitializer.EnsureInitialized(ref _trace);
     private TraceRing? _trace;
 
-    /// <summary>This torrent's own limits (under the server's global ones); changed live through the API.</summary>
-    public RateLimit DownloadLimit { get; init; } = new();
-    public RateLimit UploadLimit { get; init; } = new();
+    /// <summary>This torrent's own limits (under the server's global ones), the handle's; changed live through the API.</summary>
+    public RateLimit DownloadLimit => Handle.DownloadLimit;
+    public RateLimit UploadLimit => Handle.UploadLimit;
+
     public PeerTable Peers => LazyInitializer.EnsureInitialized(ref _peers);
     private PeerTable? _peers;
 
-    /// <summary>The session the torrent runs in (its port, DHT node and budgets); null runs it in one of its own.</summary>
-    public Swarm.Session? Session { get; init; }
+    public PieceStates Pieces => Handle.Pieces;
 
-    /// <summary>Called after the state changed on its own (finished or failed), so the list can be saved.</summary>
-    public Action<ManagedTorrent>? StateChanged { get; set; }
-
-    public PieceStates Pieces { get { lock (_lock) return _pieces; } }
-
-    /// <summary>Starts (or resumes) the download through the front door; nothing happens when it runs already or is
-    /// complete.</summary>
-    /// <param name="options">The download options; trace, log and output folder are wired in here.</param>
-    public void Start(DownloadOptions options)
+    /// <summary>Starts (or resumes) it with the seeding it is to do (the server's defaults over its own policy); nothing
+    /// happens when it runs already, is being re-checked or moved, or is complete and will not seed.</summary>
+    public void Start((bool Seed, double? Ratio, TimeSpan? Time) seeding)
     {
         lock (_lock)
         {
-            if (IsRunning || State is TorrentState.Checking or TorrentState.Moving) return;
-            if (State == TorrentState.Completed && !options.SeedAfterDownload) return;
-            _seeding = options.SeedAfterDownload;
-            State = State == TorrentState.Completed ? TorrentState.Seeding : TorrentState.Downloading;
-            WantsRunning = true;
-            _error = null;
-            // The caller's delegates, not its options: a seeding torrent keeps its run's options as long as it seeds.
-            var run = options with
-            {
-                Trace = options.Trace is null ? OnTrace : TraceAlsoTo(options.Trace),
-                Logger = options.Logger is null ? this : new LineLogger(LogAlsoTo(options.Logger)),
-                FilePriorities = _selection.Files, // the page's selection, recorded in the ledger by the engine
-                DownloadLimit = DownloadLimit,
-                UploadLimit = UploadLimit,
-            };
-            _run = TorrentClient.Start(Session, Torrent, run, this);
+            if (_step is Step.Checking or Step.Moving || Handle.State is HandleState.Checking or HandleState.Downloading or HandleState.Seeding or HandleState.Moving)
+                return;
+            if (Handle.IsComplete && !seeding.Seed) return;
+            _step = Step.None;
+            _wants = true;
+            _stepError = null;
+            // Taken at once: the torrent does not run. Its other settings are the handle's already.
+            _ = Handle.SetSeedingAsync(seeding.Seed, seeding.Seed ? seeding.Ratio : null, seeding.Seed ? seeding.Time : null);
+            Handle.Start();
             Bump();
         }
     }
 
-    private void OnTrace(Wire.WireTraceEvent e)
+    /// <summary>The wire trace of its runs: into the ring and the peer table.</summary>
+    public void OnTrace(Wire.WireTraceEvent e)
     {
         Trace.Add(e);
         Peers.Observe(e);
     }
-
-    // Apart from Start, so that a run without the caller's delegates (serve's) makes no closure for them.
-    private Action<Wire.WireTraceEvent> TraceAlsoTo(Action<Wire.WireTraceEvent> also) => e => { OnTrace(e); also(e); };
-
-    private Action<string> LogAlsoTo(ILogger also) => line => { AddLog(line); also.LogDebug("{Line}", line); };
 
     // The torrent's log ring is its run's logger: every line of the run, at any level, goes to the ring.
     bool ILogger.IsEnabled(LogLevel logLevel) => logLevel != LogLevel.None;
@@ -117,84 +141,38 @@ internal sealed partial class ManagedTorrent : ITorrentRunObserver, ILogger
 
     IDisposable? ILogger.BeginScope<TState>(TState state) => null;
 
-    /// <summary>Stops the download and waits for the engine to save its resume ledger.</summary>
-    public Task PauseAsync() => StopAsync(keepRunning: false);
-
-    /// <summary>Stops the download for a server shutdown: it stays marked as running, to resume on the next start.</summary>
-    public Task StopForShutdownAsync() => StopAsync(keepRunning: true);
-
-    private async Task StopAsync(bool keepRunning)
+    /// <summary>Stops it and waits for the engine to save its resume ledger; it no longer wants to run.</summary>
+    public async Task PauseAsync()
     {
-        TorrentRun run;
         lock (_lock)
         {
-            WantsRunning &= keepRunning;
-            if (!keepRunning && State == TorrentState.Queued) State = TorrentState.Paused;
-            if (!IsRunning || _run is null) { Bump(); return; }
-            run = _run;
-        }
-        await run.StopAsync().ConfigureAwait(false);
-    }
-
-    /// <summary>The run ended: the torrent's state is its outcome, saved by the list.</summary>
-    void ITorrentRunObserver.Ended(TorrentRunEnd end)
-    {
-        // Completed (also a seeding run stopped), paused (stopped before it had everything), or failed: then shown on
-        // the torrent's row, and the user may start it again.
-        var outcome = end.Error is not null ? TorrentState.Failed : end.Result is not null ? TorrentState.Completed : TorrentState.Paused;
-        var error = end.Error switch
-        {
-            null => null,
-            TorrentLabException or IOException or UnauthorizedAccessException => end.Error.Message,
-            var e => $"{e.GetType().Name}: {e.Message}",
-        };
-        if (error is not null) AddLog($"failed: {error}");
-        lock (_lock)
-        {
-            State = outcome;
-            _error = error;
-            if (outcome == TorrentState.Completed)
-            {
-                // Seeding stopped by the server's shutdown resumes on its next start; a limit reached or a pause does not.
-                WantsRunning &= _seeding && end.Stopped;
-                // Every wanted piece is verified (all of them unless files are skipped: then the last report's map).
-                if (_selection.IsEverything) _pieces = PieceStates.AllVerified(Torrent.PieceCount);
-                _bytesDone = _selection.WantedBytes;
-            }
-            else
-            {
-                // Requested pieces are no longer being fetched: the map keeps verified (and failed) ones only.
-                _pieces = PieceStates.From(_pieces.Verified(), failed: _pieces.IndexesOf(PieceState.Failed));
-            }
-            _uploadedBefore += _runUploaded;
-            _runUploaded = 0;
-            _progress = null;
-            _run = null;
+            _wants = false;
+            if (_step == Step.Queued) _step = Step.None;
             Bump();
         }
-        StateChanged?.Invoke(this); // saved, and the queue may start the next one
+        await Handle.PauseAsync().ConfigureAwait(false);
     }
 
-    private void OnProgress(DownloadProgress p)
+    /// <summary>Its run ended with an error: the error goes to the log ring once.</summary>
+    public void NoteFailure()
     {
-        bool seedingNow;
+        var error = Handle.Error;
         lock (_lock)
         {
-            if (!IsRunning) return;
-            seedingNow = State == TorrentState.Downloading && _seeding && p.PiecesDone == p.PieceCount;
-            if (seedingNow) State = TorrentState.Seeding;
-            // A report with nothing to show beside the totals (a seed asleep, no peer) is not kept: ten thousand idle
-            // torrents hold none.
-            _progress = State == TorrentState.Downloading || p.ConnectedPeers > 0 || p.Peers.Count > 0 || p.CurrentPeer is not null
-                || p.DownloadRate > 0 || p.UploadRate > 0 || p.Status is not null ? p : null;
-            _runUploaded = p.Uploaded;
-            _sources = p.PeerSources;
-            _bytesDone = p.BytesDone;
-            if (p.Pieces is { } pieces && pieces.Count == Torrent.PieceCount) _pieces = pieces;
-            Bump();
+            if (error is null || ReferenceEquals(error, _logged)) return;
+            _logged = error;
         }
-        if (seedingNow) StateChanged?.Invoke(this); // no longer an active download: the queue may start the next one
+        AddLog($"failed: {Describe(error)}");
     }
+
+    private static string Describe(Exception error) => error switch
+    {
+        TorrentLabException or IOException or UnauthorizedAccessException => error.Message,
+        var e => $"{e.GetType().Name}: {e.Message}",
+    };
+
+    private string? ErrorLocked(TorrentState state) =>
+        state != TorrentState.Failed ? null : _stepError ?? (Handle.Error is { } error ? Describe(error) : null);
 
     private void AddLog(string line)
     {
@@ -212,34 +190,43 @@ internal sealed partial class ManagedTorrent : ITorrentRunObserver, ILogger
     public TorrentSummary Summary()
     {
         var seeds = State == TorrentState.Completed && (SeedsWhenComplete?.Invoke(this) ?? false); // outside the lock: see its doc
+        var progress = Handle.Progress;
+        var wanted = Handle.WantedBytes;
+        var done = Handle.BytesDone;
         lock (_lock)
         {
-            var downloading = IsRunning;
-            return WithPlace(WithParity(new TorrentSummary(InfoHash, Torrent.Name, Torrent.PayloadLength, Torrent.PieceCount, _pieces.CountOf(PieceState.Verified),
-                _bytesDone, _selection.WantedBytes == 0 ? 1 : (double)_bytesDone / _selection.WantedBytes, // of the wanted bytes
-                downloading ? _progress?.DownloadRate ?? 0 : 0, downloading ? _progress?.UploadRate ?? 0 : 0,
-                downloading ? _progress?.ConnectedPeers ?? 0 : 0, State.ToString().ToLowerInvariant(), AddedAt, _error)
+            var state = StateLocked();
+            var running = state is TorrentState.Downloading or TorrentState.Seeding;
+            var shown = running ? progress : null;
+            return WithPlace(WithParity(new TorrentSummary(InfoHash, Torrent.Name, Torrent.PayloadLength, Torrent.PieceCount, Handle.PiecesDone,
+                done, wanted == 0 ? 1 : (double)done / wanted, // of the wanted bytes
+                shown?.DownloadRate ?? 0, shown?.UploadRate ?? 0, shown?.ConnectedPeers ?? 0, state.ToString().ToLowerInvariant(), AddedAt,
+                ErrorLocked(state))
             {
-                Status = downloading ? _progress?.Status : null,
-            }), seeds);
+                Status = shown?.Status,
+            }, state, shown), state, seeds);
         }
     }
 
     public TorrentDetails Details()
     {
+        NoteFailure();
         var summary = Summary();
         var queuePosition = QueuePositionOf?.Invoke(this) ?? 0; // outside the lock, as SeedsWhenComplete
+        var pieces = Handle.Pieces;
+        var progress = Handle.Progress;
+        var running = summary.State is "downloading" or "seeding";
         lock (_lock)
         {
-            var files = TorrentClient.Files(Torrent, _pieces).Select(f => new FileDetails(f.File.DisplayPath, f.File.Length,
+            var files = TorrentClient.Files(Torrent, pieces).Select(f => new FileDetails(f.File.DisplayPath, f.File.Length,
                 f.TotalPieces == 0 ? 1 : (double)f.VerifiedPieces / f.TotalPieces, f.VerifiedPieces, f.TotalPieces)).ToArray();
             return new TorrentDetails(summary, Torrent.PieceLength, Torrent.Comment, Torrent.CreatedBy, files, Trackers(),
-                Peers.Snapshot(_progress, IsRunning), _pieces.ToDigits(),
+                Peers.Snapshot(progress, running), pieces.ToDigits(),
                 [.. (_log ?? []).Select(e => $"{TimeSpan.FromSeconds(e.Second):hh\\:mm\\:ss} {e.Line}")],
                 Torrent.MetaVersion, Torrent.InfoHashV2?.Hex, TorrentClient.HashScheme(Torrent))
             {
-                PeerSources = _sources,
-                QueuePosition = queuePosition, TrackersEdited = _trackers is not null, GivenPeers = [.. LinkPeers.Select(p => p.ToString())],
+                PeerSources = Handle.PeerSources,
+                QueuePosition = queuePosition, TrackersEdited = Handle.TrackersReplaced, GivenPeers = [.. LinkPeers.Select(p => p.ToString())],
                 MagnetLink = Torrent.MagnetLink,
             };
         }
@@ -250,7 +237,7 @@ internal sealed partial class ManagedTorrent : ITorrentRunObserver, ILogger
     private TrackerDetails[] Trackers()
     {
         var answer = _trackerAnswer;
-        var rows = (_trackers ?? Torrent.TrackerTiers).SelectMany((tier, index) => tier.Select(url => (url, index))).ToArray();
+        var rows = Handle.Trackers.SelectMany((tier, index) => tier.Select(url => (url, index))).ToArray();
         var named = answer is { } a && rows.Any(r => a.Text.Contains(r.url, StringComparison.Ordinal));
         return rows.Select(r =>
         {
@@ -260,14 +247,4 @@ internal sealed partial class ManagedTorrent : ITorrentRunObserver, ILogger
     }
 
     private void Bump() => Interlocked.Increment(ref _version);
-
-    private long BytesOf(PieceStates pieces)
-    {
-        long bytes = 0;
-        foreach (var i in pieces.IndexesOf(PieceState.Verified)) if (_selection.IsWanted(i)) bytes += Torrent.GetPiecePayloadLength(i);
-        return bytes;
-    }
-
-    /// <summary>Takes progress reports on the engine's thread (no synchronization context hop, unlike Progress&lt;T&gt;).</summary>
-    void IProgress<DownloadProgress>.Report(DownloadProgress value) => OnProgress(value);
 }

@@ -17,13 +17,13 @@ internal static class TorrentApiStream
 
     public static void Map(RouteGroupBuilder api, TorrentManager torrents)
     {
-        IResult Stream([Description(TorrentApi.HashDescription)] string infoHash,
+        async Task<IResult> Stream([Description(TorrentApi.HashDescription)] string infoHash,
             [Description("The file's number, from 1, as GET /api/torrents/{infoHash}/files gives it")] string index)
         {
             var torrent = torrents.Get(infoHash);
             if (!int.TryParse(index, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var number))
                 throw new WebApiException(400, $"file number: expected a whole number from 1, got '{(index.Length > 40 ? index[..40] + "..." : index)}'");
-            var (stream, path) = torrent.OpenFile(number, torrents.FolderOf(torrent));
+            var (stream, path) = await torrent.OpenFileAsync(number).ConfigureAwait(false);
             // The framework answers a Range request from the seekable stream: 206 with Content-Range for one
             // satisfiable range, 416 with "bytes */length" for none, the whole file otherwise; Accept-Ranges always;
             // the headers only for HEAD. Each read waits for its pieces, which the stream fetches first.

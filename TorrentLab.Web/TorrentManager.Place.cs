@@ -120,7 +120,7 @@ internal sealed partial class TorrentManager
             }
             try
             {
-                if (moveData) await TorrentClient.MoveDataAsync(torrent.Torrent, FolderOf(torrent), FolderPath(target), ct).ConfigureAwait(false);
+                if (moveData) await torrent.Handle.MoveDataAsync(FolderPath(target), ct).ConfigureAwait(false);
             }
             catch (Exception e) when (e is TorrentLabException or IOException or UnauthorizedAccessException or OperationCanceledException)
             {
@@ -134,11 +134,8 @@ internal sealed partial class TorrentManager
             torrent.EndMove(target, null);
             moved = true;
             _options.Log?.Invoke($"'{torrent.Torrent.Name}' {(moveData ? "moved" : "pointed")} to {Shown(target)}");
-            if (!moveData)
-            {
-                await RecheckAsync(torrent, ct, resume).ConfigureAwait(false); // what is in the new folder, hashed
-                return;
-            }
+            // Pointed without moving: what is in the new folder is hashed (the handle takes the folder either way).
+            if (!moveData) await CheckAsync(torrent, () => torrent.Handle.SetSaveFolderAsync(FolderPath(target), ct)).ConfigureAwait(false);
             if (resume) Enqueue(torrent);
             Save();
             Pump();
@@ -161,7 +158,7 @@ internal sealed partial class TorrentManager
     public Task SetTrackersAsync(ManagedTorrent torrent, IReadOnlyList<IReadOnlyList<string>>? tiers, CancellationToken ct = default)
     {
         var clean = tiers is null ? null : CleanTrackers(tiers);
-        return ChangeStoppedAsync(torrent, () => torrent.SetTrackers(clean), ct);
+        return ChangeStoppedAsync(torrent, () => torrent.SetTrackersAsync(clean), ct);
     }
 
     /// <summary>Tiers with their URLs trimmed, blanks, duplicates and empty tiers left out, every URL checked.</summary>
@@ -204,34 +201,35 @@ internal sealed partial class TorrentManager
                 (scope == Tracker.PeerScope.Any ? "" : $", and this server dials {scope.ToString().ToLowerInvariant()} addresses only"));
         if (torrent.LinkPeers.Contains(peer)) return false;
         if (torrent.LinkPeers.Count >= MaxGivenPeers) throw new WebApiException(400, $"at most {MaxGivenPeers} peers may be given to one torrent");
-        await ChangeStoppedAsync(torrent, () => torrent.LinkPeers = [.. torrent.LinkPeers, peer], ct).ConfigureAwait(false);
+        await ChangeStoppedAsync(torrent, () => torrent.Handle.AddPeerAsync(peer), ct).ConfigureAwait(false);
         return true;
     }
 
     /// <summary>The most peers a torrent's own limit may name (Transmission clamps peer-limit to a short).</summary>
     public const int MaxPeerLimit = 1000;
 
-    /// <summary>Sets what a run reads when it starts: sequential order and the torrent's own peer limit (null leaves
-    /// each as it is); a running torrent restarts with them.</summary>
+    /// <summary>Sets sequential order and the torrent's own peer limit (null leaves each as it is): the order reaches a
+    /// download at once; a running torrent restarts with a new peer limit.</summary>
     /// <exception cref="WebApiException">400: a peer limit out of 1..1000.</exception>
-    public Task SetRunOptionsAsync(ManagedTorrent torrent, bool? sequential, int? maxPeers, CancellationToken ct = default)
+    public async Task SetRunOptionsAsync(ManagedTorrent torrent, bool? sequential, int? maxPeers, CancellationToken ct = default)
     {
         if (maxPeers is < 1 or > MaxPeerLimit) throw new WebApiException(400, $"a peer limit must be 1..{MaxPeerLimit}, got {maxPeers}");
-        if ((sequential is null || sequential == torrent.Sequential) && (maxPeers is null || maxPeers == torrent.MaxPeers)) return Task.CompletedTask;
-        return ChangeStoppedAsync(torrent, () =>
+        if (sequential is { } s && s != torrent.Sequential)
         {
-            if (sequential is { } s) torrent.Sequential = s;
-            if (maxPeers is { } m) torrent.MaxPeers = m;
-        }, ct);
+            // A download takes the order at once; a torrent with every piece it wants has nothing to order: it keeps it.
+            await torrent.Handle.SetSequentialAsync(s).ConfigureAwait(false);
+            Save();
+        }
+        if (maxPeers is { } m && m != torrent.MaxPeers) await ChangeStoppedAsync(torrent, () => torrent.SetMaxPeersAsync(m), ct).ConfigureAwait(false);
     }
 
     /// <summary>Applies a change a run reads only when it starts: a running torrent is stopped (its ledger saved), changed,
-    /// and started again; any other is changed in place. The list is saved.</summary>
-    private async Task ChangeStoppedAsync(ManagedTorrent torrent, Action change, CancellationToken ct)
+    /// and queued again; any other is changed in place. The list is saved.</summary>
+    private async Task ChangeStoppedAsync(ManagedTorrent torrent, Func<Task> change, CancellationToken ct)
     {
         var running = torrent.IsRunning;
         if (running) await torrent.PauseAsync().ConfigureAwait(false);
-        change();
+        await change().ConfigureAwait(false);
         if (running) await StartAsync(torrent, ct).ConfigureAwait(false);
         else Save();
     }

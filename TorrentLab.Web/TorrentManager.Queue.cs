@@ -109,34 +109,16 @@ internal sealed partial class TorrentManager
             int? free = null; // counted over every torrent only when an incomplete one waits
             foreach (var torrent in _queued.OrderBy(t => t.QueueTicket).ToList())
             {
-                var complete = torrent.Pieces.CountOf(PieceState.Verified) == torrent.Torrent.PieceCount;
-                if (!complete)
+                if (!torrent.Handle.IsComplete)
                 {
                     free ??= _settings.MaxActiveDownloads!.Value - _torrents.Values.Count(t => t.State == TorrentState.Downloading);
                     if (free <= 0) continue;
                     free--;
                 }
-                torrent.Start(OptionsFor(torrent));
+                torrent.Start(SeedFor(torrent, OptionsFor()));
                 if (torrent.State != TorrentState.Queued) _queued.Remove(torrent);
             }
         }
-    }
-
-    /// <summary>The options of one torrent's run: the server's, its magnet link's peers, and its seeding limits.</summary>
-    private DownloadOptions OptionsFor(ManagedTorrent torrent)
-    {
-        var options = OptionsFor();
-        var (seed, ratio, time) = SeedFor(torrent, options);
-        return options with
-        {
-            OutputDirectory = FolderOf(torrent), Trackers = torrent.EditedTrackers,
-            ExtraPeers = torrent.LinkPeers.Count == 0 ? options.ExtraPeers : [.. options.ExtraPeers, .. torrent.LinkPeers],
-            SeedAfterDownload = seed, SeedRatio = seed ? ratio : null, SeedTime = seed ? time : null,
-            Sequential = torrent.Sequential,
-            // A limit of its own runs the swarm engine whatever the number (1 alone would pick the single-peer story).
-            MaxPeers = torrent.MaxPeers ?? options.MaxPeers,
-            Engine = torrent.MaxPeers is not null && options.Engine == DownloadEngine.Auto ? DownloadEngine.Swarm : options.Engine,
-        };
     }
 
     // The torrent's own seeding limits over the defaults; only the swarm engine seeds (the single-peer path downloads only).
@@ -150,8 +132,8 @@ internal sealed partial class TorrentManager
         return (seed, ratio is > 0 ? ratio : null, minutes is > 0 ? TimeSpan.FromMinutes(minutes.Value) : null);
     }
 
-    /// <summary>Re-hashes the torrent's data through the front door's verify (the download is paused first), records
-    /// the intact pieces, then queues it again: a recheck ends with the torrent resumed (with <paramref name="resume"/>
+    /// <summary>Re-hashes the torrent's data through its handle (the download is paused first), which records the
+    /// intact pieces, then queues it again: a recheck ends with the torrent resumed (with <paramref name="resume"/>
     /// false, only when it was running before, as Transmission's verify does).</summary>
     /// <exception cref="WebApiException">409: it is being checked already, or its data could not be read.</exception>
     public async Task RecheckAsync(ManagedTorrent torrent, CancellationToken ct = default, bool resume = true)
@@ -160,26 +142,32 @@ internal sealed partial class TorrentManager
         if (torrent.State is TorrentState.Checking or TorrentState.Moving)
             throw new WebApiException(409, $"'{torrent.Torrent.Name}' is being {(torrent.State == TorrentState.Checking ? "checked" : "moved")} already");
         await torrent.PauseAsync().ConfigureAwait(false);
-        torrent.BeginCheck();
-        try
-        {
-            Directory.CreateDirectory(FolderOf(torrent)); // a save folder the torrent never wrote to: nothing is intact there
-            var report = await TorrentClient.VerifyAsync(torrent.Torrent, FolderOf(torrent), writeLedger: true, ct).ConfigureAwait(false);
-            torrent.EndCheck(PieceStates.From(report.Have), error: null);
-        }
-        catch (Exception e) when (e is TorrentLabException or IOException or UnauthorizedAccessException)
-        {
-            torrent.EndCheck(torrent.Pieces, $"recheck failed: {e.Message}");
-            Save();
-            throw new WebApiException(409, $"recheck of '{torrent.Torrent.Name}' failed: {e.Message}", e);
-        }
+        await CheckAsync(torrent, () => torrent.Handle.RecheckAsync(ct)).ConfigureAwait(false);
         if (resume) Enqueue(torrent);
         Save();
         Pump();
     }
 
+    /// <summary>Runs a re-hash of the handle (<paramref name="rehash"/>) as the torrent's checking step.</summary>
+    /// <exception cref="WebApiException">409: its data could not be read (the torrent is failed, with the reason).</exception>
+    private async Task CheckAsync(ManagedTorrent torrent, Func<Task> rehash)
+    {
+        torrent.BeginCheck();
+        try
+        {
+            await rehash().ConfigureAwait(false);
+            torrent.EndCheck(error: null);
+        }
+        catch (Exception e) when (e is TorrentLabException or IOException or UnauthorizedAccessException)
+        {
+            torrent.EndCheck($"recheck failed: {e.Message}");
+            Save();
+            throw new WebApiException(409, $"recheck of '{torrent.Torrent.Name}' failed: {e.Message}", e);
+        }
+    }
+
     /// <summary>Fetches a magnet link's metadata as one of the session's torrents: its peer id and port to the trackers, its DHT node.</summary>
-    public Task<MagnetTorrent> FetchMagnetAsync(string link, CancellationToken ct) => TorrentClient.FetchMagnetAsync(Session, link, OptionsFor(), ct);
+    public Task<MagnetTorrent> FetchMagnetAsync(string link, CancellationToken ct) => TorrentClient.FetchMagnetAsync(Session.Session, link, OptionsFor(), ct);
 
     private static IReadOnlyList<IPEndPoint> PeersOf(IReadOnlyList<string>? saved) =>
         [.. (saved ?? []).Select(text => IPEndPoint.TryParse(text, out var peer) ? peer : null).OfType<IPEndPoint>()];

@@ -39,11 +39,13 @@ internal sealed partial class TorrentManager : IAsyncDisposable
     /// back). The only peer port ever saved.</summary>
     private int? _configuredPeerPort;
 
-    /// <summary>The one session of every torrent: one peer port, one DHT node, shared budgets.</summary>
-    public Swarm.Session Session { get; private set; } = null!;
+    /// <summary>The one session of every torrent: one peer port, one DHT node, shared budgets; it holds a handle per torrent.</summary>
+    public TorrentSession Session { get; private set; } = null!;
+
+    private Task _following = Task.CompletedTask; // the reader of the session's alerts
 
     /// <summary>Starts the session from the settings in force (<see cref="WebServerOptions.ConfigureSession"/> last).</summary>
-    private Swarm.Session StartSession()
+    private TorrentSession StartSession()
     {
         var settings = new SessionSettings
         {
@@ -58,12 +60,30 @@ internal sealed partial class TorrentManager : IAsyncDisposable
             Lsd = _options.Lsd,
             DhtStatePath = TorrentClient.DhtStatePathIn(Downloads), // beside the ledgers: a restart needs no bootstrap node
             MaxConnections = _settings.MaxConnections!.Value,
-            DownloadLimit = GlobalDownloadLimit, // the session applies them; each torrent's own limit has them as parents
+            DownloadLimit = GlobalDownloadLimit, // the session applies them; each torrent's own limit sits under them
             UploadLimit = GlobalUploadLimit,
             LoggerFactory = LineLogger.For(_options.Log), // the session's lines; each torrent logs to its own ring
         };
-        var session = TorrentClient.StartSession(_options.ConfigureSession?.Invoke(settings) ?? settings);
-        return session;
+        return TorrentSession.Start(_options.ConfigureSession?.Invoke(settings) ?? settings);
+    }
+
+    /// <summary>Follows the session's alerts until it stops: a torrent's state changed (a download completed, began to
+    /// seed, failed), so the list is saved and the queue may start the next one. An alert is a hint, not the record:
+    /// each torrent's state is read from its handle, so alerts the session dropped in a burst lose nothing but a
+    /// pump, which the next alert (or the schedule's) makes.</summary>
+    private async Task FollowAlertsAsync()
+    {
+        await foreach (var alert in Session.Alerts.ReadAllAsync().ConfigureAwait(false))
+        {
+            if (alert.Kind != TorrentAlertKind.StateChanged) continue;
+            if (alert.State is Client.TorrentState.Completed or Client.TorrentState.Failed && Find(alert.Torrent.Torrent.InfoHash.Hex) is { } managed)
+            {
+                managed.Settle();
+                managed.NoteFailure();
+            }
+            Save();
+            PumpSoon();
+        }
     }
 
     /// <summary>The limits every torrent of this server shares (each torrent's own limit sits under them).</summary>
@@ -90,6 +110,7 @@ internal sealed partial class TorrentManager : IAsyncDisposable
         foreach (var category in manager._store.LoadedCategories) if (ValidCategory(category)) manager._categories.Add(category);
         manager.StartLimits(manager._store.LoadedLimits, manager._store.LoadedAltSpeed);
         manager.Session = manager.StartSession();
+        manager._following = Task.Run(manager.FollowAlertsAsync);
         manager._settings = manager._settings with { PeerPort = manager.Session.Port }; // reported: the port bound
         // A port the command line named is saved at once: the next start asks for it again (a port forwarded on a
         // router stays right). A fallback from the default is never saved.
@@ -125,19 +146,13 @@ internal sealed partial class TorrentManager : IAsyncDisposable
             // The saved folder is checked again: a symbolic link put in its place while the server was stopped counts.
             var folder = SaveFolderOf(entry.Folder);
             CheckPaths(torrent, FolderPath(folder));
-            var trackers = entry.Trackers is { } saved ? CleanTrackers(saved) : null;
             lock (_lock)
             {
                 if (_torrents.ContainsKey(hash)) throw new MetainfoException("it is listed twice");
                 CheckFreeLocked(torrent, folder);
             }
-            var managed = Track(torrent, folder, entry.AddedAt, PeersOf(entry.Peers), entry.Uploaded,
-                ManagedTorrent.ParseSaved(entry.Priorities, torrent.Files.Count), trackers);
+            var managed = Track(torrent, folder, entry.AddedAt, PeersOf(entry.Peers), null, entry);
             managed.Seeding = entry.Seeding ?? SeedPolicy.Default;
-            managed.DownloadLimit.BytesPerSecond = Math.Max(0, entry.DownloadLimit ?? 0);
-            managed.UploadLimit.BytesPerSecond = Math.Max(0, entry.UploadLimit ?? 0);
-            managed.Sequential = entry.Sequential == true;
-            managed.MaxPeers = entry.MaxPeers is >= 1 and <= MaxPeerLimit ? entry.MaxPeers : null;
             if (entry.Category is { } category && ValidCategory(category))
             {
                 managed.Category = category;
@@ -252,7 +267,7 @@ internal sealed partial class TorrentManager : IAsyncDisposable
                 throw new WebApiException(409, $"torrent '{torrent.Name}' ({torrent.InfoHash.Hex}) is already added");
             }
             // Everything that can refuse the torrent runs before its copy is written, so a refusal leaves no file behind.
-            managed = Track(torrent, saveFolder, DateTimeOffset.UtcNow, linkPeers, ledger: prepared.Known);
+            managed = Track(torrent, saveFolder, DateTimeOffset.UtcNow, linkPeers, prepared.Known);
             _store.SaveTorrent(managed.InfoHash, prepared.Bytes);
             _torrents[managed.InfoHash] = managed;
             TakePlaceLocked(torrent, saveFolder, managed.InfoHash); // the torrent's own text from now on
@@ -322,6 +337,11 @@ internal sealed partial class TorrentManager : IAsyncDisposable
         await torrent.PauseAsync().ConfigureAwait(false);
         lock (_lock)
         {
+            if (_torrents.GetValueOrDefault(torrent.InfoHash) != torrent) return;
+        }
+        await Session.RemoveAsync(torrent.Handle).ConfigureAwait(false); // out of the session first: it may be added again at once
+        lock (_lock)
+        {
             if (!_torrents.Remove(torrent.InfoHash)) return;
             LeavePlaceLocked(torrent.Torrent, torrent.SaveFolder);
             Interlocked.Increment(ref _listVersion);
@@ -333,41 +353,66 @@ internal sealed partial class TorrentManager : IAsyncDisposable
         if (deleteData) TorrentClient.DeleteData(torrent.Torrent, FolderOf(torrent));
     }
 
-    private ManagedTorrent Track(Torrent torrent, string folder, DateTimeOffset addedAt, IReadOnlyList<System.Net.IPEndPoint> linkPeers, long uploaded = 0,
-        IReadOnlyList<Pieces.FilePriority>? priorities = null, IReadOnlyList<IReadOnlyList<string>>? trackers = null,
-        (PieceStates Pieces, IReadOnlyList<Pieces.FilePriority>? Priorities)? ledger = null)
+    /// <summary>Adds a torrent to the session, paused, as its handle holds it: the server's options with its own
+    /// (folder, peers, trackers, selection, order, peer cap, limits), and its known pieces, read once.</summary>
+    /// <param name="torrent">The torrent.</param>
+    /// <param name="folder">Its save folder, relative to the downloads folder.</param>
+    /// <param name="addedAt">When the user added it.</param>
+    /// <param name="linkPeers">Peers its magnet link named, or the user gave.</param>
+    /// <param name="ledger">What the caller read from its resume ledger just now; null: read here.</param>
+    /// <param name="saved">Its entry of the saved list, at a start; null for a new torrent.</param>
+    private ManagedTorrent Track(Torrent torrent, string folder, DateTimeOffset addedAt, IReadOnlyList<System.Net.IPEndPoint> linkPeers,
+        (PieceStates Pieces, IReadOnlyList<Pieces.FilePriority>? Priorities)? ledger, TorrentEntry? saved = null)
     {
         // What is verified already: the ledger when it can be trusted (a stale one is re-checked by the engine on start),
         // as the caller just read it or read now. The selection: the saved list's, else the ledger's (a download started
         // elsewhere keeps its selection).
         var (pieces, recorded) = ledger ?? TorrentClient.ReadLedger(torrent, FolderPath(folder));
-        return new ManagedTorrent(torrent, addedAt, pieces, priorities ?? recorded)
+        var priorities = ManagedTorrent.ParseSaved(saved?.Priorities, torrent.Files.Count) ?? recorded;
+        var trackers = saved?.Trackers is { } tiers ? CleanTrackers(tiers) : null;
+        var ownPeers = saved?.MaxPeers is >= 1 and <= MaxPeerLimit ? saved.MaxPeers : null;
+        var server = OptionsFor();
+        var options = server with
         {
-            StateChanged = _stateChanged, LinkPeers = linkPeers.Count == 0 ? [] : linkPeers /* one empty list for all */, Uploaded = uploaded, Session = Session,
-            DownloadLimit = new RateLimit(0, GlobalDownloadLimit),
-            UploadLimit = new RateLimit(0, GlobalUploadLimit),
-            SaveFolder = folder, EditedTrackers = trackers,
+            OutputDirectory = FolderPath(folder), Trackers = trackers,
+            ExtraPeers = linkPeers.Count == 0 ? server.ExtraPeers : [.. server.ExtraPeers, .. linkPeers.Where(p => !server.ExtraPeers.Contains(p))],
+            FilePriorities = priorities,
+            Sequential = saved?.Sequential == true,
+            // A limit of its own runs the swarm engine whatever the number (1 alone would pick the single-peer story).
+            MaxPeers = ownPeers ?? server.MaxPeers,
+            Engine = ownPeers is not null && server.Engine == DownloadEngine.Auto ? DownloadEngine.Swarm : server.Engine,
+            DownloadLimit = new RateLimit(Math.Max(0, saved?.DownloadLimit ?? 0)),
+            UploadLimit = new RateLimit(Math.Max(0, saved?.UploadLimit ?? 0)),
+        };
+        return new ManagedTorrent(torrent, addedAt, managed => Session.Add(torrent, options with { Logger = managed, Trace = managed.OnTrace }, start: false, pieces))
+        {
+            Uploaded = saved?.Uploaded ?? 0, ServerPeers = server.ExtraPeers, MaxPeers = ownPeers,
+            SaveFolder = folder,
             SeedsWhenComplete = _seedsWhenComplete,
             QueuePositionOf = _queuePositionOf,
         };
     }
 
-    /// <summary>Changes file priorities: a running download is stopped (its ledger saved) and started again with the
-    /// new selection; a completed one that now wants more starts.</summary>
+    /// <summary>Changes file priorities. A downloading torrent takes them at once (its peers stay connected), a seeding
+    /// one starts again with them; a torrent that does not run keeps them for its next start, and one that was complete
+    /// and now wants more is started (queued).</summary>
     /// <exception cref="WebApiException">400: an unknown file number or priority; nothing is changed.</exception>
     public async Task SetPrioritiesAsync(ManagedTorrent torrent, IReadOnlyList<FilePriorityChange> changes, CancellationToken ct = default)
     {
         if (changes.Count == 0) throw new WebApiException(400, "no file to change: give files: [{index, priority}, ...]");
-        var running = torrent.State == TorrentState.Downloading;
-        if (running) await torrent.PauseAsync().ConfigureAwait(false);
-        bool wantsMore;
-        try { wantsMore = torrent.SetPriorities(changes); }
-        catch (WebApiException) when (running)
+        var priorities = torrent.WithPriorities(changes);
+        if (torrent.IsRunning)
         {
-            torrent.Start(OptionsFor(torrent)); // refused: carry on as before
-            throw;
+            await torrent.Handle.SetFilePrioritiesAsync(priorities).ConfigureAwait(false);
+            Save();
+            return;
         }
-        if (running || wantsMore) await StartAsync(torrent, ct).ConfigureAwait(false);
+        var wasComplete = torrent.State == TorrentState.Completed;
+        // Not running: the handle keeps them for the next start, which the queue decides (a completed handle would
+        // start again on its own when it wants more).
+        if (torrent.Handle.State == Client.TorrentState.Completed) await torrent.Handle.PauseAsync().ConfigureAwait(false);
+        await torrent.Handle.SetFilePrioritiesAsync(priorities).ConfigureAwait(false);
+        if (wasComplete && !torrent.Handle.IsComplete) await StartAsync(torrent, ct).ConfigureAwait(false);
         else Save();
     }
 
@@ -455,9 +500,13 @@ internal sealed partial class TorrentManager : IAsyncDisposable
     {
         lock (_lock) _closing = true; // nothing new starts while the server stops
         if (_schedule is not null) await _schedule.DisposeAsync().ConfigureAwait(false);
-        var running = All.Where(t => t.IsRunning).ToList();
-        await Task.WhenAll(running.Select(t => t.StopForShutdownAsync())).ConfigureAwait(false);
-        if (Session is not null) await Session.DisposeAsync().ConfigureAwait(false);
+        // A run that completed on its own no longer wants to run, before the session's stop pauses every torrent.
+        foreach (var torrent in All) torrent.Settle();
+        if (Session is not null)
+        {
+            await Session.DisposeAsync().ConfigureAwait(false); // every run stopped, each ledger saved; then the port
+            await _following.ConfigureAwait(false); // its alerts read to the end: no save is asked for after this
+        }
         Task saving;
         lock (_saveLock) saving = _saving;
         await saving.ConfigureAwait(false);

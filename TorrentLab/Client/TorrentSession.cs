@@ -44,6 +44,19 @@ public sealed class TorrentSession : IAsyncDisposable
     /// (<see cref="Session.DownloadLimit"/>, <see cref="Session.UploadLimit"/>, live).</summary>
     public Session Session { get; }
 
+    /// <summary>The peer port its listener bound (TCP, and UDP for uTP and the DHT): the one announced for every torrent.</summary>
+    public int Port => Session.Port;
+
+    /// <summary>The settings it was started with (what its torrents share).</summary>
+    public SessionSettings Settings => Session.Settings;
+
+    /// <summary>The global download limit over every torrent's own (<see cref="SessionSettings.DownloadLimit"/>, or an
+    /// unlimited one made by the session); set its <see cref="RateLimit.BytesPerSecond"/> to change it live.</summary>
+    public RateLimit DownloadLimit => Session.DownloadLimit;
+
+    /// <summary>The global upload limit, as <see cref="DownloadLimit"/>.</summary>
+    public RateLimit UploadLimit => Session.UploadLimit;
+
     /// <summary>The torrents of the session, in the order they were added.</summary>
     public IReadOnlyList<TorrentHandle> Torrents { get { lock (_lock) return _list ??= [.. _order]; } }
 
