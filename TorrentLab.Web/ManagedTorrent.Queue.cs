@@ -28,9 +28,9 @@ internal sealed partial class ManagedTorrent
     /// start (<see cref="Start"/>).</summary>
     public SeedPolicy Seeding { get; set; } = SeedPolicy.Default;
 
-    /// <summary>Peers the server dials for every torrent (<see cref="WebServerOptions.ConfigureDownload"/>): the first
-    /// of the handle's extra peers; those after them are this torrent's own.</summary>
-    public IReadOnlyList<IPEndPoint> ServerPeers { get; init; } = [];
+    // Peers the server dials for every torrent (WebServerOptions.ConfigureDownload's), among the handle's extra peers
+    // from its first start; the others are this torrent's own.
+    private IReadOnlyList<IPEndPoint> _serverPeers = [];
 
     /// <summary>Peers its magnet link named (<c>x.pe</c>) and those the user added, tried on every run (the handle's
     /// extra peers beyond the server's).</summary>
@@ -39,7 +39,9 @@ internal sealed partial class ManagedTorrent
         get
         {
             var all = Handle.ExtraPeers;
-            return ServerPeers.Count == 0 ? all : [.. all.Where(p => !ServerPeers.Contains(p))];
+            IReadOnlyList<IPEndPoint> server;
+            lock (_lock) server = _serverPeers;
+            return server.Count == 0 ? all : [.. all.Where(p => !server.Contains(p))];
         }
     }
 

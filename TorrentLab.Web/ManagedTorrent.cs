@@ -24,6 +24,7 @@ internal sealed partial class ManagedTorrent : ILogger
     private bool _wants;         // the user started it: it resumes when the server starts again (guarded by _lock)
     private string? _stepError;  // why the server's last re-check failed, shown while the torrent is failed
     private Exception? _logged;  // the handle's error already written to the log ring
+    private bool _configured;    // the server's adjustment of its options was applied (before its first run)
     private int _version;
 
     /// <summary>The steps the server takes a torrent through beside its runs (the queue, a re-check, a move).</summary>
@@ -109,13 +110,24 @@ internal sealed partial class ManagedTorrent : ILogger
 
     /// <summary>Starts (or resumes) it with the seeding it is to do (the server's defaults over its own policy); nothing
     /// happens when it runs already, is being re-checked or moved, or is complete and will not seed.</summary>
-    public void Start((bool Seed, double? Ratio, TimeSpan? Time) seeding)
+    /// <param name="seeding">Whether it seeds once complete, and until when.</param>
+    /// <param name="configure">The server's adjustment of every torrent's options
+    /// (<see cref="WebServerOptions.ConfigureDownload"/>), applied to the handle before its first run.</param>
+    public void Start((bool Seed, double? Ratio, TimeSpan? Time) seeding, Func<DownloadOptions, DownloadOptions>? configure)
     {
         lock (_lock)
         {
             if (_step is Step.Checking or Step.Moving || Handle.State is HandleState.Checking or HandleState.Downloading or HandleState.Seeding or HandleState.Moving)
                 return;
             if (Handle.IsComplete && !seeding.Seed) return;
+            if (!_configured && configure is not null)
+            {
+                var before = Handle.Options;
+                var configured = configure(before);
+                _ = Handle.SetOptionsAsync(configured); // taken at once: the torrent does not run
+                _serverPeers = [.. configured.ExtraPeers.Where(p => !before.ExtraPeers.Contains(p))];
+            }
+            _configured = true;
             _step = Step.None;
             _wants = true;
             _stepError = null;

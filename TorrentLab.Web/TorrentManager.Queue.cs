@@ -115,7 +115,7 @@ internal sealed partial class TorrentManager
                     if (free <= 0) continue;
                     free--;
                 }
-                torrent.Start(SeedFor(torrent, OptionsFor()));
+                torrent.Start(SeedFor(torrent, OptionsFor()), _options.ConfigureDownload);
                 if (torrent.State != TorrentState.Queued) _queued.Remove(torrent);
             }
         }

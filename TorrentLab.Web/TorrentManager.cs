@@ -371,11 +371,11 @@ internal sealed partial class TorrentManager : IAsyncDisposable
         var priorities = ManagedTorrent.ParseSaved(saved?.Priorities, torrent.Files.Count) ?? recorded;
         var trackers = saved?.Trackers is { } tiers ? CleanTrackers(tiers) : null;
         var ownPeers = saved?.MaxPeers is >= 1 and <= MaxPeerLimit ? saved.MaxPeers : null;
-        var server = OptionsFor();
+        var server = ServerOptions();
         var options = server with
         {
             OutputDirectory = FolderPath(folder), Trackers = trackers,
-            ExtraPeers = linkPeers.Count == 0 ? server.ExtraPeers : [.. server.ExtraPeers, .. linkPeers.Where(p => !server.ExtraPeers.Contains(p))],
+            ExtraPeers = linkPeers.Count == 0 ? [] : linkPeers, // the server's own (ConfigureDownload's) join before the first start
             FilePriorities = priorities,
             Sequential = saved?.Sequential == true,
             // A limit of its own runs the swarm engine whatever the number (1 alone would pick the single-peer story).
@@ -386,7 +386,7 @@ internal sealed partial class TorrentManager : IAsyncDisposable
         };
         return new ManagedTorrent(torrent, addedAt, managed => Session.Add(torrent, options with { Logger = managed, Trace = managed.OnTrace }, start: false, pieces))
         {
-            Uploaded = saved?.Uploaded ?? 0, ServerPeers = server.ExtraPeers, MaxPeers = ownPeers,
+            Uploaded = saved?.Uploaded ?? 0, MaxPeers = ownPeers,
             SaveFolder = folder,
             SeedsWhenComplete = _seedsWhenComplete,
             QueuePositionOf = _queuePositionOf,
@@ -416,17 +416,30 @@ internal sealed partial class TorrentManager : IAsyncDisposable
         else Save();
     }
 
-    /// <summary>The server's options for every torrent, made once: each torrent's run copies them (thousands of
-    /// torrents share one set of session settings; a torrent joins the server's session, whose own settings rule).</summary>
-    private DownloadOptions OptionsFor()
+    /// <summary>The server's options for every torrent, made once: each torrent's handle starts from them (thousands of
+    /// torrents share one set of session settings; a torrent joins the server's session, whose own settings rule).
+    /// <see cref="WebServerOptions.ConfigureDownload"/> is not applied here but to each torrent's handle before its
+    /// first start (<see cref="ManagedTorrent.Start"/>), and to <see cref="OptionsFor"/>.</summary>
+    private DownloadOptions ServerOptions()
     {
-        if (Volatile.Read(ref _baseOptions) is { } made) return made;
+        if (Volatile.Read(ref _serverOptions) is { } made) return made;
         var options = new DownloadOptions
         {
             OutputDirectory = Downloads, MaxPeers = _options.MaxPeers, // the session's own settings rule its port and dialling
             // No StallTimeout: a download waits for peers as long as it runs; the page shows why (progress.Status).
         };
-        options = _options.ConfigureDownload?.Invoke(options) ?? options;
+        Volatile.Write(ref _serverOptions, options);
+        return options;
+    }
+
+    private DownloadOptions? _serverOptions;
+
+    /// <summary>The server's options as <see cref="WebServerOptions.ConfigureDownload"/> adjusts them (the engine they
+    /// pick, a magnet link's peer finding), made once.</summary>
+    private DownloadOptions OptionsFor()
+    {
+        if (Volatile.Read(ref _baseOptions) is { } made) return made;
+        var options = _options.ConfigureDownload?.Invoke(ServerOptions()) ?? ServerOptions();
         Volatile.Write(ref _baseOptions, options);
         return options;
     }

@@ -41,7 +41,7 @@ public sealed partial class TorrentHandle
     public Task SetSeedingAsync(bool seedAfterDownload, double? ratio = null, TimeSpan? time = null)
     {
         DownloadOptions Change(DownloadOptions o) => o with { SeedAfterDownload = seedAfterDownload, SeedRatio = ratio, SeedTime = time };
-        Check(Change(Options()));
+        Check(Change(CurrentOptions()));
         return ChangeSettingAsync(Change);
     }
 
@@ -56,7 +56,7 @@ public sealed partial class TorrentHandle
     public Task SetMaxPeersAsync(int maxPeers)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(maxPeers, 1);
-        if (Options().Engine == DownloadEngine.Reference)
+        if (CurrentOptions().Engine == DownloadEngine.Reference)
             throw new InvalidOperationException("this torrent runs the single-peer reference engine, which talks to one peer at a time");
         return ChangeSettingAsync(o => o with
         {
@@ -169,7 +169,34 @@ public sealed partial class TorrentHandle
     /// <summary>Announces to the trackers now: the run starts again, and a start announces <c>started</c> at once.</summary>
     public Task ReannounceAsync() => ChangeAsync(Task.FromResult);
 
-    private DownloadOptions Options()
+    /// <summary>The torrent's settings as its next run reads them: those it was added with, as changed since (its own
+    /// <see cref="DownloadLimit"/> and <see cref="UploadLimit"/>, its file priorities, its folder).</summary>
+    public DownloadOptions Options
+    {
+        get { lock (_lock) return _options with { Events = null, Live = null }; }
+    }
+
+    /// <summary>Replaces the torrent's settings (MonoTorrent's <c>UpdateSettingsAsync</c>), as the methods above change
+    /// one each: a torrent that does not run takes them at once (completing the returned task) and uses them from its
+    /// next start; a running one starts again with them. Its folder and its limits stay the handle's: pass
+    /// <see cref="Options"/> changed with <c>with</c>; move the data with <see cref="MoveDataAsync"/>, and change a limit
+    /// through its <see cref="RateLimit.BytesPerSecond"/>.</summary>
+    /// <exception cref="ArgumentException">A value out of range, a combination the engine cannot honour, session
+    /// settings, another output folder, other limit objects, or not one priority per file; nothing changed.</exception>
+    public Task SetOptionsAsync(DownloadOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        TorrentSession.CheckOptions(options);
+        Check(options);
+        PieceSelection.For(Torrent, options.FilePriorities); // one known priority per file
+        if (Path.GetFullPath(options.OutputDirectory) != Path.GetFullPath(SaveFolder))
+            throw new ArgumentException("the options name another output folder: move the data with MoveDataAsync, or point the torrent there with SetSaveFolderAsync", nameof(options));
+        if (!ReferenceEquals(options.DownloadLimit, DownloadLimit) || !ReferenceEquals(options.UploadLimit, UploadLimit))
+            throw new ArgumentException("the options hold other limits: change the handle's DownloadLimit and UploadLimit through their BytesPerSecond", nameof(options));
+        return ChangeSettingAsync(o => options with { Events = this, Live = o.Live });
+    }
+
+    private DownloadOptions CurrentOptions()
     {
         lock (_lock) return _options;
     }

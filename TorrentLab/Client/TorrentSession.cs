@@ -140,7 +140,7 @@ public sealed class TorrentSession : IAsyncDisposable
     }
 
     /// <summary>Refuses session settings given to a torrent: here they would be silently ignored.</summary>
-    private static void CheckOptions(DownloadOptions options)
+    internal static void CheckOptions(DownloadOptions options)
     {
         SettingsCheck.Check(options);
         if (options.SessionSet)
