@@ -41,22 +41,22 @@ internal static class DemoCommand
             }, ct).ConfigureAwait(false);
             var torrent = swarm.Torrent.Torrent;
             var faulty = swarm.Peers.Single(p => p.Behaviour == SyntheticBehaviour.CorruptBlock).EndPoint;
-            var read = settings.Read(parse, folder);
-            var options = read with
+            var read = settings.ReadSession(parse);
+            var session = read with
+            {
+                ListenPort = 0,
+                BindAddresses = [System.Net.IPAddress.Loopback], // the demo's swarm lives on 127.0.0.1 only
+                DialTcpFirst = true, // the lab's synthetic seeders speak TCP only: no unanswered uTP attempt before each
+                Dht = false, // and its tracker knows every peer: no packet to the public DHT
+            };
+            var options = settings.ReadTorrent(parse, folder) with
             {
                 Resume = false,
-                Session = read.Session with
-                {
-                    ListenPort = 0,
-                    BindAddresses = [System.Net.IPAddress.Loopback], // the demo's swarm lives on 127.0.0.1 only
-                    DialTcpFirst = true, // the lab's synthetic seeders speak TCP only: no unanswered uTP attempt before each
-                    Dht = false, // and its tracker knows every peer: no packet to the public DHT
-                },
                 // The single-peer path takes peers in order: offer the faulty one first so it is seen being caught.
                 ExtraPeers = [faulty],
             };
 
-            var result = await MainCommand.RunEngineAsync(torrent, options, quiet, settings.IsVerbose(parse), ct,
+            var result = await MainCommand.RunEngineAsync(torrent, session, options, quiet, settings.IsVerbose(parse), ct,
                 p => $"interrupted: {p?.PiecesDone ?? 0} of {torrent.PieceCount} pieces downloaded; the demo starts afresh on every run").ConfigureAwait(false);
             var verified = (await TorrentClient.VerifyAsync(torrent, folder, writeLedger: false, ct).ConfigureAwait(false)).Have;
 

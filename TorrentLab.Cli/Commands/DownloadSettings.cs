@@ -188,11 +188,37 @@ internal sealed class DownloadSettings
             if (PeerAddress.Check(peer, "--peer") is { } error) throw new UsageException(error);
     }
 
-    /// <summary>The download options the command line asks for.</summary>
-    public DownloadOptions Read(ParseResult parse, string outputDirectory)
+    /// <summary>The download options the command line asks for, with the settings of the session the download makes
+    /// for itself (<see cref="DownloadOptions.Session"/>): for a download run on its own (the classroom commands, the
+    /// single-peer story).</summary>
+    public DownloadOptions Read(ParseResult parse, string outputDirectory) => ReadTorrent(parse, outputDirectory) with { Session = ReadSession(parse) };
+
+    /// <summary>The settings of the session the command line asks for: port, addresses, encryption, transports, the
+    /// DHT, LSD and where the session logs.</summary>
+    public SessionSettings ReadSession(ParseResult parse)
     {
         Check(parse);
-        var verbose = parse.GetValue(Verbose);
+        return new SessionSettings
+        {
+            PeerScope = ParsePeerScope(parse.GetValue(PeerScope)),
+            ListenPort = parse.GetValue(Port) ?? DefaultPort,
+            // Only the default port may fall back; a port the user named is a promise (bound, or exit 10).
+            PortFallback = parse.GetValue(Port) is null,
+            Encryption = ParseEncryption(parse.GetValue(Encryption)),
+            BindAddresses = ParseBind(parse.GetValue(Bind)),
+            Transport = ParseTransport(parse.GetValue(Transport)),
+            Dht = !parse.GetValue(NoDht),
+            DhtBootstrap = ReadBootstrap(parse.GetValue(DhtBootstrap)),
+            Lsd = parse.GetValue(Lsd),
+            LoggerFactory = LineLogger.For(Log(parse)), // the session's lines and, through it, the torrent's
+        };
+    }
+
+    /// <summary>The torrent's own options the command line asks for (no session settings: a torrent added to a
+    /// <see cref="TorrentLab.Client.TorrentSession"/> takes the session's).</summary>
+    public DownloadOptions ReadTorrent(ParseResult parse, string outputDirectory)
+    {
+        Check(parse);
         var trace = parse.GetValue(Trace) || parse.GetValue(TraceBytes);
         var bytes = parse.GetValue(TraceBytes);
         var trackers = parse.GetValue(Trackers) ?? [];
@@ -201,20 +227,6 @@ internal sealed class DownloadSettings
             OutputDirectory = outputDirectory,
             Resume = !parse.GetValue(NoResume),
             Overwrite = parse.GetValue(Overwrite),
-            Session = new SessionSettings
-            {
-                PeerScope = ParsePeerScope(parse.GetValue(PeerScope)),
-                ListenPort = parse.GetValue(Port) ?? DefaultPort,
-                // Only the default port may fall back; a port the user named is a promise (bound, or exit 10).
-                PortFallback = parse.GetValue(Port) is null,
-                Encryption = ParseEncryption(parse.GetValue(Encryption)),
-                BindAddresses = ParseBind(parse.GetValue(Bind)),
-                Transport = ParseTransport(parse.GetValue(Transport)),
-                Dht = !parse.GetValue(NoDht),
-                DhtBootstrap = ReadBootstrap(parse.GetValue(DhtBootstrap)),
-                Lsd = parse.GetValue(Lsd),
-                LoggerFactory = LineLogger.For(Log(parse)), // the session's lines and, through it, the torrent's
-            },
             MaxPeers = parse.GetValue(MaxPeers),
             Trackers = trackers.Length == 0 ? null : trackers.Select(url => (IReadOnlyList<string>)[url]).ToArray(),
             ExtraPeers = (parse.GetValue(Peers) ?? []).Select(peer => PeerAddress.Resolve(peer, "--peer")).ToArray(),

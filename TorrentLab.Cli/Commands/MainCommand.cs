@@ -40,7 +40,7 @@ internal static class MainCommand
                 Console.Error.WriteLine("error: give a .torrent file to download, or a command (see 'torrentlab --help')");
                 return ExitCodes.Usage;
             }
-            var options = settings.Read(parse, Path.GetFullPath(parse.GetValue(output)!)) with
+            var options = settings.ReadTorrent(parse, Path.GetFullPath(parse.GetValue(output)!)) with
             {
                 SeedAfterDownload = parse.GetValue(seed) || parse.GetValue(superSeed) || parse.GetValue(seedRatio) is not null || parse.GetValue(seedTime) is not null,
                 SuperSeed = parse.GetValue(superSeed),
@@ -59,14 +59,18 @@ internal static class MainCommand
             if (Directory.Exists(path)) throw new FileNotFoundException(null, Path.GetFullPath(path));
             if (!TorrentClient.IsMagnet(path) && !File.Exists(path) && !path.EndsWith(".torrent", StringComparison.OrdinalIgnoreCase))
                 throw new UsageException($"'{path}' is neither a command nor an existing .torrent file (see 'torrentlab --help')");
-            // A magnet link works like a .torrent: its metadata is fetched and verified from peers first (BEP 9). With
-            // the swarm engine that happens in the download's session, so the trackers hear the port the download
-            // listens on and the DHT lookup runs on its node; a .torrent's download makes its session itself.
-            options = options with { Session = options.Session with { DhtStatePath = options.Session.DhtStatePath ?? TorrentClient.DhtStatePathIn(options.OutputDirectory) } };
+            var read = settings.ReadSession(parse);
+            var sessionSettings = read with { DhtStatePath = read.DhtStatePath ?? TorrentClient.DhtStatePathIn(options.OutputDirectory), Trace = options.Trace };
+            // The swarm engine holds the torrent in a session of its own making (one port, its DHT node): a magnet link's
+            // metadata is fetched there first (BEP 9), so the trackers hear the port the download listens on and the DHT
+            // lookup runs on its node; a .torrent is read before the session binds its port. The single-peer story runs
+            // on its own, without a session.
             await using var session = TorrentClient.IsMagnet(path) && TorrentClient.EngineFor(options) == DownloadEngine.Swarm
-                ? TorrentClient.StartSession(options.Session with { Trace = options.Trace })
+                ? TorrentSession.Start(sessionSettings)
                 : null;
-            var (loaded, linkPeers, linkSelection) = await TorrentClient.OpenAsync(session, path, options, ct: ct).ConfigureAwait(false);
+            var (loaded, linkPeers, linkSelection) = session is not null
+                ? await session.OpenAsync(path, options, ct).ConfigureAwait(false)
+                : await TorrentClient.OpenAsync(path, options with { Session = sessionSettings }, ct: ct).ConfigureAwait(false);
             // --select and --select-file, when given, replace what a magnet link's 'so' selects (BEP 53).
             options = options with
             {
@@ -75,7 +79,7 @@ internal static class MainCommand
             };
             // Only now, with a torrent that parsed and options that make sense: a mistake leaves no empty folder behind.
             Directory.CreateDirectory(options.OutputDirectory);
-            var result = await RunEngineAsync(loaded, options, settings.IsQuiet(parse), settings.IsVerbose(parse), ct, session: session).ConfigureAwait(false);
+            var result = await RunEngineAsync(loaded, sessionSettings, options, settings.IsQuiet(parse), settings.IsVerbose(parse), ct, session: session).ConfigureAwait(false);
             Console.Out.WriteLine(Summary(loaded, options.OutputDirectory, result, options.SeedAfterDownload));
             if (settings.IsVerbose(parse)) Console.Error.WriteLine(result.PeerSources);
             return ExitCodes.Ok;
@@ -90,16 +94,60 @@ internal static class MainCommand
     public static Option<TimeSpan?> SeedTimeOption(string description) =>
         Duration.Create("--seed-time", description, TimeSpan.FromMinutes(1), allowZero: true);
 
-    /// <summary>Runs the download through the front door, with the progress display.</summary>
+    /// <summary>Runs the download with the progress display: in a session through its handle (the swarm engine; in
+    /// <paramref name="session"/>, else in one made from <paramref name="sessionSettings"/>), or on its own through the
+    /// front door (the single-peer reference story, which joins no session).</summary>
+    /// <param name="torrent">The torrent.</param>
+    /// <param name="sessionSettings">The session's settings (port, DHT, encryption, logging).</param>
+    /// <param name="options">The torrent's own options, without session settings.</param>
+    /// <param name="quiet">No progress display.</param>
+    /// <param name="verbose">A row per peer.</param>
+    /// <param name="ct">Ctrl-C: the torrent is paused (its ledger saved) and the interrupted line thrown.</param>
     /// <param name="interrupted">The Ctrl-C line; by default, the pieces saved in the output folder and how to resume.</param>
     /// <param name="session">The session to download in; null for one of the download's own.</param>
-    public static Task<DownloadResult> RunEngineAsync(Torrent torrent, DownloadOptions options, bool quiet, bool verbose, CancellationToken ct,
-        Func<DownloadProgress?, string>? interrupted = null, TorrentLab.Swarm.Session? session = null)
+    public static async Task<DownloadResult> RunEngineAsync(Torrent torrent, SessionSettings sessionSettings, DownloadOptions options, bool quiet,
+        bool verbose, CancellationToken ct, Func<DownloadProgress?, string>? interrupted = null, TorrentSession? session = null)
     {
         var view = new ProgressView(quiet, verbose) { Seeding = PlanOf(torrent, options) };
         options = options with { Checking = view.Checking(torrent.TotalLength) };
-        return view.RunAsync(torrent.Name, progress => TorrentClient.DownloadAsync(session, torrent, options, progress, ct),
-            interrupted ?? ProgressView.Saved(options.OutputDirectory, options.Resume), ct);
+        interrupted ??= ProgressView.Saved(options.OutputDirectory, options.Resume);
+        if (TorrentClient.EngineFor(options) == DownloadEngine.Reference)
+            return await view.RunAsync(torrent.Name, progress => TorrentClient.DownloadAsync(torrent, options with { Session = sessionSettings }, progress, ct),
+                interrupted, ct).ConfigureAwait(false);
+        await using var own = session is null ? TorrentSession.Start(sessionSettings) : null;
+        var handle = (session ?? own!).Add(torrent, options);
+        return await view.RunAsync(torrent.Name, progress => FollowAsync(handle, progress, ct), interrupted, ct).ConfigureAwait(false);
+    }
+
+    /// <summary>Follows a torrent's handle until its run ends: each new progress report to <paramref name="progress"/>,
+    /// then its result, or its error thrown. Ctrl-C pauses it (ledger saved, trackers told): a torrent that had every
+    /// piece it wants and was seeding ends with its result; one still downloading throws the cancellation.</summary>
+    private static async Task<DownloadResult> FollowAsync(TorrentHandle handle, IProgress<DownloadProgress> progress, CancellationToken ct)
+    {
+        DownloadProgress? shown = null;
+        var version = handle.Version;
+        while (true)
+        {
+            if (handle.Progress is { } report && !ReferenceEquals(report, shown)) progress.Report(shown = report);
+            switch (handle.State)
+            {
+                case TorrentState.Completed:
+                    return handle.Result!;
+                case TorrentState.Failed:
+                    System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(handle.Error!);
+                    break;
+            }
+            try
+            {
+                version = await handle.WaitForChangeAsync(version, ct).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (ct.IsCancellationRequested)
+            {
+                await handle.PauseAsync().ConfigureAwait(false);
+                if (handle.Result is { } seeded) return seeded; // it had everything and seeded: Ctrl-C ends the seeding
+                throw;
+            }
+        }
     }
 
     /// <summary>What ends the seeding after the download, for the display; null when it does not seed.</summary>

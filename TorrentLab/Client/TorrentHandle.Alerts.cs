@@ -13,8 +13,8 @@ public sealed partial class TorrentHandle : ITorrentEvents
             if (_run is null) return;
             var done = p.PieceCount > 0 && p.PiecesDone == p.PieceCount; // PieceCount: the wanted pieces
             // A report with nothing to show beside the totals (a seed with no peer) is not kept: ten thousand idle
-            // torrents hold none.
-            _progress = !done || p.ConnectedPeers > 0 || p.Peers.Count > 0 || p.CurrentPeer is not null || p.DownloadRate > 0
+            // torrents hold none. The one that ends a download is (it says how the download ended).
+            _progress = !done || State == TorrentState.Downloading || p.ConnectedPeers > 0 || p.Peers.Count > 0 || p.CurrentPeer is not null || p.DownloadRate > 0
                 || p.UploadRate > 0 || p.Status is not null || p.BadPeers > 0 ? p : null;
             _runUploaded = p.Uploaded;
             _sources = p.PeerSources;
@@ -34,8 +34,7 @@ public sealed partial class TorrentHandle : ITorrentEvents
         {
             var paused = _pausing || end.Stopped;
             _pausing = false;
-            _run = null;
-            _progress = null;
+            _run = null; // its last report stays, until the next start
             _uploadedBefore += Math.Max(_runUploaded, end.Result?.Uploaded ?? 0);
             _runUploaded = 0;
             _result = end.Result;

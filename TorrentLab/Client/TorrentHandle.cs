@@ -69,8 +69,8 @@ public sealed partial class TorrentHandle : ITorrentRunObserver
     /// (<see cref="WaitForChangeAsync"/> waits for the next one).</summary>
     public int Version => Volatile.Read(ref _version);
 
-    /// <summary>The latest progress report of its run while it shows something (a download, peers, rates, a status);
-    /// null before the first, while it seeds with no peer, and once it stopped.</summary>
+    /// <summary>The latest progress report of its run while it shows something (a download, peers, rates, a status),
+    /// kept after the run ended until the next start; null before the first, and while it seeds with no peer.</summary>
     public DownloadProgress? Progress { get { lock (_lock) return _progress; } }
 
     /// <summary>Why it failed, while <see cref="State"/> is <see cref="TorrentState.Failed"/>; else null.</summary>
@@ -89,8 +89,9 @@ public sealed partial class TorrentHandle : ITorrentRunObserver
     /// <summary>The folder its files are written below (<see cref="MoveDataAsync"/> changes it).</summary>
     public string SaveFolder { get { lock (_lock) return _options.OutputDirectory; } }
 
-    /// <summary>The peers connected now (address, client, rates), from the latest progress report.</summary>
-    public IReadOnlyList<PeerProgress> Peers => Progress?.Peers ?? [];
+    /// <summary>The peers connected now (address, client, rates), from the latest progress report; none while it does
+    /// not run.</summary>
+    public IReadOnlyList<PeerProgress> Peers { get { lock (_lock) return _run is null ? [] : _progress?.Peers ?? []; } }
 
     /// <summary>This torrent's own download limit, under the session's (<see cref="Swarm.Session.DownloadLimit"/>); set
     /// its <see cref="RateLimit.BytesPerSecond"/> to change it while the torrent runs.</summary>
@@ -140,6 +141,7 @@ public sealed partial class TorrentHandle : ITorrentRunObserver
             if (_run is not null || _changing) return;
             _error = null;
             _result = null;
+            _progress = null;
             ListenForWrittenPiecesLocked();
             SetState(TorrentState.Checking);
             _run = TorrentClient.Start(_session.Session, Torrent, _options, this);

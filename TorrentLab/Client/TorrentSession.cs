@@ -87,6 +87,20 @@ public sealed class TorrentSession : IAsyncDisposable
         return Add(opened.Torrent, opened.WithPeersAndSelection(options), known: null, fromMagnet: TorrentClient.IsMagnet(source), start: true);
     }
 
+    /// <summary>Opens a .torrent file or a magnet link for this session without adding it: a magnet link's metadata is
+    /// fetched with the session's peer id and port (its <c>x.pe</c> peers, trackers, the session's DHT node) and checked
+    /// against its info hash. The caller may then choose file priorities and add it
+    /// (<see cref="Add(Torrent, DownloadOptions, bool, PieceStates?)"/>), giving
+    /// <see cref="OpenedTorrent.Peers"/> as <see cref="DownloadOptions.ExtraPeers"/> (as <see cref="AddAsync(string, DownloadOptions, CancellationToken)"/> does).</summary>
+    /// <param name="source">A path to a .torrent file, or a <c>magnet:</c> link.</param>
+    /// <param name="options">The peer-finding settings of the fetch (its trackers, peers, logger, waiting line).</param>
+    /// <param name="ct">Cancels the fetch.</param>
+    public Task<OpenedTorrent> OpenAsync(string source, DownloadOptions options, CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(source);
+        return TorrentClient.OpenAsync(Session, source, options, ct: ct);
+    }
+
     /// <summary>Adds a torrent whose metadata the caller has (parsed, or fetched with <see cref="TorrentClient.OpenAsync(string, DownloadOptions, string?, CancellationToken)"/>) and starts it.</summary>
     /// <param name="torrent">The torrent.</param>
     /// <param name="options">The torrent's own settings, as for <see cref="AddAsync(string, DownloadOptions, CancellationToken)"/>.</param>
