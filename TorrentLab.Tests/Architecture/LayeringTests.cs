@@ -21,6 +21,7 @@ public sealed class LayeringTests
         "TorrentLab.Tracker",
         "TorrentLab.Dht",
         "TorrentLab.Lsd",
+        "TorrentLab.PortMapping",
         "TorrentLab.Pieces",
         "TorrentLab.Storage",
         "TorrentLab.Downloads",

@@ -43,7 +43,7 @@ public static partial class TorrentClient
         ArgumentNullException.ThrowIfNull(options);
         var link = MagnetLink.Parse(magnet);
         var ourId = session?.PeerId ?? Wire.PeerId.CreateOurs();
-        var port = session?.Port ?? 6881;
+        var port = session?.AnnouncedPort ?? 6881;
         var waited = System.Diagnostics.Stopwatch.StartNew();
         for (var round = 1; ; round++)
         {

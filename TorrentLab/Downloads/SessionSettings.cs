@@ -1,5 +1,6 @@
 using System.Net;
 using TorrentLab.Dht;
+using TorrentLab.PortMapping;
 using TorrentLab.Tracker;
 using TorrentLab.Wire;
 
@@ -35,6 +36,14 @@ public sealed record SessionSettings
     /// network (239.192.152.143:6771 and [ff15::efc0:988f]:6771) and take the peers heard there. Off by default: it
     /// sends datagrams to every neighbour on the LAN, which a user should ask for.</summary>
     public bool Lsd { get; init; }
+
+    /// <summary>Ask the router in front of us to forward the peer port, TCP and UDP (<c>--port-mapping</c>): UPnP IGD,
+    /// PCP and NAT-PMP, each as allowed, renewed while the session runs and removed when it stops. The external port
+    /// the router grants is the one trackers and the DHT are told; the external address it names becomes the DHT's
+    /// (BEP 42). Off by default: it changes the router's settings, which a user should ask for. Only the machine's
+    /// IPv4 default gateway is asked (SSDP searches on its interface alone); a router that refuses, never answers or
+    /// disappears is one log line, and the session goes on.</summary>
+    public PortMappingProtocols PortMapping { get; init; }
 
     /// <summary>The DHT's bootstrap nodes, <c>HOST:PORT</c> each; by default the public routers. A saved routing table
     /// is tried first, so a restart needs none.</summary>
@@ -110,6 +119,9 @@ public sealed record SessionSettings
     /// <summary>With <see cref="Lsd"/>: open the multicast sockets. A test turns it off to hand the session datagrams
     /// itself, so nothing is ever sent to the machine's own network.</summary>
     internal bool LsdSockets { get; init; } = true;
+
+    /// <summary>Adjusts the port mapper's options before it starts (a test points it at a router of its own).</summary>
+    internal Func<PortMapperOptions, PortMapperOptions>? ConfigurePortMapper { get; init; }
 
     /// <summary>The session's clock for its timers (a test moves a manual one).</summary>
     internal TimeProvider Time { get; init; } = TimeProvider.System;

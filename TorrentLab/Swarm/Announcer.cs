@@ -35,7 +35,7 @@ internal sealed class Announcer(IReadOnlyList<IReadOnlyList<string>> tiers, Info
     private readonly TimeProvider _time = time ?? TimeProvider.System;
     private volatile bool _completedPending;
     private bool _started;
-    private int _port;
+    private Func<int> _port = () => 0;
 
     /// <summary>False for a torrent without trackers (peers then come only from elsewhere).</summary>
     public bool HasTrackers { get; } = tiers.Any(t => t.Count > 0);
@@ -66,13 +66,17 @@ internal sealed class Announcer(IReadOnlyList<IReadOnlyList<string>> tiers, Info
     private readonly CancellationTokenSource _loopStop = new();
     private Task _loop = Task.CompletedTask;
 
-    /// <summary>Starts announcing in the background (<see cref="RunAsync"/>) until <see cref="StoppedAsync"/> or
+    /// <summary>Starts announcing in the background (<see cref="RunAsync(Func{int}, CancellationToken)"/>) until <see cref="StoppedAsync"/> or
     /// <see cref="Dispose"/>: the announcer, not the swarm that started it, owns the loop, so a seeding torrent can
     /// keep it across swarms.</summary>
-    public void Start(int port) => _loop = RunAsync(port, _loopStop.Token);
+    public void Start(Func<int> port) => _loop = RunAsync(port, _loopStop.Token);
 
-    /// <summary>Announces until cancelled: <c>started</c> first, then regular announces.</summary>
-    public async Task RunAsync(int port, CancellationToken ct)
+    /// <summary>Announces <paramref name="port"/> until cancelled: <c>started</c> first, then regular announces.</summary>
+    public Task RunAsync(int port, CancellationToken ct) => RunAsync(() => port, ct);
+
+    /// <summary>Announces until cancelled: <c>started</c> first, then regular announces, each naming the port
+    /// <paramref name="port"/> gives then (the session's, or the external port a router mapped for it).</summary>
+    public async Task RunAsync(Func<int> port, CancellationToken ct)
     {
         _port = port;
         if (!HasTrackers) return;
@@ -124,6 +128,13 @@ internal sealed class Announcer(IReadOnlyList<IReadOnlyList<string>> tiers, Info
         ct.ThrowIfCancellationRequested();
     }
 
+    /// <summary>The port to announce changed: announce now (once started), so the trackers hand out the new one.</summary>
+    public void PortChanged()
+    {
+        if (!HasTrackers || !_started) return;
+        try { _wake.Release(); } catch (SemaphoreFullException) { }
+    }
+
     /// <summary>Asks for a <c>completed</c> announce now (sent once; BEP 3: not when starting already complete).</summary>
     public void Completed()
     {
@@ -153,7 +164,7 @@ internal sealed class Announcer(IReadOnlyList<IReadOnlyList<string>> tiers, Info
     private Task<AnnounceResponse> AnnounceAsync(AnnounceEvent @event, CancellationToken ct)
     {
         var (uploaded, downloaded, left, _) = _host.Totals();
-        return _client.AnnounceAsync(new AnnounceRequest(infoHash, peerId, _port, uploaded, downloaded, left, @event), ct);
+        return _client.AnnounceAsync(new AnnounceRequest(infoHash, peerId, _port(), uploaded, downloaded, left, @event), ct);
     }
 
     public void Dispose()
