@@ -27,6 +27,7 @@ internal sealed partial class TorrentManager
         Dht = options.Dht ?? saved?.Dht ?? true,
         DhtBootstrap = options.DhtBootstrap ?? saved?.DhtBootstrap ?? DhtNodeOptions.PublicRouters,
         MaxConnections = options.MaxConnections ?? saved?.MaxConnections ?? new SessionSettings().MaxConnections,
+        PortMapping = WebSettings.NamesOf(options.PortMapping ?? WebSettings.ProtocolsOf(saved?.PortMapping)),
     };
 
     /// <summary>BEP 3: "Ports reserved for BitTorrent are typically 6881-6889".</summary>

@@ -56,6 +56,7 @@ internal sealed partial class TorrentManager : IAsyncDisposable
             Dht = _settings.Dht!.Value,
             DhtBootstrap = _settings.DhtBootstrap!,
             Lsd = _options.Lsd,
+            PortMapping = WebSettings.ProtocolsOf(_settings.PortMapping),
             DhtStatePath = TorrentClient.DhtStatePathIn(Downloads), // beside the ledgers: a restart needs no bootstrap node
             MaxConnections = _settings.MaxConnections!.Value,
             DownloadLimit = GlobalDownloadLimit, // the session applies them; each torrent's own limit has them as parents
@@ -93,7 +94,9 @@ internal sealed partial class TorrentManager : IAsyncDisposable
         manager._settings = manager._settings with { PeerPort = manager.Session.Port }; // reported: the port bound
         // A port the command line named is saved at once: the next start asks for it again (a port forwarded on a
         // router stays right). A fallback from the default is never saved.
-        if (manager._store.LoadedSettings?.PeerPort != manager._configuredPeerPort) manager.WriteList();
+        if (manager._store.LoadedSettings?.PeerPort != manager._configuredPeerPort
+            || (options.PortMapping is not null && !WebSettings.NamesOf(options.PortMapping.Value).SequenceEqual(manager._store.LoadedSettings?.PortMapping ?? [])))
+            manager.WriteList(); // so is port mapping turned on or off there
         foreach (var entry in entries)
         {
             if (manager.Load(entry) is not { } managed) continue;

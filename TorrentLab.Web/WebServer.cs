@@ -41,6 +41,9 @@ public sealed class WebServer : IAsyncDisposable
     /// <summary>The session's peer port (TCP and UDP), which every torrent announces.</summary>
     public int PeerPort => _torrents.Session.Port;
 
+    /// <summary>The router is asked to forward the peer port (port mapping is on).</summary>
+    public bool PortMapping => _torrents.Settings.PortMapping is { Count: > 0 };
+
     /// <summary>The live updates hub (tests look at what it holds).</summary>
     internal LiveHub Live => _live;
 

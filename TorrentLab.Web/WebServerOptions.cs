@@ -62,6 +62,11 @@ public sealed record WebServerOptions
     /// <summary>The DHT's bootstrap nodes (<c>--dht-bootstrap</c>); null: as saved, else the public routers.</summary>
     public IReadOnlyList<string>? DhtBootstrap { get; init; }
 
+    /// <summary>Ask the router to forward the peer port (<c>--port-mapping</c>, <c>--no-port-mapping</c>,
+    /// <c>--port-mapping-protocols</c>): UPnP IGD, PCP and NAT-PMP, or some of them; <see cref="PortMapping.PortMappingProtocols.None"/>
+    /// for none; null: as the last run saved it, else none.</summary>
+    public PortMapping.PortMappingProtocols? PortMapping { get; init; }
+
     /// <summary>Local service discovery for every public torrent (<c>--lsd</c>, BEP 14); off unless given at this start.</summary>
     public bool Lsd { get; init; }
 

@@ -107,6 +107,54 @@ internal sealed class DownloadSettings
         Description = "Find peers on the local network and announce there: multicast to 239.192.152.143:6771 and [ff15::efc0:988f]:6771 (BEP 14; off by default, never for private torrents)",
     };
 
+    /// <summary><c>--port-mapping</c>: ask the router to forward the peer port (UPnP IGD, PCP, NAT-PMP); off unless asked.</summary>
+    public static Option<bool> PortMappingOption() => new("--port-mapping")
+    {
+        Description = "Ask the router to forward the peer port, TCP and UDP (UPnP IGD, PCP and NAT-PMP; off by default): renewed while running, " +
+            "removed at exit; trackers and the DHT are told the external port",
+    };
+
+    /// <summary><c>--port-mapping-protocols LIST</c>: which protocols port mapping speaks (implies <c>--port-mapping</c>).</summary>
+    public static Option<string?> PortMappingProtocolsOption() => new Option<string?>("--port-mapping-protocols")
+    {
+        Description = "Port mapping with only these protocols, comma-separated: upnp, natpmp, pcp (implies --port-mapping; default all three)",
+        HelpName = "upnp,natpmp,pcp",
+    }.Each(v => ParsePortMappingProtocols(v, out var error) is null ? error : null);
+
+    /// <summary>The protocols <c>--port-mapping</c> and <c>--port-mapping-protocols</c> ask for: none, all three, or the
+    /// list given.</summary>
+    /// <exception cref="UsageException">A word of the list is not a protocol.</exception>
+    public static PortMapping.PortMappingProtocols ReadPortMapping(bool on, string? protocols)
+    {
+        if (protocols is not null)
+            return ParsePortMappingProtocols(protocols, out var error) ?? throw new UsageException(error!);
+        return on ? PortMapping.PortMappingProtocols.All : PortMapping.PortMappingProtocols.None;
+    }
+
+    /// <summary>A comma-separated list of upnp, natpmp and pcp (any case); null with the error line otherwise.</summary>
+    public static PortMapping.PortMappingProtocols? ParsePortMappingProtocols(string list, out string? error)
+    {
+        var protocols = PortMapping.PortMappingProtocols.None;
+        foreach (var word in list.Split(',', StringSplitOptions.TrimEntries))
+        {
+            var one = word.ToLowerInvariant() switch
+            {
+                "upnp" => PortMapping.PortMappingProtocols.Upnp,
+                "natpmp" or "nat-pmp" => PortMapping.PortMappingProtocols.NatPmp,
+                "pcp" => PortMapping.PortMappingProtocols.Pcp,
+                _ => PortMapping.PortMappingProtocols.None,
+            };
+            if (one == PortMapping.PortMappingProtocols.None)
+            {
+                error = $"--port-mapping-protocols expects a comma-separated list of upnp, natpmp and pcp, got '{list}'";
+                return null;
+            }
+            protocols |= one;
+        }
+        error = null;
+        return protocols;
+    }
+
     /// <summary><c>--no-dht</c>: no DHT peer source (BEP 5); a private torrent never uses it anyway (BEP 27).</summary>
     public static Option<bool> NoDhtOption() => new("--no-dht") { Description = "Do not use the DHT to find peers (it is on by default, never for private torrents)" };
 

@@ -24,6 +24,10 @@ internal static class ServeCommand
         var noDht = DownloadSettings.NoDhtOption();
         var bootstrap = DownloadSettings.DhtBootstrapOption();
         var lsd = DownloadSettings.LsdOption();
+        var portMapping = DownloadSettings.PortMappingOption();
+        portMapping.Description += " (saved: later starts keep it on)";
+        var noPortMapping = new Option<bool>("--no-port-mapping") { Description = "Turn off the port mapping an earlier start saved (and save that)" };
+        var portMappingProtocols = DownloadSettings.PortMappingProtocolsOption();
         var maxActive = new Option<int>("--max-active") { Description = "Downloads running at once, 1..1000; the rest wait in the queue, in order (the page can change it)", DefaultValueFactory = _ => 5 }.InRange(1, 1000);
         var seed = new Option<bool>("--seed") { Description = "Seed each torrent after it completes, until a limit (the page can change it)" };
         var seedRatio = MainCommand.SeedRatioOption("Default: stop seeding once uploaded/size reaches this ratio (implies --seed)");
@@ -34,6 +38,7 @@ internal static class ServeCommand
         var command = new Command("serve", "Serve the web interface: a REST API, live updates and a page that shows the protocol.")
         {
             port, host, downloads, token, allowedHosts, peerPort, maxPeers, noDht, bootstrap, lsd, maxActive, seed, seedRatio, seedTime, encryption, bind,
+            portMapping, noPortMapping, portMappingProtocols,
         };
         var maxDownloadRate = RateOption.Download();
         var maxUploadRate = RateOption.Upload();
@@ -59,6 +64,9 @@ internal static class ServeCommand
                 Dht = parse.GetValue(noDht) ? false : null, // not given: as the last run saved it (on by default)
                 DhtBootstrap = parse.GetValue(bootstrap) is { Length: > 0 } nodes ? DownloadSettings.ReadBootstrap(nodes) : null,
                 Lsd = parse.GetValue(lsd), // asked for at each start, never saved: it multicasts to the whole LAN
+                PortMapping = parse.GetValue(noPortMapping) ? PortMapping.PortMappingProtocols.None // not given: as the last run saved it
+                    : parse.GetValue(portMapping) || parse.GetValue(portMappingProtocols) is not null
+                        ? DownloadSettings.ReadPortMapping(true, parse.GetValue(portMappingProtocols)) : null,
                 MaxActiveDownloads = parse.GetValue(maxActive),
                 SeedAfterDownload = parse.GetValue(seed) || parse.GetValue(seedRatio) is not null || parse.GetValue(seedTime) is not null,
                 SeedRatio = parse.GetValue(seedRatio),
@@ -73,6 +81,8 @@ internal static class ServeCommand
             if (parse.GetValue(seedTime) is { } seedLimit) options = options with { SeedTime = seedLimit };
             if (options.TransmissionWeb is { } web && !File.Exists(Path.Combine(web, "index.html")))
                 throw new UsageException($"--transmission-web expects the folder of Transmission's web client (with its index.html), got '{web}'");
+            if (parse.GetValue(noPortMapping) && (parse.GetValue(portMapping) || parse.GetValue(portMappingProtocols) is not null))
+                throw new UsageException("--no-port-mapping contradicts --port-mapping and --port-mapping-protocols: give one");
             if (options.Host != "localhost" && !System.Net.IPAddress.TryParse(options.Host.Trim('[', ']'), out _))
                 throw new UsageException($"--host expects an IP address or 'localhost', got '{options.Host}'");
             if (options.AllowedHosts.FirstOrDefault(name => !WebServerOptions.IsHostName(name)) is { } bad)
@@ -85,7 +95,9 @@ internal static class ServeCommand
             {
                 var page = server.Token is null ? server.Url + "/" : $"{server.Url}/?token={server.Token}";
                 Console.Out.WriteLine($"serving {page}  (API docs: {server.Url}/docs; downloads in {options.Downloads})");
-                Console.Out.WriteLine($"peers reach every torrent on port {server.PeerPort} (TCP and UDP; forward it on a router)");
+                Console.Out.WriteLine(server.PortMapping
+                    ? $"peers reach every torrent on port {server.PeerPort} (TCP and UDP; the router is asked to forward it)"
+                    : $"peers reach every torrent on port {server.PeerPort} (TCP and UDP; forward it on a router, or start with --port-mapping)");
                 if (server.Token is not null) Console.Out.WriteLine($"token: {server.Token}  (send 'Authorization: Bearer <token>' to the API)");
                 Console.Out.WriteLine("press Ctrl-C to stop; running torrents resume on the next start");
                 await Task.Delay(Timeout.Infinite, ct).ConfigureAwait(false);

@@ -43,7 +43,7 @@ internal sealed partial class QBittorrentApi
         w.WriteNumber("max_seeding_time", (long)(settings.SeedMinutes ?? -1));
         w.WriteNumber("max_ratio_act", 0); // 0: pause when reached
         w.WriteNumber("listen_port", _torrents.Session.Port);
-        w.WriteBoolean("upnp", false);
+        w.WriteBoolean("upnp", settings.PortMapping is { Count: > 0 }); // qBittorrent's one switch for UPnP and NAT-PMP
         w.WriteBoolean("dht", settings.Dht ?? false);
         w.WriteBoolean("pex", true);
         w.WriteBoolean("lsd", false);

@@ -95,6 +95,7 @@ internal sealed partial class TransmissionRpc
         {
             "download-dir" => "the server's downloads folder is set where it starts; a torrent's own folder inside it is torrent-add's download-dir or torrent-set-location",
             "peer-port" => "the peer port is set where the server starts (torrentlab serve --peer-port)",
+            "port-forwarding-enabled" => "port mapping is set where the server starts (torrentlab serve --port-mapping or --no-port-mapping)",
             _ => "set where the server starts, or a feature TorrentLab lacks: only the value session-get answers is taken",
         })),
     ]);

@@ -54,7 +54,7 @@ internal sealed partial class TransmissionRpc
         Bool("idle-seeding-limit-enabled", false); // TorrentLab's seed time counts from completion, not from idleness
         Number("peer-port", _torrents.Session.Port);
         Bool("peer-port-random-on-start", false);
-        Bool("port-forwarding-enabled", false);
+        Bool("port-forwarding-enabled", settings.PortMapping is { Count: > 0 });
         Number("peer-limit-global", settings.MaxConnections ?? 0);
         Number("peer-limit-per-torrent", _options.MaxPeers);
         Bool("dht-enabled", settings.Dht ?? false);

@@ -152,7 +152,9 @@ internal sealed class PortMapper : IAsyncDisposable
         if (_stop.IsCancellationRequested) return;
         await _stop.CancelAsync().ConfigureAwait(false);
         using var budget = new CancellationTokenSource(_options.StopBudget);
-        await Task.WhenAll(_routes.Select(r => r.StopAsync(budget.Token))).ConfigureAwait(false);
+        // One after the other, PCP/NAT-PMP first: on a router that speaks both, both routes hold the same mapping, and
+        // UPnP's deletion of one already gone is a success (NoSuchEntryInArray), PCP's is an error.
+        foreach (var route in _routes.OrderBy(r => r.Name == "UPnP" ? 1 : 0)) await route.StopAsync(budget.Token).ConfigureAwait(false);
         _stop.Dispose();
     }
 
