@@ -13,6 +13,7 @@ public sealed class LayeringTests
     [
         "TorrentLab.Compat", // what net8.0 lacks of net10.0's base library, below everything
         "TorrentLab",
+        "TorrentLab.Network", // every socket, behind one seam: the kernel's network or a simulated one
         "TorrentLab.Bencode",
         "TorrentLab.Merkle",
         "TorrentLab.Metainfo",

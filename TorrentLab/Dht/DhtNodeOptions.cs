@@ -1,4 +1,5 @@
 using System.Net;
+using TorrentLab.Network;
 
 namespace TorrentLab.Dht;
 
@@ -45,4 +46,8 @@ public sealed record DhtNodeOptions
 
     /// <summary>The clock (tests pass a manual one).</summary>
     public TimeProvider Clock { get; init; } = TimeProvider.System;
+
+    /// <summary>The network a node started with <see cref="DhtNode.StartAsync"/> binds its UDP port on and resolves
+    /// bootstrap names with (a session's node runs on the session's port instead).</summary>
+    internal INetwork Network { get; init; } = SystemNetwork.Instance;
 }

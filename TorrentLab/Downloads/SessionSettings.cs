@@ -1,5 +1,6 @@
 using System.Net;
 using TorrentLab.Dht;
+using TorrentLab.Network;
 using TorrentLab.PortMapping;
 using TorrentLab.Tracker;
 using TorrentLab.Wire;
@@ -125,6 +126,11 @@ public sealed record SessionSettings
 
     /// <summary>The session's clock for its timers (a test moves a manual one).</summary>
     internal TimeProvider Time { get; init; } = TimeProvider.System;
+
+    /// <summary>The network every socket of the session and its torrents goes through: the peer listener (TCP and
+    /// the UDP port of uTP and the DHT), the dialler, the DHT, local service discovery, HTTP and UDP trackers, web
+    /// seeds and magnet fetches. The kernel's by default; a simulation gives each of its hosts its own.</summary>
+    internal INetwork Network { get; init; } = SystemNetwork.Instance;
 
     /// <summary>The local address of the UDP side: the first bind address, with the dual-stack <c>::</c> read as
     /// <c>0.0.0.0</c> (the DHT speaks IPv4 unless an IPv6 address is bound).</summary>

@@ -16,7 +16,7 @@ internal readonly record struct AnnounceTotals(long Uploaded, long Downloaded, l
 /// can also come from the command line or connect to us.</remarks>
 internal sealed class Announcer(IReadOnlyList<IReadOnlyList<string>> tiers, InfoHash infoHash, PeerId peerId,
     Func<AnnounceTotals> totals, Func<int> connected, Action<IReadOnlyList<System.Net.IPEndPoint>> onPeers,
-    Action<string>? log, TimeProvider? time = null) : IDisposable
+    Action<string>? log, TimeProvider? time = null, TrackerClientOptions? trackers = null) : IDisposable
 {
     private static readonly TimeSpan StoppedTimeout = TimeSpan.FromSeconds(3);  // exit must stay quick
 
@@ -30,7 +30,7 @@ internal sealed class Announcer(IReadOnlyList<IReadOnlyList<string>> tiers, Info
     public void Retarget(Func<AnnounceTotals> totals, Func<int> connected,
         Action<IReadOnlyList<System.Net.IPEndPoint>> onPeers) => _host = new(totals, connected, onPeers);
 
-    private readonly TrackerClient _client = new(tiers);
+    private readonly TrackerClient _client = new(tiers, trackers);
     private readonly SemaphoreSlim _wake = new(0, 1);
     private readonly TimeProvider _time = time ?? TimeProvider.System;
     private volatile bool _completedPending;

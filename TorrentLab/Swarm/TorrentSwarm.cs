@@ -185,7 +185,8 @@ internal sealed partial class TorrentSwarm : ISwarmHost, ISessionTorrent, IAsync
         else
         {
             var tiers = _options.Trackers ?? Torrent.TrackerTiers;
-            _announcer = new Announcer(tiers, Torrent.InfoHash, PeerId, Totals, () => ConnectedCount, peers => AddPeers(peers, PeerSource.Tracker), _log, Time);
+            _announcer = new Announcer(tiers, Torrent.InfoHash, PeerId, Totals, () => ConnectedCount, peers => AddPeers(peers, PeerSource.Tracker), _log, Time,
+                _session.TrackerOptions);
             try
             {
                 _session.Attach(this);
