@@ -36,6 +36,7 @@ internal sealed class Announcer(IReadOnlyList<IReadOnlyList<string>> tiers, Info
     private volatile bool _completedPending;
     private bool _started;
     private Func<int> _port = () => 0;
+    private int _portSent;
 
     /// <summary>False for a torrent without trackers (peers then come only from elsewhere).</summary>
     public bool HasTrackers { get; } = tiers.Any(t => t.Count > 0);
@@ -97,7 +98,8 @@ internal sealed class Announcer(IReadOnlyList<IReadOnlyList<string>> tiers, Info
                 log?.Invoke($"tracker: {response.Peers.Count} peer{(response.Peers.Count == 1 ? "" : "s")}, next announce in {response.Interval.TotalSeconds:0} s");
                 var host = _host;
                 host.OnPeers(response.Peers);
-                wait = AnnounceSchedule.Next(response, host.Connected());
+                // The port changed while the announce was on its way (a router mapped it): the trackers hear it now.
+                wait = _port() != Volatile.Read(ref _portSent) ? TimeSpan.Zero : AnnounceSchedule.Next(response, host.Connected());
                 _status = $"tracker {_client.LastAnswered} answered {response.Peers.Count}";
             }
             catch (TrackerException e)
@@ -128,7 +130,8 @@ internal sealed class Announcer(IReadOnlyList<IReadOnlyList<string>> tiers, Info
         ct.ThrowIfCancellationRequested();
     }
 
-    /// <summary>The port to announce changed: announce now (once started), so the trackers hand out the new one.</summary>
+    /// <summary>The port to announce changed: announce now, so the trackers hand out the new one (an announce on its
+    /// way with the old port is followed by another at once).</summary>
     public void PortChanged()
     {
         if (!HasTrackers || !_started) return;
@@ -164,7 +167,9 @@ internal sealed class Announcer(IReadOnlyList<IReadOnlyList<string>> tiers, Info
     private Task<AnnounceResponse> AnnounceAsync(AnnounceEvent @event, CancellationToken ct)
     {
         var (uploaded, downloaded, left, _) = _host.Totals();
-        return _client.AnnounceAsync(new AnnounceRequest(infoHash, peerId, _port(), uploaded, downloaded, left, @event), ct);
+        var port = _port();
+        Volatile.Write(ref _portSent, port);
+        return _client.AnnounceAsync(new AnnounceRequest(infoHash, peerId, port, uploaded, downloaded, left, @event), ct);
     }
 
     public void Dispose()
