@@ -36,6 +36,21 @@ internal sealed class FakeNatGateway : IDisposable
     public byte ResultCode { get; set; }
     public uint Lifetime { get; set; } = 3600;
     public uint Epoch { get; set; } = 1000;
+
+    /// <summary>When set, the epoch answered counts on from <see cref="Epoch"/> with this clock, as a gateway's does.</summary>
+    public TimeProvider? EpochClock
+    {
+        get;
+        set
+        {
+            field = value;
+            _epochStart = value?.GetUtcNow() ?? default;
+        }
+    }
+
+    private DateTimeOffset _epochStart;
+
+    private uint EpochNow => EpochClock is { } clock ? Epoch + (uint)(clock.GetUtcNow() - _epochStart).TotalSeconds : Epoch;
     public IPAddress External { get; set; } = IPAddress.Parse("1.2.3.4");
 
     /// <summary>PCP MAP requests received (lifetime 0: deletions).</summary>
@@ -71,26 +86,26 @@ internal sealed class FakeNatGateway : IDisposable
     {
         if (request.Length >= 2 && request[0] == 2)
         {
-            if (!SpeaksPcp) return [0, 0, 0, (byte)NatPmpMessages.UnsupportedVersion, .. Be32(Epoch)];
+            if (!SpeaksPcp) return [0, 0, 0, (byte)NatPmpMessages.UnsupportedVersion, .. Be32(EpochNow)];
             var answer = new byte[PcpMessages.MapAnswerSize];
             answer[0] = 2;
             answer[1] = 0x81;
             answer[3] = ResultCode;
             var lifetime = BinaryPrimitives.ReadUInt32BigEndian(request.AsSpan(4));
             BinaryPrimitives.WriteUInt32BigEndian(answer.AsSpan(4), lifetime == 0 ? 0 : Lifetime);
-            BinaryPrimitives.WriteUInt32BigEndian(answer.AsSpan(8), Epoch);
+            BinaryPrimitives.WriteUInt32BigEndian(answer.AsSpan(8), EpochNow);
             request.AsSpan(24, 20).CopyTo(answer.AsSpan(24)); // nonce, protocol, reserved, internal port
             BinaryPrimitives.WriteUInt16BigEndian(answer.AsSpan(42), (ushort)Granted(request.AsSpan(40), request.AsSpan(42), lifetime));
             PcpMessages.WriteAddress(answer.AsSpan(44, 16), External);
             return answer;
         }
         if (request.Length == 2 && request[0] == 0 && request[1] == 0)
-            return [0, 128, 0, ResultCode, .. Be32(Epoch), .. External.GetAddressBytes()];
+            return [0, 128, 0, ResultCode, .. Be32(EpochNow), .. External.GetAddressBytes()];
         if (request.Length == 12 && request[0] == 0 && request[1] is 1 or 2)
         {
             var lifetime = BinaryPrimitives.ReadUInt32BigEndian(request.AsSpan(8));
             var granted = ResultCode != 0 ? 0 : Granted(request.AsSpan(4), request.AsSpan(6), lifetime);
-            return [0, (byte)(128 + request[1]), 0, ResultCode, .. Be32(Epoch), request[4], request[5],
+            return [0, (byte)(128 + request[1]), 0, ResultCode, .. Be32(EpochNow), request[4], request[5],
                 (byte)(granted >> 8), (byte)granted, .. Be32(lifetime == 0 || ResultCode != 0 ? 0 : Lifetime)];
         }
         return null;
