@@ -88,6 +88,7 @@ public class OptionTableTests
         ["--transport"] = "quic",
         ["--bind"] = "nowhere",
         ["--dht-bootstrap"] = "nohost",
+        ["--port-mapping-protocols"] = "upnp,ftp",
         ["--select-file"] = "0",
         ["--timeout"] = "0",
         ["--interval"] = "0",

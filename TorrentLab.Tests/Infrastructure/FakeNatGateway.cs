@@ -19,6 +19,7 @@ internal sealed class FakeNatGateway : IDisposable
     public FakeNatGateway(int port = 0)
     {
         _socket.Bind(new IPEndPoint(IPAddress.Loopback, port));
+        EpochClock = TimeProvider.System;
         _ = Task.Run(LoopAsync);
     }
 
@@ -37,7 +38,8 @@ internal sealed class FakeNatGateway : IDisposable
     public uint Lifetime { get; set; } = 3600;
     public uint Epoch { get; set; } = 1000;
 
-    /// <summary>When set, the epoch answered counts on from <see cref="Epoch"/> with this clock, as a gateway's does.</summary>
+    /// <summary>The epoch answered counts on from <see cref="Epoch"/> with this clock, as a gateway's does (the system's
+    /// by default; a test on a manual clock gives its own, or null for an epoch that stands still).</summary>
     public TimeProvider? EpochClock
     {
         get;

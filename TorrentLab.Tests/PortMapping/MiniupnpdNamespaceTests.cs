@@ -152,6 +152,8 @@ public partial class MiniupnpdNamespaceTests
         using (var run = new Run(net, python: null))
         {
             var external = await run.SeedAsync("upnp,natpmp,pcp");
+            Assert.True(await WaitForAsync(() => Lines(run.SeederLog, "mapped UDP external port") == 2, TimeSpan.FromSeconds(60)),
+                $"both routes (UPnP, PCP) did not map:\n{run.SeederLog}");
             net.StopRouter();
             var clock = Stopwatch.StartNew();
             await run.StopSeederAsync();
