@@ -161,6 +161,12 @@ public sealed record WebSettings(int? MaxActiveDownloads = null, bool? SeedAfter
 
     /// <summary>Peer connections open at once over all torrents; set through the command line and saved.</summary>
     public int? MaxConnections { get; init; }
+
+    /// <summary>Where the blocklist is read from: an http(s) URL or the absolute path of a file on the server ("" none).</summary>
+    public string? Blocklist { get; init; }
+
+    /// <summary>Whether the blocklist is in force: no peer in its ranges is dialled or accepted.</summary>
+    public bool? BlocklistEnabled { get; init; }
 }
 
 /// <summary>A request to act on several torrents at once.</summary>

@@ -60,6 +60,7 @@ internal sealed partial class TorrentManager : IAsyncDisposable
             MaxConnections = _settings.MaxConnections!.Value,
             DownloadLimit = GlobalDownloadLimit, // the session applies them; each torrent's own limit has them as parents
             UploadLimit = GlobalUploadLimit,
+            Blocklist = Blocklist, // one list, filled and emptied while the session runs
             Log = _options.Log,
         };
         var session = TorrentClient.StartSession(_options.ConfigureSession?.Invoke(settings) ?? settings);
@@ -89,6 +90,7 @@ internal sealed partial class TorrentManager : IAsyncDisposable
         manager._configuredPeerPort = options.PeerPort ?? manager._store.LoadedSettings?.PeerPort;
         foreach (var category in manager._store.LoadedCategories) if (ValidCategory(category)) manager._categories.Add(category);
         manager.StartLimits(manager._store.LoadedLimits, manager._store.LoadedAltSpeed);
+        manager.StartBlocklist();
         manager.Session = manager.StartSession();
         manager._settings = manager._settings with { PeerPort = manager.Session.Port }; // reported: the port bound
         // A port the command line named is saved at once: the next start asks for it again (a port forwarded on a

@@ -68,6 +68,10 @@ public sealed record WebServerOptions
     /// <summary>Peer connections open at once over all torrents (<c>--max-connections</c>); null: as saved, else 500.</summary>
     public int? MaxConnections { get; init; }
 
+    /// <summary>The blocklist's source (<c>--blocklist</c>): an http(s) URL or a file, turned on and saved; null: as
+    /// saved (off by default).</summary>
+    public string? Blocklist { get; init; }
+
     /// <summary>Adjusts the session's settings (timeouts, peer scope) before it starts; tests use it.</summary>
     public Func<SessionSettings, SessionSettings>? ConfigureSession { get; init; }
 
@@ -125,6 +129,8 @@ public sealed record WebServerOptions
         if (MaxTorrentBytes < 1) throw new ArgumentException("the .torrent size limit must be positive");
         foreach (var name in AllowedHosts)
             if (!IsHostName(name)) throw new ArgumentException($"allowed host '{name}' is not a host name or IP address");
+        if (Blocklist is { } blocklist && !TorrentManager.IsBlocklistSource(blocklist))
+            throw new ArgumentException($"--blocklist expects an http(s) URL or the absolute path of a file, got '{blocklist}'");
         if (TransmissionWeb is { } web && !File.Exists(Path.Combine(web, "index.html")))
             throw new ArgumentException($"--transmission-web: expected Transmission's web client (an index.html) in {web}");
         if (RequiresToken && string.IsNullOrEmpty(Token))

@@ -44,6 +44,8 @@ internal static class ServeCommand
             Description = "Serve Transmission's web client from this folder at /transmission/web/ (Debian: /usr/share/transmission/web)",
         }.Each(v => File.Exists(Path.Combine(v, "index.html")) ? null : $"--transmission-web expects the folder of Transmission's web client (with its index.html), got '{v}'");
         command.Options.Add(transmissionWeb);
+        var blocklist = DownloadSettings.BlocklistOption(); // turned on and saved; the page and the remote APIs change it
+        command.Options.Add(blocklist);
         return command.WithAction(async (parse, ct) =>
         {
             var options = new WebServerOptions
@@ -67,6 +69,7 @@ internal static class ServeCommand
                 MaxDownloadRate = parse.GetValue(maxDownloadRate),
                 MaxUploadRate = parse.GetValue(maxUploadRate),
                 TransmissionWeb = parse.GetValue(transmissionWeb),
+                Blocklist = parse.GetValue(blocklist) is { } list ? (list.Contains("://", StringComparison.Ordinal) ? list : Path.GetFullPath(list)) : null,
                 Log = line => Console.Error.WriteLine(line),
             };
             // The numbers were checked where they were parsed (OptionRules); what is left needs the file system or two options.

@@ -121,6 +121,7 @@ internal sealed partial class QBittorrentApi
         ["app/webapiVersion"] = Reads((_, c, _) => TextAsync(c, WebApiVersion)),
         ["app/buildInfo"] = Reads((_, c, _) => JsonAsync(c, WriteBuildInfo)),
         ["app/preferences"] = Reads((api, c, _) => JsonAsync(c, api.WritePreferences)),
+        ["app/setPreferences"] = Changes((api, c, i) => api.SetPreferencesAsync(c, i)),
         ["app/defaultSavePath"] = Reads((api, c, _) => TextAsync(c, api._torrents.Downloads)),
         ["torrents/info"] = Reads((api, c, i) => JsonAsync(c, w => api.WriteInfo(w, i))),
         ["torrents/properties"] = Reads((api, c, i) => JsonAsync(c, w => api.WriteProperties(w, api.Torrent(i)))),
