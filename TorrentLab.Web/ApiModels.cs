@@ -167,6 +167,12 @@ public sealed record WebSettings(int? MaxActiveDownloads = null, bool? SeedAfter
 
     /// <summary>Whether the blocklist is in force: no peer in its ranges is dialled or accepted.</summary>
     public bool? BlocklistEnabled { get; init; }
+
+    /// <summary>The watch folder: each .torrent (or .magnet) file put there is added and started ("" none).</summary>
+    public string? WatchFolder { get; init; }
+
+    /// <summary>Delete a watched file once added, rather than rename it NAME.added.</summary>
+    public bool? WatchDelete { get; init; }
 }
 
 /// <summary>A request to act on several torrents at once.</summary>

@@ -35,10 +35,12 @@ internal static class TorrentApiParity
 
         api.MapPut("/settings", async (WebSettings body, CancellationToken ct) =>
             {
+                if (body.WatchFolder is { Length: > 0 } watch) torrents.CheckWatchFolder(watch); // refused before anything changes
                 if (body.Blocklist is not null || body.BlocklistEnabled is not null) await torrents.SetBlocklistAsync(body.Blocklist, body.BlocklistEnabled, ct);
+                if (body.WatchFolder is not null || body.WatchDelete is not null) torrents.SetWatch(body.WatchFolder, body.WatchDelete);
                 return Results.Json(torrents.UpdateSettings(body), WebJsonContext.Default.WebSettings);
             })
-            .WithName("SetSettings").WithSummary("Change the queue size, the seeding defaults or the blocklist (fields left out keep their value; 0 clears a seeding limit)")
+            .WithName("SetSettings").WithSummary("Change the queue size, the seeding defaults, the blocklist or the watch folder (fields left out keep their value; 0 clears a seeding limit)")
             .DescribesBody("The fields to change")
             .Responds(200, "The settings now", typeof(WebSettings)).Responds(400, "A value out of range, or a blocklist that is not one", typeof(ApiError))
             .Responds(415, "Another content type than application/json", typeof(ApiError))

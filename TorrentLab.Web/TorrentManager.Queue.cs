@@ -30,6 +30,8 @@ internal sealed partial class TorrentManager
         // --blocklist turns the list on with that source; else as saved (off by default).
         Blocklist = options.Blocklist ?? saved?.Blocklist,
         BlocklistEnabled = options.Blocklist is not null || saved?.BlocklistEnabled == true,
+        WatchFolder = options.WatchFolder ?? saved?.WatchFolder,
+        WatchDelete = options.WatchDelete ?? saved?.WatchDelete,
     };
 
     /// <summary>BEP 3: "Ports reserved for BitTorrent are typically 6881-6889".</summary>

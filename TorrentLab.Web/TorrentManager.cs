@@ -108,6 +108,7 @@ internal sealed partial class TorrentManager : IAsyncDisposable
             if (entry.Running) manager.Enqueue(managed); // in the saved order; the queue starts what fits
         }
         manager.Pump();
+        manager.StartWatch(); // after the saved torrents: a file dropped again while stopped is "added already"
         return manager;
     }
 
@@ -456,6 +457,7 @@ internal sealed partial class TorrentManager : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         lock (_lock) _closing = true; // nothing new starts while the server stops
+        await StopWatchAsync().ConfigureAwait(false);
         if (_schedule is not null) await _schedule.DisposeAsync().ConfigureAwait(false);
         var running = All.Where(t => t.IsRunning).ToList();
         await Task.WhenAll(running.Select(t => t.StopForShutdownAsync())).ConfigureAwait(false);
