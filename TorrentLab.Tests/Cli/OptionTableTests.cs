@@ -113,6 +113,7 @@ public class OptionTableTests
         ["--faults"] = "bogus",
         ["--payload-size"] = "0",
         ["--blocklist"] = AFolder,
+        ["--watch"] = AFile,
     };
 
     /// <summary>Options that take any value they are given, and why (what a wrong one does is tested where named).</summary>
