@@ -109,6 +109,7 @@ internal sealed partial class TorrentManager : IAsyncDisposable
         }
         manager.Pump();
         manager.StartWatch(); // after the saved torrents: a file dropped again while stopped is "added already"
+        manager.StartRss();
         return manager;
     }
 
@@ -458,6 +459,7 @@ internal sealed partial class TorrentManager : IAsyncDisposable
     {
         lock (_lock) _closing = true; // nothing new starts while the server stops
         await StopWatchAsync().ConfigureAwait(false);
+        await StopRssAsync().ConfigureAwait(false);
         if (_schedule is not null) await _schedule.DisposeAsync().ConfigureAwait(false);
         var running = All.Where(t => t.IsRunning).ToList();
         await Task.WhenAll(running.Select(t => t.StopForShutdownAsync())).ConfigureAwait(false);

@@ -12,6 +12,9 @@ internal sealed partial class QBittorrentApi
         ["ip_filter_enabled"] = "the blocklist on or off: no peer in its ranges is dialled or accepted",
         ["ip_filter_path"] = "the blocklist's file on the server (an absolute path; .p2p, .dat or CIDR lines, plain or gzip) or an http(s) URL, read at once",
         ["ip_filter_trackers"] = "false only: the blocklist applies to peers, not to trackers",
+        ["rss_refresh_interval"] = "minutes between two fetches of every RSS feed, 1..10080",
+        ["rss_processing_enabled"] = "true only: feeds are always fetched",
+        ["rss_auto_downloading_enabled"] = "true only: rules always apply (turn a rule off instead)",
     };
 
     /// <summary>app/setPreferences: <c>json</c> holds the preferences to change. Every key must be one this server
@@ -39,7 +42,13 @@ internal sealed partial class QBittorrentApi
                 throw new WebApiException(400, $"ip_filter_path must be the absolute path of a file on the server or an http(s) URL, got '{UntrustedText.Clean(path, 120)}'");
             if (path == (_torrents.Settings.Blocklist ?? "")) path = null; // unchanged: not read again
         }
+        foreach (var always in new[] { "rss_processing_enabled", "rss_auto_downloading_enabled" })
+            if (json.TryGetProperty(always, out var flag) && !Boolean(flag, always)) throw new WebApiException(400, $"{always}: only true is taken ({SettablePreferences[always]})");
+        int? refresh = json.TryGetProperty("rss_refresh_interval", out var minutes)
+            ? minutes.TryGetInt32(out var m) && m is >= 1 and <= 7 * 24 * 60 ? m : throw new WebApiException(400, "rss_refresh_interval must be 1..10080 minutes")
+            : null;
         if (path is not null || enabled is not null) await _torrents.SetBlocklistAsync(path, enabled, context.RequestAborted).ConfigureAwait(false);
+        if (refresh is { } interval) await _torrents.Rss.SetRefreshMinutesAsync(interval).ConfigureAwait(false);
         await TextAsync(context, "").ConfigureAwait(false);
     }
 
@@ -50,12 +59,15 @@ internal sealed partial class QBittorrentApi
         _ => throw new WebApiException(400, $"{name} must be true or false"),
     };
 
-    /// <summary>The blocklist's preferences, as app/preferences names them.</summary>
+    /// <summary>The blocklist's and RSS's preferences, as app/preferences names them.</summary>
     private void WriteIpFilter(Utf8JsonWriter w)
     {
         var settings = _torrents.Settings;
         w.WriteBoolean("ip_filter_enabled", settings.BlocklistEnabled == true);
         w.WriteString("ip_filter_path", settings.Blocklist ?? "");
         w.WriteBoolean("ip_filter_trackers", false);
+        w.WriteNumber("rss_refresh_interval", _torrents.Rss.RefreshMinutes);
+        w.WriteBoolean("rss_processing_enabled", true);
+        w.WriteBoolean("rss_auto_downloading_enabled", true);
     }
 }
