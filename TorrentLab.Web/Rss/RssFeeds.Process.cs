@@ -33,6 +33,7 @@ internal sealed partial class RssFeeds
                         if (!_rules.TryGetValue(name, out var now) || now != definition) break; // changed meanwhile: its own pass follows
                         _rules[name] = definition = definition with { LastMatch = article.Date ?? Clock.GetUtcNow() };
                     }
+                    await SaveAsync().ConfigureAwait(false);
                     rule = RssRule.From(definition); // ignoreDays counts from the match just made
                 }
             }

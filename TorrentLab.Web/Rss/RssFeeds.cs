@@ -128,12 +128,12 @@ internal sealed partial class RssFeeds : IAsyncDisposable
     }
 
     /// <summary>Unsubscribes from the feed of that name (or URL); its rules keep naming it.</summary>
-    /// <exception cref="WebApiException">404: no such feed.</exception>
+    /// <exception cref="WebApiException">409: no such feed (qbittorrent-nox 4.5.2 answers 409 "Item doesn't exist").</exception>
     public async Task RemoveFeedAsync(string nameOrUrl)
     {
         lock (_lock)
         {
-            var feed = Find(nameOrUrl) ?? throw new WebApiException(404, $"no feed named '{UntrustedText.Clean(nameOrUrl, 120)}'");
+            var feed = Find(nameOrUrl) ?? throw new WebApiException(409, $"no feed named '{UntrustedText.Clean(nameOrUrl, 120)}'");
             _feeds.Remove(feed);
             _added.Remove(feed.Url);
         }
@@ -172,20 +172,21 @@ internal sealed partial class RssFeeds : IAsyncDisposable
         foreach (var feed in Snapshot()) await ProcessAsync(feed, ct).ConfigureAwait(false);
     }
 
-    /// <exception cref="WebApiException">404: no such rule.</exception>
+    /// <summary>Removes a rule; none of that name is not an error (as qbittorrent-nox 4.5.2 answers).</summary>
     public async Task RemoveRuleAsync(string name)
     {
         lock (_lock)
-            if (!_rules.Remove(name)) throw new WebApiException(404, $"no rule named '{UntrustedText.Clean(name, 60)}'");
+            if (!_rules.Remove(name)) return;
         await SaveAsync().ConfigureAwait(false);
     }
 
-    /// <summary>The titles of the articles, per feed name, that the rule takes now (qBittorrent's rss/matchingArticles).</summary>
-    /// <exception cref="WebApiException">404: no such rule.</exception>
+    /// <summary>The titles of the articles, per feed name, that the rule takes now (qBittorrent's rss/matchingArticles);
+    /// none for a rule that does not exist, as qbittorrent-nox 4.5.2 answers.</summary>
     public IReadOnlyDictionary<string, IReadOnlyList<string>> MatchingArticles(string name)
     {
-        RssRuleDefinition definition;
-        lock (_lock) definition = _rules.GetValueOrDefault(name) ?? throw new WebApiException(404, $"no rule named '{UntrustedText.Clean(name, 60)}'");
+        RssRuleDefinition? definition;
+        lock (_lock) definition = _rules.GetValueOrDefault(name);
+        if (definition is null) return new Dictionary<string, IReadOnlyList<string>>();
         var rule = RssRule.From(definition);
         return Snapshot().Where(f => definition.AffectedFeeds.Contains(f.Url))
             .ToDictionary(f => f.Name, f => (IReadOnlyList<string>)[.. f.Articles.Where(rule.Matches).Select(a => a.Title)]);

@@ -186,6 +186,7 @@ internal sealed record RssRuleDefinition
         else w.WriteNull("addPaused");
         w.WriteString("assignedCategory", AssignedCategory);
         w.WriteString("savePath", SavePath);
+        w.WriteNull("torrentContentLayout"); // the torrent's own layout, always
         w.WriteEndObject();
     }
 }
