@@ -11,12 +11,7 @@ public class WatchFolderDownloadTests
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
-    private static Func<WebServerOptions, WebServerOptions> Watching(string folder) => o => o with
-    {
-        WatchFolder = folder,
-        MaxPeers = 50,
-        ConfigureSession = s => o.ConfigureSession!(s) with { Dht = false, PeerScope = TorrentLab.Tracker.PeerScope.Loopback },
-    };
+    private static Func<WebServerOptions, WebServerOptions> Watching(string folder) => o => WebTestServer.SwarmEngine(o) with { WatchFolder = folder };
 
     [Fact]
     public async Task ADroppedTorrent_DownloadsFromTheSeeder_AndIsRenamedAdded()
@@ -28,7 +23,7 @@ public class WatchFolderDownloadTests
         await File.WriteAllBytesAsync(temp, web.Swarm.Built.TorrentBytes, Ct);
         File.Move(temp, watch.Combine("webtest.torrent"));
 
-        var done = await WaitAsync(web, t => t.State == "completed");
+        var done = await web.WaitForAsync(t => t.State == "completed", Ct, TimeSpan.FromSeconds(90));
 
         Assert.Equal(1.0, done.Progress);
         Assert.True(web.FilesMatch());
@@ -47,7 +42,7 @@ public class WatchFolderDownloadTests
         await File.WriteAllTextAsync(watch.Combine("webtest.magnet"), magnet + "\n", Ct);
 
         await web.RestartAsync(Ct, configure: Watching(watch.Path)); // the file is there before the server starts
-        var done = await WaitAsync(web, t => t.State == "completed");
+        var done = await web.WaitForAsync(t => t.State == "completed", Ct, TimeSpan.FromSeconds(90));
 
         Assert.True(web.FilesMatch());
         await WaitUntilAsync(() => File.Exists(watch.Combine("webtest.magnet.added")), "the file is renamed .added");
@@ -63,20 +58,6 @@ public class WatchFolderDownloadTests
 
         await WaitUntilAsync(() => File.Exists(watch.Combine("broken.torrent.invalid")), "the file is renamed .invalid");
         Assert.Empty(await web.ListAsync(Ct));
-    }
-
-    private static async Task<TorrentSummary> WaitAsync(WebTestServer web, Func<TorrentSummary, bool> done)
-    {
-        TorrentSummary? last = null;
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(90);
-        while (DateTime.UtcNow < deadline)
-        {
-            last = (await web.ListAsync(Ct)).SingleOrDefault(t => t.InfoHash == web.InfoHash);
-            if (last is not null && done(last)) return last;
-            await Task.Delay(100, Ct);
-        }
-        Assert.Fail($"the watched torrent did not reach the state in 90 s; last: {last?.ToString() ?? "not added"}");
-        return last!;
     }
 
     private static async Task WaitUntilAsync(Func<bool> condition, string what)

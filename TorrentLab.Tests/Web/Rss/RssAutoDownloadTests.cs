@@ -16,12 +16,6 @@ public class RssAutoDownloadTests
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
-    private static WebServerOptions Swarm(WebServerOptions o) => o with
-    {
-        MaxPeers = 50,
-        ConfigureSession = s => o.ConfigureSession!(s) with { Dht = false, PeerScope = TorrentLab.Tracker.PeerScope.Loopback },
-    };
-
     private static string Feed(string torrentUrl, string otherUrl) => $"""
         <?xml version="1.0" encoding="utf-8"?>
         <rss version="2.0"><channel><title>Loopback shows</title>
@@ -37,7 +31,7 @@ public class RssAutoDownloadTests
     public async Task ARule_AddsTheRightItemOnce_WithItsCategoryAndFolder_AndNotAgainAfterARestart()
     {
         await using var site = await LoopbackHttpServer.StartAsync(Ct);
-        await using var web = await WebTestServer.StartAsync(Ct, configure: Swarm);
+        await using var web = await WebTestServer.StartAsync(Ct, configure: WebTestServer.SwarmEngine);
         var torrentUrl = site.Put("/torrents/webtest.torrent", web.Swarm.Built.TorrentBytes, "application/x-bittorrent");
         var feedUrl = site.Put("/rss.xml", Encoding.UTF8.GetBytes(Feed(torrentUrl, site.Url + "/torrents/missing.torrent")), "application/rss+xml");
         var http = web.Http;
@@ -51,7 +45,7 @@ public class RssAutoDownloadTests
         };
         await QBittorrentApiTests.PostAsync(http, "rss/setRule", ("ruleName", "shows"), ("ruleDef", JsonSerializer.Serialize(rule)));
 
-        var done = await WaitAsync(web, t => t.State == "completed");
+        var done = await web.WaitForAsync(t => t.State == "completed", Ct, TimeSpan.FromSeconds(90));
         var listed = Assert.Single(await web.ListAsync(Ct));
         Assert.Equal("tv", listed.Category);
         Assert.True(File.Exists(web.Downloads.Combine("tv", web.Swarm.Built.Files[0].Path)), "downloaded into the rule's folder");
@@ -67,7 +61,7 @@ public class RssAutoDownloadTests
         // Removed, then serve restarted: the feed still lists the item, and the rule still takes it, but it was added
         // once and is not added again.
         using (var removed = await http.DeleteAsync($"/api/torrents/{web.InfoHash}", Ct)) Assert.True(removed.IsSuccessStatusCode);
-        await web.RestartAsync(Ct, configure: Swarm);
+        await web.RestartAsync(Ct, configure: WebTestServer.SwarmEngine);
         await QBittorrentApiTests.PostAsync(web.Http, "rss/refreshItem", ("itemPath", "Loopback"));
 
         Assert.True(site.Requests("/rss.xml") >= 3, $"the feed was fetched {site.Requests("/rss.xml")} times");
@@ -97,19 +91,5 @@ public class RssAutoDownloadTests
         Assert.True(response.StatusCode is HttpStatusCode.BadRequest or HttpStatusCode.Conflict, $"{route}: {response.StatusCode}");
         Assert.Contains(why, await response.Content.ReadAsStringAsync(Ct));
         Assert.Equal("{}", (await web.Http.GetFromJsonAsync<JsonElement>("/api/v2/rss/rules", Ct)).GetRawText());
-    }
-
-    private static async Task<TorrentSummary> WaitAsync(WebTestServer web, Func<TorrentSummary, bool> done)
-    {
-        TorrentSummary? last = null;
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(90);
-        while (DateTime.UtcNow < deadline)
-        {
-            last = (await web.ListAsync(Ct)).SingleOrDefault(t => t.InfoHash == web.InfoHash);
-            if (last is not null && done(last)) return last;
-            await Task.Delay(100, Ct);
-        }
-        Assert.Fail($"the rule's torrent did not reach the state in 90 s; last: {last?.ToString() ?? "not added"}");
-        return last!;
     }
 }
