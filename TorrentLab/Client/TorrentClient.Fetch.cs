@@ -42,6 +42,7 @@ public static partial class TorrentClient
     public static async Task<MagnetTorrent> FetchMagnetAsync(Session? session, string magnet, DownloadOptions options, CancellationToken ct = default)
     {
         ArgumentNullException.ThrowIfNull(options);
+        options = LoggingTo(options, session, EngineLog.Magnet);
         var link = MagnetLink.Parse(magnet);
         var ourId = session?.PeerId ?? Wire.PeerId.CreateOurs();
         var port = session?.AnnouncedPort ?? 6881;

@@ -60,7 +60,7 @@ internal sealed class SeedingTorrent : ISessionTorrent, IAsyncDisposable
         if (tiers.Any(t => t.Count > 0)) // a torrent without trackers keeps no announcer
         {
             seeding.Announcer = new Announcer(tiers, torrent.InfoHash, session.PeerId, seeding.Totals, () => seeding.ConnectedCount,
-                seeding.OnTrackerPeers, options.Log, session.Settings.Time, session.TrackerOptions);
+                seeding.OnTrackerPeers, options.Log, session.Settings.Time, session.TrackerOptions, options.Events);
             seeding.Announcer.Start(() => session.AnnouncedPort);
         }
         if (options.ExtraPeers.Count > 0)
@@ -196,7 +196,7 @@ internal sealed class SeedingTorrent : ISessionTorrent, IAsyncDisposable
     }
 
     private bool PeerAddressWorthWaking(IPEndPoint peer) =>
-        !_retiredSeeds.Contains(peer) && !_session.EndPoints.Contains(peer) && Tracker.PeerAddressPolicy.MayDial(peer, _session.Settings.PeerScope);
+        !_retiredSeeds.Contains(peer) && !_session.EndPoints.Contains(peer) && _session.Settings.MayDial(peer);
 
     public void Log(string line) => _options.Log?.Invoke(line);
 

@@ -98,7 +98,8 @@ public sealed partial class Session
         var options = new DhtNodeOptions
         {
             Bootstrap = Settings.DhtBootstrap, StatePath = LockStatePath(Settings.DhtStatePath), LocalEndPoint = udp.LocalEndPoint,
-            Log = Settings.Log, Network = Settings.Network,
+            Log = Settings.LoggerFactory is null ? Settings.Log : Settings.Lines(EngineLog.Dht), // its own category
+            Network = Settings.Network,
         };
         try
         {

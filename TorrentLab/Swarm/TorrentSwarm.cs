@@ -32,8 +32,9 @@ internal sealed partial class TorrentSwarm : ISwarmHost, ISessionTorrent, IAsync
     private readonly int _startPieces;
     private readonly TaskCompletionSource _complete = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TaskCompletionSource _failed = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private readonly PieceSelection _selection;
+    private PieceSelection _selection; // replaced whole by TrySetSelection, under _writtenLock
     private int _wantedWritten; // wanted pieces written; guarded by _writtenLock
+    private bool _completing;   // the last wanted piece was written: the selection no longer changes; under _writtenLock
     private long _writtenBytes, _wantedWrittenBytes, _received, _uploaded;
     private readonly Session _session;
     private Announcer? _announcer;
@@ -65,7 +66,7 @@ internal sealed partial class TorrentSwarm : ISwarmHost, ISessionTorrent, IAsync
         _log = options.Log;
         DownloadLimit = Session.LimitUnder(options.DownloadLimit, session.DownloadLimit);
         UploadLimit = Session.LimitUnder(options.UploadLimit, session.UploadLimit);
-        _book = new PeerBook(session.Settings.PeerScope);
+        _book = new PeerBook(session.Settings.PeerScope, session.Settings.Blocklist);
         Storage = storage;
         Downloading = downloading && !_selection.IsDoneIn(have);
         _choker = new Choker(Math.Max(0, options.UploadSlots - 1), Time); // the last slot is the optimistic unchoke
@@ -186,7 +187,7 @@ internal sealed partial class TorrentSwarm : ISwarmHost, ISessionTorrent, IAsync
         {
             var tiers = _options.Trackers ?? Torrent.TrackerTiers;
             _announcer = new Announcer(tiers, Torrent.InfoHash, PeerId, Totals, () => ConnectedCount, peers => AddPeers(peers, PeerSource.Tracker), _log, Time,
-                _session.TrackerOptions);
+                _session.TrackerOptions, _options.Events);
             try
             {
                 _session.Attach(this);
