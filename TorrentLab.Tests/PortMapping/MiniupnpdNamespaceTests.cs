@@ -176,16 +176,7 @@ public partial class MiniupnpdNamespaceTests
 
     private static int Lines(string log, string text) => log.Split('\n').Count(l => l.Contains(text, StringComparison.Ordinal));
 
-    private static async Task<bool> WaitForAsync(Func<bool> condition, TimeSpan timeout)
-    {
-        var clock = Stopwatch.StartNew();
-        while (!condition())
-        {
-            if (clock.Elapsed > timeout) return false;
-            await Task.Delay(100, Ct);
-        }
-        return true;
-    }
+    private static Task<bool> WaitForAsync(Func<bool> condition, TimeSpan timeout) => NetNamespaces.WaitForAsync(condition, timeout, Ct);
 
     /// <summary>One scenario's processes: the tracker outside, our seeder at home, the libtorrent peer outside.</summary>
     private sealed partial class Run : IDisposable
@@ -266,15 +257,7 @@ public partial class MiniupnpdNamespaceTests
             Assert.True(seeder.ExitCode == CliRunner.Codes.Interrupted, $"exit {seeder.ExitCode}\n{All}");
         }
 
-        private static Process Start(string ns, ConcurrentQueue<string> log, string file, IEnumerable<string> args)
-        {
-            var process = NetNamespaces.Start(ns, file, args);
-            process.OutputDataReceived += (_, e) => { if (e.Data is not null) log.Enqueue(e.Data); };
-            process.ErrorDataReceived += (_, e) => { if (e.Data is not null) log.Enqueue(e.Data); };
-            process.BeginOutputReadLine();
-            process.BeginErrorReadLine();
-            return process;
-        }
+        private static Process Start(string ns, ConcurrentQueue<string> log, string file, IEnumerable<string> args) => NetNamespaces.StartLogged(ns, log, file, args);
 
         public void Dispose()
         {
