@@ -165,6 +165,18 @@ public sealed record WebSettings(int? MaxActiveDownloads = null, bool? SeedAfter
 
     /// <summary>Peer connections open at once over all torrents; set through the command line and saved.</summary>
     public int? MaxConnections { get; init; }
+
+    /// <summary>Where the blocklist is read from: an http(s) URL or the absolute path of a file on the server ("" none).</summary>
+    public string? Blocklist { get; init; }
+
+    /// <summary>Whether the blocklist is in force: no peer in its ranges is dialled or accepted.</summary>
+    public bool? BlocklistEnabled { get; init; }
+
+    /// <summary>The watch folder: each .torrent (or .magnet) file put there is added and started ("" none).</summary>
+    public string? WatchFolder { get; init; }
+
+    /// <summary>Delete a watched file once added, rather than rename it NAME.added.</summary>
+    public bool? WatchDelete { get; init; }
 }
 
 /// <summary>A request to act on several torrents at once.</summary>

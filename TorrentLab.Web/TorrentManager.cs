@@ -60,6 +60,7 @@ internal sealed partial class TorrentManager : IAsyncDisposable
             MaxConnections = _settings.MaxConnections!.Value,
             DownloadLimit = GlobalDownloadLimit, // the session applies them; each torrent's own limit has them as parents
             UploadLimit = GlobalUploadLimit,
+            Blocklist = Blocklist, // one list, filled and emptied while the session runs
             LoggerFactory = LineLogger.For(_options.Log), // the session's lines; each torrent logs to its own ring
         };
         var session = TorrentClient.StartSession(_options.ConfigureSession?.Invoke(settings) ?? settings);
@@ -89,6 +90,7 @@ internal sealed partial class TorrentManager : IAsyncDisposable
         manager._configuredPeerPort = options.PeerPort ?? manager._store.LoadedSettings?.PeerPort;
         foreach (var category in manager._store.LoadedCategories) if (ValidCategory(category)) manager._categories.Add(category);
         manager.StartLimits(manager._store.LoadedLimits, manager._store.LoadedAltSpeed);
+        manager.StartBlocklist();
         manager.Session = manager.StartSession();
         manager._settings = manager._settings with { PeerPort = manager.Session.Port }; // reported: the port bound
         // A port the command line named is saved at once: the next start asks for it again (a port forwarded on a
@@ -106,6 +108,8 @@ internal sealed partial class TorrentManager : IAsyncDisposable
             if (entry.Running) manager.Enqueue(managed); // in the saved order; the queue starts what fits
         }
         manager.Pump();
+        manager.StartWatch(); // after the saved torrents: a file dropped again while stopped is "added already"
+        manager.StartRss();
         return manager;
     }
 
@@ -454,6 +458,8 @@ internal sealed partial class TorrentManager : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         lock (_lock) _closing = true; // nothing new starts while the server stops
+        await StopWatchAsync().ConfigureAwait(false);
+        await StopRssAsync().ConfigureAwait(false);
         if (_schedule is not null) await _schedule.DisposeAsync().ConfigureAwait(false);
         var running = All.Where(t => t.IsRunning).ToList();
         await Task.WhenAll(running.Select(t => t.StopForShutdownAsync())).ConfigureAwait(false);

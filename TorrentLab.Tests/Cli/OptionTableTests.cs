@@ -112,6 +112,8 @@ public class OptionTableTests
         ["--peers"] = "-1",
         ["--faults"] = "bogus",
         ["--payload-size"] = "0",
+        ["--blocklist"] = AFolder,
+        ["--watch"] = AFile,
     };
 
     /// <summary>Options that take any value they are given, and why (what a wrong one does is tested where named).</summary>

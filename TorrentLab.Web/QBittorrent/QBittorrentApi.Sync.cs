@@ -54,6 +54,7 @@ internal sealed partial class QBittorrentApi
         w.WriteBoolean("web_ui_csrf_protection_enabled", true);
         w.WriteBoolean("web_ui_host_header_validation_enabled", true);
         w.WriteBoolean("bypass_local_auth", _token is null);
+        WriteIpFilter(w);
         w.WriteEndObject();
     }
 

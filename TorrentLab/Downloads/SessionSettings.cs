@@ -64,6 +64,11 @@ public sealed record SessionSettings
     /// unspecified, broadcast, multicast and link-local addresses never are.</summary>
     public PeerScope PeerScope { get; init; } = PeerScope.Any;
 
+    /// <summary>Addresses no peer connection may use (<c>--blocklist</c>; Transmission's blocklist, qBittorrent's IP
+    /// filter): never dialled, whichever source named them, and closed at accept before any handshake. The list may be
+    /// loaded or replaced while the session runs (<see cref="IpBlocklist.Load"/>); null blocks nothing.</summary>
+    public IpBlocklist? Blocklist { get; init; }
+
     /// <summary>Peer connections open at once across all torrents (each torrent also has its own limit,
     /// <see cref="DownloadOptions.MaxPeers"/>). libtorrent's <c>connections_limit</c>.</summary>
     public int MaxConnections { get; init; } = 500;
@@ -142,6 +147,10 @@ public sealed record SessionSettings
 
     /// <summary>The session's clock for its timers (a test moves a manual one).</summary>
     internal TimeProvider Time { get; init; } = TimeProvider.System;
+
+    /// <summary>True when <paramref name="peer"/> may be dialled: the dial policy under <see cref="PeerScope"/>, and not
+    /// in <see cref="Blocklist"/>.</summary>
+    internal bool MayDial(IPEndPoint peer) => PeerAddressPolicy.MayDial(peer, PeerScope) && Blocklist?.Contains(peer.Address) != true;
 
     /// <summary>The network every socket of the session and its torrents goes through: the peer listener (TCP and
     /// the UDP port of uTP and the DHT), the dialler, the DHT, local service discovery, HTTP and UDP trackers, web

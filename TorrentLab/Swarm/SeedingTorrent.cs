@@ -196,7 +196,7 @@ internal sealed class SeedingTorrent : ISessionTorrent, IAsyncDisposable
     }
 
     private bool PeerAddressWorthWaking(IPEndPoint peer) =>
-        !_retiredSeeds.Contains(peer) && !_session.EndPoints.Contains(peer) && Tracker.PeerAddressPolicy.MayDial(peer, _session.Settings.PeerScope);
+        !_retiredSeeds.Contains(peer) && !_session.EndPoints.Contains(peer) && _session.Settings.MayDial(peer);
 
     public void Log(string line) => _options.Log?.Invoke(line);
 

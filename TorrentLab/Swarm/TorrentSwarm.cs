@@ -66,7 +66,7 @@ internal sealed partial class TorrentSwarm : ISwarmHost, ISessionTorrent, IAsync
         _log = options.Log;
         DownloadLimit = Session.LimitUnder(options.DownloadLimit, session.DownloadLimit);
         UploadLimit = Session.LimitUnder(options.UploadLimit, session.UploadLimit);
-        _book = new PeerBook(session.Settings.PeerScope);
+        _book = new PeerBook(session.Settings.PeerScope, session.Settings.Blocklist);
         Storage = storage;
         Downloading = downloading && !_selection.IsDoneIn(have);
         _choker = new Choker(Math.Max(0, options.UploadSlots - 1), Time); // the last slot is the optimistic unchoke
