@@ -54,15 +54,9 @@ internal static class MainCommand
                 DownloadLimit = RateOption.Limit(parse.GetValue(maxDownloadRate)),
                 UploadLimit = RateOption.Limit(parse.GetValue(maxUploadRate)),
             };
-            options = options with
-            {
-                Session = options.Session with
-                {
-                    PortMapping = DownloadSettings.ReadPortMapping(parse.GetValue(portMapping), parse.GetValue(portMappingProtocols)),
-                },
-            };
+            var mapping = DownloadSettings.ReadPortMapping(parse.GetValue(portMapping), parse.GetValue(portMappingProtocols));
             selection.Check(parse);
-            if (options.Session.PortMapping != PortMapping.PortMappingProtocols.None && options.MaxPeers == 1)
+            if (mapping != PortMapping.PortMappingProtocols.None && options.MaxPeers == 1)
                 throw new UsageException("--port-mapping needs the swarm engine; the single-peer reference path (--max-peers 1) listens on no port");
             if ((options.DownloadLimit ?? options.UploadLimit) is not null && options.MaxPeers == 1)
                 throw new UsageException("--max-download-rate and --max-upload-rate need the swarm engine; --max-peers 1 runs the reference path, which has no limits");
@@ -73,7 +67,12 @@ internal static class MainCommand
             if (!TorrentClient.IsMagnet(path) && !File.Exists(path) && !path.EndsWith(".torrent", StringComparison.OrdinalIgnoreCase))
                 throw new UsageException($"'{path}' is neither a command nor an existing .torrent file (see 'torrentlab --help')");
             var read = settings.ReadSession(parse);
-            var sessionSettings = read with { DhtStatePath = read.DhtStatePath ?? TorrentClient.DhtStatePathIn(options.OutputDirectory), Trace = options.Trace };
+            var sessionSettings = read with
+            {
+                DhtStatePath = read.DhtStatePath ?? TorrentClient.DhtStatePathIn(options.OutputDirectory),
+                Trace = options.Trace,
+                PortMapping = mapping,
+            };
             // The swarm engine holds the torrent in a session of its own making (one port, its DHT node): a magnet link's
             // metadata is fetched there first (BEP 9), so the trackers hear the port the download listens on and the DHT
             // lookup runs on its node; a .torrent is read before the session binds its port. The single-peer story runs

@@ -105,16 +105,19 @@ internal static class SeedCommand
             Trace = extras.Trace ? e => stderr.WriteLine(DownloadSettings.TraceLine(e, bytes: false)) : null,
             MaxConnections = Math.Max(extras.MaxPeers, 500),
             Blocklist = await DownloadSettings.LoadBlocklistAsync(extras.Blocklist, Log(null), ct).ConfigureAwait(false),
+            UploadLimit = RateOption.Limit(extras.UploadRate), // one limit for all the torrents seeded: the session's
         };
-        var uploadLimit = RateOption.Limit(extras.UploadRate); // one limit for all the torrents seeded
-        await using var session = TorrentClient.StartSession(settings);
+        await using var session = TorrentSession.Start(settings);
         using var settler = new HeapSettler(TimeProvider.System); // the verification's memory, given back once seeding is idle
-        var seeders = new List<(Torrent Torrent, Seeder Seeder)>();
+        var seeding = new List<TorrentHandle>();
         try
         {
             foreach (var torrent in torrents)
             {
                 if (!quiet) stderr.WriteLine($"verifying '{torrent.Name}' ({Units.Bytes(torrent.PayloadLength)}, {torrent.PieceCount} pieces)...");
+                // The same torrent named twice (two paths, or a folder and a file in it) is one torrent of the session.
+                if (session.Find(torrent.InfoHash) is not null)
+                    throw new SwarmException($"torrent '{torrent.Name}' ({torrent.InfoHash.Hex}) is running in this session already");
                 var options = new DownloadOptions
                 {
                     OutputDirectory = data,
@@ -123,25 +126,25 @@ internal static class SeedCommand
                     Trace = settings.Trace,
                     MaxPeers = extras.MaxPeers,
                     ExtraPeers = dial, // dialled first; peers from the tracker are dialled too, and dropped if they turn out to be seeds
-                    UploadLimit = uploadLimit,
                     SuperSeed = extras.SuperSeed,
                 };
-                Seeder seeder;
+                TorrentHandle handle;
                 using (var checking = CheckingLine.OnStderr(torrent.Name, torrent.TotalLength, quiet))
-                    seeder = await TorrentClient.SeedAsync(session, torrent, options with { Checking = checking }, partial, ct).ConfigureAwait(false);
-                seeders.Add((torrent, seeder));
-                if (!quiet) stderr.WriteLine($"seeding '{torrent.Name}': {seeder.PiecesAvailable}/{torrent.PieceCount} pieces on port {session.Port}");
+                    handle = await session.SeedAsync(torrent, options with { Checking = checking }, partial, ct).ConfigureAwait(false);
+                seeding.Add(handle);
+                if (!quiet) stderr.WriteLine($"seeding '{torrent.Name}': {handle.PiecesDone}/{torrent.PieceCount} pieces on port {session.Port}");
             }
-            if (!quiet) stderr.WriteLine(seeders.Count == 1 ? "(Ctrl-C to stop)" : $"seeding {seeders.Count} torrents on port {session.Port} (Ctrl-C to stop)");
-            await RunUntilCancelledAsync(seeders.ConvertAll(s => s.Seeder), quiet, stderr, ct).ConfigureAwait(false);
+            if (!quiet) stderr.WriteLine(seeding.Count == 1 ? "(Ctrl-C to stop)" : $"seeding {seeding.Count} torrents on port {session.Port} (Ctrl-C to stop)");
+            await RunUntilCancelledAsync(seeding, quiet, stderr, ct).ConfigureAwait(false);
         }
         finally
         {
+            // Each torrent stops (peers leave, trackers hear 'stopped'): then its upload count is final.
+            await Task.WhenAll(seeding.Select(h => h.PauseAsync())).ConfigureAwait(false);
             // With --quiet too: the one summary line at the end.
-            var uploaded = seeders.Sum(s => s.Seeder.Uploaded);
-            var size = seeders.Sum(s => s.Torrent.PayloadLength);
+            var uploaded = seeding.Sum(h => h.Uploaded);
+            var size = seeding.Sum(h => h.Torrent.PayloadLength);
             stderr.WriteLine($"stopping: uploaded {Units.Bytes(uploaded)}, ratio {new SeedPlan(null, null, size).ShowRatio(uploaded)}");
-            foreach (var (_, seeder) in seeders) await seeder.DisposeAsync().ConfigureAwait(false);
         }
         return ExitCodes.Ok; // not reached: seeding ends only by cancellation (exit 130)
     }
@@ -161,22 +164,26 @@ internal static class SeedCommand
         return files.ConvertAll(Torrent.Load);
     }
 
-    /// <summary>Prints a status line every <see cref="StatusInterval"/> (totals over all torrents) until cancelled.</summary>
-    private static async Task RunUntilCancelledAsync(List<Seeder> seeders, bool quiet, TextWriter stderr, CancellationToken ct)
+    /// <summary>Prints a status line every <see cref="StatusInterval"/> (totals over all torrents) until cancelled; a
+    /// torrent whose data can no longer be read ends the command with its error.</summary>
+    private static async Task RunUntilCancelledAsync(List<TorrentHandle> seeding, bool quiet, TextWriter stderr, CancellationToken ct)
     {
         using var timer = new PeriodicTimer(StatusInterval);
         while (await timer.WaitForNextTickAsync(ct).ConfigureAwait(false))
         {
+            if (seeding.Find(h => h.State == TorrentState.Failed) is { Error: { } error })
+                System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(error);
             if (quiet) continue;
-            var snapshots = seeders.ConvertAll(s => s.Snapshot());
-            stderr.WriteLine(Describe(snapshots));
+            stderr.WriteLine(Describe(seeding));
         }
     }
 
-    private static string Describe(List<DownloadProgress> all)
+    private static string Describe(List<TorrentHandle> all)
     {
-        var dropped = all.Sum(p => p.BadPeers);
-        return $"uploaded {Units.Bytes(all.Sum(p => p.Uploaded))} up {Units.Rate(all.Sum(p => p.UploadRate))} peers {all.Sum(p => p.ConnectedPeers)}" +
+        // A torrent with no peer keeps no progress report (ten thousand idle ones hold none): its rates and peers are 0.
+        var reports = all.ConvertAll(h => h.Progress);
+        var dropped = reports.Sum(p => p?.BadPeers ?? 0);
+        return $"uploaded {Units.Bytes(all.Sum(h => h.Uploaded))} up {Units.Rate(reports.Sum(p => p?.UploadRate ?? 0))} peers {reports.Sum(p => p?.ConnectedPeers ?? 0)}" +
             (dropped > 0 ? $" dropped {dropped}" : "");
     }
 }

@@ -230,6 +230,46 @@ public class TorrentSessionTests
         Assert.Empty(session.Torrents);
     }
 
+    /// <summary>The single-peer reference engine (<c>MaxPeers = 1</c>) takes no rate limit: a torrent that would run it
+    /// under the session's cap or a limit of its own is refused when added, not run unlimited.</summary>
+    [Theory]
+    [InlineData("the session's download cap")]
+    [InlineData("its own upload limit")]
+    public async Task Add_SinglePeerUnderALimit_IsRefusedAndNotAdded(string limit)
+    {
+        using var folder = new TempFolder();
+        var built = ThreeFiles(seed: 68);
+        var capped = limit == "the session's download cap";
+        await using var session = TorrentSession.Start(Loopback(capped ? new RateLimit(1 << 20) : null));
+        var options = new DownloadOptions { OutputDirectory = folder.Path, MaxPeers = 1, UploadLimit = capped ? null : new RateLimit(1 << 20) };
+
+        var error = Assert.Throws<ArgumentException>(() => session.Add(built.Torrent, options));
+        var magnet = await Assert.ThrowsAsync<ArgumentException>(() => session.AddAsync(built.Torrent.MagnetLink, options, Ct));
+
+        Assert.Contains("rate limit", error.Message, StringComparison.Ordinal);
+        Assert.Equal(error.Message, magnet.Message); // refused before the metadata is fetched
+        Assert.Empty(session.Torrents);
+        Assert.Empty(Directory.EnumerateFileSystemEntries(folder.Path));
+    }
+
+    [Fact]
+    public async Task Add_SinglePeerWithoutALimit_RunsTheReferenceEngine()
+    {
+        // The refusal is for a limit only: with none, MaxPeers = 1 in a session is the single-peer story, as it says.
+        using var folder = new TempFolder();
+        using var data = new TempFolder();
+        var built = ThreeFiles(seed: 69);
+        await using var seeder = await SeedAsync(built, data.Path);
+        await using var session = TorrentSession.Start(Loopback());
+        var handle = session.Add(built.Torrent, new DownloadOptions
+        {
+            OutputDirectory = folder.Path, MaxPeers = 1, ExtraPeers = [new IPEndPoint(IPAddress.Loopback, seeder.Port)],
+        });
+
+        await WaitForAsync(handle, h => h.State == TorrentState.Completed, "completed");
+        AssertFiles(built, folder.Path, 0, 1, 2);
+    }
+
     [Fact]
     public async Task Add_TheSameTorrentTwice_IsRefused()
     {

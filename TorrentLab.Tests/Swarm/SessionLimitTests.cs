@@ -9,7 +9,8 @@ namespace TorrentLab.Tests.Swarm;
 
 /// <summary>The session's global limits (<see cref="SessionSettings.DownloadLimit"/>, <see cref="Session.DownloadLimit"/>)
 /// over every torrent of the session, on a clock of the test's own: two torrents together never take more than the
-/// session's bucket earned, whatever their own limits.</summary>
+/// session's bucket earned, whatever their own limits, whether run through the front door in a <see cref="Session"/> or
+/// added to a <see cref="TorrentSession"/> as handles.</summary>
 [Trait("Tier", "Slow")]
 public class SessionLimitTests
 {
@@ -35,23 +36,54 @@ public class SessionLimitTests
     {
         var clock = new ManualClock();
         var cap = new RateLimit(Rate, clock: clock);
-        RateLimit? Own() => torrentLimit switch
+        await using var session = Session.Start(Loopback(cap));
+        Assert.Same(cap, session.DownloadLimit);
+        await AssertCapHoldsAsync(clock, (torrent, options) => TorrentClient.DownloadAsync(session, torrent, options with { DownloadLimit = Own(torrentLimit, clock) }, null, Ct));
+    }
+
+    [Theory]
+    [MemberData(nameof(TorrentLimits))]
+    public async Task TorrentSession_TwoHandlesUnderTheSessionsCap_TakeTogetherWhatItsBucketEarnsAndNoMore(string torrentLimit)
+    {
+        var clock = new ManualClock();
+        var cap = new RateLimit(Rate, clock: clock);
+        await using var session = TorrentSession.Start(Loopback(cap));
+        Assert.Same(cap, session.DownloadLimit);
+        await AssertCapHoldsAsync(clock, (torrent, options) => CompletedAsync(session.Add(torrent, options with { DownloadLimit = Own(torrentLimit, clock) })));
+    }
+
+    /// <summary>The torrent's own limit of a row: none, an unlimited one, or one above the session's cap.</summary>
+    private static RateLimit? Own(string torrentLimit, ManualClock clock) => torrentLimit switch
+    {
+        "own unlimited" => new RateLimit(0, clock: clock),
+        "own above the session's" => new RateLimit(4 * Rate, clock: clock), // made without the session as a parent
+        _ => null,
+    };
+
+    /// <summary>The handle's run, as a task: its result once completed, its error once failed.</summary>
+    private static async Task<DownloadResult> CompletedAsync(TorrentHandle handle)
+    {
+        var version = handle.Version;
+        while (true)
         {
-            "own unlimited" => new RateLimit(0, clock: clock),
-            "own above the session's" => new RateLimit(4 * Rate, clock: clock), // made without the session as a parent
-            _ => null,
-        };
+            if (handle.State == TorrentState.Completed) return handle.Result!;
+            if (handle.State == TorrentState.Failed) throw handle.Error!;
+            version = await handle.WaitForChangeAsync(version, Ct);
+        }
+    }
+
+    /// <summary>Downloads two torrents from a seeder each through <paramref name="download"/>, advancing the clock step by
+    /// step: at every step the bytes sent together stay within what the session's bucket earned (one block of debt at
+    /// most), and over the whole download they come within 10 % of the cap.</summary>
+    private static async Task AssertCapHoldsAsync(ManualClock clock, Func<TorrentLab.Metainfo.Torrent, DownloadOptions, Task<DownloadResult>> download)
+    {
         var a = TestTorrents.SingleFile(length: Size, pieceLength: 64 * 1024, name: "a.bin", announce: null, seed: 51);
         var b = TestTorrents.SingleFile(length: Size, pieceLength: 64 * 1024, name: "b.bin", announce: null, seed: 52);
         await using var seedA = SyntheticPeer.Start(SyntheticPeerOptions.ForTorrent(a.Torrent, a.Payload));
         await using var seedB = SyntheticPeer.Start(SyntheticPeerOptions.ForTorrent(b.Torrent, b.Payload));
         using var folder = new TempFolder();
-        await using var session = Session.Start(Loopback(cap));
-        Assert.Same(cap, session.DownloadLimit);
-        var runA = TorrentClient.DownloadAsync(session, a.Torrent,
-            new DownloadOptions { OutputDirectory = folder.Path, ExtraPeers = [seedA.EndPoint], DownloadLimit = Own() }, null, Ct);
-        var runB = TorrentClient.DownloadAsync(session, b.Torrent,
-            new DownloadOptions { OutputDirectory = folder.Path, ExtraPeers = [seedB.EndPoint], DownloadLimit = Own() }, null, Ct);
+        var runA = download(a.Torrent, new DownloadOptions { OutputDirectory = folder.Path, ExtraPeers = [seedA.EndPoint] });
+        var runB = download(b.Torrent, new DownloadOptions { OutputDirectory = folder.Path, ExtraPeers = [seedB.EndPoint] });
 
         long Sent() => seedA.BytesUploaded + seedB.BytesUploaded;
         var advanced = TimeSpan.Zero;

@@ -23,7 +23,7 @@ public sealed partial class TorrentHandle : ITorrentEvents
                 VerifiedLocked(pieces);
                 _shown = _verified is null ? null : pieces; // a complete map is made when asked
             }
-            SetState(done && _options.SeedAfterDownload ? TorrentState.Seeding : TorrentState.Downloading);
+            SetState((done && _options.SeedAfterDownload) || _seedOnly is not null ? TorrentState.Seeding : TorrentState.Downloading);
             Bump();
         }
     }
@@ -39,7 +39,8 @@ public sealed partial class TorrentHandle : ITorrentEvents
             _runUploaded = 0;
             _result = end.Result;
             StopListeningLocked();
-            if (end.Result is not null) AllWantedVerifiedLocked(); // every wanted piece is verified
+            // Every wanted piece is verified (a seed-only torrent's run fetched nothing: it has what it verified).
+            if (end.Result is not null && _seedOnly is null) AllWantedVerifiedLocked();
             // Requested pieces are no longer being fetched: the map keeps the failed ones only.
             _shown = _shown is { } shown && _verified is not null && shown.CountOf(PieceState.Failed) > 0
                 ? PieceStates.From(_verified, failed: shown.IndexesOf(PieceState.Failed))

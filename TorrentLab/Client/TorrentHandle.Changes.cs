@@ -125,9 +125,13 @@ public sealed partial class TorrentHandle
     private async Task RehashAsync(string folder, CancellationToken ct)
     {
         Directory.CreateDirectory(folder); // a folder it never wrote to: nothing is intact there
-        var report = await TorrentClient.VerifyAsync(Torrent, folder, writeLedger: true, ct).ConfigureAwait(false);
+        bool seedOnly;
+        lock (_lock) seedOnly = _seedOnly is not null;
+        // A seed-only torrent writes nothing below its folder: it seeds what the hash finds, with no ledger.
+        var report = await TorrentClient.VerifyAsync(Torrent, folder, writeLedger: !seedOnly, ct).ConfigureAwait(false);
         lock (_lock)
         {
+            if (seedOnly) _seedOnly = report.Have;
             ForgetPiecesLocked();
             VerifiedLocked(PieceStates.From(report.Have));
         }

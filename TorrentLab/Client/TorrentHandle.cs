@@ -39,9 +39,11 @@ public sealed partial class TorrentHandle : ITorrentRunObserver
     private long _uploadedBefore, _runUploaded;
     private int _version;
     private TaskCompletionSource<int>? _changed; // made by a waiter of WaitForChangeAsync; completed by the next change
+    private Wire.Bitfield? _seedOnly; // a seed-only torrent's verified pieces (TorrentSession.SeedAsync): each run seeds them, fetches nothing
 
-    internal TorrentHandle(TorrentSession session, Torrent torrent, DownloadOptions options, PieceStates? known)
+    internal TorrentHandle(TorrentSession session, Torrent torrent, DownloadOptions options, PieceStates? known, Wire.Bitfield? seedOnly = null)
     {
+        _seedOnly = seedOnly;
         _session = session;
         Torrent = torrent;
         DownloadLimit = options.DownloadLimit ?? new RateLimit();
@@ -94,7 +96,10 @@ public sealed partial class TorrentHandle : ITorrentRunObserver
     public IReadOnlyList<PeerProgress> Peers { get { lock (_lock) return _run is null ? [] : _progress?.Peers ?? []; } }
 
     /// <summary>This torrent's own download limit, under the session's (<see cref="Swarm.Session.DownloadLimit"/>); set
-    /// its <see cref="RateLimit.BytesPerSecond"/> to change it while the torrent runs.</summary>
+    /// its <see cref="RateLimit.BytesPerSecond"/> to change it while the torrent runs. The single-peer reference engine
+    /// (added with <c>MaxPeers = 1</c>) takes no limit: such a torrent is refused when added under a limit, and a limit
+    /// set here later fails its next start with that refusal (<see cref="SetMaxPeersAsync"/> moves it to the swarm
+    /// engine, which takes limits).</summary>
     public RateLimit DownloadLimit { get; }
 
     /// <summary>This torrent's own upload limit, under the session's, as <see cref="DownloadLimit"/>.</summary>
@@ -142,6 +147,12 @@ public sealed partial class TorrentHandle : ITorrentRunObserver
             _error = null;
             _result = null;
             _progress = null;
+            if (_seedOnly is { } have)
+            {
+                SetState(TorrentState.Seeding); // verified already: nothing to check, nothing to write
+                _run = TorrentRun.StartSeeding(_session.Session, Torrent, _options, have, this);
+                return;
+            }
             ListenForWrittenPiecesLocked();
             SetState(TorrentState.Checking);
             _run = TorrentClient.Start(_session.Session, Torrent, _options, this);

@@ -22,7 +22,7 @@ internal sealed class TorrentRun : ISeedingEnd, IProgress<DownloadProgress>
     private TaskCompletionSource? _ended;    // made by StopAsync or at the end; completed once the observer heard the end
     private bool _stopAsked, _hasEnded;
 
-    private TorrentRun(ITorrentRunObserver observer, CancellationTokenSource cts)
+    private TorrentRun(ITorrentRunObserver observer, CancellationTokenSource? cts)
     {
         _observer = observer;
         _cts = cts;
@@ -37,6 +37,32 @@ internal sealed class TorrentRun : ISeedingEnd, IProgress<DownloadProgress>
         var run = new TorrentRun(observer, cts);
         _ = run.RunAsync(session, torrent, TorrentClient.LoggingTo(options, session), cts.Token);
         return run;
+    }
+
+    /// <summary>Starts seeding the pieces <paramref name="have"/> holds, verified by the caller, as a record of the session
+    /// at once: no resume decision, no ledger read or written, nothing fetched (a seed-only torrent, as
+    /// <see cref="TorrentSession.SeedAsync"/> adds).</summary>
+    internal static TorrentRun StartSeeding(Session session, Torrent torrent, DownloadOptions options, Wire.Bitfield have, ITorrentRunObserver observer)
+    {
+        var run = new TorrentRun(observer, cts: null);
+        _ = run.SeedAsync(session, torrent, TorrentClient.LoggingTo(options, session, EngineLog.Swarm), have);
+        return run;
+    }
+
+    private async Task SeedAsync(Session session, Torrent torrent, DownloadOptions options, Wire.Bitfield have)
+    {
+        await Task.Yield(); // off the caller's thread, which holds its handle's lock
+        SeedingTorrent seeding;
+        try
+        {
+            seeding = SeedingTorrent.Start(session, torrent, options, have);
+        }
+        catch (Exception e)
+        {
+            End(null, e); // the session has the torrent already, or it cannot listen
+            return;
+        }
+        BecomeRecord(seeding, null);
     }
 
     /// <summary>Stops the run: its peers leave, the trackers hear <c>stopped</c>, the ledger is saved. Completes after

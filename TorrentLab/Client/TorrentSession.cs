@@ -77,12 +77,13 @@ public sealed class TorrentSession : IAsyncDisposable
     /// <see cref="DownloadOptions.Session"/> must be left alone: the session's settings rule.</param>
     /// <exception cref="ArgumentException">A setting out of range (named in the message).</exception>
     /// <param name="ct">Cancels a magnet link's metadata fetch.</param>
-    /// <exception cref="ArgumentException">The options set session settings, or contradict each other.</exception>
+    /// <exception cref="ArgumentException">The options set session settings, contradict each other, or ask what their
+    /// engine cannot honour in this session (a rate limit, seeding or uTP with <c>MaxPeers = 1</c>).</exception>
     /// <exception cref="InvalidOperationException">The session has the torrent already.</exception>
     public async Task<TorrentHandle> AddAsync(string source, DownloadOptions options, CancellationToken ct = default)
     {
         ArgumentNullException.ThrowIfNull(source);
-        CheckOptions(options);
+        CheckFor(options);
         var opened = await TorrentClient.OpenAsync(Session, source, options, ct: ct).ConfigureAwait(false);
         return Add(opened.Torrent, opened.WithPeersAndSelection(options), known: null, fromMagnet: TorrentClient.IsMagnet(source), start: true);
     }
@@ -110,24 +111,67 @@ public sealed class TorrentSession : IAsyncDisposable
     /// the handle starts from them instead of reading the ledger again (a server loading ten thousand torrents reads
     /// each once). Null: the handle reads the ledger, and takes the file priorities it recorded unless
     /// <see cref="DownloadOptions.FilePriorities"/> is set. Each run still makes its own resume decision.</param>
-    /// <exception cref="ArgumentException">The options set session settings, or contradict each other; a piece map of
+    /// <exception cref="ArgumentException">The options set session settings, contradict each other, or ask what their
+    /// engine cannot honour in this session (a rate limit, seeding or uTP with <c>MaxPeers = 1</c>); a piece map of
     /// another length.</exception>
     /// <exception cref="InvalidOperationException">The session has the torrent already.</exception>
     public TorrentHandle Add(Torrent torrent, DownloadOptions options, bool start = true, PieceStates? known = null)
     {
         ArgumentNullException.ThrowIfNull(torrent);
-        CheckOptions(options);
+        CheckFor(options);
         return Add(torrent, options, known, fromMagnet: false, start);
     }
 
-    private TorrentHandle Add(Torrent torrent, DownloadOptions options, PieceStates? known, bool fromMagnet, bool start)
+    /// <summary>Adds a torrent to seed from data already on disk, and starts it (libtorrent's seed mode, the check made
+    /// first): the data below <see cref="DownloadOptions.OutputDirectory"/> is hashed (reporting to
+    /// <see cref="DownloadOptions.Checking"/>, in turn with the session's other checks), then what verified is served
+    /// until the torrent is paused or removed. Such a torrent fetches nothing and writes nothing below its folder (no
+    /// resume ledger); a resume seeds the same pieces again, a recheck hashes again.</summary>
+    /// <param name="torrent">The torrent.</param>
+    /// <param name="options">The torrent's own settings (folder, trackers, peers, upload limit, super-seeding); it seeds
+    /// until paused, so a seed ratio or time is refused.</param>
+    /// <param name="allowPartial">Seed an incomplete copy: only the verified pieces are announced and served.</param>
+    /// <param name="ct">Cancels the check.</param>
+    /// <exception cref="Storage.StorageException">The folder does not exist, or the data cannot be read.</exception>
+    /// <exception cref="SwarmException">None of its pieces verified, or some did not and <paramref name="allowPartial"/>
+    /// is false.</exception>
+    /// <exception cref="ArgumentException">Session settings on the options, a seed ratio or time, the single-peer
+    /// reference engine named, or a value out of range.</exception>
+    /// <exception cref="InvalidOperationException">The session has the torrent already.</exception>
+    public async Task<TorrentHandle> SeedAsync(Torrent torrent, DownloadOptions options, bool allowPartial = false, CancellationToken ct = default)
     {
-        var handle = new TorrentHandle(this, torrent, options, known);
+        ArgumentNullException.ThrowIfNull(torrent);
+        ArgumentNullException.ThrowIfNull(options);
+        if (options.SeedRatio is not null || options.SeedTime is not null)
+            throw new ArgumentException("a torrent added to seed serves until it is paused or removed: SeedRatio and SeedTime are for a download that seeds after", nameof(options));
+        // It never downloads: the swarm engine seeds, whatever the peer cap (1 alone would pick the single-peer story).
+        options = options with { SeedAfterDownload = true, Engine = options.Engine == DownloadEngine.Auto ? DownloadEngine.Swarm : options.Engine };
+        CheckFor(options);
+        ThrowIfHas(torrent);
+        if (!Directory.Exists(options.OutputDirectory)) throw new Storage.StorageException($"data folder '{options.OutputDirectory}' does not exist");
+        var have = await Seeder.VerifyToSeedAsync(Session, torrent, TorrentClient.LoggingTo(options, Session, EngineLog.Swarm), allowPartial, ct).ConfigureAwait(false);
+        return Add(torrent, options, PieceStates.From(have), fromMagnet: false, start: true, seedOnly: have);
+    }
+
+    private void ThrowIfHas(Torrent torrent)
+    {
         lock (_lock)
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
-            if (!_byHash.TryAdd(torrent.InfoHash, handle))
-                throw new InvalidOperationException($"torrent '{torrent.Name}' ({torrent.InfoHash.Hex}) is in this session already");
+            if (_byHash.ContainsKey(torrent.InfoHash)) throw InSessionAlready(torrent);
+        }
+    }
+
+    private static InvalidOperationException InSessionAlready(Torrent torrent) =>
+        new($"torrent '{torrent.Name}' ({torrent.InfoHash.Hex}) is in this session already");
+
+    private TorrentHandle Add(Torrent torrent, DownloadOptions options, PieceStates? known, bool fromMagnet, bool start, Wire.Bitfield? seedOnly = null)
+    {
+        var handle = new TorrentHandle(this, torrent, options, known, seedOnly);
+        lock (_lock)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            if (!_byHash.TryAdd(torrent.InfoHash, handle)) throw InSessionAlready(torrent);
             _order.Add(handle);
             _list = null;
         }
@@ -151,6 +195,16 @@ public sealed class TorrentSession : IAsyncDisposable
         await torrent.PauseAsync().ConfigureAwait(false);
         torrent.Removed();
         if (deleteData) TorrentData.Delete(torrent.Torrent, torrent.SaveFolder);
+    }
+
+    /// <summary>Refuses what this session's torrent could not honour: session settings on the torrent (here they would
+    /// be silently ignored), and a combination its engine cannot honour under the session's settings (the single-peer
+    /// reference engine, <c>MaxPeers = 1</c>, takes no rate limit, its own or the session's, and neither seeds nor
+    /// speaks uTP).</summary>
+    private void CheckFor(DownloadOptions options)
+    {
+        CheckOptions(options);
+        TorrentClient.CheckCombination(Session, options);
     }
 
     /// <summary>Refuses session settings given to a torrent: here they would be silently ignored.</summary>

@@ -73,15 +73,7 @@ public sealed class Seeder : IAsyncDisposable
     {
         ArgumentNullException.ThrowIfNull(torrent);
         SettingsCheck.Check(options);
-        options.Log?.Invoke($"verifying '{torrent.Name}' in {Path.GetFullPath(options.OutputDirectory)}");
-        var checking = options.Checking is null ? null : new PieceVerifierOptions { Progress = options.Checking };   // seed's checking line
-        var have = session is null
-            ? await PieceVerifier.VerifyAsync(torrent, options.OutputDirectory, checking, ct).ConfigureAwait(false)
-            : await session.CheckInTurnAsync(() => PieceVerifier.VerifyAsync(torrent, options.OutputDirectory, checking, ct), ct).ConfigureAwait(false);
-        if (have.IsEmpty)
-            throw new SwarmException($"nothing to seed: none of the {torrent.PieceCount} pieces of '{torrent.Name}' is intact in '{options.OutputDirectory}'");
-        if (!have.IsComplete && !allowPartial)
-            throw new SwarmException($"the data is incomplete: {have.Count} of {torrent.PieceCount} pieces verified in '{options.OutputDirectory}' (seed partial data with --partial)");
+        var have = await VerifyToSeedAsync(session, torrent, options, allowPartial, ct).ConfigureAwait(false);
         var own = session is null ? Session.Start(options.Session with { Log = options.Session.Log ?? options.Log, Trace = options.Session.Trace ?? options.Trace }) : null;
         try
         {
@@ -94,6 +86,25 @@ public sealed class Seeder : IAsyncDisposable
             if (own is not null) await own.DisposeAsync().ConfigureAwait(false);
             throw;
         }
+    }
+
+    /// <summary>Hashes the data to seed (reporting to <see cref="DownloadOptions.Checking"/>; in <paramref name="session"/>,
+    /// in turn with its other checks) and returns the pieces that verified.</summary>
+    /// <exception cref="SwarmException">None verified, or not all without <paramref name="allowPartial"/>.</exception>
+    /// <exception cref="StorageException">The data cannot be read.</exception>
+    internal static async Task<Wire.Bitfield> VerifyToSeedAsync(Session? session, Torrent torrent, DownloadOptions options, bool allowPartial,
+        CancellationToken ct)
+    {
+        options.Log?.Invoke($"verifying '{torrent.Name}' in {Path.GetFullPath(options.OutputDirectory)}");
+        var checking = options.Checking is null ? null : new PieceVerifierOptions { Progress = options.Checking };   // seed's checking line
+        var have = session is null
+            ? await PieceVerifier.VerifyAsync(torrent, options.OutputDirectory, checking, ct).ConfigureAwait(false)
+            : await session.CheckInTurnAsync(() => PieceVerifier.VerifyAsync(torrent, options.OutputDirectory, checking, ct), ct).ConfigureAwait(false);
+        if (have.IsEmpty)
+            throw new SwarmException($"nothing to seed: none of the {torrent.PieceCount} pieces of '{torrent.Name}' is intact in '{options.OutputDirectory}'");
+        if (!have.IsComplete && !allowPartial)
+            throw new SwarmException($"the data is incomplete: {have.Count} of {torrent.PieceCount} pieces verified in '{options.OutputDirectory}' (seed partial data with --partial)");
+        return have;
     }
 
     /// <summary>A progress snapshot: uploaded bytes, rates and peers.</summary>

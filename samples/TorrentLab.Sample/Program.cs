@@ -36,7 +36,7 @@ try
         ListenPort = 0,   // any free port (a real client keeps one: 6881 is the default)
         Dht = dht,        // the Mainline DHT as one more peer source (public routers by default)
     });
-    Console.WriteLine($"session: listening on port {session.Session.Port}");
+    Console.WriteLine($"session: listening on port {session.Port}");
 
     // 2. Add the torrent: a .torrent is parsed; a magnet link's metadata is fetched from peers and checked against its
     //    info hash, and its own peers (x.pe) and file selection (so=) are kept for the download.
