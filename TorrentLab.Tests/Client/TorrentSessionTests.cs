@@ -271,6 +271,41 @@ public class TorrentSessionTests
     }
 
     [Fact]
+    public async Task SeedAsync_PartialData_ServesWhatVerifiedAndWritesNothingBelowItsFolder()
+    {
+        using var data = new TempFolder();
+        using var leech = new TempFolder();
+        var built = ThreeFiles(seed: 70);
+        built.WritePayload(data.Path);
+        File.Delete(Path.Combine(data.Path, built.Files[0].Path)); // a.bin gone: its pieces (and the one it shares with b.bin) are missing
+        string[] Listing() => [.. Directory.EnumerateFiles(data.Path, "*", SearchOption.AllDirectories).Order().Select(f => $"{f} {new FileInfo(f).Length}")];
+        var before = Listing();
+        await using var seeds = TorrentSession.Start(Loopback());
+
+        await Assert.ThrowsAsync<SwarmException>(() => seeds.SeedAsync(built.Torrent, new DownloadOptions { OutputDirectory = data.Path }, allowPartial: false, Ct));
+        await Assert.ThrowsAsync<ArgumentException>(() => seeds.SeedAsync(built.Torrent, new DownloadOptions { OutputDirectory = data.Path, SeedRatio = 2 }, allowPartial: true, Ct));
+        Assert.Empty(seeds.Torrents);
+        var seed = await seeds.SeedAsync(built.Torrent, new DownloadOptions { OutputDirectory = data.Path }, allowPartial: true, Ct);
+        Assert.Equal(TorrentState.Seeding, seed.State);
+        Assert.False(seed.IsComplete);
+
+        // Another session fetches c.bin, whose pieces the partial copy has, from it alone.
+        await using var leeches = TorrentSession.Start(Loopback());
+        var handle = leeches.Add(built.Torrent, new DownloadOptions
+        {
+            OutputDirectory = leech.Path, ExtraPeers = [new IPEndPoint(IPAddress.Loopback, seeds.Port)],
+            FilePriorities = [FilePriority.Skip, FilePriority.Skip, FilePriority.Normal],
+        });
+        await WaitForAsync(handle, h => h.State == TorrentState.Completed, "completed");
+        AssertFiles(built, leech.Path, 2);
+
+        await seed.PauseAsync();
+        Assert.True(seed.Uploaded >= built.Files[2].Data.Length, $"uploaded {seed.Uploaded}");
+        Assert.False(seed.IsComplete); // it still has only what it verified
+        Assert.Equal(before, Listing()); // no ledger, no file made for the missing one
+    }
+
+    [Fact]
     public async Task Add_TheSameTorrentTwice_IsRefused()
     {
         using var folder = new TempFolder();

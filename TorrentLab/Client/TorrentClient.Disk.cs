@@ -142,27 +142,6 @@ public static partial class TorrentClient
         return null;
     }
 
-    /// <summary>Opens file <paramref name="fileIndex"/> of a torrent that runs (or ran) in <paramref name="session"/> as
-    /// a seekable, read-only stream that reads while it downloads, as <see cref="TorrentHandle.OpenReadAsync"/> does
-    /// for a torrent of a <see cref="TorrentSession"/>: readahead first, each read waits for its piece. For an
-    /// application that runs its torrents with <see cref="Start"/>; a skipped file's pieces are not fetched.</summary>
-    /// <param name="session">The session its runs use.</param>
-    /// <param name="torrent">The torrent.</param>
-    /// <param name="folder">Its save folder.</param>
-    /// <param name="fileIndex">The file, in <see cref="Torrent.Files"/> order.</param>
-    /// <param name="pieces">The piece map known now (the ledger's, or the last progress report's): its verified pieces
-    /// read at once.</param>
-    /// <exception cref="ArgumentOutOfRangeException">No such file.</exception>
-    /// <exception cref="ArgumentException">A pad file (BEP 47), or a piece map of another length.</exception>
-    public static Stream OpenRead(Swarm.Session session, Torrent torrent, string folder, int fileIndex, PieceStates pieces)
-    {
-        ArgumentNullException.ThrowIfNull(session);
-        ArgumentNullException.ThrowIfNull(pieces);
-        if (pieces.Count != torrent.PieceCount)
-            throw new ArgumentException($"the piece map has {pieces.Count} pieces, the torrent {torrent.PieceCount}", nameof(pieces));
-        return TorrentFileStream.Open(session, torrent, folder, fileIndex, pieces.Verified(), known: null);
-    }
-
     /// <summary>Deletes a removed torrent's files, the folders it created and its resume ledger, nothing else.</summary>
     public static void DeleteData(Torrent torrent, string folder) => TorrentData.Delete(torrent, folder);
 }
