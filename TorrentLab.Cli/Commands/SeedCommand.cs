@@ -5,7 +5,6 @@ using TorrentLab.Client;
 using TorrentLab.Downloads;
 using TorrentLab.Metainfo;
 using TorrentLab.PortMapping;
-using TorrentLab.Swarm;
 
 namespace TorrentLab.Cli.Commands;
 
@@ -110,6 +109,7 @@ internal static class SeedCommand
         await using var session = TorrentSession.Start(settings);
         using var settler = new HeapSettler(TimeProvider.System); // the verification's memory, given back once seeding is idle
         var seeding = new List<TorrentHandle>();
+        Torrent? twice = null;
         try
         {
             foreach (var torrent in torrents)
@@ -117,7 +117,10 @@ internal static class SeedCommand
                 if (!quiet) stderr.WriteLine($"verifying '{torrent.Name}' ({Units.Bytes(torrent.PayloadLength)}, {torrent.PieceCount} pieces)...");
                 // The same torrent named twice (two paths, or a folder and a file in it) is one torrent of the session.
                 if (session.Find(torrent.InfoHash) is not null)
-                    throw new SwarmException($"torrent '{torrent.Name}' ({torrent.InfoHash.Hex}) is running in this session already");
+                {
+                    twice = torrent;
+                    break;
+                }
                 var options = new DownloadOptions
                 {
                     OutputDirectory = data,
@@ -134,8 +137,11 @@ internal static class SeedCommand
                 seeding.Add(handle);
                 if (!quiet) stderr.WriteLine($"seeding '{torrent.Name}': {handle.PiecesDone}/{torrent.PieceCount} pieces on port {session.Port}");
             }
-            if (!quiet) stderr.WriteLine(seeding.Count == 1 ? "(Ctrl-C to stop)" : $"seeding {seeding.Count} torrents on port {session.Port} (Ctrl-C to stop)");
-            await RunUntilCancelledAsync(seeding, quiet, stderr, ct).ConfigureAwait(false);
+            if (twice is null)
+            {
+                if (!quiet) stderr.WriteLine(seeding.Count == 1 ? "(Ctrl-C to stop)" : $"seeding {seeding.Count} torrents on port {session.Port} (Ctrl-C to stop)");
+                await RunUntilCancelledAsync(seeding, quiet, stderr, ct).ConfigureAwait(false);
+            }
         }
         finally
         {
@@ -145,6 +151,12 @@ internal static class SeedCommand
             var uploaded = seeding.Sum(h => h.Uploaded);
             var size = seeding.Sum(h => h.Torrent.PayloadLength);
             stderr.WriteLine($"stopping: uploaded {Units.Bytes(uploaded)}, ratio {new SeedPlan(null, null, size).ShowRatio(uploaded)}");
+        }
+        // The line and exit code the engine's refusal of a second copy always gave.
+        if (twice is not null)
+        {
+            stderr.WriteLine($"error: torrent '{UntrustedText.Clean(twice.Name, 200)}' ({twice.InfoHash.Hex}) is running in this session already");
+            return ExitCodes.Failed;
         }
         return ExitCodes.Ok; // not reached: seeding ends only by cancellation (exit 130)
     }
