@@ -65,7 +65,7 @@ internal sealed partial class ManagedTorrent : ILogger
         _ => Handle.State switch
         {
             // A run prepares (its resume decision): shown as what it is about to do, as soon as it is started.
-            HandleState.Checking => Handle.IsComplete ? TorrentState.Seeding : TorrentState.Downloading,
+            HandleState.Checking => Handle.IsComplete && Handle.SeedAfterDownload ? TorrentState.Seeding : TorrentState.Downloading,
             HandleState.Downloading => TorrentState.Downloading,
             HandleState.Seeding => TorrentState.Seeding,
             HandleState.Completed => TorrentState.Completed,

@@ -172,7 +172,13 @@ public sealed partial class TorrentHandle
     /// come about once a second, and list pieces by index).</summary>
     private void OnPieceWritten(int piece)
     {
-        lock (_lock) VerifiedLocked(piece);
+        lock (_lock)
+        {
+            // A piece written: the run downloads, whether or not its first progress report came yet (a small torrent
+            // on a busy machine may be whole before it does).
+            if (State == TorrentState.Checking && _run is not null) SetState(TorrentState.Downloading);
+            VerifiedLocked(piece);
+        }
     }
 
     private bool IsVerified(int piece)
