@@ -111,14 +111,17 @@ public sealed class TorrentSession : IAsyncDisposable
     /// the handle starts from them instead of reading the ledger again (a server loading ten thousand torrents reads
     /// each once). Null: the handle reads the ledger, and takes the file priorities it recorded unless
     /// <see cref="DownloadOptions.FilePriorities"/> is set. Each run still makes its own resume decision.</param>
-    /// <exception cref="ArgumentException">The options set session settings, contradict each other, or ask what their
-    /// engine cannot honour in this session (a rate limit, seeding or uTP with <c>MaxPeers = 1</c>); a piece map of
-    /// another length.</exception>
+    /// <exception cref="ArgumentException">The options set session settings, contradict each other, or (when it starts
+    /// now) ask what their engine cannot honour in this session (a rate limit, seeding or uTP with <c>MaxPeers = 1</c>;
+    /// added paused, such a torrent fails with that error when started); a piece map of another length.</exception>
     /// <exception cref="InvalidOperationException">The session has the torrent already.</exception>
     public TorrentHandle Add(Torrent torrent, DownloadOptions options, bool start = true, PieceStates? known = null)
     {
         ArgumentNullException.ThrowIfNull(torrent);
-        CheckFor(options);
+        // A torrent added paused is held whatever it asks (a server reloads its list so); what its engine cannot honour
+        // is refused when it starts, here or later (its Error then says why).
+        if (start) CheckFor(options);
+        else CheckOptions(options);
         return Add(torrent, options, known, fromMagnet: false, start);
     }
 
