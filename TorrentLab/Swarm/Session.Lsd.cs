@@ -93,7 +93,7 @@ public sealed partial class Session
                 if (batch.Count == 0)
                 {
                     // Woken by a torrent attached, else at the next turn: an idle session sends nothing.
-                    await _lsdWake.WaitAsync(wait is { } w && w > TimeSpan.Zero ? w : Timeout.InfiniteTimeSpan, ct).ConfigureAwait(false);
+                    await Deadline.WaitAsync(_lsdWake, wait is { } w && w > TimeSpan.Zero ? w : Timeout.InfiniteTimeSpan, Settings.Time, ct).ConfigureAwait(false);
                     continue;
                 }
                 foreach (var socket in _lsdSockets)
