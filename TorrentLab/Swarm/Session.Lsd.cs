@@ -1,6 +1,5 @@
 using System.Net;
 using System.Net.Sockets;
-using System.Security.Cryptography;
 using TorrentLab.Lsd;
 using TorrentLab.Metainfo;
 using TorrentLab.Network;
@@ -43,7 +42,7 @@ public sealed partial class Session
 
     /// <summary>BEP 14's cookie: "opaque value, allowing the sending client to filter out its own announces if it
     /// receives them via multicast loopback". 8 random hex digits per session.</summary>
-    internal string LsdCookie { get; } = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(4));
+    internal string LsdCookie { get; } = Convert.ToHexStringLower(Randomness.Secret(4));
 
     /// <summary>Announces heard from others and read (ours excluded), and datagrams refused as malformed.</summary>
     internal (long Heard, long Refused) LsdCounts => (Interlocked.Read(ref _lsdHeard), Interlocked.Read(ref _lsdRefused));

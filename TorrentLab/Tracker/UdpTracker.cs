@@ -1,6 +1,5 @@
 using System.Net;
 using System.Net.Sockets;
-using System.Security.Cryptography;
 using System.Threading.Channels;
 using TorrentLab.Metainfo;
 using TorrentLab.Network;
@@ -121,7 +120,7 @@ internal sealed class UdpTracker : ITrackerTransport, IDisposable
     private static async Task<byte[]?> SendAndWaitAsync(Port socket, IPEndPoint remote, Func<int, byte[]> build,
         int expectedAction, TimeSpan wait, TimeProvider time, CancellationToken ct)
     {
-        var transactionId = RandomNumberGenerator.GetInt32(int.MinValue, int.MaxValue);
+        var transactionId = Randomness.SecretInt32(int.MinValue, int.MaxValue);
         socket.Udp.Send(build(transactionId), remote);
         using var limit = new Deadline(wait, time, ct);
         for (var ignored = 0; ignored < 1000; ignored++) // bounded: a flood of stray datagrams cannot hold us forever
