@@ -43,14 +43,8 @@ internal sealed class SimClock : TimeProvider
     public Entry At(long due, Action<object?> action, object? state)
     {
         var entry = new Entry(action, state);
-        Add(entry, Math.Max(due, _now));
+        _calendar.Enqueue(entry, (Math.Max(due, _now), _made++));
         return entry;
-    }
-
-    private void Add(Entry entry, long due)
-    {
-        entry.Order = _made++;
-        _calendar.Enqueue(entry, (due, entry.Order));
     }
 
     /// <summary>The tick of the next live entry, or null when nothing is left.</summary>
@@ -60,8 +54,8 @@ internal sealed class SimClock : TimeProvider
         {
             while (_calendar.TryPeek(out var entry, out var key))
             {
-                if (entry.Live && entry.Order == key.Order) return key.Due;
-                _calendar.Dequeue(); // cancelled or moved: dropped when its old time comes up
+                if (entry.Live) return key.Due;
+                _calendar.Dequeue(); // cancelled: dropped when its time comes up
             }
             return null;
         }
@@ -72,9 +66,8 @@ internal sealed class SimClock : TimeProvider
     {
         while (_calendar.TryDequeue(out var entry, out var key))
         {
-            if (!entry.Live || entry.Order != key.Order) continue;
+            if (!entry.Live) continue;
             _now = key.Due;
-            entry.Order = -1;
             Ran++;
             entry.Run();
             return true;
@@ -85,24 +78,28 @@ internal sealed class SimClock : TimeProvider
     public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period) =>
         new Timer(this, callback, state, dueTime, period);
 
-    /// <summary>One thing to happen at a time; cancelled by <see cref="Cancel"/>.</summary>
-    internal class Entry(Action<object?> action, object? state)
+    /// <summary>One thing to happen at a time, once; <see cref="Cancel"/> lets go of what it would have run, so a
+    /// cancelled entry waiting for its time holds nothing alive (a connection's idle timer, three minutes out).</summary>
+    internal sealed class Entry(Action<object?> action, object? state)
     {
-        internal long Order = -1; // the calendar order of its latest placing: an older placing of it is stale
+        private Action<object?>? _action = action;
+        private object? _state = state;
 
-        /// <summary>False once cancelled.</summary>
-        public bool Live { get; private set; } = true;
+        /// <summary>False once run or cancelled.</summary>
+        public bool Live => _action is not null;
 
         /// <summary>It will not run (if it has not yet).</summary>
-        public void Cancel() => Live = false;
-
-        internal virtual void Run() => action(state);
-
-        /// <summary>Puts it back on the calendar at <paramref name="due"/> (a timer's next period).</summary>
-        internal void Reschedule(SimClock clock, long due)
+        public void Cancel()
         {
-            Live = true;
-            clock.Add(this, Math.Max(due, clock._now));
+            _action = null;
+            _state = null;
+        }
+
+        internal void Run()
+        {
+            var (run, with) = (_action!, _state);
+            Cancel();
+            run(with);
         }
     }
 
@@ -113,7 +110,7 @@ internal sealed class SimClock : TimeProvider
         private readonly TimerCallback _callback;
         private readonly object? _state;
         private readonly ExecutionContext? _context = ExecutionContext.Capture();
-        private readonly Entry _entry;
+        private Entry? _next;
         private long _period = -1;
         private bool _disposed;
 
@@ -122,24 +119,26 @@ internal sealed class SimClock : TimeProvider
             _clock = clock;
             _callback = callback;
             _state = state;
-            _entry = new Entry(static s => ((Timer)s!).Fire(), this);
-            _entry.Cancel();
             Change(dueTime, period);
         }
 
         public bool Change(TimeSpan dueTime, TimeSpan period)
         {
             if (_disposed) return false;
-            _entry.Cancel();
+            _next?.Cancel();
+            _next = null;
             _period = period == Timeout.InfiniteTimeSpan || period <= TimeSpan.Zero ? -1 : period.Ticks;
-            if (dueTime != Timeout.InfiniteTimeSpan) _entry.Reschedule(_clock, _clock._now + Math.Max(0, dueTime.Ticks));
+            if (dueTime != Timeout.InfiniteTimeSpan) Arm(Math.Max(0, dueTime.Ticks));
             return true;
         }
 
+        private void Arm(long delay) => _next = _clock.At(_clock._now + delay, static s => ((Timer)s!).Fire(), this);
+
         private void Fire()
         {
+            _next = null;
             if (_disposed) return;
-            if (_period > 0) _entry.Reschedule(_clock, _clock._now + _period);
+            if (_period > 0) Arm(_period);
             if (_context is null) _callback(_state);
             else ExecutionContext.Run(_context, static s => { var t = (Timer)s!; t._callback(t._state); }, this);
         }
@@ -147,7 +146,8 @@ internal sealed class SimClock : TimeProvider
         public void Dispose()
         {
             _disposed = true;
-            _entry.Cancel();
+            _next?.Cancel();
+            _next = null;
         }
 
         public ValueTask DisposeAsync()
