@@ -42,9 +42,10 @@ public static partial class TorrentClient
     public static async Task<MagnetTorrent> FetchMagnetAsync(Session? session, string magnet, DownloadOptions options, CancellationToken ct = default)
     {
         ArgumentNullException.ThrowIfNull(options);
+        options = LoggingTo(options, session, EngineLog.Magnet);
         var link = MagnetLink.Parse(magnet);
         var ourId = session?.PeerId ?? Wire.PeerId.CreateOurs();
-        var port = session?.Port ?? 6881;
+        var port = session?.AnnouncedPort ?? 6881;
         var settings = session?.Settings ?? options.Session;
         var time = settings.Time;
         var started = time.GetTimestamp();
