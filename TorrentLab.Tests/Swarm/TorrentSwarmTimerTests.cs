@@ -2,7 +2,6 @@ using System.Collections.Concurrent;
 using System.Net;
 using TorrentLab.Downloads;
 using TorrentLab.Metainfo;
-using TorrentLab.Pieces;
 using TorrentLab.Swarm;
 using TorrentLab.Tests.Infrastructure;
 using TorrentLab.Wire;
@@ -31,7 +30,7 @@ public class TorrentSwarmTimerTests
 
         /// <param name="sessionIdleTimeout">True: the session's default idle timeout; false: one longer than any test
         /// here moves the clock, so no peer goes idle.</param>
-        public static Rig Start(bool downloading, Func<DownloadOptions, DownloadOptions>? tweak = null, bool sessionIdleTimeout = false)
+        public static Rig Start(bool downloading, bool sessionIdleTimeout = false)
         {
             var ticks = new SwarmTicks();
             var built = TestTorrents.SingleFile(length: 64 * 16 * 1024, pieceLength: 16 * 1024, announce: null, seed: 71);
@@ -46,7 +45,7 @@ public class TorrentSwarmTimerTests
             var log = new ConcurrentQueue<string>();
             var options = new DownloadOptions { OutputDirectory = ".", Log = log.Enqueue };
             var have = downloading ? new Bitfield(built.Torrent.PieceCount) : Bitfield.Full(built.Torrent.PieceCount);
-            var swarm = new TorrentSwarm(session, built.Torrent, tweak?.Invoke(options) ?? options, new FakePieceStorage { ReadsZeros = true }, have, downloading)
+            var swarm = new TorrentSwarm(session, built.Torrent, options, new FakePieceStorage { ReadsZeros = true }, have, downloading)
             {
                 Progress = ticks,
             };
@@ -76,10 +75,9 @@ public class TorrentSwarmTimerTests
         }
     }
 
-    /// <summary>A peer played by the test: it records every message the swarm sends it.</summary>
+    /// <summary>A peer played by the test: it reads (and drops) every message the swarm sends it.</summary>
     private sealed class HandPeer : IAsyncDisposable
     {
-        private readonly ConcurrentQueue<(MessageKind Kind, BlockRequest Block)> _received = new();
         private readonly Task _reading;
 
         public HandPeer(PeerConnection connection)
@@ -90,28 +88,13 @@ public class TorrentSwarmTimerTests
 
         public PeerConnection Connection { get; }
 
-        /// <summary>The blocks the swarm sent messages of <paramref name="kind"/> about (requests, cancels), in order.</summary>
-        public IReadOnlyList<BlockRequest> Blocks(MessageKind kind) => [.. _received.Where(m => m.Kind == kind).Select(m => m.Block)];
-
         private async Task ReadAsync()
         {
             try
             {
-                while (true)
-                {
-                    var message = await Connection.ReceiveAsync(Ct);
-                    _received.Enqueue((message.Kind, new BlockRequest(message.Index, message.Begin, message.Length)));
-                }
+                while (true) await Connection.ReceiveAsync(Ct);
             }
             catch (Exception e) when (e is WireException or OperationCanceledException) { }
-        }
-
-        /// <summary>Says "interested" and waits for the unchoke it earns (a downloading swarm has free slots): whatever
-        /// the swarm queued for this peer before, it has received.</summary>
-        public async Task RoundTripAsync()
-        {
-            await Connection.SendInterestedAsync(Ct);
-            Assert.True(await CountingTimeProvider.EventuallyAsync(() => !Connection.PeerChoking, Patience), "no unchoke came");
         }
 
         public async ValueTask DisposeAsync()
