@@ -328,7 +328,7 @@ internal sealed class DownloadSettings
         var bytes = parse.GetValue(TraceBytes);
         var trackers = parse.GetValue(Trackers) ?? [];
         var log = Log(parse);
-        return new DownloadOptions
+        var options = new DownloadOptions
         {
             OutputDirectory = outputDirectory,
             Resume = !parse.GetValue(NoResume),
@@ -357,6 +357,8 @@ internal sealed class DownloadSettings
             Waiting = IsQuiet(parse) || IsVerbose(parse) ? null : line => Console.Error.WriteLine(UntrustedText.Clean(line, 1000)),
             Trace = trace ? e => Console.Error.WriteLine(TraceLine(e, bytes)) : null,
         };
+        CheckProxyOnly(options.Session);
+        return options;
     }
 
     /// <summary>The list <c>--blocklist</c> names, loaded once per run (a magnet link's command reads its options twice).
