@@ -167,11 +167,12 @@ internal sealed class DownloadSettings
     /// <paramref name="log"/>, and malformed lines, when some were skipped, to stderr as one warning.</summary>
     /// <exception cref="Tracker.BlocklistException">Not a blocklist.</exception>
     /// <exception cref="Client.TorrentUrlException">The URL was refused or could not be fetched.</exception>
-    public static async Task<IpBlocklist?> LoadBlocklistAsync(string? source, Action<string>? log, CancellationToken ct)
+    public static async Task<IpBlocklist?> LoadBlocklistAsync(string? source, Action<string>? log, CancellationToken ct,
+        TorrentLab.Proxy.Socks5Proxy? proxy = null)
     {
         if (source is null) return null;
         var list = new IpBlocklist();
-        var read = await Client.TorrentClient.LoadBlocklistAsync(list, source, ct).ConfigureAwait(false);
+        var read = await Client.TorrentClient.LoadBlocklistAsync(list, source, proxy, ct).ConfigureAwait(false);
         log?.Invoke($"blocklist {source}: {read}");
         if (read.SkippedLines > 0)
             Console.Error.WriteLine($"warning: blocklist {UntrustedText.Clean(source, 200)}: {read.SkippedLines} malformed lines skipped, the first is line {read.FirstSkippedLine}");
@@ -367,7 +368,7 @@ internal sealed class DownloadSettings
     {
         if (parse.GetResult(Blocklist) is null || parse.GetValue(Blocklist) is not { } source) return null;
         if (_blocklist is { } loaded && loaded.Source == source) return loaded.List;
-        var list = LoadBlocklistAsync(source, log, CancellationToken.None).GetAwaiter().GetResult();
+        var list = LoadBlocklistAsync(source, log, CancellationToken.None, ReadProxy(parse.GetValue(Proxy), parse.GetValue(ProxyOnly))).GetAwaiter().GetResult();
         _blocklist = (source, list);
         return list;
     }

@@ -111,7 +111,7 @@ internal static class SeedCommand
             LoggerFactory = LineLogger.For(Log(null)),
             Trace = extras.Trace ? e => stderr.WriteLine(DownloadSettings.TraceLine(e, bytes: false)) : null,
             MaxConnections = Math.Max(extras.MaxPeers, 500),
-            Blocklist = await DownloadSettings.LoadBlocklistAsync(extras.Blocklist, Log(null), ct).ConfigureAwait(false),
+            Blocklist = await DownloadSettings.LoadBlocklistAsync(extras.Blocklist, Log(null), ct, extras.Proxy).ConfigureAwait(false),
         };
         DownloadSettings.CheckProxyOnly(settings);
         var uploadLimit = RateOption.Limit(extras.UploadRate); // one limit for all the torrents seeded

@@ -123,6 +123,41 @@ public sealed class Socks5NetworkTests : IDisposable
         Assert.Contains(lines, l => l.Contains("refuses UDP ASSOCIATE (command not supported): no UDP is sent", StringComparison.Ordinal));
     }
 
+    [Fact]
+    public async Task FetchOutsideASession_ATorrentUrlThroughTheProxy_ArrivesWithTheRightPassword_AndFailsSayingSoWithAWrongOne()
+    {
+        var proxy = StartMicrosocks("bob", "pw");
+        using var server = new TcpListener(IPAddress.Loopback, 0);
+        server.Start();
+        var served = ServeOnceAsync(server, "d4:spam4:eggse"u8.ToArray());
+        var url = $"http://127.0.0.1:{((IPEndPoint)server.LocalEndpoint).Port}/x.torrent";
+
+        var wrong = await Assert.ThrowsAsync<TorrentLab.Client.TorrentUrlException>(() =>
+            TorrentLab.Client.TorrentClient.FetchTorrentFileAsync(url, 1000, proxy with { Password = "nope" }, Ct));
+        var bytes = await TorrentLab.Client.TorrentClient.FetchTorrentFileAsync(url, 1000, proxy, Ct);
+
+        Assert.Contains("refused the user name and password", wrong.Message, StringComparison.Ordinal);
+        Assert.Equal("d4:spam4:eggse", Encoding.ASCII.GetString(bytes));
+        await served;
+    }
+
+    /// <summary>Answers one HTTP request with <paramref name="body"/>.</summary>
+    private static async Task ServeOnceAsync(TcpListener listener, byte[] body)
+    {
+        using var client = await listener.AcceptTcpClientAsync(Ct);
+        var stream = client.GetStream();
+        var request = new StringBuilder();
+        var buffer = new byte[1024];
+        while (!request.ToString().Contains("\r\n\r\n", StringComparison.Ordinal))
+        {
+            var read = await stream.ReadAsync(buffer, Ct);
+            if (read == 0) return;
+            request.Append(Encoding.ASCII.GetString(buffer, 0, read));
+        }
+        await stream.WriteAsync(Encoding.ASCII.GetBytes($"HTTP/1.1 200 OK\r\nContent-Length: {body.Length}\r\nConnection: close\r\n\r\n"), Ct);
+        await stream.WriteAsync(body, Ct);
+    }
+
     private Socks5Proxy StartMicrosocks(string user, string password)
     {
         var microsocks = Interop.RequireExecutable("/usr/bin/microsocks");
