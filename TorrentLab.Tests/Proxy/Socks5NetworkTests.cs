@@ -158,6 +158,27 @@ public sealed class Socks5NetworkTests : IDisposable
         await stream.WriteAsync(body, Ct);
     }
 
+    [Fact]
+    public async Task Dht_OfAProxyOnlySession_JoinsThroughDantesRelay()
+    {
+        var proxy = StartDante();
+        await using var router = TorrentLab.Swarm.Session.Start(new TorrentLab.Downloads.SessionSettings
+        {
+            ListenPort = 0, BindAddresses = [IPAddress.Loopback], DhtBootstrap = [], PortFallback = false,
+        });
+        var routerNode = await router.DhtStarted.WaitAsync(TimeSpan.FromSeconds(60), Ct);
+        await using var ours = TorrentLab.Swarm.Session.Start(new TorrentLab.Downloads.SessionSettings
+        {
+            ListenPort = 0, BindAddresses = [IPAddress.Loopback], PortFallback = false,
+            DhtBootstrap = [$"127.0.0.1:{router.Port}"], Proxy = proxy with { Only = true },
+        });
+        var ourNode = await ours.DhtStarted.WaitAsync(TimeSpan.FromSeconds(60), Ct);
+
+        // Proxy only: a datagram from anyone but the relay is dropped, so the router in our table answered through it.
+        Assert.True(await NetNamespaces.WaitForAsync(() => ourNode!.NodeCount >= 1 && routerNode!.Stats.QueriesAnswered >= 1,
+            TimeSpan.FromSeconds(90), Ct), string.Join("\n", _proxyLog));
+    }
+
     private Socks5Proxy StartMicrosocks(string user, string password)
     {
         var microsocks = Interop.RequireExecutable("/usr/bin/microsocks");
