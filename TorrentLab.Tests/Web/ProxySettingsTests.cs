@@ -10,7 +10,8 @@ using TorrentLab.Tests.Infrastructure;
 namespace TorrentLab.Tests.Web;
 
 /// <summary><c>serve --proxy ... --proxy-only</c>: the server's session takes no incoming connection, and a link added
-/// through the API is fetched through the proxy (microsocks on 127.0.0.1, asking for a password).</summary>
+/// through the API is fetched through the proxy (microsocks on 127.0.0.1, asking for a password); qBittorrent's
+/// preferences say so.</summary>
 [Trait("Tier", "Slow")]
 public sealed class ProxySettingsTests : IDisposable
 {
@@ -39,6 +40,22 @@ public sealed class ProxySettingsTests : IDisposable
         Assert.Equal(HttpStatusCode.BadGateway, response.StatusCode);
         Assert.Contains("refused the user name and password", body, StringComparison.Ordinal);
         Assert.False(files.Pending()); // nobody came to the file server directly
+    }
+
+    [Fact]
+    public async Task QBittorrentsPreferences_SayTheProxy_WithoutItsPassword()
+    {
+        var proxy = new Socks5Proxy("127.0.0.1", 1080) { UserName = "carol", Password = "s3cret", Only = true };
+        await using var web = await WebTestServer.StartAsync(Ct, configure: o => o with { Proxy = proxy });
+
+        var raw = await web.Http.GetStringAsync("/api/v2/app/preferences", Ct);
+        var preferences = System.Text.Json.JsonDocument.Parse(raw).RootElement;
+
+        Assert.Equal("SOCKS5", preferences.GetProperty("proxy_type").GetString());
+        Assert.Equal(("127.0.0.1", 1080, "carol"), (preferences.GetProperty("proxy_ip").GetString(),
+            preferences.GetProperty("proxy_port").GetInt32(), preferences.GetProperty("proxy_username").GetString()));
+        Assert.True(preferences.GetProperty("proxy_peer_connections").GetBoolean());
+        Assert.DoesNotContain("s3cret", raw, StringComparison.Ordinal);
     }
 
     private Socks5Proxy StartMicrosocks(string user, string password)
