@@ -56,6 +56,8 @@ internal static class MainCommand
             };
             var mapping = DownloadSettings.ReadPortMapping(parse.GetValue(portMapping), parse.GetValue(portMappingProtocols));
             selection.Check(parse);
+            var read = settings.ReadSession(parse);
+            DownloadSettings.CheckProxyOnly(read with { PortMapping = mapping });
             if (mapping != PortMapping.PortMappingProtocols.None && options.MaxPeers == 1)
                 throw new UsageException("--port-mapping needs the swarm engine; the single-peer reference path (--max-peers 1) listens on no port");
             if ((options.DownloadLimit ?? options.UploadLimit) is not null && options.MaxPeers == 1)
@@ -66,7 +68,6 @@ internal static class MainCommand
             if (Directory.Exists(path)) throw new FileNotFoundException(null, Path.GetFullPath(path));
             if (!TorrentClient.IsMagnet(path) && !File.Exists(path) && !path.EndsWith(".torrent", StringComparison.OrdinalIgnoreCase))
                 throw new UsageException($"'{path}' is neither a command nor an existing .torrent file (see 'torrentlab --help')");
-            var read = settings.ReadSession(parse);
             var sessionSettings = read with
             {
                 DhtStatePath = read.DhtStatePath ?? TorrentClient.DhtStatePathIn(options.OutputDirectory),

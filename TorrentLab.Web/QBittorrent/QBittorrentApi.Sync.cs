@@ -47,6 +47,19 @@ internal sealed partial class QBittorrentApi
         w.WriteBoolean("dht", settings.Dht ?? false);
         w.WriteBoolean("pex", true);
         w.WriteBoolean("lsd", false);
+        // qBittorrent 4.6's proxy keys, as serve --proxy set them (read only here; the password is never sent back).
+        var proxy = _options.Proxy;
+        w.WriteString("proxy_type", proxy is null ? "None" : "SOCKS5");
+        w.WriteString("proxy_ip", proxy?.Host ?? "");
+        w.WriteNumber("proxy_port", proxy?.Port ?? 8080);
+        w.WriteBoolean("proxy_auth_enabled", proxy?.UserName is not null);
+        w.WriteString("proxy_username", proxy?.UserName ?? "");
+        w.WriteString("proxy_password", "");
+        w.WriteBoolean("proxy_hostname_lookup", proxy is not null); // tracker and web seed names go to the proxy
+        w.WriteBoolean("proxy_peer_connections", proxy is not null);
+        w.WriteBoolean("proxy_bittorrent", proxy is not null);
+        w.WriteBoolean("proxy_rss", proxy is not null);
+        w.WriteBoolean("proxy_misc", proxy is not null);
         w.WriteNumber("encryption", _options.Encryption switch { Wire.EncryptionPolicy.Require => 1, Wire.EncryptionPolicy.Off => 2, _ => 0 });
         w.WriteNumber("max_connec", settings.MaxConnections ?? -1);
         w.WriteNumber("max_connec_per_torrent", _options.MaxPeers);
