@@ -27,6 +27,7 @@ internal sealed partial class TorrentManager
         Dht = options.Dht ?? saved?.Dht ?? true,
         DhtBootstrap = options.DhtBootstrap ?? saved?.DhtBootstrap ?? DhtNodeOptions.PublicRouters,
         MaxConnections = options.MaxConnections ?? saved?.MaxConnections ?? new SessionSettings().MaxConnections,
+        StartAddedTorrents = saved?.StartAddedTorrents ?? true,
     };
 
     /// <summary>BEP 3: "Ports reserved for BitTorrent are typically 6881-6889".</summary>
@@ -47,6 +48,7 @@ internal sealed partial class TorrentManager
                 SeedAfterDownload = update.SeedAfterDownload ?? _settings.SeedAfterDownload,
                 SeedRatio = update.SeedRatio is { } ratio ? (ratio == 0 ? null : ratio) : _settings.SeedRatio,
                 SeedMinutes = update.SeedMinutes is { } minutes ? (minutes == 0 ? null : minutes) : _settings.SeedMinutes,
+                StartAddedTorrents = update.StartAddedTorrents ?? _settings.StartAddedTorrents,
             };
         }
         Save();

@@ -88,6 +88,7 @@ internal sealed partial class TorrentManager : IAsyncDisposable
         manager._settings = Effective(options, manager._store.LoadedSettings);
         manager._configuredPeerPort = options.PeerPort ?? manager._store.LoadedSettings?.PeerPort;
         foreach (var category in manager._store.LoadedCategories) if (ValidCategory(category)) manager._categories.Add(category);
+        foreach (var tag in manager._store.LoadedTags) if (ValidTag(tag)) manager._tags.Add(tag);
         manager.StartLimits(manager._store.LoadedLimits, manager._store.LoadedAltSpeed);
         manager.Session = manager.StartSession();
         manager._settings = manager._settings with { PeerPort = manager.Session.Port }; // reported: the port bound
@@ -122,6 +123,7 @@ internal sealed partial class TorrentManager : IAsyncDisposable
         {
             var torrent = Torrent.Load(_store.TorrentPath(hash));
             if (torrent.InfoHash.Hex != hash) throw new MetainfoException($"its info hash is {torrent.InfoHash.Hex}");
+            torrent = Renamed(torrent, entry.Remote?.Files); // its files where a rename put them
             // The saved folder is checked again: a symbolic link put in its place while the server was stopped counts.
             var folder = SaveFolderOf(entry.Folder);
             CheckPaths(torrent, FolderPath(folder));
@@ -138,6 +140,8 @@ internal sealed partial class TorrentManager : IAsyncDisposable
             managed.UploadLimit.BytesPerSecond = Math.Max(0, entry.UploadLimit ?? 0);
             managed.Sequential = entry.Sequential == true;
             managed.MaxPeers = entry.MaxPeers is >= 1 and <= MaxPeerLimit ? entry.MaxPeers : null;
+            managed.LoadRemote(entry.Remote);
+            lock (_lock) _tags.UnionWith(managed.Tags);
             if (entry.Category is { } category && ValidCategory(category))
             {
                 managed.Category = category;
@@ -394,6 +398,7 @@ internal sealed partial class TorrentManager : IAsyncDisposable
     /// missing from the list comes back, paused, at the next start) and its pieces are in its resume ledger.</summary>
     private void Save()
     {
+        Interlocked.Increment(ref _changes); // what the remote APIs keep of each torrent may be stale now
         lock (_saveLock)
         {
             if (_savePending) return; // the write already waiting will see this change too
@@ -441,7 +446,8 @@ internal sealed partial class TorrentManager : IAsyncDisposable
                 Trackers = t.EditedTrackers,
                 Sequential = t.Sequential ? true : null,
                 MaxPeers = t.MaxPeers,
-            })], Settings with { PeerPort = _configuredPeerPort }, Categories, LimitsToSave(), AltSpeedToSave());
+                Remote = t.RemoteToSave(),
+            })], Settings with { PeerPort = _configuredPeerPort }, Categories, LimitsToSave(), AltSpeedToSave(), TagsToSave());
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

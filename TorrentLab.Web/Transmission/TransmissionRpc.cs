@@ -33,7 +33,6 @@ internal sealed partial class TransmissionRpc
     private readonly byte[]? _token;
     private readonly TransmissionIds _ids;
     private readonly DateTimeOffset _started = DateTimeOffset.UtcNow;
-    private bool _startAddedTorrents = true; // session-set start-added-torrents; not kept across restarts
 
     private readonly LoginThrottle _logins;
 
@@ -187,11 +186,11 @@ internal sealed partial class TransmissionRpc
         ["torrent-start-now"] = Changes((rpc, args, ct) => rpc.StartAsync(args, now: true, ct)),
         ["torrent-stop"] = Changes((rpc, args, _) => rpc.ForEachAsync(args, t => rpc._torrents.PauseAsync(t))),
         ["torrent-verify"] = Changes((rpc, args, ct) => rpc.ForEachAsync(args, t => rpc._torrents.RecheckAsync(t, ct, resume: false))),
-        ["torrent-reannounce"] = Refused("torrent-reannounce is not supported: the engine announces on the trackers' own interval"),
+        ["torrent-reannounce"] = Changes((rpc, args, ct) => rpc.ForEachAsync(args, t => rpc._torrents.ReannounceAsync(t, ct))),
         ["torrent-remove"] = Changes((rpc, args, _) => rpc.RemoveAsync(args)),
         ["torrent-set"] = Changes((rpc, args, ct) => rpc.SetAsync(args, ct)) with { Arguments = SetArguments },
         ["torrent-set-location"] = Changes((rpc, args, ct) => rpc.SetLocationAsync(args, ct)),
-        ["torrent-rename-path"] = Refused("torrent-rename-path is not supported: a torrent's files keep the names its .torrent gives them"),
+        ["torrent-rename-path"] = new(true, (rpc, args, writer, ct) => rpc.RenamePathAsync(args, writer, ct)),
         ["queue-move-top"] = Changes((rpc, args, _) => rpc.MoveAsync(args, QueueMove.Top)),
         ["queue-move-up"] = Changes((rpc, args, _) => rpc.MoveAsync(args, QueueMove.Up)),
         ["queue-move-down"] = Changes((rpc, args, _) => rpc.MoveAsync(args, QueueMove.Down)),

@@ -90,7 +90,11 @@ internal sealed class Announcer(IReadOnlyList<IReadOnlyList<string>> tiers, Info
                 failures = 0;
                 LastError = null;
                 if (response.WarningMessage is not null) log?.Invoke($"tracker warning: {response.WarningMessage}");
-                log?.Invoke($"tracker: {response.Peers.Count} peer{(response.Peers.Count == 1 ? "" : "s")}, next announce in {response.Interval.TotalSeconds:0} s");
+                // The tracker and its swarm counts close the line, for whoever shows trackers (serve's trackerStats).
+                var counts = response is { Complete: { } seeders, Incomplete: { } leechers }
+                    ? $": {seeders} seeder{(seeders == 1 ? "" : "s")}, {leechers} leecher{(leechers == 1 ? "" : "s")}" : "";
+                log?.Invoke($"tracker: {response.Peers.Count} peer{(response.Peers.Count == 1 ? "" : "s")}, next announce in {response.Interval.TotalSeconds:0} s"
+                    + $" (from {_client.LastAnswered}{counts})");
                 var host = _host;
                 host.OnPeers(response.Peers);
                 wait = AnnounceSchedule.Next(response, host.Connected());

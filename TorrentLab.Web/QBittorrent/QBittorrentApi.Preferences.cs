@@ -1,0 +1,316 @@
+using System.Globalization;
+using System.Text.Json;
+using Microsoft.AspNetCore.Http;
+
+namespace TorrentLab.Web;
+
+// app/preferences and app/setPreferences: every key qbittorrent-nox 4.5.2 answers, each with TorrentLab's value, and
+// each either applied when set or taken only with the value it has (a 400 names any other), never "Ok." and dropped.
+internal sealed partial class QBittorrentApi
+{
+    /// <summary>One preference: its value here and, for those TorrentLab applies, how a new value is checked and set.
+    /// A preference without <see cref="Apply"/> is a feature TorrentLab lacks or a setting made where the server starts;
+    /// setPreferences takes it only with the value app/preferences gives.</summary>
+    /// <param name="Key">qBittorrent's key.</param>
+    /// <param name="Read">Its value here: a bool, a long, a double, a string, or <see cref="EmptyObject"/>.</param>
+    /// <param name="Apply">Checks a new value and returns the change to make (made once every key of the request is
+    /// checked), or null.</param>
+    /// <param name="Why">For a preference not applied, why (the 400's text).</param>
+    internal sealed record Preference(string Key, Func<QBittorrentApi, HttpContext, object> Read,
+        Func<QBittorrentApi, JsonElement, JsonElement, Action>? Apply = null, string? Why = null);
+
+    /// <summary>The value of <c>scan_dirs</c>: an empty JSON object.</summary>
+    private static readonly object EmptyObject = new();
+
+    private static Preference AsIs(string key, object value, string why = "a feature TorrentLab does not have") =>
+        new(key, (_, _) => value, Why: why);
+
+    private static Preference AsIs(string key, Func<QBittorrentApi, HttpContext, object> read, string why) => new(key, read, Why: why);
+
+    /// <summary>Every preference of qbittorrent-nox 4.5.2's app/preferences, in its order.</summary>
+    internal static IReadOnlyList<Preference> Preferences => field ??=
+    [
+        AsIs("add_trackers", ""), AsIs("add_trackers_enabled", false),
+        new("alt_dl_limit", (api, _) => api._torrents.AltSpeed.DownloadRate ?? 0, (api, v, _) => api.AltLimit(v, download: true)),
+        new("alt_up_limit", (api, _) => api._torrents.AltSpeed.UploadRate ?? 0, (api, v, _) => api.AltLimit(v, download: false)),
+        AsIs("alternative_webui_enabled", false), AsIs("alternative_webui_path", ""), AsIs("announce_ip", ""),
+        AsIs("announce_to_all_tiers", false, "the engine announces to the first tracker that answers (BEP 12)"),
+        AsIs("announce_to_all_trackers", false, "the engine announces to the first tracker that answers (BEP 12)"),
+        AsIs("anonymous_mode", false), AsIs("async_io_threads", 0L), AsIs("auto_delete_mode", 0L),
+        AsIs("auto_tmm_enabled", false), AsIs("autorun_enabled", false), AsIs("autorun_on_torrent_added_enabled", false),
+        AsIs("autorun_on_torrent_added_program", ""), AsIs("autorun_program", ""), AsIs("banned_IPs", ""),
+        AsIs("bittorrent_protocol", 0L, "TCP and uTP are both used (0)"), AsIs("block_peers_on_privileged_ports", false),
+        AsIs("bypass_auth_subnet_whitelist", ""), AsIs("bypass_auth_subnet_whitelist_enabled", false),
+        AsIs("bypass_local_auth", (api, _) => api._token is null, "set where the server starts: without a token (on loopback) every request is let in"),
+        AsIs("category_changed_tmm_enabled", false), AsIs("checking_memory_use", 0L), AsIs("connection_speed", 0L),
+        AsIs("current_interface_address", (api, _) => string.Join(';', api._options.PeerBindAddresses.Where(a => !a.Equals(System.Net.IPAddress.IPv6Any)).Select(a => a.ToString())),
+            "set where the server starts (serve --bind)"),
+        AsIs("current_network_interface", ""),
+        AsIs("dht", (api, _) => api._torrents.Settings.Dht ?? false, "set where the server starts (serve --no-dht)"),
+        AsIs("disk_cache", 0L), AsIs("disk_cache_ttl", 0L), AsIs("disk_io_read_mode", 0L), AsIs("disk_io_type", 0L),
+        AsIs("disk_io_write_mode", 0L), AsIs("disk_queue_size", 0L),
+        new("dl_limit", (api, _) => api._torrents.GlobalLimits.DownloadRate ?? 0, (api, v, _) => api.GlobalLimit(v, download: true)),
+        AsIs("dont_count_slow_torrents", false), AsIs("dyndns_domain", ""), AsIs("dyndns_enabled", false), AsIs("dyndns_password", ""),
+        AsIs("dyndns_service", 0L), AsIs("dyndns_username", ""), AsIs("embedded_tracker_port", 0L),
+        AsIs("embedded_tracker_port_forwarding", false), AsIs("enable_coalesce_read_write", false),
+        AsIs("enable_embedded_tracker", false, "the tracker is a program of its own (torrentlab tracker)"),
+        AsIs("enable_multi_connections_from_same_ip", true, "peers are told apart by address and port"),
+        AsIs("enable_piece_extent_affinity", false), AsIs("enable_upload_suggestions", false),
+        AsIs("encryption", (api, _) => api._options.Encryption switch { Wire.EncryptionPolicy.Require => 1L, Wire.EncryptionPolicy.Off => 2L, _ => 0L },
+            "set where the server starts (serve --encryption)"),
+        AsIs("excluded_file_names", ""), AsIs("excluded_file_names_enabled", false), AsIs("export_dir", ""), AsIs("export_dir_fin", ""),
+        AsIs("file_pool_size", 0L), AsIs("hashing_threads", 0L), AsIs("idn_support_enabled", false), AsIs("incomplete_files_ext", false),
+        AsIs("ip_filter_enabled", false), AsIs("ip_filter_path", ""), AsIs("ip_filter_trackers", false),
+        AsIs("limit_lan_peers", true, "the limits hold for every peer, on the local network too"),
+        AsIs("limit_tcp_overhead", false, "the limits count payload, not protocol overhead"),
+        AsIs("limit_utp_rate", true, "the limits hold for uTP peers too"),
+        AsIs("listen_port", (api, _) => (long)api._torrents.Session.Port, "set where the server starts (serve --peer-port)"),
+        AsIs("locale", "en"),
+        AsIs("lsd", (api, _) => api._options.Lsd, "set where the server starts (serve --lsd)"),
+        AsIs("mail_notification_auth_enabled", false), AsIs("mail_notification_email", ""), AsIs("mail_notification_enabled", false),
+        AsIs("mail_notification_password", ""), AsIs("mail_notification_sender", ""), AsIs("mail_notification_smtp", ""),
+        AsIs("mail_notification_ssl_enabled", false), AsIs("mail_notification_username", ""), AsIs("max_active_checking_torrents", 0L),
+        new("max_active_downloads", (api, _) => (long)(api._torrents.Settings.MaxActiveDownloads ?? 5), (api, v, _) =>
+        {
+            var n = Whole(v, "max_active_downloads");
+            if (n is < 1 or > 1000) throw new WebApiException(400, $"max_active_downloads must be 1..1000 (the queue is always on), got {n}");
+            return () => api._torrents.UpdateSettings(new WebSettings(MaxActiveDownloads: (int)n));
+        }),
+        AsIs("max_active_torrents", -1L, "only downloads are queued: -1"), AsIs("max_active_uploads", -1L, "only downloads are queued: -1"),
+        AsIs("max_concurrent_http_announces", 0L),
+        AsIs("max_connec", (api, _) => (long)(api._torrents.Settings.MaxConnections ?? -1), "set where the server starts (serve --max-peers)"),
+        AsIs("max_connec_per_torrent", (api, _) => (long)api._options.MaxPeers, "a torrent's own limit is Transmission's peer-limit; the default is fixed"),
+        new("max_ratio", (api, _) => api._torrents.Settings.SeedRatio is double r && r > 0 ? r : -1.0, (api, v, all) => api.SeedLimit(v, all, "max_ratio")),
+        AsIs("max_ratio_act", 0L, "a torrent that reaches a limit stops seeding (0, paused)"),
+        new("max_ratio_enabled", (api, _) => api._torrents.Settings.SeedRatio is > 0, (api, v, all) => api.SeedLimitEnabled(v, all, "max_ratio_enabled")),
+        new("max_seeding_time", (api, _) => api._torrents.Settings.SeedMinutes is double m && m > 0 ? (long)m : -1L, (api, v, all) => api.SeedLimit(v, all, "max_seeding_time")),
+        new("max_seeding_time_enabled", (api, _) => api._torrents.Settings.SeedMinutes is > 0, (api, v, all) => api.SeedLimitEnabled(v, all, "max_seeding_time_enabled")),
+        AsIs("max_uploads", -1L, "no global number of upload slots: -1"), AsIs("max_uploads_per_torrent", 4L, "each torrent unchokes 4 peers (BEP 3's usual number)"),
+        AsIs("memory_working_set_limit", 0L), AsIs("outgoing_ports_max", 0L), AsIs("outgoing_ports_min", 0L),
+        AsIs("peer_tos", 0L), AsIs("peer_turnover", 0L), AsIs("peer_turnover_cutoff", 0L), AsIs("peer_turnover_interval", 0L),
+        AsIs("performance_warning", false), AsIs("pex", true, "PEX (BEP 11) is always on for public torrents"), AsIs("preallocate_all", false),
+        AsIs("proxy_auth_enabled", false), AsIs("proxy_hostname_lookup", false), AsIs("proxy_ip", ""), AsIs("proxy_password", ""),
+        AsIs("proxy_peer_connections", false), AsIs("proxy_port", 0L), AsIs("proxy_torrents_only", false), AsIs("proxy_type", 0L),
+        AsIs("proxy_username", ""),
+        AsIs("queueing_enabled", true, "the download queue is always on (max_active_downloads sets its size)"),
+        AsIs("random_port", false), AsIs("reannounce_when_address_changed", false), AsIs("recheck_completed_torrents", false),
+        AsIs("refresh_interval", 1500L, "the interval qBittorrent's own web page polls at"), AsIs("request_queue_size", 0L),
+        AsIs("resolve_peer_countries", false, "peers' countries are not looked up (it would mean a database from outside)"),
+        AsIs("resume_data_storage_type", ""), AsIs("rss_auto_downloading_enabled", false), AsIs("rss_download_repack_proper_episodes", false),
+        AsIs("rss_max_articles_per_feed", 0L), AsIs("rss_processing_enabled", false), AsIs("rss_refresh_interval", 0L),
+        AsIs("rss_smart_episode_filters", ""),
+        AsIs("save_path", (api, _) => api._torrents.Downloads, "the downloads folder is set where the server starts (serve --downloads)"),
+        AsIs("save_path_changed_tmm_enabled", false), AsIs("save_resume_data_interval", 0L), AsIs("scan_dirs", EmptyObject),
+        new("schedule_from_hour", (api, _) => (long)(api._torrents.AltSpeed.ScheduleBegin ?? 0) / 60, (api, v, _) => api.ScheduleTime(v, begin: true, hour: true)),
+        new("schedule_from_min", (api, _) => (long)(api._torrents.AltSpeed.ScheduleBegin ?? 0) % 60, (api, v, _) => api.ScheduleTime(v, begin: true, hour: false)),
+        new("schedule_to_hour", (api, _) => (long)(api._torrents.AltSpeed.ScheduleEnd ?? 0) / 60, (api, v, _) => api.ScheduleTime(v, begin: false, hour: true)),
+        new("schedule_to_min", (api, _) => (long)(api._torrents.AltSpeed.ScheduleEnd ?? 0) % 60, (api, v, _) => api.ScheduleTime(v, begin: false, hour: false)),
+        new("scheduler_days", (api, _) => (long)SchedulerDaysOf(api._torrents.AltSpeed.ScheduleDays ?? 127), (api, v, _) =>
+        {
+            var code = Whole(v, "scheduler_days");
+            if (code is < 0 or > 9) throw new WebApiException(400, $"scheduler_days must be 0 (every day), 1 (weekdays), 2 (weekends) or 3..9 (Monday..Sunday), got {code}");
+            return () => api._torrents.UpdateAltSpeed(new AltSpeedSettings(ScheduleDays: DayBits[code]));
+        }),
+        new("scheduler_enabled", (api, _) => api._torrents.AltSpeed.ScheduleEnabled == true, (api, v, _) =>
+        {
+            var on = Flag(v, "scheduler_enabled");
+            return () => api._torrents.UpdateAltSpeed(new AltSpeedSettings(ScheduleEnabled: on));
+        }),
+        AsIs("send_buffer_low_watermark", 0L), AsIs("send_buffer_watermark", 0L), AsIs("send_buffer_watermark_factor", 0L),
+        AsIs("slow_torrent_dl_rate_threshold", 0L), AsIs("slow_torrent_inactive_timer", 0L), AsIs("slow_torrent_ul_rate_threshold", 0L),
+        AsIs("socket_backlog_size", 0L), AsIs("ssrf_mitigation", false),
+        new("start_paused_enabled", (api, _) => api._torrents.Settings.StartAddedTorrents == false, (api, v, _) =>
+        {
+            var paused = Flag(v, "start_paused_enabled");
+            return () => api._torrents.UpdateSettings(new WebSettings { StartAddedTorrents = !paused });
+        }),
+        AsIs("stop_tracker_timeout", 3L, "a stopped announce waits 3 s at most"),
+        AsIs("temp_path", ""), AsIs("temp_path_enabled", false), AsIs("torrent_changed_tmm_enabled", false),
+        AsIs("torrent_content_layout", "Original", "files are laid out as the .torrent gives them"),
+        AsIs("torrent_stop_condition", "None"),
+        new("up_limit", (api, _) => api._torrents.GlobalLimits.UploadRate ?? 0, (api, v, _) => api.GlobalLimit(v, download: false)),
+        AsIs("upload_choking_algorithm", 0L), AsIs("upload_slots_behavior", 0L), AsIs("upnp", false), AsIs("upnp_lease_duration", 0L),
+        AsIs("use_category_paths_in_manual_mode", false), AsIs("use_https", false), AsIs("utp_tcp_mixed_mode", 0L),
+        AsIs("validate_https_tracker_certificate", true, "HTTPS trackers' certificates are always checked"),
+        AsIs("web_ui_address", (api, _) => api._options.Host, "set where the server starts (serve --host)"),
+        AsIs("web_ui_ban_duration", (api, _) => (long)api._options.LoginBanDuration.TotalSeconds, "set where the server starts"),
+        AsIs("web_ui_clickjacking_protection_enabled", true, "every answer forbids framing"),
+        AsIs("web_ui_csrf_protection_enabled", true, "a change from another site is always refused"),
+        AsIs("web_ui_custom_http_headers", ""),
+        AsIs("web_ui_domain_list", (api, _) => string.Join(';', api._options.AllowedHosts), "set where the server starts (serve --allowed-host)"),
+        AsIs("web_ui_host_header_validation_enabled", true, "a request naming another host is always refused (DNS rebinding)"),
+        AsIs("web_ui_https_cert_path", ""), AsIs("web_ui_https_key_path", ""),
+        AsIs("web_ui_max_auth_fail_count", (api, _) => (long)api._options.MaxLoginFailures, "set where the server starts"),
+        AsIs("web_ui_port", (_, c) => (long)c.Connection.LocalPort, "set where the server starts (serve --port)"),
+        AsIs("web_ui_reverse_proxies_list", ""), AsIs("web_ui_reverse_proxy_enabled", false),
+        AsIs("web_ui_secure_cookie_enabled", false, "the server speaks plain HTTP: its cookie cannot be Secure"),
+        AsIs("web_ui_session_timeout", (long)SessionTimeout.TotalSeconds, "a login lasts an hour without use"),
+        AsIs("web_ui_upnp", false), AsIs("web_ui_use_custom_http_headers_enabled", false),
+        AsIs("web_ui_username", "", "any user name is taken: the server's token is the password"),
+    ];
+
+    private static IReadOnlyDictionary<string, Preference> PreferencesByKey => field ??= Preferences.ToDictionary(p => p.Key, StringComparer.Ordinal);
+
+    /// <summary>qBittorrent's scheduler_days codes as Transmission's day bits (1 Sunday .. 64 Saturday): 0 every day,
+    /// 1 weekdays, 2 weekends, 3 Monday .. 9 Sunday.</summary>
+    private static readonly int[] DayBits = [127, 2 | 4 | 8 | 16 | 32, 64 | 1, 2, 4, 8, 16, 32, 64, 1];
+
+    /// <summary>The scheduler_days code of a set of days, or -1 for a set qBittorrent has no code for (Transmission's RPC
+    /// can name any set).</summary>
+    private static int SchedulerDaysOf(int bits) => Array.IndexOf(DayBits, bits);
+
+    private void WritePreferences(Utf8JsonWriter w, HttpContext context)
+    {
+        w.WriteStartObject();
+        foreach (var preference in Preferences)
+        {
+            w.WritePropertyName(preference.Key);
+            WriteValue(w, preference.Read(this, context));
+        }
+        w.WriteEndObject();
+    }
+
+    private static void WriteValue(Utf8JsonWriter w, object value)
+    {
+        switch (value)
+        {
+            case bool b: w.WriteBooleanValue(b); break;
+            case long l: w.WriteNumberValue(l); break;
+            case int i: w.WriteNumberValue(i); break;
+            case double d: w.WriteNumberValue(d); break;
+            case string s: w.WriteStringValue(s); break;
+            default: w.WriteStartObject(); w.WriteEndObject(); break; // EmptyObject
+        }
+    }
+
+    /// <summary>app/setPreferences: <c>json</c>, an object of preferences. Every key is checked before anything changes:
+    /// an unknown key, a value of the wrong type, or a new value for a preference TorrentLab does not apply is a 400
+    /// naming it (qBittorrent answers 200 and drops what it cannot take).</summary>
+    private Task SetPreferencesAsync(HttpContext context, QBittorrentInput input)
+    {
+        var text = input["json"] ?? throw new WebApiException(400, "give 'json': an object of preferences");
+        JsonDocument document;
+        try { document = JsonDocument.Parse(text); }
+        catch (JsonException e) { throw new WebApiException(400, $"json is not JSON: {e.Message}", e); }
+        using (document)
+        {
+            if (document.RootElement.ValueKind != JsonValueKind.Object) throw new WebApiException(400, "json must be an object of preferences");
+            var changes = new List<Action>();
+            foreach (var property in document.RootElement.EnumerateObject())
+            {
+                if (!PreferencesByKey.TryGetValue(property.Name, out var preference))
+                    throw new WebApiException(400, $"preference '{UntrustedText.Clean(property.Name, 60)}' is not one qBittorrent 4.5 has");
+                if (preference.Apply is { } apply) changes.Add(apply(this, property.Value, document.RootElement));
+                else if (!SameAs(property.Value, preference.Read(this, context)))
+                    throw new WebApiException(400, $"preference '{property.Name}' cannot be changed here: {preference.Why} (it is {Shown(preference.Read(this, context))})");
+            }
+            foreach (var change in changes) change();
+        }
+        return TextAsync(context, "");
+    }
+
+    private static string Shown(object value) => value switch
+    {
+        bool b => b ? "true" : "false",
+        string s => $"\"{s}\"",
+        long or int or double => Convert.ToString(value, CultureInfo.InvariantCulture)!,
+        _ => "{}",
+    };
+
+    /// <summary>Whether a value a client sent asks for what holds (numbers as numbers, booleans also as 0/1 or text,
+    /// paths with or without a trailing separator, <c>{}</c> for an empty object).</summary>
+    private static bool SameAs(JsonElement given, object now) => now switch
+    {
+        bool b => BoolOf(given) == b,
+        long or int or double => NumberOf(given) is { } n && n == Convert.ToDouble(now, CultureInfo.InvariantCulture),
+        string s => given.ValueKind == JsonValueKind.String && (given.GetString() == s
+            || (s.Length > 0 && Path.TrimEndingDirectorySeparator(given.GetString()!) == Path.TrimEndingDirectorySeparator(s))),
+        _ => given.ValueKind == JsonValueKind.Object && !given.EnumerateObject().Any(),
+    };
+
+    private static bool? BoolOf(JsonElement value) => value.ValueKind switch
+    {
+        JsonValueKind.True => true,
+        JsonValueKind.False => false,
+        JsonValueKind.Number when value.TryGetInt64(out var n) => n != 0,
+        JsonValueKind.String when bool.TryParse(value.GetString(), out var b) => b,
+        _ => null,
+    };
+
+    private static double? NumberOf(JsonElement value) => value.ValueKind switch
+    {
+        JsonValueKind.Number when value.TryGetDouble(out var d) && double.IsFinite(d) => d,
+        JsonValueKind.String when double.TryParse(value.GetString(), NumberStyles.Float, CultureInfo.InvariantCulture, out var d) && double.IsFinite(d) => d,
+        _ => null,
+    };
+
+    private static bool Flag(JsonElement value, string key) =>
+        BoolOf(value) ?? throw new WebApiException(400, $"{key} must be true or false, got {value.GetRawText()}");
+
+    private static long Whole(JsonElement value, string key) =>
+        NumberOf(value) is { } d && d == Math.Floor(d) && Math.Abs(d) < 1e15 ? (long)d
+            : throw new WebApiException(400, $"{key} must be a whole number, got {UntrustedText.Clean(value.GetRawText(), 40)}");
+
+    /// <summary>dl_limit and up_limit: the normal global limits in bytes per second; 0 or -1 unlimited.</summary>
+    private Action GlobalLimit(JsonElement value, bool download)
+    {
+        var limit = Whole(value, download ? "dl_limit" : "up_limit");
+        if (limit < -1) throw new WebApiException(400, $"{(download ? "dl_limit" : "up_limit")} must be bytes per second, 0 or -1 for unlimited, got {limit}");
+        var bytes = Math.Max(0, limit);
+        return () => _torrents.SetGlobalLimits(download ? bytes : null, download ? null : bytes);
+    }
+
+    /// <summary>alt_dl_limit and alt_up_limit: the alternative limits in bytes per second; 0 or -1 unlimited, as in
+    /// qBittorrent (Transmission's turtle mode cannot be unlimited: its RPC refuses 0).</summary>
+    private Action AltLimit(JsonElement value, bool download)
+    {
+        var limit = Whole(value, download ? "alt_dl_limit" : "alt_up_limit");
+        if (limit < -1) throw new WebApiException(400, $"{(download ? "alt_dl_limit" : "alt_up_limit")} must be bytes per second, 0 or -1 for unlimited, got {limit}");
+        var bytes = Math.Max(0, limit);
+        return () => _torrents.UpdateAltSpeed(download ? new AltSpeedSettings(DownloadRate: bytes) : new AltSpeedSettings(UploadRate: bytes));
+    }
+
+    /// <summary>schedule_from_hour/min and schedule_to_hour/min: one half of the alternative limits' begin or end.</summary>
+    private Action ScheduleTime(JsonElement value, bool begin, bool hour)
+    {
+        var key = $"schedule_{(begin ? "from" : "to")}_{(hour ? "hour" : "min")}";
+        var n = Whole(value, key);
+        if (n < 0 || n > (hour ? 23 : 59)) throw new WebApiException(400, $"{key} must be 0..{(hour ? 23 : 59)}, got {n}");
+        return () =>
+        {
+            var alt = _torrents.AltSpeed;
+            var minutes = (begin ? alt.ScheduleBegin : alt.ScheduleEnd) ?? 0;
+            minutes = hour ? (int)n * 60 + minutes % 60 : minutes / 60 * 60 + (int)n;
+            _torrents.UpdateAltSpeed(begin ? new AltSpeedSettings(ScheduleBegin: minutes) : new AltSpeedSettings(ScheduleEnd: minutes));
+        };
+    }
+
+    /// <summary>max_ratio (-1 none, else the ratio at which seeding stops) and max_seeding_time (minutes, -1 none),
+    /// the server's defaults. A limit of 0 means "do not seed" in qBittorrent, which the default cannot say (0 there is
+    /// no limit): start the server without --seed instead, or give torrents their own (torrents/setShareLimits). The
+    /// default is kept only while it is on: with its <c>_enabled</c> false in the same request, only -1 is taken.</summary>
+    private Action SeedLimit(JsonElement value, JsonElement request, string key)
+    {
+        var n = NumberOf(value) ?? throw new WebApiException(400, $"{key} must be a number, got {UntrustedText.Clean(value.GetRawText(), 40)}");
+        if (n is < 0 and not -1) throw new WebApiException(400, $"{key} must be -1 (no limit) or more than 0, got {n}");
+        if (n == 0) throw new WebApiException(400, $"{key} 0 means no seeding at all in qBittorrent, which the server's default cannot say here: start the server without --seed, or give each torrent 0 with torrents/setShareLimits");
+        if (n > 0 && request.TryGetProperty(key + "_enabled", out var enabled) && BoolOf(enabled) == false)
+            throw new WebApiException(400, $"{key} {n} with {key}_enabled false: no default limit is kept while it is off here; give {key} -1 or leave it out");
+        var limit = n < 0 ? 0 : n; // 0: none, in the server's settings
+        return () => _torrents.UpdateSettings(key == "max_ratio" ? new WebSettings(SeedRatio: limit) : new WebSettings(SeedMinutes: limit));
+    }
+
+    /// <summary>max_ratio_enabled and max_seeding_time_enabled: false removes the default limit; true keeps the one set,
+    /// or takes the one max_ratio (max_seeding_time) gives in the same request.</summary>
+    private Action SeedLimitEnabled(JsonElement value, JsonElement request, string key)
+    {
+        var on = Flag(value, key);
+        var limitKey = key[..^"_enabled".Length];
+        var ratio = limitKey == "max_ratio";
+        var given = request.TryGetProperty(limitKey, out var v) ? NumberOf(v) : null;
+        if (on && given is not > 0 && (ratio ? _torrents.Settings.SeedRatio : _torrents.Settings.SeedMinutes) is not > 0)
+            throw new WebApiException(400, $"{key} true needs a limit: give {limitKey} (more than 0) in the same request");
+        if (on || given is > 0) return () => { }; // the limit in force, or the one max_ratio sets
+        return () => _torrents.UpdateSettings(ratio ? new WebSettings(SeedRatio: 0) : new WebSettings(SeedMinutes: 0));
+    }
+}
