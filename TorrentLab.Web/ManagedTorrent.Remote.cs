@@ -127,8 +127,9 @@ internal sealed partial class ManagedTorrent
 
     private static readonly Dictionary<string, TrackerAnnounce> Empty = [];
 
-    // "tracker: 3 peers, next announce in 1800 s (from http://t/announce: 2 seeders, 1 leecher)"
-    [GeneratedRegex(@"^tracker: (\d+) peers?, next announce in (\d+) s(?: \(from (\S+?)(?:: (\d+) seeders?, (\d+) leechers?)?\))?$", RegexOptions.CultureInvariant)]
+    // The swarm's "tracker: 3 peers, next announce in 1800 s (from http://t/announce: 2 seeders, 1 leecher)", and the
+    // single-peer story's "tracker: 3 peer(s), interval 1800 s".
+    [GeneratedRegex(@"^tracker: (\d+) peer(?:s|\(s\))?, (?:next announce in|interval) (\d+) s(?: \(from (\S+?)(?:: (\d+) seeders?, (\d+) leechers?)?\))?$", RegexOptions.CultureInvariant)]
     private static partial Regex AnsweredLine();
 
     /// <summary>Reads a tracker line of the engine's log into the announce state of the tracker it names (of every

@@ -216,7 +216,7 @@ public class StateChangeGuardTests
         string[] gettable = ["app/version", "app/webapiVersion", "app/buildInfo", "app/preferences", "app/defaultSavePath",
             "torrents/info", "torrents/properties", "torrents/files", "torrents/trackers", "torrents/categories", "torrents/tags",
             "transfer/info", "transfer/downloadLimit", "transfer/uploadLimit", "sync/maindata", "torrents/webseeds", "torrents/pieceStates",
-            "torrents/pieceHashes", "sync/torrentPeers", "transfer/speedLimitsMode", "torrents/downloadLimit", "torrents/uploadLimit"];
+            "torrents/pieceHashes", "sync/torrentPeers", "transfer/speedLimitsMode", "torrents/downloadLimit", "torrents/uploadLimit", "torrents/export"];
 
         Assert.Equal(gettable.Order(StringComparer.Ordinal), QBittorrentApi.Routes.Where(r => !r.Value.Changes).Select(r => r.Key).Order(StringComparer.Ordinal));
         Assert.True(TransmissionRpc.Methods["torrent-remove"].Changes);

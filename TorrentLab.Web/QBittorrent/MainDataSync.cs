@@ -94,30 +94,31 @@ internal sealed class MainDataSync
         {
             TorrentRow? old = null;
             if (before is not null && before.Torrents.TryGetValue(hash, out old) && ReferenceEquals(old, row)) continue;
+            var whole = old is null || old.FieldCount != row.FieldCount;
+            if (!whole)
+            {
+                // Written again (its torrent or the list changed): only the fields whose bytes differ, if any.
+                parts.ResetWrittenCount();
+                parts.Write("{"u8);
+                var first = true;
+                for (var i = 0; i < row.FieldCount; i++)
+                {
+                    var field = row.Field(i);
+                    if (field.SequenceEqual(old!.Field(i))) continue;
+                    if (!first) parts.Write(","u8);
+                    parts.Write(field);
+                    first = false;
+                }
+                parts.Write("}"u8);
+                if (first) continue; // nothing a client sees changed
+            }
             if (!started)
             {
                 w.WriteStartObject("torrents");
                 started = true;
             }
             w.WritePropertyName(hash);
-            if (old is null || old.FieldCount != row.FieldCount)
-            {
-                w.WriteRawValue(row.Json, skipInputValidation: true);
-                continue;
-            }
-            parts.ResetWrittenCount();
-            parts.Write("{"u8);
-            var first = true;
-            for (var i = 0; i < row.FieldCount; i++)
-            {
-                var field = row.Field(i);
-                if (field.SequenceEqual(old.Field(i))) continue;
-                if (!first) parts.Write(","u8);
-                parts.Write(field);
-                first = false;
-            }
-            parts.Write("}"u8);
-            w.WriteRawValue(parts.WrittenSpan, skipInputValidation: true);
+            w.WriteRawValue(whole ? row.Json : parts.WrittenSpan, skipInputValidation: true);
         }
         if (started) w.WriteEndObject();
         else if (before is null) { w.WriteStartObject("torrents"); w.WriteEndObject(); }

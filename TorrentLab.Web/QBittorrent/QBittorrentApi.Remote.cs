@@ -76,6 +76,30 @@ internal sealed partial class QBittorrentApi
         await TextAsync(context, "").ConfigureAwait(false);
     }
 
+    /// <summary>torrents/addPeers: <c>hashes</c> and <c>peers</c>, <c>ip:port</c> separated by '|' (IPv6 as [ip]:port):
+    /// each torrent tries them on every run (a running one restarts to dial them). 400 for a peer that is not an
+    /// address that may be dialled, before anything changes.</summary>
+    private async Task AddPeersAsync(HttpContext context, QBittorrentInput input)
+    {
+        var peers = (input["peers"] ?? "").Split('|', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        if (peers.Length == 0) throw new WebApiException(400, "give 'peers': ip:port separated by '|'");
+        foreach (var peer in peers)
+            if (!System.Net.IPEndPoint.TryParse(peer, out var parsed) || parsed.Port == 0)
+                throw new WebApiException(400, $"'{UntrustedText.Clean(peer, 60)}' is not ip:port");
+        await ForEachAsync(context, input, async t =>
+        {
+            foreach (var peer in peers) await _torrents.AddPeerAsync(t, peer, context.RequestAborted).ConfigureAwait(false);
+        }).ConfigureAwait(false);
+    }
+
+    /// <summary>torrents/export: the torrent's .torrent file, as it was added.</summary>
+    private async Task ExportAsync(HttpContext context, QBittorrentInput input)
+    {
+        var bytes = await File.ReadAllBytesAsync(_torrents.TorrentFileOf(Torrent(input)), context.RequestAborted).ConfigureAwait(false);
+        context.Response.ContentType = "application/x-bittorrent";
+        await context.Response.Body.WriteAsync(bytes, context.RequestAborted).ConfigureAwait(false);
+    }
+
     /// <summary>torrents/toggleSequentialDownload: pieces in order, or rarest first again.</summary>
     private Task ToggleSequentialAsync(HttpContext context, QBittorrentInput input) =>
         ForEachAsync(context, input, t => _torrents.SetRunOptionsAsync(t, !t.Sequential, maxPeers: null, context.RequestAborted));

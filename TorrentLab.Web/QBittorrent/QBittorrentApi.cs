@@ -145,6 +145,8 @@ internal sealed partial class QBittorrentApi
         ["torrents/rename"] = Changes((api, c, i) => api.RenameAsync(c, i)),
         ["torrents/renameFile"] = Changes((api, c, i) => api.RenameFileAsync(c, i, folder: false)),
         ["torrents/renameFolder"] = Changes((api, c, i) => api.RenameFileAsync(c, i, folder: true)),
+        ["torrents/addPeers"] = Changes((api, c, i) => api.AddPeersAsync(c, i)),
+        ["torrents/export"] = Reads((api, c, i) => api.ExportAsync(c, i)),
         ["torrents/toggleSequentialDownload"] = Changes((api, c, i) => api.ToggleSequentialAsync(c, i)),
         ["torrents/setShareLimits"] = Changes((api, c, i) => api.SetShareLimitsAsync(c, i)),
         ["torrents/setAutoManagement"] = Changes((api, c, i) => api.SetAutoManagementAsync(c, i)),

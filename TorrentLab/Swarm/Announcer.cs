@@ -93,11 +93,11 @@ internal sealed class Announcer(IReadOnlyList<IReadOnlyList<string>> tiers, Info
                 // The tracker and its swarm counts close the line, for whoever shows trackers (serve's trackerStats).
                 var counts = response is { Complete: { } seeders, Incomplete: { } leechers }
                     ? $": {seeders} seeder{(seeders == 1 ? "" : "s")}, {leechers} leecher{(leechers == 1 ? "" : "s")}" : "";
-                log?.Invoke($"tracker: {response.Peers.Count} peer{(response.Peers.Count == 1 ? "" : "s")}, next announce in {response.Interval.TotalSeconds:0} s"
-                    + $" (from {_client.LastAnswered}{counts})");
                 var host = _host;
-                host.OnPeers(response.Peers);
                 wait = AnnounceSchedule.Next(response, host.Connected());
+                log?.Invoke($"tracker: {response.Peers.Count} peer{(response.Peers.Count == 1 ? "" : "s")}, next announce in {wait.TotalSeconds:0} s"
+                    + $" (from {_client.LastAnswered}{counts})");
+                host.OnPeers(response.Peers);
                 _status = $"tracker {_client.LastAnswered} answered {response.Peers.Count}";
             }
             catch (TrackerException e)

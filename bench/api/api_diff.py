@@ -43,10 +43,8 @@ DELIBERATE = {
     ('qbittorrent log/peers', ''): 'no log kept for the API: serve writes its log to its standard output',
     ('qbittorrent rss/items', ''): 'RSS is served by the RSS routes (rss/*), listed by their own tests',
     ('qbittorrent rss/rules', ''): 'RSS is served by the RSS routes (rss/*), listed by their own tests',
-    ('qbittorrent torrents/export', ''): 'the .torrent of a torrent is GET /api/torrents/{infoHash}/torrent in the REST API',
     ('qbittorrent torrents/setSuperSeeding', ''): 'super-seeding is the library\'s and the CLI\'s (seed --super-seed), not a per-torrent switch of serve',
     ('qbittorrent torrents/setForceStart', ''): 'no force start: the queue starts torrents in order (topPrio puts one first)',
-    ('qbittorrent torrents/addPeers', ''): 'peers are given through the REST API (POST /api/torrents/{infoHash}/peers)',
     ('qbittorrent torrents/toggleFirstLastPiecePrio', ''): 'the first and last pieces get no priority of their own',
     ('qbittorrent transfer/banPeers', ''): 'no ban list here',
     ('qbittorrent app/shutdown', ''): 'never sent: stop serve where it runs',
@@ -188,6 +186,9 @@ class Tracker(http.server.ThreadingHTTPServer):
         super().__init__(('127.0.0.1', 0), TrackerHandler)
         self.url = 'http://127.0.0.1:%d/announce' % self.server_address[1]
         threading.Thread(target=self.serve_forever, daemon=True).start()
+
+    def handle_error(self, request, client_address):
+        pass  # a client that hung up before its answer (a daemon stopping) is no news
 
 
 class TrackerHandler(http.server.BaseHTTPRequestHandler):
@@ -361,44 +362,52 @@ def try_(action):
 # ---------------------------------------------------------------------------------------------------------------------
 class Leecher:
     """A peer of this script on the wire (BEP 3): it connects to a daemon, sends its handshake, an empty bitfield and
-    interested, then only keep-alives, so every daemon lists one connected peer that has nothing. (A libtorrent session
-    as that peer was reset by qbittorrent-nox after its handshake, though a plain one is answered.)"""
+    interested, then only keep-alives, so every daemon lists one connected peer that has nothing; when a daemon drops
+    it (a stop, a reannounce), it connects again. (A libtorrent session as that peer was reset by qbittorrent-nox
+    after its handshake, though a plain one is answered.)"""
 
     def __init__(self, info_hash):
         self.info_hash = bytes.fromhex(info_hash)
-        self.sockets, self.stopped = [], threading.Event()
 
     def join(self, daemon, pieces):
-        s = socket.create_connection(('127.0.0.1', daemon.peer_port), timeout=30)
-        # <pstrlen=19><"BitTorrent protocol"><8 reserved><info_hash 20><peer_id 20>
-        s.sendall(bytes([19]) + b'BitTorrent protocol' + bytes(8) + self.info_hash + b'-AD0100-' + os.urandom(6).hex().encode())
-        answer = b''
-        while len(answer) < 68:
-            chunk = s.recv(68 - len(answer))
-            if not chunk: raise SystemExit('%s closed the connection at the handshake' % daemon.name)
-            answer += chunk
-        bitfield = bytes((pieces + 7) // 8)
-        s.sendall((1 + len(bitfield)).to_bytes(4, 'big') + b'\x05' + bitfield + (1).to_bytes(4, 'big') + b'\x02')  # bitfield, interested
-        self.sockets.append(s)
-        threading.Thread(target=self.keep, args=(s,), daemon=True).start()
-        return s
+        stop = threading.Event()
+        threading.Thread(target=self.run, args=(daemon, pieces, stop), daemon=True).start()
+        return stop
 
-    def keep(self, s):
-        s.settimeout(1)
-        last = time.time()
-        while not self.stopped.is_set():
+    def run(self, daemon, pieces, stop):
+        while not stop.is_set():
             try:
-                if not s.recv(65536): return
-            except socket.timeout: pass
-            except OSError: return
-            if time.time() - last > 20:
-                try: s.sendall(bytes(4))  # keep-alive
-                except OSError: return
+                s = socket.create_connection(('127.0.0.1', daemon.peer_port), timeout=10)
+            except OSError:
+                stop.wait(1)
+                continue
+            try:
+                # <pstrlen=19><"BitTorrent protocol"><8 reserved><info_hash 20><peer_id 20>
+                s.sendall(bytes([19]) + b'BitTorrent protocol' + bytes(8) + self.info_hash + b'-AD0100-' + os.urandom(6).hex().encode())
+                answer = b''
+                while len(answer) < 68:
+                    chunk = s.recv(68 - len(answer))
+                    if not chunk: raise OSError('closed at the handshake')
+                    answer += chunk
+                bitfield = bytes((pieces + 7) // 8)
+                s.sendall((1 + len(bitfield)).to_bytes(4, 'big') + b'\x05' + bitfield + (1).to_bytes(4, 'big') + b'\x02')  # bitfield, interested
+                s.settimeout(1)
                 last = time.time()
+                while not stop.is_set():
+                    try:
+                        if not s.recv(65536): break
+                    except socket.timeout: pass
+                    if time.time() - last > 20:
+                        s.sendall(bytes(4))  # keep-alive
+                        last = time.time()
+            except OSError:
+                pass
+            finally:
+                s.close()
+            stop.wait(1)
 
-    def leave(self, s):
-        try: s.close()
-        except OSError: pass
+    def leave(self, stop):
+        stop.set()
 
 
 def add_torrent(d, torrent_bytes, info_hash):
@@ -591,11 +600,12 @@ def main():
             d = starter(folder) if starter else start_serve(folder, args.torrentlab)
             daemons.append(d)
             add_torrent(d, torrent_bytes, info_hash)
-            time.sleep(1)
-            handle = wait_until(lambda: try_(lambda: leecher.join(d, 32)), d.name + ': the peer connected', 60, 1)
+            handle = leecher.join(d, 32)
             wait_until(lambda: try_(lambda: ready(d)), d.name + ': seeding, announced, a peer connected', 120, 0.5)
             if api == 'serve':
                 if args.only != 'qbittorrent': ours.update(run_transmission_calls(d, args.dump))
+                # The Transmission calls stopped and restarted the torrent: its peer connects again first.
+                wait_until(lambda: try_(lambda: ready(d)), d.name + ': seeding with a peer again', 120, 0.5)
                 if args.only != 'transmission': ours.update(run_qbittorrent_calls(d, args.dump))
             elif api == 'transmission':
                 real.update(run_transmission_calls(d, args.dump))
