@@ -77,18 +77,35 @@ internal sealed partial class QBittorrentApi
     }
 
     /// <summary>torrents/addPeers: <c>hashes</c> and <c>peers</c>, <c>ip:port</c> separated by '|' (IPv6 as [ip]:port):
-    /// each torrent tries them on every run (a running one restarts to dial them). 400 for a peer that is not an
-    /// address that may be dialled, before anything changes.</summary>
+    /// each torrent tries them on every run (a running one restarts to dial them). Answers, as qBittorrent, per torrent
+    /// how many were <c>added</c> and how many it had already (<c>failed</c>). 400 for a peer that is not an address that
+    /// may be dialled, before anything changes.</summary>
     private async Task AddPeersAsync(HttpContext context, QBittorrentInput input)
     {
         var peers = (input["peers"] ?? "").Split('|', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-        if (peers.Length == 0) throw new WebApiException(400, "give 'peers': ip:port separated by '|'");
+        if (peers.Length == 0) throw new WebApiException(400, "No valid peers were specified");
         foreach (var peer in peers)
             if (!System.Net.IPEndPoint.TryParse(peer, out var parsed) || parsed.Port == 0)
                 throw new WebApiException(400, $"'{UntrustedText.Clean(peer, 60)}' is not ip:port");
-        await ForEachAsync(context, input, async t =>
+        var hashes = input["hashes"] ?? throw new WebApiException(400, "give 'hashes': info hashes separated by '|', or 'all'");
+        var counts = new List<(string Hash, int Added, int Failed)>();
+        foreach (var torrent in Selected(hashes) ?? [])
         {
-            foreach (var peer in peers) await _torrents.AddPeerAsync(t, peer, context.RequestAborted).ConfigureAwait(false);
+            var added = 0;
+            foreach (var peer in peers) added += await _torrents.AddPeerAsync(torrent, peer, context.RequestAborted).ConfigureAwait(false) ? 1 : 0;
+            counts.Add((torrent.InfoHash, added, peers.Length - added));
+        }
+        await JsonAsync(context, w =>
+        {
+            w.WriteStartObject();
+            foreach (var (hash, added, failed) in counts)
+            {
+                w.WriteStartObject(hash);
+                w.WriteNumber("added", added);
+                w.WriteNumber("failed", failed);
+                w.WriteEndObject();
+            }
+            w.WriteEndObject();
         }).ConfigureAwait(false);
     }
 

@@ -85,8 +85,8 @@ TR_CALLS = [
     ('torrent-get table', 'torrent-get', {'ids': ['{id}'], 'fields': ['id', 'name'], 'format': 'table'}),
     ('free-space', 'free-space', {'path': '{downloads}'}),
     ('torrent-reannounce', 'torrent-reannounce', {'ids': ['{id}']}),
-    ('torrent-rename-path', 'torrent-rename-path', {'ids': ['{id}'], 'path': 'apidiff/a.bin', 'name': 'renamed.bin'}),
-    ('torrent-rename-path back', 'torrent-rename-path', {'ids': ['{id}'], 'path': 'apidiff/renamed.bin', 'name': 'a.bin'}),
+    ('torrent-rename-path', 'torrent-rename-path', {'ids': ['{id}'], 'path': '{name}/a.bin', 'name': 'renamed.bin'}),
+    ('torrent-rename-path back', 'torrent-rename-path', {'ids': ['{id}'], 'path': '{name}/renamed.bin', 'name': 'a.bin'}),
     ('torrent-set labels', 'torrent-set', {'ids': ['{id}'], 'labels': ['apidiff-label', 'second']}),
     ('queue-move-top', 'queue-move-top', {'ids': ['{id}']}),
     ('queue-move-bottom', 'queue-move-bottom', {'ids': ['{id}']}),
@@ -115,10 +115,10 @@ QB_CHANGES = [  # POST, in this order; each leaves the torrent seeding as it was
     ('torrents/createTags', {'tags': 'one,two'}), ('torrents/addTags', {'hashes': '{hash}', 'tags': 'one,two'}),
     ('torrents/removeTags', {'hashes': '{hash}', 'tags': 'two'}), ('torrents/deleteTags', {'tags': 'two'}),
     ('torrents/rename', {'hash': '{hash}', 'name': 'apidiff renamed'}),
-    ('torrents/renameFile', {'hash': '{hash}', 'oldPath': 'apidiff/a.bin', 'newPath': 'apidiff/renamed.bin'}),
-    ('torrents/renameFile', {'hash': '{hash}', 'oldPath': 'apidiff/renamed.bin', 'newPath': 'apidiff/a.bin'}),
-    ('torrents/renameFolder', {'hash': '{hash}', 'oldPath': 'apidiff/sub', 'newPath': 'apidiff/sub2'}),
-    ('torrents/renameFolder', {'hash': '{hash}', 'oldPath': 'apidiff/sub2', 'newPath': 'apidiff/sub'}),
+    ('torrents/renameFile', {'hash': '{hash}', 'oldPath': '{name}/a.bin', 'newPath': '{name}/renamed.bin'}),
+    ('torrents/renameFile', {'hash': '{hash}', 'oldPath': '{name}/renamed.bin', 'newPath': '{name}/a.bin'}),
+    ('torrents/renameFolder', {'hash': '{hash}', 'oldPath': '{name}/sub', 'newPath': '{name}/sub2'}),
+    ('torrents/renameFolder', {'hash': '{hash}', 'oldPath': '{name}/sub2', 'newPath': '{name}/sub'}),
     ('torrents/reannounce', {'hashes': '{hash}'}),
     ('torrents/topPrio', {'hashes': '{hash}'}), ('torrents/bottomPrio', {'hashes': '{hash}'}),
     ('torrents/increasePrio', {'hashes': '{hash}'}), ('torrents/decreasePrio', {'hashes': '{hash}'}),
@@ -139,6 +139,9 @@ QB_CHANGES = [  # POST, in this order; each leaves the torrent seeding as it was
 # know): their type is the spec's (docs/rpc-spec.md of Transmission 4.0), checked against serve's answer instead.
 RPC17 = {'availability': 'array', 'file-count': 'number', 'group': 'string', 'percentComplete': 'number',
          'primary-mime-type': 'string', 'trackerList': 'string'}
+
+# Routes whose answer is itself a map (keyed by category name or info hash).
+ROOT_MAPS = {'torrents/categories', 'torrents/downloadLimit', 'torrents/uploadLimit', 'torrents/addPeers'}
 
 # Maps: objects whose keys are data (info hashes, addresses, names), compared by their values' shape.
 MAPS = {'torrents', 'peers', 'categories', 'trackers', 'torrents_removed'}
@@ -467,7 +470,7 @@ def answer_shape(status, content_type, data, root_map=False):
 def run_transmission_calls(d, dump):
     results = {}
     for name, method, arguments in TR_CALLS:
-        filled = json.loads(json.dumps(arguments).replace('"{id}"', str(d.id)).replace('{downloads}', d.downloads))
+        filled = json.loads(json.dumps(arguments).replace('"{id}"', str(d.id)).replace('{downloads}', d.downloads).replace('{name}', 'apidiff'))
         status, data = d.transmission.call(method, filled)
         answer = json.loads(data) if status == 200 else None
         key = 'transmission ' + name
@@ -488,12 +491,12 @@ def run_qbittorrent_calls(d, dump):
     results, rid = {}, 0
     for method, calls in (('GET', QB_READS), ('POST', QB_CHANGES)):
         for route, params in calls:
-            filled = {k: v.replace('{hash}', d.hash).replace('{rid}', str(rid)) for k, v in params.items()}
+            filled = {k: v.replace('{hash}', d.hash).replace('{rid}', str(rid)).replace('{name}', 'apidiff') for k, v in params.items()}
             status, content_type, data = d.qbittorrent.call(method, route, filled)
             key = 'qbittorrent ' + route + (' ' + ' '.join('%s=%s' % kv for kv in params.items() if kv[0] in ('filter', 'rid')) if any(
                 k in ('filter', 'rid') for k in params) else '')
             while key in results: key += "'"
-            results[key] = answer_shape(status, content_type, data, root_map=route == 'torrents/categories')
+            results[key] = answer_shape(status, content_type, data, root_map=route in ROOT_MAPS)
             if route == 'sync/maindata' and status == 200 and 'rid' not in params: rid = json.loads(data).get('rid', 0)
             if dump: open(os.path.join(dump, (d.name + ' ' + key).replace('/', '_').replace(' ', '_')), 'wb').write(data)
     return results
