@@ -36,8 +36,13 @@ public sealed record SyntheticPeerOptions
     /// <summary><see cref="SyntheticBehaviour.ChokesMidPiece"/>: blocks of one piece served before the choke.</summary>
     public int ChokeAfterBlocks { get; init; } = 1;
 
-    /// <summary><see cref="SyntheticBehaviour.ChokesMidPiece"/>: how long it stays choked.</summary>
+    /// <summary><see cref="SyntheticBehaviour.ChokesMidPiece"/> and <see cref="SyntheticBehaviour.ChokesBeforeHave"/>: how
+    /// long it stays choked.</summary>
     public TimeSpan ChokeDuration { get; init; } = TimeSpan.FromMilliseconds(100);
+
+    /// <summary><see cref="SyntheticBehaviour.ChokesBeforeHave"/>: the piece it has but announces only with a <c>have</c>
+    /// sent right after a <c>choke</c> (at least 1: the trap is set by the last block of the piece before it).</summary>
+    public int? HeldBackPiece { get; init; }
 
     /// <summary>How long it waits after <c>interested</c> before it unchokes (zero: at once). The lab checker uses a
     /// pause so that requests sent before the unchoke arrive while it still chokes, and are logged as dropped.</summary>

@@ -5,7 +5,7 @@ namespace TorrentLab.Web;
 internal sealed partial class TorrentManager
 {
     /// <summary>The path of the copy of the torrent's .torrent file this server keeps (Transmission's <c>torrentFile</c>).</summary>
-    public string TorrentFileOf(ManagedTorrent torrent) => _store.TorrentPath(torrent.InfoHash);
+    public string TorrentPathOf(ManagedTorrent torrent) => _store.TorrentPath(torrent.InfoHash);
 
     /// <summary>Announces to the torrent's trackers now (Transmission's <c>torrent-reannounce</c>, qBittorrent's
     /// <c>torrents/reannounce</c>): a running torrent's run starts again, and a start announces <c>started</c> at

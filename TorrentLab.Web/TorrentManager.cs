@@ -60,7 +60,7 @@ internal sealed partial class TorrentManager : IAsyncDisposable
             MaxConnections = _settings.MaxConnections!.Value,
             DownloadLimit = GlobalDownloadLimit, // the session applies them; each torrent's own limit has them as parents
             UploadLimit = GlobalUploadLimit,
-            Log = _options.Log,
+            LoggerFactory = LineLogger.For(_options.Log), // the session's lines; each torrent logs to its own ring
         };
         var session = TorrentClient.StartSession(_options.ConfigureSession?.Invoke(settings) ?? settings);
         return session;

@@ -31,4 +31,6 @@ namespace TorrentLab.Web;
 [JsonSerializable(typeof(CategoryRequest))]
 [JsonSerializable(typeof(QueueRequest))]
 [JsonSerializable(typeof(string[]))]
+[JsonSerializable(typeof(ShareRequest))]
+[JsonSerializable(typeof(ShareResult))]
 internal sealed partial class WebJsonContext : JsonSerializerContext;

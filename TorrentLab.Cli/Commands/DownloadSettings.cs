@@ -213,12 +213,12 @@ internal sealed class DownloadSettings
                 Dht = !parse.GetValue(NoDht),
                 DhtBootstrap = ReadBootstrap(parse.GetValue(DhtBootstrap)),
                 Lsd = parse.GetValue(Lsd),
+                LoggerFactory = LineLogger.For(Log(parse)), // the session's lines and, through it, the torrent's
             },
             MaxPeers = parse.GetValue(MaxPeers),
             Trackers = trackers.Length == 0 ? null : trackers.Select(url => (IReadOnlyList<string>)[url]).ToArray(),
             ExtraPeers = (parse.GetValue(Peers) ?? []).Select(peer => PeerAddress.Resolve(peer, "--peer")).ToArray(),
             StallTimeout = parse.GetValue(StallTimeout) ?? _defaultStall,
-            Log = Log(parse),
             // A magnet link waiting for its metadata says why, as the progress line does for a download waiting for peers.
             Waiting = IsQuiet(parse) || IsVerbose(parse) ? null : line => Console.Error.WriteLine(UntrustedText.Clean(line, 1000)),
             Trace = trace ? e => Console.Error.WriteLine(TraceLine(e, bytes)) : null,

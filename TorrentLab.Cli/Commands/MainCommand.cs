@@ -64,7 +64,7 @@ internal static class MainCommand
             // listens on and the DHT lookup runs on its node; a .torrent's download makes its session itself.
             options = options with { Session = options.Session with { DhtStatePath = options.Session.DhtStatePath ?? TorrentClient.DhtStatePathIn(options.OutputDirectory) } };
             await using var session = TorrentClient.IsMagnet(path) && TorrentClient.EngineFor(options) == DownloadEngine.Swarm
-                ? TorrentClient.StartSession(options.Session with { Log = options.Log, Trace = options.Trace })
+                ? TorrentClient.StartSession(options.Session with { Trace = options.Trace })
                 : null;
             var (loaded, linkPeers, linkSelection) = await TorrentClient.OpenAsync(session, path, options, ct: ct).ConfigureAwait(false);
             // --select and --select-file, when given, replace what a magnet link's 'so' selects (BEP 53).

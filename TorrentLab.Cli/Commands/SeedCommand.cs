@@ -87,7 +87,7 @@ internal static class SeedCommand
             DhtBootstrap = extras.DhtBootstrap,
             Lsd = extras.Lsd,
             DhtStatePath = extras.DhtState is null ? null : Path.GetFullPath(extras.DhtState),
-            Log = Log(null),
+            LoggerFactory = LineLogger.For(Log(null)),
             Trace = extras.Trace ? e => stderr.WriteLine(DownloadSettings.TraceLine(e, bytes: false)) : null,
             MaxConnections = Math.Max(extras.MaxPeers, 500),
         };
@@ -104,7 +104,7 @@ internal static class SeedCommand
                 {
                     OutputDirectory = data,
                     Trackers = trackers.Length > 0 ? [trackers] : null,
-                    Log = Log(torrents.Count > 1 ? torrent.Name : null),
+                    Logger = torrents.Count > 1 ? LineLogger.For(Log(torrent.Name)) : null, // else the session's
                     Trace = settings.Trace,
                     MaxPeers = extras.MaxPeers,
                     ExtraPeers = dial, // dialled first; peers from the tracker are dialled too, and dropped if they turn out to be seeds

@@ -112,7 +112,7 @@ internal sealed partial class QBittorrentApi
     /// <summary>torrents/export: the torrent's .torrent file, as it was added.</summary>
     private async Task ExportAsync(HttpContext context, QBittorrentInput input)
     {
-        var bytes = await File.ReadAllBytesAsync(_torrents.TorrentFileOf(Torrent(input)), context.RequestAborted).ConfigureAwait(false);
+        var bytes = _torrents.TorrentFileOf(Torrent(input));
         context.Response.ContentType = "application/x-bittorrent";
         await context.Response.Body.WriteAsync(bytes, context.RequestAborted).ConfigureAwait(false);
     }

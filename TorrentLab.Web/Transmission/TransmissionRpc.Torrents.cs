@@ -92,7 +92,7 @@ internal sealed partial class TransmissionRpc
             case "secondsDownloading": w.WriteNumberValue(t.SecondsDownloading); break;
             case "secondsSeeding": w.WriteNumberValue(t.SecondsSeeding); break;
             case "maxConnectedPeers": w.WriteNumberValue(t.MaxPeers ?? _options.MaxPeers); break;
-            case "torrentFile": w.WriteStringValue(_torrents.TorrentFileOf(t)); break;
+            case "torrentFile": w.WriteStringValue(_torrents.TorrentPathOf(t)); break;
             case "primary-mime-type": w.WriteStringValue(MimeTypes.PrimaryOf(t.Torrent)); break;
             case "availability": WriteAvailability(t, w); break;
             case "dateCreated": w.WriteNumberValue(t.Torrent.CreationDate?.ToUnixTimeSeconds() ?? 0); break;

@@ -1,5 +1,7 @@
 using System.Net;
+using Microsoft.Extensions.Logging;
 using TorrentLab.Dht;
+using TorrentLab.Network;
 using TorrentLab.Tracker;
 using TorrentLab.Wire;
 
@@ -99,8 +101,35 @@ public sealed record SessionSettings
     /// (<see cref="DownloadOptions.SnubTimeout"/>, <see cref="DownloadOptions.RequestTimeout"/>) move them to others.</remarks>
     public TimeSpan IdleTimeout { get; init; } = TimeSpan.FromMinutes(3);
 
-    /// <summary>Session events, one line each (port bound, DHT node, refused handshakes); torrents log on their own.</summary>
-    public Action<string>? Log { get; init; }
+    /// <summary>Where the session and its torrents log, one line per event, a category per layer: the port, incoming
+    /// connections and LSD (<c>TorrentLab.Session</c>, at <see cref="LogLevel.Information"/>), the DHT node
+    /// (<c>TorrentLab.Dht</c>), a torrent's run (<c>TorrentLab.Swarm</c>, <c>TorrentLab.Reference</c>) and a magnet
+    /// link's metadata fetch (<c>TorrentLab.Magnet</c>), at <see cref="LogLevel.Debug"/>; a torrent with a
+    /// <see cref="DownloadOptions.Logger"/> of its own logs there instead. Whether a level is wanted is asked once, when
+    /// the session, node or torrent starts. Null: nothing is logged.</summary>
+    public ILoggerFactory? LoggerFactory
+    {
+        get => _loggerFactory;
+        init
+        {
+            _loggerFactory = value;
+            _log = null; // made again from the new factory
+        }
+    }
+
+    private readonly ILoggerFactory? _loggerFactory;
+    private Action<string>? _log;
+
+    /// <summary>The session's own lines (<c>TorrentLab.Session</c>), made from <see cref="LoggerFactory"/> once; the
+    /// engine and the tests may set it directly.</summary>
+    internal Action<string>? Log
+    {
+        get => _log ??= EngineLog.Lines(_loggerFactory, EngineLog.Session, LogLevel.Information);
+        init => _log = value;
+    }
+
+    /// <summary>Lines of <paramref name="category"/> (<see cref="EngineLog"/>) from <see cref="LoggerFactory"/>, or null.</summary>
+    internal Action<string>? Lines(string category) => EngineLog.Lines(_loggerFactory, category);
 
     /// <summary>Incoming connections before they are routed to a torrent (for <c>--trace</c>): a handshake refused for
     /// naming no torrent of the session; once a torrent is named, that torrent's <see cref="DownloadOptions.Trace"/>
@@ -113,6 +142,11 @@ public sealed record SessionSettings
 
     /// <summary>The session's clock for its timers (a test moves a manual one).</summary>
     internal TimeProvider Time { get; init; } = TimeProvider.System;
+
+    /// <summary>The network every socket of the session and its torrents goes through: the peer listener (TCP and
+    /// the UDP port of uTP and the DHT), the dialler, the DHT, local service discovery, HTTP and UDP trackers, web
+    /// seeds and magnet fetches. The kernel's by default; a simulation gives each of its hosts its own.</summary>
+    internal INetwork Network { get; init; } = SystemNetwork.Instance;
 
     /// <summary>The local address of the UDP side: the first bind address, with the dual-stack <c>::</c> read as
     /// <c>0.0.0.0</c> (the DHT speaks IPv4 unless an IPv6 address is bound).</summary>

@@ -1,3 +1,4 @@
+using TorrentLab.Downloads;
 using TorrentLab.Metainfo;
 using TorrentLab.Tracker;
 using TorrentLab.Wire;
@@ -16,7 +17,7 @@ internal readonly record struct AnnounceTotals(long Uploaded, long Downloaded, l
 /// can also come from the command line or connect to us.</remarks>
 internal sealed class Announcer(IReadOnlyList<IReadOnlyList<string>> tiers, InfoHash infoHash, PeerId peerId,
     Func<AnnounceTotals> totals, Func<int> connected, Action<IReadOnlyList<System.Net.IPEndPoint>> onPeers,
-    Action<string>? log, TimeProvider? time = null) : IDisposable
+    Action<string>? log, TimeProvider? time = null, TrackerClientOptions? trackers = null, ITorrentEvents? events = null) : IDisposable
 {
     private static readonly TimeSpan StoppedTimeout = TimeSpan.FromSeconds(3);  // exit must stay quick
 
@@ -30,7 +31,7 @@ internal sealed class Announcer(IReadOnlyList<IReadOnlyList<string>> tiers, Info
     public void Retarget(Func<AnnounceTotals> totals, Func<int> connected,
         Action<IReadOnlyList<System.Net.IPEndPoint>> onPeers) => _host = new(totals, connected, onPeers);
 
-    private readonly TrackerClient _client = new(tiers);
+    private readonly TrackerClient _client = new(tiers, trackers);
     private readonly SemaphoreSlim _wake = new(0, 1);
     private readonly TimeProvider _time = time ?? TimeProvider.System;
     private volatile bool _completedPending;
@@ -93,6 +94,7 @@ internal sealed class Announcer(IReadOnlyList<IReadOnlyList<string>> tiers, Info
                 // The tracker and its swarm counts close the line, for whoever shows trackers (serve's trackerStats).
                 var counts = response is { Complete: { } seeders, Incomplete: { } leechers }
                     ? $": {seeders} seeder{(seeders == 1 ? "" : "s")}, {leechers} leecher{(leechers == 1 ? "" : "s")}" : "";
+                events?.TrackerAnswered(_client.LastAnswered ?? "", response.Peers.Count, response.Interval, response.WarningMessage);
                 var host = _host;
                 wait = AnnounceSchedule.Next(response, host.Connected());
                 log?.Invoke($"tracker: {response.Peers.Count} peer{(response.Peers.Count == 1 ? "" : "s")}, next announce in {wait.TotalSeconds:0} s"
@@ -104,6 +106,7 @@ internal sealed class Announcer(IReadOnlyList<IReadOnlyList<string>> tiers, Info
             {
                 LastError = e.Message;
                 log?.Invoke($"tracker announce failed: {e.Message}");
+                events?.TrackerFailed(_client.LastAsked, e.Message);
                 wait = TimeSpan.FromSeconds(Math.Min(300, 5 << Math.Min(failures++, 6)));
                 _status = $"tracker failed ({UntrustedText.Clean(e.Message, 200)})";
             }
@@ -151,6 +154,7 @@ internal sealed class Announcer(IReadOnlyList<IReadOnlyList<string>> tiers, Info
         catch (Exception e) when (e is TrackerException or OperationCanceledException)
         {
             log?.Invoke($"tracker: stopped announce failed ({e.Message})");
+            events?.TrackerFailed(_client.LastAsked, $"stopped announce: {e.Message}");
         }
     }
 

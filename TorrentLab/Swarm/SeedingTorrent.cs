@@ -60,7 +60,7 @@ internal sealed class SeedingTorrent : ISessionTorrent, IAsyncDisposable
         if (tiers.Any(t => t.Count > 0)) // a torrent without trackers keeps no announcer
         {
             seeding.Announcer = new Announcer(tiers, torrent.InfoHash, session.PeerId, seeding.Totals, () => seeding.ConnectedCount,
-                seeding.OnTrackerPeers, options.Log, session.Settings.Time);
+                seeding.OnTrackerPeers, options.Log, session.Settings.Time, session.TrackerOptions, options.Events);
             seeding.Announcer.Start(session.Port);
         }
         if (options.ExtraPeers.Count > 0)

@@ -67,11 +67,11 @@ public sealed partial class Session
     private UdpDatagramSocket? BindOtherFamily(IPEndPoint primary)
     {
         var family = DhtNode.FamilyOf(primary) == AddressFamily.InterNetworkV6 ? AddressFamily.InterNetwork : AddressFamily.InterNetworkV6;
-        if (family == AddressFamily.InterNetworkV6 && !Socket.OSSupportsIPv6) return null;
+        if (family == AddressFamily.InterNetworkV6 && !Settings.Network.SupportsIPv6) return null;
         if (EndPoints.FirstOrDefault(e => DhtNode.FamilyOf(e) == family) is not { } at) return null;
         try
         {
-            return new UdpDatagramSocket(new IPEndPoint(at.Address, primary.Port));
+            return new UdpDatagramSocket(Settings.Network, new IPEndPoint(at.Address, primary.Port));
         }
         catch (SocketException e)
         {
@@ -98,7 +98,8 @@ public sealed partial class Session
         var options = new DhtNodeOptions
         {
             Bootstrap = Settings.DhtBootstrap, StatePath = LockStatePath(Settings.DhtStatePath), LocalEndPoint = udp.LocalEndPoint,
-            Log = Settings.Log,
+            Log = Settings.LoggerFactory is null ? Settings.Log : Settings.Lines(EngineLog.Dht), // its own category
+            Network = Settings.Network,
         };
         try
         {
@@ -198,7 +199,7 @@ public sealed partial class Session
         var resolved = new List<IPEndPoint>();
         foreach (var name in options.Bootstrap)
         {
-            try { resolved.AddRange(await DhtNode.ResolveAsync([name], options.LoopbackOnly, ct).ConfigureAwait(false)); }
+            try { resolved.AddRange(await DhtNode.ResolveAsync(options.Network, [name], options.LoopbackOnly, ct).ConfigureAwait(false)); }
             catch (DhtException e) { Settings.Log?.Invoke($"dht: skipping bootstrap node: {e.Message}"); }
         }
         return resolved;

@@ -2,6 +2,7 @@ using System.Net;
 using TorrentLab.Downloads;
 using TorrentLab.Metainfo;
 using TorrentLab.Storage;
+using TorrentLab.Tracker;
 using TorrentLab.Utp;
 using TorrentLab.Wire;
 
@@ -43,6 +44,7 @@ public sealed partial class Session : IAsyncDisposable
         OpenFiles = new OpenFileBudget(settings.MaxOpenFiles);
         DownloadLimit = settings.DownloadLimit ?? new RateLimit(0, clock: settings.Time);
         UploadLimit = settings.UploadLimit ?? new RateLimit(0, clock: settings.Time);
+        TrackerOptions = new TrackerClientOptions { Dialer = HostDialer.On(settings.Network) };
     }
 
     /// <summary>Binds the peer port (TCP and UDP), starts accepting and, unless off, the DHT node.</summary>
@@ -51,7 +53,8 @@ public sealed partial class Session : IAsyncDisposable
     public static Session Start(SessionSettings settings)
     {
         SettingsCheck.Check(settings);
-        var listener = PeerListener.Start(settings.BindAddresses, settings.ListenPort, settings.PortFallback && settings.ListenPort != 0, settings.Transport);
+        var listener = PeerListener.Start(settings.Network, settings.BindAddresses, settings.ListenPort,
+            settings.PortFallback && settings.ListenPort != 0, settings.Transport);
         var session = new Session(settings, listener);
         settings.Log?.Invoke($"listening on {string.Join(", ", listener.EndPoints)} ({TransportName(settings.Transport)})");
         session._tasks.Add(listener.RunAsync(session.OnAccepted, session._stop.Token));
@@ -89,6 +92,9 @@ public sealed partial class Session : IAsyncDisposable
 
     /// <summary>Peer connections open now, across all torrents.</summary>
     public int ConnectionCount => Volatile.Read(ref _connections);
+
+    /// <summary>How every torrent of the session asks its trackers: over the session's network.</summary>
+    internal TrackerClientOptions TrackerOptions { get; }
 
     /// <summary>The one UDP socket: uTP connections of every torrent, and the DHT's datagrams.</summary>
     internal UtpSocket? Utp => _listener.Utp;

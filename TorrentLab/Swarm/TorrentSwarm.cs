@@ -32,8 +32,9 @@ internal sealed partial class TorrentSwarm : ISwarmHost, ISessionTorrent, IAsync
     private readonly int _startPieces;
     private readonly TaskCompletionSource _complete = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TaskCompletionSource _failed = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private readonly PieceSelection _selection;
+    private PieceSelection _selection; // replaced whole by TrySetSelection, under _writtenLock
     private int _wantedWritten; // wanted pieces written; guarded by _writtenLock
+    private bool _completing;   // the last wanted piece was written: the selection no longer changes; under _writtenLock
     private long _writtenBytes, _wantedWrittenBytes, _received, _uploaded;
     private readonly Session _session;
     private Announcer? _announcer;
@@ -184,7 +185,8 @@ internal sealed partial class TorrentSwarm : ISwarmHost, ISessionTorrent, IAsync
         else
         {
             var tiers = _options.Trackers ?? Torrent.TrackerTiers;
-            _announcer = new Announcer(tiers, Torrent.InfoHash, PeerId, Totals, () => ConnectedCount, peers => AddPeers(peers, PeerSource.Tracker), _log, Time);
+            _announcer = new Announcer(tiers, Torrent.InfoHash, PeerId, Totals, () => ConnectedCount, peers => AddPeers(peers, PeerSource.Tracker), _log, Time,
+                _session.TrackerOptions, _options.Events);
             try
             {
                 _session.Attach(this);

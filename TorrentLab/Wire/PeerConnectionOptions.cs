@@ -1,4 +1,5 @@
 using TorrentLab.Metainfo;
+using TorrentLab.Network;
 
 namespace TorrentLab.Wire;
 
@@ -48,6 +49,10 @@ public sealed record PeerConnectionOptions
     /// <summary>The clock of the keep-alive and idle deadlines (a swarm passes its session's; a test moves a manual one).
     /// The connect and handshake timeouts bound socket waits and run on the system clock.</summary>
     internal TimeProvider Time { get; init; } = TimeProvider.System;
+
+    /// <summary>The network a TCP connection is dialled on (<see cref="PeerConnection.ConnectAsync(System.Net.IPEndPoint, InfoHash, PeerId, PeerConnectionOptions, CancellationToken)"/>):
+    /// a session's, else the kernel's.</summary>
+    internal INetwork Network { get; init; } = SystemNetwork.Instance;
 
     /// <summary>The longest <c>piece</c> block accepted when we did not request a longer one (16 KiB).</summary>
     public int MaxBlockLength { get; init; } = WireLimits.BlockLength;
