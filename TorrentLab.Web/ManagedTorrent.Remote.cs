@@ -194,6 +194,22 @@ internal sealed partial class ManagedTorrent
         }
     }
 
+    private CachedSummary? _summary; // the last row made, with the numbers it was made at
+
+    private sealed record CachedSummary(int Version, long Changes, TorrentSummary Summary);
+
+    /// <summary>Its row as <see cref="Summary()"/> makes it, made again only when the torrent changed (its
+    /// <see cref="Version"/>) or the list did (<paramref name="changes"/>, <see cref="TorrentManager.Changes"/>: the
+    /// settings a row reads): a poll of 10,000 idle torrents allocates no row.</summary>
+    public TorrentSummary Summary(long changes)
+    {
+        var version = Version; // read first: a change meanwhile leaves the row under the older number, made again next time
+        if (Volatile.Read(ref _summary) is { } cached && cached.Version == version && cached.Changes == changes) return cached.Summary;
+        var summary = Summary();
+        Volatile.Write(ref _summary, new CachedSummary(version, changes, summary));
+        return summary;
+    }
+
     /// <summary>Adds this part's figures to a row: its shown name and its tags.</summary>
     private TorrentSummary WithRemote(TorrentSummary summary) => summary with
     {

@@ -46,8 +46,8 @@ internal sealed partial class QBittorrentApi
         {
             // {"hash":"<40 hex>", then the row's own fields}
             output.Write(i == 0 ? "{\"hash\":\""u8 : ",{\"hash\":\""u8);
-            var hash = System.Text.Encoding.ASCII.GetBytes(list[i].Torrent.InfoHash);
-            output.Write(hash);
+            var hash = list[i].Torrent.InfoHash; // hex: one byte per character
+            output.Advance(System.Text.Encoding.ASCII.GetBytes(hash, output.GetSpan(hash.Length)));
             output.Write("\","u8);
             output.Write(list[i].Inner);
             output.Write("}"u8);

@@ -262,20 +262,22 @@ internal sealed partial class QBittorrentApi
 
     private static async Task JsonAsync(HttpContext context, Action<Utf8JsonWriter> write)
     {
-        var buffer = new System.Buffers.ArrayBufferWriter<byte>();
-        using (var writer = new Utf8JsonWriter(buffer)) write(writer);
+        using var output = new ChunkedOutput();
+        using (var writer = new Utf8JsonWriter(output)) write(writer);
         context.Response.ContentType = "application/json";
-        await context.Response.Body.WriteAsync(buffer.WrittenMemory, context.RequestAborted).ConfigureAwait(false);
+        context.Response.ContentLength = output.Length;
+        await output.CopyToAsync(context.Response.Body, context.RequestAborted).ConfigureAwait(false);
     }
 
     /// <summary>Writes JSON made of bytes kept ready (torrents/info's rows) straight into the response; whatever can
     /// refuse the request must throw before the first byte.</summary>
     private static async Task RawJsonAsync(HttpContext context, Action<System.Buffers.IBufferWriter<byte>> write)
     {
+        using var output = new ChunkedOutput();
+        write(output);
         context.Response.ContentType = "application/json";
-        var buffer = new System.Buffers.ArrayBufferWriter<byte>();
-        write(buffer);
-        await context.Response.Body.WriteAsync(buffer.WrittenMemory, context.RequestAborted).ConfigureAwait(false);
+        context.Response.ContentLength = output.Length;
+        await output.CopyToAsync(context.Response.Body, context.RequestAborted).ConfigureAwait(false);
     }
 
     private static Task OkAfter(HttpContext context, Action action)

@@ -80,7 +80,7 @@ internal sealed class TorrentRows(TorrentManager torrents, Action<Utf8JsonWriter
         var version = torrent.Version;
         var changes = torrents.Changes;
         if (_rows.TryGetValue(torrent, out var row) && row.Version == version && row.Changes == changes) return row;
-        var summary = torrent.Summary();
+        var summary = torrent.Summary(changes);
         row = TorrentRow.Make(torrent, summary, version, changes, [.. torrent.TrackerTiers.SelectMany(tier => tier)], w => write(w, torrent, summary));
         _rows[torrent] = row;
         return row;

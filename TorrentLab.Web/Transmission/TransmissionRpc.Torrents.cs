@@ -16,22 +16,24 @@ internal sealed partial class TransmissionRpc
         var fields = TransmissionArguments.Strings(args, "fields") ?? throw Unsupported("torrent-get needs 'fields': the names of the fields to return");
         var table = TransmissionArguments.String(args, "format") == "table";
         var torrents = _ids.Resolve(args);
+        var names = fields.Select(f => JsonEncodedText.Encode(f)).ToArray(); // escaped once, not once per torrent
+        var changes = _torrents.Changes;
         writer.WriteStartArray("torrents");
         if (table)
         {
             writer.WriteStartArray();
-            foreach (var field in fields) writer.WriteStringValue(field);
+            foreach (var name in names) writer.WriteStringValue(name);
             writer.WriteEndArray();
         }
         foreach (var torrent in torrents)
         {
-            var view = new TorrentView(torrent);
+            var view = new TorrentView(torrent, changes);
             if (table) writer.WriteStartArray();
             else writer.WriteStartObject();
-            foreach (var field in fields)
+            for (var i = 0; i < fields.Length; i++)
             {
-                if (!table) writer.WritePropertyName(field);
-                WriteField(field, view, writer);
+                if (!table) writer.WritePropertyName(names[i]);
+                WriteField(fields[i], view, writer);
             }
             if (table) writer.WriteEndArray();
             else writer.WriteEndObject();
@@ -316,12 +318,12 @@ internal sealed partial class TransmissionRpc
     }
 
     /// <summary>One torrent's figures, each read once per request (the summary takes the torrent's lock).</summary>
-    private sealed class TorrentView(ManagedTorrent torrent)
+    private sealed class TorrentView(ManagedTorrent torrent, long changes)
     {
         private FileEntry[]? _files;
         private long? _wanted;
         public ManagedTorrent Torrent { get; } = torrent;
-        public TorrentSummary Summary { get; } = torrent.Summary();
+        public TorrentSummary Summary { get; } = torrent.Summary(changes);
         public FileEntry[] Files => _files ??= Torrent.Files();
         public long Wanted => _wanted ??= Torrent.WantedBytes;
     }
