@@ -104,8 +104,9 @@ public sealed record SyntheticPeerOptions
     public const byte DefaultMetadataExtensionId = 2;
 
     /// <summary>Timeouts, encryption and trace for its connections (the piece count is filled in). By default it accepts
-    /// both plaintext and MSE/PE handshakes, as real clients do.</summary>
-    public PeerConnectionOptions Connection { get; init; } = PeerConnectionOptions.Default with { Encryption = EncryptionPolicy.Prefer };
+    /// both plaintext and MSE/PE handshakes, as real clients do. Internal: the library's wire options are its own, and
+    /// only the lab and its tests set them.</summary>
+    internal PeerConnectionOptions Connection { get; init; } = PeerConnectionOptions.Default with { Encryption = EncryptionPolicy.Prefer };
 
     /// <summary>Sets BEP 6's fast extension bit: with a downloader that sets it too, it sends have all (or have none)
     /// and its allowed fast set, serves those pieces while choking, and rejects other requests sent while choked.</summary>

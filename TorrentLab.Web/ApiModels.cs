@@ -191,6 +191,39 @@ public sealed record WebSettings(int? MaxActiveDownloads = null, bool? SeedAfter
     /// <summary>Whether a torrent added through a remote-control API without saying starts at once (Transmission's
     /// <c>start-added-torrents</c>, qBittorrent's <c>start_paused_enabled</c> the other way round); saved.</summary>
     public bool? StartAddedTorrents { get; init; }
+    /// <summary>Where the blocklist is read from: an http(s) URL or the absolute path of a file on the server ("" none).</summary>
+    public string? Blocklist { get; init; }
+
+    /// <summary>Whether the blocklist is in force: no peer in its ranges is dialled or accepted.</summary>
+    public bool? BlocklistEnabled { get; init; }
+
+    /// <summary>The watch folder: each .torrent (or .magnet) file put there is added and started ("" none).</summary>
+    public string? WatchFolder { get; init; }
+
+    /// <summary>Delete a watched file once added, rather than rename it NAME.added.</summary>
+    public bool? WatchDelete { get; init; }
+
+    /// <summary>The protocols port mapping speaks (<c>upnp</c>, <c>natpmp</c>, <c>pcp</c>; empty: the router is not
+    /// asked to forward the peer port); set through the command line and saved.</summary>
+    public IReadOnlyList<string>? PortMapping { get; init; }
+
+    /// <summary>The protocols named by <see cref="PortMapping"/> (an unknown name counts as none).</summary>
+    internal static TorrentLab.PortMapping.PortMappingProtocols ProtocolsOf(IReadOnlyList<string>? names) =>
+        (names ?? []).Aggregate(TorrentLab.PortMapping.PortMappingProtocols.None, (all, name) => all | name switch
+        {
+            "upnp" => TorrentLab.PortMapping.PortMappingProtocols.Upnp,
+            "natpmp" => TorrentLab.PortMapping.PortMappingProtocols.NatPmp,
+            "pcp" => TorrentLab.PortMapping.PortMappingProtocols.Pcp,
+            _ => TorrentLab.PortMapping.PortMappingProtocols.None,
+        });
+
+    /// <summary>The names of <paramref name="protocols"/>, in a fixed order.</summary>
+    internal static IReadOnlyList<string> NamesOf(TorrentLab.PortMapping.PortMappingProtocols protocols) =>
+    [
+        .. protocols.HasFlag(TorrentLab.PortMapping.PortMappingProtocols.Upnp) ? ["upnp"] : Array.Empty<string>(),
+        .. protocols.HasFlag(TorrentLab.PortMapping.PortMappingProtocols.NatPmp) ? ["natpmp"] : Array.Empty<string>(),
+        .. protocols.HasFlag(TorrentLab.PortMapping.PortMappingProtocols.Pcp) ? ["pcp"] : Array.Empty<string>(),
+    ];
 }
 
 /// <summary>A request to act on several torrents at once.</summary>

@@ -45,7 +45,7 @@ internal static class ShareUpload
     private const int MaxPathLength = 1024;        // a path to type, not a text
     private const int MaxComment = 4096;
     private const int MaxWebSeeds = 100;
-    private const long SpaceCheckEvery = 1 << 20;  // a statvfs per MiB written
+    private const long SpaceCheckEvery = 1 << 20;  // a statvfs at least per MiB written
 
     // The option fields of an upload; "tracker" and "webSeed" may repeat.
     private static readonly string[] Fields = ["tracker", "pieceLength", "private", "format", "comment", "webSeed", "folder"];
@@ -151,6 +151,13 @@ internal static class ShareUpload
         if (string.IsNullOrEmpty(boundary) || boundary.Length > 200) throw new WebApiException(400, "a multipart form needs its boundary (at most 200 characters)");
         // The upload's size is bounded by the disk, checked as it is written, not by Kestrel's 30 MB default.
         if (request.HttpContext.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit) limit.MaxRequestBodySize = null;
+        // An upload of a known length that cannot fit is refused before a byte of it is read (a client that sent
+        // "Expect: 100-continue" then sends none).
+        var disk = new DriveInfo(torrents.Downloads);
+        var (free, reserve) = (disk.AvailableFreeSpace, Reserve(disk.TotalSize));
+        if (request.ContentLength is { } size && size > free - reserve)
+            throw new WebApiException(507, $"not enough space in the downloads folder: the upload is {size} bytes, {Math.Max(0, free)} are free " +
+                $"and {reserve} must stay free; nothing was kept");
         var reader = new MultipartReader(boundary, request.Body) { HeadersLengthLimit = 16 * 1024 };
         var fields = new Dictionary<string, List<string>>(StringComparer.Ordinal);
         Upload? upload = null;
@@ -166,7 +173,7 @@ internal static class ShareUpload
                 {
                     if (field != "file") throw new WebApiException(400, $"file field '{UntrustedText.Clean(field, 40)}': send the files as fields named 'file'");
                     var path = FileName(disposition);
-                    upload ??= Begin(request, torrents, fields, path);
+                    upload ??= Begin(torrents, fields, path);
                     await upload.WriteAsync(path, section.Body, ct).ConfigureAwait(false);
                     continue;
                 }
@@ -209,9 +216,9 @@ internal static class ShareUpload
         return Encoding.UTF8.GetString(buffer, 0, length);
     }
 
-    /// <summary>The first file arrived: every option is known, so they are checked, and the name, the save folder and
-    /// the disk's room, before any byte is written.</summary>
-    private static Upload Begin(HttpRequest request, TorrentManager torrents, Dictionary<string, List<string>> fields, string firstPath)
+    /// <summary>The first file arrived: every option is known, so they are checked, and the name and the save folder,
+    /// before any byte is written.</summary>
+    private static Upload Begin(TorrentManager torrents, Dictionary<string, List<string>> fields, string firstPath)
     {
         string? One(string name) => fields.TryGetValue(name, out var values) ? values[0] : null;
         var pieceLength = One("pieceLength") is { Length: > 0 } text
@@ -236,11 +243,6 @@ internal static class ShareUpload
         var upload = new Upload(torrents, saveFolder, name, segments.Length == 1, options);
         if (File.Exists(upload.Destination) || Directory.Exists(upload.Destination) || new FileInfo(upload.Destination).LinkTarget is not null)
             throw new WebApiException(409, $"'{upload.Shown}' exists already in the downloads folder: share it by its path, or rename the upload");
-        var disk = new DriveInfo(torrents.Downloads);
-        var (free, reserve) = (disk.AvailableFreeSpace, Reserve(disk.TotalSize));
-        if (request.ContentLength is { } size && size > free - reserve)
-            throw new WebApiException(507, $"not enough space in the downloads folder: the upload is {size} bytes, {Math.Max(0, free)} are free " +
-                $"and {reserve} must stay free");
         Directory.CreateDirectory(upload.Staging);
         return upload;
     }
@@ -267,7 +269,7 @@ internal static class ShareUpload
     {
         private readonly HashSet<string> _files = new(StringComparer.Ordinal);
         private readonly HashSet<string> _folders = new(StringComparer.Ordinal);
-        private long _sinceCheck;
+        private long _room; // bytes that may be written before the disk is looked at again
 
         public string Staging { get; } = Path.Combine(torrents.Downloads, TorrentClient.StateFolder, IncomingFolder, Guid.NewGuid().ToString("N"));
         public string Destination => Path.Combine(torrents.FolderPath(saveFolder), name);
@@ -294,8 +296,9 @@ internal static class ShareUpload
                 int read;
                 while ((read = await body.ReadAsync(buffer, ct).ConfigureAwait(false)) > 0)
                 {
+                    if (read > _room) LookAtTheDisk(read);
                     await file.WriteAsync(buffer.AsMemory(0, read), ct).ConfigureAwait(false);
-                    if ((_sinceCheck += read) >= SpaceCheckEvery) CheckSpace();
+                    _room -= read;
                 }
             }
             finally
@@ -304,21 +307,17 @@ internal static class ShareUpload
             }
         }
 
-        /// <summary>Refuses the rest of an upload once the disk has less than <see cref="Reserve"/> free (an upload
-        /// without a length, or several at once).</summary>
-        private void CheckSpace()
+        /// <summary>Looks at the disk at least every MiB written, and refuses the rest of an upload (one without a
+        /// length, or several at once) before it would leave less than <see cref="Reserve"/> free.</summary>
+        private void LookAtTheDisk(int next)
         {
-            _sinceCheck = 0;
             var disk = new DriveInfo(Staging);
             var reserve = Reserve(disk.TotalSize);
-            if (disk.AvailableFreeSpace < reserve)
+            _room = Math.Min(disk.AvailableFreeSpace - reserve, SpaceCheckEvery);
+            if (next > _room)
                 throw new WebApiException(507, $"the downloads folder's disk is nearly full: the upload was stopped so that {reserve} bytes stay free, and nothing of it was kept");
         }
 
-        public ShareInput Finish()
-        {
-            CheckSpace();
-            return new ShareInput(Staging, name, saveFolder, options, Staging);
-        }
+        public ShareInput Finish() => new(Staging, name, saveFolder, options, Staging);
     }
 }

@@ -1,7 +1,6 @@
 using System.ComponentModel;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Http.Metadata;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.OpenApi;
 using TorrentLab.Client;
@@ -52,7 +51,16 @@ internal static class TorrentApiShares
                 return Results.File(torrents.TorrentFileOf(torrent), "application/x-bittorrent", torrent.Torrent.Name + ".torrent");
             })
             .WithName("GetTorrentFile").WithSummary("The torrent's .torrent file (the copy the server keeps), as an attachment named after it")
-            .WithMetadata(new ProducesResponseTypeMetadata(200, null, ["application/x-bittorrent"]) { Description = "The .torrent file" })
+            .AddOpenApiOperationTransformer((operation, _, _) =>
+            {
+                operation.Responses ??= [];
+                operation.Responses["200"] = new OpenApiResponse
+                {
+                    Description = "The .torrent file",
+                    Content = new Dictionary<string, OpenApiMediaType> { ["application/x-bittorrent"] = new() { Schema = new OpenApiSchema { Type = JsonSchemaType.String, Format = "binary" } } },
+                };
+                return Task.CompletedTask;
+            })
             .RespondsNotFound();
     }
 

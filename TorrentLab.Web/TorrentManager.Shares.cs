@@ -61,21 +61,25 @@ internal sealed partial class TorrentManager
         var destination = FolderPath(saveFolder);
         var staged = !string.Equals(Path.GetFullPath(source), Path.GetFullPath(destination), StringComparison.Ordinal);
         ReservePlace(torrent, saveFolder); // 409 when it is added already, or its place is another torrent's
-        var moved = false;
+        try
+        {
+            if (staged) await TorrentClient.MoveDataAsync(torrent, source, destination, ct).ConfigureAwait(false);
+        }
+        catch
+        {
+            lock (_lock) LeavePlaceLocked(torrent, saveFolder); // the move undid itself: the data is whole where it was
+            throw;
+        }
+        var moved = staged;
         PreparedAdd prepared;
         try
         {
-            if (staged)
-            {
-                await TorrentClient.MoveDataAsync(torrent, source, destination, ct).ConfigureAwait(false);
-                moved = true;
-            }
-            // The data was hashed a moment ago: each file at its full length is taken as it is (skip checking).
+            // The data was hashed a moment ago: each file at its full length is taken as it is (skip checking). A
+            // failure gives the place back.
             prepared = await CheckReservedAsync(torrent, bytes, saveFolder, start: true, skipChecking: true, ct).ConfigureAwait(false);
         }
         catch
         {
-            lock (_lock) LeavePlaceLocked(torrent, saveFolder); // nothing if the check gave it back already
             if (moved) TorrentClient.DeleteData(torrent, destination); // the upload's own files: nothing is left behind
             throw;
         }

@@ -19,6 +19,7 @@ namespace TorrentLab.Web;
 [JsonSerializable(typeof(AltSpeedSettings))]
 [JsonSerializable(typeof(AddByLinkRequest))]
 [JsonSerializable(typeof(WebSettings))]
+[JsonSerializable(typeof(TorrentLab.Tracker.BlocklistLoad))]
 [JsonSerializable(typeof(SeedPolicy))]
 [JsonSerializable(typeof(BulkRequest))]
 [JsonSerializable(typeof(BulkResult[]))]

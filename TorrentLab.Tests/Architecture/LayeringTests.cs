@@ -14,6 +14,7 @@ public sealed class LayeringTests
         "TorrentLab.Compat", // what net8.0 lacks of net10.0's base library, below everything
         "TorrentLab",
         "TorrentLab.Network", // every socket, behind one seam: the kernel's network or a simulated one
+        "TorrentLab.Proxy", // SOCKS5 (RFC 1928, RFC 1929): a decorator of the network
         "TorrentLab.Bencode",
         "TorrentLab.Merkle",
         "TorrentLab.Metainfo",
@@ -22,6 +23,7 @@ public sealed class LayeringTests
         "TorrentLab.Tracker",
         "TorrentLab.Dht",
         "TorrentLab.Lsd",
+        "TorrentLab.PortMapping",
         "TorrentLab.Pieces",
         "TorrentLab.Storage",
         "TorrentLab.Downloads",

@@ -16,8 +16,15 @@ internal sealed partial class QBittorrentApi
     /// <param name="Apply">Checks a new value and returns the change to make (made once every key of the request is
     /// checked), or null.</param>
     /// <param name="Why">For a preference not applied, why (the 400's text).</param>
+    /// <param name="ApplyAsync">As <paramref name="Apply"/>, for a change that reads a file or a URL (the blocklist) or
+    /// saves a store of its own (RSS): made before the others, and undone by itself when it fails.</param>
     internal sealed record Preference(string Key, Func<QBittorrentApi, HttpContext, object> Read,
-        Func<QBittorrentApi, JsonElement, JsonElement, Action>? Apply = null, string? Why = null);
+        Func<QBittorrentApi, JsonElement, JsonElement, Action>? Apply = null, string? Why = null,
+        Func<QBittorrentApi, JsonElement, JsonElement, Func<CancellationToken, Task>>? ApplyAsync = null)
+    {
+        /// <summary>Whether setPreferences applies a new value (else it takes only the value in force).</summary>
+        public bool Applied => Apply is not null || ApplyAsync is not null;
+    }
 
     /// <summary>The value of <c>scan_dirs</c>: an empty JSON object.</summary>
     private static readonly object EmptyObject = new();
@@ -60,7 +67,9 @@ internal sealed partial class QBittorrentApi
             "set where the server starts (serve --encryption)"),
         AsIs("excluded_file_names", ""), AsIs("excluded_file_names_enabled", false), AsIs("export_dir", ""), AsIs("export_dir_fin", ""),
         AsIs("file_pool_size", 0L), AsIs("hashing_threads", 0L), AsIs("idn_support_enabled", false), AsIs("incomplete_files_ext", false),
-        AsIs("ip_filter_enabled", false), AsIs("ip_filter_path", ""), AsIs("ip_filter_trackers", false),
+        new("ip_filter_enabled", (api, _) => api._torrents.Settings.BlocklistEnabled == true, ApplyAsync: (api, v, all) => api.IpFilter(v, all, path: false)),
+        new("ip_filter_path", (api, _) => api._torrents.Settings.Blocklist ?? "", ApplyAsync: (api, v, all) => api.IpFilter(v, all, path: true)),
+        AsIs("ip_filter_trackers", false, "the blocklist applies to peers, not to trackers"),
         AsIs("limit_lan_peers", true, "the limits hold for every peer, on the local network too"),
         AsIs("limit_tcp_overhead", false, "the limits count payload, not protocol overhead"),
         AsIs("limit_utp_rate", true, "the limits hold for uTP peers too"),
@@ -96,8 +105,16 @@ internal sealed partial class QBittorrentApi
         AsIs("random_port", false), AsIs("reannounce_when_address_changed", false), AsIs("recheck_completed_torrents", false),
         AsIs("refresh_interval", 1500L, "the interval qBittorrent's own web page polls at"), AsIs("request_queue_size", 0L),
         AsIs("resolve_peer_countries", false, "peers' countries are not looked up (it would mean a database from outside)"),
-        AsIs("resume_data_storage_type", ""), AsIs("rss_auto_downloading_enabled", false), AsIs("rss_download_repack_proper_episodes", false),
-        AsIs("rss_max_articles_per_feed", 0L), AsIs("rss_processing_enabled", false), AsIs("rss_refresh_interval", 0L),
+        AsIs("resume_data_storage_type", ""),
+        AsIs("rss_auto_downloading_enabled", true, "rules always apply (turn a rule off instead)"),
+        AsIs("rss_download_repack_proper_episodes", false),
+        AsIs("rss_max_articles_per_feed", 0L), AsIs("rss_processing_enabled", true, "feeds are always fetched"),
+        new("rss_refresh_interval", (api, _) => (long)api._torrents.Rss.RefreshMinutes, ApplyAsync: (api, v, _) =>
+        {
+            var minutes = Whole(v, "rss_refresh_interval");
+            if (minutes is < 1 or > 7 * 24 * 60) throw new WebApiException(400, $"rss_refresh_interval must be 1..10080 minutes, got {minutes}");
+            return _ => api._torrents.Rss.SetRefreshMinutesAsync((int)minutes);
+        }),
         AsIs("rss_smart_episode_filters", ""),
         AsIs("save_path", (api, _) => api._torrents.Downloads, "the downloads folder is set where the server starts (serve --downloads)"),
         AsIs("save_path_changed_tmm_enabled", false), AsIs("save_resume_data_interval", 0L), AsIs("scan_dirs", EmptyObject),
@@ -129,7 +146,9 @@ internal sealed partial class QBittorrentApi
         AsIs("torrent_content_layout", "Original", "files are laid out as the .torrent gives them"),
         AsIs("torrent_stop_condition", "None"),
         new("up_limit", (api, _) => api._torrents.GlobalLimits.UploadRate ?? 0, (api, v, _) => api.GlobalLimit(v, download: false)),
-        AsIs("upload_choking_algorithm", 0L), AsIs("upload_slots_behavior", 0L), AsIs("upnp", false), AsIs("upnp_lease_duration", 0L),
+        AsIs("upload_choking_algorithm", 0L), AsIs("upload_slots_behavior", 0L), AsIs("upnp", (api, _) => api._torrents.Settings.PortMapping is { Count: > 0 },
+            "set where the server starts (serve --port-mapping): qBittorrent's one switch for UPnP and NAT-PMP"),
+        AsIs("upnp_lease_duration", 0L),
         AsIs("use_category_paths_in_manual_mode", false), AsIs("use_https", false), AsIs("utp_tcp_mixed_mode", 0L),
         AsIs("validate_https_tracker_certificate", true, "HTTPS trackers' certificates are always checked"),
         AsIs("web_ui_address", (api, _) => api._options.Host, "set where the server starts (serve --host)"),
@@ -186,7 +205,7 @@ internal sealed partial class QBittorrentApi
     /// <summary>app/setPreferences: <c>json</c>, an object of preferences. Every key is checked before anything changes:
     /// an unknown key, a value of the wrong type, or a new value for a preference TorrentLab does not apply is a 400
     /// naming it (qBittorrent answers 200 and drops what it cannot take).</summary>
-    private Task SetPreferencesAsync(HttpContext context, QBittorrentInput input)
+    private async Task SetPreferencesAsync(HttpContext context, QBittorrentInput input)
     {
         var text = input["json"] ?? throw new WebApiException(400, "give 'json': an object of preferences");
         JsonDocument document;
@@ -196,17 +215,42 @@ internal sealed partial class QBittorrentApi
         {
             if (document.RootElement.ValueKind != JsonValueKind.Object) throw new WebApiException(400, "json must be an object of preferences");
             var changes = new List<Action>();
+            var slowChanges = new List<Func<CancellationToken, Task>>();
             foreach (var property in document.RootElement.EnumerateObject())
             {
                 if (!PreferencesByKey.TryGetValue(property.Name, out var preference))
                     throw new WebApiException(400, $"preference '{UntrustedText.Clean(property.Name, 60)}' is not one qBittorrent 4.5 has");
                 if (preference.Apply is { } apply) changes.Add(apply(this, property.Value, document.RootElement));
+                else if (preference.ApplyAsync is { } applyAsync) slowChanges.Add(applyAsync(this, property.Value, document.RootElement));
                 else if (!SameAs(property.Value, preference.Read(this, context)))
                     throw new WebApiException(400, $"preference '{property.Name}' cannot be changed here: {preference.Why} (it is {Shown(preference.Read(this, context))})");
             }
+            // The blocklist first: reading it can still fail (a file that is no list), and then it is as before and
+            // nothing else has changed; the others cannot fail once checked.
+            foreach (var change in slowChanges) await change(context.RequestAborted).ConfigureAwait(false);
             foreach (var change in changes) change();
         }
-        return TextAsync(context, "");
+        await TextAsync(context, "").ConfigureAwait(false);
+    }
+
+    /// <summary>ip_filter_enabled and ip_filter_path: the blocklist's switch and its file (an absolute path on the
+    /// server) or http(s) URL, read at once. Both in one request make one change, made by ip_filter_path.</summary>
+    private Func<CancellationToken, Task> IpFilter(JsonElement value, JsonElement request, bool path)
+    {
+        if (!path)
+        {
+            var on = Flag(value, "ip_filter_enabled");
+            if (request.TryGetProperty("ip_filter_path", out _) || on == (_torrents.Settings.BlocklistEnabled == true))
+                return _ => Task.CompletedTask; // made with the path, or as it is
+            return ct => _torrents.SetBlocklistAsync(null, on, ct);
+        }
+        string? source = value.ValueKind == JsonValueKind.String ? value.GetString()! : throw new WebApiException(400, "ip_filter_path must be a string");
+        if (source.Length > 0 && !TorrentManager.IsBlocklistSource(source))
+            throw new WebApiException(400, $"ip_filter_path must be the absolute path of a file on the server or an http(s) URL, got '{UntrustedText.Clean(source, 120)}'");
+        bool? enabled = request.TryGetProperty("ip_filter_enabled", out var flag) ? Flag(flag, "ip_filter_enabled") : null;
+        if (source == (_torrents.Settings.Blocklist ?? "")) source = null; // unchanged: not read again
+        if (enabled == (_torrents.Settings.BlocklistEnabled == true)) enabled = null;
+        return ct => source is null && enabled is null ? Task.CompletedTask : _torrents.SetBlocklistAsync(source, enabled, ct);
     }
 
     private static string Shown(object value) => value switch

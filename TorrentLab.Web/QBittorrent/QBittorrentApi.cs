@@ -179,6 +179,14 @@ internal sealed partial class QBittorrentApi
         ["transfer/setDownloadLimit"] = Changes((api, c, i) => OkAfter(c, () => api._torrents.SetGlobalLimits(LimitOf(i), null))),
         ["transfer/setUploadLimit"] = Changes((api, c, i) => OkAfter(c, () => api._torrents.SetGlobalLimits(null, LimitOf(i)))),
         ["sync/maindata"] = Reads((api, c, i) => JsonAsync(c, w => api.WriteMainData(w, i))),
+        ["rss/addFeed"] = Changes((api, c, i) => api.AddFeedAsync(c, i)),
+        ["rss/removeItem"] = Changes((api, c, i) => api.RemoveFeedAsync(c, i)),
+        ["rss/refreshItem"] = Changes((api, c, i) => api.RefreshFeedAsync(c, i)),
+        ["rss/items"] = Reads((api, c, i) => JsonAsync(c, w => api.WriteFeeds(w, i))),
+        ["rss/setRule"] = Changes((api, c, i) => api.SetRuleAsync(c, i)),
+        ["rss/removeRule"] = Changes((api, c, i) => api.RemoveRuleAsync(c, i)),
+        ["rss/rules"] = Reads((api, c, _) => JsonAsync(c, api.WriteRules)),
+        ["rss/matchingArticles"] = Reads((api, c, i) => JsonAsync(c, w => api.WriteMatching(w, i))),
     };
 
     private async Task LoginAsync(HttpContext context, QBittorrentInput input)

@@ -464,7 +464,7 @@ function fillDetailHead(t) {
 
 function showDetail(d) {
   if (d.summary.infoHash !== state.selected) return;
-  state.magnetLink = d.magnetLink;
+  state.magnetLink = { hash: d.summary.infoHash, link: d.magnetLink };
   putTorrent(d.summary);
   fillDetailHead(d.summary);
   fillSeedForm(d.summary);

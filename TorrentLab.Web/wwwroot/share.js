@@ -117,8 +117,12 @@ const share = (function () {
     try {
       await navigator.clipboard.writeText(text);
     } catch {
+      const scratch = !input.isConnected;
+      if (scratch) document.body.append(input);
       input.select();
-      if (!document.execCommand('copy')) { notify('select the link and copy it', true); return; }
+      const copied = document.execCommand('copy');
+      if (scratch) input.remove();
+      if (!copied) { notify('select the link and copy it', true); return; }
     }
     notify('magnet link copied');
   }
@@ -142,9 +146,13 @@ const share = (function () {
 
   $('#share-copy').addEventListener('click', () => copy($('#share-magnet').value, $('#share-magnet')));
   $('#share-download').addEventListener('click', () => { if (result) download(result.infoHash, result.torrent.name); });
-  $('#d-magnet').addEventListener('click', () => {
-    const scratch = Object.assign(document.createElement('input'), { value: state.magnetLink || '' });
-    if (state.magnetLink) copy(state.magnetLink, scratch);
+  // The open torrent's link: from its details once they came (app.js keeps them), else asked for now.
+  $('#d-magnet').addEventListener('click', async () => {
+    const hash = state.selected;
+    try {
+      const link = state.magnetLink && state.magnetLink.hash === hash ? state.magnetLink.link : (await api('GET', `/api/torrents/${hash}`)).magnetLink;
+      copy(link, Object.assign(document.createElement('input'), { value: link }));
+    } catch (e) { notify('magnet link: ' + e.message, true); }
   });
   $('#d-torrent').addEventListener('click', () => {
     const t = state.torrents.get(state.selected);

@@ -35,7 +35,7 @@ internal static class MagnetPeers
         var log = options.Log;
         var settings = session?.Settings ?? options.Session;
         var dht = settings.Dht;
-        bool Dialable(IPEndPoint p) => PeerAddressPolicy.MayDial(p, settings.PeerScope);
+        bool Dialable(IPEndPoint p) => settings.MayDial(p);
         var peers = new List<IPEndPoint>(link.Peers.Where(Dialable));
         TrackerException? trackerError = null;
         if (link.Trackers.Count > 0)

@@ -45,7 +45,7 @@ public static partial class TorrentClient
         options = LoggingTo(options, session, EngineLog.Magnet);
         var link = MagnetLink.Parse(magnet);
         var ourId = session?.PeerId ?? Wire.PeerId.CreateOurs();
-        var port = session?.Port ?? 6881;
+        var port = session?.AnnouncedPort ?? 6881;
         var waited = System.Diagnostics.Stopwatch.StartNew();
         for (var round = 1; ; round++)
         {

@@ -2,6 +2,7 @@ using System.Net;
 using Microsoft.Extensions.Logging;
 using TorrentLab.Dht;
 using TorrentLab.Network;
+using TorrentLab.PortMapping;
 using TorrentLab.Tracker;
 using TorrentLab.Wire;
 
@@ -38,6 +39,14 @@ public sealed record SessionSettings
     /// sends datagrams to every neighbour on the LAN, which a user should ask for.</summary>
     public bool Lsd { get; init; }
 
+    /// <summary>Ask the router in front of us to forward the peer port, TCP and UDP (<c>--port-mapping</c>): UPnP IGD,
+    /// PCP and NAT-PMP, each as allowed, renewed while the session runs and removed when it stops. The external port
+    /// the router grants is the one trackers and the DHT are told; the external address it names becomes the DHT's
+    /// (BEP 42). Off by default: it changes the router's settings, which a user should ask for. Only the machine's
+    /// IPv4 default gateway is asked (SSDP searches on its interface alone); a router that refuses, never answers or
+    /// disappears is one log line, and the session goes on.</summary>
+    public PortMappingProtocols PortMapping { get; init; }
+
     /// <summary>The DHT's bootstrap nodes, <c>HOST:PORT</c> each; by default the public routers. A saved routing table
     /// is tried first, so a restart needs none.</summary>
     public IReadOnlyList<string> DhtBootstrap { get; init; } = DhtNodeOptions.PublicRouters;
@@ -63,6 +72,11 @@ public sealed record SessionSettings
     /// <summary>Which peer addresses may be dialled (from trackers, PEX, the DHT or <see cref="DownloadOptions.ExtraPeers"/>);
     /// unspecified, broadcast, multicast and link-local addresses never are.</summary>
     public PeerScope PeerScope { get; init; } = PeerScope.Any;
+
+    /// <summary>Addresses no peer connection may use (<c>--blocklist</c>; Transmission's blocklist, qBittorrent's IP
+    /// filter): never dialled, whichever source named them, and closed at accept before any handshake. The list may be
+    /// loaded or replaced while the session runs (<see cref="IpBlocklist.Load"/>); null blocks nothing.</summary>
+    public IpBlocklist? Blocklist { get; init; }
 
     /// <summary>Peer connections open at once across all torrents (each torrent also has its own limit,
     /// <see cref="DownloadOptions.MaxPeers"/>). libtorrent's <c>connections_limit</c>.</summary>
@@ -140,8 +154,15 @@ public sealed record SessionSettings
     /// itself, so nothing is ever sent to the machine's own network.</summary>
     internal bool LsdSockets { get; init; } = true;
 
+    /// <summary>Adjusts the port mapper's options before it starts (a test points it at a router of its own).</summary>
+    internal Func<PortMapperOptions, PortMapperOptions>? ConfigurePortMapper { get; init; }
+
     /// <summary>The session's clock for its timers (a test moves a manual one).</summary>
     internal TimeProvider Time { get; init; } = TimeProvider.System;
+
+    /// <summary>True when <paramref name="peer"/> may be dialled: the dial policy under <see cref="PeerScope"/>, and not
+    /// in <see cref="Blocklist"/>.</summary>
+    internal bool MayDial(IPEndPoint peer) => PeerAddressPolicy.MayDial(peer, PeerScope) && Blocklist?.Contains(peer.Address) != true;
 
     /// <summary>The network every socket of the session and its torrents goes through: the peer listener (TCP and
     /// the UDP port of uTP and the DHT), the dialler, the DHT, local service discovery, HTTP and UDP trackers, web

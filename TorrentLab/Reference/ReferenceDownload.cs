@@ -78,7 +78,7 @@ internal static partial class ReferenceDownload
         // the tracker needs a port; trackers and checkers expect the conventional 6881 here.
         using var tracker = new TrackerClient(options.Trackers ?? torrent.TrackerTiers,
             new TrackerClientOptions { Dialer = HostDialer.On(options.Session.Network) });
-        var candidates = options.ExtraPeers.Where(p => PeerAddressPolicy.MayDial(p, options.Session.PeerScope)).ToList();
+        var candidates = options.ExtraPeers.Where(options.Session.MayDial).ToList();
         string? trackerError = null;
         if (tracker.Tiers.Count > 0)
         {
@@ -87,7 +87,7 @@ internal static partial class ReferenceDownload
                 var answer = await tracker.AnnounceAsync(Announce(torrent, options, pieces, AnnounceEvent.Started), ct).ConfigureAwait(false);
                 options.Log?.Invoke($"tracker: {answer.Peers.Count} peer(s), interval {answer.Interval.TotalSeconds:0} s");
                 // Never 0.0.0.0, broadcast, multicast or link-local, whatever the tracker says.
-                candidates.AddRange(answer.Peers.Where(p => !candidates.Contains(p) && PeerAddressPolicy.MayDial(p, options.Session.PeerScope)));
+                candidates.AddRange(answer.Peers.Where(p => !candidates.Contains(p) && options.Session.MayDial(p)));
             }
             catch (TrackerException e) when (candidates.Count > 0)
             {

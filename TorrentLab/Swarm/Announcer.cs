@@ -36,7 +36,8 @@ internal sealed class Announcer(IReadOnlyList<IReadOnlyList<string>> tiers, Info
     private readonly TimeProvider _time = time ?? TimeProvider.System;
     private volatile bool _completedPending;
     private bool _started;
-    private int _port;
+    private Func<int> _port = () => 0;
+    private int _portSent;
 
     /// <summary>False for a torrent without trackers (peers then come only from elsewhere).</summary>
     public bool HasTrackers { get; } = tiers.Any(t => t.Count > 0);
@@ -67,13 +68,17 @@ internal sealed class Announcer(IReadOnlyList<IReadOnlyList<string>> tiers, Info
     private readonly CancellationTokenSource _loopStop = new();
     private Task _loop = Task.CompletedTask;
 
-    /// <summary>Starts announcing in the background (<see cref="RunAsync"/>) until <see cref="StoppedAsync"/> or
+    /// <summary>Starts announcing in the background (<see cref="RunAsync(Func{int}, CancellationToken)"/>) until <see cref="StoppedAsync"/> or
     /// <see cref="Dispose"/>: the announcer, not the swarm that started it, owns the loop, so a seeding torrent can
     /// keep it across swarms.</summary>
-    public void Start(int port) => _loop = RunAsync(port, _loopStop.Token);
+    public void Start(Func<int> port) => _loop = RunAsync(port, _loopStop.Token);
 
-    /// <summary>Announces until cancelled: <c>started</c> first, then regular announces.</summary>
-    public async Task RunAsync(int port, CancellationToken ct)
+    /// <summary>Announces <paramref name="port"/> until cancelled: <c>started</c> first, then regular announces.</summary>
+    public Task RunAsync(int port, CancellationToken ct) => RunAsync(() => port, ct);
+
+    /// <summary>Announces until cancelled: <c>started</c> first, then regular announces, each naming the port
+    /// <paramref name="port"/> gives then (the session's, or the external port a router mapped for it).</summary>
+    public async Task RunAsync(Func<int> port, CancellationToken ct)
     {
         _port = port;
         if (!HasTrackers) return;
@@ -96,10 +101,11 @@ internal sealed class Announcer(IReadOnlyList<IReadOnlyList<string>> tiers, Info
                     ? $": {seeders} seeder{(seeders == 1 ? "" : "s")}, {leechers} leecher{(leechers == 1 ? "" : "s")}" : "";
                 events?.TrackerAnswered(_client.LastAnswered ?? "", response.Peers.Count, response.Interval, response.WarningMessage);
                 var host = _host;
-                wait = AnnounceSchedule.Next(response, host.Connected());
+                host.OnPeers(response.Peers);
+                // The port changed while the announce was on its way (a router mapped it): the trackers hear it now.
+                wait = _port() != Volatile.Read(ref _portSent) ? TimeSpan.Zero : AnnounceSchedule.Next(response, host.Connected());
                 log?.Invoke($"tracker: {response.Peers.Count} peer{(response.Peers.Count == 1 ? "" : "s")}, next announce in {wait.TotalSeconds:0} s"
                     + $" (from {_client.LastAnswered}{counts})");
-                host.OnPeers(response.Peers);
                 _status = $"tracker {_client.LastAnswered} answered {response.Peers.Count}";
             }
             catch (TrackerException e)
@@ -129,6 +135,14 @@ internal sealed class Announcer(IReadOnlyList<IReadOnlyList<string>> tiers, Info
         await Task.WhenAny(sleep, woken).ConfigureAwait(false);
         await done.CancelAsync().ConfigureAwait(false);
         ct.ThrowIfCancellationRequested();
+    }
+
+    /// <summary>The port to announce changed: announce now, so the trackers hand out the new one (an announce on its
+    /// way with the old port is followed by another at once).</summary>
+    public void PortChanged()
+    {
+        if (!HasTrackers || !_started) return;
+        try { _wake.Release(); } catch (SemaphoreFullException) { }
     }
 
     /// <summary>Asks for a <c>completed</c> announce now (sent once; BEP 3: not when starting already complete).</summary>
@@ -161,7 +175,9 @@ internal sealed class Announcer(IReadOnlyList<IReadOnlyList<string>> tiers, Info
     private Task<AnnounceResponse> AnnounceAsync(AnnounceEvent @event, CancellationToken ct)
     {
         var (uploaded, downloaded, left, _) = _host.Totals();
-        return _client.AnnounceAsync(new AnnounceRequest(infoHash, peerId, _port, uploaded, downloaded, left, @event), ct);
+        var port = _port();
+        Volatile.Write(ref _portSent, port);
+        return _client.AnnounceAsync(new AnnounceRequest(infoHash, peerId, port, uploaded, downloaded, left, @event), ct);
     }
 
     public void Dispose()

@@ -115,6 +115,7 @@ public sealed partial class Session
                 Settings.Log?.Invoke($"dht: node {sibling.Id.Hex[..8]}.. on UDP {other.LocalEndPoint} ({sibling.SavedNodeCount} saved nodes) for the {(sibling.Family == AddressFamily.InterNetworkV6 ? "IPv6" : "IPv4")} DHT");
             }
             Volatile.Write(ref _dht, node);
+            if (RouterAddress is { } external) node.NoteRouterAddress(external); // mapped before the node started
             _dhtStarted.TrySetResult(node);
             Settings.Log?.Invoke($"dht: node {node.Id.Hex[..8]}.. on UDP {udp.LocalEndPoint}, {node.SavedNodeCount} saved nodes, {bootstrap.Count} bootstrap nodes");
             var running = new List<Task>();
@@ -163,7 +164,7 @@ public sealed partial class Session
             var found = 0;
             await foreach (var peer in node.GetPeersAsync(swarm.Torrent.InfoHash, ct).ConfigureAwait(false))
                 if (swarm.OnDhtPeer(peer)) found++;
-            var announced = await node.AnnounceAsync(swarm.Torrent.InfoHash, Port, ct: ct).ConfigureAwait(false);
+            var announced = await node.AnnounceAsync(swarm.Torrent.InfoHash, AnnouncedPort, ct: ct).ConfigureAwait(false);
             swarm.Log($"dht: {found} new peer(s), announced to {announced} node(s), {node.NodeCount + (node.Sibling?.NodeCount ?? 0)} nodes in the table(s)");
         }
         catch (DhtException e) { swarm.Log($"dht: lookup failed: {e.Message}"); }

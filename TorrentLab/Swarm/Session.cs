@@ -60,6 +60,7 @@ public sealed partial class Session : IAsyncDisposable
         session._tasks.Add(listener.RunAsync(session.OnAccepted, session._stop.Token));
         session.StartDht();
         session.StartLsd();
+        session.StartPortMapping();
         return session;
     }
 
@@ -190,7 +191,8 @@ public sealed partial class Session : IAsyncDisposable
         _ => "TCP and uTP",
     };
 
-    /// <summary>Stops accepting, the DHT node (which saves its table) and the port. Torrents still attached are the
+    /// <summary>Stops accepting, removes the port's mappings on the router, stops the DHT node (which saves its table)
+    /// and closes the port. Torrents still attached are the
     /// caller's to stop first; their connections end with the port.</summary>
     public async ValueTask DisposeAsync()
     {
@@ -199,6 +201,7 @@ public sealed partial class Session : IAsyncDisposable
         await _stop.CancelAsync().ConfigureAwait(false);
         _listener.StopAccepting();
         await Task.WhenAny(Task.WhenAll(_tasks), Task.Delay(TimeSpan.FromSeconds(5))).ConfigureAwait(false);
+        await StopPortMappingAsync().ConfigureAwait(false); // the router forgets us before the port closes
         await StopDhtAsync().ConfigureAwait(false);
         StopLsd();
         await _listener.DisposeAsync().ConfigureAwait(false); // uTP last: closed streams sent their FIN

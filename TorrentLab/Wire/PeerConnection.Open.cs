@@ -8,7 +8,7 @@ namespace TorrentLab.Wire;
 
 // Opening a connection: the transport (a TCP socket, or any byte stream), then MSE/PE when the policy asks for it,
 // then the BEP 3 handshake (PeerConnection.Handshake.cs).
-public sealed partial class PeerConnection
+internal sealed partial class PeerConnection
 {
     /// <summary>Connects over TCP to <paramref name="endpoint"/>, runs MSE/PE as <see cref="PeerConnectionOptions.Encryption"/>
     /// says, then sends our handshake, reads the peer's and checks its info hash.</summary>

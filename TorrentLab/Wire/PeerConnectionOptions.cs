@@ -4,7 +4,7 @@ using TorrentLab.Network;
 namespace TorrentLab.Wire;
 
 /// <summary>How a <see cref="PeerConnection"/> behaves: piece count for validation, timeouts, keep-alives, tracing.</summary>
-public sealed record PeerConnectionOptions
+internal sealed record PeerConnectionOptions
 {
     /// <summary>The defaults: unknown piece count, generous timeouts, no trace.</summary>
     public static PeerConnectionOptions Default { get; } = new();

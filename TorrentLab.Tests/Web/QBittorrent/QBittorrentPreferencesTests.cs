@@ -49,7 +49,7 @@ public class QBittorrentPreferencesTests
     }
 
     /// <summary>Every preference TorrentLab does not apply: another value of its type is refused, naming it.</summary>
-    public static TheoryData<string> NotApplied => [.. QBittorrentApi.Preferences.Where(p => p.Apply is null).Select(p => p.Key)];
+    public static TheoryData<string> NotApplied => [.. QBittorrentApi.Preferences.Where(p => !p.Applied).Select(p => p.Key)];
 
     [Theory]
     [MemberData(nameof(NotApplied))]
@@ -99,6 +99,9 @@ public class QBittorrentPreferencesTests
         new("max_ratio on without one", """{"max_ratio_enabled": true}""", null),
         new("max_seeding_time", """{"max_seeding_time_enabled": true, "max_seeding_time": 90}""", (w, _) => w.Server.Torrents.Settings.SeedMinutes == 90),
         new("start_paused_enabled", """{"start_paused_enabled": true}""", (w, p) => w.Server.Torrents.Settings.StartAddedTorrents == false),
+        new("rss_refresh_interval", """{"rss_refresh_interval": 45}""", (w, p) => w.Server.Torrents.Rss.RefreshMinutes == 45 && (long)p["rss_refresh_interval"]! == 45),
+        new("rss_refresh_interval 0", """{"rss_refresh_interval": 0}""", null),
+        new("ip_filter_enabled without a list", """{"ip_filter_enabled": true}""", null),
         new("unknown key", """{"made_up_preference": 1}""", null),
         new("not an object", """[1, 2]""", null),
         new("wrong type", """{"scheduler_enabled": "maybe"}""", null),
@@ -154,6 +157,6 @@ public class QBittorrentPreferencesTests
         var keys = QBittorrentApi.Preferences.Select(p => p.Key).ToList();
 
         Assert.Equal(keys.Count, keys.Distinct(StringComparer.Ordinal).Count());
-        Assert.All(QBittorrentApi.Preferences.Where(p => p.Apply is null), p => Assert.False(string.IsNullOrEmpty(p.Why)));
+        Assert.All(QBittorrentApi.Preferences.Where(p => !p.Applied), p => Assert.False(string.IsNullOrEmpty(p.Why)));
     }
 }
