@@ -24,9 +24,18 @@ internal sealed class ChunkedOutput : IBufferWriter<byte>, IDisposable
         Length += count;
     }
 
-    public Memory<byte> GetMemory(int sizeHint = 0) => _current.AsMemory(Reserve(sizeHint));
+    // Reserve first: it may replace the current chunk (`_current.AsSpan(Reserve(...))` would read the old one).
+    public Memory<byte> GetMemory(int sizeHint = 0)
+    {
+        var at = Reserve(sizeHint);
+        return _current.AsMemory(at);
+    }
 
-    public Span<byte> GetSpan(int sizeHint = 0) => _current.AsSpan(Reserve(sizeHint));
+    public Span<byte> GetSpan(int sizeHint = 0)
+    {
+        var at = Reserve(sizeHint);
+        return _current.AsSpan(at);
+    }
 
     // Room for at least sizeHint bytes (one, when 0) at the end of the current chunk: a new chunk when it is full.
     private int Reserve(int sizeHint)
