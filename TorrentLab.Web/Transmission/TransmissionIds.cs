@@ -67,9 +67,11 @@ internal sealed class TransmissionIds(TorrentManager torrents, TimeProvider cloc
     }
 
     /// <summary>Transmission's "recently-active": the torrents that changed (progress, state, peers: their
-    /// <see cref="ManagedTorrent.Version"/>) within the last <see cref="Recent"/>, as tr_torrentGetActivity's
-    /// RECENTLY_ACTIVE_SECONDS; a torrent seen for the first time counts as changed. A client polling 10,000 idle torrents
-    /// gets the few that move, not all of them.</summary>
+    /// <see cref="ManagedTorrent.Version"/>) within the last <see cref="Recent"/>, as Transmission's torrents whose
+    /// latest date is within RECENTLY_ACTIVE_SECONDS. A torrent seen here for the first time counts as changed when it was
+    /// added within that time (as Transmission's added date), not merely because no client asked before: the first poll
+    /// after a restart of a server holding 10,000 idle torrents does not make every one "recent" for the next minute. A
+    /// client polling 10,000 idle torrents gets the few that move, not all of them.</summary>
     private List<ManagedTorrent> RecentlyActive(IReadOnlyList<ManagedTorrent> all)
     {
         var now = clock.GetUtcNow();
@@ -79,7 +81,10 @@ internal sealed class TransmissionIds(TorrentManager torrents, TimeProvider cloc
             foreach (var torrent in all)
             {
                 var version = torrent.Version;
-                if (!_seen.TryGetValue(torrent.InfoHash, out var seen) || seen.Version != version) _seen[torrent.InfoHash] = seen = (version, now);
+                if (!_seen.TryGetValue(torrent.InfoHash, out var seen))
+                    // AddedAt is of the wall clock: compared with the wall clock, not with the server's (a test's manual) one.
+                    _seen[torrent.InfoHash] = seen = (version, DateTimeOffset.UtcNow - torrent.AddedAt <= Recent ? now : DateTimeOffset.MinValue);
+                else if (seen.Version != version) _seen[torrent.InfoHash] = seen = (version, now);
                 if (now - seen.Changed <= Recent) active.Add(torrent);
             }
             if (_seen.Count > all.Count) // removed torrents: forgotten here, reported by RecentlyRemoved

@@ -33,16 +33,14 @@ PIECE = 16384
 # rest (a field of the real daemons missing from serve, or of another type, fails TorrentLab.Tests/Web/ApiDiffTests).
 # Keys: 'transmission METHOD' or 'qbittorrent ROUTE', then a field path ('' for the whole route).
 DELIBERATE = {
-    # Transmission 3.00 answers these; TorrentLab has no such feature (docs/web.md says so).
-    ('transmission blocklist-update', ''): 'no blocklist here (refused with its reason); the call also reaches outside, so it is never sent to the real daemon',
+    # Transmission 3.00 answers these; serve answers them otherwise, or they are never sent (docs/web.md says so).
+    ('transmission blocklist-update', ''): 'never sent to the real daemon: it fetches the blocklist URL, outside by default; serve\'s is tested on loopback (BlocklistApiTests)',
     ('transmission port-test', ''): 'never sent to the real daemon: it asks a web service outside; serve answers from loopback',
     ('transmission session-close', ''): 'refused: stop serve where it runs',
     # qBittorrent 4.5.2 routes TorrentLab has no feature for.
     ('qbittorrent search/plugins', ''): 'no search engine plugins (qBittorrent runs Python plugins that reach outside)',
     ('qbittorrent log/main', ''): 'no log kept for the API: serve writes its log to its standard output',
     ('qbittorrent log/peers', ''): 'no log kept for the API: serve writes its log to its standard output',
-    ('qbittorrent rss/items', ''): 'RSS is served by the RSS routes (rss/*), listed by their own tests',
-    ('qbittorrent rss/rules', ''): 'RSS is served by the RSS routes (rss/*), listed by their own tests',
     ('qbittorrent torrents/setSuperSeeding', ''): 'super-seeding is the library\'s and the CLI\'s (seed --super-seed), not a per-torrent switch of serve',
     ('qbittorrent torrents/setForceStart', ''): 'no force start: the queue starts torrents in order (topPrio puts one first)',
     ('qbittorrent torrents/toggleFirstLastPiecePrio', ''): 'the first and last pieces get no priority of their own',
