@@ -11,6 +11,9 @@ internal sealed partial class TransmissionRpc
     /// <summary>Transmission's speeds and limits are in kB/s of 1000 bytes (session-get's <c>units.speed-bytes</c>).</summary>
     internal const int SpeedUnit = 1000;
 
+    private readonly TransmissionRows _rows = new();
+    private int _rowsListVersion = -1; // the list version the kept rows were last pruned at
+
     private void WriteTorrents(JsonElement args, Utf8JsonWriter writer)
     {
         var fields = TransmissionArguments.Strings(args, "fields") ?? throw Unsupported("torrent-get needs 'fields': the names of the fields to return");
@@ -25,7 +28,26 @@ internal sealed partial class TransmissionRpc
             foreach (var name in names) writer.WriteStringValue(name);
             writer.WriteEndArray();
         }
-        foreach (var torrent in torrents)
+        if (!table && _rows.For(fields) is { } kept)
+        {
+            // The fields clients poll with: each torrent's object kept as bytes until it changes.
+            void Write(Utf8JsonWriter w, ManagedTorrent torrent)
+            {
+                var view = new TorrentView(torrent, changes);
+                w.WriteStartObject();
+                for (var i = 0; i < fields.Length; i++)
+                {
+                    w.WritePropertyName(names[i]);
+                    WriteField(fields[i], view, w);
+                }
+                w.WriteEndObject();
+            }
+            var write = (Action<Utf8JsonWriter, ManagedTorrent>)Write;
+            foreach (var torrent in torrents) writer.WriteRawValue(kept.Of(torrent, changes, write), skipInputValidation: true);
+            if (_torrents.ListVersion is var listVersion && Interlocked.Exchange(ref _rowsListVersion, listVersion) != listVersion)
+                _rows.Forget(_torrents.Listed);
+        }
+        else foreach (var torrent in torrents)
         {
             var view = new TorrentView(torrent, changes);
             if (table) writer.WriteStartArray();

@@ -156,13 +156,14 @@ def main():
                 rpc = rpc_poll('http://127.0.0.1:%d/transmission/rpc' % client.rpc_port)
                 for path in paths:
                     rpc('torrent-add', {'metainfo': base64.b64encode(open(path, 'rb').read()).decode(), 'download-dir': client.downloads, 'paused': True})
+                # Transmission verifies every torrent it is given, paused ones too, one at a time (about 0.1 s each
+                # here, most of it a pause it makes per torrent): the start waits until none is checking or waiting to
+                # (a torrent started while it waits to be checked goes to the end of that queue).
+                scale.wait_until(lambda: not any(t['status'] in (1, 2) for t in json.loads(rpc('torrent-get', {'fields': ['status']}))['arguments']['torrents']),
+                                 'transmission: every torrent verified', limit=3 * 3600, step=10)
                 rpc('torrent-start', {'ids': list(range(1, args.running + 1))})
                 scale.wait_until(lambda: sum(1 for t in json.loads(rpc('torrent-get', {'fields': ['status']}))['arguments']['torrents']
                                              if t['status'] == 6) >= args.running, 'transmission: %d seeding' % args.running)
-                # Transmission verifies every torrent it is given, paused ones too, one at a time (about 0.1 s each
-                # here, most of it a pause it makes per torrent): the polls wait until none is checking or waiting to.
-                scale.wait_until(lambda: not any(t['status'] in (1, 2) for t in json.loads(rpc('torrent-get', {'fields': ['status']}))['arguments']['torrents']),
-                                 'transmission: every torrent verified', limit=3 * 3600, step=10)
             else:
                 base = client.url if name == 'torrentlab' else 'http://127.0.0.1:%d' % client.web_port
                 add_paused_qbittorrent_api(base, paths)
@@ -174,9 +175,9 @@ def main():
                                  '%s: %d seeding' % (name, args.running))
             print('%-26s %d torrents added paused, %d started, in %.0f s; RSS %.0f MiB; load %s' % (client.name, args.count, args.running,
                   time.time() - started, scale.proc_stats(pid)[0], open('/proc/loadavg').read().split()[0]), flush=True)
-            # Past the 60 s in which a torrent just added is "recently active" in both Transmission and serve: the web
-            # client's polls then see what a long-running daemon's do.
-            time.sleep(max(5, 65 - (time.time() - started)))
+            # Past the 60 s in which a torrent just added, checked or started is "recently active" in both Transmission
+            # and serve: the web client's polls then see what a long-running daemon's do.
+            time.sleep(65)
             if name in ('torrentlab', 'transmission'):
                 rpc_url = (client.url if name == 'torrentlab' else 'http://127.0.0.1:%d' % client.rpc_port) + '/transmission/rpc'
                 run_transmission_polls(client.name, pid, rpc_url, args.polls)
