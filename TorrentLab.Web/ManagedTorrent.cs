@@ -39,6 +39,7 @@ internal sealed partial class ManagedTorrent : ITorrentRunObserver, ILogger
         _pieces = pieces;
         _selection = PieceSelection.For(torrent, priorities);
         _bytesDone = BytesOf(pieces);
+        BytesAtLoad = _bytesDone;
         State = _selection.IsDoneIn(pieces.Verified()) ? TorrentState.Completed : TorrentState.Paused;
         if (State == TorrentState.Completed) _completedAt = addedAt; // complete before it ever ran: the saved list may know better
     }
@@ -47,6 +48,10 @@ internal sealed partial class ManagedTorrent : ITorrentRunObserver, ILogger
     public string InfoHash { get; }
     public DateTimeOffset AddedAt { get; }
     public TorrentState State { get; private set; }
+
+    /// <summary>The wanted bytes verified when this server loaded or added it: what it had without downloading in this
+    /// session (qBittorrent's <c>downloaded_session</c> counts from there).</summary>
+    public long BytesAtLoad { get; }
 
     /// <summary>The user started it and it has not finished: it resumes when the server starts again.</summary>
     public bool WantsRunning { get; private set; }

@@ -101,7 +101,7 @@ internal sealed partial class QBittorrentApi
         w.WriteNumber("dlspeed", (long)s.DownloadRate);
         w.WriteString("download_path", "");
         w.WriteNumber("downloaded", s.BytesDone);
-        w.WriteNumber("downloaded_session", s.BytesDone);
+        w.WriteNumber("downloaded_session", Math.Max(0, s.BytesDone - t.BytesAtLoad)); // data there at the add was not downloaded
         w.WriteNumber("eta", s.Eta is { } eta ? (long)eta : UnknownEta);
         w.WriteBoolean("f_l_piece_prio", false);
         w.WriteBoolean("force_start", false);
@@ -113,8 +113,9 @@ internal sealed partial class QBittorrentApi
         w.WriteNumber("max_ratio", t.Seeding is { Seed: false } ? 0 : (t.Seeding.Ratio ?? defaults.SeedRatio) is double ratio && ratio > 0 ? ratio : -1);
         w.WriteNumber("max_seeding_time", t.Seeding is { Seed: false } ? 0 : (t.Seeding.Minutes ?? defaults.SeedMinutes) is double minutes && minutes > 0 ? (long)minutes : -1);
         w.WriteString("name", s.Name);
-        w.WriteNumber("num_complete", announces.Count == 0 ? -1 : announces.Max(a => a.Seeders));
-        w.WriteNumber("num_incomplete", announces.Count == 0 ? -1 : announces.Max(a => a.Leechers));
+        // No tracker answer yet: 0, as qbittorrent-nox 4.5.2 answers then.
+        w.WriteNumber("num_complete", announces.Count == 0 ? 0 : announces.Max(a => a.Seeders));
+        w.WriteNumber("num_incomplete", announces.Count == 0 ? 0 : announces.Max(a => a.Leechers));
         w.WriteNumber("num_leechs", peers.Count - seeds);
         w.WriteNumber("num_seeds", seeds);
         w.WriteNumber("priority", s.State == "queued" ? _torrents.QueuePosition(t) + 1 : 0);
