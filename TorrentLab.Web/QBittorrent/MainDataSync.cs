@@ -43,7 +43,7 @@ internal sealed class MainDataSync
         // Outside the lock: the snapshots are never changed once taken.
         w.WriteStartObject();
         w.WriteNumber("rid", rid);
-        w.WriteBoolean("full_update", before is null);
+        if (before is null) w.WriteBoolean("full_update", true); // a delta leaves it out, as qBittorrent's SyncController
         WriteTorrents(w, now, before);
         WriteNames(w, "categories", now.Categories, before?.Categories, writeCategory);
         WriteNames(w, "tags", now.Tags, before?.Tags, null);
