@@ -56,7 +56,9 @@ internal sealed partial class TorrentManager : IAsyncDisposable
             Dht = _settings.Dht!.Value,
             DhtBootstrap = _settings.DhtBootstrap!,
             Lsd = _options.Lsd,
-            PortMapping = WebSettings.ProtocolsOf(_settings.PortMapping),
+            // Proxy only: nothing direct, so no router is asked (a mapping saved by an earlier start waits for a start without it).
+            PortMapping = _options.Proxy is { Only: true } ? PortMapping.PortMappingProtocols.None : WebSettings.ProtocolsOf(_settings.PortMapping),
+            Proxy = _options.Proxy,
             DhtStatePath = TorrentClient.DhtStatePathIn(Downloads), // beside the ledgers: a restart needs no bootstrap node
             MaxConnections = _settings.MaxConnections!.Value,
             DownloadLimit = GlobalDownloadLimit, // the session applies them; each torrent's own limit has them as parents

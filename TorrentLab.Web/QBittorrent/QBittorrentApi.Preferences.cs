@@ -34,7 +34,8 @@ internal sealed partial class QBittorrentApi
 
     private static Preference AsIs(string key, Func<QBittorrentApi, HttpContext, object> read, string why) => new(key, read, Why: why);
 
-    /// <summary>Every preference of qbittorrent-nox 4.5.2's app/preferences, in its order.</summary>
+    /// <summary>Every preference of qbittorrent-nox 4.5.2's app/preferences, in its order, and qBittorrent 4.6's three
+    /// proxy switches.</summary>
     internal static IReadOnlyList<Preference> Preferences => field ??=
     [
         AsIs("add_trackers", ""), AsIs("add_trackers_enabled", false),
@@ -98,9 +99,20 @@ internal sealed partial class QBittorrentApi
         AsIs("memory_working_set_limit", 0L), AsIs("outgoing_ports_max", 0L), AsIs("outgoing_ports_min", 0L),
         AsIs("peer_tos", 0L), AsIs("peer_turnover", 0L), AsIs("peer_turnover_cutoff", 0L), AsIs("peer_turnover_interval", 0L),
         AsIs("performance_warning", false), AsIs("pex", true, "PEX (BEP 11) is always on for public torrents"), AsIs("preallocate_all", false),
-        AsIs("proxy_auth_enabled", false), AsIs("proxy_hostname_lookup", false), AsIs("proxy_ip", ""), AsIs("proxy_password", ""),
-        AsIs("proxy_peer_connections", false), AsIs("proxy_port", 0L), AsIs("proxy_torrents_only", false), AsIs("proxy_type", 0L),
-        AsIs("proxy_username", ""),
+        // The SOCKS5 proxy serve --proxy sets, under qBittorrent 4.6's keys (the version app/version gives: proxy_type a
+        // name, and its three switches); read only, and the password is never sent back.
+        AsIs("proxy_auth_enabled", (api, _) => api._options.Proxy?.UserName is not null, ProxyWhy),
+        AsIs("proxy_bittorrent", (api, _) => api._options.Proxy is not null, ProxyWhy),
+        AsIs("proxy_hostname_lookup", (api, _) => api._options.Proxy is not null, ProxyWhy), // tracker and web seed names go to the proxy
+        AsIs("proxy_ip", (api, _) => api._options.Proxy?.Host ?? "", ProxyWhy),
+        AsIs("proxy_misc", (api, _) => api._options.Proxy is not null, ProxyWhy),
+        AsIs("proxy_password", "", "never sent back; " + ProxyWhy),
+        AsIs("proxy_peer_connections", (api, _) => api._options.Proxy is not null, ProxyWhy),
+        AsIs("proxy_port", (api, _) => (long)(api._options.Proxy?.Port ?? 8080), ProxyWhy),
+        AsIs("proxy_rss", (api, _) => api._options.Proxy is not null, ProxyWhy),
+        AsIs("proxy_torrents_only", false, ProxyWhy),
+        AsIs("proxy_type", (api, _) => api._options.Proxy is null ? "None" : "SOCKS5", ProxyWhy),
+        AsIs("proxy_username", (api, _) => api._options.Proxy?.UserName ?? "", ProxyWhy),
         AsIs("queueing_enabled", true, "the download queue is always on (max_active_downloads sets its size)"),
         AsIs("random_port", false), AsIs("reannounce_when_address_changed", false), AsIs("recheck_completed_torrents", false),
         AsIs("refresh_interval", 1500L, "the interval qBittorrent's own web page polls at"), AsIs("request_queue_size", 0L),
@@ -167,6 +179,8 @@ internal sealed partial class QBittorrentApi
         AsIs("web_ui_upnp", false), AsIs("web_ui_use_custom_http_headers_enabled", false),
         AsIs("web_ui_username", "", "any user name is taken: the server's token is the password"),
     ];
+
+    private const string ProxyWhy = "the proxy is set where the server starts (serve --proxy, --proxy-only)";
 
     private static IReadOnlyDictionary<string, Preference> PreferencesByKey => field ??= Preferences.ToDictionary(p => p.Key, StringComparer.Ordinal);
 

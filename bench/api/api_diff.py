@@ -46,6 +46,8 @@ DELIBERATE = {
     ('qbittorrent torrents/toggleFirstLastPiecePrio', ''): 'the first and last pieces get no priority of their own',
     ('qbittorrent transfer/banPeers', ''): 'no ban list here',
     ('qbittorrent app/shutdown', ''): 'never sent: stop serve where it runs',
+    # Fields answered as the version serve reports (app/version: qBittorrent 4.6), not as qbittorrent-nox 4.5.2.
+    ('qbittorrent app/preferences', 'proxy_type'): 'a name ("None", "SOCKS5"), as qBittorrent 4.6 (the version serve reports) answers; 4.5.2 answered a number',
     # Fields of the real daemons that TorrentLab has no figure for (their types are kept; the values say "none").
 }
 

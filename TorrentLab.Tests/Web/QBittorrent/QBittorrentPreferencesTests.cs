@@ -45,7 +45,7 @@ public class QBittorrentPreferencesTests
         Assert.Equal(HttpStatusCode.OK, status);
         Assert.Equal("", text);
         Assert.Equal(before.ToJsonString(), after.ToJsonString());
-        Assert.Equal(174, before.Count); // qbittorrent-nox 4.5.2's count
+        Assert.Equal(177, before.Count); // qbittorrent-nox 4.5.2's 174, and 4.6's proxy_bittorrent, proxy_rss, proxy_misc
     }
 
     /// <summary>Every preference TorrentLab does not apply: another value of its type is refused, naming it.</summary>
