@@ -32,6 +32,7 @@ internal sealed partial class ManagedTorrent
         {
             _trackerHosts = null;
             _trackerAnswer = null; // the last answer may be of a tracker no longer listed
+            _announces = null;
             Bump();
         }
     }

@@ -123,6 +123,8 @@ internal sealed partial class ManagedTorrent
         {
             _step = Step.None;
             _stepError = error;
+            _lastBytes = -1; // the pieces found are no activity: counted from the next look
+            if (error is null && StateLocked() == TorrentState.Completed) _completedAt ??= DateTimeOffset.UtcNow;
             Bump();
         }
     }

@@ -39,14 +39,22 @@ internal sealed partial class ManagedTorrent : ILogger
         InfoHash = torrent.InfoHash.Hex;
         AddedAt = addedAt;
         Handle = add(this);
+        BytesAtLoad = Handle.BytesDone;
+        _notedState = StateLocked();
+        (_lastBytes, _lastUploaded) = (BytesAtLoad, Handle.Uploaded); // payload moved from here on is activity
+        if (_notedState == TorrentState.Completed) _completedAt = addedAt; // complete before it ever ran: the saved list may know better
     }
 
-    public Torrent Torrent { get; }
+    public Torrent Torrent { get; private set; } // replaced only by a rename of its files (ManagedTorrent.Remote.cs)
     public string InfoHash { get; }
     public DateTimeOffset AddedAt { get; }
 
     /// <summary>The torrent in the session: its runs, its settings (one place each), pieces, progress and peers.</summary>
     public TorrentHandle Handle { get; }
+
+    /// <summary>The wanted bytes verified when this server loaded or added it: what it had without downloading in this
+    /// session (qBittorrent's <c>downloaded_session</c> counts from there).</summary>
+    public long BytesAtLoad { get; }
 
     /// <summary>Where it stands: the server's step (queued, re-checked, moved) when it takes one, else the handle's state.</summary>
     public TorrentState State
@@ -134,6 +142,7 @@ internal sealed partial class ManagedTorrent : ILogger
             // Taken at once: the torrent does not run. Its other settings are the handle's already.
             _ = Handle.SetSeedingAsync(seeding.Seed, seeding.Seed ? seeding.Ratio : null, seeding.Seed ? seeding.Time : null);
             Handle.Start();
+            ObserveLocked(StateLocked(), null, Handle.BytesDone, Handle.Uploaded); // the run's time counts from now
             Bump();
         }
     }
@@ -163,6 +172,7 @@ internal sealed partial class ManagedTorrent : ILogger
             Bump();
         }
         await Handle.PauseAsync().ConfigureAwait(false);
+        Observe(); // the run's time ends now
     }
 
     /// <summary>Its run ended with an error: the error goes to the log ring once.</summary>
@@ -189,12 +199,18 @@ internal sealed partial class ManagedTorrent : ILogger
     private void AddLog(string line)
     {
         var second = (int)DateTimeOffset.UtcNow.TimeOfDay.TotalSeconds;
+        var tracker = line.StartsWith("tracker", StringComparison.Ordinal);
+        var tiers = tracker ? Handle?.Trackers : null; // outside this lock; null while the session adds the handle
         lock (_lock)
         {
             _log ??= new(2); // most torrents log two lines ("resume ledger trusted", "seeding") and no more
             _log.Enqueue((second, line));
             while (_log.Count > MaxLogLines) _log.Dequeue();
-            if (line.StartsWith("tracker", StringComparison.Ordinal)) _trackerAnswer = (line, DateTimeOffset.UtcNow);
+            if (tracker)
+            {
+                _trackerAnswer = (line, DateTimeOffset.UtcNow);
+                NoteTrackerLineLocked(line, _trackerAnswer.Value.At, tiers ?? Torrent.TrackerTiers);
+            }
             Bump();
         }
     }
@@ -205,18 +221,20 @@ internal sealed partial class ManagedTorrent : ILogger
         var progress = Handle.Progress;
         var wanted = Handle.WantedBytes;
         var done = Handle.BytesDone;
+        var uploaded = Handle.Uploaded;
         lock (_lock)
         {
             var state = StateLocked();
+            ObserveLocked(state, progress, done, uploaded);
             var running = state is TorrentState.Downloading or TorrentState.Seeding;
             var shown = running ? progress : null;
-            return WithPlace(WithParity(new TorrentSummary(InfoHash, Torrent.Name, Torrent.PayloadLength, Torrent.PieceCount, Handle.PiecesDone,
+            return WithRemote(WithPlace(WithParity(new TorrentSummary(InfoHash, Torrent.Name, Torrent.PayloadLength, Torrent.PieceCount, Handle.PiecesDone,
                 done, wanted == 0 ? 1 : (double)done / wanted, // of the wanted bytes
                 shown?.DownloadRate ?? 0, shown?.UploadRate ?? 0, shown?.ConnectedPeers ?? 0, state.ToString().ToLowerInvariant(), AddedAt,
                 ErrorLocked(state))
             {
                 Status = shown?.Status,
-            }, state, shown), state, seeds);
+            }, state, shown), state, seeds));
         }
     }
 
@@ -233,7 +251,7 @@ internal sealed partial class ManagedTorrent : ILogger
             var files = TorrentClient.Files(Torrent, pieces).Select(f => new FileDetails(f.File.DisplayPath, f.File.Length,
                 f.TotalPieces == 0 ? 1 : (double)f.VerifiedPieces / f.TotalPieces, f.VerifiedPieces, f.TotalPieces)).ToArray();
             return new TorrentDetails(summary, Torrent.PieceLength, Torrent.Comment, Torrent.CreatedBy, files, Trackers(),
-                Peers.Snapshot(progress, running), pieces.ToDigits(),
+                Peers.Snapshot(progress, running, Torrent.PieceCount), pieces.ToDigits(),
                 [.. (_log ?? []).Select(e => $"{TimeSpan.FromSeconds(e.Second):hh\\:mm\\:ss} {e.Line}")],
                 Torrent.MetaVersion, Torrent.InfoHashV2?.Hex, TorrentClient.HashScheme(Torrent))
             {

@@ -79,8 +79,10 @@ internal sealed partial class TorrentManager : IAsyncDisposable
     {
         await foreach (var alert in Session.Alerts.ReadAllAsync().ConfigureAwait(false))
         {
+            var managed = Find(alert.Torrent.Torrent.InfoHash.Hex);
+            managed?.Observe(); // a run began, began to seed or ended; payload moved (CompletedAt, LastActivity, run times)
             if (alert.Kind != TorrentAlertKind.StateChanged) continue;
-            if (alert.State is Client.TorrentState.Completed or Client.TorrentState.Failed && Find(alert.Torrent.Torrent.InfoHash.Hex) is { } managed)
+            if (alert.State is Client.TorrentState.Completed or Client.TorrentState.Failed && managed is not null)
             {
                 managed.Settle();
                 managed.NoteFailure();
@@ -112,6 +114,7 @@ internal sealed partial class TorrentManager : IAsyncDisposable
         manager._settings = Effective(options, manager._store.LoadedSettings);
         manager._configuredPeerPort = options.PeerPort ?? manager._store.LoadedSettings?.PeerPort;
         foreach (var category in manager._store.LoadedCategories) if (ValidCategory(category)) manager._categories.Add(category);
+        foreach (var tag in manager._store.LoadedTags) if (ValidTag(tag)) manager._tags.Add(tag);
         manager.StartLimits(manager._store.LoadedLimits, manager._store.LoadedAltSpeed);
         manager.StartBlocklist();
         manager.Session = manager.StartSession();
@@ -152,6 +155,7 @@ internal sealed partial class TorrentManager : IAsyncDisposable
         {
             var torrent = Torrent.Load(_store.TorrentPath(hash));
             if (torrent.InfoHash.Hex != hash) throw new MetainfoException($"its info hash is {torrent.InfoHash.Hex}");
+            torrent = Renamed(torrent, entry.Remote?.Files); // its files where a rename put them
             // The saved folder is checked again: a symbolic link put in its place while the server was stopped counts.
             var folder = SaveFolderOf(entry.Folder);
             CheckPaths(torrent, FolderPath(folder));
@@ -162,6 +166,8 @@ internal sealed partial class TorrentManager : IAsyncDisposable
             }
             var managed = Track(torrent, folder, entry.AddedAt, PeersOf(entry.Peers), null, entry);
             managed.Seeding = entry.Seeding ?? SeedPolicy.Default;
+            managed.LoadRemote(entry.Remote);
+            lock (_lock) _tags.UnionWith(managed.Tags);
             if (entry.Category is { } category && ValidCategory(category))
             {
                 managed.Category = category;
@@ -461,6 +467,7 @@ internal sealed partial class TorrentManager : IAsyncDisposable
     /// missing from the list comes back, paused, at the next start) and its pieces are in its resume ledger.</summary>
     private void Save()
     {
+        Interlocked.Increment(ref _changes); // what the remote APIs keep of each torrent may be stale now
         lock (_saveLock)
         {
             if (_savePending) return; // the write already waiting will see this change too
@@ -508,7 +515,8 @@ internal sealed partial class TorrentManager : IAsyncDisposable
                 Trackers = t.EditedTrackers,
                 Sequential = t.Sequential ? true : null,
                 MaxPeers = t.MaxPeers,
-            })], Settings with { PeerPort = _configuredPeerPort }, Categories, LimitsToSave(), AltSpeedToSave());
+                Remote = t.RemoteToSave(),
+            })], Settings with { PeerPort = _configuredPeerPort }, Categories, LimitsToSave(), AltSpeedToSave(), TagsToSave());
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

@@ -96,6 +96,32 @@ public sealed partial class TorrentHandle
         }, TorrentState.Moving);
     }
 
+    /// <summary>Moves the torrent's files to the paths of <paramref name="renamed"/> (the same torrent with its files
+    /// renamed, <see cref="Metainfo.Torrent.WithFilePaths"/>), records them in its resume ledger and goes on from there without
+    /// hashing again (libtorrent's <c>rename_file</c>); <see cref="Torrent"/> is <paramref name="renamed"/> from then on.
+    /// A running torrent stops for the rename and starts again.</summary>
+    /// <exception cref="ArgumentException"><paramref name="renamed"/> is another torrent.</exception>
+    /// <exception cref="InvalidOperationException">The torrent seeds files it does not own
+    /// (<see cref="TorrentSession.SeedAsync"/>).</exception>
+    /// <exception cref="Storage.StorageException">A file is in the way at a new path, or could not be moved: nothing
+    /// was renamed, and the torrent goes on as before.</exception>
+    public Task RenameFilesAsync(Metainfo.Torrent renamed)
+    {
+        ArgumentNullException.ThrowIfNull(renamed);
+        if (renamed.InfoHash != Torrent.InfoHash || renamed.Files.Count != Torrent.Files.Count)
+            throw new ArgumentException("the renamed torrent is another torrent", nameof(renamed));
+        lock (_lock)
+        {
+            if (_seedOnly is not null) throw new InvalidOperationException("a torrent seeding files it does not own cannot rename them");
+        }
+        return ChangeAsync(o =>
+        {
+            TorrentClient.RenameFiles(Torrent, renamed, o.OutputDirectory);
+            lock (_lock) Torrent = renamed;
+            return Task.FromResult(o);
+        });
+    }
+
     /// <summary>Points the torrent at <paramref name="folder"/> without moving anything (libtorrent's
     /// <c>move_storage</c> with <c>reset_save_path</c>: the data is there already, or is to be fetched there), then
     /// hashes what is there, as <see cref="RecheckAsync"/>.</summary>

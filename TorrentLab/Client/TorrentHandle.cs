@@ -60,8 +60,9 @@ public sealed partial class TorrentHandle : ITorrentRunObserver
         KnowLocked(known);
     }
 
-    /// <summary>The torrent (its metadata).</summary>
-    public Torrent Torrent { get; }
+    /// <summary>The torrent (its metadata): as added, or with its files at other paths after
+    /// <see cref="RenameFilesAsync"/>.</summary>
+    public Torrent Torrent { get; private set; }
 
     /// <summary>Where it stands now.</summary>
     public TorrentState State { get; private set; } = TorrentState.Paused;
