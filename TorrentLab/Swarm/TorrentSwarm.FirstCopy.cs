@@ -1,0 +1,86 @@
+using TorrentLab.Wire;
+
+namespace TorrentLab.Swarm;
+
+// A lone seed's first copy (FirstCopy.cs): a swarm that starts with every piece, and no other complete source in
+// sight, sends each piece once before any twice. This file tells FirstCopy what the peers announce and when they
+// leave, suggests pieces (BEP 6), and wakes peers whose requests wait.
+internal sealed partial class TorrentSwarm
+{
+    /// <summary>Pieces suggested ahead to each unchoked peer that speaks BEP 6: one to ask for now, one for after.</summary>
+    private const int SuggestAhead = 2;
+
+    /// <inheritdoc />
+    public FirstCopy? FirstCopy { get; private set; }
+
+    /// <summary>Starts the rule for a swarm that seeds every piece from the start (not for a finished download: its
+    /// pieces came from another source, which may still be there).</summary>
+    private void StartFirstCopy(Metainfo.Torrent torrent, Bitfield have, bool downloading)
+    {
+        if (downloading || !have.IsComplete || _options.SuperSeed || !TorrentLab.Pieces.BenchSwitch.FirstCopy) return;
+        var lengths = new int[torrent.PieceCount];
+        for (var i = 0; i < lengths.Length; i++) lengths[i] = torrent.GetPieceLength(i);
+        FirstCopy = new FirstCopy(lengths, Time) { PaceAhead = TorrentLab.Pieces.BenchSwitch.Pace };
+        FirstCopy.OthersLacking = (owner, piece) =>
+        {
+            var lacking = new List<object>();
+            foreach (var peer in PeersSnapshot())
+                if (peer != owner && peer.Connection.PeerPieces is { } has && (piece < 0 ? !has.IsComplete : !has[piece])) lacking.Add(peer);
+            return lacking;
+        };
+    }
+
+    /// <inheritdoc />
+    public bool OthersWaitForFirstCopies(SwarmPeer peer)
+    {
+        foreach (var other in PeersSnapshot())
+            if (other != peer && other.WaitsForFirstCopies) return true;
+        return false;
+    }
+
+    /// <summary>True while a lone seed's first copy goes out and all the peer asks of us waits (SwarmPeer.OnlyWaits): the
+    /// choker counts it as not interested, so its slot goes to a peer that can be served (as a super-seeding seed's
+    /// peers lose interest while their piece spreads).</summary>
+    private bool FirstCopyWaits(SwarmPeer peer) => TorrentLab.Pieces.BenchSwitch.Rotate && FirstCopy is { Active: true } && peer.OnlyWaits;
+
+    /// <inheritdoc />
+    public void OnPeerAnnounced(SwarmPeer peer, int index) => FirstCopy?.PeerHas(peer, index);
+
+    /// <summary>A peer with every piece: another complete source, so our first copy no longer bounds the swarm.</summary>
+    private void OnCompleteSourceSeen()
+    {
+        if (FirstCopy is { } first && first.Active)
+        {
+            first.AnotherSource();
+            _log?.Invoke("another complete source in sight: pieces are served as asked");
+        }
+    }
+
+    /// <summary>A peer left: the first copies it took without passing them on are free again.</summary>
+    private void FirstCopyPeerLeft(SwarmPeer peer) => FirstCopy?.PeerLeft(peer, i => Pieces.Availability(i) > 0);
+
+    /// <summary>Each tick: a tracker that counts another seed ends the rule; held peers look at their queues again;
+    /// unchoked peers get their suggestions topped up.</summary>
+    private void TickFirstCopy()
+    {
+        if (FirstCopy is not { } first || !first.Active) return;
+        if ((_announcer ?? _owner?.Announcer)?.Seeders > 1) OnCompleteSourceSeen();
+        foreach (var peer in PeersSnapshot())
+        {
+            if (peer.Holding) peer.WakeSender();
+            if (!peer.Choking) SuggestFirstCopies(peer);
+        }
+    }
+
+    /// <summary>Tells the peer (BEP 6 <c>suggest</c>) of pieces nobody has been sent, up to <see cref="SuggestAhead"/>
+    /// not yet taken, so peers that honour suggestions ask for different pieces.</summary>
+    private void SuggestFirstCopies(SwarmPeer peer)
+    {
+        if (!TorrentLab.Pieces.BenchSwitch.Suggest || FirstCopy is not { Active: true } first || !peer.Connection.FastAgreed || peer.Connection.PeerPieces is not { } has) return;
+        for (var pending = first.PendingSuggestions(peer); pending < SuggestAhead; pending++)
+        {
+            if (first.Suggest(peer, i => !has[i]) is not { } index) return;
+            peer.Enqueue(PeerMessage.Suggest(index));
+        }
+    }
+}
