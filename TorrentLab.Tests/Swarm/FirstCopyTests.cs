@@ -222,6 +222,100 @@ public class FirstCopyTests
         Assert.False(first.InProgressElsewhere("b"));
     }
 
+    /// <summary>A rule with pacing, where every peer but the owner lacks every piece (the swarm's view).</summary>
+    private static FirstCopy Paced(int pieces, ManualClock clock, params string[] peers) =>
+        new(Enumerable.Repeat(Piece, pieces).ToArray(), clock)
+        {
+            PaceAhead = 1,
+            OthersLacking = (owner, _) => [.. peers.Where(p => p != (string)owner)],
+        };
+
+    private static void SendWhole(FirstCopy first, string peer, int piece)
+    {
+        for (var b = 0; b < 4; b++) first.Sent(peer, piece, Block);
+    }
+
+    [Fact]
+    public void APeerWhosePieceHasNotSpread_StartsNoOtherFirstCopy_UntilAnotherPeerAnnouncesIt()
+    {
+        var clock = new ManualClock();
+        var first = Paced(4, clock, "a", "b");
+        first.Asked("b", 3); // "b" takes part
+        SendWhole(first, "a", 0);
+
+        Assert.Equal(RequestClass.Paced, first.Classify("a", 1));
+        Assert.Null(first.Suggest("a", _ => true));
+        first.Asked("a", 1);
+        Assert.Null(first.OwnerOf(1)); // a paced request claims nothing
+
+        first.PeerHas("b", 0); // "b" got it from "a"
+
+        Assert.Equal(RequestClass.FirstCopy, first.Classify("a", 1));
+    }
+
+    [Fact]
+    public void APieceStillComing_CountsAgainstThePace()
+    {
+        var clock = new ManualClock();
+        var first = Paced(4, clock, "a", "b");
+        first.Asked("b", 3);
+        first.Asked("a", 0);
+
+        Assert.Equal(RequestClass.Paced, first.Classify("a", 1));
+        Assert.Equal(RequestClass.Again, first.Classify("b", 0));
+    }
+
+    [Fact]
+    public void AWholePiece_CountsAsSpread_AfterSpreadAfter()
+    {
+        var clock = new ManualClock();
+        var first = Paced(4, clock, "a", "b");
+        SendWhole(first, "a", 0);
+        first.Asked("b", 3);
+
+        clock.Advance(FirstCopy.SpreadAfter - TimeSpan.FromSeconds(1));
+        first.Asked("b", 3); // still taking part
+        Assert.Equal(RequestClass.Paced, first.Classify("a", 1));
+        clock.Advance(TimeSpan.FromSeconds(1));
+        Assert.Equal(RequestClass.FirstCopy, first.Classify("a", 1));
+    }
+
+    [Fact]
+    public void ALoneDownloader_IsNeverPaced()
+    {
+        var clock = new ManualClock();
+        var first = Paced(4, clock, "a");
+        first.Asked("a", 0);
+        SendWhole(first, "a", 0);
+        first.Asked("a", 1);
+
+        Assert.Equal(RequestClass.FirstCopy, first.Classify("a", 2));
+        Assert.Equal("a", first.OwnerOf(1));
+    }
+
+    [Fact]
+    public void ASilentPeer_HoldsNobodyBack()
+    {
+        var clock = new ManualClock();
+        var first = Paced(4, clock, "a", "silent"); // connected, interested, never asks nor announces
+        SendWhole(first, "a", 0);
+
+        Assert.Equal(RequestClass.FirstCopy, first.Classify("a", 1));
+    }
+
+    [Fact]
+    public void AHoarder_ThatNeverAnnouncesWhatItGot_HoldsNobodyBackOnceStale()
+    {
+        var clock = new ManualClock();
+        var first = Paced(4, clock, "a", "hoarder");
+        SendWhole(first, "hoarder", 1);
+        clock.Advance(FirstCopy.StaleAfter);
+        first.Asked("hoarder", 2); // it keeps asking, and never says have
+        SendWhole(first, "a", 0);
+
+        Assert.Equal(RequestClass.FirstCopy, first.Classify("a", 3));
+    }
+
     [Fact]
     public void APeerLeaving_GivesBackItsSuggestions()
     {

@@ -9,6 +9,8 @@ internal static class BenchSwitch
     public static bool FirstCopy => !Flags.Contains("nofc");
     public static bool Suggest => !Flags.Contains("nosuggest");
     public static bool Hold => !Flags.Contains("nohold");
-    public static bool Rotate => !Flags.Contains("norotate");
+    public static bool Rotate => Flags.Contains("rotate");
+    public static bool Wide => Flags.Contains("wide");
+    public static bool RejectAgain => !Flags.Contains("noreject");
     public static int Pace => Flags.Contains("pace0") ? 0 : Flags.Contains("pace2") ? 2 : 1;
 }

@@ -84,13 +84,18 @@ internal sealed partial class PieceManager
 
     /// <summary>The peer rejected one request (BEP 6 <c>reject</c>): that block goes back to the pool.</summary>
     /// <returns>False if the peer had no such request.</returns>
-    public bool ReleaseBlock(IBlockSource peer, BlockRequest request)
+    /// <param name="peer">The peer that rejected it.</param>
+    /// <param name="request">The request.</param>
+    /// <param name="askOthersFirst">The peer will not serve it now (not a choke): other peers are asked for the block
+    /// before this one is again, as after a timeout.</param>
+    public bool ReleaseBlock(IBlockSource peer, BlockRequest request, bool askOthersFirst = false)
     {
         lock (_lock)
         {
             var state = Peer(peer);
             if (!state.Outstanding.Remove(request)) return false;
             Unassign(request, peer);
+            if (askOthersFirst) state.TimedOut.Add(request);
             return true;
         }
     }

@@ -58,9 +58,18 @@ internal sealed partial class FirstCopy
     private bool AnyoneToSpreadToLocked(object owner, int index)
     {
         foreach (var other in OthersLacking!(owner, index))
-            if (!HoarderLocked(other)) return true;
+            if (!HoarderLocked(other) && HeardLocked(other)) return true;
         return false;
     }
+
+    private readonly Dictionary<object, long> _lastHeard = []; // per peer: its last request or have (a timestamp of _clock)
+
+    /// <summary>Notes that the peer asked for a block or announced a piece: it takes part.</summary>
+    private void HeardFromLocked(object peer) => _lastHeard[peer] = _clock.GetTimestamp();
+
+    /// <summary>True when the peer asked or announced something within <see cref="StaleAfter"/>: a silent peer is
+    /// nobody to pass pieces to (it may never ask).</summary>
+    private bool HeardLocked(object peer) => _lastHeard.TryGetValue(peer, out var at) && _clock.GetElapsedTime(at) < StaleAfter;
 
     /// <summary>A peer that got a whole first copy <see cref="StaleAfter"/> ago and never announced it: nobody waits to
     /// pass pieces to it.</summary>

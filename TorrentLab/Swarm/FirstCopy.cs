@@ -106,6 +106,7 @@ internal sealed partial class FirstCopy
     {
         lock (_lock)
         {
+            HeardFromLocked(peer);
             if (_ended || _outCount == _out.Length || _out[index] || _owner[index] is not null && !Stale(index)) return;
             if (!Equals(_owner[index], peer) && !MayStartLocked(peer)) return;
             if (Equals(_owner[index], peer)) { _lastSentAt[index] = _clock.GetTimestamp(); return; }
@@ -164,6 +165,7 @@ internal sealed partial class FirstCopy
     {
         lock (_lock)
         {
+            HeardFromLocked(peer);
             if (Equals(_owner[index], peer)) AnnouncedByOwnerLocked(peer, index);
             else if (_owner[index] is not null) _seenElsewhere[index] = true;
             if (_out[index]) return;
@@ -180,6 +182,7 @@ internal sealed partial class FirstCopy
         {
             _wholes.Remove(peer);
             _unannounced.Remove(peer);
+            _lastHeard.Remove(peer);
             if (_suggestions.Remove(peer, out var suggested))
                 foreach (var i in suggested) if (Equals(_suggestedTo[i], peer)) _suggestedTo[i] = null;
             for (var i = 0; i < _owner.Length; i++)

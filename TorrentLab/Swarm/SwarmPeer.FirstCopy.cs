@@ -1,3 +1,5 @@
+using TorrentLab.Pieces;
+
 namespace TorrentLab.Swarm;
 
 // A lone seed's first copy (FirstCopy.cs decides, UploadQueue.cs orders): what the swarm asks of a peer's queue.
@@ -25,6 +27,32 @@ internal sealed partial class SwarmPeer
 
     /// <summary>Queued requests (for tests).</summary>
     internal int QueuedRequests { get { lock (_sendLock) return _uploads.Count; } }
+
+    private readonly HashSet<int> _rejectedForAnother = []; // pieces refused once for another's first copy (under _sendLock)
+
+    /// <summary>While a lone seed's first copy goes out, a request (BEP 6) for a piece another peer is getting is
+    /// rejected, once per piece: the peer picks another piece (libtorrent takes one we suggested) instead of waiting
+    /// for this one. Asked again, it is queued and waits (UploadQueue.HoldLimit). Under _sendLock.</summary>
+    private bool RejectedForAnotherLocked(BlockRequest request)
+    {
+        if (!TorrentLab.Pieces.BenchSwitch.RejectAgain || !Connection.FastAgreed || _choking) return false;
+        if (_swarm.FirstCopy is not { Active: true } first || first.Classify(this, request.Index) != RequestClass.Again) return false;
+        if (_rejectedForAnother.Contains(request.Index) && !_rejectingNow.Contains(request.Index)) return false;
+        _rejectedForAnother.Add(request.Index);
+        _rejectingNow.Add(request.Index);
+        RejectLocked(request);
+        _wake.Writer.TryWrite(true);
+        return true;
+    }
+
+    private readonly HashSet<int> _rejectingNow = []; // rejected in the batch being read: its other blocks go the same way
+
+    /// <summary>The messages read together are handled: a piece rejected among them is refused only once.</summary>
+    private void EndOfReceiveBatch()
+    {
+        if (_rejectingNow.Count == 0) return;
+        lock (_sendLock) _rejectingNow.Clear();
+    }
 
     /// <summary>True for a piece whose requests may be served now: it is unchoked, or the piece is in its allowed fast
     /// set (under _sendLock).</summary>

@@ -84,6 +84,7 @@ internal sealed partial class SwarmPeer
         lock (_sendLock)
         {
             NoteRequestLocked();
+            if (RejectedForAnotherLocked(new BlockRequest(request.Index, request.Begin, request.Length))) return;
             if (_choking && !AllowedWhileChoked(request.Index))
             {
                 RejectLocked(new BlockRequest(request.Index, request.Begin, request.Length)); // BEP 6; silence without it

@@ -208,6 +208,7 @@ internal sealed partial class SwarmPeer : IBlockSource
                             break;
                     }
                 } while (Connection.TryReceive(out message));
+                EndOfReceiveBatch();
                 if (IsSeed && !_countedAsSeed)
                 {
                     _countedAsSeed = true;

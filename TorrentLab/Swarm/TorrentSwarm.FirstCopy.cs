@@ -43,6 +43,19 @@ internal sealed partial class TorrentSwarm
     /// peers lose interest while their piece spreads).</summary>
     private bool FirstCopyWaits(SwarmPeer peer) => TorrentLab.Pieces.BenchSwitch.Rotate && FirstCopy is { Active: true } && peer.OnlyWaits;
 
+    /// <summary>Most regular upload slots while a lone seed's first copy goes out, over the configured ones.</summary>
+    private const int FirstCopySlotFactor = 4;
+
+    /// <summary>The choker's regular slots: while the first copy goes out, one for every interested peer (up to
+    /// <see cref="FirstCopySlotFactor"/> times the configured slots), so the pieces the seed sends once are spread over
+    /// as many peers as can pass them on (a super-seeding seed keeps every peer unchoked the same way).</summary>
+    private int FirstCopySlots(IReadOnlyList<ChokeCandidate> candidates, int regular)
+    {
+        if (!TorrentLab.Pieces.BenchSwitch.Wide || FirstCopy is not { Active: true }) return regular;
+        var interested = candidates.Count(c => c.Interested);
+        return Math.Max(regular, Math.Min(interested - 1, FirstCopySlotFactor * (regular + 1) - 1));
+    }
+
     /// <inheritdoc />
     public void OnPeerAnnounced(SwarmPeer peer, int index) => FirstCopy?.PeerHas(peer, index);
 

@@ -173,7 +173,7 @@ internal sealed partial class TorrentSwarm
             lock (_choker)
             {
                 // The session's slots are shared among its torrents with peers; the last slot is the optimistic one.
-                _choker.RegularSlots = _session.UploadSlotsFor(_options.UploadSlots) - 1 + _extraSlots;
+                _choker.RegularSlots = FirstCopySlots(candidates, _session.UploadSlotsFor(_options.UploadSlots) - 1 + _extraSlots);
                 unchoke = _choker.Decide(candidates, seeding: !Downloading);
             }
             foreach (var peer in peers)
