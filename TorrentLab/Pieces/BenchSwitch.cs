@@ -11,6 +11,7 @@ internal static class BenchSwitch
     public static bool Hold => !Flags.Contains("nohold");
     public static bool Rotate => Flags.Contains("rotate");
     public static bool Wide => Flags.Contains("wide");
-    public static bool RejectAgain => !Flags.Contains("noreject");
+    public static bool Gate => !Flags.Contains("nogate");
+    public static bool RejectAgain => Flags.Contains("reject");
     public static int Pace => Flags.Contains("pace0") ? 0 : Flags.Contains("pace2") ? 2 : 1;
 }

@@ -19,6 +19,15 @@ internal sealed partial class FirstCopy
     /// pacing (nobody to spread to is assumed).</summary>
     public Func<object, int, IReadOnlyList<object>>? OthersLacking { get; set; }
 
+    /// <summary>True when the peer may start no new first copy and has none coming: all it got from us waits to spread,
+    /// and nothing we may send it now would be a first copy.</summary>
+    public bool WaitsToSpread(object peer)
+    {
+        lock (_lock)
+            return !_ended && _outCount < _out.Length && PaceAhead > 0 && OthersLacking is not null
+                && _inProgressBy.GetValueOrDefault(peer) == 0 && !MayStartLocked(peer);
+    }
+
     private void WholeLocked(object peer, int index)
     {
         _wholeAt[index] = _clock.GetTimestamp();

@@ -41,7 +41,8 @@ internal sealed partial class TorrentSwarm
     /// <summary>True while a lone seed's first copy goes out and all the peer asks of us waits (SwarmPeer.OnlyWaits): the
     /// choker counts it as not interested, so its slot goes to a peer that can be served (as a super-seeding seed's
     /// peers lose interest while their piece spreads).</summary>
-    private bool FirstCopyWaits(SwarmPeer peer) => TorrentLab.Pieces.BenchSwitch.Rotate && FirstCopy is { Active: true } && peer.OnlyWaits;
+    private bool FirstCopyWaits(SwarmPeer peer) => FirstCopy is { Active: true } fc
+        && (TorrentLab.Pieces.BenchSwitch.Gate ? fc.WaitsToSpread(peer) : TorrentLab.Pieces.BenchSwitch.Rotate && peer.OnlyWaits);
 
     /// <summary>Most regular upload slots while a lone seed's first copy goes out, over the configured ones.</summary>
     private const int FirstCopySlotFactor = 4;
@@ -51,7 +52,7 @@ internal sealed partial class TorrentSwarm
     /// as many peers as can pass them on (a super-seeding seed keeps every peer unchoked the same way).</summary>
     private int FirstCopySlots(IReadOnlyList<ChokeCandidate> candidates, int regular)
     {
-        if (!TorrentLab.Pieces.BenchSwitch.Wide || FirstCopy is not { Active: true }) return regular;
+        if (!(TorrentLab.Pieces.BenchSwitch.Wide || TorrentLab.Pieces.BenchSwitch.Gate) || FirstCopy is not { Active: true }) return regular;
         var interested = candidates.Count(c => c.Interested);
         return Math.Max(regular, Math.Min(interested - 1, FirstCopySlotFactor * (regular + 1) - 1));
     }
@@ -78,11 +79,15 @@ internal sealed partial class TorrentSwarm
     {
         if (FirstCopy is not { } first || !first.Active) return;
         if ((_announcer ?? _owner?.Announcer)?.Seeders > 1) OnCompleteSourceSeen();
-        foreach (var peer in PeersSnapshot())
+        var peers = PeersSnapshot();
+        var gateChanged = false;
+        foreach (var peer in peers)
         {
             if (peer.Holding) peer.WakeSender();
             if (!peer.Choking) SuggestFirstCopies(peer);
+            if (TorrentLab.Pieces.BenchSwitch.Gate && peer.Connection.PeerInterested && FirstCopyWaits(peer) != peer.Choking) gateChanged = true;
         }
+        if (gateChanged) RunChoker();
     }
 
     /// <summary>Tells the peer (BEP 6 <c>suggest</c>) of pieces nobody has been sent, up to <see cref="SuggestAhead"/>
