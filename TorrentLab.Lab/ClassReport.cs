@@ -19,8 +19,18 @@ public sealed class ClassReport(IReadOnlyList<ClassStudent> students, string wor
     /// <summary>How long a build may take: a first Rust or C# build on a loaded machine takes minutes.</summary>
     public static readonly TimeSpan BuildLimit = TimeSpan.FromMinutes(10);
 
-    /// <summary>How many students are checked at once (at least 1).</summary>
-    public int Jobs { get; init; } = 1;
+    /// <summary>How many students are checked at once (at least 1); null: as many as the machine takes, measured as the
+    /// class runs (<see cref="ClassAdmission"/>).</summary>
+    public int? Jobs { get; init; } = 1;
+
+    /// <summary>The clock the measured admission waits on between looks at the pace.</summary>
+    public TimeProvider Time { get; init; } = TimeProvider.System;
+
+    /// <summary>The most students that were checked at once in the last <see cref="RunAsync"/>.</summary>
+    public int MostAtOnce { get; private set; }
+
+    // With a measured admission, how often a class waiting to start its next student looks at the pace again.
+    private static readonly TimeSpan Look = TimeSpan.FromSeconds(1);
 
     /// <summary>What became of a student: graded, or why not.</summary>
     public enum Outcome { Graded, BuildFailed, CouldNotStart }
@@ -47,16 +57,37 @@ public sealed class ClassReport(IReadOnlyList<ClassStudent> students, string wor
         if (Jobs < 1) throw new LabException($"jobs must be 1 or more, got {Jobs}");
         Directory.CreateDirectory(outputFolder);
         var stages = LabStages.Select(options.Stage, options.Through);
-        using var gate = new SemaphoreSlim(Jobs);
         // One pace for the class: the load every student's runs make is the load each run is measured against.
         using var measured = options.Pace is null ? LabPace.Measure() : null;
         var shared = options with { Pace = options.Pace ?? measured, KeepGoing = true };
-        var rows = await Task.WhenAll(students.Select(async student =>
+        var admission = Jobs is null ? new ClassAdmission(shared.Pace!, ClassAdmission.DefaultCap(Environment.ProcessorCount), Time) : null;
+        await progress.WriteLineAsync(admission is null
+            ? $"checking {students.Count} student(s), {Jobs} at a time (--jobs)"
+            : $"checking {students.Count} student(s), as many at a time as keep the checker's pace within {ClassAdmission.Budget:0}x of its start " +
+              $"(at most {admission.Cap} here; --jobs N fixes it)").ConfigureAwait(false);
+        var rows = new Row[students.Count];
+        var running = new List<Task>();
+        MostAtOnce = 0;
+        for (var next = 0; next < students.Count || running.Count > 0;)
         {
-            await gate.WaitAsync(ct).ConfigureAwait(false);
-            try { return await GradeAsync(student, shared, progress, ct).ConfigureAwait(false); }
-            finally { gate.Release(); }
-        })).ConfigureAwait(false);
+            while (next < students.Count && (admission?.MayStart(running.Count) ?? running.Count < Jobs))
+            {
+                var i = next++;
+                running.Add(Task.Run(async () => rows[i] = await GradeAsync(students[i], shared, progress, ct).ConfigureAwait(false), ct));
+                admission?.Started();
+                MostAtOnce = Math.Max(MostAtOnce, running.Count);
+            }
+            var finished = Task.WhenAny(running);
+            if (admission is not null && next < students.Count) await Task.WhenAny(finished, Task.Delay(Look, Time, ct)).ConfigureAwait(false);
+            else await finished.ConfigureAwait(false);
+            ct.ThrowIfCancellationRequested();
+            foreach (var done in running.Where(t => t.IsCompleted).ToList())
+            {
+                running.Remove(done);
+                await done.ConfigureAwait(false);   // a failure of the checker itself ends the class, as before
+            }
+        }
+        if (admission is not null) await progress.WriteLineAsync($"at most {MostAtOnce} student(s) were checked at once").ConfigureAwait(false);
         await File.WriteAllTextAsync(Path.Combine(outputFolder, "class.txt"), Table(rows, stages, options), ct).ConfigureAwait(false);
         await File.WriteAllTextAsync(Path.Combine(outputFolder, "class.jsonl"), string.Concat(rows.Select(r => GradebookLine(r) + "\n")), ct).ConfigureAwait(false);
         await File.WriteAllTextAsync(Path.Combine(outputFolder, "class.csv"), Csv(rows, stages), ct).ConfigureAwait(false);

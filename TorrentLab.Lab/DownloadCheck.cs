@@ -15,6 +15,10 @@ internal static class DownloadCheck
 {
     private static readonly TimeSpan UnchokeDelay = TimeSpan.FromMilliseconds(150);
 
+    // --strict, whole file: how long the choke trap's peer stays choked. It decides only how long a client that ignores
+    // the choke has to show it (a correct one waits this long once, or goes to another peer), never a verdict.
+    private static readonly TimeSpan TrapChoke = TimeSpan.FromSeconds(4);
+
     // Once the peers' log proves the mistake, the program gets this long to finish anyway before it is stopped.
     private static readonly TimeSpan GraceAfterEvidence = TimeSpan.FromSeconds(2);
 
@@ -64,9 +68,13 @@ internal static class DownloadCheck
         var folder = Directory.CreateDirectory(context.PathFor($"run{context.Runs + 1}")).FullName;   // nothing left over from an earlier run
         // The piece asked for (download_piece), which is also the one the corrupting peer spoils; for the whole file,
         // the corrupting peer spoils a random piece.
-        int? target = null;
-        int Target(LabTorrent t) => target ??= pickPiece?.Invoke(t) ?? context.Random.Next(t.Torrent.PieceCount);
+        int? target = null, heldBack = null;
         var faults = context.Options.Faults;
+        var strict = context.Options.Strict && faults;
+        // --strict, whole file (v1): the corrupt piece is at least the third, so the choke trap below fits before it.
+        var trap = strict && pickPiece is null && !v2;
+        int Target(LabTorrent t) => target ??= pickPiece?.Invoke(t) ?? (trap ? context.Random.Next(2, t.Torrent.PieceCount) : context.Random.Next(t.Torrent.PieceCount));
+        int HeldBack(LabTorrent t) => heldBack ??= context.Random.Next(1, Target(t));
         // v2: the forging peer is the corrupting one, in plain runs too; its forged layer is the first any client can get.
         var corrupting = v2 ? SyntheticBehaviour.ForgedLayer : SyntheticBehaviour.CorruptBlock;
         var behaviours = faults
@@ -76,8 +84,10 @@ internal static class DownloadCheck
         context.Random.Shuffle(behaviours);   // the peers announce, and the tracker lists them, in this order
         // --strict (v1 and magnet): the first peer listed never has the piece asked for; its bitfield says so, and a client
         // that asks it anyway breaks the rule BEP 3's bitfield is for (its connection is closed; the strict grade fails it).
-        var strict = context.Options.Strict && faults;
+        // For the whole file, a peer listed before it holds back one piece (before the corrupt one) and announces it only
+        // right after a choke: a request for that piece before its unchoke proves the choke was read and ignored.
         if (strict && !v2) behaviours = [SyntheticBehaviour.LacksPiece, .. behaviours];
+        if (trap) behaviours = [SyntheticBehaviour.ChokesBeforeHave, .. behaviours];
         await using var swarm = await LabSwarm.StartAsync(new LabSwarmOptions
         {
             Random = context.Random, Folder = folder, Behaviours = behaviours, Trace = true, UnchokeDelay = UnchokeDelay,
@@ -90,6 +100,7 @@ internal static class DownloadCheck
             ConfigurePeer = (options, behaviour, t) =>
                 behaviour == SyntheticBehaviour.CorruptBlock ? options with { CorruptPieceIndex = Target(t) }
                 : behaviour == SyntheticBehaviour.LacksPiece ? options with { HasPieces = Enumerable.Range(0, t.Torrent.PieceCount).Where(p => p != Target(t)).ToHashSet() }
+                : behaviour == SyntheticBehaviour.ChokesBeforeHave ? options with { LatePiece = Target(t), HeldBackPiece = HeldBack(t), ChokeDuration = TrapChoke }
                 : behaviour == SyntheticBehaviour.ForgedLayer ? options
                 : v2 ? options with { LatePiece = Target(t), LateHashes = true }
                 : faults ? options with { LatePiece = Target(t) } : options,
@@ -114,9 +125,12 @@ internal static class DownloadCheck
         var seeder = metadataId is null ? null : TrackerEvidence.SeederAnnounceHint(swarm);   // a magnet announce with left=0
         var broken = strict ? StrictRule(log, v2) : null;
         if (right && seeder is null && broken is null) return StageResult.Pass(context.Runs, run.CommandLine);
-        if (right && seeder is null)
+        // A strict rule broken: the finding, even when the download is right; a request read while choked stops the run
+        // early (the program then waits for blocks the choke dropped), so that finding stands whatever was written.
+        if (seeder is null && broken is { } rule && (right || rule.Evidence.Contains(PeerLog.ChokeIgnored, StringComparison.Ordinal)))
             return StageResult.Fail(context.Runs, run.CommandLine, $"{ExpectedText(index, torrent, output, expected)}, and the rules --strict enforces kept",
-                $"the right file, and: {broken!.Value.Evidence}", broken.Value.Hint, PeerEvidence.Lines(swarm, context.Options.Trace));
+                $"{(right ? "the right file" : written is null ? $"{output}: no file ({run.Outcome})" : $"{output}: {written.Length} bytes ({run.Outcome})")}, and: {rule.Evidence}",
+                rule.Hint, PeerEvidence.Lines(swarm, context.Options.Trace));
         if (!run.Succeeded && written is not null && written.AsSpan().SequenceEqual(expected) && beforeUnchoke is null && askedHashes && seeder is null)
             return StageResult.RightOutputWrongEnd(context.Runs, run, $"{output}: {expected.Length} bytes, right, and exit code 0")
                 with { Actual = $"{output}: the right {written.Length} bytes\n({run.Outcome})" };
@@ -144,6 +158,10 @@ internal static class DownloadCheck
     /// bitfield and haves never announced, or a v2 handshake without the upgrade bit.</summary>
     private static (string Evidence, string Hint)? StrictRule(IReadOnlyList<string> log, bool v2)
     {
+        if (log.FirstOrDefault(l => l.Contains(PeerLog.ChokeIgnored, StringComparison.Ordinal)) is { } choked)
+            return (choked, "(--strict) you asked a peer that was choking you: it sent 'choke' (id 0), then 'have' for this piece, and " +
+                "your request for the piece came before its 'unchoke' (id 1), so you had read the choke (or asked for a piece it had " +
+                "not announced); BEP 3: a choked client sends no request until it is unchoked, and its pending requests are gone");
         if (log.FirstOrDefault(l => l.Contains(PeerLog.NotYet, StringComparison.Ordinal)) is { } missing)
             return (missing, "(--strict) you asked a peer for a piece its bitfield did not announce (and no 'have' had): read the " +
                 "bitfield (id 5) and every 'have' (id 4) and ask each peer only for pieces it announced; BEP 3 sends them for this");

@@ -22,14 +22,15 @@ public sealed record LabCheckOptions
 
     /// <summary>Also enforce the etiquette the pages teach (<c>--strict</c>, with the faulty peers only): requests only for
     /// pieces a peer's bitfield or <c>have</c> announced (the first peer the tracker lists lacks the piece asked for),
-    /// the BEP 52 upgrade bit in a v2 handshake, and the KRPC transaction id checked (the pinged node first sends an
-    /// answer under another <c>t</c>). A client that breaks one fails even when its download succeeded.</summary>
+    /// no request to a peer that chokes (for the whole file, a peer announces a piece right after its choke), the BEP 52
+    /// upgrade bit in a v2 handshake, and the KRPC transaction id checked (the pinged node first sends an answer under
+    /// another <c>t</c>). A client that breaks one fails even when its download succeeded.</summary>
     public bool Strict { get; init; }
 
     /// <summary>The report's line saying which mode graded: with the faulty peers, or with honest peers only.</summary>
     public string ModeLine => Faults
         ? (Strict
-            ? "Graded strictly (--strict): faulty peers, and the rules the pages teach enforced: requests only for pieces a peer announced, the v2 upgrade bit, the KRPC transaction id checked."
+            ? "Graded strictly (--strict): faulty peers, and the rules the pages teach enforced: requests only for pieces a peer announced, none while choked, the v2 upgrade bit, the KRPC transaction id checked."
             : "Graded with faulty peers (the default): corrupt blocks and metadata every client meets, chokes, rejects, lost DHT queries; --no-faults grades with honest peers only, --strict enforces the pages' etiquette too.")
         : "Graded with honest peers only (--no-faults): a client that never verifies a piece or the metadata can pass here; the default grade adds faulty peers.";
 

@@ -42,6 +42,12 @@ public sealed record LabTiming(TimeSpan Startup, double Slow)
         {
             var run = await program.RunAsync(TrivialRun, MeasureLimit * slow, ct: ct).ConfigureAwait(false);
             if (run.TimedOut) return new LabTiming(TimeSpan.Zero, slow) { Measured = false };
+            // 126 and 127: a shell could not execute, or could not find, a command the program runs (its interpreter, a
+            // wrapper's target): the program never started, whatever the stages would ask of it.
+            if (run.ExitCode is 126 or 127 && run.Stdout.Length == 0)
+                throw new LabException($"could not start '{program.Display}': {run.Outcome} ({(run.ExitCode == 127 ? "a command it runs was not found" : "a file it runs is not executable")})" +
+                    (program.Sandbox is null ? "" : "; in the sandbox, homes and temporary folders are hidden: an interpreter or a file the program " +
+                        "needs there is not found (install it system-wide, or see whether it runs with --no-sandbox)"));
             if (run.Elapsed > slowest) slowest = run.Elapsed;
         }
         return new LabTiming(slowest, slow);

@@ -54,8 +54,12 @@ internal static class PeerLog
     /// <summary>A v2 peer saw a handshake without the BEP 52 upgrade bit (reserved[7] &amp; 0x10).</summary>
     public const string NoV2Bit = "without the v2 upgrade bit (BEP 52: reserved byte 7, 0x10)";
 
+    /// <summary>A request for the piece a <see cref="SyntheticBehaviour.ChokesBeforeHave"/> peer announced only with a
+    /// <c>have</c> sent right after its <c>choke</c>, read before it unchoked again (the strict grade fails it).</summary>
+    public const string ChokeIgnored = "(asked while choked: this piece was announced only by a have sent after the choke)";
+
     /// <summary>True for lines after which the program cannot succeed any more: its requests were dropped or refused.</summary>
     public static bool IsFatal(string line) =>
         line.Contains(BeforeUnchoke, StringComparison.Ordinal) || line.Contains(TooLarge, StringComparison.Ordinal)
-        || line.Contains(PastPieceEnd, StringComparison.Ordinal);
+        || line.Contains(PastPieceEnd, StringComparison.Ordinal) || line.Contains(ChokeIgnored, StringComparison.Ordinal);
 }

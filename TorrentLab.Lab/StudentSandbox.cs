@@ -119,10 +119,8 @@ public sealed class StudentSandbox
         foreach (var path in visible.Select(p => Path.GetFullPath(p, workingDirectory)).Select(p => Directory.Exists(p) ? p : File.Exists(p) ? Path.GetDirectoryName(p) : null)
                      .OfType<string>().Where(p => p != "/").Distinct())
             command.AddRange(["--ro-bind", path, path]);
-        // The PATH's folders stay visible (read-only), so an interpreter installed under a home (~/.cargo/bin) is found;
-        // what such a toolchain keeps elsewhere in that home (~/.rustup) stays hidden: install it system-wide.
-        foreach (var folder in (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':', StringSplitOptions.RemoveEmptyEntries)
-                     .Where(p => Path.IsPathRooted(p) && Directory.Exists(p) && p != "/").Distinct())
+        // The PATH's folders stay visible (read-only), with the version managers' own folders that hold them.
+        foreach (var folder in ToolFolders(Environment.GetEnvironmentVariable("PATH") ?? "", Hidden().ToList()).Where(Directory.Exists))
             command.AddRange(["--ro-bind", folder, folder]);
         command.AddRange(["--bind", writable, writable]);
         command.AddRange(["--unshare-pid", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try"]);
@@ -130,6 +128,34 @@ public sealed class StudentSandbox
         command.AddRange(["--die-with-parent", "--new-session", "--chdir", workingDirectory, "--", file]);
         command.AddRange(args);
         return cgroups is null ? (command[0], command.Skip(1).ToList()) : cgroups.Wrap(command[0], command.Skip(1));
+    }
+
+    /// <summary>Folders of the dot-folders in a home that hold the teacher's data, not a toolchain: never made visible whole.</summary>
+    private static readonly string[] DataFolders = [".local", ".config", ".cache", ".ssh", ".gnupg", ".aws", ".kube", ".docker", ".mozilla", ".pki"];
+
+    /// <summary>What of <paramref name="path"/> (a PATH value) the sandbox keeps visible, read-only: every folder of it, and
+    /// for a folder inside a hidden one (a home) that lies in a dot-folder there, that whole dot-folder, since a version
+    /// manager's shim or a runtime reaches the rest of it: <c>~/.pyenv/shims/python3</c> runs <c>~/.pyenv/libexec/pyenv</c>
+    /// and a version under <c>~/.pyenv/versions</c>, a JDK in <c>~/.sdkman</c> needs its <c>lib</c>, node in <c>~/.nvm</c>
+    /// its modules. Dot-folders of data (<c>.local</c>, <c>.config</c>, <c>.ssh</c>, ...) stay hidden but for the PATH folder
+    /// itself, and a toolchain that keeps a second folder elsewhere in the home (rustup's <c>~/.rustup</c> beside
+    /// <c>~/.cargo</c>) finds only the first: install such a one system-wide.</summary>
+    internal static IEnumerable<string> ToolFolders(string path, IReadOnlyList<string> hidden)
+    {
+        var folders = new List<string>();
+        foreach (var folder in path.Split(':', StringSplitOptions.RemoveEmptyEntries).Where(p => Path.IsPathRooted(p) && p != "/").Select(p => Path.GetFullPath(p).TrimEnd('/')))
+        {
+            var visible = folder;
+            if (hidden.FirstOrDefault(h => folder.StartsWith(h + "/", StringComparison.Ordinal)) is { } home)
+            {
+                var parts = folder[(home.Length + 1)..].Split('/');
+                var dot = Array.FindIndex(parts, p => p.StartsWith('.') && p.Length > 1);
+                if (dot >= 0 && !DataFolders.Contains(parts[dot], StringComparer.Ordinal)) visible = home + "/" + string.Join('/', parts[..(dot + 1)]);
+            }
+            if (!folders.Contains(visible, StringComparer.Ordinal)) folders.Add(visible);
+        }
+        // A folder inside another one kept is visible with it (a second bind below it would change nothing).
+        return folders.Where(f => !folders.Any(o => o != f && f.StartsWith(o + "/", StringComparison.Ordinal))).ToList();
     }
 
     private static IEnumerable<string> Hidden()

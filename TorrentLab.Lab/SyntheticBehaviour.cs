@@ -54,6 +54,13 @@ public enum SyntheticBehaviour
     /// <summary>Honest, but never has the pieces left out of <see cref="SyntheticPeerOptions.HasPieces"/>: its bitfield
     /// says so, and a request for one closes the connection (the strict grade: a client asks only for announced pieces).</summary>
     LacksPiece,
+
+    /// <summary>Honest, but leaves <see cref="SyntheticPeerOptions.HeldBackPiece"/> out of its bitfield. When asked for
+    /// the last block of the piece before it, it sends <c>choke</c>, then <c>have</c> for the held-back piece, then that
+    /// block, and unchokes after <see cref="SyntheticPeerOptions.ChokeDuration"/>. A request for the held-back piece read
+    /// before that unchoke was sent after the downloader read the choke (the <c>have</c> follows it on the wire) or
+    /// without the <c>have</c> at all: either way a rule broken, with no timing judged (the strict grade).</summary>
+    ChokesBeforeHave,
 }
 
 /// <summary>What a <see cref="SyntheticBehaviour.LiesInBitfield"/> peer does when asked for a piece it lied about.</summary>

@@ -36,7 +36,7 @@ internal sealed class SyntheticDhtNode : IAsyncDisposable
         Id = id;
         Behaviour = behaviour;
         _log = log;
-        _udp = new UdpDatagramSocket(new IPEndPoint(IPAddress.Loopback, 0));
+        _udp = new UdpDatagramSocket(TorrentLab.Network.SystemNetwork.Instance, new IPEndPoint(IPAddress.Loopback, 0));
         EndPoint = _udp.LocalEndPoint;
         _udp.Start(Serve);
     }

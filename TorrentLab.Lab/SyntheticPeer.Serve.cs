@@ -60,7 +60,7 @@ public sealed partial class SyntheticPeer
     {
         // Behaviours that act per block serve one block per send; the others batch up to 4 blocks (64 KiB).
         var batchLimit = _options.Behaviour is SyntheticBehaviour.Slow or SyntheticBehaviour.ChokesMidPiece
-            or SyntheticBehaviour.DisconnectsAfterBlocks ? 1 : 4;
+            or SyntheticBehaviour.DisconnectsAfterBlocks or SyntheticBehaviour.ChokesBeforeHave ? 1 : 4;
         var blocks = new byte[batchLimit * WireLimits.BlockLength];
         var batch = new PeerMessage[batchLimit];
         var state = new ServeState();
@@ -100,12 +100,15 @@ public sealed partial class SyntheticPeer
                         // BEP 3: choking means "no data will be sent until unchoking happens"; such requests are dropped,
                         // or with BEP 6 rejected: "every request is guaranteed to result in EXACTLY ONE response".
                         if (connection.FastAgreed) await connection.SendAsync(PeerMessage.Reject(message.Index, message.Begin, message.Length), ct).ConfigureAwait(false);
-                        Write(state.ChokedOnce
+                        if (message.Index == _options.HeldBackPiece && state.HeldBackAnnounced)
+                            Write($"connection {number}: dropped {message} {PeerLog.ChokeIgnored}");
+                        else Write(state.ChokedOnce
                             ? $"connection {number}: dropped {message} (sent while choked mid-piece)"
                             : $"connection {number}: dropped {message} (sent before the first unchoke)");
                         break;
                     case MessageKind.Request:
-                        if (CheckRequest(message, number, out var hangUp)) batch[count] = ReadBlock(message, blocks.AsMemory(count++ * WireLimits.BlockLength), number);
+                        if (IsTrapBlock(message, state)) await ChokeThenAnnounceAsync(connection, state, number, ct).ConfigureAwait(false);
+                        if (CheckRequest(message, state, number, out var hangUp)) batch[count] = ReadBlock(message, blocks.AsMemory(count++ * WireLimits.BlockLength), number);
                         else if (hangUp) return;
                         break;
                     default:
@@ -132,7 +135,7 @@ public sealed partial class SyntheticPeer
     {
         if (!connection.FastAgreed) return new HashSet<int>();
         var set = AllowedFastSet.Generate(connection.RemoteEndPoint.Address, _options.InfoHash, _options.PieceCount)
-            .Where(_options.CanServe).ToHashSet();
+            .Where(i => _options.CanServe(i) && i != _options.HeldBackPiece).ToHashSet();
         if (set.Count > 0) await connection.SendAsync(set.Select(PeerMessage.AllowedFast).ToArray(), ct).ConfigureAwait(false);
         return set;
     }
@@ -142,6 +145,7 @@ public sealed partial class SyntheticPeer
         public int Sent;
         public bool ChokedOnce;
         public bool UnchokePending;
+        public bool HeldBackAnnounced;   // ChokesBeforeHave: its choke and the have of the held-back piece went out
         public readonly Dictionary<int, int> BlocksOfPiece = [];
     }
 
@@ -189,8 +193,26 @@ public sealed partial class SyntheticPeer
         }
     }
 
+    // ChokesBeforeHave: the request that sets the trap, the last block of the piece before the held-back one.
+    private bool IsTrapBlock(in PeerMessage request, ServeState state) =>
+        _options.Behaviour == SyntheticBehaviour.ChokesBeforeHave && _options.HeldBackPiece is { } held && !state.HeldBackAnnounced
+        && request.Index == held - 1 && request.Begin + request.Length == _options.GetPieceLength(held - 1);
+
+    /// <summary>ChokesBeforeHave: <c>choke</c>, then <c>have</c> of the held-back piece, in that order on the wire, and an
+    /// unchoke later; the block asked for is served after them (a downloader that still waits for it reads both first).</summary>
+    private async Task ChokeThenAnnounceAsync(PeerConnection connection, ServeState state, int number, CancellationToken ct)
+    {
+        var held = _options.HeldBackPiece!.Value;
+        await connection.SendChokeAsync(ct).ConfigureAwait(false);
+        await connection.SendHaveAsync(held, ct).ConfigureAwait(false);
+        state.HeldBackAnnounced = true;   // after both writes: a request for it read from now on came after the have, or without it
+        state.ChokedOnce = true;
+        Write($"connection {number}: choked, then sent have index={held} (announced only after the choke)");
+        _ = UnchokeLaterAsync(connection, number, _options.ChokeDuration, ct);
+    }
+
     /// <summary>BEP 3 request checks a seeder makes; false when the request is not served (hangUp: close too).</summary>
-    private bool CheckRequest(in PeerMessage request, int number, out bool hangUp)
+    private bool CheckRequest(in PeerMessage request, ServeState state, int number, out bool hangUp)
     {
         hangUp = true;
         switch (WireLimits.CheckRequest(request, _options.GetPieceLength(request.Index)))
@@ -202,7 +224,7 @@ public sealed partial class SyntheticPeer
                 Write($"connection {number}: refused {request} (beyond the end of the piece), closing");
                 return false;
         }
-        if (HasNow(request.Index)) return true;
+        if (HasNow(request.Index) && (request.Index != _options.HeldBackPiece || state.HeldBackAnnounced)) return true;
         // Not in its bitfield (yet, or ever): BEP 3 gives the downloader the bitfield so it asks only for what the peer has.
         if (_options.CanServe(request.Index) || _options.Behaviour != SyntheticBehaviour.LiesInBitfield)
         {
@@ -293,7 +315,7 @@ public sealed partial class SyntheticPeer
     {
         var claimed = new Bitfield(_options.PieceCount);
         for (var i = 0; i < claimed.Length; i++)
-            if ((_options.HasPieces is null || _options.HasPieces.Contains(i)) && (i != _options.LatePiece || _acquired)) claimed.Set(i);
+            if ((_options.HasPieces is null || _options.HasPieces.Contains(i)) && (i != _options.LatePiece || _acquired) && i != _options.HeldBackPiece) claimed.Set(i);
         return claimed;
     }
 }

@@ -36,8 +36,13 @@ public sealed record SyntheticPeerOptions
     /// <summary><see cref="SyntheticBehaviour.ChokesMidPiece"/>: blocks of one piece served before the choke.</summary>
     public int ChokeAfterBlocks { get; init; } = 1;
 
-    /// <summary><see cref="SyntheticBehaviour.ChokesMidPiece"/>: how long it stays choked.</summary>
+    /// <summary><see cref="SyntheticBehaviour.ChokesMidPiece"/> and <see cref="SyntheticBehaviour.ChokesBeforeHave"/>: how
+    /// long it stays choked.</summary>
     public TimeSpan ChokeDuration { get; init; } = TimeSpan.FromMilliseconds(100);
+
+    /// <summary><see cref="SyntheticBehaviour.ChokesBeforeHave"/>: the piece it has but announces only with a <c>have</c>
+    /// sent right after a <c>choke</c> (at least 1: the trap is set by the last block of the piece before it).</summary>
+    public int? HeldBackPiece { get; init; }
 
     /// <summary>How long it waits after <c>interested</c> before it unchokes (zero: at once). The lab checker uses a
     /// pause so that requests sent before the unchoke arrive while it still chokes, and are logged as dropped.</summary>
@@ -99,8 +104,9 @@ public sealed record SyntheticPeerOptions
     public const byte DefaultMetadataExtensionId = 2;
 
     /// <summary>Timeouts, encryption and trace for its connections (the piece count is filled in). By default it accepts
-    /// both plaintext and MSE/PE handshakes, as real clients do.</summary>
-    public PeerConnectionOptions Connection { get; init; } = PeerConnectionOptions.Default with { Encryption = EncryptionPolicy.Prefer };
+    /// both plaintext and MSE/PE handshakes, as real clients do. Internal: the library's wire options are its own, and
+    /// only the lab and its tests set them.</summary>
+    internal PeerConnectionOptions Connection { get; init; } = PeerConnectionOptions.Default with { Encryption = EncryptionPolicy.Prefer };
 
     /// <summary>Sets BEP 6's fast extension bit: with a downloader that sets it too, it sends have all (or have none)
     /// and its allowed fast set, serves those pieces while choking, and rejects other requests sent while choked.</summary>

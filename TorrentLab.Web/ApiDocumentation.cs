@@ -36,6 +36,7 @@ internal static class ApiDocumentation
             {
                 new() { Name = "torrents", Description = "Add, start, pause, remove and inspect torrents; the queue, seeding and totals" },
                 new() { Name = "limits", Description = "Download and upload rate limits: the global ones and each torrent's own" },
+                new() { Name = "shares", Description = "Share a file or folder: a torrent made of it and seeded at once" },
             };
             document.Components ??= new OpenApiComponents();
             document.Components.SecuritySchemes ??= new Dictionary<string, IOpenApiSecurityScheme>();

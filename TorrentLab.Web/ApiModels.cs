@@ -115,6 +115,10 @@ public sealed record TorrentDetails(TorrentSummary Summary, long PieceLength, st
 
     /// <summary>The peers given to it (by its magnet link or the user), <c>ip:port</c>, tried on every run.</summary>
     public IReadOnlyList<string> GivenPeers { get; init; } = [];
+
+    /// <summary>Its magnet link (BEP 9, with the .torrent's trackers), to give to others; its .torrent file is at
+    /// <c>GET /api/torrents/{infoHash}/torrent</c>.</summary>
+    public string MagnetLink { get; init; } = "";
 }
 
 /// <summary>One wire message of a torrent, as the live trace shows it.</summary>
@@ -161,6 +165,40 @@ public sealed record WebSettings(int? MaxActiveDownloads = null, bool? SeedAfter
 
     /// <summary>Peer connections open at once over all torrents; set through the command line and saved.</summary>
     public int? MaxConnections { get; init; }
+
+    /// <summary>Where the blocklist is read from: an http(s) URL or the absolute path of a file on the server ("" none).</summary>
+    public string? Blocklist { get; init; }
+
+    /// <summary>Whether the blocklist is in force: no peer in its ranges is dialled or accepted.</summary>
+    public bool? BlocklistEnabled { get; init; }
+
+    /// <summary>The watch folder: each .torrent (or .magnet) file put there is added and started ("" none).</summary>
+    public string? WatchFolder { get; init; }
+
+    /// <summary>Delete a watched file once added, rather than rename it NAME.added.</summary>
+    public bool? WatchDelete { get; init; }
+
+    /// <summary>The protocols port mapping speaks (<c>upnp</c>, <c>natpmp</c>, <c>pcp</c>; empty: the router is not
+    /// asked to forward the peer port); set through the command line and saved.</summary>
+    public IReadOnlyList<string>? PortMapping { get; init; }
+
+    /// <summary>The protocols named by <see cref="PortMapping"/> (an unknown name counts as none).</summary>
+    internal static TorrentLab.PortMapping.PortMappingProtocols ProtocolsOf(IReadOnlyList<string>? names) =>
+        (names ?? []).Aggregate(TorrentLab.PortMapping.PortMappingProtocols.None, (all, name) => all | name switch
+        {
+            "upnp" => TorrentLab.PortMapping.PortMappingProtocols.Upnp,
+            "natpmp" => TorrentLab.PortMapping.PortMappingProtocols.NatPmp,
+            "pcp" => TorrentLab.PortMapping.PortMappingProtocols.Pcp,
+            _ => TorrentLab.PortMapping.PortMappingProtocols.None,
+        });
+
+    /// <summary>The names of <paramref name="protocols"/>, in a fixed order.</summary>
+    internal static IReadOnlyList<string> NamesOf(TorrentLab.PortMapping.PortMappingProtocols protocols) =>
+    [
+        .. protocols.HasFlag(TorrentLab.PortMapping.PortMappingProtocols.Upnp) ? ["upnp"] : Array.Empty<string>(),
+        .. protocols.HasFlag(TorrentLab.PortMapping.PortMappingProtocols.NatPmp) ? ["natpmp"] : Array.Empty<string>(),
+        .. protocols.HasFlag(TorrentLab.PortMapping.PortMappingProtocols.Pcp) ? ["pcp"] : Array.Empty<string>(),
+    ];
 }
 
 /// <summary>A request to act on several torrents at once.</summary>
@@ -227,3 +265,23 @@ public sealed record CategoryRequest(string? Category);
 /// <param name="Move">top, up, down or bottom.</param>
 /// <param name="InfoHashes">The torrents (an unknown one is a 404; nothing moves then).</param>
 public sealed record QueueRequest(string Move, IReadOnlyList<string> InfoHashes);
+
+/// <summary>The body of a share of data already below the downloads folder, with the options of <c>torrentlab create</c>.</summary>
+/// <param name="Path">A file or folder below the downloads folder: relative to it, or an absolute path inside it (symbolic
+/// links followed). The torrent's name is its base name; the folder holding it is the torrent's save folder.</param>
+/// <param name="Trackers">BEP 12 tiers of http, https or udp announce URLs (<c>--tracker</c>); none by default (DHT and PEX only).</param>
+/// <param name="PieceLength">Bytes per piece, a power of two from 16384 to 16777216 (<c>--piece-length</c>); automatic by default.</param>
+/// <param name="Private">Set the private flag, BEP 27 (<c>--private</c>); default false.</param>
+/// <param name="Format">v1 (the default), v2 (BEP 52) or hybrid (<c>--v2</c>, <c>--hybrid</c>).</param>
+/// <param name="Comment">A comment stored in the torrent (<c>--comment</c>).</param>
+/// <param name="WebSeeds">BEP 19 http or https web seed URLs (<c>--web-seed</c>).</param>
+[System.Text.Json.Serialization.JsonUnmappedMemberHandling(System.Text.Json.Serialization.JsonUnmappedMemberHandling.Disallow)]
+public sealed record ShareRequest(string Path, IReadOnlyList<IReadOnlyList<string>>? Trackers = null, int? PieceLength = null,
+    bool? Private = null, string? Format = null, string? Comment = null, IReadOnlyList<string>? WebSeeds = null);
+
+/// <summary>A torrent made and seeded by a share.</summary>
+/// <param name="InfoHash">Its id in every route (the v1 info hash; for a v2-only torrent the first 20 bytes of its v2 one).</param>
+/// <param name="MagnetLink">Its magnet link (BEP 9; a v2 or hybrid torrent's carries the BEP 52 hash too), with its trackers.</param>
+/// <param name="TorrentUrl">Where its .torrent file is fetched: <c>/api/torrents/{infoHash}/torrent</c>.</param>
+/// <param name="Torrent">Its row in the list, seeding.</param>
+public sealed record ShareResult(string InfoHash, string MagnetLink, string TorrentUrl, TorrentSummary Torrent);

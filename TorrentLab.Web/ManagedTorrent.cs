@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging;
 using TorrentLab.Client;
 using TorrentLab.Downloads;
 using TorrentLab.Metainfo;
@@ -10,7 +11,7 @@ internal enum TorrentState { Paused, Downloading, Completed, Failed, Queued, See
 
 /// <summary>One torrent of the web interface: its engine run (started, paused, finished or failed), the latest progress
 /// report, its piece map, peers and wire trace. Thread-safe: the engine reports from its own tasks.</summary>
-internal sealed partial class ManagedTorrent : ITorrentRunObserver
+internal sealed partial class ManagedTorrent : ITorrentRunObserver, ILogger
 {
     private const int MaxLogLines = 200; // the detail view shows recent protocol events, not a whole history
     private readonly Lock _lock = new();
@@ -87,7 +88,7 @@ internal sealed partial class ManagedTorrent : ITorrentRunObserver
             var run = options with
             {
                 Trace = options.Trace is null ? OnTrace : TraceAlsoTo(options.Trace),
-                Log = options.Log is null ? AddLog : LogAlsoTo(options.Log),
+                Logger = options.Logger is null ? this : new LineLogger(LogAlsoTo(options.Logger)),
                 FilePriorities = _selection.Files, // the page's selection, recorded in the ledger by the engine
                 DownloadLimit = DownloadLimit,
                 UploadLimit = UploadLimit,
@@ -106,7 +107,15 @@ internal sealed partial class ManagedTorrent : ITorrentRunObserver
     // Apart from Start, so that a run without the caller's delegates (serve's) makes no closure for them.
     private Action<Wire.WireTraceEvent> TraceAlsoTo(Action<Wire.WireTraceEvent> also) => e => { OnTrace(e); also(e); };
 
-    private Action<string> LogAlsoTo(Action<string> also) => line => { AddLog(line); also(line); };
+    private Action<string> LogAlsoTo(ILogger also) => line => { AddLog(line); also.LogDebug("{Line}", line); };
+
+    // The torrent's log ring is its run's logger: every line of the run, at any level, goes to the ring.
+    bool ILogger.IsEnabled(LogLevel logLevel) => logLevel != LogLevel.None;
+
+    void ILogger.Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
+        AddLog(formatter(state, exception));
+
+    IDisposable? ILogger.BeginScope<TState>(TState state) => null;
 
     /// <summary>Stops the download and waits for the engine to save its resume ledger.</summary>
     public Task PauseAsync() => StopAsync(keepRunning: false);
@@ -231,6 +240,7 @@ internal sealed partial class ManagedTorrent : ITorrentRunObserver
             {
                 PeerSources = _sources,
                 QueuePosition = queuePosition, TrackersEdited = _trackers is not null, GivenPeers = [.. LinkPeers.Select(p => p.ToString())],
+                MagnetLink = Torrent.MagnetLink,
             };
         }
     }

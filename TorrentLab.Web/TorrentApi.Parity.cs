@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using TorrentLab.Client;
+using TorrentLab.Tracker;
 
 namespace TorrentLab.Web;
 
@@ -32,11 +33,24 @@ internal static class TorrentApiParity
             .WithName("GetSettings").WithSummary("The queue size and the seeding defaults")
             .Responds(200, "The settings", typeof(WebSettings));
 
-        api.MapPut("/settings", (WebSettings body) => Results.Json(torrents.UpdateSettings(body), WebJsonContext.Default.WebSettings))
-            .WithName("SetSettings").WithSummary("Change the queue size or the seeding defaults (fields left out keep their value; 0 clears a seeding limit)")
+        api.MapPut("/settings", async (WebSettings body, CancellationToken ct) =>
+            {
+                if (body.WatchFolder is { Length: > 0 } watch) torrents.CheckWatchFolder(watch); // refused before anything changes
+                if (body.Blocklist is not null || body.BlocklistEnabled is not null) await torrents.SetBlocklistAsync(body.Blocklist, body.BlocklistEnabled, ct);
+                if (body.WatchFolder is not null || body.WatchDelete is not null) torrents.SetWatch(body.WatchFolder, body.WatchDelete);
+                return Results.Json(torrents.UpdateSettings(body), WebJsonContext.Default.WebSettings);
+            })
+            .WithName("SetSettings").WithSummary("Change the queue size, the seeding defaults, the blocklist or the watch folder (fields left out keep their value; 0 clears a seeding limit)")
             .DescribesBody("The fields to change")
-            .Responds(200, "The settings now", typeof(WebSettings)).Responds(400, "A value out of range", typeof(ApiError))
-            .Responds(415, "Another content type than application/json", typeof(ApiError));
+            .Responds(200, "The settings now", typeof(WebSettings)).Responds(400, "A value out of range, or a blocklist that is not one", typeof(ApiError))
+            .Responds(415, "Another content type than application/json", typeof(ApiError))
+            .Responds(502, "The blocklist's URL or file could not be read", typeof(ApiError));
+
+        api.MapPost("/blocklist/update", async (CancellationToken ct) => Results.Json(await torrents.UpdateBlocklistAsync(ct), WebJsonContext.Default.BlocklistLoad))
+            .WithName("UpdateBlocklist").WithSummary("Read the blocklist again from its URL or file, and put it in force when it is on")
+            .Responds(200, "What was read: ranges, and malformed lines skipped", typeof(BlocklistLoad))
+            .Responds(400, "No blocklist is set, or it is not a blocklist", typeof(ApiError))
+            .Responds(502, "Its URL or file could not be read", typeof(ApiError));
 
         api.MapGet("/totals", () => Results.Json(Totals(torrents.All.Select(t => t.Summary()).ToArray()), WebJsonContext.Default.TorrentTotals))
             .WithName("GetTotals").WithSummary("Rates summed over every torrent, and how many are in each state")

@@ -103,6 +103,7 @@ internal static class TorrentApi
         TorrentApiParity.Map(api, torrents, options);
         TorrentApiPlace.Map(api, torrents, options);
         TorrentApiStream.Map(api, torrents);
+        TorrentApiShares.Map(api, torrents, options);
     }
 
     /// <summary>The description of every route's <c>{infoHash}</c>.</summary>

@@ -166,6 +166,18 @@ internal sealed class TorrentListStore
         }
     }
 
+    /// <summary>The settings saved in the list now (for a reload on SIGHUP), or null when the list or its settings are
+    /// missing.</summary>
+    /// <exception cref="IOException">The list cannot be read.</exception>
+    /// <exception cref="JsonException">The list or its settings are not JSON of the expected shape.</exception>
+    public WebSettings? ReadSettings()
+    {
+        if (!File.Exists(ListPath)) return null;
+        using var document = JsonDocument.Parse(File.ReadAllBytes(ListPath));
+        return document.RootElement.ValueKind == JsonValueKind.Object && document.RootElement.TryGetProperty("settings", out var settings)
+            && settings.ValueKind == JsonValueKind.Object ? settings.Deserialize(WebJsonContext.Default.WebSettings) : null;
+    }
+
     // Every <40 or 64 hex>.torrent copy, as a paused entry added when the copy was written.
     private List<TorrentEntry> Recover() =>
     [

@@ -27,6 +27,12 @@ internal sealed partial class TorrentManager
         Dht = options.Dht ?? saved?.Dht ?? true,
         DhtBootstrap = options.DhtBootstrap ?? saved?.DhtBootstrap ?? DhtNodeOptions.PublicRouters,
         MaxConnections = options.MaxConnections ?? saved?.MaxConnections ?? new SessionSettings().MaxConnections,
+        PortMapping = WebSettings.NamesOf(options.PortMapping ?? WebSettings.ProtocolsOf(saved?.PortMapping)),
+        // --blocklist turns the list on with that source; else as saved (off by default).
+        Blocklist = options.Blocklist ?? saved?.Blocklist,
+        BlocklistEnabled = options.Blocklist is not null || saved?.BlocklistEnabled == true,
+        WatchFolder = options.WatchFolder ?? saved?.WatchFolder,
+        WatchDelete = options.WatchDelete ?? saved?.WatchDelete,
     };
 
     /// <summary>BEP 3: "Ports reserved for BitTorrent are typically 6881-6889".</summary>

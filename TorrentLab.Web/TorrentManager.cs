@@ -56,11 +56,13 @@ internal sealed partial class TorrentManager : IAsyncDisposable
             Dht = _settings.Dht!.Value,
             DhtBootstrap = _settings.DhtBootstrap!,
             Lsd = _options.Lsd,
+            PortMapping = WebSettings.ProtocolsOf(_settings.PortMapping),
             DhtStatePath = TorrentClient.DhtStatePathIn(Downloads), // beside the ledgers: a restart needs no bootstrap node
             MaxConnections = _settings.MaxConnections!.Value,
             DownloadLimit = GlobalDownloadLimit, // the session applies them; each torrent's own limit has them as parents
             UploadLimit = GlobalUploadLimit,
-            Log = _options.Log,
+            Blocklist = Blocklist, // one list, filled and emptied while the session runs
+            LoggerFactory = LineLogger.For(_options.Log), // the session's lines; each torrent logs to its own ring
         };
         var session = TorrentClient.StartSession(_options.ConfigureSession?.Invoke(settings) ?? settings);
         return session;
@@ -89,11 +91,14 @@ internal sealed partial class TorrentManager : IAsyncDisposable
         manager._configuredPeerPort = options.PeerPort ?? manager._store.LoadedSettings?.PeerPort;
         foreach (var category in manager._store.LoadedCategories) if (ValidCategory(category)) manager._categories.Add(category);
         manager.StartLimits(manager._store.LoadedLimits, manager._store.LoadedAltSpeed);
+        manager.StartBlocklist();
         manager.Session = manager.StartSession();
         manager._settings = manager._settings with { PeerPort = manager.Session.Port }; // reported: the port bound
         // A port the command line named is saved at once: the next start asks for it again (a port forwarded on a
         // router stays right). A fallback from the default is never saved.
-        if (manager._store.LoadedSettings?.PeerPort != manager._configuredPeerPort) manager.WriteList();
+        if (manager._store.LoadedSettings?.PeerPort != manager._configuredPeerPort
+            || (options.PortMapping is not null && !WebSettings.NamesOf(options.PortMapping.Value).SequenceEqual(manager._store.LoadedSettings?.PortMapping ?? [])))
+            manager.WriteList(); // so is port mapping turned on or off there
         foreach (var entry in entries)
         {
             if (manager.Load(entry) is not { } managed) continue;
@@ -106,6 +111,8 @@ internal sealed partial class TorrentManager : IAsyncDisposable
             if (entry.Running) manager.Enqueue(managed); // in the saved order; the queue starts what fits
         }
         manager.Pump();
+        manager.StartWatch(); // after the saved torrents: a file dropped again while stopped is "added already"
+        manager.StartRss();
         return manager;
     }
 
@@ -454,6 +461,8 @@ internal sealed partial class TorrentManager : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         lock (_lock) _closing = true; // nothing new starts while the server stops
+        await StopWatchAsync().ConfigureAwait(false);
+        await StopRssAsync().ConfigureAwait(false);
         if (_schedule is not null) await _schedule.DisposeAsync().ConfigureAwait(false);
         var running = All.Where(t => t.IsRunning).ToList();
         await Task.WhenAll(running.Select(t => t.StopForShutdownAsync())).ConfigureAwait(false);

@@ -19,6 +19,7 @@ namespace TorrentLab.Web;
 [JsonSerializable(typeof(AltSpeedSettings))]
 [JsonSerializable(typeof(AddByLinkRequest))]
 [JsonSerializable(typeof(WebSettings))]
+[JsonSerializable(typeof(TorrentLab.Tracker.BlocklistLoad))]
 [JsonSerializable(typeof(SeedPolicy))]
 [JsonSerializable(typeof(BulkRequest))]
 [JsonSerializable(typeof(BulkResult[]))]
@@ -31,4 +32,6 @@ namespace TorrentLab.Web;
 [JsonSerializable(typeof(CategoryRequest))]
 [JsonSerializable(typeof(QueueRequest))]
 [JsonSerializable(typeof(string[]))]
+[JsonSerializable(typeof(ShareRequest))]
+[JsonSerializable(typeof(ShareResult))]
 internal sealed partial class WebJsonContext : JsonSerializerContext;

@@ -41,6 +41,14 @@ public sealed class WebServer : IAsyncDisposable
     /// <summary>The session's peer port (TCP and UDP), which every torrent announces.</summary>
     public int PeerPort => _torrents.Session.Port;
 
+    /// <summary>The router is asked to forward the peer port (port mapping is on).</summary>
+    public bool PortMapping => _torrents.Settings.PortMapping is { Count: > 0 };
+
+    /// <summary>Reads the saved settings again (SIGHUP) and applies what can change while running: the queue size, the
+    /// seeding defaults, the blocklist, the watch folder; the rest waits for the next start, which each line says.</summary>
+    /// <returns>One line per change, for the log.</returns>
+    public Task<IReadOnlyList<string>> ReloadAsync(CancellationToken ct = default) => _torrents.ReloadAsync(ct);
+
     /// <summary>The live updates hub (tests look at what it holds).</summary>
     internal LiveHub Live => _live;
 

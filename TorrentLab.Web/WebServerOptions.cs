@@ -32,7 +32,7 @@ public sealed record WebServerOptions
     /// <summary>How long a banned address stays banned: 3600 s by default, as qBittorrent's WebUI\BanDuration.</summary>
     public TimeSpan LoginBanDuration { get; init; } = TimeSpan.FromHours(1);
 
-    /// <summary>The clock of login bans and sessions (tests move a manual one).</summary>
+    /// <summary>The clock of login bans, sessions, the watch folder and RSS (tests move a manual one).</summary>
     internal TimeProvider Clock { get; init; } = TimeProvider.System;
 
     /// <summary>The largest .torrent accepted: 10 MiB (real ones with many pieces reach a few MiB).</summary>
@@ -62,11 +62,27 @@ public sealed record WebServerOptions
     /// <summary>The DHT's bootstrap nodes (<c>--dht-bootstrap</c>); null: as saved, else the public routers.</summary>
     public IReadOnlyList<string>? DhtBootstrap { get; init; }
 
+    /// <summary>Ask the router to forward the peer port (<c>--port-mapping</c>, <c>--no-port-mapping</c>,
+    /// <c>--port-mapping-protocols</c>): UPnP IGD, PCP and NAT-PMP, or some of them; <see cref="PortMapping.PortMappingProtocols.None"/>
+    /// for none; null: as the last run saved it, else none.</summary>
+    public PortMapping.PortMappingProtocols? PortMapping { get; init; }
+
     /// <summary>Local service discovery for every public torrent (<c>--lsd</c>, BEP 14); off unless given at this start.</summary>
     public bool Lsd { get; init; }
 
     /// <summary>Peer connections open at once over all torrents (<c>--max-connections</c>); null: as saved, else 500.</summary>
     public int? MaxConnections { get; init; }
+
+    /// <summary>The blocklist's source (<c>--blocklist</c>): an http(s) URL or a file, turned on and saved; null: as
+    /// saved (off by default).</summary>
+    public string? Blocklist { get; init; }
+
+    /// <summary>The watch folder (<c>--watch</c>): each .torrent or .magnet file put there is added and started, then
+    /// renamed <c>.added</c>; saved. Null: as saved (none by default).</summary>
+    public string? WatchFolder { get; init; }
+
+    /// <summary>Delete a watched file once added (<c>--watch-delete</c>) rather than rename it; null: as saved.</summary>
+    public bool? WatchDelete { get; init; }
 
     /// <summary>Adjusts the session's settings (timeouts, peer scope) before it starts; tests use it.</summary>
     public Func<SessionSettings, SessionSettings>? ConfigureSession { get; init; }
@@ -125,6 +141,10 @@ public sealed record WebServerOptions
         if (MaxTorrentBytes < 1) throw new ArgumentException("the .torrent size limit must be positive");
         foreach (var name in AllowedHosts)
             if (!IsHostName(name)) throw new ArgumentException($"allowed host '{name}' is not a host name or IP address");
+        if (WatchFolder is { } watch && (!Path.IsPathFullyQualified(watch) || !Directory.Exists(watch)))
+            throw new ArgumentException($"--watch expects an existing folder, got '{watch}'");
+        if (Blocklist is { } blocklist && !TorrentManager.IsBlocklistSource(blocklist))
+            throw new ArgumentException($"--blocklist expects an http(s) URL or the absolute path of a file, got '{blocklist}'");
         if (TransmissionWeb is { } web && !File.Exists(Path.Combine(web, "index.html")))
             throw new ArgumentException($"--transmission-web: expected Transmission's web client (an index.html) in {web}");
         if (RequiresToken && string.IsNullOrEmpty(Token))

@@ -11,10 +11,11 @@
 #    -p:TorrentLabPackageVersion=that version; the restore uses the temporary feed plus the configured NuGet sources;
 # 3. checks that each build took TorrentLab from the package (its deps.json names lib/<target>/TorrentLab.dll of
 #    that version) and that the package holds both targets, the licence, the README and the XML docs;
-# 4. with --torrent, runs the net10.0 build: `TorrentLab.Sample FILE FOLDER --no-dht [--peer ...]` and exits with its
-#    exit code (start a swarm with `torrentlab lab swarm` and pass its torrent; TorrentLab.Tests/Packaging/
-#    PackCheckTests.cs does so with the lab's swarm in process). Only .NET 10's runtime is assumed, so the net8.0
-#    build is built and checked, not run.
+# 4. with --torrent, runs the net10.0 build: `TorrentLab.Sample FILE FOLDER --no-dht [--peer ...]`, then the net8.0
+#    build into FOLDER-net8.0, and exits with the first failing exit code (start a swarm with `torrentlab lab swarm`
+#    and pass its torrent; TorrentLab.Tests/Packaging/PackCheckTests.cs does so with the lab's swarm in process).
+#    Without a .NET 8 runtime (this machine and CI have only .NET 10's), the net8.0 build runs with
+#    DOTNET_ROLL_FORWARD=Major: the package's net8.0 assemblies on the .NET 10 runtime.
 #
 # Exit codes: 0 all good; 1 a check failed (the line says which); 2 usage; otherwise the sample's own exit code.
 set -euo pipefail
@@ -94,6 +95,16 @@ if [ -n "$torrent" ]; then
   echo "== running the sample (net10.0, from the package)"
   set +e
   dotnet "$work/sample-net10.0/TorrentLab.Sample.dll" "$torrent" "$output" --no-dht "${peers[@]}"
+  status=$?
+  set -e
+  [ $status -eq 0 ] || exit $status
+  # The net8.0 build (lib/net8.0 of the package, its System.Text.Json and logging packages) runs too. A machine with
+  # only the .NET 10 runtime runs it by rolling forward to the newest major runtime (DOTNET_ROLL_FORWARD=Major): that
+  # runs the net8.0 assemblies, not .NET 8's runtime; with a .NET 8 runtime installed, that one is used.
+  if dotnet --list-runtimes | grep -q '^Microsoft.NETCore.App 8\.'; then roll=""; else roll="Major"; fi
+  echo "== running the sample (net8.0, from the package${roll:+, on the newest runtime: DOTNET_ROLL_FORWARD=$roll})"
+  set +e
+  DOTNET_ROLL_FORWARD="${roll:-Minor}" dotnet "$work/sample-net8.0/TorrentLab.Sample.dll" "$torrent" "$output-net8.0" --no-dht "${peers[@]}"
   status=$?
   set -e
   exit $status

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Text;
 using TorrentLab.Bencode;
+using TorrentLab.Cli.Display;
 using TorrentLab.Dht;
 
 namespace TorrentLab.Cli.Commands;
@@ -46,7 +47,7 @@ internal static class DhtGetCommand
             var statePath = parse.GetValue(state);
             var nodes = DhtCommand.StartingNodes(parse.GetValue(bootstrap) ?? [], statePath);
             var options = DhtCommand.NodeOptions(nodes, parse.GetValue(timeout), statePath, parse.GetValue(port));
-            if (parse.GetValue(verbose)) options = options with { Log = DhtCommand.LogLine };
+            if (parse.GetValue(verbose)) options = options with { Logger = new LineLogger(DhtCommand.LogLine) };
             await using var dht = await DhtCommand.StartNodeAsync(options, ct).ConfigureAwait(false);
 
             if (parse.GetValue(key) is { } publicKeyHex)

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text;
 using TorrentLab.Bencode;
+using TorrentLab.Cli.Display;
 using TorrentLab.Dht;
 
 namespace TorrentLab.Cli.Commands;
@@ -67,13 +68,13 @@ internal static class DhtPutCommand
             var refusals = new List<string>();
             var options = DhtCommand.NodeOptions(nodes, parse.GetValue(timeout), statePath, parse.GetValue(port)) with
             {
-                Log = line =>
+                Logger = new LineLogger(line =>
                 {
                     // "put to <node>: <why>", where <why> names the node again: keep <why>.
                     if (line.StartsWith("put to ", StringComparison.Ordinal) && line.IndexOf(": ", StringComparison.Ordinal) is > 0 and var colon)
                         lock (refusals) refusals.Add(line[(colon + 2)..]);
                     if (parse.GetValue(verbose)) DhtCommand.LogLine(line);
-                },
+                }),
             };
             await using var dht = await DhtCommand.StartNodeAsync(options, ct).ConfigureAwait(false);
             var put = seed is null

@@ -97,6 +97,37 @@ internal sealed class DownloadSettings
         _ => PeerTransport.Both,
     };
 
+    public Option<string?> Blocklist { get; } = BlocklistOption();
+
+    /// <summary><c>--blocklist FILE|URL</c>: address ranges never connected to, either way.</summary>
+    public static Option<string?> BlocklistOption() => new Option<string?>("--blocklist")
+    {
+        Description = "Never connect to peers in these address ranges, either way: a file or http(s) URL of a P2P (name:first-last), "
+            + "eMule .dat or CIDR list, plain or gzip, IPv4 and IPv6 (malformed lines are counted and skipped)",
+        HelpName = "FILE|URL",
+    }.Each(v => v.StartsWith("http://", StringComparison.OrdinalIgnoreCase) || v.StartsWith("https://", StringComparison.OrdinalIgnoreCase)
+        ? (Uri.TryCreate(v, UriKind.Absolute, out _) ? null : $"--blocklist expects a file or an http(s) URL, got '{v}'")
+        : Directory.Exists(v) ? $"--blocklist expects a file or an http(s) URL, got the folder '{v}'"
+        : v.Contains("://", StringComparison.Ordinal) ? $"--blocklist expects a file or an http(s) URL, got '{v}'"
+        : File.Exists(v) ? null : $"--blocklist: no such file '{v}'");
+
+    /// <summary>The list <paramref name="source"/> names, loaded (null when none is named); its size goes to
+    /// <paramref name="log"/>, and malformed lines, when some were skipped, to stderr as one warning.</summary>
+    /// <exception cref="Tracker.BlocklistException">Not a blocklist.</exception>
+    /// <exception cref="Client.TorrentUrlException">The URL was refused or could not be fetched.</exception>
+    public static async Task<IpBlocklist?> LoadBlocklistAsync(string? source, Action<string>? log, CancellationToken ct)
+    {
+        if (source is null) return null;
+        var list = new IpBlocklist();
+        var read = await Client.TorrentClient.LoadBlocklistAsync(list, source, ct).ConfigureAwait(false);
+        log?.Invoke($"blocklist {source}: {read}");
+        if (read.SkippedLines > 0)
+            Console.Error.WriteLine($"warning: blocklist {UntrustedText.Clean(source, 200)}: {read.SkippedLines} malformed lines skipped, the first is line {read.FirstSkippedLine}");
+        return list;
+    }
+
+    private (string Source, IpBlocklist? List)? _blocklist;
+
     public Option<bool> NoDht { get; } = NoDhtOption();
     public Option<string[]> DhtBootstrap { get; } = DhtBootstrapOption();
     public Option<bool> Lsd { get; } = LsdOption();
@@ -106,6 +137,54 @@ internal sealed class DownloadSettings
     {
         Description = "Find peers on the local network and announce there: multicast to 239.192.152.143:6771 and [ff15::efc0:988f]:6771 (BEP 14; off by default, never for private torrents)",
     };
+
+    /// <summary><c>--port-mapping</c>: ask the router to forward the peer port (UPnP IGD, PCP, NAT-PMP); off unless asked.</summary>
+    public static Option<bool> PortMappingOption() => new("--port-mapping")
+    {
+        Description = "Ask the router to forward the peer port, TCP and UDP (UPnP IGD, PCP and NAT-PMP; off by default): renewed while running, " +
+            "removed at exit; trackers and the DHT are told the external port",
+    };
+
+    /// <summary><c>--port-mapping-protocols LIST</c>: which protocols port mapping speaks (implies <c>--port-mapping</c>).</summary>
+    public static Option<string?> PortMappingProtocolsOption() => new Option<string?>("--port-mapping-protocols")
+    {
+        Description = "Port mapping with only these protocols, comma-separated: upnp, natpmp, pcp (implies --port-mapping; default all three)",
+        HelpName = "upnp,natpmp,pcp",
+    }.Each(v => ParsePortMappingProtocols(v, out var error) is null ? error : null);
+
+    /// <summary>The protocols <c>--port-mapping</c> and <c>--port-mapping-protocols</c> ask for: none, all three, or the
+    /// list given.</summary>
+    /// <exception cref="UsageException">A word of the list is not a protocol.</exception>
+    public static PortMapping.PortMappingProtocols ReadPortMapping(bool on, string? protocols)
+    {
+        if (protocols is not null)
+            return ParsePortMappingProtocols(protocols, out var error) ?? throw new UsageException(error!);
+        return on ? PortMapping.PortMappingProtocols.All : PortMapping.PortMappingProtocols.None;
+    }
+
+    /// <summary>A comma-separated list of upnp, natpmp and pcp (any case); null with the error line otherwise.</summary>
+    public static PortMapping.PortMappingProtocols? ParsePortMappingProtocols(string list, out string? error)
+    {
+        var protocols = PortMapping.PortMappingProtocols.None;
+        foreach (var word in list.Split(',', StringSplitOptions.TrimEntries))
+        {
+            var one = word.ToLowerInvariant() switch
+            {
+                "upnp" => PortMapping.PortMappingProtocols.Upnp,
+                "natpmp" or "nat-pmp" => PortMapping.PortMappingProtocols.NatPmp,
+                "pcp" => PortMapping.PortMappingProtocols.Pcp,
+                _ => PortMapping.PortMappingProtocols.None,
+            };
+            if (one == PortMapping.PortMappingProtocols.None)
+            {
+                error = $"--port-mapping-protocols expects a comma-separated list of upnp, natpmp and pcp, got '{list}'";
+                return null;
+            }
+            protocols |= one;
+        }
+        error = null;
+        return protocols;
+    }
 
     /// <summary><c>--no-dht</c>: no DHT peer source (BEP 5); a private torrent never uses it anyway (BEP 27).</summary>
     public static Option<bool> NoDhtOption() => new("--no-dht") { Description = "Do not use the DHT to find peers (it is on by default, never for private torrents)" };
@@ -165,7 +244,7 @@ internal sealed class DownloadSettings
     /// <summary>Adds the shared options to a command.</summary>
     public void AddTo(Command command)
     {
-        foreach (var option in new Option[] { NoResume, Quiet, Verbose, LogFile, Trace, TraceBytes, MaxPeers, Port, Trackers, Peers, Overwrite, PeerScope, Encryption, Transport, Bind, StallTimeout, NoDht, DhtBootstrap, Lsd })
+        foreach (var option in new Option[] { NoResume, Quiet, Verbose, LogFile, Trace, TraceBytes, MaxPeers, Port, Trackers, Peers, Overwrite, PeerScope, Encryption, Transport, Bind, StallTimeout, NoDht, DhtBootstrap, Lsd, Blocklist })
             command.Options.Add(option);
     }
 
@@ -196,6 +275,7 @@ internal sealed class DownloadSettings
         var trace = parse.GetValue(Trace) || parse.GetValue(TraceBytes);
         var bytes = parse.GetValue(TraceBytes);
         var trackers = parse.GetValue(Trackers) ?? [];
+        var log = Log(parse);
         return new DownloadOptions
         {
             OutputDirectory = outputDirectory,
@@ -213,16 +293,28 @@ internal sealed class DownloadSettings
                 Dht = !parse.GetValue(NoDht),
                 DhtBootstrap = ReadBootstrap(parse.GetValue(DhtBootstrap)),
                 Lsd = parse.GetValue(Lsd),
+                Blocklist = ReadBlocklist(parse, log),
+                LoggerFactory = LineLogger.For(log), // the session's lines and, through it, the torrent's
             },
             MaxPeers = parse.GetValue(MaxPeers),
             Trackers = trackers.Length == 0 ? null : trackers.Select(url => (IReadOnlyList<string>)[url]).ToArray(),
             ExtraPeers = (parse.GetValue(Peers) ?? []).Select(peer => PeerAddress.Resolve(peer, "--peer")).ToArray(),
             StallTimeout = parse.GetValue(StallTimeout) ?? _defaultStall,
-            Log = Log(parse),
             // A magnet link waiting for its metadata says why, as the progress line does for a download waiting for peers.
             Waiting = IsQuiet(parse) || IsVerbose(parse) ? null : line => Console.Error.WriteLine(UntrustedText.Clean(line, 1000)),
             Trace = trace ? e => Console.Error.WriteLine(TraceLine(e, bytes)) : null,
         };
+    }
+
+    /// <summary>The list <c>--blocklist</c> names, loaded once per run (a magnet link's command reads its options twice).
+    /// Read is synchronous: the load blocks the command's thread, which has nothing else to do before it.</summary>
+    private IpBlocklist? ReadBlocklist(ParseResult parse, Action<string>? log)
+    {
+        if (parse.GetResult(Blocklist) is null || parse.GetValue(Blocklist) is not { } source) return null;
+        if (_blocklist is { } loaded && loaded.Source == source) return loaded.List;
+        var list = LoadBlocklistAsync(source, log, CancellationToken.None).GetAwaiter().GetResult();
+        _blocklist = (source, list);
+        return list;
     }
 
     /// <summary>One trace line: time, peer, direction, message and fields (and the first bytes in hex).</summary>

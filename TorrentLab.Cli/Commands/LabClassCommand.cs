@@ -20,7 +20,7 @@ internal static class LabClassCommand
         var timing = LabTimingOptions.Create();
         var jobs = new Option<int?>("--jobs", "-j")
         {
-            Description = "Students checked at once, 1..64 (default: half the processors, at least 1); each student's time limits follow their own start-up and the load during each run",
+            Description = "Students checked at once, 1..64 (default: measured: another starts while the checker's pace stays within 2x of its start, at most 2 per processor); each student's time limits follow their own start-up and the load during each run",
         }.InRange(1, 64);
         var command = new Command("class", "Check every student of a roster on the same inputs: one table, one report file per student.")
         {
@@ -46,8 +46,8 @@ internal static class LabClassCommand
             }
             catch (LabException e) { throw new UsageException(e.Message); }
             var folder = parse.GetValue(output)?.FullName ?? Path.Combine(file.DirectoryName!, $"lab-class-{options.Seed}");
-            var jobCount = parse.GetValue(jobs) ?? Math.Max(1, Environment.ProcessorCount / 2); // checked where parsed (OptionRules)
-            var report = new ClassReport(students, file.DirectoryName!, options, folder) { Jobs = jobCount };
+            // Checked where parsed (OptionRules); not given: measured as the class runs (ClassAdmission).
+            var report = new ClassReport(students, file.DirectoryName!, options, folder) { Jobs = parse.GetValue(jobs) };
             var rows = await report.RunAsync(Console.Error, ct).ConfigureAwait(false);
             Console.Out.Write(ClassReport.Table(rows, stages, options));
             Console.Out.WriteLine($"Reports: {folder} (gradebook: class.jsonl, class.csv)");

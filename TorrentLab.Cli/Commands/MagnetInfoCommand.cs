@@ -1,6 +1,7 @@
-using TorrentLab.Downloads;
 using System.CommandLine;
+using TorrentLab.Cli.Display;
 using TorrentLab.Client;
+using TorrentLab.Downloads;
 using TorrentLab.Wire;
 
 namespace TorrentLab.Cli.Commands;
@@ -28,8 +29,8 @@ internal static class MagnetInfoCommand
                 {
                     Dht = !parse.GetValue(noDht),
                     DhtBootstrap = DownloadSettings.ReadBootstrap(parse.GetValue(bootstrap)),
+                    LoggerFactory = parse.GetValue(verbose) ? new LineLogger(line => Console.Error.WriteLine(UntrustedText.Clean(line, 1000))) : null,
                 },
-                Log = parse.GetValue(verbose) ? line => Console.Error.WriteLine(UntrustedText.Clean(line, 1000)) : null,
                 // Ends, as the other classroom commands do; each round without the metadata says why on stderr.
                 StallTimeout = parse.GetValue(stall) ?? DownloadSettings.ClassroomStall,
                 Waiting = parse.GetValue(verbose) ? null : line => Console.Error.WriteLine(UntrustedText.Clean(line, 1000)),

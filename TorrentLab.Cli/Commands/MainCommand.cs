@@ -22,6 +22,8 @@ internal static class MainCommand
         var superSeed = new Option<bool>("--super-seed") { Description = "Seed after completing with BEP 16 super-seeding: reveal one piece at a time to each new peer (implies --seed)" };
         var maxDownloadRate = RateOption.Download();
         var maxUploadRate = RateOption.Upload();
+        var portMapping = DownloadSettings.PortMappingOption();
+        var portMappingProtocols = DownloadSettings.PortMappingProtocolsOption();
         root.Arguments.Add(torrent);
         root.Options.Add(output);
         root.Options.Add(seed);
@@ -30,6 +32,8 @@ internal static class MainCommand
         root.Options.Add(superSeed);
         root.Options.Add(maxDownloadRate);
         root.Options.Add(maxUploadRate);
+        root.Options.Add(portMapping);
+        root.Options.Add(portMappingProtocols);
         settings.AddTo(root);
         selection.AddTo(root);
         root.WithAction(async (parse, ct) =>
@@ -50,7 +54,16 @@ internal static class MainCommand
                 DownloadLimit = RateOption.Limit(parse.GetValue(maxDownloadRate)),
                 UploadLimit = RateOption.Limit(parse.GetValue(maxUploadRate)),
             };
+            options = options with
+            {
+                Session = options.Session with
+                {
+                    PortMapping = DownloadSettings.ReadPortMapping(parse.GetValue(portMapping), parse.GetValue(portMappingProtocols)),
+                },
+            };
             selection.Check(parse);
+            if (options.Session.PortMapping != PortMapping.PortMappingProtocols.None && options.MaxPeers == 1)
+                throw new UsageException("--port-mapping needs the swarm engine; the single-peer reference path (--max-peers 1) listens on no port");
             if ((options.DownloadLimit ?? options.UploadLimit) is not null && options.MaxPeers == 1)
                 throw new UsageException("--max-download-rate and --max-upload-rate need the swarm engine; --max-peers 1 runs the reference path, which has no limits");
             if (options.SeedAfterDownload && options.MaxPeers == 1)
@@ -64,7 +77,7 @@ internal static class MainCommand
             // listens on and the DHT lookup runs on its node; a .torrent's download makes its session itself.
             options = options with { Session = options.Session with { DhtStatePath = options.Session.DhtStatePath ?? TorrentClient.DhtStatePathIn(options.OutputDirectory) } };
             await using var session = TorrentClient.IsMagnet(path) && TorrentClient.EngineFor(options) == DownloadEngine.Swarm
-                ? TorrentClient.StartSession(options.Session with { Log = options.Log, Trace = options.Trace })
+                ? TorrentClient.StartSession(options.Session with { Trace = options.Trace })
                 : null;
             var (loaded, linkPeers, linkSelection) = await TorrentClient.OpenAsync(session, path, options, ct: ct).ConfigureAwait(false);
             // --select and --select-file, when given, replace what a magnet link's 'so' selects (BEP 53).

@@ -4,6 +4,7 @@ using TorrentLab.Cli.Display;
 using TorrentLab.Client;
 using TorrentLab.Downloads;
 using TorrentLab.Metainfo;
+using TorrentLab.PortMapping;
 using TorrentLab.Swarm;
 
 namespace TorrentLab.Cli.Commands;
@@ -39,15 +40,21 @@ internal static class SeedCommand
         var maxPeers = DownloadSettings.MaxPeersOption("Peers connected at once per torrent, dialled (tracker peers and --peer) or dialling us");
         var maxUploadRate = RateOption.Upload();
         var lsd = DownloadSettings.LsdOption();
+        var blocklist = DownloadSettings.BlocklistOption();
+        var portMapping = DownloadSettings.PortMappingOption();
+        var portMappingProtocols = DownloadSettings.PortMappingProtocolsOption();
         var superSeed = new Option<bool>("--super-seed") { Description = "BEP 16 super-seeding: announce no pieces, reveal to each peer one piece the others lack, the next once the last has spread (for the first seed of a torrent)" };
-        var command = new Command("seed", "Verify data on disk and seed it until Ctrl-C (several torrents share one port).") { torrentPaths, data, port, trackers, bind, partial, quiet, verbose, trace, encryption, transport, peers, noDht, bootstrap, dhtState, maxPeers, maxUploadRate, superSeed, lsd };
+        var command = new Command("seed", "Verify data on disk and seed it until Ctrl-C (several torrents share one port).") { torrentPaths, data, port, trackers, bind, partial, quiet, verbose, trace, encryption, transport, peers, noDht, bootstrap, dhtState, maxPeers, maxUploadRate, superSeed, lsd, blocklist, portMapping, portMappingProtocols };
         return command.WithAction((parse, ct) => RunAsync(
             parse.GetValue(torrentPaths)!, parse.GetValue(data)!, parse.GetValue(port), parse.GetValue(trackers) ?? [],
             parse.GetValue(bind), parse.GetValue(partial), parse.GetValue(quiet), parse.GetValue(verbose),
             new Extras(parse.GetValue(trace), DownloadSettings.ParseEncryption(parse.GetValue(encryption)), parse.GetValue(peers) ?? [],
                 DownloadSettings.ParseTransport(parse.GetValue(transport)),
                 !parse.GetValue(noDht), DownloadSettings.ReadBootstrap(parse.GetValue(bootstrap)), parse.GetValue(dhtState), parse.GetValue(maxPeers))
-            { UploadRate = parse.GetValue(maxUploadRate), SuperSeed = parse.GetValue(superSeed), Lsd = parse.GetValue(lsd) }, ct));
+            {
+                UploadRate = parse.GetValue(maxUploadRate), SuperSeed = parse.GetValue(superSeed), Lsd = parse.GetValue(lsd), Blocklist = parse.GetValue(blocklist),
+                PortMapping = DownloadSettings.ReadPortMapping(parse.GetValue(portMapping), parse.GetValue(portMappingProtocols)),
+            }, ct));
     }
 
     /// <summary>The seed options beyond the first ones: --trace, --encryption, --peer, --transport, the DHT's and --max-peers.</summary>
@@ -62,6 +69,12 @@ internal static class SeedCommand
 
         /// <summary><c>--lsd</c>: local service discovery (BEP 14) for every public torrent seeded.</summary>
         public bool Lsd { get; init; }
+
+        /// <summary><c>--port-mapping</c> and <c>--port-mapping-protocols</c>: the router forwards the peer port.</summary>
+        public PortMappingProtocols PortMapping { get; init; }
+
+        /// <summary><c>--blocklist</c>: the file or URL of address ranges never connected to.</summary>
+        public string? Blocklist { get; init; }
     }
 
     private static async Task<int> RunAsync(string[] torrentPaths, string data, int? port, string[] trackers, string[]? bind, bool partial,
@@ -86,10 +99,12 @@ internal static class SeedCommand
             Dht = extras.Dht,
             DhtBootstrap = extras.DhtBootstrap,
             Lsd = extras.Lsd,
+            PortMapping = extras.PortMapping,
             DhtStatePath = extras.DhtState is null ? null : Path.GetFullPath(extras.DhtState),
-            Log = Log(null),
+            LoggerFactory = LineLogger.For(Log(null)),
             Trace = extras.Trace ? e => stderr.WriteLine(DownloadSettings.TraceLine(e, bytes: false)) : null,
             MaxConnections = Math.Max(extras.MaxPeers, 500),
+            Blocklist = await DownloadSettings.LoadBlocklistAsync(extras.Blocklist, Log(null), ct).ConfigureAwait(false),
         };
         var uploadLimit = RateOption.Limit(extras.UploadRate); // one limit for all the torrents seeded
         await using var session = TorrentClient.StartSession(settings);
@@ -104,7 +119,7 @@ internal static class SeedCommand
                 {
                     OutputDirectory = data,
                     Trackers = trackers.Length > 0 ? [trackers] : null,
-                    Log = Log(torrents.Count > 1 ? torrent.Name : null),
+                    Logger = torrents.Count > 1 ? LineLogger.For(Log(torrent.Name)) : null, // else the session's
                     Trace = settings.Trace,
                     MaxPeers = extras.MaxPeers,
                     ExtraPeers = dial, // dialled first; peers from the tracker are dialled too, and dropped if they turn out to be seeds

@@ -1,4 +1,7 @@
 using System.CommandLine;
+using System.Runtime.InteropServices;
+using System.Threading.Channels;
+using TorrentLab.Cli.Service;
 using TorrentLab.Web;
 
 namespace TorrentLab.Cli.Commands;
@@ -24,6 +27,10 @@ internal static class ServeCommand
         var noDht = DownloadSettings.NoDhtOption();
         var bootstrap = DownloadSettings.DhtBootstrapOption();
         var lsd = DownloadSettings.LsdOption();
+        var portMapping = DownloadSettings.PortMappingOption();
+        portMapping.Description += " (saved: later starts keep it on)";
+        var noPortMapping = new Option<bool>("--no-port-mapping") { Description = "Turn off the port mapping an earlier start saved (and save that)" };
+        var portMappingProtocols = DownloadSettings.PortMappingProtocolsOption();
         var maxActive = new Option<int>("--max-active") { Description = "Downloads running at once, 1..1000; the rest wait in the queue, in order (the page can change it)", DefaultValueFactory = _ => 5 }.InRange(1, 1000);
         var seed = new Option<bool>("--seed") { Description = "Seed each torrent after it completes, until a limit (the page can change it)" };
         var seedRatio = MainCommand.SeedRatioOption("Default: stop seeding once uploaded/size reaches this ratio (implies --seed)");
@@ -34,6 +41,7 @@ internal static class ServeCommand
         var command = new Command("serve", "Serve the web interface: a REST API, live updates and a page that shows the protocol.")
         {
             port, host, downloads, token, allowedHosts, peerPort, maxPeers, noDht, bootstrap, lsd, maxActive, seed, seedRatio, seedTime, encryption, bind,
+            portMapping, noPortMapping, portMappingProtocols,
         };
         var maxDownloadRate = RateOption.Download();
         var maxUploadRate = RateOption.Upload();
@@ -44,8 +52,22 @@ internal static class ServeCommand
             Description = "Serve Transmission's web client from this folder at /transmission/web/ (Debian: /usr/share/transmission/web)",
         }.Each(v => File.Exists(Path.Combine(v, "index.html")) ? null : $"--transmission-web expects the folder of Transmission's web client (with its index.html), got '{v}'");
         command.Options.Add(transmissionWeb);
+        var blocklist = DownloadSettings.BlocklistOption(); // turned on and saved; the page and the remote APIs change it
+        command.Options.Add(blocklist);
+        var watch = new Option<string?>("--watch")
+        {
+            Description = "Watch folder: each .torrent (or .magnet file holding a magnet link) put there is added and started once it has stopped growing, "
+                + "then renamed NAME.added; one that is not a torrent is renamed NAME.invalid (saved; the page can change it)",
+            HelpName = "DIR",
+        }.FolderNotFile().Each(v => Directory.Exists(v) ? null : $"--watch expects an existing folder, got '{v}'");
+        var watchDelete = new Option<bool>("--watch-delete") { Description = "Delete each watched file once added instead of renaming it NAME.added" };
+        command.Options.Add(watch);
+        command.Options.Add(watchDelete);
         return command.WithAction(async (parse, ct) =>
         {
+            // Under systemd: lines in the journal's form, and readiness, reloads and the stop told to NOTIFY_SOCKET.
+            if (JournalWriter.UnderJournal) JournalWriter.Install();
+            using var systemd = SystemdNotifier.FromEnvironment();
             var options = new WebServerOptions
             {
                 Downloads = Path.GetFullPath(parse.GetValue(downloads)!),
@@ -59,6 +81,9 @@ internal static class ServeCommand
                 Dht = parse.GetValue(noDht) ? false : null, // not given: as the last run saved it (on by default)
                 DhtBootstrap = parse.GetValue(bootstrap) is { Length: > 0 } nodes ? DownloadSettings.ReadBootstrap(nodes) : null,
                 Lsd = parse.GetValue(lsd), // asked for at each start, never saved: it multicasts to the whole LAN
+                PortMapping = parse.GetValue(noPortMapping) ? PortMapping.PortMappingProtocols.None // not given: as the last run saved it
+                    : parse.GetValue(portMapping) || parse.GetValue(portMappingProtocols) is not null
+                        ? DownloadSettings.ReadPortMapping(true, parse.GetValue(portMappingProtocols)) : null,
                 MaxActiveDownloads = parse.GetValue(maxActive),
                 SeedAfterDownload = parse.GetValue(seed) || parse.GetValue(seedRatio) is not null || parse.GetValue(seedTime) is not null,
                 SeedRatio = parse.GetValue(seedRatio),
@@ -67,31 +92,55 @@ internal static class ServeCommand
                 MaxDownloadRate = parse.GetValue(maxDownloadRate),
                 MaxUploadRate = parse.GetValue(maxUploadRate),
                 TransmissionWeb = parse.GetValue(transmissionWeb),
+                WatchFolder = parse.GetValue(watch) is { } folder ? Path.GetFullPath(folder) : null,
+                WatchDelete = parse.GetValue(watchDelete) ? true : null,
+                Blocklist = parse.GetValue(blocklist) is { } list ? (list.Contains("://", StringComparison.Ordinal) ? list : Path.GetFullPath(list)) : null,
                 Log = line => Console.Error.WriteLine(line),
             };
             // The numbers were checked where they were parsed (OptionRules); what is left needs the file system or two options.
             if (parse.GetValue(seedTime) is { } seedLimit) options = options with { SeedTime = seedLimit };
             if (options.TransmissionWeb is { } web && !File.Exists(Path.Combine(web, "index.html")))
                 throw new UsageException($"--transmission-web expects the folder of Transmission's web client (with its index.html), got '{web}'");
+            if (parse.GetValue(noPortMapping) && (parse.GetValue(portMapping) || parse.GetValue(portMappingProtocols) is not null))
+                throw new UsageException("--no-port-mapping contradicts --port-mapping and --port-mapping-protocols: give one");
             if (options.Host != "localhost" && !System.Net.IPAddress.TryParse(options.Host.Trim('[', ']'), out _))
                 throw new UsageException($"--host expects an IP address or 'localhost', got '{options.Host}'");
             if (options.AllowedHosts.FirstOrDefault(name => !WebServerOptions.IsHostName(name)) is { } bad)
                 throw new UsageException($"--allowed-host expects a host name or IP address without a port, got '{bad}'");
             if (options.RequiresToken && string.IsNullOrEmpty(options.Token)) options = options with { Token = TokenGate.Generate() };
 
+            // SIGHUP reloads the saved settings (systemctl reload); it is taken before the server starts, so an early
+            // one waits for the start instead of ending the process.
+            var reloads = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
+            using var hangup = PosixSignalRegistration.Create(PosixSignal.SIGHUP, context =>
+            {
+                context.Cancel = true;
+                reloads.Writer.TryWrite(true);
+            });
             var server = await WebServer.StartAsync(options, ct).ConfigureAwait(false);
             using var settler = new HeapSettler(TimeProvider.System); // the memory of a start or restart, given back once idle
             try
             {
                 var page = server.Token is null ? server.Url + "/" : $"{server.Url}/?token={server.Token}";
                 Console.Out.WriteLine($"serving {page}  (API docs: {server.Url}/docs; downloads in {options.Downloads})");
-                Console.Out.WriteLine($"peers reach every torrent on port {server.PeerPort} (TCP and UDP; forward it on a router)");
+                Console.Out.WriteLine(server.PortMapping
+                    ? $"peers reach every torrent on port {server.PeerPort} (TCP and UDP; the router is asked to forward it)"
+                    : $"peers reach every torrent on port {server.PeerPort} (TCP and UDP; forward it on a router, or start with --port-mapping)");
                 if (server.Token is not null) Console.Out.WriteLine($"token: {server.Token}  (send 'Authorization: Bearer <token>' to the API)");
                 Console.Out.WriteLine("press Ctrl-C to stop; running torrents resume on the next start");
-                await Task.Delay(Timeout.Infinite, ct).ConfigureAwait(false);
+                systemd?.Ready($"serving {server.Url}/; peers on port {server.PeerPort}");
+                while (true)
+                {
+                    await reloads.Reader.ReadAsync(ct).ConfigureAwait(false);
+                    systemd?.Reloading();
+                    Console.Error.WriteLine("reloading: the saved settings (SIGHUP)");
+                    foreach (var line in await server.ReloadAsync(ct).ConfigureAwait(false)) Console.Error.WriteLine(line);
+                    systemd?.Ready($"serving {server.Url}/; peers on port {server.PeerPort}; settings reloaded");
+                }
             }
             catch (OperationCanceledException) when (ct.IsCancellationRequested)
             {
+                systemd?.Stopping();
                 Console.Error.WriteLine("stopping: pausing torrents and saving their ledgers");
             }
             finally

@@ -88,6 +88,7 @@ public class OptionTableTests
         ["--transport"] = "quic",
         ["--bind"] = "nowhere",
         ["--dht-bootstrap"] = "nohost",
+        ["--port-mapping-protocols"] = "upnp,ftp",
         ["--select-file"] = "0",
         ["--timeout"] = "0",
         ["--interval"] = "0",
@@ -112,6 +113,8 @@ public class OptionTableTests
         ["--peers"] = "-1",
         ["--faults"] = "bogus",
         ["--payload-size"] = "0",
+        ["--blocklist"] = AFolder,
+        ["--watch"] = AFile,
     };
 
     /// <summary>Options that take any value they are given, and why (what a wrong one does is tested where named).</summary>

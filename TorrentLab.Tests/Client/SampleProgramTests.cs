@@ -11,7 +11,11 @@ public class SampleProgramTests
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     /// <summary>The built sample beside the tests (the project is referenced, so it is copied here).</summary>
-    private static string SampleDll => Path.Combine(AppContext.BaseDirectory, "TorrentLab.Sample.dll");
+    // Run from the sample's own build output (the same configuration and target as this assembly's), beside the
+    // packages it depends on: in the tests' folder ILogger's abstractions come from ASP.NET Core's shared framework,
+    // which the sample, a plain console program, does not load.
+    private static string SampleDll => Path.Combine(TestPaths.RepoRoot, "samples", "TorrentLab.Sample",
+        Path.GetRelativePath(Path.Combine(TestPaths.RepoRoot, "TorrentLab.Tests"), AppContext.BaseDirectory), "TorrentLab.Sample.dll");
 
     [Fact]
     public async Task Sample_DownloadsTheDemoTorrentFromTheLabSwarm_AndEveryFileMatchesThePayload()

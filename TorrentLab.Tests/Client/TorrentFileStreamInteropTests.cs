@@ -5,7 +5,7 @@ using TorrentLab.Tests.Infrastructure;
 
 namespace TorrentLab.Tests.Client;
 
-/// <summary>A stream of a large file from a capped python3-libtorrent seeder: reading its last megabyte fetches the
+/// <summary>A stream of a 200 MiB file from a capped python3-libtorrent seeder: reading its last megabyte fetches the
 /// pieces under it first (<see cref="TorrentHandle.OpenReadAsync"/>'s readahead), long before the download completes.
 /// What is asserted is the order pieces were verified in, not a time.</summary>
 [Trait("Tier", "Slow")]
@@ -19,15 +19,16 @@ public class TorrentFileStreamInteropTests
     {
         var python = Interop.RequireLibtorrentPython();
         using var folder = new TempFolder("torrentlab-stream-lt");
-        // 64 MiB in 256 pieces of 256 KiB: the last megabyte is the last 4 pieces. (The seeder hashes the file before it
-        // says it is ready, within its 15 s; 64 MiB keeps that safe on a loaded machine, and 256 pieces leave the order
-        // no room for luck: without readahead the last 4 would be among the first 16 verified with odds below 1 in 10^5.)
-        const int length = 64 << 20, pieceLength = 256 << 10, tail = 1 << 20;
+        // 200 MiB in 800 pieces of 256 KiB: the last megabyte is the last 4 pieces. (The seeder trusts its data in seed
+        // mode, hashing each piece as it first sends it, so it is ready at once; 800 pieces leave the order no room for
+        // luck: without readahead the last 4 would be among the first 16 verified with odds below 1 in 10^8.)
+        const int length = 200 << 20, pieceLength = 256 << 10, tail = 1 << 20;
         var built = TestTorrents.SingleFile(length: length, pieceLength: pieceLength, name: "large.bin", announce: null, seed: 91);
         var torrentPath = built.WriteTorrent(folder.Path);
         built.WritePayload(folder.Combine("seed"));
-        // 2 MiB/s: the whole file would take 32 s; the last megabyte needs only its own 4 pieces.
-        using var seeder = await LibtorrentSeeder.StartAsync(python, torrentPath, folder.Combine("seed"), folder.Path, Ct, uploadLimit: 2 << 20);
+        // 2 MiB/s: the whole file would take 100 s; the last megabyte needs only its own 4 pieces.
+        using var seeder = await LibtorrentSeeder.StartAsync(python, torrentPath, folder.Combine("seed"), folder.Path, Ct, uploadLimit: 2 << 20,
+            settings: LibtorrentSeeder.SeedMode);
         await using var session = TorrentSession.Start(TorrentSessionTests.Loopback());
         var finished = new ConcurrentQueue<int>();
         using var stopReading = CancellationTokenSource.CreateLinkedTokenSource(Ct);
@@ -57,7 +58,7 @@ public class TorrentFileStreamInteropTests
 
         Assert.Equal(built.Payload.AsSpan(length - tail).ToArray(), read);
         var order = finished.ToArray();
-        int[] last = [252, 253, 254, 255];
+        int[] last = [796, 797, 798, 799];
         foreach (var piece in last)
         {
             var rank = Array.IndexOf(order, piece);

@@ -48,4 +48,68 @@ public class TorrentHandleInteropTests
         await WaitForAsync(handle, h => h.State == TorrentState.Completed, "never completed");
         foreach (var (path, data) in built.Files) Assert.Equal(data, File.ReadAllBytes(Path.Combine(folder.Combine("out"), path)));
     }
+
+    [Fact]
+    public async Task RunningTorrentFromTwoLibtorrentSeeders_PrioritiesChangedLive_MovedRecheckedPausedAndResumed_CompletesInTheNewFolder()
+    {
+        var python = Interop.RequireLibtorrentPython();
+        using var folder = new TempFolder("torrentlab-handle-lt2");
+        var built = TestTorrents.MultiFile([("a.bin", 1_500_001), ("b.bin", 1_500_003), ("c.bin", 1_500_007)], pieceLength: 64 * 1024, name: "three",
+            announce: null, seed: 72);
+        var torrentPath = built.WriteTorrent(folder.Path);
+        built.WritePayload(folder.Combine("seed"));
+        // Two seeders at 128 KiB/s each: about 12 s for the two files wanted, so every change reaches a running torrent.
+        using var first = await LibtorrentSeeder.StartAsync(python, torrentPath, folder.Combine("seed"), folder.Path, Ct, uploadLimit: 128 * 1024);
+        using var second = await LibtorrentSeeder.StartAsync(python, torrentPath, folder.Combine("seed"), folder.Path, Ct, uploadLimit: 128 * 1024);
+        await using var session = TorrentSession.Start(TorrentSessionTests.Loopback());
+        var changes = new System.Collections.Concurrent.ConcurrentQueue<TorrentState>();
+        using var stopReading = CancellationTokenSource.CreateLinkedTokenSource(Ct);
+        var reader = Task.Run(async () =>
+        {
+            try
+            {
+                await foreach (var alert in session.Alerts.ReadAllAsync(stopReading.Token))
+                    if (alert.Kind == TorrentAlertKind.StateChanged) changes.Enqueue(alert.State!.Value);
+            }
+            catch (OperationCanceledException) { }
+        }, Ct);
+        var handle = session.Add(built.Torrent, new DownloadOptions
+        {
+            OutputDirectory = folder.Combine("out"),
+            ExtraPeers = [new IPEndPoint(IPAddress.Loopback, first.Port), new IPEndPoint(IPAddress.Loopback, second.Port)],
+            FilePriorities = [FilePriority.Normal, FilePriority.Normal, FilePriority.Skip],
+        });
+        await WaitForAsync(handle, h => h.PiecesDone > 0 && h.State == TorrentState.Downloading, "never downloading");
+
+        // Live priorities: taken by the running download, which is neither paused nor checked again (the states up to
+        // the move, asserted at the end: alerts come in order).
+        await handle.SetFilePrioritiesAsync([FilePriority.Skip, FilePriority.Normal, FilePriority.High]).WaitAsync(Patience, Ct);
+        Assert.Equal([FilePriority.Skip, FilePriority.Normal, FilePriority.High], handle.FilePriorities);
+        await WaitForAsync(handle, h => h.Peers.Count > 0 && h.PiecesDone > 2, "no progress after the change");
+
+        // Move while it runs: it goes on from the new folder.
+        await handle.MoveDataAsync(folder.Combine("moved"), Ct).WaitAsync(Patience, Ct);
+        Assert.Equal(folder.Combine("moved"), handle.SaveFolder);
+        await WaitForAsync(handle, h => h.State == TorrentState.Downloading, "never downloading after the move");
+
+        // Recheck while it runs, then pause and resume.
+        await handle.RecheckAsync(Ct).WaitAsync(Patience, Ct);
+        await WaitForAsync(handle, h => h.State == TorrentState.Downloading, "never downloading after the recheck");
+        await handle.PauseAsync().WaitAsync(Patience, Ct);
+        Assert.Equal(TorrentState.Paused, handle.State);
+        Assert.Equal(0, session.Session.TorrentCount);
+        await handle.ResumeAsync();
+
+        await WaitForAsync(handle, h => h.State == TorrentState.Completed, "never completed");
+        Assert.True(await CountingTimeProvider.EventuallyAsync(() => changes.Contains(TorrentState.Completed), Patience), "the alert of completion never came");
+        await stopReading.CancelAsync();
+        await reader;
+        // The first stop was the move's (Paused, then Moving): the priority change before it stopped nothing.
+        Assert.Equal([TorrentState.Checking, TorrentState.Downloading, TorrentState.Paused, TorrentState.Moving], changes.Take(4));
+        foreach (var i in new[] { 1, 2 })
+        {
+            Assert.Equal(built.Files[i].Data, File.ReadAllBytes(Path.Combine(folder.Combine("moved"), built.Files[i].Path)));
+            Assert.False(File.Exists(Path.Combine(folder.Combine("out"), built.Files[i].Path)), $"{built.Files[i].Path} was left in the old folder");
+        }
+    }
 }

@@ -146,11 +146,13 @@ public class TorrentSessionTests
         var built = ThreeFiles(seed: 64);
         await using var seeder = await SeedAsync(built, folder.Combine("seed"));
         await using var session = TorrentSession.Start(Loopback());
+        await using var alerts = new AlertLog(session);
+        // 64 KiB/s: about 11 s for the first two files, so the change reaches a torrent that is downloading.
         var handle = session.Add(built.Torrent, new DownloadOptions
         {
             OutputDirectory = folder.Combine("out"), ExtraPeers = [new IPEndPoint(IPAddress.Loopback, seeder.Port)],
             FilePriorities = [FilePriority.Normal, FilePriority.Normal, FilePriority.Skip],
-            DownloadLimit = new RateLimit(128 * 1024),
+            DownloadLimit = new RateLimit(64 * 1024),
         });
         await WaitForAsync(handle, h => h.State == TorrentState.Downloading, "never downloading");
 
@@ -160,6 +162,10 @@ public class TorrentSessionTests
         Assert.Equal([FilePriority.Skip, FilePriority.High, FilePriority.Normal], handle.FilePriorities);
         await WaitForAsync(handle, h => h.State == TorrentState.Completed, "never completed");
         AssertFiles(built, folder.Combine("out"), 1, 2);
+        // Taken live: the run was never stopped and started again (a start goes through Checking).
+        Assert.True(await CountingTimeProvider.EventuallyAsync(() => alerts.Has(TorrentAlertKind.StateChanged, a => a.State == TorrentState.Completed), Patience));
+        Assert.Single(alerts.All, a => a.Kind == TorrentAlertKind.StateChanged && a.State == TorrentState.Checking);
+        Assert.DoesNotContain(alerts.All, a => a.Kind == TorrentAlertKind.StateChanged && a.State == TorrentState.Paused);
         await Assert.ThrowsAsync<ArgumentException>(() => handle.SetFilePrioritiesAsync([FilePriority.Normal])); // one per file
     }
 
@@ -269,7 +275,13 @@ public class TorrentSessionTests
         Assert.Equal(Enumerable.Range(0, good.Torrent.PieceCount),
             alerts.All.Where(a => a.Torrent == handle && a.Kind == TorrentAlertKind.PieceFinished).Select(a => a.Index!.Value).Order());
         Assert.True(Heard(TorrentAlertKind.FileCompleted, handle, a => a.Index == 0));
-        Assert.Contains(hostile.EndPoint.ToString(), alerts.All.First(a => a.Kind == TorrentAlertKind.PeerBanned).Message, StringComparison.Ordinal);
+        // Typed, from the engine's events rather than its log text: the peer as an address, the tracker as its URL.
+        var banned = alerts.All.First(a => a.Kind == TorrentAlertKind.PeerBanned);
+        Assert.NotNull(banned.Peer);
+        Assert.Equal(hostile.EndPoint, new System.Net.IPEndPoint(banned.Peer.Address.IsIPv4MappedToIPv6 ? banned.Peer.Address.MapToIPv4() : banned.Peer.Address, banned.Peer.Port));
+        Assert.False(string.IsNullOrEmpty(banned.Message));
+        Assert.Equal(tracker.HttpAnnounceUrl, alerts.All.First(a => a.Kind == TorrentAlertKind.TrackerAnswered && a.Torrent == handle).Url);
+        Assert.Equal("http://127.0.0.1:1/announce", alerts.All.First(a => a.Kind == TorrentAlertKind.TrackerFailed && a.Torrent == dead).Url);
         Assert.True(Heard(TorrentAlertKind.StorageError, failing, a => a.Error is TorrentLab.Storage.StorageException));
         Assert.True(Heard(TorrentAlertKind.StateChanged, failing, a => a.State == TorrentState.Failed));
         Assert.Equal([handle, dead, failing], session.Torrents);

@@ -79,6 +79,47 @@ public class DhtSecureIdTests
         Assert.Equal(second.Id, third.Id); // a fitting id is kept from then on
     }
 
+    [Fact]
+    public void TheRoutersWord_IsOurAddressAtOnce_AndOutranksTheVotes()
+    {
+        // A port mapping's external address (UPnP, NAT-PMP, PCP): libtorrent ranks the router above every other voter.
+        var (node, _) = new DhtTestNetwork().Add(at: Ours);
+        var router = IPAddress.Parse("203.0.113.50");
+
+        node.NoteRouterAddress(router);
+        Assert.Equal(router, node.ExternalAddress);
+        for (var i = 1; i <= 5; i++) node.NoteReportedAddress(Ours, At($"198.51.100.{i}"));
+
+        Assert.Equal(router, node.ExternalAddress);
+    }
+
+    [Fact]
+    public void APrivateRouterAddress_OrOneOfTheOtherFamily_IsNotOurs()
+    {
+        var (node, _) = new DhtTestNetwork().Add(at: Ours);
+
+        node.NoteRouterAddress(IPAddress.Parse("192.168.1.1")); // a router behind another NAT
+        node.NoteRouterAddress(IPAddress.Parse("2001:db8::1"));  // the IPv6 DHT's business
+
+        Assert.Null(node.ExternalAddress);
+    }
+
+    [Fact]
+    public async Task TheRoutersAddress_NotFittingOurId_GivesAFittingIdAtTheNextStart()
+    {
+        using var folder = new TempFolder();
+        var state = folder.Combine("dht.json");
+        var (first, _) = new DhtTestNetwork().Add(id: null, at: Ours, statePath: state);
+        var router = IPAddress.Parse("203.0.113.77");
+        Assert.False(SecureNodeId.Matches(first.Id, router));
+
+        first.NoteRouterAddress(router);
+        await first.DisposeAsync();
+        var (second, _) = new DhtTestNetwork().Add(at: Ours, statePath: state);
+
+        Assert.True(SecureNodeId.Matches(second.Id, router));
+    }
+
     [Theory]
     [InlineData(false, 3)]
     [InlineData(true, 2)]

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using System.Reflection;
+using Microsoft.Extensions.Logging;
 using TorrentLab.Client;
 using TorrentLab.Downloads;
 using TorrentLab.Lab;
@@ -43,12 +44,14 @@ public class SettingsTableTests
         ["SessionSettings.PeerId"] = [P<SettingsTableTests>(nameof(Session_HonoursItsPortAddressesPeerIdAndLog))],
         ["SessionSettings.Dht"] = [P<TorrentSwarmDhtTests>(nameof(TorrentSwarmDhtTests.DhtOff_BindsNoUdpPort)), P<MagnetPeersTests>(nameof(MagnetPeersTests.XtOnlyLink_WithTheDhtOff_FailsSayingSo))],
         ["SessionSettings.Lsd"] = [P<SessionLsdTests>(nameof(SessionLsdTests.WithLsdOff_AnnouncesGiveNoPeer))],
+        ["SessionSettings.PortMapping"] = [P<SessionPortMappingTests>(nameof(SessionPortMappingTests.TheExternalPortGranted_IsWhatTheTrackerHears_AndTheRoutersAddressIsTheDhts)), P<SessionPortMappingTests>(nameof(SessionPortMappingTests.PortMappingOff_StartsNoMapper_AndTheGatewayHearsNothing)), P<TorrentLab.Tests.PortMapping.MiniupnpdNamespaceTests>(nameof(TorrentLab.Tests.PortMapping.MiniupnpdNamespaceTests.OutsidePeer_ReachesOurSeederThroughTheMappedPort_AndTheMappingIsGoneAfterStop))],
         ["SessionSettings.DhtBootstrap"] = [P<TorrentSwarmDhtTests>(nameof(TorrentSwarmDhtTests.TrackerlessTorrent_DownloadsFromASeederFoundThroughTheDht_AndSavesTheRoutingTableBesideTheLedgers))],
         ["SessionSettings.DhtStatePath"] = [P<TorrentSwarmDhtTests>(nameof(TorrentSwarmDhtTests.Restart_WithNoBootstrapNode_FindsPeersThroughTheSavedRoutingTable)), P<SessionTests>(nameof(SessionTests.TwoSessions_GivenOneStateFile_JoinTheDhtWithDifferentNodeIds))],
         ["SessionSettings.Encryption"] = [P<PeerConnectionOpenTests>(nameof(PeerConnectionOpenTests.AcceptAsync_RequireRefusesAPlaintextHandshake)), P<PeerConnectionOpenTests>(nameof(PeerConnectionOpenTests.ConnectAsync_PreferToAPlaintextOnlyPeer_RedialsInPlaintext))],
         ["SessionSettings.Transport"] = [P<TorrentSwarmTransportTests>(nameof(TorrentSwarmTransportTests.SwarmDownload_FromOurUtpOnlySeeder_CompletesOverUtpAndTheTraceSaysSo)), P<TorrentSwarmTransportTests>(nameof(TorrentSwarmTransportTests.SwarmDownload_BothFromATcpOnlySeeder_ConnectsOverTcpOnly))],
         ["SessionSettings.DialTcpFirst"] = [P<TorrentSwarmTransportTests>(nameof(TorrentSwarmTransportTests.SwarmDownload_TcpFirstFromAUtpOnlySeeder_ConnectsOverUtp))],
         ["SessionSettings.PeerScope"] = [P<SettingsTableTests>(nameof(PeerScope_Loopback_KeepsOnlyLoopbackPeers_AloneOrInASession))],
+        ["SessionSettings.Blocklist"] = [P<SessionBlocklistTests>(nameof(SessionBlocklistTests.ADownload_NeverDialsAPeerInsideTheBlockedRange_AndGetsItsDataFromTheNeighbourJustOutside)), P<SessionBlocklistTests>(nameof(SessionBlocklistTests.AConnectionFromInsideTheBlockedRange_IsClosedAtAcceptWithoutAByte_AndTheNeighbourIsAnswered)), P<PeerBookTests>(nameof(PeerBookTests.Add_AddressesInTheBlocklist_AreRefusedFromEverySource_AndOneBlockedOnceAdded_IsNeverTaken))],
         ["SessionSettings.MaxConnections"] = [P<SessionTests>(nameof(SessionTests.SessionFullOfIdlePeers_MakesRoomForAnHonestDownloader_AndCountsEveryConnectionOnce))],
         ["SessionSettings.GlobalUploadSlots"] = [P<SessionTests>(nameof(SessionTests.UploadSlots_AreAFairShareOfTheSessions_AmongTheTorrentsWithPeers))],
         ["SessionSettings.MaxOpenFiles"] = [P<OpenFileBudgetTests>(nameof(OpenFileBudgetTests.AFullBudget_ClosesTheLeastRecentlyUsedHandle_AndItsFileOpensAgainWhenNextUsed))],
@@ -57,7 +60,8 @@ public class SettingsTableTests
         ["SessionSettings.ConnectTimeout"] = [P<SettingsTableTests>(nameof(ConnectTimeout_ReachesEveryDialOfTheSession))],
         ["SessionSettings.HandshakeTimeout"] = [P<PeerConnectionOpenTests>(nameof(PeerConnectionOpenTests.AcceptAsync_PeerStallingMidKeyExchange_TimesOutNamingTheEncryptionHandshake))],
         ["SessionSettings.IdleTimeout"] = [P<TorrentSwarmTimerTests>(nameof(TorrentSwarmTimerTests.IdleTimeout_AChokedSilentPeer_IsKeptPastBep3sTwoMinutes_AndDroppedAtTheSessionsLimit_NotBefore))],
-        ["SessionSettings.Log"] = [P<SettingsTableTests>(nameof(Session_HonoursItsPortAddressesPeerIdAndLog))],
+        ["SessionSettings.LoggerFactory"] = [P<SettingsTableTests>(nameof(Session_HonoursItsPortAddressesPeerIdAndLog)),
+            P<SettingsTableTests>(nameof(LoggerFactory_TorrentWithoutALoggerOfItsOwn_LogsUnderItsLayersCategory_AndOneWithItsOwnLogsThereOnly))],
         ["SessionSettings.Trace"] = [P<SettingsTableTests>(nameof(SessionTrace_SeesAnIncomingHandshakeItRefuses))],
 
         // DownloadOptions: one torrent's own settings.
@@ -84,7 +88,8 @@ public class SettingsTableTests
         ["DownloadOptions.SeedTime"] = [P<TorrentLab.Tests.Web.TorrentApiParityTests>(nameof(TorrentLab.Tests.Web.TorrentApiParityTests.Seeding_DefaultOnWithATimeLimit_SeedsAfterCompletionThenStops))],
         ["DownloadOptions.DownloadLimit"] = [P<SwarmRateLimitTests>(nameof(SwarmRateLimitTests.RunAsync_DownloadLimitOnAClockThatMovesOnlyWhenTold_TakesWhatTheBucketEarnsEachStepAndNoMore))],
         ["DownloadOptions.UploadLimit"] = [P<TorrentSwarmTimerTests>(nameof(TorrentSwarmTimerTests.ChokingRound_AnUploadCapNotFilled_OpensASlotForAWaitingPeerAtTheNextRound_TenSecondsAfterTheLast))],
-        ["DownloadOptions.Log"] = [P<SwarmHostilePeerTests>(nameof(SwarmHostilePeerTests.EveryPeerThatEnds_EndsWithAReasonInTheLog))],
+        ["DownloadOptions.Logger"] = [P<SwarmHostilePeerTests>(nameof(SwarmHostilePeerTests.EveryPeerThatEnds_EndsWithAReasonInTheLog)),
+            P<SettingsTableTests>(nameof(LoggerFactory_TorrentWithoutALoggerOfItsOwn_LogsUnderItsLayersCategory_AndOneWithItsOwnLogsThereOnly))],
         ["DownloadOptions.Trace"] = [P<TorrentSwarmTransportTests>(nameof(TorrentSwarmTransportTests.SwarmDownload_FromOurUtpOnlySeeder_CompletesOverUtpAndTheTraceSaysSo))],
         ["DownloadOptions.FilePriorities"] = [P<TorrentSessionTests>(nameof(TorrentSessionTests.Handle_FilePrioritiesChangedWhileDownloading_FetchesTheFileSkippedBefore)), P<FileSelectionInteropTests>(nameof(FileSelectionInteropTests.DownloadAsync_ReferencePath_OneFileFromLibtorrent_FetchesOnlyItsPieces))],
         ["DownloadOptions.Sequential"] = [P<PieceManagerTests>(nameof(PieceManagerTests.FillRequests_SequentialPicker_Hands16KiBBlocksInOrderUpToThePipelineDepth))],
@@ -134,6 +139,7 @@ public class SettingsTableTests
         { "Encryption", s => s with { Encryption = (EncryptionPolicy)42 } },
         { "Transport", s => s with { Transport = (PeerTransport)42 } },
         { "PeerScope", s => s with { PeerScope = (PeerScope)42 } },
+        { "PortMapping", s => s with { PortMapping = (TorrentLab.PortMapping.PortMappingProtocols)8 } },
         { "MaxConnections", s => s with { MaxConnections = 0 } },
         { "GlobalUploadSlots", s => s with { GlobalUploadSlots = 0 } },
         { "MaxOpenFiles", s => s with { MaxOpenFiles = -1 } },
@@ -198,15 +204,45 @@ public class SettingsTableTests
     public async Task Session_HonoursItsPortAddressesPeerIdAndLog()
     {
         var id = PeerId.CreateOurs();
-        var log = new List<string>();
-        await using var session = Session.Start(Loopback() with { PeerId = id, Log = line => { lock (log) log.Add(line); } });
+        var logs = new RecordingLoggerFactory(LogLevel.Information);
+        await using var session = Session.Start(Loopback() with { PeerId = id, LoggerFactory = logs });
 
         Assert.Equal(id, session.PeerId);
         Assert.NotEqual(0, session.Port); // 0 asked for any free port, and one was bound
         Assert.All(session.EndPoints, e => Assert.Equal(IPAddress.Loopback, e.Address));
         using var dial = new TcpClient();
         await dial.ConnectAsync(IPAddress.Loopback, session.Port, Ct); // the port is really ours, on the address asked for
-        lock (log) Assert.Contains(log, l => l.StartsWith($"listening on 127.0.0.1:{session.Port}", StringComparison.Ordinal));
+        Assert.True(logs.Has("TorrentLab.Session", LogLevel.Information, l => l.StartsWith($"listening on 127.0.0.1:{session.Port}", StringComparison.Ordinal)),
+            string.Join("\n", logs.Entries));
+    }
+
+    [Fact]
+    public async Task LoggerFactory_TorrentWithoutALoggerOfItsOwn_LogsUnderItsLayersCategory_AndOneWithItsOwnLogsThereOnly()
+    {
+        using var folder = new TempFolder();
+        var first = TestTorrents.SingleFile(length: 40_000, name: "first.bin", seed: 81);
+        var second = TestTorrents.SingleFile(length: 40_000, name: "second.bin", seed: 82);
+        first.WritePayload(folder.Path);
+        second.WritePayload(folder.Path);
+        var logs = new RecordingLoggerFactory();
+        var own = new RecordingLoggerFactory();
+        await using var session = Session.Start(Loopback() with { LoggerFactory = logs });
+
+        await using (await TorrentClient.SeedAsync(session, first.Torrent, new DownloadOptions { OutputDirectory = folder.Path }, allowPartial: false, Ct))
+        await using (await TorrentClient.SeedAsync(session, second.Torrent, new DownloadOptions { OutputDirectory = folder.Path, Logger = own.CreateLogger("mine") },
+            allowPartial: false, Ct))
+        {
+            Assert.True(logs.Has("TorrentLab.Swarm", LogLevel.Debug, l => l.Contains("verifying 'first.bin'", StringComparison.Ordinal)), string.Join("\n", logs.Entries));
+            Assert.True(own.Has("mine", LogLevel.Debug, l => l.Contains("verifying 'second.bin'", StringComparison.Ordinal)), string.Join("\n", own.Entries));
+            Assert.DoesNotContain(logs.Entries, e => e.Message.Contains("second.bin", StringComparison.Ordinal));
+        }
+
+        // A factory that takes Information and above gets the session's lines only: the engine formats no Debug line for it.
+        var quiet = new RecordingLoggerFactory(LogLevel.Information);
+        await using var other = Session.Start(Loopback() with { LoggerFactory = quiet });
+        await using (await TorrentClient.SeedAsync(other, first.Torrent, new DownloadOptions { OutputDirectory = folder.Path }, allowPartial: false, Ct))
+            Assert.All(quiet.Entries, e => Assert.Equal(("TorrentLab.Session", LogLevel.Information), (e.Category, e.Level)));
+        Assert.NotEmpty(quiet.Entries);
     }
 
     [Fact]

@@ -41,14 +41,14 @@ public class HolepunchMessageTests
     }
 
     [Theory]
-    [InlineData(HolepunchMessageType.Rendezvous, "127.0.0.1:1", HolepunchError.None)]
-    [InlineData(HolepunchMessageType.Connect, "[::1]:65535", HolepunchError.None)]
-    [InlineData(HolepunchMessageType.Error, "10.0.0.1:6881", HolepunchError.NoSuchPeer)]
-    [InlineData(HolepunchMessageType.Error, "[fe80::1]:2", HolepunchError.NotConnected)]
-    [InlineData(HolepunchMessageType.Error, "192.168.1.1:3", HolepunchError.NoSupport)]
-    public void Encode_ThenDecode_RoundTrips(HolepunchMessageType type, string endpoint, HolepunchError error)
+    [InlineData(nameof(HolepunchMessageType.Rendezvous), "127.0.0.1:1", nameof(HolepunchError.None))]
+    [InlineData(nameof(HolepunchMessageType.Connect), "[::1]:65535", nameof(HolepunchError.None))]
+    [InlineData(nameof(HolepunchMessageType.Error), "10.0.0.1:6881", nameof(HolepunchError.NoSuchPeer))]
+    [InlineData(nameof(HolepunchMessageType.Error), "[fe80::1]:2", nameof(HolepunchError.NotConnected))]
+    [InlineData(nameof(HolepunchMessageType.Error), "192.168.1.1:3", nameof(HolepunchError.NoSupport))]
+    public void Encode_ThenDecode_RoundTrips(string type, string endpoint, string error) // enum names: the types are internal
     {
-        var message = new HolepunchMessage(type, Ep(endpoint), error);
+        var message = new HolepunchMessage(Enum.Parse<HolepunchMessageType>(type), Ep(endpoint), Enum.Parse<HolepunchError>(error));
 
         Assert.Equal(message, HolepunchMessage.Decode(message.Encode()));
     }

@@ -34,11 +34,11 @@ internal static class LibtorrentScript
             settings.update(extra or {})
             return lt.session(settings, 0)                    # 0: no default plugins, so no PEX
 
-        def add_torrent(ses, torrent, save_path):
+        def add_torrent(ses, torrent, save_path, flags=0):
             atp = lt.add_torrent_params()
             atp.ti = lt.torrent_info(torrent)
             atp.save_path = save_path
-            atp.flags = lt.torrent_flags.disable_dht | lt.torrent_flags.disable_lsd | lt.torrent_flags.disable_pex
+            atp.flags = lt.torrent_flags.disable_dht | lt.torrent_flags.disable_lsd | lt.torrent_flags.disable_pex | flags
             return ses.add_torrent(atp), atp.ti
 
         """;

@@ -14,9 +14,10 @@ public sealed class LibtorrentSeeder : IDisposable
         }
         extra.update(json.loads(sys.argv[5]))
         plugins = extra.pop('_extensions', [])               # say ["ut_metadata"]: BEP 9 for magnet links
+        seed_mode = extra.pop('_seed_mode', False)           # trust the data: each piece is hashed when first sent
         ses = loopback_session(port, lt.high_performance_seed(), extra)
         for plugin in plugins: ses.add_extension(plugin)
-        h, ti = add_torrent(ses, torrent, save_path)
+        h, ti = add_torrent(ses, torrent, save_path, lt.torrent_flags.seed_mode if seed_mode else 0)
         if limit > 0: h.set_upload_limit(limit)  # per torrent: session limits exempt loopback peers
         replied = len(list(ti.trackers())) == 0
         deadline = time.time() + 15
@@ -37,6 +38,11 @@ public sealed class LibtorrentSeeder : IDisposable
 
     /// <summary>Settings that add the ut_metadata plugin (BEP 9), so magnet links can fetch the metadata from it.</summary>
     public const string UtMetadata = """{"_extensions": ["ut_metadata"]}""";
+
+    /// <summary>Settings that add the torrent in libtorrent's seed mode: the data is trusted at once and each piece is
+    /// hashed when it is first sent, so a large payload is ready without the whole-file check that would not fit the
+    /// start's deadline (a 200 MiB file on a loaded machine).</summary>
+    public const string SeedMode = """{"_seed_mode": true}""";
 
     private readonly Process _process;
 

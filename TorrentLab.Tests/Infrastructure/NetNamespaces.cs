@@ -72,6 +72,30 @@ public sealed class NetNamespaces : IDisposable
     public static Process Start(string ns, string file, IEnumerable<string> args) =>
         ProcessRunner.Start("ip", ["netns", "exec", ns, file, .. args]);
 
+    /// <summary>Starts a program inside <paramref name="ns"/> as <see cref="Start(string, string, IEnumerable{string})"/>
+    /// does, its output lines (stdout and stderr) collected in <paramref name="log"/>.</summary>
+    public static Process StartLogged(string ns, System.Collections.Concurrent.ConcurrentQueue<string> log, string file, IEnumerable<string> args)
+    {
+        var process = Start(ns, file, args);
+        process.OutputDataReceived += (_, e) => { if (e.Data is not null) log.Enqueue(e.Data); };
+        process.ErrorDataReceived += (_, e) => { if (e.Data is not null) log.Enqueue(e.Data); };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        return process;
+    }
+
+    /// <summary>Waits until <paramref name="condition"/> holds, polling; false when <paramref name="timeout"/> passed first.</summary>
+    public static async Task<bool> WaitForAsync(Func<bool> condition, TimeSpan timeout, CancellationToken ct)
+    {
+        var clock = Stopwatch.StartNew();
+        while (!condition())
+        {
+            if (clock.Elapsed > timeout) return false;
+            await Task.Delay(100, ct);
+        }
+        return true;
+    }
+
     private static void Must(ProcessRunner.Result result, string what)
     {
         if (result.ExitCode != 0) throw new InvalidOperationException($"ip ({what}) failed: {result.Stderr.Trim()}");

@@ -223,6 +223,9 @@ public class LabCommandTests
         Assert.Equal(File.ReadAllText(temp.Combine("out", "class.txt")), result.Stdout[..result.Stdout.IndexOf("Reports: ", StringComparison.Ordinal)]);
         var lines = File.ReadAllLines(temp.Combine("out", "class.jsonl"));
         Assert.Equal(["good", "broken"], lines.Select(l => JsonDocument.Parse(l).RootElement.GetProperty("student").GetString()));
+        // No --jobs: as many at once as the measured pace allows (ClassAdmissionTests), said on stderr.
+        Assert.Contains("checking 2 student(s), as many at a time as keep the checker's pace within 2x of its start", result.Stderr);
+        Assert.Matches(@"at most [12] student\(s\) were checked at once", result.Stderr);
     }
 
     /// <summary>A class graded four at a time writes one gradebook line for every student, those whose program does not
@@ -250,6 +253,7 @@ public class LabCommandTests
         var again = CliRunner.Run(args, TimeSpan.FromSeconds(300));
 
         Assert.True(first.ExitCode == CliRunner.Codes.Failed, first.Stdout + first.Stderr);
+        Assert.Contains("checking 4 student(s), 4 at a time (--jobs)", first.Stderr);
         var book = File.ReadAllLines(temp.Combine("out", "class.jsonl")).Select(l => JsonDocument.Parse(l).RootElement).ToList();
         Assert.Equal(["good", "nobuild", "nostart", "changing"], book.Select(l => l.GetProperty("student").GetString()));
         Assert.Equal(["graded", "build-failed", "could-not-start", "graded"], book.Select(l => l.GetProperty("status").GetString()));

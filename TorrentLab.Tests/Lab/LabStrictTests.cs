@@ -13,6 +13,7 @@ public class LabStrictTests
     [InlineData("magnet-download-piece")]
     [InlineData("v2-download-piece")]
     [InlineData("dht-ping")]
+    [InlineData("magnet-download")]
     public async Task GoodClient_PassesTheStrictGrade(string stage)
     {
         var (results, report) = await StudentClients.CheckAsync(StudentClients.Command("good_client.py"),
@@ -29,6 +30,8 @@ public class LabStrictTests
     [InlineData("ignores_bitfield.py", "magnet-download-piece", "you asked a peer for a piece its bitfield did not announce")]
     [InlineData("v2_no_upgrade_bit.py", "v2-download-piece", "reserved byte 7 |= 0x10")]
     [InlineData("dht_any_answer.py", "dht-ping", "whose 't' was not your query's")]
+    [InlineData("ignores_choke.py", "download-file", "you asked a peer that was choking you")]
+    [InlineData("ignores_choke.py", "magnet-download", "you asked a peer that was choking you")]
     public async Task RuleBreaker_PassesTheDefaultGrade_AndFailsTheStrictOne(string client, string stage, string hint)
     {
         var (plain, plainReport) = await StudentClients.CheckAsync(StudentClients.Command(client), new LabCheckOptions { Seed = 5, Faults = true, Stage = stage });

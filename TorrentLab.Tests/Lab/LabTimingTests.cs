@@ -33,6 +33,19 @@ public class LabTimingTests(ITestOutputHelper output)
         Assert.True(seconds >= 1, report);
     }
 
+    [Theory]
+    [InlineData(127, "a command it runs was not found")]
+    [InlineData(126, "a file it runs is not executable")]
+    public async Task Measure_AProgramWhoseShellCannotRunItsCommand_CouldNotStart_AndSaysWhy(int code, string why)
+    {
+        var program = new StudentProgram(["/bin/sh", "-c", $"echo 'interpreter: not found' >&2; exit {code}"]);
+
+        var e = await Assert.ThrowsAsync<LabException>(() => LabTiming.MeasureAsync(program, 1, TestContext.Current.CancellationToken));
+
+        Assert.StartsWith("could not start '/bin/sh -c", e.Message);
+        Assert.Contains($"exit code {code}, stderr: interpreter: not found ({why})", e.Message);
+    }
+
     // A hang where each kind of check used to guess from the missing output: a wrong value, a missing 'Tracker URL' line,
     // "no announce reached the tracker", a peer never dialled, a DHT node never asked.
     [Theory]

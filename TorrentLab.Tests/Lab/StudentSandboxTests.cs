@@ -125,4 +125,41 @@ public class StudentSandboxTests
         Assert.DoesNotContain("started all 40", run.Stdout);
         Assert.Contains("processes", sandbox.Describe());
     }
+
+    [Fact]
+    public void ToolFolders_KeepThePathsFolders_AndTheVersionManagersDotFolderThatHoldsOne()
+    {
+        string[] hidden = ["/home", "/root", "/tmp"];
+        const string path = "/root/.cargo/bin:/root/.pyenv/plugins/pyenv-virtualenv/shims:/root/.pyenv/shims:/usr/local/bin:/usr/bin:"
+            + "/home/ann/.local/bin:/home/ann/.nvm/versions/node/v20.1.0/bin:/home/ann/bin:relative/bin:/";
+
+        var folders = StudentSandbox.ToolFolders(path, hidden);
+
+        Assert.Equal(["/root/.cargo", "/root/.pyenv", "/usr/local/bin", "/usr/bin", "/home/ann/.local/bin", "/home/ann/.nvm", "/home/ann/bin"], folders);
+    }
+
+    /// <summary>The README's lab line on a machine whose <c>python3</c> is a version manager's shim in the teacher's home
+    /// (pyenv: a script that runs <c>~/.pyenv/libexec/pyenv</c>, which runs a Python under <c>~/.pyenv/versions</c>): the
+    /// sandbox hides homes, yet the program runs, since the manager's folder holding a PATH entry stays visible.</summary>
+    [Fact]
+    public void AnInterpreterBehindAVersionManagersShim_InAHiddenHome_RunsInTheSandbox()
+    {
+        Interop.RequireExecutable("bwrap");
+        if (StudentSandbox.Find(out var why) is null) Interop.Missing(why);
+        using var temp = new TempFolder();   // under the temporary folder, which the sandbox hides as it hides homes
+        var manager = Directory.CreateDirectory(temp.Combine("teacher", ".fakeenv")).FullName;
+        Directory.CreateDirectory(Path.Combine(manager, "shims"));
+        Directory.CreateDirectory(Path.Combine(manager, "libexec"));
+        File.WriteAllText(Path.Combine(manager, "shims", "fakepython"), $"#!/bin/sh\nexec '{manager}/libexec/run' \"$@\"\n");
+        File.WriteAllText(Path.Combine(manager, "libexec", "run"), $"#!/bin/sh\nexec '{StudentClients.Python()}' \"$@\"\n");
+        foreach (var script in new[] { "shims/fakepython", "libexec/run" })
+            if (OperatingSystem.IsLinux()) File.SetUnixFileMode(Path.Combine(manager, script), UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        var environment = new Dictionary<string, string> { ["PATH"] = $"{manager}/shims:{Environment.GetEnvironmentVariable("PATH")}" };
+
+        var result = ProcessRunner.Run("dotnet", [CliRunner.CliDll, "lab", "check", "--stage", "bencode-strings", "--sandbox", "--",
+            "fakepython", TestPaths.Fixture("students", "good_client.py")], TimeSpan.FromSeconds(180), environment: environment);
+
+        Assert.True(result.ExitCode == CliRunner.Codes.Ok, result.Stdout + result.Stderr);
+        Assert.Contains("PASS  bencode-strings", result.Stdout);
+    }
 }

@@ -83,6 +83,93 @@ public class SyntheticPeerTests
     }
 
     [Fact]
+    public async Task ChokesBeforeHave_TheLastBlockBeforeTheHeldBackPiece_BringsChokeThenHaveThenTheBlock()
+    {
+        await using var peer = SyntheticPeer.Start(Options(SyntheticBehaviour.ChokesBeforeHave) with { HeldBackPiece = 2, ChokeDuration = TimeSpan.FromDays(1) });
+        await using var connection = await ConnectAsync(peer);
+        await UnchokedAsync(connection);
+        var bitfield = connection.PeerPieces!.SetIndexes().ToArray();
+
+        await connection.SendRequestAsync(1, 0, 16 * 1024, Ct);
+        var first = await NextAsync(connection);
+        await connection.SendRequestAsync(1, 16 * 1024, 16 * 1024, Ct);   // piece 1's last block sets the trap
+        var (choke, have, block) = (await NextAsync(connection), await NextAsync(connection), await NextAsync(connection));
+
+        Assert.Equal([0, 1, 3], bitfield);
+        Assert.Equal((MessageKind.Piece, 1, 0), (first.Kind, first.Index, first.Begin));
+        Assert.Equal(MessageKind.Choke, choke.Kind);
+        Assert.Equal((MessageKind.Have, 2), (have.Kind, have.Index));
+        Assert.Equal((MessageKind.Piece, 1, 16 * 1024), (block.Kind, block.Index, block.Begin));
+        Assert.Contains(peer.Log, l => l.Contains("choked, then sent have index=2 (announced only after the choke)", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task ChokesBeforeHave_ARequestForTheHeldBackPieceBeforeTheUnchoke_IsLoggedAsTheChokeIgnored()
+    {
+        await using var peer = SyntheticPeer.Start(Options(SyntheticBehaviour.ChokesBeforeHave) with { HeldBackPiece = 2, ChokeDuration = TimeSpan.FromDays(1) });
+        await using var connection = await ConnectAsync(peer);
+        await UnchokedAsync(connection);
+        await connection.SendRequestAsync(1, 16 * 1024, 16 * 1024, Ct);
+        for (var i = 0; i < 3; i++) await NextAsync(connection);   // choke, have 2, the block
+
+        await connection.SendRequestAsync(2, 0, 16 * 1024, Ct);   // what a client that ignores the choke sends
+
+        Assert.True(await CountingTimeProvider.EventuallyAsync(() => peer.Log.Any(l => l.Contains(PeerLog.ChokeIgnored, StringComparison.Ordinal)),
+            TimeSpan.FromSeconds(30)), string.Join("\n", peer.Log));
+        Assert.Contains(peer.Log, l => l.Contains("dropped request index=2 begin=0 len=16384 " + PeerLog.ChokeIgnored, StringComparison.Ordinal));
+        Assert.True(PeerLog.IsFatal(peer.Log.First(l => l.Contains(PeerLog.ChokeIgnored, StringComparison.Ordinal))));
+        Assert.Equal(1, peer.BlocksSent);
+    }
+
+    [Fact]
+    public async Task ChokesBeforeHave_AfterItsUnchoke_ServesTheHeldBackPieceAndLogsNoMistake()
+    {
+        await using var peer = SyntheticPeer.Start(Options(SyntheticBehaviour.ChokesBeforeHave) with { HeldBackPiece = 2, ChokeDuration = TimeSpan.FromMilliseconds(50) });
+        await using var connection = await ConnectAsync(peer);
+        await UnchokedAsync(connection);
+        await connection.SendRequestAsync(1, 16 * 1024, 16 * 1024, Ct);
+        for (var i = 0; i < 3; i++) await NextAsync(connection);   // choke, have 2, the block
+        var unchoke = await NextAsync(connection);
+
+        var payload = await TestDownloader.DownloadAsync(connection, Built.Torrent, pieces: [2], ct: Ct);
+
+        Assert.Equal(MessageKind.Unchoke, unchoke.Kind);
+        Assert.Empty(TestDownloader.BadPieces(Built.Torrent, payload, [2]));
+        Assert.DoesNotContain(peer.Log, l => l.Contains(PeerLog.ChokeIgnored, StringComparison.Ordinal) || l.Contains(PeerLog.NotYet, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task ChokesBeforeHave_ARequestForTheHeldBackPieceBeforeItsHave_IsAPieceNotAnnounced()
+    {
+        await using var peer = SyntheticPeer.Start(Options(SyntheticBehaviour.ChokesBeforeHave) with { HeldBackPiece = 2, ChokeDuration = TimeSpan.FromDays(1) });
+        await using var connection = await ConnectAsync(peer);
+        await UnchokedAsync(connection);
+
+        await connection.SendRequestAsync(2, 0, 16 * 1024, Ct);
+
+        await Assert.ThrowsAsync<WireException>(async () => await NextAsync(connection));
+        Assert.Contains(peer.Log, l => l.Contains("cannot serve request index=2 begin=0 len=16384 " + PeerLog.NotYet, StringComparison.Ordinal));
+        Assert.DoesNotContain(peer.Log, l => l.Contains(PeerLog.ChokeIgnored, StringComparison.Ordinal));
+    }
+
+    // Reads the bitfield (and BEP 6 messages), says interested and reads up to the unchoke.
+    private static async Task UnchokedAsync(PeerConnection connection)
+    {
+        await connection.SendInterestedAsync(Ct);
+        while ((await connection.ReceiveAsync(Ct)).Kind != MessageKind.Unchoke) { }
+    }
+
+    // The next message that is not a BEP 6 allowed fast.
+    private static async Task<PeerMessage> NextAsync(PeerConnection connection)
+    {
+        while (true)
+        {
+            var message = await connection.ReceiveAsync(Ct);
+            if (message.Kind != MessageKind.AllowedFast) return message;
+        }
+    }
+
+    [Fact]
     public async Task DisconnectsAfterBlocks_HangsUpAfterN()
     {
         await using var peer = SyntheticPeer.Start(Options(SyntheticBehaviour.DisconnectsAfterBlocks) with { DisconnectAfterBlocks = 3 });

@@ -118,4 +118,41 @@ public class PieceManagerSelectionTests
         Assert.Throws<ArgumentException>(() => new PieceManager(Torrent, new Bitfield(Torrent.PieceCount),
             new PieceManagerOptions { Selection = PieceSelection.All(other) }));
     }
+
+    [Fact]
+    public void SetSelection_WhilePeersAreConnected_MakesAPeerWithOnlyNewlyWantedPiecesInterestingAndAsksForThem()
+    {
+        var manager = new PieceManager(Torrent, new Bitfield(Torrent.PieceCount), new PieceManagerOptions
+        {
+            Picker = new SequentialPicker(),
+            Selection = PieceSelection.For(Torrent, [FilePriority.Normal, FilePriority.Skip, FilePriority.Skip]),
+        });
+        var has = new Bitfield(Torrent.PieceCount);
+        foreach (var i in new[] { 3, 4, 5 }) has.Set(i); // only c.bin's pieces
+        manager.AddPeer(Peer, has);
+        Assert.False(manager.IsInteresting(Peer));
+
+        manager.SetSelection(PieceSelection.For(Torrent, [FilePriority.Skip, FilePriority.Skip, FilePriority.Normal]));
+
+        Assert.True(manager.IsInteresting(Peer));
+        Assert.Equal([3, 4, 5], Fill(manager).Select(r => r.Index));
+        Assert.Equal(3 * 16384L - (6 * 16384L - 90000), manager.RemainingBytes); // c.bin's pieces, the last one short
+    }
+
+    [Fact]
+    public void SetSelection_EveryNewlyWantedPieceAlreadyHad_IsCompleteAtOnce()
+    {
+        var have = new Bitfield(Torrent.PieceCount);
+        foreach (var i in new[] { 3, 4, 5 }) have.Set(i);
+        var manager = new PieceManager(Torrent, have, new PieceManagerOptions
+        {
+            Selection = PieceSelection.For(Torrent, [FilePriority.Normal, FilePriority.Skip, FilePriority.Skip]),
+        });
+        Assert.False(manager.IsComplete);
+
+        manager.SetSelection(PieceSelection.For(Torrent, [FilePriority.Skip, FilePriority.Skip, FilePriority.High]));
+
+        Assert.True(manager.IsComplete);
+        Assert.Throws<ArgumentException>(() => manager.SetSelection(PieceSelection.All(Infrastructure.TestTorrents.SingleFile().Torrent)));
+    }
 }

@@ -139,27 +139,9 @@ public class HolepunchNamespaceTests
         }
     }
 
-    /// <summary>Starts a program in <paramref name="ns"/>, its output lines (stdout and stderr) collected in <paramref name="log"/>.</summary>
-    private static Process Start(string ns, ConcurrentQueue<string> log, string file, IEnumerable<string> args)
-    {
-        var process = NetNamespaces.Start(ns, file, args);
-        process.OutputDataReceived += (_, e) => { if (e.Data is not null) log.Enqueue(e.Data); };
-        process.ErrorDataReceived += (_, e) => { if (e.Data is not null) log.Enqueue(e.Data); };
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        return process;
-    }
+    private static Process Start(string ns, ConcurrentQueue<string> log, string file, IEnumerable<string> args) => NetNamespaces.StartLogged(ns, log, file, args);
 
-    private static async Task<bool> WaitForAsync(Func<bool> condition, TimeSpan timeout)
-    {
-        var clock = Stopwatch.StartNew();
-        while (!condition())
-        {
-            if (clock.Elapsed > timeout) return false;
-            await Task.Delay(100, Ct);
-        }
-        return true;
-    }
+    private static Task<bool> WaitForAsync(Func<bool> condition, TimeSpan timeout) => NetNamespaces.WaitForAsync(condition, timeout, Ct);
 
     private static ProcessRunner.Result Sh(string ns, string command) => NetNamespaces.Run(ns, "sh", ["-c", command], TimeSpan.FromSeconds(10));
 

@@ -25,6 +25,28 @@ public class PeerBookTests
     }
 
     [Fact]
+    public void Add_AddressesInTheBlocklist_AreRefusedFromEverySource_AndOneBlockedOnceAdded_IsNeverTaken()
+    {
+        var blocklist = new IpBlocklist();
+        blocklist.Load(new MemoryStream("five:127.0.0.5-127.0.0.5\n"u8.ToArray()));
+        var book = new PeerBook(PeerScope.Any, blocklist);
+        var five = IPEndPoint.Parse("127.0.0.5:6881");
+        var six = IPEndPoint.Parse("127.0.0.6:6881");
+        var seven = IPEndPoint.Parse("127.0.0.7:6881");
+
+        foreach (var source in Enum.GetValues<PeerSource>()) Assert.Equal(0, book.Add([five], source));
+        Assert.Equal(2, book.Add([six, seven], PeerSource.Tracker));
+        Assert.False(book.TakeNow(five, PeerSource.Pex)); // a BEP 55 connect to it too
+        // A list loaded while the torrent runs: 127.0.0.6 was added before it blocked it.
+        blocklist.Load(new MemoryStream("five and six:127.0.0.5-127.0.0.6\n"u8.ToArray()));
+
+        Assert.Equal(seven, book.TakeNext(Now));
+        Assert.Null(book.TakeNext(Now));
+        Assert.Null(book.NextTry()); // nothing left to wake the dialler for
+        Assert.Equal(Enum.GetValues<PeerSource>().Length + 1, book.Refused); // each source's add and the connect's
+    }
+
+    [Fact]
     public void TakeNext_OnceOurAddressIsKnown_DialsTheHighestBep40PriorityFirst()
     {
         var book = new PeerBook();

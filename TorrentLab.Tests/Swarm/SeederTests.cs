@@ -18,6 +18,30 @@ public class SeederTests
         return await Seeder.StartAsync(swarm.Built.Torrent, swarm.Options(data) with { UploadSlots = uploadSlots }, ct: Ct);
     }
 
+    /// <summary>What feeds <c>seed</c>'s checking line: the bytes re-hashed, reported as the data on disk is verified.</summary>
+    [Fact]
+    public async Task Start_ReportsTheBytesReHashed_ToTheCheckingProgress()
+    {
+        await using var swarm = await MockSwarm.StartAsync(1 << 20, 16 * 1024, Ct);
+        var data = swarm.Folder.Combine("seed");
+        swarm.Built.WritePayload(data);
+        var reports = new List<long>();
+        var checking = new Recorder(r => { lock (reports) reports.Add(r); });
+
+        await using var seeder = await Seeder.StartAsync(swarm.Built.Torrent, swarm.Options(data) with { Checking = checking }, ct: Ct);
+
+        lock (reports)
+        {
+            Assert.NotEmpty(reports);
+            Assert.Equal(swarm.Built.Torrent.TotalLength, reports.Max());
+        }
+    }
+
+    private sealed class Recorder(Action<long> report) : IProgress<long>
+    {
+        public void Report(long value) => report(value);
+    }
+
     [Fact]
     public async Task ThreeDownloadersAndOurSeeder_AllFinishWithTheRightDataAndTheChokedOneIsFedByTheOthers()
     {

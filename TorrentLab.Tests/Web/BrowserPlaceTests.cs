@@ -112,12 +112,14 @@ public class BrowserPlaceTests
         await Assertions.Expect(page.Locator("#notice")).ToContainTextAsync("moved to the top");
         Assert.Equal((1, 0), (before, (await web.DetailsAsync(Ct)).QueuePosition));
 
-        // A dropped file that is no .torrent is said so, not silently ignored.
+        // A dropped file that is no .torrent is not silently ignored: it is offered for sharing (BrowserShareTests shares one).
         await page.EvaluateAsync("""
             () => { const data = new DataTransfer(); data.items.add(new File(['hello'], 'notes.txt', { type: 'text/plain' }));
                     window.dispatchEvent(new DragEvent('drop', { dataTransfer: data, bubbles: true, cancelable: true })); }
             """);
-        await Assertions.Expect(page.Locator("#notice")).ToContainTextAsync("notes.txt is not a .torrent file");
+        await Assertions.Expect(page.Locator("#share-dialog")).ToBeVisibleAsync();
+        await Assertions.Expect(page.Locator("#share-chosen")).ToContainTextAsync("notes.txt");
+        await page.Locator("#share-dialog button[value='cancel']").ClickAsync();
         Assert.Equal(2, (await web.ListAsync(Ct)).Length);
         Assert.Empty(consoleErrors);
     }

@@ -33,6 +33,16 @@ public class OpenApiDocumentTests
         Assert.True(add.GetProperty("responses").TryGetProperty("415", out _)); // text/plain: what a foreign form posts
         Assert.Equal("No torrent has this info hash", remove.GetProperty("responses").GetProperty("404").GetProperty("description").GetString());
         Assert.True(remove.GetProperty("responses").TryGetProperty("204", out _)); // a response without a body is kept too
+        Assert.Equal(["post"], Methods(paths, "/api/shares"));
+        Assert.Equal(["get"], Methods(paths, "/api/torrents/{infoHash}/torrent"));
+        var share = paths.GetProperty("/api/shares").GetProperty("post");
+        var shareBody = share.GetProperty("requestBody").GetProperty("content");
+        Assert.Equal(["multipart/form-data", "application/json"], shareBody.EnumerateObject().Select(c => c.Name));
+        Assert.Equal(["tracker", "pieceLength", "private", "format", "comment", "webSeed", "folder", "file"],
+            shareBody.GetProperty("multipart/form-data").GetProperty("schema").GetProperty("properties").EnumerateObject().Select(p => p.Name));
+        Assert.True(share.GetProperty("responses").TryGetProperty("507", out _)); // an upload that would fill the disk
+        Assert.True(paths.GetProperty("/api/torrents/{infoHash}/torrent").GetProperty("get").GetProperty("responses").GetProperty("200")
+            .GetProperty("content").TryGetProperty("application/x-bittorrent", out _));
         var summary = doc.RootElement.GetProperty("components").GetProperty("schemas").GetProperty("TorrentSummary").GetProperty("properties");
         Assert.Equal("integer", summary.GetProperty("piecesDone").GetProperty("type").GetString()); // the API's own camelCase names
     }

@@ -55,12 +55,12 @@ public class StateChangeGuardBrowserTests
         page.RequestFinished += (_, request) => { if (new Uri(request.Url).Authority == server) ended.Enqueue((request.Method, new Uri(request.Url).AbsolutePath)); };
         page.RequestFailed += (_, request) => { if (new Uri(request.Url).Authority == server) ended.Enqueue((request.Method, new Uri(request.Url).AbsolutePath)); };
         await page.GotoAsync(site.Url + "/");
-        var expected = gets.Count + 2 * paths.Count; // an image GET, a form POST and a fetch POST per path
+        var expected = gets.Count + 3 * paths.Count; // an image GET, a form POST and two fetch POSTs (urlencoded, multipart) per path
         for (var i = 0; i < 600 && ended.Count < expected; i++) await Task.Delay(100, Ct); // until every request ended, at most 60 s
 
         Assert.True(ended.Count >= expected, $"{ended.Count} of {expected} requests ended: {string.Join(", ", ended)}");
         Assert.All(gets, p => Assert.Contains(ended, e => e.Method == "GET" && e.Path == p));
-        Assert.All(paths, p => Assert.Equal(2, answers.Count(a => a.Method == "POST" && a.Path == p)));
+        Assert.All(paths, p => Assert.Equal(3, answers.Count(a => a.Method == "POST" && a.Path == p)));
         // 403: the guard, before any handler runs.
         Assert.All(answers.Where(a => a.Method == "POST"), a => Assert.True(a.Status == 403, $"{a.Method} {a.Path}: {a.Status}"));
         // The images of the qBittorrent API, the RPC and the live socket were refused by the guard too (the REST API's
@@ -72,7 +72,9 @@ public class StateChangeGuardBrowserTests
     }
 
     /// <summary>A page that fires every request at once: an image per GET, a hidden form posted into a frame and a
-    /// no-cors fetch per POST (both urlencoded, every damaging parameter in the body and in the query string).</summary>
+    /// no-cors fetch per POST (both urlencoded, every damaging parameter in the body and in the query string), and a
+    /// no-cors multipart fetch per POST carrying a file (a share's upload) and a valid .torrent (an add's upload):
+    /// multipart/form-data is a type a page may send anywhere without asking.</summary>
     private static string AttackPage(string server, IEnumerable<string> gets, IEnumerable<string> posts, string query, (string Key, string Value)[] damage)
     {
         var html = new StringBuilder("<!doctype html><html><body>\n");
@@ -86,11 +88,21 @@ public class StateChangeGuardBrowserTests
         }
         var body = JsonSerializer.Serialize(string.Join("&", damage.Select(d => $"{Uri.EscapeDataString(d.Key)}={Uri.EscapeDataString(d.Value)}")));
         var urls = JsonSerializer.Serialize(posts.Select(p => server + p + query).ToArray());
+        var pairs = JsonSerializer.Serialize(damage.Select(d => new[] { d.Key, d.Value }).ToArray());
+        var torrent = Convert.ToBase64String(TestTorrents.SingleFile(length: 5000, name: "evil.bin", seed: 66).TorrentBytes);
         html.Append($$"""
             <script>
               for (const form of document.querySelectorAll('form.attack')) form.submit();
               for (const url of {{urls}})
                 fetch(url, { method: 'POST', mode: 'no-cors', headers: { 'Content-Type': 'application/x-www-form-urlencoded' }, body: {{body}} }).catch(() => {});
+              const torrent = Uint8Array.from(atob('{{torrent}}'), (c) => c.charCodeAt(0));
+              for (const url of {{urls}}) {
+                const form = new FormData();
+                for (const [key, value] of {{pairs}}) form.append(key, value);
+                form.append('file', new Blob(['evil bytes'], { type: 'application/octet-stream' }), 'evil.bin');
+                form.append('torrent', new Blob([torrent], { type: 'application/x-bittorrent' }), 'evil.torrent');
+                fetch(url, { method: 'POST', mode: 'no-cors', body: form }).catch(() => {});
+              }
             </script>
             </body></html>
             """);

@@ -22,7 +22,7 @@ public class TorrentApiParityTests
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     /// <summary>The swarm engine without the DHT: everything stays on loopback and seeding is possible.</summary>
-    private static WebServerOptions Swarm(WebServerOptions o) => o with
+    internal static WebServerOptions Swarm(WebServerOptions o) => o with
     {
         MaxPeers = 50,
         ConfigureSession = s => o.ConfigureSession!(s) with { Dht = false, PeerScope = TorrentLab.Tracker.PeerScope.Loopback },

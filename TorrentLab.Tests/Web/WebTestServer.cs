@@ -113,19 +113,29 @@ internal sealed class WebTestServer : IAsyncDisposable
     public async Task<TorrentDetails> DetailsAsync(CancellationToken ct) =>
         (await Http.GetFromJsonAsync<TorrentDetails>($"/api/torrents/{InfoHash}", ct))!;
 
-    /// <summary>Polls the torrent's row until <paramref name="done"/> holds: at most 20 s, every 50 ms.</summary>
-    public async Task<TorrentSummary> WaitForAsync(Func<TorrentSummary, bool> done, CancellationToken ct)
+    /// <summary>Polls the torrent's row until <paramref name="done"/> holds: at most <paramref name="within"/> (20 s by
+    /// default; longer where the torrent is first added by the server itself), every 50 ms.</summary>
+    public async Task<TorrentSummary> WaitForAsync(Func<TorrentSummary, bool> done, CancellationToken ct, TimeSpan? within = null)
     {
         TorrentSummary? last = null;
-        for (var i = 0; i < 400; i++)
+        var bound = within ?? TimeSpan.FromSeconds(20);
+        var deadline = DateTime.UtcNow + bound;
+        while (DateTime.UtcNow < deadline)
         {
             last = (await ListAsync(ct)).SingleOrDefault(t => t.InfoHash == InfoHash);
             if (last is not null && done(last)) return last;
             await Task.Delay(50, ct);
         }
-        Assert.Fail($"the torrent did not reach the expected state in 20 s; last: {last}");
+        Assert.Fail($"the torrent did not reach the expected state in {bound.TotalSeconds:0} s; last: {last?.ToString() ?? "not added"}");
         return last!;
     }
+
+    /// <summary>The swarm engine without the DHT, dialling loopback only: what a test of the server's own adds needs.</summary>
+    public static WebServerOptions SwarmEngine(WebServerOptions o) => o with
+    {
+        MaxPeers = 50,
+        ConfigureSession = s => o.ConfigureSession!(s) with { Dht = false, PeerScope = TorrentLab.Tracker.PeerScope.Loopback },
+    };
 
     /// <summary>True when every payload file on disk equals the torrent's data.</summary>
     public bool FilesMatch() => Swarm.Built.Files.All(f =>

@@ -43,7 +43,7 @@ internal sealed partial class QBittorrentApi
         w.WriteNumber("max_seeding_time", (long)(settings.SeedMinutes ?? -1));
         w.WriteNumber("max_ratio_act", 0); // 0: pause when reached
         w.WriteNumber("listen_port", _torrents.Session.Port);
-        w.WriteBoolean("upnp", false);
+        w.WriteBoolean("upnp", settings.PortMapping is { Count: > 0 }); // qBittorrent's one switch for UPnP and NAT-PMP
         w.WriteBoolean("dht", settings.Dht ?? false);
         w.WriteBoolean("pex", true);
         w.WriteBoolean("lsd", false);
@@ -54,6 +54,7 @@ internal sealed partial class QBittorrentApi
         w.WriteBoolean("web_ui_csrf_protection_enabled", true);
         w.WriteBoolean("web_ui_host_header_validation_enabled", true);
         w.WriteBoolean("bypass_local_auth", _token is null);
+        WriteIpFilter(w);
         w.WriteEndObject();
     }
 

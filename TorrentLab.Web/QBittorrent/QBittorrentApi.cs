@@ -121,6 +121,7 @@ internal sealed partial class QBittorrentApi
         ["app/webapiVersion"] = Reads((_, c, _) => TextAsync(c, WebApiVersion)),
         ["app/buildInfo"] = Reads((_, c, _) => JsonAsync(c, WriteBuildInfo)),
         ["app/preferences"] = Reads((api, c, _) => JsonAsync(c, api.WritePreferences)),
+        ["app/setPreferences"] = Changes((api, c, i) => api.SetPreferencesAsync(c, i)),
         ["app/defaultSavePath"] = Reads((api, c, _) => TextAsync(c, api._torrents.Downloads)),
         ["torrents/info"] = Reads((api, c, i) => JsonAsync(c, w => api.WriteInfo(w, i))),
         ["torrents/properties"] = Reads((api, c, i) => JsonAsync(c, w => api.WriteProperties(w, api.Torrent(i)))),
@@ -150,6 +151,14 @@ internal sealed partial class QBittorrentApi
         ["transfer/setDownloadLimit"] = Changes((api, c, i) => OkAfter(c, () => api._torrents.SetGlobalLimits(LimitOf(i), null))),
         ["transfer/setUploadLimit"] = Changes((api, c, i) => OkAfter(c, () => api._torrents.SetGlobalLimits(null, LimitOf(i)))),
         ["sync/maindata"] = Reads((api, c, _) => JsonAsync(c, api.WriteMainData)),
+        ["rss/addFeed"] = Changes((api, c, i) => api.AddFeedAsync(c, i)),
+        ["rss/removeItem"] = Changes((api, c, i) => api.RemoveFeedAsync(c, i)),
+        ["rss/refreshItem"] = Changes((api, c, i) => api.RefreshFeedAsync(c, i)),
+        ["rss/items"] = Reads((api, c, i) => JsonAsync(c, w => api.WriteFeeds(w, i))),
+        ["rss/setRule"] = Changes((api, c, i) => api.SetRuleAsync(c, i)),
+        ["rss/removeRule"] = Changes((api, c, i) => api.RemoveRuleAsync(c, i)),
+        ["rss/rules"] = Reads((api, c, _) => JsonAsync(c, api.WriteRules)),
+        ["rss/matchingArticles"] = Reads((api, c, i) => JsonAsync(c, w => api.WriteMatching(w, i))),
     };
 
     private async Task LoginAsync(HttpContext context, QBittorrentInput input)

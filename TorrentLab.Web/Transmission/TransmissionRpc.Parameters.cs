@@ -66,7 +66,7 @@ internal sealed partial class TransmissionRpc
         "download-dir", "download-queue-enabled", "seed-queue-enabled", "seed-queue-size", "queue-stalled-enabled",
         "queue-stalled-minutes", "idle-seeding-limit", "idle-seeding-limit-enabled", "peer-port", "peer-port-random-on-start",
         "port-forwarding-enabled", "peer-limit-global", "peer-limit-per-torrent", "dht-enabled", "pex-enabled", "lpd-enabled",
-        "utp-enabled", "encryption", "blocklist-enabled", "blocklist-url", "cache-size-mb", "incomplete-dir",
+        "utp-enabled", "encryption", "cache-size-mb", "incomplete-dir",
         "incomplete-dir-enabled", "rename-partial-files", "script-torrent-added-enabled", "script-torrent-added-filename",
         "script-torrent-done-enabled", "script-torrent-done-filename", "script-torrent-done-seeding-enabled",
         "script-torrent-done-seeding-filename", "trash-original-torrent-files", "default-trackers",
@@ -91,10 +91,13 @@ internal sealed partial class TransmissionRpc
         Applies("seedRatioLimit", "the default seed ratio (0: torrents do not seed)"),
         Applies("seedRatioLimited", "whether the default seed ratio is on"),
         Applies("start-added-torrents", "whether added torrents start"),
+        Applies("blocklist-url", "the blocklist's http(s) URL or a file's absolute path on the server, read at once"),
+        Applies("blocklist-enabled", "whether no peer in the blocklist's ranges is dialled or accepted"),
         .. SessionAsItIs.Select(key => Refuses(key, key switch
         {
             "download-dir" => "the server's downloads folder is set where it starts; a torrent's own folder inside it is torrent-add's download-dir or torrent-set-location",
             "peer-port" => "the peer port is set where the server starts (torrentlab serve --peer-port)",
+            "port-forwarding-enabled" => "port mapping is set where the server starts (torrentlab serve --port-mapping or --no-port-mapping)",
             _ => "set where the server starts, or a feature TorrentLab lacks: only the value session-get answers is taken",
         })),
     ]);

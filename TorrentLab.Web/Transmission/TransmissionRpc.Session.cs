@@ -15,7 +15,7 @@ internal sealed partial class TransmissionRpc
     private static readonly string Version = $"4.0.0 (TorrentLab {typeof(TransmissionRpc).Assembly.GetName().Version?.ToString(3) ?? "0"})";
 
     /// <summary>rpc-spec 4.1.1: the session's settings, every key or those named in <c>fields</c>. Keys of features
-    /// TorrentLab lacks (alternative speeds, blocklist, incomplete folder, scripts) say they are off.</summary>
+    /// TorrentLab lacks (incomplete folder, scripts) say they are off.</summary>
     private void WriteSession(JsonElement args, Utf8JsonWriter w)
     {
         var fields = TransmissionArguments.Strings(args, "fields")?.ToHashSet(StringComparer.Ordinal);
@@ -54,7 +54,7 @@ internal sealed partial class TransmissionRpc
         Bool("idle-seeding-limit-enabled", false); // TorrentLab's seed time counts from completion, not from idleness
         Number("peer-port", _torrents.Session.Port);
         Bool("peer-port-random-on-start", false);
-        Bool("port-forwarding-enabled", false);
+        Bool("port-forwarding-enabled", settings.PortMapping is { Count: > 0 });
         Number("peer-limit-global", settings.MaxConnections ?? 0);
         Number("peer-limit-per-torrent", _options.MaxPeers);
         Bool("dht-enabled", settings.Dht ?? false);
@@ -69,9 +69,9 @@ internal sealed partial class TransmissionRpc
         Number("alt-speed-time-begin", alt.ScheduleBegin ?? 0);
         Number("alt-speed-time-end", alt.ScheduleEnd ?? 0);
         Number("alt-speed-time-day", alt.ScheduleDays ?? 0);
-        Bool("blocklist-enabled", false);
-        Number("blocklist-size", 0);
-        Text("blocklist-url", "");
+        Bool("blocklist-enabled", settings.BlocklistEnabled == true);
+        Number("blocklist-size", _torrents.BlocklistSize);
+        Text("blocklist-url", settings.Blocklist ?? "");
         Number("cache-size-mb", 4);
         Text("incomplete-dir", _torrents.Downloads);
         Bool("incomplete-dir-enabled", false);

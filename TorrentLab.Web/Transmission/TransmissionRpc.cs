@@ -197,12 +197,17 @@ internal sealed partial class TransmissionRpc
         ["queue-move-down"] = Changes((rpc, args, _) => rpc.MoveAsync(args, QueueMove.Down)),
         ["queue-move-bottom"] = Changes((rpc, args, _) => rpc.MoveAsync(args, QueueMove.Bottom)),
         ["session-get"] = Reads((rpc, args, writer) => rpc.WriteSession(args, writer)),
-        ["session-set"] = Changes((rpc, args, _) => { rpc.SetSession(args); return Task.CompletedTask; }) with { Arguments = SessionArguments },
+        ["session-set"] = Changes(async (rpc, args, ct) =>
+        {
+            CheckBlocklist(args);
+            rpc.SetSession(args);
+            await rpc.SetBlocklistAsync(args, ct).ConfigureAwait(false);
+        }) with { Arguments = SessionArguments },
         ["session-stats"] = Reads((rpc, _, writer) => rpc.WriteStats(writer)),
         ["session-close"] = Refused("session-close is not supported: stop torrentlab serve where it runs"),
         ["free-space"] = Reads((rpc, args, writer) => rpc.WriteFreeSpace(args, writer)),
         ["port-test"] = new(false, (rpc, _, writer, ct) => rpc.PortTestAsync(writer, ct)),
-        ["blocklist-update"] = Refused("blocklist-update is not supported: TorrentLab has no blocklist"),
+        ["blocklist-update"] = new(true, (rpc, _, writer, ct) => rpc.UpdateBlocklistAsync(writer, ct)),
         ["group-get"] = Reads((_, _, writer) => { writer.WriteStartArray("group"); writer.WriteEndArray(); }), // no bandwidth groups
         ["group-set"] = Refused("group-set is not supported: TorrentLab has no bandwidth groups"),
     };

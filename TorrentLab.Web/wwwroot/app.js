@@ -264,7 +264,7 @@ function paint() {
   const empty = $('#empty');
   let message = null;
   if (state.needsToken) message = 'Enter the server\'s token above to see the torrents.';
-  else if (state.torrents.size === 0) message = 'No torrents yet. Drop a .torrent file anywhere on this page, or use + Add torrent.';
+  else if (state.torrents.size === 0) message = 'No torrents yet. Drop a .torrent file anywhere on this page, or use + Add torrent; drop any other file or folder to share it.';
   else if (list.order.length === 0) message = 'No torrent matches.';
   setProp(empty, 'hidden', message === null);
   if (message !== null) setText(empty, message);
@@ -280,12 +280,16 @@ function makeRow(hash) {
   track.append(el('div', 'fill'));
   progress.append(track, el('span', 'pct'));
   const actions = el('div', 'actions');
-  for (const [action, label, cls, title] of [['start', 'Start', 'button tiny'], ['pause', 'Pause', 'button tiny'],
-    ['recheck', '⟳', 'button tiny ghost', 'Recheck: hash the data on disk again'], ['remove', 'Remove', 'button tiny ghost']]) {
-    const b = el('button', cls, label);
+  // Each button has a symbol and a word; a narrow screen shows the symbols only (app.css), the name stays for readers.
+  for (const [action, icon, label, cls, title] of [['start', '▶', 'Start', 'button tiny'], ['pause', '❚❚', 'Pause', 'button tiny'],
+    ['recheck', '⟳', '', 'button tiny ghost', 'Recheck: hash the data on disk again'], ['remove', '✕', 'Remove', 'button tiny ghost']]) {
+    const b = el('button', cls);
     b.type = 'button';
     b.dataset.action = action;
-    if (title) { b.title = title; b.setAttribute('aria-label', 'Recheck'); }
+    b.append(el('span', 'icon', icon));
+    if (label) b.append(el('span', 'label', label));
+    b.setAttribute('aria-label', label || 'Recheck');
+    b.title = title || label;
     actions.append(b);
   }
   const check = el('input', 'check');
@@ -296,8 +300,9 @@ function makeRow(hash) {
     state.checkedVersion++;
     renderBulk();
   });
-  const cells = [el('td', 'check-col'), el('td', 'name'), el('td', 'num size'), el('td'), el('td', 'num down'), el('td', 'num up col-up'),
-    el('td', 'num eta col-eta'), el('td', 'num ratio col-ratio'), el('td', 'num peers col-peers'), el('td'), el('td', 'added col-added'), el('td')];
+  const cells = [el('td', 'check-col'), el('td', 'name'), el('td', 'num size col-size'), el('td', 'progress-cell'), el('td', 'num down col-down'), el('td', 'num up col-up'),
+    el('td', 'num eta col-eta'), el('td', 'num ratio col-ratio'), el('td', 'num peers col-peers'), el('td', 'state-cell'), el('td', 'added col-added'),
+    el('td', 'actions-cell')];
   cells[0].append(check);
   cells[3].append(progress);
   cells[9].append(el('span', 'state'), el('span', 'tag'));
@@ -349,7 +354,7 @@ function fillRow(tr, t) {
   // Start only where it does something: a complete torrent that will not seed would stay as it is.
   const start = tr.querySelector('[data-action="start"]');
   setProp(start, 'disabled', !t.canStart);
-  setProp(start, 'title', t.state === 'completed' && !t.canStart ? 'Complete, and set not to seed: nothing to start' : '');
+  setProp(start, 'title', t.state === 'completed' && !t.canStart ? 'Complete, and set not to seed: nothing to start' : 'Start');
   setProp(tr.querySelector('[data-action="pause"]'), 'disabled', !['downloading', 'seeding', 'queued'].includes(t.state));
   setProp(tr.querySelector('[data-action="recheck"]'), 'disabled', ['checking', 'moving'].includes(t.state));
   if (tr.classList.contains('selected') !== (t.infoHash === state.selected)) tr.classList.toggle('selected');
@@ -407,12 +412,19 @@ addEventListener('drop', (e) => {
   e.preventDefault();
   dragDepth = 0;
   $('#drop').hidden = true;
-  const files = [...e.dataTransfer.files];
-  const torrents = files.filter((f) => f.name.toLowerCase().endsWith('.torrent'));
-  const others = files.filter((f) => !torrents.includes(f)).map((f) => f.name);
-  // Said at once, and kept on screen while the torrents among them are added.
-  if (others.length) notify(`not added: ${others.join(', ')} ${others.length === 1 ? 'is not a .torrent file' : 'are not .torrent files'}`, true);
+  // .torrent files are added; any other file, or a folder, is offered for sharing (share.js). The entries are taken
+  // now: the drop's data is gone once this handler returns.
+  const torrents = [];
+  const others = [];
+  for (const item of [...e.dataTransfer.items].filter((i) => i.kind === 'file')) {
+    const file = item.getAsFile();
+    const entry = item.webkitGetAsEntry ? item.webkitGetAsEntry() : null;
+    if (entry && entry.isDirectory) others.push({ file, entry });
+    else if (file && file.name.toLowerCase().endsWith('.torrent')) torrents.push(file);
+    else if (file) others.push({ file, entry: null });
+  }
   upload(torrents);
+  if (others.length) share.dropped(others);
 });
 
 // ---------- the detail view ----------
@@ -452,6 +464,7 @@ function fillDetailHead(t) {
 
 function showDetail(d) {
   if (d.summary.infoHash !== state.selected) return;
+  state.magnetLink = { hash: d.summary.infoHash, link: d.magnetLink };
   putTorrent(d.summary);
   fillDetailHead(d.summary);
   fillSeedForm(d.summary);

@@ -124,7 +124,23 @@
     e.preventDefault();
     submit(torrent, '/api/torrents/' + torrent.dataset.infoHash + '/limits');
   });
-  panel.addEventListener('toggle', () => { if (panel.open) load(); });
+  // Opened under its button, and moved left as far as needed to stay on the screen (the toolbar wraps, so the button
+  // may be anywhere); a phone's stylesheet spans it across the screen instead.
+  function place() {
+    body.style.left = '';
+    if (!panel.open) return;
+    const overflow = body.getBoundingClientRect().right - (document.documentElement.clientWidth - 8);
+    if (overflow > 0) body.style.left = -overflow + 'px';
+  }
+  // The summary's click opens the panel here rather than by its default action, so that it is placed in the same task
+  // (the toggle event comes later).
+  panel.querySelector('summary').addEventListener('click', (e) => {
+    e.preventDefault();
+    panel.open = !panel.open;
+    place();
+  });
+  panel.addEventListener('toggle', () => { place(); if (panel.open) load(); });
+  addEventListener('resize', place);
   // Another torrent opened in the detail view (or it closed): show that torrent's limits.
   new MutationObserver(() => { if (panel.open) load(); }).observe($('#d-name'), { childList: true, characterData: true, subtree: true });
 })();

@@ -46,6 +46,7 @@ public static class Failure
         MetadataException m => (FailureKind.Peer, $"error: metadata: {m.Message}"),
         ExtensionException x => (FailureKind.Peer, $"error: peer: {x.Message}"),
         DhtException d => (FailureKind.Peer, $"error: dht: {d.Message}"),
+        BlocklistException b => (FailureKind.BadInput, $"error: blocklist: {b.Message}"),
         TrackerException t => (FailureKind.Tracker, $"error: tracker: {t.Message}"),
         WireException w => (FailureKind.Peer, $"error: peer: {w.Message}"),
         TorrentUrlException u => (u.Refused ? FailureKind.BadInput : FailureKind.Failed, $"error: {u.Message}"),

@@ -35,12 +35,13 @@ internal static class MagnetPeers
         var log = options.Log;
         var settings = session?.Settings ?? options.Session;
         var dht = settings.Dht;
-        bool Dialable(IPEndPoint p) => PeerAddressPolicy.MayDial(p, settings.PeerScope);
+        bool Dialable(IPEndPoint p) => settings.MayDial(p);
         var peers = new List<IPEndPoint>(link.Peers.Where(Dialable));
         TrackerException? trackerError = null;
         if (link.Trackers.Count > 0)
         {
-            using var tracker = new TrackerClient(link.Trackers.Select(t => (IReadOnlyList<string>)[t]).ToList());
+            using var tracker = new TrackerClient(link.Trackers.Select(t => (IReadOnlyList<string>)[t]).ToList(),
+                session?.TrackerOptions ?? new TrackerClientOptions { Dialer = HostDialer.On(settings.Network) });
             try
             {
                 var answer = await tracker.AnnounceAsync(
@@ -83,11 +84,12 @@ internal static class MagnetPeers
             StatePath = options.Session.DhtStatePath,
             LocalEndPoint = new IPEndPoint(options.Session.UdpBindAddress, 0),
             Log = options.Log,
+            Network = options.Session.Network,
         };
         var bootstrap = new List<IPEndPoint>();
         foreach (var name in options.Session.DhtBootstrap)
         {
-            try { bootstrap.AddRange(await DhtNode.ResolveAsync([name], nodeOptions.LoopbackOnly, ct).ConfigureAwait(false)); }
+            try { bootstrap.AddRange(await DhtNode.ResolveAsync(nodeOptions.Network, [name], nodeOptions.LoopbackOnly, ct).ConfigureAwait(false)); }
             catch (DhtException e) { options.Log?.Invoke($"dht: skipping bootstrap node: {e.Message}"); }
         }
         await using var node = await DhtNode.StartAsync(nodeOptions with { Bootstrap = [.. bootstrap.Select(b => b.ToString())] }, ct).ConfigureAwait(false);

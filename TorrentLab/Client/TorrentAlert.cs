@@ -35,8 +35,16 @@ public sealed record TorrentAlert(TorrentAlertKind Kind, TorrentHandle Torrent)
     /// <summary>The piece (<see cref="TorrentAlertKind.PieceFinished"/>) or file (<see cref="TorrentAlertKind.FileCompleted"/>) index.</summary>
     public int? Index { get; init; }
 
-    /// <summary>The tracker's answer or error, or the banned peer, as one line of text from the network (untrusted).</summary>
+    /// <summary>What the tracker said (peers given, next announce, its warning), why an announce failed, or why a peer
+    /// was banned: one line of text from the network (untrusted, cleaned of control characters).</summary>
     public string? Message { get; init; }
+
+    /// <summary>The tracker that answered (<see cref="TorrentAlertKind.TrackerAnswered"/>), or the last one asked when an
+    /// announce failed (<see cref="TorrentAlertKind.TrackerFailed"/>; null when none was).</summary>
+    public string? Url { get; init; }
+
+    /// <summary>The peer banned, for <see cref="TorrentAlertKind.PeerBanned"/>.</summary>
+    public System.Net.IPEndPoint? Peer { get; init; }
 
     /// <summary>The error, for <see cref="TorrentAlertKind.StorageError"/>.</summary>
     public Exception? Error { get; init; }
@@ -48,6 +56,8 @@ public sealed record TorrentAlert(TorrentAlertKind Kind, TorrentHandle Torrent)
         TorrentAlertKind.PieceFinished => $"{Torrent.Torrent.Name}: piece {Index}",
         TorrentAlertKind.FileCompleted => $"{Torrent.Torrent.Name}: file {Index} complete",
         TorrentAlertKind.StorageError => $"{Torrent.Torrent.Name}: storage error: {Error?.Message}",
+        TorrentAlertKind.TrackerAnswered or TorrentAlertKind.TrackerFailed => $"{Torrent.Torrent.Name}: {Kind} {Url}: {Message}",
+        TorrentAlertKind.PeerBanned => $"{Torrent.Torrent.Name}: {Kind} {Peer}: {Message}",
         _ => $"{Torrent.Torrent.Name}: {Kind}{(Message is null ? "" : ": " + Message)}",
     };
 }

@@ -4,6 +4,7 @@ using TorrentLab.Magnet;
 using TorrentLab.Metainfo;
 using TorrentLab.Swarm;
 using TorrentLab.Tracker;
+using TorrentLab.Wire;
 
 namespace TorrentLab.Client;
 
@@ -41,9 +42,10 @@ public static partial class TorrentClient
     public static async Task<MagnetTorrent> FetchMagnetAsync(Session? session, string magnet, DownloadOptions options, CancellationToken ct = default)
     {
         ArgumentNullException.ThrowIfNull(options);
+        options = LoggingTo(options, session, EngineLog.Magnet);
         var link = MagnetLink.Parse(magnet);
         var ourId = session?.PeerId ?? Wire.PeerId.CreateOurs();
-        var port = session?.Port ?? 6881;
+        var port = session?.AnnouncedPort ?? 6881;
         var waited = System.Diagnostics.Stopwatch.StartNew();
         for (var round = 1; ; round++)
         {
@@ -51,7 +53,9 @@ public static partial class TorrentClient
             try
             {
                 var peers = await MagnetPeers.FindAsync(link, ourId, port, options, ct, session).ConfigureAwait(false);
-                var raw = await MetadataFetcher.FetchAsync(link, ourId, peers, new MetadataFetchOptions { Log = options.Log }, ct).ConfigureAwait(false);
+                var network = (session?.Settings ?? options.Session).Network;
+                var fetch = new MetadataFetchOptions { Log = options.Log, Connection = PeerConnectionOptions.Default with { Network = network } };
+                var raw = await MetadataFetcher.FetchAsync(link, ourId, peers, fetch, ct).ConfigureAwait(false);
                 var file = MagnetTorrentFile.Build(link, raw);
                 var torrent = Torrent.Parse(file);
                 return new MagnetTorrent(file, torrent, link.Peers, LinkSelection(link, torrent, options.Waiting ?? options.Log));

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging;
 using TorrentLab.Downloads;
 using TorrentLab.Magnet;
 using TorrentLab.Metainfo;
@@ -23,10 +24,10 @@ public static partial class TorrentClient
     /// default settings (DHT on, public bootstrap routers); the overload taking <see cref="DownloadOptions"/> chooses.</summary>
     /// <param name="source">A path to a .torrent file, or a <c>magnet:</c> link.</param>
     /// <param name="saveTorrentTo">For a magnet link: also write the .torrent built from the metadata here.</param>
-    /// <param name="log">Protocol events of the metadata fetch, one line each; null for none.</param>
+    /// <param name="logger">Where the metadata fetch logs, one line per event; null for nowhere.</param>
     /// <param name="ct">Cancels the fetch.</param>
-    public static Task<OpenedTorrent> OpenAsync(string source, string? saveTorrentTo = null, Action<string>? log = null,
-        CancellationToken ct = default) => OpenAsync(source, PeerFinding(log), saveTorrentTo, ct);
+    public static Task<OpenedTorrent> OpenAsync(string source, string? saveTorrentTo = null, ILogger? logger = null,
+        CancellationToken ct = default) => OpenAsync(source, PeerFinding(logger), saveTorrentTo, ct);
 
     /// <summary>Opens a .torrent file or a magnet link, finding a magnet link's peers as <paramref name="options"/> say:
     /// its <c>x.pe</c> peers, its trackers, then the DHT (as <see cref="DownloadOptions.Session"/> says:
@@ -63,7 +64,7 @@ public static partial class TorrentClient
     public static string DhtStatePathIn(string outputDirectory) => SwarmDownload.DhtStatePathIn(outputDirectory);
 
     /// <summary>Default download options for finding a magnet link's peers (only the peer-finding settings are read).</summary>
-    internal static DownloadOptions PeerFinding(Action<string>? log) => new() { OutputDirectory = ".", Log = log };
+    internal static DownloadOptions PeerFinding(ILogger? logger) => new() { OutputDirectory = ".", Logger = logger };
 
     /// <summary>True when <paramref name="source"/> is a magnet link rather than a path.</summary>
     public static bool IsMagnet(string source) => source.StartsWith("magnet:", StringComparison.OrdinalIgnoreCase);
@@ -88,6 +89,8 @@ public static partial class TorrentClient
     public static async Task<DownloadResult> DownloadAsync(Session? session, Torrent torrent, DownloadOptions options,
         IProgress<DownloadProgress>? progress = null, CancellationToken ct = default)
     {
+        ArgumentNullException.ThrowIfNull(options);
+        options = LoggingTo(options, session);
         var start = await PrepareAsync(session, torrent, options, ct).ConfigureAwait(false);
         return await RunPrepared(session, start, options, progress, ct).ConfigureAwait(false);
     }
@@ -116,6 +119,16 @@ public static partial class TorrentClient
     /// <param name="observer">Hears its progress, and once how it ended (also when it failed at once).</param>
     public static TorrentRun Start(Session? session, Torrent torrent, DownloadOptions options, ITorrentRunObserver observer) =>
         TorrentRun.Start(session, torrent, options, observer);
+
+    /// <summary>The options with the lines of the session's logger factory (<see cref="SessionSettings.LoggerFactory"/>,
+    /// of the session given or the one the download makes) when the torrent has no logger of its own, in the category
+    /// of its engine (or <paramref name="category"/>).</summary>
+    internal static DownloadOptions LoggingTo(DownloadOptions options, Session? session, string? category = null)
+    {
+        if (options.Log is not null) return options;
+        category ??= EngineFor(options) == DownloadEngine.Reference ? EngineLog.Reference : EngineLog.Swarm;
+        return (session?.Settings ?? options.Session).Lines(category) is { } lines ? options with { Log = lines } : options;
+    }
 
     /// <summary>The checks of a download's options, then its resume decision (in a session, a re-hash of data on disk
     /// takes turns with the other torrents').</summary>
@@ -190,7 +203,8 @@ public static partial class TorrentClient
     /// <exception cref="DownloadFailedException">No peer could deliver the piece.</exception>
     public static Task<byte[]> DownloadPieceAsync(Torrent torrent, int index, DownloadOptions options, CancellationToken ct = default)
     {
-        return ReferenceDownload.DownloadPieceAsync(torrent, index, options, ct);
+        ArgumentNullException.ThrowIfNull(options);
+        return ReferenceDownload.DownloadPieceAsync(torrent, index, LoggingTo(options, null, EngineLog.Reference), ct);
     }
 
     /// <summary>Verifies the data in <see cref="DownloadOptions.OutputDirectory"/>, then seeds it until the returned seeder is disposed.</summary>
@@ -207,6 +221,7 @@ public static partial class TorrentClient
     public static Task<Seeder> SeedAsync(Session? session, Torrent torrent, DownloadOptions options, bool allowPartial, CancellationToken ct = default)
     {
         SettingsCheck.Check(options);
+        options = LoggingTo(options, session, EngineLog.Swarm);
         if (!Directory.Exists(options.OutputDirectory)) throw new StorageException($"data folder '{options.OutputDirectory}' does not exist");
         return Seeder.StartAsync(session, torrent, options, allowPartial, ct);
     }

@@ -105,18 +105,23 @@ public sealed partial class TorrentHandle
         }
     }
 
-    /// <summary>The run's log, also read for the events the engine reports only as lines: a tracker's answer or
-    /// failure (<c>Swarm/Announcer.cs</c>) and a banned peer (<c>Swarm/TorrentSwarm.Peers.cs</c>).</summary>
-    private Action<string> Classify(Action<string>? log) => line =>
+    /// <summary>The engine's typed events of the torrent's run, turned into alerts (kept apart, as the observer).</summary>
+    private sealed class RunEvents(TorrentHandle handle) : ITorrentEvents
     {
-        log?.Invoke(line);
-        var kind = line.StartsWith("tracker announce failed", StringComparison.Ordinal)
-                   || line.StartsWith("tracker: stopped announce failed", StringComparison.Ordinal) ? TorrentAlertKind.TrackerFailed
-            : line.StartsWith("tracker: ", StringComparison.Ordinal) ? TorrentAlertKind.TrackerAnswered
-            : line.StartsWith("banned ", StringComparison.Ordinal) ? TorrentAlertKind.PeerBanned
-            : (TorrentAlertKind?)null;
-        if (kind is not { } k) return;
-        var message = k == TorrentAlertKind.PeerBanned ? line["banned ".Length..] : line; // "ADDRESS: why"
-        _session.Report(new TorrentAlert(k, this) { Message = UntrustedText.Clean(message, 500) });
-    };
+        public void TrackerAnswered(string url, int peers, TimeSpan interval, string? warning) =>
+            handle.Report(TorrentAlertKind.TrackerAnswered, url, null,
+                $"{peers} peer{(peers == 1 ? "" : "s")}, next announce in {interval.TotalSeconds:0} s" + (warning is null ? "" : $"; warning: {warning}"));
+
+        public void TrackerFailed(string? url, string error) => handle.Report(TorrentAlertKind.TrackerFailed, url, null, error);
+
+        public void PeerBanned(System.Net.IPEndPoint peer, string reason) => handle.Report(TorrentAlertKind.PeerBanned, null, peer, reason);
+    }
+
+    private void Report(TorrentAlertKind kind, string? url, System.Net.IPEndPoint? peer, string message) =>
+        _session.Report(new TorrentAlert(kind, this)
+        {
+            Url = url is null ? null : UntrustedText.Clean(url, 500),
+            Peer = peer,
+            Message = UntrustedText.Clean(message, 500),
+        });
 }

@@ -3,13 +3,14 @@ using TorrentLab.Pieces;
 
 namespace TorrentLab.Client;
 
-/// <summary>The changes a running torrent takes: each stops the run, changes, and starts it again (see the remarks on
-/// <see cref="TorrentHandle"/>).</summary>
+/// <summary>The changes a running torrent takes: file priorities and order go to a downloading run at once; the others
+/// stop the run, change, and start it again (see the remarks on <see cref="TorrentHandle"/>).</summary>
 public sealed partial class TorrentHandle
 {
     /// <summary>Sets one priority per file (<see cref="Metainfo.Torrent.Files"/> order): skipped files are not fetched
-    /// beyond the pieces they share with wanted ones, higher ones are fetched first. A completed torrent that now wants
-    /// more starts again.</summary>
+    /// beyond the pieces they share with wanted ones, higher ones are fetched first. A downloading torrent takes the
+    /// change without stopping (its peers stay connected); a completed or seeding torrent that now wants more starts
+    /// again (its run ended, or seeds with no piece picker to give the change to).</summary>
     /// <exception cref="ArgumentException">Not one priority per file, or an unknown priority; nothing changed.</exception>
     public Task SetFilePrioritiesAsync(IReadOnlyList<FilePriority> priorities)
     {
@@ -20,11 +21,13 @@ public sealed partial class TorrentHandle
             // More is wanted than is verified: a completed torrent runs again (a paused one stays paused).
             if (State == TorrentState.Completed && !selection.IsDoneIn(_verified)) _wantsRunning = true;
         }
-        return ChangeAsync(o => Task.FromResult(o with { FilePriorities = selection.Files }));
+        return ChangeLiveAsync(live => live.TrySetSelection(selection), o => o with { FilePriorities = selection.Files });
     }
 
-    /// <summary>Fetches pieces in order, lowest index first (for playing a file while it downloads), or rarest first.</summary>
-    public Task SetSequentialAsync(bool sequential) => ChangeAsync(o => Task.FromResult(o with { Sequential = sequential }));
+    /// <summary>Fetches pieces in order, lowest index first (for playing a file while it downloads), or rarest first.
+    /// A downloading torrent takes it without stopping.</summary>
+    public Task SetSequentialAsync(bool sequential) =>
+        ChangeLiveAsync(live => live.TrySetSequential(sequential), o => o with { Sequential = sequential });
 
     /// <summary>Moves the torrent's files and resume ledger to <paramref name="folder"/> (renamed on one file system,
     /// copied then deleted across two; undone on a failure) and goes on from there without hashing them again.</summary>

@@ -9,9 +9,10 @@ namespace TorrentLab.Client;
 /// data, change its file priorities, order, limits and trackers, and read its state, progress and peers (libtorrent's
 /// <c>torrent_handle</c>, MonoTorrent's <c>TorrentManager</c>).</summary>
 /// <remarks>
-/// <para>A change the engine takes only at a start (file priorities, sequential order, trackers, a move, a recheck) is
-/// applied to a running torrent by stopping its run (the ledger saved, so no verified piece is lost), making the change
-/// and starting again: its peers are dialled again, as after a resume. Limits change live. Changes to one torrent
+/// <para>Limits, file priorities and the piece order change while the torrent downloads: its peers stay connected.
+/// A change the engine takes only at a start (trackers, a move, a recheck, a reannounce; priorities of a torrent that
+/// seeds or completed and now wants more) is applied by stopping its run (the ledger saved, so no verified piece is
+/// lost), making the change and starting again: its peers are dialled again, as after a resume. Changes to one torrent
 /// take turns: each method returns once its change is made and the torrent runs again.</para>
 /// <para>Thread-safe; what the engine reports comes in on its own tasks.</para>
 /// </remarks>
@@ -29,6 +30,7 @@ public sealed partial class TorrentHandle
     private Bitfield _verified;   // the pieces known verified, for the alerts of pieces and files
     private readonly bool[] _fileDone;
     private readonly ReadDemand _reads; // its streams' windows and the written-piece signal (TorrentHandle.Stream.cs)
+    private readonly LiveChanges _live = new(); // a downloading run takes priorities and order here without a restart
 
     internal TorrentHandle(TorrentSession session, Torrent torrent, DownloadOptions options)
     {
@@ -99,7 +101,7 @@ public sealed partial class TorrentHandle
             var ended = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
             _runEnded = ended.Task;
             var observer = new RunObserver(this, ended);
-            var options = _options with { Log = Classify(_options.Log) };
+            var options = _options with { Events = new RunEvents(this), Live = _live };
             SetState(TorrentState.Checking);
             _run = TorrentClient.Start(_session.Session, Torrent, options, observer);
         }
@@ -153,6 +155,39 @@ public sealed partial class TorrentHandle
         await _changes.WaitAsync().ConfigureAwait(false);
         try
         {
+            await RestartWithAsync(change, during).ConfigureAwait(false);
+        }
+        finally { _changes.Release(); }
+    }
+
+    /// <summary>Gives a downloading run the change at once through <paramref name="live"/>; when no run took it (none
+    /// downloads: it seeds, completed, is paused, prepares, or runs the single-peer story), stops, changes and starts
+    /// again as <see cref="ChangeAsync"/>.</summary>
+    private async Task ChangeLiveAsync(Func<LiveChanges, bool> live, Func<DownloadOptions, DownloadOptions> change)
+    {
+        await _changes.WaitAsync().ConfigureAwait(false);
+        try
+        {
+            bool running;
+            lock (_lock) running = _run is not null;
+            if (running && live(_live))
+            {
+                lock (_lock)
+                {
+                    _options = change(_options);
+                    MarkCompleteFiles(report: true); // a file made wanted whose pieces were all there already
+                }
+                return;
+            }
+            await RestartWithAsync(o => Task.FromResult(change(o)), during: null).ConfigureAwait(false);
+        }
+        finally { _changes.Release(); }
+    }
+
+    /// <summary>The body of <see cref="ChangeAsync"/>, with <c>_changes</c> held.</summary>
+    private async Task RestartWithAsync(Func<DownloadOptions, Task<DownloadOptions>> change, TorrentState? during)
+    {
+        {
             await StopRunAsync().ConfigureAwait(false);
             DownloadOptions options;
             bool restart;
@@ -175,7 +210,6 @@ public sealed partial class TorrentHandle
                 else lock (_lock) SetState(before); // a paused or completed torrent stays so
             }
         }
-        finally { _changes.Release(); }
     }
 
     private void SetState(TorrentState state)

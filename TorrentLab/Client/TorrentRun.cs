@@ -31,9 +31,10 @@ public sealed class TorrentRun : ISeedingEnd
     {
         ArgumentNullException.ThrowIfNull(torrent);
         ArgumentNullException.ThrowIfNull(observer);
+        ArgumentNullException.ThrowIfNull(options);
         var cts = new CancellationTokenSource();
         var run = new TorrentRun(observer, cts);
-        _ = run.RunAsync(session, torrent, options, cts.Token);
+        _ = run.RunAsync(session, torrent, TorrentClient.LoggingTo(options, session), cts.Token);
         return run;
     }
 

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using TorrentLab.Network;
 using TorrentLab.Tracker;
 
 namespace TorrentLab.Client;
@@ -19,16 +20,16 @@ internal static class TorrentUrl
 {
     private const int MaxRedirects = 5;
 
-    // One handler for the process; the connect callback checks each resolved address before dialling it.
-    private static readonly HttpClient Http = new(new SocketsHttpHandler
+    // One handler for the process (no session: the kernel's network); the connect callback checks each resolved
+    // address before dialling it.
+    private static readonly HttpClient Http = CreateClient(SystemNetwork.Instance);
+
+    private static HttpClient CreateClient(INetwork network)
     {
-        AllowAutoRedirect = false, // followed by hand below, http/https only
-        UseProxy = false,
-        UseCookies = false,
-        PooledConnectionLifetime = TimeSpan.FromMinutes(1),
-        ConnectCallback = ConnectAsync,
-    })
-    { Timeout = Timeout.InfiniteTimeSpan };
+        var handler = NetworkHttp.Handler(network, TimeSpan.FromMinutes(1), (context, ct) => ConnectAsync(network, context, ct));
+        handler.AllowAutoRedirect = false; // followed by hand below, http/https only
+        return new HttpClient(handler) { Timeout = Timeout.InfiniteTimeSpan };
+    }
 
     /// <summary>The body at <paramref name="url"/>, at most <paramref name="maxBytes"/> bytes, within <paramref name="timeout"/>.</summary>
     /// <exception cref="TorrentUrlException">Refused, unreachable, not 200, or too large.</exception>
@@ -85,22 +86,20 @@ internal static class TorrentUrl
     }
 
     /// <summary>Resolves the host and dials the first address that may be used; refuses when none may.</summary>
-    private static async ValueTask<Stream> ConnectAsync(SocketsHttpConnectionContext context, CancellationToken ct)
+    private static async ValueTask<Stream> ConnectAsync(INetwork network, SocketsHttpConnectionContext context, CancellationToken ct)
     {
         var host = context.DnsEndPoint.Host;
-        var addresses = IPAddress.TryParse(host, out var literal) ? [literal] : await Dns.GetHostAddressesAsync(host, ct).ConfigureAwait(false);
+        var addresses = IPAddress.TryParse(host, out var literal) ? [literal] : await network.ResolveAsync(host, ct).ConfigureAwait(false);
         foreach (var address in addresses) Refuse(address, host);
         if (addresses.Length == 0) throw new TorrentUrlException($"{UntrustedText.Clean(host, 64)}: no address", refused: false);
-        var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
-        try
+        // Each address in turn, as the system's resolver ordered them; the last failure is the one reported.
+        for (var i = 0; ; i++)
         {
-            await socket.ConnectAsync(addresses, context.DnsEndPoint.Port, ct).ConfigureAwait(false);
-            return new NetworkStream(socket, ownsSocket: true);
-        }
-        catch
-        {
-            socket.Dispose();
-            throw;
+            try
+            {
+                return await network.ConnectAsync(new IPEndPoint(addresses[i], context.DnsEndPoint.Port), ct).ConfigureAwait(false);
+            }
+            catch (SocketException) when (i < addresses.Length - 1) { }
         }
     }
 

@@ -18,8 +18,30 @@ public sealed partial class DhtNode
     private readonly Queue<(IPAddress Address, string Voter)> _votes = new();
 
     /// <summary>Our address as the DHT sees it (BEP 42's "ip" in the answers to our queries), once at least
-    /// <see cref="VotesForAddress"/> nodes said so; null before.</summary>
+    /// <see cref="VotesForAddress"/> nodes said so, or as the router in front of us named it; null before.</summary>
     public IPAddress? ExternalAddress { get; private set; }
+
+    // The router's word (a port mapping's external address): it outranks the votes, as libtorrent ranks source_router
+    // above the DHT, peers and trackers. Votes are still counted meanwhile.
+    private IPAddress? _routerAddress;
+
+    /// <summary>The router in front of us says our external address is <paramref name="address"/> (UPnP's
+    /// GetExternalIPAddress, NAT-PMP's external address, PCP's assigned address): it is ours from now on, and when our
+    /// id does not fit it (BEP 42), the next start takes one that does. An address of the other family, or one BEP 42
+    /// exempts (a private one: another NAT in front), is ignored.</summary>
+    internal void NoteRouterAddress(IPAddress address)
+    {
+        address = Plain(address);
+        if (address.AddressFamily != Family || SecureNodeId.IsExempt(address)) return;
+        bool changed;
+        lock (_addressLock)
+        {
+            _routerAddress = address;
+            changed = !address.Equals(ExternalAddress);
+            if (changed) ExternalAddress = address;
+        }
+        if (changed) OnExternalAddressChanged(address, "the router");
+    }
 
     /// <summary>The id this node starts with: the caller's, else the sibling's when it fits our family's saved external
     /// address (BEP 32: "a node should use the same node id in both tables"), else the saved one when it fits (BEP 42),
@@ -45,11 +67,17 @@ public sealed partial class DhtNode
             _votes.Enqueue((address, voterKey));
             if (_votes.Count > VoteWindow) _votes.Dequeue();
             var leader = _votes.CountBy(v => v.Address).MaxBy(v => v.Value);
-            changed = leader.Value >= VotesForAddress && !leader.Key.Equals(ExternalAddress);
+            changed = _routerAddress is null && leader.Value >= VotesForAddress && !leader.Key.Equals(ExternalAddress);
             if (changed) ExternalAddress = leader.Key;
         }
         if (!changed || ExternalAddress is not { } external) return;
-        _options.Log?.Invoke($"dht: other nodes see us at {external}");
+        OnExternalAddressChanged(external, "other nodes");
+    }
+
+    /// <summary>Logs our new external address and, when our id does not fit it, saves it for the next start's id.</summary>
+    private void OnExternalAddressChanged(IPAddress external, string who)
+    {
+        _options.Log?.Invoke($"dht: {who} see{(who == "the router" ? "s" : "")} us at {external}");
         if (SecureNodeId.Matches(Id, external)) return;
         // BEP 42: "A DHT node which receives an ip result in a request SHOULD consider restarting its DHT node with a new
         // node ID". The routing table is built around the id, so the new one is taken at the next start.

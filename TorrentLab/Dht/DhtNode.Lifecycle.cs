@@ -2,6 +2,7 @@ using System.Net;
 using System.Runtime.CompilerServices;
 using System.Threading.Channels;
 using TorrentLab.Metainfo;
+using TorrentLab.Network;
 
 namespace TorrentLab.Dht;
 
@@ -23,8 +24,8 @@ public sealed partial class DhtNode
     /// <exception cref="System.Net.Sockets.SocketException">The UDP port cannot be bound.</exception>
     public static async Task<DhtNode> StartAsync(DhtNodeOptions options, CancellationToken ct = default)
     {
-        var bootstrap = await ResolveAsync(options.Bootstrap, options.LoopbackOnly, ct).ConfigureAwait(false);
-        var socket = new UdpDatagramSocket(options.LocalEndPoint);
+        var bootstrap = await ResolveAsync(options.Network, options.Bootstrap, options.LoopbackOnly, ct).ConfigureAwait(false);
+        var socket = new UdpDatagramSocket(options.Network, options.LocalEndPoint);
         var node = new DhtNode(options, socket) { _socket = socket };
         socket.Start(node.Receive);
         node.Join(bootstrap);
@@ -207,7 +208,12 @@ public sealed partial class DhtNode
     /// <summary>Resolves <c>HOST:PORT</c> bootstrap names (<c>[v6]:PORT</c> for an IPv6 literal) to IPv4 and IPv6
     /// addresses; each node joins through those of its family.</summary>
     /// <exception cref="DhtException">Not HOST:PORT, a name that does not resolve, or a non-loopback host in loopback-only mode.</exception>
-    public static async Task<List<IPEndPoint>> ResolveAsync(IEnumerable<string> names, bool loopbackOnly, CancellationToken ct = default)
+    public static Task<List<IPEndPoint>> ResolveAsync(IEnumerable<string> names, bool loopbackOnly, CancellationToken ct = default) =>
+        ResolveAsync(SystemNetwork.Instance, names, loopbackOnly, ct);
+
+    /// <summary>As <see cref="ResolveAsync(IEnumerable{string}, bool, CancellationToken)"/>, with the names of
+    /// <paramref name="network"/>.</summary>
+    internal static async Task<List<IPEndPoint>> ResolveAsync(INetwork network, IEnumerable<string> names, bool loopbackOnly, CancellationToken ct = default)
     {
         var endPoints = new List<IPEndPoint>();
         foreach (var name in names)
@@ -229,7 +235,7 @@ public sealed partial class DhtNode
             IPAddress[] addresses;
             try
             {
-                addresses = await Dns.GetHostAddressesAsync(host, ct).ConfigureAwait(false);
+                addresses = await network.ResolveAsync(host, ct).ConfigureAwait(false);
             }
             catch (System.Net.Sockets.SocketException e)
             {

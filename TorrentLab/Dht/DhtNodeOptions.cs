@@ -1,4 +1,6 @@
 using System.Net;
+using Microsoft.Extensions.Logging;
+using TorrentLab.Network;
 
 namespace TorrentLab.Dht;
 
@@ -40,9 +42,32 @@ public sealed record DhtNodeOptions
     /// hosts refused. On when the environment sets <c>TORRENTLAB_DHT_LOOPBACK_ONLY=1</c>, as the test suite does.</summary>
     public bool LoopbackOnly { get; init; } = Environment.GetEnvironmentVariable("TORRENTLAB_DHT_LOOPBACK_ONLY") == "1";
 
-    /// <summary>One line per notable event (bootstrap, refresh, dropped datagram), or null.</summary>
-    public Action<string>? Log { get; init; }
+    /// <summary>Where the node logs (queries answered, bootstrap, state saved), one line each at
+    /// <see cref="LogLevel.Debug"/>; null for nothing.</summary>
+    public ILogger? Logger
+    {
+        get => _logger;
+        init
+        {
+            _logger = value;
+            _log = null;
+        }
+    }
+
+    private readonly ILogger? _logger;
+    private Action<string>? _log;
+
+    /// <summary>The node's lines, made from <see cref="Logger"/> once; the session and the tests may set it directly.</summary>
+    internal Action<string>? Log
+    {
+        get => _log ??= EngineLog.Lines(_logger);
+        init => _log = value;
+    }
 
     /// <summary>The clock (tests pass a manual one).</summary>
     public TimeProvider Clock { get; init; } = TimeProvider.System;
+
+    /// <summary>The network a node started with <see cref="DhtNode.StartAsync"/> binds its UDP port on and resolves
+    /// bootstrap names with (a session's node runs on the session's port instead).</summary>
+    internal INetwork Network { get; init; } = SystemNetwork.Instance;
 }

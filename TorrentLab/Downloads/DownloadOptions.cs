@@ -1,4 +1,5 @@
 using System.Net;
+using Microsoft.Extensions.Logging;
 using TorrentLab.Dht;
 using TorrentLab.Tracker;
 using TorrentLab.Wire;
@@ -116,12 +117,41 @@ public sealed record DownloadOptions
     /// unlimited; shared and live-settable like <see cref="DownloadLimit"/>.</summary>
     public RateLimit? UploadLimit { get; init; }
 
-    /// <summary>Protocol events, one line each (peer connected, dropped and why, piece failed), for --verbose.</summary>
-    public Action<string>? Log { get; init; }
+    /// <summary>This torrent's own logger: every line of its run goes here (peer connected, dropped and why, piece
+    /// failed, tracker answers), at <see cref="LogLevel.Debug"/>. Null: the session's
+    /// <see cref="SessionSettings.LoggerFactory"/>, category <c>TorrentLab.Swarm</c> (or <c>TorrentLab.Reference</c>,
+    /// <c>TorrentLab.Magnet</c>), if it has one.</summary>
+    public ILogger? Logger
+    {
+        get => _logger;
+        init
+        {
+            _logger = value;
+            _log = null; // made again from the new logger
+        }
+    }
+
+    private readonly ILogger? _logger;
+    private Action<string>? _log;
+
+    /// <summary>The lines the engine writes for this torrent, made from <see cref="Logger"/> once (the front door fills
+    /// in the session's when there is none); the engine and the tests may set it directly.</summary>
+    internal Action<string>? Log
+    {
+        get => _log ??= EngineLog.Lines(_logger);
+        init => _log = value;
+    }
 
     /// <summary>Opens the storage for a download; null opens <see cref="Storage.FileStorage"/>. A seam for tests that
     /// inject faults such as a full disk.</summary>
     internal Func<Metainfo.Torrent, string, Storage.IPieceStorage>? OpenStorage { get; init; }
+
+    /// <summary>Typed events of the torrent (tracker answers and failures, banned peers) for the session's handle,
+    /// which builds its alerts on them; null: none.</summary>
+    internal ITorrentEvents? Events { get; init; }
+
+    /// <summary>Where a downloading swarm takes file priority and order changes without a restart; null: none.</summary>
+    internal LiveChanges? Live { get; init; }
 
     /// <summary>Every wire message sent and received, for --trace.</summary>
     public Action<Wire.WireTraceEvent>? Trace { get; init; }

@@ -1,5 +1,8 @@
 using System.Net;
+using Microsoft.Extensions.Logging;
 using TorrentLab.Dht;
+using TorrentLab.Network;
+using TorrentLab.PortMapping;
 using TorrentLab.Tracker;
 using TorrentLab.Wire;
 
@@ -36,6 +39,14 @@ public sealed record SessionSettings
     /// sends datagrams to every neighbour on the LAN, which a user should ask for.</summary>
     public bool Lsd { get; init; }
 
+    /// <summary>Ask the router in front of us to forward the peer port, TCP and UDP (<c>--port-mapping</c>): UPnP IGD,
+    /// PCP and NAT-PMP, each as allowed, renewed while the session runs and removed when it stops. The external port
+    /// the router grants is the one trackers and the DHT are told; the external address it names becomes the DHT's
+    /// (BEP 42). Off by default: it changes the router's settings, which a user should ask for. Only the machine's
+    /// IPv4 default gateway is asked (SSDP searches on its interface alone); a router that refuses, never answers or
+    /// disappears is one log line, and the session goes on.</summary>
+    public PortMappingProtocols PortMapping { get; init; }
+
     /// <summary>The DHT's bootstrap nodes, <c>HOST:PORT</c> each; by default the public routers. A saved routing table
     /// is tried first, so a restart needs none.</summary>
     public IReadOnlyList<string> DhtBootstrap { get; init; } = DhtNodeOptions.PublicRouters;
@@ -61,6 +72,11 @@ public sealed record SessionSettings
     /// <summary>Which peer addresses may be dialled (from trackers, PEX, the DHT or <see cref="DownloadOptions.ExtraPeers"/>);
     /// unspecified, broadcast, multicast and link-local addresses never are.</summary>
     public PeerScope PeerScope { get; init; } = PeerScope.Any;
+
+    /// <summary>Addresses no peer connection may use (<c>--blocklist</c>; Transmission's blocklist, qBittorrent's IP
+    /// filter): never dialled, whichever source named them, and closed at accept before any handshake. The list may be
+    /// loaded or replaced while the session runs (<see cref="IpBlocklist.Load"/>); null blocks nothing.</summary>
+    public IpBlocklist? Blocklist { get; init; }
 
     /// <summary>Peer connections open at once across all torrents (each torrent also has its own limit,
     /// <see cref="DownloadOptions.MaxPeers"/>). libtorrent's <c>connections_limit</c>.</summary>
@@ -99,8 +115,35 @@ public sealed record SessionSettings
     /// (<see cref="DownloadOptions.SnubTimeout"/>, <see cref="DownloadOptions.RequestTimeout"/>) move them to others.</remarks>
     public TimeSpan IdleTimeout { get; init; } = TimeSpan.FromMinutes(3);
 
-    /// <summary>Session events, one line each (port bound, DHT node, refused handshakes); torrents log on their own.</summary>
-    public Action<string>? Log { get; init; }
+    /// <summary>Where the session and its torrents log, one line per event, a category per layer: the port, incoming
+    /// connections and LSD (<c>TorrentLab.Session</c>, at <see cref="LogLevel.Information"/>), the DHT node
+    /// (<c>TorrentLab.Dht</c>), a torrent's run (<c>TorrentLab.Swarm</c>, <c>TorrentLab.Reference</c>) and a magnet
+    /// link's metadata fetch (<c>TorrentLab.Magnet</c>), at <see cref="LogLevel.Debug"/>; a torrent with a
+    /// <see cref="DownloadOptions.Logger"/> of its own logs there instead. Whether a level is wanted is asked once, when
+    /// the session, node or torrent starts. Null: nothing is logged.</summary>
+    public ILoggerFactory? LoggerFactory
+    {
+        get => _loggerFactory;
+        init
+        {
+            _loggerFactory = value;
+            _log = null; // made again from the new factory
+        }
+    }
+
+    private readonly ILoggerFactory? _loggerFactory;
+    private Action<string>? _log;
+
+    /// <summary>The session's own lines (<c>TorrentLab.Session</c>), made from <see cref="LoggerFactory"/> once; the
+    /// engine and the tests may set it directly.</summary>
+    internal Action<string>? Log
+    {
+        get => _log ??= EngineLog.Lines(_loggerFactory, EngineLog.Session, LogLevel.Information);
+        init => _log = value;
+    }
+
+    /// <summary>Lines of <paramref name="category"/> (<see cref="EngineLog"/>) from <see cref="LoggerFactory"/>, or null.</summary>
+    internal Action<string>? Lines(string category) => EngineLog.Lines(_loggerFactory, category);
 
     /// <summary>Incoming connections before they are routed to a torrent (for <c>--trace</c>): a handshake refused for
     /// naming no torrent of the session; once a torrent is named, that torrent's <see cref="DownloadOptions.Trace"/>
@@ -111,8 +154,20 @@ public sealed record SessionSettings
     /// itself, so nothing is ever sent to the machine's own network.</summary>
     internal bool LsdSockets { get; init; } = true;
 
+    /// <summary>Adjusts the port mapper's options before it starts (a test points it at a router of its own).</summary>
+    internal Func<PortMapperOptions, PortMapperOptions>? ConfigurePortMapper { get; init; }
+
     /// <summary>The session's clock for its timers (a test moves a manual one).</summary>
     internal TimeProvider Time { get; init; } = TimeProvider.System;
+
+    /// <summary>True when <paramref name="peer"/> may be dialled: the dial policy under <see cref="PeerScope"/>, and not
+    /// in <see cref="Blocklist"/>.</summary>
+    internal bool MayDial(IPEndPoint peer) => PeerAddressPolicy.MayDial(peer, PeerScope) && Blocklist?.Contains(peer.Address) != true;
+
+    /// <summary>The network every socket of the session and its torrents goes through: the peer listener (TCP and
+    /// the UDP port of uTP and the DHT), the dialler, the DHT, local service discovery, HTTP and UDP trackers, web
+    /// seeds and magnet fetches. The kernel's by default; a simulation gives each of its hosts its own.</summary>
+    internal INetwork Network { get; init; } = SystemNetwork.Instance;
 
     /// <summary>The local address of the UDP side: the first bind address, with the dual-stack <c>::</c> read as
     /// <c>0.0.0.0</c> (the DHT speaks IPv4 unless an IPv6 address is bound).</summary>

@@ -19,6 +19,8 @@ internal static class SettingsCheck
         Defined(settings.Encryption, nameof(SessionSettings.Encryption));
         Defined(settings.Transport, nameof(SessionSettings.Transport));
         Defined(settings.PeerScope, nameof(SessionSettings.PeerScope));
+        if ((settings.PortMapping & ~PortMapping.PortMappingProtocols.All) != 0)
+            throw Bad(nameof(SessionSettings.PortMapping), $"expected None or a combination of Upnp, NatPmp and Pcp, got {settings.PortMapping}");
         AtLeast(settings.MaxConnections, 1, nameof(SessionSettings.MaxConnections));
         AtLeast(settings.GlobalUploadSlots, 1, nameof(SessionSettings.GlobalUploadSlots));
         AtLeast(settings.MaxOpenFiles, 0, nameof(SessionSettings.MaxOpenFiles));

@@ -12,7 +12,7 @@ namespace TorrentLab.Extensions;
 /// and BEP 9 ask ("an unrecognized message ID MUST be ignored"). Not thread-safe for receiving: call
 /// <see cref="Route"/> from the connection's reader.
 /// </remarks>
-public sealed class ExtensionChannel
+internal sealed class ExtensionChannel
 {
     private readonly PeerConnection _connection;
     private readonly Dictionary<byte, string> _ourNames;

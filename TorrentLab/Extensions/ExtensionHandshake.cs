@@ -22,7 +22,7 @@ namespace TorrentLab.Extensions;
 /// So a field of the wrong type is ignored like an unknown one; only an <c>m</c> id outside 0..255 (it cannot be
 /// a one-byte id) and a negative <c>metadata_size</c> are violations.
 /// </remarks>
-public sealed record ExtensionHandshake
+internal sealed record ExtensionHandshake
 {
     /// <summary><c>m</c>: extension name to the id its sender receives it on (0 disables the extension).</summary>
     public IReadOnlyDictionary<string, byte> Messages { get; init; } = new Dictionary<string, byte>();

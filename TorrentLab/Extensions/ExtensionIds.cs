@@ -4,7 +4,7 @@ namespace TorrentLab.Extensions;
 /// <remarks>BEP 10: "The extension message IDs are the IDs used to send the extension messages to the peer sending
 /// this handshake", i.e. each side picks its own ids. A peer sends to us with these ids; we send to a peer with the
 /// ids from its handshake. Ours differ from libtorrent's (ut_metadata 2, ut_pex 1), so a test mixing them up fails.</remarks>
-public static class ExtensionIds
+internal static class ExtensionIds
 {
     /// <summary>BEP 10: extended message id 0 is the extension handshake.</summary>
     public const byte Handshake = 0;

@@ -5,7 +5,7 @@ using System.Net.Sockets;
 namespace TorrentLab.Extensions;
 
 /// <summary>BEP 55: what a ut_holepunch message asks or says.</summary>
-public enum HolepunchMessageType : byte
+internal enum HolepunchMessageType : byte
 {
     Rendezvous = 0x00,   // initiator to relay: "introduce me to the peer at this endpoint"
     Connect = 0x01,      // relay to both sides: "dial the peer at this endpoint now"
@@ -13,7 +13,7 @@ public enum HolepunchMessageType : byte
 }
 
 /// <summary>BEP 55: why a relay refused a rendezvous (the <c>err_code</c> of an error message).</summary>
-public enum HolepunchError : uint
+internal enum HolepunchError : uint
 {
     None = 0,           // not an error message
     NoSuchPeer = 1,     // BEP 55: "The target endpoint is invalid."
@@ -35,7 +35,7 @@ public enum HolepunchError : uint
 /// Unlike the other extensions this payload is binary, not bencoded. Bytes after the last field are ignored (as
 /// libtorrent does), so a peer that always appends an error code is still understood.
 /// </remarks>
-public sealed record HolepunchMessage(HolepunchMessageType Type, IPEndPoint EndPoint, HolepunchError Error = HolepunchError.None)
+internal sealed record HolepunchMessage(HolepunchMessageType Type, IPEndPoint EndPoint, HolepunchError Error = HolepunchError.None)
 {
     private const byte AddrIPv4 = 0x00;   // BEP 55 addr_type
     private const byte AddrIPv6 = 0x01;

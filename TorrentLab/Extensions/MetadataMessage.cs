@@ -3,7 +3,7 @@ using TorrentLab.Bencode;
 namespace TorrentLab.Extensions;
 
 /// <summary>The three ut_metadata message types (BEP 9); any other value is ignored by the receiver.</summary>
-public enum MetadataMessageType
+internal enum MetadataMessageType
 {
     Request = 0,   // {'msg_type': 0, 'piece': 0}
     Data = 1,      // {'msg_type': 1, 'piece': 0, 'total_size': 3425} followed by the piece's bytes
@@ -20,7 +20,7 @@ public enum MetadataMessageType
 /// The info dictionary travels in 16 KiB pieces; BEP 9: "The metadata piece is appended to the bencoded dictionary,
 /// it is not a part of the dictionary, but it is a part of the message (the length prefix MUST include it)."
 /// </remarks>
-public readonly record struct MetadataMessage(MetadataMessageType Type, int Piece, long TotalSize, ReadOnlyMemory<byte> Data)
+internal readonly record struct MetadataMessage(MetadataMessageType Type, int Piece, long TotalSize, ReadOnlyMemory<byte> Data)
 {
     /// <summary>BEP 9: "The metadata is handled in blocks of 16KiB (16384 Bytes)."</summary>
     public const int PieceLength = 16 * 1024;

@@ -5,7 +5,7 @@ namespace TorrentLab.Extensions;
 /// <summary>Answers ut_metadata requests (BEP 9) from the raw info dictionary of a torrent we have: the serving half
 /// of magnet links, for seeders and the lab's synthetic peers.</summary>
 /// <remarks>Stateless and thread-safe; one instance can serve every connection of a torrent.</remarks>
-public sealed class MetadataServer
+internal sealed class MetadataServer
 {
     private readonly ReadOnlyMemory<byte> _rawInfo;
 

@@ -7,7 +7,7 @@ namespace TorrentLab.Extensions;
 
 /// <summary>BEP 11 per-peer flags carried in <c>added.f</c> / <c>added6.f</c>, one byte per added peer.</summary>
 [Flags]
-public enum PexFlags : byte
+internal enum PexFlags : byte
 {
     None = 0,
     PrefersEncryption = 0x01,   // BEP 11: "prefers encryption, as indicated by e field in extension handshake"
@@ -18,7 +18,7 @@ public enum PexFlags : byte
 }
 
 /// <summary>A peer named in a PEX message and its flags.</summary>
-public readonly record struct PexPeer(IPEndPoint EndPoint, PexFlags Flags = PexFlags.None);
+internal readonly record struct PexPeer(IPEndPoint EndPoint, PexFlags Flags = PexFlags.None);
 
 /// <summary>One ut_pex message (BEP 11): peers the sender connected to and dropped since its previous message.</summary>
 /// <remarks>
@@ -36,7 +36,7 @@ public readonly record struct PexPeer(IPEndPoint EndPoint, PexFlags Flags = PexF
 /// optional when decoding. A flag string whose length does not match its list is ignored (the peers stay, with no
 /// flags): flags are hints.
 /// </remarks>
-public sealed record PexMessage
+internal sealed record PexMessage
 {
     /// <summary>Peers connected since the previous message, IPv4 and IPv6 together.</summary>
     public IReadOnlyList<PexPeer> Added { get; init; } = [];

@@ -21,7 +21,7 @@ namespace TorrentLab.Extensions;
 /// </list>
 /// Thread-safe.
 /// </remarks>
-public sealed class PexState
+internal sealed class PexState
 {
     /// <summary>One message a minute, each way.</summary>
     public static readonly TimeSpan MinInterval = TimeSpan.FromMinutes(1);

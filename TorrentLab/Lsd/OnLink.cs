@@ -1,6 +1,5 @@
 using System.Net;
-using System.Net.NetworkInformation;
-using System.Net.Sockets;
+using TorrentLab.Network;
 
 namespace TorrentLab.Lsd;
 
@@ -53,19 +52,6 @@ internal sealed class OnLink(Func<IReadOnlyList<(IPAddress Address, int PrefixLe
     }
 
     /// <summary>The unicast addresses of the machine's interfaces that are up, with their prefix lengths.</summary>
-    private static IReadOnlyList<(IPAddress, int)> MachinePrefixes()
-    {
-        try
-        {
-            return [.. NetworkInterface.GetAllNetworkInterfaces()
-                .Where(n => n.OperationalStatus == OperationalStatus.Up)
-                .SelectMany(n => n.GetIPProperties().UnicastAddresses)
-                .Where(u => u.Address.AddressFamily is AddressFamily.InterNetwork or AddressFamily.InterNetworkV6)
-                .Select(u => (u.Address, u.PrefixLength))];
-        }
-        catch (NetworkInformationException)
-        {
-            return [];
-        }
-    }
+    private static IReadOnlyList<(IPAddress, int)> MachinePrefixes() =>
+        [.. SystemNetwork.Instance.Interfaces().Where(i => i.Up).Select(i => (i.Address, i.PrefixLength))];
 }

@@ -4,7 +4,7 @@ namespace TorrentLab.Pieces;
 /// <param name="Index">The piece index.</param>
 /// <param name="Begin">Byte offset of the block inside the piece.</param>
 /// <param name="Length">Block length: <see cref="Wire.WireLimits.BlockLength"/>, except the last block of a piece, which may be shorter.</param>
-public readonly record struct BlockRequest(int Index, int Begin, int Length)
+internal readonly record struct BlockRequest(int Index, int Begin, int Length)
 {
     public override string ToString() => $"piece {Index} bytes {Begin}..{Begin + Length}";
 }

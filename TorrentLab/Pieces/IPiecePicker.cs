@@ -20,7 +20,7 @@ internal sealed class PickContext
     private readonly int[] _availability;
     private readonly ActivePiece?[] _active;
     private readonly PieceCheck _check;
-    private readonly PieceSelection _selection;
+    private PieceSelection _selection;
 
     internal PickContext(Bitfield have, int[] availability, ActivePiece?[] active, PieceCheck check, PieceSelection selection)
     {
@@ -33,6 +33,9 @@ internal sealed class PickContext
 
     /// <summary>Number of pieces in the torrent.</summary>
     public int PieceCount => _have.Length;
+
+    /// <summary>The selection candidates are wanted by (replaced with the piece manager's, under its lock).</summary>
+    internal PieceSelection Selection { set => _selection = value; }
 
     /// <summary>Pieces we have verified.</summary>
     public int HaveCount => _have.Count;

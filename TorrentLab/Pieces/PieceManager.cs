@@ -23,7 +23,7 @@ internal sealed partial class PieceManager
     private readonly Lock _lock = new();
     private readonly Torrent _torrent;
     private readonly PieceManagerOptions _options;
-    private readonly IPiecePicker _picker;
+    private IPiecePicker _picker; // replaced whole by SetPicker, under _lock
     private readonly TimeProvider _clock;
     private readonly Bitfield _have;
     private readonly int[] _availability;
@@ -31,7 +31,7 @@ internal sealed partial class PieceManager
     private readonly List<ActivePiece> _inProgress = []; // in the order they were started: oldest finished first
     private readonly Dictionary<IBlockSource, PeerState> _peers = [];
     private readonly PickContext _pickContext;
-    private readonly PieceSelection _selection;
+    private PieceSelection _selection; // replaced whole by SetSelection, under _lock
     private int _unrequestedBlocks; // sum of Unrequested over _inProgress
     private int _wantedMissing; // wanted pieces not verified yet: zero means complete
     private long _haveBytes, _downloadedBytes, _verifiedBytes, _wastedBytes;
@@ -79,8 +79,45 @@ internal sealed partial class PieceManager
     /// <summary>True once every wanted piece is verified (every piece, unless files are skipped).</summary>
     public bool IsComplete { get { lock (_lock) return _wantedMissing == 0; } }
 
-    /// <summary>Which pieces are wanted and how much (<see cref="PieceManagerOptions.Selection"/>).</summary>
-    public PieceSelection Selection => _selection;
+    /// <summary>Which pieces are wanted and how much (<see cref="PieceManagerOptions.Selection"/>, or the last
+    /// <see cref="SetSelection"/>).</summary>
+    public PieceSelection Selection { get { lock (_lock) return _selection; } }
+
+    /// <summary>Wants the pieces <paramref name="selection"/> wants from now on, while peers are connected: each peer's
+    /// count of pieces it could give us is counted again (so interest follows at its next top-up), and the picker
+    /// chooses among the new wanted pieces and levels. Pieces being assembled are finished whatever their file's
+    /// priority now (their blocks are on the way); a piece no longer wanted is simply not started.</summary>
+    /// <exception cref="ArgumentException">A selection of another torrent (its file count differs).</exception>
+    public void SetSelection(PieceSelection selection)
+    {
+        ArgumentNullException.ThrowIfNull(selection);
+        if (selection.Files.Count != _torrent.Files.Count)
+            throw new ArgumentException($"the selection has {selection.Files.Count} files, the torrent {_torrent.Files.Count}", nameof(selection));
+        lock (_lock)
+        {
+            _selection = selection;
+            _pickContext.Selection = selection;
+            _pickContext.FirstCandidate = 0; // a piece below the old first candidate may be wanted now
+            _wantedMissing = selection.WantedCount - selection.WantedIn(_have, _torrent).Pieces;
+            foreach (var state in _peers.Values)
+            {
+                var interesting = 0;
+                foreach (var i in state.Has.SetIndexes()) if (!_have[i] && selection.IsWanted(i)) interesting++;
+                state.Interesting = interesting;
+            }
+        }
+    }
+
+    /// <summary>Picks pieces with <paramref name="picker"/> from now on (rarest first, or in order for streaming).</summary>
+    public void SetPicker(IPiecePicker picker)
+    {
+        ArgumentNullException.ThrowIfNull(picker);
+        lock (_lock)
+        {
+            _picker = picker;
+            _pickContext.FirstCandidate = 0;
+        }
+    }
 
     /// <summary>True while every missing block that any connected peer can send is already requested.</summary>
     public bool IsEndgame { get { lock (_lock) return IsEndgameLocked(); } }

@@ -76,8 +76,9 @@ internal static partial class ReferenceDownload
     {
         // announce: BEP 3 "started", telling the tracker how much is left. The reference path does not listen, but
         // the tracker needs a port; trackers and checkers expect the conventional 6881 here.
-        using var tracker = new TrackerClient(options.Trackers ?? torrent.TrackerTiers);
-        var candidates = options.ExtraPeers.Where(p => PeerAddressPolicy.MayDial(p, options.Session.PeerScope)).ToList();
+        using var tracker = new TrackerClient(options.Trackers ?? torrent.TrackerTiers,
+            new TrackerClientOptions { Dialer = HostDialer.On(options.Session.Network) });
+        var candidates = options.ExtraPeers.Where(options.Session.MayDial).ToList();
         string? trackerError = null;
         if (tracker.Tiers.Count > 0)
         {
@@ -86,7 +87,7 @@ internal static partial class ReferenceDownload
                 var answer = await tracker.AnnounceAsync(Announce(torrent, options, pieces, AnnounceEvent.Started), ct).ConfigureAwait(false);
                 options.Log?.Invoke($"tracker: {answer.Peers.Count} peer(s), interval {answer.Interval.TotalSeconds:0} s");
                 // Never 0.0.0.0, broadcast, multicast or link-local, whatever the tracker says.
-                candidates.AddRange(answer.Peers.Where(p => !candidates.Contains(p) && PeerAddressPolicy.MayDial(p, options.Session.PeerScope)));
+                candidates.AddRange(answer.Peers.Where(p => !candidates.Contains(p) && options.Session.MayDial(p)));
             }
             catch (TrackerException e) when (candidates.Count > 0)
             {
@@ -161,6 +162,7 @@ internal static partial class ReferenceDownload
             HandshakeTimeout = options.Session.HandshakeTimeout,
             IdleTimeout = options.Session.IdleTimeout,
             Trace = options.Trace,
+            Network = options.Session.Network, // the kernel's sockets, unless a simulation gave its own
         }, ct).ConfigureAwait(false);
         options.Log?.Invoke($"connected to {endpoint} (peer id {peer.RemotePeerId.Hex})");
         state.CurrentPeer = endpoint.ToString();

@@ -339,7 +339,8 @@ internal sealed class FileStorage : IPieceStorage
         lock (_dirtyUnopened)
         {
             if (_dirtyUnopened.Contains(index)) return;
-            _ownership?.EnsureWritable(index);
+            // A file this storage created while it was wanted is ours (its priority changed while the torrent ran).
+            if (!Volatile.Read(ref _created[index])) _ownership?.EnsureWritable(index);
             Directory.CreateDirectory(Path.GetDirectoryName(_layout.FullPaths[index])!);
             _ownership?.Adopt(index);
         }

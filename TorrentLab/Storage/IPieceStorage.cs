@@ -4,7 +4,7 @@ namespace TorrentLab.Storage;
 /// <remarks>Implementations are thread-safe (pieces are written from many peer tasks at once) and report every
 /// failure as a <see cref="StorageException"/> (<see cref="StorageException.IsOutOfSpace"/> for a full disk).
 /// <see cref="FileStorage"/> is the real one; tests fake this interface to simulate disk faults.</remarks>
-public interface IPieceStorage : IDisposable
+internal interface IPieceStorage : IDisposable
 {
     /// <summary>Writes a whole verified piece (exactly its length) to the files it spans.</summary>
     ValueTask WritePieceAsync(int index, ReadOnlyMemory<byte> data, CancellationToken cancellation = default);

@@ -1,3 +1,4 @@
+using TorrentLab.Downloads;
 using TorrentLab.Metainfo;
 using TorrentLab.Tracker;
 using TorrentLab.Wire;
@@ -16,7 +17,7 @@ internal readonly record struct AnnounceTotals(long Uploaded, long Downloaded, l
 /// can also come from the command line or connect to us.</remarks>
 internal sealed class Announcer(IReadOnlyList<IReadOnlyList<string>> tiers, InfoHash infoHash, PeerId peerId,
     Func<AnnounceTotals> totals, Func<int> connected, Action<IReadOnlyList<System.Net.IPEndPoint>> onPeers,
-    Action<string>? log, TimeProvider? time = null) : IDisposable
+    Action<string>? log, TimeProvider? time = null, TrackerClientOptions? trackers = null, ITorrentEvents? events = null) : IDisposable
 {
     private static readonly TimeSpan StoppedTimeout = TimeSpan.FromSeconds(3);  // exit must stay quick
 
@@ -30,12 +31,13 @@ internal sealed class Announcer(IReadOnlyList<IReadOnlyList<string>> tiers, Info
     public void Retarget(Func<AnnounceTotals> totals, Func<int> connected,
         Action<IReadOnlyList<System.Net.IPEndPoint>> onPeers) => _host = new(totals, connected, onPeers);
 
-    private readonly TrackerClient _client = new(tiers);
+    private readonly TrackerClient _client = new(tiers, trackers);
     private readonly SemaphoreSlim _wake = new(0, 1);
     private readonly TimeProvider _time = time ?? TimeProvider.System;
     private volatile bool _completedPending;
     private bool _started;
-    private int _port;
+    private Func<int> _port = () => 0;
+    private int _portSent;
 
     /// <summary>False for a torrent without trackers (peers then come only from elsewhere).</summary>
     public bool HasTrackers { get; } = tiers.Any(t => t.Count > 0);
@@ -69,13 +71,17 @@ internal sealed class Announcer(IReadOnlyList<IReadOnlyList<string>> tiers, Info
     private readonly CancellationTokenSource _loopStop = new();
     private Task _loop = Task.CompletedTask;
 
-    /// <summary>Starts announcing in the background (<see cref="RunAsync"/>) until <see cref="StoppedAsync"/> or
+    /// <summary>Starts announcing in the background (<see cref="RunAsync(Func{int}, CancellationToken)"/>) until <see cref="StoppedAsync"/> or
     /// <see cref="Dispose"/>: the announcer, not the swarm that started it, owns the loop, so a seeding torrent can
     /// keep it across swarms.</summary>
-    public void Start(int port) => _loop = RunAsync(port, _loopStop.Token);
+    public void Start(Func<int> port) => _loop = RunAsync(port, _loopStop.Token);
 
-    /// <summary>Announces until cancelled: <c>started</c> first, then regular announces.</summary>
-    public async Task RunAsync(int port, CancellationToken ct)
+    /// <summary>Announces <paramref name="port"/> until cancelled: <c>started</c> first, then regular announces.</summary>
+    public Task RunAsync(int port, CancellationToken ct) => RunAsync(() => port, ct);
+
+    /// <summary>Announces until cancelled: <c>started</c> first, then regular announces, each naming the port
+    /// <paramref name="port"/> gives then (the session's, or the external port a router mapped for it).</summary>
+    public async Task RunAsync(Func<int> port, CancellationToken ct)
     {
         _port = port;
         if (!HasTrackers) return;
@@ -95,15 +101,18 @@ internal sealed class Announcer(IReadOnlyList<IReadOnlyList<string>> tiers, Info
                 Seeders = response.Complete;
                 if (response.WarningMessage is not null) log?.Invoke($"tracker warning: {response.WarningMessage}");
                 log?.Invoke($"tracker: {response.Peers.Count} peer{(response.Peers.Count == 1 ? "" : "s")}, next announce in {response.Interval.TotalSeconds:0} s");
+                events?.TrackerAnswered(_client.LastAnswered ?? "", response.Peers.Count, response.Interval, response.WarningMessage);
                 var host = _host;
                 host.OnPeers(response.Peers);
-                wait = AnnounceSchedule.Next(response, host.Connected());
+                // The port changed while the announce was on its way (a router mapped it): the trackers hear it now.
+                wait = _port() != Volatile.Read(ref _portSent) ? TimeSpan.Zero : AnnounceSchedule.Next(response, host.Connected());
                 _status = $"tracker {_client.LastAnswered} answered {response.Peers.Count}";
             }
             catch (TrackerException e)
             {
                 LastError = e.Message;
                 log?.Invoke($"tracker announce failed: {e.Message}");
+                events?.TrackerFailed(_client.LastAsked, e.Message);
                 wait = TimeSpan.FromSeconds(Math.Min(300, 5 << Math.Min(failures++, 6)));
                 _status = $"tracker failed ({UntrustedText.Clean(e.Message, 200)})";
             }
@@ -126,6 +135,14 @@ internal sealed class Announcer(IReadOnlyList<IReadOnlyList<string>> tiers, Info
         await Task.WhenAny(sleep, woken).ConfigureAwait(false);
         await done.CancelAsync().ConfigureAwait(false);
         ct.ThrowIfCancellationRequested();
+    }
+
+    /// <summary>The port to announce changed: announce now, so the trackers hand out the new one (an announce on its
+    /// way with the old port is followed by another at once).</summary>
+    public void PortChanged()
+    {
+        if (!HasTrackers || !_started) return;
+        try { _wake.Release(); } catch (SemaphoreFullException) { }
     }
 
     /// <summary>Asks for a <c>completed</c> announce now (sent once; BEP 3: not when starting already complete).</summary>
@@ -151,13 +168,16 @@ internal sealed class Announcer(IReadOnlyList<IReadOnlyList<string>> tiers, Info
         catch (Exception e) when (e is TrackerException or OperationCanceledException)
         {
             log?.Invoke($"tracker: stopped announce failed ({e.Message})");
+            events?.TrackerFailed(_client.LastAsked, $"stopped announce: {e.Message}");
         }
     }
 
     private Task<AnnounceResponse> AnnounceAsync(AnnounceEvent @event, CancellationToken ct)
     {
         var (uploaded, downloaded, left, _) = _host.Totals();
-        return _client.AnnounceAsync(new AnnounceRequest(infoHash, peerId, _port, uploaded, downloaded, left, @event), ct);
+        var port = _port();
+        Volatile.Write(ref _portSent, port);
+        return _client.AnnounceAsync(new AnnounceRequest(infoHash, peerId, port, uploaded, downloaded, left, @event), ct);
     }
 
     public void Dispose()

@@ -45,6 +45,9 @@ internal interface ISessionTorrent
     /// <summary>A peer heard on the local network (BEP 14); true when it was new.</summary>
     bool OnLocalPeer(IPEndPoint peer);
 
+    /// <summary>The port the session announces changed (a router mapped it, or lost it): the trackers hear it now.</summary>
+    void OnAnnouncedPortChanged();
+
     /// <summary>One line to the torrent's log.</summary>
     void Log(string line);
 }

@@ -29,12 +29,15 @@ internal sealed class PeerBook
     private readonly HashSet<PeerId> _bannedIds = [];
     private readonly HashSet<IPEndPoint> _self = [];
     private readonly PeerScope _scope;
+    private readonly IpBlocklist? _blocklist;
     private readonly int[] _sources = new int[Enum.GetValues<PeerSource>().Length];
 
     /// <param name="scope">Which addresses may be dialled; unspecified, broadcast, multicast and link-local never are.</param>
-    public PeerBook(PeerScope scope = PeerScope.Any) => _scope = scope;
+    /// <param name="blocklist">Addresses never dialled (<see cref="SessionSettings.Blocklist"/>), read at each add and
+    /// each dial, so a list loaded while the torrent runs retires the addresses it blocks.</param>
+    public PeerBook(PeerScope scope = PeerScope.Any, IpBlocklist? blocklist = null) => (_scope, _blocklist) = (scope, blocklist);
 
-    /// <summary>Addresses refused by the dial policy so far (counted, never dialled).</summary>
+    /// <summary>Addresses refused by the dial policy or the blocklist so far (counted, never dialled).</summary>
     public int Refused { get; private set; }
 
     /// <summary>Adds addresses (duplicates, banned ones and those the dial policy refuses are ignored); returns how
@@ -47,7 +50,7 @@ internal sealed class PeerBook
             foreach (var endpoint in endpoints)
             {
                 if (_known.Count >= MaxKnown) break;
-                if (!PeerAddressPolicy.MayDial(endpoint, _scope)) { Refused++; continue; }
+                if (!PeerAddressPolicy.MayDial(endpoint, _scope) || Blocked(endpoint)) { Refused++; continue; }
                 if (_known.ContainsKey(endpoint) || _bannedAddresses.Contains(endpoint) || _self.Contains(endpoint)) continue;
                 _known[endpoint] = new Entry();
                 _order.Add(endpoint);
@@ -114,6 +117,7 @@ internal sealed class PeerBook
             {
                 var entry = _known[endpoint];
                 if (entry.Busy || entry.Retired || entry.NextTry > now) continue;
+                if (Blocked(endpoint)) { entry.Retired = true; continue; } // blocked since it was added: never dialled
                 if (_ourAddress is null) { best = endpoint; break; }
                 var priority = PeerPriority.Of(_ourAddress, endpoint);
                 if (best is null || priority > bestPriority) (best, bestPriority) = (endpoint, priority);
@@ -123,6 +127,8 @@ internal sealed class PeerBook
         }
     }
 
+    private bool Blocked(IPEndPoint endpoint) => _blocklist is { } list && list.Contains(endpoint.Address);
+
     /// <summary>Takes <paramref name="endpoint"/> for a dial now, whatever its back-off (BEP 55: both sides of a holepunch
     /// must dial at once), adding it if new; false when the dial policy refuses it, it is banned, ours, a retired seed,
     /// or already being dialled or connected.</summary>
@@ -131,7 +137,7 @@ internal sealed class PeerBook
         lock (_lock)
         {
             Add([endpoint], source); // the same rules as any address heard of: refused, banned and ours stay out
-            if (!_known.TryGetValue(endpoint, out var entry) || entry.Busy || entry.Retired) return false;
+            if (!_known.TryGetValue(endpoint, out var entry) || entry.Busy || entry.Retired || Blocked(endpoint)) return false;
             entry.Busy = true;
             return true;
         }

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using TorrentLab.Downloads;
+using TorrentLab.Network;
 using TorrentLab.Utp;
 
 namespace TorrentLab.Swarm;
@@ -25,13 +26,13 @@ internal sealed class PeerListener : IAsyncDisposable
     /// <summary>Tries at port 0 to find a number free for both TCP and UDP (the kernel picks TCP's, UDP may hold it).</summary>
     private const int AnyPortTries = 8;
 
-    private readonly Socket[] _tcp;
+    private readonly ITcpListener[] _tcp;
 
-    private PeerListener(Socket[] tcp, UtpSocket? utp)
+    private PeerListener(ITcpListener[] tcp, UtpSocket? utp)
     {
         _tcp = tcp;
         Utp = utp;
-        EndPoints = tcp.Length > 0 ? [.. tcp.Select(s => (IPEndPoint)s.LocalEndPoint!)] : [utp!.LocalEndPoint];
+        EndPoints = tcp.Length > 0 ? [.. tcp.Select(s => s.LocalEndPoint)] : [utp!.LocalEndPoint];
     }
 
     /// <summary>The first address and port we listen on.</summary>
@@ -44,40 +45,46 @@ internal sealed class PeerListener : IAsyncDisposable
     /// null only when TCP alone was asked for and the UDP port could not be bound.</summary>
     public UtpSocket? Utp { get; }
 
-    /// <summary>Binds and listens on one address.</summary>
+    /// <summary>Binds and listens on one address of the kernel's network.</summary>
     /// <exception cref="SwarmException">The port is taken (and no fallback was allowed or found).</exception>
     public static PeerListener Start(IPAddress address, int port, bool fallback, PeerTransport transport) =>
-        Start([address], port, fallback, transport);
+        Start(SystemNetwork.Instance, [address], port, fallback, transport);
 
-    /// <summary>Binds and listens on every address, on one port number: the first address picks it (with the
-    /// fallback) for TCP and UDP, the others must get the same one for TCP.</summary>
+    /// <summary>Binds and listens on every address of the kernel's network (see the overload with a network).</summary>
     /// <exception cref="SwarmException">A port is taken (and no fallback was allowed or found), or no address given.</exception>
-    public static PeerListener Start(IReadOnlyList<IPAddress> addresses, int port, bool fallback, PeerTransport transport)
+    public static PeerListener Start(IReadOnlyList<IPAddress> addresses, int port, bool fallback, PeerTransport transport) =>
+        Start(SystemNetwork.Instance, addresses, port, fallback, transport);
+
+    /// <summary>Binds and listens on every address of <paramref name="network"/>, on one port number: the first address
+    /// picks it (with the fallback) for TCP and UDP, the others must get the same one for TCP.</summary>
+    /// <exception cref="SwarmException">A port is taken (and no fallback was allowed or found), or no address given.</exception>
+    public static PeerListener Start(INetwork network, IReadOnlyList<IPAddress> addresses, int port, bool fallback, PeerTransport transport,
+        UtpOptions? utp = null)
     {
         if (addresses.Count == 0) throw new SwarmException("no local address to listen on");
-        var chosen = addresses.Select(a => a.Equals(IPAddress.IPv6Any) && !Socket.OSSupportsIPv6 ? IPAddress.Any : a).Distinct().ToList();
+        var chosen = addresses.Select(a => a.Equals(IPAddress.IPv6Any) && !network.SupportsIPv6 ? IPAddress.Any : a).Distinct().ToList();
         // A number picked by the first address may be taken on another: when any number will do, pick again.
         for (var tries = 1; ; tries++)
         {
             try
             {
-                return StartOn(chosen, port, fallback, transport);
+                return StartOn(network, chosen, port, fallback, transport, utp);
             }
             catch (SwarmException) when (port == 0 && chosen.Count > 1 && tries < AnyPortTries) { }
         }
     }
 
-    private static PeerListener StartOn(List<IPAddress> chosen, int port, bool fallback, PeerTransport transport)
+    private static PeerListener StartOn(INetwork network, List<IPAddress> chosen, int port, bool fallback, PeerTransport transport, UtpOptions? utpOptions)
     {
-        var (first, utp) = BindFirst(chosen[0], port, fallback, transport);
-        var sockets = new List<Socket>();
+        var (first, utp) = BindFirst(network, chosen[0], port, fallback, transport, utpOptions);
+        var sockets = new List<ITcpListener>();
         if (first is not null) sockets.Add(first);
-        var bound = first is not null ? ((IPEndPoint)first.LocalEndPoint!).Port : utp!.LocalEndPoint.Port;
+        var bound = first is not null ? first.LocalEndPoint.Port : utp!.LocalEndPoint.Port;
         try
         {
             if (transport != PeerTransport.Utp)
                 foreach (var address in chosen.Skip(1))
-                    sockets.Add(TryBindTcp(address, bound, out var error)
+                    sockets.Add(TryBindTcp(network, address, bound, out var error)
                         ?? throw new SwarmException($"cannot listen on {Show(address, bound)} for incoming peers ({error?.SocketErrorCode})", error));
         }
         catch
@@ -89,7 +96,8 @@ internal sealed class PeerListener : IAsyncDisposable
         return new PeerListener([.. sockets], utp);
     }
 
-    private static (Socket? Tcp, UtpSocket? Utp) BindFirst(IPAddress address, int port, bool fallback, PeerTransport transport)
+    private static (ITcpListener? Tcp, UtpSocket? Utp) BindFirst(INetwork network, IPAddress address, int port, bool fallback,
+        PeerTransport transport, UtpOptions? utpOptions)
     {
         IEnumerable<int> ports = [port];
         if (fallback && port != 0) ports = ports.Concat(Enumerable.Range(6881, 9).Where(p => p != port)).Append(0);
@@ -98,20 +106,20 @@ internal sealed class PeerListener : IAsyncDisposable
         SocketException? last = null;
         foreach (var candidate in ports)
         {
-            Socket? tcp = null;
+            ITcpListener? tcp = null;
             try
             {
                 var number = candidate;
                 if (transport != PeerTransport.Utp)
                 {
-                    tcp = TryBindTcp(address, candidate, out last);
+                    tcp = TryBindTcp(network, address, candidate, out last);
                     if (tcp is null) continue;
-                    number = ((IPEndPoint)tcp.LocalEndPoint!).Port;
+                    number = tcp.LocalEndPoint.Port;
                 }
                 UtpSocket? utp;
                 try
                 {
-                    utp = UtpSocket.Bind(new IPEndPoint(udpAddress, number));
+                    utp = UtpSocket.Bind(network, new IPEndPoint(udpAddress, number), utpOptions);
                 }
                 catch (SocketException) when (transport == PeerTransport.Tcp)
                 {
@@ -130,21 +138,16 @@ internal sealed class PeerListener : IAsyncDisposable
         throw new SwarmException($"cannot listen on {Show(address, port)} ({what}) for incoming peers ({last?.SocketErrorCode})", last);
     }
 
-    private static Socket? TryBindTcp(IPAddress address, int port, out SocketException? error)
+    private static ITcpListener? TryBindTcp(INetwork network, IPAddress address, int port, out SocketException? error)
     {
-        var socket = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
         try
         {
-            // "::" takes IPv4 peers too; a specific IPv6 address (::1) stays IPv6 only, as the user asked.
-            if (address.Equals(IPAddress.IPv6Any)) socket.DualMode = true;
-            socket.Bind(new IPEndPoint(address, port));
-            socket.Listen(128);
+            var listener = network.Listen(new IPEndPoint(address, port), 128);
             error = null;
-            return socket;
+            return listener;
         }
         catch (SocketException e)
         {
-            socket.Dispose();
             error = e;
             return null;
         }
@@ -155,7 +158,7 @@ internal sealed class PeerListener : IAsyncDisposable
     /// <summary>Accepts until cancelled or disposed, calling <paramref name="onAccepted"/> with each connection's stream
     /// and the peer's address.</summary>
     public Task RunAsync(Action<Stream, IPEndPoint> onAccepted, CancellationToken ct) =>
-        Task.WhenAll(_tcp.Select(socket => AcceptAllAsync(token => AcceptTcpAsync(socket, token), onAccepted, ct))
+        Task.WhenAll(_tcp.Select(listener => AcceptAllAsync(listener.AcceptAsync, onAccepted, ct))
             .Append(Utp is { } utp ? AcceptAllAsync(token => AcceptUtpAsync(utp, token), onAccepted, ct) : Task.CompletedTask));
 
     /// <summary>Takes connections from <paramref name="acceptOne"/> until cancelled or until its socket is disposed; a
@@ -176,34 +179,6 @@ internal sealed class PeerListener : IAsyncDisposable
         }
     }
 
-    /// <summary>The next TCP connection, or null when the peer left before we could look at it.</summary>
-    private static async Task<(Stream Stream, IPEndPoint Remote)?> AcceptTcpAsync(Socket listener, CancellationToken ct)
-    {
-        Socket socket;
-        try
-        {
-            socket = await listener.AcceptAsync(ct).ConfigureAwait(false);
-        }
-        catch (SocketException e) when (e.SocketErrorCode is SocketError.ConnectionAborted or SocketError.ConnectionReset)
-        {
-            return null; // the peer gave up before we accepted: nothing to do
-        }
-        IPEndPoint remote;
-        try
-        {
-            socket.NoDelay = true;   // requests are small and must not wait for Nagle's algorithm
-            remote = (IPEndPoint)socket.RemoteEndPoint!;
-            // A dual-stack listener sees IPv4 peers as ::ffff:a.b.c.d: name them as the IPv4 peers they are.
-            if (remote.Address.IsIPv4MappedToIPv6) remote = new IPEndPoint(remote.Address.MapToIPv4(), remote.Port);
-        }
-        catch (Exception e) when (e is SocketException or ObjectDisposedException)
-        {
-            socket.Dispose();   // lost before we looked at it
-            return null;
-        }
-        return (new NetworkStream(socket, ownsSocket: true), remote);
-    }
-
     /// <summary>The next uTP connection.</summary>
     private static async Task<(Stream Stream, IPEndPoint Remote)?> AcceptUtpAsync(UtpSocket utp, CancellationToken ct)
     {
@@ -214,7 +189,7 @@ internal sealed class PeerListener : IAsyncDisposable
     /// <summary>Stops taking new TCP connections; uTP stays up for the connections that run on it until disposed.</summary>
     public void StopAccepting()
     {
-        foreach (var socket in _tcp) socket.Dispose();
+        foreach (var listener in _tcp) listener.Dispose();
     }
 
     /// <summary>Closes both sockets: uTP connections still open end.</summary>

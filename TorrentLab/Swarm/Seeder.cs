@@ -74,9 +74,10 @@ public sealed class Seeder : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(torrent);
         SettingsCheck.Check(options);
         options.Log?.Invoke($"verifying '{torrent.Name}' in {Path.GetFullPath(options.OutputDirectory)}");
+        var checking = options.Checking is null ? null : new PieceVerifierOptions { Progress = options.Checking };   // seed's checking line
         var have = session is null
-            ? await PieceVerifier.VerifyAsync(torrent, options.OutputDirectory, cancellation: ct).ConfigureAwait(false)
-            : await session.CheckInTurnAsync(() => PieceVerifier.VerifyAsync(torrent, options.OutputDirectory, cancellation: ct), ct).ConfigureAwait(false);
+            ? await PieceVerifier.VerifyAsync(torrent, options.OutputDirectory, checking, ct).ConfigureAwait(false)
+            : await session.CheckInTurnAsync(() => PieceVerifier.VerifyAsync(torrent, options.OutputDirectory, checking, ct), ct).ConfigureAwait(false);
         if (have.IsEmpty)
             throw new SwarmException($"nothing to seed: none of the {torrent.PieceCount} pieces of '{torrent.Name}' is intact in '{options.OutputDirectory}'");
         if (!have.IsComplete && !allowPartial)

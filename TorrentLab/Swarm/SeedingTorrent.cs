@@ -60,8 +60,8 @@ internal sealed class SeedingTorrent : ISessionTorrent, IAsyncDisposable
         if (tiers.Any(t => t.Count > 0)) // a torrent without trackers keeps no announcer
         {
             seeding.Announcer = new Announcer(tiers, torrent.InfoHash, session.PeerId, seeding.Totals, () => seeding.ConnectedCount,
-                seeding.OnTrackerPeers, options.Log, session.Settings.Time);
-            seeding.Announcer.Start(session.Port);
+                seeding.OnTrackerPeers, options.Log, session.Settings.Time, session.TrackerOptions, options.Events);
+            seeding.Announcer.Start(() => session.AnnouncedPort);
         }
         if (options.ExtraPeers.Count > 0)
             lock (seeding._lock) seeding.TryWakeLocked()?.AddPeers(options.ExtraPeers, PeerSource.Given);
@@ -196,9 +196,12 @@ internal sealed class SeedingTorrent : ISessionTorrent, IAsyncDisposable
     }
 
     private bool PeerAddressWorthWaking(IPEndPoint peer) =>
-        !_retiredSeeds.Contains(peer) && !_session.EndPoints.Contains(peer) && Tracker.PeerAddressPolicy.MayDial(peer, _session.Settings.PeerScope);
+        !_retiredSeeds.Contains(peer) && !_session.EndPoints.Contains(peer) && _session.Settings.MayDial(peer);
 
     public void Log(string line) => _options.Log?.Invoke(line);
+
+    /// <inheritdoc />
+    public void OnAnnouncedPortChanged() => Announcer?.PortChanged();
 
     /// <summary>Starts a swarm for the torrent (storage opened, peers accepted and dialled); null when the data
     /// cannot be opened any more, which fails the torrent (<see cref="Failure"/>).</summary>

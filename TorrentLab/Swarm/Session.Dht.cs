@@ -67,11 +67,11 @@ public sealed partial class Session
     private UdpDatagramSocket? BindOtherFamily(IPEndPoint primary)
     {
         var family = DhtNode.FamilyOf(primary) == AddressFamily.InterNetworkV6 ? AddressFamily.InterNetwork : AddressFamily.InterNetworkV6;
-        if (family == AddressFamily.InterNetworkV6 && !Socket.OSSupportsIPv6) return null;
+        if (family == AddressFamily.InterNetworkV6 && !Settings.Network.SupportsIPv6) return null;
         if (EndPoints.FirstOrDefault(e => DhtNode.FamilyOf(e) == family) is not { } at) return null;
         try
         {
-            return new UdpDatagramSocket(new IPEndPoint(at.Address, primary.Port));
+            return new UdpDatagramSocket(Settings.Network, new IPEndPoint(at.Address, primary.Port));
         }
         catch (SocketException e)
         {
@@ -98,7 +98,8 @@ public sealed partial class Session
         var options = new DhtNodeOptions
         {
             Bootstrap = Settings.DhtBootstrap, StatePath = LockStatePath(Settings.DhtStatePath), LocalEndPoint = udp.LocalEndPoint,
-            Log = Settings.Log,
+            Log = Settings.LoggerFactory is null ? Settings.Log : Settings.Lines(EngineLog.Dht), // its own category
+            Network = Settings.Network,
         };
         try
         {
@@ -114,6 +115,7 @@ public sealed partial class Session
                 Settings.Log?.Invoke($"dht: node {sibling.Id.Hex[..8]}.. on UDP {other.LocalEndPoint} ({sibling.SavedNodeCount} saved nodes) for the {(sibling.Family == AddressFamily.InterNetworkV6 ? "IPv6" : "IPv4")} DHT");
             }
             Volatile.Write(ref _dht, node);
+            if (RouterAddress is { } external) node.NoteRouterAddress(external); // mapped before the node started
             _dhtStarted.TrySetResult(node);
             Settings.Log?.Invoke($"dht: node {node.Id.Hex[..8]}.. on UDP {udp.LocalEndPoint}, {node.SavedNodeCount} saved nodes, {bootstrap.Count} bootstrap nodes");
             var running = new List<Task>();
@@ -162,7 +164,7 @@ public sealed partial class Session
             var found = 0;
             await foreach (var peer in node.GetPeersAsync(swarm.Torrent.InfoHash, ct).ConfigureAwait(false))
                 if (swarm.OnDhtPeer(peer)) found++;
-            var announced = await node.AnnounceAsync(swarm.Torrent.InfoHash, Port, ct: ct).ConfigureAwait(false);
+            var announced = await node.AnnounceAsync(swarm.Torrent.InfoHash, AnnouncedPort, ct: ct).ConfigureAwait(false);
             swarm.Log($"dht: {found} new peer(s), announced to {announced} node(s), {node.NodeCount + (node.Sibling?.NodeCount ?? 0)} nodes in the table(s)");
         }
         catch (DhtException e) { swarm.Log($"dht: lookup failed: {e.Message}"); }
@@ -198,7 +200,7 @@ public sealed partial class Session
         var resolved = new List<IPEndPoint>();
         foreach (var name in options.Bootstrap)
         {
-            try { resolved.AddRange(await DhtNode.ResolveAsync([name], options.LoopbackOnly, ct).ConfigureAwait(false)); }
+            try { resolved.AddRange(await DhtNode.ResolveAsync(options.Network, [name], options.LoopbackOnly, ct).ConfigureAwait(false)); }
             catch (DhtException e) { Settings.Log?.Invoke($"dht: skipping bootstrap node: {e.Message}"); }
         }
         return resolved;

@@ -28,9 +28,20 @@ public sealed partial class Session
     public int RefusedHandshakes => Volatile.Read(ref _refused);
     private int _refused;
 
+    /// <summary>Connections closed at accept because the peer's address is in <see cref="Downloads.SessionSettings.Blocklist"/>.</summary>
+    public int BlockedConnections => Volatile.Read(ref _blocked);
+    private int _blocked;
+
     /// <summary>An incoming connection over TCP or uTP (from <see cref="PeerListener"/>).</summary>
     private void OnAccepted(Stream transport, IPEndPoint remote)
     {
+        // A blocked address is closed before a byte of it is read.
+        if (Settings.Blocklist?.Contains(remote.Address) == true)
+        {
+            Interlocked.Increment(ref _blocked);
+            transport.Dispose();
+            return;
+        }
         // A full session still takes handshakes: the torrent may make room by dropping an idle peer (TorrentSwarm.Peers.cs).
         // An address or subnet over its share of the handshake slots is closed at once; when all are taken, the
         // costliest stranger's oldest handshake yields to this one.

@@ -3,6 +3,7 @@ using System.Net.Sockets;
 using System.Security.Cryptography;
 using TorrentLab.Lsd;
 using TorrentLab.Metainfo;
+using TorrentLab.Network;
 
 namespace TorrentLab.Swarm;
 
@@ -26,12 +27,18 @@ public sealed partial class Session
     private long _lsdSourceWindow = -1;
 
     /// <summary>Which senders are on our links (BEP 14 announces are multicast with TTL 1); tests may replace it.</summary>
-    internal OnLink LsdOnLink { get; set; } = new();
+    internal OnLink LsdOnLink
+    {
+        get => _lsdOnLink ??= new OnLink(() => [.. Settings.Network.Interfaces().Where(i => i.Up).Select(i => (i.Address, i.PrefixLength))]);
+        set => _lsdOnLink = value;
+    }
+
+    private OnLink? _lsdOnLink;
 
     private readonly LsdSchedule _lsdSchedule = new();
     private readonly Lock _lsdLock = new();
     private readonly SemaphoreSlim _lsdWake = new(0, 1);
-    private readonly List<LsdSocket> _lsdSockets = [];
+    private readonly List<IMulticastPort> _lsdSockets = [];
     private long _lsdWindow, _lsdReadsInWindow, _lsdRefused, _lsdHeard;
 
     /// <summary>BEP 14's cookie: "opaque value, allowing the sending client to filter out its own announces if it
@@ -48,9 +55,10 @@ public sealed partial class Session
         {
             try
             {
-                var socket = LsdSocket.Open(group);
+                var socket = Settings.Network.JoinMulticast(group);
                 _lsdSockets.Add(socket);
-                _tasks.Add(socket.ReceiveAsync((datagram, from) => OnLsdDatagram(datagram, from), _stop.Token));
+                // One byte over the limit, so the parser refuses a longer datagram (it arrives cut to this).
+                socket.Start((datagram, from) => OnLsdDatagram(datagram, from), LsdAnnounce.MaxLength + 1);
                 Settings.Log?.Invoke($"lsd: {LsdAnnounce.HostOf(group)} on {string.Join(", ", socket.InterfaceNames)}");
             }
             catch (SocketException e)

@@ -2,6 +2,7 @@ using System.Net;
 using TorrentLab.Downloads;
 using TorrentLab.Metainfo;
 using TorrentLab.Storage;
+using TorrentLab.Tracker;
 using TorrentLab.Utp;
 using TorrentLab.Wire;
 
@@ -43,6 +44,7 @@ public sealed partial class Session : IAsyncDisposable
         OpenFiles = new OpenFileBudget(settings.MaxOpenFiles);
         DownloadLimit = settings.DownloadLimit ?? new RateLimit(0, clock: settings.Time);
         UploadLimit = settings.UploadLimit ?? new RateLimit(0, clock: settings.Time);
+        TrackerOptions = new TrackerClientOptions { Dialer = HostDialer.On(settings.Network) };
     }
 
     /// <summary>Binds the peer port (TCP and UDP), starts accepting and, unless off, the DHT node.</summary>
@@ -51,12 +53,14 @@ public sealed partial class Session : IAsyncDisposable
     public static Session Start(SessionSettings settings)
     {
         SettingsCheck.Check(settings);
-        var listener = PeerListener.Start(settings.BindAddresses, settings.ListenPort, settings.PortFallback && settings.ListenPort != 0, settings.Transport);
+        var listener = PeerListener.Start(settings.Network, settings.BindAddresses, settings.ListenPort,
+            settings.PortFallback && settings.ListenPort != 0, settings.Transport);
         var session = new Session(settings, listener);
         settings.Log?.Invoke($"listening on {string.Join(", ", listener.EndPoints)} ({TransportName(settings.Transport)})");
         session._tasks.Add(listener.RunAsync(session.OnAccepted, session._stop.Token));
         session.StartDht();
         session.StartLsd();
+        session.StartPortMapping();
         return session;
     }
 
@@ -89,6 +93,9 @@ public sealed partial class Session : IAsyncDisposable
 
     /// <summary>Peer connections open now, across all torrents.</summary>
     public int ConnectionCount => Volatile.Read(ref _connections);
+
+    /// <summary>How every torrent of the session asks its trackers: over the session's network.</summary>
+    internal TrackerClientOptions TrackerOptions { get; }
 
     /// <summary>The one UDP socket: uTP connections of every torrent, and the DHT's datagrams.</summary>
     internal UtpSocket? Utp => _listener.Utp;
@@ -184,7 +191,8 @@ public sealed partial class Session : IAsyncDisposable
         _ => "TCP and uTP",
     };
 
-    /// <summary>Stops accepting, the DHT node (which saves its table) and the port. Torrents still attached are the
+    /// <summary>Stops accepting, removes the port's mappings on the router, stops the DHT node (which saves its table)
+    /// and closes the port. Torrents still attached are the
     /// caller's to stop first; their connections end with the port.</summary>
     public async ValueTask DisposeAsync()
     {
@@ -193,6 +201,7 @@ public sealed partial class Session : IAsyncDisposable
         await _stop.CancelAsync().ConfigureAwait(false);
         _listener.StopAccepting();
         await Task.WhenAny(Task.WhenAll(_tasks), Task.Delay(TimeSpan.FromSeconds(5))).ConfigureAwait(false);
+        await StopPortMappingAsync().ConfigureAwait(false); // the router forgets us before the port closes
         await StopDhtAsync().ConfigureAwait(false);
         StopLsd();
         await _listener.DisposeAsync().ConfigureAwait(false); // uTP last: closed streams sent their FIN

@@ -51,6 +51,9 @@ internal sealed class SwarmDirectory : IReadOnlyCollection<InfoHash>
 
     public ISessionTorrent? Find(InfoHash hash) => _byHash.GetValueOrDefault(hash);
 
+    /// <summary>Every torrent attached now (a copy).</summary>
+    public IReadOnlyList<ISessionTorrent> All() => [.. _swarms.Keys];
+
     /// <summary>Torrents with at least one peer connected (those sharing the upload slots).</summary>
     public int CountWithPeers() => _swarms.Keys.Count(s => s.ConnectedCount > 0);
 

@@ -69,6 +69,9 @@ internal static class SwarmDownload
         var ledger = new ResumeLedger(start.Layout);
         var swarm = new TorrentSwarm(host, torrent, options, storage, start.Have, downloading: true, start.Selection) { Progress = progress };
         var saver = new ResumeSaver(ledger, storage, swarm.WrittenSnapshot, options.LedgerInterval);
+        // File priorities and order change while it downloads (the session's handle asks here before it restarts).
+        var live = new LiveChanges.Target(selection => swarm.TrySetSelection(selection, start.Layout), swarm.TrySetSequential);
+        options.Live?.Attach(live);
         using var stopCreating = CancellationTokenSource.CreateLinkedTokenSource(ct);
         var creating = Task.CompletedTask;
         try
@@ -89,6 +92,7 @@ internal static class SwarmDownload
         }
         finally
         {
+            options.Live?.Detach(live);
             await stopCreating.CancelAsync().ConfigureAwait(false);
             try { await creating.ConfigureAwait(false); }
             catch (Exception e) when (e is OperationCanceledException or StorageException) { } // already thrown above, or stopping

@@ -307,6 +307,7 @@ internal sealed partial class TorrentSwarm
         var line = $"{endpoint}: {reason}";
         lock (_peersLock) _badPeers.Add(line);
         _log?.Invoke($"banned {line}");
+        _options.Events?.PeerBanned(endpoint, reason);
     }
 
     /// <summary>Drops and bans a connected peer.</summary>

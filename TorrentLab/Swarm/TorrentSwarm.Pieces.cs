@@ -172,11 +172,15 @@ internal sealed partial class TorrentSwarm
         lock (_writtenLock)
         {
             var wanted = _written.Set(piece.Index) && _selection.IsWanted(piece.Index);
-            if (wanted) _wantedWritten++;
+            if (wanted)
+            {
+                _wantedWritten++;
+                Interlocked.Add(ref _wantedWrittenBytes, Torrent.GetPiecePayloadLength(piece.Index));
+            }
             complete = wanted && _wantedWritten == _selection.WantedCount;
+            _completing |= complete;
         }
         Interlocked.Add(ref _writtenBytes, Torrent.GetPieceLength(piece.Index));
-        if (_selection.IsWanted(piece.Index)) Interlocked.Add(ref _wantedWrittenBytes, Torrent.GetPiecePayloadLength(piece.Index));
         lock (_contributorsLock)
         {
             if (_contributors.Remove(piece.Index, out var senders)) foreach (var s in senders) _peersUsed.Add(s.Address);
@@ -186,6 +190,40 @@ internal sealed partial class TorrentSwarm
         foreach (var peer in PeersSnapshot()) peer.Enqueue(PeerMessage.Have(piece.Index));
         _reads.Written(piece.Index); // a stream reading it goes on
         if (complete) OnComplete();
+    }
+
+    /// <summary>Takes a new file selection while the download runs (<see cref="Downloads.LiveChanges"/>): the piece manager wants
+    /// what it wants from now on, the storage creates a file made wanted, the ledger records the priorities at its next
+    /// save, and every peer's interest is looked at again. A selection the written pieces already satisfy completes the
+    /// download. False, and nothing changed, once the download completed (or is completing): a seed that is to fetch
+    /// more starts again.</summary>
+    internal bool TrySetSelection(PieceSelection selection, StorageLayout layout)
+    {
+        bool complete;
+        lock (_writtenLock)
+        {
+            if (!Downloading || _completing || _disposed) return false;
+            _selection = selection;
+            layout.Selection = selection;
+            var (pieces, bytes) = selection.WantedIn(_written, Torrent);
+            _wantedWritten = pieces;
+            Interlocked.Exchange(ref _wantedWrittenBytes, bytes);
+            complete = pieces == selection.WantedCount;
+            _completing |= complete;
+            Pieces.SetSelection(selection); // under _writtenLock: a piece written now counts under one selection
+        }
+        _log?.Invoke($"file priorities changed: {selection.WantedCount} of {Torrent.PieceCount} pieces wanted");
+        if (complete) OnComplete();
+        else foreach (var peer in PeersSnapshot()) peer.Poke(); // interested again, and asking, at once
+        return true;
+    }
+
+    /// <summary>Fetches pieces in order (or rarest first) from now on, while the download runs; false once it completed.</summary>
+    internal bool TrySetSequential(bool sequential)
+    {
+        if (!Downloading || _disposed) return false;
+        Pieces.SetPicker(sequential ? new SequentialPicker() : new RarestFirstPicker());
+        return true;
     }
 
     private void OnComplete()

@@ -21,7 +21,8 @@ internal sealed partial class TorrentSwarm
                 _log?.Invoke($"web seed '{UntrustedText.Clean(url, 200)}' skipped: only http and https URLs are used");
                 continue;
             }
-            var seed = new WebSeed(this, url, new WebSeedSource(url, Torrent, _session.Settings.PeerScope, _options.RequestTimeout));
+            var seed = new WebSeed(this, url, new WebSeedSource(url, Torrent, _session.Settings.PeerScope, _options.RequestTimeout,
+                _session.TrackerOptions.Dialer));
             _webSeeds.Add(seed);
             _tasks.Add(seed.RunAsync(ct));
         }

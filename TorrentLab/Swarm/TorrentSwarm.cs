@@ -32,8 +32,9 @@ internal sealed partial class TorrentSwarm : ISwarmHost, ISessionTorrent, IAsync
     private readonly int _startPieces;
     private readonly TaskCompletionSource _complete = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TaskCompletionSource _failed = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private readonly PieceSelection _selection;
+    private PieceSelection _selection; // replaced whole by TrySetSelection, under _writtenLock
     private int _wantedWritten; // wanted pieces written; guarded by _writtenLock
+    private bool _completing;   // the last wanted piece was written: the selection no longer changes; under _writtenLock
     private long _writtenBytes, _wantedWrittenBytes, _received, _uploaded;
     private readonly Session _session;
     private Announcer? _announcer;
@@ -65,7 +66,7 @@ internal sealed partial class TorrentSwarm : ISwarmHost, ISessionTorrent, IAsync
         _log = options.Log;
         DownloadLimit = Session.LimitUnder(options.DownloadLimit, session.DownloadLimit);
         UploadLimit = Session.LimitUnder(options.UploadLimit, session.UploadLimit);
-        _book = new PeerBook(session.Settings.PeerScope);
+        _book = new PeerBook(session.Settings.PeerScope, session.Settings.Blocklist);
         Storage = storage;
         Downloading = downloading && !_selection.IsDoneIn(have);
         _choker = new Choker(Math.Max(0, options.UploadSlots - 1), Time); // the last slot is the optimistic unchoke
@@ -129,8 +130,9 @@ internal sealed partial class TorrentSwarm : ISwarmHost, ISessionTorrent, IAsync
     public RateLimit? DownloadLimit { get; }
     public RateLimit? UploadLimit { get; }
 
-    /// <summary>The session's peer port, which this torrent announces.</summary>
-    public int Port => _session.Port;
+    /// <summary>The port peers reach us on, which this torrent announces and tells in the extension handshake: the
+    /// session's peer port, or the external port a router mapped for it (<see cref="Session.AnnouncedPort"/>).</summary>
+    public int Port => _session.AnnouncedPort;
 
     /// <summary>Our peer id (the session's).</summary>
     private Wire.PeerId PeerId => _session.PeerId;
@@ -168,7 +170,7 @@ internal sealed partial class TorrentSwarm : ISwarmHost, ISessionTorrent, IAsync
     /// <exception cref="SwarmException">The session runs this torrent already.</exception>
     public void Start()
     {
-        foreach (var self in _session.EndPoints.Append(new IPEndPoint(IPAddress.Loopback, Port)).Append(new IPEndPoint(IPAddress.IPv6Loopback, Port)))
+        foreach (var self in _session.EndPoints.Append(new IPEndPoint(IPAddress.Loopback, _session.Port)).Append(new IPEndPoint(IPAddress.IPv6Loopback, _session.Port)))
             _book.AddSelf(self);
         // BEP 40 ranks peers by our address as they see it: a session bound to one address is seen there, until peers
         // agree on another.
@@ -185,7 +187,8 @@ internal sealed partial class TorrentSwarm : ISwarmHost, ISessionTorrent, IAsync
         else
         {
             var tiers = _options.Trackers ?? Torrent.TrackerTiers;
-            _announcer = new Announcer(tiers, Torrent.InfoHash, PeerId, Totals, () => ConnectedCount, peers => AddPeers(peers, PeerSource.Tracker), _log, Time);
+            _announcer = new Announcer(tiers, Torrent.InfoHash, PeerId, Totals, () => ConnectedCount, peers => AddPeers(peers, PeerSource.Tracker), _log, Time,
+                _session.TrackerOptions, _options.Events);
             try
             {
                 _session.Attach(this);
@@ -195,7 +198,7 @@ internal sealed partial class TorrentSwarm : ISwarmHost, ISessionTorrent, IAsync
                 Volatile.Write(ref _attached, false);
                 throw;
             }
-            _announcer.Start(Port);
+            _announcer.Start(() => Port);
         }
         _tasks.Add(TimerLoopAsync(ct));
         _tasks.Add(DialLoopAsync(ct));
@@ -204,6 +207,12 @@ internal sealed partial class TorrentSwarm : ISwarmHost, ISessionTorrent, IAsync
 
     /// <summary>One line to the torrent's log (protocol events, --verbose).</summary>
     public void Log(string line) => _log?.Invoke(line);
+
+    /// <inheritdoc />
+    public void OnAnnouncedPortChanged()
+    {
+        if (_ownsAnnouncer) _announcer?.PortChanged(); // else the seeding torrent that owns it is told
+    }
 
     /// <summary>Addresses to dial (from a tracker, the DHT, a seeding torrent waking this swarm); returns how many were new.</summary>
     internal int AddPeers(IEnumerable<IPEndPoint> peers, PeerSource source)

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using TorrentLab.Metainfo;
+using TorrentLab.Network;
 using TorrentLab.Tracker;
 
 namespace TorrentLab.Swarm;
@@ -17,17 +18,16 @@ internal sealed class WebSeedSource : IDisposable
     /// <param name="torrent">The torrent whose files it serves.</param>
     /// <param name="scope">Which addresses its host may resolve to (as for peers).</param>
     /// <param name="timeout">Longest wait for one range.</param>
-    public WebSeedSource(string url, Torrent torrent, PeerScope scope, TimeSpan timeout)
+    /// <param name="dialer">How its host is resolved and connected to (the session's network).</param>
+    public WebSeedSource(string url, Torrent torrent, PeerScope scope, TimeSpan timeout, HostDialer? dialer = null)
     {
         _base = url;
         _torrent = torrent;
-        var handler = new SocketsHttpHandler
-        {
-            UseProxy = false, // a proxy would dial on our behalf, out of the address policy's reach
-            AllowAutoRedirect = true,
-            MaxAutomaticRedirections = 5,
-            ConnectCallback = (context, ct) => ConnectAsync(context.DnsEndPoint, scope, ct),
-        };
+        dialer ??= HostDialer.System;
+        var handler = NetworkHttp.Handler(dialer.Network, Timeout.InfiniteTimeSpan, (context, ct) => ConnectAsync(dialer, context.DnsEndPoint, scope, ct));
+        handler.AllowAutoRedirect = true;
+        handler.MaxAutomaticRedirections = 5;
+        handler.UseCookies = true;
         _http = new HttpClient(handler) { Timeout = timeout };
         _http.DefaultRequestHeaders.UserAgent.ParseAdd("TorrentLab/0.1");
     }
@@ -85,11 +85,11 @@ internal sealed class WebSeedSource : IDisposable
     /// <summary>Connects to the first address of <paramref name="host"/> the policy allows, after name resolution
     /// (<see cref="HostDialer"/>); refuses a host that resolves only to unspecified, broadcast, multicast or link-local
     /// addresses (or outside the scope).</summary>
-    private static async ValueTask<Stream> ConnectAsync(DnsEndPoint host, PeerScope scope, CancellationToken ct)
+    private static async ValueTask<Stream> ConnectAsync(HostDialer dialer, DnsEndPoint host, PeerScope scope, CancellationToken ct)
     {
         try
         {
-            return await HostDialer.System.ConnectAsync(host.Host, host.Port, scope, ct).ConfigureAwait(false);
+            return await dialer.ConnectAsync(host.Host, host.Port, scope, ct).ConfigureAwait(false);
         }
         catch (TrackerException e)
         {

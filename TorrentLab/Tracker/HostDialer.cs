@@ -1,23 +1,42 @@
 using System.Net;
 using System.Net.Sockets;
+using TorrentLab.Network;
 
 namespace TorrentLab.Tracker;
 
 /// <summary>Connects to a host that something from the network named (a tracker URL or its redirect, a web seed),
 /// only at an address <see cref="PeerAddressPolicy"/> allows, checked after name resolution: a name is whatever its
 /// DNS says, so a hostile tracker's redirect to a name resolving to 169.254.169.254 is refused like the literal.</summary>
-/// <remarks>The resolver and the connect are seams: tests resolve made-up names to chosen addresses and record every
+/// <remarks>It resolves and connects on a network (<see cref="INetwork"/>: a session's, else the kernel's). The resolver
+/// and the connect are also seams of their own: tests resolve made-up names to chosen addresses and record every
 /// connect, so they can prove a refused address is never dialled.</remarks>
 internal sealed class HostDialer
 {
-    /// <summary>The real one: the system's resolver and a TCP connect.</summary>
-    public static HostDialer System { get; } = new();
+    /// <summary>The kernel's: the system's resolver and a TCP connect.</summary>
+    public static HostDialer System { get; } = new(SystemNetwork.Instance);
+
+    /// <summary>A dialer on the kernel's network.</summary>
+    public HostDialer() : this(SystemNetwork.Instance) { }
+
+    /// <summary>A dialer on <paramref name="network"/>.</summary>
+    public HostDialer(INetwork network)
+    {
+        Network = network;
+        Resolve = network.ResolveAsync;
+        Connect = async (to, ct) => await network.ConnectAsync(to, ct).ConfigureAwait(false);
+    }
+
+    /// <summary>The kernel's dialer for the kernel's network, else a new one on <paramref name="network"/>.</summary>
+    public static HostDialer On(INetwork network) => network == SystemNetwork.Instance ? System : new HostDialer(network);
+
+    /// <summary>The network it resolves and connects on (UDP trackers bind their ports on it too).</summary>
+    public INetwork Network { get; }
 
     /// <summary>Resolves a host name to its addresses.</summary>
-    public Func<string, CancellationToken, Task<IPAddress[]>> Resolve { get; init; } = (host, ct) => Dns.GetHostAddressesAsync(host, ct);
+    public Func<string, CancellationToken, Task<IPAddress[]>> Resolve { get; init; }
 
     /// <summary>Opens a TCP stream to an address that passed the policy.</summary>
-    public Func<IPEndPoint, CancellationToken, ValueTask<Stream>> Connect { get; init; } = ConnectTcpAsync;
+    public Func<IPEndPoint, CancellationToken, ValueTask<Stream>> Connect { get; init; }
 
     /// <summary>Resolves <paramref name="host"/> (or reads it as an address literal) and connects to the first address
     /// the policy allows under <paramref name="scope"/>.</summary>
@@ -39,20 +58,5 @@ internal sealed class HostDialer
             ?? throw new TrackerException($"refusing host '{UntrustedText.Clean(host, 64)}': it resolves to " +
                 $"{string.Join(", ", addresses.Take(4).Select(a => a.ToString()))}, none of which may be dialled");
         return await Connect(new IPEndPoint(allowed, port), ct).ConfigureAwait(false);
-    }
-
-    private static async ValueTask<Stream> ConnectTcpAsync(IPEndPoint to, CancellationToken ct)
-    {
-        var socket = new Socket(to.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
-        try
-        {
-            await socket.ConnectAsync(to, ct).ConfigureAwait(false);
-            return new NetworkStream(socket, ownsSocket: true);
-        }
-        catch
-        {
-            socket.Dispose();
-            throw;
-        }
     }
 }

@@ -1,32 +1,31 @@
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Sockets;
+using System.Runtime.CompilerServices;
 using TorrentLab.Metainfo;
+using TorrentLab.Network;
 
 namespace TorrentLab.Tracker;
 
 /// <summary>An HTTP(S) tracker (BEP 3): one GET per announce or scrape, with a time and size limit.</summary>
 internal sealed class HttpTracker(string url, TrackerClientOptions options) : ITrackerTransport
 {
-    // One handler for the process: connections are pooled per tracker. No proxy: a tracker is dialled directly.
-    private static readonly HttpClient Http = new(new SocketsHttpHandler
+    // One client per dialer (for the kernel's network, one for the process): connections are pooled per tracker,
+    // among the requests of one network only (a simulated host's connection is its own). No proxy: a tracker is
+    // dialled directly.
+    private static readonly ConditionalWeakTable<HostDialer, HttpClient> Clients = new();
+
+    private static HttpClient ClientFor(HostDialer dialer) => Clients.GetValue(dialer, static dialer =>
     {
-        AllowAutoRedirect = false, // followed by hand, only to the same scheme and kind of host (TrackerRedirect)
-        AutomaticDecompression = DecompressionMethods.All, // trackers may gzip their answer
-        UseProxy = false,
-        UseCookies = false,
-        PooledConnectionLifetime = TimeSpan.FromMinutes(2),
         // Every connection, the first and each redirect's, dials only what the address policy allows after DNS.
-        ConnectCallback = (context, ct) => DialerOf(context.InitialRequestMessage).ConnectAsync(context.DnsEndPoint.Host, context.DnsEndPoint.Port, PeerScope.Any, ct),
-    })
-    { Timeout = Timeout.InfiniteTimeSpan }; // each request gets its own limit below
+        var handler = NetworkHttp.Handler(dialer.Network, TimeSpan.FromMinutes(2),
+            (context, ct) => dialer.ConnectAsync(context.DnsEndPoint.Host, context.DnsEndPoint.Port, PeerScope.Any, ct));
+        handler.AllowAutoRedirect = false; // followed by hand, only to the same scheme and kind of host (TrackerRedirect)
+        handler.AutomaticDecompression = DecompressionMethods.All; // trackers may gzip their answer
+        return new HttpClient(handler) { Timeout = Timeout.InfiniteTimeSpan }; // each request gets its own limit below
+    });
 
     public string Url { get; } = url;
-
-    private static readonly HttpRequestOptionsKey<HostDialer> DialerKey = new("TorrentLab.HostDialer");
-
-    private static HostDialer DialerOf(HttpRequestMessage request) =>
-        request.Options.TryGetValue(DialerKey, out var dialer) ? dialer : HostDialer.System;
 
     public async Task<AnnounceResponse> AnnounceAsync(AnnounceRequest request, CancellationToken ct)
     {
@@ -99,8 +98,7 @@ internal sealed class HttpTracker(string url, TrackerClientOptions options) : IT
         using var message = new HttpRequestMessage(HttpMethod.Get, uri);
         message.Headers.UserAgent.Add(ProductInfoHeaderValue.Parse(options.UserAgent));
         message.Headers.AcceptEncoding.Add(new StringWithQualityHeaderValue("gzip"));
-        message.Options.Set(DialerKey, options.Dialer);
-        return await Http.SendAsync(message, HttpCompletionOption.ResponseHeadersRead, ct).ConfigureAwait(false);
+        return await ClientFor(options.Dialer).SendAsync(message, HttpCompletionOption.ResponseHeadersRead, ct).ConfigureAwait(false);
     }
 
     private async Task<byte[]> ReadCappedAsync(HttpContent content, CancellationToken ct)

@@ -2,7 +2,9 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using System.Security.Cryptography;
+using System.Threading.Channels;
 using TorrentLab.Metainfo;
+using TorrentLab.Network;
 
 namespace TorrentLab.Tracker;
 
@@ -16,7 +18,7 @@ internal sealed class UdpTracker : ITrackerTransport, IDisposable
     private readonly string _host;
     private readonly int _port;
     private readonly SemaphoreSlim _gate = new(1, 1); // one exchange at a time: the connection id is shared state
-    private Socket? _socket; // kept between exchanges: the tracker ties the connection id to our address and port
+    private Port? _socket; // kept between exchanges: the tracker ties the connection id to our address and port
     private long _connectionId;
     private long _connectedAt = long.MinValue; // Stopwatch timestamp of the last connect response
 
@@ -90,36 +92,53 @@ internal sealed class UdpTracker : ITrackerTransport, IDisposable
         }
     }
 
+    /// <summary>Our UDP port for this tracker and the datagrams it received, waiting to be read (the oldest are
+    /// dropped beyond <see cref="Waiting"/>: a flood of strays cannot fill memory).</summary>
+    private sealed class Port : IDisposable
+    {
+        private const int Waiting = 64;
+
+        public Port(INetwork network, IPEndPoint local)
+        {
+            Udp = network.BindUdp(local, new UdpPortOptions()); // 64 KiB: the largest UDP datagram
+            var received = Channel.CreateBounded<(byte[], IPEndPoint)>(new BoundedChannelOptions(Waiting)
+            {
+                FullMode = BoundedChannelFullMode.DropOldest, SingleReader = true, SingleWriter = true,
+            });
+            Received = received.Reader;
+            Udp.Start((datagram, from) => received.Writer.TryWrite((datagram.ToArray(), from)));
+        }
+
+        public IUdpPort Udp { get; }
+
+        public ChannelReader<(byte[] Datagram, IPEndPoint From)> Received { get; }
+
+        public void Dispose() => Udp.Dispose();
+    }
+
     /// <summary>Sends one request and waits up to <paramref name="wait"/> for its answer; null on silence.</summary>
     /// <remarks>BEP 15: the client must check that the transaction id matches. Datagrams from any other address,
     /// too short, or with another transaction id are not the answer and are ignored.</remarks>
-    private static async Task<byte[]?> SendAndWaitAsync(Socket socket, IPEndPoint remote, Func<int, byte[]> build,
+    private static async Task<byte[]?> SendAndWaitAsync(Port socket, IPEndPoint remote, Func<int, byte[]> build,
         int expectedAction, TimeSpan wait, CancellationToken ct)
     {
         var transactionId = RandomNumberGenerator.GetInt32(int.MinValue, int.MaxValue);
-        await socket.SendToAsync(build(transactionId), SocketFlags.None, remote, ct).ConfigureAwait(false);
+        socket.Udp.Send(build(transactionId), remote);
         using var limit = CancellationTokenSource.CreateLinkedTokenSource(ct);
         limit.CancelAfter(wait);
-        var buffer = new byte[64 * 1024]; // the largest UDP datagram
-        var any = new IPEndPoint(remote.AddressFamily == AddressFamily.InterNetworkV6 ? IPAddress.IPv6Any : IPAddress.Any, 0);
         for (var ignored = 0; ignored < 1000; ignored++) // bounded: a flood of stray datagrams cannot hold us forever
         {
-            SocketReceiveFromResult received;
+            (byte[] Datagram, IPEndPoint From) received;
             try
             {
-                received = await socket.ReceiveFromAsync(buffer, SocketFlags.None, any, limit.Token).ConfigureAwait(false);
+                received = await socket.Received.ReadAsync(limit.Token).ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (!ct.IsCancellationRequested)
             {
                 return null;
             }
-            catch (SocketException e) when (e.SocketErrorCode == SocketError.ConnectionReset)
-            {
-                // ICMP port unreachable from an earlier send: nobody listens yet; keep waiting for this attempt.
-                continue;
-            }
-            var datagram = buffer.AsSpan(0, received.ReceivedBytes);
-            if (!remote.Equals(received.RemoteEndPoint)) continue;
+            var datagram = received.Datagram.AsSpan();
+            if (!remote.Equals(received.From)) continue;
             if (!UdpTrackerMessages.TryReadResponseHeader(datagram, out var action, out var tid) || tid != transactionId) continue;
             if (action == UdpTrackerMessages.ActionError)
             {
@@ -133,17 +152,16 @@ internal sealed class UdpTracker : ITrackerTransport, IDisposable
         throw new TrackerException("too many stray datagrams while waiting for the tracker's answer");
     }
 
-    private Socket SocketFor(IPEndPoint remote)
+    private Port SocketFor(IPEndPoint remote)
     {
-        if (_socket is not null && _socket.AddressFamily == remote.AddressFamily) return _socket;
+        if (_socket is not null && _socket.Udp.LocalEndPoint.AddressFamily == remote.AddressFamily) return _socket;
         _socket?.Dispose();
+        _socket = null;
         _connectedAt = long.MinValue; // a new local port needs a new connection id
-        _socket = new Socket(remote.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
         var v6 = remote.AddressFamily == AddressFamily.InterNetworkV6;
         // A loopback tracker is reached from a loopback socket: nothing listens on other interfaces.
         var local = IPAddress.IsLoopback(remote.Address) ? (v6 ? IPAddress.IPv6Loopback : IPAddress.Loopback) : (v6 ? IPAddress.IPv6Any : IPAddress.Any);
-        _socket.Bind(new IPEndPoint(local, 0));
-        return _socket;
+        return _socket = new Port(_options.Dialer.Network, new IPEndPoint(local, 0));
     }
 
     public void Dispose()
@@ -166,7 +184,7 @@ internal sealed class UdpTracker : ITrackerTransport, IDisposable
         if (IPAddress.TryParse(_host, out var literal)) return new IPEndPoint(Allowed([literal]), _port);
         try
         {
-            var addresses = await Dns.GetHostAddressesAsync(_host, ct).ConfigureAwait(false);
+            var addresses = await _options.Dialer.Resolve(_host, ct).ConfigureAwait(false);
             if (addresses.Length == 0) throw new TrackerException($"cannot resolve '{_host}': no address");
             return new IPEndPoint(Allowed(addresses), _port);
         }

@@ -9,4 +9,13 @@ internal static class UtpClock
 
     /// <summary>Microseconds on a monotonic clock with an arbitrary origin.</summary>
     public static long NowMicros() => (long)(Stopwatch.GetTimestamp() * TicksToMicros);
+
+    /// <summary>The microsecond clock of <paramref name="time"/>: <see cref="NowMicros"/> for the system's, else that
+    /// provider's timestamps (a simulated network's clock).</summary>
+    public static Func<long> Of(TimeProvider time)
+    {
+        if (time == TimeProvider.System) return NowMicros;
+        var toMicros = 1_000_000.0 / time.TimestampFrequency;
+        return () => (long)(time.GetTimestamp() * toMicros);
+    }
 }

@@ -41,9 +41,8 @@ internal sealed partial class UtpSocket
             ushort id;
             do id = (ushort)Random.Shared.Next(0x10000);
             while (_connections.ContainsKey(new ConnectionKey(remote, id)));
-            var address = remote.Serialize();
             connection = UtpConnection.Connect(remote, id, (ushort)Random.Shared.Next(0x10000), _options, _clock,
-                datagram => Send(datagram, address));
+                datagram => Send(datagram, remote));
             _connections[new ConnectionKey(remote, id)] = connection;
             WakeTicks();
         }
@@ -108,9 +107,8 @@ internal sealed partial class UtpSocket
                 Refuse(syn, from);
                 return null;
             }
-            var address = from.Serialize();
             var connection = UtpConnection.Accept(from, syn, (ushort)Random.Shared.Next(0x10000), _options, _clock,
-                datagram => Send(datagram, address));
+                datagram => Send(datagram, from));
             _connections[key] = connection;
             _halfOpen.Add((key, connection));
             WakeTicks();
@@ -156,7 +154,7 @@ internal sealed partial class UtpSocket
             (ushort)Random.Shared.Next(0x10000), syn.Header.SeqNr);
         Span<byte> datagram = stackalloc byte[UtpHeader.Length];
         header.WriteTo(datagram);
-        Send(datagram, from.Serialize());
+        Send(datagram, from);
     }
 
     /// <summary>Runs every connection's timers and forgets the finished ones (and any still waiting to be accepted).</summary>

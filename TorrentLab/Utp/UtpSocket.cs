@@ -1,69 +1,60 @@
 using System.Net;
-using System.Net.Sockets;
+using TorrentLab.Network;
 
 namespace TorrentLab.Utp;
 
-/// <summary>One UDP socket that carries every uTP connection of a client, in and out (BEP 29).</summary>
+/// <summary>One UDP port that carries every uTP connection of a client, in and out (BEP 29).</summary>
 /// <remarks>
 /// Datagrams are routed by (sender address, connection id): a connection receives on its own id, and an ST_SYN is
-/// answered by a new connection whose receive id is the SYN's id + 1. A receive thread reads the socket and hands
-/// each datagram to <see cref="Dispatch"/>; once the socket has no more datagrams waiting, the connections that
-/// received data send their acks, so a burst of packets is acked once. A timer ticks every connection for its
-/// retransmission timeouts. Datagrams that are not uTP (a DHT's KRPC messages start with 'd') go to
-/// <see cref="OtherDatagrams"/>, so the DHT can share this socket and port; <see cref="SendDatagram"/> sends its own.
+/// answered by a new connection whose receive id is the SYN's id + 1. The port (<see cref="INetwork.BindUdp"/>: on
+/// the kernel's network, a receive thread of its own) hands each datagram to <see cref="Dispatch"/>; once no more
+/// datagrams wait, the connections that received data send their acks, so a burst of packets is acked once. A timer
+/// ticks every connection for its retransmission timeouts. Datagrams that are not uTP (a DHT's KRPC messages start
+/// with 'd') go to <see cref="OtherDatagrams"/>, so the DHT can share this port; <see cref="SendDatagram"/> sends its
+/// own.
 /// </remarks>
 internal sealed partial class UtpSocket : IAsyncDisposable
 {
     /// <summary>How often the connections' timers run: well under the 500 ms minimum timeout.</summary>
     private static readonly TimeSpan TickInterval = TimeSpan.FromMilliseconds(10);
 
-    /// <summary>The largest UDP payload, so no datagram is ever cut short.</summary>
-    private const int MaxDatagram = 65_535;
+    /// <summary>How the port is read: the largest UDP payload, so no datagram is ever cut short; a thread of its own
+    /// and gathered sends for bulk traffic; 4 MiB kernel buffers (the kernel caps them: net.core.rmem_max) to absorb
+    /// bursts.</summary>
+    private static readonly UdpPortOptions PortOptions = new()
+    {
+        MaxDatagram = 65_535, ReceiveThread = true, GatherSends = true, BufferBytes = 4 * 1024 * 1024,
+    };
 
-    /// <summary>Datagrams handled before acks are flushed even if more are waiting (a long burst still gets acks).</summary>
-    private const int AckFlushBurst = 32;
-
-    private readonly Socket _socket;
+    private readonly IUdpPort _port;
     private readonly UtpOptions _options;
     private readonly Func<long> _clock;
-    private readonly Thread _receiver;
-    private readonly int _receiverThreadId;
-    private readonly UdpSegmentBatch? _batch;   // null where the kernel cannot segment UDP sends (then one send per datagram)
     private readonly Task _timer;
     private readonly CancellationTokenSource _stop = new();
     private readonly List<UtpConnection> _touched = [];
     private long _malformed;
     private int _disposed;
 
-    private UtpSocket(Socket socket, UtpOptions options, Func<long> clock)
+    private UtpSocket(IUdpPort port, UtpOptions options, Func<long> clock)
     {
-        _socket = socket;
+        _port = port;
         _options = options;
         _clock = clock;
-        LocalEndPoint = (IPEndPoint)socket.LocalEndPoint!;
-        _batch = UdpSegmentBatch.TryCreate(socket);
-        _receiver = new Thread(ReceiveLoop) { IsBackground = true, Name = $"uTP receive {LocalEndPoint}" };
-        _receiverThreadId = _receiver.ManagedThreadId;
-        _receiver.Start();
+        LocalEndPoint = port.LocalEndPoint;
         _timer = TickLoopAsync(_stop.Token);
+        port.Start((datagram, from) => Dispatch(datagram, from), FlushAcks);
     }
 
-    /// <summary>Binds a UDP socket to <paramref name="local"/> (port 0 picks a free one) and starts serving it.</summary>
-    public static UtpSocket Bind(IPEndPoint local, UtpOptions? options = null)
+    /// <summary>Binds a UDP port of the kernel's at <paramref name="local"/> (port 0 picks a free one) and starts serving it.</summary>
+    public static UtpSocket Bind(IPEndPoint local, UtpOptions? options = null) => Bind(SystemNetwork.Instance, local, options);
+
+    /// <summary>Binds a UDP port of <paramref name="network"/> at <paramref name="local"/> (port 0 picks a free one)
+    /// and starts serving it.</summary>
+    /// <exception cref="System.Net.Sockets.SocketException">The address is taken or not ours.</exception>
+    public static UtpSocket Bind(INetwork network, IPEndPoint local, UtpOptions? options = null)
     {
-        var socket = new Socket(local.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
-        try
-        {
-            socket.ReceiveBufferSize = 4 * 1024 * 1024;  // the kernel caps it (net.core.rmem_max); more absorbs bursts
-            socket.SendBufferSize = 4 * 1024 * 1024;
-            socket.Bind(local);
-        }
-        catch
-        {
-            socket.Dispose();
-            throw;
-        }
-        return new UtpSocket(socket, options ?? new UtpOptions(), UtpClock.NowMicros);
+        options ??= new UtpOptions();
+        return new UtpSocket(network.BindUdp(local, PortOptions), options, UtpClock.Of(options.Timers));
     }
 
     /// <summary>The address and port the socket is bound to.</summary>
@@ -76,23 +67,12 @@ internal sealed partial class UtpSocket : IAsyncDisposable
     public long MalformedDatagrams => Interlocked.Read(ref _malformed);
 
     /// <summary>Sends one datagram from this socket (a DHT sharing the socket uses it); errors count as loss.</summary>
-    public void SendDatagram(ReadOnlySpan<byte> datagram, IPEndPoint remote) => Send(datagram, remote.Serialize());
+    public void SendDatagram(ReadOnlySpan<byte> datagram, IPEndPoint remote) => Send(datagram, remote);
 
-    /// <summary>Sends a datagram. On the receive thread, with UDP segmentation available, datagrams are gathered and
-    /// go out together when the thread has handled what was waiting (see <see cref="FlushAcks"/>): data packets
-    /// that acks let out leave in one system call per batch instead of one each.</summary>
-    private void Send(ReadOnlySpan<byte> datagram, SocketAddress remote)
-    {
-        if (_batch is { } batch && Environment.CurrentManagedThreadId == _receiverThreadId)
-        {
-            if (batch.TryAdd(datagram, remote)) return;
-            batch.Flush();
-            if (batch.TryAdd(datagram, remote)) return;
-        }
-        try { _socket.SendTo(datagram, SocketFlags.None, remote); }
-        catch (SocketException) { }          // UDP: a send that fails is a lost packet, and uTP resends
-        catch (ObjectDisposedException) { }
-    }
+    /// <summary>Sends a datagram. Sent while a burst of received ones is handled, it may wait for the burst's end and
+    /// leave with others in one system call (<see cref="UdpPortOptions.GatherSends"/>). A send that fails is a lost
+    /// packet, and uTP resends.</summary>
+    private void Send(ReadOnlySpan<byte> datagram, IPEndPoint remote) => _port.Send(datagram, remote);
 
     /// <summary>Routes one received datagram: uTP to its connection (or a new one for an ST_SYN), anything else to
     /// <see cref="OtherDatagrams"/>. Returns false when the datagram is not uTP.</summary>
@@ -120,57 +100,12 @@ internal sealed partial class UtpSocket : IAsyncDisposable
         return true;
     }
 
-    /// <summary>Sends the acks owed by the connections that received datagrams since the last flush.</summary>
+    /// <summary>Sends the acks owed by the connections that received datagrams since the last flush (the port calls it
+    /// when a burst of datagrams ends).</summary>
     private void FlushAcks()
     {
         foreach (var connection in _touched) connection.FlushAck();
         _touched.Clear();
-        _batch?.Flush();
-    }
-
-    private void ReceiveLoop()
-    {
-        var buffer = new byte[MaxDatagram];
-        // The sender's address is read into one reused SocketAddress and mapped to a cached IPEndPoint: no allocation
-        // per datagram (ReceiveFrom with an EndPoint makes a new one each time).
-        var from = new SocketAddress(LocalEndPoint.AddressFamily);
-        var senders = new Dictionary<SocketAddress, IPEndPoint>();
-        var sinceFlush = 0;
-        while (Volatile.Read(ref _disposed) == 0)
-        {
-            int length;
-            try { length = _socket.ReceiveFrom(buffer, SocketFlags.None, from); }
-            catch (SocketException) when (Volatile.Read(ref _disposed) == 0) { continue; }  // e.g. an ICMP error for an earlier send
-            catch (Exception e) when (e is SocketException or ObjectDisposedException) { break; }
-            Dispatch(buffer.AsMemory(0, length), Sender(senders, from));
-            if (++sinceFlush >= AckFlushBurst || NothingWaiting())
-            {
-                FlushAcks();
-                sinceFlush = 0;
-            }
-        }
-        FlushAcks();
-    }
-
-    /// <summary>Senders remembered at once; beyond it the cache starts over (bounded whatever the traffic).</summary>
-    private const int MaxCachedSenders = 4096;
-
-    /// <summary>The endpoint for a received address, from the cache when it is a known sender.</summary>
-    private static IPEndPoint Sender(Dictionary<SocketAddress, IPEndPoint> senders, SocketAddress address)
-    {
-        if (senders.TryGetValue(address, out var known)) return known;
-        if (senders.Count >= MaxCachedSenders) senders.Clear();
-        var copy = new SocketAddress(address.Family, address.Size);
-        address.Buffer.Span[..address.Size].CopyTo(copy.Buffer.Span);
-        var endpoint = (IPEndPoint)new IPEndPoint(IPAddress.Any, 0).Create(copy);
-        senders[copy] = endpoint;
-        return endpoint;
-    }
-
-    private bool NothingWaiting()
-    {
-        try { return _socket.Available == 0; }
-        catch (Exception e) when (e is SocketException or ObjectDisposedException) { return true; }
     }
 
     private readonly SemaphoreSlim _tickWake = new(0, 1);
@@ -213,8 +148,7 @@ internal sealed partial class UtpSocket : IAsyncDisposable
         if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
         await _stop.CancelAsync().ConfigureAwait(false);
         await _timer.ConfigureAwait(false);
-        _socket.Dispose();
-        _receiver.Join(TimeSpan.FromSeconds(5));
+        _port.Dispose();
         AbortAll("the uTP socket was closed");
         _stop.Dispose();
     }

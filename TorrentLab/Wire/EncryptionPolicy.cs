@@ -15,7 +15,7 @@ public enum EncryptionPolicy
 }
 
 /// <summary>How one connection's bytes travel, as <c>--trace</c> shows it in the handshake line.</summary>
-public enum ConnectionEncryption
+internal enum ConnectionEncryption
 {
     /// <summary>A plain BEP 3 handshake: no MSE/PE at all.</summary>
     None,

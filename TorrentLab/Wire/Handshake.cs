@@ -13,7 +13,7 @@ namespace TorrentLab.Wire;
 /// The reserved bytes are read as one big-endian 64-bit number, so BEP 10's "20th bit from the right" is
 /// <c>1UL &lt;&lt; 20</c>, i.e. <c>reserved[5] &amp; 0x10</c>.
 /// </remarks>
-public sealed record Handshake(InfoHash InfoHash, PeerId PeerId, ulong Reserved = 0)
+internal sealed record Handshake(InfoHash InfoHash, PeerId PeerId, ulong Reserved = 0)
 {
     /// <summary>The handshake's size on the wire: 1 + 19 + 8 + 20 + 20.</summary>
     public const int Length = 68;

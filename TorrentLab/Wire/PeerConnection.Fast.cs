@@ -1,7 +1,7 @@
 namespace TorrentLab.Wire;
 
 // BEP 6, the fast extension: the connection's half of have all/none, suggest, reject and allowed fast.
-public sealed partial class PeerConnection
+internal sealed partial class PeerConnection
 {
     private const int MaxAllowedFast = 1024; // bounds the set a peer can make us keep (BEP 6 suggests about 10)
     private readonly HashSet<int> _allowedFast = [];

@@ -3,7 +3,7 @@ using TorrentLab.Metainfo;
 namespace TorrentLab.Wire;
 
 // The BEP 3 handshake itself, once the transport (and any MSE/PE handshake) is ready: PeerConnection.Open.cs.
-public sealed partial class PeerConnection
+internal sealed partial class PeerConnection
 {
     /// <summary>As the side that dialled: sends our handshake, reads the peer's and checks its info hash.</summary>
     private Task OutgoingHandshakeAsync(InfoHash infoHash, PeerId ourId, CancellationToken ct) =>

@@ -1,13 +1,14 @@
 using System.Net;
 using System.Net.Sockets;
 using TorrentLab.Metainfo;
+using TorrentLab.Network;
 using TorrentLab.Tracker;
 
 namespace TorrentLab.Wire;
 
 // Opening a connection: the transport (a TCP socket, or any byte stream), then MSE/PE when the policy asks for it,
 // then the BEP 3 handshake (PeerConnection.Handshake.cs).
-public sealed partial class PeerConnection
+internal sealed partial class PeerConnection
 {
     /// <summary>Connects over TCP to <paramref name="endpoint"/>, runs MSE/PE as <see cref="PeerConnectionOptions.Encryption"/>
     /// says, then sends our handshake, reads the peer's and checks its info hash.</summary>
@@ -15,7 +16,7 @@ public sealed partial class PeerConnection
     /// another torrent.</exception>
     public static Task<PeerConnection> ConnectAsync(IPEndPoint endpoint, InfoHash infoHash, PeerId ourId,
         PeerConnectionOptions options, CancellationToken ct = default) =>
-        ConnectAsync(endpoint, token => ConnectTcpAsync(endpoint, options.ConnectTimeout, token), infoHash, ourId, options, ct);
+        ConnectAsync(endpoint, token => ConnectTcpAsync(options.Network, endpoint, options.ConnectTimeout, token), infoHash, ourId, options, ct);
 
     /// <summary>Opens an outgoing connection over any reliable byte stream (TCP, uTP): <paramref name="dial"/> opens a
     /// fresh stream to the peer; it is called a second time when <see cref="EncryptionPolicy.Prefer"/> falls back to
@@ -202,32 +203,24 @@ public sealed partial class PeerConnection
         _ => "stream",
     };
 
-    /// <summary>A TCP connection to <paramref name="endpoint"/>, as a stream, within <paramref name="connectTimeout"/>.</summary>
+    /// <summary>A TCP connection to <paramref name="endpoint"/> on <paramref name="network"/>, as a stream, within
+    /// <paramref name="connectTimeout"/>.</summary>
     /// <exception cref="WireException">Refused, unreachable or timed out.</exception>
-    internal static async Task<Stream> ConnectTcpAsync(IPEndPoint endpoint, TimeSpan connectTimeout, CancellationToken ct)
+    internal static async Task<Stream> ConnectTcpAsync(INetwork network, IPEndPoint endpoint, TimeSpan connectTimeout, CancellationToken ct)
     {
-        var socket = new Socket(endpoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
         try
         {
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
             timeout.CancelAfter(connectTimeout);
-            await socket.ConnectAsync(endpoint, timeout.Token).ConfigureAwait(false);
-            return new NetworkStream(socket, ownsSocket: true);
+            return await network.ConnectAsync(endpoint, timeout.Token).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (!ct.IsCancellationRequested)
         {
-            socket.Dispose();
             throw new WireException($"peer {endpoint}: no TCP connection within {Seconds(connectTimeout)}", isViolation: false);
         }
         catch (SocketException e)
         {
-            socket.Dispose();
             throw new WireException($"peer {endpoint}: cannot connect ({e.SocketErrorCode})", e, isViolation: false);
-        }
-        catch
-        {
-            socket.Dispose();
-            throw;
         }
     }
 }

@@ -3,7 +3,7 @@ using System.Runtime.CompilerServices;
 
 namespace TorrentLab.Wire;
 
-public sealed partial class PeerConnection
+internal sealed partial class PeerConnection
 {
     // The receive buffer holds [_start, _end) unread bytes; the last returned message occupies _lastConsumed bytes
     // from _start and is released (its payload becomes invalid) at the next ReceiveAsync.

@@ -3,7 +3,7 @@ using System.Runtime.CompilerServices;
 
 namespace TorrentLab.Wire;
 
-public sealed partial class PeerConnection
+internal sealed partial class PeerConnection
 {
     // Writers take _sendLock, encode into _sendBuffer and write it out whole, so messages never interleave.
     private readonly SemaphoreSlim _sendLock = new(1, 1);

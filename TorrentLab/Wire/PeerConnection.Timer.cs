@@ -6,7 +6,7 @@ namespace TorrentLab.Wire;
 // move the deadlines later without touching the timer (a timer call per message would cost more than it saves): when it
 // fires before a deadline it only re-arms for the deadline as it now stands. So an idle connection wakes once per
 // keep-alive and never polls. All times are timestamps of the options' clock (PeerConnectionOptions.Time).
-public sealed partial class PeerConnection
+internal sealed partial class PeerConnection
 {
     /// <summary>The shortest re-arm: a due time of zero would fire at once, again and again.</summary>
     private static readonly TimeSpan MinimumDue = TimeSpan.FromMilliseconds(1);

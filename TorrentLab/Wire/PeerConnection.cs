@@ -17,7 +17,7 @@ namespace TorrentLab.Wire;
 /// </list>
 /// Both sides start choked and not interested (BEP 3: "Connections start out choked and not interested").
 /// </remarks>
-public sealed partial class PeerConnection : IAsyncDisposable, IDisposable
+internal sealed partial class PeerConnection : IAsyncDisposable, IDisposable
 {
     private readonly Stream _transport;
     private PeerConnectionOptions _options;   // a session's listener swaps in the torrent's own at the handshake

@@ -1,9 +1,10 @@
 using TorrentLab.Metainfo;
+using TorrentLab.Network;
 
 namespace TorrentLab.Wire;
 
 /// <summary>How a <see cref="PeerConnection"/> behaves: piece count for validation, timeouts, keep-alives, tracing.</summary>
-public sealed record PeerConnectionOptions
+internal sealed record PeerConnectionOptions
 {
     /// <summary>The defaults: unknown piece count, generous timeouts, no trace.</summary>
     public static PeerConnectionOptions Default { get; } = new();
@@ -48,6 +49,10 @@ public sealed record PeerConnectionOptions
     /// <summary>The clock of the keep-alive and idle deadlines (a swarm passes its session's; a test moves a manual one).
     /// The connect and handshake timeouts bound socket waits and run on the system clock.</summary>
     internal TimeProvider Time { get; init; } = TimeProvider.System;
+
+    /// <summary>The network a TCP connection is dialled on (<see cref="PeerConnection.ConnectAsync(System.Net.IPEndPoint, InfoHash, PeerId, PeerConnectionOptions, CancellationToken)"/>):
+    /// a session's, else the kernel's.</summary>
+    internal INetwork Network { get; init; } = SystemNetwork.Instance;
 
     /// <summary>The longest <c>piece</c> block accepted when we did not request a longer one (16 KiB).</summary>
     public int MaxBlockLength { get; init; } = WireLimits.BlockLength;

@@ -9,7 +9,7 @@ namespace TorrentLab.Wire;
 /// <see cref="PeerConnection.ReceiveAsync"/> the payload is a slice of the connection's receive buffer:
 /// <b>it is valid only until the next <c>ReceiveAsync</c> on that connection</b> (or its disposal); copy what you keep.
 /// </remarks>
-public readonly struct PeerMessage
+internal readonly struct PeerMessage
 {
     private PeerMessage(MessageKind kind, int index = 0, int begin = 0, int length = 0,
         ReadOnlyMemory<byte> payload = default, byte id = 0) =>

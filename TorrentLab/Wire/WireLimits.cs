@@ -37,7 +37,7 @@ internal static class WireLimits
 }
 
 /// <summary>What is wrong with a <c>request</c>, if anything (see <see cref="WireLimits.CheckRequest"/>).</summary>
-public enum RequestFault
+internal enum RequestFault
 {
     /// <summary>A request an uploader may serve.</summary>
     None,

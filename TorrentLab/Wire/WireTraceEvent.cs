@@ -46,7 +46,7 @@ public sealed record WireTraceEvent(DateTimeOffset Time, IPEndPoint Peer, WireDi
         new(DateTimeOffset.UtcNow, peer, WireDirection.Sent, null, name, fields, 0, []);
 
     /// <summary>How the trace names a connection's encryption: <c>none</c>, <c>mse-plaintext</c> or <c>rc4</c>.</summary>
-    public static string EncryptionName(ConnectionEncryption encryption) => encryption switch
+    internal static string EncryptionName(ConnectionEncryption encryption) => encryption switch
     {
         ConnectionEncryption.Rc4 => "rc4",
         ConnectionEncryption.MsePlaintext => "mse-plaintext",

@@ -14,6 +14,8 @@ if (args.FirstOrDefault() == "session-idle") return await SessionIdle.RunAsync(a
 if (args.FirstOrDefault() == "wire-sink") return await WireSink.RunAsync(args);
 // limited-download TORRENT OUT RATE SEEDER...: rate reached under a download limit over 10 s, payload received vs size.
 if (args.FirstOrDefault() == "limited-download") return await LimitedDownload.RunAsync(args);
+// blocklist [ranges]: a P2P list of 500,000 ranges read as text and gzip; prints load time, memory held, lookup time.
+if (args.FirstOrDefault() == "blocklist") return BlocklistScale.Run(args);
 
 // --quick: one short in-process job (a minute or two on 2 cores); without it, BenchmarkDotNet's defaults.
 var quick = args.Contains("--quick");

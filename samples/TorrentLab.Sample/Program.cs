@@ -56,7 +56,7 @@ try
         {
             if (alert.Kind == TorrentAlertKind.PieceFinished && handle.Progress is { } p)
                 Console.Error.WriteLine($"  {p.PiecesDone}/{p.PieceCount} pieces, {p.ConnectedPeers} peers, {p.DownloadRate / 1024:0} KiB/s");
-            else if (alert.Kind == TorrentAlertKind.PeerBanned) Console.WriteLine($"dropped: {alert.Message}");
+            else if (alert.Kind == TorrentAlertKind.PeerBanned) Console.WriteLine($"dropped: {alert.Peer}: {alert.Message}");
             else if (alert.Kind == TorrentAlertKind.StateChanged && alert.State is TorrentState.Completed or TorrentState.Failed) break;
         }
     }

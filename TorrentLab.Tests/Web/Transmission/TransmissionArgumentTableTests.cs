@@ -199,7 +199,22 @@ public sealed class TransmissionArgumentTableTests(TransmissionArgumentTableTest
         ["seedRatioLimited"] = [(new() { ["seedRatioLimited"] = false }, s => Assert.False(s.GetProperty("seedRatioLimited").GetBoolean()))],
         ["start-added-torrents"] = [(new() { ["start-added-torrents"] = false }, s => Assert.False(s.GetProperty("start-added-torrents").GetBoolean())),
             (new() { ["start-added-torrents"] = true }, s => Assert.True(s.GetProperty("start-added-torrents").GetBoolean()))],
+        ["blocklist-url"] = [(new() { ["blocklist-url"] = BlocklistFile }, s => Assert.Equal(BlocklistFile, s.GetProperty("blocklist-url").GetString())),
+            (new() { ["blocklist-url"] = "ftp://lists.example/level1" }, null), (new() { ["blocklist-url"] = "relative.p2p" }, null)],
+        ["blocklist-enabled"] = [(new() { ["blocklist-enabled"] = true, ["blocklist-url"] = BlocklistFile }, s => Assert.True(s.GetProperty("blocklist-enabled").GetBoolean())),
+            (new() { ["blocklist-enabled"] = false }, s => Assert.False(s.GetProperty("blocklist-enabled").GetBoolean()))],
     };
+
+    /// <summary>A blocklist of two ranges on this machine, for the blocklist-url rows.</summary>
+    private static string BlocklistFile => s_blocklistFile ??= WriteBlocklist();
+    private static string? s_blocklistFile;
+
+    private static string WriteBlocklist()
+    {
+        var path = Path.Combine(Path.GetTempPath(), $"torrentlab-blocklist-{Environment.ProcessId}.p2p");
+        File.WriteAllText(path, "a:127.0.0.5-127.0.0.5\nb:10.0.0.0-10.0.0.255\n");
+        return path;
+    }
 
     public static TheoryData<string> SessionNames => [.. SessionRows.Keys];
 

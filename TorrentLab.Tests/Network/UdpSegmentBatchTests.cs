@@ -1,8 +1,8 @@
 using System.Net;
 using System.Net.Sockets;
-using TorrentLab.Utp;
+using TorrentLab.Network;
 
-namespace TorrentLab.Tests.Utp;
+namespace TorrentLab.Tests.Network;
 
 /// <summary>A segmented send must put on the wire exactly the datagrams one send each would have: same sizes, same
 /// bytes, same order. Checked with a plain socket on the receiving end.</summary>

@@ -3,7 +3,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
 
-namespace TorrentLab.Utp;
+namespace TorrentLab.Network;
 
 /// <summary>Datagrams of one size to one address, gathered and handed to the kernel in one <c>sendmsg</c> with UDP
 /// generic segmentation offload (Linux 4.18+, <c>UDP_SEGMENT</c>): the kernel cuts the buffer back into the same

@@ -1,0 +1,95 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Net;
+using TorrentLab.Client;
+using TorrentLab.Dht;
+using TorrentLab.Downloads;
+using TorrentLab.PortMapping;
+using TorrentLab.Swarm;
+using TorrentLab.Tests.Infrastructure;
+using TorrentLab.Tracker.Server;
+
+namespace TorrentLab.Tests.Swarm;
+
+/// <summary><see cref="SessionSettings.PortMapping"/> in a session, against a gateway on 127.0.0.1
+/// (<see cref="FakeNatGateway"/>): the external port granted is what the trackers hear, the external address is the
+/// DHT's own (BEP 42), the mappings go at stop; off, the gateway hears nothing.</summary>
+public class SessionPortMappingTests
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    private static SessionSettings Settings(FakeNatGateway gateway, PortMappingProtocols protocols, ConcurrentQueue<string> log, string? dhtState = null) => new()
+    {
+        ListenPort = 0,
+        BindAddresses = [IPAddress.Loopback],
+        Transport = PeerTransport.Tcp,
+        Dht = dhtState is not null,
+        DhtBootstrap = [],
+        DhtStatePath = dhtState,
+        PortMapping = protocols,
+        Log = log.Enqueue,
+        ConfigurePortMapper = o => o with
+        {
+            Gateway = new Gateway(IPAddress.Loopback, IPAddress.Loopback, "lo"),
+            NatPmpPort = gateway.Port,
+            Timing = new GatewayTiming(TimeSpan.FromMilliseconds(100), 3),
+        },
+    };
+
+    private static async Task WaitForAsync(Func<bool> condition, string what)
+    {
+        var clock = Stopwatch.StartNew();
+        while (!condition())
+        {
+            if (clock.Elapsed > TimeSpan.FromSeconds(60)) Assert.Fail($"timed out waiting for {what}");
+            await Task.Delay(20, Ct);
+        }
+    }
+
+    [Fact]
+    public async Task TheExternalPortGranted_IsWhatTheTrackerHears_AndTheRoutersAddressIsTheDhts()
+    {
+        using var folder = new TempFolder();
+        using var gateway = new FakeNatGateway { GrantPort = 7777, External = IPAddress.Parse("203.0.113.5") };
+        var trackerLog = new ConcurrentQueue<string>();
+        await using var tracker = await TrackerServer.StartAsync(new TrackerServerOptions { Port = 0, Log = trackerLog.Enqueue }, Ct);
+        var built = TestTorrents.SingleFile(length: 64 * 1024, announce: tracker.HttpAnnounceUrl);
+        built.WritePayload(folder.Path);
+        var log = new ConcurrentQueue<string>();
+        var state = folder.Combine("dht.json");
+
+        await using (var session = Session.Start(Settings(gateway, PortMappingProtocols.Pcp, log, state)))
+        {
+            await using var seeder = await TorrentClient.SeedAsync(session, built.Torrent, new DownloadOptions { OutputDirectory = folder.Path }, allowPartial: false, Ct);
+
+            await WaitForAsync(() => trackerLog.Any(l => l.Contains("announce http 127.0.0.1:7777 ", StringComparison.Ordinal)), "the tracker to hear port 7777");
+            Assert.Equal(7777, session.AnnouncedPort);
+            Assert.NotEqual(7777, session.Port); // we still listen where we listen: the router forwards 7777 to it
+            Assert.Equal(session.Port, gateway.PcpMaps[0].Internal);
+            var dht = await session.DhtStarted;
+            await WaitForAsync(() => IPAddress.Parse("203.0.113.5").Equals(dht?.ExternalAddress), "the DHT to take the router's address");
+            Assert.Contains(log, l => l.Contains("dht: the router sees us at 203.0.113.5", StringComparison.Ordinal));
+        }
+
+        // Stopping deleted both mappings, and the next start's node id fits the address (BEP 42).
+        Assert.Equal([IpProtocol.Tcp, IpProtocol.Udp], gateway.PcpMaps.Where(m => m.Lifetime == 0).Select(m => m.Protocol));
+        var again = Session.Start(Settings(gateway, PortMappingProtocols.None, new ConcurrentQueue<string>(), state));
+        await using (again)
+        {
+            var node = await again.DhtStarted;
+            Assert.True(SecureNodeId.Matches(node!.Id, IPAddress.Parse("203.0.113.5")));
+        }
+    }
+
+    [Fact]
+    public async Task PortMappingOff_StartsNoMapper_AndTheGatewayHearsNothing()
+    {
+        using var gateway = new FakeNatGateway();
+
+        await using var session = Session.Start(Settings(gateway, PortMappingProtocols.None, new ConcurrentQueue<string>()));
+
+        Assert.Null(session.PortMapper);
+        Assert.Equal(session.Port, session.AnnouncedPort);
+        Assert.Empty(gateway.Requests);
+    }
+}

@@ -1,0 +1,26 @@
+using Microsoft.Extensions.Logging;
+
+namespace TorrentLab.Web;
+
+/// <summary>An <see cref="ILogger"/> (and the factory of itself, for every category) that hands each message, as one
+/// line, to a writer: how the server's log (<see cref="WebServerOptions.Log"/>) takes the library's lines.</summary>
+internal sealed class LineLogger(Action<string> write) : ILogger, ILoggerFactory
+{
+    /// <summary>A logger writing to <paramref name="write"/>, or null for no writer.</summary>
+    public static LineLogger? For(Action<string>? write) => write is null ? null : new LineLogger(write);
+
+    public bool IsEnabled(LogLevel logLevel) => logLevel != LogLevel.None;
+
+    public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+    {
+        if (IsEnabled(logLevel)) write(formatter(state, exception));
+    }
+
+    public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
+
+    public ILogger CreateLogger(string categoryName) => this;
+
+    public void AddProvider(ILoggerProvider provider) => throw new NotSupportedException("the server's log takes no providers");
+
+    public void Dispose() { }
+}

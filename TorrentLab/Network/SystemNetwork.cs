@@ -1,0 +1,83 @@
+using System.Net;
+using System.Net.NetworkInformation;
+using System.Net.Sockets;
+
+namespace TorrentLab.Network;
+
+/// <summary>The kernel's network: real sockets, the system's resolver, the machine's interfaces.</summary>
+internal sealed class SystemNetwork : INetwork
+{
+    /// <summary>The one instance: what a session uses unless told otherwise, and what code without a session uses.</summary>
+    public static SystemNetwork Instance { get; } = new();
+
+    private SystemNetwork() { }
+
+    public bool SupportsIPv6 => Socket.OSSupportsIPv6;
+
+    public bool KeepsHttpConnections => true;
+
+    public async Task<Stream> ConnectAsync(IPEndPoint remote, CancellationToken ct)
+    {
+        var socket = new Socket(remote.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        try
+        {
+            await socket.ConnectAsync(remote, ct).ConfigureAwait(false);
+            return new NetworkStream(socket, ownsSocket: true);
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+    }
+
+    public ITcpListener Listen(IPEndPoint local, int backlog)
+    {
+        var socket = new Socket(local.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+        try
+        {
+            // "::" takes IPv4 peers too; a specific IPv6 address (::1) stays IPv6 only, as the caller asked.
+            if (local.Address.Equals(IPAddress.IPv6Any)) socket.DualMode = true;
+            socket.Bind(local);
+            socket.Listen(backlog);
+            return new SystemTcpListener(socket);
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+    }
+
+    public IUdpPort BindUdp(IPEndPoint local, UdpPortOptions options) => SystemUdpPort.Bind(local, options);
+
+    public IMulticastPort JoinMulticast(IPEndPoint group) => SystemMulticastPort.Join(group, Interfaces());
+
+    public Task<IPAddress[]> ResolveAsync(string host, CancellationToken ct) => Dns.GetHostAddressesAsync(host, ct);
+
+    public IReadOnlyList<LocalInterface> Interfaces()
+    {
+        var found = new List<LocalInterface>();
+        try
+        {
+            foreach (var nic in NetworkInterface.GetAllNetworkInterfaces())
+            {
+                if (nic.OperationalStatus is not (OperationalStatus.Up or OperationalStatus.Unknown)) continue;
+                var properties = nic.GetIPProperties();
+                foreach (var unicast in properties.UnicastAddresses)
+                {
+                    var family = unicast.Address.AddressFamily;
+                    if (family is not (AddressFamily.InterNetwork or AddressFamily.InterNetworkV6)) continue;
+                    int index;
+                    try { index = family == AddressFamily.InterNetworkV6 ? properties.GetIPv6Properties().Index : properties.GetIPv4Properties().Index; }
+                    catch (NetworkInformationException) { index = -1; } // no index for this family: never a multicast interface
+                    found.Add(new LocalInterface(nic.Name, index, unicast.Address, unicast.PrefixLength,
+                        nic.OperationalStatus == OperationalStatus.Up, nic.SupportsMulticast && index >= 0,
+                        nic.NetworkInterfaceType == NetworkInterfaceType.Loopback));
+                }
+            }
+        }
+        catch (NetworkInformationException) { }
+        return found;
+    }
+}
