@@ -226,7 +226,6 @@ public class FirstCopyTests
     private static FirstCopy Paced(int pieces, ManualClock clock, params string[] peers) =>
         new(Enumerable.Repeat(Piece, pieces).ToArray(), clock)
         {
-            PaceAhead = 1,
             OthersLacking = (owner, _) => [.. peers.Where(p => p != (string)owner)],
         };
 

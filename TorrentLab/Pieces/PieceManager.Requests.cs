@@ -23,7 +23,7 @@ internal sealed partial class PieceManager
             // 0. A peer that alone has pieces we can start (a lone seed, before its first copy is out) is asked for
             // those before anything others could send: what we take from it that others have is upload it cannot
             // give to a piece nobody else has (rarest first over partial pieces too, as libtorrent ranks them).
-            var soleFirst = BenchSwitch.SoleSourceFirst && OnlySourceLocked(state);
+            var soleFirst = OnlySourceLocked(state);
             while (soleFirst && count < budget)
             {
                 for (var p = 0; p < _inProgress.Count && count < budget; p++)
@@ -84,18 +84,13 @@ internal sealed partial class PieceManager
 
     /// <summary>The peer rejected one request (BEP 6 <c>reject</c>): that block goes back to the pool.</summary>
     /// <returns>False if the peer had no such request.</returns>
-    /// <param name="peer">The peer that rejected it.</param>
-    /// <param name="request">The request.</param>
-    /// <param name="askOthersFirst">The peer will not serve it now (not a choke): other peers are asked for the block
-    /// before this one is again, as after a timeout.</param>
-    public bool ReleaseBlock(IBlockSource peer, BlockRequest request, bool askOthersFirst = false)
+    public bool ReleaseBlock(IBlockSource peer, BlockRequest request)
     {
         lock (_lock)
         {
             var state = Peer(peer);
             if (!state.Outstanding.Remove(request)) return false;
             Unassign(request, peer);
-            if (askOthersFirst) state.TimedOut.Add(request);
             return true;
         }
     }
@@ -179,7 +174,7 @@ internal sealed partial class PieceManager
                     if (state.Has[i] && _pickContext.IsCandidate(i)) return i;
         }
         // BEP 6: a piece the peer suggested, while it is one we can start (and wanted at the highest level picked).
-        for (var s = 0; BenchSwitch.HonourSuggest && s < state.Suggested.Count; s++)
+        for (var s = 0; s < state.Suggested.Count; s++)
         {
             var suggested = state.Suggested[s];
             if (!state.Has[suggested] || !_pickContext.IsCandidate(suggested) || _selection.HasLevels)

@@ -12,8 +12,10 @@ internal sealed partial class FirstCopy
     private readonly Dictionary<object, List<int>> _wholes = [];      // per owner: pieces it got whole, maybe not spread yet
     private readonly Dictionary<object, List<int>> _unannounced = []; // per owner: pieces it got whole and has not announced
 
-    /// <summary>How many whole first copies a peer may hold unspread before it starts another (0: no pacing).</summary>
-    public int PaceAhead { get; init; } = 1;
+    /// <summary>How many first copies a peer may hold unspread (coming, or whole and not yet spread) before it starts
+    /// another. One, as measured (BENCHMARKS.md): a TorrentLab swarm of 10 finished sooner than without pacing and as soon
+    /// as with two; a libtorrent swarm's times varied more from run to run than between these.</summary>
+    public const int PaceAhead = 1;
 
     /// <summary>The connected peers other than the first argument that lack the piece (the swarm's view); null: no
     /// pacing (nobody to spread to is assumed).</summary>
@@ -24,7 +26,7 @@ internal sealed partial class FirstCopy
     public bool WaitsToSpread(object peer)
     {
         lock (_lock)
-            return !_ended && _outCount < _out.Length && PaceAhead > 0 && OthersLacking is not null
+            return !_ended && _outCount < _out.Length && OthersLacking is not null
                 && _inProgressBy.GetValueOrDefault(peer) == 0 && !MayStartLocked(peer);
     }
 
@@ -47,7 +49,7 @@ internal sealed partial class FirstCopy
     /// left who lacks them but hoarders).</summary>
     private bool MayStartLocked(object peer)
     {
-        if (PaceAhead == 0 || OthersLacking is null) return true;
+        if (OthersLacking is null) return true;
         var inHand = _inProgressBy.GetValueOrDefault(peer);
         if (inHand >= PaceAhead) return !AnyoneToSpreadToAtAllLocked(peer);
         if (_wholes.TryGetValue(peer, out var wholes))

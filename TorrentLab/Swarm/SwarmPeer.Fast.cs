@@ -57,8 +57,7 @@ internal sealed partial class SwarmPeer
     private void OnReject(in PeerMessage reject)
     {
         var block = new BlockRequest(reject.Index, reject.Begin, reject.Length);
-        // A reject for a request already withdrawn (choke, timeout, endgame cancel) changes nothing. One while it does
-        // not choke us (a lone seed keeping a piece for another peer's first copy) sends the block to others first.
-        if (_pieces.ReleaseBlock(this, block, askOthersFirst: !Connection.PeerChoking)) ForgetRequests(block);
+        // A reject for a request already withdrawn (choke, timeout, endgame cancel) changes nothing.
+        if (_pieces.ReleaseBlock(this, block)) ForgetRequests(block);
     }
 }

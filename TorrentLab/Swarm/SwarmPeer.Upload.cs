@@ -84,7 +84,6 @@ internal sealed partial class SwarmPeer
         lock (_sendLock)
         {
             NoteRequestLocked();
-            if (RejectedForAnotherLocked(new BlockRequest(request.Index, request.Begin, request.Length))) return;
             if (_choking && !AllowedWhileChoked(request.Index))
             {
                 RejectLocked(new BlockRequest(request.Index, request.Begin, request.Length)); // BEP 6; silence without it
@@ -131,7 +130,7 @@ internal sealed partial class SwarmPeer
                 var limit = _swarm.UploadLimit is { IsLimited: true } l ? l : null;
                 var throttled = false;
                 // A lone seed's first copy (SwarmPeer.FirstCopy.cs): asked before taking the lock, it reads other peers' queues.
-                var holdOthers = TorrentLab.Pieces.BenchSwitch.Hold && _swarm.FirstCopy is { Active: true } fc
+                var holdOthers = _swarm.FirstCopy is { Active: true } fc
                     && (fc.InProgressElsewhere(this) || _swarm.OthersWaitForFirstCopies(this));
                 lock (_sendLock)
                 {

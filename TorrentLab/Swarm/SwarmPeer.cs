@@ -208,7 +208,6 @@ internal sealed partial class SwarmPeer : IBlockSource
                             break;
                     }
                 } while (Connection.TryReceive(out message));
-                EndOfReceiveBatch();
                 if (IsSeed && !_countedAsSeed)
                 {
                     _countedAsSeed = true;

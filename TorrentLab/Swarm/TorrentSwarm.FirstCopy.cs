@@ -17,10 +17,10 @@ internal sealed partial class TorrentSwarm
     /// pieces came from another source, which may still be there).</summary>
     private void StartFirstCopy(Metainfo.Torrent torrent, Bitfield have, bool downloading)
     {
-        if (downloading || !have.IsComplete || _options.SuperSeed || !TorrentLab.Pieces.BenchSwitch.FirstCopy) return;
+        if (downloading || !have.IsComplete || _options.SuperSeed) return;
         var lengths = new int[torrent.PieceCount];
         for (var i = 0; i < lengths.Length; i++) lengths[i] = torrent.GetPieceLength(i);
-        FirstCopy = new FirstCopy(lengths, Time) { PaceAhead = TorrentLab.Pieces.BenchSwitch.Pace };
+        FirstCopy = new FirstCopy(lengths, Time);
         FirstCopy.OthersLacking = (owner, piece) =>
         {
             var lacking = new List<object>();
@@ -38,11 +38,10 @@ internal sealed partial class TorrentSwarm
         return false;
     }
 
-    /// <summary>True while a lone seed's first copy goes out and all the peer asks of us waits (SwarmPeer.OnlyWaits): the
-    /// choker counts it as not interested, so its slot goes to a peer that can be served (as a super-seeding seed's
-    /// peers lose interest while their piece spreads).</summary>
-    private bool FirstCopyWaits(SwarmPeer peer) => FirstCopy is { Active: true } fc
-        && (TorrentLab.Pieces.BenchSwitch.Gate ? fc.WaitsToSpread(peer) : TorrentLab.Pieces.BenchSwitch.Rotate && peer.OnlyWaits);
+    /// <summary>True while a lone seed's first copy goes out and the peer may start no new first copy until what it got
+    /// from us spreads (FirstCopy.WaitsToSpread): the choker counts it as not interested, so its slot goes to a peer
+    /// that can take a first copy (as a super-seeding seed's peers lose interest while their piece spreads).</summary>
+    private bool FirstCopyWaits(SwarmPeer peer) => FirstCopy is { Active: true } fc && fc.WaitsToSpread(peer);
 
     /// <summary>Most regular upload slots while a lone seed's first copy goes out, over the configured ones.</summary>
     private const int FirstCopySlotFactor = 4;
@@ -52,7 +51,7 @@ internal sealed partial class TorrentSwarm
     /// as many peers as can pass them on (a super-seeding seed keeps every peer unchoked the same way).</summary>
     private int FirstCopySlots(IReadOnlyList<ChokeCandidate> candidates, int regular)
     {
-        if (!(TorrentLab.Pieces.BenchSwitch.Wide || TorrentLab.Pieces.BenchSwitch.Gate) || FirstCopy is not { Active: true }) return regular;
+        if (FirstCopy is not { Active: true }) return regular;
         var interested = candidates.Count(c => c.Interested);
         return Math.Max(regular, Math.Min(interested - 1, FirstCopySlotFactor * (regular + 1) - 1));
     }
@@ -85,7 +84,7 @@ internal sealed partial class TorrentSwarm
         {
             if (peer.Holding) peer.WakeSender();
             if (!peer.Choking) SuggestFirstCopies(peer);
-            if (TorrentLab.Pieces.BenchSwitch.Gate && peer.Connection.PeerInterested && FirstCopyWaits(peer) != peer.Choking) gateChanged = true;
+            if (peer.Connection.PeerInterested && FirstCopyWaits(peer) != peer.Choking) gateChanged = true;
         }
         if (gateChanged) RunChoker();
     }
@@ -94,7 +93,7 @@ internal sealed partial class TorrentSwarm
     /// not yet taken, so peers that honour suggestions ask for different pieces.</summary>
     private void SuggestFirstCopies(SwarmPeer peer)
     {
-        if (!TorrentLab.Pieces.BenchSwitch.Suggest || FirstCopy is not { Active: true } first || !peer.Connection.FastAgreed || peer.Connection.PeerPieces is not { } has) return;
+        if (FirstCopy is not { Active: true } first || !peer.Connection.FastAgreed || peer.Connection.PeerPieces is not { } has) return;
         for (var pending = first.PendingSuggestions(peer); pending < SuggestAhead; pending++)
         {
             if (first.Suggest(peer, i => !has[i]) is not { } index) return;

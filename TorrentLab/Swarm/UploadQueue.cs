@@ -25,10 +25,6 @@ internal sealed class UploadQueue(object peer, TimeProvider clock)
     public bool Holding => _holding && _queue.Count > 0;
     private bool _holding;
 
-    /// <summary>True when, at the last <see cref="Plan"/>, every request that could be served waited.</summary>
-    public bool OnlyWaiting => _onlyWaiting && _queue.Count > 0;
-    private bool _onlyWaiting;
-
     /// <summary>Queues a request, last.</summary>
     public void Add(BlockRequest request) => _queue.AddLast((request, clock.GetTimestamp()));
 
@@ -85,7 +81,6 @@ internal sealed class UploadQueue(object peer, TimeProvider clock)
             else waiting++;
         }
         _holding = waiting > 0;
-        _onlyWaiting = go == 0 && waiting > 0;
         return go;
     }
 

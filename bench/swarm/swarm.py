@@ -10,7 +10,8 @@ it includes start-up, the JIT for TorrentLab, and seeding to the others until th
 Every peer is a process of its own, as users run separate clients: `torrentlab FILE.torrent --seed` (Release build) or
 bench/swarm/lt_peer.py (python3-libtorrent, its default settings). Swarms: torrentlab (TorrentLab seeder and peers),
 libtorrent (libtorrent seeder and peers), mixed (a TorrentLab seeder, peers alternating TorrentLab and libtorrent),
-lt-peers (a TorrentLab seeder, libtorrent peers: what our seed does for other clients' downloaders).
+lt-peers (a TorrentLab seeder, libtorrent peers: what our seed does for other clients' downloaders), base (a TorrentLab
+seeder and peers from another build, TORRENTLAB_BASE=PATH: the same swarm before a change, in the same run).
 Runs alternate swarm kinds and super-seeding off/on. Plain TCP, no encryption, no DHT, no PEX across the board.
 
 usage: /usr/bin/python3 bench/swarm/swarm.py [--n 10 30] [--swarms torrentlab libtorrent mixed] [--super off on]
@@ -23,6 +24,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
 # TORRENTLAB=path runs another build (e.g. the Native AOT publish: dotnet publish TorrentLab.Cli -c Release -o DIR).
 CLI = os.environ.get('TORRENTLAB') or os.path.join(REPO, 'TorrentLab.Cli', 'bin', 'Release', 'net10.0', 'TorrentLab.Cli')
+# TORRENTLAB_BASE=path: the build the `base` swarm runs (e.g. a publish of the commit before a change).
+BASE_CLI = os.environ.get('TORRENTLAB_BASE')
 LT_PEER = os.path.join(HERE, 'lt_peer.py')
 TICK = os.sysconf('SC_CLK_TCK')
 UNITS = {'B': 1, 'KiB': 1 << 10, 'MiB': 1 << 20, 'GiB': 1 << 30}
@@ -86,7 +89,7 @@ class Peer:
         time.sleep(0.1)  # the reader thread takes the last line
 
 
-def start(client, role, name, torrent, folder, port, rate, superseed, trace=False):
+def start(client, role, name, torrent, folder, port, rate, superseed, trace=False, cli=CLI):
     os.makedirs(folder, exist_ok=True)
     if client == 'libtorrent':
         args = ['/usr/bin/python3', LT_PEER, 'seed' if role == 'seed' else 'get', torrent, folder, str(port), str(rate)]
@@ -95,18 +98,20 @@ def start(client, role, name, torrent, folder, port, rate, superseed, trace=Fals
         return Peer(name, client, args, 'ready' if role == 'seed' else 'done')
     common = ['--port', str(port), '--no-dht', '--transport', 'tcp', '--encryption', 'off', '--max-upload-rate', str(rate)]
     if role == 'seed':
-        return Peer(name, client, [CLI, 'seed', torrent, '--data', folder] + common + (['--super-seed'] if superseed else [])
+        return Peer(name, client, [cli, 'seed', torrent, '--data', folder] + common + (['--super-seed'] if superseed else [])
                     + (['--trace'] if trace else []), '(Ctrl-C to stop)')
-    return Peer(name, client, [CLI, torrent, '--output', folder, '--seed', '--quiet', '--verbose'] + common, 'download complete')
+    return Peer(name, client, [cli, torrent, '--output', folder, '--seed', '--quiet', '--verbose'] + common, 'download complete')
 
 
 def run(work, torrent, size, tracker, kind, n, rate, superseed, timeout, trace=False):
     tracker.restart()
     base = tempfile.mkdtemp(prefix='run-', dir=work)
     seed_client = 'libtorrent' if kind == 'libtorrent' else 'torrentlab'
-    clients = {'mixed': ['torrentlab' if i % 2 == 0 else 'libtorrent' for i in range(n)], 'lt-peers': ['libtorrent'] * n}.get(kind, [kind] * n)
+    clients = {'mixed': ['torrentlab' if i % 2 == 0 else 'libtorrent' for i in range(n)], 'lt-peers': ['libtorrent'] * n,
+               'base': ['torrentlab'] * n}.get(kind, [kind] * n)
+    cli = BASE_CLI if kind == 'base' else CLI
     load_before = os.getloadavg()
-    seeder = start(seed_client, 'seed', 'seeder', torrent, os.path.join(work, 'data'), free_port(), rate, superseed, trace)
+    seeder = start(seed_client, 'seed', 'seeder', torrent, os.path.join(work, 'data'), free_port(), rate, superseed, trace, cli)
     peers = []
     t0 = time.monotonic()
     try:
@@ -115,7 +120,7 @@ def run(work, torrent, size, tracker, kind, n, rate, superseed, timeout, trace=F
         time.sleep(1.0)  # its first announce
         t0 = time.monotonic()
         for i, c in enumerate(clients):
-            peers.append(start(c, 'get', 'p%02d' % i, torrent, os.path.join(base, 'p%02d' % i), free_port(), rate, False))
+            peers.append(start(c, 'get', 'p%02d' % i, torrent, os.path.join(base, 'p%02d' % i), free_port(), rate, False, cli=cli))
         deadline = t0 + timeout
         while time.monotonic() < deadline and any(p.done_at is None for p in peers):
             time.sleep(0.05)
@@ -256,6 +261,8 @@ def main():
     import libtorrent as lt
     if not os.path.exists(CLI):
         sys.exit('build first: dotnet build TorrentLab.Cli -c Release')
+    if 'base' in a.swarms and not (BASE_CLI and os.path.exists(BASE_CLI)):
+        sys.exit('the base swarm needs TORRENTLAB_BASE=PATH of another build')
     work = tempfile.mkdtemp(prefix='torrentlab-swarm-bench-')
     tracker = None
     try:
