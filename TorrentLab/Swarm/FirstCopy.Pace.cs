@@ -13,8 +13,8 @@ internal sealed partial class FirstCopy
     private readonly Dictionary<object, List<int>> _unannounced = []; // per owner: pieces it got whole and has not announced
 
     /// <summary>How many first copies a peer may hold unspread (coming, or whole and not yet spread) before it starts
-    /// another. One, as measured (BENCHMARKS.md): a TorrentLab swarm of 10 finished sooner than without pacing and as soon
-    /// as with two; a libtorrent swarm's times varied more from run to run than between these.</summary>
+    /// another. No value was clearly better in the trials (BENCHMARKS.md); one keeps a peer to one unspread piece, as a
+    /// BEP 16 super-seed reveals one piece at a time.</summary>
     public const int PaceAhead = 1;
 
     /// <summary>The connected peers other than the first argument that lack the piece (the swarm's view); null: no

@@ -12,27 +12,10 @@
 # (libtorrent's defaults, TCP only), dialling the seed; no tracker, DHT, LSD, PEX or UPnP. Prints the wall time of the
 # downloading process (start-up included, about 0.2 s) and the seed's CPU seconds while it served.
 set -euo pipefail
-repo=$(cd "$(dirname "$0")/../.." && pwd)
 mib=${MIB:-512}; rounds=${ROUNDS:-3}
-work=$(mktemp -d /tmp/onedl.XXXXXX)
-pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$work"; }
-trap cleanup EXIT
-
-if [[ -z "${TL:-}" ]]; then
-  dotnet publish -c Release -r linux-x64 "$repo/TorrentLab.Cli" -o "$work/aot" -v q -nologo >/dev/null
-  TL="$work/aot/TorrentLab.Cli"
-fi
-lt="/usr/bin/python3 $repo/bench/interop/lt.py"
+source "$(dirname "$0")/../one_file.sh"
 seeds=(tl lt lt-default)
 [[ -n "${BASE:-}" ]] && seeds=(tl base lt lt-default)
-
-mkdir -p "$work/seed"
-head -c "$((mib << 20))" /dev/urandom > "$work/seed/payload.bin"
-"$TL" create "$work/seed/payload.bin" -o "$work/payload.torrent" -l 262144 >/dev/null
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-wait_tcp() { for _ in $(seq 300); do ss -ltnH "sport = :$1" | grep -q . && return 0; sleep 0.1; done; echo "port $1 never bound" >&2; exit 1; }
-cpu_of() { awk -v t="$(getconf CLK_TCK)" '{ sub(/.*\) /, ""); split($0, f, " "); printf "%.2f", (f[12] + f[13]) / t }' "/proc/$1/stat"; }
 
 run() {
   local name=$1 port out start end before after

@@ -14,27 +14,8 @@
 # The seeder is dialled by the downloader (--peer); no tracker, DHT, LSD, PEX or UPnP. Both processes are stopped by
 # pid on exit.
 set -euo pipefail
-repo=$(cd "$(dirname "$0")/../.." && pwd)
 mib=${MIB:-256}; rounds=${ROUNDS:-2}
-work=$(mktemp -d /tmp/utpbench.XXXXXX)
-pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$work"; }
-trap cleanup EXIT
-
-if [[ -z "${TL:-}" ]]; then
-  dotnet publish -c Release -r linux-x64 "$repo/TorrentLab.Cli" -o "$work/aot" -v q -nologo >/dev/null
-  TL="$work/aot/TorrentLab.Cli"
-fi
-lt="/usr/bin/python3 $repo/bench/interop/lt.py"
-
-mkdir -p "$work/seed"
-head -c "$((mib << 20))" /dev/urandom > "$work/seed/payload.bin"
-"$TL" create "$work/seed/payload.bin" -o "$work/payload.torrent" -l 262144 >/dev/null
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-wait_udp() { for _ in $(seq 100); do ss -lunH "sport = :$1" | grep -q . && return 0; sleep 0.1; done; echo "port $1 never bound" >&2; exit 1; }
-
-# CPU seconds (user + system) a process has used so far.
-cpu_of() { awk -v t="$(getconf CLK_TCK)" '{ sub(/.*\) /, ""); split($0, f, " "); printf "%.2f", (f[12] + f[13]) / t }' "/proc/$1/stat"; }
+source "$(dirname "$0")/../one_file.sh"
 
 # One download: prints "<name> <MiB/s> <CPU s>". The seeder is started fresh for each run.
 run() {
