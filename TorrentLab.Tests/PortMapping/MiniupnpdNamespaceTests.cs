@@ -29,20 +29,30 @@ public partial class MiniupnpdNamespaceTests
         ses = lt.session({'listen_interfaces': '10.72.1.2:6881', 'enable_dht': False, 'enable_lsd': False, 'enable_upnp': False,
             'enable_natpmp': False, 'enable_outgoing_utp': transport == 'utp', 'enable_incoming_utp': transport == 'utp',
             'enable_outgoing_tcp': transport == 'tcp', 'enable_incoming_tcp': transport == 'tcp',
-            'allow_multiple_connections_per_ip': True, 'announce_to_all_trackers': True}, 0)
+            'allow_multiple_connections_per_ip': True, 'announce_to_all_trackers': True,
+            'alert_mask': lt.alert.category_t.connect_notification | lt.alert.category_t.peer_notification}, 0)
         atp = lt.add_torrent_params()
         atp.ti = lt.torrent_info(torrent)
         atp.save_path = save
         atp.flags &= ~(lt.torrent_flags.auto_managed | lt.torrent_flags.paused)
         h = ses.add_torrent(atp)
         seen = set()
+        def report(key):
+            if key not in seen:
+                seen.add(key)
+                print('peer %s:%d dialled=%s' % key, flush=True)
         for _ in range(1500):
+            seeding = h.status().is_seeding # before the look at alerts: the connection that finished it is reported below
+            # A download of a few pieces can start and end between two looks at the peer list: the alerts say whom we
+            # dialled (peer_connect_alert) and who dialled us (incoming_connection_alert) however short the connection.
+            for a in ses.pop_alerts():
+                if isinstance(a, lt.peer_connect_alert):
+                    report((a.endpoint[0], a.endpoint[1], True))
+                elif isinstance(a, lt.incoming_connection_alert):
+                    report((a.endpoint[0], a.endpoint[1], False))
             for p in h.get_peer_info():
-                key = (p.ip[0], p.ip[1], bool(p.flags & lt.peer_info.local_connection))
-                if key not in seen:
-                    seen.add(key)
-                    print('peer %s:%d dialled=%s' % key, flush=True)
-            if h.status().is_seeding:
+                report((p.ip[0], p.ip[1], bool(p.flags & lt.peer_info.local_connection)))
+            if seeding:
                 print('done', flush=True)
                 sys.exit(0)
             time.sleep(0.1)

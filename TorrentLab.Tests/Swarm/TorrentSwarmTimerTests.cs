@@ -180,6 +180,11 @@ public class TorrentSwarmTimerTests
         else await peer.Connection.SendInterestedAsync(Ct);
         Assert.True(await CountingTimeProvider.EventuallyAsync(() => rig.Swarm.PeersSnapshot() is [{ Spoke: true }], Patience), "the peer was not heard");
         var ours = rig.Swarm.PeersSnapshot()[0];
+        // Silence counts from the moment our reader waits for the peer again, after handling its message: moving the
+        // clock before that would start the count late.
+        Assert.True(await CountingTimeProvider.EventuallyAsync(
+            () => (downloading ? ours.Connection.AmInterested : ours.Connection.PeerInterested) && ours.Connection.WaitingForPeer, Patience),
+            "the peer's message was not handled, or our reader never waited for the peer again");
 
         await rig.Ticks.AdvanceAsync(limit - Second); // a second short of the limit: well past two minutes of silence
 

@@ -18,6 +18,10 @@ internal sealed partial class PeerConnection
 
     private TimeProvider Clock => _options.Time;
 
+    /// <summary>True while a receive waits for the peer's next bytes: the only time its silence counts towards the idle
+    /// timeout. A test on a manual clock waits for this before it moves time.</summary>
+    internal bool WaitingForPeer => Volatile.Read(ref _waitingSince) != 0;
+
     private void StartTimer()
     {
         var now = Clock.GetTimestamp();
