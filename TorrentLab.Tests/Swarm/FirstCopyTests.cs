@@ -326,4 +326,19 @@ public class FirstCopyTests
 
         Assert.Equal(0, first.Suggest("b", _ => true));
     }
+
+    [Fact]
+    public void AnotherCompleteSource_EndsTheRuleForGood_EvenAfterItsBitfieldCountedEveryPieceOut_AndItLeft()
+    {
+        var clock = new ManualClock();
+        var first = Make(2, clock);
+        first.PeerHas("seed", 0);
+        first.PeerHas("seed", 1);
+        Assert.False(first.Active); // every piece out
+
+        first.AnotherSource();
+        first.PeerLeft("seed", _ => false); // nobody else holds its pieces
+
+        Assert.False(first.Active);
+    }
 }

@@ -222,6 +222,15 @@ public class TorrentSwarmTimerTests
             UploadSlots = 1,
             UploadLimit = new RateLimit(1 << 20, clock: TimeProvider.System),
         });
+        // Another complete source in sight ends a lone seed's first copy (which opens a slot for every interested peer)
+        // for good, also once it left: what is tested here is the choker's own rule. The other seed is dropped at once.
+        await using (var otherSeed = await rig.ConnectAsync())
+        {
+            await otherSeed.Connection.SendBitfieldAsync(Bitfield.Full(rig.Torrent.PieceCount), Ct);
+            Assert.True(await CountingTimeProvider.EventuallyAsync(() => rig.Log.Any(l => l.Contains("both sides are seeds", StringComparison.Ordinal))
+                && rig.Swarm.PeersSnapshot().Length == 0, Patience), "the other seed stayed");
+        }
+        Assert.True(rig.Swarm.FirstCopy is { Active: false }, "the first copy came back when the other seed left");
         await using var first = await rig.ConnectAsync();
         await first.Connection.SendInterestedAsync(Ct);
         Assert.True(await CountingTimeProvider.EventuallyAsync(() => !first.Connection.PeerChoking, Patience), "the first peer was not unchoked");

@@ -62,11 +62,10 @@ internal sealed partial class TorrentSwarm
     /// <summary>A peer with every piece: another complete source, so our first copy no longer bounds the swarm.</summary>
     private void OnCompleteSourceSeen()
     {
-        if (FirstCopy is { } first && first.Active)
-        {
-            first.AnotherSource();
-            _log?.Invoke("another complete source in sight: pieces are served as asked");
-        }
+        if (FirstCopy is not { } first) return;
+        var wasActive = first.Active; // false too when its bitfield made every piece count as out: it ends for good all the same
+        first.AnotherSource();
+        if (wasActive) _log?.Invoke("another complete source in sight: pieces are served as asked");
     }
 
     /// <summary>A peer left: the first copies it took without passing them on are free again.</summary>
