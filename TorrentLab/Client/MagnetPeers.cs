@@ -41,7 +41,7 @@ internal static class MagnetPeers
         if (link.Trackers.Count > 0)
         {
             using var tracker = new TrackerClient(link.Trackers.Select(t => (IReadOnlyList<string>)[t]).ToList(),
-                session?.TrackerOptions ?? new TrackerClientOptions { Dialer = HostDialer.On(settings.Network) });
+                session?.TrackerOptions ?? new TrackerClientOptions { Dialer = HostDialer.On(settings.Network), Time = settings.Time });
             try
             {
                 var answer = await tracker.AnnounceAsync(
@@ -85,6 +85,7 @@ internal static class MagnetPeers
             LocalEndPoint = new IPEndPoint(options.Session.UdpBindAddress, 0),
             Log = options.Log,
             Network = options.Session.Network,
+            Clock = options.Session.Time,
         };
         var bootstrap = new List<IPEndPoint>();
         foreach (var name in options.Session.DhtBootstrap)
@@ -125,7 +126,7 @@ internal static class MagnetPeers
     private static async Task<List<IPEndPoint>> LookUpAsync(DhtNode node, MagnetLink link, Action<string>? log, CancellationToken ct)
     {
         var found = new List<IPEndPoint>();
-        using var enough = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        using var enough = new Deadline(Timeout.InfiniteTimeSpan, node.Options.Clock, ct);
         try
         {
             await foreach (var peer in node.GetPeersAsync(link.InfoHash, enough.Token).ConfigureAwait(false))

@@ -46,15 +46,19 @@ public static partial class TorrentClient
         var link = MagnetLink.Parse(magnet);
         var ourId = session?.PeerId ?? Wire.PeerId.CreateOurs();
         var port = session?.AnnouncedPort ?? 6881;
-        var waited = System.Diagnostics.Stopwatch.StartNew();
+        var settings = session?.Settings ?? options.Session;
+        var time = settings.Time;
+        var started = time.GetTimestamp();
         for (var round = 1; ; round++)
         {
             TorrentLabException why;
             try
             {
                 var peers = await MagnetPeers.FindAsync(link, ourId, port, options, ct, session).ConfigureAwait(false);
-                var network = (session?.Settings ?? options.Session).Network;
-                var fetch = new MetadataFetchOptions { Log = options.Log, Connection = PeerConnectionOptions.Default with { Network = network } };
+                var fetch = new MetadataFetchOptions
+                {
+                    Log = options.Log, Connection = PeerConnectionOptions.Default with { Network = settings.Network, Time = time },
+                };
                 var raw = await MetadataFetcher.FetchAsync(link, ourId, peers, fetch, ct).ConfigureAwait(false);
                 var file = MagnetTorrentFile.Build(link, raw);
                 var torrent = Torrent.Parse(file);
@@ -62,14 +66,14 @@ public static partial class TorrentClient
             }
             catch (MetadataException e) when (!e.Final) { why = e; }
             catch (TrackerException e) { why = e; }
-            if (NextMagnetRound(round, waited.Elapsed, options.StallTimeout) is not { } pause)
+            if (NextMagnetRound(round, time.GetElapsedTime(started), options.StallTimeout) is not { } pause)
             {
-                var gaveUp = $"{why.Message} (gave up after {waited.Elapsed.TotalSeconds:0} s without the metadata)";
+                var gaveUp = $"{why.Message} (gave up after {time.GetElapsedTime(started).TotalSeconds:0} s without the metadata)";
                 throw why is TrackerException ? new TrackerException(gaveUp, why) : new MetadataException(gaveUp, why);
             }
             (options.Waiting ?? options.Log)?.Invoke(
                 $"waiting for the metadata of {link.InfoHash.Hex}: {why.Message}; asking again in {pause.TotalSeconds:0} s");
-            await Task.Delay(pause, ct).ConfigureAwait(false);
+            await Task.Delay(pause, time, ct).ConfigureAwait(false);
         }
     }
 

@@ -79,13 +79,12 @@ internal sealed class DhtLookup
     /// each answer or failure.</summary>
     public async Task<LookupResult> RunAsync(Action<IPEndPoint>? onPeer, Action<LookupHop>? onHop, CancellationToken ct)
     {
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        timeout.CancelAfter(_node.Options.LookupTimeout);
+        using var timeout = new Deadline(_node.Options.LookupTimeout, _node.Options.Clock, ct);
         var inFlight = new Dictionary<Task<KrpcResponse>, Candidate>();
         var queries = 0;
         try
         {
-            while (!timeout.IsCancellationRequested)
+            while (!timeout.Token.IsCancellationRequested)
             {
                 while (inFlight.Count < DhtNode.Alpha && queries < MaxQueries && NextToAsk() is { } next)
                 {

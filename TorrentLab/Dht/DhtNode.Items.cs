@@ -103,7 +103,7 @@ public sealed partial class DhtNode
     /// <param name="ct">Stops the lookup.</param>
     private async Task<(DhtItem? Best, LookupResult Lookup)> LookupItemAsync(NodeId target, byte[]? salt, CancellationToken ct)
     {
-        if (!Bootstrapped.IsCompleted) await Task.WhenAny(Bootstrapped, Task.Delay(_options.QueryTimeout, ct)).ConfigureAwait(false);
+        if (!Bootstrapped.IsCompleted) await Task.WhenAny(Bootstrapped, Task.Delay(_options.QueryTimeout, _options.Clock, ct)).ConfigureAwait(false);
         var best = _items.Get(target) is { } stored && stored.IsMutable == salt is not null ? stored : null;
         var query = new KrpcQuery([], KrpcMethods.Get, Id) { Target = target };
         // Answers are absorbed one at a time by the lookup's loop: no lock needed around best.

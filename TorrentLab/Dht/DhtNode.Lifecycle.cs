@@ -72,7 +72,7 @@ public sealed partial class DhtNode
         // Right after the join started, wait for it a moment (one query's time at most), so the lookup starts from a
         // table of nodes rather than from the bootstrap node alone.
         var joins = BothFamilies.Select(n => n.Bootstrapped).Where(t => !t.IsCompleted).ToList();
-        if (joins.Count > 0) await Task.WhenAny(Task.WhenAll(joins), Task.Delay(_options.QueryTimeout, ct)).ConfigureAwait(false);
+        if (joins.Count > 0) await Task.WhenAny(Task.WhenAll(joins), Task.Delay(_options.QueryTimeout, _options.Clock, ct)).ConfigureAwait(false);
         var lookups = BothFamilies.Select(n => n.StartLookup(infoHash, getPeers: true)).ToList();
         // Peers other nodes announced to this node (and to the sibling) are peers of the torrent too (each yielded once).
         foreach (var (node, lookup) in BothFamilies.Zip(lookups))

@@ -10,7 +10,7 @@ public sealed partial class DhtNode
 
     private readonly ConcurrentDictionary<ushort, Pending> _pending = new();
     private readonly SemaphoreSlim _outstanding = new(MaxOutstanding);
-    private int _nextTransaction = Random.Shared.Next(ushort.MaxValue);
+    private int _nextTransaction = Randomness.Shared.Next(ushort.MaxValue);
 
     private sealed record Pending(IPEndPoint To, string Method, TaskCompletionSource<KrpcResponse> Answer);
 

@@ -27,7 +27,7 @@ public sealed partial class DhtNode : IAsyncDisposable
     private readonly PeerStore _peers;
     private readonly ItemStore _items;
     private readonly QueryRateLimiter _limiter;
-    private readonly Random _random = new();
+    private readonly Random _random = Randomness.NewRandom();
 
     /// <summary>Creates a node that sends through <paramref name="sender"/>; the caller feeds it with <see cref="Receive"/>.</summary>
     public DhtNode(DhtNodeOptions options, IDatagramSender sender) : this(options, sender, null) { }

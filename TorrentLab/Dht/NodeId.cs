@@ -1,5 +1,4 @@
 using System.Buffers.Binary;
-using System.Security.Cryptography;
 
 namespace TorrentLab.Dht;
 
@@ -23,7 +22,7 @@ public readonly struct NodeId : IEquatable<NodeId>
     }
 
     /// <summary>A fresh id from the system's cryptographic random source.</summary>
-    public static NodeId Random() => new(RandomNumberGenerator.GetBytes(Length));
+    public static NodeId Random() => new(Randomness.Secret(Length));
 
     /// <summary>A random id from <paramref name="random"/> (reproducible, for tests and the lab).</summary>
     public static NodeId Random(Random random)

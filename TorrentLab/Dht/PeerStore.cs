@@ -57,7 +57,7 @@ internal sealed class PeerStore(TimeProvider? clock = null)
         {
             if (!_torrents.TryGetValue(infoHash, out var peers)) return [];
             var live = peers.Where(p => now - p.Value < Lifetime).Select(p => p.Key).ToList();
-            Random.Shared.Shuffle(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(live));
+            Randomness.Shared.Shuffle(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(live));
             return live.Take(max).ToList();
         }
     }
@@ -69,7 +69,7 @@ internal sealed class PeerStore(TimeProvider? clock = null)
         lock (_lock)
         {
             var live = _torrents.Where(t => t.Value.Values.Any(seen => now - seen < Lifetime)).Select(t => t.Key).ToList();
-            Random.Shared.Shuffle(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(live));
+            Randomness.Shared.Shuffle(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(live));
             return live.Take(max).ToList();
         }
     }

@@ -1,6 +1,5 @@
 using System.Net;
 using System.Numerics;
-using System.Security.Cryptography;
 
 namespace TorrentLab.Dht;
 
@@ -17,7 +16,7 @@ internal static class SecureNodeId
 
     /// <summary>A fresh id valid for <paramref name="address"/> (a random one for an exempt address).</summary>
     public static NodeId For(IPAddress address) =>
-        IsExempt(address) ? NodeId.Random() : For(address, RandomNumberGenerator.GetBytes(NodeId.Length));
+        IsExempt(address) ? NodeId.Random() : For(address, Randomness.Secret(NodeId.Length));
 
     /// <summary>The id for <paramref name="address"/> whose random parts come from <paramref name="random"/> (20
     /// bytes): its last byte is BEP 42's "rand", the first three take the address's hash. Tests use BEP 42's vectors.</summary>

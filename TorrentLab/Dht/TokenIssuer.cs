@@ -16,8 +16,8 @@ internal sealed class TokenIssuer
 
     private readonly TimeProvider _clock;
     private readonly Lock _lock = new();
-    private byte[] _current = RandomNumberGenerator.GetBytes(20);
-    private byte[] _previous = RandomNumberGenerator.GetBytes(20);
+    private byte[] _current = Randomness.Secret(20);
+    private byte[] _previous = Randomness.Secret(20);
     private DateTimeOffset _rotatedAt;
 
     public TokenIssuer(TimeProvider? clock = null)
@@ -54,8 +54,8 @@ internal sealed class TokenIssuer
         var periods = (now - _rotatedAt) / Rotation;
         if (periods < 1) return;
         // After two or more silent periods both secrets are stale: every token given out so far is too old.
-        _previous = periods >= 2 ? RandomNumberGenerator.GetBytes(20) : _current;
-        _current = RandomNumberGenerator.GetBytes(20);
+        _previous = periods >= 2 ? Randomness.Secret(20) : _current;
+        _current = Randomness.Secret(20);
         _rotatedAt = now;
     }
 

@@ -29,8 +29,8 @@ internal static class MetadataFetcher
         if (candidates.Count == 0) throw new MetadataException($"no peer to ask for the metadata of {link.InfoHash.Hex}");
         var assembler = new MetadataAssembler(link.InfoHash, options.MaxMetadataSize, link.InfoHashV2, link.IsV2Only);
         var outcomes = new ConcurrentDictionary<IPEndPoint, string>();
-        using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        stop.CancelAfter(options.Timeout);
+        var time = options.Connection.Time;
+        using var stop = new Deadline(options.Timeout, time, ct);
 
         var workers = candidates.Select(peer => Task.Run(async () =>
         {
@@ -41,9 +41,9 @@ internal static class MetadataFetcher
         }, CancellationToken.None)).ToList();
 
         var all = Task.WhenAll(workers);
-        while (assembler.Result is null && !all.IsCompleted && !stop.IsCancellationRequested)
+        while (assembler.Result is null && !all.IsCompleted && !stop.Token.IsCancellationRequested)
             await Task.WhenAny(all, assembler.Changed, Task.Delay(Timeout.Infinite, stop.Token)).ConfigureAwait(false);
-        await stop.CancelAsync().ConfigureAwait(false);   // the others stop: done, or out of time
+        stop.Cancel();                                    // the others stop: done, or out of time
         await all.ConfigureAwait(false);                  // each worker catches its own failures
         ct.ThrowIfCancellationRequested();
 
@@ -81,7 +81,8 @@ internal static class MetadataFetcher
     {
         var peer = connection.RemoteEndPoint;
         int? outstanding = null;
-        var deadline = DateTime.UtcNow + options.PeerTimeout;   // for the extension handshake, then for each answer
+        var time = options.Connection.Time;
+        var deadline = time.GetUtcNow() + options.PeerTimeout;   // for the extension handshake, then for each answer
         Task<PeerMessage>? receive = null;
         try
         {
@@ -107,17 +108,17 @@ internal static class MetadataFetcher
                     if (outstanding is int piece)
                     {
                         await channel.SendAsync(ExtensionIds.UtMetadataName, MetadataMessage.Request(piece).Encode(), ct).ConfigureAwait(false);
-                        deadline = DateTime.UtcNow + options.PeerTimeout;
+                        deadline = time.GetUtcNow() + options.PeerTimeout;
                     }
                 }
 
                 receive ??= connection.ReceiveAsync(ct).AsTask();
                 var waitingForPeer = channel.Theirs is null || outstanding is not null;
-                var limit = waitingForPeer ? deadline - DateTime.UtcNow : Timeout.InfiniteTimeSpan;
+                var limit = waitingForPeer ? deadline - time.GetUtcNow() : Timeout.InfiniteTimeSpan;
                 if (waitingForPeer && limit <= TimeSpan.Zero)
                     return channel.Theirs is null ? "sent no extension handshake in time" : $"did not answer the request for piece {outstanding} in time";
                 var changed = assembler.Changed;
-                await Task.WhenAny(receive, changed, Task.Delay(limit, ct)).ConfigureAwait(false);
+                await Task.WhenAny(receive, changed, Task.Delay(limit, time, ct)).ConfigureAwait(false);
                 ct.ThrowIfCancellationRequested();
                 if (!receive.IsCompleted) continue;
 

@@ -12,12 +12,24 @@ internal sealed class SystemNetwork : INetwork
 
     private SystemNetwork() { }
 
+    private static volatile bool _closed;
+
+    /// <summary>From now on, nothing in this process reaches the kernel's network (every call throws): a simulation's
+    /// process closes it at its start, so a default left somewhere cannot send a real packet.</summary>
+    internal static void CloseForThisProcess() => _closed = true;
+
+    private static void ThrowIfClosed()
+    {
+        if (_closed) throw new InvalidOperationException("this process runs a simulation: the kernel's network is not used");
+    }
+
     public bool SupportsIPv6 => Socket.OSSupportsIPv6;
 
     public bool KeepsHttpConnections => true;
 
     public async Task<Stream> ConnectAsync(IPEndPoint remote, CancellationToken ct)
     {
+        ThrowIfClosed();
         var socket = new Socket(remote.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
         try
         {
@@ -33,6 +45,7 @@ internal sealed class SystemNetwork : INetwork
 
     public ITcpListener Listen(IPEndPoint local, int backlog)
     {
+        ThrowIfClosed();
         var socket = new Socket(local.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
         try
         {
@@ -49,11 +62,23 @@ internal sealed class SystemNetwork : INetwork
         }
     }
 
-    public IUdpPort BindUdp(IPEndPoint local, UdpPortOptions options) => SystemUdpPort.Bind(local, options);
+    public IUdpPort BindUdp(IPEndPoint local, UdpPortOptions options)
+    {
+        ThrowIfClosed();
+        return SystemUdpPort.Bind(local, options);
+    }
 
-    public IMulticastPort JoinMulticast(IPEndPoint group) => SystemMulticastPort.Join(group, Interfaces());
+    public IMulticastPort JoinMulticast(IPEndPoint group)
+    {
+        ThrowIfClosed();
+        return SystemMulticastPort.Join(group, Interfaces());
+    }
 
-    public Task<IPAddress[]> ResolveAsync(string host, CancellationToken ct) => Dns.GetHostAddressesAsync(host, ct);
+    public Task<IPAddress[]> ResolveAsync(string host, CancellationToken ct)
+    {
+        ThrowIfClosed();
+        return Dns.GetHostAddressesAsync(host, ct);
+    }
 
     public IReadOnlyList<LocalInterface> Interfaces()
     {

@@ -23,7 +23,7 @@ internal sealed class RarestFirstPicker : IPiecePicker
     {
         ArgumentOutOfRangeException.ThrowIfNegative(randomFirstPieces);
         _randomFirstPieces = randomFirstPieces;
-        _random = random ?? Random.Shared;
+        _random = random ?? Randomness.Shared;
     }
 
     public int Pick(Bitfield peerHas, PickContext context)

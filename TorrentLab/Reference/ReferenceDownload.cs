@@ -77,7 +77,7 @@ internal static partial class ReferenceDownload
         // announce: BEP 3 "started", telling the tracker how much is left. The reference path does not listen, but
         // the tracker needs a port; trackers and checkers expect the conventional 6881 here.
         using var tracker = new TrackerClient(options.Trackers ?? torrent.TrackerTiers,
-            new TrackerClientOptions { Dialer = HostDialer.On(options.Session.Network) });
+            new TrackerClientOptions { Dialer = HostDialer.On(options.Session.Network), Time = options.Session.Time });
         var candidates = options.ExtraPeers.Where(options.Session.MayDial).ToList();
         string? trackerError = null;
         if (tracker.Tiers.Count > 0)
@@ -171,8 +171,7 @@ internal static partial class ReferenceDownload
         var key = new PeerKey(endpoint.ToString()); // how the piece manager knows this peer
         pieces.AddPeer(key, new Bitfield(torrent.PieceCount));
         // A peer that neither unchokes us nor sends blocks for IdleTimeout is given up on (keep-alives don't count).
-        using var stall = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        stall.CancelAfter(options.Session.IdleTimeout);
+        using var stall = new Deadline(options.Session.IdleTimeout, options.Session.Time, ct);
         var unchokedOnce = false;
         try
         {
@@ -300,7 +299,7 @@ internal static partial class ReferenceDownload
         PieceManager pieces, AnnounceEvent e)
     {
         if (tracker.Tiers.Count == 0) return;
-        using var limit = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+        using var limit = new Deadline(TimeSpan.FromSeconds(5), options.Session.Time);
         try
         {
             await tracker.AnnounceAsync(Announce(torrent, options, pieces, e), limit.Token).ConfigureAwait(false);

@@ -70,8 +70,11 @@ internal static class PieceVerifier
             }
         }
 
-        var workers = Enumerable.Range(0, Math.Clamp(options.Parallelism, 1, Math.Max(1, runs)))
-            .Select(_ => Task.Factory.StartNew(Worker, cancellation, TaskCreationOptions.LongRunning, TaskScheduler.Default));
+        // Several workers get threads of their own (long blocking reads and hashing would starve the pool); one runs as
+        // a work item of the pool (a one-processor machine, and a simulation, whose one pool thread must run everything).
+        var count = Math.Clamp(options.Parallelism, 1, Math.Max(1, runs));
+        var kind = count > 1 ? TaskCreationOptions.LongRunning : TaskCreationOptions.None;
+        var workers = Enumerable.Range(0, count).Select(_ => Task.Factory.StartNew(Worker, cancellation, kind, TaskScheduler.Default));
         await Task.WhenAll(workers).ConfigureAwait(false);
         check.Finish(good);
 

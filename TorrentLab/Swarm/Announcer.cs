@@ -160,7 +160,7 @@ internal sealed class Announcer(IReadOnlyList<IReadOnlyList<string>> tiers, Info
         await _loopStop.CancelAsync().ConfigureAwait(false);
         await _loop.ConfigureAwait(false);
         if (!_started) return;
-        using var timeout = new CancellationTokenSource(StoppedTimeout);
+        using var timeout = new Deadline(StoppedTimeout, _time);
         try
         {
             await AnnounceAsync(AnnounceEvent.Stopped, timeout.Token).ConfigureAwait(false);

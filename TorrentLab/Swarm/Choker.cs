@@ -40,7 +40,7 @@ internal sealed class Choker
         ArgumentOutOfRangeException.ThrowIfNegative(regularSlots);
         RegularSlots = regularSlots;
         _time = time ?? TimeProvider.System;
-        _random = random ?? new Random();
+        _random = random ?? Randomness.NewRandom();
     }
 
     /// <summary>Uploads chosen by rate; one more slot is optimistic. A session changes it between rounds, as its slots

@@ -99,7 +99,7 @@ public sealed partial class Session
         {
             Bootstrap = Settings.DhtBootstrap, StatePath = LockStatePath(Settings.DhtStatePath), LocalEndPoint = udp.LocalEndPoint,
             Log = Settings.LoggerFactory is null ? Settings.Log : Settings.Lines(EngineLog.Dht), // its own category
-            Network = Settings.Network,
+            Network = Settings.Network, Clock = Settings.Time,
         };
         try
         {
@@ -131,7 +131,7 @@ public sealed partial class Session
                 // Woken by a torrent attached or a lookup ended, else at the next torrent's time: an idle session
                 // sleeps until a torrent is due.
                 var delay = wait is { } until && until > TimeSpan.Zero ? until : Timeout.InfiniteTimeSpan;
-                await _dhtWake.WaitAsync(delay, ct).ConfigureAwait(false);
+                await Deadline.WaitAsync(_dhtWake, delay, Settings.Time, ct).ConfigureAwait(false);
             }
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested) { }
@@ -146,7 +146,7 @@ public sealed partial class Session
             while (_dhtDue.TryPeek(out var swarm, out var due))
             {
                 if (!swarm.IsAttached) { _dhtDue.Dequeue(); continue; }
-                var wait = due - DateTimeOffset.UtcNow;
+                var wait = due - Settings.Time.GetUtcNow();
                 if (wait > TimeSpan.Zero || !mayStart) return (null, wait);
                 _dhtDue.Dequeue();
                 return (swarm, null);
@@ -171,7 +171,7 @@ public sealed partial class Session
         catch (OperationCanceledException) when (ct.IsCancellationRequested) { return; }
         var after = swarm.WantsPeersSoon ? DhtRetry : DhtInterval;
         if (swarm.IsAttached)
-            lock (_dhtLock) _dhtDue.Enqueue(swarm, DateTimeOffset.UtcNow + after);
+            lock (_dhtLock) _dhtDue.Enqueue(swarm, Settings.Time.GetUtcNow() + after);
         WakeDht();
     }
 

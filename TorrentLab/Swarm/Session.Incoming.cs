@@ -19,6 +19,7 @@ public sealed partial class Session
         ConnectTimeout = Settings.ConnectTimeout,
         HandshakeTimeout = Settings.HandshakeTimeout,
         IdleTimeout = Settings.IdleTimeout,
+        Time = Settings.Time,
         Trace = Settings.Trace,
     };
 

@@ -1,6 +1,5 @@
 using System.Net;
 using System.Net.Sockets;
-using System.Security.Cryptography;
 using TorrentLab.Lsd;
 using TorrentLab.Metainfo;
 using TorrentLab.Network;
@@ -43,7 +42,7 @@ public sealed partial class Session
 
     /// <summary>BEP 14's cookie: "opaque value, allowing the sending client to filter out its own announces if it
     /// receives them via multicast loopback". 8 random hex digits per session.</summary>
-    internal string LsdCookie { get; } = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(4));
+    internal string LsdCookie { get; } = Convert.ToHexStringLower(Randomness.Secret(4));
 
     /// <summary>Announces heard from others and read (ours excluded), and datagrams refused as malformed.</summary>
     internal (long Heard, long Refused) LsdCounts => (Interlocked.Read(ref _lsdHeard), Interlocked.Read(ref _lsdRefused));
@@ -93,7 +92,7 @@ public sealed partial class Session
                 if (batch.Count == 0)
                 {
                     // Woken by a torrent attached, else at the next turn: an idle session sends nothing.
-                    await _lsdWake.WaitAsync(wait is { } w && w > TimeSpan.Zero ? w : Timeout.InfiniteTimeSpan, ct).ConfigureAwait(false);
+                    await Deadline.WaitAsync(_lsdWake, wait is { } w && w > TimeSpan.Zero ? w : Timeout.InfiniteTimeSpan, Settings.Time, ct).ConfigureAwait(false);
                     continue;
                 }
                 foreach (var socket in _lsdSockets)

@@ -44,7 +44,7 @@ public sealed partial class Session : IAsyncDisposable
         OpenFiles = new OpenFileBudget(settings.MaxOpenFiles);
         DownloadLimit = settings.DownloadLimit ?? new RateLimit(0, clock: settings.Time);
         UploadLimit = settings.UploadLimit ?? new RateLimit(0, clock: settings.Time);
-        TrackerOptions = new TrackerClientOptions { Dialer = HostDialer.On(settings.Network) };
+        TrackerOptions = new TrackerClientOptions { Dialer = HostDialer.On(settings.Network), Time = settings.Time };
     }
 
     /// <summary>Binds the peer port (TCP and UDP), starts accepting and, unless off, the DHT node.</summary>
@@ -54,7 +54,7 @@ public sealed partial class Session : IAsyncDisposable
     {
         SettingsCheck.Check(settings);
         var listener = PeerListener.Start(settings.Network, settings.BindAddresses, settings.ListenPort,
-            settings.PortFallback && settings.ListenPort != 0, settings.Transport);
+            settings.PortFallback && settings.ListenPort != 0, settings.Transport, new UtpOptions { Timers = settings.Time });
         var session = new Session(settings, listener);
         settings.Log?.Invoke($"listening on {string.Join(", ", listener.EndPoints)} ({TransportName(settings.Transport)})");
         session._tasks.Add(listener.RunAsync(session.OnAccepted, session._stop.Token));
@@ -200,6 +200,8 @@ public sealed partial class Session : IAsyncDisposable
         _disposed = true;
         await _stop.CancelAsync().ConfigureAwait(false);
         _listener.StopAccepting();
+        // Real seconds, not the session's clock: a bound on the user's wait at exit that a healthy stop never reaches
+        // (the loops end with the cancellation), and that a manual clock nobody moves then would never end.
         await Task.WhenAny(Task.WhenAll(_tasks), Task.Delay(TimeSpan.FromSeconds(5))).ConfigureAwait(false);
         await StopPortMappingAsync().ConfigureAwait(false); // the router forgets us before the port closes
         await StopDhtAsync().ConfigureAwait(false);

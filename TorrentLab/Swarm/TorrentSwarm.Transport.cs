@@ -52,10 +52,9 @@ internal sealed partial class TorrentSwarm
     /// <summary>A connected stream to the peer over one transport.</summary>
     private async Task<Stream> OpenAsync(PeerTransport transport, IPEndPoint endpoint, TimeSpan timeout, CancellationToken ct)
     {
-        if (transport == PeerTransport.Tcp) return await PeerConnection.ConnectTcpAsync(_session.Settings.Network, endpoint, timeout, ct).ConfigureAwait(false);
+        if (transport == PeerTransport.Tcp) return await PeerConnection.ConnectTcpAsync(_session.Settings.Network, endpoint, timeout, Time, ct).ConfigureAwait(false);
         var socket = _session.Utp ?? throw new WireException($"peer {endpoint}: no uTP socket", isViolation: false);
-        using var limit = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        limit.CancelAfter(timeout); // a socket wait, on the system clock like TCP's connect timeout (not the swarm's Time)
+        using var limit = new Deadline(timeout, Time, ct); // on the session's clock, like TCP's connect timeout
         try
         {
             return await socket.ConnectAsync(endpoint, limit.Token).ConfigureAwait(false);

@@ -22,7 +22,7 @@ internal sealed partial class TorrentSwarm
                 continue;
             }
             var seed = new WebSeed(this, url, new WebSeedSource(url, Torrent, _session.Settings.PeerScope, _options.RequestTimeout,
-                _session.TrackerOptions.Dialer));
+                _session.TrackerOptions.Dialer, Time));
             _webSeeds.Add(seed);
             _tasks.Add(seed.RunAsync(ct));
         }

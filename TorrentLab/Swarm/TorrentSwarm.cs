@@ -104,6 +104,7 @@ internal sealed partial class TorrentSwarm : ISwarmHost, ISessionTorrent, IAsync
         IdleTimeout = session.Settings.IdleTimeout,
         KeepAliveInterval = Min(session.Settings.IdleTimeout / 3, TimeSpan.FromMinutes(2)),
         Time = session.Settings.Time,
+        Network = session.Settings.Network,
         Trace = options.Trace,
     };
 

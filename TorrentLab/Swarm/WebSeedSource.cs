@@ -13,22 +13,27 @@ internal sealed class WebSeedSource : IDisposable
     private readonly HttpClient _http;
     private readonly string _base;
     private readonly Torrent _torrent;
+    private readonly TimeSpan _timeout;
+    private readonly TimeProvider _time;
 
     /// <param name="url">The <c>url-list</c> entry; http or https only.</param>
     /// <param name="torrent">The torrent whose files it serves.</param>
     /// <param name="scope">Which addresses its host may resolve to (as for peers).</param>
     /// <param name="timeout">Longest wait for one range.</param>
     /// <param name="dialer">How its host is resolved and connected to (the session's network).</param>
-    public WebSeedSource(string url, Torrent torrent, PeerScope scope, TimeSpan timeout, HostDialer? dialer = null)
+    /// <param name="time">The clock of <paramref name="timeout"/> (the session's).</param>
+    public WebSeedSource(string url, Torrent torrent, PeerScope scope, TimeSpan timeout, HostDialer? dialer = null, TimeProvider? time = null)
     {
         _base = url;
         _torrent = torrent;
+        _timeout = timeout;
+        _time = time ?? TimeProvider.System;
         dialer ??= HostDialer.System;
         var handler = NetworkHttp.Handler(dialer.Network, Timeout.InfiniteTimeSpan, (context, ct) => ConnectAsync(dialer, context.DnsEndPoint, scope, ct));
         handler.AllowAutoRedirect = true;
         handler.MaxAutomaticRedirections = 5;
         handler.UseCookies = true;
-        _http = new HttpClient(handler) { Timeout = timeout };
+        _http = new HttpClient(handler) { Timeout = Timeout.InfiniteTimeSpan }; // each range gets its limit on our clock
         _http.DefaultRequestHeaders.UserAgent.ParseAdd("TorrentLab/0.1");
     }
 
@@ -52,8 +57,21 @@ internal sealed class WebSeedSource : IDisposable
     /// <summary>Reads bytes <paramref name="start"/>.. of <paramref name="file"/> into <paramref name="into"/>
     /// (the whole span) with one range request.</summary>
     /// <exception cref="SwarmException">An HTTP error, a response of the wrong range, the whole file for a range that
-    /// does not start it (<see cref="RangesIgnored"/>), or a body that ended early.</exception>
+    /// does not start it (<see cref="RangesIgnored"/>), a body that ended early, or no answer in time.</exception>
     public async Task ReadAsync(TorrentFile file, long start, Memory<byte> into, CancellationToken ct)
+    {
+        using var limit = new Deadline(_timeout, _time, ct);
+        try
+        {
+            await ReadRangeAsync(file, start, into, limit.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+        {
+            throw new SwarmException("no answer in time");
+        }
+    }
+
+    private async Task ReadRangeAsync(TorrentFile file, long start, Memory<byte> into, CancellationToken ct)
     {
         var url = FileUrl(file);
         var end = start + into.Length - 1;

@@ -44,8 +44,7 @@ internal sealed class HttpTracker(string url, TrackerClientOptions options) : IT
     /// <summary>GETs a URL and returns the body; every transport failure becomes one <see cref="TrackerException"/>.</summary>
     private async Task<byte[]> GetAsync(string requestUrl, CancellationToken ct)
     {
-        using var limit = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        limit.CancelAfter(options.HttpTimeout);
+        using var limit = new Deadline(options.HttpTimeout, options.Time, ct);
         try
         {
             var uri = new Uri(requestUrl, UriKind.Absolute);

@@ -1,4 +1,3 @@
-using System.Security.Cryptography;
 using TorrentLab.Metainfo;
 
 namespace TorrentLab.Tracker;
@@ -17,7 +16,7 @@ public sealed class TrackerClient : IDisposable
     private readonly Lock _lock = new();
 
     // BEP 3 "key": one random value for the client's life, so the tracker can tell us apart if our address changes.
-    private readonly uint _key = (uint)RandomNumberGenerator.GetInt32(int.MaxValue);
+    private readonly uint _key = (uint)Randomness.SecretInt32(int.MaxValue);
 
     /// <summary>Creates a client over tiers of tracker URLs (<c>Torrent.TrackerTiers</c> gives tiers or the plain announce).</summary>
     public TrackerClient(IReadOnlyList<IReadOnlyList<string>> tiers, TrackerClientOptions? options = null)
@@ -25,7 +24,7 @@ public sealed class TrackerClient : IDisposable
         _options = options ?? new TrackerClientOptions();
         _tiers = tiers.Select(tier => tier.Where(url => !string.IsNullOrWhiteSpace(url)).ToList()).Where(tier => tier.Count > 0).ToList();
         if (_options.ShuffleTiers)
-            foreach (var tier in _tiers) Random.Shared.Shuffle(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(tier));
+            foreach (var tier in _tiers) Randomness.Shared.Shuffle(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(tier));
     }
 
     /// <summary>The tiers in the order they are tried now (shuffled once, answering trackers moved to the front).</summary>

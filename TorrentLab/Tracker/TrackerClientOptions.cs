@@ -32,6 +32,10 @@ public sealed record TrackerClientOptions
     /// swap the resolver and record the connects).</summary>
     internal HostDialer Dialer { get; init; } = HostDialer.System;
 
+    /// <summary>The clock of the HTTP time limit, the UDP retransmissions and the age of a UDP connection id (a session
+    /// passes its own).</summary>
+    internal TimeProvider Time { get; init; } = TimeProvider.System;
+
     internal static string DefaultUserAgent { get; } =
         $"TorrentLab/{typeof(TrackerClientOptions).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0] ?? "0.0.0"}";
 }

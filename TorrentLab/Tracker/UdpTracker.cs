@@ -1,7 +1,5 @@
-using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
-using System.Security.Cryptography;
 using System.Threading.Channels;
 using TorrentLab.Metainfo;
 using TorrentLab.Network;
@@ -20,7 +18,7 @@ internal sealed class UdpTracker : ITrackerTransport, IDisposable
     private readonly SemaphoreSlim _gate = new(1, 1); // one exchange at a time: the connection id is shared state
     private Port? _socket; // kept between exchanges: the tracker ties the connection id to our address and port
     private long _connectionId;
-    private long _connectedAt = long.MinValue; // Stopwatch timestamp of the last connect response
+    private long _connectedAt = long.MinValue; // timestamp (of the options' clock) of the last connect response
 
     public UdpTracker(string url, TrackerClientOptions options)
     {
@@ -64,17 +62,17 @@ internal sealed class UdpTracker : ITrackerTransport, IDisposable
             var schedule = _options.UdpRetransmitSchedule;
             for (var attempt = 0; attempt < schedule.Count; attempt++)
             {
-                if (_connectedAt == long.MinValue || Stopwatch.GetElapsedTime(_connectedAt) >= ConnectionIdLifetime)
+                if (_connectedAt == long.MinValue || _options.Time.GetElapsedTime(_connectedAt) >= ConnectionIdLifetime)
                 {
                     var connected = await SendAndWaitAsync(socket, remote, UdpTrackerMessages.ConnectRequest,
-                        UdpTrackerMessages.ActionConnect, schedule[attempt], ct).ConfigureAwait(false);
+                        UdpTrackerMessages.ActionConnect, schedule[attempt], _options.Time, ct).ConfigureAwait(false);
                     if (connected is null) continue; // silence: retransmit with the next, longer wait
                     _connectionId = UdpTrackerMessages.ReadConnectResponse(connected);
-                    _connectedAt = Stopwatch.GetTimestamp();
+                    _connectedAt = _options.Time.GetTimestamp();
                 }
                 var connectionId = _connectionId;
                 var answer = await SendAndWaitAsync(socket, remote, transactionId => build(connectionId, transactionId),
-                    action, schedule[attempt], ct).ConfigureAwait(false);
+                    action, schedule[attempt], _options.Time, ct).ConfigureAwait(false);
                 if (answer is not null) return new Reply(answer, remote.AddressFamily);
             }
             var total = schedule.Aggregate(TimeSpan.Zero, (sum, wait) => sum + wait);
@@ -120,12 +118,11 @@ internal sealed class UdpTracker : ITrackerTransport, IDisposable
     /// <remarks>BEP 15: the client must check that the transaction id matches. Datagrams from any other address,
     /// too short, or with another transaction id are not the answer and are ignored.</remarks>
     private static async Task<byte[]?> SendAndWaitAsync(Port socket, IPEndPoint remote, Func<int, byte[]> build,
-        int expectedAction, TimeSpan wait, CancellationToken ct)
+        int expectedAction, TimeSpan wait, TimeProvider time, CancellationToken ct)
     {
-        var transactionId = RandomNumberGenerator.GetInt32(int.MinValue, int.MaxValue);
+        var transactionId = Randomness.SecretInt32(int.MinValue, int.MaxValue);
         socket.Udp.Send(build(transactionId), remote);
-        using var limit = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        limit.CancelAfter(wait);
+        using var limit = new Deadline(wait, time, ct);
         for (var ignored = 0; ignored < 1000; ignored++) // bounded: a flood of stray datagrams cannot hold us forever
         {
             (byte[] Datagram, IPEndPoint From) received;

@@ -39,9 +39,9 @@ internal sealed partial class UtpSocket
             if (_connections.Count >= _options.MaxConnections)
                 throw new UtpException($"uTP: cannot connect to {remote}: {_options.MaxConnections} connections are open");
             ushort id;
-            do id = (ushort)Random.Shared.Next(0x10000);
+            do id = (ushort)Randomness.Shared.Next(0x10000);
             while (_connections.ContainsKey(new ConnectionKey(remote, id)));
-            connection = UtpConnection.Connect(remote, id, (ushort)Random.Shared.Next(0x10000), _options, _clock,
+            connection = UtpConnection.Connect(remote, id, (ushort)Randomness.Shared.Next(0x10000), _options, _clock,
                 datagram => Send(datagram, remote));
             _connections[new ConnectionKey(remote, id)] = connection;
             WakeTicks();
@@ -107,7 +107,7 @@ internal sealed partial class UtpSocket
                 Refuse(syn, from);
                 return null;
             }
-            var connection = UtpConnection.Accept(from, syn, (ushort)Random.Shared.Next(0x10000), _options, _clock,
+            var connection = UtpConnection.Accept(from, syn, (ushort)Randomness.Shared.Next(0x10000), _options, _clock,
                 datagram => Send(datagram, from));
             _connections[key] = connection;
             _halfOpen.Add((key, connection));
@@ -151,7 +151,7 @@ internal sealed partial class UtpSocket
     private void Refuse(in UtpPacket syn, IPEndPoint from)
     {
         var header = new UtpHeader(UtpPacketType.Reset, syn.Header.ConnectionId, unchecked((uint)_clock()), 0, 0,
-            (ushort)Random.Shared.Next(0x10000), syn.Header.SeqNr);
+            (ushort)Randomness.Shared.Next(0x10000), syn.Header.SeqNr);
         Span<byte> datagram = stackalloc byte[UtpHeader.Length];
         header.WriteTo(datagram);
         Send(datagram, from);

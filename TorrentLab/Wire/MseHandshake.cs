@@ -1,5 +1,4 @@
 using System.Buffers.Binary;
-using System.Security.Cryptography;
 using TorrentLab.Metainfo;
 
 namespace TorrentLab.Wire;
@@ -58,10 +57,10 @@ internal static partial class MseHandshake
     /// <summary>Our public key followed by 0-512 random bytes (steps 1 and 2).</summary>
     private static byte[] KeyWithPadding(MseKeyExchange dh, int? padding)
     {
-        var length = padding ?? RandomNumberGenerator.GetInt32(MaxPadding + 1);
+        var length = padding ?? Randomness.SecretInt32(MaxPadding + 1);
         var bytes = new byte[MseKeyExchange.KeyLength + length];
         dh.PublicKey.CopyTo(bytes, 0);
-        RandomNumberGenerator.Fill(bytes.AsSpan(MseKeyExchange.KeyLength));
+        Randomness.FillSecret(bytes.AsSpan(MseKeyExchange.KeyLength));
         return bytes;
     }
 

@@ -28,7 +28,7 @@ internal sealed class MseKeyExchange
     private readonly BigInteger _private;
 
     /// <summary>A fresh random private key and its public key.</summary>
-    public MseKeyExchange() : this(RandomNumberGenerator.GetBytes(PrivateKeyBytes)) { }
+    public MseKeyExchange() : this(Randomness.Secret(PrivateKeyBytes)) { }
 
     /// <summary>A fixed private key (big-endian), for tests.</summary>
     internal MseKeyExchange(ReadOnlySpan<byte> privateKey)

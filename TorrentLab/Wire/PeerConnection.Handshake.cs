@@ -40,8 +40,7 @@ internal sealed partial class PeerConnection
     /// <summary>Runs a handshake exchange under the handshake timeout, then starts the keep-alive/idle timer.</summary>
     private async Task HandshakeAsync(Func<PeerConnection, CancellationToken, Task<Handshake>> exchange, CancellationToken ct)
     {
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        timeout.CancelAfter(_options.HandshakeTimeout);
+        using var timeout = new Deadline(_options.HandshakeTimeout, _options.Time, ct);
         try
         {
             RemoteHandshake = await exchange(this, timeout.Token).ConfigureAwait(false);

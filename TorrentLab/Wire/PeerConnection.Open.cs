@@ -16,7 +16,7 @@ internal sealed partial class PeerConnection
     /// another torrent.</exception>
     public static Task<PeerConnection> ConnectAsync(IPEndPoint endpoint, InfoHash infoHash, PeerId ourId,
         PeerConnectionOptions options, CancellationToken ct = default) =>
-        ConnectAsync(endpoint, token => ConnectTcpAsync(options.Network, endpoint, options.ConnectTimeout, token), infoHash, ourId, options, ct);
+        ConnectAsync(endpoint, token => ConnectTcpAsync(options.Network, endpoint, options.ConnectTimeout, options.Time, token), infoHash, ourId, options, ct);
 
     /// <summary>Opens an outgoing connection over any reliable byte stream (TCP, uTP): <paramref name="dial"/> opens a
     /// fresh stream to the peer; it is called a second time when <see cref="EncryptionPolicy.Prefer"/> falls back to
@@ -30,8 +30,7 @@ internal sealed partial class PeerConnection
         {
             var stream = await dial(ct).ConfigureAwait(false);
             MseHandshake.Result mse;
-            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
-            timeout.CancelAfter(options.HandshakeTimeout);
+            using var timeout = new Deadline(options.HandshakeTimeout, options.Time, ct);
             try
             {
                 mse = await MseHandshake.InitiateAsync(stream, infoHash, policy, $"peer {endpoint}", ct: timeout.Token).ConfigureAwait(false);
@@ -183,8 +182,7 @@ internal sealed partial class PeerConnection
     private static async Task<T> WithHandshakeTimeout<T>(IPEndPoint remote, PeerConnectionOptions options,
         Func<CancellationToken, Task<T>> step, CancellationToken ct)
     {
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        timeout.CancelAfter(options.HandshakeTimeout);
+        using var timeout = new Deadline(options.HandshakeTimeout, options.Time, ct);
         try
         {
             return await step(timeout.Token).ConfigureAwait(false);
@@ -206,12 +204,12 @@ internal sealed partial class PeerConnection
     /// <summary>A TCP connection to <paramref name="endpoint"/> on <paramref name="network"/>, as a stream, within
     /// <paramref name="connectTimeout"/>.</summary>
     /// <exception cref="WireException">Refused, unreachable or timed out.</exception>
-    internal static async Task<Stream> ConnectTcpAsync(INetwork network, IPEndPoint endpoint, TimeSpan connectTimeout, CancellationToken ct)
+    internal static async Task<Stream> ConnectTcpAsync(INetwork network, IPEndPoint endpoint, TimeSpan connectTimeout, TimeProvider time,
+        CancellationToken ct)
     {
         try
         {
-            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
-            timeout.CancelAfter(connectTimeout);
+            using var timeout = new Deadline(connectTimeout, time, ct);
             return await network.ConnectAsync(endpoint, timeout.Token).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (!ct.IsCancellationRequested)

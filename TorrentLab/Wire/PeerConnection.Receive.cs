@@ -218,6 +218,9 @@ internal sealed partial class PeerConnection
         }
         if (read == 0) throw PeerError(_idleTimedOut ? IdleMessage : "the peer closed the connection", violation: false);
         _end += read;
+        // The read filled all the room there was: more is coming faster than it is parsed, so read more at a time.
+        if (_end == _receiveBuffer.Length && _receiveBuffer.Length < _options.ReceiveBufferSize)
+            EnsureReceiveCapacity(Math.Min(2 * _receiveBuffer.Length, _options.ReceiveBufferSize));
         Interlocked.Add(ref _bytesReceived, read);
         Volatile.Write(ref _lastReceived, Clock.GetTimestamp());
     }
@@ -226,13 +229,17 @@ internal sealed partial class PeerConnection
     private static string TransportError(Exception e) =>
         (e as SocketException ?? e.InnerException as SocketException)?.SocketErrorCode.ToString() ?? "socket closed";
 
-    /// <summary>After the handshake: the receive buffer at its working size, and a send buffer with room for four whole
-    /// piece messages (so a seeder can answer four requests with one socket write).</summary>
+    /// <summary>The receive buffer a connection starts with after the handshake: room for one whole block message and
+    /// more; it doubles each time a read fills it, up to <see cref="PeerConnectionOptions.ReceiveBufferSize"/>.</summary>
+    private const int InitialReceiveBuffer = 32 * 1024;
+
+    /// <summary>After the handshake: a receive buffer for a whole frame, which grows to its working size as reads fill
+    /// it (<see cref="FillAsync"/>): a fast connection reaches it within a few reads, while a slow or idle one (most of
+    /// a seed's hundreds) keeps 32 KiB instead of 256. The send buffer grows with the batches sent (SendAsync).</summary>
     private void GrowBuffers()
     {
-        EnsureReceiveCapacity(Math.Max(_options.ReceiveBufferSize, WireLimits.MaxFrameLength(_maxBlockLength, 0)));
-        var sendSize = 4 * (WireLimits.LengthPrefix + WireLimits.PieceHeader + WireLimits.BlockLength);
-        if (_sendBuffer.Length < sendSize) _sendBuffer = GC.AllocateUninitializedArray<byte>(sendSize);
+        var frame = WireLimits.MaxFrameLength(_maxBlockLength, 0);
+        EnsureReceiveCapacity(Math.Max(frame, Math.Min(InitialReceiveBuffer, _options.ReceiveBufferSize)));
     }
 
     /// <summary>Grows the receive buffer to hold at least <paramref name="capacity"/> bytes (bounded by the 1 MiB message limit).</summary>

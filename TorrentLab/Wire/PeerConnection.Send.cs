@@ -30,14 +30,26 @@ internal sealed partial class PeerConnection
         }
     }
 
+    /// <summary>The most one batched socket write carries: four whole piece messages.</summary>
+    private const int MaxBatch = 4 * (WireLimits.LengthPrefix + WireLimits.PieceHeader + WireLimits.BlockLength);
+
     /// <summary>Sends several messages with as few socket writes as possible (a pipeline of requests, say).</summary>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     public async ValueTask SendAsync(ReadOnlyMemory<PeerMessage> messages, CancellationToken ct = default)
     {
-        foreach (var message in messages.Span) Validate(message);
+        var batch = 0;
+        foreach (var message in messages.Span)
+        {
+            Validate(message);
+            batch += MessageWriter.EncodedLength(message);
+        }
         await _sendLock.WaitAsync(ct).ConfigureAwait(false);
         try
         {
+            // Room for the batch, up to four whole piece messages (a seeder answers four requests with one socket
+            // write); grown for the batches actually sent, so a connection that never uploads keeps a small buffer.
+            var room = Math.Min(batch, MaxBatch);
+            if (_sendBuffer.Length < room) _sendBuffer = GC.AllocateUninitializedArray<byte>(room);
             var used = 0;
             for (var i = 0; i < messages.Length; i++)
             {

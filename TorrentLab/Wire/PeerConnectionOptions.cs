@@ -46,8 +46,8 @@ internal sealed record PeerConnectionOptions
     /// once every two minutes."</summary>
     public TimeSpan KeepAliveInterval { get; init; } = TimeSpan.FromMinutes(2);
 
-    /// <summary>The clock of the keep-alive and idle deadlines (a swarm passes its session's; a test moves a manual one).
-    /// The connect and handshake timeouts bound socket waits and run on the system clock.</summary>
+    /// <summary>The clock of every deadline of the connection: connect, handshake, keep-alive and idle (a swarm passes
+    /// its session's; a test moves a manual one; a simulation runs its virtual one).</summary>
     internal TimeProvider Time { get; init; } = TimeProvider.System;
 
     /// <summary>The network a TCP connection is dialled on (<see cref="PeerConnection.ConnectAsync(System.Net.IPEndPoint, InfoHash, PeerId, PeerConnectionOptions, CancellationToken)"/>):

@@ -1,4 +1,3 @@
-using System.Security.Cryptography;
 using System.Text;
 using TorrentLab.Metainfo;
 
@@ -18,7 +17,7 @@ public readonly record struct PeerId
     public PeerId(ReadOnlySpan<byte> bytes) => _bytes = FixedBytes.Copy(bytes, Length, "a peer id");
 
     /// <summary>A fresh id for this session: the BEP 20 prefix and 12 random printable bytes.</summary>
-    public static PeerId CreateOurs() => CreateOurs(RandomNumberGenerator.GetInt32);
+    public static PeerId CreateOurs() => CreateOurs(Randomness.SecretInt32);
 
     /// <summary>An id like <see cref="CreateOurs()"/> drawn from <paramref name="random"/>: the same seed gives the same id
     /// (the lab's synthetic peers, so a seeded run shows the same peer ids).</summary>

@@ -1,0 +1,86 @@
+namespace TorrentLab.Simulation;
+
+/// <summary>Something that sends over a host's upload: a TCP connection's one direction, or the host's datagrams.</summary>
+internal interface IUploader
+{
+    /// <summary>The next piece to put on the link now (at most one <see cref="AccessLink.Quantum"/>), or null when
+    /// there is none, or none may go yet (a full receive window).</summary>
+    Transmission? Take();
+}
+
+/// <summary>One piece on its way: its size, and what to do when it has left the host.</summary>
+internal abstract class Transmission
+{
+    public abstract int Length { get; }
+
+    /// <summary>It has left the host's upload (fully serialized) at the clock's time now.</summary>
+    public abstract void Departed();
+}
+
+/// <summary>A host's access link: its upload is shared among everything the host sends, one piece at a time in turn
+/// (round robin over the uploaders with something to send, as TCP flows share a bottleneck fairly in their steady
+/// state), and its download takes what arrives in order of arrival, each piece after the one before it.</summary>
+internal sealed class AccessLink(SimClock clock, LinkSpec spec)
+{
+    /// <summary>The largest piece a TCP connection puts on the link at once: 16 KiB, one block of the peer wire.</summary>
+    public const int Quantum = 16 * 1024;
+
+    private readonly Queue<IUploader> _turns = new();
+    private readonly HashSet<IUploader> _waiting = [];
+    private bool _sending;
+    private long _downBusyUntil;
+
+    public LinkSpec Spec { get; } = spec;
+
+    /// <summary>Bytes sent and received over the link.</summary>
+    public long BytesUp { get; private set; }
+    public long BytesDown { get; private set; }
+
+    /// <summary><paramref name="uploader"/> may have something to send: it takes its turn.</summary>
+    public void Wake(IUploader uploader)
+    {
+        if (_waiting.Add(uploader)) _turns.Enqueue(uploader);
+        if (!_sending) SendNext();
+    }
+
+    private void SendNext()
+    {
+        while (_turns.TryDequeue(out var uploader))
+        {
+            _waiting.Remove(uploader);
+            if (uploader.Take() is not { } piece) continue;
+            BytesUp += piece.Length;
+            // Its turn again after this piece, behind the others waiting: a fair share each.
+            if (Spec.UpBytesPerSecond <= 0)
+            {
+                piece.Departed();
+                if (_waiting.Add(uploader)) _turns.Enqueue(uploader);
+                continue;
+            }
+            _sending = true;
+            clock.After(Serialize(piece.Length, Spec.UpBytesPerSecond), static s =>
+            {
+                var (link, sent, from) = ((AccessLink, Transmission, IUploader))s!;
+                link._sending = false;
+                sent.Departed();
+                if (link._waiting.Add(from)) link._turns.Enqueue(from);
+                link.SendNext();
+            }, (this, piece, uploader));
+            return;
+        }
+    }
+
+    /// <summary>When <paramref name="length"/> bytes arriving now have come down the link: after the bytes that
+    /// arrived before them.</summary>
+    public long DownloadDone(int length)
+    {
+        BytesDown += length;
+        if (Spec.DownBytesPerSecond <= 0) return clock.NowTicks;
+        var start = Math.Max(clock.NowTicks, _downBusyUntil);
+        _downBusyUntil = start + Serialize(length, Spec.DownBytesPerSecond).Ticks;
+        return _downBusyUntil;
+    }
+
+    private static TimeSpan Serialize(int length, long bytesPerSecond) =>
+        TimeSpan.FromTicks(Math.Max(1, length * TimeSpan.TicksPerSecond / bytesPerSecond));
+}

@@ -1,0 +1,118 @@
+using System.Globalization;
+using System.Net;
+using TorrentLab.Dht;
+
+namespace TorrentLab.Simulation.Experiments;
+
+/// <summary>A Mainline DHT of N unchanged <see cref="DhtNode"/>s, each on a simulated host: they join one after another
+/// through the first (the router), a share of them then stops answering (their hosts vanish, still in everyone's
+/// tables), one node announces a peer for a torrent, and lookups from random answering nodes look for it. Reports the
+/// time to the first peer (median, p90, p99), the success rate, the queries (messages) and the hops that reported
+/// closer nodes, per lookup, and the median round trip between two hosts.</summary>
+internal static class DhtExperiment
+{
+    /// <param name="Nodes">N, the router included.</param>
+    /// <param name="Lookups">How many get_peers lookups are timed.</param>
+    /// <param name="Unresponsive">The share of nodes that stop answering after everyone joined.</param>
+    /// <param name="MedianOneWayMs">The median one-way delay of a host to the core; delays are log-normal around it
+    /// (sigma 0.6, at least 2 ms): a spread of our choosing, not a published measurement.</param>
+    /// <param name="Loss">The chance each datagram is lost.</param>
+    internal sealed record Options(int Nodes, int Lookups = 200, double Unresponsive = 0.2, double MedianOneWayMs = 25, double Loss = 0.01);
+
+    public static async Task RunAsync(SimRun sim, Options o, Action<string> print)
+    {
+        var inv = CultureInfo.InvariantCulture;
+        var random = new Random(sim.Seed);
+        double OneWayMs() => Math.Max(2, o.MedianOneWayMs * Math.Exp(0.6 * Gaussian(random)));
+        var latencies = new double[o.Nodes];
+        var hosts = new SimHost[o.Nodes];
+        for (var i = 0; i < o.Nodes; i++)
+        {
+            latencies[i] = OneWayMs();
+            hosts[i] = sim.Network.AddHost($"n{i}", new LinkSpec(TimeSpan.FromMilliseconds(latencies[i]), Loss: o.Loss));
+        }
+        var router = $"{hosts[0].Address}:6881";
+        var nodes = new DhtNode[o.Nodes];
+        DhtNodeOptions Options(int i) => new()
+        {
+            Bootstrap = i == 0 ? [] : [router], LocalEndPoint = new IPEndPoint(IPAddress.Any, 6881), Network = hosts[i], Clock = sim.Clock,
+            LoopbackOnly = false, Id = NodeId.Random(random),
+        };
+        try
+        {
+            // Joining: one node every 20 ms of virtual time, each bootstrapping through the router.
+            for (var i = 0; i < o.Nodes; i++)
+            {
+                nodes[i] = await DhtNode.StartAsync(Options(i)).ConfigureAwait(false);
+                await sim.Delay(TimeSpan.FromMilliseconds(20)).ConfigureAwait(false);
+            }
+            await Task.WhenAll(nodes.Select(n => n.Bootstrapped)).ConfigureAwait(false);
+            await sim.Delay(TimeSpan.FromMinutes(2)).ConfigureAwait(false); // a maintenance round or two
+            var joinedAt = sim.Clock.Now;
+
+            // A share stops answering, the router never (it is everyone's way in).
+            var silent = new HashSet<int>(Enumerable.Range(1, o.Nodes - 1).OrderBy(_ => random.Next()).Take((int)(o.Unresponsive * o.Nodes)));
+            foreach (var i in silent) hosts[i].Vanish();
+            var answering = Enumerable.Range(0, o.Nodes).Where(i => !silent.Contains(i)).ToArray();
+
+            var torrent = new Metainfo.InfoHash(NodeId.Random(random).Bytes);
+            var announcer = answering[random.Next(answering.Length)];
+            var stored = await nodes[announcer].AnnounceAsync(torrent, 6881).ConfigureAwait(false);
+            var peer = new IPEndPoint(hosts[announcer].Address, 6881);
+
+            var times = new List<double>();
+            var queries = new List<int>();
+            var hops = new List<int>();
+            var found = 0;
+            for (var l = 0; l < o.Lookups; l++)
+            {
+                var from = answering[random.Next(answering.Length)];
+                if (from == announcer) continue;
+                var started = sim.Clock.Now;
+                var asked = 0;
+                var closer = 0;
+                TimeSpan? first = null;
+                await foreach (var p in nodes[from].GetPeersAsync(DhtNode.ToNodeId(torrent), hop =>
+                {
+                    asked++;
+                    if (hop.Closer > 0) closer++;
+                }).ConfigureAwait(false))
+                {
+                    if (p.Equals(peer) && first is null) first = sim.Clock.Now - started;
+                }
+                queries.Add(asked);
+                hops.Add(closer);
+                if (first is { } t)
+                {
+                    found++;
+                    times.Add(t.TotalMilliseconds);
+                }
+            }
+
+            var rtts = Enumerable.Range(0, 10_000).Select(_ => 2 * (latencies[random.Next(o.Nodes)] + latencies[random.Next(o.Nodes)])).ToList();
+            var done = queries.Count;
+            print(string.Create(inv,
+                $"nodes={o.Nodes} seed={sim.Seed} unresponsive={o.Unresponsive:0.00} loss={o.Loss:0.000} joined_s={joinedAt.TotalSeconds:0} " +
+                $"announced_to={stored} lookups={done} queries_median={Percentile(queries.Select(q => (double)q), 0.5):0} " +
+                $"closer_hops_median={Percentile(hops.Select(h => (double)h), 0.5):0} p90_ms={Percentile(times, 0.9):0} " +
+                $"median_ms={Percentile(times, 0.5):0} p99_ms={Percentile(times, 0.99):0} success={(double)found / done:0.000} " +
+                $"median_rtt_ms={Percentile(rtts, 0.5):0}"));
+        }
+        finally
+        {
+            foreach (var node in nodes) if (node is not null) await node.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>The value below which <paramref name="share"/> of <paramref name="values"/> lie (nearest rank); NaN when empty.</summary>
+    private static double Percentile(IEnumerable<double> values, double share)
+    {
+        var sorted = values.Order().ToArray();
+        if (sorted.Length == 0) return double.NaN;
+        return sorted[Math.Clamp((int)Math.Ceiling(share * sorted.Length) - 1, 0, sorted.Length - 1)];
+    }
+
+    /// <summary>A standard normal draw (Box-Muller).</summary>
+    private static double Gaussian(Random random) =>
+        Math.Sqrt(-2 * Math.Log(1 - random.NextDouble())) * Math.Cos(2 * Math.PI * random.NextDouble());
+}

@@ -1,0 +1,114 @@
+using System.Globalization;
+using System.Net;
+using TorrentLab.Downloads;
+using TorrentLab.Pieces;
+using TorrentLab.PortMapping;
+using TorrentLab.Swarm;
+using TorrentLab.Wire;
+
+namespace TorrentLab.Simulation.Experiments;
+
+/// <summary>A swarm against the fluid model (Qiu and Srikant, SIGCOMM 2004): one seed of upload u_s and N peers of
+/// uploads u_i and downloads d_i, all joining at once (a flash crowd), F bytes; T is the time from their start to the
+/// last completion, against T_min = max(F/u_s, N*F/(u_s + sum u_i), F/min d_i). Each peer is the unchanged engine (a
+/// session and a swarm of its own) on a simulated host whose access link is its capacity; the pieces are a pattern,
+/// not stored (<see cref="PatternStorage"/>).</summary>
+internal static class SwarmExperiment
+{
+    /// <param name="Peers">N, not counting the seed.</param>
+    /// <param name="Mib">F in MiB.</param>
+    /// <param name="PieceKib">The piece length in KiB.</param>
+    /// <param name="SeedRate">u_s, bytes per second.</param>
+    /// <param name="Uploads">"equal": every peer uploads u_s; "spread": uniform in [u_s/4, u_s] (a spread, not a
+    /// measured distribution).</param>
+    /// <param name="DownFactor">d_i = DownFactor * u_i; 0: downloads not limited (the third term is then 0).</param>
+    /// <param name="Super">The seed super-seeds (BEP 16).</param>
+    /// <param name="AppCap">True: the capacity is the client's upload limit on an unlimited link (what
+    /// bench/swarm/swarm.py does on loopback); false: it is the access link's.</param>
+    /// <param name="Neighbours">Peers each one is told of, as a tracker's answer (numwant): the seed and this many others.</param>
+    /// <param name="LatencyMs">Every host's one-way delay to the core (a path's is twice it).</param>
+    internal sealed record Options(int Peers, int Mib = 100, int PieceKib = 256, long SeedRate = 1 << 20, string Uploads = "equal",
+        int DownFactor = 0, bool Super = false, bool AppCap = false, int Neighbours = 50, double LatencyMs = 20);
+
+    public static async Task RunAsync(SimRun sim, Options o, Action<string> print)
+    {
+        var inv = CultureInfo.InvariantCulture;
+        var random = new Random(sim.Seed);
+        long length = (long)o.Mib << 20;
+        var torrent = PatternStorage.Torrent(length, o.PieceKib * 1024, "swarm.bin");
+        var latency = TimeSpan.FromMilliseconds(o.LatencyMs);
+        LinkSpec Link(long up, long down) => o.AppCap ? new LinkSpec(latency) : new LinkSpec(latency, up, down);
+
+        var ups = Enumerable.Range(0, o.Peers).Select(_ => o.Uploads switch
+        {
+            "equal" => o.SeedRate,
+            "spread" => o.SeedRate / 4 + (long)(random.NextDouble() * (o.SeedRate - o.SeedRate / 4)),
+            _ => throw new InvalidOperationException($"--uploads is equal or spread, not '{o.Uploads}'"),
+        }).ToArray();
+        long Down(long up) => o.DownFactor == 0 ? 0 : o.DownFactor * up;
+        var seedHost = sim.Network.AddHost("seed", Link(o.SeedRate, 0));
+        var hosts = Enumerable.Range(0, o.Peers).Select(i => sim.Network.AddHost($"p{i}", Link(ups[i], Down(ups[i])))).ToArray();
+
+        var settings = new SessionSettings
+        {
+            ListenPort = 6881, Dht = false, Lsd = false, PortMapping = PortMappingProtocols.None, Transport = PeerTransport.Tcp,
+            Encryption = EncryptionPolicy.Off,
+        };
+        var sessions = new List<Session>();
+        var swarms = new List<TorrentSwarm>();
+        TorrentSwarm Start(SimHost host, long up, bool seed, IReadOnlyList<IPEndPoint> peers)
+        {
+            var session = Session.Start(sim.SessionOn(host, settings) with { Log = null });
+            sessions.Add(session);
+            var options = new DownloadOptions
+            {
+                OutputDirectory = sim.Folder, Trackers = [], ExtraPeers = peers, SuperSeed = seed && o.Super,
+                UploadLimit = o.AppCap ? new RateLimit(up, clock: sim.Clock) : null, StallTimeout = TimeSpan.FromMinutes(30),
+            };
+            var have = seed ? Bitfield.Full(torrent.PieceCount) : new Bitfield(torrent.PieceCount);
+            var swarm = new TorrentSwarm(session, torrent, options, new PatternStorage(), have, downloading: !seed);
+            swarms.Add(swarm);
+            swarm.Start();
+            return swarm;
+        }
+
+        try
+        {
+            Start(seedHost, o.SeedRate, seed: true, []);
+            var seedAt = new IPEndPoint(seedHost.Address, 6881);
+            var started = sim.Clock.Now;
+            var finished = new TimeSpan[o.Peers];
+            var downloads = new List<Task>();
+            for (var i = 0; i < o.Peers; i++)
+            {
+                var others = Enumerable.Range(0, o.Peers).Where(j => j != i).OrderBy(_ => random.Next()).Take(o.Neighbours)
+                    .Select(j => new IPEndPoint(hosts[j].Address, 6881));
+                var swarm = Start(hosts[i], ups[i], seed: false, [seedAt, .. others]);
+                var index = i;
+                downloads.Add(Completed(swarm, () => finished[index] = sim.Clock.Now - started));
+            }
+            await Task.WhenAll(downloads).ConfigureAwait(false);
+
+            var t = finished.Max();
+            double f = length, us = o.SeedRate, sum = ups.Sum();
+            var minDown = o.DownFactor == 0 ? 0 : ups.Min() * (double)o.DownFactor;
+            var tMin = Math.Max(f / us, Math.Max(o.Peers * f / (us + sum), minDown == 0 ? 0 : f / minDown));
+            var (seedUp, _) = seedHost.Bytes;
+            print(string.Create(inv,
+                $"peers={o.Peers} seed={sim.Seed} F_mib={o.Mib} piece_kib={o.PieceKib} u_s_kib={o.SeedRate / 1024} uploads={o.Uploads} " +
+                $"down_factor={o.DownFactor} super={(o.Super ? "on" : "off")} cap={(o.AppCap ? "app" : "link")} first_s={finished.Min().TotalSeconds:0.00} " +
+                $"T_s={t.TotalSeconds:0.00} T_min_s={tMin:0.00} seed_upload_F={seedUp / f:0.000} T/T_min={t.TotalSeconds / tMin:0.000}"));
+        }
+        finally
+        {
+            foreach (var swarm in swarms) await swarm.DisposeAsync().ConfigureAwait(false);
+            foreach (var session in sessions) await session.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+
+    private static async Task Completed(TorrentSwarm swarm, Action done)
+    {
+        if (await Task.WhenAny(swarm.Completion, swarm.Failure).ConfigureAwait(false) == swarm.Failure) await swarm.Failure.ConfigureAwait(false);
+        done();
+    }
+}

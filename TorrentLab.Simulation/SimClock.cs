@@ -1,0 +1,159 @@
+namespace TorrentLab.Simulation;
+
+/// <summary>The one clock of a simulation and its calendar: everything that is to happen at a later time (a timer of
+/// the engine, a datagram arriving, a link finishing a send) is an entry, and time moves only from one entry to the
+/// next, when the driver has run everything that was ready (<see cref="Driver"/>).</summary>
+/// <remarks>Entries due at the same tick run in the order they were made, so the calendar is a strict order and a run
+/// replays exactly. It is a <see cref="TimeProvider"/>, so the engine's timers, delays, periodic timers and
+/// timestamps (<c>SessionSettings.Time</c>) all read and wait on it. Not thread-safe: a simulation has one thread.</remarks>
+internal sealed class SimClock : TimeProvider
+{
+    /// <summary>What a simulated clock reads at tick 0: a fixed instant, so wall-clock dates in logs replay too.</summary>
+    public static readonly DateTimeOffset Epoch = new(2026, 1, 1, 0, 0, 0, TimeSpan.Zero);
+
+    private readonly PriorityQueue<Entry, (long Due, long Order)> _calendar = new();
+    private long _now;
+    private long _made;
+
+    /// <summary>Time since the start.</summary>
+    public TimeSpan Now => TimeSpan.FromTicks(_now);
+
+    /// <summary>Ticks (100 ns) since the start.</summary>
+    public long NowTicks => _now;
+
+    /// <summary>Entries run so far.</summary>
+    public long Ran { get; private set; }
+
+    /// <summary>Entries waiting (cancelled ones included until their time comes).</summary>
+    public int Waiting => _calendar.Count;
+
+    public override DateTimeOffset GetUtcNow() => Epoch.AddTicks(_now);
+
+    public override long GetTimestamp() => _now;
+
+    public override long TimestampFrequency => TimeSpan.TicksPerSecond;
+
+    public override TimeZoneInfo LocalTimeZone => TimeZoneInfo.Utc;
+
+    /// <summary>Runs <paramref name="action"/> with <paramref name="state"/> after <paramref name="delay"/> (at once
+    /// after what is due now when zero).</summary>
+    public Entry After(TimeSpan delay, Action<object?> action, object? state) => At(_now + Math.Max(0, delay.Ticks), action, state);
+
+    /// <summary>Runs <paramref name="action"/> at tick <paramref name="due"/> (now, if that has passed).</summary>
+    public Entry At(long due, Action<object?> action, object? state)
+    {
+        var entry = new Entry(action, state);
+        _calendar.Enqueue(entry, (Math.Max(due, _now), _made++));
+        return entry;
+    }
+
+    /// <summary>The tick of the next live entry, or null when nothing is left.</summary>
+    public long? NextDue
+    {
+        get
+        {
+            while (_calendar.TryPeek(out var entry, out var key))
+            {
+                if (entry.Live) return key.Due;
+                _calendar.Dequeue(); // cancelled: dropped when its time comes up
+            }
+            return null;
+        }
+    }
+
+    /// <summary>Moves the clock to the next live entry and runs it; false when nothing is left.</summary>
+    public bool Step()
+    {
+        while (_calendar.TryDequeue(out var entry, out var key))
+        {
+            if (!entry.Live) continue;
+            _now = key.Due;
+            Ran++;
+            entry.Run();
+            return true;
+        }
+        return false;
+    }
+
+    public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period) =>
+        new Timer(this, callback, state, dueTime, period);
+
+    /// <summary>One thing to happen at a time, once; <see cref="Cancel"/> lets go of what it would have run, so a
+    /// cancelled entry waiting for its time holds nothing alive (a connection's idle timer, three minutes out).</summary>
+    internal sealed class Entry(Action<object?> action, object? state)
+    {
+        private Action<object?>? _action = action;
+        private object? _state = state;
+
+        /// <summary>False once run or cancelled.</summary>
+        public bool Live => _action is not null;
+
+        /// <summary>It will not run (if it has not yet).</summary>
+        public void Cancel()
+        {
+            _action = null;
+            _state = null;
+        }
+
+        internal void Run()
+        {
+            var (run, with) = (_action!, _state);
+            Cancel();
+            run(with);
+        }
+    }
+
+    /// <summary>An engine timer on the calendar: <see cref="System.Threading.Timer"/>'s semantics, on virtual time.</summary>
+    private sealed class Timer : ITimer
+    {
+        private readonly SimClock _clock;
+        private readonly TimerCallback _callback;
+        private readonly object? _state;
+        private readonly ExecutionContext? _context = ExecutionContext.Capture();
+        private Entry? _next;
+        private long _period = -1;
+        private bool _disposed;
+
+        public Timer(SimClock clock, TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period)
+        {
+            _clock = clock;
+            _callback = callback;
+            _state = state;
+            Change(dueTime, period);
+        }
+
+        public bool Change(TimeSpan dueTime, TimeSpan period)
+        {
+            if (_disposed) return false;
+            _next?.Cancel();
+            _next = null;
+            _period = period == Timeout.InfiniteTimeSpan || period <= TimeSpan.Zero ? -1 : period.Ticks;
+            if (dueTime != Timeout.InfiniteTimeSpan) Arm(Math.Max(0, dueTime.Ticks));
+            return true;
+        }
+
+        private void Arm(long delay) => _next = _clock.At(_clock._now + delay, static s => ((Timer)s!).Fire(), this);
+
+        private void Fire()
+        {
+            _next = null;
+            if (_disposed) return;
+            if (_period > 0) Arm(_period);
+            if (_context is null) _callback(_state);
+            else ExecutionContext.Run(_context, static s => { var t = (Timer)s!; t._callback(t._state); }, this);
+        }
+
+        public void Dispose()
+        {
+            _disposed = true;
+            _next?.Cancel();
+            _next = null;
+        }
+
+        public ValueTask DisposeAsync()
+        {
+            Dispose();
+            return ValueTask.CompletedTask;
+        }
+    }
+}

@@ -1,0 +1,299 @@
+using System.Buffers;
+using System.Net;
+using System.Net.Sockets;
+using System.Threading.Tasks.Sources;
+
+namespace TorrentLab.Simulation;
+
+/// <summary>One end of a simulated TCP connection, as the stream its program reads and writes.</summary>
+/// <remarks>
+/// What is written waits in the send buffer and goes out in pieces of up to 16 KiB, each when it is this connection's
+/// turn on the host's upload and the receiver's window (1 MiB of bytes on the way or unread) has room; a write waits
+/// while more than <see cref="SendBuffer"/> is unsent, as a kernel's send does. A piece arrives after the path's delay
+/// and the receiver's download, and waits there to be read. Closing sends a FIN after what was written; data that
+/// reaches a closed end is answered with a reset (an error on the other end's next read or write).
+/// </remarks>
+internal sealed class SimTcpStream : Stream, Wire.INamedTransport, IUploader, IValueTaskSource<int>
+{
+    /// <summary>Unsent bytes a write may leave behind before it waits.</summary>
+    public const int SendBuffer = 256 * 1024;
+
+    /// <summary>Bytes on the way or unread at the receiver, at most: its receive window.</summary>
+    public const int Window = 1024 * 1024;
+
+    private readonly SimHost _host;
+    private readonly TimeSpan _delay;
+    private SimTcpStream _peer = null!;
+    private readonly Queue<Piece> _outbox = new();
+    private readonly Queue<Piece> _inbox = new();
+    private int _outboxBytes, _inFlight, _unread, _inboxOffset;
+    private bool _closed, _finReceived, _reset, _broken, _resetSent;
+    private TaskCompletionSource? _drained;
+
+    // The one read waiting, if any.
+    private ManualResetValueTaskSourceCore<int> _read = new() { RunContinuationsAsynchronously = true };
+    private Memory<byte> _readInto;
+    private bool _reading;
+    private CancellationTokenRegistration _readCancel;
+
+    private SimTcpStream(SimHost host, IPEndPoint local, IPEndPoint remote, TimeSpan delay)
+    {
+        _host = host;
+        LocalEndPoint = local;
+        RemoteEndPoint = remote;
+        _delay = delay;
+    }
+
+    /// <summary>The two ends of a new connection.</summary>
+    internal static (SimTcpStream Client, SimTcpStream Server) Pair(SimHost client, IPEndPoint clientLocal, IPEndPoint dialled,
+        SimHost server, IPEndPoint serverLocal, IPEndPoint seenClient, TimeSpan delay)
+    {
+        var c = new SimTcpStream(client, clientLocal, dialled, delay);
+        var s = new SimTcpStream(server, serverLocal, seenClient, delay);
+        c._peer = s;
+        s._peer = c;
+        return (c, s);
+    }
+
+    public IPEndPoint LocalEndPoint { get; }
+    public IPEndPoint RemoteEndPoint { get; }
+
+    /// <summary>Whether closing this end releases its local port (a dialler's end once handed over).</summary>
+    internal bool OwnsPort { get; set; }
+
+    public string TransportName => "tcp";
+
+    // ---- reading ----
+
+    public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken ct = default)
+    {
+        if (_reading) throw new InvalidOperationException("one read at a time");
+        if (ct.IsCancellationRequested) return ValueTask.FromCanceled<int>(ct);
+        if (_closed) return ValueTask.FromException<int>(new ObjectDisposedException(nameof(SimTcpStream)));
+        if (_unread > 0 || buffer.IsEmpty) return new ValueTask<int>(Copy(buffer.Span));
+        if (_reset) return ValueTask.FromException<int>(Reset());
+        if (_finReceived) return new ValueTask<int>(0);
+        _reading = true;
+        _readInto = buffer;
+        _read.Reset();
+        if (ct.CanBeCanceled)
+            _readCancel = ct.UnsafeRegister(static (s, token) => ((SimTcpStream)s!).EndRead(new OperationCanceledException(token)), this);
+        return new ValueTask<int>(this, _read.Version);
+    }
+
+    /// <summary>Copies what is unread into <paramref name="into"/>; the sender's window opens by as much.</summary>
+    private int Copy(Span<byte> into)
+    {
+        var copied = 0;
+        while (copied < into.Length && _inbox.TryPeek(out var piece))
+        {
+            var n = Math.Min(into.Length - copied, piece.Length - _inboxOffset);
+            piece.Data.AsSpan(_inboxOffset, n).CopyTo(into[copied..]);
+            copied += n;
+            _inboxOffset += n;
+            if (_inboxOffset == piece.Length)
+            {
+                _inbox.Dequeue();
+                piece.Return();
+                _inboxOffset = 0;
+            }
+        }
+        _unread -= copied;
+        if (copied > 0) _peer._host.Link.Wake(_peer); // room in the window again
+        return copied;
+    }
+
+    private void EndRead(Exception? error)
+    {
+        if (!_reading) return;
+        _reading = false;
+        _readCancel.Dispose();
+        if (error is not null) _read.SetException(error);
+        else _read.SetResult(_unread > 0 ? Copy(_readInto.Span) : 0);
+        _readInto = default;
+    }
+
+    int IValueTaskSource<int>.GetResult(short token) => _read.GetResult(token);
+    ValueTaskSourceStatus IValueTaskSource<int>.GetStatus(short token) => _read.GetStatus(token);
+    void IValueTaskSource<int>.OnCompleted(Action<object?> continuation, object? state, short token, ValueTaskSourceOnCompletedFlags flags) =>
+        _read.OnCompleted(continuation, state, token, flags);
+
+    // ---- writing ----
+
+    public override async ValueTask WriteAsync(ReadOnlyMemory<byte> data, CancellationToken ct = default)
+    {
+        ct.ThrowIfCancellationRequested();
+        ObjectDisposedException.ThrowIf(_closed, this);
+        if (_reset) throw Reset();
+        while (!data.IsEmpty)
+        {
+            var n = Math.Min(data.Length, AccessLink.Quantum);
+            var array = ArrayPool<byte>.Shared.Rent(n);
+            data.Span[..n].CopyTo(array);
+            _outbox.Enqueue(new Piece(array, n, fin: false));
+            _outboxBytes += n;
+            data = data[n..];
+        }
+        _host.Link.Wake(this);
+        while (_outboxBytes > SendBuffer)
+        {
+            _drained ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            await _drained.Task.WaitAsync(ct).ConfigureAwait(false);
+            ObjectDisposedException.ThrowIf(_closed, this);
+            if (_reset) throw Reset();
+        }
+    }
+
+    Transmission? IUploader.Take()
+    {
+        if (!_outbox.TryPeek(out var piece)) return null;
+        if (!piece.Fin && _inFlight + _peer._unread >= Window) return null; // the receiver's window is full: woken by its reads
+        _outbox.Dequeue();
+        _outboxBytes -= piece.Length;
+        _inFlight += piece.Length;
+        if (_drained is { } drained && _outboxBytes <= SendBuffer)
+        {
+            _drained = null;
+            drained.TrySetResult();
+        }
+        return new Sending(this, piece);
+    }
+
+    /// <summary>A piece leaving the host's upload: it arrives after the path's delay, then the receiver's download.</summary>
+    private sealed class Sending(SimTcpStream from, Piece piece) : Transmission
+    {
+        public override int Length => piece.Length;
+
+        public override void Departed()
+        {
+            var clock = from._host.Clock;
+            clock.After(from._delay, static s => ((Sending)s!).Arrive(), this);
+        }
+
+        private void Arrive()
+        {
+            var to = from._peer;
+            if (from._host.Vanished || to._host.Vanished || from._broken)
+            {
+                // Nothing more gets through: the connection is dead, and no one is told.
+                from._broken = to._broken = true;
+                from._host.Network.Log.Add(EventLog.Kind.Dropped, from.LocalEndPoint, from.RemoteEndPoint, piece.Length, "vanished");
+                piece.Return();
+                return;
+            }
+            var done = to._host.Link.DownloadDone(piece.Length);
+            if (done <= to._host.Clock.NowTicks) Deliver();
+            else to._host.Clock.At(done, static s => ((Sending)s!).Deliver(), this);
+        }
+
+        private void Deliver()
+        {
+            var to = from._peer;
+            from._inFlight -= piece.Length;
+            if (from._host.Vanished || to._host.Vanished || to._broken)
+            {
+                piece.Return();
+                return;
+            }
+            to.Receive(piece);
+        }
+    }
+
+    private void Receive(Piece piece)
+    {
+        var log = _host.Network.Log;
+        if (_closed)
+        {
+            piece.Return();
+            if (piece.Fin || _resetSent) return;
+            // Data for an end that is closed: RST (as a kernel does).
+            _resetSent = true;
+            log.Add(EventLog.Kind.Reset, LocalEndPoint, RemoteEndPoint, 0);
+            _host.Clock.After(_delay, static s => ((SimTcpStream)s!).OnReset(), _peer);
+            return;
+        }
+        if (piece.Fin)
+        {
+            log.Add(EventLog.Kind.Closed, RemoteEndPoint, LocalEndPoint, 0);
+            _finReceived = true;
+            if (_reading && _unread == 0) EndRead(null);
+            return;
+        }
+        log.Add(EventLog.Kind.Bytes, RemoteEndPoint, LocalEndPoint, piece.Length);
+        _inbox.Enqueue(piece);
+        _unread += piece.Length;
+        if (_reading) EndRead(null);
+    }
+
+    private void OnReset()
+    {
+        if (_closed || _reset || _host.Vanished) return;
+        _reset = true;
+        if (_reading) EndRead(Reset());
+        if (_drained is { } drained)
+        {
+            _drained = null;
+            drained.TrySetResult();
+        }
+    }
+
+    private static IOException Reset() => new("the connection was reset by the peer", new SocketException((int)SocketError.ConnectionReset));
+
+    // ---- closing ----
+
+    protected override void Dispose(bool disposing)
+    {
+        if (_closed) return;
+        _closed = true;
+        if (OwnsPort) _host.ReleaseTcpPort(LocalEndPoint.Port);
+        if (_reading) EndRead(new ObjectDisposedException(nameof(SimTcpStream)));
+        if (_drained is { } drained)
+        {
+            _drained = null;
+            drained.TrySetResult();
+        }
+        if (!_reset)
+        {
+            _outbox.Enqueue(new Piece([], 0, fin: true));
+            _host.Link.Wake(this);
+        }
+        while (_inbox.TryDequeue(out var unread)) unread.Return();
+        _unread = 0;
+        base.Dispose(disposing);
+    }
+
+    public override ValueTask DisposeAsync()
+    {
+        Dispose(true);
+        return ValueTask.CompletedTask;
+    }
+
+    /// <summary>Bytes of one write, from the pool (returned once read or dropped), or the FIN.</summary>
+    private readonly struct Piece(byte[] data, int length, bool fin)
+    {
+        public byte[] Data { get; } = data;
+        public int Length { get; } = length;
+        public bool Fin { get; } = fin;
+
+        public void Return()
+        {
+            if (Data.Length > 0) ArrayPool<byte>.Shared.Return(Data);
+        }
+    }
+
+    // ---- the rest of Stream ----
+
+    public override bool CanRead => true;
+    public override bool CanWrite => true;
+    public override bool CanSeek => false;
+    public override long Length => throw new NotSupportedException();
+    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+    public override void Flush() { }
+    public override Task FlushAsync(CancellationToken ct) => Task.CompletedTask;
+    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken ct) => ReadAsync(buffer.AsMemory(offset, count), ct).AsTask();
+    public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken ct) => WriteAsync(buffer.AsMemory(offset, count), ct).AsTask();
+    public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException("a simulated stream is read asynchronously");
+    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException("a simulated stream is written asynchronously");
+    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+    public override void SetLength(long value) => throw new NotSupportedException();
+}

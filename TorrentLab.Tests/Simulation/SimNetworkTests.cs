@@ -1,0 +1,195 @@
+using System.Net;
+using System.Net.Sockets;
+using TorrentLab.Network;
+using TorrentLab.Simulation;
+
+namespace TorrentLab.Tests.Simulation;
+
+/// <summary>The simulated network's rules, stepped by hand: latency and capacity, loss, NAT mapping and filtering of
+/// each kind, ports and refusals, hosts that vanish.</summary>
+public class SimNetworkTests
+{
+    private sealed class World
+    {
+        public SimClock Clock { get; } = new();
+        public EventLog Log { get; }
+        public SimNetwork Network { get; }
+
+        public World(int seed = 1)
+        {
+            Log = new EventLog(Clock);
+            Network = new SimNetwork(Clock, Log, seed);
+        }
+
+        public void Run(TimeSpan? until = null)
+        {
+            var end = (until ?? TimeSpan.FromHours(1)).Ticks;
+            while (Clock.NextDue is { } next && next <= end) Clock.Step();
+        }
+    }
+
+    private static (List<(byte[] Data, IPEndPoint From, TimeSpan At)> Got, IUdpPort Port) Listen(SimHost host, int port, SimClock clock)
+    {
+        var got = new List<(byte[], IPEndPoint, TimeSpan)>();
+        var bound = host.BindUdp(new IPEndPoint(IPAddress.Any, port), new UdpPortOptions());
+        bound.Start((d, from) => got.Add((d.ToArray(), from, clock.Now)));
+        return (got, bound);
+    }
+
+    [Fact]
+    public void Datagram_ArrivesAfterBothEndsLatencyAndTheSendersUpload()
+    {
+        var world = new World();
+        var a = world.Network.AddHost("a", new LinkSpec(TimeSpan.FromMilliseconds(10), UpBytesPerSecond: 1000));
+        var b = world.Network.AddHost("b", new LinkSpec(TimeSpan.FromMilliseconds(30)));
+        var (got, _) = Listen(b, 7, world.Clock);
+        using var from = a.BindUdp(new IPEndPoint(IPAddress.Any, 5), new UdpPortOptions());
+        from.Send(new byte[100], new IPEndPoint(b.Address, 7));
+        world.Run();
+        var arrived = Assert.Single(got);
+        Assert.Equal(new IPEndPoint(a.Address, 5), arrived.From);
+        // 100 bytes at 1,000 B/s: 100 ms on the upload, then 10 + 30 ms.
+        Assert.Equal(TimeSpan.FromMilliseconds(140), arrived.At);
+    }
+
+    [Fact]
+    public void Loss_DropsAboutItsShare_AndTheSameSeedDropsTheSameDatagrams()
+    {
+        int[] Delivered(int seed)
+        {
+            var world = new World(seed);
+            var a = world.Network.AddHost("a", new LinkSpec(TimeSpan.FromMilliseconds(5), Loss: 0.25));
+            var b = world.Network.AddHost("b", LinkSpec.Fast);
+            var (got, _) = Listen(b, 7, world.Clock);
+            using var from = a.BindUdp(new IPEndPoint(IPAddress.Any, 5), new UdpPortOptions());
+            for (var i = 0; i < 1000; i++) from.Send(BitConverter.GetBytes(i), new IPEndPoint(b.Address, 7));
+            world.Run();
+            return [.. got.Select(g => BitConverter.ToInt32(g.Data))];
+        }
+        var first = Delivered(3);
+        Assert.InRange(first.Length, 650, 850);
+        Assert.Equal(first, Delivered(3));
+        Assert.NotEqual(first, Delivered(4));
+    }
+
+    [Theory]
+    [InlineData("FullCone", true, true)]
+    [InlineData("PortRestricted", true, false)]
+    [InlineData("Symmetric", false, false)]
+    public void Nat_MapsAndLetsInWhatItsKindLetsIn(string kind, bool portPreserved, bool strangerGetsThrough)
+    {
+        var world = new World();
+        var nat = world.Network.AddNat("nat", Enum.Parse<NatKind>(kind));
+        var inside = world.Network.AddHost("inside", LinkSpec.Fast, nat);
+        var server = world.Network.AddHost("server", LinkSpec.Fast);
+        var stranger = world.Network.AddHost("stranger", LinkSpec.Fast);
+        var (got, port) = Listen(inside, 6881, world.Clock);
+        var (atServer, serverPort) = Listen(server, 80, world.Clock);
+        Assert.Throws<SocketException>(() => inside.BindUdp(new IPEndPoint(IPAddress.Any, 6881), new UdpPortOptions())); // taken
+
+        port.Send([1], new IPEndPoint(server.Address, 80));
+        world.Run();
+        var seen = Assert.Single(atServer).From;
+        Assert.Equal(nat.Public, seen.Address);
+        Assert.Equal(portPreserved, seen.Port == 6881);
+        // The server answers the mapping it saw (always let in); a stranger tries the inside host's own port number.
+        serverPort.Send([2], seen);
+        using var strangerPort = stranger.BindUdp(new IPEndPoint(IPAddress.Any, 9), new UdpPortOptions());
+        strangerPort.Send([3], new IPEndPoint(nat.Public, seen.Port));
+        world.Run();
+        Assert.Contains(got, g => g.Data[0] == 2);
+        Assert.Equal(strangerGetsThrough, got.Any(g => g.Data[0] == 3));
+    }
+
+    [Fact]
+    public void NatMapping_UnusedForTwoMinutes_IsForgotten()
+    {
+        var world = new World();
+        var nat = world.Network.AddNat("nat", NatKind.FullCone);
+        var inside = world.Network.AddHost("inside", LinkSpec.Fast, nat);
+        var server = world.Network.AddHost("server", LinkSpec.Fast);
+        var (got, port) = Listen(inside, 6881, world.Clock);
+        var (_, serverPort) = Listen(server, 80, world.Clock);
+        port.Send([1], new IPEndPoint(server.Address, 80));
+        world.Run();
+        world.Clock.After(SimNat.UdpMappingLifetime + TimeSpan.FromSeconds(1), _ => serverPort.Send([2], new IPEndPoint(nat.Public, 6881)), null);
+        world.Run();
+        Assert.Empty(got);
+        Assert.Contains(world.Log.Tail(), l => l.Contains("no mapping at NAT nat", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Tcp_ConnectToAListener_CarriesBytesBothWays_AndConnectToAClosedPortIsRefused()
+    {
+        var world = new World();
+        var a = world.Network.AddHost("a", new LinkSpec(TimeSpan.FromMilliseconds(10)));
+        var b = world.Network.AddHost("b", new LinkSpec(TimeSpan.FromMilliseconds(10)));
+        using var listener = b.Listen(new IPEndPoint(IPAddress.Any, 80), 4);
+        var accepting = listener.AcceptAsync(CancellationToken.None);
+        var dialling = a.ConnectAsync(new IPEndPoint(b.Address, 80), CancellationToken.None);
+        var refused = a.ConnectAsync(new IPEndPoint(b.Address, 81), CancellationToken.None);
+        world.Run();
+        await using var client = await dialling;
+        var (server, remote) = (await accepting)!.Value;
+        Assert.Equal(a.Address, remote.Address);
+        Assert.Equal(SocketError.ConnectionRefused, (await Assert.ThrowsAsync<SocketException>(() => refused)).SocketErrorCode);
+
+        await client.WriteAsync("hello"u8.ToArray(), TestContext.Current.CancellationToken);
+        var buffer = new byte[16];
+        var reading = server.ReadAsync(buffer, TestContext.Current.CancellationToken).AsTask();
+        world.Run();
+        Assert.Equal(5, await reading);
+        Assert.Equal("hello"u8.ToArray(), buffer[..5]);
+
+        await client.DisposeAsync();
+        reading = server.ReadAsync(buffer, TestContext.Current.CancellationToken).AsTask();
+        world.Run();
+        Assert.Equal(0, await reading); // the FIN after the data
+        await server.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task Tcp_TwoConnectionsSharingAnUpload_GetAHalfEach()
+    {
+        var world = new World();
+        var sender = world.Network.AddHost("sender", new LinkSpec(TimeSpan.FromMilliseconds(5), UpBytesPerSecond: 100_000));
+        var receivers = new[] { world.Network.AddHost("b", LinkSpec.Fast), world.Network.AddHost("c", LinkSpec.Fast) };
+        var streams = new List<Stream>();
+        foreach (var to in receivers)
+        {
+            using var listener = to.Listen(new IPEndPoint(IPAddress.Any, 80), 4);
+            var accepting = listener.AcceptAsync(CancellationToken.None);
+            var dialling = sender.ConnectAsync(new IPEndPoint(to.Address, 80), CancellationToken.None);
+            world.Run();
+            streams.Add(await dialling);
+            streams.Add((await accepting)!.Value.Stream);
+        }
+        var payload = new byte[1 << 20]; // within the receive window: nobody needs to read for it to arrive
+        _ = streams[0].WriteAsync(payload, TestContext.Current.CancellationToken).AsTask();
+        _ = streams[2].WriteAsync(payload, TestContext.Current.CancellationToken).AsTask();
+        world.Run(world.Clock.Now + TimeSpan.FromSeconds(4));
+        // 400 KB in 4 s over a 100 KB/s upload, in 16 KiB pieces taken in turn: a half each, give or take a piece.
+        var (b, c) = (receivers[0].Bytes.Down, receivers[1].Bytes.Down);
+        Assert.InRange(b + c, 380_000, 400_000);
+        Assert.InRange(b - c, -16_384, 16_384);
+        foreach (var stream in streams) await stream.DisposeAsync();
+    }
+
+    [Fact]
+    public void VanishedHost_ReceivesNothing_AndSendsNothing()
+    {
+        var world = new World();
+        var a = world.Network.AddHost("a", LinkSpec.Fast);
+        var b = world.Network.AddHost("b", LinkSpec.Fast);
+        var (got, port) = Listen(b, 7, world.Clock);
+        var (gotA, portA) = Listen(a, 7, world.Clock);
+        b.Vanish();
+        portA.Send([1], new IPEndPoint(b.Address, 7));
+        port.Send([2], new IPEndPoint(a.Address, 7));
+        world.Run();
+        Assert.Empty(got);
+        Assert.Empty(gotA);
+        Assert.Contains(world.Log.Tail(), l => l.Contains("receiver vanished", StringComparison.Ordinal));
+        Assert.Contains(world.Log.Tail(), l => l.Contains("sender vanished", StringComparison.Ordinal));
+    }
+}

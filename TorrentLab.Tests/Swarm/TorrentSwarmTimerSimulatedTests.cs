@@ -1,0 +1,270 @@
+using System.Net;
+using TorrentLab.Downloads;
+using TorrentLab.Pieces;
+using TorrentLab.Simulation;
+using TorrentLab.Swarm;
+using TorrentLab.Tests.Infrastructure;
+using TorrentLab.Wire;
+
+namespace TorrentLab.Tests.Swarm;
+
+/// <summary><c>Swarm/TorrentSwarm.Timer.cs</c> and the dialler's back-off on the simulated network: the swarm's
+/// session on one simulated host, a peer the test plays by hand on another, one virtual clock for both. Every message
+/// and log line is stamped with the virtual time it happened at, so each rule is shown to act once its time has passed
+/// and not a tick before, with nothing racing: the clock moves only when nothing else can run.</summary>
+/// <remarks>Before, these ran on a manual clock with the hand peer on real loopback sockets, and a loaded machine could
+/// let a real-time event land at a virtual time nobody chose. The idle timeout's test stays in
+/// <see cref="TorrentSwarmTimerTests"/>.</remarks>
+[Trait("Tier", "Slow")] // each run is a process of its own
+public class TorrentSwarmTimerSimulatedTests
+{
+    private static readonly TimeSpan Second = TimeSpan.FromSeconds(1);
+
+    /// <summary>The swarm checks its peers on every fourth tick of its 250 ms timer (<c>TorrentSwarm.Timer.cs</c>).</summary>
+    private static readonly TimeSpan CheckPeriod = TimeSpan.FromSeconds(1);
+
+    /// <summary>Each host is 5 ms from the core: a message between the two takes 10 ms (the bytes here are few).</summary>
+    private static readonly TimeSpan OneWay = TimeSpan.FromMilliseconds(10);
+
+    [Fact]
+    public void Snubbing_APeerThatUnchokedUsAndSendsNoBlock_IsSnubbedOnceTheSnubTimeoutHasPassed_NotBefore() =>
+        Simulated.Passes(Snubbing, seed: 1);
+
+    [Fact]
+    public void RequestTimeout_ARequestLeftUnanswered_IsCancelledOnceTheTimeoutHasPassed_NotBefore() =>
+        Simulated.Passes(RequestTimeout, seed: 2);
+
+    [Fact]
+    public void Stall_NoBlockForTheStallTimeout_FailsTheDownloadThen_NotBefore() =>
+        Simulated.Passes(Stall, seed: 3);
+
+    [Fact]
+    public void ChokingRound_AnUploadCapNotFilled_OpensASlotForAWaitingPeerAtTheNextRound_TenSecondsAfterTheLast() =>
+        Simulated.Passes(ChokingRound, seed: 4);
+
+    [Fact]
+    public void Dialling_AnAddressThatFailed_IsTriedAgainOnlyAfterItsBackOff_WhichDoublesWithEachFailure_TheSameWayForTheSameSeed() =>
+        Simulated.Deterministic(Dialling, seed: 5);
+
+    /// <summary>A swarm of a 64-piece torrent on a host of its own, its pieces in a fake storage, started; its log lines
+    /// stamped with the virtual time.</summary>
+    private sealed class Rig : IAsyncDisposable
+    {
+        public required SimRun Sim { get; init; }
+        public required SimHost Host { get; init; }
+        public required Session Session { get; init; }
+        public required TorrentSwarm Swarm { get; init; }
+        public required List<(TimeSpan At, string Line)> Log { get; init; }
+        public TorrentLab.Metainfo.Torrent Torrent => Swarm.Torrent;
+        public IPEndPoint Address => new(Host.Address, Session.Port);
+
+        public static Rig Start(SimRun sim, bool downloading, Func<DownloadOptions, DownloadOptions>? tweak = null)
+        {
+            var host = sim.Network.AddHost("swarm", LinkSpec.Fast);
+            var built = TestTorrents.SingleFile(length: 64 * 16 * 1024, pieceLength: 16 * 1024, announce: null, seed: 71);
+            var session = Session.Start(sim.SessionOn(host, new SessionSettings
+            {
+                ListenPort = 6881, Transport = PeerTransport.Tcp, Dht = false,
+                Encryption = EncryptionPolicy.Off, // one connection per dial: no plaintext redial after a refused MSE handshake
+                IdleTimeout = TimeSpan.FromMinutes(10), // longer than any test here runs: no peer goes idle
+            }));
+            var log = new List<(TimeSpan, string)>();
+            var options = new DownloadOptions
+            {
+                OutputDirectory = sim.FolderOf(host), Trackers = [],
+                Log = line =>
+                {
+                    host.LogLine(line);
+                    log.Add((sim.Clock.Now, line));
+                },
+            };
+            var have = downloading ? new Bitfield(built.Torrent.PieceCount) : Bitfield.Full(built.Torrent.PieceCount);
+            var swarm = new TorrentSwarm(session, built.Torrent, tweak?.Invoke(options) ?? options, new FakePieceStorage { ReadsZeros = true }, have, downloading);
+            swarm.Start();
+            return new Rig { Sim = sim, Host = host, Session = session, Swarm = swarm, Log = log };
+        }
+
+        /// <summary>When the first log line containing <paramref name="text"/> was written, or null.</summary>
+        public TimeSpan? Logged(string text) =>
+            Log.FirstOrDefault(l => l.Line.Contains(text, StringComparison.Ordinal)) is { Line: not null } hit ? hit.At : null;
+
+        public string AllLines => string.Join("\n", Log.Select(l => $"{l.At} {l.Line}"));
+
+        /// <summary>A peer the test plays, on a host of its own, dialling in to the swarm.</summary>
+        public async Task<HandPeer> ConnectAsync(string name)
+        {
+            var host = Sim.Network.AddHost(name, LinkSpec.Fast);
+            var quiet = new PeerConnectionOptions
+            {
+                PieceCount = Torrent.PieceCount, KeepAliveInterval = TimeSpan.FromDays(1), IdleTimeout = TimeSpan.FromDays(1),
+                Network = host, Time = Sim.Clock,
+            };
+            var connection = await PeerConnection.ConnectAsync(Address, Torrent.InfoHash, PeerId.CreateOurs(), quiet, CancellationToken.None);
+            return new HandPeer(Sim, connection);
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            await Swarm.DisposeAsync();
+            await Session.DisposeAsync();
+        }
+    }
+
+    /// <summary>A peer played by the test: every message the swarm sends it, with the virtual time it arrived.</summary>
+    private sealed class HandPeer : IAsyncDisposable
+    {
+        private readonly SimRun _sim;
+        private readonly Task _reading;
+
+        public HandPeer(SimRun sim, PeerConnection connection)
+        {
+            _sim = sim;
+            Connection = connection;
+            _reading = ReadAsync();
+        }
+
+        public PeerConnection Connection { get; }
+        public List<(TimeSpan At, MessageKind Kind, BlockRequest Block)> Received { get; } = [];
+
+        /// <summary>When the first message of <paramref name="kind"/> arrived, or null.</summary>
+        public TimeSpan? First(MessageKind kind) => Received.FirstOrDefault(m => m.Kind == kind) is { Kind: var k } m && k == kind ? m.At : null;
+
+        private async Task ReadAsync()
+        {
+            try
+            {
+                while (true)
+                {
+                    var message = await Connection.ReceiveAsync(CancellationToken.None);
+                    Received.Add((_sim.Clock.Now, message.Kind, new BlockRequest(message.Index, message.Begin, message.Length)));
+                }
+            }
+            catch (Exception e) when (e is WireException or OperationCanceledException or IOException or ObjectDisposedException) { }
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            await Connection.DisposeAsync();
+            await _reading;
+        }
+    }
+
+    /// <summary>A downloading swarm with a hand peer that has every piece and unchokes it; returns once the swarm's
+    /// requests reached the peer, with the virtual time the unchoke was sent.</summary>
+    private static async Task<(Rig Rig, HandPeer Peer, TimeSpan UnchokedAt)> UnchokedByASeedAsync(SimRun sim, Func<DownloadOptions, DownloadOptions> tweak)
+    {
+        var rig = Rig.Start(sim, downloading: true, tweak);
+        var peer = await rig.ConnectAsync("seed");
+        await peer.Connection.SendBitfieldAsync(Bitfield.Full(rig.Torrent.PieceCount), CancellationToken.None);
+        var unchokedAt = sim.Clock.Now;
+        await peer.Connection.SendUnchokeAsync(CancellationToken.None);
+        Assert.True(await sim.WaitUntil(() => peer.First(MessageKind.Request) is not null, TimeSpan.FromSeconds(5)), "no request came");
+        return (rig, peer, unchokedAt);
+    }
+
+    internal static async Task Snubbing(SimRun sim)
+    {
+        var snub = TimeSpan.FromSeconds(20);
+        var (rig, peer, unchokedAt) = await UnchokedByASeedAsync(sim, o => o with { SnubTimeout = snub, RequestTimeout = TimeSpan.FromMinutes(5) });
+        await using var _ = rig;
+        await using var __ = peer;
+
+        Assert.True(await sim.WaitUntil(() => rig.Logged("snubbed us") is not null, TimeSpan.FromMinutes(1)), rig.AllLines);
+
+        // The snub clock starts when the unchoke arrives (one way after it was sent); the next check after the timeout acts.
+        var at = rig.Logged("snubbed us (no block for 20 s), its requests go to others")!.Value - unchokedAt;
+        Assert.InRange(at, snub + OneWay, snub + OneWay + CheckPeriod);
+    }
+
+    internal static async Task RequestTimeout(SimRun sim)
+    {
+        var timeout = TimeSpan.FromSeconds(20);
+        var (rig, peer, _) = await UnchokedByASeedAsync(sim, o => o with { RequestTimeout = timeout, SnubTimeout = TimeSpan.FromMinutes(5) });
+        await using var __ = rig;
+        await using var ___ = peer;
+        var (requestedAt, _, first) = peer.Received.First(m => m.Kind == MessageKind.Request);
+
+        Assert.True(await sim.WaitUntil(() => peer.Received.Any(m => m.Kind == MessageKind.Cancel && m.Block == first), TimeSpan.FromMinutes(1)),
+            $"no cancel for {first}\n{rig.AllLines}");
+
+        // Sent one way before it arrived; cancelled by the first check at or after its timeout, arriving one way later.
+        var cancelledAt = peer.Received.First(m => m.Kind == MessageKind.Cancel && m.Block == first).At;
+        Assert.InRange(cancelledAt - requestedAt, timeout, timeout + CheckPeriod);
+        Assert.DoesNotContain(peer.Received, m => m.Kind == MessageKind.Cancel && m.At < requestedAt + timeout);
+    }
+
+    internal static async Task Stall(SimRun sim)
+    {
+        var stall = TimeSpan.FromSeconds(10);
+        var started = sim.Clock.Now;
+        await using var rig = Rig.Start(sim, downloading: true, o => o with { StallTimeout = stall });
+
+        var e = await Assert.ThrowsAsync<DownloadFailedException>(() => rig.Swarm.Failure);
+
+        // The timer first looks at the download after 1 s: the stall clock starts there, and runs out at 11 s.
+        Assert.Equal(stall + CheckPeriod, sim.Clock.Now - started);
+        Assert.StartsWith("no peer delivered data for 10 s: 0 connected, 0 banned", e.Message);
+    }
+
+    internal static async Task ChokingRound(SimRun sim)
+    {
+        // One upload slot (the optimistic one) under a cap we are far from filling: the first interested peer takes it at
+        // once, the second waits for the next round (BEP 3: every ten seconds), which opens one more slot for it.
+        await using var rig = Rig.Start(sim, downloading: false, o => o with
+        {
+            UploadSlots = 1,
+            UploadLimit = new RateLimit(1 << 20, clock: sim.Clock),
+        });
+        await using var first = await rig.ConnectAsync("first");
+        await first.Connection.SendInterestedAsync(CancellationToken.None);
+        Assert.True(await sim.WaitUntil(() => first.First(MessageKind.Unchoke) is not null, TimeSpan.FromSeconds(5)), "the first peer was not unchoked");
+        await first.Connection.SendRequestAsync(0, 0, 16 * 1024, CancellationToken.None); // it uses its slot (one that asks for nothing loses it)
+        await using var second = await rig.ConnectAsync("second");
+        await second.Connection.SendInterestedAsync(CancellationToken.None);
+
+        Assert.True(await sim.WaitUntil(() => second.First(MessageKind.Unchoke) is not null, TimeSpan.FromSeconds(30)),
+            $"the second peer was never unchoked\n{rig.AllLines}");
+
+        // The first's unchoke came from the round its interest started; the next round is the first check ten seconds
+        // after that one. Both unchokes take one way to arrive.
+        var waited = second.First(MessageKind.Unchoke)!.Value - first.First(MessageKind.Unchoke)!.Value;
+        Assert.InRange(waited, Choker.Interval, Choker.Interval + CheckPeriod);
+        Assert.Single(first.Received, m => m.Kind == MessageKind.Piece);
+        Assert.DoesNotContain(first.Received, m => m.Kind == MessageKind.Choke);
+    }
+
+    internal static async Task Dialling(SimRun sim)
+    {
+        // A host that accepts and closes at once: each dial fails its handshake. PeerBook: 2 s doubled per failure.
+        var closer = sim.Network.AddHost("closer", LinkSpec.Fast);
+        using var listener = ((TorrentLab.Network.INetwork)closer).Listen(new IPEndPoint(IPAddress.Any, 6881), 16);
+        var accepted = new List<TimeSpan>();
+        var accepting = AcceptAndCloseAsync();
+        async Task AcceptAndCloseAsync()
+        {
+            try
+            {
+                while (true)
+                {
+                    if (await listener.AcceptAsync(CancellationToken.None) is not { } connection) continue;
+                    accepted.Add(sim.Clock.Now);
+                    await connection.Stream.DisposeAsync();
+                }
+            }
+            catch (ObjectDisposedException) { } // stopped
+        }
+        await using var rig = Rig.Start(sim, downloading: true, o => o with { ExtraPeers = [new IPEndPoint(closer.Address, 6881)] });
+
+        Assert.True(await sim.WaitUntil(() => accepted.Count == 3, TimeSpan.FromMinutes(1)), $"{accepted.Count} dials\n{rig.AllLines}");
+
+        // Never sooner than the back-off; later only by the round trips of the failed handshake and the dialler's 10 ms
+        // margin (a 100 ms bound: a dial a whole timer period late would be a bug).
+        var slack = TimeSpan.FromMilliseconds(100);
+        var firstGap = accepted[1] - accepted[0];
+        var secondGap = accepted[2] - accepted[1];
+        Assert.InRange(firstGap, TimeSpan.FromSeconds(4), TimeSpan.FromSeconds(4) + slack);
+        Assert.InRange(secondGap, TimeSpan.FromSeconds(8), TimeSpan.FromSeconds(8) + slack);
+        listener.Dispose();
+        await accepting;
+    }
+}

@@ -1,0 +1,26 @@
+#!/bin/bash
+# Scale experiments on the simulated network (issue 51): the unchanged engine, every peer a host of its own, one
+# virtual clock, deterministic from the seed. The last line holds the figures, the same for the same seed and options;
+# the line before it, the run's own cost (wall time, simulated seconds per wall second, memory), which is not.
+#
+#   bench/sim/run.sh swarm --peers N --seed S [--mib F] [--piece-kib K] [--seed-kib-s U] [--uploads equal|spread]
+#                          [--down-factor D] [--super on|off] [--cap link|app] [--neighbours M] [--log FILE]
+#   bench/sim/run.sh dht --nodes N --seed S [--lookups L] [--unresponsive 0.2] [--loss 0.01] [--one-way-ms 25] [--log FILE]
+#
+# Builds TorrentLab.Simulation (Release) unless NO_BUILD=1. Runs it with one processor and one thread-pool thread (what
+# makes a run deterministic), under /usr/bin/time for its peak resident memory.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+repo=$(cd "$here/../.." && pwd)
+case "${1:-}" in
+  swarm|dht) ;;
+  *) echo "usage: bench/sim/run.sh swarm --peers N --seed S [options] | dht --nodes N --seed S [options]" >&2; exit 2 ;;
+esac
+if [ "${NO_BUILD:-0}" != 1 ]; then
+  dotnet build "$repo/TorrentLab.Simulation" -c Release -v quiet -nologo >/dev/null
+fi
+dll="$repo/TorrentLab.Simulation/bin/Release/net10.0/TorrentLab.Simulation.dll"
+echo "date=$(date -u +%Y-%m-%dT%H:%M:%SZ) load=$(cut -d' ' -f1-3 /proc/loadavg | tr ' ' '/') command=bench/sim/run.sh $*"
+env DOTNET_PROCESSOR_COUNT=1 DOTNET_gcServer=0 /usr/bin/time -f "max_rss_mib=%M" dotnet "$dll" "$@" 2>&1 |
+  awk '/^max_rss_mib=/ { split($0, kv, "="); rss = sprintf("max_rss_mib=%d", kv[2] / 1024); next } { lines[++n] = $0 }
+       END { for (i = 1; i < n; i++) print lines[i]; if (rss != "") print rss; if (n > 0) print lines[n] }'
