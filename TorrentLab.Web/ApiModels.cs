@@ -47,6 +47,9 @@ public sealed record TorrentSummary(string InfoHash, string Name, long Size, int
     /// <summary>Its category (a Transmission label, a qBittorrent category), or null.</summary>
     public string? Category { get; init; }
 
+    /// <summary>Its tags (qBittorrent's tags; Transmission's labels after the category), sorted.</summary>
+    public IReadOnlyList<string> Tags { get; init; } = [];
+
     /// <summary>Its save folder relative to the downloads folder, with '/' ("" for the downloads folder itself).</summary>
     public string Folder { get; init; } = "";
 
@@ -85,7 +88,26 @@ public sealed record TrackerDetails(string Url, int Tier, string? LastAnswer, Da
 /// <param name="PeerInterested">The peer told us it is interested.</param>
 /// <param name="Connected">The engine is connected to it now.</param>
 public sealed record PeerDetails(string Address, string Client, string? PeerId, double DownloadRate, double UploadRate,
-    bool PeerChoking, bool AmInterested, bool AmChoking, bool PeerInterested, bool Connected);
+    bool PeerChoking, bool AmInterested, bool AmChoking, bool PeerInterested, bool Connected)
+{
+    /// <summary>The peer opened the connection (its handshake came first).</summary>
+    public bool Incoming { get; init; }
+
+    /// <summary><c>tcp</c> or <c>utp</c>.</summary>
+    public string Transport { get; init; } = "tcp";
+
+    /// <summary>The connection is RC4-encrypted (BEP 8's MSE).</summary>
+    public bool Encrypted { get; init; }
+
+    /// <summary>The share of the torrent the peer announced it has, 0..1 (its bitfield's count and its haves).</summary>
+    public double Progress { get; init; }
+
+    /// <summary>Payload bytes received from it since it connected, as the wire trace counted them.</summary>
+    public long Downloaded { get; init; }
+
+    /// <summary>Payload bytes sent to it since it connected.</summary>
+    public long Uploaded { get; init; }
+}
 
 /// <summary>Everything the detail view shows about one torrent.</summary>
 /// <param name="Summary">Its row of the list.</param>
@@ -166,6 +188,9 @@ public sealed record WebSettings(int? MaxActiveDownloads = null, bool? SeedAfter
     /// <summary>Peer connections open at once over all torrents; set through the command line and saved.</summary>
     public int? MaxConnections { get; init; }
 
+    /// <summary>Whether a torrent added through a remote-control API without saying starts at once (Transmission's
+    /// <c>start-added-torrents</c>, qBittorrent's <c>start_paused_enabled</c> the other way round); saved.</summary>
+    public bool? StartAddedTorrents { get; init; }
     /// <summary>Where the blocklist is read from: an http(s) URL or the absolute path of a file on the server ("" none).</summary>
     public string? Blocklist { get; init; }
 

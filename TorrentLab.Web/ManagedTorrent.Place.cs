@@ -39,6 +39,7 @@ internal sealed partial class ManagedTorrent
             _trackers = tiers;
             _trackerHosts = null;
             _trackerAnswer = null; // the last answer may be of a tracker no longer listed
+            _announces = null;
             Bump();
         }
     }

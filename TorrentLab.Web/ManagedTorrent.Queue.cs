@@ -93,6 +93,7 @@ internal sealed partial class ManagedTorrent
             // Complete when every wanted piece is intact: a skipped file's pieces are not needed.
             State = error is not null ? TorrentState.Failed
                 : _selection.IsDoneIn(pieces.Verified()) ? TorrentState.Completed : TorrentState.Paused;
+            if (State == TorrentState.Completed) _completedAt ??= DateTimeOffset.UtcNow;
             Bump();
         }
     }

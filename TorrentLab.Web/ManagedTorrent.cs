@@ -39,13 +39,19 @@ internal sealed partial class ManagedTorrent : ITorrentRunObserver, ILogger
         _pieces = pieces;
         _selection = PieceSelection.For(torrent, priorities);
         _bytesDone = BytesOf(pieces);
+        BytesAtLoad = _bytesDone;
         State = _selection.IsDoneIn(pieces.Verified()) ? TorrentState.Completed : TorrentState.Paused;
+        if (State == TorrentState.Completed) _completedAt = addedAt; // complete before it ever ran: the saved list may know better
     }
 
-    public Torrent Torrent { get; }
+    public Torrent Torrent { get; private set; } // replaced only by a rename of its files (ManagedTorrent.Remote.cs)
     public string InfoHash { get; }
     public DateTimeOffset AddedAt { get; }
     public TorrentState State { get; private set; }
+
+    /// <summary>The wanted bytes verified when this server loaded or added it: what it had without downloading in this
+    /// session (qBittorrent's <c>downloaded_session</c> counts from there).</summary>
+    public long BytesAtLoad { get; }
 
     /// <summary>The user started it and it has not finished: it resumes when the server starts again.</summary>
     public bool WantsRunning { get; private set; }
@@ -82,6 +88,7 @@ internal sealed partial class ManagedTorrent : ITorrentRunObserver, ILogger
             if (State == TorrentState.Completed && !options.SeedAfterDownload) return;
             _seeding = options.SeedAfterDownload;
             State = State == TorrentState.Completed ? TorrentState.Seeding : TorrentState.Downloading;
+            NoteSegmentLocked(State);
             WantsRunning = true;
             _error = null;
             // The caller's delegates, not its options: a seeding torrent keeps its run's options as long as it seeds.
@@ -152,6 +159,7 @@ internal sealed partial class ManagedTorrent : ITorrentRunObserver, ILogger
         lock (_lock)
         {
             State = outcome;
+            NoteSegmentLocked(outcome);
             _error = error;
             if (outcome == TorrentState.Completed)
             {
@@ -182,7 +190,12 @@ internal sealed partial class ManagedTorrent : ITorrentRunObserver, ILogger
         {
             if (!IsRunning) return;
             seedingNow = State == TorrentState.Downloading && _seeding && p.PiecesDone == p.PieceCount;
-            if (seedingNow) State = TorrentState.Seeding;
+            if (seedingNow)
+            {
+                State = TorrentState.Seeding;
+                NoteSegmentLocked(State);
+            }
+            NoteProgressLocked(p);
             // A report with nothing to show beside the totals (a seed asleep, no peer) is not kept: ten thousand idle
             // torrents hold none.
             _progress = State == TorrentState.Downloading || p.ConnectedPeers > 0 || p.Peers.Count > 0 || p.CurrentPeer is not null
@@ -204,7 +217,11 @@ internal sealed partial class ManagedTorrent : ITorrentRunObserver, ILogger
             _log ??= new(2); // most torrents log two lines ("resume ledger trusted", "seeding") and no more
             _log.Enqueue((second, line));
             while (_log.Count > MaxLogLines) _log.Dequeue();
-            if (line.StartsWith("tracker", StringComparison.Ordinal)) _trackerAnswer = (line, DateTimeOffset.UtcNow);
+            if (line.StartsWith("tracker", StringComparison.Ordinal))
+            {
+                _trackerAnswer = (line, DateTimeOffset.UtcNow);
+                NoteTrackerLineLocked(line, _trackerAnswer.Value.At);
+            }
             Bump();
         }
     }
@@ -215,13 +232,13 @@ internal sealed partial class ManagedTorrent : ITorrentRunObserver, ILogger
         lock (_lock)
         {
             var downloading = IsRunning;
-            return WithPlace(WithParity(new TorrentSummary(InfoHash, Torrent.Name, Torrent.PayloadLength, Torrent.PieceCount, _pieces.CountOf(PieceState.Verified),
+            return WithRemote(WithPlace(WithParity(new TorrentSummary(InfoHash, Torrent.Name, Torrent.PayloadLength, Torrent.PieceCount, _pieces.CountOf(PieceState.Verified),
                 _bytesDone, _selection.WantedBytes == 0 ? 1 : (double)_bytesDone / _selection.WantedBytes, // of the wanted bytes
                 downloading ? _progress?.DownloadRate ?? 0 : 0, downloading ? _progress?.UploadRate ?? 0 : 0,
                 downloading ? _progress?.ConnectedPeers ?? 0 : 0, State.ToString().ToLowerInvariant(), AddedAt, _error)
             {
                 Status = downloading ? _progress?.Status : null,
-            }), seeds);
+            }), seeds));
         }
     }
 
@@ -234,7 +251,7 @@ internal sealed partial class ManagedTorrent : ITorrentRunObserver, ILogger
             var files = TorrentClient.Files(Torrent, _pieces).Select(f => new FileDetails(f.File.DisplayPath, f.File.Length,
                 f.TotalPieces == 0 ? 1 : (double)f.VerifiedPieces / f.TotalPieces, f.VerifiedPieces, f.TotalPieces)).ToArray();
             return new TorrentDetails(summary, Torrent.PieceLength, Torrent.Comment, Torrent.CreatedBy, files, Trackers(),
-                Peers.Snapshot(_progress, IsRunning), _pieces.ToDigits(),
+                Peers.Snapshot(_progress, IsRunning, Torrent.PieceCount), _pieces.ToDigits(),
                 [.. (_log ?? []).Select(e => $"{TimeSpan.FromSeconds(e.Second):hh\\:mm\\:ss} {e.Line}")],
                 Torrent.MetaVersion, Torrent.InfoHashV2?.Hex, TorrentClient.HashScheme(Torrent))
             {

@@ -24,9 +24,19 @@ internal sealed class PeerTable
             row.LastSeen = e.Time;
             switch (e.Kind)
             {
-                case null when received && e.Name == "handshake": // the handshake: "info_hash=... peer_id=<40 hex> extensions=..."
+                case null when e.Name == "handshake": // "info_hash=... peer_id=<40 hex> extensions=... transport=tcp encryption=rc4"
+                    row.Incoming ??= received; // whoever spoke first opened the connection
+                    if (!received) break;
                     row.PeerId = FieldValue(e.Fields, "peer_id");
+                    row.Transport = FieldValue(e.Fields, "transport");
+                    row.Encryption = FieldValue(e.Fields, "encryption");
                     break;
+                case MessageKind.Bitfield when received: // "bytes=N set=M": how many pieces it has, not which
+                    row.Pieces = int.TryParse(FieldValue(e.Fields, "set"), out var set) ? set : 0;
+                    break;
+                case MessageKind.Have when received: row.Pieces++; break;
+                case MessageKind.HaveAll when received: row.Pieces = int.MaxValue; break;
+                case MessageKind.HaveNone when received: row.Pieces = 0; break;
                 case MessageKind.Choke: if (received) row.PeerChoking = true; else row.AmChoking = true; break;
                 case MessageKind.Unchoke: if (received) row.PeerChoking = false; else row.AmChoking = false; break;
                 case MessageKind.Interested: if (received) row.PeerInterested = true; else row.AmInterested = true; break;
@@ -34,6 +44,8 @@ internal sealed class PeerTable
                 case MessageKind.Piece:
                     // BEP 3 piece: <len><id 7><index 4><begin 4><block>: the payload is the block.
                     (received ? row.Down : row.Up).Add(Math.Max(0, e.WireLength - 13));
+                    if (received) row.Downloaded += Math.Max(0, e.WireLength - 13);
+                    else row.Uploaded += Math.Max(0, e.WireLength - 13);
                     break;
             }
         }
@@ -41,7 +53,7 @@ internal sealed class PeerTable
 
     /// <summary>The connected peers: the engine's own per-peer rows when it reports them (the swarm engine, whose list
     /// may be empty), else the single path's current peer as seen on the wire; none while the torrent does not run.</summary>
-    public IReadOnlyList<PeerDetails> Snapshot(DownloadProgress? progress, bool running)
+    public IReadOnlyList<PeerDetails> Snapshot(DownloadProgress? progress, bool running, int pieceCount = 0)
     {
         var now = DateTimeOffset.UtcNow;
         lock (_lock)
@@ -55,17 +67,29 @@ internal sealed class PeerTable
                 {
                     var seen = rows.GetValueOrDefault(p.Address);
                     var client = p.Client.Length > 0 ? p.Client : seen?.PeerId is { } id ? PeerId.ClientOfHex(id) : "unknown";
-                    return new PeerDetails(p.Address, client, seen?.PeerId, p.DownloadRate, p.UploadRate, p.PeerChoking, p.AmInterested,
-                        seen?.AmChoking ?? true, seen?.PeerInterested ?? false, Connected: running);
+                    return With(new PeerDetails(p.Address, client, seen?.PeerId, p.DownloadRate, p.UploadRate, p.PeerChoking, p.AmInterested,
+                        seen?.AmChoking ?? true, seen?.PeerInterested ?? false, Connected: running), seen, pieceCount);
                 }).ToArray();
-            return rows.Where(r => r.Key == progress.CurrentPeer).Select(r => new PeerDetails(r.Key,
+            return rows.Where(r => r.Key == progress.CurrentPeer).Select(r => With(new PeerDetails(r.Key,
                 r.Value.PeerId is { } hex ? PeerId.ClientOfHex(hex) : "unknown", r.Value.PeerId,
                 r.Value.Down.BytesPerSecond, r.Value.Up.BytesPerSecond, r.Value.PeerChoking, r.Value.AmInterested,
-                r.Value.AmChoking, r.Value.PeerInterested, Connected: true)).ToArray();
+                r.Value.AmChoking, r.Value.PeerInterested, Connected: true), r.Value, pieceCount)).ToArray();
         }
     }
 
     public void Clear() { lock (_lock) _rows?.Clear(); }
+
+    /// <summary>What the handshake and the piece announcements told about the peer: which side connected, over what,
+    /// encrypted or not, and how much of the torrent it has.</summary>
+    private static PeerDetails With(PeerDetails peer, Row? seen, int pieceCount) => seen is null ? peer : peer with
+    {
+        Incoming = seen.Incoming ?? false,
+        Transport = seen.Transport ?? "tcp",
+        Encrypted = seen.Encryption is "rc4",
+        Progress = pieceCount <= 0 ? 0 : Math.Min(1, (double)seen.Pieces / pieceCount),
+        Downloaded = seen.Downloaded,
+        Uploaded = seen.Uploaded,
+    };
 
     private static string? FieldValue(string fields, string key)
     {
@@ -79,6 +103,10 @@ internal sealed class PeerTable
         public DateTimeOffset LastSeen;
         public string? PeerId;
         public bool PeerChoking = true, AmChoking = true, AmInterested, PeerInterested; // BEP 3: connections start choked and not interested
+        public bool? Incoming;          // null until the first handshake: received first means the peer connected to us
+        public string? Transport, Encryption;
+        public int Pieces;              // announced: a bitfield's count, then one per have (int.MaxValue: have all)
+        public long Downloaded, Uploaded; // payload bytes of its piece messages, each way
         public RateMeter Down { get; } = new();
         public RateMeter Up { get; } = new();
     }

@@ -39,6 +39,9 @@ internal sealed record TorrentEntry(string InfoHash, string Name, DateTimeOffset
 
     /// <summary>Its own peer limit; null for the server's.</summary>
     public int? MaxPeers { get; init; }
+
+    /// <summary>Its tags, shown name, completion and activity times (the remote-control APIs'); null when none.</summary>
+    public RemoteEntry? Remote { get; init; }
 }
 
 /// <summary>The file format of the saved torrent list.</summary>
@@ -55,6 +58,9 @@ internal sealed record TorrentListDocument(int Version, IReadOnlyList<TorrentEnt
 
     /// <summary>The alternative limits and their schedule; null when never changed from the defaults.</summary>
     public AltSpeedSettings? AltSpeed { get; init; }
+
+    /// <summary>The tags created through the qBittorrent API or used by a torrent; null when none.</summary>
+    public IReadOnlyList<string>? Tags { get; init; }
 }
 
 /// <summary>Keeps the web interface's torrents across restarts: <c>&lt;downloads&gt;/.torrentlab/web/torrents.json</c>
@@ -87,6 +93,9 @@ internal sealed class TorrentListStore
 
     /// <summary>The alternative limits the last <see cref="Load"/> found in the list, or null.</summary>
     public AltSpeedSettings? LoadedAltSpeed { get; private set; }
+
+    /// <summary>The tags the last <see cref="Load"/> found in the list (empty when none).</summary>
+    public IReadOnlyList<string> LoadedTags { get; private set; } = [];
 
     /// <summary>Where the copy of a torrent's .torrent file is kept.</summary>
     public string TorrentPath(string infoHash) => Path.Combine(Folder, infoHash + ".torrent");
@@ -148,6 +157,8 @@ internal sealed class TorrentListStore
             }
             if (root.TryGetProperty("categories", out var categories) && categories.ValueKind == JsonValueKind.Array)
                 LoadedCategories = [.. categories.EnumerateArray().Where(c => c.ValueKind == JsonValueKind.String).Select(c => c.GetString()!)];
+            if (root.TryGetProperty("tags", out var tags) && tags.ValueKind == JsonValueKind.Array)
+                LoadedTags = [.. tags.EnumerateArray().Where(t => t.ValueKind == JsonValueKind.String).Select(t => t.GetString()!)];
             var entries = new List<TorrentEntry>();
             var index = 0;
             foreach (var element in torrents.EnumerateArray())
@@ -189,7 +200,7 @@ internal sealed class TorrentListStore
 
     /// <summary>Replaces the saved list, atomically.</summary>
     public void Save(IReadOnlyList<TorrentEntry> entries, WebSettings? settings = null, IReadOnlyList<string>? categories = null,
-        RateLimitSettings? limits = null, AltSpeedSettings? altSpeed = null)
+        RateLimitSettings? limits = null, AltSpeedSettings? altSpeed = null, IReadOnlyList<string>? tags = null)
     {
         lock (_lock)
         {
@@ -201,6 +212,7 @@ internal sealed class TorrentListStore
                 JsonSerializer.Serialize(stream, new TorrentListDocument(FormatVersion, entries)
                 {
                     Settings = settings, Categories = categories is { Count: > 0 } ? categories : null, Limits = limits, AltSpeed = altSpeed,
+                    Tags = tags is { Count: > 0 } ? tags : null,
                 }, WebJsonContext.Default.TorrentListDocument);
                 stream.Flush(flushToDisk: true);
             }

@@ -65,7 +65,7 @@ internal sealed partial class TorrentManager
             try
             {
                 bytes = Uri.TryCreate(source, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https"
-                    ? await TorrentClient.FetchTorrentFileAsync(source, TorrentClient.MaxBlocklistBytes, ct).ConfigureAwait(false)
+                    ? await TorrentClient.FetchTorrentFileAsync(source, TorrentClient.MaxBlocklistBytes, _options.Proxy, ct).ConfigureAwait(false)
                     : await ReadCappedAsync(source, ct).ConfigureAwait(false);
             }
             catch (TorrentUrlException e) { throw new WebApiException(e.Refused ? 400 : 502, $"blocklist: {e.Message}"); }

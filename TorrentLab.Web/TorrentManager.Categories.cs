@@ -109,7 +109,11 @@ internal sealed partial class TorrentManager
     private Dictionary<ManagedTorrent, int>? _queuePositions; // guarded by _lock; null after a change of the order
 
     /// <summary>The order changed (a torrent added, removed, queued or moved): the kept places are worked out again.</summary>
-    private void QueueChangedLocked() => _queuePositions = null;
+    private void QueueChangedLocked()
+    {
+        _queuePositions = null;
+        Interlocked.Increment(ref _changes);
+    }
 
     // Every torrent by queue ticket: those never queued (ticket 0) first, in the order they were added.
     private List<ManagedTorrent> QueueOrderLocked() =>

@@ -27,6 +27,7 @@ internal sealed partial class TorrentManager
         Dht = options.Dht ?? saved?.Dht ?? true,
         DhtBootstrap = options.DhtBootstrap ?? saved?.DhtBootstrap ?? DhtNodeOptions.PublicRouters,
         MaxConnections = options.MaxConnections ?? saved?.MaxConnections ?? new SessionSettings().MaxConnections,
+        StartAddedTorrents = saved?.StartAddedTorrents ?? true,
         PortMapping = WebSettings.NamesOf(options.PortMapping ?? WebSettings.ProtocolsOf(saved?.PortMapping)),
         // --blocklist turns the list on with that source; else as saved (off by default).
         Blocklist = options.Blocklist ?? saved?.Blocklist,
@@ -53,6 +54,7 @@ internal sealed partial class TorrentManager
                 SeedAfterDownload = update.SeedAfterDownload ?? _settings.SeedAfterDownload,
                 SeedRatio = update.SeedRatio is { } ratio ? (ratio == 0 ? null : ratio) : _settings.SeedRatio,
                 SeedMinutes = update.SeedMinutes is { } minutes ? (minutes == 0 ? null : minutes) : _settings.SeedMinutes,
+                StartAddedTorrents = update.StartAddedTorrents ?? _settings.StartAddedTorrents,
             };
         }
         Save();

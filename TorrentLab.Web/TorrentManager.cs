@@ -56,7 +56,9 @@ internal sealed partial class TorrentManager : IAsyncDisposable
             Dht = _settings.Dht!.Value,
             DhtBootstrap = _settings.DhtBootstrap!,
             Lsd = _options.Lsd,
-            PortMapping = WebSettings.ProtocolsOf(_settings.PortMapping),
+            // Proxy only: nothing direct, so no router is asked (a mapping saved by an earlier start waits for a start without it).
+            PortMapping = _options.Proxy is { Only: true } ? PortMapping.PortMappingProtocols.None : WebSettings.ProtocolsOf(_settings.PortMapping),
+            Proxy = _options.Proxy,
             DhtStatePath = TorrentClient.DhtStatePathIn(Downloads), // beside the ledgers: a restart needs no bootstrap node
             MaxConnections = _settings.MaxConnections!.Value,
             DownloadLimit = GlobalDownloadLimit, // the session applies them; each torrent's own limit has them as parents
@@ -90,6 +92,7 @@ internal sealed partial class TorrentManager : IAsyncDisposable
         manager._settings = Effective(options, manager._store.LoadedSettings);
         manager._configuredPeerPort = options.PeerPort ?? manager._store.LoadedSettings?.PeerPort;
         foreach (var category in manager._store.LoadedCategories) if (ValidCategory(category)) manager._categories.Add(category);
+        foreach (var tag in manager._store.LoadedTags) if (ValidTag(tag)) manager._tags.Add(tag);
         manager.StartLimits(manager._store.LoadedLimits, manager._store.LoadedAltSpeed);
         manager.StartBlocklist();
         manager.Session = manager.StartSession();
@@ -129,6 +132,7 @@ internal sealed partial class TorrentManager : IAsyncDisposable
         {
             var torrent = Torrent.Load(_store.TorrentPath(hash));
             if (torrent.InfoHash.Hex != hash) throw new MetainfoException($"its info hash is {torrent.InfoHash.Hex}");
+            torrent = Renamed(torrent, entry.Remote?.Files); // its files where a rename put them
             // The saved folder is checked again: a symbolic link put in its place while the server was stopped counts.
             var folder = SaveFolderOf(entry.Folder);
             CheckPaths(torrent, FolderPath(folder));
@@ -145,6 +149,8 @@ internal sealed partial class TorrentManager : IAsyncDisposable
             managed.UploadLimit.BytesPerSecond = Math.Max(0, entry.UploadLimit ?? 0);
             managed.Sequential = entry.Sequential == true;
             managed.MaxPeers = entry.MaxPeers is >= 1 and <= MaxPeerLimit ? entry.MaxPeers : null;
+            managed.LoadRemote(entry.Remote);
+            lock (_lock) _tags.UnionWith(managed.Tags);
             if (entry.Category is { } category && ValidCategory(category))
             {
                 managed.Category = category;
@@ -401,6 +407,7 @@ internal sealed partial class TorrentManager : IAsyncDisposable
     /// missing from the list comes back, paused, at the next start) and its pieces are in its resume ledger.</summary>
     private void Save()
     {
+        Interlocked.Increment(ref _changes); // what the remote APIs keep of each torrent may be stale now
         lock (_saveLock)
         {
             if (_savePending) return; // the write already waiting will see this change too
@@ -448,7 +455,8 @@ internal sealed partial class TorrentManager : IAsyncDisposable
                 Trackers = t.EditedTrackers,
                 Sequential = t.Sequential ? true : null,
                 MaxPeers = t.MaxPeers,
-            })], Settings with { PeerPort = _configuredPeerPort }, Categories, LimitsToSave(), AltSpeedToSave());
+                Remote = t.RemoteToSave(),
+            })], Settings with { PeerPort = _configuredPeerPort }, Categories, LimitsToSave(), AltSpeedToSave(), TagsToSave());
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

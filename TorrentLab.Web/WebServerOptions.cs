@@ -67,6 +67,11 @@ public sealed record WebServerOptions
     /// for none; null: as the last run saved it, else none.</summary>
     public PortMapping.PortMappingProtocols? PortMapping { get; init; }
 
+    /// <summary>A SOCKS5 proxy every connection of the session goes through (<c>--proxy</c>, <c>--proxy-only</c>); given
+    /// at each start and never saved (its password stays out of the downloads folder). With
+    /// <see cref="TorrentLab.Proxy.Socks5Proxy.Only"/>, port mapping saved by an earlier start is off for this run.</summary>
+    public TorrentLab.Proxy.Socks5Proxy? Proxy { get; init; }
+
     /// <summary>Local service discovery for every public torrent (<c>--lsd</c>, BEP 14); off unless given at this start.</summary>
     public bool Lsd { get; init; }
 

@@ -97,6 +97,58 @@ internal sealed class DownloadSettings
         _ => PeerTransport.Both,
     };
 
+    public Option<string?> Proxy { get; } = ProxyOption();
+    public Option<bool> ProxyOnly { get; } = ProxyOnlyOption();
+
+    /// <summary><c>--proxy socks5://[user:password@]host:port</c>: every connection through a SOCKS5 proxy.</summary>
+    public static Option<string?> ProxyOption() => new Option<string?>("--proxy")
+    {
+        Description = "Connect to peers, trackers and web seeds through this SOCKS5 proxy (uTP, the DHT and UDP trackers by its UDP relay); " +
+            "a user name and password as user:password@ (RFC 1929)",
+        HelpName = "socks5://[user:password@]host:port",
+    }.Each(v => ParseProxy(v, out var error) is null ? error : null);
+
+    /// <summary><c>--proxy-only</c>: nothing goes direct.</summary>
+    public static Option<bool> ProxyOnlyOption() => new("--proxy-only")
+    {
+        Description = "With --proxy: nothing goes direct (no incoming connections, no --lsd nor --port-mapping, no UDP unless the proxy relays it)",
+    };
+
+    /// <summary>The proxy <c>--proxy</c> and <c>--proxy-only</c> ask for, or null.</summary>
+    /// <exception cref="UsageException">Not a socks5 URL, or <c>--proxy-only</c> without <c>--proxy</c>.</exception>
+    public static TorrentLab.Proxy.Socks5Proxy? ReadProxy(string? url, bool only)
+    {
+        if (url is null)
+            return only ? throw new UsageException("--proxy-only needs --proxy socks5://[user:password@]host:port") : null;
+        var proxy = ParseProxy(url, out var error) ?? throw new UsageException(error!);
+        return proxy with { Only = only };
+    }
+
+    /// <summary>A socks5 URL; null with the error line (the password never in it) otherwise.</summary>
+    public static TorrentLab.Proxy.Socks5Proxy? ParseProxy(string url, out string? error)
+    {
+        try
+        {
+            error = null;
+            return TorrentLab.Proxy.Socks5Proxy.Parse(url);
+        }
+        catch (FormatException e)
+        {
+            error = $"--proxy: {e.Message}";
+            return null;
+        }
+    }
+
+    /// <summary>Refuses what <c>--proxy-only</c> forbids, naming the options.</summary>
+    /// <exception cref="UsageException"><c>--lsd</c> or <c>--port-mapping</c> with <c>--proxy-only</c>.</exception>
+    public static void CheckProxyOnly(SessionSettings session)
+    {
+        if (session.Proxy is not { Only: true }) return;
+        if (session.Lsd) throw new UsageException("--lsd contradicts --proxy-only: local service discovery is multicast on the local network, which cannot go through a proxy");
+        if (session.PortMapping != PortMapping.PortMappingProtocols.None)
+            throw new UsageException("--port-mapping contradicts --proxy-only: it asks the router directly to open a port for incoming peers");
+    }
+
     public Option<string?> Blocklist { get; } = BlocklistOption();
 
     /// <summary><c>--blocklist FILE|URL</c>: address ranges never connected to, either way.</summary>
@@ -115,11 +167,12 @@ internal sealed class DownloadSettings
     /// <paramref name="log"/>, and malformed lines, when some were skipped, to stderr as one warning.</summary>
     /// <exception cref="Tracker.BlocklistException">Not a blocklist.</exception>
     /// <exception cref="Client.TorrentUrlException">The URL was refused or could not be fetched.</exception>
-    public static async Task<IpBlocklist?> LoadBlocklistAsync(string? source, Action<string>? log, CancellationToken ct)
+    public static async Task<IpBlocklist?> LoadBlocklistAsync(string? source, Action<string>? log, CancellationToken ct,
+        TorrentLab.Proxy.Socks5Proxy? proxy = null)
     {
         if (source is null) return null;
         var list = new IpBlocklist();
-        var read = await Client.TorrentClient.LoadBlocklistAsync(list, source, ct).ConfigureAwait(false);
+        var read = await Client.TorrentClient.LoadBlocklistAsync(list, source, proxy, ct).ConfigureAwait(false);
         log?.Invoke($"blocklist {source}: {read}");
         if (read.SkippedLines > 0)
             Console.Error.WriteLine($"warning: blocklist {UntrustedText.Clean(source, 200)}: {read.SkippedLines} malformed lines skipped, the first is line {read.FirstSkippedLine}");
@@ -244,7 +297,7 @@ internal sealed class DownloadSettings
     /// <summary>Adds the shared options to a command.</summary>
     public void AddTo(Command command)
     {
-        foreach (var option in new Option[] { NoResume, Quiet, Verbose, LogFile, Trace, TraceBytes, MaxPeers, Port, Trackers, Peers, Overwrite, PeerScope, Encryption, Transport, Bind, StallTimeout, NoDht, DhtBootstrap, Lsd, Blocklist })
+        foreach (var option in new Option[] { NoResume, Quiet, Verbose, LogFile, Trace, TraceBytes, MaxPeers, Port, Trackers, Peers, Overwrite, PeerScope, Encryption, Transport, Bind, StallTimeout, NoDht, DhtBootstrap, Lsd, Blocklist, Proxy, ProxyOnly })
             command.Options.Add(option);
     }
 
@@ -276,7 +329,7 @@ internal sealed class DownloadSettings
         var bytes = parse.GetValue(TraceBytes);
         var trackers = parse.GetValue(Trackers) ?? [];
         var log = Log(parse);
-        return new DownloadOptions
+        var options = new DownloadOptions
         {
             OutputDirectory = outputDirectory,
             Resume = !parse.GetValue(NoResume),
@@ -294,6 +347,7 @@ internal sealed class DownloadSettings
                 DhtBootstrap = ReadBootstrap(parse.GetValue(DhtBootstrap)),
                 Lsd = parse.GetValue(Lsd),
                 Blocklist = ReadBlocklist(parse, log),
+                Proxy = ReadProxy(parse.GetValue(Proxy), parse.GetValue(ProxyOnly)),
                 LoggerFactory = LineLogger.For(log), // the session's lines and, through it, the torrent's
             },
             MaxPeers = parse.GetValue(MaxPeers),
@@ -304,6 +358,8 @@ internal sealed class DownloadSettings
             Waiting = IsQuiet(parse) || IsVerbose(parse) ? null : line => Console.Error.WriteLine(UntrustedText.Clean(line, 1000)),
             Trace = trace ? e => Console.Error.WriteLine(TraceLine(e, bytes)) : null,
         };
+        CheckProxyOnly(options.Session);
+        return options;
     }
 
     /// <summary>The list <c>--blocklist</c> names, loaded once per run (a magnet link's command reads its options twice).
@@ -312,7 +368,7 @@ internal sealed class DownloadSettings
     {
         if (parse.GetResult(Blocklist) is null || parse.GetValue(Blocklist) is not { } source) return null;
         if (_blocklist is { } loaded && loaded.Source == source) return loaded.List;
-        var list = LoadBlocklistAsync(source, log, CancellationToken.None).GetAwaiter().GetResult();
+        var list = LoadBlocklistAsync(source, log, CancellationToken.None, ReadProxy(parse.GetValue(Proxy), parse.GetValue(ProxyOnly))).GetAwaiter().GetResult();
         _blocklist = (source, list);
         return list;
     }

@@ -62,6 +62,7 @@ internal static class MainCommand
                 },
             };
             selection.Check(parse);
+            DownloadSettings.CheckProxyOnly(options.Session);
             if (options.Session.PortMapping != PortMapping.PortMappingProtocols.None && options.MaxPeers == 1)
                 throw new UsageException("--port-mapping needs the swarm engine; the single-peer reference path (--max-peers 1) listens on no port");
             if ((options.DownloadLimit ?? options.UploadLimit) is not null && options.MaxPeers == 1)

@@ -43,8 +43,10 @@ internal static class SeedCommand
         var blocklist = DownloadSettings.BlocklistOption();
         var portMapping = DownloadSettings.PortMappingOption();
         var portMappingProtocols = DownloadSettings.PortMappingProtocolsOption();
+        var proxy = DownloadSettings.ProxyOption();
+        var proxyOnly = DownloadSettings.ProxyOnlyOption();
         var superSeed = new Option<bool>("--super-seed") { Description = "BEP 16 super-seeding: announce no pieces, reveal to each peer one piece the others lack, the next once the last has spread (for the first seed of a torrent)" };
-        var command = new Command("seed", "Verify data on disk and seed it until Ctrl-C (several torrents share one port).") { torrentPaths, data, port, trackers, bind, partial, quiet, verbose, trace, encryption, transport, peers, noDht, bootstrap, dhtState, maxPeers, maxUploadRate, superSeed, lsd, blocklist, portMapping, portMappingProtocols };
+        var command = new Command("seed", "Verify data on disk and seed it until Ctrl-C (several torrents share one port).") { torrentPaths, data, port, trackers, bind, partial, quiet, verbose, trace, encryption, transport, peers, noDht, bootstrap, dhtState, maxPeers, maxUploadRate, superSeed, lsd, blocklist, portMapping, portMappingProtocols, proxy, proxyOnly };
         return command.WithAction((parse, ct) => RunAsync(
             parse.GetValue(torrentPaths)!, parse.GetValue(data)!, parse.GetValue(port), parse.GetValue(trackers) ?? [],
             parse.GetValue(bind), parse.GetValue(partial), parse.GetValue(quiet), parse.GetValue(verbose),
@@ -54,6 +56,7 @@ internal static class SeedCommand
             {
                 UploadRate = parse.GetValue(maxUploadRate), SuperSeed = parse.GetValue(superSeed), Lsd = parse.GetValue(lsd), Blocklist = parse.GetValue(blocklist),
                 PortMapping = DownloadSettings.ReadPortMapping(parse.GetValue(portMapping), parse.GetValue(portMappingProtocols)),
+                Proxy = DownloadSettings.ReadProxy(parse.GetValue(proxy), parse.GetValue(proxyOnly)),
             }, ct));
     }
 
@@ -72,6 +75,9 @@ internal static class SeedCommand
 
         /// <summary><c>--port-mapping</c> and <c>--port-mapping-protocols</c>: the router forwards the peer port.</summary>
         public PortMappingProtocols PortMapping { get; init; }
+
+        /// <summary><c>--proxy</c> and <c>--proxy-only</c>: every connection through a SOCKS5 proxy.</summary>
+        public TorrentLab.Proxy.Socks5Proxy? Proxy { get; init; }
 
         /// <summary><c>--blocklist</c>: the file or URL of address ranges never connected to.</summary>
         public string? Blocklist { get; init; }
@@ -100,12 +106,14 @@ internal static class SeedCommand
             DhtBootstrap = extras.DhtBootstrap,
             Lsd = extras.Lsd,
             PortMapping = extras.PortMapping,
+            Proxy = extras.Proxy,
             DhtStatePath = extras.DhtState is null ? null : Path.GetFullPath(extras.DhtState),
             LoggerFactory = LineLogger.For(Log(null)),
             Trace = extras.Trace ? e => stderr.WriteLine(DownloadSettings.TraceLine(e, bytes: false)) : null,
             MaxConnections = Math.Max(extras.MaxPeers, 500),
-            Blocklist = await DownloadSettings.LoadBlocklistAsync(extras.Blocklist, Log(null), ct).ConfigureAwait(false),
+            Blocklist = await DownloadSettings.LoadBlocklistAsync(extras.Blocklist, Log(null), ct, extras.Proxy).ConfigureAwait(false),
         };
+        DownloadSettings.CheckProxyOnly(settings);
         var uploadLimit = RateOption.Limit(extras.UploadRate); // one limit for all the torrents seeded
         await using var session = TorrentClient.StartSession(settings);
         using var settler = new HeapSettler(TimeProvider.System); // the verification's memory, given back once seeding is idle

@@ -31,6 +31,9 @@ internal static class ServeCommand
         portMapping.Description += " (saved: later starts keep it on)";
         var noPortMapping = new Option<bool>("--no-port-mapping") { Description = "Turn off the port mapping an earlier start saved (and save that)" };
         var portMappingProtocols = DownloadSettings.PortMappingProtocolsOption();
+        var proxy = DownloadSettings.ProxyOption();
+        proxy.Description += " (given at each start, never saved)";
+        var proxyOnly = DownloadSettings.ProxyOnlyOption();
         var maxActive = new Option<int>("--max-active") { Description = "Downloads running at once, 1..1000; the rest wait in the queue, in order (the page can change it)", DefaultValueFactory = _ => 5 }.InRange(1, 1000);
         var seed = new Option<bool>("--seed") { Description = "Seed each torrent after it completes, until a limit (the page can change it)" };
         var seedRatio = MainCommand.SeedRatioOption("Default: stop seeding once uploaded/size reaches this ratio (implies --seed)");
@@ -41,7 +44,7 @@ internal static class ServeCommand
         var command = new Command("serve", "Serve the web interface: a REST API, live updates and a page that shows the protocol.")
         {
             port, host, downloads, token, allowedHosts, peerPort, maxPeers, noDht, bootstrap, lsd, maxActive, seed, seedRatio, seedTime, encryption, bind,
-            portMapping, noPortMapping, portMappingProtocols,
+            portMapping, noPortMapping, portMappingProtocols, proxy, proxyOnly,
         };
         var maxDownloadRate = RateOption.Download();
         var maxUploadRate = RateOption.Upload();
@@ -84,6 +87,7 @@ internal static class ServeCommand
                 PortMapping = parse.GetValue(noPortMapping) ? PortMapping.PortMappingProtocols.None // not given: as the last run saved it
                     : parse.GetValue(portMapping) || parse.GetValue(portMappingProtocols) is not null
                         ? DownloadSettings.ReadPortMapping(true, parse.GetValue(portMappingProtocols)) : null,
+                Proxy = DownloadSettings.ReadProxy(parse.GetValue(proxy), parse.GetValue(proxyOnly)),
                 MaxActiveDownloads = parse.GetValue(maxActive),
                 SeedAfterDownload = parse.GetValue(seed) || parse.GetValue(seedRatio) is not null || parse.GetValue(seedTime) is not null,
                 SeedRatio = parse.GetValue(seedRatio),
@@ -103,6 +107,10 @@ internal static class ServeCommand
                 throw new UsageException($"--transmission-web expects the folder of Transmission's web client (with its index.html), got '{web}'");
             if (parse.GetValue(noPortMapping) && (parse.GetValue(portMapping) || parse.GetValue(portMappingProtocols) is not null))
                 throw new UsageException("--no-port-mapping contradicts --port-mapping and --port-mapping-protocols: give one");
+            if (options.Proxy is { Only: true } && options.Lsd)
+                throw new UsageException("--lsd contradicts --proxy-only: local service discovery is multicast on the local network, which cannot go through a proxy");
+            if (options.Proxy is { Only: true } && options.PortMapping is not (null or PortMapping.PortMappingProtocols.None))
+                throw new UsageException("--port-mapping contradicts --proxy-only: it asks the router directly to open a port for incoming peers");
             if (options.Host != "localhost" && !System.Net.IPAddress.TryParse(options.Host.Trim('[', ']'), out _))
                 throw new UsageException($"--host expects an IP address or 'localhost', got '{options.Host}'");
             if (options.AllowedHosts.FirstOrDefault(name => !WebServerOptions.IsHostName(name)) is { } bad)
@@ -123,7 +131,12 @@ internal static class ServeCommand
             {
                 var page = server.Token is null ? server.Url + "/" : $"{server.Url}/?token={server.Token}";
                 Console.Out.WriteLine($"serving {page}  (API docs: {server.Url}/docs; downloads in {options.Downloads})");
-                Console.Out.WriteLine(server.PortMapping
+                if (options.Proxy is { } through)
+                    Console.Out.WriteLine(through.Only
+                        ? $"every connection goes through the proxy {through}; no incoming connections (proxy only)"
+                        : $"connections out go through the proxy {through}");
+                if (options.Proxy is not { Only: true })
+                    Console.Out.WriteLine(server.PortMapping
                     ? $"peers reach every torrent on port {server.PeerPort} (TCP and UDP; the router is asked to forward it)"
                     : $"peers reach every torrent on port {server.PeerPort} (TCP and UDP; forward it on a router, or start with --port-mapping)");
                 if (server.Token is not null) Console.Out.WriteLine($"token: {server.Token}  (send 'Authorization: Bearer <token>' to the API)");

@@ -89,6 +89,7 @@ public class OptionTableTests
         ["--bind"] = "nowhere",
         ["--dht-bootstrap"] = "nohost",
         ["--port-mapping-protocols"] = "upnp,ftp",
+        ["--proxy"] = "socks4://127.0.0.1:1080",
         ["--select-file"] = "0",
         ["--timeout"] = "0",
         ["--interval"] = "0",

@@ -45,6 +45,7 @@ public class SettingsTableTests
         ["SessionSettings.Dht"] = [P<TorrentSwarmDhtTests>(nameof(TorrentSwarmDhtTests.DhtOff_BindsNoUdpPort)), P<MagnetPeersTests>(nameof(MagnetPeersTests.XtOnlyLink_WithTheDhtOff_FailsSayingSo))],
         ["SessionSettings.Lsd"] = [P<SessionLsdTests>(nameof(SessionLsdTests.WithLsdOff_AnnouncesGiveNoPeer))],
         ["SessionSettings.PortMapping"] = [P<SessionPortMappingTests>(nameof(SessionPortMappingTests.TheExternalPortGranted_IsWhatTheTrackerHears_AndTheRoutersAddressIsTheDhts)), P<SessionPortMappingTests>(nameof(SessionPortMappingTests.PortMappingOff_StartsNoMapper_AndTheGatewayHearsNothing)), P<TorrentLab.Tests.PortMapping.MiniupnpdNamespaceTests>(nameof(TorrentLab.Tests.PortMapping.MiniupnpdNamespaceTests.OutsidePeer_ReachesOurSeederThroughTheMappedPort_AndTheMappingIsGoneAfterStop))],
+        ["SessionSettings.Proxy"] = [P<TorrentLab.Tests.Proxy.Socks5NamespaceTests>(nameof(TorrentLab.Tests.Proxy.Socks5NamespaceTests.DownloadThroughDante_GoesByUdpAssociateAndConnect_AndNothingLeavesDirectly)), P<TorrentLab.Tests.Proxy.Socks5NamespaceTests>(nameof(TorrentLab.Tests.Proxy.Socks5NamespaceTests.DownloadThroughMicrosocks_WithUserAndPassword_GoesOverTcp_AndTheRefusedUdpIsNeverSentDirect)), P<TorrentLab.Tests.Proxy.Socks5NamespaceTests>(nameof(TorrentLab.Tests.Proxy.Socks5NamespaceTests.SeedThroughDante_DialsTheOutsideLeecher_WhichDownloadsEverything_AndNothingLeavesDirectly))],
         ["SessionSettings.DhtBootstrap"] = [P<TorrentSwarmDhtTests>(nameof(TorrentSwarmDhtTests.TrackerlessTorrent_DownloadsFromASeederFoundThroughTheDht_AndSavesTheRoutingTableBesideTheLedgers))],
         ["SessionSettings.DhtStatePath"] = [P<TorrentSwarmDhtTests>(nameof(TorrentSwarmDhtTests.Restart_WithNoBootstrapNode_FindsPeersThroughTheSavedRoutingTable)), P<SessionTests>(nameof(SessionTests.TwoSessions_GivenOneStateFile_JoinTheDhtWithDifferentNodeIds))],
         ["SessionSettings.Encryption"] = [P<PeerConnectionOpenTests>(nameof(PeerConnectionOpenTests.AcceptAsync_RequireRefusesAPlaintextHandshake)), P<PeerConnectionOpenTests>(nameof(PeerConnectionOpenTests.ConnectAsync_PreferToAPlaintextOnlyPeer_RedialsInPlaintext))],
@@ -140,6 +141,9 @@ public class SettingsTableTests
         { "Transport", s => s with { Transport = (PeerTransport)42 } },
         { "PeerScope", s => s with { PeerScope = (PeerScope)42 } },
         { "PortMapping", s => s with { PortMapping = (TorrentLab.PortMapping.PortMappingProtocols)8 } },
+        { "Proxy", s => s with { Proxy = new TorrentLab.Proxy.Socks5Proxy("127.0.0.1", 1080) { UserName = "alice" } } }, // no password
+        { "Lsd", s => s with { Proxy = new TorrentLab.Proxy.Socks5Proxy("127.0.0.1", 1080) { Only = true }, Lsd = true } },
+        { "PortMapping", s => s with { Proxy = new TorrentLab.Proxy.Socks5Proxy("127.0.0.1", 1080) { Only = true }, PortMapping = TorrentLab.PortMapping.PortMappingProtocols.Upnp } },
         { "MaxConnections", s => s with { MaxConnections = 0 } },
         { "GlobalUploadSlots", s => s with { GlobalUploadSlots = 0 } },
         { "MaxOpenFiles", s => s with { MaxOpenFiles = -1 } },

@@ -80,11 +80,15 @@ internal sealed class QBittorrentNox : IDisposable
     {
         _process = process;
         PeerPort = peerPort;
+        WebUrl = $"http://127.0.0.1:{webPort}/";
         _http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{webPort}/api/v2/"), Timeout = TimeSpan.FromSeconds(10) };
     }
 
     /// <summary>Its peer port on 127.0.0.1.</summary>
     public int PeerPort { get; }
+
+    /// <summary>Its WebUI's address, <c>http://127.0.0.1:PORT/</c>; qBittorrent 4.5's login is admin / adminadmin.</summary>
+    public string WebUrl { get; }
 
     /// <summary>Starts qbittorrent-nox with a profile in <paramref name="work"/> and waits until its API answers.</summary>
     public static async Task<QBittorrentNox> StartAsync(string exe, string work, CancellationToken ct)
@@ -101,6 +105,7 @@ internal sealed class QBittorrentNox : IDisposable
             "Session\\Encryption=0", "Session\\BTProtocol=1", "", // encryption allowed, TCP only
             "[Preferences]", "WebUI\\Address=127.0.0.1", $"WebUI\\Port={webPort}", "WebUI\\LocalHostAuth=false", "WebUI\\CSRFProtection=false",
             "WebUI\\HostHeaderValidation=false", "Bittorrent\\DHT=false", "Bittorrent\\LSD=false", "Bittorrent\\PeX=false", "Connection\\UPnP=false",
+            "Connection\\ResolvePeerCountries=false", // else it fetches a country database from outside
         ]);
         var process = ProcessRunner.Start(exe, [$"--profile={profile}", $"--webui-port={webPort}"]);
         var qb = new QBittorrentNox(process, webPort, peerPort);

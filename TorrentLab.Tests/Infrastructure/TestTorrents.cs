@@ -55,7 +55,7 @@ public static class TestTorrents
 
     /// <summary>A multi-file torrent: folder <paramref name="name"/> holding the given files (paths use '/').</summary>
     public static Built MultiFile(IReadOnlyList<(string Path, int Length)> files, int pieceLength = 16 * 1024,
-        string name = "folder", string? announce = "http://127.0.0.1:1/announce", int seed = 1)
+        string name = "folder", string? announce = "http://127.0.0.1:1/announce", int seed = 1, string? webSeed = null)
     {
         var contents = files.Select((f, i) => (f.Path, Data: Payload(f.Length, seed + i))).ToList();
         var payload = contents.SelectMany(c => c.Data).ToArray();
@@ -67,7 +67,7 @@ public static class TestTorrents
             .Set("name", new BString(name))
             .Set("piece length", new BInteger(pieceLength))
             .Set("pieces", new BString(PieceHashes(payload, pieceLength)));
-        return Build(info, announce, payload, contents.Select(c => (Path.Combine([name, .. c.Path.Split('/')]), c.Data)).ToList());
+        return Build(info, announce, payload, contents.Select(c => (Path.Combine([name, .. c.Path.Split('/')]), c.Data)).ToList(), webSeed);
     }
 
     /// <summary>The concatenated SHA-1 of each piece of <paramref name="payload"/>.</summary>
@@ -79,10 +79,11 @@ public static class TestTorrents
         return [.. hashes];
     }
 
-    private static Built Build(BDictionary info, string? announce, byte[] payload, IReadOnlyList<(string, byte[])> files)
+    private static Built Build(BDictionary info, string? announce, byte[] payload, IReadOnlyList<(string, byte[])> files, string? webSeed = null)
     {
         var root = new BDictionary().Set("info", info);
         if (announce is not null) root.Set("announce", new BString(announce));
+        if (webSeed is not null) root.Set("url-list", new BList([new BString(webSeed)])); // BEP 19
         var bytes = BencodeWriter.Encode(root);
         return new Built(Torrent.Parse(bytes), bytes, payload, files);
     }

@@ -163,7 +163,7 @@ public class StateChangeGuardTests
         var answers = new List<string>();
         foreach (var route in QBittorrentApi.Routes.Where(r => !r.Value.Changes).Select(r => r.Key))
         {
-            using var response = await web.Http.GetAsync($"{QBittorrentApi.Prefix}/{route}?hash={web.InfoHash}&ruleName=none", Ct);
+            using var response = await web.Http.GetAsync($"{QBittorrentApi.Prefix}/{route}?hash={web.InfoHash}&hashes={web.InfoHash}&ruleName=none", Ct);
             answers.Add($"{route}: {(int)response.StatusCode}");
         }
 
@@ -215,7 +215,9 @@ public class StateChangeGuardTests
         // the routes TorrentLab serves; every other route of the table is a change, and was 405 there.
         string[] gettable = ["app/version", "app/webapiVersion", "app/buildInfo", "app/preferences", "app/defaultSavePath",
             "torrents/info", "torrents/properties", "torrents/files", "torrents/trackers", "torrents/categories", "torrents/tags",
-            "transfer/info", "transfer/downloadLimit", "transfer/uploadLimit", "sync/maindata", "rss/items", "rss/rules", "rss/matchingArticles"];
+            "transfer/info", "transfer/downloadLimit", "transfer/uploadLimit", "sync/maindata", "torrents/webseeds", "torrents/pieceStates",
+            "torrents/pieceHashes", "sync/torrentPeers", "transfer/speedLimitsMode", "torrents/downloadLimit", "torrents/uploadLimit", "torrents/export",
+            "rss/items", "rss/rules", "rss/matchingArticles"];
 
         Assert.Equal(gettable.Order(StringComparer.Ordinal), QBittorrentApi.Routes.Where(r => !r.Value.Changes).Select(r => r.Key).Order(StringComparer.Ordinal));
         Assert.True(TransmissionRpc.Methods["torrent-remove"].Changes);

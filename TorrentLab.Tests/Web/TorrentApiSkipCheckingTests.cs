@@ -29,6 +29,21 @@ public class TorrentApiSkipCheckingTests
         web.UploadAsync(web.Swarm.Built.TorrentBytes, query, Ct);
 
     [Fact]
+    public async Task Add_SkipChecking_QBittorrentCountsNothingDownloadedThisSession_ButAllCompleted()
+    {
+        await using var web = await WebTestServer.StartAsync(Ct);
+        PlaceLookalikes(web);
+        using var added = await AddAsync(web, "start=false&skipChecking=true");
+
+        var row = (await web.Http.GetFromJsonAsync<JsonElement>("/api/v2/torrents/info", Ct))[0];
+
+        Assert.Equal(HttpStatusCode.Created, added.StatusCode);
+        Assert.Equal(web.Swarm.Built.Torrent.PayloadLength, row.GetProperty("completed").GetInt64());
+        Assert.Equal(0, row.GetProperty("downloaded_session").GetInt64()); // the data was there: nothing came from peers
+        Assert.Equal(0, row.GetProperty("num_complete").GetInt64());      // no tracker answer yet, as qbittorrent-nox 4.5.2
+    }
+
+    [Fact]
     public async Task Add_SkipChecking_FilesAtFullSize_IsListedCompleteWithoutHashing()
     {
         await using var web = await WebTestServer.StartAsync(Ct);

@@ -28,11 +28,11 @@ internal sealed class WebTestServer : IAsyncDisposable
     /// (Slow sends one block every <paramref name="slowDelay"/>, so a test can act while it downloads).</summary>
     public static async Task<WebTestServer> StartAsync(CancellationToken ct, SyntheticBehaviour behaviour = SyntheticBehaviour.Normal,
         int pieces = 12, TimeSpan? slowDelay = null, Func<WebServerOptions, WebServerOptions>? configure = null,
-        Func<SyntheticPeerOptions, SyntheticPeerOptions>? peer = null)
+        Func<SyntheticPeerOptions, SyntheticPeerOptions>? peer = null, string? webSeed = null)
     {
         var swarm = await MockSwarm.StartAsync(
             announce => TestTorrents.MultiFile([("a.bin", pieces * 16 * 1024 / 2 + 100), ("sub/b.bin", pieces * 16 * 1024 / 2 - 100)],
-                pieceLength: 16 * 1024, name: "webtest", announce: announce),
+                pieceLength: 16 * 1024, name: "webtest", announce: announce, webSeed: webSeed),
             [o => (peer ?? (x => x))(o with { Behaviour = behaviour, SlowDelay = slowDelay ?? TimeSpan.FromMilliseconds(20) })], ct);
         var downloads = new TempFolder("torrentlab-web");
         try

@@ -19,7 +19,9 @@ internal sealed partial class QBittorrentApi
         var ct = context.RequestAborted;
         var folder = input["savepath"];
         _torrents.SaveFolderOf(folder); // 400 for a folder outside, before anything is fetched
-        var start = !(input.Flag("paused") || input.Flag("stopped"));
+        // Neither paused nor stopped named: as the preference says (start_paused_enabled, Transmission's start-added-torrents).
+        var start = input["paused"] is null && input["stopped"] is null ? _torrents.Settings.StartAddedTorrents != false
+            : !(input.Flag("paused") || input.Flag("stopped"));
         var skipChecking = input.Flag("skip_checking");
         var settings = ReadAddSettings(input);
         var category = input["category"] is { Length: > 0 } c ? c : null;
@@ -175,13 +177,16 @@ internal sealed partial class QBittorrentApi
     private void WriteCategories(Utf8JsonWriter w)
     {
         w.WriteStartObject();
-        foreach (var category in _torrents.Categories)
-        {
-            w.WriteStartObject(category);
-            w.WriteString("name", category);
-            w.WriteString("savePath", _torrents.Downloads);
-            w.WriteEndObject();
-        }
+        foreach (var category in _torrents.Categories) WriteCategory(w, category);
+        w.WriteEndObject();
+    }
+
+    /// <summary>One category as qBittorrent gives it: <c>"name": {"name": ..., "savePath": ...}</c>.</summary>
+    private void WriteCategory(Utf8JsonWriter w, string category)
+    {
+        w.WriteStartObject(category);
+        w.WriteString("name", category);
+        w.WriteString("savePath", _torrents.Downloads);
         w.WriteEndObject();
     }
 

@@ -24,8 +24,8 @@ internal sealed partial class QBittorrentApi
         Applies("addToTopOfQueue", "first in the queue"),
         Applies("autoTMM", "false; true saves where its category saves, which is the downloads folder (so no savepath)"),
         Applies("useAutoTMM", "as autoTMM (the name @ctrl/qbittorrent sends, always)"),
-        Refuses("tags", "tags are not supported here: only \"\" is taken (categories are)"),
-        Refuses("rename", "a torrent keeps the name its .torrent gives it: only \"\" is taken"),
+        Applies("tags", "its tags, separated by commas (created when new)"),
+        Applies("rename", "the name it is shown with (its files keep the .torrent's names)"),
         Refuses("cookie", "URLs are fetched without cookies: only \"\" is taken"),
         Refuses("root_folder", "files are laid out as the .torrent gives them: only \"\" is taken (contentLayout Original)"),
         Refuses("contentLayout", "files are laid out as the .torrent gives them: only Original is taken"),
@@ -42,7 +42,10 @@ internal sealed partial class QBittorrentApi
     /// <param name="Seeding">Its seeding limits, or null for the defaults.</param>
     /// <param name="Sequential">Pieces in order.</param>
     /// <param name="Top">First in the queue.</param>
-    private sealed record AddSettings(long? Download, long? Upload, SeedPolicy? Seeding, bool Sequential, bool Top)
+    /// <param name="Tags">Its tags.</param>
+    /// <param name="Name">The name it is shown with, or null.</param>
+    private sealed record AddSettings(long? Download, long? Upload, SeedPolicy? Seeding, bool Sequential, bool Top,
+        IReadOnlyList<string> Tags, string? Name)
     {
         /// <summary>True when something must be set before the torrent starts (its run reads it once).</summary>
         public bool BeforeStart => Seeding is not null || Sequential;
@@ -60,7 +63,10 @@ internal sealed partial class QBittorrentApi
             if (input[name] is { Length: > 0 } value && !string.Equals(value, taken, StringComparison.OrdinalIgnoreCase))
                 throw new WebApiException(400, $"{name} '{UntrustedText.Clean(value, 20)}': {AddParameters[name].Meaning}");
         }
-        foreach (var name in (string[])["tags", "rename", "cookie", "root_folder", "downloadPath"]) OnlyEmpty(input, name);
+        foreach (var name in (string[])["cookie", "root_folder", "downloadPath"]) OnlyEmpty(input, name);
+        var tags = TorrentManager.ParseTags(input["tags"]);
+        var rename = input["rename"] is { Length: > 0 } given ? given : null;
+        if (rename is not null && !TorrentManager.ValidName(rename)) throw new WebApiException(400, "rename: a name is 1 to 1024 characters without control characters");
         Only(input, "contentLayout", "Original");
         Only(input, "stopCondition", "None");
         Only(input, "firstLastPiecePrio", "false");
@@ -77,7 +83,8 @@ internal sealed partial class QBittorrentApi
             seeding = ratio == 0 || minutes == 0 ? new SeedPolicy(Seed: false)
                 : new SeedPolicy(Ratio: ratio switch { null or -2 => null, -1 => 0, var r => r }, Minutes: minutes switch { null or -2 => null, -1 => 0, var m => m });
         }
-        return new AddSettings(Bytes(input, "dlLimit"), Bytes(input, "upLimit"), seeding, input.Flag("sequentialDownload"), input.Flag("addToTopOfQueue"));
+        return new AddSettings(Bytes(input, "dlLimit"), Bytes(input, "upLimit"), seeding, input.Flag("sequentialDownload"), input.Flag("addToTopOfQueue"),
+            tags, rename);
     }
 
     private static double? Number(QBittorrentInput input, string name)
@@ -104,5 +111,7 @@ internal sealed partial class QBittorrentApi
         if (settings.Seeding is { } seeding) _torrents.SetSeeding(added, seeding);
         if (settings.Sequential) await _torrents.SetRunOptionsAsync(added, sequential: true, maxPeers: null, ct).ConfigureAwait(false);
         if (settings.Top) _torrents.MoveInQueue([added], QueueMove.Top);
+        if (settings.Tags.Count > 0) _torrents.AddTags(added, settings.Tags);
+        if (settings.Name is { } name) _torrents.Rename(added, name);
     }
 }

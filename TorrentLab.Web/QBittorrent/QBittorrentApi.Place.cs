@@ -35,12 +35,12 @@ internal sealed partial class QBittorrentApi
         return tiers;
     }
 
-    /// <summary>torrents/removeTrackers: <c>urls</c> separated by <c>|</c>; 409 when none of them is listed, as qBittorrent.</summary>
+    /// <summary>torrents/removeTrackers: <c>urls</c> separated by <c>|</c>; those not listed change nothing.</summary>
     private static List<List<string>> RemoveTrackers(QBittorrentInput input, List<List<string>> tiers)
     {
         var urls = (input["urls"] ?? "").Split('|', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToHashSet(StringComparer.Ordinal);
         if (urls.Count == 0) throw new WebApiException(400, "give 'urls': tracker URLs separated by '|'");
-        if (!tiers.Any(tier => tier.Any(urls.Contains))) throw new WebApiException(409, "none of these trackers is listed");
+        // As qbittorrent-nox 4.5.2: a URL not listed is already not listed (200, nothing changes for it).
         foreach (var tier in tiers) tier.RemoveAll(urls.Contains);
         return tiers;
     }

@@ -1,12 +1,11 @@
+using System.Globalization;
 using System.Text.Json;
 
 namespace TorrentLab.Web;
 
-// app/*, transfer/info and sync/maindata: the server's settings and totals.
+// app/buildInfo, transfer/info and sync/maindata: the server's figures, and the list's changes by response id.
 internal sealed partial class QBittorrentApi
 {
-    private long _rid; // sync/maindata's response id
-
     private static void WriteBuildInfo(Utf8JsonWriter w)
     {
         w.WriteStartObject();
@@ -14,100 +13,92 @@ internal sealed partial class QBittorrentApi
         w.WriteString("libtorrent", $"TorrentLab {typeof(QBittorrentApi).Assembly.GetName().Version?.ToString(3) ?? "0"}");
         w.WriteString("boost", "");
         w.WriteString("openssl", "");
+        w.WriteString("zlib", "");
         w.WriteNumber("bitness", IntPtr.Size * 8);
         w.WriteEndObject();
     }
 
-    /// <summary>app/preferences: the settings TorrentLab has, under qBittorrent's names; features it lacks are off.</summary>
-    private void WritePreferences(Utf8JsonWriter w)
-    {
-        var settings = _torrents.Settings;
-        w.WriteStartObject();
-        w.WriteString("save_path", _torrents.Downloads);
-        w.WriteBoolean("temp_path_enabled", false);
-        w.WriteString("temp_path", "");
-        w.WriteBoolean("start_paused_enabled", false);
-        w.WriteBoolean("auto_tmm_enabled", false);
-        w.WriteNumber("dl_limit", _torrents.GlobalDownloadLimit.BytesPerSecond);
-        w.WriteNumber("up_limit", _torrents.GlobalUploadLimit.BytesPerSecond);
-        w.WriteNumber("alt_dl_limit", 0);
-        w.WriteNumber("alt_up_limit", 0);
-        w.WriteBoolean("scheduler_enabled", false);
-        w.WriteBoolean("queueing_enabled", true);
-        w.WriteNumber("max_active_downloads", settings.MaxActiveDownloads ?? 5);
-        w.WriteNumber("max_active_torrents", -1);
-        w.WriteNumber("max_active_uploads", -1);
-        w.WriteBoolean("max_ratio_enabled", settings.SeedRatio is > 0);
-        w.WriteNumber("max_ratio", settings.SeedRatio ?? -1);
-        w.WriteBoolean("max_seeding_time_enabled", settings.SeedMinutes is > 0);
-        w.WriteNumber("max_seeding_time", (long)(settings.SeedMinutes ?? -1));
-        w.WriteNumber("max_ratio_act", 0); // 0: pause when reached
-        w.WriteNumber("listen_port", _torrents.Session.Port);
-        w.WriteBoolean("upnp", settings.PortMapping is { Count: > 0 }); // qBittorrent's one switch for UPnP and NAT-PMP
-        w.WriteBoolean("dht", settings.Dht ?? false);
-        w.WriteBoolean("pex", true);
-        w.WriteBoolean("lsd", false);
-        w.WriteNumber("encryption", _options.Encryption switch { Wire.EncryptionPolicy.Require => 1, Wire.EncryptionPolicy.Off => 2, _ => 0 });
-        w.WriteNumber("max_connec", settings.MaxConnections ?? -1);
-        w.WriteNumber("max_connec_per_torrent", _options.MaxPeers);
-        w.WriteNumber("bittorrent_protocol", 0); // 0: TCP and uTP
-        w.WriteBoolean("web_ui_csrf_protection_enabled", true);
-        w.WriteBoolean("web_ui_host_header_validation_enabled", true);
-        w.WriteBoolean("bypass_local_auth", _token is null);
-        WriteIpFilter(w);
-        w.WriteEndObject();
-    }
-
+    /// <summary>transfer/info: the figures of server_state that qBittorrent's transfer/info carries.</summary>
     private void WriteTransfer(Utf8JsonWriter w)
     {
+        var state = ServerState(Rows.All());
         w.WriteStartObject();
-        WriteServerState(w, [.. _torrents.All.Select(t => t.Summary())]);
-        w.WriteEndObject();
-    }
-
-    private void WriteServerState(Utf8JsonWriter w, TorrentSummary[] all)
-    {
-        w.WriteNumber("dl_info_speed", (long)all.Sum(t => t.DownloadRate));
-        w.WriteNumber("dl_info_data", all.Sum(t => t.BytesDone));
-        w.WriteNumber("up_info_speed", (long)all.Sum(t => t.UploadRate));
-        w.WriteNumber("up_info_data", all.Sum(t => t.Uploaded));
-        w.WriteNumber("dl_rate_limit", _torrents.GlobalDownloadLimit.BytesPerSecond);
-        w.WriteNumber("up_rate_limit", _torrents.GlobalUploadLimit.BytesPerSecond);
-        w.WriteNumber("dht_nodes", 0);
-        w.WriteString("connection_status", "connected");
-    }
-
-    /// <summary>sync/maindata: always a full update (<c>full_update: true</c>), which every client must accept; the
-    /// <c>rid</c> still grows; the client's own <c>rid</c> is not needed, as every answer is complete.</summary>
-    private void WriteMainData(Utf8JsonWriter w)
-    {
-        var torrents = _torrents.All.Select(t => (Torrent: t, Summary: t.Summary())).ToArray();
-        w.WriteStartObject();
-        w.WriteNumber("rid", Interlocked.Increment(ref _rid));
-        w.WriteBoolean("full_update", true);
-        w.WriteStartObject("torrents");
-        foreach (var (torrent, summary) in torrents)
+        foreach (var key in (string[])["connection_status", "dht_nodes", "dl_info_data", "dl_info_speed", "dl_rate_limit", "up_info_data", "up_info_speed", "up_rate_limit"])
         {
-            w.WriteStartObject(summary.InfoHash);
-            WriteTorrent(w, torrent, summary);
-            w.WriteEndObject();
+            w.WritePropertyName(key);
+            w.WriteRawValue(state[key], skipInputValidation: true);
         }
         w.WriteEndObject();
-        w.WritePropertyName("categories");
-        WriteCategories(w);
-        w.WriteStartArray("tags");
-        w.WriteEndArray();
-        w.WriteStartObject("trackers");
-        w.WriteEndObject();
-        w.WriteStartObject("server_state");
-        WriteServerState(w, [.. torrents.Select(t => t.Summary)]);
-        w.WriteNumber("alltime_dl", torrents.Sum(t => t.Summary.BytesDone));
-        w.WriteNumber("alltime_ul", torrents.Sum(t => t.Summary.Uploaded));
-        w.WriteString("free_space_on_disk", "");
-        w.WriteBoolean("queueing", true);
-        w.WriteBoolean("use_alt_speed_limits", false);
-        w.WriteNumber("refresh_interval", 1500);
-        w.WriteEndObject();
-        w.WriteEndObject();
     }
+
+    /// <summary>server_state, each key's JSON value: totals over the torrents, the limits in force, the free space where
+    /// downloads go. Figures of libtorrent's disk cache, which TorrentLab does not have, are 0.</summary>
+    private Dictionary<string, string> ServerState(TorrentRow[] rows)
+    {
+        double down = 0, up = 0;
+        long done = 0, uploaded = 0, peers = 0;
+        foreach (var row in rows)
+        {
+            var s = row.Summary;
+            (down, up, done, uploaded, peers) = (down + s.DownloadRate, up + s.UploadRate, done + s.BytesDone, uploaded + s.Uploaded, peers + s.Peers);
+        }
+        static string N(double value) => value.ToString("0.####", CultureInfo.InvariantCulture);
+        static string S(string value) => JsonSerializer.Serialize(value, WebJsonContext.Default.String);
+        return new(StringComparer.Ordinal)
+        {
+            ["alltime_dl"] = N(done),
+            ["alltime_ul"] = N(uploaded),
+            ["average_time_queue"] = "0",
+            ["connection_status"] = S("connected"), // the peer port listens
+            ["dht_nodes"] = "0", // the session's DHT node count is not public
+            ["dl_info_data"] = N(done),
+            ["dl_info_speed"] = N((long)down),
+            ["dl_rate_limit"] = N(_torrents.GlobalDownloadLimit.BytesPerSecond),
+            ["free_space_on_disk"] = N(FreeSpace()),
+            ["global_ratio"] = S(done == 0 ? "0.00" : ((double)uploaded / done).ToString("0.00", CultureInfo.InvariantCulture)),
+            ["queued_io_jobs"] = "0",
+            ["queueing"] = "true",
+            ["read_cache_hits"] = S("0"),
+            ["read_cache_overload"] = S("0"),
+            ["refresh_interval"] = "1500",
+            ["total_buffers_size"] = "0",
+            ["total_peer_connections"] = N(peers),
+            ["total_queued_size"] = "0",
+            ["total_wasted_session"] = "0",
+            ["up_info_data"] = N(uploaded),
+            ["up_info_speed"] = N((long)up),
+            ["up_rate_limit"] = N(_torrents.GlobalUploadLimit.BytesPerSecond),
+            ["use_alt_speed_limits"] = _torrents.AltSpeed.Active == true ? "true" : "false",
+            ["write_cache_overload"] = S("0"),
+        };
+    }
+
+    /// <summary>Bytes free where downloads go (a number, as qBittorrent answers; -1 when it cannot be read), read at most
+    /// once a second.</summary>
+    private long FreeSpace()
+    {
+        var now = Environment.TickCount64;
+        var (at, bytes) = _freeSpace;
+        if (now - at < 1000 && at != 0) return bytes;
+        try { bytes = new DriveInfo(_torrents.Downloads).AvailableFreeSpace; }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException) { bytes = -1; }
+        _freeSpace = (now, bytes);
+        return bytes;
+    }
+
+    private (long At, long Bytes) _freeSpace;
+
+    /// <summary>sync/maindata: with the <c>rid</c> of an earlier answer still kept, only what changed since; else
+    /// everything, <c>full_update: true</c> (<see cref="MainDataSync"/>).</summary>
+    private void WriteMainData(Utf8JsonWriter w, QBittorrentInput input)
+    {
+        var rid = long.TryParse(input["rid"], NumberStyles.Integer, CultureInfo.InvariantCulture, out var r) ? r : 0;
+        var rows = Rows.All();
+        _sync.Write(w, rid, rows, [.. _torrents.Categories], [.. _torrents.AllTags], ServerState(rows), WriteCategory);
+    }
+
+    private readonly MainDataSync _sync = new();
+
+    /// <summary>The rows of torrents/info and sync/maindata, each written again only when its torrent changed.</summary>
+    private TorrentRows Rows => field ??= new TorrentRows(_torrents, WriteTorrent);
 }

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Text.Json;
 
 namespace TorrentLab.Web;
@@ -8,39 +9,55 @@ internal sealed partial class QBittorrentApi
     /// <summary>qBittorrent's ETA for "not known": 100 days in seconds (its MAX_ETA).</summary>
     private const long UnknownEta = 8_640_000;
 
-    /// <summary>torrents/info: every torrent, or those of <c>hashes</c> (<c>|</c>-separated), <c>category</c> and
-    /// <c>filter</c> (all, downloading, seeding, completed, paused/stopped, active, inactive, stalled, errored),
-    /// sorted by <c>sort</c> (a field name) and cut by <c>offset</c> and <c>limit</c>.</summary>
-    private void WriteInfo(Utf8JsonWriter w, QBittorrentInput input)
+    /// <summary>torrents/info: every torrent, or those of <c>hashes</c> (<c>|</c>-separated), <c>category</c>, <c>tag</c>
+    /// and <c>filter</c> (all, downloading, seeding, completed, paused/stopped, resumed/running, active, inactive,
+    /// stalled, stalled_uploading, stalled_downloading, checking, moving, errored), sorted by <c>sort</c> (a field name)
+    /// and cut by <c>offset</c> and <c>limit</c>. Each row is written once per change of its torrent
+    /// (<see cref="TorrentRows"/>), so polling the whole list copies bytes rather than writes JSON.</summary>
+    private void WriteInfo(System.Buffers.IBufferWriter<byte> output, QBittorrentInput input)
     {
-        IEnumerable<ManagedTorrent> torrents = Selected(input["hashes"]) ?? _torrents.All;
-        if (input["category"] is { } category) torrents = torrents.Where(t => (t.Category ?? "") == category);
-        var rows = torrents.Select(t => (Torrent: t, Summary: t.Summary())).Where(r => Matches(input["filter"] ?? "all", r.Summary)).ToList();
+        var filter = input["filter"] ?? "all";
+        if (!Filters.Contains(filter)) throw new WebApiException(400, $"filter '{UntrustedText.Clean(filter, 30)}' is not one of qBittorrent's: {string.Join(", ", Filters)}");
+        IEnumerable<TorrentRow> rows = input["hashes"] is { } hashes ? (Selected(hashes) ?? []).Select(Rows.Of) : Rows.All();
+        if (input["category"] is { } category) rows = rows.Where(r => (r.Torrent.Category ?? "") == category);
+        if (input["tag"] is { } tag) rows = rows.Where(r => tag.Length == 0 ? r.Summary.Tags.Count == 0 : r.Summary.Tags.Contains(tag));
+        var list = rows.Where(r => Matches(filter, r.Summary)).ToList();
         if (input["sort"] is { } sort)
         {
-            rows = sort switch
+            list = sort switch
             {
-                "name" => [.. rows.OrderBy(r => r.Summary.Name, StringComparer.OrdinalIgnoreCase)],
-                "size" or "total_size" => [.. rows.OrderBy(r => r.Summary.Size)],
-                "progress" => [.. rows.OrderBy(r => r.Summary.Progress)],
-                "dlspeed" => [.. rows.OrderBy(r => r.Summary.DownloadRate)],
-                "upspeed" => [.. rows.OrderBy(r => r.Summary.UploadRate)],
-                "state" => [.. rows.OrderBy(r => StateOf(r.Summary), StringComparer.Ordinal)],
-                _ => [.. rows.OrderBy(r => r.Summary.AddedAt)], // added_on, and any field not sorted here
+                "name" => [.. list.OrderBy(r => r.Summary.Name, StringComparer.OrdinalIgnoreCase)],
+                "size" or "total_size" => [.. list.OrderBy(r => r.Summary.Size)],
+                "progress" => [.. list.OrderBy(r => r.Summary.Progress)],
+                "dlspeed" => [.. list.OrderBy(r => r.Summary.DownloadRate)],
+                "upspeed" => [.. list.OrderBy(r => r.Summary.UploadRate)],
+                "ratio" => [.. list.OrderBy(r => r.Summary.Ratio)],
+                "state" => [.. list.OrderBy(r => StateOf(r.Summary), StringComparer.Ordinal)],
+                "category" => [.. list.OrderBy(r => r.Torrent.Category ?? "", StringComparer.Ordinal)],
+                "priority" => [.. list.OrderBy(r => _torrents.QueuePosition(r.Torrent))],
+                _ => [.. list.OrderBy(r => r.Summary.AddedAt)], // added_on, and any field not sorted here
             };
-            if (input.Flag("reverse")) rows.Reverse();
+            if (input.Flag("reverse")) list.Reverse();
         }
-        if (int.TryParse(input["offset"], out var offset)) rows = [.. rows.Skip(offset < 0 ? Math.Max(0, rows.Count + offset) : offset)];
-        if (int.TryParse(input["limit"], out var limit) && limit > 0) rows = [.. rows.Take(limit)];
-        w.WriteStartArray();
-        foreach (var (torrent, summary) in rows)
+        if (int.TryParse(input["offset"], out var offset)) list = [.. list.Skip(offset < 0 ? Math.Max(0, list.Count + offset) : offset)];
+        if (int.TryParse(input["limit"], out var limit) && limit > 0) list = [.. list.Take(limit)];
+        output.Write("["u8);
+        for (var i = 0; i < list.Count; i++)
         {
-            w.WriteStartObject();
-            WriteTorrent(w, torrent, summary);
-            w.WriteEndObject();
+            // {"hash":"<40 hex>", then the row's own fields}
+            output.Write(i == 0 ? "{\"hash\":\""u8 : ",{\"hash\":\""u8);
+            var hash = list[i].Torrent.InfoHash; // hex: one byte per character
+            output.Advance(System.Text.Encoding.ASCII.GetBytes(hash, output.GetSpan(hash.Length)));
+            output.Write("\","u8);
+            output.Write(list[i].Inner);
+            output.Write("}"u8);
         }
-        w.WriteEndArray();
+        output.Write("]"u8);
     }
+
+    /// <summary>qBittorrent 4.5's filters (torrents/info answers 400 for another).</summary>
+    private static readonly string[] Filters = ["all", "downloading", "seeding", "completed", "paused", "stopped", "resumed", "running",
+        "active", "inactive", "stalled", "stalled_uploading", "stalled_downloading", "checking", "moving", "errored"];
 
     private static bool Matches(string filter, TorrentSummary s) => filter switch
     {
@@ -51,71 +68,78 @@ internal sealed partial class QBittorrentApi
         "resumed" or "running" => s.State is "downloading" or "seeding" or "queued",
         "active" => s.DownloadRate > 0 || s.UploadRate > 0,
         "inactive" => s.DownloadRate == 0 && s.UploadRate == 0,
-        "stalled" => s.Stalled,
-        "stalled_downloading" => s.Stalled,
+        "stalled" => StateOf(s) is "stalledDL" or "stalledUP",
+        "stalled_uploading" => StateOf(s) == "stalledUP",
+        "stalled_downloading" => StateOf(s) == "stalledDL",
         "errored" => s.State == "failed",
         "checking" => s.State == "checking",
-        _ => true, // all, and filters TorrentLab does not distinguish
+        "moving" => s.State == "moving",
+        _ => true, // all
     };
 
-    /// <summary>One torrent as torrents/info and sync/maindata give it (the fields media managers read).</summary>
+    /// <summary>One torrent's fields as torrents/info and sync/maindata give them (the info hash is written apart: it
+    /// is the row's key in sync/maindata).</summary>
     private void WriteTorrent(Utf8JsonWriter w, ManagedTorrent t, TorrentSummary s)
     {
         var wanted = t.WantedBytes;
         var folder = _torrents.FolderOf(t);
         var path = System.IO.Path.Combine(folder, t.Torrent.Name);
         var trackers = t.TrackerTiers;
-        w.WriteString("hash", s.InfoHash);
+        var announces = t.Announces.Values.Where(a => a.Succeeded).ToList();
+        var peers = s.Peers > 0 ? t.PeersNow() : [];
+        var seeds = peers.Count(p => p.Progress >= 1);
+        var defaults = _torrents.Settings;
+        w.WriteNumber("added_on", s.AddedAt.ToUnixTimeSeconds());
+        w.WriteNumber("amount_left", Math.Max(0, wanted - s.BytesDone));
+        w.WriteBoolean("auto_tmm", false);
+        w.WriteNumber("availability", -1); // qBittorrent's distributed copies: not known here
+        w.WriteString("category", t.Category ?? "");
+        w.WriteNumber("completed", s.BytesDone);
+        w.WriteNumber("completion_on", t.CompletedAt?.ToUnixTimeSeconds() ?? -1);
+        w.WriteString("content_path", path);
+        w.WriteNumber("dl_limit", t.DownloadLimit.BytesPerSecond);
+        w.WriteNumber("dlspeed", (long)s.DownloadRate);
+        w.WriteString("download_path", "");
+        w.WriteNumber("downloaded", s.BytesDone);
+        w.WriteNumber("downloaded_session", Math.Max(0, s.BytesDone - t.BytesAtLoad)); // data there at the add was not downloaded
+        w.WriteNumber("eta", s.Eta is { } eta ? (long)eta : UnknownEta);
+        w.WriteBoolean("f_l_piece_prio", false);
+        w.WriteBoolean("force_start", false);
         w.WriteString("infohash_v1", s.InfoHash);
         w.WriteString("infohash_v2", t.Torrent.InfoHashV2?.Hex ?? "");
-        w.WriteString("name", s.Name);
-        w.WriteNumber("size", wanted);
-        w.WriteNumber("total_size", s.Size);
-        w.WriteNumber("progress", s.Progress);
-        w.WriteNumber("dlspeed", (long)s.DownloadRate);
-        w.WriteNumber("upspeed", (long)s.UploadRate);
-        w.WriteNumber("priority", s.State == "queued" ? _torrents.QueuePosition(t) + 1 : 0);
-        w.WriteNumber("num_seeds", s.Peers);
-        w.WriteNumber("num_leechs", 0);
-        w.WriteNumber("num_complete", -1);
-        w.WriteNumber("num_incomplete", -1);
-        w.WriteNumber("ratio", s.Ratio);
-        w.WriteNumber("eta", s.Eta is { } eta ? (long)eta : UnknownEta);
-        w.WriteString("state", StateOf(s));
-        w.WriteString("category", t.Category ?? "");
-        w.WriteString("tags", "");
-        w.WriteString("save_path", folder);
-        w.WriteString("download_path", "");
-        w.WriteString("content_path", path);
-        w.WriteString("root_path", t.Torrent.IsMultiFile ? path : "");
-        w.WriteNumber("added_on", s.AddedAt.ToUnixTimeSeconds());
-        w.WriteNumber("completion_on", s.Progress >= 1 ? s.AddedAt.ToUnixTimeSeconds() : -1); // no completion time is kept
-        w.WriteNumber("amount_left", Math.Max(0, wanted - s.BytesDone));
-        w.WriteNumber("completed", s.BytesDone);
-        w.WriteNumber("downloaded", s.BytesDone);
-        w.WriteNumber("uploaded", s.Uploaded);
-        w.WriteNumber("downloaded_session", s.BytesDone);
-        w.WriteNumber("uploaded_session", s.Uploaded);
-        w.WriteNumber("dl_limit", t.DownloadLimit.BytesPerSecond);
-        w.WriteNumber("up_limit", t.UploadLimit.BytesPerSecond);
-        w.WriteNumber("max_ratio", t.Seeding.Ratio ?? -1);
-        w.WriteNumber("max_seeding_time", t.Seeding.Minutes ?? -1);
-        w.WriteNumber("ratio_limit", -2); // -2: the global limit applies
-        w.WriteNumber("seeding_time_limit", -2);
-        w.WriteBoolean("seq_dl", false);
-        w.WriteBoolean("f_l_piece_prio", false);
-        w.WriteBoolean("super_seeding", false);
-        w.WriteBoolean("force_start", false);
-        w.WriteBoolean("auto_tmm", false);
-        w.WriteBoolean("private", t.Torrent.IsPrivate);
+        w.WriteNumber("last_activity", (t.LastActivity ?? s.AddedAt).ToUnixTimeSeconds());
         w.WriteString("magnet_uri", t.Torrent.MagnetLink);
+        // The limits in force: its own, else the server's defaults; -1 none.
+        w.WriteNumber("max_ratio", t.Seeding is { Seed: false } ? 0 : (t.Seeding.Ratio ?? defaults.SeedRatio) is double ratio && ratio > 0 ? ratio : -1);
+        w.WriteNumber("max_seeding_time", t.Seeding is { Seed: false } ? 0 : (t.Seeding.Minutes ?? defaults.SeedMinutes) is double minutes && minutes > 0 ? (long)minutes : -1);
+        w.WriteString("name", s.Name);
+        // No tracker answer yet: 0, as qbittorrent-nox 4.5.2 answers then.
+        w.WriteNumber("num_complete", announces.Count == 0 ? 0 : announces.Max(a => a.Seeders));
+        w.WriteNumber("num_incomplete", announces.Count == 0 ? 0 : announces.Max(a => a.Leechers));
+        w.WriteNumber("num_leechs", peers.Count - seeds);
+        w.WriteNumber("num_seeds", seeds);
+        w.WriteNumber("priority", s.State == "queued" ? _torrents.QueuePosition(t) + 1 : 0);
+        w.WriteNumber("progress", s.Progress);
+        w.WriteNumber("ratio", s.Ratio);
+        // Its own limits: -2 the defaults, -1 none.
+        w.WriteNumber("ratio_limit", t.Seeding is { Seed: false } ? 0 : t.Seeding.Ratio switch { null => -2.0, 0 => -1.0, var r => r.Value });
+        w.WriteString("save_path", folder);
+        w.WriteNumber("seeding_time", t.SecondsSeeding);
+        w.WriteNumber("seeding_time_limit", t.Seeding is { Seed: false } ? 0 : t.Seeding.Minutes switch { null => -2L, 0 => -1L, var m => (long)m.Value });
+        w.WriteNumber("seen_complete", s.Progress >= 1 ? (t.CompletedAt ?? s.AddedAt).ToUnixTimeSeconds() : 0);
+        w.WriteBoolean("seq_dl", t.Sequential);
+        w.WriteNumber("size", wanted);
+        w.WriteString("state", StateOf(s));
+        w.WriteBoolean("super_seeding", false);
+        w.WriteString("tags", string.Join(", ", s.Tags));
+        w.WriteNumber("time_active", t.SecondsDownloading + t.SecondsSeeding);
+        w.WriteNumber("total_size", s.Size);
         w.WriteString("tracker", s.TrackerError is null ? trackers.SelectMany(tier => tier).FirstOrDefault() ?? "" : "");
         w.WriteNumber("trackers_count", trackers.Sum(tier => tier.Count));
-        w.WriteNumber("time_active", 0);
-        w.WriteNumber("seeding_time", 0);
-        w.WriteNumber("last_activity", 0);
-        w.WriteNumber("seen_complete", 0);
-        w.WriteNumber("availability", -1);
+        w.WriteNumber("up_limit", t.UploadLimit.BytesPerSecond);
+        w.WriteNumber("uploaded", s.Uploaded);
+        w.WriteNumber("uploaded_session", s.Uploaded);
+        w.WriteNumber("upspeed", (long)s.UploadRate);
     }
 
     /// <summary>qBittorrent 4.x's torrent states (the v5 names stoppedDL/stoppedUP would mislead 4.x clients).</summary>
@@ -138,41 +162,51 @@ internal sealed partial class QBittorrentApi
     private void WriteProperties(Utf8JsonWriter w, ManagedTorrent t)
     {
         var s = t.Summary();
+        var peers = s.Peers > 0 ? t.PeersNow() : [];
+        var seeds = peers.Count(p => p.Progress >= 1);
+        var announces = t.Announces.Values.Where(a => a.Succeeded).ToList();
+        var next = t.IsRunning ? announces.Select(a => a.NextAt).OfType<DateTimeOffset>().DefaultIfEmpty().Min() : default;
+        var seconds = t.SecondsDownloading + t.SecondsSeeding;
         w.WriteStartObject();
-        w.WriteString("hash", s.InfoHash);
-        w.WriteString("name", s.Name);
-        w.WriteString("save_path", _torrents.FolderOf(t));
-        w.WriteNumber("creation_date", t.Torrent.CreationDate?.ToUnixTimeSeconds() ?? -1);
-        w.WriteNumber("piece_size", t.Torrent.PieceLength);
-        w.WriteString("comment", t.Torrent.Comment ?? "");
-        w.WriteString("created_by", t.Torrent.CreatedBy ?? "");
-        w.WriteNumber("total_wasted", 0);
-        w.WriteNumber("total_uploaded", s.Uploaded);
-        w.WriteNumber("total_downloaded", s.BytesDone);
-        w.WriteNumber("up_limit", t.UploadLimit.BytesPerSecond == 0 ? -1 : t.UploadLimit.BytesPerSecond);
-        w.WriteNumber("dl_limit", t.DownloadLimit.BytesPerSecond == 0 ? -1 : t.DownloadLimit.BytesPerSecond);
-        w.WriteNumber("time_elapsed", 0);
-        w.WriteNumber("seeding_time", 0);
-        w.WriteNumber("nb_connections", s.Peers);
-        w.WriteNumber("nb_connections_limit", _options.MaxPeers);
-        w.WriteNumber("share_ratio", s.Ratio);
         w.WriteNumber("addition_date", s.AddedAt.ToUnixTimeSeconds());
-        w.WriteNumber("completion_date", -1);
+        w.WriteString("comment", t.Torrent.Comment ?? "");
+        w.WriteNumber("completion_date", t.CompletedAt?.ToUnixTimeSeconds() ?? -1);
+        w.WriteString("created_by", t.Torrent.CreatedBy ?? "");
+        w.WriteNumber("creation_date", t.Torrent.CreationDate?.ToUnixTimeSeconds() ?? -1);
+        w.WriteNumber("dl_limit", t.DownloadLimit.BytesPerSecond == 0 ? -1 : t.DownloadLimit.BytesPerSecond);
         w.WriteNumber("dl_speed", (long)s.DownloadRate);
-        w.WriteNumber("up_speed", (long)s.UploadRate);
-        w.WriteNumber("dl_speed_avg", (long)s.DownloadRate);
-        w.WriteNumber("up_speed_avg", (long)s.UploadRate);
+        w.WriteNumber("dl_speed_avg", t.SecondsDownloading == 0 ? 0 : s.BytesDone / t.SecondsDownloading);
+        w.WriteString("download_path", "");
         w.WriteNumber("eta", s.Eta is { } eta ? (long)eta : UnknownEta);
-        w.WriteNumber("last_seen", -1);
-        w.WriteNumber("peers", s.Peers);
-        w.WriteNumber("peers_total", s.Peers);
-        w.WriteNumber("seeds", s.Peers);
-        w.WriteNumber("seeds_total", s.Peers);
+        w.WriteString("hash", s.InfoHash);
+        w.WriteString("infohash_v1", s.InfoHash);
+        w.WriteString("infohash_v2", t.Torrent.InfoHashV2?.Hex ?? "");
+        w.WriteBoolean("is_private", t.Torrent.IsPrivate);
+        w.WriteNumber("last_seen", s.Progress >= 1 ? (t.CompletedAt ?? s.AddedAt).ToUnixTimeSeconds() : -1);
+        w.WriteString("name", s.Name);
+        w.WriteNumber("nb_connections", s.Peers);
+        w.WriteNumber("nb_connections_limit", t.MaxPeers ?? _options.MaxPeers);
+        w.WriteNumber("peers", peers.Count - seeds);
+        w.WriteNumber("peers_total", announces.Count == 0 ? peers.Count - seeds : Math.Max(peers.Count - seeds, announces.Max(a => a.Leechers)));
+        w.WriteNumber("piece_size", t.Torrent.PieceLength);
         w.WriteNumber("pieces_have", s.PiecesDone);
         w.WriteNumber("pieces_num", s.PieceCount);
-        w.WriteNumber("reannounce", 0);
+        w.WriteNumber("reannounce", next == default ? 0 : Math.Max(0, (long)(next - DateTimeOffset.UtcNow).TotalSeconds));
+        w.WriteString("save_path", _torrents.FolderOf(t));
+        w.WriteNumber("seeding_time", t.SecondsSeeding);
+        w.WriteNumber("seeds", seeds);
+        w.WriteNumber("seeds_total", announces.Count == 0 ? seeds : Math.Max(seeds, announces.Max(a => a.Seeders)));
+        w.WriteNumber("share_ratio", s.Ratio);
+        w.WriteNumber("time_elapsed", seconds);
+        w.WriteNumber("total_downloaded", s.BytesDone);
+        w.WriteNumber("total_downloaded_session", s.BytesDone);
         w.WriteNumber("total_size", s.Size);
-        w.WriteBoolean("is_private", t.Torrent.IsPrivate);
+        w.WriteNumber("total_uploaded", s.Uploaded);
+        w.WriteNumber("total_uploaded_session", s.Uploaded);
+        w.WriteNumber("total_wasted", 0);
+        w.WriteNumber("up_limit", t.UploadLimit.BytesPerSecond == 0 ? -1 : t.UploadLimit.BytesPerSecond);
+        w.WriteNumber("up_speed", (long)s.UploadRate);
+        w.WriteNumber("up_speed_avg", seconds == 0 ? 0 : s.Uploaded / seconds);
         w.WriteEndObject();
     }
 
@@ -180,6 +214,9 @@ internal sealed partial class QBittorrentApi
     /// "low" is shown as 1, as qBittorrent has no lower priority that still downloads.</summary>
     private static void WriteFiles(Utf8JsonWriter w, ManagedTorrent t)
     {
+        var torrent = t.Torrent;
+        var ranges = torrent.Files.Where(f => !f.IsPadding).Select(f => (First: (int)(f.Offset / torrent.PieceLength),
+            Last: (int)(Math.Max(f.Offset, f.Offset + f.Length - 1) / torrent.PieceLength))).ToArray();
         w.WriteStartArray();
         foreach (var file in t.Files())
         {
@@ -191,6 +228,10 @@ internal sealed partial class QBittorrentApi
             w.WriteNumber("priority", file.Priority switch { "skip" => 0, "high" => 6, _ => 1 });
             w.WriteBoolean("is_seed", file.Progress >= 1);
             w.WriteNumber("availability", -1);
+            w.WriteStartArray("piece_range"); // the first and last piece holding its bytes
+            w.WriteNumberValue(ranges[file.Index - 1].First);
+            w.WriteNumberValue(ranges[file.Index - 1].Last);
+            w.WriteEndArray();
             w.WriteEndObject();
         }
         w.WriteEndArray();

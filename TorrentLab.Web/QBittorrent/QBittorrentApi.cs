@@ -120,15 +120,43 @@ internal sealed partial class QBittorrentApi
         ["app/version"] = Reads((_, c, _) => TextAsync(c, AppVersion)),
         ["app/webapiVersion"] = Reads((_, c, _) => TextAsync(c, WebApiVersion)),
         ["app/buildInfo"] = Reads((_, c, _) => JsonAsync(c, WriteBuildInfo)),
-        ["app/preferences"] = Reads((api, c, _) => JsonAsync(c, api.WritePreferences)),
-        ["app/setPreferences"] = Changes((api, c, i) => api.SetPreferencesAsync(c, i)),
+        ["app/preferences"] = Reads((api, c, _) => JsonAsync(c, w => api.WritePreferences(w, c))),
         ["app/defaultSavePath"] = Reads((api, c, _) => TextAsync(c, api._torrents.Downloads)),
-        ["torrents/info"] = Reads((api, c, i) => JsonAsync(c, w => api.WriteInfo(w, i))),
+        ["torrents/info"] = Reads((api, c, i) => RawJsonAsync(c, output => api.WriteInfo(output, i))),
         ["torrents/properties"] = Reads((api, c, i) => JsonAsync(c, w => api.WriteProperties(w, api.Torrent(i)))),
         ["torrents/files"] = Reads((api, c, i) => JsonAsync(c, w => WriteFiles(w, api.Torrent(i)))),
         ["torrents/trackers"] = Reads((api, c, i) => JsonAsync(c, w => WriteTrackers(w, api.Torrent(i)))),
         ["torrents/categories"] = Reads((api, c, _) => JsonAsync(c, api.WriteCategories)),
-        ["torrents/tags"] = Reads((_, c, _) => JsonAsync(c, w => { w.WriteStartArray(); w.WriteEndArray(); })),
+        ["torrents/tags"] = Reads((api, c, _) => JsonAsync(c, api.WriteTags)),
+        ["torrents/createTags"] = Changes((api, c, i) => api.CreateTagsAsync(c, i)),
+        ["torrents/deleteTags"] = Changes((api, c, i) => api.DeleteTagsAsync(c, i)),
+        ["torrents/addTags"] = Changes((api, c, i) => api.EditTagsAsync(c, i, add: true)),
+        ["torrents/removeTags"] = Changes((api, c, i) => api.EditTagsAsync(c, i, add: false)),
+        ["torrents/webseeds"] = Reads((api, c, i) => JsonAsync(c, w => WriteWebSeeds(w, api.Torrent(i)))),
+        ["torrents/pieceStates"] = Reads((api, c, i) => JsonAsync(c, w => api.WritePieceStates(w, api.Torrent(i)))),
+        ["torrents/pieceHashes"] = Reads((api, c, i) => JsonAsync(c, w => WritePieceHashes(w, api.Torrent(i)))),
+        ["torrents/downloadLimit"] = Reads((api, c, i) => JsonAsync(c, w => api.WriteLimits(w, i, download: true))),
+        ["torrents/uploadLimit"] = Reads((api, c, i) => JsonAsync(c, w => api.WriteLimits(w, i, download: false))),
+        ["torrents/topPrio"] = Changes((api, c, i) => api.MoveInQueueAsync(c, i, QueueMove.Top)),
+        ["torrents/bottomPrio"] = Changes((api, c, i) => api.MoveInQueueAsync(c, i, QueueMove.Bottom)),
+        ["torrents/increasePrio"] = Changes((api, c, i) => api.MoveInQueueAsync(c, i, QueueMove.Up)),
+        ["torrents/decreasePrio"] = Changes((api, c, i) => api.MoveInQueueAsync(c, i, QueueMove.Down)),
+        ["torrents/reannounce"] = Changes((api, c, i) => api.ReannounceAsync(c, i)),
+        ["torrents/rename"] = Changes((api, c, i) => api.RenameAsync(c, i)),
+        ["torrents/renameFile"] = Changes((api, c, i) => api.RenameFileAsync(c, i, folder: false)),
+        ["torrents/renameFolder"] = Changes((api, c, i) => api.RenameFileAsync(c, i, folder: true)),
+        ["torrents/addPeers"] = Changes((api, c, i) => api.AddPeersAsync(c, i)),
+        ["torrents/export"] = Reads((api, c, i) => api.ExportAsync(c, i)),
+        ["torrents/toggleSequentialDownload"] = Changes((api, c, i) => api.ToggleSequentialAsync(c, i)),
+        ["torrents/setShareLimits"] = Changes((api, c, i) => api.SetShareLimitsAsync(c, i)),
+        ["torrents/setAutoManagement"] = Changes((api, c, i) => api.SetAutoManagementAsync(c, i)),
+        ["torrents/editCategory"] = Changes((api, c, i) => api.EditCategoryAsync(c, i)),
+        ["torrents/removeCategories"] = Changes((api, c, i) => api.RemoveCategoriesAsync(c, i)),
+        ["transfer/speedLimitsMode"] = Reads((api, c, _) => api.SpeedLimitsModeAsync(c)),
+        ["transfer/toggleSpeedLimitsMode"] = Changes((api, c, _) => api.ToggleSpeedLimitsModeAsync(c)),
+        ["transfer/setSpeedLimitsMode"] = Changes((api, c, i) => api.SetSpeedLimitsModeAsync(c, i)),
+        ["app/setPreferences"] = Changes((api, c, i) => api.SetPreferencesAsync(c, i)),
+        ["sync/torrentPeers"] = Reads((api, c, i) => JsonAsync(c, w => api.WriteTorrentPeers(w, api.Torrent(i)))),
         ["torrents/add"] = Changes((api, c, i) => api.AddAsync(c, i)) with { Parameters = AddParameters },
         ["torrents/pause"] = Changes((api, c, i) => api.ForEachAsync(c, i, t => api._torrents.PauseAsync(t))),
         ["torrents/stop"] = Changes((api, c, i) => api.ForEachAsync(c, i, t => api._torrents.PauseAsync(t))),
@@ -150,7 +178,7 @@ internal sealed partial class QBittorrentApi
         ["transfer/uploadLimit"] = Reads((api, c, _) => TextAsync(c, api._torrents.GlobalUploadLimit.BytesPerSecond.ToString(System.Globalization.CultureInfo.InvariantCulture))),
         ["transfer/setDownloadLimit"] = Changes((api, c, i) => OkAfter(c, () => api._torrents.SetGlobalLimits(LimitOf(i), null))),
         ["transfer/setUploadLimit"] = Changes((api, c, i) => OkAfter(c, () => api._torrents.SetGlobalLimits(null, LimitOf(i)))),
-        ["sync/maindata"] = Reads((api, c, _) => JsonAsync(c, api.WriteMainData)),
+        ["sync/maindata"] = Reads((api, c, i) => JsonAsync(c, w => api.WriteMainData(w, i))),
         ["rss/addFeed"] = Changes((api, c, i) => api.AddFeedAsync(c, i)),
         ["rss/removeItem"] = Changes((api, c, i) => api.RemoveFeedAsync(c, i)),
         ["rss/refreshItem"] = Changes((api, c, i) => api.RefreshFeedAsync(c, i)),
@@ -242,10 +270,22 @@ internal sealed partial class QBittorrentApi
 
     private static async Task JsonAsync(HttpContext context, Action<Utf8JsonWriter> write)
     {
-        var buffer = new System.Buffers.ArrayBufferWriter<byte>();
-        using (var writer = new Utf8JsonWriter(buffer)) write(writer);
+        using var output = new ChunkedOutput();
+        using (var writer = new Utf8JsonWriter(output)) write(writer);
         context.Response.ContentType = "application/json";
-        await context.Response.Body.WriteAsync(buffer.WrittenMemory, context.RequestAborted).ConfigureAwait(false);
+        context.Response.ContentLength = output.Length;
+        await output.CopyToAsync(context.Response.Body, context.RequestAborted).ConfigureAwait(false);
+    }
+
+    /// <summary>Writes JSON made of bytes kept ready (torrents/info's rows) straight into the response; whatever can
+    /// refuse the request must throw before the first byte.</summary>
+    private static async Task RawJsonAsync(HttpContext context, Action<System.Buffers.IBufferWriter<byte>> write)
+    {
+        using var output = new ChunkedOutput();
+        write(output);
+        context.Response.ContentType = "application/json";
+        context.Response.ContentLength = output.Length;
+        await output.CopyToAsync(context.Response.Body, context.RequestAborted).ConfigureAwait(false);
     }
 
     private static Task OkAfter(HttpContext context, Action action)

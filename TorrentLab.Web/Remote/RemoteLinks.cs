@@ -35,7 +35,7 @@ internal static class RemoteLinks
         try
         {
             if (!TorrentClient.IsMagnet(link))
-                return (await TorrentClient.FetchTorrentFileAsync(link, options.MaxTorrentBytes, ct).ConfigureAwait(false), []);
+                return (await TorrentClient.FetchTorrentFileAsync(link, options.MaxTorrentBytes, options.Proxy, ct).ConfigureAwait(false), []);
             using var limit = CancellationTokenSource.CreateLinkedTokenSource(ct);
             limit.CancelAfter(MagnetLimit);
             try

@@ -21,7 +21,7 @@ internal sealed class RssFeed(string name, string url, string uid)
 /// were added is kept across restarts (<c>&lt;downloads&gt;/.torrentlab/web/rss.json</c>, written atomically beside
 /// the torrent list), so a rule never adds the same article twice, even after its torrent was removed.</summary>
 /// <remarks>Feeds and the .torrent files their articles name are fetched by the rules of every URL the server fetches
-/// (<see cref="TorrentClient.FetchTorrentFileAsync"/>: http and https only, never an unspecified, broadcast, multicast
+/// (<see cref="TorrentClient.FetchTorrentFileAsync(string, long, TorrentLab.Proxy.Socks5Proxy?, CancellationToken)"/>: http and https only, never an unspecified, broadcast, multicast
 /// or link-local address, capped in size and time); a magnet link's metadata comes from peers.</remarks>
 internal sealed partial class RssFeeds : IAsyncDisposable
 {
@@ -214,7 +214,7 @@ internal sealed partial class RssFeeds : IAsyncDisposable
         lock (_lock) feed.IsLoading = true;
         try
         {
-            var bytes = await TorrentClient.FetchTorrentFileAsync(feed.Url, MaxFeedBytes, ct).ConfigureAwait(false);
+            var bytes = await TorrentClient.FetchTorrentFileAsync(feed.Url, MaxFeedBytes, _options.Proxy, ct).ConfigureAwait(false);
             var content = FeedReader.Read(bytes);
             lock (_lock) (feed.Title, feed.Articles, feed.Error, feed.LastFetch) = (content.Title, content.Articles, null, Clock.GetUtcNow());
         }

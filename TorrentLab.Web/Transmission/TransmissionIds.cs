@@ -11,7 +11,9 @@ internal sealed class TransmissionIds(TorrentManager torrents, TimeProvider cloc
     private static readonly TimeSpan Recent = TimeSpan.FromSeconds(60);
 
     private readonly Lock _lock = new();
-    private readonly Dictionary<string, int> _ids = new(StringComparer.Ordinal);
+    // Read without the lock (10,000 rows ask for their id per request), written under it.
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, int> _ids = new(StringComparer.Ordinal);
+    private int _syncedList = -1; // the list version the ids were last given out for; guarded by _lock
     private readonly Dictionary<int, string> _hashes = [];
     private readonly Dictionary<int, DateTimeOffset> _removed = [];
     private readonly Dictionary<string, (int Version, DateTimeOffset Changed)> _seen = new(StringComparer.Ordinal); // guarded by _lock
@@ -20,14 +22,26 @@ internal sealed class TransmissionIds(TorrentManager torrents, TimeProvider cloc
     /// <summary>The torrent's id (given now when it has none).</summary>
     public int IdOf(ManagedTorrent torrent)
     {
-        lock (_lock)
-            if (_ids.TryGetValue(torrent.InfoHash, out var id)) return id;
-        var all = torrents.All;
+        if (_ids.TryGetValue(torrent.InfoHash, out var id)) return id;
+        var all = Sync(); // the older ones first: ids follow the list's order
+        lock (_lock) return IdOfLocked(torrent.InfoHash);
+    }
+
+    /// <summary>The list, oldest first, with an id for every torrent in it: given out again only when a torrent was added
+    /// or removed since the last call, so a poll of 10,000 torrents walks no dictionary for them.</summary>
+    private IReadOnlyList<ManagedTorrent> Sync()
+    {
+        var version = torrents.ListVersion; // read first: a list made after a change is synced again next time
+        var all = torrents.Listed;
         lock (_lock)
         {
-            SyncLocked(all); // the older ones first: ids follow the list's order
-            return IdOfLocked(torrent.InfoHash);
+            if (_syncedList != version)
+            {
+                SyncLocked(all);
+                _syncedList = version;
+            }
         }
+        return all;
     }
 
     /// <summary>The torrents a request's <c>ids</c> names, oldest first: every torrent when absent; ids or hashes
@@ -35,8 +49,7 @@ internal sealed class TransmissionIds(TorrentManager torrents, TimeProvider cloc
     /// <exception cref="WebApiException">400: ids is neither a number, a string nor an array of them.</exception>
     public IReadOnlyList<ManagedTorrent> Resolve(JsonElement arguments)
     {
-        var all = torrents.All;
-        lock (_lock) SyncLocked(all);
+        var all = Sync();
         if (!arguments.TryGetProperty("ids", out var ids)) return all;
         var wanted = new HashSet<string>(StringComparer.Ordinal);
         switch (ids.ValueKind)
@@ -54,9 +67,11 @@ internal sealed class TransmissionIds(TorrentManager torrents, TimeProvider cloc
     }
 
     /// <summary>Transmission's "recently-active": the torrents that changed (progress, state, peers: their
-    /// <see cref="ManagedTorrent.Version"/>) within the last <see cref="Recent"/>, as tr_torrentGetActivity's
-    /// RECENTLY_ACTIVE_SECONDS; a torrent seen for the first time counts as changed. A client polling 10,000 idle torrents
-    /// gets the few that move, not all of them.</summary>
+    /// <see cref="ManagedTorrent.Version"/>) within the last <see cref="Recent"/>, as Transmission's torrents whose
+    /// latest date is within RECENTLY_ACTIVE_SECONDS. A torrent seen here for the first time counts as changed when it was
+    /// added within that time (as Transmission's added date), not merely because no client asked before: the first poll
+    /// after a restart of a server holding 10,000 idle torrents does not make every one "recent" for the next minute. A
+    /// client polling 10,000 idle torrents gets the few that move, not all of them.</summary>
     private List<ManagedTorrent> RecentlyActive(IReadOnlyList<ManagedTorrent> all)
     {
         var now = clock.GetUtcNow();
@@ -66,7 +81,10 @@ internal sealed class TransmissionIds(TorrentManager torrents, TimeProvider cloc
             foreach (var torrent in all)
             {
                 var version = torrent.Version;
-                if (!_seen.TryGetValue(torrent.InfoHash, out var seen) || seen.Version != version) _seen[torrent.InfoHash] = seen = (version, now);
+                if (!_seen.TryGetValue(torrent.InfoHash, out var seen))
+                    // AddedAt is of the wall clock: compared with the wall clock, not with the server's (a test's manual) one.
+                    _seen[torrent.InfoHash] = seen = (version, DateTimeOffset.UtcNow - torrent.AddedAt <= Recent ? now : DateTimeOffset.MinValue);
+                else if (seen.Version != version) _seen[torrent.InfoHash] = seen = (version, now);
                 if (now - seen.Changed <= Recent) active.Add(torrent);
             }
             if (_seen.Count > all.Count) // removed torrents: forgotten here, reported by RecentlyRemoved
@@ -81,10 +99,9 @@ internal sealed class TransmissionIds(TorrentManager torrents, TimeProvider cloc
     /// <summary>The ids of torrents removed within the last minute (torrent-get's <c>removed</c>).</summary>
     public int[] RecentlyRemoved()
     {
-        var all = torrents.All;
+        Sync();
         lock (_lock)
         {
-            SyncLocked(all);
             var since = clock.GetUtcNow() - Recent;
             foreach (var old in _removed.Where(r => r.Value < since).Select(r => r.Key).ToList()) _removed.Remove(old);
             return [.. _removed.Keys.Order()];
@@ -121,7 +138,7 @@ internal sealed class TransmissionIds(TorrentManager torrents, TimeProvider cloc
         var present = all.Select(t => t.InfoHash).ToHashSet(StringComparer.Ordinal);
         foreach (var (hash, id) in _ids.Where(p => !present.Contains(p.Key)).ToList())
         {
-            _ids.Remove(hash);
+            _ids.TryRemove(hash, out _);
             _hashes.Remove(id);
             _removed[id] = clock.GetUtcNow();
         }

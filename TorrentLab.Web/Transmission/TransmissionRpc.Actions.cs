@@ -14,7 +14,7 @@ internal sealed partial class TransmissionRpc
     {
         var folder = TransmissionArguments.String(args, "download-dir");
         _torrents.SaveFolderOf(folder); // refused before anything is fetched
-        var start = !(TransmissionArguments.Bool(args, "paused") ?? !_startAddedTorrents);
+        var start = !(TransmissionArguments.Bool(args, "paused") ?? _torrents.Settings.StartAddedTorrents == false);
         var label = Label(args);
         if (TransmissionArguments.String(args, "cookies") is { Length: > 0 }) throw Unsupported("cookies are not supported: a URL is fetched without cookies (only \"\")");
         if (TransmissionArguments.Long(args, "bandwidthPriority") is { } priority && priority != 0)
@@ -51,7 +51,7 @@ internal sealed partial class TransmissionRpc
         var added = await _torrents.AddAsync(bytes, start: false, peers, folder, ct).ConfigureAwait(false);
         _options.Log?.Invoke($"added '{added.Torrent.Name}' ({added.InfoHash}) through the Transmission RPC");
         if (changes.Count > 0) await _torrents.SetPrioritiesAsync(added, changes, ct).ConfigureAwait(false);
-        if (label.Name is { Length: > 0 }) _torrents.SetCategory(added, label.Name);
+        if (label is { Count: > 0 }) _torrents.SetLabels(added, label);
         await _torrents.SetRunOptionsAsync(added, sequential, peerLimit, ct).ConfigureAwait(false);
         if (start) await _torrents.StartAsync(added, ct).ConfigureAwait(false);
         WriteAdded(writer, "torrent-added", added);
@@ -76,6 +76,29 @@ internal sealed partial class TransmissionRpc
     private async Task ForEachAsync(JsonElement args, Func<ManagedTorrent, Task> action)
     {
         foreach (var torrent in _ids.Resolve(args)) await action(torrent).ConfigureAwait(false);
+    }
+
+    /// <summary>rpc-spec 3.7: renames the file or folder at <c>path</c> (its top folder, or its one file, included) of
+    /// one torrent to <c>name</c>, on disk; answers the <c>path</c>, <c>name</c> and <c>id</c>. As Transmission, the
+    /// name is one segment (no '/'), and a rename of the top renames the torrent.</summary>
+    private async Task RenamePathAsync(JsonElement args, Utf8JsonWriter writer, CancellationToken ct)
+    {
+        var torrents = _ids.Resolve(args);
+        if (torrents.Count != 1) throw Unsupported($"torrent-rename-path names one torrent, got {torrents.Count}");
+        var path = TransmissionArguments.String(args, "path") ?? throw Unsupported("torrent-rename-path needs 'path'");
+        var name = TransmissionArguments.String(args, "name") ?? throw Unsupported("torrent-rename-path needs 'name'");
+        if (name.Length == 0 || name.Contains('/', StringComparison.Ordinal) || name is "." or "..")
+            throw Unsupported($"invalid name '{UntrustedText.Clean(name, 60)}': one file or folder name, without '/'");
+        var torrent = torrents[0];
+        var trimmed = path.Trim('/');
+        var isFile = torrent.Torrent.Files.Any(f => !f.IsPadding && f.DisplayPath == trimmed);
+        var slash = trimmed.LastIndexOf('/');
+        var newPath = slash < 0 ? name : trimmed[..(slash + 1)] + name;
+        try { await _torrents.RenameAsync(torrent, trimmed, newPath, folder: !isFile, ct).ConfigureAwait(false); }
+        catch (WebApiException e) { throw Unsupported(e.Message); }
+        writer.WriteString("path", path);
+        writer.WriteString("name", name);
+        writer.WriteNumber("id", _ids.IdOf(torrent));
     }
 
     /// <summary>rpc-spec 3.6: remove, with <c>delete-local-data</c> also the files (inside the downloads folder only).</summary>
@@ -125,7 +148,7 @@ internal sealed partial class TransmissionRpc
             if (down is { } d) _torrents.SetLimit(torrent.DownloadLimit, d);
             if (up is { } u) _torrents.SetLimit(torrent.UploadLimit, u);
             if (ratio is { } r) _torrents.SetSeeding(torrent, WithRatio(torrent.Seeding, r.Mode, r.Limit));
-            if (label.Given) _torrents.SetCategory(torrent, label.Name);
+            if (label is not null) _torrents.SetLabels(torrent, label);
             if (fileChanges.Count > 0) await _torrents.SetPrioritiesAsync(torrent, fileChanges, ct).ConfigureAwait(false);
             await _torrents.SetRunOptionsAsync(torrent, sequential, peerLimit, ct).ConfigureAwait(false);
         }
@@ -143,16 +166,18 @@ internal sealed partial class TransmissionRpc
         _ => policy with { Ratio = limit ?? policy.Ratio, Seed = policy.Seed == false && policy.Ratio is null ? null : policy.Seed },
     };
 
-    /// <summary>The one label of a torrent-add or torrent-set (labels and categories are one model here: a torrent has
-    /// at most one); Given is false when labels is absent.</summary>
-    private static (bool Given, string? Name) Label(JsonElement args)
+    /// <summary>The labels of a torrent-add or torrent-set, checked, or null when absent. Labels, categories and tags
+    /// are one model here: the first label is the torrent's category (the page's, qBittorrent's), the others its tags
+    /// (<see cref="TorrentManager.SetLabels"/>).</summary>
+    private static IReadOnlyList<string>? Label(JsonElement args)
     {
         var labels = TransmissionArguments.Strings(args, "labels");
-        if (labels is null) return (false, null);
-        if (labels.Length > 1) throw Unsupported($"labels: a torrent has one label here (labels and categories are one model), got {labels.Length}");
-        if (labels.Length == 1 && labels[0].Length > 0 && !TorrentManager.ValidCategory(labels[0]))
-            throw Unsupported($"labels: '{UntrustedText.Clean(labels[0], 40)}' is not a valid label");
-        return (true, labels.FirstOrDefault());
+        if (labels is null) return null;
+        // Transmission 4 drops empty labels and duplicates; a comma it refuses (its label lists are comma-separated).
+        IReadOnlyList<string> kept = [.. labels.Select(l => l.Trim()).Where(l => l.Length > 0).Distinct(StringComparer.Ordinal)];
+        try { TorrentManager.CheckLabels(kept); }
+        catch (WebApiException e) { throw Unsupported(e.Message); }
+        return kept;
     }
 
     private static int? PeerLimit(JsonElement args)

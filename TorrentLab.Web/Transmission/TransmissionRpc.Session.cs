@@ -37,7 +37,7 @@ internal sealed partial class TransmissionRpc
         Text("download-dir", _torrents.Downloads);
         Number("download-dir-free-space", FreeSpace(_torrents.Downloads)); // removed in rpc-version 17, still read by older clients
         Text("config-dir", System.IO.Path.Combine(_torrents.Downloads, TorrentLab.Client.TorrentClient.StateFolder));
-        Bool("start-added-torrents", _startAddedTorrents);
+        Bool("start-added-torrents", settings.StartAddedTorrents ?? true);
         Number("speed-limit-down", down / SpeedUnit);
         Bool("speed-limit-down-enabled", down > 0);
         Number("speed-limit-up", up / SpeedUnit);
@@ -137,7 +137,7 @@ internal sealed partial class TransmissionRpc
         if (down is not null || up is not null) _torrents.SetGlobalLimits(down, up);
         double? seedRatio = limited == false ? 0 : ratio is { } r && (limited == true || _torrents.Settings.SeedRatio is not null) ? r : null;
         if (queue is not null || seedRatio is not null) _torrents.UpdateSettings(new WebSettings((int?)queue, SeedRatio: seedRatio));
-        if (start is { } s) _startAddedTorrents = s;
+        if (start is { } s) _torrents.UpdateSettings(new WebSettings { StartAddedTorrents = s });
     }
 
     /// <summary>rpc-spec 4.2: rates and counts now; the cumulative figures are those of the torrents in the list.</summary>

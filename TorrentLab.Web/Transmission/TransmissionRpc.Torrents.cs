@@ -11,27 +11,51 @@ internal sealed partial class TransmissionRpc
     /// <summary>Transmission's speeds and limits are in kB/s of 1000 bytes (session-get's <c>units.speed-bytes</c>).</summary>
     internal const int SpeedUnit = 1000;
 
+    private readonly TransmissionRows _rows = new();
+    private int _rowsListVersion = -1; // the list version the kept rows were last pruned at
+
     private void WriteTorrents(JsonElement args, Utf8JsonWriter writer)
     {
         var fields = TransmissionArguments.Strings(args, "fields") ?? throw Unsupported("torrent-get needs 'fields': the names of the fields to return");
         var table = TransmissionArguments.String(args, "format") == "table";
         var torrents = _ids.Resolve(args);
+        var names = fields.Select(f => JsonEncodedText.Encode(f)).ToArray(); // escaped once, not once per torrent
+        var changes = _torrents.Changes;
         writer.WriteStartArray("torrents");
         if (table)
         {
             writer.WriteStartArray();
-            foreach (var field in fields) writer.WriteStringValue(field);
+            foreach (var name in names) writer.WriteStringValue(name);
             writer.WriteEndArray();
         }
-        foreach (var torrent in torrents)
+        if (!table && _rows.For(fields) is { } kept)
         {
-            var view = new TorrentView(torrent);
+            // The fields clients poll with: each torrent's object kept as bytes until it changes.
+            void Write(Utf8JsonWriter w, ManagedTorrent torrent)
+            {
+                var view = new TorrentView(torrent, changes);
+                w.WriteStartObject();
+                for (var i = 0; i < fields.Length; i++)
+                {
+                    w.WritePropertyName(names[i]);
+                    WriteField(fields[i], view, w);
+                }
+                w.WriteEndObject();
+            }
+            var write = (Action<Utf8JsonWriter, ManagedTorrent>)Write;
+            foreach (var torrent in torrents) writer.WriteRawValue(kept.Of(torrent, changes, write), skipInputValidation: true);
+            if (_torrents.ListVersion is var listVersion && Interlocked.Exchange(ref _rowsListVersion, listVersion) != listVersion)
+                _rows.Forget(_torrents.Listed);
+        }
+        else foreach (var torrent in torrents)
+        {
+            var view = new TorrentView(torrent, changes);
             if (table) writer.WriteStartArray();
             else writer.WriteStartObject();
-            foreach (var field in fields)
+            for (var i = 0; i < fields.Length; i++)
             {
-                if (!table) writer.WritePropertyName(field);
-                WriteField(field, view, writer);
+                if (!table) writer.WritePropertyName(names[i]);
+                WriteField(fields[i], view, writer);
             }
             if (table) writer.WriteEndArray();
             else writer.WriteEndObject();
@@ -83,8 +107,18 @@ internal sealed partial class TransmissionRpc
             case "isStalled": w.WriteBooleanValue(s.Stalled); break;
             case "isPrivate": w.WriteBooleanValue(t.Torrent.IsPrivate); break;
             case "addedDate": w.WriteNumberValue(s.AddedAt.ToUnixTimeSeconds()); break;
-            case "activityDate" or "doneDate" or "startDate" or "editDate" or "manualAnnounceTime": w.WriteNumberValue(0); break;
-            case "secondsDownloading" or "secondsSeeding": w.WriteNumberValue(0); break;
+            // As Transmission: a torrent that never moved payload was last active when it was added.
+            case "activityDate": w.WriteNumberValue((t.LastActivity ?? s.AddedAt).ToUnixTimeSeconds()); break;
+            case "doneDate": w.WriteNumberValue(t.CompletedAt?.ToUnixTimeSeconds() ?? 0); break; // 0: not complete yet
+            case "startDate": w.WriteNumberValue(t.RunStartedAt?.ToUnixTimeSeconds() ?? 0); break; // 0: not running
+            case "editDate": w.WriteNumberValue(0); break; // 0: never edited (Transmission 3.00 answers 0 for a torrent added since it started)
+            case "manualAnnounceTime": w.WriteNumberValue(-1); break; // -1: a reannounce may be asked for at any time
+            case "secondsDownloading": w.WriteNumberValue(t.SecondsDownloading); break;
+            case "secondsSeeding": w.WriteNumberValue(t.SecondsSeeding); break;
+            case "maxConnectedPeers": w.WriteNumberValue(t.MaxPeers ?? _options.MaxPeers); break;
+            case "torrentFile": w.WriteStringValue(_torrents.TorrentPathOf(t)); break;
+            case "primary-mime-type": w.WriteStringValue(MimeTypes.PrimaryOf(t.Torrent)); break;
+            case "availability": WriteAvailability(t, w); break;
             case "dateCreated": w.WriteNumberValue(t.Torrent.CreationDate?.ToUnixTimeSeconds() ?? 0); break;
             case "comment": w.WriteStringValue(t.Torrent.Comment ?? ""); break;
             case "creator": w.WriteStringValue(t.Torrent.CreatedBy ?? ""); break;
@@ -107,7 +141,7 @@ internal sealed partial class TransmissionRpc
             case "peers": WritePeers(t, w); break;
             case "peersFrom": WritePeersFrom(w); break;
             case "webseeds": w.WriteStartArray(); foreach (var url in t.Torrent.WebSeeds) w.WriteStringValue(url); w.WriteEndArray(); break;
-            case "labels": w.WriteStartArray(); if (t.Category is { } c) w.WriteStringValue(c); w.WriteEndArray(); break;
+            case "labels": w.WriteStartArray(); foreach (var label in TorrentManager.LabelsOf(t)) w.WriteStringValue(label); w.WriteEndArray(); break;
             case "downloadLimit": w.WriteNumberValue(t.DownloadLimit.BytesPerSecond / SpeedUnit); break;
             case "downloadLimited": w.WriteBooleanValue(t.DownloadLimit.BytesPerSecond > 0); break;
             case "uploadLimit": w.WriteNumberValue(t.UploadLimit.BytesPerSecond / SpeedUnit); break;
@@ -169,30 +203,53 @@ internal sealed partial class TransmissionRpc
     // The file's share of its verified pieces: exact for a complete or empty file, close enough for a progress bar.
     private static long BytesCompleted(FileEntry file) => file.Progress >= 1 ? file.Length : (long)(file.Length * file.Progress);
 
+    /// <summary>rpc-spec 3.3's <c>trackers</c>, or with <paramref name="stats"/> its <c>trackerStats</c>: each tracker's
+    /// last announce as the engine logged it (<see cref="ManagedTorrent.Announces"/>). The engine announces and never
+    /// scrapes, so the scrape fields say "never scraped" and the swarm counts are those of the last announce's answer.</summary>
     private static void WriteTrackers(ManagedTorrent torrent, Utf8JsonWriter w, bool stats)
     {
         w.WriteStartArray();
         var id = 0;
+        var announces = stats ? torrent.Announces : null;
+        var running = torrent.IsRunning;
         foreach (var (tier, index) in torrent.TrackerTiers.Select((tier, index) => (tier, index)))
         {
             foreach (var url in tier)
             {
+                var uri = Uri.TryCreate(url, UriKind.Absolute, out var parsed) ? parsed : null;
                 w.WriteStartObject();
                 w.WriteString("announce", url);
                 w.WriteNumber("id", id++);
-                w.WriteString("scrape", "");
+                w.WriteString("scrape", ScrapeUrl(uri));
+                w.WriteString("sitename", uri?.Host ?? "");
                 w.WriteNumber("tier", index);
-                w.WriteString("sitename", Uri.TryCreate(url, UriKind.Absolute, out var uri) ? uri.Host : "");
                 if (stats)
                 {
-                    w.WriteString("host", uri?.Authority ?? "");
+                    var last = announces!.GetValueOrDefault(url);
+                    // tr_tracker_state: 0 inactive (not running), 1 waiting for the next announce, 3 announcing now.
+                    w.WriteNumber("announceState", !running ? 0 : last is null ? 3 : 1);
+                    w.WriteNumber("downloadCount", -1); // -1: not known (only a scrape tells)
+                    w.WriteBoolean("hasAnnounced", last is not null);
+                    w.WriteBoolean("hasScraped", false);
+                    w.WriteString("host", uri is null ? "" : $"{uri.Scheme}://{uri.Authority}");
                     w.WriteBoolean("isBackup", false);
-                    w.WriteNumber("seederCount", -1); // -1: not known (the engine keeps no scrape)
-                    w.WriteNumber("leecherCount", -1);
-                    w.WriteNumber("downloadCount", -1);
-                    w.WriteBoolean("hasAnnounced", false);
-                    w.WriteString("lastAnnounceResult", "");
-                    w.WriteNumber("announceState", 0);
+                    w.WriteNumber("lastAnnouncePeerCount", last?.Peers ?? 0);
+                    w.WriteString("lastAnnounceResult", last?.Result ?? "");
+                    // The engine logs an announce when its answer comes: its start time is not kept apart.
+                    w.WriteNumber("lastAnnounceStartTime", last?.At.ToUnixTimeSeconds() ?? 0);
+                    w.WriteBoolean("lastAnnounceSucceeded", last?.Succeeded ?? false);
+                    w.WriteNumber("lastAnnounceTime", last?.At.ToUnixTimeSeconds() ?? 0);
+                    w.WriteBoolean("lastAnnounceTimedOut", last is { Succeeded: false } && last.Result.Contains("timed out", StringComparison.OrdinalIgnoreCase));
+                    w.WriteString("lastScrapeResult", "");
+                    w.WriteNumber("lastScrapeStartTime", 0);
+                    w.WriteBoolean("lastScrapeSucceeded", false);
+                    w.WriteNumber("lastScrapeTime", 0);
+                    w.WriteBoolean("lastScrapeTimedOut", false);
+                    w.WriteNumber("leecherCount", last?.Leechers ?? -1);
+                    w.WriteNumber("nextAnnounceTime", running && last?.NextAt is { } next ? next.ToUnixTimeSeconds() : 0);
+                    w.WriteNumber("nextScrapeTime", 0);
+                    w.WriteNumber("scrapeState", 0); // inactive: never scraped
+                    w.WriteNumber("seederCount", last?.Seeders ?? -1);
                 }
                 w.WriteEndObject();
             }
@@ -200,27 +257,79 @@ internal sealed partial class TransmissionRpc
         w.WriteEndArray();
     }
 
+    /// <summary>BEP 48's convention: an http(s) announce URL whose last segment begins with <c>announce</c> scrapes at
+    /// the same URL with <c>scrape</c> in its place; a UDP tracker scrapes where it announces; others cannot be scraped
+    /// (""), as Transmission shows them.</summary>
+    internal static string ScrapeUrl(Uri? announce)
+    {
+        if (announce is null) return "";
+        if (announce.Scheme == "udp") return announce.OriginalString;
+        var path = announce.AbsolutePath;
+        var slash = path.LastIndexOf('/');
+        if (!path[(slash + 1)..].StartsWith("announce", StringComparison.Ordinal)) return "";
+        return new UriBuilder(announce) { Path = path[..(slash + 1)] + "scrape" + path[(slash + 1 + "announce".Length)..] }.Uri.ToString();
+    }
+
+    /// <summary>rpc-spec 3.3 (rpc-version 17): per piece, -1 when we have it, else how many connected peers have it.
+    /// The engine tells how many pieces each peer announced, not which: a peer is counted for every piece only once it
+    /// has them all, so the count is a lower bound while partial peers are connected.</summary>
+    private static void WriteAvailability(ManagedTorrent torrent, Utf8JsonWriter w)
+    {
+        var seeds = torrent.PeersNow().Count(p => p.Progress >= 1);
+        var pieces = torrent.Pieces;
+        w.WriteStartArray();
+        for (var i = 0; i < torrent.Torrent.PieceCount; i++) w.WriteNumberValue(pieces[i] == TorrentLab.Downloads.PieceState.Verified ? -1 : seeds);
+        w.WriteEndArray();
+    }
+
+    /// <summary>rpc-spec 3.3's <c>peers</c>. "Client" is this server: <c>clientIsChoked</c> says the peer chokes us,
+    /// <c>peerIsChoked</c> that we choke the peer.</summary>
     private static void WritePeers(ManagedTorrent torrent, Utf8JsonWriter w)
     {
         w.WriteStartArray();
-        foreach (var peer in torrent.IsRunning ? torrent.Details().Peers.Where(p => p.Connected) : [])
+        foreach (var peer in torrent.PeersNow().Where(p => p.Connected))
         {
             var endPoint = System.Net.IPEndPoint.TryParse(peer.Address, out var parsed) ? parsed : null;
+            var downloadingFrom = peer.AmInterested && !peer.PeerChoking;
+            var uploadingTo = peer.PeerInterested && !peer.AmChoking;
             w.WriteStartObject();
             w.WriteString("address", endPoint?.Address.ToString() ?? peer.Address);
-            w.WriteNumber("port", endPoint?.Port ?? 0);
-            w.WriteString("clientName", peer.Client);
-            w.WriteBoolean("clientIsChoked", peer.AmChoking);
+            w.WriteBoolean("clientIsChoked", peer.PeerChoking);
             w.WriteBoolean("clientIsInterested", peer.AmInterested);
-            w.WriteBoolean("peerIsChoked", peer.PeerChoking);
+            w.WriteString("clientName", peer.Client);
+            w.WriteString("flagStr", PeerFlags(peer, downloadingFrom, uploadingTo));
+            w.WriteBoolean("isDownloadingFrom", downloadingFrom);
+            w.WriteBoolean("isEncrypted", peer.Encrypted);
+            w.WriteBoolean("isIncoming", peer.Incoming);
+            w.WriteBoolean("isUTP", peer.Transport == "utp");
+            w.WriteBoolean("isUploadingTo", uploadingTo);
+            w.WriteBoolean("peerIsChoked", peer.AmChoking);
             w.WriteBoolean("peerIsInterested", peer.PeerInterested);
+            w.WriteNumber("port", endPoint?.Port ?? 0);
+            w.WriteNumber("progress", peer.Progress);
             w.WriteNumber("rateToClient", (long)peer.DownloadRate);
             w.WriteNumber("rateToPeer", (long)peer.UploadRate);
-            w.WriteString("flagStr", "");
-            w.WriteNumber("progress", 0);
             w.WriteEndObject();
         }
         w.WriteEndArray();
+    }
+
+    /// <summary>Transmission's flag letters (its peer list's legend): T uTP, D downloading from it, d would download
+    /// (interested, choked), U uploading to it, u would upload (it is interested, we choke it), K it unchoked us but we
+    /// are not interested, ? we unchoked it but it is not interested, E encrypted, I incoming.</summary>
+    internal static string PeerFlags(PeerDetails peer, bool downloadingFrom, bool uploadingTo)
+    {
+        var flags = new System.Text.StringBuilder(8);
+        if (peer.Transport == "utp") flags.Append('T');
+        if (downloadingFrom) flags.Append('D');
+        else if (peer.AmInterested) flags.Append('d');
+        if (uploadingTo) flags.Append('U');
+        else if (peer.PeerInterested) flags.Append('u');
+        if (!peer.PeerChoking && !peer.AmInterested) flags.Append('K');
+        if (!peer.AmChoking && !peer.PeerInterested) flags.Append('?');
+        if (peer.Encrypted) flags.Append('E');
+        if (peer.Incoming) flags.Append('I');
+        return flags.ToString();
     }
 
     private static void WritePeersFrom(Utf8JsonWriter w)
@@ -231,12 +340,12 @@ internal sealed partial class TransmissionRpc
     }
 
     /// <summary>One torrent's figures, each read once per request (the summary takes the torrent's lock).</summary>
-    private sealed class TorrentView(ManagedTorrent torrent)
+    private sealed class TorrentView(ManagedTorrent torrent, long changes)
     {
         private FileEntry[]? _files;
         private long? _wanted;
         public ManagedTorrent Torrent { get; } = torrent;
-        public TorrentSummary Summary { get; } = torrent.Summary();
+        public TorrentSummary Summary { get; } = torrent.Summary(changes);
         public FileEntry[] Files => _files ??= Torrent.Files();
         public long Wanted => _wanted ??= Torrent.WantedBytes;
     }

@@ -33,7 +33,6 @@ internal sealed partial class TransmissionRpc
     private readonly byte[]? _token;
     private readonly TransmissionIds _ids;
     private readonly DateTimeOffset _started = DateTimeOffset.UtcNow;
-    private bool _startAddedTorrents = true; // session-set start-added-torrents; not kept across restarts
 
     private readonly LoginThrottle _logins;
 
@@ -89,10 +88,20 @@ internal sealed partial class TransmissionRpc
             await response.WriteAsync("405: the RPC takes a POST with a JSON request", context.RequestAborted).ConfigureAwait(false);
             return;
         }
-        var answer = await AnswerAsync(context).ConfigureAwait(false);
+        using var arguments = new ChunkedOutput();
+        var (result, tag) = await AnswerAsync(context, arguments).ConfigureAwait(false);
+        // {"arguments": <the method's arguments>, "result": "success" or why not, "tag": ...}: the arguments are copied
+        // once, from their chunks to the response.
+        var tail = Encoding.UTF8.GetBytes(",\"result\":" + JsonSerializer.Serialize(result, WebJsonContext.Default.String)
+            + (tag.ValueKind == JsonValueKind.Number ? ",\"tag\":" + tag.GetRawText() : "") + "}");
         response.ContentType = "application/json; charset=UTF-8";
-        await response.Body.WriteAsync(answer, context.RequestAborted).ConfigureAwait(false);
+        response.ContentLength = ArgumentsKey.Length + arguments.Length + tail.Length;
+        await response.Body.WriteAsync(ArgumentsKey, context.RequestAborted).ConfigureAwait(false);
+        await arguments.CopyToAsync(response.Body, context.RequestAborted).ConfigureAwait(false);
+        await response.Body.WriteAsync(tail, context.RequestAborted).ConfigureAwait(false);
     }
+
+    private static readonly byte[] ArgumentsKey = "{\"arguments\":"u8.ToArray();
 
     /// <summary>True without a token, or when the request presents it; a wrong one presented counts towards a ban.</summary>
     private bool Authorized(HttpContext context, string? presented)
@@ -107,12 +116,12 @@ internal sealed partial class TransmissionRpc
         return false;
     }
 
-    /// <summary>The response to one request: <c>{"arguments": {...}, "result": "success" or why not, "tag": ...}</c>.</summary>
-    private async Task<ReadOnlyMemory<byte>> AnswerAsync(HttpContext context)
+    /// <summary>Answers one request: its arguments into <paramref name="arguments"/> (<c>{}</c> when refused), and the
+    /// <c>result</c> ("success" or why not) and <c>tag</c> of the envelope.</summary>
+    private async Task<(string Result, JsonElement Tag)> AnswerAsync(HttpContext context, ChunkedOutput arguments)
     {
         JsonElement tag = default;
         string result;
-        var arguments = new ArrayBufferWriter<byte>();
         try
         {
             using var request = await ReadRequestAsync(context.Request, context.RequestAborted).ConfigureAwait(false);
@@ -134,21 +143,7 @@ internal sealed partial class TransmissionRpc
             arguments.Clear();
             arguments.Write("{}"u8);
         }
-        var output = new ArrayBufferWriter<byte>(arguments.WrittenCount + 128);
-        using (var writer = new Utf8JsonWriter(output))
-        {
-            writer.WriteStartObject();
-            writer.WritePropertyName("arguments");
-            writer.WriteRawValue(arguments.WrittenSpan, skipInputValidation: true);
-            writer.WriteString("result", result);
-            if (tag.ValueKind == JsonValueKind.Number)
-            {
-                writer.WritePropertyName("tag");
-                tag.WriteTo(writer);
-            }
-            writer.WriteEndObject();
-        }
-        return output.WrittenMemory;
+        return (result, tag);
     }
 
     private Task DispatchAsync(string method, JsonElement args, Utf8JsonWriter writer, CancellationToken ct)
@@ -187,11 +182,11 @@ internal sealed partial class TransmissionRpc
         ["torrent-start-now"] = Changes((rpc, args, ct) => rpc.StartAsync(args, now: true, ct)),
         ["torrent-stop"] = Changes((rpc, args, _) => rpc.ForEachAsync(args, t => rpc._torrents.PauseAsync(t))),
         ["torrent-verify"] = Changes((rpc, args, ct) => rpc.ForEachAsync(args, t => rpc._torrents.RecheckAsync(t, ct, resume: false))),
-        ["torrent-reannounce"] = Refused("torrent-reannounce is not supported: the engine announces on the trackers' own interval"),
+        ["torrent-reannounce"] = Changes((rpc, args, ct) => rpc.ForEachAsync(args, t => rpc._torrents.ReannounceAsync(t, ct))),
         ["torrent-remove"] = Changes((rpc, args, _) => rpc.RemoveAsync(args)),
         ["torrent-set"] = Changes((rpc, args, ct) => rpc.SetAsync(args, ct)) with { Arguments = SetArguments },
         ["torrent-set-location"] = Changes((rpc, args, ct) => rpc.SetLocationAsync(args, ct)),
-        ["torrent-rename-path"] = Refused("torrent-rename-path is not supported: a torrent's files keep the names its .torrent gives them"),
+        ["torrent-rename-path"] = new(true, (rpc, args, writer, ct) => rpc.RenamePathAsync(args, writer, ct)),
         ["queue-move-top"] = Changes((rpc, args, _) => rpc.MoveAsync(args, QueueMove.Top)),
         ["queue-move-up"] = Changes((rpc, args, _) => rpc.MoveAsync(args, QueueMove.Up)),
         ["queue-move-down"] = Changes((rpc, args, _) => rpc.MoveAsync(args, QueueMove.Down)),

@@ -112,4 +112,14 @@ public static partial class TorrentClient
     /// <exception cref="TorrentUrlException">Refused, unreachable, not 200, or too large.</exception>
     public static Task<byte[]> FetchTorrentFileAsync(string url, long maxBytes, CancellationToken ct = default) =>
         TorrentUrl.FetchAsync(url, maxBytes, TimeSpan.FromSeconds(30), ct);
+
+    /// <summary>As <see cref="FetchTorrentFileAsync(string, long, CancellationToken)"/>, through <paramref name="proxy"/>
+    /// when one is given (the host's name is then the proxy's to resolve).</summary>
+    /// <exception cref="TorrentUrlException">Refused, unreachable, not 200, or too large.</exception>
+    public static Task<byte[]> FetchTorrentFileAsync(string url, long maxBytes, Proxy.Socks5Proxy? proxy, CancellationToken ct = default) =>
+        TorrentUrl.FetchAsync(NetworkOf(proxy), url, maxBytes, TimeSpan.FromSeconds(30), ct);
+
+    /// <summary>The kernel's network, or one through <paramref name="proxy"/>.</summary>
+    internal static Network.INetwork NetworkOf(Proxy.Socks5Proxy? proxy) =>
+        proxy is null ? Network.SystemNetwork.Instance : new Proxy.Socks5Network(Network.SystemNetwork.Instance, proxy);
 }

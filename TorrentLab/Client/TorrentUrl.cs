@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using TorrentLab.Network;
+using TorrentLab.Proxy;
 using TorrentLab.Tracker;
 
 namespace TorrentLab.Client;
@@ -33,8 +34,17 @@ internal static class TorrentUrl
 
     /// <summary>The body at <paramref name="url"/>, at most <paramref name="maxBytes"/> bytes, within <paramref name="timeout"/>.</summary>
     /// <exception cref="TorrentUrlException">Refused, unreachable, not 200, or too large.</exception>
-    public static async Task<byte[]> FetchAsync(string url, long maxBytes, TimeSpan timeout, CancellationToken ct)
+    public static Task<byte[]> FetchAsync(string url, long maxBytes, TimeSpan timeout, CancellationToken ct) =>
+        FetchAsync(SystemNetwork.Instance, url, maxBytes, timeout, ct);
+
+    // A client per network other than the kernel's (a proxy's), kept while the network lives.
+    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<INetwork, HttpClient> Clients = new();
+
+    /// <summary>As <see cref="FetchAsync(string, long, TimeSpan, CancellationToken)"/>, over <paramref name="network"/>
+    /// (through a proxy, the host's name is the proxy's to resolve).</summary>
+    public static async Task<byte[]> FetchAsync(INetwork network, string url, long maxBytes, TimeSpan timeout, CancellationToken ct)
     {
+        var http = network == SystemNetwork.Instance ? Http : Clients.GetValue(network, CreateClient);
         var uri = Check(url);
         using var limit = CancellationTokenSource.CreateLinkedTokenSource(ct);
         limit.CancelAfter(timeout);
@@ -42,7 +52,7 @@ internal static class TorrentUrl
         {
             for (var hops = 0; ; hops++)
             {
-                using var response = await Http.GetAsync(uri, HttpCompletionOption.ResponseHeadersRead, limit.Token).ConfigureAwait(false);
+                using var response = await http.GetAsync(uri, HttpCompletionOption.ResponseHeadersRead, limit.Token).ConfigureAwait(false);
                 if ((int)response.StatusCode is >= 300 and < 400 && response.Headers.Location is { } location)
                 {
                     if (hops >= MaxRedirects) throw new TorrentUrlException($"{Shown(uri)}: more than {MaxRedirects} redirects", refused: false);
@@ -89,6 +99,8 @@ internal static class TorrentUrl
     private static async ValueTask<Stream> ConnectAsync(INetwork network, SocketsHttpConnectionContext context, CancellationToken ct)
     {
         var host = context.DnsEndPoint.Host;
+        if (network is Socks5Network proxied && !IPAddress.TryParse(host, out _))
+            return await proxied.ConnectAsync(host, context.DnsEndPoint.Port, ct).ConfigureAwait(false);
         var addresses = IPAddress.TryParse(host, out var literal) ? [literal] : await network.ResolveAsync(host, ct).ConfigureAwait(false);
         foreach (var address in addresses) Refuse(address, host);
         if (addresses.Length == 0) throw new TorrentUrlException($"{UntrustedText.Clean(host, 64)}: no address", refused: false);

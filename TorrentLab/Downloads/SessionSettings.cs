@@ -3,6 +3,7 @@ using Microsoft.Extensions.Logging;
 using TorrentLab.Dht;
 using TorrentLab.Network;
 using TorrentLab.PortMapping;
+using TorrentLab.Proxy;
 using TorrentLab.Tracker;
 using TorrentLab.Wire;
 
@@ -46,6 +47,22 @@ public sealed record SessionSettings
     /// IPv4 default gateway is asked (SSDP searches on its interface alone); a router that refuses, never answers or
     /// disappears is one log line, and the session goes on.</summary>
     public PortMappingProtocols PortMapping { get; init; }
+
+    /// <summary>A SOCKS5 proxy every connection of the session goes through (<c>--proxy</c>): peers, web seeds and HTTP
+    /// trackers by CONNECT (a tracker's or web seed's host name is given to the proxy to resolve), uTP, the DHT and UDP
+    /// trackers by UDP ASSOCIATE. With <see cref="Socks5Proxy.Only"/> (<c>--proxy-only</c>) nothing goes direct: no
+    /// incoming connections, and <see cref="Lsd"/> and <see cref="PortMapping"/> are refused. Null: none.</summary>
+    public Socks5Proxy? Proxy
+    {
+        get => _proxy;
+        init
+        {
+            _proxy = value;
+            _proxied = null; // made again over the new proxy
+        }
+    }
+
+    private readonly Socks5Proxy? _proxy;
 
     /// <summary>The DHT's bootstrap nodes, <c>HOST:PORT</c> each; by default the public routers. A saved routing table
     /// is tried first, so a restart needs none.</summary>
@@ -167,7 +184,19 @@ public sealed record SessionSettings
     /// <summary>The network every socket of the session and its torrents goes through: the peer listener (TCP and
     /// the UDP port of uTP and the DHT), the dialler, the DHT, local service discovery, HTTP and UDP trackers, web
     /// seeds and magnet fetches. The kernel's by default; a simulation gives each of its hosts its own.</summary>
-    internal INetwork Network { get; init; } = SystemNetwork.Instance;
+    /// <remarks>With <see cref="Proxy"/>, the network given wrapped in the proxy's decorator.</remarks>
+    internal INetwork Network
+    {
+        get => _proxied ??= _proxy is null ? _network : new Socks5Network(_network, _proxy, Log, Time);
+        init
+        {
+            _network = value;
+            _proxied = null;
+        }
+    }
+
+    private readonly INetwork _network = SystemNetwork.Instance;
+    private INetwork? _proxied;
 
     /// <summary>The local address of the UDP side: the first bind address, with the dual-stack <c>::</c> read as
     /// <c>0.0.0.0</c> (the DHT speaks IPv4 unless an IPv6 address is bound).</summary>

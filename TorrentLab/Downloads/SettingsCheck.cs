@@ -19,6 +19,17 @@ internal static class SettingsCheck
         Defined(settings.Encryption, nameof(SessionSettings.Encryption));
         Defined(settings.Transport, nameof(SessionSettings.Transport));
         Defined(settings.PeerScope, nameof(SessionSettings.PeerScope));
+        if (settings.Proxy is { } proxy)
+        {
+            if ((proxy.UserName is null) != (proxy.Password is null)
+                || proxy.UserName is { } user && System.Text.Encoding.UTF8.GetByteCount(user) is 0 or > 255
+                || proxy.Password is { } password && System.Text.Encoding.UTF8.GetByteCount(password) is 0 or > 255)
+                throw Bad(nameof(SessionSettings.Proxy), "a SOCKS5 user name and password go together, 1 to 255 bytes each (RFC 1929)");
+            if (proxy.Only && settings.Lsd)
+                throw Bad(nameof(SessionSettings.Lsd), "local service discovery is multicast on the local network, which cannot go through the proxy (proxy only)");
+            if (proxy.Only && settings.PortMapping != PortMapping.PortMappingProtocols.None)
+                throw Bad(nameof(SessionSettings.PortMapping), "port mapping talks to the router directly and opens a port for incoming peers, which proxy only forbids");
+        }
         if ((settings.PortMapping & ~PortMapping.PortMappingProtocols.All) != 0)
             throw Bad(nameof(SessionSettings.PortMapping), $"expected None or a combination of Upnp, NatPmp and Pcp, got {settings.PortMapping}");
         AtLeast(settings.MaxConnections, 1, nameof(SessionSettings.MaxConnections));

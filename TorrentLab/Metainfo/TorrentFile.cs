@@ -22,4 +22,8 @@ public sealed record TorrentFile(IReadOnlyList<string> PathSegments, long Length
     /// <summary>BEP 52 <c>piece layers</c> entry: one 32-byte hash per piece of the file, checked against
     /// <see cref="PiecesRoot"/>; empty when the file fits in one piece or the torrent did not carry it.</summary>
     public ReadOnlyMemory<byte> PieceLayer { get; init; }
+
+    /// <summary>The path the metainfo gives the file, when it is stored under another (<see cref="Torrent.WithFilePaths"/>);
+    /// web seeds are asked for this one (BEP 19). Null when the file lies where the metainfo says.</summary>
+    internal IReadOnlyList<string>? SourcePathSegments { get; init; }
 }

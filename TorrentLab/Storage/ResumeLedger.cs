@@ -195,6 +195,34 @@ internal sealed class ResumeLedger
         selection is null || selection.Files.All(p => p == Pieces.FilePriority.Normal)
             ? null : string.Concat(selection.Files.Select(p => (char)('0' + (int)p)));
 
+    /// <summary>After the torrent's files were renamed on disk (<see cref="Torrent.WithFilePaths"/>): the ledger records
+    /// each file under <paramref name="renamed"/>'s path, its pieces, sizes and times unchanged (a rename keeps them), so
+    /// it is trusted as before and the files stay this download's. Nothing happens without a ledger of this torrent.</summary>
+    /// <exception cref="StorageException">The ledger could not be written; the previous one is left intact.</exception>
+    internal void Rename(Torrent renamed)
+    {
+        var ledger = Document();
+        if (ledger is null || !string.Equals(ledger.InfoHash, _torrent.InfoHash.Hex, StringComparison.OrdinalIgnoreCase)) return;
+        var paths = new Dictionary<string, string>(StringComparer.Ordinal);
+        for (var i = 0; i < _torrent.Files.Count; i++) paths[_torrent.Files[i].DisplayPath] = renamed.Files[i].DisplayPath;
+        var document = ledger with { Files = [.. ledger.Files.Select(f => f with { Path = paths.GetValueOrDefault(f.Path, f.Path) })] };
+        var temp = FilePath + ".tmp";
+        _contents = null;
+        try
+        {
+            using (var stream = TemporaryFile.Create(temp))
+            {
+                JsonSerializer.Serialize(stream, document, LedgerJsonContext.Ledger.LedgerDocument);
+                stream.Flush(flushToDisk: document.UnflushedBoot is null);
+            }
+            File.Move(temp, FilePath, overwrite: true);
+        }
+        catch (Exception e) when (StorageErrors.IsIo(e))
+        {
+            throw RemoveTemp(temp, StorageErrors.Wrap(e, $"saving the resume ledger '{FilePath}'"));
+        }
+    }
+
     /// <summary>Deletes the ledger (<c>--no-resume</c>: start fresh). Returns false when there was none.</summary>
     public bool Delete()
     {

@@ -100,12 +100,16 @@ internal sealed class Announcer(IReadOnlyList<IReadOnlyList<string>> tiers, Info
                 LastError = null;
                 Seeders = response.Complete;
                 if (response.WarningMessage is not null) log?.Invoke($"tracker warning: {response.WarningMessage}");
-                log?.Invoke($"tracker: {response.Peers.Count} peer{(response.Peers.Count == 1 ? "" : "s")}, next announce in {response.Interval.TotalSeconds:0} s");
+                // The tracker and its swarm counts close the line, for whoever shows trackers (serve's trackerStats).
+                var counts = response is { Complete: { } seeders, Incomplete: { } leechers }
+                    ? $": {seeders} seeder{(seeders == 1 ? "" : "s")}, {leechers} leecher{(leechers == 1 ? "" : "s")}" : "";
                 events?.TrackerAnswered(_client.LastAnswered ?? "", response.Peers.Count, response.Interval, response.WarningMessage);
                 var host = _host;
                 host.OnPeers(response.Peers);
                 // The port changed while the announce was on its way (a router mapped it): the trackers hear it now.
                 wait = _port() != Volatile.Read(ref _portSent) ? TimeSpan.Zero : AnnounceSchedule.Next(response, host.Connected());
+                log?.Invoke($"tracker: {response.Peers.Count} peer{(response.Peers.Count == 1 ? "" : "s")}, next announce in {wait.TotalSeconds:0} s"
+                    + $" (from {_client.LastAnswered}{counts})");
                 _status = $"tracker {_client.LastAnswered} answered {response.Peers.Count}";
             }
             catch (TrackerException e)

@@ -56,7 +56,10 @@ public sealed partial class Session : IAsyncDisposable
         var listener = PeerListener.Start(settings.Network, settings.BindAddresses, settings.ListenPort,
             settings.PortFallback && settings.ListenPort != 0, settings.Transport, new UtpOptions { Timers = settings.Time });
         var session = new Session(settings, listener);
-        settings.Log?.Invoke($"listening on {string.Join(", ", listener.EndPoints)} ({TransportName(settings.Transport)})");
+        settings.Log?.Invoke(settings.Proxy is { Only: true } only
+            ? $"no incoming connections: every connection goes through the proxy {only}, port {listener.EndPoint.Port} announced ({TransportName(settings.Transport)})"
+            : $"listening on {string.Join(", ", listener.EndPoints)} ({TransportName(settings.Transport)})"
+                + (settings.Proxy is { } proxy ? $"; connections out go through the proxy {proxy}" : ""));
         session._tasks.Add(listener.RunAsync(session.OnAccepted, session._stop.Token));
         session.StartDht();
         session.StartLsd();

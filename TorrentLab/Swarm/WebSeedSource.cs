@@ -45,7 +45,7 @@ internal sealed class WebSeedSource : IDisposable
     /// then the client "must add the name"; for a multi-file torrent the name and path are appended to it.</summary>
     public Uri FileUrl(TorrentFile file)
     {
-        var segments = string.Join('/', file.PathSegments.Select(Uri.EscapeDataString));
+        var segments = string.Join('/', (file.SourcePathSegments ?? file.PathSegments).Select(Uri.EscapeDataString));
         if (!_torrent.IsMultiFile && !_base.EndsWith('/')) return new Uri(_base);
         return new Uri(_base.EndsWith('/') ? _base + segments : _base + "/" + segments);
     }

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using TorrentLab.Network;
+using TorrentLab.Proxy;
 
 namespace TorrentLab.Tracker;
 
@@ -44,6 +45,10 @@ internal sealed class HostDialer
     public async ValueTask<Stream> ConnectAsync(string host, int port, PeerScope scope, CancellationToken ct)
     {
         var bare = host.Trim('[', ']');
+        // Through a proxy, a name is the proxy's to resolve (our resolver would tell the network which host we want);
+        // the address policy then cannot see the address, which is the proxy's network's, not ours.
+        if (Network is Socks5Network proxied && !IPAddress.TryParse(bare, out _))
+            return await proxied.ConnectAsync(bare, port, ct).ConfigureAwait(false);
         IPAddress[] addresses;
         try
         {

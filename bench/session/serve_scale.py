@@ -201,7 +201,8 @@ class QBittorrent:
             'Session\\LSDEnabled=false', 'Session\\PeXEnabled=false', 'Session\\AnonymousModeEnabled=false', '',
             '[Preferences]', 'WebUI\\Address=127.0.0.1', 'WebUI\\Port=%d' % self.web_port, 'WebUI\\LocalHostAuth=false',
             'WebUI\\CSRFProtection=false', 'WebUI\\HostHeaderValidation=false', 'Bittorrent\\DHT=false', 'Bittorrent\\LSD=false',
-            'Bittorrent\\PeX=false', 'Connection\\UPnP=false', 'Downloads\\SavePath=%s' % self.downloads, '']))
+            'Bittorrent\\PeX=false', 'Connection\\UPnP=false', 'Connection\\ResolvePeerCountries=false',
+            'Downloads\\SavePath=%s' % self.downloads, '']))
 
     def start(self, first):
         self.process = subprocess.Popen(['qbittorrent-nox', '--profile=' + self.profile, '--webui-port=%d' % self.web_port],
@@ -324,4 +325,5 @@ def main():
         run(client, torrents, args.count, args.idle, args.hold)
 
 
-main()
+if __name__ == '__main__':
+    main()

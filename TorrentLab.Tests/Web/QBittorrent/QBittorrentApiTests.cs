@@ -313,7 +313,7 @@ public class QBittorrentApiTests
         using var http = Client(web);
         await PostAsync(http, "auth/login", ("username", "admin"), ("password", Token));
 
-        using var route = await http.GetAsync("/api/v2/torrents/renameFile", Ct);
+        using var route = await http.GetAsync("/api/v2/torrents/setForceStart", Ct);
         using var torrent = await http.GetAsync($"/api/v2/torrents/properties?hash={new string('a', 40)}", Ct);
 
         Assert.Equal(HttpStatusCode.NotFound, route.StatusCode);

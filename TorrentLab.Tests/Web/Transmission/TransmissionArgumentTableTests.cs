@@ -68,7 +68,8 @@ public sealed class TransmissionArgumentTableTests(TransmissionArgumentTableTest
         ["uploadLimit"] = [(new() { ["uploadLimit"] = 77, ["uploadLimited"] = true }, (t, _) => Assert.Equal(77, t.GetProperty("uploadLimit").GetInt32()))],
         ["uploadLimited"] = [(new() { ["uploadLimit"] = 5, ["uploadLimited"] = true }, (t, _) => Assert.True(t.GetProperty("uploadLimited").GetBoolean()))],
         ["labels"] = [(new() { ["labels"] = new[] { "tv" } }, (t, _) => Assert.Equal("[\"tv\"]", t.GetProperty("labels").GetRawText())),
-            (new() { ["labels"] = new[] { "tv", "hd" } }, null)], // one label per torrent here
+            (new() { ["labels"] = new[] { "tv", "hd" } }, (t, _) => Assert.Equal("[\"tv\",\"hd\"]", t.GetProperty("labels").GetRawText())), // category, then tags
+            (new() { ["labels"] = new[] { "tv", "a,b" } }, null)], // a tag has no comma (qBittorrent's lists are comma-separated)
         ["location"] = [(new() { ["location"] = "elsewhere" }, (t, r) => Assert.Equal(Path.Combine(r.Web.Downloads.Path, "elsewhere"), t.GetProperty("downloadDir").GetString())),
             (new() { ["location"] = "/etc" }, null)],
         ["peer-limit"] = [(new() { ["peer-limit"] = 7 }, (t, _) => Assert.Equal(7, t.GetProperty("peer-limit").GetInt32())), (new() { ["peer-limit"] = 0 }, null)],
@@ -136,7 +137,9 @@ public sealed class TransmissionArgumentTableTests(TransmissionArgumentTableTest
         ["download-dir"] = [(new() { ["download-dir"] = "shows" }, (t, r) => Assert.Equal(Path.Combine(r.Web.Downloads.Path, "shows"), t.GetProperty("downloadDir").GetString())),
             (new() { ["download-dir"] = "/tmp" }, null)],
         ["paused"] = [(new() { ["paused"] = true }, (t, _) => Assert.Equal(0, t.GetProperty("status").GetInt32()))],
-        ["labels"] = [(new() { ["labels"] = new[] { "film" } }, (t, _) => Assert.Equal("[\"film\"]", t.GetProperty("labels").GetRawText())), (new() { ["labels"] = new[] { "a", "b" } }, null)],
+        ["labels"] = [(new() { ["labels"] = new[] { "film" } }, (t, _) => Assert.Equal("[\"film\"]", t.GetProperty("labels").GetRawText())),
+            (new() { ["labels"] = new[] { "a", "b" } }, (t, _) => Assert.Equal("[\"a\",\"b\"]", t.GetProperty("labels").GetRawText())),
+            (new() { ["labels"] = new[] { "a", "\u0001" } }, null)],
         ["peer-limit"] = [(new() { ["peer-limit"] = 12 }, (t, _) => Assert.Equal(12, t.GetProperty("peer-limit").GetInt32())), (new() { ["peer-limit"] = -3 }, null)],
         ["sequentialDownload"] = [(new() { ["sequentialDownload"] = true }, (t, _) => Assert.True(t.GetProperty("sequentialDownload").GetBoolean()))],
         ["cookies"] = [(new() { ["cookies"] = "" }, (t, r) => Assert.Equal(r.Web.InfoHash, t.GetProperty("hashString").GetString())), (new() { ["cookies"] = "session=1" }, null)],

@@ -117,4 +117,27 @@ public class TransmissionRemoteInteropTests
         Assert.Equal((false, true, 23 * 60, 6 * 60, 1 | 64), (scheduled!.Enabled!.Value, scheduled.ScheduleEnabled!.Value, scheduled.ScheduleBegin!.Value,
             scheduled.ScheduleEnd!.Value, scheduled.ScheduleDays!.Value)); // 6,7 (Saturday, Sunday; transmission-remote 3.00 counts from Monday): bits 64 and 1
     }
+
+    /// <summary>transmission-remote 3.00's <c>-t 1 -it</c> prints a tracker only when trackerStats carries every key it
+    /// reads; here it prints the tracker and the last announce's answer.</summary>
+    [Fact]
+    public async Task TransmissionRemote_TorrentTrackerInfo_PrintsTheTrackerAndItsLastAnnounce()
+    {
+        var remote = Interop.RequireExecutable("transmission-remote");
+        await using var web = await WebTestServer.StartAsync(Ct, SyntheticBehaviour.Slow, slowDelay: TimeSpan.FromSeconds(2),
+            configure: o => o with { Token = Token, RequireToken = true, MaxPeers = 50 });
+        using var temp = new TempFolder("torrentlab-tr-remote");
+        await web.AddAsync(start: true, Ct);
+        for (var i = 0; i < 400 && (await web.DetailsAsync(Ct)).Trackers.Single().AnsweredAt is null; i++) await Task.Delay(50, Ct);
+        var port = new Uri(web.Server.Url).Port;
+
+        var result = await Task.Run(() => ProcessRunner.Run(remote, [$"127.0.0.1:{port}", "--auth", $"user:{Token}", "-t", "1", "-it"], TimeSpan.FromMinutes(2),
+            environment: new Dictionary<string, string> { ["HOME"] = temp.Path }), Ct);
+
+        Assert.True(result.ExitCode == 0, $"transmission-remote -t 1 -it exited {result.ExitCode}:\n{result.Stdout}\n{result.Stderr}");
+        var tracker = new Uri(web.Swarm.Tracker.HttpAnnounceUrl);
+        Assert.Contains($"Tracker 0: http://{tracker.Authority}", result.Stdout, StringComparison.Ordinal);
+        Assert.Contains("Got a list of 1 peers", result.Stdout, StringComparison.Ordinal);
+        Assert.Contains("Asking for more peers in", result.Stdout, StringComparison.Ordinal);
+    }
 }

@@ -144,8 +144,6 @@ public class TransmissionRpcTests
     }
 
     [Theory]
-    [InlineData("torrent-rename-path", "not supported")]
-    [InlineData("torrent-reannounce", "not supported")]
     [InlineData("torrent-set-location", "downloads folder")]
     [InlineData("no-such-method", "not recognized")]
     public async Task Method_TheServerCannotDo_AnswersAResultNotAnHttpError(string method, string expected)

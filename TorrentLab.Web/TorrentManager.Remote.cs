@@ -1,0 +1,54 @@
+namespace TorrentLab.Web;
+
+/// <summary>What the remote-control APIs ask of the list beyond the page's routes: where a torrent's .torrent copy is,
+/// announcing again now, and the moves of qBittorrent's queue routes.</summary>
+internal sealed partial class TorrentManager
+{
+    /// <summary>The path of the copy of the torrent's .torrent file this server keeps (Transmission's <c>torrentFile</c>).</summary>
+    public string TorrentPathOf(ManagedTorrent torrent) => _store.TorrentPath(torrent.InfoHash);
+
+    /// <summary>Announces to the torrent's trackers now (Transmission's <c>torrent-reannounce</c>, qBittorrent's
+    /// <c>torrents/reannounce</c>): a running torrent's run starts again, and a start announces <c>started</c> at
+    /// once, as the library's <c>TorrentHandle.ReannounceAsync</c> does; a torrent that does not run has nothing to
+    /// announce, as in both daemons.</summary>
+    public Task ReannounceAsync(ManagedTorrent torrent, CancellationToken ct = default) =>
+        torrent.IsRunning ? ChangeStoppedAsync(torrent, () => { }, ct) : Task.CompletedTask;
+
+    private long _changes; // grows at every change saved or of the queue order
+    private ListedTorrents _listed = new(-1, []);
+
+    private sealed record ListedTorrents(int Version, IReadOnlyList<ManagedTorrent> Items);
+
+    /// <summary>Grows at every change that is saved (a setting, a limit, a category, tags...) or that moves the queue:
+    /// a torrent's figures that its own <see cref="ManagedTorrent.Version"/> does not cover (its place in the queue, the
+    /// defaults it takes) may have changed since a smaller value was read.</summary>
+    public long Changes => Interlocked.Read(ref _changes);
+
+    /// <summary>Every torrent, oldest first, as <see cref="All"/>, made again only when a torrent was added or removed:
+    /// a poll of 10,000 torrents neither sorts them nor holds the list's lock meanwhile.</summary>
+    public IReadOnlyList<ManagedTorrent> Listed
+    {
+        get
+        {
+            var version = ListVersion; // read first: a list made after a change is kept under the older number, and made again
+            var listed = Volatile.Read(ref _listed);
+            if (listed.Version == version) return listed.Items;
+            var items = All;
+            Volatile.Write(ref _listed, new ListedTorrents(version, items));
+            return items;
+        }
+    }
+
+    /// <summary>Removes categories (qBittorrent's <c>torrents/removeCategories</c>): their torrents have none after.</summary>
+    public void RemoveCategories(IReadOnlyList<string> names)
+    {
+        var gone = names.ToHashSet(StringComparer.Ordinal);
+        lock (_lock)
+        {
+            foreach (var name in names) _categories.Remove(name);
+            foreach (var torrent in _torrents.Values)
+                if (torrent.Category is { } c && gone.Contains(c)) torrent.Category = null;
+        }
+        Save();
+    }
+}

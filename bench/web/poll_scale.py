@@ -1,0 +1,191 @@
+#!/usr/bin/env python3
+"""What one poll of a remote client costs at N torrents with R of them running: TorrentLab's `serve` beside
+transmission-daemon and qbittorrent-nox, in one run, one daemon after the other.
+
+usage: poll_scale.py [N=10000] [--running 50] [--polls 20] [--clients torrentlab,transmission,qbittorrent]
+                     [--torrentlab CMD] [--work DIR]
+
+Each daemon gets N small torrents (bench/session/make_torrents.py: 1 MiB files with their data in place) through its
+own API, paused (serve and qBittorrent through the qBittorrent API, 100 per request with skip_checking; Transmission
+through its RPC, one per request), then R of them are started: they seed, with no peer. Then, for each client's usual
+call, one warm-up poll and P timed polls, one after the other:
+
+  transmission-web   Transmission's web client (3.00) refreshing its list: torrent-get, ids "recently-active", the
+                     fields of its Torrent.Fields.Stats (its first load asks for every torrent once; not timed here)
+  transmission-remote-l  transmission-remote -l: torrent-get of every torrent, the 14 fields of its list
+  transmission-remote    the program itself, `transmission-remote 127.0.0.1:PORT -l`, timed as a process
+  qbittorrent-getAllData @ctrl/qbittorrent's getAllData: torrents/info with no parameter (every torrent, every field)
+  qbittorrent-maindata   qBittorrent's own web page: sync/maindata with the rid of its last answer (a delta)
+
+For each: the median and largest wall time of a poll (request sent to answer read), the answer's bytes, and the
+daemon's CPU per poll (its utime+stime from /proc over the P polls, divided by P), which at one poll a second is the
+share of a core a polling client costs. Everything stays on 127.0.0.1, DHT, LSD, UPnP and PEX off in every daemon.
+"""
+import argparse, base64, json, os, shutil, statistics, subprocess, sys, time, urllib.request
+
+here = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(here, '..', 'session'))
+import serve_scale as scale  # noqa: E402  (its daemons, their configuration and /proc readers)
+
+TR_WEB_STATS = ['error', 'errorString', 'eta', 'isFinished', 'isStalled', 'leftUntilDone', 'metadataPercentComplete',
+                'peersConnected', 'peersGettingFromUs', 'peersSendingToUs', 'percentDone', 'queuePosition', 'rateDownload',
+                'rateUpload', 'recheckProgress', 'seedRatioMode', 'seedRatioLimit', 'sizeWhenDone', 'status', 'trackers',
+                'downloadDir', 'uploadedEver', 'uploadRatio', 'webseedsSendingToUs', 'id']
+TR_REMOTE_LIST = ['error', 'errorString', 'eta', 'id', 'isFinished', 'leftUntilDone', 'name', 'peersGettingFromUs',
+                  'peersSendingToUs', 'rateDownload', 'rateUpload', 'sizeWhenDone', 'status', 'uploadRatio']
+
+
+def timed(call):
+    started = time.perf_counter()
+    size = call()
+    return time.perf_counter() - started, size
+
+
+def rpc_poll(url):
+    """A Transmission RPC client with its session id: returns a function making one call and giving the answer's bytes."""
+    state = {'id': ''}
+
+    def call(method, arguments):
+        body = json.dumps({'method': method, 'arguments': arguments}).encode()
+        for _ in range(3):
+            request = urllib.request.Request(url, data=body, headers={'X-Transmission-Session-Id': state['id']})
+            try:
+                with urllib.request.urlopen(request, timeout=600) as response:
+                    data = response.read()
+                    answer = json.loads(data)
+                    if answer.get('result') != 'success': raise SystemExit('%s %s: %s' % (url, method, answer.get('result')))
+                    return data
+            except urllib.error.HTTPError as e:
+                if e.code != 409: raise
+                state['id'] = e.headers['X-Transmission-Session-Id']
+        raise SystemExit('no session id from ' + url)
+    return call
+
+
+def get(url):
+    with urllib.request.urlopen(url, timeout=600) as response:
+        return response.read()
+
+
+def add_paused_qbittorrent_api(base, paths, skip=True):
+    for i in range(0, len(paths), 100):
+        fields = {'paused': 'true', 'skip_checking': 'true'} if skip else {'paused': 'true'}
+        body, content_type = scale.multipart(paths[i:i + 100], fields)
+        scale.http(base + '/api/v2/torrents/add', body, {'Content-Type': content_type})
+
+
+def measure(name, pid, polls, call):
+    call()  # warm-up: the first recently-active answer, a first sync/maindata, JIT
+    times, sizes = [], []
+    before = scale.cpu_seconds(pid)
+    for _ in range(polls):
+        seconds, size = timed(call)
+        times.append(seconds)
+        sizes.append(size)
+    cpu = (scale.cpu_seconds(pid) - before) / polls
+    print('%-26s %-24s poll median %7.1f ms  max %7.1f ms  %10d bytes  CPU %6.1f ms per poll (%5.2f %% of a core at one poll a second)'
+          % (name, call.__name__, statistics.median(times) * 1000, max(times) * 1000, int(statistics.median(sizes)), cpu * 1000, cpu * 100),
+          flush=True)
+
+
+def run_transmission_polls(label, pid, rpc_url, polls):
+    call = rpc_poll(rpc_url)
+
+    def transmission_web():
+        return len(call('torrent-get', {'ids': 'recently-active', 'fields': TR_WEB_STATS}))
+
+    def transmission_remote_l():
+        return len(call('torrent-get', {'fields': TR_REMOTE_LIST}))
+
+    host = rpc_url.split('/')[2]
+
+    def transmission_remote():
+        out = subprocess.run(['transmission-remote', host, '-l'], capture_output=True, env=dict(os.environ, HOME='/tmp'), timeout=600)
+        if out.returncode != 0: raise SystemExit('transmission-remote -l: ' + out.stderr.decode()[:200])
+        return len(out.stdout)
+
+    for poll in (transmission_web, transmission_remote_l, transmission_remote):
+        measure(label, pid, polls, poll)
+
+
+def run_qbittorrent_polls(label, pid, base, polls):
+    state = {'rid': 0}
+
+    def qbittorrent_getAllData():
+        return len(get(base + '/api/v2/torrents/info'))
+
+    # A session of its own (a SID cookie), so qbittorrent-nox keeps this client's last answer and sends deltas.
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor())
+    opener.open(urllib.request.Request(base + '/api/v2/auth/login', data=b'username=admin&password=adminadmin'), timeout=60).read()
+
+    def qbittorrent_maindata():
+        data = opener.open(base + '/api/v2/sync/maindata?rid=%d' % state['rid'], timeout=600).read()
+        state['rid'] = json.loads(data)['rid']
+        return len(data)
+
+    for poll in (qbittorrent_getAllData, qbittorrent_maindata):
+        measure(label, pid, polls, poll)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument('count', type=int, nargs='?', default=10000)
+    parser.add_argument('--running', type=int, default=50)
+    parser.add_argument('--polls', type=int, default=20)
+    parser.add_argument('--clients', default='torrentlab,transmission,qbittorrent')
+    parser.add_argument('--torrentlab', default='dotnet TorrentLab.Cli/bin/Release/net10.0/TorrentLab.Cli.dll')
+    parser.add_argument('--work', default='/tmp/torrentlab-poll-bench')
+    args = parser.parse_args()
+    shutil.rmtree(args.work, ignore_errors=True)
+    torrents, data = os.path.join(args.work, 'torrents'), os.path.join(args.work, 'data')
+    subprocess.run([sys.executable, os.path.join(here, '..', 'session', 'make_torrents.py'), str(args.count), torrents, data], check=True)
+    paths = sorted(os.path.join(torrents, name) for name in os.listdir(torrents))
+    print('poll_scale: %d torrents, %d running, %d polls per call, load %s' % (args.count, args.running, args.polls,
+                                                                             open('/proc/loadavg').read().split()[0]), flush=True)
+    for name in args.clients.split(','):
+        work = os.path.join(args.work, name)
+        os.makedirs(work, exist_ok=True)
+        shutil.copytree(data, os.path.join(work, 'downloads'), copy_function=os.link)
+        client = {'torrentlab': lambda: scale.TorrentLab(args.torrentlab, work), 'transmission': lambda: scale.Transmission(work),
+                  'qbittorrent': lambda: scale.QBittorrent(work)}[name]()
+        try:
+            client.start(first=True)
+            pid = client.process.pid
+            started = time.time()
+            if name == 'transmission':
+                rpc = rpc_poll('http://127.0.0.1:%d/transmission/rpc' % client.rpc_port)
+                for path in paths:
+                    rpc('torrent-add', {'metainfo': base64.b64encode(open(path, 'rb').read()).decode(), 'download-dir': client.downloads, 'paused': True})
+                # Transmission verifies every torrent it is given, paused ones too, one at a time (about 0.1 s each
+                # here, most of it a pause it makes per torrent): the start waits until none is checking or waiting to
+                # (a torrent started while it waits to be checked goes to the end of that queue).
+                scale.wait_until(lambda: not any(t['status'] in (1, 2) for t in json.loads(rpc('torrent-get', {'fields': ['status']}))['arguments']['torrents']),
+                                 'transmission: every torrent verified', limit=3 * 3600, step=10)
+                rpc('torrent-start', {'ids': list(range(1, args.running + 1))})
+                scale.wait_until(lambda: sum(1 for t in json.loads(rpc('torrent-get', {'fields': ['status']}))['arguments']['torrents']
+                                             if t['status'] == 6) >= args.running, 'transmission: %d seeding' % args.running)
+            else:
+                base = client.url if name == 'torrentlab' else 'http://127.0.0.1:%d' % client.web_port
+                add_paused_qbittorrent_api(base, paths)
+                info = json.loads(get(base + '/api/v2/torrents/info'))
+                hashes = sorted(t['hash'] for t in info)[:args.running]
+                scale.http(base + '/api/v2/torrents/resume', ('hashes=' + '|'.join(hashes)).encode(),
+                           {'Content-Type': 'application/x-www-form-urlencoded'})
+                scale.wait_until(lambda: sum(1 for t in json.loads(get(base + '/api/v2/torrents/info?filter=seeding'))) >= args.running,
+                                 '%s: %d seeding' % (name, args.running))
+            print('%-26s %d torrents added paused, %d started, in %.0f s; RSS %.0f MiB; load %s' % (client.name, args.count, args.running,
+                  time.time() - started, scale.proc_stats(pid)[0], open('/proc/loadavg').read().split()[0]), flush=True)
+            # Past the 60 s in which a torrent just added, checked or started is "recently active" in both Transmission
+            # and serve: the web client's polls then see what a long-running daemon's do.
+            time.sleep(65)
+            if name in ('torrentlab', 'transmission'):
+                rpc_url = (client.url if name == 'torrentlab' else 'http://127.0.0.1:%d' % client.rpc_port) + '/transmission/rpc'
+                run_transmission_polls(client.name, pid, rpc_url, args.polls)
+            if name in ('torrentlab', 'qbittorrent'):
+                run_qbittorrent_polls(client.name, pid, client.url if name == 'torrentlab' else 'http://127.0.0.1:%d' % client.web_port, args.polls)
+        finally:
+            if getattr(client, 'process', None) is not None and client.process.poll() is None: client.stop()
+
+
+if __name__ == '__main__':
+    main()
