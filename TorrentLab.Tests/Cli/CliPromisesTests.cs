@@ -98,6 +98,42 @@ public partial class CliPromisesTests
         Assert.Contains(port, Assert.Single(result.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries)));
     }
 
+    [Fact]
+    public void DhtSampleInfohashes_PortGivenAndTaken_FailsWithExit10()
+    {
+        using var held = new UdpClient(new IPEndPoint(IPAddress.Any, 0));
+        var port = ((IPEndPoint)held.Client.LocalEndPoint!).Port.ToString(CultureInfo.InvariantCulture);
+
+        var result = CliRunner.Run(["dht", "sample_infohashes", "127.0.0.1:9", "--port", port, "--timeout", "1"]);
+
+        Assert.True(result.ExitCode == CliRunner.Codes.PortUnavailable, $"exit {result.ExitCode}: {result.Stderr}");
+        Assert.Contains(port, Assert.Single(result.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries)));
+    }
+
+    /// <summary>The node a command asks first sees the query come from the port given (a firewall letting one port
+    /// through sees the same).</summary>
+    [Theory]
+    [InlineData("put", "hello", "--dht-bootstrap")]
+    [InlineData("get", "0000000000000000000000000000000000000000", "--dht-bootstrap")]
+    [InlineData("sample_infohashes", null, null)] // the node is the argument
+    public async Task Dht_PortGiven_IsWhereItsQueriesComeFrom(string verb, string? argument, string? nodeOption)
+    {
+        using var node = new UdpClient(new IPEndPoint(IPAddress.Loopback, 0));
+        var address = node.Client.LocalEndPoint!.ToString()!;
+        int port;
+        using (var probe = new UdpClient(new IPEndPoint(IPAddress.Loopback, 0))) port = ((IPEndPoint)probe.Client.LocalEndPoint!).Port;
+        string[] args = nodeOption is null
+            ? ["dht", verb, address, "--port", port.ToString(CultureInfo.InvariantCulture), "--timeout", "2"]
+            : ["dht", verb, argument!, nodeOption, address, "--port", port.ToString(CultureInfo.InvariantCulture), "--timeout", "2"];
+
+        var run = Task.Run(() => CliRunner.Run(args), Ct);
+        var query = await node.ReceiveAsync(Ct).AsTask().WaitAsync(TimeSpan.FromSeconds(60), Ct);
+        var result = await run;
+
+        Assert.True(query.RemoteEndPoint.Port == port, $"the query came from port {query.RemoteEndPoint.Port}, not {port}: {result.Stderr}");
+        Assert.NotEqual(CliRunner.Codes.PortUnavailable, result.ExitCode);
+    }
+
     /// <summary>The README's table of exit codes lists exactly the codes the CLI has.</summary>
     [Fact]
     public void Readme_ExitCodeTable_IsTheCodesOfTheCli()

@@ -589,4 +589,42 @@ public class PieceManagerTests
         Assert.Equal(built.Payload, output);
         Assert.All(peers, p => Assert.Equal(0, manager.RequestsInFlight(p)));
     }
+
+    [Fact]
+    public void APieceThePeerSuggested_IsStartedBeforeThePickersChoice()
+    {
+        var manager = Manager(new PieceManagerOptions { Picker = new SequentialPicker(), MaxRequestsPerPeer = 2 });
+        manager.AddPeer(new PeerKey("A"), Seeder);
+
+        manager.Suggest(new PeerKey("A"), 2); // BEP 6 suggest: the sequential picker alone would start piece 0
+
+        Assert.Equal([new(2, 0, Block), new(2, Block, Block)], Fill(manager, new PeerKey("A")));
+    }
+
+    [Fact]
+    public void ASuggestionOfAPieceWeHaveOrThePeerLacks_IsPassedOver()
+    {
+        var manager = Manager(new PieceManagerOptions { Picker = new SequentialPicker(), MaxRequestsPerPeer = 2 }, have: Pieces(2));
+        manager.AddPeer(new PeerKey("A"), Pieces(0, 1, 2));
+
+        manager.Suggest(new PeerKey("A"), 3); // it lacks it
+        manager.Suggest(new PeerKey("A"), 2); // we have it
+
+        Assert.Equal([new(0, 0, Block), new(0, Block, Block)], Fill(manager, new PeerKey("A")));
+    }
+
+    [Fact]
+    public void APeerThatAloneHasPiecesWeLack_IsAskedOnlyForThose_NotForWhatOthersHaveToo()
+    {
+        // A is a seed; B has pieces 0 and 1. What we take from A of pieces 0 and 1 is upload A cannot give to 2 and 3,
+        // which nobody else has (a lone seed before its first copy is out).
+        var manager = Manager(new PieceManagerOptions { Picker = new RarestFirstPicker(randomFirstPieces: 0) });
+        manager.AddPeer(new PeerKey("A"), Seeder);
+        manager.AddPeer(new PeerKey("B"), Pieces(0, 1));
+
+        var fromA = Fill(manager, new PeerKey("A"));
+
+        Assert.Equal([2, 3], fromA.Select(r => r.Index).Distinct().Order());
+        Assert.Equal([0, 1], Fill(manager, new PeerKey("B")).Select(r => r.Index).Distinct().Order());
+    }
 }

@@ -215,6 +215,15 @@ public class TorrentSwarmTimerSimulatedTests
             UploadSlots = 1,
             UploadLimit = new RateLimit(1 << 20, clock: sim.Clock),
         });
+        // Another complete source in sight ends a lone seed's first copy (which opens a slot for every interested peer)
+        // for good, also once it left: what is tested here is the choker's own rule. The other seed is dropped at once.
+        await using (var otherSeed = await rig.ConnectAsync("other seed"))
+        {
+            await otherSeed.Connection.SendBitfieldAsync(Bitfield.Full(rig.Torrent.PieceCount), CancellationToken.None);
+            Assert.True(await sim.WaitUntil(() => rig.Log.Any(l => l.Line.Contains("both sides are seeds", StringComparison.Ordinal))
+                && rig.Swarm.PeersSnapshot().Length == 0, TimeSpan.FromSeconds(5)), $"the other seed stayed\n{rig.AllLines}");
+        }
+        Assert.True(rig.Swarm.FirstCopy is { Active: false }, "the first copy came back when the other seed left");
         await using var first = await rig.ConnectAsync("first");
         await first.Connection.SendInterestedAsync(CancellationToken.None);
         Assert.True(await sim.WaitUntil(() => first.First(MessageKind.Unchoke) is not null, TimeSpan.FromSeconds(5)), "the first peer was not unchoked");

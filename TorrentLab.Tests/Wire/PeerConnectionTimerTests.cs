@@ -97,6 +97,8 @@ public class PeerConnectionTimerTests
         clock.Advance(TimeSpan.FromSeconds(20));
         await pair.Peer.SendInterestedAsync(Ct);
         Assert.True(await CountingTimeProvider.EventuallyAsync(() => pair.Ours.PeerInterested, Patience)); // heard at 20 s
+        // The silence counts from our next read: moving the clock before the reader is back in it would start it late.
+        Assert.True(await CountingTimeProvider.EventuallyAsync(() => pair.Ours.WaitingForPeer, Patience), "our reader never waited for the peer again");
 
         clock.Advance(TimeSpan.FromSeconds(10)); // 30 s after the start, 10 s after it spoke
 

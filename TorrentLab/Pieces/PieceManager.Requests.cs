@@ -20,6 +20,25 @@ internal sealed partial class PieceManager
             var now = _clock.GetUtcNow().UtcTicks;
             var count = 0;
 
+            // 0. A peer that alone has pieces we can start (a lone seed, before its first copy is out) is asked for
+            // those before anything others could send: what we take from it that others have is upload it cannot
+            // give to a piece nobody else has (rarest first over partial pieces too, as libtorrent ranks them).
+            var soleFirst = OnlySourceLocked(state);
+            while (soleFirst && count < budget)
+            {
+                for (var p = 0; p < _inProgress.Count && count < budget; p++)
+                {
+                    var piece = _inProgress[p];
+                    if (piece.Unrequested > 0 && !piece.Verifying && state.Has[piece.Index] && _availability[piece.Index] == 1)
+                        count += Assign(piece, peer, state, into[count..budget], now, avoidTimedOut: true);
+                }
+                if (count >= budget || _inProgress.Count >= MaxPiecesInProgress && !TryEvictStranded()) break;
+                var index = PickLocked(state);
+                if (index < 0 || _availability[index] != 1) break;
+                count += Assign(Start(index), peer, state, into[count..budget], now);
+            }
+            if (soleFirst && count > 0) return count; // the rest of its pipeline waits for more of the same
+
             // 1. Finish what is started: frees buffers early and completes pieces we can then share.
             for (var p = 0; p < _inProgress.Count && count < budget; p++)
             {
@@ -117,6 +136,30 @@ internal sealed partial class PieceManager
         }
     }
 
+    /// <summary>True when the peer is the only connected source of a piece we lack, want and nobody is fetching (the
+    /// picker's choice for it, rarest first, has one holder).</summary>
+    private bool OnlySourceLocked(PeerState state)
+    {
+        var index = PickLocked(state);
+        return index >= 0 && _availability[index] == 1;
+    }
+
+    /// <summary>A BEP 6 <c>suggest</c> from the peer: the piece is tried first the next time a new piece is started for
+    /// it, if it is still one we can start (the latest suggestion first, at most <see cref="MaxSuggestions"/> kept).</summary>
+    public void Suggest(IBlockSource peer, int index)
+    {
+        lock (_lock)
+        {
+            var state = Peer(peer);
+            state.Suggested.Remove(index);
+            state.Suggested.Insert(0, index);
+            if (state.Suggested.Count > MaxSuggestions) state.Suggested.RemoveAt(state.Suggested.Count - 1);
+        }
+    }
+
+    /// <summary>Suggestions kept per peer (libtorrent's default <c>max_suggest_pieces</c>).</summary>
+    private const int MaxSuggestions = 16;
+
     private int PickLocked(PeerState state)
     {
         var first = _pickContext.FirstCandidate;
@@ -129,6 +172,17 @@ internal sealed partial class PieceManager
             foreach (var window in windows)
                 for (var i = Math.Max(window.First, first); i <= window.Last && i < PieceCount; i++)
                     if (state.Has[i] && _pickContext.IsCandidate(i)) return i;
+        }
+        // BEP 6: a piece the peer suggested, while it is one we can start (and wanted at the highest level picked).
+        for (var s = 0; s < state.Suggested.Count; s++)
+        {
+            var suggested = state.Suggested[s];
+            if (!state.Has[suggested] || !_pickContext.IsCandidate(suggested) || _selection.HasLevels)
+            {
+                if (_have[suggested] || !_selection.IsWanted(suggested)) state.Suggested.RemoveAt(s--);
+                continue;
+            }
+            return suggested;
         }
         var index = -1;
         if (!_selection.HasLevels) index = _picker.Pick(state.Has, _pickContext);

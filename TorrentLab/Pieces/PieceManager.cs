@@ -207,6 +207,9 @@ internal sealed partial class PieceManager
         }
     }
 
+    /// <summary>How many connected peers announced piece <paramref name="index"/>.</summary>
+    public int Availability(int index) { lock (_lock) return _availability[index]; }
+
     /// <summary>True when the peer has a piece we lack (we should be BEP 3 <c>interested</c>).</summary>
     public bool IsInteresting(IBlockSource peer) { lock (_lock) return Peer(peer).Interesting > 0; }
 
@@ -251,5 +254,7 @@ internal sealed partial class PieceManager
         /// <summary>Pieces this peer has that we lack.</summary>
         public int Interesting { get; set; }
         public int HashFailures { get; set; }
+        /// <summary>Pieces it suggested (BEP 6), the latest first.</summary>
+        public List<int> Suggested { get; } = [];
     }
 }

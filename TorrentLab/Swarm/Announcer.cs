@@ -42,6 +42,9 @@ internal sealed class Announcer(IReadOnlyList<IReadOnlyList<string>> tiers, Info
     /// <summary>False for a torrent without trackers (peers then come only from elsewhere).</summary>
     public bool HasTrackers { get; } = tiers.Any(t => t.Count > 0);
 
+    /// <summary>Seeders the last answer counted (<c>complete</c>; us included once we announced complete), if it said.</summary>
+    public int? Seeders { get; private set; }
+
     /// <summary>The last announce error, or null after a success.</summary>
     public string? LastError { get; private set; }
 
@@ -95,6 +98,7 @@ internal sealed class Announcer(IReadOnlyList<IReadOnlyList<string>> tiers, Info
                 if (@event == AnnounceEvent.Completed) _completedPending = false;
                 failures = 0;
                 LastError = null;
+                Seeders = response.Complete;
                 if (response.WarningMessage is not null) log?.Invoke($"tracker warning: {response.WarningMessage}");
                 // The tracker and its swarm counts close the line, for whoever shows trackers (serve's trackerStats).
                 var counts = response is { Complete: { } seeders, Incomplete: { } leechers }

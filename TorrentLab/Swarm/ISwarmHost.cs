@@ -50,6 +50,16 @@ internal interface ISwarmHost
     /// <summary>A super-seeded peer's bitfield or <c>have all</c>: the pieces it had before we revealed any.</summary>
     void OnSuperSeededPeerHad(SwarmPeer peer, Wire.Bitfield pieces);
 
+    /// <summary>A lone seed's first copy (which requests go first), while the swarm seeds every piece from the start;
+    /// null otherwise.</summary>
+    FirstCopy? FirstCopy { get; }
+
+    /// <summary>True when a peer other than <paramref name="peer"/> has requests for first copies it may be sent now.</summary>
+    bool OthersWaitForFirstCopies(SwarmPeer peer);
+
+    /// <summary>The peer announced piece <paramref name="index"/> (<c>have</c> or its bitfield).</summary>
+    void OnPeerAnnounced(SwarmPeer peer, int index);
+
     /// <summary>Peers delivering blocks now (they share the requests in flight).</summary>
     int DeliveringPeers { get; }
 

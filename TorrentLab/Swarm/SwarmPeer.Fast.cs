@@ -37,16 +37,7 @@ internal sealed partial class SwarmPeer
     /// for its allowed fast pieces, which are still served (under _sendLock).</summary>
     private void DropQueuedOnChokeLocked()
     {
-        for (var node = _uploads.First; node is not null;)
-        {
-            var next = node.Next;
-            if (!AllowedWhileChoked(node.Value.Index))
-            {
-                RejectLocked(node.Value);
-                _uploads.Remove(node);
-            }
-            node = next;
-        }
+        _uploads.RemoveAll(request => !AllowedWhileChoked(request.Index), RejectLocked);
     }
 
     /// <summary>The peer choked us. Without the fast extension our requests are gone: they go back to the picker, for

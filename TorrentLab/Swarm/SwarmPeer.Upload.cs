@@ -22,7 +22,8 @@ internal sealed partial class SwarmPeer
 
     private readonly Lock _sendLock = new();
     private readonly Queue<PeerMessage> _control = new();
-    private readonly LinkedList<BlockRequest> _uploads = new();
+    private readonly UploadQueue _uploads;
+    private readonly Func<int, bool> _mayServe; // MayServe, made once
     private readonly Channel<bool> _wake = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
     private byte[] _uploadBuffer;
     private bool _choking = true;          // our decision (the connection's AmChoking changes when the message is sent)
@@ -45,6 +46,7 @@ internal sealed partial class SwarmPeer
                 _chokedAt = _time.GetTimestamp();
                 _requestsWhileChoked = 0;
                 DropQueuedOnChokeLocked(); // BEP 6: rejects (SwarmPeer.Fast.cs)
+                _swarm.FirstCopy?.Choked(this);
             }
             _control.Enqueue(choke ? PeerMessage.Choke : PeerMessage.Unchoke);
         }
@@ -94,7 +96,8 @@ internal sealed partial class SwarmPeer
             }
             if (_uploads.Count >= MaxQueuedRequests)
                 throw new PeerViolation($"queued more than {MaxQueuedRequests} requests (flood)");
-            _uploads.AddLast(new BlockRequest(request.Index, request.Begin, request.Length));
+            _uploads.Add(new BlockRequest(request.Index, request.Begin, request.Length));
+            _swarm.FirstCopy?.Asked(this, request.Index);
         }
         _wake.Writer.TryWrite(true);
     }
@@ -116,6 +119,7 @@ internal sealed partial class SwarmPeer
     private async Task SendLoopAsync(CancellationToken ct)
     {
         var batch = new PeerMessage[64 + BlocksPerSend];
+        var chosen = new BlockRequest[BlocksPerSend];
         while (await _wake.Reader.WaitToReadAsync(ct).ConfigureAwait(false))
         {
             _wake.Reader.TryRead(out _);
@@ -125,24 +129,27 @@ internal sealed partial class SwarmPeer
                 var blocks = 0;
                 var limit = _swarm.UploadLimit is { IsLimited: true } l ? l : null;
                 var throttled = false;
+                // A lone seed's first copy (SwarmPeer.FirstCopy.cs): asked before taking the lock, it reads other peers' queues.
+                var holdOthers = _swarm.FirstCopy is { Active: true } fc
+                    && (fc.InProgressElsewhere(this) || _swarm.OthersWaitForFirstCopies(this));
                 lock (_sendLock)
                 {
                     while (count < 64 && _control.TryDequeue(out var control)) batch[count++] = control;
                     var allowed = BlocksPerSend;
                     var taken = 0;
-                    if (limit is not null && _uploads.Count > 0)
+                    var first = _swarm.FirstCopy is { Active: true } f ? f : null;
+                    var holdYoung = false;
+                    var sendable = _uploads.Count == 0 ? 0 : _uploads.Plan(first, holdOthers, _mayServe, out holdYoung);
+                    allowed = Math.Min(allowed, sendable);
+                    if (limit is not null && sendable > 0)
                     {
                         // The upload limit: a block is sent only with tokens for it; the rest wait in the queue.
-                        var want = Math.Min(BlocksPerSend, _uploads.Count);
-                        allowed = taken = limit.TryTake(want, WireLimits.BlockLength);
-                        throttled = taken < want;
+                        allowed = taken = limit.TryTake(allowed, WireLimits.BlockLength);
+                        throttled = taken < Math.Min(BlocksPerSend, sendable);
                     }
-                    while (blocks < allowed && _uploads.First is { } first && (!_choking || AllowedWhileChoked(first.Value.Index)))
-                    {
-                        _uploads.RemoveFirst();
-                        batch[count++] = PeerMessage.Request(first.Value.Index, first.Value.Begin, first.Value.Length); // placeholder
-                        blocks++;
-                    }
+                    if (allowed > 0) blocks = _uploads.Take(chosen, allowed, first, holdYoung, _mayServe);
+                    for (var i = 0; i < blocks; i++)
+                        batch[count++] = PeerMessage.Request(chosen[i].Index, chosen[i].Begin, chosen[i].Length); // placeholder
                     if (taken > blocks) limit!.Refund((long)(taken - blocks) * WireLimits.BlockLength);
                 }
                 if (count == 0 && throttled)

@@ -32,6 +32,8 @@ internal sealed partial class SwarmPeer : IBlockSource
         Down = new RateMeter(_time);
         Up = new RateMeter(_time);
         _uploadBuffer = [];
+        _uploads = new UploadQueue(this, _time);
+        _mayServe = MayServe;
     }
 
     public PeerConnection Connection { get; }
@@ -165,12 +167,16 @@ internal sealed partial class SwarmPeer : IBlockSource
                             break;
                         case MessageKind.Have:
                             if (_pieces.PeerHas(this, message.Index)) Interlocked.Increment(ref _peerHaveCount);
+                            _swarm.OnPeerAnnounced(this, message.Index);
                             if (SuperSeeded) _swarm.OnSuperSeededPeerHas(this, message.Index); // BEP 16: spreading?
                             break;
                         case MessageKind.Bitfield:
                         case MessageKind.HaveAll: // BEP 6: the whole bitfield in one message
                             foreach (var index in Connection.PeerPieces!.SetIndexes())
+                            {
                                 if (_pieces.PeerHas(this, index)) Interlocked.Increment(ref _peerHaveCount);
+                                _swarm.OnPeerAnnounced(this, index);
+                            }
                             if (SuperSeeded) _swarm.OnSuperSeededPeerHad(this, Connection.PeerPieces!);
                             break;
                         case MessageKind.Request:
@@ -184,6 +190,9 @@ internal sealed partial class SwarmPeer : IBlockSource
                             break;
                         case MessageKind.Reject:
                             OnReject(message); // BEP 6 (SwarmPeer.Fast.cs)
+                            break;
+                        case MessageKind.Suggest:
+                            if (_swarm.Downloading) _pieces.Suggest(this, message.Index); // BEP 6: tried first among new pieces
                             break;
                         case MessageKind.Extended:
                             OnExtended(message); // BEP 10: handshake, ut_metadata, ut_pex (SwarmPeer.Extensions.cs)

@@ -140,7 +140,9 @@ internal sealed partial class TorrentSwarm
             var have = superSeeding ? new Bitfield(Torrent.PieceCount) : WrittenSnapshot();
             if (!have.IsEmpty || connection.FastAgreed) await connection.SendBitfieldAsync(have, ct).ConfigureAwait(false);
             if (superSeeding) StartSuperSeeding(peer); // no allowed fast set: it would reveal pieces
-            else peer.OfferAllowedFast();
+            // Nor while a lone seed's first copy goes out: a choked peer's requests for its set are served whatever
+            // others were sent, and peers behind one address all get the same set (TorrentSwarm.FirstCopy.cs).
+            else if (FirstCopy is not { Active: true }) peer.OfferAllowedFast();
             peer.RequestMissingLayers(); // BEP 52: a magnet link's v2 files need their piece layers from peers
         }
         catch (Exception e) when (e is WireException or OperationCanceledException)
@@ -291,6 +293,7 @@ internal sealed partial class TorrentSwarm
         Unregister(peer);
         OnPexPeerLeft(peer);
         StopSuperSeeding(peer);
+        FirstCopyPeerLeft(peer);
         if (violation) Ban(peer.Connection.RemoteEndPoint, peer.Connection.RemotePeerId, reason);
         else _log?.Invoke($"{peer}: disconnected ({reason})");
         if (!peer.Choking) RunChoker(); // its upload slot is free
@@ -327,6 +330,7 @@ internal sealed partial class TorrentSwarm
     /// <summary>A peer has everything: if we do too, the connection is useless to both.</summary>
     private void OnPeerIsSeed(SwarmPeer peer)
     {
+        OnCompleteSourceSeen();
         // A partial seeder keeps it: neither side is complete, and PEX may name it to peers that need its pieces.
         if (!Downloading && _written.IsComplete) peer.Drop("both sides are seeds", violation: false);
     }

@@ -65,6 +65,7 @@ internal sealed partial class TorrentSwarm
             _progress?.Report(Snapshot());
             if (Idle) return;
             if (_ticks % PexTicks == 0) SendPexMessages();
+            TickFirstCopy();
             if (++_ticks % 4 != 0) continue;
             ExpireRequests();
             foreach (var peer in PeersSnapshot())
@@ -130,7 +131,7 @@ internal sealed partial class TorrentSwarm
     private bool SlotIgnoredWhileOthersWait()
     {
         var peers = PeersSnapshot();
-        return peers.Any(p => !p.Choking && p.IgnoredUnchoke(IgnoredUnchokeAfter))
+        return peers.Any(p => !p.Choking && (p.IgnoredUnchoke(IgnoredUnchokeAfter) || FirstCopyWaits(p)))
             && peers.Any(p => p.Choking && p.Connection.PeerInterested && !p.IgnoredUnchoke(IgnoredUnchokeAfter));
     }
 
@@ -167,15 +168,19 @@ internal sealed partial class TorrentSwarm
             // their turn. A peer unchoked for a while that asked for nothing counts as not interested.
             var peers = PeersSnapshot().OrderByDescending(p => p.ConnectedAt).ToArray();
             var candidates = peers.Select(p => new ChokeCandidate(p, p.Down.BytesPerSecond, p.Up.BytesPerSecond,
-                p.Connection.PeerInterested && !p.IgnoredUnchoke(IgnoredUnchokeAfter), p.ConnectedAt)).ToList();
+                p.Connection.PeerInterested && !p.IgnoredUnchoke(IgnoredUnchokeAfter) && !FirstCopyWaits(p), p.ConnectedAt)).ToList();
             IReadOnlySet<object> unchoke;
             lock (_choker)
             {
                 // The session's slots are shared among its torrents with peers; the last slot is the optimistic one.
-                _choker.RegularSlots = _session.UploadSlotsFor(_options.UploadSlots) - 1 + _extraSlots;
+                _choker.RegularSlots = FirstCopySlots(candidates, _session.UploadSlotsFor(_options.UploadSlots) - 1 + _extraSlots);
                 unchoke = _choker.Decide(candidates, seeding: !Downloading);
             }
-            foreach (var peer in peers) peer.SetChoking(!unchoke.Contains(peer));
+            foreach (var peer in peers)
+            {
+                if (peer.Choking && unchoke.Contains(peer)) SuggestFirstCopies(peer); // before the unchoke: its first requests follow them
+                peer.SetChoking(!unchoke.Contains(peer));
+            }
         }
         finally
         {

@@ -84,6 +84,7 @@ internal sealed partial class TorrentSwarm : ISwarmHost, ISessionTorrent, IAsync
             Clock = Time,
         });
         _reads.Attach(CanServe);
+        StartFirstCopy(torrent, have, downloading);
         ConnectionOptions = ConnectionOptionsFor(session, torrent, options);
         if (_wantedWritten == _selection.WantedCount) _complete.TrySetResult();
     }

@@ -3,7 +3,8 @@
 #           dialling 127.0.0.1:DIAL_PORT whenever it has no peer
 # download: lt.py get  TORRENT OUT_DIR  PORT [SEEDER_PORT...] exits 0 once the torrent is complete (dialling the seeders)
 # create:   lt.py create-v2 FILE PIECE_BYTES ANNOUNCE OUT    writes a BEP 52 v2-only torrent of FILE
-# LT_HP=1 in the environment: the downloader starts from the high-performance preset (else libtorrent's defaults)
+# LT_HP=1 in the environment: the downloader starts from the high-performance preset (else libtorrent's defaults);
+#           LT_HP=0: a seed with libtorrent's defaults (else the high-performance preset)
 # LT_UTP_ONLY=1 in the environment: uTP only, TCP off in both directions (else TCP only)
 # LT_RC4=1 in the environment: MSE/PE with RC4 forced in both directions (else plaintext only)
 # LT_DOWNLOAD_RATE=BYTES in the environment: get with that download limit, and print the rate over 10 s from the
@@ -24,7 +25,7 @@ if sys.argv[1] == 'create-v2':
 
 mode, torrent, path, port = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
 dial = int(sys.argv[5]) if len(sys.argv) > 5 else 0
-hp = mode == 'seed' or os.environ.get('LT_HP') == '1'
+hp = os.environ.get('LT_HP', '1' if mode == 'seed' else '0') == '1'  # a seed: the high-performance preset unless LT_HP=0
 settings = lt.high_performance_seed() if hp else lt.default_settings()
 settings.update({
     'listen_interfaces': '127.0.0.1:%d' % port,

@@ -9,7 +9,9 @@ it includes start-up, the JIT for TorrentLab, and seeding to the others until th
 
 Every peer is a process of its own, as users run separate clients: `torrentlab FILE.torrent --seed` (Release build) or
 bench/swarm/lt_peer.py (python3-libtorrent, its default settings). Swarms: torrentlab (TorrentLab seeder and peers),
-libtorrent (libtorrent seeder and peers), mixed (a TorrentLab seeder, peers alternating TorrentLab and libtorrent).
+libtorrent (libtorrent seeder and peers), mixed (a TorrentLab seeder, peers alternating TorrentLab and libtorrent),
+lt-peers (a TorrentLab seeder, libtorrent peers: what our seed does for other clients' downloaders), base (a TorrentLab
+seeder and peers from another build, TORRENTLAB_BASE=PATH: the same swarm before a change, in the same run).
 Runs alternate swarm kinds and super-seeding off/on. Plain TCP, no encryption, no DHT, no PEX across the board.
 
 usage: /usr/bin/python3 bench/swarm/swarm.py [--n 10 30] [--swarms torrentlab libtorrent mixed] [--super off on]
@@ -22,6 +24,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
 # TORRENTLAB=path runs another build (e.g. the Native AOT publish: dotnet publish TorrentLab.Cli -c Release -o DIR).
 CLI = os.environ.get('TORRENTLAB') or os.path.join(REPO, 'TorrentLab.Cli', 'bin', 'Release', 'net10.0', 'TorrentLab.Cli')
+# TORRENTLAB_BASE=path: the build the `base` swarm runs (e.g. a publish of the commit before a change).
+BASE_CLI = os.environ.get('TORRENTLAB_BASE')
 LT_PEER = os.path.join(HERE, 'lt_peer.py')
 TICK = os.sysconf('SC_CLK_TCK')
 UNITS = {'B': 1, 'KiB': 1 << 10, 'MiB': 1 << 20, 'GiB': 1 << 30}
@@ -85,7 +89,7 @@ class Peer:
         time.sleep(0.1)  # the reader thread takes the last line
 
 
-def start(client, role, name, torrent, folder, port, rate, superseed):
+def start(client, role, name, torrent, folder, port, rate, superseed, trace=False, cli=CLI):
     os.makedirs(folder, exist_ok=True)
     if client == 'libtorrent':
         args = ['/usr/bin/python3', LT_PEER, 'seed' if role == 'seed' else 'get', torrent, folder, str(port), str(rate)]
@@ -94,18 +98,20 @@ def start(client, role, name, torrent, folder, port, rate, superseed):
         return Peer(name, client, args, 'ready' if role == 'seed' else 'done')
     common = ['--port', str(port), '--no-dht', '--transport', 'tcp', '--encryption', 'off', '--max-upload-rate', str(rate)]
     if role == 'seed':
-        return Peer(name, client, [CLI, 'seed', torrent, '--data', folder] + common + (['--super-seed'] if superseed else []),
-                    '(Ctrl-C to stop)')
-    return Peer(name, client, [CLI, torrent, '--output', folder, '--seed', '--quiet', '--verbose'] + common, 'download complete')
+        return Peer(name, client, [cli, 'seed', torrent, '--data', folder] + common + (['--super-seed'] if superseed else [])
+                    + (['--trace'] if trace else []), '(Ctrl-C to stop)')
+    return Peer(name, client, [cli, torrent, '--output', folder, '--seed', '--quiet', '--verbose'] + common, 'download complete')
 
 
-def run(work, torrent, size, tracker, kind, n, rate, superseed, timeout):
+def run(work, torrent, size, tracker, kind, n, rate, superseed, timeout, trace=False):
     tracker.restart()
     base = tempfile.mkdtemp(prefix='run-', dir=work)
     seed_client = 'libtorrent' if kind == 'libtorrent' else 'torrentlab'
-    clients = [kind] * n if kind != 'mixed' else ['torrentlab' if i % 2 == 0 else 'libtorrent' for i in range(n)]
+    clients = {'mixed': ['torrentlab' if i % 2 == 0 else 'libtorrent' for i in range(n)], 'lt-peers': ['libtorrent'] * n,
+               'base': ['torrentlab'] * n}.get(kind, [kind] * n)
+    cli = BASE_CLI if kind == 'base' else CLI
     load_before = os.getloadavg()
-    seeder = start(seed_client, 'seed', 'seeder', torrent, os.path.join(work, 'data'), free_port(), rate, superseed)
+    seeder = start(seed_client, 'seed', 'seeder', torrent, os.path.join(work, 'data'), free_port(), rate, superseed, trace, cli)
     peers = []
     t0 = time.monotonic()
     try:
@@ -114,7 +120,7 @@ def run(work, torrent, size, tracker, kind, n, rate, superseed, timeout):
         time.sleep(1.0)  # its first announce
         t0 = time.monotonic()
         for i, c in enumerate(clients):
-            peers.append(start(c, 'get', 'p%02d' % i, torrent, os.path.join(base, 'p%02d' % i), free_port(), rate, False))
+            peers.append(start(c, 'get', 'p%02d' % i, torrent, os.path.join(base, 'p%02d' % i), free_port(), rate, False, cli=cli))
         deadline = t0 + timeout
         while time.monotonic() < deadline and any(p.done_at is None for p in peers):
             time.sleep(0.05)
@@ -131,10 +137,42 @@ def run(work, torrent, size, tracker, kind, n, rate, superseed, timeout):
     t = max(p.done_at for p in done) - t0 if len(done) == n else float('inf')
     u = rate
     t_min = max(size / u, n * size / (u + n * u))
-    return {
+    result = {
         'kind': kind, 'n': n, 'super': superseed, 'T': t, 'T_min': t_min, 'seeder_up': seeder.uploaded, 'seeder_cpu': seeder.cpu,
         'peers': peers, 't0': t0, 'load': (load_before, os.getloadavg()), 'unfinished': [p.name for p in peers if p.done_at is None],
+        'first_copy': first_copy(seeder.lines, size) if trace and seed_client == 'torrentlab' else None,
     }
+    if trace and os.environ.get('SEED_TRACE_DIR'):  # keep the seed's trace for a closer look
+        with open(os.path.join(os.environ['SEED_TRACE_DIR'], 'seed-%s-n%d-%d.log' % (kind, n, int(time.time()))), 'w') as f:
+            f.write('\n'.join(seeder.lines) + '\n')
+    return result
+
+
+TRACE_PIECE = re.compile(r'^(\d\d):(\d\d):(\d\d\.\d+) \S+ -> piece index=(\d+) begin=(\d+) len=(\d+)')
+
+
+def first_copy(lines, size):
+    """From the seed's --trace: when every byte had left the seed once, how many bytes it had sent by then (so what it
+    sent twice before the swarm held one copy), and how many blocks it sent twice before every block had gone once."""
+    sent, distinct, total, first, dup_before, start = set(), 0, 0, None, 0, None
+    for line in lines:
+        m = TRACE_PIECE.match(line)
+        if not m:
+            continue
+        t = int(m.group(1)) * 3600 + int(m.group(2)) * 60 + float(m.group(3))
+        start = t if start is None else start
+        block = (int(m.group(4)), int(m.group(5)))
+        length = int(m.group(6))
+        total += length
+        if first is None:
+            if block in sent:
+                dup_before += length
+            else:
+                sent.add(block)
+                distinct += length
+                if distinct >= size:
+                    first = (t - start, total)
+    return {'at': first[0] if first else float('nan'), 'sent': first[1] if first else total, 'dup': dup_before}
 
 
 def make_torrent(work, name, size, seed, port):
@@ -192,6 +230,10 @@ def report(r):
           'load %.2f -> %.2f%s' % (r['kind'], r['n'], 'on' if r['super'] else 'off', r['T'], r['T_min'], r['T'] / r['T_min'],
                                    mib(r['seeder_up']), r['seeder_up'] / SIZE, r['seeder_cpu'], r['load'][0][0], r['load'][1][0],
                                    '; UNFINISHED ' + ','.join(r['unfinished']) if r['unfinished'] else ''))
+    if r.get('first_copy'):
+        f = r['first_copy']
+        print('  seed first copy: every block out once %.1f s after its first block, %.1f MiB sent by then (%.2f F; sent twice '
+              'before: %.1f MiB)' % (f['at'], mib(f['sent']), f['sent'] / SIZE, mib(f['dup'])))
     for c in ('torrentlab', 'libtorrent'):
         if counts[c]:
             print('  %-10s %2d peers: uploaded %.1f MiB (%.1f per peer), CPU %.1f s (%.2f per peer)' % (
@@ -214,10 +256,13 @@ def main():
     ap.add_argument('--rate', type=int, default=1 << 20)
     ap.add_argument('--mib', type=int, default=32)
     ap.add_argument('--timeout', type=float, default=300)
+    ap.add_argument('--trace-seed', action='store_true', help='run a TorrentLab seed with --trace and report its first copy')
     a = ap.parse_args()
     import libtorrent as lt
     if not os.path.exists(CLI):
         sys.exit('build first: dotnet build TorrentLab.Cli -c Release')
+    if 'base' in a.swarms and not (BASE_CLI and os.path.exists(BASE_CLI)):
+        sys.exit('the base swarm needs TORRENTLAB_BASE=PATH of another build')
     work = tempfile.mkdtemp(prefix='torrentlab-swarm-bench-')
     tracker = None
     try:
@@ -232,7 +277,7 @@ def main():
             for _ in range(a.runs):
                 for s in a.super:
                     for kind in a.swarms:
-                        r = run(work, torrent, SIZE, tracker, kind, n, a.rate, s == 'on', a.timeout)
+                        r = run(work, torrent, SIZE, tracker, kind, n, a.rate, s == 'on', a.timeout, a.trace_seed)
                         report(r)
     finally:
         if tracker:
