@@ -120,14 +120,14 @@ public class MainDataSyncTests
         var rid = full.GetProperty("rid").GetInt64();
 
         JsonElement? changed = null;
-        for (var i = 0; i < 400 && changed is null; i++)
+        await CountingTimeProvider.EventuallyAsync(async () =>
         {
             var delta = await MainDataAsync(http, rid);
             rid = delta.GetProperty("rid").GetInt64();
             if (delta.TryGetProperty("torrents", out var torrents) && torrents.TryGetProperty(web.InfoHash, out var row) && row.TryGetProperty("completed", out _))
                 changed = torrents;
-            else await Task.Delay(50, Ct);
-        }
+            return changed is not null;
+        }, TimeSpan.FromSeconds(20));
 
         Assert.NotNull(changed);
         Assert.False(changed.Value.TryGetProperty(idle.Torrent.InfoHash.Hex, out _));

@@ -142,20 +142,12 @@ public class QBittorrentRemoteRoutesTests
         using var ownedHttp = http;
         await web.AddAsync(start: true, Ct);
         DateTimeOffset? first = null;
-        for (var i = 0; i < 400 && first is null; i++)
-        {
-            first = (await web.DetailsAsync(Ct)).Trackers.Single().AnsweredAt;
-            if (first is null) await Task.Delay(50, Ct);
-        }
+        await CountingTimeProvider.EventuallyAsync(async () => (first = (await web.DetailsAsync(Ct)).Trackers.Single().AnsweredAt) is not null, TimeSpan.FromSeconds(20));
         Assert.NotNull(first);
 
         await PostAsync(http, "torrents/reannounce", ("hashes", web.InfoHash));
         DateTimeOffset? again = first;
-        for (var i = 0; i < 400 && again == first; i++)
-        {
-            again = (await web.DetailsAsync(Ct)).Trackers.Single().AnsweredAt;
-            if (again == first) await Task.Delay(50, Ct);
-        }
+        await CountingTimeProvider.EventuallyAsync(async () => (again = (await web.DetailsAsync(Ct)).Trackers.Single().AnsweredAt) != first, TimeSpan.FromSeconds(20));
 
         Assert.True(again > first, $"no second announce: {first} then {again}"); // the tracker's interval is 30 minutes
     }

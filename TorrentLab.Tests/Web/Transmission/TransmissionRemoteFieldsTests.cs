@@ -34,12 +34,8 @@ public class TransmissionRemoteFieldsTests
         var rpc = new RpcClient(web.Http);
         await web.AddAsync(start: true, Ct);
         JsonElement stats = default;
-        for (var i = 0; i < 400; i++)
-        {
-            stats = (await TorrentAsync(rpc, "trackerStats")).GetProperty("trackerStats")[0];
-            if (stats.GetProperty("hasAnnounced").GetBoolean()) break;
-            await Task.Delay(50, Ct);
-        }
+        await CountingTimeProvider.EventuallyAsync(async () =>
+            (stats = (await TorrentAsync(rpc, "trackerStats")).GetProperty("trackerStats")[0]).GetProperty("hasAnnounced").GetBoolean(), TimeSpan.FromSeconds(20));
         var now = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
 
         Assert.Equal(TrackerStatsKeys, stats.EnumerateObject().Select(p => p.Name).Order(StringComparer.Ordinal));
@@ -86,12 +82,11 @@ public class TransmissionRemoteFieldsTests
         var rpc = new RpcClient(web.Http);
         await web.AddAsync(start: true, Ct);
         JsonElement peers = default;
-        for (var i = 0; i < 400; i++)
+        await CountingTimeProvider.EventuallyAsync(async () =>
         {
             peers = (await TorrentAsync(rpc, "peers")).GetProperty("peers");
-            if (peers.GetArrayLength() > 0 && peers[0].GetProperty("isDownloadingFrom").GetBoolean()) break;
-            await Task.Delay(50, Ct);
-        }
+            return peers.GetArrayLength() > 0 && peers[0].GetProperty("isDownloadingFrom").GetBoolean();
+        }, TimeSpan.FromSeconds(20));
 
         var peer = Assert.Single(peers.EnumerateArray());
         Assert.Equal(16, peer.EnumerateObject().Count());
@@ -136,19 +131,11 @@ public class TransmissionRemoteFieldsTests
         var rpc = new RpcClient(web.Http);
         await web.AddAsync(start: true, Ct);
         DateTimeOffset? first = null;
-        for (var i = 0; i < 400 && first is null; i++)
-        {
-            first = (await web.DetailsAsync(Ct)).Trackers.Single().AnsweredAt;
-            if (first is null) await Task.Delay(50, Ct);
-        }
+        await CountingTimeProvider.EventuallyAsync(async () => (first = (await web.DetailsAsync(Ct)).Trackers.Single().AnsweredAt) is not null, TimeSpan.FromSeconds(20));
 
         await rpc.SucceedAsync("torrent-reannounce", new { ids = new[] { 1 } }, Ct);
         var again = first;
-        for (var i = 0; i < 400 && again == first; i++)
-        {
-            again = (await web.DetailsAsync(Ct)).Trackers.Single().AnsweredAt;
-            if (again == first) await Task.Delay(50, Ct);
-        }
+        await CountingTimeProvider.EventuallyAsync(async () => (again = (await web.DetailsAsync(Ct)).Trackers.Single().AnsweredAt) != first, TimeSpan.FromSeconds(20));
 
         Assert.NotNull(first);
         Assert.True(again > first, $"no second announce: {first} then {again}");

@@ -128,7 +128,7 @@ public class TransmissionRemoteInteropTests
             configure: o => o with { Token = Token, RequireToken = true, MaxPeers = 50 });
         using var temp = new TempFolder("torrentlab-tr-remote");
         await web.AddAsync(start: true, Ct);
-        for (var i = 0; i < 400 && (await web.DetailsAsync(Ct)).Trackers.Single().AnsweredAt is null; i++) await Task.Delay(50, Ct);
+        await CountingTimeProvider.EventuallyAsync(async () => (await web.DetailsAsync(Ct)).Trackers.Single().AnsweredAt is not null, TimeSpan.FromSeconds(20));
         var port = new Uri(web.Server.Url).Port;
 
         var result = await Task.Run(() => ProcessRunner.Run(remote, [$"127.0.0.1:{port}", "--auth", $"user:{Token}", "-t", "1", "-it"], TimeSpan.FromMinutes(2),
