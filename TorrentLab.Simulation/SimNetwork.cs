@@ -41,6 +41,13 @@ internal sealed class SimNetwork
     internal EventLog Log => _log;
     internal Random Random => _random;
 
+    /// <summary>False (the default): public addresses are handed out in order, 254 to a /24. True: each next one in
+    /// the next of the range's 512 /24s, round the range, so hosts share a /24 only past 512 of them (about 20 to a
+    /// /24 at 10,000). A DHT keeps one node per /24 in a bucket (as libtorrent does), so thousands of DHT nodes packed
+    /// into 40 /24s would leave its tables thin in a way the internet's spread of addresses never does.</summary>
+    public bool SpreadAddresses { get; set; }
+    private int _allocated;
+
     /// <summary>Every host, in the order added.</summary>
     public IReadOnlyList<SimHost> Hosts => _hosts;
 
@@ -80,11 +87,21 @@ internal sealed class SimNetwork
 
     private IPAddress NextPublic()
     {
+        if (SpreadAddresses)
+        {
+            var index = _allocated++;
+            var (round, subnet) = Math.DivRem(index, 512);
+            if (round > 253) throw new InvalidOperationException("198.18.0.0/15 is full");
+            var spread = 0xC612_0000u + (uint)subnet * 256 + (uint)round + 1;
+            return _public.ContainsKey(ToAddress(spread)) || _nats.ContainsKey(ToAddress(spread)) ? NextPublic() : ToAddress(spread);
+        }
         var n = _nextPublic++;
         if (n > 0xC613_FFFE) throw new InvalidOperationException("198.18.0.0/15 is full");
         if ((n & 0xFF) is 0 or 255) return NextPublic(); // no .0 or .255: they look like network or broadcast addresses
-        return new IPAddress([(byte)(n >> 24), (byte)(n >> 16), (byte)(n >> 8), (byte)n]);
+        return ToAddress(n);
     }
+
+    private static IPAddress ToAddress(uint n) => new([(byte)(n >> 24), (byte)(n >> 16), (byte)(n >> 8), (byte)n]);
 
     /// <summary>Where a packet goes.</summary>
     /// <param name="Host">The host it would reach, or null (no such address, or no mapping at the NAT now).</param>

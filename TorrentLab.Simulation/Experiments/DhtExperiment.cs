@@ -17,7 +17,9 @@ internal static class DhtExperiment
     /// <param name="MedianOneWayMs">The median one-way delay of a host to the core; delays are log-normal around it
     /// (sigma 0.6, at least 2 ms): a spread of our choosing, not a published measurement.</param>
     /// <param name="Loss">The chance each datagram is lost.</param>
-    internal sealed record Options(int Nodes, int Lookups = 200, double Unresponsive = 0.2, double MedianOneWayMs = 25, double Loss = 0.01);
+    /// <param name="Spread">Hosts in different /24s (<see cref="SimNetwork.SpreadAddresses"/>) rather than 254 to a /24.</param>
+    internal sealed record Options(int Nodes, int Lookups = 200, double Unresponsive = 0.2, double MedianOneWayMs = 25, double Loss = 0.01,
+        bool Spread = true);
 
     public static async Task RunAsync(SimRun sim, Options o, Action<string> print)
     {
@@ -26,6 +28,7 @@ internal static class DhtExperiment
         double OneWayMs() => Math.Max(2, o.MedianOneWayMs * Math.Exp(0.6 * Gaussian(random)));
         var latencies = new double[o.Nodes];
         var hosts = new SimHost[o.Nodes];
+        sim.Network.SpreadAddresses = o.Spread;
         for (var i = 0; i < o.Nodes; i++)
         {
             latencies[i] = OneWayMs();
@@ -58,7 +61,18 @@ internal static class DhtExperiment
             var torrent = new Metainfo.InfoHash(NodeId.Random(random).Bytes);
             var announcer = answering[random.Next(answering.Length)];
             var stored = await nodes[announcer].AnnounceAsync(torrent, 6881).ConfigureAwait(false);
+            // A peer stays on a node for 30 minutes (PeerStore.Lifetime); a client announces again every 15 (the
+            // session's DhtInterval), and so does this one while the lookups run.
+            using var stop = new CancellationTokenSource();
+            var reannouncing = Reannounce(nodes[announcer], torrent, stop.Token);
             var peer = new IPEndPoint(hosts[announcer].Address, 6881);
+            // The answering nodes by distance to the torrent (rank 0: the closest), and which of them store the peer.
+            var target = DhtNode.ToNodeId(torrent);
+            var rank = answering.OrderBy(i => nodes[i].Id, Comparer<NodeId>.Create(target.CompareDistance)).Select((node, r) => (node, r))
+                .ToDictionary(x => hosts[x.node].Address, x => x.r);
+            var storing = answering.Where(i => nodes[i].StoredPeers(torrent).Contains(peer)).Select(i => rank[hosts[i].Address]).Order().ToList();
+            sim.Log.Line("experiment", $"stored on the answering nodes of ranks {string.Join(",", storing)}");
+            var failedClosest = new List<double>();
 
             var times = new List<double>();
             var queries = new List<int>();
@@ -71,11 +85,17 @@ internal static class DhtExperiment
                 var started = sim.Clock.Now;
                 var asked = 0;
                 var closer = 0;
+                var silentAsked = 0;
+                var best = int.MaxValue;
+                var trail = new List<string>();
                 TimeSpan? first = null;
-                await foreach (var p in nodes[from].GetPeersAsync(DhtNode.ToNodeId(torrent), hop =>
+                await foreach (var p in nodes[from].GetPeersAsync(target, hop =>
                 {
                     asked++;
                     if (hop.Closer > 0) closer++;
+                    if (hop.Error is not null) silentAsked++;
+                    else if (rank.TryGetValue(hop.Node.Address, out var r)) best = Math.Min(best, r);
+                    trail.Add(hop.Error is not null ? $"{hop.Node.Address}:{hop.Error}" : $"{(rank.TryGetValue(hop.Node.Address, out var k) ? k : -1)}:{hop.Nodes}n/{hop.Closer}c");
                 }).ConfigureAwait(false))
                 {
                     if (p.Equals(peer) && first is null) first = sim.Clock.Now - started;
@@ -87,21 +107,44 @@ internal static class DhtExperiment
                     found++;
                     times.Add(t.TotalMilliseconds);
                 }
+                else
+                {
+                    // Why a lookup missed: how near the torrent the closest node that answered it was.
+                    failedClosest.Add(best);
+                    sim.Log.Line("experiment", $"lookup {l} from n{from} (table {nodes[from].NodeCount}) missed: {asked} queries ({silentAsked} unanswered), " +
+                        $"closest answering rank {best}, {(sim.Clock.Now - started).TotalMilliseconds:0} ms; hops (rank:nodes/closer) {string.Join(" ", trail)}");
+                }
             }
 
+            await stop.CancelAsync().ConfigureAwait(false);
+            await reannouncing.ConfigureAwait(false);
             var rtts = Enumerable.Range(0, 10_000).Select(_ => 2 * (latencies[random.Next(o.Nodes)] + latencies[random.Next(o.Nodes)])).ToList();
             var done = queries.Count;
             print(string.Create(inv,
-                $"nodes={o.Nodes} seed={sim.Seed} unresponsive={o.Unresponsive:0.00} loss={o.Loss:0.000} joined_s={joinedAt.TotalSeconds:0} " +
+                $"nodes={o.Nodes} seed={sim.Seed} addresses={(o.Spread ? "spread" : "dense")} unresponsive={o.Unresponsive:0.00} loss={o.Loss:0.000} joined_s={joinedAt.TotalSeconds:0} " +
                 $"announced_to={stored} lookups={done} queries_median={Percentile(queries.Select(q => (double)q), 0.5):0} " +
                 $"closer_hops_median={Percentile(hops.Select(h => (double)h), 0.5):0} p90_ms={Percentile(times, 0.9):0} " +
                 $"median_ms={Percentile(times, 0.5):0} p99_ms={Percentile(times, 0.99):0} success={(double)found / done:0.000} " +
-                $"median_rtt_ms={Percentile(rtts, 0.5):0}"));
+                $"median_rtt_ms={Percentile(rtts, 0.5):0} stored_on_ranks={string.Join(",", storing)} " +
+                $"missed_closest_rank_median={Percentile(failedClosest, 0.5):0}"));
         }
         finally
         {
             foreach (var node in nodes) if (node is not null) await node.DisposeAsync().ConfigureAwait(false);
         }
+    }
+
+    private static async Task Reannounce(DhtNode node, Metainfo.InfoHash torrent, CancellationToken ct)
+    {
+        try
+        {
+            while (true)
+            {
+                await Task.Delay(Swarm.Session.DhtInterval, node.Options.Clock, ct).ConfigureAwait(false);
+                await node.AnnounceAsync(torrent, 6881, ct: ct).ConfigureAwait(false);
+            }
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested) { }
     }
 
     /// <summary>The value below which <paramref name="share"/> of <paramref name="values"/> lie (nearest rank); NaN when empty.</summary>

@@ -9,7 +9,7 @@ using TorrentLab.Wire;
 namespace TorrentLab.Simulation.Experiments;
 
 /// <summary>A swarm against the fluid model (Qiu and Srikant, SIGCOMM 2004): one seed of upload u_s and N peers of
-/// uploads u_i and downloads d_i, all joining at once (a flash crowd), F bytes; T is the time from their start to the
+/// uploads u_i and downloads d_i, joining at once (a flash crowd) or as separate processes through a tracker, F bytes; T is the time from their start to the
 /// last completion, against T_min = max(F/u_s, N*F/(u_s + sum u_i), F/min d_i). Each peer is the unchanged engine (a
 /// session and a swarm of its own) on a simulated host whose access link is its capacity; the pieces are a pattern,
 /// not stored (<see cref="PatternStorage"/>).</summary>
@@ -27,8 +27,17 @@ internal static class SwarmExperiment
     /// bench/swarm/swarm.py does on loopback); false: it is the access link's.</param>
     /// <param name="Neighbours">Peers each one is told of, as a tracker's answer (numwant): the seed and this many others.</param>
     /// <param name="LatencyMs">Every host's one-way delay to the core (a path's is twice it).</param>
+    /// <param name="Join">"once": every peer starts at the same instant knowing the seed and <paramref name="Neighbours"/>
+    /// others; "tracker": what bench/swarm/swarm.py does on real sockets: the seed has announced before the peers
+    /// start, each peer starts at its own instant (<paramref name="Starts"/>: separate processes starting together), announces, and hears the tracker name the seed and the peers
+    /// that announced before it (up to <paramref name="Neighbours"/>, opentracker's answer); the ones it named learn of
+    /// it only when it connects (their next announce is minutes away).</param>
+    /// <param name="Starts">With "tracker": when each peer starts, seconds after the seed, as "FROM-TO" (uniform
+    /// draws) or a list "S1,S2,..." of one per peer (the first tracker answers bench/swarm/swarm.py printed for a real
+    /// run).</param>
     internal sealed record Options(int Peers, int Mib = 100, int PieceKib = 256, long SeedRate = 1 << 20, string Uploads = "equal",
-        int DownFactor = 0, bool Super = false, bool AppCap = false, int Neighbours = 50, double LatencyMs = 20);
+        int DownFactor = 0, bool Super = false, bool AppCap = false, int Neighbours = 50, double LatencyMs = 20, string Join = "once",
+        string Starts = "0-0");
 
     public static async Task RunAsync(SimRun sim, Options o, Action<string> print)
     {
@@ -79,14 +88,46 @@ internal static class SwarmExperiment
             var started = sim.Clock.Now;
             var finished = new TimeSpan[o.Peers];
             var downloads = new List<Task>();
-            for (var i = 0; i < o.Peers; i++)
+            if (o.Join == "once")
             {
-                var others = Enumerable.Range(0, o.Peers).Where(j => j != i).OrderBy(_ => random.Next()).Take(o.Neighbours)
-                    .Select(j => new IPEndPoint(hosts[j].Address, 6881));
-                var swarm = Start(hosts[i], ups[i], seed: false, [seedAt, .. others]);
-                var index = i;
-                downloads.Add(Completed(swarm, () => finished[index] = sim.Clock.Now - started));
+                for (var i = 0; i < o.Peers; i++)
+                {
+                    var others = Enumerable.Range(0, o.Peers).Where(j => j != i).OrderBy(_ => random.Next()).Take(o.Neighbours)
+                        .Select(j => new IPEndPoint(hosts[j].Address, 6881));
+                    var swarm = Start(hosts[i], ups[i], seed: false, [seedAt, .. others]);
+                    var index = i;
+                    downloads.Add(Completed(swarm, () => finished[index] = sim.Clock.Now - started));
+                }
             }
+            else if (o.Join == "tracker")
+            {
+                // The tracker sits at the core (a path to it is one access link): an announce reaches it after one
+                // latency, its answer comes back after another.
+                var announced = new List<IPEndPoint> { seedAt };
+                var starts = StartTimes(o, random);
+                var answers = new List<Task>();
+                foreach (var i in Enumerable.Range(0, o.Peers).OrderBy(i => starts[i]))
+                {
+                    var at = started + TimeSpan.FromSeconds(starts[i]);
+                    if (at > sim.Clock.Now) await sim.Delay(at - sim.Clock.Now).ConfigureAwait(false);
+                    var swarm = Start(hosts[i], ups[i], seed: false, []);
+                    var index = i;
+                    downloads.Add(Completed(swarm, () => finished[index] = sim.Clock.Now - started));
+                    answers.Add(Announce(swarm, new IPEndPoint(hosts[i].Address, 6881)));
+                }
+                await Task.WhenAll(answers).ConfigureAwait(false);
+
+                async Task Announce(TorrentSwarm swarm, IPEndPoint self)
+                {
+                    await sim.Delay(latency).ConfigureAwait(false);
+                    IPEndPoint[] answer = [.. announced.OrderBy(_ => random.Next()).Take(o.Neighbours)];
+                    announced.Add(self);
+                    sim.Log.Line("tracker", $"{self} announced, answered {answer.Length} peers");
+                    await sim.Delay(latency).ConfigureAwait(false);
+                    swarm.AddPeers(answer, PeerSource.Tracker);
+                }
+            }
+            else throw new InvalidOperationException($"--join is once or tracker, not '{o.Join}'");
             await Task.WhenAll(downloads).ConfigureAwait(false);
 
             var t = finished.Max();
@@ -96,7 +137,7 @@ internal static class SwarmExperiment
             var (seedUp, _) = seedHost.Bytes;
             print(string.Create(inv,
                 $"peers={o.Peers} seed={sim.Seed} F_mib={o.Mib} piece_kib={o.PieceKib} u_s_kib={o.SeedRate / 1024} uploads={o.Uploads} " +
-                $"down_factor={o.DownFactor} super={(o.Super ? "on" : "off")} cap={(o.AppCap ? "app" : "link")} first_s={finished.Min().TotalSeconds:0.00} " +
+                $"down_factor={o.DownFactor} super={(o.Super ? "on" : "off")} cap={(o.AppCap ? "app" : "link")} join={o.Join}{(o.Join == "tracker" ? $" starts_s={o.Starts}" : "")} first_s={finished.Min().TotalSeconds:0.00} " +
                 $"T_s={t.TotalSeconds:0.00} T_min_s={tMin:0.00} seed_upload_F={seedUp / f:0.000} T/T_min={t.TotalSeconds / tMin:0.000}"));
         }
         finally
@@ -104,6 +145,22 @@ internal static class SwarmExperiment
             foreach (var swarm in swarms) await swarm.DisposeAsync().ConfigureAwait(false);
             foreach (var session in sessions) await session.DisposeAsync().ConfigureAwait(false);
         }
+    }
+
+    /// <summary>Each peer's start in seconds from <see cref="Options.Starts"/>.</summary>
+    private static double[] StartTimes(Options o, Random random)
+    {
+        var inv = CultureInfo.InvariantCulture;
+        if (o.Starts.Contains(','))
+        {
+            var listed = o.Starts.Split(',').Select(v => double.Parse(v, inv)).ToArray();
+            if (listed.Length != o.Peers) throw new InvalidOperationException($"--starts lists {listed.Length} times for {o.Peers} peers");
+            return listed;
+        }
+        var range = o.Starts.Split('-');
+        if (range.Length != 2) throw new InvalidOperationException($"--starts is FROM-TO or S1,S2,..., not '{o.Starts}'");
+        double from = double.Parse(range[0], inv), to = double.Parse(range[1], inv);
+        return [.. Enumerable.Range(0, o.Peers).Select(_ => from + random.NextDouble() * (to - from))];
     }
 
     private static async Task Completed(TorrentSwarm swarm, Action done)

@@ -60,6 +60,7 @@ class Peer:
     def __init__(self, name, client, args, done_marker):
         self.name, self.client, self.done_marker = name, client, done_marker
         self.lines, self.done_at, self.cpu, self.uploaded = [], None, float('nan'), float('nan')
+        self.answered_at, self.answer_peers = None, None  # the first tracker answer (TorrentLab's --verbose line)
         self.proc = subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         self.ready, self.stopped = threading.Event(), False
         threading.Thread(target=self._read, daemon=True).start()
@@ -67,6 +68,9 @@ class Peer:
     def _read(self):
         for line in self.proc.stdout:
             self.lines.append(line.rstrip())
+            answer = re.search(r'tracker: (\d+) peers?,', line) if self.answered_at is None else None
+            if answer:
+                self.answered_at, self.answer_peers = time.monotonic(), int(answer.group(1))
             if self.done_at is None and self.done_marker in line:
                 self.done_at = time.monotonic()
                 self.ready.set()
@@ -240,6 +244,11 @@ def report(r):
                 c, counts[c], mib(ups[c]), mib(ups[c]) / counts[c], cpus[c], cpus[c] / counts[c]))
     print('  per peer (name:client:done at:uploaded:CPU): ' + ' '.join('%s:%s:%.1fs:%.1fMiB:%.1fs' % (
         p.name, p.client[0], (p.done_at - r['t0']) if p.done_at else float('nan'), mib(p.uploaded), p.cpu) for p in peers))
+    answered = sorted((p.answered_at - r['t0'], p.answer_peers) for p in peers if p.answered_at is not None)
+    if answered:  # when each peer heard the tracker's first answer after the peers' start, and how many peers it named
+        print('  first tracker answers (s after start:peers named): ' + ' '.join('%.2f:%d' % a for a in answered))
+        print('  the same starts on the simulated network: bench/sim/run.sh swarm --peers %d --mib %d --cap app --super %s --join tracker '
+              '--starts %s --seed S' % (r['n'], SIZE >> 20, 'on' if r['super'] else 'off', ','.join('%.2f' % a[0] for a in answered)))
     sys.stdout.flush()
 
 
