@@ -111,7 +111,7 @@ internal static class DhtExperiment
                 {
                     // Why a lookup missed: how near the torrent the closest node that answered it was.
                     failedClosest.Add(best);
-                    sim.Log.Line("experiment", $"lookup {l} from n{from} (table {nodes[from].NodeCount}) missed: {asked} queries ({silentAsked} unanswered), " +
+                    sim.Log.Line("experiment", $"lookup {l} from n{from} (table {Table(nodes[from], sim.Clock)}, log distance to target {nodes[from].Id.LogDistanceTo(target)}) missed: {asked} queries ({silentAsked} unanswered), " +
                         $"closest answering rank {best}, {(sim.Clock.Now - started).TotalMilliseconds:0} ms; hops (rank:nodes/closer) {string.Join(" ", trail)}");
                 }
             }
@@ -132,6 +132,15 @@ internal static class DhtExperiment
         {
             foreach (var node in nodes) if (node is not null) await node.DisposeAsync().ConfigureAwait(false);
         }
+    }
+
+    /// <summary>A node's buckets as "good/questionable/bad" counts, farthest first (a diagnostic of a missed lookup).</summary>
+    private static string Table(DhtNode node, TimeProvider clock)
+    {
+        var table = (RoutingTable)typeof(DhtNode).GetField("_table", System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Instance)!.GetValue(node)!;
+        var now = clock.GetUtcNow();
+        return string.Join(" ", table.Buckets.Select(b => $"{b.Entries.Count(e => e.StatusAt(now) == NodeStatus.Good)}/" +
+            $"{b.Entries.Count(e => e.StatusAt(now) == NodeStatus.Questionable)}/{b.Entries.Count(e => e.StatusAt(now) == NodeStatus.Bad)}+{b.Replacements.Count}"));
     }
 
     private static async Task Reannounce(DhtNode node, Metainfo.InfoHash torrent, CancellationToken ct)

@@ -151,6 +151,20 @@ internal sealed class RoutingTable
         return targets;
     }
 
+    /// <summary>A random target inside each bucket but the last (the one holding our id, which the lookup of our own id
+    /// fills), each bucket counted as refreshed now: what a node looks up right after joining.</summary>
+    public List<NodeId> FartherTargets(Random random)
+    {
+        var now = Now;
+        var targets = new List<NodeId>();
+        for (var i = 0; i < _buckets.Count - 1; i++)
+        {
+            targets.Add(Own.RandomWithPrefix(i, random));
+            _buckets[i].LastChanged = now;
+        }
+        return targets;
+    }
+
     /// <summary>Whether a new node at <paramref name="contact"/>'s address may enter <paramref name="bucket"/> (or wait
     /// as its replacement): one node per IP address in the whole table, and one per /24 (IPv4) or /64 (IPv6) in a
     /// bucket, so one host with many ports, or one subnet, cannot fill the table (libtorrent's
