@@ -4,8 +4,10 @@
 # the line before it, the run's own cost (wall time, simulated seconds per wall second, memory), which is not.
 #
 #   bench/sim/run.sh swarm --peers N --seed S [--mib F] [--piece-kib K] [--seed-kib-s U] [--uploads equal|spread]
-#                          [--down-factor D] [--super on|off] [--cap link|app] [--neighbours M] [--log FILE]
-#   bench/sim/run.sh dht --nodes N --seed S [--lookups L] [--unresponsive 0.2] [--loss 0.01] [--one-way-ms 25] [--log FILE]
+#                          [--down-factor D] [--super on|off] [--cap link|app] [--neighbours M]
+#                          [--join once|tracker] [--starts FROM-TO|S1,...,SN] [--log FILE]
+#   bench/sim/run.sh dht --nodes N --seed S [--lookups L] [--unresponsive 0.2] [--loss 0.01] [--one-way-ms 25]
+#                        [--addresses spread|dense] [--log FILE]
 #
 # Builds TorrentLab.Simulation (Release) unless NO_BUILD=1. Runs it with one processor and one thread-pool thread (what
 # makes a run deterministic), under /usr/bin/time for its peak resident memory.
