@@ -95,7 +95,9 @@ internal static class DhtExperiment
                     if (hop.Closer > 0) closer++;
                     if (hop.Error is not null) silentAsked++;
                     else if (rank.TryGetValue(hop.Node.Address, out var r)) best = Math.Min(best, r);
-                    trail.Add(hop.Error is not null ? $"{hop.Node.Address}:{hop.Error}" : $"{(rank.TryGetValue(hop.Node.Address, out var k) ? k : -1)}:{hop.Nodes}n/{hop.Closer}c");
+                    trail.Add(hop.Error is not null
+                        ? $"{hop.Node.Address}:{hop.Error}"
+                        : $"{(rank.TryGetValue(hop.Node.Address, out var k) ? k : -1)}:{hop.Nodes}n/{hop.Closer}c");
                 }).ConfigureAwait(false))
                 {
                     if (p.Equals(peer) && first is null) first = sim.Clock.Now - started;
@@ -111,8 +113,9 @@ internal static class DhtExperiment
                 {
                     // Why a lookup missed: how near the torrent the closest node that answered it was.
                     failedClosest.Add(best);
-                    sim.Log.Line("experiment", $"lookup {l} from n{from} (table {Table(nodes[from], sim.Clock)}, log distance to target {nodes[from].Id.LogDistanceTo(target)}) missed: {asked} queries ({silentAsked} unanswered), " +
-                        $"closest answering rank {best}, {(sim.Clock.Now - started).TotalMilliseconds:0} ms; hops (rank:nodes/closer) {string.Join(" ", trail)}");
+                    sim.Log.Line("experiment", $"lookup {l} from n{from} (buckets {Table(nodes[from], sim.Clock)}, log distance to " +
+                        $"target {nodes[from].Id.LogDistanceTo(target)}) missed: {asked} queries ({silentAsked} unanswered), closest answering rank {best}, " +
+                        $"{(sim.Clock.Now - started).TotalMilliseconds:0} ms; hops (rank:nodes/closer) {string.Join(" ", trail)}");
                 }
             }
 
@@ -121,7 +124,8 @@ internal static class DhtExperiment
             var rtts = Enumerable.Range(0, 10_000).Select(_ => 2 * (latencies[random.Next(o.Nodes)] + latencies[random.Next(o.Nodes)])).ToList();
             var done = queries.Count;
             print(string.Create(inv,
-                $"nodes={o.Nodes} seed={sim.Seed} addresses={(o.Spread ? "spread" : "dense")} unresponsive={o.Unresponsive:0.00} loss={o.Loss:0.000} joined_s={joinedAt.TotalSeconds:0} " +
+                $"nodes={o.Nodes} seed={sim.Seed} addresses={(o.Spread ? "spread" : "dense")} unresponsive={o.Unresponsive:0.00} " +
+                $"loss={o.Loss:0.000} joined_s={joinedAt.TotalSeconds:0} " +
                 $"announced_to={stored} lookups={done} queries_median={Percentile(queries.Select(q => (double)q), 0.5):0} " +
                 $"closer_hops_median={Percentile(hops.Select(h => (double)h), 0.5):0} p90_ms={Percentile(times, 0.9):0} " +
                 $"median_ms={Percentile(times, 0.5):0} p99_ms={Percentile(times, 0.99):0} success={(double)found / done:0.000} " +
@@ -137,10 +141,11 @@ internal static class DhtExperiment
     /// <summary>A node's buckets as "good/questionable/bad" counts, farthest first (a diagnostic of a missed lookup).</summary>
     private static string Table(DhtNode node, TimeProvider clock)
     {
-        var table = (RoutingTable)typeof(DhtNode).GetField("_table", System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Instance)!.GetValue(node)!;
         var now = clock.GetUtcNow();
-        return string.Join(" ", table.Buckets.Select(b => $"{b.Entries.Count(e => e.StatusAt(now) == NodeStatus.Good)}/" +
-            $"{b.Entries.Count(e => e.StatusAt(now) == NodeStatus.Questionable)}/{b.Entries.Count(e => e.StatusAt(now) == NodeStatus.Bad)}+{b.Replacements.Count}"));
+        int Count(KBucket b, NodeStatus status) => b.Entries.Count(e => e.StatusAt(now) == status);
+        lock (node.TableLock)
+            return string.Join(" ", node.Table.Buckets.Select(b =>
+                $"{Count(b, NodeStatus.Good)}/{Count(b, NodeStatus.Questionable)}/{Count(b, NodeStatus.Bad)}+{b.Replacements.Count}"));
     }
 
     private static async Task Reannounce(DhtNode node, Metainfo.InfoHash torrent, CancellationToken ct)

@@ -9,8 +9,8 @@ using TorrentLab.Wire;
 namespace TorrentLab.Simulation.Experiments;
 
 /// <summary>A swarm against the fluid model (Qiu and Srikant, SIGCOMM 2004): one seed of upload u_s and N peers of
-/// uploads u_i and downloads d_i, joining at once (a flash crowd) or as separate processes through a tracker, F bytes; T is the time from their start to the
-/// last completion, against T_min = max(F/u_s, N*F/(u_s + sum u_i), F/min d_i). Each peer is the unchanged engine (a
+/// uploads u_i and downloads d_i, joining at once (a flash crowd) or as separate processes through a tracker, F bytes;
+/// T is the time from their start to the last completion, against T_min = max(F/u_s, N*F/(u_s + sum u_i), F/min d_i). Each peer is the unchanged engine (a
 /// session and a swarm of its own) on a simulated host whose access link is its capacity; the pieces are a pattern,
 /// not stored (<see cref="PatternStorage"/>).</summary>
 internal static class SwarmExperiment
@@ -29,8 +29,8 @@ internal static class SwarmExperiment
     /// <param name="LatencyMs">Every host's one-way delay to the core (a path's is twice it).</param>
     /// <param name="Join">"once": every peer starts at the same instant knowing the seed and <paramref name="Neighbours"/>
     /// others; "tracker": what bench/swarm/swarm.py does on real sockets: the seed has announced before the peers
-    /// start, each peer starts at its own instant (<paramref name="Starts"/>: separate processes starting together), announces, and hears the tracker name the seed and the peers
-    /// that announced before it (up to <paramref name="Neighbours"/>, opentracker's answer); the ones it named learn of
+    /// start, each peer starts at its own instant (<paramref name="Starts"/>: separate processes starting together),
+    /// announces, and hears the tracker name the seed and the peers that announced before it (up to <paramref name="Neighbours"/>, opentracker's answer); the ones it named learn of
     /// it only when it connects (their next announce is minutes away).</param>
     /// <param name="Starts">With "tracker": when each peer starts, seconds after the seed, as "FROM-TO" (uniform
     /// draws) or a list "S1,S2,..." of one per peer (the first tracker answers bench/swarm/swarm.py printed for a real
@@ -137,7 +137,8 @@ internal static class SwarmExperiment
             var (seedUp, _) = seedHost.Bytes;
             print(string.Create(inv,
                 $"peers={o.Peers} seed={sim.Seed} F_mib={o.Mib} piece_kib={o.PieceKib} u_s_kib={o.SeedRate / 1024} uploads={o.Uploads} " +
-                $"down_factor={o.DownFactor} super={(o.Super ? "on" : "off")} cap={(o.AppCap ? "app" : "link")} join={o.Join}{(o.Join == "tracker" ? $" starts_s={o.Starts}" : "")} first_s={finished.Min().TotalSeconds:0.00} " +
+                $"down_factor={o.DownFactor} super={(o.Super ? "on" : "off")} cap={(o.AppCap ? "app" : "link")} join={o.Join}" +
+                $"{(o.Join == "tracker" ? $" starts_s={o.Starts}" : "")} first_s={finished.Min().TotalSeconds:0.00} " +
                 $"T_s={t.TotalSeconds:0.00} T_min_s={tMin:0.00} seed_upload_F={seedUp / f:0.000} T/T_min={t.TotalSeconds / tMin:0.000}"));
         }
         finally
