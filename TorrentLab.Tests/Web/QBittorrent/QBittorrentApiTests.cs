@@ -420,4 +420,18 @@ public class QBittorrentApiTests
         Assert.InRange(row.GetProperty("seen_complete").GetInt64(), before, DateTimeOffset.UtcNow.ToUnixTimeSeconds());
         Assert.Equal(0, row.GetProperty("downloaded").GetInt64());
     }
+    [Fact]
+    public async Task Info_AMagnetLink_IsWrittenWithItsAmpersands_AsQBittorrentWritesIt()
+    {
+        await using var web = await WebTestServer.StartAsync(Ct);
+        await web.AddAsync(start: false, Ct);
+
+        var raw = await web.Http.GetStringAsync("/api/v2/torrents/info", Ct);
+
+        // System.Text.Json escapes '&' as \u0026 by default: six bytes where qbittorrent-nox writes one, in every row.
+        Assert.Contains($"\"magnet_uri\":\"magnet:?xt=urn:btih:{web.InfoHash}&dn=", raw, StringComparison.Ordinal);
+        Assert.DoesNotContain("\\u0026", raw, StringComparison.Ordinal);
+        var row = JsonDocument.Parse(raw).RootElement[0];
+        Assert.Equal(web.Swarm.Built.Torrent.MagnetLink, row.GetProperty("magnet_uri").GetString()); // still the same link
+    }
 }
