@@ -90,13 +90,13 @@ public partial class DhtCommandTests
         var answering = Task.Run(async () =>
         {
             var first = await slow.ReceiveAsync(Ct);
-            await Task.Delay(TimeSpan.FromSeconds(3), Ct); // past the first ping's 2 s of the 6 s timeout
+            await slow.ReceiveAsync(Ct); // the second ping: the first ping's share of the timeout (2 s of 6) is over
             var query = (KrpcQuery)KrpcCodec.Decode(first.Buffer);
             await slow.SendAsync(KrpcCodec.Encode(new KrpcResponse(query.TransactionId, id)), first.RemoteEndPoint, Ct);
         }, Ct);
 
         var result = CliRunner.Run(["dht", "ping", slow.Client.LocalEndPoint!.ToString()!, "--timeout", "6"]);
-        await answering;
+        await answering.WaitAsync(TimeSpan.FromSeconds(30), Ct); // done by now unless the second ping never came
 
         Assert.Equal(($"Node ID: {id.Hex}\n", CliRunner.Codes.Ok), (result.Stdout, result.ExitCode));
     }

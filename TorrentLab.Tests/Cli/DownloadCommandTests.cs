@@ -285,8 +285,7 @@ public partial class DownloadCommandTests
         using var process = ProcessRunner.Start("dotnet", [CliRunner.CliDll, torrent, "-o", output, "--quiet", "--max-peers", "1"]);
         var stderr = process.StandardError.ReadToEndAsync(Ct);
         var deadline = Stopwatch.StartNew();
-        while (deadline.Elapsed < TimeSpan.FromSeconds(30) && !File.Exists(Path.Combine(output, "big.bin"))) await Task.Delay(50, Ct);
-        await Task.Delay(500, Ct);
+        while (deadline.Elapsed < TimeSpan.FromSeconds(30) && !APieceIsOnDisk(Path.Combine(output, "big.bin"), swarm.Built.Payload)) await Task.Delay(50, Ct);
         ProcessRunner.Run("kill", ["-INT", process.Id.ToString()], TimeSpan.FromSeconds(5));
         var exited = process.WaitForExit(TimeSpan.FromSeconds(15));
         if (!exited) ProcessRunner.Stop(process);
@@ -315,8 +314,7 @@ public partial class DownloadCommandTests
         using var process = ProcessRunner.Start("bash", ["-c", "trap '' INT; exec dotnet \"$0\" \"$@\"", CliRunner.CliDll, torrent, "-o", output, "--quiet", "--max-peers", "1"]);
         var stderr = process.StandardError.ReadToEndAsync(Ct);
         var deadline = Stopwatch.StartNew();
-        while (deadline.Elapsed < TimeSpan.FromSeconds(30) && !File.Exists(Path.Combine(output, "big.bin"))) await Task.Delay(50, Ct);
-        await Task.Delay(500, Ct);
+        while (deadline.Elapsed < TimeSpan.FromSeconds(30) && !APieceIsOnDisk(Path.Combine(output, "big.bin"), swarm.Built.Payload)) await Task.Delay(50, Ct);
         ProcessRunner.Run("kill", ["-INT", process.Id.ToString()], TimeSpan.FromSeconds(5));
         var exited = process.WaitForExit(TimeSpan.FromSeconds(15));
         if (!exited) ProcessRunner.Stop(process);
@@ -324,6 +322,24 @@ public partial class DownloadCommandTests
         Assert.True(exited, "SIGINT did not stop the CLI within 15 s");
         Assert.Equal(CliRunner.Codes.Interrupted, process.ExitCode);
         Assert.StartsWith("interrupted", await stderr);
+    }
+
+    /// <summary>True once one of the 16 KiB pieces of <paramref name="payload"/> is in the file at <paramref name="path"/>
+    /// (the download is under way: the interrupt has something to save).</summary>
+    private static bool APieceIsOnDisk(string path, byte[] payload)
+    {
+        const int piece = 16384;
+        byte[] data;
+        try
+        {
+            using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+            data = new byte[file.Length];
+            file.ReadExactly(data);
+        }
+        catch (IOException) { return false; } // not created yet
+        for (var at = 0; at + piece <= Math.Min(data.Length, payload.Length); at += piece)
+            if (data.AsSpan(at, piece).SequenceEqual(payload.AsSpan(at, piece))) return true;
+        return false;
     }
 
     [GeneratedRegex(@"received (\d+) bytes")]

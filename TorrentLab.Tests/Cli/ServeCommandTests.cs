@@ -1,8 +1,10 @@
 using System.Diagnostics;
 using System.Net.Http.Headers;
+using System.Net.Http.Json;
 using System.Text.RegularExpressions;
 using TorrentLab.Lab;
 using TorrentLab.Tests.Infrastructure;
+using TorrentLab.Web;
 
 namespace TorrentLab.Tests.Cli;
 
@@ -37,9 +39,10 @@ public partial class ServeCommandTests
             form.Add(file, "torrent", "big.torrent");
             using (var added = await http.PostAsync("/api/torrents?start=true", form, Ct))
                 Assert.Equal(System.Net.HttpStatusCode.Created, added.StatusCode);
-            for (var i = 0; i < 200 && !(await http.GetStringAsync("/api/torrents", Ct)).Contains("\"state\":\"downloading\"", StringComparison.Ordinal); i++)
+            // Some pieces in (the slow seeder sends a 16 KiB piece every 50 ms): the stop has a download to pause and a
+            // ledger to save. Polls the list, at most 60 s.
+            for (var i = 0; i < 1200 && !(await http.GetFromJsonAsync("/api/torrents", WebJsonContext.Default.TorrentSummaryArray, Ct))!.Any(t => t.State == "downloading" && t.PiecesDone > 0); i++)
                 await Task.Delay(50, Ct);
-            await Task.Delay(1000, Ct); // some pieces in: the stop has a download to pause and a ledger to save
 
             ProcessRunner.Run("kill", ["-INT", process.Id.ToString()], TimeSpan.FromSeconds(5));
             exited = process.WaitForExit(TimeSpan.FromSeconds(30));
