@@ -60,6 +60,40 @@ public class PieceManagerCulpritsTests
         Assert.Equal(0, manager.HashFailures(new PeerKey("honest")));
     }
 
+    /// <summary>The swarm counts a verified piece's senders as peers used: they come with the piece, from the blocks
+    /// this copy was made of. (Noted beside the piece manager, a liar's block of the failed copy, noted after the
+    /// failure had cleared the list, once made the liar a peer used.)</summary>
+    [Fact]
+    public void AVerifiedCopy_NamesTheSendersOfItsOwnBlocks_NotThoseOfTheFailedCopy()
+    {
+        var manager = FailedSharedCopy();
+        var again = Fill(manager, new PeerKey("honest"));
+        Assert.Equal(BlockResultKind.Accepted, Good(manager, new PeerKey("honest"), again[0]).Kind);
+
+        var verified = Good(manager, new PeerKey("honest"), again[1]);
+
+        Assert.Equal(BlockResultKind.PieceVerified, verified.Kind);
+        using var piece = verified.Piece!;
+        Assert.Equal(["honest"], piece.Senders.Select(p => p.Name));
+    }
+
+    [Fact]
+    public void AVerifiedCopyFromTwoPeers_NamesBoth()
+    {
+        var manager = Manager();
+        manager.AddPeer(new PeerKey("a"), Piece0);
+        manager.AddPeer(new PeerKey("b"), Piece0);
+        var fromA = Fill(manager, new PeerKey("a"), max: 1)[0];
+        var fromB = Fill(manager, new PeerKey("b"), max: 1)[0];
+        Assert.Equal(BlockResultKind.Accepted, Good(manager, new PeerKey("a"), fromA).Kind);
+
+        var verified = Good(manager, new PeerKey("b"), fromB);
+
+        Assert.Equal(BlockResultKind.PieceVerified, verified.Kind);
+        using var piece = verified.Piece!;
+        Assert.Equal(["a", "b"], piece.Senders.Select(p => p.Name));
+    }
+
     [Fact]
     public void SoloCopyFromTheLiarFails_ItIsTheSoleSenderAndTheCulprit()
     {

@@ -113,7 +113,7 @@ internal sealed partial class PieceManager
                     foreach (var other in _peers.Values) if (other.Has[index]) other.Interesting--;
                 }
                 var liars = CulpritsOfEarlierCopies(piece);
-                return BlockResult.Verified(new VerifiedPiece(index, piece.TakeBuffer(), piece.Length), cancel, liars);
+                return BlockResult.Verified(new VerifiedPiece(index, piece.TakeBuffer(), piece.Length, [.. piece.Contributors]), cancel, liars);
             }
             _wastedBytes += piece.Length;
             var culprits = CulpritsOfFailedCopy(piece);

@@ -9,12 +9,16 @@ internal sealed class VerifiedPiece : IDisposable
 {
     private byte[]? _buffer;
 
-    internal VerifiedPiece(int index, byte[] buffer, int length)
+    internal VerifiedPiece(int index, byte[] buffer, int length, IReadOnlyList<IBlockSource>? senders = null)
     {
         Index = index;
         _buffer = buffer;
         Length = length;
+        Senders = senders ?? [];
     }
+
+    /// <summary>Who sent the blocks of this copy, as the piece manager recorded them with the blocks themselves.</summary>
+    public IReadOnlyList<IBlockSource> Senders { get; }
 
     /// <summary>The piece index.</summary>
     public int Index { get; }

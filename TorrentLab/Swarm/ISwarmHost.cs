@@ -67,7 +67,7 @@ internal interface ISwarmHost
     void OnDelivering(bool started);
 
     /// <summary>The one place a peer reports what became of a block it sent (see <see cref="TorrentSwarm"/>).</summary>
-    ValueTask OnBlockAsync(SwarmPeer from, BlockResult result, BlockRequest block, bool firstOfPiece, CancellationToken ct);
+    ValueTask OnBlockAsync(SwarmPeer from, BlockResult result, BlockRequest block, CancellationToken ct);
 
     /// <summary>Payload bytes that moved: <paramref name="received"/> accepted from a peer, <paramref name="uploaded"/> sent to one.</summary>
     void OnTransferred(long received, long uploaded);

@@ -33,7 +33,6 @@ internal sealed partial class SwarmPeer
     private long _nextSeq, _newestAnswered = -1;
     private int _toppingUp, _topUpAgain; // 1 while a caller tops up; 1 when another asked meanwhile
     private int _waitingForTokens;    // 1 while a task waits for the download limit's tokens
-    private int _lastPiece = -1;
 
     /// <summary>It stopped sending blocks while we had requests out: it keeps only one request until it delivers.</summary>
     public bool Snubbed { get; private set; }
@@ -149,8 +148,8 @@ internal sealed partial class SwarmPeer
         }
         // Duplicates are merely wasted; a block that counts is progress for this peer. What the block means for the
         // download is the swarm's, told in one call.
-        var firstOfPiece = result.Kind is BlockResultKind.Accepted or BlockResultKind.PieceComplete && StoredBlock(message.Index);
-        await _swarm.OnBlockAsync(this, result, new BlockRequest(message.Index, message.Begin, length), firstOfPiece, ct).ConfigureAwait(false);
+        if (result.Kind is BlockResultKind.Accepted or BlockResultKind.PieceComplete) StoredBlock();
+        await _swarm.OnBlockAsync(this, result, new BlockRequest(message.Index, message.Begin, length), ct).ConfigureAwait(false);
     }
 
     private int _delivering; // 1 while the swarm counts it as delivering blocks
@@ -161,16 +160,13 @@ internal sealed partial class SwarmPeer
         Volatile.Read(ref _delivering) == 1 && _time.GetElapsedTime(Volatile.Read(ref _lastBlockAt)) >= after &&
         Interlocked.Exchange(ref _delivering, 0) == 1;
 
-    /// <summary>Notes a block this peer delivered; true when it is the first of a piece it had not sent before.</summary>
-    private bool StoredBlock(int index)
+    /// <summary>Notes a block this peer delivered (it is delivering, and not snubbing us).</summary>
+    private void StoredBlock()
     {
         Volatile.Write(ref _lastBlockAt, _time.GetTimestamp());
         if (Volatile.Read(ref _delivering) == 0 && Interlocked.Exchange(ref _delivering, 1) == 0) _swarm.OnDelivering(started: true);
         Delivered = true;
         Snubbed = false;
-        if (index == _lastPiece) return false;
-        _lastPiece = index;
-        return true;
     }
 
     /// <summary>Timer check: a peer that unchoked us, holds requests, and sent nothing for the snub timeout loses them.</summary>

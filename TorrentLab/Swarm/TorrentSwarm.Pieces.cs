@@ -8,8 +8,7 @@ namespace TorrentLab.Swarm;
 internal sealed partial class TorrentSwarm
 {
     private readonly Lock _contributorsLock = new();
-    private readonly Dictionary<int, List<SwarmPeer>> _contributors = [];
-    private readonly HashSet<string> _peersUsed = [];
+    private readonly HashSet<string> _peersUsed = [];  // guarded by _contributorsLock
     private readonly HashSet<int> _failedPieces = []; // last copy failed its hash; guarded by _contributorsLock
 
     /// <summary>Pieces whose last copy failed its hash and that are not verified yet (for the piece map).</summary>
@@ -18,18 +17,16 @@ internal sealed partial class TorrentSwarm
     /// <summary>Peers that sent blocks of at least one verified piece.</summary>
     public IReadOnlyList<string> PeersUsed { get { lock (_contributorsLock) return [.. _peersUsed]; } }
 
-    /// <summary>The one place a peer reports what became of a block it sent: endgame cancels go to the others, the
-    /// sender is noted as a contributor, a completed piece is checked, a verified one is written and announced, a
-    /// failed one is held against everyone who sent part of it.</summary>
+    /// <summary>The one place a peer reports what became of a block it sent: endgame cancels go to the others, a
+    /// completed piece is checked, a verified one is written and announced (its senders, as the piece manager recorded
+    /// them with the blocks, count as used), a failed one is held against everyone who sent part of it.</summary>
     /// <param name="from">The peer that sent the block.</param>
     /// <param name="result">What the piece manager made of it (<see cref="PieceManager.TakeBlock"/>).</param>
     /// <param name="block">The block (index, begin, length).</param>
-    /// <param name="firstOfPiece">The first block of this piece from this peer (it becomes a contributor).</param>
     /// <param name="ct">Cancels checking and writing a completed piece.</param>
-    public async ValueTask OnBlockAsync(SwarmPeer from, BlockResult result, BlockRequest block, bool firstOfPiece, CancellationToken ct)
+    public async ValueTask OnBlockAsync(SwarmPeer from, BlockResult result, BlockRequest block, CancellationToken ct)
     {
         if (result.Kind is BlockResultKind.Unrequested or BlockResultKind.Duplicate) return;
-        if (firstOfPiece) NoteContributor(block.Index, from);
         CancelElsewhere(result.CancelPeers, block.Index, block.Begin, block.Length);
         if (result.Kind != BlockResultKind.PieceComplete) return;
         if (ChecksBesideTheLoops) await HandOverAsync(stop => OnCheckedAsync(Pieces.VerifyComplete(result), besideTheLoop: true, stop), ct).ConfigureAwait(false);
@@ -71,16 +68,6 @@ internal sealed partial class TorrentSwarm
             await (besideTheLoop ? OnPieceVerifiedAsync(result.Piece!, ct) : OnVerifiedAsync(result.Piece!, ct)).ConfigureAwait(false);
         }
         else if (result.Kind == BlockResultKind.PieceFailed) OnPieceFailed(result.PieceIndex, result.Contributors, result.Culprits);
-    }
-
-    /// <summary>Remembers that <paramref name="peer"/> sent a block of piece <paramref name="index"/>.</summary>
-    private void NoteContributor(int index, SwarmPeer peer)
-    {
-        lock (_contributorsLock)
-        {
-            if (!_contributors.TryGetValue(index, out var list)) _contributors[index] = list = [];
-            if (!list.Contains(peer)) list.Add(peer);
-        }
     }
 
     /// <summary>Pieces handed over that may wait at once, each holding its buffer: a receive loop hands over its next
@@ -183,7 +170,7 @@ internal sealed partial class TorrentSwarm
         Interlocked.Add(ref _writtenBytes, Torrent.GetPieceLength(piece.Index));
         lock (_contributorsLock)
         {
-            if (_contributors.Remove(piece.Index, out var senders)) foreach (var s in senders) _peersUsed.Add(s.Address);
+            foreach (var sender in piece.Senders) _peersUsed.Add(sender.Name); // a peer's address, a web seed's URL
             _failedPieces.Remove(piece.Index);
         }
         // BEP 3: "whenever a downloader completes a piece and verifies it, it announces it with 'have'".
@@ -250,11 +237,7 @@ internal sealed partial class TorrentSwarm
     /// is blamed yet: the piece manager fetches it again from one peer and names the liars once a copy verifies.</summary>
     private void OnPieceFailed(int index, IReadOnlyList<IBlockSource> contributors, IReadOnlyList<IBlockSource> culprits)
     {
-        lock (_contributorsLock)
-        {
-            _contributors.Remove(index);
-            _failedPieces.Add(index);
-        }
+        lock (_contributorsLock) _failedPieces.Add(index);
         _log?.Invoke($"piece {index} failed its SHA-1 check (sent by {string.Join(", ", contributors)})" +
             (culprits.Count == 0 ? "; fetching it again from one peer to find who lied" : ""));
         foreach (var culprit in culprits.OfType<SwarmPeer>())

@@ -39,7 +39,6 @@ internal sealed partial class TorrentSwarm
         CancelElsewhere(result.CancelPeers, block.Index, block.Begin, block.Length);
         if (result.Kind == BlockResultKind.PieceVerified)
         {
-            lock (_contributorsLock) _peersUsed.Add(from.Name);
             if (result.Culprits.Count > 0) OnBadBlocksFound(result.PieceIndex, result.Culprits);
             await OnVerifiedAsync(result.Piece!, ct).ConfigureAwait(false);
         }
