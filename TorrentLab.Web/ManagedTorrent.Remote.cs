@@ -24,8 +24,11 @@ internal sealed record TrackerAnnounce(DateTimeOffset At, bool Succeeded, string
 /// <param name="SecondsDownloading">Seconds it ran while incomplete, every run.</param>
 /// <param name="SecondsSeeding">Seconds it ran while complete.</param>
 /// <param name="Files">Where its files lie when they were renamed: one path per file of the .torrent; null when none was.</param>
+/// <param name="Downloaded">Bytes it downloaded over every run (<see cref="ManagedTorrent.Downloaded"/>).</param>
+/// <param name="SeenComplete">When a peer with every piece was last seen connected (<see cref="ManagedTorrent.SeenComplete"/>).</param>
 internal sealed record RemoteEntry(IReadOnlyList<string>? Tags = null, string? Name = null, DateTimeOffset? CompletedAt = null,
-    DateTimeOffset? LastActivity = null, long SecondsDownloading = 0, long SecondsSeeding = 0, IReadOnlyList<string>? Files = null);
+    DateTimeOffset? LastActivity = null, long SecondsDownloading = 0, long SecondsSeeding = 0, IReadOnlyList<string>? Files = null,
+    long Downloaded = 0, DateTimeOffset? SeenComplete = null);
 
 // What the remote-control APIs show beyond the page: tags, a display name, when the torrent was last active and how
 // long it ran, and each tracker's last answer.
@@ -33,7 +36,8 @@ internal sealed partial class ManagedTorrent
 {
     private string[] _tags = [];      // guarded by _lock; sorted, no duplicates
     private string? _displayName;     // guarded by _lock
-    private DateTimeOffset? _completedAt, _lastActivity, _segmentStart;
+    private DateTimeOffset? _completedAt, _lastActivity, _segmentStart, _seenComplete;
+    private long _downloaded, _downloadedBefore; // every run's downloaded bytes; those of the runs before this server loaded it
     private TorrentState _segmentState, _notedState; // _notedState: the state last seen (ObserveLocked)
     private long _secondsDownloading, _secondsSeeding, _lastBytes = -1, _lastUploaded = -1;
     private Dictionary<string, TrackerAnnounce>? _announces; // by announce URL; made at the first tracker line
@@ -71,6 +75,21 @@ internal sealed partial class ManagedTorrent
 
     /// <summary>When it last sent or received payload; null when it never did.</summary>
     public DateTimeOffset? LastActivity { get { Observe(); lock (_lock) return _lastActivity; } }
+
+    /// <summary>Bytes it downloaded, over every run (qBittorrent's <c>downloaded</c>, Transmission's
+    /// <c>downloadedEver</c>): the verified bytes it gained while it ran, so data it was added with, or found by a
+    /// re-check, counts for nothing. The engine keeps no count of payload received, so a block received twice or a
+    /// piece that failed its hash is not counted either. As of the last look (<see cref="Observe"/>, each
+    /// <see cref="Summary()"/>).</summary>
+    public long Downloaded { get { lock (_lock) return _downloaded; } }
+
+    /// <summary>The part of <see cref="Downloaded"/> since this server loaded it (qBittorrent's <c>downloaded_session</c>).</summary>
+    public long DownloadedThisSession { get { lock (_lock) return _downloaded - _downloadedBefore; } }
+
+    /// <summary>When a connected peer last had every piece (libtorrent's and qBittorrent's "last seen complete": a
+    /// complete copy seen in the swarm, not this torrent's own); null while none was seen. Noted when the connected
+    /// peers are read (<see cref="PeersNow"/>: each time a remote-control row of the torrent is written).</summary>
+    public DateTimeOffset? SeenComplete { get { lock (_lock) return _seenComplete; } }
 
     /// <summary>When the current run began (null while it does not run).</summary>
     public DateTimeOffset? RunStartedAt { get { Observe(); lock (_lock) return IsRunning ? _runStartedAt : null; } }
@@ -116,6 +135,7 @@ internal sealed partial class ManagedTorrent
 
     private void ObserveLocked(TorrentState state, DownloadProgress? progress, long bytesDone, long uploaded)
     {
+        var before = _notedState;
         if (state != _notedState)
         {
             _notedState = state;
@@ -123,6 +143,9 @@ internal sealed partial class ManagedTorrent
         }
         if (state is TorrentState.Checking or TorrentState.Moving) return; // a re-hash finds bytes, nothing moved on the wire
         var running = state is TorrentState.Downloading or TorrentState.Seeding;
+        // Bytes gained while it ran (or in the look that saw its run end) came from peers; a paused torrent gains bytes
+        // only when a file is selected again whose pieces were verified already.
+        if (_lastBytes >= 0 && bytesDone > _lastBytes && (running || before == TorrentState.Downloading)) _downloaded += bytesDone - _lastBytes;
         if ((_lastBytes >= 0 && bytesDone != _lastBytes) || (_lastUploaded >= 0 && uploaded != _lastUploaded)
             || (running && progress is { } p && (p.DownloadRate > 0 || p.UploadRate > 0)))
             _lastActivity = DateTimeOffset.UtcNow;
@@ -133,7 +156,13 @@ internal sealed partial class ManagedTorrent
     public IReadOnlyList<PeerDetails> PeersNow()
     {
         var progress = Handle.Progress;
-        lock (_lock) return IsRunning ? Peers.Snapshot(progress, running: true, Torrent.PieceCount) : [];
+        lock (_lock)
+        {
+            if (!IsRunning) return [];
+            var peers = Peers.Snapshot(progress, running: true, Torrent.PieceCount);
+            if (peers.Any(p => p.Progress >= 1)) _seenComplete = DateTimeOffset.UtcNow;
+            return peers;
+        }
     }
 
     /// <summary>The last announce of each tracker that was asked, by URL.</summary>
@@ -195,7 +224,8 @@ internal sealed partial class ManagedTorrent
         lock (_lock)
         {
             var entry = new RemoteEntry(_tags.Length == 0 ? null : _tags, _displayName, _completedAt, _lastActivity,
-                _secondsDownloading + Running(TorrentState.Downloading), _secondsSeeding + Running(TorrentState.Seeding), _renamed);
+                _secondsDownloading + Running(TorrentState.Downloading), _secondsSeeding + Running(TorrentState.Seeding), _renamed,
+                _downloaded, _seenComplete);
             return entry == new RemoteEntry() ? null : entry;
         }
     }
@@ -209,7 +239,8 @@ internal sealed partial class ManagedTorrent
             _tags = [.. (entry.Tags ?? []).Where(TorrentManager.ValidTag).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal)];
             _renamed = entry.Files is { } files && files.SequenceEqual(Torrent.Files.Select(f => f.DisplayPath)) ? [.. files] : null;
             _displayName = entry.Name is { Length: > 0 } name && TorrentManager.ValidName(name) ? name : null;
-            (_completedAt, _lastActivity) = (entry.CompletedAt, entry.LastActivity);
+            (_completedAt, _lastActivity, _seenComplete) = (entry.CompletedAt, entry.LastActivity, entry.SeenComplete);
+            _downloaded = _downloadedBefore = Math.Max(0, entry.Downloaded);
             (_secondsDownloading, _secondsSeeding) = (Math.Max(0, entry.SecondsDownloading), Math.Max(0, entry.SecondsSeeding));
             if (_completedAt is null && StateLocked() == TorrentState.Completed) _completedAt = AddedAt;
         }

@@ -39,9 +39,9 @@ internal sealed partial class ManagedTorrent : ILogger
         InfoHash = torrent.InfoHash.Hex;
         AddedAt = addedAt;
         Handle = add(this);
-        BytesAtLoad = Handle.BytesDone;
         _notedState = StateLocked();
-        (_lastBytes, _lastUploaded) = (BytesAtLoad, Handle.Uploaded); // payload moved from here on is activity
+        // Payload moved from here on is activity, and bytes gained from here on while it runs are downloaded (Downloaded).
+        (_lastBytes, _lastUploaded) = (Handle.BytesDone, Handle.Uploaded);
         if (_notedState == TorrentState.Completed) _completedAt = addedAt; // complete before it ever ran: the saved list may know better
     }
 
@@ -51,10 +51,6 @@ internal sealed partial class ManagedTorrent : ILogger
 
     /// <summary>The torrent in the session: its runs, its settings (one place each), pieces, progress and peers.</summary>
     public TorrentHandle Handle { get; }
-
-    /// <summary>The wanted bytes verified when this server loaded or added it: what it had without downloading in this
-    /// session (qBittorrent's <c>downloaded_session</c> counts from there).</summary>
-    public long BytesAtLoad { get; }
 
     /// <summary>Where it stands: the server's step (queued, re-checked, moved) when it takes one, else the handle's state.</summary>
     public TorrentState State

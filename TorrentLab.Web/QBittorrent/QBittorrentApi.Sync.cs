@@ -36,26 +36,27 @@ internal sealed partial class QBittorrentApi
     private Dictionary<string, string> ServerState(TorrentRow[] rows)
     {
         double down = 0, up = 0;
-        long done = 0, uploaded = 0, peers = 0;
+        long downloaded = 0, session = 0, uploaded = 0, peers = 0;
         foreach (var row in rows)
         {
             var s = row.Summary;
-            (down, up, done, uploaded, peers) = (down + s.DownloadRate, up + s.UploadRate, done + s.BytesDone, uploaded + s.Uploaded, peers + s.Peers);
+            (down, up, uploaded, peers) = (down + s.DownloadRate, up + s.UploadRate, uploaded + s.Uploaded, peers + s.Peers);
+            (downloaded, session) = (downloaded + row.Torrent.Downloaded, session + row.Torrent.DownloadedThisSession);
         }
         static string N(double value) => value.ToString("0.####", CultureInfo.InvariantCulture);
         static string S(string value) => JsonSerializer.Serialize(value, WebJsonContext.Default.String);
         return new(StringComparer.Ordinal)
         {
-            ["alltime_dl"] = N(done),
+            ["alltime_dl"] = N(downloaded),
             ["alltime_ul"] = N(uploaded),
             ["average_time_queue"] = "0",
             ["connection_status"] = S("connected"), // the peer port listens
             ["dht_nodes"] = "0", // the session's DHT node count is not public
-            ["dl_info_data"] = N(done),
+            ["dl_info_data"] = N(session),
             ["dl_info_speed"] = N((long)down),
             ["dl_rate_limit"] = N(_torrents.GlobalDownloadLimit.BytesPerSecond),
             ["free_space_on_disk"] = N(FreeSpace()),
-            ["global_ratio"] = S(done == 0 ? "0.00" : ((double)uploaded / done).ToString("0.00", CultureInfo.InvariantCulture)),
+            ["global_ratio"] = S(downloaded == 0 ? "0.00" : ((double)uploaded / downloaded).ToString("0.00", CultureInfo.InvariantCulture)),
             ["queued_io_jobs"] = "0",
             ["queueing"] = "true",
             ["read_cache_hits"] = S("0"),

@@ -100,8 +100,10 @@ internal sealed partial class QBittorrentApi
         w.WriteNumber("dl_limit", t.DownloadLimit.BytesPerSecond);
         w.WriteNumber("dlspeed", (long)s.DownloadRate);
         w.WriteString("download_path", "");
-        w.WriteNumber("downloaded", s.BytesDone);
-        w.WriteNumber("downloaded_session", Math.Max(0, s.BytesDone - t.BytesAtLoad)); // data there at the add was not downloaded
+        // Bytes downloaded, not held: data it was added with (or found by a re-check) was not downloaded, so 0 for a
+        // torrent added with its data, as qbittorrent-nox 4.5.2 answers.
+        w.WriteNumber("downloaded", t.Downloaded);
+        w.WriteNumber("downloaded_session", t.DownloadedThisSession);
         w.WriteNumber("eta", s.Eta is { } eta ? (long)eta : UnknownEta);
         w.WriteBoolean("f_l_piece_prio", false);
         w.WriteBoolean("force_start", false);
@@ -126,7 +128,9 @@ internal sealed partial class QBittorrentApi
         w.WriteString("save_path", folder);
         w.WriteNumber("seeding_time", t.SecondsSeeding);
         w.WriteNumber("seeding_time_limit", t.Seeding is { Seed: false } ? 0 : t.Seeding.Minutes switch { null => -2L, 0 => -1L, var m => (long)m.Value });
-        w.WriteNumber("seen_complete", s.Progress >= 1 ? (t.CompletedAt ?? s.AddedAt).ToUnixTimeSeconds() : 0);
+        // When a complete copy was last seen among its peers (not its own completeness): 0 while never, as qbittorrent-nox
+        // 4.5.2 answers for a complete torrent that never met a seed.
+        w.WriteNumber("seen_complete", t.SeenComplete?.ToUnixTimeSeconds() ?? 0);
         w.WriteBoolean("seq_dl", t.Sequential);
         w.WriteNumber("size", wanted);
         w.WriteString("state", StateOf(s));
@@ -172,17 +176,17 @@ internal sealed partial class QBittorrentApi
         w.WriteString("comment", t.Torrent.Comment ?? "");
         w.WriteNumber("completion_date", t.CompletedAt?.ToUnixTimeSeconds() ?? -1);
         w.WriteString("created_by", t.Torrent.CreatedBy ?? "");
-        w.WriteNumber("creation_date", t.Torrent.CreationDate?.ToUnixTimeSeconds() ?? -1);
+        w.WriteNumber("creation_date", t.Torrent.CreationDate?.ToUnixTimeSeconds() ?? 0); // none in the .torrent: 0, as qbittorrent-nox 4.5.2
         w.WriteNumber("dl_limit", t.DownloadLimit.BytesPerSecond == 0 ? -1 : t.DownloadLimit.BytesPerSecond);
         w.WriteNumber("dl_speed", (long)s.DownloadRate);
-        w.WriteNumber("dl_speed_avg", t.SecondsDownloading == 0 ? 0 : s.BytesDone / t.SecondsDownloading);
+        w.WriteNumber("dl_speed_avg", t.SecondsDownloading == 0 ? 0 : t.Downloaded / t.SecondsDownloading);
         w.WriteString("download_path", "");
         w.WriteNumber("eta", s.Eta is { } eta ? (long)eta : UnknownEta);
         w.WriteString("hash", s.InfoHash);
         w.WriteString("infohash_v1", s.InfoHash);
         w.WriteString("infohash_v2", t.Torrent.InfoHashV2?.Hex ?? "");
         w.WriteBoolean("is_private", t.Torrent.IsPrivate);
-        w.WriteNumber("last_seen", s.Progress >= 1 ? (t.CompletedAt ?? s.AddedAt).ToUnixTimeSeconds() : -1);
+        w.WriteNumber("last_seen", t.SeenComplete?.ToUnixTimeSeconds() ?? -1); // torrents/info's seen_complete; -1 while never
         w.WriteString("name", s.Name);
         w.WriteNumber("nb_connections", s.Peers);
         w.WriteNumber("nb_connections_limit", t.MaxPeers ?? _options.MaxPeers);
@@ -198,8 +202,8 @@ internal sealed partial class QBittorrentApi
         w.WriteNumber("seeds_total", announces.Count == 0 ? seeds : Math.Max(seeds, announces.Max(a => a.Seeders)));
         w.WriteNumber("share_ratio", s.Ratio);
         w.WriteNumber("time_elapsed", seconds);
-        w.WriteNumber("total_downloaded", s.BytesDone);
-        w.WriteNumber("total_downloaded_session", s.BytesDone);
+        w.WriteNumber("total_downloaded", t.Downloaded);
+        w.WriteNumber("total_downloaded_session", t.DownloadedThisSession);
         w.WriteNumber("total_size", s.Size);
         w.WriteNumber("total_uploaded", s.Uploaded);
         w.WriteNumber("total_uploaded_session", s.Uploaded);

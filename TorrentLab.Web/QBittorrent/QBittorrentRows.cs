@@ -39,12 +39,18 @@ internal sealed class TorrentRow
     /// <summary>The row's fields inside braces, without the braces: to follow <c>"hash":"...",</c> in torrents/info.</summary>
     public ReadOnlySpan<byte> Inner => Json.AsSpan(1, Json.Length - 2);
 
+    /// <summary>Strings as qBittorrent writes them: only what JSON requires is escaped (quotes, backslashes, control
+    /// characters), not HTML's <c>&amp; &lt; &gt; ' +</c> as System.Text.Json does by default, so a magnet link's
+    /// <c>&amp;</c> is one byte, not six (<c>\u0026</c>). The answers are <c>application/json</c> with
+    /// <c>X-Content-Type-Options: nosniff</c> (<see cref="RequestGuard"/>): no browser reads them as HTML.</summary>
+    private static readonly JsonWriterOptions WriterOptions = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
     /// <summary>Writes the row with <paramref name="write"/> and finds where each field lies.</summary>
     public static TorrentRow Make(ManagedTorrent torrent, TorrentSummary summary, int version, long changes, IReadOnlyList<string> trackers,
         Action<Utf8JsonWriter> write)
     {
         var buffer = new ArrayBufferWriter<byte>(1024);
-        using (var writer = new Utf8JsonWriter(buffer))
+        using (var writer = new Utf8JsonWriter(buffer, WriterOptions))
         {
             writer.WriteStartObject();
             write(writer);

@@ -143,7 +143,8 @@ internal sealed partial class TransmissionRpc
     /// <summary>rpc-spec 4.2: rates and counts now; the cumulative figures are those of the torrents in the list.</summary>
     private void WriteStats(Utf8JsonWriter w)
     {
-        var all = _torrents.All.Select(t => t.Summary()).ToArray();
+        var torrents = _torrents.All;
+        var all = torrents.Select(t => t.Summary()).ToArray();
         w.WriteNumber("activeTorrentCount", all.Count(t => t.State is "downloading" or "seeding" or "checking"));
         w.WriteNumber("pausedTorrentCount", all.Count(t => t.State is "paused" or "completed" or "failed"));
         w.WriteNumber("torrentCount", all.Length);
@@ -153,7 +154,8 @@ internal sealed partial class TransmissionRpc
         {
             w.WriteStartObject(key);
             w.WriteNumber("uploadedBytes", all.Sum(t => t.Uploaded));
-            w.WriteNumber("downloadedBytes", all.Sum(t => t.BytesDone));
+            // Downloaded, not held (downloadedEver's sum): over every run, or since this server loaded them.
+            w.WriteNumber("downloadedBytes", key == "current-stats" ? torrents.Sum(t => t.DownloadedThisSession) : torrents.Sum(t => t.Downloaded));
             w.WriteNumber("filesAdded", all.Length);
             w.WriteNumber("sessionCount", 1);
             w.WriteNumber("secondsActive", (long)(DateTimeOffset.UtcNow - _started).TotalSeconds);

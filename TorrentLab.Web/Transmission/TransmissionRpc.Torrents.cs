@@ -92,7 +92,7 @@ internal sealed partial class TransmissionRpc
             case "desiredAvailable": w.WriteNumberValue(0); break;
             case "haveValid": w.WriteNumberValue(s.BytesDone); break;
             case "haveUnchecked" or "corruptEver": w.WriteNumberValue(0); break;
-            case "downloadedEver": w.WriteNumberValue(s.BytesDone); break; // verified bytes: the engine keeps no raw total
+            case "downloadedEver": w.WriteNumberValue(t.Downloaded); break; // downloaded, not held: 0 for data it was added with
             case "uploadedEver": w.WriteNumberValue(s.Uploaded); break;
             case "uploadRatio": w.WriteNumberValue(s.Ratio); break;
             case "rateDownload": w.WriteNumberValue((long)s.DownloadRate); break;

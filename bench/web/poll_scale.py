@@ -2,13 +2,13 @@
 """What one poll of a remote client costs at N torrents with R of them running: TorrentLab's `serve` beside
 transmission-daemon and qbittorrent-nox, in one run, one daemon after the other.
 
-usage: poll_scale.py [N=10000] [--running 50] [--polls 20] [--clients torrentlab,transmission,qbittorrent]
+usage: poll_scale.py [N=10000] [--running 50] [--polls 20] [--warmup 1] [--clients torrentlab,transmission,qbittorrent]
                      [--torrentlab CMD] [--work DIR]
 
 Each daemon gets N small torrents (bench/session/make_torrents.py: 1 MiB files with their data in place) through its
 own API, paused (serve and qBittorrent through the qBittorrent API, 100 per request with skip_checking; Transmission
 through its RPC, one per request), then R of them are started: they seed, with no peer. Then, for each client's usual
-call, one warm-up poll and P timed polls, one after the other:
+call, W warm-up polls (--warmup, 1 by default) and P timed polls, one after the other:
 
   transmission-web   Transmission's web client (3.00) refreshing its list: torrent-get, ids "recently-active", the
                      fields of its Torrent.Fields.Stats (its first load asks for every torrent once; not timed here)
@@ -19,7 +19,9 @@ call, one warm-up poll and P timed polls, one after the other:
 
 For each: the median and largest wall time of a poll (request sent to answer read), the answer's bytes, and the
 daemon's CPU per poll (its utime+stime from /proc over the P polls, divided by P), which at one poll a second is the
-share of a core a polling client costs. Everything stays on 127.0.0.1, DHT, LSD, UPnP and PEX off in every daemon.
+share of a core a polling client costs. serve is a .NET program: its first hundred or so polls of a call also pay for
+the JIT compiling the methods they run again with full optimisation (tiered compilation, on a background thread that
+counts in its CPU), so `--warmup 150` measures a client that has been polling for a few minutes. Everything stays on 127.0.0.1, DHT, LSD, UPnP and PEX off in every daemon.
 """
 import argparse, base64, json, os, shutil, statistics, subprocess, sys, time, urllib.request
 
@@ -74,8 +76,8 @@ def add_paused_qbittorrent_api(base, paths, skip=True):
         scale.http(base + '/api/v2/torrents/add', body, {'Content-Type': content_type})
 
 
-def measure(name, pid, polls, call):
-    call()  # warm-up: the first recently-active answer, a first sync/maindata, JIT
+def measure(name, pid, polls, call, warmup=1):
+    for _ in range(warmup): call()  # the first recently-active answer, a first sync/maindata; serve's JIT
     times, sizes = [], []
     before = scale.cpu_seconds(pid)
     for _ in range(polls):
@@ -83,12 +85,12 @@ def measure(name, pid, polls, call):
         times.append(seconds)
         sizes.append(size)
     cpu = (scale.cpu_seconds(pid) - before) / polls
-    print('%-26s %-24s poll median %7.1f ms  max %7.1f ms  %10d bytes  CPU %6.1f ms per poll (%5.2f %% of a core at one poll a second)'
-          % (name, call.__name__, statistics.median(times) * 1000, max(times) * 1000, int(statistics.median(sizes)), cpu * 1000, cpu * 100),
+    print('%-26s %-24s after %3d: poll median %7.1f ms  max %7.1f ms  %10d bytes  CPU %6.1f ms per poll (%5.2f %% of a core at one poll a second)'
+          % (name, call.__name__, warmup, statistics.median(times) * 1000, max(times) * 1000, int(statistics.median(sizes)), cpu * 1000, cpu * 100),
           flush=True)
 
 
-def run_transmission_polls(label, pid, rpc_url, polls):
+def run_transmission_polls(label, pid, rpc_url, polls, warmup):
     call = rpc_poll(rpc_url)
 
     def transmission_web():
@@ -105,10 +107,10 @@ def run_transmission_polls(label, pid, rpc_url, polls):
         return len(out.stdout)
 
     for poll in (transmission_web, transmission_remote_l, transmission_remote):
-        measure(label, pid, polls, poll)
+        measure(label, pid, polls, poll, warmup)
 
 
-def run_qbittorrent_polls(label, pid, base, polls):
+def run_qbittorrent_polls(label, pid, base, polls, warmup):
     state = {'rid': 0}
 
     def qbittorrent_getAllData():
@@ -124,7 +126,7 @@ def run_qbittorrent_polls(label, pid, base, polls):
         return len(data)
 
     for poll in (qbittorrent_getAllData, qbittorrent_maindata):
-        measure(label, pid, polls, poll)
+        measure(label, pid, polls, poll, warmup)
 
 
 def main():
@@ -132,6 +134,7 @@ def main():
     parser.add_argument('count', type=int, nargs='?', default=10000)
     parser.add_argument('--running', type=int, default=50)
     parser.add_argument('--polls', type=int, default=20)
+    parser.add_argument('--warmup', type=int, default=1, help='polls of each call before the timed ones')
     parser.add_argument('--clients', default='torrentlab,transmission,qbittorrent')
     parser.add_argument('--torrentlab', default='dotnet TorrentLab.Cli/bin/Release/net10.0/TorrentLab.Cli.dll')
     parser.add_argument('--work', default='/tmp/torrentlab-poll-bench')
@@ -140,7 +143,7 @@ def main():
     torrents, data = os.path.join(args.work, 'torrents'), os.path.join(args.work, 'data')
     subprocess.run([sys.executable, os.path.join(here, '..', 'session', 'make_torrents.py'), str(args.count), torrents, data], check=True)
     paths = sorted(os.path.join(torrents, name) for name in os.listdir(torrents))
-    print('poll_scale: %d torrents, %d running, %d polls per call, load %s' % (args.count, args.running, args.polls,
+    print('poll_scale: %d torrents, %d running, %d polls per call after %d warm-up polls, load %s' % (args.count, args.running, args.polls, args.warmup,
                                                                              open('/proc/loadavg').read().split()[0]), flush=True)
     for name in args.clients.split(','):
         work = os.path.join(args.work, name)
@@ -180,9 +183,9 @@ def main():
             time.sleep(65)
             if name in ('torrentlab', 'transmission'):
                 rpc_url = (client.url if name == 'torrentlab' else 'http://127.0.0.1:%d' % client.rpc_port) + '/transmission/rpc'
-                run_transmission_polls(client.name, pid, rpc_url, args.polls)
+                run_transmission_polls(client.name, pid, rpc_url, args.polls, args.warmup)
             if name in ('torrentlab', 'qbittorrent'):
-                run_qbittorrent_polls(client.name, pid, client.url if name == 'torrentlab' else 'http://127.0.0.1:%d' % client.web_port, args.polls)
+                run_qbittorrent_polls(client.name, pid, client.url if name == 'torrentlab' else 'http://127.0.0.1:%d' % client.web_port, args.polls, args.warmup)
         finally:
             if getattr(client, 'process', None) is not None and client.process.poll() is None: client.stop()
 

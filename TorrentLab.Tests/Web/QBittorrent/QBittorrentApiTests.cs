@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json;
+using TorrentLab.Lab;
 using TorrentLab.Tests.Infrastructure;
 using TorrentLab.Web;
 
@@ -318,5 +319,119 @@ public class QBittorrentApiTests
 
         Assert.Equal(HttpStatusCode.NotFound, route.StatusCode);
         Assert.Equal(HttpStatusCode.NotFound, torrent.StatusCode);
+    }
+    /// <summary>The torrent's files with their real bytes, in the downloads folder: a torrent added over them holds
+    /// its data without downloading it.</summary>
+    internal static void PlaceItsData(WebTestServer web)
+    {
+        foreach (var file in web.Swarm.Built.Files)
+        {
+            var path = web.Downloads.Combine(file.Path);
+            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+            File.WriteAllBytes(path, file.Data);
+        }
+    }
+
+    [Fact]
+    public async Task Info_ATorrentAddedWithItsData_NeverRun_DownloadedNothing_AndSawNoCompleteCopy()
+    {
+        await using var web = await WebTestServer.StartAsync(Ct);
+        PlaceItsData(web);
+        using (var added = await web.UploadAsync(web.Swarm.Built.TorrentBytes, "start=false&skipChecking=true", Ct))
+            Assert.Equal(HttpStatusCode.Created, added.StatusCode);
+
+        var row = (await web.Http.GetFromJsonAsync<JsonElement>("/api/v2/torrents/info", Ct))[0];
+        var properties = await web.Http.GetFromJsonAsync<JsonElement>($"/api/v2/torrents/properties?hash={web.InfoHash}", Ct);
+
+        // As qbittorrent-nox 4.5.2 answers for a torrent added paused with its data (skip_checking) that never ran:
+        // it holds every byte (completed) but downloaded none, and no peer with a complete copy was ever seen.
+        Assert.Equal(web.Swarm.Built.Torrent.PayloadLength, row.GetProperty("completed").GetInt64());
+        Assert.Equal(0, row.GetProperty("downloaded").GetInt64());
+        Assert.Equal(0, row.GetProperty("downloaded_session").GetInt64());
+        Assert.Equal(0, row.GetProperty("seen_complete").GetInt64());
+        Assert.Equal(0, properties.GetProperty("total_downloaded").GetInt64());
+        Assert.Equal(0, properties.GetProperty("total_downloaded_session").GetInt64());
+        Assert.Equal(-1, properties.GetProperty("last_seen").GetInt64());
+    }
+
+    [Fact]
+    public async Task Properties_ATorrentWithoutACreationDate_Answers0AsQBittorrent()
+    {
+        await using var web = await WebTestServer.StartAsync(Ct);
+        var torrent = TestTorrents.SingleFile(16 * 1024, name: "dated.bin");
+        Assert.Null(torrent.Torrent.CreationDate); // the fixture's .torrent has no "creation date"
+        using (var added = await web.UploadAsync(torrent.TorrentBytes, "start=false", Ct))
+            Assert.Equal(HttpStatusCode.Created, added.StatusCode);
+
+        var properties = await web.Http.GetFromJsonAsync<JsonElement>($"/api/v2/torrents/properties?hash={torrent.Torrent.InfoHash.Hex}", Ct);
+
+        Assert.Equal(0, properties.GetProperty("creation_date").GetInt64()); // qbittorrent-nox 4.5.2: 0, not -1
+    }
+
+    [Fact]
+    public async Task Info_ATorrentDownloadedFromASeed_CountsTheBytesItDownloaded_OverARestart()
+    {
+        await using var web = await WebTestServer.StartAsync(Ct);
+        await web.AddAsync(start: true, Ct);
+        await web.WaitForAsync(t => t.State == "completed", Ct);
+        var payload = web.Swarm.Built.Torrent.PayloadLength;
+
+        var row = (await web.Http.GetFromJsonAsync<JsonElement>("/api/v2/torrents/info", Ct))[0];
+        Assert.Equal(payload, row.GetProperty("downloaded").GetInt64());
+        Assert.Equal(payload, row.GetProperty("downloaded_session").GetInt64());
+        var state = (await web.Http.GetFromJsonAsync<JsonElement>("/api/v2/sync/maindata", Ct)).GetProperty("server_state");
+        Assert.Equal(payload, state.GetProperty("alltime_dl").GetInt64());
+        Assert.Equal(payload, state.GetProperty("dl_info_data").GetInt64());
+
+        await web.RestartAsync(Ct);
+        await web.WaitForAsync(t => t.State == "completed", Ct);
+
+        // Downloaded in an earlier run: still downloaded, but not in this session (qBittorrent's all-time and session totals).
+        row = (await web.Http.GetFromJsonAsync<JsonElement>("/api/v2/torrents/info", Ct))[0];
+        var properties = await web.Http.GetFromJsonAsync<JsonElement>($"/api/v2/torrents/properties?hash={web.InfoHash}", Ct);
+        state = (await web.Http.GetFromJsonAsync<JsonElement>("/api/v2/sync/maindata", Ct)).GetProperty("server_state");
+        Assert.Equal(payload, row.GetProperty("downloaded").GetInt64());
+        Assert.Equal(0, row.GetProperty("downloaded_session").GetInt64());
+        Assert.Equal(payload, properties.GetProperty("total_downloaded").GetInt64());
+        Assert.Equal(0, properties.GetProperty("total_downloaded_session").GetInt64());
+        Assert.Equal(payload, state.GetProperty("alltime_dl").GetInt64());
+        Assert.Equal(0, state.GetProperty("dl_info_data").GetInt64());
+    }
+
+    [Fact]
+    public async Task Info_WhileASeedIsConnected_SeenCompleteIsWhenItWasSeen()
+    {
+        // A seed that announces every piece and never unchokes: connected for as long as the test looks.
+        await using var web = await WebTestServer.StartAsync(Ct, SyntheticBehaviour.NeverUnchokes, configure: WebTestServer.SwarmEngine);
+        var before = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
+        await web.AddAsync(start: false, Ct);
+        await web.DetailsAsync(Ct); // looked at before it runs: its peer table notes each peer's bitfield from the first
+        using (var started = await web.Http.PostAsync($"/api/torrents/{web.InfoHash}/start", null, Ct))
+            Assert.Equal(HttpStatusCode.OK, started.StatusCode);
+
+        JsonElement row = default;
+        Assert.True(await CountingTimeProvider.EventuallyAsync(async () =>
+        {
+            row = (await web.Http.GetFromJsonAsync<JsonElement>("/api/v2/torrents/info", Ct))[0];
+            return row.GetProperty("num_seeds").GetInt64() > 0;
+        }, TimeSpan.FromSeconds(60)), $"the seed was never listed among the torrent's peers: {row} {await web.Http.GetStringAsync($"/api/torrents/{web.InfoHash}", Ct)}");
+
+        // The row that lists the seed was written when it was seen: a complete copy in the swarm, though this torrent has none.
+        Assert.InRange(row.GetProperty("seen_complete").GetInt64(), before, DateTimeOffset.UtcNow.ToUnixTimeSeconds());
+        Assert.Equal(0, row.GetProperty("downloaded").GetInt64());
+    }
+    [Fact]
+    public async Task Info_AMagnetLink_IsWrittenWithItsAmpersands_AsQBittorrentWritesIt()
+    {
+        await using var web = await WebTestServer.StartAsync(Ct);
+        await web.AddAsync(start: false, Ct);
+
+        var raw = await web.Http.GetStringAsync("/api/v2/torrents/info", Ct);
+
+        // System.Text.Json escapes '&' as \u0026 by default: six bytes where qbittorrent-nox writes one, in every row.
+        Assert.Contains($"\"magnet_uri\":\"magnet:?xt=urn:btih:{web.InfoHash}&dn=", raw, StringComparison.Ordinal);
+        Assert.DoesNotContain("\\u0026", raw, StringComparison.Ordinal);
+        var row = JsonDocument.Parse(raw).RootElement[0];
+        Assert.Equal(web.Swarm.Built.Torrent.MagnetLink, row.GetProperty("magnet_uri").GetString()); // still the same link
     }
 }

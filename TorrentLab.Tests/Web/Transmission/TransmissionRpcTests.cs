@@ -100,6 +100,35 @@ public class TransmissionRpcTests
     }
 
     [Fact]
+    public async Task TorrentGet_DownloadedEver_CountsBytesDownloaded_NotDataTheTorrentWasAddedWith()
+    {
+        await using var web = await WebTestServer.StartAsync(Ct);
+        var rpc = new RpcClient(web.Http);
+        var fields = new { fields = new[] { "haveValid", "downloadedEver" } };
+        QBittorrent.QBittorrentApiTests.PlaceItsData(web);
+        using (var added = await web.UploadAsync(web.Swarm.Built.TorrentBytes, "start=false&skipChecking=true", Ct))
+            Assert.Equal(HttpStatusCode.Created, added.StatusCode);
+        var payload = web.Swarm.Built.Torrent.PayloadLength;
+
+        var held = (await rpc.SucceedAsync("torrent-get", fields, Ct)).GetProperty("torrents")[0];
+        var stats = await rpc.SucceedAsync("session-stats", null, Ct);
+
+        // transmission-daemon 3.00 counts downloadedEver from the wire: data a torrent was added with is had, not downloaded.
+        Assert.Equal(payload, held.GetProperty("haveValid").GetInt64());
+        Assert.Equal(0, held.GetProperty("downloadedEver").GetInt64());
+        Assert.Equal(0, stats.GetProperty("cumulative-stats").GetProperty("downloadedBytes").GetInt64());
+
+        await rpc.SucceedAsync("torrent-remove", new Dictionary<string, object> { ["ids"] = new[] { web.InfoHash }, ["delete-local-data"] = true }, Ct);
+        await web.AddAsync(start: true, Ct);
+        await web.WaitForAsync(t => t.State == "completed", Ct);
+
+        var downloaded = (await rpc.SucceedAsync("torrent-get", fields, Ct)).GetProperty("torrents")[0];
+        stats = await rpc.SucceedAsync("session-stats", null, Ct);
+        Assert.Equal(payload, downloaded.GetProperty("downloadedEver").GetInt64());
+        Assert.Equal(payload, stats.GetProperty("current-stats").GetProperty("downloadedBytes").GetInt64());
+    }
+
+    [Fact]
     public async Task TorrentSet_FilesLimitsAndLabels_ShowInTheRestApi()
     {
         await using var web = await WebTestServer.StartAsync(Ct);
