@@ -175,7 +175,7 @@ internal sealed partial class TorrentManager
     }
 
     /// <summary>Fetches a magnet link's metadata as one of the session's torrents: its peer id and port to the trackers, its DHT node.</summary>
-    public Task<MagnetTorrent> FetchMagnetAsync(string link, CancellationToken ct) => TorrentClient.FetchMagnetAsync(Session.Session, link, OptionsFor(), ct);
+    public Task<MagnetTorrent> FetchMagnetAsync(string link, CancellationToken ct) => Session.FetchMagnetAsync(link, OptionsFor(), ct);
 
     private static IReadOnlyList<IPEndPoint> PeersOf(IReadOnlyList<string>? saved) =>
         [.. (saved ?? []).Select(text => IPEndPoint.TryParse(text, out var peer) ? peer : null).OfType<IPEndPoint>()];

@@ -125,8 +125,10 @@ internal static class ServeCommand
                 context.Cancel = true;
                 reloads.Writer.TryWrite(true);
             });
-            var server = await WebServer.StartAsync(options, ct).ConfigureAwait(false);
+            // Made before the server loads its saved torrents: a restart's burst happens inside StartAsync, and a
+            // settler made after it counted from the burst's end, never saw it, and never gave its memory back.
             using var settler = new HeapSettler(TimeProvider.System); // the memory of a start or restart, given back once idle
+            var server = await WebServer.StartAsync(options, ct).ConfigureAwait(false);
             try
             {
                 var page = server.Token is null ? server.Url + "/" : $"{server.Url}/?token={server.Token}";

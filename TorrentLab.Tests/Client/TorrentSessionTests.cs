@@ -327,21 +327,32 @@ public class TorrentSessionTests
         var good = TestTorrents.MultiFile([("a.bin", 100_000), ("b.bin", 60_000)], pieceLength: 16 * 1024, name: "good", announce: tracker.HttpAnnounceUrl, seed: 68);
         var deadTracker = TestTorrents.SingleFile(length: 40_000, name: "dead.bin", announce: "http://127.0.0.1:1/announce", seed: 69);
         var blocked = TestTorrents.SingleFile(length: 40_000, name: "blocked.bin", announce: null, seed: 70);
-        await using var seeder = await SeedAsync(good, folder.Combine("seed"));
+        // The link's peer has the metadata and the first piece only, so the download cannot end before the hostile peer
+        // was heard (with a whole seed there, a loaded machine could finish the 10 pieces before dialling it); the whole
+        // seed joins once the ban was reported.
+        good.WritePayload(folder.Combine("first"));
+        File.WriteAllBytes(Path.Combine(folder.Combine("first"), good.Files[0].Path), [.. good.Files[0].Data.AsSpan(0, 16 * 1024), .. new byte[100_000 - 16 * 1024]]);
+        File.WriteAllBytes(Path.Combine(folder.Combine("first"), good.Files[1].Path), new byte[60_000]);
+        await using var first = await TorrentClient.SeedAsync(good.Torrent, new DownloadOptions { OutputDirectory = folder.Combine("first"), Session = Loopback() },
+            allowPartial: true, Ct);
         // A peer that breaks the protocol (a bitfield of the wrong length) is banned.
         await using var hostile = Reliability.HostilePeer.Start(good, s => s.SendAsync(Reliability.HostileSession.Frame(5, new byte[s.PieceCount / 8 + 5])));
         Directory.CreateDirectory(folder.Combine("out", "blocked.bin")); // a folder where the file must go: a storage error
         await using var session = TorrentSession.Start(Loopback());
         await using var alerts = new AlertLog(session);
 
-        var magnet = $"magnet:?xt=urn:btih:{good.Torrent.InfoHash.Hex}&x.pe=127.0.0.1:{seeder.Port}&tr={Uri.EscapeDataString(tracker.HttpAnnounceUrl)}";
+        var magnet = $"magnet:?xt=urn:btih:{good.Torrent.InfoHash.Hex}&x.pe=127.0.0.1:{first.Port}&tr={Uri.EscapeDataString(tracker.HttpAnnounceUrl)}";
         var handle = await session.AddAsync(magnet, new DownloadOptions { OutputDirectory = folder.Combine("out"), ExtraPeers = [hostile.EndPoint] }, Ct);
         var dead = session.Add(deadTracker.Torrent, new DownloadOptions { OutputDirectory = folder.Combine("out") });
         var failing = session.Add(blocked.Torrent, new DownloadOptions { OutputDirectory = folder.Combine("out") });
+        bool Heard(TorrentAlertKind kind, TorrentHandle of, Func<TorrentAlert, bool>? also = null) => alerts.Has(kind, a => a.Torrent == of && (also?.Invoke(a) ?? true));
+        Assert.True(await CountingTimeProvider.EventuallyAsync(() => Heard(TorrentAlertKind.PeerBanned, handle), Patience),
+            string.Join("\n", alerts.All.Where(a => a.Kind != TorrentAlertKind.PieceFinished)));
+        await using var seeder = await SeedAsync(good, folder.Combine("seed"));
+        await handle.AddPeerAsync(new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, seeder.Port));
 
         await WaitForAsync(handle, h => h.State == TorrentState.Completed, "never completed");
         await WaitForAsync(failing, h => h.State == TorrentState.Failed, "never failed");
-        bool Heard(TorrentAlertKind kind, TorrentHandle of, Func<TorrentAlert, bool>? also = null) => alerts.Has(kind, a => a.Torrent == of && (also?.Invoke(a) ?? true));
         Assert.True(await CountingTimeProvider.EventuallyAsync(() => Heard(TorrentAlertKind.TrackerFailed, dead) && Heard(TorrentAlertKind.TrackerAnswered, handle)
             && Heard(TorrentAlertKind.PeerBanned, handle) && Heard(TorrentAlertKind.FileCompleted, handle, a => a.Index == 1), Patience),
             string.Join("\n", alerts.All.Where(a => a.Kind != TorrentAlertKind.PieceFinished)));

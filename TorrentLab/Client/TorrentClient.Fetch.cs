@@ -28,7 +28,7 @@ public static partial class TorrentClient
     /// <exception cref="MetadataException">No peer gave metadata matching the info hash in time, or nobody to ask.</exception>
     /// <exception cref="TrackerException">Every tracker kept failing and no other source gave a peer in time.</exception>
     /// <remarks>Made for a session-less download: a DHT lookup runs on a node of its own, on a port of its own. To fetch
-    /// for a session's torrent, pass the session.</remarks>
+    /// for a session's torrent, use <see cref="TorrentSession.FetchMagnetAsync"/>.</remarks>
     public static Task<MagnetTorrent> FetchMagnetAsync(string magnet, DownloadOptions options, CancellationToken ct = default) =>
         FetchMagnetAsync(null, magnet, options, ct);
 
@@ -39,7 +39,7 @@ public static partial class TorrentClient
     /// <exception cref="MagnetException">Not a valid magnet link.</exception>
     /// <exception cref="MetadataException">No peer gave metadata matching the info hash in time, or nobody to ask.</exception>
     /// <exception cref="TrackerException">Every tracker kept failing and no other source gave a peer in time.</exception>
-    public static async Task<MagnetTorrent> FetchMagnetAsync(Session? session, string magnet, DownloadOptions options, CancellationToken ct = default)
+    internal static async Task<MagnetTorrent> FetchMagnetAsync(Session? session, string magnet, DownloadOptions options, CancellationToken ct = default)
     {
         ArgumentNullException.ThrowIfNull(options);
         options = LoggingTo(options, session, EngineLog.Magnet);

@@ -48,7 +48,7 @@ public static partial class TorrentClient
     /// <param name="options">The peer-finding settings (the output folder is not used).</param>
     /// <param name="saveTorrentTo">For a magnet link: also write the .torrent built from the metadata here.</param>
     /// <param name="ct">Cancels the fetch.</param>
-    public static async Task<OpenedTorrent> OpenAsync(Session? session, string source, DownloadOptions options, string? saveTorrentTo = null,
+    internal static async Task<OpenedTorrent> OpenAsync(Session? session, string source, DownloadOptions options, string? saveTorrentTo = null,
         CancellationToken ct = default)
     {
         ArgumentNullException.ThrowIfNull(source);
@@ -74,7 +74,7 @@ public static partial class TorrentClient
     /// <exception cref="DownloadFailedException">No peer could deliver the missing pieces.</exception>
     /// <exception cref="OperationCanceledException">Cancelled; the resume ledger was saved first.</exception>
     /// <remarks>The download makes a session of its own from <see cref="DownloadOptions.Session"/> (its port, peer id
-    /// and DHT node) and stops it at the end; to run it beside other torrents, pass a <see cref="Session"/>.</remarks>
+    /// and DHT node) and stops it at the end; to run it beside other torrents, add it to a <see cref="TorrentSession"/>.</remarks>
     public static Task<DownloadResult> DownloadAsync(Torrent torrent, DownloadOptions options,
         IProgress<DownloadProgress>? progress = null, CancellationToken ct = default) =>
         DownloadAsync(null, torrent, options, progress, ct);
@@ -86,7 +86,7 @@ public static partial class TorrentClient
     /// <exception cref="OperationCanceledException">Cancelled; the resume ledger was saved first.</exception>
     /// <remarks>A program that holds thousands of seeding torrents adds them to a <see cref="TorrentSession"/> instead:
     /// this task, and the method frames under it, wait as long as the torrent runs.</remarks>
-    public static async Task<DownloadResult> DownloadAsync(Session? session, Torrent torrent, DownloadOptions options,
+    internal static async Task<DownloadResult> DownloadAsync(Session? session, Torrent torrent, DownloadOptions options,
         IProgress<DownloadProgress>? progress = null, CancellationToken ct = default)
     {
         ArgumentNullException.ThrowIfNull(options);
@@ -95,13 +95,24 @@ public static partial class TorrentClient
         return await RunPrepared(session, start, options, progress, ct).ConfigureAwait(false);
     }
 
+    /// <summary>Downloads what <see cref="OpenAsync(string, DownloadOptions, string?, CancellationToken)"/> opened, in a
+    /// session of its own made from <see cref="DownloadOptions.Session"/>: a magnet link's <c>x.pe</c> peers are dialled
+    /// beside <see cref="DownloadOptions.ExtraPeers"/>, and its <c>so</c> selection (BEP 53) is the file priorities
+    /// unless <see cref="DownloadOptions.FilePriorities"/> is set (<see cref="TorrentSession.AddAsync"/> does the same in
+    /// a session that holds many torrents).</summary>
+    /// <exception cref="DownloadFailedException">No peer could deliver the missing pieces.</exception>
+    /// <exception cref="OperationCanceledException">Cancelled; the resume ledger was saved first.</exception>
+    public static Task<DownloadResult> DownloadAsync(OpenedTorrent opened, DownloadOptions options,
+        IProgress<DownloadProgress>? progress = null, CancellationToken ct = default) =>
+        DownloadAsync(null, opened, options, progress, ct);
+
     /// <summary>Downloads what <see cref="OpenAsync(Session?, string, DownloadOptions, string?, CancellationToken)"/>
     /// opened, with what its source named: a magnet link's <c>x.pe</c> peers are dialled beside
     /// <see cref="DownloadOptions.ExtraPeers"/>, and its <c>so</c> selection (BEP 53) is the file priorities unless
     /// <see cref="DownloadOptions.FilePriorities"/> is set. With a null session, in a session of its own.</summary>
     /// <exception cref="DownloadFailedException">No peer could deliver the missing pieces.</exception>
     /// <exception cref="OperationCanceledException">Cancelled; the resume ledger was saved first.</exception>
-    public static Task<DownloadResult> DownloadAsync(Session? session, OpenedTorrent opened, DownloadOptions options,
+    internal static Task<DownloadResult> DownloadAsync(Session? session, OpenedTorrent opened, DownloadOptions options,
         IProgress<DownloadProgress>? progress = null, CancellationToken ct = default)
     {
         ArgumentNullException.ThrowIfNull(opened);
@@ -220,7 +231,7 @@ public static partial class TorrentClient
     /// <summary>Verifies the data in <see cref="DownloadOptions.OutputDirectory"/>, then seeds it until the returned seeder is disposed.</summary>
     /// <exception cref="StorageException">The folder does not exist, or the data cannot be read.</exception>
     /// <exception cref="SwarmException">The data is incomplete (without <paramref name="allowPartial"/>), or no port.</exception>
-    public static Task<Seeder> SeedAsync(Torrent torrent, DownloadOptions options, bool allowPartial, CancellationToken ct = default) =>
+    internal static Task<Seeder> SeedAsync(Torrent torrent, DownloadOptions options, bool allowPartial, CancellationToken ct = default) =>
         SeedAsync(null, torrent, options, allowPartial, ct);
 
     /// <summary>Verifies the data, then seeds it in <paramref name="session"/> (its port, peer id and DHT node) until
@@ -228,7 +239,7 @@ public static partial class TorrentClient
     /// <exception cref="StorageException">The folder does not exist, or the data cannot be read.</exception>
     /// <exception cref="SwarmException">The data is incomplete (without <paramref name="allowPartial"/>), the torrent
     /// is in the session already, or no port.</exception>
-    public static Task<Seeder> SeedAsync(Session? session, Torrent torrent, DownloadOptions options, bool allowPartial, CancellationToken ct = default)
+    internal static Task<Seeder> SeedAsync(Session? session, Torrent torrent, DownloadOptions options, bool allowPartial, CancellationToken ct = default)
     {
         SettingsCheck.Check(options);
         options = LoggingTo(options, session, EngineLog.Swarm);
@@ -239,5 +250,5 @@ public static partial class TorrentClient
     /// <summary>Starts a session: binds its peer port (TCP and UDP) and, unless off, its DHT node. Torrents join it
     /// through the overloads that take a session.</summary>
     /// <exception cref="SwarmException">The port cannot be bound.</exception>
-    public static Session StartSession(SessionSettings settings) => Session.Start(settings);
+    internal static Session StartSession(SessionSettings settings) => Session.Start(settings);
 }

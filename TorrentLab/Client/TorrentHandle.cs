@@ -96,7 +96,7 @@ public sealed partial class TorrentHandle : ITorrentRunObserver
     /// not run.</summary>
     public IReadOnlyList<PeerProgress> Peers { get { lock (_lock) return _run is null ? [] : _progress?.Peers ?? []; } }
 
-    /// <summary>This torrent's own download limit, under the session's (<see cref="Swarm.Session.DownloadLimit"/>); set
+    /// <summary>This torrent's own download limit, under the session's (<see cref="TorrentSession.DownloadLimit"/>); set
     /// its <see cref="RateLimit.BytesPerSecond"/> to change it while the torrent runs. The single-peer reference engine
     /// (added with <c>MaxPeers = 1</c>) takes no limit: such a torrent is refused when added under a limit, and a limit
     /// set here later fails its next start with that refusal (<see cref="SetMaxPeersAsync"/> moves it to the swarm

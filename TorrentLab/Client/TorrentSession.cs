@@ -5,8 +5,8 @@ using TorrentLab.Swarm;
 
 namespace TorrentLab.Client;
 
-/// <summary>A BitTorrent client that owns its torrents: one <see cref="Swarm.Session"/> (peer port, peer id, DHT node,
-/// global limits) and a <see cref="TorrentHandle"/> per torrent added to it, as MonoTorrent's <c>ClientEngine</c> and
+/// <summary>A BitTorrent client that owns its torrents: one engine session (peer port, peer id, DHT node, global
+/// limits) and a <see cref="TorrentHandle"/> per torrent added to it, as MonoTorrent's <c>ClientEngine</c> and
 /// libtorrent's <c>session</c>.</summary>
 /// <remarks>
 /// <code>
@@ -42,7 +42,7 @@ public sealed class TorrentSession : IAsyncDisposable
 
     /// <summary>The engine's session: its port, peer id, settings and global limits
     /// (<see cref="Session.DownloadLimit"/>, <see cref="Session.UploadLimit"/>, live).</summary>
-    public Session Session { get; }
+    internal Session Session { get; }
 
     /// <summary>The peer port its listener bound (TCP, and UDP for uTP and the DHT): the one announced for every torrent.</summary>
     public int Port => Session.Port;
@@ -100,6 +100,21 @@ public sealed class TorrentSession : IAsyncDisposable
     {
         ArgumentNullException.ThrowIfNull(source);
         return TorrentClient.OpenAsync(Session, source, options, ct: ct);
+    }
+
+    /// <summary>Fetches a magnet link's metadata (BEP 9) as one of this session's torrents (its peer id, its port in
+    /// announces, its DHT node) and returns it with the link's peers and selection, adding nothing: an application
+    /// that keeps the .torrent (a server saving it beside its list) adds it with <see cref="Add(Torrent, DownloadOptions, bool, PieceStates?)"/> afterwards.</summary>
+    /// <param name="magnet">A <c>magnet:</c> link.</param>
+    /// <param name="options">The peer-finding settings of the fetch (its trackers, peers, logger, waiting line).</param>
+    /// <param name="ct">Cancels the fetch.</param>
+    /// <exception cref="Magnet.MagnetException">Not a valid magnet link.</exception>
+    /// <exception cref="Magnet.MetadataException">No peer gave metadata matching the info hash in time, or nobody to ask.</exception>
+    /// <exception cref="Tracker.TrackerException">Every tracker kept failing and no other source gave a peer in time.</exception>
+    public Task<MagnetTorrent> FetchMagnetAsync(string magnet, DownloadOptions options, CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(magnet);
+        return TorrentClient.FetchMagnetAsync(Session, magnet, options, ct);
     }
 
     /// <summary>Adds a torrent whose metadata the caller has (parsed, or fetched with <see cref="TorrentClient.OpenAsync(string, DownloadOptions, string?, CancellationToken)"/>) and starts it.</summary>

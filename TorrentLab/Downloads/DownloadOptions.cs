@@ -11,8 +11,7 @@ namespace TorrentLab.Downloads;
 /// <remarks>
 /// Every setting lives in one place. What a session shares among its torrents (peer port and addresses, peer id, DHT,
 /// LSD, encryption, transports, timeouts of a connection, global limits) is a <see cref="SessionSettings"/> and nowhere
-/// else. A torrent added to a running session (<see cref="Client.TorrentSession"/>, or a <see cref="Swarm.Session"/>
-/// passed to the front door) takes that session's settings; a download started on its own (the command line's main
+/// else. A torrent added to a running session (<see cref="Client.TorrentSession"/>) takes that session's settings; a download started on its own (the command line's main
 /// job, the classroom commands) makes a session of one torrent from <see cref="Session"/>.
 /// </remarks>
 public sealed record DownloadOptions

@@ -110,7 +110,7 @@ public sealed record SessionSettings
     public int MaxOpenFiles { get; init; } = 256;
 
     /// <summary>The global download limit every torrent of the session takes its tokens from, under its own limit; null:
-    /// an unlimited one the session makes (<see cref="Swarm.Session.DownloadLimit"/>, whose rate may be set later).
+    /// an unlimited one the session makes (<see cref="Client.TorrentSession.DownloadLimit"/>, whose rate may be set later).
     /// The single-peer reference path takes no limit: a download with <c>MaxPeers = 1</c> under one is refused.</summary>
     public RateLimit? DownloadLimit { get; init; }
 

@@ -17,7 +17,7 @@ namespace TorrentLab.Swarm;
 /// <c>allowPartial</c>: then only the verified pieces are announced and served. The first announce is
 /// <c>started</c> with <c>left=0</c> (BEP 3 sends <c>completed</c> only when a download finishes).
 /// </remarks>
-public sealed class Seeder : IAsyncDisposable
+internal sealed class Seeder : IAsyncDisposable
 {
     private readonly SeedingTorrent _seeding;
     private readonly Session _session;

@@ -11,7 +11,7 @@ namespace TorrentLab.Swarm;
 // listens on an address of the other family (the default "::" is both), a second node serves that family's DHT on a
 // UDP socket of its own with the same port number, paired with the first (DhtNode.CreateSibling): lookups and
 // announces then run in the IPv4 and the IPv6 DHT at once.
-public sealed partial class Session
+internal sealed partial class Session
 {
     /// <summary>Between lookups of a torrent still downloading with no peer connected: soon, so a trackerless
     /// torrent starts quickly.</summary>

@@ -5,7 +5,7 @@ namespace TorrentLab.Swarm;
 
 // Incoming connections: every peer that reaches the session's port, over TCP or uTP, handshakes with the session
 // first; the info hash it names picks the torrent (BEP 3), whose swarm then runs the connection like one it dialled.
-public sealed partial class Session
+internal sealed partial class Session
 {
     private HandshakeSlots? _slots;
 

@@ -10,7 +10,7 @@ namespace TorrentLab.Swarm;
 // the machine has it) for the whole session; each public torrent is announced on LsdSchedule's timetable, and an
 // announce heard for one of our torrents gives it a peer at the sender's address, like a DHT or PEX peer (the peer
 // book's rules apply: no multicast, broadcast, unspecified or link-local address is ever dialled).
-public sealed partial class Session
+internal sealed partial class Session
 {
     /// <summary>Announces read per second, over both groups; the rest are dropped (a flood on the LAN costs little).</summary>
     private const int MaxLsdReadsPerSecond = 50;

@@ -13,7 +13,7 @@ namespace TorrentLab.Swarm;
 // would, and libtorrent sends it only when its user sets announce_ip ("Do not set this option unless you also control
 // the tracker"); a tracker takes our address from the announce's source, which the router's NAT already makes the
 // external one.
-public sealed partial class Session
+internal sealed partial class Session
 {
     private PortMapper? _portMapper;
     private int _mappedPort;

@@ -24,7 +24,7 @@ namespace TorrentLab.Swarm;
 /// (<c>Session.Lsd.cs</c>, BEP 14) announces them on the local network. Connections, upload slots, hand-over work (piece checks and writes beside the receive loops) and
 /// the global rate limits are shared by all torrents.</para>
 /// </remarks>
-public sealed partial class Session : IAsyncDisposable
+internal sealed partial class Session : IAsyncDisposable
 {
     private readonly PeerListener _listener;
     private readonly SwarmDirectory _swarms = new();
