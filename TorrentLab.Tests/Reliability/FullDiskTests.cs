@@ -76,8 +76,8 @@ public class FullDiskTests
         Assert.Single(full.Stderr.TrimEnd('\n').Split('\n'));
         Assert.StartsWith("error: no space left on device", full.Stderr);
         // The line names the write that failed, not the ledger save that failed after it for the same reason.
-        Assert.Contains("writing piece", full.Stderr);
-        Assert.DoesNotContain("ledger", full.Stderr);
+        Assert.True(full.Stderr.Contains("writing piece", StringComparison.Ordinal), full.Stderr);
+        Assert.False(full.Stderr.Contains("ledger", StringComparison.Ordinal), full.Stderr);
         // The ledger is readable and lists only pieces whose data is really on disk.
         var saved = LedgerInspector.SavedPieces(ledger.FilePath);
         var check = ledger.Validate();
