@@ -28,6 +28,10 @@ internal sealed class DhtLookup
     /// <summary>Most queries one lookup sends (a lookup in the real DHT takes 20 to 60).</summary>
     public const int MaxQueries = 200;
 
+    /// <summary>Most queries of one lookup in flight at once, the slow ones included: the K closest nodes at most, all
+    /// asked at once when the first ones are all slow.</summary>
+    public const int MaxInFlight = RoutingTable.K;
+
     private readonly DhtNode _node;
     private readonly NodeId _target;
     private readonly bool _getPeers;
@@ -42,6 +46,10 @@ internal sealed class DhtLookup
         public NodeId? Id { get; set; } = id;
         public State State { get; set; }
         public byte[]? Token { get; set; }
+
+        // While in flight: when (the clock's timestamp) the query turns slow, and whether it has.
+        public long SlowAt { get; set; }
+        public bool Slow { get; set; }
 
         // BEP 42 enforced: an answer from an id that does not fit its address carries no token and does not count
         // among the closest that end the lookup.
@@ -77,25 +85,46 @@ internal sealed class DhtLookup
 
     /// <summary>Runs the lookup; <paramref name="onPeer"/> gets each new peer as it arrives, <paramref name="onHop"/>
     /// each answer or failure.</summary>
+    /// <remarks>Alpha queries that are not slow are kept in flight. A query not answered within the node's
+    /// <see cref="DhtNode.ShortTimeout"/> turns slow: it keeps waiting for its answer (until the query timeout; a late
+    /// answer is taken like any other), and another node is asked beside it, so a silent node costs the lookup about
+    /// the short timeout rather than the query timeout. At most <see cref="MaxInFlight"/> queries are in flight in all.
+    /// libtorrent does the same (<c>traversal_algorithm::failed</c> with <c>short_timeout</c>: "open up the slot by
+    /// increasing the branch factor"), after a fixed second.</remarks>
     public async Task<LookupResult> RunAsync(Action<IPEndPoint>? onPeer, Action<LookupHop>? onHop, CancellationToken ct)
     {
-        using var timeout = new Deadline(_node.Options.LookupTimeout, _node.Options.Clock, ct);
+        var clock = _node.Options.Clock;
+        using var timeout = new Deadline(_node.Options.LookupTimeout, clock, ct);
         var inFlight = new Dictionary<Task<KrpcResponse>, Candidate>();
         var queries = 0;
+        var slow = 0;
         try
         {
             while (!timeout.Token.IsCancellationRequested)
             {
-                while (inFlight.Count < DhtNode.Alpha && queries < MaxQueries && NextToAsk() is { } next)
+                while (inFlight.Count - slow < DhtNode.Alpha && inFlight.Count < MaxInFlight && queries < MaxQueries && NextToAsk() is { } next)
                 {
                     next.State = State.InFlight;
+                    next.SlowAt = clock.GetTimestamp() + (long)(_node.ShortTimeout.TotalSeconds * clock.TimestampFrequency);
                     queries++;
                     inFlight[_node.QueryAsync(next.EndPoint, Query(), timeout.Token)] = next;
                 }
                 if (inFlight.Count == 0) break;
-                var done = await Task.WhenAny(inFlight.Keys).ConfigureAwait(false);
+                var done = await NextAnswerOrSlow(inFlight, clock).ConfigureAwait(false);
+                if (done is null)
+                {
+                    // The earliest query that was not slow is now: it makes room for one more beside it.
+                    var now = clock.GetTimestamp();
+                    foreach (var waiting in inFlight.Values.Where(c => !c.Slow && c.SlowAt <= now))
+                    {
+                        waiting.Slow = true;
+                        slow++;
+                    }
+                    continue;
+                }
                 var candidate = inFlight[done];
                 inFlight.Remove(done);
+                if (candidate.Slow) slow--;
                 Absorb(candidate, done, onPeer, onHop);
             }
         }
@@ -108,6 +137,22 @@ internal sealed class DhtLookup
         var closest = Ordered().Where(c => c.State == State.Answered && !c.Untrusted).Take(RoutingTable.K)
             .Select(c => (new NodeContact(c.Id!.Value, c.EndPoint), c.Token)).ToList();
         return new LookupResult(closest, queries, _peers.Count);
+    }
+
+    /// <summary>Waits for the first query to end (its task), or for the earliest query that is not slow yet to turn slow
+    /// (null), whichever comes first; only the former when no more could be sent beside a slow one.</summary>
+    private static async Task<Task<KrpcResponse>?> NextAnswerOrSlow(Dictionary<Task<KrpcResponse>, Candidate> inFlight, TimeProvider clock)
+    {
+        var watched = inFlight.Count < MaxInFlight ? inFlight.Values.Where(c => !c.Slow).Select(c => (long?)c.SlowAt).Min() : null;
+        if (watched is not { } slowAt) return await Task.WhenAny(inFlight.Keys).ConfigureAwait(false);
+        var due = TimeSpan.FromSeconds((double)(slowAt - clock.GetTimestamp()) / clock.TimestampFrequency);
+        if (due <= TimeSpan.Zero) return null;
+        // A timer of our own rather than a cancellable delay: its end runs nothing inline, and the lookup's time limit
+        // ends the queries it waits on anyway.
+        var slow = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        using var timer = clock.CreateTimer(static s => ((TaskCompletionSource)s!).TrySetResult(), slow, due, Timeout.InfiniteTimeSpan);
+        var first = await Task.WhenAny(inFlight.Keys.Append<Task>(slow.Task)).ConfigureAwait(false);
+        return first == slow.Task ? null : (Task<KrpcResponse>)first;
     }
 
     private KrpcQuery Query() => (_query ?? (_getPeers
