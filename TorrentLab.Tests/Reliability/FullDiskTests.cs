@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Security.Cryptography;
 using TorrentLab.Lab;
 using TorrentLab.Storage;
@@ -64,10 +63,8 @@ public class FullDiskTests
 
         var running = Task.Run(() => CliRunner.Run(args, TimeSpan.FromSeconds(60)), Ct);
         // Another program takes every free byte once the download has created its file and its first ledger.
-        var waited = Stopwatch.StartNew();
-        while (!(File.Exists(Path.Combine(disk.Path, "big.bin")) && File.Exists(ledger.FilePath)) && !running.IsCompleted
-               && waited.Elapsed < TimeSpan.FromSeconds(30))
-            await Task.Delay(20, Ct);
+        await Wait.UntilAsync(() => File.Exists(Path.Combine(disk.Path, "big.bin")) && File.Exists(ledger.FilePath) || running.IsCompleted,
+            TimeSpan.FromSeconds(30), Ct);
         if (running.IsCompleted) Assert.Fail($"the download ended before the disk was filled: {(await running).Stderr}");
         FillToTheBrim(Path.Combine(disk.Path, "filler"));
         var full = await running;
