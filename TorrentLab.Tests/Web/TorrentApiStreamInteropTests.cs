@@ -53,7 +53,7 @@ public class TorrentApiStreamInteropTests
             new { link = $"magnet:?xt=urn:btih:{hash}&dn=clip.mp4&x.pe=127.0.0.1:{seeder.Port}" }, Ct))
             Assert.True(added.IsSuccessStatusCode, await added.Content.ReadAsStringAsync(Ct));
         Assert.True(await Wait.UntilAsync(
-            () => web.ListAsync(Ct).GetAwaiter().GetResult().SingleOrDefault(t => t.InfoHash == hash)?.State == "downloading", Patience, Ct),
+            async () => (await web.ListAsync(Ct)).SingleOrDefault(t => t.InfoHash == hash)?.State == "downloading", Patience, Ct),
             "the torrent never started downloading");
         var url = $"{web.Server.Url.TrimEnd('/')}/api/torrents/{hash}/files/1/stream";
 
