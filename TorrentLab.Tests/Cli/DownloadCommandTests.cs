@@ -248,8 +248,7 @@ public partial class DownloadCommandTests
 
         using (var first = ProcessRunner.Start("dotnet", [CliRunner.CliDll, torrent, "-o", output, "--quiet", "--max-peers", "1"]))
         {
-            var deadline = Stopwatch.StartNew();
-            while (deadline.Elapsed < TimeSpan.FromSeconds(30) && LedgerInspector.SavedPieces(ledger.FilePath) < 5) await Task.Delay(20, Ct);
+            await Wait.UntilAsync(() => LedgerInspector.SavedPieces(ledger.FilePath) >= 5, TimeSpan.FromSeconds(30), Ct);
             first.Kill(); // SIGKILL: no chance to save anything more
             first.WaitForExit();
         }
@@ -284,8 +283,7 @@ public partial class DownloadCommandTests
 
         using var process = ProcessRunner.Start("dotnet", [CliRunner.CliDll, torrent, "-o", output, "--quiet", "--max-peers", "1"]);
         var stderr = process.StandardError.ReadToEndAsync(Ct);
-        var deadline = Stopwatch.StartNew();
-        while (deadline.Elapsed < TimeSpan.FromSeconds(30) && !APieceIsOnDisk(Path.Combine(output, "big.bin"), swarm.Built.Payload)) await Task.Delay(50, Ct);
+        await Wait.UntilAsync(() => APieceIsOnDisk(Path.Combine(output, "big.bin"), swarm.Built.Payload), TimeSpan.FromSeconds(30), Ct);
         ProcessRunner.Run("kill", ["-INT", process.Id.ToString()], TimeSpan.FromSeconds(5));
         var exited = process.WaitForExit(TimeSpan.FromSeconds(15));
         if (!exited) ProcessRunner.Stop(process);
@@ -313,8 +311,7 @@ public partial class DownloadCommandTests
         // trap '' INT sets SIGINT to ignored, and exec keeps that disposition, as a shell does for a background job.
         using var process = ProcessRunner.Start("bash", ["-c", "trap '' INT; exec dotnet \"$0\" \"$@\"", CliRunner.CliDll, torrent, "-o", output, "--quiet", "--max-peers", "1"]);
         var stderr = process.StandardError.ReadToEndAsync(Ct);
-        var deadline = Stopwatch.StartNew();
-        while (deadline.Elapsed < TimeSpan.FromSeconds(30) && !APieceIsOnDisk(Path.Combine(output, "big.bin"), swarm.Built.Payload)) await Task.Delay(50, Ct);
+        await Wait.UntilAsync(() => APieceIsOnDisk(Path.Combine(output, "big.bin"), swarm.Built.Payload), TimeSpan.FromSeconds(30), Ct);
         ProcessRunner.Run("kill", ["-INT", process.Id.ToString()], TimeSpan.FromSeconds(5));
         var exited = process.WaitForExit(TimeSpan.FromSeconds(15));
         if (!exited) ProcessRunner.Stop(process);

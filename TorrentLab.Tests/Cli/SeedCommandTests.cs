@@ -121,7 +121,7 @@ public class SeedCommandTests
         {
             // The tracker logs an announce just after recording it: wait for the line itself.
             bool Announced() => trackerLog.Any(l => l.StartsWith("announce http [::1]:", StringComparison.Ordinal));
-            for (var i = 0; i < 600 && !Announced(); i++) await Task.Delay(50, Ct);
+            await Wait.UntilAsync(() => Announced(), TimeSpan.FromSeconds(30), Ct);
             Assert.True(Announced(), "the seeder never announced from [::1]");
 
             using var lt = InteropProcess.LibtorrentDownloader(python, torrent, folder.Combine("lt"), folder.Path, ipv6: true);
@@ -163,7 +163,7 @@ public class SeedCommandTests
         }));
         using var downloader = new InteropProcess("transmission", ProcessRunner.Start(transmission, ["-g", config, "-w", folder.Combine("tr"), torrent]), port);
         bool Announced() => trackerLog.Any(l => l.StartsWith($"announce http 127.0.0.1:{port} ", StringComparison.Ordinal));
-        for (var i = 0; i < 600 && !Announced(); i++) await Task.Delay(50, Ct);
+        await Wait.UntilAsync(() => Announced(), TimeSpan.FromSeconds(30), Ct);
         Assert.True(Announced(), $"Transmission never announced:\n{string.Join("\n", trackerLog)}");
         // No --peer: the seeder learns of Transmission from the tracker only.
         var seeder = ProcessRunner.Start("dotnet", [CliRunner.CliDll, "seed", torrent, "--data", folder.Combine("data"), "--port", "0",

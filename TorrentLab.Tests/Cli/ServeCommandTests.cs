@@ -41,8 +41,8 @@ public partial class ServeCommandTests
                 Assert.Equal(System.Net.HttpStatusCode.Created, added.StatusCode);
             // Some pieces in (the slow seeder sends a 16 KiB piece every 50 ms): the stop has a download to pause and a
             // ledger to save. Polls the list, at most 60 s.
-            for (var i = 0; i < 1200 && !(await http.GetFromJsonAsync("/api/torrents", WebJsonContext.Default.TorrentSummaryArray, Ct))!.Any(t => t.State == "downloading" && t.PiecesDone > 0); i++)
-                await Task.Delay(50, Ct);
+            await Wait.UntilAsync(async () => (await http.GetFromJsonAsync("/api/torrents", WebJsonContext.Default.TorrentSummaryArray, Ct))!
+                .Any(t => t.State == "downloading" && t.PiecesDone > 0), TimeSpan.FromSeconds(60), Ct);
 
             ProcessRunner.Run("kill", ["-INT", process.Id.ToString()], TimeSpan.FromSeconds(5));
             exited = process.WaitForExit(TimeSpan.FromSeconds(30));

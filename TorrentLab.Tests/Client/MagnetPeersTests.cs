@@ -74,7 +74,7 @@ public class MagnetPeersTests
 
         var opening = TorrentClient.OpenAsync(link, options, ct: Ct);
         // The seeder announces only once the tracker has answered the fetch's first announce (with no peer).
-        for (var i = 0; i < 100 && tracker.GetSwarm(built.Torrent.InfoHash).Peers.Count == 0; i++) await Task.Delay(50, Ct);
+        await Wait.UntilAsync(() => tracker.GetSwarm(built.Torrent.InfoHash).Peers.Count > 0, TimeSpan.FromSeconds(30), Ct);
         Assert.False(opening.IsCompleted);
         await new TrackerClient([[tracker.HttpAnnounceUrl]]).AnnounceAsync(
             new AnnounceRequest(built.Torrent.InfoHash, PeerId.CreateOurs(), seeder.EndPoint.Port, 0, 0, 0, AnnounceEvent.Started), Ct);

@@ -55,7 +55,7 @@ public class TorrentFileStreamInteropTests
         var doneAtRead = handle.PiecesDone;
         // The alerts are read on their own task: the last pieces' may still be on the way when the read returns.
         int[] last = [796, 797, 798, 799];
-        await CountingTimeProvider.EventuallyAsync(() => last.All(finished.Contains), Patience);
+        await Wait.UntilAsync(() => last.All(finished.Contains), Patience, Ct);
         await stopReading.CancelAsync();
         await reader;
 

@@ -16,7 +16,7 @@ public class TorrentHandleInteropTests
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(120);
 
     private static async Task WaitForAsync(TorrentHandle handle, Func<TorrentHandle, bool> condition, string what) =>
-        Assert.True(await CountingTimeProvider.EventuallyAsync(() => condition(handle), Patience), $"{what}: {handle} ({handle.Error})");
+        Assert.True(await Wait.UntilAsync(() => condition(handle), Patience, Ct), $"{what}: {handle} ({handle.Error})");
 
     [Fact]
     public async Task AddAsync_MagnetFromLibtorrent_PausedReprioritisedResumedAndRechecked_EndsWithEveryFile()
@@ -101,7 +101,7 @@ public class TorrentHandleInteropTests
         await handle.ResumeAsync();
 
         await WaitForAsync(handle, h => h.State == TorrentState.Completed, "never completed");
-        Assert.True(await CountingTimeProvider.EventuallyAsync(() => changes.Contains(TorrentState.Completed), Patience), "the alert of completion never came");
+        Assert.True(await Wait.UntilAsync(() => changes.Contains(TorrentState.Completed), Patience, Ct), "the alert of completion never came");
         await stopReading.CancelAsync();
         await reader;
         // The first stop was the move's (Paused, then Moving): the priority change before it stopped nothing.

@@ -56,7 +56,7 @@ public class TorrentRunTests
             SeedAfterDownload = true,
             Log = observer.Log.Enqueue,
         }, observer);
-        Assert.True(await CountingTimeProvider.EventuallyAsync(() => observer.Log.Contains("seeding"), Patience), "never seeding");
+        Assert.True(await Wait.UntilAsync(() => observer.Log.Contains("seeding"), Patience, Ct), "never seeding");
         return run;
     }
 
@@ -130,7 +130,7 @@ public class TorrentRunTests
             StallTimeout = Patience,
             Log = observer.Log.Enqueue,
         }, observer);
-        Assert.True(await CountingTimeProvider.EventuallyAsync(() => session.TorrentCount == 1, Patience), "never joined the session");
+        Assert.True(await Wait.UntilAsync(() => session.TorrentCount == 1, Patience, Ct), "never joined the session");
 
         await run.StopAsync().WaitAsync(Patience, Ct);
 

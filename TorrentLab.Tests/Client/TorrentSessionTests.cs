@@ -40,7 +40,7 @@ public class TorrentSessionTests
     }
 
     private static async Task WaitForAsync(TorrentHandle handle, Func<TorrentHandle, bool> condition, string what) =>
-        Assert.True(await CountingTimeProvider.EventuallyAsync(() => condition(handle), Patience), $"{what}: {handle} ({handle.Error})");
+        Assert.True(await Wait.UntilAsync(() => condition(handle), Patience, Ct), $"{what}: {handle} ({handle.Error})");
 
     private static void AssertFiles(TestTorrents.Built built, string folder, params int[] files)
     {
@@ -88,7 +88,7 @@ public class TorrentSessionTests
         Assert.Same(handle, Assert.Single(session.Torrents));
         Assert.Equal([FilePriority.Skip, FilePriority.Normal, FilePriority.Skip], handle.FilePriorities);
         AssertFiles(built, folder.Combine("out"), 1);
-        Assert.True(await CountingTimeProvider.EventuallyAsync(() => alerts.Has(TorrentAlertKind.FileCompleted, a => a.Index == 1), Patience));
+        Assert.True(await Wait.UntilAsync(() => alerts.Has(TorrentAlertKind.FileCompleted, a => a.Index == 1), Patience, Ct));
         Assert.True(alerts.Has(TorrentAlertKind.MetadataReceived));
         Assert.False(alerts.Has(TorrentAlertKind.FileCompleted, a => a.Index is 0 or 2)); // skipped files are not reported
     }
@@ -163,7 +163,7 @@ public class TorrentSessionTests
         await WaitForAsync(handle, h => h.State == TorrentState.Completed, "never completed");
         AssertFiles(built, folder.Combine("out"), 1, 2);
         // Taken live: the run was never stopped and started again (a start goes through Checking).
-        Assert.True(await CountingTimeProvider.EventuallyAsync(() => alerts.Has(TorrentAlertKind.StateChanged, a => a.State == TorrentState.Completed), Patience));
+        Assert.True(await Wait.UntilAsync(() => alerts.Has(TorrentAlertKind.StateChanged, a => a.State == TorrentState.Completed), Patience, Ct));
         Assert.Single(alerts.All, a => a.Kind == TorrentAlertKind.StateChanged && a.State == TorrentState.Checking);
         Assert.DoesNotContain(alerts.All, a => a.Kind == TorrentAlertKind.StateChanged && a.State == TorrentState.Paused);
         await Assert.ThrowsAsync<ArgumentException>(() => handle.SetFilePrioritiesAsync([FilePriority.Normal])); // one per file
@@ -217,7 +217,7 @@ public class TorrentSessionTests
         await WaitForAsync(handle, h => h.State == TorrentState.Seeding && h.PiecesDone == built.Torrent.PieceCount, "never seeding again");
         AssertFiles(built, folder.Combine("out"), 0, 1, 2);
         // The alert log reads the session's alerts on its own: the handle can say seeding before the log has the alert.
-        Assert.True(await CountingTimeProvider.EventuallyAsync(() => alerts.All.Count(a => a.Kind == TorrentAlertKind.PieceFinished && a.Index == 0) > before, Patience),
+        Assert.True(await Wait.UntilAsync(() => alerts.All.Count(a => a.Kind == TorrentAlertKind.PieceFinished && a.Index == 0) > before, Patience, Ct),
             "piece 0 was not finished again");
         Assert.True(alerts.Has(TorrentAlertKind.StateChanged, a => a.State == TorrentState.Checking));
     }
@@ -346,15 +346,15 @@ public class TorrentSessionTests
         var dead = session.Add(deadTracker.Torrent, new DownloadOptions { OutputDirectory = folder.Combine("out") });
         var failing = session.Add(blocked.Torrent, new DownloadOptions { OutputDirectory = folder.Combine("out") });
         bool Heard(TorrentAlertKind kind, TorrentHandle of, Func<TorrentAlert, bool>? also = null) => alerts.Has(kind, a => a.Torrent == of && (also?.Invoke(a) ?? true));
-        Assert.True(await CountingTimeProvider.EventuallyAsync(() => Heard(TorrentAlertKind.PeerBanned, handle), Patience),
+        Assert.True(await Wait.UntilAsync(() => Heard(TorrentAlertKind.PeerBanned, handle), Patience, Ct),
             string.Join("\n", alerts.All.Where(a => a.Kind != TorrentAlertKind.PieceFinished)));
         await using var seeder = await SeedAsync(good, folder.Combine("seed"));
         await handle.AddPeerAsync(new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, seeder.Port));
 
         await WaitForAsync(handle, h => h.State == TorrentState.Completed, "never completed");
         await WaitForAsync(failing, h => h.State == TorrentState.Failed, "never failed");
-        Assert.True(await CountingTimeProvider.EventuallyAsync(() => Heard(TorrentAlertKind.TrackerFailed, dead) && Heard(TorrentAlertKind.TrackerAnswered, handle)
-            && Heard(TorrentAlertKind.PeerBanned, handle) && Heard(TorrentAlertKind.FileCompleted, handle, a => a.Index == 1), Patience),
+        Assert.True(await Wait.UntilAsync(() => Heard(TorrentAlertKind.TrackerFailed, dead) && Heard(TorrentAlertKind.TrackerAnswered, handle)
+            && Heard(TorrentAlertKind.PeerBanned, handle) && Heard(TorrentAlertKind.FileCompleted, handle, a => a.Index == 1), Patience, Ct),
             string.Join("\n", alerts.All.Where(a => a.Kind != TorrentAlertKind.PieceFinished)));
 
         Assert.True(Heard(TorrentAlertKind.MetadataReceived, handle));

@@ -85,15 +85,13 @@ public class LibtorrentDhtInteropTests
         await using var node = await DhtNode.StartAsync(Options([dht.First.ToString()]) with { Log = log.Enqueue }, Ct);
 
         // libtorrent hands out only nodes it has itself heard answer: wait until one of its nodes queried ours.
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
-        while (node.Stats.QueriesAnswered == 0 && DateTime.UtcNow < deadline) await Task.Delay(100, Ct);
+        await Wait.UntilAsync(() => node.Stats.QueriesAnswered > 0, TimeSpan.FromSeconds(30), Ct);
 
         // The seeder announces once our node is in the DHT: with four nodes in all, ours is among the 8 closest, so
         // libtorrent asks it for a token (get_peers) and announces with that token (announce_peer).
         await dht.SeedAsync(Ct);
         var hash = InfoHash.FromHex(dht.InfoHash);
-        deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
-        while (!node.StoredPeers(hash).Contains(dht.Seeder) && DateTime.UtcNow < deadline) await Task.Delay(100, Ct);
+        await Wait.UntilAsync(() => node.StoredPeers(hash).Contains(dht.Seeder), TimeSpan.FromSeconds(30), Ct);
 
         Assert.True(node.StoredPeers(hash).Contains(dht.Seeder), $"{node.Stats} table {node.NodeCount}; {string.Join(" | ", log)}; ports {string.Join(",", dht.Ports)}");
         Assert.True(node.Stats.QueriesAnswered >= 2, node.Stats.ToString());

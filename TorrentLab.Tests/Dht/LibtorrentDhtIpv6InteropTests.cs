@@ -51,8 +51,7 @@ public class LibtorrentDhtIpv6InteropTests
         await using var node = await DhtNode.StartAsync(Options([dht.First.ToString()]), Ct);
 
         // libtorrent hands out only nodes it has itself heard answer: wait until one of its nodes queried ours.
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
-        while (node.Stats.QueriesAnswered == 0 && DateTime.UtcNow < deadline) await Task.Delay(100, Ct);
+        await Wait.UntilAsync(() => node.Stats.QueriesAnswered > 0, TimeSpan.FromSeconds(30), Ct);
         await node.Bootstrapped;
 
         var ours = InfoHash.FromHex("0123012301230123012301230123012301230123");

@@ -19,31 +19,6 @@ public sealed class CountingTimeProvider : TimeProvider
         return new CountedTimer(this, System.CreateTimer(callback, state, dueTime, period));
     }
 
-    /// <summary>Waits (up to <paramref name="limit"/>) until <paramref name="condition"/> holds; false if it never did.</summary>
-    public static async Task<bool> EventuallyAsync(Func<bool> condition, TimeSpan limit)
-    {
-        var deadline = DateTime.UtcNow + limit;
-        while (!condition())
-        {
-            if (DateTime.UtcNow > deadline) return false;
-            await Task.Delay(20);
-        }
-        return true;
-    }
-
-    /// <summary>Waits (up to <paramref name="limit"/>) until the asynchronous <paramref name="condition"/> (a call to a
-    /// server, say) holds; false if it never did.</summary>
-    public static async Task<bool> EventuallyAsync(Func<Task<bool>> condition, TimeSpan limit)
-    {
-        var deadline = DateTime.UtcNow + limit;
-        while (!await condition())
-        {
-            if (DateTime.UtcNow > deadline) return false;
-            await Task.Delay(20);
-        }
-        return true;
-    }
-
     private sealed class CountedTimer(CountingTimeProvider owner, ITimer inner) : ITimer
     {
         private int _disposed;

@@ -35,8 +35,7 @@ public static class LocalDht
         built.WritePayload(data);
         var seeder = await Seeder.StartAsync(built.Torrent, Options(data, bootstrap.LocalEndPoint!), ct: ct);
         var expected = new IPEndPoint(IPAddress.Loopback, seeder.Port);
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
-        while (!bootstrap.StoredPeers(built.Torrent.InfoHash).Contains(expected) && DateTime.UtcNow < deadline) await Task.Delay(50, ct);
+        await Wait.UntilAsync(() => bootstrap.StoredPeers(built.Torrent.InfoHash).Contains(expected), TimeSpan.FromSeconds(30), ct);
         Assert.Contains(expected, bootstrap.StoredPeers(built.Torrent.InfoHash));
         return seeder;
     }

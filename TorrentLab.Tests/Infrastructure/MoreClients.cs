@@ -109,17 +109,18 @@ internal sealed class QBittorrentNox : IDisposable
         ]);
         var process = ProcessRunner.Start(exe, [$"--profile={profile}", $"--webui-port={webPort}"]);
         var qb = new QBittorrentNox(process, webPort, peerPort);
-        for (var i = 0; i < 150; i++)
+        var answered = false;
+        await Wait.UntilAsync(async () =>
         {
             try
             {
                 using var answer = await qb._http.GetAsync("app/version", ct);
-                if (answer.IsSuccessStatusCode) return qb;
+                answered = answer.IsSuccessStatusCode;
             }
             catch (HttpRequestException) { }
-            if (process.HasExited) break;
-            await Task.Delay(200, ct);
-        }
+            return answered || process.HasExited;
+        }, TimeSpan.FromSeconds(30), ct);
+        if (answered) return qb;
         qb.Dispose();
         throw new InvalidOperationException("qbittorrent-nox's WebUI never answered");
     }
@@ -193,14 +194,8 @@ internal sealed class WebtorrentPeer : IDisposable
     /// <summary>Until it prints <paramref name="line"/> (true) or exits or <paramref name="timeout"/> passes (false).</summary>
     public async Task<bool> WaitForAsync(string line, TimeSpan timeout, CancellationToken ct)
     {
-        var deadline = DateTime.UtcNow + timeout;
-        while (DateTime.UtcNow < deadline)
-        {
-            if (_lines.Contains(line)) return true;
-            if (_process.HasExited) return _lines.Contains(line);
-            await Task.Delay(100, ct);
-        }
-        return false;
+        await Wait.UntilAsync(() => _lines.Contains(line) || _process.HasExited, timeout, ct);
+        return _lines.Contains(line);
     }
 
     public void Dispose()

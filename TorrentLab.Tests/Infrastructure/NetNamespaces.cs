@@ -84,18 +84,6 @@ public sealed class NetNamespaces : IDisposable
         return process;
     }
 
-    /// <summary>Waits until <paramref name="condition"/> holds, polling; false when <paramref name="timeout"/> passed first.</summary>
-    public static async Task<bool> WaitForAsync(Func<bool> condition, TimeSpan timeout, CancellationToken ct)
-    {
-        var clock = Stopwatch.StartNew();
-        while (!condition())
-        {
-            if (clock.Elapsed > timeout) return false;
-            await Task.Delay(100, ct);
-        }
-        return true;
-    }
-
     private static void Must(ProcessRunner.Result result, string what)
     {
         if (result.ExitCode != 0) throw new InvalidOperationException($"ip ({what}) failed: {result.Stderr.Trim()}");

@@ -30,7 +30,7 @@ internal sealed class SwarmTicks : IProgress<DownloadProgress>
     /// <summary>Waits until the swarm's timer is armed (a swarm made in the background may not have started yet).</summary>
     public async Task StartedAsync()
     {
-        Assert.True(await CountingTimeProvider.EventuallyAsync(() => Clock.PendingTimers.Contains(Tick), Patience), "the swarm's timer never started");
+        Assert.True(await Wait.UntilAsync(() => Clock.PendingTimers.Contains(Tick), Patience, TestContext.Current.CancellationToken), "the swarm's timer never started");
     }
 
     /// <summary>Moves the clock on by <paramref name="by"/> (whole ticks), each tick once the swarm reported the one before;

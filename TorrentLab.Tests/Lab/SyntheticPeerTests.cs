@@ -114,8 +114,8 @@ public class SyntheticPeerTests
 
         await connection.SendRequestAsync(2, 0, 16 * 1024, Ct);   // what a client that ignores the choke sends
 
-        Assert.True(await CountingTimeProvider.EventuallyAsync(() => peer.Log.Any(l => l.Contains(PeerLog.ChokeIgnored, StringComparison.Ordinal)),
-            TimeSpan.FromSeconds(30)), string.Join("\n", peer.Log));
+        Assert.True(await Wait.UntilAsync(() => peer.Log.Any(l => l.Contains(PeerLog.ChokeIgnored, StringComparison.Ordinal)),
+            TimeSpan.FromSeconds(30), Ct), string.Join("\n", peer.Log));
         Assert.Contains(peer.Log, l => l.Contains("dropped request index=2 begin=0 len=16384 " + PeerLog.ChokeIgnored, StringComparison.Ordinal));
         Assert.True(PeerLog.IsFatal(peer.Log.First(l => l.Contains(PeerLog.ChokeIgnored, StringComparison.Ordinal))));
         Assert.Equal(1, peer.BlocksSent);
@@ -205,8 +205,8 @@ public class SyntheticPeerTests
         await using var connection = await ConnectAsync(peer, idle: TimeSpan.FromSeconds(3));
 
         var download = TestDownloader.DownloadAsync(connection, Built.Torrent, pieces: [1], ct: Ct);
-        Assert.True(await CountingTimeProvider.EventuallyAsync(
-            () => peer.Log.Any(l => l.Contains("ignored request index=1 begin=0", StringComparison.Ordinal)), TimeSpan.FromSeconds(30)),
+        Assert.True(await Wait.UntilAsync(
+            () => peer.Log.Any(l => l.Contains("ignored request index=1 begin=0", StringComparison.Ordinal)), TimeSpan.FromSeconds(30), Ct),
             string.Join("\n", peer.Log));
         var e = await Assert.ThrowsAsync<WireException>(() => download);
 
@@ -324,7 +324,7 @@ public class SyntheticPeerTests
     /// <summary>Waits (at most 5 s) for a log line the peer writes from its own task.</summary>
     private static async Task WaitForLogAsync(SyntheticPeer peer, string text)
     {
-        for (var i = 0; i < 500 && !peer.Log.Any(l => l.Contains(text, StringComparison.Ordinal)); i++) await Task.Delay(10, Ct);
+        await Wait.UntilAsync(() => peer.Log.Any(l => l.Contains(text, StringComparison.Ordinal)), TimeSpan.FromSeconds(30), Ct);
         Assert.Contains(peer.Log, l => l.Contains(text, StringComparison.Ordinal));
     }
 }

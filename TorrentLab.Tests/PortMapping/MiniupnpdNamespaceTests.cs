@@ -186,7 +186,7 @@ public partial class MiniupnpdNamespaceTests
 
     private static int Lines(string log, string text) => log.Split('\n').Count(l => l.Contains(text, StringComparison.Ordinal));
 
-    private static Task<bool> WaitForAsync(Func<bool> condition, TimeSpan timeout) => NetNamespaces.WaitForAsync(condition, timeout, Ct);
+    private static Task<bool> WaitForAsync(Func<bool> condition, TimeSpan timeout) => Wait.UntilAsync(condition, timeout, Ct);
 
     /// <summary>One scenario's processes: the tracker outside, our seeder at home, the libtorrent peer outside.</summary>
     private sealed partial class Run : IDisposable

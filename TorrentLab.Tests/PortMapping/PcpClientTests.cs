@@ -145,7 +145,7 @@ public class PcpClientTests
         using var gateway = new FakeNatGateway { Silent = true };
         await using var client = Client(gateway);
         var mapping = client.MapAsync(IpProtocol.Tcp, 6881, 6881, TimeSpan.FromHours(1), Ct);
-        for (var i = 0; i < 500 && gateway.LastSender is null; i++) await Task.Delay(10, Ct);
+        await Wait.UntilAsync(() => gateway.LastSender is not null, TimeSpan.FromSeconds(30), Ct);
         var request = gateway.Requests.First();
         var answer = new byte[PcpMessages.MapAnswerSize]; // a success with the right nonce, protocol and port...
         answer[0] = 2;

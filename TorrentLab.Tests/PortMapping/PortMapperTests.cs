@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using System.Diagnostics;
 using System.Net;
 using TorrentLab.PortMapping;
 using TorrentLab.Tests.Infrastructure;
@@ -38,15 +37,8 @@ public class PortMapperTests
             ExternalAddressChanged = events.Addresses.Enqueue,
         }, new Gateway(IPAddress.Loopback, IPAddress.Loopback, "lo"));
 
-    private static async Task WaitForAsync(Func<bool> condition, string what)
-    {
-        var clock = Stopwatch.StartNew();
-        while (!condition())
-        {
-            if (clock.Elapsed > TimeSpan.FromSeconds(30)) Assert.Fail($"timed out waiting for {what}");
-            await Task.Delay(10, Ct);
-        }
-    }
+    private static Task WaitForAsync(Func<bool> condition, string what) =>
+        Wait.UntilAsync(condition, TimeSpan.FromSeconds(30), $"timed out waiting for {what}", Ct);
 
     /// <summary>Moves the clock to the mapper's next wake-up, once it has armed one of <paramref name="due"/>.</summary>
     private static async Task AdvanceToAsync(ManualClock clock, TimeSpan due)

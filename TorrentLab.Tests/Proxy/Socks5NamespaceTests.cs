@@ -123,7 +123,7 @@ public partial class Socks5NamespaceTests
         Assert.Equal(0, net.LeakedPackets());
     }
 
-    private static Task<bool> WaitForAsync(Func<bool> condition, TimeSpan timeout) => NetNamespaces.WaitForAsync(condition, timeout, Ct);
+    private static Task<bool> WaitForAsync(Func<bool> condition, TimeSpan timeout) => Wait.UntilAsync(condition, timeout, Ct);
 
     /// <summary>Three namespaces in a line: ours (<see cref="Ours"/>), the proxy's host (<see cref="ProxyInside"/> and
     /// <see cref="ProxyOutside"/>, forwarding off) and the outside (<see cref="Outside"/>). Ours routes everything to

@@ -93,7 +93,7 @@ public sealed class Socks5NetworkTests : IDisposable
 
         port.Send("ping"u8, (IPEndPoint)echo.Client.LocalEndPoint!); // before the association holds: it waits, then goes
 
-        Assert.True(await NetNamespaces.WaitForAsync(() => !answers.IsEmpty, TimeSpan.FromSeconds(60), Ct), string.Join("\n", _proxyLog));
+        Assert.True(await Wait.UntilAsync(() => !answers.IsEmpty, TimeSpan.FromSeconds(60), Ct), string.Join("\n", _proxyLog));
         var sender = await echoed;
         Assert.NotNull(port.Relay);
         Assert.NotEqual(port.LocalEndPoint.Port, sender.Port); // the echo heard the relay, not our port
@@ -175,7 +175,7 @@ public sealed class Socks5NetworkTests : IDisposable
         var ourNode = await ours.DhtStarted.WaitAsync(TimeSpan.FromSeconds(60), Ct);
 
         // Proxy only: a datagram from anyone but the relay is dropped, so the router in our table answered through it.
-        Assert.True(await NetNamespaces.WaitForAsync(() => ourNode!.NodeCount >= 1 && routerNode!.Stats.QueriesAnswered >= 1,
+        Assert.True(await Wait.UntilAsync(() => ourNode!.NodeCount >= 1 && routerNode!.Stats.QueriesAnswered >= 1,
             TimeSpan.FromSeconds(90), Ct), string.Join("\n", _proxyLog));
     }
 
@@ -230,7 +230,7 @@ public sealed class Socks5NetworkTests : IDisposable
             }
             catch (SocketException) { return false; }
         }
-        Assert.True(NetNamespaces.WaitForAsync(Listening, TimeSpan.FromSeconds(60), Ct).GetAwaiter().GetResult(),
+        Assert.True(Wait.UntilAsync(Listening, TimeSpan.FromSeconds(60), Ct).GetAwaiter().GetResult(),
             $"the proxy never listened on {port}:\n{string.Join("\n", _proxyLog)}");
     }
 

@@ -49,13 +49,5 @@ public class AnnounceStormTests
             $"next announce after {firstWait.TotalSeconds:0} s (the floor), not at once"));
     }
 
-    private static async Task WaitUntil(Func<bool> condition)
-    {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(20);
-        while (!condition())
-        {
-            Assert.True(DateTime.UtcNow < deadline, "timed out waiting");
-            await Task.Delay(10, Ct);
-        }
-    }
+    private static Task WaitUntil(Func<bool> condition) => Wait.UntilAsync(condition, TimeSpan.FromSeconds(20), "timed out waiting", Ct);
 }

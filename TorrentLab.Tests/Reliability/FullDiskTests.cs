@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Security.Cryptography;
 using TorrentLab.Lab;
 using TorrentLab.Storage;
@@ -66,9 +65,7 @@ public class FullDiskTests
         // Another program takes every free byte once the download has created its file and recorded it in the ledger.
         // (The swarm engine saves a first ledger, then creates the file in the background and saves again: a disk filled
         // between the two fails that save first, and the error rightly names the ledger, not a piece.)
-        var waited = Stopwatch.StartNew();
-        while (!ledger.RecordedFiles().Contains("big.bin") && !running.IsCompleted && waited.Elapsed < TimeSpan.FromSeconds(30))
-            await Task.Delay(20, Ct);
+        await Wait.UntilAsync(() => ledger.RecordedFiles().Contains("big.bin") || running.IsCompleted, TimeSpan.FromSeconds(30), Ct);
         if (running.IsCompleted) Assert.Fail($"the download ended before the disk was filled: {(await running).Stderr}");
         FillToTheBrim(Path.Combine(disk.Path, "filler"));
         var full = await running;

@@ -89,7 +89,7 @@ internal sealed class HostilePeer : IAsyncDisposable
         _listener.Dispose();
         Task[] sessions;
         lock (_sessions) sessions = [.. _sessions];
-        await Task.WhenAny(Task.WhenAll([_accept, .. sessions]), Task.Delay(TimeSpan.FromSeconds(5)));
+        await Wait.ForAsync(Task.WhenAll([_accept, .. sessions]), TimeSpan.FromSeconds(5));
         _stop.Dispose();
     }
 }

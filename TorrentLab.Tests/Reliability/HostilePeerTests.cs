@@ -160,7 +160,7 @@ public class HostilePeerTests
                     .WaitAsync(TimeSpan.FromSeconds(30), Ct);
                 // The download may return while the bad peer's side is still seeing its connection close: wait (bounded)
                 // for that event before judging.
-                for (var i = 0; i < 100 && !bad.Dropped() && result.BadPeers.Count == 0; i++) await Task.Delay(50, Ct);
+                await Wait.UntilAsync(() => bad.Dropped() || result.BadPeers.Count > 0, TimeSpan.FromSeconds(30), Ct);
             }
             finally
             {

@@ -37,7 +37,7 @@ public class IdlePeerHostageTests
             idle.Add(HoldIdleAsync(rig.Seeder.Port, built.Torrent, redial: true, stop.Token));
             if (i % 100 == 99) await Task.Delay(20, Ct);
         }
-        for (var wait = 0; wait < 100 && rig.Seeder.ConnectedPeers < maxPeers; wait++) await Task.Delay(100, Ct);
+        await Wait.UntilAsync(() => rig.Seeder.ConnectedPeers >= maxPeers, TimeSpan.FromSeconds(30), Ct);
         Assert.Equal(maxPeers, rig.Seeder.ConnectedPeers);   // the seeder is full of idle peers
 
         var result = await rig.DownloadAsync("honest", Ct).WaitAsync(TimeSpan.FromSeconds(120), Ct);

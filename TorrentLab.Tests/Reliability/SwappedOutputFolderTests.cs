@@ -26,7 +26,7 @@ public class SwappedOutputFolderTests
         var ledger = ResumeLedger.PathFor(output, built.Torrent.InfoHash);
 
         var download = rig.DownloadAsync("honest", Ct);
-        for (var i = 0; i < 200 && !File.Exists(ledger); i++) await Task.Delay(25, Ct);   // the download has begun
+        await Wait.UntilAsync(() => File.Exists(ledger), TimeSpan.FromSeconds(30), Ct);   // the download has begun
         Assert.True(File.Exists(ledger));
         var decoy = Directory.CreateDirectory(rig.Folder.Combine("decoy")).FullName;
         // A save that checked the folder just before the move may re-create it at the old path before the link is

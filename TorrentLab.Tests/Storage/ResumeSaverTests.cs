@@ -81,7 +81,6 @@ public class ResumeSaverTests
     private static async Task WaitFor(Func<bool> condition)
     {
         // The timer callback completes the saver's await on the thread pool; give it a bounded moment.
-        for (var i = 0; i < 200 && !condition(); i++) await Task.Delay(10, TestContext.Current.CancellationToken);
-        Assert.True(condition());
+        Assert.True(await Wait.UntilAsync(condition, TimeSpan.FromSeconds(10), TestContext.Current.CancellationToken));
     }
 }

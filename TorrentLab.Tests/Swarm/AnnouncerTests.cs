@@ -54,9 +54,9 @@ public class AnnouncerTests
         var run = announcer.RunAsync(6881, stop.Token);
         int Announces() => lines.Count(l => l.StartsWith("announce", StringComparison.Ordinal));
 
-        for (var i = 0; i < 400 && (Announces() < 1 || clock.NextTimerIn is null); i++) await Task.Delay(10, Ct);
+        await Wait.UntilAsync(() => Announces() >= 1 && clock.NextTimerIn is not null, TimeSpan.FromSeconds(20), Ct);
         clock.Advance(clock.NextTimerIn ?? TimeSpan.Zero);
-        for (var i = 0; i < 400 && Announces() < 2; i++) await Task.Delay(10, Ct);
+        await Wait.UntilAsync(() => Announces() >= 2, TimeSpan.FromSeconds(20), Ct);
         await stop.CancelAsync();
         await run;
 

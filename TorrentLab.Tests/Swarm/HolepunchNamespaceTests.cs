@@ -141,7 +141,7 @@ public class HolepunchNamespaceTests
 
     private static Process Start(string ns, ConcurrentQueue<string> log, string file, IEnumerable<string> args) => NetNamespaces.StartLogged(ns, log, file, args);
 
-    private static Task<bool> WaitForAsync(Func<bool> condition, TimeSpan timeout) => NetNamespaces.WaitForAsync(condition, timeout, Ct);
+    private static Task<bool> WaitForAsync(Func<bool> condition, TimeSpan timeout) => Wait.UntilAsync(condition, timeout, Ct);
 
     private static ProcessRunner.Result Sh(string ns, string command) => NetNamespaces.Run(ns, "sh", ["-c", command], TimeSpan.FromSeconds(10));
 

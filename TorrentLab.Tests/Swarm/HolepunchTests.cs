@@ -47,12 +47,8 @@ public class HolepunchTests
         using var target = await RawPeer.ConnectAsync(At(relay.Port), built.Torrent, targetSocket);   // over uTP, as a NAT'd peer would
         // The relay knows the target speaks ut_holepunch once it has read the target's extension handshake, which it
         // may do after the initiator's rendezvous arrives on a loaded machine: wait for that state, not for a time.
-        var known = Stopwatch.StartNew();
-        while (relay.Torrent.AwakeSwarm?.PeersSnapshot().Any(p => p.SupportsHolepunch) != true)
-        {
-            Assert.True(known.Elapsed < TimeSpan.FromSeconds(60), "the relay never read the target's extension handshake");
-            await Task.Delay(10, Ct);
-        }
+        await Wait.UntilAsync(() => relay.Torrent.AwakeSwarm?.PeersSnapshot().Any(p => p.SupportsHolepunch) == true, TimeSpan.FromSeconds(60),
+            "the relay never read the target's extension handshake", Ct);
         using var initiator = await RawPeer.ConnectAsync(At(relay.Port), built.Torrent, listenPort: initiatorPort);
 
         await initiator.SendAsync(HolepunchMessage.Rendezvous(targetSocket.LocalEndPoint));
@@ -76,12 +72,8 @@ public class HolepunchTests
         using var withoutHolepunch = await RawPeer.ConnectAsync(At(relay.Port), built.Torrent, listenPort: noHolepunchPort, holepunch: false);
         // The relay finds a target by the listen address its extension handshake gave: until it has read that, the
         // target is a peer it does not know (NotConnected, not NoSupport). Wait for that state, not for a time.
-        var known = Stopwatch.StartNew();
-        while (relay.Torrent.AwakeSwarm?.PeersSnapshot().Any(p => At(noHolepunchPort).Equals(p.ListenEndPoint)) != true)
-        {
-            Assert.True(known.Elapsed < TimeSpan.FromSeconds(60), "the relay never read the extension handshake of the peer without ut_holepunch");
-            await Task.Delay(10, Ct);
-        }
+        await Wait.UntilAsync(() => relay.Torrent.AwakeSwarm?.PeersSnapshot().Any(p => At(noHolepunchPort).Equals(p.ListenEndPoint)) == true,
+            TimeSpan.FromSeconds(60), "the relay never read the extension handshake of the peer without ut_holepunch", Ct);
 
         (IPEndPoint Target, HolepunchError Expected)[] cases =
         [
@@ -153,7 +145,7 @@ public class HolepunchTests
         await relay.SendAsync(HolepunchMessage.Connect(IPEndPoint.Parse("169.254.1.1:6881")));
         await relay.SendAsync(HolepunchMessage.Connect(IPEndPoint.Parse("255.255.255.255:6881")));
 
-        for (var i = 0; i < 100 && log.Count(l => l.Contains("ignored ut_holepunch connect", StringComparison.Ordinal)) < 2; i++) await Task.Delay(50, Ct);
+        await Wait.UntilAsync(() => log.Count(l => l.Contains("ignored ut_holepunch connect", StringComparison.Ordinal)) >= 2, TimeSpan.FromSeconds(30), Ct);
         Assert.Equal(2, log.Count(l => l.Contains("ignored ut_holepunch connect", StringComparison.Ordinal)));
         Assert.DoesNotContain(log, l => l.Contains("holepunch: dialling", StringComparison.Ordinal));
     }
@@ -188,7 +180,7 @@ public class HolepunchTests
                 Assert.NotNull(dialled);
             }
             bool Ignored(string why) => log.Count(l => l.Contains("ignored ut_holepunch connect", StringComparison.Ordinal) && l.Contains(why, StringComparison.Ordinal)) > 0;
-            for (var i = 0; i < 1200 && !Ignored("unasked a minute"); i++) await Task.Delay(50, Ct); // polls the log, at most 60 s
+            await Wait.UntilAsync(() => Ignored("unasked a minute"), TimeSpan.FromSeconds(60), Ct); // polls the log, at most 60 s
             Assert.True(Ignored("unasked a minute"));
             Assert.Equal(elsewhere.Length, log.Count(l => l.Contains("not in the relay's address scope", StringComparison.Ordinal)));
             Assert.Equal(HolepunchGate.MaxIntroductionsPerMinute, log.Count(l => l.Contains("holepunch: dialling", StringComparison.Ordinal)));
@@ -249,7 +241,7 @@ public class HolepunchTests
             await relay.Channel.SendAsync(ExtensionIds.UtPexName, new PexMessage { Added = [new PexPeer(unreachable, PexFlags.SupportsUtp)] }.Encode(), Ct);
 
             // Wait until the dial to it failed (it was tried, over both transports), then a little for a message.
-            for (var i = 0; i < 200 && !log.Any(l => l.StartsWith($"dial {unreachable}:", StringComparison.Ordinal)); i++) await Task.Delay(50, Ct);
+            await Wait.UntilAsync(() => log.Any(l => l.StartsWith($"dial {unreachable}:", StringComparison.Ordinal)), TimeSpan.FromSeconds(30), Ct);
             Assert.Contains(log, l => l.StartsWith($"dial {unreachable}:", StringComparison.Ordinal));
             Assert.DoesNotContain(log, l => l.Contains("sent ut_holepunch", StringComparison.Ordinal));
         }

@@ -47,7 +47,7 @@ public class IPv6InteropTests
             OutputDirectory = folder.Combine("seed"),
             Trace = e => { if (e.Kind is null) trace.Enqueue($"{e.Peer} {e}"); },
         }, ct: Ct);
-        for (var i = 0; i < 100 && tracker.GetSwarm(built.Torrent.InfoHash).Peers.Count == 0; i++) await Task.Delay(50, Ct);
+        await Wait.UntilAsync(() => tracker.GetSwarm(built.Torrent.InfoHash).Peers.Count > 0, TimeSpan.FromSeconds(30), Ct);
 
         using var lt = InteropProcess.LibtorrentDownloader(python, torrentPath, folder.Combine("lt"), folder.Path, ipv6: true);
         var (code, output) = await lt.WaitAsync(TimeSpan.FromSeconds(28), Ct);

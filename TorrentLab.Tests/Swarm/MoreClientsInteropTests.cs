@@ -55,7 +55,7 @@ public class MoreClientsInteropTests
         /// <summary>Until the tracker lists a seeder of the torrent (each announces after checking its data).</summary>
         public async Task WaitForSeederAsync(string who)
         {
-            for (var i = 0; i < 300 && Tracker.GetSwarm(Built.Torrent.InfoHash).Seeders == 0; i++) await Task.Delay(100, Ct);
+            await Wait.UntilAsync(() => Tracker.GetSwarm(Built.Torrent.InfoHash).Seeders > 0, TimeSpan.FromSeconds(30), Ct);
             Assert.True(Tracker.GetSwarm(Built.Torrent.InfoHash).Seeders > 0, $"{who} never announced as a seeder");
         }
 
@@ -106,7 +106,7 @@ public class MoreClientsInteropTests
         await using var seeder = await rig.SeedAsync();
 
         using var rtorrent = Rtorrent.Start(exe, rig.TorrentPath, rig.Folder.Combine("rt"), rig.Folder.Path);
-        for (var i = 0; i < 400 && !rtorrent.Finished; i++) await Task.Delay(100, Ct);
+        await Wait.UntilAsync(() => rtorrent.Finished, TimeSpan.FromSeconds(40), Ct);
 
         Assert.True(rtorrent.Finished, "rtorrent did not finish: " + rtorrent.Log);
         rig.AssertSameData("rt");
@@ -137,11 +137,8 @@ public class MoreClientsInteropTests
         using var qbittorrent = await QBittorrentNox.StartAsync(exe, rig.Folder.Path, Ct);
         await qbittorrent.AddAsync(rig.TorrentPath, rig.Folder.Combine("qb"), Ct);
         (string State, double Progress)? state = null;
-        for (var i = 0; i < 400 && state is not { Progress: 1 }; i++)
-        {
-            await Task.Delay(100, Ct);
-            state = await qbittorrent.StateAsync(rig.Built.Torrent.InfoHash.Hex, Ct);
-        }
+        await Wait.UntilAsync(async () => (state = await qbittorrent.StateAsync(rig.Built.Torrent.InfoHash.Hex, Ct)) is { Progress: 1 },
+            TimeSpan.FromSeconds(40), Ct);
 
         Assert.True(state is { Progress: 1 }, $"qBittorrent did not finish: {state}");
         rig.AssertSameData("qb");

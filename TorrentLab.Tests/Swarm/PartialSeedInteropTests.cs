@@ -111,7 +111,7 @@ public class PartialSeedInteropTests
         {
             var finished = await partial.StandardOutput.ReadLineAsync(Ct).AsTask().WaitAsync(TimeSpan.FromSeconds(25), Ct);
             Assert.Equal("finished True", finished);
-            for (var i = 0; i < 200 && !lines.Any(l => l.Contains("event=paused", StringComparison.Ordinal)); i++) await Task.Delay(50, Ct);
+            await Wait.UntilAsync(() => lines.Any(l => l.Contains("event=paused", StringComparison.Ordinal)), TimeSpan.FromSeconds(30), Ct);
             // BEP 21's scrape: one incomplete peer, no downloader (it is a partial seed).
             using var client = new TorrentLab.Tracker.TrackerClient([[tracker.HttpAnnounceUrl]]);
             Assert.Equal(new TorrentLab.Tracker.ScrapeResult(Seeders: 0, Leechers: 1, Completed: 0, Downloaders: 0),

@@ -161,7 +161,7 @@ public class PexTests
         using var partial = await RawPeer.ConnectAsync(seeder, built.Torrent, uploadOnly: true);
 
         Assert.True(await partial.ClosedBySeederAsync());
-        for (var i = 0; i < 100 && !log.Any(line => line.Contains("upload_only", StringComparison.Ordinal)); i++) await Task.Delay(50, Ct);   // logged as it ends
+        await Wait.UntilAsync(() => log.Any(line => line.Contains("upload_only", StringComparison.Ordinal)), TimeSpan.FromSeconds(30), Ct);   // logged as it ends
         Assert.True(log.Any(line => line.Contains("both sides want nothing more (upload_only, BEP 21)", StringComparison.Ordinal)), string.Join("\n", log));
     }
 

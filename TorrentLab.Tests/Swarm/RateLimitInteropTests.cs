@@ -73,7 +73,7 @@ public class RateLimitInteropTests
             OutputDirectory = folder.Combine("seed"),
             UploadLimit = new RateLimit(Rate),
         }, ct: Ct);
-        for (var i = 0; i < 100 && tracker.GetSwarm(built.Torrent.InfoHash).Peers.Count == 0; i++) await Task.Delay(50, Ct);
+        await Wait.UntilAsync(() => tracker.GetSwarm(built.Torrent.InfoHash).Peers.Count > 0, TimeSpan.FromSeconds(30), Ct);
 
         var clock = Stopwatch.StartNew(); // includes libtorrent's start-up and first announce (under a second)
         using var lt = InteropProcess.LibtorrentDownloader(python, torrentPath, folder.Combine("lt"), folder.Path);

@@ -95,8 +95,8 @@ public class SeederTests
 
         Assert.Equal(MessageKind.Bitfield, first.Kind);
         Assert.True(connection.PeerPieces!.IsComplete);
-        for (var i = 0; i < 600 && !log.Any(l => l.Contains($"{seed.EndPoint}: disconnected (both sides are seeds)", StringComparison.Ordinal)); i++)
-            await Task.Delay(50, Ct);
+        await Wait.UntilAsync(() => log.Any(l => l.Contains($"{seed.EndPoint}: disconnected (both sides are seeds)", StringComparison.Ordinal)),
+            TimeSpan.FromSeconds(30), Ct);
         Assert.Contains(log, l => l.Contains($"{seed.EndPoint}: disconnected (both sides are seeds)", StringComparison.Ordinal));
     }
 
@@ -147,7 +147,7 @@ public class SeederTests
         Assert.Equal((MessageKind.Piece, 3, 16 * 1024), (piece.Kind, piece.Index, piece.Begin));
         Assert.Equal(swarm.Built.Payload.AsSpan(3 * 32 * 1024 + 16 * 1024, 16 * 1024).ToArray(), piece.Payload.ToArray());
         // Uploaded counts a block once its send call returns, which may be just after the block reached us.
-        for (var i = 0; i < 400 && seeder.Uploaded < 16 * 1024; i++) await Task.Delay(25, Ct);
+        await Wait.UntilAsync(() => seeder.Uploaded >= 16 * 1024, TimeSpan.FromSeconds(30), Ct);
         Assert.True(seeder.Uploaded >= 16 * 1024);
     }
 

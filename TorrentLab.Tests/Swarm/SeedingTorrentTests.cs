@@ -92,10 +92,10 @@ public class SeedingTorrentTests
         Assert.Equal(1, seeder.Torrent.Wakes);
 
         // The downloader has gone: once the swarm has noticed (its park timer is set), the clock moves past the grace.
-        Assert.True(await CountingTimeProvider.EventuallyAsync(() => seeder.ConnectedPeers == 0, Patience));
+        Assert.True(await Wait.UntilAsync(() => seeder.ConnectedPeers == 0, Patience, Ct));
         Assert.True(await ParkTimerArmedAsync(clock), "no park timer");
         clock.Advance(SeedingTorrent.ParkAfter);
-        Assert.True(await CountingTimeProvider.EventuallyAsync(() => !seeder.Torrent.IsAwake && OpenFilesBelow(data) == 0, Patience),
+        Assert.True(await Wait.UntilAsync(() => !seeder.Torrent.IsAwake && OpenFilesBelow(data) == 0, Patience, Ct),
             "the swarm and its files are let go");
 
         await TorrentClient.DownloadAsync(built.Torrent, Downloader(folder.Combine("second"), session.Port), null, Ct).WaitAsync(Patience, Ct);
@@ -115,13 +115,13 @@ public class SeedingTorrentTests
         await using var session = Session.Start(Loopback(clock));
         await using var seeder = await TorrentClient.SeedAsync(session, built.Torrent, new DownloadOptions { OutputDirectory = data }, allowPartial: false, Ct);
         await TorrentClient.DownloadAsync(built.Torrent, Downloader(folder.Combine("first"), session.Port), null, Ct).WaitAsync(Patience, Ct);
-        Assert.True(await CountingTimeProvider.EventuallyAsync(() => seeder.ConnectedPeers == 0, Patience));
+        Assert.True(await Wait.UntilAsync(() => seeder.ConnectedPeers == 0, Patience, Ct));
         Assert.True(await ParkTimerArmedAsync(clock), "no park timer");
 
         // A peer that stays connected past the grace keeps the swarm: its connection is not cut.
         await using var peer = await PeerConnection.ConnectAsync(new IPEndPoint(IPAddress.Loopback, session.Port), built.Torrent.InfoHash,
             PeerId.CreateOurs(), new PeerConnectionOptions { PieceCount = built.Torrent.PieceCount }, Ct);
-        Assert.True(await CountingTimeProvider.EventuallyAsync(() => seeder.ConnectedPeers == 1, Patience));
+        Assert.True(await Wait.UntilAsync(() => seeder.ConnectedPeers == 1, Patience, Ct));
         clock.Advance(SeedingTorrent.ParkAfter);
 
         Assert.True(seeder.Torrent.IsAwake);
@@ -145,7 +145,7 @@ public class SeedingTorrentTests
             OutputDirectory = folder.Combine("leech"),
             StallTimeout = Patience,
         }, null, Ct);
-        Assert.True(await CountingTimeProvider.EventuallyAsync(() => tracker.GetSwarm(built.Torrent.InfoHash).Leechers == 1, Patience));
+        Assert.True(await Wait.UntilAsync(() => tracker.GetSwarm(built.Torrent.InfoHash).Leechers == 1, Patience, Ct));
 
         await using var session = Session.Start(Loopback());
         await using var seeder = await TorrentClient.SeedAsync(session, built.Torrent, new DownloadOptions { OutputDirectory = data }, allowPartial: false, Ct);
@@ -174,11 +174,11 @@ public class SeedingTorrentTests
             SeedAfterDownload = true,
         }, progress, stop.Token);
 
-        Assert.True(await CountingTimeProvider.EventuallyAsync(() => progress.Last is { PiecesDone: var done, PieceCount: var all } && done == all, Patience));
+        Assert.True(await Wait.UntilAsync(() => progress.Last is { PiecesDone: var done, PieceCount: var all } && done == all, Patience, Ct));
         await source.DisposeAsync(); // the only peer leaves
         Assert.True(await ParkTimerArmedAsync(clock), "no park timer");
         clock.Advance(SeedingTorrent.ParkAfter);
-        Assert.True(await CountingTimeProvider.EventuallyAsync(() => OpenFilesBelow(output) == 0, Patience), "the seeding torrent holds no file");
+        Assert.True(await Wait.UntilAsync(() => OpenFilesBelow(output) == 0, Patience, Ct), "the seeding torrent holds no file");
 
         await TorrentClient.DownloadAsync(built.Torrent, Downloader(folder.Combine("next"), session.Port), null, Ct).WaitAsync(Patience, Ct);
         Assert.Equal(built.Payload, File.ReadAllBytes(folder.Combine("next", "handed.bin")));
@@ -201,7 +201,7 @@ public class SeedingTorrentTests
             SeedAfterDownload = true,
             Log = log.Enqueue,
         }, null, ct);
-        Assert.True(await CountingTimeProvider.EventuallyAsync(() => log.Contains("seeding"), Patience), "never seeding");
+        Assert.True(await Wait.UntilAsync(() => log.Contains("seeding"), Patience, Ct), "never seeding");
         return run;
     }
 
@@ -233,7 +233,7 @@ public class SeedingTorrentTests
         using var blocker = MakeUnreadable(Path.Combine(output, "gone.bin"));
         var downloader = WakeAsync(built, folder.Combine("next"), session.Port);
 
-        await Task.WhenAny(run, Task.Delay(Patience, Ct));
+        await Wait.ForAsync(run, Patience, Ct);
         Assert.True(run.IsFaulted, string.Join("\n", log));
         var e = await Assert.ThrowsAnyAsync<Exception>(() => run);
         Assert.True(e is StorageException or IOException, e.ToString());

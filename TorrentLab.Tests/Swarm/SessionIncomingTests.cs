@@ -101,8 +101,7 @@ public class SessionIncomingTests
 
         public async Task WaitOpenedAsync(TimeSpan timeout)
         {
-            var watch = Stopwatch.StartNew();
-            while (Opens < _size && watch.Elapsed < timeout) await Task.Delay(100, Ct);
+            await Wait.UntilAsync(() => Opens >= _size, timeout, Ct);
             Assert.True(Opens >= _size, $"only {Opens} of {_size} connections opened in {timeout.TotalSeconds} s");
         }
 

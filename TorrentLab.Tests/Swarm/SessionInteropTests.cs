@@ -181,14 +181,13 @@ public partial class SessionInteropTests
 
     private static async Task WaitAllSeedingAsync(HttpClient http)
     {
-        var deadline = Stopwatch.StartNew();
         TorrentSummary[] list = [];
-        while (deadline.Elapsed < TimeSpan.FromSeconds(120))
-        {
-            list = (await http.GetFromJsonAsync("/api/torrents", WebJsonContext.Default.TorrentSummaryArray, Ct))!;
-            if (list.Length == ServeTorrents && list.All(t => t.State == "seeding")) return;
-            await Task.Delay(250, Ct);
-        }
+        if (await Wait.UntilAsync(async () =>
+            {
+                list = (await http.GetFromJsonAsync("/api/torrents", WebJsonContext.Default.TorrentSummaryArray, Ct))!;
+                return list.Length == ServeTorrents && list.All(t => t.State == "seeding");
+            }, TimeSpan.FromSeconds(120), Ct))
+            return;
         Assert.Fail($"not all seeding: {string.Join(", ", list.GroupBy(t => t.State).Select(g => $"{g.Count()} {g.Key}"))}");
     }
 

@@ -94,7 +94,7 @@ public class SessionLimitTests
             // torrents draw on it, so together they get what it earned, and one block of debt beyond it at most.
             long earned = Block * 2 + (long)(Rate * advanced.TotalSeconds);
             var wanted = Math.Min(2 * Size, earned);
-            for (var i = 0; i < 2400 && Sent() < wanted && !(runA.IsCompleted && runB.IsCompleted); i++) await Task.Delay(25, Ct); // polls for the bytes, at most 60 s
+            await Wait.UntilAsync(() => Sent() >= wanted || (runA.IsCompleted && runB.IsCompleted), TimeSpan.FromSeconds(60), Ct); // polls for the bytes, at most 60 s
             Assert.InRange(Sent(), Math.Min(wanted, 2L * Size), earned + Block);
             if (Sent() >= 2 * Size) break;
             clock.Advance(Step);

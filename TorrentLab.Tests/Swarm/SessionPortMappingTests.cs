@@ -36,15 +36,8 @@ public class SessionPortMappingTests
         },
     };
 
-    private static async Task WaitForAsync(Func<bool> condition, string what)
-    {
-        var clock = Stopwatch.StartNew();
-        while (!condition())
-        {
-            if (clock.Elapsed > TimeSpan.FromSeconds(60)) Assert.Fail($"timed out waiting for {what}");
-            await Task.Delay(20, Ct);
-        }
-    }
+    private static Task WaitForAsync(Func<bool> condition, string what) =>
+        Wait.UntilAsync(condition, TimeSpan.FromSeconds(60), $"timed out waiting for {what}", Ct);
 
     [Fact]
     public async Task TheExternalPortGranted_IsWhatTheTrackerHears_AndTheRoutersAddressIsTheDhts()

@@ -277,15 +277,7 @@ public class SessionTests
         return total;
     }
 
-    private static async Task WaitUntil(Func<bool> condition, string what)
-    {
-        var deadline = DateTime.UtcNow + Patience;
-        while (!condition())
-        {
-            if (DateTime.UtcNow > deadline) Assert.Fail($"never happened: {what}");
-            await Task.Delay(20, Ct);
-        }
-    }
+    private static Task WaitUntil(Func<bool> condition, string what) => Wait.UntilAsync(condition, Patience, $"never happened: {what}", Ct);
 
     private sealed class Progress(Action report) : IProgress<DownloadProgress>
     {

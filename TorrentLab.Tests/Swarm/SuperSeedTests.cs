@@ -160,7 +160,7 @@ public class SuperSeedTests
             Log = log.Enqueue,
             Trace = e => { if (e.Kind is not (MessageKind.Piece or MessageKind.Request)) log.Enqueue($"{e.Arrow} {e.Name} {e.Fields}"); },
         }, ct: Ct);
-        Assert.True(await CountingTimeProvider.EventuallyAsync(() => tracker.GetSwarm(built.Torrent.InfoHash).Peers.Count > 0, TimeSpan.FromSeconds(30)),
+        Assert.True(await Wait.UntilAsync(() => tracker.GetSwarm(built.Torrent.InfoHash).Peers.Count > 0, TimeSpan.FromSeconds(30), Ct),
             "the seeder never announced");
 
         var downloaders = Enumerable.Range(0, count).Select(i =>

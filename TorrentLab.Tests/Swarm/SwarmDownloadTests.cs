@@ -214,8 +214,8 @@ public class SwarmDownloadTests
         await ticks.AdvanceAsync(SwarmTicks.Tick);
         Assert.StartsWith("waiting for peers: 0 connected, 0 known; ", ticks.Last!.Status);
         // The tracker's answer (a real request) shows in the next report once it came.
-        Assert.True(await CountingTimeProvider.EventuallyAsync(() => log.Any(l => l.StartsWith("tracker: 0 peers", StringComparison.Ordinal)),
-            TimeSpan.FromSeconds(60)), string.Join("\n", log));
+        Assert.True(await Wait.UntilAsync(() => log.Any(l => l.StartsWith("tracker: 0 peers", StringComparison.Ordinal)),
+            TimeSpan.FromSeconds(60), Ct), string.Join("\n", log));
         await ticks.AdvanceAsync(SwarmTicks.Tick);
         var status = ticks.Last!.Status!;
         await cancel.CancelAsync(); // seen: the user presses Ctrl-C

@@ -52,11 +52,7 @@ public class SwarmInteropTests
             // Ready when the tracker counts all three as seeders (each announces after checking its data).
             using var client = new TrackerClient([[$"http://127.0.0.1:{trackerPort}/announce"]]);
             var seeding = 0;
-            for (var i = 0; i < 60 && seeding < 3; i++)
-            {
-                seeding = (await client.ScrapeAsync(built.Torrent.InfoHash, Ct)).Seeders;
-                if (seeding < 3) await Task.Delay(250, Ct);
-            }
+            await Wait.UntilAsync(async () => (seeding = (await client.ScrapeAsync(built.Torrent.InfoHash, Ct)).Seeders) >= 3, TimeSpan.FromSeconds(15), Ct);
             Assert.True(seeding == 3, $"only {seeding} seeders announced");
             var log = new System.Collections.Concurrent.ConcurrentQueue<string>();
             var output = folder.Combine("out");
@@ -106,7 +102,7 @@ public class SwarmInteropTests
             OutputDirectory = folder.Combine("seed"),
         }, ct: Ct);
         // The seeder's started announce runs in the background: wait until the tracker lists it.
-        for (var i = 0; i < 100 && tracker.GetSwarm(built.Torrent.InfoHash).Peers.Count == 0; i++) await Task.Delay(50, Ct);
+        await Wait.UntilAsync(() => tracker.GetSwarm(built.Torrent.InfoHash).Peers.Count > 0, TimeSpan.FromSeconds(30), Ct);
 
         using var lt = InteropProcess.LibtorrentDownloader(python, torrentPath, folder.Combine("lt"), folder.Path);
         using var a2 = InteropProcess.Aria2Downloader(aria2, torrentPath, folder.Combine("a2"));

@@ -76,13 +76,13 @@ public class SwarmPeerFastTests
         if (fast) await connection.SendAsync(PeerMessage.HaveNone, Ct); // BEP 6: one of have all, have none or bitfield first
         for (var index = 0; index < built.Torrent.PieceCount; index++) await connection.SendHaveAsync(index, Ct);
         await connection.SendUnchokeAsync(Ct);
-        Assert.True(await CountingTimeProvider.EventuallyAsync(() => swarm.PeersSnapshot() is [var only] && peer.Requests.Count > 0
-            && peer.Requests.Count == swarm.Pieces.RequestsInFlight(only), Patience), "the swarm's requests never all arrived");
+        Assert.True(await Wait.UntilAsync(() => swarm.PeersSnapshot() is [var only] && peer.Requests.Count > 0
+            && peer.Requests.Count == swarm.Pieces.RequestsInFlight(only), Patience, Ct), "the swarm's requests never all arrived");
         var beforeChoke = peer.Requests;
         var ours = swarm.PeersSnapshot()[0];
 
         await connection.SendAsync(PeerMessage.Choke, Ct);
-        Assert.True(await CountingTimeProvider.EventuallyAsync(() => ours.Connection.PeerChoking, Patience), "the swarm never read the choke");
+        Assert.True(await Wait.UntilAsync(() => ours.Connection.PeerChoking, Patience, Ct), "the swarm never read the choke");
         await connection.SendUnchokeAsync(Ct);
         return (session, swarm, peer, beforeChoke, built);
     }
@@ -93,7 +93,7 @@ public class SwarmPeerFastTests
     {
         for (var served = first; !swarm.Completion.IsCompleted; served++)
         {
-            Assert.True(await CountingTimeProvider.EventuallyAsync(() => peer.Requests.Count > served || swarm.Completion.IsCompleted, Patience),
+            Assert.True(await Wait.UntilAsync(() => peer.Requests.Count > served || swarm.Completion.IsCompleted, Patience, Ct),
                 $"the swarm stopped asking after {served} requests");
             if (swarm.Completion.IsCompleted) break;
             var request = peer.Requests[served];

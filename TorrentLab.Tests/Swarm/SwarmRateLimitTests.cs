@@ -44,7 +44,7 @@ public class SwarmRateLimitTests
             // The bucket starts with one block (a quarter second of 64 KiB/s is less) and earns one block a step.
             long earned = Block + (long)(Rate * advanced.TotalSeconds);
             var wanted = Math.Min(Size, earned);
-            for (var i = 0; i < 400 && seeder.BytesUploaded < wanted && !run.IsCompleted; i++) await Task.Delay(25, Ct);
+            await Wait.UntilAsync(() => seeder.BytesUploaded >= wanted || run.IsCompleted, TimeSpan.FromSeconds(30), Ct);
             Assert.InRange(seeder.BytesUploaded, wanted, earned + Block); // all it earned is used; beyond it, one block of debt at most
             if (seeder.BytesUploaded >= Size) break;
             clock.Advance(Step);

@@ -34,7 +34,7 @@ public class TorrentSwarmPeersTests
 
         // Twelve loopback connects take well under a second; without the refill, the next wake-up seen came after 30 s
         // (the swarm's idle-peer grace), so a wait of 15 s tells the two apart with a wide margin either way.
-        await Task.WhenAny(all.Task, download, Task.Delay(TimeSpan.FromSeconds(15), Ct));
+        await Wait.ForAsync(Task.WhenAny(all.Task, download), TimeSpan.FromSeconds(15), Ct);
         await stop.CancelAsync();
         try { await download; } catch (OperationCanceledException) { }
 

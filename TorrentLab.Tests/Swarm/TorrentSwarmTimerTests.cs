@@ -116,12 +116,12 @@ public class TorrentSwarmTimerTests
         await using var peer = await rig.ConnectAsync();
         if (downloading) await peer.Connection.SendBitfieldAsync(Bitfield.Full(rig.Torrent.PieceCount), Ct);
         else await peer.Connection.SendInterestedAsync(Ct);
-        Assert.True(await CountingTimeProvider.EventuallyAsync(() => rig.Swarm.PeersSnapshot() is [{ Spoke: true }], Patience), "the peer was not heard");
+        Assert.True(await Wait.UntilAsync(() => rig.Swarm.PeersSnapshot() is [{ Spoke: true }], Patience, Ct), "the peer was not heard");
         var ours = rig.Swarm.PeersSnapshot()[0];
         // Silence counts from the moment our reader waits for the peer again, after handling its message: moving the
         // clock before that would start the count late.
-        Assert.True(await CountingTimeProvider.EventuallyAsync(
-            () => (downloading ? ours.Connection.AmInterested : ours.Connection.PeerInterested) && ours.Connection.WaitingForPeer, Patience),
+        Assert.True(await Wait.UntilAsync(
+            () => (downloading ? ours.Connection.AmInterested : ours.Connection.PeerInterested) && ours.Connection.WaitingForPeer, Patience, Ct),
             "the peer's message was not handled, or our reader never waited for the peer again");
 
         await rig.Ticks.AdvanceAsync(limit - Second); // a second short of the limit: well past two minutes of silence
@@ -131,7 +131,7 @@ public class TorrentSwarmTimerTests
             "the peer is not the choked, interested one this test is about");
         Assert.DoesNotContain(rig.Log, l => l.Contains("idle timeout", StringComparison.Ordinal));
         rig.Ticks.Clock.Advance(Second); // not tick by tick: a seeder left with no peer stops its timer, and reports no tick
-        Assert.True(await CountingTimeProvider.EventuallyAsync(() => rig.Swarm.PeersSnapshot().Length == 0, Patience), $"the silent peer was kept past the limit; timers due in {string.Join(", ", rig.Ticks.Clock.PendingTimers)}; {string.Join(" | ", rig.Log)}");
+        Assert.True(await Wait.UntilAsync(() => rig.Swarm.PeersSnapshot().Length == 0, Patience, Ct), $"the silent peer was kept past the limit; timers due in {string.Join(", ", rig.Ticks.Clock.PendingTimers)}; {string.Join(" | ", rig.Log)}");
         Assert.Contains(rig.Log, l => l.EndsWith($"disconnected (no message for {limit.TotalSeconds:0} s (idle timeout))", StringComparison.Ordinal));
     }
 }

@@ -70,16 +70,7 @@ public class TorrentSwarmWriteTests
 
     /// <summary>Polls <paramref name="condition"/> until it holds; fails the test with <paramref name="what"/> after
     /// <see cref="Patience"/>.</summary>
-    private static async Task Until(Func<bool> condition, string what)
-    {
-        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(Ct);
-        deadline.CancelAfter(Patience);
-        while (!condition())
-        {
-            try { await Task.Delay(10, deadline.Token); }
-            catch (OperationCanceledException) when (!Ct.IsCancellationRequested) { Assert.Fail($"never happened: {what}"); }
-        }
-    }
+    private static Task Until(Func<bool> condition, string what) => Wait.UntilAsync(condition, Patience, $"never happened: {what}", Ct);
 
     [Fact]
     public async Task HeldWrites_TheReceiveLoopGoesOn_TwoWaitAtMost_AndEveryPieceLandsOnceTheDiskIsBack()

@@ -81,8 +81,8 @@ public class TransmissionDhtNamespaceTests
         {
             await File.WriteAllTextAsync(folder.Combine("nodes.py"), DhtNodes, Ct);
             Start(processes, logs, "dht nodes", lab, python, [folder.Combine("nodes.py"), Lab, FirstNode.ToString(), Nodes.ToString()]);
-            Assert.True(await EventuallyAsync(() => logs["dht nodes"].Any(l => l.StartsWith("ready", StringComparison.Ordinal) || l.StartsWith("not ready", StringComparison.Ordinal)),
-                TimeSpan.FromSeconds(90)) && logs["dht nodes"].Contains("ready"), Dump(logs));
+            Assert.True(await Wait.UntilAsync(() => logs["dht nodes"].Any(l => l.StartsWith("ready", StringComparison.Ordinal) || l.StartsWith("not ready", StringComparison.Ordinal)),
+                TimeSpan.FromSeconds(90), Ct) && logs["dht nodes"].Contains("ready"), Dump(logs));
 
             // Our seed joins through the libtorrent nodes and announces its torrent (at start, and every 15 minutes).
             Start(processes, logs, "our seed", lab, "dotnet", [CliRunner.CliDll, "seed", ourTorrent, "-d", folder.Combine("lab-data"),
@@ -115,12 +115,12 @@ public class TransmissionDhtNamespaceTests
             var ourFile = Path.Combine(folder.Combine("lab-out"), theirs.Files[0].Path);
             var theirFile = Path.Combine(folder.Combine("tr-out"), ours.Files[0].Path);
             var clock = Stopwatch.StartNew();
-            Assert.True(await EventuallyAsync(() => download.HasExited, Deadline), $"our download did not finish\n{Dump(logs)}");
+            Assert.True(await Wait.UntilAsync(() => download.HasExited, Deadline, Ct), $"our download did not finish\n{Dump(logs)}");
             var ourTime = clock.Elapsed;
             Assert.True(download.ExitCode == CliRunner.Codes.Ok, $"our download exited {download.ExitCode}\n{Dump(logs)}");
             Assert.Equal(theirs.Payload, await File.ReadAllBytesAsync(ourFile, Ct));
             Assert.Contains(logs["our download"], l => System.Text.RegularExpressions.Regex.IsMatch(l, @"peers from: .*dht [1-9]")); // Transmission came from the DHT
-            Assert.True(await EventuallyAsync(() => File.Exists(theirFile) && SameBytes(theirFile, ours.Payload), Deadline),
+            Assert.True(await Wait.UntilAsync(() => File.Exists(theirFile) && SameBytes(theirFile, ours.Payload), Deadline, Ct),
                 $"Transmission did not download our seed's torrent\n{Dump(logs)}");
             TestContext.Current.TestOutputHelper?.WriteLine($"ours from Transmission in {ourTime.TotalSeconds:0} s, Transmission's from ours in {clock.Elapsed.TotalSeconds:0} s");
         }
@@ -155,11 +155,11 @@ public class TransmissionDhtNamespaceTests
     private static async Task TransmissionRemoteAsync(string ns, string remote, ConcurrentDictionary<string, ConcurrentQueue<string>> logs, string[] args)
     {
         ProcessRunner.Result? last = null;
-        var answered = await EventuallyAsync(() =>
+        var answered = await Wait.UntilAsync(() =>
         {
             last = NetNamespaces.Run(ns, remote, ["127.0.0.1:9091", .. args], TimeSpan.FromSeconds(20));
             return last.ExitCode == 0 && last.Stdout.Contains("success", StringComparison.Ordinal);
-        }, TimeSpan.FromSeconds(30));
+        }, TimeSpan.FromSeconds(30), Ct);
         Assert.True(answered, $"transmission-remote {string.Join(' ', args)}: {last?.Stdout}{last?.Stderr}\n{Dump(logs)}");
     }
 
@@ -168,8 +168,6 @@ public class TransmissionDhtNamespaceTests
         try { return File.ReadAllBytes(path).AsSpan().SequenceEqual(expected); }
         catch (IOException) { return false; } // still being written
     }
-
-    private static Task<bool> EventuallyAsync(Func<bool> condition, TimeSpan limit) => CountingTimeProvider.EventuallyAsync(condition, limit);
 
     private static string Dump(ConcurrentDictionary<string, ConcurrentQueue<string>> logs) =>
         string.Join("\n", logs.Select(kv => $"--- {kv.Key}:\n{string.Join("\n", kv.Value.TakeLast(40))}"));

@@ -177,7 +177,7 @@ public class V2SwarmInteropTests
             },
             OutputDirectory = folder.Combine("seed"),
         }, allowPartial: false, Ct);
-        for (var i = 0; i < 100 && tracker.GetSwarm(torrent.InfoHash).Peers.Count == 0; i++) await Task.Delay(50, Ct);
+        await Wait.UntilAsync(() => tracker.GetSwarm(torrent.InfoHash).Peers.Count > 0, TimeSpan.FromSeconds(30), Ct);
 
         using var lt = InteropProcess.LibtorrentDownloader(python, torrentPath, folder.Combine("lt"), folder.Path);
         var (code, output) = await lt.WaitAsync(TimeSpan.FromSeconds(40), Ct);

@@ -140,7 +140,7 @@ public class WebSeedTests
         var run = SwarmDownload.RunAsync(torrent, options with { Session = options.Session with { Time = clock } }, null, Ct);
 
         // No other source: once the failure is logged and the back-off armed, nothing is asked until it has passed.
-        Assert.True(await CountingTimeProvider.EventuallyAsync(() => clock.PendingTimers.Contains(backOff), TimeSpan.FromSeconds(60)),
+        Assert.True(await Wait.UntilAsync(() => clock.PendingTimers.Contains(backOff), TimeSpan.FromSeconds(60), Ct),
             string.Join("\n", log));
         Assert.Contains(log, l => l.StartsWith($"web seed {server.Url}/files/fail.bin: ", StringComparison.Ordinal)
             && l.Contains(reason, StringComparison.Ordinal) && l.EndsWith("backing off 2 s", StringComparison.Ordinal));

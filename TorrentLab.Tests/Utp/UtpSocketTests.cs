@@ -52,14 +52,14 @@ public class UtpSocketTests
         var dialled = await client.ConnectAsync(server.LocalEndPoint, ct);
         var accepted = await accepting;
         // The tick loop starts its timer on the thread pool once woken by the first connection: soon, not at once.
-        Assert.True(await CountingTimeProvider.EventuallyAsync(() => timers.LiveTimers > 0, TimeSpan.FromSeconds(5)),
+        Assert.True(await Wait.UntilAsync(() => timers.LiveTimers > 0, TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken),
             "a connection needs its socket's clock for timeouts and resends");
 
         await dialled.DisposeAsync();
         await accepted.DisposeAsync();
-        Assert.True(await CountingTimeProvider.EventuallyAsync(() => server.ConnectionCount == 0 && client.ConnectionCount == 0, TimeSpan.FromSeconds(20)),
+        Assert.True(await Wait.UntilAsync(() => server.ConnectionCount == 0 && client.ConnectionCount == 0, TimeSpan.FromSeconds(20), TestContext.Current.CancellationToken),
             "both connections end after their FINs");
-        Assert.True(await CountingTimeProvider.EventuallyAsync(() => timers.LiveTimers == 0, TimeSpan.FromSeconds(5)),
+        Assert.True(await Wait.UntilAsync(() => timers.LiveTimers == 0, TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken),
             $"{timers.LiveTimers} timer(s) still alive with no connection left");
     }
 

@@ -58,7 +58,7 @@ public class UtpStreamTests
         {
             for (var i = 0; i < 4096; i++) await ours.SendAsync(PeerMessage.Piece(0, 0, block), Ct); // 64 MiB: more than both buffers
         }, Ct);
-        Assert.True(await Infrastructure.CountingTimeProvider.EventuallyAsync(() => ours.BytesSent > 1 << 20, TimeSpan.FromSeconds(30)),
+        Assert.True(await Infrastructure.Wait.UntilAsync(() => ours.BytesSent > 1 << 20, TimeSpan.FromSeconds(30), Ct),
             "the sends never filled a buffer");
 
         ours.Dispose();

@@ -109,12 +109,12 @@ public class ApiDiffTests
     private static async Task WaitForPeerAndAnnounceAsync(WebTestServer web, string after)
     {
         TorrentDetails? details = null;
-        if (await CountingTimeProvider.EventuallyAsync(async () =>
+        if (await Wait.UntilAsync(async () =>
             {
                 details = await web.DetailsAsync(Ct);
                 return (details.Summary.State == "paused" && after != "the start") // stopped by the call: the next starts it
                     || (details.Peers.Count > 0 && details.Trackers.All(t => t.AnsweredAt is not null));
-            }, TimeSpan.FromSeconds(60)))
+            }, TimeSpan.FromSeconds(60), Ct))
             return;
         Assert.Fail($"after {after}, no peer and tracker answer in 60 s: {details!.Summary.State}, {details.Peers.Count} peer(s), " +
             $"trackers {string.Join("; ", details.Trackers.Select(t => t.LastAnswer))}; log: {string.Join(" | ", details.Log.TakeLast(8))}");

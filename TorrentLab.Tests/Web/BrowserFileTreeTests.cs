@@ -56,12 +56,9 @@ public class BrowserFileTreeTests
         await file.Locator(".ft-check").UncheckAsync();
         await Assertions.Expect(folder.Locator(".ft-priority")).ToHaveValueAsync("mixed");
         FileEntry? entry = null;
-        for (var i = 0; i < 200 && entry?.Priority != "skip"; i++)
-        {
-            var files = (await web.Http.GetFromJsonAsync<FileEntry[]>($"/api/torrents/{hash}/files", Ct))!;
-            entry = files[index - 1];
-            if (entry.Priority != "skip") await Task.Delay(50, Ct);
-        }
+        await Wait.UntilAsync(async () =>
+            (entry = (await web.Http.GetFromJsonAsync<FileEntry[]>($"/api/torrents/{hash}/files", Ct))![index - 1]).Priority == "skip",
+            TimeSpan.FromSeconds(30), Ct);
         Assert.Equal((index, "big/dir003/file00600.bin", "skip"), (entry!.Index, entry.Path, entry.Priority));
 
         // Scrolled to the end, the page still holds a few dozen rows.

@@ -100,7 +100,7 @@ public class BrowserTests
             .Replace("127.0.0.1", "localhost", StringComparison.Ordinal) + "/";
         await page.GotoAsync(foreignUrl);
         await page.WaitForFunctionAsync("() => window.results.fetch && (window.results.ws || window.results.messages > 0)");
-        for (var i = 0; i < 200 && log.Count(l => l.StartsWith("refused", StringComparison.Ordinal)) < 3; i++) await Task.Delay(100, Ct);
+        await Wait.UntilAsync(() => log.Count(l => l.StartsWith("refused", StringComparison.Ordinal)) >= 3, TimeSpan.FromSeconds(20), Ct);
 
         var refused = log.Where(l => l.StartsWith("refused", StringComparison.Ordinal)).ToArray();
         Assert.Contains(refused, l => l.StartsWith($"refused POST /api/torrents/{web.InfoHash}/start", StringComparison.Ordinal));

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Json;
 using TorrentLab.PortMapping;
@@ -62,13 +61,6 @@ public class PortMappingSettingsTests
         (await new RpcClient(web.Http).SucceedAsync("session-get", new { fields = new[] { "port-forwarding-enabled" } }, Ct))
             .GetProperty("port-forwarding-enabled").GetBoolean();
 
-    private static async Task WaitForAsync(Func<bool> condition, string what)
-    {
-        var clock = Stopwatch.StartNew();
-        while (!condition())
-        {
-            if (clock.Elapsed > TimeSpan.FromSeconds(60)) Assert.Fail($"timed out waiting for {what}");
-            await Task.Delay(20, Ct);
-        }
-    }
+    private static Task WaitForAsync(Func<bool> condition, string what) =>
+        Wait.UntilAsync(condition, TimeSpan.FromSeconds(60), $"timed out waiting for {what}", Ct);
 }

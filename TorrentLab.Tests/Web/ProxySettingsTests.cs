@@ -75,7 +75,7 @@ public sealed class ProxySettingsTests : IDisposable
             }
             catch (SocketException) { return false; }
         }
-        Assert.True(NetNamespaces.WaitForAsync(Listening, TimeSpan.FromSeconds(60), Ct).GetAwaiter().GetResult(), string.Join("\n", _proxyLog));
+        Assert.True(Wait.UntilAsync(Listening, TimeSpan.FromSeconds(60), Ct).GetAwaiter().GetResult(), string.Join("\n", _proxyLog));
         return new Socks5Proxy("127.0.0.1", port) { UserName = user, Password = password };
     }
 

@@ -56,7 +56,7 @@ public class StateChangeGuardBrowserTests
         page.RequestFailed += (_, request) => { if (new Uri(request.Url).Authority == server) ended.Enqueue((request.Method, new Uri(request.Url).AbsolutePath)); };
         await page.GotoAsync(site.Url + "/");
         var expected = gets.Count + 3 * paths.Count; // an image GET, a form POST and two fetch POSTs (urlencoded, multipart) per path
-        for (var i = 0; i < 600 && ended.Count < expected; i++) await Task.Delay(100, Ct); // until every request ended, at most 60 s
+        await Wait.UntilAsync(() => ended.Count >= expected, TimeSpan.FromSeconds(60), Ct); // until every request ended, at most 60 s
 
         Assert.True(ended.Count >= expected, $"{ended.Count} of {expected} requests ended: {string.Join(", ", ended)}");
         Assert.All(gets, p => Assert.Contains(ended, e => e.Method == "GET" && e.Path == p));

@@ -313,11 +313,8 @@ public class TorrentApiParityTests
         (await web.Http.PostAsync("/api/torrents?start=true", body, Ct)).Dispose();
 
         TorrentSummary? row = null;
-        for (var i = 0; i < 400 && row is not { Stalled: true, TrackerError: not null }; i++)
-        {
-            row = (await web.ListAsync(Ct)).Single();
-            await Task.Delay(50, Ct);
-        }
+        await Wait.UntilAsync(async () => (row = (await web.ListAsync(Ct)).Single()) is { Stalled: true, TrackerError: not null },
+            TimeSpan.FromSeconds(20), Ct);
 
         Assert.Equal("downloading", row!.State);
         Assert.True(row.Stalled);

@@ -174,7 +174,7 @@ public class TorrentApiPlaceTests
         using var response = await web.Http.PutAsJsonAsync($"/api/torrents/{web.InfoHash}/trackers",
             new { tiers = new[] { new[] { second.HttpAnnounceUrl }, new[] { web.Swarm.Tracker.HttpAnnounceUrl } } }, Ct);
         var details = await response.Content.ReadFromJsonAsync<TorrentDetails>(Ct);
-        for (var i = 0; i < 200 && second.InfoHashes.Count == 0; i++) await Task.Delay(50, Ct);
+        await Wait.UntilAsync(() => second.InfoHashes.Count > 0, TimeSpan.FromSeconds(30), Ct);
         await web.RestartAsync(Ct);
         var after = await web.DetailsAsync(Ct);
 

@@ -46,7 +46,7 @@ public class TorrentApiSharesInteropTests
             await File.WriteAllBytesAsync(torrentPath, await web.Http.GetByteArrayAsync(shared.TorrentUrl, Ct), Ct);
             var infoHash = Torrent.Load(torrentPath).InfoHash;
             // The server seeds at once: it is at the tracker before libtorrent asks (at most 30 s on a loaded machine).
-            for (var i = 0; i < 300 && tracker.GetSwarm(infoHash).Peers.Count == 0; i++) await Task.Delay(100, Ct);
+            await Wait.UntilAsync(() => tracker.GetSwarm(infoHash).Peers.Count > 0, TimeSpan.FromSeconds(30), Ct);
             Assert.True(tracker.GetSwarm(infoHash).Peers.Count > 0, "the shared torrent never announced to its tracker");
 
             using var lt = InteropProcess.LibtorrentDownloader(python, torrentPath, folder.Combine("lt"), folder.Path);

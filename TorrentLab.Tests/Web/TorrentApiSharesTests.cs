@@ -41,11 +41,8 @@ public class TorrentApiSharesTests
     private static async Task<TorrentSummary> WaitForStateAsync(WebTestServer web, string hash, string state)
     {
         TorrentSummary? row = null;
-        for (var i = 0; i < 400 && row?.State != state; i++) // at most 20 s
-        {
-            row = (await web.ListAsync(Ct)).SingleOrDefault(t => t.InfoHash == hash);
-            if (row?.State != state) await Task.Delay(50, Ct);
-        }
+        await Wait.UntilAsync(async () => (row = (await web.ListAsync(Ct)).SingleOrDefault(t => t.InfoHash == hash))?.State == state,
+            TimeSpan.FromSeconds(20), Ct);
         Assert.True(row?.State == state, $"expected {state}, last: {row}");
         return row!;
     }

@@ -52,8 +52,8 @@ public class TorrentApiStreamInteropTests
         using (var added = await web.Http.PostAsJsonAsync("/api/torrents/link",
             new { link = $"magnet:?xt=urn:btih:{hash}&dn=clip.mp4&x.pe=127.0.0.1:{seeder.Port}" }, Ct))
             Assert.True(added.IsSuccessStatusCode, await added.Content.ReadAsStringAsync(Ct));
-        Assert.True(await CountingTimeProvider.EventuallyAsync(
-            () => web.ListAsync(Ct).GetAwaiter().GetResult().SingleOrDefault(t => t.InfoHash == hash)?.State == "downloading", Patience),
+        Assert.True(await Wait.UntilAsync(
+            async () => (await web.ListAsync(Ct)).SingleOrDefault(t => t.InfoHash == hash)?.State == "downloading", Patience, Ct),
             "the torrent never started downloading");
         var url = $"{web.Server.Url.TrimEnd('/')}/api/torrents/{hash}/files/1/stream";
 

@@ -44,8 +44,8 @@ public class TorrentApiTests
 
         await web.AddAsync(start: true, Ct);
         await web.WaitForAsync(t => t.PiecesDone >= 2, Ct);
-        TorrentDetails details = await web.DetailsAsync(Ct);
-        for (var i = 0; i < 200 && details.Peers.Count == 0; i++) { await Task.Delay(50, Ct); details = await web.DetailsAsync(Ct); }
+        TorrentDetails details = null!;
+        await Wait.UntilAsync(async () => (details = await web.DetailsAsync(Ct)).Peers.Count > 0, TimeSpan.FromSeconds(30), Ct);
         (await web.Http.PostAsync($"/api/torrents/{web.InfoHash}/pause", null, Ct)).Dispose();
         var paused = await web.DetailsAsync(Ct);
 

@@ -60,13 +60,6 @@ public class WatchFolderDownloadTests
         Assert.Empty(await web.ListAsync(Ct));
     }
 
-    private static async Task WaitUntilAsync(Func<bool> condition, string what)
-    {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
-        while (!condition())
-        {
-            if (DateTime.UtcNow > deadline) Assert.Fail($"never happened: {what}");
-            await Task.Delay(50, Ct);
-        }
-    }
+    private static Task WaitUntilAsync(Func<bool> condition, string what) =>
+        Wait.UntilAsync(condition, TimeSpan.FromSeconds(60), $"never happened: {what}", Ct);
 }

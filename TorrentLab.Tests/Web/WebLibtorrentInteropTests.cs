@@ -31,11 +31,8 @@ public class WebLibtorrentInteropTests
         using var response = await web.Http.PostAsJsonAsync("/api/torrents/link",
             new { link = $"magnet:?xt=urn:btih:{hash}&dn=lt-web.bin&x.pe=127.0.0.1:{seeder.Port}" }, Ct);
         TorrentSummary? row = null;
-        for (var i = 0; i < 600 && row?.State != "completed"; i++)
-        {
-            row = (await web.ListAsync(Ct)).SingleOrDefault(t => t.InfoHash == hash);
-            if (row?.State != "completed") await Task.Delay(100, Ct);
-        }
+        await Wait.UntilAsync(async () => (row = (await web.ListAsync(Ct)).SingleOrDefault(t => t.InfoHash == hash))?.State == "completed",
+            TimeSpan.FromSeconds(60), Ct);
 
         Assert.Equal(HttpStatusCode.Created, response.StatusCode);
         Assert.Equal("completed", row?.State);

@@ -119,13 +119,8 @@ internal sealed class WebTestServer : IAsyncDisposable
     {
         TorrentSummary? last = null;
         var bound = within ?? TimeSpan.FromSeconds(20);
-        var deadline = DateTime.UtcNow + bound;
-        while (DateTime.UtcNow < deadline)
-        {
-            last = (await ListAsync(ct)).SingleOrDefault(t => t.InfoHash == InfoHash);
-            if (last is not null && done(last)) return last;
-            await Task.Delay(50, ct);
-        }
+        if (await Wait.UntilAsync(async () => (last = (await ListAsync(ct)).SingleOrDefault(t => t.InfoHash == InfoHash)) is { } row && done(row), bound, ct))
+            return last!;
         Assert.Fail($"the torrent did not reach the expected state in {bound.TotalSeconds:0} s; last: {last?.ToString() ?? "not added"}");
         return last!;
     }

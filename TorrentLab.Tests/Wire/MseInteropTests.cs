@@ -79,7 +79,7 @@ public class MseInteropTests
             OutputDirectory = folder.Combine("seed"),
             Trace = e => { if (e.Kind is null) trace.Enqueue(e.ToString()); },
         }, ct: Ct);
-        for (var i = 0; i < 100 && tracker.GetSwarm(built.Torrent.InfoHash).Peers.Count == 0; i++) await Task.Delay(50, Ct);
+        await Wait.UntilAsync(() => tracker.GetSwarm(built.Torrent.InfoHash).Peers.Count > 0, TimeSpan.FromSeconds(30), Ct);
 
         using var lt = InteropProcess.LibtorrentDownloader(python, torrentPath, folder.Combine("lt"), folder.Path, LibtorrentScript.ForcedRc4);
         var (code, output) = await lt.WaitAsync(TimeSpan.FromSeconds(28), Ct);
@@ -112,7 +112,7 @@ public class MseInteropTests
             Log = log.Enqueue,
             Trace = e => { if (e.Kind is null) trace.Enqueue(e.ToString()); },
         }, ct: Ct);
-        for (var i = 0; i < 100 && tracker.GetSwarm(built.Torrent.InfoHash).Peers.Count == 0; i++) await Task.Delay(50, Ct);
+        await Wait.UntilAsync(() => tracker.GetSwarm(built.Torrent.InfoHash).Peers.Count > 0, TimeSpan.FromSeconds(30), Ct);
 
         using var a2 = InteropProcess.Aria2Downloader(aria2, torrentPath, folder.Combine("a2"));
         var (code, output) = await a2.WaitAsync(TimeSpan.FromSeconds(28), Ct);

@@ -52,7 +52,7 @@ public class PeerConnectionTimerTests
 
         clock.Advance(KeepAlive);
 
-        Assert.True(await CountingTimeProvider.EventuallyAsync(() => pair.Peer.KeepAlivesReceived == 1, Patience));
+        Assert.True(await Wait.UntilAsync(() => pair.Peer.KeepAlivesReceived == 1, Patience, Ct));
         Assert.Equal([KeepAlive], clock.PendingTimers); // re-armed for the next keep-alive only
     }
 
@@ -68,7 +68,7 @@ public class PeerConnectionTimerTests
 
         Assert.Equal([TimeSpan.FromSeconds(4)], clock.PendingTimers); // a keep-alive interval after our message
         clock.Advance(TimeSpan.FromSeconds(4));
-        Assert.True(await CountingTimeProvider.EventuallyAsync(() => pair.Peer.KeepAlivesReceived == 1, Patience));
+        Assert.True(await Wait.UntilAsync(() => pair.Peer.KeepAlivesReceived == 1, Patience, Ct));
         Assert.True(pair.Peer.PeerInterested);
     }
 
@@ -96,9 +96,9 @@ public class PeerConnectionTimerTests
         await using var pair = await ConnectAsync(clock);
         clock.Advance(TimeSpan.FromSeconds(20));
         await pair.Peer.SendInterestedAsync(Ct);
-        Assert.True(await CountingTimeProvider.EventuallyAsync(() => pair.Ours.PeerInterested, Patience)); // heard at 20 s
+        Assert.True(await Wait.UntilAsync(() => pair.Ours.PeerInterested, Patience, Ct)); // heard at 20 s
         // The silence counts from our next read: moving the clock before the reader is back in it would start it late.
-        Assert.True(await CountingTimeProvider.EventuallyAsync(() => pair.Ours.WaitingForPeer, Patience), "our reader never waited for the peer again");
+        Assert.True(await Wait.UntilAsync(() => pair.Ours.WaitingForPeer, Patience, Ct), "our reader never waited for the peer again");
 
         clock.Advance(TimeSpan.FromSeconds(10)); // 30 s after the start, 10 s after it spoke
 

@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text;
 using TorrentLab.Bencode;
+using TorrentLab.Tests.Infrastructure;
 using TorrentLab.Tracker.Server;
 using static TorrentLab.Tests.Tracker.TrackerTestData;
 
@@ -73,10 +74,8 @@ public class HttpTrackerListenerTests
 
     private static async Task<int> WaitForOpenAtMostAsync(List<Socket> sockets, int most)
     {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
-        int open;
-        while ((open = sockets.Count(s => !IsClosed(s))) > most && DateTime.UtcNow < deadline)
-            await Task.Delay(50, Ct); // polling for the state asserted below, bounded by the deadline
+        var open = 0;
+        await Wait.UntilAsync(() => (open = sockets.Count(s => !IsClosed(s))) <= most, TimeSpan.FromSeconds(30), Ct);
         return open;
     }
 

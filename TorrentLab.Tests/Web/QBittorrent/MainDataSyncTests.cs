@@ -120,14 +120,14 @@ public class MainDataSyncTests
         var rid = full.GetProperty("rid").GetInt64();
 
         JsonElement? changed = null;
-        await CountingTimeProvider.EventuallyAsync(async () =>
+        await Wait.UntilAsync(async () =>
         {
             var delta = await MainDataAsync(http, rid);
             rid = delta.GetProperty("rid").GetInt64();
             if (delta.TryGetProperty("torrents", out var torrents) && torrents.TryGetProperty(web.InfoHash, out var row) && row.TryGetProperty("completed", out _))
                 changed = torrents;
             return changed is not null;
-        }, TimeSpan.FromSeconds(20));
+        }, TimeSpan.FromSeconds(20), Ct);
 
         Assert.NotNull(changed);
         Assert.False(changed.Value.TryGetProperty(idle.Torrent.InfoHash.Hex, out _));

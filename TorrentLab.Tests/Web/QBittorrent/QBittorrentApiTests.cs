@@ -410,11 +410,11 @@ public class QBittorrentApiTests
             Assert.Equal(HttpStatusCode.OK, started.StatusCode);
 
         JsonElement row = default;
-        Assert.True(await CountingTimeProvider.EventuallyAsync(async () =>
+        Assert.True(await Wait.UntilAsync(async () =>
         {
             row = (await web.Http.GetFromJsonAsync<JsonElement>("/api/v2/torrents/info", Ct))[0];
             return row.GetProperty("num_seeds").GetInt64() > 0;
-        }, TimeSpan.FromSeconds(60)), $"the seed was never listed among the torrent's peers: {row} {await web.Http.GetStringAsync($"/api/torrents/{web.InfoHash}", Ct)}");
+        }, TimeSpan.FromSeconds(60), Ct), $"the seed was never listed among the torrent's peers: {row} {await web.Http.GetStringAsync($"/api/torrents/{web.InfoHash}", Ct)}");
 
         // The row that lists the seed was written when it was seen: a complete copy in the swarm, though this torrent has none.
         Assert.InRange(row.GetProperty("seen_complete").GetInt64(), before, DateTimeOffset.UtcNow.ToUnixTimeSeconds());

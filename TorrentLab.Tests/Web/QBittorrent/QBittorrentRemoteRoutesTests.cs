@@ -142,12 +142,12 @@ public class QBittorrentRemoteRoutesTests
         using var ownedHttp = http;
         await web.AddAsync(start: true, Ct);
         DateTimeOffset? first = null;
-        await CountingTimeProvider.EventuallyAsync(async () => (first = (await web.DetailsAsync(Ct)).Trackers.Single().AnsweredAt) is not null, TimeSpan.FromSeconds(20));
+        await Wait.UntilAsync(async () => (first = (await web.DetailsAsync(Ct)).Trackers.Single().AnsweredAt) is not null, TimeSpan.FromSeconds(20), Ct);
         Assert.NotNull(first);
 
         await PostAsync(http, "torrents/reannounce", ("hashes", web.InfoHash));
         DateTimeOffset? again = first;
-        await CountingTimeProvider.EventuallyAsync(async () => (again = (await web.DetailsAsync(Ct)).Trackers.Single().AnsweredAt) != first, TimeSpan.FromSeconds(20));
+        await Wait.UntilAsync(async () => (again = (await web.DetailsAsync(Ct)).Trackers.Single().AnsweredAt) != first, TimeSpan.FromSeconds(20), Ct);
 
         Assert.True(again > first, $"no second announce: {first} then {again}"); // the tracker's interval is 30 minutes
     }

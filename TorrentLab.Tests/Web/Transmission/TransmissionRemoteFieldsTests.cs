@@ -34,8 +34,8 @@ public class TransmissionRemoteFieldsTests
         var rpc = new RpcClient(web.Http);
         await web.AddAsync(start: true, Ct);
         JsonElement stats = default;
-        await CountingTimeProvider.EventuallyAsync(async () =>
-            (stats = (await TorrentAsync(rpc, "trackerStats")).GetProperty("trackerStats")[0]).GetProperty("hasAnnounced").GetBoolean(), TimeSpan.FromSeconds(20));
+        await Wait.UntilAsync(async () =>
+            (stats = (await TorrentAsync(rpc, "trackerStats")).GetProperty("trackerStats")[0]).GetProperty("hasAnnounced").GetBoolean(), TimeSpan.FromSeconds(20), Ct);
         var now = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
 
         Assert.Equal(TrackerStatsKeys, stats.EnumerateObject().Select(p => p.Name).Order(StringComparer.Ordinal));
@@ -82,11 +82,11 @@ public class TransmissionRemoteFieldsTests
         var rpc = new RpcClient(web.Http);
         await web.AddAsync(start: true, Ct);
         JsonElement peers = default;
-        await CountingTimeProvider.EventuallyAsync(async () =>
+        await Wait.UntilAsync(async () =>
         {
             peers = (await TorrentAsync(rpc, "peers")).GetProperty("peers");
             return peers.GetArrayLength() > 0 && peers[0].GetProperty("isDownloadingFrom").GetBoolean();
-        }, TimeSpan.FromSeconds(20));
+        }, TimeSpan.FromSeconds(20), Ct);
 
         var peer = Assert.Single(peers.EnumerateArray());
         Assert.Equal(16, peer.EnumerateObject().Count());
@@ -131,11 +131,11 @@ public class TransmissionRemoteFieldsTests
         var rpc = new RpcClient(web.Http);
         await web.AddAsync(start: true, Ct);
         DateTimeOffset? first = null;
-        await CountingTimeProvider.EventuallyAsync(async () => (first = (await web.DetailsAsync(Ct)).Trackers.Single().AnsweredAt) is not null, TimeSpan.FromSeconds(20));
+        await Wait.UntilAsync(async () => (first = (await web.DetailsAsync(Ct)).Trackers.Single().AnsweredAt) is not null, TimeSpan.FromSeconds(20), Ct);
 
         await rpc.SucceedAsync("torrent-reannounce", new { ids = new[] { 1 } }, Ct);
         var again = first;
-        await CountingTimeProvider.EventuallyAsync(async () => (again = (await web.DetailsAsync(Ct)).Trackers.Single().AnsweredAt) != first, TimeSpan.FromSeconds(20));
+        await Wait.UntilAsync(async () => (again = (await web.DetailsAsync(Ct)).Trackers.Single().AnsweredAt) != first, TimeSpan.FromSeconds(20), Ct);
 
         Assert.NotNull(first);
         Assert.True(again > first, $"no second announce: {first} then {again}");

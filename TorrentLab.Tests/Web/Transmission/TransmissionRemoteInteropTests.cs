@@ -128,7 +128,7 @@ public class TransmissionRemoteInteropTests
             configure: o => o with { Token = Token, RequireToken = true, MaxPeers = 50 });
         using var temp = new TempFolder("torrentlab-tr-remote");
         await web.AddAsync(start: true, Ct);
-        await CountingTimeProvider.EventuallyAsync(async () => (await web.DetailsAsync(Ct)).Trackers.Single().AnsweredAt is not null, TimeSpan.FromSeconds(20));
+        await Wait.UntilAsync(async () => (await web.DetailsAsync(Ct)).Trackers.Single().AnsweredAt is not null, TimeSpan.FromSeconds(20), Ct);
         var port = new Uri(web.Server.Url).Port;
 
         var result = await Task.Run(() => ProcessRunner.Run(remote, [$"127.0.0.1:{port}", "--auth", $"user:{Token}", "-t", "1", "-it"], TimeSpan.FromMinutes(2),
