@@ -3,8 +3,10 @@ using TorrentLab.Tests.Infrastructure;
 
 namespace TorrentLab.Tests.Lab;
 
+/// <remarks>The checks of Python clients share the start-up and the pace probe (<see cref="SharedTiming"/>), except
+/// <see cref="GoodClient_PassesEveryStage"/>, which measures its own as <c>lab check</c> does.</remarks>
 [Trait("Tier", "Slow")]
-public class LabCheckerTests
+public class LabCheckerTests(SharedTiming shared) : IClassFixture<SharedTiming>
 {
     [Fact]
     public async Task GoodClient_PassesEveryStage()
@@ -29,7 +31,7 @@ public class LabCheckerTests
     public async Task GoodClient_WithFaultyPeers_PassesTheDownloadAndMetadataStages(string stage)
     {
         var (results, report) = await StudentClients.CheckAsync(StudentClients.Command("good_client.py"),
-            new LabCheckOptions { Seed = 202, Faults = true, Stage = stage });
+            await shared.ForPythonAsync(new LabCheckOptions { Seed = 202, Faults = true, Stage = stage }));
 
         Assert.True(Assert.Single(results).Result.Passed, report);
         Assert.Contains("with faulty peers", report);
@@ -59,7 +61,7 @@ public class LabCheckerTests
     public async Task BrokenClient_FailsTheRightStageWithTheRightHint(string client, string stage, string hint)
     {
         var (results, report) = await StudentClients.CheckAsync(StudentClients.Command(client),
-            new LabCheckOptions { Seed = 303, TimeLimit = TimeSpan.FromSeconds(20) });
+            await shared.ForPythonAsync(new LabCheckOptions { Seed = 303, TimeLimit = TimeSpan.FromSeconds(20) }));
 
         var failed = Assert.Single(results, r => !r.Result.Passed);
         Assert.Equal(stage, failed.Stage.Name);
@@ -92,8 +94,8 @@ public class LabCheckerTests
     [InlineData("v2_last_piece_padding.py", "v2-download-piece", true, "padded with zero hashes to a WHOLE piece")]
     public async Task BrokenClient_FailsItsStageWithItsHint_OnEverySeed(string client, string stage, bool faults, string hint)
     {
-        var runs = new[] { 11, 12, 13 }.Select(seed => StudentClients.CheckAsync(StudentClients.Command(client),
-            new LabCheckOptions { Seed = seed, Stage = stage, Faults = faults, TimeLimit = TimeSpan.FromSeconds(20) }));
+        var options = await shared.ForPythonAsync(new LabCheckOptions { Seed = 0, Stage = stage, Faults = faults, TimeLimit = StudentClients.BrokenClientLimit(client) });
+        var runs = new[] { 11, 12, 13 }.Select(seed => StudentClients.CheckAsync(StudentClients.Command(client), options with { Seed = seed }));
 
         foreach (var (results, report) in await Task.WhenAll(runs))
         {
@@ -107,8 +109,8 @@ public class LabCheckerTests
     public async Task ClientThatWritesASpaceAsPlus_PassesDiscoverPeers_OnEverySeed()
     {
         // Python's urlencode writes 0x20 as '+'; the stage's info hash always holds a 0x20 byte.
-        var runs = new[] { 11, 12, 13 }.Select(seed => StudentClients.CheckAsync(StudentClients.Command("urlencode_client.py"),
-            new LabCheckOptions { Seed = seed, Stage = "discover-peers" }));
+        var options = await shared.ForPythonAsync(new LabCheckOptions { Seed = 0, Stage = "discover-peers" });
+        var runs = new[] { 11, 12, 13 }.Select(seed => StudentClients.CheckAsync(StudentClients.Command("urlencode_client.py"), options with { Seed = seed }));
 
         foreach (var (results, report) in await Task.WhenAll(runs))
             Assert.True(Assert.Single(results).Result.Passed, report);
@@ -119,7 +121,7 @@ public class LabCheckerTests
     [InlineData("no_piece_hash_check.py", "download-file")]
     public async Task SameSeedWithFaults_GivesTheSameVerdictAndHint(string client, string stage)
     {
-        var options = new LabCheckOptions { Seed = 5, Stage = stage, Faults = true, TimeLimit = TimeSpan.FromSeconds(20) };
+        var options = await shared.ForPythonAsync(new LabCheckOptions { Seed = 5, Stage = stage, Faults = true, TimeLimit = TimeSpan.FromSeconds(20) });
         var runs = await Task.WhenAll(Enumerable.Range(0, 3).Select(_ => StudentClients.CheckAsync(StudentClients.Command(client), options)));
 
         var verdicts = runs.Select(r => (r.Results[0].Result.Passed, r.Results[0].Result.Hint)).Distinct().ToList();
@@ -156,7 +158,7 @@ public class LabCheckerTests
     public async Task ClientThatTrustsUnverifiedMetadata_WithFaultyPeers_FailsMagnetInfoWithTheHashHint()
     {
         var (results, report) = await StudentClients.CheckAsync(StudentClients.Command("magnet_no_hash_check.py"),
-            new LabCheckOptions { Seed = 808, Faults = true, Stage = "magnet-info", TimeLimit = TimeSpan.FromSeconds(20) });
+            await shared.ForPythonAsync(new LabCheckOptions { Seed = 808, Faults = true, Stage = "magnet-info", TimeLimit = TimeSpan.FromSeconds(20) }));
 
         var result = Assert.Single(results).Result;
         Assert.False(result.Passed, report);
@@ -169,7 +171,7 @@ public class LabCheckerTests
         var stages = LabStages.All.Where(s => StudentClients.StagesOurCliImplements.Contains(s.Name)).ToList();
         Assert.Equal(StudentClients.StagesOurCliImplements.Length, stages.Count);   // every listed name is a stage
         var (results, report) = await StudentClients.CheckAsync(["dotnet", CliRunner.CliDll],
-            new LabCheckOptions { Seed = 404, Through = stages[^1].Name, KeepGoing = true });
+            shared.WithPace(new LabCheckOptions { Seed = 404, Through = stages[^1].Name, KeepGoing = true }));
 
         foreach (var stage in stages)
             Assert.True(results.Single(r => r.Stage == stage).Result.Passed, report);
@@ -179,7 +181,7 @@ public class LabCheckerTests
     public async Task Trace_OnAFailingPeerStage_ShowsWhatThePeerReceived()
     {
         var (results, report) = await StudentClients.CheckAsync(StudentClients.Command("big_blocks.py"),
-            new LabCheckOptions { Seed = 505, Stage = "download-piece", Trace = true });
+            await shared.ForPythonAsync(new LabCheckOptions { Seed = 505, Stage = "download-piece", Trace = true }));
 
         Assert.False(Assert.Single(results).Result.Passed);
         Assert.Contains("wire trace", report);
@@ -190,7 +192,7 @@ public class LabCheckerTests
     [Fact]
     public async Task SameSeed_GivesTheSameInputs()
     {
-        var options = new LabCheckOptions { Seed = 606, Stage = "info-hash" };
+        var options = await shared.ForPythonAsync(new LabCheckOptions { Seed = 606, Stage = "info-hash" });
         var (first, _) = await StudentClients.CheckAsync(StudentClients.Command("unsorted_info_keys.py"), options);
         var (second, _) = await StudentClients.CheckAsync(StudentClients.Command("unsorted_info_keys.py"), options);
 
@@ -201,7 +203,7 @@ public class LabCheckerTests
     public async Task KeepGoing_ChecksTheStagesAfterAFailure()
     {
         var (results, _) = await StudentClients.CheckAsync(StudentClients.Command("unsorted_info_keys.py"),
-            new LabCheckOptions { Seed = 707, Through = "piece-hashes", KeepGoing = true });
+            await shared.ForPythonAsync(new LabCheckOptions { Seed = 707, Through = "piece-hashes", KeepGoing = true }));
 
         Assert.Equal(["parse-torrent", "info-hash", "piece-hashes"], results.Skip(4).Select(r => r.Stage.Name));
         Assert.True(results[^1].Result.Passed);
@@ -224,7 +226,7 @@ public class LabCheckerTests
     public async Task OutputMistake_GetsAHintThatNamesIt(string client, string stage, string hint)
     {
         var (results, report) = await StudentClients.CheckAsync(StudentClients.Command(client),
-            new LabCheckOptions { Seed = 17, Stage = stage, Faults = true, TimeLimit = TimeSpan.FromSeconds(20) });
+            await shared.ForPythonAsync(new LabCheckOptions { Seed = 17, Stage = stage, Faults = true, TimeLimit = TimeSpan.FromSeconds(20) }));
 
         var result = Assert.Single(results).Result;
         Assert.False(result.Passed, report);

@@ -6,13 +6,15 @@ namespace TorrentLab.Tests.Lab;
 /// <summary>The lab's promise, over ten seeds, with and without <c>--faults</c>: the reference client passes every
 /// stage, and each broken client fails at the stage its mistake belongs to, with the hint that names it.</summary>
 /// <remarks>To keep CI time reasonable, each broken client runs only its own stage (the reference client proves the
-/// stages before it), stages that touch no network run once per seed (<c>--faults</c> changes nothing there), and the
-/// runs go several at a time: each mostly waits on loopback and on Python starting.</remarks>
+/// stages before it), stages that touch no network run once per seed (<c>--faults</c> changes nothing there), the runs
+/// go several at a time (each mostly waits on loopback and on Python starting) and share the start-up and the pace probe,
+/// and a client whose verdict comes only at its limit gets a short one (<see cref="StudentClients.BrokenClientLimit"/>).</remarks>
 [Trait("Tier", "Slow")]
 public class LabSeedMatrixTests(ITestOutputHelper output)
 {
     private static readonly int[] Seeds = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10];
-    private const int RunsAtOnce = 4;
+    /// <summary>The checks at once: as many as <c>lab class</c> grades students at once here at most (four on two cores).</summary>
+    private static readonly int RunsAtOnce = ClassAdmission.DefaultCap(Environment.ProcessorCount);
 
     /// <summary>A client, the stage it is run on (null: every stage), whether with faults, and the hint it must get
     /// (null: it must pass).</summary>
@@ -48,33 +50,16 @@ public class LabSeedMatrixTests(ITestOutputHelper output)
     public async Task EveryClient_OverTenSeeds_WithAndWithoutFaults_GetsItsVerdictAndHint()
     {
         var clock = Stopwatch.StartNew();
-        // Python's start-up, measured once for the whole matrix rather than twice in each of its hundreds of checks.
-        var timing = await LabTiming.MeasureAsync(new StudentProgram(StudentClients.Command("good_client.py")), 1, TestContext.Current.CancellationToken);
-        using var gate = new SemaphoreSlim(RunsAtOnce);
-        var runs = Cases().SelectMany(c => Seeds.Select(seed => (Case: c, Seed: seed))).Select(async run =>
-        {
-            await gate.WaitAsync(TestContext.Current.CancellationToken);
-            try
-            {
-                var options = new LabCheckOptions
-                {
-                    Seed = run.Seed, Stage = run.Case.Stage, Faults = run.Case.Faults,
-                    // Generous, for a loaded machine: a client expected to pass never needs this long; one that hangs
-                    // (metadata_ignores_reject) is stopped at the shorter limit.
-                    TimeLimit = TimeSpan.FromSeconds(run.Case.Hint is null ? 60 : 20),
-                    KeepGoing = run.Case.Stage is null,
-                    Startup = timing.Startup,
-                };
-                var (results, report) = await StudentClients.CheckAsync(StudentClients.Command(run.Case.Client), options);
-                return Mismatch(run.Case, run.Seed, results, report);
-            }
-            finally
-            {
-                gate.Release();
-            }
-        }).ToList();
+        var runs = Cases().SelectMany(c => Seeds.Select(seed => (Case: c, Seed: seed))).ToList();
 
-        var mismatches = (await Task.WhenAll(runs)).Where(m => m is not null).ToList();
+        var mismatches = await MismatchesAsync(runs, (c, seed) => new LabCheckOptions
+        {
+            Seed = seed, Stage = c.Stage, Faults = c.Faults,
+            // Generous, for a loaded machine: a client expected to pass never needs this long; a broken one fails on the
+            // evidence long before its limit (StudentClients.BrokenClientLimit).
+            TimeLimit = c.Hint is null ? TimeSpan.FromSeconds(60) : StudentClients.BrokenClientLimit(c.Client),
+            KeepGoing = c.Stage is null,
+        });
 
         output.WriteLine($"{runs.Count} checker runs over {Seeds.Length} seeds in {clock.Elapsed.TotalSeconds:0} s, {RunsAtOnce} at a time");
         Assert.True(mismatches.Count == 0, string.Join("\n\n", mismatches));
@@ -98,26 +83,8 @@ public class LabSeedMatrixTests(ITestOutputHelper output)
             new("v2_last_piece_padding.py", "v2-download-piece", false, "to a WHOLE piece"),
             new("v2_last_piece_padding.py", "v2-download-piece", true, "to a WHOLE piece"),
         ];
-        var timing = await LabTiming.MeasureAsync(new StudentProgram(StudentClients.Command("good_client.py")), 1, TestContext.Current.CancellationToken);
-        using var gate = new SemaphoreSlim(RunsAtOnce);
-        var runs = cases.SelectMany(c => Seeds.Select(seed => (Case: c, Seed: seed))).Select(async run =>
-        {
-            await gate.WaitAsync(TestContext.Current.CancellationToken);
-            try
-            {
-                var (results, report) = await StudentClients.CheckAsync(StudentClients.Command(run.Case.Client), new LabCheckOptions
-                {
-                    Seed = run.Seed, Stage = run.Case.Stage, Faults = run.Case.Faults, TimeLimit = TimeSpan.FromSeconds(20), Startup = timing.Startup,
-                });
-                return Mismatch(run.Case, run.Seed, results, report);
-            }
-            finally
-            {
-                gate.Release();
-            }
-        }).ToList();
-
-        var mismatches = (await Task.WhenAll(runs)).Where(m => m is not null).ToList();
+        var mismatches = await MismatchesAsync(cases.SelectMany(c => Seeds.Select(seed => (Case: c, Seed: seed))).ToList(),
+            (c, seed) => new LabCheckOptions { Seed = seed, Stage = c.Stage, Faults = c.Faults, TimeLimit = StudentClients.BrokenClientLimit(c.Client) });
         Assert.True(mismatches.Count == 0, string.Join("\n\n", mismatches));
     }
 
@@ -138,26 +105,8 @@ public class LabSeedMatrixTests(ITestOutputHelper output)
             new("unsorted_info_keys.py", "info-hash", false, "keys in the order name, length, piece length, pieces"),
             new("v2_truncated_hash.py", "v2-info-hash", false, "print all 32 bytes of the SHA-256"),
         ];
-        var timing = await LabTiming.MeasureAsync(new StudentProgram(StudentClients.Command("good_client.py")), 1, TestContext.Current.CancellationToken);
-        using var gate = new SemaphoreSlim(RunsAtOnce);
-        var runs = cases.SelectMany(c => Enumerable.Range(1, 20).Select(seed => (Case: c, Seed: seed))).Select(async run =>
-        {
-            await gate.WaitAsync(TestContext.Current.CancellationToken);
-            try
-            {
-                var (results, report) = await StudentClients.CheckAsync(StudentClients.Command(run.Case.Client), new LabCheckOptions
-                {
-                    Seed = run.Seed, Stage = run.Case.Stage, TimeLimit = TimeSpan.FromSeconds(20), Startup = timing.Startup,
-                });
-                return Mismatch(run.Case, run.Seed, results, report);
-            }
-            finally
-            {
-                gate.Release();
-            }
-        }).ToList();
-
-        var mismatches = (await Task.WhenAll(runs)).Where(m => m is not null).ToList();
+        var mismatches = await MismatchesAsync(cases.SelectMany(c => Enumerable.Range(1, 20).Select(seed => (Case: c, Seed: seed))).ToList(),
+            (c, seed) => new LabCheckOptions { Seed = seed, Stage = c.Stage, TimeLimit = StudentClients.BrokenClientLimit(c.Client) });
         Assert.True(mismatches.Count == 0, string.Join("\n\n", mismatches));
     }
 
@@ -192,18 +141,34 @@ public class LabSeedMatrixTests(ITestOutputHelper output)
                 new("good_client.py", "dht-ping", true, null, Strict: true),
             }.SelectMany(c => seedsOneToTwenty.Select(seed => (Case: c, Seed: seed))))
             .ToList();
-        var timing = await LabTiming.MeasureAsync(new StudentProgram(StudentClients.Command("good_client.py")), 1, TestContext.Current.CancellationToken);
-        using var gate = new SemaphoreSlim(RunsAtOnce);
-        var checks = runs.Select(async run =>
+        var mismatches = await MismatchesAsync(runs, (c, seed) => new LabCheckOptions
         {
-            await gate.WaitAsync(TestContext.Current.CancellationToken);
+            Seed = seed, Stage = c.Stage, Faults = c.Faults, Strict = c.Strict,
+            TimeLimit = c.Hint is null ? TimeSpan.FromSeconds(60) : StudentClients.BrokenClientLimit(c.Client),
+        });
+
+        output.WriteLine($"{runs.Count} checker runs in {clock.Elapsed.TotalSeconds:0} s, {RunsAtOnce} at a time");
+        Assert.True(mismatches.Count == 0, string.Join("\n\n", mismatches));
+    }
+
+    /// <summary>Checks every (case, seed), <see cref="RunsAtOnce"/> at a time, with the options <paramref name="optionsFor"/>
+    /// gives a case and a seed, and returns what went against the cases' promises (in no particular order). The runs share what
+    /// <c>lab class</c> shares between students: the start-up, measured once on the reference client (which every broken
+    /// client imports), and one pace probe.</summary>
+    private static async Task<List<string>> MismatchesAsync(IReadOnlyList<(Case Case, int Seed)> runs, Func<Case, int, LabCheckOptions> optionsFor)
+    {
+        var ct = TestContext.Current.CancellationToken;
+        using var pace = LabPace.Measure();
+        var startup = (await LabTiming.MeasureAsync(new StudentProgram(StudentClients.Command("good_client.py")), 1, ct)).Startup;
+        using var gate = new SemaphoreSlim(RunsAtOnce);
+        // The whole checks (every stage, tens of runs each) first, so that no long one is left alone at the end.
+        var checks = runs.OrderByDescending(run => run.Case.Stage is null).Select(async run =>
+        {
+            await gate.WaitAsync(ct);
             try
             {
-                var (results, report) = await StudentClients.CheckAsync(StudentClients.Command(run.Case.Client), new LabCheckOptions
-                {
-                    Seed = run.Seed, Stage = run.Case.Stage, Faults = run.Case.Faults, Strict = run.Case.Strict,
-                    TimeLimit = TimeSpan.FromSeconds(run.Case.Hint is null ? 60 : 20), Startup = timing.Startup,
-                });
+                var options = optionsFor(run.Case, run.Seed) with { Startup = startup, Pace = pace };
+                var (results, report) = await StudentClients.CheckAsync(StudentClients.Command(run.Case.Client), options);
                 return Mismatch(run.Case, run.Seed, results, report);
             }
             finally
@@ -211,11 +176,7 @@ public class LabSeedMatrixTests(ITestOutputHelper output)
                 gate.Release();
             }
         }).ToList();
-
-        var mismatches = (await Task.WhenAll(checks)).Where(m => m is not null).ToList();
-
-        output.WriteLine($"{checks.Count} checker runs in {clock.Elapsed.TotalSeconds:0} s, {RunsAtOnce} at a time");
-        Assert.True(mismatches.Count == 0, string.Join("\n\n", mismatches));
+        return [.. (await Task.WhenAll(checks)).OfType<string>()];
     }
 
     /// <summary>What went against the case's promise on one seed, or null when nothing did.</summary>

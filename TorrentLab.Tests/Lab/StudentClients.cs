@@ -28,6 +28,13 @@ public static class StudentClients
     /// <summary>The command that runs fixtures/students/<paramref name="script"/>.</summary>
     public static string[] Command(string script) => [Python(), TestPaths.Fixture("students", script)];
 
+    /// <summary>The time limit of a check of a broken client: 20 s, generous for a loaded machine (a broken client fails on
+    /// the evidence long before it); 5 s for the one that waits forever after its mistake by design
+    /// (metadata_ignores_reject.py), whose verdict comes only at its limit, whatever the limit: its hint is drawn from
+    /// the reject the peers logged in its first second, and 20 s would only be waited out.</summary>
+    public static TimeSpan BrokenClientLimit(string client) =>
+        TimeSpan.FromSeconds(client == "metadata_ignores_reject.py" ? 5 : 20);
+
     /// <summary>Runs the checker in process and returns its verdicts and its report text.</summary>
     internal static async Task<(IReadOnlyList<(LabStage Stage, StageResult Result)> Results, string Report)> CheckAsync(
         IReadOnlyList<string> command, LabCheckOptions options)

@@ -40,18 +40,18 @@ public class StudentProgramTests
     [Fact]
     public async Task RunAsync_LoadDuringTheRun_StretchesItsLimit()
     {
-        // Three seconds of work against a two-second limit: killed on a steady machine; finished when the pace says the
-        // machine is four times slower than at the start (the limit becomes eight seconds).
-        var program = new StudentProgram(["sh", "-c", "sleep 3; echo done"]);
+        // Two seconds of work against a limit of one and a half: killed on a steady machine; finished when the pace says
+        // the machine is four times slower than at the start (the limit becomes six seconds).
+        var program = new StudentProgram(["sh", "-c", "sleep 2; echo done"]);
 
-        var steady = await program.RunAsync([], TimeSpan.FromSeconds(2), CancellationToken.None, Ct);
-        var loaded = await program.RunAsync([], TimeSpan.FromSeconds(2), CancellationToken.None, Ct, LabPace.Fixed(LabPace.MaxStretch));
+        var steady = await program.RunAsync([], TimeSpan.FromSeconds(1.5), CancellationToken.None, Ct);
+        var loaded = await program.RunAsync([], TimeSpan.FromSeconds(1.5), CancellationToken.None, Ct, LabPace.Fixed(LabPace.MaxStretch));
 
         Assert.True(steady.TimedOut);
         Assert.False(loaded.TimedOut, loaded.Outcome);
         Assert.Equal("done\n", loaded.Stdout);
         Assert.Equal(LabPace.MaxStretch, loaded.Slowdown);
-        Assert.Equal(TimeSpan.FromSeconds(8), loaded.Limit);
+        Assert.Equal(TimeSpan.FromSeconds(6), loaded.Limit);
     }
 
     [Fact]
