@@ -20,48 +20,57 @@ public class LabCheckerTests(SharedTiming shared) : IClassFixture<SharedTiming>
         Assert.Contains("seed 101", report);
     }
 
+    private static readonly string[] FaultyPeerStages =
+        ["download-piece", "download-file", "magnet-info", "dht-ping", "dht-get-peers", "dht-magnet-download", "v2-download-piece"];
+
+    public static TheoryData<string> FaultyPeerStageRows() => [.. FaultyPeerStages];
+
+    private static LabCheckOptions FaultyPeers(string stage) => new() { Seed = 202, Faults = true, Stage = stage };
+
     [Theory]
-    [InlineData("download-piece")]
-    [InlineData("download-file")]
-    [InlineData("magnet-info")]
-    [InlineData("dht-ping")]
-    [InlineData("dht-get-peers")]
-    [InlineData("dht-magnet-download")]
-    [InlineData("v2-download-piece")]
+    [MemberData(nameof(FaultyPeerStageRows))]
     public async Task GoodClient_WithFaultyPeers_PassesTheDownloadAndMetadataStages(string stage)
     {
-        var (results, report) = await StudentClients.CheckAsync(StudentClients.Command("good_client.py"),
-            await shared.ForPythonAsync(new LabCheckOptions { Seed = 202, Faults = true, Stage = stage }));
+        var (results, report) = await shared.CheckInBatchAsync(FaultyPeerStages.Select(s => ("good_client.py", FaultyPeers(s))),
+            "good_client.py", FaultyPeers(stage));
 
         Assert.True(Assert.Single(results).Result.Passed, report);
         Assert.Contains("with faulty peers", report);
     }
 
     // One classic mistake per client; each must fail the stage where the mistake shows, with the hint that names it.
+    private static readonly (string Client, string Stage, string Hint)[] FirstMistakes =
+    [
+        ("hex_info_hash.py", "discover-peers", "as 40 hex characters"),
+        ("plus_in_info_hash.py", "discover-peers", "in a query string '+' means a space"),
+        ("unsorted_info_keys.py", "info-hash", "keys in the order name, length, piece length, pieces"),
+        ("off_by_one_piece.py", "download-piece", "the one next to piece"),
+        ("last_piece_length.py", "download-piece", "the last piece is shorter"),
+        ("big_blocks.py", "download-piece", "at most 16 KiB"),
+        ("no_unchoke_wait.py", "download-piece", "wait for 'unchoke'"),
+        ("magnet_no_extension_bit.py", "magnet-handshake", "did not set the extension bit"),
+        ("magnet_wrong_ext_id.py", "magnet-info", "the id from YOUR extension handshake"),
+        ("dht_no_transaction_id.py", "dht-ping", "every KRPC message needs a transaction id"),
+        ("dht_no_follow.py", "dht-get-peers", "your lookup stopped after 1 of the 4 nodes"),
+        ("dht_magnet_tracker_only.py", "dht-magnet-download", "this magnet link names no tracker ('tr')"),
+        ("dht_magnet_forgets_peers.py", "dht-magnet-download", "downloads from the same peers the DHT gave you"),
+        ("v2_truncated_hash.py", "v2-info-hash", "print all 32 bytes of the SHA-256"),
+        ("merkle_repeat_last.py", "merkle-root", "an odd layer repeats its last hash"),
+        ("v2_no_hash_request.py", "v2-download-piece", "no peer was asked for hashes"),
+        ("char_length_strings.py", "bencode-lists", "bencode string lengths count BYTES, not characters"),
+        ("pieces_as_text.py", "piece-hashes", "'pieces' is binary"),
+        ("magnet_positional.py", "magnet-parse", "you printed the value of"),
+    ];
+
+    public static TheoryData<string, string, string> FirstMistakeRows() => [.. FirstMistakes];
+
+    private static readonly LabCheckOptions FromTheFirstStage = new() { Seed = 303, TimeLimit = TimeSpan.FromSeconds(20) };
+
     [Theory]
-    [InlineData("hex_info_hash.py", "discover-peers", "as 40 hex characters")]
-    [InlineData("plus_in_info_hash.py", "discover-peers", "in a query string '+' means a space")]
-    [InlineData("unsorted_info_keys.py", "info-hash", "keys in the order name, length, piece length, pieces")]
-    [InlineData("off_by_one_piece.py", "download-piece", "the one next to piece")]
-    [InlineData("last_piece_length.py", "download-piece", "the last piece is shorter")]
-    [InlineData("big_blocks.py", "download-piece", "at most 16 KiB")]
-    [InlineData("no_unchoke_wait.py", "download-piece", "wait for 'unchoke'")]
-    [InlineData("magnet_no_extension_bit.py", "magnet-handshake", "did not set the extension bit")]
-    [InlineData("magnet_wrong_ext_id.py", "magnet-info", "the id from YOUR extension handshake")]
-    [InlineData("dht_no_transaction_id.py", "dht-ping", "every KRPC message needs a transaction id")]
-    [InlineData("dht_no_follow.py", "dht-get-peers", "your lookup stopped after 1 of the 4 nodes")]
-    [InlineData("dht_magnet_tracker_only.py", "dht-magnet-download", "this magnet link names no tracker ('tr')")]
-    [InlineData("dht_magnet_forgets_peers.py", "dht-magnet-download", "downloads from the same peers the DHT gave you")]
-    [InlineData("v2_truncated_hash.py", "v2-info-hash", "print all 32 bytes of the SHA-256")]
-    [InlineData("merkle_repeat_last.py", "merkle-root", "an odd layer repeats its last hash")]
-    [InlineData("v2_no_hash_request.py", "v2-download-piece", "no peer was asked for hashes")]
-    [InlineData("char_length_strings.py", "bencode-lists", "bencode string lengths count BYTES, not characters")]
-    [InlineData("pieces_as_text.py", "piece-hashes", "'pieces' is binary")]
-    [InlineData("magnet_positional.py", "magnet-parse", "you printed the value of")]
+    [MemberData(nameof(FirstMistakeRows))]
     public async Task BrokenClient_FailsTheRightStageWithTheRightHint(string client, string stage, string hint)
     {
-        var (results, report) = await StudentClients.CheckAsync(StudentClients.Command(client),
-            await shared.ForPythonAsync(new LabCheckOptions { Seed = 303, TimeLimit = TimeSpan.FromSeconds(20) }));
+        var (results, report) = await shared.CheckInBatchAsync(FirstMistakes.Select(m => (m.Client, FromTheFirstStage)), client, FromTheFirstStage);
 
         var failed = Assert.Single(results, r => !r.Result.Passed);
         Assert.Equal(stage, failed.Stage.Name);
@@ -73,29 +82,41 @@ public class LabCheckerTests(SharedTiming shared) : IClassFixture<SharedTiming>
     }
 
     // The mistakes the checker used to miss or misname: each fails its stage with its hint on every seed tried.
+    private static readonly (string Client, string Stage, bool Faults, string Hint)[] MissedMistakes =
+    [
+        ("plus_in_info_hash.py", "discover-peers", false, "in a query string '+' means a space"),
+        ("no_piece_hash_check.py", "download-piece", true, "one peer sent a corrupted block"),
+        ("no_piece_hash_check.py", "magnet-download-piece", true, "one peer sent a corrupted block"),
+        ("magnet_no_hash_check.py", "magnet-info", true, "does not hash to the info hash, and you used it"),
+        ("metadata_keeps_header.py", "magnet-info", false, "FOLLOWED by the piece's bytes"),
+        ("metadata_keeps_header.py", "magnet-info", true, "FOLLOWED by the piece's bytes"),
+        ("metadata_ignores_reject.py", "magnet-info", true, "a peer rejected your metadata request"),
+        ("magnet_left_zero.py", "magnet-handshake", false, "you announced left=0"),
+        ("magnet_left_zero.py", "magnet-info", false, "you announced left=0"),
+        ("char_length_strings.py", "bencode-lists", false, "bencode string lengths count BYTES, not characters"),
+        ("char_length_strings.py", "bencode-dictionaries", false, "bencode string lengths count BYTES, not characters"),
+        ("char_length_strings.py", "parse-torrent", false, "a .torrent file is bytes, not text"),
+        ("pieces_as_text.py", "piece-hashes", false, "'pieces' is binary"),
+        ("magnet_positional.py", "magnet-parse", false, "a magnet link's parameters come in any order"),
+        ("v2_unchecked_layer.py", "v2-download-piece", false, "does not hash up to the file's pieces root, and you trusted it"),
+        ("v2_unchecked_layer.py", "v2-download-piece", true, "does not hash up to the file's pieces root, and you trusted it"),
+        ("v2_last_piece_padding.py", "v2-download-piece", false, "padded with zero hashes to a WHOLE piece"),
+        ("v2_last_piece_padding.py", "v2-download-piece", true, "padded with zero hashes to a WHOLE piece"),
+    ];
+
+    public static TheoryData<string, string, bool, string> MissedMistakeRows() => [.. MissedMistakes];
+
+    private static readonly int[] EverySeed = [11, 12, 13];
+
+    private static LabCheckOptions OnSeed(string client, string stage, bool faults, int seed) =>
+        new() { Seed = seed, Stage = stage, Faults = faults, TimeLimit = StudentClients.BrokenClientLimit(client) };
+
     [Theory]
-    [InlineData("plus_in_info_hash.py", "discover-peers", false, "in a query string '+' means a space")]
-    [InlineData("no_piece_hash_check.py", "download-piece", true, "one peer sent a corrupted block")]
-    [InlineData("no_piece_hash_check.py", "magnet-download-piece", true, "one peer sent a corrupted block")]
-    [InlineData("magnet_no_hash_check.py", "magnet-info", true, "does not hash to the info hash, and you used it")]
-    [InlineData("metadata_keeps_header.py", "magnet-info", false, "FOLLOWED by the piece's bytes")]
-    [InlineData("metadata_keeps_header.py", "magnet-info", true, "FOLLOWED by the piece's bytes")]
-    [InlineData("metadata_ignores_reject.py", "magnet-info", true, "a peer rejected your metadata request")]
-    [InlineData("magnet_left_zero.py", "magnet-handshake", false, "you announced left=0")]
-    [InlineData("magnet_left_zero.py", "magnet-info", false, "you announced left=0")]
-    [InlineData("char_length_strings.py", "bencode-lists", false, "bencode string lengths count BYTES, not characters")]
-    [InlineData("char_length_strings.py", "bencode-dictionaries", false, "bencode string lengths count BYTES, not characters")]
-    [InlineData("char_length_strings.py", "parse-torrent", false, "a .torrent file is bytes, not text")]
-    [InlineData("pieces_as_text.py", "piece-hashes", false, "'pieces' is binary")]
-    [InlineData("magnet_positional.py", "magnet-parse", false, "a magnet link's parameters come in any order")]
-    [InlineData("v2_unchecked_layer.py", "v2-download-piece", false, "does not hash up to the file's pieces root, and you trusted it")]
-    [InlineData("v2_unchecked_layer.py", "v2-download-piece", true, "does not hash up to the file's pieces root, and you trusted it")]
-    [InlineData("v2_last_piece_padding.py", "v2-download-piece", false, "padded with zero hashes to a WHOLE piece")]
-    [InlineData("v2_last_piece_padding.py", "v2-download-piece", true, "padded with zero hashes to a WHOLE piece")]
+    [MemberData(nameof(MissedMistakeRows))]
     public async Task BrokenClient_FailsItsStageWithItsHint_OnEverySeed(string client, string stage, bool faults, string hint)
     {
-        var options = await shared.ForPythonAsync(new LabCheckOptions { Seed = 0, Stage = stage, Faults = faults, TimeLimit = StudentClients.BrokenClientLimit(client) });
-        var runs = new[] { 11, 12, 13 }.Select(seed => StudentClients.CheckAsync(StudentClients.Command(client), options with { Seed = seed }));
+        var batch = MissedMistakes.SelectMany(m => EverySeed.Select(seed => (m.Client, OnSeed(m.Client, m.Stage, m.Faults, seed))));
+        var runs = EverySeed.Select(seed => shared.CheckInBatchAsync(batch, client, OnSeed(client, stage, faults, seed)));
 
         foreach (var (results, report) in await Task.WhenAll(runs))
         {

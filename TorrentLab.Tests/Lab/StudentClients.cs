@@ -35,13 +35,13 @@ public static class StudentClients
     public static TimeSpan BrokenClientLimit(string client) =>
         TimeSpan.FromSeconds(client == "metadata_ignores_reject.py" ? 5 : 20);
 
-    /// <summary>Runs the checker in process and returns its verdicts and its report text.</summary>
+    /// <summary>Runs the checker in process and returns its verdicts and its report text; <paramref name="ct"/> null: the test's.</summary>
     internal static async Task<(IReadOnlyList<(LabStage Stage, StageResult Result)> Results, string Report)> CheckAsync(
-        IReadOnlyList<string> command, LabCheckOptions options)
+        IReadOnlyList<string> command, LabCheckOptions options, CancellationToken? ct = null)
     {
         var report = new StringWriter();
         var checker = new LabChecker(new StudentProgram(command), options, report);
-        var results = await checker.RunAsync(TestContext.Current.CancellationToken);
+        var results = await checker.RunAsync(ct ?? TestContext.Current.CancellationToken);
         return (results, report.ToString());
     }
 }
