@@ -4,7 +4,8 @@ using TorrentLab.Tests.Infrastructure;
 namespace TorrentLab.Tests.Lab;
 
 /// <remarks>The checks of Python clients share the start-up and the pace probe (<see cref="SharedTiming"/>), except
-/// <see cref="GoodClient_PassesEveryStage"/>, which measures its own as <c>lab check</c> does.</remarks>
+/// <see cref="GoodClient_PassesEveryStage"/>, which measures its own as <c>lab check</c> does; the rows of the larger
+/// theories are checked side by side (<see cref="SharedTiming.CheckInBatchAsync"/>).</remarks>
 [Trait("Tier", "Slow")]
 public class LabCheckerTests(SharedTiming shared) : IClassFixture<SharedTiming>
 {
