@@ -14,7 +14,8 @@ internal enum InsertOutcome
     Pending,
 }
 
-/// <summary>The routing table of k-buckets (BEP 5, K = 8): many nodes close to our own id, few far away.</summary>
+/// <summary>The routing table of k-buckets (BEP 5, K = 8; the four farthest buckets larger, <see cref="Capacity"/>):
+/// many nodes close to our own id, few far away.</summary>
 /// <remarks>Bucket i (all but the last) holds the nodes whose ids share exactly i leading bits with ours; the last
 /// bucket holds every node sharing at least as many, and is the only one our own id falls in, so it is the only one
 /// that splits. Not thread-safe: the node serializes calls. Liveness rules are in <see cref="RoutingEntry"/>.</remarks>
