@@ -112,14 +112,15 @@ public class MagnetPeersTests
         var opening = TorrentClient.OpenAsync(XtOnly(built), options, ct: Ct);
         await Task.WhenAny(waited.Task, opening).WaitAsync(TimeSpan.FromSeconds(60), Ct);
         Assert.False(opening.IsCompleted, "the fetch ended after its first lookup found nobody");   // it waits, saying so
-        // Only now does the DHT learn of the seeder (announced for it to the only node there is).
+        // Only now does the DHT learn of the seeder: announced for it to the bootstrap node, and to the fetch's own DHT
+        // node too when the bootstrap node names it (whether it does depends on where the fetch's retries are).
         await using (var announcer = await DhtNode.StartAsync(new DhtNodeOptions
         {
             Bootstrap = [bootstrap.LocalEndPoint!.ToString()], LocalEndPoint = new IPEndPoint(IPAddress.Loopback, 0), LoopbackOnly = true,
         }, Ct))
         {
             await announcer.Bootstrapped.WaitAsync(TimeSpan.FromSeconds(30), Ct);
-            Assert.Equal(1, await announcer.AnnounceAsync(built.Torrent.InfoHash, seeder.Port, ct: Ct));
+            Assert.InRange(await announcer.AnnounceAsync(built.Torrent.InfoHash, seeder.Port, ct: Ct), 1, 2);
         }
         var opened = await opening.WaitAsync(TimeSpan.FromSeconds(90), Ct);
 
