@@ -72,7 +72,9 @@ public class MagnetPeersTests
         await using var seeder = SyntheticPeer.Start(SyntheticPeerOptions.ForTorrent(built.Torrent, built.Payload) with { ServeMetadata = true });
         var link = $"{XtOnly(built)}&tr={Uri.EscapeDataString(tracker.HttpAnnounceUrl)}";
         var waiting = new System.Collections.Concurrent.ConcurrentQueue<string>();
-        var options = TorrentClient.PeerFinding(null).WithSession(s => s with { Dht = false }) with { StallTimeout = TimeSpan.FromSeconds(60), Waiting = waiting.Enqueue };
+        // The fetch's clock is a manual one: its pause between rounds (5 s after the first) passes when the test says.
+        var clock = new ManualClock();
+        var options = TorrentClient.PeerFinding(null).WithSession(s => s with { Dht = false, Time = clock }) with { StallTimeout = TimeSpan.FromSeconds(60), Waiting = waiting.Enqueue };
 
         var opening = TorrentClient.OpenAsync(link, options, ct: Ct);
         // The seeder announces only once the tracker has answered the fetch's first announce (with no peer).
@@ -80,6 +82,11 @@ public class MagnetPeersTests
         Assert.False(opening.IsCompleted);
         await new TrackerClient([[tracker.HttpAnnounceUrl]]).AnnounceAsync(
             new AnnounceRequest(built.Torrent.InfoHash, PeerId.CreateOurs(), seeder.EndPoint.Port, 0, 0, 0, AnnounceEvent.Started), Ct);
+        // It said why it waits and armed its pause: once that pause has passed, it asks the tracker again.
+        await Wait.UntilAsync(() => !waiting.IsEmpty && clock.PendingTimers.Contains(TimeSpan.FromSeconds(5)), TimeSpan.FromSeconds(30),
+            "the fetch never paused before asking again", Ct);
+        Assert.False(opening.IsCompleted);
+        clock.Advance(TimeSpan.FromSeconds(5));
         var opened = await opening.WaitAsync(TimeSpan.FromSeconds(60), Ct);
 
         Assert.Equal(built.Torrent.InfoHash, opened.Torrent.InfoHash);
