@@ -143,7 +143,7 @@ internal static class SwarmExperiment
                         .Select(j => new IPEndPoint(hosts[j].Address, 6881));
                     var swarm = Start(hosts[i], ups[i], seed: false, [seedAt, .. others]);
                     var index = i;
-                    if (!leaves[i]) downloads.Add(Completed(swarm, () => finished[index] = sim.Clock.Now - started));
+                    if (!leaves[i]) downloads.Add(Completed(swarm, () => LogCompleted(sim, index, (finished[index] = sim.Clock.Now - started).Value, caps[index], hosts[index])));
                 }
                 if (leaving > 0)
                 {
@@ -172,7 +172,7 @@ internal static class SwarmExperiment
                         present.Add(peer);
                         if (caps[peer].Down > 0) joinBound = Math.Max(joinBound, at + f / caps[peer].Down);
                         var index = peer;
-                        downloads.Add(Completed(joined, () => finished[index] = sim.Clock.Now - started));
+                        downloads.Add(Completed(joined, () => LogCompleted(sim, index, (finished[index] = sim.Clock.Now - started).Value, caps[index], hosts[index])));
                     }
                 }
             }
@@ -189,7 +189,7 @@ internal static class SwarmExperiment
                     if (at > sim.Clock.Now) await sim.Delay(at - sim.Clock.Now).ConfigureAwait(false);
                     var swarm = Start(hosts[i], ups[i], seed: false, []);
                     var index = i;
-                    downloads.Add(Completed(swarm, () => finished[index] = sim.Clock.Now - started));
+                    downloads.Add(Completed(swarm, () => LogCompleted(sim, index, (finished[index] = sim.Clock.Now - started).Value, caps[index], hosts[index])));
                     answers.Add(Announce(swarm, new IPEndPoint(hosts[i].Address, 6881)));
                 }
                 await Task.WhenAll(answers).ConfigureAwait(false);
@@ -247,4 +247,10 @@ internal static class SwarmExperiment
         if (await Task.WhenAny(swarm.Completion, swarm.Failure).ConfigureAwait(false) == swarm.Failure) await swarm.Failure.ConfigureAwait(false);
         done();
     }
+
+    /// <summary>A line of the event log for a peer that completed: when, and its capacities (what tells the slow
+    /// finishers apart).</summary>
+    private static void LogCompleted(SimRun sim, int peer, TimeSpan at, (long Up, long Down) cap, SimHost host) =>
+        sim.Log.Line("swarm", string.Create(CultureInfo.InvariantCulture,
+            $"p{peer} complete at {at.TotalSeconds:0.00} s, up {cap.Up / 1024} KiB/s, down {cap.Down / 1024} KiB/s, sent {host.Bytes.Up >> 10} KiB"));
 }
