@@ -11,7 +11,6 @@ namespace TorrentLab.Tests.Reliability;
 /// <summary>Kills the CLI with SIGKILL at random moments of a download, again and again on the same output folder,
 /// then lets it finish: the ledger is always readable, no run ever asks for a piece the ledger recorded when it
 /// started, and the final data is identical. CI: 5 kills; TORRENTLAB_RELIABILITY=long: 25.</summary>
-[Collection(ReliabilityCollection.Name)]
 [Trait("Category", ReliabilityMode.Category)]
 [Trait("Tier", "Slow")]
 public partial class CrashConsistencyTests

@@ -10,7 +10,6 @@ namespace TorrentLab.Tests.Reliability;
 /// with the no-space exit code and one line, the ledger stays consistent, and once space is freed the same command
 /// resumes to identical data.</summary>
 /// <remarks>Needs root and mount(2) (CAP_SYS_ADMIN); skipped visibly with the reason elsewhere.</remarks>
-[Collection(ReliabilityCollection.Name)]
 [Trait("Category", ReliabilityMode.Category)]
 [Trait("Tier", "Slow")]
 public class FullDiskTests

@@ -13,7 +13,6 @@ namespace TorrentLab.Tests.Reliability;
 /// <summary>Hostile trackers against the real CLI: every scripted fault of our tracker over HTTP and UDP, UDP answers
 /// from the wrong address or with the wrong transaction id, and a dead first tier. Each run ends with one clear error
 /// line and the tracker exit code (or succeeds through another tier), never a hang or a stack trace.</summary>
-[Collection(ReliabilityCollection.Name)]
 [Trait("Category", ReliabilityMode.Category)]
 [Trait("Tier", "Slow")]
 public class HostileTrackerTests

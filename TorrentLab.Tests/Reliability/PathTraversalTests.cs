@@ -10,7 +10,6 @@ namespace TorrentLab.Tests.Reliability;
 /// <summary>Hand-crafted hostile .torrent files whose names try to leave the output folder, downloaded with the real
 /// CLI (reference path) from a synthetic seeder: nothing may ever be written outside the output folder, whether the
 /// CLI sanitizes the name and succeeds, or refuses with one line.</summary>
-[Collection(ReliabilityCollection.Name)]
 [Trait("Category", ReliabilityMode.Category)]
 [Trait("Tier", "Slow")]
 public class PathTraversalTests

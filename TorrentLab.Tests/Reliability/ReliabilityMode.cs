@@ -17,8 +17,11 @@ internal static class ReliabilityMode
     public const string Category = "reliability";
 }
 
-/// <summary>The reliability tests run one at a time: they measure memory and start processes and servers, and
-/// other tests running beside them would blur the figures (and starve a 2-core machine).</summary>
+/// <summary>The reliability tests that measure the process's heap (<see cref="MemoryWatch"/>, the fuzz harness) or
+/// flood the machine (a thousand idle clients, announce storms, tracker load) run one at a time, after the rest: other
+/// tests beside them would blur the figures. Those that only run the CLI against a hostile input, a full disk or a
+/// kill (FullDiskTests, PathTraversalTests, CrashConsistencyTests, HostileTrackerTests, SwappedOutputFolderTests) run
+/// beside other tests like any slow class.</summary>
 [CollectionDefinition(Name, DisableParallelization = true)]
 public sealed class ReliabilityCollection
 {

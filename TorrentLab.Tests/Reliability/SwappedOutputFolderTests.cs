@@ -9,7 +9,6 @@ namespace TorrentLab.Tests.Reliability;
 /// a decoy folder put in its place. Before, the next ledger save went through the link into the decoy, and a later
 /// run trusted it. Now nothing of the download (no ledger, no file) reaches the decoy, and the download stops with a
 /// storage error.</summary>
-[Collection(ReliabilityCollection.Name)]
 [Trait("Category", ReliabilityMode.Category)]
 [Trait("Tier", "Slow")]
 public class SwappedOutputFolderTests
