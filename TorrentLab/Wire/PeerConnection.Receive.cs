@@ -199,7 +199,6 @@ internal sealed partial class PeerConnection
             _end -= _start;
             _start = 0;
         }
-        var room = _receiveBuffer.Length - _end;
         int read;
         Volatile.Write(ref _waitingSince, Clock.GetTimestamp());
         try
@@ -219,11 +218,8 @@ internal sealed partial class PeerConnection
         }
         if (read == 0) throw PeerError(_idleTimedOut ? IdleMessage : "the peer closed the connection", violation: false);
         _end += read;
-        // The read filled all the room there was, and that room was more than half the buffer: more is coming faster than
-        // it is parsed, so read more at a time. Filling a smaller room (the tail of the buffer behind a frame that is
-        // being parsed) says nothing of the rate: a slow peer's one block straddling it would otherwise grow every
-        // buffer to the largest, 256 KiB for each of a seed's hundreds of slow connections.
-        if (read == room && 2 * room > _receiveBuffer.Length && _receiveBuffer.Length < _options.ReceiveBufferSize)
+        // The read filled all the room there was: more is coming faster than it is parsed, so read more at a time.
+        if (_end == _receiveBuffer.Length && _receiveBuffer.Length < _options.ReceiveBufferSize)
             EnsureReceiveCapacity(Math.Min(2 * _receiveBuffer.Length, _options.ReceiveBufferSize));
         Interlocked.Add(ref _bytesReceived, read);
         Volatile.Write(ref _lastReceived, Clock.GetTimestamp());
@@ -236,9 +232,6 @@ internal sealed partial class PeerConnection
     /// <summary>The receive buffer a connection starts with after the handshake: room for one whole block message and
     /// more; it doubles each time a read fills it, up to <see cref="PeerConnectionOptions.ReceiveBufferSize"/>.</summary>
     private const int InitialReceiveBuffer = 32 * 1024;
-
-    /// <summary>The receive buffer's size now (it grows with the rate, see <see cref="FillAsync"/>).</summary>
-    internal int ReceiveBufferCapacity => _receiveBuffer.Length;
 
     /// <summary>After the handshake: a receive buffer for a whole frame, which grows to its working size as reads fill
     /// it (<see cref="FillAsync"/>): a fast connection reaches it within a few reads, while a slow or idle one (most of
