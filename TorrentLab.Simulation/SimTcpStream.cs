@@ -85,9 +85,9 @@ internal sealed class SimTcpStream : Stream, Wire.INamedTransport, IUploader, IV
     /// by as much.</summary>
     /// <remarks>One piece (at most 16 KiB) per read, where a kernel hands over all that has arrived: the bytes are the
     /// same and arrive at the same simulated instants (reading costs no simulated time), but a program whose reads
-    /// lag behind while other work runs at the same instant is not told so. The engine grows a connection's receive
-    /// buffer from 32 KiB to 256 KiB when its reads come back full (PeerConnection.FillAsync), which on 100,000
-    /// connections is 25 GB; what the buffers cost a real client is measured on real sockets.</remarks>
+    /// lag behind while other work runs at the same instant is not told so, and does not grow its receive buffer for
+    /// it (PeerConnection.FillAsync grows it when reads come back full); what the buffers cost a real client is
+    /// measured on real sockets.</remarks>
     private int Copy(Span<byte> into)
     {
         var copied = 0;
