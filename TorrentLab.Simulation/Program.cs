@@ -45,7 +45,8 @@ internal static class Program
         var inv = CultureInfo.InvariantCulture;
         double Number(string name, double fallback) => Option(args, name) is { } v ? double.Parse(v, inv) : fallback;
         var options = new Experiments.DhtExperiment.Options((int)Number("--nodes", 1000), (int)Number("--lookups", 200),
-            Number("--unresponsive", 0.2), Number("--one-way-ms", 25), Number("--loss", 0.01), Option(args, "--addresses") != "dense");
+            Number("--unresponsive", 0.2), Number("--one-way-ms", 25), Number("--loss", 0.01), Option(args, "--addresses") != "dense",
+            Memory: args.Contains("--memory"));
         return Experiment(args, (int)Number("--seed", 1), (sim, print) => Experiments.DhtExperiment.RunAsync(sim, options, print));
     }
 

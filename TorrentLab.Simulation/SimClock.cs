@@ -27,6 +27,9 @@ internal sealed class SimClock : TimeProvider
     /// <summary>Entries waiting (cancelled ones included until their time comes).</summary>
     public int Waiting => _calendar.Count;
 
+    /// <summary>Entries waiting that will still run (a walk over the calendar: a diagnostic, not for every step).</summary>
+    public int Live => _calendar.UnorderedItems.Count(e => e.Element.Live);
+
     public override DateTimeOffset GetUtcNow() => Epoch.AddTicks(_now);
 
     public override long GetTimestamp() => _now;

@@ -18,8 +18,10 @@ internal static class DhtExperiment
     /// (sigma 0.6, at least 2 ms): a spread of our choosing, not a published measurement.</param>
     /// <param name="Loss">The chance each datagram is lost.</param>
     /// <param name="Spread">Hosts in different /24s (<see cref="SimNetwork.SpreadAddresses"/>) rather than 254 to a /24.</param>
+    /// <param name="Memory">Print the calendar's size and the managed heap (after a full collection) at each phase, on
+    /// stderr (not in the event log: the heap is not the same from run to run).</param>
     internal sealed record Options(int Nodes, int Lookups = 200, double Unresponsive = 0.2, double MedianOneWayMs = 25, double Loss = 0.01,
-        bool Spread = true);
+        bool Spread = true, bool Memory = false);
 
     public static async Task RunAsync(SimRun sim, Options o, Action<string> print)
     {
@@ -41,6 +43,13 @@ internal static class DhtExperiment
             Bootstrap = i == 0 ? [] : [router], LocalEndPoint = new IPEndPoint(IPAddress.Any, 6881), Network = hosts[i], Clock = sim.Clock,
             LoopbackOnly = false, Id = NodeId.Random(random),
         };
+        void Phase(string name)
+        {
+            if (!o.Memory) return;
+            var managed = GC.GetTotalMemory(forceFullCollection: true) >> 20;
+            Console.Error.WriteLine(string.Create(inv, $"memory {name} at {sim.Clock.Now.TotalSeconds:0} s: calendar {sim.Clock.Waiting} entries " +
+                $"({sim.Clock.Live} live), managed {managed} MiB after a full collection, working set {Environment.WorkingSet >> 20} MiB"));
+        }
         try
         {
             // Joining: one node every 20 ms of virtual time, each bootstrapping through the router.
@@ -50,8 +59,10 @@ internal static class DhtExperiment
                 await sim.Delay(TimeSpan.FromMilliseconds(20)).ConfigureAwait(false);
             }
             await Task.WhenAll(nodes.Select(n => n.Bootstrapped)).ConfigureAwait(false);
+            Phase("joined");
             await sim.Delay(TimeSpan.FromMinutes(2)).ConfigureAwait(false); // a maintenance round or two
             var joinedAt = sim.Clock.Now;
+            Phase("two minutes later");
 
             // A share stops answering, the router never (it is everyone's way in).
             var silent = new HashSet<int>(Enumerable.Range(1, o.Nodes - 1).OrderBy(_ => random.Next()).Take((int)(o.Unresponsive * o.Nodes)));
@@ -95,9 +106,10 @@ internal static class DhtExperiment
                     if (hop.Closer > 0) closer++;
                     if (hop.Error is not null) silentAsked++;
                     else if (rank.TryGetValue(hop.Node.Address, out var r)) best = Math.Min(best, r);
+                    var at = (sim.Clock.Now - started).TotalMilliseconds;
                     trail.Add(hop.Error is not null
-                        ? $"{hop.Node.Address}:{hop.Error}"
-                        : $"{(rank.TryGetValue(hop.Node.Address, out var k) ? k : -1)}:{hop.Nodes}n/{hop.Closer}c");
+                        ? $"{at:0}ms {hop.Node.Address}:{(hop.Error.Contains("did not answer", StringComparison.Ordinal) ? "timeout" : hop.Error)}"
+                        : $"{at:0}ms {(rank.TryGetValue(hop.Node.Address, out var k) ? k : -1)}:{hop.Nodes}n/{hop.Closer}c/{hop.Peers}p");
                 }).ConfigureAwait(false))
                 {
                     if (p.Equals(peer) && first is null) first = sim.Clock.Now - started;
@@ -108,6 +120,10 @@ internal static class DhtExperiment
                 {
                     found++;
                     times.Add(t.TotalMilliseconds);
+                    // What the lookup's time was made of: each answer (or failure) at its time, with the answering
+                    // node's rank by distance to the torrent (rank:nodes/closer/peers).
+                    sim.Log.Line("experiment", string.Create(inv, $"lookup {l} from n{from} found the peer at {t.TotalMilliseconds:0} ms " +
+                        $"({asked} queries); hops {string.Join(" ", trail)}"));
                 }
                 else
                 {
@@ -119,6 +135,7 @@ internal static class DhtExperiment
                 }
             }
 
+            Phase("lookups done");
             await stop.CancelAsync().ConfigureAwait(false);
             await reannouncing.ConfigureAwait(false);
             var rtts = Enumerable.Range(0, 10_000).Select(_ => 2 * (latencies[random.Next(o.Nodes)] + latencies[random.Next(o.Nodes)])).ToList();

@@ -1,9 +1,11 @@
 using System.Net;
 using TorrentLab.Client;
 using TorrentLab.Dht;
+using TorrentLab.Downloads;
 using TorrentLab.Lab;
 using TorrentLab.Magnet;
 using TorrentLab.Swarm;
+using TorrentLab.Simulation;
 using TorrentLab.Tests.Infrastructure;
 using TorrentLab.Tracker;
 using TorrentLab.Tracker.Server;
@@ -70,7 +72,9 @@ public class MagnetPeersTests
         await using var seeder = SyntheticPeer.Start(SyntheticPeerOptions.ForTorrent(built.Torrent, built.Payload) with { ServeMetadata = true });
         var link = $"{XtOnly(built)}&tr={Uri.EscapeDataString(tracker.HttpAnnounceUrl)}";
         var waiting = new System.Collections.Concurrent.ConcurrentQueue<string>();
-        var options = TorrentClient.PeerFinding(null).WithSession(s => s with { Dht = false }) with { StallTimeout = TimeSpan.FromSeconds(60), Waiting = waiting.Enqueue };
+        // The fetch's clock is a manual one: its pause between rounds (5 s after the first) passes when the test says.
+        var clock = new ManualClock();
+        var options = TorrentClient.PeerFinding(null).WithSession(s => s with { Dht = false, Time = clock }) with { StallTimeout = TimeSpan.FromSeconds(60), Waiting = waiting.Enqueue };
 
         var opening = TorrentClient.OpenAsync(link, options, ct: Ct);
         // The seeder announces only once the tracker has answered the fetch's first announce (with no peer).
@@ -78,6 +82,11 @@ public class MagnetPeersTests
         Assert.False(opening.IsCompleted);
         await new TrackerClient([[tracker.HttpAnnounceUrl]]).AnnounceAsync(
             new AnnounceRequest(built.Torrent.InfoHash, PeerId.CreateOurs(), seeder.EndPoint.Port, 0, 0, 0, AnnounceEvent.Started), Ct);
+        // It said why it waits and armed its pause: once that pause has passed, it asks the tracker again.
+        await Wait.UntilAsync(() => !waiting.IsEmpty && clock.PendingTimers.Contains(TimeSpan.FromSeconds(5)), TimeSpan.FromSeconds(30),
+            "the fetch never paused before asking again", Ct);
+        Assert.False(opening.IsCompleted);
+        clock.Advance(TimeSpan.FromSeconds(5));
         var opened = await opening.WaitAsync(TimeSpan.FromSeconds(60), Ct);
 
         Assert.Equal(built.Torrent.InfoHash, opened.Torrent.InfoHash);
@@ -97,31 +106,53 @@ public class MagnetPeersTests
         Assert.StartsWith("the link's trackers gave no peer (gave up after", error.Message);
     }
 
-    /// <summary>Issue 34, item 8: a trackerless link gave up after its first DHT lookup found nobody.</summary>
+    /// <summary>Issue 34, item 8: a trackerless link gave up after its first DHT lookup found nobody. On the simulated
+    /// network (each party a host of its own): the rounds' pauses pass in virtual time.</summary>
     [Fact]
-    public async Task XtOnlyLink_DhtHasNoPeerAtFirst_WaitsAndAsksTheDhtAgain_UntilASeederAnnounces()
-    {
-        using var folder = new TempFolder();
-        var built = TestTorrents.SingleFile(length: 100_000, announce: null, seed: 8);
-        await using var bootstrap = await LocalDht.StartNodeAsync(Ct);
-        built.WritePayload(folder.Combine("seed"));
-        await using var seeder = await Seeder.StartAsync(built.Torrent, LocalDht.Options(folder.Combine("seed"), bootstrap.LocalEndPoint!).WithSession(s => s with { Dht = false }), ct: Ct);
-        var waited = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var options = LocalDht.Options(folder.Combine("out"), bootstrap.LocalEndPoint!) with { Waiting = _ => waited.TrySetResult() };
+    public void XtOnlyLink_DhtHasNoPeerAtFirst_WaitsAndAsksTheDhtAgain_UntilASeederAnnounces() =>
+        Simulated.Passes(DhtAskedAgain, seed: 34);
 
-        var opening = TorrentClient.OpenAsync(XtOnly(built), options, ct: Ct);
-        await Task.WhenAny(waited.Task, opening).WaitAsync(TimeSpan.FromSeconds(60), Ct);
+    internal static async Task DhtAskedAgain(SimRun sim)
+    {
+        sim.Network.SpreadAddresses = true; // a /24 each: a bucket keeps one node per /24
+        var link = new LinkSpec(TimeSpan.FromMilliseconds(20));
+        var bootHost = sim.Network.AddHost("bootstrap", link);
+        var seedHost = sim.Network.AddHost("seed", link);
+        var host = sim.Network.AddHost("downloader", link);
+        var built = TestTorrents.SingleFile(length: 100_000, announce: null, seed: 8);
+        DhtNodeOptions Node(SimHost on, int port, string[] bootstrap) => new()
+        {
+            Bootstrap = bootstrap, LocalEndPoint = new IPEndPoint(IPAddress.Any, port), Network = on, Clock = sim.Clock, LoopbackOnly = false,
+        };
+        await using var bootstrap = await DhtNode.StartAsync(Node(bootHost, 6881, []));
+        var bootstrapAt = $"{bootHost.Address}:6881";
+        built.WritePayload(sim.FolderOf(seedHost));
+        await using var seedSession = TorrentClient.StartSession(sim.SessionOn(seedHost, new SessionSettings { ListenPort = 6881, Dht = false, Transport = PeerTransport.Tcp }));
+        await using var seeder = await TorrentClient.SeedAsync(seedSession, built.Torrent,
+            new DownloadOptions { OutputDirectory = sim.FolderOf(seedHost), Trackers = [], Log = seedHost.LogLine }, allowPartial: false);
+        var waited = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var options = new DownloadOptions
+        {
+            OutputDirectory = sim.FolderOf(host), Log = host.LogLine, StallTimeout = TimeSpan.FromSeconds(60),
+            Session = sim.SessionOn(host, new SessionSettings { ListenPort = 6881, DhtBootstrap = [bootstrapAt] }),
+            Waiting = line =>
+            {
+                host.LogLine(line);
+                waited.TrySetResult();
+            },
+        };
+
+        var opening = TorrentClient.OpenAsync(XtOnly(built), options);
+        await Task.WhenAny(waited.Task, opening).WaitAsync(TimeSpan.FromSeconds(60), sim.Clock);
         Assert.False(opening.IsCompleted, "the fetch ended after its first lookup found nobody");   // it waits, saying so
-        // Only now does the DHT learn of the seeder (announced for it to the only node there is).
-        await using (var announcer = await DhtNode.StartAsync(new DhtNodeOptions
+        // Only now does the DHT learn of the seeder: a node on the seeder's host announces its peer port, to the bootstrap
+        // node, and to the fetch's own DHT node too when the bootstrap node names it.
+        await using (var announcer = await DhtNode.StartAsync(Node(seedHost, 6882, [bootstrapAt])))
         {
-            Bootstrap = [bootstrap.LocalEndPoint!.ToString()], LocalEndPoint = new IPEndPoint(IPAddress.Loopback, 0), LoopbackOnly = true,
-        }, Ct))
-        {
-            await announcer.Bootstrapped.WaitAsync(TimeSpan.FromSeconds(30), Ct);
-            Assert.Equal(1, await announcer.AnnounceAsync(built.Torrent.InfoHash, seeder.Port, ct: Ct));
+            await announcer.Bootstrapped.WaitAsync(TimeSpan.FromSeconds(30), sim.Clock);
+            Assert.InRange(await announcer.AnnounceAsync(built.Torrent.InfoHash, 6881), 1, 2);
         }
-        var opened = await opening.WaitAsync(TimeSpan.FromSeconds(90), Ct);
+        var opened = await opening.WaitAsync(TimeSpan.FromSeconds(90), sim.Clock);
 
         Assert.Equal(built.Torrent.InfoHash, opened.Torrent.InfoHash);
     }

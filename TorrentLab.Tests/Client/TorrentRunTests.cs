@@ -4,6 +4,7 @@ using TorrentLab.Client;
 using TorrentLab.Downloads;
 using TorrentLab.Storage;
 using TorrentLab.Swarm;
+using TorrentLab.Simulation;
 using TorrentLab.Tests.Infrastructure;
 using TorrentLab.Tests.Swarm;
 
@@ -94,26 +95,41 @@ public class TorrentRunTests
     }
 
     [Fact]
-    public async Task Start_SeedingRecordWhoseDataBecomesUnreadable_EndsWithTheErrorAndLeavesTheSession()
+    public void Start_SeedingRecordWhoseDataBecomesUnreadable_EndsWithTheErrorAndLeavesTheSession() =>
+        Simulated.Passes(UnreadableRecord, seed: 42);
+
+    /// <summary>On the simulated network: the waking downloader's 3 s without data pass in virtual time.</summary>
+    internal static async Task UnreadableRecord(SimRun sim)
     {
-        using var folder = new TempFolder();
         var built = TestTorrents.SingleFile(length: 150_000, name: "gone.bin", announce: null, seed: 42);
-        var output = folder.Combine("out");
-        await using var session = Session.Start(Loopback());
+        var host = sim.Network.AddHost("seed", TorrentLab.Simulation.LinkSpec.Fast);
+        var output = sim.FolderOf(host);
+        await using var session = Session.Start(sim.SessionOn(host, Loopback() with { ListenPort = 6881 }));
         var observer = new Observer();
-        await SeedAsync(session, built, output, observer);
+        built.WritePayload(output);
+        TorrentClient.Start(session, built.Torrent, new DownloadOptions
+        {
+            OutputDirectory = output, Trackers = [], SeedAfterDownload = true,
+            Log = line =>
+            {
+                host.LogLine(line);
+                observer.Log.Enqueue(line);
+            },
+        }, observer);
+        Assert.True(await sim.WaitUntil(() => observer.Log.Contains("seeding"), TimeSpan.FromMinutes(1)), "never seeding");
 
         using var blocker = SeedingTorrentTests.MakeUnreadable(Path.Combine(output, "gone.bin"));
-        var downloader = SeedingTorrentTests.WakeAsync(built, folder.Combine("peer"), session.Port);
+        var (peer, downloader) = SeedingTorrentTests.WakeOnSimulatedNetwork(sim, built, host);
+        await using var _ = peer;
 
-        var end = await observer.End.WaitAsync(Patience, Ct);
+        var end = await observer.End.WaitAsync(TimeSpan.FromMinutes(1), sim.Clock);
 
         Assert.False(end.Stopped);
         Assert.Null(end.Result);
         Assert.True(end.Error is StorageException or IOException, end.Error?.ToString());
         Assert.Contains(observer.Log, line => line.StartsWith("cannot seed any more", StringComparison.Ordinal));
         Assert.Equal(0, session.TorrentCount);
-        await Assert.ThrowsAnyAsync<Exception>(() => downloader.WaitAsync(Patience, Ct)); // nothing to get from it
+        await Assert.ThrowsAnyAsync<Exception>(() => downloader.WaitAsync(TimeSpan.FromMinutes(1), sim.Clock)); // nothing to get from it
     }
 
     [Fact]

@@ -27,6 +27,45 @@ public class DhtLookupSimulatedTests
     public void Lookup_TakesTheLateAnswerOfASlowQuery_AfterAskingAnotherNodeMeanwhile() =>
         Simulated.Deterministic(LateAnswer, seed: 3);
 
+    [Fact]
+    public void Lookup_AsksTheCloserNodesAnAnswerNames_AtOnce_NotOneAtATimeBehindTheFirstRoundsSlowerQueries() =>
+        Simulated.Deterministic(CloserAtOnce, seed: 4);
+
+    /// <summary>The lookup starts from three nodes: a near one (40 ms round trip) and two far ones (640 ms, under the
+    /// short timeout of a second: nothing timed yet). The near one answers with the K nodes it knows closest to the
+    /// target, all closer than the far two; the third closest of them stores the peer. The first round's two other
+    /// queries no longer hold a slot (their nodes fell out of the K closest), so three of the K are asked at once and
+    /// the peer comes one round trip after the first answer, at about 80 ms. Before (alpha a hard limit): one at a
+    /// time as each answered, the peer at about 160 ms.</summary>
+    internal static async Task CloserAtOnce(SimRun sim)
+    {
+        await using var setup = new Setup(sim);
+        var target = NodeId.Random(new Random(sim.Seed + 7919)); // not the querier's id: Setup draws ids from Random(seed)
+        var querier = await setup.Node("q", 10);
+        var near = await setup.Node("near", 10, Near(target, 20));
+        var far = new[] { await setup.Node("far0", 310, Near(target, 21)), await setup.Node("far1", 310, Near(target, 22)) };
+        var closer = new List<DhtNode>();
+        for (var i = 0; i < RoutingTable.K; i++) closer.Add(await setup.Node($"c{i}", 10, Near(target, 100 + i)));
+        foreach (var node in closer) await near.PingAsync(setup.EndPointOf(node)); // near's table: the K closer nodes
+        closer[^3].Peers.Add(target, Peer);
+
+        var lookup = new DhtLookup(querier, target, getPeers: true);
+        lookup.Seed(setup.EndPointOf(near), near.Id);
+        foreach (var node in far) lookup.Seed(setup.EndPointOf(node), node.Id);
+        var started = sim.Clock.Now;
+        TimeSpan? found = null;
+        var hops = new List<(TimeSpan At, LookupHop Hop)>();
+        await lookup.RunAsync(_ => found ??= sim.Clock.Now - started, hop => hops.Add((sim.Clock.Now - started, hop)), CancellationToken.None);
+        sim.Log.Line("scenario", $"peer after {found?.TotalMilliseconds:0} ms; hops {string.Join(" ", hops.Select(h => $"{h.Hop.LogDistance}@{h.At.TotalMilliseconds:0}"))}");
+
+        Assert.NotNull(found);
+        Assert.InRange(found.Value, TimeSpan.FromMilliseconds(80), TimeSpan.FromMilliseconds(100));
+        // The three closest of the K answered together, one round trip after the near node's answer.
+        var firstCloser = hops.Where(h => h.Hop.LogDistance <= 60).Take(DhtNode.Alpha).ToList();
+        Assert.Equal(DhtNode.Alpha, firstCloser.Count);
+        Assert.All(firstCloser, h => Assert.InRange(h.At, TimeSpan.FromMilliseconds(80), TimeSpan.FromMilliseconds(100)));
+    }
+
     /// <summary>The querying node has timed a few answers (80 ms round trips), so its short timeout is far below a
     /// second. Its lookup starts from three silent nodes close to the target and a live one farther that stores the
     /// peer: the three go first (alpha), and the live one is asked once they turned slow, so the peer comes about one

@@ -44,6 +44,37 @@ public class QueryRateLimiterTests
     }
 
     [Fact]
+    public void IdleSources_AreForgotten_BeforeTheTableIsFull()
+    {
+        // A node on the internet hears from thousands of addresses an hour, each a few queries: their buckets are full
+        // again within seconds, and keeping them until the table holds MaxSources is memory for nothing.
+        var clock = new ManualClock();
+        var limiter = new QueryRateLimiter(clock);
+        for (var i = 0; i < 1_000; i++) limiter.Allow(new IPAddress(BitConverter.GetBytes(0x0000000A | (i + 1) << 8)));
+        Assert.Equal(1_000, limiter.Sources);
+
+        clock.Advance(QueryRateLimiter.IdleAfter + TimeSpan.FromSeconds(1));
+        limiter.Allow(IPAddress.Parse("10.200.0.1"));
+
+        Assert.Equal(1, limiter.Sources);
+    }
+
+    [Fact]
+    public void ASourceForgottenWhileIdle_GetsItsWholeBurstAgain_AsItWouldHaveKept()
+    {
+        var clock = new ManualClock();
+        var limiter = new QueryRateLimiter(clock);
+        var source = IPAddress.Parse("10.0.0.7");
+        Assert.Equal((int)QueryRateLimiter.PerSourceBurst, Enumerable.Range(0, 100).Count(_ => limiter.Allow(source)));
+
+        clock.Advance(QueryRateLimiter.IdleAfter + TimeSpan.FromSeconds(1));
+        limiter.Allow(IPAddress.Parse("10.0.0.8")); // the sweep
+
+        Assert.Equal(1, limiter.Sources);
+        Assert.Equal((int)QueryRateLimiter.PerSourceBurst, Enumerable.Range(0, 100).Count(_ => limiter.Allow(source)));
+    }
+
+    [Fact]
     public void LoopbackSources_AreCountedPerPort()
     {
         // IPv6 has one loopback address: local nodes on ::1 differ only by port, and none may use up another's burst.

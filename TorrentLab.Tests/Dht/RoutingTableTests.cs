@@ -20,7 +20,7 @@ public class RoutingTableTests
     [Fact]
     public void Heard_UpToK_AddsEveryNodeToOneBucket()
     {
-        var table = new RoutingTable(Own, new ManualClock());
+        var table = new RoutingTable(Own, new ManualClock(), extended: false);
         for (var i = 0; i < RoutingTable.K; i++) Assert.Equal(InsertOutcome.Added, table.Heard(Node("8"), responded: true));
 
         Assert.Equal(RoutingTable.K, table.Count);
@@ -34,7 +34,7 @@ public class RoutingTableTests
     [Fact]
     public void Heard_KnownNode_UpdatesIt()
     {
-        var table = new RoutingTable(Own, new ManualClock());
+        var table = new RoutingTable(Own, new ManualClock(), extended: false);
         var node = Node("8");
         table.Heard(node, responded: false);
 
@@ -43,9 +43,22 @@ public class RoutingTableTests
     }
 
     [Fact]
+    public void ExtendedTable_TheFourFarthestBucketsHold128_64_32And16Nodes_TheOthersK()
+    {
+        // libtorrent's dht_extended_routing_table: a lookup starts from the closest nodes of the target's half, quarter...
+        var table = new RoutingTable(Own, new ManualClock());
+        foreach (var (prefix, capacity) in new[] { ("8", 128), ("4", 64), ("2", 32), ("1", 16), ("08", RoutingTable.K) })
+        {
+            var added = Enumerable.Range(0, capacity + 5).Count(_ => table.Heard(Node(prefix), responded: true) == InsertOutcome.Added);
+            Assert.Equal(capacity, added);
+        }
+        Assert.Equal([128, 64, 32, 16, RoutingTable.K], table.Buckets.Take(5).Select(b => b.Entries.Count));
+    }
+
+    [Fact]
     public void FullBucketHoldingOurId_Splits_AndTheFarHalfThenDropsNewcomers()
     {
-        var table = new RoutingTable(Own, new ManualClock());
+        var table = new RoutingTable(Own, new ManualClock(), extended: false);
         for (var i = 0; i < RoutingTable.K; i++) table.Heard(Node("8"), responded: true); // first bit 1: the far half
 
         // The only bucket holds our id, so a ninth node splits it; the far half is then full of good nodes.
@@ -62,7 +75,7 @@ public class RoutingTableTests
     [Fact]
     public void NearNodes_SplitTheLastBucketRepeatedly_UntilTheyNoLongerShareItWithUs()
     {
-        var table = new RoutingTable(Own, new ManualClock());
+        var table = new RoutingTable(Own, new ManualClock(), extended: false);
         for (var i = 0; i < RoutingTable.K; i++) table.Heard(Node("01"), responded: true); // all share exactly 7 bits with us
 
         Assert.Equal(InsertOutcome.Dropped, table.Heard(Node("01"), responded: true));
@@ -128,7 +141,7 @@ public class RoutingTableTests
     [Fact]
     public void Closest_ReturnsTheNearestByXor_BadNodesLeftOut()
     {
-        var table = new RoutingTable(Own, new ManualClock());
+        var table = new RoutingTable(Own, new ManualClock(), extended: false);
         var nodes = new[] { "f", "7", "3", "1", "08", "04" }.Select(Node).ToList();
         foreach (var node in nodes) table.Heard(node, responded: true);
         table.Failed(nodes[4].Id);
@@ -159,7 +172,7 @@ public class RoutingTableTests
     [Fact]
     public void AnIdAlreadyKnownAtAnotherAddress_IsNotMoved()
     {
-        var table = new RoutingTable(Own, new ManualClock());
+        var table = new RoutingTable(Own, new ManualClock(), extended: false);
         var node = Node("8");
         table.Heard(node, responded: true);
 
@@ -170,7 +183,7 @@ public class RoutingTableTests
     // Splits once so the far bucket (first bit 1) is full of good nodes and no longer the last one.
     private RoutingTable FullFarBucket(ManualClock clock, out List<NodeContact> nodes)
     {
-        var table = new RoutingTable(Own, clock);
+        var table = new RoutingTable(Own, clock, extended: false);
         nodes = Enumerable.Range(0, RoutingTable.K).Select(_ => Node("8")).ToList();
         foreach (var node in nodes) table.Heard(node, responded: true);
         table.Heard(Node("02"), responded: true); // splits
@@ -184,7 +197,7 @@ public class RoutingTableTests
         // Seeded ids: with fresh random ones, 40 honest nodes sometimes crowd into few buckets and fewer than 20 fit,
         // whatever the attacker did (a failure of the draw, not of the table).
         var random = new Random(52);
-        var table = new RoutingTable(Own, new ManualClock());
+        var table = new RoutingTable(Own, new ManualClock(), extended: false);
         var attacker = IPAddress.Parse("203.0.113.9");
         for (var port = 1000; port < 4000; port++) table.Heard(new NodeContact(NodeId.Random(random), new IPEndPoint(attacker, port)), responded: true);
 
@@ -197,7 +210,7 @@ public class RoutingTableTests
     [Fact]
     public void Heard_OneSubnet_HoldsAtMostOneEntryPerBucket()
     {
-        var table = new RoutingTable(Own, new ManualClock());
+        var table = new RoutingTable(Own, new ManualClock(), extended: false);
         for (var host = 1; host < 255; host++)
             for (var port = 0; port < 4; port++)
                 table.Heard(new NodeContact(NodeId.Random(), new IPEndPoint(IPAddress.Parse($"203.0.113.{host}"), 7000 + port)), responded: true);
@@ -215,7 +228,7 @@ public class RoutingTableTests
     [Fact]
     public void Heard_LoopbackNodesSharingAnAddress_AreExempt()
     {
-        var table = new RoutingTable(Own, new ManualClock());
+        var table = new RoutingTable(Own, new ManualClock(), extended: false);
         for (var i = 0; i < RoutingTable.K; i++) table.Heard(Node("8"), responded: true); // all on 127.0.0.1, as the suite's IPv6 DHT on ::1
 
         Assert.Equal(RoutingTable.K, table.Count);

@@ -6,6 +6,7 @@ using TorrentLab.Downloads;
 using TorrentLab.Extensions;
 using TorrentLab.Metainfo;
 using TorrentLab.Swarm;
+using TorrentLab.Simulation;
 using TorrentLab.Tests.Infrastructure;
 using TorrentLab.Utp;
 using TorrentLab.Wire;
@@ -42,41 +43,57 @@ public class PexTests
     private static IPEndPoint At(Seeder seeder) => new(IPAddress.Loopback, seeder.Port);
 
     [Fact]
-    public async Task Download_PeerKnownOnlyThroughPex_IsDialledAndDeliversThePiecesOthersLack()
+    [Trait("Tier", "Slow")] // a process of its own
+    public void Download_PeerKnownOnlyThroughPex_IsDialledAndDeliversThePiecesOthersLack() =>
+        Simulated.Passes(KnownOnlyThroughPex, seed: 11);
+
+    /// <summary>On the simulated network, each peer a host of its own: A's 8 s of capped download pass in virtual time.</summary>
+    internal static async Task KnownOnlyThroughPex(SimRun sim)
     {
-        using var folder = new TempFolder("torrentlab-pex");
         var built = TestTorrents.SingleFile(32 * PieceLength, PieceLength, announce: null);
-        built.WritePayload(folder.Combine("s"));
-        built.WritePayload(folder.Combine("a"));
+        var link = new LinkSpec(TimeSpan.FromMilliseconds(10));
+        var (sHost, aHost, bHost) = (sim.Network.AddHost("s", link), sim.Network.AddHost("a", link), sim.Network.AddHost("b", link));
+        IPEndPoint ListenOf(SimHost host) => new(host.Address, 6881);
+        built.WritePayload(sim.FolderOf(sHost));
+        built.WritePayload(sim.FolderOf(aHost));
         // A holds only the even pieces (the odd ones are corrupted), so B cannot finish without S.
-        var aPort = ProcessRunner.FreeTcpPort();
-        await using (var file = File.OpenWrite(folder.Combine("a", "payload.bin")))
+        await using (var file = File.OpenWrite(Path.Combine(sim.FolderOf(aHost), "payload.bin")))
             for (var piece = 1; piece < built.Torrent.PieceCount; piece += 2)
             {
                 file.Position = (long)piece * PieceLength;
                 file.WriteByte((byte)(built.Payload[piece * PieceLength] ^ 0xFF));
             }
-        var logA = new ConcurrentQueue<string>();
-        var logB = new ConcurrentQueue<string>();
+        var logA = new List<string>();
+        var logB = new List<string>();
+        DownloadOptions On(SimHost host, IReadOnlyList<IPEndPoint> peers, List<string>? log) => Options(sim.FolderOf(host), peers, line =>
+        {
+            host.LogLine(line);
+            log?.Add(line);
+        });
+        var settings = new SessionSettings { ListenPort = 6881, Dht = false };
 
-        await using var s = await Seeder.StartAsync(built.Torrent, Options(folder.Combine("s")), ct: Ct);
+        await using var sSession = TorrentLab.Client.TorrentClient.StartSession(sim.SessionOn(sHost, settings));
+        await using var s = await TorrentLab.Client.TorrentClient.SeedAsync(sSession, built.Torrent, On(sHost, [], null), allowPartial: false);
         // A knows S; B knows only A. A is still downloading its odd pieces from S (slowly: 32 KiB/s, about 8 s), so it stays
         // connected to S and names it to B. (A partial seed would not: S, a full seed, drops a peer that wants nothing,
         // BEP 21.)
-        using var stopA = CancellationTokenSource.CreateLinkedTokenSource(Ct);
-        var a = SwarmDownload.RunAsync(built.Torrent, Options(folder.Combine("a"), [At(s)], logA.Enqueue).WithSession(s => s with { ListenPort = aPort }) with
-        { DownloadLimit = new RateLimit(32 * 1024), SeedAfterDownload = true,
+        await using var aSession = TorrentLab.Client.TorrentClient.StartSession(sim.SessionOn(aHost, settings));
+        using var stopA = new CancellationTokenSource();
+        var a = TorrentLab.Client.TorrentClient.DownloadAsync(aSession, built.Torrent, On(aHost, [ListenOf(sHost)], logA) with
+        {
+            DownloadLimit = new RateLimit(32 * 1024, clock: sim.Clock), SeedAfterDownload = true,
         }, null, stopA.Token);
-        var result = await SwarmDownload.RunAsync(built.Torrent, Options(folder.Combine("b"), [new IPEndPoint(IPAddress.Loopback, aPort)], logB.Enqueue), null, Ct)
-            .WaitAsync(TimeSpan.FromSeconds(30), Ct);
+        await using var bSession = TorrentLab.Client.TorrentClient.StartSession(sim.SessionOn(bHost, settings));
+        var result = await TorrentLab.Client.TorrentClient.DownloadAsync(bSession, built.Torrent, On(bHost, [ListenOf(aHost)], logB))
+            .WaitAsync(TimeSpan.FromSeconds(30), sim.Clock);
         await stopA.CancelAsync();
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => a);
 
-        Assert.Contains(At(s).ToString(), result.PeersUsed);
-        Assert.Contains($"127.0.0.1:{aPort}", result.PeersUsed);
+        Assert.Contains(ListenOf(sHost).ToString(), result.PeersUsed);
+        Assert.Contains(ListenOf(aHost).ToString(), result.PeersUsed);
         Assert.Contains(logA, line => line.Contains("sent ut_pex added=1", StringComparison.Ordinal));
         Assert.Contains(logB, line => line.Contains("ut_pex named 1 peer(s), 1 new", StringComparison.Ordinal));
-        Assert.Equal(Hex(built.Payload), Hex(File.ReadAllBytes(folder.Combine("b", "payload.bin"))));
+        Assert.Equal(Hex(built.Payload), Hex(File.ReadAllBytes(Path.Combine(sim.FolderOf(bHost), "payload.bin"))));
     }
 
     [Fact]

@@ -1,56 +1,63 @@
 using System.Buffers.Binary;
-using System.Collections.Concurrent;
 using System.Net;
+using TorrentLab.Client;
 using TorrentLab.Downloads;
-using TorrentLab.Swarm;
+using TorrentLab.Simulation;
 using TorrentLab.Tests.Infrastructure;
-using TorrentLab.Tracker.Server;
 using TorrentLab.Wire;
 
 namespace TorrentLab.Tests.Swarm;
 
 /// <summary>A lone seed with its default options, its upload capped so that it bounds the swarm, feeding TorrentLab
-/// downloaders on loopback: what it sends, in order, read from its wire trace.</summary>
-[Trait("Tier", "Slow")]
+/// downloaders: what it sends, in order, read from its wire trace. On the simulated network (each peer a host of its
+/// own, one virtual clock): the seed's 8 s for one copy pass in virtual time, and the order of its sends is a
+/// function of the seed.</summary>
+[Trait("Tier", "Slow")] // a process of its own
 public class SeederFirstCopyTests
 {
-    private static CancellationToken Ct => TestContext.Current.CancellationToken;
-
     [Fact]
-    public async Task ALoneSeed_SendsEachPieceOnce_BeforeAnyPieceTwice()
+    public void ALoneSeed_SendsEachPieceOnce_BeforeAnyPieceTwice() => Simulated.Passes(FirstCopy, seed: 56);
+
+    internal static async Task FirstCopy(SimRun sim)
     {
         const int downloaders = 4;
-        using var folder = new TempFolder("torrentlab-first-copy");
-        await using var tracker = await TrackerServer.StartAsync(new TrackerServerOptions { Port = 0, Interval = TimeSpan.FromSeconds(5) }, Ct);
-        var built = TestTorrents.SingleFile(2 << 20, pieceLength: 64 * 1024, name: "first.bin", announce: tracker.HttpAnnounceUrl, seed: 56);
-        built.WritePayload(folder.Combine("seed"));
-        var sent = new ConcurrentQueue<(IPEndPoint Peer, int Index, int Begin, int Length)>();
-        var log = new ConcurrentQueue<string>();
-        await using var seeder = await Seeder.StartAsync(built.Torrent, new DownloadOptions
+        var built = TestTorrents.SingleFile(2 << 20, pieceLength: 64 * 1024, name: "first.bin", announce: null, seed: 56);
+        // The seed's line is far faster than its cap; the downloaders' lines too: the cap bounds the swarm.
+        var link = new LinkSpec(TimeSpan.FromMilliseconds(10), 4 << 20, 16 << 20);
+        var seedHost = sim.Network.AddHost("seed", link);
+        var hosts = Enumerable.Range(0, downloaders).Select(i => sim.Network.AddHost($"d{i}", link)).ToList();
+        built.WritePayload(sim.FolderOf(seedHost));
+        var sent = new List<(IPEndPoint Peer, int Index, int Begin, int Length)>();
+        var settings = new SessionSettings { ListenPort = 6881, Dht = false, Transport = PeerTransport.Tcp };
+        await using var seedSession = TorrentClient.StartSession(sim.SessionOn(seedHost, settings));
+        await using var seeder = await TorrentClient.SeedAsync(seedSession, built.Torrent, new DownloadOptions
         {
-            Session = new SessionSettings { ListenPort = 0, BindAddresses = [IPAddress.Loopback], Dht = false },
-            OutputDirectory = folder.Combine("seed"),
-            UploadLimit = new RateLimit(256 * 1024), // 8 s for one copy: the seed bounds the swarm, as a home uplink does
-            Log = log.Enqueue,
+            OutputDirectory = sim.FolderOf(seedHost), Trackers = [], Log = seedHost.LogLine,
+            UploadLimit = new RateLimit(256 * 1024, clock: sim.Clock), // 8 s for one copy: the seed bounds the swarm, as a home uplink does
             Trace = e =>
             {
                 // <len 4><id=7><index 4><begin 4><block>: the head holds index and begin.
                 if (e.Direction == WireDirection.Sent && e.Kind == MessageKind.Piece)
-                    sent.Enqueue((e.Peer, BinaryPrimitives.ReadInt32BigEndian(e.Head.AsSpan(5)), BinaryPrimitives.ReadInt32BigEndian(e.Head.AsSpan(9)), e.WireLength - 13));
+                    sent.Add((e.Peer, BinaryPrimitives.ReadInt32BigEndian(e.Head.AsSpan(5)), BinaryPrimitives.ReadInt32BigEndian(e.Head.AsSpan(9)), e.WireLength - 13));
             },
-        }, ct: Ct);
-        var seedAddress = new IPEndPoint(IPAddress.Loopback, seeder.Port);
-
-        var downloads = Enumerable.Range(0, downloaders).Select(i => SwarmDownload.RunAsync(built.Torrent, new DownloadOptions
+        }, allowPartial: false);
+        var sessions = hosts.Select(h => TorrentClient.StartSession(sim.SessionOn(h, settings))).ToList();
+        try
         {
-            Session = new SessionSettings { ListenPort = 0, BindAddresses = [IPAddress.Loopback], Dht = false },
-            OutputDirectory = folder.Combine($"d{i}"),
-            ExtraPeers = [seedAddress],
-            StallTimeout = TimeSpan.FromMinutes(2),
-        }, null, Ct)).ToList();
-        await Task.WhenAll(downloads).WaitAsync(TimeSpan.FromMinutes(3), Ct);
+            // What a tracker would answer: the seed and the downloaders before.
+            var downloads = hosts.Select((h, i) => TorrentClient.DownloadAsync(sessions[i], built.Torrent, new DownloadOptions
+            {
+                OutputDirectory = sim.FolderOf(h), Trackers = [], Log = h.LogLine, StallTimeout = TimeSpan.FromMinutes(2),
+                ExtraPeers = [new IPEndPoint(seedHost.Address, 6881), .. hosts.Take(i).Select(o => new IPEndPoint(o.Address, 6881))],
+            })).ToList();
+            await Task.WhenAll(downloads).WaitAsync(TimeSpan.FromMinutes(3), sim.Clock);
+        }
+        finally
+        {
+            foreach (var session in sessions) await session.DisposeAsync();
+        }
 
-        for (var i = 0; i < downloaders; i++) Assert.Equal(built.Payload, await File.ReadAllBytesAsync(folder.Combine($"d{i}", "first.bin"), Ct));
+        foreach (var h in hosts) Assert.Equal(built.Payload, File.ReadAllBytes(Path.Combine(sim.FolderOf(h), "first.bin")));
         // Walk the seed's sends in order until every piece has left whole at least once: until then no piece went to a
         // second peer.
         var bytesTo = new Dictionary<(int Index, IPEndPoint Peer), int>();
@@ -66,6 +73,7 @@ public class SeederFirstCopyTests
             if (bytesTo[(index, peer)] >= built.Torrent.GetPieceLength(index)) whole.Add(index);
         }
         Assert.Equal(built.Torrent.PieceCount, whole.Count);
-        Assert.True(twice.Count == 0, $"sent to a second peer before the first copy was out: {string.Join("; ", twice.Take(10))}\nthe seed's log:\n{string.Join("\n", log.TakeLast(40))}");
+        Assert.True(twice.Count == 0, $"sent to a second peer before the first copy was out: {string.Join("; ", twice.Take(10))}");
+        sim.Log.Line("scenario", $"all complete at {sim.Clock.Now}; {sent.Count} blocks sent by the seed");
     }
 }

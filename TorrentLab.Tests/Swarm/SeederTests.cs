@@ -1,6 +1,7 @@
 using System.Net;
 using TorrentLab.Downloads;
 using TorrentLab.Swarm;
+using TorrentLab.Simulation;
 using TorrentLab.Tests.Infrastructure;
 using TorrentLab.Wire;
 
@@ -43,31 +44,54 @@ public class SeederTests
     }
 
     [Fact]
-    public async Task ThreeDownloadersAndOurSeeder_AllFinishWithTheRightDataAndTheChokedOneIsFedByTheOthers()
+    public void ThreeDownloadersAndOurSeeder_AllFinishWithTheRightDataAndTheChokedOneIsFedByTheOthers() =>
+        Simulated.Passes(ThreeDownloaders, seed: 3);
+
+    /// <summary>On the simulated network, each peer a host of its own; each downloader is told of the seed and of the
+    /// downloaders before it (what a tracker would answer), and PEX tells the rest.</summary>
+    internal static async Task ThreeDownloaders(SimRun sim)
     {
-        await using var swarm = await MockSwarm.StartAsync(4 << 20, 16 * 1024, Ct);
+        var built = TestTorrents.SingleFile(1 << 20, pieceLength: 16 * 1024, announce: null, seed: 3);
+        var link = new LinkSpec(TimeSpan.FromMilliseconds(10), 4 << 20, 16 << 20);
+        var seedHost = sim.Network.AddHost("seed", link);
+        var hosts = new[] { "a", "b", "c" }.Select(n => sim.Network.AddHost(n, link)).ToList();
+        built.WritePayload(sim.FolderOf(seedHost));
+        var settings = new SessionSettings { ListenPort = 6881, Dht = false };
+        await using var seedSession = TorrentLab.Client.TorrentClient.StartSession(sim.SessionOn(seedHost, settings));
         // Two upload slots (one regular, one optimistic): the third downloader must get its pieces from the others.
-        await using var seeder = await StartSeederAsync(swarm, uploadSlots: 2);
-        using var seeding = CancellationTokenSource.CreateLinkedTokenSource(Ct);
+        await using var seeder = await TorrentLab.Client.TorrentClient.SeedAsync(seedSession, built.Torrent, new DownloadOptions
+        {
+            OutputDirectory = sim.FolderOf(seedHost), Trackers = [], Log = seedHost.LogLine, UploadSlots = 2,
+        }, allowPartial: false);
+        using var seeding = new CancellationTokenSource();
         var finished = 0;
-        Task<DownloadResult> Download(string name) => SwarmDownload.RunAsync(swarm.Built.Torrent,
-            swarm.Options(swarm.Folder.Combine(name)) with { SeedAfterDownload = true, StallTimeout = TimeSpan.FromSeconds(25) },
-            new Callback(p =>
+        var sessions = hosts.Select(h => TorrentLab.Client.TorrentClient.StartSession(sim.SessionOn(h, settings))).ToList();
+        try
+        {
+            var results = await Task.WhenAll(hosts.Select((h, i) => TorrentLab.Client.TorrentClient.DownloadAsync(sessions[i], built.Torrent, new DownloadOptions
+            {
+                OutputDirectory = sim.FolderOf(h), Trackers = [], Log = h.LogLine, SeedAfterDownload = true, StallTimeout = TimeSpan.FromSeconds(25),
+                ExtraPeers = [new IPEndPoint(seedHost.Address, 6881), .. hosts.Take(i).Select(o => new IPEndPoint(o.Address, 6881))],
+            }, new Callback(p =>
             {
                 // Every downloader keeps seeding until all three are done, then all stop together.
-                if (p.PiecesDone == p.PieceCount && Interlocked.Increment(ref finished) == 3) seeding.Cancel();
-            }, once: true), seeding.Token);
+                if (p.PiecesDone == p.PieceCount && ++finished == 3) seeding.Cancel();
+            }, once: true), seeding.Token))).WaitAsync(TimeSpan.FromSeconds(60), sim.Clock);
 
-        var results = await Task.WhenAll(Download("a"), Download("b"), Download("c")).WaitAsync(TimeSpan.FromSeconds(60), Ct);
-
-        foreach (var name in new[] { "a", "b", "c" }) swarm.AssertFiles(swarm.Folder.Combine(name));
-        Assert.True(seeder.Uploaded > 0);
-        // Which downloaders end up feeding the third depends on who finishes first, so only the sums are asserted:
-        // some payload went between downloaders, and every byte of the three copies was uploaded by someone.
-        var uploads = $"uploaded: {string.Join(", ", results.Select(r => r.Uploaded))}; seeder {seeder.Uploaded}";
-        Assert.True(results.Sum(r => r.Uploaded) > 0, uploads);
-        Assert.True(seeder.Uploaded + results.Sum(r => r.Uploaded) >= 3 * swarm.Built.Torrent.TotalLength, uploads);
-        Assert.All(results, r => Assert.Empty(r.BadPeers));
+            foreach (var h in hosts) Assert.Equal(built.Payload, File.ReadAllBytes(Path.Combine(sim.FolderOf(h), "payload.bin")));
+            Assert.True(seeder.Uploaded > 0);
+            // Which downloaders end up feeding the third depends on who finishes first, so only the sums are asserted:
+            // some payload went between downloaders, and every byte of the three copies was uploaded by someone.
+            var uploads = $"uploaded: {string.Join(", ", results.Select(r => r.Uploaded))}; seeder {seeder.Uploaded}";
+            Assert.True(results.Sum(r => r.Uploaded) > 0, uploads);
+            Assert.True(seeder.Uploaded + results.Sum(r => r.Uploaded) >= 3 * built.Torrent.TotalLength, uploads);
+            Assert.All(results, r => Assert.Empty(r.BadPeers));
+            sim.Log.Line("scenario", $"all three complete at {sim.Clock.Now}; {uploads}");
+        }
+        finally
+        {
+            foreach (var session in sessions) await session.DisposeAsync();
+        }
     }
 
     [Fact]

@@ -6,6 +6,7 @@ using TorrentLab.Downloads;
 using TorrentLab.Lab;
 using TorrentLab.Storage;
 using TorrentLab.Swarm;
+using TorrentLab.Simulation;
 using TorrentLab.Tests.Infrastructure;
 using TorrentLab.Tracker.Server;
 using TorrentLab.Wire;
@@ -215,32 +216,56 @@ public class SeedingTorrentTests
         return blocker;
     }
 
-    /// <summary>A downloader whose handshake wakes the seeding torrent on <paramref name="port"/>; it gives up after 3 s
-    /// without data.</summary>
-    internal static Task<DownloadResult> WakeAsync(TestTorrents.Built built, string folder, int port) =>
-        TorrentClient.DownloadAsync(built.Torrent, Downloader(folder, port) with { StallTimeout = TimeSpan.FromSeconds(3) }, null, Ct);
+    /// <summary>On the simulated network: a downloader on a host of its own whose handshake wakes the seeding torrent on
+    /// <paramref name="seed"/>'s port 6881; it gives up after 3 s without data. The caller disposes the session.</summary>
+    internal static (Session Session, Task<DownloadResult> Download) WakeOnSimulatedNetwork(SimRun sim, TestTorrents.Built built, SimHost seed)
+    {
+        var host = sim.Network.AddHost("peer", LinkSpec.Fast);
+        var session = Session.Start(sim.SessionOn(host, new SessionSettings { ListenPort = 6881, Transport = PeerTransport.Tcp, Dht = false }));
+        return (session, TorrentClient.DownloadAsync(session, built.Torrent, new DownloadOptions
+        {
+            OutputDirectory = sim.FolderOf(host), Trackers = [], Log = host.LogLine,
+            ExtraPeers = [new IPEndPoint(seed.Address, 6881)], StallTimeout = TimeSpan.FromSeconds(3),
+        }));
+    }
+
 
     [Fact]
-    public async Task CompleteTorrentSeedingInASession_ItsDataUnreadable_FailsWithTheErrorAndLeavesTheSession()
+    public void CompleteTorrentSeedingInASession_ItsDataUnreadable_FailsWithTheErrorAndLeavesTheSession() =>
+        Simulated.Passes(UnreadableInASession, seed: 35);
+
+    /// <summary>On the simulated network: the waking downloader's 3 s without data pass in virtual time.</summary>
+    internal static async Task UnreadableInASession(SimRun sim)
     {
-        using var folder = new TempFolder();
         var built = TestTorrents.SingleFile(length: 150_000, name: "gone.bin", announce: null, seed: 35);
-        var output = folder.Combine("out");
-        await using var session = Session.Start(Loopback());
+        var host = sim.Network.AddHost("seed", LinkSpec.Fast);
+        var output = sim.FolderOf(host);
+        await using var session = Session.Start(sim.SessionOn(host, Loopback() with { ListenPort = 6881 }));
         var log = new ConcurrentQueue<string>();
-        var run = await SeedCompleteAsync(session, built, output, log, Ct);
+        built.WritePayload(output);
+        var run = TorrentClient.DownloadAsync(session, built.Torrent, new DownloadOptions
+        {
+            OutputDirectory = output, Trackers = [], SeedAfterDownload = true,
+            Log = line =>
+            {
+                host.LogLine(line);
+                log.Enqueue(line);
+            },
+        }, null, CancellationToken.None);
+        Assert.True(await sim.WaitUntil(() => log.Contains("seeding"), TimeSpan.FromMinutes(1)), "never seeding");
 
         using var blocker = MakeUnreadable(Path.Combine(output, "gone.bin"));
-        var downloader = WakeAsync(built, folder.Combine("next"), session.Port);
+        var (peer, downloader) = WakeOnSimulatedNetwork(sim, built, host);
+        await using var _ = peer;
 
-        await Wait.ForAsync(run, Patience, Ct);
+        await Task.WhenAny(run, sim.Delay(TimeSpan.FromMinutes(1)));
         Assert.True(run.IsFaulted, string.Join("\n", log));
         var e = await Assert.ThrowsAnyAsync<Exception>(() => run);
         Assert.True(e is StorageException or IOException, e.ToString());
         Assert.Contains(log, line => line.StartsWith("cannot seed any more", StringComparison.Ordinal));
         Assert.DoesNotContain("seeding stopped", log);
         Assert.Equal(0, session.TorrentCount);
-        await Assert.ThrowsAnyAsync<Exception>(() => downloader.WaitAsync(Patience, Ct)); // nothing to get from it
+        await Assert.ThrowsAnyAsync<Exception>(() => downloader.WaitAsync(TimeSpan.FromMinutes(1), sim.Clock)); // nothing to get from it
     }
 
     [Fact]

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Net;
 using TorrentLab.Downloads;
 using TorrentLab.Swarm;
+using TorrentLab.Simulation;
 using TorrentLab.Tests.Infrastructure;
 using TorrentLab.Tracker.Server;
 using TorrentLab.Wire;
@@ -93,28 +94,58 @@ public class SuperSeedTests
     }
 
     [Fact]
-    [Trait("Tier", "Slow")]
-    public async Task SuperSeeder_WithAHoarderConnected_ServesASecondDownloaderToCompletion()
+    [Trait("Tier", "Slow")] // a process of its own
+    public void SuperSeeder_WithAHoarderConnected_ServesASecondDownloaderToCompletion() =>
+        Simulated.Passes(Hoarder, seed: 16);
+
+    /// <summary>The hoarder takes the piece revealed to it and never says have; the honest downloader still gets every
+    /// piece, once the hoarder's reveal is stale (<see cref="SuperSeeder.StaleAfter"/>, on the simulated clock: the
+    /// wait costs nothing, and nothing races it). Each peer is a host of its own; the seeder is unchanged.</summary>
+    internal static async Task Hoarder(SimRun sim)
     {
-        await using var swarm = await MockSwarm.StartAsync(8 * PieceLength, PieceLength, Ct);
-        await using var seeder = await StartSuperSeederAsync(swarm);
+        var built = TestTorrents.SingleFile(length: 8 * PieceLength, pieceLength: PieceLength, announce: null, seed: 16);
+        var seedHost = sim.Network.AddHost("seed", LinkSpec.Fast);
+        built.WritePayload(sim.FolderOf(seedHost));
+        await using var session = TorrentLab.Client.TorrentClient.StartSession(sim.SessionOn(seedHost,
+            new SessionSettings { ListenPort = 6881, Transport = PeerTransport.Tcp, Encryption = EncryptionPolicy.Off, Dht = false }));
+        await using var seeder = await TorrentLab.Client.TorrentClient.SeedAsync(session, built.Torrent,
+            new DownloadOptions { OutputDirectory = sim.FolderOf(seedHost), Trackers = [], Log = seedHost.LogLine, SuperSeed = true }, allowPartial: false);
+        async Task<PeerConnection> ConnectAsync(string name)
+        {
+            var host = sim.Network.AddHost(name, LinkSpec.Fast);
+            var connection = await PeerConnection.ConnectAsync(new IPEndPoint(seedHost.Address, 6881), built.Torrent.InfoHash, PeerId.CreateOurs(),
+                new PeerConnectionOptions { PieceCount = built.Torrent.PieceCount, AdvertiseFast = true, Network = host, Time = sim.Clock }, CancellationToken.None);
+            await connection.SendAsync(PeerMessage.HaveNone, CancellationToken.None);
+            await connection.SendInterestedAsync(CancellationToken.None);
+            return connection;
+        }
+        // The next message of one of the kinds, within a bound of simulated time.
+        async Task<PeerMessage> NextAsync(PeerConnection connection, TimeSpan limit, params MessageKind[] kinds)
+        {
+            while (true)
+            {
+                var message = await connection.ReceiveAsync(CancellationToken.None).AsTask().WaitAsync(limit, sim.Clock);
+                if (kinds.Length == 0 || kinds.Contains(message.Kind)) return message;
+            }
+        }
 
         // The hoarder takes the piece revealed to it and never says have.
-        using var hoarder = await ConnectAsync(swarm, seeder);
-        var hoarded = (await NextAsync(hoarder, MessageKind.Have)).Index;
-        await NextAsync(hoarder, MessageKind.Unchoke);
-        await hoarder.SendRequestAsync(hoarded, 0, PieceLength, Ct);
-        Assert.Equal(hoarded, (await NextAsync(hoarder, MessageKind.Piece)).Index);
+        using var hoarder = await ConnectAsync("hoarder");
+        var hoarded = (await NextAsync(hoarder, TimeSpan.FromSeconds(20), MessageKind.Have)).Index;
+        await NextAsync(hoarder, TimeSpan.FromSeconds(20), MessageKind.Unchoke);
+        await hoarder.SendRequestAsync(hoarded, 0, PieceLength, CancellationToken.None);
+        Assert.Equal(hoarded, (await NextAsync(hoarder, TimeSpan.FromSeconds(20), MessageKind.Piece)).Index);
+        var hoardedAt = sim.Clock.Now;
 
         // The honest downloader fetches each piece revealed to it and announces it, until it has the whole torrent.
-        using var honest = await ConnectAsync(swarm, seeder);
+        using var honest = await ConnectAsync("honest");
         var got = new Dictionary<int, byte[]>();
         var revealed = new Queue<int>(); // told, not yet requested (a peer's last two pieces are told together)
         var unchoked = false;
-        while (got.Count < swarm.Built.Torrent.PieceCount)
+        while (got.Count < built.Torrent.PieceCount)
         {
-            // A reveal may wait for the hoarder to turn stale (SuperSeeder.StaleAfter), plus the recheck's tick.
-            var message = await honest.ReceiveAsync(Ct).AsTask().WaitAsync(TimeSpan.FromSeconds(90), Ct);
+            // A reveal may wait for the hoarder to turn stale, plus the recheck's tick.
+            var message = await NextAsync(honest, TimeSpan.FromSeconds(90));
             switch (message.Kind)
             {
                 case MessageKind.Unchoke:
@@ -125,13 +156,18 @@ public class SuperSeedTests
                     break;
                 case MessageKind.Piece:
                     got[message.Index] = message.Payload.ToArray();
-                    await honest.SendHaveAsync(message.Index, Ct);
+                    await honest.SendHaveAsync(message.Index, CancellationToken.None);
                     break;
             }
-            while (unchoked && revealed.TryDequeue(out var piece)) await honest.SendRequestAsync(piece, 0, PieceLength, Ct);
+            while (unchoked && revealed.TryDequeue(out var piece)) await honest.SendRequestAsync(piece, 0, PieceLength, CancellationToken.None);
         }
 
-        Assert.All(got, p => Assert.Equal(swarm.Built.Payload.AsSpan(p.Key * PieceLength, PieceLength).ToArray(), p.Value));
+        Assert.All(got, p => Assert.Equal(built.Payload.AsSpan(p.Key * PieceLength, PieceLength).ToArray(), p.Value));
+        sim.Log.Line("scenario", $"hoarded at {hoardedAt}, the honest peer complete at {sim.Clock.Now}");
+        // It waited on the hoarder only until its reveal went stale, never for the backstop (a piece announced
+        // SpreadWait ago counts as spread), which alone would have served it too, a SpreadWait a piece.
+        Assert.True(sim.Clock.Now - hoardedAt < SuperSeeder.SpreadWait,
+            $"the honest peer completed {sim.Clock.Now - hoardedAt} after the hoarding: it waited out the backstop");
     }
 
     [Theory]

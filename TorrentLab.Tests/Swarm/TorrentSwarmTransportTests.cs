@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Net;
 using TorrentLab.Downloads;
 using TorrentLab.Swarm;
+using TorrentLab.Simulation;
 using TorrentLab.Tests.Infrastructure;
 
 namespace TorrentLab.Tests.Swarm;
@@ -92,34 +93,32 @@ public class TorrentSwarmTransportTests
     }
 
     [Fact]
-    public async Task SwarmDownload_TcpOnlyFromAUtpOnlySeeder_NeverConnectsAndFailsWithTheStall()
-    {
-        using var folder = new TempFolder("torrentlab-transport");
-        var built = Payload();
-        built.WritePayload(folder.Combine("seed"));
-        await using var seeder = await Seeder.StartAsync(built.Torrent, new DownloadOptions
-        {
-            Session = new SessionSettings
-            {
-                ListenPort = 0,
-                BindAddresses = [IPAddress.Loopback],
-                Transport = PeerTransport.Utp,
-            },
-            OutputDirectory = folder.Combine("seed"),
-        }, ct: Ct);
+    public void SwarmDownload_TcpOnlyFromAUtpOnlySeeder_NeverConnectsAndFailsWithTheStall() =>
+        Simulated.Passes(TcpOnlyFromUtpOnly, seed: 41);
 
-        await Assert.ThrowsAsync<DownloadFailedException>(() => SwarmDownload.RunAsync(built.Torrent, new DownloadOptions
+    /// <summary>On the simulated network (the stall's 3 s pass in virtual time): the seeder listens on uTP only, the
+    /// downloader dials over TCP only, is refused, and gives up at its stall timeout, not before; nothing was uploaded.</summary>
+    internal static async Task TcpOnlyFromUtpOnly(SimRun sim)
+    {
+        var built = Payload();
+        var seedHost = sim.Network.AddHost("seed", TorrentLab.Simulation.LinkSpec.Fast);
+        var host = sim.Network.AddHost("downloader", TorrentLab.Simulation.LinkSpec.Fast);
+        built.WritePayload(sim.FolderOf(seedHost));
+        await using var seedSession = TorrentLab.Client.TorrentClient.StartSession(sim.SessionOn(seedHost,
+            new SessionSettings { ListenPort = 6881, Transport = PeerTransport.Utp, Dht = false }));
+        await using var seeder = await TorrentLab.Client.TorrentClient.SeedAsync(seedSession, built.Torrent,
+            new DownloadOptions { OutputDirectory = sim.FolderOf(seedHost), Trackers = [], Log = seedHost.LogLine }, allowPartial: false);
+        await using var session = TorrentLab.Client.TorrentClient.StartSession(sim.SessionOn(host,
+            new SessionSettings { ListenPort = 6881, Transport = PeerTransport.Tcp, Dht = false }));
+        var started = sim.Clock.Now;
+
+        await Assert.ThrowsAsync<DownloadFailedException>(() => TorrentLab.Client.TorrentClient.DownloadAsync(session, built.Torrent, new DownloadOptions
         {
-            Session = new SessionSettings
-            {
-                ListenPort = 0,
-                BindAddresses = [IPAddress.Loopback],
-                Transport = PeerTransport.Tcp,
-            },
-            OutputDirectory = folder.Combine("out"),
-            ExtraPeers = [new IPEndPoint(IPAddress.Loopback, seeder.Port)],
+            OutputDirectory = sim.FolderOf(host), Trackers = [], Log = host.LogLine,
+            ExtraPeers = [new IPEndPoint(seedHost.Address, 6881)],
             StallTimeout = TimeSpan.FromSeconds(3),
-        }, null, Ct).WaitAsync(TimeSpan.FromSeconds(60), Ct));
+        }).WaitAsync(TimeSpan.FromSeconds(60), sim.Clock));
+        Assert.True(sim.Clock.Now - started >= TimeSpan.FromSeconds(3), $"gave up after {sim.Clock.Now - started}, before its stall timeout");
         Assert.Equal(0, seeder.Uploaded);
     }
 }

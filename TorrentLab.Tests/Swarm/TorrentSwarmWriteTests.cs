@@ -4,6 +4,7 @@ using TorrentLab.Lab;
 using TorrentLab.Metainfo;
 using TorrentLab.Storage;
 using TorrentLab.Swarm;
+using TorrentLab.Simulation;
 using TorrentLab.Tests.Infrastructure;
 using TorrentLab.Wire;
 
@@ -14,6 +15,8 @@ namespace TorrentLab.Tests.Swarm;
 /// receiving; with fewer peers delivering than cores, a loop hands over every piece it completes, check and write. At
 /// most two wait at once; a failed write fails the download; disposing the session waits for what was handed over
 /// before the caller closes the storage.</summary>
+/// <remarks>The two tests whose point is that something does not happen while a write is held run on the simulated
+/// network (a process each, in the slow tier), where "not within five seconds" is a state rather than a guess.</remarks>
 public class TorrentSwarmWriteTests
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
@@ -115,20 +118,28 @@ public class TorrentSwarmWriteTests
     }
 
     [Fact]
-    public async Task SmallPieces_APeerDeliveringOnEveryCore_TheLoopChecksAndWritesItself()
+    [Trait("Tier", "Slow")] // a process of its own
+    public void SmallPieces_APeerDeliveringOnEveryCore_TheLoopChecksAndWritesItself() =>
+        Simulated.Passes(LoopWritesItself, seed: 1);
+
+    /// <summary>One peer delivering and one core: the loop checks and writes its pieces itself, so while the first
+    /// write is held it receives nothing more. On the simulated network the negative is a state: five simulated seconds
+    /// with the write held (the whole torrent crosses these links in milliseconds), during which everything that could
+    /// run ran before the clock moved.</summary>
+    internal static async Task LoopWritesItself(SimRun sim)
     {
         const int small = 256 * 1024;
-        await using var download = new HeldDownload(pieceLength: small, cores: 1); // one peer delivering: every core has a loop
-        var (storage, session) = (download.Storage, download.Swarm);
+        await using var download = await SimulatedHeldDownload.StartAsync(sim, small, cores: 1);
+        var (storage, swarm) = (download.Storage, download.Swarm);
 
-        await Until(() => storage.Pending == 1, "the first write held");
+        Assert.True(await sim.WaitUntil(() => storage.Pending == 1, TimeSpan.FromMinutes(1)), "the first write was never held");
         // The loop sits in that write: nothing more is stored (a loop that handed it over would be receiving on).
-        await Task.Delay(TimeSpan.FromMilliseconds(300), Ct);
+        await sim.Delay(TimeSpan.FromSeconds(5));
         Assert.Equal(1, storage.Pending);
-        Assert.Equal(small, session.Pieces.DownloadedBytes);
+        Assert.Equal(small, swarm.Pieces.DownloadedBytes);
 
         storage.Release();
-        await session.Completion.WaitAsync(Patience, Ct);
+        await swarm.Completion.WaitAsync(TimeSpan.FromMinutes(1), sim.Clock);
         Assert.Equal(1, storage.MostPending);
         Assert.Equal(download.Built.Payload, storage.Data);
     }
@@ -147,23 +158,76 @@ public class TorrentSwarmWriteTests
     }
 
     [Fact]
-    public async Task DisposeAsync_WaitsForTheWritesHandedOver_SoNoneOutlivesTheStorage()
-    {
-        await using var download = new HeldDownload();
-        var (storage, session) = (download.Storage, download.Swarm);
-        await Until(() => storage.Pending == 2, "two writes held");
+    [Trait("Tier", "Slow")] // a process of its own
+    public void DisposeAsync_WaitsForTheWritesHandedOver_SoNoneOutlivesTheStorage() =>
+        Simulated.Passes(DisposeWaitsForWrites, seed: 2);
 
-        var disposing = session.DisposeAsync().AsTask();
-        // The peers stop at once; only the held writes keep it from returning (its deadline is ten seconds).
-        await Task.WhenAny(disposing, Task.Delay(TimeSpan.FromMilliseconds(500), Ct));
+    /// <summary>Two writes held, the swarm disposed: its peers stop in simulated milliseconds, and five simulated
+    /// seconds later (everything that could run having run) it has still not returned; once the disk answers, it
+    /// returns with both pieces written.</summary>
+    internal static async Task DisposeWaitsForWrites(SimRun sim)
+    {
+        await using var download = await SimulatedHeldDownload.StartAsync(sim, PieceLength, cores: 2);
+        var (storage, swarm) = (download.Storage, download.Swarm);
+        Assert.True(await sim.WaitUntil(() => storage.Pending == 2, TimeSpan.FromMinutes(1)), "two writes were never held");
+
+        var disposing = swarm.DisposeAsync().AsTask();
+        // The peers stop at once; only the held writes keep it from returning (its deadline is ten real seconds: the
+        // simulated ones pass in a few milliseconds).
+        await Task.WhenAny(disposing, sim.Delay(TimeSpan.FromSeconds(5)));
         Assert.False(disposing.IsCompleted, "the session was disposed while two of its writes were still held");
 
         storage.Release();
-        await disposing.WaitAsync(Patience, Ct);
+        await disposing.WaitAsync(TimeSpan.FromMinutes(1), sim.Clock);
 
         Assert.Equal(0, storage.Pending);
         Assert.Equal(2, storage.Written);
-        Assert.Equal(2, session.WrittenSnapshot().Count);
+        Assert.Equal(2, swarm.WrittenSnapshot().Count);
+    }
+
+    /// <summary>The download of <see cref="HeldDownload"/> on the simulated network: a TorrentLab seeder on a host of
+    /// its own in place of the synthetic one, the swarm on another, both on fast links.</summary>
+    private sealed class SimulatedHeldDownload : IAsyncDisposable
+    {
+        public required TestTorrents.Built Built { get; init; }
+        public required HeldStorage Storage { get; init; }
+        public required TorrentSwarm Swarm { get; init; }
+        private Session Session { get; init; } = null!;
+        private Session SeedSession { get; init; } = null!;
+        private Seeder Seeder { get; init; } = null!;
+
+        public static async Task<SimulatedHeldDownload> StartAsync(SimRun sim, int pieceLength, int cores)
+        {
+            var built = TestTorrents.SingleFile(length: Pieces * pieceLength, pieceLength: pieceLength, name: "held.bin", announce: null, seed: 29);
+            var seedHost = sim.Network.AddHost("seed", LinkSpec.Fast);
+            var host = sim.Network.AddHost("swarm", LinkSpec.Fast);
+            built.WritePayload(sim.FolderOf(seedHost));
+            var settings = new SessionSettings { ListenPort = 6881, Transport = PeerTransport.Tcp, Dht = false, Encryption = EncryptionPolicy.Off };
+            var seedSession = Session.Start(sim.SessionOn(seedHost, settings));
+            var seeder = await TorrentLab.Client.TorrentClient.SeedAsync(seedSession, built.Torrent,
+                new DownloadOptions { OutputDirectory = sim.FolderOf(seedHost), Trackers = [], Log = seedHost.LogLine }, allowPartial: false);
+            var session = Session.Start(sim.SessionOn(host, settings));
+            var storage = new HeldStorage(built.Torrent);
+            var swarm = new TorrentSwarm(session, built.Torrent, new DownloadOptions
+            {
+                OutputDirectory = sim.FolderOf(host), Trackers = [], Log = host.LogLine,
+                ExtraPeers = [new IPEndPoint(seedHost.Address, 6881)],
+            }, storage, new Bitfield(built.Torrent.PieceCount), downloading: true) { Cores = cores };
+            swarm.Start();
+            return new SimulatedHeldDownload
+            {
+                Built = built, Storage = storage, Swarm = swarm, Session = session, SeedSession = seedSession, Seeder = seeder,
+            };
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            Storage.Release();
+            await Swarm.DisposeAsync();
+            await Session.DisposeAsync();
+            await Seeder.DisposeAsync();
+            await SeedSession.DisposeAsync();
+        }
     }
 
     /// <summary>Storage in memory whose writes wait until <see cref="Release"/>: a disk that stopped answering.</summary>

@@ -4,9 +4,13 @@ namespace TorrentLab.Dht;
 
 /// <summary>Decides whether a query from another node gets an answer: a token bucket per source address and a cap
 /// on answers per second over all sources, so the node is never a flood's amplifier.</summary>
-/// <remarks>Bounded memory: at most <see cref="MaxSources"/> addresses are tracked; when the table is full, idle ones
-/// are forgotten, and if none is idle the new source is refused (a flood from many addresses gets no answers rather
-/// than unbounded state). Not <c>System.Threading.RateLimiting</c> (whose partitioned token buckets would fit): it is
+/// <remarks>Bounded memory: at most <see cref="MaxSources"/> addresses are tracked; sources idle for
+/// <see cref="IdleAfter"/> are forgotten (at most one pass over the table per that time, and at once when the table is
+/// full), and if none is idle when it is full the new source is refused (a flood from many addresses gets no answers
+/// rather than unbounded state). An idle source's bucket is full again after <see cref="PerSourceBurst"/> /
+/// <see cref="PerSourceRate"/> seconds, as a new one starts: forgetting it changes no answer. Before, idle sources
+/// were kept until the table was full: every node of bench/sim/run.sh dht kept a bucket for each node that had ever
+/// queried it (about 18 MiB of 100 at 3,000 nodes, growing with the square of their number). Not <c>System.Threading.RateLimiting</c> (whose partitioned token buckets would fit): it is
 /// not part of the base runtime this library is held to (<c>LayeringTests</c>).</remarks>
 internal sealed class QueryRateLimiter(TimeProvider? clock = null)
 {
@@ -21,7 +25,8 @@ internal sealed class QueryRateLimiter(TimeProvider? clock = null)
 
     public const int MaxSources = 10_000;
 
-    private static readonly TimeSpan IdleAfter = TimeSpan.FromSeconds(30);
+    /// <summary>After how long without a query a source is forgotten.</summary>
+    internal static readonly TimeSpan IdleAfter = TimeSpan.FromSeconds(30);
 
     private readonly TimeProvider _clock = clock ?? TimeProvider.System;
     private readonly Dictionary<object, Bucket> _sources = []; // an IPAddress, or "address:port" for a loopback source
@@ -47,10 +52,13 @@ internal sealed class QueryRateLimiter(TimeProvider? clock = null)
         {
             if (!_sources.TryGetValue(source, out var bucket))
             {
-                if (_sources.Count >= MaxSources && now - _lastSweep >= IdleAfter / 30)
+                // A sweep is a pass over the whole table: once per IdleAfter, or at most once a second while it is full.
+                if (now - _lastSweep >= (_sources.Count >= MaxSources ? IdleAfter / 30 : IdleAfter))
                 {
-                    _lastSweep = now; // a sweep is a pass over the whole table: at most one a second
-                    foreach (var idle in _sources.Where(s => now - s.Value.Updated > IdleAfter).Select(s => s.Key).ToList()) _sources.Remove(idle);
+                    _lastSweep = now;
+                    var idle = _sources.Where(s => now - s.Value.Updated > IdleAfter).Select(s => s.Key).ToList();
+                    foreach (var key in idle) _sources.Remove(key);
+                    if (idle.Count > _sources.Count) _sources.TrimExcess(); // a table does not shrink by itself
                 }
                 if (_sources.Count >= MaxSources) return false;
                 bucket = new Bucket(PerSourceBurst, now);

@@ -19,7 +19,7 @@ internal sealed class RoutingEntry(NodeContact contact)
     // BEP 5: "Nodes become bad when they fail to respond to multiple queries in a row." Two in a row, here.
     public const int FailuresBeforeBad = 2;
 
-    public NodeContact Contact { get; set; } = contact;
+    public NodeContact Contact { get; } = contact;
     public DateTimeOffset? LastResponse { get; set; }
     public DateTimeOffset? LastQuery { get; set; }
     public int Failures { get; set; }
