@@ -81,11 +81,17 @@ internal sealed class SimTcpStream : Stream, Wire.INamedTransport, IUploader, IV
         return new ValueTask<int>(this, _read.Version);
     }
 
-    /// <summary>Copies what is unread into <paramref name="into"/>; the sender's window opens by as much.</summary>
+    /// <summary>Copies what is unread of the first piece waiting into <paramref name="into"/>; the sender's window opens
+    /// by as much.</summary>
+    /// <remarks>One piece (at most 16 KiB) per read, where a kernel hands over all that has arrived: the bytes are the
+    /// same and arrive at the same simulated instants (reading costs no simulated time), but a program whose reads
+    /// lag behind while other work runs at the same instant is not told so, and does not grow its receive buffer for
+    /// it (PeerConnection.FillAsync grows it when reads come back full); what the buffers cost a real client is
+    /// measured on real sockets.</remarks>
     private int Copy(Span<byte> into)
     {
         var copied = 0;
-        while (copied < into.Length && _inbox.TryPeek(out var piece))
+        while (copied == 0 && into.Length > 0 && _inbox.TryPeek(out var piece))
         {
             var n = Math.Min(into.Length - copied, piece.Length - _inboxOffset);
             piece.Data.AsSpan(_inboxOffset, n).CopyTo(into[copied..]);

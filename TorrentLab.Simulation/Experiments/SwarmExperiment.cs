@@ -20,8 +20,9 @@ internal static class SwarmExperiment
     /// <param name="PieceKib">The piece length in KiB.</param>
     /// <param name="SeedRate">u_s, bytes per second.</param>
     /// <param name="Uploads">"equal": every peer uploads u_s; "spread": uniform in [u_s/4, u_s] (a spread, not a
-    /// measured distribution).</param>
-    /// <param name="DownFactor">d_i = DownFactor * u_i; 0: downloads not limited (the third term is then 0).</param>
+    /// measured distribution); "gnutella": the measured classes of <see cref="Measured"/>, downloads with them.</param>
+    /// <param name="DownFactor">d_i = DownFactor * u_i; 0: downloads not limited (the third term is then 0). Not used
+    /// with "gnutella", whose classes give each peer's download.</param>
     /// <param name="Super">The seed super-seeds (BEP 16).</param>
     /// <param name="AppCap">True: the capacity is the client's upload limit on an unlimited link (what
     /// bench/swarm/swarm.py does on loopback); false: it is the access link's.</param>
@@ -35,9 +36,35 @@ internal static class SwarmExperiment
     /// <param name="Starts">With "tracker": when each peer starts, seconds after the seed, as "FROM-TO" (uniform
     /// draws) or a list "S1,S2,..." of one per peer (the first tracker answers bench/swarm/swarm.py printed for a real
     /// run).</param>
+    /// <param name="Churn">With "once": this share of the peers leaves during the download (each at an instant uniform
+    /// in [0, T_min) of the swarm without churn, closing its connections as a client that quits does), and as many new
+    /// peers join at instants drawn the same way, each told by the tracker of the seed and up to
+    /// <paramref name="Neighbours"/> of the peers present then; the ones that leave are not waited for.</param>
     internal sealed record Options(int Peers, int Mib = 100, int PieceKib = 256, long SeedRate = 1 << 20, string Uploads = "equal",
         int DownFactor = 0, bool Super = false, bool AppCap = false, int Neighbours = 50, double LatencyMs = 20, string Join = "once",
-        string Starts = "0-0");
+        string Starts = "0-0", double Churn = 0);
+
+    /// <summary>Upload and download capacities of peers as measured: the four classes of Bharambe, Herley and
+    /// Padmanabhan, "Analyzing and Improving a BitTorrent Network's Performance Mechanisms" (IEEE INFOCOM 2006,
+    /// Table 1), derived from Saroiu, Gummadi and Gribble's measurement of the bottleneck bandwidths of Gnutella hosts
+    /// ("A Measurement Study of Peer-to-Peer File Sharing Systems", MMCN 2002): (up kbit/s, down kbit/s, share)
+    /// (128, 784, 20 %), (384, 1,500, 40 %), (1,000, 3,000, 25 %), (5,000, 10,000, 15 %). Dial-up and DSL/cable of the
+    /// early 2000s: slow, asymmetric and spread over 40 times from the slowest to the fastest.</summary>
+    internal static readonly (long UpKbit, long DownKbit, double Share)[] Measured =
+        [(128, 784, 0.20), (384, 1500, 0.40), (1000, 3000, 0.25), (5000, 10000, 0.15)];
+
+    /// <summary>Each of <paramref name="count"/> peers' class of <see cref="Measured"/>, in the classes' shares (rounded;
+    /// the last class takes the rest), in an order shuffled by <paramref name="random"/>.</summary>
+    private static (long Up, long Down)[] MeasuredCapacities(int count, Random random)
+    {
+        var list = new List<(long, long)>();
+        for (var c = 0; c < Measured.Length; c++)
+        {
+            var n = c == Measured.Length - 1 ? count - list.Count : (int)Math.Round(Measured[c].Share * count);
+            for (var i = 0; i < n && list.Count < count; i++) list.Add((Measured[c].UpKbit * 125, Measured[c].DownKbit * 125)); // kbit/s: 125 bytes/s
+        }
+        return [.. list.OrderBy(_ => random.Next())];
+    }
 
     public static async Task RunAsync(SimRun sim, Options o, Action<string> print)
     {
@@ -48,15 +75,22 @@ internal static class SwarmExperiment
         var latency = TimeSpan.FromMilliseconds(o.LatencyMs);
         LinkSpec Link(long up, long down) => o.AppCap ? new LinkSpec(latency) : new LinkSpec(latency, up, down);
 
-        var ups = Enumerable.Range(0, o.Peers).Select(_ => o.Uploads switch
+        // With churn, the joiners' capacities follow the peers' (indices Peers..Peers+joiners-1).
+        var leaving = o.Join == "once" ? (int)Math.Round(o.Churn * o.Peers) : 0;
+        if (o.Churn != 0 && o.Join != "once") throw new InvalidOperationException("--churn goes with --join once");
+        if (o.Churn is < 0 or > 1) throw new InvalidOperationException($"--churn is a share from 0 to 1, not {o.Churn}");
+        var all = o.Peers + leaving;
+        (long Up, long Down)[] caps = o.Uploads switch
         {
-            "equal" => o.SeedRate,
-            "spread" => o.SeedRate / 4 + (long)(random.NextDouble() * (o.SeedRate - o.SeedRate / 4)),
-            _ => throw new InvalidOperationException($"--uploads is equal or spread, not '{o.Uploads}'"),
-        }).ToArray();
+            "equal" => [.. Enumerable.Range(0, all).Select(_ => (o.SeedRate, Down(o.SeedRate)))],
+            "spread" => [.. Enumerable.Range(0, all).Select(_ => o.SeedRate / 4 + (long)(random.NextDouble() * (o.SeedRate - o.SeedRate / 4))).Select(u => (u, Down(u)))],
+            "gnutella" => MeasuredCapacities(all, random),
+            _ => throw new InvalidOperationException($"--uploads is equal, spread or gnutella, not '{o.Uploads}'"),
+        };
+        var ups = caps.Select(c => c.Up).ToArray();
         long Down(long up) => o.DownFactor == 0 ? 0 : o.DownFactor * up;
         var seedHost = sim.Network.AddHost("seed", Link(o.SeedRate, 0));
-        var hosts = Enumerable.Range(0, o.Peers).Select(i => sim.Network.AddHost($"p{i}", Link(ups[i], Down(ups[i])))).ToArray();
+        var hosts = Enumerable.Range(0, all).Select(i => sim.Network.AddHost($"p{i}", Link(caps[i].Up, caps[i].Down))).ToArray();
 
         var settings = new SessionSettings
         {
@@ -65,6 +99,7 @@ internal static class SwarmExperiment
         };
         var sessions = new List<Session>();
         var swarms = new List<TorrentSwarm>();
+        var byHost = new Dictionary<SimHost, (Session Session, TorrentSwarm Swarm)>();
         TorrentSwarm Start(SimHost host, long up, bool seed, IReadOnlyList<IPEndPoint> peers)
         {
             var session = Session.Start(sim.SessionOn(host, settings) with { Log = null });
@@ -77,6 +112,7 @@ internal static class SwarmExperiment
             var have = seed ? Bitfield.Full(torrent.PieceCount) : new Bitfield(torrent.PieceCount);
             var swarm = new TorrentSwarm(session, torrent, options, new PatternStorage(), have, downloading: !seed);
             swarms.Add(swarm);
+            byHost[host] = (session, swarm);
             swarm.Start();
             return swarm;
         }
@@ -86,17 +122,58 @@ internal static class SwarmExperiment
             Start(seedHost, o.SeedRate, seed: true, []);
             var seedAt = new IPEndPoint(seedHost.Address, 6881);
             var started = sim.Clock.Now;
-            var finished = new TimeSpan[o.Peers];
+            var finished = new TimeSpan?[all];
             var downloads = new List<Task>();
+            double f = length, us = o.SeedRate;
+            double Bound(IEnumerable<int> peers)
+            {
+                var list = peers.ToArray();
+                var sum = list.Sum(i => (double)ups[i]);
+                var minDown = list.Min(i => (double)caps[i].Down);
+                return Math.Max(f / us, Math.Max(list.Length * f / (us + sum), minDown == 0 ? 0 : f / minDown));
+            }
+            var joinBound = 0.0; // with churn: the latest joiner's start plus its own download time, when later
             if (o.Join == "once")
             {
+                var leaves = new bool[all];
+                foreach (var i in Enumerable.Range(0, o.Peers).OrderBy(_ => random.Next()).Take(leaving)) leaves[i] = true;
                 for (var i = 0; i < o.Peers; i++)
                 {
                     var others = Enumerable.Range(0, o.Peers).Where(j => j != i).OrderBy(_ => random.Next()).Take(o.Neighbours)
                         .Select(j => new IPEndPoint(hosts[j].Address, 6881));
                     var swarm = Start(hosts[i], ups[i], seed: false, [seedAt, .. others]);
                     var index = i;
-                    downloads.Add(Completed(swarm, () => finished[index] = sim.Clock.Now - started));
+                    if (!leaves[i]) downloads.Add(Completed(swarm, () => LogCompleted(sim, index, (finished[index] = sim.Clock.Now - started).Value, caps[index], hosts[index])));
+                }
+                if (leaving > 0)
+                {
+                    // Leaving and joining happen within the time the swarm without churn would take at best.
+                    var span = Bound(Enumerable.Range(0, o.Peers));
+                    var events = new List<(double At, int Peer, bool Joins)>();
+                    for (var i = 0; i < o.Peers; i++) if (leaves[i]) events.Add((random.NextDouble() * span, i, false));
+                    for (var i = o.Peers; i < all; i++) events.Add((random.NextDouble() * span, i, true));
+                    var present = new HashSet<int>(Enumerable.Range(0, o.Peers));
+                    foreach (var (at, peer, joins) in events.OrderBy(e => e.At).ThenBy(e => e.Peer))
+                    {
+                        var when = started + TimeSpan.FromSeconds(at);
+                        if (when > sim.Clock.Now) await sim.Delay(when - sim.Clock.Now).ConfigureAwait(false);
+                        if (!joins)
+                        {
+                            present.Remove(peer);
+                            var (session, swarm) = byHost[hosts[peer]];
+                            sim.Log.Line("churn", $"p{peer} leaves");
+                            await swarm.DisposeAsync().ConfigureAwait(false);
+                            await session.DisposeAsync().ConfigureAwait(false);
+                            continue;
+                        }
+                        var others = present.OrderBy(_ => random.Next()).Take(o.Neighbours).Select(j => new IPEndPoint(hosts[j].Address, 6881));
+                        sim.Log.Line("churn", $"p{peer} joins");
+                        var joined = Start(hosts[peer], ups[peer], seed: false, [seedAt, .. others]);
+                        present.Add(peer);
+                        if (caps[peer].Down > 0) joinBound = Math.Max(joinBound, at + f / caps[peer].Down);
+                        var index = peer;
+                        downloads.Add(Completed(joined, () => LogCompleted(sim, index, (finished[index] = sim.Clock.Now - started).Value, caps[index], hosts[index])));
+                    }
                 }
             }
             else if (o.Join == "tracker")
@@ -112,7 +189,7 @@ internal static class SwarmExperiment
                     if (at > sim.Clock.Now) await sim.Delay(at - sim.Clock.Now).ConfigureAwait(false);
                     var swarm = Start(hosts[i], ups[i], seed: false, []);
                     var index = i;
-                    downloads.Add(Completed(swarm, () => finished[index] = sim.Clock.Now - started));
+                    downloads.Add(Completed(swarm, () => LogCompleted(sim, index, (finished[index] = sim.Clock.Now - started).Value, caps[index], hosts[index])));
                     answers.Add(Announce(swarm, new IPEndPoint(hosts[i].Address, 6881)));
                 }
                 await Task.WhenAll(answers).ConfigureAwait(false);
@@ -130,15 +207,16 @@ internal static class SwarmExperiment
             else throw new InvalidOperationException($"--join is once or tracker, not '{o.Join}'");
             await Task.WhenAll(downloads).ConfigureAwait(false);
 
-            var t = finished.Max();
-            double f = length, us = o.SeedRate, sum = ups.Sum();
-            var minDown = o.DownFactor == 0 ? 0 : ups.Min() * (double)o.DownFactor;
-            var tMin = Math.Max(f / us, Math.Max(o.Peers * f / (us + sum), minDown == 0 ? 0 : f / minDown));
+            // T and T_min over the peers that completed (with churn: those that stayed and those that joined).
+            var completed = Enumerable.Range(0, all).Where(i => finished[i] is not null).ToArray();
+            var t = completed.Max(i => finished[i]!.Value);
+            var tMin = Math.Max(Bound(completed), joinBound);
             var (seedUp, _) = seedHost.Bytes;
             print(string.Create(inv,
                 $"peers={o.Peers} seed={sim.Seed} F_mib={o.Mib} piece_kib={o.PieceKib} u_s_kib={o.SeedRate / 1024} uploads={o.Uploads} " +
-                $"down_factor={o.DownFactor} super={(o.Super ? "on" : "off")} cap={(o.AppCap ? "app" : "link")} join={o.Join}" +
-                $"{(o.Join == "tracker" ? $" starts_s={o.Starts}" : "")} first_s={finished.Min().TotalSeconds:0.00} " +
+                $"down_factor={o.DownFactor} super={(o.Super ? "on" : "off")} cap={(o.AppCap ? "app" : "link")} neighbours={o.Neighbours} join={o.Join}" +
+                $"{(o.Join == "tracker" ? $" starts_s={o.Starts}" : "")}{(leaving > 0 ? $" churn={o.Churn} left={leaving} joined={leaving}" : "")} " +
+                $"first_s={completed.Min(i => finished[i]!.Value).TotalSeconds:0.00} " +
                 $"T_s={t.TotalSeconds:0.00} T_min_s={tMin:0.00} seed_upload_F={seedUp / f:0.000} T/T_min={t.TotalSeconds / tMin:0.000}"));
         }
         finally
@@ -169,4 +247,10 @@ internal static class SwarmExperiment
         if (await Task.WhenAny(swarm.Completion, swarm.Failure).ConfigureAwait(false) == swarm.Failure) await swarm.Failure.ConfigureAwait(false);
         done();
     }
+
+    /// <summary>A line of the event log for a peer that completed: when, and its capacities (what tells the slow
+    /// finishers apart).</summary>
+    private static void LogCompleted(SimRun sim, int peer, TimeSpan at, (long Up, long Down) cap, SimHost host) =>
+        sim.Log.Line("swarm", string.Create(CultureInfo.InvariantCulture,
+            $"p{peer} complete at {at.TotalSeconds:0.00} s, up {cap.Up / 1024} KiB/s, down {cap.Down / 1024} KiB/s, sent {host.Bytes.Up >> 10} KiB"));
 }
