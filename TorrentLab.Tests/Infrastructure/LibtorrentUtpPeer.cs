@@ -75,6 +75,12 @@ public sealed class LibtorrentUtpPeer : IDisposable
     public async Task<string?> ReadLineAsync(TimeSpan timeout, CancellationToken ct) =>
         await _process.StandardOutput.ReadLineAsync(ct).AsTask().WaitAsync(timeout, ct);
 
+    /// <summary>Waits until the script's process has ended (true) or <paramref name="limit"/> passed (false). The
+    /// downloader exits right after it prints "finished"; libtorrent may still hold blocks of passed pieces in its
+    /// store buffer then, and its session writes them out as the interpreter tears it down, so the files are whole only
+    /// once the process has ended.</summary>
+    public Task<bool> ExitedAsync(TimeSpan limit, CancellationToken ct) => Wait.ForAsync(_process.WaitForExitAsync(ct), limit, ct);
+
     /// <summary>What the script wrote to stderr, once it has exited (for failure messages).</summary>
     public string Errors() => _process.HasExited ? _process.StandardError.ReadToEnd() : "(still running)";
 

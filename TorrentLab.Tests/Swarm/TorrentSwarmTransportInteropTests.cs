@@ -95,6 +95,7 @@ public class TorrentSwarmTransportInteropTests
 
             var context = $"libtorrent: {line} {downloader.Errors()}\nseed:\n{Text(stderr)}";
             Assert.True(line is not null && line.StartsWith("finished", StringComparison.Ordinal), context);
+            Assert.True(await downloader.ExitedAsync(TimeSpan.FromSeconds(30), Ct), $"libtorrent did not exit after it finished\n{context}");
             AssertFiles(built, folder.Combine("lt"), context);
             Assert.Contains("connected (incoming over utp", Text(stderr), StringComparison.Ordinal);
         }

@@ -86,6 +86,7 @@ public class UtpInteropTests
         // TCP is off in libtorrent both ways and our end is a UDP socket, so the download can only have run over uTP
         // (over_utp=1 when its peer list was polled while we were connected: a fast download can finish in between).
         Assert.True(line is not null && line.StartsWith("finished", StringComparison.Ordinal), $"libtorrent said: {line} {downloader.Errors()}");
+        Assert.True(await downloader.ExitedAsync(TimeSpan.FromSeconds(30), ct), "libtorrent did not exit after it finished");
         Assert.Equal(built.Payload, File.ReadAllBytes(folder.Combine("down", "payload.bin")));
         Assert.True(await serving > 0);
     }
