@@ -1,5 +1,3 @@
-using System.Net;
-using System.Security.Cryptography;
 using TorrentLab.Downloads;
 using TorrentLab.Lab;
 using TorrentLab.Simulation;
@@ -76,15 +74,7 @@ internal sealed class SimulatedSwarm : IAsyncDisposable
     };
 
     /// <summary>Asserts every file of the download has the SHA-1 of the original.</summary>
-    public void AssertFiles()
-    {
-        foreach (var (path, data) in Built.Files)
-        {
-            var full = Path.Combine(Output, path);
-            Assert.True(File.Exists(full), $"{path} is missing");
-            Assert.Equal(Convert.ToHexString(SHA1.HashData(data)), Convert.ToHexString(SHA1.HashData(File.ReadAllBytes(full))));
-        }
-    }
+    public void AssertFiles() => MockSwarm.AssertFiles(Built, Output);
 
     public async ValueTask DisposeAsync()
     {

@@ -30,13 +30,8 @@ public class SwarmDownloadSimulatedTests
     public void RunAsync_OnlyACorruptPeer_ProgressPieceMapShowsTheFailedPieces() =>
         Simulated.Deterministic(OnlyACorruptPeer, seed: 24);
 
-    /// <summary>A multi-file torrent of about <paramref name="totalBytes"/> (the mock swarm's), no tracker.</summary>
-    private static TestTorrents.Built Torrent(int totalBytes, int pieceLength)
-    {
-        var third = totalBytes / 3;
-        return TestTorrents.MultiFile([("a.bin", third), ("sub/b.bin", third + 1234), ("sub/c.bin", totalBytes - 2 * third - 1234)],
-            pieceLength, name: "swarm", announce: null);
-    }
+    /// <summary>The mock swarm's multi-file torrent, no tracker.</summary>
+    private static TestTorrents.Built Torrent(int totalBytes, int pieceLength) => MockSwarm.ThreeFiles(totalBytes, pieceLength, announce: null);
 
     private static SyntheticPeerOptions CorruptEverything(SyntheticPeerOptions options)
     {
