@@ -28,9 +28,7 @@ public class TorrentSwarmTimerTests
         public required ConcurrentQueue<string> Log { get; init; }
         public Torrent Torrent => Swarm.Torrent;
 
-        /// <param name="sessionIdleTimeout">True: the session's default idle timeout; false: one longer than any test
-        /// here moves the clock, so no peer goes idle.</param>
-        public static Rig Start(bool downloading, bool sessionIdleTimeout = false)
+        public static Rig Start(bool downloading)
         {
             var ticks = new SwarmTicks();
             var built = TestTorrents.SingleFile(length: 64 * 16 * 1024, pieceLength: 16 * 1024, announce: null, seed: 71);
@@ -38,8 +36,6 @@ public class TorrentSwarmTimerTests
             {
                 ListenPort = 0, BindAddresses = [IPAddress.Loopback], Transport = PeerTransport.Tcp, Dht = false,
                 Encryption = EncryptionPolicy.Off, // one connection per dial: no plaintext redial after a refused MSE handshake
-                // Longer than any test here moves the clock, so no peer goes idle, unless the test is about that.
-                IdleTimeout = sessionIdleTimeout ? new SessionSettings().IdleTimeout : TimeSpan.FromMinutes(10),
                 Time = ticks.Clock,
             });
             var log = new ConcurrentQueue<string>();
@@ -112,7 +108,7 @@ public class TorrentSwarmTimerTests
         // BEP 3: "Keepalives are generally sent once every two minutes"; libtorrent sends one after 60 s of silence.
         var limit = new SessionSettings().IdleTimeout;
         Assert.True(limit >= TimeSpan.FromMinutes(2.5), $"the default idle timeout {limit} leaves no margin over BEP 3's two minutes");
-        await using var rig = Rig.Start(downloading, sessionIdleTimeout: true);
+        await using var rig = Rig.Start(downloading);
         await using var peer = await rig.ConnectAsync();
         if (downloading) await peer.Connection.SendBitfieldAsync(Bitfield.Full(rig.Torrent.PieceCount), Ct);
         else await peer.Connection.SendInterestedAsync(Ct);
