@@ -15,6 +15,40 @@ public class DhtNodeSimulatedTests
     private static readonly InfoHash Hash = InfoHash.FromHex("5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a");
 
     [Fact]
+    public void Ping_ToASilentNode_TimesOutWithADhtException() => Simulated.Deterministic(PingSilent, seed: 1);
+
+    /// <summary>Two nodes on hosts of their own; the second host vanishes, so the ping is never answered: it fails with
+    /// a <see cref="DhtException"/> naming the query, at the node's query timeout (not before), and counts one
+    /// timeout.</summary>
+    internal static async Task PingSilent(SimRun sim)
+    {
+        var timeout = TimeSpan.FromMilliseconds(200);
+        var a = sim.Network.AddHost("a", new LinkSpec(TimeSpan.FromMilliseconds(10)));
+        var b = sim.Network.AddHost("b", new LinkSpec(TimeSpan.FromMilliseconds(10)));
+        var random = new Random(sim.Seed);
+        await using var asking = await DhtNode.StartAsync(new DhtNodeOptions
+        {
+            Bootstrap = [], LocalEndPoint = new IPEndPoint(IPAddress.Any, 6881), Network = a, Clock = sim.Clock,
+            LoopbackOnly = false, Id = NodeId.Random(random), QueryTimeout = timeout,
+        });
+        await using var silent = await DhtNode.StartAsync(new DhtNodeOptions
+        {
+            Bootstrap = [], LocalEndPoint = new IPEndPoint(IPAddress.Any, 6881), Network = b, Clock = sim.Clock,
+            LoopbackOnly = false, Id = NodeId.Random(random),
+        });
+        b.Vanish();
+
+        var started = sim.Clock.Now;
+        var e = await Assert.ThrowsAsync<DhtException>(() => asking.PingAsync(new IPEndPoint(b.Address, 6881), CancellationToken.None));
+        var waited = sim.Clock.Now - started;
+        sim.Log.Line("scenario", $"the ping failed after {waited.TotalMilliseconds:0} ms: {e.Message}");
+
+        Assert.Contains("did not answer 'ping'", e.Message, StringComparison.Ordinal);
+        Assert.Equal(1, asking.Stats.Timeouts);
+        Assert.True(waited >= timeout, $"the ping was given up after {waited.TotalMilliseconds} ms, before its timeout");
+    }
+
+    [Fact]
     public void Lookup_Terminates_WhenTheClosestNodesHaveAllAnswered_EvenWithDeadNodes() =>
         Simulated.Deterministic(DeadClosest, seed: 1);
 

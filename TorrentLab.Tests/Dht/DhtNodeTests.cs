@@ -37,19 +37,6 @@ public class DhtNodeTests
     }
 
     [Fact]
-    public async Task Ping_ToASilentNode_TimesOutWithADhtException()
-    {
-        var network = new DhtTestNetwork();
-        var (a, _) = network.Add(queryTimeout: TimeSpan.FromMilliseconds(200));
-        var (_, silent) = network.Add();
-        network.Silence(silent);
-
-        var e = await Assert.ThrowsAsync<DhtException>(() => a.PingAsync(silent, Ct));
-        Assert.Contains("did not answer 'ping'", e.Message, StringComparison.Ordinal);
-        Assert.Equal(1, a.Stats.Timeouts);
-    }
-
-    [Fact]
     public async Task Announce_ThenGetPeersFromAnotherNode_FindsThePeer()
     {
         var (_, nodes) = await NetworkAsync(24);
