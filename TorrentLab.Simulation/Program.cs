@@ -35,7 +35,7 @@ internal static class Program
         Console.Error.WriteLine("           [--uploads equal|spread|gnutella] [--down-factor D] [--super on|off] [--cap link|app] [--neighbours M]");
         Console.Error.WriteLine("           [--join once|tracker] [--starts FROM-TO|S1,S2,...] [--churn SHARE] [--log FILE]");
         Console.Error.WriteLine("       DOTNET_PROCESSOR_COUNT=1 dotnet TorrentLab.Simulation.dll dht --nodes N --seed S [--lookups L] [--unresponsive 0.2] [--loss 0.01] [--one-way-ms 25]");
-        Console.Error.WriteLine("           [--addresses spread|dense] [--log FILE]");
+        Console.Error.WriteLine("           [--rtt atlas|lognormal] [--addresses spread|dense] [--log FILE]");
         return 2;
     }
 
@@ -46,7 +46,7 @@ internal static class Program
         double Number(string name, double fallback) => Option(args, name) is { } v ? double.Parse(v, inv) : fallback;
         var options = new Experiments.DhtExperiment.Options((int)Number("--nodes", 1000), (int)Number("--lookups", 200),
             Number("--unresponsive", 0.2), Number("--one-way-ms", 25), Number("--loss", 0.01), Option(args, "--addresses") != "dense",
-            Memory: args.Contains("--memory"));
+            Memory: args.Contains("--memory"), Rtt: Option(args, "--rtt") ?? "atlas");
         return Experiment(args, (int)Number("--seed", 1), (sim, print) => Experiments.DhtExperiment.RunAsync(sim, options, print));
     }
 
