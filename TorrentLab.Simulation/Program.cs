@@ -44,9 +44,11 @@ internal static class Program
     {
         var inv = CultureInfo.InvariantCulture;
         double Number(string name, double fallback) => Option(args, name) is { } v ? double.Parse(v, inv) : fallback;
+        var rtt = Option(args, "--rtt") ?? "atlas";
+        if (rtt is not ("atlas" or "lognormal")) throw new FormatException($"--rtt must be atlas or lognormal, got '{rtt}'");
         var options = new Experiments.DhtExperiment.Options((int)Number("--nodes", 1000), (int)Number("--lookups", 200),
             Number("--unresponsive", 0.2), Number("--one-way-ms", 25), Number("--loss", 0.01), Option(args, "--addresses") != "dense",
-            Memory: args.Contains("--memory"), Rtt: Option(args, "--rtt") ?? "atlas");
+            Memory: args.Contains("--memory"), Rtt: rtt);
         return Experiment(args, (int)Number("--seed", 1), (sim, print) => Experiments.DhtExperiment.RunAsync(sim, options, print));
     }
 
