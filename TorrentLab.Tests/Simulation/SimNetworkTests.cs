@@ -149,6 +149,31 @@ public class SimNetworkTests
     }
 
     [Fact]
+    public async Task Tcp_AZeroByteRead_WaitsForBytes_AsASocketsDoes()
+    {
+        var world = new World();
+        var a = world.Network.AddHost("a", new LinkSpec(TimeSpan.FromMilliseconds(10)));
+        var b = world.Network.AddHost("b", new LinkSpec(TimeSpan.FromMilliseconds(10)));
+        using var listener = b.Listen(new IPEndPoint(IPAddress.Any, 80), 4);
+        var accepting = listener.AcceptAsync(CancellationToken.None);
+        var dialling = a.ConnectAsync(new IPEndPoint(b.Address, 80), CancellationToken.None);
+        world.Run();
+        await using var client = await dialling;
+        var (server, _) = (await accepting)!.Value;
+        await using var __ = server;
+
+        var waiting = server.ReadAsync(Memory<byte>.Empty, TestContext.Current.CancellationToken).AsTask();
+        world.Run();
+        Assert.False(waiting.IsCompleted);   // nothing was written: a read of 0 bytes must not look like the end
+        await client.WriteAsync("x"u8.ToArray(), TestContext.Current.CancellationToken);
+        world.Run();
+        Assert.Equal(0, await waiting);
+        var one = new byte[1];
+        Assert.Equal(1, await server.ReadAsync(one, TestContext.Current.CancellationToken));
+        Assert.Equal((byte)'x', one[0]);
+    }
+
+    [Fact]
     public async Task Tcp_TwoConnectionsSharingAnUpload_GetAHalfEach()
     {
         var world = new World();

@@ -270,13 +270,21 @@ internal sealed partial class PeerConnection
     private const int InitialReceiveBuffer = 32 * 1024;
 
     /// <summary>After the handshake: a receive buffer for a whole frame, which grows to its working size as reads fill
-    /// it (<see cref="FillAsync"/>): a fast connection reaches it within a few reads, while a slow or idle one (most of
-    /// a seed's hundreds) keeps 32 KiB instead of 256. The send buffer grows with the batches sent (SendAsync).</summary>
+    /// it (<see cref="FillAsync"/>): a fast connection reaches it within a few reads, while a slow one (most of a seed's
+    /// hundreds) reads into 32 KiB instead of 256, and an idle one holds none (it is rented when bytes come). The send
+    /// buffer is rented for each send (SendAsync).</summary>
     private void GrowBuffers()
     {
         var frame = WireLimits.MaxFrameLength(_maxBlockLength, 0);
         _receiveCapacity = Math.Max(frame, Math.Min(InitialReceiveBuffer, _options.ReceiveBufferSize));
-        EnsureReceiveCapacity(_receiveCapacity);
+        if (_start < _end)
+        {
+            EnsureReceiveCapacity(_receiveCapacity);   // bytes that came with the handshake move to a pooled buffer
+            return;
+        }
+        _receiveBuffer = [];   // the handshake's buffer (not pooled): a pooled one is rented when bytes come
+        _start = _end = 0;
+        _pooledReceive = true;
     }
 
     /// <summary>Grows the receive buffer to hold at least <paramref name="capacity"/> bytes (bounded by the 1 MiB message
