@@ -3,7 +3,7 @@ namespace TorrentLab.Simulation;
 /// <summary>Something that sends over a host's upload: a TCP connection's one direction, or the host's datagrams.</summary>
 internal interface IUploader
 {
-    /// <summary>The next piece to put on the link now (at most one <see cref="AccessLink.Quantum"/>), or null when
+    /// <summary>The next piece to put on the link now (at most one <see cref="AccessLink.Quantum"/> of its host), or null when
     /// there is none, or none may go yet (a full receive window).</summary>
     Transmission? Take();
 }
@@ -23,7 +23,22 @@ internal abstract class Transmission
 internal sealed class AccessLink(SimClock clock, LinkSpec spec)
 {
     /// <summary>The largest piece a TCP connection puts on the link at once: 16 KiB, one block of the peer wire.</summary>
-    public const int Quantum = 16 * 1024;
+    public const int MaxQuantum = 16 * 1024;
+
+    /// <summary>The smallest: one packet of Ethernet's 1,500-byte MTU.</summary>
+    public const int Packet = 1500;
+
+    /// <summary>What a connection puts on this link in one turn: a tenth of a second of its upload, from one
+    /// <see cref="Packet"/> to <see cref="MaxQuantum"/>. A real uplink interleaves the packets of its flows; turns of
+    /// 16 KiB on a 16 KiB/s link made a 17-byte request wait a second behind each other connection's turn.</summary>
+    public int Quantum { get; } = spec.UpBytesPerSecond <= 0 ? MaxQuantum : (int)Math.Clamp(spec.UpBytesPerSecond / 10, Packet, MaxQuantum);
+
+    /// <summary>Bytes a TCP write may leave unsent on this host before it waits: about a second of its upload (a
+    /// kernel's send buffer grows with the congestion window, which a home router's buffer of about a second bounds),
+    /// from Linux's initial 16 KiB (tcp_wmem) to 256 KiB; 256 KiB on an unlimited link.</summary>
+    public int SendBuffer { get; } = spec.UpBytesPerSecond <= 0 ? MaxSendBuffer : (int)Math.Clamp(spec.UpBytesPerSecond, 16 * 1024, MaxSendBuffer);
+
+    private const int MaxSendBuffer = 256 * 1024;
 
     private readonly Queue<IUploader> _turns = new();
     private readonly HashSet<IUploader> _waiting = [];

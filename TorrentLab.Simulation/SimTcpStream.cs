@@ -7,17 +7,16 @@ namespace TorrentLab.Simulation;
 
 /// <summary>One end of a simulated TCP connection, as the stream its program reads and writes.</summary>
 /// <remarks>
-/// What is written waits in the send buffer and goes out in pieces of up to 16 KiB, each when it is this connection's
-/// turn on the host's upload and the receiver's window (1 MiB of bytes on the way or unread) has room; a write waits
-/// while more than <see cref="SendBuffer"/> is unsent, as a kernel's send does. A piece arrives after the path's delay
-/// and the receiver's download, and waits there to be read (a zero-byte read waits for it, as a socket's does). Closing sends a FIN after what was written; data that
-/// reaches a closed end is answered with a reset (an error on the other end's next read or write).
+/// What is written waits in the send buffer and goes out in pieces of the host's <see cref="AccessLink.Quantum"/>
+/// (a tenth of a second of its upload, at most 16 KiB), each when it is this connection's turn on the host's upload
+/// and the receiver's window (1 MiB of bytes on the way or unread) has room; a write waits while more than the host's
+/// <see cref="AccessLink.SendBuffer"/> is unsent, as a kernel's send does. A piece arrives after the path's delay
+/// and the receiver's download, and waits there to be read (a zero-byte read waits for it, as a socket's does).
+/// Closing sends a FIN after what was written; data that reaches a closed end is answered with a reset (an error on
+/// the other end's next read or write).
 /// </remarks>
 internal sealed class SimTcpStream : Stream, Wire.INamedTransport, IUploader, IValueTaskSource<int>
 {
-    /// <summary>Unsent bytes a write may leave behind before it waits.</summary>
-    public const int SendBuffer = 256 * 1024;
-
     /// <summary>Bytes on the way or unread at the receiver, at most: its receive window.</summary>
     public const int Window = 1024 * 1024;
 
@@ -133,7 +132,7 @@ internal sealed class SimTcpStream : Stream, Wire.INamedTransport, IUploader, IV
         if (_reset) throw Reset();
         while (!data.IsEmpty)
         {
-            var n = Math.Min(data.Length, AccessLink.Quantum);
+            var n = Math.Min(data.Length, _host.Link.Quantum);
             var array = ArrayPool<byte>.Shared.Rent(n);
             data.Span[..n].CopyTo(array);
             _outbox.Enqueue(new Piece(array, n, fin: false));
@@ -141,7 +140,7 @@ internal sealed class SimTcpStream : Stream, Wire.INamedTransport, IUploader, IV
             data = data[n..];
         }
         _host.Link.Wake(this);
-        while (_outboxBytes > SendBuffer)
+        while (_outboxBytes > _host.Link.SendBuffer)
         {
             _drained ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
             await _drained.Task.WaitAsync(ct).ConfigureAwait(false);
@@ -157,7 +156,7 @@ internal sealed class SimTcpStream : Stream, Wire.INamedTransport, IUploader, IV
         _outbox.Dequeue();
         _outboxBytes -= piece.Length;
         _inFlight += piece.Length;
-        if (_drained is { } drained && _outboxBytes <= SendBuffer)
+        if (_drained is { } drained && _outboxBytes <= _host.Link.SendBuffer)
         {
             _drained = null;
             drained.TrySetResult();

@@ -197,11 +197,68 @@ public class SimNetworkTests
         _ = streams[0].WriteAsync(payload, TestContext.Current.CancellationToken).AsTask();
         _ = streams[2].WriteAsync(payload, TestContext.Current.CancellationToken).AsTask();
         world.Run(world.Clock.Now + TimeSpan.FromSeconds(4));
-        // 400 KB in 4 s over a 100 KB/s upload, in 16 KiB pieces taken in turn: a half each, give or take a piece.
+        // 400 KB in 4 s over a 100 KB/s upload, in pieces of a tenth of a second taken in turn: a half each, give or
+        // take a piece.
         var (b, c) = (receivers[0].Bytes.Down, receivers[1].Bytes.Down);
         Assert.InRange(b + c, 380_000, 400_000);
         Assert.InRange(b - c, -16_384, 16_384);
         foreach (var stream in streams) await stream.DisposeAsync();
+    }
+
+    /// <summary>Two connections from <paramref name="sender"/> to two fast hosts: their client and server ends.</summary>
+    private static async Task<(Stream[] Clients, Stream[] Servers, SimHost[] To)> ConnectTwice(World world, SimHost sender)
+    {
+        var clients = new Stream[2];
+        var servers = new Stream[2];
+        var hosts = new SimHost[2];
+        for (var i = 0; i < 2; i++)
+        {
+            var to = hosts[i] = world.Network.AddHost($"r{i}", LinkSpec.Fast);
+            using var listener = to.Listen(new IPEndPoint(IPAddress.Any, 80), 4);
+            var accepting = listener.AcceptAsync(CancellationToken.None);
+            var dialling = sender.ConnectAsync(new IPEndPoint(to.Address, 80), CancellationToken.None);
+            world.Run();
+            clients[i] = await dialling;
+            servers[i] = (await accepting)!.Value.Stream;
+        }
+        return (clients, servers, hosts);
+    }
+
+    [Fact]
+    public async Task Tcp_ASmallWriteOnASlowUplink_WaitsForAPacketOfTheOtherConnection_NotForABlock()
+    {
+        var world = new World();
+        // 16 KB/s, a 128 kbit/s uplink: a 16 KiB turn is a second, a turn of a tenth of a second is 1,600 bytes.
+        var sender = world.Network.AddHost("slow", new LinkSpec(TimeSpan.FromMilliseconds(5), UpBytesPerSecond: 16_000));
+        var (clients, servers, to) = await ConnectTwice(world, sender);
+        var start = world.Clock.Now;
+        _ = clients[0].WriteAsync(new byte[64 * 1024], TestContext.Current.CancellationToken).AsTask(); // an upload in progress
+        await clients[1].WriteAsync(new byte[17], TestContext.Current.CancellationToken); // a request, written just after
+        // Behind one turn of the upload (0.1 s) and its own 17 bytes, plus 5 + 5 ms: there at 0.111 s. With turns of
+        // 16 KiB whatever the link, it came after 1.035 s.
+        world.Run(start + TimeSpan.FromMilliseconds(105));
+        Assert.Equal(0, to[1].Bytes.Down);
+        world.Run(start + TimeSpan.FromMilliseconds(150));
+        Assert.Equal(17, to[1].Bytes.Down);
+        foreach (var stream in clients.Concat(servers)) await stream.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task Tcp_AWriteOnASlowUplink_ReturnsOnceAboutASecondOfItsUploadIsLeftUnsent()
+    {
+        var world = new World();
+        var sender = world.Network.AddHost("slow", new LinkSpec(TimeSpan.FromMilliseconds(5), UpBytesPerSecond: 32_000));
+        var (clients, servers, _) = await ConnectTwice(world, sender);
+        var start = world.Clock.Now;
+        var writing = clients[0].WriteAsync(new byte[128 * 1024], TestContext.Current.CancellationToken).AsTask();
+        // 131,072 bytes at 32,000 B/s: the write returns when at most 32,000 (a second of the upload) are unsent, at
+        // 3.0 s. A send buffer of 256 KiB whatever the link let it return at once, and a request written next on the
+        // same connection waited 4 s behind it.
+        world.Run(start + TimeSpan.FromSeconds(2.9));
+        Assert.False(writing.IsCompleted);
+        world.Run(start + TimeSpan.FromSeconds(3.1));
+        await writing.WaitAsync(TimeSpan.FromMinutes(1), TestContext.Current.CancellationToken); // released at 3.0 s
+        foreach (var stream in clients.Concat(servers)) await stream.DisposeAsync();
     }
 
     [Fact]
