@@ -237,8 +237,8 @@ internal static class SwarmExperiment
     /// <summary>Every 5 simulated seconds until <paramref name="done"/>, one line a peer (p=-1 the seed) to
     /// <paramref name="path"/>: its upload and download in that span over its capacities, and the choking state that
     /// explains an idle upload (unchoked peers, interested or not, with requests queued or not; interested peers kept
-    /// choked), and an idle download (peers it is interested in, unchoked by, has requests out to; the same for fast
-    /// peers, the seed not counted). It only reads the engines' state: the event log's digest stays as without it.</summary>
+    /// choked, and of those the ones held back for ignoring an unchoke), and an idle download (peers it is interested
+    /// in, unchoked by, has requests out to; the same for fast peers, the seed not counted). It only reads the engines' state: the event log's digest stays as without it.</summary>
     private static async Task TraceAsync(SimRun sim, string path, Task done, TimeSpan started, long seedRate,
         (long Up, long Down)[] caps, SimHost seedHost, SimHost[] hosts, Dictionary<SimHost, (Session Session, TorrentSwarm Swarm)> byHost)
     {
@@ -261,7 +261,7 @@ internal static class SwarmExperiment
                 double upRate = (up - lastUp[i + 1]) / step.TotalSeconds, downRate = (down - lastDown[i + 1]) / step.TotalSeconds;
                 (lastUp[i + 1], lastDown[i + 1]) = (up, down);
                 int peers = 0, seeds = 0, unchoked = 0, unchokedInterested = 0, unchokedAsking = 0, waiting = 0, queued = 0;
-                int interestedIn = 0, unchokedBy = 0, requesting = 0, unchokedByFast = 0, requestingFast = 0, outFast = 0;
+                int waitingIgnored = 0, interestedIn = 0, unchokedBy = 0, requesting = 0, unchokedByFast = 0, requestingFast = 0, outFast = 0;
                 long unchokedDownCapacity = 0;
                 foreach (var p in running.Swarm.PeersSnapshot())
                 {
@@ -277,7 +277,11 @@ internal static class SwarmExperiment
                         if (p.Connection.PeerInterested) { unchokedInterested++; unchokedDownCapacity += remoteDown; }
                         if (asked > 0) unchokedAsking++;
                     }
-                    else if (p.Connection.PeerInterested) waiting++;
+                    else if (p.Connection.PeerInterested)
+                    {
+                        waiting++;
+                        if (p.IgnoredUnchoke(TimeSpan.FromSeconds(5))) waitingIgnored++;
+                    }
                     if (!p.Connection.AmInterested) continue;
                     interestedIn++;
                     var outstanding = p.RequestsOut;
@@ -294,7 +298,7 @@ internal static class SwarmExperiment
                     $"t={now:0} p={i} up_cap={capUp} down_cap={capDown} done={(running.Swarm.Downloading ? 0 : 1)} " +
                     $"up_use={upRate / capUp:0.00} down_use={(capDown > 0 ? downRate / capDown : 0):0.00} peers={peers} seeds={seeds} " +
                     $"unchoked={unchoked} unchoked_int={unchokedInterested} unchoked_asking={unchokedAsking} " +
-                    $"unchoked_downcap={unchokedDownCapacity} waiting={waiting} queued={queued} interested_in={interestedIn} " +
+                    $"unchoked_downcap={unchokedDownCapacity} waiting={waiting} waiting_ignored={waitingIgnored} queued={queued} interested_in={interestedIn} " +
                     $"unchoked_by={unchokedBy} requesting_from={requesting} unchoked_by_fast={unchokedByFast} " +
                     $"requesting_fast={requestingFast} out_fast={outFast}"));
             }
