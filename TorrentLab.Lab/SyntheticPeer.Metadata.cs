@@ -16,7 +16,7 @@ public sealed partial class SyntheticPeer
             Write($"connection {number}: handshake {PeerLog.NoExtensionBit} (reserved byte 5 & 0x10): no extension handshake sent");
             return null;
         }
-        if (_options.ExtensionHandshakeDelay > TimeSpan.Zero) await Task.Delay(_options.ExtensionHandshakeDelay, ct).ConfigureAwait(false);
+        if (_options.ExtensionHandshakeDelay > TimeSpan.Zero) await Task.Delay(_options.ExtensionHandshakeDelay, _time, ct).ConfigureAwait(false);
         var ours = new ExtensionHandshake
         {
             Messages = new Dictionary<string, byte> { [ExtensionIds.UtMetadataName] = _options.MetadataExtensionId },

@@ -8,7 +8,7 @@ namespace TorrentLab.Lab;
 public sealed partial class SyntheticPeer
 {
     /// <summary>Serves one accepted connection until the other side leaves, the behaviour hangs up, or disposal.</summary>
-    private async Task ServeAsync(Socket socket, int number)
+    private async Task ServeAsync(Stream socket, System.Net.IPEndPoint remote, int number)
     {
         var ct = _stop.Token;
         try
@@ -23,7 +23,7 @@ public sealed partial class SyntheticPeer
                 PieceCount = _options.PieceCount, AdvertiseExtensions = _options.ServeMetadata, AdvertiseFast = _options.Fast,
                 AdvertiseV2 = _hashes is not null,
             };
-            await using var connection = await PeerConnection.AcceptAsync(socket, [_options.InfoHash], PeerId, options, ct).ConfigureAwait(false);
+            await using var connection = await PeerConnection.AcceptAsync(socket, remote, [_options.InfoHash], PeerId, options, ct).ConfigureAwait(false);
             await using var stopOnDispose = ct.Register(connection.Dispose);
             // BEP 52: a v2 peer sets the upgrade bit; logged (the strict grade fails a client that leaves it out).
             if (_hashes is not null && !connection.RemoteHandshake.SupportsV2) Write($"connection {number}: a handshake {PeerLog.NoV2Bit}");
@@ -45,9 +45,13 @@ public sealed partial class SyntheticPeer
         {
             Write($"connection {number} lost: {e.SocketErrorCode}");
         }
+        catch (IOException e) when (e.InnerException is SocketException inner)
+        {
+            Write($"connection {number} lost: {inner.SocketErrorCode}");
+        }
         finally
         {
-            socket.Dispose();
+            await socket.DisposeAsync().ConfigureAwait(false);
             _open.TryRemove(number, out _);
             _serving.TryRemove(number, out _);
         }
@@ -173,7 +177,7 @@ public sealed partial class SyntheticPeer
         switch (_options.Behaviour)
         {
             case SyntheticBehaviour.Slow:
-                await Task.Delay(_options.SlowDelay, ct).ConfigureAwait(false);
+                await Task.Delay(_options.SlowDelay, _time, ct).ConfigureAwait(false);
                 return true;
             case SyntheticBehaviour.DisconnectsAfterBlocks when state.Sent >= _options.DisconnectAfterBlocks:
                 Write($"connection {number}: disconnecting after {state.Sent} blocks");
@@ -245,7 +249,7 @@ public sealed partial class SyntheticPeer
     {
         try
         {
-            await Task.Delay(delay, ct).ConfigureAwait(false);
+            await Task.Delay(delay, _time, ct).ConfigureAwait(false);
             await connection.SendUnchokeAsync(ct).ConfigureAwait(false);
             Write($"connection {number}: unchoked");
         }
@@ -289,14 +293,14 @@ public sealed partial class SyntheticPeer
     }
 
     /// <summary>Reads the downloader's handshake and answers it with another torrent's info hash (the first byte flipped).</summary>
-    private async Task AnswerWithWrongInfoHashAsync(Socket socket, int number, CancellationToken ct)
+    private async Task AnswerWithWrongInfoHashAsync(Stream socket, int number, CancellationToken ct)
     {
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        timeout.CancelAfter(_options.Connection.HandshakeTimeout);
+        using var deadline = new CancellationTokenSource(_options.Connection.HandshakeTimeout, _time);
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct, deadline.Token);
         var buffer = new byte[Handshake.Length];
         for (var read = 0; read < buffer.Length;)
         {
-            var n = await socket.ReceiveAsync(buffer.AsMemory(read), SocketFlags.None, timeout.Token).ConfigureAwait(false);
+            var n = await socket.ReadAsync(buffer.AsMemory(read), timeout.Token).ConfigureAwait(false);
             if (n == 0) throw new WireException("the downloader closed the connection during the handshake");
             read += n;
         }
@@ -304,10 +308,10 @@ public sealed partial class SyntheticPeer
         var wrong = theirs.InfoHash.Bytes.ToArray();
         wrong[0] ^= 0xFF;
         var answer = new Handshake(new Metainfo.InfoHash(wrong), PeerId);
-        await socket.SendAsync(answer.ToBytes(), SocketFlags.None, timeout.Token).ConfigureAwait(false);
+        await socket.WriteAsync(answer.ToBytes(), timeout.Token).ConfigureAwait(false);
         Write($"connection {number}: answered the handshake with info hash {answer.InfoHash.Hex}");
         // Wait (bounded by the handshake timeout) for the downloader to hang up, as BEP 3 says it must.
-        var n2 = await socket.ReceiveAsync(buffer, SocketFlags.None, timeout.Token).ConfigureAwait(false);
+        var n2 = await socket.ReadAsync(buffer, timeout.Token).ConfigureAwait(false);
         Write(n2 == 0 ? $"connection {number}: the downloader hung up" : $"connection {number}: the downloader sent {n2} more bytes");
     }
 

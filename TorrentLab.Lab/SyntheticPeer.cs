@@ -2,13 +2,15 @@ using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Sockets;
 using TorrentLab.Extensions;
+using TorrentLab.Network;
 using TorrentLab.Wire;
 
 namespace TorrentLab.Lab;
 
 /// <summary>An in-process peer that seeds a payload over a real loopback socket, honestly or with one chosen
 /// misbehaviour (<see cref="SyntheticBehaviour"/>): the mock swarm of the tests and the lab.</summary>
-/// <remarks>Listens on 127.0.0.1 with a port chosen by the system, accepts at most
+/// <remarks>Listens on 127.0.0.1 with a port chosen by the system (or on a simulated host: its options' network and
+/// clock are the seam, <see cref="INetwork"/> and <see cref="TimeProvider"/>), accepts at most
 /// <see cref="SyntheticPeerOptions.MaxConnections"/> connections, and stops everything on dispose. It counts what it
 /// uploads and logs what it did ("sent corrupt block index=3 begin=0").</remarks>
 public sealed partial class SyntheticPeer : IAsyncDisposable
@@ -18,7 +20,8 @@ public sealed partial class SyntheticPeer : IAsyncDisposable
     private readonly SyntheticPeerOptions _options;
     private readonly MetadataServer? _metadata;   // set with ServeMetadata
     private readonly Pieces.HashExchange? _hashes; // set for a v2 torrent: answers hash requests (BEP 52)
-    private readonly Socket _listener;
+    private readonly ITcpListener _listener;
+    private readonly TimeProvider _time;
     private readonly CancellationTokenSource _stop = new();
     private readonly ConcurrentQueue<string> _log = new();
     private readonly ConcurrentDictionary<int, Task> _serving = new();
@@ -34,17 +37,17 @@ public sealed partial class SyntheticPeer : IAsyncDisposable
         if (options.ServeMetadata) _metadata = new MetadataServer(options.InfoHash, options.RawInfo);
         if (options.V2Torrent is { } v2) _hashes = new Pieces.HashExchange(v2, new Pieces.PieceCheck(v2));
         PeerId = options.PeerId ?? PeerId.CreateOurs();
-        _listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        _listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));   // loopback only, a free port
-        _listener.Listen(Math.Min(options.MaxConnections, 64));
-        EndPoint = (IPEndPoint)_listener.LocalEndPoint!;
+        _time = options.Connection.Time;
+        // Loopback only on the kernel's sockets, a free port.
+        _listener = options.Connection.Network.Listen(new IPEndPoint(options.Address, 0), Math.Min(options.MaxConnections, 64));
+        EndPoint = _listener.LocalEndPoint;
         _acceptLoop = AcceptLoopAsync();
     }
 
     /// <summary>Starts listening; connect to <see cref="EndPoint"/>.</summary>
     public static SyntheticPeer Start(SyntheticPeerOptions options) => new(options);
 
-    /// <summary>Where it listens: 127.0.0.1 and a free port.</summary>
+    /// <summary>Where it listens: 127.0.0.1 (or the simulated host's address) and a free port.</summary>
     public IPEndPoint EndPoint { get; }
 
     public PeerId PeerId { get; }
@@ -79,7 +82,7 @@ public sealed partial class SyntheticPeer : IAsyncDisposable
         await _stop.CancelAsync().ConfigureAwait(false);
         _listener.Dispose();
         var all = Task.WhenAll([_acceptLoop, .. _serving.Values]);
-        await Task.WhenAny(all, Task.Delay(TimeSpan.FromSeconds(5))).ConfigureAwait(false);
+        await Task.WhenAny(all, Task.Delay(TimeSpan.FromSeconds(5), _time)).ConfigureAwait(false);
         _stop.Dispose();
     }
 
@@ -91,10 +94,10 @@ public sealed partial class SyntheticPeer : IAsyncDisposable
         {
             while (_connections < _options.MaxConnections)
             {
-                var socket = await _listener.AcceptAsync(_stop.Token).ConfigureAwait(false);
+                if (await _listener.AcceptAsync(_stop.Token).ConfigureAwait(false) is not var (stream, remote)) continue; // it left first
                 var number = Interlocked.Increment(ref _connections);
-                Write($"accepted connection {number} from {socket.RemoteEndPoint}");
-                _serving[number] = ServeAsync(socket, number);
+                Write($"accepted connection {number} from {remote}");
+                _serving[number] = ServeAsync(stream, remote, number);
             }
             Write($"accepted {_options.MaxConnections} connections: no longer listening");
             _listener.Dispose();

@@ -108,6 +108,12 @@ public sealed record SyntheticPeerOptions
     /// only the lab and its tests set them.</summary>
     internal PeerConnectionOptions Connection { get; init; } = PeerConnectionOptions.Default with { Encryption = EncryptionPolicy.Prefer };
 
+    /// <summary>The address it listens on, with a port the network picks: 127.0.0.1 on the kernel's sockets (the lab
+    /// and most tests), a simulated host's own address when <see cref="Connection"/>'s network is that host. It
+    /// listens, waits and paces itself through <see cref="Connection"/>'s network and clock, so the same peer runs on
+    /// real sockets and on a simulated network.</summary>
+    internal System.Net.IPAddress Address { get; init; } = System.Net.IPAddress.Loopback;
+
     /// <summary>Sets BEP 6's fast extension bit: with a downloader that sets it too, it sends have all (or have none)
     /// and its allowed fast set, serves those pieces while choking, and rejects other requests sent while choked.</summary>
     public bool Fast { get; init; } = true;

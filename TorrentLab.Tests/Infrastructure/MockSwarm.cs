@@ -46,11 +46,15 @@ internal sealed class MockSwarm : IAsyncDisposable
 
     /// <summary>A multi-file torrent of about <paramref name="totalBytes"/> and no seeders yet (add them with
     /// <see cref="AddAsync"/>).</summary>
-    public static Task<MockSwarm> StartAsync(int totalBytes, int pieceLength, CancellationToken ct)
+    public static Task<MockSwarm> StartAsync(int totalBytes, int pieceLength, CancellationToken ct) =>
+        StartAsync(url => ThreeFiles(totalBytes, pieceLength, url), Array.Empty<SyntheticBehaviour>(), ct);
+
+    /// <summary>The mock swarm's multi-file torrent: three files of about <paramref name="totalBytes"/> in all.</summary>
+    public static TestTorrents.Built ThreeFiles(int totalBytes, int pieceLength, string? announce)
     {
         var third = totalBytes / 3;
-        return StartAsync(url => TestTorrents.MultiFile([("a.bin", third), ("sub/b.bin", third + 1234), ("sub/c.bin", totalBytes - 2 * third - 1234)],
-            pieceLength, name: "swarm", announce: url), Array.Empty<SyntheticBehaviour>(), ct);
+        return TestTorrents.MultiFile([("a.bin", third), ("sub/b.bin", third + 1234), ("sub/c.bin", totalBytes - 2 * third - 1234)],
+            pieceLength, name: "swarm", announce: announce);
     }
 
     /// <summary>Starts a synthetic seeder; <paramref name="announce"/> registers it with the tracker (else pass its
@@ -92,9 +96,12 @@ internal sealed class MockSwarm : IAsyncDisposable
     };
 
     /// <summary>Asserts every file below <paramref name="output"/> has the SHA-1 of the original.</summary>
-    public void AssertFiles(string output)
+    public void AssertFiles(string output) => AssertFiles(Built, output);
+
+    /// <summary>Asserts every file of <paramref name="built"/> below <paramref name="output"/> has the SHA-1 of the original.</summary>
+    public static void AssertFiles(TestTorrents.Built built, string output)
     {
-        foreach (var (path, data) in Built.Files)
+        foreach (var (path, data) in built.Files)
         {
             var full = Path.Combine(output, path);
             Assert.True(File.Exists(full), $"{path} is missing");

@@ -2,6 +2,9 @@ using System.Collections.Concurrent;
 using System.Net;
 using TorrentLab.Client;
 using TorrentLab.Downloads;
+using TorrentLab.Extensions;
+using TorrentLab.Swarm;
+using TorrentLab.Utp;
 using TorrentLab.Simulation;
 using TorrentLab.Tests.Infrastructure;
 
@@ -20,6 +23,14 @@ public class HolepunchSimulatedTests
     [Fact]
     public void Download_SeederBehindASymmetricNat_GetsNoBytesThroughThePunch_AndStallsAsItWould() =>
         Simulated.Passes(PunchThroughSymmetric, seed: 56);
+
+    [Fact]
+    public void Initiator_DialToAPexPeerThatSupportsHolepunchFails_AsksTheIntroducerForARendezvousThenDialsOnConnect() =>
+        Simulated.Deterministic(InitiatorAsksTheIntroducer, seed: 57);
+
+    [Fact]
+    public void Initiator_PexPeerWithoutTheHolepunchFlag_IsNotRendezvoused() =>
+        Simulated.Deterministic(InitiatorWithoutTheFlag, seed: 58);
 
     internal static Task Punch(SimRun sim) => PunchAsync(sim, NatKind.PortRestricted, expectCompleted: true);
 
@@ -87,5 +98,95 @@ public class HolepunchSimulatedTests
         }
         await downloaderSession.DisposeAsync();
         _ = relayRun;
+    }
+
+    /// <summary>Our initiator's side, played against by hand: a download on one host, a relay (the test, over TCP) on
+    /// another that PEX-names a target on a third, which has no TCP listener and a uTP socket that refuses
+    /// (ST_RESET) until the punch. Before, on loopback, the relay redialled the download until its listener was up.</summary>
+    internal static async Task InitiatorAsksTheIntroducer(SimRun sim)
+    {
+        var (built, downloaderHost, relayHost, targetHost) = InitiatorHosts(sim);
+        await using var target = UtpSocket.Bind(targetHost, new IPEndPoint(targetHost.Address, 0), new UtpOptions { Timers = sim.Clock });
+        var unreachable = new IPEndPoint(targetHost.Address, target.LocalEndPoint.Port);
+        var log = new List<string>();
+        using var stop = new CancellationTokenSource();
+        var download = SwarmDownload.RunAsync(built.Torrent, InitiatorOptions(sim, downloaderHost, log), null, stop.Token);
+        try
+        {
+            using var relay = await ConnectRelayAsync(sim, relayHost, downloaderHost, built.Torrent, log);
+            var pex = new PexMessage { Added = [new PexPeer(unreachable, PexFlags.SupportsHolepunch | PexFlags.SupportsUtp)] };
+            await relay.Channel.SendAsync(ExtensionIds.UtPexName, pex.Encode(), CancellationToken.None);
+
+            Assert.Equal(HolepunchMessage.Rendezvous(unreachable), await relay.ReceiveHolepunchAsync());
+
+            // The relay answers as BEP 55 says: connect to the target, the address asked about (which now accepts).
+            target.Listen();
+            await relay.SendAsync(HolepunchMessage.Connect(unreachable));
+            await using var dialled = await target.AcceptAsync(CancellationToken.None).AsTask().WaitAsync(TimeSpan.FromSeconds(10), sim.Clock);
+            Assert.NotNull(dialled);
+        }
+        finally
+        {
+            await stop.CancelAsync();
+            await Assert.ThrowsAnyAsync<Exception>(() => download);
+        }
+    }
+
+    /// <summary>A PEX-named peer without BEP 55's flag that cannot be dialled is given up, never rendezvoused: after its
+    /// dial failed (over both transports), five more simulated seconds, in which everything that could run ran, bring
+    /// no holepunch message.</summary>
+    internal static async Task InitiatorWithoutTheFlag(SimRun sim)
+    {
+        var (built, downloaderHost, relayHost, targetHost) = InitiatorHosts(sim);
+        var unreachable = new IPEndPoint(targetHost.Address, 7000); // nothing bound there, TCP or UDP
+        var log = new List<string>();
+        using var stop = new CancellationTokenSource();
+        var download = SwarmDownload.RunAsync(built.Torrent, InitiatorOptions(sim, downloaderHost, log), null, stop.Token);
+        try
+        {
+            using var relay = await ConnectRelayAsync(sim, relayHost, downloaderHost, built.Torrent, log);
+            await relay.Channel.SendAsync(ExtensionIds.UtPexName, new PexMessage { Added = [new PexPeer(unreachable, PexFlags.SupportsUtp)] }.Encode(),
+                CancellationToken.None);
+
+            Assert.True(await sim.WaitUntil(() => log.Any(l => l.StartsWith($"dial {unreachable}:", StringComparison.Ordinal)), TimeSpan.FromSeconds(60)),
+                string.Join("\n", log));
+            await sim.Delay(TimeSpan.FromSeconds(5));
+            Assert.DoesNotContain(log, l => l.Contains("sent ut_holepunch", StringComparison.Ordinal));
+        }
+        finally
+        {
+            await stop.CancelAsync();
+            await Assert.ThrowsAnyAsync<Exception>(() => download);
+        }
+    }
+
+    private static (TestTorrents.Built Built, SimHost Downloader, SimHost Relay, SimHost Target) InitiatorHosts(SimRun sim) =>
+        (TestTorrents.SingleFile(8 * 16 * 1024, 16 * 1024, announce: null), sim.Network.AddHost("downloader", LinkSpec.Fast),
+            sim.Network.AddHost("relay", LinkSpec.Fast), sim.Network.AddHost("target", LinkSpec.Fast));
+
+    /// <summary>The download's options of <see cref="HolepunchTests"/>, on <paramref name="host"/>.</summary>
+    private static DownloadOptions InitiatorOptions(SimRun sim, SimHost host, List<string> log) => new()
+    {
+        Session = sim.SessionOn(host, new SessionSettings
+        {
+            ListenPort = 6881, ConnectTimeout = TimeSpan.FromSeconds(2), HandshakeTimeout = TimeSpan.FromSeconds(3),
+        }),
+        OutputDirectory = sim.FolderOf(host),
+        Trackers = [],
+        StallTimeout = TimeSpan.FromSeconds(30),
+        Log = line =>
+        {
+            host.LogLine(line);
+            log.Add(line);
+        },
+    };
+
+    /// <summary>The relay connects once the download listens (no redial: the host says when its port is bound).</summary>
+    private static async Task<HolepunchTests.RawPeer> ConnectRelayAsync(SimRun sim, SimHost relayHost, SimHost downloaderHost,
+        TorrentLab.Metainfo.Torrent torrent, List<string> log)
+    {
+        Assert.True(await sim.WaitUntil(() => downloaderHost.ListenerAt(6881) is not null, TimeSpan.FromSeconds(10)), string.Join("\n", log));
+        return await HolepunchTests.RawPeer.ConnectAsync(new IPEndPoint(downloaderHost.Address, 6881), torrent, listenPort: 6881,
+            host: (relayHost, sim.Clock));
     }
 }

@@ -12,7 +12,8 @@ namespace TorrentLab.Tests.Swarm;
 
 /// <summary>The holepunch extension (BEP 55) in the swarm engine, on loopback: our relay answering rendezvous requests,
 /// our target dialling on a connect, and our initiator asking the peer that named an unreachable address for help.
-/// The NAT itself is in <see cref="HolepunchNamespaceTests"/>.</summary>
+/// The NAT itself is in <see cref="HolepunchNamespaceTests"/>; the initiator's side (a peer PEX named that cannot be
+/// dialled) runs on the simulated network, in <see cref="HolepunchSimulatedTests"/>.</summary>
 public class HolepunchTests
 {
     private const int PieceLength = 16 * 1024;
@@ -193,84 +194,30 @@ public class HolepunchTests
         }
     }
 
-    [Fact]
-    public async Task Initiator_DialToAPexPeerThatSupportsHolepunchFails_AsksTheIntroducerForARendezvousThenDialsOnConnect()
-    {
-        using var folder = new TempFolder("torrentlab-bep55");
-        var built = TestTorrents.SingleFile(8 * PieceLength, PieceLength, announce: null);
-        var downloaderPort = ProcessRunner.FreeTcpPort();
-        // The target behind its NAT: a uTP socket that refuses (ST_RESET) until the punch, and no TCP listener.
-        await using var target = UtpSocket.Bind(At(0));
-        var unreachable = target.LocalEndPoint;
-        using var stop = CancellationTokenSource.CreateLinkedTokenSource(Ct);
-        var download = SwarmDownload.RunAsync(built.Torrent, Options(folder.Path, downloaderPort), null, stop.Token);
-        try
-        {
-            using var relay = await RawPeer.ConnectWithRetryAsync(At(downloaderPort), built.Torrent);
-            var pex = new PexMessage { Added = [new PexPeer(unreachable, PexFlags.SupportsHolepunch | PexFlags.SupportsUtp)] };
-            await relay.Channel.SendAsync(ExtensionIds.UtPexName, pex.Encode(), Ct);
-
-            Assert.Equal(HolepunchMessage.Rendezvous(unreachable), await relay.ReceiveHolepunchAsync());
-
-            // The relay answers as BEP 55 says: connect to the target, the address asked about (which now accepts).
-            target.Listen();
-            await relay.SendAsync(HolepunchMessage.Connect(unreachable));
-            await using var dialled = await target.AcceptAsync(Ct).AsTask().WaitAsync(TimeSpan.FromSeconds(10), Ct);
-            Assert.NotNull(dialled);
-        }
-        finally
-        {
-            await stop.CancelAsync();
-            await Assert.ThrowsAnyAsync<Exception>(() => download);
-        }
-    }
-
-    [Fact]
-    public async Task Initiator_PexPeerWithoutTheHolepunchFlag_IsNotRendezvoused()
-    {
-        using var folder = new TempFolder("torrentlab-bep55");
-        var built = TestTorrents.SingleFile(8 * PieceLength, PieceLength, announce: null);
-        var downloaderPort = ProcessRunner.FreeTcpPort();
-        var log = new System.Collections.Concurrent.ConcurrentQueue<string>();
-        var unreachable = At(ProcessRunner.FreeTcpPort());
-        using var stop = CancellationTokenSource.CreateLinkedTokenSource(Ct);
-        var download = SwarmDownload.RunAsync(built.Torrent, Options(folder.Path, downloaderPort) with { Log = log.Enqueue }, null, stop.Token);
-        try
-        {
-            using var relay = await RawPeer.ConnectWithRetryAsync(At(downloaderPort), built.Torrent);
-            await relay.Channel.SendAsync(ExtensionIds.UtPexName, new PexMessage { Added = [new PexPeer(unreachable, PexFlags.SupportsUtp)] }.Encode(), Ct);
-
-            // Wait until the dial to it failed (it was tried, over both transports), then a little for a message.
-            await Wait.UntilAsync(() => log.Any(l => l.StartsWith($"dial {unreachable}:", StringComparison.Ordinal)), TimeSpan.FromSeconds(30), Ct);
-            Assert.Contains(log, l => l.StartsWith($"dial {unreachable}:", StringComparison.Ordinal));
-            Assert.DoesNotContain(log, l => l.Contains("sent ut_holepunch", StringComparison.Ordinal));
-        }
-        finally
-        {
-            await stop.CancelAsync();
-            await Assert.ThrowsAnyAsync<Exception>(() => download);
-        }
-    }
-
     /// <summary>A raw connection with the extension bit set whose handshake offers ut_pex and (unless told not to)
     /// ut_holepunch, plays any side of BEP 55 by hand.</summary>
-    private sealed class RawPeer(PeerConnection connection, ExtensionChannel channel) : IDisposable
+    /// <remarks>On the simulated network it is given the host's network and the run's clock (<paramref name="host"/>
+    /// of <see cref="ConnectAsync"/>): its waits are then on virtual time.</remarks>
+    internal sealed class RawPeer(PeerConnection connection, ExtensionChannel channel, TimeProvider time, CancellationToken ct) : IDisposable
     {
         public ExtensionChannel Channel => channel;
         public PeerConnection Connection => connection;
 
-        public static async Task<RawPeer> ConnectAsync(IPEndPoint remote, Torrent torrent, UtpSocket? utp = null, int? listenPort = null, bool holepunch = true)
+        public static async Task<RawPeer> ConnectAsync(IPEndPoint remote, Torrent torrent, UtpSocket? utp = null, int? listenPort = null, bool holepunch = true,
+            (TorrentLab.Network.INetwork Network, TimeProvider Time)? host = null)
         {
+            var ct = host is null ? Ct : CancellationToken.None;
             var options = new PeerConnectionOptions { PieceCount = torrent.PieceCount, AdvertiseExtensions = true, IdleTimeout = TimeSpan.FromSeconds(20) };
+            if (host is var (network, clock)) options = options with { Network = network, Time = clock };
             var connection = utp is null
-                ? await PeerConnection.ConnectAsync(remote, torrent.InfoHash, PeerId.CreateOurs(), options, Ct)
-                : await PeerConnection.ConnectAsync(remote, async token => await utp.ConnectAsync(remote, token), torrent.InfoHash, PeerId.CreateOurs(), options, Ct);
+                ? await PeerConnection.ConnectAsync(remote, torrent.InfoHash, PeerId.CreateOurs(), options, ct)
+                : await PeerConnection.ConnectAsync(remote, async token => await utp.ConnectAsync(remote, token), torrent.InfoHash, PeerId.CreateOurs(), options, ct);
             var ours = ExtensionHandshake.Ours(remote, listenPort ?? utp?.LocalEndPoint.Port, null, pex: true);
             if (!holepunch) ours = ours with { Messages = ours.Messages.Where(m => m.Key != ExtensionIds.UtHolepunchName).ToDictionary() };
-            var raw = new RawPeer(connection, new ExtensionChannel(connection, ours));
+            var raw = new RawPeer(connection, new ExtensionChannel(connection, ours), options.Time, ct);
             try
             {
-                Assert.True(await raw.Channel.SendHandshakeAsync(Ct));
+                Assert.True(await raw.Channel.SendHandshakeAsync(ct));
                 await raw.ReceiveAsync("handshake");
                 return raw;
             }
@@ -281,33 +228,17 @@ public class HolepunchTests
             }
         }
 
-        /// <summary>Connects to a swarm that is still starting (its listener may not be up yet): up to 50 tries, 100 ms apart.</summary>
-        public static async Task<RawPeer> ConnectWithRetryAsync(IPEndPoint remote, Torrent torrent)
-        {
-            for (var attempt = 1; ; attempt++)
-            {
-                try
-                {
-                    return await ConnectAsync(remote, torrent, listenPort: ProcessRunner.FreeTcpPort());
-                }
-                catch (WireException) when (attempt < 50)
-                {
-                    await Task.Delay(100, Ct);
-                }
-            }
-        }
-
-        public ValueTask SendAsync(HolepunchMessage message) => channel.SendAsync(ExtensionIds.UtHolepunchName, message.Encode(), Ct);
+        public ValueTask SendAsync(HolepunchMessage message) => channel.SendAsync(ExtensionIds.UtHolepunchName, message.Encode(), ct);
 
         public async Task<HolepunchMessage> ReceiveHolepunchAsync() =>
-            HolepunchMessage.Decode((await ReceiveAsync(ExtensionIds.UtHolepunchName).WaitAsync(TimeSpan.FromSeconds(20), Ct)).Payload.Span);
+            HolepunchMessage.Decode((await ReceiveAsync(ExtensionIds.UtHolepunchName).WaitAsync(TimeSpan.FromSeconds(20), time, ct)).Payload.Span);
 
         /// <summary>Reads messages until an extension message routed as <paramref name="name"/> (at most 200 messages).</summary>
         public async Task<PeerMessage> ReceiveAsync(string name)
         {
             for (var i = 0; i < 200; i++)
             {
-                var message = await connection.ReceiveAsync(Ct);
+                var message = await connection.ReceiveAsync(ct);
                 if (message.Kind == MessageKind.Extended && channel.Route(message) == name) return message;
             }
             throw new InvalidOperationException($"no {name} message in 200 messages");
