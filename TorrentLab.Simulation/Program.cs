@@ -33,9 +33,9 @@ internal static class Program
         Console.Error.WriteLine("usage: DOTNET_PROCESSOR_COUNT=1 dotnet TorrentLab.Simulation.dll scenario ASSEMBLY TYPE METHOD SEED [--log FILE] [--limit SECONDS]");
         Console.Error.WriteLine("       DOTNET_PROCESSOR_COUNT=1 dotnet TorrentLab.Simulation.dll swarm --peers N --seed S [--mib F] [--piece-kib K] [--seed-kib-s U]");
         Console.Error.WriteLine("           [--uploads equal|spread|gnutella] [--down-factor D] [--super on|off] [--cap link|app] [--neighbours M]");
-        Console.Error.WriteLine("           [--join once|tracker] [--starts FROM-TO|S1,S2,...] [--churn SHARE] [--log FILE]");
+        Console.Error.WriteLine("           [--join once|tracker] [--starts FROM-TO|S1,S2,...] [--churn SHARE] [--log FILE] [--trace FILE]");
         Console.Error.WriteLine("       DOTNET_PROCESSOR_COUNT=1 dotnet TorrentLab.Simulation.dll dht --nodes N --seed S [--lookups L] [--unresponsive 0.2] [--loss 0.01] [--one-way-ms 25]");
-        Console.Error.WriteLine("           [--addresses spread|dense] [--log FILE]");
+        Console.Error.WriteLine("           [--rtt atlas|lognormal] [--addresses spread|dense] [--log FILE]");
         return 2;
     }
 
@@ -44,9 +44,11 @@ internal static class Program
     {
         var inv = CultureInfo.InvariantCulture;
         double Number(string name, double fallback) => Option(args, name) is { } v ? double.Parse(v, inv) : fallback;
+        var rtt = Option(args, "--rtt") ?? "atlas";
+        if (rtt is not ("atlas" or "lognormal")) throw new FormatException($"--rtt must be atlas or lognormal, got '{rtt}'");
         var options = new Experiments.DhtExperiment.Options((int)Number("--nodes", 1000), (int)Number("--lookups", 200),
             Number("--unresponsive", 0.2), Number("--one-way-ms", 25), Number("--loss", 0.01), Option(args, "--addresses") != "dense",
-            Memory: args.Contains("--memory"));
+            Memory: args.Contains("--memory"), Rtt: rtt);
         return Experiment(args, (int)Number("--seed", 1), (sim, print) => Experiments.DhtExperiment.RunAsync(sim, options, print));
     }
 
@@ -61,7 +63,8 @@ internal static class Program
             Peers: Int("--peers", 10), Mib: Int("--mib", 100), PieceKib: Int("--piece-kib", 256), SeedRate: Int("--seed-kib-s", 1024) * 1024L,
             Uploads: Option(args, "--uploads") ?? "equal", DownFactor: Int("--down-factor", 0), Super: Option(args, "--super") == "on",
             AppCap: Option(args, "--cap") == "app", Neighbours: Int("--neighbours", 50), Join: Option(args, "--join") ?? "once",
-            Starts: Option(args, "--starts") ?? "0-0", Churn: Option(args, "--churn") is { } churn ? double.Parse(churn, inv) : 0);
+            Starts: Option(args, "--starts") ?? "0-0", Churn: Option(args, "--churn") is { } churn ? double.Parse(churn, inv) : 0,
+            Trace: Option(args, "--trace"));
         return Experiment(args, seed, (sim, print) => Experiments.SwarmExperiment.RunAsync(sim, options, print));
     }
 

@@ -28,6 +28,9 @@ internal sealed partial class SimHost : INetwork
 
     public string Name { get; }
 
+    /// <summary>Its place in <see cref="SimNetwork.Hosts"/> (0 for the first host added).</summary>
+    public int Number { get; init; }
+
     /// <summary>The host's address: public, or private behind <see cref="Nat"/>.</summary>
     public IPAddress Address { get; }
 

@@ -54,7 +54,7 @@ internal sealed class SimNetwork
     /// <summary>A host with a public address of its own.</summary>
     public SimHost AddHost(string name, LinkSpec link)
     {
-        var host = new SimHost(this, name, NextPublic(), link, nat: null);
+        var host = new SimHost(this, name, NextPublic(), link, nat: null) { Number = _hosts.Count };
         _public[host.Address] = host;
         _hosts.Add(host);
         return host;
@@ -65,7 +65,7 @@ internal sealed class SimNetwork
     {
         var inside = _private.Values.Count(h => h.Nat == nat) + 2;
         var address = new IPAddress([10, (byte)nat.Index, (byte)(inside >> 8), (byte)(inside & 0xFF)]);
-        var host = new SimHost(this, name, address, link, nat);
+        var host = new SimHost(this, name, address, link, nat) { Number = _hosts.Count };
         _private[address] = host;
         _hosts.Add(host);
         return host;
@@ -134,8 +134,15 @@ internal sealed class SimNetwork
         return new Path(null, seen, null, "no host at that address");
     }
 
-    /// <summary>The one-way delay of a path: both ends' latencies (a default 20 ms for an end that is not there).</summary>
-    internal TimeSpan Delay(SimHost from, SimHost? to) => from.Link.Spec.Latency + (to?.Link.Spec.Latency ?? TimeSpan.FromMilliseconds(20));
+    /// <summary>Per-pair delays that replace the sum of both ends' latencies where they give one (a measured table of
+    /// round trips, say); null (the default): every path is its two access links.</summary>
+    public IPathDelay? PathDelay { get; set; }
+
+    /// <summary>The one-way delay of a path: <see cref="PathDelay"/>'s, else both ends' latencies (a default 20 ms for
+    /// an end that is not there).</summary>
+    internal TimeSpan Delay(SimHost from, SimHost? to) =>
+        to is not null && PathDelay?.OneWay(from, to) is { } pair ? pair
+            : from.Link.Spec.Latency + (to?.Link.Spec.Latency ?? TimeSpan.FromMilliseconds(20));
 
     /// <summary>A number in [0, 1) from the network's own generator (loss, jitter): drawn in event order.</summary>
     internal double NextDouble() => _random.NextDouble();

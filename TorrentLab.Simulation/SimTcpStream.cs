@@ -11,8 +11,9 @@ namespace TorrentLab.Simulation;
 /// (a tenth of a second of its upload, at most 16 KiB), each when it is this connection's turn on the host's upload
 /// and the receiver's window (1 MiB of bytes on the way or unread) has room; a write waits while more than the host's
 /// <see cref="AccessLink.SendBuffer"/> is unsent, as a kernel's send does. A piece arrives after the path's delay
-/// and the receiver's download, and waits there to be read. Closing sends a FIN after what was written; data that
-/// reaches a closed end is answered with a reset (an error on the other end's next read or write).
+/// and the receiver's download, and waits there to be read (a zero-byte read waits for it, as a socket's does).
+/// Closing sends a FIN after what was written; data that reaches a closed end is answered with a reset (an error on
+/// the other end's next read or write).
 /// </remarks>
 internal sealed class SimTcpStream : Stream, Wire.INamedTransport, IUploader, IValueTaskSource<int>
 {
@@ -68,7 +69,7 @@ internal sealed class SimTcpStream : Stream, Wire.INamedTransport, IUploader, IV
         if (_reading) throw new InvalidOperationException("one read at a time");
         if (ct.IsCancellationRequested) return ValueTask.FromCanceled<int>(ct);
         if (_closed) return ValueTask.FromException<int>(new ObjectDisposedException(nameof(SimTcpStream)));
-        if (_unread > 0 || buffer.IsEmpty) return new ValueTask<int>(Copy(buffer.Span));
+        if (_unread > 0) return new ValueTask<int>(Copy(buffer.Span)); // a zero-byte read: 0 once bytes are there
         if (_reset) return ValueTask.FromException<int>(Reset());
         if (_finReceived) return new ValueTask<int>(0);
         _reading = true;

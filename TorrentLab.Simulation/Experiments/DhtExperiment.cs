@@ -14,14 +14,18 @@ internal static class DhtExperiment
     /// <param name="Nodes">N, the router included.</param>
     /// <param name="Lookups">How many get_peers lookups are timed.</param>
     /// <param name="Unresponsive">The share of nodes that stop answering after everyone joined.</param>
-    /// <param name="MedianOneWayMs">The median one-way delay of a host to the core; delays are log-normal around it
-    /// (sigma 0.6, at least 2 ms): a spread of our choosing, not a published measurement.</param>
+    /// <param name="Rtt">"atlas" (the default): each host placed in a region of <see cref="RttTable.Published"/> by
+    /// the regions' shares, and each pair of hosts given a round trip drawn from their regions' measured distribution
+    /// (RIPE Atlas pings; <see cref="TablePaths"/>). "lognormal": the earlier model, each host's one-way delay to the
+    /// core from <paramref name="MedianOneWayMs"/>, a pair's delay the sum of both ends.</param>
+    /// <param name="MedianOneWayMs">With "lognormal": the median one-way delay of a host to the core; delays are
+    /// log-normal around it (sigma 0.6, at least 2 ms): a spread of our choosing, not a published measurement.</param>
     /// <param name="Loss">The chance each datagram is lost.</param>
     /// <param name="Spread">Hosts in different /24s (<see cref="SimNetwork.SpreadAddresses"/>) rather than 254 to a /24.</param>
     /// <param name="Memory">Print the calendar's size and the managed heap (after a full collection) at each phase, on
     /// stderr (not in the event log: the heap is not the same from run to run).</param>
     internal sealed record Options(int Nodes, int Lookups = 200, double Unresponsive = 0.2, double MedianOneWayMs = 25, double Loss = 0.01,
-        bool Spread = true, bool Memory = false);
+        bool Spread = true, bool Memory = false, string Rtt = "atlas");
 
     public static async Task RunAsync(SimRun sim, Options o, Action<string> print)
     {
@@ -31,10 +35,26 @@ internal static class DhtExperiment
         var latencies = new double[o.Nodes];
         var hosts = new SimHost[o.Nodes];
         sim.Network.SpreadAddresses = o.Spread;
+        var paths = o.Rtt switch
+        {
+            "atlas" => new TablePaths(RttTable.Published, sim.Seed),
+            "lognormal" => null,
+            _ => throw new FormatException($"--rtt must be atlas or lognormal, got '{o.Rtt}'"),
+        };
+        sim.Network.PathDelay = paths;
         for (var i = 0; i < o.Nodes; i++)
         {
-            latencies[i] = OneWayMs();
-            hosts[i] = sim.Network.AddHost($"n{i}", new LinkSpec(TimeSpan.FromMilliseconds(latencies[i]), Loss: o.Loss));
+            if (paths is null)
+            {
+                latencies[i] = OneWayMs();
+                hosts[i] = sim.Network.AddHost($"n{i}", new LinkSpec(TimeSpan.FromMilliseconds(latencies[i]), Loss: o.Loss));
+            }
+            else
+            {
+                // The path's whole delay comes from the table; the access link keeps its loss.
+                hosts[i] = sim.Network.AddHost($"n{i}", new LinkSpec(TimeSpan.Zero, Loss: o.Loss));
+                paths.Place(hosts[i], paths.Table.Region(random.NextDouble()));
+            }
         }
         var router = $"{hosts[0].Address}:6881";
         var nodes = new DhtNode[o.Nodes];
@@ -138,10 +158,12 @@ internal static class DhtExperiment
             Phase("lookups done");
             await stop.CancelAsync().ConfigureAwait(false);
             await reannouncing.ConfigureAwait(false);
-            var rtts = Enumerable.Range(0, 10_000).Select(_ => 2 * (latencies[random.Next(o.Nodes)] + latencies[random.Next(o.Nodes)])).ToList();
+            var rtts = paths is null
+                ? Enumerable.Range(0, 10_000).Select(_ => 2 * (latencies[random.Next(o.Nodes)] + latencies[random.Next(o.Nodes)])).ToList()
+                : SampleRtts(paths, hosts, random);
             var done = queries.Count;
             print(string.Create(inv,
-                $"nodes={o.Nodes} seed={sim.Seed} addresses={(o.Spread ? "spread" : "dense")} unresponsive={o.Unresponsive:0.00} " +
+                $"nodes={o.Nodes} seed={sim.Seed} rtt={o.Rtt} addresses={(o.Spread ? "spread" : "dense")} unresponsive={o.Unresponsive:0.00} " +
                 $"loss={o.Loss:0.000} joined_s={joinedAt.TotalSeconds:0} " +
                 $"announced_to={stored} lookups={done} queries_median={Percentile(queries.Select(q => (double)q), 0.5):0} " +
                 $"closer_hops_median={Percentile(hops.Select(h => (double)h), 0.5):0} p90_ms={Percentile(times, 0.9):0} " +
@@ -153,6 +175,19 @@ internal static class DhtExperiment
         {
             foreach (var node in nodes) if (node is not null) await node.DisposeAsync().ConfigureAwait(false);
         }
+    }
+
+    /// <summary>The round trips of 10,000 pairs of distinct hosts drawn from <paramref name="random"/>: what the last
+    /// line's median_rtt_ms is the median of.</summary>
+    internal static List<double> SampleRtts(TablePaths paths, IReadOnlyList<SimHost> hosts, Random random)
+    {
+        var rtts = new List<double>(10_000);
+        while (rtts.Count < 10_000)
+        {
+            var (a, b) = (random.Next(hosts.Count), random.Next(hosts.Count));
+            if (a != b && paths.RttMs(hosts[a], hosts[b]) is { } rtt) rtts.Add(rtt);
+        }
+        return rtts;
     }
 
     /// <summary>A node's buckets as "good/questionable/bad" counts, farthest first (a diagnostic of a missed lookup).</summary>

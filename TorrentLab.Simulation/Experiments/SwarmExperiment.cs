@@ -40,9 +40,11 @@ internal static class SwarmExperiment
     /// in [0, T_min) of the swarm without churn, closing its connections as a client that quits does), and as many new
     /// peers join at instants drawn the same way, each told by the tracker of the seed and up to
     /// <paramref name="Neighbours"/> of the peers present then; the ones that leave are not waited for.</param>
+    /// <param name="Trace">A file to write, every 5 simulated seconds, each peer's upload and download use and its
+    /// choking state (what holds an upload idle), or null.</param>
     internal sealed record Options(int Peers, int Mib = 100, int PieceKib = 256, long SeedRate = 1 << 20, string Uploads = "equal",
         int DownFactor = 0, bool Super = false, bool AppCap = false, int Neighbours = 50, double LatencyMs = 20, string Join = "once",
-        string Starts = "0-0", double Churn = 0);
+        string Starts = "0-0", double Churn = 0, string? Trace = null);
 
     /// <summary>Upload and download capacities of peers as measured: the four classes of Bharambe, Herley and
     /// Padmanabhan, "Analyzing and Improving a BitTorrent Network's Performance Mechanisms" (IEEE INFOCOM 2006,
@@ -205,6 +207,8 @@ internal static class SwarmExperiment
                 }
             }
             else throw new InvalidOperationException($"--join is once or tracker, not '{o.Join}'");
+            if (o.Trace is { } traceFile)
+                await TraceAsync(sim, traceFile, Task.WhenAll(downloads), started, o.SeedRate, caps, seedHost, hosts, byHost).ConfigureAwait(false);
             await Task.WhenAll(downloads).ConfigureAwait(false);
 
             // T and T_min over the peers that completed (with churn: those that stayed and those that joined).
@@ -223,6 +227,81 @@ internal static class SwarmExperiment
         {
             foreach (var swarm in swarms) await swarm.DisposeAsync().ConfigureAwait(false);
             foreach (var session in sessions) await session.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Upload capacity from which a peer counts as fast in the trace: the measured distribution's fastest class,
+    /// 5 Mbit/s.</summary>
+    private const long FastUpload = 5000 * 125;
+
+    /// <summary>Every 5 simulated seconds until <paramref name="done"/>, one line a peer (p=-1 the seed) to
+    /// <paramref name="path"/>: its upload and download in that span over its capacities, and the choking state that
+    /// explains an idle upload (unchoked peers, interested or not, with requests queued or not; interested peers kept
+    /// choked, and of those the ones held back for ignoring an unchoke), and an idle download (peers it is interested
+    /// in, unchoked by, has requests out to; the same for fast peers, the seed not counted). It only reads the engines' state: the event log's digest stays as without it.</summary>
+    private static async Task TraceAsync(SimRun sim, string path, Task done, TimeSpan started, long seedRate,
+        (long Up, long Down)[] caps, SimHost seedHost, SimHost[] hosts, Dictionary<SimHost, (Session Session, TorrentSwarm Swarm)> byHost)
+    {
+        var inv = CultureInfo.InvariantCulture;
+        using var writer = new StreamWriter(path);
+        var indexOf = new Dictionary<string, int> { [seedHost.Address.ToString()] = -1 };
+        for (var i = 0; i < hosts.Length; i++) indexOf[hosts[i].Address.ToString()] = i;
+        var lastUp = new long[hosts.Length + 1];
+        var lastDown = new long[hosts.Length + 1];
+        var step = TimeSpan.FromSeconds(5);
+        while (!done.IsCompleted)
+        {
+            await Task.WhenAny(done, sim.Delay(step)).ConfigureAwait(false);
+            var now = (sim.Clock.Now - started).TotalSeconds;
+            for (var i = -1; i < hosts.Length; i++)
+            {
+                var host = i < 0 ? seedHost : hosts[i];
+                if (!byHost.TryGetValue(host, out var running)) continue;
+                var (up, down) = host.Bytes;
+                double upRate = (up - lastUp[i + 1]) / step.TotalSeconds, downRate = (down - lastDown[i + 1]) / step.TotalSeconds;
+                (lastUp[i + 1], lastDown[i + 1]) = (up, down);
+                int peers = 0, seeds = 0, unchoked = 0, unchokedInterested = 0, unchokedAsking = 0, waiting = 0, queued = 0;
+                int waitingIgnored = 0, interestedIn = 0, unchokedBy = 0, requesting = 0, unchokedByFast = 0, requestingFast = 0, outFast = 0;
+                long unchokedDownCapacity = 0;
+                foreach (var p in running.Swarm.PeersSnapshot())
+                {
+                    peers++;
+                    if (p.IsSeed) seeds++;
+                    var j = indexOf.GetValueOrDefault(p.Address[..p.Address.LastIndexOf(':')], -1);
+                    var (remoteUp, remoteDown) = j >= 0 ? caps[j] : (seedRate, 0L);
+                    var asked = p.QueuedUploads;
+                    queued += asked;
+                    if (!p.Choking)
+                    {
+                        unchoked++;
+                        if (p.Connection.PeerInterested) { unchokedInterested++; unchokedDownCapacity += remoteDown; }
+                        if (asked > 0) unchokedAsking++;
+                    }
+                    else if (p.Connection.PeerInterested)
+                    {
+                        waiting++;
+                        if (p.IgnoredUnchoke(TimeSpan.FromSeconds(5))) waitingIgnored++;
+                    }
+                    if (!p.Connection.AmInterested) continue;
+                    interestedIn++;
+                    var outstanding = p.RequestsOut;
+                    if (outstanding > 0) requesting++;
+                    if (p.Connection.PeerChoking) continue;
+                    unchokedBy++;
+                    if (j < 0 || remoteUp < FastUpload) continue; // the seed is not counted
+                    unchokedByFast++;
+                    if (outstanding > 0) requestingFast++;
+                    outFast += outstanding;
+                }
+                var (capUp, capDown) = i < 0 ? (seedRate, 0L) : caps[i];
+                writer.WriteLine(string.Create(inv,
+                    $"t={now:0} p={i} up_cap={capUp} down_cap={capDown} done={(running.Swarm.Downloading ? 0 : 1)} " +
+                    $"up_use={upRate / capUp:0.00} down_use={(capDown > 0 ? downRate / capDown : 0):0.00} peers={peers} seeds={seeds} " +
+                    $"unchoked={unchoked} unchoked_int={unchokedInterested} unchoked_asking={unchokedAsking} " +
+                    $"unchoked_downcap={unchokedDownCapacity} waiting={waiting} waiting_ignored={waitingIgnored} queued={queued} interested_in={interestedIn} " +
+                    $"unchoked_by={unchokedBy} requesting_from={requesting} unchoked_by_fast={unchokedByFast} " +
+                    $"requesting_fast={requestingFast} out_fast={outFast}"));
+            }
         }
     }
 

@@ -118,19 +118,28 @@ public class SimNetworkTests
         Assert.Contains(world.Log.Tail(), l => l.Contains("no mapping at NAT nat", StringComparison.Ordinal));
     }
 
+    private static (SimHost A, SimHost B) TwoHosts(World world) =>
+        (world.Network.AddHost("a", new LinkSpec(TimeSpan.FromMilliseconds(10))), world.Network.AddHost("b", new LinkSpec(TimeSpan.FromMilliseconds(10))));
+
+    /// <summary>A connection from <paramref name="a"/> to port 80 of <paramref name="b"/>: both ends, and the address b saw.</summary>
+    private static async Task<(Stream Client, Stream Server, IPEndPoint Seen)> TcpPairAsync(World world, SimHost a, SimHost b)
+    {
+        using var listener = b.Listen(new IPEndPoint(IPAddress.Any, 80), 4);
+        var accepting = listener.AcceptAsync(CancellationToken.None);
+        var dialling = a.ConnectAsync(new IPEndPoint(b.Address, 80), CancellationToken.None);
+        world.Run();
+        var (server, seen) = (await accepting)!.Value;
+        return (await dialling, server, seen);
+    }
+
     [Fact]
     public async Task Tcp_ConnectToAListener_CarriesBytesBothWays_AndConnectToAClosedPortIsRefused()
     {
         var world = new World();
-        var a = world.Network.AddHost("a", new LinkSpec(TimeSpan.FromMilliseconds(10)));
-        var b = world.Network.AddHost("b", new LinkSpec(TimeSpan.FromMilliseconds(10)));
-        using var listener = b.Listen(new IPEndPoint(IPAddress.Any, 80), 4);
-        var accepting = listener.AcceptAsync(CancellationToken.None);
-        var dialling = a.ConnectAsync(new IPEndPoint(b.Address, 80), CancellationToken.None);
+        var (a, b) = TwoHosts(world);
         var refused = a.ConnectAsync(new IPEndPoint(b.Address, 81), CancellationToken.None);
-        world.Run();
-        await using var client = await dialling;
-        var (server, remote) = (await accepting)!.Value;
+        var (client, server, remote) = await TcpPairAsync(world, a, b);
+        await using var _ = client;
         Assert.Equal(a.Address, remote.Address);
         Assert.Equal(SocketError.ConnectionRefused, (await Assert.ThrowsAsync<SocketException>(() => refused)).SocketErrorCode);
 
@@ -146,6 +155,26 @@ public class SimNetworkTests
         world.Run();
         Assert.Equal(0, await reading); // the FIN after the data
         await server.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task Tcp_AZeroByteRead_WaitsForBytes_AsASocketsDoes()
+    {
+        var world = new World();
+        var (a, b) = TwoHosts(world);
+        var (client, server, _) = await TcpPairAsync(world, a, b);
+        await using var __ = client;
+        await using var ___ = server;
+
+        var waiting = server.ReadAsync(Memory<byte>.Empty, TestContext.Current.CancellationToken).AsTask();
+        world.Run();
+        Assert.False(waiting.IsCompleted);   // nothing was written: a read of 0 bytes must not look like the end
+        await client.WriteAsync("x"u8.ToArray(), TestContext.Current.CancellationToken);
+        world.Run();
+        Assert.Equal(0, await waiting);
+        var one = new byte[1];
+        Assert.Equal(1, await server.ReadAsync(one, TestContext.Current.CancellationToken));
+        Assert.Equal((byte)'x', one[0]);
     }
 
     [Fact]

@@ -32,6 +32,38 @@ public class SwarmSimulatedTests
         Assert.Contains("join=tracker", run.Output);
     }
 
+    [Fact]
+    public void ATrace_WritesEachPeersStateEveryFiveSeconds_AndLeavesTheEventLogAsWithoutIt()
+    {
+        var plain = Simulated.Passes(SmallMeasuredSwarm, seed: 1);
+        var traced = Simulated.Passes(SmallMeasuredSwarmTraced, seed: 1);
+        Assert.Equal(plain.Events, traced.Events);
+        Assert.Equal(plain.Digest, traced.Digest);
+    }
+
+    private static TorrentLab.Simulation.Experiments.SwarmExperiment.Options SmallMeasured(string? trace) =>
+        new(Peers: 4, Mib: 1, PieceKib: 64, SeedRate: 1 << 20, Uploads: "gnutella", Super: true, Trace: trace);
+
+    internal static Task SmallMeasuredSwarm(SimRun sim) =>
+        TorrentLab.Simulation.Experiments.SwarmExperiment.RunAsync(sim, SmallMeasured(null), _ => { });
+
+    /// <summary>The swarm of <see cref="SmallMeasuredSwarm"/> with a trace: a line for the seed (p=-1) and each of the
+    /// four peers at each 5 s, with the fields BENCHMARKS.md reads.</summary>
+    internal static async Task SmallMeasuredSwarmTraced(SimRun sim)
+    {
+        var path = Path.Combine(sim.Folder, "trace.txt");
+        string? line = null;
+        await TorrentLab.Simulation.Experiments.SwarmExperiment.RunAsync(sim, SmallMeasured(path), l => line = l);
+        var lines = File.ReadAllLines(path);
+        var last = Figure(line!, "T_s");
+        Assert.Equal(0, lines.Length % 5); // the seed and four peers at each instant
+        Assert.True(lines.Length / 5 >= (int)(last / 5), $"{lines.Length} lines for a run of {last} s");
+        Assert.Equal(5, lines.Count(l => l.StartsWith("t=5 ", StringComparison.Ordinal)));
+        Assert.Contains(lines, l => l.StartsWith("t=5 p=-1 ", StringComparison.Ordinal));
+        foreach (var field in (string[])["up_use=", "down_use=", "unchoked_int=", "waiting=", "queued=", "unchoked_by=", "requesting_fast="])
+            Assert.All(lines, l => Assert.Contains(" " + field, l));
+    }
+
     /// <summary>A run of bench/swarm/swarm.py without super-seeding (BENCHMARKS.md, "The simulator beside the real
     /// swarm", run 1 of 2026-11-25): the peers, separate processes started together, heard the tracker's first answer
     /// 5.19-6.02 s after their start (the listed times), and the swarm read T/T_min = 1.256 (the seed sent 1.06 F). The

@@ -67,4 +67,40 @@ public class UtpStreamTests
         Assert.False(closed.IsViolation);
         Assert.Equal("the connection was closed locally", closed.Reason);
     }
+
+    [Fact]
+    public async Task AZeroByteRead_WaitsForBytes_AsASocketsDoes()
+    {
+        await using var dialling = UtpSocket.Bind(Loopback);
+        await using var listening = UtpSocket.Bind(Loopback);
+        listening.Listen();
+        await using var ours = await dialling.ConnectAsync(listening.LocalEndPoint, Ct);
+        await ours.WriteAsync("a"u8.ToArray(), Ct);   // an incoming connection is accepted once it carries bytes
+        await using var theirs = await listening.AcceptAsync(Ct).AsTask().WaitAsync(TimeSpan.FromSeconds(30), Ct);
+        var one = new byte[1];
+        Assert.Equal(1, await theirs.ReadAsync(one, Ct));
+
+        var waiting = theirs.ReadAsync(Memory<byte>.Empty, Ct);
+        Assert.False(waiting.IsCompleted);   // nothing more was written: a read of 0 bytes must not look like the end
+        await ours.WriteAsync("x"u8.ToArray(), Ct);
+        Assert.Equal(0, await waiting.AsTask().WaitAsync(TimeSpan.FromSeconds(30), Ct));
+        Assert.Equal(1, await theirs.ReadAsync(one, Ct));
+        Assert.Equal((byte)'x', one[0]);
+    }
+
+    [Fact]
+    public async Task APeerConnectionOverUtp_WaitingForAMessage_HoldsNoBuffers()
+    {
+        await using var dialling = UtpSocket.Bind(Loopback);
+        await using var listening = UtpSocket.Bind(Loopback);
+        var (ours, peer) = await UtpPairAsync(dialling, listening);
+        await using var _ = ours;
+        await using var __ = peer;
+
+        var waiting = peer.ReceiveAsync(Ct);
+        Assert.False(waiting.IsCompleted);
+        Assert.Equal(0, peer.HeldBufferBytes);
+        await ours.SendInterestedAsync(Ct);
+        Assert.Equal(MessageKind.Interested, (await waiting.AsTask().WaitAsync(TimeSpan.FromSeconds(30), Ct)).Kind);
+    }
 }

@@ -3,24 +3,42 @@ using TorrentLab.Wire;
 
 namespace TorrentLab.Pieces;
 
-/// <summary>A piece being downloaded: its pooled buffer and the state of each of its 16 KiB blocks.</summary>
-/// <remarks>Owned by <see cref="PieceManager"/> and touched only under its lock (except the buffer while hashing,
-/// when <see cref="Verifying"/> keeps everyone else out).</remarks>
+/// <summary>A piece being downloaded: the data of its blocks stored so far and the state of each of its 16 KiB blocks.</summary>
+/// <remarks>Owned by <see cref="PieceManager"/> and touched only under its lock (except the data while hashing, when
+/// <see cref="Verifying"/> keeps everyone else out). Each block's data is a pooled 16 KiB array taken when the block is
+/// stored, so a piece holds what arrived of it, not its whole length: a peer downloading many pieces at once from slow
+/// peers (each piece a few blocks in) holds a few blocks of each.</remarks>
 internal sealed class ActivePiece
 {
+    private readonly byte[]?[] _data;
+
     public ActivePiece(int index, int length)
     {
         Index = index;
         Length = length;
         Blocks = new BlockSlot[(length + WireLimits.BlockLength - 1) / WireLimits.BlockLength];
         Unrequested = Blocks.Length;
-        Buffer = ArrayPool<byte>.Shared.Rent(length);
+        _data = new byte[]?[Blocks.Length];
     }
 
     public int Index { get; }
     public int Length { get; }
-    public byte[] Buffer { get; private set; }
     public BlockSlot[] Blocks { get; }
+
+    /// <summary>Room for block <paramref name="block"/>'s data (its request's length), taken from the pool the first time.</summary>
+    public Span<byte> BlockData(int block) =>
+        (_data[block] ??= ArrayPool<byte>.Shared.Rent(WireLimits.BlockLength)).AsSpan(0, Request(block).Length);
+
+    /// <summary>Bytes of block data the piece holds now.</summary>
+    public int HeldBytes
+    {
+        get
+        {
+            var held = 0;
+            foreach (var data in _data) held += data?.Length ?? 0;
+            return held;
+        }
+    }
 
     /// <summary>Blocks stored so far.</summary>
     public int Received { get; set; }
@@ -48,18 +66,28 @@ internal sealed class ActivePiece
     public BlockRequest Request(int block) =>
         new(Index, block * WireLimits.BlockLength, Math.Min(WireLimits.BlockLength, Length - block * WireLimits.BlockLength));
 
-    /// <summary>Hands the buffer to a caller (a verified piece) so that <see cref="ReturnBuffer"/> no longer owns it.</summary>
-    public byte[] TakeBuffer()
+    /// <summary>The whole piece in one pooled buffer (of at least <see cref="Length"/> bytes), for the hash check and
+    /// the write; every block must be stored. The caller owns the buffer; the blocks stay until <see cref="ReturnBuffer"/>.</summary>
+    public byte[] Assemble()
     {
-        var buffer = Buffer;
-        Buffer = [];
-        return buffer;
+        var whole = ArrayPool<byte>.Shared.Rent(Length);
+        for (var b = 0; b < Blocks.Length; b++)
+        {
+            var data = _data[b] ?? throw new InvalidOperationException($"block {b} of piece {Index} was never stored");
+            var request = Request(b);
+            data.AsSpan(0, request.Length).CopyTo(whole.AsSpan(request.Begin));
+        }
+        return whole;
     }
 
+    /// <summary>Gives the blocks' data back to the pool.</summary>
     public void ReturnBuffer()
     {
-        if (Buffer.Length > 0) ArrayPool<byte>.Shared.Return(Buffer);
-        Buffer = [];
+        for (var b = 0; b < _data.Length; b++)
+        {
+            if (_data[b] is { } data) ArrayPool<byte>.Shared.Return(data);
+            _data[b] = null;
+        }
     }
 }
 

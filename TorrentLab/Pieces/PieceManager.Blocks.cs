@@ -1,3 +1,4 @@
+using System.Buffers;
 using TorrentLab.Wire;
 
 namespace TorrentLab.Pieces;
@@ -55,7 +56,7 @@ internal sealed partial class PieceManager
                 return BlockResult.Duplicate(index);
             }
 
-            data.CopyTo(piece.Buffer.AsSpan(begin));
+            data.CopyTo(piece.BlockData(block));
             slot.Received = true;
             slot.Sender = peer;
             piece.Received++;
@@ -95,9 +96,10 @@ internal sealed partial class PieceManager
     {
         var index = piece.Index;
 
-        // Hash outside the lock: the piece is Verifying, so nothing else touches its buffer. SHA-1, the merkle tree
+        // Hash outside the lock: the piece is Verifying, so nothing else touches its blocks. SHA-1, the merkle tree
         // of its file (BEP 52), or both for a hybrid: the same check as on disk.
-        var good = Check.Check(index, piece.Buffer.AsSpan(0, piece.Length));
+        var whole = piece.Assemble();
+        var good = Check.Check(index, whole.AsSpan(0, piece.Length));
 
         lock (_lock)
         {
@@ -113,8 +115,10 @@ internal sealed partial class PieceManager
                     foreach (var other in _peers.Values) if (other.Has[index]) other.Interesting--;
                 }
                 var liars = CulpritsOfEarlierCopies(piece);
-                return BlockResult.Verified(new VerifiedPiece(index, piece.TakeBuffer(), piece.Length, [.. piece.Contributors]), cancel, liars);
+                piece.ReturnBuffer();
+                return BlockResult.Verified(new VerifiedPiece(index, whole, piece.Length, [.. piece.Contributors]), cancel, liars);
             }
+            ArrayPool<byte>.Shared.Return(whole);
             _wastedBytes += piece.Length;
             var culprits = CulpritsOfFailedCopy(piece);
             piece.ReturnBuffer();

@@ -43,8 +43,7 @@ internal sealed partial class PieceManager
         if (!_failedCopies.TryGetValue(piece.Index, out var blocks)) _failedCopies[piece.Index] = blocks = [];
         for (var b = 0; b < piece.Blocks.Length; b++)
         {
-            var request = piece.Request(b);
-            blocks.Add(new SentBlock(piece.Blocks[b].Sender!, b, SHA1.HashData(piece.Buffer.AsSpan(request.Begin, request.Length))));
+            blocks.Add(new SentBlock(piece.Blocks[b].Sender!, b, SHA1.HashData(piece.BlockData(b))));
         }
         _soloPieces.Add(piece.Index);
         return [];
@@ -59,8 +58,7 @@ internal sealed partial class PieceManager
         Span<byte> good = stackalloc byte[SHA1.HashSizeInBytes];
         foreach (var sent in blocks)
         {
-            var request = piece.Request(sent.Block);
-            SHA1.HashData(piece.Buffer.AsSpan(request.Begin, request.Length), good);
+            SHA1.HashData(piece.BlockData(sent.Block), good);
             if (good.SequenceEqual(sent.Hash) || liars.Contains(sent.Peer)) continue;
             liars.Add(sent.Peer);
             if (_peers.TryGetValue(sent.Peer, out var state)) state.HashFailures++;

@@ -39,8 +39,7 @@ internal sealed partial class PieceManager
         for (var b = 0; b < pad.Length; b++)
         {
             if (!pad[b]) continue;
-            var request = piece.Request(b);
-            piece.Buffer.AsSpan(request.Begin, request.Length).Clear();
+            piece.BlockData(b).Clear();
             piece.Blocks[b].Received = true;
             piece.Received++;
             piece.Unrequested--;

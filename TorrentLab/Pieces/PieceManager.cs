@@ -149,6 +149,9 @@ internal sealed partial class PieceManager
     /// <summary>The indexes of the pieces being assembled right now (for a piece map's "requested" state).</summary>
     public int[] SnapshotInProgress() { lock (_lock) return [.. _inProgress.Select(p => p.Index)]; }
 
+    /// <summary>Bytes of block data the pieces in progress hold (what arrived of them, not their length).</summary>
+    internal long HeldBlockBytes { get { lock (_lock) return _inProgress.Sum(p => (long)p.HeldBytes); } }
+
     /// <summary>Registers a peer and the pieces it announced (its <c>bitfield</c>; an empty one if it sent none).
     /// The bitfield is copied.</summary>
     /// <exception cref="InvalidOperationException">The peer is already registered.</exception>

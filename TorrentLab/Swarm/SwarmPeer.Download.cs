@@ -1,3 +1,4 @@
+using System.Buffers;
 using TorrentLab.Pieces;
 using TorrentLab.Wire;
 
@@ -19,8 +20,6 @@ internal sealed partial class SwarmPeer
     /// or skipped requests in all: either way it claims pieces it does not send.</summary>
     private const int MaxSkipStrikes = 3, MaxSkipped = 16;
 
-    private readonly BlockRequest[] _fill = new BlockRequest[MaxPipeline];
-    private readonly PeerMessage[] _requestBatch = new PeerMessage[MaxPipeline];
     private long _lastBlockAt;        // timestamp of the last stored block (or of the unchoke)
     private int _pipelineCap = MaxPipeline; // halved each time it skips requests
     private int _skipStrikes, _skipped;
@@ -108,18 +107,30 @@ internal sealed partial class SwarmPeer
                 return;
             }
         }
-        var count = _pieces.FillRequests(this, _fill.AsSpan(0, want));
-        limit?.Refund((long)(want - count) * WireLimits.BlockLength);
-        if (count == 0) return;
-        lock (_sentSeq)
+        if (want == 0) return;
+        // Arrays for one top-up, rented: a connection holds none between them (up to 384 requests, 20 KB).
+        var fill = ArrayPool<BlockRequest>.Shared.Rent(want);
+        var batch = ArrayPool<PeerMessage>.Shared.Rent(want);
+        try
         {
-            for (var i = 0; i < count; i++)
+            var count = _pieces.FillRequests(this, fill.AsSpan(0, want));
+            limit?.Refund((long)(want - count) * WireLimits.BlockLength);
+            if (count == 0) return;
+            lock (_sentSeq)
             {
-                _requestBatch[i] = PeerMessage.Request(_fill[i].Index, _fill[i].Begin, _fill[i].Length);
-                _sentSeq[_fill[i]] = _nextSeq++;
+                for (var i = 0; i < count; i++)
+                {
+                    batch[i] = PeerMessage.Request(fill[i].Index, fill[i].Begin, fill[i].Length);
+                    _sentSeq[fill[i]] = _nextSeq++;
+                }
             }
+            await Connection.SendAsync(batch.AsMemory(0, count), ct).ConfigureAwait(false);
         }
-        await Connection.SendAsync(_requestBatch.AsMemory(0, count), ct).ConfigureAwait(false);
+        finally
+        {
+            ArrayPool<BlockRequest>.Shared.Return(fill);
+            ArrayPool<PeerMessage>.Shared.Return(batch);   // requests only: no payloads to clear
+        }
     }
 
     /// <summary>A <c>piece</c> message: hand the block to the piece manager and act on what became of it. Only a

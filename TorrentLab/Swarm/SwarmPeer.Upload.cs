@@ -115,69 +115,86 @@ internal sealed partial class SwarmPeer
     }
 
     /// <summary>The sender task: control messages first, then up to <see cref="BlocksPerSend"/> blocks read from storage,
-    /// in one batched send; repeats while work is queued.</summary>
+    /// in one batched send; repeats while work is queued. Its arrays and the blocks' buffer are rented for one drain of
+    /// the queues and given back when it is empty: a connection with nothing to send holds none.</summary>
     private async Task SendLoopAsync(CancellationToken ct)
     {
-        var batch = new PeerMessage[64 + BlocksPerSend];
-        var chosen = new BlockRequest[BlocksPerSend];
         while (await _wake.Reader.WaitToReadAsync(ct).ConfigureAwait(false))
         {
             _wake.Reader.TryRead(out _);
-            while (true)
+            var batch = ArrayPool<PeerMessage>.Shared.Rent(64 + BlocksPerSend);
+            var chosen = ArrayPool<BlockRequest>.Shared.Rent(BlocksPerSend);
+            try
             {
-                var count = 0;
-                var blocks = 0;
-                var limit = _swarm.UploadLimit is { IsLimited: true } l ? l : null;
-                var throttled = false;
-                // A lone seed's first copy (SwarmPeer.FirstCopy.cs): asked before taking the lock, it reads other peers' queues.
-                var holdOthers = _swarm.FirstCopy is { Active: true } fc
-                    && (fc.InProgressElsewhere(this) || _swarm.OthersWaitForFirstCopies(this));
-                lock (_sendLock)
+                if (!await DrainAsync(batch, chosen, ct).ConfigureAwait(false)) return;
+            }
+            finally
+            {
+                Array.Clear(batch);   // the blocks' payloads point into the upload buffer
+                ArrayPool<PeerMessage>.Shared.Return(batch);
+                ArrayPool<BlockRequest>.Shared.Return(chosen);
+                ReleaseUploadBuffer();
+            }
+        }
+    }
+
+    /// <summary>Sends what is queued until nothing is; false when the peer was dropped.</summary>
+    private async ValueTask<bool> DrainAsync(PeerMessage[] batch, BlockRequest[] chosen, CancellationToken ct)
+    {
+        while (true)
+        {
+            var count = 0;
+            var blocks = 0;
+            var limit = _swarm.UploadLimit is { IsLimited: true } l ? l : null;
+            var throttled = false;
+            // A lone seed's first copy (SwarmPeer.FirstCopy.cs): asked before taking the lock, it reads other peers' queues.
+            var holdOthers = _swarm.FirstCopy is { Active: true } fc
+                && (fc.InProgressElsewhere(this) || _swarm.OthersWaitForFirstCopies(this));
+            lock (_sendLock)
+            {
+                while (count < 64 && _control.TryDequeue(out var control)) batch[count++] = control;
+                var allowed = BlocksPerSend;
+                var taken = 0;
+                var first = _swarm.FirstCopy is { Active: true } f ? f : null;
+                var holdYoung = false;
+                var sendable = _uploads.Count == 0 ? 0 : _uploads.Plan(first, holdOthers, _mayServe, out holdYoung);
+                allowed = Math.Min(allowed, sendable);
+                if (limit is not null && sendable > 0)
                 {
-                    while (count < 64 && _control.TryDequeue(out var control)) batch[count++] = control;
-                    var allowed = BlocksPerSend;
-                    var taken = 0;
-                    var first = _swarm.FirstCopy is { Active: true } f ? f : null;
-                    var holdYoung = false;
-                    var sendable = _uploads.Count == 0 ? 0 : _uploads.Plan(first, holdOthers, _mayServe, out holdYoung);
-                    allowed = Math.Min(allowed, sendable);
-                    if (limit is not null && sendable > 0)
-                    {
-                        // The upload limit: a block is sent only with tokens for it; the rest wait in the queue.
-                        allowed = taken = limit.TryTake(allowed, WireLimits.BlockLength);
-                        throttled = taken < Math.Min(BlocksPerSend, sendable);
-                    }
-                    if (allowed > 0) blocks = _uploads.Take(chosen, allowed, first, holdYoung, _mayServe);
-                    for (var i = 0; i < blocks; i++)
-                        batch[count++] = PeerMessage.Request(chosen[i].Index, chosen[i].Begin, chosen[i].Length); // placeholder
-                    if (taken > blocks) limit!.Refund((long)(taken - blocks) * WireLimits.BlockLength);
+                    // The upload limit: a block is sent only with tokens for it; the rest wait in the queue.
+                    allowed = taken = limit.TryTake(allowed, WireLimits.BlockLength);
+                    throttled = taken < Math.Min(BlocksPerSend, sendable);
                 }
-                if (count == 0 && throttled)
+                if (allowed > 0) blocks = _uploads.Take(chosen, allowed, first, holdYoung, _mayServe);
+                for (var i = 0; i < blocks; i++)
+                    batch[count++] = PeerMessage.Request(chosen[i].Index, chosen[i].Begin, chosen[i].Length); // placeholder
+                if (taken > blocks) limit!.Refund((long)(taken - blocks) * WireLimits.BlockLength);
+            }
+            if (count == 0 && throttled)
+            {
+                await limit!.WaitAsync(ct).ConfigureAwait(false);
+                continue;
+            }
+            if (count == 0) return true;
+            if (blocks > 0)
+            {
+                var (read, error) = await ReadBlocksAsync(batch, count - blocks, blocks, ct).ConfigureAwait(false);
+                if (error is not null)
                 {
-                    await limit!.WaitAsync(ct).ConfigureAwait(false);
-                    continue;
+                    if (!ToldLost(error, limit, blocks - read)) return false;
+                    count -= blocks - read;
+                    blocks = read;
+                    if (count == 0) continue;
                 }
-                if (count == 0) break;
-                if (blocks > 0)
-                {
-                    var (read, error) = await ReadBlocksAsync(batch, count - blocks, blocks, ct).ConfigureAwait(false);
-                    if (error is not null)
-                    {
-                        if (!ToldLost(error, limit, blocks - read)) return;
-                        count -= blocks - read;
-                        blocks = read;
-                        if (count == 0) continue;
-                    }
-                }
-                await Connection.SendAsync(batch.AsMemory(0, count), ct).ConfigureAwait(false);
-                if (blocks > 0)
-                {
-                    long bytes = 0;
-                    for (var i = count - blocks; i < count; i++) bytes += batch[i].Length;
-                    Up.Add(bytes);
-                    NoteExchange();
-                    _swarm.OnTransferred(received: 0, uploaded: bytes);
-                }
+            }
+            await Connection.SendAsync(batch.AsMemory(0, count), ct).ConfigureAwait(false);
+            if (blocks > 0)
+            {
+                long bytes = 0;
+                for (var i = count - blocks; i < count; i++) bytes += batch[i].Length;
+                Up.Add(bytes);
+                NoteExchange();
+                _swarm.OnTransferred(received: 0, uploaded: bytes);
             }
         }
     }

@@ -57,6 +57,12 @@ internal sealed partial class SwarmPeer : IBlockSource
     /// <summary>It has every piece (a seeder).</summary>
     public bool IsSeed => Volatile.Read(ref _peerHaveCount) == _pieces.PieceCount;
 
+    /// <summary>Its requests queued with us, not yet answered (the simulator's trace reads it).</summary>
+    public int QueuedUploads { get { lock (_sendLock) return _uploads.Count; } }
+
+    /// <summary>Our requests to it that have not arrived yet.</summary>
+    public int RequestsOut => _pieces.RequestsInFlight(this);
+
     /// <summary>The connection ended while it still had requests of ours to answer.</summary>
     public bool LeftWithRequests { get; private set; }
 

@@ -12,9 +12,10 @@ internal sealed partial class UtpConnection
 
     /// <summary>Reads received bytes in order; 0 at the end of the stream (the peer's FIN, or our close).</summary>
     /// <exception cref="UtpException">The connection was reset or timed out.</exception>
+    /// <remarks>A zero-byte read waits until bytes are there (or the end, or a failure) and returns 0, as a socket's
+    /// does: a reader can wait for data without holding a buffer.</remarks>
     public async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken ct)
     {
-        if (buffer.IsEmpty) return 0;
         while (true)
         {
             Task wait;
@@ -22,6 +23,7 @@ internal sealed partial class UtpConnection
             {
                 if (_received.Count > 0)
                 {
+                    if (buffer.IsEmpty) return 0;
                     var read = _received.Dequeue(buffer.Span);
                     MaybeSendWindowUpdate();
                     return read;

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Net.Sockets;
 using System.Runtime.CompilerServices;
 
@@ -9,6 +10,10 @@ internal sealed partial class PeerConnection
     // from _start and is released (its payload becomes invalid) at the next ReceiveAsync.
     private byte[] _receiveBuffer;
     private int _start, _end, _lastConsumed;
+    // After the handshake the receive buffer is rented from the shared pool and held only while it has unread bytes;
+    // an empty connection waits for bytes with a zero-byte read and rents _receiveCapacity bytes once they are there.
+    private bool _pooledReceive;
+    private int _receiveCapacity;
     private long _streamOffset;          // stream position of _start, for error messages
     private int _receiving;              // 1 while a ReceiveAsync runs: one reader only
     private long _bytesReceived;
@@ -191,19 +196,54 @@ internal sealed partial class PeerConnection
     /// (-1 when unknown).</summary>
     private async ValueTask FillAsync(int frameLength, CancellationToken ct)
     {
+        if (_pooledReceive && _start == _end) await WaitForBytesAsync(ct).ConfigureAwait(false);
         var needed = Math.Max(frameLength, WireLimits.LengthPrefix + 1);
-        if (needed > _receiveBuffer.Length) EnsureReceiveCapacity(needed);
+        if (needed > _receiveBuffer.Length) EnsureReceiveCapacity(Math.Max(needed, _receiveCapacity));
         if (_start + needed > _receiveBuffer.Length || _end == _receiveBuffer.Length)
         {
             Buffered.CopyTo(_receiveBuffer);   // compact: move the partial frame to the front
             _end -= _start;
             _start = 0;
         }
-        int read;
+        var read = await ReadTransportAsync(_receiveBuffer.AsMemory(_end), ct).ConfigureAwait(false);
+        if (read == 0) throw PeerError(_idleTimedOut ? IdleMessage : "the peer closed the connection", violation: false);
+        _end += read;
+        // The read filled all the room there was: more is coming faster than it is parsed, so read more at a time.
+        if (_end == _receiveBuffer.Length && _receiveBuffer.Length < _options.ReceiveBufferSize)
+        {
+            _receiveCapacity = Math.Min(2 * _receiveBuffer.Length, _options.ReceiveBufferSize);
+            EnsureReceiveCapacity(_receiveCapacity);
+        }
+        Interlocked.Add(ref _bytesReceived, read);
+        Volatile.Write(ref _lastReceived, Clock.GetTimestamp());
+    }
+
+    /// <summary>With nothing unread: gives the receive buffer back to the pool and waits for bytes with a zero-byte read
+    /// (as Kestrel does over sockets), so a connection that moves no data holds no receive buffer. Kernel TCP (a socket
+    /// or its NetworkStream), uTP, RC4 over either and the simulated network's streams complete a zero-byte read only
+    /// once bytes (or the end) are there; a stream that completes it at once only costs the call, and the read that
+    /// follows waits with a buffer as before.</summary>
+    private async ValueTask WaitForBytesAsync(CancellationToken ct)
+    {
+        ReleaseReceiveBuffer();
+        await ReadTransportAsync(Memory<byte>.Empty, ct).ConfigureAwait(false);
+    }
+
+    private void ReleaseReceiveBuffer()
+    {
+        var buffer = _receiveBuffer;
+        _receiveBuffer = [];
+        _start = _end = 0;
+        if (buffer.Length > 0) ArrayPool<byte>.Shared.Return(buffer);
+    }
+
+    /// <summary>One read of the transport, its failures told as the peer's (idle timeout, local close, lost connection).</summary>
+    private async ValueTask<int> ReadTransportAsync(Memory<byte> into, CancellationToken ct)
+    {
         Volatile.Write(ref _waitingSince, Clock.GetTimestamp());
         try
         {
-            read = await _transport.ReadAsync(_receiveBuffer.AsMemory(_end), ct).ConfigureAwait(false);
+            return await _transport.ReadAsync(into, ct).ConfigureAwait(false);
         }
         catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException && !ct.IsCancellationRequested)
         {
@@ -216,14 +256,10 @@ internal sealed partial class PeerConnection
         {
             Volatile.Write(ref _waitingSince, 0);
         }
-        if (read == 0) throw PeerError(_idleTimedOut ? IdleMessage : "the peer closed the connection", violation: false);
-        _end += read;
-        // The read filled all the room there was: more is coming faster than it is parsed, so read more at a time.
-        if (_end == _receiveBuffer.Length && _receiveBuffer.Length < _options.ReceiveBufferSize)
-            EnsureReceiveCapacity(Math.Min(2 * _receiveBuffer.Length, _options.ReceiveBufferSize));
-        Interlocked.Add(ref _bytesReceived, read);
-        Volatile.Write(ref _lastReceived, Clock.GetTimestamp());
     }
+
+    /// <summary>Bytes of buffers the connection holds now (receive and send): what an idle connection costs.</summary>
+    internal int HeldBufferBytes => _receiveBuffer.Length + Volatile.Read(ref _sendBuffer).Length;
 
     /// <summary>What went wrong in the transport, in a word or two: the socket's error code when there is one.</summary>
     private static string TransportError(Exception e) =>
@@ -234,22 +270,36 @@ internal sealed partial class PeerConnection
     private const int InitialReceiveBuffer = 32 * 1024;
 
     /// <summary>After the handshake: a receive buffer for a whole frame, which grows to its working size as reads fill
-    /// it (<see cref="FillAsync"/>): a fast connection reaches it within a few reads, while a slow or idle one (most of
-    /// a seed's hundreds) keeps 32 KiB instead of 256. The send buffer grows with the batches sent (SendAsync).</summary>
+    /// it (<see cref="FillAsync"/>): a fast connection reaches it within a few reads, while a slow one (most of a seed's
+    /// hundreds) reads into 32 KiB instead of 256, and an idle one holds none (it is rented when bytes come). The send
+    /// buffer is rented for each send (SendAsync).</summary>
     private void GrowBuffers()
     {
         var frame = WireLimits.MaxFrameLength(_maxBlockLength, 0);
-        EnsureReceiveCapacity(Math.Max(frame, Math.Min(InitialReceiveBuffer, _options.ReceiveBufferSize)));
+        _receiveCapacity = Math.Max(frame, Math.Min(InitialReceiveBuffer, _options.ReceiveBufferSize));
+        if (_start < _end)
+        {
+            EnsureReceiveCapacity(_receiveCapacity);   // bytes that came with the handshake move to a pooled buffer
+            return;
+        }
+        _receiveBuffer = [];   // the handshake's buffer (not pooled): a pooled one is rented when bytes come
+        _start = _end = 0;
+        _pooledReceive = true;
     }
 
-    /// <summary>Grows the receive buffer to hold at least <paramref name="capacity"/> bytes (bounded by the 1 MiB message limit).</summary>
+    /// <summary>Grows the receive buffer to hold at least <paramref name="capacity"/> bytes (bounded by the 1 MiB message
+    /// limit). After the handshake the buffers come from the shared pool (returned when empty: <see cref="FillAsync"/>).</summary>
     private void EnsureReceiveCapacity(int capacity)
     {
         if (capacity <= _receiveBuffer.Length) return;
-        var grown = GC.AllocateUninitializedArray<byte>(capacity);
+        var old = _receiveBuffer;
+        var pooled = RemoteHandshake is not null;
+        var grown = pooled ? ArrayPool<byte>.Shared.Rent(capacity) : GC.AllocateUninitializedArray<byte>(capacity);
         Buffered.CopyTo(grown);
         _end -= _start;
         _start = 0;
         _receiveBuffer = grown;
+        if (_pooledReceive && old.Length > 0) ArrayPool<byte>.Shared.Return(old);
+        _pooledReceive = pooled;
     }
 }

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Net.Sockets;
 using System.Runtime.CompilerServices;
 
@@ -5,9 +6,11 @@ namespace TorrentLab.Wire;
 
 internal sealed partial class PeerConnection
 {
-    // Writers take _sendLock, encode into _sendBuffer and write it out whole, so messages never interleave.
+    // Writers take _sendLock, encode into _sendBuffer and write it out whole, so messages never interleave. The buffer
+    // is rented from the shared pool for one send and given back after it (ReturnSendBuffer): a connection that sends
+    // nothing holds none.
     private readonly SemaphoreSlim _sendLock = new(1, 1);
-    private byte[] _sendBuffer;
+    private byte[] _sendBuffer = [];
     private long _bytesSent;
     private volatile int _maxBlockLength; // the largest piece block we accept: 16 KiB, or more if we asked for more
 
@@ -26,6 +29,7 @@ internal sealed partial class PeerConnection
         }
         finally
         {
+            ReturnSendBuffer();
             _sendLock.Release();
         }
     }
@@ -48,13 +52,14 @@ internal sealed partial class PeerConnection
         {
             // Room for the batch, up to four whole piece messages (a seeder answers four requests with one socket
             // write); grown for the batches actually sent, so a connection that never uploads keeps a small buffer.
+            // (The pool's buffer may be larger than asked for; a write still carries at most the room.)
             var room = Math.Min(batch, MaxBatch);
-            if (_sendBuffer.Length < room) _sendBuffer = GC.AllocateUninitializedArray<byte>(room);
+            if (_sendBuffer.Length < room) GrowSendBuffer(room, 0);
             var used = 0;
             for (var i = 0; i < messages.Length; i++)
             {
                 var size = MessageWriter.EncodedLength(messages.Span[i]);
-                if (used > 0 && used + size > _sendBuffer.Length)
+                if (used > 0 && used + size > room)
                 {
                     await FlushAsync(used, ct).ConfigureAwait(false);
                     used = 0;
@@ -65,6 +70,7 @@ internal sealed partial class PeerConnection
         }
         finally
         {
+            ReturnSendBuffer();
             _sendLock.Release();
         }
     }
@@ -98,12 +104,13 @@ internal sealed partial class PeerConnection
         await _sendLock.WaitAsync(ct).ConfigureAwait(false);
         try
         {
-            if (_sendBuffer.Length < bytes.Length) _sendBuffer = GC.AllocateUninitializedArray<byte>(bytes.Length);
+            if (_sendBuffer.Length < bytes.Length) GrowSendBuffer(bytes.Length, 0);
             bytes.CopyTo(_sendBuffer);
             await FlushAsync(bytes.Length, ct).ConfigureAwait(false);
         }
         finally
         {
+            ReturnSendBuffer();
             _sendLock.Release();
         }
     }
@@ -127,12 +134,7 @@ internal sealed partial class PeerConnection
     private int Append(in PeerMessage message, int offset)
     {
         var size = MessageWriter.EncodedLength(message);
-        if (offset + size > _sendBuffer.Length)
-        {
-            var grown = GC.AllocateUninitializedArray<byte>(offset + size);
-            _sendBuffer.AsSpan(0, offset).CopyTo(grown);
-            _sendBuffer = grown;
-        }
+        if (offset + size > _sendBuffer.Length) GrowSendBuffer(offset + size, offset);
         MessageWriter.Write(message, _sendBuffer.AsSpan(offset));
         switch (message.Kind)
         {
@@ -147,6 +149,26 @@ internal sealed partial class PeerConnection
         }
         if (_trace is not null) Trace(WireDirection.Sent, message, _sendBuffer.AsSpan(offset, size));
         return offset + size;
+    }
+
+    /// <summary>Rents a send buffer of at least <paramref name="size"/> bytes (under the lock), keeping the first
+    /// <paramref name="keep"/> bytes written so far.</summary>
+    private void GrowSendBuffer(int size, int keep)
+    {
+        var old = _sendBuffer;
+        var grown = ArrayPool<byte>.Shared.Rent(size);
+        old.AsSpan(0, keep).CopyTo(grown);
+        _sendBuffer = grown;
+        if (old.Length > 0) ArrayPool<byte>.Shared.Return(old);
+    }
+
+    /// <summary>Gives the send buffer back to the pool once a send is over (under the lock). After a failed write it is
+    /// dropped instead: a transport that gave up on a write might still read from it.</summary>
+    private void ReturnSendBuffer()
+    {
+        var buffer = _sendBuffer;
+        _sendBuffer = [];
+        if (buffer.Length > 0 && _failure is null && !_disposed) ArrayPool<byte>.Shared.Return(buffer);
     }
 
     /// <summary>Writes the first <paramref name="count"/> bytes of the send buffer; any failure closes the connection,

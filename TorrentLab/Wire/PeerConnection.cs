@@ -41,10 +41,9 @@ internal sealed partial class PeerConnection : IAsyncDisposable, IDisposable
         _trace = options.Trace;
         RemoteEndPoint = remote;
         _maxBlockLength = options.MaxBlockLength;
-        // Until the handshake completes a connection holds only a handshake's worth of buffers, so a flood of connections
+        // Until the handshake completes a connection holds only a handshake's worth of receive buffer, so a flood of connections
         // that never finish one costs little each; GrowBuffers sizes them for data once the handshake is done.
         _receiveBuffer = GC.AllocateUninitializedArray<byte>(2 * Handshake.Length);
-        _sendBuffer = GC.AllocateUninitializedArray<byte>(Handshake.Length);
         // Bytes the transport already delivered (the first bytes that told plaintext from MSE/PE, or what followed the
         // MSE/PE handshake) are the start of the BEP 3 stream.
         EnsureReceiveCapacity(received.Length);

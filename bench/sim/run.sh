@@ -5,9 +5,9 @@
 #
 #   bench/sim/run.sh swarm --peers N --seed S [--mib F] [--piece-kib K] [--seed-kib-s U] [--uploads equal|spread|gnutella]
 #                          [--down-factor D] [--super on|off] [--cap link|app] [--neighbours M]
-#                          [--join once|tracker] [--starts FROM-TO|S1,...,SN] [--churn SHARE] [--log FILE]
-#   bench/sim/run.sh dht --nodes N --seed S [--lookups L] [--unresponsive 0.2] [--loss 0.01] [--one-way-ms 25]
-#                        [--addresses spread|dense] [--log FILE]
+#                          [--join once|tracker] [--starts FROM-TO|S1,...,SN] [--churn SHARE] [--log FILE] [--trace FILE]
+#   bench/sim/run.sh dht --nodes N --seed S [--lookups L] [--unresponsive 0.2] [--loss 0.01]
+#                        [--rtt atlas|lognormal] [--one-way-ms 25 (lognormal)] [--addresses spread|dense] [--log FILE]
 #
 # Builds TorrentLab.Simulation (Release) unless NO_BUILD=1. Runs it with one processor and one thread-pool thread (what
 # makes a run deterministic), under /usr/bin/time for its peak resident memory.
