@@ -90,6 +90,10 @@ public partial class MiniupnpdNamespaceTests
         var external = await run.SeedAsync(protocol);
 
         Assert.Equal(SeederPort, external); // nobody else holds it: the router gives the port asked for
+        // UDP is mapped after TCP, and the tracker may hear our port before it is (the port asked for is our own), so
+        // wait for the seeder to say it has the UDP mapping before looking at the router's rules.
+        Assert.True(await WaitForAsync(() => run.SeederLog.Contains($"mapped UDP external port {external} to our", StringComparison.Ordinal),
+            TimeSpan.FromSeconds(60)), run.SeederLog);
         Assert.NotNull(net.RedirectionOf(external, udp: false));
         Assert.NotNull(net.RedirectionOf(external, udp: true));
         Assert.True(await WaitForAsync(() => run.SeederLog.Contains($"says our external address is {HomeNetwork.ExternalLabel}", StringComparison.Ordinal),
