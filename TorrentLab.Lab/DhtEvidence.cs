@@ -15,7 +15,7 @@ internal static class DhtEvidence
         if (log.Any(l => l.Contains(NoTransactionId, StringComparison.Ordinal)))
             return "every KRPC message needs a transaction id: put a short byte string under 't' (2 bytes is usual); " +
                 "the node echoes it in its answer, which is how you pair answers with queries";
-        if (log.Any(l => l.Contains("not a bencoded dictionary", StringComparison.Ordinal)))
+        if (dht.ClientSentNonDictionary)
             return "a KRPC message is one bencoded dictionary, e.g. d1:ad2:id20:<your id>e1:q4:ping1:t2:aa1:y1:qe";
         if (log.Any(l => l.Contains("has no 20-byte 'id'", StringComparison.Ordinal)))
             return "the query's arguments 'a' must hold your own node id under 'id': 20 raw bytes";

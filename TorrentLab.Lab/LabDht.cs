@@ -35,6 +35,20 @@ internal sealed class LabDht : IAsyncDisposable
     /// <summary>Every node's log lines, in the order written.</summary>
     public IReadOnlyList<string> Log => [.. _log];
 
+    /// <summary>Whether the client sent a node a datagram that is not a bencoded dictionary. A sender counts as the
+    /// client when it also sent a dictionary to some node, or when no sender did (a client that sends only such
+    /// datagrams); a sender of nothing but such datagrams beside a client that speaks KRPC is another program on the
+    /// machine, not the client.</summary>
+    public bool ClientSentNonDictionary
+    {
+        get
+        {
+            var senders = _nodes.SelectMany(n => n.Sources).ToList();
+            var speakers = senders.Where(s => s.Value.HasFlag(SentKinds.Dictionary)).Select(s => s.Key).ToHashSet();
+            return senders.Any(s => s.Value.HasFlag(SentKinds.NonDictionary) && (speakers.Count == 0 || speakers.Contains(s.Key)));
+        }
+    }
+
     /// <summary>A single node, for the ping stage; with <paramref name="decoy"/>, one that first answers under another
     /// transaction id (<see cref="SyntheticDhtNode.DecoyFirst"/>).</summary>
     public static LabDht Single(Random random, SyntheticDhtBehaviour behaviour, bool decoy = false)

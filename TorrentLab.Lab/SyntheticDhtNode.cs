@@ -19,6 +19,17 @@ internal enum SyntheticDhtBehaviour
     DropsFirst,
 }
 
+/// <summary>What one sender sent a synthetic DHT node.</summary>
+[Flags]
+internal enum SentKinds
+{
+    None = 0,
+    /// <summary>A datagram that decodes as a bencoded dictionary (a KRPC message, well-formed or not).</summary>
+    Dictionary = 1,
+    /// <summary>A datagram that does not.</summary>
+    NonDictionary = 2,
+}
+
 /// <summary>A scripted DHT node on 127.0.0.1 for the lab's DHT stages: it answers with the nodes and peers it was
 /// given, and logs every query it received, so the checker's hints come from evidence (a query without 't', a lookup
 /// that never reached the closer nodes, a token not echoed).</summary>
@@ -29,6 +40,7 @@ internal sealed class SyntheticDhtNode : IAsyncDisposable
     private readonly UdpDatagramSocket _udp; // the same socket runner as TorrentLab's own node
     private readonly Action<string> _log;
     private readonly ConcurrentDictionary<IPAddress, byte[]> _tokens = new();
+    private readonly ConcurrentDictionary<IPEndPoint, SentKinds> _sources = new();
     private int _received;
 
     public SyntheticDhtNode(NodeId id, SyntheticDhtBehaviour behaviour, Action<string> log)
@@ -60,6 +72,11 @@ internal sealed class SyntheticDhtNode : IAsyncDisposable
 
     /// <summary>Datagrams received so far.</summary>
     public int Received => Volatile.Read(ref _received);
+
+    /// <summary>Each address and port it got datagrams from, with what kinds of datagram each sent. Other
+    /// programs on the machine can reach a lab node too (a port of theirs reused, a stray uTP packet): the checker
+    /// counts a sender's datagrams as the client's evidence by this (<see cref="LabDht.ClientSentNonDictionary"/>).</summary>
+    public IReadOnlyDictionary<IPEndPoint, SentKinds> Sources => _sources;
 
     /// <summary>The name it logs under: <c>dht node 127.0.0.1:40001</c>.</summary>
     public string Name => $"dht node {EndPoint}";
@@ -96,9 +113,11 @@ internal sealed class SyntheticDhtNode : IAsyncDisposable
         }
         catch (BencodeException e)
         {
-            Log($"got a datagram that is not a bencoded dictionary ({e.Message}): {Preview(datagram)}");
+            Heard(from, SentKinds.NonDictionary);
+            Log($"got a datagram from {from} that is not a bencoded dictionary ({e.Message}): {Preview(datagram)}");
             return null;
         }
+        Heard(from, SentKinds.Dictionary);
         if (message["t"] is not BString { Bytes.Length: > 0 } t)
         {
             Log($"{DhtEvidence.NoTransactionId}: {Preview(datagram)}");
@@ -159,6 +178,8 @@ internal sealed class SyntheticDhtNode : IAsyncDisposable
                 return Error(t, KrpcError.MethodUnknown, "Method Unknown");
         }
     }
+
+    private void Heard(IPEndPoint from, SentKinds kind) => _sources.AddOrUpdate(from, kind, (_, before) => before | kind);
 
     private static byte[] Error(BString t, int code, string text) => KrpcCodec.Encode(new KrpcError(t.Bytes.ToArray(), code, text));
 

@@ -70,6 +70,53 @@ public class DhtStagesTests
     }
 
     [Fact]
+    public async Task NotADictionary_FromAClientThatSendsNothingElse_TheHintSaysOneBencodedDictionary()
+    {
+        await using var dht = LabDht.Single(new Random(8), SyntheticDhtBehaviour.Normal);
+        using var client = new System.Net.Sockets.UdpClient(new IPEndPoint(IPAddress.Loopback, 0));
+
+        await client.SendAsync("ping"u8.ToArray(), dht.Bootstrap.EndPoint, Ct);
+        await Wait.UntilAsync(() => dht.Bootstrap.Received == 1, TimeSpan.FromSeconds(30), "the node never got the datagram", Ct);
+
+        Assert.True(dht.ClientSentNonDictionary);
+        Assert.Contains("one bencoded dictionary", DhtEvidence.Hint(dht), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task NotADictionary_FromTheSocketThatAlsoSpeaksKrpc_IsTheClients()
+    {
+        await using var dht = LabDht.Single(new Random(9), SyntheticDhtBehaviour.Normal);
+        using var client = new System.Net.Sockets.UdpClient(new IPEndPoint(IPAddress.Loopback, 0));
+
+        await client.SendAsync("ping"u8.ToArray(), dht.Bootstrap.EndPoint, Ct);
+        await client.SendAsync(Ping, dht.Bootstrap.EndPoint, Ct);
+        await client.ReceiveAsync(Ct).AsTask().WaitAsync(TimeSpan.FromSeconds(30), Ct); // answered, so both were read
+
+        Assert.Contains("one bencoded dictionary", DhtEvidence.Hint(dht), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task NotADictionary_FromAnotherProgramBesideAClientThatSpeaksKrpc_IsNotTheClientsMistake()
+    {
+        // Another program's datagram reaching a lab node's port (a uTP packet to a port the kernel handed out again):
+        // the client it sits beside speaks well-formed KRPC, and its hint must not blame the client for the stray.
+        await using var dht = LabDht.Single(new Random(10), SyntheticDhtBehaviour.Normal);
+        using var stray = new System.Net.Sockets.UdpClient(new IPEndPoint(IPAddress.Loopback, 0));
+        using var client = new System.Net.Sockets.UdpClient(new IPEndPoint(IPAddress.Loopback, 0));
+
+        await stray.SendAsync(new byte[] { 0x41, 0x00, 0x12, 0x34 }, dht.Bootstrap.EndPoint, Ct);
+        await client.SendAsync(Ping, dht.Bootstrap.EndPoint, Ct);
+        await client.ReceiveAsync(Ct).AsTask().WaitAsync(TimeSpan.FromSeconds(30), Ct);
+        await Wait.UntilAsync(() => dht.Bootstrap.Received == 2, TimeSpan.FromSeconds(30), "the node never got the stray datagram", Ct);
+
+        Assert.Contains(dht.Log, l => l.Contains("not a bencoded dictionary", StringComparison.Ordinal)); // logged, with its sender
+        Assert.False(dht.ClientSentNonDictionary);
+        Assert.Null(DhtEvidence.Hint(dht));
+    }
+
+    private static byte[] Ping => "d1:ad2:id20:abcdefghij0123456789e1:q4:ping1:t2:aa1:y1:qe"u8.ToArray();
+
+    [Fact]
     public async Task HexInfoHash_IsRefused_AndTheHintSaysRawBytes()
     {
         await using var dht = LabDht.Single(new Random(7), SyntheticDhtBehaviour.Normal);
