@@ -238,7 +238,10 @@ internal static class SwarmExperiment
     /// <paramref name="path"/>: its upload and download in that span over its capacities, and the choking state that
     /// explains an idle upload (unchoked peers, interested or not, with requests queued or not; interested peers kept
     /// choked, and of those the ones held back for ignoring an unchoke), and an idle download (peers it is interested
-    /// in, unchoked by, has requests out to; the same for fast peers, the seed not counted). It only reads the engines' state: the event log's digest stays as without it.</summary>
+    /// in, unchoked by, has requests out to; the same for fast peers, the seed not counted), the upload slots the choker
+    /// fills, how many choke rounds ran (and of them on the clock), and each unchoked interested peer's rate from us
+    /// (KiB/s), how long it has been unchoked and an "i" when it ignored the unchoke. It only reads the engines' state:
+    /// the event log's digest stays as without it.</summary>
     private static async Task TraceAsync(SimRun sim, string path, Task done, TimeSpan started, long seedRate,
         (long Up, long Down)[] caps, SimHost seedHost, SimHost[] hosts, Dictionary<SimHost, (Session Session, TorrentSwarm Swarm)> byHost)
     {
@@ -263,6 +266,7 @@ internal static class SwarmExperiment
                 int peers = 0, seeds = 0, unchoked = 0, unchokedInterested = 0, unchokedAsking = 0, waiting = 0, queued = 0;
                 int waitingIgnored = 0, interestedIn = 0, unchokedBy = 0, requesting = 0, unchokedByFast = 0, requestingFast = 0, outFast = 0;
                 long unchokedDownCapacity = 0;
+                var diag = new List<string>();
                 foreach (var p in running.Swarm.PeersSnapshot())
                 {
                     peers++;
@@ -273,6 +277,7 @@ internal static class SwarmExperiment
                     queued += asked;
                     if (!p.Choking)
                     {
+                        if (p.Connection.PeerInterested) diag.Add(string.Create(inv, $"{p.Up.BytesPerSecond / 1024:0}k/{p.UnchokedFor?.TotalSeconds:0}s{(p.IgnoredUnchoke(TimeSpan.FromSeconds(5)) ? "i" : "")}"));
                         unchoked++;
                         if (p.Connection.PeerInterested) { unchokedInterested++; unchokedDownCapacity += remoteDown; }
                         if (asked > 0) unchokedAsking++;
@@ -300,7 +305,7 @@ internal static class SwarmExperiment
                     $"unchoked={unchoked} unchoked_int={unchokedInterested} unchoked_asking={unchokedAsking} " +
                     $"unchoked_downcap={unchokedDownCapacity} waiting={waiting} waiting_ignored={waitingIgnored} queued={queued} interested_in={interestedIn} " +
                     $"unchoked_by={unchokedBy} requesting_from={requesting} unchoked_by_fast={unchokedByFast} " +
-                    $"requesting_fast={requestingFast} out_fast={outFast}"));
+                    $"requesting_fast={requestingFast} out_fast={outFast} slots={running.Swarm.UploadSlotsNow} rounds={running.Swarm.ChokeRounds} timed_rounds={running.Swarm.TimedChokeRounds} rates={string.Join(',', diag)}"));
             }
         }
     }

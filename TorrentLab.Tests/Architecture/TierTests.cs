@@ -32,4 +32,14 @@ public class TierTests
 
         Assert.Empty(unmarked);
     }
+
+    [Fact]
+    public void TheClassesStartedFirst_AreSlowOnes_NamedOnce_AndComeBeforeTheRestOfTheSlowTierAndTheFastTier()
+    {
+        Assert.All(Infrastructure.LongestFirst.Longest, type => Assert.True(Infrastructure.LongestFirst.IsSlow(type), $"{type.Name} is not in the slow tier"));
+        Assert.Equal(Infrastructure.LongestFirst.Longest.Length, Infrastructure.LongestFirst.Longest.Distinct().Count());
+        Assert.Equal(
+            [0, Infrastructure.LongestFirst.Longest.Length, Infrastructure.LongestFirst.Longest.Length + 1],
+            new[] { typeof(Lab.LabSeedMatrixTests), typeof(Web.BrowserTests), typeof(TierTests) }.Select(Infrastructure.LongestFirst.RankOf));
+    }
 }

@@ -39,8 +39,12 @@ public class TorrentSwarmTimerSimulatedTests
         Simulated.Passes(Stall, seed: 3);
 
     [Fact]
-    public void ChokingRound_AnUploadCapNotFilled_OpensASlotForAWaitingPeerAtTheNextRound_TenSecondsAfterTheLast() =>
+    public void ChokingRound_AnUploadCapNotFilled_OpensASlotForAWaitingPeerAtTheSlotRuleNextRound_WithinTenSeconds() =>
         Simulated.Passes(ChokingRound, seed: 4);
+
+    [Fact]
+    public void UploadSlots_ASeedWithoutALimit_OpensMoreThanFourWhileEveryPeerTakesItsShare_AndClosesThemWhenTheyStopAsking() =>
+        Simulated.Passes(RateSlots, seed: 6);
 
     [Fact]
     public void Dialling_AnAddressThatFailed_IsTriedAgainOnlyAfterItsBackOff_WhichDoublesWithEachFailure_TheSameWayForTheSameSeed() =>
@@ -126,6 +130,12 @@ public class TorrentSwarmTimerSimulatedTests
         public PeerConnection Connection { get; }
         public List<(TimeSpan At, MessageKind Kind, BlockRequest Block)> Received { get; } = [];
 
+        /// <summary>Called with each message once it is recorded (the peer's answer, sent before the next is read).</summary>
+        public Func<PeerMessage, Task>? Answer { get; set; }
+
+        /// <summary>True when the last choke or unchoke it received was an unchoke.</summary>
+        public bool Unchoked => Received.LastOrDefault(m => m.Kind is MessageKind.Choke or MessageKind.Unchoke).Kind == MessageKind.Unchoke;
+
         /// <summary>When the first message of <paramref name="kind"/> arrived, or null.</summary>
         public TimeSpan? First(MessageKind kind) => Received.FirstOrDefault(m => m.Kind == kind) is { Kind: var k } m && k == kind ? m.At : null;
 
@@ -137,6 +147,7 @@ public class TorrentSwarmTimerSimulatedTests
                 {
                     var message = await Connection.ReceiveAsync(CancellationToken.None);
                     Received.Add((_sim.Clock.Now, message.Kind, new BlockRequest(message.Index, message.Begin, message.Length)));
+                    if (Answer is { } answer) await answer(message);
                 }
             }
             catch (Exception e) when (e is WireException or OperationCanceledException or IOException or ObjectDisposedException) { }
@@ -234,12 +245,67 @@ public class TorrentSwarmTimerSimulatedTests
         Assert.True(await sim.WaitUntil(() => second.First(MessageKind.Unchoke) is not null, TimeSpan.FromSeconds(30)),
             $"the second peer was never unchoked\n{rig.AllLines}");
 
-        // The first's unchoke came from the round its interest started; the next round is the first check ten seconds
-        // after that one. Both unchokes take one way to arrive.
+        // The first's unchoke came from the round its interest started. The slot rule runs on a clock of its own, every
+        // ten seconds from the swarm's first check (not put off by the choke decisions that events make between rounds):
+        // the second's slot opens at the first of its rounds after it waits, so within a round and a check.
         var waited = second.First(MessageKind.Unchoke)!.Value - first.First(MessageKind.Unchoke)!.Value;
-        Assert.InRange(waited, Choker.Interval, Choker.Interval + CheckPeriod);
+        Assert.InRange(waited, TimeSpan.Zero, Choker.Interval + CheckPeriod);
         Assert.Single(first.Received, m => m.Kind == MessageKind.Piece);
         Assert.DoesNotContain(first.Received, m => m.Kind == MessageKind.Choke);
+    }
+
+    internal static async Task RateSlots(SimRun sim)
+    {
+        // A seed with BEP 3's four slots, no upload limit, and a fast link; ten peers want its pieces and each keeps one
+        // request out while unchoked (a block each round trip of 10 ms: 1.6 MB/s). Four upload slots leave six waiting however much upload is spare; the rate rule
+        // (TorrentSwarm.Slots.cs) opens more while each unchoked peer's rate clears its rank's threshold.
+        await using var rig = Rig.Start(sim, downloading: false);
+        Assert.Equal(4, new DownloadOptions { OutputDirectory = "." }.UploadSlots);
+        // Another complete source ends a lone seed's first copy (which opens a slot per interested peer) for good.
+        await using (var otherSeed = await rig.ConnectAsync("other seed"))
+        {
+            await otherSeed.Connection.SendBitfieldAsync(Bitfield.Full(rig.Torrent.PieceCount), CancellationToken.None);
+            Assert.True(await sim.WaitUntil(() => rig.Swarm.PeersSnapshot().Length == 0, TimeSpan.FromSeconds(5)), rig.AllLines);
+        }
+        var asking = true;
+        var peers = new List<HandPeer>();
+        for (var i = 0; i < 10; i++)
+        {
+            var peer = await rig.ConnectAsync($"peer {i}");
+            var next = i; // each asks for other pieces, round the torrent
+            peer.Answer = async message =>
+            {
+                if (message.Kind is not (MessageKind.Unchoke or MessageKind.Piece) || !asking) return;
+                await peer.Connection.SendRequestAsync(next, 0, 16 * 1024, CancellationToken.None);
+                next = (next + 1) % rig.Torrent.PieceCount;
+            };
+            await peer.Connection.SendInterestedAsync(CancellationToken.None);
+            peers.Add(peer);
+        }
+        var started = sim.Clock.Now;
+        Assert.True(await sim.WaitUntil(() => peers.Count(p => p.Unchoked) == 4, TimeSpan.FromSeconds(5)), rig.AllLines);
+
+        // Every peer gets megabytes a second here, far above the thresholds (1 KiB/s, then 2 KiB/s more a slot; a peer
+        // unchoked less than 3 s ago counts as clearing its own until its rate shows): one slot opens at each check of
+        // the timer, a second apart, until all ten upload at once.
+        Assert.True(await sim.WaitUntil(() => peers.All(p => p.Unchoked), TimeSpan.FromMinutes(1)),
+            $"{peers.Count(p => p.Unchoked)} unchoked of 10, {rig.Swarm.UploadSlotsNow} slots\n{rig.AllLines}");
+        var unchokes = peers.Select(p => p.First(MessageKind.Unchoke)!.Value).Order().ToArray();
+        for (var k = 5; k < unchokes.Length; k++) // the first four came as each said it was interested
+            Assert.True(unchokes[k] - unchokes[k - 1] >= CheckPeriod, $"slot {k + 1} opened {unchokes[k] - unchokes[k - 1]} after slot {k}: more than one a check");
+        Assert.All(peers, p => Assert.Contains(p.Received, m => m.Kind == MessageKind.Piece));
+        Assert.True(unchokes[^1] - started < Choker.Interval, $"the tenth slot opened {unchokes[^1] - started} after the start, not within a round");
+
+        // They stop asking: their rates fall under every threshold, and a slot closes at each round (ten seconds) down
+        // to BEP 3's four; the six peers choked again are the ones the choker ranks last.
+        asking = false;
+        var stopped = sim.Clock.Now;
+        Assert.True(await sim.WaitUntil(() => rig.Swarm.UploadSlotsNow == 4, TimeSpan.FromMinutes(3)),
+            $"{rig.Swarm.UploadSlotsNow} slots\n{rig.AllLines}");
+        Assert.True(sim.Clock.Now - stopped >= 5 * Choker.Interval, $"six slots closed within {sim.Clock.Now - stopped}, faster than one a round");
+        Assert.True(await sim.WaitUntil(() => peers.Count(p => p.Unchoked) == 4, TimeSpan.FromSeconds(5)),
+            $"{peers.Count(p => p.Unchoked)} unchoked\n{rig.AllLines}");
+        foreach (var peer in peers) await peer.DisposeAsync();
     }
 
     internal static async Task Dialling(SimRun sim)

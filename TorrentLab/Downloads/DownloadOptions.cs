@@ -89,11 +89,13 @@ public sealed record DownloadOptions
 
     /// <summary>This torrent's regular upload slots (BEP 3: four): the peers it uploads to at once, the best by rate,
     /// plus one optimistic unchoke (libtorrent's per-torrent <c>max_uploads</c>). It gets at most this many of the
-    /// session's <see cref="SessionSettings.GlobalUploadSlots"/>. Two cases open more, and close them again when they
-    /// end: while an <see cref="UploadLimit"/> is not filled and peers wait, up to twice this many (as libtorrent's
-    /// rate-based choker); and while a lone seed sends the torrent's first copy (each piece once before any twice), one
-    /// per interested peer up to four times this many, so the pieces sent once spread over every peer that passes
-    /// them on (docs/cli.md).</summary>
+    /// session's <see cref="SessionSettings.GlobalUploadSlots"/>. Three cases open more, and close them again when they
+    /// end: while an <see cref="UploadLimit"/> is not filled and peers wait, up to twice this many; without an upload
+    /// limit, once the torrent is complete (and not super-seeding), while peers wait and every peer we upload to gets a
+    /// rate above a threshold that rises with each slot (libtorrent's rate-based choker: 1 KiB/s, 2 KiB/s more a slot),
+    /// up to four times this many; and while a lone seed sends the torrent's first copy (each piece once before any
+    /// twice), one per interested peer up to four times this many, so the pieces sent once spread over every peer that
+    /// passes them on (docs/cli.md).</summary>
     public int UploadSlots { get; init; } = 4;
 
     /// <summary>Keep seeding after the download completes (until <see cref="SeedRatio"/>, <see cref="SeedTime"/> or cancel).</summary>

@@ -102,7 +102,8 @@ public sealed record SessionSettings
     /// <summary>Peers we upload to at once across all torrents (libtorrent's <c>unchoke_slots_limit</c>, qBittorrent's
     /// global maximum of upload slots): each torrent with peers gets an equal share, never less than BEP 3's one regular
     /// and one optimistic slot (so more torrents than half of this may together use more), and never more than its own
-    /// cap (<see cref="DownloadOptions.UploadSlots"/>). At least 1.</summary>
+    /// cap (<see cref="DownloadOptions.UploadSlots"/>, which names the cases that open more for a while: an unfilled
+    /// upload limit, a complete torrent whose peers each take a useful share, a lone seed's first copy). At least 1.</summary>
     public int GlobalUploadSlots { get; init; } = 8;
 
     /// <summary>File handles kept open at once across all torrents (libtorrent's <c>file_pool_size</c>); a file beyond

@@ -18,6 +18,12 @@ internal sealed partial class SwarmPeer
     /// <summary>How long the connection has been open.</summary>
     public TimeSpan Age => _time.GetUtcNow() - ConnectedAt;
 
+    /// <summary>How long we have kept it unchoked; null while it is choked.</summary>
+    public TimeSpan? UnchokedFor
+    {
+        get { lock (_sendLock) return _choking || _unchokedAt == 0 ? null : _time.GetElapsedTime(_unchokedAt); }
+    }
+
     private void NoteExchange() => Volatile.Write(ref _lastExchange, _time.GetTimestamp());
 
     /// <summary>True when we unchoked it at least <paramref name="after"/> ago and it has not sent a request since; it

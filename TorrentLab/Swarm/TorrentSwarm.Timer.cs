@@ -74,12 +74,13 @@ internal sealed partial class TorrentSwarm
                 if (peer.CheckSnubbed(_options.SnubTimeout)) _log?.Invoke($"{peer}: snubbed us (no block for {_options.SnubTimeout.TotalSeconds:0} s), its requests go to others");
                 peer.Poke();
             }
+            var slotsChanged = AdjustSlots();
             if (_lastChoke == 0 || Time.GetElapsedTime(_lastChoke) >= Choker.Interval)
             {
-                AdjustSlotsToUploadCap();
+                TimedChokeRounds++;
                 RunChoker();
             }
-            else if (SlotIgnoredWhileOthersWait()) RunChoker();
+            else if (slotsChanged || SlotIgnoredWhileOthersWait()) RunChoker();
             CheckStall();
         }
     }
@@ -135,35 +136,19 @@ internal sealed partial class TorrentSwarm
             && peers.Any(p => p.Choking && p.Connection.PeerInterested && !p.IgnoredUnchoke(IgnoredUnchokeAfter));
     }
 
+    /// <summary>Choke rounds run on the clock (ten seconds after the last round of any kind) and in all: what the
+    /// simulator's trace shows (an event between rounds, such as a peer's interest changing, runs one at once and puts
+    /// the timed one off).</summary>
+    internal int TimedChokeRounds, ChokeRounds;
+
     /// <summary>BEP 3 choking: the choker picks the upload slots, we send choke/unchoke where the decision changed.</summary>
-    private int _extraSlots; // regular slots beyond the configured ones while a capped upload is not filled
-
-    /// <summary>With an upload cap, BEP 3's four slots need not fill it: each unchoked peer asks only for the pieces we
-    /// have that it lacks, and in a capped swarm that is often less than its share. While our upload stays under 90 %
-    /// of the cap and interested peers wait choked, each round opens one more slot (up to twice the configured
-    /// number, libtorrent's default of eight for four); at the cap, one closes. libtorrent's rate-based choker does the
-    /// same. Without a cap there is no target to fill: the configured slots stay.</summary>
-    private void AdjustSlotsToUploadCap()
-    {
-        if (_options.UploadLimit is not { BytesPerSecond: > 0 } cap)
-        {
-            _extraSlots = 0;
-            return;
-        }
-        var rate = _up.BytesPerSecond;
-        var slots = _options.UploadSlots + _extraSlots;
-        var waiting = 0;
-        foreach (var p in PeersSnapshot()) if (p.Choking && p.Connection.PeerInterested) waiting++;
-        if (rate < 0.9 * cap.BytesPerSecond && waiting > 0) _extraSlots = Math.Min(_extraSlots + 1, _options.UploadSlots);
-        else if (rate >= 0.97 * cap.BytesPerSecond && slots > _options.UploadSlots) _extraSlots--;
-    }
-
     public void RunChoker()
     {
         if (Interlocked.Exchange(ref _choking, 1) == 1) return;
         try
         {
             _lastChoke = Time.GetTimestamp();
+            ChokeRounds++;
             // Newest first among equal rates (the choker's order is stable): a newcomer is tried before peers that had
             // their turn. A peer unchoked for a while that asked for nothing counts as not interested.
             var peers = PeersSnapshot().OrderByDescending(p => p.ConnectedAt).ToArray();

@@ -1,0 +1,99 @@
+namespace TorrentLab.Swarm;
+
+// How many upload slots the choker fills. BEP 3's four (DownloadOptions.UploadSlots) are a floor, not a goal: four
+// peers need not take all an uplink can give, since each asks only for what we have that it lacks and shares its own
+// download among everyone who unchokes it. Two rules open more while interested peers wait, and close them again:
+// - with a torrent upload limit, until the limit is filled;
+// - without one, once we seed (a finished download, or a seed that is not super-seeding), while every peer we upload
+//   to gets a rate that clears a threshold rising with each slot (libtorrent's rate-based choker), so slots are not
+//   spread so thin that none gets a useful share. While downloading, tit-for-tat's four slots stay (opening more there
+//   spread the fast peers' upload thin and delayed the first completions in the simulated swarm); a super-seed keeps
+//   its four too (BEP 16 wants each piece sent about once, and more slots made it send more of them itself).
+internal sealed partial class TorrentSwarm
+{
+    /// <summary>The rate a peer in the first slot must get for the slots to grow: 1 KiB/s (libtorrent's
+    /// <c>rate_choker_initial_threshold</c>).</summary>
+    internal const double FirstSlotThreshold = 1024;
+
+    /// <summary>What each further slot adds to its peer's threshold: 2 KiB/s (libtorrent's rate-based choker). The n-th
+    /// fastest peer must get 1 + 2 (n - 1) KiB/s, so n slots need about n² KiB/s in all: 16 slots fill 256 KiB/s.</summary>
+    internal const double ThresholdStep = 2048;
+
+    /// <summary>A peer's upload rate counts for the rule once it has been unchoked this long: its requests have come and
+    /// a few blocks gone out (the rate meter counts from the first byte after a silence).</summary>
+    internal static readonly TimeSpan RateSettles = TimeSpan.FromSeconds(3);
+
+    /// <summary>Most slots the rate rule opens, as a multiple of the configured ones (16 for BEP 3's four); the limit rule
+    /// opens at most twice them.</summary>
+    private const int MaxSlotFactor = 4;
+
+    private int _extraSlots; // regular slots beyond the configured ones
+    private long _lastSlotRound; // a timestamp of Time; 0: none yet
+
+    /// <summary>Runs the slot rule for this check of the timer (every second): slots close, and with a limit open, at
+    /// most once a round (<see cref="Choker.Interval"/> since the last, whatever choke decisions happened between:
+    /// in a busy swarm an event runs the choker every few seconds, which would put off a rule tied to the choke round
+    /// for good); without a limit a slot may open at any check. True when the slots changed.</summary>
+    private bool AdjustSlots()
+    {
+        var round = _lastSlotRound == 0 || Time.GetElapsedTime(_lastSlotRound) >= Choker.Interval;
+        if (round) _lastSlotRound = Time.GetTimestamp();
+        var before = _extraSlots;
+        if (_options.UploadLimit is { BytesPerSecond: > 0 } cap)
+        {
+            if (round) AdjustSlotsToUploadCap(cap.BytesPerSecond);
+        }
+        else if (!Downloading && Volatile.Read(ref _superSeeder) is null) AdjustSlotsToRates(round);
+        else _extraSlots = 0;
+        return _extraSlots != before;
+    }
+
+    /// <summary>The upload slots the choker fills now, the optimistic one included (the simulator's trace).</summary>
+    internal int UploadSlotsNow { get { lock (_choker) return _choker.RegularSlots + 1; } }
+
+    private int MaxExtraSlots => (MaxSlotFactor - 1) * _options.UploadSlots;
+
+    /// <summary>A peer the choker counts as interested (what <see cref="RunChoker"/> gives it).</summary>
+    private bool WantsSlot(SwarmPeer peer) =>
+        peer.Connection.PeerInterested && !peer.IgnoredUnchoke(IgnoredUnchokeAfter) && !FirstCopyWaits(peer);
+
+    /// <summary>With an upload limit: while our upload stays under 90 % of it and interested peers wait choked, each
+    /// round opens one more slot (up to twice the configured number, libtorrent's default of eight for four); at the
+    /// limit, one closes.</summary>
+    private void AdjustSlotsToUploadCap(double cap)
+    {
+        _extraSlots = Math.Min(_extraSlots, _options.UploadSlots);
+        var rate = _up.BytesPerSecond;
+        var waiting = 0;
+        foreach (var p in PeersSnapshot()) if (p.Choking && p.Connection.PeerInterested) waiting++;
+        if (rate < 0.9 * cap && waiting > 0) _extraSlots = Math.Min(_extraSlots + 1, _options.UploadSlots);
+        else if (rate >= 0.97 * cap && _extraSlots > 0) _extraSlots--;
+    }
+
+    /// <summary>Without an upload limit there is no target to fill, so the peers' own rates decide: ranked by the rate
+    /// we upload to them, the n-th must get at least <see cref="FirstSlotThreshold"/> + (n - 1) ×
+    /// <see cref="ThresholdStep"/>. The slots wanted are libtorrent's count, those that clear their thresholds plus one
+    /// to try, where a peer unchoked less than <see cref="RateSettles"/> ago counts as clearing until its rate shows.
+    /// While more are wanted than the choker fills and interested peers wait, one more slot opens at each check (a
+    /// second: a growing set is probed a peer a second, not a peer a round); at a round, one closes while fewer are
+    /// wanted, never below the configured ones, at most <see cref="MaxSlotFactor"/> times them.</summary>
+    private void AdjustSlotsToRates(bool round)
+    {
+        var rates = new List<double>();
+        int unsettled = 0, waiting = 0;
+        foreach (var p in PeersSnapshot())
+        {
+            if (!WantsSlot(p)) continue;
+            if (p.Choking) waiting++;
+            else if (p.UnchokedFor is { } held && held >= RateSettles) rates.Add(p.Up.BytesPerSecond);
+            else unsettled++;
+        }
+        rates.Sort((a, b) => b.CompareTo(a));
+        var clearing = 0;
+        while (clearing < rates.Count && rates[clearing] >= FirstSlotThreshold + clearing * ThresholdStep) clearing++;
+        var wanted = clearing + unsettled + 1; // those that clear their thresholds, those not measured yet, one to try
+        var slots = _choker.RegularSlots + 1;  // with the optimistic one
+        if (wanted > slots && waiting > 0) _extraSlots = Math.Min(_extraSlots + 1, MaxExtraSlots);
+        else if (round && wanted < slots && _extraSlots > 0) _extraSlots--;
+    }
+}
