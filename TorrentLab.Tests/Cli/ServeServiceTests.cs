@@ -46,21 +46,21 @@ public class ServeServiceTests
         var exited = false;
         try
         {
-            var ready = await ReceiveAsync(notify);
+            var ready = await ReceiveAsync(notify, process, "READY after the start");
             messages.Add(ready);
             Assert.Contains("READY=1", ready.Split('\n'));
             Assert.Contains($"MAINPID={process.Id}", ready.Split('\n'));
 
             Signal("HUP", process);
-            var reloading = await ReceiveAsync(notify);
-            var readyAgain = await ReceiveAsync(notify);
+            var reloading = await ReceiveAsync(notify, process, "RELOADING after SIGHUP");
+            var readyAgain = await ReceiveAsync(notify, process, "READY after the reload");
             messages.AddRange([reloading, readyAgain]);
             Assert.Contains("RELOADING=1", reloading.Split('\n'));
             Assert.Matches(@"(^|\n)MONOTONIC_USEC=\d+(\n|$)", reloading);
             Assert.Contains("READY=1", readyAgain.Split('\n'));
 
             Signal("TERM", process);
-            var stopping = await ReceiveAsync(notify);
+            var stopping = await ReceiveAsync(notify, process, "STOPPING after SIGTERM");
             messages.Add(stopping);
             Assert.Contains("STOPPING=1", stopping.Split('\n'));
             exited = process.WaitForExit(Patience);
@@ -100,13 +100,25 @@ public class ServeServiceTests
     private static void Signal(string name, Process process) =>
         Assert.Equal(0, ProcessRunner.Run("kill", [$"-{name}", process.Id.ToString()], TimeSpan.FromSeconds(10)).ExitCode);
 
-    /// <summary>The next datagram on the notify socket, waited for at most <see cref="Patience"/>.</summary>
-    private static async Task<string> ReceiveAsync(Socket socket)
+    /// <summary>The next datagram on the notify socket, waited for at most <see cref="Patience"/>; a failure says which
+    /// notification did not come and whether the service was still running.</summary>
+    private static async Task<string> ReceiveAsync(Socket socket, Process process, string expected)
     {
         var buffer = new byte[4096];
         using var limit = CancellationTokenSource.CreateLinkedTokenSource(Ct);
         limit.CancelAfter(Patience);
-        var read = await socket.ReceiveAsync(buffer, SocketFlags.None, limit.Token);
-        return Encoding.UTF8.GetString(buffer, 0, read);
+        try
+        {
+            var read = await socket.ReceiveAsync(buffer, SocketFlags.None, limit.Token);
+            return Encoding.UTF8.GetString(buffer, 0, read);
+        }
+        catch (OperationCanceledException) when (!Ct.IsCancellationRequested)
+        {
+            process.Refresh();
+            Assert.Fail($"no {expected} within {Patience.TotalSeconds:0} s; the service " + (process.HasExited
+                ? $"had exited with code {process.ExitCode}"
+                : $"was running ({process.Threads.Count} threads, {process.TotalProcessorTime.TotalSeconds:0.0} s of CPU)"));
+            throw;
+        }
     }
 }
