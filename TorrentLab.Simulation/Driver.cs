@@ -72,8 +72,10 @@ internal sealed class Driver : IThreadPoolWorkItem
             _done.Set();
             return;
         }
-        // Everything made ready by the last event runs before time moves on: the driver waits behind it.
-        if (ThreadPool.PendingWorkItemCount == 0)
+        // Everything made ready by the last event runs before time moves on: the driver waits behind it. An event that
+        // made nothing ready (a link's next turn, a cancelled timer) is followed at once by the next one, without the
+        // round trip through the pool's queue that would find it empty again: the same order, fewer work items.
+        while (ThreadPool.PendingWorkItemCount == 0)
         {
             if (_clock.NextDue is not { } next)
             {
@@ -91,6 +93,12 @@ internal sealed class Driver : IThreadPoolWorkItem
             catch (Exception e)
             {
                 Stopped = $"an event threw at {_clock.Now}: {e}";
+                _done.Set();
+                return;
+            }
+            Interlocked.Increment(ref _steps);
+            if (_scenario.IsCompleted)
+            {
                 _done.Set();
                 return;
             }

@@ -75,8 +75,10 @@ internal static class Program
         string? figures = null;
         using var logFile = Option(args, "--log") is { } file ? new StreamWriter(file) : null;
         var outcome = SimRun.Run(seed, sim => experiment(sim, line => figures = line), TimeSpan.FromHours(24), logFile);
-        Console.WriteLine(string.Create(inv, $"wall_s={outcome.Wall.TotalSeconds:0.0} simulated_s={outcome.Simulated.TotalSeconds:0.0} " +
-            $"sim_s_per_wall_s={outcome.Simulated.TotalSeconds / outcome.Wall.TotalSeconds:0.00} events={outcome.Events} " +
+        var cpu = System.Diagnostics.Process.GetCurrentProcess().TotalProcessorTime.TotalSeconds;   // the wall time is mostly the machine's load
+        Console.WriteLine(string.Create(inv, $"wall_s={outcome.Wall.TotalSeconds:0.0} cpu_s={cpu:0.0} simulated_s={outcome.Simulated.TotalSeconds:0.0} " +
+            $"sim_s_per_wall_s={outcome.Simulated.TotalSeconds / outcome.Wall.TotalSeconds:0.00} sim_s_per_cpu_s={outcome.Simulated.TotalSeconds / cpu:0.00} " +
+            $"events={outcome.Events} events_per_cpu_s={outcome.Events / cpu:0} steps={outcome.Steps} gcs={GC.CollectionCount(0)}/{GC.CollectionCount(1)}/{GC.CollectionCount(2)} " +
             $"peak_working_set_mib={System.Diagnostics.Process.GetCurrentProcess().PeakWorkingSet64 >> 20} managed_mib={GC.GetTotalMemory(forceFullCollection: true) >> 20}"));
         if (!outcome.Passed)
         {

@@ -81,7 +81,7 @@ internal sealed partial class SimHost : INetwork
     public IReadOnlyList<LocalInterface> Interfaces() =>
         [new LocalInterface("sim0", 1, Address, Nat is null ? 32 : 16, Up: true, Multicast: true, Loopback: false)];
 
-    public ITcpListener Listen(IPEndPoint local, int backlog)
+    public ITcpListener Listen(IPEndPoint local, int backlog, bool reuseAddress = false) // nothing lingers after a close here
     {
         var port = TakePort(_tcpPorts, local, ref _nextTcp);
         var listener = new SimTcpListener(this, new IPEndPoint(local.Address, port), backlog);

@@ -13,9 +13,10 @@ namespace TorrentLab.Simulation;
 /// <see cref="AccessLink.SendBuffer"/> is unsent, as a kernel's send does. A piece arrives after the path's delay
 /// and the receiver's download, and waits there to be read (a zero-byte read waits for it, as a socket's does).
 /// Closing sends a FIN after what was written; data that reaches a closed end is answered with a reset (an error on
-/// the other end's next read or write).
+/// the other end's next read or write). <see cref="CloseSending"/> sends the FIN alone and keeps reading (a
+/// half-close).
 /// </remarks>
-internal sealed class SimTcpStream : Stream, Wire.INamedTransport, IUploader, IValueTaskSource<int>
+internal sealed class SimTcpStream : Stream, Wire.INamedTransport, Network.IHalfClosable, IUploader, IValueTaskSource<int>
 {
     /// <summary>Bytes on the way or unread at the receiver, at most: its receive window.</summary>
     public const int Window = 1024 * 1024;
@@ -26,7 +27,7 @@ internal sealed class SimTcpStream : Stream, Wire.INamedTransport, IUploader, IV
     private readonly Queue<Piece> _outbox = new();
     private readonly Queue<Piece> _inbox = new();
     private int _outboxBytes, _inFlight, _unread, _inboxOffset;
-    private bool _closed, _finReceived, _reset, _broken, _resetSent;
+    private bool _closed, _finSent, _finReceived, _reset, _broken, _resetSent;
     private TaskCompletionSource? _drained;
 
     // The one read waiting, if any.
@@ -130,6 +131,7 @@ internal sealed class SimTcpStream : Stream, Wire.INamedTransport, IUploader, IV
         ct.ThrowIfCancellationRequested();
         ObjectDisposedException.ThrowIf(_closed, this);
         if (_reset) throw Reset();
+        if (_finSent) throw new IOException("the sending side is closed", new SocketException((int)SocketError.Shutdown));
         while (!data.IsEmpty)
         {
             var n = Math.Min(data.Length, _host.Link.Quantum);
@@ -257,14 +259,26 @@ internal sealed class SimTcpStream : Stream, Wire.INamedTransport, IUploader, IV
             _drained = null;
             drained.TrySetResult();
         }
-        if (!_reset)
-        {
-            _outbox.Enqueue(new Piece([], 0, fin: true));
-            _host.Link.Wake(this);
-        }
+        if (!_reset) SendFin();
         while (_inbox.TryDequeue(out var unread)) unread.Return();
         _unread = 0;
         base.Dispose(disposing);
+    }
+
+    /// <summary>The half-close: a FIN after what was written; reads go on until the other end's FIN.</summary>
+    public void CloseSending()
+    {
+        ObjectDisposedException.ThrowIf(_closed, this);
+        if (_reset) throw new SocketException((int)SocketError.ConnectionReset);
+        SendFin();
+    }
+
+    private void SendFin()
+    {
+        if (_finSent) return;
+        _finSent = true;
+        _outbox.Enqueue(new Piece([], 0, fin: true));
+        _host.Link.Wake(this);
     }
 
     public override ValueTask DisposeAsync()

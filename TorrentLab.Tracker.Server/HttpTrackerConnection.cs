@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
+using TorrentLab.Network;
 
 namespace TorrentLab.Tracker.Server;
 
@@ -12,34 +13,40 @@ namespace TorrentLab.Tracker.Server;
 /// owns a receive buffer that starts at 2 KiB and grows to at most <see cref="HttpRequestHead.MaxLength"/> for a long
 /// head, and an answer buffer sized to its largest answer; a keep-alive announce allocates neither again.
 /// </remarks>
-internal sealed class HttpTrackerConnection(Socket socket, IPAddress remote, HttpTrackerEndpoint endpoint, Action<string>? log)
+internal sealed class HttpTrackerConnection(Stream stream, IPAddress remote, HttpTrackerEndpoint endpoint, TrackerServerOptions options)
 {
     private const int InitialBuffer = 2 * 1024; // an announce's head is 300-600 bytes
+    private const long NoHead = long.MinValue;  // _headSince while no head is pending
 
+    private readonly TimeProvider _time = options.Time;
+    private readonly Action<string>? _log = options.Log;
     private byte[] _received = new byte[InitialBuffer];
     private byte[] _answer = new byte[InitialBuffer];
-    private long _lastActive = Environment.TickCount64;
-    private long _headSince = Environment.TickCount64; // a new connection is there to send a head: its clock runs
-    private int _served;
+    private long _lastActive = options.Time.GetTimestamp();
+    private long _headSince = options.Time.GetTimestamp(); // a new connection is there to send a head: its clock runs
+    private int _served, _closed;
 
     /// <summary>The client's address (an IPv4-mapped one as IPv4): what its connection budget is counted by.</summary>
     public IPAddress Remote { get; } = remote;
 
-    /// <summary>When the connection was accepted (<see cref="Environment.TickCount64"/>).</summary>
-    public long Accepted { get; } = Environment.TickCount64;
+    /// <summary>When the connection was accepted (a timestamp of <see cref="TrackerServerOptions.Time"/>).</summary>
+    public long Accepted { get; } = options.Time.GetTimestamp();
 
-    /// <summary>When the connection last received or sent (<see cref="Environment.TickCount64"/>).</summary>
+    /// <summary>When the connection last received or sent (a timestamp of <see cref="TrackerServerOptions.Time"/>).</summary>
     public long LastActive => Volatile.Read(ref _lastActive);
 
-    /// <summary>When the head being read began (<see cref="Environment.TickCount64"/>), or 0 while no head is pending
-    /// (answering, or idle between keep-alive requests).</summary>
-    public long HeadSince => Volatile.Read(ref _headSince);
+    /// <summary>When the head being read began (a timestamp of <see cref="TrackerServerOptions.Time"/>), or null while
+    /// no head is pending (answering, or idle between keep-alive requests).</summary>
+    public long? HeadSince => Volatile.Read(ref _headSince) is var since && since != NoHead ? since : null;
 
     /// <summary>Whether no request has been completed yet: a stranger, the first to yield its place.</summary>
     public bool IsStranger => Volatile.Read(ref _served) == 0;
 
     /// <summary>Closes the connection; a receive or send under way ends with an exception that ends the loop.</summary>
-    public void Close() => socket.Dispose();
+    public void Close()
+    {
+        if (Interlocked.Exchange(ref _closed, 1) == 0) stream.Dispose();
+    }
 
     /// <summary>Answers requests until the connection ends; never throws.</summary>
     public async Task RunAsync(CancellationToken ct)
@@ -57,7 +64,7 @@ internal sealed class HttpTrackerConnection(Socket socket, IPAddress remote, Htt
                 }
                 catch (HttpRequestHeadException e)
                 {
-                    log?.Invoke($"rejected http request from {Remote}: {e.Message}");
+                    _log?.Invoke($"rejected http request from {Remote}: {e.Message}");
                     await SendAsync(e.StatusCode, Encoding.UTF8.GetBytes(e.Message), keepAlive: false, ct).ConfigureAwait(false);
                     await LingerAsync(ct).ConfigureAwait(false);
                     return;
@@ -65,14 +72,14 @@ internal sealed class HttpTrackerConnection(Socket socket, IPAddress remote, Htt
                 if (!complete)
                 {
                     if (filled == _received.Length) Array.Resize(ref _received, Math.Min(2 * _received.Length, HttpRequestHead.MaxLength));
-                    var read = await socket.ReceiveAsync(_received.AsMemory(filled), SocketFlags.None, ct).ConfigureAwait(false);
+                    var read = await stream.ReadAsync(_received.AsMemory(filled), ct).ConfigureAwait(false);
                     if (read == 0) return; // the client closed its side
-                    if (filled == 0 && HeadSince == 0) Volatile.Write(ref _headSince, Environment.TickCount64); // a new head begins
+                    if (filled == 0 && HeadSince is null) Volatile.Write(ref _headSince, _time.GetTimestamp()); // a new head begins
                     filled += read;
-                    Volatile.Write(ref _lastActive, Environment.TickCount64);
+                    Volatile.Write(ref _lastActive, _time.GetTimestamp());
                     continue;
                 }
-                Volatile.Write(ref _headSince, 0); // complete: the head deadline no longer runs while we answer
+                Volatile.Write(ref _headSince, NoHead); // complete: the head deadline no longer runs while we answer
                 Volatile.Write(ref _served, 1);    // no stranger now (marked before the answer leaves, which the client may read at once)
                 HttpAnswer answer;
                 try
@@ -83,12 +90,12 @@ internal sealed class HttpTrackerConnection(Socket socket, IPAddress remote, Htt
                 {
                     // A bug of ours must not end the server's other connections: this one answers 500, as a web
                     // server would, and closes.
-                    log?.Invoke($"internal error answering {Remote}: {e.Message}");
+                    _log?.Invoke($"internal error answering {Remote}: {e.Message}");
                     await SendAsync(500, Encoding.UTF8.GetBytes("internal error"), keepAlive: false, ct).ConfigureAwait(false);
                     return;
                 }
                 if (answer.Drop) return;
-                if (answer.Delay > TimeSpan.Zero) await Task.Delay(answer.Delay, ct).ConfigureAwait(false);
+                if (answer.Delay > TimeSpan.Zero) await Task.Delay(answer.Delay, _time, ct).ConfigureAwait(false);
                 await SendAsync(answer.Status, answer.Body, head.KeepAlive, ct).ConfigureAwait(false);
                 if (!head.KeepAlive)
                 {
@@ -98,16 +105,16 @@ internal sealed class HttpTrackerConnection(Socket socket, IPAddress remote, Htt
                 // Keep what came after this head (a pipelined request) at the start of the buffer.
                 _received.AsSpan(head.Length, filled - head.Length).CopyTo(_received);
                 filled -= head.Length;
-                if (filled > 0) Volatile.Write(ref _headSince, Environment.TickCount64); // the next head has begun
+                if (filled > 0) Volatile.Write(ref _headSince, _time.GetTimestamp()); // the next head has begun
             }
         }
-        catch (Exception e) when (e is SocketException or ObjectDisposedException or OperationCanceledException)
+        catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException or OperationCanceledException)
         {
             // The client went away, the idle sweep closed the connection, or the server is stopping.
         }
         finally
         {
-            socket.Dispose();
+            Close();
         }
     }
 
@@ -116,12 +123,12 @@ internal sealed class HttpTrackerConnection(Socket socket, IPAddress remote, Htt
     // dropped until it closes too, at most 64 KiB and 2 seconds.
     private async ValueTask LingerAsync(CancellationToken ct)
     {
-        socket.Shutdown(SocketShutdown.Send);
+        HalfClose.CloseSending(stream);
         using var limit = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        limit.CancelAfter(TimeSpan.FromSeconds(2));
+        using var timer = _time.CreateTimer(static s => ((CancellationTokenSource)s!).Cancel(), limit, TimeSpan.FromSeconds(2), Timeout.InfiniteTimeSpan);
         for (var drained = 0; drained < 64 * 1024;)
         {
-            var read = await socket.ReceiveAsync(_received, SocketFlags.None, limit.Token).ConfigureAwait(false);
+            var read = await stream.ReadAsync(_received, limit.Token).ConfigureAwait(false);
             if (read == 0) return;
             drained += read;
         }
@@ -137,9 +144,8 @@ internal sealed class HttpTrackerConnection(Socket socket, IPAddress remote, Htt
         if (_answer.Length < length) _answer = new byte[Math.Max(length, 2 * _answer.Length)];
         var written = Encoding.ASCII.GetBytes(head, _answer);
         body.CopyTo(_answer, written);
-        for (var sent = 0; sent < length;)
-            sent += await socket.SendAsync(_answer.AsMemory(sent, length - sent), SocketFlags.None, ct).ConfigureAwait(false);
-        Volatile.Write(ref _lastActive, Environment.TickCount64);
+        await stream.WriteAsync(_answer.AsMemory(0, length), ct).ConfigureAwait(false);
+        Volatile.Write(ref _lastActive, _time.GetTimestamp());
     }
 
     private static string Reason(int status) => status switch

@@ -1,9 +1,10 @@
 using System.Net;
 using System.Net.Sockets;
+using TorrentLab.Network;
 
 namespace TorrentLab.Tracker.Server;
 
-/// <summary>The tracker's HTTP side: accepts TCP connections on one socket and runs an
+/// <summary>The tracker's HTTP side: accepts TCP connections on one listener of its network and runs an
 /// <see cref="HttpTrackerConnection"/> for each, at most <see cref="TrackerServerOptions.HttpMaxConnections"/> at once
 /// and <see cref="TrackerServerOptions.HttpMaxConnectionsPerAddress"/> from one address, closing a head not complete
 /// within <see cref="TrackerServerOptions.HttpHeadTimeout"/> and a keep-alive connection silent for
@@ -20,65 +21,57 @@ namespace TorrentLab.Tracker.Server;
 /// opentracker's rate").</remarks>
 internal sealed class HttpTrackerListener : IAsyncDisposable
 {
-    private readonly Socket _socket;
+    private readonly ITcpListener _listener;
     private readonly HttpTrackerEndpoint _endpoint;
     private readonly TrackerServerOptions _options;
     private readonly Dictionary<HttpTrackerConnection, Task> _connections = [];
     private readonly Dictionary<IPAddress, int> _perAddress = [];
     private readonly Lock _lock = new();
-    private readonly Timer _sweep;
+    private readonly ITimer _sweep;
 
-    /// <summary>Listens on <paramref name="socket"/>, already bound.</summary>
-    public HttpTrackerListener(Socket socket, HttpTrackerEndpoint endpoint, TrackerServerOptions options)
+    /// <summary>Serves the connections of <paramref name="listener"/>, already listening.</summary>
+    public HttpTrackerListener(ITcpListener listener, HttpTrackerEndpoint endpoint, TrackerServerOptions options)
     {
-        _socket = socket;
+        _listener = listener;
         _endpoint = endpoint;
         _options = options;
-        _socket.Listen(backlog: 512); // the kernel queues this many connections while the accept loop catches up
         // Check four times per timeout, so a connection lives at most 1.25 timeouts past its deadline.
         var shorter = Math.Min(options.HttpIdleTimeout.Ticks, options.HttpHeadTimeout.Ticks);
         var every = TimeSpan.FromTicks(Math.Max(shorter / 4, TimeSpan.FromMilliseconds(100).Ticks));
-        _sweep = new Timer(_ => CloseIdle(), null, every, every);
+        _sweep = options.Time.CreateTimer(_ => CloseIdle(), null, every, every);
     }
 
-    /// <summary>Accepts connections until the socket is closed.</summary>
+    /// <summary>Accepts connections until the listener is closed.</summary>
     public async Task RunAsync(CancellationToken ct)
     {
         while (!ct.IsCancellationRequested)
         {
-            Socket client;
+            (Stream Stream, IPEndPoint Remote)? accepted;
             try
             {
-                client = await _socket.AcceptAsync(ct).ConfigureAwait(false);
-            }
-            catch (SocketException e) when (!ct.IsCancellationRequested && e.SocketErrorCode is SocketError.ConnectionAborted or SocketError.ConnectionReset)
-            {
-                continue; // the client gave up while queued
+                accepted = await _listener.AcceptAsync(ct).ConfigureAwait(false);
             }
             catch (Exception e) when (ct.IsCancellationRequested && e is SocketException or ObjectDisposedException or OperationCanceledException)
             {
                 return;
             }
-            try
-            {
-                client.NoDelay = true; // an answer is one send; nothing to gain from waiting to coalesce
-            }
-            catch (SocketException)
-            {
-                client.Dispose(); // reset between accept and here
-                continue;
-            }
-            var remote = HttpTrackerEndpoint.Normalize((client.RemoteEndPoint as IPEndPoint)?.Address);
-            var connection = new HttpTrackerConnection(client, remote, _endpoint, _options.Log);
+            if (accepted is not var (client, from)) continue; // the client gave up while queued
+            var remote = HttpTrackerEndpoint.Normalize(from.Address);
+            var connection = new HttpTrackerConnection(client, remote, _endpoint, _options);
+            bool refused;
             lock (_lock)
             {
-                if (!MakeRoom(remote))
+                refused = !MakeRoom(remote);
+                if (!refused)
                 {
-                    Refuse(client);
-                    continue;
+                    _connections[connection] = Task.CompletedTask; // counted before it runs, so the bound holds
+                    _perAddress[remote] = _perAddress.GetValueOrDefault(remote) + 1;
                 }
-                _connections[connection] = Task.CompletedTask; // counted before it runs, so the bound holds
-                _perAddress[remote] = _perAddress.GetValueOrDefault(remote) + 1;
+            }
+            if (refused)
+            {
+                await RefuseAsync(client, from, ct).ConfigureAwait(false);
+                continue;
             }
             var running = RunConnectionAsync(connection, ct);
             lock (_lock)
@@ -87,7 +80,6 @@ internal sealed class HttpTrackerListener : IAsyncDisposable
             }
         }
     }
-
     private async Task RunConnectionAsync(HttpTrackerConnection connection, CancellationToken ct)
     {
         await Task.Yield(); // off the accept loop: the connection's first receive waits on its own
@@ -129,30 +121,31 @@ internal sealed class HttpTrackerListener : IAsyncDisposable
     }
 
     // More connections than allowed, all of them served: a 503 the client can read, then the connection closes.
-    private void Refuse(Socket client)
+    // 64 bytes into an empty connection: the write completes at once, whether or not the client reads.
+    private async Task RefuseAsync(Stream client, IPEndPoint from, CancellationToken ct)
     {
         try
         {
-            _options.Log?.Invoke($"refused http connection from {client.RemoteEndPoint}: its address's {_options.HttpMaxConnectionsPerAddress} " +
+            _options.Log?.Invoke($"refused http connection from {from}: its address's {_options.HttpMaxConnectionsPerAddress} " +
                 $"or all {_options.HttpMaxConnections} connections are open and served");
-            client.Send("HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Length: 0\r\n\r\n"u8);
+            await client.WriteAsync("HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Length: 0\r\n\r\n"u8.ToArray(), ct).ConfigureAwait(false);
         }
-        catch (SocketException) { } // the client is gone already
+        catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException or OperationCanceledException) { } // the client is gone already
         finally
         {
-            client.Dispose();
+            await client.DisposeAsync().ConfigureAwait(false);
         }
     }
 
     // A head past its deadline (whatever trickled in), or a keep-alive connection silent too long.
     private void CloseIdle()
     {
-        var now = Environment.TickCount64;
-        var oldest = now - (long)_options.HttpIdleTimeout.TotalMilliseconds;
-        var headBegunBefore = now - (long)_options.HttpHeadTimeout.TotalMilliseconds;
+        var time = _options.Time;
+        var now = time.GetTimestamp();
         lock (_lock)
             foreach (var connection in _connections.Keys)
-                if (connection.LastActive < oldest || connection.HeadSince is var since && since != 0 && since < headBegunBefore)
+                if (time.GetElapsedTime(connection.LastActive, now) > _options.HttpIdleTimeout
+                    || connection.HeadSince is { } since && time.GetElapsedTime(since, now) > _options.HttpHeadTimeout)
                     connection.Close();
     }
 
@@ -160,7 +153,7 @@ internal sealed class HttpTrackerListener : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         _sweep.Dispose();
-        _socket.Dispose();
+        _listener.Dispose();
         Task[] running;
         lock (_lock)
         {
@@ -169,11 +162,11 @@ internal sealed class HttpTrackerListener : IAsyncDisposable
         }
         try
         {
-            await Task.WhenAll(running).WaitAsync(TimeSpan.FromSeconds(2)).ConfigureAwait(false); // each ends when its socket closes
+            await Task.WhenAll(running).WaitAsync(TimeSpan.FromSeconds(2), _options.Time).ConfigureAwait(false); // each ends when its connection closes
         }
         catch (TimeoutException) { } // a loop still running holds only its closed socket
     }
 
-    /// <summary>The address and port the socket is bound to.</summary>
-    public IPEndPoint LocalEndPoint => (IPEndPoint)_socket.LocalEndPoint!;
+    /// <summary>The address and port listened on.</summary>
+    public IPEndPoint LocalEndPoint => _listener.LocalEndPoint;
 }

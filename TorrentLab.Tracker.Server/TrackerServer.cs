@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using TorrentLab.Metainfo;
+using TorrentLab.Network;
 
 namespace TorrentLab.Tracker.Server;
 
@@ -13,24 +14,26 @@ public sealed class TrackerServer : IAsyncDisposable
     private const int PortAttempts = 20; // port 0: a free UDP port may be taken for TCP; try another, a bounded number of times
 
     private readonly HttpTrackerListener _http;
-    private readonly Socket _udp;
+    private readonly IUdpPort _udp;
+    private readonly UdpTrackerEndpoint _udpEndpoint;
     private readonly CancellationTokenSource _stopping = new();
     private readonly TrackedSwarm _swarm;
     private readonly ITimer _sweep;
     private Task _httpLoop = Task.CompletedTask;
-    private Task _udpLoop = Task.CompletedTask;
 
-    private TrackerServer(HttpTrackerListener http, Socket udp, TrackedSwarm swarm, TrackerServerOptions options, TrackerFaults faults)
+    private TrackerServer(HttpTrackerListener http, IUdpPort udp, UdpTrackerEndpoint udpEndpoint, TrackedSwarm swarm,
+        TrackerServerOptions options, TrackerFaults faults)
     {
         Faults = faults;
         _http = http;
         _udp = udp;
+        _udpEndpoint = udpEndpoint;
         _swarm = swarm;
         Options = options;
         // Forget silent peers and empty torrents even where nobody asks again: 8 sweeps per peer timeout, 1 s to 1 min apart.
         var every = TimeSpan.FromTicks(Math.Clamp(options.EffectivePeerTimeout.Ticks / 8, TimeSpan.TicksPerSecond, TimeSpan.TicksPerMinute));
         _sweep = options.Time.CreateTimer(_ => swarm.Sweep(), null, every, every);
-        Port = ((IPEndPoint)udp.LocalEndPoint!).Port;
+        Port = udp.LocalEndPoint.Port;
     }
 
     /// <summary>The options the server runs with.</summary>
@@ -74,39 +77,40 @@ public sealed class TrackerServer : IAsyncDisposable
             throw new ArgumentOutOfRangeException(nameof(options), $"PeerTimeout must be positive, got {timeout}");
         if (options.MaxPeersPerTorrent < 1)
             throw new ArgumentOutOfRangeException(nameof(options), $"MaxPeersPerTorrent must be at least 1, got {options.MaxPeersPerTorrent}");
+        var network = options.Network;
+        // On the kernel's network, a receive thread per core shares the UDP socket (the kernel hands each datagram to
+        // one); 64 KiB: the largest UDP payload, so no request is cut.
+        var udpOptions = new UdpPortOptions { MaxDatagram = UdpTrackerEndpoint.MaxDatagram, ReceiveThread = true, ReceiveThreads = Environment.ProcessorCount };
         for (var attempt = 1; ; attempt++)
         {
-            var udp = new Socket(options.Host.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
-            var tcp = new Socket(options.Host.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+            IUdpPort? udp = null;
+            ITcpListener tcp;
             try
             {
-                udp.Bind(new IPEndPoint(options.Host, options.Port));
-                var port = ((IPEndPoint)udp.LocalEndPoint!).Port;
+                udp = network.BindUdp(new IPEndPoint(options.Host, options.Port), udpOptions);
                 // Only the TCP side may be rebound while its old connections linger in TIME_WAIT (SO_REUSEADDR does not
-                // let two listeners share a TCP port on Linux; on UDP it would, so the UDP socket does not set it).
-                tcp.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
-                tcp.Bind(new IPEndPoint(options.Host, port));
+                // let two listeners share a TCP port on Linux; on UDP it would, so the UDP port does not ask for it).
+                // 512: the kernel queues this many connections while the accept loop catches up.
+                tcp = network.Listen(new IPEndPoint(options.Host, udp.LocalEndPoint.Port), backlog: 512, reuseAddress: true);
             }
             catch (SocketException e) when (e.SocketErrorCode == SocketError.AddressAlreadyInUse)
             {
-                udp.Dispose();
-                tcp.Dispose();
+                udp?.Dispose();
                 if (options.Port == 0 && attempt < PortAttempts) continue; // the TCP side of this number is taken: another
                 throw new IOException($"cannot listen on {options.Host} port {options.Port}: {e.Message}", e);
             }
             catch
             {
-                udp.Dispose();
-                tcp.Dispose();
+                udp?.Dispose();
                 throw;
             }
             var swarm = new TrackedSwarm(options.EffectivePeerTimeout, options.Time, options.ShufflePeers, options.MaxPeersPerTorrent);
             var faults = new TrackerFaults();
             var http = new HttpTrackerListener(tcp, new HttpTrackerEndpoint(options, swarm, faults), options);
-            var server = new TrackerServer(http, udp, swarm, options, faults);
-            server._httpLoop = http.RunAsync(server._stopping.Token);
             var endpoint = new UdpTrackerEndpoint(udp, options, swarm, faults);
-            server._udpLoop = endpoint.RunAsync(Environment.ProcessorCount, server._stopping.Token); // a receive loop per core
+            var server = new TrackerServer(http, udp, endpoint, swarm, options, faults);
+            server._httpLoop = http.RunAsync(server._stopping.Token);
+            endpoint.Start();
             return Task.FromResult(server);
         }
     }
@@ -118,13 +122,14 @@ public sealed class TrackerServer : IAsyncDisposable
         await _stopping.CancelAsync().ConfigureAwait(false);
         _sweep.Dispose();
         await _http.DisposeAsync().ConfigureAwait(false);
-        _udp.Dispose();
+        _udpEndpoint.Stop();
+        _udp.Dispose();   // waits for the receive threads
         try
         {
-            await Task.WhenAll(_httpLoop, _udpLoop).ConfigureAwait(false);
+            await _httpLoop.ConfigureAwait(false);
         }
-        catch (OperationCanceledException) { } // the loops end by cancellation
-        catch (ObjectDisposedException) { } // or by their sockets closing under them
+        catch (OperationCanceledException) { } // the loop ends by cancellation
+        catch (ObjectDisposedException) { } // or by its listener closing under it
         _stopping.Dispose();
     }
 }

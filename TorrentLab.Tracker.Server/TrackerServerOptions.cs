@@ -1,5 +1,6 @@
 using System.Net;
 using TorrentLab.Metainfo;
+using TorrentLab.Network;
 
 namespace TorrentLab.Tracker.Server;
 
@@ -82,6 +83,11 @@ public sealed record TrackerServerOptions
     /// <summary>Most torrents in one full scrape (90-odd bytes each): the ones with most peers.</summary>
     public int FullScrapeMax { get; init; } = 1000;
 
-    /// <summary>The clock used for peer expiry; tests pass their own to expire peers without waiting.</summary>
+    /// <summary>The clock of the tracker: peer expiry, UDP connection ids, the HTTP head and idle timeouts and scripted
+    /// slow answers; tests pass their own to expire peers without waiting.</summary>
     public TimeProvider Time { get; init; } = TimeProvider.System;
+
+    /// <summary>The network the tracker listens on: the kernel's, or a simulated host's (tests that run a swarm on
+    /// the simulated network).</summary>
+    internal INetwork Network { get; init; } = SystemNetwork.Instance;
 }

@@ -3,16 +3,17 @@ using System.Net;
 using System.Net.Sockets;
 using System.Security.Cryptography;
 using TorrentLab.Metainfo;
+using TorrentLab.Network;
 using TorrentLab.Wire;
 
 namespace TorrentLab.Tracker.Server;
 
-/// <summary>Serves BEP 15 connect, announce and scrape on one UDP socket.</summary>
-/// <remarks>One receive loop per core, each on its own thread, blocking in <c>recvfrom</c> on the shared socket (the
-/// kernel hands each datagram to one of them) and answering before the next receive, with its own buffers and
-/// address: an announce writes the chosen peers straight from the swarm's table into the answer. Measured in BENCHMARKS.md ("The tracker at
-/// opentracker's rate").</remarks>
-internal sealed class UdpTrackerEndpoint(Socket socket, TrackerServerOptions options, TrackedSwarm swarm, TrackerFaults faults)
+/// <summary>Serves BEP 15 connect, announce and scrape on one UDP port.</summary>
+/// <remarks>On the kernel's network, one receive thread per core, each blocking in <c>recvfrom</c> on the shared socket
+/// (the kernel hands each datagram to one of them) and answering before the next receive, with a buffer of its own:
+/// an announce writes the chosen peers straight from the swarm's table into the answer. Measured in BENCHMARKS.md ("The
+/// tracker at opentracker's rate"). A simulated network hands it its datagrams one at a time.</remarks>
+internal sealed class UdpTrackerEndpoint(IUdpPort port, TrackerServerOptions options, TrackedSwarm swarm, TrackerFaults faults)
 {
     // BEP 15: "A UDP tracker should accept a connection ID until two minutes after it has been send."
     // Ids are not stored: an id is a keyed hash of the client's address and the minute it was issued (as opentracker
@@ -20,48 +21,37 @@ internal sealed class UdpTrackerEndpoint(Socket socket, TrackerServerOptions opt
     private static readonly TimeSpan ConnectionIdPeriod = TimeSpan.FromMinutes(1);
     private const int AcceptedPeriods = 3; // this minute and the two before: at least two minutes, at most three
 
-    private const int MaxDatagram = 64 * 1024; // the largest UDP payload, for requests and answers alike
+    /// <summary>The largest UDP payload, for requests and answers alike.</summary>
+    internal const int MaxDatagram = 64 * 1024;
 
     // The error for an unknown connection id: 8 + 21 = 29 bytes, sent only to a request at least as long, so the
     // answer never outweighs what a spoofed source sent (opentracker answers 33 bytes to anything, 16 bytes included).
     private const string UnknownConnectionId = "unknown connection id";
     private const int UnknownConnectionIdAnswer = 8 + 21;
 
+    [ThreadStatic] private static byte[]? t_answer; // one answer buffer per receive thread
+
     private readonly byte[] _secret = RandomNumberGenerator.GetBytes(16); // SipHash's 128-bit key
+    private readonly AddressFamily _family = port.LocalEndPoint.AddressFamily;
+    private readonly CancellationTokenSource _stopping = new();
 
-    /// <summary>Receives and answers datagrams on <paramref name="loops"/> threads until the socket is closed.</summary>
-    public Task RunAsync(int loops, CancellationToken ct) =>
-        Task.WhenAll(Enumerable.Range(0, loops).Select(i =>
-            Task.Factory.StartNew(() => Receive(ct), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default)));
+    /// <summary>Starts answering the port's datagrams (on as many threads as the port was bound to read with).</summary>
+    public void Start() => port.Start(OnDatagram);
 
-    private void Receive(CancellationToken ct)
+    /// <summary>Stops answering: delayed answers not yet sent are dropped. The port is its owner's to close.</summary>
+    public void Stop() => _stopping.Cancel();
+
+    private void OnDatagram(ReadOnlyMemory<byte> request, IPEndPoint client)
     {
-        var request = new byte[MaxDatagram];
-        var answer = new byte[MaxDatagram];
-        var client = new SocketAddress(socket.AddressFamily, SocketAddress.GetMaximumAddressSize(socket.AddressFamily));
-        while (!ct.IsCancellationRequested)
-        {
-            int received;
-            try
-            {
-                received = socket.ReceiveFrom(request, SocketFlags.None, client);
-            }
-            catch (SocketException e) when (e.SocketErrorCode == SocketError.ConnectionReset)
-            {
-                continue; // ICMP "port unreachable" from a client that went away; nothing to answer
-            }
-            catch (Exception e) when (ct.IsCancellationRequested && e is SocketException or ObjectDisposedException)
-            {
-                return; // the server is stopping: closing the socket ends the blocked receive
-            }
-            var (length, delay) = Handle(request.AsSpan(0, received), client, answer);
-            if (length == 0) continue;
-            if (delay > TimeSpan.Zero) _ = SendLaterAsync(answer[..length], ToEndPoint(client), delay, ct);
-            else Send(answer.AsSpan(0, length), client);
-        }
+        if (_stopping.IsCancellationRequested) return;
+        var answer = t_answer ??= new byte[MaxDatagram];
+        var (length, delay) = Handle(request.Span, client, answer);
+        if (length == 0) return;
+        if (delay > TimeSpan.Zero) _ = SendLaterAsync(answer[..length], client, delay, _stopping.Token);
+        else port.Send(answer.AsSpan(0, length), client);
     }
 
-    private (int Length, TimeSpan Delay) Handle(ReadOnlySpan<byte> datagram, SocketAddress client, Span<byte> answer)
+    private (int Length, TimeSpan Delay) Handle(ReadOnlySpan<byte> datagram, IPEndPoint client, Span<byte> answer)
     {
         // BEP 15: requests shorter than the 16-byte header cannot carry a transaction id; they are dropped.
         if (!UdpTrackerMessages.TryReadRequestHeader(datagram, out var connectionId, out var action, out var transactionId))
@@ -100,28 +90,30 @@ internal sealed class UdpTrackerEndpoint(Socket socket, TrackerServerOptions opt
         }
         catch (TrackerException e)
         {
-            options.Log?.Invoke($"rejected udp request from {ToEndPoint(client)}: {e.Message}");
+            options.Log?.Invoke($"rejected udp request from {client}: {e.Message}");
             return (Error(answer, transactionId, e.Message), TimeSpan.Zero);
         }
     }
 
-    private int Announce(ReadOnlySpan<byte> datagram, SocketAddress client, TrackerFault fault, Span<byte> answer)
+    private int Announce(ReadOnlySpan<byte> datagram, IPEndPoint client, TrackerFault fault, Span<byte> answer)
     {
         var request = UdpTrackerMessages.ReadAnnounceRequest(datagram);
         if (options.AllowedInfoHashes is { } allowed && !allowed.Contains(request.InfoHash))
             throw new TrackerException($"unknown info_hash {request.InfoHash.Hex}: this tracker does not track that torrent");
         if (request.Port == 0) throw new TrackerException("port must be between 1 and 65535, got 0");
         // BEP 15: ip 0 means "use the sender's address"; TorrentLab always uses the sender's address.
-        var where = new PeerAddress(AddressBytes(client), request.Port);
+        Span<byte> address = stackalloc byte[16];
+        client.Address.TryWriteBytes(address, out var addressLength);
+        var where = new PeerAddress(address[..addressLength], request.Port);
         var numWant = request.NumWant < 0 ? 50 : Math.Min(request.NumWant, options.MaxPeersPerAnswer);
         var header = UdpTrackerMessages.AnnounceResponseHeaderSize;
         // TrackerFault.EmptyPeerList: the swarm is updated, and no peer is written after the header.
         var peersRoom = fault == TrackerFault.EmptyPeerList ? Span<byte>.Empty : answer[header..^3];
         var (seeders, leechers, written) = swarm.Announce(request.InfoHash, request.PeerId.Bytes, where, request.Left, request.Event,
-            numWant, peersRoom, socket.AddressFamily);
+            numWant, peersRoom, _family);
         options.Log?.Invoke($"announce udp {where.ToEndPoint()} {request.InfoHash.Hex} event={HttpTrackerEndpoint.Name(request.Event)} " +
-            $"left={request.Left} -> {written / (socket.AddressFamily == AddressFamily.InterNetworkV6 ? CompactPeers.IPv6Size : CompactPeers.IPv4Size)} peer(s), {seeders} seeder(s), {leechers} leecher(s)");
-        UdpTrackerMessages.WriteAnnounceResponse(answer, request.TransactionId, (int)options.Interval.TotalSeconds, leechers, seeders, [], socket.AddressFamily);
+            $"left={request.Left} -> {written / (_family == AddressFamily.InterNetworkV6 ? CompactPeers.IPv6Size : CompactPeers.IPv4Size)} peer(s), {seeders} seeder(s), {leechers} leecher(s)");
+        UdpTrackerMessages.WriteAnnounceResponse(answer, request.TransactionId, (int)options.Interval.TotalSeconds, leechers, seeders, [], _family);
         var length = header + written;
         if (fault != TrackerFault.TruncatedCompactPeers) return length;
         answer[length] = 0x7F; // three bytes of a fourth IPv4 record: not a multiple of 6 (room for them was kept above)
@@ -129,10 +121,10 @@ internal sealed class UdpTrackerEndpoint(Socket socket, TrackerServerOptions opt
         return length + 3;
     }
 
-    private int Scrape(ReadOnlySpan<byte> datagram, int transactionId, SocketAddress client, Span<byte> answer)
+    private int Scrape(ReadOnlySpan<byte> datagram, int transactionId, IPEndPoint client, Span<byte> answer)
     {
         var hashes = UdpTrackerMessages.ReadScrapeRequest(datagram);
-        options.Log?.Invoke($"scrape udp {ToEndPoint(client)} {string.Join(',', hashes.Select(h => h.Hex))}");
+        options.Log?.Invoke($"scrape udp {client} {string.Join(',', hashes.Select(h => h.Hex))}");
         return Copy(UdpTrackerMessages.ScrapeResponse(transactionId, hashes.Select(swarm.Scrape).ToList()), answer);
     }
 
@@ -140,28 +132,21 @@ internal sealed class UdpTrackerEndpoint(Socket socket, TrackerServerOptions opt
 
     // SipHash-2-4(secret, <period 8><client address 4 or 16>). BEP 15 ties a connection id to the client's address:
     // the point is to defeat spoofed source addresses, which could not read the id sent back.
-    private long ConnectionId(SocketAddress client, long period)
+    private long ConnectionId(IPEndPoint client, long period)
     {
         Span<byte> input = stackalloc byte[8 + 16];
         BinaryPrimitives.WriteInt64BigEndian(input, period);
-        var address = AddressBytes(client);
-        address.CopyTo(input[8..]);
-        return (long)SipHash.Hash(_secret, input[..(8 + address.Length)]);
+        client.Address.TryWriteBytes(input[8..], out var written);
+        return (long)SipHash.Hash(_secret, input[..(8 + written)]);
     }
 
-    private bool IsValid(long connectionId, SocketAddress client)
+    private bool IsValid(long connectionId, IPEndPoint client)
     {
         var now = CurrentPeriod();
         for (var period = now; period > now - AcceptedPeriods; period--)
             if (ConnectionId(client, period) == connectionId) return true;
         return false;
     }
-
-    // sockaddr_in: <family 2><port 2><address 4>...; sockaddr_in6: <family 2><port 2><flowinfo 4><address 16>...
-    private static ReadOnlySpan<byte> AddressBytes(SocketAddress client) =>
-        client.Family == AddressFamily.InterNetworkV6 ? client.Buffer.Span.Slice(8, 16) : client.Buffer.Span.Slice(4, 4);
-
-    private static IPEndPoint ToEndPoint(SocketAddress client) => (IPEndPoint)new IPEndPoint(IPAddress.Any, 0).Create(client);
 
     private static int Error(Span<byte> answer, int transactionId, string message) =>
         Copy(UdpTrackerMessages.ErrorResponse(transactionId, message), answer);
@@ -181,29 +166,13 @@ internal sealed class UdpTrackerEndpoint(Socket socket, TrackerServerOptions opt
         return length;
     }
 
-    private void Send(ReadOnlySpan<byte> answer, SocketAddress client)
-    {
-        try
-        {
-            socket.SendTo(answer, SocketFlags.None, client);
-        }
-        catch (Exception e) when (e is SocketException or ObjectDisposedException)
-        {
-            options.Log?.Invoke($"could not answer {ToEndPoint(client)} over udp: {e.Message}");
-        }
-    }
-
     private async Task SendLaterAsync(byte[] answer, IPEndPoint client, TimeSpan delay, CancellationToken ct)
     {
         try
         {
-            await Task.Delay(delay, ct).ConfigureAwait(false);
-            await socket.SendToAsync(answer, SocketFlags.None, client, ct).ConfigureAwait(false);
+            await Task.Delay(delay, options.Time, ct).ConfigureAwait(false);
+            port.Send(answer, client);
         }
         catch (OperationCanceledException) { } // the server stopped before the delayed answer was due
-        catch (Exception e) when (e is SocketException or ObjectDisposedException)
-        {
-            options.Log?.Invoke($"could not answer {client} over udp: {e.Message}");
-        }
     }
 }

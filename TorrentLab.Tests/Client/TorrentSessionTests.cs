@@ -3,6 +3,7 @@ using System.Net;
 using TorrentLab.Client;
 using TorrentLab.Downloads;
 using TorrentLab.Pieces;
+using TorrentLab.Simulation;
 using TorrentLab.Swarm;
 using TorrentLab.Tests.Infrastructure;
 
@@ -319,43 +320,63 @@ public class TorrentSessionTests
     }
 
     [Fact]
-    public async Task Alerts_ScriptedDownload_ReportEveryKind()
+    public void Alerts_ScriptedDownload_ReportEveryKind() => Simulated.Passes(ScriptedDownload, seed: 68);
+
+    /// <summary>One session on a simulated host runs three torrents: a magnet link whose first peer has one piece and
+    /// whose second is hostile (banned), then a whole seed, announced to our tracker; a torrent whose tracker refuses
+    /// connections; a torrent whose file cannot be made. Each alert kind is heard, typed.</summary>
+    internal static async Task ScriptedDownload(SimRun sim)
     {
-        using var folder = new TempFolder();
-        await using var tracker = await TorrentLab.Tracker.Server.TrackerServer.StartAsync(
-            new TorrentLab.Tracker.Server.TrackerServerOptions { Port = 0, Interval = TimeSpan.FromMinutes(30) }, Ct);
+        var link = new LinkSpec(TimeSpan.FromMilliseconds(10));
+        var trackerHost = sim.Network.AddHost("tracker", link);
+        var firstHost = sim.Network.AddHost("first", link);
+        var hostileHost = sim.Network.AddHost("hostile", link);
+        var seedHost = sim.Network.AddHost("seed", link);
+        var host = sim.Network.AddHost("client", link);
+        await using var tracker = await TorrentLab.Tracker.Server.TrackerServer.StartAsync(new TorrentLab.Tracker.Server.TrackerServerOptions
+        {
+            Host = trackerHost.Address, Port = 6969, Interval = TimeSpan.FromMinutes(30), Network = trackerHost, Time = sim.Clock, Log = trackerHost.LogLine,
+        });
         var good = TestTorrents.MultiFile([("a.bin", 100_000), ("b.bin", 60_000)], pieceLength: 16 * 1024, name: "good", announce: tracker.HttpAnnounceUrl, seed: 68);
-        var deadTracker = TestTorrents.SingleFile(length: 40_000, name: "dead.bin", announce: "http://127.0.0.1:1/announce", seed: 69);
+        var deadUrl = $"http://{trackerHost.Address}:1/announce";   // nothing listens there: refused
+        var deadTracker = TestTorrents.SingleFile(length: 40_000, name: "dead.bin", announce: deadUrl, seed: 69);
         var blocked = TestTorrents.SingleFile(length: 40_000, name: "blocked.bin", announce: null, seed: 70);
-        // The link's peer has the metadata and the first piece only, so the download cannot end before the hostile peer
-        // was heard (with a whole seed there, a loaded machine could finish the 10 pieces before dialling it); the whole
-        // seed joins once the ban was reported.
-        good.WritePayload(folder.Combine("first"));
-        File.WriteAllBytes(Path.Combine(folder.Combine("first"), good.Files[0].Path), [.. good.Files[0].Data.AsSpan(0, 16 * 1024), .. new byte[100_000 - 16 * 1024]]);
-        File.WriteAllBytes(Path.Combine(folder.Combine("first"), good.Files[1].Path), new byte[60_000]);
-        await using var first = await TorrentClient.SeedAsync(good.Torrent, new DownloadOptions { OutputDirectory = folder.Combine("first"), Session = Loopback() },
-            allowPartial: true, Ct);
+        SessionSettings On(SimHost h) => sim.SessionOn(h, Loopback() with { ListenPort = 6881 });
+        // The link's peer has the metadata and the first piece only, so the download cannot end before the hostile
+        // peer was heard; the whole seed joins once the ban was reported.
+        var first = sim.FolderOf(firstHost);
+        good.WritePayload(first);
+        File.WriteAllBytes(Path.Combine(first, good.Files[0].Path), [.. good.Files[0].Data.AsSpan(0, 16 * 1024), .. new byte[100_000 - 16 * 1024]]);
+        File.WriteAllBytes(Path.Combine(first, good.Files[1].Path), new byte[60_000]);
+        await using var firstSeeder = await TorrentClient.SeedAsync(good.Torrent, new DownloadOptions { OutputDirectory = first, Session = On(firstHost) },
+            allowPartial: true);
         // A peer that breaks the protocol (a bitfield of the wrong length) is banned.
-        await using var hostile = Reliability.HostilePeer.Start(good, s => s.SendAsync(Reliability.HostileSession.Frame(5, new byte[s.PieceCount / 8 + 5])));
-        Directory.CreateDirectory(folder.Combine("out", "blocked.bin")); // a folder where the file must go: a storage error
-        await using var session = TorrentSession.Start(Loopback());
+        using var hostileListener = hostileHost.Listen(new IPEndPoint(IPAddress.Any, 6881), 4);
+        using var stopHostile = new CancellationTokenSource();
+        var hostile = PlayWrongBitfieldAsync(hostileListener, good, stopHostile.Token);
+        var hostileAt = new IPEndPoint(hostileHost.Address, 6881);
+        var output = sim.FolderOf(host, "out");
+        Directory.CreateDirectory(Path.Combine(output, "blocked.bin")); // a folder where the file must go: a storage error
+        await using var session = TorrentSession.Start(On(host));
         await using var alerts = new AlertLog(session);
 
-        var magnet = $"magnet:?xt=urn:btih:{good.Torrent.InfoHash.Hex}&x.pe=127.0.0.1:{first.Port}&tr={Uri.EscapeDataString(tracker.HttpAnnounceUrl)}";
-        var handle = await session.AddAsync(magnet, new DownloadOptions { OutputDirectory = folder.Combine("out"), ExtraPeers = [hostile.EndPoint] }, Ct);
-        var dead = session.Add(deadTracker.Torrent, new DownloadOptions { OutputDirectory = folder.Combine("out") });
-        var failing = session.Add(blocked.Torrent, new DownloadOptions { OutputDirectory = folder.Combine("out") });
+        var magnet = $"magnet:?xt=urn:btih:{good.Torrent.InfoHash.Hex}&x.pe={firstHost.Address}:6881&tr={Uri.EscapeDataString(tracker.HttpAnnounceUrl)}";
+        var handle = await session.AddAsync(magnet, new DownloadOptions { OutputDirectory = output, ExtraPeers = [hostileAt] });
+        var dead = session.Add(deadTracker.Torrent, new DownloadOptions { OutputDirectory = output });
+        var failing = session.Add(blocked.Torrent, new DownloadOptions { OutputDirectory = output });
         bool Heard(TorrentAlertKind kind, TorrentHandle of, Func<TorrentAlert, bool>? also = null) => alerts.Has(kind, a => a.Torrent == of && (also?.Invoke(a) ?? true));
-        Assert.True(await Wait.UntilAsync(() => Heard(TorrentAlertKind.PeerBanned, handle), Patience, Ct),
-            string.Join("\n", alerts.All.Where(a => a.Kind != TorrentAlertKind.PieceFinished)));
-        await using var seeder = await SeedAsync(good, folder.Combine("seed"));
-        await handle.AddPeerAsync(new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, seeder.Port));
+        string Alerts() => string.Join("\n", alerts.All.Where(a => a.Kind != TorrentAlertKind.PieceFinished));
+        Assert.True(await sim.WaitUntil(() => Heard(TorrentAlertKind.PeerBanned, handle), TimeSpan.FromMinutes(2)), Alerts());
+        var seed = sim.FolderOf(seedHost);
+        good.WritePayload(seed);
+        await using var seeder = await TorrentClient.SeedAsync(good.Torrent, new DownloadOptions { OutputDirectory = seed, Session = On(seedHost) },
+            allowPartial: false);
+        await handle.AddPeerAsync(new IPEndPoint(seedHost.Address, seeder.Port));
 
-        await WaitForAsync(handle, h => h.State == TorrentState.Completed, "never completed");
-        await WaitForAsync(failing, h => h.State == TorrentState.Failed, "never failed");
-        Assert.True(await Wait.UntilAsync(() => Heard(TorrentAlertKind.TrackerFailed, dead) && Heard(TorrentAlertKind.TrackerAnswered, handle)
-            && Heard(TorrentAlertKind.PeerBanned, handle) && Heard(TorrentAlertKind.FileCompleted, handle, a => a.Index == 1), Patience, Ct),
-            string.Join("\n", alerts.All.Where(a => a.Kind != TorrentAlertKind.PieceFinished)));
+        Assert.True(await sim.WaitUntil(() => handle.State == TorrentState.Completed, TimeSpan.FromMinutes(5)), $"never completed: {handle} ({handle.Error})");
+        Assert.True(await sim.WaitUntil(() => failing.State == TorrentState.Failed, TimeSpan.FromMinutes(5)), $"never failed: {failing}");
+        Assert.True(await sim.WaitUntil(() => Heard(TorrentAlertKind.TrackerFailed, dead) && Heard(TorrentAlertKind.TrackerAnswered, handle)
+            && Heard(TorrentAlertKind.FileCompleted, handle, a => a.Index == 1), TimeSpan.FromMinutes(5)), Alerts());
 
         Assert.True(Heard(TorrentAlertKind.MetadataReceived, handle));
         Assert.True(Heard(TorrentAlertKind.StateChanged, handle, a => a.State == TorrentState.Downloading));
@@ -366,12 +387,44 @@ public class TorrentSessionTests
         // Typed, from the engine's events rather than its log text: the peer as an address, the tracker as its URL.
         var banned = alerts.All.First(a => a.Kind == TorrentAlertKind.PeerBanned);
         Assert.NotNull(banned.Peer);
-        Assert.Equal(hostile.EndPoint, new System.Net.IPEndPoint(banned.Peer.Address.IsIPv4MappedToIPv6 ? banned.Peer.Address.MapToIPv4() : banned.Peer.Address, banned.Peer.Port));
+        Assert.Equal(hostileAt, new IPEndPoint(banned.Peer.Address.IsIPv4MappedToIPv6 ? banned.Peer.Address.MapToIPv4() : banned.Peer.Address, banned.Peer.Port));
         Assert.False(string.IsNullOrEmpty(banned.Message));
         Assert.Equal(tracker.HttpAnnounceUrl, alerts.All.First(a => a.Kind == TorrentAlertKind.TrackerAnswered && a.Torrent == handle).Url);
-        Assert.Equal("http://127.0.0.1:1/announce", alerts.All.First(a => a.Kind == TorrentAlertKind.TrackerFailed && a.Torrent == dead).Url);
+        Assert.Equal(deadUrl, alerts.All.First(a => a.Kind == TorrentAlertKind.TrackerFailed && a.Torrent == dead).Url);
         Assert.True(Heard(TorrentAlertKind.StorageError, failing, a => a.Error is TorrentLab.Storage.StorageException));
         Assert.True(Heard(TorrentAlertKind.StateChanged, failing, a => a.State == TorrentState.Failed));
         Assert.Equal([handle, dead, failing], session.Torrents);
+        Assert.Contains(good.Torrent.InfoHash, tracker.InfoHashes); // the download announced itself to our tracker
+        await stopHostile.CancelAsync();
+        await hostile;
+    }
+
+    /// <summary>A peer that answers each plaintext handshake and then sends a bitfield five bytes too long (BEP 3: a
+    /// bitfield of the wrong length closes the connection), until stopped; an encrypted handshake is closed at once, as
+    /// a plaintext-only client does.</summary>
+    private static async Task PlayWrongBitfieldAsync(TorrentLab.Network.ITcpListener listener, TestTorrents.Built built, CancellationToken ct)
+    {
+        var peerId = TorrentLab.Wire.PeerId.CreateOurs();
+        try
+        {
+            for (var connections = 0; connections < 4; connections++)
+            {
+                if (await listener.AcceptAsync(ct) is not var (stream, _)) continue;
+                await using (stream)
+                {
+                    var buffer = new byte[TorrentLab.Wire.Handshake.Length];
+                    try
+                    {
+                        await stream.ReadExactlyAsync(buffer, ct);
+                        if (!TorrentLab.Wire.Handshake.StartsPlaintext(buffer)) continue;
+                        await stream.WriteAsync(new TorrentLab.Wire.Handshake(built.Torrent.InfoHash, peerId).ToBytes(), ct);
+                        await stream.WriteAsync(Reliability.HostileSession.Frame(5, new byte[built.Torrent.PieceCount / 8 + 5]), ct);
+                        while (await stream.ReadAsync(buffer, ct) > 0) { } // stay until the downloader hangs up
+                    }
+                    catch (Exception e) when (e is IOException or EndOfStreamException or ObjectDisposedException) { }
+                }
+            }
+        }
+        catch (OperationCanceledException) { }
     }
 }

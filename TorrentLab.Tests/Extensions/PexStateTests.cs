@@ -121,4 +121,51 @@ public class PexStateTests
         Assert.False(pex.TryCreateMessage(out _));
         Assert.Empty(pex.Receive(new PexMessage { Added = [new PexPeer(Ep(2))] }));
     }
+
+    [Fact]
+    public void AConnectionThatAnnouncedItsNeighbours_HoldsAboutEightBytesEach_AndNothingForTheNextMessage()
+    {
+        // A peer of a 1,000-peer swarm has about 68 connections, each told of the other 67: what one connection's
+        // tables hold once that first message went out is the PEX state of the swarm, times 68,000.
+        var clock = new ManualClock();
+        var pex = new PexState(Remote, false, clock);
+        var neighbours = Enumerable.Range(1, 67).Select(i => new IPEndPoint(new IPAddress([198, 18, (byte)(i / 200), (byte)(i % 200 + 1)]), 6881)).ToList();
+        foreach (var n in neighbours) pex.PeerConnected(new PexPeer(n));
+        Assert.True(pex.TryCreateMessage(out var first));
+        Assert.Equal(neighbours, first.Added.Select(p => p.EndPoint));
+
+        Assert.InRange(pex.HeldBytes, 67 * 8, 67 * 12);   // the 67 announced, 8 bytes each and room to grow; nothing pending
+
+        pex.PeerDropped(neighbours[0]);                     // one left: the next message says so, then the table goes
+        clock.Advance(PexState.MinInterval);
+        Assert.True(pex.TryCreateMessage(out var second));
+        Assert.Equal([neighbours[0]], second.Dropped);
+        pex.PeerConnected(new PexPeer(neighbours[0]));      // and back: announced again, as a new peer
+        clock.Advance(PexState.MinInterval);
+        Assert.True(pex.TryCreateMessage(out var third));
+        Assert.Equal([neighbours[0]], third.Added.Select(p => p.EndPoint));
+    }
+
+    [Fact]
+    public void AnnouncedPeersOfEveryAddressFamily_AreToldDroppedOnce_AndOnlyTheOnesAnnounced()
+    {
+        var clock = new ManualClock();
+        var pex = new PexState(Remote, false, clock);
+        var v4 = IPEndPoint.Parse("198.18.0.7:6881");
+        var v6 = IPEndPoint.Parse("[2001:db8::7]:6881");
+        var mapped = new IPEndPoint(v4.Address.MapToIPv6(), 6881);   // another endpoint than v4 (IPEndPoint.Equals says so)
+        var samePortOtherHost = IPEndPoint.Parse("198.18.0.8:6881");
+        var sameHostOtherPort = IPEndPoint.Parse("198.18.0.7:6882");
+        foreach (var e in new[] { v4, v6, mapped }) pex.PeerConnected(new PexPeer(e));
+        Assert.True(pex.TryCreateMessage(out _));
+
+        foreach (var e in new[] { samePortOtherHost, sameHostOtherPort, v4, v6, mapped }) pex.PeerDropped(e);
+        clock.Advance(PexState.MinInterval);
+        Assert.True(pex.TryCreateMessage(out var dropped));
+        Assert.Equal([v4, v6, mapped], dropped.Dropped);
+
+        foreach (var e in new[] { v4, v6, mapped }) pex.PeerDropped(e);   // told once already: not again
+        clock.Advance(PexState.MinInterval);
+        Assert.False(pex.TryCreateMessage(out _));
+    }
 }

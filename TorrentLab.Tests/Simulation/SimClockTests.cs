@@ -20,6 +20,32 @@ public class SimClockTests
     }
 
     [Fact]
+    public void ThousandsOfEntries_MadeInAnyOrderAndSomeFromInsideOthers_RunByTimeThenByTheOrderMade()
+    {
+        var clock = new SimClock();
+        var random = new Random(51);
+        var made = new List<(long Due, int Made)>();
+        var ran = new List<(long Due, int Made)>();
+        void Schedule(long due)
+        {
+            var mine = (Due: Math.Max(due, clock.NowTicks), Made: made.Count);
+            made.Add(mine);
+            var entry = clock.At(due, _ =>
+            {
+                ran.Add(mine);
+                if (ran.Count % 3 == 0) Schedule(clock.NowTicks + random.Next(0, 4));   // some due at once, some at the same tick as others
+            }, null);
+            if (made.Count % 7 == 0) { entry.Cancel(); made[^1] = (-1, mine.Made); }
+        }
+        for (var i = 0; i < 5_000; i++) Schedule(random.Next(0, 500));   // many due at the same tick
+        while (clock.Step()) { }
+
+        var expected = made.Where(e => e.Due >= 0).OrderBy(e => e.Due).ThenBy(e => e.Made).ToList();
+        Assert.True(expected.Count > 5_000, $"{expected.Count} entries ran");
+        Assert.Equal(expected, ran);
+    }
+
+    [Fact]
     public void CancelledEntry_NeitherRunsNorHoldsWhatItWouldHaveRun()
     {
         var clock = new SimClock();

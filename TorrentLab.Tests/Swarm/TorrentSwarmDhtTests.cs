@@ -3,35 +3,69 @@ using TorrentLab.Bencode;
 using TorrentLab.Dht;
 using TorrentLab.Downloads;
 using TorrentLab.Metainfo;
+using TorrentLab.Simulation;
 using TorrentLab.Swarm;
 using TorrentLab.Tests.Infrastructure;
 
 namespace TorrentLab.Tests.Swarm;
 
 /// <summary>The DHT as a peer source of the engine (<c>Swarm/TorrentSwarm.Dht.cs</c>): seeders and downloaders of ours
-/// that find each other through a DHT node of ours on 127.0.0.1, with no tracker at all.</summary>
+/// that find each other through a DHT node of ours, with no tracker at all, each on a simulated host of its own (the
+/// session's DHT against real UDP is what the interop tests with libtorrent's DHT check).</summary>
+[Trait("Tier", "Slow")]
 public class TorrentSwarmDhtTests
 {
-    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+    private const int PeerPort = 6881;
+    private static readonly LinkSpec Link = new(TimeSpan.FromMilliseconds(20));
 
-    private static DownloadOptions Options(string output, IPEndPoint bootstrap) => LocalDht.Options(output, bootstrap);
+    /// <summary>The DHT node the others bootstrap from, on a host of its own; the run spreads hosts over /24s, as a
+    /// routing table keeps one node per /24 in a bucket.</summary>
+    private static async Task<DhtNode> BootstrapNodeAsync(SimRun sim)
+    {
+        sim.Network.SpreadAddresses = true;
+        var host = sim.Network.AddHost("bootstrap", Link);
+        return await DhtNode.StartAsync(new DhtNodeOptions
+        {
+            Bootstrap = [], LocalEndPoint = new IPEndPoint(host.Address, PeerPort), Network = host, Clock = sim.Clock, LoopbackOnly = false,
+        });
+    }
 
-    private static Task<DhtNode> BootstrapNodeAsync() => LocalDht.StartNodeAsync(Ct);
+    /// <summary>Download or seed options on <paramref name="host"/> that bootstrap the DHT from <paramref name="bootstrap"/>
+    /// only (<see cref="LocalDht.Options"/> on the simulated network).</summary>
+    private static DownloadOptions Options(SimRun sim, SimHost host, string output, DhtNode bootstrap)
+    {
+        var options = LocalDht.Options(output, bootstrap.LocalEndPoint!);
+        return options with { Session = sim.SessionOn(host, options.Session! with { ListenPort = PeerPort }), Log = host.LogLine };
+    }
 
-    private static Task<Seeder> SeedThroughDhtAsync(TestTorrents.Built built, TempFolder folder, DhtNode bootstrap, string name = "seed") =>
-        LocalDht.SeedAsync(built, folder.Combine(name), bootstrap, Ct);
+    /// <summary>Our seeder of <paramref name="built"/> on a new host, returned once the bootstrap node stores its address
+    /// (it announced itself).</summary>
+    private static async Task<Seeder> SeedThroughDhtAsync(SimRun sim, TestTorrents.Built built, DhtNode bootstrap, string name = "seed")
+    {
+        var host = sim.Network.AddHost(name, Link);
+        var data = sim.FolderOf(host);
+        built.WritePayload(data);
+        var seeder = await Seeder.StartAsync(built.Torrent, Options(sim, host, data, bootstrap));
+        var expected = new IPEndPoint(host.Address, seeder.Port);
+        Assert.True(await sim.WaitUntil(() => bootstrap.StoredPeers(built.Torrent.InfoHash).Contains(expected), TimeSpan.FromMinutes(1)),
+            $"the bootstrap node never stored {expected}");
+        return seeder;
+    }
 
     [Fact]
-    public async Task TrackerlessTorrent_DownloadsFromASeederFoundThroughTheDht_AndSavesTheRoutingTableBesideTheLedgers()
-    {
-        using var folder = new TempFolder();
-        var built = TestTorrents.SingleFile(length: 300_000, announce: null);
-        await using var bootstrap = await BootstrapNodeAsync();
-        await using var seeder = await SeedThroughDhtAsync(built, folder, bootstrap);
-        var output = folder.Combine("out");
+    public void TrackerlessTorrent_DownloadsFromASeederFoundThroughTheDht_AndSavesTheRoutingTableBesideTheLedgers() =>
+        Simulated.Passes(Trackerless, seed: 51);
 
-        var result = await SwarmDownload.RunAsync(built.Torrent, Options(output, bootstrap.LocalEndPoint!), null, Ct)
-            .WaitAsync(TimeSpan.FromSeconds(90), Ct);
+    internal static async Task Trackerless(SimRun sim)
+    {
+        var built = TestTorrents.SingleFile(length: 300_000, announce: null);
+        await using var bootstrap = await BootstrapNodeAsync(sim);
+        await using var seeder = await SeedThroughDhtAsync(sim, built, bootstrap);
+        var host = sim.Network.AddHost("downloader", Link);
+        var output = sim.FolderOf(host, "out");
+
+        var result = await SwarmDownload.RunAsync(built.Torrent, Options(sim, host, output, bootstrap), null, CancellationToken.None)
+            .WaitAsync(TimeSpan.FromMinutes(2), sim.Clock);
 
         Assert.Equal(built.Payload, File.ReadAllBytes(Path.Combine(output, "payload.bin")));
         Assert.True(result.PeerSources.Dht >= 1, result.PeerSources.ToString());
@@ -42,68 +76,81 @@ public class TorrentSwarmDhtTests
     }
 
     [Fact]
-    public async Task Restart_WithNoBootstrapNode_FindsPeersThroughTheSavedRoutingTable()
+    public void Restart_WithNoBootstrapNode_FindsPeersThroughTheSavedRoutingTable() => Simulated.Passes(Restart, seed: 52);
+
+    internal static async Task Restart(SimRun sim)
     {
-        using var folder = new TempFolder();
         var first = TestTorrents.SingleFile(length: 100_000, announce: null, seed: 1);
         var second = TestTorrents.SingleFile(length: 120_000, announce: null, seed: 2);
-        await using var bootstrap = await BootstrapNodeAsync();
-        await using var seeder1 = await SeedThroughDhtAsync(first, folder, bootstrap, "seed1");
-        await using var seeder2 = await SeedThroughDhtAsync(second, folder, bootstrap, "seed2");
-        var state = folder.Combine("dht.json");
+        await using var bootstrap = await BootstrapNodeAsync(sim);
+        await using var seeder1 = await SeedThroughDhtAsync(sim, first, bootstrap, "seed1");
+        await using var seeder2 = await SeedThroughDhtAsync(sim, second, bootstrap, "seed2");
+        var host = sim.Network.AddHost("downloader", Link);
+        var state = sim.FolderOf(host, "dht.json");
 
-        await SwarmDownload.RunAsync(first.Torrent, Options(folder.Combine("a"), bootstrap.LocalEndPoint!).WithSession(s => s with { DhtStatePath = state }), null, Ct)
-            .WaitAsync(TimeSpan.FromSeconds(90), Ct);
-        var log = new System.Collections.Concurrent.ConcurrentQueue<string>();
-        var again = Options(folder.Combine("b"), bootstrap.LocalEndPoint!).WithSession(s => s with { DhtBootstrap = [], DhtStatePath = state }) with { Log = log.Enqueue };
-        var result = await SwarmDownload.RunAsync(second.Torrent, again, null, Ct).WaitAsync(TimeSpan.FromSeconds(90), Ct);
+        await SwarmDownload.RunAsync(first.Torrent, Options(sim, host, sim.FolderOf(host, "a"), bootstrap).WithSession(s => s with { DhtStatePath = state }), null, CancellationToken.None)
+            .WaitAsync(TimeSpan.FromMinutes(2), sim.Clock);
+        var log = new List<string>();
+        void Heard(string line)
+        {
+            host.LogLine(line);
+            log.Add(line);
+        }
+        // The session's own lines (its DHT's start among them) and the download's.
+        var again = Options(sim, host, sim.FolderOf(host, "b"), bootstrap).WithSession(s => s with { DhtBootstrap = [], DhtStatePath = state, Log = Heard }) with { Log = Heard };
+        var result = await SwarmDownload.RunAsync(second.Torrent, again, null, CancellationToken.None).WaitAsync(TimeSpan.FromMinutes(2), sim.Clock);
 
-        Assert.Equal(second.Payload, File.ReadAllBytes(folder.Combine("b", "payload.bin")));
+        Assert.Equal(second.Payload, File.ReadAllBytes(Path.Combine(sim.FolderOf(host, "b"), "payload.bin")));
         Assert.True(result.PeerSources.Dht >= 1, result.PeerSources.ToString());
         Assert.Contains(log, l => l.Contains("0 bootstrap nodes", StringComparison.Ordinal) && !l.Contains(", 0 saved nodes", StringComparison.Ordinal));
     }
 
     [Fact]
-    public async Task PrivateTorrent_NeverStartsTheDht_APublicOneDoesOnThePeerPortNumber()
-    {
-        using var folder = new TempFolder();
-        await using var bootstrap = await BootstrapNodeAsync();
-        var data = folder.Combine("data");
-        var (privateTorrent, payload) = PrivateTorrent(50_000);
-        Directory.CreateDirectory(data);
-        File.WriteAllBytes(Path.Combine(data, "private.bin"), payload);
-        var publicTorrent = TestTorrents.SingleFile(length: 50_000, announce: null);
-        publicTorrent.WritePayload(data);
+    public void PrivateTorrent_NeverStartsTheDht_APublicOneDoesOnThePeerPortNumber() => Simulated.Passes(PrivateAndPublic, seed: 53);
 
-        await using var privateSeeder = await Seeder.StartAsync(privateTorrent, Options(data, bootstrap.LocalEndPoint!), ct: Ct);
-        await using var publicSeeder = await Seeder.StartAsync(publicTorrent.Torrent, Options(data, bootstrap.LocalEndPoint!), ct: Ct);
+    internal static async Task PrivateAndPublic(SimRun sim)
+    {
+        await using var bootstrap = await BootstrapNodeAsync(sim);
+        var (privateTorrent, payload) = PrivateTorrent(50_000);
+        var publicTorrent = TestTorrents.SingleFile(length: 50_000, announce: null);
+        var privateHost = sim.Network.AddHost("private", Link);
+        var publicHost = sim.Network.AddHost("public", Link);
+        Directory.CreateDirectory(sim.FolderOf(privateHost));
+        File.WriteAllBytes(Path.Combine(sim.FolderOf(privateHost), "private.bin"), payload);
+        publicTorrent.WritePayload(sim.FolderOf(publicHost));
+
+        await using var privateSeeder = await Seeder.StartAsync(privateTorrent, Options(sim, privateHost, sim.FolderOf(privateHost), bootstrap));
+        await using var publicSeeder = await Seeder.StartAsync(publicTorrent.Torrent, Options(sim, publicHost, sim.FolderOf(publicHost), bootstrap));
 
         Assert.Null(privateSeeder.DhtEndPoint);   // BEP 27: no DHT for a private torrent
         Assert.Equal(publicSeeder.Port, publicSeeder.DhtEndPoint?.Port);
     }
 
     [Fact]
-    public async Task DhtOff_BindsNoUdpPort()
-    {
-        using var folder = new TempFolder();
-        await using var bootstrap = await BootstrapNodeAsync();
-        var built = TestTorrents.SingleFile(length: 50_000, announce: null);
-        built.WritePayload(folder.Path);
+    public void DhtOff_BindsNoUdpPort() => Simulated.Passes(DhtOff, seed: 54);
 
-        await using var seeder = await Seeder.StartAsync(built.Torrent, Options(folder.Path, bootstrap.LocalEndPoint!).WithSession(s => s with { Dht = false }), ct: Ct);
+    internal static async Task DhtOff(SimRun sim)
+    {
+        await using var bootstrap = await BootstrapNodeAsync(sim);
+        var built = TestTorrents.SingleFile(length: 50_000, announce: null);
+        var host = sim.Network.AddHost("seed", Link);
+        built.WritePayload(sim.FolderOf(host));
+
+        await using var seeder = await Seeder.StartAsync(built.Torrent, Options(sim, host, sim.FolderOf(host), bootstrap).WithSession(s => s with { Dht = false }));
 
         Assert.Null(seeder.DhtEndPoint);
     }
 
     [Fact]
-    public async Task Seeder_WritesNoRoutingTableBelowItsDataFolder()
-    {
-        using var folder = new TempFolder();
-        var built = TestTorrents.SingleFile(length: 50_000, announce: null);
-        await using var bootstrap = await BootstrapNodeAsync();
-        await (await SeedThroughDhtAsync(built, folder, bootstrap)).DisposeAsync();
+    public void Seeder_WritesNoRoutingTableBelowItsDataFolder() => Simulated.Passes(NoRoutingTableBelowData, seed: 55);
 
-        Assert.Equal(["payload.bin"], MockSwarm.FilesBelow(folder.Combine("seed")));
+    internal static async Task NoRoutingTableBelowData(SimRun sim)
+    {
+        var built = TestTorrents.SingleFile(length: 50_000, announce: null);
+        await using var bootstrap = await BootstrapNodeAsync(sim);
+        await (await SeedThroughDhtAsync(sim, built, bootstrap)).DisposeAsync();
+
+        Assert.Equal(["payload.bin"], MockSwarm.FilesBelow(sim.FolderOf(sim.Network.Hosts.First(h => h.Name == "seed"))));
     }
 
     /// <summary>A single-file torrent whose info dictionary says <c>private=1</c> (BEP 27), and its payload.</summary>

@@ -41,10 +41,12 @@ internal sealed class PexState
     private readonly Lock _lock = new();
     private readonly IPEndPoint _remote;
     private readonly TimeProvider _time;
-    private readonly Dictionary<IPEndPoint, PexFlags> _pendingAdded = [];
-    private readonly List<IPEndPoint> _addedOrder = [];
-    private readonly HashSet<IPEndPoint> _pendingDropped = [];
-    private readonly HashSet<IPEndPoint> _announced = [];
+    // What the next message will say: made when first needed and let go once a message has said it all, so the many
+    // connections that have nothing to announce (most of them, most of the time) hold no tables.
+    private Dictionary<IPEndPoint, PexFlags>? _pendingAdded;
+    private List<IPEndPoint>? _addedOrder;
+    private HashSet<IPEndPoint>? _pendingDropped;   // kept once made: its order picks which 50 go first
+    private readonly AnnouncedSet _announced = new();
     private DateTimeOffset? _lastSent, _lastReceived;
 
     /// <summary>The exchange with <paramref name="remote"/> for a torrent; <paramref name="isPrivate"/> disables it (BEP 27).</summary>
@@ -71,9 +73,10 @@ internal sealed class PexState
         if (peer.EndPoint.Equals(_remote)) return;   // the remote knows itself
         lock (_lock)
         {
-            if (_pendingDropped.Remove(peer.EndPoint) || _announced.Contains(peer.EndPoint)) return;   // back before we said it left
+            if (_pendingDropped?.Remove(peer.EndPoint) == true || _announced.Contains(peer.EndPoint)) return;   // back before we said it left
+            _pendingAdded ??= [];
             if (_pendingAdded.TryGetValue(peer.EndPoint, out var flags)) _pendingAdded[peer.EndPoint] = flags | peer.Flags; // learned more of it
-            else if (_pendingAdded.TryAdd(peer.EndPoint, peer.Flags)) _addedOrder.Add(peer.EndPoint);
+            else if (_pendingAdded.TryAdd(peer.EndPoint, peer.Flags)) (_addedOrder ??= []).Add(peer.EndPoint);
         }
     }
 
@@ -82,8 +85,12 @@ internal sealed class PexState
     {
         lock (_lock)
         {
-            if (_pendingAdded.Remove(peer)) _addedOrder.Remove(peer);
-            else if (_announced.Contains(peer)) _pendingDropped.Add(peer);
+            if (_pendingAdded?.Remove(peer) == true)
+            {
+                _addedOrder!.Remove(peer);
+                if (_pendingAdded.Count == 0) (_pendingAdded, _addedOrder) = (null, null);
+            }
+            else if (_announced.Contains(peer)) (_pendingDropped ??= []).Add(peer);
         }
     }
 
@@ -96,20 +103,24 @@ internal sealed class PexState
         {
             var now = _time.GetUtcNow();
             if (_lastSent is { } last && now - last < MinInterval) return false;
-            if (_pendingAdded.Count == 0 && _pendingDropped.Count == 0) return false;
+            if ((_pendingAdded?.Count ?? 0) == 0 && (_pendingDropped?.Count ?? 0) == 0) return false;
 
-            var added = _addedOrder.Take(_lastSent is null ? MaxInitialAdded : MaxEntries).ToList();
-            var dropped = _pendingDropped.Take(MaxEntries).ToList();
-            var peers = added.Select(p => new PexPeer(p, _pendingAdded[p])).ToList();
+            var added = _addedOrder is null ? [] : _addedOrder.Take(_lastSent is null ? MaxInitialAdded : MaxEntries).ToList();
+            var dropped = _pendingDropped is null ? [] : _pendingDropped.Take(MaxEntries).ToList();
+            var peers = added.Select(p => new PexPeer(p, _pendingAdded![p])).ToList();
             foreach (var p in added)
             {
-                _pendingAdded.Remove(p);
+                _pendingAdded!.Remove(p);
                 _announced.Add(p);
             }
-            _addedOrder.RemoveRange(0, added.Count);
+            if (_addedOrder is not null)
+            {
+                _addedOrder.RemoveRange(0, added.Count);
+                if (_addedOrder.Count == 0) (_pendingAdded, _addedOrder) = (null, null);
+            }
             foreach (var p in dropped)
             {
-                _pendingDropped.Remove(p);
+                _pendingDropped!.Remove(p);
                 _announced.Remove(p);
             }
             _lastSent = now;
@@ -139,5 +150,78 @@ internal sealed class PexState
             .Where(p => PeerAddressPolicy.MayDial(p.EndPoint) && !p.EndPoint.Equals(_remote) && seen.Add(p.EndPoint))
             .Take(MaxLearnedPerMessage)
             .ToList();
+    }
+
+    /// <summary>Bytes of the arrays its tables hold now (what it costs a connection beyond its fixed fields): the
+    /// peers announced, and what waits for the next message.</summary>
+    internal long HeldBytes
+    {
+        get
+        {
+            lock (_lock)
+            {
+                long bytes = _announced.HeldBytes;
+                // A dictionary's entry: hash, next, key, value (24 bytes), and a bucket (4); a set's: hash, next, item (16) and 4.
+                if (_pendingAdded is not null) bytes += _pendingAdded.EnsureCapacity(0) * (24L + 4);
+                if (_addedOrder is not null) bytes += _addedOrder.Capacity * 8L;
+                if (_pendingDropped is not null) bytes += _pendingDropped.EnsureCapacity(0) * (16L + 4);
+                return bytes;
+            }
+        }
+    }
+
+    /// <summary>The peers the remote was told of and not told have left: IPv4 endpoints (nearly all) as sorted
+    /// 48-bit numbers, 8 bytes each, where a hash set of endpoints costs about 20 bytes an entry and keeps each
+    /// endpoint object alive; anything else in a set of its own. Membership only: its order is never read.</summary>
+    private sealed class AnnouncedSet
+    {
+        private ulong[] _v4 = [];
+        private int _count;
+        private HashSet<IPEndPoint>? _other;
+
+        public long HeldBytes => _v4.Length * 8L + (_other?.EnsureCapacity(0) ?? 0) * (16L + 4);
+
+        public bool Contains(IPEndPoint endpoint) =>
+            Key(endpoint) is { } key ? Array.BinarySearch(_v4, 0, _count, key) >= 0 : _other?.Contains(endpoint) == true;
+
+        public void Add(IPEndPoint endpoint)
+        {
+            if (Key(endpoint) is not { } key)
+            {
+                (_other ??= []).Add(endpoint);
+                return;
+            }
+            var at = Array.BinarySearch(_v4, 0, _count, key);
+            if (at >= 0) return;
+            at = ~at;
+            if (_count == _v4.Length) Array.Resize(ref _v4, Math.Max(4, _count + _count / 2));
+            Array.Copy(_v4, at, _v4, at + 1, _count - at);
+            _v4[at] = key;
+            _count++;
+        }
+
+        public void Remove(IPEndPoint endpoint)
+        {
+            if (Key(endpoint) is not { } key)
+            {
+                _other?.Remove(endpoint);
+                return;
+            }
+            var at = Array.BinarySearch(_v4, 0, _count, key);
+            if (at < 0) return;
+            Array.Copy(_v4, at + 1, _v4, at, _count - at - 1);
+            _count--;
+            if (_count < _v4.Length / 4) Array.Resize(ref _v4, _count + _count / 2);   // a peer that saw most of its neighbours leave
+        }
+
+        /// <summary>An IPv4 endpoint as one number (address, then port); null for any other, which stays an object
+        /// (equal endpoints are equal keys either way: <see cref="IPEndPoint.Equals(object)"/> compares the same two).</summary>
+        private static ulong? Key(IPEndPoint endpoint)
+        {
+            if (endpoint.AddressFamily != System.Net.Sockets.AddressFamily.InterNetwork) return null;
+            Span<byte> bytes = stackalloc byte[4];
+            endpoint.Address.TryWriteBytes(bytes, out _);
+            return (ulong)System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(bytes) << 16 | (uint)endpoint.Port;
+        }
     }
 }

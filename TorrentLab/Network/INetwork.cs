@@ -22,9 +22,11 @@ internal interface INetwork
     Task<Stream> ConnectAsync(IPEndPoint remote, CancellationToken ct);
 
     /// <summary>Binds <paramref name="local"/> for TCP and listens (port 0 picks a free one; <c>::</c> takes IPv4
-    /// peers too, named as the IPv4 addresses they are).</summary>
+    /// peers too, named as the IPv4 addresses they are). With <paramref name="reuseAddress"/>, a port whose old
+    /// connections still linger (TIME_WAIT) can be bound again at once (a server restarted on its fixed port); two
+    /// listeners still cannot share one.</summary>
     /// <exception cref="System.Net.Sockets.SocketException">The address is taken or not ours.</exception>
-    ITcpListener Listen(IPEndPoint local, int backlog);
+    ITcpListener Listen(IPEndPoint local, int backlog, bool reuseAddress = false);
 
     /// <summary>Binds a UDP port at <paramref name="local"/> (port 0 picks a free one).</summary>
     /// <exception cref="System.Net.Sockets.SocketException">The address is taken or not ours.</exception>

@@ -30,6 +30,12 @@ internal sealed record UdpPortOptions
     /// second), rather than with asynchronous reads (the DHT, trackers).</summary>
     public bool ReceiveThread { get; init; }
 
+    /// <summary>With <see cref="ReceiveThread"/>, how many threads read the port at once (the kernel hands each
+    /// datagram to one of them): more than one calls the handler from that many threads at once, so it must be safe to
+    /// call concurrently, and no burst gathers sends (a server answering each request on its own: our tracker). A
+    /// simulated network has one thread, and reads with one.</summary>
+    public int ReceiveThreads { get; init; } = 1;
+
     /// <summary>The kernel's send and receive buffers to ask for, in bytes (0: the system's default); larger ones
     /// absorb bursts.</summary>
     public int BufferBytes { get; init; }

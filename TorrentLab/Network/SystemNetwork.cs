@@ -43,7 +43,7 @@ internal sealed class SystemNetwork : INetwork
         }
     }
 
-    public ITcpListener Listen(IPEndPoint local, int backlog)
+    public ITcpListener Listen(IPEndPoint local, int backlog, bool reuseAddress = false)
     {
         ThrowIfClosed();
         var socket = new Socket(local.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
@@ -51,6 +51,9 @@ internal sealed class SystemNetwork : INetwork
         {
             // "::" takes IPv4 peers too; a specific IPv6 address (::1) stays IPv6 only, as the caller asked.
             if (local.Address.Equals(IPAddress.IPv6Any)) socket.DualMode = true;
+            // On Linux SO_REUSEADDR lets a TCP port be bound while its old connections are in TIME_WAIT, never by two
+            // listeners at once.
+            if (reuseAddress) socket.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
             socket.Bind(local);
             socket.Listen(backlog);
             return new SystemTcpListener(socket);

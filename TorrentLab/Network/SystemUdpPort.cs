@@ -24,7 +24,7 @@ internal sealed class SystemUdpPort : IUdpPort
     private readonly UdpSegmentBatch? _batch;   // null where the kernel cannot segment UDP sends, or not asked for
     private readonly ConditionalWeakTable<IPEndPoint, SocketAddress> _addresses = new(); // serialized once per endpoint
     private readonly CancellationTokenSource _stop = new();
-    private Thread? _receiver;
+    private Thread[] _receivers = [];
     private int _receiverThreadId = -1;
     private int _started, _disposed;
 
@@ -33,7 +33,7 @@ internal sealed class SystemUdpPort : IUdpPort
         _socket = socket;
         _options = options;
         LocalEndPoint = (IPEndPoint)socket.LocalEndPoint!;
-        if (options.GatherSends && options.ReceiveThread) _batch = UdpSegmentBatch.TryCreate(socket);
+        if (options.GatherSends && options.ReceiveThread && options.ReceiveThreads == 1) _batch = UdpSegmentBatch.TryCreate(socket);
     }
 
     /// <summary>Binds a socket at <paramref name="local"/>.</summary>
@@ -81,9 +81,10 @@ internal sealed class SystemUdpPort : IUdpPort
         if (Interlocked.Exchange(ref _started, 1) != 0) throw new InvalidOperationException("the UDP port is read already");
         if (_options.ReceiveThread)
         {
-            _receiver = new Thread(() => ReceiveLoop(onDatagram, onBurstEnd)) { IsBackground = true, Name = $"UDP receive {LocalEndPoint}" };
-            _receiverThreadId = _receiver.ManagedThreadId;
-            _receiver.Start();
+            _receivers = [.. Enumerable.Range(0, Math.Max(1, _options.ReceiveThreads)).Select(_ =>
+                new Thread(() => ReceiveLoop(onDatagram, onBurstEnd)) { IsBackground = true, Name = $"UDP receive {LocalEndPoint}" })];
+            _receiverThreadId = _receivers[0].ManagedThreadId; // the thread whose sends a batch gathers (there is one then)
+            foreach (var receiver in _receivers) receiver.Start();
         }
         else
         {
@@ -161,12 +162,13 @@ internal sealed class SystemUdpPort : IUdpPort
         catch (Exception e) when (e is SocketException or ObjectDisposedException) { return true; }
     }
 
-    /// <summary>Stops reading and closes the socket; a receive thread is waited for (a few seconds at most).</summary>
+    /// <summary>Stops reading and closes the socket; the receive threads are waited for (a few seconds at most).</summary>
     public void Dispose()
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
         _stop.Cancel();
         _socket.Dispose();
-        if (_receiver is { } thread && thread.ManagedThreadId != Environment.CurrentManagedThreadId) thread.Join(TimeSpan.FromSeconds(5));
+        foreach (var thread in _receivers)
+            if (thread.ManagedThreadId != Environment.CurrentManagedThreadId) thread.Join(TimeSpan.FromSeconds(5));
     }
 }

@@ -80,8 +80,8 @@ internal sealed class Socks5Network(INetwork inner, Socks5Proxy proxy, Action<st
     /// <summary>Without <see cref="Socks5Proxy.Only"/>, a listener of the network beneath (incoming peers come direct);
     /// with it, a port that accepts nothing (SOCKS5's BIND takes one connection from one known host, which a swarm's
     /// incoming peers are not).</summary>
-    public ITcpListener Listen(IPEndPoint local, int backlog) =>
-        proxy.Only ? new UnlistenedTcpPort(local) : inner.Listen(local, backlog);
+    public ITcpListener Listen(IPEndPoint local, int backlog, bool reuseAddress = false) =>
+        proxy.Only ? new UnlistenedTcpPort(local) : inner.Listen(local, backlog, reuseAddress);
 
     /// <summary>A UDP port whose datagrams go through the proxy's relay (<see cref="Socks5UdpPort"/>).</summary>
     public IUdpPort BindUdp(IPEndPoint local, UdpPortOptions options) => new Socks5UdpPort(this, inner.BindUdp(local, options));
