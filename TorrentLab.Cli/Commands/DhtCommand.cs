@@ -104,8 +104,10 @@ internal static class DhtCommand
         }
     }
 
-    /// <summary>Options for a short-lived node of the classroom commands: nothing saved, the given timeout; a node of the
-    /// IPv6 DHT (BEP 32) when every node given is an IPv6 literal (<c>[::1]:6881</c>), else of the IPv4 DHT.</summary>
+    /// <summary>Options for a short-lived node of the classroom commands: nothing saved, the given timeout; read-only
+    /// (BEP 43: it answers no queries and says so in its own, so the nodes it asks do not keep it in their tables and
+    /// time out on it after it exits); a node of the IPv6 DHT (BEP 32) when every node given is an IPv6 literal
+    /// (<c>[::1]:6881</c>), else of the IPv4 DHT.</summary>
     public static DhtNodeOptions NodeOptions(IReadOnlyList<string> bootstrap, double timeoutSeconds, string? state, int port = 0)
     {
         var ipv6 = bootstrap.Count > 0 && bootstrap.All(b => IPEndPoint.TryParse(b, out var e) && e.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6);
@@ -116,6 +118,7 @@ internal static class DhtCommand
             StatePath = state,
             QueryTimeout = TimeSpan.FromSeconds(Math.Min(timeoutSeconds, 3)),
             LookupTimeout = TimeSpan.FromSeconds(timeoutSeconds),
+            ReadOnly = true,
         };
     }
 }

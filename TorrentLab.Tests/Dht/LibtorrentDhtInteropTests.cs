@@ -60,6 +60,25 @@ public class LibtorrentDhtInteropTests
         Assert.Empty(Torrent.Load(dht.TorrentPath).TrackerTiers); // the torrent names no tracker
     }
 
+    [Fact]
+    public async Task AReadOnlyNode_IsAnsweredByEveryLibtorrentNode_FindsTheSeeder_AndIsNeverQueriedBack()
+    {
+        var python = Interop.RequireLibtorrentPython();
+        using var folder = new TempFolder();
+        using var dht = await LibtorrentDht.StartAsync(python, folder.Path, 4, Ct);
+
+        await using var node = await DhtNode.StartAsync(Options([dht.First.ToString()]) with { ReadOnly = true }, Ct);
+        foreach (var port in dht.Ports) await node.PingAsync(new IPEndPoint(IPAddress.Loopback, port), Ct);
+        var found = await CollectAsync(node, dht.InfoHash);
+
+        Assert.Contains(dht.Seeder, found);
+        // BEP 43: libtorrent keeps a node whose queries say "ro" out of its table, so its own lookup (which asks every
+        // node it knows: five in all, under K) never asks ours.
+        await dht.GetPeersAsync(dht.InfoHash, Ct);
+        Assert.Equal(0, node.Stats.IgnoredQueries);
+        Assert.Equal(0, node.Stats.QueriesAnswered);
+    }
+
     [Theory]
     [InlineData(2)] // one bootstrap node, one seeder
     [InlineData(3)]

@@ -18,13 +18,14 @@ internal sealed class DhtTestNetwork
     private int _sent;
 
     /// <summary>A node on a fresh loopback address; <paramref name="bootstrap"/> is given explicitly, as always in tests.</summary>
+    /// <param name="readOnly">A BEP 43 read-only node (<see cref="DhtNodeOptions.ReadOnly"/>).</param>
     /// <param name="at">Another address for the node (BEP 42 tests need ones outside local networks). The network is in
     /// memory: nothing is sent to it, or anywhere.</param>
     public (DhtNode Node, IPEndPoint EndPoint) Add(NodeId? id = null, TimeProvider? clock = null, TimeSpan? queryTimeout = null,
-        IPEndPoint? at = null, string? statePath = null, bool enforceNodeIds = false)
+        IPEndPoint? at = null, string? statePath = null, bool enforceNodeIds = false, bool readOnly = false)
     {
         var endPoint = at ?? NextIPv4();
-        var node = new DhtNode(Options(endPoint, id, clock, queryTimeout, statePath, enforceNodeIds), new Sender(this, endPoint));
+        var node = new DhtNode(Options(endPoint, id, clock, queryTimeout, statePath, enforceNodeIds) with { ReadOnly = readOnly }, new Sender(this, endPoint));
         _nodes[endPoint] = node;
         return (node, endPoint);
     }

@@ -76,7 +76,7 @@ public sealed partial class DhtNode
             while (!_pending.TryAdd(id, new Pending(to, query.Method, answer)));
             Interlocked.Increment(ref Stats._queriesSent);
             var sent = _options.Clock.GetTimestamp();
-            Send(query with { TransactionId = [(byte)(id >> 8), (byte)id] }, to);
+            Send(query with { TransactionId = [(byte)(id >> 8), (byte)id], ReadOnly = _options.ReadOnly }, to);
             try
             {
                 var response = await answer.Task.WaitAsync(_options.QueryTimeout, _options.Clock, ct).ConfigureAwait(false);

@@ -11,7 +11,9 @@ public sealed partial class DhtNode
     private void Serve(KrpcQuery query, IPEndPoint from)
     {
         if (!Allowed(from)) return;
-        if (MayRoute(from))
+        // BEP 43: a read-only sender is answered but never routed to: it answers no queries, so in our table it would
+        // only cost every lookup that picked it a timeout.
+        if (!query.ReadOnly && MayRoute(from))
             lock (_tableLock) _table.Heard(new NodeContact(query.SenderId, from), responded: false);
 
         KrpcMessage answer;

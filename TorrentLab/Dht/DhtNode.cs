@@ -94,12 +94,16 @@ public sealed partial class DhtNode : IAsyncDisposable
             _options.Log?.Invoke($"dropped a datagram from {from}: {e.Message}");
             // BEP 5 error 203 "Protocol Error, such as a malformed packet, invalid arguments, or bad token", for a query
             // whose transaction id we could read (rate-limited like any answer).
-            if (KrpcCodec.TryReadEnvelope(datagram) is { Type: (byte)'q' } envelope && Allowed(from))
+            if (!_options.ReadOnly && KrpcCodec.TryReadEnvelope(datagram) is { Type: (byte)'q' } envelope && Allowed(from))
                 SendError(envelope.TransactionId, KrpcError.Protocol, e.Message, from);
             return;
         }
         switch (message)
         {
+            case KrpcQuery when _options.ReadOnly:
+                // BEP 43: a read-only node "no longer responds to 'query' messages that it receives".
+                Interlocked.Increment(ref Stats._ignoredQueries);
+                break;
             case KrpcQuery query:
                 Serve(query, from);
                 break;

@@ -3,7 +3,7 @@ namespace TorrentLab.Dht;
 /// <summary>Counters of what a DHT node received and sent, for <c>--verbose</c>, tests and benchmarks.</summary>
 public sealed class DhtStats
 {
-    internal long _received, _dropped, _unmatched, _rateLimited, _queriesAnswered, _errorsSent, _queriesSent, _timeouts, _refusedSends, _refusedContacts;
+    internal long _received, _dropped, _unmatched, _rateLimited, _queriesAnswered, _errorsSent, _queriesSent, _timeouts, _refusedSends, _refusedContacts, _ignoredQueries;
 
     /// <summary>Datagrams received.</summary>
     public long Received => Interlocked.Read(ref _received);
@@ -35,6 +35,9 @@ public sealed class DhtStats
     /// <summary>Contacts an answer named that were not followed: narrower in scope than the node that named them (a
     /// loopback or LAN address named from the internet).</summary>
     public long RefusedContacts => Interlocked.Read(ref _refusedContacts);
+
+    /// <summary>Queries left unanswered because this node is read-only (BEP 43, <see cref="DhtNodeOptions.ReadOnly"/>).</summary>
+    public long IgnoredQueries => Interlocked.Read(ref _ignoredQueries);
 
     public override string ToString() =>
         $"received {Received}, dropped {Dropped}, unmatched {Unmatched}, answered {QueriesAnswered}, rate-limited {RateLimited}, " +

@@ -41,7 +41,7 @@ internal static partial class KrpcCodec
         var version = root.TryGet("v", out var v) && v is BString vs && vs.Bytes.Length <= 16 ? vs.Bytes.ToArray() : null;
         KrpcMessage message = y[0] switch
         {
-            (byte)'q' => DecodeQuery(root, t),
+            (byte)'q' => DecodeQuery(root, t) with { ReadOnly = IsReadOnly(root) },
             (byte)'r' => DecodeResponse(Dictionary(root, "r", "a response"), t),
             (byte)'e' => DecodeError(root, t),
             _ => throw new DhtException($"'y' is {Show(y)}, expected 'q', 'r' or 'e'"),
@@ -51,6 +51,11 @@ internal static partial class KrpcCodec
         var requester = y[0] != (byte)'q' && root.TryGet("ip", out var ip) && ip is BString compact ? RequesterOf(compact.Bytes.Span) : null;
         return message with { Version = version, RequesterAddress = requester };
     }
+
+    /// <summary>BEP 43: a read-only node "places a 'ro' key in the top-level message dictionary and sets its value to 1".
+    /// Like libtorrent we read any non-zero integer so; a value of another type is ignored rather than refused (the query
+    /// itself is still good).</summary>
+    private static bool IsReadOnly(BDictionary root) => root.TryGet("ro", out var ro) && ro is BInteger { Value: not 0 };
 
     private static IPEndPoint? RequesterOf(ReadOnlySpan<byte> compact)
     {

@@ -10,7 +10,7 @@ namespace TorrentLab.Dht;
 /// depending on the type of message." Every layout, keys sorted as bencode requires:
 /// <code>
 ///   query:    d 1:a d 2:id 20:&lt;id&gt; [6:target 20:..] [9:info_hash 20:..] [12:implied_port i1e] [4:port i..e] [5:token ..] e
-///               1:q &lt;method&gt; 1:t &lt;tid&gt; [1:v 4:..] 1:y 1:q e
+///               1:q &lt;method&gt; [2:ro i1e] 1:t &lt;tid&gt; [1:v 4:..] 1:y 1:q e
 ///   response: d 1:r d 2:id 20:&lt;id&gt; [5:nodes 26n:..] [6:nodes6 38n:..] [5:token ..] [6:values l 6:.. e] e
 ///               1:t &lt;tid&gt; [1:v 4:..] 1:y 1:r e
 ///   error:    d 1:e l i&lt;code&gt;e &lt;message&gt; e 1:t &lt;tid&gt; [1:v 4:..] 1:y 1:e e
@@ -34,6 +34,7 @@ internal static partial class KrpcCodec
         {
             case KrpcQuery q:
                 root.Set("y", new BString("q")).Set("q", new BString(q.Method)).Set("a", QueryArguments(q));
+                if (q.ReadOnly) root.Set("ro", new BInteger(1)); // BEP 43
                 break;
             case KrpcResponse r:
                 root.Set("y", new BString("r")).Set("r", ResponseValues(r));

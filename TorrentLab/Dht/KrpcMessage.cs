@@ -63,6 +63,10 @@ internal sealed record KrpcQuery(byte[] TransactionId, string Method, NodeId Sen
 
     /// <summary>BEP 44 put: "cas": store only if the current item's sequence number is this.</summary>
     public long? Cas { get; init; }
+
+    /// <summary>BEP 43's top-level "ro" (1): the sender is a read-only node that answers no queries, so it is answered
+    /// but never put in a routing table.</summary>
+    public bool ReadOnly { get; init; }
 }
 
 /// <summary>A response (<c>y = "r"</c>): the return values <c>r</c>; which ones are present depends on the query.</summary>
