@@ -174,7 +174,10 @@ public partial class MiniupnpdNamespaceTests
             // Each deletion fails at once (the router's port is closed), well inside the stop's 3 s budget: the two
             // routes' two mappings each say so in one line, and the process ends as usual.
             Assert.True(clock.Elapsed < TimeSpan.FromSeconds(60), $"the stop took {clock.Elapsed}");
-            Assert.Equal(2, Lines(run.SeederLog, $"could not remove TCP external port {external}") + Lines(run.SeederLog, $"removed TCP external port {external}"));
+            // One line per route's TCP mapping, whatever port the router gave each (the route that asks second may get
+            // another one while the first holds ours).
+            Assert.True(Lines(run.SeederLog, "could not remove TCP external port") + Lines(run.SeederLog, "removed TCP external port") == 2,
+                $"not one line per route's TCP mapping (ours {external}):\n{run.SeederLog}");
             Assert.True(Lines(run.SeederLog, "could not remove") >= 2, run.SeederLog);
         }
         using (var run = new Run(net, python: null))
