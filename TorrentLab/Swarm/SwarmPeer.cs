@@ -119,6 +119,7 @@ internal sealed partial class SwarmPeer : IBlockSource
         }
         finally
         {
+            StopSender();
             await stop.CancelAsync().ConfigureAwait(false);
             reason ??= ct.IsCancellationRequested ? "the download stopped" : "the connection closed"; // never ended without a reason
             _swarm.OnPeerEnded(this, reason, violation, fatal); // before the socket closes: a ban is on record when the peer sees it
