@@ -23,19 +23,24 @@ public class MagnetPeersTests
     private static string XtOnly(TestTorrents.Built built) => $"magnet:?xt=urn:btih:{built.Torrent.InfoHash.Hex}";
 
     [Fact]
-    public async Task XtOnlyLink_FetchesTheMetadataFromASeederTheDhtFound()
+    public async Task XtOnlyLink_FetchesTheMetadataFromASeederTheDhtFound_ThroughANodeTheDhtDoesNotKeep()
     {
         using var folder = new TempFolder();
         var built = TestTorrents.MultiFile([("a.bin", 40_000), ("b.bin", 30_000)], announce: null);
         await using var bootstrap = await LocalDht.StartNodeAsync(Ct);
         await using var seeder = await LocalDht.SeedAsync(built, folder.Combine("seed"), bootstrap, Ct);
+        var log = new System.Collections.Concurrent.ConcurrentQueue<string>();
 
-        var opened = await TorrentClient.OpenAsync(XtOnly(built), LocalDht.Options(folder.Combine("out"), bootstrap.LocalEndPoint!), ct: Ct)
+        var opened = await TorrentClient.OpenAsync(XtOnly(built), LocalDht.Options(folder.Combine("out"), bootstrap.LocalEndPoint!) with { Log = log.Enqueue }, ct: Ct)
             .WaitAsync(TimeSpan.FromSeconds(60), Ct);
 
         Assert.Equal(built.Torrent.InfoHash, opened.Torrent.InfoHash);
         Assert.Equal(2, opened.Torrent.Files.Count);
         Assert.Empty(opened.Peers); // the link named none: the DHT's are for the download to find again
+        // BEP 43: the fetch's own node lived for its lookup only and said so; the bootstrap node answered it (the seeder
+        // was found through it) but keeps only the seeder's node, which stays.
+        Assert.Contains(log, l => l.StartsWith("dht: a read-only node (BEP 43) on UDP 127.0.0.1:", StringComparison.Ordinal));
+        Assert.Equal([seeder.DhtNode!.Id], LocalDht.Routed(bootstrap));
     }
 
     [Fact]
@@ -146,11 +151,11 @@ public class MagnetPeersTests
         await Task.WhenAny(waited.Task, opening).WaitAsync(TimeSpan.FromSeconds(60), sim.Clock);
         Assert.False(opening.IsCompleted, "the fetch ended after its first lookup found nobody");   // it waits, saying so
         // Only now does the DHT learn of the seeder: a node on the seeder's host announces its peer port, to the bootstrap
-        // node, and to the fetch's own DHT node too when the bootstrap node names it.
+        // node alone, the one it knows: the fetch's own node is read-only (BEP 43), so the bootstrap node never names it.
         await using (var announcer = await DhtNode.StartAsync(Node(seedHost, 6882, [bootstrapAt])))
         {
             await announcer.Bootstrapped.WaitAsync(TimeSpan.FromSeconds(30), sim.Clock);
-            Assert.InRange(await announcer.AnnounceAsync(built.Torrent.InfoHash, 6881), 1, 2);
+            Assert.Equal(1, await announcer.AnnounceAsync(built.Torrent.InfoHash, 6881));
         }
         var opened = await opening.WaitAsync(TimeSpan.FromSeconds(90), sim.Clock);
 

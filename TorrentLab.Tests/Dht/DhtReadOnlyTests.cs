@@ -17,11 +17,7 @@ public class DhtReadOnlyTests
     /// "q" and "t", where bencode's key order puts "ro".</summary>
     private static byte[] Ping(string ro) => Encoding.ASCII.GetBytes($"d1:ad2:id20:{new string('x', 20)}e1:q4:ping{ro}1:t2:aa1:y1:qe");
 
-    private static bool Routes(DhtNode node, NodeId id)
-    {
-        lock (node.TableLock)
-            return node.Table.Entries.Any(e => e.Contact.Id == id) || node.Table.Buckets.Any(b => b.Replacements.Any(c => c.Id == id));
-    }
+    private static bool Routes(DhtNode node, NodeId id) => LocalDht.Routed(node).Contains(id);
 
     [Theory]
     [InlineData("2:roi1e", false)]

@@ -87,6 +87,13 @@ public sealed class LibtorrentDht : IDisposable
                     sessions[0].pop_alerts()
                 st = h.status()
                 print('done' if st.is_seeding else 'not done: %s, %d peers, progress %.2f' % (st.state, st.num_peers, st.progress), flush=True)
+            elif parts[0] == 'tables':        # the ports of the nodes every node's routing table holds (live and replacements)
+                import struct, warnings
+                with warnings.catch_warnings():
+                    warnings.simplefilter('ignore', DeprecationWarning)   # dht_state(): the one call that lists a table's nodes
+                    states = [s.dht_state() for s in sessions]
+                routed = {struct.unpack('>H', n[-2:])[0] for st in states for key in (b'nodes', b'nodes6') for n in st.get(key, [])}
+                print('tables ' + ' '.join(str(p) for p in sorted(routed)), flush=True)
             elif parts[0] in ('put_immutable', 'put_mutable'):   # BEP 44 put from the last node
                 s = sessions[-1]
                 if parts[0] == 'put_immutable':
@@ -214,6 +221,11 @@ public sealed class LibtorrentDht : IDisposable
         await _process.StandardInput.FlushAsync(ct);
         return await _process.StandardOutput.ReadLineAsync(ct).AsTask().WaitAsync(TimeSpan.FromSeconds(120), ct) ?? "no answer";
     }
+
+    /// <summary>The ports of the nodes the libtorrent nodes' routing tables hold, live ones and replacements (each node
+    /// listens on <see cref="Host"/>).</summary>
+    public async Task<List<int>> RoutedPortsAsync(CancellationToken ct) =>
+        [.. (await AskAsync("tables", ct)).Split(' ', StringSplitOptions.RemoveEmptyEntries).Skip(1).Select(int.Parse)];
 
     /// <summary>Sends one command to the script and returns the line it answers (its first word repeats the command's
     /// kind: "put", "item", "mutable", "sample").</summary>

@@ -28,6 +28,14 @@ public static class LocalDht
     public static Task<DhtNode> StartNodeAsync(CancellationToken ct) =>
         DhtNode.StartAsync(new DhtNodeOptions { Bootstrap = [], LocalEndPoint = new IPEndPoint(IPAddress.Loopback, 0) }, ct);
 
+    /// <summary>The ids of the nodes <paramref name="node"/>'s routing table holds, in its buckets and among the
+    /// replacements.</summary>
+    internal static List<NodeId> Routed(DhtNode node)
+    {
+        lock (node.TableLock)
+            return [.. node.Table.Entries.Select(e => e.Contact.Id), .. node.Table.Buckets.SelectMany(b => b.Replacements).Select(c => c.Id)];
+    }
+
     /// <summary>Our seeder of <paramref name="built"/> (data below <paramref name="data"/>), returned once
     /// <paramref name="bootstrap"/> stores its address (it announced itself).</summary>
     internal static async Task<Seeder> SeedAsync(TestTorrents.Built built, string data, DhtNode bootstrap, CancellationToken ct)

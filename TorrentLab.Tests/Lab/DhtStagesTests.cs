@@ -41,8 +41,7 @@ public class DhtStagesTests
     public async Task AnnounceWithATokenNeverGiven_IsRefused_AndTheHintSaysEchoTheToken()
     {
         await using var dht = LabDht.Single(new Random(4), SyntheticDhtBehaviour.Normal);
-        var network = new DhtNodeOptions { Bootstrap = [], LocalEndPoint = new IPEndPoint(IPAddress.Loopback, 0) };
-        await using var node = await DhtNode.StartAsync(network, Ct);
+        await using var node = await LocalDht.StartNodeAsync(Ct);
         var hash = NodeId.Random(new Random(5));
 
         var answer = await node.QueryAsync(dht.Bootstrap.EndPoint, new KrpcQuery([], KrpcMethods.GetPeers, node.Id) { InfoHash = hash }, Ct);
@@ -61,8 +60,7 @@ public class DhtStagesTests
     public async Task FindNodeOnly_TheHintSaysAskGetPeers()
     {
         await using var dht = LabDht.Chained(new Random(6), faults: false);
-        var network = new DhtNodeOptions { Bootstrap = [], LocalEndPoint = new IPEndPoint(IPAddress.Loopback, 0) };
-        await using var node = await DhtNode.StartAsync(network, Ct);
+        await using var node = await LocalDht.StartNodeAsync(Ct);
 
         await node.QueryAsync(dht.Bootstrap.EndPoint, new KrpcQuery([], KrpcMethods.FindNode, node.Id) { Target = dht.InfoHash }, Ct);
 
@@ -73,9 +71,8 @@ public class DhtStagesTests
     public async Task NotADictionary_FromAClientThatSendsNothingElse_TheHintSaysOneBencodedDictionary()
     {
         await using var dht = LabDht.Single(new Random(8), SyntheticDhtBehaviour.Normal);
-        using var client = new System.Net.Sockets.UdpClient(new IPEndPoint(IPAddress.Loopback, 0));
 
-        await client.SendAsync("ping"u8.ToArray(), dht.Bootstrap.EndPoint, Ct);
+        using var client = await SendBarePingAsync(dht);
         await Wait.UntilAsync(() => dht.Bootstrap.Received == 1, TimeSpan.FromSeconds(30), "the node never got the datagram", Ct);
 
         Assert.True(dht.ClientSentNonDictionary);
@@ -86,9 +83,8 @@ public class DhtStagesTests
     public async Task NotADictionary_FromTheSocketThatAlsoSpeaksKrpc_IsTheClients()
     {
         await using var dht = LabDht.Single(new Random(9), SyntheticDhtBehaviour.Normal);
-        using var client = new System.Net.Sockets.UdpClient(new IPEndPoint(IPAddress.Loopback, 0));
 
-        await client.SendAsync("ping"u8.ToArray(), dht.Bootstrap.EndPoint, Ct);
+        using var client = await SendBarePingAsync(dht);
         await client.SendAsync(Ping, dht.Bootstrap.EndPoint, Ct);
         await client.ReceiveAsync(Ct).AsTask().WaitAsync(TimeSpan.FromSeconds(30), Ct); // answered, so both were read
 
@@ -115,6 +111,23 @@ public class DhtStagesTests
     }
 
     private static byte[] Ping => "d1:ad2:id20:abcdefghij0123456789e1:q4:ping1:t2:aa1:y1:qe"u8.ToArray();
+
+    /// <summary>Sends <c>ping</c> bare (four bytes, not a bencoded dictionary) to <paramref name="dht"/>'s first node from
+    /// a new socket on 127.0.0.1, which it returns for the test to go on with.</summary>
+    private static async Task<System.Net.Sockets.UdpClient> SendBarePingAsync(LabDht dht)
+    {
+        var client = new System.Net.Sockets.UdpClient(new IPEndPoint(IPAddress.Loopback, 0));
+        try
+        {
+            await client.SendAsync("ping"u8.ToArray(), dht.Bootstrap.EndPoint, Ct);
+            return client;
+        }
+        catch
+        {
+            client.Dispose();
+            throw;
+        }
+    }
 
     [Fact]
     public async Task HexInfoHash_IsRefused_AndTheHintSaysRawBytes()

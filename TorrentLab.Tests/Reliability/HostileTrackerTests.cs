@@ -20,7 +20,12 @@ public class HostileTrackerTests
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     // The hang guard for each CLI run; the UDP schedule at --timeout 0.3 is 0.3 + 0.6 + 1.2 s.
-    private static readonly TimeSpan Guard = TimeSpan.FromSeconds(30);
+    private static readonly TimeSpan Guard = TimeSpan.FromSeconds(90);
+
+    /// <summary>Whether the fault keeps the answer back, so that the client's own timeout is what ends the run: a slow
+    /// answer, and over UDP a dropped request. Every other fault answers at once.</summary>
+    private static bool WithholdsTheAnswer(TrackerFault fault, string transport) =>
+        fault == TrackerFault.SlowAnswer || (transport == "udp" && fault is TrackerFault.Http500 or TrackerFault.DropConnection);
 
     private static void AssertOneClearTrackerError(ProcessRunner.Result result, string what)
     {
@@ -45,7 +50,7 @@ public class HostileTrackerTests
             {
                 var server = await TrackerServer.StartAsync(new TrackerServerOptions { Port = 0 }, Ct);
                 server.Faults.Always = fault;
-                server.Faults.SlowDelay = TimeSpan.FromSeconds(6);   // longer than the client's --timeout
+                server.Faults.SlowDelay = TimeSpan.FromSeconds(20);   // far longer than the client's short --timeout
                 cases.Add((fault, transport, server));
             }
             var torrent = TestTorrents.SingleFile(announce: "http://127.0.0.1:1/announce").WriteTorrent(folder.Path);
@@ -55,10 +60,13 @@ public class HostileTrackerTests
             await Parallel.ForEachAsync(Enumerable.Range(0, cases.Count), new ParallelOptions { MaxDegreeOfParallelism = 4, CancellationToken = Ct },
                 (i, _) =>
                 {
-                    var (_, transport, server) = cases[i];
+                    var (fault, transport, server) = cases[i];
                     var url = transport == "http" ? server.HttpAnnounceUrl : server.UdpAnnounceUrl;
-                    // HTTP: 3 s (a cold CLI's first request needs a while); UDP: 0.3 s per attempt, as the schedule doubles it.
-                    results[i] = CliRunner.Run(["peers", torrent, "--tracker", url, "--timeout", transport == "http" ? "3" : "0.3"], Guard);
+                    // A fault that keeps the answer back is ended by the client's timeout: HTTP 3 s, UDP 0.3 s per attempt
+                    // (the schedule doubles it). A fault that answers gets 60 s, so that a loaded machine's slow start
+                    // cannot turn its answer into a timeout (which would pass for the wrong reason, or fail EmptyPeerList).
+                    var timeout = !WithholdsTheAnswer(fault, transport) ? "60" : transport == "http" ? "3" : "0.3";
+                    results[i] = CliRunner.Run(["peers", torrent, "--tracker", url, "--timeout", timeout], Guard);
                     return ValueTask.CompletedTask;
                 });
 
@@ -72,6 +80,9 @@ public class HostileTrackerTests
                     Assert.Equal((CliRunner.Codes.Ok, "", ""), (results[i].ExitCode, results[i].Stdout, results[i].Stderr));
                 else
                     AssertOneClearTrackerError(results[i], what);
+                if (!WithholdsTheAnswer(fault, transport))
+                    Assert.True(!results[i].Stderr.Contains("no answer"),
+                        $"{what}: the fault answers at once, yet the client gave up waiting: {results[i].Stderr}");
                 survived++;
                 lines.Add($"{fault}/{transport}: {results[i].Stderr.Trim().Replace("error: tracker: ", "")}");
             }

@@ -1,5 +1,6 @@
 using System.Net;
 using TorrentLab.Bencode;
+using TorrentLab.Client;
 using TorrentLab.Dht;
 using TorrentLab.Downloads;
 using TorrentLab.Metainfo;
@@ -127,17 +128,25 @@ public class TorrentSwarmDhtTests
     }
 
     [Fact]
-    public void DhtOff_BindsNoUdpPort() => Simulated.Passes(DhtOff, seed: 54);
+    public void DhtOff_StartsNoNode_AndBindsNoUdpPortForIt_ThoughABootstrapNodeIsGiven() => Simulated.Passes(DhtOff, seed: 54);
 
+    /// <summary>Looks at the session itself, not through the seeder: the seeder's own view (<see cref="Seeder.DhtEndPoint"/>)
+    /// asks whether its torrent uses the DHT, which is false with the DHT off whatever the session started.</summary>
     internal static async Task DhtOff(SimRun sim)
     {
         await using var bootstrap = await BootstrapNodeAsync(sim);
         var built = TestTorrents.SingleFile(length: 50_000, announce: null);
         var host = sim.Network.AddHost("seed", Link);
         built.WritePayload(sim.FolderOf(host));
+        var options = Options(sim, host, sim.FolderOf(host), bootstrap).WithSession(s => s with { Dht = false });
+        await using var session = Session.Start(options.Session);
 
-        await using var seeder = await Seeder.StartAsync(built.Torrent, Options(sim, host, sim.FolderOf(host), bootstrap).WithSession(s => s with { Dht = false }));
+        await using var seeder = await TorrentClient.SeedAsync(session, built.Torrent, options, allowPartial: false);
 
+        Assert.Null(await session.DhtStarted); // settled at once: no node, now or later
+        Assert.Null(session.Dht);
+        Assert.Null(session.DhtEndPoint);
+        Assert.Equal(0, bootstrap.Stats.Received);
         Assert.Null(seeder.DhtEndPoint);
     }
 

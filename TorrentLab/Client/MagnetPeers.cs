@@ -75,7 +75,10 @@ internal static class MagnetPeers
     }
 
     /// <summary>A get_peers lookup of the link's info hash from a DHT node of its own, on a free UDP port (the
-    /// session-less way: the classroom commands and the single-peer reference path).</summary>
+    /// session-less way: the classroom commands and the single-peer reference path). The node lives for this one lookup,
+    /// so it is read-only (BEP 43, <see cref="DhtNodeOptions.ReadOnly"/>): the nodes it asks answer it but keep it out of
+    /// their routing tables, where it would cost each of their later lookups a timeout once this process has exited.
+    /// A session's node stays, so it stays a full node.</summary>
     private static async Task<(List<IPEndPoint> Found, bool Asked)> FromDhtAsync(MagnetLink link, DownloadOptions options, CancellationToken ct)
     {
         var nodeOptions = new DhtNodeOptions
@@ -83,6 +86,7 @@ internal static class MagnetPeers
             Bootstrap = [],
             StatePath = options.Session.DhtStatePath,
             LocalEndPoint = new IPEndPoint(options.Session.UdpBindAddress, 0),
+            ReadOnly = true,
             Log = options.Log,
             Network = options.Session.Network,
             Clock = options.Session.Time,
@@ -94,6 +98,7 @@ internal static class MagnetPeers
             catch (DhtException e) { options.Log?.Invoke($"dht: skipping bootstrap node: {e.Message}"); }
         }
         await using var node = await DhtNode.StartAsync(nodeOptions with { Bootstrap = [.. bootstrap.Select(b => b.ToString())] }, ct).ConfigureAwait(false);
+        options.Log?.Invoke($"dht: a read-only node (BEP 43) on UDP {node.LocalEndPoint} for this lookup");
         if (bootstrap.Count == 0 && node.SavedNodeCount == 0)
         {
             options.Log?.Invoke("dht: no bootstrap node and no saved routing table: the lookup has nobody to ask");

@@ -27,8 +27,9 @@ public static partial class TorrentClient
     /// <exception cref="MagnetException">Not a valid magnet link.</exception>
     /// <exception cref="MetadataException">No peer gave metadata matching the info hash in time, or nobody to ask.</exception>
     /// <exception cref="TrackerException">Every tracker kept failing and no other source gave a peer in time.</exception>
-    /// <remarks>Made for a session-less download: a DHT lookup runs on a node of its own, on a port of its own. To fetch
-    /// for a session's torrent, use <see cref="TorrentSession.FetchMagnetAsync"/>.</remarks>
+    /// <remarks>Made for a session-less download: a DHT lookup runs on a node of its own, on a port of its own, read-only
+    /// (BEP 43: it lives for the lookup, so no other node keeps it). To fetch for a session's torrent, use
+    /// <see cref="TorrentSession.FetchMagnetAsync"/>.</remarks>
     public static Task<MagnetTorrent> FetchMagnetAsync(string magnet, DownloadOptions options, CancellationToken ct = default) =>
         FetchMagnetAsync(null, magnet, options, ct);
 

@@ -34,8 +34,9 @@ public sealed record DhtNodeOptions
 
     /// <summary>BEP 43 read-only: the node answers no queries and marks each of its own with <c>"ro": 1</c>, so the nodes
     /// it asks answer it but keep it out of their routing tables. For a short-lived node (the CLI's one-shot
-    /// <c>dht</c> commands), which would otherwise linger in others' tables and cost their lookups a timeout each
-    /// after it exits; as libtorrent's <c>dht_read_only</c>. Off by default: a node that stays serves the DHT.</summary>
+    /// <c>dht</c> commands, a magnet fetch's lookup without a session), which would otherwise linger in others' tables
+    /// and cost their lookups a timeout each after it exits; as libtorrent's <c>dht_read_only</c>. Off by default: a
+    /// node that stays serves the DHT.</summary>
     public bool ReadOnly { get; init; }
 
     /// <summary>How long one iterative lookup may run in all.</summary>

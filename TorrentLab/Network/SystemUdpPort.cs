@@ -162,13 +162,17 @@ internal sealed class SystemUdpPort : IUdpPort
         catch (Exception e) when (e is SocketException or ObjectDisposedException) { return true; }
     }
 
-    /// <summary>Stops reading and closes the socket; the receive threads are waited for (a few seconds at most).</summary>
+    /// <summary>Stops reading and closes the socket; returns when the port is free to bind again (a process started
+    /// just before holds a copy until it execs: <see cref="SocketRelease"/>). The receive threads are waited for (a few
+    /// seconds at most).</summary>
     public void Dispose()
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
         _stop.Cancel();
+        var inode = SocketRelease.InodeOf(_socket);
         _socket.Dispose();
         foreach (var thread in _receivers)
             if (thread.ManagedThreadId != Environment.CurrentManagedThreadId) thread.Join(TimeSpan.FromSeconds(5));
+        SocketRelease.WaitUntilUdpGone(inode);
     }
 }

@@ -42,7 +42,7 @@ internal sealed partial class Session
     internal Task<DhtNode?> DhtStarted => _dhtStarted.Task;
 
     /// <summary>The UDP address the DHT listens on (null when it does not run).</summary>
-    internal IPEndPoint? DhtEndPoint => Settings.Dht ? _udp?.LocalEndPoint : null;
+    internal IPEndPoint? DhtEndPoint => _udp?.LocalEndPoint;
 
     private void StartDht()
     {
