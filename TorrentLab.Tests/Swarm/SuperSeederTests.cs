@@ -205,4 +205,84 @@ public class SuperSeederTests
         clock.Advance(SuperSeeder.SpreadWait);
         Assert.Contains(seeder.Tick(), o => Equals(o.Peer, "a"));
     }
+
+    /// <summary>Plays a crowd: each offer is fetched from the seed (the peer announces it), then the first peer that was
+    /// told nothing of it fetches it from that peer and announces it too. Returns how often each piece was revealed.</summary>
+    private static int[] PlayCrowd(SuperSeeder seeder, string[] peers, int pieces)
+    {
+        var revealed = new int[pieces];
+        var has = peers.ToDictionary(p => p, _ => new HashSet<int>());
+        var queue = new Queue<SuperSeeder.Offer>();
+        foreach (var peer in peers)
+            foreach (var offer in seeder.AddPeer(peer)) queue.Enqueue(offer);
+        for (var step = 0; step < 10 * pieces * peers.Length && queue.TryDequeue(out var offer); step++)
+        {
+            var carrier = (string)offer.Peer;
+            revealed[offer.Piece]++;
+            if (!has[carrier].Add(offer.Piece)) continue;
+            foreach (var next in seeder.PeerHas(carrier, offer.Piece)) queue.Enqueue(next);
+            var other = peers.FirstOrDefault(p => !has[p].Contains(offer.Piece) && !seeder.WasOffered(p, offer.Piece));
+            if (other is null) continue;
+            has[other].Add(offer.Piece);
+            foreach (var next in seeder.PeerHas(other, offer.Piece)) queue.Enqueue(next);
+        }
+        return revealed;
+    }
+
+    [Fact]
+    public void ACrowdLargerThanThePieceCount_IsToldEachPieceOnce_NotOnePiecePerPeer()
+    {
+        const int pieces = 6;
+        var seeder = new SuperSeeder(pieces);
+        var peers = Enumerable.Range(0, 20).Select(i => $"p{i}").ToArray();
+
+        var revealed = PlayCrowd(seeder, peers, pieces);
+
+        // Every piece went out once, through a peer that passed it on; most peers were told nothing.
+        Assert.All(revealed, count => Assert.Equal(1, count));
+        Assert.InRange(peers.Count(p => Enumerable.Range(0, pieces).Any(i => seeder.WasOffered(p, i))), 1, pieces);
+    }
+
+    [Fact]
+    public void AtMostInFlightPiecesAreUnderWay_AndTheFirstPeerToPassItsPieceOn_GetsTheNext()
+    {
+        const int pieces = 4 * SuperSeeder.InFlight;
+        var seeder = new SuperSeeder(pieces);
+        var peers = Enumerable.Range(0, 3 * SuperSeeder.InFlight).Select(i => $"p{i}").ToArray();
+        var offers = peers.SelectMany(seeder.AddPeer).ToList();
+        Assert.Equal(SuperSeeder.InFlight, offers.Count);
+        Assert.Equal(SuperSeeder.InFlight, offers.Select(o => o.Piece).Distinct().Count());
+
+        // The last of them to be told fetches its piece and a peer told nothing gets it from it: it spread, and of the
+        // free peers, the one that passed a piece on goes first.
+        var (carrier, piece) = offers[^1];
+        Assert.Empty(seeder.PeerHas(carrier, piece));
+        var next = seeder.PeerHas(peers[^1], piece);
+
+        Assert.Equal(carrier, Assert.Single(next).Peer);
+        Assert.DoesNotContain(next[0].Piece, offers.Select(o => o.Piece));
+    }
+
+    [Fact]
+    public void APieceNotPassedOn_IsRevealedToAnotherPeer_OnlyAfterPassOnWait()
+    {
+        var clock = new TorrentLab.Tests.Infrastructure.ManualClock();
+        var seeder = new SuperSeeder(pieceCount: 3, clock);
+        var first = Only(seeder.AddPeer("a"), "a");
+        var second = Only(seeder.AddPeer("b"), "b");
+        var third = Only(seeder.AddPeer("c"), "c");
+        Assert.Empty(seeder.AddPeer("d")); // every piece is under way: "d" gets its pieces from the others
+        Assert.Empty(seeder.PeerHas("b", second));
+        Assert.Empty(seeder.PeerHas("d", second)); // "b" passed its piece on, and "c" its own: never revealed again
+        Assert.Empty(seeder.PeerHas("c", third));
+        Assert.Empty(seeder.PeerHas("b", third));
+        Assert.Empty(seeder.PeerHas("a", first));  // "a" finished its piece and gives it to nobody
+        clock.Advance(SuperSeeder.PassOnWait - TimeSpan.FromSeconds(1));
+        Assert.DoesNotContain(seeder.Tick(), o => o.Piece == first);
+        clock.Advance(TimeSpan.FromSeconds(1));
+        var again = seeder.Tick().Where(o => o.Piece == first).ToList();
+
+        Assert.NotEqual("a", Assert.Single(again).Peer);
+        Assert.Empty(seeder.Tick()); // once: it is under way again
+    }
 }

@@ -3,9 +3,10 @@ using TorrentLab.Wire;
 namespace TorrentLab.Swarm;
 
 /// <summary>BEP 16 super-seeding ("initial seeding"): which piece to reveal to which peer, and when. A seeder in this
-/// mode announces no pieces; it tells each peer, with one <c>have</c>, about one piece the others lack, and tells it
-/// about the next only once the previous one is seen spreading. So the seed uploads each piece about once and the
-/// peers trade the rest among themselves.</summary>
+/// mode announces no pieces; it tells a peer, with one <c>have</c>, about one piece the others lack, and tells it
+/// about the next only once the previous one is seen spreading. A piece is revealed again only when its first
+/// recipient did not pass it on; so the seed uploads each piece about once and the peers trade the rest among
+/// themselves, however large the crowd.</summary>
 /// <remarks>
 /// <para>BEP 16: "When a seeding client enters 'super-seed mode', it will not act as a standard seed, but masquerades as
 /// a normal client with no data. As clients connect, it will then inform them that it received a piece -- a piece that
@@ -21,6 +22,15 @@ namespace TorrentLab.Swarm;
 /// once its reveal is <see cref="StaleAfter"/> old it no longer counts among the peers a piece must reach: others do not
 /// wait on it. And whatever the others do, a piece a peer announced <see cref="SpreadWait"/> ago counts as spread. So
 /// one silent peer cannot stall the rest.</para>
+/// <para>A crowd larger than the piece count (where BEP 16 is silent; libtorrent tells every peer a piece, so a seed
+/// of 16 pieces sent 4-5 times the torrent to 100 peers): a piece is revealed to one peer, and again only once that
+/// reveal has failed: the peer lacks it <see cref="StaleAfter"/> after the reveal, or announced it <see cref="PassOnWait"/>
+/// ago and nobody else has it yet, or it left. A piece some peer holds that we never told it about has spread, and is
+/// never revealed again while that peer stays. Peers with no piece to be told get theirs from the others (and a reveal
+/// later, when one is needed). At most <see cref="InFlight"/> pieces are under way at once (revealed and not yet
+/// spread): each first copy then gets a good share of the seed's upload, and the peers that pass theirs on first are
+/// free first for the next reveal; a free peer whose reveals spread goes before one never tried, and one whose reveal
+/// failed goes last.</para>
 /// <para>Only state, no I/O: the swarm sends the <c>have</c> of each <see cref="Offer"/> returned. Thread-safe.</para>
 /// </remarks>
 internal sealed class SuperSeeder
@@ -32,12 +42,21 @@ internal sealed class SuperSeeder
     /// reach (a 16 KiB block a second fetches a 256 KiB piece in 16 s).</summary>
     public static readonly TimeSpan StaleAfter = TimeSpan.FromSeconds(15);
 
+    /// <summary>How long after a peer announced a piece we revealed to it another peer must have it too, before the piece
+    /// is revealed to someone else (its first recipient did not pass it on).</summary>
+    public static readonly TimeSpan PassOnWait = TimeSpan.FromSeconds(20);
+
+    /// <summary>Pieces revealed and not yet spread, at most, at any one time (see <see cref="NeededLocked"/>).</summary>
+    public const int InFlight = 4;
+
     private readonly Lock _lock = new();
     private readonly TimeProvider _clock;
     private readonly int _pieceCount;
     private readonly Dictionary<object, PeerState> _peers = [];
     private readonly int[] _availability; // connected peers that have each piece
     private readonly int[] _inFlight;     // peers offered each piece that do not have it yet
+    private readonly int[] _elsewhere;    // connected peers that have each piece and were not told it by us: it spread
+    private readonly List<PeerState>[] _carriers; // connected peers told each piece by us
     private int _cursor;                  // where the search for the rarest piece starts: ties go round the torrent
 
     /// <summary>A piece revealed to a peer: send it <c>have</c> for <see cref="Piece"/>.</summary>
@@ -46,10 +65,19 @@ internal sealed class SuperSeeder
     private sealed class PeerState(int pieceCount)
     {
         public readonly Bitfield Has = new(pieceCount);
-        public readonly HashSet<int> Told = []; // every piece revealed to it: it may request these
+        public readonly Dictionary<int, Reveal> Told = []; // every piece revealed to it: it may request these
         public int Pending = -1;                // the piece revealed last, not yet seen spreading; -1: none
         public DateTimeOffset RevealedAt;       // when Pending was revealed
         public DateTimeOffset? AnnouncedAt;     // when the peer announced Pending, if it did
+        public int Spreads;                     // pieces revealed to it that then spread
+        public bool Failed;                     // a piece revealed to it did not spread in time
+    }
+
+    /// <summary>When a piece was revealed to a peer, and when the peer announced it.</summary>
+    private sealed class Reveal(DateTimeOffset at)
+    {
+        public readonly DateTimeOffset At = at;
+        public DateTimeOffset? FinishedAt;
     }
 
     public SuperSeeder(int pieceCount, TimeProvider? clock = null)
@@ -59,6 +87,9 @@ internal sealed class SuperSeeder
         _pieceCount = pieceCount;
         _availability = new int[pieceCount];
         _inFlight = new int[pieceCount];
+        _elsewhere = new int[pieceCount];
+        _carriers = new List<PeerState>[pieceCount];
+        for (var i = 0; i < pieceCount; i++) _carriers[i] = [];
     }
 
     /// <summary>Offers the rarest piece the others lack to a newly connected peer (which we told we have nothing).</summary>
@@ -70,7 +101,8 @@ internal sealed class SuperSeeder
             var state = new PeerState(_pieceCount);
             _peers.Add(peer, state);
             var offers = new List<Offer>();
-            OfferNextLocked(peer, state, offers);
+            var (needed, budget) = NeededLocked();
+            if (budget > 0) OfferNextLocked(peer, state, offers, needed);
             return offers;
         }
     }
@@ -87,7 +119,8 @@ internal sealed class SuperSeeder
             if (state.Pending >= 0 && state.Has[state.Pending])
             {
                 state.Pending = -1; // not a piece we sent it
-                OfferNextLocked(peer, state, offers);
+                var (needed, budget) = NeededLocked();
+                if (budget > 0) OfferNextLocked(peer, state, offers, needed);
             }
             RecheckLocked(offers);
             return offers;
@@ -114,7 +147,12 @@ internal sealed class SuperSeeder
         lock (_lock)
         {
             if (!_peers.Remove(peer, out var state)) return [];
-            foreach (var index in state.Has.SetIndexes()) _availability[index]--;
+            foreach (var index in state.Has.SetIndexes())
+            {
+                _availability[index]--;
+                if (!state.Told.ContainsKey(index)) _elsewhere[index]--;
+            }
+            foreach (var index in state.Told.Keys) _carriers[index].Remove(state);
             if (state.Pending >= 0 && !state.Has[state.Pending]) _inFlight[state.Pending]--;
             var offers = new List<Offer>();
             RecheckLocked(offers);
@@ -137,7 +175,7 @@ internal sealed class SuperSeeder
     /// <summary>True when we revealed piece <paramref name="index"/> to the peer: only those may it request.</summary>
     public bool WasOffered(object peer, int index)
     {
-        lock (_lock) return _peers.TryGetValue(peer, out var state) && state.Told.Contains(index);
+        lock (_lock) return _peers.TryGetValue(peer, out var state) && state.Told.ContainsKey(index);
     }
 
     /// <summary>The piece revealed to the peer and not yet seen spreading, if any (for tests and logs).</summary>
@@ -151,6 +189,10 @@ internal sealed class SuperSeeder
     {
         if (!state.Has.Set(index)) return false;
         _availability[index]++;
+        if (state.Told.TryGetValue(index, out var reveal)) reveal.FinishedAt = _clock.GetUtcNow();
+        else if (_elsewhere[index]++ == 0)
+            foreach (var carrier in _carriers[index])
+                if (carrier.Has[index]) carrier.Spreads++; // passed on (by it, as far as we can tell)
         if (state.Pending == index)
         {
             _inFlight[index]--;
@@ -159,16 +201,56 @@ internal sealed class SuperSeeder
         return true;
     }
 
-    /// <summary>Every peer whose revealed piece has now spread gets its next one.</summary>
+    /// <summary>Every peer whose revealed piece has now spread is free for its next one; pieces that need revealing go to
+    /// free peers, those whose reveals spread first (they pass pieces on), then new ones, then those that did not.</summary>
     private void RecheckLocked(List<Offer> offers)
     {
+        List<(object Peer, PeerState State)>? free = null;
         foreach (var (peer, state) in _peers)
         {
             if (state.Pending >= 0 && !Spread(state)) continue;
             if (state.Pending < 0 && state.Has.IsComplete) continue;
             state.Pending = -1;
-            OfferNextLocked(peer, state, offers);
+            (free ??= []).Add((peer, state));
         }
+        if (free is null) return;
+        var (needed, budget) = NeededLocked();
+        if (budget == 0) return;
+        foreach (var (peer, state) in free.OrderBy(f => f.State.Failed).ThenByDescending(f => f.State.Spreads))
+            if (OfferNextLocked(peer, state, offers, needed) && --budget == 0) return;
+    }
+
+    /// <summary>The pieces that need a reveal now, and how many may be revealed: a piece needs one when it has not spread
+    /// (no connected peer has it that we did not tell it about, and not every peer that counts has it) and no reveal of it
+    /// is under way (every peer told it either lacks it <see cref="StaleAfter"/> after the reveal or announced it
+    /// <see cref="PassOnWait"/> ago without anybody else getting it). At most <see cref="InFlight"/> pieces are under way
+    /// at once: each first copy goes out quickly, and the peers that pass theirs on first are free first for the next.</summary>
+    private (bool[] Needed, int Budget) NeededLocked()
+    {
+        var now = _clock.GetUtcNow();
+        var needed = new bool[_pieceCount];
+        var count = 0;
+        var underWay = 0;
+        for (var i = 0; i < _pieceCount; i++)
+        {
+            if (_elsewhere[i] > 0 || _availability[i] > 0 && _peers.Values.All(p => p.Has[i] || Stale(p, now))) continue;
+            var live = false;
+            foreach (var carrier in _carriers[i])
+            {
+                var reveal = carrier.Told[i];
+                live = reveal.FinishedAt is { } finished ? now - finished < PassOnWait : now - reveal.At < StaleAfter;
+                if (live) break;
+                carrier.Failed = true; // took a reveal and did not pass it on in time
+            }
+            if (live)
+            {
+                underWay++;
+                continue;
+            }
+            needed[i] = true;
+            count++;
+        }
+        return (needed, Math.Min(count, Math.Max(0, InFlight - underWay)));
     }
 
     // Finished by the peer, and announced by another client, or by every other client that is not a stale hoarder, or
@@ -187,16 +269,17 @@ internal sealed class SuperSeeder
     private static bool Stale(PeerState state, DateTimeOffset now) =>
         state.Pending >= 0 && !state.Has[state.Pending] && now - state.RevealedAt >= StaleAfter;
 
-    /// <summary>BEP 16: "a piece that was never sent, or if all pieces were already sent, is very rare": the piece the
-    /// peer lacks that the fewest peers have or are fetching.</summary>
-    private void OfferNextLocked(object peer, PeerState state, List<Offer> offers)
+    /// <summary>BEP 16: "a piece that was never sent, or if all pieces were already sent, is very rare": of the pieces
+    /// that need a reveal (<see cref="NeededLocked"/>) and the peer lacks, the one the fewest peers have or are fetching.
+    /// None: the peer gets its pieces from the other peers, and a reveal later if one goes missing. True when offered.</summary>
+    private bool OfferNextLocked(object peer, PeerState state, List<Offer> offers, bool[] needed)
     {
         var best = -1;
         var bestCount = int.MaxValue;
         for (var k = 0; k < _pieceCount && bestCount > 0; k++)
         {
             var i = (_cursor + k) % _pieceCount;
-            if (state.Has[i] || state.Told.Contains(i)) continue; // a piece told early (see below) is no new offer
+            if (!needed[i] || state.Has[i] || state.Told.ContainsKey(i)) continue; // a piece told early (see below) is no new offer
             var count = _availability[i] + _inFlight[i];
             if (count < bestCount)
             {
@@ -204,15 +287,23 @@ internal sealed class SuperSeeder
                 bestCount = count;
             }
         }
-        if (best < 0) return; // it has everything
+        if (best < 0) return false;
+        needed[best] = false; // under way now
         _cursor = (best + 1) % _pieceCount;
         state.Pending = best;
         state.RevealedAt = _clock.GetUtcNow();
         state.AnnouncedAt = null;
-        state.Told.Add(best);
+        TellLocked(state, best);
         _inFlight[best]++;
         offers.Add(new Offer(peer, best));
         OfferLastEarlyLocked(peer, state, offers);
+        return true;
+    }
+
+    private void TellLocked(PeerState state, int index)
+    {
+        state.Told.Add(index, new Reveal(_clock.GetUtcNow()));
+        _carriers[index].Add(state);
     }
 
     /// <summary>When every piece but one has been revealed to the peer and it lacks that one too, reveals it now, with
@@ -227,9 +318,9 @@ internal sealed class SuperSeeder
         if (state.Told.Count != _pieceCount - 1) return;
         for (var i = 0; i < _pieceCount; i++)
         {
-            if (state.Told.Contains(i)) continue;
+            if (state.Told.ContainsKey(i)) continue;
             if (state.Has[i]) return; // it has the last one: our announcements never make us a seed to it
-            state.Told.Add(i);
+            TellLocked(state, i);
             offers.Add(new Offer(peer, i));
             return;
         }

@@ -116,10 +116,12 @@ internal sealed partial class SwarmPeer
 
     /// <summary>The sender task: control messages first, then up to <see cref="BlocksPerSend"/> blocks read from storage,
     /// in one batched send; repeats while work is queued. Its arrays and the blocks' buffer are rented for one drain of
-    /// the queues and given back when it is empty: a connection with nothing to send holds none.</summary>
+    /// the queues and given back when it is empty: a connection with nothing to send holds none. It waits for work
+    /// without <paramref name="ct"/>: when the peer's loops stop, <see cref="StopSender"/> ends the wait (no exception
+    /// thrown and rethrown for each connection that ends); a send under way still stops with <paramref name="ct"/>.</summary>
     private async Task SendLoopAsync(CancellationToken ct)
     {
-        while (await _wake.Reader.WaitToReadAsync(ct).ConfigureAwait(false))
+        while (await _wake.Reader.WaitToReadAsync(CancellationToken.None).ConfigureAwait(false))
         {
             _wake.Reader.TryRead(out _);
             var batch = ArrayPool<PeerMessage>.Shared.Rent(64 + BlocksPerSend);
@@ -137,6 +139,9 @@ internal sealed partial class SwarmPeer
             }
         }
     }
+
+    /// <summary>The sender's wait for work ends (it returns once what it was sending is done or cancelled).</summary>
+    private void StopSender() => _wake.Writer.TryComplete();
 
     /// <summary>Sends what is queued until nothing is; false when the peer was dropped.</summary>
     private async ValueTask<bool> DrainAsync(PeerMessage[] batch, BlockRequest[] chosen, CancellationToken ct)

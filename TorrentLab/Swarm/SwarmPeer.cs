@@ -90,7 +90,8 @@ internal sealed partial class SwarmPeer : IBlockSource
         Exception? fatal = null;
         try
         {
-            await ReceiveLoopAsync(stop.Token).ConfigureAwait(false);
+            // The connection's end (closed, lost, idle) comes back as a value; a violation is thrown.
+            if (await ReceiveLoopAsync(stop.Token).ConfigureAwait(false) is { } ended) (reason, violation) = Ended(ended);
         }
         catch (OperationCanceledException) when (stop.IsCancellationRequested)
         {
@@ -99,8 +100,7 @@ internal sealed partial class SwarmPeer : IBlockSource
         }
         catch (WireException e)
         {
-            reason = _dropReason ?? e.Reason; // the log line names the peer
-            violation = _dropReason is null ? e.IsViolation : _dropViolation;
+            (reason, violation) = Ended(e);
         }
         catch (Exception e) when (e is PeerViolation or Extensions.ExtensionException)
         {
@@ -119,6 +119,7 @@ internal sealed partial class SwarmPeer : IBlockSource
         }
         finally
         {
+            StopSender();
             await stop.CancelAsync().ConfigureAwait(false);
             reason ??= ct.IsCancellationRequested ? "the download stopped" : "the connection closed"; // never ended without a reason
             _swarm.OnPeerEnded(this, reason, violation, fatal); // before the socket closes: a ban is on record when the peer sees it
@@ -128,6 +129,11 @@ internal sealed partial class SwarmPeer : IBlockSource
             ReleaseUploadBuffer();
         }
     }
+
+    /// <summary>Why the connection ended: a local drop's reason when there was one, else the wire's (its line names
+    /// the peer).</summary>
+    private (string Reason, bool Violation) Ended(WireException e) =>
+        (_dropReason ?? e.Reason, _dropReason is null ? e.IsViolation : _dropViolation);
 
     private CancellationToken _running; // fires when the peer's loops stop
 
@@ -143,15 +149,17 @@ internal sealed partial class SwarmPeer : IBlockSource
         Connection.Dispose();
     }
 
-    /// <summary>The receive loop: every message the peer sends, in one switch (BEP 3's message table, our half).</summary>
-    private async Task ReceiveLoopAsync(CancellationToken ct)
+    /// <summary>The receive loop: every message the peer sends, in one switch (BEP 3's message table, our half), until
+    /// the connection ends (the reason returned).</summary>
+    private async Task<WireException?> ReceiveLoopAsync(CancellationToken ct)
     {
         _pieces.AddPeer(this, new Bitfield(_pieces.PieceCount));
         try
         {
             while (true)
             {
-                var message = await Connection.ReceiveAsync(ct).ConfigureAwait(false);
+                var (ended, message) = await Connection.ReceiveOrEndAsync(ct).ConfigureAwait(false);
+                if (ended is not null) return ended;
                 _spoke = true;
                 do
                 {

@@ -81,7 +81,7 @@ internal sealed partial class PeerConnection
             try { complete = Handshake.TryReadHeader(Buffered, out reserved, out infoHash); }
             catch (WireException e) { throw PeerError(e.Message, e, e.IsViolation); }
             if (complete) return (reserved, infoHash);
-            await FillAsync(Handshake.Length, ct).ConfigureAwait(false);
+            if (await TryFillAsync(Handshake.Length, ct).ConfigureAwait(false) is { } ended) throw ended;
         }
     }
 
@@ -99,7 +99,7 @@ internal sealed partial class PeerConnection
                 Consume(Handshake.Length);
                 return handshake;
             }
-            await FillAsync(Handshake.Length, ct).ConfigureAwait(false);
+            if (await TryFillAsync(Handshake.Length, ct).ConfigureAwait(false) is { } ended) throw ended;
         }
     }
 

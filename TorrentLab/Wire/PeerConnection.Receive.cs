@@ -31,16 +31,28 @@ internal sealed partial class PeerConnection
     /// <remarks>The returned <see cref="PeerMessage.Payload"/> is valid until the next call; copy a block before it.</remarks>
     /// <exception cref="WireException">The peer broke the protocol, closed the connection or was idle too long.</exception>
     /// <exception cref="InvalidOperationException">Another ReceiveAsync is running.</exception>
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     public async ValueTask<PeerMessage> ReceiveAsync(CancellationToken ct = default)
+    {
+        var (ended, message) = await ReceiveOrEndAsync(ct).ConfigureAwait(false);
+        return ended is null ? message : throw ended;
+    }
+
+    /// <summary>As <see cref="ReceiveAsync"/>, but a connection that ends (the peer closed it, it was lost or closed
+    /// here, or it was idle too long) is told by the returned <c>Ended</c> (the same <see cref="WireException"/>
+    /// <see cref="ReceiveAsync"/> throws), not thrown: a session's connections end by the thousand, and each exception
+    /// rethrown through the loops above costs more than the rest of the connection's end. A protocol violation still
+    /// throws.</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    public async ValueTask<(WireException? Ended, PeerMessage Message)> ReceiveOrEndAsync(CancellationToken ct = default)
     {
         EnterReader();
         try
         {
             while (true)
             {
-                if (TryTakeBuffered(out var message)) return message;
-                await FillAsync(MessageReader.FrameLength(Buffered), ct).ConfigureAwait(false);
+                if (TryTakeBuffered(out var message)) return (null, message);
+                if (await TryFillAsync(MessageReader.FrameLength(Buffered), ct).ConfigureAwait(false) is { } ended)
+                    return (Fail(ended), default);
             }
         }
         catch (WireException e)
@@ -193,10 +205,11 @@ internal sealed partial class PeerConnection
     }
 
     /// <summary>Reads more bytes from the socket, first making room for a frame of <paramref name="frameLength"/> bytes
-    /// (-1 when unknown).</summary>
-    private async ValueTask FillAsync(int frameLength, CancellationToken ct)
+    /// (-1 when unknown); the reason, not thrown, when the connection ended instead (closed by the peer or here, lost,
+    /// idle too long).</summary>
+    private async ValueTask<WireException?> TryFillAsync(int frameLength, CancellationToken ct)
     {
-        if (_pooledReceive && _start == _end) await WaitForBytesAsync(ct).ConfigureAwait(false);
+        if (_pooledReceive && _start == _end && await WaitForBytesAsync(ct).ConfigureAwait(false) is { } lost) return lost;
         var needed = Math.Max(frameLength, WireLimits.LengthPrefix + 1);
         if (needed > _receiveBuffer.Length) EnsureReceiveCapacity(Math.Max(needed, _receiveCapacity));
         if (_start + needed > _receiveBuffer.Length || _end == _receiveBuffer.Length)
@@ -205,8 +218,9 @@ internal sealed partial class PeerConnection
             _end -= _start;
             _start = 0;
         }
-        var read = await ReadTransportAsync(_receiveBuffer.AsMemory(_end), ct).ConfigureAwait(false);
-        if (read == 0) throw PeerError(_idleTimedOut ? IdleMessage : "the peer closed the connection", violation: false);
+        var (read, error) = await ReadTransportAsync(_receiveBuffer.AsMemory(_end), ct).ConfigureAwait(false);
+        if (error is not null) return error;
+        if (read == 0) return PeerError(_idleTimedOut ? IdleMessage : "the peer closed the connection", violation: false);
         _end += read;
         // The read filled all the room there was: more is coming faster than it is parsed, so read more at a time.
         if (_end == _receiveBuffer.Length && _receiveBuffer.Length < _options.ReceiveBufferSize)
@@ -216,17 +230,18 @@ internal sealed partial class PeerConnection
         }
         Interlocked.Add(ref _bytesReceived, read);
         Volatile.Write(ref _lastReceived, Clock.GetTimestamp());
+        return null;
     }
 
     /// <summary>With nothing unread: gives the receive buffer back to the pool and waits for bytes with a zero-byte read
     /// (as Kestrel does over sockets), so a connection that moves no data holds no receive buffer. Kernel TCP (a socket
     /// or its NetworkStream), uTP, RC4 over either and the simulated network's streams complete a zero-byte read only
     /// once bytes (or the end) are there; a stream that completes it at once only costs the call, and the read that
-    /// follows waits with a buffer as before.</summary>
-    private async ValueTask WaitForBytesAsync(CancellationToken ct)
+    /// follows waits with a buffer as before. The reason when the transport failed meanwhile.</summary>
+    private async ValueTask<WireException?> WaitForBytesAsync(CancellationToken ct)
     {
         ReleaseReceiveBuffer();
-        await ReadTransportAsync(Memory<byte>.Empty, ct).ConfigureAwait(false);
+        return (await ReadTransportAsync(Memory<byte>.Empty, ct).ConfigureAwait(false)).Lost;
     }
 
     private void ReleaseReceiveBuffer()
@@ -237,20 +252,21 @@ internal sealed partial class PeerConnection
         if (buffer.Length > 0) ArrayPool<byte>.Shared.Return(buffer);
     }
 
-    /// <summary>One read of the transport, its failures told as the peer's (idle timeout, local close, lost connection).</summary>
-    private async ValueTask<int> ReadTransportAsync(Memory<byte> into, CancellationToken ct)
+    /// <summary>One read of the transport, its failures returned as the peer's (idle timeout, local close, lost
+    /// connection), not thrown.</summary>
+    private async ValueTask<(int Read, WireException? Lost)> ReadTransportAsync(Memory<byte> into, CancellationToken ct)
     {
         Volatile.Write(ref _waitingSince, Clock.GetTimestamp());
         try
         {
-            return await _transport.ReadAsync(into, ct).ConfigureAwait(false);
+            return (await _transport.ReadAsync(into, ct).ConfigureAwait(false), null);
         }
         catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException && !ct.IsCancellationRequested)
         {
             var what = _idleTimedOut ? IdleMessage
                 : _disposed && _failure is null ? "the connection was closed locally"
                 : $"connection lost ({TransportError(e)})";
-            throw PeerError(what, e, violation: false);
+            return (0, PeerError(what, e, violation: false));
         }
         finally
         {
@@ -270,7 +286,7 @@ internal sealed partial class PeerConnection
     private const int InitialReceiveBuffer = 32 * 1024;
 
     /// <summary>After the handshake: a receive buffer for a whole frame, which grows to its working size as reads fill
-    /// it (<see cref="FillAsync"/>): a fast connection reaches it within a few reads, while a slow one (most of a seed's
+    /// it (<see cref="TryFillAsync"/>): a fast connection reaches it within a few reads, while a slow one (most of a seed's
     /// hundreds) reads into 32 KiB instead of 256, and an idle one holds none (it is rented when bytes come). The send
     /// buffer is rented for each send (SendAsync).</summary>
     private void GrowBuffers()
@@ -288,7 +304,7 @@ internal sealed partial class PeerConnection
     }
 
     /// <summary>Grows the receive buffer to hold at least <paramref name="capacity"/> bytes (bounded by the 1 MiB message
-    /// limit). After the handshake the buffers come from the shared pool (returned when empty: <see cref="FillAsync"/>).</summary>
+    /// limit). After the handshake the buffers come from the shared pool (returned when empty: <see cref="TryFillAsync"/>).</summary>
     private void EnsureReceiveCapacity(int capacity)
     {
         if (capacity <= _receiveBuffer.Length) return;

@@ -141,7 +141,10 @@ internal sealed partial class PeerConnection : IAsyncDisposable, IDisposable
         _earlyBitfield = null;
         _earlyHaves.Clear();
         Volatile.Write(ref _pieceCount, pieceCount);
-        EnsureReceiveCapacity(WireLimits.MaxFrameLength(_maxBlockLength, pieceCount));
+        // Before the handshake completes the buffer stays a handshake's worth (GrowBuffers sizes it from the pool after,
+        // and TryFillAsync grows it for any longer frame): a connection that ends at or just after its handshake (a swarm
+        // at its connection limit refuses most dials then) allocates no frame-sized buffer of its own.
+        if (RemoteHandshake is not null) EnsureReceiveCapacity(WireLimits.MaxFrameLength(_maxBlockLength, pieceCount));
     }
 
     /// <summary>Closes the connection (a pending receive or send fails).</summary>
