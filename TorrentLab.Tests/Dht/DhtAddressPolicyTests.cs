@@ -1,13 +1,15 @@
 using System.Collections.Concurrent;
 using System.Net;
 using TorrentLab.Dht;
+using TorrentLab.Tests.Infrastructure;
 
 namespace TorrentLab.Tests.Dht;
 
 /// <summary>A node never sends to an address that no client may contact, whatever a reply names: unspecified,
 /// broadcast, multicast, link-local, "this network" and port 0 (the one policy, <c>Tracker/PeerAddressPolicy.cs</c>),
 /// with the loopback-only test switch off so the policy alone is what stops them. Nothing leaves the process: the
-/// node's sender only records.</summary>
+/// node's sender only records. Every node asked answers, and the node's clock is a manual one that no test moves, so
+/// no query times out: what a node asks never depends on how fast a loaded machine delivers the answers.</summary>
 public class DhtAddressPolicyTests
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
@@ -31,7 +33,7 @@ public class DhtAddressPolicyTests
     private static readonly IPEndPoint[] Named = [.. Forbidden.Where(e => e.Port != 0)];
 
     /// <summary>Records every datagram; the hostile node answers each query with nodes and values naming
-    /// <see cref="Named"/> (and one honest node, which stays silent).</summary>
+    /// <see cref="Named"/> (and one honest node, which answers naming none), any other node with no contacts.</summary>
     private sealed class HostileNetwork : IDatagramSender
     {
         public ConcurrentQueue<IPEndPoint> SentTo { get; } = new();
@@ -40,16 +42,17 @@ public class DhtAddressPolicyTests
         public ValueTask SendAsync(ReadOnlyMemory<byte> datagram, IPEndPoint to, CancellationToken ct)
         {
             SentTo.Enqueue(to);
-            if (to.Equals(Hostile) && KrpcCodec.Decode(datagram) is KrpcQuery query)
+            if (KrpcCodec.Decode(datagram) is KrpcQuery query)
             {
+                var hostile = to.Equals(Hostile);
                 var answer = new KrpcResponse(query.TransactionId, NodeId.Random())
                 {
-                    Nodes = [.. Named.Append(Honest).Select(e => new NodeContact(NodeId.Random(), e))],
-                    Values = [.. Named],
+                    Nodes = hostile ? [.. Named.Append(Honest).Select(e => new NodeContact(NodeId.Random(), e))] : [],
+                    Values = hostile ? [.. Named] : [],
                     Token = [1, 2, 3, 4],
                 };
                 var bytes = KrpcCodec.Encode(answer);
-                ThreadPool.QueueUserWorkItem(_ => Node!.Receive(bytes, Hostile));
+                ThreadPool.QueueUserWorkItem(_ => Node!.Receive(bytes, to));
             }
             return ValueTask.CompletedTask;
         }
@@ -58,7 +61,7 @@ public class DhtAddressPolicyTests
     private static (DhtNode Node, HostileNetwork Network) Start()
     {
         var network = new HostileNetwork();
-        var options = new DhtNodeOptions { Bootstrap = [], LoopbackOnly = false, QueryTimeout = TimeSpan.FromMilliseconds(300) };
+        var options = new DhtNodeOptions { Bootstrap = [], LoopbackOnly = false, Clock = new ManualClock() };
         var node = new DhtNode(options, network);
         network.Node = node;
         return (node, network);
@@ -80,7 +83,8 @@ public class DhtAddressPolicyTests
         Assert.Empty(peers);
     }
 
-    /// <summary>Records every datagram; each node in <c>Answers</c> answers a query with the contacts listed for it.</summary>
+    /// <summary>Records every datagram; each node in <c>Answers</c> answers a query with the contacts listed for it, any
+    /// other node with none.</summary>
     private sealed class ScriptedNetwork : IDatagramSender
     {
         public ConcurrentQueue<IPEndPoint> SentTo { get; } = new();
@@ -90,8 +94,9 @@ public class DhtAddressPolicyTests
         public ValueTask SendAsync(ReadOnlyMemory<byte> datagram, IPEndPoint to, CancellationToken ct)
         {
             SentTo.Enqueue(to);
-            if (Answers.TryGetValue(to, out var named) && KrpcCodec.Decode(datagram) is KrpcQuery query)
+            if (KrpcCodec.Decode(datagram) is KrpcQuery query)
             {
+                var named = Answers.GetValueOrDefault(to, []);
                 var bytes = KrpcCodec.Encode(new KrpcResponse(query.TransactionId, NodeId.Random())
                 {
                     Nodes = [.. named.Select(e => new NodeContact(NodeId.Random(), e))],
@@ -107,7 +112,7 @@ public class DhtAddressPolicyTests
     public async Task GetPeers_NodesNamedByANodeOfAWiderScope_AreQueriedOnlyWhenNoNarrower()
     {
         var network = new ScriptedNetwork();
-        var node = new DhtNode(new DhtNodeOptions { Bootstrap = [], LoopbackOnly = false, QueryTimeout = TimeSpan.FromMilliseconds(300) }, network);
+        var node = new DhtNode(new DhtNodeOptions { Bootstrap = [], LoopbackOnly = false, Clock = new ManualClock() }, network);
         network.Node = node;
         // Nothing leaves the process: the scripted network only records where the node would send.
         var publicNode = IPEndPoint.Parse("203.0.113.9:6881");

@@ -77,8 +77,17 @@ public class PeerConnectionTimerTests
     {
         var clock = new ManualClock();
         await using var pair = await ConnectAsync(clock);
+        // The silence counts from our first read: moving the clock before the reader is in it would start it late.
+        Assert.True(await Wait.UntilAsync(() => pair.Ours.WaitingForPeer, Patience, Ct), "our reader never waited for the peer");
 
-        clock.Advance(Idle - Moment); // two keep-alives of ours go out meanwhile
+        // Two keep-alives of ours go out meanwhile. The clock moves on only once each is written: one still on its way
+        // when the next comes due counts as sent, so no second one would go.
+        for (var sent = 1; sent <= 2; sent++)
+        {
+            clock.Advance(KeepAlive);
+            Assert.True(await Wait.UntilAsync(() => pair.Peer.KeepAlivesReceived == sent && !pair.Ours.KeepAliveInFlight, Patience, Ct));
+        }
+        clock.Advance(Idle - 2 * KeepAlive - Moment);
 
         Assert.False(pair.OursReading.IsCompleted);
         clock.Advance(Moment);

@@ -18,6 +18,10 @@ internal sealed partial class PeerConnection
 
     private TimeProvider Clock => _options.Time;
 
+    /// <summary>True while a keep-alive the timer started is being written. A test on a manual clock waits for it to be
+    /// false before it moves time to the next keep-alive: one still on its way then counts as sent, so none would go.</summary>
+    internal bool KeepAliveInFlight => Volatile.Read(ref _keepAliveInFlight) == 1;
+
     /// <summary>True while a receive waits for the peer's next bytes: the only time its silence counts towards the idle
     /// timeout. A test on a manual clock waits for this before it moves time.</summary>
     internal bool WaitingForPeer => Volatile.Read(ref _waitingSince) != 0;
