@@ -20,8 +20,12 @@ public class PortMapperTests
         public int Lines(string text) => Log.Count(l => l.Contains(text, StringComparison.Ordinal));
     }
 
+    // A router that answers every request: its answers come over real loopback sockets on the thread pool, so the
+    // client's resend schedule (on the wall clock) must not give up on an answer a loaded machine delivers late.
+    private static readonly GatewayTiming Answering = new(TimeSpan.FromSeconds(10), 3);
+
     private static PortMapper Start(ManualClock clock, Events events, PortMappingProtocols protocols, int natPmpPort = 0,
-        IPEndPoint? ssdp = null) =>
+        IPEndPoint? ssdp = null, GatewayTiming? timing = null) =>
         PortMapper.Start(new PortMapperOptions
         {
             InternalPort = 6881,
@@ -30,7 +34,7 @@ public class PortMapperTests
             NatPmpPort = natPmpPort,
             SsdpTarget = ssdp ?? new IPEndPoint(IPAddress.Loopback, 9),
             SearchWindow = TimeSpan.FromSeconds(10),
-            Timing = new GatewayTiming(TimeSpan.FromMilliseconds(100), 3),
+            Timing = timing ?? new GatewayTiming(TimeSpan.FromMilliseconds(100), 3),
             Time = clock,
             Log = events.Log.Enqueue,
             ExternalPortChanged = events.Ports.Enqueue,
@@ -53,7 +57,7 @@ public class PortMapperTests
         using var gateway = new FakeNatGateway { GrantPort = 7000, Lifetime = 600 };
         var (clock, events) = (new ManualClock(), new Events());
         gateway.EpochClock = clock;
-        await using var mapper = Start(clock, events, PortMappingProtocols.Pcp, gateway.Port);
+        await using var mapper = Start(clock, events, PortMappingProtocols.Pcp, gateway.Port, timing: Answering);
 
         await mapper.FirstRound;
 
