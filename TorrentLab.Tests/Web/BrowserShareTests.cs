@@ -60,7 +60,8 @@ public class BrowserShareTests
         // The detail view gives any torrent's magnet link and .torrent too.
         await row.Locator(".name").ClickAsync();
         await Assertions.Expect(page.Locator("#d-name")).ToHaveTextAsync("notes.bin");
-        await page.EvaluateAsync("() => { document.querySelector('#notice').hidden = true; return navigator.clipboard.writeText(''); }");
+        // The notice still says "magnet link copied" from the dialog: empty it, so the wait below is for this copy.
+        await page.EvaluateAsync("() => { const notice = document.querySelector('#notice'); notice.hidden = true; notice.textContent = ''; return navigator.clipboard.writeText(''); }");
         await page.Locator("#d-magnet").ClickAsync();
         await Assertions.Expect(page.Locator("#notice")).ToHaveTextAsync("magnet link copied");
         var copiedFromDetail = await page.EvaluateAsync<string>("() => navigator.clipboard.readText()");
