@@ -20,12 +20,8 @@ public class PortMapperTests
         public int Lines(string text) => Log.Count(l => l.Contains(text, StringComparison.Ordinal));
     }
 
-    // A router that answers every request: its answers come over real loopback sockets on the thread pool, so the
-    // client's resend schedule (on the wall clock) must not give up on an answer a loaded machine delivers late.
-    private static readonly GatewayTiming Answering = new(TimeSpan.FromSeconds(10), 3);
-
     private static PortMapper Start(ManualClock clock, Events events, PortMappingProtocols protocols, int natPmpPort = 0,
-        IPEndPoint? ssdp = null, GatewayTiming? timing = null) =>
+        IPEndPoint? ssdp = null) =>
         PortMapper.Start(new PortMapperOptions
         {
             InternalPort = 6881,
@@ -34,7 +30,7 @@ public class PortMapperTests
             NatPmpPort = natPmpPort,
             SsdpTarget = ssdp ?? new IPEndPoint(IPAddress.Loopback, 9),
             SearchWindow = TimeSpan.FromSeconds(10),
-            Timing = timing ?? new GatewayTiming(TimeSpan.FromMilliseconds(100), 3),
+            Timing = new GatewayTiming(TimeSpan.FromMilliseconds(100), 3), // on the manual clock: resent only when a test moves it
             Time = clock,
             Log = events.Log.Enqueue,
             ExternalPortChanged = events.Ports.Enqueue,
@@ -57,7 +53,7 @@ public class PortMapperTests
         using var gateway = new FakeNatGateway { GrantPort = 7000, Lifetime = 600 };
         var (clock, events) = (new ManualClock(), new Events());
         gateway.EpochClock = clock;
-        await using var mapper = Start(clock, events, PortMappingProtocols.Pcp, gateway.Port, timing: Answering);
+        await using var mapper = Start(clock, events, PortMappingProtocols.Pcp, gateway.Port);
 
         await mapper.FirstRound;
 
@@ -129,6 +125,7 @@ public class PortMapperTests
         gateway.EpochClock = clock;
         await using var mapper = Start(clock, events, PortMappingProtocols.Pcp, gateway.Port);
         await mapper.FirstRound;
+        await WaitForAsync(() => clock.PendingTimers.SequenceEqual([TimeSpan.FromMinutes(5)]), "the renewal's timer");
 
         clock.Advance(TimeSpan.FromMinutes(1)); // no timer of the mapper is due yet
         gateway.Epoch = 0;                      // the router restarted
@@ -138,6 +135,28 @@ public class PortMapperTests
         // The renewal's answers show the reset: a second round follows at once, without a timer.
         await WaitForAsync(() => gateway.PcpMaps.Count == 6, "the mappings made again");
         Assert.Equal([IpProtocol.Tcp, IpProtocol.Udp, IpProtocol.Tcp, IpProtocol.Udp, IpProtocol.Tcp, IpProtocol.Udp], gateway.PcpMaps.Select(m => m.Protocol));
+    }
+
+    [Fact]
+    public async Task ASilentRouter_IsAskedAgainOnlyAsTheMappersClockMoves_ThenIsOneLine_AndATryAgainLater()
+    {
+        using var gateway = new FakeNatGateway { Silent = true };
+        var (clock, events) = (new ManualClock(), new Events());
+        await using var mapper = Start(clock, events, PortMappingProtocols.Pcp, gateway.Port);
+
+        // RFC 6886 3.1's schedule, shortened: 100 ms, then 200 and 400, each wait on the clock the renewals use.
+        var wait = TimeSpan.FromMilliseconds(100);
+        for (var sent = 1; sent <= 3; sent++, wait *= 2)
+        {
+            await WaitForAsync(() => gateway.Requests.Count == sent && clock.PendingTimers.SequenceEqual([wait]), $"request {sent} and its wait");
+            Assert.False(mapper.FirstRound.IsCompleted);
+            clock.Advance(wait);
+        }
+        await mapper.FirstRound;
+
+        Assert.Equal(3, gateway.Requests.Count);
+        Assert.Equal([$"port mapping: PCP (127.0.0.1): no answer from 127.0.0.1:{gateway.Port} after 3 tries; trying again in 1 min"], events.Log);
+        Assert.Empty(events.Ports);
     }
 
     [Fact]
@@ -189,6 +208,10 @@ public class PortMapperTests
     {
         var (clock, events) = (new ManualClock(), new Events());
         await using var mapper = Start(clock, events, PortMappingProtocols.Upnp); // nobody listens where the search goes
+
+        // The search window (10 s) runs on the mapper's clock: the search is sent again half way, then given up.
+        await AdvanceToAsync(clock, TimeSpan.FromSeconds(5));
+        await AdvanceToAsync(clock, TimeSpan.FromSeconds(5));
         await mapper.FirstRound;
 
         Assert.Equal(["port mapping: UPnP: no UPnP device with a port-mapping service answered the search; trying again in 1 min"], events.Log);
