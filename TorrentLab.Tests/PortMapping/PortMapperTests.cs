@@ -40,6 +40,9 @@ public class PortMapperTests
     private static Task WaitForAsync(Func<bool> condition, string what) =>
         Wait.UntilAsync(condition, TimeSpan.FromSeconds(30), $"timed out waiting for {what}", Ct);
 
+    /// <summary>A round that waits for an answer lost on the way would wait for the manual clock: a failure, not a hang.</summary>
+    private static Task FirstRoundAsync(PortMapper mapper) => mapper.FirstRound.WaitAsync(TimeSpan.FromSeconds(60), Ct);
+
     /// <summary>Moves the clock to the mapper's next wake-up, once it has armed one of <paramref name="due"/>.</summary>
     private static async Task AdvanceToAsync(ManualClock clock, TimeSpan due)
     {
@@ -55,7 +58,7 @@ public class PortMapperTests
         gateway.EpochClock = clock;
         await using var mapper = Start(clock, events, PortMappingProtocols.Pcp, gateway.Port);
 
-        await mapper.FirstRound;
+        await FirstRoundAsync(mapper);
 
         Assert.Equal([(IpProtocol.Tcp, 6881, 6881, 600u), (IpProtocol.Udp, 6881, 7000, 600u)],
             gateway.PcpMaps.Select(m => (m.Protocol, m.Internal, m.Suggested, m.Lifetime)));
@@ -80,7 +83,7 @@ public class PortMapperTests
         var (clock, events) = (new ManualClock(), new Events());
         gateway.EpochClock = clock;
         await using var mapper = Start(clock, events, PortMappingProtocols.Pcp, gateway.Port);
-        await mapper.FirstRound;
+        await FirstRoundAsync(mapper);
 
         gateway.GrantPort = 7100; // the router restarted and gave our port away
         await AdvanceToAsync(clock, TimeSpan.FromMinutes(5));
@@ -98,7 +101,7 @@ public class PortMapperTests
         var port = gateway.Port;
         var (clock, events) = (new ManualClock(), new Events());
         await using var mapper = Start(clock, events, PortMappingProtocols.Pcp | PortMappingProtocols.NatPmp, port);
-        await mapper.FirstRound;
+        await FirstRoundAsync(mapper);
 
         gateway.Dispose(); // its port now answers with ICMP port unreachable
         await AdvanceToAsync(clock, TimeSpan.FromMinutes(5));
@@ -124,7 +127,7 @@ public class PortMapperTests
         var (clock, events) = (new ManualClock(), new Events());
         gateway.EpochClock = clock;
         await using var mapper = Start(clock, events, PortMappingProtocols.Pcp, gateway.Port);
-        await mapper.FirstRound;
+        await FirstRoundAsync(mapper);
         await WaitForAsync(() => clock.PendingTimers.SequenceEqual([TimeSpan.FromMinutes(5)]), "the renewal's timer");
 
         clock.Advance(TimeSpan.FromMinutes(1)); // no timer of the mapper is due yet
@@ -152,7 +155,7 @@ public class PortMapperTests
             Assert.False(mapper.FirstRound.IsCompleted);
             clock.Advance(wait);
         }
-        await mapper.FirstRound;
+        await FirstRoundAsync(mapper);
 
         Assert.Equal(3, gateway.Requests.Count);
         Assert.Equal([$"port mapping: PCP (127.0.0.1): no answer from 127.0.0.1:{gateway.Port} after 3 tries; trying again in 1 min"], events.Log);
@@ -165,7 +168,7 @@ public class PortMapperTests
         using var gateway = new FakeNatGateway();
         var (clock, events) = (new ManualClock(), new Events());
         var mapper = Start(clock, events, PortMappingProtocols.Pcp, gateway.Port);
-        await mapper.FirstRound;
+        await FirstRoundAsync(mapper);
 
         await mapper.DisposeAsync();
 
@@ -180,7 +183,7 @@ public class PortMapperTests
         using var gateway = new FakeNatGateway { External = IPAddress.Parse("192.168.0.1") };
         var (clock, events) = (new ManualClock(), new Events());
         await using var mapper = Start(clock, events, PortMappingProtocols.Pcp, gateway.Port);
-        await mapper.FirstRound;
+        await FirstRoundAsync(mapper);
 
         Assert.Empty(events.Addresses);
         Assert.Null(mapper.ExternalAddress);
@@ -193,7 +196,7 @@ public class PortMapperTests
         using var device = new FakeUpnpDevice();
         var (clock, events) = (new ManualClock(), new Events());
         var mapper = Start(clock, events, PortMappingProtocols.Upnp, ssdp: device.SsdpEndPoint);
-        await mapper.FirstRound;
+        await FirstRoundAsync(mapper);
 
         Assert.Equal(["TCP", "UDP"], device.Mappings.Keys.Select(k => k.Protocol).Order());
         Assert.Equal([6881], events.Ports);
@@ -212,7 +215,7 @@ public class PortMapperTests
         // The search window (10 s) runs on the mapper's clock: the search is sent again half way, then given up.
         await AdvanceToAsync(clock, TimeSpan.FromSeconds(5));
         await AdvanceToAsync(clock, TimeSpan.FromSeconds(5));
-        await mapper.FirstRound;
+        await FirstRoundAsync(mapper);
 
         Assert.Equal(["port mapping: UPnP: no UPnP device with a port-mapping service answered the search; trying again in 1 min"], events.Log);
         Assert.Empty(events.Ports);

@@ -42,8 +42,8 @@ internal sealed record PortMapperOptions
     /// <summary>The longest the deletions at stop may take together (a stop must stay quick; the leases end the rest).</summary>
     public TimeSpan StopBudget { get; init; } = TimeSpan.FromSeconds(3);
 
-    /// <summary>The clock of renewals, retries, a request's resends, the search window and the stop's budget (a test
-    /// moves a manual one).</summary>
+    /// <summary>The clock of renewals, retries, a request's resends and the search window (a test moves a manual
+    /// one); the stop's budget is real time.</summary>
     public TimeProvider Time { get; init; } = TimeProvider.System;
 
     /// <summary>One line per event: a mapping made, renewed to another port, refused, lost, deleted.</summary>
@@ -152,7 +152,8 @@ internal sealed class PortMapper : IAsyncDisposable
     {
         if (_stop.IsCancellationRequested) return;
         await _stop.CancelAsync().ConfigureAwait(false);
-        using var budget = new CancellationTokenSource(_options.StopBudget, _options.Time); // the deletions' resends run on it too
+        // Real time on purpose: whoever stops the session waits for it, whatever clock the renewals follow.
+        using var budget = new CancellationTokenSource(_options.StopBudget);
         // One after the other, PCP/NAT-PMP first: on a router that speaks both, both routes hold the same mapping, and
         // UPnP's deletion of one already gone is a success (NoSuchEntryInArray), PCP's is an error.
         foreach (var route in _routes.OrderBy(r => r.Name == "UPnP" ? 1 : 0)) await route.StopAsync(budget.Token).ConfigureAwait(false);
