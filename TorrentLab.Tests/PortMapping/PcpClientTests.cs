@@ -107,7 +107,7 @@ public class PcpClientTests
     }
 
     [Fact]
-    public async Task ASilentGateway_IsAskedAsOftenAsTheTimingSays_ThenGivenUp()
+    public async Task ASilentGateway_IsAskedAsOftenAsTheTimingSays_ThenGivenUp_OnTheSystemClock()
     {
         using var gateway = new FakeNatGateway { Silent = true };
         await using var client = Client(gateway);
@@ -117,6 +117,36 @@ public class PcpClientTests
         Assert.Equal($"no answer from 127.0.0.1:{gateway.Port} after 3 tries", e.Message);
         Assert.Equal(3, gateway.Requests.Count);
         Assert.False(e.Refused);
+    }
+
+    [Fact]
+    public async Task ASilentGateway_IsAskedAgainOnlyWhenTheClientsClockHasMovedByEachWait_EachTwiceTheLast_ThenGivenUp()
+    {
+        // RFC 6886 3.1: wait, send again, "with the interval between attempts doubling each time". On a manual clock
+        // nothing but the test's moves may bring a resend, however long the machine takes.
+        using var gateway = new FakeNatGateway { Silent = true };
+        var clock = new ManualClock();
+        await using var client = new PcpClient(new IPEndPoint(IPAddress.Loopback, gateway.Port), IPAddress.Loopback, true, true, clock)
+            { Timing = new GatewayTiming(TimeSpan.FromSeconds(1), 4) };
+
+        var mapping = client.MapAsync(IpProtocol.Tcp, 6881, 6881, TimeSpan.FromHours(1), Ct);
+
+        var wait = TimeSpan.FromSeconds(1);
+        for (var sent = 1; sent <= 4; sent++, wait *= 2)
+        {
+            await Wait.UntilAsync(() => gateway.Requests.Count == sent && clock.PendingTimers.SequenceEqual([wait]), TimeSpan.FromSeconds(30),
+                $"request {sent}, and a wait of {wait} on the clock", Ct);
+            clock.Advance(wait - TimeSpan.FromTicks(1)); // short of the wait: still waiting for this answer
+            Assert.Equal([TimeSpan.FromTicks(1)], clock.PendingTimers);
+            Assert.Equal(sent, gateway.Requests.Count);
+            Assert.False(mapping.IsCompleted);
+            clock.Advance(TimeSpan.FromTicks(1));
+        }
+
+        var e = await Assert.ThrowsAsync<PortMappingException>(() => mapping);
+        Assert.Equal($"no answer from 127.0.0.1:{gateway.Port} after 4 tries", e.Message);
+        Assert.Equal(4, gateway.Requests.Count);
+        Assert.Empty(clock.PendingTimers);
     }
 
     [Fact]

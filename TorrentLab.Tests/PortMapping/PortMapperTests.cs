@@ -20,12 +20,8 @@ public class PortMapperTests
         public int Lines(string text) => Log.Count(l => l.Contains(text, StringComparison.Ordinal));
     }
 
-    // A router that answers every request: its answers come over real loopback sockets on the thread pool, so the
-    // client's resend schedule (on the wall clock) must not give up on an answer a loaded machine delivers late.
-    private static readonly GatewayTiming Answering = new(TimeSpan.FromSeconds(10), 3);
-
     private static PortMapper Start(ManualClock clock, Events events, PortMappingProtocols protocols, int natPmpPort = 0,
-        IPEndPoint? ssdp = null, GatewayTiming? timing = null) =>
+        IPEndPoint? ssdp = null) =>
         PortMapper.Start(new PortMapperOptions
         {
             InternalPort = 6881,
@@ -34,7 +30,7 @@ public class PortMapperTests
             NatPmpPort = natPmpPort,
             SsdpTarget = ssdp ?? new IPEndPoint(IPAddress.Loopback, 9),
             SearchWindow = TimeSpan.FromSeconds(10),
-            Timing = timing ?? new GatewayTiming(TimeSpan.FromMilliseconds(100), 3),
+            Timing = new GatewayTiming(TimeSpan.FromMilliseconds(100), 3), // on the manual clock: resent only when a test moves it
             Time = clock,
             Log = events.Log.Enqueue,
             ExternalPortChanged = events.Ports.Enqueue,
@@ -43,6 +39,9 @@ public class PortMapperTests
 
     private static Task WaitForAsync(Func<bool> condition, string what) =>
         Wait.UntilAsync(condition, TimeSpan.FromSeconds(30), $"timed out waiting for {what}", Ct);
+
+    /// <summary>A round that waits for an answer lost on the way would wait for the manual clock: a failure, not a hang.</summary>
+    private static Task FirstRoundAsync(PortMapper mapper) => mapper.FirstRound.WaitAsync(TimeSpan.FromSeconds(60), Ct);
 
     /// <summary>Moves the clock to the mapper's next wake-up, once it has armed one of <paramref name="due"/>.</summary>
     private static async Task AdvanceToAsync(ManualClock clock, TimeSpan due)
@@ -57,9 +56,9 @@ public class PortMapperTests
         using var gateway = new FakeNatGateway { GrantPort = 7000, Lifetime = 600 };
         var (clock, events) = (new ManualClock(), new Events());
         gateway.EpochClock = clock;
-        await using var mapper = Start(clock, events, PortMappingProtocols.Pcp, gateway.Port, timing: Answering);
+        await using var mapper = Start(clock, events, PortMappingProtocols.Pcp, gateway.Port);
 
-        await mapper.FirstRound;
+        await FirstRoundAsync(mapper);
 
         Assert.Equal([(IpProtocol.Tcp, 6881, 6881, 600u), (IpProtocol.Udp, 6881, 7000, 600u)],
             gateway.PcpMaps.Select(m => (m.Protocol, m.Internal, m.Suggested, m.Lifetime)));
@@ -84,7 +83,7 @@ public class PortMapperTests
         var (clock, events) = (new ManualClock(), new Events());
         gateway.EpochClock = clock;
         await using var mapper = Start(clock, events, PortMappingProtocols.Pcp, gateway.Port);
-        await mapper.FirstRound;
+        await FirstRoundAsync(mapper);
 
         gateway.GrantPort = 7100; // the router restarted and gave our port away
         await AdvanceToAsync(clock, TimeSpan.FromMinutes(5));
@@ -102,7 +101,7 @@ public class PortMapperTests
         var port = gateway.Port;
         var (clock, events) = (new ManualClock(), new Events());
         await using var mapper = Start(clock, events, PortMappingProtocols.Pcp | PortMappingProtocols.NatPmp, port);
-        await mapper.FirstRound;
+        await FirstRoundAsync(mapper);
 
         gateway.Dispose(); // its port now answers with ICMP port unreachable
         await AdvanceToAsync(clock, TimeSpan.FromMinutes(5));
@@ -128,7 +127,8 @@ public class PortMapperTests
         var (clock, events) = (new ManualClock(), new Events());
         gateway.EpochClock = clock;
         await using var mapper = Start(clock, events, PortMappingProtocols.Pcp, gateway.Port);
-        await mapper.FirstRound;
+        await FirstRoundAsync(mapper);
+        await WaitForAsync(() => clock.PendingTimers.SequenceEqual([TimeSpan.FromMinutes(5)]), "the renewal's timer");
 
         clock.Advance(TimeSpan.FromMinutes(1)); // no timer of the mapper is due yet
         gateway.Epoch = 0;                      // the router restarted
@@ -141,12 +141,34 @@ public class PortMapperTests
     }
 
     [Fact]
+    public async Task ASilentRouter_IsAskedAgainOnlyAsTheMappersClockMoves_ThenIsOneLine_AndATryAgainLater()
+    {
+        using var gateway = new FakeNatGateway { Silent = true };
+        var (clock, events) = (new ManualClock(), new Events());
+        await using var mapper = Start(clock, events, PortMappingProtocols.Pcp, gateway.Port);
+
+        // RFC 6886 3.1's schedule, shortened: 100 ms, then 200 and 400, each wait on the clock the renewals use.
+        var wait = TimeSpan.FromMilliseconds(100);
+        for (var sent = 1; sent <= 3; sent++, wait *= 2)
+        {
+            await WaitForAsync(() => gateway.Requests.Count == sent && clock.PendingTimers.SequenceEqual([wait]), $"request {sent} and its wait");
+            Assert.False(mapper.FirstRound.IsCompleted);
+            clock.Advance(wait);
+        }
+        await FirstRoundAsync(mapper);
+
+        Assert.Equal(3, gateway.Requests.Count);
+        Assert.Equal([$"port mapping: PCP (127.0.0.1): no answer from 127.0.0.1:{gateway.Port} after 3 tries; trying again in 1 min"], events.Log);
+        Assert.Empty(events.Ports);
+    }
+
+    [Fact]
     public async Task Stop_DeletesEveryMapping_EachInOneLine()
     {
         using var gateway = new FakeNatGateway();
         var (clock, events) = (new ManualClock(), new Events());
         var mapper = Start(clock, events, PortMappingProtocols.Pcp, gateway.Port);
-        await mapper.FirstRound;
+        await FirstRoundAsync(mapper);
 
         await mapper.DisposeAsync();
 
@@ -161,7 +183,7 @@ public class PortMapperTests
         using var gateway = new FakeNatGateway { External = IPAddress.Parse("192.168.0.1") };
         var (clock, events) = (new ManualClock(), new Events());
         await using var mapper = Start(clock, events, PortMappingProtocols.Pcp, gateway.Port);
-        await mapper.FirstRound;
+        await FirstRoundAsync(mapper);
 
         Assert.Empty(events.Addresses);
         Assert.Null(mapper.ExternalAddress);
@@ -174,7 +196,7 @@ public class PortMapperTests
         using var device = new FakeUpnpDevice();
         var (clock, events) = (new ManualClock(), new Events());
         var mapper = Start(clock, events, PortMappingProtocols.Upnp, ssdp: device.SsdpEndPoint);
-        await mapper.FirstRound;
+        await FirstRoundAsync(mapper);
 
         Assert.Equal(["TCP", "UDP"], device.Mappings.Keys.Select(k => k.Protocol).Order());
         Assert.Equal([6881], events.Ports);
@@ -189,7 +211,11 @@ public class PortMapperTests
     {
         var (clock, events) = (new ManualClock(), new Events());
         await using var mapper = Start(clock, events, PortMappingProtocols.Upnp); // nobody listens where the search goes
-        await mapper.FirstRound;
+
+        // The search window (10 s) runs on the mapper's clock: the search is sent again half way, then given up.
+        await AdvanceToAsync(clock, TimeSpan.FromSeconds(5));
+        await AdvanceToAsync(clock, TimeSpan.FromSeconds(5));
+        await FirstRoundAsync(mapper);
 
         Assert.Equal(["port mapping: UPnP: no UPnP device with a port-mapping service answered the search; trying again in 1 min"], events.Log);
         Assert.Empty(events.Ports);

@@ -32,7 +32,6 @@ public class SessionPortMappingTests
         {
             Gateway = new Gateway(IPAddress.Loopback, IPAddress.Loopback, "lo"),
             NatPmpPort = gateway.Port,
-            Timing = new GatewayTiming(TimeSpan.FromMilliseconds(100), 3),
         },
     };
 

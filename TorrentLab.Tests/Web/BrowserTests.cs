@@ -54,6 +54,8 @@ public class BrowserTests
         await web.WaitForAsync(t => t.PiecesDone >= 5, Ct);
         await row.Locator("[data-action='pause']").ClickAsync();
         await Assertions.Expect(row.Locator(".state")).ToHaveTextAsync("paused");
+        // A paused torrent lists no peer: the peer listed below is the resumed download's, not the one before the pause.
+        await Assertions.Expect(page.Locator("#peers tbody")).Not.ToContainTextAsync("TorrentLab 0.1.0.0");
         await Assertions.Expect(row.Locator("[data-action='start']")).ToBeEnabledAsync();
         await row.Locator("[data-action='start']").ClickAsync();
         await Assertions.Expect(row.Locator(".state")).ToHaveTextAsync("downloading");

@@ -28,7 +28,6 @@ public class PortMappingSettingsTests
                 {
                     Gateway = new Gateway(IPAddress.Loopback, IPAddress.Loopback, "lo"),
                     NatPmpPort = gateway.Port,
-                    Timing = new GatewayTiming(TimeSpan.FromMilliseconds(100), 3),
                 },
             },
         };

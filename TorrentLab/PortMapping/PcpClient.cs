@@ -45,7 +45,7 @@ internal sealed class PcpClient : IGatewayClient
     /// <param name="local">Our address on the gateway's link: the socket's, and PCP's client address.</param>
     /// <param name="pcp">Speak PCP (first, when both are allowed).</param>
     /// <param name="natPmp">Speak NAT-PMP (alone, or after PCP's "Unsupported Version").</param>
-    /// <param name="clock">Measures the time between the gateway's epochs.</param>
+    /// <param name="clock">Times the resends of a request, and measures the time between the gateway's epochs.</param>
     /// <exception cref="SocketException">The socket cannot be bound.</exception>
     public PcpClient(IPEndPoint server, IPAddress local, bool pcp, bool natPmp, TimeProvider? clock = null)
     {
@@ -159,8 +159,8 @@ internal sealed class PcpClient : IGatewayClient
         return answer;
     }
 
-    /// <summary>Sends <paramref name="request"/> until an answer <paramref name="accept"/> takes arrives, waiting 250 ms,
-    /// then twice as long after each try.</summary>
+    /// <summary>Sends <paramref name="request"/> until an answer <paramref name="accept"/> takes arrives, waiting
+    /// <see cref="GatewayTiming.FirstWait"/> (250 ms) on the client's clock, then twice as long after each try.</summary>
     private async Task<byte[]> ExchangeAsync(byte[] request, Func<byte[], bool> accept, GatewayTiming timing, CancellationToken ct)
     {
         await _one.WaitAsync(ct).ConfigureAwait(false);
@@ -169,15 +169,17 @@ internal sealed class PcpClient : IGatewayClient
             var wait = timing.FirstWait;
             for (var attempt = 0; attempt < timing.Attempts; attempt++, wait *= 2)
             {
+                // The wait runs on our clock, as the renewals do: a test's manual clock resends only when the test moves
+                // it. It is armed before the send, so that once the gateway holds the request, the wait has begun.
+                using var timeout = new CancellationTokenSource(wait, _clock);
+                using var receiving = CancellationTokenSource.CreateLinkedTokenSource(ct, timeout.Token);
                 await _socket.SendAsync(request, SocketFlags.None, ct).ConfigureAwait(false);
-                using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
-                timeout.CancelAfter(wait);
                 try
                 {
                     while (true)
                     {
                         var from = new IPEndPoint(IPAddress.Any, 0) as EndPoint;
-                        var received = await _socket.ReceiveFromAsync(_buffer, SocketFlags.None, from, timeout.Token).ConfigureAwait(false);
+                        var received = await _socket.ReceiveFromAsync(_buffer, SocketFlags.None, from, receiving.Token).ConfigureAwait(false);
                         // RFC 6886 3.2 and 3.3: "Upon receiving a response packet, the client MUST check the source IP
                         // address, and silently discard the packet if the address is not the address of the gateway to
                         // which the request was sent." RFC 6887 8.3 asks the same of the source address and port.

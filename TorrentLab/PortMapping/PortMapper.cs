@@ -42,7 +42,8 @@ internal sealed record PortMapperOptions
     /// <summary>The longest the deletions at stop may take together (a stop must stay quick; the leases end the rest).</summary>
     public TimeSpan StopBudget { get; init; } = TimeSpan.FromSeconds(3);
 
-    /// <summary>The clock of renewals and retries (a test moves a manual one).</summary>
+    /// <summary>The clock of renewals, retries, a request's resends and the search window (a test moves a manual
+    /// one); the stop's budget is real time.</summary>
     public TimeProvider Time { get; init; } = TimeProvider.System;
 
     /// <summary>One line per event: a mapping made, renewed to another port, refused, lost, deleted.</summary>
@@ -95,7 +96,7 @@ internal sealed class PortMapper : IAsyncDisposable
     }
 
     private static async Task<IGatewayClient?> DiscoverAsync(PortMapperOptions options, Gateway gateway, CancellationToken ct) =>
-        await UpnpClient.DiscoverAsync(options.SsdpTarget, gateway.Local, gateway.Address, options.SearchWindow, options.Log, ct).ConfigureAwait(false);
+        await UpnpClient.DiscoverAsync(options.SsdpTarget, gateway.Local, gateway.Address, options.SearchWindow, options.Log, ct, options.Time).ConfigureAwait(false);
 
     /// <summary>The external address the router named last (global addresses only), or null.</summary>
     public IPAddress? ExternalAddress { get { lock (_lock) return _external; } }
@@ -151,6 +152,7 @@ internal sealed class PortMapper : IAsyncDisposable
     {
         if (_stop.IsCancellationRequested) return;
         await _stop.CancelAsync().ConfigureAwait(false);
+        // Real time on purpose: whoever stops the session waits for it, whatever clock the renewals follow.
         using var budget = new CancellationTokenSource(_options.StopBudget);
         // One after the other, PCP/NAT-PMP first: on a router that speaks both, both routes hold the same mapping, and
         // UPnP's deletion of one already gone is a success (NoSuchEntryInArray), PCP's is an error.

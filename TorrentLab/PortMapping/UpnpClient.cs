@@ -32,13 +32,15 @@ internal sealed class UpnpClient : IGatewayClient
 
     /// <summary>Searches for an IGD from <paramref name="local"/>: an M-SEARCH to <paramref name="target"/> (the SSDP
     /// group, out of the interface that holds <paramref name="local"/> only; a test's device elsewhere), answers read
-    /// for <paramref name="window"/>, and the first device whose description has a port-mapping service wins (the
-    /// gateway's own, <paramref name="preferred"/>, first).</summary>
+    /// for <paramref name="window"/> of <paramref name="clock"/> (the system's by default; the search is sent again
+    /// half way through it while nobody answered), and the first device whose description has a port-mapping service
+    /// wins (the gateway's own, <paramref name="preferred"/>, first).</summary>
     /// <returns>The client, or null when no device answered with such a service.</returns>
     /// <exception cref="PortMappingException">The search cannot be sent.</exception>
     public static async Task<UpnpClient?> DiscoverAsync(IPEndPoint target, IPAddress local, IPAddress? preferred, TimeSpan window, Action<string>? log,
-        CancellationToken ct)
+        CancellationToken ct, TimeProvider? clock = null)
     {
+        clock ??= TimeProvider.System;
         var answers = new List<(IPAddress From, SsdpAnswer Answer)>();
         using (var socket = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp))
         {
@@ -55,8 +57,9 @@ internal sealed class UpnpClient : IGatewayClient
                 var search = SsdpMessages.Search();
                 await socket.SendToAsync(search, SocketFlags.None, target, ct).ConfigureAwait(false);
                 var buffer = new byte[SsdpMessages.MaxAnswerBytes + 1];
-                using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
-                timeout.CancelAfter(window);
+                using var whole = new CancellationTokenSource(window, clock);
+                using var halfWay = new CancellationTokenSource(window / 2, clock);
+                using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct, whole.Token);
                 var resent = false;
                 while (true)
                 {
@@ -64,9 +67,9 @@ internal sealed class UpnpClient : IGatewayClient
                     try
                     {
                         // UDP may lose the search: sent again once, half way through the window, while nobody answered.
-                        using var half = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token);
-                        if (!resent) half.CancelAfter(window / 2);
-                        received = await socket.ReceiveFromAsync(buffer, SocketFlags.None, new IPEndPoint(IPAddress.Any, 0), half.Token).ConfigureAwait(false);
+                        using var half = resent ? null : CancellationTokenSource.CreateLinkedTokenSource(timeout.Token, halfWay.Token);
+                        received = await socket.ReceiveFromAsync(buffer, SocketFlags.None, new IPEndPoint(IPAddress.Any, 0), (half ?? timeout).Token)
+                            .ConfigureAwait(false);
                     }
                     catch (OperationCanceledException) when (!timeout.IsCancellationRequested)
                     {
