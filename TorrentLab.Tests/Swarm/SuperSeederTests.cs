@@ -285,28 +285,4 @@ public class SuperSeederTests
         Assert.NotEqual("a", Assert.Single(again).Peer);
         Assert.Empty(seeder.Tick()); // once: it is under way again
     }
-
-    [Fact]
-    public void APeerThatLeavesWithEveryPiece_SeedsTheOthers_SoItsPieceIsRevealedAgainOnlyAfterPassOnWait()
-    {
-        // "a" alone holds the piece we told it, takes the other two from its peers and closes our connection as a
-        // seed: the others can fetch that piece from it, and for PassOnWait we do not send it again.
-        var clock = new TorrentLab.Tests.Infrastructure.ManualClock();
-        var seeder = new SuperSeeder(pieceCount: 3, clock);
-        var first = Only(seeder.AddPeer("a"), "a");
-        var second = Only(seeder.AddPeer("b"), "b");
-        var third = Only(seeder.AddPeer("c"), "c");
-        Assert.Empty(seeder.AddPeer("d"));
-        Assert.Empty(seeder.PeerHas("a", first));
-        Assert.Empty(seeder.PeerHas("b", second));
-        Assert.Empty(seeder.PeerHas("c", third));
-        seeder.PeerHas("a", second);
-        seeder.PeerHas("a", third);
-
-        Assert.DoesNotContain(seeder.RemovePeer("a"), o => o.Piece == first);
-        clock.Advance(SuperSeeder.PassOnWait - TimeSpan.FromSeconds(1));
-        Assert.DoesNotContain(seeder.Tick(), o => o.Piece == first);
-        clock.Advance(TimeSpan.FromSeconds(1));
-        Assert.Contains(seeder.Tick(), o => o.Piece == first); // nobody got it from "a" after all: it is sent again
-    }
 }

@@ -25,7 +25,7 @@ namespace TorrentLab.Swarm;
 /// <para>A crowd larger than the piece count (where BEP 16 is silent; libtorrent tells every peer a piece, so a seed
 /// of 16 pieces sent 4-5 times the torrent to 100 peers): a piece is revealed to one peer, and again only once that
 /// reveal has failed: the peer lacks it <see cref="StaleAfter"/> after the reveal, or announced it <see cref="PassOnWait"/>
-/// ago and nobody else has it yet, or it left (unless it left as a seed: see <see cref="RemovePeer"/>). A piece some peer holds that we never told it about has spread, and is
+/// ago and nobody else has it yet, or it left. A piece some peer holds that we never told it about has spread, and is
 /// never revealed again while that peer stays. Peers with no piece to be told get theirs from the others (and a reveal
 /// later, when one is needed). At most <see cref="InFlight"/> pieces are under way at once (revealed and not yet
 /// spread): each first copy then gets a good share of the seed's upload, and the peers that pass theirs on first are
@@ -58,7 +58,6 @@ internal sealed class SuperSeeder
     private readonly int[] _elsewhere;    // connected peers that have each piece and were not told it by us: it spread
     private readonly List<PeerState>[] _carriers; // connected peers told each piece by us
     private int _cursor;                  // where the search for the rarest piece starts: ties go round the torrent
-    private readonly Dictionary<int, DateTimeOffset> _heldBySeed = []; // pieces a peer that left complete held alone, and when it left
 
     /// <summary>A piece revealed to a peer: send it <c>have</c> for <see cref="Piece"/>.</summary>
     public readonly record struct Offer(object Peer, int Piece);
@@ -142,18 +141,12 @@ internal sealed class SuperSeeder
     }
 
     /// <summary>The peer left: what it was offered goes back to the pool, and peers waiting for a piece to spread may
-    /// now have nobody left to spread it to. A peer that had every piece closed the connection because it seeds too
-    /// (two seeds have nothing to trade; our last <c>have</c> made us a seed in its eyes): it still serves the others, so
-    /// a piece we told it that no other peer of ours has yet is not revealed again for <see cref="PassOnWait"/>.
-    /// Revealing such pieces at once sent 4 of 16 pieces twice in a swarm of 20 (1.255 F).</summary>
+    /// now have nobody left to spread it to.</summary>
     public IReadOnlyList<Offer> RemovePeer(object peer)
     {
         lock (_lock)
         {
             if (!_peers.Remove(peer, out var state)) return [];
-            if (state.Has.IsComplete)
-                foreach (var index in state.Told.Keys)
-                    if (_elsewhere[index] == 0 && _availability[index] == 1) _heldBySeed[index] = _clock.GetUtcNow();
             foreach (var index in state.Has.SetIndexes())
             {
                 _availability[index]--;
@@ -254,7 +247,6 @@ internal sealed class SuperSeeder
                 underWay++;
                 continue;
             }
-            if (_heldBySeed.TryGetValue(i, out var left) && now - left < PassOnWait) continue; // a seed serves it: see RemovePeer
             needed[i] = true;
             count++;
         }
