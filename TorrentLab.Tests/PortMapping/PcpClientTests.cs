@@ -13,8 +13,10 @@ public class PcpClientTests
     /// <summary>Short waits: a request the gateway does not answer fails after three tries.</summary>
     private static readonly GatewayTiming Quick = new(TimeSpan.FromMilliseconds(100), 3);
 
+    /// <summary>A client on <paramref name="clock"/>; by default a manual clock nobody moves, so an answer a loaded
+    /// machine delivers late is waited for and the request never sent twice (a test counts the requests).</summary>
     private static PcpClient Client(FakeNatGateway gateway, bool pcp = true, bool natPmp = true, TimeProvider? clock = null) =>
-        new(new IPEndPoint(IPAddress.Loopback, gateway.Port), IPAddress.Loopback, pcp, natPmp, clock) { Timing = Quick };
+        new(new IPEndPoint(IPAddress.Loopback, gateway.Port), IPAddress.Loopback, pcp, natPmp, clock ?? new ManualClock()) { Timing = Quick };
 
     [Fact]
     public async Task Pcp_MapsWithANonceAndOurAddress_AndGivesThePortLifetimeAndAddressGranted()
@@ -110,7 +112,7 @@ public class PcpClientTests
     public async Task ASilentGateway_IsAskedAsOftenAsTheTimingSays_ThenGivenUp_OnTheSystemClock()
     {
         using var gateway = new FakeNatGateway { Silent = true };
-        await using var client = Client(gateway);
+        await using var client = Client(gateway, clock: TimeProvider.System);
 
         var e = await Assert.ThrowsAsync<PortMappingException>(() => client.MapAsync(IpProtocol.Tcp, 6881, 6881, TimeSpan.FromHours(1), Ct));
 
@@ -173,7 +175,8 @@ public class PcpClientTests
         // RFC 6886 3.3: "the client MUST check the source IP address, and silently discard the packet if the address is
         // not the address of the gateway to which the request was sent" (and RFC 6887 its port too).
         using var gateway = new FakeNatGateway { Silent = true };
-        await using var client = Client(gateway);
+        var clock = new ManualClock();
+        await using var client = Client(gateway, clock: clock);
         var mapping = client.MapAsync(IpProtocol.Tcp, 6881, 6881, TimeSpan.FromHours(1), Ct);
         await Wait.UntilAsync(() => gateway.LastSender is not null, TimeSpan.FromSeconds(30), Ct);
         var request = gateway.Requests.First();
@@ -187,6 +190,16 @@ public class PcpClientTests
             await impostor.SendToAsync(answer, SocketFlags.None, gateway.LastSender!, Ct);
         }
 
+        // The client has the answer in its socket and waits on the manual clock: however slow the machine, it is read
+        // before the tries run out (each try's wait ends only when the test moves the clock).
+        var wait = Quick.FirstWait;
+        for (var sent = 1; sent <= Quick.Attempts; sent++, wait *= 2)
+        {
+            await Wait.UntilAsync(() => gateway.Requests.Count == sent && clock.PendingTimers.SequenceEqual([wait]), TimeSpan.FromSeconds(30),
+                $"request {sent}, and a wait of {wait} on the clock", Ct);
+            Assert.False(mapping.IsCompleted);
+            clock.Advance(wait);
+        }
         var e = await Assert.ThrowsAsync<PortMappingException>(() => mapping);
         Assert.StartsWith("no answer from", e.Message, StringComparison.Ordinal);
     }
