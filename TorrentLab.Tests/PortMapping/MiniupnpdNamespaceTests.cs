@@ -168,6 +168,10 @@ public partial class MiniupnpdNamespaceTests
             var external = await run.SeedAsync("upnp,natpmp,pcp");
             Assert.True(await WaitForAsync(() => Lines(run.SeederLog, "mapped UDP external port") == 2, TimeSpan.FromSeconds(60)),
                 $"both routes (UPnP, PCP) did not map:\n{run.SeederLog}");
+            // UPnP's round ends by asking the external address after the mappings: a router gone before it answers
+            // fails the round, which forgets its mappings (nothing left to remove at the stop). Stopped once asked.
+            Assert.True(await WaitForAsync(() => net.RouterLog.Contains("#GetExternalIPAddress", StringComparison.Ordinal), TimeSpan.FromSeconds(60)),
+                $"UPnP's round did not ask the external address:\n{run.SeederLog}\nrouter:\n{net.RouterLog}");
             net.StopRouter();
             var clock = Stopwatch.StartNew();
             await run.StopSeederAsync();
