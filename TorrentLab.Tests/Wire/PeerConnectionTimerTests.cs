@@ -5,8 +5,9 @@ namespace TorrentLab.Tests.Wire;
 
 /// <summary><c>Wire/PeerConnection.Timer.cs</c>: keep-alives and the idle timeout, on a manual clock. Each connection
 /// has one one-shot timer, due at its next deadline and no sooner: an idle connection wakes only to send its keep-alive.
-/// Our end runs on the manual clock; the peer's end on the system clock with minutes-long defaults, so it never times
-/// out while a test runs.</summary>
+/// Our end runs on the manual clock; the peer's end on the system clock with a keep-alive and an idle timeout of a day,
+/// so it neither times out nor speaks while a test runs: with BEP 3's two minutes, a run slowed past them by a loaded
+/// machine could have the peer's keep-alive land between two moves of our clock and push our idle deadline later.</summary>
 public class PeerConnectionTimerTests
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
@@ -24,7 +25,7 @@ public class PeerConnectionTimerTests
     {
         var (ours, peer) = await TestDownloader.PairAsync(TestDownloader.OtherHash,
             client: TestDownloader.Quick with { KeepAliveInterval = KeepAlive, IdleTimeout = Idle, Time = clock },
-            server: TestDownloader.Quick with { IdleTimeout = TimeSpan.FromMinutes(3) });
+            server: TestDownloader.Quick with { KeepAliveInterval = TimeSpan.FromDays(1), IdleTimeout = TimeSpan.FromDays(1) });
         return new Pair(ours, peer, ReadUntilClosedAsync(ours), ReadUntilClosedAsync(peer));
     }
 
