@@ -41,7 +41,7 @@ internal sealed class SyntheticDhtNode : IAsyncDisposable
     private readonly Action<string> _log;
     private readonly ConcurrentDictionary<IPAddress, byte[]> _tokens = new();
     private readonly ConcurrentDictionary<IPEndPoint, SentKinds> _sources = new();
-    private int _received;
+    private int _arrived, _received;
 
     public SyntheticDhtNode(NodeId id, SyntheticDhtBehaviour behaviour, Action<string> log)
     {
@@ -70,7 +70,8 @@ internal sealed class SyntheticDhtNode : IAsyncDisposable
     /// <summary>The node id the decoy answer carries.</summary>
     public NodeId DecoyId { get; init; }
 
-    /// <summary>Datagrams received so far.</summary>
+    /// <summary>Datagrams received and handled so far: each one's sender is in <see cref="Sources"/> and its line in the
+    /// log by the time it counts here, so whoever waits for the count reads the evidence it left.</summary>
     public int Received => Volatile.Read(ref _received);
 
     /// <summary>Each address and port it got datagrams from, with what kinds of datagram each sent. Other
@@ -84,9 +85,11 @@ internal sealed class SyntheticDhtNode : IAsyncDisposable
     /// <summary>One datagram in, at most one answer out (a send that fails is a lost datagram, as over the internet).</summary>
     private void Serve(ReadOnlyMemory<byte> datagram, IPEndPoint from)
     {
-        var count = Interlocked.Increment(ref _received);
-        if (Answer(datagram.ToArray(), from, count, out var tid) is not { } answer) return;
-        _ = SendAsync(answer, tid, from);
+        var count = Interlocked.Increment(ref _arrived);   // the datagram's place, which behaviours go by
+        byte[]? answer, tid;
+        try { answer = Answer(datagram.ToArray(), from, count, out tid); }
+        finally { Interlocked.Increment(ref _received); }
+        if (answer is not null) _ = SendAsync(answer, tid, from);
     }
 
     private async Task SendAsync(byte[] answer, byte[]? tid, IPEndPoint from)
