@@ -13,12 +13,18 @@ namespace TorrentLab.Web;
 /// spaces that must all appear, in any order. An article is taken when some alternative of must-contain matches (or
 /// there is none), no alternative of must-not-contain does, the episode filter takes its season and episode
 /// (<see cref="EpisodeFilter"/>), and, with <see cref="RssRuleDefinition.IgnoreDays"/>, it is that many days newer than the last match.</para>
-/// <para>A regular expression runs with a 100 ms timeout (a pattern that backtracks without end takes nothing); a
-/// pattern that does not compile is refused when the rule is set.</para>
+/// <para>Patterns run on .NET's non-backtracking engine, in time linear in the title, with no time limit: a limit on the
+/// wall clock made matching depend on the machine's load (with 100 ms, a loaded machine threw on a plain episode
+/// filter and could skip an article a rule takes). A regular expression with what only a backtracking engine has
+/// (lookarounds, backreferences, atomic groups) runs on it with a 1 s limit, a match that runs out of it taking
+/// nothing; a pattern that does not compile is refused when the rule is set.</para>
 /// </remarks>
 internal sealed class RssRule
 {
-    private static readonly TimeSpan RegexTimeout = TimeSpan.FromMilliseconds(100);
+    private const RegexOptions Options = RegexOptions.IgnoreCase | RegexOptions.CultureInvariant;
+
+    /// <summary>The limit of a pattern only the backtracking engine runs (one that backtracks without end takes nothing).</summary>
+    private static readonly TimeSpan BacktrackingTimeout = TimeSpan.FromSeconds(1);
 
     private readonly Regex[][] _mustContain, _mustNotContain;
     private readonly EpisodeFilter? _episodes;
@@ -45,9 +51,17 @@ internal sealed class RssRule
     private static Regex[][] Expressions(string text, bool regex)
     {
         if (text.Length == 0) return [];
-        if (regex) return [[new Regex(text, RegexOptions.IgnoreCase | RegexOptions.CultureInvariant, RegexTimeout)]];
+        if (regex) return [[Compile(text)]];
         return [.. text.Split('|').Select(alternative => alternative.Split(' ', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
-            .Select(word => new Regex(Wildcard(word), RegexOptions.IgnoreCase | RegexOptions.CultureInvariant, RegexTimeout)).ToArray())];
+            .Select(word => new Regex(Wildcard(word), Options | RegexOptions.NonBacktracking)).ToArray())];
+    }
+
+    /// <summary>A user's regular expression on the non-backtracking engine, or on the backtracking one (with its limit)
+    /// when it uses what only that engine has.</summary>
+    private static Regex Compile(string pattern)
+    {
+        try { return new Regex(pattern, Options | RegexOptions.NonBacktracking); }
+        catch (NotSupportedException) { return new Regex(pattern, Options, BacktrackingTimeout); }
     }
 
     /// <summary>A wildcard word as an unanchored pattern: '*' any text, '?' one character, the rest literal.</summary>
@@ -74,7 +88,7 @@ internal sealed class RssRule
     private static bool Match(Regex pattern, string title)
     {
         try { return pattern.IsMatch(title); }
-        catch (RegexMatchTimeoutException) { return false; } // a pattern that backtracks without end takes nothing
+        catch (RegexMatchTimeoutException) { return false; } // only the backtracking engine has a limit: see Compile
     }
 }
 
@@ -103,7 +117,7 @@ internal sealed record RssRuleDefinition
         ["enabled"] = "the rule on or off",
         ["mustContain"] = "wildcard words (all of them, any order), alternatives separated by '|'; or a regular expression",
         ["mustNotContain"] = "as mustContain: an article any of whose alternatives matches is not taken",
-        ["useRegex"] = "mustContain and mustNotContain are regular expressions (case-insensitive, 100 ms timeout)",
+        ["useRegex"] = "mustContain and mustNotContain are regular expressions (case-insensitive)",
         ["episodeFilter"] = "seasons and episodes taken, as 1x2-4;2x-",
         ["affectedFeeds"] = "the URLs of the feeds the rule reads",
         ["ignoreDays"] = "after a match, ignore further matches for this many days (0: never)",
