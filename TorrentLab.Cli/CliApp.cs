@@ -140,11 +140,15 @@ internal static class CliApp
     /// disposition goes back to the default before the handler is registered, so the handler is installed and the
     /// download stops cleanly, its ledger saved. (A script's Ctrl-C at the terminal now stops its background downloads
     /// too; one that should outlive it can be started with <c>setsid</c>.)</remarks>
-    private static void StopOnSigint()
+    private static void StopOnSigint() => DefaultDisposition(2); // POSIX: SIGINT is 2 on every Unix
+
+    /// <summary>Sets a signal's disposition back to the default, so that a handler registered after it is installed
+    /// (the runtime keeps a signal ignored on entry ignored, handler or not). Serve does so for SIGHUP, which
+    /// <c>nohup</c> passes on ignored: with its handler there, a hangup reloads the settings and never ends it.</summary>
+    internal static void DefaultDisposition(int signal)
     {
         if (OperatingSystem.IsWindows()) return;
-        const int sigint = 2; // POSIX: SIGINT is 2 on every Unix
-        _ = Signal(sigint, 0); // SIG_DFL is 0 on every Unix
+        _ = Signal(signal, 0); // SIG_DFL is 0 on every Unix
     }
 
     [DllImport("libc", EntryPoint = "signal")]

@@ -118,7 +118,8 @@ internal static class ServeCommand
             if (options.RequiresToken && string.IsNullOrEmpty(options.Token)) options = options with { Token = TokenGate.Generate() };
 
             // SIGHUP reloads the saved settings (systemctl reload); it is taken before the server starts, so an early
-            // one waits for the start instead of ending the process.
+            // one waits for the start instead of ending the process. Also when it came ignored (nohup): kill -HUP reloads.
+            CliApp.DefaultDisposition(1); // POSIX: SIGHUP is 1 on every Unix
             var reloads = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
             using var hangup = PosixSignalRegistration.Create(PosixSignal.SIGHUP, context =>
             {

@@ -284,7 +284,7 @@ public partial class DownloadCommandTests
         using var process = ProcessRunner.Start("dotnet", [CliRunner.CliDll, torrent, "-o", output, "--quiet", "--max-peers", "1"]);
         var stderr = process.StandardError.ReadToEndAsync(Ct);
         await Wait.UntilAsync(() => APieceIsOnDisk(Path.Combine(output, "big.bin"), swarm.Built.Payload), TimeSpan.FromSeconds(30), Ct);
-        ProcessRunner.Run("kill", ["-INT", process.Id.ToString()], TimeSpan.FromSeconds(5));
+        ProcessRunner.Signal(process, "INT");
         var exited = process.WaitForExit(TimeSpan.FromSeconds(15));
         if (!exited) ProcessRunner.Stop(process);
 
@@ -312,7 +312,7 @@ public partial class DownloadCommandTests
         using var process = ProcessRunner.Start("bash", ["-c", "trap '' INT; exec dotnet \"$0\" \"$@\"", CliRunner.CliDll, torrent, "-o", output, "--quiet", "--max-peers", "1"]);
         var stderr = process.StandardError.ReadToEndAsync(Ct);
         await Wait.UntilAsync(() => APieceIsOnDisk(Path.Combine(output, "big.bin"), swarm.Built.Payload), TimeSpan.FromSeconds(30), Ct);
-        ProcessRunner.Run("kill", ["-INT", process.Id.ToString()], TimeSpan.FromSeconds(5));
+        ProcessRunner.Signal(process, "INT");
         var exited = process.WaitForExit(TimeSpan.FromSeconds(15));
         if (!exited) ProcessRunner.Stop(process);
 

@@ -44,7 +44,7 @@ public partial class ServeCommandTests
             await Wait.UntilAsync(async () => (await http.GetFromJsonAsync("/api/torrents", WebJsonContext.Default.TorrentSummaryArray, Ct))!
                 .Any(t => t.State == "downloading" && t.PiecesDone > 0), TimeSpan.FromSeconds(60), Ct);
 
-            ProcessRunner.Run("kill", ["-INT", process.Id.ToString()], TimeSpan.FromSeconds(5));
+            ProcessRunner.Signal(process, "INT");
             exited = process.WaitForExit(TimeSpan.FromSeconds(30));
         }
         finally

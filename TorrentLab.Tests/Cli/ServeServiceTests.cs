@@ -38,7 +38,8 @@ public class ServeServiceTests
         using var notify = new Socket(AddressFamily.Unix, SocketType.Dgram, ProtocolType.Unspecified);
         notify.Bind(new UnixDomainSocketEndPoint(socketPath));
 
-        using var process = ProcessRunner.Start("dotnet", [CliRunner.CliDll, .. args], state.Path,
+        // Started with SIGHUP ignored, as under nohup (a test run started so passes that on): serve still reloads on it.
+        using var process = ProcessRunner.Start("env", ["--ignore-signal=HUP", "dotnet", CliRunner.CliDll, .. args], state.Path,
             new Dictionary<string, string> { ["NOTIFY_SOCKET"] = socketPath, ["JOURNAL_STREAM"] = "8:12345" });
         var stdout = process.StandardOutput.ReadToEndAsync(Ct);
         var stderr = process.StandardError.ReadToEndAsync(Ct);
@@ -98,7 +99,7 @@ public class ServeServiceTests
     }
 
     private static void Signal(string name, Process process) =>
-        Assert.Equal(0, ProcessRunner.Run("kill", [$"-{name}", process.Id.ToString()], TimeSpan.FromSeconds(10)).ExitCode);
+        Assert.True(ProcessRunner.Signal(process, name), $"could not send SIG{name}: serve had exited");
 
     /// <summary>The next datagram on the notify socket, waited for at most <see cref="Patience"/>; a failure says which
     /// notification did not come and whether the service was still running.</summary>

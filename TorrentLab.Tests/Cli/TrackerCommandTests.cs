@@ -41,7 +41,7 @@ public class TrackerCommandTests
             Assert.Contains(" event=stopped ", log[2]);
 
             // Ctrl-C (SIGINT, sent to this process id only) stops it cleanly.
-            ProcessRunner.Run("kill", ["-INT", tracker.Id.ToString()], TimeSpan.FromSeconds(5));
+            ProcessRunner.Signal(tracker, "INT");
             Assert.True(tracker.WaitForExit(TimeSpan.FromSeconds(10)), "the tracker did not stop on SIGINT");
             Assert.Equal(CliRunner.Codes.Ok, tracker.ExitCode);
             Assert.Contains("tracker stopped", await tracker.StandardOutput.ReadToEndAsync(TestContext.Current.CancellationToken));

@@ -195,6 +195,7 @@ internal sealed class WebtorrentPeer : IDisposable
     public async Task<bool> WaitForAsync(string line, TimeSpan timeout, CancellationToken ct)
     {
         await Wait.UntilAsync(() => _lines.Contains(line) || _process.HasExited, timeout, ct);
+        if (_process.HasExited) _process.WaitForExit(); // its exit can be seen before its last lines are read
         return _lines.Contains(line);
     }
 

@@ -42,6 +42,12 @@ public static class ProcessRunner
         return Process.Start(info) ?? throw new InvalidOperationException($"could not start {file}");
     }
 
+    /// <summary>Sends a signal (<c>INT</c>, <c>TERM</c>, <c>HUP</c>) to a process we started, with kill(1); false when it
+    /// had already exited, or kill failed. An exited child is reaped at once and its id can be handed to a new process
+    /// (ids wrap at 32,768 here, and a full run starts thousands): so it is never signalled by id once it has exited.</summary>
+    public static bool Signal(Process process, string signal) =>
+        !process.HasExited && Run("kill", [$"-{signal}", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)], TimeSpan.FromSeconds(10)).ExitCode == 0;
+
     /// <summary>Kills a process (and its children) by its id, if it is still running.</summary>
     public static void Stop(Process process)
     {

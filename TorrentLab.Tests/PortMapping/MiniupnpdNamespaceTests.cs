@@ -261,6 +261,9 @@ public partial class MiniupnpdNamespaceTests
             Directory.CreateDirectory(Folder.Combine("outside"));
             _peerProcess = Start(_net.Outside, _peer, _python!, [script, _torrent, Folder.Combine("outside"), transport]);
             Assert.True(await WaitForAsync(() => _peer.Contains("done") || _peerProcess.HasExited, TimeSpan.FromSeconds(150)), $"the outside peer did not finish:\n{All}");
+            // Its exit can be seen before its last lines are read (the tracker heard it complete, its "done" not yet in
+            // the log): waiting for the exit without a limit waits for the end of its output too.
+            if (_peerProcess.HasExited) _peerProcess.WaitForExit();
             Assert.True(_peer.Contains("done"), All);
             Assert.Contains($"peer {HomeNetwork.RouterOutside}:{external} dialled=True", _peer);
             Assert.Equal(SHA1.HashData(_built.Payload), SHA1.HashData(await File.ReadAllBytesAsync(Folder.Combine("outside", "home.bin"), Ct)));
@@ -270,7 +273,7 @@ public partial class MiniupnpdNamespaceTests
         public async Task StopSeederAsync()
         {
             var seeder = _seederProcess!;
-            ProcessRunner.Run("kill", ["-INT", seeder.Id.ToString(CultureInfo.InvariantCulture)], TimeSpan.FromSeconds(5));
+            ProcessRunner.Signal(seeder, "INT");
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(Ct);
             timeout.CancelAfter(TimeSpan.FromSeconds(60));
             await seeder.WaitForExitAsync(timeout.Token);

@@ -194,7 +194,7 @@ public partial class SessionInteropTests
     /// <summary>Ctrl-C: the server pauses its torrents (ledgers saved) and exits.</summary>
     private static async Task StopAsync(Process server)
     {
-        ProcessRunner.Run("kill", ["-INT", server.Id.ToString(CultureInfo.InvariantCulture)], TimeSpan.FromSeconds(5));
+        ProcessRunner.Signal(server, "INT");
         try { await server.WaitForExitAsync(Ct).WaitAsync(TimeSpan.FromSeconds(30), Ct); }
         finally { ProcessRunner.Stop(server); server.Dispose(); }
     }

@@ -116,6 +116,7 @@ public class TransmissionDhtNamespaceTests
             var theirFile = Path.Combine(folder.Combine("tr-out"), ours.Files[0].Path);
             var clock = Stopwatch.StartNew();
             Assert.True(await Wait.UntilAsync(() => download.HasExited, Deadline, Ct), $"our download did not finish\n{Dump(logs)}");
+            download.WaitForExit(); // its exit can be seen before its last lines are read into the log
             var ourTime = clock.Elapsed;
             Assert.True(download.ExitCode == CliRunner.Codes.Ok, $"our download exited {download.ExitCode}\n{Dump(logs)}");
             Assert.Equal(theirs.Payload, await File.ReadAllBytesAsync(ourFile, Ct));

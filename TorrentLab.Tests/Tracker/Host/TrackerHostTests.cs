@@ -37,7 +37,7 @@ public class TrackerHostTests
             Assert.StartsWith("announce udp 127.0.0.1:7202 ", await tracker.StandardOutput.ReadLineAsync(Ct));
 
             // SIGTERM (sent to this process id only) stops it in order.
-            ProcessRunner.Run("kill", ["-TERM", tracker.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)], TimeSpan.FromSeconds(5));
+            ProcessRunner.Signal(tracker, "TERM");
             Assert.True(tracker.WaitForExit(TimeSpan.FromSeconds(10)), "the tracker did not stop on SIGTERM");
             Assert.Equal(0, tracker.ExitCode);
             Assert.Contains("tracker stopped", await tracker.StandardOutput.ReadToEndAsync(Ct));
