@@ -121,4 +121,35 @@ internal static class DhtCommand
             ReadOnly = true,
         };
     }
+
+    /// <summary>How many times a one-node command (ping, sample_infohashes) sends its query within its timeout.</summary>
+    public const int Attempts = 3;
+
+    /// <summary>Asks one node, sending the query again as UDP would need: at the start and after each third of the
+    /// timeout, an answer to any of them counting however late within the timeout (a slow machine may read the first one
+    /// late, a loaded node may miss it). An error answer ends it at once.</summary>
+    /// <param name="what">The queries, in the plural, for the message (<c>pings</c>).</param>
+    /// <exception cref="DhtException">An error answer, or no answer to any of the queries within the timeout.</exception>
+    public static async Task<T> AskWithResendsAsync<T>(Func<CancellationToken, Task<T>> ask, IPEndPoint node, string what, double seconds, CancellationToken ct)
+    {
+        using var window = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        window.CancelAfter(TimeSpan.FromSeconds(seconds));
+        var queries = new List<Task<T>>();
+        while (!window.IsCancellationRequested)
+        {
+            if (queries.Count < Attempts) queries.Add(ask(window.Token));
+            var resend = Task.Delay(queries.Count < Attempts ? TimeSpan.FromSeconds(seconds / Attempts) : Timeout.InfiniteTimeSpan, window.Token);
+            if (await Task.WhenAny([.. queries.Where(q => !q.IsFaulted && !q.IsCanceled), resend]).ConfigureAwait(false) is not Task<T> answered)
+                continue; // time for the next query, or the timeout
+            try
+            {
+                return await answered.ConfigureAwait(false);
+            }
+            catch (DhtException e) when (e.ErrorCode is null) { } // that one timed out: the others may still be answered
+            catch (OperationCanceledException) when (window.IsCancellationRequested) { }
+            if (queries.Count == Attempts && queries.All(q => q.IsCompleted)) break;
+        }
+        ct.ThrowIfCancellationRequested();
+        throw new DhtException($"{node} did not answer {Attempts} {what} within {seconds:0.#} s");
+    }
 }

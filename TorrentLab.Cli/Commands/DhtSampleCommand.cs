@@ -39,7 +39,8 @@ internal static class DhtSampleCommand
             InfohashSample sample;
             try
             {
-                sample = await dht.SampleInfohashesAsync(address, id, ct).ConfigureAwait(false);
+                // UDP loses datagrams: the query goes out again after each third of the timeout, as ping's does.
+                sample = await DhtCommand.AskWithResendsAsync(t => dht.SampleInfohashesAsync(address, id, t), address, "sample_infohashes queries", seconds, ct).ConfigureAwait(false);
             }
             catch (DhtException e) when (e.ErrorCode == MethodUnknown)
             {
