@@ -39,13 +39,10 @@ internal sealed class MemoryWatch : IAsyncDisposable
 
     private async Task SampleAsync()
     {
+        using var every = new PeriodicTimer(TimeSpan.FromMilliseconds(100)); // the sampling pace, not a wait for a state
         try
         {
-            while (!_stop.IsCancellationRequested)
-            {
-                await Task.Delay(100, _stop.Token);
-                Sample();
-            }
+            while (await every.WaitForNextTickAsync(_stop.Token)) Sample();
         }
         catch (OperationCanceledException) { }
     }
