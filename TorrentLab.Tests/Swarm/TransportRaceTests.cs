@@ -210,8 +210,11 @@ public class TransportRaceTests
     public void HeadStartAndLastChance_APeerOnThisHostOrTheLan_GetsTheShortOnesOthersTheFull(string address, bool nearby)
     {
         var ip = System.Net.IPAddress.Parse(address);
-        Assert.Equal(nearby ? TransportRace.NearbyHeadStart : TransportRace.DefaultHeadStart, TransportRace.HeadStartFor(ip));
-        Assert.Equal(nearby ? TransportRace.NearbyLastChance : TransportRace.DefaultLastChance, TransportRace.LastChanceFor(ip));
+        Assert.Equal(nearby ? TransportRace.NearbyHeadStart : TransportRace.DefaultHeadStart, TransportRace.HeadStartFor(ip, viaProxy: false));
+        Assert.Equal(nearby ? TransportRace.NearbyLastChance : TransportRace.DefaultLastChance, TransportRace.LastChanceFor(ip, viaProxy: false));
+        // Through a proxy the round trip is the proxy's, whatever the peer's address: the full ones.
+        Assert.Equal(TransportRace.DefaultHeadStart, TransportRace.HeadStartFor(ip, viaProxy: true));
+        Assert.Equal(TransportRace.DefaultLastChance, TransportRace.LastChanceFor(ip, viaProxy: true));
         Assert.True(TransportRace.NearbyHeadStart < TransportRace.DefaultHeadStart);
         Assert.True(TransportRace.NearbyLastChance < TransportRace.DefaultLastChance);
     }

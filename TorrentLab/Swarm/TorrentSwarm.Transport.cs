@@ -31,6 +31,7 @@ internal sealed partial class TorrentSwarm
     {
         PeerTransport[] order = utpOnly ? [PeerTransport.Utp] : DialOrder(endpoint);
         PeerTransport? reached = null;
+        var viaProxy = _session.Settings.Proxy is not null;   // every dial goes through it (SessionSettings.Proxy)
         var connection = await PeerConnection.ConnectAsync(endpoint, async token =>
         {
             // A redial (plaintext after a refused encrypted handshake) goes straight to the transport that connected.
@@ -39,7 +40,7 @@ internal sealed partial class TorrentSwarm
             var (stream, winner) = await TransportRace.ConnectFirstAsync(
                 t => OpenAsync(order[0], endpoint, _session.Settings.ConnectTimeout, t),
                 t => OpenAsync(order[1], endpoint, _session.Settings.ConnectTimeout, t),
-                TransportRace.HeadStartFor(endpoint.Address), TransportRace.LastChanceFor(endpoint.Address),
+                TransportRace.HeadStartFor(endpoint.Address, viaProxy), TransportRace.LastChanceFor(endpoint.Address, viaProxy),
                 (i, e) => _log?.Invoke($"dial {endpoint}: {(e as WireException)?.Reason ?? e.Message} ({Name(order[i])})"), Time, token).ConfigureAwait(false);
             reached = order[winner];
             return stream;
