@@ -386,6 +386,53 @@ public class PieceManagerTests
         Assert.Equal([0, 0, 1, 1, 2, 2], Fill(manager, new PeerKey("A")).Select(r => r.Index)); // nothing else is left: A is asked again
     }
 
+    /// <summary>A peer that answers in order but slowly (a slow link shared by many uploaders) keeps the requests queued
+    /// behind the one it is sending: they are not lost, and asking another peer for them would bring second copies.
+    /// They expire once it answers nothing for the timeout.</summary>
+    [Fact]
+    public void ExpireRequests_QueuedBehindRequestsThePeerIsStillAnswering_AreKept_UntilItFallsSilentForTheTimeout()
+    {
+        var clock = new ManualClock();
+        var manager = Manager(new PieceManagerOptions { Picker = new SequentialPicker(), Clock = clock, RequestTimeout = TimeSpan.FromSeconds(30),
+            EndgameMaxRequestsPerBlock = 1 });
+        manager.AddPeer(new PeerKey("slow"), Seeder);
+        var requests = Fill(manager, new PeerKey("slow"), max: 6);
+        Assert.Equal(6, requests.Length);
+
+        clock.Advance(TimeSpan.FromSeconds(20));
+        Deliver(manager, new PeerKey("slow"), requests[0]);
+        clock.Advance(TimeSpan.FromSeconds(15)); // 35 s after they were asked, 15 s after its last answer
+        Assert.Empty(manager.ExpireRequests(clock.GetUtcNow()));
+        Deliver(manager, new PeerKey("slow"), requests[1]);
+        clock.Advance(TimeSpan.FromSeconds(29));
+        Assert.Empty(manager.ExpireRequests(clock.GetUtcNow()));
+
+        clock.Advance(TimeSpan.FromSeconds(1)); // silent for the timeout: the four still queued go back
+        Assert.Equal(requests[2..].Select(r => new ExpiredRequest(new PeerKey("slow"), r)), manager.ExpireRequests(clock.GetUtcNow()));
+        Assert.Equal(0, manager.RequestsInFlight(new PeerKey("slow")));
+    }
+
+    /// <summary>A request asked before one the peer answered was skipped (clients serve in order): it expires at the
+    /// timeout even while the peer goes on answering the later ones.</summary>
+    [Fact]
+    public void ExpireRequests_ARequestAskedBeforeOneThePeerAnswered_ExpiresAtTheTimeout_WhileThePeerKeepsAnswering()
+    {
+        var clock = new ManualClock();
+        var manager = Manager(new PieceManagerOptions { Picker = new SequentialPicker(), Clock = clock, RequestTimeout = TimeSpan.FromSeconds(30),
+            EndgameMaxRequestsPerBlock = 1 });
+        manager.AddPeer(new PeerKey("A"), Seeder);
+        var requests = Fill(manager, new PeerKey("A"), max: 4);
+
+        clock.Advance(TimeSpan.FromSeconds(25));
+        Deliver(manager, new PeerKey("A"), requests[1]); // requests[0] skipped
+        clock.Advance(TimeSpan.FromSeconds(4));
+        Assert.Empty(manager.ExpireRequests(clock.GetUtcNow()));
+        clock.Advance(TimeSpan.FromSeconds(1));
+
+        Assert.Equal([new ExpiredRequest(new PeerKey("A"), requests[0])], manager.ExpireRequests(clock.GetUtcNow()));
+        Assert.Equal(2, manager.RequestsInFlight(new PeerKey("A"))); // the two asked after the answered one wait their turn
+    }
+
     [Fact]
     public void ExpireRequests_LateAnswerToAnExpiredRequest_IsStillAccepted()
     {

@@ -92,24 +92,34 @@ internal sealed class ActivePiece
 }
 
 /// <summary>One block of an <see cref="ActivePiece"/>: stored or not, and who was asked for it when.</summary>
-/// <remarks>Usually one requester; endgame adds more in <see cref="Extra"/>.</remarks>
+/// <remarks>Usually one requester; endgame adds more in <see cref="Extra"/>. Each request also has the manager's
+/// sequence number, in the order requests were handed out: what a peer answered tells which requests it skipped.</remarks>
 internal struct BlockSlot
 {
     public bool Received;
     public IBlockSource? Sender; // who sent the stored block
     public IBlockSource? Peer;
     public long RequestedAt; // UTC ticks
-    public List<(IBlockSource Peer, long At)>? Extra;
+    public long Sequence;
+    public List<(IBlockSource Peer, long At, long Sequence)>? Extra;
 
     public readonly int RequesterCount => (Peer is null ? 0 : 1) + (Extra?.Count ?? 0);
 
     public readonly bool IsRequestedBy(IBlockSource peer) =>
         Equals(Peer, peer) || (Extra is not null && Extra.Exists(e => Equals(e.Peer, peer)));
 
-    public void AddRequester(IBlockSource peer, long at)
+    public void AddRequester(IBlockSource peer, long at, long sequence)
     {
-        if (Peer is null) (Peer, RequestedAt) = (peer, at);
-        else (Extra ??= []).Add((peer, at));
+        if (Peer is null) (Peer, RequestedAt, Sequence) = (peer, at, sequence);
+        else (Extra ??= []).Add((peer, at, sequence));
+    }
+
+    /// <summary>The sequence number of <paramref name="peer"/>'s request for this block, or null.</summary>
+    public readonly long? SequenceOf(IBlockSource peer)
+    {
+        if (Equals(Peer, peer)) return Sequence;
+        if (Extra is not null) foreach (var e in Extra) if (Equals(e.Peer, peer)) return e.Sequence;
+        return null;
     }
 
     /// <summary>Removes <paramref name="peer"/>'s request; false if it had none.</summary>
@@ -119,7 +129,7 @@ internal struct BlockSlot
         {
             if (Extra is { Count: > 0 })
             {
-                (Peer, RequestedAt) = Extra[^1];
+                (Peer, RequestedAt, Sequence) = Extra[^1];
                 Extra.RemoveAt(Extra.Count - 1);
             }
             else Peer = null;

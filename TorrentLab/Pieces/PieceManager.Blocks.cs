@@ -49,7 +49,15 @@ internal sealed partial class PieceManager
             ref var slot = ref piece.Blocks[block];
             var wasUnrequested = !slot.Received && slot.RequesterCount == 0; // counted in the Unrequested pool
             // This peer's request is answered, whatever happens next.
-            if (outstanding) slot.RemoveRequester(peer);
+            if (outstanding)
+            {
+                if (slot.SequenceOf(peer) is { } sequence)
+                {
+                    state.LastAnswerAt = _clock.GetUtcNow().UtcTicks;
+                    state.NewestAnswered = Math.Max(state.NewestAnswered, sequence);
+                }
+                slot.RemoveRequester(peer);
+            }
             if (piece.Verifying || slot.Received || !MayContribute(piece, peer))
             {
                 _wastedBytes += data.Length;

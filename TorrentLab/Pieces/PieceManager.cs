@@ -35,6 +35,7 @@ internal sealed partial class PieceManager
     private int _unrequestedBlocks; // sum of Unrequested over _inProgress
     private int _wantedMissing; // wanted pieces not verified yet: zero means complete
     private long _haveBytes, _downloadedBytes, _verifiedBytes, _wastedBytes;
+    private long _requestSequence; // numbers every request handed out, in order
 
     /// <param name="torrent">The torrent to download.</param>
     /// <param name="have">Pieces already on disk (from the resume ledger or a verification); copied.</param>
@@ -257,6 +258,10 @@ internal sealed partial class PieceManager
         /// <summary>Pieces this peer has that we lack.</summary>
         public int Interesting { get; set; }
         public int HashFailures { get; set; }
+        /// <summary>When it last answered a request still outstanding (UTC ticks), and the newest sequence number among
+        /// the requests it answered: a request of it asked later is queued behind, one asked earlier was skipped.</summary>
+        public long LastAnswerAt { get; set; }
+        public long NewestAnswered { get; set; }
         /// <summary>Pieces it suggested (BEP 6), the latest first.</summary>
         public List<int> Suggested { get; } = [];
     }

@@ -8,7 +8,8 @@ internal sealed record PieceManagerOptions
     /// fewer per call (e.g. a peer's BEP 10 <c>reqq</c>) by passing a shorter span to FillRequests.</summary>
     public int MaxRequestsPerPeer { get; init; } = 64;
 
-    /// <summary>A request unanswered this long is put back by <see cref="PieceManager.ExpireRequests"/>.</summary>
+    /// <summary>A request unanswered this long is put back by <see cref="PieceManager.ExpireRequests"/>, unless it is
+    /// only queued behind others the peer is still answering (it answered one within this time, and none asked later).</summary>
     public TimeSpan RequestTimeout { get; init; } = TimeSpan.FromSeconds(30);
 
     /// <summary>Memory bound: piece buffers in progress hold at most about this many bytes
