@@ -301,6 +301,7 @@ internal static class SwarmExperiment
                 var (capUp, capDown) = i < 0 ? (seedRate, 0L) : caps[i];
                 writer.WriteLine(string.Create(inv,
                     $"t={now:0} p={i} up_cap={capUp} down_cap={capDown} done={(running.Swarm.Downloading ? 0 : 1)} " +
+                    $"have_mib={running.Swarm.Pieces.HaveBytes / 1048576.0:0.0} wasted_mib={running.Swarm.Pieces.WastedBytes / 1048576.0:0.0} endgame={(running.Swarm.Pieces.IsEndgame ? 1 : 0)} " +
                     $"up_use={upRate / capUp:0.00} down_use={(capDown > 0 ? downRate / capDown : 0):0.00} peers={peers} seeds={seeds} " +
                     $"unchoked={unchoked} unchoked_int={unchokedInterested} unchoked_asking={unchokedAsking} " +
                     $"unchoked_downcap={unchokedDownCapacity} waiting={waiting} waiting_ignored={waitingIgnored} queued={queued} interested_in={interestedIn} " +
