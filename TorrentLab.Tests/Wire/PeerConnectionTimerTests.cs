@@ -92,7 +92,11 @@ public class PeerConnectionTimerTests
 
         Assert.False(pair.OursReading.IsCompleted);
         clock.Advance(Moment);
-        var e = await Assert.ThrowsAsync<WireException>(() => pair.OursReading.WaitAsync(Patience, Ct));
+        // Failed twice at load ~50-100 (the reader did not end within 30 s; not understood): the timer's state tells why.
+        var ended = await Task.WhenAny(pair.OursReading, Task.Delay(Patience, Ct)) == pair.OursReading;
+        Assert.True(ended, $"our reader did not end within {Patience.TotalSeconds:0} s of the idle deadline: clock at {clock.GetTimestamp()}, " +
+            $"{pair.Ours.TimerState}, timers due in [{string.Join(", ", clock.PendingTimers)}], the peer got {pair.Peer.KeepAlivesReceived} keep-alives");
+        var e = await Assert.ThrowsAsync<WireException>(() => pair.OursReading);
         Assert.Contains("no message for 30 s (idle timeout)", e.Message);
         Assert.False(e.IsViolation);
         await Assert.ThrowsAsync<WireException>(() => pair.PeerReading.WaitAsync(Patience, Ct)); // it read up to our close

@@ -26,6 +26,10 @@ internal sealed partial class PeerConnection
     /// timeout. A test on a manual clock waits for this before it moves time.</summary>
     internal bool WaitingForPeer => Volatile.Read(ref _waitingSince) != 0;
 
+    /// <summary>The timer's inputs as timestamps of the clock (0: none), for a test's failure message.</summary>
+    internal string TimerState => $"waiting since {Volatile.Read(ref _waitingSince)}, last received {Volatile.Read(ref _lastReceived)}, " +
+        $"last sent {Volatile.Read(ref _lastSent)}, keep-alive in flight {KeepAliveInFlight}, idle timed out {_idleTimedOut}, closed {_disposed}";
+
     private void StartTimer()
     {
         var now = Clock.GetTimestamp();
