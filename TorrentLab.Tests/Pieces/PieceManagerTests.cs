@@ -386,6 +386,10 @@ public class PieceManagerTests
         Assert.Equal([0, 0, 1, 1, 2, 2], Fill(manager, new PeerKey("A")).Select(r => r.Index)); // nothing else is left: A is asked again
     }
 
+    /// <summary>Pieces in order, a 30 s request timeout, no endgame duplicates.</summary>
+    private static PieceManager InOrderWithTimeout(ManualClock clock) =>
+        Manager(new PieceManagerOptions { Picker = new SequentialPicker(), Clock = clock, RequestTimeout = TimeSpan.FromSeconds(30), EndgameMaxRequestsPerBlock = 1 });
+
     /// <summary>A peer that answers in order but slowly (a slow link shared by many uploaders) keeps the requests queued
     /// behind the one it is sending: they are not lost, and asking another peer for them would bring second copies.
     /// They expire once it answers nothing for the timeout.</summary>
@@ -393,8 +397,7 @@ public class PieceManagerTests
     public void ExpireRequests_QueuedBehindRequestsThePeerIsStillAnswering_AreKept_UntilItFallsSilentForTheTimeout()
     {
         var clock = new ManualClock();
-        var manager = Manager(new PieceManagerOptions { Picker = new SequentialPicker(), Clock = clock, RequestTimeout = TimeSpan.FromSeconds(30),
-            EndgameMaxRequestsPerBlock = 1 });
+        var manager = InOrderWithTimeout(clock);
         manager.AddPeer(new PeerKey("slow"), Seeder);
         var requests = Fill(manager, new PeerKey("slow"), max: 6);
         Assert.Equal(6, requests.Length);
@@ -418,8 +421,7 @@ public class PieceManagerTests
     public void ExpireRequests_ARequestAskedBeforeOneThePeerAnswered_ExpiresAtTheTimeout_WhileThePeerKeepsAnswering()
     {
         var clock = new ManualClock();
-        var manager = Manager(new PieceManagerOptions { Picker = new SequentialPicker(), Clock = clock, RequestTimeout = TimeSpan.FromSeconds(30),
-            EndgameMaxRequestsPerBlock = 1 });
+        var manager = InOrderWithTimeout(clock);
         manager.AddPeer(new PeerKey("A"), Seeder);
         var requests = Fill(manager, new PeerKey("A"), max: 4);
 
