@@ -55,12 +55,43 @@ public static class ProcessRunner
         process.WaitForExit(5000);
     }
 
-    /// <summary>A TCP port on 127.0.0.1 that is free right now.</summary>
+    /// <summary>A TCP port on 127.0.0.1 that is free right now, for a process to bind later. It is taken below the
+    /// kernel's ephemeral range, never twice in one test run: the ports the suite's own listeners of port 0 and its
+    /// outgoing connections get come from that range, so none of them can take it between our choice and the bind.</summary>
     public static int FreeTcpPort()
     {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
+        var span = EphemeralLow - ChosenLow;
+        for (var attempt = 0; attempt < span; attempt++)
+        {
+            var port = ChosenLow + (int)((uint)Interlocked.Increment(ref s_nextChosen) % (uint)span);
+            try
+            {
+                using var listener = new TcpListener(IPAddress.Loopback, port);
+                listener.Start();
+                return port;
+            }
+            catch (SocketException) { }
+        }
+        throw new InvalidOperationException($"no TCP port free on 127.0.0.1 from {ChosenLow} to {EphemeralLow - 1}");
+    }
+
+    private const int ChosenLow = 10000;
+
+    /// <summary>Where the kernel's ephemeral ports begin (<c>ip_local_port_range</c>; 32768 when unreadable).</summary>
+    private static readonly int EphemeralLow = ReadEphemeralLow();
+
+    /// <summary>A random start, so two test runs on one machine seldom walk the same ports.</summary>
+    private static int s_nextChosen = Random.Shared.Next();
+
+    private static int ReadEphemeralLow()
+    {
+        try
+        {
+            var low = int.Parse(File.ReadAllText("/proc/sys/net/ipv4/ip_local_port_range").Split(['\t', ' '],
+                StringSplitOptions.RemoveEmptyEntries)[0], System.Globalization.CultureInfo.InvariantCulture);
+            return low > ChosenLow + 1000 ? low : 32768;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException) { return 32768; }
     }
 
     /// <summary>A port number free for both TCP and UDP on 127.0.0.1 (trackers serve both on one number).</summary>
@@ -77,6 +108,64 @@ public static class ProcessRunner
             catch (SocketException) { }
         }
         throw new InvalidOperationException("no port free for both TCP and UDP after 50 tries");
+    }
+
+    /// <summary>The TCP ports a process itself listens on, from the kernel's socket tables (<c>/proc/net/tcp</c> and
+    /// <c>tcp6</c>, state 0A) matched against the process's open descriptors: empty once it has exited. Unlike a probe
+    /// connection, this cannot mistake another process's listener on the same port for the one we started.</summary>
+    public static IReadOnlySet<int> ListeningTcpPorts(int pid)
+    {
+        var portOfInode = new Dictionary<string, int>();
+        foreach (var table in new[] { "/proc/net/tcp", "/proc/net/tcp6" })
+        {
+            if (!File.Exists(table)) continue;
+            foreach (var line in File.ReadLines(table).Skip(1))
+            {
+                // sl local_address rem_address st tx_queue:rx_queue tr:when retrnsmt uid timeout inode
+                var fields = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+                if (fields.Length < 10 || fields[3] != "0A") continue;
+                var local = fields[1];
+                portOfInode[fields[9]] = Convert.ToInt32(local[(local.LastIndexOf(':') + 1)..], 16);
+            }
+        }
+        var ports = new HashSet<int>();
+        try
+        {
+            foreach (var fd in Directory.EnumerateFileSystemEntries($"/proc/{pid}/fd"))
+            {
+                var target = new FileInfo(fd).LinkTarget;
+                if (target is not null && target.StartsWith("socket:[", StringComparison.Ordinal)
+                    && portOfInode.TryGetValue(target["socket:[".Length..^1], out var port))
+                    ports.Add(port);
+            }
+        }
+        catch (Exception e) when (e is DirectoryNotFoundException or FileNotFoundException or UnauthorizedAccessException or IOException)
+        {
+            // The process exited (or is exiting) while we read its descriptors.
+        }
+        return ports;
+    }
+
+    /// <summary>Waits until <paramref name="process"/> itself listens on a TCP port (one told to bind port 0 picks its
+    /// own, so no other process can take it between our choice and its bind) and returns it; fails the test, naming
+    /// <paramref name="what"/> and its output so far, if it exits first or does not listen within a minute.</summary>
+    public static int WaitForOwnListener(Process process, string what, Func<string> output, CancellationToken ct)
+    {
+        var port = 0;
+        bool Listening()
+        {
+            if (process.HasExited) return true;
+            var ports = ListeningTcpPorts(process.Id);
+            if (ports.Count == 0) return false;
+            port = ports.Min();
+            return true;
+        }
+        var answered = Wait.UntilAsync(Listening, TimeSpan.FromSeconds(60), ct).GetAwaiter().GetResult();
+        if (port == 0)
+            throw new Xunit.Sdk.XunitException(process.HasExited
+                ? $"{what} exited with code {process.ExitCode} before it listened:\n{output()}"
+                : $"{what} did not listen within 60 s (answered: {answered}):\n{output()}");
+        return port;
     }
 
     /// <summary>Waits until something listens on a TCP port, up to a time limit.</summary>

@@ -57,13 +57,17 @@ public sealed class Socks5NetworkTests : IDisposable
     {
         var proxy = StartMicrosocks("bob", "pw");
         var network = new Socks5Network(SystemNetwork.Instance, proxy);
-        var closed = ProcessRunner.FreeTcpPort();
+        // Bound and never listening: the port stays ours for the test, and a connection to it is refused.
+        using var held = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        held.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        var closed = ((IPEndPoint)held.LocalEndPoint!).Port;
 
         var error = await Assert.ThrowsAsync<SocketException>(() => network.ConnectAsync(new IPEndPoint(IPAddress.Loopback, closed), Ct));
 
         // The whole message on failure (Assert.Contains cuts it off after the proxy's name): it failed once at load ~45
         // with another message about the proxy, not understood.
-        Assert.True(error.Message.Contains($"could not connect to 127.0.0.1:{closed}", StringComparison.Ordinal), error.Message);
+        Assert.True(error.Message.Contains($"could not connect to 127.0.0.1:{closed}", StringComparison.Ordinal),
+            $"{error.Message}\nmicrosocks: {string.Join("\n", _proxyLog)}");
     }
 
     [Fact]
@@ -184,9 +188,9 @@ public sealed class Socks5NetworkTests : IDisposable
     private Socks5Proxy StartMicrosocks(string user, string password)
     {
         var microsocks = Interop.RequireExecutable("/usr/bin/microsocks");
-        var port = ProcessRunner.FreeTcpPort();
-        Start(microsocks, ["-i", "127.0.0.1", "-p", port.ToString(CultureInfo.InvariantCulture), "-u", user, "-P", password]);
-        WaitForListener(port);
+        // Port 0: microsocks binds a port of the kernel's choosing, which we read from its own descriptors.
+        var process = Start(microsocks, ["-i", "127.0.0.1", "-p", "0", "-u", user, "-P", password]);
+        var port = ProcessRunner.WaitForOwnListener(process, "microsocks", () => string.Join("\n", _proxyLog), Ct);
         return new Socks5Proxy("127.0.0.1", port) { UserName = user, Password = password };
     }
 
@@ -205,12 +209,14 @@ public sealed class Socks5NetworkTests : IDisposable
             socks pass { from: 127.0.0.0/8 to: 0.0.0.0/0 command: connect udpassociate }
             socks pass { from: 0.0.0.0/0 to: 127.0.0.0/8 command: udpreply }
             """);
-        Start(danted, ["-f", config, "-p", _folder.Combine("danted.pid"), "-N", "1"]);
-        WaitForListener(port);
+        // danted cannot bind port 0, so it is given one that was free; that it is danted listening there, and not another
+        // process that took the port meanwhile, is read from its own descriptors.
+        var process = Start(danted, ["-f", config, "-p", _folder.Combine("danted.pid"), "-N", "1"]);
+        Assert.Equal(port, ProcessRunner.WaitForOwnListener(process, "danted", () => string.Join("\n", _proxyLog), Ct));
         return new Socks5Proxy("127.0.0.1", port);
     }
 
-    private void Start(string file, string[] args)
+    private Process Start(string file, string[] args)
     {
         var process = ProcessRunner.Start(file, args);
         process.OutputDataReceived += (_, e) => { if (e.Data is not null) _proxyLog.Enqueue(e.Data); };
@@ -218,22 +224,7 @@ public sealed class Socks5NetworkTests : IDisposable
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         _processes.Add(process);
-    }
-
-    private void WaitForListener(int port)
-    {
-        bool Listening()
-        {
-            try
-            {
-                using var probe = new TcpClient();
-                probe.Connect(IPAddress.Loopback, port);
-                return true;
-            }
-            catch (SocketException) { return false; }
-        }
-        Assert.True(Wait.UntilAsync(Listening, TimeSpan.FromSeconds(60), Ct).GetAwaiter().GetResult(),
-            $"the proxy never listened on {port}:\n{string.Join("\n", _proxyLog)}");
+        return process;
     }
 
     private static async Task EchoOnceAsync(TcpListener listener)
