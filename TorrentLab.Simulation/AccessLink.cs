@@ -19,7 +19,11 @@ internal abstract class Transmission
 
 /// <summary>A host's access link: its upload is shared among everything the host sends, one piece at a time in turn
 /// (round robin over the uploaders with something to send, as TCP flows share a bottleneck fairly in their steady
-/// state), and its download takes what arrives in order of arrival, each piece after the one before it.</summary>
+/// state), and its download takes what arrives in order of arrival, each piece after the one before it. TCP toward a
+/// host with a limited download has at most its <see cref="LinkSpec.QueueBytes"/> on the way (taken and not yet
+/// through the download); a connection that finds that full waits, and connections are let go in turn as it drains:
+/// what congestion control does at a home router's drop-tail queue, where flows share the bottleneck and the queue
+/// bounds the delay.</summary>
 internal sealed class AccessLink(SimClock clock, LinkSpec spec)
 {
     /// <summary>The largest piece a TCP connection puts on the link at once: 16 KiB, one block of the peer wire.</summary>
@@ -84,6 +88,48 @@ internal sealed class AccessLink(SimClock clock, LinkSpec spec)
             return;
         }
     }
+
+    /// <summary>Takes room for <paramref name="length"/> bytes of a TCP connection on their way to this host, true; or,
+    /// with the download's queue full, holds <paramref name="uploader"/> (on <paramref name="senderLink"/>, its host's
+    /// upload) until room is freed and its turn comes, false.</summary>
+    /// <remarks>Without it every connection kept up to its receive window (1 MiB) in one queue before a slow download:
+    /// 20 senders to a 98 KB/s host queued 200 s, a sender behind them was silent for minutes though it was sending,
+    /// and the receiver's request timeouts took it for gone (a 784 kbit/s peer of the 100-peer swarm wasted 108 MiB of
+    /// 100 MiB on second copies).</remarks>
+    public bool TryReserveDownload(int length, AccessLink senderLink, IUploader uploader)
+    {
+        if (Spec.DownBytesPerSecond <= 0) return true;
+        if (_downReserved >= Spec.QueueBytes)
+        {
+            if (_held.Add(uploader)) _turnsForRoom.Enqueue((senderLink, uploader));
+            return false;
+        }
+        _downReserved += length;
+        return true;
+    }
+
+    /// <summary><paramref name="length"/> bytes taken with <see cref="TryReserveDownload"/> are through the download
+    /// (or lost): their room goes to the connections waiting, one at a time in the order they came, while it lasts.</summary>
+    public void ReleaseDownload(int length)
+    {
+        if (Spec.DownBytesPerSecond <= 0) return;
+        _downReserved -= length;
+        if (_releasing) return;
+        _releasing = true;
+        // A connection woken takes its piece at once when its host's upload is free (its reservation ends this loop),
+        // or at its next turn there (the room meanwhile goes to the next in line).
+        while (_downReserved < Spec.QueueBytes && _turnsForRoom.TryDequeue(out var next))
+        {
+            _held.Remove(next.Uploader);
+            next.Link.Wake(next.Uploader);
+        }
+        _releasing = false;
+    }
+
+    private readonly Queue<(AccessLink Link, IUploader Uploader)> _turnsForRoom = new();
+    private readonly HashSet<IUploader> _held = [];
+    private long _downReserved;
+    private bool _releasing;
 
     /// <summary>When <paramref name="length"/> bytes arriving now have come down the link: after the bytes that
     /// arrived before them.</summary>

@@ -9,7 +9,8 @@ namespace TorrentLab.Simulation;
 /// <remarks>
 /// What is written waits in the send buffer and goes out in pieces of the host's <see cref="AccessLink.Quantum"/>
 /// (a tenth of a second of its upload, at most 16 KiB), each when it is this connection's turn on the host's upload
-/// and the receiver's window (1 MiB of bytes on the way or unread) has room; a write waits while more than the host's
+/// and the receiver's window (1 MiB of bytes on the way or unread) and its download's queue
+/// (<see cref="AccessLink.TryReserveDownload"/>) have room; a write waits while more than the host's
 /// <see cref="AccessLink.SendBuffer"/> is unsent, as a kernel's send does. A piece arrives after the path's delay
 /// and the receiver's download, and waits there to be read (a zero-byte read waits for it, as a socket's does).
 /// Closing sends a FIN after what was written; data that reaches a closed end is answered with a reset (an error on
@@ -155,6 +156,7 @@ internal sealed class SimTcpStream : Stream, Wire.INamedTransport, Network.IHalf
     {
         if (!_outbox.TryPeek(out var piece)) return null;
         if (!piece.Fin && _inFlight + _peer._unread >= Window) return null; // the receiver's window is full: woken by its reads
+        if (!piece.Fin && !_peer._host.Link.TryReserveDownload(piece.Length, _host.Link, this)) return null; // its download's queue is full: woken in turn
         _outbox.Dequeue();
         _outboxBytes -= piece.Length;
         _inFlight += piece.Length;
@@ -183,6 +185,7 @@ internal sealed class SimTcpStream : Stream, Wire.INamedTransport, Network.IHalf
             if (from._host.Vanished || to._host.Vanished || from._broken)
             {
                 // Nothing more gets through: the connection is dead, and no one is told.
+                if (!piece.Fin) to._host.Link.ReleaseDownload(piece.Length);
                 from._broken = to._broken = true;
                 from._host.Network.Log.Add(EventLog.Kind.Dropped, from.LocalEndPoint, from.RemoteEndPoint, piece.Length, "vanished");
                 piece.Return();
@@ -197,6 +200,7 @@ internal sealed class SimTcpStream : Stream, Wire.INamedTransport, Network.IHalf
         {
             var to = from._peer;
             from._inFlight -= piece.Length;
+            if (!piece.Fin) to._host.Link.ReleaseDownload(piece.Length);
             if (from._host.Vanished || to._host.Vanished || to._broken)
             {
                 piece.Return();

@@ -262,6 +262,46 @@ public class SimNetworkTests
     }
 
     [Fact]
+    public async Task Tcp_ToASlowDownload_ASmallWriteWaitsBehindItsQueue_NotBehindAnotherSendersMegabyte()
+    {
+        var world = new World();
+        // A 100 KB/s download with the default queue of 256 KiB; a fast sender and a 16 KB/s one, each connected to it.
+        var home = world.Network.AddHost("home", new LinkSpec(TimeSpan.FromMilliseconds(5), DownBytesPerSecond: 100_000));
+        var senders = new[] { world.Network.AddHost("fast", LinkSpec.Fast),
+            world.Network.AddHost("slow", new LinkSpec(TimeSpan.FromMilliseconds(5), UpBytesPerSecond: 16_000)) };
+        var (clients, servers) = (new Stream[2], new Stream[2]);
+        using (var listener = home.Listen(new IPEndPoint(IPAddress.Any, 80), 4))
+        {
+            for (var i = 0; i < 2; i++)
+            {
+                var accepting = listener.AcceptAsync(CancellationToken.None);
+                var dialling = senders[i].ConnectAsync(new IPEndPoint(home.Address, 80), CancellationToken.None);
+                world.Run();
+                clients[i] = await dialling;
+                servers[i] = (await accepting)!.Value.Stream;
+            }
+        }
+        var ct = TestContext.Current.CancellationToken;
+        var start = world.Clock.Now;
+        _ = clients[0].WriteAsync(new byte[1 << 20], ct).AsTask(); // a megabyte, within the receive window
+        world.Run(start + TimeSpan.FromMilliseconds(10));
+        await clients[1].WriteAsync(new byte[17], ct); // a request, just after
+        // It waits behind the download's queue (256 KiB at 100 KB/s, 2.6 s) and its turn for room, as TCP behind a
+        // router's queue: there by 4 s. When each sender kept up to its window on the way, it came after the fast
+        // sender's whole megabyte, at 10.5 s.
+        world.Run(start + TimeSpan.FromSeconds(4));
+        var reading = servers[1].ReadAsync(new byte[64], ct); // what has arrived is read at once
+        Assert.True(reading.IsCompleted, "the 17 bytes are still on their way after 4 s");
+        Assert.Equal(17, await reading);
+        // And the download was busy all along with the fast sender's bytes: 4 s at 100 KB/s, less the request.
+        long fastGot = 0;
+        var buffer = new byte[64 * 1024];
+        for (var read = servers[0].ReadAsync(buffer, ct); read.IsCompleted; read = servers[0].ReadAsync(buffer, ct)) fastGot += await read;
+        Assert.InRange(fastGot, 380_000, 400_000);
+        foreach (var stream in clients.Concat(servers)) await stream.DisposeAsync();
+    }
+
+    [Fact]
     public void VanishedHost_ReceivesNothing_AndSendsNothing()
     {
         var world = new World();
