@@ -116,8 +116,8 @@ internal sealed class AccessLink(SimClock clock, LinkSpec spec)
         _downReserved -= length;
         if (_releasing) return;
         _releasing = true;
-        // A connection woken takes its piece at once when its host's upload is free (its reservation ends this loop),
-        // or at its next turn there (the room meanwhile goes to the next in line).
+        // A connection woken takes its piece at once when its host's upload is free (and its reservation may fill the
+        // queue again, which ends the loop), or at its next turn there (the room meanwhile goes to the next in line).
         while (_downReserved < Spec.QueueBytes && _turnsForRoom.TryDequeue(out var next))
         {
             _held.Remove(next.Uploader);
