@@ -19,11 +19,9 @@ internal abstract class Transmission
 
 /// <summary>A host's access link: its upload is shared among everything the host sends, one piece at a time in turn
 /// (round robin over the uploaders with something to send, as TCP flows share a bottleneck fairly in their steady
-/// state), and its download takes what arrives in order of arrival, each piece after the one before it. TCP toward a
-/// host with a limited download has at most its <see cref="LinkSpec.QueueBytes"/> on the way (taken and not yet
-/// through the download); a connection that finds that full waits, and connections are let go in turn as it drains:
-/// what congestion control does at a home router's drop-tail queue, where flows share the bottleneck and the queue
-/// bounds the delay.</summary>
+/// state), and its download takes what arrives in order of arrival, each piece after the one before it. A TCP
+/// connection toward a host with a limited download has at most its <see cref="FlowShare"/> of the download's queue
+/// on the way.</summary>
 internal sealed class AccessLink(SimClock clock, LinkSpec spec)
 {
     /// <summary>The largest piece a TCP connection puts on the link at once: 16 KiB, one block of the peer wire.</summary>
@@ -89,47 +87,24 @@ internal sealed class AccessLink(SimClock clock, LinkSpec spec)
         }
     }
 
-    /// <summary>Takes room for <paramref name="length"/> bytes of a TCP connection on their way to this host, true; or,
-    /// with the download's queue full, holds <paramref name="uploader"/> (on <paramref name="senderLink"/>, its host's
-    /// upload) until room is freed and its turn comes, false.</summary>
-    /// <remarks>Without it every connection kept up to its receive window (1 MiB) in one queue before a slow download:
-    /// 20 senders to a 98 KB/s host queued 200 s, a sender behind them was silent for minutes though it was sending,
-    /// and the receiver's request timeouts took it for gone (a 784 kbit/s peer of the 100-peer swarm wasted 108 MiB of
-    /// 100 MiB on second copies).</remarks>
-    public bool TryReserveDownload(int length, AccessLink senderLink, IUploader uploader)
-    {
-        if (Spec.DownBytesPerSecond <= 0) return true;
-        if (_downReserved >= Spec.QueueBytes)
-        {
-            if (_held.Add(uploader)) _turnsForRoom.Enqueue((senderLink, uploader));
-            return false;
-        }
-        _downReserved += length;
-        return true;
-    }
+    /// <summary>The most one TCP connection may have on its way to this host (sent and not yet through the download):
+    /// with a limited download, an equal share of its <see cref="LinkSpec.QueueBytes"/> among the connections with
+    /// bytes on the way, at least one <see cref="MaxQuantum"/>; no bound without a limit.</summary>
+    /// <remarks>What congestion control reaches at a drop-tail queue: each flow's window shrinks to its share, so the
+    /// queue and its delay stay bounded, and a flow that sends less than its share (a slow uplink's) is never held
+    /// back by the others. Without it every connection kept up to its receive window (1 MiB) in one queue before a
+    /// slow download: 20 senders to a 98 KB/s host queued 200 s, a sender behind them was silent for minutes though
+    /// it was sending, and the receiver's request timeouts took it for gone (a 784 kbit/s peer of the 100-peer swarm
+    /// wasted 108 MiB of 100 MiB on second copies).</remarks>
+    public long FlowShare => Spec.DownBytesPerSecond <= 0 ? long.MaxValue : Math.Max(MaxQuantum, Spec.QueueBytes / Math.Max(1, _flowsOnTheWay));
 
-    /// <summary><paramref name="length"/> bytes taken with <see cref="TryReserveDownload"/> are through the download
-    /// (or lost): their room goes to the connections waiting, one at a time in the order they came, while it lasts.</summary>
-    public void ReleaseDownload(int length)
-    {
-        if (Spec.DownBytesPerSecond <= 0) return;
-        _downReserved -= length;
-        if (_releasing) return;
-        _releasing = true;
-        // A connection woken takes its piece at once when its host's upload is free (and its reservation may fill the
-        // queue again, which ends the loop), or at its next turn there (the room meanwhile goes to the next in line).
-        while (_downReserved < Spec.QueueBytes && _turnsForRoom.TryDequeue(out var next))
-        {
-            _held.Remove(next.Uploader);
-            next.Link.Wake(next.Uploader);
-        }
-        _releasing = false;
-    }
+    /// <summary>A connection toward this host now has bytes on the way (it had none).</summary>
+    public void FlowStarted() => _flowsOnTheWay++;
 
-    private readonly Queue<(AccessLink Link, IUploader Uploader)> _turnsForRoom = new();
-    private readonly HashSet<IUploader> _held = [];
-    private long _downReserved;
-    private bool _releasing;
+    /// <summary>A connection toward this host has nothing on the way any more.</summary>
+    public void FlowEnded() => _flowsOnTheWay--;
+
+    private int _flowsOnTheWay;
 
     /// <summary>When <paramref name="length"/> bytes arriving now have come down the link: after the bytes that
     /// arrived before them.</summary>

@@ -11,8 +11,8 @@ namespace TorrentLab.Simulation;
 /// are inside its steady state).</param>
 /// <param name="Jitter">Extra delay of each datagram, uniform in [0, Jitter): what reorders them.</param>
 /// <param name="QueueBytes">Datagrams waiting to be uploaded beyond this are dropped (tail drop), as a home router's
-/// buffer: what LEDBAT sees as queueing delay. A limited download holds this much TCP on its way at most (the
-/// senders wait their turn for room, as congestion control makes them).</param>
+/// buffer: what LEDBAT sees as queueing delay. A limited download holds about this much TCP on its way, each
+/// connection an equal share of it at most (<see cref="AccessLink.FlowShare"/>), as congestion control makes them.</param>
 internal sealed record LinkSpec(TimeSpan Latency, long UpBytesPerSecond = 0, long DownBytesPerSecond = 0, double Loss = 0,
     TimeSpan Jitter = default, int QueueBytes = 256 * 1024)
 {

@@ -9,8 +9,8 @@ namespace TorrentLab.Simulation;
 /// <remarks>
 /// What is written waits in the send buffer and goes out in pieces of the host's <see cref="AccessLink.Quantum"/>
 /// (a tenth of a second of its upload, at most 16 KiB), each when it is this connection's turn on the host's upload
-/// and the receiver's window (1 MiB of bytes on the way or unread) and its download's queue
-/// (<see cref="AccessLink.TryReserveDownload"/>) have room; a write waits while more than the host's
+/// and the receiver's window (1 MiB of bytes on the way or unread) has room and the connection has less than its
+/// share of the receiver's download queue on the way (<see cref="AccessLink.FlowShare"/>); a write waits while more than the host's
 /// <see cref="AccessLink.SendBuffer"/> is unsent, as a kernel's send does. A piece arrives after the path's delay
 /// and the receiver's download, and waits there to be read (a zero-byte read waits for it, as a socket's does).
 /// Closing sends a FIN after what was written; data that reaches a closed end is answered with a reset (an error on
@@ -28,7 +28,7 @@ internal sealed class SimTcpStream : Stream, Wire.INamedTransport, Network.IHalf
     private readonly Queue<Piece> _outbox = new();
     private readonly Queue<Piece> _inbox = new();
     private int _outboxBytes, _inFlight, _unread, _inboxOffset;
-    private bool _closed, _finSent, _finReceived, _reset, _broken, _resetSent;
+    private bool _closed, _finSent, _finReceived, _reset, _broken, _resetSent, _heldForShare;
     private TaskCompletionSource? _drained;
 
     // The one read waiting, if any.
@@ -156,9 +156,14 @@ internal sealed class SimTcpStream : Stream, Wire.INamedTransport, Network.IHalf
     {
         if (!_outbox.TryPeek(out var piece)) return null;
         if (!piece.Fin && _inFlight + _peer._unread >= Window) return null; // the receiver's window is full: woken by its reads
-        if (!piece.Fin && !_peer._host.Link.TryReserveDownload(piece.Length, _host.Link, this)) return null; // its download's queue is full: woken in turn
+        if (!piece.Fin && _inFlight >= _peer._host.Link.FlowShare)
+        {
+            _heldForShare = true; // its share of the receiver's download queue is on the way: woken as it gets through
+            return null;
+        }
         _outbox.Dequeue();
         _outboxBytes -= piece.Length;
+        if (_inFlight == 0 && piece.Length > 0) _peer._host.Link.FlowStarted();
         _inFlight += piece.Length;
         if (_drained is { } drained && _outboxBytes <= _host.Link.SendBuffer)
         {
@@ -185,7 +190,7 @@ internal sealed class SimTcpStream : Stream, Wire.INamedTransport, Network.IHalf
             if (from._host.Vanished || to._host.Vanished || from._broken)
             {
                 // Nothing more gets through: the connection is dead, and no one is told.
-                if (!piece.Fin) to._host.Link.ReleaseDownload(piece.Length);
+                from.OffTheWay(piece.Length);
                 from._broken = to._broken = true;
                 from._host.Network.Log.Add(EventLog.Kind.Dropped, from.LocalEndPoint, from.RemoteEndPoint, piece.Length, "vanished");
                 piece.Return();
@@ -199,8 +204,7 @@ internal sealed class SimTcpStream : Stream, Wire.INamedTransport, Network.IHalf
         private void Deliver()
         {
             var to = from._peer;
-            from._inFlight -= piece.Length;
-            if (!piece.Fin) to._host.Link.ReleaseDownload(piece.Length);
+            from.OffTheWay(piece.Length);
             if (from._host.Vanished || to._host.Vanished || to._broken)
             {
                 piece.Return();
@@ -208,6 +212,17 @@ internal sealed class SimTcpStream : Stream, Wire.INamedTransport, Network.IHalf
             }
             to.Receive(piece);
         }
+    }
+
+    /// <summary><paramref name="length"/> bytes of ours are no longer on their way (through the receiver's download,
+    /// or lost): a connection held at its share of that download's queue may send again.</summary>
+    private void OffTheWay(int length)
+    {
+        _inFlight -= length;
+        if (length > 0 && _inFlight == 0) _peer._host.Link.FlowEnded();
+        if (!_heldForShare) return;
+        _heldForShare = false;
+        _host.Link.Wake(this);
     }
 
     private void Receive(Piece piece)

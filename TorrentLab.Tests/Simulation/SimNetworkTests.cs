@@ -294,11 +294,56 @@ public class SimNetworkTests
         Assert.True(reading.IsCompleted, "the 17 bytes are still on their way after 4 s");
         Assert.Equal(17, await reading);
         // And the download was busy all along with the fast sender's bytes: 4 s at 100 KB/s, less the request.
-        long fastGot = 0;
-        var buffer = new byte[64 * 1024];
-        for (var read = servers[0].ReadAsync(buffer, ct); read.IsCompleted; read = servers[0].ReadAsync(buffer, ct)) fastGot += await read;
-        Assert.InRange(fastGot, 380_000, 400_000);
+        Assert.InRange(await ReadArrived(servers[0], ct), 380_000, 400_000);
         foreach (var stream in clients.Concat(servers)) await stream.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task Tcp_ToASlowDownload_ABusySlowUplinksConnection_GetsItsHalfOfThatUplink_NotWhatAFastSenderLeaves()
+    {
+        var world = new World();
+        var ct = TestContext.Current.CancellationToken;
+        var home = world.Network.AddHost("home", new LinkSpec(TimeSpan.FromMilliseconds(5), DownBytesPerSecond: 100_000));
+        var elsewhere = world.Network.AddHost("elsewhere", LinkSpec.Fast);
+        var fast = world.Network.AddHost("fast", LinkSpec.Fast);
+        var slow = world.Network.AddHost("slow", new LinkSpec(TimeSpan.FromMilliseconds(5), UpBytesPerSecond: 16_000));
+        async Task<(Stream Client, Stream Server)> Connect(SimHost from, SimHost to, int port)
+        {
+            using var listener = to.Listen(new IPEndPoint(IPAddress.Any, port), 4);
+            var accepting = listener.AcceptAsync(CancellationToken.None);
+            var dialling = from.ConnectAsync(new IPEndPoint(to.Address, port), CancellationToken.None);
+            world.Run(world.Clock.Now + TimeSpan.FromSeconds(1));
+            return (await dialling, (await accepting)!.Value.Stream);
+        }
+        var fastHome = await Connect(fast, home, 80);
+        var slowHome = await Connect(slow, home, 81);
+        var slowElsewhere = await Connect(slow, elsewhere, 82);
+        var start = world.Clock.Now;
+        _ = fastHome.Client.WriteAsync(new byte[1 << 20], ct).AsTask();
+        _ = slowElsewhere.Client.WriteAsync(new byte[1 << 20], ct).AsTask(); // the slow uplink busy with another connection
+        _ = slowHome.Client.WriteAsync(new byte[64 * 1024], ct).AsTask();
+        world.Run(start + TimeSpan.FromSeconds(10));
+
+        // The slow host's 16 KB/s go half to each of its connections, 8 KB/s, less than the download's share for two
+        // (50 KB/s): 64 KiB are through by 10 s, behind a queue of 2.6 s at the start. When a connection waited for
+        // room in the download's queue, the fast sender took the room at each of the slow one's turns: 0 bytes by
+        // 10 s; with room handed out in turn a piece at a time, 22,400.
+        Assert.Equal(64 * 1024, await ReadArrived(slowHome.Server, ct));
+        Assert.InRange(await ReadArrived(fastHome.Server, ct), 850_000, 1_000_000); // the download busy: 10 s of 100 KB/s
+        foreach (var (client, server) in new[] { fastHome, slowHome, slowElsewhere })
+        {
+            await client.DisposeAsync();
+            await server.DisposeAsync();
+        }
+    }
+
+    /// <summary>What has arrived on <paramref name="stream"/> so far, read at once (a read that would wait is left).</summary>
+    private static async Task<long> ReadArrived(Stream stream, CancellationToken ct)
+    {
+        long got = 0;
+        var buffer = new byte[64 * 1024];
+        for (var read = stream.ReadAsync(buffer, ct); read.IsCompleted; read = stream.ReadAsync(buffer, ct)) got += await read;
+        return got;
     }
 
     [Fact]
