@@ -28,7 +28,7 @@ internal sealed class SimTcpStream : Stream, Wire.INamedTransport, Network.IHalf
     private readonly Queue<Piece> _outbox = new();
     private readonly Queue<Piece> _inbox = new();
     private int _outboxBytes, _inFlight, _unread, _inboxOffset;
-    private bool _closed, _finSent, _finReceived, _reset, _broken, _resetSent, _heldForShare;
+    private bool _closed, _finSent, _finReceived, _reset, _broken, _resetSent, _heldForShare, _flowOpen;
     private TaskCompletionSource? _drained;
 
     // The one read waiting, if any.
@@ -163,7 +163,11 @@ internal sealed class SimTcpStream : Stream, Wire.INamedTransport, Network.IHalf
         }
         _outbox.Dequeue();
         _outboxBytes -= piece.Length;
-        if (_inFlight == 0 && piece.Length > 0) _peer._host.Link.FlowStarted();
+        if (!_flowOpen && piece.Length > 0)
+        {
+            _flowOpen = true;
+            _peer._host.Link.FlowStarted();
+        }
         _inFlight += piece.Length;
         if (_drained is { } drained && _outboxBytes <= _host.Link.SendBuffer)
         {
@@ -189,8 +193,9 @@ internal sealed class SimTcpStream : Stream, Wire.INamedTransport, Network.IHalf
             var to = from._peer;
             if (from._host.Vanished || to._host.Vanished || from._broken)
             {
-                // Nothing more gets through: the connection is dead, and no one is told.
-                from.OffTheWay(piece.Length);
+                // Nothing more gets through: the connection is dead, and no one is told. What it sent stays counted in
+                // its window (as unacknowledged bytes do, so its writes stall), but it no longer shares the download.
+                from.EndFlow();
                 from._broken = to._broken = true;
                 from._host.Network.Log.Add(EventLog.Kind.Dropped, from.LocalEndPoint, from.RemoteEndPoint, piece.Length, "vanished");
                 piece.Return();
@@ -219,10 +224,18 @@ internal sealed class SimTcpStream : Stream, Wire.INamedTransport, Network.IHalf
     private void OffTheWay(int length)
     {
         _inFlight -= length;
-        if (length > 0 && _inFlight == 0) _peer._host.Link.FlowEnded();
+        if (_inFlight == 0) EndFlow();
         if (!_heldForShare) return;
         _heldForShare = false;
         _host.Link.Wake(this);
+    }
+
+    /// <summary>The connection stops counting among those sharing the receiver's download queue.</summary>
+    private void EndFlow()
+    {
+        if (!_flowOpen) return;
+        _flowOpen = false;
+        _peer._host.Link.FlowEnded();
     }
 
     private void Receive(Piece piece)
