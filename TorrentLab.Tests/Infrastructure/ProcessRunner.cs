@@ -113,7 +113,7 @@ public static class ProcessRunner
     /// <summary>The TCP ports a process itself listens on, from the kernel's socket tables (<c>/proc/net/tcp</c> and
     /// <c>tcp6</c>, state 0A) matched against the process's open descriptors: empty once it has exited. Unlike a probe
     /// connection, this cannot mistake another process's listener on the same port for the one we started.</summary>
-    public static IReadOnlySet<int> ListeningTcpPorts(int pid)
+    private static HashSet<int> ListeningTcpPorts(int pid)
     {
         var portOfInode = new Dictionary<string, int>();
         foreach (var table in new[] { "/proc/net/tcp", "/proc/net/tcp6" })
@@ -160,11 +160,11 @@ public static class ProcessRunner
             port = ports.Min();
             return true;
         }
-        var answered = Wait.UntilAsync(Listening, TimeSpan.FromSeconds(60), ct).GetAwaiter().GetResult();
+        Wait.UntilAsync(Listening, TimeSpan.FromSeconds(60), ct).GetAwaiter().GetResult();
         if (port == 0)
             throw new Xunit.Sdk.XunitException(process.HasExited
                 ? $"{what} exited with code {process.ExitCode} before it listened:\n{output()}"
-                : $"{what} did not listen within 60 s (answered: {answered}):\n{output()}");
+                : $"{what} did not listen within 60 s:\n{output()}");
         return port;
     }
 
