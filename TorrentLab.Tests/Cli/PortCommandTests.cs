@@ -87,8 +87,9 @@ public partial class PortCommandTests
         Assert.Equal(port, SavedPeerPort(downloads.Path));
 
         // The saved port is taken while the server is down: the next start, naming no port, fails rather than move.
-        var holder = new TcpListener(IPAddress.Loopback, port);
-        holder.Start();
+        // The product's listener: its dispose ends the listening even in a copy a child forked meanwhile still holds
+        // (a plain TcpListener's close does not, and the restart below once failed on it in CI).
+        var holder = TorrentLab.Network.SystemNetwork.Instance.Listen(new IPEndPoint(IPAddress.Loopback, port), 1);
         try
         {
             var failed = await Assert.ThrowsAsync<TorrentLab.Swarm.SwarmException>(() => TorrentLab.Web.WebServer.StartAsync(Serve(downloads.Path, null), Ct));
@@ -96,7 +97,7 @@ public partial class PortCommandTests
         }
         finally
         {
-            holder.Stop();
+            holder.Dispose();
         }
         Assert.Equal(port, SavedPeerPort(downloads.Path));
 

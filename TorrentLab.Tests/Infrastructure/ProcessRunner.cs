@@ -66,8 +66,9 @@ public static class ProcessRunner
             var port = ChosenLow + (int)((uint)Interlocked.Increment(ref s_nextChosen) % (uint)span);
             try
             {
-                using var listener = new TcpListener(IPAddress.Loopback, port);
-                listener.Start();
+                // The product's listener: its dispose shuts the listening down, so a child forked meanwhile (its copy
+                // lives until the child execs) cannot keep the port from the process it is chosen for.
+                TorrentLab.Network.SystemNetwork.Instance.Listen(new IPEndPoint(IPAddress.Loopback, port), 1).Dispose();
                 return port;
             }
             catch (SocketException) { }
@@ -102,7 +103,8 @@ public static class ProcessRunner
             var port = FreeTcpPort();
             try
             {
-                using var udp = new UdpClient(new IPEndPoint(IPAddress.Loopback, port));
+                // The product's UDP port: its dispose returns once no forked child holds a copy.
+                TorrentLab.Network.SystemNetwork.Instance.BindUdp(new IPEndPoint(IPAddress.Loopback, port), new TorrentLab.Network.UdpPortOptions()).Dispose();
                 return port;
             }
             catch (SocketException) { }

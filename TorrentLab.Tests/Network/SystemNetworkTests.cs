@@ -53,6 +53,16 @@ public class SystemNetworkTests
     }
 
     [Fact]
+    public async Task Listener_DisposedWhileAnAcceptWaits_EndsThatAcceptAsDisposed()
+    {
+        var listener = Net.Listen(new IPEndPoint(IPAddress.Loopback, 0), 4);
+        var accepting = listener.AcceptAsync(Bounded());
+        listener.Dispose();
+
+        await Assert.ThrowsAsync<ObjectDisposedException>(() => accepting);
+    }
+
+    [Fact]
     public async Task Listen_OnTheDualStackAny_NamesAnIPv4PeerByItsIPv4Address()
     {
         Assert.SkipUnless(Net.SupportsIPv6, "this machine has no IPv6");

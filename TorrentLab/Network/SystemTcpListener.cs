@@ -8,12 +8,19 @@ internal sealed class SystemTcpListener(Socket socket) : ITcpListener
 {
     public IPEndPoint LocalEndPoint { get; } = (IPEndPoint)socket.LocalEndPoint!;
 
+    private volatile bool _closed;
+
     public async Task<(Stream Stream, IPEndPoint Remote)?> AcceptAsync(CancellationToken ct)
     {
         Socket accepted;
         try
         {
             accepted = await socket.AcceptAsync(ct).ConfigureAwait(false);
+        }
+        catch (SocketException) when (_closed)
+        {
+            // A pending accept ends with "invalid argument" when the listener is shut down, "aborted" when closed.
+            throw new ObjectDisposedException(nameof(SystemTcpListener));
         }
         catch (SocketException e) when (e.SocketErrorCode is SocketError.ConnectionAborted or SocketError.ConnectionReset)
         {
@@ -35,5 +42,17 @@ internal sealed class SystemTcpListener(Socket socket) : ITcpListener
         return (new NetworkStream(accepted, ownsSocket: true), remote);
     }
 
-    public void Dispose() => socket.Dispose();
+    /// <summary>Stops listening, then closes the socket. A process started just before holds a copy of the socket
+    /// until it execs (<see cref="SocketRelease"/>), and a copy of a listener keeps it listening: a new listener on the
+    /// port would fail with "address already in use" meanwhile. A shutdown ends the listening itself, for every copy.</summary>
+    public void Dispose()
+    {
+        _closed = true;
+        try
+        {
+            socket.Shutdown(SocketShutdown.Both);
+        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException) { } // disposed before, or never listening
+        socket.Dispose();
+    }
 }
