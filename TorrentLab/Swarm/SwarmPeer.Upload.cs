@@ -140,6 +140,13 @@ internal sealed partial class SwarmPeer
         }
     }
 
+    /// <summary>Blocks per send at <paramref name="rate"/> (bytes a second we upload to this peer): about half a second of
+    /// it, one to <see cref="BlocksPerSend"/>. A slow uplink shared by several peers then writes a block at a time, so a
+    /// peer it serves sees its first blocks in seconds (not after a 128 KiB batch) and our own requests on the
+    /// connection do not wait behind a batch.</summary>
+    internal static int BlocksPerSendAt(double rate) =>
+        Math.Clamp((int)Math.Ceiling(rate * 0.5 / WireLimits.BlockLength), 1, BlocksPerSend);
+
     /// <summary>The sender's wait for work ends (it returns once what it was sending is done or cancelled).</summary>
     private void StopSender() => _wake.Writer.TryComplete();
 
@@ -158,7 +165,8 @@ internal sealed partial class SwarmPeer
             lock (_sendLock)
             {
                 while (count < 64 && _control.TryDequeue(out var control)) batch[count++] = control;
-                var allowed = BlocksPerSend;
+                var batchSize = BlocksPerSendAt(Up.BytesPerSecond);
+                var allowed = batchSize;
                 var taken = 0;
                 var first = _swarm.FirstCopy is { Active: true } f ? f : null;
                 var holdYoung = false;
@@ -168,7 +176,7 @@ internal sealed partial class SwarmPeer
                 {
                     // The upload limit: a block is sent only with tokens for it; the rest wait in the queue.
                     allowed = taken = limit.TryTake(allowed, WireLimits.BlockLength);
-                    throttled = taken < Math.Min(BlocksPerSend, sendable);
+                    throttled = taken < Math.Min(batchSize, sendable);
                 }
                 if (allowed > 0) blocks = _uploads.Take(chosen, allowed, first, holdYoung, _mayServe);
                 for (var i = 0; i < blocks; i++)
