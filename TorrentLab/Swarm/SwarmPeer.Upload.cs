@@ -18,7 +18,7 @@ internal sealed partial class SwarmPeer
     /// <summary>After a choke, requests keep arriving for about a round trip; they are dropped but not counted.</summary>
     private static readonly TimeSpan ChokeGrace = TimeSpan.FromSeconds(2);
 
-    private const int BlocksPerSend = 8; // 128 KiB per batched send: few syscalls, bounded buffer per peer
+    private const int BlocksPerSend = 8; // at most 128 KiB per batched send: few syscalls, bounded buffer per peer
 
     private readonly Lock _sendLock = new();
     private readonly Queue<PeerMessage> _control = new();
@@ -114,7 +114,7 @@ internal sealed partial class SwarmPeer
         _wake.Writer.TryWrite(true);
     }
 
-    /// <summary>The sender task: control messages first, then up to <see cref="BlocksPerSend"/> blocks read from storage,
+    /// <summary>The sender task: control messages first, then up to <see cref="BlocksPerSendAt"/> blocks read from storage,
     /// in one batched send; repeats while work is queued. Its arrays and the blocks' buffer are rented for one drain of
     /// the queues and given back when it is empty: a connection with nothing to send holds none. It waits for work
     /// without <paramref name="ct"/>: when the peer's loops stop, <see cref="StopSender"/> ends the wait (no exception
