@@ -48,17 +48,18 @@ public partial class DhtCommandTests
     public async Task SampleInfohashes_ANodeWithoutBep51_IsAPeerErrorThatSaysSo()
     {
         // A node that answers every query with BEP 5's error 204, "Method Unknown", as one without BEP 51 does.
-        using var old = new System.Net.Sockets.UdpClient(new IPEndPoint(IPAddress.Loopback, 0));
-        var answering = Task.Run(async () =>
+        using var old = new ScriptedUdpNode();
+        var answering = old.Run(node =>
         {
-            var datagram = await old.ReceiveAsync(Ct);
-            var query = (KrpcQuery)KrpcCodec.Decode(datagram.Buffer);
-            await old.SendAsync(KrpcCodec.Encode(new KrpcError(query.TransactionId, KrpcError.MethodUnknown, "Method Unknown")), datagram.RemoteEndPoint, Ct);
-        }, Ct);
-        var address = old.Client.LocalEndPoint!.ToString()!;
+            var (data, from) = node.Receive();
+            var query = (KrpcQuery)KrpcCodec.Decode(data);
+            node.Send(KrpcCodec.Encode(new KrpcError(query.TransactionId, KrpcError.MethodUnknown, "Method Unknown")), from);
+            return query.Method;
+        });
+        var address = old.Address;
 
         var result = CliRunner.Run(["dht", "sample_infohashes", address]);
-        await answering;
+        Assert.Equal(KrpcMethods.SampleInfohashes, await answering.WaitAsync(TimeSpan.FromSeconds(60), Ct));
 
         Assert.Equal(("", CliRunner.Codes.Peer), (result.Stdout, result.ExitCode));
         Assert.StartsWith($"error: dht: {address} does not support sample_infohashes (BEP 51): ", result.Stderr, StringComparison.Ordinal);
@@ -82,20 +83,20 @@ public partial class DhtCommandTests
     {
         // UDP loses datagrams, and a loaded node may miss one (a libtorrent node once left the only query unanswered for
         // 5 s at load ~40): the command sends the query again, as its ping does.
-        using var lossy = new System.Net.Sockets.UdpClient(new IPEndPoint(IPAddress.Loopback, 0));
-        var answering = Task.Run(async () =>
+        using var lossy = new ScriptedUdpNode();
+        var answering = lossy.Run(node =>
         {
-            var first = (KrpcQuery)KrpcCodec.Decode((await lossy.ReceiveAsync(Ct)).Buffer);   // lost
-            var datagram = await lossy.ReceiveAsync(Ct);
-            var query = (KrpcQuery)KrpcCodec.Decode(datagram.Buffer);
-            await lossy.SendAsync(KrpcCodec.Encode(new KrpcResponse(query.TransactionId, NodeId.Random()) { Num = 0, Interval = 60 }), datagram.RemoteEndPoint, Ct);
+            var first = (KrpcQuery)KrpcCodec.Decode(node.Receive().Data);   // lost
+            var (data, from) = node.Receive();
+            var query = (KrpcQuery)KrpcCodec.Decode(data);
+            node.Send(KrpcCodec.Encode(new KrpcResponse(query.TransactionId, NodeId.Random()) { Num = 0, Interval = 60 }), from);
             return (first.Method, query.Method);
-        }, Ct);
+        });
 
-        var result = CliRunner.Run(["dht", "sample_infohashes", lossy.Client.LocalEndPoint!.ToString()!]);
+        var result = CliRunner.Run(["dht", "sample_infohashes", lossy.Address]);
 
         Assert.Equal(("Interval: 60 s\nNum: 0\n", CliRunner.Codes.Ok), (result.Stdout, result.ExitCode));
-        Assert.Equal((KrpcMethods.SampleInfohashes, KrpcMethods.SampleInfohashes), await answering);
+        Assert.Equal((KrpcMethods.SampleInfohashes, KrpcMethods.SampleInfohashes), await answering.WaitAsync(TimeSpan.FromSeconds(60), Ct));
     }
 
     [Theory]

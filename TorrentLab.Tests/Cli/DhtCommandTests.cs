@@ -85,17 +85,18 @@ public partial class DhtCommandTests
     [Fact]
     public async Task Ping_AnAnswerToAnEarlierPingComingLate_IsTaken()
     {
-        using var slow = new System.Net.Sockets.UdpClient(new IPEndPoint(IPAddress.Loopback, 0));
+        using var slow = new ScriptedUdpNode();
         var id = NodeId.Random();
-        var answering = Task.Run(async () =>
+        var answering = slow.Run(node =>
         {
-            var first = await slow.ReceiveAsync(Ct);
-            await slow.ReceiveAsync(Ct); // the second ping: the first ping's share of the timeout (2 s of 6) is over
-            var query = (KrpcQuery)KrpcCodec.Decode(first.Buffer);
-            await slow.SendAsync(KrpcCodec.Encode(new KrpcResponse(query.TransactionId, id)), first.RemoteEndPoint, Ct);
-        }, Ct);
+            var (first, from) = node.Receive();
+            node.Receive(); // the second ping: the first ping's share of the timeout (2 s of 6) is over
+            var query = (KrpcQuery)KrpcCodec.Decode(first);
+            node.Send(KrpcCodec.Encode(new KrpcResponse(query.TransactionId, id)), from);
+            return true;
+        });
 
-        var result = CliRunner.Run(["dht", "ping", slow.Client.LocalEndPoint!.ToString()!, "--timeout", "6"]);
+        var result = CliRunner.Run(["dht", "ping", slow.Address, "--timeout", "6"]);
         await answering.WaitAsync(TimeSpan.FromSeconds(30), Ct); // done by now unless the second ping never came
 
         Assert.Equal(($"Node ID: {id.Hex}\n", CliRunner.Codes.Ok), (result.Stdout, result.ExitCode));
