@@ -16,15 +16,21 @@ public partial class DhtCommandTests
     private static DhtNodeOptions Options(params string[] bootstrap) =>
         new() { Bootstrap = bootstrap, LocalEndPoint = new IPEndPoint(IPAddress.Loopback, 0), QueryTimeout = TimeSpan.FromSeconds(2) };
 
-    /// <summary>Three of our nodes on real UDP sockets, the last holding one peer for <see cref="Hash"/>.</summary>
+    /// <summary>Three of our nodes on real UDP sockets, the last holding one peer for <see cref="Hash"/>; the first knows
+    /// the other two.</summary>
+    /// <remarks>The nodes' queries wait on a manual clock nobody moves: on loopback every query is answered, so a
+    /// query timeout could only drop an answer a loaded machine delivers late (and the first node would then not know
+    /// a node the commands under test are to be told of). The commands' own node keeps the system clock.</remarks>
     private static async Task<List<DhtNode>> SmallDhtAsync()
     {
-        var first = await DhtNode.StartAsync(Options(), Ct);
+        var clock = new ManualClock();
+        var first = await DhtNode.StartAsync(Options() with { Clock = clock }, Ct);
         var nodes = new List<DhtNode> { first };
-        for (var i = 0; i < 2; i++) nodes.Add(await DhtNode.StartAsync(Options(first.LocalEndPoint!.ToString()), Ct));
+        for (var i = 0; i < 2; i++) nodes.Add(await DhtNode.StartAsync(Options(first.LocalEndPoint!.ToString()) with { Clock = clock }, Ct));
         nodes[^1].Peers.Add(DhtNode.ToNodeId(Hash), IPEndPoint.Parse("127.0.0.1:51413"));
         foreach (var node in nodes) await node.Bootstrapped;
         await first.BootstrapAsync([], Ct); // the first node learns the others' ids by asking them
+        Assert.Equal(2, first.NodeCount);
         return nodes;
     }
 

@@ -10,7 +10,9 @@ namespace TorrentLab.Tests.Infrastructure;
 /// external-address requests (NAT-PMP) as a test sets it to, and keeps every request it received.</summary>
 /// <remarks>The test sets what it speaks (<see cref="SpeaksPcp"/>: else a PCP request gets NAT-PMP's "Unsupported
 /// Version"), the port it grants (<see cref="GrantPort"/>: 0 grants the port suggested, else the internal port), the
-/// result code of its answers, its epoch, or silence.</remarks>
+/// result code of its answers, its epoch, or silence. The test classes that start one share
+/// <see cref="PortMappingCollection"/>: a client of one test still sending to a gateway another test closed must not
+/// find a third test's gateway on that port.</remarks>
 internal sealed class FakeNatGateway : IDisposable
 {
     private readonly Socket _socket = new(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
@@ -76,6 +78,7 @@ internal sealed class FakeNatGateway : IDisposable
             try { received = await _socket.ReceiveFromAsync(buffer, SocketFlags.None, new IPEndPoint(IPAddress.Any, 0), _stop.Token); }
             catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException or SocketException) { return; }
             var request = buffer[..received.ReceivedBytes];
+            if (!IsRequest(request)) continue;
             LastSender = (IPEndPoint)received.RemoteEndPoint;
             Requests.Enqueue(request);
             if (Silent || Answer(request) is not { } answer) continue;
@@ -83,6 +86,13 @@ internal sealed class FakeNatGateway : IDisposable
             catch (Exception e) when (e is ObjectDisposedException or SocketException) { return; }
         }
     }
+
+    /// <summary>Whether <paramref name="datagram"/> is a PCP or NAT-PMP request, the only datagrams the gateway keeps:
+    /// on 127.0.0.1 its port may be one another test freed a moment ago, and what that test still sends there (a DHT
+    /// query, a uTP packet, a UDP tracker's connect) is not its client's.</summary>
+    private static bool IsRequest(byte[] datagram) =>
+        datagram is [2, < 128, ..] && datagram.Length >= 24 && datagram.Length % 4 == 0 // RFC 6887 7.1: a PCP request
+        || datagram is [0, 0] || datagram is [0, 1 or 2, ..] && datagram.Length == 12; // RFC 6886 3.2 and 3.3
 
     private byte[]? Answer(byte[] request)
     {
@@ -134,4 +144,15 @@ internal sealed class FakeNatGateway : IDisposable
         _socket.Dispose();
         _stop.Dispose();
     }
+}
+
+/// <summary>The tests of PCP, NAT-PMP and the session's port mapping, one at a time: each class starts
+/// <see cref="FakeNatGateway"/>s on free ports of 127.0.0.1 and counts the requests they hear, and some of them let a
+/// client send on to a port whose gateway closed (a router that disappears, a closed port's ICMP): in parallel, another
+/// class's gateway could be given that port and hear those requests as its own client's (a silent gateway once counted
+/// 5 requests from a client that sent 3).</summary>
+[CollectionDefinition(Name, DisableParallelization = false)]
+public sealed class PortMappingCollection
+{
+    public const string Name = "Port mapping on 127.0.0.1";
 }

@@ -6,6 +6,7 @@ using TorrentLab.Tests.Infrastructure;
 namespace TorrentLab.Tests.PortMapping;
 
 /// <summary>The PCP client and its NAT-PMP fallback against a gateway on 127.0.0.1 (<see cref="FakeNatGateway"/>).</summary>
+[Collection(PortMappingCollection.Name)]
 public class PcpClientTests
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
@@ -119,6 +120,26 @@ public class PcpClientTests
         Assert.Equal($"no answer from 127.0.0.1:{gateway.Port} after 3 tries", e.Message);
         Assert.Equal(3, gateway.Requests.Count);
         Assert.False(e.Refused);
+    }
+
+    [Fact]
+    public async Task TheTestGateway_KeepsOnlyPcpAndNatPmpRequests_NotWhatAnotherTestStillSendsToItsPort()
+    {
+        // On 127.0.0.1 the gateway's port may be one another test just freed; what that test still sends there is not
+        // its client's (here: a DHT ping, a UDP tracker's connect and a uTP SYN before one NAT-PMP request).
+        using var gateway = new FakeNatGateway { Silent = true };
+        using var stranger = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
+        stranger.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        var to = new IPEndPoint(IPAddress.Loopback, gateway.Port);
+        byte[][] strays = [
+            "d1:ad2:id20:aaaaaaaaaaaaaaaaaaaae1:q4:ping1:t2:aa1:y1:qe"u8.ToArray(),
+            Convert.FromHexString("0000041727101980000000000000002A"),
+            Convert.FromHexString("410000010000000000000000000100000000000000000000")];
+        foreach (var stray in strays) await stranger.SendToAsync(stray, SocketFlags.None, to, Ct);
+        await stranger.SendToAsync(NatPmpMessages.ExternalAddressRequest(), SocketFlags.None, to, Ct);
+
+        await Wait.UntilAsync(() => !gateway.Requests.IsEmpty, TimeSpan.FromSeconds(30), "the NAT-PMP request", Ct);
+        Assert.Equal([NatPmpMessages.ExternalAddressRequest()], gateway.Requests); // loopback keeps the order sent
     }
 
     [Fact]

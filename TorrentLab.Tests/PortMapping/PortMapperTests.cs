@@ -8,6 +8,7 @@ namespace TorrentLab.Tests.PortMapping;
 /// <summary>The mapper's life on a manual clock against routers on 127.0.0.1: TCP and UDP mapped on one port number,
 /// renewed half way through the lease, another port or a vanished router handled in one line, everything deleted at
 /// stop.</summary>
+[Collection(PortMappingCollection.Name)]
 public class PortMapperTests
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;

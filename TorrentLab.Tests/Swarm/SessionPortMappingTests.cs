@@ -14,6 +14,7 @@ namespace TorrentLab.Tests.Swarm;
 /// <summary><see cref="SessionSettings.PortMapping"/> in a session, against a gateway on 127.0.0.1
 /// (<see cref="FakeNatGateway"/>): the external port granted is what the trackers hear, the external address is the
 /// DHT's own (BEP 42), the mappings go at stop; off, the gateway hears nothing.</summary>
+[Collection(PortMappingCollection.Name)]
 public class SessionPortMappingTests
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;

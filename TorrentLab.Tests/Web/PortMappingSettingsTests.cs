@@ -11,6 +11,7 @@ namespace TorrentLab.Tests.Web;
 /// the next start, reported by <c>GET /api/settings</c> and Transmission's <c>port-forwarding-enabled</c>, until turned
 /// off. The router is a gateway on 127.0.0.1 (<see cref="FakeNatGateway"/>).</summary>
 [Trait("Tier", "Slow")]
+[Collection(PortMappingCollection.Name)]
 public class PortMappingSettingsTests
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
