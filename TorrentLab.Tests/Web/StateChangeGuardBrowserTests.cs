@@ -54,7 +54,10 @@ public class StateChangeGuardBrowserTests
         // but the page, and Playwright, see only a failure. The server's log shows what it answered.
         page.RequestFinished += (_, request) => { if (new Uri(request.Url).Authority == server) ended.Enqueue((request.Method, new Uri(request.Url).AbsolutePath)); };
         page.RequestFailed += (_, request) => { if (new Uri(request.Url).Authority == server) ended.Enqueue((request.Method, new Uri(request.Url).AbsolutePath)); };
-        await page.GotoAsync(site.Url + "/");
+        // Not until "load": that waits for every image and every frame's form post to end within the page's 20 s, and
+        // on a loaded machine the attack's hundreds of requests took longer (a timeout in navigation, at 12:28 on
+        // 2026-11-27). The test waits below for what it asserts, every request ended.
+        await page.GotoAsync(site.Url + "/", new PageGotoOptions { WaitUntil = WaitUntilState.Commit });
         var expected = gets.Count + 3 * paths.Count; // an image GET, a form POST and two fetch POSTs (urlencoded, multipart) per path
         await Wait.UntilAsync(() => ended.Count >= expected, TimeSpan.FromSeconds(60), Ct); // until every request ended, at most 60 s
 
