@@ -40,7 +40,7 @@ public partial class CliPromisesTests
         var torrent = swarm.Built.WriteTorrent(folder.Path);
         File.WriteAllText(folder.Combine("piece"), "mine");
 
-        var result = CliRunner.Run(["download_piece", "-o", folder.Combine("piece"), torrent, "0", "--overwrite", "--no-dht"]);
+        var result = await CliRunner.RunAsync(["download_piece", "-o", folder.Combine("piece"), torrent, "0", "--overwrite", "--no-dht"]);
 
         Assert.True(result.ExitCode == CliRunner.Codes.Ok, result.Stderr);
         Assert.Equal(swarm.Built.Payload.AsSpan(0, 16384).ToArray(), File.ReadAllBytes(folder.Combine("piece")));
@@ -67,7 +67,7 @@ public partial class CliPromisesTests
         using var folder = new TempFolder("torrentlab-logfile");
         var torrent = swarm.Built.WriteTorrent(folder.Path);
 
-        var result = CliRunner.Run([torrent, "-d", folder.Combine("out"), "--log-file", folder.Combine("run.log"), "-q", "-v", "-m", "4", "--no-dht", "-p", "0", "--bind", "127.0.0.1"]);
+        var result = await CliRunner.RunAsync([torrent, "-d", folder.Combine("out"), "--log-file", folder.Combine("run.log"), "-q", "-v", "-m", "4", "--no-dht", "-p", "0", "--bind", "127.0.0.1"]);
 
         Assert.True(result.ExitCode == CliRunner.Codes.Ok, result.Stderr);
         Assert.Equal(swarm.Built.Payload, File.ReadAllBytes(folder.Combine("out", swarm.Built.Torrent.Name)));
@@ -126,7 +126,7 @@ public partial class CliPromisesTests
             ? ["dht", verb, address, "--port", port.ToString(CultureInfo.InvariantCulture), "--timeout", "2"]
             : ["dht", verb, argument!, nodeOption, address, "--port", port.ToString(CultureInfo.InvariantCulture), "--timeout", "2"];
 
-        var run = Task.Run(() => CliRunner.Run(args), Ct);
+        var run = CliRunner.RunAsync(args);
         var query = await node.ReceiveAsync(Ct).AsTask().WaitAsync(TimeSpan.FromSeconds(60), Ct);
         var result = await run;
 

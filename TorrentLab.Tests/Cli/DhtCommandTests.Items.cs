@@ -31,8 +31,8 @@ public partial class DhtCommandTests
     {
         var target = Sha1Hex("11:hello world"u8.ToArray()); // plain text is stored as a bencoded string
 
-        var put = CliRunner.Run(["dht", "put", "hello world", "--bootstrap", first]);
-        var get = CliRunner.Run(["dht", "get", target, "--bootstrap", first]);
+        var put = await CliRunner.RunAsync(["dht", "put", "hello world", "--bootstrap", first]);
+        var get = await CliRunner.RunAsync(["dht", "get", target, "--bootstrap", first]);
 
         Assert.Equal(($"{target}\n", CliRunner.Codes.Ok), (put.Stdout, put.ExitCode));
         Assert.Matches(@"^stored by [1-9]\d* node\(s\)\n$", put.Stderr);
@@ -45,8 +45,8 @@ public partial class DhtCommandTests
     {
         const string value = "d1:ai1e1:bl1:x1:yee";
 
-        var put = CliRunner.Run(["dht", "put", "--bencode", value, "--bootstrap", first]);
-        var get = CliRunner.Run(["dht", "get", put.Stdout.Trim(), "--bootstrap", first]);
+        var put = await CliRunner.RunAsync(["dht", "put", "--bencode", value, "--bootstrap", first]);
+        var get = await CliRunner.RunAsync(["dht", "get", put.Stdout.Trim(), "--bootstrap", first]);
 
         Assert.Equal(($"{Sha1Hex(Encoding.ASCII.GetBytes(value))}\n", CliRunner.Codes.Ok), (put.Stdout, put.ExitCode));
         Assert.Equal(("{\"a\":1,\"b\":[\"x\",\"y\"]}\n", CliRunner.Codes.Ok), (get.Stdout, get.ExitCode));
@@ -58,11 +58,11 @@ public partial class DhtCommandTests
         using var folder = new TempFolder();
         var keyFile = folder.Combine("item.key");
 
-        var one = CliRunner.Run(["dht", "put", "--key-file", keyFile, "--salt", "greeting", "first", "--bootstrap", first]);
-        var two = CliRunner.Run(["dht", "put", "--key-file", keyFile, "--salt", "greeting", "second", "--bootstrap", first]);
+        var one = await CliRunner.RunAsync(["dht", "put", "--key-file", keyFile, "--salt", "greeting", "first", "--bootstrap", first]);
+        var two = await CliRunner.RunAsync(["dht", "put", "--key-file", keyFile, "--salt", "greeting", "second", "--bootstrap", first]);
         var seed = Convert.FromHexString(File.ReadAllText(keyFile).Trim());
         var publicKey = Convert.ToHexStringLower(Ed25519.PublicKey(seed));
-        var get = CliRunner.Run(["dht", "get", "--key", publicKey, "--salt", "greeting", "--bootstrap", first]);
+        var get = await CliRunner.RunAsync(["dht", "get", "--key", publicKey, "--salt", "greeting", "--bootstrap", first]);
 
         var target = DhtItem.MutableTarget(Ed25519.PublicKey(seed), "greeting"u8).Hex;
         Assert.Equal(CliRunner.Codes.Ok, one.ExitCode);
@@ -81,8 +81,8 @@ public partial class DhtCommandTests
         using var folder = new TempFolder();
         var keyFile = folder.Combine("item.key");
 
-        var newer = CliRunner.Run(["dht", "put", "--key-file", keyFile, "--seq", "5", "new", "--bootstrap", first]);
-        var older = CliRunner.Run(["dht", "put", "--key-file", keyFile, "--seq", "3", "old", "--bootstrap", first]);
+        var newer = await CliRunner.RunAsync(["dht", "put", "--key-file", keyFile, "--seq", "5", "new", "--bootstrap", first]);
+        var older = await CliRunner.RunAsync(["dht", "put", "--key-file", keyFile, "--seq", "3", "old", "--bootstrap", first]);
 
         Assert.Equal(CliRunner.Codes.Ok, newer.ExitCode);
         Assert.Equal(("", CliRunner.Codes.Failed), (older.Stdout, older.ExitCode));
@@ -93,8 +93,8 @@ public partial class DhtCommandTests
     [Fact]
     public Task Get_NothingStored_ExitsOneWithAClearLine() => WithSmallDhtAsync(async (_, first) =>
     {
-        var immutable = CliRunner.Run(["dht", "get", new string('7', 40), "--bootstrap", first]);
-        var mutable = CliRunner.Run(["dht", "get", "--key", Convert.ToHexStringLower(Ed25519.PublicKey(new byte[32])), "--bootstrap", first]);
+        var immutable = await CliRunner.RunAsync(["dht", "get", new string('7', 40), "--bootstrap", first]);
+        var mutable = await CliRunner.RunAsync(["dht", "get", "--key", Convert.ToHexStringLower(Ed25519.PublicKey(new byte[32])), "--bootstrap", first]);
 
         Assert.Equal(("", CliRunner.Codes.Failed), (immutable.Stdout, immutable.ExitCode));
         Assert.StartsWith($"error: no immutable item found for {new string('7', 40)} (", immutable.Stderr, StringComparison.Ordinal);
@@ -201,7 +201,7 @@ public partial class DhtCommandTests
         var first = dht.First.ToString();
         var text = $"from the command line {Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8))}";
 
-        var put = CliRunner.Run(["dht", "put", text, "--bootstrap", first]);
+        var put = await CliRunner.RunAsync(["dht", "put", text, "--bootstrap", first]);
         var found = await dht.AskAsync($"get_immutable {put.Stdout.Trim()}", Ct);
 
         Assert.Equal(CliRunner.Codes.Ok, put.ExitCode);
@@ -212,7 +212,7 @@ public partial class DhtCommandTests
         var publicKey = Convert.ToHexStringLower(Ed25519.PublicKey(seed));
         var data = Encoding.ASCII.GetBytes("libtorrent's value");
         var ltPut = (await dht.AskAsync($"put_mutable {Convert.ToHexStringLower(Ed25519.ExpandedSecret(seed))} {publicKey} {Convert.ToHexStringLower(data)} {Convert.ToHexStringLower("a salt"u8)}", Ct)).Split(' ');
-        var get = CliRunner.Run(["dht", "get", "--key", publicKey, "--salt", "a salt", "--bootstrap", first]);
+        var get = await CliRunner.RunAsync(["dht", "get", "--key", publicKey, "--salt", "a salt", "--bootstrap", first]);
 
         Assert.NotEqual("0", ltPut[2]);
         Assert.Equal(("Seq: 1\nValue: \"libtorrent's value\"\n", CliRunner.Codes.Ok), (get.Stdout, get.ExitCode));
@@ -226,7 +226,7 @@ public partial class DhtCommandTests
         using var dht = await WalkedLibtorrentDhtAsync(python, folder.Path);
         var keyFile = folder.Combine("item.key");
 
-        var put = CliRunner.Run(["dht", "put", "--key-file", keyFile, "signed here", "--bootstrap", dht.First.ToString()]);
+        var put = await CliRunner.RunAsync(["dht", "put", "--key-file", keyFile, "signed here", "--bootstrap", dht.First.ToString()]);
         var publicKey = Convert.ToHexStringLower(Ed25519.PublicKey(Convert.FromHexString(File.ReadAllText(keyFile).Trim())));
         // libtorrent drops an answer whose signature does not verify: an answer at all means it checked ours.
         var answer = await dht.AskAsync($"get_mutable {publicKey} -", Ct);

@@ -39,7 +39,7 @@ public partial class DhtCommandTests
     {
         await using var node = await DhtNode.StartAsync(Options(), Ct);
 
-        var result = CliRunner.Run(["dht", "ping", node.LocalEndPoint!.ToString()]);
+        var result = await CliRunner.RunAsync(["dht", "ping", node.LocalEndPoint!.ToString()]);
 
         Assert.Equal(($"Node ID: {node.Id.Hex}\n", CliRunner.Codes.Ok), (result.Stdout, result.ExitCode));
     }
@@ -50,7 +50,7 @@ public partial class DhtCommandTests
         // BEP 32: a node on [::1] is in the IPv6 DHT; the command's own node then listens on IPv6 too.
         await using var node = await DhtNode.StartAsync(Options() with { LocalEndPoint = new IPEndPoint(IPAddress.IPv6Loopback, 0) }, Ct);
 
-        var result = CliRunner.Run(["dht", "ping", node.LocalEndPoint!.ToString()]);
+        var result = await CliRunner.RunAsync(["dht", "ping", node.LocalEndPoint!.ToString()]);
 
         Assert.StartsWith("[::1]:", node.LocalEndPoint.ToString(), StringComparison.Ordinal);
         Assert.Equal(($"Node ID: {node.Id.Hex}\n", CliRunner.Codes.Ok), (result.Stdout, result.ExitCode));
@@ -62,7 +62,7 @@ public partial class DhtCommandTests
         var nodes = await SmallDhtAsync();
         try
         {
-            var result = CliRunner.Run(["dht", "get_peers", Hash.Hex, "--bootstrap", nodes[0].LocalEndPoint!.ToString(), "--verbose"]);
+            var result = await CliRunner.RunAsync(["dht", "get_peers", Hash.Hex, "--bootstrap", nodes[0].LocalEndPoint!.ToString(), "--verbose"]);
 
             Assert.Equal(("127.0.0.1:51413\n", CliRunner.Codes.Ok), (result.Stdout, result.ExitCode));
             Assert.Contains("hop   1: ", result.Stderr, StringComparison.Ordinal);
@@ -80,7 +80,7 @@ public partial class DhtCommandTests
     {
         await using var node = await DhtNode.StartAsync(Options(), Ct);
 
-        var result = CliRunner.Run(["dht", "get_peers", new string('7', 40), "--bootstrap", node.LocalEndPoint!.ToString()]);
+        var result = await CliRunner.RunAsync(["dht", "get_peers", new string('7', 40), "--bootstrap", node.LocalEndPoint!.ToString()]);
 
         Assert.Equal(("", CliRunner.Codes.Failed), (result.Stdout, result.ExitCode));
         Assert.StartsWith("error: no peers found for 7777", result.Stderr, StringComparison.Ordinal);
@@ -102,7 +102,7 @@ public partial class DhtCommandTests
             return true;
         });
 
-        var result = CliRunner.Run(["dht", "ping", slow.Address, "--timeout", "6"]);
+        var result = await CliRunner.RunAsync(["dht", "ping", slow.Address, "--timeout", "6"]);
         await answering.WaitAsync(TimeSpan.FromSeconds(30), Ct); // done by now unless the second ping never came
 
         Assert.Equal(($"Node ID: {id.Hex}\n", CliRunner.Codes.Ok), (result.Stdout, result.ExitCode));

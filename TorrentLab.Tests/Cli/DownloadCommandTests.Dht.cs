@@ -13,7 +13,7 @@ public partial class DownloadCommandTests
         await using var bootstrap = await LocalDht.StartNodeAsync(Ct);
         await using var seeder = await LocalDht.SeedAsync(built, folder.Combine("seed"), bootstrap, Ct);
 
-        var result = CliRunner.Run([$"magnet:?xt=urn:btih:{built.Torrent.InfoHash.Hex}", "-o", folder.Combine("out"), "--port", "0",
+        var result = await CliRunner.RunAsync([$"magnet:?xt=urn:btih:{built.Torrent.InfoHash.Hex}", "-o", folder.Combine("out"), "--port", "0",
             "--dht-bootstrap", bootstrap.LocalEndPoint!.ToString(), "--verbose", "--quiet"], TimeSpan.FromSeconds(120));
 
         Assert.True(result.ExitCode == CliRunner.Codes.Ok, result.Stderr);

@@ -26,7 +26,7 @@ public partial class DownloadCommandTests
         Directory.CreateDirectory(folder.Combine("downloads"));
         File.WriteAllBytes(folder.Combine("downloads", "vacation.jpg"), UsersPhoto());
 
-        var result = CliRunner.Run([torrent, "-o", folder.Combine("downloads"), "--quiet", "--max-peers", maxPeers]);
+        var result = await CliRunner.RunAsync([torrent, "-o", folder.Combine("downloads"), "--quiet", "--max-peers", maxPeers]);
 
         Assert.Equal((CliRunner.Codes.Io, InTheWay), (result.ExitCode, result.Stderr));
         Assert.Equal(UsersPhoto(), File.ReadAllBytes(folder.Combine("downloads", "vacation.jpg")));
@@ -41,7 +41,7 @@ public partial class DownloadCommandTests
         Directory.CreateDirectory(folder.Combine("downloads"));
         File.WriteAllBytes(folder.Combine("downloads", "vacation.jpg"), UsersPhoto());
 
-        var result = CliRunner.Run([torrent, "-o", folder.Combine("downloads"), "--quiet", "--overwrite"]);
+        var result = await CliRunner.RunAsync([torrent, "-o", folder.Combine("downloads"), "--quiet", "--overwrite"]);
 
         Assert.True(result.ExitCode == CliRunner.Codes.Ok, result.Stderr);
         Assert.Equal(swarm.Built.Payload, File.ReadAllBytes(folder.Combine("downloads", "vacation.jpg")));
@@ -58,7 +58,7 @@ public partial class DownloadCommandTests
         Array.Clear(partial, 5 * 16384, partial.Length - 5 * 16384); // the first 5 pieces are there, the rest is a hole
         File.WriteAllBytes(folder.Combine("downloads", "sample.txt"), partial);
 
-        var result = CliRunner.Run([torrent, "-o", folder.Combine("downloads"), "--quiet"]);
+        var result = await CliRunner.RunAsync([torrent, "-o", folder.Combine("downloads"), "--quiet"]);
 
         Assert.True(result.ExitCode == CliRunner.Codes.Ok, result.Stderr);
         Assert.Equal(swarm.Built.Payload, File.ReadAllBytes(folder.Combine("downloads", "sample.txt")));
@@ -71,9 +71,9 @@ public partial class DownloadCommandTests
         await using var swarm = await MockSwarm.StartAsync(Single, [SyntheticBehaviour.Normal], Ct);
         using var folder = new TempFolder();
         var torrent = swarm.Built.WriteTorrent(folder.Path);
-        Assert.Equal(CliRunner.Codes.Ok, CliRunner.Run([torrent, "-o", folder.Combine("downloads"), "--quiet"]).ExitCode);
+        Assert.Equal(CliRunner.Codes.Ok, (await CliRunner.RunAsync([torrent, "-o", folder.Combine("downloads"), "--quiet"])).ExitCode);
 
-        var again = CliRunner.Run([torrent, "-o", folder.Combine("downloads"), "--quiet", "--no-resume"]);
+        var again = await CliRunner.RunAsync([torrent, "-o", folder.Combine("downloads"), "--quiet", "--no-resume"]);
 
         Assert.True(again.ExitCode == CliRunner.Codes.Ok, again.Stderr); // the ledger said the file is ours
         Assert.Equal(swarm.Built.Payload, File.ReadAllBytes(folder.Combine("downloads", "sample.txt")));
@@ -87,7 +87,7 @@ public partial class DownloadCommandTests
         var torrent = swarm.Built.WriteTorrent(folder.Path);
         Directory.CreateDirectory(folder.Combine("downloads", "vacation.jpg"));
 
-        var result = CliRunner.Run([torrent, "-o", folder.Combine("downloads"), "--quiet"]);
+        var result = await CliRunner.RunAsync([torrent, "-o", folder.Combine("downloads"), "--quiet"]);
 
         Assert.Equal(CliRunner.Codes.Io, result.ExitCode);
         Assert.Equal("error: 'vacation.jpg' is a directory, but the torrent stores a file there; move it away\n", result.Stderr);
@@ -102,12 +102,12 @@ public partial class DownloadCommandTests
         var target = folder.Combine("vacation.jpg");
         File.WriteAllBytes(target, UsersPhoto());
 
-        var refused = CliRunner.Run(["download", "-o", target, torrent, "--quiet"]);
+        var refused = await CliRunner.RunAsync(["download", "-o", target, torrent, "--quiet"]);
         Assert.Equal(CliRunner.Codes.Io, refused.ExitCode);
         Assert.Equal($"error: '{target}' exists and is not this torrent's data; move it away or pass --overwrite\n", refused.Stderr);
         Assert.Equal(UsersPhoto(), File.ReadAllBytes(target));
 
-        var overwritten = CliRunner.Run(["download", "-o", target, torrent, "--quiet", "--overwrite"]);
+        var overwritten = await CliRunner.RunAsync(["download", "-o", target, torrent, "--quiet", "--overwrite"]);
         Assert.True(overwritten.ExitCode == CliRunner.Codes.Ok, overwritten.Stderr);
         Assert.Equal(swarm.Built.Payload, File.ReadAllBytes(target));
     }

@@ -18,7 +18,7 @@ public partial class DownloadCommandTests
         // is asked, so its failed dial is logged while the live peer is still being found. Over both transports it
         // failed only after uTP's head start and last chance, and the 150 kB download could finish first and cancel it.
         // (--max-peers 1 would run the single-peer reference path, not the swarm engine whose lines this checks.)
-        var result = CliRunner.Run([torrent, "-o", folder.Combine("out"), "--no-resume", "-v", "-q", "--port", "0", "--transport", "tcp", "--peer", $"127.0.0.1:{dead}"]);
+        var result = await CliRunner.RunAsync([torrent, "-o", folder.Combine("out"), "--no-resume", "-v", "-q", "--port", "0", "--transport", "tcp", "--peer", $"127.0.0.1:{dead}"]);
 
         Assert.Equal(CliRunner.Codes.Ok, result.ExitCode);
         var lines = result.Stderr.Split('\n').Where(l => l.Contains($"127.0.0.1:{dead}", StringComparison.Ordinal)).ToList();
@@ -32,9 +32,9 @@ public partial class DownloadCommandTests
         await using var swarm = await MockSwarm.StartAsync(Single, [SyntheticBehaviour.Normal], Ct);
         using var folder = new TempFolder();
         var torrent = swarm.Built.WriteTorrent(folder.Path);
-        Assert.Equal(CliRunner.Codes.Ok, CliRunner.Run([torrent, "-o", folder.Combine("out"), "-q", "--port", "0"]).ExitCode);
+        Assert.Equal(CliRunner.Codes.Ok, (await CliRunner.RunAsync([torrent, "-o", folder.Combine("out"), "-q", "--port", "0"])).ExitCode);
 
-        var again = CliRunner.Run([torrent, "-o", folder.Combine("out"), "-q", "--port", "0"]);
+        var again = await CliRunner.RunAsync([torrent, "-o", folder.Combine("out"), "-q", "--port", "0"]);
 
         Assert.Equal(CliRunner.Codes.Ok, again.ExitCode);
         var pieces = swarm.Built.Torrent.PieceCount;
@@ -49,7 +49,7 @@ public partial class DownloadCommandTests
         using var folder = new TempFolder();
         var torrent = swarm.Built.WriteTorrent(folder.Path);
 
-        var result = CliRunner.Run([torrent, "-o", folder.Combine("out"), "-q", "--port", "0", "--no-resume"]);
+        var result = await CliRunner.RunAsync([torrent, "-o", folder.Combine("out"), "-q", "--port", "0", "--no-resume"]);
 
         Assert.Equal(CliRunner.Codes.Ok, result.ExitCode);
         Assert.Matches(@"received 150000 bytes from 1 peer\n$", result.Stdout);

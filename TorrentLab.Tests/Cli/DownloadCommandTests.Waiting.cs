@@ -13,7 +13,7 @@ public partial class DownloadCommandTests
         var torrent = swarm.Built.WriteTorrent(folder.Path);
 
         // Plain progress lines every 2 s (stderr is redirected); the status shows after 5 s without data.
-        var result = CliRunner.Run([torrent, "-o", folder.Combine("out"), "--port", "0", "--bind", "127.0.0.1", "--stall-timeout", "12"],
+        var result = await CliRunner.RunAsync([torrent, "-o", folder.Combine("out"), "--port", "0", "--bind", "127.0.0.1", "--stall-timeout", "12"],
             TimeSpan.FromSeconds(90));
 
         Assert.True(result.ExitCode == CliRunner.Codes.Failed, result.Stderr);

@@ -26,7 +26,7 @@ public partial class DownloadCommandTests
         using var folder = new TempFolder();
         var torrent = swarm.Built.WriteTorrent(folder.Path);
 
-        var result = CliRunner.Run([torrent, "--output", folder.Combine("downloads"), "--no-resume", "--max-peers", "1"]);
+        var result = await CliRunner.RunAsync([torrent, "--output", folder.Combine("downloads"), "--no-resume", "--max-peers", "1"]);
 
         Assert.Equal(CliRunner.Codes.Ok, result.ExitCode);
         foreach (var (path, data) in swarm.Built.Files)
@@ -43,7 +43,7 @@ public partial class DownloadCommandTests
         var torrent = swarm.Built.WriteTorrent(folder.Path);
         var target = folder.Combine("out", "test.txt");
 
-        var result = CliRunner.Run(["download", "-o", target, torrent, "--quiet"]);
+        var result = await CliRunner.RunAsync(["download", "-o", target, torrent, "--quiet"]);
 
         Assert.Equal(CliRunner.Codes.Ok, result.ExitCode);
         Assert.Equal(swarm.Built.Payload, File.ReadAllBytes(target));
@@ -59,7 +59,7 @@ public partial class DownloadCommandTests
         var torrent = swarm.Built.WriteTorrent(folder.Path);
         var target = folder.Combine("out", "test.txt");
 
-        var result = CliRunner.Run(["download", torrent, target, "--quiet"]);
+        var result = await CliRunner.RunAsync(["download", torrent, target, "--quiet"]);
 
         Assert.True(result.ExitCode == CliRunner.Codes.Ok, result.Stderr);
         Assert.Equal(swarm.Built.Payload, File.ReadAllBytes(target));
@@ -73,7 +73,7 @@ public partial class DownloadCommandTests
         using var folder = new TempFolder();
         var torrent = swarm.Built.WriteTorrent(folder.Path);
 
-        var result = CliRunner.Run(["download", "-o", folder.Combine("mine"), torrent, "--quiet"]);
+        var result = await CliRunner.RunAsync(["download", "-o", folder.Combine("mine"), torrent, "--quiet"]);
 
         Assert.Equal(CliRunner.Codes.Ok, result.ExitCode);
         Assert.Equal(swarm.Built.Files[1].Data, File.ReadAllBytes(folder.Combine("mine", "deep", "b.bin")));
@@ -89,7 +89,7 @@ public partial class DownloadCommandTests
         var torrent = swarm.Built.WriteTorrent(folder.Path);
         var target = folder.Combine($"piece-{index}");
 
-        var result = CliRunner.Run(["download_piece", "-o", target, torrent, index.ToString()]);
+        var result = await CliRunner.RunAsync(["download_piece", "-o", target, torrent, index.ToString()]);
 
         Assert.Equal(CliRunner.Codes.Ok, result.ExitCode);
         var expected = swarm.Built.Payload.AsSpan(index * 16384, swarm.Built.Torrent.GetPieceLength(index)).ToArray();
@@ -103,7 +103,7 @@ public partial class DownloadCommandTests
         using var folder = new TempFolder();
         var torrent = swarm.Built.WriteTorrent(folder.Path);
 
-        var result = CliRunner.Run(["download_piece", "-o", folder.Combine("p"), torrent, "10"]);
+        var result = await CliRunner.RunAsync(["download_piece", "-o", folder.Combine("p"), torrent, "10"]);
 
         Assert.Equal(CliRunner.Codes.Usage, result.ExitCode);
         Assert.Equal("error: piece index 10 is out of range: the torrent has pieces 0..9\n", result.Stderr);
@@ -116,7 +116,7 @@ public partial class DownloadCommandTests
         using var folder = new TempFolder();
         var torrent = swarm.Built.WriteTorrent(folder.Path);
 
-        var result = CliRunner.Run(["handshake", torrent, swarm.EndPointOf(0).ToString()]);
+        var result = await CliRunner.RunAsync(["handshake", torrent, swarm.EndPointOf(0).ToString()]);
 
         Assert.Equal(CliRunner.Codes.Ok, result.ExitCode);
         Assert.Equal($"Peer ID: {swarm.Peers[0].PeerId.Hex}\n", result.Stdout);
@@ -129,7 +129,7 @@ public partial class DownloadCommandTests
         using var folder = new TempFolder();
         var torrent = swarm.Built.WriteTorrent(folder.Path);
 
-        var result = CliRunner.Run(["handshake", torrent, swarm.EndPointOf(0).ToString()]);
+        var result = await CliRunner.RunAsync(["handshake", torrent, swarm.EndPointOf(0).ToString()]);
 
         Assert.Equal(CliRunner.Codes.Peer, result.ExitCode);
         Assert.Matches(@"^error: peer: peer 127\.0\.0\.1:\d+: handshake answered with info hash [0-9a-f]{40}, expected [0-9a-f]{40}\n$", result.Stderr);
@@ -142,7 +142,7 @@ public partial class DownloadCommandTests
         using var folder = new TempFolder();
         var torrent = swarm.Built.WriteTorrent(folder.Path);
 
-        var result = CliRunner.Run([torrent, "-o", folder.Combine("out"), "--quiet", "--max-peers", "1"]);
+        var result = await CliRunner.RunAsync([torrent, "-o", folder.Combine("out"), "--quiet", "--max-peers", "1"]);
 
         Assert.Equal(CliRunner.Codes.Failed, result.ExitCode);
         Assert.Single(result.Stderr.TrimEnd('\n').Split('\n'));
@@ -157,7 +157,7 @@ public partial class DownloadCommandTests
         using var folder = new TempFolder();
         var link = $"magnet:?xt=urn:btih:{built.Torrent.InfoHash.Hex}&dn=m.bin&x.pe={peer.EndPoint}";
 
-        var result = CliRunner.Run([link, "-o", folder.Combine("out"), "--quiet", "--port", "0"]);
+        var result = await CliRunner.RunAsync([link, "-o", folder.Combine("out"), "--quiet", "--port", "0"]);
 
         Assert.True(result.ExitCode == CliRunner.Codes.Ok, result.Stderr);
         Assert.Equal(built.Payload, File.ReadAllBytes(folder.Combine("out", "m.bin")));
@@ -257,7 +257,7 @@ public partial class DownloadCommandTests
         var fromLedger = LedgerInspector.SavedPieces(ledger.FilePath);
         Assert.InRange(fromLedger, 5, 59);
 
-        var second = CliRunner.Run([torrent, "-o", output, "--quiet", "--max-peers", "1"], TimeSpan.FromSeconds(60));
+        var second = await CliRunner.RunAsync([torrent, "-o", output, "--quiet", "--max-peers", "1"], TimeSpan.FromSeconds(60));
 
         Assert.Equal(CliRunner.Codes.Ok, second.ExitCode);
         Assert.Equal(SHA1.HashData(swarm.Built.Payload), SHA1.HashData(File.ReadAllBytes(Path.Combine(output, "big.bin"))));

@@ -22,7 +22,7 @@ public class MagnetCommandsTests
         var built = TestTorrents.SingleFile(announce: null);
         await using var peer = Seeder(built);
 
-        var result = CliRunner.Run(["magnet_handshake", Link(built, peer)]);
+        var result = await CliRunner.RunAsync(["magnet_handshake", Link(built, peer)]);
 
         Assert.Equal(CliRunner.Codes.Ok, result.ExitCode);
         Assert.Equal($"Peer ID: {peer.PeerId.Hex}\nPeer Metadata Extension ID: 2\n", result.Stdout);   // THEIR id, not our 3
@@ -36,7 +36,7 @@ public class MagnetCommandsTests
         using var temp = new TempFolder();
         var saved = temp.Combine("saved.torrent");
 
-        var result = CliRunner.Run(["magnet_info", Link(built, peer), "--save-torrent", saved]);
+        var result = await CliRunner.RunAsync(["magnet_info", Link(built, peer), "--save-torrent", saved]);
 
         Assert.Equal(CliRunner.Codes.Ok, result.ExitCode);
         Assert.Equal(InfoCommand.Text(InfoReport.From(built.Torrent)), result.Stdout);   // Tracker URL, Length, Info Hash, ...
@@ -50,7 +50,7 @@ public class MagnetCommandsTests
         await using var peer = Seeder(built);
         using var temp = new TempFolder();
 
-        var result = CliRunner.Run(["magnet_download_piece", "-o", temp.Combine("piece-3"), Link(built, peer), "3"]);
+        var result = await CliRunner.RunAsync(["magnet_download_piece", "-o", temp.Combine("piece-3"), Link(built, peer), "3"]);
 
         Assert.Equal(CliRunner.Codes.Ok, result.ExitCode);
         Assert.Equal(built.Payload[(3 * 32 * 1024)..], File.ReadAllBytes(temp.Combine("piece-3")));   // the short last piece
@@ -63,7 +63,7 @@ public class MagnetCommandsTests
         await using var peer = Seeder(built);
         using var temp = new TempFolder();
 
-        var result = CliRunner.Run(["magnet_download", "-o", temp.Combine("out.bin"), Link(built, peer)]);
+        var result = await CliRunner.RunAsync(["magnet_download", "-o", temp.Combine("out.bin"), Link(built, peer)]);
 
         Assert.Equal(CliRunner.Codes.Ok, result.ExitCode);
         Assert.Equal(SHA1.HashData(built.Payload), SHA1.HashData(File.ReadAllBytes(temp.Combine("out.bin"))));
@@ -86,7 +86,7 @@ public class MagnetCommandsTests
         await using var bootstrap = await LocalDht.StartNodeAsync(TestContext.Current.CancellationToken);
         await using var seeder = await LocalDht.SeedAsync(built, temp.Combine("seed"), bootstrap, TestContext.Current.CancellationToken);
 
-        var result = CliRunner.Run(["magnet_info", $"magnet:?xt=urn:btih:{built.Torrent.InfoHash.Hex}", "--dht-bootstrap", bootstrap.LocalEndPoint!.ToString()]);
+        var result = await CliRunner.RunAsync(["magnet_info", $"magnet:?xt=urn:btih:{built.Torrent.InfoHash.Hex}", "--dht-bootstrap", bootstrap.LocalEndPoint!.ToString()]);
 
         Assert.Equal(CliRunner.Codes.Ok, result.ExitCode);
         Assert.Equal(InfoCommand.Text(InfoReport.From(built.Torrent)), result.Stdout);

@@ -44,7 +44,7 @@ public class PeerAddressTests
         using var folder = new TempFolder();
         var torrent = swarm.Built.WriteTorrent(folder.Path);
 
-        var result = CliRunner.Run([torrent, "-o", folder.Combine("out"), "--quiet", "--peer", $"{host}:{swarm.EndPointOf(0).Port}"]);
+        var result = await CliRunner.RunAsync([torrent, "-o", folder.Combine("out"), "--quiet", "--peer", $"{host}:{swarm.EndPointOf(0).Port}"]);
 
         Assert.Equal(CliRunner.Codes.Ok, result.ExitCode);
         Assert.Equal(swarm.Built.Payload, File.ReadAllBytes(folder.Combine("out", "sample.txt")));
@@ -57,7 +57,7 @@ public class PeerAddressTests
         using var folder = new TempFolder();
         var torrent = swarm.Built.WriteTorrent(folder.Path);
 
-        var result = CliRunner.Run(["handshake", torrent, $"localhost:{swarm.EndPointOf(0).Port}"]);
+        var result = await CliRunner.RunAsync(["handshake", torrent, $"localhost:{swarm.EndPointOf(0).Port}"]);
 
         Assert.Equal(CliRunner.Codes.Ok, result.ExitCode);
         Assert.Equal($"Peer ID: {swarm.Peers[0].PeerId.Hex}\n", result.Stdout);

@@ -36,7 +36,7 @@ public class PeersCommandTests
         using var __ = folder;
         await SeedAsync(server, built, 7101);
 
-        var result = CliRunner.Run(["peers", path, "--port", "7102"]);
+        var result = await CliRunner.RunAsync(["peers", path, "--port", "7102"]);
 
         Assert.Equal(("127.0.0.1:7101\n", "", CliRunner.Codes.Ok), (result.Stdout, result.Stderr, result.ExitCode));
         var ours = log.Where(line => line.Contains(":7102 ", StringComparison.Ordinal)).ToList();
@@ -58,7 +58,7 @@ public class PeersCommandTests
         Assert.Equal(built.Torrent.InfoHash, other.InfoHash);
         var path = TestTorrents.SingleFile(announce: "http://127.0.0.1:1/announce").WriteTorrent(folder.Path, "dead.torrent");
 
-        var result = CliRunner.Run(["peers", path, "--tracker", server.UdpAnnounceUrl, "--json"]);
+        var result = await CliRunner.RunAsync(["peers", path, "--tracker", server.UdpAnnounceUrl, "--json"]);
 
         Assert.Equal(CliRunner.Codes.Ok, result.ExitCode);
         using var json = JsonDocument.Parse(result.Stdout);
@@ -75,7 +75,7 @@ public class PeersCommandTests
         server.Faults.Always = TrackerFault.FailureReason;
         server.Faults.FailureReason = "torrent not registered";
 
-        var result = CliRunner.Run(["peers", path]);
+        var result = await CliRunner.RunAsync(["peers", path]);
 
         Assert.Equal(CliRunner.Codes.Tracker, result.ExitCode);
         Assert.Equal($"error: tracker: {server.HttpAnnounceUrl}: failure reason: torrent not registered\n", result.Stderr);
@@ -102,8 +102,8 @@ public class PeersCommandTests
         using var __ = folder;
         await SeedAsync(server, built, 7101);
 
-        var text = CliRunner.Run(["scrape", path]);
-        var json = CliRunner.Run(["scrape", path, "--tracker", server.UdpAnnounceUrl, "--json"]);
+        var text = await CliRunner.RunAsync(["scrape", path]);
+        var json = await CliRunner.RunAsync(["scrape", path, "--tracker", server.UdpAnnounceUrl, "--json"]);
 
         Assert.Equal(("seeders: 1\nleechers: 0\ncompleted: 0\n", CliRunner.Codes.Ok), (text.Stdout, text.ExitCode));
         using var doc = JsonDocument.Parse(json.Stdout);

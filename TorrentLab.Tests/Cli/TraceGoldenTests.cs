@@ -22,7 +22,7 @@ public partial class TraceGoldenTests
         using var folder = new TempFolder();
         var torrent = built.WriteTorrent(folder.Path);
 
-        var result = CliRunner.Run(["download_piece", "-o", folder.Combine("piece"), torrent, "1", "--trace-bytes",
+        var result = await CliRunner.RunAsync(["download_piece", "-o", folder.Combine("piece"), torrent, "1", "--trace-bytes",
             "--peer", peer.EndPoint.ToString()]);
 
         Assert.Equal(CliRunner.Codes.Ok, result.ExitCode);

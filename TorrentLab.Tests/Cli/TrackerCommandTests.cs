@@ -26,8 +26,8 @@ public class TrackerCommandTests
             using (var client = new TrackerClient([[$"http://127.0.0.1:{port}/announce"]]))
                 await client.AnnounceAsync(new AnnounceRequest(built.Torrent.InfoHash, PeerId.CreateOurs(), 7201, 0, 0, 0, AnnounceEvent.Started),
                     TestContext.Current.CancellationToken);
-            var udp = CliRunner.Run(["peers", allowed, "--port", "7202", "--tracker", $"udp://127.0.0.1:{port}/announce"]);
-            var denied = CliRunner.Run(["peers", refused]);
+            var udp = await CliRunner.RunAsync(["peers", allowed, "--port", "7202", "--tracker", $"udp://127.0.0.1:{port}/announce"]);
+            var denied = await CliRunner.RunAsync(["peers", refused]);
 
             Assert.Equal(("127.0.0.1:7201\n", CliRunner.Codes.Ok), (udp.Stdout, udp.ExitCode));
             Assert.Equal(CliRunner.Codes.Tracker, denied.ExitCode);

@@ -93,7 +93,7 @@ public class LibtorrentDhtIpv6InteropTests
 
         // The default "::" listens on both families: the IPv4 node finds nobody (no IPv4 bootstrap node), its IPv6
         // sibling joins libtorrent's DHT on [::1] and the seeder it finds there feeds the download.
-        var result = CliRunner.Run([$"magnet:?xt=urn:btih:{dht.InfoHash}", "-o", folder.Combine("out"), "--port", "0",
+        var result = await CliRunner.RunAsync([$"magnet:?xt=urn:btih:{dht.InfoHash}", "-o", folder.Combine("out"), "--port", "0",
             "--dht-bootstrap", dht.First.ToString(), "--verbose", "--quiet"], TimeSpan.FromSeconds(120));
 
         Assert.True(result.ExitCode == CliRunner.Codes.Ok, result.Stderr);

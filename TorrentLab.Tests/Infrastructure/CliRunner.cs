@@ -12,6 +12,11 @@ public static class CliRunner
     public static ProcessRunner.Result Run(IEnumerable<string> args, TimeSpan? timeout = null, string? workingDirectory = null) =>
         ProcessRunner.Run("dotnet", [CliDll, .. args], timeout ?? TimeSpan.FromSeconds(60), workingDirectory);
 
+    /// <summary><see cref="Run"/> without holding a thread of the test's pool while the command runs (for a test whose
+    /// own nodes or peers in this process answer the command).</summary>
+    public static Task<ProcessRunner.Result> RunAsync(IEnumerable<string> args, TimeSpan? timeout = null, string? workingDirectory = null) =>
+        ProcessRunner.RunAsync("dotnet", [CliDll, .. args], timeout ?? TimeSpan.FromSeconds(60), workingDirectory);
+
     /// <summary>The exit codes, shared with the CLI so tests name them rather than repeat numbers.</summary>
     public static class Codes
     {

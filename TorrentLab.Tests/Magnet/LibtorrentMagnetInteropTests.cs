@@ -101,7 +101,7 @@ public class LibtorrentMagnetInteropTests
             Assert.Equal(built.Torrent.InfoHash, Torrent.ParseInfo(raw).InfoHash);
 
             // And the whole download, as a user would run it: metadata then the reference engine.
-            var cli = CliRunner.Run(["magnet_download", "-o", temp.Combine("out.bin"), "-q", link.ToString()], TimeSpan.FromSeconds(30));
+            var cli = await CliRunner.RunAsync(["magnet_download", "-o", temp.Combine("out.bin"), "-q", link.ToString()], TimeSpan.FromSeconds(30));
             Assert.True(cli.ExitCode == CliRunner.Codes.Ok, cli.Stderr);
             Assert.Equal(built.Payload, await File.ReadAllBytesAsync(temp.Combine("out.bin"), Ct));
         }
@@ -147,7 +147,7 @@ public class LibtorrentMagnetInteropTests
             // BEP 53: files 1 and 3 (from 0): b.bin and d.bin.
             var link = $"magnet:?xt=urn:btih:{built.Torrent.InfoHash.Hex}&x.pe=127.0.0.1:{port}&so=1,3";
 
-            var cli = CliRunner.Run([link, "-o", temp.Combine("out"), "--quiet", "--port", "0", "--no-dht", "--no-resume"], TimeSpan.FromSeconds(40));
+            var cli = await CliRunner.RunAsync([link, "-o", temp.Combine("out"), "--quiet", "--port", "0", "--no-dht", "--no-resume"], TimeSpan.FromSeconds(40));
 
             Assert.True(cli.ExitCode == CliRunner.Codes.Ok, cli.Stderr);
             var folder = temp.Combine("out", "so-set");

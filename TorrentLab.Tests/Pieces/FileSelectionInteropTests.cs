@@ -82,7 +82,7 @@ public class FileSelectionInteropTests
         string[] download = [torrentPath, "-o", folder.Combine("out"), "--port", "0", "--bind", "127.0.0.1", "--no-dht",
             "--peer", $"127.0.0.1:{seeder.Port}", "--stall-timeout", "30", "--quiet"];
 
-        var first = CliRunner.Run([.. download, "--select-file", "2", "--sequential"], TimeSpan.FromSeconds(90));
+        var first = await CliRunner.RunAsync([.. download, "--select-file", "2", "--sequential"], TimeSpan.FromSeconds(90));
 
         Assert.True(first.ExitCode == CliRunner.Codes.Ok, first.Stderr);
         AssertOnlyTheMiddleFile(built, folder.Combine("out"));
@@ -92,12 +92,12 @@ public class FileSelectionInteropTests
         Assert.Contains("2 files skipped", first.Stdout);
 
         // Without --select-file the ledger's selection applies: nothing left to fetch, the skipped files stay as they are.
-        var again = CliRunner.Run(download, TimeSpan.FromSeconds(60));
+        var again = await CliRunner.RunAsync(download, TimeSpan.FromSeconds(60));
         Assert.True(again.ExitCode == CliRunner.Codes.Ok, again.Stderr);
         Assert.Contains("received 0 bytes", again.Stdout);
         AssertOnlyTheMiddleFile(built, folder.Combine("out"));
 
-        var verify = CliRunner.Run(["verify", torrentPath, "-o", folder.Combine("out")], TimeSpan.FromSeconds(60));
+        var verify = await CliRunner.RunAsync(["verify", torrentPath, "-o", folder.Combine("out")], TimeSpan.FromSeconds(60));
         Assert.True(verify.ExitCode == CliRunner.Codes.Ok, verify.Stdout + verify.Stderr);
         Assert.Contains("(skipped)", verify.Stdout);
         Assert.Contains("11/11 wanted pieces verified", verify.Stdout);

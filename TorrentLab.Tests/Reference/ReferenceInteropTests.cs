@@ -32,7 +32,7 @@ public class ReferenceInteropTests
         using var tracker = OpenTracker.Start(port, [built.Torrent.InfoHash], folder.Path);
         using var seeder = await LibtorrentSeeder.StartAsync(python, torrent, folder.Combine("seed"), folder.Path, Ct);
 
-        var result = CliRunner.Run([torrent, "-o", folder.Combine("out"), "--max-peers", "1", "--no-resume", "--port", "7311"], TimeSpan.FromSeconds(60));
+        var result = await CliRunner.RunAsync([torrent, "-o", folder.Combine("out"), "--max-peers", "1", "--no-resume", "--port", "7311"], TimeSpan.FromSeconds(60));
 
         Assert.True(result.ExitCode == CliRunner.Codes.Ok, result.Stderr);
         AssertDownloaded(built, folder.Combine("out"));
@@ -49,7 +49,7 @@ public class ReferenceInteropTests
         built.WritePayload(folder.Combine("seed"));
         using var seeder = await LibtorrentSeeder.StartAsync(python, torrent, folder.Combine("seed"), folder.Path, Ct);
 
-        var result = CliRunner.Run(["handshake", torrent, $"127.0.0.1:{seeder.Port}"]);
+        var result = await CliRunner.RunAsync(["handshake", torrent, $"127.0.0.1:{seeder.Port}"]);
 
         Assert.Equal(CliRunner.Codes.Ok, result.ExitCode);
         // libtorrent's BEP 20 prefix is -LT, hex 2d4c54.
@@ -68,7 +68,7 @@ public class ReferenceInteropTests
         using var seeder = InteropProcess.Aria2Seeder(aria2, torrent, folder.Combine("seed"), uploadLimit: 0); // 0: no limit
         Assert.True(ProcessRunner.WaitForTcp(seeder.Port, TimeSpan.FromSeconds(15)), "aria2c did not start listening");
 
-        var result = CliRunner.Run([torrent, "-o", folder.Combine("out"), "--max-peers", "1", "--peer", $"127.0.0.1:{seeder.Port}", "--quiet"],
+        var result = await CliRunner.RunAsync([torrent, "-o", folder.Combine("out"), "--max-peers", "1", "--peer", $"127.0.0.1:{seeder.Port}", "--quiet"],
             TimeSpan.FromSeconds(60));
 
         Assert.True(result.ExitCode == CliRunner.Codes.Ok, result.Stderr);

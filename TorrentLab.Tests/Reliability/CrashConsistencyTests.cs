@@ -81,7 +81,7 @@ public partial class CrashConsistencyTests
 
         var trustedBeforeLast = TrustedPieces(ledger);
         var lastConnection = Volatile.Read(ref connection);
-        var final = CliRunner.Run(args[1..], TimeSpan.FromSeconds(60));
+        var final = await CliRunner.RunAsync(args[1..], TimeSpan.FromSeconds(60));
         refetched += RefetchedFromLedger(requested, lastConnection, trustedBeforeLast);
 
         Assert.True(final.ExitCode == CliRunner.Codes.Ok, final.Stderr);

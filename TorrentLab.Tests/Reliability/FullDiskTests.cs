@@ -26,7 +26,7 @@ public class FullDiskTests
         await using var seeder = SyntheticPeer.Start(SyntheticPeerOptions.ForTorrent(built.Torrent, built.Payload));
         var torrent = built.WriteTorrent(folder.Path);
 
-        var run = CliRunner.Run([torrent, "-o", disk.Path, "--quiet", "--max-peers", "1", "--peer", seeder.EndPoint.ToString()],
+        var run = await CliRunner.RunAsync([torrent, "-o", disk.Path, "--quiet", "--max-peers", "1", "--peer", seeder.EndPoint.ToString()],
             TimeSpan.FromSeconds(30));
 
         Assert.True(run.ExitCode == CliRunner.Codes.NoSpace, $"exit {run.ExitCode}: {run.Stderr}");
@@ -60,7 +60,7 @@ public class FullDiskTests
         string[] args = [torrent, "-o", disk.Path, "--quiet", "--peer", seeder.EndPoint.ToString(), .. swarm ? ["--no-dht"] : new[] { "--max-peers", "1" }];
         var ledger = new ResumeLedger(built.Torrent, disk.Path);
 
-        var running = Task.Run(() => CliRunner.Run(args, TimeSpan.FromSeconds(60)), Ct);
+        var running = CliRunner.RunAsync(args, TimeSpan.FromSeconds(60));
         // Another program takes every free byte once the download has created its file and recorded it in the ledger.
         // (The swarm engine saves a first ledger, then creates the file in the background and saves again: a disk filled
         // between the two fails that save first, and the error rightly names the ledger, not a piece.)
@@ -86,7 +86,7 @@ public class FullDiskTests
 
         // Free space: the other program's file goes, the same command runs again.
         File.Delete(Path.Combine(disk.Path, "filler"));
-        var resumed = CliRunner.Run(args, TimeSpan.FromSeconds(60));
+        var resumed = await CliRunner.RunAsync(args, TimeSpan.FromSeconds(60));
 
         Assert.True(resumed.ExitCode == CliRunner.Codes.Ok, resumed.Stderr);
         Assert.Equal(SHA1.HashData(built.Payload), SHA1.HashData(File.ReadAllBytes(Path.Combine(disk.Path, "big.bin"))));

@@ -58,7 +58,7 @@ public class HostileTrackerTests
             var results = new ProcessRunner.Result[cases.Count];
             // Four CLI processes at a time: a 2-core machine.
             await Parallel.ForEachAsync(Enumerable.Range(0, cases.Count), new ParallelOptions { MaxDegreeOfParallelism = 4, CancellationToken = Ct },
-                (i, _) =>
+                async (i, _) =>
                 {
                     var (fault, transport, server) = cases[i];
                     var url = transport == "http" ? server.HttpAnnounceUrl : server.UdpAnnounceUrl;
@@ -66,8 +66,7 @@ public class HostileTrackerTests
                     // (the schedule doubles it). A fault that answers gets 60 s, so that a loaded machine's slow start
                     // cannot turn its answer into a timeout (which would pass for the wrong reason, or fail EmptyPeerList).
                     var timeout = !WithholdsTheAnswer(fault, transport) ? "60" : transport == "http" ? "3" : "0.3";
-                    results[i] = CliRunner.Run(["peers", torrent, "--tracker", url, "--timeout", timeout], Guard);
-                    return ValueTask.CompletedTask;
+                    results[i] = await CliRunner.RunAsync(["peers", torrent, "--tracker", url, "--timeout", timeout], Guard);
                 });
 
             var survived = 0;
@@ -132,7 +131,7 @@ public class HostileTrackerTests
         var torrent = TestTorrents.SingleFile(announce: "http://127.0.0.1:1/announce").WriteTorrent(folder.Path);
         var url = $"udp://127.0.0.1:{((IPEndPoint)socket.LocalEndPoint!).Port}/announce";
 
-        var result = CliRunner.Run(["peers", torrent, "--tracker", url, "--timeout", "0.3"], Guard);
+        var result = await CliRunner.RunAsync(["peers", torrent, "--tracker", url, "--timeout", "0.3"], Guard);
         await stop.CancelAsync();
         try { await tracker; } catch (OperationCanceledException) { }
 
@@ -168,8 +167,8 @@ public class HostileTrackerTests
         File.WriteAllBytes(tiered, BencodeWriter.Encode(root));
         var deadOnly = built.WriteTorrent(folder.Path, "dead.torrent");
 
-        var ok = CliRunner.Run([tiered, "-o", folder.Combine("out"), "--quiet", "--max-peers", "1"], Guard);
-        var failed = CliRunner.Run([deadOnly, "-o", folder.Combine("out2"), "--quiet", "--max-peers", "1"], Guard);
+        var ok = await CliRunner.RunAsync([tiered, "-o", folder.Combine("out"), "--quiet", "--max-peers", "1"], Guard);
+        var failed = await CliRunner.RunAsync([deadOnly, "-o", folder.Combine("out2"), "--quiet", "--max-peers", "1"], Guard);
 
         Assert.True(ok.ExitCode == CliRunner.Codes.Ok, ok.Stderr);
         Assert.Equal(built.Payload, File.ReadAllBytes(folder.Combine("out", "tiers.bin")));
@@ -191,7 +190,7 @@ public class HostileTrackerTests
         var torrent = TestTorrents.SingleFile(announce: "http://127.0.0.1:1/announce").WriteTorrent(folder.Path);
         var url = transport == "http" ? server.HttpAnnounceUrl : server.UdpAnnounceUrl;
 
-        var result = CliRunner.Run(["peers", torrent, "--tracker", url, "--timeout", "3"], Guard);
+        var result = await CliRunner.RunAsync(["peers", torrent, "--tracker", url, "--timeout", "3"], Guard);
 
         AssertOneClearTrackerError(result, "hostile failure reason");
         Assert.DoesNotContain('\u001b', result.Stderr);

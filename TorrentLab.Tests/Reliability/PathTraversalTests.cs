@@ -96,7 +96,7 @@ public class PathTraversalTests
         var before = Snapshot(folder.Path);
         var tmpBefore = EscapedMarkers(output);
 
-        var result = CliRunner.Run([torrentPath, "-o", output, "--quiet", "--max-peers", "1", "--peer", seeder.EndPoint.ToString()],
+        var result = await CliRunner.RunAsync([torrentPath, "-o", output, "--quiet", "--max-peers", "1", "--peer", seeder.EndPoint.ToString()],
             TimeSpan.FromSeconds(30));
 
         var created = Snapshot(folder.Path).Except(before).ToList();

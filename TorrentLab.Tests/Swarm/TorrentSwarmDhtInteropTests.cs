@@ -21,7 +21,7 @@ public class TorrentSwarmDhtInteropTests
         using var folder = new TempFolder();
         using var dht = await LibtorrentDht.StartAsync(python, folder.Path, 4, Ct);
 
-        var result = CliRunner.Run([XtOnly(dht.InfoHash), "-o", folder.Combine("out"), "--port", "0", "--dht-bootstrap", dht.First.ToString(),
+        var result = await CliRunner.RunAsync([XtOnly(dht.InfoHash), "-o", folder.Combine("out"), "--port", "0", "--dht-bootstrap", dht.First.ToString(),
             "--verbose", "--quiet"], TimeSpan.FromSeconds(120));
 
         Assert.True(result.ExitCode == CliRunner.Codes.Ok, result.Stderr);
@@ -55,14 +55,14 @@ public class TorrentSwarmDhtInteropTests
         using var folder = new TempFolder();
         using var dht = await LibtorrentDht.StartAsync(python, folder.Path, 4, Ct);
         var output = folder.Combine("out");
-        var first = CliRunner.Run([XtOnly(dht.InfoHash), "-o", output, "--port", "0", "--dht-bootstrap", dht.First.ToString(), "--quiet"],
+        var first = await CliRunner.RunAsync([XtOnly(dht.InfoHash), "-o", output, "--port", "0", "--dht-bootstrap", dht.First.ToString(), "--quiet"],
             TimeSpan.FromSeconds(120));
         Assert.True(first.ExitCode == CliRunner.Codes.Ok, first.Stderr);
         var state = File.ReadAllText(Path.Combine(output, ".torrentlab", SwarmDownload.DhtStateFile));
         File.Delete(Path.Combine(output, "payload.bin"));
 
         // No --dht-bootstrap: the default public routers, which a loopback-only run skips without asking anyone.
-        var again = CliRunner.Run([XtOnly(dht.InfoHash), "-o", output, "--port", "0", "--verbose", "--quiet"], TimeSpan.FromSeconds(120));
+        var again = await CliRunner.RunAsync([XtOnly(dht.InfoHash), "-o", output, "--port", "0", "--verbose", "--quiet"], TimeSpan.FromSeconds(120));
 
         Assert.True(again.ExitCode == CliRunner.Codes.Ok, again.Stderr);
         Assert.Contains(dht.First.ToString(), state);

@@ -36,7 +36,7 @@ public class TorrentSwarmTransportInteropTests
         built.WritePayload(folder.Combine("lt"));
         using var seeder = await LibtorrentUtpPeer.StartSeederAsync(python, torrentPath, folder.Combine("lt"), folder.Path, Ct);
 
-        var result = CliRunner.Run([torrentPath, "-o", folder.Combine("out"), "--port", "0", "--peer", $"127.0.0.1:{seeder.Port}",
+        var result = await CliRunner.RunAsync([torrentPath, "-o", folder.Combine("out"), "--port", "0", "--peer", $"127.0.0.1:{seeder.Port}",
             "--peer-scope", "loopback", "--verbose", "--quiet"], TimeSpan.FromSeconds(90));
 
         var context = $"exit {result.ExitCode}\n{result.Stderr}";
@@ -55,7 +55,7 @@ public class TorrentSwarmTransportInteropTests
         built.WritePayload(folder.Combine("lt"));
         using var seeder = await LibtorrentSeeder.StartAsync(python, torrentPath, folder.Combine("lt"), folder.Path, Ct); // TCP only
 
-        var result = CliRunner.Run([torrentPath, "-o", folder.Combine("out"), "--port", "0", "--peer", $"127.0.0.1:{seeder.Port}",
+        var result = await CliRunner.RunAsync([torrentPath, "-o", folder.Combine("out"), "--port", "0", "--peer", $"127.0.0.1:{seeder.Port}",
             "--peer-scope", "loopback", "--no-dht", "--verbose", "--quiet"], TimeSpan.FromSeconds(90));
 
         var context = $"exit {result.ExitCode}\n{result.Stderr}";

@@ -22,8 +22,8 @@ public class OpenTrackerInteropTests
         {
             using var seeder = await LibtorrentSeeder.StartAsync(python, torrentPath, folder.Combine("data"), folder.Path, Ct);
 
-            var http = CliRunner.Run(["peers", torrentPath, "--port", "7301", "--timeout", "5"]);
-            var udp = CliRunner.Run(["peers", torrentPath, "--port", "7302", "--timeout", "2", "--tracker", $"udp://127.0.0.1:{port}/announce"]);
+            var http = await CliRunner.RunAsync(["peers", torrentPath, "--port", "7301", "--timeout", "5"]);
+            var udp = await CliRunner.RunAsync(["peers", torrentPath, "--port", "7302", "--timeout", "2", "--tracker", $"udp://127.0.0.1:{port}/announce"]);
             using var client = new TrackerClient([[$"udp://127.0.0.1:{port}/announce"]]);
             var scrape = await client.ScrapeAsync(built.Torrent.InfoHash, Ct);
 

@@ -154,8 +154,8 @@ public class BlocklistApiTests
         using var home = new TempFolder("torrentlab-tr-remote");
         var port = new Uri(web.Server.Url).Port;
 
-        var result = await Task.Run(() => ProcessRunner.Run(remote, [$"127.0.0.1:{port}", "--blocklist-update"], TimeSpan.FromMinutes(2),
-            environment: new Dictionary<string, string> { ["HOME"] = home.Path }), Ct);
+        var result = await ProcessRunner.RunAsync(remote, [$"127.0.0.1:{port}", "--blocklist-update"], TimeSpan.FromMinutes(2),
+            environment: new Dictionary<string, string> { ["HOME"] = home.Path });
 
         Assert.True(result.ExitCode == 0, $"exit {result.ExitCode}: {result.Stdout}{result.Stderr}");
         Assert.Contains("success", result.Stdout + result.Stderr, StringComparison.Ordinal);

@@ -33,8 +33,8 @@ public class RemoteClientsInteropTests
         await File.WriteAllBytesAsync(torrentFile, web.Swarm.Built.TorrentBytes, Ct);
         var magnet = $"magnet:?xt=urn:btih:{web.InfoHash}&dn=webtest&x.pe={web.Swarm.EndPointOf(0)}";
 
-        var result = await Task.Run(() => ProcessRunner.Run(Interop.Node, [script, web.Server.Url + "/", Token, torrentFile, magnet, web.InfoHash],
-            TimeSpan.FromMinutes(3), workingDirectory: folder), Ct);
+        var result = await ProcessRunner.RunAsync(Interop.Node, [script, web.Server.Url + "/", Token, torrentFile, magnet, web.InfoHash],
+            TimeSpan.FromMinutes(3), workingDirectory: folder);
 
         Assert.True(result.ExitCode == 0, $"node {script} exited {result.ExitCode}:\n{result.Stdout}\n{result.Stderr}");
         Assert.Contains("ok: removed", result.Stdout, StringComparison.Ordinal);
@@ -63,8 +63,8 @@ public class RemoteClientsInteropTests
 
         async Task<Dictionary<string, string>> RunAsync(string url, string user, string password, string saveFolder)
         {
-            var result = await Task.Run(() => ProcessRunner.Run(Interop.Node,
-                ["qbittorrent-calls.mjs", url, user, password, torrentFile, web.InfoHash, magnet, saveFolder], TimeSpan.FromMinutes(5), workingDirectory: folder), Ct);
+            var result = await ProcessRunner.RunAsync(Interop.Node,
+                ["qbittorrent-calls.mjs", url, user, password, torrentFile, web.InfoHash, magnet, saveFolder], TimeSpan.FromMinutes(5), workingDirectory: folder);
             Assert.True(result.ExitCode == 0, $"node qbittorrent-calls.mjs {url} exited {result.ExitCode}:\n{result.Stdout}\n{result.Stderr}");
             return result.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries)
                 .Select(line => line.Split(' ', 2)).Where(p => p[0] is "pass" or "fail")

@@ -29,8 +29,8 @@ public class TorrentApiStreamInteropTests
         var media = Path.Combine(seed, "clip.mp4");
         // 8 s of ffmpeg's test pattern at 8 Mbit/s, noise added so that it does not compress below that: about 8 MB,
         // 500 pieces of 16 KiB.
-        var made = await Task.Run(() => ProcessRunner.Run(ffmpeg, ["-nostdin", "-hide_banner", "-loglevel", "error", "-y", "-f", "lavfi",
-            "-i", "testsrc=duration=8:size=640x360:rate=25", "-vf", "noise=alls=30:allf=t+u", "-c:v", "mpeg4", "-b:v", "8M", media], Patience), Ct);
+        var made = await ProcessRunner.RunAsync(ffmpeg, ["-nostdin", "-hide_banner", "-loglevel", "error", "-y", "-f", "lavfi",
+            "-i", "testsrc=duration=8:size=640x360:rate=25", "-vf", "noise=alls=30:allf=t+u", "-c:v", "mpeg4", "-b:v", "8M", media], Patience);
         Assert.True(made.ExitCode == 0, $"ffmpeg failed: {made.Stderr}");
         var data = await File.ReadAllBytesAsync(media, Ct);
         Assert.True(data.Length > 6_000_000, $"ffmpeg made {data.Length} bytes, expected about 8 MB");
@@ -61,8 +61,8 @@ public class TorrentApiStreamInteropTests
         var tail = await CurlAsync(curl, url, "-5000", temp.Path);
         var middle = await CurlAsync(curl, url, "16000-17000", temp.Path);
         // ffprobe: the container, its duration and the video stream, from the head and the index at the tail.
-        var probe = await Task.Run(() => ProcessRunner.Run(ffprobe, ["-v", "error", "-headers", $"Authorization: Bearer {Token}\r\n",
-            "-show_entries", "format=duration:stream=codec_name,width,height", "-of", "default=noprint_wrappers=1", url], Patience), Ct);
+        var probe = await ProcessRunner.RunAsync(ffprobe, ["-v", "error", "-headers", $"Authorization: Bearer {Token}\r\n",
+            "-show_entries", "format=duration:stream=codec_name,width,height", "-of", "default=noprint_wrappers=1", url], Patience);
         var row = (await web.ListAsync(Ct)).Single(t => t.InfoHash == hash);
 
         Assert.Contains($"Content-Range: bytes {data.Length - 5000}-{data.Length - 1}/{data.Length}", tail.Headers, StringComparison.OrdinalIgnoreCase);
@@ -86,8 +86,8 @@ public class TorrentApiStreamInteropTests
         var name = Guid.NewGuid().ToString("N");
         var headers = Path.Combine(folder, name + ".headers");
         var body = Path.Combine(folder, name + ".body");
-        var result = await Task.Run(() => ProcessRunner.Run(curl, ["--silent", "--show-error", "--max-time", "60", "-r", range,
-            "-H", $"Authorization: Bearer {Token}", "-D", headers, "-o", body, url], Patience), Ct);
+        var result = await ProcessRunner.RunAsync(curl, ["--silent", "--show-error", "--max-time", "60", "-r", range,
+            "-H", $"Authorization: Bearer {Token}", "-D", headers, "-o", body, url], Patience);
         Assert.True(result.ExitCode == 0, $"curl -r {range} failed ({result.ExitCode}): {result.Stderr}");
         return new Fetched(await File.ReadAllTextAsync(headers, Ct), await File.ReadAllBytesAsync(body, Ct));
     }

@@ -33,8 +33,8 @@ public class TransmissionRemoteInteropTests
         var port = new Uri(web.Server.Url).Port;
         async Task<string> Run(params string[] args)
         {
-            var result = await Task.Run(() => ProcessRunner.Run(remote, [$"127.0.0.1:{port}", "--auth", $"user:{Token}", .. args], TimeSpan.FromMinutes(2),
-                environment: new Dictionary<string, string> { ["HOME"] = temp.Path }), Ct);
+            var result = await ProcessRunner.RunAsync(remote, [$"127.0.0.1:{port}", "--auth", $"user:{Token}", .. args], TimeSpan.FromMinutes(2),
+                environment: new Dictionary<string, string> { ["HOME"] = temp.Path });
             Assert.True(result.ExitCode == 0, $"transmission-remote {string.Join(' ', args)} exited {result.ExitCode}:\n{result.Stdout}\n{result.Stderr}");
             Assert.DoesNotContain("Error", result.Stdout + result.Stderr, StringComparison.Ordinal);
             return result.Stdout;
@@ -102,8 +102,8 @@ public class TransmissionRemoteInteropTests
         var port = new Uri(web.Server.Url).Port;
         async Task Run(params string[] args)
         {
-            var result = await Task.Run(() => ProcessRunner.Run(remote, [$"127.0.0.1:{port}", "--auth", $"user:{Token}", .. args], TimeSpan.FromMinutes(2),
-                environment: new Dictionary<string, string> { ["HOME"] = temp.Path }), Ct);
+            var result = await ProcessRunner.RunAsync(remote, [$"127.0.0.1:{port}", "--auth", $"user:{Token}", .. args], TimeSpan.FromMinutes(2),
+                environment: new Dictionary<string, string> { ["HOME"] = temp.Path });
             Assert.True(result.ExitCode == 0, $"transmission-remote {string.Join(' ', args)} exited {result.ExitCode}:\n{result.Stdout}\n{result.Stderr}");
             Assert.DoesNotContain("Error", result.Stdout + result.Stderr, StringComparison.Ordinal);
         }
@@ -131,8 +131,8 @@ public class TransmissionRemoteInteropTests
         await Wait.UntilAsync(async () => (await web.DetailsAsync(Ct)).Trackers.Single().AnsweredAt is not null, TimeSpan.FromSeconds(20), Ct);
         var port = new Uri(web.Server.Url).Port;
 
-        var result = await Task.Run(() => ProcessRunner.Run(remote, [$"127.0.0.1:{port}", "--auth", $"user:{Token}", "-t", "1", "-it"], TimeSpan.FromMinutes(2),
-            environment: new Dictionary<string, string> { ["HOME"] = temp.Path }), Ct);
+        var result = await ProcessRunner.RunAsync(remote, [$"127.0.0.1:{port}", "--auth", $"user:{Token}", "-t", "1", "-it"], TimeSpan.FromMinutes(2),
+            environment: new Dictionary<string, string> { ["HOME"] = temp.Path });
 
         Assert.True(result.ExitCode == 0, $"transmission-remote -t 1 -it exited {result.ExitCode}:\n{result.Stdout}\n{result.Stderr}");
         var tracker = new Uri(web.Swarm.Tracker.HttpAnnounceUrl);
