@@ -151,7 +151,7 @@ internal sealed class FakeNatGateway : IDisposable
 /// client send on to a port whose gateway closed (a router that disappears, a closed port's ICMP): in parallel, another
 /// class's gateway could be given that port and hear those requests as its own client's (a silent gateway once counted
 /// 5 requests from a client that sent 3).</summary>
-[CollectionDefinition(Name, DisableParallelization = false)]
+[CollectionDefinition(Name)]
 public sealed class PortMappingCollection
 {
     public const string Name = "Port mapping on 127.0.0.1";
