@@ -129,7 +129,7 @@ public class SeedCommandTests
             Assert.True(Announced(), "the seeder never announced from [::1]");
 
             using var lt = InteropProcess.LibtorrentDownloader(python, torrent, folder.Combine("lt"), folder.Path, ipv6: true);
-            var (code, output) = await lt.WaitAsync(TimeSpan.FromSeconds(28), Ct);
+            var (code, output) = await lt.WaitAsync(InteropProcess.DownloaderPatience, Ct);
 
             Assert.True(code == 0, $"libtorrent: {output}\ntracker:\n{string.Join("\n", trackerLog)}");
             Assert.Equal(built.Files[0].Data, File.ReadAllBytes(Path.Combine(folder.Combine("lt"), built.Files[0].Path)));

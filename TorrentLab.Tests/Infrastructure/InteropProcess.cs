@@ -28,11 +28,12 @@ internal sealed class InteropProcess : IDisposable
         return new InteropProcess("aria2", process, port);
     }
 
-    /// <summary>aria2c downloading into <paramref name="dataFolder"/>; it exits when done (--seed-time=0).</summary>
+    /// <summary>aria2c downloading into <paramref name="dataFolder"/>; it exits when done (--seed-time=0), or with an error
+    /// once nothing arrived for 30 s (--bt-stop-timeout).</summary>
     public static InteropProcess Aria2Downloader(string exe, string torrent, string dataFolder)
     {
         var port = ProcessRunner.FreeTcpPort();
-        var process = ProcessRunner.Start(exe, [.. Aria2Args(torrent, dataFolder, port), "--seed-time=0"]);
+        var process = ProcessRunner.Start(exe, [.. Aria2Args(torrent, dataFolder, port), "--seed-time=0", "--bt-stop-timeout=30"]);
         return new InteropProcess("aria2", process, port);
     }
 
@@ -79,16 +80,29 @@ internal sealed class InteropProcess : IDisposable
         torrent, save_path, port = sys.argv[1], sys.argv[2], int(sys.argv[3])
         ses = loopback_session(port, None, json.loads(sys.argv[4]))
         h, _ = add_torrent(ses, torrent, save_path)
-        deadline = time.time() + 25
-        while time.time() < deadline:
+        # Fails when no new byte arrived for STALL seconds (from the start: the first announce and connection count),
+        # not after a total time: on a loaded machine a healthy download takes longer, a stuck one still ends here.
+        STALL, GUARD = 30, 240
+        start = last_progress = time.time()
+        done = -1
+        while time.time() < start + GUARD:
             s = h.status()
             if s.is_seeding:
                 print('done', flush=True)
                 sys.exit(0)
+            if s.total_wanted_done > done:
+                done, last_progress = s.total_wanted_done, time.time()
+            elif time.time() - last_progress > STALL:
+                break
             time.sleep(0.1)
-        print('timeout: state=%s progress=%.3f peers=%d' % (s.state, s.progress, s.num_peers), flush=True)
+        print('timeout: state=%s progress=%.3f peers=%d, no new byte for %.0f s' % (s.state, s.progress, s.num_peers, time.time() - last_progress), flush=True)
         sys.exit(1)
         """;
+
+    /// <summary>How long a test waits for a downloader that ends itself when its download stalls (libtorrent's script:
+    /// 30 s without a new byte; aria2: <c>--bt-stop-timeout</c>): a bound on a hung process, not on the download's speed,
+    /// which depends on the machine's load.</summary>
+    public static readonly TimeSpan DownloaderPatience = TimeSpan.FromMinutes(5);
 
     /// <summary>Waits for the process to exit (killing it after <paramref name="timeout"/>); returns its exit code and output.</summary>
     public async Task<(int ExitCode, string Output)> WaitAsync(TimeSpan timeout, CancellationToken ct)

@@ -50,7 +50,7 @@ public class IPv6InteropTests
         await Wait.UntilAsync(() => tracker.GetSwarm(built.Torrent.InfoHash).Peers.Count > 0, TimeSpan.FromSeconds(30), Ct);
 
         using var lt = InteropProcess.LibtorrentDownloader(python, torrentPath, folder.Combine("lt"), folder.Path, ipv6: true);
-        var (code, output) = await lt.WaitAsync(TimeSpan.FromSeconds(28), Ct);
+        var (code, output) = await lt.WaitAsync(InteropProcess.DownloaderPatience, Ct);
 
         var story = $"libtorrent: {output}\ntracker:\n{string.Join("\n", trackerLog)}\ntrace:\n{string.Join("\n", trace)}";
         Assert.True(code == 0, story);

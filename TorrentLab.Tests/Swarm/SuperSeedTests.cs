@@ -206,7 +206,7 @@ public class SuperSeedTests
         }).ToList();
         try
         {
-            var results = await Task.WhenAll(downloaders.Select(d => d.WaitAsync(TimeSpan.FromSeconds(40), Ct)));
+            var results = await Task.WhenAll(downloaders.Select(d => d.WaitAsync(InteropProcess.DownloaderPatience, Ct)));
 
             Assert.All(results, r => Assert.True(r.ExitCode == 0, $"libtorrent: {r.Output}; the seeder's last lines: {string.Join(" | ", log.TakeLast(12))}"));
             for (var i = 0; i < count; i++) Assert.Equal(built.Payload, await File.ReadAllBytesAsync(folder.Combine($"lt{i}", "super.bin"), Ct));

@@ -106,8 +106,8 @@ public class SwarmInteropTests
 
         using var lt = InteropProcess.LibtorrentDownloader(python, torrentPath, folder.Combine("lt"), folder.Path);
         using var a2 = InteropProcess.Aria2Downloader(aria2, torrentPath, folder.Combine("a2"));
-        var ltDone = lt.WaitAsync(TimeSpan.FromSeconds(28), Ct);
-        var a2Done = a2.WaitAsync(TimeSpan.FromSeconds(28), Ct);
+        var ltDone = lt.WaitAsync(InteropProcess.DownloaderPatience, Ct);
+        var a2Done = a2.WaitAsync(InteropProcess.DownloaderPatience, Ct);
         var (ltCode, ltOutput) = await ltDone;
         var (a2Code, a2Output) = await a2Done;
 

@@ -180,7 +180,7 @@ public class V2SwarmInteropTests
         await Wait.UntilAsync(() => tracker.GetSwarm(torrent.InfoHash).Peers.Count > 0, TimeSpan.FromSeconds(30), Ct);
 
         using var lt = InteropProcess.LibtorrentDownloader(python, torrentPath, folder.Combine("lt"), folder.Path);
-        var (code, output) = await lt.WaitAsync(TimeSpan.FromSeconds(40), Ct);
+        var (code, output) = await lt.WaitAsync(InteropProcess.DownloaderPatience, Ct);
 
         Assert.True(code == 0, $"libtorrent: {output}");
         await AssertSameFilesAsync(shape, folder.Combine("lt"));

@@ -34,7 +34,7 @@ public class WebSeedInteropTests
         File.WriteAllBytes(torrentPath, bytes);
 
         using var a2 = InteropProcess.Aria2Downloader(aria2, torrentPath, folder.Combine("a2"));
-        var (code, output) = await a2.WaitAsync(TimeSpan.FromSeconds(40), Ct);
+        var (code, output) = await a2.WaitAsync(InteropProcess.DownloaderPatience, Ct);
         var requestsByAria2 = server.Requests;
         var log = new ConcurrentQueue<string>();
         await SwarmDownload.RunAsync(Torrent.Parse(bytes), new DownloadOptions

@@ -50,7 +50,7 @@ public class TorrentApiSharesInteropTests
             Assert.True(tracker.GetSwarm(infoHash).Peers.Count > 0, "the shared torrent never announced to its tracker");
 
             using var lt = InteropProcess.LibtorrentDownloader(python, torrentPath, folder.Combine("lt"), folder.Path);
-            var (code, output) = await lt.WaitAsync(TimeSpan.FromSeconds(60), Ct);
+            var (code, output) = await lt.WaitAsync(InteropProcess.DownloaderPatience, Ct);
 
             Assert.True(code == 0, $"libtorrent: {output}");
             Assert.Equal(data, await File.ReadAllBytesAsync(folder.Combine("lt", "shared.bin"), Ct));

@@ -82,7 +82,7 @@ public class MseInteropTests
         await Wait.UntilAsync(() => tracker.GetSwarm(built.Torrent.InfoHash).Peers.Count > 0, TimeSpan.FromSeconds(30), Ct);
 
         using var lt = InteropProcess.LibtorrentDownloader(python, torrentPath, folder.Combine("lt"), folder.Path, LibtorrentScript.ForcedRc4);
-        var (code, output) = await lt.WaitAsync(TimeSpan.FromSeconds(28), Ct);
+        var (code, output) = await lt.WaitAsync(InteropProcess.DownloaderPatience, Ct);
 
         Assert.True(code == 0, $"libtorrent: {output}\n{string.Join("\n", trace)}");
         AssertFiles(built, folder.Combine("lt"));
@@ -115,7 +115,7 @@ public class MseInteropTests
         await Wait.UntilAsync(() => tracker.GetSwarm(built.Torrent.InfoHash).Peers.Count > 0, TimeSpan.FromSeconds(30), Ct);
 
         using var a2 = InteropProcess.Aria2Downloader(aria2, torrentPath, folder.Combine("a2"));
-        var (code, output) = await a2.WaitAsync(TimeSpan.FromSeconds(28), Ct);
+        var (code, output) = await a2.WaitAsync(InteropProcess.DownloaderPatience, Ct);
 
         Assert.True(code == 0, $"aria2: {output}");
         AssertFiles(built, folder.Combine("a2"));
