@@ -4,7 +4,8 @@ using TorrentLab.Lab;
 namespace TorrentLab.Tests.Lab;
 
 /// <summary>The lab's promise, over ten seeds, with and without <c>--faults</c>: the reference client passes every
-/// stage, and each broken client fails at the stage its mistake belongs to, with the hint that names it.</summary>
+/// stage, and each broken client fails at the stage its mistake belongs to, with the hint that names it (by default
+/// each broken client on three of the ten seeds; TORRENTLAB_LAB_LONG=1 runs all ten).</summary>
 /// <remarks>To keep CI time reasonable, each broken client runs only its own stage (the reference client proves the
 /// stages before it), stages that touch no network run once per seed (<c>--faults</c> changes nothing there), the runs
 /// go several at a time (each mostly waits on loopback and on Python starting) and share the start-up and the pace probe,
@@ -50,7 +51,12 @@ public class LabSeedMatrixTests(ITestOutputHelper output)
     public async Task EveryClient_OverTenSeeds_WithAndWithoutFaults_GetsItsVerdictAndHint()
     {
         var clock = Stopwatch.StartNew();
-        var runs = Cases().SelectMany(c => Seeds.Select(seed => (Case: c, Seed: seed))).ToList();
+        var full = Environment.GetEnvironmentVariable("TORRENTLAB_LAB_LONG") == "1";
+        // Every client that must pass (the reference client, and one whose mistake its stage cannot see) on every seed: a
+        // correct student must never fail. Each one that must fail by default on three of them, a different three for each
+        // (1-3, 4-6, 7-9, 10-2, ...), so every seed still meets several mistakes; TORRENTLAB_LAB_LONG=1 runs all ten.
+        var runs = Cases().Select((c, i) => (Case: c, Seeds: full || c.Hint is null ? Seeds : [.. Enumerable.Range(0, 3).Select(k => Seeds[(3 * i + k) % Seeds.Length])]))
+            .SelectMany(c => c.Seeds.Select(seed => (c.Case, Seed: seed))).ToList();
 
         var mismatches = await MismatchesAsync(runs, (c, seed) => new LabCheckOptions
         {
