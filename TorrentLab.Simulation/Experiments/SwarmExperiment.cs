@@ -264,7 +264,7 @@ internal static class SwarmExperiment
                 double upRate = (up - lastUp[i + 1]) / step.TotalSeconds, downRate = (down - lastDown[i + 1]) / step.TotalSeconds;
                 (lastUp[i + 1], lastDown[i + 1]) = (up, down);
                 int peers = 0, seeds = 0, unchoked = 0, unchokedInterested = 0, unchokedAsking = 0, waiting = 0, queued = 0;
-                int waitingIgnored = 0, interestedIn = 0, unchokedBy = 0, requesting = 0, unchokedByFast = 0, requestingFast = 0, outFast = 0;
+                int waitingIgnored = 0, interestedIn = 0, unchokedBy = 0, requesting = 0, unchokedByFast = 0, requestingFast = 0, outFast = 0, fastPeers = 0, idleUnchoked = 0, idleUnchokedFast = 0;
                 long unchokedDownCapacity = 0;
                 var diag = new List<string>();
                 foreach (var p in running.Swarm.PeersSnapshot())
@@ -287,12 +287,14 @@ internal static class SwarmExperiment
                         waiting++;
                         if (p.IgnoredUnchoke(TimeSpan.FromSeconds(5))) waitingIgnored++;
                     }
+                    if (j >= 0 && remoteUp >= FastUpload) fastPeers++;
                     if (!p.Connection.AmInterested) continue;
                     interestedIn++;
                     var outstanding = p.RequestsOut;
                     if (outstanding > 0) requesting++;
                     if (p.Connection.PeerChoking) continue;
                     unchokedBy++;
+                    if (outstanding == 0) { idleUnchoked++; if (j >= 0 && remoteUp >= FastUpload) idleUnchokedFast++; }
                     if (j < 0 || remoteUp < FastUpload) continue; // the seed is not counted
                     unchokedByFast++;
                     if (outstanding > 0) requestingFast++;
@@ -302,10 +304,11 @@ internal static class SwarmExperiment
                 writer.WriteLine(string.Create(inv,
                     $"t={now:0} p={i} up_cap={capUp} down_cap={capDown} done={(running.Swarm.Downloading ? 0 : 1)} " +
                     $"have_mib={running.Swarm.Pieces.HaveBytes / 1048576.0:0.0} wasted_mib={running.Swarm.Pieces.WastedBytes / 1048576.0:0.0} endgame={(running.Swarm.Pieces.IsEndgame ? 1 : 0)} " +
+                    $"waste_mib={string.Join('/', running.Swarm.Pieces.WastedByCause().Select(b => (b / 1048576.0).ToString("0.0", inv)))} " +
                     $"up_use={upRate / capUp:0.00} down_use={(capDown > 0 ? downRate / capDown : 0):0.00} peers={peers} seeds={seeds} " +
                     $"unchoked={unchoked} unchoked_int={unchokedInterested} unchoked_asking={unchokedAsking} " +
                     $"unchoked_downcap={unchokedDownCapacity} waiting={waiting} waiting_ignored={waitingIgnored} queued={queued} interested_in={interestedIn} " +
-                    $"unchoked_by={unchokedBy} requesting_from={requesting} unchoked_by_fast={unchokedByFast} " +
+                    $"unchoked_by={unchokedBy} requesting_from={requesting} fast_peers={fastPeers} idle_unchoked={idleUnchoked} idle_unchoked_fast={idleUnchokedFast} idle_fills={string.Join('/', running.Swarm.Pieces.IdleFills())} unchoked_by_fast={unchokedByFast} " +
                     $"requesting_fast={requestingFast} out_fast={outFast} slots={running.Swarm.UploadSlotsNow} rounds={running.Swarm.ChokeRounds} timed_rounds={running.Swarm.TimedChokeRounds} rates={string.Join(',', diag)}"));
             }
         }

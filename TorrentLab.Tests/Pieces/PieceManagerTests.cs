@@ -290,6 +290,36 @@ public class PieceManagerTests
         Assert.Equal(Block, manager.WastedBytes);
     }
 
+    /// <summary>The waste is told apart for traces: a cancelled endgame copy that came after the first copy was stored,
+    /// one that came after its piece was verified, and a late answer to a request released by a choke.</summary>
+    [Fact]
+    public void WastedByCause_TellsLateEndgameCopiesFromLateAnswersToReleasedRequests()
+    {
+        var manager = OnlyPieceZeroMissing("A", "B");
+        var fromA = Fill(manager, new PeerKey("A"));
+        Assert.Equal([fromA[^1]], Fill(manager, new PeerKey("B"))); // endgame copy of the block A sends last
+        Deliver(manager, new PeerKey("A"), fromA[^1]);                // B gets a cancel
+        Assert.Equal(BlockResultKind.Duplicate, Deliver(manager, new PeerKey("B"), fromA[^1]).Kind);
+        Assert.Equal([fromA[0]], Fill(manager, new PeerKey("B")));    // idle again: a copy of the other block
+        var verified = Deliver(manager, new PeerKey("A"), fromA[0]);
+        Assert.Equal(BlockResultKind.PieceVerified, verified.Kind);
+        verified.Piece!.Dispose();
+        Assert.Equal(BlockResultKind.Duplicate, Deliver(manager, new PeerKey("B"), fromA[0]).Kind);
+        // Indexes: piece verified by then (0-3), block already stored (4-7); outstanding, expired, released, cancelled.
+        Assert.Equal([0, 0, 0, Block, 0, 0, 0, Block], manager.WastedByCause());
+
+        var other = Manager();
+        other.AddPeer(new PeerKey("A"), Seeder);
+        other.AddPeer(new PeerKey("B"), Seeder);
+        var first = Fill(other, new PeerKey("A"), max: 1);
+        other.ReleaseBlocks(new PeerKey("A"));                          // A choked us
+        Assert.Equal(first, Fill(other, new PeerKey("B"), max: 1));
+        Deliver(other, new PeerKey("B"), first[0]);
+        Assert.Equal(BlockResultKind.Duplicate, Deliver(other, new PeerKey("A"), first[0]).Kind); // its answer was on the way
+        Assert.Equal([0, 0, 0, 0, 0, 0, Block, 0], other.WastedByCause());
+        Assert.Equal(Block, other.WastedBytes);
+    }
+
     [Fact]
     public void OnBlockReceived_BlockOfAPieceWeAlreadyHaveNobodyAskedFor_IsUnrequested()
     {

@@ -36,12 +36,15 @@ internal sealed partial class PieceManager
             var request = new BlockRequest(index, begin, Math.Min(WireLimits.BlockLength, pieceLength - begin));
             if (data.Length != request.Length) return BlockResult.Unrequested(index);
             var outstanding = state.Outstanding.Remove(request);
-            if (!outstanding && !state.Withdrawn.Remove(request)) return BlockResult.Unrequested(index); // never asked of it
+            var why = WithdrawnWhy.Expired;
+            if (!outstanding && !state.Withdrawn.Remove(request, out why)) return BlockResult.Unrequested(index); // never asked of it
+            var cause = outstanding ? 0 : 1 + (int)why;
 
             var active = _activeByIndex[index];
             if (active is null)
             {
                 _wastedBytes += data.Length;
+                _wastedByCause[cause] += data.Length;
                 return BlockResult.Duplicate(index); // verified already (a late endgame copy), or the piece was dropped
             }
             piece = active;
@@ -61,6 +64,7 @@ internal sealed partial class PieceManager
             if (piece.Verifying || slot.Received || !MayContribute(piece, peer))
             {
                 _wastedBytes += data.Length;
+                _wastedByCause[WasteCauses / 2 + cause] += data.Length;
                 return BlockResult.Duplicate(index);
             }
 
@@ -144,7 +148,7 @@ internal sealed partial class PieceManager
         {
             slot.RemoveRequester(other);
             var state = _peers[other];
-            if (state.Outstanding.Remove(request)) state.Withdrawn.Add(request); // its copy may already be on the way
+            if (state.Outstanding.Remove(request)) state.Withdrawn.Add(request, WithdrawnWhy.Cancelled); // its copy may already be on the way
         }
         return others;
     }

@@ -70,8 +70,9 @@ internal sealed partial class PieceManager
             }
 
             // 4. Endgame: nothing new to start anywhere, so ask for blocks in flight elsewhere too.
-            if (count < budget && pickerExhausted && IsEndgameLocked())
-                count += AssignDuplicates(peer, state, into[count..budget], now);
+            var endgame = count < budget && pickerExhausted && IsEndgameLocked();
+            if (endgame) count += AssignDuplicates(peer, state, into[count..budget], now);
+            if (count == 0 && state.Outstanding.Count == 0) _idleFills[endgame ? 2 : pickerExhausted ? 1 : 0]++;
             return count;
         }
     }
@@ -319,7 +320,7 @@ internal sealed partial class PieceManager
     private void Withdraw(IBlockSource peer, PeerState state, BlockRequest request)
     {
         Unassign(request, peer);
-        state.Withdrawn.Add(request); // blocks already on the wire may still arrive
+        state.Withdrawn.Add(request, WithdrawnWhy.Released); // blocks already on the wire may still arrive
     }
 
     /// <summary>Removes one peer's request from its block; a block nobody else was asked for becomes unrequested.

@@ -36,6 +36,16 @@ internal sealed partial class PieceManager
     private int _wantedMissing; // wanted pieces not verified yet: zero means complete
     private long _haveBytes, _downloadedBytes, _verifiedBytes, _wastedBytes;
     private long _requestSequence; // numbers every request handed out, in order
+    private readonly long[] _wastedByCause = new long[WasteCauses];
+    private readonly long[] _idleFills = new long[3];
+
+    /// <summary>Requests filled for nothing to a peer with none in flight, by why: the in-progress bound, no piece of
+    /// it left to start (every one it has is being fetched elsewhere), endgame with nothing to duplicate; for traces.</summary>
+    internal long[] IdleFills() { lock (_lock) return [.. _idleFills]; }
+
+    /// <summary>Entries of <see cref="WastedByCause"/>: for a piece verified by then, then for a block already stored;
+    /// each split by the request it answered: still outstanding, or withdrawn as expired, released, cancelled.</summary>
+    internal const int WasteCauses = 8;
 
     /// <param name="torrent">The torrent to download.</param>
     /// <param name="have">Pieces already on disk (from the resume ledger or a verification); copied.</param>
@@ -137,6 +147,9 @@ internal sealed partial class PieceManager
 
     /// <summary>Bytes received for nothing: duplicates, and pieces that failed their hash or were dropped.</summary>
     public long WastedBytes { get { lock (_lock) return _wastedBytes; } }
+
+    /// <summary>Duplicate block bytes by cause (see <see cref="WasteCauses"/>); a copy, for traces.</summary>
+    internal long[] WastedByCause() { lock (_lock) return [.. _wastedByCause]; }
 
     /// <summary>Pieces being assembled right now.</summary>
     public int PiecesInProgress { get { lock (_lock) return _inProgress.Count; } }
