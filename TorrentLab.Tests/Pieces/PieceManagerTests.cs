@@ -94,6 +94,34 @@ public class PieceManagerTests
         Assert.All(Fill(manager, new PeerKey("A")), r => Assert.Equal(2, r.Index));
     }
 
+    /// <summary>A peer whose only piece we lack is being fetched whole from another peer has pieces we want but nothing
+    /// to be asked for: we tell it we are not interested (its upload slot goes to a peer that can use it) until a
+    /// block of that piece is free again, or in endgame, when copies are asked of it.</summary>
+    [Fact]
+    public void CanAsk_PeerWhosePiecesWeLackAreAllRequestedElsewhere_IsFalseUntilABlockIsFree()
+    {
+        var manager = Manager();
+        var (a, b) = (new PeerKey("A"), new PeerKey("B"));
+        manager.AddPeer(a, Seeder);
+        manager.AddPeer(b, Pieces(0));
+        Assert.True(manager.CanAsk(b));
+        Assert.All(Fill(manager, a, max: 2), r => Assert.Equal(0, r.Index)); // all of piece 0 asked of A
+        Assert.False(manager.IsEndgame);
+
+        Assert.True(manager.IsInteresting(b));
+        Assert.False(manager.CanAsk(b));
+        Assert.Empty(Fill(manager, b));
+        Assert.True(manager.CanAsk(a)); // pieces 1-3 are still to start
+
+        manager.ReleaseBlocks(a); // A choked us: piece 0's blocks are free again
+        Assert.True(manager.CanAsk(b));
+        Assert.Equal(2, Fill(manager, b).Length);
+
+        Assert.Equal(6, Fill(manager, a).Length); // pieces 1-3: everything is asked of someone, endgame
+        Assert.True(manager.IsEndgame);
+        Assert.True(manager.CanAsk(b));
+    }
+
     [Fact]
     public void PeerLost_ThePeersOnlyPieceWeLack_TakesBackItsRequestsForAnotherPeer()
     {

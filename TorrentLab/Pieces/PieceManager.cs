@@ -230,6 +230,23 @@ internal sealed partial class PieceManager
     /// <summary>True when the peer has a piece we lack (we should be BEP 3 <c>interested</c>).</summary>
     public bool IsInteresting(IBlockSource peer) { lock (_lock) return Peer(peer).Interesting > 0; }
 
+    /// <summary>True when the peer has a piece we want and something could be asked of it now: requests of ours are
+    /// out to it, a piece it has holds blocks nobody was asked for, a piece of it can be started, or it is endgame.
+    /// False while every wanted piece it has is being fetched from others: it has nothing for us until that changes
+    /// (it announces a new piece, or a request elsewhere is taken back).</summary>
+    public bool CanAsk(IBlockSource peer)
+    {
+        lock (_lock)
+        {
+            var state = Peer(peer);
+            if (state.Interesting == 0) return false;
+            if (state.Outstanding.Count > 0) return true;
+            foreach (var piece in _inProgress)
+                if (piece.Unrequested > 0 && !piece.Verifying && state.Has[piece.Index] && MayContribute(piece, peer)) return true;
+            return PickLocked(state) >= 0 || IsEndgameLocked();
+        }
+    }
+
     /// <summary>Requests the peer has not answered yet.</summary>
     public int RequestsInFlight(IBlockSource peer) { lock (_lock) return Peer(peer).Outstanding.Count; }
 

@@ -84,7 +84,9 @@ internal sealed partial class SwarmPeer
     /// <summary>One round of <see cref="TopUpAsync"/>, by one caller at a time.</summary>
     private async ValueTask TopUpOnceAsync(CancellationToken ct)
     {
-        var interesting = _swarm.Downloading && _pieces.IsInteresting(this);
+        // Interested while there is something to ask of it: a peer whose every piece we want is being fetched from
+        // others would hold one of its upload slots for nothing, while peers that could use it wait.
+        var interesting = _swarm.Downloading && _pieces.CanAsk(this);
         if (interesting != Connection.AmInterested)
         {
             // BEP 3: interest tells the peer whether we would request if unchoked.
