@@ -5,8 +5,10 @@ namespace TorrentLab.Tests.Infrastructure;
 /// <summary>Runs the real <c>torrentlab</c> executable as a separate process, as a user or a checker would.</summary>
 public static class CliRunner
 {
-    /// <summary>The built TorrentLab.Cli.dll beside the tests (the CLI project is referenced, so it is copied here).</summary>
-    public static string CliDll { get; } = Path.Combine(AppContext.BaseDirectory, "TorrentLab.Cli.dll");
+    /// <summary>The CLI as the build published it for the tests: cli/TorrentLab.Cli.dll beside them, with ReadyToRun code
+    /// (the <c>PublishCliForTests</c> target of TorrentLab.Tests.csproj), the same program as the TorrentLab.Cli.dll the
+    /// tests compile against, without the JIT's work at every start.</summary>
+    public static string CliDll { get; } = Path.Combine(AppContext.BaseDirectory, "cli", "TorrentLab.Cli.dll");
 
     /// <summary>Runs <c>dotnet TorrentLab.Cli.dll args...</c> to completion.</summary>
     public static ProcessRunner.Result Run(IEnumerable<string> args, TimeSpan? timeout = null, string? workingDirectory = null) =>
