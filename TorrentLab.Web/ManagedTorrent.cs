@@ -214,13 +214,16 @@ internal sealed partial class ManagedTorrent : ILogger
     public TorrentSummary Summary()
     {
         var seeds = State == TorrentState.Completed && (SeedsWhenComplete?.Invoke(this) ?? false); // outside the lock: see its doc
-        var progress = Handle.Progress;
-        var wanted = Handle.WantedBytes;
-        var done = Handle.BytesDone;
-        var uploaded = Handle.Uploaded;
         lock (_lock)
         {
+            // The state first, then the counts: the handle counts a piece before it can complete, so a torrent that
+            // completes between the two reads shows "completed" only beside the counts of its completion. Read the other
+            // way round, a summary read while the last pieces arrived said "completed" at 42 % (a loaded machine, 2026-11-27).
             var state = StateLocked();
+            var progress = Handle.Progress;
+            var wanted = Handle.WantedBytes;
+            var done = Handle.BytesDone;
+            var uploaded = Handle.Uploaded;
             ObserveLocked(state, progress, done, uploaded);
             var running = state is TorrentState.Downloading or TorrentState.Seeding;
             var shown = running ? progress : null;

@@ -93,6 +93,10 @@ public class PeerConnectionTimerTests
         Assert.False(pair.OursReading.IsCompleted);
         clock.Advance(Moment);
         // Failed twice at load ~50-100 (the reader did not end within 30 s; not understood): the timer's state tells why.
+        // A third time (2026-11-27, load ~30): "waiting since" 10 s, "last received" 0, 3 keep-alives: our reader had
+        // left its wait and entered it again only after the clock's first move, and silence counts only while it waits
+        // (the rule this class tests), so the deadline was 40 s. What it read first is not known yet: the condition
+        // above (waiting) does not prove the peer had nothing more on its way.
         try
         {
             await pair.OursReading.WaitAsync(Patience, Ct);
