@@ -129,8 +129,13 @@ internal sealed partial class ManagedTorrent
     /// so a dropped alert loses nothing but the moment.</summary>
     public void Observe()
     {
-        var (progress, done, uploaded) = (Handle.Progress, Handle.BytesDone, Handle.Uploaded);
-        lock (_lock) ObserveLocked(StateLocked(), progress, done, uploaded);
+        lock (_lock)
+        {
+            // The state before the counts, as Summary reads them: a look that saw the run end with the counts from before
+            // its last pieces would leave those bytes out of what was downloaded (a paused or completed torrent gains none).
+            var state = StateLocked();
+            ObserveLocked(state, Handle.Progress, Handle.BytesDone, Handle.Uploaded);
+        }
     }
 
     private void ObserveLocked(TorrentState state, DownloadProgress? progress, long bytesDone, long uploaded)
