@@ -21,11 +21,12 @@ public class PeerConnectionTimerTests
 
     /// <summary>Our connection on <paramref name="clock"/> and the peer's, both reading until closed (as a swarm peer's
     /// receive loop does).</summary>
-    private static async Task<Pair> ConnectAsync(ManualClock clock)
+    private static async Task<Pair> ConnectAsync(ManualClock clock, Func<Stream, Stream>? ourTransport = null)
     {
         var (ours, peer) = await TestDownloader.PairAsync(TestDownloader.OtherHash,
             client: TestDownloader.Quick with { KeepAliveInterval = KeepAlive, IdleTimeout = Idle, Time = clock },
-            server: TestDownloader.Quick with { KeepAliveInterval = TimeSpan.FromDays(1), IdleTimeout = TimeSpan.FromDays(1) });
+            server: TestDownloader.Quick with { KeepAliveInterval = TimeSpan.FromDays(1), IdleTimeout = TimeSpan.FromDays(1) },
+            clientTransport: ourTransport);
         return new Pair(ours, peer, ReadUntilClosedAsync(ours), ReadUntilClosedAsync(peer));
     }
 
@@ -92,11 +93,10 @@ public class PeerConnectionTimerTests
 
         Assert.False(pair.OursReading.IsCompleted);
         clock.Advance(Moment);
-        // Failed twice at load ~50-100 (the reader did not end within 30 s; not understood): the timer's state tells why.
-        // A third time (2026-11-27, load ~30): "waiting since" 10 s, "last received" 0, 3 keep-alives: our reader had
-        // left its wait and entered it again only after the clock's first move, and silence counts only while it waits
-        // (the rule this class tests), so the deadline was 40 s. What it read first is not known yet: the condition
-        // above (waiting) does not prove the peer had nothing more on its way.
+        // Failed three times at load ~30-100, the last with the timer's state: our reader's wait had ended with no bytes
+        // and started again at the clock's first move, and the silence then counted from the new wait (a deadline of
+        // 40 s). It now counts from the first wait after the peer's last bytes: the next test shows a wait that ends
+        // with nothing does not move the deadline.
         try
         {
             await pair.OursReading.WaitAsync(Patience, Ct);
@@ -112,6 +112,92 @@ public class PeerConnectionTimerTests
         Assert.False(e.IsViolation);
         await Assert.ThrowsAsync<WireException>(() => pair.PeerReading.WaitAsync(Patience, Ct)); // it read up to our close
         Assert.Equal(2, pair.Peer.KeepAlivesReceived);
+    }
+
+    [Fact]
+    public async Task AWaitThatEndsWithNoBytes_DoesNotRestartTheSilence_ThePeerIsDroppedAtTheSameDeadline()
+    {
+        var clock = new ManualClock();
+        WakesOnOwnWrite? transport = null;
+        await using var pair = await ConnectAsync(clock, stream => transport = new WakesOnOwnWrite(stream));
+        Assert.True(await Wait.UntilAsync(() => pair.Ours.WaitingForPeer, Patience, Ct), "our reader never waited for the peer");
+        var wakes = transport!.EmptyWakes;
+
+        for (var sent = 1; sent <= 2; sent++)
+        {
+            clock.Advance(KeepAlive);
+            // Our first keep-alive ends the reader's wait for bytes with nothing read; it then waits with a buffer (which
+            // no write ends) before the clock moves on.
+            Assert.True(await Wait.UntilAsync(() => pair.Peer.KeepAlivesReceived == sent && !pair.Ours.KeepAliveInFlight
+                && transport.EmptyWakes == wakes + 1 && pair.Ours.WaitingForPeer, Patience, Ct),
+                $"{transport.EmptyWakes - wakes} empty wakes, {pair.Peer.KeepAlivesReceived} keep-alives: {pair.Ours.TimerState}");
+        }
+        clock.Advance(Idle - 2 * KeepAlive - Moment);
+        Assert.False(pair.OursReading.IsCompleted);
+
+        clock.Advance(Moment); // 30 s after the first wait, 10 s after the last one began
+
+        var e = await Assert.ThrowsAsync<WireException>(() => pair.OursReading.WaitAsync(Patience, Ct));
+        Assert.Contains("no message for 30 s (idle timeout)", e.Message);
+        Assert.Equal(2, pair.Peer.KeepAlivesReceived);
+    }
+
+    /// <summary>A transport whose wait for bytes (a zero-byte read) also ends, with nothing, when we write: a transport
+    /// may end such a wait on any event of the socket. A read with room waits for bytes as the socket's does.</summary>
+    private sealed class WakesOnOwnWrite(Stream inner) : Stream
+    {
+        private Task<int>? _probe;   // the socket's own zero-byte read, still waiting when a write ended ours
+        private TaskCompletionSource _written = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private int _emptyWakes;
+
+        public int EmptyWakes => Volatile.Read(ref _emptyWakes);
+
+        public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken ct = default)
+        {
+            _probe ??= inner.ReadAsync(Memory<byte>.Empty, ct).AsTask();
+            if (buffer.Length > 0)
+            {
+                var waiting = _probe;
+                _probe = null;
+                await waiting.ConfigureAwait(false);   // wait for bytes, as a read with room does
+                return await inner.ReadAsync(buffer, ct).ConfigureAwait(false);
+            }
+            var probe = _probe;
+            if (await Task.WhenAny(probe, Volatile.Read(ref _written).Task).ConfigureAwait(false) == probe)
+            {
+                _probe = null;
+                return await probe.ConfigureAwait(false);   // bytes are there (or the socket's error)
+            }
+            Interlocked.Increment(ref _emptyWakes);
+            return 0;
+        }
+
+        public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken ct = default)
+        {
+            await inner.WriteAsync(buffer, ct).ConfigureAwait(false);
+            Interlocked.Exchange(ref _written, new(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
+        }
+
+        public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken ct) =>
+            WriteAsync(buffer.AsMemory(offset, count), ct).AsTask();
+        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken ct) =>
+            ReadAsync(buffer.AsMemory(offset, count), ct).AsTask();
+        public override Task FlushAsync(CancellationToken ct) => inner.FlushAsync(ct);
+        public override void Flush() => inner.Flush();
+        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+        public override void SetLength(long value) => throw new NotSupportedException();
+        public override bool CanRead => true;
+        public override bool CanWrite => true;
+        public override bool CanSeek => false;
+        public override long Length => throw new NotSupportedException();
+        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+        protected override void Dispose(bool disposing)
+        {
+            if (disposing) inner.Dispose();
+            base.Dispose(disposing);
+        }
     }
 
     [Fact]

@@ -62,7 +62,7 @@ internal static class TestDownloader
     /// that reaches the port (a dial from a test that freed it) is closed. When both sides fail, the server's error
     /// names the client's too: it says why the server heard no handshake.</remarks>
     public static async Task<(PeerConnection Client, PeerConnection Server)> PairAsync(InfoHash hash,
-        PeerConnectionOptions? client = null, PeerConnectionOptions? server = null)
+        PeerConnectionOptions? client = null, PeerConnectionOptions? server = null, Func<Stream, Stream>? clientTransport = null)
     {
         using var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
         listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
@@ -75,7 +75,8 @@ internal static class TestDownloader
             socket.Bind(new IPEndPoint(IPAddress.Loopback, 0));
             ours[((IPEndPoint)socket.LocalEndPoint!).Port] = true;
             await socket.ConnectAsync(target, token);
-            return new NetworkStream(socket, ownsSocket: true);
+            var stream = new NetworkStream(socket, ownsSocket: true);
+            return clientTransport is null ? stream : clientTransport(stream);
         }, hash, PeerId.CreateOurs(), client ?? Quick);
 
         using var acceptTimeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));

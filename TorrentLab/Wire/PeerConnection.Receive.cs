@@ -229,7 +229,7 @@ internal sealed partial class PeerConnection
             EnsureReceiveCapacity(_receiveCapacity);
         }
         Interlocked.Add(ref _bytesReceived, read);
-        Volatile.Write(ref _lastReceived, Clock.GetTimestamp());
+        HeardFromPeer();
         return null;
     }
 
@@ -256,7 +256,7 @@ internal sealed partial class PeerConnection
     /// connection), not thrown.</summary>
     private async ValueTask<(int Read, WireException? Lost)> ReadTransportAsync(Memory<byte> into, CancellationToken ct)
     {
-        Volatile.Write(ref _waitingSince, Clock.GetTimestamp());
+        StartWaiting();
         try
         {
             return (await _transport.ReadAsync(into, ct).ConfigureAwait(false), null);
@@ -270,7 +270,7 @@ internal sealed partial class PeerConnection
         }
         finally
         {
-            Volatile.Write(ref _waitingSince, 0);
+            Volatile.Write(ref _waiting, 0);
         }
     }
 

@@ -12,7 +12,10 @@ internal sealed partial class PeerConnection
     private static readonly TimeSpan MinimumDue = TimeSpan.FromMilliseconds(1);
 
     private ITimer? _timer;
-    private long _lastReceived, _lastSent, _waitingSince;
+    private long _lastReceived, _lastSent;
+    private long _quietSince = NotQuiet;   // a timestamp: a clock may start at 0, so "none" is a value no clock reaches
+    private int _waiting;
+    private const long NotQuiet = long.MinValue;
     private volatile bool _idleTimedOut;
     private int _keepAliveInFlight;
 
@@ -22,12 +25,12 @@ internal sealed partial class PeerConnection
     /// false before it moves time to the next keep-alive: one still on its way then counts as sent, so none would go.</summary>
     internal bool KeepAliveInFlight => Volatile.Read(ref _keepAliveInFlight) == 1;
 
-    /// <summary>True while a receive waits for the peer's next bytes: the only time its silence counts towards the idle
-    /// timeout. A test on a manual clock waits for this before it moves time.</summary>
-    internal bool WaitingForPeer => Volatile.Read(ref _waitingSince) != 0;
+    /// <summary>True while a receive waits for the peer's next bytes: the only time its silence can end the connection.
+    /// A test on a manual clock waits for this before it moves time.</summary>
+    internal bool WaitingForPeer => Volatile.Read(ref _waiting) == 1;
 
     /// <summary>The timer's inputs as timestamps of the clock (0: none), for a test's failure message.</summary>
-    internal string TimerState => $"waiting since {Volatile.Read(ref _waitingSince)}, last received {Volatile.Read(ref _lastReceived)}, " +
+    internal string TimerState => $"waiting {WaitingForPeer}, quiet since {(Volatile.Read(ref _quietSince) is var q && q == NotQuiet ? "-" : q)}, last received {Volatile.Read(ref _lastReceived)}, " +
         $"last sent {Volatile.Read(ref _lastSent)}, keep-alive in flight {KeepAliveInFlight}, idle timed out {_idleTimedOut}, closed {_disposed}";
 
     private void StartTimer()
@@ -36,7 +39,7 @@ internal sealed partial class PeerConnection
         _lastReceived = _lastSent = now;
         _timer = Clock.CreateTimer(static state => ((PeerConnection)state!).OnTimer(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
         if (_disposed) _timer.Dispose(); // closed meanwhile: Dispose saw no timer to stop
-        else _timer.Change(NextDeadline(now, Volatile.Read(ref _waitingSince)), Timeout.InfiniteTimeSpan);
+        else _timer.Change(NextDeadline(now, WaitingForPeer), Timeout.InfiniteTimeSpan);
     }
 
     /// <summary>Drops a peer that sent nothing for the idle timeout while we waited for it, keeps our side alive, and
@@ -45,8 +48,8 @@ internal sealed partial class PeerConnection
     {
         if (_disposed) return;
         var now = Clock.GetTimestamp();
-        var waiting = Volatile.Read(ref _waitingSince);
-        if (waiting != 0 && Clock.GetElapsedTime(Math.Max(waiting, Volatile.Read(ref _lastReceived)), now) >= _options.IdleTimeout)
+        var waiting = WaitingForPeer;
+        if (waiting && QuietFor(now) >= _options.IdleTimeout)
         {
             // Closing the socket fails the pending receive, which reports the timeout.
             _idleTimedOut = true;
@@ -62,13 +65,34 @@ internal sealed partial class PeerConnection
 
     /// <summary>How long from <paramref name="now"/> until the earlier deadline: the next keep-alive, or the idle
     /// timeout (when no receive waits, the earliest one could start now).</summary>
-    private TimeSpan NextDeadline(long now, long waiting)
+    private TimeSpan NextDeadline(long now, bool waiting)
     {
         // A keep-alive on its way counts as sent now (its send stamps the time once written).
         var sentAgo = Volatile.Read(ref _keepAliveInFlight) == 1 ? TimeSpan.Zero : Clock.GetElapsedTime(Volatile.Read(ref _lastSent), now);
-        var quietFor = waiting == 0 ? TimeSpan.Zero : Clock.GetElapsedTime(Math.Max(waiting, Volatile.Read(ref _lastReceived)), now);
+        var quietFor = waiting ? QuietFor(now) : TimeSpan.Zero;
         var due = Min(_options.KeepAliveInterval - sentAgo, _options.IdleTimeout - quietFor);
         return due < MinimumDue ? MinimumDue : due;
+    }
+
+    /// <summary>How long the peer has been silent while we waited for it: since the first wait after its last bytes.
+    /// A wait that ends without bytes (a zero-byte read some transports complete when nothing came) and starts again
+    /// does not restart the count; only bytes do.</summary>
+    private TimeSpan QuietFor(long now) =>
+        Clock.GetElapsedTime(Math.Max(Volatile.Read(ref _quietSince), Volatile.Read(ref _lastReceived)), now);
+
+    /// <summary>A receive starts waiting for the peer: the silence counts from here unless an earlier wait since the
+    /// peer's last bytes already started it.</summary>
+    private void StartWaiting()
+    {
+        Interlocked.CompareExchange(ref _quietSince, Clock.GetTimestamp(), NotQuiet);
+        Volatile.Write(ref _waiting, 1);
+    }
+
+    /// <summary>The peer's bytes arrived: the silence ends (the time first, so the timer never sees neither).</summary>
+    private void HeardFromPeer()
+    {
+        Volatile.Write(ref _lastReceived, Clock.GetTimestamp());
+        Volatile.Write(ref _quietSince, NotQuiet);
     }
 
     private static TimeSpan Min(TimeSpan a, TimeSpan b) => a < b ? a : b;
