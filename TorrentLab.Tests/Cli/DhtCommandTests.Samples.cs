@@ -18,7 +18,7 @@ public partial class DhtCommandTests
         var hashes = Enumerable.Range(0, 3).Select(_ => InfoHash.Compute(RandomNumberGenerator.GetBytes(8))).ToList();
         foreach (var hash in hashes) node.Peers.Add(DhtNode.ToNodeId(hash), IPEndPoint.Parse("127.0.0.1:6881"));
 
-        var result = await CliRunner.RunAsync(["dht", "sample_infohashes", node.LocalEndPoint!.ToString()]);
+        var result = await CliRunner.RunAsync(["dht", "sample_infohashes", node.LocalEndPoint!.ToString(), "--timeout", AnswerTimeout]);
 
         var lines = result.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
         Assert.Equal(CliRunner.Codes.Ok, result.ExitCode);
@@ -33,7 +33,7 @@ public partial class DhtCommandTests
         var nodes = await SmallDhtAsync();
         try
         {
-            var result = await CliRunner.RunAsync(["dht", "sample_infohashes", nodes[0].LocalEndPoint!.ToString(), "--target", nodes[^1].Id.Hex, "--verbose"]);
+            var result = await CliRunner.RunAsync(["dht", "sample_infohashes", nodes[0].LocalEndPoint!.ToString(), "--target", nodes[^1].Id.Hex, "--verbose", "--timeout", AnswerTimeout]);
 
             Assert.Equal(("Interval: 300 s\nNum: 0\n", CliRunner.Codes.Ok), (result.Stdout, result.ExitCode));
             Assert.Contains($"node {nodes[^1].Id.Hex} {nodes[^1].LocalEndPoint}\n", result.Stderr, StringComparison.Ordinal);
@@ -58,11 +58,14 @@ public partial class DhtCommandTests
         });
         var address = old.Address;
 
-        var result = await CliRunner.RunAsync(["dht", "sample_infohashes", address]);
+        old.Note("command started");
+        var result = await CliRunner.RunAsync(["dht", "sample_infohashes", address, "--timeout", AnswerTimeout]);
+        old.Note("command ended");
         Assert.Equal(KrpcMethods.SampleInfohashes, await answering.WaitAsync(TimeSpan.FromSeconds(60), Ct));
 
+        var expected = $"error: dht: {address} does not support sample_infohashes (BEP 51): ";
+        Assert.True(result.Stderr.StartsWith(expected, StringComparison.Ordinal), $"stderr: {result.Stderr}the node: {old.Events}");
         Assert.Equal(("", CliRunner.Codes.Peer), (result.Stdout, result.ExitCode));
-        Assert.StartsWith($"error: dht: {address} does not support sample_infohashes (BEP 51): ", result.Stderr, StringComparison.Ordinal);
         Assert.Contains("error 204: Method Unknown", result.Stderr, StringComparison.Ordinal);
     }
 
@@ -93,7 +96,7 @@ public partial class DhtCommandTests
             return (first.Method, query.Method);
         });
 
-        var result = await CliRunner.RunAsync(["dht", "sample_infohashes", lossy.Address]);
+        var result = await CliRunner.RunAsync(["dht", "sample_infohashes", lossy.Address, "--timeout", ResendTimeout]);
 
         Assert.Equal(("Interval: 60 s\nNum: 0\n", CliRunner.Codes.Ok), (result.Stdout, result.ExitCode));
         Assert.Equal((KrpcMethods.SampleInfohashes, KrpcMethods.SampleInfohashes), await answering.WaitAsync(TimeSpan.FromSeconds(60), Ct));
@@ -119,7 +122,7 @@ public partial class DhtCommandTests
         using var dht = await LibtorrentDht.StartAsync(python, folder.Path, 3, Ct);   // the last node seeds and announced
 
         var answers = new List<ProcessRunner.Result>();
-        foreach (var port in dht.Ports) answers.Add(await CliRunner.RunAsync(["dht", "sample_infohashes", $"127.0.0.1:{port}"]));
+        foreach (var port in dht.Ports) answers.Add(await CliRunner.RunAsync(["dht", "sample_infohashes", $"127.0.0.1:{port}", "--timeout", AnswerTimeout]));
 
         Assert.All(answers, a => Assert.Equal(CliRunner.Codes.Ok, a.ExitCode));
         Assert.All(answers, a => Assert.Matches(@"^Interval: \d+ s\nNum: \d+\n", a.Stdout));

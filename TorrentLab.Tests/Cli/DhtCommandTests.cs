@@ -13,6 +13,16 @@ public partial class DhtCommandTests
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
     private static readonly InfoHash Hash = InfoHash.FromHex("abcdef0123456789abcdef0123456789abcdef01");
 
+    /// <summary>The <c>--timeout</c> of a ping or sample_infohashes whose node answers (the default is 5 s): the answer
+    /// ends the command at once, so only a loaded machine could reach it. At load ~30 (a clean-clone run beside two busy
+    /// loops and the lab's and the pack check's processes) a command's 5 s passed without it reading the answer of a
+    /// scripted node (on a thread of its own): the command, or the node, had too little of the two cores within them.</summary>
+    private const string AnswerTimeout = "60";
+
+    /// <summary>The <c>--timeout</c> of a command whose node ignores a query, so that the resend (after a third of it)
+    /// is what gets the answer: 10 s for the answer after the resend, where the default left 3.3.</summary>
+    private const string ResendTimeout = "15";
+
     private static DhtNodeOptions Options(params string[] bootstrap) =>
         new() { Bootstrap = bootstrap, LocalEndPoint = new IPEndPoint(IPAddress.Loopback, 0), QueryTimeout = TimeSpan.FromSeconds(2) };
 
@@ -39,7 +49,7 @@ public partial class DhtCommandTests
     {
         await using var node = await DhtNode.StartAsync(Options(), Ct);
 
-        var result = await CliRunner.RunAsync(["dht", "ping", node.LocalEndPoint!.ToString()]);
+        var result = await CliRunner.RunAsync(["dht", "ping", node.LocalEndPoint!.ToString(), "--timeout", AnswerTimeout]);
 
         Assert.Equal(($"Node ID: {node.Id.Hex}\n", CliRunner.Codes.Ok), (result.Stdout, result.ExitCode));
     }
@@ -50,7 +60,7 @@ public partial class DhtCommandTests
         // BEP 32: a node on [::1] is in the IPv6 DHT; the command's own node then listens on IPv6 too.
         await using var node = await DhtNode.StartAsync(Options() with { LocalEndPoint = new IPEndPoint(IPAddress.IPv6Loopback, 0) }, Ct);
 
-        var result = await CliRunner.RunAsync(["dht", "ping", node.LocalEndPoint!.ToString()]);
+        var result = await CliRunner.RunAsync(["dht", "ping", node.LocalEndPoint!.ToString(), "--timeout", AnswerTimeout]);
 
         Assert.StartsWith("[::1]:", node.LocalEndPoint.ToString(), StringComparison.Ordinal);
         Assert.Equal(($"Node ID: {node.Id.Hex}\n", CliRunner.Codes.Ok), (result.Stdout, result.ExitCode));
@@ -96,13 +106,13 @@ public partial class DhtCommandTests
         var answering = slow.Run(node =>
         {
             var (first, from) = node.Receive();
-            node.Receive(); // the second ping: the first ping's share of the timeout (2 s of 6) is over
+            node.Receive(); // the second ping: the first ping's share of the timeout (5 s of 15) is over
             var query = (KrpcQuery)KrpcCodec.Decode(first);
             node.Send(KrpcCodec.Encode(new KrpcResponse(query.TransactionId, id)), from);
             return true;
         });
 
-        var result = await CliRunner.RunAsync(["dht", "ping", slow.Address, "--timeout", "6"]);
+        var result = await CliRunner.RunAsync(["dht", "ping", slow.Address, "--timeout", ResendTimeout]);
         await answering.WaitAsync(TimeSpan.FromSeconds(30), Ct); // done by now unless the second ping never came
 
         Assert.Equal(($"Node ID: {id.Hex}\n", CliRunner.Codes.Ok), (result.Stdout, result.ExitCode));

@@ -11,6 +11,14 @@ namespace TorrentLab.Tests.Infrastructure;
 internal sealed class ScriptedUdpNode : IDisposable
 {
     private readonly UdpClient _udp = new(new IPEndPoint(IPAddress.Loopback, 0));
+    private readonly System.Diagnostics.Stopwatch _clock = System.Diagnostics.Stopwatch.StartNew();
+    private readonly System.Collections.Concurrent.ConcurrentQueue<string> _events = new();
+
+    /// <summary>What the node did and when (ms since it was made), for a test's failure message.</summary>
+    public string Events => string.Join(", ", _events);
+
+    /// <summary>Notes <paramref name="what"/> with the time, for <see cref="Events"/>.</summary>
+    public void Note(string what) => _events.Enqueue($"{what} at {_clock.ElapsedMilliseconds} ms");
 
     public ScriptedUdpNode() => _udp.Client.ReceiveTimeout = 60_000;
 
@@ -22,10 +30,15 @@ internal sealed class ScriptedUdpNode : IDisposable
     {
         IPEndPoint? from = null;
         var data = _udp.Receive(ref from);
+        Note($"received {data.Length} bytes");
         return (data, from!);
     }
 
-    public void Send(byte[] data, IPEndPoint to) => _udp.Send(data, to);
+    public void Send(byte[] data, IPEndPoint to)
+    {
+        _udp.Send(data, to);
+        Note($"sent {data.Length} bytes");
+    }
 
     /// <summary>Starts <paramref name="script"/> on a thread of its own; its result, or what it threw.</summary>
     public Task<T> Run<T>(Func<ScriptedUdpNode, T> script)
@@ -33,6 +46,7 @@ internal sealed class ScriptedUdpNode : IDisposable
         var done = new TaskCompletionSource<T>(TaskCreationOptions.RunContinuationsAsynchronously);
         new Thread(() =>
         {
+            Note("script started");
             try { done.SetResult(script(this)); }
             catch (Exception e) { done.SetException(e); }
         }) { IsBackground = true, Name = "scripted UDP node" }.Start();
