@@ -144,7 +144,7 @@ public class PeerConnectionTimerTests
 
     /// <summary>A transport whose wait for bytes (a zero-byte read) also ends, with nothing, when we write: a transport
     /// may end such a wait on any event of the socket. A read with room waits for bytes as the socket's does.</summary>
-    private sealed class WakesOnOwnWrite(Stream inner) : Stream
+    private sealed class WakesOnOwnWrite(Stream inner) : DuplexStream
     {
         private Task<int>? _probe;   // the socket's own zero-byte read, still waiting when a write ended ours
         private TaskCompletionSource _written = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -178,21 +178,8 @@ public class PeerConnectionTimerTests
             Interlocked.Exchange(ref _written, new(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
         }
 
-        public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken ct) =>
-            WriteAsync(buffer.AsMemory(offset, count), ct).AsTask();
-        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken ct) =>
-            ReadAsync(buffer.AsMemory(offset, count), ct).AsTask();
-        public override Task FlushAsync(CancellationToken ct) => inner.FlushAsync(ct);
         public override void Flush() => inner.Flush();
-        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-        public override void SetLength(long value) => throw new NotSupportedException();
-        public override bool CanRead => true;
-        public override bool CanWrite => true;
-        public override bool CanSeek => false;
-        public override long Length => throw new NotSupportedException();
-        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+
         protected override void Dispose(bool disposing)
         {
             if (disposing) inner.Dispose();
