@@ -26,8 +26,7 @@ public class BrowserFileTreeTests
         using (var added = await web.UploadAsync(big.TorrentBytes, start: false, Ct))
             Assert.Equal(System.Net.HttpStatusCode.Created, added.StatusCode);
 
-        using var playwright = await Playwright.CreateAsync();
-        await using var browser = await HeadlessChromium.LaunchAsync(playwright);
+        await using var browser = await HeadlessChromium.LeaseAsync();
         var consoleErrors = new List<string>();
         var page = await HeadlessChromium.OpenPageAsync(browser, consoleErrors);
         await page.GotoAsync(web.Server.Url + "/");

@@ -43,8 +43,7 @@ public class BrowserLayoutTests
         using var category = await web.Http.PutAsJsonAsync($"/api/torrents/{web.InfoHash}/category", new { category = "linux isos" }, Ct);
         category.EnsureSuccessStatusCode();
 
-        using var playwright = await Playwright.CreateAsync();
-        await using var browser = await HeadlessChromium.LaunchAsync(playwright);
+        await using var browser = await HeadlessChromium.LeaseAsync();
         var context = await browser.NewContextAsync(new BrowserNewContextOptions
         {
             ViewportSize = new ViewportSize { Width = width, Height = height },

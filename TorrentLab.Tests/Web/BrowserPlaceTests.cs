@@ -40,8 +40,7 @@ public class BrowserPlaceTests
         await web.WaitForAsync(t => t.State == "completed", Ct);
         var otherHash = other.Torrent.InfoHash.Hex;
 
-        using var playwright = await Playwright.CreateAsync();
-        await using var browser = await HeadlessChromium.LaunchAsync(playwright);
+        await using var browser = await HeadlessChromium.LeaseAsync();
         var consoleErrors = new List<string>();
         // The two refusals below (a link-local peer, a folder outside) are 400s the browser logs; nothing else may be.
         var page = await HeadlessChromium.OpenPageAsync(browser, consoleErrors, expected: text => text.Contains("status of 400", StringComparison.Ordinal));

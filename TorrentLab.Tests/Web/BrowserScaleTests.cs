@@ -67,8 +67,7 @@ public class BrowserScaleTests
         await using var rig = await PageScaleRig.StartAsync(Torrents, Running, Ct);
         TestContext.Current.SendDiagnosticMessage($"{Torrents} torrents saved and served in {clock.Elapsed.TotalSeconds:F1} s");
 
-        using var playwright = await Playwright.CreateAsync();
-        await using var browser = await HeadlessChromium.LaunchAsync(playwright);
+        await using var browser = await HeadlessChromium.LeaseAsync();
         var consoleErrors = new List<string>();
         var page = await HeadlessChromium.OpenPageAsync(browser, consoleErrors, timeoutMs: 60_000);
         await page.AddInitScriptAsync(CountLiveMessages);

@@ -13,7 +13,7 @@ public class BrowserShareTests
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
-    private static async Task<(IBrowserContext Context, IPage Page, List<string> Errors)> OpenAsync(IBrowser browser, string url)
+    private static async Task<(IBrowserContext Context, IPage Page, List<string> Errors)> OpenAsync(BrowserLease browser, string url)
     {
         var context = await browser.NewContextAsync(new BrowserNewContextOptions
         {
@@ -36,8 +36,7 @@ public class BrowserShareTests
         HeadlessChromium.Require();
         await using var web = await WebTestServer.StartAsync(Ct, configure: TorrentApiSharesTests.Sharing);
         var data = TestTorrents.Payload(200_000, seed: 4);
-        using var playwright = await Playwright.CreateAsync();
-        await using var browser = await HeadlessChromium.LaunchAsync(playwright);
+        await using var browser = await HeadlessChromium.LeaseAsync();
         var (_, page, errors) = await OpenAsync(browser, web.Server.Url);
 
         await page.Locator("#share-open").ClickAsync();
@@ -89,8 +88,7 @@ public class BrowserShareTests
         await File.WriteAllBytesAsync(local.Combine("album", "disc 2", "b.bin"), TestTorrents.Payload(50_000, seed: 8), Ct);
         Directory.CreateDirectory(web.Downloads.Combine("films"));
         await File.WriteAllBytesAsync(web.Downloads.Combine("films", "x.bin"), TestTorrents.Payload(30_000, seed: 9), Ct);
-        using var playwright = await Playwright.CreateAsync();
-        await using var browser = await HeadlessChromium.LaunchAsync(playwright);
+        await using var browser = await HeadlessChromium.LeaseAsync();
         var (_, page, errors) = await OpenAsync(browser, web.Server.Url);
 
         // A folder, chosen with the folder picker: its files keep their paths inside it.

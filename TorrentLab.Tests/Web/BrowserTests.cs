@@ -29,8 +29,7 @@ public class BrowserTests
         using var files = new TempFolder();
         var torrentPath = web.Swarm.Built.WriteTorrent(files.Path, "webtest.torrent");
 
-        using var playwright = await Playwright.CreateAsync();
-        await using var browser = await HeadlessChromium.LaunchAsync(playwright);
+        await using var browser = await HeadlessChromium.LeaseAsync();
         var context = await browser.NewContextAsync(new BrowserNewContextOptions
         {
             ViewportSize = new ViewportSize { Width = 1280, Height = 900 },
@@ -92,8 +91,7 @@ public class BrowserTests
         var evil = TestTorrents.SingleFile(length: 5000, name: "evil.bin");
         await using var attacker = await StartForeignSiteAsync(AttackPage(web.Server.Url, web.InfoHash, evil.TorrentBytes));
 
-        using var playwright = await Playwright.CreateAsync();
-        await using var browser = await HeadlessChromium.LaunchAsync(playwright);
+        await using var browser = await HeadlessChromium.LeaseAsync();
         var context = await browser.NewContextAsync();
         context.SetDefaultTimeout(20_000);
         var page = await context.NewPageAsync();
@@ -147,8 +145,7 @@ public class BrowserTests
         var magnet = $"magnet:?xt=urn:btih:{web.InfoHash}&dn=webtest&tr={Uri.EscapeDataString(web.Swarm.Tracker.HttpAnnounceUrl)}"
             + $"&x.pe={web.Swarm.EndPointOf(0)}";
 
-        using var playwright = await Playwright.CreateAsync();
-        await using var browser = await HeadlessChromium.LaunchAsync(playwright);
+        await using var browser = await HeadlessChromium.LeaseAsync();
         var consoleErrors = new List<string>();
         var page = await HeadlessChromium.OpenPageAsync(browser, consoleErrors, expected: text => text.Contains("401", StringComparison.Ordinal));
 

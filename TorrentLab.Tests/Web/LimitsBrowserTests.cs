@@ -18,8 +18,7 @@ public class LimitsBrowserTests
         await using var web = await WebTestServer.StartAsync(Ct);
         await web.AddAsync(start: false, Ct);
 
-        using var playwright = await Playwright.CreateAsync();
-        await using var browser = await HeadlessChromium.LaunchAsync(playwright);
+        await using var browser = await HeadlessChromium.LeaseAsync();
         var context = await browser.NewContextAsync();
         context.SetDefaultTimeout(20_000);
         var page = await context.NewPageAsync();

@@ -24,8 +24,7 @@ public class PageScaleBenchmark
         var torrents = int.Parse(Environment.GetEnvironmentVariable("TORRENTLAB_BENCH_TORRENTS") ?? "10000", CultureInfo.InvariantCulture);
         var running = int.Parse(Environment.GetEnvironmentVariable("TORRENTLAB_BENCH_RUNNING") ?? "50", CultureInfo.InvariantCulture);
         await using var rig = await PageScaleRig.StartAsync(torrents, running, Ct);
-        using var playwright = await Playwright.CreateAsync();
-        await using var browser = await HeadlessChromium.LaunchAsync(playwright);
+        await using var browser = await HeadlessChromium.LeaseAsync();
         var page = await HeadlessChromium.OpenPageAsync(browser, timeoutMs: 30_000);
         await page.AddInitScriptAsync(BrowserScaleTests.CountLiveMessages + """
             window.__clicks = [];

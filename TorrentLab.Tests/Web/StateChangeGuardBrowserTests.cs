@@ -39,8 +39,7 @@ public class StateChangeGuardBrowserTests
         var before = StateChangeGuardTests.Snapshot(web);
 
         await using var site = await StartForeignSiteAsync(AttackPage(web.Server.Url, gets, paths, query, damage));
-        using var playwright = await Playwright.CreateAsync();
-        await using var browser = await HeadlessChromium.LaunchAsync(playwright);
+        await using var browser = await HeadlessChromium.LeaseAsync();
         var page = await HeadlessChromium.OpenPageAsync(browser);
         var server = new Uri(web.Server.Url).Authority;
         var answers = new ConcurrentQueue<(string Method, string Path, int Status)>();

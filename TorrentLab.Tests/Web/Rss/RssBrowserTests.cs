@@ -21,8 +21,7 @@ public class RssBrowserTests
         var feedUrl = site.Put("/rss.xml", Encoding.UTF8.GetBytes(
             "<rss><channel><title>t</title><item><title>A S01E01</title><guid>1</guid><link>magnet:?xt=urn:btih:0123456789abcdef0123456789abcdef01234567</link></item></channel></rss>"));
         await using var web = await WebTestServer.StartAsync(Ct);
-        using var playwright = await Playwright.CreateAsync();
-        await using var browser = await HeadlessChromium.LaunchAsync(playwright);
+        await using var browser = await HeadlessChromium.LeaseAsync();
         var context = await browser.NewContextAsync();
         context.SetDefaultTimeout(30_000);
         var page = await context.NewPageAsync();

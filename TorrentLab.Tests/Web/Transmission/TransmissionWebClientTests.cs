@@ -25,8 +25,7 @@ public class TransmissionWebClientTests
         var other = TestTorrents.SingleFile(length: 5000, name: "other.bin", announce: null);
         var otherFile = other.WriteTorrent(files.Path, "other.torrent");
 
-        using var playwright = await Playwright.CreateAsync();
-        await using var browser = await HeadlessChromium.LaunchAsync(playwright);
+        await using var browser = await HeadlessChromium.LeaseAsync();
         var page = await HeadlessChromium.OpenPageAsync(browser);
         await page.GotoAsync(web.Server.Url + "/transmission/web");
 
