@@ -10,7 +10,7 @@ namespace TorrentLab.Tests.Infrastructure;
 /// <remarks>The run starts one Playwright driver and one browser, at the first page test, and every page test opens
 /// contexts of its own in it (<see cref="LeaseAsync"/>): a context is a browser profile of its own (cookies, storage,
 /// permissions, downloads), so tests side by side see nothing of each other. A driver and a browser per test cost about
-/// 3 s of CPU each time (16 times a run); the run's one is closed after the last test (<see cref="Shutdown"/>).</remarks>
+/// 3 s of CPU each time (15 times a run); the run's one is closed after the last test (<see cref="Shutdown"/>).</remarks>
 internal static class HeadlessChromium
 {
     private const string Executable = "/usr/bin/chromium";
