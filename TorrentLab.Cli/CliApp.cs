@@ -64,9 +64,7 @@ internal static class CliApp
         }
         if (parse.Errors.Count > 0)
         {
-            // One line even when the parser lists the allowed values on lines of their own.
-            var message = ValueParsers.Plain(string.Join(' ', parse.Errors[0].Message.Split('\n', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)));
-            stderr.WriteLine($"error: {message} (see 'torrentlab --help')");
+            stderr.WriteLine($"error: {UsageError(parse)} (see 'torrentlab --help')");
             return ExitCodes.Usage;
         }
         // Ctrl-C (SIGINT) and SIGTERM cancel the command's token; the command saves what it must and exits with
@@ -90,6 +88,19 @@ internal static class CliApp
     /// command; null when the words name commands, or when the first word may be the main download's torrent (an existing
     /// file or folder, a magnet link, a URL, a path or a name ending in .torrent: the download reports what is wrong
     /// with it).</summary>
+    /// <summary>The one line a usage error prints. A word that looks like an option and that no option of the command
+    /// matched is the mistake, named as an unknown option: the parser blames the word after a mistyped option when it
+    /// took the option for the torrent (<c>--outptu x</c> was "unrecognized 'x'").</summary>
+    internal static string UsageError(ParseResult parse)
+    {
+        if (parse.Errors.FirstOrDefault(e => e.Message.StartsWith("unknown option '", StringComparison.Ordinal)) is { } option)
+            return option.Message;
+        if (parse.UnmatchedTokens.FirstOrDefault(CommandParts.LooksLikeAnOption) is { } word)
+            return $"unknown option '{word}'";
+        // One line even when the parser lists the allowed values on lines of their own.
+        return ValueParsers.Plain(string.Join(' ', parse.Errors[0].Message.Split('\n', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)));
+    }
+
     internal static string? UnknownCommand(RootCommand root, string[] args)
     {
         Command command = root;

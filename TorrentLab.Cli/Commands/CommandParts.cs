@@ -16,11 +16,14 @@ internal static class CommandParts
         argument.Validators.Add(result =>
         {
             foreach (var token in result.Tokens)
-                if (token.Value.Length > 1 && token.Value[0] == '-' && !Path.Exists(token.Value))
+                if (LooksLikeAnOption(token.Value))
                     result.AddError($"unknown option '{token.Value}'");
         });
         return argument;
     }
+
+    /// <summary>A word that starts with '-' (not '-' alone, which some commands read as standard input) and names no file.</summary>
+    public static bool LooksLikeAnOption(string word) => word.Length > 1 && word[0] == '-' && !Path.Exists(word);
 
     /// <summary>The <c>magnet</c> argument: a magnet link (BEP 9).</summary>
     public static Argument<string> MagnetArgument() => new("magnet") { Description = "The magnet link (quote it: it contains '&')" };

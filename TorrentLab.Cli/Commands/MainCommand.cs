@@ -12,7 +12,7 @@ internal static class MainCommand
     /// <summary>Adds the torrent argument, the download options and the action to the root command.</summary>
     public static void AttachTo(RootCommand root)
     {
-        var torrent = new Argument<string?>("torrent") { Description = "The .torrent file or magnet link to download", Arity = ArgumentArity.ZeroOrOne };
+        var torrent = new Argument<string?>("torrent") { Description = "The .torrent file or magnet link to download", Arity = ArgumentArity.ZeroOrOne }.NotAnOption();
         var output = new Option<string>("--output", "-o", "--download-dir", "-d") { Description = "Folder to download into", DefaultValueFactory = _ => "." }.FolderNotFile();
         var settings = new DownloadSettings();
         var selection = new SelectionSettings();

@@ -27,6 +27,22 @@ public class CliAppTests
     }
 
     [Theory]
+    [InlineData("--outptu", "--outptu", "x")]              // the parser took the option for the torrent and blamed 'x'
+    [InlineData("--outptu", "--outptu", "x", "y.torrent")]
+    [InlineData("-z", "-z", "y.torrent")]
+    [InlineData("--outptu", "--outptu")]                   // alone: not "neither a command nor an existing .torrent file"
+    [InlineData("--outptu", "y.torrent", "--outptu")]
+    public async Task MistypedOption_OfTheDownload_IsBlamedOnTheOption_NotOnTheWordAfterIt(string option, params string[] args)
+    {
+        var stderr = new StringWriter();
+
+        var code = await CliApp.RunAsync(args, stderr, new StringWriter());
+
+        Assert.Equal(CliRunner.Codes.Usage, code);
+        Assert.Equal($"error: unknown option '{option}' (see 'torrentlab --help')\n", stderr.ToString().ReplaceLineEndings("\n"));
+    }
+
+    [Theory]
     [InlineData("x.torrent")]               // a torrent that is not there: the download reports the missing file
     [InlineData("magnet:?xt=urn:btih:0")]   // a magnet link: the download reports what is wrong with it
     [InlineData("downloads/x")]             // a path
