@@ -84,10 +84,6 @@ internal static class CliApp
         return await parse.InvokeAsync(config, interrupt.Token).ConfigureAwait(false);
     }
 
-    /// <summary>The error for a mistyped command name, blaming that word (not the next one) and suggesting the closest
-    /// command; null when the words name commands, or when the first word may be the main download's torrent (an existing
-    /// file or folder, a magnet link, a URL, a path or a name ending in .torrent: the download reports what is wrong
-    /// with it).</summary>
     /// <summary>The one line a usage error prints. A word that looks like an option and that no option of the command
     /// matched is the mistake, named as an unknown option: the parser blames the word after a mistyped option when it
     /// took the option for the torrent (<c>--outptu x</c> was "unrecognized 'x'").</summary>
@@ -101,6 +97,10 @@ internal static class CliApp
         return ValueParsers.Plain(string.Join(' ', parse.Errors[0].Message.Split('\n', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)));
     }
 
+    /// <summary>The error for a mistyped command name, blaming that word (not the next one) and suggesting the closest
+    /// command; null when the words name commands, or when the first word may be the main download's torrent (an existing
+    /// file or folder, a magnet link, a URL, a path or a name ending in .torrent: the download reports what is wrong
+    /// with it).</summary>
     internal static string? UnknownCommand(RootCommand root, string[] args)
     {
         Command command = root;
