@@ -134,20 +134,28 @@ internal static class DhtCommand
     {
         using var window = CancellationTokenSource.CreateLinkedTokenSource(ct);
         window.CancelAfter(TimeSpan.FromSeconds(seconds));
-        var queries = new List<Task<T>>();
+        // The queries not yet looked at: one that ended before a wait began (an error answer that came back at once) is
+        // still looked at, never skipped for having ended.
+        var unread = new List<Task<T>>();
+        var sent = 0;
         while (!window.IsCancellationRequested)
         {
-            if (queries.Count < Attempts) queries.Add(ask(window.Token));
-            var resend = Task.Delay(queries.Count < Attempts ? TimeSpan.FromSeconds(seconds / Attempts) : Timeout.InfiniteTimeSpan, window.Token);
-            if (await Task.WhenAny([.. queries.Where(q => !q.IsFaulted && !q.IsCanceled), resend]).ConfigureAwait(false) is not Task<T> answered)
+            if (sent < Attempts)
+            {
+                unread.Add(ask(window.Token));
+                sent++;
+            }
+            var resend = Task.Delay(sent < Attempts ? TimeSpan.FromSeconds(seconds / Attempts) : Timeout.InfiniteTimeSpan, window.Token);
+            if (await Task.WhenAny([.. unread, resend]).ConfigureAwait(false) is not Task<T> answered)
                 continue; // time for the next query, or the timeout
+            unread.Remove(answered);
             try
             {
                 return await answered.ConfigureAwait(false);
             }
             catch (DhtException e) when (e.ErrorCode is null) { } // that one timed out: the others may still be answered
             catch (OperationCanceledException) when (window.IsCancellationRequested) { }
-            if (queries.Count == Attempts && queries.All(q => q.IsCompleted)) break;
+            if (sent == Attempts && unread.Count == 0) break;
         }
         ct.ThrowIfCancellationRequested();
         throw new DhtException($"{node} did not answer {Attempts} {what} within {seconds:0.#} s");
