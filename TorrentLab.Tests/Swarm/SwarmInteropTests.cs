@@ -127,7 +127,11 @@ public class SwarmInteropTests
         // Transmission 3.00 unchokes at its next choke round (seconds after we are interested) and then sends every
         // block it was asked for in one burst every 500 ms: the pipeline, not its upload, sets the rate. Sized by a
         // five-second rate that counted the wait, the pipeline grew by a few requests a round (12 MiB took 18.7 s
-        // against libtorrent's 12.0); counted from the first byte, it grows with what each burst brings.
+        // against libtorrent's 12.0); counted from the first byte, it grows with what each burst brings. How fast it
+        // grows is a rate, and a loaded machine slows the real client's bursts (62 requests out once, where 64 were
+        // asserted here): TorrentSwarmTimerSimulatedTests' Pipeline test asserts the growth burst by burst on a virtual
+        // clock, against a peer that serves this way. This test holds the real client to the model: it downloads whole
+        // from Transmission's bursts, and the pipeline grows past its first round on what Transmission delivers.
         var transmission = Interop.RequireExecutable("transmission-cli");
         using var folder = new TempFolder("torrentlab-transmission-bursts");
         var built = TestTorrents.SingleFile(length: 12 << 20, pieceLength: 256 * 1024, name: "bursts.bin", seed: 13);
@@ -160,7 +164,7 @@ public class SwarmInteropTests
         }, null, Ct).WaitAsync(TimeSpan.FromSeconds(60), Ct);
 
         AssertFiles(built, folder.Combine("out"));
-        // With the wait counted: 33-47 requests out by then.
-        Assert.True(mostOutstanding >= 64, $"at most {mostOutstanding} requests were out while the first 300 blocks arrived");
+        Assert.True(mostOutstanding > TorrentLab.Swarm.SwarmPeer.MinPipeline * 4,
+            $"at most {mostOutstanding} requests were out while the first 300 blocks arrived: the first round's, never more");
     }
 }
