@@ -120,7 +120,10 @@ public class PeerConnectionTimerTests
         var clock = new ManualClock();
         WakesOnOwnWrite? transport = null;
         await using var pair = await ConnectAsync(clock, stream => transport = new WakesOnOwnWrite(stream));
-        Assert.True(await Wait.UntilAsync(() => pair.Ours.WaitingForPeer, Patience, Ct), "our reader never waited for the peer");
+        // Our reader says it waits just before it calls the transport: a write before the call ends no wait (failed at
+        // load ~20 with no empty wake), so the clock moves once the transport holds the wait.
+        Assert.True(await Wait.UntilAsync(() => pair.Ours.WaitingForPeer && transport!.WaitingForBytes, Patience, Ct),
+            "our reader never waited for the peer");
         var wakes = transport!.EmptyWakes;
 
         for (var sent = 1; sent <= 2; sent++)
@@ -148,9 +151,12 @@ public class PeerConnectionTimerTests
     {
         private Task<int>? _probe;   // the socket's own zero-byte read, still waiting when a write ended ours
         private TaskCompletionSource _written = new(TaskCreationOptions.RunContinuationsAsynchronously);
-        private int _emptyWakes;
+        private int _emptyWakes, _waitingForBytes;
 
         public int EmptyWakes => Volatile.Read(ref _emptyWakes);
+
+        /// <summary>A zero-byte read is waiting, and a write from now on ends it.</summary>
+        public bool WaitingForBytes => Volatile.Read(ref _waitingForBytes) == 1;
 
         public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken ct = default)
         {
@@ -163,10 +169,19 @@ public class PeerConnectionTimerTests
                 return await inner.ReadAsync(buffer, ct).ConfigureAwait(false);
             }
             var probe = _probe;
-            if (await Task.WhenAny(probe, Volatile.Read(ref _written).Task).ConfigureAwait(false) == probe)
+            var written = Volatile.Read(ref _written).Task;
+            Volatile.Write(ref _waitingForBytes, 1);
+            try
             {
-                _probe = null;
-                return await probe.ConfigureAwait(false);   // bytes are there (or the socket's error)
+                if (await Task.WhenAny(probe, written).ConfigureAwait(false) == probe)
+                {
+                    _probe = null;
+                    return await probe.ConfigureAwait(false);   // bytes are there (or the socket's error)
+                }
+            }
+            finally
+            {
+                Volatile.Write(ref _waitingForBytes, 0);
             }
             Interlocked.Increment(ref _emptyWakes);
             return 0;
