@@ -120,8 +120,9 @@ public class PeerConnectionTimerTests
         var clock = new ManualClock();
         WakesOnOwnWrite? transport = null;
         await using var pair = await ConnectAsync(clock, stream => transport = new WakesOnOwnWrite(stream));
-        // Our reader says it waits just before it calls the transport: a write before the call ends no wait (failed at
-        // load ~20 with no empty wake), so the clock moves once the transport holds the wait.
+        // Our reader says it waits just before it calls the transport: a write before the call ends no wait (failed once
+        // so, with no empty wake, in a full run at three test classes per processor), so the clock moves once the
+        // transport holds the wait.
         Assert.True(await Wait.UntilAsync(() => pair.Ours.WaitingForPeer && transport!.WaitingForBytes, Patience, Ct),
             "our reader never waited for the peer");
         var wakes = transport!.EmptyWakes;
