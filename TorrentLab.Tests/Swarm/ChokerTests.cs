@@ -8,8 +8,9 @@ public class ChokerTests
     private static readonly DateTimeOffset Start = new(2026, 1, 1, 0, 0, 0, TimeSpan.Zero);
     private static readonly DateTimeOffset LongAgo = Start - TimeSpan.FromHours(1);
 
-    private static ChokeCandidate Peer(string key, double toUs, double fromUs = 0, bool interested = true, DateTimeOffset? connected = null) =>
-        new(key, toUs, fromUs, interested, connected ?? LongAgo);
+    private static ChokeCandidate Peer(string key, double toUs, double fromUs = 0, bool interested = true, DateTimeOffset? connected = null,
+        bool deferred = false) =>
+        new(key, toUs, fromUs, interested, connected ?? LongAgo, deferred);
 
     [Fact]
     public void Decide_Downloading_UnchokesTheThreeFastestInterestedUploadersPlusOneOptimistic()
@@ -113,5 +114,55 @@ public class ChokerTests
 
         Assert.Equal("y", choker.Optimistic);
         Assert.Contains("y", unchoked);
+    }
+
+    [Fact]
+    public void Decide_DeferredPeer_ComesAfterEveryOtherInterestedPeer_ForTheRegularSlotsAndTheOptimisticOne()
+    {
+        // A peer that ignored its last unchoke is faster than the others (its old rate) but waits behind them.
+        var choker = new Choker(2, new ManualClock(Start), new Random(1));
+        var peers = new[] { Peer("ignored-before", 90, deferred: true), Peer("x", 50), Peer("y", 40), Peer("z", 10) };
+
+        var unchoked = choker.Decide(peers, seeding: false);
+
+        Assert.Equal(["x", "y", "z"], unchoked.Order());
+        Assert.Equal("z", choker.Optimistic);
+    }
+
+    [Fact]
+    public void Decide_DeferredPeer_TakesASlotNobodyElseWants()
+    {
+        // Choked for asking nothing, it cannot send the request that would clear the mark: a free slot is its way back.
+        var choker = new Choker(3, new ManualClock(Start), new Random(1));
+
+        var unchoked = choker.Decide([Peer("ignored-before", 0, deferred: true), Peer("idle", 0, interested: false)], seeding: true);
+
+        Assert.Equal(["ignored-before"], unchoked);
+    }
+
+    [Fact]
+    public void Decide_OnlyDeferredPeersWaiting_TheOptimisticSlotGoesToOneOfThem()
+    {
+        var choker = new Choker(1, new ManualClock(Start), new Random(1));
+
+        var unchoked = choker.Decide([Peer("x", 50), Peer("d1", 0, deferred: true), Peer("d2", 0, deferred: true)], seeding: false);
+
+        Assert.Contains("x", unchoked);
+        Assert.Contains(choker.Optimistic, new object[] { "d1", "d2" });
+        Assert.Equal(2, unchoked.Count);
+    }
+
+    [Fact]
+    public void Decide_DeferredPeerInTheOptimisticSlot_LeavesItAsSoonAsAnotherPeerWaits()
+    {
+        var clock = new ManualClock(Start);
+        var choker = new Choker(0, clock, new Random(1));
+        Assert.Equal(["deferred"], choker.Decide([Peer("deferred", 0, deferred: true)], seeding: true));
+
+        clock.Advance(TimeSpan.FromSeconds(1)); // far from the 30 s rotation
+        var unchoked = choker.Decide([Peer("deferred", 0, deferred: true), Peer("newcomer", 0)], seeding: true);
+
+        Assert.Equal(["newcomer"], unchoked);
+        Assert.Equal("newcomer", choker.Optimistic);
     }
 }

@@ -92,6 +92,7 @@ public class SwarmInteropTests
         var built = MultiFile(tracker.HttpAnnounceUrl);
         var torrentPath = built.WriteTorrent(folder.Path);
         built.WritePayload(folder.Combine("seed"));
+        var log = new System.Collections.Concurrent.ConcurrentQueue<string>(); // the seeder's: which peer it served and choked, for a failure's message
         await using var seeder = await Seeder.StartAsync(built.Torrent, new DownloadOptions
         {
             Session = new SessionSettings
@@ -100,6 +101,7 @@ public class SwarmInteropTests
                 BindAddresses = [IPAddress.Loopback],
             },
             OutputDirectory = folder.Combine("seed"),
+            Log = log.Enqueue,
         }, ct: Ct);
         // The seeder's started announce runs in the background: wait until the tracker lists it.
         await Wait.UntilAsync(() => tracker.GetSwarm(built.Torrent.InfoHash).Peers.Count > 0, TimeSpan.FromSeconds(30), Ct);
@@ -111,8 +113,8 @@ public class SwarmInteropTests
         var (ltCode, ltOutput) = await ltDone;
         var (a2Code, a2Output) = await a2Done;
 
-        Assert.True(ltCode == 0, $"libtorrent: {ltOutput}");
-        Assert.True(a2Code == 0, $"aria2: {a2Output}");
+        Assert.True(ltCode == 0, $"libtorrent: {ltOutput}\nour seeder:\n{string.Join("\n", log)}");
+        Assert.True(a2Code == 0, $"aria2: {a2Output}\nour seeder:\n{string.Join("\n", log)}");
         AssertFiles(built, folder.Combine("lt"));
         AssertFiles(built, folder.Combine("a2"));
         // The seeder is the only source, so every byte left it at least once; libtorrent and aria2 also find each other

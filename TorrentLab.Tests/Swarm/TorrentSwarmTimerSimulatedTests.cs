@@ -43,6 +43,10 @@ public class TorrentSwarmTimerSimulatedTests
         Simulated.Passes(ChokingRound, seed: 4);
 
     [Fact]
+    public void IgnoredUnchoke_APeerThatAskedForNothing_KeepsItsSlotUntilAnotherWantsIt_AndGetsItBackOnceFree() =>
+        Simulated.Passes(IgnoredUnchoke, seed: 8);
+
+    [Fact]
     public void UploadSlots_ASeedWithoutALimit_OpensMoreThanFourWhileEveryPeerTakesItsShare_AndClosesThemWhenTheyStopAsking() =>
         Simulated.Passes(RateSlots, seed: 6);
 
@@ -237,15 +241,7 @@ public class TorrentSwarmTimerSimulatedTests
             UploadSlots = 1,
             UploadLimit = new RateLimit(1 << 20, clock: sim.Clock),
         });
-        // Another complete source in sight ends a lone seed's first copy (which opens a slot for every interested peer)
-        // for good, also once it left: what is tested here is the choker's own rule. The other seed is dropped at once.
-        await using (var otherSeed = await rig.ConnectAsync("other seed"))
-        {
-            await otherSeed.Connection.SendBitfieldAsync(Bitfield.Full(rig.Torrent.PieceCount), CancellationToken.None);
-            Assert.True(await sim.WaitUntil(() => rig.Log.Any(l => l.Line.Contains("both sides are seeds", StringComparison.Ordinal))
-                && rig.Swarm.PeersSnapshot().Length == 0, TimeSpan.FromSeconds(5)), $"the other seed stayed\n{rig.AllLines}");
-        }
-        Assert.True(rig.Swarm.FirstCopy is { Active: false }, "the first copy came back when the other seed left");
+        await EndFirstCopyAsync(sim, rig);
         await using var first = await rig.ConnectAsync("first");
         await first.Connection.SendInterestedAsync(CancellationToken.None);
         Assert.True(await sim.WaitUntil(() => first.First(MessageKind.Unchoke) is not null, TimeSpan.FromSeconds(5)), "the first peer was not unchoked");
@@ -263,6 +259,54 @@ public class TorrentSwarmTimerSimulatedTests
         Assert.InRange(waited, TimeSpan.Zero, Choker.Interval + CheckPeriod);
         Assert.Single(first.Received, m => m.Kind == MessageKind.Piece);
         Assert.DoesNotContain(first.Received, m => m.Kind == MessageKind.Choke);
+    }
+
+    /// <summary>Another complete source in sight ends a lone seed's first copy (which opens a slot for every interested
+    /// peer) for good, also once it left: what a test then sees is the choker's own rule. The other seed is dropped at
+    /// once.</summary>
+    private static async Task EndFirstCopyAsync(SimRun sim, Rig rig)
+    {
+        await using (var otherSeed = await rig.ConnectAsync("other seed"))
+        {
+            await otherSeed.Connection.SendBitfieldAsync(Bitfield.Full(rig.Torrent.PieceCount), CancellationToken.None);
+            Assert.True(await sim.WaitUntil(() => rig.Log.Any(l => l.Line.Contains("both sides are seeds", StringComparison.Ordinal))
+                && rig.Swarm.PeersSnapshot().Length == 0, TimeSpan.FromSeconds(5)), $"the other seed stayed\n{rig.AllLines}");
+        }
+        Assert.True(rig.Swarm.FirstCopy is { Active: false }, "the first copy came back when the other seed left");
+    }
+
+    internal static async Task IgnoredUnchoke(SimRun sim)
+    {
+        // A downloader whose wanted blocks are all asked of another peer asks us for nothing while we unchoke it (aria2
+        // near the end of a download beside libtorrent). A peer may also say "interested" and never ask, to hold a
+        // slot: it keeps it only while nobody else wants it. When its other source goes, it asks us again, and a choked
+        // peer sends no request: the first free slot is its.
+        await using var rig = Rig.Start(sim, downloading: false, o => o with { UploadSlots = 1 }); // the optimistic slot alone
+        await EndFirstCopyAsync(sim, rig);
+        await using var busy = await rig.ConnectAsync("busy elsewhere");
+        await busy.Connection.SendInterestedAsync(CancellationToken.None);
+        Assert.True(await sim.WaitUntil(() => busy.Unchoked, TimeSpan.FromSeconds(5)), $"the peer was not unchoked\n{rig.AllLines}");
+        await sim.Delay(2 * Choker.Interval);
+        Assert.True(busy.Unchoked, $"a peer that asked for nothing lost a slot nobody else wanted\n{rig.AllLines}");
+
+        await using (var other = await rig.ConnectAsync("other"))
+        {
+            var arrived = sim.Clock.Now;
+            await other.Connection.SendInterestedAsync(CancellationToken.None);
+            Assert.True(await sim.WaitUntil(() => other.Unchoked && !busy.Unchoked, TimeSpan.FromSeconds(30)),
+                $"the slot stayed with the peer that asked for nothing\n{rig.AllLines}");
+            Assert.InRange(other.First(MessageKind.Unchoke)!.Value - arrived, TimeSpan.Zero, CheckPeriod + 2 * OneWay);
+            await other.Connection.SendRequestAsync(0, 0, 16 * 1024, CancellationToken.None);
+            Assert.True(await sim.WaitUntil(() => other.Received.Any(m => m.Kind == MessageKind.Piece), TimeSpan.FromSeconds(5)), rig.AllLines);
+        }
+        var left = sim.Clock.Now;
+
+        Assert.True(await sim.WaitUntil(() => busy.Unchoked, TimeSpan.FromMinutes(2)),
+            $"choked for asking nothing, and never unchoked again once the slot was free\n{rig.AllLines}");
+        Assert.InRange(busy.Received.Last(m => m.Kind == MessageKind.Unchoke).At - left, TimeSpan.Zero, Choker.Interval + CheckPeriod);
+        await busy.Connection.SendRequestAsync(1, 0, 16 * 1024, CancellationToken.None);
+        Assert.True(await sim.WaitUntil(() => busy.Received.Any(m => m.Kind == MessageKind.Piece), TimeSpan.FromSeconds(5)),
+            $"the request after the second unchoke got no block\n{rig.AllLines}");
     }
 
     internal static Task RateSlots(SimRun sim) => RateSlotsOf(sim, downloading: false);

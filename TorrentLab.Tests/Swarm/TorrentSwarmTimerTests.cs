@@ -102,7 +102,7 @@ public class TorrentSwarmTimerTests
 
     [Theory]
     [InlineData(true)]  // a seed we download from: it has every piece and keeps us choked, silent (a super-seed's wait)
-    [InlineData(false)] // a leecher we seed: interested, choked by us, silent
+    [InlineData(false)] // a leecher we seed: interested, silent (it asks for nothing; unchoked, as nobody else wants the slot)
     public async Task IdleTimeout_AChokedSilentPeer_IsKeptPastBep3sTwoMinutes_AndDroppedAtTheSessionsLimit_NotBefore(bool downloading)
     {
         // BEP 3: "Keepalives are generally sent once every two minutes"; libtorrent sends one after 60 s of silence.
@@ -123,8 +123,8 @@ public class TorrentSwarmTimerTests
         await rig.Ticks.AdvanceAsync(limit - Second); // a second short of the limit: well past two minutes of silence
 
         Assert.Equal([ours], rig.Swarm.PeersSnapshot());
-        Assert.True(downloading ? ours.Connection.PeerChoking && ours.Connection.AmInterested : ours.Choking && ours.Connection.PeerInterested,
-            "the peer is not the choked, interested one this test is about");
+        Assert.True(downloading ? ours.Connection.PeerChoking && ours.Connection.AmInterested : ours.Connection.PeerInterested,
+            "the peer is not the choking seed or the interested leecher this test is about");
         Assert.DoesNotContain(rig.Log, l => l.Contains("idle timeout", StringComparison.Ordinal));
         rig.Ticks.Clock.Advance(Second); // not tick by tick: a seeder left with no peer stops its timer, and reports no tick
         // The peer leaves the list before its ending is logged (TorrentSwarm.OnPeerEnded): wait for both.

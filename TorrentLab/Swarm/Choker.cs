@@ -6,7 +6,10 @@ namespace TorrentLab.Swarm;
 /// <param name="RateFromUs">Payload bytes per second we send the peer (what a seeder ranks by).</param>
 /// <param name="Interested">The peer told us it is interested.</param>
 /// <param name="ConnectedAt">When the connection opened (newcomers get a better optimistic chance).</param>
-internal sealed record ChokeCandidate(object Key, double RateToUs, double RateFromUs, bool Interested, DateTimeOffset ConnectedAt);
+/// <param name="Deferred">It ignored its last unchoke: an interested peer that comes after every other one, for the
+/// regular slots and the optimistic one, but still takes a slot nobody else wants.</param>
+internal sealed record ChokeCandidate(object Key, double RateToUs, double RateFromUs, bool Interested, DateTimeOffset ConnectedAt,
+    bool Deferred = false);
 
 /// <summary>Decides whom we upload to: BEP 3's tit-for-tat choking with one optimistic unchoke.</summary>
 /// <remarks>
@@ -67,21 +70,25 @@ internal sealed class Choker
         var ranked = peers.OrderByDescending(Rate).ToList();
         var unchoke = new HashSet<object>();
 
-        // Regular slots go to the best interested peers. Uninterested peers faster than the slowest of a full set of
-        // regular downloaders stay unchoked too, so they can start at once if they become interested.
-        var regular = ranked.Where(p => p.Interested).Take(RegularSlots).ToList();
+        // Regular slots go to the best interested peers, deferred ones last. Uninterested peers faster than the slowest
+        // of a full set of regular downloaders stay unchoked too, so they can start at once if they become interested.
+        var regular = ranked.Where(p => p.Interested).OrderBy(p => p.Deferred).Take(RegularSlots).ToList();
         foreach (var peer in regular) unchoke.Add(peer.Key);
-        var threshold = regular.Count == RegularSlots && RegularSlots > 0 ? Rate(regular[^1]) : double.MaxValue;
+        var threshold = regular.Count == RegularSlots && RegularSlots > 0 ? regular.Min(Rate) : double.MaxValue;
         foreach (var peer in ranked)
             if (!peer.Interested && Rate(peer) > threshold) unchoke.Add(peer.Key);
 
         var now = _time.GetUtcNow();
         var current = peers.FirstOrDefault(p => Equals(p.Key, _optimistic));
-        // A peer that lost interest leaves the optimistic slot at once: an unchoke it does not use is a slot wasted.
-        var rotate = current is null || now - _optimisticChosenAt >= OptimisticInterval || unchoke.Contains(current.Key) || !current.Interested;
+        var choked = peers.Where(p => p.Interested && !unchoke.Contains(p.Key)).ToList(); // the current optimistic peer too
+        var waiting = choked.Where(p => !p.Deferred).ToList();
+        // A peer that lost interest leaves the optimistic slot at once: an unchoke it does not use is a slot wasted. So
+        // does a deferred one as soon as another peer waits.
+        var rotate = current is null || now - _optimisticChosenAt >= OptimisticInterval || unchoke.Contains(current.Key) || !current.Interested
+            || (current.Deferred && waiting.Count > 0);
         if (rotate)
         {
-            _optimistic = DrawOptimistic(peers.Where(p => p.Interested && !unchoke.Contains(p.Key)).ToList(), now);
+            _optimistic = DrawOptimistic(waiting.Count > 0 ? waiting : choked, now);
             _optimisticChosenAt = now;
         }
         if (_optimistic is not null) unchoke.Add(_optimistic);

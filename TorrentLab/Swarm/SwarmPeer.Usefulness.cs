@@ -2,8 +2,8 @@ namespace TorrentLab.Swarm;
 
 // How useful a connection is: when a block last went either way, and whether the peer ignores an unchoke. A full
 // swarm makes room for a newcomer by dropping the peer idle the longest (TorrentSwarm.Peers.cs), and the choker
-// does not keep an upload slot for a peer that says "interested" but asks for nothing (TorrentSwarm.Timer.cs): the
-// two together keep idle connections from holding a seeder hostage.
+// does not keep an upload slot for a peer that says "interested" but asks for nothing while another peer waits for one
+// (TorrentSwarm.Timer.cs): the two together keep idle connections from holding a seeder hostage.
 internal sealed partial class SwarmPeer
 {
     // Timestamps of the swarm's clock.

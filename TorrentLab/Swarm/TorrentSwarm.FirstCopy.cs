@@ -52,7 +52,7 @@ internal sealed partial class TorrentSwarm
     private int FirstCopySlots(IReadOnlyList<ChokeCandidate> candidates, int regular)
     {
         if (FirstCopy is not { Active: true }) return regular;
-        var interested = candidates.Count(c => c.Interested);
+        var interested = candidates.Count(c => c.Interested && !c.Deferred);
         return Math.Max(regular, Math.Min(interested - 1, FirstCopySlotFactor * (regular + 1) - 1));
     }
 

@@ -150,10 +150,13 @@ internal sealed partial class TorrentSwarm
             _lastChoke = Time.GetTimestamp();
             ChokeRounds++;
             // Newest first among equal rates (the choker's order is stable): a newcomer is tried before peers that had
-            // their turn. A peer unchoked for a while that asked for nothing counts as not interested.
+            // their turn. A peer unchoked for a while that asked for nothing comes after every other interested peer
+            // until it asks for something: it keeps a slot nobody else wants, and gets one when one is free (choked, it
+            // cannot send the request that would clear its mark; a peer whose blocks were out to another asks us once
+            // that one is gone).
             var peers = PeersSnapshot().OrderByDescending(p => p.ConnectedAt).ToArray();
             var candidates = peers.Select(p => new ChokeCandidate(p, p.Down.BytesPerSecond, p.Up.BytesPerSecond,
-                p.Connection.PeerInterested && !p.IgnoredUnchoke(IgnoredUnchokeAfter) && !FirstCopyWaits(p), p.ConnectedAt)).ToList();
+                p.Connection.PeerInterested && !FirstCopyWaits(p), p.ConnectedAt, Deferred: p.IgnoredUnchoke(IgnoredUnchokeAfter))).ToList();
             IReadOnlySet<object> unchoke;
             lock (_choker)
             {
