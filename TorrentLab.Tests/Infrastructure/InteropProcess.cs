@@ -83,9 +83,17 @@ internal sealed class InteropProcess : IDisposable
         # Fails when no new byte arrived for STALL seconds (from the start: the first announce and connection count),
         # not after a total time: on a loaded machine a healthy download takes longer, a stuck one still ends here.
         STALL, GUARD = 30, 240
+        # libtorrent's own account of its connections (who connected, who closed and why), printed if the download
+        # fails: a failed run on a loaded machine shows why libtorrent gave up on a peer, not only that it got nothing.
+        c = lt.alert.category_t
+        ses.apply_settings({'alert_mask': int(c.peer_notification | c.error_notification | c.connect_notification)})
+        events = []
         start = last_progress = time.time()
         done = -1
         while time.time() < start + GUARD:
+            for a in ses.pop_alerts():
+                events.append('%.1f s %s: %s' % (time.time() - start, type(a).__name__, a.message()))
+            del events[:-40]
             s = h.status()
             if s.is_seeding:
                 print('done', flush=True)
@@ -96,6 +104,7 @@ internal sealed class InteropProcess : IDisposable
                 break
             time.sleep(0.1)
         print('timeout: state=%s progress=%.3f peers=%d, no new byte for %.0f s' % (s.state, s.progress, s.num_peers, time.time() - last_progress), flush=True)
+        print('libtorrent\'s last events:\n' + '\n'.join(events), flush=True)
         sys.exit(1)
         """;
 

@@ -93,6 +93,7 @@ public class SwarmInteropTests
         var torrentPath = built.WriteTorrent(folder.Path);
         built.WritePayload(folder.Combine("seed"));
         var log = new System.Collections.Concurrent.ConcurrentQueue<string>(); // the seeder's: which peer it served and choked, for a failure's message
+        var since = System.Diagnostics.Stopwatch.StartNew(); // its lines' times, beside those of libtorrent's events (from its start)
         await using var seeder = await Seeder.StartAsync(built.Torrent, new DownloadOptions
         {
             Session = new SessionSettings
@@ -101,7 +102,7 @@ public class SwarmInteropTests
                 BindAddresses = [IPAddress.Loopback],
             },
             OutputDirectory = folder.Combine("seed"),
-            Log = log.Enqueue,
+            Log = line => log.Enqueue($"{since.Elapsed.TotalSeconds:0.0} s {line}"),
         }, ct: Ct);
         // The seeder's started announce runs in the background: wait until the tracker lists it.
         await Wait.UntilAsync(() => tracker.GetSwarm(built.Torrent.InfoHash).Peers.Count > 0, TimeSpan.FromSeconds(30), Ct);
