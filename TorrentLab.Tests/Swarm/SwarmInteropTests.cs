@@ -92,7 +92,7 @@ public class SwarmInteropTests
         var built = MultiFile(tracker.HttpAnnounceUrl);
         var torrentPath = built.WriteTorrent(folder.Path);
         built.WritePayload(folder.Combine("seed"));
-        var log = new System.Collections.Concurrent.ConcurrentQueue<string>(); // the seeder's: which peer it served and choked, for a failure's message
+        var log = new System.Collections.Concurrent.ConcurrentQueue<string>(); // the seeder's: which peers came and went, for a failure's message
         var since = System.Diagnostics.Stopwatch.StartNew(); // its lines' times, beside those of libtorrent's events (from its start)
         await using var seeder = await Seeder.StartAsync(built.Torrent, new DownloadOptions
         {
