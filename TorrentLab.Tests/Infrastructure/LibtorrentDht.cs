@@ -86,7 +86,8 @@ public sealed class LibtorrentDht : IDisposable
                     time.sleep(0.1)
                     sessions[0].pop_alerts()
                 st = h.status()
-                print('done' if st.is_seeding else 'not done: %s, %d peers, progress %.2f' % (st.state, st.num_peers, st.progress), flush=True)
+                if not st.is_seeding: print('not done: %s, %d peers, progress %.2f' % (st.state, st.num_peers, st.progress), flush=True)
+                else: print('done' if on_disk(sessions[0], h) else 'not done: the file was not flushed in 30 s', flush=True)
             elif parts[0] == 'tables':        # the ports of the nodes every node's routing table holds (live and replacements)
                 import struct, warnings
                 with warnings.catch_warnings():

@@ -16,7 +16,27 @@ internal static class LibtorrentScript
         return json.ToJsonString();
     }
 
-    /// <summary>Defines <c>loopback_session(port, base, extra)</c> and <c>add_torrent(ses, torrent, save_path)</c>.</summary>
+    /// <summary>Defines <c>on_disk(ses, h)</c>, for a helper that stays up after its download and whose file a test then
+    /// reads. <c>is_seeding</c> turns true once every piece has passed its hash check, which can be before libtorrent's
+    /// disk threads have written the last blocks to the file (a test once read 80 KiB of it and then zeros). So:
+    /// <c>flush_cache</c> (a fence behind the torrent's pending writes) and its <c>cache_flushed_alert</c>, at most 30 s.
+    /// Needs <c>sys</c>, <c>time</c> and <c>lt</c> imported.</summary>
+    public const string OnDisk = """
+        def on_disk(ses, h, limit=30):
+            mask = ses.get_settings()['alert_mask'] | int(lt.alert.category_t.storage_notification)
+            ses.apply_settings({'alert_mask': mask})
+            h.flush_cache()
+            end = time.time() + limit
+            while time.time() < end:
+                ses.wait_for_alert(200)
+                for a in ses.pop_alerts():
+                    if isinstance(a, lt.cache_flushed_alert): return True
+            return False
+
+        """;
+
+    /// <summary>Defines <c>loopback_session(port, base, extra)</c>, <c>add_torrent(ses, torrent, save_path)</c> and
+    /// <see cref="OnDisk"/>'s <c>on_disk(ses, h)</c>.</summary>
     public const string Prelude = """
         import sys, time
         import libtorrent as lt
@@ -41,5 +61,5 @@ internal static class LibtorrentScript
             atp.flags = lt.torrent_flags.disable_dht | lt.torrent_flags.disable_lsd | lt.torrent_flags.disable_pex | flags
             return ses.add_torrent(atp), atp.ti
 
-        """;
+        """ + OnDisk;
 }

@@ -23,7 +23,7 @@ public partial class Socks5NamespaceTests
 
     /// <summary>A libtorrent peer outside: seeds (<c>seed</c>, its data in <c>argv[2]</c>) or downloads (<c>leech</c>);
     /// prints every peer connected to it once, and "done" once it has the whole torrent.</summary>
-    private const string OutsidePeer = """
+    private const string OutsidePeer = LibtorrentScript.OnDisk + """
         import sys, time
         import libtorrent as lt
         torrent, save, mode = sys.argv[1], sys.argv[2], sys.argv[3]
@@ -44,7 +44,7 @@ public partial class Socks5NamespaceTests
                     print('peer %s' % p.ip[0], flush=True)
             if not done and h.status().is_seeding:
                 done = True
-                print('done', flush=True)
+                print('done' if on_disk(ses, h) else 'not flushed', flush=True)
             time.sleep(0.1)
         """;
 

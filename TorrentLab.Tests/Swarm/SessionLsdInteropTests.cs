@@ -16,7 +16,7 @@ public class SessionLsdInteropTests
     // A libtorrent peer with LSD on and everything else that finds peers off. "seed" seeds, announces every 2 s
     // (local_service_announce_interval) and dials nobody, "fetch" downloads and prints each peer LSD gave it (lsd_peer_alert), until it has
     // both the data and a peer from LSD.
-    private const string Script = """
+    private const string Script = LibtorrentScript.OnDisk + """
         import sys, time
         import libtorrent as lt
         mode, torrent, save_path, address, port = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4], int(sys.argv[5])
@@ -53,7 +53,7 @@ public class SessionLsdInteropTests
                         heard = True
                         print('lsd_peer %s' % a.message(), flush=True)
                 time.sleep(0.1)
-            print('done' if h.status().is_seeding else 'not done', flush=True)
+            print('done' if h.status().is_seeding and on_disk(ses, h) else 'not done', flush=True)
         """;
 
     [Fact]
