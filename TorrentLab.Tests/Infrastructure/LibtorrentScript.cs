@@ -19,10 +19,11 @@ internal static class LibtorrentScript
     /// <summary>Defines <c>on_disk(ses, h)</c>, for a helper that stays up after its download and whose file a test then
     /// reads. <c>is_seeding</c> turns true once every piece has passed its hash check, which can be before libtorrent's
     /// disk threads have written the last blocks to the file (a test once read 80 KiB of it and then zeros). So:
-    /// <c>flush_cache</c> (a fence behind the torrent's pending writes) and its <c>cache_flushed_alert</c>, at most 30 s.
-    /// Needs <c>sys</c>, <c>time</c> and <c>lt</c> imported.</summary>
+    /// <c>flush_cache</c> (a fence behind the torrent's pending writes) and its <c>cache_flushed_alert</c>, at most 30 s;
+    /// the other alerts popped meanwhile go to <c>other</c>, if given. Needs <c>sys</c>, <c>time</c> and <c>lt</c>
+    /// imported.</summary>
     public const string OnDisk = """
-        def on_disk(ses, h, limit=30):
+        def on_disk(ses, h, limit=30, other=None):
             mask = ses.get_settings()['alert_mask'] | int(lt.alert.category_t.storage_notification)
             ses.apply_settings({'alert_mask': mask})
             h.flush_cache()
@@ -31,6 +32,7 @@ internal static class LibtorrentScript
                 ses.wait_for_alert(200)
                 for a in ses.pop_alerts():
                     if isinstance(a, lt.cache_flushed_alert): return True
+                    if other: other(a)
             return False
 
         """;
