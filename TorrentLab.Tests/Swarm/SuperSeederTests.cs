@@ -264,31 +264,6 @@ public class SuperSeederTests
     }
 
     [Fact]
-    public void EveryPieceUnderWayFetched_AndWaitingToBePassedOn_OneMoreIsRevealed_SoOurUploadDoesNotIdle()
-    {
-        const int pieces = 4 * SuperSeeder.InFlight;
-        var seeder = new SuperSeeder(pieces);
-        var peers = Enumerable.Range(0, 3 * SuperSeeder.InFlight).Select(i => $"p{i}").ToArray();
-        var offers = peers.SelectMany(seeder.AddPeer).ToList();
-        Assert.Equal(SuperSeeder.InFlight, offers.Count);
-        var told = offers.Select(o => o.Peer).ToHashSet();
-
-        // While any of them is still fetching its piece from us, finishing one reveals nothing (none has spread) ...
-        foreach (var (peer, piece) in offers.SkipLast(1)) Assert.Empty(seeder.PeerHas(peer, piece));
-
-        // ... but once the last has its piece too, nothing is coming from us: one more piece, to a peer told nothing.
-        var (lastPeer, lastPiece) = offers[^1];
-        var extra = Assert.Single(seeder.PeerHas(lastPeer, lastPiece));
-        Assert.DoesNotContain(extra.Peer, told);
-        Assert.DoesNotContain(extra.Piece, offers.Select(o => o.Piece));
-
-        // One at a time: the next only when that one is fetched.
-        Assert.Empty(seeder.Tick());
-        var another = Assert.Single(seeder.PeerHas(extra.Peer, extra.Piece));
-        Assert.DoesNotContain(another.Peer, told.Append(extra.Peer));
-    }
-
-    [Fact]
     public void APieceNotPassedOn_IsRevealedToAnotherPeer_OnlyAfterPassOnWait()
     {
         var clock = new TorrentLab.Tests.Infrastructure.ManualClock();

@@ -30,8 +30,7 @@ namespace TorrentLab.Swarm;
 /// later, when one is needed). At most <see cref="InFlight"/> pieces are under way at once (revealed and not yet
 /// spread): each first copy then gets a good share of the seed's upload, and the peers that pass theirs on first are
 /// free first for the next reveal; a free peer whose reveals spread goes before one never tried, and one whose reveal
-/// failed goes last. But when every piece under way has been fetched and only waits to be passed on, one more is
-/// revealed: our upload would otherwise idle on the peers' round trips.</para>
+/// failed goes last.</para>
 /// <para>Only state, no I/O: the swarm sends the <c>have</c> of each <see cref="Offer"/> returned. Thread-safe.</para>
 /// </remarks>
 internal sealed class SuperSeeder
@@ -47,8 +46,7 @@ internal sealed class SuperSeeder
     /// is revealed to someone else (its first recipient did not pass it on).</summary>
     public static readonly TimeSpan PassOnWait = TimeSpan.FromSeconds(20);
 
-    /// <summary>Pieces revealed and not yet spread, at most, at any one time, unless none of them is being fetched from us
-    /// (see <see cref="NeededLocked"/>).</summary>
+    /// <summary>Pieces revealed and not yet spread, at most, at any one time (see <see cref="NeededLocked"/>).</summary>
     public const int InFlight = 4;
 
     private readonly Lock _lock = new();
@@ -226,17 +224,13 @@ internal sealed class SuperSeeder
     /// (no connected peer has it that we did not tell it about, and not every peer that counts has it) and no reveal of it
     /// is under way (every peer told it either lacks it <see cref="StaleAfter"/> after the reveal or announced it
     /// <see cref="PassOnWait"/> ago without anybody else getting it). At most <see cref="InFlight"/> pieces are under way
-    /// at once: each first copy goes out quickly, and the peers that pass theirs on first are free first for the next.
-    /// When none of those under way is being fetched from us (all wait on their pass-on), one more may go: a real seed of
-    /// 10 peers, waiting there, used 0.66-0.80 of its upload and took 1.37-1.62 times the bound, 1.13 without the wait
-    /// (BENCHMARKS.md, "A super-seed that does not wait on the pass-on").</summary>
+    /// at once: each first copy goes out quickly, and the peers that pass theirs on first are free first for the next.</summary>
     private (bool[] Needed, int Budget) NeededLocked()
     {
         var now = _clock.GetUtcNow();
         var needed = new bool[_pieceCount];
         var count = 0;
         var underWay = 0;
-        var fetching = 0;
         for (var i = 0; i < _pieceCount; i++)
         {
             if (_elsewhere[i] > 0 || _availability[i] > 0 && _peers.Values.All(p => p.Has[i] || Stale(p, now))) continue;
@@ -245,11 +239,7 @@ internal sealed class SuperSeeder
             {
                 var reveal = carrier.Told[i];
                 live = reveal.FinishedAt is { } finished ? now - finished < PassOnWait : now - reveal.At < StaleAfter;
-                if (live)
-                {
-                    if (reveal.FinishedAt is null) fetching++;
-                    break;
-                }
+                if (live) break;
                 carrier.Failed = true; // took a reveal and did not pass it on in time
             }
             if (live)
@@ -260,7 +250,7 @@ internal sealed class SuperSeeder
             needed[i] = true;
             count++;
         }
-        return (needed, Math.Min(count, Math.Max(fetching == 0 ? 1 : 0, InFlight - underWay)));
+        return (needed, Math.Min(count, Math.Max(0, InFlight - underWay)));
     }
 
     // Finished by the peer, and announced by another client, or by every other client that is not a stale hoarder, or
