@@ -34,6 +34,7 @@ internal static class Program
         Console.Error.WriteLine("       DOTNET_PROCESSOR_COUNT=1 dotnet TorrentLab.Simulation.dll swarm --peers N --seed S [--mib F] [--piece-kib K] [--seed-kib-s U]");
         Console.Error.WriteLine("           [--uploads equal|spread|gnutella] [--down-factor D] [--super on|off] [--cap link|app] [--neighbours M]");
         Console.Error.WriteLine("           [--join once|tracker] [--starts FROM-TO|S1,S2,...] [--churn SHARE] [--log FILE] [--trace FILE]");
+        Console.Error.WriteLine("           [--one-way-ms 20] [--timers-late-ms 0] [--wire FILE]");
         Console.Error.WriteLine("       DOTNET_PROCESSOR_COUNT=1 dotnet TorrentLab.Simulation.dll dht --nodes N --seed S [--lookups L] [--unresponsive 0.2] [--loss 0.01] [--one-way-ms 25]");
         Console.Error.WriteLine("           [--rtt atlas|lognormal] [--addresses spread|dense] [--log FILE]");
         return 2;
@@ -64,7 +65,8 @@ internal static class Program
             Uploads: Option(args, "--uploads") ?? "equal", DownFactor: Int("--down-factor", 0), Super: Option(args, "--super") == "on",
             AppCap: Option(args, "--cap") == "app", Neighbours: Int("--neighbours", 50), Join: Option(args, "--join") ?? "once",
             Starts: Option(args, "--starts") ?? "0-0", Churn: Option(args, "--churn") is { } churn ? double.Parse(churn, inv) : 0,
-            Trace: Option(args, "--trace"));
+            Trace: Option(args, "--trace"), LatencyMs: Option(args, "--one-way-ms") is { } ms ? double.Parse(ms, inv) : 20,
+            Wire: Option(args, "--wire"), TimersLateMs: Option(args, "--timers-late-ms") is { } late ? double.Parse(late, inv) : 0);
         return Experiment(args, seed, (sim, print) => Experiments.SwarmExperiment.RunAsync(sim, options, print));
     }
 

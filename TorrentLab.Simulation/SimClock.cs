@@ -14,6 +14,8 @@ internal sealed class SimClock : TimeProvider
     private readonly Calendar _calendar = new();
     private long _now;
     private long _made;
+    private long _timersLate;  // ticks: the engine's timers fire up to this late (0: on time)
+    private Random? _lateness;
 
     /// <summary>Time since the start.</summary>
     public TimeSpan Now => TimeSpan.FromTicks(_now);
@@ -37,6 +39,20 @@ internal sealed class SimClock : TimeProvider
     public override long TimestampFrequency => TimeSpan.TicksPerSecond;
 
     public override TimeZoneInfo LocalTimeZone => TimeZoneInfo.Utc;
+
+    /// <summary>From now on the engine's timers (<see cref="TimeProvider.CreateTimer"/>, so its delays too) fire late by
+    /// a time drawn uniformly from [0, <paramref name="most"/>) with a random source seeded by <paramref name="seed"/>,
+    /// as a runtime's timers do on a real machine (they fire after their time, never before, and two due together
+    /// wake in no fixed order). Without it, timers due at the same tick run in the order they were made: an engine
+    /// whose waiters race for one resource (the upload limit's tokens) sees the same waiter win every time, which no
+    /// real machine does (BENCHMARKS.md, "Why the simulator's super-seed was faster"). Network deliveries stay exact.</summary>
+    public void MakeTimersLate(TimeSpan most, int seed)
+    {
+        _timersLate = Math.Max(0, most.Ticks);
+        _lateness = _timersLate > 0 ? new Random(seed) : null;
+    }
+
+    private long Lateness() => _lateness is { } random ? random.NextInt64(_timersLate) : 0;
 
     /// <summary>Runs <paramref name="action"/> with <paramref name="state"/> after <paramref name="delay"/> (at once
     /// after what is due now when zero).</summary>
@@ -200,7 +216,7 @@ internal sealed class SimClock : TimeProvider
             return true;
         }
 
-        private void Arm(long delay) => _next = _clock.At(_clock._now + delay, static s => ((Timer)s!).Fire(), this);
+        private void Arm(long delay) => _next = _clock.At(_clock._now + delay + _clock.Lateness(), static s => ((Timer)s!).Fire(), this);
 
         private void Fire()
         {

@@ -42,9 +42,14 @@ internal static class SwarmExperiment
     /// <paramref name="Neighbours"/> of the peers present then; the ones that leave are not waited for.</param>
     /// <param name="Trace">A file to write, every 5 simulated seconds, each peer's upload and download use and its
     /// choking state (what holds an upload idle), or null.</param>
+    /// <param name="TimersLateMs">The engine's timers fire up to this many milliseconds late (uniform, seeded; 0: on
+    /// time), as on a real machine (<see cref="SimClock.MakeTimersLate"/>).</param>
+    /// <param name="Wire">A file to write every wire message of every peer to, at its simulated time, as the command
+    /// line's --trace prints them (for a side-by-side look with bench/swarm/swarm.py's traces), or null.</param>
     internal sealed record Options(int Peers, int Mib = 100, int PieceKib = 256, long SeedRate = 1 << 20, string Uploads = "equal",
         int DownFactor = 0, bool Super = false, bool AppCap = false, int Neighbours = 50, double LatencyMs = 20, string Join = "once",
-        string Starts = "0-0", double Churn = 0, string? Trace = null);
+        string Starts = "0-0", double Churn = 0, string? Trace = null, string? Wire = null,
+        double TimersLateMs = 0);
 
     /// <summary>Upload and download capacities of peers as measured: the four classes of Bharambe, Herley and
     /// Padmanabhan, "Analyzing and Improving a BitTorrent Network's Performance Mechanisms" (IEEE INFOCOM 2006,
@@ -72,6 +77,8 @@ internal static class SwarmExperiment
     {
         var inv = CultureInfo.InvariantCulture;
         var random = new Random(sim.Seed);
+        if (o.TimersLateMs < 0) throw new InvalidOperationException($"--timers-late-ms is 0 or more, not {o.TimersLateMs}");
+        sim.Clock.MakeTimersLate(TimeSpan.FromMilliseconds(o.TimersLateMs), unchecked(sim.Seed * 7919 + 3)); // a stream of its own
         long length = (long)o.Mib << 20;
         var torrent = PatternStorage.Torrent(length, o.PieceKib * 1024, "swarm.bin");
         var latency = TimeSpan.FromMilliseconds(o.LatencyMs);
@@ -99,6 +106,7 @@ internal static class SwarmExperiment
             ListenPort = 6881, Dht = false, Lsd = false, PortMapping = PortMappingProtocols.None, Transport = PeerTransport.Tcp,
             Encryption = EncryptionPolicy.Off,
         };
+        using var wire = o.Wire is { } wireFile ? new StreamWriter(wireFile) : null;
         var sessions = new List<Session>();
         var swarms = new List<TorrentSwarm>();
         var byHost = new Dictionary<SimHost, (Session Session, TorrentSwarm Swarm)>();
@@ -110,6 +118,8 @@ internal static class SwarmExperiment
             {
                 OutputDirectory = sim.Folder, Trackers = [], ExtraPeers = peers, SuperSeed = seed && o.Super,
                 UploadLimit = o.AppCap ? new RateLimit(up, clock: sim.Clock) : null, StallTimeout = TimeSpan.FromMinutes(30),
+                Trace = wire is null ? null : e => wire.WriteLine(string.Create(inv,
+                    $"{sim.Clock.Now.TotalSeconds:0.000000} {host.Name} {e.Peer} {e}")),
             };
             var have = seed ? Bitfield.Full(torrent.PieceCount) : new Bitfield(torrent.PieceCount);
             var swarm = new TorrentSwarm(session, torrent, options, new PatternStorage(), have, downloading: !seed);

@@ -85,16 +85,19 @@ public class SwarmSimulatedTests
         double.Parse(line.Split(' ').Single(p => p.StartsWith(key + "=", StringComparison.Ordinal))[(key.Length + 1)..],
             System.Globalization.CultureInfo.InvariantCulture);
 
-    /// <summary>bench/swarm/swarm.py's swarm (BENCHMARKS.md, "A capped swarm against the fluid bound on a quiet
-    /// machine"): a seed and 10 peers, each client capping its upload at 1 MiB/s, 32 MiB in 256 KiB pieces, the seed
-    /// super-seeding. On real sockets it read T/T_min = 1.06 with the seed sending 1.05 F; the simulator must agree
-    /// within 10 % (issue 51), and the seed send at most 1.10 F (issue 37).</summary>
+    /// <summary>A run of bench/swarm/swarm.py with super-seeding at load 4-6 (BENCHMARKS.md, "Why the simulator's
+    /// super-seed was faster", 2026-11-28): the peers heard the tracker's first answer 1.41-1.72 s after their start,
+    /// and the swarm read T/T_min = 1.17 (the seed sent 1.01 F). The same swarm on the simulated network, on paths as
+    /// short as those measured between the processes (under a millisecond each way) and with timers that fire up to
+    /// half a millisecond late as a real machine's do, must agree within 10 % (issue 51), and the seed send at most
+    /// 1.10 F (issue 37). Before the upload limit took turns (UploadTurns) the two read 1.42-1.59 and 1.11-1.12.</summary>
     internal static async Task TenPeersAsOnLoopback(SimRun sim)
     {
-        const double real = 1.06;
+        const double real = 1.17;
         string? line = null;
         await TorrentLab.Simulation.Experiments.SwarmExperiment.RunAsync(sim,
-            new(Peers: 10, Mib: 32, PieceKib: 256, SeedRate: 1 << 20, Super: true, AppCap: true), l => line = l);
+            new(Peers: 10, Mib: 32, PieceKib: 256, SeedRate: 1 << 20, Super: true, AppCap: true, LatencyMs: 0.25, Join: "tracker",
+                Starts: "1.41,1.45,1.47,1.48,1.51,1.54,1.55,1.61,1.62,1.72", TimersLateMs: 0.5), l => line = l);
         Console.WriteLine(line);
         Assert.InRange(Figure(line!, "T/T_min"), real * 0.9, real * 1.1);
         Assert.InRange(Figure(line!, "seed_upload_F"), 1.0, 1.10);

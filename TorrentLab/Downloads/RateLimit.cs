@@ -67,6 +67,19 @@ public sealed class RateLimit
         }
     }
 
+    /// <summary>The lowest rate of this bucket and those above it (0 when none has one): what a transfer through the
+    /// chain gets at most.</summary>
+    internal long LowestRate
+    {
+        get
+        {
+            var lowest = BytesPerSecond;
+            foreach (var above in (ReadOnlySpan<RateLimit?>)[Parent, _also])
+                if (above?.LowestRate is > 0 and var rate && (lowest == 0 || rate < lowest)) lowest = rate;
+            return lowest;
+        }
+    }
+
     /// <summary>True when this bucket or one above it has a rate.</summary>
     public bool IsLimited => BytesPerSecond > 0 || Parent is { IsLimited: true } || _also is { IsLimited: true };
 

@@ -35,6 +35,9 @@ internal interface ISwarmHost
     Downloads.RateLimit? DownloadLimit { get; }
     Downloads.RateLimit? UploadLimit { get; }
 
+    /// <summary>Whose turn it is to take the upload limit's tokens (<see cref="UploadTurns"/>).</summary>
+    UploadTurns Turns { get; }
+
     /// <summary>Writes a line to the torrent's log (what the user sees with <c>--verbose</c>).</summary>
     void Log(string line);
 

@@ -159,6 +159,10 @@ internal sealed partial class SwarmPeer
             var blocks = 0;
             var limit = _swarm.UploadLimit is { IsLimited: true } l ? l : null;
             var throttled = false;
+            var notOurTurn = false;
+            // Turns under the upload limit (UploadTurns), except while a lone seed sends its first copy: that has an
+            // order of its own across the peers (FirstCopy), which a turn would override.
+            var turns = limit is not null && _swarm.FirstCopy is not { Active: true } ? _swarm.Turns : null;
             // A lone seed's first copy (SwarmPeer.FirstCopy.cs): asked before taking the lock, it reads other peers' queues.
             var holdOthers = _swarm.FirstCopy is { Active: true } fc
                 && (fc.InProgressElsewhere(this) || _swarm.OthersWaitForFirstCopies(this));
@@ -172,7 +176,13 @@ internal sealed partial class SwarmPeer
                 var holdYoung = false;
                 var sendable = _uploads.Count == 0 ? 0 : _uploads.Plan(first, holdOthers, _mayServe, out holdYoung);
                 allowed = Math.Min(allowed, sendable);
-                if (limit is not null && sendable > 0)
+                if (turns is not null && sendable > 0 && !turns.TryClaim(this, limit!.LowestRate, WireLimits.BlockLength))
+                {
+                    // Under the upload limit the peers take turns (UploadTurns): not ours yet.
+                    notOurTurn = true;
+                    allowed = 0;
+                }
+                else if (limit is not null && sendable > 0)
                 {
                     // The upload limit: a block is sent only with tokens for it; the rest wait in the queue.
                     allowed = taken = limit.TryTake(allowed, WireLimits.BlockLength);
@@ -182,13 +192,23 @@ internal sealed partial class SwarmPeer
                 for (var i = 0; i < blocks; i++)
                     batch[count++] = PeerMessage.Request(chosen[i].Index, chosen[i].Begin, chosen[i].Length); // placeholder
                 if (taken > blocks) limit!.Refund((long)(taken - blocks) * WireLimits.BlockLength);
+                if (blocks > 0) turns?.Took(this, blocks);
+            }
+            if (count == 0 && notOurTurn)
+            {
+                await turns!.WaitAsync(this, ct).ConfigureAwait(false);
+                continue;
             }
             if (count == 0 && throttled)
             {
                 await limit!.WaitAsync(ct).ConfigureAwait(false);
                 continue;
             }
-            if (count == 0) return true;
+            if (count == 0)
+            {
+                turns?.Done(this); // nothing to send: the turn passes on
+                return true;
+            }
             if (blocks > 0)
             {
                 var (read, error) = await ReadBlocksAsync(batch, count - blocks, blocks, ct).ConfigureAwait(false);

@@ -120,6 +120,7 @@ internal sealed partial class SwarmPeer : IBlockSource
         finally
         {
             StopSender();
+            if (_swarm.UploadLimit is { IsLimited: true }) _swarm.Turns.Done(this); // gone: its turn passes on
             await stop.CancelAsync().ConfigureAwait(false);
             reason ??= ct.IsCancellationRequested ? "the download stopped" : "the connection closed"; // never ended without a reason
             _swarm.OnPeerEnded(this, reason, violation, fatal); // before the socket closes: a ban is on record when the peer sees it

@@ -131,6 +131,20 @@ internal sealed partial class TorrentSwarm : ISwarmHost, ISessionTorrent, IAsync
     public RateLimit? DownloadLimit { get; }
     public RateLimit? UploadLimit { get; }
 
+    private UploadTurns? _turns;
+
+    /// <summary>Whose turn it is to take the upload limit's tokens (made when a peer first asks: an unlimited torrent
+    /// holds none).</summary>
+    public UploadTurns Turns
+    {
+        get
+        {
+            if (Volatile.Read(ref _turns) is { } turns) return turns;
+            Interlocked.CompareExchange(ref _turns, new UploadTurns(Time), null);
+            return _turns;
+        }
+    }
+
     /// <summary>The port peers reach us on, which this torrent announces and tells in the extension handshake: the
     /// session's peer port, or the external port a router mapped for it (<see cref="Session.AnnouncedPort"/>).</summary>
     public int Port => _session.AnnouncedPort;

@@ -15,6 +15,7 @@ seeder and peers from another build, TORRENTLAB_BASE=PATH: the same swarm before
 Runs alternate swarm kinds and super-seeding off/on. Plain TCP, no encryption, no DHT, no PEX across the board.
 
 usage: /usr/bin/python3 bench/swarm/swarm.py [--n 10 30] [--swarms torrentlab libtorrent mixed] [--super off on]
+       [--trace-seed | --trace-all]
        [--runs 1] [--rate 1048576] [--mib 32]
 Build first: dotnet build TorrentLab.Cli -c Release (or TORRENTLAB=PATH for another build). Needs opentracker, mktorrent, python3-libtorrent.
 """
@@ -93,7 +94,7 @@ class Peer:
         time.sleep(0.1)  # the reader thread takes the last line
 
 
-def start(client, role, name, torrent, folder, port, rate, superseed, trace=False, cli=CLI):
+def start(client, role, name, torrent, folder, port, rate, superseed, trace=False, cli=CLI, trace_peer=False):
     os.makedirs(folder, exist_ok=True)
     if client == 'libtorrent':
         args = ['/usr/bin/python3', LT_PEER, 'seed' if role == 'seed' else 'get', torrent, folder, str(port), str(rate)]
@@ -104,10 +105,11 @@ def start(client, role, name, torrent, folder, port, rate, superseed, trace=Fals
     if role == 'seed':
         return Peer(name, client, [cli, 'seed', torrent, '--data', folder] + common + (['--super-seed'] if superseed else [])
                     + (['--trace'] if trace else []), '(Ctrl-C to stop)')
-    return Peer(name, client, [cli, torrent, '--output', folder, '--seed', '--quiet', '--verbose'] + common, 'download complete')
+    return Peer(name, client, [cli, torrent, '--output', folder, '--seed', '--quiet', '--verbose'] + common
+                + (['--trace'] if trace_peer else []), 'download complete')
 
 
-def run(work, torrent, size, tracker, kind, n, rate, superseed, timeout, trace=False):
+def run(work, torrent, size, tracker, kind, n, rate, superseed, timeout, trace=False, trace_all=False):
     tracker.restart()
     base = tempfile.mkdtemp(prefix='run-', dir=work)
     seed_client = 'libtorrent' if kind == 'libtorrent' else 'torrentlab'
@@ -124,7 +126,8 @@ def run(work, torrent, size, tracker, kind, n, rate, superseed, timeout, trace=F
         time.sleep(1.0)  # its first announce
         t0 = time.monotonic()
         for i, c in enumerate(clients):
-            peers.append(start(c, 'get', 'p%02d' % i, torrent, os.path.join(base, 'p%02d' % i), free_port(), rate, False, cli=cli))
+            peers.append(start(c, 'get', 'p%02d' % i, torrent, os.path.join(base, 'p%02d' % i), free_port(), rate, False, cli=cli,
+                               trace_peer=trace_all and c == 'torrentlab'))
         deadline = t0 + timeout
         while time.monotonic() < deadline and any(p.done_at is None for p in peers):
             time.sleep(0.05)
@@ -146,9 +149,13 @@ def run(work, torrent, size, tracker, kind, n, rate, superseed, timeout, trace=F
         'peers': peers, 't0': t0, 'load': (load_before, os.getloadavg()), 'unfinished': [p.name for p in peers if p.done_at is None],
         'first_copy': first_copy(seeder.lines, size) if trace and seed_client == 'torrentlab' else None,
     }
-    if trace and os.environ.get('SEED_TRACE_DIR'):  # keep the seed's trace for a closer look
-        with open(os.path.join(os.environ['SEED_TRACE_DIR'], 'seed-%s-n%d-%d.log' % (kind, n, int(time.time()))), 'w') as f:
+    if trace and os.environ.get('SEED_TRACE_DIR'):  # keep the traces for a closer look (bench/swarm/turns.py reads them)
+        stamp = int(time.time())
+        with open(os.path.join(os.environ['SEED_TRACE_DIR'], 'seed-%s-n%d-%d.log' % (kind, n, stamp)), 'w') as f:
             f.write('\n'.join(seeder.lines) + '\n')
+        for p in peers if trace_all else []:
+            with open(os.path.join(os.environ['SEED_TRACE_DIR'], 'peer-%s-n%d-%d-%s.log' % (kind, n, stamp, p.name)), 'w') as f:
+                f.write('\n'.join(p.lines) + '\n')
     return result
 
 
@@ -266,6 +273,8 @@ def main():
     ap.add_argument('--mib', type=int, default=32)
     ap.add_argument('--timeout', type=float, default=300)
     ap.add_argument('--trace-seed', action='store_true', help='run a TorrentLab seed with --trace and report its first copy')
+    ap.add_argument('--trace-all', action='store_true', help='--trace-seed, and every TorrentLab peer with --trace too '
+                    '(SEED_TRACE_DIR=DIR keeps each run\'s traces for bench/swarm/turns.py)')
     a = ap.parse_args()
     import libtorrent as lt
     if not os.path.exists(CLI):
@@ -286,7 +295,8 @@ def main():
             for _ in range(a.runs):
                 for s in a.super:
                     for kind in a.swarms:
-                        r = run(work, torrent, SIZE, tracker, kind, n, a.rate, s == 'on', a.timeout, a.trace_seed)
+                        r = run(work, torrent, SIZE, tracker, kind, n, a.rate, s == 'on', a.timeout, a.trace_seed or a.trace_all,
+                                a.trace_all)
                         report(r)
     finally:
         if tracker:
