@@ -43,7 +43,8 @@ internal static class SwarmExperiment
     /// <param name="Trace">A file to write, every 5 simulated seconds, each peer's upload and download use and its
     /// choking state (what holds an upload idle), or null.</param>
     /// <param name="TimersLateMs">The engine's timers fire up to this many milliseconds late (uniform, seeded; 0: on
-    /// time), as on a real machine (<see cref="SimClock.MakeTimersLate"/>).</param>
+    /// time, what the scenario tests use; the benchmark's command line gives 0.5 unless told), as on a real machine
+    /// (<see cref="SimClock.MakeTimersLate"/>).</param>
     /// <param name="Wire">A file to write every wire message of every peer to, at its simulated time, as the command
     /// line's --trace prints them (for a side-by-side look with bench/swarm/swarm.py's traces), or null.</param>
     internal sealed record Options(int Peers, int Mib = 100, int PieceKib = 256, long SeedRate = 1 << 20, string Uploads = "equal",

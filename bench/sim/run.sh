@@ -6,6 +6,7 @@
 #   bench/sim/run.sh swarm --peers N --seed S [--mib F] [--piece-kib K] [--seed-kib-s U] [--uploads equal|spread|gnutella]
 #                          [--down-factor D] [--super on|off] [--cap link|app] [--neighbours M]
 #                          [--join once|tracker] [--starts FROM-TO|S1,...,SN] [--churn SHARE] [--log FILE] [--trace FILE]
+#                          [--one-way-ms 20] [--timers-late-ms 0.5] [--wire FILE]
 #   bench/sim/run.sh dht --nodes N --seed S [--lookups L] [--unresponsive 0.2] [--loss 0.01]
 #                        [--rtt atlas|lognormal] [--one-way-ms 25 (lognormal)] [--addresses spread|dense] [--log FILE]
 #

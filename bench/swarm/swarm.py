@@ -255,7 +255,7 @@ def report(r):
     if answered:  # when each peer heard the tracker's first answer after the peers' start, and how many peers it named
         print('  first tracker answers (s after start:peers named): ' + ' '.join('%.2f:%d' % a for a in answered))
         print('  the same starts on the simulated network: bench/sim/run.sh swarm --peers %d --mib %d --cap app --super %s --join tracker '
-              '--starts %s --seed S' % (r['n'], SIZE >> 20, 'on' if r['super'] else 'off', ','.join('%.2f' % a[0] for a in answered)))
+              '--starts %s --one-way-ms 0.25 --seed S' % (r['n'], SIZE >> 20, 'on' if r['super'] else 'off', ','.join('%.2f' % a[0] for a in answered)))
     sys.stdout.flush()
 
 
