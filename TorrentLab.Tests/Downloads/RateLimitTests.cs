@@ -254,4 +254,47 @@ public class RateLimitTests
         Assert.Equal(16, both.TryTake(100, Block));
         Assert.True(both.Delay > TimeSpan.Zero);
     }
+    [Fact]
+    public void TryTakeSpare_GrantsOnlyTokensAFullBucketWouldLose()
+    {
+        // What a sender whose requests wait behind first copies may take: tokens nobody took for a quarter second (a
+        // full bucket), never those the first copies' senders take as they come.
+        var clock = new ManualClock();
+        var limit = new RateLimit(1 << 20, clock: clock); // 1 MiB/s: a burst of 256 KiB = 16 blocks
+        Assert.Equal(16, limit.TryTakeSpare(16, Block));  // a full bucket is spare
+        clock.Advance(TimeSpan.FromMilliseconds(200));     // 200 KiB earned: not full
+        Assert.Equal(0, limit.TryTakeSpare(1, Block));
+        clock.Advance(TimeSpan.FromMilliseconds(50));      // full: from now on tokens would be lost
+        Assert.Equal(16, limit.TryTakeSpare(16, Block));
+        clock.Advance(TimeSpan.FromMilliseconds(100));
+        Assert.Equal(7, limit.TryTake(16, Block));        // a first copy's sender takes them as they come
+        clock.Advance(TimeSpan.FromMilliseconds(250));
+        Assert.Equal(0, limit.TryTakeSpare(1, Block));    // what it overdrew keeps the bucket short of full
+    }
+
+    [Fact]
+    public void TryTakeSpare_UnderAParent_NeedsBothFull()
+    {
+        var clock = new ManualClock();
+        var session = new RateLimit(1 << 20, clock: clock);
+        var torrent = new RateLimit(0, session);
+        Assert.Equal(16, session.TryTake(16, Block)); // another torrent emptied the session's bucket
+        Assert.Equal(0, torrent.TryTakeSpare(1, Block));
+        clock.Advance(TimeSpan.FromMilliseconds(250));
+        Assert.Equal(16, torrent.TryTakeSpare(16, Block));
+    }
+
+    [Fact]
+    public async Task WaitForSpareAsync_WaitsUntilTheBucketIsFull()
+    {
+        var clock = new ManualClock();
+        var limit = new RateLimit(4 << 20, clock: clock); // a burst of 1 MiB, refilled in 250 ms
+        limit.TryTake(64, Block);
+        var wait = limit.WaitForSpareAsync(TestContext.Current.CancellationToken);
+        clock.Advance(TimeSpan.FromMilliseconds(249));
+        Assert.False(wait.IsCompleted);
+        clock.Advance(TimeSpan.FromMilliseconds(1));
+        await wait.WaitAsync(TimeSpan.FromSeconds(10), TestContext.Current.CancellationToken);
+        Assert.Equal(64, limit.TryTakeSpare(64, Block));
+    }
 }

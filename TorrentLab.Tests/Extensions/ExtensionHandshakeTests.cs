@@ -15,7 +15,7 @@ public class ExtensionHandshakeTests
         var ours = ExtensionHandshake.Ours(new IPEndPoint(IPAddress.Loopback, 6881), listenPort: 51413, metadataSize: 31235, pex: true);
 
         // m: the ids WE receive on; yourip: the remote's address, 4 bytes, no port.
-        Assert.Equal("d1:md11:lt_donthavei5e12:ut_holepunchi6e11:ut_metadatai3e6:ut_pexi4ee13:metadata_sizei31235e1:pi51413e4:reqqi500e1:v16:TorrentLab 0.1.06:yourip4:\x7f\0\0\u0001e",
+        Assert.Equal("d1:md11:lt_donthavei5e12:ut_holepunchi6e11:ut_metadatai3e6:ut_pexi4ee13:metadata_sizei31235e1:pi51413e4:reqqi2000e1:v16:TorrentLab 0.1.06:yourip4:\x7f\0\0\u0001e",
             Latin1(ours.Encode()));
     }
 
@@ -24,7 +24,7 @@ public class ExtensionHandshakeTests
     {
         var ours = ExtensionHandshake.Ours(new IPEndPoint(IPAddress.IPv6Loopback, 1), listenPort: null, metadataSize: null, pex: false);
 
-        Assert.Equal("d1:md11:lt_donthavei5e11:ut_metadatai3ee4:reqqi500e1:v16:TorrentLab 0.1.06:yourip16:" + new string('\0', 15) + "\u0001e", Latin1(ours.Encode()));
+        Assert.Equal("d1:md11:lt_donthavei5e11:ut_metadatai3ee4:reqqi2000e1:v16:TorrentLab 0.1.06:yourip16:" + new string('\0', 15) + "\u0001e", Latin1(ours.Encode()));
     }
 
     [Fact]
@@ -50,7 +50,7 @@ public class ExtensionHandshakeTests
         // BEP 21: "{'m': {'ut_metadata', 3}, 'upload_only': 1}".
         var ours = ExtensionHandshake.Ours(new IPEndPoint(IPAddress.Loopback, 1), listenPort: null, metadataSize: null, pex: false, uploadOnly: true);
 
-        Assert.Equal("d1:md11:lt_donthavei5e11:ut_metadatai3ee4:reqqi500e11:upload_onlyi1e1:v16:TorrentLab 0.1.06:yourip4:\x7f\0\0\u0001e", Latin1(ours.Encode()));
+        Assert.Equal("d1:md11:lt_donthavei5e11:ut_metadatai3ee4:reqqi2000e11:upload_onlyi1e1:v16:TorrentLab 0.1.06:yourip4:\x7f\0\0\u0001e", Latin1(ours.Encode()));
         Assert.True(ExtensionHandshake.Decode(ours.Encode()).UploadOnly);
         Assert.False(ExtensionHandshake.Decode(Bytes("d11:upload_onlyi0ee")).UploadOnly);
         Assert.Null(ExtensionHandshake.Decode(Bytes("de")).UploadOnly);   // absent: unchanged

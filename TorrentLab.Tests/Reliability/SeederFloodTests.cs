@@ -34,8 +34,10 @@ public class SeederFloodTests
         ("oversized requests (1 MiB)", "the limit is", (pieces, n) => HostileClient.Repeat(i => HostileClient.Request(i % pieces, 0, 1 << 20), n)),
         ("requests past the end of a piece", "which has", (pieces, n) => HostileClient.Repeat(i => HostileClient.Request(i % pieces, 16000, 16384), n)),
         ("requests for piece indexes out of range", "", (pieces, n) => HostileClient.Repeat(i => HostileClient.Request(pieces + i, 0, 16384), n)),
-        // Sent once unchoked (see FloodAsync): more than the 500 requests a peer may queue.
-        (QueueFlood, "queued more than", (pieces, n) => HostileClient.Repeat(i => HostileClient.Request(i % pieces, 0, 16384), n)),
+        // Sent once unchoked (see FloodAsync), never reading: the requests a peer may queue, then as many more refused
+        // while nothing leaves for it, then more (an honest deep queue is refused, not banned: it reads).
+        (QueueFlood, "queued more than", (pieces, n) => HostileClient.Repeat(i => HostileClient.Request(i % pieces, 0, 16384),
+            Math.Max(n, 2 * TorrentLab.Swarm.SwarmPeer.MaxQueuedRequests + 500))),
     ];
 
     [Fact]

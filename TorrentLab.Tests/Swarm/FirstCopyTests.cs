@@ -200,28 +200,6 @@ public class FirstCopyTests
         Assert.Equal(toB, first.Suggest("c", _ => true));
     }
 
-    [Fact]
-    public void AFirstCopyInProgress_IsSeenByTheOtherPeers_UntilItIsWholeOrItsOwnerLeaves()
-    {
-        var clock = new ManualClock();
-        var first = Make(3, clock);
-        Assert.False(first.InProgressElsewhere("b"));
-
-        first.Sent("a", 0, Block);
-        first.Sent("a", 1, Block);
-        Assert.True(first.InProgressElsewhere("b"));
-        Assert.False(first.InProgressElsewhere("a")); // its own
-
-        for (var b = 1; b < 4; b++) first.Sent("a", 0, Block); // piece 0 whole
-        Assert.True(first.InProgressElsewhere("b"));          // piece 1 still going
-        first.PeerLeft("a", heldByOthers: _ => false);
-        Assert.False(first.InProgressElsewhere("b"));
-
-        first.Sent("c", 1, Block);
-        first.AnotherSource();
-        Assert.False(first.InProgressElsewhere("b"));
-    }
-
     /// <summary>A rule with pacing, where every peer but the owner lacks every piece (the swarm's view).</summary>
     private static FirstCopy Paced(int pieces, ManualClock clock, params string[] peers) =>
         new(Enumerable.Repeat(Piece, pieces).ToArray(), clock)

@@ -4,9 +4,9 @@ using TorrentLab.Tests.Infrastructure;
 
 namespace TorrentLab.Tests.Swarm;
 
-/// <summary>Which of a peer's requests the seed serves next, on a manual clock: in the order asked, except that while a
-/// lone seed's first copy goes out, first copies go first and the rest wait for other peers' first copies, at most
-/// <see cref="UploadQueue.HoldLimit"/> at a time.</summary>
+/// <summary>Which of a peer's requests the seed serves next: in the order asked, except that while a lone seed's first
+/// copy goes out, first copies go first; and under an upload limit only they take the limit's tokens as they come, the
+/// rest only tokens nobody took (<see cref="QueuePlan"/>).</summary>
 public class UploadQueueTests
 {
     private const int Block = 16 * 1024;
@@ -16,138 +16,126 @@ public class UploadQueueTests
 
     private static BlockRequest R(int piece, int block) => new(piece, block * Block, Block);
 
-    private static (ManualClock Clock, FirstCopy First, UploadQueue Queue) Make(int pieces = 4)
-    {
-        var clock = new ManualClock();
-        var first = new FirstCopy(Enumerable.Repeat(PieceLength, pieces).ToArray(), clock);
-        return (clock, first, new UploadQueue("b", clock));
-    }
+    private static (FirstCopy First, UploadQueue Queue) Make(int pieces = 4) =>
+        (new FirstCopy(Enumerable.Repeat(PieceLength, pieces).ToArray(), new ManualClock()), new UploadQueue("b"));
 
-    private static BlockRequest[] TakeAll(UploadQueue queue, FirstCopy? first, bool othersWait, Func<int, bool>? mayServe = null)
+    /// <summary>What the sender takes with the tokens it may take as they come (<see cref="QueuePlan.Now"/>).</summary>
+    private static BlockRequest[] TakeNow(UploadQueue queue, FirstCopy? first, bool limited, Func<int, bool>? mayServe = null)
     {
-        var count = queue.Plan(first, othersWait, mayServe ?? Any, out var holdYoung);
-        var into = new BlockRequest[Math.Max(count, 1)];
-        return into[..queue.Take(into, count, first, holdYoung, mayServe ?? Any)];
+        var plan = queue.Plan(first, limited, mayServe ?? Any);
+        var into = new BlockRequest[Math.Max(plan.Now, 1)];
+        return into[..queue.Take(into, plan.Now, first, onlyNow: limited, mayServe ?? Any)];
     }
 
     [Fact]
     public void WithoutTheRule_RequestsLeaveInTheOrderAsked()
     {
-        var (_, _, queue) = Make();
+        var (_, queue) = Make();
         foreach (var r in new[] { R(2, 0), R(0, 1), R(1, 0) }) queue.Add(r);
 
-        Assert.Equal([R(2, 0), R(0, 1), R(1, 0)], TakeAll(queue, first: null, othersWait: true));
-        Assert.False(queue.Holding);
+        Assert.Equal(new QueuePlan(3, 0), queue.Plan(null, limited: true, Any));
+        Assert.Equal([R(2, 0), R(0, 1), R(1, 0)], TakeNow(queue, first: null, limited: true));
     }
 
     [Fact]
-    public void FirstCopiesLeaveFirst_ThenAPieceAnotherPeerGot_WhenNobodyElseWaitsForAFirstCopy()
+    public void FirstCopiesLeaveFirst_ThenAPieceAnotherPeerGot()
     {
-        var (_, first, queue) = Make();
+        var (first, queue) = Make();
         first.Sent("a", 0, Block);
         first.Sent("a", 0, Block); // piece 0 left whole, to "a"
         foreach (var r in new[] { R(0, 0), R(0, 1), R(1, 0), R(1, 1) }) queue.Add(r);
 
-        Assert.Equal([R(1, 0), R(1, 1), R(0, 0), R(0, 1)], TakeAll(queue, first, othersWait: false));
+        Assert.Equal([R(1, 0), R(1, 1), R(0, 0), R(0, 1)], TakeNow(queue, first, limited: false));
         Assert.Equal(Block * 2, first.SentAgain);
     }
 
     [Fact]
-    public void APieceAnotherPeerGets_WaitsWhileOthersGetFirstCopies_AtMostHoldLimitFromItsRequest_ThenThePeerFinishesIt()
+    public void WithoutALimit_EveryRequestGoesNow_PiecesAnotherPeerGetsAndPacedOnesToo()
     {
-        var (clock, first, queue) = Make();
-        first.Sent("a", 0, Block); // "a" owns piece 0, half-way
-        queue.Add(R(0, 0));
-        clock.Advance(TimeSpan.FromSeconds(1));
-        queue.Add(R(0, 1));
-
-        Assert.Empty(TakeAll(queue, first, othersWait: true));
-        Assert.True(queue.Holding);
-        clock.Advance(UploadQueue.HoldLimit - TimeSpan.FromSeconds(1) - TimeSpan.FromMilliseconds(1));
-        Assert.Empty(TakeAll(queue, first, othersWait: true));
-
-        clock.Advance(TimeSpan.FromMilliseconds(1)); // the first request has waited HoldLimit, the second not yet
-        var into = new BlockRequest[2];
-        var count = queue.Plan(first, othersWait: true, Any, out var holdYoung);
-        Assert.Equal(1, count);
-        Assert.True(queue.Holding); // the second is still waiting
-
-        // Once the first goes, the second follows at once: what it started the peer may finish (half a piece is of no
-        // use to it).
-        Assert.Equal(2, queue.Take(into, 2, first, holdYoung, Any));
-        Assert.Equal([R(0, 0), R(0, 1)], into);
-        Assert.Equal(0, queue.Count);
-    }
-
-    [Fact]
-    public void ARequestThatWaited_DoesNotLetALaterOneSkipItsWait()
-    {
-        var (clock, first, queue) = Make();
-        first.Sent("a", 0, Block);
-        first.Sent("a", 1, Block);
-        queue.Add(R(0, 0));
-        clock.Advance(UploadQueue.HoldLimit);
-        Assert.Equal([R(0, 0)], TakeAll(queue, first, othersWait: true));
-
-        queue.Add(R(1, 0)); // another piece "a" is getting: it waits its own time
-
-        Assert.Empty(TakeAll(queue, first, othersWait: true));
-        Assert.True(queue.Holding);
-    }
-
-    [Fact]
-    public void APeerThatKeepsGettingFirstCopies_KeepsItsOtherRequestsWaiting_PastHoldLimit()
-    {
-        var (clock, first, queue) = Make(pieces: 16);
+        // Issue 84: without an upload limit nothing is held back, whatever the rule thinks of the pieces: holding a
+        // request only leaves the upload idle.
+        var (first, queue) = Make();
+        first.OthersLacking = (owner, _) => owner.Equals("b") ? ["a"] : ["b"];
+        first.Asked("a", 0);       // "a" is heard from (so it is someone to spread to)
         first.Sent("a", 0, Block); // "a" is getting piece 0
+        first.Sent("b", 1, Block);
+        first.Sent("b", 1, Block); // "b" got piece 1 whole, which nobody else has: it is paced
+        queue.Add(R(0, 0));        // again
+        queue.Add(R(2, 0));        // paced
+        queue.Add(R(3, 0));        // paced
+
+        Assert.Equal(RequestClass.Paced, first.Classify("b", 2));
+        Assert.Equal(new QueuePlan(3, 0), queue.Plan(first, limited: false, Any));
+        Assert.Equal([R(2, 0), R(3, 0), R(0, 0)], TakeNow(queue, first, limited: false));
+    }
+
+    [Fact]
+    public void UnderALimit_OnlyFirstCopiesTakeTokensAsTheyCome_TheRestTakeSpareOnes_PacedBeforeAgain()
+    {
+        var (first, queue) = Make();
+        first.OthersLacking = (owner, _) => owner.Equals("b") ? ["a"] : ["b"];
+        first.Asked("a", 0);
+        first.Sent("a", 0, Block); // "a" is getting piece 0
+        queue.Add(R(0, 0));        // again
+        queue.Add(R(1, 0));        // a first copy
+
+        Assert.Equal(new QueuePlan(1, 1), queue.Plan(first, limited: true, Any));
+        Assert.Equal([R(1, 0)], TakeNow(queue, first, limited: true));
+        first.Sent("b", 1, Block); // "b" now has piece 1 whole, nobody else: its next new piece is paced
+        queue.Add(R(2, 0));
+
+        var plan = queue.Plan(first, limited: true, Any);
+        Assert.Equal(new QueuePlan(0, 2), plan);
+        var into = new BlockRequest[2];
+        Assert.Equal(2, queue.Take(into, plan.Later, first, onlyNow: false, Any)); // spare tokens: in the rule's order
+        Assert.Equal([R(2, 0), R(0, 0)], into);
+    }
+
+    [Fact]
+    public void APieceStartedWithSpareTokens_IsFinishedWithTokensAsTheyCome()
+    {
+        // Half a piece is of no use to a peer: once it got a block of a piece another peer is getting, the rest of that
+        // piece is a first copy for it too.
+        var (first, queue) = Make();
+        first.Sent("a", 0, Block);
         queue.Add(R(0, 0));
-        for (var piece = 1; piece < 16; piece++) queue.Add(R(piece, 0));
+        queue.Add(R(0, 1));
+        var into = new BlockRequest[1];
+        Assert.Equal(1, queue.Take(into, 1, first, onlyNow: false, Any));
 
-        var sent = new List<BlockRequest>();
-        var seconds = (int)FirstCopy.StaleAfter.TotalSeconds - 1; // past HoldLimit; "a" still holds piece 0
-        Assert.True(seconds > UploadQueue.HoldLimit.TotalSeconds);
-        for (var second = 0; second < seconds; second++)
-        {
-            var count = queue.Plan(first, othersWait: true, Any, out var holdYoung);
-            var into = new BlockRequest[1];
-            if (queue.Take(into, Math.Min(count, 1), first, holdYoung, Any) == 1) sent.Add(into[0]); // a block a second
-            clock.Advance(TimeSpan.FromSeconds(1));
-        }
-
-        Assert.Equal(Enumerable.Range(1, seconds).Select(p => R(p, 0)), sent);
-        Assert.True(queue.Holding);
+        Assert.Equal(new QueuePlan(1, 0), queue.Plan(first, limited: true, Any));
     }
 
     [Fact]
     public void RequestsThatMayNotBeServedNow_StayQueued_AndCountForNothing()
     {
-        var (_, first, queue) = Make();
+        var (first, queue) = Make();
         queue.Add(R(1, 0));
         queue.Add(R(2, 0));
         Func<int, bool> onlyTwo = piece => piece == 2; // choked, piece 2 in its allowed fast set
 
-        Assert.Equal([R(2, 0)], TakeAll(queue, first, othersWait: true, onlyTwo));
+        Assert.Equal(new QueuePlan(1, 0), queue.Plan(first, limited: true, onlyTwo));
+        Assert.Equal([R(2, 0)], TakeNow(queue, first, limited: true, onlyTwo));
         Assert.Equal(1, queue.Count);
-        Assert.False(queue.HasFirstCopies(first, onlyTwo));
-        Assert.True(queue.HasFirstCopies(first, Any));
     }
 
     [Fact]
     public void OnceTheRuleEnds_EveryRequestIsAFirstCopy_AndNothingWaits()
     {
-        var (_, first, queue) = Make();
+        var (first, queue) = Make();
         first.Sent("a", 0, Block);
         queue.Add(R(0, 1));
         queue.Add(R(1, 0));
         first.AnotherSource();
 
-        Assert.Equal([R(0, 1), R(1, 0)], TakeAll(queue, first, othersWait: true));
+        Assert.Equal(new QueuePlan(2, 0), queue.Plan(first, limited: true, Any));
+        Assert.Equal([R(0, 1), R(1, 0)], TakeNow(queue, first, limited: true));
     }
 
     [Fact]
     public void RemoveAll_DropsWhatItSelects_AndSaysWhich()
     {
-        var (_, _, queue) = Make();
+        var (_, queue) = Make();
         foreach (var r in new[] { R(0, 0), R(1, 0), R(0, 1) }) queue.Add(r);
         var dropped = new List<BlockRequest>();
 

@@ -116,6 +116,42 @@ public sealed class RateLimit
         return also;
     }
 
+    /// <summary>Like <see cref="TryTake"/>, but only from tokens that would otherwise be lost: every bucket of the chain
+    /// must be full (a quarter second of its rate that nobody took). What a sender of lower priority takes, so that it
+    /// never delays one that takes tokens as they come, and the rate is never left unused while it waits.</summary>
+    internal int TryTakeSpare(int count, int chunkBytes) => SpareDelay == TimeSpan.Zero ? TryTake(count, chunkBytes) : 0;
+
+    /// <summary>How long until every bucket of the chain is full, if nobody takes meanwhile.</summary>
+    private TimeSpan SpareDelay
+    {
+        get
+        {
+            var own = TimeSpan.Zero;
+            if (Volatile.Read(ref _rate) != 0)
+            {
+                lock (Sync)
+                {
+                    Refill();
+                    var full = Capacity(_rate);
+                    own = _rate == 0 || _tokens >= full ? TimeSpan.Zero : TimeSpan.FromSeconds((full - _tokens) / _rate);
+                }
+            }
+            var above = Parent?.SpareDelay ?? TimeSpan.Zero;
+            var also = _also?.SpareDelay ?? TimeSpan.Zero;
+            var most = own > above ? own : above;
+            return most > also ? most : also;
+        }
+    }
+
+    /// <summary>Waits until <see cref="TryTakeSpare"/> could be granted if nobody takes meanwhile, or 250 ms at most (the
+    /// caller looks again at whatever changed after each wait).</summary>
+    internal async Task WaitForSpareAsync(CancellationToken ct)
+    {
+        var delay = SpareDelay; // at least 1 ms even when it is zero: a take refused by a bucket above must not spin
+        var step = delay < MinWaitStep ? MinWaitStep : delay > MaxWaitStep ? MaxWaitStep : delay;
+        await Task.Delay(step, _clock, ct).ConfigureAwait(false);
+    }
+
     /// <summary>Gives back tokens taken for chunks that were not used after all (here and in every parent).</summary>
     public void Refund(long bytes)
     {

@@ -36,6 +36,7 @@ internal static class ExtensionIds
     /// <summary>Our client name and version, sent as <c>v</c>.</summary>
     public const string ClientVersion = "TorrentLab 0.1.0";
 
-    /// <summary>How many outstanding requests we queue per peer without dropping any, sent as <c>reqq</c>.</summary>
-    public const int RequestQueue = 500;
+    /// <summary>How many outstanding requests we queue per peer without dropping any, sent as <c>reqq</c>: 2000, as
+    /// libtorrent 2.0 (<c>max_allowed_in_request_queue</c>); the swarm refuses requests beyond it.</summary>
+    public const int RequestQueue = 2000;
 }

@@ -1,7 +1,9 @@
 namespace TorrentLab.Swarm;
 
 // Pacing (BEP 16's one idea, without hiding pieces): a peer that got whole first copies nobody else has announced yet
-// starts no new one until they spread, so the seed's pieces go to the peers that pass them on.
+// starts no new one ahead of peers that have none unspread, so the seed's pieces go to the peers that pass them on. It
+// orders, never withholds: its requests are Paced (RequestClass), which under an upload limit take the tokens peers with
+// first copies to ask for leave, and without a limit go as asked (SwarmPeer.DrainAsync).
 internal sealed partial class FirstCopy
 {
     /// <summary>How long after a piece left whole it counts as spread, whoever announced it.</summary>
@@ -20,15 +22,6 @@ internal sealed partial class FirstCopy
     /// <summary>The connected peers other than the first argument that lack the piece (the swarm's view); null: no
     /// pacing (nobody to spread to is assumed).</summary>
     public Func<object, int, IReadOnlyList<object>>? OthersLacking { get; set; }
-
-    /// <summary>True when the peer may start no new first copy and has none coming: all it got from us waits to spread,
-    /// and nothing we may send it now would be a first copy.</summary>
-    public bool WaitsToSpread(object peer)
-    {
-        lock (_lock)
-            return !_ended && _outCount < _out.Length && OthersLacking is not null
-                && _inProgressBy.GetValueOrDefault(peer) == 0 && !MayStartLocked(peer);
-    }
 
     private void WholeLocked(object peer, int index)
     {

@@ -57,9 +57,6 @@ internal interface ISwarmHost
     /// null otherwise.</summary>
     FirstCopy? FirstCopy { get; }
 
-    /// <summary>True when a peer other than <paramref name="peer"/> has requests for first copies it may be sent now.</summary>
-    bool OthersWaitForFirstCopies(SwarmPeer peer);
-
     /// <summary>The peer announced piece <paramref name="index"/> (<c>have</c> or its bitfield).</summary>
     void OnPeerAnnounced(SwarmPeer peer, int index);
 

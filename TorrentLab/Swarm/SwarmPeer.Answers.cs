@@ -7,12 +7,12 @@ internal sealed partial class SwarmPeer
 {
     /// <summary>Queues the answer to one of the peer's requests, unless our earlier messages still wait unsent: each
     /// answer may be 16 KiB, so a peer that asks without reading must not grow our queue without bound.</summary>
-    /// <exception cref="PeerViolation">The peer keeps asking while <see cref="MaxQueuedRequests"/> messages wait (a flood).</exception>
+    /// <exception cref="PeerViolation">The peer keeps asking while <see cref="MaxUnsentAnswers"/> messages wait (a flood).</exception>
     private void EnqueueAnswer(PeerMessage answer, string asked)
     {
         int queued;
         lock (_sendLock) queued = _control.Count;
-        if (queued >= MaxQueuedRequests) throw new PeerViolation($"sent {asked} requests while {queued} of our messages were still unsent (flood)");
+        if (queued >= MaxUnsentAnswers) throw new PeerViolation($"sent {asked} requests while {queued} of our messages were still unsent (flood)");
         Enqueue(answer);
     }
 }

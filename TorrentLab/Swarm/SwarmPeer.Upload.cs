@@ -9,8 +9,18 @@ namespace TorrentLab.Swarm;
 // Serving the peer: its requests, our choke decisions, and the sender task that also carries have and cancel.
 internal sealed partial class SwarmPeer
 {
-    /// <summary>Requests a peer may queue with us; more is a flood (libtorrent's own default limit is 500).</summary>
-    public const int MaxQueuedRequests = 500;
+    /// <summary>Requests a peer may queue with us: libtorrent 2.0's <c>max_allowed_in_request_queue</c>, which it also
+    /// advertises as <c>reqq</c>. A request beyond it is refused (BEP 6 reject, or dropped without the fast extension), as
+    /// libtorrent does: a deep queue from an honest client on a fast link is no attack (rtorrent queued more than 500
+    /// with us on a 512 MiB torrent, and was banned when this was 500).</summary>
+    public const int MaxQueuedRequests = Extensions.ExtensionIds.RequestQueue;
+
+    /// <summary>Requests refused for a full queue since a block last left for the peer: a peer that keeps asking while
+    /// nothing leaves does not read what we send (a flood), and is dropped after <see cref="MaxQueuedRequests"/> more.</summary>
+    private int _beyondQueue;
+
+    /// <summary>Our own messages that may wait unsent while the peer keeps asking for more answers (hashes, metadata).</summary>
+    private const int MaxUnsentAnswers = 500;
 
     /// <summary>Requests tolerated while choked: those in flight when we choked, plus this many.</summary>
     private const int ChokedRequestTolerance = 16;
@@ -52,6 +62,10 @@ internal sealed partial class SwarmPeer
         }
         _wake.Writer.TryWrite(true);
     }
+
+    /// <summary>True for a piece whose requests may be served now: it is unchoked, or the piece is in its allowed fast
+    /// set (under _sendLock).</summary>
+    private bool MayServe(int index) => !_choking || AllowedWhileChoked(index);
 
     /// <summary>Queues a control message (have, cancel) for the sender task.</summary>
     public void Enqueue(PeerMessage message)
@@ -95,7 +109,13 @@ internal sealed partial class SwarmPeer
                 return;
             }
             if (_uploads.Count >= MaxQueuedRequests)
-                throw new PeerViolation($"queued more than {MaxQueuedRequests} requests (flood)");
+            {
+                if (++_beyondQueue > MaxQueuedRequests)
+                    throw new PeerViolation($"queued more than {MaxQueuedRequests} requests, then asked {_beyondQueue - 1} more while none was served (flood)");
+                RejectLocked(new BlockRequest(request.Index, request.Begin, request.Length)); // BEP 6; dropped without it
+                _wake.Writer.TryWrite(true);
+                return;
+            }
             _uploads.Add(new BlockRequest(request.Index, request.Begin, request.Length));
             _swarm.FirstCopy?.Asked(this, request.Index);
         }
@@ -160,39 +180,52 @@ internal sealed partial class SwarmPeer
             var limit = _swarm.UploadLimit is { IsLimited: true } l ? l : null;
             var throttled = false;
             var notOurTurn = false;
+            var waitsForSpare = false;
+            var first = _swarm.FirstCopy is { Active: true } f ? f : null;
             // Turns under the upload limit (UploadTurns), except while a lone seed sends its first copy: that has an
-            // order of its own across the peers (FirstCopy), which a turn would override.
-            var turns = limit is not null && _swarm.FirstCopy is not { Active: true } ? _swarm.Turns : null;
-            // A lone seed's first copy (SwarmPeer.FirstCopy.cs): asked before taking the lock, it reads other peers' queues.
-            var holdOthers = _swarm.FirstCopy is { Active: true } fc
-                && (fc.InProgressElsewhere(this) || _swarm.OthersWaitForFirstCopies(this));
+            // order of its own across the peers (below), which a turn would override.
+            var turns = limit is not null && first is null ? _swarm.Turns : null;
             lock (_sendLock)
             {
                 while (count < 64 && _control.TryDequeue(out var control)) batch[count++] = control;
                 var batchSize = BlocksPerSendAt(Up.BytesPerSecond);
-                var allowed = batchSize;
+                var allowed = 0;
                 var taken = 0;
-                var first = _swarm.FirstCopy is { Active: true } f ? f : null;
-                var holdYoung = false;
-                var sendable = _uploads.Count == 0 ? 0 : _uploads.Plan(first, holdOthers, _mayServe, out holdYoung);
-                allowed = Math.Min(allowed, sendable);
-                if (turns is not null && sendable > 0 && !turns.TryClaim(this, limit!.LowestRate, WireLimits.BlockLength))
+                var onlyNow = limit is not null; // under a limit, tokens taken as they come are for first copies only
+                // A lone seed's first copy under an upload limit (FirstCopy): requests for first copies take the limit's
+                // tokens as they come; the others (pieces another peer got, new pieces for a peer whose last ones have
+                // not spread) take only tokens that would otherwise be lost (RateLimit.TryTakeSpare), so the limit goes
+                // to first copies first and is never left unused. Without a limit there is nothing to share out: what
+                // a peer asks goes as soon as its sender can write it, and holding a request back would only leave the
+                // upload idle (issue 84: two downloaders that knew only our seed waited on each other for minutes).
+                var plan = _uploads.Count == 0 ? default : _uploads.Plan(first, limited: limit is not null, _mayServe);
+                if (limit is null) allowed = Math.Min(batchSize, plan.Now);
+                else if (plan.Now > 0 && turns is not null && !turns.TryClaim(this, limit.LowestRate, WireLimits.BlockLength))
                 {
                     // Under the upload limit the peers take turns (UploadTurns): not ours yet.
                     notOurTurn = true;
-                    allowed = 0;
                 }
-                else if (limit is not null && sendable > 0)
+                else if (plan.Now > 0)
                 {
                     // The upload limit: a block is sent only with tokens for it; the rest wait in the queue.
-                    allowed = taken = limit.TryTake(allowed, WireLimits.BlockLength);
-                    throttled = taken < Math.Min(batchSize, sendable);
+                    allowed = taken = limit.TryTake(Math.Min(batchSize, plan.Now), WireLimits.BlockLength);
+                    throttled = taken < Math.Min(batchSize, plan.Now);
                 }
-                if (allowed > 0) blocks = _uploads.Take(chosen, allowed, first, holdYoung, _mayServe);
+                else if (plan.Later > 0)
+                {
+                    allowed = taken = limit.TryTakeSpare(Math.Min(batchSize, plan.Later), WireLimits.BlockLength);
+                    waitsForSpare = taken == 0;
+                    onlyNow = false;
+                }
+                if (allowed > 0) blocks = _uploads.Take(chosen, allowed, first, onlyNow, _mayServe);
                 for (var i = 0; i < blocks; i++)
                     batch[count++] = PeerMessage.Request(chosen[i].Index, chosen[i].Begin, chosen[i].Length); // placeholder
                 if (taken > blocks) limit!.Refund((long)(taken - blocks) * WireLimits.BlockLength);
-                if (blocks > 0) turns?.Took(this, blocks);
+                if (blocks > 0)
+                {
+                    turns?.Took(this, blocks);
+                    _beyondQueue = 0;
+                }
             }
             if (count == 0 && notOurTurn)
             {
@@ -202,6 +235,13 @@ internal sealed partial class SwarmPeer
             if (count == 0 && throttled)
             {
                 await limit!.WaitAsync(ct).ConfigureAwait(false);
+                continue;
+            }
+            if (count == 0 && waitsForSpare)
+            {
+                // Requests wait behind first copies: look again once tokens go unused (or the first copy is out, or
+                // the limit was lifted). The sender never sleeps on work it holds back.
+                await limit!.WaitForSpareAsync(ct).ConfigureAwait(false);
                 continue;
             }
             if (count == 0)

@@ -32,7 +32,7 @@ internal sealed partial class SwarmPeer : IBlockSource
         Down = new RateMeter(_time);
         Up = new RateMeter(_time);
         _uploadBuffer = [];
-        _uploads = new UploadQueue(this, _time);
+        _uploads = new UploadQueue(this);
         _mayServe = MayServe;
     }
 

@@ -4,7 +4,7 @@ namespace TorrentLab.Swarm;
 
 // A lone seed's first copy (FirstCopy.cs): a swarm that starts with every piece, and no other complete source in
 // sight, sends each piece once before any twice. This file tells FirstCopy what the peers announce and when they
-// leave, suggests pieces (BEP 6), and wakes peers whose requests wait.
+// leave, and suggests pieces (BEP 6).
 internal sealed partial class TorrentSwarm
 {
     /// <summary>Pieces suggested ahead to each unchoked peer that speaks BEP 6: one to ask for now, one for after.</summary>
@@ -29,19 +29,6 @@ internal sealed partial class TorrentSwarm
             return lacking;
         };
     }
-
-    /// <inheritdoc />
-    public bool OthersWaitForFirstCopies(SwarmPeer peer)
-    {
-        foreach (var other in PeersSnapshot())
-            if (other != peer && other.WaitsForFirstCopies) return true;
-        return false;
-    }
-
-    /// <summary>True while a lone seed's first copy goes out and the peer may start no new first copy until what it got
-    /// from us spreads (FirstCopy.WaitsToSpread): the choker counts it as not interested, so its slot goes to a peer
-    /// that can take a first copy (as a super-seeding seed's peers lose interest while their piece spreads).</summary>
-    private bool FirstCopyWaits(SwarmPeer peer) => FirstCopy is { Active: true } fc && fc.WaitsToSpread(peer);
 
     /// <summary>Most regular upload slots while a lone seed's first copy goes out, over the configured ones.</summary>
     private const int FirstCopySlotFactor = 4;
@@ -71,21 +58,15 @@ internal sealed partial class TorrentSwarm
     /// <summary>A peer left: the first copies it took without passing them on are free again.</summary>
     private void FirstCopyPeerLeft(SwarmPeer peer) => FirstCopy?.PeerLeft(peer, i => Pieces.Availability(i) > 0);
 
-    /// <summary>Each tick: a tracker that counts another seed ends the rule; held peers look at their queues again;
-    /// unchoked peers get their suggestions topped up.</summary>
+    /// <summary>Each tick: a tracker that counts another seed ends the rule; unchoked peers get their suggestions topped
+    /// up. (Senders whose requests wait behind other peers' first copies look again on their own: see
+    /// SwarmPeer.DrainAsync.)</summary>
     private void TickFirstCopy()
     {
         if (FirstCopy is not { } first || !first.Active) return;
         if ((_announcer ?? _owner?.Announcer)?.Seeders > 1) OnCompleteSourceSeen();
-        var peers = PeersSnapshot();
-        var gateChanged = false;
-        foreach (var peer in peers)
-        {
-            if (peer.Holding) peer.WakeSender();
+        foreach (var peer in PeersSnapshot())
             if (!peer.Choking) SuggestFirstCopies(peer);
-            if (peer.Connection.PeerInterested && FirstCopyWaits(peer) != peer.Choking) gateChanged = true;
-        }
-        if (gateChanged) RunChoker();
     }
 
     /// <summary>Tells the peer (BEP 6 <c>suggest</c>) of pieces nobody has been sent, up to <see cref="SuggestAhead"/>

@@ -58,7 +58,7 @@ internal sealed partial class TorrentSwarm
 
     /// <summary>A peer the choker counts as interested (what <see cref="RunChoker"/> gives it).</summary>
     private bool WantsSlot(SwarmPeer peer) =>
-        peer.Connection.PeerInterested && !peer.IgnoredUnchoke(IgnoredUnchokeAfter) && !FirstCopyWaits(peer);
+        peer.Connection.PeerInterested && !peer.IgnoredUnchoke(IgnoredUnchokeAfter);
 
     /// <summary>With an upload limit: while our upload stays under 90 % of it and interested peers wait choked, each
     /// round opens one more slot (up to twice the configured number, libtorrent's default of eight for four); at the

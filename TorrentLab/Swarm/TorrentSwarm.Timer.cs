@@ -132,7 +132,7 @@ internal sealed partial class TorrentSwarm
     private bool SlotIgnoredWhileOthersWait()
     {
         var peers = PeersSnapshot();
-        return peers.Any(p => !p.Choking && (p.IgnoredUnchoke(IgnoredUnchokeAfter) || FirstCopyWaits(p)))
+        return peers.Any(p => !p.Choking && p.IgnoredUnchoke(IgnoredUnchokeAfter))
             && peers.Any(p => p.Choking && p.Connection.PeerInterested && !p.IgnoredUnchoke(IgnoredUnchokeAfter));
     }
 
@@ -156,7 +156,7 @@ internal sealed partial class TorrentSwarm
             // that one is gone).
             var peers = PeersSnapshot().OrderByDescending(p => p.ConnectedAt).ToArray();
             var candidates = peers.Select(p => new ChokeCandidate(p, p.Down.BytesPerSecond, p.Up.BytesPerSecond,
-                p.Connection.PeerInterested && !FirstCopyWaits(p), p.ConnectedAt, Deferred: p.IgnoredUnchoke(IgnoredUnchokeAfter))).ToList();
+                p.Connection.PeerInterested, p.ConnectedAt, Deferred: p.IgnoredUnchoke(IgnoredUnchokeAfter))).ToList();
             IReadOnlySet<object> unchoke;
             lock (_choker)
             {
