@@ -20,8 +20,9 @@ internal sealed class HostilePeer : IAsyncDisposable
     private int _dropped;
     private long _bytesSent;
 
-    private HostilePeer(TestTorrents.Built built, Func<HostileSession, Task> script, bool handshake, int maxConnections)
+    private HostilePeer(TestTorrents.Built built, Func<HostileSession, Task> script, bool handshake, int maxConnections, bool fast)
     {
+        Fast = fast;
         _listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
         _listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
         _listener.Listen(16);
@@ -29,9 +30,14 @@ internal sealed class HostilePeer : IAsyncDisposable
         _accept = AcceptAsync(built, script, handshake, maxConnections);
     }
 
-    /// <summary>Starts listening. With <paramref name="handshake"/>, each connection first exchanges valid handshakes.</summary>
-    public static HostilePeer Start(TestTorrents.Built built, Func<HostileSession, Task> script, bool handshake = true, int maxConnections = 4) =>
-        new(built, script, handshake, maxConnections);
+    /// <summary>Starts listening. With <paramref name="handshake"/>, each connection first exchanges valid handshakes;
+    /// with <paramref name="fast"/>, its handshake sets the BEP 6 fast extension bit (so it may send <c>reject</c>).</summary>
+    public static HostilePeer Start(TestTorrents.Built built, Func<HostileSession, Task> script, bool handshake = true, int maxConnections = 4,
+        bool fast = false) =>
+        new(built, script, handshake, maxConnections, fast);
+
+    /// <summary>True when its handshake sets the BEP 6 fast extension bit.</summary>
+    public bool Fast { get; }
 
     public IPEndPoint EndPoint { get; }
 
@@ -114,7 +120,7 @@ internal sealed class HostileSession(HostilePeer owner, Socket socket, TestTorre
         if (!Handshake.StartsPlaintext(_buffer.AsSpan(0, Handshake.PrefixLength))) return false;
         _filled -= Handshake.Length;
         Array.Copy(_buffer, Handshake.Length, _buffer, 0, _filled);
-        await SendAsync(new Handshake(built.Torrent.InfoHash, PeerId).ToBytes());
+        await SendAsync(new Handshake(built.Torrent.InfoHash, PeerId, owner.Fast ? Handshake.FastExtensionBit : 0).ToBytes());
         return true;
     }
 

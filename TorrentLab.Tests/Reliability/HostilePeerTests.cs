@@ -41,9 +41,9 @@ public class HostilePeerTests
     /// <summary>A bad peer under test: where it listens, how to stop it, and whether the downloader hung up on it.</summary>
     private sealed record BadPeer(IPEndPoint EndPoint, IAsyncDisposable Handle, Func<bool> Dropped);
 
-    private static BadPeer Hostile(TestTorrents.Built built, Func<HostileSession, Task> script, bool handshake = true)
+    private static BadPeer Hostile(TestTorrents.Built built, Func<HostileSession, Task> script, bool handshake = true, bool fast = false)
     {
-        var peer = HostilePeer.Start(built, script, handshake);
+        var peer = HostilePeer.Start(built, script, handshake, fast: fast);
         return new BadPeer(peer.EndPoint, peer, () => peer.DroppedByDownloader);
     }
 
@@ -121,6 +121,25 @@ public class HostilePeerTests
                 await Task.Delay(10, s.Ct);
             }
         }),
+        "keep-alives only (never unchokes)" => Hostile(built, async s =>
+        {
+            await s.SendAsync(PeerMessage.BitfieldOf(Bitfield.Full(s.PieceCount)));
+            while (!s.Ct.IsCancellationRequested) // until the downloader hangs up: alive, so only the stall deadline ends it
+            {
+                await s.SendAsync(PeerMessage.KeepAlive);
+                await Task.Delay(100, s.Ct);
+            }
+        }),
+        "rejects every request (BEP 6)" => Hostile(built, async s =>
+        {
+            await s.SendAsync(PeerMessage.BitfieldOf(Bitfield.Full(s.PieceCount)));
+            while (true)
+            {
+                var m = await s.ReceiveAsync();
+                if (m.Kind == MessageKind.Interested) await s.SendAsync(PeerMessage.Unchoke);
+                if (m.Kind == MessageKind.Request) await s.SendAsync(PeerMessage.Reject(m.Index, m.Begin, m.Length));
+            }
+        }, fast: true),
         _ => throw new ArgumentOutOfRangeException(nameof(scenario), scenario, "no such scenario"),
     };
 
@@ -139,6 +158,8 @@ public class HostilePeerTests
     [InlineData("silent after the handshake")]
     [InlineData("bitfield then silence (never unchokes)")]
     [InlineData("toggles choke/unchoke, never sends a block")]
+    [InlineData("keep-alives only (never unchokes)")]
+    [InlineData("rejects every request (BEP 6)")]
     public async Task BadPeerFirst_GoodPeerSecond_CompletesDropsTheBadPeerAndStaysBounded(string scenario)
     {
         var built = Torrent();

@@ -130,7 +130,9 @@ public sealed record SessionSettings
     /// libtorrent sends its keep-alive after 60 s of silence, Transmission every 100 s, and BEP 3 says keep-alives are
     /// "generally sent once every two minutes". Our own keep-alives go out every third of it (60 s: libtorrent drops a
     /// peer silent for 120 s). A peer holding our requests is not given this long: snubbing and the request timeout
-    /// (<see cref="DownloadOptions.SnubTimeout"/>, <see cref="DownloadOptions.RequestTimeout"/>) move them to others.</remarks>
+    /// (<see cref="DownloadOptions.SnubTimeout"/>, <see cref="DownloadOptions.RequestTimeout"/>) move them to others.
+    /// The single-peer reference path (<c>MaxPeers = 1</c>), which has no others, leaves a peer that sends it neither an
+    /// unchoke nor a block it asked for within 30 s (or this, if shorter) for the next peer.</remarks>
     public TimeSpan IdleTimeout { get; init; } = TimeSpan.FromMinutes(3);
 
     /// <summary>Where the session and its torrents log, one line per event, a category per layer: the port, incoming

@@ -18,6 +18,10 @@ namespace TorrentLab.Reference;
 /// (<c>Swarm/SwarmDownload.cs</c>) is the production path and reuses the same Wire, Pieces and Storage parts.
 /// Where it starts (the resume decision) is <c>Downloads/DownloadStart.cs</c>; the classroom's one-piece entry is
 /// <c>ReferenceDownload.Piece.cs</c>.
+/// <para>Its patience is its own. A peer that neither unchokes us nor sends a block we asked for in
+/// <see cref="PeerStallTimeout"/> (30 s) is given up on for the next one, and blocks a peer rejects (BEP 6) are asked of
+/// it again only after <see cref="RejectPause"/> (1 s). The swarm engine is more patient (it drops a silent peer after the
+/// session's idle timeout, 3 min) because its other peers serve it meanwhile; here the one peer is the whole download.</para>
 /// </remarks>
 internal static partial class ReferenceDownload
 {
@@ -26,6 +30,22 @@ internal static partial class ReferenceDownload
     public const int DefaultRequestsPerPeer = 128;
 
     private static int RequestsPerPeer(DownloadOptions options) => options.RequestsPerPeer ?? DefaultRequestsPerPeer;
+
+    /// <summary>A peer that neither unchokes us nor sends a block we asked for this long is given up on, and the next
+    /// peer is tried (keep-alives and other chatter don't count): 30 s, as a student's client would wait.</summary>
+    /// <remarks>The swarm engine drops only a silent peer, after the session's <see cref="SessionSettings.IdleTimeout"/>
+    /// (3 min), since other peers serve it meanwhile; this path has one peer at a time, so a useless peer stops the
+    /// whole download.</remarks>
+    internal static readonly TimeSpan PeerStallTimeout = TimeSpan.FromSeconds(30);
+
+    /// <summary>How long a block a peer rejected waits before it is asked of that peer again: at most one request per
+    /// block per second to a peer that rejects everything, instead of a busy loop.</summary>
+    internal static readonly TimeSpan RejectPause = TimeSpan.FromSeconds(1);
+
+    /// <summary>The stall deadline: <see cref="PeerStallTimeout"/>, or the session's idle timeout when that is shorter
+    /// (a peer that talks but gives nothing earns no more patience than a silent one).</summary>
+    private static TimeSpan StallTimeout(DownloadOptions options) =>
+        options.Session.IdleTimeout < PeerStallTimeout ? options.Session.IdleTimeout : PeerStallTimeout;
 
     /// <summary>Downloads the whole torrent into <see cref="DownloadOptions.OutputDirectory"/>, resuming if it can.</summary>
     /// <exception cref="DownloadFailedException">No peer could deliver the missing pieces.</exception>
@@ -119,7 +139,7 @@ internal static partial class ReferenceDownload
                 // Every failure has a reason: the protocol's own, a stall, or (never expected) a fault of ours with this peer.
                 var reason = e switch
                 {
-                    OperationCanceledException => $"stalled: no unchoke or block for {options.Session.IdleTimeout.TotalSeconds:0.#} s",
+                    OperationCanceledException => $"stalled: no unchoke or block for {StallTimeout(options).TotalSeconds:0.#} s",
                     WireException w => w.Reason, // the lines below name the peer
                     SocketException or IOException or TimeoutException => e.Message,
                     _ => $"internal error with this peer ({e.GetType().Name}: {e.Message})",
@@ -160,7 +180,8 @@ internal static partial class ReferenceDownload
             AlternateInfoHash = torrent.IsHybrid ? torrent.InfoHashV2?.Truncated : null,
             ConnectTimeout = options.Session.ConnectTimeout,
             HandshakeTimeout = options.Session.HandshakeTimeout,
-            IdleTimeout = options.Session.IdleTimeout,
+            IdleTimeout = options.Session.IdleTimeout, // silence: how long the session lets any peer say nothing
+            Time = options.Session.Time, // the connection's keep-alive and idle timers run on the session's clock
             Trace = options.Trace,
             Network = options.Session.Network, // the kernel's sockets, unless a simulation gave its own
         }, ct).ConfigureAwait(false);
@@ -170,8 +191,9 @@ internal static partial class ReferenceDownload
         // Until its bitfield or a have arrives, the peer has nothing as far as we know.
         var key = new PeerKey(endpoint.ToString()); // how the piece manager knows this peer
         pieces.AddPeer(key, new Bitfield(torrent.PieceCount));
-        // A peer that neither unchokes us nor sends blocks for IdleTimeout is given up on (keep-alives don't count).
-        using var stall = new Deadline(options.Session.IdleTimeout, options.Session.Time, ct);
+        // A peer that neither unchokes us nor sends blocks for 30 s (PeerStallTimeout) is given up on; keep-alives and
+        // other chatter don't count.
+        using var stall = new Deadline(StallTimeout(options), options.Session.Time, ct);
         var unchokedOnce = false;
         try
         {
@@ -192,6 +214,7 @@ internal static partial class ReferenceDownload
             {
                 var message = await peer.ReceiveAsync(stall.Token).ConfigureAwait(false);
                 // Handle this message and every other one already buffered, then top up the request pipeline once.
+                var rejected = false; // a reject among them pauses the top-up (below)
                 do
                 {
                     switch (message.Kind)
@@ -208,7 +231,7 @@ internal static partial class ReferenceDownload
                         case MessageKind.Unchoke:
                             // The first unchoke restarts the stall clock; later ones do not, or a peer toggling
                             // choke/unchoke without sending a block would hold the download forever.
-                            if (!unchokedOnce) stall.CancelAfter(options.Session.IdleTimeout);
+                            if (!unchokedOnce) stall.CancelAfter(StallTimeout(options));
                             unchokedOnce = true;
                             break;
                         case MessageKind.Choke:
@@ -217,8 +240,8 @@ internal static partial class ReferenceDownload
                             break;
                         case MessageKind.Reject:
                             // BEP 6: "Reject Request notifies a requesting peer that its request will not be satisfied":
-                            // the block goes back to the picker, to be asked again once the peer unchokes us.
-                            pieces.ReleaseBlock(key, new BlockRequest(message.Index, message.Begin, message.Length));
+                            // the block goes back to the picker, to be asked again after a pause (below).
+                            if (pieces.ReleaseBlock(key, new BlockRequest(message.Index, message.Begin, message.Length))) rejected = true;
                             break;
                         case MessageKind.Piece:
                             // block: the piece manager files it; the last block of a piece completes the piece.
@@ -226,7 +249,7 @@ internal static partial class ReferenceDownload
                             // Only a block we asked for is progress (and counts as received): a peer streaming
                             // unrequested blocks must still stall out, or it could hold the download forever.
                             if (outcome.Kind != BlockResultKind.Unrequested) state.Received.Add(message.Payload.Length);
-                            if (outcome.Kind is BlockResultKind.Accepted or BlockResultKind.PieceVerified) stall.CancelAfter(options.Session.IdleTimeout);
+                            if (outcome.Kind is BlockResultKind.Accepted or BlockResultKind.PieceVerified) stall.CancelAfter(StallTimeout(options));
                             // verify: a completed piece was hashed with SHA-1 and compared with the torrent's (BEP 3).
                             switch (outcome.Kind)
                             {
@@ -270,6 +293,9 @@ internal static partial class ReferenceDownload
                     options.Log?.Invoke($"{endpoint} has none of the pieces we still need");
                     return null;
                 }
+                // A peer may refuse, but asking again at once is a busy loop (millions of requests a minute to a peer
+                // that rejects everything): wait a second first. The stall clock runs on, so such a peer is given up on.
+                if (rejected) await Task.Delay(RejectPause, options.Session.Time, stall.Token).ConfigureAwait(false);
                 if (!peer.PeerChoking) await RequestMoreAsync(peer, key, pieces, requests, batch, ct).ConfigureAwait(false);
                 state.Report(peer.PeerChoking ? null : endpoint.ToString());
             }
