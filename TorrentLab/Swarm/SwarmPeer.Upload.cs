@@ -163,13 +163,16 @@ internal sealed partial class SwarmPeer
             // Turns under the upload limit (UploadTurns), except while a lone seed sends its first copy: that has an
             // order of its own across the peers (FirstCopy), which a turn would override.
             var turns = limit is not null && _swarm.FirstCopy is not { Active: true } ? _swarm.Turns : null;
+            // Paced by its connection (its last send waited for room): it takes beside the turns, a block at a time, as
+            // its connection takes them; tokens taken for more would wait in its send buffer while the holder goes without.
+            var paced = turns?.PacedByConnection(this) == true;
             // A lone seed's first copy (SwarmPeer.FirstCopy.cs): asked before taking the lock, it reads other peers' queues.
             var holdOthers = _swarm.FirstCopy is { Active: true } fc
                 && (fc.InProgressElsewhere(this) || _swarm.OthersWaitForFirstCopies(this));
             lock (_sendLock)
             {
                 while (count < 64 && _control.TryDequeue(out var control)) batch[count++] = control;
-                var batchSize = BlocksPerSendAt(Up.BytesPerSecond);
+                var batchSize = paced ? 1 : BlocksPerSendAt(Up.BytesPerSecond);
                 var allowed = batchSize;
                 var taken = 0;
                 var first = _swarm.FirstCopy is { Active: true } f ? f : null;
@@ -184,8 +187,11 @@ internal sealed partial class SwarmPeer
                 }
                 else if (limit is not null && sendable > 0)
                 {
-                    // The upload limit: a block is sent only with tokens for it; the rest wait in the queue.
-                    allowed = taken = limit.TryTake(allowed, WireLimits.BlockLength);
+                    // The upload limit: a block is sent only with tokens for it; the rest wait in the queue. A peer
+                    // paced by its connection comes for a block only when its connection has room for one, and takes it
+                    // on credit (the holder's next take waits a block longer): the holder, which comes the moment each
+                    // block's tokens are there, would otherwise take them all.
+                    allowed = taken = limit.TryTakeOnCredit(allowed, WireLimits.BlockLength, credit: paced ? WireLimits.BlockLength : 0);
                     throttled = taken < Math.Min(batchSize, sendable);
                 }
                 if (allowed > 0) blocks = _uploads.Take(chosen, allowed, first, holdYoung, _mayServe);
@@ -201,6 +207,7 @@ internal sealed partial class SwarmPeer
             }
             if (count == 0 && throttled)
             {
+                turns?.WaitsForTokens(this);
                 await limit!.WaitAsync(ct).ConfigureAwait(false);
                 continue;
             }
@@ -220,7 +227,13 @@ internal sealed partial class SwarmPeer
                     if (count == 0) continue;
                 }
             }
-            await Connection.SendAsync(batch.AsMemory(0, count), ct).ConfigureAwait(false);
+            var writesWaited = Connection.WritesWaited;
+            var sending = Connection.SendAsync(batch.AsMemory(0, count), ct);
+            // A write of our blocks that waited for room: the peer's connection, not the limit, paces it, and its turn
+            // passes on now (UploadTurns.Sent). Not known yet when the send waits for the download side's to finish.
+            var waited = Connection.WritesWaited != writesWaited;
+            if (blocks > 0 && (waited || sending.IsCompleted)) turns?.Sent(this, waited);
+            await sending.ConfigureAwait(false);
             if (blocks > 0)
             {
                 long bytes = 0;
