@@ -111,6 +111,21 @@ public class RateLimitTests
     }
 
     [Fact]
+    public void TryTakeOnCredit_AnEmptyBucketOwingLessThanTheCredit_GrantsAChunk_AndLaterTakesWaitForTheDebt()
+    {
+        var clock = new ManualClock();
+        var parent = new RateLimit(64 * 1024, clock: clock);
+        var limit = new RateLimit(1 << 20, parent);
+        Assert.Equal(1, limit.TryTake(1, Block));                    // the parent's one block: now empty
+        Assert.Equal(0, limit.TryTake(1, Block));
+        Assert.Equal(1, limit.TryTakeOnCredit(1, Block, credit: Block)); // a block the parent owes
+        Assert.Equal(0, limit.TryTakeOnCredit(1, Block, credit: Block)); // it owes a block: no more on that credit
+        clock.Advance(TimeSpan.FromSeconds(0.25));                  // one block earned repays the debt
+        Assert.Equal(0, limit.TryTake(1, Block));
+        Assert.Equal(TimeSpan.FromSeconds(1.0 / (64 * 1024)), limit.Delay);
+    }
+
+    [Fact]
     public void Delay_EmptyBucket_IsTheTimeToEarnOneByte()
     {
         var clock = new ManualClock();

@@ -93,20 +93,27 @@ public sealed class RateLimit
 
     /// <summary>Takes tokens for up to <paramref name="count"/> chunks of <paramref name="chunkBytes"/> each from this
     /// bucket and every parent; returns how many chunks may go now (0 when a bucket is empty).</summary>
-    public int TryTake(int count, int chunkBytes)
+    public int TryTake(int count, int chunkBytes) => TryTakeOnCredit(count, chunkBytes, credit: 0);
+
+    /// <summary><see cref="TryTake"/> from buckets that may owe up to <paramref name="credit"/> bytes more:
+    /// a take is granted while a bucket holds more than minus <paramref name="credit"/>, and later takes wait until
+    /// it is repaid. For a taker that comes for its chunk only now and then, beside one that takes every token the
+    /// moment it is there (upload turns: a peer paced by its connection beside the turn's holder).</summary>
+    internal int TryTakeOnCredit(int count, int chunkBytes, long credit)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(count);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(chunkBytes);
-        var granted = TakeOwn(count, chunkBytes);
+        ArgumentOutOfRangeException.ThrowIfNegative(credit);
+        var granted = TakeOwn(count, chunkBytes, credit);
         if (granted == 0) return 0;
         if (Parent is not null)
         {
-            var above = Parent.TryTake(granted, chunkBytes);
+            var above = Parent.TryTakeOnCredit(granted, chunkBytes, credit);
             if (above < granted) RefundOwn((long)(granted - above) * chunkBytes);
             granted = above;
         }
         if (granted == 0 || _also is null) return granted;
-        var also = _also.TryTake(granted, chunkBytes);
+        var also = _also.TryTakeOnCredit(granted, chunkBytes, credit);
         if (also < granted)
         {
             var back = (long)(granted - also) * chunkBytes;
@@ -197,19 +204,19 @@ public sealed class RateLimit
 
     private Lock Sync => LazyInitializer.EnsureInitialized(ref _lock);
 
-    private int TakeOwn(int count, int chunkBytes)
+    private int TakeOwn(int count, int chunkBytes, long credit)
     {
         if (count == 0 || Volatile.Read(ref _rate) == 0) return count; // unlimited: no lock taken
         lock (Sync)
         {
             if (_rate == 0) return count;
             Refill();
-            if (_tokens <= 0)
+            if (_tokens + credit <= 0)
             {
                 _owed = true;
                 return 0;
             }
-            var granted = (int)Math.Min(count, Math.Ceiling(_tokens / chunkBytes));
+            var granted = (int)Math.Min(count, Math.Ceiling((_tokens + credit) / chunkBytes));
             _tokens -= (double)granted * chunkBytes;
             _owed = false;
             return granted;

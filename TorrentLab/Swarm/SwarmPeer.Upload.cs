@@ -185,10 +185,13 @@ internal sealed partial class SwarmPeer
             // Turns under the upload limit (UploadTurns), except while a lone seed sends its first copy: that has an
             // order of its own across the peers (below), which a turn would override.
             var turns = limit is not null && first is null ? _swarm.Turns : null;
+            // Paced by its connection (its last send waited for room): it takes beside the turns, a block at a time, as
+            // its connection takes them; tokens taken for more would wait in its send buffer while the holder goes without.
+            var paced = turns?.PacedByConnection(this) == true;
             lock (_sendLock)
             {
                 while (count < 64 && _control.TryDequeue(out var control)) batch[count++] = control;
-                var batchSize = BlocksPerSendAt(Up.BytesPerSecond);
+                var batchSize = paced ? 1 : BlocksPerSendAt(Up.BytesPerSecond);
                 var allowed = 0;
                 var taken = 0;
                 var onlyNow = limit is not null; // under a limit, tokens taken as they come are for first copies only
@@ -207,9 +210,13 @@ internal sealed partial class SwarmPeer
                 }
                 else if (plan.Now > 0)
                 {
-                    // The upload limit: a block is sent only with tokens for it; the rest wait in the queue.
-                    allowed = taken = limit.TryTake(Math.Min(batchSize, plan.Now), WireLimits.BlockLength);
-                    throttled = taken < Math.Min(batchSize, plan.Now);
+                    // The upload limit: a block is sent only with tokens for it; the rest wait in the queue. A peer
+                    // paced by its connection comes for a block only when its connection has room for one, and takes it
+                    // on credit (the holder's next take waits a block longer): the holder, which comes the moment each
+                    // block's tokens are there, would otherwise take them all.
+                    var wanted = Math.Min(batchSize, plan.Now);
+                    allowed = taken = limit.TryTakeOnCredit(wanted, WireLimits.BlockLength, credit: paced ? WireLimits.BlockLength : 0);
+                    throttled = taken < wanted;
                 }
                 else if (plan.Later > 0)
                 {
@@ -234,6 +241,7 @@ internal sealed partial class SwarmPeer
             }
             if (count == 0 && throttled)
             {
+                turns?.WaitsForTokens(this);
                 await limit!.WaitAsync(ct).ConfigureAwait(false);
                 continue;
             }
@@ -260,7 +268,13 @@ internal sealed partial class SwarmPeer
                     if (count == 0) continue;
                 }
             }
-            await Connection.SendAsync(batch.AsMemory(0, count), ct).ConfigureAwait(false);
+            var writesWaited = Connection.WritesWaited;
+            var sending = Connection.SendAsync(batch.AsMemory(0, count), ct);
+            // A write of our blocks that waited for room: the peer's connection, not the limit, paces it, and its turn
+            // passes on now (UploadTurns.Sent). Not known yet when the send waits for the download side's to finish.
+            var waited = Connection.WritesWaited != writesWaited;
+            if (blocks > 0 && (waited || sending.IsCompleted)) turns?.Sent(this, waited);
+            await sending.ConfigureAwait(false);
             if (blocks > 0)
             {
                 long bytes = 0;

@@ -12,6 +12,7 @@ internal sealed partial class PeerConnection
     private readonly SemaphoreSlim _sendLock = new(1, 1);
     private byte[] _sendBuffer = [];
     private long _bytesSent;
+    private long _writesWaited;
     private volatile int _maxBlockLength; // the largest piece block we accept: 16 KiB, or more if we asked for more
 
     /// <summary>Sends one message. Safe to call from several tasks; messages go out whole, in call order per task.</summary>
@@ -178,7 +179,9 @@ internal sealed partial class PeerConnection
         if (_failure is { } failure) throw new WireException(failure.Message, failure, (failure as WireException)?.IsViolation ?? false);
         try
         {
-            await _transport.WriteAsync(_sendBuffer.AsMemory(0, count), ct).ConfigureAwait(false);
+            var write = _transport.WriteAsync(_sendBuffer.AsMemory(0, count), ct);
+            if (!write.IsCompleted) Interlocked.Increment(ref _writesWaited);
+            await write.ConfigureAwait(false);
             Interlocked.Add(ref _bytesSent, count);
             Volatile.Write(ref _lastSent, Clock.GetTimestamp());
         }

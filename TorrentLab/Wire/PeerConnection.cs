@@ -107,6 +107,10 @@ internal sealed partial class PeerConnection : IAsyncDisposable, IDisposable
     /// <summary>Bytes sent on this connection (handshake included).</summary>
     public long BytesSent => Interlocked.Read(ref _bytesSent);
 
+    /// <summary>Writes that found the transport's send buffer full and waited for room: the peer (or the path to it)
+    /// takes our bytes slower than we write them.</summary>
+    public long WritesWaited => Interlocked.Read(ref _writesWaited);
+
     /// <summary>Keep-alives received (they are not returned by <see cref="ReceiveAsync"/>).</summary>
     public long KeepAlivesReceived { get; private set; }
 
