@@ -1,8 +1,11 @@
-# One python3-libtorrent peer of bench/swarm/swarm.py, loopback only (no DHT, LSD, UPnP, NAT-PMP, PEX, uTP, encryption),
-# libtorrent's default settings with an upload cap (applied to loopback peers too), as a user would run it.
+# One python3-libtorrent peer of bench/swarm/swarm.py and bench/seed/matrix.py, loopback only (no DHT, LSD, UPnP,
+# NAT-PMP, uTP or encryption; no PEX unless LT_PEX=1), libtorrent's default settings with an upload cap (applied to
+# loopback peers too), as a user would run it.
 # usage: lt_peer.py seed|get TORRENT DIR PORT UPLOAD_BYTES_PER_S [super]   (LT_DOWN_RATE=BYTES_PER_S caps its download)
-# prints "ready" (seed: seeding and the tracker answered), "done" (get: complete); keeps seeding until SIGTERM or stdin
-# closes, then prints "uploaded BYTES" and exits.
+# LT_DIAL=PORT[,PORT...] dials those peers on 127.0.0.1 once the torrent is added (a torrent without a tracker);
+# LT_PEX=1 loads libtorrent's default plugins (ut_pex, ut_metadata, smart_ban) and leaves PEX on for the torrent.
+# prints "ready" (seed: seeding and the tracker answered, or seeding when the torrent names no tracker), "done" (get:
+# complete); keeps seeding until SIGTERM or stdin closes, then prints "uploaded BYTES" and exits.
 import os, signal, sys, threading, time
 import libtorrent as lt
 
@@ -15,7 +18,7 @@ ses = lt.session({
     'allow_multiple_connections_per_ip': True, 'out_enc_policy': 2, 'in_enc_policy': 2,
     'ssrf_mitigation': False, 'upload_rate_limit': rate, 'download_rate_limit': int(os.environ.get('LT_DOWN_RATE', '0')),
     'alert_mask': lt.alert.category_t.status_notification | lt.alert.category_t.tracker_notification,
-}, 0)
+}, *([] if os.environ.get('LT_PEX') == '1' else [0]))
 # libtorrent exempts local peers (loopback, LAN) from rate limits through its local peer class: put every IPv4 address in
 # the global class only, so the cap applies on loopback as it would between machines.
 everyone = lt.ip_filter()
@@ -24,14 +27,18 @@ ses.set_peer_class_filter(everyone)
 atp = lt.add_torrent_params()
 atp.ti = lt.torrent_info(torrent)
 atp.save_path = path
-atp.flags = lt.torrent_flags.disable_dht | lt.torrent_flags.disable_lsd | lt.torrent_flags.disable_pex
+atp.flags = lt.torrent_flags.disable_dht | lt.torrent_flags.disable_lsd
+if os.environ.get('LT_PEX') != '1':
+    atp.flags |= lt.torrent_flags.disable_pex
 if superseed:
     atp.flags |= lt.torrent_flags.super_seeding
 h = ses.add_torrent(atp)
+for dial in filter(None, os.environ.get('LT_DIAL', '').split(',')):
+    h.connect_peer(('127.0.0.1', int(dial)))
 stop = threading.Event()
 signal.signal(signal.SIGTERM, lambda *_: stop.set())
 threading.Thread(target=lambda: (sys.stdin.read(), stop.set()), daemon=True).start()
-replied = mode != 'seed'
+replied = mode != 'seed' or not list(atp.ti.trackers())
 said = False
 deadline = time.time() + 900
 while not stop.is_set() and time.time() < deadline:

@@ -191,8 +191,10 @@ def make_torrent(work, name, size, seed, port):
     http://127.0.0.1:PORT/announce) to work/NAME.torrent; returns the torrent's path."""
     os.makedirs(os.path.join(work, 'data'), exist_ok=True)
     payload = os.path.join(work, 'data', name + '.bin')
-    with open(payload, 'wb') as f:
-        f.write(random.Random(seed).randbytes(size))
+    rng = random.Random(seed)
+    with open(payload, 'wb') as f:  # 64 MiB at a time (randbytes overflows at 256 MiB); the bytes one call would give
+        for offset in range(0, size, 64 << 20):
+            f.write(rng.randbytes(min(64 << 20, size - offset)))
     torrent = os.path.join(work, name + '.torrent')
     subprocess.run(['mktorrent', '-l', '18', '-a', 'http://127.0.0.1:%d/announce' % port, '-o', torrent, payload], check=True,
                    stdout=subprocess.DEVNULL)
