@@ -31,7 +31,7 @@ internal static class Program
     private static int Usage()
     {
         Console.Error.WriteLine("usage: DOTNET_PROCESSOR_COUNT=1 dotnet TorrentLab.Simulation.dll scenario ASSEMBLY TYPE METHOD SEED [--log FILE] [--limit SECONDS]");
-        Console.Error.WriteLine("       DOTNET_PROCESSOR_COUNT=1 dotnet TorrentLab.Simulation.dll swarm --peers N --seed S [--mib F] [--piece-kib K] [--seed-kib-s U]");
+        Console.Error.WriteLine("       DOTNET_PROCESSOR_COUNT=1 dotnet TorrentLab.Simulation.dll swarm --peers N --seed S [--mib F] [--piece-kib K] [--seed-kib-s U] [--peer-kib-s P]");
         Console.Error.WriteLine("           [--uploads equal|spread|gnutella] [--down-factor D] [--super on|off] [--cap link|app] [--neighbours M]");
         Console.Error.WriteLine("           [--join once|tracker] [--starts FROM-TO|S1,S2,...] [--churn SHARE] [--log FILE] [--trace FILE]");
         Console.Error.WriteLine("           [--one-way-ms 20] [--timers-late-ms 0.5] [--wire FILE]");
@@ -67,7 +67,7 @@ internal static class Program
         int Int(string name, int fallback) => Option(args, name) is { } v ? int.Parse(v, inv) : fallback;
         var seed = Int("--seed", 1);
         var options = new Experiments.SwarmExperiment.Options(
-            Peers: Int("--peers", 10), Mib: Int("--mib", 100), PieceKib: Int("--piece-kib", 256), SeedRate: Int("--seed-kib-s", 1024) * 1024L,
+            Peers: Int("--peers", 10), Mib: Int("--mib", 100), PieceKib: Int("--piece-kib", 256), SeedRate: Int("--seed-kib-s", 1024) * 1024L, PeerRate: Int("--peer-kib-s", 0) * 1024L,
             Uploads: Option(args, "--uploads") ?? "equal", DownFactor: Int("--down-factor", 0), Super: Option(args, "--super") == "on",
             AppCap: Option(args, "--cap") == "app", Neighbours: Int("--neighbours", 50), Join: Option(args, "--join") ?? "once",
             Starts: Option(args, "--starts") ?? "0-0", Churn: Option(args, "--churn") is { } churn ? double.Parse(churn, inv) : 0,

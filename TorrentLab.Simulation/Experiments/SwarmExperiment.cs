@@ -19,6 +19,8 @@ internal static class SwarmExperiment
     /// <param name="Mib">F in MiB.</param>
     /// <param name="PieceKib">The piece length in KiB.</param>
     /// <param name="SeedRate">u_s, bytes per second.</param>
+    /// <param name="PeerRate">The rate "equal" and "spread" give the peers, bytes per second; 0: u_s. A seed faster than
+    /// its peers (a server, or loopback's "uncapped") is a larger u_s than this.</param>
     /// <param name="Uploads">"equal": every peer uploads u_s; "spread": uniform in [u_s/4, u_s] (a spread, not a
     /// measured distribution); "gnutella": the measured classes of <see cref="Measured"/>, downloads with them.</param>
     /// <param name="DownFactor">d_i = DownFactor * u_i; 0: downloads not limited (the third term is then 0). Not used
@@ -47,7 +49,7 @@ internal static class SwarmExperiment
     /// (<see cref="SimClock.MakeTimersLate"/>).</param>
     /// <param name="Wire">A file to write every wire message of every peer to, at its simulated time, as the command
     /// line's --trace prints them (for a side-by-side look with bench/swarm/swarm.py's traces), or null.</param>
-    internal sealed record Options(int Peers, int Mib = 100, int PieceKib = 256, long SeedRate = 1 << 20, string Uploads = "equal",
+    internal sealed record Options(int Peers, int Mib = 100, int PieceKib = 256, long SeedRate = 1 << 20, long PeerRate = 0, string Uploads = "equal",
         int DownFactor = 0, bool Super = false, bool AppCap = false, int Neighbours = 50, double LatencyMs = 20, string Join = "once",
         string Starts = "0-0", double Churn = 0, string? Trace = null, string? Wire = null,
         double TimersLateMs = 0);
@@ -90,10 +92,11 @@ internal static class SwarmExperiment
         if (o.Churn != 0 && o.Join != "once") throw new InvalidOperationException("--churn goes with --join once");
         if (o.Churn is < 0 or > 1) throw new InvalidOperationException($"--churn is a share from 0 to 1, not {o.Churn}");
         var all = o.Peers + leaving;
+        var peerRate = o.PeerRate > 0 ? o.PeerRate : o.SeedRate;
         (long Up, long Down)[] caps = o.Uploads switch
         {
-            "equal" => [.. Enumerable.Range(0, all).Select(_ => (o.SeedRate, Down(o.SeedRate)))],
-            "spread" => [.. Enumerable.Range(0, all).Select(_ => o.SeedRate / 4 + (long)(random.NextDouble() * (o.SeedRate - o.SeedRate / 4))).Select(u => (u, Down(u)))],
+            "equal" => [.. Enumerable.Range(0, all).Select(_ => (peerRate, Down(peerRate)))],
+            "spread" => [.. Enumerable.Range(0, all).Select(_ => peerRate / 4 + (long)(random.NextDouble() * (peerRate - peerRate / 4))).Select(u => (u, Down(u)))],
             "gnutella" => MeasuredCapacities(all, random),
             _ => throw new InvalidOperationException($"--uploads is equal, spread or gnutella, not '{o.Uploads}'"),
         };
@@ -228,7 +231,7 @@ internal static class SwarmExperiment
             var tMin = Math.Max(Bound(completed), joinBound);
             var (seedUp, _) = seedHost.Bytes;
             print(string.Create(inv,
-                $"peers={o.Peers} seed={sim.Seed} F_mib={o.Mib} piece_kib={o.PieceKib} u_s_kib={o.SeedRate / 1024} uploads={o.Uploads} " +
+                $"peers={o.Peers} seed={sim.Seed} F_mib={o.Mib} piece_kib={o.PieceKib} u_s_kib={o.SeedRate / 1024}{(o.PeerRate > 0 ? $" u_kib={o.PeerRate / 1024}" : "")} uploads={o.Uploads} " +
                 $"down_factor={o.DownFactor} super={(o.Super ? "on" : "off")} cap={(o.AppCap ? "app" : "link")} neighbours={o.Neighbours} join={o.Join}" +
                 $"{(o.Join == "tracker" ? $" starts_s={o.Starts}" : "")}{(leaving > 0 ? $" churn={o.Churn} left={leaving} joined={leaving}" : "")} " +
                 $"first_s={completed.Min(i => finished[i]!.Value).TotalSeconds:0.00} " +

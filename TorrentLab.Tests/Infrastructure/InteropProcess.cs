@@ -63,7 +63,8 @@ internal sealed class InteropProcess : IDisposable
     }
 
     /// <summary>A python3-libtorrent downloader; prints "done" and exits once the torrent is complete.</summary>
-    /// <param name="settings">Session settings (JSON) over the loopback defaults.</param>
+    /// <param name="settings">Session settings (JSON) over the loopback defaults; the key <c>_dial</c> names a port on
+    /// 127.0.0.1 it connects to (a torrent without a tracker: the only peer it knows).</param>
     public static InteropProcess LibtorrentDownloader(string python, string torrent, string dataFolder, string scriptFolder, string settings = "{}",
         bool ipv6 = false)
     {
@@ -78,8 +79,11 @@ internal sealed class InteropProcess : IDisposable
     private const string LibtorrentDownloadScript = LibtorrentScript.Prelude + """
         import json
         torrent, save_path, port = sys.argv[1], sys.argv[2], int(sys.argv[3])
-        ses = loopback_session(port, None, json.loads(sys.argv[4]))
+        extra = json.loads(sys.argv[4])
+        dial = extra.pop('_dial', 0)                         # say {"_dial": PORT}: told of that peer alone, as a user would
+        ses = loopback_session(port, None, extra)
         h, _ = add_torrent(ses, torrent, save_path)
+        if dial: h.connect_peer(('127.0.0.1', dial))
         # Fails when no new byte arrived for STALL seconds (from the start: the first announce and connection count),
         # not after a total time: on a loaded machine a healthy download takes longer, a stuck one still ends here.
         STALL, GUARD = 30, 240

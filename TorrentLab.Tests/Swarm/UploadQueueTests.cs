@@ -24,7 +24,7 @@ public class UploadQueueTests
     {
         var plan = queue.Plan(first, limited, mayServe ?? Any);
         var into = new BlockRequest[Math.Max(plan.Now, 1)];
-        return into[..queue.Take(into, plan.Now, first, onlyNow: limited, mayServe ?? Any)];
+        return into[..queue.Take(into, plan.Now, first, limited, onlyNow: limited, mayServe ?? Any)];
     }
 
     [Fact]
@@ -38,22 +38,24 @@ public class UploadQueueTests
     }
 
     [Fact]
-    public void FirstCopiesLeaveFirst_ThenAPieceAnotherPeerGot()
+    public void UnderALimit_FirstCopiesLeaveFirst_ThenAPieceAnotherPeerGot()
     {
         var (first, queue) = Make();
         first.Sent("a", 0, Block);
         first.Sent("a", 0, Block); // piece 0 left whole, to "a"
         foreach (var r in new[] { R(0, 0), R(0, 1), R(1, 0), R(1, 1) }) queue.Add(r);
 
-        Assert.Equal([R(1, 0), R(1, 1), R(0, 0), R(0, 1)], TakeNow(queue, first, limited: false));
+        var into = new BlockRequest[4];
+        Assert.Equal(4, queue.Take(into, 4, first, limited: true, onlyNow: false, Any)); // spare tokens: every kind
+        Assert.Equal([R(1, 0), R(1, 1), R(0, 0), R(0, 1)], into);
         Assert.Equal(Block * 2, first.SentAgain);
     }
 
     [Fact]
-    public void WithoutALimit_EveryRequestGoesNow_PiecesAnotherPeerGetsAndPacedOnesToo()
+    public void WithoutALimit_EveryRequestGoesNow_InTheOrderAsked_PiecesAnotherPeerGetsAndPacedOnesToo()
     {
         // Issue 84: without an upload limit nothing is held back, whatever the rule thinks of the pieces: holding a
-        // request only leaves the upload idle.
+        // request only leaves the upload idle. What goes is still counted (the rule ends when every piece left once).
         var (first, queue) = Make();
         first.OthersLacking = (owner, _) => owner.Equals("b") ? ["a"] : ["b"];
         first.Asked("a", 0);       // "a" is heard from (so it is someone to spread to)
@@ -66,7 +68,8 @@ public class UploadQueueTests
 
         Assert.Equal(RequestClass.Paced, first.Classify("b", 2));
         Assert.Equal(new QueuePlan(3, 0), queue.Plan(first, limited: false, Any));
-        Assert.Equal([R(2, 0), R(3, 0), R(0, 0)], TakeNow(queue, first, limited: false));
+        Assert.Equal([R(0, 0), R(2, 0), R(3, 0)], TakeNow(queue, first, limited: false));
+        Assert.Equal(Block, first.SentAgain);
     }
 
     [Fact]
@@ -87,7 +90,7 @@ public class UploadQueueTests
         var plan = queue.Plan(first, limited: true, Any);
         Assert.Equal(new QueuePlan(0, 2), plan);
         var into = new BlockRequest[2];
-        Assert.Equal(2, queue.Take(into, plan.Later, first, onlyNow: false, Any)); // spare tokens: in the rule's order
+        Assert.Equal(2, queue.Take(into, plan.Later, first, limited: true, onlyNow: false, Any)); // spare tokens: in the rule's order
         Assert.Equal([R(2, 0), R(0, 0)], into);
     }
 
@@ -101,7 +104,7 @@ public class UploadQueueTests
         queue.Add(R(0, 0));
         queue.Add(R(0, 1));
         var into = new BlockRequest[1];
-        Assert.Equal(1, queue.Take(into, 1, first, onlyNow: false, Any));
+        Assert.Equal(1, queue.Take(into, 1, first, limited: true, onlyNow: false, Any));
 
         Assert.Equal(new QueuePlan(1, 0), queue.Plan(first, limited: true, Any));
     }

@@ -28,11 +28,10 @@ internal enum RequestClass
 /// <para>The rule orders, it never withholds (issue 84: holding requests back made a lone seed 20-60 times slower than
 /// libtorrent's for two to four uncapped downloaders that could not pass pieces on). Which regime each part is for:
 /// <list type="bullet">
-/// <item>Every regime: a peer's own queue is served first copies first, then paced ones, then the rest
-/// (<see cref="UploadQueue"/>), and suggestions steer the peers that honour them to different pieces. Neither costs a
-/// byte of upload.</item>
-/// <item>Under an upload limit (the seed's upload bounds the swarm, as a home uplink does): requests for first copies
-/// take the limit's tokens as they come; the others take only tokens nobody took, which a full bucket would lose
+/// <item>Every regime: suggestions steer the peers that honour them to different pieces, at no cost in upload.</item>
+/// <item>Under an upload limit (the seed's upload bounds the swarm, as a home uplink does): a peer's queue is served
+/// first copies first, then paced ones, then the rest (<see cref="UploadQueue"/>); requests for first copies take the
+/// limit's tokens as they come, the others only tokens nobody took, which a full bucket would lose
 /// (<c>RateLimit.TryTakeSpare</c>). The limit goes to first copies first and is never left idle.</item>
 /// <item>Without a limit the seed cannot know what its link could carry, so it holds nothing back: what a peer asks
 /// goes as soon as its sender can write it, as from libtorrent's seed.</item>

@@ -224,7 +224,7 @@ internal sealed partial class SwarmPeer
                     waitsForSpare = taken == 0;
                     onlyNow = false;
                 }
-                if (allowed > 0) blocks = _uploads.Take(chosen, allowed, first, onlyNow, _mayServe);
+                if (allowed > 0) blocks = _uploads.Take(chosen, allowed, first, limited: limit is not null, onlyNow, _mayServe);
                 for (var i = 0; i < blocks; i++)
                     batch[count++] = PeerMessage.Request(chosen[i].Index, chosen[i].Begin, chosen[i].Length); // placeholder
                 if (taken > blocks) limit!.Refund((long)(taken - blocks) * WireLimits.BlockLength);

@@ -1,0 +1,53 @@
+using TorrentLab.Simulation;
+using TorrentLab.Simulation.Experiments;
+using TorrentLab.Tests.Infrastructure;
+
+namespace TorrentLab.Tests.Swarm;
+
+/// <summary>A lone seed with its default options and downloaders told only of it (they may meet through its PEX), on
+/// the simulated network, against the fluid bound T_min (<see cref="SwarmExperiment"/>): the regimes issue 84 found a
+/// policy tuned on one benchmark had broken. Uncapped: the seed's line is eight times a downloader's, whose download
+/// bounds the swarm (loopback's regime: the seed could feed every downloader at its full rate). Capped: the seed's
+/// upload limit is every peer's upload, so the seed bounds the swarm and its first copy decides how soon it ends.</summary>
+[Trait("Tier", "Slow")] // each run is a process of its own
+public class LoneSeedRegimesSimulatedTests
+{
+    /// <summary>Issue 84's target: the last downloader within 10 % of the bound.</summary>
+    private const double Within = 1.10;
+
+    [Fact]
+    public void TwoDownloaders_Uncapped_EndWithinTenPercentOfTheBound() => Simulated.Passes(TwoUncapped, seed: 1);
+
+    [Fact]
+    public void EightDownloaders_Uncapped_EndWithinTenPercentOfTheBound() => Simulated.Passes(EightUncapped, seed: 1);
+
+    [Fact]
+    public void TwoDownloaders_SeedCapped_EndWithinTenPercentOfTheBound() => Simulated.Passes(TwoCapped, seed: 1);
+
+    internal static Task TwoUncapped(SimRun sim) => Run(sim, Uncapped(2));
+
+    internal static Task EightUncapped(SimRun sim) => Run(sim, Uncapped(8));
+
+    internal static Task TwoCapped(SimRun sim) => Run(sim, Capped(2));
+
+    /// <summary>The seed's line 8 MiB/s, each downloader's 1 MiB/s each way, no upload limit: T_min = F / 1 MiB/s.</summary>
+    private static SwarmExperiment.Options Uncapped(int downloaders) =>
+        new(Peers: downloaders, Mib: 16, SeedRate: 8 << 20, PeerRate: 1 << 20, DownFactor: 1, Neighbours: 0);
+
+    /// <summary>Every upload limited to 1 MiB/s by the client, on lines that carry more: T_min = F / 1 MiB/s.</summary>
+    private static SwarmExperiment.Options Capped(int downloaders) =>
+        new(Peers: downloaders, Mib: 16, SeedRate: 1 << 20, AppCap: true, Neighbours: 0);
+
+    private static async Task Run(SimRun sim, SwarmExperiment.Options options)
+    {
+        string? line = null;
+        await SwarmExperiment.RunAsync(sim, options, l => line = l);
+        Console.WriteLine(line);
+        var ratio = Figure(line!, "T/T_min");
+        Assert.True(ratio <= Within, $"T/T_min {ratio:0.000} over {Within}: {line}");
+    }
+
+    private static double Figure(string line, string key) =>
+        double.Parse(line.Split(' ').Single(p => p.StartsWith(key + "=", StringComparison.Ordinal))[(key.Length + 1)..],
+            System.Globalization.CultureInfo.InvariantCulture);
+}
