@@ -87,6 +87,35 @@ public class ReferenceDownloadPatienceTests
     }
 
     [Fact]
+    public async Task AStallTimeoutShorterThanThirtySeconds_IsEachPeersDeadline()
+    {
+        // --stall-timeout with --max-peers 1: the setting is honoured on the reference path too (per peer).
+        var built = Torrent();
+        using var folder = new TempFolder("torrentlab-patience");
+        var clock = new ManualClock();
+        var start = clock.GetUtcNow();
+        await using var idle = HostilePeer.Start(built, async s =>
+        {
+            await s.SendAsync(PeerMessage.BitfieldOf(Bitfield.Full(s.PieceCount)));
+            while (true) await s.ReceiveAsync(); // reads what it is sent; never unchokes, never speaks again
+        });
+        await using var honest = Honest(built);
+        var log = new ConcurrentQueue<string>();
+        var options = Options(folder.Path, clock, log, idle.EndPoint, honest.EndPoint) with { StallTimeout = TimeSpan.FromSeconds(5) };
+
+        var download = ReferenceDownload.RunAsync(built.Torrent, options, null, Ct);
+        await Wait.UntilAsync(() => clock.PendingTimers.Contains(TimeSpan.FromSeconds(5)), Patience, "the first peer's 5 s deadline was never armed", Ct);
+        clock.Advance(TimeSpan.FromSeconds(4));
+        Assert.False(download.IsCompleted);
+        clock.Advance(Second);
+        var result = await download.WaitAsync(Patience, Ct);
+
+        Assert.Equal([honest.EndPoint.ToString()], result.PeersUsed);
+        Assert.Contains($"dropped {idle.EndPoint}: stalled: no unchoke or block for 5 s", log);
+        Assert.Equal(TimeSpan.FromSeconds(5), clock.GetUtcNow() - start);
+    }
+
+    [Fact]
     public async Task FirstPeerRejectsEveryRequest_IsAskedAtMostOncePerBlockPerSecond_ThenGivenUpOnForTheSecondPeer()
     {
         var built = Torrent();

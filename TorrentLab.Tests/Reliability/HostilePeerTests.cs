@@ -121,15 +121,6 @@ public class HostilePeerTests
                 await Task.Delay(10, s.Ct);
             }
         }),
-        "keep-alives only (never unchokes)" => Hostile(built, async s =>
-        {
-            await s.SendAsync(PeerMessage.BitfieldOf(Bitfield.Full(s.PieceCount)));
-            while (!s.Ct.IsCancellationRequested) // until the downloader hangs up: alive, so only the stall deadline ends it
-            {
-                await s.SendAsync(PeerMessage.KeepAlive);
-                await Task.Delay(100, s.Ct);
-            }
-        }),
         "rejects every request (BEP 6)" => Hostile(built, async s =>
         {
             await s.SendAsync(PeerMessage.BitfieldOf(Bitfield.Full(s.PieceCount)));
@@ -158,7 +149,6 @@ public class HostilePeerTests
     [InlineData("silent after the handshake")]
     [InlineData("bitfield then silence (never unchokes)")]
     [InlineData("toggles choke/unchoke, never sends a block")]
-    [InlineData("keep-alives only (never unchokes)")]
     [InlineData("rejects every request (BEP 6)")]
     public async Task BadPeerFirst_GoodPeerSecond_CompletesDropsTheBadPeerAndStaysBounded(string scenario)
     {

@@ -42,10 +42,15 @@ internal static partial class ReferenceDownload
     /// block per second to a peer that rejects everything, instead of a busy loop.</summary>
     internal static readonly TimeSpan RejectPause = TimeSpan.FromSeconds(1);
 
-    /// <summary>The stall deadline: <see cref="PeerStallTimeout"/>, or the session's idle timeout when that is shorter
-    /// (a peer that talks but gives nothing earns no more patience than a silent one).</summary>
-    private static TimeSpan StallTimeout(DownloadOptions options) =>
-        options.Session.IdleTimeout < PeerStallTimeout ? options.Session.IdleTimeout : PeerStallTimeout;
+    /// <summary>The stall deadline: <see cref="PeerStallTimeout"/>, or the session's idle timeout or the download's
+    /// <see cref="DownloadOptions.StallTimeout"/> (<c>--stall-timeout</c>) when shorter (a peer that talks but gives
+    /// nothing earns no more patience than a silent one). With one peer at a time the stall timeout applies to each peer:
+    /// the download gives up once every peer it knows has gone that long without giving data.</summary>
+    private static TimeSpan StallTimeout(DownloadOptions options)
+    {
+        var stall = options.Session.IdleTimeout < PeerStallTimeout ? options.Session.IdleTimeout : PeerStallTimeout;
+        return options.StallTimeout is { } limit && limit < stall ? limit : stall;
+    }
 
     /// <summary>Downloads the whole torrent into <see cref="DownloadOptions.OutputDirectory"/>, resuming if it can.</summary>
     /// <exception cref="DownloadFailedException">No peer could deliver the missing pieces.</exception>

@@ -201,8 +201,9 @@ internal sealed partial class SwarmPeer
                 // to first copies first and is never left unused. Without a limit there is nothing to share out: what
                 // a peer asks goes as soon as its sender can write it, and holding a request back would only leave the
                 // upload idle (issue 84: two downloaders that knew only our seed waited on each other for minutes).
-                var plan = _uploads.Count == 0 ? default : _uploads.Plan(first, limited: limit is not null, _mayServe);
-                if (limit is null) allowed = Math.Min(batchSize, plan.Now);
+                // Without a limit nothing needs counting: Take serves what may be served, up to a batch.
+                var plan = limit is null || _uploads.Count == 0 ? default : _uploads.Plan(first, limited: true, _mayServe);
+                if (limit is null) allowed = _uploads.Count == 0 ? 0 : batchSize;
                 else if (plan.Now > 0 && turns is not null && !turns.TryClaim(this, limit.LowestRate, WireLimits.BlockLength))
                 {
                     // Under the upload limit the peers take turns (UploadTurns): not ours yet.
