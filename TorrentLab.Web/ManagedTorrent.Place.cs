@@ -23,8 +23,8 @@ internal sealed partial class ManagedTorrent
     /// <summary>The tiers the user set, or null while the torrent announces to its .torrent's (for the saved list).</summary>
     public IReadOnlyList<IReadOnlyList<string>>? EditedTrackers => Handle.TrackersReplaced ? Handle.Trackers : null;
 
-    /// <summary>Replaces the tracker list, or with null goes back to the .torrent's (the manager pauses a running
-    /// torrent first and starts it again after).</summary>
+    /// <summary>Replaces the tracker list, or with null goes back to the .torrent's (a running torrent announces to the
+    /// new list at once, its peers kept).</summary>
     public async Task SetTrackersAsync(IReadOnlyList<IReadOnlyList<string>>? tiers)
     {
         await Handle.SetTrackersAsync(tiers).ConfigureAwait(false);

@@ -152,13 +152,14 @@ internal sealed partial class TorrentManager
 
     private static string Shown(string saveFolder) => saveFolder.Length == 0 ? "the downloads folder" : $"'{saveFolder}'";
 
-    /// <summary>Replaces the torrent's trackers (null: back to its .torrent's); a running torrent restarts and announces
-    /// to the new list.</summary>
+    /// <summary>Replaces the torrent's trackers (null: back to its .torrent's); a running torrent announces to the new
+    /// list at once, its peers kept. The list is saved.</summary>
     /// <exception cref="WebApiException">400: a URL that is not http, https or udp, or of a refused address; too many.</exception>
-    public Task SetTrackersAsync(ManagedTorrent torrent, IReadOnlyList<IReadOnlyList<string>>? tiers, CancellationToken ct = default)
+    public async Task SetTrackersAsync(ManagedTorrent torrent, IReadOnlyList<IReadOnlyList<string>>? tiers, CancellationToken ct = default)
     {
         var clean = tiers is null ? null : CleanTrackers(tiers);
-        return ChangeStoppedAsync(torrent, () => torrent.SetTrackersAsync(clean), ct);
+        await torrent.SetTrackersAsync(clean).WaitAsync(ct).ConfigureAwait(false);
+        Save();
     }
 
     /// <summary>Tiers with their URLs trimmed, blanks, duplicates and empty tiers left out, every URL checked.</summary>
@@ -184,8 +185,8 @@ internal sealed partial class TorrentManager
         return clean;
     }
 
-    /// <summary>Gives the torrent a peer to try on every run (kept in the saved list); a running torrent restarts to
-    /// dial it. The address must pass the rule of every peer source (<see cref="TorrentClient.MayDial"/>) under the
+    /// <summary>Gives the torrent a peer to try on every run (kept in the saved list); a running torrent dials it at
+    /// once, its other peers kept. The address must pass the rule of every peer source (<see cref="TorrentClient.MayDial"/>) under the
     /// session's peer scope (loopback or private only, when the server was started so).</summary>
     /// <returns>False when the torrent had this peer already.</returns>
     /// <exception cref="WebApiException">400: not ip:port, or an address that may not be dialled; too many peers.</exception>
@@ -201,7 +202,8 @@ internal sealed partial class TorrentManager
                 (scope == Tracker.PeerScope.Any ? "" : $", and this server dials {scope.ToString().ToLowerInvariant()} addresses only"));
         if (torrent.LinkPeers.Contains(peer)) return false;
         if (torrent.LinkPeers.Count >= MaxGivenPeers) throw new WebApiException(400, $"at most {MaxGivenPeers} peers may be given to one torrent");
-        await ChangeStoppedAsync(torrent, () => torrent.Handle.AddPeerAsync(peer), ct).ConfigureAwait(false);
+        await torrent.Handle.AddPeerAsync(peer).WaitAsync(ct).ConfigureAwait(false);
+        Save();
         return true;
     }
 

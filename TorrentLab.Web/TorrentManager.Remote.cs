@@ -8,9 +8,9 @@ internal sealed partial class TorrentManager
     public string TorrentPathOf(ManagedTorrent torrent) => _store.TorrentPath(torrent.InfoHash);
 
     /// <summary>Announces to the torrent's trackers now (Transmission's <c>torrent-reannounce</c>, qBittorrent's
-    /// <c>torrents/reannounce</c>): the handle's <c>TorrentHandle.ReannounceAsync</c> starts a running torrent's run
-    /// again (keeping its place in the queue), and a start announces <c>started</c> at once; a torrent that does not
-    /// run has nothing to announce, as in both daemons.</summary>
+    /// <c>torrents/reannounce</c>): the handle's <c>TorrentHandle.ReannounceAsync</c> sends a running torrent's next
+    /// announce at once, its peers kept (libtorrent's <c>force_reannounce</c>); a torrent that does not run has nothing to
+    /// announce, as in both daemons.</summary>
     public Task ReannounceAsync(ManagedTorrent torrent, CancellationToken ct = default) =>
         torrent.IsRunning ? torrent.Handle.ReannounceAsync().WaitAsync(ct) : Task.CompletedTask;
 

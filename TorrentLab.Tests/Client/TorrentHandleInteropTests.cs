@@ -1,4 +1,6 @@
+using System.Collections.Concurrent;
 using System.Net;
+using System.Text;
 using TorrentLab.Client;
 using TorrentLab.Downloads;
 using TorrentLab.Pieces;
@@ -111,5 +113,78 @@ public class TorrentHandleInteropTests
             Assert.Equal(built.Files[i].Data, File.ReadAllBytes(Path.Combine(folder.Combine("moved"), built.Files[i].Path)));
             Assert.False(File.Exists(Path.Combine(folder.Combine("out"), built.Files[i].Path)), $"{built.Files[i].Path} was left in the old folder");
         }
+    }
+
+    /// <summary>Issue "one torrent from add to remove": a reannounce, trackers added and removed, and a peer added reach
+    /// the running torrent without a restart; its one connection to the first seeder stays (no second handshake, no
+    /// disconnect, no pause), and each tracker hears what it should.</summary>
+    [Fact]
+    public async Task RunningTorrent_ReannouncedTrackersEditedAndAPeerAdded_KeepsItsConnectionToTheLibtorrentSeeder()
+    {
+        var python = Interop.RequireLibtorrentPython();
+        using var folder = new TempFolder("torrentlab-handle-live");
+        var built = TestTorrents.SingleFile(4_000_000, pieceLength: 64 * 1024, name: "live.bin", announce: null, seed: 73);
+        var torrentPath = built.WriteTorrent(folder.Path);
+        built.WritePayload(folder.Combine("seed"));
+        // 64 KiB/s each: half a minute or more for the file, so every change reaches a downloading torrent.
+        using var first = await LibtorrentSeeder.StartAsync(python, torrentPath, folder.Combine("seed"), folder.Path, Ct, uploadLimit: 64 * 1024);
+        using var second = await LibtorrentSeeder.StartAsync(python, torrentPath, folder.Combine("seed"), folder.Path, Ct, uploadLimit: 64 * 1024);
+        await using var trackers = await LoopbackHttpServer.StartAsync(Ct);
+        var answer = Encoding.ASCII.GetBytes("d8:intervali1800e5:peers0:e"); // no peers, and no announce again for 30 minutes
+        var a = trackers.Put("/a/announce", answer, "text/plain");
+        var b = trackers.Put("/b/announce", answer, "text/plain");
+        var lines = new ConcurrentQueue<string>();
+        var states = new ConcurrentQueue<TorrentState>();
+        await using var session = TorrentSession.Start(TorrentSessionTests.Loopback());
+        using var stopReading = CancellationTokenSource.CreateLinkedTokenSource(Ct);
+        var reader = Task.Run(async () =>
+        {
+            try
+            {
+                await foreach (var alert in session.Alerts.ReadAllAsync(stopReading.Token))
+                    if (alert.Kind == TorrentAlertKind.StateChanged) states.Enqueue(alert.State!.Value);
+            }
+            catch (OperationCanceledException) { }
+        }, Ct);
+        var handle = session.Add(built.Torrent, new DownloadOptions
+        {
+            OutputDirectory = folder.Combine("out"),
+            ExtraPeers = [new IPEndPoint(IPAddress.Loopback, first.Port)],
+            Trackers = [[a]],
+            Log = lines.Enqueue,
+        });
+        int Connected(LibtorrentSeeder seeder) => lines.Count(l => l.StartsWith($"peer 127.0.0.1:{seeder.Port}: connected", StringComparison.Ordinal));
+        async Task Until(Func<bool> condition, string what) =>
+            Assert.True(await Wait.UntilAsync(condition, Patience, Ct), $"{what}: {handle} ({handle.Error})\n{string.Join('\n', lines)}");
+        await WaitForAsync(handle, h => h.PiecesDone > 0 && h.State == TorrentState.Downloading, "never downloading");
+        await Until(() => trackers.Requests("/a/announce") >= 1, "tracker a never heard started");
+
+        var toA = trackers.Requests("/a/announce");
+        await handle.ReannounceAsync().WaitAsync(Patience, Ct);
+        await Until(() => trackers.Requests("/a/announce") > toA, "the reannounce never reached tracker a");
+
+        // A tier added: the new list hears started (from its first tier that answers, BEP 12: a again).
+        toA = trackers.Requests("/a/announce");
+        await handle.AddTrackerAsync(b).WaitAsync(Patience, Ct);
+        Assert.Equal([[a], [b]], handle.Trackers);
+        await Until(() => trackers.Requests("/a/announce") > toA, "the list with b added was never announced to");
+
+        await handle.RemoveTrackerAsync(a).WaitAsync(Patience, Ct);
+        Assert.Equal([[b]], handle.Trackers);
+        await Until(() => trackers.Requests("/b/announce") >= 1, "tracker b, left alone, was never announced to");
+        toA = trackers.Requests("/a/announce");
+        var toB = trackers.Requests("/b/announce");
+        await handle.ReannounceAsync().WaitAsync(Patience, Ct);
+        await Until(() => trackers.Requests("/b/announce") > toB, "the reannounce never reached tracker b");
+
+        await handle.AddPeerAsync(new IPEndPoint(IPAddress.Loopback, second.Port)).WaitAsync(Patience, Ct);
+        await Until(() => Connected(second) == 1, "the added peer was never connected");
+
+        Assert.Equal(toA, trackers.Requests("/a/announce")); // the removed tracker hears nothing more
+        Assert.Equal(1, Connected(first)); // one handshake with the first seeder through every change
+        Assert.DoesNotContain(lines, l => l.StartsWith($"peer 127.0.0.1:{first.Port}: disconnected", StringComparison.Ordinal));
+        Assert.DoesNotContain(TorrentState.Paused, states); // no change stopped the run
+        await stopReading.CancelAsync();
+        await reader;
     }
 }

@@ -4,7 +4,8 @@ using TorrentLab.Pieces;
 
 namespace TorrentLab.Client;
 
-/// <summary>The changes a torrent takes: file priorities and order go to a downloading run at once; the others stop the
+/// <summary>The changes a torrent takes: file priorities and order go to a downloading run at once; a reannounce, the
+/// trackers and a peer to dial go to a downloading or seeding run at once, its connections kept; the others stop the
 /// run, change, and start it again, or are taken at once by a torrent that does not run (see the remarks on
 /// <see cref="TorrentHandle"/>).</summary>
 public sealed partial class TorrentHandle
@@ -66,8 +67,8 @@ public sealed partial class TorrentHandle
     }
 
     /// <summary>Gives the torrent a peer to dial on every run (libtorrent's <c>connect_peer</c>, kept), beside those from
-    /// trackers, the DHT and PEX; nothing happens when it has that peer already. A running torrent starts again to
-    /// dial it.</summary>
+    /// trackers, the DHT and PEX; nothing happens when it has that peer already. A running torrent dials it with its
+    /// other peers kept.</summary>
     /// <exception cref="ArgumentException">An address no peer source may dial (unspecified, broadcast, multicast,
     /// link-local, port 0) or one outside the session's <see cref="SessionSettings.PeerScope"/>; nothing changed.</exception>
     public Task AddPeerAsync(IPEndPoint peer)
@@ -78,7 +79,8 @@ public sealed partial class TorrentHandle
             throw new ArgumentException($"{peer} may not be dialled (unspecified, broadcast, multicast and link-local addresses never are" +
                 (scope == Tracker.PeerScope.Any ? ")" : $"; this session dials {scope.ToString().ToLowerInvariant()} addresses only)"), nameof(peer));
         if (ExtraPeers.Contains(peer)) return Task.CompletedTask;
-        return ChangeSettingAsync(o => o.ExtraPeers.Contains(peer) ? o : o with { ExtraPeers = [.. o.ExtraPeers, peer] });
+        return ChangeKeepingPeersAsync((live, _, _) => live.TryAddPeer(peer),
+            o => o.ExtraPeers.Contains(peer) ? o : o with { ExtraPeers = [.. o.ExtraPeers, peer] });
     }
 
     /// <summary>Moves the torrent's files and resume ledger to <paramref name="folder"/> (renamed on one file system,
@@ -164,7 +166,7 @@ public sealed partial class TorrentHandle
     }
 
     /// <summary>Replaces the trackers (tiers of URLs, BEP 12), or with null goes back to the torrent's own. A running
-    /// torrent starts again and announces to the new list.</summary>
+    /// torrent announces <c>started</c> to the new list at once, its peers kept.</summary>
     /// <exception cref="ArgumentException">A URL that is not one we announce to (not http, https or udp, or a host that
     /// may not be used); nothing changed.</exception>
     public Task SetTrackersAsync(IReadOnlyList<IReadOnlyList<string>>? tiers)
@@ -172,32 +174,42 @@ public sealed partial class TorrentHandle
         foreach (var url in (tiers ?? []).SelectMany(t => t))
             if (TorrentClient.RefusedTrackerUrl(url) is { } why) throw new ArgumentException($"tracker '{url}': {why}", nameof(tiers));
         IReadOnlyList<IReadOnlyList<string>>? copy = tiers is null ? null : [.. tiers.Select(t => (IReadOnlyList<string>)[.. t]).Where(t => t.Count > 0)];
-        return ChangeSettingAsync(o => o with { Trackers = copy });
+        return ChangeTrackersAsync(_ => copy);
     }
 
-    /// <summary>Adds a tracker as a tier of its own (BEP 12) and announces to it.</summary>
+    /// <summary>Adds a tracker as a tier of its own (BEP 12) and announces to it (a running torrent at once, its peers
+    /// kept).</summary>
     /// <exception cref="ArgumentException">The URL is not one we announce to (not http, https or udp, or a host that may
     /// not be used); nothing changed.</exception>
     public Task AddTrackerAsync(string url)
     {
         ArgumentNullException.ThrowIfNull(url);
         if (TorrentClient.RefusedTrackerUrl(url) is { } why) throw new ArgumentException($"tracker '{url}': {why}", nameof(url));
-        return ChangeAsync(o => Task.FromResult(TrackersOf(o).Any(t => t.Contains(url)) ? o
-            : o with { Trackers = [.. TrackersOf(o), [url]] }));
+        return ChangeTrackersAsync(o => TrackersOf(o).Any(t => t.Contains(url)) ? o.Trackers : [.. TrackersOf(o), [url]]);
     }
 
-    /// <summary>Removes a tracker from every tier (an empty tier goes too); nothing happens when it is not there.</summary>
+    /// <summary>Removes a tracker from every tier (an empty tier goes too); nothing happens when it is not there. A running
+    /// torrent announces to the list left, its peers kept.</summary>
     public Task RemoveTrackerAsync(string url)
     {
         ArgumentNullException.ThrowIfNull(url);
-        return ChangeAsync(o => Task.FromResult(o with
-        {
-            Trackers = [.. TrackersOf(o).Select(t => (IReadOnlyList<string>)[.. t.Where(u => u != url)]).Where(t => t.Count > 0)],
-        }));
+        return ChangeTrackersAsync(o => TrackersOf(o).Any(t => t.Contains(url))
+            ? [.. TrackersOf(o).Select(t => (IReadOnlyList<string>)[.. t.Where(u => u != url)]).Where(t => t.Count > 0)]
+            : o.Trackers);
     }
 
-    /// <summary>Announces to the trackers now: the run starts again, and a start announces <c>started</c> at once.</summary>
-    public Task ReannounceAsync() => ChangeAsync(Task.FromResult);
+    /// <summary>Announces to the trackers now (libtorrent's <c>force_reannounce</c>): a running torrent's next announce is
+    /// sent at once, with its peers kept; a torrent that does not run announces when it starts.</summary>
+    public Task ReannounceAsync() => ChangeKeepingPeersAsync((live, _, _) => live.TryReannounce(), o => o);
+
+    /// <summary>Changes the trackers to what <paramref name="tiers"/> makes of the options (null: the torrent's own),
+    /// live when the torrent runs; nothing happens when they stay the same list.</summary>
+    private Task ChangeTrackersAsync(Func<DownloadOptions, IReadOnlyList<IReadOnlyList<string>>?> tiers) =>
+        ChangeKeepingPeersAsync((live, before, after) => ReferenceEquals(before, after) || live.TrySetTrackers(TrackersOf(after)), o =>
+        {
+            var next = tiers(o);
+            return ReferenceEquals(next, o.Trackers) ? o : o with { Trackers = next };
+        });
 
     /// <summary>The torrent's settings as its next run reads them: those it was added with, as changed since (its own
     /// <see cref="DownloadLimit"/> and <see cref="UploadLimit"/>, its file priorities, its folder).</summary>

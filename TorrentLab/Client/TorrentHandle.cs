@@ -10,10 +10,11 @@ namespace TorrentLab.Client;
 /// <remarks>
 /// <para>Each of the torrent's settings lives here, in one place: the <see cref="DownloadOptions"/> it was added with,
 /// changed through the handle's methods, is what each of its runs reads. Limits, file priorities and the piece order
-/// change while the torrent downloads: its peers stay connected. A change the engine takes only at a start (trackers,
-/// peers, the peer cap, seeding, a move, a recheck, a reannounce; priorities of a torrent that seeds or completed and
-/// now wants more) is applied by stopping its run (the ledger saved, so no verified piece is lost), making the change
-/// and starting again: its peers are dialled again, as after a resume. A torrent that is not running takes such a
+/// change while the torrent downloads, and a reannounce, its trackers and a peer to dial while it downloads or seeds:
+/// its peers stay connected. A change the engine takes only at a start (the peer cap, seeding, other options, a move, a
+/// rename, a recheck; priorities of a torrent that seeds or completed and now wants more; any change of a torrent on the
+/// single-peer reference engine or still preparing) is applied by stopping its run (the ledger saved, so no verified
+/// piece is lost), making the change and starting again: its peers are dialled again, as after a resume. A torrent that is not running takes such a
 /// change at once and uses it from its next start. Changes to one torrent take turns: each method returns once its
 /// change is made and the torrent runs again.</para>
 /// <para>The session keeps no queue of its own: an application that runs a few downloads at a time (as
@@ -267,6 +268,38 @@ public sealed partial class TorrentHandle : ITorrentRunObserver
             if (running && live(_options.Live!))
             {
                 lock (_lock) ApplyLocked(change(_options));
+                return;
+            }
+            await RestartWithAsync(o => Task.FromResult(change(o)), during: null, failsTorrent: false).ConfigureAwait(false);
+        }
+        finally { changes.Release(); }
+    }
+
+    /// <summary>Gives a running torrent (downloading or seeding) the change at once through <paramref name="live"/>, which
+    /// is handed the options before and after it, with its connections kept; a torrent that does not run takes it at once
+    /// (and uses it from its next start). A run that cannot take it (it prepares, or runs the single-peer reference story)
+    /// stops, changes and starts again as <see cref="ChangeAsync"/>.</summary>
+    private async Task ChangeKeepingPeersAsync(Func<LiveChanges, DownloadOptions, DownloadOptions, bool> live,
+        Func<DownloadOptions, DownloadOptions> change)
+    {
+        var changes = Changes();
+        await changes.WaitAsync().ConfigureAwait(false);
+        try
+        {
+            DownloadOptions before, after;
+            lock (_lock)
+            {
+                before = _options;
+                after = change(before);
+                if (_run is null)
+                {
+                    ApplyLocked(after);
+                    return;
+                }
+            }
+            if (live(before.Live!, before, after))
+            {
+                lock (_lock) ApplyLocked(after);
                 return;
             }
             await RestartWithAsync(o => Task.FromResult(change(o)), during: null, failsTorrent: false).ConfigureAwait(false);

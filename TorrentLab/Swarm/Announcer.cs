@@ -14,7 +14,9 @@ internal readonly record struct AnnounceTotals(long Uploaded, long Downloaded, l
 /// <c>stopped</c> at the end (BEP 3, BEP 12).</summary>
 /// <remarks>The <see cref="TrackerClient"/> walks the announce-list tiers; every peer it returns goes to the
 /// <see cref="PeerBook"/>. A failed announce is retried with a growing delay; it never stops the session, since peers
-/// can also come from the command line or connect to us.</remarks>
+/// can also come from the command line or connect to us. A running torrent's trackers change in place
+/// (<see cref="SetTiers"/>, the new list hears <c>started</c>) and a reannounce only wakes the loop
+/// (<see cref="AnnounceNow"/>): neither touches the torrent's peers.</remarks>
 internal sealed class Announcer(IReadOnlyList<IReadOnlyList<string>> tiers, InfoHash infoHash, PeerId peerId,
     Func<AnnounceTotals> totals, Func<int> connected, Action<IReadOnlyList<System.Net.IPEndPoint>> onPeers,
     Action<string>? log, TimeProvider? time = null, TrackerClientOptions? trackers = null, ITorrentEvents? events = null) : IDisposable
@@ -31,16 +33,22 @@ internal sealed class Announcer(IReadOnlyList<IReadOnlyList<string>> tiers, Info
     public void Retarget(Func<AnnounceTotals> totals, Func<int> connected,
         Action<IReadOnlyList<System.Net.IPEndPoint>> onPeers) => _host = new(totals, connected, onPeers);
 
-    private readonly TrackerClient _client = new(tiers, trackers);
+    private volatile TrackerClient _client = new(tiers, trackers);
+    private readonly List<TrackerClient> _retired = []; // replaced by SetTiers, disposed by the loop between announces
     private readonly SemaphoreSlim _wake = new(0, 1);
     private readonly TimeProvider _time = time ?? TimeProvider.System;
     private volatile bool _completedPending;
-    private bool _started;
+    private volatile bool _hasTrackers = tiers.Any(t => t.Count > 0);
+    private int _generation;               // the tracker list's, moved by SetTiers
+    private int _startedGeneration = -1;   // the list that heard started
+    private volatile bool _everStarted;    // some list heard started: the trackers hear stopped at the end
     private Func<int> _port = () => 0;
     private int _portSent;
 
     /// <summary>False for a torrent without trackers (peers then come only from elsewhere).</summary>
-    public bool HasTrackers { get; } = tiers.Any(t => t.Count > 0);
+    public bool HasTrackers => _hasTrackers;
+
+    private bool Started => Volatile.Read(ref _startedGeneration) == Volatile.Read(ref _generation);
 
     /// <summary>Seeders the last answer counted (<c>complete</c>; us included once we announced complete), if it said.</summary>
     public int? Seeders { get; private set; }
@@ -49,7 +57,7 @@ internal sealed class Announcer(IReadOnlyList<IReadOnlyList<string>> tiers, Info
     public string? LastError { get; private set; }
 
     /// <summary>The tracker the first announce is still waiting for (neither answered nor failed yet), or null.</summary>
-    public string? Unanswered => HasTrackers && !_started && LastError is null ? _client.LastAsked : null;
+    public string? Unanswered => HasTrackers && !Started && LastError is null ? _client.LastAsked : null;
 
     private volatile string? _status = "announcing";
     private long _nextAnnounceTicks;
@@ -84,17 +92,27 @@ internal sealed class Announcer(IReadOnlyList<IReadOnlyList<string>> tiers, Info
     public async Task RunAsync(Func<int> port, CancellationToken ct)
     {
         _port = port;
-        if (!HasTrackers) return;
         var failures = 0;
         while (!ct.IsCancellationRequested)
         {
-            var @event = !_started ? AnnounceEvent.Started : _completedPending ? AnnounceEvent.Completed
+            DisposeRetired();
+            if (!HasTrackers)
+            {
+                // No tracker (yet): the loop waits for a list (SetTiers) instead of ending.
+                try { await SleepAsync(Timeout.InfiniteTimeSpan, ct).ConfigureAwait(false); }
+                catch (OperationCanceledException) { return; }
+                continue;
+            }
+            var generation = Volatile.Read(ref _generation);
+            var client = _client;
+            var @event = generation != Volatile.Read(ref _startedGeneration) ? AnnounceEvent.Started : _completedPending ? AnnounceEvent.Completed
                 : _host.Totals().PartialSeed ? AnnounceEvent.Paused : AnnounceEvent.None;
             TimeSpan wait;
             try
             {
-                var response = await AnnounceAsync(@event, ct).ConfigureAwait(false);
-                _started = true;
+                var response = await AnnounceAsync(client, @event, ct).ConfigureAwait(false);
+                Volatile.Write(ref _startedGeneration, generation); // a list set meanwhile still hears started
+                _everStarted = true;
                 if (@event == AnnounceEvent.Completed) _completedPending = false;
                 failures = 0;
                 LastError = null;
@@ -133,6 +151,11 @@ internal sealed class Announcer(IReadOnlyList<IReadOnlyList<string>> tiers, Info
     /// <summary>Waits <paramref name="wait"/> on the announcer's clock, or until <see cref="Completed"/> wakes it.</summary>
     private async Task SleepAsync(TimeSpan wait, CancellationToken ct)
     {
+        if (wait == Timeout.InfiniteTimeSpan)
+        {
+            await _wake.WaitAsync(ct).ConfigureAwait(false);
+            return;
+        }
         using var done = CancellationTokenSource.CreateLinkedTokenSource(ct);
         var sleep = Task.Delay(wait, _time, done.Token);
         var woken = _wake.WaitAsync(done.Token);
@@ -145,8 +168,52 @@ internal sealed class Announcer(IReadOnlyList<IReadOnlyList<string>> tiers, Info
     /// way with the old port is followed by another at once).</summary>
     public void PortChanged()
     {
-        if (!HasTrackers || !_started) return;
-        try { _wake.Release(); } catch (SemaphoreFullException) { }
+        if (!HasTrackers || !Started) return;
+        Wake();
+    }
+
+    /// <summary>Announces now (a reannounce asked by the user, libtorrent's <c>force_reannounce</c>): the loop wakes from
+    /// its wait, a failure's back-off included; nothing else of the torrent changes.</summary>
+    public void AnnounceNow()
+    {
+        if (HasTrackers) Wake();
+    }
+
+    /// <summary>Announces to <paramref name="tiers"/> from now on (BEP 12 tiers; none: the loop waits for a list): the
+    /// new list hears <c>started</c> at once; an announce on its way to the old one ends first.</summary>
+    public void SetTiers(IReadOnlyList<IReadOnlyList<string>> tiers)
+    {
+        var next = new TrackerClient(tiers, trackers);
+        lock (_retired)
+        {
+            _retired.Add(_client);
+            _client = next;
+        }
+        _hasTrackers = tiers.Any(t => t.Count > 0);
+        Interlocked.Increment(ref _generation);
+        LastError = null;
+        _status = "announcing";
+        Interlocked.Exchange(ref _nextAnnounceTicks, 0);
+        Wake();
+    }
+
+    private void Wake()
+    {
+        try { _wake.Release(); }
+        catch (SemaphoreFullException) { } // a wake is pending already
+        catch (ObjectDisposedException) { } // disposed meanwhile: nothing to wake
+    }
+
+    private void DisposeRetired()
+    {
+        TrackerClient[] retired;
+        lock (_retired)
+        {
+            if (_retired.Count == 0) return;
+            retired = [.. _retired];
+            _retired.Clear();
+        }
+        foreach (var client in retired) client.Dispose();
     }
 
     /// <summary>Asks for a <c>completed</c> announce now (sent once; BEP 3: not when starting already complete).</summary>
@@ -154,7 +221,7 @@ internal sealed class Announcer(IReadOnlyList<IReadOnlyList<string>> tiers, Info
     {
         if (!HasTrackers) return;
         _completedPending = true;
-        try { _wake.Release(); } catch (SemaphoreFullException) { }
+        Wake();
     }
 
     /// <summary>Ends the loop <see cref="Start"/> began, then sends <c>stopped</c> (bounded by a short timeout) if a
@@ -163,11 +230,11 @@ internal sealed class Announcer(IReadOnlyList<IReadOnlyList<string>> tiers, Info
     {
         await _loopStop.CancelAsync().ConfigureAwait(false);
         await _loop.ConfigureAwait(false);
-        if (!_started) return;
+        if (!_everStarted || !HasTrackers) return;
         using var timeout = new Deadline(StoppedTimeout, _time);
         try
         {
-            await AnnounceAsync(AnnounceEvent.Stopped, timeout.Token).ConfigureAwait(false);
+            await AnnounceAsync(_client, AnnounceEvent.Stopped, timeout.Token).ConfigureAwait(false);
         }
         catch (Exception e) when (e is TrackerException or OperationCanceledException)
         {
@@ -176,18 +243,19 @@ internal sealed class Announcer(IReadOnlyList<IReadOnlyList<string>> tiers, Info
         }
     }
 
-    private Task<AnnounceResponse> AnnounceAsync(AnnounceEvent @event, CancellationToken ct)
+    private Task<AnnounceResponse> AnnounceAsync(TrackerClient client, AnnounceEvent @event, CancellationToken ct)
     {
         var (uploaded, downloaded, left, _) = _host.Totals();
         var port = _port();
         Volatile.Write(ref _portSent, port);
-        return _client.AnnounceAsync(new AnnounceRequest(infoHash, peerId, port, uploaded, downloaded, left, @event), ct);
+        return client.AnnounceAsync(new AnnounceRequest(infoHash, peerId, port, uploaded, downloaded, left, @event), ct);
     }
 
     public void Dispose()
     {
         _loopStop.Cancel();
         _loopStop.Dispose();
+        DisposeRetired();
         _client.Dispose();
         _wake.Dispose();
     }

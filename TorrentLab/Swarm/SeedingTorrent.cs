@@ -46,7 +46,11 @@ internal sealed class SeedingTorrent : ISessionTorrent, IAsyncDisposable
         _options = options;
         _have = have;
         PiecesAvailable = have.Count;
+        _live = new LiveChanges.Target(Selection: null, Sequential: null, TryReannounce, TrySetTrackers, TryAddPeer);
     }
+
+    // What the torrent's handle changes while it seeds, with its peers kept (attached until it stops).
+    private readonly LiveChanges.Target _live;
 
     /// <summary>Starts seeding <paramref name="have"/> with no swarm: the session routes the torrent's peers here from
     /// now on, and the trackers hear a <c>started</c> (with <c>left=0</c> when complete). Each swarm opens the data of
@@ -57,14 +61,10 @@ internal sealed class SeedingTorrent : ISessionTorrent, IAsyncDisposable
         var seeding = new SeedingTorrent(session, torrent, options, have);
         session.Attach(seeding);
         var tiers = options.Trackers ?? torrent.TrackerTiers;
-        if (tiers.Any(t => t.Count > 0)) // a torrent without trackers keeps no announcer
-        {
-            seeding.Announcer = new Announcer(tiers, torrent.InfoHash, session.PeerId, seeding.Totals, () => seeding.ConnectedCount,
-                seeding.OnTrackerPeers, options.Log, session.Settings.Time, session.TrackerOptions, options.Events);
-            seeding.Announcer.Start(() => session.AnnouncedPort);
-        }
+        if (tiers.Any(t => t.Count > 0)) seeding.StartAnnouncer(tiers); // a torrent without trackers keeps no announcer
         if (options.ExtraPeers.Count > 0)
             lock (seeding._lock) seeding.TryWakeLocked()?.AddPeers(options.ExtraPeers, PeerSource.Given);
+        options.Live?.Attach(seeding._live);
         return seeding;
     }
 
@@ -83,10 +83,44 @@ internal sealed class SeedingTorrent : ISessionTorrent, IAsyncDisposable
             seeding.Watch(swarm);
         }
         session.Replace(swarm, seeding);
+        options.Live?.Attach(seeding._live);
         return seeding;
     }
 
     public Torrent Torrent { get; }
+
+    private void StartAnnouncer(IReadOnlyList<IReadOnlyList<string>> tiers)
+    {
+        var announcer = new Announcer(tiers, Torrent.InfoHash, _session.PeerId, Totals, () => ConnectedCount, OnTrackerPeers,
+            _options.Log, _session.Settings.Time, _session.TrackerOptions, _options.Events);
+        Announcer = announcer;
+        announcer.Start(() => _session.AnnouncedPort);
+    }
+
+    private bool TryReannounce()
+    {
+        lock (_lock) if (_disposed) return false;
+        Announcer?.AnnounceNow();
+        return true;
+    }
+
+    private bool TrySetTrackers(IReadOnlyList<IReadOnlyList<string>> tiers)
+    {
+        lock (_lock)
+        {
+            if (_disposed) return false;
+            if (Announcer is { } announcer) announcer.SetTiers(tiers);
+            else if (tiers.Any(t => t.Count > 0)) StartAnnouncer(tiers); // the first trackers of a torrent without any
+            return true;
+        }
+    }
+
+    private bool TryAddPeer(IPEndPoint peer)
+    {
+        lock (_lock) if (_disposed) return false;
+        AddPeers([peer], PeerSource.Given);
+        return true;
+    }
 
     /// <summary>The session's clock, which its seeding limits run on.</summary>
     internal TimeProvider Time => _session.Settings.Time;
@@ -401,6 +435,7 @@ internal sealed class SeedingTorrent : ISessionTorrent, IAsyncDisposable
             _parkTimer?.Dispose();
         }
         _session.Detach(this);
+        _options.Live?.Detach(_live);
         if (swarm is not null)
         {
             _received = swarm.Received;

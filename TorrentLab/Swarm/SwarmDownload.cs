@@ -69,8 +69,10 @@ internal static class SwarmDownload
         var ledger = new ResumeLedger(start.Layout);
         var swarm = new TorrentSwarm(host, torrent, options, storage, start.Have, downloading: true, start.Selection) { Progress = progress };
         var saver = new ResumeSaver(ledger, storage, swarm.WrittenSnapshot, options.LedgerInterval);
-        // File priorities and order change while it downloads (the session's handle asks here before it restarts).
-        var live = new LiveChanges.Target(selection => swarm.TrySetSelection(selection, start.Layout), swarm.TrySetSequential);
+        // File priorities, order, trackers and peers change while it downloads (the session's handle asks here before it
+        // restarts); a seeding torrent that takes over attaches its own.
+        var live = new LiveChanges.Target(selection => swarm.TrySetSelection(selection, start.Layout), swarm.TrySetSequential,
+            swarm.TryReannounce, swarm.TrySetTrackers, swarm.TryAddPeer);
         options.Live?.Attach(live);
         using var stopCreating = CancellationTokenSource.CreateLinkedTokenSource(ct);
         var creating = Task.CompletedTask;

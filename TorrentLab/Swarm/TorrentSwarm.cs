@@ -237,6 +237,32 @@ internal sealed partial class TorrentSwarm : ISwarmHost, ISessionTorrent, IAsync
         return added;
     }
 
+    /// <summary>Announces now, with every peer kept (<see cref="Downloads.LiveChanges"/>); false when the swarm does
+    /// not own its announcer any more (a seeding torrent does) or has stopped.</summary>
+    internal bool TryReannounce()
+    {
+        if (!_ownsAnnouncer || _announcer is not { } announcer || _stop.IsCancellationRequested) return false;
+        announcer.AnnounceNow();
+        return true;
+    }
+
+    /// <summary>Announces to <paramref name="tiers"/> from now on, with every peer kept; false as
+    /// <see cref="TryReannounce"/>.</summary>
+    internal bool TrySetTrackers(IReadOnlyList<IReadOnlyList<string>> tiers)
+    {
+        if (!_ownsAnnouncer || _announcer is not { } announcer || _stop.IsCancellationRequested) return false;
+        announcer.SetTiers(tiers);
+        return true;
+    }
+
+    /// <summary>Dials <paramref name="peer"/> beside the peers it has (a peer given by the user); false once stopped.</summary>
+    internal bool TryAddPeer(IPEndPoint peer)
+    {
+        if (_stop.IsCancellationRequested) return false;
+        AddPeers([peer], PeerSource.Given);
+        return true;
+    }
+
     /// <summary>A finished download goes on as <paramref name="owner"/>'s swarm: the seeding torrent is routed to from
     /// now on and takes over the announcer (which it returns to), so it can let this swarm go when no peer is left.</summary>
     internal Announcer? HandOverTo(SeedingTorrent owner)

@@ -153,6 +153,39 @@ public class QBittorrentRemoteRoutesTests
     }
 
     [Fact]
+    public async Task ReannounceAndAddTrackers_OnTheSwarmEngine_KeepTheRunningTorrentsConnection()
+    {
+        await using var web = await WebTestServer.StartAsync(Ct, SyntheticBehaviour.Slow, slowDelay: TimeSpan.FromSeconds(2),
+            configure: o => o with { Token = Token, RequireToken = true, MaxPeers = 50 });
+        using var http = QBittorrentApiTests.Client(web);
+        await PostAsync(http, "auth/login", ("username", "admin"), ("password", Token));
+        await web.AddAsync(start: true, Ct);
+        DateTimeOffset? first = null;
+        await Wait.UntilAsync(async () => (first = (await web.DetailsAsync(Ct)).Trackers.Single().AnsweredAt) is not null, TimeSpan.FromSeconds(20), Ct);
+        Assert.True(await Wait.UntilAsync(() => web.Swarm.Peers[0].ConnectionsAccepted == 1, TimeSpan.FromSeconds(20), Ct), "never connected to the seeder");
+
+        await PostAsync(http, "torrents/reannounce", ("hashes", web.InfoHash));
+        DateTimeOffset? again = first;
+        await Wait.UntilAsync(async () => (again = (await web.DetailsAsync(Ct)).Trackers.Single().AnsweredAt) != first, TimeSpan.FromSeconds(20), Ct);
+        await PostAsync(http, "torrents/addTrackers", ("hash", web.InfoHash), ("urls", "http://127.0.0.1:1/announce"));
+        // The new list hears started from its first tier that answers (BEP 12): the first tracker again.
+        var heard = 0;
+        var third = again;
+        await Wait.UntilAsync(async () =>
+        {
+            var details = (await web.DetailsAsync(Ct)).Trackers;
+            (heard, third) = (details.Count, details[0].AnsweredAt);
+            return heard == 2 && third > again;
+        }, TimeSpan.FromSeconds(20), Ct);
+
+        Assert.True(again > first, $"no second announce: {first} then {again}");
+        Assert.Equal(2, heard);
+        Assert.True(third > again, $"the list with a tracker added was not announced to: {again} then {third}");
+        Assert.Equal(1, web.Swarm.Peers[0].ConnectionsAccepted); // no second handshake: the connection was kept
+        Assert.Equal("downloading", Assert.Single(await web.ListAsync(Ct)).State);
+    }
+
+    [Fact]
     public async Task PiecesHashesWebSeedsAndExport_AreTheTorrents()
     {
         var (web, http) = await StartedAsync();

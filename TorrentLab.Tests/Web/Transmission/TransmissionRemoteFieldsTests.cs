@@ -136,9 +136,23 @@ public class TransmissionRemoteFieldsTests
         await rpc.SucceedAsync("torrent-reannounce", new { ids = new[] { 1 } }, Ct);
         var again = first;
         await Wait.UntilAsync(async () => (again = (await web.DetailsAsync(Ct)).Trackers.Single().AnsweredAt) != first, TimeSpan.FromSeconds(20), Ct);
+        // A tracker added to the running torrent is announced to as well, and neither change restarts it.
+        await rpc.SucceedAsync("torrent-set", new { ids = new[] { 1 }, trackerAdd = new[] { "http://127.0.0.1:1/announce" } }, Ct);
+        // The new list hears started from its first tier that answers (BEP 12): the first tracker again.
+        var trackers = 0;
+        var third = again;
+        await Wait.UntilAsync(async () =>
+        {
+            var details = (await web.DetailsAsync(Ct)).Trackers;
+            (trackers, third) = (details.Count, details[0].AnsweredAt);
+            return trackers == 2 && third > again;
+        }, TimeSpan.FromSeconds(20), Ct);
 
         Assert.NotNull(first);
         Assert.True(again > first, $"no second announce: {first} then {again}");
+        Assert.Equal(2, trackers);
+        Assert.True(third > again, $"the list with a tracker added was not announced to: {again} then {third}");
+        Assert.Equal(1, web.Swarm.Peers[0].ConnectionsAccepted); // the torrent's one connection to its seeder was kept
     }
 
     [Fact]
