@@ -1,4 +1,3 @@
-using System.Text;
 using TorrentLab.Client;
 
 namespace TorrentLab.Web;
@@ -19,7 +18,7 @@ internal sealed partial class TorrentManager
         {
             old = _watch;
             _watch = settings.WatchFolder is { } folder
-                ? new WatchFolder(folder, settings.WatchDelete == true, AddWatchedAsync, _options.Clock, _options.Log)
+                ? new WatchFolder(folder, settings.WatchDelete == true, _options.MaxTorrentBytes, AddWatchedAsync, _options.Clock, _options.Log)
                 : null;
             _watch?.Start();
         }
@@ -78,7 +77,7 @@ internal sealed partial class TorrentManager
             await AddAsync(file.Bytes, start: true, [], null, ct).ConfigureAwait(false);
             return;
         }
-        var link = Encoding.UTF8.GetString(file.Bytes).Split('\n').Select(l => l.Trim()).FirstOrDefault(l => l.Length > 0) ?? "";
+        var link = file.Link;
         if (!TorrentClient.IsMagnet(link)) throw new WebApiException(400, "its first line is not a magnet link");
         if (RemoteLinks.MagnetHash(link) is { } hash && Find(hash) is { } present)
             throw new WebApiException(409, $"torrent '{present.Torrent.Name}' ({present.InfoHash}) is already added");

@@ -140,10 +140,10 @@ public sealed class WebServer : IAsyncDisposable
 
     /// <summary>Serves Transmission's web client from <paramref name="folder"/> at <c>/transmission/web/</c>, as
     /// transmission-daemon does: its scripts call <c>../rpc</c>, which is our <c>/transmission/rpc</c>. Only files in
-    /// the folder are served (the file provider refuses paths that leave it).</summary>
+    /// the folder are served: a path that climbs out, or a link inside to anything outside, is missing (404).</summary>
     private static void MapTransmissionWeb(WebApplication app, string folder)
     {
-        var files = new Microsoft.Extensions.FileProviders.PhysicalFileProvider(Path.GetFullPath(folder));
+        var files = new ContainedFileProvider(folder);
         // Its pages name their files relative to the folder: /transmission/web must end with a slash (a route would
         // match both spellings, so a middleware redirects).
         app.Use((context, next) =>

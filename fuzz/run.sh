@@ -4,8 +4,8 @@
 #   fuzz/run.sh TARGET SECONDS      e.g. fuzz/run.sh bencode 600
 #
 # Needs afl-fuzz (Debian's afl++ package) and the .NET SDK. Builds fuzz/TorrentLab.Fuzz in Release into
-# fuzz/out/bin, instruments that copy of TorrentLab.dll with SharpFuzz (the sharpfuzz tool pinned in
-# .config/dotnet-tools.json), and runs afl-fuzz on the target's committed corpus (fuzz/corpus/TARGET) plus its
+# fuzz/out/bin, instruments those copies of TorrentLab.dll, TorrentLab.Tracker.Server.dll and TorrentLab.Web.dll with
+# SharpFuzz (the sharpfuzz tool pinned in .config/dotnet-tools.json), and runs afl-fuzz on the target's committed corpus (fuzz/corpus/TARGET) plus its
 # regression inputs (fuzz/regressions/TARGET). Findings go to fuzz/out/findings/TARGET (not committed): a crash
 # found there is minimized with afl-tmin (the command is printed) and kept in fuzz/regressions/TARGET.
 set -euo pipefail
@@ -24,12 +24,13 @@ fi
 
 out=fuzz/out
 bin=$out/bin
-# One instrumented build serves every target; it is rebuilt when the library or the targets are newer.
-if [ ! -f "$bin/.instrumented" ] || [ -n "$(find TorrentLab fuzz/TorrentLab.Fuzz -name '*.cs' -newer "$bin/.instrumented" -print -quit)" ]; then
+# One instrumented build serves every target; it is rebuilt when an instrumented assembly or the targets are newer.
+instrumented=(TorrentLab TorrentLab.Tracker.Server TorrentLab.Web)
+if [ ! -f "$bin/.instrumented" ] || [ -n "$(find "${instrumented[@]}" fuzz/TorrentLab.Fuzz -name '*.cs' -newer "$bin/.instrumented" -print -quit)" ]; then
   rm -rf "$bin"
   dotnet publish fuzz/TorrentLab.Fuzz -c Release -o "$bin" --nologo -v quiet
   dotnet tool restore >/dev/null
-  dotnet tool run sharpfuzz "$bin/TorrentLab.dll"
+  for assembly in "${instrumented[@]}"; do dotnet tool run sharpfuzz "$bin/$assembly.dll"; done
   touch "$bin/.instrumented"
 fi
 # The instrumented build runs TorrentLab code only under afl-fuzz: the target is checked by its corpus folder.
@@ -48,7 +49,7 @@ findings=$out/findings/$target
 rm -rf "$findings"
 mkdir -p "$out/findings"
 
-# dotnet itself is not instrumented (the instrumented code is TorrentLab.dll, loaded by SharpFuzz's fork server);
+# dotnet itself is not instrumented (the instrumented code is our three assemblies, loaded by SharpFuzz's fork server);
 # no core dumps are needed; the test suite's switch keeps any DHT code on loopback.
 export AFL_SKIP_BIN_CHECK=1 AFL_SKIP_CPUFREQ=1 AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1 AFL_NO_UI=1
 export TORRENTLAB_DHT_LOOPBACK_ONLY=1 DOTNET_CLI_TELEMETRY_OPTOUT=1

@@ -101,14 +101,16 @@ internal static class FeedReader
                 if (item.NodeType == XmlNodeType.Element && item.Depth == depth + 1)
                 {
                     // A case that reads an element's content leaves the reader on the next node: it goes round at once.
+                    // So it reads the content even when the first element of its kind was kept (an Atom entry's
+                    // <published> and <updated>): a `??=` would skip the read, and the loop would go round in place.
                     switch (item.LocalName)
                     {
                         case "title": title = Text(item, out more); continue;
                         case "guid" or "id": id = Text(item, out more); continue;
-                        case "pubDate" or "updated" or "published" or "date": date ??= Text(item, out more); continue;
-                        case "description" or "summary" or "content": description ??= Text(item, out more); continue;
+                        case "pubDate" or "updated" or "published" or "date": date = First(date, Text(item, out more)); continue;
+                        case "description" or "summary" or "content": description = First(description, Text(item, out more)); continue;
                         case "magnetURI": magnet = Text(item, out more); continue;
-                        case "link" when !atom: link ??= Text(item, out more); continue;
+                        case "link" when !atom: link = First(link, Text(item, out more)); continue;
                         case "enclosure":
                             if (IsTorrent(item.GetAttribute("url"), item.GetAttribute("type"))) enclosure ??= item.GetAttribute("url");
                             break;
@@ -140,6 +142,8 @@ internal static class FeedReader
         more = reader.Read(); // from the element's end (or the empty element) to the next node
         return text.ToString();
     }
+
+    private static string First(string? kept, string read) => kept ?? read;
 
     private static string? Clean(string? text) => string.IsNullOrWhiteSpace(text) ? null : text.Trim();
 

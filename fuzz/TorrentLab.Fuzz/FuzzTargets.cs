@@ -6,7 +6,8 @@ namespace TorrentLab.Fuzz;
 public static class FuzzTargets
 {
     /// <summary>One target per parser: bencode, the .torrent, peer wire messages, extension messages, KRPC, uTP
-    /// packets, tracker answers and the resume ledger.</summary>
+    /// packets, tracker answers and the resume ledger; then the servers': the HTTP request head our tracker reads, a
+    /// file of the web server's watch folder, and an RSS or Atom feed.</summary>
     public static IReadOnlyList<FuzzTarget> All { get; } =
     [
         BencodeTarget.Target,
@@ -17,6 +18,9 @@ public static class FuzzTargets
         KrpcTarget.Target,
         UtpTarget.Target,
         LedgerTarget.Target,
+        HttpHeadTarget.Target,
+        WatchTarget.Target,
+        RssTarget.Target,
     ];
 
     /// <summary>The target named <paramref name="name"/>, or null.</summary>

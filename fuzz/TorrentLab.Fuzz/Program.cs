@@ -32,7 +32,7 @@ if (args.Length == 1)
 {
     // SharpFuzz's fork server: each input arrives on stdin; an exception that escapes Run is a crash. The child
     // process it runs the loop in is restarted after a crash that kills it (a stack overflow), so nothing is lost.
-    // The instrumented TorrentLab.dll may run only inside the loop (its coverage map is set up there), so even the
+    // The instrumented assemblies may run only inside the loop (its coverage map is set up there), so even the
     // target is looked up in it: the first input's run, whose coverage SharpFuzz discards.
     var name = args[0];
     FuzzTarget? fuzzed = null;

@@ -1,4 +1,5 @@
 using System.Text;
+using TorrentLab.Tests.Infrastructure;
 using TorrentLab.Web;
 
 namespace TorrentLab.Tests.Web.Rss;
@@ -6,6 +7,8 @@ namespace TorrentLab.Tests.Web.Rss;
 /// <summary>RSS 2.0 and Atom as torrent sites write them: which URL is an item's torrent, its id and date.</summary>
 public class FeedReaderTests
 {
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
     private static FeedContent Read(string xml) => FeedReader.Read(Encoding.UTF8.GetBytes(xml));
 
     [Fact]
@@ -68,5 +71,31 @@ public class FeedReaderTests
         var article = Assert.Single(Read("<rss><channel><item><title>x</title><guid>1</guid><pubDate>yesterday-ish</pubDate></item></channel></rss>").Articles);
 
         Assert.Null(article.Date);
+    }
+
+    /// <summary>Found by the <c>rss</c> fuzz target: an element of a kind whose first was kept already (an Atom entry's
+    /// <c>published</c> and <c>updated</c>, or <c>summary</c> and <c>content</c>) was never read, so the reader went round
+    /// in place for ever. Each read runs off the test's thread, with a generous bound.</summary>
+    [Fact]
+    public async Task AtomEntryWithPublishedAndUpdated_AndSummaryAndContent_IsReadWithTheFirstOfEach()
+    {
+        var read = Task.Run(() => Read("""<feed xmlns="http://www.w3.org/2005/Atom"><entry><title>Film</title><id>1</id><published>2026-11-24T08:00:00Z</published><updated>2026-11-25T09:30:00Z</updated><summary>short</summary><content>long</content></entry></feed>"""), Ct);
+
+        Assert.True(await Wait.ForAsync(read, TimeSpan.FromSeconds(60), Ct), "the feed was still being read after 60 s");
+        var entry = Assert.Single((await read).Articles);
+        Assert.Equal(new DateTimeOffset(2026, 11, 24, 8, 0, 0, TimeSpan.Zero), entry.Date);
+        Assert.Equal("short", entry.Description);
+    }
+
+    [Fact]
+    public async Task RssItemWithTwoLinksAndTwoDates_IsReadWithTheFirstOfEach()
+    {
+        var read = Task.Run(() => Read("<rss><channel><item><title>x</title><guid>1</guid><link>https://site.example/1.torrent</link><link>https://site.example/2.torrent</link><pubDate>Wed, 25 Nov 2026 10:00:00 GMT</pubDate><pubDate>Thu, 26 Nov 2026 10:00:00 GMT</pubDate><title>y</title></item></channel></rss>"), Ct);
+
+        Assert.True(await Wait.ForAsync(read, TimeSpan.FromSeconds(60), Ct), "the feed was still being read after 60 s");
+        var item = Assert.Single((await read).Articles);
+        Assert.Equal("https://site.example/1.torrent", item.TorrentUrl);
+        Assert.Equal(new DateTimeOffset(2026, 11, 25, 10, 0, 0, TimeSpan.Zero), item.Date);
+        Assert.Equal("y", item.Title); // the elements after them were read too
     }
 }
