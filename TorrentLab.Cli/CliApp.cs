@@ -86,13 +86,16 @@ internal static class CliApp
 
     /// <summary>The one line a usage error prints. A word that looks like an option and that no option of the command
     /// matched is the mistake, named as an unknown option: the parser blames the word after a mistyped option when it
-    /// took the option for the torrent (<c>--outptu x</c> was "unrecognized 'x'").</summary>
+    /// took the option for the torrent (<c>--outptu x</c> was "unrecognized 'x'"). A hint follows when an option of the
+    /// command was probably meant (<see cref="OptionHints"/>).</summary>
     internal static string UsageError(ParseResult parse)
     {
-        if (parse.Errors.FirstOrDefault(e => e.Message.StartsWith("unknown option '", StringComparison.Ordinal)) is { } option)
-            return option.Message;
+        const string unknown = "unknown option '";
+        var command = parse.CommandResult.Command;
+        if (parse.Errors.FirstOrDefault(e => e.Message.StartsWith(unknown, StringComparison.Ordinal)) is { } option)
+            return option.Message + OptionHints.For(command, option.Message[unknown.Length..].TrimEnd('\''));
         if (parse.UnmatchedTokens.FirstOrDefault(CommandParts.LooksLikeAnOption) is { } word)
-            return $"unknown option '{word}'";
+            return $"{unknown}{word}'{OptionHints.For(command, word)}";
         // One line even when the parser lists the allowed values on lines of their own.
         return ValueParsers.Plain(string.Join(' ', parse.Errors[0].Message.Split('\n', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)));
     }

@@ -70,13 +70,11 @@ internal sealed partial class SimHost : INetwork
 
     public bool KeepsHttpConnections => false;
 
-    public Task<IPAddress[]> ResolveAsync(string host, CancellationToken ct)
-    {
-        if (IPAddress.TryParse(host, out var literal)) return Task.FromResult<IPAddress[]>([literal]);
-        return _network.Resolve(host) is { } addresses
-            ? Task.FromResult(addresses)
+    /// <summary>An address literal resolves to itself; the simulated network has no names, so any other is not found.</summary>
+    public Task<IPAddress[]> ResolveAsync(string host, CancellationToken ct) =>
+        IPAddress.TryParse(host, out var literal)
+            ? Task.FromResult<IPAddress[]>([literal])
             : Task.FromException<IPAddress[]>(new SocketException((int)SocketError.HostNotFound));
-    }
 
     public IReadOnlyList<LocalInterface> Interfaces() =>
         [new LocalInterface("sim0", 1, Address, Nat is null ? 32 : 16, Up: true, Multicast: true, Loopback: false)];

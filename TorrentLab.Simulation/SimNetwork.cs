@@ -25,7 +25,6 @@ internal sealed class SimNetwork
     private readonly Dictionary<IPAddress, SimHost> _public = [];
     private readonly Dictionary<IPAddress, SimNat> _nats = [];
     private readonly Dictionary<IPAddress, SimHost> _private = [];
-    private readonly Dictionary<string, IPAddress[]> _names = new(StringComparer.OrdinalIgnoreCase);
     private readonly List<SimHost> _hosts = [];
     private uint _nextPublic = 0xC612_0001; // 198.18.0.1
     private int _nextNat = 1;
@@ -79,11 +78,6 @@ internal sealed class SimNetwork
         _nats[nat.Public] = nat;
         return nat;
     }
-
-    /// <summary>Makes <paramref name="name"/> resolve to <paramref name="addresses"/> for every host.</summary>
-    public void AddName(string name, params IPAddress[] addresses) => _names[name] = addresses;
-
-    internal IPAddress[]? Resolve(string name) => _names.GetValueOrDefault(name);
 
     private IPAddress NextPublic()
     {

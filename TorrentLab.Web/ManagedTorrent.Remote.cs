@@ -57,9 +57,6 @@ internal sealed partial class ManagedTorrent
         }
     }
 
-    /// <summary>The name shown in lists: the one a client gave it, else the .torrent's (its files keep theirs).</summary>
-    public string ShownName { get { lock (_lock) return _displayName ?? Torrent.Name; } }
-
     /// <summary>Gives it a name of its own to show (null: the .torrent's again); its files keep their names.</summary>
     public void SetDisplayName(string? name)
     {

@@ -18,14 +18,12 @@ internal sealed partial class TorrentManager : IAsyncDisposable
     private int _listVersion;
 
     // One of each for every torrent: ten thousand torrents share them rather than hold a closure each.
-    private readonly Action<ManagedTorrent> _stateChanged;
     private readonly Func<ManagedTorrent, bool> _seedsWhenComplete;
     private readonly Func<ManagedTorrent, int> _queuePositionOf;
 
     private TorrentManager(WebServerOptions options)
     {
         _options = options;
-        _stateChanged = _ => { Save(); PumpSoon(); };
         _seedsWhenComplete = t => SeedFor(t, OptionsFor()).Seed;
         _queuePositionOf = QueuePosition;
         Downloads = TorrentClient.FolderPath(options.Downloads);

@@ -37,8 +37,12 @@ internal sealed class ClassroomSource
     }
 
     /// <summary>The torrent the source names (a magnet link's metadata fetched from peers) and the link's own peers.</summary>
-    public Task<OpenedTorrent> OpenAsync(ParseResult parse, CancellationToken ct) =>
-        TorrentClient.OpenAsync(parse.GetValue(Source)!, Settings.Read(parse, "."), SaveTorrent is null ? null : parse.GetValue(SaveTorrent), ct);
+    public Task<OpenedTorrent> OpenAsync(ParseResult parse, CancellationToken ct)
+    {
+        var options = Settings.Read(parse, ".");
+        CommandParts.RequirePeerSource(parse.GetValue(Source)!, options.Session.Dht);
+        return TorrentClient.OpenAsync(parse.GetValue(Source)!, options, SaveTorrent is null ? null : parse.GetValue(SaveTorrent), ct);
+    }
 
     /// <summary>The download options the command line asks for, writing to <paramref name="outputDirectory"/>, with the
     /// link's own peers dialled first.</summary>

@@ -1,4 +1,6 @@
 using System.CommandLine;
+using TorrentLab.Client;
+using TorrentLab.Magnet;
 
 namespace TorrentLab.Cli.Commands;
 
@@ -27,6 +29,22 @@ internal static class CommandParts
 
     /// <summary>The <c>magnet</c> argument: a magnet link (BEP 9).</summary>
     public static Argument<string> MagnetArgument() => new("magnet") { Description = "The magnet link (quote it: it contains '&')" };
+
+    /// <summary>Refuses, as a usage error, a magnet link that names no tracker (<c>tr</c>) and no peer (<c>x.pe</c>)
+    /// with the DHT off: nothing could find a peer to fetch its metadata from. Any other source is left to the command,
+    /// which reports what is wrong with it.</summary>
+    /// <param name="source">What the user named: a magnet link, a .torrent file, a URL.</param>
+    /// <param name="dht">False with <c>--no-dht</c>.</param>
+    public static void RequirePeerSource(string source, bool dht)
+    {
+        if (dht || !TorrentClient.IsMagnet(source)) return;
+        MagnetLink link;
+        try { link = MagnetLink.Parse(source); }
+        catch (MagnetException) { return; } // not a valid link: opening it says why (exit 3)
+        if (link.Trackers.Count == 0 && link.Peers.Count == 0)
+            throw new UsageException("the magnet link names no tracker (tr) and no peer (x.pe), and --no-dht turns the DHT off: " +
+                                     "there is no way to find peers (drop --no-dht, or add tr= or x.pe= to the link)");
+    }
 
     /// <summary>A command that only holds <paramref name="subcommands"/> (<c>dht ping</c>, <c>lab check</c>, ...).</summary>
     public static Command Group(string name, string description, params Command[] subcommands)

@@ -29,7 +29,7 @@ internal static class CreateCommand
             Description = "Bytes per piece: a power of two from 16K to 16M, e.g. 262144 or 256K [default: automatic]",
             CustomParser = ParsePieceLength,
         };
-        var isPrivate = new Option<bool>("--private") { Description = "Set the private flag (BEP 27): peers only from the trackers (mktorrent: -p; here -p is always --port)" };
+        var isPrivate = new Option<bool>("--private") { Description = "Set the private flag (BEP 27): peers only from the trackers (mktorrent: -p; here -p is always --port)" }.SpelledElsewhere("-p");
         var comment = new Option<string?>("--comment", "-c") { Description = "A comment stored in the torrent" };
         var webSeeds = new Option<string[]>("--web-seed", "-w")
         {
@@ -38,7 +38,7 @@ internal static class CreateCommand
         };
         var v2 = new Option<bool>("--v2") { Description = "A BitTorrent v2 torrent (BEP 52: SHA-256 merkle trees); v1-only clients cannot use it" };
         var hybrid = new Option<bool>("--hybrid") { Description = "Both v1 and v2 hashes (BEP 52 hybrid, with BEP 47 pad files): every client can use it" };
-        var noDate = new Option<bool>("--no-date") { Description = "Omit the creation date, so the same input gives the same file (mktorrent: -d; here -d is always --download-dir)" };
+        var noDate = new Option<bool>("--no-date") { Description = "Omit the creation date, so the same input gives the same file (mktorrent: -d; here -d is always --download-dir)" }.SpelledElsewhere("-d");
         var quiet = new Option<bool>("--quiet", "-q") { Description = "No progress output" };
         var force = new Option<bool>("--force", "-f") { Description = "Replace the output file if it exists" };
 

@@ -12,21 +12,25 @@ internal static class DemoCommand
 {
     public static Command Create()
     {
-        var output = new Option<string>("--output", "-o")
+        var output = new Option<string?>("--output", "-o")
         {
-            Description = "Folder to download into",
-            DefaultValueFactory = _ => Path.Combine(Path.GetTempPath(), "torrentlab-demo"),
+            Description = "Folder to download into [default: a new folder under the temporary folder, one per run]",
         }.FolderNotFile();
         var settings = new DownloadSettings(classroom: true);
         var command = new Command("demo", "Download a generated torrent from a built-in local swarm, with one faulty peer to catch.") { output };
         settings.AddDisplayAndEngineTo(command);
         return command.WithAction(async (parse, ct) =>
         {
-            var folder = Path.GetFullPath(parse.GetValue(output)!);
-            // Fresh every time: the demo's own folder is replaced, nothing else in --output is touched.
+            var read = settings.ReadSession(parse); // a usage error before any folder is made
+            // Without -o, a folder of this run's own (owner-only on Unix): another user's demo, or another run of ours,
+            // never writes into it or deletes it. With -o, fresh every time: the demo's own folder is replaced, nothing
+            // else in --output is touched.
+            var given = parse.GetValue(output);
+            var folder = given is null ? Directory.CreateTempSubdirectory("torrentlab-demo-").FullName : Path.GetFullPath(given);
             var target = Path.Combine(folder, "torrentlab-demo");
-            if (Directory.Exists(target)) Directory.Delete(target, recursive: true);
+            if (given is not null && Directory.Exists(target)) Directory.Delete(target, recursive: true);
             var quiet = settings.IsQuiet(parse);
+            if (!quiet) Console.Error.WriteLine($"demo folder: {folder}");
             if (!quiet) Console.Error.WriteLine("local swarm on 127.0.0.1: a tracker and 4 seeders, one of them sending bad data");
 
             await using var swarm = await LabSwarm.StartAsync(new LabSwarmOptions
@@ -41,7 +45,6 @@ internal static class DemoCommand
             }, ct).ConfigureAwait(false);
             var torrent = swarm.Torrent.Torrent;
             var faulty = swarm.Peers.Single(p => p.Behaviour == SyntheticBehaviour.CorruptBlock).EndPoint;
-            var read = settings.ReadSession(parse);
             var session = read with
             {
                 ListenPort = 0,

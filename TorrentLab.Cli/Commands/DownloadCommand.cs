@@ -1,7 +1,6 @@
 using System.CommandLine;
 using TorrentLab.Cli.Display;
 using TorrentLab.Client;
-using TorrentLab.Downloads;
 
 namespace TorrentLab.Cli.Commands;
 
@@ -44,22 +43,10 @@ internal static class DownloadCommand
             var options = source.Options(parse, opened, TorrentClient.StagingFolder(torrent, target));
             var view = new ProgressView(settings.IsQuiet(parse), settings.IsVerbose(parse));
             options = options with { Checking = view.Checking(torrent.TotalLength) };
-            var staging = options.OutputDirectory;
-            var stagedBefore = Directory.Exists(staging);
-            DownloadResult result;
-            try
-            {
-                result = await view.RunAsync(torrent.Name,
-                    progress => TorrentClient.DownloadToAsync(torrent, target, options, progress, ct),
-                    ProgressView.Saved(options.OutputDirectory, options.Resume), ct).ConfigureAwait(false);
-            }
-            catch
-            {
-                // A run that failed before writing anything (the free-space check, a file in the way) leaves no staging
-                // folder behind; one that saved pieces keeps it, with its ledger, for the next run to resume.
-                if (!stagedBefore && IsEmpty(staging)) Directory.Delete(staging, recursive: true);
-                throw;
-            }
+            // A run that fails with nothing to resume leaves no staging folder behind (the front door removes it).
+            var result = await view.RunAsync(torrent.Name,
+                progress => TorrentClient.DownloadToAsync(torrent, target, options, progress, ct),
+                ProgressView.Saved(options.OutputDirectory, options.Resume), ct).ConfigureAwait(false);
             Console.Out.WriteLine($"Downloaded {(magnet ? torrent.Name : parse.GetValue(source.Source))} to {output}.");
             if (settings.IsVerbose(parse))
             {
@@ -69,8 +56,4 @@ internal static class DownloadCommand
             return ExitCodes.Ok;
         });
     }
-
-    /// <summary>True when <paramref name="folder"/> exists and holds no file, at any depth.</summary>
-    private static bool IsEmpty(string folder) =>
-        Directory.Exists(folder) && !Directory.EnumerateFiles(folder, "*", SearchOption.AllDirectories).Any();
 }

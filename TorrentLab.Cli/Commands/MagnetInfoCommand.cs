@@ -35,6 +35,7 @@ internal static class MagnetInfoCommand
                 StallTimeout = parse.GetValue(stall) ?? DownloadSettings.ClassroomStall,
                 Waiting = parse.GetValue(verbose) ? null : line => Console.Error.WriteLine(UntrustedText.Clean(line, 1000)),
             };
+            CommandParts.RequirePeerSource(parse.GetValue(uri)!, options.Session.Dht);
             var (torrent, _, _) = await TorrentClient.OpenAsync(parse.GetValue(uri)!, options, parse.GetValue(save), ct).ConfigureAwait(false);
             Console.Out.Write(InfoCommand.Text(InfoReport.From(torrent)));
             return ExitCodes.Ok;

@@ -68,6 +68,7 @@ internal static class MainCommand
             if (Directory.Exists(path)) throw new FileNotFoundException(null, Path.GetFullPath(path));
             if (!TorrentClient.IsMagnet(path) && !File.Exists(path) && !path.EndsWith(".torrent", StringComparison.OrdinalIgnoreCase))
                 throw new UsageException($"'{path}' is neither a command nor an existing .torrent file (see 'torrentlab --help')");
+            CommandParts.RequirePeerSource(path, read.Dht);
             var sessionSettings = read with
             {
                 DhtStatePath = read.DhtStatePath ?? TorrentClient.DhtStatePathIn(options.OutputDirectory),

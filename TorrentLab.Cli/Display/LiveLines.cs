@@ -19,13 +19,15 @@ internal static class LiveLines
     /// <summary>The rows for <paramref name="p"/> on a terminal <paramref name="width"/> columns wide.</summary>
     /// <param name="seeding">When the download seeds once complete: what ends it (then a complete download shows the
     /// seeding rows); null otherwise.</param>
-    public static IRenderable Render(string title, DownloadProgress p, int width, bool verbose, bool unicode, SeedPlan? seeding = null)
+    /// <param name="seeded">How long it has seeded so far: its time limit counts down from it.</param>
+    public static IRenderable Render(string title, DownloadProgress p, int width, bool verbose, bool unicode, SeedPlan? seeding = null,
+        TimeSpan seeded = default)
     {
         // The last columns stay free: a terminal wraps a row that fills its width, which breaks the redraw, and at
         // Ctrl-C it echoes "^C" where the cursor rests, at the end of the last row.
         var max = Math.Max(8, width - 3);
         var rows = seeding is not null && IsSeeding(p)
-            ? new List<IRenderable> { SeedingRow(UntrustedText.Clean(title), p, seeding, max, unicode), SeedingDetailRow(p, seeding, max, unicode) }
+            ? new List<IRenderable> { SeedingRow(UntrustedText.Clean(title), p, seeding, max, unicode), SeedingDetailRow(p, seeding, seeded, max, unicode) }
             : new List<IRenderable> { ProgressRow(UntrustedText.Clean(title), p, max, unicode), DetailRow(p, max, unicode) };
         if (!(seeding is not null && IsSeeding(p)) && p.Status is { } status)
             foreach (var line in Wrap("  -- " + UntrustedText.Clean(status, 1000), max, MaxStatusRows, unicode))
@@ -57,9 +59,9 @@ internal static class LiveLines
         return new Markup($"[green]seeding[/] {Markup.Escape(Fit(title, room, unicode))} {Markup.Escape(stats)}");
     }
 
-    /// <summary>Row 2 while seeding: peers, and what ends the seeding.</summary>
-    private static Markup SeedingDetailRow(DownloadProgress p, SeedPlan plan, int max, bool unicode) =>
-        new($"[grey]{Markup.Escape(Fit($"  {p.PiecesDone}/{p.PieceCount} pieces, {Units.Count(p.ConnectedPeers, "peer")} -- seeding {plan.Ends}", max, unicode))}[/]");
+    /// <summary>Row 2 while seeding: peers, and what ends the seeding, its time limit counting down.</summary>
+    private static Markup SeedingDetailRow(DownloadProgress p, SeedPlan plan, TimeSpan seeded, int max, bool unicode) =>
+        new($"[grey]{Markup.Escape(Fit($"  {p.PiecesDone}/{p.PieceCount} pieces, {Units.Count(p.ConnectedPeers, "peer")} -- seeding {plan.Ends(seeded)}", max, unicode))}[/]");
 
     /// <summary>One peer's row under <c>-v</c>: address, client, rates, and whether it chokes us.</summary>
     public static string PeerRow(PeerProgress peer) =>

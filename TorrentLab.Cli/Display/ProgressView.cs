@@ -15,6 +15,7 @@ internal sealed class ProgressView
     private readonly TextWriter? _plain;
     private Action<long>? _checkSink;
     private long _checkTotal;
+    private TimeSpan? _seedingSince; // the report time at which the download was first seen seeding
 
     /// <summary>Set when the download seeds once complete: the rows then say so, with the upload, the ratio and what
     /// ends it, instead of a full bar at 0 B/s.</summary>
@@ -98,7 +99,7 @@ internal sealed class ProgressView
                     Volatile.Write(ref started, 1);
                     seen(p);
                     // The width is read at every report: a terminal resized mid-download gets rows that fit it.
-                    context.UpdateTarget(LiveLines.Render(title, p, console.Profile.Width, _verbose, console.Profile.Capabilities.Unicode, Seeding));
+                    context.UpdateTarget(LiveLines.Render(title, p, console.Profile.Width, _verbose, console.Profile.Capabilities.Unicode, Seeding, Seeded(p)));
                 });
                 return await work(sink).ConfigureAwait(false);
             }).ConfigureAwait(false);
@@ -115,6 +116,7 @@ internal sealed class ProgressView
         {
             seen(p);
             latest = p;
+            Seeded(p); // every report, printed or not: the seeding's start is the first report that finds it complete
             if (DateTime.UtcNow - last < PlainInterval) return;
             last = DateTime.UtcNow;
             printed = p;
@@ -131,7 +133,7 @@ internal sealed class ProgressView
     {
         if (Seeding is { } plan && LiveLines.IsSeeding(p))
             return $"seeding {title}: uploaded {Units.Bytes(p.Uploaded)}, ratio {plan.ShowRatio(p.Uploaded)}, up {Units.Rate(p.UploadRate)}, " +
-                   $"{Units.Count(p.ConnectedPeers, "peer")}; {plan.Ends}";
+                   $"{Units.Count(p.ConnectedPeers, "peer")}; {plan.Ends(Seeded(p))}";
         var line = $"{title} {p.Fraction * 100,5:0.0}% {p.PiecesDone}/{p.PieceCount} pieces " +
                    $"{Units.Bytes(p.BytesDone)}/{Units.Bytes(p.TotalBytes)} " +
                    $"down {Units.Rate(p.DownloadRate)} up {Units.Rate(p.UploadRate)} " +
@@ -141,6 +143,16 @@ internal sealed class ProgressView
         if (_verbose && p.Peers.Count > 0)
             line += Environment.NewLine + string.Join(Environment.NewLine, p.Peers.Select(LiveLines.PeerRow));
         return line;
+    }
+
+    /// <summary>How long the download has seeded at report <paramref name="p"/>: since the first report that found it
+    /// complete, on the reports' own clock (<see cref="DownloadProgress.Elapsed"/>); zero while it downloads. The
+    /// engine's seeding time limit starts there too, so the display counts down what is left of it.</summary>
+    private TimeSpan Seeded(DownloadProgress p)
+    {
+        if (Seeding is null || !LiveLines.IsSeeding(p)) return TimeSpan.Zero;
+        if (_seedingSince is not { } since || p.Elapsed < since) _seedingSince = since = p.Elapsed; // a report restarting its clock restarts the count
+        return p.Elapsed - since;
     }
 
     // Progress<T> posts to the thread pool and may reorder; a direct callback keeps reports in order.

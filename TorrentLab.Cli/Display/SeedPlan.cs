@@ -8,16 +8,15 @@ namespace TorrentLab.Cli.Display;
 /// <param name="Size">The torrent's size, the ratio's denominator.</param>
 internal sealed record SeedPlan(double? Ratio, TimeSpan? Time, long Size)
 {
-    /// <summary>What ends the seeding, in a few words: <c>until ratio 2 or 30m, or Ctrl-C</c>.</summary>
-    public string Ends
+    /// <summary>What ends the seeding, in a few words, its time limit counting down: <c>until ratio 2 or 29:48 from
+    /// now, or Ctrl-C</c>.</summary>
+    /// <param name="seeded">How long it has seeded so far: the time limit shows what is left of it.</param>
+    public string Ends(TimeSpan seeded)
     {
-        get
-        {
-            var limits = new List<string>();
-            if (Ratio is { } ratio) limits.Add(string.Create(CultureInfo.InvariantCulture, $"ratio {ratio:0.##}"));
-            if (Time is { } time) limits.Add(Duration.Show(time));
-            return limits.Count == 0 ? "until Ctrl-C" : $"until {string.Join(" or ", limits)}, or Ctrl-C";
-        }
+        var limits = new List<string>();
+        if (Ratio is { } ratio) limits.Add(string.Create(CultureInfo.InvariantCulture, $"ratio {ratio:0.##}"));
+        if (Time is { } time) limits.Add($"{Units.Duration(time > seeded ? time - seeded : TimeSpan.Zero)} from now");
+        return limits.Count == 0 ? "until Ctrl-C" : $"until {string.Join(" or ", limits)}, or Ctrl-C";
     }
 
     /// <summary>Uploaded over size, as the ratio limit counts it.</summary>

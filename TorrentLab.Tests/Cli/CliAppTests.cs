@@ -26,20 +26,22 @@ public class CliAppTests
         Assert.Equal($"error: {expected} (see 'torrentlab --help')\n", stderr.ToString().ReplaceLineEndings("\n"));
     }
 
+    /// <summary>A mistyped option is blamed, and the closest long option named (a short one has no "closest").</summary>
     [Theory]
-    [InlineData("--outptu", "--outptu", "x")]              // the parser took the option for the torrent and blamed 'x'
-    [InlineData("--outptu", "--outptu", "x", "y.torrent")]
-    [InlineData("-z", "-z", "y.torrent")]
-    [InlineData("--outptu", "--outptu")]                   // alone: not "neither a command nor an existing .torrent file"
-    [InlineData("--outptu", "y.torrent", "--outptu")]
-    public async Task MistypedOption_OfTheDownload_IsBlamedOnTheOption_NotOnTheWordAfterIt(string option, params string[] args)
+    [InlineData("--outptu", "; did you mean '--output'?", "--outptu", "x")] // the parser took the option for the torrent and blamed 'x'
+    [InlineData("--outptu", "; did you mean '--output'?", "--outptu", "x", "y.torrent")]
+    [InlineData("-z", "", "-z", "y.torrent")]
+    [InlineData("--outptu", "; did you mean '--output'?", "--outptu")]      // alone: not "neither a command nor an existing .torrent file"
+    [InlineData("--outptu", "; did you mean '--output'?", "y.torrent", "--outptu")]
+    [InlineData("--zzzzzz", "", "--zzzzzz", "y.torrent")]                     // nothing close: no guess
+    public async Task MistypedOption_OfTheDownload_IsBlamedOnTheOption_NotOnTheWordAfterIt(string option, string hint, params string[] args)
     {
         var stderr = new StringWriter();
 
         var code = await CliApp.RunAsync(args, stderr, new StringWriter());
 
         Assert.Equal(CliRunner.Codes.Usage, code);
-        Assert.Equal($"error: unknown option '{option}' (see 'torrentlab --help')\n", stderr.ToString().ReplaceLineEndings("\n"));
+        Assert.Equal($"error: unknown option '{option}'{hint} (see 'torrentlab --help')\n", stderr.ToString().ReplaceLineEndings("\n"));
     }
 
     [Theory]

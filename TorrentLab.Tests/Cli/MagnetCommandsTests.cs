@@ -70,15 +70,6 @@ public class MagnetCommandsTests
     }
 
     [Fact]
-    public void MagnetInfo_NoTrackerAndNoPeer_FailsWithOneLine()
-    {
-        var result = CliRunner.Run(["magnet_info", "magnet:?xt=urn:btih:c77829d2a77d6516f88cd7a3de1a26abcbfab0db", "--no-dht"]);
-
-        Assert.Equal(CliRunner.Codes.Peer, result.ExitCode);
-        Assert.Equal("error: metadata: the magnet link names no tracker (tr) and no peer (x.pe), and the DHT is off (--no-dht)\n", result.Stderr);
-    }
-
-    [Fact]
     public async Task MagnetInfo_XtOnly_FindsItsPeerThroughTheDhtBootstrapNodeGiven()
     {
         var built = TestTorrents.MultiFile([("a.bin", 40_000), ("sub/b.bin", 30_000)], name: "folder", announce: null);

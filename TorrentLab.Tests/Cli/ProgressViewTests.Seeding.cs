@@ -41,7 +41,55 @@ public partial class ProgressViewTests
         var rows = screen.Rows.Where(r => r.Length > 0).ToList();
         var seeding = Assert.Single(rows, r => r.StartsWith("seeding ", StringComparison.Ordinal));
         Assert.EndsWith("uploaded 2.5 MiB  ratio 0.13  up 120.0 KiB/s", seeding); // 10 of 80 pieces uploaded
-        Assert.Contains("  80/80 pieces, 4 peers -- seeding until ratio 2 or 30m, or Ctrl-C", rows);
+        Assert.Contains("  80/80 pieces, 4 peers -- seeding until ratio 2 or 30:00 from now, or Ctrl-C", rows);
+    }
+
+    /// <summary>The seeding time limit counts down on the reports' own clock, from the first report that found the
+    /// download complete: 12 s of reports later, 29:48 of 30:00 are left; the row still fits 80 columns.</summary>
+    [Fact]
+    public async Task LiveDisplay_WhileSeedingWithATimeLimit_CountsDownWhatIsLeft()
+    {
+        var output = new StringWriter();
+        var view = new ProgressView(quiet: false, verbose: false, Console80(output))
+        {
+            Seeding = new SeedPlan(Ratio: 2, Time: TimeSpan.FromMinutes(30), Size: Pieces * PieceBytes),
+        };
+        var complete = Report(Pieces, peers: 4); // reported at 80 s
+
+        await view.RunAsync(Title, progress =>
+        {
+            progress.Report(Report(70, peers: 3));
+            progress.Report(complete);
+            progress.Report(complete with { Elapsed = complete.Elapsed + TimeSpan.FromSeconds(12) });
+            return Task.FromResult(0);
+        }, null, TestContext.Current.CancellationToken);
+
+        var screen = new TerminalScreen(80).Write(output.ToString());
+        Assert.Equal(0, screen.Wraps);
+        Assert.Contains("  80/80 pieces, 4 peers -- seeding until ratio 2 or 29:48 from now, or Ctrl-C", screen.Rows.Where(r => r.Length > 0));
+    }
+
+    [Fact]
+    public async Task PlainLines_WhileSeedingWithATimeLimit_CountDownWhatIsLeftToZero()
+    {
+        var output = new StringWriter();
+        var view = new ProgressView(quiet: false, verbose: false, live: null, plain: output)
+        {
+            Seeding = new SeedPlan(Ratio: null, Time: TimeSpan.FromSeconds(30), Size: Pieces * PieceBytes),
+        };
+        var complete = Report(Pieces, peers: 2) with { Uploaded = Pieces * PieceBytes };
+
+        await view.RunAsync("a.iso", progress =>
+        {
+            progress.Report(complete);                                                           // printed: the first
+            progress.Report(complete with { Elapsed = complete.Elapsed + TimeSpan.FromSeconds(9) });
+            progress.Report(complete with { Elapsed = complete.Elapsed + TimeSpan.FromSeconds(31) }); // printed: the last
+            return Task.FromResult(0);
+        }, null, TestContext.Current.CancellationToken);
+
+        var lines = output.ToString().ReplaceLineEndings("\n").Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal("seeding a.iso: uploaded 20.0 MiB, ratio 1.00, up 120.0 KiB/s, 2 peers; until 00:30 from now, or Ctrl-C", lines[0]);
+        Assert.Equal("seeding a.iso: uploaded 20.0 MiB, ratio 1.00, up 120.0 KiB/s, 2 peers; until 00:00 from now, or Ctrl-C", lines[^1]);
     }
 
     [Fact]

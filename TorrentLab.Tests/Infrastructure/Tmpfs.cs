@@ -10,11 +10,12 @@ public sealed class Tmpfs : IDisposable
     public string Path { get; }
 
     /// <summary>Mounts a tmpfs of <paramref name="size"/> (mount's syntax: "1m", "512k") on <paramref name="dir"/>, creating it.</summary>
-    public static Tmpfs Mount(string dir, string size)
+    /// <param name="readOnly">Mounted read-only: every write there fails with EROFS, whoever asks (root included).</param>
+    public static Tmpfs Mount(string dir, string size, bool readOnly = false)
     {
         if (!OperatingSystem.IsLinux()) Assert.Skip("tmpfs mounts need Linux");
         Directory.CreateDirectory(dir);
-        var result = ProcessRunner.Run("mount", ["-t", "tmpfs", "-o", $"size={size}", "tmpfs", dir], TimeSpan.FromSeconds(10));
+        var result = ProcessRunner.Run("mount", ["-t", "tmpfs", "-o", $"size={size}{(readOnly ? ",ro" : "")}", "tmpfs", dir], TimeSpan.FromSeconds(10));
         if (result.ExitCode != 0) Assert.Skip($"cannot mount a tmpfs here (needs root and CAP_SYS_ADMIN): {result.Stderr.Trim()}");
         return new Tmpfs(dir);
     }

@@ -22,8 +22,6 @@ internal sealed partial class QBittorrentApi
         Applies("seedingTimeLimit", "minutes it seeds once complete (-2 the default, -1 no limit, 0 it does not seed)"),
         Applies("sequentialDownload", "pieces in order, lowest first"),
         Applies("addToTopOfQueue", "first in the queue"),
-        Applies("autoTMM", "false; true saves where its category saves, which is the downloads folder (so no savepath)"),
-        Applies("useAutoTMM", "as autoTMM (the name @ctrl/qbittorrent sends, always)"),
         Applies("tags", "its tags, separated by commas (created when new)"),
         Applies("rename", "the name it is shown with (its files keep the .torrent's names)"),
         Refuses("cookie", "URLs are fetched without cookies: only \"\" is taken"),
@@ -33,6 +31,8 @@ internal sealed partial class QBittorrentApi
         Refuses("firstLastPiecePrio", "the first and last pieces get no priority of their own: only false is taken"),
         Refuses("downloadPath", "incomplete torrents are not kept elsewhere: only \"\" is taken"),
         Refuses("useDownloadPath", "incomplete torrents are not kept elsewhere: only false is taken"),
+        Refuses("autoTMM", "automatic torrent management is not supported (a torrent stays in the folder it was given; a category has no save path of its own): only false is taken"),
+        Refuses("useAutoTMM", "as autoTMM (the name @ctrl/qbittorrent sends, false unless asked): only false is taken"),
         Refuses("inactiveSeedingTimeLimit", "seeding does not stop by idleness here: only -2 (the default, which is off) is taken"),
     ]);
 
@@ -72,8 +72,10 @@ internal sealed partial class QBittorrentApi
         Only(input, "firstLastPiecePrio", "false");
         Only(input, "useDownloadPath", "false");
         Only(input, "inactiveSeedingTimeLimit", "-2");
-        if ((input.Flag("autoTMM") || input.Flag("useAutoTMM")) && input["savepath"] is { Length: > 0 })
-            throw new WebApiException(400, "autoTMM true saves where the category saves (the downloads folder): give no savepath with it");
+        // qBittorrent answers "Ok." to autoTMM true and saves where the category saves; here no category saves anywhere of
+        // its own and torrents/info's auto_tmm is always false, so true is refused rather than taken and not applied.
+        Only(input, "autoTMM", "false");
+        Only(input, "useAutoTMM", "false");
         var ratio = Number(input, "ratioLimit");
         var minutes = Number(input, "seedingTimeLimit");
         SeedPolicy? seeding = null;

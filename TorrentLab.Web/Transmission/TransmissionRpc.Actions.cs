@@ -291,12 +291,6 @@ internal sealed partial class TransmissionRpc
         return tiers;
     }
 
-    private void RequireDownloadsFolder(string? folder, string key)
-    {
-        if (string.IsNullOrEmpty(folder)) return;
-        var same = string.Equals(System.IO.Path.TrimEndingDirectorySeparator(folder), System.IO.Path.TrimEndingDirectorySeparator(_torrents.Downloads), StringComparison.Ordinal);
-        if (!same) throw Unsupported($"{key}: the server's downloads folder is set where it starts; a torrent's own folder inside it is torrent-add's download-dir or torrent-set-location");
-    }
 
     private void Move(JsonElement args, QueueMove move) => _torrents.MoveInQueue(_ids.Resolve(args), move);
 }

@@ -52,6 +52,7 @@ public static class Failure
         TorrentUrlException u => (u.Refused ? FailureKind.BadInput : FailureKind.Failed, $"error: {u.Message}"),
         ForeignFileException f => (FailureKind.Conflict, $"error: {f.Message}"),
         StorageException { IsOutOfSpace: true } s => (FailureKind.NoSpace, $"error: no space left on device: {s.Message}"),
+        StorageException or IOException when StorageErrors.ReadOnlyPath(e) is { } path => (FailureKind.Io, $"error: {StorageErrors.ReadOnlyLine(path)}"),
         StorageException s => (FailureKind.Io, $"error: {s.Message}"),
         SocketException s => (FailureKind.Peer, $"error: network: {s.Message}"),
         TimeoutException t => (FailureKind.Peer, $"error: timed out: {t.Message}"),

@@ -19,6 +19,7 @@ public static partial class TorrentClient
     /// <param name="progress">Progress reports.</param>
     /// <param name="ct">Cancels; the staging folder and its ledger stay for the next run.</param>
     /// <exception cref="StorageException">A multi-file target exists and is not empty.</exception>
+    /// <remarks>A run that fails removes the staging folder it created when nothing there could be resumed.</remarks>
     public static async Task<DownloadResult> DownloadToAsync(Torrent torrent, string target, DownloadOptions options,
         IProgress<DownloadProgress>? progress = null, CancellationToken ct = default)
     {
@@ -31,8 +32,21 @@ public static partial class TorrentClient
         if (inTheWay && (torrent.IsMultiFile || !options.Overwrite)) throw new ForeignFileException(target);
         if (inTheWay && Directory.Exists(target)) throw new StorageException($"'{target}' is a directory; the torrent needs a file there");
         var staging = StagingFolder(torrent, target);
+        var created = !Directory.Exists(staging);
         Directory.CreateDirectory(staging);
-        var result = await DownloadAsync(torrent, options with { OutputDirectory = staging }, progress, ct).ConfigureAwait(false);
+        DownloadResult result;
+        try
+        {
+            result = await DownloadAsync(torrent, options with { OutputDirectory = staging }, progress, ct).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            // A failed run (refused for space, no peer delivered, a disk that filled before the first piece) leaves no
+            // staging folder it made in which the next run would find nothing to resume. One an earlier run made, or
+            // one holding pieces, stays with its ledger; so does every one at Ctrl-C, as the caller says where it is.
+            if (created && await NothingToResumeAsync(torrent, staging).ConfigureAwait(false)) RemoveStaging(staging);
+            throw;
+        }
 
         var downloaded = Path.Combine(staging, torrent.Name);
         if (torrent.IsMultiFile)
@@ -46,6 +60,30 @@ public static partial class TorrentClient
         }
         Directory.Delete(staging, recursive: true);
         return result;
+    }
+
+    /// <summary>The largest torrent whose staged data a failed run hashes to learn that it holds no piece; a larger one
+    /// is kept, for the next run to re-hash (1 GiB: a few seconds of SHA-1, where a classroom torrent takes milliseconds).</summary>
+    private const long MaxHashedOnFailure = 1L << 30;
+
+    /// <summary>True when a run in <paramref name="staging"/> would start from nothing: no file there; a ledger the next
+    /// run trusts that lists no piece (data it does not list is never read again, so none is lost); or, when a write came
+    /// after the ledger's last save (a disk that filled up), files in which no piece verifies.</summary>
+    private static async Task<bool> NothingToResumeAsync(Torrent torrent, string staging)
+    {
+        if (!Directory.EnumerateFiles(staging, "*", SearchOption.AllDirectories).Any()) return true;
+        if (new ResumeLedger(torrent, staging).Validate().Trusted is { } trusted) return trusted.Count == 0;
+        if (torrent.TotalLength > MaxHashedOnFailure) return false;
+        try { return (await PieceVerifier.VerifyAsync(torrent, staging).ConfigureAwait(false)).Count == 0; }
+        catch (Exception e) when (StorageErrors.IsIo(e) || e is StorageException) { return false; } // unreadable: kept
+    }
+
+    /// <summary>Deletes a staging folder after a failure; if that fails too, the folder stays and the caller hears the
+    /// failure that stopped the download, not this one.</summary>
+    private static void RemoveStaging(string staging)
+    {
+        try { Directory.Delete(staging, recursive: true); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { /* the download's own error matters more */ }
     }
 
     /// <summary>The hidden folder beside <paramref name="target"/> where its classroom download runs.</summary>

@@ -9,8 +9,10 @@ using TorrentLab.Wire;
 
 namespace TorrentLab.Client;
 
-/// <summary>The front door: the command line, the web server, the demo and the lab add a torrent or magnet link,
-/// download, verify and seed through it, and nothing else of the engine.</summary>
+/// <summary>The front door's one-call shapes: open a .torrent or magnet link, download one torrent in a session of its
+/// own, download into place, one piece or a handshake (the classroom commands), verify data on disk; and the checks and
+/// paths the applications share. A program that holds torrents adds them to a <see cref="TorrentSession"/> instead,
+/// whose handles run on this class's internal parts; the lab and the tracker server use the engine's internals.</summary>
 /// <remarks>
 /// One download is: open the source (a .torrent file, or a magnet link whose metadata comes from peers first) ->
 /// <see cref="DownloadStart"/> (one storage layout, one resume decision) -> one engine, chosen by

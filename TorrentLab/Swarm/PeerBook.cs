@@ -216,12 +216,6 @@ internal sealed class PeerBook
             }
     }
 
-    /// <summary>Marks an address as connected (an incoming peer whose listening port we do not know is not listed).</summary>
-    public void MarkConnected(IPEndPoint endpoint)
-    {
-        lock (_lock) if (_known.TryGetValue(endpoint, out var entry)) entry.Busy = true;
-    }
-
     /// <summary>Bans a peer for the session: its address is never dialled and its id never accepted again. False when
     /// the address was already banned.</summary>
     public bool Ban(IPEndPoint endpoint, PeerId? id)

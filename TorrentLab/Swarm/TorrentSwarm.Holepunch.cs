@@ -26,14 +26,6 @@ internal sealed partial class TorrentSwarm
     private HolepunchGate? _gate;
     private HolepunchGate Gate => _gate ??= new HolepunchGate(Time);
 
-    /// <summary>Rendezvous we relayed (connect messages sent to both sides), for tests and logs.</summary>
-    public int HolepunchesRelayed => Volatile.Read(ref _relayed);
-    private int _relayed;
-
-    /// <summary>Holepunch dials started on a relay's connect message, for tests and logs.</summary>
-    public int HolepunchDials => Volatile.Read(ref _holepunchDials);
-    private int _holepunchDials;
-
     /// <summary>Remembers which peer named which addresses, and with what flags: a failed dial asks that peer for help.</summary>
     private void RememberIntroducer(SwarmPeer from, IReadOnlyList<PexPeer> peers)
     {
@@ -114,7 +106,6 @@ internal sealed partial class TorrentSwarm
         }
         initiator.SendHolepunch(HolepunchMessage.Connect(target));
         other!.SendHolepunch(HolepunchMessage.Connect(PunchAddress(initiator)));
-        Interlocked.Increment(ref _relayed);
         _log?.Invoke($"{initiator}: relayed a rendezvous with {other} (BEP 55 connect to both)");
     }
 
@@ -141,7 +132,6 @@ internal sealed partial class TorrentSwarm
             return;
         }
         Interlocked.Increment(ref _connecting);
-        Interlocked.Increment(ref _holepunchDials);
         _log?.Invoke($"{relay}: holepunch: dialling {endpoint} over uTP");
         Track(DialAsync(endpoint, _stop.Token, utpOnly: true));
     }

@@ -17,10 +17,6 @@ internal sealed partial class TorrentSwarm
     /// <summary>Serves the info dictionary to peers that ask with ut_metadata (BEP 9): magnet clients can fetch it from us.</summary>
     public MetadataServer Metadata => _metadata ??= new MetadataServer(Torrent);
 
-    /// <summary>PEX messages sent on all connections (for tests and logs).</summary>
-    public int PexMessagesSent => Volatile.Read(ref _pexSent);
-    private int _pexSent;
-
     /// <summary>A connection's listen address became known: the others announce it in their next message.</summary>
     private void OnPexPeerKnown(SwarmPeer peer)
     {
@@ -76,7 +72,6 @@ internal sealed partial class TorrentSwarm
         foreach (var peer in PeersSnapshot())
         {
             if (!peer.TrySendPex(out var message)) continue;
-            Interlocked.Increment(ref _pexSent);
             _log?.Invoke($"{peer}: sent {message}");
         }
     }

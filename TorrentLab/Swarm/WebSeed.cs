@@ -37,10 +37,6 @@ internal sealed class WebSeed : IBlockSource, IDisposable
     public long Delivered => Interlocked.Read(ref _delivered);
     private long _delivered;
 
-    /// <summary>How many times it was backed off.</summary>
-    public int Backoffs => Volatile.Read(ref _backoffs);
-    private int _backoffs;
-
     /// <summary>Why it is no longer used (a server that ignores Range), or null.</summary>
     public string? Dropped { get; private set; }
 
@@ -89,7 +85,6 @@ internal sealed class WebSeed : IBlockSource, IDisposable
                 pieces.ReleaseBlocks(this); // whatever it still holds goes to the peers
                 _failure = null;
                 _backoff = _backoff == TimeSpan.Zero ? FirstBackoff : _backoff * 2 > MaxBackoff ? MaxBackoff : _backoff * 2;
-                Interlocked.Increment(ref _backoffs);
                 _swarm.LogLine($"{this}: {failure}; backing off {_backoff.TotalSeconds:0} s");
                 await Task.Delay(_backoff, _swarm.Time, ct).ConfigureAwait(false);
             }

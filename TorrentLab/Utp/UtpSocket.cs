@@ -32,7 +32,6 @@ internal sealed partial class UtpSocket : IAsyncDisposable
     private readonly Task _timer;
     private readonly CancellationTokenSource _stop = new();
     private readonly List<UtpConnection> _touched = [];
-    private long _malformed;
     private int _disposed;
 
     private UtpSocket(IUdpPort port, UtpOptions options, Func<long> clock)
@@ -63,9 +62,6 @@ internal sealed partial class UtpSocket : IAsyncDisposable
     /// <summary>Receives every datagram that is not uTP (for the DHT, which shares the socket); null drops them.</summary>
     public Action<ReadOnlyMemory<byte>, IPEndPoint>? OtherDatagrams { get; set; }
 
-    /// <summary>uTP datagrams that failed to decode and were dropped.</summary>
-    public long MalformedDatagrams => Interlocked.Read(ref _malformed);
-
     /// <summary>Sends one datagram from this socket (a DHT sharing the socket uses it); errors count as loss.</summary>
     public void SendDatagram(ReadOnlySpan<byte> datagram, IPEndPoint remote) => Send(datagram, remote);
 
@@ -88,8 +84,7 @@ internal sealed partial class UtpSocket : IAsyncDisposable
         try { packet = UtpPacket.Decode(datagram); }
         catch (UtpException)
         {
-            Interlocked.Increment(ref _malformed);
-            return true;
+            return true; // looked like uTP but does not decode: dropped
         }
         var connection = packet.Header.Type == UtpPacketType.Syn ? OnSyn(packet, from) : Find(from, packet.Header.ConnectionId);
         if (connection is null) return true;

@@ -1,4 +1,3 @@
-using System.Buffers.Binary;
 using TorrentLab.Metainfo;
 
 namespace TorrentLab.Wire;
@@ -77,8 +76,6 @@ internal static partial class MseHandshake
         if (select == Rc4Method) decrypt.Apply(rest);
         return rest.ToArray();
     }
-
-    private static void WriteUInt16(Span<byte> destination, int value) => BinaryPrimitives.WriteUInt16BigEndian(destination, (ushort)value);
 
     private static async ValueTask SendAsync(Stream stream, byte[] bytes, string who, CancellationToken ct)
     {

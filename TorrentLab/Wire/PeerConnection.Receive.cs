@@ -16,7 +16,6 @@ internal sealed partial class PeerConnection
     private int _receiveCapacity;
     private long _streamOffset;          // stream position of _start, for error messages
     private int _receiving;              // 1 while a ReceiveAsync runs: one reader only
-    private long _bytesReceived;
     private bool _sawMessage;            // a BEP 3 or 6 message arrived: a bitfield (or have all/none) may no longer come
     private byte[]? _earlyBitfield;      // a bitfield received before the piece count was known
     private readonly List<int> _earlyHaves = [];
@@ -228,7 +227,6 @@ internal sealed partial class PeerConnection
             _receiveCapacity = Math.Min(2 * _receiveBuffer.Length, _options.ReceiveBufferSize);
             EnsureReceiveCapacity(_receiveCapacity);
         }
-        Interlocked.Add(ref _bytesReceived, read);
         HeardFromPeer();
         return null;
     }

@@ -80,7 +80,6 @@ internal sealed partial class PeerConnection
     public ValueTask SendChokeAsync(CancellationToken ct = default) => SendAsync(PeerMessage.Choke, ct);
     public ValueTask SendUnchokeAsync(CancellationToken ct = default) => SendAsync(PeerMessage.Unchoke, ct);
     public ValueTask SendInterestedAsync(CancellationToken ct = default) => SendAsync(PeerMessage.Interested, ct);
-    public ValueTask SendNotInterestedAsync(CancellationToken ct = default) => SendAsync(PeerMessage.NotInterested, ct);
     public ValueTask SendHaveAsync(int index, CancellationToken ct = default) => SendAsync(PeerMessage.Have(index), ct);
     /// <summary>Sends what we have: BEP 6's <c>have all</c> or <c>have none</c> when both sides speak the fast extension
     /// and they say it exactly, else a <c>bitfield</c>.</summary>
@@ -91,9 +90,6 @@ internal sealed partial class PeerConnection
 
     public ValueTask SendRequestAsync(int index, int begin, int length, CancellationToken ct = default) =>
         SendAsync(PeerMessage.Request(index, begin, length), ct);
-
-    public ValueTask SendCancelAsync(int index, int begin, int length, CancellationToken ct = default) =>
-        SendAsync(PeerMessage.Cancel(index, begin, length), ct);
 
     /// <summary>Sends a block; <paramref name="block"/> is copied before the returned task completes.</summary>
     public ValueTask SendPieceAsync(int index, int begin, ReadOnlyMemory<byte> block, CancellationToken ct = default) =>

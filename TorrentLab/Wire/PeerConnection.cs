@@ -49,7 +49,6 @@ internal sealed partial class PeerConnection : IAsyncDisposable, IDisposable
         EnsureReceiveCapacity(received.Length);
         received.CopyTo(_receiveBuffer);
         _end = received.Length;
-        _bytesReceived = received.Length;
         if (options.PieceCount is int pieces) SetPieceCount(pieces);
     }
 
@@ -100,9 +99,6 @@ internal sealed partial class PeerConnection : IAsyncDisposable, IDisposable
     /// <summary>The pieces the peer announced (its bitfield plus every have); null while the piece count is unknown.
     /// Updated only by <see cref="ReceiveAsync"/>; read it from the reader's task.</summary>
     public Bitfield? PeerPieces { get; private set; }
-
-    /// <summary>Bytes received on this connection (handshake included).</summary>
-    public long BytesReceived => Interlocked.Read(ref _bytesReceived);
 
     /// <summary>Bytes sent on this connection (handshake included).</summary>
     public long BytesSent => Interlocked.Read(ref _bytesSent);
