@@ -82,6 +82,45 @@ public sealed class Socks5NetworkTests : IDisposable
     }
 
     [Fact]
+    public async Task Resolve_ProxyOnly_NeverAsksTheResolverBeneath_AndSaysWhy()
+    {
+        var beneath = new RecordingNetwork();
+        var network = new Socks5Network(beneath, new Socks5Proxy("127.0.0.1", 1080) { Only = true });
+
+        var error = await Assert.ThrowsAsync<SocketException>(() => network.ResolveAsync("router.example", Ct));
+
+        Assert.Contains("'router.example' is not looked up: the local resolver would learn it", error.Message, StringComparison.Ordinal);
+        Assert.Empty(beneath.Resolved);
+    }
+
+    [Fact]
+    public async Task UdpPort_ThroughDante_SendsToAHostName_WhichDanteResolves()
+    {
+        var proxy = StartDante();
+        using var echo = new UdpClient(new IPEndPoint(IPAddress.Loopback, 0));
+        var echoPort = ((IPEndPoint)echo.Client.LocalEndPoint!).Port;
+        var echoed = Task.Run(async () =>
+        {
+            var got = await echo.ReceiveAsync(Ct);
+            await echo.SendAsync(Encoding.ASCII.GetBytes("pong:" + Encoding.ASCII.GetString(got.Buffer)), got.RemoteEndPoint, Ct);
+        }, Ct);
+        var beneath = new RecordingNetwork();
+        var network = new Socks5Network(beneath, proxy with { Only = true });
+        using var port = (Socks5UdpPort)network.BindUdp(new IPEndPoint(IPAddress.Loopback, 0), new UdpPortOptions());
+        var answers = new ConcurrentQueue<(string Text, IPEndPoint From)>();
+        port.Start((data, from) => answers.Enqueue((Encoding.ASCII.GetString(data.Span), from)));
+
+        port.Send("ping"u8, "localhost", echoPort); // the name goes to dante, which resolves it
+
+        Assert.True(await Wait.UntilAsync(() => !answers.IsEmpty, TimeSpan.FromSeconds(60), Ct), string.Join("\n", _proxyLog));
+        await echoed;
+        Assert.True(answers.TryDequeue(out var answer));
+        Assert.Equal("pong:ping", answer.Text);
+        Assert.Equal(echoPort, answer.From.Port);
+        Assert.Empty(beneath.Resolved);
+    }
+
+    [Fact]
     public async Task UdpPort_ThroughDante_SendsByTheRelay_AndNamesTheAnswerByItsSender()
     {
         var proxy = StartDante();

@@ -1,6 +1,7 @@
 using System.IO.Compression;
 using System.Net;
 using System.Text;
+using TorrentLab.Tests.Infrastructure;
 using TorrentLab.Tracker;
 
 namespace TorrentLab.Tests.Tracker;
@@ -127,5 +128,30 @@ public class BlocklistReaderTests
         var content = Read("a:1.1.1.1-1.1.1.1\nb:3.3.3.3-3.3.3.3");
 
         Assert.True(content.Ranges.Contains(IPAddress.Parse("3.3.3.3")));
+    }
+
+    [Fact]
+    public void Read_AGzipOfEndlessBlankLines_StopsAtTheLineBound_HavingReadLittleOfIt()
+    {
+        var bomb = new GzipBomb((byte)'\n', mebibytes: 2048); // 2 GiB of blank lines from about 2 MiB of gzip
+        using var data = bomb.Open();
+
+        var e = Assert.Throws<BlocklistException>(() => BlocklistReader.Read(data));
+
+        Assert.Contains($"more than {BlocklistReader.MaxLines:N0} lines", e.Message, StringComparison.Ordinal);
+        Assert.Contains("reading stopped", e.Message, StringComparison.Ordinal);
+        Assert.True(data.Position < bomb.Length / 100, $"read {data.Position} of the bomb's {bomb.Length} bytes");
+    }
+
+    [Fact]
+    public void Read_AGzipOfOneEndlessLine_StopsAtTheByteBound_HavingReadLittleOfIt()
+    {
+        var bomb = new GzipBomb((byte)'x', mebibytes: 2048); // one line of 2 GiB: the line bound never comes
+        using var data = bomb.Open();
+
+        var e = Assert.Throws<BlocklistException>(() => BlocklistReader.Read(data));
+
+        Assert.Contains($"more than {BlocklistReader.MaxTextBytes / (1024 * 1024)} MiB of text", e.Message, StringComparison.Ordinal);
+        Assert.True(data.Position < bomb.Length / 4, $"read {data.Position} of the bomb's {bomb.Length} bytes");
     }
 }

@@ -48,13 +48,20 @@ public class IpBlocklistTests
         Assert.Contains("gzip", e.Message);
     }
 
-    [Fact]
-    public void Load_AnEmptyFile_BlocksNothing()
+    [Theory]
+    [InlineData("", "no line at all")]                                           // an empty file
+    [InlineData("\n\n   \r\n\t\n", "its 4 lines are all blank or comments")]
+    [InlineData("# level1, updated today\n// nothing yet\n\n", "its 3 lines are all blank or comments")]
+    [InlineData("001.002.003.000 - 001.002.003.255 , 200 , allowed\n", "eMule ranges whose access level allows them (1)")]
+    public void Load_AListWithNoRangeToBlock_IsRefusedSayingWhy_AndTheRangesHeldStay(string text, string why)
     {
         var list = new IpBlocklist();
+        list.Load(Text("old:9.9.9.0-9.9.9.255\n"));
 
-        Assert.Equal(new BlocklistLoad(0, 0, 0, 0), list.Load(Text("")));
-        Assert.False(list.Contains(IPAddress.Loopback));
+        var e = Assert.Throws<BlocklistException>(() => list.Load(Text(text)));
+
+        Assert.Contains(why, e.Message, StringComparison.Ordinal);
+        Assert.True(list.Contains(IPAddress.Parse("9.9.9.9")));
     }
 
     [Fact]

@@ -1,6 +1,8 @@
 using System.Buffers.Binary;
 using System.Net;
 using System.Net.Sockets;
+using TorrentLab.Proxy;
+using TorrentLab.Tests.Infrastructure;
 using TorrentLab.Tracker;
 using static TorrentLab.Tests.Tracker.TrackerTestData;
 
@@ -94,5 +96,38 @@ public class UdpTrackerTests
         var connects = 0;
         while (tracker.Available > 0) { await tracker.ReceiveAsync(Ct); connects++; }
         Assert.Equal(3, connects);
+    }
+
+    [Fact]
+    public async Task Announce_ThroughAProxyOnly_GivesTheTrackersNameToTheRelay_AndNeverAsksTheLocalResolver()
+    {
+        using var relay = new UdpClient(new IPEndPoint(IPAddress.Loopback, 0)); // the proxy's relay, and the tracker behind it
+        await using var proxy = new FakeSocks5Server((IPEndPoint)relay.Client.LocalEndPoint!);
+        var beneath = new RecordingNetwork();
+        var network = new Socks5Network(beneath, new Socks5Proxy("127.0.0.1", proxy.EndPoint.Port) { Only = true });
+        var options = new TrackerClientOptions { UdpRetransmitSchedule = [TimeSpan.FromSeconds(30)], Dialer = new HostDialer(network) };
+        using var client = new UdpTracker("udp://tracker.example:6969/announce", options);
+        var trackerAddress = IPEndPoint.Parse("203.0.113.9:6969"); // where the proxy found it: the relay names the sender
+        var announce = client.AnnounceAsync(Request, Ct);
+
+        var connect = await ReceiveRelayedAsync(relay);
+        await relay.SendAsync(Socks5Messages.UdpDatagram(trackerAddress, UdpTrackerMessages.ConnectResponse(TransactionId(connect.Data), 77)), connect.From, Ct);
+        var request = await ReceiveRelayedAsync(relay);
+        var answer = UdpTrackerMessages.AnnounceResponse(TransactionId(request.Data), 60, 0, 1, [IPEndPoint.Parse("198.51.100.5:51413")], AddressFamily.InterNetwork);
+        await relay.SendAsync(Socks5Messages.UdpDatagram(trackerAddress, answer), request.From, Ct);
+
+        Assert.Equal("198.51.100.5:51413", Assert.Single((await announce).Peers).ToString());
+        Assert.Equal(77, BinaryPrimitives.ReadInt64BigEndian(request.Data)); // the connection id the relayed answer gave
+        Assert.Empty(beneath.Resolved);
+    }
+
+    /// <summary>Reads one datagram at the relay: it names the tracker by its host name (ATYP 3), and carries the request.</summary>
+    private static async Task<(byte[] Data, IPEndPoint From)> ReceiveRelayedAsync(UdpClient relay)
+    {
+        var received = await relay.ReceiveAsync(Ct);
+        var relayed = Socks5Messages.ReadUdpDatagram(received.Buffer);
+        Assert.NotNull(relayed);
+        Assert.Equal(((IPEndPoint?)null, "tracker.example", 6969), (relayed.Value.Remote, relayed.Value.Host, relayed.Value.Port));
+        return (relayed.Value.Data.ToArray(), received.RemoteEndPoint);
     }
 }

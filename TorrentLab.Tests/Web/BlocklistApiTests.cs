@@ -112,6 +112,45 @@ public class BlocklistApiTests
     }
 
     [Fact]
+    public async Task TransmissionBlocklistUpdate_FromAUrlAnsweringAGzipBombOrOnlyComments_IsRefusedSayingWhy_AndTheListInForceStays()
+    {
+        await using var lists = await LoopbackHttpServer.StartAsync(Ct);
+        var url = lists.Put("/list.gz", Gzip("five:127.0.0.5-127.0.0.5\n"));
+        await using var web = await WebTestServer.StartAsync(Ct);
+        var rpc = new RpcClient(web.Http);
+        await rpc.SucceedAsync("session-set", new Dictionary<string, object> { ["blocklist-url"] = url, ["blocklist-enabled"] = true }, Ct);
+
+        lists.Put("/list.gz", new GzipBomb((byte)'\n', mebibytes: 1024).ToArray()); // 1 GiB of blank lines from about 1 MiB
+        var bomb = await rpc.FailAsync("blocklist-update", new { }, Ct);
+        lists.Put("/list.gz", Gzip("# emptied by its publisher\n\n"));
+        var empty = await rpc.FailAsync("blocklist-update", new { }, Ct);
+
+        Assert.Contains("more than 4,000,000 lines", bomb);
+        Assert.Contains("an empty blocklist", empty);
+        Assert.True(web.Server.Torrents.Blocklist.Contains(Five));
+    }
+
+    [Fact]
+    public async Task RestSettings_AGzipBombByPath_IsRefusedInOneLine_AndTheListInForceStays()
+    {
+        await using var web = await WebTestServer.StartAsync(Ct);
+        var good = web.Downloads.Combine("list.p2p");
+        await File.WriteAllTextAsync(good, "five:127.0.0.5-127.0.0.5\n", Ct);
+        using (var put = await web.Http.PutAsJsonAsync("/api/settings", new { blocklist = good, blocklistEnabled = true }, Ct))
+            Assert.Equal(HttpStatusCode.OK, put.StatusCode);
+        var bomb = web.Downloads.Combine("bomb.p2p.gz");
+        new GzipBomb((byte)'\n', mebibytes: 1024).WriteTo(bomb);
+
+        using var refused = await web.Http.PutAsJsonAsync("/api/settings", new { blocklist = bomb }, Ct);
+        var why = await refused.Content.ReadAsStringAsync(Ct);
+
+        Assert.Equal(HttpStatusCode.BadRequest, refused.StatusCode);
+        Assert.Contains("more than 4,000,000 lines", why, StringComparison.Ordinal);
+        Assert.Equal(good, (await web.Http.GetFromJsonAsync<WebSettings>("/api/settings", Ct))!.Blocklist);
+        Assert.True(web.Server.Torrents.Blocklist.Contains(Five));
+    }
+
+    [Fact]
     public async Task Restart_KeepsTheListInForce_FromItsCopy_EvenWithItsSourceGone()
     {
         await using var web = await WebTestServer.StartAsync(Ct);

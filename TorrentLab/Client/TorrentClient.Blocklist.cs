@@ -13,7 +13,8 @@ public static partial class TorrentClient
     /// DNS and each redirect; at most <see cref="MaxBlocklistBytes"/>, 2 minutes). P2P, DAT or CIDR lines, plain or
     /// gzip; the ranges held are replaced only when the new list was read.</summary>
     /// <returns>What was read: ranges, and malformed lines skipped (the caller logs them once).</returns>
-    /// <exception cref="BlocklistException">Not a blocklist (no line is a range), or damaged gzip.</exception>
+    /// <exception cref="BlocklistException">Not a blocklist (no line is a range, or only blank lines and comments), damaged
+    /// gzip, or past the bounds of <see cref="IpBlocklist.Load"/> (reading stops there).</exception>
     /// <exception cref="TorrentUrlException">The URL was refused or could not be fetched.</exception>
     /// <exception cref="IOException">The file cannot be read (<see cref="FileNotFoundException"/> when missing).</exception>
     public static Task<BlocklistLoad> LoadBlocklistAsync(IpBlocklist list, string source, CancellationToken ct = default) =>
@@ -21,7 +22,8 @@ public static partial class TorrentClient
 
     /// <summary>As <see cref="LoadBlocklistAsync(IpBlocklist, string, CancellationToken)"/>, a URL fetched through
     /// <paramref name="proxy"/> when one is given.</summary>
-    /// <exception cref="BlocklistException">Not a blocklist (no line is a range), or damaged gzip.</exception>
+    /// <exception cref="BlocklistException">Not a blocklist (no line is a range, or only blank lines and comments), damaged
+    /// gzip, or past the bounds of <see cref="IpBlocklist.Load"/> (reading stops there).</exception>
     /// <exception cref="TorrentUrlException">The URL was refused or could not be fetched.</exception>
     /// <exception cref="IOException">The file cannot be read (<see cref="FileNotFoundException"/> when missing).</exception>
     public static async Task<BlocklistLoad> LoadBlocklistAsync(IpBlocklist list, string source, Proxy.Socks5Proxy? proxy, CancellationToken ct = default)

@@ -200,6 +200,28 @@ internal static class Socks5Messages
         return datagram;
     }
 
+    /// <summary>A datagram for the relay naming its destination by domain name (ATYP X'03', the first octet of DST.ADDR
+    /// being the name's length): the proxy resolves it, so the name is never looked up here. RFC 1928 7 allows it: the
+    /// header's DST.ADDR is an address "as described in section 4", which includes the domain name.</summary>
+    /// <exception cref="ArgumentException">An empty name, one longer than 255 bytes, or not ASCII (an IDN goes as its
+    /// punycode).</exception>
+    //   +----+------+------+-----+-------------+----------+----------+
+    //   |RSV | FRAG | ATYP | LEN |    NAME     | DST.PORT |   DATA   |
+    //   +----+------+------+-----+-------------+----------+----------+
+    //   | 2  |  1   | X'03'|  1  | 1 to 255    |    2     | Variable |
+    //   +----+------+------+-----+-------------+----------+----------+
+    public static byte[] UdpDatagram(string host, int port, ReadOnlySpan<byte> data)
+    {
+        var name = DomainName(host);
+        var datagram = new byte[5 + name.Length + 2 + data.Length];
+        datagram[3] = AddressDomain;
+        datagram[4] = (byte)name.Length;
+        name.CopyTo(datagram, 5);
+        BinaryPrimitives.WriteUInt16BigEndian(datagram.AsSpan(5 + name.Length), (ushort)port);
+        data.CopyTo(datagram.AsSpan(7 + name.Length));
+        return datagram;
+    }
+
     /// <summary>Reads a relayed datagram; null for one out of shape or fragmented (dropped, as RFC 1928 7 says).</summary>
     public static Socks5Datagram? ReadUdpDatagram(ReadOnlyMemory<byte> datagram)
     {
@@ -230,6 +252,16 @@ internal static class Socks5Messages
         return field[0] == AddressDomain
             ? (null, Encoding.ASCII.GetString(field.Slice(2, length - 1)), port)
             : (new IPAddress(field.Slice(1, length)), null, port);
+    }
+
+    /// <summary>A domain name's bytes: 1 to 255 of them, ASCII.</summary>
+    /// <exception cref="ArgumentException">Otherwise.</exception>
+    private static byte[] DomainName(string host)
+    {
+        if (!Ascii.IsValid(host)) throw new ArgumentException($"a SOCKS5 domain name is ASCII (an IDN goes as its punycode), got '{host}'", nameof(host));
+        var name = Encoding.ASCII.GetBytes(host);
+        if (name.Length is 0 or > 255) throw new ArgumentException("a SOCKS5 domain name is 1 to 255 bytes", nameof(host));
+        return name;
     }
 
     private static IPAddress Plain(IPAddress address) => address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address;

@@ -92,9 +92,16 @@ internal sealed class Socks5Network(INetwork inner, Socks5Proxy proxy, Action<st
         ? throw Socks5Handshake.Refused(SocketError.AccessDenied, "local service discovery is multicast, which cannot go through the proxy (proxy only)")
         : inner.JoinMulticast(group);
 
-    /// <summary>The resolver beneath. SOCKS5 has no command to resolve a name: TCP connections to a named host give the
-    /// name to the proxy instead (<see cref="ConnectAsync(string, int, CancellationToken)"/>).</summary>
-    public Task<IPAddress[]> ResolveAsync(string host, CancellationToken ct) => inner.ResolveAsync(host, ct);
+    /// <summary>The resolver beneath; with <see cref="Socks5Proxy.Only"/>, none: the local resolver (and whoever
+    /// watches its traffic) would learn which hosts we want. SOCKS5 has no command to resolve a name; instead TCP
+    /// connections to a named host give the name to the proxy (<see cref="ConnectAsync(string, int, CancellationToken)"/>),
+    /// and so do datagrams to one (<see cref="Socks5UdpPort.Send(ReadOnlySpan{byte}, string, int)"/>: UDP trackers).
+    /// Only the proxy's own name is resolved beneath (<see cref="EndPointAsync"/>).</summary>
+    /// <exception cref="SocketException">The name does not resolve; with <see cref="Socks5Proxy.Only"/>, always.</exception>
+    public Task<IPAddress[]> ResolveAsync(string host, CancellationToken ct) => proxy.Only
+        ? Task.FromException<IPAddress[]>(Socks5Handshake.Refused(SocketError.AccessDenied,
+            $"'{host}' is not looked up: the local resolver would learn it (proxy only; only the proxy resolves names)"))
+        : inner.ResolveAsync(host, ct);
 
     public IReadOnlyList<LocalInterface> Interfaces() => inner.Interfaces();
 }

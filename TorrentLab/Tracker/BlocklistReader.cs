@@ -10,7 +10,9 @@ namespace TorrentLab.Tracker;
 /// <param name="Read">Ranges read from the lines, before merging.</param>
 /// <param name="Skipped">Lines that were neither a range, a comment nor blank.</param>
 /// <param name="FirstSkipped">The line number of the first skipped line (from 1), or 0 when none was.</param>
-internal sealed record BlocklistContent(IpRanges Ranges, int Read, int Skipped, int FirstSkipped);
+/// <param name="Lines">Lines in all.</param>
+/// <param name="Allowed">eMule lines whose access level allows their range (read, not held).</param>
+internal sealed record BlocklistContent(IpRanges Ranges, int Read, int Skipped, int FirstSkipped, int Lines, int Allowed);
 
 /// <summary>Reads the blocklist formats of PeerGuardian and eMule, plain or gzip (told apart by gzip's magic bytes
 /// <c>1f 8b</c>), line by line: a line that is none of them is counted and skipped, never fatal.</summary>
@@ -25,22 +27,30 @@ internal sealed record BlocklistContent(IpRanges Ranges, int Read, int Skipped, 
 /// CIDR (Transmission 4):                               1.2.3.0/24   2001:db8::/32
 /// </code>
 /// Blank lines and lines starting with '#' or "//" are comments. Every address in a range must be of one family.
+/// <para>The text (after gzip) is bounded in bytes and in lines, checked as it is read: a small gzip can inflate to
+/// gigabytes of blank lines, and reading stops as soon as a bound is passed.</para>
 /// </remarks>
 internal static class BlocklistReader
 {
     /// <summary>A line longer than this is not a blocklist line (names are short); it is skipped whole.</summary>
     private const int MaxLine = 4096;
 
-    /// <summary>More ranges than any real list holds (the largest public ones have about 500,000): a bound on memory
-    /// against a small gzip that inflates to endless lines.</summary>
-    public const int MaxRanges = 4_000_000;
+    /// <summary>More lines than any real list holds (the largest public ones have about 800,000; level1 about 250,000):
+    /// a bound on time and on the ranges held (at most one per line), against a small gzip that inflates to endless
+    /// lines.</summary>
+    public const int MaxLines = 4_000_000;
+
+    /// <summary>256 MiB of text, after gzip: the largest public lists are tens of MiB, and a text past this bound is a
+    /// bomb, not a list (a gzip of blank lines inflates about a thousand times).</summary>
+    public const long MaxTextBytes = 256L * 1024 * 1024;
 
     /// <summary>eMule's rule, which qBittorrent keeps: a range whose access level is above 127 is allowed, not blocked.</summary>
     private const int MaxBlockingLevel = 127;
 
     /// <summary>Reads every line of <paramref name="data"/> (gzip or plain).</summary>
     /// <exception cref="InvalidDataException">The data starts as gzip but is not valid gzip.</exception>
-    /// <exception cref="BlocklistException">More than <see cref="MaxRanges"/> ranges.</exception>
+    /// <exception cref="BlocklistException">More than <see cref="MaxLines"/> lines or <see cref="MaxTextBytes"/> bytes of
+    /// text (reading stops there).</exception>
     public static BlocklistContent Read(Stream data)
     {
         var input = new BufferedStream(data, 64 * 1024);
@@ -48,17 +58,18 @@ internal static class BlocklistReader
         var peeked = PeekMagic(input, magic);
         Stream text = peeked && magic[0] == 0x1f && magic[1] == 0x8b ? new GZipStream(input, CompressionMode.Decompress, leaveOpen: true) : input;
         var builder = new IpRanges.Builder();
-        int lineNumber = 0, skipped = 0, firstSkipped = 0;
+        int lineNumber = 0, skipped = 0, firstSkipped = 0, allowed = 0;
         foreach (var (line, tooLong) in Lines(text))
         {
-            lineNumber++;
+            if (++lineNumber > MaxLines)
+                throw new BlocklistException($"more than {MaxLines:N0} lines: not a blocklist TorrentLab reads (the largest public lists have about 800,000); reading stopped");
             var outcome = tooLong ? Outcome.Skipped : ReadLine(line.Span, builder);
-            if (builder.Added > MaxRanges) throw new BlocklistException($"more than {MaxRanges} ranges (line {lineNumber}): not a blocklist TorrentLab holds");
+            if (outcome == Outcome.Allowed) allowed++;
             if (outcome != Outcome.Skipped) continue;
             skipped++;
             if (firstSkipped == 0) firstSkipped = lineNumber;
         }
-        return new BlocklistContent(builder.Build(), builder.Added, skipped, firstSkipped);
+        return new BlocklistContent(builder.Build(), builder.Added, skipped, firstSkipped, lineNumber, allowed);
     }
 
     /// <summary>Reads the first two bytes and goes back: a buffered stream can seek within its buffer.</summary>
@@ -70,10 +81,12 @@ internal static class BlocklistReader
     }
 
     /// <summary>Each line without its end (LF or CRLF); a line over <see cref="MaxLine"/> comes out empty and marked.</summary>
+    /// <exception cref="BlocklistException">The text passed <see cref="MaxTextBytes"/>.</exception>
     private static IEnumerable<(ReadOnlyMemory<byte> Line, bool TooLong)> Lines(Stream text)
     {
         var buffer = new byte[64 * 1024];
         int start = 0, end = 0;
+        long total = 0;
         var tooLong = false;
         while (true)
         {
@@ -105,6 +118,9 @@ internal static class BlocklistReader
                 yield break;
             }
             end += read;
+            total += read;
+            if (total > MaxTextBytes)
+                throw new BlocklistException($"more than {MaxTextBytes / (1024 * 1024)} MiB of text (after gzip): not a blocklist TorrentLab reads (the largest public lists are tens of MiB); reading stopped");
         }
     }
 

@@ -26,15 +26,19 @@ public sealed class IpBlocklist
 {
     private IpRanges _ranges = IpRanges.Empty;
 
-    /// <summary>Ranges held now (after merging); 0 for an empty list, which blocks nothing.</summary>
+    /// <summary>Ranges held now (after merging); 0 before any load and after <see cref="Clear"/> (nothing is blocked).</summary>
     public int RangeCount => Volatile.Read(ref _ranges).Count;
 
     /// <summary>True when <paramref name="address"/> lies in a range (an IPv4-mapped IPv6 address as its IPv4 address).</summary>
     public bool Contains(IPAddress address) => Volatile.Read(ref _ranges).Contains(address);
 
     /// <summary>Reads a blocklist from <paramref name="data"/> (gzip or plain) and replaces the ranges held with it.
-    /// Malformed lines are skipped and counted in the result; the ranges held stay as they were when it fails.</summary>
-    /// <exception cref="BlocklistException">Not a blocklist: lines were read but none was a range, or the gzip is damaged.</exception>
+    /// Malformed lines are skipped and counted in the result; the ranges held stay as they were when it fails. At most
+    /// 4,000,000 lines and 256 MiB of text after gzip are read (the largest public lists have about 800,000 lines, tens
+    /// of MiB): past either, reading stops and the list is refused.</summary>
+    /// <exception cref="BlocklistException">Not a blocklist: no line is a range (lines were read but none was one, or the
+    /// list is empty: only blank lines and comments), the gzip is damaged, or the text passes a bound. To block nothing,
+    /// <see cref="Clear"/>.</exception>
     /// <exception cref="IOException">Reading <paramref name="data"/> failed.</exception>
     public BlocklistLoad Load(Stream data)
     {
@@ -50,6 +54,13 @@ public sealed class IpBlocklist
         }
         if (content.Read == 0 && content.Skipped > 0)
             throw new BlocklistException($"not a blocklist: none of its lines is an address range (P2P 'name:first-last', DAT 'first - last , level , name' or CIDR); the first is line {content.FirstSkipped}");
+        // An empty list would be put in force as "0 ranges" and block nothing, which is not what was asked for when a
+        // list was given: a truncated download, a wrong file or an emptied source. Turning the list off is the way to
+        // block nothing.
+        if (content.Read == 0)
+            throw new BlocklistException(content.Lines == 0 ? "an empty blocklist: no line at all, so no range to block"
+                : content.Allowed > 0 ? $"no range to block: its {content.Lines} lines are blank, comments, or eMule ranges whose access level allows them ({content.Allowed})"
+                : $"an empty blocklist: its {content.Lines} lines are all blank or comments, so no range to block");
         Volatile.Write(ref _ranges, content.Ranges);
         return new BlocklistLoad(content.Ranges.Count, content.Read, content.Skipped, content.FirstSkipped);
     }

@@ -3,10 +3,14 @@ using System.Net.Sockets;
 using System.Threading.Channels;
 using TorrentLab.Metainfo;
 using TorrentLab.Network;
+using TorrentLab.Proxy;
 
 namespace TorrentLab.Tracker;
 
 /// <summary>A UDP tracker (BEP 15): connect once a minute, then announce or scrape, retransmitting on silence.</summary>
+/// <remarks>Through a SOCKS5 proxy, a tracker named by a host name is never resolved here: each datagram carries the
+/// name to the proxy's relay (RFC 1928 7, ATYP X'03'), which resolves it, and the answer is known by its transaction id
+/// alone (the relay names the address it came from, which we never looked up).</remarks>
 internal sealed class UdpTracker : ITrackerTransport, IDisposable
 {
     // BEP 15: "A client can use a connection ID until one minute after it has received it."
@@ -14,6 +18,7 @@ internal sealed class UdpTracker : ITrackerTransport, IDisposable
 
     private readonly TrackerClientOptions _options;
     private readonly string _host;
+    private readonly string _name; // the host as DNS spells it (an IDN in punycode): what a proxy is given
     private readonly int _port;
     private readonly SemaphoreSlim _gate = new(1, 1); // one exchange at a time: the connection id is shared state
     private Port? _socket; // kept between exchanges: the tracker ties the connection id to our address and port
@@ -27,6 +32,7 @@ internal sealed class UdpTracker : ITrackerTransport, IDisposable
         if (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || uri.Port <= 0)
             throw new TrackerException($"invalid UDP tracker URL '{url}': expected udp://host:port/...");
         _host = uri.DnsSafeHost; // without the brackets of an IPv6 literal
+        _name = uri.IdnHost;
         _port = uri.Port;
     }
 
@@ -58,7 +64,7 @@ internal sealed class UdpTracker : ITrackerTransport, IDisposable
         try
         {
             var remote = await ResolveAsync(ct).ConfigureAwait(false);
-            var socket = SocketFor(remote);
+            var socket = SocketFor(remote.Address ?? await ProxyEndPointAsync(ct).ConfigureAwait(false));
             var schedule = _options.UdpRetransmitSchedule;
             for (var attempt = 0; attempt < schedule.Count; attempt++)
             {
@@ -67,13 +73,13 @@ internal sealed class UdpTracker : ITrackerTransport, IDisposable
                     var connected = await SendAndWaitAsync(socket, remote, UdpTrackerMessages.ConnectRequest,
                         UdpTrackerMessages.ActionConnect, schedule[attempt], _options.Time, ct).ConfigureAwait(false);
                     if (connected is null) continue; // silence: retransmit with the next, longer wait
-                    _connectionId = UdpTrackerMessages.ReadConnectResponse(connected);
+                    _connectionId = UdpTrackerMessages.ReadConnectResponse(connected.Value.Datagram);
                     _connectedAt = _options.Time.GetTimestamp();
                 }
                 var connectionId = _connectionId;
                 var answer = await SendAndWaitAsync(socket, remote, transactionId => build(connectionId, transactionId),
                     action, schedule[attempt], _options.Time, ct).ConfigureAwait(false);
-                if (answer is not null) return new Reply(answer, remote.AddressFamily);
+                if (answer is { } got) return new Reply(got.Datagram, got.From.AddressFamily);
             }
             var total = schedule.Aggregate(TimeSpan.Zero, (sum, wait) => sum + wait);
             throw new TrackerException($"no answer from {remote} after {schedule.Count} attempt(s) over {total.TotalSeconds:0.###} s");
@@ -114,14 +120,14 @@ internal sealed class UdpTracker : ITrackerTransport, IDisposable
         public void Dispose() => Udp.Dispose();
     }
 
-    /// <summary>Sends one request and waits up to <paramref name="wait"/> for its answer; null on silence.</summary>
-    /// <remarks>BEP 15: the client must check that the transaction id matches. Datagrams from any other address,
-    /// too short, or with another transaction id are not the answer and are ignored.</remarks>
-    private static async Task<byte[]?> SendAndWaitAsync(Port socket, IPEndPoint remote, Func<int, byte[]> build,
+    /// <summary>Sends one request and waits up to <paramref name="wait"/> for its answer and its sender; null on silence.</summary>
+    /// <remarks>BEP 15: the client must check that the transaction id matches. Datagrams from any other address (when
+    /// the tracker's address is known), too short, or with another transaction id are not the answer and are ignored.</remarks>
+    private static async Task<(byte[] Datagram, IPEndPoint From)?> SendAndWaitAsync(Port socket, Remote remote, Func<int, byte[]> build,
         int expectedAction, TimeSpan wait, TimeProvider time, CancellationToken ct)
     {
         var transactionId = Randomness.SecretInt32(int.MinValue, int.MaxValue);
-        socket.Udp.Send(build(transactionId), remote);
+        remote.Send(socket.Udp, build(transactionId));
         using var limit = new Deadline(wait, time, ct);
         for (var ignored = 0; ignored < 1000; ignored++) // bounded: a flood of stray datagrams cannot hold us forever
         {
@@ -135,7 +141,7 @@ internal sealed class UdpTracker : ITrackerTransport, IDisposable
                 return null;
             }
             var datagram = received.Datagram.AsSpan();
-            if (!remote.Equals(received.From)) continue;
+            if (remote.Address is { } address && !address.Equals(received.From)) continue;
             if (!UdpTrackerMessages.TryReadResponseHeader(datagram, out var action, out var tid) || tid != transactionId) continue;
             if (action == UdpTrackerMessages.ActionError)
             {
@@ -144,11 +150,25 @@ internal sealed class UdpTracker : ITrackerTransport, IDisposable
             }
             if (action != expectedAction)
                 throw new TrackerException($"expected action {expectedAction} in the answer, got {action}");
-            return datagram.ToArray();
+            return (datagram.ToArray(), received.From);
         }
         throw new TrackerException("too many stray datagrams while waiting for the tracker's answer");
     }
 
+    /// <summary>Where the tracker is: its address, or (through a proxy) its name, which the proxy's relay resolves.</summary>
+    private readonly record struct Remote(IPEndPoint? Address, string? Name, int Port)
+    {
+        public void Send(IUdpPort port, byte[] datagram)
+        {
+            if (Address is { } address) port.Send(datagram, address);
+            else ((Socks5UdpPort)port).Send(datagram, Name!, Port);
+        }
+
+        public override string ToString() => Address?.ToString() ?? $"{Name}:{Port} (through the proxy)";
+    }
+
+    /// <summary>Our port for datagrams to <paramref name="remote"/>: the tracker's address, or the proxy's when the
+    /// tracker is named through it (the port beneath talks to the proxy's relay).</summary>
     private Port SocketFor(IPEndPoint remote)
     {
         if (_socket is not null && _socket.Udp.LocalEndPoint.AddressFamily == remote.AddressFamily) return _socket;
@@ -176,18 +196,28 @@ internal sealed class UdpTracker : ITrackerTransport, IDisposable
                 $"{string.Join(", ", addresses.Take(4).Select(a => a.ToString()))}, none of which may be dialled");
     }
 
-    private async Task<IPEndPoint> ResolveAsync(CancellationToken ct)
+    private async Task<Remote> ResolveAsync(CancellationToken ct)
     {
-        if (IPAddress.TryParse(_host, out var literal)) return new IPEndPoint(Allowed([literal]), _port);
+        if (IPAddress.TryParse(_host, out var literal)) return new Remote(new IPEndPoint(Allowed([literal]), _port), null, _port);
+        // Through a proxy, a name is the proxy's to resolve (our resolver would tell the network which tracker we want);
+        // the address policy then cannot see the address, which is the proxy's network's, not ours.
+        if (_options.Dialer.Network is Socks5Network)
+        {
+            if (_name.Length > 255) throw new TrackerException($"the name '{UntrustedText.Clean(_name, 64)}...' is longer than the 255 bytes a SOCKS5 proxy is given");
+            return new Remote(null, _name, _port);
+        }
         try
         {
             var addresses = await _options.Dialer.Resolve(_host, ct).ConfigureAwait(false);
             if (addresses.Length == 0) throw new TrackerException($"cannot resolve '{_host}': no address");
-            return new IPEndPoint(Allowed(addresses), _port);
+            return new Remote(new IPEndPoint(Allowed(addresses), _port), null, _port);
         }
         catch (SocketException e)
         {
             throw new TrackerException($"cannot resolve '{_host}': {e.Message}", e);
         }
     }
+
+    /// <summary>The proxy's address, which decides our local port's family and whether it is on loopback.</summary>
+    private Task<IPEndPoint> ProxyEndPointAsync(CancellationToken ct) => ((Socks5Network)_options.Dialer.Network).EndPointAsync(ct);
 }
