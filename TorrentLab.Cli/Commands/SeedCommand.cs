@@ -153,8 +153,9 @@ internal static class SeedCommand
         }
         finally
         {
-            // Each torrent stops (peers leave, trackers hear 'stopped'): then its upload count is final.
-            await Task.WhenAll(seeding.Select(h => h.PauseAsync())).ConfigureAwait(false);
+            // The session stops each torrent (peers leave, trackers hear 'stopped'; then its upload count is final) while
+            // the router's port mappings are removed.
+            await session.DisposeAsync().ConfigureAwait(false);
             // With --quiet too: the one summary line at the end.
             var uploaded = seeding.Sum(h => h.Uploaded);
             var size = seeding.Sum(h => h.Torrent.PayloadLength);

@@ -54,6 +54,10 @@ internal sealed partial class FakeUpnpDevice : IDisposable
 
     public string ExternalAddress { get; set; } = "1.2.3.4";
 
+    /// <summary>While set and not completed, the answer to an AddPortMapping waits for it (the mapping is made, or
+    /// refused, at once): an answer on its way when the client stops.</summary>
+    public TaskCompletionSource? HoldAddAnswers { get; set; }
+
     private async Task SsdpLoopAsync()
     {
         var buffer = new byte[2048];
@@ -107,6 +111,7 @@ internal sealed partial class FakeUpnpDevice : IDisposable
             Requests.Enqueue((action, soapAction, text));
             var (status, xml) = lines[0].StartsWith("GET /rootDesc.xml", StringComparison.Ordinal) ? (200, Description())
                 : lines[0].StartsWith("POST /ctl/IPConn", StringComparison.Ordinal) ? Act(action, text) : (404, "");
+            if (action == "AddPortMapping" && HoldAddAnswers is { } hold) await hold.Task.WaitAsync(_stop.Token);
             var bytes = Encoding.UTF8.GetBytes(xml);
             var reply = $"HTTP/1.1 {status} {(status == 200 ? "OK" : "Error")}\r\nContent-Type: text/xml; charset=\"utf-8\"\r\nContent-Length: {bytes.Length}\r\nConnection: close\r\n\r\n";
             await stream.WriteAsync(Encoding.ASCII.GetBytes(reply), _stop.Token);
@@ -142,6 +147,11 @@ internal sealed partial class FakeUpnpDevice : IDisposable
             }
             case "DeletePortMapping":
                 return Mappings.TryRemove((Arg("NewProtocol"), int.Parse(Arg("NewExternalPort"))), out _) ? Ok(action, "") : Fault(714);
+            case "GetSpecificPortMappingEntry":
+                return Mappings.TryGetValue((Arg("NewProtocol"), int.Parse(Arg("NewExternalPort"))), out var entry)
+                    ? Ok(action, $"<NewInternalPort>{entry.Internal}</NewInternalPort><NewInternalClient>{entry.Client}</NewInternalClient>" +
+                        $"<NewEnabled>1</NewEnabled><NewPortMappingDescription>x</NewPortMappingDescription><NewLeaseDuration>{entry.Lease}</NewLeaseDuration>")
+                    : Fault(714);
             case "GetExternalIPAddress":
                 return Ok(action, $"<NewExternalIPAddress>{ExternalAddress}</NewExternalIPAddress>");
             default:

@@ -167,6 +167,59 @@ public sealed class HomeNetwork : IDisposable
         _router = null;
     }
 
+    /// <summary>While <paramref name="lost"/>, the router acts on every port-mapping request but its answers are lost on
+    /// their way home: PCP and NAT-PMP answers to a mapping (UDP from port 5351 with a lifetime; the answers to
+    /// deletions, lifetime 0, still come) and the answers on HTTP connections whose request began with <c>POST</c>
+    /// (the SOAP actions; the device description, a GET, still comes, so a UPnP client finds the router and asks). A
+    /// lost TCP answer is sent again by the router's kernel, and arrives once they pass again. PCP and NAT-PMP
+    /// deletions heard meanwhile are counted (<see cref="DeletionsHeard"/>).</summary>
+    public void LoseAnswers(bool lost)
+    {
+        if (!lost)
+        {
+            Must(NetNamespaces.Run(Router, Nft, ["delete", "table", "inet", "lost"], TimeSpan.FromSeconds(10)), "let answers through");
+            return;
+        }
+        var rules = _folder.Combine("lost.nft");
+        // @ih,0,32: the first four bytes after the TCP header, "POST"; the connection is marked, and what the router
+        // sends on it dropped. A deletion: a PCP request (version 2) or a NAT-PMP mapping request (version 0, opcode
+        // 1 or 2) whose lifetime (bytes 4-7 of PCP's, 8-11 of NAT-PMP's) is 0. In the answers the lifetime is at
+        // bytes 4-7 (PCP) and 12-15 (NAT-PMP).
+        File.WriteAllText(rules, $$"""
+            table inet lost {
+              counter deletions {
+              }
+              chain in {
+                type filter hook input priority 0; policy accept;
+                iifname "{{InsideLink}}" tcp dport 1-65535 @ih,0,32 0x504f5354 ct mark set 0x4c
+                iifname "{{InsideLink}}" udp dport 5351 @ih,0,8 2 @ih,32,32 0 counter name "deletions"
+                iifname "{{InsideLink}}" udp dport 5351 @ih,0,8 0 @ih,8,8 1-2 @ih,64,32 0 counter name "deletions"
+              }
+              chain out {
+                type filter hook output priority 0; policy accept;
+                oifname "{{InsideLink}}" udp sport 5351 @ih,0,8 2 @ih,32,32 != 0 drop
+                oifname "{{InsideLink}}" udp sport 5351 @ih,0,8 0 @ih,96,32 != 0 drop
+                oifname "{{InsideLink}}" ct mark 0x4c drop
+              }
+            }
+            """);
+        Must(NetNamespaces.Run(Router, Nft, ["-f", rules], TimeSpan.FromSeconds(10)), "lose answers");
+    }
+
+    /// <summary>PCP and NAT-PMP deletions (lifetime 0) the router heard while its answers were lost.</summary>
+    public int DeletionsHeard
+    {
+        get
+        {
+            var listed = NetNamespaces.Run(Router, Nft, ["list", "counter", "inet", "lost", "deletions"], TimeSpan.FromSeconds(10));
+            Must(listed, "read the deletions counter");
+            var packets = System.Text.RegularExpressions.Regex.Match(listed.Stdout, @"packets (\d+)");
+            return packets.Success ? int.Parse(packets.Groups[1].Value, CultureInfo.InvariantCulture) : 0;
+        }
+    }
+
+    private static string Nft => File.Exists("/usr/sbin/nft") ? "/usr/sbin/nft" : "nft";
+
     /// <summary>The router's port redirections now, one line each: <c>iif "..." @nh,72,8 0x6 th dport 7001 dnat ip to
     /// 10.71.1.2:7001</c> (0x6 TCP, 0x11 UDP).</summary>
     public IReadOnlyList<string> Redirections()

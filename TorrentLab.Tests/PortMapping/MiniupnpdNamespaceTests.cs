@@ -135,6 +135,48 @@ public partial class MiniupnpdNamespaceTests
         Assert.NotNull(net.RedirectionOf(SeederPort, udp: true, host: HomeNetwork.NeighbourAddress));
     }
 
+    /// <summary>The stop comes while the router's answer to our first request is on its way (lost until then): the
+    /// router made the mapping, we never heard so. Whatever the signal (Ctrl-C's SIGINT, a service manager's SIGTERM)
+    /// and the protocols (the plain <c>--port-mapping</c> speaks all three), the router's table is empty afterwards and
+    /// each route says what it removed.</summary>
+    [Theory]
+    [InlineData("upnp,natpmp,pcp", "INT")]
+    [InlineData("upnp,natpmp,pcp", "TERM")]
+    [InlineData("upnp", "TERM")]
+    [InlineData("natpmp", "INT")]
+    [InlineData("pcp", "TERM")]
+    public async Task AStopBeforeTheRoutersAnswer_StillRemovesTheMapping_AndSaysSo(string protocols, string signal)
+    {
+        using var net = HomeNetwork.CreateOrSkip();
+        net.StartRouter();
+        using var run = new Run(net, python: null);
+        net.LoseAnswers(true);
+
+        run.StartSeeder(protocols == "upnp,natpmp,pcp" ? ["--port-mapping"] : ["--port-mapping-protocols", protocols]);
+
+        var upnp = protocols.Contains("upnp", StringComparison.Ordinal);
+        Assert.True(await WaitForAsync(() => net.RedirectionOf(SeederPort, udp: false) is not null
+                && (!upnp || net.RouterLog.Contains($"AddPortMapping: ext port {SeederPort} ", StringComparison.Ordinal)), TimeSpan.FromSeconds(90)),
+            $"the router made no TCP mapping:\n{run.SeederLog}\nrouter:\n{net.RouterLog}");
+        Assert.DoesNotContain("mapped TCP", run.SeederLog, StringComparison.Ordinal); // its answer is lost
+        var stopped = run.StopSeederAsync(signal); // the signal is sent before this returns
+        // The answers stay lost until the seeder asks the router to delete (UPnP looks at the entry first): a stop that
+        // waited for the lost answer instead would never hear it, and leave the mapping.
+        Assert.True(await WaitForAsync(() => stopped.IsCompleted || net.DeletionsHeard > 0
+            || net.RouterLog.Contains("#GetSpecificPortMappingEntry", StringComparison.Ordinal), TimeSpan.FromSeconds(60)), run.SeederLog);
+        net.LoseAnswers(false);
+        await stopped;
+
+        Assert.True(net.Redirections().Count == 0, $"left on the router: {string.Join("; ", net.Redirections())}\n{run.SeederLog}\nrouter:\n{net.RouterLog}");
+        // One line per route that asked (UPnP's and PCP/NAT-PMP's), and UDP never asked for: the stop came first. With
+        // both routes, the mapping is the one route's that asked last (miniupnpd replaces it): the other may not delete
+        // it (PCP: NOT_AUTHORIZED) or finds it gone (UPnP: none of ours).
+        var lines = Regex.Matches(run.SeederLog, $"port mapping: .*(removed|could not remove|no) TCP external port {SeederPort}").Count;
+        Assert.True(lines == (upnp && protocols != "upnp" ? 2 : 1) && run.SeederLog.Contains($"removed TCP external port {SeederPort}", StringComparison.Ordinal),
+            $"not one line per route:\n{run.SeederLog}");
+        Assert.DoesNotContain("UDP external port", run.SeederLog, StringComparison.Ordinal);
+    }
+
     /// <summary>A router that will not map: miniupnpd refuses every mapping while its external address is not a public
     /// one (behind another NAT: here its outside interface's private address, with no <c>ext_ip</c>), UPnP with
     /// ActionFailed, NAT-PMP and PCP with a failure result.</summary>
@@ -269,11 +311,12 @@ public partial class MiniupnpdNamespaceTests
             Assert.Equal(SHA1.HashData(_built.Payload), SHA1.HashData(await File.ReadAllBytesAsync(Folder.Combine("outside", "home.bin"), Ct)));
         }
 
-        /// <summary>Stops the seeder as Ctrl-C does and waits for it to end (exit 130, its closing lines written).</summary>
-        public async Task StopSeederAsync()
+        /// <summary>Stops the seeder as Ctrl-C does (or with <paramref name="signal"/> TERM, as a service manager
+        /// does) and waits for it to end (exit 130, its closing lines written). The signal is sent before the first wait.</summary>
+        public async Task StopSeederAsync(string signal = "INT")
         {
             var seeder = _seederProcess!;
-            ProcessRunner.Signal(seeder, "INT");
+            Assert.True(ProcessRunner.Signal(seeder, signal), $"the seeder had ended before SIG{signal}:\n{All}");
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(Ct);
             timeout.CancelAfter(TimeSpan.FromSeconds(60));
             await seeder.WaitForExitAsync(timeout.Token);

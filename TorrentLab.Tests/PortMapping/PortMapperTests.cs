@@ -179,6 +179,78 @@ public class PortMapperTests
     }
 
     [Fact]
+    public async Task Stop_WhileAMappingIsAsked_DeletesWhatTheRouterMayHaveMadeOfIt()
+    {
+        // The router made the mapping but its answer was lost; the stop comes while the request waits to be sent again.
+        using var gateway = new FakeNatGateway { Silent = true };
+        var (clock, events) = (new ManualClock(), new Events());
+        var mapper = Start(clock, events, PortMappingProtocols.Pcp, gateway.Port);
+        await WaitForAsync(() => gateway.Requests.Count == 1 && clock.PendingTimers.Contains(TimeSpan.FromMilliseconds(100)), "the first request and its wait");
+        gateway.Silent = false;
+
+        await mapper.DisposeAsync();
+
+        // Asked, then deleted (lifetime 0, the same nonce): UDP was never asked for, the stop came first.
+        var maps = gateway.PcpMaps;
+        Assert.Equal([(IpProtocol.Tcp, 600u), (IpProtocol.Tcp, 0u)], maps.Select(m => (m.Protocol, m.Lifetime)));
+        Assert.Equal(maps[0].Nonce, maps[1].Nonce);
+        Assert.Equal(["port mapping: PCP (127.0.0.1) removed TCP external port 6881 (asked for before the stop, which came before the answer)"], events.Log);
+    }
+
+    [Fact]
+    public async Task ARoundThatFailsAfterItsMappings_LeavesThemToBeDeletedAtStop()
+    {
+        // TCP and UDP mapped, then the router's answer to GetExternalIPAddress is unreadable: the round fails, and the
+        // router still forwards both ports.
+        using var device = new FakeUpnpDevice { ExternalAddress = "not an address" };
+        var (clock, events) = (new ManualClock(), new Events());
+        var mapper = Start(clock, events, PortMappingProtocols.Upnp, ssdp: device.SsdpEndPoint);
+        await FirstRoundAsync(mapper);
+        Assert.Equal(1, events.Lines("not an IPv4 address: 'not an address'; trying again in 1 min"));
+        Assert.Equal(2, device.Mappings.Count);
+        Assert.Empty(mapper.Mappings); // not announced any more
+
+        await mapper.DisposeAsync();
+
+        Assert.Empty(device.Mappings);
+        Assert.Equal(1, events.Lines("removed TCP external port 6881"));
+        Assert.Equal(1, events.Lines("removed UDP external port 6881"));
+    }
+
+    [Fact]
+    public async Task Stop_WhileAUpnpAnswerIsOnItsWay_DeletesTheMappingTheRouterShowsAsOurs()
+    {
+        using var device = new FakeUpnpDevice { HoldAddAnswers = new TaskCompletionSource() };
+        var (clock, events) = (new ManualClock(), new Events());
+        var mapper = Start(clock, events, PortMappingProtocols.Upnp, ssdp: device.SsdpEndPoint);
+        await WaitForAsync(() => device.Mappings.ContainsKey(("TCP", 6881)), "the TCP mapping made, its answer held");
+
+        await mapper.DisposeAsync();
+
+        Assert.Empty(device.Mappings);
+        Assert.Equal(["AddPortMapping", "GetSpecificPortMappingEntry", "DeletePortMapping"], device.Requests.Select(r => r.Action).Where(a => !a.StartsWith('/')));
+        Assert.Equal(1, events.Lines("removed TCP external port 6881 (asked for before the stop, which came before the answer)"));
+    }
+
+    [Fact]
+    public async Task Stop_WhileAUpnpAnswerIsOnItsWay_LeavesAnotherHostsMappingOnThatPort()
+    {
+        // Another host holds 6881: the router refuses ours (ConflictInMappingEntry), and that answer is on its way.
+        using var device = new FakeUpnpDevice { HoldAddAnswers = new TaskCompletionSource() };
+        device.Taken.Add(6881);
+        device.Mappings[("TCP", 6881)] = ("192.168.1.9", 6881, 0);
+        var (clock, events) = (new ManualClock(), new Events());
+        var mapper = Start(clock, events, PortMappingProtocols.Upnp, ssdp: device.SsdpEndPoint);
+        await WaitForAsync(() => device.Requests.Any(r => r.Action == "AddPortMapping"), "the request refused, its answer held");
+
+        await mapper.DisposeAsync();
+
+        Assert.Equal(("192.168.1.9", 6881, 0), device.Mappings[("TCP", 6881)]);
+        Assert.DoesNotContain(device.Requests, r => r.Action == "DeletePortMapping");
+        Assert.Equal(1, events.Lines("no TCP external port 6881 of ours to remove"));
+    }
+
+    [Fact]
     public async Task APrivateExternalAddress_IsNotTold_AndSaysSoOnce()
     {
         using var gateway = new FakeNatGateway { External = IPAddress.Parse("192.168.0.1") };

@@ -26,6 +26,12 @@ public class UpnpSoapTests
             UpnpSoap.DeletePortMapping(Service, IpProtocol.Udp, 7000));
 
     [Fact]
+    public void GetSpecificPortMappingEntry_NamesTheExternalPortAndProtocol() =>
+        Assert.Equal(Envelope + "<u:GetSpecificPortMappingEntry xmlns:u=\"urn:schemas-upnp-org:service:WANIPConnection:2\"><NewRemoteHost></NewRemoteHost>" +
+            "<NewExternalPort>7001</NewExternalPort><NewProtocol>TCP</NewProtocol></u:GetSpecificPortMappingEntry></s:Body></s:Envelope>\r\n",
+            UpnpSoap.GetSpecificPortMappingEntry(Service, IpProtocol.Tcp, 7001));
+
+    [Fact]
     public void GetExternalIPAddress_HasNoArgument_AndTheHeaderQuotesServiceAndAction()
     {
         Assert.Equal(Envelope + "<u:GetExternalIPAddress xmlns:u=\"urn:schemas-upnp-org:service:WANIPConnection:2\"></u:GetExternalIPAddress></s:Body></s:Envelope>\r\n",

@@ -78,6 +78,33 @@ public class SessionPortMappingTests
     }
 
     [Fact]
+    public async Task TheStop_RemovesTheMappingsFirst_WhileTheTorrentStillTellsItsTracker()
+    {
+        using var folder = new TempFolder();
+        using var gateway = new FakeNatGateway();
+        await using var tracker = await TrackerServer.StartAsync(new TrackerServerOptions { Port = 0 }, Ct);
+        var built = TestTorrents.SingleFile(length: 64 * 1024, announce: tracker.HttpAnnounceUrl);
+        built.WritePayload(folder.Path);
+        var session = TorrentSession.Start(Settings(gateway, PortMappingProtocols.Pcp, new ConcurrentQueue<string>()));
+        var handle = await session.SeedAsync(built.Torrent, new DownloadOptions { OutputDirectory = folder.Path }, allowPartial: false, Ct);
+        // TCP only: no uTP and no DHT, nothing for UDP to carry.
+        await WaitForAsync(() => gateway.PcpMaps.Count == 1 && tracker.GetSwarm(built.Torrent.InfoHash).Seeders == 1, "the mapping and the first announce");
+        // The tracker holds its answer to 'stopped' past the announcer's own deadline (3 s): a stop of some seconds, as
+        // a tracker far away or gone makes it, during which a second Ctrl-C or a service manager may end the process.
+        tracker.Faults.SlowDelay = TimeSpan.FromMinutes(1);
+        tracker.Faults.Always = TrackerFault.SlowAnswer;
+
+        var stopping = session.DisposeAsync().AsTask();
+
+        // The deletion reaches the router while the torrent still waits for its tracker, not once it has given up.
+        await WaitForAsync(() => gateway.PcpMaps.Any(m => m.Lifetime == 0) || handle.State == TorrentState.Paused, "the deletion or the pause");
+        Assert.NotEqual(TorrentState.Paused, handle.State);
+        Assert.Equal([IpProtocol.Tcp], gateway.PcpMaps.Where(m => m.Lifetime == 0).Select(m => m.Protocol));
+        await stopping.WaitAsync(TimeSpan.FromSeconds(60), Ct);
+        Assert.Equal(TorrentState.Paused, handle.State);
+    }
+
+    [Fact]
     public async Task PortMappingOff_StartsNoMapper_AndTheGatewayHearsNothing()
     {
         using var gateway = new FakeNatGateway();

@@ -18,6 +18,12 @@ internal interface IGatewayClient : IAsyncDisposable
     /// <exception cref="PortMappingException">Refused, or no answer.</exception>
     Task UnmapAsync(GrantedMapping mapping, CancellationToken ct);
 
+    /// <summary>Deletes what a request for <paramref name="externalPort"/> may have made when its answer never came
+    /// (the router may have made the mapping, or not), and only a mapping of ours; false when the router shows none of
+    /// ours there.</summary>
+    /// <exception cref="PortMappingException">Refused, or no answer.</exception>
+    Task<bool> UnmapAskedAsync(IpProtocol protocol, int internalPort, int externalPort, CancellationToken ct);
+
     /// <summary>The router's external address; null when it has none to say (not connected).</summary>
     /// <exception cref="PortMappingException">Refused, or no answer.</exception>
     Task<IPAddress?> ExternalAddressAsync(CancellationToken ct);

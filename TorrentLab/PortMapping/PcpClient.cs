@@ -116,6 +116,29 @@ internal sealed class PcpClient : IGatewayClient
             throw new PortMappingException($"NAT-PMP refused to delete {mapping}: {NatPmpMessages.Describe(nat.ResultCode)}");
     }
 
+    /// <summary>PCP and NAT-PMP delete by our internal port (and PCP by the nonce of our request too): only our
+    /// mapping can go, whatever external port the router gave it. RFC 6886 3.4: "The NAT gateway MUST respond to a
+    /// request to destroy a mapping that does not exist as if the request were successful", so a success says nothing
+    /// of whether there was one: true.</summary>
+    public async Task<bool> UnmapAskedAsync(IpProtocol protocol, int internalPort, int externalPort, CancellationToken ct)
+    {
+        if (_pcp)
+        {
+            var answer = await PcpMapAsync(protocol, internalPort, 0, 0, GatewayTiming.Deletion, ct).ConfigureAwait(false);
+            if (answer is { } pcp)
+            {
+                if (pcp.ResultCode != PcpMessages.Success)
+                    throw new PortMappingException($"PCP refused to delete {Label(protocol)} {externalPort} -> {internalPort}: {PcpMessages.Describe(pcp.ResultCode)}");
+                return true;
+            }
+            if (!_natPmp) throw new PortMappingException($"{_server.Address} speaks NAT-PMP only, not PCP");
+        }
+        var nat = await NatPmpMapAsync(protocol, internalPort, 0, 0, GatewayTiming.Deletion, ct).ConfigureAwait(false);
+        if (nat.ResultCode != NatPmpMessages.Success)
+            throw new PortMappingException($"NAT-PMP refused to delete {Label(protocol)} {externalPort} -> {internalPort}: {NatPmpMessages.Describe(nat.ResultCode)}");
+        return true;
+    }
+
     public async Task<IPAddress?> ExternalAddressAsync(CancellationToken ct)
     {
         if (_pcpExternal is { } known || !_natPmp) return _pcpExternal; // PCP names it in every MAP answer

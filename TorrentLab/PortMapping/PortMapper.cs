@@ -70,6 +70,7 @@ internal sealed class PortMapper : IAsyncDisposable
     private readonly CancellationTokenSource _stop = new();
     private readonly List<Route> _routes = [];
     private readonly Lock _lock = new();
+    private TaskCompletionSource? _stopped;
     private IPAddress? _external;
     private int? _externalPort;
 
@@ -147,13 +148,34 @@ internal sealed class PortMapper : IAsyncDisposable
         _options.ExternalPortChanged?.Invoke(port);
     }
 
-    /// <summary>Stops renewing and deletes every mapping held, within <see cref="PortMapperOptions.StopBudget"/>.</summary>
+    /// <summary>Stops renewing and deletes every mapping the router may hold for us, within
+    /// <see cref="PortMapperOptions.StopBudget"/>; a second call waits for the first one's deletions.</summary>
     public async ValueTask DisposeAsync()
     {
-        if (_stop.IsCancellationRequested) return;
-        await _stop.CancelAsync().ConfigureAwait(false);
+        var mine = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        if (Interlocked.CompareExchange(ref _stopped, mine, null) is { } first)
+        {
+            await first.Task.ConfigureAwait(false);
+            return;
+        }
+        try
+        {
+            await StopAsync().ConfigureAwait(false);
+            mine.SetResult();
+        }
+        catch (Exception e)
+        {
+            mine.SetException(e);
+            throw;
+        }
+    }
+
+    private async Task StopAsync()
+    {
         // Real time on purpose: whoever stops the session waits for it, whatever clock the renewals follow.
         using var budget = new CancellationTokenSource(_options.StopBudget);
+        // A request in flight ends now: what it may have made is deleted below, as if its answer had come.
+        await _stop.CancelAsync().ConfigureAwait(false);
         // One after the other, PCP/NAT-PMP first: on a router that speaks both, both routes hold the same mapping, and
         // UPnP's deletion of one already gone is a success (NoSuchEntryInArray), PCP's is an error.
         foreach (var route in _routes.OrderBy(r => r.Name == "UPnP" ? 1 : 0)) await route.StopAsync(budget.Token).ConfigureAwait(false);
@@ -161,12 +183,21 @@ internal sealed class PortMapper : IAsyncDisposable
     }
 
     /// <summary>One way of mapping (UPnP, or PCP/NAT-PMP): its client, its mappings, its loop.</summary>
+    /// <remarks>Two records: the mappings held (announced, cleared by a failed round) and what the router may hold for
+    /// us (deleted at stop). The second outlives a failed round, whose mappings the router still forwards until their
+    /// leases end, and it takes a request before it is sent: a stop that cuts the request short still deletes what the
+    /// router may have made of it. Each entry keeps the client that asked, whose PCP nonce alone may delete it.</remarks>
     private sealed class Route(PortMapper owner, string name, Func<CancellationToken, Task<IGatewayClient?>> connect)
     {
         private readonly Dictionary<IpProtocol, GrantedMapping> _held = [];
+        private readonly List<Owed> _owed = [];
         private readonly TaskCompletionSource _firstRound = new(TaskCreationOptions.RunContinuationsAsynchronously);
         private IGatewayClient? _client;
         private Task _loop = Task.CompletedTask;
+
+        /// <summary>A mapping the router may hold for us: asked for by <paramref name="Client"/> (its answer not yet
+        /// come: <paramref name="Granted"/> null) or granted.</summary>
+        private sealed record Owed(IGatewayClient Client, IpProtocol Protocol, int ExternalPort, GrantedMapping? Granted);
 
         public string Name { get; } = name;
 
@@ -227,7 +258,8 @@ internal sealed class PortMapper : IAsyncDisposable
                 _client = await connect(ct).ConfigureAwait(false);
                 if (_client is null) throw new PortMappingException("no UPnP device with a port-mapping service answered the search");
             }
-            _client.TakeReset(); // mapping everything now anyway
+            var client = _client;
+            client.TakeReset(); // mapping everything now anyway
             var transports = new List<IpProtocol>();
             if (Options.Tcp) transports.Add(IpProtocol.Tcp);
             if (Options.Udp) transports.Add(IpProtocol.Udp);
@@ -240,27 +272,67 @@ internal sealed class PortMapper : IAsyncDisposable
                 // to what the NAT gateway previously mapped"); a first mapping asks for our own port number, or for the
                 // port TCP got, so that one number serves both.
                 var suggested = old?.ExternalPort ?? sharedExternal ?? Options.InternalPort;
-                var granted = await _client.MapAsync(protocol, Options.InternalPort, suggested, Options.Lease, ct).ConfigureAwait(false);
+                Asking(client, protocol, suggested);
+                GrantedMapping granted;
+                try
+                {
+                    granted = await client.MapAsync(protocol, Options.InternalPort, suggested, Options.Lease, ct).ConfigureAwait(false);
+                }
+                catch (PortMappingException e) when (e.Refused)
+                {
+                    Refused(client, protocol, suggested); // the router answered: it made nothing of this request
+                    throw;
+                }
                 sharedExternal ??= granted.ExternalPort;
                 lock (owner._lock) _held[protocol] = granted;
+                await GrantedAsync(client, protocol, suggested, granted).ConfigureAwait(false);
                 if (old is null)
-                    Log($"{_client.Name} mapped {Label(protocol)} external port {granted.ExternalPort} to our {Options.InternalPort}" +
+                    Log($"{client.Name} mapped {Label(protocol)} external port {granted.ExternalPort} to our {Options.InternalPort}" +
                         (granted.Lifetime == TimeSpan.Zero ? " until removed" : $" for {Units(granted.Lifetime)}") +
                         (granted.ExternalPort != suggested ? $" (asked for {suggested}, which the router gave to another)" : ""));
                 else if (old.ExternalPort != granted.ExternalPort)
-                    Log($"{_client.Name} renewed {Label(protocol)} on another external port: {granted.ExternalPort} (was {old.ExternalPort})");
-                if (granted.ExternalAddress is { } address) owner.OnAddress(address, _client.Name);
+                    Log($"{client.Name} renewed {Label(protocol)} on another external port: {granted.ExternalPort} (was {old.ExternalPort})");
+                if (granted.ExternalAddress is { } address) owner.OnAddress(address, client.Name);
             }
             owner.OnMappingsChanged();
-            if (await _client.ExternalAddressAsync(ct).ConfigureAwait(false) is { } external) owner.OnAddress(external, _client.Name);
-            if (_client.TakeReset()) return TimeSpan.Zero; // the router restarted meanwhile: map again at once
+            if (await client.ExternalAddressAsync(ct).ConfigureAwait(false) is { } external) owner.OnAddress(external, client.Name);
+            if (client.TakeReset()) return TimeSpan.Zero; // the router restarted meanwhile: map again at once
             List<TimeSpan> lifetimes;
             lock (owner._lock) lifetimes = [.. _held.Values.Select(m => m.Lifetime).Where(l => l > TimeSpan.Zero)];
             // Permanent leases are not renewed; they are still checked now and then, in case the router restarted.
             return lifetimes.Count == 0 ? Options.MaxRetry : lifetimes.Min() / 2;
         }
 
-        /// <summary>Forgets the mappings after a failed round (the router lost them, or will soon) and tells the owner.</summary>
+        /// <summary>Before a request is sent: the router may make the mapping even if its answer never reaches us.</summary>
+        private void Asking(IGatewayClient client, IpProtocol protocol, int port)
+        {
+            lock (owner._lock)
+                if (!_owed.Exists(o => o.Client == client && o.Protocol == protocol && o.ExternalPort == port)) _owed.Add(new Owed(client, protocol, port, null));
+        }
+
+        private void Refused(IGatewayClient client, IpProtocol protocol, int port)
+        {
+            lock (owner._lock) _owed.RemoveAll(o => o.Client == client && o.Protocol == protocol && o.ExternalPort == port && o.Granted is null);
+        }
+
+        /// <summary>The router's answer replaces what was owed for this transport by the same client (PCP and NAT-PMP
+        /// move a mapping to the port they grant; a UPnP port granted elsewhere means the one asked is another's) and
+        /// by any client on the same port (the same mapping on the router); a client left owing nothing is closed.</summary>
+        private async Task GrantedAsync(IGatewayClient client, IpProtocol protocol, int asked, GrantedMapping granted)
+        {
+            List<IGatewayClient> idle;
+            lock (owner._lock)
+            {
+                var before = _owed.Select(o => o.Client).Distinct().ToList();
+                _owed.RemoveAll(o => o.Protocol == protocol && (o.Client == client || o.ExternalPort == granted.ExternalPort || o.ExternalPort == asked));
+                _owed.Add(new Owed(client, protocol, granted.ExternalPort, granted));
+                idle = [.. before.Where(c => c != _client && !_owed.Exists(o => o.Client == c))];
+            }
+            foreach (var done in idle) await done.DisposeAsync().ConfigureAwait(false);
+        }
+
+        /// <summary>Forgets the mappings after a failed round (the router lost them, or will soon) and tells the owner;
+        /// they stay owed, to be deleted at stop.</summary>
         private void Forget()
         {
             bool had;
@@ -272,39 +344,53 @@ internal sealed class PortMapper : IAsyncDisposable
             if (had) owner.OnMappingsChanged();
         }
 
+        /// <summary>Lets the next round find the router again; a client that may still have mappings on it stays open
+        /// until the stop deletes them.</summary>
         private async Task DropClientAsync()
         {
-            if (_client is { } client)
-            {
-                _client = null;
-                await client.DisposeAsync().ConfigureAwait(false);
-            }
+            if (_client is not { } client) return;
+            _client = null;
+            bool owes;
+            lock (owner._lock) owes = _owed.Exists(o => o.Client == client);
+            if (!owes) await client.DisposeAsync().ConfigureAwait(false);
         }
 
-        /// <summary>Waits for the loop, then deletes what is held (each deletion logged, failures too).</summary>
+        /// <summary>Waits for the loop, then deletes what the router may hold for us, each deletion in one line
+        /// (failures too), within <paramref name="budget"/>.</summary>
         public async Task StopAsync(CancellationToken budget)
         {
-            await _loop.ConfigureAwait(false); // it catches everything but the stop itself
-            GrantedMapping[] held;
-            lock (owner._lock) held = [.. _held.Values];
-            if (_client is { } client)
+            // The loop ends with the stop (it catches everything else); one that does not is left behind at the deadline.
+            try { await _loop.WaitAsync(budget).ConfigureAwait(false); }
+            catch (OperationCanceledException) when (budget.IsCancellationRequested) { }
+            Owed[] owed;
+            lock (owner._lock)
             {
-                foreach (var mapping in held)
+                owed = [.. _owed];
+                _owed.Clear();
+                _held.Clear();
+            }
+            foreach (var (client, protocol, port, granted) in owed)
+            {
+                var what = $"{Label(protocol)} external port {port}";
+                try
                 {
-                    try
+                    if (granted is not null) await client.UnmapAsync(granted, budget).ConfigureAwait(false);
+                    else if (!await client.UnmapAskedAsync(protocol, Options.InternalPort, port, budget).ConfigureAwait(false))
                     {
-                        await client.UnmapAsync(mapping, budget).ConfigureAwait(false);
-                        Log($"{client.Name} removed {Label(mapping.Protocol)} external port {mapping.ExternalPort}");
+                        Log($"{client.Name}: no {what} of ours to remove (asked for before the stop, which came before the answer)");
+                        continue;
                     }
-                    catch (Exception e)
-                    {
-                        Log($"{client.Name} could not remove {Label(mapping.Protocol)} external port {mapping.ExternalPort}: " +
-                            (e is OperationCanceledException ? "no answer before the stop's deadline" : e.Message) + " (its lease ends it)");
-                    }
+                    Log($"{client.Name} removed {what}" + (granted is null ? " (asked for before the stop, which came before the answer)" : ""));
+                }
+                catch (Exception e)
+                {
+                    Log($"{client.Name} could not remove {what}: " +
+                        (e is OperationCanceledException ? "no answer before the stop's deadline" : e.Message) + " (its lease ends it)");
                 }
             }
-            lock (owner._lock) _held.Clear();
-            await DropClientAsync().ConfigureAwait(false);
+            foreach (var client in owed.Select(o => o.Client).Append(_client).OfType<IGatewayClient>().Distinct())
+                await client.DisposeAsync().ConfigureAwait(false);
+            _client = null;
         }
     }
 

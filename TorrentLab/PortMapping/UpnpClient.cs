@@ -252,6 +252,21 @@ internal sealed class UpnpClient : IGatewayClient
             throw new PortMappingException($"UPnP refused to delete {mapping}: {UpnpSoap.Describe(answer.ErrorCode, answer.ErrorDescription)}");
     }
 
+    public async Task<bool> UnmapAskedAsync(IpProtocol protocol, int internalPort, int externalPort, CancellationToken ct)
+    {
+        var entry = await CallAsync("GetSpecificPortMappingEntry", UpnpSoap.GetSpecificPortMappingEntry(_service.ServiceType, protocol, externalPort), ct)
+            .ConfigureAwait(false);
+        if (entry.ErrorCode == UpnpSoap.NoSuchEntryInArray) return false;
+        if (entry.Failed) throw new PortMappingException($"UPnP GetSpecificPortMappingEntry: {UpnpSoap.Describe(entry.ErrorCode, entry.ErrorDescription)}");
+        // Only ours: DeletePortMapping names the external port alone, and a router outside secure mode deletes whatever
+        // holds it, another host's mapping too (the one that took the port while our answer was on its way).
+        var ours = entry.Values.TryGetValue("NewInternalClient", out var client) && IPAddress.TryParse(client, out var address) && address.Equals(_local)
+            && entry.Values.TryGetValue("NewInternalPort", out var port) && port == internalPort.ToString(CultureInfo.InvariantCulture);
+        if (!ours) return false;
+        await UnmapAsync(new GrantedMapping(protocol, internalPort, externalPort, TimeSpan.Zero, "UPnP"), ct).ConfigureAwait(false);
+        return true;
+    }
+
     public async Task<IPAddress?> ExternalAddressAsync(CancellationToken ct)
     {
         var answer = await CallAsync("GetExternalIPAddress", UpnpSoap.GetExternalIPAddress(_service.ServiceType), ct).ConfigureAwait(false);

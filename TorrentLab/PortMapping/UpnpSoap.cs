@@ -76,6 +76,11 @@ internal static class UpnpSoap
     public static string DeletePortMapping(string serviceType, IpProtocol protocol, int externalPort) => Body(serviceType, "DeletePortMapping",
         ("NewRemoteHost", ""), ("NewExternalPort", Number(externalPort)), ("NewProtocol", Name(protocol)));
 
+    /// <summary>GetSpecificPortMappingEntry: the mapping of <paramref name="externalPort"/> from any remote host; its
+    /// answer names the internal client and port it forwards to (or the fault NoSuchEntryInArray).</summary>
+    public static string GetSpecificPortMappingEntry(string serviceType, IpProtocol protocol, int externalPort) =>
+        Body(serviceType, "GetSpecificPortMappingEntry", ("NewRemoteHost", ""), ("NewExternalPort", Number(externalPort)), ("NewProtocol", Name(protocol)));
+
     /// <summary>GetExternalIPAddress: no in argument; its answer's <c>NewExternalIPAddress</c> is the gateway's address.</summary>
     public static string GetExternalIPAddress(string serviceType) => Body(serviceType, "GetExternalIPAddress");
 

@@ -84,7 +84,10 @@ internal sealed partial class Session
         Dht?.NoteRouterAddress(address);
     }
 
-    private async Task StopPortMappingAsync()
+    /// <summary>Deletes the router's mappings (each in one line), within the mapper's stop budget. The stop of a
+    /// <see cref="Client.TorrentSession"/> begins with it, beside its torrents' stops, so that a stop cut short (a
+    /// second Ctrl-C, a service manager's deadline) still finds the router cleaned; a second call waits for the first.</summary>
+    internal async Task StopPortMappingAsync()
     {
         if (_portMapper is { } mapper) await mapper.DisposeAsync().ConfigureAwait(false);
     }
