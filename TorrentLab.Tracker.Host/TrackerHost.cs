@@ -5,7 +5,7 @@ using TorrentLab.Tracker.Server;
 
 namespace TorrentLab.Tracker.Host;
 
-/// <summary><c>torrentlab-tracker [--host 127.0.0.1] [--port 6969] [--interval 1800] [--peer-timeout S] [--allow FILE]... [--full-scrape] [--quiet]</c>:
+/// <summary><c>torrentlab-tracker [--host 127.0.0.1] [--port 6969] [--interval 1800] [--peer-timeout S] [--max-torrents-per-address N] [--allow FILE]... [--full-scrape] [--quiet]</c>:
 /// the tracker of <c>torrentlab tracker</c>, alone in a small native executable, until SIGINT or SIGTERM.</summary>
 /// <remarks>The same options and output as <c>torrentlab tracker</c>; the arguments are read by hand, as a command-line
 /// library would double the executable for five options.</remarks>
@@ -20,6 +20,10 @@ internal static class TrackerHost
           --interval S     announce interval in seconds sent to clients (default 1800)
           --peer-timeout S seconds a peer that stops announcing stays listed, at least --interval
                            (default: the longer of 2 x --interval and 2700)
+          --max-torrents-per-address N
+                           most torrents one address (an IPv6 /64) may start, torrents held
+                           because it announced them first; past it a new one is refused
+                           (default 10000)
           --allow FILE     track only this torrent (repeat for several)
           --full-scrape    answer /scrape without info_hash (the 1,000 torrents with most peers)
           --quiet          print no line per announce, scrape or rejected request
@@ -90,6 +94,7 @@ internal static class TrackerHost
         var host = IPAddress.Loopback;
         int port = 6969, interval = 1800;
         int? peerTimeout = null;
+        var maxTorrentsPerAddress = new TrackerServerOptions().MaxTorrentsPerAddress;
         var quiet = false;
         var fullScrape = false;
         HashSet<InfoHash>? allowed = null;
@@ -109,6 +114,9 @@ internal static class TrackerHost
                     break;
                 case "--peer-timeout":
                     peerTimeout = Number(args, ref i, 1, int.MaxValue);
+                    break;
+                case "--max-torrents-per-address":
+                    maxTorrentsPerAddress = Number(args, ref i, 1, int.MaxValue);
                     break;
                 case "--allow":
                     (allowed ??= []).Add(Torrent.Load(Value(args, ref i)).InfoHash);
@@ -131,6 +139,7 @@ internal static class TrackerHost
             Port = port,
             Interval = TimeSpan.FromSeconds(interval),
             PeerTimeout = peerTimeout is { } kept ? TimeSpan.FromSeconds(kept) : null,
+            MaxTorrentsPerAddress = maxTorrentsPerAddress,
             AllowedInfoHashes = allowed,
             FullScrape = fullScrape,
             Log = quiet ? null : line => Console.Out.WriteLine(line),

@@ -23,9 +23,11 @@ namespace TorrentLab.Tracker.Server;
 /// </list>
 /// A torrent whose last peer leaves is forgotten with it, completed count and all, as opentracker forgets it. A torrent
 /// holds at most <see cref="TrackerServerOptions.MaxPeersPerTorrent"/> peers: past it a newcomer gets its answer but is
-/// not recorded (the peers already there keep their places).
+/// not recorded (the peers already there keep their places). An address starts at most its share of torrents
+/// (<c>TrackedSwarm.Share.cs</c>).
 /// </remarks>
-internal sealed class TrackedSwarm(TimeSpan peerTimeout, TimeProvider time, bool shufflePeers = true, int maxPeersPerTorrent = int.MaxValue)
+internal sealed partial class TrackedSwarm(TimeSpan peerTimeout, TimeProvider time, bool shufflePeers = true, int maxPeersPerTorrent = int.MaxValue,
+    int maxTorrentsPerAddress = int.MaxValue)
 {
     private const int ScanBelow = 16; // up to this many slots, a scan of 20-byte ids beats hashing one
 
@@ -33,6 +35,7 @@ internal sealed class TrackedSwarm(TimeSpan peerTimeout, TimeProvider time, bool
     {
         public readonly Lock Lock = new();
         public bool Forgotten;                           // removed from the table: an announce that found it tries again
+        public Origin Starter;                           // the address whose announce made the tracker hold it
         public PeerSlot[] Peers = new PeerSlot[1];       // most torrents have one or two peers
         public int Length;                               // slots in use, live or holes, in the order peers first announced
         public int Count;                                // live peers
@@ -148,13 +151,14 @@ internal sealed class TrackedSwarm(TimeSpan peerTimeout, TimeProvider time, bool
     public (List<SwarmPeer> Peers, int Seeders, int Leechers) Announce(InfoHash infoHash, PeerId peerId, IPEndPoint endPoint,
         long left, AnnounceEvent evt, int numWant)
     {
+        var where = PeerAddress.Of(endPoint);
         while (true)
         {
-            var torrent = _torrents.GetOrAdd(infoHash, static _ => new Torrent());
+            if (TorrentFor(infoHash, where, evt) is not { } torrent) return ([], 0, 0);
             lock (torrent.Lock)
             {
                 if (torrent.Forgotten) continue; // forgotten between the lookup and the lock: take the new one
-                Record(infoHash, torrent, peerId.Bytes, PeerAddress.Of(endPoint), left, evt);
+                Record(infoHash, torrent, peerId.Bytes, where, left, evt);
                 var chosen = Choose(torrent, peerId.Bytes, numWant);
                 var peers = new List<SwarmPeer>(chosen.Length);
                 foreach (var index in chosen)
@@ -174,7 +178,7 @@ internal sealed class TrackedSwarm(TimeSpan peerTimeout, TimeProvider time, bool
     {
         while (true)
         {
-            var torrent = _torrents.GetOrAdd(infoHash, static _ => new Torrent());
+            if (TorrentFor(infoHash, where, evt) is not { } torrent) return (0, 0, 0);
             lock (torrent.Lock)
             {
                 if (torrent.Forgotten) continue;
@@ -358,10 +362,13 @@ internal sealed class TrackedSwarm(TimeSpan peerTimeout, TimeProvider time, bool
         return true;
     }
 
+    // Under the torrent's lock; once per torrent, which gives its place back to the address that started it.
     private void Forget(InfoHash infoHash, Torrent torrent)
     {
+        if (torrent.Forgotten) return;
         torrent.Forgotten = true;
         _torrents.TryRemove(new KeyValuePair<InfoHash, Torrent>(infoHash, torrent));
+        Release(torrent.Starter);
     }
 
     // From the longest silent peer on: stops at the first one still live, so it costs only what it forgets.

@@ -77,6 +77,8 @@ public sealed class TrackerServer : IAsyncDisposable
             throw new ArgumentOutOfRangeException(nameof(options), $"PeerTimeout must be positive, got {timeout}");
         if (options.MaxPeersPerTorrent < 1)
             throw new ArgumentOutOfRangeException(nameof(options), $"MaxPeersPerTorrent must be at least 1, got {options.MaxPeersPerTorrent}");
+        if (options.MaxTorrentsPerAddress < 1)
+            throw new ArgumentOutOfRangeException(nameof(options), $"MaxTorrentsPerAddress must be at least 1, got {options.MaxTorrentsPerAddress}");
         var network = options.Network;
         // On the kernel's network, a receive thread per core shares the UDP socket (the kernel hands each datagram to
         // one); 64 KiB: the largest UDP payload, so no request is cut.
@@ -104,7 +106,8 @@ public sealed class TrackerServer : IAsyncDisposable
                 udp?.Dispose();
                 throw;
             }
-            var swarm = new TrackedSwarm(options.EffectivePeerTimeout, options.Time, options.ShufflePeers, options.MaxPeersPerTorrent);
+            var swarm = new TrackedSwarm(options.EffectivePeerTimeout, options.Time, options.ShufflePeers, options.MaxPeersPerTorrent,
+                options.MaxTorrentsPerAddress);
             var faults = new TrackerFaults();
             var http = new HttpTrackerListener(tcp, new HttpTrackerEndpoint(options, swarm, faults), options);
             var endpoint = new UdpTrackerEndpoint(udp, options, swarm, faults);

@@ -21,6 +21,12 @@ internal static class TrackerCommand
             Description = "Seconds a peer that stops announcing stays listed (default: the longer of 2 x --interval and 2700, " +
                 "as clients such as libtorrent announce at most every 300 s whatever the interval)",
         }.InRange(1, int.MaxValue, "seconds");
+        var maxTorrents = new Option<int>("--max-torrents-per-address")
+        {
+            Description = "Most torrents one address (an IPv6 /64) may start, torrents held because it announced them first; " +
+                "past it a new one is refused with a failure reason",
+            DefaultValueFactory = _ => new TrackerServerOptions().MaxTorrentsPerAddress,
+        }.InRange(1, int.MaxValue, "torrents");
         var fullScrape = new Option<bool>("--full-scrape")
         {
             Description = "Answer /scrape without info_hash with the 1,000 torrents that have most peers (off: a failure reason)",
@@ -28,7 +34,7 @@ internal static class TrackerCommand
         var quiet = new Option<bool>("--quiet") { Description = "Print no line per announce, scrape or rejected request (a busy tracker)" };
         var command = new Command("tracker", "Run a BitTorrent tracker (HTTP /announce and /scrape, UDP BEP 15) until Ctrl-C.")
         {
-            port, host, allow, interval, peerTimeout, fullScrape, quiet,
+            port, host, allow, interval, peerTimeout, maxTorrents, fullScrape, quiet,
         };
         return command.WithAction(async (parse, ct) =>
         {
@@ -50,6 +56,7 @@ internal static class TrackerCommand
                 Port = portValue,
                 Interval = TimeSpan.FromSeconds(seconds),
                 PeerTimeout = timeout is { } kept ? TimeSpan.FromSeconds(kept) : null,
+                MaxTorrentsPerAddress = parse.GetValue(maxTorrents),
                 AllowedInfoHashes = allowed,
                 FullScrape = parse.GetValue(fullScrape),
                 Log = parse.GetValue(quiet) ? null : line => Console.Out.WriteLine(line),

@@ -94,6 +94,7 @@ public class OptionTableTests
         ["--timeout"] = "0",
         ["--interval"] = "0",
         ["--peer-timeout"] = "0",
+        ["--max-torrents-per-address"] = "0",
         ["--host"] = "nowhere",
         ["--allow"] = "missing.torrent",
         ["--allowed-host"] = "host:80",

@@ -51,4 +51,27 @@ public class TrackerCommandTests
             ProcessRunner.Stop(tracker);
         }
     }
+
+    [Fact]
+    public async Task Tracker_MaxTorrentsPerAddress_RefusesTheTorrentPastTheShare()
+    {
+        var port = ProcessRunner.FreeTcpAndUdpPort();
+        var ct = TestContext.Current.CancellationToken;
+        using var tracker = ProcessRunner.Start("dotnet", [CliRunner.CliDll, "tracker", "--port", port.ToString(), "--max-torrents-per-address", "1", "--quiet"]);
+        try
+        {
+            await tracker.StandardOutput.ReadLineAsync(ct).AsTask().WaitAsync(TimeSpan.FromSeconds(20), ct);
+            using var client = new TrackerClient([[$"udp://127.0.0.1:{port}/announce"]]);
+            await client.AnnounceAsync(new AnnounceRequest(TestTorrents.SingleFile(seed: 1).Torrent.InfoHash, PeerId.CreateOurs(), 7201, 0, 0, 0, AnnounceEvent.Started), ct);
+
+            var refused = await Assert.ThrowsAsync<TrackerException>(() =>
+                client.AnnounceAsync(new AnnounceRequest(TestTorrents.SingleFile(seed: 2).Torrent.InfoHash, PeerId.CreateOurs(), 7201, 0, 0, 0, AnnounceEvent.Started), ct));
+
+            Assert.StartsWith("127.0.0.1 has started 1 torrents", refused.FailureReason, StringComparison.Ordinal);
+        }
+        finally
+        {
+            ProcessRunner.Stop(tracker);
+        }
+    }
 }

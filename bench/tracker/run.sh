@@ -12,7 +12,9 @@
 #
 # Knobs: HASHES (1000 torrents) and PEERS (20000, so 20 per torrent and full 19-20-peer answers), WINDOW (UDP requests
 # in flight, 128: more overflows the servers' default 208 KiB receive queue and measures losses, not answers),
-# CONNS (HTTP connections, 64). Everything stays on 127.0.0.1; both servers are stopped by pid on exit.
+# CONNS (HTTP connections, 64, from 127.0.0.1 to 127.0.0.4 in turn: our tracker keeps at most 32 per address, and more
+# from one address measured its refusals, bench/notes/2026-11-29-tracker-share.md). Everything stays on 127.0.0.0/8;
+# both servers are stopped by pid on exit.
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/../.." && pwd)
 rounds=${ROUNDS:-3}; seconds=${SECONDS_EACH:-5}
@@ -57,7 +59,8 @@ measure() {
   local name=$1 pid=$2 port=$3 transport=$4 width=$5
   local before after line rate
   before=$(cpu_ticks "$pid")
-  line=$("$work/trackerload" "$transport" 127.0.0.1 "$port" "$seconds" "$hashes" "$peers" "$width")
+  local sources=""; [[ $transport == http ]] && sources=127.0.0.1,127.0.0.2,127.0.0.3,127.0.0.4
+  line=$(BIND=$sources "$work/trackerload" "$transport" 127.0.0.1 "$port" "$seconds" "$hashes" "$peers" "$width")
   after=$(cpu_ticks "$pid")
   rate=$(awk '{print $3}' <<<"$line")
   awk -v n="$name" -v t="$transport" -v r="$rate" -v c=$((after - before)) -v hz="$hz" -v s="$seconds" -v rss="$(rss_mib "$pid")" -v l="$line" \

@@ -18,7 +18,9 @@
  * Environment knobs (bench/tracker/bigswarm.sh uses them to fill one big torrent beside the honest ones):
  *   HASH_BASE=K   peer p belongs to torrent K + p % H (default 0)
  *   PEER_BASE=B   peer p's id is that of peer B + p (default 0), so runs from two addresses are different peers
- *   BIND=ADDR     send from this local IPv4 address (127.0.0.2, ...: one address holds at most 64,511 ports)
+ *   BIND=ADDR     send from this local IPv4 address (127.0.0.2, ...: one address holds at most 64,511 ports);
+ *                 http: a comma-separated list spreads the connections, connection i from the (i mod n)-th address
+ *                 (a tracker's per-address budget of connections is not what an honest load should measure)
  *   FILL=1        udp: announce peers 0..PEERS-1 once each, in order, then stop
  *   RATE=N        udp: at most N announces a second (a steady background load)
  */
@@ -80,11 +82,20 @@ static uint32_t pick_peer(void) {
 
 static uint32_t env_u32(const char *name) { const char *v = getenv(name); return v ? (uint32_t)strtoul(v, NULL, 10) : 0; }
 
-static void bind_source(int fd) {
-  const char *from = getenv("BIND");
-  if (!from) return;
+/* Binds fd to the (i mod n)-th address of BIND's comma-separated list, if any. */
+static void bind_source(int fd, uint32_t i) {
+  const char *list = getenv("BIND");
+  if (!list || !*list) return;
+  uint32_t n = 1;
+  for (const char *c = list; *c; c++) n += *c == ',';
+  const char *from = list;
+  for (uint32_t k = i % n; k > 0; k--) from = strchr(from, ',') + 1;
+  char address[INET_ADDRSTRLEN] = {0};
+  size_t length = strcspn(from, ",");
+  if (length >= sizeof address) { fprintf(stderr, "BIND: not an IPv4 address: %s\n", from); exit(64); }
+  memcpy(address, from, length);
   struct sockaddr_in me = {.sin_family = AF_INET};
-  if (inet_pton(AF_INET, from, &me.sin_addr) != 1 || bind(fd, (struct sockaddr *)&me, sizeof me) < 0) { perror("BIND"); exit(64); }
+  if (inet_pton(AF_INET, address, &me.sin_addr) != 1 || bind(fd, (struct sockaddr *)&me, sizeof me) < 0) { perror("BIND"); exit(64); }
 }
 
 /* ---------------------------------------------------------------- UDP (BEP 15) */
@@ -96,7 +107,7 @@ static int run_udp(struct sockaddr_in *to, double seconds, int window) {
   int big = 8 << 20;
   setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &big, sizeof big);
   setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &big, sizeof big);
-  bind_source(fd);
+  bind_source(fd, 0);
   /* recvmmsg's timeout is checked only after a datagram arrives: with nothing in flight (RATE) it would block for
    * ever, so the receive itself times out after 10 ms. */
   struct timeval tick = {0, 10000};
@@ -212,10 +223,10 @@ static void make_request(struct conn *c, const char *host) {
   c->sent = 0; c->have = 0;
 }
 
-static int dial(struct sockaddr_in *to) {
+static int dial(struct sockaddr_in *to, uint32_t i) {
   int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0), one = 1;
   setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-  bind_source(fd);
+  bind_source(fd, i);
   /* recvmmsg's timeout is checked only after a datagram arrives: with nothing in flight (RATE) it would block for
    * ever, so the receive itself times out after 10 ms. */
   struct timeval tick = {0, 10000};
@@ -243,7 +254,7 @@ static int run_http(struct sockaddr_in *to, const char *host, double seconds, in
   int ep = epoll_create1(0);
   struct conn *conns = calloc((size_t)nconn, sizeof *conns);
   for (int i = 0; i < nconn; i++) {
-    conns[i].fd = dial(to);
+    conns[i].fd = dial(to, (uint32_t)i);
     make_request(&conns[i], host);
     struct epoll_event ev = {.events = EPOLLIN | EPOLLOUT, .data.u32 = (uint32_t)i};
     epoll_ctl(ep, EPOLL_CTL_ADD, conns[i].fd, &ev);
@@ -291,7 +302,7 @@ static int run_http(struct sockaddr_in *to, const char *host, double seconds, in
         epoll_ctl(ep, EPOLL_CTL_DEL, c->fd, NULL);
         close(c->fd);
         reconnects++;
-        c->fd = dial(to);
+        c->fd = dial(to, evs[k].data.u32);
         make_request(c, host);
         struct epoll_event ev = {.events = EPOLLIN | EPOLLOUT, .data.u32 = evs[k].data.u32};
         epoll_ctl(ep, EPOLL_CTL_ADD, c->fd, &ev);

@@ -54,6 +54,7 @@ public class TrackerHostTests
     [InlineData("--interval")]          // no value
     [InlineData("--verbose")]           // unknown
     [InlineData("--peer-timeout", "30", "--interval", "60")] // peers would be forgotten before they announce again
+    [InlineData("--max-torrents-per-address", "0")]           // no torrent at all
     public void Host_BadArguments_IsAUsageErrorThatSaysWhich(params string[] args)
     {
         var run = ProcessRunner.Run("dotnet", [HostDll, .. args], TimeSpan.FromMinutes(1));
@@ -61,5 +62,28 @@ public class TrackerHostTests
         Assert.Equal(2, run.ExitCode);
         Assert.StartsWith("error: ", run.Stderr, StringComparison.Ordinal);
         Assert.Contains(args[0], run.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Host_MaxTorrentsPerAddress_RefusesTheTorrentPastTheShare()
+    {
+        var port = ProcessRunner.FreeTcpAndUdpPort();
+        var url = $"http://127.0.0.1:{port}/announce";
+        using var tracker = ProcessRunner.Start("dotnet", [HostDll, "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--max-torrents-per-address", "1", "--quiet"]);
+        try
+        {
+            await tracker.StandardOutput.ReadLineAsync(Ct).AsTask().WaitAsync(TimeSpan.FromSeconds(20), Ct);
+            using var client = new TrackerClient([[url]]);
+            await client.AnnounceAsync(new AnnounceRequest(TestTorrents.SingleFile(seed: 1).Torrent.InfoHash, PeerId.CreateOurs(), 7201, 0, 0, 0, AnnounceEvent.Started), Ct);
+
+            var refused = await Assert.ThrowsAsync<TrackerException>(() =>
+                client.AnnounceAsync(new AnnounceRequest(TestTorrents.SingleFile(seed: 2).Torrent.InfoHash, PeerId.CreateOurs(), 7201, 0, 0, 0, AnnounceEvent.Started), Ct));
+
+            Assert.StartsWith("127.0.0.1 has started 1 torrents", refused.FailureReason, StringComparison.Ordinal);
+        }
+        finally
+        {
+            ProcessRunner.Stop(tracker);
+        }
     }
 }

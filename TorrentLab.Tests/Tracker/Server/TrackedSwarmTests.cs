@@ -1,4 +1,5 @@
 using System.Net;
+using TorrentLab.Metainfo;
 using TorrentLab.Tracker;
 using TorrentLab.Tracker.Server;
 using TorrentLab.Wire;
@@ -215,5 +216,64 @@ public class TrackedSwarmTests
         Assert.Equal(new ScrapeResult(Seeders: 10, Leechers: 1, Completed: 0, Downloaders: 1), swarm.Scrape(BinaryHash));
         for (var i = 0; i < 100; i += 10) swarm.Announce(BinaryHash, Numbered(i), Here, 0, AnnounceEvent.Stopped, 0);
         Assert.Equal([Numbered(1000)], swarm.Snapshot(BinaryHash).Peers.Select(p => p.PeerId));
+    }
+
+    private static InfoHash Hash(int i) => InfoHash.Compute(BitConverter.GetBytes(i));
+
+    private static readonly IPEndPoint Flooder = new(IPAddress.Parse("198.51.100.7"), 7001);
+
+    [Fact]
+    public void Announce_AnAddressPastItsShareOfTorrents_IsRefusedWithAReason_ButMayJoinAnotherAddresssTorrent()
+    {
+        var swarm = new TrackedSwarm(TimeSpan.FromMinutes(2), new ManualTime(), maxTorrentsPerAddress: 2);
+        var other = new IPEndPoint(IPAddress.Parse("198.51.100.8"), 7001);
+        swarm.Announce(Hash(1), Peer('a'), Flooder, 10, AnnounceEvent.Started, 50);
+        swarm.Announce(Hash(2), Peer('a'), Flooder, 10, AnnounceEvent.Started, 50);
+
+        var refused = Assert.Throws<TrackerException>(() => swarm.Announce(Hash(3), Peer('a'), Flooder, 10, AnnounceEvent.Started, 50));
+
+        Assert.Equal("198.51.100.7 has started 2 torrents that this tracker still holds, the most one address may: " +
+            "a new torrent is tracked once some of those have lost their last peer", refused.Message);
+        Assert.Equal(2, swarm.Count); // nothing held for the refused one
+        var stopped = swarm.Announce(Hash(4), Peer('a'), Flooder, 10, AnnounceEvent.Stopped, 50); // leaves nothing: starts nothing, refused or not
+        Assert.Equal((0, 0, 0, 2), (stopped.Peers.Count, stopped.Seeders, stopped.Leechers, swarm.Count));
+        swarm.Announce(Hash(3), Peer('b'), other, 10, AnnounceEvent.Started, 50);  // another address starts it
+        swarm.Announce(Hash(3), Peer('a'), Flooder, 10, AnnounceEvent.None, 50);   // and the first may join it: that starts nothing
+        Assert.Equal(2, swarm.Scrape(Hash(3)).Leechers);
+        Assert.Equal((2, 1), (swarm.StartedBy(Flooder.Address), swarm.StartedBy(other.Address)));
+    }
+
+    [Fact]
+    public void Announce_ATorrentForgotten_GivesItsPlaceBackToTheAddressThatStartedIt()
+    {
+        var time = new ManualTime();
+        var swarm = new TrackedSwarm(TimeSpan.FromMinutes(2), time, maxTorrentsPerAddress: 2);
+        swarm.Announce(Hash(1), Peer('a'), Flooder, 10, AnnounceEvent.Started, 50);
+        swarm.Announce(Hash(2), Peer('a'), Flooder, 10, AnnounceEvent.Started, 50);
+        swarm.Announce(Hash(1), Peer('a'), Flooder, 10, AnnounceEvent.Stopped, 50); // its last peer left: forgotten now
+        swarm.Announce(Hash(3), Peer('a'), Flooder, 10, AnnounceEvent.Started, 50);
+        Assert.Throws<TrackerException>(() => swarm.Announce(Hash(4), Peer('a'), Flooder, 10, AnnounceEvent.Started, 50));
+
+        time.Now += TimeSpan.FromMinutes(2) + TimeSpan.FromSeconds(1); // both silent past the peer timeout
+        swarm.Sweep();
+
+        Assert.Equal((0, 0), (swarm.Count, swarm.StartedBy(Flooder.Address)));
+        swarm.Announce(Hash(4), Peer('a'), Flooder, 10, AnnounceEvent.Started, 50);
+        swarm.Announce(Hash(5), Peer('a'), Flooder, 10, AnnounceEvent.Started, 50);
+        Assert.Equal(2, swarm.StartedBy(Flooder.Address));
+    }
+
+    [Fact]
+    public void Announce_FromIPv6_TheShareIsPerSlash64()
+    {
+        var swarm = new TrackedSwarm(TimeSpan.FromMinutes(2), new ManualTime(), maxTorrentsPerAddress: 1);
+        swarm.Announce(Hash(1), Peer('a'), new IPEndPoint(IPAddress.Parse("2001:db8:0:1::1"), 7001), 10, AnnounceEvent.Started, 50);
+
+        var refused = Assert.Throws<TrackerException>(() =>
+            swarm.Announce(Hash(2), Peer('b'), new IPEndPoint(IPAddress.Parse("2001:db8:0:1:ffff::2"), 7001), 10, AnnounceEvent.Started, 50));
+
+        Assert.StartsWith("2001:db8:0:1::/64 has started 1 torrents", refused.Message, StringComparison.Ordinal);
+        swarm.Announce(Hash(2), Peer('c'), new IPEndPoint(IPAddress.Parse("2001:db8:0:2::1"), 7001), 10, AnnounceEvent.Started, 50); // another /64
+        Assert.Equal(2, swarm.Count);
     }
 }

@@ -73,6 +73,29 @@ public class TrackerServerTests
     }
 
     [Fact]
+    public async Task Announce_PastTheAddressShareOfTorrents_IsRefusedOverHttpAndUdp_AndLogged()
+    {
+        var log = new ConcurrentQueue<string>();
+        await using var server = await TrackerServer.StartAsync(new TrackerServerOptions { Port = 0, MaxTorrentsPerAddress = 1, Log = log.Enqueue }, Ct);
+        Assert.Null(Failure(await GetAsync(server, "/announce", Valid))); // the first torrent 127.0.0.1 starts
+        var other = InfoHash.Compute("other"u8);
+
+        var http = await Assert.ThrowsAsync<TrackerException>(() =>
+            new TrackerClient([[server.HttpAnnounceUrl]]).AnnounceAsync(new AnnounceRequest(other, Peer('b'), 7002, 0, 0, 0), Ct));
+        var udp = await Assert.ThrowsAsync<TrackerException>(() =>
+            new TrackerClient([[server.UdpAnnounceUrl]], TrackerClientTests.Fast).AnnounceAsync(new AnnounceRequest(other, Peer('b'), 7002, 0, 0, 0), Ct));
+
+        Assert.StartsWith("127.0.0.1 has started 1 torrents that this tracker still holds", http.FailureReason, StringComparison.Ordinal);
+        Assert.Equal(http.FailureReason, udp.FailureReason);
+        Assert.Equal([BinaryHash], server.InfoHashes);
+        Assert.Equal(2, log.Count(line => line.StartsWith("rejected", StringComparison.Ordinal)));
+    }
+
+    [Fact]
+    public async Task StartAsync_NoTorrentPerAddress_IsRefused() =>
+        await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => TrackerServer.StartAsync(new TrackerServerOptions { Port = 0, MaxTorrentsPerAddress = 0 }, Ct));
+
+    [Fact]
     public async Task Announce_InfoHashWithPlusForSpace_JoinsTheSameSwarmAsPercent20()
     {
         await using var server = await TrackerServer.StartAsync(new TrackerServerOptions { Port = 0 }, Ct);
