@@ -110,9 +110,9 @@ public class UdpTrackerTests
         var trackerAddress = IPEndPoint.Parse("203.0.113.9:6969"); // where the proxy found it: the relay names the sender
         var announce = client.AnnounceAsync(Request, Ct);
 
-        var connect = await ReceiveRelayedAsync(relay);
+        var connect = await ReceiveRelayedAsync(relay, announce);
         await relay.SendAsync(Socks5Messages.UdpDatagram(trackerAddress, UdpTrackerMessages.ConnectResponse(TransactionId(connect.Data), 77)), connect.From, Ct);
-        var request = await ReceiveRelayedAsync(relay);
+        var request = await ReceiveRelayedAsync(relay, announce);
         var answer = UdpTrackerMessages.AnnounceResponse(TransactionId(request.Data), 60, 0, 1, [IPEndPoint.Parse("198.51.100.5:51413")], AddressFamily.InterNetwork);
         await relay.SendAsync(Socks5Messages.UdpDatagram(trackerAddress, answer), request.From, Ct);
 
@@ -121,10 +121,17 @@ public class UdpTrackerTests
         Assert.Empty(beneath.Resolved);
     }
 
-    /// <summary>Reads one datagram at the relay: it names the tracker by its host name (ATYP 3), and carries the request.</summary>
-    private static async Task<(byte[] Data, IPEndPoint From)> ReceiveRelayedAsync(UdpClient relay)
+    /// <summary>Reads one datagram at the relay: it names the tracker by its host name (ATYP 3), and carries the request.
+    /// An announce that ends first (it failed without sending) fails the test with its own error.</summary>
+    private static async Task<(byte[] Data, IPEndPoint From)> ReceiveRelayedAsync(UdpClient relay, Task announce)
     {
-        var received = await relay.ReceiveAsync(Ct);
+        var receiving = relay.ReceiveAsync(Ct).AsTask();
+        if (await Task.WhenAny(receiving, announce) != receiving)
+        {
+            await announce;
+            Assert.Fail("the announce ended before the relay heard from it");
+        }
+        var received = await receiving;
         var relayed = Socks5Messages.ReadUdpDatagram(received.Buffer);
         Assert.NotNull(relayed);
         Assert.Equal(((IPEndPoint?)null, "tracker.example", 6969), (relayed.Value.Remote, relayed.Value.Host, relayed.Value.Port));
