@@ -21,12 +21,15 @@ internal sealed class HostileClient : IDisposable
     public PeerId PeerId { get; } = PeerId.CreateOurs();
 
     /// <summary>Connects to <paramref name="port"/> on 127.0.0.1, from <paramref name="from"/> (another loopback
-    /// address: a host of its own) when given.</summary>
-    public static async Task<HostileClient> ConnectAsync(int port, CancellationToken ct, IPAddress? from = null)
+    /// address: a host of its own) when given. With <paramref name="receiveBuffer"/>, the socket's receive buffer is
+    /// that small (set before the dial, so the window it offers stays small): a peer that stops reading then holds
+    /// only a few of the blocks sent to it, whatever the kernel's buffer limits.</summary>
+    public static async Task<HostileClient> ConnectAsync(int port, CancellationToken ct, IPAddress? from = null, int? receiveBuffer = null)
     {
         var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
         try
         {
+            if (receiveBuffer is { } size) socket.ReceiveBufferSize = size;
             if (from is not null) socket.Bind(new IPEndPoint(from, 0));
             await socket.ConnectAsync(new IPEndPoint(IPAddress.Loopback, port), ct);
         }

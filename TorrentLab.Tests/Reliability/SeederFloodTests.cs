@@ -159,7 +159,11 @@ public class SeederFloodTests
         await inFlight.WaitAsync(Ct);
         try
         {
-            using var client = await HostileClient.ConnectAsync(port, Ct);
+            // A flooder that never reads offers a small window: the seeder's blocks stop leaving after a few, and the
+        // requests beyond its queue are then refused in a row. With the kernel's own buffers (up to megabytes) the
+        // seeder kept sending while most of them were refused, each block that left started the count again, and a
+        // quiet machine's run ended with no ban for this kind (a CI run, 2026-11-29).
+        using var client = await HostileClient.ConnectAsync(port, Ct, receiveBuffer: unchokeFirst ? 4096 : null);
             if (bytes.Length > 0) await client.SendAsync(bytes, Ct);
             return await client.WaitForCloseAsync(CloseWithin, Ct);
         }
@@ -172,7 +176,11 @@ public class SeederFloodTests
     /// <summary>Handshakes (and with <paramref name="unchokeFirst"/> waits to be unchoked), then the flood in one send; true when the seeder closed the connection in time.</summary>
     private static async Task<bool> FloodAsync(int port, InfoHash infoHash, byte[] flood, bool unchokeFirst = false)
     {
-        using var client = await HostileClient.ConnectAsync(port, Ct);
+        // A flooder that never reads offers a small window: the seeder's blocks stop leaving after a few, and the
+        // requests beyond its queue are then refused in a row. With the kernel's own buffers (up to megabytes) the
+        // seeder kept sending while most of them were refused, each block that left started the count again, and a
+        // quiet machine's run ended with no ban for this kind (a CI run, 2026-11-29).
+        using var client = await HostileClient.ConnectAsync(port, Ct, receiveBuffer: unchokeFirst ? 4096 : null);
         if (!await client.HandshakeAsync(infoHash, TimeSpan.FromSeconds(5), Ct)) return true; // refused at once
         if (unchokeFirst)
         {

@@ -124,7 +124,8 @@ public class PeerConnectionTimerTests
         // so, with no empty wake, in a full run at three test classes per processor), so the clock moves once the
         // transport holds the wait.
         Assert.True(await Wait.UntilAsync(() => pair.Ours.WaitingForPeer && transport!.WaitingForBytes, Patience, Ct),
-            "our reader never waited for the peer");
+            $"our reader never waited for the peer: {pair.Ours.TimerState}, transport waiting {transport!.WaitingForBytes}, " +
+            $"{transport.EmptyWakes} empty wakes; our reader {Ended(pair.OursReading)}, the peer's {Ended(pair.PeerReading)}");
         var wakes = transport!.EmptyWakes;
 
         for (var sent = 1; sent <= 2; sent++)
@@ -145,6 +146,10 @@ public class PeerConnectionTimerTests
         Assert.Contains("no message for 30 s (idle timeout)", e.Message);
         Assert.Equal(2, pair.Peer.KeepAlivesReceived);
     }
+
+    /// <summary>A reader task's state for a failure message: running, or how it ended.</summary>
+    private static string Ended(Task reading) =>
+        reading.IsCompleted ? $"ended ({reading.Exception?.InnerException?.Message ?? reading.Status.ToString()})" : "running";
 
     /// <summary>A transport whose wait for bytes (a zero-byte read) also ends, with nothing, when we write: a transport
     /// may end such a wait on any event of the socket. A read with room waits for bytes as the socket's does.</summary>
