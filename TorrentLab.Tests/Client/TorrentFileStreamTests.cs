@@ -188,4 +188,33 @@ public class TorrentFileStreamTests
         }
         finally { session.Session.Reads.Release(built.Torrent.InfoHash, demand); }
     }
+
+    [Fact]
+    public async Task Readahead_SetOnTheHandle_SizesTheWindowAtTheStreamsNextMove()
+    {
+        using var folder = new TempFolder();
+        var built = Files(seed: 89);
+        var (session, handle) = await AddAsync(built, folder.Path, downloaded: false);
+        await using var _ = session;
+        var demand = session.Session.Reads.Take(built.Torrent.InfoHash);
+        try
+        {
+            await using var stream = await handle.OpenReadAsync(2, Ct);
+            stream.Position = 40_000; // byte 80,004 of the torrent, in piece 4; 4 MiB ahead reaches the file's end in piece 6
+            Assert.Equal([new PieceRange(4, 6)], demand.Windows);
+
+            handle.Readahead = 0; // the piece under the position only
+            Assert.Equal([new PieceRange(4, 6)], demand.Windows); // an open stream takes it at its next read or seek
+            stream.Position = 40_000;
+            Assert.Equal([new PieceRange(4, 4)], demand.Windows);
+
+            handle.Readahead = 16 * 1024; // to byte 96,387 of the torrent: piece 5
+            stream.Position = 40_000;
+            Assert.Equal([new PieceRange(4, 5)], demand.Windows);
+
+            Assert.Throws<ArgumentOutOfRangeException>(() => handle.Readahead = -1);
+            Assert.Equal(16 * 1024, handle.Readahead);
+        }
+        finally { session.Session.Reads.Release(built.Torrent.InfoHash, demand); }
+    }
 }

@@ -49,6 +49,14 @@ public sealed record TorrentAlert(TorrentAlertKind Kind, TorrentHandle Torrent)
     /// <summary>The error, for <see cref="TorrentAlertKind.StorageError"/>.</summary>
     public Exception? Error { get; init; }
 
+    /// <summary>The torrent's verified pieces when this was reported (<see cref="TorrentHandle.PiecesDone"/> then: a
+    /// reader of the alert later sees the count of its moment).</summary>
+    public int PiecesDone { get; init; }
+
+    /// <summary>Payload bytes of the wanted pieces verified when this was reported (<see cref="TorrentHandle.BytesDone"/>
+    /// then).</summary>
+    public long BytesDone { get; init; }
+
     /// <inheritdoc/>
     public override string ToString() => Kind switch
     {

@@ -183,14 +183,20 @@ public static partial class TorrentClient
         IProgress<DownloadProgress>? progress, CancellationToken ct)
     {
         if (EngineFor(options) != DownloadEngine.Reference) return await SwarmDownload.RunAsync(start, options, progress, ct, session).ConfigureAwait(false);
-        if (session is null) return await ReferenceDownload.RunAsync(start, options, progress, ct).ConfigureAwait(false);
-        // The reference story knows nothing of streams: the pieces its progress reports verified wake those waiting.
-        var reads = session.Reads.Take(start.Torrent.InfoHash);
-        try
+        DownloadResult result;
+        if (session is null) result = await ReferenceDownload.RunAsync(start, options, progress, ct).ConfigureAwait(false);
+        else
         {
-            return await ReferenceDownload.RunAsync(start, options with { Session = session.Settings }, new WrittenFromProgress(reads, start.Torrent.PieceCount, progress), ct).ConfigureAwait(false);
+            // The reference story knows nothing of streams: the pieces its progress reports verified wake those waiting.
+            var reads = session.Reads.Take(start.Torrent.InfoHash);
+            try
+            {
+                result = await ReferenceDownload.RunAsync(start, options with { Session = session.Settings }, new WrittenFromProgress(reads, start.Torrent.PieceCount, progress), ct).ConfigureAwait(false);
+            }
+            finally { session.Reads.Release(start.Torrent.InfoHash, reads); }
         }
-        finally { session.Reads.Release(start.Torrent.InfoHash, reads); }
+        options.Events?.Downloaded(result); // the story has every wanted piece (it returns only then)
+        return result;
     }
 
     /// <summary>Passes progress on, telling <paramref name="reads"/> each piece first reported verified.</summary>

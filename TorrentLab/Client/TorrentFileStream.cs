@@ -15,8 +15,8 @@ namespace TorrentLab.Client;
 /// piece may be shared with its neighbours) and returns bytes of that piece only, once it is verified and written:
 /// it waits on the swarm's written-piece signal (<see cref="ReadDemand"/>), never polls. The bytes come from the file
 /// on disk, where the swarm wrote them.</para>
-/// <para>Readahead: the pieces under the position and those holding the next <see cref="ReadaheadBytes"/> are this
-/// stream's window, which the swarm starts before any other wanted piece. Seeking moves the window at once, so the
+/// <para>Readahead: the pieces under the position and those holding the next readahead bytes (the handle's
+/// <see cref="TorrentHandle.Readahead"/>, <see cref="ReadaheadBytes"/> unless set) are this stream's window, which the swarm starts before any other wanted piece. Seeking moves the window at once, so the
 /// pieces at the new position are asked for before the first read there. Disposing drops the window.</para>
 /// <para>A piece of a file the torrent does not want is never fetched: the handle makes a skipped file wanted when it
 /// opens it. While the torrent is paused a read waits until it runs again (or its cancellation token fires).</para>
@@ -35,6 +35,7 @@ internal sealed class TorrentFileStream : Stream
     private readonly string _path;
     private readonly ReadDemand _demand;
     private readonly Func<int, bool>? _known;  // what the caller knows is on disk now (a handle's verified pieces)
+    private readonly Func<long>? _readahead;   // the readahead in bytes, read at each move of the window; null: ReadaheadBytes
     private readonly Bitfield _seen;           // on disk when opened, and written since (guarded by _lock)
     private SafeFileHandle? _handle;           // opened at the first read (the file may not exist before its first piece)
     private long _position;
@@ -44,7 +45,8 @@ internal sealed class TorrentFileStream : Stream
     /// <exception cref="ArgumentOutOfRangeException">No such file.</exception>
     /// <exception cref="ArgumentException">A pad file (BEP 47).</exception>
     /// <exception cref="StorageException">The file's path would leave the folder.</exception>
-    public static TorrentFileStream Open(Session session, Torrent torrent, string folder, int fileIndex, Bitfield onDisk, Func<int, bool>? known)
+    public static TorrentFileStream Open(Session session, Torrent torrent, string folder, int fileIndex, Bitfield onDisk, Func<int, bool>? known,
+        Func<long>? readahead = null)
     {
         ArgumentNullException.ThrowIfNull(torrent);
         ArgumentException.ThrowIfNullOrEmpty(folder);
@@ -53,7 +55,7 @@ internal sealed class TorrentFileStream : Stream
         if (torrent.Files[fileIndex].IsPadding)
             throw new ArgumentException($"file {fileIndex} is a pad file (BEP 47): it has no data of its own to read", nameof(fileIndex));
         var path = new StorageLayout(torrent, folder).FullPaths[fileIndex];
-        return new TorrentFileStream(session, torrent, fileIndex, path, onDisk, known);
+        return new TorrentFileStream(session, torrent, fileIndex, path, onDisk, known, readahead);
     }
 
     /// <param name="session">The session the torrent runs in (its streams' windows and written-piece signal).</param>
@@ -62,8 +64,11 @@ internal sealed class TorrentFileStream : Stream
     /// <param name="path">The file's full path on disk.</param>
     /// <param name="onDisk">The pieces verified on disk when the stream opens.</param>
     /// <param name="known">Asked, when a piece is not known yet, whether it is on disk by now; null: nothing more.</param>
-    private TorrentFileStream(Session session, Torrent torrent, int fileIndex, string path, Bitfield onDisk, Func<int, bool>? known = null)
+    /// <param name="readahead">The readahead in bytes, asked at each move of the window; null: <see cref="ReadaheadBytes"/>.</param>
+    private TorrentFileStream(Session session, Torrent torrent, int fileIndex, string path, Bitfield onDisk, Func<int, bool>? known = null,
+        Func<long>? readahead = null)
     {
+        _readahead = readahead;
         _session = session;
         _torrent = torrent;
         _file = torrent.Files[fileIndex];
@@ -195,7 +200,8 @@ internal sealed class TorrentFileStream : Stream
                 _demand.ClearWindow(this);
                 return;
             }
-            var end = Math.Min(Length, position + ReadaheadBytes) - 1;
+            var ahead = Math.Max(0, _readahead?.Invoke() ?? ReadaheadBytes);
+            var end = (ahead >= Length - position ? Length : position + Math.Max(1, ahead)) - 1; // 0: the piece under the position only
             var first = (int)((_file.Offset + position) / _torrent.PieceLength);
             var last = (int)((_file.Offset + end) / _torrent.PieceLength);
             // Only pieces not on disk yet: a file already there asks for nothing.

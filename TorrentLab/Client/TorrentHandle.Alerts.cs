@@ -23,7 +23,8 @@ public sealed partial class TorrentHandle : ITorrentEvents
                 VerifiedLocked(pieces);
                 _shown = _verified is null ? null : pieces; // a complete map is made when asked
             }
-            SetState((done && _options.SeedAfterDownload) || _seedOnly is not null ? TorrentState.Seeding : TorrentState.Downloading);
+            // Seeding once the handle counts every wanted piece too (the last one counts with the run's result).
+            SetState((done && _options.SeedAfterDownload && CompleteLocked) || _seedOnly is not null ? TorrentState.Seeding : TorrentState.Downloading);
             Bump();
         }
     }
@@ -38,6 +39,7 @@ public sealed partial class TorrentHandle : ITorrentEvents
             _uploadedBefore += Math.Max(_runUploaded, end.Result?.Uploaded ?? 0);
             _runUploaded = 0;
             _result = end.Result;
+            ReleaseHeldLocked(); // verified and written: no run holds it back any more
             StopListeningLocked();
             // Every wanted piece is verified (a seed-only torrent's run fetched nothing: it has what it verified).
             if (end.Result is not null && _seedOnly is null) AllWantedVerifiedLocked();
@@ -49,7 +51,7 @@ public sealed partial class TorrentHandle : ITorrentEvents
             {
                 _error = error;
                 if (error is StorageException or IOException or UnauthorizedAccessException)
-                    _session.Report(new TorrentAlert(TorrentAlertKind.StorageError, this) { Error = error });
+                    _session.Report(AlertLocked(TorrentAlertKind.StorageError) with { Error = error });
                 SetState(TorrentState.Failed);
             }
             else if (paused || end.Result is null) SetState(TorrentState.Paused);
@@ -57,6 +59,21 @@ public sealed partial class TorrentHandle : ITorrentEvents
             {
                 SetState(TorrentState.Completed);
                 _wantsRunning = false; // it ended on its own: a change restarts it only when asked to
+            }
+            Bump();
+        }
+    }
+
+    void ITorrentEvents.Downloaded(DownloadResult result)
+    {
+        lock (_lock)
+        {
+            if (_run is null) return; // a run that already ended: its end said what it did
+            _downloaded = result;
+            if (_seedOnly is null)
+            {
+                _held = -1;
+                AllWantedVerifiedLocked(); // every wanted piece, the held one among them
             }
             Bump();
         }
@@ -70,11 +87,19 @@ public sealed partial class TorrentHandle : ITorrentEvents
 
     void ITorrentEvents.PeerBanned(System.Net.IPEndPoint peer, string reason) => Report(TorrentAlertKind.PeerBanned, null, peer, reason);
 
-    private void Report(TorrentAlertKind kind, string? url, System.Net.IPEndPoint? peer, string message) =>
-        _session.Report(new TorrentAlert(kind, this)
-        {
-            Url = url is null ? null : UntrustedText.Clean(url, 500),
-            Peer = peer,
-            Message = UntrustedText.Clean(message, 500),
-        });
+    private void Report(TorrentAlertKind kind, string? url, System.Net.IPEndPoint? peer, string message)
+    {
+        lock (_lock)
+            _session.Report(AlertLocked(kind) with
+            {
+                Url = url is null ? null : UntrustedText.Clean(url, 500),
+                Peer = peer,
+                Message = UntrustedText.Clean(message, 500),
+            });
+    }
+
+    /// <summary>An alert of this torrent with its figures of this moment (under _lock): a reader of the alert later
+    /// sees the count the alert was about, not the count it has meanwhile.</summary>
+    private TorrentAlert AlertLocked(TorrentAlertKind kind) =>
+        new(kind, this) { PiecesDone = _verified?.Count ?? Torrent.PieceCount, BytesDone = _bytesDone };
 }

@@ -12,6 +12,7 @@ public sealed partial class TorrentHandle
     private long _bytesDone;     // wanted payload bytes verified
     private PieceStates? _shown; // the running download's map (requested and failed pieces); after a run, its failed ones
     private ReadDemand? _reads; // the written-piece signal, heard while a run may write pieces
+    private int _held = -1;     // the piece that completes the wanted ones, verified before the run said what it did
 
     /// <summary>Pieces verified on disk, as last reported.</summary>
     public int PiecesDone { get { lock (_lock) return _verified?.Count ?? Torrent.PieceCount; } }
@@ -34,7 +35,11 @@ public sealed partial class TorrentHandle
     }
 
     /// <summary>True when every piece its file priorities want is verified.</summary>
-    public bool IsComplete { get { lock (_lock) return _verified is null || _selection.IsDoneIn(_verified); } }
+    /// <remarks>A running torrent's last wanted piece counts once its run said what it did: <see cref="Result"/> is set
+    /// first (the piece is verified and written a moment before; the alerts of both come then).</remarks>
+    public bool IsComplete { get { lock (_lock) return CompleteLocked; } }
+
+    private bool CompleteLocked => _verified is null || _selection.IsDoneIn(_verified);
 
     /// <summary>Starts from <paramref name="known"/> (the ledger's map, or the caller's), reporting nothing.</summary>
     private void KnowLocked(PieceStates known)
@@ -95,7 +100,7 @@ public sealed partial class TorrentHandle
         _bytesDone = WantedBytesVerifiedLocked();
         for (var f = 0; f < Torrent.Files.Count; f++)
             if (before.IsSkipped(f) && !selection.IsSkipped(f) && HasPieces(f, out _, out _) && (_missing is null || _missing[f] == 0))
-                _session.Report(new TorrentAlert(TorrentAlertKind.FileCompleted, this) { Index = f });
+                _session.Report(AlertLocked(TorrentAlertKind.FileCompleted) with { Index = f });
     }
 
     /// <summary>Marks the verified pieces of <paramref name="pieces"/> (under _lock), reporting those new.</summary>
@@ -119,22 +124,38 @@ public sealed partial class TorrentHandle
     /// <summary>Piece <paramref name="index"/> is verified (under _lock): reported once, then each file it completes.</summary>
     private void VerifiedLocked(int index)
     {
-        if (_verified is null || !_verified.Set(index)) return;
+        if (_verified is null || _verified[index]) return;
+        if (_run is not null && _downloaded is null && _seedOnly is null && _selection.IsWanted(index)
+            && _bytesDone + Torrent.GetPiecePayloadLength(index) >= _selection.WantedBytes)
+        {
+            _held = index; // the last wanted piece: it counts with the run's result (Downloaded), or at the run's end
+            return;
+        }
+        _verified.Set(index);
         if (_selection.IsWanted(index)) _bytesDone += Torrent.GetPiecePayloadLength(index);
         Bump();
-        _session.Report(new TorrentAlert(TorrentAlertKind.PieceFinished, this) { Index = index });
+        _session.Report(AlertLocked(TorrentAlertKind.PieceFinished) with { Index = index });
         var start = (long)index * Torrent.PieceLength;
         var end = start + Torrent.GetPieceLength(index);
         for (var f = FirstFileAt(start); f < Torrent.Files.Count && Torrent.Files[f].Offset < end; f++)
         {
             if (!HasPieces(f, out _, out _) || --_missing![f] != 0) continue;
-            if (!_selection.IsSkipped(f)) _session.Report(new TorrentAlert(TorrentAlertKind.FileCompleted, this) { Index = f });
+            if (!_selection.IsSkipped(f)) _session.Report(AlertLocked(TorrentAlertKind.FileCompleted) with { Index = f });
         }
         if (_verified.IsComplete)
         {
             _verified = null; // every piece: nothing more to count
             _missing = null;
         }
+    }
+
+    /// <summary>Counts the piece held back for the run's result (under _lock), if any.</summary>
+    private void ReleaseHeldLocked()
+    {
+        if (_held < 0) return;
+        var held = _held;
+        _held = -1;
+        VerifiedLocked(held);
     }
 
     /// <summary>The first file that ends after byte <paramref name="offset"/> of the torrent (files lie in order).</summary>

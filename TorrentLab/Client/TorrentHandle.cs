@@ -35,7 +35,8 @@ public sealed partial class TorrentHandle : ITorrentRunObserver
     private bool _wantsRunning, _pausing, _changing;
     private DownloadProgress? _progress;
     private Exception? _error;
-    private DownloadResult? _result;
+    private DownloadResult? _result;     // how the last run ended, once it ended with one
+    private DownloadResult? _downloaded; // what the running run downloaded, once it has every wanted piece
     private PeerSources _sources = PeerSources.None;
     private long _uploadedBefore, _runUploaded;
     private int _version;
@@ -80,9 +81,11 @@ public sealed partial class TorrentHandle : ITorrentRunObserver
     /// <summary>Why it failed, while <see cref="State"/> is <see cref="TorrentState.Failed"/>; else null.</summary>
     public Exception? Error { get { lock (_lock) return _error; } }
 
-    /// <summary>What its last run did, once that run completed (a seeding run: once its seeding ended, also by a pause);
-    /// null before, and from its next start.</summary>
-    public DownloadResult? Result { get { lock (_lock) return _result; } }
+    /// <summary>What its run did: set the moment the run has every wanted piece, before <see cref="IsComplete"/> reads
+    /// true (for a run that goes on seeding: the download's figures), and replaced by the run's totals once it ended (a
+    /// seeding run: once its seeding ended, also by a pause); null before, and from its next start.
+    /// <see cref="WaitForCompletionAsync"/> waits for it.</summary>
+    public DownloadResult? Result { get { lock (_lock) return _result ?? _downloaded; } }
 
     /// <summary>Where its last run found peers (kept after the run ended).</summary>
     public PeerSources PeerSources { get { lock (_lock) return _sources; } }
@@ -147,7 +150,7 @@ public sealed partial class TorrentHandle : ITorrentRunObserver
             _wantsRunning = true;
             if (_run is not null || _changing) return;
             _error = null;
-            _result = null;
+            _result = _downloaded = null;
             _progress = null;
             if (_seedOnly is { } have)
             {
@@ -198,6 +201,25 @@ public sealed partial class TorrentHandle : ITorrentRunObserver
             changed = (_changed ??= new(TaskCreationOptions.RunContinuationsAsynchronously)).Task;
         }
         return changed.WaitAsync(ct);
+    }
+
+    /// <summary>Waits until the torrent has every piece its file priorities want and its run said what it did: returns
+    /// <see cref="Result"/> (at once for a torrent whose last run completed). A pause does not end the wait: the torrent
+    /// may be resumed. A torrent that is never started waits until <paramref name="ct"/> is cancelled.</summary>
+    /// <exception cref="Exception">The torrent failed: its <see cref="Error"/>, as thrown by its run.</exception>
+    /// <exception cref="OperationCanceledException"><paramref name="ct"/> was cancelled first.</exception>
+    public async Task<DownloadResult> WaitForCompletionAsync(CancellationToken ct = default)
+    {
+        var version = Version;
+        while (true)
+        {
+            lock (_lock)
+            {
+                if (State == TorrentState.Failed && _error is { } error) System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(error);
+                if ((_result ?? _downloaded) is { } result && CompleteLocked) return result;
+            }
+            version = await WaitForChangeAsync(version, ct).ConfigureAwait(false);
+        }
     }
 
     private SemaphoreSlim Changes() => LazyInitializer.EnsureInitialized(ref _changes, () => new SemaphoreSlim(1, 1));
@@ -364,7 +386,7 @@ public sealed partial class TorrentHandle : ITorrentRunObserver
         if (State == state) return;
         State = state;
         Bump();
-        _session.Report(new TorrentAlert(TorrentAlertKind.StateChanged, this) { State = state });
+        _session.Report(AlertLocked(TorrentAlertKind.StateChanged) with { State = state });
     }
 
     /// <summary>Something a viewer would see changed (under _lock): the version moves, and a waiter is woken.</summary>

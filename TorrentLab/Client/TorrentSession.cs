@@ -193,7 +193,7 @@ public sealed class TorrentSession : IAsyncDisposable
             _order.Add(handle);
             _list = null;
         }
-        if (fromMagnet) Report(new TorrentAlert(TorrentAlertKind.MetadataReceived, handle));
+        if (fromMagnet) Report(new TorrentAlert(TorrentAlertKind.MetadataReceived, handle) { PiecesDone = handle.PiecesDone, BytesDone = handle.BytesDone });
         if (start) handle.Start();
         return handle;
     }

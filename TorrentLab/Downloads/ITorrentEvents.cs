@@ -24,4 +24,8 @@ internal interface ITorrentEvents
     /// <summary>A peer was banned for the session: it sent data failing a hash check, or broke the protocol
     /// (<c>Swarm/TorrentSwarm.Peers.cs</c>, <c>Ban</c>).</summary>
     void PeerBanned(IPEndPoint peer, string reason);
+
+    /// <summary>Every wanted piece is verified and recorded in the ledger (before any seeding): what the download did.
+    /// A run that had everything at its start tells so too (nothing downloaded).</summary>
+    void Downloaded(DownloadResult result);
 }

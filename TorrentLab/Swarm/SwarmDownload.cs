@@ -86,11 +86,13 @@ internal static class SwarmDownload
             // Complete: a cancel arriving now (the caller reacting to the last piece) must not turn it into a failure.
             await saver.SaveNowAsync(force: true, CancellationToken.None).ConfigureAwait(false);
             await saver.DisposeAsync().ConfigureAwait(false); // nothing is written while seeding: no more periodic saves
+            var downloaded = Result(swarm);
+            options.Events?.Downloaded(downloaded); // before the report that says every piece is here
             progress?.Report(swarm.Snapshot());
-            if (!options.SeedAfterDownload) return Result(swarm);
+            if (!options.SeedAfterDownload) return downloaded;
             // Seeding goes on in the same swarm until its peers leave; then the torrent holds no swarm until one comes.
             var seeding = SeedingTorrent.TakeOver(host, swarm, storage, options, swarm.WrittenSnapshot());
-            return await SeedUntilDoneAsync(seeding, Result(swarm), options, progress, ct).ConfigureAwait(false);
+            return await SeedUntilDoneAsync(seeding, downloaded, options, progress, ct).ConfigureAwait(false);
         }
         finally
         {
@@ -122,6 +124,7 @@ internal static class SwarmDownload
         await RecordAsync(start, options, ct).ConfigureAwait(false); // at once with a trusted ledger
         var seeding = SeedingTorrent.Start(session, start.Torrent, options, start.Have);
         var result = start.Selection.Skipping(start.Torrent) is { } skipping ? seeding.SeededResult() with { Selected = skipping } : null;
+        options.Events?.Downloaded(result ?? NothingDownloaded(start));
         return (seeding, result);
     }
 
@@ -152,8 +155,14 @@ internal static class SwarmDownload
         {
             Pieces = PieceStates.From(start.Have),
         });
-        return new DownloadResult(0, 0, start.Have.Count, [], [], TimeSpan.Zero) { Selected = start.Selection.Skipping(start.Torrent) };
+        var result = NothingDownloaded(start);
+        options.Events?.Downloaded(result);
+        return result;
     }
+
+    /// <summary>The result of a run that had every piece it wants at its start.</summary>
+    private static DownloadResult NothingDownloaded(DownloadStart start) =>
+        new(0, 0, start.Have.Count, [], [], TimeSpan.Zero) { Selected = start.Selection.Skipping(start.Torrent) };
 
     private static DownloadResult Result(TorrentSwarm swarm) =>
         new(swarm.Received, swarm.Uploaded, swarm.StartPieces, swarm.PeersUsed, swarm.BadPeers, swarm.Elapsed)

@@ -1,0 +1,123 @@
+using System.Collections.Concurrent;
+using System.Net;
+using TorrentLab.Client;
+using TorrentLab.Downloads;
+using TorrentLab.Tests.Infrastructure;
+
+namespace TorrentLab.Tests.Client;
+
+/// <summary>What a program written from the package's README expects of a handle (<c>Client/TorrentHandle*.cs</c>): the
+/// result is there before <see cref="TorrentHandle.IsComplete"/> reads true, <see cref="TorrentHandle.WaitForCompletionAsync"/>
+/// returns it (or the torrent's error, or the token's cancellation), and each alert carries the counts of its moment.
+/// Against a seeder of our own on loopback, on each engine and with seeding after the download.</summary>
+[Trait("Tier", "Slow")]
+public class TorrentHandleResultTests
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(90);
+
+    public enum Run { Swarm, Reference, SwarmThenSeeding }
+
+    [Theory]
+    [InlineData(Run.Swarm)]
+    [InlineData(Run.Reference)]
+    [InlineData(Run.SwarmThenSeeding)]
+    public async Task Download_TheResultComesBeforeCompleteAndEachAlertCarriesItsMomentsCounts(Run run)
+    {
+        using var folder = new TempFolder();
+        var built = TestTorrents.MultiFile([("a.bin", 200_000), ("b.bin", 130_000)], pieceLength: 16 * 1024, name: "result", announce: null, seed: 91);
+        await using var seeder = await TorrentSessionTests.SeedAsync(built, folder.Combine("seed"));
+        await using var session = TorrentSession.Start(TorrentSessionTests.Loopback());
+        var handle = session.Add(built.Torrent, new DownloadOptions
+        {
+            OutputDirectory = folder.Combine("out"), ExtraPeers = [new IPEndPoint(IPAddress.Loopback, seeder.Port)],
+            MaxPeers = run == Run.Reference ? 1 : 50, SeedAfterDownload = run == Run.SwarmThenSeeding,
+        }, start: false);
+
+        // Whoever looks, at every alert and at every change: complete means the result is there (read in that order).
+        var broken = new ConcurrentQueue<string>();
+        var alerts = new ConcurrentQueue<TorrentAlert>();
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(Ct);
+        var reader = Task.Run(async () =>
+        {
+            try
+            {
+                await foreach (var alert in session.Alerts.ReadAllAsync(stop.Token))
+                {
+                    alerts.Enqueue(alert);
+                    if (handle.IsComplete && handle.Result is null) broken.Enqueue($"at alert {alert}");
+                }
+            }
+            catch (OperationCanceledException) { }
+        }, Ct);
+        var watcher = Task.Run(async () =>
+        {
+            var version = handle.Version;
+            try
+            {
+                while (true)
+                {
+                    if (handle.IsComplete && handle.Result is null) broken.Enqueue($"at version {version}");
+                    version = await handle.WaitForChangeAsync(version, stop.Token);
+                }
+            }
+            catch (OperationCanceledException) { }
+        }, Ct);
+
+        handle.Start();
+        var result = await handle.WaitForCompletionAsync(Ct).WaitAsync(Patience, Ct);
+        Assert.True(await Wait.UntilAsync(() => alerts.Count(a => a.Kind == TorrentAlertKind.PieceFinished) == built.Torrent.PieceCount, Patience, Ct));
+        await stop.CancelAsync();
+        await Task.WhenAll(reader, watcher);
+
+        Assert.Empty(broken);
+        Assert.True(handle.IsComplete);
+        Assert.Same(result, handle.Result);
+        Assert.Equal(0, result.PiecesFromResume);
+        Assert.True(result.Downloaded >= built.Torrent.PayloadLength, $"downloaded {result.Downloaded}");
+        Assert.Equal(run == Run.SwarmThenSeeding ? TorrentState.Seeding : TorrentState.Completed, handle.State);
+        // Each piece's alert says how many pieces were verified with it: 1, 2, ... in the order they were reported.
+        var finished = alerts.Where(a => a.Kind == TorrentAlertKind.PieceFinished).ToList();
+        Assert.Equal(Enumerable.Range(1, built.Torrent.PieceCount), finished.Select(a => a.PiecesDone));
+        Assert.Equal(built.Torrent.PayloadLength, finished[^1].BytesDone);
+        Assert.All(alerts.Where(a => a.Kind == TorrentAlertKind.FileCompleted),
+            a => Assert.Equal(finished.Single(f => f.PiecesDone == a.PiecesDone).BytesDone, a.BytesDone));
+        Assert.Equal(built.Torrent.PieceCount, alerts.Last(a => a.Kind == TorrentAlertKind.StateChanged).PiecesDone);
+        // Asked again once complete, the wait answers at once with the same result.
+        Assert.Same(result, await handle.WaitForCompletionAsync(Ct));
+    }
+
+    [Fact]
+    public async Task WaitForCompletionAsync_ATorrentNotStarted_WaitsUntilItsTokenIsCancelled()
+    {
+        using var folder = new TempFolder();
+        var built = TestTorrents.SingleFile(length: 40_000, name: "idle.bin", announce: null, seed: 92);
+        await using var session = TorrentSession.Start(TorrentSessionTests.Loopback());
+        var handle = session.Add(built.Torrent, new DownloadOptions { OutputDirectory = folder.Path }, start: false);
+        using var cancel = new CancellationTokenSource();
+
+        var waiting = handle.WaitForCompletionAsync(cancel.Token);
+        Assert.False(waiting.IsCompleted);
+        await cancel.CancelAsync();
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => waiting);
+        Assert.Equal(TorrentState.Paused, handle.State);
+        Assert.Null(handle.Result);
+    }
+
+    [Fact]
+    public async Task WaitForCompletionAsync_ATorrentThatFails_ThrowsItsError()
+    {
+        using var folder = new TempFolder();
+        var built = TestTorrents.SingleFile(length: 40_000, name: "blocked.bin", announce: null, seed: 93);
+        Directory.CreateDirectory(folder.Combine("blocked.bin")); // a folder where the file must go: a storage error
+        await using var session = TorrentSession.Start(TorrentSessionTests.Loopback());
+        var handle = session.Add(built.Torrent, new DownloadOptions { OutputDirectory = folder.Path });
+
+        var thrown = await Assert.ThrowsAsync<TorrentLab.Storage.StorageException>(() => handle.WaitForCompletionAsync(Ct).WaitAsync(Patience, Ct));
+
+        Assert.Equal(TorrentState.Failed, handle.State);
+        Assert.Same(handle.Error, thrown);
+        Assert.Null(handle.Result);
+    }
+}
