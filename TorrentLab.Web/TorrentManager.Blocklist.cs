@@ -130,7 +130,7 @@ internal sealed partial class TorrentManager
 
     private static async Task<byte[]> ReadCappedAsync(string path, CancellationToken ct)
     {
-        if (new FileInfo(path) is { Exists: true, Length: > TorrentClient.MaxBlocklistBytes })
+        if (new FileInfo(path) is { Exists: true, Length: var length } && length > TorrentClient.MaxBlocklistBytes)
             throw new IOException($"{path} is larger than the limit of {TorrentClient.MaxBlocklistBytes} bytes");
         return await File.ReadAllBytesAsync(path, ct).ConfigureAwait(false);
     }

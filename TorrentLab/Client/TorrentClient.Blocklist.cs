@@ -6,7 +6,7 @@ public static partial class TorrentClient
 {
     /// <summary>The largest blocklist fetched by URL: 64 MiB (the largest public lists are about 10 MiB as text, 3 MiB
     /// gzipped).</summary>
-    public const long MaxBlocklistBytes = 64L * 1024 * 1024;
+    public static long MaxBlocklistBytes { get; } = 64L * 1024 * 1024;
 
     /// <summary>Loads <paramref name="list"/> from <paramref name="source"/>: a file, or an http(s) URL fetched with the
     /// rules of <see cref="FetchTorrentFileAsync(string, long, CancellationToken)"/> (no unspecified, broadcast, multicast or link-local address, after

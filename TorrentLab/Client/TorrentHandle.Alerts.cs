@@ -75,6 +75,9 @@ public sealed partial class TorrentHandle : ITorrentEvents
                 _held = -1;
                 AllWantedVerifiedLocked(); // every wanted piece, the held one among them
             }
+            // Where it stands from now: a waiter woken by the result sees the state that goes with it, not the download's
+            // (the run still says goodbye to its trackers and peers before it ends, as Completed).
+            SetState(_options.SeedAfterDownload || _seedOnly is not null ? TorrentState.Seeding : TorrentState.Completed);
             Bump();
         }
     }

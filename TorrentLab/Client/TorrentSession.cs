@@ -23,7 +23,7 @@ namespace TorrentLab.Client;
 public sealed class TorrentSession : IAsyncDisposable
 {
     /// <summary>Alerts kept for a slow reader (libtorrent's <c>alert_queue_size</c> is 2000 by default).</summary>
-    public const int AlertCapacity = 4096;
+    public static int AlertCapacity { get; } = 4096;
 
     private readonly Lock _lock = new();
     private readonly Channel<TorrentAlert> _alerts = Channel.CreateBounded<TorrentAlert>(

@@ -14,7 +14,7 @@ namespace TorrentLab.Dht;
 public sealed partial class DhtNode : IAsyncDisposable
 {
     /// <summary>BEP 5 lookups: "alpha" queries in flight at once (Kademlia's 3).</summary>
-    public const int Alpha = 3;
+    public static int Alpha { get; } = 3;
 
     // BEP 5 "v": two letters for the client, two bytes of version.
     private static readonly byte[] ClientVersion = [(byte)'T', (byte)'L', 0, 1];

@@ -20,10 +20,10 @@ public sealed partial class Torrent
 
     /// <summary>The largest .torrent file <see cref="Load"/> reads: 64 MiB, room for millions of pieces (libtorrent's
     /// default limit is 10 MB).</summary>
-    public const int MaxFileBytes = 64 * 1024 * 1024;
+    public static int MaxFileBytes { get; } = 64 * 1024 * 1024;
 
     /// <summary>The largest piece length accepted: 512 MiB (2^29; libtorrent loads real torrents with pieces just under it).</summary>
-    public const int MaxPieceLength = 512 * 1024 * 1024;
+    public static int MaxPieceLength { get; } = 512 * 1024 * 1024;
 
     /// <summary>Reads and parses a .torrent file.</summary>
     /// <exception cref="MetainfoException">Not valid metainfo (the message names the key path).</exception>

@@ -15,7 +15,7 @@ namespace TorrentLab.Metainfo;
 public sealed partial class Torrent
 {
     /// <summary>The newest <c>meta version</c> this library reads (BEP 52).</summary>
-    public const int NewestMetaVersion = 2;
+    public static int NewestMetaVersion { get; } = 2;
 
     /// <summary>True for a v2 info dictionary; throws for a meta version this library does not know.</summary>
     private static bool ReadMetaVersion(BDictionary info)
@@ -27,9 +27,9 @@ public sealed partial class Torrent
             case null:
                 if (info.ContainsKey("file tree")) throw new MetainfoException("a file tree needs 'meta version' 2 (BEP 52)", "info.meta version");
                 return false;
-            case BInteger { Value: NewestMetaVersion }:
+            case BInteger { Value: var v } when v == NewestMetaVersion:
                 return true;
-            case BInteger { Value: > NewestMetaVersion } newer:
+            case BInteger { Value: var n } newer when n > NewestMetaVersion:
                 throw new MetainfoException($"is {newer.Value}: this torrent is of a newer version than TorrentLab understands (at most {NewestMetaVersion})", "info.meta version");
             case BInteger other:
                 throw new MetainfoException($"must be 2 (BEP 52), got {other.Value}", "info.meta version");

@@ -22,7 +22,7 @@ public sealed record WireTraceEvent(DateTimeOffset Time, IPEndPoint Peer, WireDi
     string Name, string Fields, int WireLength, byte[] Head)
 {
     /// <summary>How many leading bytes an event keeps: the prefix, the id and a piece's index and begin.</summary>
-    public const int HeadLength = 13;
+    public static int HeadLength { get; } = 13;
 
     /// <summary><c>-&gt;</c> for sent, <c>&lt;-</c> for received.</summary>
     public string Arrow => Direction == WireDirection.Sent ? "->" : "<-";
