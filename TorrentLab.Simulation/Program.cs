@@ -55,7 +55,7 @@ internal static class Program
 
     /// <summary>How late the swarm experiment's engine timers may fire unless told (--timers-late-ms): a real machine's
     /// fire late, each by its own amount; on time, timers due at one instant run in a fixed order and a thousand peers
-    /// started together keep their periodic timers in step (BENCHMARKS.md, "Why the simulator's super-seed was
+    /// started together keep their periodic timers in step (bench/notes/swarm.md, "Why the simulator's super-seed was
     /// faster"). The rows measured before it reproduce with --timers-late-ms 0.</summary>
     private const double DefaultTimersLateMs = 0.5;
 

@@ -45,7 +45,7 @@ internal sealed class SimClock : TimeProvider
     /// as a runtime's timers do on a real machine (they fire after their time, never before, and two due together
     /// wake in no fixed order). Without it, timers due at the same tick run in the order they were made: an engine
     /// whose waiters race for one resource (the upload limit's tokens) sees the same waiter win every time, which no
-    /// real machine does (BENCHMARKS.md, "Why the simulator's super-seed was faster"). Network deliveries stay exact.</summary>
+    /// real machine does (bench/notes/swarm.md, "Why the simulator's super-seed was faster"). Network deliveries stay exact.</summary>
     public void MakeTimersLate(TimeSpan most, int seed)
     {
         _timersLate = Math.Max(0, most.Ticks);

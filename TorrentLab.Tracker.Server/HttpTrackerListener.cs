@@ -17,7 +17,7 @@ namespace TorrentLab.Tracker.Server;
 /// cap but its file descriptors: it gives each connection 30 s from its accept to send its request (a deadline, not
 /// an idle timer), answers once and closes.
 /// A tracker needs a small part of HTTP/1.1 (a GET, a few header fields, keep-alive), so it speaks it itself
-/// rather than hosting a web server: this keeps the standalone tracker small (BENCHMARKS.md, "The tracker at
+/// rather than hosting a web server: this keeps the standalone tracker small (bench/notes/tracker.md, "The tracker at
 /// opentracker's rate").</remarks>
 internal sealed class HttpTrackerListener : IAsyncDisposable
 {

@@ -6,7 +6,7 @@ namespace TorrentLab.Tracker.Server;
 /// <summary>SipHash-2-4 (Aumasson and Bernstein, 2012): a keyed 64-bit hash of short inputs, as hard to forge without
 /// the key as a MAC, at a few dozen nanoseconds for the 12-24 bytes of a UDP connection id's input.</summary>
 /// <remarks>The tracker's connection ids used HMAC-SHA256 first; through OpenSSL that cost more CPU per announce than
-/// the whole rest of the tracker's own code (BENCHMARKS.md, "The tracker at opentracker's rate").</remarks>
+/// the whole rest of the tracker's own code (bench/notes/tracker.md, "The tracker at opentracker's rate").</remarks>
 internal static class SipHash
 {
     /// <summary>The 64-bit SipHash-2-4 of <paramref name="data"/> under the 16-byte <paramref name="key"/>.</summary>

@@ -11,7 +11,7 @@ namespace TorrentLab.Tracker.Server;
 /// <summary>Serves BEP 15 connect, announce and scrape on one UDP port.</summary>
 /// <remarks>On the kernel's network, one receive thread per core, each blocking in <c>recvfrom</c> on the shared socket
 /// (the kernel hands each datagram to one of them) and answering before the next receive, with a buffer of its own:
-/// an announce writes the chosen peers straight from the swarm's table into the answer. Measured in BENCHMARKS.md ("The
+/// an announce writes the chosen peers straight from the swarm's table into the answer. Measured in bench/notes/tracker.md ("The
 /// tracker at opentracker's rate"). A simulated network hands it its datagrams one at a time.</remarks>
 internal sealed class UdpTrackerEndpoint(IUdpPort port, TrackerServerOptions options, TrackedSwarm swarm, TrackerFaults faults)
 {

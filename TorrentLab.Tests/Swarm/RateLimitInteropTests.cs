@@ -8,7 +8,8 @@ using TorrentLab.Tracker.Server;
 namespace TorrentLab.Tests.Swarm;
 
 /// <summary>Rate limits (<c>Downloads/RateLimit.cs</c>) held against real libtorrent peers on 127.0.0.1. Behaviour
-/// tests: the bounds are generous (the machine is shared); the measured figures are in BENCHMARKS.md.</summary>
+/// tests: the bounds are generous (the machine is shared); the measured figures are in BENCHMARKS.md and
+/// bench/notes/rate-limits.md.</summary>
 [Trait("Tier", "Slow")]
 public class RateLimitInteropTests
 {

@@ -64,7 +64,7 @@ public class SwarmSimulatedTests
             Assert.All(lines, l => Assert.Contains(" " + field, l));
     }
 
-    /// <summary>A run of bench/swarm/swarm.py without super-seeding (BENCHMARKS.md, "The simulator beside the real
+    /// <summary>A run of bench/swarm/swarm.py without super-seeding (bench/notes/swarm.md, "The simulator beside the real
     /// swarm", run 1 of 2026-11-25): the peers, separate processes started together, heard the tracker's first answer
     /// 5.19-6.02 s after their start (the listed times), and the swarm read T/T_min = 1.256 (the seed sent 1.06 F). The
     /// same swarm on the simulated network, each peer starting then and told by the tracker of the seed and the peers
@@ -85,7 +85,7 @@ public class SwarmSimulatedTests
         double.Parse(line.Split(' ').Single(p => p.StartsWith(key + "=", StringComparison.Ordinal))[(key.Length + 1)..],
             System.Globalization.CultureInfo.InvariantCulture);
 
-    /// <summary>A run of bench/swarm/swarm.py with super-seeding at load 4-6 (BENCHMARKS.md, "Why the simulator's
+    /// <summary>A run of bench/swarm/swarm.py with super-seeding at load 4-6 (bench/notes/swarm.md, "Why the simulator's
     /// super-seed was faster", 2026-11-28): the peers heard the tracker's first answer 1.41-1.72 s after their start,
     /// and the swarm read T/T_min = 1.17 (the seed sent 1.01 F). The same swarm on the simulated network, on paths as
     /// short as those measured between the processes (under a millisecond each way) and with timers that fire up to

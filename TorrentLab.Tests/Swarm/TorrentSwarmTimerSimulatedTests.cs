@@ -312,7 +312,7 @@ public class TorrentSwarmTimerSimulatedTests
     internal static Task RateSlots(SimRun sim) => RateSlotsOf(sim, downloading: false);
 
     /// <summary>The same rule while downloading: a download with half the pieces, which ten peers that have none want.
-    /// (Four slots left a fast peer's upload mostly idle while slow peers waited choked: BENCHMARKS.md, "Upload slots
+    /// (Four slots left a fast peer's upload mostly idle while slow peers waited choked: bench/notes/swarm.md, "Upload slots
     /// while downloading".)</summary>
     internal static Task RateSlotsWhileDownloading(SimRun sim) => RateSlotsOf(sim, downloading: true);
 

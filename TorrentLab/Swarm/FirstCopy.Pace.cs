@@ -15,7 +15,7 @@ internal sealed partial class FirstCopy
     private readonly Dictionary<object, List<int>> _unannounced = []; // per owner: pieces it got whole and has not announced
 
     /// <summary>How many first copies a peer may hold unspread (coming, or whole and not yet spread) before it starts
-    /// another. No value was clearly better in the trials (BENCHMARKS.md); one keeps a peer to one unspread piece, as a
+    /// another. No value was clearly better in the trials (bench/notes/lone-seed.md); one keeps a peer to one unspread piece, as a
     /// BEP 16 super-seed reveals one piece at a time.</summary>
     public const int PaceAhead = 1;
 

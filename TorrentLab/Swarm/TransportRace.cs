@@ -17,7 +17,7 @@ internal static class TransportRace
 
     /// <summary>The head start for a peer on this host or the LAN, where a peer that speaks the first transport answers
     /// within a few milliseconds: the full 250 ms was lost at every TCP-only LAN peer (6 % of a 1 GiB download from one
-    /// loopback seeder, BENCHMARKS.md).</summary>
+    /// loopback seeder, bench/notes/one-download.md).</summary>
     internal static readonly TimeSpan NearbyHeadStart = TimeSpan.FromMilliseconds(25);
 
     /// <summary>Once the second choice failed, how much longer the first may take. The first has been running for

@@ -12,7 +12,7 @@ namespace TorrentLab.Swarm;
 /// super-seed waits for before it reveals the next piece: on real sockets the ten-peer swarm with super-seeding took
 /// 1.4-1.6 times its bound while the simulated one, whose same-instant timers fire in a fixed order (one sender won run
 /// after run), took 1.1-1.2. With turns the real swarm reads 1.14-1.22 and the simulated one agrees within 6 %
-/// (BENCHMARKS.md, "Why the simulator's super-seed was faster").</para>
+/// (bench/notes/swarm.md, "Why the simulator's super-seed was faster").</para>
 /// <para>A holder loses the turn to the next peer that asks once it is <see cref="StaleAfter"/> behind: behind its last
 /// take (its send is stuck, or the machine woke it late), or behind the pace of the rate, a block's time for each block
 /// it took since its turn began. The pace is what a slow holder cannot hide: one whose connection takes a block every

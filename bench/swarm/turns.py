@@ -8,7 +8,7 @@ over the run (MiB/s, from the first block any host sent to the last), blocks per
 another to the same peer), and how long a request waited before its block went out (median, 90th percentile).
 
 A hub that serves its requesters a block at a time finishes every piece late for all of them; one that serves a run of
-blocks to one requester hands a whole piece on at its full rate (BENCHMARKS.md, "Why the simulator's super-seed was
+blocks to one requester hands a whole piece on at its full rate (bench/notes/swarm.md, "Why the simulator's super-seed was
 faster").
 
 usage: /usr/bin/python3 bench/swarm/turns.py DIR [STAMP] | FILE
