@@ -211,7 +211,7 @@ internal sealed partial class TorrentManager
     public const int MaxPeerLimit = 1000;
 
     /// <summary>Sets sequential order and the torrent's own peer limit (null leaves each as it is): the order reaches a
-    /// download at once; a running torrent restarts with a new peer limit.</summary>
+    /// download at once, the peer limit a running torrent with its peers kept (TorrentHandle.SetMaxPeersAsync).</summary>
     /// <exception cref="WebApiException">400: a peer limit out of 1..1000.</exception>
     public async Task SetRunOptionsAsync(ManagedTorrent torrent, bool? sequential, int? maxPeers, CancellationToken ct = default)
     {
@@ -222,17 +222,10 @@ internal sealed partial class TorrentManager
             await torrent.Handle.SetSequentialAsync(s).ConfigureAwait(false);
             Save();
         }
-        if (maxPeers is { } m && m != torrent.MaxPeers) await ChangeStoppedAsync(torrent, () => torrent.SetMaxPeersAsync(m), ct).ConfigureAwait(false);
-    }
-
-    /// <summary>Applies a change a run reads only when it starts: a running torrent is stopped (its ledger saved), changed,
-    /// and queued again; any other is changed in place. The list is saved.</summary>
-    private async Task ChangeStoppedAsync(ManagedTorrent torrent, Func<Task> change, CancellationToken ct)
-    {
-        var running = torrent.IsRunning;
-        if (running) await torrent.PauseAsync().ConfigureAwait(false);
-        await change().ConfigureAwait(false);
-        if (running) await StartAsync(torrent, ct).ConfigureAwait(false);
-        else Save();
+        if (maxPeers is { } m && m != torrent.MaxPeers)
+        {
+            await torrent.SetMaxPeersAsync(m).WaitAsync(ct).ConfigureAwait(false);
+            Save();
+        }
     }
 }

@@ -115,8 +115,8 @@ public class TorrentHandleInteropTests
         }
     }
 
-    /// <summary>Issue "one torrent from add to remove": a reannounce, trackers added and removed, and a peer added reach
-    /// the running torrent without a restart; its one connection to the first seeder stays (no second handshake, no
+    /// <summary>Issue "one torrent from add to remove": a reannounce, trackers added and removed, a peer added and the
+    /// peer cap lowered and raised reach the running torrent without a restart; its one connection to the first seeder stays (no second handshake, no
     /// disconnect, no pause), and each tracker hears what it should.</summary>
     [Fact]
     public async Task RunningTorrent_ReannouncedTrackersEditedAndAPeerAdded_KeepsItsConnectionToTheLibtorrentSeeder()
@@ -179,6 +179,15 @@ public class TorrentHandleInteropTests
 
         await handle.AddPeerAsync(new IPEndPoint(IPAddress.Loopback, second.Port)).WaitAsync(Patience, Ct);
         await Until(() => Connected(second) == 1, "the added peer was never connected");
+
+        // The peer cap, lowered below the two seeders: the one that gave less (the second, just added) goes, the first
+        // stays; raised again, the torrent may dial more.
+        bool Dropped(LibtorrentSeeder seeder) => lines.Any(l => l.StartsWith($"peer 127.0.0.1:{seeder.Port}: disconnected", StringComparison.Ordinal));
+        await handle.SetMaxPeersAsync(1).WaitAsync(Patience, Ct);
+        await Until(() => Dropped(second), "the seeder beyond the lowered cap was never dropped");
+        Assert.Equal(1, handle.MaxPeers);
+        await handle.SetMaxPeersAsync(50).WaitAsync(Patience, Ct);
+        Assert.Equal(50, handle.MaxPeers);
 
         Assert.Equal(toA, trackers.Requests("/a/announce")); // the removed tracker hears nothing more
         Assert.Equal(1, Connected(first)); // one handshake with the first seeder through every change

@@ -50,7 +50,9 @@ public sealed partial class TorrentHandle
     /// under the session's <see cref="SessionSettings.MaxConnections"/>. A torrent added with
     /// <see cref="DownloadEngine.Auto"/> runs the swarm engine from then on, whatever the cap: a cap set here is one of
     /// the swarm's (1 is one swarm peer), while <c>MaxPeers = 1</c> given when a torrent is added picks the single-peer
-    /// reference story. Taken at once by a torrent that does not run; a running one starts again with it.</summary>
+    /// reference story. Taken at once by a torrent that does not run; a running one takes it with its peers kept (a
+    /// lower cap drops the peers beyond it, least useful first), unless it prepares or runs the reference story, which
+    /// starts again with it.</summary>
     /// <exception cref="ArgumentOutOfRangeException">Less than 1; nothing changed.</exception>
     /// <exception cref="InvalidOperationException">The torrent runs the reference engine by choice
     /// (<see cref="DownloadEngine.Reference"/>), which talks to one peer at a time.</exception>
@@ -59,7 +61,9 @@ public sealed partial class TorrentHandle
         ArgumentOutOfRangeException.ThrowIfLessThan(maxPeers, 1);
         if (CurrentOptions().Engine == DownloadEngine.Reference)
             throw new InvalidOperationException("this torrent runs the single-peer reference engine, which talks to one peer at a time");
-        return ChangeSettingAsync(o => o with
+        // The run goes on when it is the swarm's (the reference story, picked by MaxPeers = 1, starts again as a swarm).
+        return ChangeKeepingPeersAsync((live, before, after) => before.MaxPeers == after.MaxPeers && before.Engine == after.Engine
+            || TorrentClient.EngineFor(before) == DownloadEngine.Swarm && live.TrySetMaxPeers(maxPeers), o => o with
         {
             MaxPeers = maxPeers,
             Engine = o.Engine == DownloadEngine.Auto ? DownloadEngine.Swarm : o.Engine,

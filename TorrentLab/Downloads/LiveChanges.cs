@@ -4,7 +4,7 @@ using TorrentLab.Pieces;
 namespace TorrentLab.Downloads;
 
 /// <summary>The changes a running torrent takes without stopping: its file priorities and piece order while it
-/// downloads; a reannounce, its trackers and a peer to dial while it downloads or seeds. The swarm engine attaches
+/// downloads; a reannounce, its trackers, a peer to dial and its peer cap while it downloads or seeds. The swarm engine attaches
 /// itself while it downloads (<c>Swarm/SwarmDownload.cs</c>) and a seeding torrent while it seeds
 /// (<c>Swarm/SeedingTorrent.cs</c>); the session's torrent handle asks through it first, and stops and starts the run
 /// only when nothing running took the change (the torrent prepares, or runs the single-peer reference story; a seeding
@@ -20,7 +20,8 @@ internal sealed class LiveChanges
         Func<bool, bool>? Sequential,
         Func<bool> Reannounce,
         Func<IReadOnlyList<IReadOnlyList<string>>, bool> Trackers,
-        Func<IPEndPoint, bool> AddPeer);
+        Func<IPEndPoint, bool> AddPeer,
+        Func<int, bool> MaxPeers);
 
     /// <summary>The torrent runs with <paramref name="target"/> from now on: changes go to it.</summary>
     internal void Attach(Target target) => Volatile.Write(ref _target, target);
@@ -42,4 +43,7 @@ internal sealed class LiveChanges
 
     /// <summary>Gives the running torrent a peer to dial; false when none took it.</summary>
     public bool TryAddPeer(IPEndPoint peer) => Volatile.Read(ref _target)?.AddPeer(peer) ?? false;
+
+    /// <summary>Gives the running torrent its peer cap; false when none took it.</summary>
+    public bool TrySetMaxPeers(int maxPeers) => Volatile.Read(ref _target)?.MaxPeers(maxPeers) ?? false;
 }

@@ -21,7 +21,7 @@ internal sealed class SeedingTorrent : ISessionTorrent, IAsyncDisposable
     public static readonly TimeSpan ParkAfter = TimeSpan.FromSeconds(60);
 
     private readonly Session _session;
-    private readonly DownloadOptions _options;
+    private DownloadOptions _options;   // as started; its peer cap changes live (TrySetMaxPeers), under _lock
     private readonly Bitfield _have;
     private readonly Lock _lock = new();
     private TaskCompletionSource? _failed; // made when asked for or on a failure: most torrents never fail
@@ -46,7 +46,7 @@ internal sealed class SeedingTorrent : ISessionTorrent, IAsyncDisposable
         _options = options;
         _have = have;
         PiecesAvailable = have.Count;
-        _live = new LiveChanges.Target(Selection: null, Sequential: null, TryReannounce, TrySetTrackers, TryAddPeer);
+        _live = new LiveChanges.Target(Selection: null, Sequential: null, TryReannounce, TrySetTrackers, TryAddPeer, TrySetMaxPeers);
     }
 
     // What the torrent's handle changes while it seeds, with its peers kept (attached until it stops).
@@ -111,6 +111,19 @@ internal sealed class SeedingTorrent : ISessionTorrent, IAsyncDisposable
             if (_disposed) return false;
             if (Announcer is { } announcer) announcer.SetTiers(tiers);
             else if (tiers.Any(t => t.Count > 0)) StartAnnouncer(tiers); // the first trackers of a torrent without any
+            return true;
+        }
+    }
+
+    /// <summary>A new peer cap: the awake swarm takes it with its peers (dropping those beyond a lower one), and the next
+    /// swarm starts with it.</summary>
+    private bool TrySetMaxPeers(int maxPeers)
+    {
+        lock (_lock)
+        {
+            if (_disposed) return false;
+            _options = _options with { MaxPeers = maxPeers };
+            _swarm?.TrySetMaxPeers(maxPeers);
             return true;
         }
     }

@@ -72,7 +72,7 @@ internal static class SwarmDownload
         // File priorities, order, trackers and peers change while it downloads (the session's handle asks here before it
         // restarts); a seeding torrent that takes over attaches its own.
         var live = new LiveChanges.Target(selection => swarm.TrySetSelection(selection, start.Layout), swarm.TrySetSequential,
-            swarm.TryReannounce, swarm.TrySetTrackers, swarm.TryAddPeer);
+            swarm.TryReannounce, swarm.TrySetTrackers, swarm.TryAddPeer, swarm.TrySetMaxPeers);
         options.Live?.Attach(live);
         using var stopCreating = CancellationTokenSource.CreateLinkedTokenSource(ct);
         var creating = Task.CompletedTask;

@@ -36,7 +36,7 @@ internal sealed partial class TorrentSwarm
     {
         while (!ct.IsCancellationRequested)
         {
-            while (Volatile.Read(ref _connecting) < MaxConnecting && ConnectedCount + Volatile.Read(ref _connecting) < _options.MaxPeers
+            while (Volatile.Read(ref _connecting) < MaxConnecting && ConnectedCount + Volatile.Read(ref _connecting) < MaxPeers
                 && _session.HasRoomForConnections)
             {
                 var endpoint = _book.TakeNext(Time.GetUtcNow());
@@ -61,7 +61,7 @@ internal sealed partial class TorrentSwarm
     /// room for it; a while when only the session's other torrents hold the room (their peers ending wake no one here).</summary>
     private TimeSpan DialWait()
     {
-        if (Volatile.Read(ref _connecting) >= MaxConnecting || ConnectedCount + Volatile.Read(ref _connecting) >= _options.MaxPeers)
+        if (Volatile.Read(ref _connecting) >= MaxConnecting || ConnectedCount + Volatile.Read(ref _connecting) >= MaxPeers)
             return Timeout.InfiniteTimeSpan; // a dial or a connection of ours ending wakes us
         if (!_session.HasRoomForConnections) return SessionFullRetry;
         if (_book.NextTry() is not { } next) return Timeout.InfiniteTimeSpan; // new addresses wake us
@@ -189,8 +189,8 @@ internal sealed partial class TorrentSwarm
         lock (_peersLock)
         {
             if (_stop.IsCancellationRequested) return new Refusal("shutting down", false);
-            if (_peers.Count >= _options.MaxPeers && !MakeRoomLocked(peer))
-                return new Refusal($"already {_options.MaxPeers} peers, none idle for {_options.IdlePeerGrace.TotalSeconds:0} s from an address holding more", false);
+            if (_peers.Count >= MaxPeers && !MakeRoomLocked(peer))
+                return new Refusal($"already {MaxPeers} peers, none idle for {_options.IdlePeerGrace.TotalSeconds:0} s from an address holding more", false);
             var existing = _peers.Find(p => p.Connection.RemotePeerId == id);
             var replacing = false;
             if (existing is not null)
@@ -238,6 +238,39 @@ internal sealed partial class TorrentSwarm
         _peers.Remove(victim);   // now: the next newcomer must not count the same peer again
         _session.RemoveConnection(); // its session slot goes with it (Unregister will not find it any more)
         victim.Drop($"made room for a new peer: no block given or taken for {victim.IdleFor.TotalSeconds:0} s", violation: false);
+        return true;
+    }
+
+    private int _maxPeers = -1; // the peer cap: the options' until the torrent's handle changes it (TrySetMaxPeers)
+
+    /// <summary>Most peers connected at once: <see cref="Downloads.DownloadOptions.MaxPeers"/>, or as changed since.</summary>
+    private int MaxPeers => Volatile.Read(ref _maxPeers) is var cap and > 0 ? cap : _options.MaxPeers;
+
+    /// <summary>Takes a new peer cap with the peers it has: a higher one dials more at once; a lower one drops the peers
+    /// beyond it, least useful first (as <see cref="MakeRoomLocked"/> chooses, whatever their age). False once stopped.</summary>
+    internal bool TrySetMaxPeers(int maxPeers)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxPeers, 1);
+        List<SwarmPeer> dropped = [];
+        lock (_peersLock)
+        {
+            if (_stop.IsCancellationRequested) return false;
+            Volatile.Write(ref _maxPeers, maxPeers);
+            if (_peers.Count > maxPeers)
+            {
+                dropped.AddRange(_peers
+                    .OrderBy(p => p.IgnoredUnchoke(IgnoredUnchokeAfter) || !p.Connection.PeerInterested ? 0 : 1)
+                    .ThenBy(p => p.Down.Total + p.Up.Total).ThenByDescending(p => p.IdleFor)
+                    .Take(_peers.Count - maxPeers));
+                foreach (var peer in dropped)
+                {
+                    _peers.Remove(peer);
+                    _session.RemoveConnection(); // its session slot goes with it (Unregister will not find it any more)
+                }
+            }
+        }
+        foreach (var peer in dropped) peer.Drop($"the torrent's peer cap was lowered to {maxPeers}", violation: false);
+        WakeDialer(); // a higher cap has room to dial into
         return true;
     }
 

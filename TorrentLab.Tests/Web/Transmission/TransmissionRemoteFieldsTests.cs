@@ -155,6 +155,10 @@ public class TransmissionRemoteFieldsTests
         Assert.True(again > first, $"no second announce: {first} then {again}");
         Assert.Equal(2, trackers);
         Assert.True(third > again, $"the list with a tracker added was not announced to: {again} then {third}");
+        // A peer limit of its own reaches the running torrent too (it has one peer: none is over the limit).
+        await rpc.SucceedAsync("torrent-set", new Dictionary<string, object> { ["ids"] = new[] { 1 }, ["peer-limit"] = 7 }, Ct);
+        Assert.Equal(7, (await TorrentAsync(rpc, "peer-limit")).GetProperty("peer-limit").GetInt32());
+        Assert.Equal("downloading", (await web.DetailsAsync(Ct)).Summary.State);
         Assert.Equal(1, web.Swarm.Peers[0].ConnectionsAccepted); // the torrent's one connection to its seeder was kept
     }
 
