@@ -120,4 +120,46 @@ public class TorrentHandleResultTests
         Assert.Same(handle.Error, thrown);
         Assert.Null(handle.Result);
     }
+
+    /// <summary>Seeding turned on while the download runs reaches it with its peer kept: it completes into seeding with
+    /// the one connection it had, never paused or restarted.</summary>
+    [Fact]
+    public async Task SeedingTurnedOnWhileDownloading_CompletesIntoSeedingWithItsConnectionKept()
+    {
+        using var folder = new TempFolder();
+        var built = TestTorrents.SingleFile(length: 600_000, pieceLength: 16 * 1024, name: "seedlater.bin", announce: null, seed: 94);
+        await using var seeder = await TorrentSessionTests.SeedAsync(built, folder.Combine("seed"));
+        await using var session = TorrentSession.Start(TorrentSessionTests.Loopback());
+        var lines = new ConcurrentQueue<string>();
+        var states = new ConcurrentQueue<TorrentState>();
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(Ct);
+        var reader = Task.Run(async () =>
+        {
+            try
+            {
+                await foreach (var alert in session.Alerts.ReadAllAsync(stop.Token))
+                    if (alert.Kind == TorrentAlertKind.StateChanged) states.Enqueue(alert.State!.Value);
+            }
+            catch (OperationCanceledException) { }
+        }, Ct);
+        var handle = session.Add(built.Torrent, new DownloadOptions
+        {
+            OutputDirectory = folder.Combine("out"), ExtraPeers = [new IPEndPoint(IPAddress.Loopback, seeder.Port)], Log = lines.Enqueue,
+            DownloadLimit = new RateLimit(100 * 1024), // about 6 s: seeding is turned on well before the end
+        });
+        Assert.True(await Wait.UntilAsync(() => handle.PiecesDone > 0 && handle.State == TorrentState.Downloading, Patience, Ct), $"never downloading: {handle}");
+
+        await handle.SetSeedingAsync(true).WaitAsync(Patience, Ct);
+        Assert.True(handle.SeedAfterDownload);
+        handle.DownloadLimit.BytesPerSecond = 0;
+        var result = await handle.WaitForCompletionAsync(Ct).WaitAsync(Patience, Ct);
+        await stop.CancelAsync();
+        await reader;
+
+        Assert.Equal(TorrentState.Seeding, handle.State);
+        Assert.True(result.Downloaded >= built.Torrent.PayloadLength);
+        Assert.DoesNotContain(TorrentState.Paused, states); // no change stopped the run
+        Assert.Equal([TorrentState.Checking, TorrentState.Downloading, TorrentState.Seeding], states.Distinct());
+        Assert.Equal(1, lines.Count(l => l.StartsWith($"peer 127.0.0.1:{seeder.Port}: connected", StringComparison.Ordinal)));
+    }
 }

@@ -35,7 +35,8 @@ public sealed partial class TorrentHandle
     /// <summary>Sets whether the torrent seeds once it has every piece it wants, and until when: once a run uploaded
     /// <paramref name="ratio"/> times the torrent's size, or after <paramref name="time"/> (null: no such limit; a ratio
     /// of 0 stops at once). A torrent that does not run takes it at once (completing the returned task) and uses it
-    /// from its next start; a running one starts again with it.</summary>
+    /// from its next start; a swarm download not complete yet takes it with its peers kept (it decides when its last
+    /// piece is in); one that seeds already, or runs the reference story, starts again with it.</summary>
     /// <exception cref="ArgumentException">A negative or infinite ratio, a negative time, or seeding asked of a torrent
     /// on the single-peer reference engine (<see cref="DownloadEngine.Reference"/>), which only downloads; nothing
     /// changed.</exception>
@@ -43,7 +44,9 @@ public sealed partial class TorrentHandle
     {
         DownloadOptions Change(DownloadOptions o) => o with { SeedAfterDownload = seedAfterDownload, SeedRatio = ratio, SeedTime = time };
         Check(Change(CurrentOptions()));
-        return ChangeSettingAsync(Change);
+        // A download not complete yet takes it with its peers: it is read when the last piece is in.
+        return ChangeKeepingPeersAsync((live, before, after) => LiveChanges.SeedingPlan.Of(before) == LiveChanges.SeedingPlan.Of(after)
+            || live.TrySetSeeding(LiveChanges.SeedingPlan.Of(after)), Change);
     }
 
     /// <summary>Caps the peers this torrent is connected to at once (libtorrent's per-torrent <c>max_connections</c>),

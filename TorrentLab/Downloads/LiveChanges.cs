@@ -21,7 +21,47 @@ internal sealed class LiveChanges
         Func<bool> Reannounce,
         Func<IReadOnlyList<IReadOnlyList<string>>, bool> Trackers,
         Func<IPEndPoint, bool> AddPeer,
-        Func<int, bool> MaxPeers);
+        Func<int, bool> MaxPeers,
+        Func<SeedingPlan, bool>? Seeding = null);
+
+    /// <summary>Whether a download seeds once complete, and until when (<see cref="DownloadOptions.SeedAfterDownload"/>,
+    /// <see cref="DownloadOptions.SeedRatio"/>, <see cref="DownloadOptions.SeedTime"/>).</summary>
+    internal sealed record SeedingPlan(bool Seed, double? Ratio, TimeSpan? Time)
+    {
+        public static SeedingPlan Of(DownloadOptions o) => new(o.SeedAfterDownload, o.SeedRatio, o.SeedTime);
+
+        public DownloadOptions Into(DownloadOptions o) => o with { SeedAfterDownload = Seed, SeedRatio = Ratio, SeedTime = Time };
+    }
+
+    /// <summary>A download's seeding plan until it completes: changed live until then (<see cref="TrySet"/>), read once
+    /// at completion (<see cref="Decide"/>), after which a change is the seeding run's to take or refuse.</summary>
+    internal sealed class SeedingChoice(DownloadOptions options)
+    {
+        private readonly Lock _lock = new();
+        private SeedingPlan _plan = SeedingPlan.Of(options);
+        private bool _decided;
+
+        /// <summary>The plan from now on; false once the download completed (its seeding started as it was).</summary>
+        public bool TrySet(SeedingPlan plan)
+        {
+            lock (_lock)
+            {
+                if (_decided) return false;
+                _plan = plan;
+                return true;
+            }
+        }
+
+        /// <summary>The download completed: <paramref name="o"/> with the plan as it stands now, for good.</summary>
+        public DownloadOptions Decide(DownloadOptions o)
+        {
+            lock (_lock)
+            {
+                _decided = true;
+                return _plan.Into(o);
+            }
+        }
+    }
 
     /// <summary>The torrent runs with <paramref name="target"/> from now on: changes go to it.</summary>
     internal void Attach(Target target) => Volatile.Write(ref _target, target);
@@ -43,6 +83,10 @@ internal sealed class LiveChanges
 
     /// <summary>Gives the running torrent a peer to dial; false when none took it.</summary>
     public bool TryAddPeer(IPEndPoint peer) => Volatile.Read(ref _target)?.AddPeer(peer) ?? false;
+
+    /// <summary>Gives the running download its seeding plan (whether it seeds once complete, until when); false when
+    /// none took it (no download runs, or it completed already).</summary>
+    public bool TrySetSeeding(SeedingPlan plan) => Volatile.Read(ref _target)?.Seeding?.Invoke(plan) ?? false;
 
     /// <summary>Gives the running torrent its peer cap; false when none took it.</summary>
     public bool TrySetMaxPeers(int maxPeers) => Volatile.Read(ref _target)?.MaxPeers(maxPeers) ?? false;

@@ -71,8 +71,9 @@ internal static class SwarmDownload
         var saver = new ResumeSaver(ledger, storage, swarm.WrittenSnapshot, options.LedgerInterval);
         // File priorities, order, trackers and peers change while it downloads (the session's handle asks here before it
         // restarts); a seeding torrent that takes over attaches its own.
+        var seedingChoice = new LiveChanges.SeedingChoice(options); // whether and how long it seeds, live until complete
         var live = new LiveChanges.Target(selection => swarm.TrySetSelection(selection, start.Layout), swarm.TrySetSequential,
-            swarm.TryReannounce, swarm.TrySetTrackers, swarm.TryAddPeer, swarm.TrySetMaxPeers);
+            swarm.TryReannounce, swarm.TrySetTrackers, swarm.TryAddPeer, swarm.TrySetMaxPeers, seedingChoice.TrySet);
         options.Live?.Attach(live);
         using var stopCreating = CancellationTokenSource.CreateLinkedTokenSource(ct);
         var creating = Task.CompletedTask;
@@ -86,6 +87,7 @@ internal static class SwarmDownload
             // Complete: a cancel arriving now (the caller reacting to the last piece) must not turn it into a failure.
             await saver.SaveNowAsync(force: true, CancellationToken.None).ConfigureAwait(false);
             await saver.DisposeAsync().ConfigureAwait(false); // nothing is written while seeding: no more periodic saves
+            options = seedingChoice.Decide(options); // the seeding plan as it stands at completion
             var downloaded = Result(swarm);
             options.Events?.Downloaded(downloaded); // before the report that says every piece is here
             progress?.Report(swarm.Snapshot());
