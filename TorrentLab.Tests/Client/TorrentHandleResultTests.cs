@@ -162,4 +162,35 @@ public class TorrentHandleResultTests
         Assert.Equal([TorrentState.Checking, TorrentState.Downloading, TorrentState.Seeding], states.Distinct());
         Assert.Equal(1, lines.Count(l => l.StartsWith($"peer 127.0.0.1:{seeder.Port}: connected", StringComparison.Ordinal)));
     }
+
+    /// <summary>Options replaced whole while the torrent downloads: when only live settings changed (order, peer cap,
+    /// seeding plan) its connection stays; a setting the engine reads only at a start restarts it (a second handshake).</summary>
+    [Fact]
+    public async Task SetOptionsAsync_OnlyLiveSettingsChanged_KeepsTheConnection_AnotherSettingRestarts()
+    {
+        using var folder = new TempFolder();
+        var built = TestTorrents.SingleFile(length: 600_000, pieceLength: 16 * 1024, name: "options.bin", announce: null, seed: 95);
+        await using var seeder = await TorrentSessionTests.SeedAsync(built, folder.Combine("seed"));
+        await using var session = TorrentSession.Start(TorrentSessionTests.Loopback());
+        var lines = new ConcurrentQueue<string>();
+        var handle = session.Add(built.Torrent, new DownloadOptions
+        {
+            OutputDirectory = folder.Combine("out"), ExtraPeers = [new IPEndPoint(IPAddress.Loopback, seeder.Port)], Log = lines.Enqueue,
+            DownloadLimit = new RateLimit(60 * 1024), // about 10 s: both changes reach a download
+        });
+        int Connected() => lines.Count(l => l.StartsWith($"peer 127.0.0.1:{seeder.Port}: connected", StringComparison.Ordinal));
+        Assert.True(await Wait.UntilAsync(() => handle.PiecesDone > 0 && Connected() == 1, Patience, Ct), $"never downloading: {handle}");
+
+        await handle.SetOptionsAsync(handle.Options with { Sequential = true, MaxPeers = 20, SeedAfterDownload = true }).WaitAsync(Patience, Ct);
+        Assert.True(handle.Sequential);
+        Assert.Equal(20, handle.MaxPeers);
+        Assert.Equal(TorrentState.Downloading, handle.State);
+        Assert.Equal(1, Connected());
+
+        await handle.SetOptionsAsync(handle.Options with { RequestTimeout = TimeSpan.FromSeconds(20) }).WaitAsync(Patience, Ct);
+        Assert.True(await Wait.UntilAsync(() => Connected() == 2, Patience, Ct), "the restarted run never connected again");
+        handle.DownloadLimit.BytesPerSecond = 0;
+        await handle.WaitForCompletionAsync(Ct).WaitAsync(Patience, Ct);
+        Assert.Equal(TorrentState.Seeding, handle.State);
+    }
 }

@@ -227,7 +227,9 @@ public sealed partial class TorrentHandle
 
     /// <summary>Replaces the torrent's settings (MonoTorrent's <c>UpdateSettingsAsync</c>), as the methods above change
     /// one each: a torrent that does not run takes them at once (completing the returned task) and uses them from its
-    /// next start; a running one starts again with them. Its folder and its limits stay the handle's: pass
+    /// next start; a running one takes them with its peers kept when only live settings changed (the peer cap, piece
+    /// order, file priorities, trackers, peers to dial, and its seeding plan until it completes), and starts again
+    /// with them otherwise. Its folder and its limits stay the handle's: pass
     /// <see cref="Options"/> changed with <c>with</c>; move the data with <see cref="MoveDataAsync"/>, and change a limit
     /// through its <see cref="RateLimit.BytesPerSecond"/>.</summary>
     /// <exception cref="ArgumentException">A value out of range, a combination the engine cannot honour, session
@@ -242,8 +244,40 @@ public sealed partial class TorrentHandle
             throw new ArgumentException("the options name another output folder: move the data with MoveDataAsync, or point the torrent there with SetSaveFolderAsync", nameof(options));
         if (!ReferenceEquals(options.DownloadLimit, DownloadLimit) || !ReferenceEquals(options.UploadLimit, UploadLimit))
             throw new ArgumentException("the options hold other limits: change the handle's DownloadLimit and UploadLimit through their BytesPerSecond", nameof(options));
-        return ChangeSettingAsync(o => options with { Events = this, Live = o.Live });
+        return ChangeKeepingPeersAsync(TryLive, o => options with { Events = this, Live = o.Live });
     }
+
+    /// <summary>Gives a running torrent new options with its peers kept when all that changed is live (its peer cap, piece
+    /// order, file priorities, trackers, peers to dial, its seeding plan before it completes); false when anything else
+    /// changed or the run refused a part (it then starts again with them all).</summary>
+    private bool TryLive(LiveChanges live, DownloadOptions before, DownloadOptions after)
+    {
+        var rest = after with
+        {
+            MaxPeers = before.MaxPeers, Engine = before.Engine, Sequential = before.Sequential, FilePriorities = before.FilePriorities,
+            Trackers = before.Trackers, ExtraPeers = before.ExtraPeers,
+            SeedAfterDownload = before.SeedAfterDownload, SeedRatio = before.SeedRatio, SeedTime = before.SeedTime,
+        };
+        if (rest != before) return false; // a setting the engine reads only at a start
+        if ((after.MaxPeers != before.MaxPeers || after.Engine != before.Engine)
+            && !(TorrentClient.EngineFor(before) == DownloadEngine.Swarm && TorrentClient.EngineFor(after) == DownloadEngine.Swarm
+                && live.TrySetMaxPeers(after.MaxPeers)))
+            return false;
+        if (after.Sequential != before.Sequential && !live.TrySetSequential(after.Sequential)) return false;
+        if (!ReferenceEquals(after.FilePriorities, before.FilePriorities)
+            && !(after.FilePriorities ?? []).SequenceEqual(before.FilePriorities ?? [])
+            && !live.TrySetSelection(PieceSelection.For(Torrent, after.FilePriorities)))
+            return false;
+        if (!TrackersOf(after).SequenceEqual(TrackersOf(before), TierComparer) && !live.TrySetTrackers(TrackersOf(after))) return false;
+        foreach (var peer in after.ExtraPeers.Except(before.ExtraPeers))
+            if (!live.TryAddPeer(peer)) return false; // a peer no longer given is not dialled again from the next start
+        var plan = LiveChanges.SeedingPlan.Of(after);
+        return plan == LiveChanges.SeedingPlan.Of(before) || live.TrySetSeeding(plan);
+    }
+
+    /// <summary>Two tiers are the same when they list the same trackers in the same order.</summary>
+    private static readonly EqualityComparer<IReadOnlyList<string>> TierComparer = EqualityComparer<IReadOnlyList<string>>.Create(
+        (a, b) => a is null ? b is null : b is not null && a.SequenceEqual(b), t => t.Count);
 
     private DownloadOptions CurrentOptions()
     {
