@@ -159,11 +159,7 @@ public class SeederFloodTests
         await inFlight.WaitAsync(Ct);
         try
         {
-            // A flooder that never reads offers a small window: the seeder's blocks stop leaving after a few, and the
-        // requests beyond its queue are then refused in a row. With the kernel's own buffers (up to megabytes) the
-        // seeder kept sending while most of them were refused, each block that left started the count again, and a
-        // quiet machine's run ended with no ban for this kind (a CI run, 2026-11-29).
-        using var client = await HostileClient.ConnectAsync(port, Ct, receiveBuffer: unchokeFirst ? 4096 : null);
+            using var client = await HostileClient.ConnectAsync(port, Ct);
             if (bytes.Length > 0) await client.SendAsync(bytes, Ct);
             return await client.WaitForCloseAsync(CloseWithin, Ct);
         }
