@@ -98,13 +98,18 @@ public sealed class HttpTrackerTests : IDisposable
     [Fact]
     public async Task Announce_AnswerSlowerThanTheTimeout_IsNoAnswerWithinTheLimit()
     {
-        // 20 s: far past the client's 1 s, so only the client's own limit can end the announce.
-        AnswerWith(Response.Create().WithBody(GoodAnswer).WithDelay(TimeSpan.FromSeconds(20)));
-        var client = new TrackerClient([[AnnounceUrl]], TrackerClientTests.Fast with { HttpTimeout = TimeSpan.FromSeconds(1) });
+        // The stub holds its answer for a minute of real time; the client's 15 s pass on a manual clock.
+        AnswerWith(Response.Create().WithBody(GoodAnswer).WithDelay(TimeSpan.FromMinutes(1)));
+        var clock = new ManualClock();
+        var client = new TrackerClient([[AnnounceUrl]], TrackerClientTests.Fast with { HttpTimeout = TimeSpan.FromSeconds(15), Time = clock });
 
-        var error = await Assert.ThrowsAsync<TrackerException>(() => client.AnnounceAsync(Announce('a'), Ct));
+        var announce = client.AnnounceAsync(Announce('a'), Ct);
+        Assert.True(await Wait.UntilAsync(() => clock.PendingTimers.Contains(TimeSpan.FromSeconds(15)), TimeSpan.FromSeconds(30), Ct),
+            "the announce armed no 15 s limit");
+        clock.Advance(TimeSpan.FromSeconds(15));
+        var error = await Assert.ThrowsAsync<TrackerException>(() => announce);
 
-        Assert.Equal(AnnounceUrl + ": no answer within 1 s", error.Message);
+        Assert.Equal(AnnounceUrl + ": no answer within 15 s", error.Message);
     }
 
     public void Dispose() => _tracker.Dispose();
