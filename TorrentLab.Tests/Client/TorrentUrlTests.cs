@@ -1,37 +1,31 @@
-using System.Net;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
-using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 using TorrentLab.Client;
+using TorrentLab.Tests.Infrastructure;
+using WireMock.RequestBuilders;
+using WireMock.ResponseBuilders;
+using WireMock.Server;
 
 namespace TorrentLab.Tests.Client;
 
-/// <summary>Fetching a .torrent by URL from a loopback web site: host names resolved and checked, redirects bounded.</summary>
-public sealed class TorrentUrlTests : IAsyncLifetime
+/// <summary>Fetching a .torrent by URL from a loopback web site (canned answers, <see cref="StubHttp"/>): host names
+/// resolved and checked, redirects bounded.</summary>
+public sealed class TorrentUrlTests : IDisposable
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
     private static readonly byte[] Body = "d4:infod6:lengthi1eee"u8.ToArray();
-    private WebApplication _site = null!;
-    private int _port;
+    private readonly WireMockServer _site = StubHttp.Start();
+    private readonly int _port;
 
-    public async ValueTask InitializeAsync()
+    public TorrentUrlTests()
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();
-        builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, 0));
-        _site = builder.Build();
-        _site.MapGet("/t.torrent", () => Results.Bytes(Body, "application/x-bittorrent"));
-        _site.MapGet("/loop", () => Results.Redirect("/loop"));
-        _site.MapGet("/to-ftp", () => Results.Redirect("ftp://127.0.0.1/t.torrent"));
-        await _site.StartAsync(Ct);
-        _port = new Uri(_site.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First()).Port;
+        _site.Given(Request.Create().WithPath("/t.torrent").UsingGet())
+            .RespondWith(Response.Create().WithHeader("Content-Type", "application/x-bittorrent").WithBody(Body));
+        _site.Given(Request.Create().WithPath("/loop").UsingGet()).RespondWith(Response.Create().WithStatusCode(302).WithHeader("Location", "/loop"));
+        _site.Given(Request.Create().WithPath("/to-ftp").UsingGet())
+            .RespondWith(Response.Create().WithStatusCode(302).WithHeader("Location", "ftp://127.0.0.1/t.torrent"));
+        _port = _site.Ports[0];
     }
 
-    public async ValueTask DisposeAsync() => await _site.DisposeAsync();
+    public void Dispose() => _site.Dispose();
 
     [Fact]
     public async Task Fetch_HostNameResolvingToLoopback_ReturnsTheBody()

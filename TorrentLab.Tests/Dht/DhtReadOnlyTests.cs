@@ -1,6 +1,6 @@
-using System.Collections.Concurrent;
 using System.Net;
 using System.Text;
+using Moq;
 using TorrentLab.Dht;
 using TorrentLab.Metainfo;
 using TorrentLab.Tests.Infrastructure;
@@ -43,15 +43,22 @@ public class DhtReadOnlyTests
     [InlineData(false)]
     public async Task EveryQueryOfAReadOnlyNode_CarriesRo1_AndOnlyThen(bool readOnly)
     {
-        var sent = new ConcurrentQueue<byte[]>();
+        // What the node asks its sender to send is the thing under test: a mock sender, checked call by call.
+        var sender = new Mock<IDatagramSender>(MockBehavior.Strict);
+        var sent = new List<byte[]>();
+        sender.Setup(s => s.SendAsync(It.IsAny<ReadOnlyMemory<byte>>(), It.IsAny<IPEndPoint>(), It.IsAny<CancellationToken>()))
+            .Callback((ReadOnlyMemory<byte> datagram, IPEndPoint _, CancellationToken _) => sent.Add(datagram.ToArray()))
+            .Returns(ValueTask.CompletedTask);
         var node = new DhtNode(new DhtNodeOptions
         {
             Bootstrap = [], ReadOnly = readOnly, LoopbackOnly = true, LocalEndPoint = new IPEndPoint(IPAddress.Loopback, 6881),
-        }, new Recorder(sent));
+        }, sender.Object);
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(Ct);
 
         var ping = node.PingAsync(IPEndPoint.Parse("127.0.0.2:6881"), stop.Token); // the query leaves before the wait
 
+        sender.Verify(s => s.SendAsync(It.IsAny<ReadOnlyMemory<byte>>(), IPEndPoint.Parse("127.0.0.2:6881"), It.IsAny<CancellationToken>()), Times.Once);
+        sender.VerifyNoOtherCalls();
         var datagram = Assert.Single(sent);
         Assert.Equal(readOnly, Encoding.ASCII.GetString(datagram).Contains("2:roi1e", StringComparison.Ordinal));
         Assert.Equal(readOnly, Assert.IsType<KrpcQuery>(KrpcCodec.Decode(datagram)).ReadOnly);
@@ -107,14 +114,5 @@ public class DhtReadOnlyTests
         Assert.Contains(new IPEndPoint(nodes[3].EndPoint.Address, 7043), found);
         Assert.True(readOnly.Stats.QueriesSent > nodes.Count / 2, readOnly.Stats.ToString()); // it did walk the DHT
         Assert.DoesNotContain(nodes, n => Routes(n.Node, readOnly.Id));
-    }
-
-    private sealed class Recorder(ConcurrentQueue<byte[]> sent) : IDatagramSender
-    {
-        public ValueTask SendAsync(ReadOnlyMemory<byte> datagram, IPEndPoint to, CancellationToken ct)
-        {
-            sent.Enqueue(datagram.ToArray());
-            return ValueTask.CompletedTask;
-        }
     }
 }

@@ -34,6 +34,9 @@ internal sealed partial class FakeUpnpDevice : IDisposable
     /// <summary>The host the answer's LOCATION names (another one than ours: an answer the client must ignore).</summary>
     public string LocationHost { get; set; } = "127.0.0.1";
 
+    /// <summary>The port the answer's LOCATION names: this device's own unless set (another server's description).</summary>
+    public int? LocationPort { get; set; }
+
     public string ServiceType => $"urn:schemas-upnp-org:service:WANIPConnection:{IgdVersion}";
 
     /// <summary>Searches received, and HTTP requests: "GET /rootDesc.xml" or the SOAP action posted.</summary>
@@ -71,7 +74,7 @@ internal sealed partial class FakeUpnpDevice : IDisposable
             if (!text.StartsWith("M-SEARCH", StringComparison.Ordinal)) continue;
             var answer = $"HTTP/1.1 200 OK\r\nCACHE-CONTROL: max-age=120\r\nST: urn:schemas-upnp-org:device:InternetGatewayDevice:1\r\n" +
                 $"USN: uuid:fake::urn:schemas-upnp-org:device:InternetGatewayDevice:1\r\nEXT:\r\nSERVER: Test UPnP/1.1 Fake/1\r\n" +
-                $"LOCATION: http://{LocationHost}:{HttpPort}/rootDesc.xml\r\n\r\n";
+                $"LOCATION: http://{LocationHost}:{LocationPort ?? HttpPort}/rootDesc.xml\r\n\r\n";
             try { await _ssdp.SendToAsync(Encoding.ASCII.GetBytes(answer), SocketFlags.None, received.RemoteEndPoint); }
             catch (Exception e) when (e is ObjectDisposedException or SocketException) { return; }
         }

@@ -1,68 +1,44 @@
 using System.Collections.Concurrent;
-using System.Net;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
-using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
+using WireMock.RequestBuilders;
+using WireMock.ResponseBuilders;
+using WireMock.Server;
 
 namespace TorrentLab.Tests.Infrastructure;
 
-/// <summary>An HTTP server on 127.0.0.1 and a free port that answers the documents a test puts at paths (a feed, a
-/// .torrent, a blocklist), 404 for any other, and counts the requests of each path.</summary>
+/// <summary>An HTTP server on 127.0.0.1 and a free port (WireMock.Net, <see cref="StubHttp"/>) that answers the
+/// documents a test puts at paths (a feed, a .torrent, a blocklist), 404 for any other, and counts the requests of each
+/// path.</summary>
 public sealed class LoopbackHttpServer : IAsyncDisposable
 {
-    private readonly WebApplication _app;
-    private readonly ConcurrentDictionary<string, (byte[] Body, string Type)> _documents = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<string, int> _requests = new(StringComparer.Ordinal);
-
-    private LoopbackHttpServer(WebApplication app) => _app = app;
+    private readonly WireMockServer _server = StubHttp.Start();
+    private readonly ConcurrentDictionary<string, Guid> _mappings = new(StringComparer.Ordinal);
 
     /// <summary>http://127.0.0.1:PORT (no trailing slash).</summary>
-    public string Url { get; private set; } = "";
+    public string Url => _server.Url!;
 
-    public static async Task<LoopbackHttpServer> StartAsync(CancellationToken ct)
+    public static Task<LoopbackHttpServer> StartAsync(CancellationToken ct)
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();
-        builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, 0));
-        var app = builder.Build();
-        var server = new LoopbackHttpServer(app);
-        app.Run(server.AnswerAsync);
-        await app.StartAsync(ct);
-        server.Url = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First().TrimEnd('/');
-        return server;
+        ct.ThrowIfCancellationRequested();
+        return Task.FromResult(new LoopbackHttpServer());
     }
 
     /// <summary>Answers <paramref name="body"/> at <paramref name="path"/> (starting with '/') from now on.</summary>
     public string Put(string path, byte[] body, string type = "application/octet-stream")
     {
-        _documents[path] = (body, type);
+        // One mapping per path: putting a path again replaces its document (same mapping id).
+        var id = _mappings.GetOrAdd(path, _ => Guid.NewGuid());
+        _server.Given(Request.Create().WithPath(path).UsingAnyMethod()).WithGuid(id)
+            .RespondWith(Response.Create().WithHeader("Content-Type", type).WithBody(body));
         return Url + path;
     }
 
     /// <summary>Requests made for <paramref name="path"/> so far.</summary>
-    public int Requests(string path) => _requests.GetValueOrDefault(path);
+    public int Requests(string path) => _server.LogEntries.Count(entry => entry.RequestMessage.Path == path);
 
-    private async Task AnswerAsync(HttpContext context)
+    public ValueTask DisposeAsync()
     {
-        var path = context.Request.Path.Value ?? "/";
-        _requests.AddOrUpdate(path, 1, (_, n) => n + 1);
-        if (!_documents.TryGetValue(path, out var document))
-        {
-            context.Response.StatusCode = StatusCodes.Status404NotFound;
-            return;
-        }
-        context.Response.ContentType = document.Type;
-        context.Response.ContentLength = document.Body.Length;
-        await context.Response.Body.WriteAsync(document.Body, context.RequestAborted);
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        await _app.StopAsync();
-        await _app.DisposeAsync();
+        _server.Stop();
+        _server.Dispose();
+        return ValueTask.CompletedTask;
     }
 }

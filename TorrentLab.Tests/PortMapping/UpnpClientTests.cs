@@ -3,6 +3,9 @@ using System.Net;
 using System.Text;
 using TorrentLab.PortMapping;
 using TorrentLab.Tests.Infrastructure;
+using WireMock;
+using WireMock.RequestBuilders;
+using WireMock.ResponseBuilders;
 
 namespace TorrentLab.Tests.PortMapping;
 
@@ -132,5 +135,41 @@ public class UpnpClientTests
         await client.UnmapAsync(mapping, Ct); // 714 NoSuchEntryInArray: gone, as wanted
 
         Assert.Equal(2, device.Requests.Count(r => r.Action == "DeletePortMapping"));
+    }
+
+    // A gateway's description that lists only a WAN common-interface service: nothing to map ports with.
+    private const string DescriptionWithoutPortMapping =
+        "<?xml version=\"1.0\"?><root xmlns=\"urn:schemas-upnp-org:device-1-0\"><device>" +
+        "<deviceType>urn:schemas-upnp-org:device:InternetGatewayDevice:1</deviceType><serviceList><service>" +
+        "<serviceType>urn:schemas-upnp-org:service:WANCommonInterfaceConfig:1</serviceType>" +
+        "<controlURL>/ctl/CmnIfCfg</controlURL></service></serviceList></device></root>";
+
+    /// <summary>The device description served by a stub HTTP server (WireMock.Net), the way a broken gateway serves it.</summary>
+    private static IResponseBuilder Description(string answer) => answer switch
+    {
+        "no port-mapping service" => Response.Create().WithHeader("Content-Type", "text/xml").WithBody(DescriptionWithoutPortMapping),
+        "not found" => Response.Create().WithStatusCode(404),
+        // WireMock's MALFORMED_RESPONSE_CHUNK: the first half of the description, then random bytes.
+        "half a description and random bytes" => Response.Create().WithBody(DescriptionWithoutPortMapping).WithFault(FaultType.MALFORMED_RESPONSE_CHUNK),
+        _ => throw new ArgumentOutOfRangeException(nameof(answer), answer, "no such description"),
+    };
+
+    [Theory]
+    [InlineData("no port-mapping service", "has no WANIPConnection or WANPPPConnection service")]
+    [InlineData("not found", "answered HTTP 404")]
+    [InlineData("half a description and random bytes", "the device description at")]
+    public async Task Discovery_DeviceWhoseDescriptionIsUnusable_IsSkippedWithItsReason(string answer, string reason)
+    {
+        using var stub = StubHttp.Start();
+        stub.Given(Request.Create().WithPath("/rootDesc.xml").UsingGet()).RespondWith(Description(answer));
+        using var device = new FakeUpnpDevice { LocationPort = stub.Ports[0] };
+        var log = new ConcurrentQueue<string>();
+
+        var client = await UpnpClient.DiscoverAsync(device.SsdpEndPoint, IPAddress.Loopback, IPAddress.Loopback, TimeSpan.FromSeconds(10), log.Enqueue, Ct);
+
+        Assert.Null(client);
+        Assert.Contains(log, l => l.StartsWith("port mapping: ", StringComparison.Ordinal) && l.Contains(reason, StringComparison.Ordinal));
+        Assert.Single(stub.LogEntries);   // asked once, at the address that answered the search
+        Assert.Empty(device.Requests);    // no action posted anywhere
     }
 }

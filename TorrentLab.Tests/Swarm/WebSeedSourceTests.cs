@@ -3,6 +3,8 @@ using TorrentLab.Metainfo;
 using TorrentLab.Swarm;
 using TorrentLab.Tests.Infrastructure;
 using TorrentLab.Tracker;
+using WireMock.RequestBuilders;
+using WireMock.ResponseBuilders;
 using Fault = TorrentLab.Tests.Infrastructure.WebSeedServer.Fault;
 
 namespace TorrentLab.Tests.Swarm;
@@ -49,17 +51,49 @@ public class WebSeedSourceTests
         Assert.Contains("none of which may be dialled", error.InnerException?.Message);
     }
 
-    [Theory]
-    [InlineData(Fault.NotFound, "HTTP 404 Not Found for bytes 0-99 of")]
-    [InlineData(Fault.ServerError, "HTTP 500 Internal Server Error for bytes 0-99 of")]
-    public async Task ReadAsync_HttpError_IsASwarmExceptionNamingTheStatusAndRange(Fault fault, string expected)
+    /// <summary>The answers of a web seed gone wrong, by name, for bytes 0-99 of a 1000-byte file.</summary>
+    private static IResponseBuilder Answer(string name) => name switch
     {
-        using var folder = new TempFolder("torrentlab-webseed-source");
-        await File.WriteAllBytesAsync(folder.Combine("a b.bin"), new byte[1000], Ct);
-        await using var server = await WebSeedServer.StartAsync(folder.Path, fault, Ct);
-        using var source = new WebSeedSource(server.Url + "/files/", Single, PeerScope.Loopback, TimeSpan.FromSeconds(10));
+        "not found" => Response.Create().WithStatusCode(404),
+        "server error" => Response.Create().WithStatusCode(500),
+        "range from elsewhere" => Response.Create().WithStatusCode(206).WithHeader("Content-Range", "bytes 10-109/1000").WithBody(new byte[100]),
+        "body cut short" => Response.Create().WithStatusCode(206).WithHeader("Content-Range", "bytes 0-49/1000").WithBody(new byte[50]),
+        _ => throw new ArgumentOutOfRangeException(nameof(name), name, "no such answer"),
+    };
+
+    [Theory]
+    [InlineData("not found", "HTTP 404 Not Found for bytes 0-99 of")]
+    [InlineData("server error", "HTTP 500 Internal Server Error for bytes 0-99 of")]
+    [InlineData("range from elsewhere", "asked for bytes 0-99 of")]
+    [InlineData("body cut short", "the server closed after 50 of 100 bytes")]
+    public async Task ReadAsync_AnswerWeCannotUse_IsASwarmExceptionSayingWhy(string answer, string expected)
+    {
+        using var stub = StubHttp.Start();
+        stub.Given(Request.Create().WithPath("/files/a b.bin").UsingGet()).RespondWith(Answer(answer));
+        using var source = new WebSeedSource(stub.Url + "/files/", Single, PeerScope.Loopback, TimeSpan.FromSeconds(30));
+
         var error = await Assert.ThrowsAsync<SwarmException>(() => source.ReadAsync(Single.Files[0], 0, new byte[100], Ct));
+
         Assert.StartsWith(expected, error.Message);
+    }
+
+    [Fact]
+    public async Task ReadAsync_AnswerSlowerThanTheTimeout_IsNoAnswerInTime()
+    {
+        // The stub holds its answer for a minute of real time; the source's 10 s pass on a manual clock.
+        using var stub = StubHttp.Start();
+        stub.Given(Request.Create().WithPath("/files/a b.bin").UsingGet())
+            .RespondWith(Response.Create().WithStatusCode(206).WithBody(new byte[100]).WithDelay(TimeSpan.FromMinutes(1)));
+        var clock = new ManualClock();
+        using var source = new WebSeedSource(stub.Url + "/files/", Single, PeerScope.Loopback, TimeSpan.FromSeconds(10), time: clock);
+
+        var read = source.ReadAsync(Single.Files[0], 0, new byte[100], Ct);
+        Assert.True(await Wait.UntilAsync(() => clock.PendingTimers.Contains(TimeSpan.FromSeconds(10)), TimeSpan.FromSeconds(30), Ct),
+            "the read armed no 10 s limit");
+        clock.Advance(TimeSpan.FromSeconds(10));
+        var error = await Assert.ThrowsAsync<SwarmException>(() => read);
+
+        Assert.Equal("no answer in time", error.Message);
     }
 
     [Fact]

@@ -75,13 +75,9 @@ public class TrackerClientTests
         Assert.Empty(server.GetSwarm(BinaryHash).Peers);
     }
 
+    // Over HTTP, the other faults are canned answers of a stub server (HttpTrackerTests); a connection dropped before
+    // the answer is one that stub cannot make.
     [Theory]
-    [InlineData("http", TrackerFault.Http500, "HTTP 500")]
-    [InlineData("http", TrackerFault.FailureReason, "failure reason: scripted failure")]
-    [InlineData("http", TrackerFault.GarbageBencode, "not valid bencode")]
-    [InlineData("http", TrackerFault.TruncatedBencode, "not valid bencode")]
-    [InlineData("http", TrackerFault.TruncatedCompactPeers, "not a multiple of 6")]
-    [InlineData("http", TrackerFault.SlowAnswer, "no answer within 2 s")]
     [InlineData("http", TrackerFault.DropConnection, "")]
     [InlineData("udp", TrackerFault.Http500, "no answer from 127.0.0.1")]
     [InlineData("udp", TrackerFault.FailureReason, "failure reason: scripted failure")]

@@ -7,6 +7,9 @@ using TorrentLab.Tests.Infrastructure;
 using TorrentLab.Tests.Web.QBittorrent;
 using TorrentLab.Tests.Web.Transmission;
 using TorrentLab.Web;
+using WireMock;
+using WireMock.RequestBuilders;
+using WireMock.ResponseBuilders;
 
 namespace TorrentLab.Tests.Web;
 
@@ -108,6 +111,29 @@ public class BlocklistApiTests
         var why = await rpc.FailAsync("blocklist-update", new { }, Ct);
 
         Assert.Contains("not a blocklist", why);
+        Assert.True(web.Server.Torrents.Blocklist.Contains(Five));
+    }
+
+    [Theory]
+    [InlineData("status 503", "HTTP 503 Service Unavailable")]
+    [InlineData("half a gzip and random bytes", "damaged gzip data")] // WireMock's MALFORMED_RESPONSE_CHUNK
+    public async Task TransmissionBlocklistUpdate_FromAUrlThatFails_IsRefusedSayingWhy_AndTheListInForceStays(string answer, string expected)
+    {
+        using var lists = StubHttp.Start();
+        var mapping = Guid.NewGuid(); // one mapping, its answer replaced: the good list first, then the failure
+        var good = Gzip("five:127.0.0.5-127.0.0.5\n");
+        lists.Given(Request.Create().WithPath("/list.gz").UsingGet()).WithGuid(mapping).RespondWith(Response.Create().WithBody(good));
+        await using var web = await WebTestServer.StartAsync(Ct);
+        var rpc = new RpcClient(web.Http);
+        await rpc.SucceedAsync("session-set", new Dictionary<string, object> { ["blocklist-url"] = lists.Url + "/list.gz", ["blocklist-enabled"] = true }, Ct);
+        Assert.True(web.Server.Torrents.Blocklist.Contains(Five));
+
+        lists.Given(Request.Create().WithPath("/list.gz").UsingGet()).WithGuid(mapping).RespondWith(answer == "status 503"
+            ? Response.Create().WithStatusCode(503)
+            : Response.Create().WithBody(good).WithFault(FaultType.MALFORMED_RESPONSE_CHUNK));
+        var why = await rpc.FailAsync("blocklist-update", new { }, Ct);
+
+        Assert.Contains(expected, why);
         Assert.True(web.Server.Torrents.Blocklist.Contains(Five));
     }
 

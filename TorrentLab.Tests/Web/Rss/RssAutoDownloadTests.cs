@@ -5,6 +5,9 @@ using System.Text.Json;
 using TorrentLab.Tests.Infrastructure;
 using TorrentLab.Tests.Web.QBittorrent;
 using TorrentLab.Web;
+using WireMock;
+using WireMock.RequestBuilders;
+using WireMock.ResponseBuilders;
 
 namespace TorrentLab.Tests.Web.Rss;
 
@@ -91,5 +94,34 @@ public class RssAutoDownloadTests
         Assert.True(response.StatusCode is HttpStatusCode.BadRequest or HttpStatusCode.Conflict, $"{route}: {response.StatusCode}");
         Assert.Contains(why, await response.Content.ReadAsStringAsync(Ct));
         Assert.Equal("{}", (await web.Http.GetFromJsonAsync<JsonElement>("/api/v2/rss/rules", Ct)).GetRawText());
+    }
+
+    [Theory]
+    [InlineData("status 500")]
+    [InlineData("half a feed and random bytes")] // WireMock's MALFORMED_RESPONSE_CHUNK
+    public async Task AFeedThatFails_IsMarkedWithAnErrorAndKeepsItsArticles_UntilItAnswersRightAgain(string answer)
+    {
+        using var site = StubHttp.Start();
+        var mapping = Guid.NewGuid(); // one mapping, its answer replaced: good, then failing, then good again
+        var feed = Encoding.UTF8.GetBytes(Feed(site.Url + "/a.torrent", site.Url + "/b.torrent"));
+        IResponseBuilder good = Response.Create().WithHeader("Content-Type", "application/rss+xml").WithBody(feed);
+        void Serve(IResponseBuilder response) => site.Given(Request.Create().WithPath("/rss.xml").UsingGet()).WithGuid(mapping).RespondWith(response);
+        await using var web = await WebTestServer.StartAsync(Ct);
+        async Task<(bool HasError, int Articles)> RefreshAsync()
+        {
+            await QBittorrentApiTests.PostAsync(web.Http, "rss/refreshItem", ("itemPath", "Loopback")); // answers once fetched
+            var item = (await web.Http.GetFromJsonAsync<JsonElement>("/api/v2/rss/items?withData=true", Ct)).GetProperty("Loopback");
+            return (item.GetProperty("hasError").GetBoolean(), item.GetProperty("articles").GetArrayLength());
+        }
+        Serve(good);
+        await QBittorrentApiTests.PostAsync(web.Http, "rss/addFeed", ("url", site.Url + "/rss.xml"), ("path", "Loopback"));
+        Assert.Equal((false, 4), await RefreshAsync());
+
+        Serve(answer == "status 500" ? Response.Create().WithStatusCode(500) : Response.Create().WithBody(feed).WithFault(FaultType.MALFORMED_RESPONSE_CHUNK));
+        Assert.Equal((true, 4), await RefreshAsync());
+
+        Serve(good);
+        Assert.Equal((false, 4), await RefreshAsync());
+        Assert.DoesNotContain(site.LogEntries, e => e.RequestMessage.Path != "/rss.xml"); // no item was fetched: no rule
     }
 }
