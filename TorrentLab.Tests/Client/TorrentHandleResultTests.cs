@@ -83,6 +83,9 @@ public class TorrentHandleResultTests
         Assert.All(alerts.Where(a => a.Kind == TorrentAlertKind.FileCompleted),
             a => Assert.Equal(finished.Single(f => f.PiecesDone == a.PiecesDone).BytesDone, a.BytesDone));
         Assert.Equal(built.Torrent.PieceCount, alerts.Last(a => a.Kind == TorrentAlertKind.StateChanged).PiecesDone);
+        // Completed (or seeding) once, for good: no report of the ending run moves it back to downloading.
+        var states = alerts.Where(a => a.Kind == TorrentAlertKind.StateChanged).Select(a => a.State!.Value).ToList();
+        Assert.Equal(states.Count - 1, states.FindIndex(s => s is TorrentState.Completed or TorrentState.Seeding));
         // Asked again once complete, the wait answers at once with the same result.
         Assert.Same(result, await handle.WaitForCompletionAsync(Ct));
     }

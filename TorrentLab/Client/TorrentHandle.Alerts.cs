@@ -23,8 +23,10 @@ public sealed partial class TorrentHandle : ITorrentEvents
                 VerifiedLocked(pieces);
                 _shown = _verified is null ? null : pieces; // a complete map is made when asked
             }
-            // Seeding once the handle counts every wanted piece too (the last one counts with the run's result).
-            SetState((done && _options.SeedAfterDownload && CompleteLocked) || _seedOnly is not null ? TorrentState.Seeding : TorrentState.Downloading);
+            // Seeding once the handle counts every wanted piece too (the last one counts with the run's result); once the
+            // run said what it downloaded, its state is set (Downloaded) and a later report does not move it back.
+            if (_downloaded is null)
+                SetState((done && _options.SeedAfterDownload && CompleteLocked) || _seedOnly is not null ? TorrentState.Seeding : TorrentState.Downloading);
             Bump();
         }
     }
