@@ -74,8 +74,8 @@ public sealed partial class TorrentHandle : ITorrentEvents
             _downloaded = result;
             if (_seedOnly is null)
             {
-                _held = -1;
-                AllWantedVerifiedLocked(); // every wanted piece, the held one among them
+                ReleaseHeldLocked();       // nothing is held back from now on
+                AllWantedVerifiedLocked(); // every wanted piece
             }
             // Where it stands from now: a waiter woken by the result sees the state that goes with it, not the download's
             // (the run still says goodbye to its trackers and peers before it ends, as Completed).

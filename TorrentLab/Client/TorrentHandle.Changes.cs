@@ -44,9 +44,7 @@ public sealed partial class TorrentHandle
     {
         DownloadOptions Change(DownloadOptions o) => o with { SeedAfterDownload = seedAfterDownload, SeedRatio = ratio, SeedTime = time };
         Check(Change(CurrentOptions()));
-        // A download not complete yet takes it with its peers: it is read when the last piece is in.
-        return ChangeKeepingPeersAsync((live, before, after) => LiveChanges.SeedingPlan.Of(before) == LiveChanges.SeedingPlan.Of(after)
-            || live.TrySetSeeding(LiveChanges.SeedingPlan.Of(after)), Change);
+        return ChangeKeepingPeersAsync(TryLive, Change); // a download not complete yet reads it when its last piece is in
     }
 
     /// <summary>Caps the peers this torrent is connected to at once (libtorrent's per-torrent <c>max_connections</c>),
@@ -54,7 +52,7 @@ public sealed partial class TorrentHandle
     /// <see cref="DownloadEngine.Auto"/> runs the swarm engine from then on, whatever the cap: a cap set here is one of
     /// the swarm's (1 is one swarm peer), while <c>MaxPeers = 1</c> given when a torrent is added picks the single-peer
     /// reference story. Taken at once by a torrent that does not run; a running one takes it with its peers kept (a
-    /// lower cap drops the peers beyond it, least useful first), unless it prepares or runs the reference story, which
+    /// lower cap drops the peers beyond it, those that exchanged the fewest bytes first), unless it prepares or runs the reference story, which
     /// starts again with it.</summary>
     /// <exception cref="ArgumentOutOfRangeException">Less than 1; nothing changed.</exception>
     /// <exception cref="InvalidOperationException">The torrent runs the reference engine by choice
@@ -65,8 +63,7 @@ public sealed partial class TorrentHandle
         if (CurrentOptions().Engine == DownloadEngine.Reference)
             throw new InvalidOperationException("this torrent runs the single-peer reference engine, which talks to one peer at a time");
         // The run goes on when it is the swarm's (the reference story, picked by MaxPeers = 1, starts again as a swarm).
-        return ChangeKeepingPeersAsync((live, before, after) => before.MaxPeers == after.MaxPeers && before.Engine == after.Engine
-            || TorrentClient.EngineFor(before) == DownloadEngine.Swarm && live.TrySetMaxPeers(maxPeers), o => o with
+        return ChangeKeepingPeersAsync(TryLive, o => o with
         {
             MaxPeers = maxPeers,
             Engine = o.Engine == DownloadEngine.Auto ? DownloadEngine.Swarm : o.Engine,
@@ -212,7 +209,7 @@ public sealed partial class TorrentHandle
     /// <summary>Changes the trackers to what <paramref name="tiers"/> makes of the options (null: the torrent's own),
     /// live when the torrent runs; nothing happens when they stay the same list.</summary>
     private Task ChangeTrackersAsync(Func<DownloadOptions, IReadOnlyList<IReadOnlyList<string>>?> tiers) =>
-        ChangeKeepingPeersAsync((live, before, after) => ReferenceEquals(before, after) || live.TrySetTrackers(TrackersOf(after)), o =>
+        ChangeKeepingPeersAsync(TryLive, o =>
         {
             var next = tiers(o);
             return ReferenceEquals(next, o.Trackers) ? o : o with { Trackers = next };
@@ -249,7 +246,8 @@ public sealed partial class TorrentHandle
 
     /// <summary>Gives a running torrent new options with its peers kept when all that changed is live (its peer cap, piece
     /// order, file priorities, trackers, peers to dial, its seeding plan before it completes); false when anything else
-    /// changed or the run refused a part (it then starts again with them all).</summary>
+    /// changed or the run refused a part (it then starts again with them all). The one test of what is live, for every
+    /// change of settings.</summary>
     private bool TryLive(LiveChanges live, DownloadOptions before, DownloadOptions after)
     {
         var rest = after with

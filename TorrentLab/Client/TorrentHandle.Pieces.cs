@@ -98,6 +98,7 @@ public sealed partial class TorrentHandle
         var before = _selection;
         _selection = selection;
         _bytesDone = WantedBytesVerifiedLocked();
+        ReleaseHeldLocked(); // the piece held as the last wanted one may be neither now: counted, or held again
         for (var f = 0; f < Torrent.Files.Count; f++)
             if (before.IsSkipped(f) && !selection.IsSkipped(f) && HasPieces(f, out _, out _) && (_missing is null || _missing[f] == 0))
                 _session.Report(AlertLocked(TorrentAlertKind.FileCompleted) with { Index = f });

@@ -239,29 +239,6 @@ public sealed partial class TorrentHandle : ITorrentRunObserver
         return true;
     }
 
-    /// <summary>A change of settings alone: taken at once while the torrent does not run (it is read at the next
-    /// start), else applied by stopping the run, changing and starting again.</summary>
-    private Task ChangeSettingAsync(Func<DownloadOptions, DownloadOptions> change)
-    {
-        var changes = Changes();
-        if (changes.Wait(0))
-        {
-            try
-            {
-                lock (_lock)
-                {
-                    if (_run is null)
-                    {
-                        ApplyLocked(change(_options));
-                        return Task.CompletedTask;
-                    }
-                }
-            }
-            finally { changes.Release(); }
-        }
-        return ChangeAsync(o => Task.FromResult(change(o)));
-    }
-
     /// <summary>Stops the run if one runs, applies <paramref name="change"/> (to the options and whatever else it
     /// touches) and starts again if the torrent was meant to run. With <paramref name="failsTorrent"/>, an error of the
     /// change leaves the torrent <see cref="TorrentState.Failed"/> with it (a recheck that cannot read the data);

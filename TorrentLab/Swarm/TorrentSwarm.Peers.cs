@@ -235,10 +235,17 @@ internal sealed partial class TorrentSwarm
             .OrderBy(p => p.IgnoredUnchoke(IgnoredUnchokeAfter) || !p.Connection.PeerInterested ? 0 : 1)
             .ThenByDescending(Crowd).ThenByDescending(p => p.IdleFor).FirstOrDefault();
         if (victim is null) return false;
-        _peers.Remove(victim);   // now: the next newcomer must not count the same peer again
-        _session.RemoveConnection(); // its session slot goes with it (Unregister will not find it any more)
-        victim.Drop($"made room for a new peer: no block given or taken for {victim.IdleFor.TotalSeconds:0} s", violation: false);
+        DropLocked(victim, $"made room for a new peer: no block given or taken for {victim.IdleFor.TotalSeconds:0} s");
         return true;
+    }
+
+    /// <summary>Drops a peer to make room or keep to the cap (under _peersLock): out of the list now (the next count must
+    /// not see it), its session slot with it (Unregister will not find it any more).</summary>
+    private void DropLocked(SwarmPeer peer, string reason)
+    {
+        _peers.Remove(peer);
+        _session.RemoveConnection();
+        peer.Drop(reason, violation: false);
     }
 
     private int _maxPeers = -1; // the peer cap: the options' until the torrent's handle changes it (TrySetMaxPeers)
@@ -247,29 +254,21 @@ internal sealed partial class TorrentSwarm
     private int MaxPeers => Volatile.Read(ref _maxPeers) is var cap and > 0 ? cap : _options.MaxPeers;
 
     /// <summary>Takes a new peer cap with the peers it has: a higher one dials more at once; a lower one drops the peers
-    /// beyond it, least useful first (as <see cref="MakeRoomLocked"/> chooses, whatever their age). False once stopped.</summary>
+    /// beyond it, those that exchanged the fewest bytes first. False once stopped.</summary>
     internal bool TrySetMaxPeers(int maxPeers)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(maxPeers, 1);
-        List<SwarmPeer> dropped = [];
         lock (_peersLock)
         {
             if (_stop.IsCancellationRequested) return false;
             Volatile.Write(ref _maxPeers, maxPeers);
-            if (_peers.Count > maxPeers)
-            {
-                dropped.AddRange(_peers
-                    .OrderBy(p => p.IgnoredUnchoke(IgnoredUnchokeAfter) || !p.Connection.PeerInterested ? 0 : 1)
-                    .ThenBy(p => p.Down.Total + p.Up.Total).ThenByDescending(p => p.IdleFor)
-                    .Take(_peers.Count - maxPeers));
-                foreach (var peer in dropped)
-                {
-                    _peers.Remove(peer);
-                    _session.RemoveConnection(); // its session slot goes with it (Unregister will not find it any more)
-                }
-            }
+            var excess = _peers.Count - maxPeers;
+            if (excess > 0)
+                // Those that moved the fewest bytes either way go: a seeder is as useful to a download as a downloader to
+                // a seed, so whether a peer wants anything of us (MakeRoomLocked's first test) does not decide here.
+                foreach (var peer in _peers.OrderBy(p => p.Down.Total + p.Up.Total).ThenByDescending(p => p.IdleFor).Take(excess).ToList())
+                    DropLocked(peer, $"the torrent's peer cap was lowered to {maxPeers}");
         }
-        foreach (var peer in dropped) peer.Drop($"the torrent's peer cap was lowered to {maxPeers}", violation: false);
         WakeDialer(); // a higher cap has room to dial into
         return true;
     }
