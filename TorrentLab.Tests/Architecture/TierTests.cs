@@ -33,6 +33,25 @@ public class TierTests
         Assert.Empty(unmarked);
     }
 
+    /// <summary>A class that opens pages runs in the browser collection, one page test at a time
+    /// (<see cref="Infrastructure.BrowserCollection"/>): one outside it would run beside the others in the shared browser.</summary>
+    [Fact]
+    public void EveryClassThatOpensPages_IsInTheBrowserCollection()
+    {
+        var tests = Path.Combine(Infrastructure.TestPaths.RepoRoot, "TorrentLab.Tests");
+        var opening = Directory.EnumerateFiles(tests, "*.cs", SearchOption.AllDirectories)
+            .Where(f => !f.Contains($"{Path.DirectorySeparatorChar}obj{Path.DirectorySeparatorChar}", StringComparison.Ordinal)
+                        && !f.EndsWith("HeadlessChromium.cs", StringComparison.Ordinal))
+            .Where(f => File.ReadAllText(f).Contains("HeadlessChromium.LeaseAsync", StringComparison.Ordinal))
+            .ToList();
+
+        Assert.True(opening.Count >= 10, $"{opening.Count} page test files found");
+        Assert.All(opening, f => Assert.Contains("[Collection(BrowserCollection.Name)]", File.ReadAllText(f)));
+        Assert.All(typeof(TierTests).Assembly.GetTypes().Where(t => t.Name.Contains("Browser", StringComparison.Ordinal)
+                                                                   && t.GetMethods().Any(m => m.GetCustomAttributes<FactAttribute>().Any())),
+            t => Assert.Equal(Infrastructure.BrowserCollection.Name, t.GetCustomAttribute<CollectionAttribute>()?.Name));
+    }
+
     [Fact]
     public void TheClassesStartedFirst_AreSlowOnes_NamedOnce_AndComeBeforeTheRestOfTheSlowTierAndTheFastTier()
     {

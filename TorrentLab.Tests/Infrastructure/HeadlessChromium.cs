@@ -105,6 +105,18 @@ internal static class HeadlessChromium
     }
 }
 
+/// <summary>Every class whose tests open pages: one page test at a time in the run's one browser, while the rest of the
+/// suite runs beside it. Side by side in one Chromium, a page of thousands of rows updating live starved the other
+/// tests' pages (a CI run at 2026-11-29 11:20: a form post and fetches from a page never ended in 60 s, a page's load
+/// and a click waited past 20 s); a browser per test costs about 3 s of CPU each (<see cref="HeadlessChromium"/>).
+/// <see cref="LongestFirst"/> starts the collection early: its tests take about four minutes in a row.</summary>
+[CollectionDefinition(Name)]
+[Trait("Tier", "Slow")]
+public sealed class BrowserCollection
+{
+    public const string Name = "browser";
+}
+
 /// <summary>One test's use of the run's browser (<see cref="HeadlessChromium.LeaseAsync"/>): the contexts it opens, closed
 /// when it is disposed, so no page of a finished test keeps polling a server that has stopped.</summary>
 internal sealed class BrowserLease(IBrowser browser) : IAsyncDisposable

@@ -21,6 +21,7 @@ public sealed class LongestFirst : ITestCollectionOrderer
     internal static readonly Type[] Longest =
     [
         typeof(Lab.LabSeedMatrixTests),
+        typeof(BrowserCollection),
         typeof(Cli.DhtCommandTests),
         typeof(Lab.LabCheckerTests),
         typeof(Packaging.PackCheckTests),
@@ -52,10 +53,11 @@ public sealed class LongestFirst : ITestCollectionOrderer
     internal static bool IsSlow(Type type) =>
         type.GetCustomAttributes<TraitAttribute>().Any(t => t is { Name: "Tier", Value: "Slow" });
 
-    /// <summary>The test class of a collection of one class (xunit's default, "Test collection for NAME (id: HASH)");
-    /// null for a collection named by <c>[Collection]</c>.</summary>
+    /// <summary>The test class of a collection of one class (xunit's default, "Test collection for NAME (id: HASH)"), or
+    /// the definition class of a collection named by <c>[Collection]</c> (<see cref="BrowserCollection"/>).</summary>
     internal static Type? ClassOf(ITestCollection collection)
     {
+        if (collection.TestCollectionClassName is { } definition) return typeof(LongestFirst).Assembly.GetType(definition);
         const string prefix = "Test collection for ";
         var name = collection.TestCollectionDisplayName;
         return name.StartsWith(prefix, StringComparison.Ordinal)

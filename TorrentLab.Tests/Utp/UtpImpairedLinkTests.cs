@@ -30,15 +30,15 @@ public class UtpImpairedLinkTests
         var accepting = server.AcceptAsync(ct).AsTask();
         var dialled = await client.ConnectAsync(link.EndPoint, ct);
         await using var accepted = await accepting;
-        var sending = Task.Run(async () =>
-        {
-            await dialled.WriteAsync(up, ct);
-            await dialled.DisposeAsync();                        // FIN, through the same bad link
-        }, ct);
+        var receivingUp = ReadToEnd(accepted, ct);               // until the FIN
+        var sending = Task.Run(async () => await dialled.WriteAsync(up, ct), ct);
         await accepted.WriteAsync(down, ct);
         var receivedDown = await UtpSocketTests.ReadExactly(dialled, down.Length, ct);
-        var receivedUp = await ReadToEnd(accepted, ct);
         await sending;
+        // Closed only once both directions are read: a stream is not read after it is disposed (a close that lingered
+        // past a slow reverse direction ended its reads early, on a fast machine where the 1 MiB was through first).
+        await dialled.DisposeAsync();                            // FIN, through the same bad link
+        var receivedUp = await receivingUp;
 
         Assert.Equal(up, receivedUp);
         Assert.Equal(down, receivedDown);

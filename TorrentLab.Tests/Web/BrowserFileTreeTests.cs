@@ -10,6 +10,7 @@ namespace TorrentLab.Tests.Web;
 /// <summary>The file tree of the detail view (files.js) in Debian's Chromium through Playwright: a torrent of 20,000
 /// files shows a few dozen rows, folders expand, and unticking a file changes its priority through the API.</summary>
 [Trait("Tier", "Slow")]
+[Collection(BrowserCollection.Name)]
 public class BrowserFileTreeTests
 {
     private const int Folders = 100, FilesPerFolder = 200; // 20,000 files

@@ -9,6 +9,7 @@ namespace TorrentLab.Tests.Web;
 /// 1280x800 and a phone's 390x844: the boxes of every row's actions, of the toolbar, of the bulk bar, of the Limits
 /// panel and of the share dialog lie inside the viewport, nothing scrolls sideways, and a phone's rows are short.</summary>
 [Trait("Tier", "Slow")]
+[Collection(BrowserCollection.Name)]
 public class BrowserLayoutTests
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;

@@ -9,6 +9,7 @@ namespace TorrentLab.Tests.Web;
 /// folder set in the detail view, the queue buttons, and the notice for a dropped file that is no .torrent. Each action
 /// is checked through the REST API, and touches only its torrent's row.</summary>
 [Trait("Tier", "Slow")]
+[Collection(BrowserCollection.Name)]
 public class BrowserPlaceTests
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;

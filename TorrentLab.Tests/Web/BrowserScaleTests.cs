@@ -11,6 +11,7 @@ namespace TorrentLab.Tests.Web;
 /// the list is already 60 times the rows in view. The figures at 10,000 torrents and 50 running are measured by
 /// <c>bench/web/page_scale.sh</c> (<see cref="PageScaleBenchmark"/>).</summary>
 [Trait("Tier", "Slow")]
+[Collection(BrowserCollection.Name)]
 public class BrowserScaleTests
 {
     private const int Torrents = 2_000, Running = 20;

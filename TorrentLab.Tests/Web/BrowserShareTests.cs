@@ -9,6 +9,7 @@ namespace TorrentLab.Tests.Web;
 /// plain file dropped and data named by its path each become a seeding torrent; the magnet link is copied and the
 /// .torrent downloaded from the dialog and from the detail view.</summary>
 [Trait("Tier", "Slow")]
+[Collection(BrowserCollection.Name)]
 public class BrowserShareTests
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;

@@ -7,6 +7,7 @@ namespace TorrentLab.Tests.Web;
 
 /// <summary>The page's rate limit panel (<c>wwwroot/limits.js</c>) in headless Chromium, as <see cref="BrowserTests"/> runs it.</summary>
 [Trait("Tier", "Slow")]
+[Collection(BrowserCollection.Name)]
 public class LimitsBrowserTests
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;

@@ -12,6 +12,7 @@ namespace TorrentLab.Tests.Web;
 /// the latency of clicks (select all, sort, open a detail view: from the click event to the frame after it is handled).
 /// It prints the figures and writes them to <c>TestResults/web/page-scale.txt</c>; it asserts nothing about them.</summary>
 [Trait("Tier", "Slow")]
+[Collection(BrowserCollection.Name)]
 public class PageScaleBenchmark
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;

@@ -19,6 +19,7 @@ namespace TorrentLab.Tests.Web;
 /// browser, on loopback like a page a local program serves) makes Chromium send an image GET and a form POST to every
 /// state-changing route of the three APIs, with the parameters that would delete, move and re-point; nothing changes.</summary>
 [Trait("Tier", "Slow")]
+[Collection(BrowserCollection.Name)]
 public class StateChangeGuardBrowserTests
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;

@@ -9,6 +9,7 @@ namespace TorrentLab.Tests.Web.Rss;
 /// <summary>The page's RSS panel (<c>wwwroot/rss.js</c>) in headless Chromium: a feed and a rule added there reach the
 /// server's rss/* routes, and the feed's articles are counted.</summary>
 [Trait("Tier", "Slow")]
+[Collection(BrowserCollection.Name)]
 public class RssBrowserTests
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;

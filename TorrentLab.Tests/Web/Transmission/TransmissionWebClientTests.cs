@@ -8,6 +8,7 @@ namespace TorrentLab.Tests.Web.Transmission;
 /// served by <c>serve --transmission-web</c> against our RPC, in Debian's Chromium: it lists, adds and pauses torrents,
 /// and each action shows in TorrentLab's REST API. Skipped without the files; mandatory with TORRENTLAB_REQUIRE_INTEROP=1.</summary>
 [Trait("Tier", "Slow")]
+[Collection(BrowserCollection.Name)]
 public class TransmissionWebClientTests
 {
     private const string Folder = "/usr/share/transmission/web";
