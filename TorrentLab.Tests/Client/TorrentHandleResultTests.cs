@@ -196,4 +196,76 @@ public class TorrentHandleResultTests
         await handle.WaitForCompletionAsync(Ct).WaitAsync(Patience, Ct);
         Assert.Equal(TorrentState.Seeding, handle.State);
     }
+
+    /// <summary>A seeding torrent's plan changed while a peer downloads from it: a time limit keeps the peer's connection,
+    /// a ratio already reached ends the seeding at once (the torrent Completed, what it uploaded kept), and no
+    /// change started the run again.</summary>
+    [Fact]
+    public async Task SeedingPlanChangedWhileSeeding_KeepsThePeer_ThenARatioReachedEndsTheSeeding()
+    {
+        using var folder = new TempFolder();
+        var built = TestTorrents.SingleFile(length: 600_000, pieceLength: 16 * 1024, name: "plan.bin", announce: null, seed: 96);
+        built.WritePayload(folder.Combine("seed"));
+        await using var session = TorrentSession.Start(TorrentSessionTests.Loopback());
+        var lines = new ConcurrentQueue<string>();
+        var handle = session.Add(built.Torrent, new DownloadOptions
+        {
+            OutputDirectory = folder.Combine("seed"), SeedAfterDownload = true, Log = lines.Enqueue,
+            UploadLimit = new RateLimit(40 * 1024), // about 15 s for the whole file: the peer is still there for each change
+        });
+        Assert.True(await Wait.UntilAsync(() => handle.State == TorrentState.Seeding, Patience, Ct), $"never seeding: {handle}");
+        var peerLines = new ConcurrentQueue<string>();
+        using var stopPeer = CancellationTokenSource.CreateLinkedTokenSource(Ct);
+        var peer = TorrentClient.DownloadAsync(built.Torrent, new DownloadOptions
+        {
+            OutputDirectory = folder.Combine("peer"), ExtraPeers = [new IPEndPoint(IPAddress.Loopback, session.Port)],
+            Session = TorrentSessionTests.Loopback(), Log = peerLines.Enqueue,
+        }, null, stopPeer.Token);
+        int Connected() => peerLines.Count(l => l.StartsWith($"peer 127.0.0.1:{session.Port}: connected", StringComparison.Ordinal));
+        Assert.True(await Wait.UntilAsync(() => handle.Uploaded > 0 && Connected() == 1, Patience, Ct), $"the peer never downloaded: {handle}");
+
+        await handle.SetSeedingAsync(true, time: TimeSpan.FromHours(1)).WaitAsync(Patience, Ct);
+        Assert.Equal(TorrentState.Seeding, handle.State);
+        Assert.Equal(TimeSpan.FromHours(1), handle.Options.SeedTime);
+        var uploaded = handle.Uploaded;
+        Assert.True(await Wait.UntilAsync(() => handle.Uploaded > uploaded, Patience, Ct), "nothing more uploaded after the change");
+        Assert.Equal(1, Connected());
+        Assert.Contains(lines, l => l == "seeding for 01:00:00");
+
+        // A ratio reached already (a tenth of the torrent went up before): the seeding ends now.
+        await Wait.UntilAsync(() => handle.Uploaded >= built.Torrent.TotalLength / 10, Patience, Ct);
+        await handle.SetSeedingAsync(true, ratio: 0.1).WaitAsync(Patience, Ct);
+        Assert.True(await Wait.UntilAsync(() => handle.State == TorrentState.Completed, Patience, Ct), $"still seeding: {handle}");
+        await stopPeer.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => peer);
+
+        Assert.Equal(1, Connected()); // the one connection, never dialled again
+        Assert.Contains(lines, l => l == "seeding ends: ratio 0.1 reached");
+        Assert.DoesNotContain(lines, l => l == "seeding stopped");
+        Assert.Equal(1, lines.Count(l => l == "seeding")); // started once
+        Assert.True(handle.Uploaded >= built.Torrent.TotalLength / 10);
+        Assert.Equal(0.1, handle.Options.SeedRatio);
+    }
+
+    /// <summary>Seeding turned off while the torrent seeds: it stops seeding at once, Completed, without a restart.</summary>
+    [Fact]
+    public async Task SeedingTurnedOffWhileSeeding_EndsTheSeedingAtOnce()
+    {
+        using var folder = new TempFolder();
+        var built = TestTorrents.SingleFile(length: 100_000, pieceLength: 16 * 1024, name: "off.bin", announce: null, seed: 97);
+        built.WritePayload(folder.Path);
+        await using var session = TorrentSession.Start(TorrentSessionTests.Loopback());
+        var lines = new ConcurrentQueue<string>();
+        var handle = session.Add(built.Torrent, new DownloadOptions { OutputDirectory = folder.Path, SeedAfterDownload = true, Log = lines.Enqueue });
+        Assert.True(await Wait.UntilAsync(() => handle.State == TorrentState.Seeding, Patience, Ct), $"never seeding: {handle}");
+        Assert.Equal(1, session.Session.TorrentCount);
+
+        await handle.SetSeedingAsync(false).WaitAsync(Patience, Ct);
+
+        Assert.True(await Wait.UntilAsync(() => handle.State == TorrentState.Completed, Patience, Ct), $"still seeding: {handle}");
+        Assert.False(handle.SeedAfterDownload);
+        Assert.Contains(lines, l => l == "seeding ends: set not to seed");
+        Assert.Equal(1, lines.Count(l => l == "seeding")); // never started again
+        Assert.True(await Wait.UntilAsync(() => session.Session.TorrentCount == 0, Patience, Ct), "the session still routes to it");
+    }
 }

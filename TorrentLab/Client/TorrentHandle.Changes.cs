@@ -5,7 +5,8 @@ using TorrentLab.Pieces;
 namespace TorrentLab.Client;
 
 /// <summary>The changes a torrent takes: file priorities and order go to a downloading run at once; a reannounce, the
-/// trackers and a peer to dial go to a downloading or seeding run at once, its connections kept; the others stop the
+/// trackers, a peer to dial, the peer cap and the seeding plan go to a downloading or seeding run at once, its
+/// connections kept; the others stop the
 /// run, change, and start it again, or are taken at once by a torrent that does not run (see the remarks on
 /// <see cref="TorrentHandle"/>).</summary>
 public sealed partial class TorrentHandle
@@ -35,8 +36,10 @@ public sealed partial class TorrentHandle
     /// <summary>Sets whether the torrent seeds once it has every piece it wants, and until when: once a run uploaded
     /// <paramref name="ratio"/> times the torrent's size, or after <paramref name="time"/> (null: no such limit; a ratio
     /// of 0 stops at once). A torrent that does not run takes it at once (completing the returned task) and uses it
-    /// from its next start; a swarm download not complete yet takes it with its peers kept (it decides when its last
-    /// piece is in); one that seeds already, or runs the reference story, starts again with it.</summary>
+    /// from its next start; a running one takes it with its peers kept: a swarm download not complete yet decides when
+    /// its last piece is in, a seeding one counts a new ratio or time from when it began to seed and stops seeding at
+    /// once when it is no longer to seed, or when the new limit is reached already (it is then
+    /// <see cref="TorrentState.Completed"/>). One that prepares, or runs the reference story, starts again with it.</summary>
     /// <exception cref="ArgumentException">A negative or infinite ratio, a negative time, or seeding asked of a torrent
     /// on the single-peer reference engine (<see cref="DownloadEngine.Reference"/>), which only downloads; nothing
     /// changed.</exception>

@@ -8,8 +8,8 @@ namespace TorrentLab.Client;
 /// <see cref="TorrentClient.Start"/>, stopped with <see cref="StopAsync"/>, its progress and its end told to its
 /// <see cref="ITorrentRunObserver"/>.</summary>
 /// <remarks>
-/// A run is a task while it prepares (the resume decision, a re-hash), downloads, or seeds to a ratio or time limit.
-/// A torrent that has everything it wants and seeds until stopped is not: it becomes a record of the session (a
+/// A run is a task while it prepares (the resume decision, a re-hash) or downloads. A torrent that has everything it
+/// wants and seeds is not (its ratio or time limit is a timer of its own): it becomes a record of the session (a
 /// <see cref="SeedingTorrent"/>), and the task, its frame and its cancellation are let go. libtorrent and Transmission
 /// hold a seeding torrent the same way, as an entry of the session rather than something that waits.
 /// </remarks>
@@ -96,7 +96,7 @@ internal sealed class TorrentRun : ISeedingEnd, IProgress<DownloadProgress>
         try
         {
             var start = await TorrentClient.PrepareAsync(session, torrent, options, ct).ConfigureAwait(false);
-            if (session is not null && TorrentClient.EngineFor(options) == DownloadEngine.Swarm && SwarmDownload.SeedsUntilStopped(options)
+            if (session is not null && TorrentClient.EngineFor(options) == DownloadEngine.Swarm && options.SeedAfterDownload
                 && start.Selection.IsDoneIn(start.Have))
             {
                 var (seeding, seeded) = await SwarmDownload.StartSeedingAsync(start, options, session, ct).ConfigureAwait(false);

@@ -4,7 +4,7 @@ using TorrentLab.Pieces;
 namespace TorrentLab.Downloads;
 
 /// <summary>The changes a running torrent takes without stopping: its file priorities and piece order while it
-/// downloads; a reannounce, its trackers, a peer to dial and its peer cap while it downloads or seeds. The swarm engine attaches
+/// downloads; a reannounce, its trackers, a peer to dial, its peer cap and its seeding plan while it downloads or seeds. The swarm engine attaches
 /// itself while it downloads (<c>Swarm/SwarmDownload.cs</c>) and a seeding torrent while it seeds
 /// (<c>Swarm/SeedingTorrent.cs</c>); the session's torrent handle asks through it first, and stops and starts the run
 /// only when nothing running took the change (the torrent prepares, or runs the single-peer reference story; a seeding

@@ -38,6 +38,11 @@ internal sealed class SeedingTorrent : ISessionTorrent, IAsyncDisposable
     private ISeedingEnd? _end; // who hears the end of seeding until stopped (SeedUntilStopped)
     private DownloadResult? _result;
     private int _finishing;
+    private LiveChanges.SeedingPlan _plan; // whether it seeds on, and until when; changed live (TrySetSeeding), under _lock
+    private long _seedingSince;            // the session clock's timestamp when SeedUntilStopped began (0: not yet)
+    private long _uploadedBefore;          // what was uploaded then: a ratio counts from there
+    private ITimer? _limitTimer;           // only with a ratio or time limit
+    private bool _limitReached;            // the plan ended the seeding (not a stop)
 
     private SeedingTorrent(Session session, Torrent torrent, DownloadOptions options, Bitfield have)
     {
@@ -46,7 +51,8 @@ internal sealed class SeedingTorrent : ISessionTorrent, IAsyncDisposable
         _options = options;
         _have = have;
         PiecesAvailable = have.Count;
-        _live = new LiveChanges.Target(Selection: null, Sequential: null, TryReannounce, TrySetTrackers, TryAddPeer, TrySetMaxPeers);
+        _plan = LiveChanges.SeedingPlan.Of(options) with { Seed = true };
+        _live = new LiveChanges.Target(Selection: null, Sequential: null, TryReannounce, TrySetTrackers, TryAddPeer, TrySetMaxPeers, TrySetSeeding);
     }
 
     // What the torrent's handle changes while it seeds, with its peers kept (attached until it stops).
@@ -289,18 +295,90 @@ internal sealed class SeedingTorrent : ISessionTorrent, IAsyncDisposable
             FinishIfSeedingUntilStopped();
         }, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
 
-    /// <summary>Seeds until <see cref="Stop"/> or until the data can no longer be read; then stops seeding and tells
-    /// <paramref name="end"/>, once: the totals added to <paramref name="result"/> (or to a result of the pieces seeded
-    /// when it is null), or the failure.</summary>
-    /// <remarks>What a seeding torrent of a session without a ratio or time limit is: no method's frame, no task and no
-    /// cancellation wait with it, so ten thousand seeding torrents hold only their records.</remarks>
+    /// <summary>Seeds until <see cref="Stop"/>, its ratio or time limit (<see cref="DownloadOptions.SeedRatio"/>,
+    /// <see cref="DownloadOptions.SeedTime"/>, changed live through the torrent's handle), or until the data can no
+    /// longer be read; then stops seeding and tells <paramref name="end"/>, once: the totals added to
+    /// <paramref name="result"/> (or to a result of the pieces seeded when it is null), or the failure.</summary>
+    /// <remarks>What a seeding torrent of a session is: no method's frame, no task and no cancellation wait with it
+    /// (a limit is a timer of the session's clock), so ten thousand seeding torrents hold only their records.</remarks>
     internal void SeedUntilStopped(DownloadResult? result, IProgress<DownloadProgress>? progress, ISeedingEnd end)
     {
-        Log("seeding");
+        LiveChanges.SeedingPlan plan;
+        lock (_lock) plan = _plan;
+        Log("seeding" + Until(plan));
         Progress = progress;
         _result = result;
+        lock (_lock)
+        {
+            _seedingSince = Time.GetTimestamp();
+            _uploadedBefore = _swarm?.Uploaded ?? _uploaded;
+        }
         Volatile.Write(ref _end, end);
         if (HasFailed) Finish(); // failed before it was asked to seed on
+        else CheckLimits();
+    }
+
+    /// <summary>How the log says what ends the seeding: " to ratio 2", " for 00:10:00", or nothing.</summary>
+    private static string Until(LiveChanges.SeedingPlan plan) =>
+        (plan.Ratio is { } r ? $" to ratio {r}" : "") + (plan.Time is { } t ? $" for {t}" : "");
+
+    /// <summary>How often a seeding torrent with a ratio limit looks at what it uploaded.</summary>
+    private static readonly TimeSpan RatioCheck = TimeSpan.FromSeconds(1);
+
+    /// <summary>The longest wait a timer takes (about 49 days): a longer time limit is looked at again then.</summary>
+    private static readonly TimeSpan LongestWait = TimeSpan.FromMilliseconds(uint.MaxValue - 2);
+
+    /// <summary>A new seeding plan while it seeds: no more seeding ends it now (as a limit reached would), a ratio or a
+    /// time counts from when it began to seed; false once it ended.</summary>
+    private bool TrySetSeeding(LiveChanges.SeedingPlan plan)
+    {
+        lock (_lock)
+        {
+            if (_disposed || Volatile.Read(ref _finishing) != 0) return false;
+            if (plan != _plan && plan.Seed) Log("seeding" + Until(plan));
+            _plan = plan;
+        }
+        if (Volatile.Read(ref _end) is not null) CheckLimits(); // before SeedUntilStopped, the plan waits for it
+        return true;
+    }
+
+    /// <summary>Ends the seeding when its plan says so (no seeding, the ratio reached, the time up); else looks again
+    /// when the next limit may be reached.</summary>
+    private void CheckLimits()
+    {
+        TimeSpan? next = null;
+        lock (_lock)
+        {
+            if (_disposed) return;
+            var plan = _plan;
+            var seeded = Time.GetElapsedTime(_seedingSince);
+            var uploaded = (_swarm?.Uploaded ?? _uploaded) - _uploadedBefore;
+            var reached = !plan.Seed
+                ? "set not to seed"
+                : plan.Ratio is { } ratio && Torrent.TotalLength > 0 && uploaded >= ratio * Torrent.TotalLength ? $"ratio {ratio} reached"
+                : plan.Time is { } time && seeded >= time ? $"seeded for {time}"
+                : null;
+            if (reached is null)
+            {
+                if (plan.Ratio is not null && Torrent.TotalLength > 0) next = RatioCheck;
+                if (plan.Time is { } limit && (next is null || limit - seeded < next)) next = limit - seeded;
+                if (next is { } wait)
+                {
+                    _limitTimer ??= Time.CreateTimer(static state => ((SeedingTorrent)state!).CheckLimits(), this,
+                        Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+                    _limitTimer.Change(wait < LongestWait ? wait : LongestWait, Timeout.InfiniteTimeSpan);
+                }
+                else
+                {
+                    _limitTimer?.Dispose(); // seeds until stopped
+                    _limitTimer = null;
+                }
+                return;
+            }
+            Log($"seeding ends: {reached}");
+            _limitReached = true;
+        }
+        Finish();
     }
 
     /// <summary>Ends <see cref="SeedUntilStopped"/> (the work goes on off the caller's thread); its end is told as usual.</summary>
@@ -361,7 +439,7 @@ internal sealed class SeedingTorrent : ISessionTorrent, IAsyncDisposable
         try
         {
             error = Volatile.Read(ref _failed)?.Task.Exception?.InnerException;
-            if (error is null) Log("seeding stopped");
+            if (error is null && !_limitReached) Log("seeding stopped");
             await DisposeAsync().ConfigureAwait(false);
             _progress?.Report(Snapshot());
             if (error is null) result = WithTotals(_result ?? SeededResult());
@@ -446,6 +524,7 @@ internal sealed class SeedingTorrent : ISessionTorrent, IAsyncDisposable
             _storage = null;
             parking = _parking;
             _parkTimer?.Dispose();
+            _limitTimer?.Dispose();
         }
         _session.Detach(this);
         _options.Live?.Detach(_live);

@@ -94,7 +94,7 @@ internal static class SwarmDownload
             if (!options.SeedAfterDownload) return downloaded;
             // Seeding goes on in the same swarm until its peers leave; then the torrent holds no swarm until one comes.
             var seeding = SeedingTorrent.TakeOver(host, swarm, storage, options, swarm.WrittenSnapshot());
-            return await SeedUntilDoneAsync(seeding, downloaded, options, progress, ct).ConfigureAwait(false);
+            return await SeedUntilDoneAsync(seeding, downloaded, progress, ct).ConfigureAwait(false);
         }
         finally
         {
@@ -113,7 +113,7 @@ internal static class SwarmDownload
         IProgress<DownloadProgress>? progress, Session session, CancellationToken ct)
     {
         var (seeding, result) = await StartSeedingAsync(start, options, session, ct).ConfigureAwait(false);
-        return await SeedUntilDoneAsync(seeding, result, options, progress, ct).ConfigureAwait(false);
+        return await SeedUntilDoneAsync(seeding, result, progress, ct).ConfigureAwait(false);
     }
 
     /// <summary>Starts seeding a torrent that has everything it wants in <paramref name="session"/>, the ledger written
@@ -129,11 +129,6 @@ internal static class SwarmDownload
         options.Events?.Downloaded(result ?? NothingDownloaded(start));
         return (seeding, result);
     }
-
-    /// <summary>True when a run with <paramref name="options"/> that has everything it wants would seed until stopped:
-    /// seeding on, no ratio or time limit.</summary>
-    internal static bool SeedsUntilStopped(DownloadOptions options) =>
-        options.SeedAfterDownload && options.SeedRatio is null && options.SeedTime is null;
 
     /// <summary>Writes the ledger of a download that has everything it wants (it records the files as ours), unless
     /// the ledger it started from says so already: a restart of thousands of seeding torrents opens and writes nothing.</summary>
@@ -191,64 +186,10 @@ internal static class SwarmDownload
         if (!swarm.Completion.IsCompleted) ct.ThrowIfCancellationRequested();
     }
 
-    /// <summary>How often a seeding torrent with a ratio limit looks at what it uploaded.</summary>
-    private static readonly TimeSpan RatioCheck = TimeSpan.FromSeconds(1);
-
-    /// <summary>Seeds until the ratio or time limit (if any) or cancellation, then stops seeding and completes
-    /// <paramref name="result"/> with its totals; a failure to read the data is thrown.</summary>
-    private static Task<DownloadResult> SeedUntilDoneAsync(SeedingTorrent seeding, DownloadResult? result, DownloadOptions options,
+    /// <summary>Seeds until its ratio or time limit (if any, changed live through the handle) or cancellation, then
+    /// stops seeding and completes <paramref name="result"/> with its totals; a failure to read the data is thrown.</summary>
+    private static Task<DownloadResult> SeedUntilDoneAsync(SeedingTorrent seeding, DownloadResult? result,
         IProgress<DownloadProgress>? progress, CancellationToken ct) =>
-        // Without a limit nothing needs looking at until a cancel: the torrent waits without a frame of this class.
-        SeedsUntilStopped(options)
-            ? seeding.SeedUntilCancelled(result, progress, ct)
-            : SeedWithLimitsAsync(seeding, result ?? seeding.SeededResult(), options, progress, ct);
-
-    private static async Task<DownloadResult> SeedWithLimitsAsync(SeedingTorrent seeding, DownloadResult result, DownloadOptions options,
-        IProgress<DownloadProgress>? progress, CancellationToken ct)
-    {
-        await using (seeding)
-        {
-            var torrent = seeding.Torrent;
-            options.Log?.Invoke("seeding" + (options.SeedRatio is { } r ? $" to ratio {r}" : "") + (options.SeedTime is { } t ? $" for {t}" : ""));
-            seeding.Progress = progress;
-            var startUploaded = seeding.Uploaded;
-            // Without a ratio nothing needs looking at until the time limit or a cancel. With a ratio, the upload is
-            // looked at once a second. A timer holds at most about 49 days; a longer limit seeds until cancelled.
-            // Both run on the session's clock (tests move a manual one).
-            var timed = options.SeedTime is { } seedTime && seedTime.TotalMilliseconds < uint.MaxValue - 1;
-            using var timeUp = timed ? new CancellationTokenSource(options.SeedTime!.Value, seeding.Time) : null;
-            using var limit = timed ? CancellationTokenSource.CreateLinkedTokenSource(ct, timeUp!.Token) : null;
-            try
-            {
-                if (options.SeedRatio is not { } ratio || torrent.TotalLength == 0)
-                {
-                    // Ends when the data can no longer be read (that failure is thrown: the torrent no longer seeds), the
-                    // time is up, or cancelled.
-                    await seeding.Failure.WaitAsync(limit?.Token ?? ct).ConfigureAwait(false);
-                }
-                else
-                {
-                    using var timer = new PeriodicTimer(RatioCheck, seeding.Time);
-                    while (await timer.WaitForNextTickAsync(limit?.Token ?? ct).ConfigureAwait(false))
-                    {
-                        if (seeding.Failure.IsFaulted) await seeding.Failure.ConfigureAwait(false); // throws: no longer seeding
-                        if (seeding.Uploaded - startUploaded >= ratio * torrent.TotalLength) break;
-                    }
-                }
-            }
-            catch (OperationCanceledException) when (!ct.IsCancellationRequested)
-            {
-                // the time limit
-            }
-            catch (OperationCanceledException) when (ct.IsCancellationRequested)
-            {
-                options.Log?.Invoke("seeding stopped");
-            }
-            finally
-            {
-                progress?.Report(seeding.Snapshot());
-            }
-        }
-        return seeding.WithTotals(result);
-    }
+        // The torrent waits without a frame of this class: its limits are timers of its own.
+        seeding.SeedUntilCancelled(result, progress, ct);
 }
