@@ -268,4 +268,52 @@ public class TorrentHandleResultTests
         Assert.Equal(1, lines.Count(l => l == "seeding")); // never started again
         Assert.True(await Wait.UntilAsync(() => session.Session.TorrentCount == 0, Patience, Ct), "the session still routes to it");
     }
+
+    /// <summary>Super-seeding turned on and off while peers download: each peer keeps its one connection; the peer that
+    /// came after it was turned on is super-seeded (one piece revealed at a time), and hears of every piece once it is
+    /// turned off; both complete.</summary>
+    [Fact]
+    public async Task SuperSeedTurnedOnThenOffWhileSeeding_KeepsEachPeer_TheLaterPeerIsSuperSeededThenToldEverything()
+    {
+        using var folder = new TempFolder();
+        var built = TestTorrents.SingleFile(length: 600_000, pieceLength: 16 * 1024, name: "super.bin", announce: null, seed: 98);
+        built.WritePayload(folder.Combine("seed"));
+        await using var session = TorrentSession.Start(TorrentSessionTests.Loopback());
+        var lines = new ConcurrentQueue<string>();
+        var handle = session.Add(built.Torrent, new DownloadOptions
+        {
+            OutputDirectory = folder.Combine("seed"), SeedAfterDownload = true, Log = lines.Enqueue,
+            UploadLimit = new RateLimit(40 * 1024), // about 15 s for the whole file: the peers are there for each change
+        });
+        Assert.True(await Wait.UntilAsync(() => handle.State == TorrentState.Seeding, Patience, Ct), $"never seeding: {handle}");
+        using var stopPeers = CancellationTokenSource.CreateLinkedTokenSource(Ct);
+        var logs = new[] { new ConcurrentQueue<string>(), new ConcurrentQueue<string>() };
+        Task<DownloadResult> Peer(int i) => TorrentClient.DownloadAsync(built.Torrent, new DownloadOptions
+        {
+            OutputDirectory = folder.Combine($"peer{i}"), ExtraPeers = [new IPEndPoint(IPAddress.Loopback, session.Port)],
+            Session = TorrentSessionTests.Loopback(), Log = logs[i].Enqueue,
+        }, null, stopPeers.Token);
+        int Connected(int i) => logs[i].Count(l => l.StartsWith($"peer 127.0.0.1:{session.Port}: connected", StringComparison.Ordinal));
+
+        var first = Peer(0);
+        Assert.True(await Wait.UntilAsync(() => handle.Uploaded > 0 && Connected(0) == 1, Patience, Ct), $"the first peer never downloaded: {handle}");
+        await handle.SetSuperSeedAsync(true).WaitAsync(Patience, Ct);
+        Assert.True(handle.SuperSeed);
+        var second = Peer(1);
+        Assert.True(await Wait.UntilAsync(() => lines.Any(l => l.Contains("super-seeding reveals piece", StringComparison.Ordinal)), Patience, Ct),
+            "the peer that came later was not super-seeded");
+
+        await handle.SetSuperSeedAsync(false).WaitAsync(Patience, Ct);
+        Assert.False(handle.SuperSeed);
+        Assert.Contains(lines, l => l.Contains("super-seeding ends: told of", StringComparison.Ordinal));
+        handle.UploadLimit.BytesPerSecond = 0;
+        await Task.WhenAll(first, second).WaitAsync(Patience, Ct);
+
+        Assert.Equal(built.Payload, File.ReadAllBytes(folder.Combine("peer0", "super.bin")));
+        Assert.Equal(built.Payload, File.ReadAllBytes(folder.Combine("peer1", "super.bin")));
+        Assert.Equal(1, Connected(0)); // each peer's one connection, kept through both changes
+        Assert.Equal(1, Connected(1));
+        Assert.Equal(TorrentState.Seeding, handle.State);
+        Assert.Equal(1, lines.Count(l => l == "seeding")); // never started again
+    }
 }

@@ -50,6 +50,12 @@ public sealed partial class TorrentHandle
         return ChangeKeepingPeersAsync(TryLive, Change); // a download not complete yet reads it when its last piece is in
     }
 
+    /// <summary>Turns BEP 16 super-seeding on or off (libtorrent's <c>super_seeding</c> flag): a torrent that seeds all
+    /// its pieces tells each peer that connects it has nothing and reveals one piece at a time, so that each piece
+    /// leaves once before any leaves twice. A running torrent takes it with its peers kept: turned on, the peers that
+    /// connect from then on are super-seeded; turned off, each super-seeded peer hears of every piece at once.</summary>
+    public Task SetSuperSeedAsync(bool superSeed) => ChangeKeepingPeersAsync(TryLive, o => o with { SuperSeed = superSeed });
+
     /// <summary>Caps the peers this torrent is connected to at once (libtorrent's per-torrent <c>max_connections</c>),
     /// under the session's <see cref="SessionSettings.MaxConnections"/>. A torrent added with
     /// <see cref="DownloadEngine.Auto"/> runs the swarm engine from then on, whatever the cap: a cap set here is one of
@@ -258,6 +264,7 @@ public sealed partial class TorrentHandle
             MaxPeers = before.MaxPeers, Engine = before.Engine, Sequential = before.Sequential, FilePriorities = before.FilePriorities,
             Trackers = before.Trackers, ExtraPeers = before.ExtraPeers,
             SeedAfterDownload = before.SeedAfterDownload, SeedRatio = before.SeedRatio, SeedTime = before.SeedTime,
+            SuperSeed = before.SuperSeed,
         };
         if (rest != before) return false; // a setting the engine reads only at a start
         if ((after.MaxPeers != before.MaxPeers || after.Engine != before.Engine)
@@ -270,6 +277,7 @@ public sealed partial class TorrentHandle
             && !live.TrySetSelection(PieceSelection.For(Torrent, after.FilePriorities)))
             return false;
         if (!TrackersOf(after).SequenceEqual(TrackersOf(before), TierComparer) && !live.TrySetTrackers(TrackersOf(after))) return false;
+        if (after.SuperSeed != before.SuperSeed && !live.TrySetSuperSeed(after.SuperSeed)) return false;
         foreach (var peer in after.ExtraPeers.Except(before.ExtraPeers))
             if (!live.TryAddPeer(peer)) return false; // a peer no longer given is not dialled again from the next start
         var plan = LiveChanges.SeedingPlan.Of(after);

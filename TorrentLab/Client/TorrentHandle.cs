@@ -119,6 +119,9 @@ public sealed partial class TorrentHandle : ITorrentRunObserver
     /// <summary>True when it keeps seeding once it has every piece it wants (<see cref="SetSeedingAsync"/>).</summary>
     public bool SeedAfterDownload { get { lock (_lock) return _options.SeedAfterDownload; } }
 
+    /// <summary>True when it super-seeds once it has every piece (BEP 16, <see cref="SetSuperSeedAsync"/>).</summary>
+    public bool SuperSeed { get { lock (_lock) return _options.SuperSeed; } }
+
     /// <summary>Seeding stops once a run uploaded this multiple of the torrent's size; null for no limit.</summary>
     public double? SeedRatio { get { lock (_lock) return _options.SeedRatio; } }
 

@@ -4,7 +4,7 @@ using TorrentLab.Pieces;
 namespace TorrentLab.Downloads;
 
 /// <summary>The changes a running torrent takes without stopping: its file priorities and piece order while it
-/// downloads; a reannounce, its trackers, a peer to dial, its peer cap and its seeding plan while it downloads or seeds. The swarm engine attaches
+/// downloads; a reannounce, its trackers, a peer to dial, its peer cap, its seeding plan and super-seeding while it downloads or seeds. The swarm engine attaches
 /// itself while it downloads (<c>Swarm/SwarmDownload.cs</c>) and a seeding torrent while it seeds
 /// (<c>Swarm/SeedingTorrent.cs</c>); the session's torrent handle asks through it first, and stops and starts the run
 /// only when nothing running took the change (the torrent prepares, or runs the single-peer reference story; a seeding
@@ -22,7 +22,8 @@ internal sealed class LiveChanges
         Func<IReadOnlyList<IReadOnlyList<string>>, bool> Trackers,
         Func<IPEndPoint, bool> AddPeer,
         Func<int, bool> MaxPeers,
-        Func<SeedingPlan, bool>? Seeding = null);
+        Func<SeedingPlan, bool>? Seeding = null,
+        Func<bool, bool>? SuperSeed = null);
 
     /// <summary>Whether a download seeds once complete, and until when (<see cref="DownloadOptions.SeedAfterDownload"/>,
     /// <see cref="DownloadOptions.SeedRatio"/>, <see cref="DownloadOptions.SeedTime"/>).</summary>
@@ -87,6 +88,9 @@ internal sealed class LiveChanges
     /// <summary>Gives the running download its seeding plan (whether it seeds once complete, until when); false when
     /// none took it (no download runs, or it completed already).</summary>
     public bool TrySetSeeding(SeedingPlan plan) => Volatile.Read(ref _target)?.Seeding?.Invoke(plan) ?? false;
+
+    /// <summary>Turns the running torrent's super-seeding on or off (BEP 16); false when none took it.</summary>
+    public bool TrySetSuperSeed(bool on) => Volatile.Read(ref _target)?.SuperSeed?.Invoke(on) ?? false;
 
     /// <summary>Gives the running torrent its peer cap; false when none took it.</summary>
     public bool TrySetMaxPeers(int maxPeers) => Volatile.Read(ref _target)?.MaxPeers(maxPeers) ?? false;

@@ -21,7 +21,7 @@ internal sealed class SeedingTorrent : ISessionTorrent, IAsyncDisposable
     public static readonly TimeSpan ParkAfter = TimeSpan.FromSeconds(60);
 
     private readonly Session _session;
-    private DownloadOptions _options;   // as started; its peer cap changes live (TrySetMaxPeers), under _lock
+    private DownloadOptions _options;   // as started; its peer cap and super-seeding change live, under _lock
     private readonly Bitfield _have;
     private readonly Lock _lock = new();
     private TaskCompletionSource? _failed; // made when asked for or on a failure: most torrents never fail
@@ -52,7 +52,7 @@ internal sealed class SeedingTorrent : ISessionTorrent, IAsyncDisposable
         _have = have;
         PiecesAvailable = have.Count;
         _plan = LiveChanges.SeedingPlan.Of(options) with { Seed = true };
-        _live = new LiveChanges.Target(Selection: null, Sequential: null, TryReannounce, TrySetTrackers, TryAddPeer, TrySetMaxPeers, TrySetSeeding);
+        _live = new LiveChanges.Target(Selection: null, Sequential: null, TryReannounce, TrySetTrackers, TryAddPeer, TrySetMaxPeers, TrySetSeeding, TrySetSuperSeed);
     }
 
     // What the torrent's handle changes while it seeds, with its peers kept (attached until it stops).
@@ -130,6 +130,18 @@ internal sealed class SeedingTorrent : ISessionTorrent, IAsyncDisposable
             if (_disposed) return false;
             _options = _options with { MaxPeers = maxPeers };
             _swarm?.TrySetMaxPeers(maxPeers);
+            return true;
+        }
+    }
+
+    /// <summary>Super-seeding on or off: the awake swarm takes it with its peers, and the next swarm starts with it.</summary>
+    private bool TrySetSuperSeed(bool on)
+    {
+        lock (_lock)
+        {
+            if (_disposed) return false;
+            _options = _options with { SuperSeed = on };
+            _swarm?.TrySetSuperSeed(on);
             return true;
         }
     }
