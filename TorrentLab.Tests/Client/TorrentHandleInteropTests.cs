@@ -196,4 +196,105 @@ public class TorrentHandleInteropTests
         await stopReading.CancelAsync();
         await reader;
     }
+
+    /// <summary>Issue "one torrent from add to remove": a download from a libtorrent seeder while a libtorrent leecher
+    /// downloads from us takes every live change (order, priorities, a limit, super-seeding on and off, options, its
+    /// seeding plan), completes and goes on seeding with the same connections: one handshake with each, the leecher
+    /// served to its end by the torrent that seeds.</summary>
+    [Fact]
+    public async Task DownloadTakingEveryLiveChange_CompletesAndSeedsOnWithTheSameConnections()
+    {
+        var python = Interop.RequireLibtorrentPython();
+        using var folder = new TempFolder("torrentlab-handle-on");
+        var built = TestTorrents.SingleFile(1_048_576, pieceLength: 64 * 1024, name: "on.bin", announce: null, seed: 74);
+        var torrentPath = built.WriteTorrent(folder.Path);
+        built.WritePayload(folder.Combine("seed"));
+        // 128 KiB/s to us: about 8 s; 64 KiB/s from us to the leecher: it is half-way when we complete.
+        using var seeder = await LibtorrentSeeder.StartAsync(python, torrentPath, folder.Combine("seed"), folder.Path, Ct, uploadLimit: 128 * 1024);
+        var lines = new ConcurrentQueue<string>();
+        var states = new ConcurrentQueue<TorrentState>();
+        await using var session = TorrentSession.Start(TorrentSessionTests.Loopback());
+        using var stopReading = CancellationTokenSource.CreateLinkedTokenSource(Ct);
+        var reader = Task.Run(async () =>
+        {
+            try
+            {
+                await foreach (var alert in session.Alerts.ReadAllAsync(stopReading.Token))
+                    if (alert.Kind == TorrentAlertKind.StateChanged) states.Enqueue(alert.State!.Value);
+            }
+            catch (OperationCanceledException) { }
+        }, Ct);
+        var handle = session.Add(built.Torrent, new DownloadOptions
+        {
+            OutputDirectory = folder.Combine("out"), ExtraPeers = [new IPEndPoint(IPAddress.Loopback, seeder.Port)], SeedAfterDownload = true,
+            Log = lines.Enqueue,
+        });
+        async Task Until(Func<bool> condition, string what) =>
+            Assert.True(await Wait.UntilAsync(condition, Patience, Ct), $"{what}: {handle} ({handle.Error})\n{string.Join('\n', lines)}");
+        await WaitForAsync(handle, h => h.PiecesDone > 0 && h.State == TorrentState.Downloading, "never downloading");
+
+        var script = Path.Combine(folder.Path, "leecher.py");
+        await File.WriteAllTextAsync(script, Leecher, Ct);
+        using var leecher = ProcessRunner.Start(python, [script, torrentPath, folder.Combine("leech"), ProcessRunner.FreeTcpPort().ToString(),
+            session.Port.ToString(), (64 * 1024).ToString()]);
+        var leecherLines = new ConcurrentQueue<string>();
+        var leecherReader = Task.Run(async () =>
+        {
+            while (await leecher.StandardOutput.ReadLineAsync(Ct) is { } line) leecherLines.Enqueue(line);
+        }, Ct);
+        try
+        {
+            string? Incoming() => lines.FirstOrDefault(l => l.Contains(": connected (incoming", StringComparison.Ordinal));
+            await Until(() => Incoming() is not null, "the libtorrent leecher never connected");
+            var leecherPeer = Incoming()![..Incoming()!.IndexOf(": connected", StringComparison.Ordinal)];
+
+            await handle.SetSequentialAsync(true).WaitAsync(Patience, Ct);
+            await handle.SetFilePrioritiesAsync([FilePriority.High]).WaitAsync(Patience, Ct);
+            handle.DownloadLimit.BytesPerSecond = 512 * 1024;
+            handle.UploadLimit.BytesPerSecond = 256 * 1024;
+            await handle.SetSuperSeedAsync(true).WaitAsync(Patience, Ct);
+            await handle.SetSuperSeedAsync(false).WaitAsync(Patience, Ct);
+            await handle.SetOptionsAsync(handle.Options with { MaxPeers = 40, Sequential = false }).WaitAsync(Patience, Ct);
+            await handle.SetSeedingAsync(true, time: TimeSpan.FromHours(1)).WaitAsync(Patience, Ct);
+            Assert.Equal(TorrentState.Downloading, handle.State); // every change reached a download
+
+            await Until(() => handle.State == TorrentState.Seeding, "never seeding");
+            Assert.True(handle.IsComplete);
+            await Until(() => leecherLines.Contains("done"), "the leecher never completed from the seeding torrent");
+            var seen = lines.ToArray();
+
+            Assert.Equal(1, seen.Count(l => l.StartsWith($"peer 127.0.0.1:{seeder.Port}: connected", StringComparison.Ordinal)));
+            Assert.Equal(1, seen.Count(l => l.Contains(": connected (incoming", StringComparison.Ordinal))); // the leecher, once
+            // Once it has everything the two of us are seeds, and that connection may go: for that reason only.
+            Assert.All(seen.Where(l => l.StartsWith($"{leecherPeer}: disconnected", StringComparison.Ordinal)),
+                l => Assert.Contains("both sides are seeds", l, StringComparison.Ordinal));
+            Assert.DoesNotContain(TorrentState.Paused, states); // no change stopped the run
+            Assert.Equal(1, seen.Count(l => l == "seeding for 01:00:00")); // the plan, told once; the seeding never started again
+            Assert.Equal(built.Payload, File.ReadAllBytes(folder.Combine("out", "on.bin")));
+        }
+        finally
+        {
+            ProcessRunner.Stop(leecher);
+            try { await leecherReader; } catch (Exception e) when (e is IOException or OperationCanceledException or InvalidOperationException) { }
+        }
+        await stopReading.CancelAsync();
+        await reader;
+    }
+
+    /// <summary>A python3-libtorrent leecher that dials one peer, downloads at a capped rate and prints "done" once it
+    /// has every piece; it stays until stopped. Arguments: torrent, save path, its port, the peer's port, the limit.</summary>
+    private const string Leecher = LibtorrentScript.Prelude + """
+        torrent, save_path, port, peer, limit = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
+        ses = loopback_session(port)
+        h, ti = add_torrent(ses, torrent, save_path)
+        h.set_download_limit(limit)
+        h.connect_peer(('127.0.0.1', peer))
+        deadline = time.time() + 110
+        told = False
+        while time.time() < deadline:
+            time.sleep(0.2)
+            if not told and h.status().is_seeding:
+                print('done', flush=True)
+                told = True
+        """;
 }
