@@ -19,7 +19,7 @@ public sealed partial class SyntheticPeer
         if (_options.ExtensionHandshakeDelay > TimeSpan.Zero) await Task.Delay(_options.ExtensionHandshakeDelay, _time, ct).ConfigureAwait(false);
         var ours = new ExtensionHandshake
         {
-            Messages = new Dictionary<string, byte> { [ExtensionIds.UtMetadataName] = _options.MetadataExtensionId },
+            Messages = new Dictionary<string, byte> { [ExtensionRegistry.UtMetadata.Name] = _options.MetadataExtensionId },
             MetadataSize = _options.AnnouncedMetadataSize ?? _metadata.MetadataSize,
             Client = "TorrentLab synthetic peer",
             RequestQueue = ExtensionIds.RequestQueue,
@@ -42,7 +42,7 @@ public sealed partial class SyntheticPeer
             Write($"connection {number}: received extended message with id {message.ExtendedId}, {PeerLog.UnassignedId} " +
                 $"(we receive ut_metadata on {_options.MetadataExtensionId})");
         }
-        if (name != ExtensionIds.UtMetadataName) return;   // the handshake (already applied) or an id we never gave
+        if (name != ExtensionRegistry.UtMetadata.Name) return;   // the handshake (already applied) or an id we never gave
         var request = MetadataMessage.Decode(message.Payload);
         // BEP 9: "Peers that do not have the entire metadata MUST respond with a reject message to any metadata request."
         var without = _options.Behaviour == SyntheticBehaviour.RejectMetadata || (_options.LateMetadata && !_acquired);
@@ -56,7 +56,7 @@ public sealed partial class SyntheticPeer
             bad[Math.Max(0, bad.Length - 2)] ^= 0xFF;
             reply = reply with { Data = bad };
         }
-        if (!channel.PeerSupports(ExtensionIds.UtMetadataName))
+        if (!channel.PeerSupports(ExtensionRegistry.UtMetadata.Name))
         {
             Write($"connection {number}: cannot answer {request}: the downloader announced no ut_metadata id");
             return;
@@ -65,6 +65,6 @@ public sealed partial class SyntheticPeer
         var note = _options.Behaviour == SyntheticBehaviour.CorruptMetadata && reply.Type == MetadataMessageType.Data ? " " + PeerLog.MetadataCorrupted
             : without && _options.LateMetadata ? " " + PeerLog.NoMetadataYet : "";
         Write($"connection {number}: answered {request} with {reply}{note}");
-        await channel.SendAsync(ExtensionIds.UtMetadataName, reply.Encode(), ct).ConfigureAwait(false);
+        await channel.SendAsync(ExtensionRegistry.UtMetadata.Name, reply.Encode(), ct).ConfigureAwait(false);
     }
 }

@@ -38,7 +38,7 @@ public class ExtensionChannelTests
         Assert.Equal(7, request.ExtendedId);                    // sent with THEIR id
         await peer.SendAsync("ut_metadata", MetadataMessage.Reject(0).Encode(), Ct);
         var reject = await client.ReceiveAsync(Ct);
-        Assert.Equal(ExtensionIds.UtMetadata, reject.ExtendedId); // received with OUR id
+        Assert.Equal(ExtensionRegistry.UtMetadata.Id, reject.ExtendedId); // received with OUR id
         Assert.Equal("ut_metadata", ours.Route(reject));
         Assert.Equal(MetadataMessageType.Reject, MetadataMessage.Decode(reject.Payload).Type);
     }

@@ -268,7 +268,7 @@ public class SyntheticPeerTests
         await using var peer = SyntheticPeer.Start(Options(SyntheticBehaviour.Normal) with { ServeMetadata = true, MetadataExtensionId = 42 });
         await using var connection = await PeerConnection.ConnectAsync(peer.EndPoint, Built.Torrent.InfoHash, PeerId.CreateOurs(),
             TestDownloader.Quick with { PieceCount = Built.Torrent.PieceCount, AdvertiseExtensions = true }, Ct);
-        var ours = new ExtensionHandshake { Messages = new Dictionary<string, byte> { [ExtensionIds.UtMetadataName] = 1 } };
+        var ours = new ExtensionHandshake { Messages = new Dictionary<string, byte> { [ExtensionRegistry.UtMetadata.Name] = 1 } };
         await connection.SendAsync(PeerMessage.Extended(ExtensionIds.Handshake, ours.Encode()), Ct);
 
         // The classic mistake: a request sent with OUR id (1) instead of the peer's (42).
@@ -309,7 +309,7 @@ public class SyntheticPeerTests
         await using var peer = SyntheticPeer.Start(Options(SyntheticBehaviour.Normal) with { ServeMetadata = true, MetadataExtensionId = 42, LateMetadata = true });
         await using var connection = await PeerConnection.ConnectAsync(peer.EndPoint, Built.Torrent.InfoHash, PeerId.CreateOurs(),
             TestDownloader.Quick with { PieceCount = Built.Torrent.PieceCount, AdvertiseExtensions = true }, Ct);
-        var ours = new ExtensionHandshake { Messages = new Dictionary<string, byte> { [ExtensionIds.UtMetadataName] = 1 } };
+        var ours = new ExtensionHandshake { Messages = new Dictionary<string, byte> { [ExtensionRegistry.UtMetadata.Name] = 1 } };
         await connection.SendAsync(PeerMessage.Extended(ExtensionIds.Handshake, ours.Encode()), Ct);
 
         await connection.SendAsync(PeerMessage.Extended(42, MetadataMessage.Request(0).Encode()), Ct);

@@ -115,7 +115,7 @@ public class HolepunchSimulatedTests
         {
             using var relay = await ConnectRelayAsync(sim, relayHost, downloaderHost, built.Torrent, log);
             var pex = new PexMessage { Added = [new PexPeer(unreachable, PexFlags.SupportsHolepunch | PexFlags.SupportsUtp)] };
-            await relay.Channel.SendAsync(ExtensionIds.UtPexName, pex.Encode(), CancellationToken.None);
+            await relay.Channel.SendAsync(ExtensionRegistry.UtPex.Name, pex.Encode(), CancellationToken.None);
 
             Assert.Equal(HolepunchMessage.Rendezvous(unreachable), await relay.ReceiveHolepunchAsync());
 
@@ -145,7 +145,7 @@ public class HolepunchSimulatedTests
         try
         {
             using var relay = await ConnectRelayAsync(sim, relayHost, downloaderHost, built.Torrent, log);
-            await relay.Channel.SendAsync(ExtensionIds.UtPexName, new PexMessage { Added = [new PexPeer(unreachable, PexFlags.SupportsUtp)] }.Encode(),
+            await relay.Channel.SendAsync(ExtensionRegistry.UtPex.Name, new PexMessage { Added = [new PexPeer(unreachable, PexFlags.SupportsUtp)] }.Encode(),
                 CancellationToken.None);
 
             Assert.True(await sim.WaitUntil(() => log.Any(l => l.StartsWith($"dial {unreachable}:", StringComparison.Ordinal)), TimeSpan.FromSeconds(60)),

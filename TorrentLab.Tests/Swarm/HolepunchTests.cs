@@ -101,7 +101,7 @@ public class HolepunchTests
 
         for (var i = 0; i < 30; i++) await initiator.SendAsync(HolepunchMessage.Rendezvous(At(40000 + i)));
         // A marker after the flood: the relay still reads us (it answers BEP 9), so everything before it was handled.
-        await initiator.Channel.SendAsync(ExtensionIds.UtMetadataName, MetadataMessage.Request(0).Encode(), Ct);
+        await initiator.Channel.SendAsync(ExtensionRegistry.UtMetadata.Name, MetadataMessage.Request(0).Encode(), Ct);
 
         var answered = 0;
         for (var i = 0; i < 200; i++)
@@ -109,8 +109,8 @@ public class HolepunchTests
             var message = await initiator.Connection.ReceiveAsync(Ct);
             if (message.Kind != MessageKind.Extended) continue;
             var name = initiator.Channel.Route(message);
-            if (name == ExtensionIds.UtMetadataName) break;
-            if (name == ExtensionIds.UtHolepunchName) answered++;
+            if (name == ExtensionRegistry.UtMetadata.Name) break;
+            if (name == ExtensionRegistry.UtHolepunch.Name) answered++;
         }
         Assert.Equal(20, answered); // MaxHolepunchesPerMinute; the other ten were ignored
     }
@@ -213,7 +213,7 @@ public class HolepunchTests
                 ? await PeerConnection.ConnectAsync(remote, torrent.InfoHash, PeerId.CreateOurs(), options, ct)
                 : await PeerConnection.ConnectAsync(remote, async token => await utp.ConnectAsync(remote, token), torrent.InfoHash, PeerId.CreateOurs(), options, ct);
             var ours = ExtensionHandshake.Ours(remote, listenPort ?? utp?.LocalEndPoint.Port, null, pex: true);
-            if (!holepunch) ours = ours with { Messages = ours.Messages.Where(m => m.Key != ExtensionIds.UtHolepunchName).ToDictionary() };
+            if (!holepunch) ours = ours with { Messages = ours.Messages.Where(m => m.Key != ExtensionRegistry.UtHolepunch.Name).ToDictionary() };
             var raw = new RawPeer(connection, new ExtensionChannel(connection, ours), options.Time, ct);
             try
             {
@@ -228,10 +228,10 @@ public class HolepunchTests
             }
         }
 
-        public ValueTask SendAsync(HolepunchMessage message) => channel.SendAsync(ExtensionIds.UtHolepunchName, message.Encode(), ct);
+        public ValueTask SendAsync(HolepunchMessage message) => channel.SendAsync(ExtensionRegistry.UtHolepunch.Name, message.Encode(), ct);
 
         public async Task<HolepunchMessage> ReceiveHolepunchAsync() =>
-            HolepunchMessage.Decode((await ReceiveAsync(ExtensionIds.UtHolepunchName).WaitAsync(TimeSpan.FromSeconds(20), time, ct)).Payload.Span);
+            HolepunchMessage.Decode((await ReceiveAsync(ExtensionRegistry.UtHolepunch.Name).WaitAsync(TimeSpan.FromSeconds(20), time, ct)).Payload.Span);
 
         /// <summary>Reads messages until an extension message routed as <paramref name="name"/> (at most 200 messages).</summary>
         public async Task<PeerMessage> ReceiveAsync(string name)

@@ -107,8 +107,8 @@ public class PexTests
         using var raw = await RawPeer.ConnectAsync(seeder, built.Torrent);
         var theirs = raw.Theirs;
 
-        Assert.True(theirs.Messages.ContainsKey(ExtensionIds.UtPexName));
-        Assert.True(theirs.Messages.ContainsKey(ExtensionIds.UtMetadataName));
+        Assert.True(theirs.Messages.ContainsKey(ExtensionRegistry.UtPex.Name));
+        Assert.True(theirs.Messages.ContainsKey(ExtensionRegistry.UtMetadata.Name));
         Assert.Equal(built.Torrent.RawInfo.Length, theirs.MetadataSize);
         Assert.Equal(seeder.Port, theirs.ListenPort);
     }
@@ -126,8 +126,8 @@ public class PexTests
         var theirs = raw.Theirs;
 
         Assert.True(torrent.IsPrivate);
-        Assert.False(theirs.Messages.ContainsKey(ExtensionIds.UtPexName));   // BEP 27: no PEX at all
-        Assert.True(theirs.Messages.ContainsKey(ExtensionIds.UtMetadataName));
+        Assert.False(theirs.Messages.ContainsKey(ExtensionRegistry.UtPex.Name));   // BEP 27: no PEX at all
+        Assert.True(theirs.Messages.ContainsKey(ExtensionRegistry.UtMetadata.Name));
     }
 
     [Fact]
@@ -139,8 +139,8 @@ public class PexTests
         await using var seeder = await Seeder.StartAsync(built.Torrent, Options(folder.Path), ct: Ct);
         using var raw = await RawPeer.ConnectAsync(seeder, built.Torrent);
 
-        await raw.Channel.SendAsync(ExtensionIds.UtMetadataName, MetadataMessage.Request(0).Encode(), Ct);
-        var answer = await raw.ReceiveAsync(ExtensionIds.UtMetadataName);
+        await raw.Channel.SendAsync(ExtensionRegistry.UtMetadata.Name, MetadataMessage.Request(0).Encode(), Ct);
+        var answer = await raw.ReceiveAsync(ExtensionRegistry.UtMetadata.Name);
 
         var data = MetadataMessage.Decode(answer.Payload);
         Assert.Equal(MetadataMessageType.Data, data.Type);
@@ -159,7 +159,7 @@ public class PexTests
         using var overUtp = await RawPeer.ConnectAsync(seeder, built.Torrent, socket);
         using var overTcp = await RawPeer.ConnectAsync(seeder, built.Torrent);
 
-        var message = PexMessage.Decode((await overTcp.ReceiveAsync(ExtensionIds.UtPexName)).Payload);
+        var message = PexMessage.Decode((await overTcp.ReceiveAsync(ExtensionRegistry.UtPex.Name)).Payload);
 
         var named = Assert.Single(message.Added, p => p.EndPoint.Equals(socket.LocalEndPoint));
         Assert.Equal(PexFlags.SupportsUtp, named.Flags & PexFlags.SupportsUtp);
@@ -207,7 +207,7 @@ public class PexTests
         await other.Connection.SendAsync(PeerMessage.Interested, Ct);
         await other.ReceiveAsync("handshake");
         Assert.True(other.Theirs.UploadOnly);
-        await downloader.Channel.SendAsync(ExtensionIds.UtPexName, new PexMessage().Encode(), Ct);   // still talking
+        await downloader.Channel.SendAsync(ExtensionRegistry.UtPex.Name, new PexMessage().Encode(), Ct);   // still talking
         Assert.DoesNotContain(log, line => line.Contains("upload_only", StringComparison.Ordinal));
     }
 

@@ -143,7 +143,7 @@ public class SwarmPeerAnswersTests
         await channel.SendHandshakeAsync(Ct);
         while (channel.Theirs is null)
             if (await connection.ReceiveAsync(Ct) is { Kind: MessageKind.Extended } message) channel.Route(message);
-        Assert.True(channel.TryGetTheirId(ExtensionIds.UtMetadataName, out var id));
+        Assert.True(channel.TryGetTheirId(ExtensionRegistry.UtMetadata.Name, out var id));
 
         // 4,000 requests for the 16 KiB piece 0 ask for 64 MiB of answers.
         var flood = Enumerable.Repeat(PeerMessage.Extended(id, MetadataMessage.Request(0).Encode()), 4_000).ToArray();
@@ -151,6 +151,6 @@ public class SwarmPeerAnswersTests
         await FloodLoggedAsync(log); // nothing read until then: the answers pile up as a flooding peer lets them
 
         Assert.InRange(await AnswersUntilDroppedAsync(connection, MessageKind.Extended), 0, flood.Length - 1);
-        lock (log) Assert.Contains(log, l => l.Contains("sent metadata requests", StringComparison.Ordinal));
+        lock (log) Assert.Contains(log, l => l.Contains("sent ut_metadata requests", StringComparison.Ordinal));
     }
 }

@@ -128,7 +128,7 @@ public static partial class TorrentClient
                     var message = await connection.ReceiveAsync(ct).ConfigureAwait(false);
                     if (message.Kind == MessageKind.Extended) channel.Route(message);   // bitfield and others wait
                 }
-                return (connection.RemotePeerId, channel.TryGetTheirId(ExtensionIds.UtMetadataName, out var id) ? id : (int?)null);
+                return (connection.RemotePeerId, channel.TryGetTheirId(ExtensionRegistry.UtMetadata.Name, out var id) ? id : (int?)null);
             }
             catch (Exception e) when (e is WireException or ExtensionException)
             {

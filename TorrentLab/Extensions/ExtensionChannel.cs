@@ -54,6 +54,9 @@ internal sealed class ExtensionChannel
     /// <summary>True when the peer announced <paramref name="name"/> in its handshake.</summary>
     public bool PeerSupports(string name) => _theirIds.ContainsKey(name);
 
+    /// <summary>True when we offered <paramref name="name"/> and the peer announced it too.</summary>
+    public bool BothSpeak(string name) => Ours.Messages.ContainsKey(name) && PeerSupports(name);
+
     /// <summary>Sends an extension message under the id the peer chose for <paramref name="name"/>.</summary>
     /// <exception cref="InvalidOperationException">The peer did not announce <paramref name="name"/> (caller misuse).</exception>
     public ValueTask SendAsync(string name, ReadOnlyMemory<byte> payload, CancellationToken ct = default)

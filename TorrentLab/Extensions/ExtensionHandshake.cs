@@ -46,25 +46,12 @@ internal sealed record ExtensionHandshake
     /// when it says 0, null when the key is absent (a later handshake without it leaves the state as it was).</summary>
     public bool? UploadOnly { get; init; }
 
-    // The extensions we offer (shared: a handshake never changes them).
-    private static readonly Dictionary<string, byte> Offered = new()
-    {
-        [ExtensionIds.LtDonthaveName] = ExtensionIds.LtDonthave, [ExtensionIds.UtMetadataName] = ExtensionIds.UtMetadata,
-    };
-
-    // BEP 55 rides on PEX (peers learn whom to ask for an introduction from it), so a private torrent (BEP 27: peers
-    // from its trackers only) offers neither.
-    private static readonly Dictionary<string, byte> OfferedWithPex = new(Offered)
-    {
-        [ExtensionIds.UtPexName] = ExtensionIds.UtPex, [ExtensionIds.UtHolepunchName] = ExtensionIds.UtHolepunch,
-    };
-
-    /// <summary>Our handshake to <paramref name="remote"/>: ut_metadata always (a reject when we lack the metadata),
-    /// lt_donthave (BEP 54), ut_pex and ut_holepunch (BEP 55) unless the torrent is private (BEP 27), and <c>upload_only</c> when given (BEP 21).</summary>
+    /// <summary>Our handshake to <paramref name="remote"/>: the extensions of <see cref="ExtensionRegistry"/> in <c>m</c>
+    /// (with <paramref name="pex"/> false only those a private torrent offers, BEP 27), and <c>upload_only</c> when given (BEP 21).</summary>
     public static ExtensionHandshake Ours(IPEndPoint remote, int? listenPort, long? metadataSize, bool pex, bool? uploadOnly = null) => new()
     {
         UploadOnly = uploadOnly,
-        Messages = pex ? OfferedWithPex : Offered,
+        Messages = ExtensionRegistry.Offered(pex),
         Client = ExtensionIds.ClientVersion,
         ListenPort = listenPort,
         MetadataSize = metadataSize,

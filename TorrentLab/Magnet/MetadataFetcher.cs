@@ -102,12 +102,12 @@ internal static class MetadataFetcher
                 if (assembler.IsBanned(peer)) return "banned: its metadata failed the info hash check";
                 if (outstanding is null && channel.Theirs is { } theirs)
                 {
-                    if (!channel.PeerSupports(ExtensionIds.UtMetadataName)) return "does not offer ut_metadata";
+                    if (!channel.PeerSupports(ExtensionRegistry.UtMetadata.Name)) return "does not offer ut_metadata";
                     if (theirs.MetadataSize is not { } size) return "announced no metadata_size (it does not have the metadata)";
                     outstanding = assembler.Next(peer, size);
                     if (outstanding is int piece)
                     {
-                        await channel.SendAsync(ExtensionIds.UtMetadataName, MetadataMessage.Request(piece).Encode(), ct).ConfigureAwait(false);
+                        await channel.SendAsync(ExtensionRegistry.UtMetadata.Name, MetadataMessage.Request(piece).Encode(), ct).ConfigureAwait(false);
                         deadline = time.GetUtcNow() + options.PeerTimeout;
                     }
                 }
@@ -124,7 +124,7 @@ internal static class MetadataFetcher
 
                 var message = await receive.ConfigureAwait(false);
                 receive = null;
-                if (message.Kind != MessageKind.Extended || channel.Route(message) != ExtensionIds.UtMetadataName) continue; // bitfield, have...
+                if (message.Kind != MessageKind.Extended || channel.Route(message) != ExtensionRegistry.UtMetadata.Name) continue; // bitfield, have...
                 var metadata = MetadataMessage.Decode(message.Payload);
                 switch (metadata.Type)
                 {
@@ -140,7 +140,7 @@ internal static class MetadataFetcher
                         // BEP 9: "Peers that do not have the entire metadata MUST respond with a reject message to any
                         // metadata request."
                         if (MetadataServer.AnswerWithout(metadata) is { } reject)
-                            await channel.SendAsync(ExtensionIds.UtMetadataName, reject.Encode(), ct).ConfigureAwait(false);
+                            await channel.SendAsync(ExtensionRegistry.UtMetadata.Name, reject.Encode(), ct).ConfigureAwait(false);
                         break;
                     default:
                         break;   // unsolicited data or reject, or an unknown msg_type: BEP 9 says ignore

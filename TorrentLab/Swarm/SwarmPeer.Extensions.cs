@@ -4,9 +4,10 @@ using TorrentLab.Wire;
 
 namespace TorrentLab.Swarm;
 
-// The extension protocol (BEP 10) on this connection: our handshake, the peer's, ut_metadata requests (BEP 9) and
-// peer exchange (BEP 11), and holepunch messages (BEP 55). The swarm decides whom to tell about whom (TorrentSwarm.Pex.cs).
-internal sealed partial class SwarmPeer
+// The extension protocol (BEP 10) on this connection: our handshake, the peer's, and the messages of the extensions
+// of Extensions/ExtensionRegistry.cs, whose handlers act on this peer through IExtensionPeer. The swarm decides whom
+// to tell about whom (TorrentSwarm.Pex.cs) and whom to introduce (TorrentSwarm.Holepunch.cs).
+internal sealed partial class SwarmPeer : IExtensionPeer
 {
     private ExtensionChannel? _extensions;
     private volatile PexState? _pex;
@@ -41,45 +42,58 @@ internal sealed partial class SwarmPeer
         await _extensions.SendHandshakeAsync(ct).ConfigureAwait(false);
     }
 
-    /// <summary>An <c>extended</c> message from the receive loop, routed by the ids WE chose (BEP 10).</summary>
-    /// <exception cref="ExtensionException">A malformed handshake, metadata or PEX message (the peer is dropped).</exception>
+    /// <summary>An <c>extended</c> message from the receive loop, routed by the ids WE chose (BEP 10) to the
+    /// extension of <see cref="ExtensionRegistry"/> that owns it.</summary>
+    /// <exception cref="ExtensionException">A malformed handshake, metadata, PEX or lt_donthave message (the peer is dropped).</exception>
     private void OnExtended(in PeerMessage message)
     {
         if (_extensions is null) return; // we did not offer extensions: nothing to route it by
-        switch (_extensions.Route(message))
+        var name = _extensions.Route(message);
+        if (name == "handshake") OnExtensionHandshake(_extensions.Theirs!);
+        else if (name is not null) ExtensionRegistry.Find(name)?.Receive(this, message.Payload);
+        // null: an id we never assigned; BEP 10 asks us to ignore it.
+    }
+
+    private void OnExtensionHandshake(ExtensionHandshake theirs)
+    {
+        if (theirs.YourIp is { } ours) _swarm.OnAddressReported(this, ours);
+        if (ListenEndPoint is null && theirs.ListenPort is { } port)
         {
-            case "handshake":
-                OnExtensionHandshake(_extensions.Theirs!);
-                break;
-            case ExtensionIds.UtMetadataName:
-                if (_swarm.Metadata.Answer(MetadataMessage.Decode(message.Payload)) is { } answer
-                    && _extensions.TryGetTheirId(ExtensionIds.UtMetadataName, out var metadataId))
-                    EnqueueAnswer(PeerMessage.Extended(metadataId, answer.Encode()), "metadata");
-                break;
-            case ExtensionIds.UtPexName:
-                if (_pex is { } pex)
-                    _swarm.OnPexLearned(this, pex.Receive(PexMessage.Decode(message.Payload)));
-                break;
-            case ExtensionIds.LtDonthaveName:
-                OnDontHave(message.Payload.Span);
-                break;
-            case ExtensionIds.UtHolepunchName:
-                _swarm.OnHolepunch(this, message.Payload);
-                break;
-            // null: an id we never assigned; BEP 10 asks us to ignore it.
+            ListenEndPoint = new IPEndPoint(Connection.RemoteEndPoint.Address, port);
+            _swarm.OnPeerEvent(this, PeerEvent.ListenAddressKnown);
         }
+        foreach (var extension in ExtensionRegistry.All) extension.OnHandshake(this, theirs);
+    }
+
+    // What the extensions' handlers see of this peer and its swarm (IExtensionPeer).
+    ExtensionChannel IExtensionPeer.Channel => _extensions!;
+    bool IExtensionPeer.IsPrivate => _swarm.Torrent.IsPrivate;
+    int IExtensionPeer.PieceCount => _pieces.PieceCount;
+    MetadataServer IExtensionPeer.Metadata => _swarm.Metadata;
+
+    void IExtensionPeer.Answer(IExtension extension, ReadOnlyMemory<byte> payload)
+    {
+        if (_extensions!.TryGetTheirId(extension.Name, out var id)) EnqueueAnswer(PeerMessage.Extended(id, payload), extension.Name);
+    }
+
+    void IExtensionPeer.StartPex() => _swarm.OnPexReady(this, new PexState(ListenEndPoint ?? Connection.RemoteEndPoint, isPrivate: false, _time));
+    void IExtensionPeer.OnPexLearned(IReadOnlyList<PexPeer> peers) => _swarm.OnPexLearned(this, peers);
+    void IExtensionPeer.OnHolepunch(ReadOnlyMemory<byte> payload) => _swarm.OnHolepunch(this, payload);
+    void IExtensionPeer.OnHolepunchReady() => _swarm.OnPeerEvent(this, PeerEvent.ListenAddressKnown);
+
+    void IExtensionPeer.OnUploadOnly(bool uploadOnly)
+    {
+        if (uploadOnly == UploadOnly) return;
+        UploadOnly = uploadOnly;
+        if (uploadOnly) _swarm.OnPeerEvent(this, PeerEvent.UploadOnly);
     }
 
     /// <summary>BEP 54: the peer lost a piece it had announced (libtorrent sends it when a read fails). We stop
     /// counting it there and take back our requests for it, which go to other peers.</summary>
-    /// <exception cref="ExtensionException">Not a 4-byte index of a piece of the torrent.</exception>
-    private void OnDontHave(ReadOnlySpan<byte> payload)
+    void IExtensionPeer.OnPieceLost(int index)
     {
-        if (payload.Length != 4) throw new ExtensionException($"lt_donthave of {payload.Length} bytes, expected a 4-byte piece index");
-        var index = System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(payload);
-        if (index >= (uint)_pieces.PieceCount) throw new ExtensionException($"lt_donthave for piece {index}, the torrent has {_pieces.PieceCount}");
-        Connection.PeerPieces?.Clear((int)index);
-        var (had, released) = _pieces.PeerLost(this, (int)index);
+        Connection.PeerPieces?.Clear(index);
+        var (had, released) = _pieces.PeerLost(this, index);
         if (had)
         {
             Interlocked.Decrement(ref _peerHaveCount);
@@ -90,33 +104,13 @@ internal sealed partial class SwarmPeer
         foreach (var request in released) ForgetRequests(request);
     }
 
-    private void OnExtensionHandshake(ExtensionHandshake theirs)
-    {
-        if (theirs.UploadOnly is { } only && only != UploadOnly)
-        {
-            UploadOnly = only;
-            if (only) _swarm.OnPeerEvent(this, PeerEvent.UploadOnly);
-        }
-        if (theirs.YourIp is { } ours) _swarm.OnAddressReported(this, ours);
-        if (ListenEndPoint is null && theirs.ListenPort is { } port)
-        {
-            ListenEndPoint = new IPEndPoint(Connection.RemoteEndPoint.Address, port);
-            _swarm.OnPeerEvent(this, PeerEvent.ListenAddressKnown);
-        }
-        if (_pex is null && !_swarm.Torrent.IsPrivate && _extensions!.PeerSupports(ExtensionIds.UtPexName))
-            _swarm.OnPexReady(this, new PexState(ListenEndPoint ?? Connection.RemoteEndPoint, isPrivate: false, _time));
-        // A peer we dialled was announced to the others before its handshake came: now PEX can add BEP 55's flag.
-        if (Outgoing && SupportsHolepunch) _swarm.OnPeerEvent(this, PeerEvent.ListenAddressKnown);
-    }
-
     /// <summary>BEP 55: both sides offered ut_holepunch (never on a private torrent: we do not offer it there).</summary>
-    public bool SupportsHolepunch => _extensions is { } channel && channel.Ours.Messages.ContainsKey(ExtensionIds.UtHolepunchName)
-        && channel.PeerSupports(ExtensionIds.UtHolepunchName);
+    public bool SupportsHolepunch => _extensions is { } channel && channel.BothSpeak(ExtensionRegistry.UtHolepunch.Name);
 
     /// <summary>Queues a ut_holepunch message (BEP 55) with the id the peer chose; false when it does not speak it.</summary>
     public bool SendHolepunch(HolepunchMessage message)
     {
-        if (!SupportsHolepunch || !_extensions!.TryGetTheirId(ExtensionIds.UtHolepunchName, out var id)) return false;
+        if (!SupportsHolepunch || !_extensions!.TryGetTheirId(ExtensionRegistry.UtHolepunch.Name, out var id)) return false;
         Enqueue(PeerMessage.Extended(id, message.Encode()));
         return true;
     }
@@ -143,7 +137,7 @@ internal sealed partial class SwarmPeer
         // Not to a super-seeded peer (as libtorrent): between two revealed pieces it is not interested in us, and a peer
         // that knows we are upload-only drops us then.
         if (SuperSeeded || _extensions is not { } channel || channel.Ours.UploadOnly == true || Interlocked.Exchange(ref _toldUploadOnly, 1) != 0) return;
-        Enqueue(PeerMessage.Extended(ExtensionIds.Handshake, (channel.Ours with { UploadOnly = true }).Encode()));
+        Enqueue(PeerMessage.Extended(ExtensionIds.Handshake, UploadOnlyExtension.Announce(channel.Ours).Encode()));
     }
 
     /// <summary>Called by the swarm when our side of the exchange is set up (after it told the state who is here).</summary>
@@ -153,7 +147,7 @@ internal sealed partial class SwarmPeer
     public bool TrySendPex(out PexMessage message)
     {
         message = new PexMessage();
-        if (_pex is not { } pex || _extensions is null || !_extensions.TryGetTheirId(ExtensionIds.UtPexName, out var id)) return false;
+        if (_pex is not { } pex || _extensions is null || !_extensions.TryGetTheirId(ExtensionRegistry.UtPex.Name, out var id)) return false;
         if (!pex.TryCreateMessage(out message)) return false;
         Enqueue(PeerMessage.Extended(id, message.Encode()));
         return true;

@@ -331,19 +331,14 @@ internal sealed partial class SwarmPeer
         var requests = _unreadable.ToList();
         _unreadable.Clear();
         _readFailures += failed;
-        if (_extensions is null || !_extensions.TryGetTheirId(ExtensionIds.LtDonthaveName, out var id) || _readFailures > MaxReadFailures)
+        if (_extensions is null || !_extensions.TryGetTheirId(ExtensionRegistry.LtDonthave.Name, out var id) || _readFailures > MaxReadFailures)
         {
             Drop($"cannot serve it: {error.Message}", violation: false);
             return false;
         }
         lock (_sendLock)
         {
-            foreach (var index in lost)
-            {
-                var payload = new byte[4];
-                System.Buffers.Binary.BinaryPrimitives.WriteInt32BigEndian(payload, index);
-                _control.Enqueue(PeerMessage.Extended(id, payload));
-            }
+            foreach (var index in lost) _control.Enqueue(PeerMessage.Extended(id, DontHaveExtension.Encode(index)));
             foreach (var request in requests) RejectLocked(request);
         }
         _swarm.Log($"{Connection.RemoteEndPoint}: told it we lost piece(s) {string.Join(", ", lost)} (lt_donthave): {error.Message}");
