@@ -7,14 +7,16 @@ namespace TorrentLab.Cli.Display;
 
 /// <summary>The live display's rows for one progress report, laid out to fit the terminal's width: no row is ever
 /// wider, so none wraps and the display redraws in place. Row 1: name, bar, percentage, bytes, rate, ETA. Row 2:
-/// pieces, peers, upload; then why nothing arrives (the status), wrapped onto rows of its own. With <c>-v</c>, one row per peer.</summary>
+/// pieces, peers, upload, then why nothing arrives (the status) after " -- ", as the seeding row says what ends the
+/// seeding, wrapped onto the rows below (a download waiting for its tracker takes three rows at 80 columns). With
+/// <c>-v</c>, one row per peer.</summary>
 internal static class LiveLines
 {
     private const int MinBar = 10;       // narrower than this a bar no longer shows progress; it is dropped instead
     private const int MaxBar = 40;
     private const int MaxPeerRows = 8;   // with the two rows above, fits a 24-line terminal with room for the log
     private const string Gap = "  ";
-    private const int MaxStatusRows = 3; // why nothing arrives, in full on an 80-column terminal; a longer one is cut
+    private const int MaxStatusRows = 3; // the details and why nothing arrives, in full on an 80-column terminal; a longer one is cut
 
     /// <summary>The rows for <paramref name="p"/> on a terminal <paramref name="width"/> columns wide.</summary>
     /// <param name="seeding">When the download seeds once complete: what ends it (then a complete download shows the
@@ -26,12 +28,14 @@ internal static class LiveLines
         // The last columns stay free: a terminal wraps a row that fills its width, which breaks the redraw, and at
         // Ctrl-C it echoes "^C" where the cursor rests, at the end of the last row.
         var max = Math.Max(8, width - 3);
-        var rows = seeding is not null && IsSeeding(p)
-            ? new List<IRenderable> { SeedingRow(UntrustedText.Clean(title), p, seeding, max, unicode), SeedingDetailRow(p, seeding, seeded, max, unicode) }
-            : new List<IRenderable> { ProgressRow(UntrustedText.Clean(title), p, max, unicode), DetailRow(p, max, unicode) };
-        if (!(seeding is not null && IsSeeding(p)) && p.Status is { } status)
-            foreach (var line in Wrap("  -- " + UntrustedText.Clean(status, 1000), max, MaxStatusRows, unicode))
-                rows.Add(new Text(line, new Style(Color.Yellow)));
+        var rows = new List<IRenderable>();
+        if (seeding is not null && IsSeeding(p))
+            rows.AddRange([SeedingRow(UntrustedText.Clean(title), p, seeding, max, unicode), SeedingDetailRow(p, seeding, seeded, max, unicode)]);
+        else
+        {
+            rows.Add(ProgressRow(UntrustedText.Clean(title), p, max, unicode));
+            rows.AddRange(DetailRows(p, max, unicode));
+        }
         if (verbose)
         {
             foreach (var peer in p.Peers.Take(MaxPeerRows))
@@ -87,11 +91,23 @@ internal static class LiveLines
 
     private static string Stats(string percent, List<string> stats) => string.Join(Gap, [percent, .. stats]);
 
-    private static Markup DetailRow(DownloadProgress p, int max, bool unicode)
+    /// <summary>Row 2 and the rows below it: the pieces, peers and upload in grey, then why nothing arrives (if it
+    /// does not) in yellow, wrapped.</summary>
+    private static IEnumerable<IRenderable> DetailRows(DownloadProgress p, int max, bool unicode)
     {
         var facts = $"  {p.PiecesDone}/{p.PieceCount} pieces, {UntrustedText.Clean(p.CurrentPeer ?? Units.Count(p.ConnectedPeers, "peer"))}" +
                     (p.UploadRate > 0 ? $", up {Units.Rate(p.UploadRate)}" : "");
-        return new Markup($"[grey]{Markup.Escape(Fit(facts, max, unicode))}[/]");
+        if (p.Status is not { } status)
+        {
+            yield return new Markup($"[grey]{Markup.Escape(Fit(facts, max, unicode))}[/]");
+            yield break;
+        }
+        var lines = Wrap($"{facts} -- {UntrustedText.Clean(status, 1000)}", max, MaxStatusRows, unicode);
+        var first = lines[0];
+        yield return first.StartsWith(facts, StringComparison.Ordinal)
+            ? new Markup($"[grey]{Markup.Escape(facts)}[/][yellow]{Markup.Escape(first[facts.Length..])}[/]")
+            : new Text(first, new Style(Color.Yellow));
+        foreach (var line in lines.Skip(1)) yield return new Text(line, new Style(Color.Yellow));
     }
 
     /// <summary><paramref name="text"/> broken at spaces into rows of at most <paramref name="cells"/> columns (a word
@@ -99,7 +115,7 @@ internal static class LiveLines
     /// an ellipsis when more was left.</summary>
     public static List<string> Wrap(string text, int cells, int maxRows, bool unicode = true)
     {
-        const string indent = "     "; // under the text after "  -- "
+        const string indent = "     "; // continuation rows, indented under the first row's text
         var rows = new List<string>();
         var rest = text;
         while (rest.Length > 0 && rows.Count < maxRows)

@@ -109,11 +109,31 @@ public partial class ProgressViewTests
     {
         var rows = Escapes().Replace(await RenderAsync(width, verbose: false), "").Split('\n', '\r').Where(r => r.Length > 0).ToList();
 
-        var first = rows.FindIndex(r => r.StartsWith("  -- waiting for peers: 0 connected", StringComparison.Ordinal));
+        var first = rows.FindIndex(r => r.StartsWith("  0/80 pieces, 0 peers, up 120.0 KiB/s -- waiting for peers: 0 connected", StringComparison.Ordinal));
         Assert.True(first > 0, string.Join('\n', rows));
-        Assert.Equal("  0/80 pieces, 0 peers, up 120.0 KiB/s", rows[first - 1].TrimEnd());
-        var status = string.Join(' ', rows.Skip(first).TakeWhile(r => r.StartsWith("  ", StringComparison.Ordinal) && !r.Contains("pieces,", StringComparison.Ordinal)).Select(r => r.Trim()));
-        Assert.Equal("-- " + Waiting, status); // every word, none cut
+        var below = rows.Skip(first + 1).TakeWhile(r => r.StartsWith("     ", StringComparison.Ordinal)).ToList();
+        var status = string.Join(' ', new[] { rows[first] }.Concat(below).Select(r => r.Trim()));
+        Assert.Equal("0/80 pieces, 0 peers, up 120.0 KiB/s -- " + Waiting, status); // every word, none cut
+        Assert.InRange(below.Count, 0, 2); // three rows at most under the bar
+    }
+
+    /// <summary>A download waiting for its tracker's peers, as the README shows it: the bar, then the details and why
+    /// nothing arrives on two rows, every word of it, at 80 columns.</summary>
+    [Fact]
+    public void LiveDisplay_WaitingForTheTracker_TakesThreeRowsAt80Columns()
+    {
+        const string status = "waiting for peers: 0 connected, 0 known; tracker http://127.0.0.1:6969/announce answered 0, next announce in 47 s";
+        var output = new StringWriter();
+        var console = AnsiConsole.Create(new AnsiConsoleSettings { Ansi = AnsiSupport.No, Out = new AnsiConsoleOutput(output) });
+        console.Profile.Width = 80;
+        var report = new DownloadProgress(0, 2, 0, 52_531, 0, 0, 0, null, TimeSpan.Zero) { Status = status };
+
+        console.Write(LiveLines.Render("sample", report, 80, verbose: false, unicode: true));
+
+        var rows = output.ToString().ReplaceLineEndings("\n").Split('\n').Where(r => r.Length > 0).ToList();
+        Assert.Equal(3, rows.Count);
+        Assert.All(rows, r => Assert.True(r.Length <= 77, $"{r.Length} columns: {r}"));
+        Assert.Equal("0/2 pieces, 0 peers -- " + status, string.Join(' ', rows.Skip(1).Select(r => r.Trim())));
     }
 
     [Theory]
