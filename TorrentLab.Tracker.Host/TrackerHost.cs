@@ -29,57 +29,14 @@ internal static class TrackerHost
           --quiet          print no line per announce, scrape or rejected request
         """;
 
+    /// <summary>The executable: <see cref="RunAsync(string[], TextWriter, TextWriter, CancellationToken)"/> on the
+    /// console until SIGINT or SIGTERM.</summary>
     public static async Task<int> RunAsync(string[] args)
     {
-        TrackerServerOptions options;
-        try
-        {
-            if (args is ["--help" or "-h"])
-            {
-                Console.Out.WriteLine(Help);
-                return Ok;
-            }
-            options = Parse(args);
-        }
-        catch (ArgumentException e)
-        {
-            Console.Error.WriteLine($"error: {e.Message}");
-            Console.Error.WriteLine(Help);
-            return Usage;
-        }
-        catch (Exception e) when (e is TorrentLabException or IOException or UnauthorizedAccessException)
-        {
-            Console.Error.WriteLine($"error: {e.Message}");
-            return BadInput;
-        }
-
         using var stop = new CancellationTokenSource();
         using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
         using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
-        TrackerServer server;
-        try
-        {
-            server = await TrackerServer.StartAsync(options, stop.Token).ConfigureAwait(false);
-        }
-        catch (IOException e)
-        {
-            Console.Error.WriteLine($"error: {e.Message}");
-            return Io;
-        }
-        await using (server.ConfigureAwait(false))
-        {
-            Console.Out.WriteLine($"tracker listening on {server.HttpAnnounceUrl} and {server.UdpAnnounceUrl}" +
-                (options.AllowedInfoHashes is { } allowed ? $" ({allowed.Count} torrent(s) allowed)" : ""));
-            try
-            {
-                await Task.Delay(Timeout.Infinite, stop.Token).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException)
-            {
-                Console.Out.WriteLine("tracker stopped");
-            }
-        }
-        return Ok;
+        return await RunAsync(args, Console.Out, Console.Error, stop.Token).ConfigureAwait(false);
 
         void Stop(PosixSignalContext context)
         {
@@ -88,8 +45,60 @@ internal static class TrackerHost
         }
     }
 
+    /// <summary>Reads <paramref name="args"/> and runs the tracker until <paramref name="stop"/>, its lines to
+    /// <paramref name="output"/> and its errors to <paramref name="error"/>; returns the exit code.</summary>
+    public static async Task<int> RunAsync(string[] args, TextWriter output, TextWriter error, CancellationToken stop)
+    {
+        TrackerServerOptions options;
+        try
+        {
+            if (args is ["--help" or "-h"])
+            {
+                output.WriteLine(Help);
+                return Ok;
+            }
+            options = Parse(args, output);
+        }
+        catch (ArgumentException e)
+        {
+            error.WriteLine($"error: {e.Message}");
+            error.WriteLine(Help);
+            return Usage;
+        }
+        catch (Exception e) when (e is TorrentLabException or IOException or UnauthorizedAccessException)
+        {
+            error.WriteLine($"error: {e.Message}");
+            return BadInput;
+        }
+
+        TrackerServer server;
+        try
+        {
+            server = await TrackerServer.StartAsync(options, stop).ConfigureAwait(false);
+        }
+        catch (IOException e)
+        {
+            error.WriteLine($"error: {e.Message}");
+            return Io;
+        }
+        await using (server.ConfigureAwait(false))
+        {
+            output.WriteLine($"tracker listening on {server.HttpAnnounceUrl} and {server.UdpAnnounceUrl}" +
+                (options.AllowedInfoHashes is { } allowed ? $" ({allowed.Count} torrent(s) allowed)" : ""));
+            try
+            {
+                await Task.Delay(Timeout.Infinite, stop).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                output.WriteLine("tracker stopped");
+            }
+        }
+        return Ok;
+    }
+
     /// <exception cref="ArgumentException">An unknown option or a value out of range, in words.</exception>
-    private static TrackerServerOptions Parse(string[] args)
+    private static TrackerServerOptions Parse(string[] args, TextWriter output)
     {
         var host = IPAddress.Loopback;
         int port = 6969, interval = 1800;
@@ -142,7 +151,7 @@ internal static class TrackerHost
             MaxTorrentsPerAddress = maxTorrentsPerAddress,
             AllowedInfoHashes = allowed,
             FullScrape = fullScrape,
-            Log = quiet ? null : line => Console.Out.WriteLine(line),
+            Log = quiet ? null : output.WriteLine,
         };
     }
 

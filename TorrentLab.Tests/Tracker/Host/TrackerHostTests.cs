@@ -1,11 +1,15 @@
+using System.Collections.Concurrent;
+using System.Text;
+using System.Text.RegularExpressions;
 using TorrentLab.Tests.Infrastructure;
 using TorrentLab.Tracker;
+using TorrentLab.Tracker.Host;
 using TorrentLab.Wire;
 
 namespace TorrentLab.Tests.Tracker.Host;
 
 /// <summary><c>torrentlab-tracker</c>, the tracker alone, run as a separate process (the JIT build beside the tests;
-/// the release build is the same code compiled ahead of time).</summary>
+/// the release build is the same code compiled ahead of time), and in this process, as its program runs it.</summary>
 [Trait("Tier", "Slow")]
 public class TrackerHostTests
 {
@@ -85,5 +89,51 @@ public class TrackerHostTests
         {
             ProcessRunner.Stop(tracker);
         }
+    }
+
+    /// <summary>The host in this process, as its program runs it with the console's writers and a token the signals
+    /// cancel: help, a usage error, a torrent that cannot be read, and a tracker that answers an announce, logs it and
+    /// stops when its token is cancelled.</summary>
+    [Fact]
+    public async Task Host_InProcess_HelpUsageBadInputAndARunStoppedByItsToken()
+    {
+        var help = new StringWriter();
+        Assert.Equal(0, await TrackerHost.RunAsync(["--help"], help, TextWriter.Null, Ct));
+        Assert.Contains("--max-torrents-per-address N", help.ToString(), StringComparison.Ordinal);
+
+        var usage = new StringWriter();
+        Assert.Equal(2, await TrackerHost.RunAsync(["--port", "70000"], TextWriter.Null, usage, Ct));
+        Assert.StartsWith("error: --port must be between 0 and 65535, got '70000'", usage.ToString(), StringComparison.Ordinal);
+
+        using var folder = new TempFolder();
+        var unreadable = new StringWriter();
+        Assert.Equal(3, await TrackerHost.RunAsync(["--allow", folder.Combine("missing.torrent")], TextWriter.Null, unreadable, Ct));
+        Assert.StartsWith("error: ", unreadable.ToString(), StringComparison.Ordinal);
+
+        var output = new LineWriter();
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(Ct);
+        var run = TrackerHost.RunAsync(["--port", "0", "--interval", "60"], output, TextWriter.Null, stop.Token);
+        Assert.True(await Wait.UntilAsync(() => output.Lines.Any(l => l.StartsWith("tracker listening on ", StringComparison.Ordinal)), TimeSpan.FromSeconds(20), Ct),
+            "never listening: " + string.Join('\n', output.Lines));
+        var url = Regex.Match(output.Lines.First(), "on (http://[^ ]+/announce) and udp://").Groups[1].Value;
+        var built = TestTorrents.SingleFile(announce: url);
+        using (var http = new TrackerClient([[url]]))
+            await http.AnnounceAsync(new AnnounceRequest(built.Torrent.InfoHash, PeerId.CreateOurs(), 7203, 0, 0, 0, AnnounceEvent.Started), Ct);
+        Assert.True(await Wait.UntilAsync(() => output.Lines.Any(l => l.StartsWith("announce http 127.0.0.1:7203 ", StringComparison.Ordinal)), TimeSpan.FromSeconds(20), Ct),
+            "the announce was not logged: " + string.Join('\n', output.Lines));
+
+        await stop.CancelAsync();
+        Assert.Equal(0, await run.WaitAsync(TimeSpan.FromSeconds(20), Ct));
+        Assert.Equal("tracker stopped", output.Lines.Last());
+    }
+
+    /// <summary>A writer that keeps each line, written from any thread (the tracker logs from its own).</summary>
+    private sealed class LineWriter : TextWriter
+    {
+        public ConcurrentQueue<string> Lines { get; } = new();
+
+        public override Encoding Encoding => Encoding.UTF8;
+
+        public override void WriteLine(string? value) => Lines.Enqueue(value ?? "");
     }
 }
