@@ -125,8 +125,16 @@ public sealed record StudentCgroups
                 var quota = ((long)(Cpus * 100_000)).ToString(CultureInfo.InvariantCulture);   // per 100 ms period
                 switch (controller, _unified)
                 {
-                    case ("memory", false): File.WriteAllText(Path.Combine(folder, "memory.limit_in_bytes"), MemoryBytes.ToString(CultureInfo.InvariantCulture)); break;
-                    case ("memory", true): File.WriteAllText(Path.Combine(folder, "memory.max"), MemoryBytes.ToString(CultureInfo.InvariantCulture)); break;
+                    // Swap counted in the cap where the kernel accounts it: a run over its memory is killed, not swapped out.
+                    case ("memory", false):
+                        File.WriteAllText(Path.Combine(folder, "memory.limit_in_bytes"), MemoryBytes.ToString(CultureInfo.InvariantCulture));
+                        if (File.Exists(Path.Combine(folder, "memory.memsw.limit_in_bytes")))
+                            File.WriteAllText(Path.Combine(folder, "memory.memsw.limit_in_bytes"), MemoryBytes.ToString(CultureInfo.InvariantCulture));
+                        break;
+                    case ("memory", true):
+                        File.WriteAllText(Path.Combine(folder, "memory.max"), MemoryBytes.ToString(CultureInfo.InvariantCulture));
+                        if (File.Exists(Path.Combine(folder, "memory.swap.max"))) File.WriteAllText(Path.Combine(folder, "memory.swap.max"), "0");
+                        break;
                     case ("cpu", false):
                         File.WriteAllText(Path.Combine(folder, "cpu.cfs_period_us"), "100000");
                         File.WriteAllText(Path.Combine(folder, "cpu.cfs_quota_us"), quota);
