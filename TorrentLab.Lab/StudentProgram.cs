@@ -192,7 +192,7 @@ public sealed class StudentProgram
         var full = stderr.Split('\n').Where(l => l.StartsWith(StudentSandbox.FullMarker, StringComparison.Ordinal))
             .Select(l => l[StudentSandbox.FullMarker.Length..].Trim()).Distinct().ToList();
         if (full.Count > 0)
-            return (StudentCap.Disk, string.Join(" and ", full.Select(place => place == Scratch
+            return (StudentCap.Disk, string.Join(" and ", full.Select(place => place == SandboxPaths.Real(Path.GetFullPath(Scratch!), 0)
                 ? $"its scratch folder {place} ({(StudentSandbox.ScratchCap is { } size ? $"a tmpfs of {size >> 20} MiB" : "on the host's disk")})"
                 : $"{place} ({sandbox.TmpBytes >> 20} MiB)")));
         // 128 + 24: SIGXCPU, the signal of RLIMIT_CPU's soft limit (the hard one, a few seconds later, is SIGKILL).

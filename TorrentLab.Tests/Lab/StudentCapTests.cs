@@ -127,5 +127,6 @@ public class StudentCapTests
         Assert.Contains("HINT:      your program filled /tmp (1 MiB)", report);
         Assert.DoesNotContain("does it implement", report);
         Assert.DoesNotContain("exit code 137", report);
+        Assert.Contains("\"stopped\":\"disk cap: /tmp (1 MiB) is full\"", LabJsonReport.StageLine("client.py", LabTiming.None, results[0].Stage, results[0].Result));
     }
 }
