@@ -55,6 +55,10 @@ public sealed class StudentSandbox
     internal StudentSandbox WithCgroups(StudentCgroups? cgroups) =>
         new(_bwrap, _prlimit, cgroups, NoCgroups) { CpuSeconds = CpuSeconds, MemoryBytes = MemoryBytes, TmpBytes = TmpBytes };
 
+    /// <summary>The same sandbox with <paramref name="seconds"/> of CPU per process (tests use a short one).</summary>
+    internal StudentSandbox WithCpuSeconds(int seconds) =>
+        new(_bwrap, _prlimit, Cgroups, NoCgroups) { CpuSeconds = seconds, MemoryBytes = MemoryBytes, TmpBytes = TmpBytes };
+
     /// <summary>The same sandbox with its own /tmp, /var/tmp and /dev/shm capped at <paramref name="bytes"/> (tests use small ones).</summary>
     internal StudentSandbox WithTmpBytes(long bytes) =>
         new(_bwrap, _prlimit, Cgroups, NoCgroups) { CpuSeconds = CpuSeconds, MemoryBytes = MemoryBytes, TmpBytes = bytes };

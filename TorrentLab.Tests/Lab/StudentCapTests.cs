@@ -111,6 +111,20 @@ public class StudentCapTests
         Assert.Contains("your program filled /tmp (1 MiB)", run.CapHint);
     }
 
+    [Fact]
+    public async Task ARunPastItsCpuSeconds_IsNamedTheCpuLimit()
+    {
+        var sandbox = Sandbox();
+        if (!sandbox.HasProcessLimits) Interop.Missing("prlimit (util-linux) is not installed: no CPU limit per process");
+        // One second of CPU, a loop that never ends: the kernel's SIGXCPU ends it, long before the time limit.
+        var run = await RunAsync(sandbox.WithCgroups(null).WithCpuSeconds(1), "while True:\n    pass\n", TimeSpan.FromSeconds(300));
+
+        Assert.False(run.TimedOut);
+        Assert.Equal(StudentCap.Cpu, run.Cap);
+        Assert.Equal("CPU limit: killed after 1 s of CPU in one process", run.Stop);
+        Assert.Contains("busy loop", run.CapHint);
+    }
+
     /// <summary>In the report, a cap is its own STOPPED line and its own hint, not the stage's guess from the output.</summary>
     [Fact]
     public async Task ACheckWhoseRunMeetsACap_SaysSoOnItsOwnLine()

@@ -111,6 +111,7 @@ public class StudentSandboxEscapeTests
             Assert.False(File.Exists(secret + "-written"), report);
             Assert.Equal("the answers", File.ReadAllText(secret));
             Assert.Contains("homes and temporary folders hidden wherever the checker starts", report);
+            Assert.Contains("its scratch folder on a tmpfs capped at 512 MiB", report);
         }
         finally
         {
