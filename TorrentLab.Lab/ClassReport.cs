@@ -142,7 +142,7 @@ public sealed class ClassReport(IReadOnlyList<ClassStudent> students, string wor
         }
         else
         {
-            var scratch = Path.Combine(Path.GetTempPath(), $"torrentlab-class-{Guid.NewGuid():N}");
+            var scratch = Path.Combine(check.Sandbox is null ? Path.GetTempPath() : StudentSandbox.ScratchParent, $"torrentlab-class-{Guid.NewGuid():N}");
             try
             {
                 if (commit is not null)

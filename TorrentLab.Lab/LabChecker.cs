@@ -25,7 +25,7 @@ public sealed class LabChecker(StudentProgram originalProgram, LabCheckOptions o
         var results = new List<(LabStage, StageResult)>();
         using var measured = options.Pace is null ? LabPace.Measure() : null;
         var pace = options.Pace ?? measured!;
-        var root = Path.Combine(Path.GetTempPath(), $"torrentlab-lab-{options.Seed}-{Guid.NewGuid():N}");
+        var root = Path.Combine(options.Sandbox is null ? Path.GetTempPath() : StudentSandbox.ScratchParent, $"torrentlab-lab-{options.Seed}-{Guid.NewGuid():N}");
         try
         {
             // A HOME of the program's own for the whole check (a runtime may keep a cache there between runs), never the teacher's.
@@ -48,7 +48,10 @@ public sealed class LabChecker(StudentProgram originalProgram, LabCheckOptions o
                 if (timedOut && !result.HintStandsOnTimeout) result = result with { Hint = timing.TimeoutHint(context.LastRun!) };
                 // A hint that stands on a timeout (a right output that never exited) still says what the limit was made of.
                 else if (timedOut) result = result with { Hint = $"{result.Hint} (this run's limit: {LabTiming.Seconds(context.LastRun!.Limit)} s; {timing.Limits(context.LastRun!)}; --slow 2 gives more time)" };
-                result = result with { Seed = options.Seed, Elapsed = clock.Elapsed, TimedOut = timedOut, Faults = options.Faults };
+                // A run that met a cap of the sandbox (memory, processes, disk, CPU) is reported as that cap, never as an exit code.
+                else if (!result.Passed && context.LastRun is { CapHint: { } capHint } capped && result.Hint?.Contains(capped.Stop!, StringComparison.Ordinal) != true)
+                    result = result with { Hint = capHint };
+                result = result with { Seed = options.Seed, Elapsed = clock.Elapsed, TimedOut = timedOut, Faults = options.Faults, Stop = result.Passed ? null : context.LastRun?.Stop };
                 results.Add((stage, result));
                 Write(stage, result, clock.Elapsed);
                 if (!result.Passed && !options.KeepGoing && stage != stages[^1])
@@ -86,6 +89,7 @@ public sealed class LabChecker(StudentProgram originalProgram, LabCheckOptions o
         var runs = result.Cases == 1 ? "1 run" : $"{result.Cases} runs";
         output.WriteLine($"{(result.Passed ? "PASS" : "FAIL")}  {stage.Name,-21} {stage.CommandShape}  ({runs}, {elapsed.TotalSeconds:0.0} s)");
         if (result.Passed) return;
+        if (result.Stop is not null) Field("STOPPED", result.Stop);
         Field("ran", result.Ran);
         Field("expected", result.Expected);
         Field("got", result.Actual);

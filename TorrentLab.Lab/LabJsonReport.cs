@@ -7,9 +7,10 @@ namespace TorrentLab.Lab;
 
 /// <summary>The machine-readable verdicts of <c>lab check --json</c>: one JSON object per checked stage, one per line
 /// (JSON Lines), for a teacher's scripts and the class report.</summary>
-/// <remarks>Each object: <c>{"stage", "verdict": "PASS"|"FAIL", "seconds", "seed", "runs", "timed_out", "faults", "hint",
-/// "expected", "got", "ran", "exercise", "program", "startup_seconds", "slow"}</c>; <c>hint</c>, <c>expected</c>,
-/// <c>got</c> and <c>ran</c> are null on a PASS.</remarks>
+/// <remarks>Each object: <c>{"stage", "verdict": "PASS"|"FAIL", "seconds", "seed", "runs", "timed_out", "stopped", "faults",
+/// "hint", "expected", "got", "ran", "exercise", "program", "startup_seconds", "slow"}</c>; <c>hint</c>, <c>expected</c>,
+/// <c>got</c> and <c>ran</c> are null on a PASS; <c>stopped</c> names the time limit or the sandbox's cap that ended the
+/// failing run (<see cref="StageResult.Stop"/>), null when none did.</remarks>
 public static class LabJsonReport
 {
     /// <summary>One stage's verdict as one line of JSON.</summary>
@@ -27,6 +28,7 @@ public static class LabJsonReport
             json.WriteNumber("seed", result.Seed);
             json.WriteNumber("runs", result.Cases);
             json.WriteBoolean("timed_out", result.TimedOut);
+            WriteOrNull(json, "stopped", result.Passed ? null : result.Stop);
             json.WriteBoolean("faults", result.Faults);
             WriteOrNull(json, "hint", result.Passed ? null : result.Hint);
             WriteOrNull(json, "expected", result.Passed ? null : result.Expected);

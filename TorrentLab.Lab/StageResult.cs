@@ -30,6 +30,10 @@ public sealed record StageResult(bool Passed, int Cases, string Ran, string Expe
     /// <summary>Whether the failing run was killed at its time limit (filled in by the checker).</summary>
     public bool TimedOut { get; init; }
 
+    /// <summary>What of the checker's ended the failing run, when something did: its time limit or a cap of the sandbox
+    /// (<see cref="StudentRun.Stop"/>), its own line in the verdict (filled in by the checker).</summary>
+    public string? Stop { get; init; }
+
     /// <summary>A failed stage whose output was right but whose run did not end with exit code 0.</summary>
     public static StageResult RightOutputWrongEnd(int cases, StudentRun run, string expected) =>
         new(false, cases, run.CommandLine, expected, $"{run.StdoutShown}\n({run.Outcome})", run.RightOutputHint) { HintStandsOnTimeout = true };

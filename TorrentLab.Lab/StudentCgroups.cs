@@ -125,8 +125,16 @@ public sealed record StudentCgroups
                 var quota = ((long)(Cpus * 100_000)).ToString(CultureInfo.InvariantCulture);   // per 100 ms period
                 switch (controller, _unified)
                 {
-                    case ("memory", false): File.WriteAllText(Path.Combine(folder, "memory.limit_in_bytes"), MemoryBytes.ToString(CultureInfo.InvariantCulture)); break;
-                    case ("memory", true): File.WriteAllText(Path.Combine(folder, "memory.max"), MemoryBytes.ToString(CultureInfo.InvariantCulture)); break;
+                    // Swap counted in the cap where the kernel accounts it: a run over its memory is killed, not swapped out.
+                    case ("memory", false):
+                        File.WriteAllText(Path.Combine(folder, "memory.limit_in_bytes"), MemoryBytes.ToString(CultureInfo.InvariantCulture));
+                        if (File.Exists(Path.Combine(folder, "memory.memsw.limit_in_bytes")))
+                            File.WriteAllText(Path.Combine(folder, "memory.memsw.limit_in_bytes"), MemoryBytes.ToString(CultureInfo.InvariantCulture));
+                        break;
+                    case ("memory", true):
+                        File.WriteAllText(Path.Combine(folder, "memory.max"), MemoryBytes.ToString(CultureInfo.InvariantCulture));
+                        if (File.Exists(Path.Combine(folder, "memory.swap.max"))) File.WriteAllText(Path.Combine(folder, "memory.swap.max"), "0");
+                        break;
                     case ("cpu", false):
                         File.WriteAllText(Path.Combine(folder, "cpu.cfs_period_us"), "100000");
                         File.WriteAllText(Path.Combine(folder, "cpu.cfs_quota_us"), quota);
@@ -164,6 +172,26 @@ public sealed record StudentCgroups
             const string Join = "n=$1; shift; while [ \"$n\" -gt 0 ]; do echo $$ > \"$1/cgroup.procs\" || exit 125; shift; n=$((n-1)); done; exec \"$@\"";
             return ("/bin/sh", ["-c", Join, "sh", folders.Count.ToString(CultureInfo.InvariantCulture), .. folders, file, .. args]);
         }
+
+        /// <summary>What the caps did to the run so far: a process the kernel killed for the memory cap
+        /// (<c>oom_kill</c> in <c>memory.events</c>, v2, or <c>memory.oom_control</c>, v1), and a fork refused at the
+        /// process cap (<c>max</c> in <c>pids.events</c>).</summary>
+        public (bool MemoryKill, bool ProcessCap) Events()
+        {
+            var memory = false;
+            var processes = false;
+            foreach (var folder in folders)
+            {
+                memory |= Count(Path.Combine(folder, "memory.events"), "oom_kill") > 0 || Count(Path.Combine(folder, "memory.oom_control"), "oom_kill") > 0;
+                processes |= Count(Path.Combine(folder, "pids.events"), "max") > 0;
+            }
+            return (memory, processes);
+        }
+
+        // "key value" lines: the value of key, 0 when the file or the key is missing.
+        private static long Count(string file, string key) =>
+            (TryRead(file) ?? "").Split('\n').Select(l => l.Split(' ')).Where(f => f.Length == 2 && f[0] == key)
+                .Select(f => long.TryParse(f[1], NumberStyles.None, CultureInfo.InvariantCulture, out var n) ? n : 0).FirstOrDefault();
 
         /// <summary>Kills what is left of the run and removes its cgroups (bounded: 5 s per cgroup).</summary>
         public void Dispose()

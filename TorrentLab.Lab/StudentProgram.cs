@@ -174,9 +174,30 @@ public sealed class StudentProgram
             var both = Task.WhenAll(stdout.Completion, stderr.Completion);
             if (await Task.WhenAny(both, Task.Delay(TimeSpan.FromSeconds(5), CancellationToken.None)).ConfigureAwait(false) != both)
                 Kill(process);
-            return new StudentRun(commandLine, timedOut || stopped ? -1 : process.ExitCode, stdout.Text, stderr.Text,
-                timedOut, stopped, clock.Elapsed) { Limit = limitNow, Slowdown = slowdown };
+            var exitCode = timedOut || stopped ? -1 : process.ExitCode;
+            var (cap, detail) = timedOut || stopped ? (StudentCap.None, "") : CapMet(exitCode, stderr.Text, cgroups);
+            return new StudentRun(commandLine, exitCode, stdout.Text, stderr.Text, timedOut, stopped, clock.Elapsed)
+                { Limit = limitNow, Slowdown = slowdown, Cap = cap, CapDetail = detail };
         }
+    }
+
+    /// <summary>Which of the sandbox's caps a run that ended by itself met: the cgroups' events (a memory kill, a refused
+    /// process), the sandbox shell's word on a full writable place, or SIGXCPU from the CPU limit.</summary>
+    private (StudentCap, string) CapMet(int exitCode, string stderr, StudentCgroups.Run? cgroups)
+    {
+        if (Sandbox is not { } sandbox) return (StudentCap.None, "");
+        var (memory, processes) = cgroups?.Events() ?? (false, false);
+        if (memory) return (StudentCap.Memory, $"{sandbox.Cgroups!.MemoryBytes >> 20} MiB for the whole run");
+        if (processes) return (StudentCap.Processes, $"{sandbox.Cgroups!.Pids} processes and threads");
+        var full = stderr.Split('\n').Where(l => l.StartsWith(StudentSandbox.FullMarker, StringComparison.Ordinal))
+            .Select(l => l[StudentSandbox.FullMarker.Length..].Trim()).Distinct().ToList();
+        if (full.Count > 0)
+            return (StudentCap.Disk, string.Join(" and ", full.Select(place => place == SandboxPaths.Real(Path.GetFullPath(Scratch!), 0)
+                ? $"its scratch folder {place} ({(StudentSandbox.ScratchCap is { } size ? $"a tmpfs of {size >> 20} MiB" : "on the host's disk")})"
+                : $"{place} ({sandbox.TmpBytes >> 20} MiB)")));
+        // 128 + 24: SIGXCPU, the signal of RLIMIT_CPU's soft limit (the hard one, a few seconds later, is SIGKILL).
+        if (exitCode == 152 && sandbox.HasProcessLimits) return (StudentCap.Cpu, $"{sandbox.CpuSeconds} s");
+        return (StudentCap.None, "");
     }
 
     private static void Kill(Process process)

@@ -48,8 +48,20 @@ public sealed class StudentSandbox
     /// <summary>Why there are no cgroup caps ("" when there are).</summary>
     public string NoCgroups { get; }
 
+    /// <summary>Whether each process has CPU and memory limits (<c>prlimit</c> was found).</summary>
+    internal bool HasProcessLimits => _prlimit is not null;
+
     /// <summary>The same sandbox with other cgroup caps (tests use small ones).</summary>
-    internal StudentSandbox WithCgroups(StudentCgroups? cgroups) => new(_bwrap, _prlimit, cgroups, NoCgroups);
+    internal StudentSandbox WithCgroups(StudentCgroups? cgroups) =>
+        new(_bwrap, _prlimit, cgroups, NoCgroups) { CpuSeconds = CpuSeconds, MemoryBytes = MemoryBytes, TmpBytes = TmpBytes };
+
+    /// <summary>The same sandbox with <paramref name="seconds"/> of CPU per process (tests use a short one).</summary>
+    internal StudentSandbox WithCpuSeconds(int seconds) =>
+        new(_bwrap, _prlimit, Cgroups, NoCgroups) { CpuSeconds = seconds, MemoryBytes = MemoryBytes, TmpBytes = TmpBytes };
+
+    /// <summary>The same sandbox with its own /tmp, /var/tmp and /dev/shm capped at <paramref name="bytes"/> (tests use small ones).</summary>
+    internal StudentSandbox WithTmpBytes(long bytes) =>
+        new(_bwrap, _prlimit, Cgroups, NoCgroups) { CpuSeconds = CpuSeconds, MemoryBytes = MemoryBytes, TmpBytes = bytes };
 
     /// <summary>The sandbox of this machine, or null with <paramref name="why"/> saying why there is none.</summary>
     public static StudentSandbox? Find(out string why)
@@ -93,42 +105,108 @@ public sealed class StudentSandbox
     /// <summary>The report's line on the sandbox.</summary>
     public string Describe() =>
         $"Sandbox: each run in bubblewrap: {(CheckerIsolated ? "the checker's loopback-only network namespace" : "a network namespace with loopback only")}, " +
-        "the file system read-only except its scratch folder, homes and temporary folders hidden, its own processes; " +
+        "the file system read-only except its scratch folder, homes and temporary folders hidden wherever the checker starts, its own processes " +
+        $"and /proc; its /tmp, /var/tmp and /dev/shm capped at {TmpBytes >> 20} MiB each; " +
+        (ScratchCap is { } cap ? $"its scratch folder on a tmpfs capped at {cap >> 20} MiB; " : "its scratch folder on the host's disk, NOT capped (the checker is not in its own namespace); ") +
         (_prlimit is null ? "no CPU or memory limit per process (prlimit not found)" : $"at most {CpuSeconds} s of CPU and {MemoryBytes >> 20} MiB of memory per process") +
         (Cgroups is { } caps ? $"; {caps.Describe()}." : $"; NO cgroup caps on the whole run ({NoCgroups}): the number of processes is not limited.");
+
+    /// <summary>The environment variable that names the capped tmpfs the checker's namespace keeps its scratch folders
+    /// on (<c>torrentlab lab check</c> and <c>lab class</c> mount one); unset: the system's temporary folder.</summary>
+    public const string ScratchVariable = "TORRENTLAB_LAB_SCRATCH";
+
+    /// <summary>Bytes the capped tmpfs of the checker's scratch folders may hold: 512 MiB, for every run of a check together.</summary>
+    public const long ScratchBytes = 512L << 20;
+
+    /// <summary>Where the checker keeps its scratch folders: the capped tmpfs of <see cref="ScratchVariable"/> when this
+    /// process runs in a namespace that has one, else the system's temporary folder (on the host's disk, not capped).</summary>
+    public static string ScratchParent => ScratchCap is null ? Path.GetTempPath() : Environment.GetEnvironmentVariable(ScratchVariable)!;
+
+    /// <summary>The size of the tmpfs of <see cref="ScratchVariable"/> when it is one (read from /proc/self/mountinfo), else null.</summary>
+    public static long? ScratchCap
+    {
+        get
+        {
+            if (Environment.GetEnvironmentVariable(ScratchVariable) is not { Length: > 1 } folder || !OperatingSystem.IsLinux()) return null;
+            try
+            {
+                // "36 35 0:31 / /tmp/x rw,relatime shared:1 - tmpfs tmpfs rw,size=524288k": the mount point, then after " - " its type.
+                var mount = File.ReadLines("/proc/self/mountinfo").Select(l => l.Split(' ')).LastOrDefault(f => f.Length > 4 && f[4] == folder.TrimEnd('/'));
+                var dash = mount is null ? -1 : Array.IndexOf(mount, "-");
+                if (mount is null || dash < 0 || dash + 1 >= mount.Length || mount[dash + 1] != "tmpfs") return null;
+                return new DriveInfo(folder).TotalSize;
+            }
+            catch (IOException) { return null; }
+        }
+    }
 
     /// <summary>The command line that runs <paramref name="file"/> <paramref name="args"/> in the sandbox.</summary>
     /// <param name="file">The program, as it would be started unconfined.</param>
     /// <param name="args">Its arguments.</param>
-    /// <param name="workingDirectory">The program's folder: visible, read-only, and where it starts.</param>
+    /// <param name="workingDirectory">Where it starts: bound read-only only where <see cref="SandboxPaths"/> allows (never
+    /// <c>/</c>, a home, a hidden place or a folder above one).</param>
     /// <param name="writable">The one folder it may write (the check's scratch folder, its HOME inside).</param>
     /// <param name="visible">Paths the command names (its script, a class path): each existing one is visible read-only
-    /// (a file with its folder), so <c>python3 /class/alice/main.py</c> runs wherever the roster is.</param>
+    /// (a file with its folder, or alone when its folder is a home), so <c>python3 /class/alice/main.py</c> runs wherever the roster is.</param>
     /// <param name="cgroups">The run's cgroups (<see cref="StudentCgroups.Create"/>), joined before the sandbox starts; null for none.</param>
+    /// <exception cref="LabException">The writable folder is <c>/</c>, a home or a hidden place itself.</exception>
     public (string File, IReadOnlyList<string> Args) Wrap(string file, IEnumerable<string> args, string workingDirectory, string writable,
         IEnumerable<string> visible, StudentCgroups.Run? cgroups = null)
     {
+        var paths = SandboxPaths.Here();
+        writable = SandboxPaths.Real(Path.GetFullPath(writable), 0);
+        if (writable == "/" || paths.IsHome(writable) || paths.Hidden.Contains(writable, StringComparer.Ordinal) || paths.Hidden.Any(h => h.StartsWith(writable + "/", StringComparison.Ordinal)))
+            throw new LabException($"the sandbox's scratch folder {writable} would make a home or a hidden folder writable: give it a folder of its own");
         var command = new List<string>();
         if (_prlimit is not null)
-            command.AddRange([_prlimit, $"--cpu={CpuSeconds.ToString(CultureInfo.InvariantCulture)}", $"--data={MemoryBytes.ToString(CultureInfo.InvariantCulture)}", "--"]);
-        command.AddRange([_bwrap, "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc"]);
+            // CPU: SIGXCPU at the soft limit (named as the CPU limit), SIGKILL 5 s of CPU later for a program that ignores it.
+            command.AddRange([_prlimit, $"--cpu={CpuSeconds.ToString(CultureInfo.InvariantCulture)}:{(CpuSeconds + 5).ToString(CultureInfo.InvariantCulture)}", $"--data={MemoryBytes.ToString(CultureInfo.InvariantCulture)}", "--"]);
+        command.AddRange([_bwrap, "--ro-bind", "/", "/"]);
         // Hidden: every home (the teacher's included) and the shared temporary folders, where other students' submissions
-        // and the teacher's files usually are.
-        foreach (var hidden in Hidden()) command.AddRange(["--tmpfs", hidden]);
-        command.AddRange(["--ro-bind", workingDirectory, workingDirectory]);
-        foreach (var path in visible.Select(p => Path.GetFullPath(p, workingDirectory)).Select(p => Directory.Exists(p) ? p : File.Exists(p) ? Path.GetDirectoryName(p) : null)
-                     .OfType<string>().Where(p => p != "/").Distinct())
+        // and the teacher's files usually are. Each is an empty tmpfs, capped: the temporary ones writable (TmpBytes each),
+        // the others read-only once the binds below have made their mount points.
+        var temporary = new[] { "/tmp", "/var/tmp", Path.GetTempPath().TrimEnd('/') };
+        foreach (var hidden in paths.Hidden)
+            command.AddRange(["--size", (temporary.Contains(hidden) ? TmpBytes : MountPointBytes).ToString(CultureInfo.InvariantCulture), "--tmpfs", hidden]);
+        // Visible: only what the program needs, never a home or a place above a hidden one (SandboxPaths): the folder it
+        // starts in where that is a student's folder, and the files its command names.
+        foreach (var path in paths.Binds(visible.Select(p => Path.GetFullPath(p, workingDirectory)).Prepend(workingDirectory)))
             command.AddRange(["--ro-bind", path, path]);
         // The PATH's folders stay visible (read-only), with the version managers' own folders that hold them.
-        foreach (var folder in ToolFolders(Environment.GetEnvironmentVariable("PATH") ?? "", Hidden().ToList()).Where(Directory.Exists))
+        foreach (var folder in ToolFolders(Environment.GetEnvironmentVariable("PATH") ?? "", paths.Hidden).Where(Directory.Exists)
+                     .Where(f => !paths.IsHome(f) && !paths.Hidden.Any(h => h == f || h.StartsWith(f + "/", StringComparison.Ordinal))))
             command.AddRange(["--ro-bind", folder, folder]);
         command.AddRange(["--bind", writable, writable]);
+        // Where it starts: inside a hidden place not bound (a home), an empty folder of the same name stands for it.
+        if (paths.Hidden.Any(h => workingDirectory.StartsWith(h + "/", StringComparison.Ordinal))) command.AddRange(["--dir", workingDirectory]);
+        foreach (var hidden in paths.Hidden.Where(h => !temporary.Contains(h))) command.AddRange(["--remount-ro", hidden]);
+        // A fresh /dev (read-only but its capped /dev/shm) and, last, a fresh /proc of the run's own PID namespace: no
+        // bind comes after it, so the host's processes are never visible.
+        command.AddRange(["--dev", "/dev", "--size", TmpBytes.ToString(CultureInfo.InvariantCulture), "--tmpfs", "/dev/shm", "--remount-ro", "/dev"]);
+        command.AddRange(["--proc", "/proc"]);
         command.AddRange(["--unshare-pid", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try"]);
         if (!CheckerIsolated) command.Add("--unshare-net");
-        command.AddRange(["--die-with-parent", "--new-session", "--chdir", workingDirectory, "--", file]);
+        command.AddRange(["--die-with-parent", "--new-session", "--chdir", workingDirectory, "--"]);
+        // The program runs under a shell that, once it has ended, says on stderr which writable place is full: a full
+        // disk cap is then named as one rather than read as the program's own failure (StudentRun.Limit).
+        command.AddRange(["/bin/sh", "-c", FullCheck, "sh", writable, file]);
         command.AddRange(args);
         return cgroups is null ? (command[0], command.Skip(1).ToList()) : cgroups.Wrap(command[0], command.Skip(1));
     }
+
+    /// <summary>The line the sandbox's shell prints on stderr for each writable place left without a free block.</summary>
+    internal const string FullMarker = "torrentlab-sandbox: full: ";
+
+    // $1: the scratch folder; then the program. Its exit code is the program's (128 + the signal when one killed it).
+    private const string FullCheck = "s=$1; shift; \"$@\"; c=$?; for d in \"$s\" /tmp /var/tmp /dev/shm; do " +
+        "[ \"$(stat -f -c %a \"$d\" 2>/dev/null)\" = 0 ] && echo \"" + FullMarker + "$d\" >&2; done; exit $c";
+
+    /// <summary>Bytes the sandbox's own <c>/tmp</c>, <c>/var/tmp</c> and <c>/dev/shm</c> may each hold (tmpfs in memory,
+    /// capped by its size whether or not cgroups exist): 256 MiB.</summary>
+    public long TmpBytes { get; init; } = 256L << 20;
+
+    // 1 MiB: the hidden homes hold only the mount points of what is bound inside them, and are read-only afterwards.
+    private const long MountPointBytes = 1L << 20;
 
     /// <summary>Folders of the dot-folders in a home that hold the teacher's data, not a toolchain: never made visible whole.</summary>
     private static readonly string[] DataFolders = [".local", ".config", ".cache", ".ssh", ".gnupg", ".aws", ".kube", ".docker", ".mozilla", ".pki"];
@@ -156,19 +234,6 @@ public sealed class StudentSandbox
         }
         // A folder inside another one kept is visible with it (a second bind below it would change nothing).
         return folders.Where(f => !folders.Any(o => o != f && f.StartsWith(o + "/", StringComparison.Ordinal))).ToList();
-    }
-
-    private static IEnumerable<string> Hidden()
-    {
-        var home = Environment.GetFolderPath(Environment.SpecialFolder.UserProfile);
-        string[] candidates = ["/home", "/root", "/tmp", "/var/tmp", "/run/user", Path.GetTempPath().TrimEnd('/'), home];
-        return candidates.Where(p => p.Length > 1 && Directory.Exists(p)).Select(Path.GetFullPath).Distinct()
-            // A folder inside another hidden one is hidden with it (and a tmpfs on it would fail on the first).
-            .OrderBy(p => p.Length).Aggregate(new List<string>(), (kept, p) =>
-            {
-                if (!kept.Any(k => p.StartsWith(k + "/", StringComparison.Ordinal))) kept.Add(p);
-                return kept;
-            });
     }
 
     private static string? OnPath(string name) =>

@@ -122,19 +122,32 @@ internal sealed record LabSandboxOptions(Option<bool> Require, Option<bool> Off)
         // Through 'dotnet TorrentLab.Cli.dll', the first argument is the .dll; through the apphost, it is the apphost itself.
         IEnumerable<string> again = Path.GetFileNameWithoutExtension(self) == "dotnet" ? args : args.Skip(1);
         var info = new System.Diagnostics.ProcessStartInfo("bwrap") { UseShellExecute = false };
-        foreach (var a in (string[])["--dev-bind", "/", "/", "--unshare-net", "--die-with-parent", "--setenv", StudentSandbox.IsolatedVariable, "1", "--", self]) info.ArgumentList.Add(a);
+        // The scratch folders of every run live on a tmpfs of this namespace's own, capped in size (not the host's disk);
+        // the folder it is mounted on is made here, empty, and removed when the check ends.
+        var scratch = Directory.CreateDirectory(Path.Combine(Path.GetTempPath(), $"torrentlab-scratch-{Guid.NewGuid():N}")).FullName;
+        foreach (var a in (string[])["--dev-bind", "/", "/", "--size", StudentSandbox.ScratchBytes.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                     "--tmpfs", scratch, "--unshare-net", "--die-with-parent", "--setenv", StudentSandbox.IsolatedVariable, "1",
+                     "--setenv", StudentSandbox.ScratchVariable, scratch, "--", self]) info.ArgumentList.Add(a);
         foreach (var a in again) info.ArgumentList.Add(a);
-        using var child = System.Diagnostics.Process.Start(info) ?? throw new UsageException("--sandbox: could not start bubblewrap");
         try
         {
-            await child.WaitForExitAsync(ct).ConfigureAwait(false);
+            using var child = System.Diagnostics.Process.Start(info) ?? throw new UsageException("--sandbox: could not start bubblewrap");
+            try
+            {
+                await child.WaitForExitAsync(ct).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                child.Kill(entireProcessTree: true);
+                throw;
+            }
+            return child.ExitCode;
         }
-        catch (OperationCanceledException)
+        finally
         {
-            child.Kill(entireProcessTree: true);
-            throw;
+            try { Directory.Delete(scratch); }
+            catch (IOException) { /* still a mount point of a namespace being torn down: an empty folder left behind */ }
         }
-        return child.ExitCode;
     }
 }
 
