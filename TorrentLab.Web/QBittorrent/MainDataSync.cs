@@ -57,9 +57,21 @@ internal sealed class MainDataSync
     {
         var last = _latest;
         var same = last is not null && last.Torrents.Count == rows.Length;
-        for (var i = 0; same && i < rows.Length; i++) same = last!.Torrents.TryGetValue(rows[i].Torrent.InfoHash, out var row) && ReferenceEquals(row, rows[i]);
-        var torrents = same ? last!.Torrents : rows.ToDictionary(r => r.Torrent.InfoHash, StringComparer.Ordinal);
-        var trackers = same ? last!.Trackers : TrackersOf(rows);
+        var kept = new TorrentRow[rows.Length];
+        for (var i = 0; i < rows.Length; i++)
+        {
+            // A row that moved only with the clock stays as the last snapshot had it: its new time goes out with the
+            // torrent's next other change (TorrentRow.ClockFields), and is then the time since the client last saw it.
+            var row = rows[i];
+            if (last is not null && last.Torrents.TryGetValue(row.Torrent.InfoHash, out var old)
+                && (ReferenceEquals(old, row) || row.MovedOnlyWithTheClock(old)))
+                row = old;
+            else
+                same = false;
+            kept[i] = row;
+        }
+        var torrents = same ? last!.Torrents : kept.ToDictionary(r => r.Torrent.InfoHash, StringComparer.Ordinal);
+        var trackers = same ? last!.Trackers : TrackersOf(kept);
         var snapshot = new Snapshot(torrents,
             last is not null && last.Categories.AsSpan().SequenceEqual(categories) ? last.Categories : categories,
             last is not null && last.Tags.AsSpan().SequenceEqual(tags) ? last.Tags : tags,

@@ -75,12 +75,13 @@ internal sealed partial class QBittorrentApi
     }
 
     /// <summary>Bytes free where downloads go (a number, as qBittorrent answers; -1 when it cannot be read), read at most
-    /// once a second.</summary>
+    /// every 30 s, as qBittorrent's sync controller checks it: read at every poll, a busy disk put the figure in every
+    /// sync/maindata delta.</summary>
     private long FreeSpace()
     {
         var now = Environment.TickCount64;
         var (at, bytes) = _freeSpace;
-        if (now - at < 1000 && at != 0) return bytes;
+        if (now - at < 30_000 && at != 0) return bytes;
         try { bytes = new DriveInfo(_torrents.Downloads).AvailableFreeSpace; }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException) { bytes = -1; }
         _freeSpace = (now, bytes);

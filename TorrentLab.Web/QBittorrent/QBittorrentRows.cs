@@ -10,12 +10,19 @@ namespace TorrentLab.Web;
 internal sealed class TorrentRow
 {
     private readonly int[] _starts, _ends;
+    private readonly bool[] _clock;
 
     private TorrentRow(ManagedTorrent torrent, TorrentSummary summary, int version, long changes, byte[] json, int[] starts, int[] ends,
-        IReadOnlyList<string> trackers)
+        bool[] clock, IReadOnlyList<string> trackers)
     {
-        (Torrent, Summary, Version, Changes, Json, _starts, _ends, Trackers) = (torrent, summary, version, changes, json, starts, ends, trackers);
+        (Torrent, Summary, Version, Changes, Json, _starts, _ends, _clock, Trackers) = (torrent, summary, version, changes, json, starts, ends, clock, trackers);
     }
+
+    /// <summary>The fields that move with the clock alone while a torrent runs (the seconds it has been active, has
+    /// seeded). sync/maindata does not send a torrent for them alone: they go with its next other change, as
+    /// qbittorrent-nox's do (libtorrent refreshes a torrent's status when it changes or moves data, not each second),
+    /// so 50 downloads waiting for peers cost a polling client nothing (3,173 bytes a poll before).</summary>
+    private static readonly HashSet<string> ClockFields = new(StringComparer.Ordinal) { "time_active", "seeding_time" };
 
     public ManagedTorrent Torrent { get; }
     public TorrentSummary Summary { get; }
@@ -35,6 +42,16 @@ internal sealed class TorrentRow
 
     /// <summary>Field <paramref name="i"/> as <c>"name":value</c>.</summary>
     public ReadOnlySpan<byte> Field(int i) => Json.AsSpan(_starts[i], _ends[i] - _starts[i]);
+
+    /// <summary>Whether this row, written after <paramref name="old"/> for the same torrent, differs from it only in
+    /// <see cref="ClockFields"/> (and has the same trackers).</summary>
+    public bool MovedOnlyWithTheClock(TorrentRow old)
+    {
+        if (old.FieldCount != FieldCount || !old.Trackers.SequenceEqual(Trackers)) return false;
+        for (var i = 0; i < FieldCount; i++)
+            if (!_clock[i] && !Field(i).SequenceEqual(old.Field(i))) return false;
+        return true;
+    }
 
     /// <summary>The row's fields inside braces, without the braces: to follow <c>"hash":"...",</c> in torrents/info.</summary>
     public ReadOnlySpan<byte> Inner => Json.AsSpan(1, Json.Length - 2);
@@ -59,16 +76,18 @@ internal sealed class TorrentRow
         var json = buffer.WrittenSpan.ToArray();
         var starts = new List<int>(64);
         var ends = new List<int>(64);
+        var clock = new List<bool>(64);
         var reader = new Utf8JsonReader(json);
         reader.Read(); // {
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
             starts.Add((int)reader.TokenStartIndex);
+            clock.Add(ClockFields.Contains(reader.GetString()!));
             reader.Read();
             reader.Skip();
             ends.Add((int)reader.BytesConsumed);
         }
-        return new TorrentRow(torrent, summary, version, changes, json, [.. starts], [.. ends], trackers);
+        return new TorrentRow(torrent, summary, version, changes, json, [.. starts], [.. ends], [.. clock], trackers);
     }
 }
 

@@ -2,12 +2,14 @@
 """What one poll of a remote client costs at N torrents with R of them running: TorrentLab's `serve` beside
 transmission-daemon and qbittorrent-nox, in one run, one daemon after the other.
 
-usage: poll_scale.py [N=10000] [--running 50] [--polls 20] [--warmup 1] [--clients torrentlab,transmission,qbittorrent]
-                     [--torrentlab CMD] [--work DIR]
+usage: poll_scale.py [N=10000] [--running 50] [--stalled] [--polls 20] [--warmup 1] [--interval 0]
+                     [--clients torrentlab,transmission,qbittorrent] [--torrentlab CMD] [--work DIR]
 
 Each daemon gets N small torrents (bench/session/make_torrents.py: 1 MiB files with their data in place) through its
 own API, paused (serve and qBittorrent through the qBittorrent API, 100 per request with skip_checking; Transmission
-through its RPC, one per request), then R of them are started: they seed, with no peer. Then, for each client's usual
+through its RPC, one per request), then R of them are started: they seed, with no peer. With --stalled the R are downloads instead: their data is not there, so
+they are added to be checked (found empty) and, started, download from nobody (qBittorrent's stalledDL), as a list of
+downloads waiting for peers. Then, for each client's usual
 call, W warm-up polls (--warmup, 1 by default) and P timed polls, one after the other:
 
   transmission-web   Transmission's web client (3.00) refreshing its list: torrent-get, ids "recently-active", the
@@ -17,7 +19,9 @@ call, W warm-up polls (--warmup, 1 by default) and P timed polls, one after the 
   qbittorrent-getAllData @ctrl/qbittorrent's getAllData: torrents/info with no parameter (every torrent, every field)
   qbittorrent-maindata   qBittorrent's own web page: sync/maindata with the rid of its last answer (a delta)
 
-For each: the median and largest wall time of a poll (request sent to answer read), the answer's bytes, and the
+--interval waits that many seconds between timed polls (qBittorrent's web page polls every 1.5 s by default): what
+changes between polls at a client's own pace, such as the seconds a running torrent has been active, then shows in the
+deltas. For each: the median and largest wall time of a poll (request sent to answer read), the answer's bytes, and the
 daemon's CPU per poll (its utime+stime from /proc over the P polls, divided by P), which at one poll a second is the
 share of a core a polling client costs. serve is a .NET program: its first hundred or so polls of a call also pay for
 the JIT compiling the methods they run again with full optimisation (tiered compilation, on a background thread that
@@ -76,11 +80,12 @@ def add_paused_qbittorrent_api(base, paths, skip=True):
         scale.http(base + '/api/v2/torrents/add', body, {'Content-Type': content_type})
 
 
-def measure(name, pid, polls, call, warmup=1):
+def measure(name, pid, polls, call, warmup=1, interval=0.0):
     for _ in range(warmup): call()  # the first recently-active answer, a first sync/maindata; serve's JIT
     times, sizes = [], []
     before = scale.cpu_seconds(pid)
-    for _ in range(polls):
+    for i in range(polls):
+        if interval and i: time.sleep(interval)  # a client's own pace between polls (--interval), not a wait for a state
         seconds, size = timed(call)
         times.append(seconds)
         sizes.append(size)
@@ -90,7 +95,7 @@ def measure(name, pid, polls, call, warmup=1):
           flush=True)
 
 
-def run_transmission_polls(label, pid, rpc_url, polls, warmup):
+def run_transmission_polls(label, pid, rpc_url, polls, warmup, interval):
     call = rpc_poll(rpc_url)
 
     def transmission_web():
@@ -107,10 +112,10 @@ def run_transmission_polls(label, pid, rpc_url, polls, warmup):
         return len(out.stdout)
 
     for poll in (transmission_web, transmission_remote_l, transmission_remote):
-        measure(label, pid, polls, poll, warmup)
+        measure(label, pid, polls, poll, warmup, interval)
 
 
-def run_qbittorrent_polls(label, pid, base, polls, warmup):
+def run_qbittorrent_polls(label, pid, base, polls, warmup, interval):
     state = {'rid': 0}
 
     def qbittorrent_getAllData():
@@ -126,14 +131,16 @@ def run_qbittorrent_polls(label, pid, base, polls, warmup):
         return len(data)
 
     for poll in (qbittorrent_getAllData, qbittorrent_maindata):
-        measure(label, pid, polls, poll, warmup)
+        measure(label, pid, polls, poll, warmup, interval)
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument('count', type=int, nargs='?', default=10000)
     parser.add_argument('--running', type=int, default=50)
+    parser.add_argument('--stalled', action='store_true', help='the running torrents are downloads with no data and no peer')
     parser.add_argument('--polls', type=int, default=20)
+    parser.add_argument('--interval', type=float, default=0.0, help='seconds between timed polls')
     parser.add_argument('--warmup', type=int, default=1, help='polls of each call before the timed ones')
     parser.add_argument('--clients', default='torrentlab,transmission,qbittorrent')
     parser.add_argument('--torrentlab', default='dotnet TorrentLab.Cli/bin/Release/net10.0/TorrentLab.Cli.dll')
@@ -143,12 +150,16 @@ def main():
     torrents, data = os.path.join(args.work, 'torrents'), os.path.join(args.work, 'data')
     subprocess.run([sys.executable, os.path.join(here, '..', 'session', 'make_torrents.py'), str(args.count), torrents, data], check=True)
     paths = sorted(os.path.join(torrents, name) for name in os.listdir(torrents))
-    print('poll_scale: %d torrents, %d running, %d polls per call after %d warm-up polls, load %s' % (args.count, args.running, args.polls, args.warmup,
-                                                                             open('/proc/loadavg').read().split()[0]), flush=True)
+    running = paths[:args.running]
+    wanted = 'downloading' if args.stalled else 'seeding'
+    print('poll_scale: %d torrents, %d running (%s), %d polls per call %.1f s apart after %d warm-up polls, load %s'
+          % (args.count, args.running, wanted, args.polls, args.interval, args.warmup, open('/proc/loadavg').read().split()[0]), flush=True)
     for name in args.clients.split(','):
         work = os.path.join(args.work, name)
         os.makedirs(work, exist_ok=True)
         shutil.copytree(data, os.path.join(work, 'downloads'), copy_function=os.link)
+        if args.stalled:
+            for path in running: os.remove(os.path.join(work, 'downloads', os.path.basename(path)[:-len('.torrent')]))
         client = {'torrentlab': lambda: scale.TorrentLab(args.torrentlab, work), 'transmission': lambda: scale.Transmission(work),
                   'qbittorrent': lambda: scale.QBittorrent(work)}[name]()
         try:
@@ -164,18 +175,26 @@ def main():
                 # (a torrent started while it waits to be checked goes to the end of that queue).
                 scale.wait_until(lambda: not any(t['status'] in (1, 2) for t in json.loads(rpc('torrent-get', {'fields': ['status']}))['arguments']['torrents']),
                                  'transmission: every torrent verified', limit=3 * 3600, step=10)
-                rpc('torrent-start', {'ids': list(range(1, args.running + 1))})
+                rpc('torrent-start', {'ids': list(range(1, args.running + 1))})  # ids in the order added: the first R paths
+                status = 4 if args.stalled else 6
                 scale.wait_until(lambda: sum(1 for t in json.loads(rpc('torrent-get', {'fields': ['status']}))['arguments']['torrents']
-                                             if t['status'] == 6) >= args.running, 'transmission: %d seeding' % args.running)
+                                             if t['status'] == status) >= args.running, 'transmission: %d %s' % (args.running, wanted))
             else:
                 base = client.url if name == 'torrentlab' else 'http://127.0.0.1:%d' % client.web_port
-                add_paused_qbittorrent_api(base, paths)
+                if args.stalled:
+                    add_paused_qbittorrent_api(base, running, skip=False)  # checked: found without their data
+                    add_paused_qbittorrent_api(base, paths[args.running:])
+                else:
+                    add_paused_qbittorrent_api(base, paths)
                 info = json.loads(get(base + '/api/v2/torrents/info'))
-                hashes = sorted(t['hash'] for t in info)[:args.running]
+                names = set(os.path.basename(path)[:-len('.torrent')] for path in running)
+                hashes = sorted(t['hash'] for t in info if t['name'] in names)
+                scale.wait_until(lambda: not any(t['state'].startswith('checking') for t in json.loads(get(base + '/api/v2/torrents/info'))),
+                                 '%s: none checking' % name)
                 scale.http(base + '/api/v2/torrents/resume', ('hashes=' + '|'.join(hashes)).encode(),
                            {'Content-Type': 'application/x-www-form-urlencoded'})
-                scale.wait_until(lambda: sum(1 for t in json.loads(get(base + '/api/v2/torrents/info?filter=seeding'))) >= args.running,
-                                 '%s: %d seeding' % (name, args.running))
+                scale.wait_until(lambda: sum(1 for t in json.loads(get(base + '/api/v2/torrents/info?filter=' + wanted))) >= args.running,
+                                 '%s: %d %s' % (name, args.running, wanted))
             print('%-26s %d torrents added paused, %d started, in %.0f s; RSS %.0f MiB; load %s' % (client.name, args.count, args.running,
                   time.time() - started, scale.proc_stats(pid)[0], open('/proc/loadavg').read().split()[0]), flush=True)
             # Past the 60 s in which a torrent just added, checked or started is "recently active" in both Transmission
@@ -183,9 +202,9 @@ def main():
             time.sleep(65)
             if name in ('torrentlab', 'transmission'):
                 rpc_url = (client.url if name == 'torrentlab' else 'http://127.0.0.1:%d' % client.rpc_port) + '/transmission/rpc'
-                run_transmission_polls(client.name, pid, rpc_url, args.polls, args.warmup)
+                run_transmission_polls(client.name, pid, rpc_url, args.polls, args.warmup, args.interval)
             if name in ('torrentlab', 'qbittorrent'):
-                run_qbittorrent_polls(client.name, pid, client.url if name == 'torrentlab' else 'http://127.0.0.1:%d' % client.web_port, args.polls, args.warmup)
+                run_qbittorrent_polls(client.name, pid, client.url if name == 'torrentlab' else 'http://127.0.0.1:%d' % client.web_port, args.polls, args.warmup, args.interval)
         finally:
             if getattr(client, 'process', None) is not None and client.process.poll() is None: client.stop()
 

@@ -133,4 +133,34 @@ public class MainDataSyncTests
         Assert.False(changed.Value.TryGetProperty(idle.Torrent.InfoHash.Hex, out _));
         Assert.DoesNotContain("name", changed.Value.GetProperty(web.InfoHash).EnumerateObject().Select(f => f.Name));
     }
+
+    [Fact]
+    public async Task ADownloadWaitingForPeers_IsNotSentForItsClockAlone_ItsTimeGoesWithItsNextChange()
+    {
+        // The swarm engine: a download with no peer waits for them (the single-peer engine gives up).
+        await using var web = await WebTestServer.StartAsync(Ct, configure: o => WebTestServer.SwarmEngine(o) with { Token = Token, RequireToken = true });
+        using var http = QBittorrentApiTests.Client(web);
+        await PostAsync(http, "auth/login", ("username", "admin"), ("password", Token));
+        var lonely = TestTorrents.SingleFile(length: 5000, name: "lonely.bin", announce: null); // no tracker, no peer: it waits
+        using (await web.UploadAsync(lonely.TorrentBytes, start: true, Ct)) { }
+        var hash = lonely.Torrent.InfoHash.Hex;
+        async Task<JsonElement> RowAsync() =>
+            JsonDocument.Parse(await http.GetStringAsync($"/api/v2/torrents/info?hashes={hash}", Ct)).RootElement[0].Clone();
+        await Wait.UntilAsync(async () => (await RowAsync()).GetProperty("state").GetString() == "stalledDL", TimeSpan.FromSeconds(30),
+            "the download never showed as waiting for peers", Ct);
+
+        var full = await MainDataAsync(http);
+        var activeThen = full.GetProperty("torrents").GetProperty(hash).GetProperty("time_active").GetInt64();
+        await Wait.UntilAsync(async () => (await RowAsync()).GetProperty("time_active").GetInt64() > activeThen, TimeSpan.FromSeconds(30),
+            "its time_active never moved", Ct);
+        var clockOnly = await MainDataAsync(http, full.GetProperty("rid").GetInt64());
+        await PostAsync(http, "torrents/createCategory", ("category", "waiting"));
+        await PostAsync(http, "torrents/setCategory", ("hashes", hash), ("category", "waiting"));
+        var changed = await MainDataAsync(http, clockOnly.GetProperty("rid").GetInt64());
+
+        Assert.False(clockOnly.TryGetProperty("torrents", out _)); // its time_active moved, nothing else: not sent
+        var row = changed.GetProperty("torrents").GetProperty(hash);
+        Assert.Equal("waiting", row.GetProperty("category").GetString());
+        Assert.True(row.GetProperty("time_active").GetInt64() > activeThen); // the time a client missed comes with it
+    }
 }
