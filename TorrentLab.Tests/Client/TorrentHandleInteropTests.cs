@@ -64,17 +64,8 @@ public class TorrentHandleInteropTests
         using var first = await LibtorrentSeeder.StartAsync(python, torrentPath, folder.Combine("seed"), folder.Path, Ct, uploadLimit: 128 * 1024);
         using var second = await LibtorrentSeeder.StartAsync(python, torrentPath, folder.Combine("seed"), folder.Path, Ct, uploadLimit: 128 * 1024);
         await using var session = TorrentSession.Start(TorrentSessionTests.Loopback());
-        var changes = new System.Collections.Concurrent.ConcurrentQueue<TorrentState>();
-        using var stopReading = CancellationTokenSource.CreateLinkedTokenSource(Ct);
-        var reader = Task.Run(async () =>
-        {
-            try
-            {
-                await foreach (var alert in session.Alerts.ReadAllAsync(stopReading.Token))
-                    if (alert.Kind == TorrentAlertKind.StateChanged) changes.Enqueue(alert.State!.Value);
-            }
-            catch (OperationCanceledException) { }
-        }, Ct);
+        await using var alerts = StateAlerts.Read(session, Ct);
+        var changes = alerts.States;
         var handle = session.Add(built.Torrent, new DownloadOptions
         {
             OutputDirectory = folder.Combine("out"),
@@ -104,8 +95,7 @@ public class TorrentHandleInteropTests
 
         await WaitForAsync(handle, h => h.State == TorrentState.Completed, "never completed");
         Assert.True(await Wait.UntilAsync(() => changes.Contains(TorrentState.Completed), Patience, Ct), "the alert of completion never came");
-        await stopReading.CancelAsync();
-        await reader;
+        await alerts.StopAsync();
         // The first stop was the move's (Paused, then Moving): the priority change before it stopped nothing.
         Assert.Equal([TorrentState.Checking, TorrentState.Downloading, TorrentState.Paused, TorrentState.Moving], changes.Take(4));
         foreach (var i in new[] { 1, 2 })
@@ -134,18 +124,9 @@ public class TorrentHandleInteropTests
         var a = trackers.Put("/a/announce", answer, "text/plain");
         var b = trackers.Put("/b/announce", answer, "text/plain");
         var lines = new ConcurrentQueue<string>();
-        var states = new ConcurrentQueue<TorrentState>();
         await using var session = TorrentSession.Start(TorrentSessionTests.Loopback());
-        using var stopReading = CancellationTokenSource.CreateLinkedTokenSource(Ct);
-        var reader = Task.Run(async () =>
-        {
-            try
-            {
-                await foreach (var alert in session.Alerts.ReadAllAsync(stopReading.Token))
-                    if (alert.Kind == TorrentAlertKind.StateChanged) states.Enqueue(alert.State!.Value);
-            }
-            catch (OperationCanceledException) { }
-        }, Ct);
+        await using var alerts = StateAlerts.Read(session, Ct);
+        var states = alerts.States;
         var handle = session.Add(built.Torrent, new DownloadOptions
         {
             OutputDirectory = folder.Combine("out"),
@@ -193,8 +174,7 @@ public class TorrentHandleInteropTests
         Assert.Equal(1, Connected(first)); // one handshake with the first seeder through every change
         Assert.DoesNotContain(lines, l => l.StartsWith($"peer 127.0.0.1:{first.Port}: disconnected", StringComparison.Ordinal));
         Assert.DoesNotContain(TorrentState.Paused, states); // no change stopped the run
-        await stopReading.CancelAsync();
-        await reader;
+        await alerts.StopAsync();
     }
 
     /// <summary>Issue "one torrent from add to remove": a download from a libtorrent seeder while a libtorrent leecher
@@ -212,18 +192,9 @@ public class TorrentHandleInteropTests
         // 128 KiB/s to us: about 8 s; 64 KiB/s from us to the leecher: it is half-way when we complete.
         using var seeder = await LibtorrentSeeder.StartAsync(python, torrentPath, folder.Combine("seed"), folder.Path, Ct, uploadLimit: 128 * 1024);
         var lines = new ConcurrentQueue<string>();
-        var states = new ConcurrentQueue<TorrentState>();
         await using var session = TorrentSession.Start(TorrentSessionTests.Loopback());
-        using var stopReading = CancellationTokenSource.CreateLinkedTokenSource(Ct);
-        var reader = Task.Run(async () =>
-        {
-            try
-            {
-                await foreach (var alert in session.Alerts.ReadAllAsync(stopReading.Token))
-                    if (alert.Kind == TorrentAlertKind.StateChanged) states.Enqueue(alert.State!.Value);
-            }
-            catch (OperationCanceledException) { }
-        }, Ct);
+        await using var alerts = StateAlerts.Read(session, Ct);
+        var states = alerts.States;
         var handle = session.Add(built.Torrent, new DownloadOptions
         {
             OutputDirectory = folder.Combine("out"), ExtraPeers = [new IPEndPoint(IPAddress.Loopback, seeder.Port)], SeedAfterDownload = true,
@@ -277,8 +248,7 @@ public class TorrentHandleInteropTests
             ProcessRunner.Stop(leecher);
             try { await leecherReader; } catch (Exception e) when (e is IOException or OperationCanceledException or InvalidOperationException) { }
         }
-        await stopReading.CancelAsync();
-        await reader;
+        await alerts.StopAsync();
     }
 
     /// <summary>A python3-libtorrent leecher that dials one peer, downloads at a capped rate and prints "done" once it

@@ -134,17 +134,8 @@ public class TorrentHandleResultTests
         await using var seeder = await TorrentSessionTests.SeedAsync(built, folder.Combine("seed"));
         await using var session = TorrentSession.Start(TorrentSessionTests.Loopback());
         var lines = new ConcurrentQueue<string>();
-        var states = new ConcurrentQueue<TorrentState>();
-        using var stop = CancellationTokenSource.CreateLinkedTokenSource(Ct);
-        var reader = Task.Run(async () =>
-        {
-            try
-            {
-                await foreach (var alert in session.Alerts.ReadAllAsync(stop.Token))
-                    if (alert.Kind == TorrentAlertKind.StateChanged) states.Enqueue(alert.State!.Value);
-            }
-            catch (OperationCanceledException) { }
-        }, Ct);
+        await using var alerts = StateAlerts.Read(session, Ct);
+        var states = alerts.States;
         var handle = session.Add(built.Torrent, new DownloadOptions
         {
             OutputDirectory = folder.Combine("out"), ExtraPeers = [new IPEndPoint(IPAddress.Loopback, seeder.Port)], Log = lines.Enqueue,
@@ -156,8 +147,7 @@ public class TorrentHandleResultTests
         Assert.True(handle.SeedAfterDownload);
         handle.DownloadLimit.BytesPerSecond = 0;
         var result = await handle.WaitForCompletionAsync(Ct).WaitAsync(Patience, Ct);
-        await stop.CancelAsync();
-        await reader;
+        await alerts.StopAsync();
 
         Assert.Equal(TorrentState.Seeding, handle.State);
         Assert.True(result.Downloaded >= built.Torrent.PayloadLength);

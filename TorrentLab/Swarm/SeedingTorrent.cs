@@ -344,12 +344,14 @@ internal sealed class SeedingTorrent : ISessionTorrent, IAsyncDisposable
     /// time counts from when it began to seed; false once it ended.</summary>
     private bool TrySetSeeding(LiveChanges.SeedingPlan plan)
     {
+        bool told;
         lock (_lock)
         {
             if (_disposed || Volatile.Read(ref _finishing) != 0) return false;
-            if (plan != _plan && plan.Seed) Log("seeding" + Until(plan));
+            told = plan != _plan && plan.Seed;
             _plan = plan;
         }
+        if (told) Log("seeding" + Until(plan)); // the log is the caller's code: never called under our lock
         if (Volatile.Read(ref _end) is not null) CheckLimits(); // before SeedUntilStopped, the plan waits for it
         return true;
     }
@@ -359,13 +361,14 @@ internal sealed class SeedingTorrent : ISessionTorrent, IAsyncDisposable
     private void CheckLimits()
     {
         TimeSpan? next = null;
+        string? reached;
         lock (_lock)
         {
             if (_disposed) return;
             var plan = _plan;
             var seeded = Time.GetElapsedTime(_seedingSince);
             var uploaded = (_swarm?.Uploaded ?? _uploaded) - _uploadedBefore;
-            var reached = !plan.Seed
+            reached = !plan.Seed
                 ? "set not to seed"
                 : plan.Ratio is { } ratio && Torrent.TotalLength > 0 && uploaded >= ratio * Torrent.TotalLength ? $"ratio {ratio} reached"
                 : plan.Time is { } time && seeded >= time ? $"seeded for {time}"
@@ -387,9 +390,9 @@ internal sealed class SeedingTorrent : ISessionTorrent, IAsyncDisposable
                 }
                 return;
             }
-            Log($"seeding ends: {reached}");
             _limitReached = true;
         }
+        Log($"seeding ends: {reached}"); // outside the lock, as every log line
         Finish();
     }
 
