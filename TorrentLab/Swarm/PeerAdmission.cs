@@ -3,17 +3,100 @@ using TorrentLab.Wire;
 
 namespace TorrentLab.Swarm;
 
-/// <summary>Who may join a swarm's peers: the peer cap, the idle peer a full swarm drops for a newcomer, and which of
-/// two connections to one peer stays.</summary>
+/// <summary>A swarm's connected peers and who may join them: the peer cap, the idle peer a full swarm drops for a
+/// newcomer, and which of two connections to one peer stays.</summary>
 internal sealed class PeerAdmission
 {
+    private readonly TorrentSwarm _swarm;
     private readonly DownloadOptions _options;
     private readonly PeerId _ours;
+    private readonly Lock _lock = new();
+    private readonly List<SwarmPeer> _peers = [];
 
-    public PeerAdmission(DownloadOptions options, PeerId ours)
+    public PeerAdmission(TorrentSwarm swarm, DownloadOptions options)
     {
+        _swarm = swarm;
         _options = options;
-        _ours = ours;
+        _ours = swarm.Session.PeerId;
+    }
+
+    /// <summary>Why a handshaken connection was not taken; <paramref name="CountsAsFailure"/>: its address is backed
+    /// off as a failed dial; <paramref name="Self"/>: it was us.</summary>
+    public readonly record struct Refusal(string Reason, bool CountsAsFailure, bool Self = false);
+
+    public int Count { get { lock (_lock) return _peers.Count; } }
+
+    public SwarmPeer[] Snapshot() { lock (_lock) return [.. _peers]; }
+
+    /// <summary>Takes a peer into the list (refusing duplicates and overflow, or making room for it); null when taken.</summary>
+    public Refusal? TryAdd(SwarmPeer peer)
+    {
+        var id = peer.Connection.RemotePeerId;
+        var session = _swarm.Session;
+        lock (_lock)
+        {
+            if (_swarm.IsStopping) return new Refusal("shutting down", false);
+            if (_peers.Count >= MaxPeers && !MakeRoomLocked(peer))
+                return new Refusal($"already {MaxPeers} peers, none idle for {_options.IdlePeerGrace.TotalSeconds:0} s from an address holding more", false);
+            var existing = _peers.Find(p => p.Connection.RemotePeerId == id);
+            var replacing = false;
+            if (existing is not null)
+            {
+                if (!Replaces(existing, peer)) return new Refusal("already connected", false);
+                replacing = true;
+            }
+            // The session's connections are shared: when they are all in use, an idle peer of ours makes room as above.
+            if (!session.TryAddConnection() && !(MakeRoomLocked(peer) && session.TryAddConnection()))
+                return new Refusal($"the session has {session.Settings.MaxConnections} connections", false);
+            if (replacing) existing!.Drop("replaced by the connection both sides keep when they dial each other at once", violation: false);
+            _peers.Add(peer);
+        }
+        return null;
+    }
+
+    /// <summary>A peer ended: out of the list, and its session connection freed (unless it was dropped to make room,
+    /// which freed it then).</summary>
+    public void Remove(SwarmPeer peer)
+    {
+        bool removed;
+        lock (_lock) removed = _peers.Remove(peer);
+        if (removed) _swarm.Session.RemoveConnection();
+    }
+
+    /// <summary>Makes room for a newcomer (under _lock): drops <see cref="RoomFor"/>'s peer; false when there is none.</summary>
+    private bool MakeRoomLocked(SwarmPeer newcomer)
+    {
+        if (RoomFor(_peers, newcomer) is not { } victim) return false;
+        DropLocked(victim, $"made room for a new peer: no block given or taken for {victim.IdleFor.TotalSeconds:0} s");
+        return true;
+    }
+
+    /// <summary>Drops a peer to make room or keep to the cap (under _lock): out of the list now (the next count must
+    /// not see it), its session slot with it (Remove will not find it any more).</summary>
+    private void DropLocked(SwarmPeer peer, string reason)
+    {
+        _peers.Remove(peer);
+        _swarm.Session.RemoveConnection();
+        peer.Drop(reason, violation: false);
+    }
+
+    /// <summary>Takes a new peer cap with the peers it has: a higher one lets the swarm dial more at once; a lower one
+    /// drops the peers beyond it, those that exchanged the fewest bytes first. False once stopped.</summary>
+    public bool TrySetMaxPeers(int maxPeers)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxPeers, 1);
+        lock (_lock)
+        {
+            if (_swarm.IsStopping) return false;
+            MaxPeers = maxPeers;
+            var excess = _peers.Count - maxPeers;
+            if (excess > 0)
+                // Those that moved the fewest bytes either way go: a seeder is as useful to a download as a downloader to
+                // a seed, so whether a peer wants anything of us (RoomFor's first test) does not decide here.
+                foreach (var peer in _peers.OrderBy(p => p.Down.Total + p.Up.Total).ThenByDescending(p => p.IdleFor).Take(excess).ToList())
+                    DropLocked(peer, $"the torrent's peer cap was lowered to {maxPeers}");
+        }
+        return true;
     }
 
     private int _maxPeers = -1; // the peer cap: the options' until the torrent's handle changes it

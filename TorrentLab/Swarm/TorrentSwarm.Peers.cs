@@ -9,17 +9,16 @@ internal sealed partial class TorrentSwarm
     /// <summary>How long before redialling an address whose peer is already connected to us by its own dial.</summary>
     private static readonly TimeSpan DuplicateRetry = TimeSpan.FromSeconds(60);
 
-    private readonly Lock _peersLock = new();
-    private readonly List<SwarmPeer> _peers = [];
+    private readonly Lock _tasksLock = new(); // guards _peerTasks and _badPeers
     private readonly List<Task> _peerTasks = [];
     private readonly List<string> _badPeers = [];
 
-    public int ConnectedCount { get { lock (_peersLock) return _peers.Count; } }
+    public int ConnectedCount => _admission.Count;
 
     /// <summary>Peers dropped for violations or bad data, with the reason.</summary>
-    public IReadOnlyList<string> BadPeers { get { lock (_peersLock) return [.. _badPeers]; } }
+    public IReadOnlyList<string> BadPeers { get { lock (_tasksLock) return [.. _badPeers]; } }
 
-    public SwarmPeer[] PeersSnapshot() { lock (_peersLock) return [.. _peers]; }
+    public SwarmPeer[] PeersSnapshot() => _admission.Snapshot();
 
     /// <summary>Takes <paramref name="endpoint"/> for a dial now, past its back-off (false: the book refuses it or it is
     /// being dialled).</summary>
@@ -77,7 +76,7 @@ internal sealed partial class TorrentSwarm
         }
         catch (Exception e) when (e is WireException or OperationCanceledException)
         {
-            Unregister(peer);
+            _admission.Remove(peer);
             _pex.PeerLeft(peer);
             _superSeed.PeerLeft(peer);
             if (dialled is not null) _book.Release(dialled, failed: true, Time.GetUtcNow());
@@ -109,90 +108,36 @@ internal sealed partial class TorrentSwarm
             _book.OnAddressReported(Host(from.Connection.RemoteEndPoint.Address), ours, Port);
     }
 
-    private readonly record struct Refusal(string Reason, bool CountsAsFailure, bool Self = false);
-
-    private Refusal? Register(SwarmPeer peer)
+    private PeerAdmission.Refusal? Register(SwarmPeer peer)
     {
         var id = peer.Connection.RemotePeerId;
-        if (id == PeerId) return new Refusal("that is us", true, Self: true);
-        if (_book.IsBanned(id)) return new Refusal("banned earlier in this session", true);
-        lock (_peersLock)
-        {
-            if (_stop.IsCancellationRequested) return new Refusal("shutting down", false);
-            if (_peers.Count >= MaxPeers && !MakeRoomLocked(peer))
-                return new Refusal($"already {MaxPeers} peers, none idle for {_options.IdlePeerGrace.TotalSeconds:0} s from an address holding more", false);
-            var existing = _peers.Find(p => p.Connection.RemotePeerId == id);
-            var replacing = false;
-            if (existing is not null)
-            {
-                // Never an established connection; of two opened at once, the one both sides keep (PeerAdmission.Replaces).
-                if (!_admission.Replaces(existing, peer)) return new Refusal("already connected", false);
-                replacing = true;
-            }
-            // The session's connections are shared: when they are all in use, an idle peer of ours makes room as above.
-            if (!_session.TryAddConnection() && !(MakeRoomLocked(peer) && _session.TryAddConnection()))
-                return new Refusal($"the session has {_session.Settings.MaxConnections} connections", false);
-            if (replacing) existing!.Drop("replaced by the connection both sides keep when they dial each other at once", violation: false);
-            _peers.Add(peer);
-        }
+        if (id == PeerId) return new("that is us", true, Self: true);
+        if (_book.IsBanned(id)) return new("banned earlier in this session", true);
+        if (_admission.TryAdd(peer) is { } refusal) return refusal;
         WakeTimer(); // an idle seeder's clock sleeps until a peer comes
         return null;
-    }
-
-    /// <summary>A full swarm makes room for a newcomer: <see cref="PeerAdmission.RoomFor"/> names the peer to drop (under
-    /// _peersLock); false when every peer is in use or new.</summary>
-    private bool MakeRoomLocked(SwarmPeer newcomer)
-    {
-        if (_admission.RoomFor(_peers, newcomer) is not { } victim) return false;
-        DropLocked(victim, $"made room for a new peer: no block given or taken for {victim.IdleFor.TotalSeconds:0} s");
-        return true;
     }
 
     /// <summary>Most peers connected at once: <see cref="Downloads.DownloadOptions.MaxPeers"/>, or as changed since.</summary>
     internal int MaxPeers => _admission.MaxPeers;
 
-    /// <summary>Drops a peer to make room or keep to the cap (under _peersLock): out of the list now (the next count must
-    /// not see it), its session slot with it (Unregister will not find it any more).</summary>
-    private void DropLocked(SwarmPeer peer, string reason)
-    {
-        _peers.Remove(peer);
-        _session.RemoveConnection();
-        peer.Drop(reason, violation: false);
-    }
-
-    /// <summary>Takes a new peer cap with the peers it has: a higher one dials more at once; a lower one drops the peers
-    /// beyond it, those that exchanged the fewest bytes first. False once stopped.</summary>
+    /// <summary>Takes a new peer cap with the peers it has (<see cref="PeerAdmission.TrySetMaxPeers"/>); false once stopped.</summary>
     internal bool TrySetMaxPeers(int maxPeers)
     {
-        ArgumentOutOfRangeException.ThrowIfLessThan(maxPeers, 1);
-        lock (_peersLock)
-        {
-            if (_stop.IsCancellationRequested) return false;
-            _admission.MaxPeers = maxPeers;
-            var excess = _peers.Count - maxPeers;
-            if (excess > 0)
-                // Those that moved the fewest bytes either way go: a seeder is as useful to a download as a downloader to
-                // a seed, so whether a peer wants anything of us (PeerAdmission.RoomFor's first test) does not decide here.
-                foreach (var peer in _peers.OrderBy(p => p.Down.Total + p.Up.Total).ThenByDescending(p => p.IdleFor).Take(excess).ToList())
-                    DropLocked(peer, $"the torrent's peer cap was lowered to {maxPeers}");
-        }
+        if (!_admission.TrySetMaxPeers(maxPeers)) return false;
         _dialler.Wake(); // a higher cap has room to dial into
         return true;
     }
 
+    /// <summary>True once the swarm is stopping: it takes no new peer, cap or setting.</summary>
+    internal bool IsStopping => _stop.IsCancellationRequested;
+
     /// <summary>An address as one host: IPv4 peers on a dual-stack socket arrive IPv4-mapped.</summary>
     internal static System.Net.IPAddress Host(System.Net.IPAddress a) => a.IsIPv4MappedToIPv6 ? a.MapToIPv4() : a;
 
-    private void Unregister(SwarmPeer peer)
-    {
-        bool removed;
-        lock (_peersLock) removed = _peers.Remove(peer);
-        if (removed) _session.RemoveConnection();
-    }
-
     internal void Track(Task task)
     {
-        lock (_peersLock)
+        lock (_tasksLock)
         {
             _peerTasks.RemoveAll(t => t.IsCompleted);
             _peerTasks.Add(task);
@@ -204,7 +149,7 @@ internal sealed partial class TorrentSwarm
     {
         if (fatal is not null) Fail(fatal);
         if (peer.StopDelivering(after: TimeSpan.Zero)) OnDelivering(started: false);
-        Unregister(peer);
+        _admission.Remove(peer);
         _pex.PeerLeft(peer);
         _superSeed.PeerLeft(peer);
         _firstCopy.PeerLeft(peer);
@@ -219,7 +164,7 @@ internal sealed partial class TorrentSwarm
     {
         if (!_book.Ban(endpoint, id)) return;
         var line = $"{endpoint}: {reason}";
-        lock (_peersLock) _badPeers.Add(line);
+        lock (_tasksLock) _badPeers.Add(line);
         _log?.Invoke($"banned {line}");
         _options.Events?.PeerBanned(endpoint, reason);
     }

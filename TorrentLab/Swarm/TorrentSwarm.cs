@@ -106,7 +106,7 @@ internal sealed partial class TorrentSwarm : ISwarmHost, ISessionTorrent, IAsync
         _stall = new StallWatch(this);
         _handOver = new PieceHandOver(this);
         _blame = new PieceBlame(this);
-        _admission = new PeerAdmission(options, session.PeerId);
+        _admission = new PeerAdmission(this, options);
         ConnectionOptions = ConnectionOptionsFor(session, torrent, options);
         if (_wantedWritten == _selection.WantedCount) _complete.TrySetResult();
     }
@@ -420,7 +420,7 @@ internal sealed partial class TorrentSwarm : ISwarmHost, ISessionTorrent, IAsync
         await _stop.CancelAsync().ConfigureAwait(false);
         foreach (var peer in PeersSnapshot()) peer.Connection.Dispose();
         Task[] all;
-        lock (_peersLock) all = [.. _tasks, .. _peerTasks];
+        lock (_tasksLock) all = [.. _tasks, .. _peerTasks];
         // Bounded: peer tasks end as soon as their sockets close; a stuck disk write is the only thing that could linger.
         // Real seconds, not the swarm's clock: how long an exit may take is the user's wait, and no clock moves then.
         var deadline = Task.Delay(TimeSpan.FromSeconds(10));
