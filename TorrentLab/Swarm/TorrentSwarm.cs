@@ -14,11 +14,16 @@ namespace TorrentLab.Swarm;
 /// seeding torrents run).</summary>
 /// <remarks>
 /// <para>What runs: incoming peers routed here by the <see cref="Session"/>, an <see cref="Announcer"/> and the session's
-/// DHT lookups (<c>TorrentSwarm.Dht.cs</c>) feeding the <see cref="PeerBook"/>, a dialer with bounded concurrent connects, one <see cref="SwarmPeer"/> per connection, and a timer
-/// (<c>TorrentSwarm.Timer.cs</c>) for request timeouts, snubbing, choking (<see cref="Choker"/>), progress and the
+/// DHT lookups (<c>TorrentSwarm.Dht.cs</c>) feeding the <see cref="PeerBook"/>, a <see cref="Dialler"/> with bounded concurrent connects, one <see cref="SwarmPeer"/> per connection, and a timer
+/// (<c>TorrentSwarm.Timer.cs</c>) for request timeouts, snubbing, choking (<see cref="Choking"/>), progress and the
 /// stall limit. Pieces are picked, pipelined and verified by the <see cref="PieceManager"/>; verified pieces are
 /// written by the peer task that completed them, and only then announced with <c>have</c>, served, and listed in the
 /// resume ledger (<see cref="WrittenSnapshot"/>).</para>
+/// <para>Each policy is a part that owns its state, made here once and called at the moments it cares about
+/// (docs/ARCHITECTURE.md, "The swarm's parts"): <see cref="SuperSeeding"/>, <see cref="FirstCopyPacing"/>,
+/// <see cref="Choking"/> and its <see cref="UploadSlots"/>, <see cref="PeerExchange"/>, <see cref="Holepunching"/>,
+/// <see cref="WebSeeding"/>, <see cref="Dialler"/>, <see cref="PeerAdmission"/>, <see cref="PieceHandOver"/>,
+/// <see cref="PieceBlame"/> and <see cref="StallWatch"/>.</para>
 /// </remarks>
 internal sealed partial class TorrentSwarm : ISwarmHost, ISessionTorrent, IAsyncDisposable
 {
