@@ -10,7 +10,7 @@ using TorrentLab.Tests.Infrastructure;
 
 namespace TorrentLab.Tests.Swarm;
 
-/// <summary>BEP 55 across simulated NATs (<c>TorrentSwarm.Holepunch.cs</c>): the seeder and the downloader each
+/// <summary>BEP 55 across simulated NATs (<c>Swarm/Holepunching.cs</c>): the seeder and the downloader each
 /// behind a NAT that drops what nobody inside asked for, a relay on a public address connected to both. The same
 /// story as <see cref="HolepunchNamespaceTests"/> (real kernels, iptables), deterministic and without root.</summary>
 [Trait("Tier", "Slow")] // each run is a process of its own

@@ -51,5 +51,5 @@ public class TorrentSwarmPeersTests
     [InlineData(true, 0, 11, true)]    // spoke, past the window of a simultaneous open
     [InlineData(false, 16384, 1, true)] // payload flowed: never replaced, whatever its age
     public void Established_IsPayloadOrSpeakingPastTheSimultaneousOpenWindow(bool spoke, long payload, int ageSeconds, bool established) =>
-        Assert.Equal(established, TorrentSwarm.Established(spoke, payload, TimeSpan.FromSeconds(ageSeconds)));
+        Assert.Equal(established, PeerAdmission.Established(spoke, payload, TimeSpan.FromSeconds(ageSeconds)));
 }

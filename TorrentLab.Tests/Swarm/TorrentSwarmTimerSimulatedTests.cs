@@ -327,7 +327,7 @@ public class TorrentSwarmTimerSimulatedTests
     {
         // A seed with BEP 3's four slots, no upload limit, and a fast link; ten peers want its pieces and each keeps one
         // request out while unchoked (a block each round trip of 10 ms: 1.6 MB/s). Four upload slots leave six waiting however much upload is spare; the rate rule
-        // (TorrentSwarm.Slots.cs) opens more while each unchoked peer's rate clears its rank's threshold.
+        // (UploadSlots.cs) opens more while each unchoked peer's rate clears its rank's threshold.
         await using var rig = Rig.Start(sim, downloading, have: downloading ? EvenPieces : null);
         Assert.Equal(4, new DownloadOptions { OutputDirectory = "." }.UploadSlots);
         Assert.Equal(downloading, rig.Swarm.Downloading);

@@ -7,7 +7,7 @@ using TorrentLab.Tests.Infrastructure;
 
 namespace TorrentLab.Tests.Swarm;
 
-/// <summary>The swarm's transports (<c>TorrentSwarm.Transport.cs</c>, <c>PeerListener.cs</c>): uTP and TCP on one port
+/// <summary>The swarm's transports (<c>Dialler.cs</c>, <c>PeerListener.cs</c>): uTP and TCP on one port
 /// number, uTP dialled first with TCP raced after a head start (or the reverse), and each connection's transport in the log
 /// and trace. Which attempt fails first, and whether it is logged, depends on timing: the tests assert the outcome.</summary>
 [Trait("Tier", "Slow")]

@@ -2,7 +2,7 @@ namespace TorrentLab.Extensions;
 
 /// <summary>BEP 55 <c>ut_holepunch</c>: a peer relays an introduction so that two peers behind NATs can dial each other
 /// at once. The messages are HolepunchMessage's; whom to introduce, and the rate limit, are the swarm's
-/// (Swarm/TorrentSwarm.Holepunch.cs).</summary>
+/// (Swarm/Holepunching.cs).</summary>
 /// <remarks>BEP 55 rides on PEX (peers learn whom to ask for an introduction from it), so a private torrent (BEP 27:
 /// peers from its trackers only) offers neither.</remarks>
 internal sealed class HolepunchExtension : IExtension

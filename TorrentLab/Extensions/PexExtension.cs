@@ -2,7 +2,7 @@ namespace TorrentLab.Extensions;
 
 /// <summary>BEP 11 peer exchange (<c>ut_pex</c>): about once a minute each side tells the other which peers joined and
 /// left its swarm. The rules of one exchange are PexState's; whom to tell about whom is the swarm's
-/// (Swarm/TorrentSwarm.Pex.cs).</summary>
+/// (Swarm/PeerExchange.cs).</summary>
 /// <remarks>BEP 27: a private torrent "MUST NOT" use PEX, so it does not even offer ut_pex.</remarks>
 internal sealed class PexExtension : IExtension
 {

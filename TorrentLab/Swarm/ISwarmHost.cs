@@ -44,21 +44,12 @@ internal interface ISwarmHost
     /// <summary>True when piece <paramref name="index"/> is on disk and may be served.</summary>
     bool CanServe(int index);
 
-    /// <summary>False when a super-seeded peer (BEP 16) asks for piece <paramref name="index"/> we have not revealed to it.</summary>
-    bool MayRequest(SwarmPeer peer, int index);
+    /// <summary>BEP 16 super-seeding: which pieces a super-seeded peer may ask for, and what it announces.</summary>
+    SuperSeeding SuperSeed { get; }
 
-    /// <summary>A super-seeded peer announced piece <paramref name="index"/> with <c>have</c> (BEP 16: it may have spread).</summary>
-    void OnSuperSeededPeerHas(SwarmPeer peer, int index);
-
-    /// <summary>A super-seeded peer's bitfield or <c>have all</c>: the pieces it had before we revealed any.</summary>
-    void OnSuperSeededPeerHad(SwarmPeer peer, Wire.Bitfield pieces);
-
-    /// <summary>A lone seed's first copy (which requests go first), while the swarm seeds every piece from the start;
-    /// null otherwise.</summary>
+    /// <summary>A lone seed's first copy (which requests go first, told of every piece the peer announces), while the
+    /// swarm seeds every piece from the start; null otherwise.</summary>
     FirstCopy? FirstCopy { get; }
-
-    /// <summary>The peer announced piece <paramref name="index"/> (<c>have</c> or its bitfield).</summary>
-    void OnPeerAnnounced(SwarmPeer peer, int index);
 
     /// <summary>Peers delivering blocks now (they share the requests in flight).</summary>
     int DeliveringPeers { get; }
@@ -75,20 +66,17 @@ internal interface ISwarmHost
     /// <summary>Something the swarm acts on changed about <paramref name="peer"/>.</summary>
     void OnPeerEvent(SwarmPeer peer, PeerEvent change);
 
-    /// <summary>The peer negotiated ut_pex (BEP 11): the swarm fills <paramref name="state"/> with the peers it knows.</summary>
-    void OnPexReady(SwarmPeer peer, PexState state);
+    /// <summary>Peer exchange (BEP 11): the swarm fills a peer's exchange with the peers it knows, and dials those it names.</summary>
+    PeerExchange PeerExchange { get; }
+
+    /// <summary>ut_holepunch (BEP 55): a rendezvous to relay, a connect to dial, or an error.</summary>
+    Holepunching Holepunching { get; }
 
     /// <summary>The peer told us the address it sees us at (BEP 10 <c>yourip</c>).</summary>
     void OnAddressReported(SwarmPeer peer, System.Net.IPAddress ours);
 
     /// <summary>The peer sent a file's piece layer that hashes up to its pieces root (BEP 52): its pieces can be requested.</summary>
     void OnLayerLearned(SwarmPeer from, int file);
-
-    /// <summary>Addresses the peer told us with ut_pex.</summary>
-    void OnPexLearned(SwarmPeer from, IReadOnlyList<PexPeer> peers);
-
-    /// <summary>A ut_holepunch message (BEP 55): a rendezvous to relay, a connect to dial, or an error.</summary>
-    void OnHolepunch(SwarmPeer from, ReadOnlyMemory<byte> payload);
 
     /// <summary>The peer's loops ended, always with a reason; <paramref name="fatal"/>
     /// (a disk failure) ends the whole download.</summary>

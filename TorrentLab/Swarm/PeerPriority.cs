@@ -8,7 +8,7 @@ namespace TorrentLab.Swarm;
 /// <summary>BEP 40, canonical peer priority: a number both ends of a connection compute alike from their two
 /// addresses, so that every peer of a swarm ranks connections the same way. The swarm dials the known addresses of
 /// highest priority first (<see cref="PeerBook.TakeNext"/>). A full swarm making room does not use it: it drops the peer
-/// least useful to us, with the per-address rules of <c>TorrentSwarm.MakeRoomLocked</c>.</summary>
+/// least useful to us, with the per-address rules of <c>PeerAdmission.RoomFor</c>.</summary>
 /// <remarks>
 /// <code>
 /// priority = crc32-c(sort(masked_client_ip, masked_peer_ip))      the two masked addresses, lowest first

@@ -6,7 +6,7 @@ namespace TorrentLab.Swarm;
 
 // The extension protocol (BEP 10) on this connection: our handshake, the peer's, and the messages of the extensions
 // of Extensions/ExtensionRegistry.cs, whose handlers act on this peer through IExtensionPeer. The swarm decides whom
-// to tell about whom (TorrentSwarm.Pex.cs) and whom to introduce (TorrentSwarm.Holepunch.cs).
+// to tell about whom (PeerExchange.cs) and whom to introduce (Holepunching.cs).
 internal sealed partial class SwarmPeer : IExtensionPeer
 {
     private ExtensionChannel? _extensions;
@@ -76,9 +76,9 @@ internal sealed partial class SwarmPeer : IExtensionPeer
         if (_extensions!.TryGetTheirId(extension.Name, out var id)) EnqueueAnswer(PeerMessage.Extended(id, payload), extension.Name);
     }
 
-    void IExtensionPeer.StartPex() => _swarm.OnPexReady(this, new PexState(ListenEndPoint ?? Connection.RemoteEndPoint, isPrivate: false, _time));
-    void IExtensionPeer.OnPexLearned(IReadOnlyList<PexPeer> peers) => _swarm.OnPexLearned(this, peers);
-    void IExtensionPeer.OnHolepunch(ReadOnlyMemory<byte> payload) => _swarm.OnHolepunch(this, payload);
+    void IExtensionPeer.StartPex() => _swarm.PeerExchange.Ready(this, new PexState(ListenEndPoint ?? Connection.RemoteEndPoint, isPrivate: false, _time));
+    void IExtensionPeer.OnPexLearned(IReadOnlyList<PexPeer> peers) => _swarm.PeerExchange.Learned(this, peers);
+    void IExtensionPeer.OnHolepunch(ReadOnlyMemory<byte> payload) => _swarm.Holepunching.OnMessage(this, payload);
     void IExtensionPeer.OnHolepunchReady() => _swarm.OnPeerEvent(this, PeerEvent.ListenAddressKnown);
 
     void IExtensionPeer.OnUploadOnly(bool uploadOnly)
@@ -115,7 +115,7 @@ internal sealed partial class SwarmPeer : IExtensionPeer
         return true;
     }
 
-    /// <summary>BEP 55 messages this peer sent in the current minute (the swarm's rate limit, TorrentSwarm.Holepunch.cs).</summary>
+    /// <summary>BEP 55 messages this peer sent in the current minute (the swarm's rate limit, Holepunching.cs).</summary>
     public int HolepunchesThisMinute(DateTimeOffset now)
     {
         lock (_holepunchLock)

@@ -87,7 +87,7 @@ internal sealed partial class SwarmPeer
         }
         if (!_swarm.CanServe(request.Index))
             throw new PeerViolation($"requested piece {request.Index}, which we never announced");
-        if (!_swarm.MayRequest(this, request.Index))
+        if (!_swarm.SuperSeed.MayRequest(this, request.Index))
         {
             // BEP 16: until a piece is revealed to it, "the client will not have access to any of the other pieces of
             // the seed". Not a violation (we do have the piece, and a peer may guess): refused like a choked request.

@@ -182,17 +182,17 @@ internal sealed partial class SwarmPeer : IBlockSource
                             break;
                         case MessageKind.Have:
                             if (_pieces.PeerHas(this, message.Index)) Interlocked.Increment(ref _peerHaveCount);
-                            _swarm.OnPeerAnnounced(this, message.Index);
-                            if (SuperSeeded) _swarm.OnSuperSeededPeerHas(this, message.Index); // BEP 16: spreading?
+                            _swarm.FirstCopy?.PeerHas(this, message.Index);
+                            if (SuperSeeded) _swarm.SuperSeed.PeerHas(this, message.Index); // BEP 16: spreading?
                             break;
                         case MessageKind.Bitfield:
                         case MessageKind.HaveAll: // BEP 6: the whole bitfield in one message
                             foreach (var index in Connection.PeerPieces!.SetIndexes())
                             {
                                 if (_pieces.PeerHas(this, index)) Interlocked.Increment(ref _peerHaveCount);
-                                _swarm.OnPeerAnnounced(this, index);
+                                _swarm.FirstCopy?.PeerHas(this, index);
                             }
-                            if (SuperSeeded) _swarm.OnSuperSeededPeerHad(this, Connection.PeerPieces!);
+                            if (SuperSeeded) _swarm.SuperSeed.PeerHad(this, Connection.PeerPieces!);
                             break;
                         case MessageKind.Request:
                             OnRequest(message);

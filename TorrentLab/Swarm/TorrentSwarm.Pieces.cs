@@ -4,18 +4,15 @@ using TorrentLab.Wire;
 
 namespace TorrentLab.Swarm;
 
-// What happens around a piece: writing it, announcing it, blaming the senders of a bad one, endgame cancels.
+// What happens around a piece: writing it (beside the loops: PieceHandOver.cs), announcing it, endgame cancels; the
+// senders of a bad one are blamed by PieceBlame.cs.
 internal sealed partial class TorrentSwarm
 {
-    private readonly Lock _contributorsLock = new();
-    private readonly HashSet<string> _peersUsed = [];  // guarded by _contributorsLock
-    private readonly HashSet<int> _failedPieces = []; // last copy failed its hash; guarded by _contributorsLock
-
     /// <summary>Pieces whose last copy failed its hash and that are not verified yet (for the piece map).</summary>
-    public int[] FailedPiecesSnapshot() { lock (_contributorsLock) return [.. _failedPieces]; }
+    public int[] FailedPiecesSnapshot() => _blame.FailedSnapshot();
 
     /// <summary>Peers that sent blocks of at least one verified piece.</summary>
-    public IReadOnlyList<string> PeersUsed { get { lock (_contributorsLock) return [.. _peersUsed]; } }
+    public IReadOnlyList<string> PeersUsed => _blame.PeersUsed;
 
     /// <summary>The one place a peer reports what became of a block it sent: endgame cancels go to the others, a
     /// completed piece is checked, a verified one is written and announced (its senders, as the piece manager recorded
@@ -29,8 +26,22 @@ internal sealed partial class TorrentSwarm
         if (result.Kind is BlockResultKind.Unrequested or BlockResultKind.Duplicate) return;
         CancelElsewhere(result.CancelPeers, block.Index, block.Begin, block.Length);
         if (result.Kind != BlockResultKind.PieceComplete) return;
-        if (ChecksBesideTheLoops) await HandOverAsync(stop => OnCheckedAsync(Pieces.VerifyComplete(result), besideTheLoop: true, stop), ct).ConfigureAwait(false);
+        if (_handOver.BesideTheLoops) await _handOver.RunAsync(stop => OnCheckedAsync(Pieces.VerifyComplete(result), besideTheLoop: true, stop), ct).ConfigureAwait(false);
         else await OnCheckedAsync(Pieces.VerifyComplete(result), besideTheLoop: false, ct).ConfigureAwait(false);
+    }
+
+    /// <summary>What became of a block a web seed fetched, as <see cref="OnBlockAsync"/> is for a peer's.</summary>
+    public async ValueTask OnWebSeedBlockAsync(WebSeed from, BlockResult result, BlockRequest block, CancellationToken ct)
+    {
+        if (result.Kind is BlockResultKind.Unrequested or BlockResultKind.Duplicate) return;
+        OnTransferred(received: block.Length, uploaded: 0);
+        CancelElsewhere(result.CancelPeers, block.Index, block.Begin, block.Length);
+        if (result.Kind == BlockResultKind.PieceVerified)
+        {
+            if (result.Culprits.Count > 0) _blame.BadBlocksFound(result.PieceIndex, result.Culprits);
+            await OnVerifiedAsync(result.Piece!, ct).ConfigureAwait(false);
+        }
+        else if (result.Kind == BlockResultKind.PieceFailed) _blame.PieceFailed(result.PieceIndex, result.Contributors, result.Culprits);
     }
 
     /// <summary>Peers delivering blocks now: counted up at a peer's first block after a pause, down when it has sent
@@ -50,34 +61,18 @@ internal sealed partial class TorrentSwarm
     /// <summary>The cores this process may use (tests set it, so that what they check does not depend on the machine).</summary>
     internal int Cores { get; init; } = Session.Cores;
 
-    /// <summary>With fewer peers delivering than there are cores, a receive loop hands each piece it completes (the
-    /// hash check and the write) to a task of its own and goes on receiving: with one seeder, the one loop was the
-    /// download's bottleneck while a core waited. With a loop busy on every core, a hand-over adds only a wake-up, and
-    /// the loop checks the piece itself (bench/README.md, "Decisions in the code").</summary>
-    /// <remarks>The peers counted are the session's: every torrent's loops share the cores.</remarks>
-    private bool ChecksBesideTheLoops => _session.DeliveringPeers < Cores;
-
     /// <summary>What a checked piece leads to: written and announced, or held against its senders.</summary>
     private async ValueTask OnCheckedAsync(BlockResult result, bool besideTheLoop, CancellationToken ct)
     {
         if (result.Kind == BlockResultKind.PieceVerified)
         {
-            if (result.Culprits.Count > 0) OnBadBlocksFound(result.PieceIndex, result.Culprits);
+            if (result.Culprits.Count > 0) _blame.BadBlocksFound(result.PieceIndex, result.Culprits);
             // Beside the loop already, the write follows here (handing it over again from inside a slot could wait for
             // the slot it holds); on the loop, a long piece's write is handed over.
             await (besideTheLoop ? OnPieceVerifiedAsync(result.Piece!, ct) : OnVerifiedAsync(result.Piece!, ct)).ConfigureAwait(false);
         }
-        else if (result.Kind == BlockResultKind.PieceFailed) OnPieceFailed(result.PieceIndex, result.Contributors, result.Culprits);
+        else if (result.Kind == BlockResultKind.PieceFailed) _blame.PieceFailed(result.PieceIndex, result.Contributors, result.Culprits);
     }
-
-    /// <summary>Pieces handed over that may wait at once, each holding its buffer: a receive loop hands over its next
-    /// one only when one of these is written.</summary>
-    private const int MaxPendingWrites = 2;
-
-    private readonly SemaphoreSlim _writeSlots = new(MaxPendingWrites, MaxPendingWrites);
-
-    /// <summary>Pieces handed over to a write that has not finished.</summary>
-    private int PendingWrites => MaxPendingWrites - _writeSlots.CurrentCount;
 
     /// <summary>A verified piece goes to disk. One of at least <see cref="DirectWriter.RunLength"/> is written past
     /// the page cache wherever the file system allows it, which waits about a millisecond for the device: the receive
@@ -92,58 +87,12 @@ internal sealed partial class TorrentSwarm
     {
         try
         {
-            await HandOverAsync(stop => OnPieceVerifiedAsync(piece, stop), ct).ConfigureAwait(false);
+            await _handOver.RunAsync(stop => OnPieceVerifiedAsync(piece, stop), ct).ConfigureAwait(false);
         }
         catch (OperationCanceledException)
         {
             piece.Dispose(); // no slot came: nobody else will return its buffer
             throw;
-        }
-    }
-
-    /// <summary>Runs <paramref name="work"/> on a task of its own once one of <see cref="MaxPendingWrites"/> slots is
-    /// free (the wait is the receive loop's back-pressure). A failure fails the download, as a full disk must.</summary>
-    private async ValueTask HandOverAsync(Func<CancellationToken, ValueTask> work, CancellationToken ct)
-    {
-        await _writeSlots.WaitAsync(ct).ConfigureAwait(false);
-        try
-        {
-            await _session.WorkSlots.WaitAsync(ct).ConfigureAwait(false); // the session's cores, shared by its torrents
-        }
-        catch
-        {
-            _writeSlots.Release();
-            throw;
-        }
-        var stopping = _stop.Token; // taken now: the work may outlive the swarm's disposal by the drain's deadline
-        _ = Task.Run(RunAsync, CancellationToken.None);
-
-        async Task RunAsync()
-        {
-            try
-            {
-                await work(stopping).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException) when (stopping.IsCancellationRequested) { /* stopping: the ledger keeps what was written */ }
-            catch (Exception e)
-            {
-                Fail(e);
-            }
-            finally
-            {
-                _session.WorkSlots.Release();
-                _writeSlots.Release();
-            }
-        }
-    }
-
-    /// <summary>Waits (until <paramref name="deadline"/>) for the pieces handed over to be written: every slot free.</summary>
-    private async Task DrainWritesAsync(Task deadline)
-    {
-        for (var i = 0; i < MaxPendingWrites; i++)
-        {
-            var slot = _writeSlots.WaitAsync();
-            if (await Task.WhenAny(slot, deadline).ConfigureAwait(false) != slot) return;
         }
     }
 
@@ -168,11 +117,7 @@ internal sealed partial class TorrentSwarm
             _completing |= complete;
         }
         Interlocked.Add(ref _writtenBytes, Torrent.GetPieceLength(piece.Index));
-        lock (_contributorsLock)
-        {
-            foreach (var sender in piece.Senders) _peersUsed.Add(sender.Name); // a peer's address, a web seed's URL
-            _failedPieces.Remove(piece.Index);
-        }
+        _blame.Verified(piece);
         // BEP 3: "whenever a downloader completes a piece and verifies it, it announces it with 'have'".
         foreach (var peer in PeersSnapshot()) peer.Enqueue(PeerMessage.Have(piece.Index));
         _reads.Written(piece.Index); // a stream reading it goes on
@@ -230,33 +175,7 @@ internal sealed partial class TorrentSwarm
                 peer.Poke();
             }
         }
-        RunChoker(); // from now on we rank by upload rate
-    }
-
-    /// <summary>A piece failed its hash. Its proven culprits (a sole sender) are banned; with several senders nobody
-    /// is blamed yet: the piece manager fetches it again from one peer and names the liars once a copy verifies.</summary>
-    private void OnPieceFailed(int index, IReadOnlyList<IBlockSource> contributors, IReadOnlyList<IBlockSource> culprits)
-    {
-        lock (_contributorsLock) _failedPieces.Add(index);
-        _log?.Invoke($"piece {index} failed its SHA-1 check (sent by {string.Join(", ", contributors)})" +
-            (culprits.Count == 0 ? "; fetching it again from one peer to find who lied" : ""));
-        foreach (var culprit in culprits.OfType<SwarmPeer>())
-            BanCulprit(culprit, $"sent data failing the SHA-1 check of piece {index} (sole sender)");
-        foreach (var seed in contributors.OfType<WebSeed>()) seed.OnBadPiece(index); // a server is backed off, not banned
-    }
-
-    /// <summary>A piece verified after failing: the peers whose blocks in the failed copy differ from the good data lied.</summary>
-    private void OnBadBlocksFound(int index, IReadOnlyList<IBlockSource> culprits)
-    {
-        foreach (var culprit in culprits.OfType<SwarmPeer>())
-            BanCulprit(culprit, $"sent blocks of piece {index} that differ from the verified data");
-    }
-
-    /// <summary>Bans a peer proven to have lied: dropped if still connected, else banned by address and id.</summary>
-    private void BanCulprit(SwarmPeer culprit, string reason)
-    {
-        if (PeersSnapshot().Contains(culprit)) BanPeer(culprit, reason);
-        else Ban(culprit.Connection.RemoteEndPoint, culprit.Connection.RemotePeerId, reason);
+        _choking.Run(); // from now on we rank by upload rate
     }
 
     /// <summary>Endgame: a block arrived, so the other peers asked for it get a <c>cancel</c>.</summary>

@@ -1,3 +1,4 @@
+using TorrentLab.Extensions;
 using System.Net;
 using TorrentLab.Downloads;
 using TorrentLab.Metainfo;
@@ -13,18 +14,22 @@ namespace TorrentLab.Swarm;
 /// seeding torrents run).</summary>
 /// <remarks>
 /// <para>What runs: incoming peers routed here by the <see cref="Session"/>, an <see cref="Announcer"/> and the session's
-/// DHT lookups (<c>TorrentSwarm.Dht.cs</c>) feeding the <see cref="PeerBook"/>, a dialer with bounded concurrent connects, one <see cref="SwarmPeer"/> per connection, and a timer
-/// (<c>TorrentSwarm.Timer.cs</c>) for request timeouts, snubbing, choking (<see cref="Choker"/>), progress and the
+/// DHT lookups (<c>TorrentSwarm.Dht.cs</c>) feeding the <see cref="PeerBook"/>, a <see cref="Dialler"/> with bounded concurrent connects, one <see cref="SwarmPeer"/> per connection, and a timer
+/// (<c>TorrentSwarm.Timer.cs</c>) for request timeouts, snubbing, choking (<see cref="Choking"/>), progress and the
 /// stall limit. Pieces are picked, pipelined and verified by the <see cref="PieceManager"/>; verified pieces are
 /// written by the peer task that completed them, and only then announced with <c>have</c>, served, and listed in the
 /// resume ledger (<see cref="WrittenSnapshot"/>).</para>
+/// <para>Each policy is a part that owns its state, made here once and called at the moments it cares about
+/// (docs/ARCHITECTURE.md, "The swarm's parts"): <see cref="SuperSeeding"/>, <see cref="FirstCopyPacing"/>,
+/// <see cref="Choking"/> and its <see cref="UploadSlots"/>, <see cref="PeerExchange"/>, <see cref="Holepunching"/>,
+/// <see cref="WebSeeding"/>, <see cref="Dialler"/>, <see cref="PeerAdmission"/>, <see cref="PieceHandOver"/>,
+/// <see cref="PieceBlame"/> and <see cref="StallWatch"/>.</para>
 /// </remarks>
 internal sealed partial class TorrentSwarm : ISwarmHost, ISessionTorrent, IAsyncDisposable
 {
     private readonly DownloadOptions _options;
     private readonly Action<string>? _log;
     private readonly PeerBook _book;
-    private readonly Choker _choker;
     private readonly RateMeter _down, _up;
     private readonly long _startedAt; // a timestamp of Time
     private readonly CancellationTokenSource _stop = new();
@@ -44,6 +49,18 @@ internal sealed partial class TorrentSwarm : ISwarmHost, ISessionTorrent, IAsync
     private readonly ReadDemand _reads; // what the torrent's open streams wait for (Client/TorrentFileStream.cs)
     private SeedingTorrent? _owner; // set when a seeding torrent runs this swarm: it is attached and announces instead
     private bool _attached, _disposed;
+    private readonly SuperSeeding _superSeed;
+    private readonly FirstCopyPacing _firstCopy;
+    private readonly Holepunching _holepunch;
+    private readonly PeerExchange _pex;
+    private MetadataServer? _metadata;
+    private readonly Choking _choking;
+    private readonly StallWatch _stall;
+    private readonly PieceHandOver _handOver;
+    private readonly PieceBlame _blame;
+    private readonly PeerAdmission _admission;
+    private readonly WebSeeding _webSeeds = new();
+    private readonly Dialler _dialler;
 
     /// <param name="session">The session whose port, peer id, DHT node and budgets the swarm uses.</param>
     /// <param name="torrent">The torrent.</param>
@@ -59,7 +76,7 @@ internal sealed partial class TorrentSwarm : ISwarmHost, ISessionTorrent, IAsync
     {
         _session = session;
         _owner = owner;
-        _startedAt = _lastProgressAt = Time.GetTimestamp();
+        _startedAt = Time.GetTimestamp();
         _down = new RateMeter(Time);
         _up = new RateMeter(Time);
         _selection = selection ?? PieceSelection.All(torrent);
@@ -71,7 +88,6 @@ internal sealed partial class TorrentSwarm : ISwarmHost, ISessionTorrent, IAsync
         _book = new PeerBook(session.Settings.PeerScope, session.Settings.Blocklist);
         Storage = storage;
         Downloading = downloading && !_selection.IsDoneIn(have);
-        _choker = new Choker(Math.Max(0, options.UploadSlots - 1), Time); // the last slot is the optimistic unchoke
         _written = Bitfield.FromWire(have.ToBytes(), have.Length);
         foreach (var i in have.SetIndexes()) _writtenBytes += torrent.GetPieceLength(i);
         _startPieces = have.Count;
@@ -86,7 +102,16 @@ internal sealed partial class TorrentSwarm : ISwarmHost, ISessionTorrent, IAsync
             Clock = Time,
         });
         _reads.Attach(CanServe);
-        StartFirstCopy(torrent, have, downloading);
+        _superSeed = new SuperSeeding(this, options.SuperSeed);
+        _holepunch = new Holepunching(this);
+        _pex = new PeerExchange(this, _holepunch);
+        _dialler = new Dialler(this);
+        _firstCopy = new FirstCopyPacing(this, torrent, have, downloading, options.SuperSeed);
+        _choking = new Choking(this, options, _up, _superSeed, _firstCopy);
+        _stall = new StallWatch(this);
+        _handOver = new PieceHandOver(this);
+        _blame = new PieceBlame(this);
+        _admission = new PeerAdmission(this, options);
         ConnectionOptions = ConnectionOptionsFor(session, torrent, options);
         if (_wantedWritten == _selection.WantedCount) _complete.TrySetResult();
     }
@@ -150,6 +175,21 @@ internal sealed partial class TorrentSwarm : ISwarmHost, ISessionTorrent, IAsync
     /// <summary>The port peers reach us on, which this torrent announces and tells in the extension handshake: the
     /// session's peer port, or the external port a router mapped for it (<see cref="Session.AnnouncedPort"/>).</summary>
     public int Port => _session.AnnouncedPort;
+
+    /// <summary>The session this swarm runs in (its port, sockets, settings and shared budgets).</summary>
+    internal Session Session => _session;
+
+    /// <summary>The torrent's options (its limits, timeouts, log).</summary>
+    internal DownloadOptions Options => _options;
+
+    /// <summary>The announcer keeping the trackers told (its own, or the seeding torrent's), once started.</summary>
+    internal Announcer? AnnouncerInUse => _announcer;
+
+    /// <summary>The web seeds in use.</summary>
+    internal WebSeeding WebSeeding => _webSeeds;
+
+    /// <summary>The addresses this swarm knows, dials and bans.</summary>
+    internal PeerBook Book => _book;
 
     /// <summary>Our peer id (the session's).</summary>
     private Wire.PeerId PeerId => _session.PeerId;
@@ -218,8 +258,8 @@ internal sealed partial class TorrentSwarm : ISwarmHost, ISessionTorrent, IAsync
             _announcer.Start(() => Port);
         }
         _tasks.Add(TimerLoopAsync(ct));
-        _tasks.Add(DialLoopAsync(ct));
-        StartWebSeeds(ct);
+        _tasks.Add(_dialler.RunAsync(ct));
+        if (Downloading) _tasks.AddRange(_webSeeds.Start(this, _session, _options, ct));
     }
 
     /// <summary>One line to the torrent's log (protocol events, --verbose).</summary>
@@ -235,7 +275,7 @@ internal sealed partial class TorrentSwarm : ISwarmHost, ISessionTorrent, IAsync
     internal int AddPeers(IEnumerable<IPEndPoint> peers, PeerSource source)
     {
         var added = _book.Add(peers, source);
-        if (added > 0) WakeDialer();
+        if (added > 0) _dialler.Wake();
         return added;
     }
 
@@ -309,6 +349,38 @@ internal sealed partial class TorrentSwarm : ISwarmHost, ISessionTorrent, IAsync
         }
     }
 
+    /// <summary>True when every piece is written (a full seed, not a partial one).</summary>
+    internal bool HasEveryPiece { get { lock (_writtenLock) return _written.IsComplete; } }
+
+    /// <summary>Cancelled when the swarm stops: what a part started (a timer) ends with it.</summary>
+    internal CancellationToken Stopping => _stop.Token;
+
+    /// <inheritdoc />
+    public SuperSeeding SuperSeed => _superSeed;
+
+    /// <inheritdoc />
+    public PeerExchange PeerExchange => _pex;
+
+    /// <inheritdoc />
+    public Holepunching Holepunching => _holepunch;
+
+    /// <summary>Serves the info dictionary to peers that ask with ut_metadata (BEP 9): magnet clients can fetch it from us.</summary>
+    public MetadataServer Metadata => _metadata ??= new MetadataServer(Torrent);
+
+    /// <inheritdoc />
+    public FirstCopy? FirstCopy => _firstCopy.Rule;
+
+    /// <summary>The seeds the tracker counts last (the announcer's, or the seeding torrent's that owns it).</summary>
+    internal int? TrackerSeeders => (_announcer ?? _owner?.Announcer)?.Seeders;
+
+    /// <summary>Turns super-seeding on or off (<see cref="SuperSeeding.Set"/>); false once stopped.</summary>
+    internal bool TrySetSuperSeed(bool on)
+    {
+        if (_stop.IsCancellationRequested) return false;
+        _superSeed.Set(on, PeersSnapshot());
+        return true;
+    }
+
     /// <summary>True when piece <paramref name="index"/> is written and may be served.</summary>
     public bool CanServe(int index) { lock (_writtenLock) return _written[index]; }
 
@@ -333,10 +405,10 @@ internal sealed partial class TorrentSwarm : ISwarmHost, ISessionTorrent, IAsync
     {
         switch (change)
         {
-            case PeerEvent.InterestChanged: OnInterestChanged(); break;
+            case PeerEvent.InterestChanged: _choking.InterestChanged(); break;
             case PeerEvent.BecameSeed: OnPeerIsSeed(peer); break;
             case PeerEvent.UploadOnly: OnPeerUploadOnly(peer); break;
-            case PeerEvent.ListenAddressKnown: OnPexPeerKnown(peer); break;
+            case PeerEvent.ListenAddressKnown: _pex.PeerKnown(peer); break;
         }
     }
 
@@ -353,13 +425,13 @@ internal sealed partial class TorrentSwarm : ISwarmHost, ISessionTorrent, IAsync
         await _stop.CancelAsync().ConfigureAwait(false);
         foreach (var peer in PeersSnapshot()) peer.Connection.Dispose();
         Task[] all;
-        lock (_peersLock) all = [.. _tasks, .. _peerTasks];
+        lock (_tasksLock) all = [.. _tasks, .. _peerTasks];
         // Bounded: peer tasks end as soon as their sockets close; a stuck disk write is the only thing that could linger.
         // Real seconds, not the swarm's clock: how long an exit may take is the user's wait, and no clock moves then.
         var deadline = Task.Delay(TimeSpan.FromSeconds(10));
         await Task.WhenAny(Task.WhenAll(all), deadline).ConfigureAwait(false);
-        await DrainWritesAsync(deadline).ConfigureAwait(false); // pieces handed over by the peers, before the storage closes
-        DisposeWebSeeds();
+        await _handOver.DrainAsync(deadline).ConfigureAwait(false); // pieces handed over by the peers, before the storage closes
+        _webSeeds.Dispose();
         if (_announcer is not null && _ownsAnnouncer)
         {
             await _announcer.StoppedAsync().ConfigureAwait(false);

@@ -74,7 +74,7 @@ internal sealed class WebSeed : IBlockSource, IDisposable
                     // Each range would cost the file from its start again: its blocks go to the other sources for good.
                     Dropped = why;
                     pieces.ReleaseBlocks(this);
-                    _swarm.LogLine($"{this} dropped: {why}");
+                    _swarm.Log($"{this} dropped: {why}");
                     return;
                 }
                 if (failure is null)
@@ -85,7 +85,7 @@ internal sealed class WebSeed : IBlockSource, IDisposable
                 pieces.ReleaseBlocks(this); // whatever it still holds goes to the peers
                 _failure = null;
                 _backoff = _backoff == TimeSpan.Zero ? FirstBackoff : _backoff * 2 > MaxBackoff ? MaxBackoff : _backoff * 2;
-                _swarm.LogLine($"{this}: {failure}; backing off {_backoff.TotalSeconds:0} s");
+                _swarm.Log($"{this}: {failure}; backing off {_backoff.TotalSeconds:0} s");
                 await Task.Delay(_backoff, _swarm.Time, ct).ConfigureAwait(false);
             }
         }

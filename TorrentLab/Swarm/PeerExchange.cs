@@ -3,35 +3,41 @@ using TorrentLab.Extensions;
 
 namespace TorrentLab.Swarm;
 
-// Peer exchange (BEP 11) across the session: every connection that speaks ut_pex hears about the others' listen
-// addresses as they come and go, and the addresses it tells us go into the peer book like a tracker's.
-internal sealed partial class TorrentSwarm
+/// <summary>Peer exchange (BEP 11), the swarm's part of it: every connection that speaks ut_pex hears about the others'
+/// listen addresses as they come and go, and the addresses it tells us go into the peer book like a tracker's.</summary>
+/// <remarks>The rules of one exchange (its pace, its limits) are <see cref="PexState"/>'s; this part says whom to tell
+/// about whom.</remarks>
+internal sealed class PeerExchange
 {
     /// <summary>How often the timer asks each connection whether a PEX message is due; <see cref="PexState"/> itself
     /// keeps BEP 11's pace of one message a minute, so this only bounds how late the first one goes out.</summary>
-    private static readonly TimeSpan PexCheckInterval = TimeSpan.FromSeconds(2);
+    public static readonly TimeSpan CheckInterval = TimeSpan.FromSeconds(2);
 
+    private readonly TorrentSwarm _swarm;
+    private readonly Holepunching _holepunch;
     private readonly Lock _pexLock = new();
-    private MetadataServer? _metadata;
 
-    /// <summary>Serves the info dictionary to peers that ask with ut_metadata (BEP 9): magnet clients can fetch it from us.</summary>
-    public MetadataServer Metadata => _metadata ??= new MetadataServer(Torrent);
+    public PeerExchange(TorrentSwarm swarm, Holepunching holepunch)
+    {
+        _swarm = swarm;
+        _holepunch = holepunch;
+    }
 
     /// <summary>A connection's listen address became known: the others announce it in their next message.</summary>
-    private void OnPexPeerKnown(SwarmPeer peer)
+    public void PeerKnown(SwarmPeer peer)
     {
         var joined = new PexPeer(peer.ListenEndPoint!, PexFlagsOf(peer));
         lock (_pexLock)
-            foreach (var other in PeersSnapshot())
+            foreach (var other in _swarm.PeersSnapshot())
                 if (other != peer) other.Pex?.PeerConnected(joined);
     }
 
     /// <summary>A connection negotiated ut_pex: its state starts with every peer we are connected to (its first message).</summary>
-    public void OnPexReady(SwarmPeer peer, PexState state)
+    public void Ready(SwarmPeer peer, PexState state)
     {
         lock (_pexLock)
         {
-            foreach (var other in PeersSnapshot())
+            foreach (var other in _swarm.PeersSnapshot())
                 if (other != peer && other.ListenEndPoint is { } endpoint)
                     state.PeerConnected(new PexPeer(endpoint, PexFlagsOf(other)));
             peer.AttachPex(state);
@@ -46,33 +52,32 @@ internal sealed partial class TorrentSwarm
         | (peer.SupportsHolepunch ? PexFlags.SupportsHolepunch : PexFlags.None);   // BEP 11's 0x08: it offered ut_holepunch (BEP 55)
 
     /// <summary>A connection ended: the others announce its address as dropped (if they announced it as added).</summary>
-    private void OnPexPeerLeft(SwarmPeer peer)
+    public void PeerLeft(SwarmPeer peer)
     {
         if (peer.ListenEndPoint is not { } endpoint) return;
         lock (_pexLock)
-            foreach (var other in PeersSnapshot())
+            foreach (var other in _swarm.PeersSnapshot())
                 other.Pex?.PeerDropped(endpoint);
     }
 
     /// <summary>Addresses a peer told us with ut_pex: dialled like a tracker's, within the connection limit (only while
     /// downloading: a seeder dials the peers its trackers and the command line name, and leaves PEX to those who need it).</summary>
-    public void OnPexLearned(SwarmPeer from, IReadOnlyList<PexPeer> peers)
+    public void Learned(SwarmPeer from, IReadOnlyList<PexPeer> peers)
     {
-        if (peers.Count == 0 || !Downloading) return;
-        RememberIntroducer(from, peers);   // BEP 55: whom to ask for a rendezvous if a dial fails
-        var added = _book.Add(peers.Select(p => p.EndPoint), PeerSource.Pex);
-        _log?.Invoke($"{from}: ut_pex named {peers.Count} peer(s), {added} new");
-        if (added > 0) WakeDialer();
+        if (peers.Count == 0 || !_swarm.Downloading) return;
+        _holepunch.RememberIntroducer(from, peers);   // BEP 55: whom to ask for a rendezvous if a dial fails
+        var added = _swarm.AddPeers(peers.Select(p => p.EndPoint), PeerSource.Pex);
+        _swarm.Log($"{from}: ut_pex named {peers.Count} peer(s), {added} new");
     }
 
     /// <summary>From the timer: sends each connection its PEX message when one is due.</summary>
-    private void SendPexMessages()
+    public void SendDue()
     {
-        if (Torrent.IsPrivate) return; // BEP 27
-        foreach (var peer in PeersSnapshot())
+        if (_swarm.Torrent.IsPrivate) return; // BEP 27
+        foreach (var peer in _swarm.PeersSnapshot())
         {
             if (!peer.TrySendPex(out var message)) continue;
-            _log?.Invoke($"{peer}: sent {message}");
+            _swarm.Log($"{peer}: sent {message}");
         }
     }
 }

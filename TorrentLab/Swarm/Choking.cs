@@ -1,0 +1,108 @@
+using TorrentLab.Downloads;
+
+namespace TorrentLab.Swarm;
+
+/// <summary>BEP 3 choking, the swarm's part of it: when a round runs (every <see cref="Choker.Interval"/>, and at once
+/// when a slot frees or is ignored), who the <see cref="Choker"/> is offered, and the choke and unchoke it sends.</summary>
+/// <remarks>How many slots there are is <see cref="UploadSlots"/>'s, widened while a lone seed's first copy goes out
+/// (<see cref="FirstCopyPacing.Slots"/>).</remarks>
+internal sealed class Choking
+{
+    private readonly TorrentSwarm _swarm;
+    private readonly DownloadOptions _options;
+    private readonly Choker _choker;
+    private readonly UploadSlots _slots;
+    private readonly FirstCopyPacing _firstCopy;
+    private long _lastChoke; // a timestamp of Time; 0: no round yet
+    private int _running;
+
+    public Choking(TorrentSwarm swarm, DownloadOptions options, RateMeter up, SuperSeeding superSeed, FirstCopyPacing firstCopy)
+    {
+        _swarm = swarm;
+        _options = options;
+        _firstCopy = firstCopy;
+        _choker = new Choker(Math.Max(0, options.UploadSlots - 1), swarm.Time); // the last slot is the optimistic unchoke
+        _slots = new UploadSlots(swarm, options, _choker, up, superSeed);
+    }
+
+    /// <summary>From the timer, every second: the slot rule, then a round when one is due (ten seconds after the last
+    /// of any kind), or at once when the slots changed or a slot is ignored while others wait.</summary>
+    public void Tick()
+    {
+        var slotsChanged = _slots.Adjust();
+        if (_lastChoke == 0 || _swarm.Time.GetElapsedTime(_lastChoke) >= Choker.Interval)
+        {
+            TimedRounds++;
+            Run();
+        }
+        else if (slotsChanged || SlotIgnoredWhileOthersWait()) Run();
+    }
+
+    /// <summary>A peer we unchoked that sends no request within this long ignores its upload slot: the slot goes to
+    /// another interested peer (it may say "interested" and never ask, to hold the slot).</summary>
+    public static readonly TimeSpan IgnoredUnchokeAfter = TimeSpan.FromSeconds(5);
+
+    /// <summary>True when a peer holds an upload slot it ignores while an interested peer is choked: that slot is
+    /// given again now, not at the next round, so idle peers that took every slot hold them at most a second past
+    /// <see cref="IgnoredUnchokeAfter"/> (the honest newcomer behind them waited up to a whole round).</summary>
+    private bool SlotIgnoredWhileOthersWait()
+    {
+        var peers = _swarm.PeersSnapshot();
+        return peers.Any(p => !p.Choking && p.IgnoredUnchoke(IgnoredUnchokeAfter))
+            && peers.Any(p => p.Choking && p.Connection.PeerInterested && !p.IgnoredUnchoke(IgnoredUnchokeAfter));
+    }
+
+    /// <summary>Choke rounds run on the clock (ten seconds after the last round of any kind) and in all: what the
+    /// simulator's trace shows (an event between rounds, such as a peer's interest changing, runs one at once and puts
+    /// the timed one off).</summary>
+    public int TimedRounds, Rounds;
+
+    /// <summary>BEP 3 choking: the choker picks the upload slots, we send choke/unchoke where the decision changed.</summary>
+    public void Run()
+    {
+        if (Interlocked.Exchange(ref _running, 1) == 1) return;
+        try
+        {
+            _lastChoke = _swarm.Time.GetTimestamp();
+            Rounds++;
+            // Newest first among equal rates (the choker's order is stable): a newcomer is tried before peers that had
+            // their turn. A peer unchoked for a while that asked for nothing comes after every other interested peer
+            // until it asks for something: it keeps a slot nobody else wants, and gets one when one is free (choked, it
+            // cannot send the request that would clear its mark; a peer whose blocks were out to another asks us once
+            // that one is gone).
+            var peers = _swarm.PeersSnapshot().OrderByDescending(p => p.ConnectedAt).ToArray();
+            var candidates = peers.Select(p => new ChokeCandidate(p, p.Down.BytesPerSecond, p.Up.BytesPerSecond,
+                p.Connection.PeerInterested, p.ConnectedAt, Deferred: p.IgnoredUnchoke(IgnoredUnchokeAfter))).ToList();
+            IReadOnlySet<object> unchoke;
+            lock (_choker)
+            {
+                // The session's slots are shared among its torrents with peers; the last slot is the optimistic one.
+                _choker.RegularSlots = _firstCopy.Slots(candidates, _swarm.Session.UploadSlotsFor(_options.UploadSlots) - 1 + _slots.Extra);
+                unchoke = _choker.Decide(candidates, seeding: !_swarm.Downloading);
+            }
+            foreach (var peer in peers)
+            {
+                if (peer.Choking && unchoke.Contains(peer)) _firstCopy.Suggest(peer); // before the unchoke: its first requests follow them
+                peer.SetChoking(!unchoke.Contains(peer));
+            }
+        }
+        finally
+        {
+            Volatile.Write(ref _running, 0);
+        }
+    }
+
+    /// <summary>The upload slots the choker fills now, the optimistic one included (the simulator's trace).</summary>
+    public int SlotsNow { get { lock (_choker) return _choker.RegularSlots + 1; } }
+
+    /// <summary>A peer said (not) interested: if an upload slot is free, decide now rather than at the next round.</summary>
+    /// <remarks>A slot is in use only while its peer is interested: a peer unchoked when it wanted nothing more (its
+    /// pieces came from others) kept the slot from a waiting peer until the next round, ten seconds of a capped
+    /// upload lost each time in a swarm where interest changes with every piece.</remarks>
+    public void InterestChanged()
+    {
+        var unchoked = 0;
+        foreach (var p in _swarm.PeersSnapshot()) if (!p.Choking && p.Connection.PeerInterested && !p.IgnoredUnchoke(IgnoredUnchokeAfter)) unchoked++;
+        if (unchoked < _choker.RegularSlots + 1) Run();
+    }
+}

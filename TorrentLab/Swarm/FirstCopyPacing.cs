@@ -1,0 +1,83 @@
+using TorrentLab.Wire;
+
+namespace TorrentLab.Swarm;
+
+/// <summary>A lone seed's first copy, the swarm's part of it: a swarm that starts with every piece, and no other
+/// complete source in sight, sends each piece once before any twice (<see cref="FirstCopy"/> decides; this part tells it
+/// what the peers announce and when they leave, widens the choker's slots, and suggests pieces with BEP 6).</summary>
+internal sealed class FirstCopyPacing
+{
+    /// <summary>Pieces suggested ahead to each unchoked peer that speaks BEP 6: one to ask for now, one for after.</summary>
+    private const int SuggestAhead = 2;
+
+    /// <summary>Most regular upload slots while a lone seed's first copy goes out, over the configured ones.</summary>
+    private const int SlotFactor = 4;
+
+    private readonly TorrentSwarm _swarm;
+
+    /// <summary>Starts the rule for a swarm that seeds every piece from the start (not for a finished download: its
+    /// pieces came from another source, which may still be there), and not for a super-seed.</summary>
+    public FirstCopyPacing(TorrentSwarm swarm, Metainfo.Torrent torrent, Bitfield have, bool downloading, bool superSeed)
+    {
+        _swarm = swarm;
+        if (downloading || !have.IsComplete || superSeed) return;
+        var lengths = new int[torrent.PieceCount];
+        for (var i = 0; i < lengths.Length; i++) lengths[i] = torrent.GetPieceLength(i);
+        Rule = new FirstCopy(lengths, swarm.Time);
+        Rule.OthersLacking = (owner, piece) =>
+        {
+            var lacking = new List<object>();
+            foreach (var peer in swarm.PeersSnapshot())
+                if (peer != owner && peer.Connection.PeerPieces is { } has && (piece < 0 ? !has.IsComplete : !has[piece])) lacking.Add(peer);
+            return lacking;
+        };
+    }
+
+    /// <summary>The rule (which requests go first), while the swarm seeds every piece from the start; null otherwise.</summary>
+    public FirstCopy? Rule { get; }
+
+    /// <summary>The choker's regular slots: while the first copy goes out, one for every interested peer (up to
+    /// <see cref="SlotFactor"/> times the configured slots), so the pieces the seed sends once are spread over
+    /// as many peers as can pass them on (a super-seeding seed keeps every peer unchoked the same way).</summary>
+    public int Slots(IReadOnlyList<ChokeCandidate> candidates, int regular)
+    {
+        if (Rule is not { Active: true }) return regular;
+        var interested = candidates.Count(c => c.Interested && !c.Deferred);
+        return Math.Max(regular, Math.Min(interested - 1, SlotFactor * (regular + 1) - 1));
+    }
+
+    /// <summary>A peer with every piece: another complete source, so our first copy no longer bounds the swarm.</summary>
+    public void CompleteSourceSeen()
+    {
+        if (Rule is not { } first) return;
+        var wasActive = first.Active; // false too when its bitfield made every piece count as out: it ends for good all the same
+        first.AnotherSource();
+        if (wasActive) _swarm.Log("another complete source in sight: pieces are served as asked");
+    }
+
+    /// <summary>A peer left: the first copies it took without passing them on are free again.</summary>
+    public void PeerLeft(SwarmPeer peer) => Rule?.PeerLeft(peer, i => _swarm.Pieces.Availability(i) > 0);
+
+    /// <summary>Each tick: a tracker that counts another seed ends the rule; unchoked peers get their suggestions topped
+    /// up. (Senders whose requests wait behind other peers' first copies look again on their own: see
+    /// SwarmPeer.DrainAsync.)</summary>
+    public void Tick()
+    {
+        if (Rule is not { } first || !first.Active) return;
+        if (_swarm.TrackerSeeders > 1) CompleteSourceSeen();
+        foreach (var peer in _swarm.PeersSnapshot())
+            if (!peer.Choking) Suggest(peer);
+    }
+
+    /// <summary>Tells the peer (BEP 6 <c>suggest</c>) of pieces nobody has been sent, up to <see cref="SuggestAhead"/>
+    /// not yet taken, so peers that honour suggestions ask for different pieces.</summary>
+    public void Suggest(SwarmPeer peer)
+    {
+        if (Rule is not { Active: true } first || !peer.Connection.FastAgreed || peer.Connection.PeerPieces is not { } has) return;
+        for (var pending = first.PendingSuggestions(peer); pending < SuggestAhead; pending++)
+        {
+            if (first.Suggest(peer, i => !has[i]) is not { } index) return;
+            peer.Enqueue(PeerMessage.Suggest(index));
+        }
+    }
+}
