@@ -68,6 +68,9 @@ internal sealed partial class ManagedTorrent
     /// handle's, kept in the saved list.</summary>
     public bool Sequential => Handle.Sequential;
 
+    /// <summary>Whether it super-seeds once complete (BEP 16): the handle's setting.</summary>
+    public bool SuperSeed => Handle.SuperSeed;
+
     /// <summary>Its own peer limit (Transmission's peer-limit, the handle's cap), or null while it has the server's.</summary>
     public int? MaxPeers
     {

@@ -37,6 +37,9 @@ internal sealed record TorrentEntry(string InfoHash, string Name, DateTimeOffset
     /// <summary>True when its pieces are fetched in order; null (false) otherwise.</summary>
     public bool? Sequential { get; init; }
 
+    /// <summary>True when it super-seeds once complete (BEP 16); null (false) otherwise.</summary>
+    public bool? SuperSeed { get; init; }
+
     /// <summary>Its own peer limit; null for the server's.</summary>
     public int? MaxPeers { get; init; }
 

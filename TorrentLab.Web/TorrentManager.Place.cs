@@ -207,6 +207,16 @@ internal sealed partial class TorrentManager
         return true;
     }
 
+    /// <summary>Turns super-seeding (BEP 16) on or off: live on a running torrent, its peers kept (a seed tells each
+    /// peer only pieces it has not been told of; off, each super-seeded peer hears of every piece), kept in the saved
+    /// list.</summary>
+    public async Task SetSuperSeedAsync(ManagedTorrent torrent, bool on, CancellationToken ct = default)
+    {
+        if (on == torrent.SuperSeed) return;
+        await torrent.Handle.SetSuperSeedAsync(on).WaitAsync(ct).ConfigureAwait(false);
+        Save();
+    }
+
     /// <summary>The most peers a torrent's own limit may name (Transmission clamps peer-limit to a short).</summary>
     public const int MaxPeerLimit = 1000;
 

@@ -391,6 +391,7 @@ internal sealed partial class TorrentManager : IAsyncDisposable
             ExtraPeers = linkPeers.Count == 0 ? [] : linkPeers, // the server's own (ConfigureDownload's) join before the first start
             FilePriorities = priorities,
             Sequential = saved?.Sequential == true,
+            SuperSeed = saved?.SuperSeed == true,
             // A limit of its own runs the swarm engine whatever the number (1 alone would pick the single-peer story).
             MaxPeers = ownPeers ?? server.MaxPeers,
             Engine = ownPeers is not null && server.Engine == DownloadEngine.Auto ? DownloadEngine.Swarm : server.Engine,
@@ -512,6 +513,7 @@ internal sealed partial class TorrentManager : IAsyncDisposable
                 Folder = t.SaveFolder.Length == 0 ? null : t.SaveFolder,
                 Trackers = t.EditedTrackers,
                 Sequential = t.Sequential ? true : null,
+                SuperSeed = t.SuperSeed ? true : null,
                 MaxPeers = t.MaxPeers,
                 Remote = t.RemoteToSave(),
             })], Settings with { PeerPort = _configuredPeerPort }, Categories, LimitsToSave(), AltSpeedToSave(), TagsToSave());

@@ -8,7 +8,8 @@ namespace TorrentLab.Tests.Web;
 
 /// <summary>What the remote tools change on a running torrent reaches it live: through serve's qBittorrent API and
 /// Transmission RPC, a download from a python3-libtorrent seeder takes a peer, reannounces, gains and loses trackers,
-/// changes each limit, its piece order, its files' priorities, its share limits and its peer cap, completes and goes
+/// changes each limit, its piece order, its files' priorities, its share limits, super-seeding on and off and its peer
+/// cap, completes and goes
 /// on seeding, all on the one TCP connection it opened to the seeder (one "connected" line, never a second handshake).
 /// Tools that drive the qBittorrent API reannounce routinely: a reannounce that dropped every peer cost their upload
 /// standing each time.</summary>
@@ -53,6 +54,9 @@ public class RemoteChangesInteropTests
         await PostAsync(web.Http, "torrents/toggleSequentialDownload", ("hashes", hash));
         await PostAsync(web.Http, "torrents/filePrio", ("hash", hash), ("id", "2"), ("priority", "6"));
         await PostAsync(web.Http, "torrents/setShareLimits", ("hashes", hash), ("ratioLimit", "5"), ("seedingTimeLimit", "-1"));
+        await PostAsync(web.Http, "torrents/setSuperSeeding", ("hashes", hash), ("value", "true"));
+        var superSeeding = (await RowAsync()).GetProperty("super_seeding").GetBoolean();
+        await PostAsync(web.Http, "torrents/setSuperSeeding", ("hashes", hash), ("value", "false"));
         // Transmission's RPC, as transmission-remote and its web client call it.
         await rpc.SucceedAsync("torrent-reannounce", new { ids = new[] { hash } }, Ct);
         await rpc.SucceedAsync("torrent-set", new { ids = new[] { hash }, trackerAdd = new[] { "http://127.0.0.1:9/b/announce" } }, Ct);
@@ -64,6 +68,8 @@ public class RemoteChangesInteropTests
         await Wait.UntilAsync(async () => (await RowAsync()).GetProperty("state").GetString() is "uploading" or "stalledUP", Patience,
             "the download never completed to seed on", Ct);
 
+        Assert.True(superSeeding);
+        Assert.False((await RowAsync()).GetProperty("super_seeding").GetBoolean());
         Assert.True(stillDownloading, "the download completed before the last change: the test proves nothing; slow the seeder");
         Assert.Equal(built.Payload, Directory.GetFiles(web.Downloads.Combine("live")).Order(StringComparer.Ordinal).SelectMany(File.ReadAllBytes).ToArray());
         Assert.Equal(1, lines.Count(l => l.StartsWith(connected, StringComparison.Ordinal))); // one handshake: the connection was kept

@@ -121,6 +121,18 @@ internal sealed partial class QBittorrentApi
     private Task ToggleSequentialAsync(HttpContext context, QBittorrentInput input) =>
         ForEachAsync(context, input, t => _torrents.SetRunOptionsAsync(t, !t.Sequential, maxPeers: null, context.RequestAborted));
 
+    /// <summary>torrents/setSuperSeeding: <c>value</c> true or false, as qBittorrent's clients send it.</summary>
+    private Task SetSuperSeedingAsync(HttpContext context, QBittorrentInput input)
+    {
+        var on = input["value"]?.Trim().ToLowerInvariant() switch
+        {
+            "true" => true,
+            "false" => false,
+            var other => throw new WebApiException(400, $"value '{UntrustedText.Clean(other ?? "", 20)}': give 'true' or 'false'"),
+        };
+        return ForEachAsync(context, input, t => _torrents.SetSuperSeedAsync(t, on, context.RequestAborted));
+    }
+
     /// <summary>torrents/setShareLimits: <c>ratioLimit</c> and <c>seedingTimeLimit</c> (minutes), both required as in
     /// qBittorrent 4.5: -2 the defaults, -1 no limit, 0 it stops seeding at once; <c>inactiveSeedingTimeLimit</c> only
     /// -2 (no idle limit here).</summary>

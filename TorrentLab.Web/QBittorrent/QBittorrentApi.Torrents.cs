@@ -134,7 +134,7 @@ internal sealed partial class QBittorrentApi
         w.WriteBoolean("seq_dl", t.Sequential);
         w.WriteNumber("size", wanted);
         w.WriteString("state", StateOf(s));
-        w.WriteBoolean("super_seeding", false);
+        w.WriteBoolean("super_seeding", t.SuperSeed);
         w.WriteString("tags", string.Join(", ", s.Tags));
         w.WriteNumber("time_active", t.SecondsDownloading + t.SecondsSeeding);
         w.WriteNumber("total_size", s.Size);

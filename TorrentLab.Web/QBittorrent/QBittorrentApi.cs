@@ -148,6 +148,7 @@ internal sealed partial class QBittorrentApi
         ["torrents/addPeers"] = Changes((api, c, i) => api.AddPeersAsync(c, i)),
         ["torrents/export"] = Reads((api, c, i) => api.ExportAsync(c, i)),
         ["torrents/toggleSequentialDownload"] = Changes((api, c, i) => api.ToggleSequentialAsync(c, i)),
+        ["torrents/setSuperSeeding"] = Changes((api, c, i) => api.SetSuperSeedingAsync(c, i)),
         ["torrents/setShareLimits"] = Changes((api, c, i) => api.SetShareLimitsAsync(c, i)),
         ["torrents/setAutoManagement"] = Changes((api, c, i) => api.SetAutoManagementAsync(c, i)),
         ["torrents/editCategory"] = Changes((api, c, i) => api.EditCategoryAsync(c, i)),

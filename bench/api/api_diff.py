@@ -41,7 +41,6 @@ DELIBERATE = {
     ('qbittorrent search/plugins', ''): 'no search engine plugins (qBittorrent runs Python plugins that reach outside)',
     ('qbittorrent log/main', ''): 'no log kept for the API: serve writes its log to its standard output',
     ('qbittorrent log/peers', ''): 'no log kept for the API: serve writes its log to its standard output',
-    ('qbittorrent torrents/setSuperSeeding', ''): 'super-seeding is the library\'s and the CLI\'s (seed --super-seed), not a per-torrent switch of serve',
     ('qbittorrent torrents/setForceStart', ''): 'no force start: the queue starts torrents in order (topPrio puts one first)',
     ('qbittorrent torrents/toggleFirstLastPiecePrio', ''): 'the first and last pieces get no priority of their own',
     ('qbittorrent transfer/banPeers', ''): 'no ban list here',

@@ -236,6 +236,32 @@ public class QBittorrentRemoteRoutesTests
     }
 
     [Fact]
+    public async Task SetSuperSeeding_TurnsItOnAndOff_KeptOverARestart_AndRefusesAnythingButTrueOrFalse()
+    {
+        var (web, http) = await StartedAsync();
+        await using var ownedWeb = web;
+        using var ownedHttp = http;
+        await web.AddAsync(start: false, Ct);
+        var hash = web.InfoHash;
+        static async Task<bool> SuperSeedingAsync(HttpClient http) =>
+            Assert.Single((await GetJsonAsync(http, "torrents/info")).EnumerateArray()).GetProperty("super_seeding").GetBoolean();
+
+        var before = await SuperSeedingAsync(http);
+        await PostAsync(http, "torrents/setSuperSeeding", ("hashes", hash), ("value", "true"));
+        var on = await SuperSeedingAsync(http);
+        var refused = await StatusOfPostAsync(http, "torrents/setSuperSeeding", ("hashes", hash), ("value", "yes"));
+        await web.RestartAsync(Ct, configure: o => o with { Token = Token, RequireToken = true });
+        using var again = QBittorrentApiTests.Client(web); // the restarted server listens on another port
+        await PostAsync(again, "auth/login", ("username", "admin"), ("password", Token));
+        var afterRestart = await SuperSeedingAsync(again);
+        await PostAsync(again, "torrents/setSuperSeeding", ("hashes", hash), ("value", "false"));
+        var off = await SuperSeedingAsync(again);
+
+        Assert.Equal((false, true, true, false), (before, on, afterRestart, off));
+        Assert.Equal(HttpStatusCode.BadRequest, refused);
+    }
+
+    [Fact]
     public async Task Categories_EditedAndRemoved_AsQBittorrentAnswers()
     {
         var (web, http) = await StartedAsync();
