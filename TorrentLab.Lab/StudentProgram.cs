@@ -56,9 +56,23 @@ public sealed class StudentProgram
     /// Everything else (tokens, proxies, the teacher's locale and paths) stays out.</summary>
     private static readonly string[] Inherited = ["PATH", "DOTNET_ROOT", "JAVA_HOME", "GOROOT"];
 
+    /// <summary>Where rustup keeps its toolchains: the teacher's <c>RUSTUP_HOME</c>, else the <c>.rustup</c> beside a
+    /// <c>.cargo/bin</c> on the PATH (rustup's default, in the teacher's home); null when neither is there. A program's
+    /// own <c>HOME</c> holds no toolchain, and rustup's <c>cargo</c> would find none ("could not choose a version").</summary>
+    internal static string? RustupHome()
+    {
+        if (Environment.GetEnvironmentVariable("RUSTUP_HOME") is { Length: > 0 } set) return set;
+        foreach (var folder in (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':', StringSplitOptions.RemoveEmptyEntries))
+            if (folder.TrimEnd('/').EndsWith("/.cargo/bin", StringComparison.Ordinal)
+                && Path.Combine(folder.TrimEnd('/')[..^"/.cargo/bin".Length], ".rustup") is var rustup && Directory.Exists(rustup))
+                return rustup;
+        return null;
+    }
+
     /// <summary>The environment every run gets: <c>LANG</c> and <c>LC_ALL</c> set to <c>C.UTF-8</c> (the locale every
-    /// glibc system has, so arguments and output are UTF-8 in every language), <c>HOME</c> and <c>TMPDIR</c>, and the
-    /// <see cref="Inherited"/> variables when the teacher's environment has them.</summary>
+    /// glibc system has, so arguments and output are UTF-8 in every language), <c>HOME</c> and <c>TMPDIR</c>, the
+    /// <see cref="Inherited"/> variables when the teacher's environment has them, and <c>RUSTUP_HOME</c>
+    /// (<see cref="RustupHome"/>).</summary>
     public IReadOnlyDictionary<string, string> CleanEnvironment()
     {
         var environment = new Dictionary<string, string>(StringComparer.Ordinal)
@@ -71,6 +85,7 @@ public sealed class StudentProgram
         };
         foreach (var name in Inherited)
             if (Environment.GetEnvironmentVariable(name) is { Length: > 0 } value) environment[name] = value;
+        if (RustupHome() is { } rustup) environment["RUSTUP_HOME"] = rustup; // its cargo's registry stays in the program's HOME
         return environment;
     }
 
@@ -100,7 +115,8 @@ public sealed class StudentProgram
             // In the sandbox a missing program is bubblewrap's exit code, not an exception: say "cannot start" here, as unconfined.
             var found = file.Contains('/') ? File.Exists(file) : (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':').Any(d => d.Length > 0 && File.Exists(Path.Combine(d, file)));
             if (!found) throw new LabException($"could not start '{_command[0]}' in {WorkingDirectory}: no such file");
-            (file, var wrapped) = Sandbox.Wrap(file, arguments, WorkingDirectory, Scratch!, _command.SelectMany(w => w.Split(':')).Where(w => w.Length > 0), cgroups);
+            (file, var wrapped) = Sandbox.Wrap(file, arguments, WorkingDirectory, Scratch!, _command.SelectMany(w => w.Split(':')).Where(w => w.Length > 0), cgroups,
+                Directory.Exists(Home) ? Home : null);
             arguments = wrapped;
         }
         var info = new ProcessStartInfo(file)

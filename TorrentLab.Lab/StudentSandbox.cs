@@ -149,14 +149,22 @@ public sealed class StudentSandbox
     /// <param name="visible">Paths the command names (its script, a class path): each existing one is visible read-only
     /// (a file with its folder, or alone when its folder is a home), so <c>python3 /class/alice/main.py</c> runs wherever the roster is.</param>
     /// <param name="cgroups">The run's cgroups (<see cref="StudentCgroups.Create"/>), joined before the sandbox starts; null for none.</param>
+    /// <param name="home">The program's <c>HOME</c>, writable too when it lies outside <paramref name="writable"/> (a build
+    /// writes in the submission's folder and keeps its tools' caches in a home of the scratch folder); null: none apart.</param>
     /// <exception cref="LabException">The writable folder is <c>/</c>, a home or a hidden place itself.</exception>
     public (string File, IReadOnlyList<string> Args) Wrap(string file, IEnumerable<string> args, string workingDirectory, string writable,
-        IEnumerable<string> visible, StudentCgroups.Run? cgroups = null)
+        IEnumerable<string> visible, StudentCgroups.Run? cgroups = null, string? home = null)
     {
         var paths = SandboxPaths.Here();
+        bool MayWrite(string folder) => folder != "/" && !paths.IsHome(folder) && !paths.Hidden.Contains(folder, StringComparer.Ordinal)
+            && !paths.Hidden.Any(h => h.StartsWith(folder + "/", StringComparison.Ordinal));
         writable = SandboxPaths.Real(Path.GetFullPath(writable), 0);
-        if (writable == "/" || paths.IsHome(writable) || paths.Hidden.Contains(writable, StringComparer.Ordinal) || paths.Hidden.Any(h => h.StartsWith(writable + "/", StringComparison.Ordinal)))
+        if (!MayWrite(writable))
             throw new LabException($"the sandbox's scratch folder {writable} would make a home or a hidden folder writable: give it a folder of its own");
+        // The home apart only where it may be written, and not already inside the writable folder (the temporary folder
+        // itself, the default of a program given none, stays the sandbox's own empty one).
+        home = home is null ? null : SandboxPaths.Real(Path.GetFullPath(home), 0) is var h && MayWrite(h) && h != writable
+            && !h.StartsWith(writable + "/", StringComparison.Ordinal) ? h : null;
         var command = new List<string>();
         if (_prlimit is not null)
             // CPU: SIGXCPU at the soft limit (named as the CPU limit), SIGKILL 5 s of CPU later for a program that ignores it.
@@ -177,6 +185,7 @@ public sealed class StudentSandbox
                      .Where(f => !paths.IsHome(f) && !paths.Hidden.Any(h => h == f || h.StartsWith(f + "/", StringComparison.Ordinal))))
             command.AddRange(["--ro-bind", folder, folder]);
         command.AddRange(["--bind", writable, writable]);
+        if (home is not null) command.AddRange(["--bind", home, home]);
         // Where it starts: inside a hidden place not bound (a home), an empty folder of the same name stands for it.
         if (paths.Hidden.Any(h => workingDirectory.StartsWith(h + "/", StringComparison.Ordinal))) command.AddRange(["--dir", workingDirectory]);
         foreach (var hidden in paths.Hidden.Where(h => !temporary.Contains(h))) command.AddRange(["--remount-ro", hidden]);
@@ -216,8 +225,8 @@ public sealed class StudentSandbox
     /// manager's shim or a runtime reaches the rest of it: <c>~/.pyenv/shims/python3</c> runs <c>~/.pyenv/libexec/pyenv</c>
     /// and a version under <c>~/.pyenv/versions</c>, a JDK in <c>~/.sdkman</c> needs its <c>lib</c>, node in <c>~/.nvm</c>
     /// its modules. Dot-folders of data (<c>.local</c>, <c>.config</c>, <c>.ssh</c>, ...) stay hidden but for the PATH folder
-    /// itself, and a toolchain that keeps a second folder elsewhere in the home (rustup's <c>~/.rustup</c> beside
-    /// <c>~/.cargo</c>) finds only the first: install such a one system-wide.</summary>
+    /// itself. rustup keeps its toolchains in a second folder beside <c>~/.cargo</c>: <c>~/.rustup</c> is kept with it
+    /// (the program is told where, <see cref="StudentProgram.RustupHome"/>).</summary>
     internal static IEnumerable<string> ToolFolders(string path, IReadOnlyList<string> hidden)
     {
         var folders = new List<string>();
@@ -231,6 +240,9 @@ public sealed class StudentSandbox
                 if (dot >= 0 && !DataFolders.Contains(parts[dot], StringComparer.Ordinal)) visible = home + "/" + string.Join('/', parts[..(dot + 1)]);
             }
             if (!folders.Contains(visible, StringComparer.Ordinal)) folders.Add(visible);
+            if (visible.EndsWith("/.cargo", StringComparison.Ordinal) && visible[..^".cargo".Length] + ".rustup" is var rustup
+                && !folders.Contains(rustup, StringComparer.Ordinal))
+                folders.Add(rustup);
         }
         // A folder inside another one kept is visible with it (a second bind below it would change nothing).
         return folders.Where(f => !folders.Any(o => o != f && f.StartsWith(o + "/", StringComparison.Ordinal))).ToList();

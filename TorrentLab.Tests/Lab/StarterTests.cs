@@ -65,7 +65,7 @@ public class StarterTests
         Assert.True(result.ExitCode == 0, $"{tool} {string.Join(' ', args)} failed:\n{result.Stdout}\n{result.Stderr}");
     }
 
-    private static void Copy(string from, string to)
+    internal static void Copy(string from, string to)
     {
         foreach (var file in Directory.EnumerateFiles(from, "*", SearchOption.AllDirectories))
         {
@@ -75,7 +75,7 @@ public class StarterTests
         }
     }
 
-    private static string? FindOnPath(string name) =>
+    internal static string? FindOnPath(string name) =>
         (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':', StringSplitOptions.RemoveEmptyEntries)
             .Select(dir => Path.Combine(dir, name)).FirstOrDefault(File.Exists);
 }

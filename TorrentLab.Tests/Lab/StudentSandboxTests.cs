@@ -135,7 +135,7 @@ public class StudentSandboxTests
 
         var folders = StudentSandbox.ToolFolders(path, hidden);
 
-        Assert.Equal(["/root/.cargo", "/root/.pyenv", "/usr/local/bin", "/usr/bin", "/home/ann/.local/bin", "/home/ann/.nvm", "/home/ann/bin"], folders);
+        Assert.Equal(["/root/.cargo", "/root/.rustup", "/root/.pyenv", "/usr/local/bin", "/usr/bin", "/home/ann/.local/bin", "/home/ann/.nvm", "/home/ann/bin"], folders);
     }
 
     /// <summary>The README's lab line on a machine whose <c>python3</c> is a version manager's shim in the teacher's home
