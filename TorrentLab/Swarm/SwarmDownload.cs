@@ -73,7 +73,7 @@ internal static class SwarmDownload
         // restarts); a seeding torrent that takes over attaches its own.
         var seedingChoice = new LiveChanges.SeedingChoice(options); // whether and how long it seeds, live until complete
         var live = new LiveChanges.Target(selection => swarm.TrySetSelection(selection, start.Layout), swarm.TrySetSequential,
-            swarm.TryReannounce, swarm.TrySetTrackers, swarm.TryAddPeer, swarm.TrySetMaxPeers, seedingChoice.TrySet, swarm.TrySetSuperSeed);
+            swarm.Announcing.TryReannounce, swarm.Announcing.TrySetTrackers, swarm.TryAddPeer, swarm.TrySetMaxPeers, seedingChoice.TrySet, swarm.TrySetSuperSeed);
         options.Live?.Attach(live);
         using var stopCreating = CancellationTokenSource.CreateLinkedTokenSource(ct);
         var creating = Task.CompletedTask;

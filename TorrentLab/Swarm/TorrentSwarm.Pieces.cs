@@ -164,7 +164,7 @@ internal sealed partial class TorrentSwarm
         Downloading = false;
         _log?.Invoke(_selection.IsEverything ? $"download complete: {Torrent.PieceCount} pieces"
             : $"download complete: the {_selection.WantedCount} wanted pieces of {Torrent.PieceCount}");
-        _announcer?.Completed();
+        _announcing.Completed();
         foreach (var peer in PeersSnapshot())
         {
             if (peer.IsSeed) peer.Drop("both sides are seeds", violation: false);

@@ -23,7 +23,7 @@ namespace TorrentLab.Swarm;
 /// (docs/ARCHITECTURE.md, "The swarm's parts"): <see cref="SuperSeeding"/>, <see cref="FirstCopyPacing"/>,
 /// <see cref="Choking"/> and its <see cref="UploadSlots"/>, <see cref="PeerExchange"/>, <see cref="Holepunching"/>,
 /// <see cref="WebSeeding"/>, <see cref="Dialler"/>, <see cref="PeerAdmission"/>, <see cref="PieceHandOver"/>,
-/// <see cref="PieceBlame"/> and <see cref="StallWatch"/>.</para>
+/// <see cref="PieceBlame"/>, <see cref="StallWatch"/> and <see cref="Announcing"/>.</para>
 /// </remarks>
 internal sealed partial class TorrentSwarm : ISwarmHost, ISessionTorrent, IAsyncDisposable
 {
@@ -44,8 +44,7 @@ internal sealed partial class TorrentSwarm : ISwarmHost, ISessionTorrent, IAsync
     private bool _completing;   // the last wanted piece was written: the selection no longer changes; under _writtenLock
     private long _writtenBytes, _wantedWrittenBytes, _received, _uploaded;
     private readonly Session _session;
-    private Announcer? _announcer;
-    private bool _ownsAnnouncer = true;
+    private readonly Announcing _announcing;
     private readonly ReadDemand _reads; // what the torrent's open streams wait for (Client/TorrentFileStream.cs)
     private SeedingTorrent? _owner; // set when a seeding torrent runs this swarm: it is attached and announces instead
     private bool _attached, _disposed;
@@ -112,6 +111,7 @@ internal sealed partial class TorrentSwarm : ISwarmHost, ISessionTorrent, IAsync
         _handOver = new PieceHandOver(this);
         _blame = new PieceBlame(this);
         _admission = new PeerAdmission(this, options);
+        _announcing = new Announcing(this);
         ConnectionOptions = ConnectionOptionsFor(session, torrent, options);
         if (_wantedWritten == _selection.WantedCount) _complete.TrySetResult();
     }
@@ -182,8 +182,8 @@ internal sealed partial class TorrentSwarm : ISwarmHost, ISessionTorrent, IAsync
     /// <summary>The torrent's options (its limits, timeouts, log).</summary>
     internal DownloadOptions Options => _options;
 
-    /// <summary>The announcer keeping the trackers told (its own, or the seeding torrent's), once started.</summary>
-    internal Announcer? AnnouncerInUse => _announcer;
+    /// <summary>The trackers: the announcer the swarm owns, or the seeding torrent's it uses.</summary>
+    internal Announcing Announcing => _announcing;
 
     /// <summary>The web seeds in use.</summary>
     internal WebSeeding WebSeeding => _webSeeds;
@@ -235,17 +235,10 @@ internal sealed partial class TorrentSwarm : ISwarmHost, ISessionTorrent, IAsync
         _book.Add(_options.ExtraPeers);
         var ct = _stop.Token;
         Volatile.Write(ref _attached, true); // before the session may look at it (its DHT schedule skips detached swarms)
-        if (_owner is not null)
-        {
-            // The seeding torrent is what the session routes to, and its announcer keeps the trackers told.
-            _announcer = _owner.Announcer;
-            _ownsAnnouncer = false;
-        }
+        if (_owner is not null) _announcing.Borrow(_owner.Announcer); // the seeding torrent is what the session routes to
         else
         {
-            var tiers = _options.Trackers ?? Torrent.TrackerTiers;
-            _announcer = new Announcer(tiers, Torrent.InfoHash, PeerId, Totals, () => ConnectedCount, peers => AddPeers(peers, PeerSource.Tracker), _log, Time,
-                _session.TrackerOptions, _options.Events);
+            _announcing.Make(Totals);
             try
             {
                 _session.Attach(this);
@@ -255,7 +248,7 @@ internal sealed partial class TorrentSwarm : ISwarmHost, ISessionTorrent, IAsync
                 Volatile.Write(ref _attached, false);
                 throw;
             }
-            _announcer.Start(() => Port);
+            _announcing.Start();
         }
         _tasks.Add(TimerLoopAsync(ct));
         _tasks.Add(_dialler.RunAsync(ct));
@@ -266,10 +259,7 @@ internal sealed partial class TorrentSwarm : ISwarmHost, ISessionTorrent, IAsync
     public void Log(string line) => _log?.Invoke(line);
 
     /// <inheritdoc />
-    public void OnAnnouncedPortChanged()
-    {
-        if (_ownsAnnouncer) _announcer?.PortChanged(); // else the seeding torrent that owns it is told
-    }
+    public void OnAnnouncedPortChanged() => _announcing.PortChanged();
 
     /// <summary>Addresses to dial (from a tracker, the DHT, a seeding torrent waking this swarm); returns how many were new.</summary>
     internal int AddPeers(IEnumerable<IPEndPoint> peers, PeerSource source)
@@ -277,24 +267,6 @@ internal sealed partial class TorrentSwarm : ISwarmHost, ISessionTorrent, IAsync
         var added = _book.Add(peers, source);
         if (added > 0) _dialler.Wake();
         return added;
-    }
-
-    /// <summary>Announces now, with every peer kept (<see cref="Downloads.LiveChanges"/>); false when the swarm does
-    /// not own its announcer any more (a seeding torrent does) or has stopped.</summary>
-    internal bool TryReannounce()
-    {
-        if (!_ownsAnnouncer || _announcer is not { } announcer || _stop.IsCancellationRequested) return false;
-        announcer.AnnounceNow();
-        return true;
-    }
-
-    /// <summary>Announces to <paramref name="tiers"/> from now on, with every peer kept; false as
-    /// <see cref="TryReannounce"/>.</summary>
-    internal bool TrySetTrackers(IReadOnlyList<IReadOnlyList<string>> tiers)
-    {
-        if (!_ownsAnnouncer || _announcer is not { } announcer || _stop.IsCancellationRequested) return false;
-        announcer.SetTiers(tiers);
-        return true;
     }
 
     /// <summary>Dials <paramref name="peer"/> beside the peers it has (a peer given by the user); false once stopped.</summary>
@@ -310,8 +282,7 @@ internal sealed partial class TorrentSwarm : ISwarmHost, ISessionTorrent, IAsync
     internal Announcer? HandOverTo(SeedingTorrent owner)
     {
         Volatile.Write(ref _owner, owner);
-        _ownsAnnouncer = false;
-        return _announcer;
+        return _announcing.HandOver();
     }
 
     /// <summary>Seeds this swarm met while seeding (never dialled again).</summary>
@@ -371,7 +342,7 @@ internal sealed partial class TorrentSwarm : ISwarmHost, ISessionTorrent, IAsync
     public FirstCopy? FirstCopy => _firstCopy.Rule;
 
     /// <summary>The seeds the tracker counts last (the announcer's, or the seeding torrent's that owns it).</summary>
-    internal int? TrackerSeeders => (_announcer ?? _owner?.Announcer)?.Seeders;
+    internal int? TrackerSeeders => (_announcing.InUse ?? _owner?.Announcer)?.Seeders;
 
     /// <summary>Turns super-seeding on or off (<see cref="SuperSeeding.Set"/>); false once stopped.</summary>
     internal bool TrySetSuperSeed(bool on)
@@ -432,11 +403,7 @@ internal sealed partial class TorrentSwarm : ISwarmHost, ISessionTorrent, IAsync
         await Task.WhenAny(Task.WhenAll(all), deadline).ConfigureAwait(false);
         await _handOver.DrainAsync(deadline).ConfigureAwait(false); // pieces handed over by the peers, before the storage closes
         _webSeeds.Dispose();
-        if (_announcer is not null && _ownsAnnouncer)
-        {
-            await _announcer.StoppedAsync().ConfigureAwait(false);
-            _announcer.Dispose();
-        }
+        await _announcing.StopAsync().ConfigureAwait(false);
         _stop.Dispose();
     }
 }
