@@ -67,7 +67,7 @@ internal static class SwarmDownload
         var host = session ?? own!;
         using var storage = FileStorage.Open(start.Layout, ownership: start.Ownership, have: start.Have, createNow: false, budget: host.OpenFiles);
         var ledger = new ResumeLedger(start.Layout);
-        var swarm = new TorrentSwarm(host, torrent, options, storage, start.Have, downloading: true, start.Selection) { Progress = progress };
+        var swarm = new TorrentSwarm(host, torrent, options, storage, start.Have, downloading: true, start.Selection) { Progress = { ReportTo = progress } };
         var saver = new ResumeSaver(ledger, storage, swarm.WrittenSnapshot, options.LedgerInterval);
         // File priorities, order, trackers and peers change while it downloads (the session's handle asks here before it
         // restarts); a seeding torrent that takes over attaches its own.

@@ -15,7 +15,7 @@ namespace TorrentLab.Swarm;
 /// <remarks>
 /// <para>What runs: incoming peers routed here by the <see cref="Session"/>, an <see cref="Announcer"/> and the session's
 /// DHT lookups (<c>TorrentSwarm.Dht.cs</c>) feeding the <see cref="PeerBook"/>, a <see cref="Dialler"/> with bounded concurrent connects, one <see cref="SwarmPeer"/> per connection, and a timer
-/// (<c>TorrentSwarm.Timer.cs</c>) for request timeouts, snubbing, choking (<see cref="Choking"/>), progress and the
+/// (<see cref="SwarmTimer"/>) for request timeouts, snubbing, choking (<see cref="Choking"/>), progress and the
 /// stall limit. Pieces are picked, pipelined and verified by the <see cref="PieceManager"/>; verified pieces are
 /// written by the peer task that completed them, and only then announced with <c>have</c>, served, and listed in the
 /// resume ledger (<see cref="WrittenSnapshot"/>).</para>
@@ -23,26 +23,20 @@ namespace TorrentLab.Swarm;
 /// (docs/ARCHITECTURE.md, "The swarm's parts"): <see cref="SuperSeeding"/>, <see cref="FirstCopyPacing"/>,
 /// <see cref="Choking"/> and its <see cref="UploadSlots"/>, <see cref="PeerExchange"/>, <see cref="Holepunching"/>,
 /// <see cref="WebSeeding"/>, <see cref="Dialler"/>, <see cref="PeerAdmission"/>, <see cref="PieceHandOver"/>,
-/// <see cref="PieceBlame"/>, <see cref="StallWatch"/> and <see cref="Announcing"/>.</para>
+/// <see cref="PieceBlame"/>, <see cref="StallWatch"/>, <see cref="Announcing"/>, <see cref="WantedPieces"/>, <see cref="SwarmProgress"/> and
+/// <see cref="SwarmTimer"/>.</para>
 /// </remarks>
 internal sealed partial class TorrentSwarm : ISwarmHost, ISessionTorrent, IAsyncDisposable
 {
     private readonly DownloadOptions _options;
     private readonly Action<string>? _log;
     private readonly PeerBook _book;
-    private readonly RateMeter _down, _up;
-    private readonly long _startedAt; // a timestamp of Time
     private readonly CancellationTokenSource _stop = new();
     private readonly List<Task> _tasks = [];
-    private readonly Lock _writtenLock = new();
-    private readonly Bitfield _written;
+    private readonly WantedPieces _wanted;
     private readonly int _startPieces;
     private readonly TaskCompletionSource _complete = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TaskCompletionSource _failed = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private PieceSelection _selection; // replaced whole by TrySetSelection, under _writtenLock
-    private int _wantedWritten; // wanted pieces written; guarded by _writtenLock
-    private bool _completing;   // the last wanted piece was written: the selection no longer changes; under _writtenLock
-    private long _writtenBytes, _wantedWrittenBytes, _received, _uploaded;
     private readonly Session _session;
     private readonly Announcing _announcing;
     private readonly ReadDemand _reads; // what the torrent's open streams wait for (Client/TorrentFileStream.cs)
@@ -55,6 +49,7 @@ internal sealed partial class TorrentSwarm : ISwarmHost, ISessionTorrent, IAsync
     private MetadataServer? _metadata;
     private readonly Choking _choking;
     private readonly StallWatch _stall;
+    private readonly SwarmTimer _timer;
     private readonly PieceHandOver _handOver;
     private readonly PieceBlame _blame;
     private readonly PeerAdmission _admission;
@@ -75,10 +70,9 @@ internal sealed partial class TorrentSwarm : ISwarmHost, ISessionTorrent, IAsync
     {
         _session = session;
         _owner = owner;
-        _startedAt = Time.GetTimestamp();
-        _down = new RateMeter(Time);
-        _up = new RateMeter(Time);
-        _selection = selection ?? PieceSelection.All(torrent);
+        Progress = new SwarmProgress(this);
+        selection ??= PieceSelection.All(torrent);
+        _wanted = new WantedPieces(torrent, have, selection);
         Torrent = torrent;
         _options = options;
         _log = options.Log;
@@ -86,16 +80,13 @@ internal sealed partial class TorrentSwarm : ISwarmHost, ISessionTorrent, IAsync
         UploadLimit = Session.LimitUnder(options.UploadLimit, session.UploadLimit);
         _book = new PeerBook(session.Settings.PeerScope, session.Settings.Blocklist);
         Storage = storage;
-        Downloading = downloading && !_selection.IsDoneIn(have);
-        _written = Bitfield.FromWire(have.ToBytes(), have.Length);
-        foreach (var i in have.SetIndexes()) _writtenBytes += torrent.GetPieceLength(i);
+        Downloading = downloading && !selection.IsDoneIn(have);
         _startPieces = have.Count;
-        (_wantedWritten, _wantedWrittenBytes) = _selection.WantedIn(have, torrent);
         Pieces = new PieceManager(torrent, have, new PieceManagerOptions
         {
             MaxRequestsPerPeer = Math.Min(options.RequestsPerPeer ?? SwarmPeer.MaxPipeline, SwarmPeer.MaxPipeline),
             RequestTimeout = options.RequestTimeout,
-            Selection = _selection,
+            Selection = selection,
             Picker = options.Sequential ? new SequentialPicker() : null, // --sequential: in order, for streaming
             Demand = _reads = session.Reads.Take(torrent.InfoHash), // open streams' windows first
             Clock = Time,
@@ -106,14 +97,16 @@ internal sealed partial class TorrentSwarm : ISwarmHost, ISessionTorrent, IAsync
         _pex = new PeerExchange(this, _holepunch);
         _dialler = new Dialler(this);
         _firstCopy = new FirstCopyPacing(this, torrent, have, downloading, options.SuperSeed);
-        _choking = new Choking(this, options, _up, _superSeed, _firstCopy);
+        _choking = new Choking(this, options, Progress.Up, _superSeed, _firstCopy);
         _stall = new StallWatch(this);
         _handOver = new PieceHandOver(this);
         _blame = new PieceBlame(this);
         _admission = new PeerAdmission(this, options);
         _announcing = new Announcing(this);
+        // Idle, a seeding torrent may let the swarm go after a while.
+        _timer = new SwarmTimer(this, _pex, _firstCopy, _choking, _stall, idle: () => Volatile.Read(ref _owner)?.OnSwarmIdle(this));
         ConnectionOptions = ConnectionOptionsFor(session, torrent, options);
-        if (_wantedWritten == _selection.WantedCount) _complete.TrySetResult();
+        if (_wanted.DoneAtStart) _complete.TrySetResult();
     }
 
     /// <summary>How a connection of this torrent handshakes and runs: the extensions we offer and the session's
@@ -208,19 +201,28 @@ internal sealed partial class TorrentSwarm : ISwarmHost, ISessionTorrent, IAsync
     public Task Failure => _failed.Task;
 
     /// <summary>Payload bytes received (all blocks, wasted ones included) and sent.</summary>
-    public long Received => Interlocked.Read(ref _received);
-    public long Uploaded => Interlocked.Read(ref _uploaded);
+    public long Received => Progress.Received;
+    public long Uploaded => Progress.Uploaded;
 
     /// <summary>How many peer addresses each discovery source gave so far.</summary>
     public PeerSources PeerSources => _book.Sources;
 
     /// <summary>The wanted bytes and skipped files when files are skipped, else null (for the result).</summary>
-    public (long Bytes, int SkippedFiles)? Selected => _selection.Skipping(Torrent);
+    public (long Bytes, int SkippedFiles)? Selected => _wanted.Selection.Skipping(Torrent);
 
     /// <summary>Pieces that were already on disk when the session started.</summary>
     public int StartPieces => _startPieces;
 
-    public TimeSpan Elapsed => Time.GetElapsedTime(_startedAt);
+    public TimeSpan Elapsed => Progress.Elapsed;
+
+    /// <inheritdoc />
+    public SwarmProgress Progress { get; }
+
+    /// <summary>What the download wants and what of it is written.</summary>
+    internal WantedPieces Wanted => _wanted;
+
+    /// <summary>The stall limit and the "waiting for peers" status.</summary>
+    internal StallWatch Stall => _stall;
 
     /// <summary>Joins the session (incoming peers naming this torrent are routed here, the DHT looks it up) and starts
     /// announcing, dialling and the timer.</summary>
@@ -250,7 +252,7 @@ internal sealed partial class TorrentSwarm : ISwarmHost, ISessionTorrent, IAsync
             }
             _announcing.Start();
         }
-        _tasks.Add(TimerLoopAsync(ct));
+        _tasks.Add(_timer.RunAsync(ct));
         _tasks.Add(_dialler.RunAsync(ct));
         if (Downloading) _tasks.AddRange(_webSeeds.Start(this, _session, _options, ct));
     }
@@ -294,34 +296,17 @@ internal sealed partial class TorrentSwarm : ISwarmHost, ISessionTorrent, IAsync
         if (seeds.Count > 0) _book.AddRetired(seeds);
     }
 
-    /// <summary>The counts carried over from earlier swarms of the same seeding torrent, so totals keep growing.</summary>
-    internal void CountFrom(long received, long uploaded)
-    {
-        Interlocked.Exchange(ref _received, received);
-        Interlocked.Exchange(ref _uploaded, uploaded);
-    }
-
     private static TimeSpan Min(TimeSpan a, TimeSpan b) => a < b ? a : b;
 
-    // BEP 3's "left": what this download still wants (the skipped files' bytes are not coming).
-    // BEP 21: a partial seed (nothing more wanted, not everything held) announces what it lacks, with event=paused,
-    // so a tracker counts it as incomplete but not downloading.
-    private AnnounceTotals Totals() => IsPartialSeed
-        ? new(Uploaded, Received, Math.Max(0, Torrent.TotalLength - Interlocked.Read(ref _writtenBytes)), PartialSeed: true)
-        : new(Uploaded, Received, _selection.WantedBytes - Interlocked.Read(ref _wantedWrittenBytes));
-
-    /// <summary>BEP 21: every wanted piece is here and some skipped ones are not.</summary>
-    private bool IsPartialSeed
+    /// <summary>What the trackers hear: our totals, and what is left (<see cref="WantedPieces.Left"/>).</summary>
+    private AnnounceTotals Totals()
     {
-        get
-        {
-            if (Downloading) return false;
-            lock (_writtenLock) return !_written.IsComplete;
-        }
+        var (left, partialSeed) = _wanted.Left(Downloading);
+        return new(Uploaded, Received, left, partialSeed);
     }
 
     /// <summary>True when every piece is written (a full seed, not a partial one).</summary>
-    internal bool HasEveryPiece { get { lock (_writtenLock) return _written.IsComplete; } }
+    internal bool HasEveryPiece => _wanted.HasEveryPiece;
 
     /// <summary>Cancelled when the swarm stops: what a part started (a timer) ends with it.</summary>
     internal CancellationToken Stopping => _stop.Token;
@@ -353,24 +338,10 @@ internal sealed partial class TorrentSwarm : ISwarmHost, ISessionTorrent, IAsync
     }
 
     /// <summary>True when piece <paramref name="index"/> is written and may be served.</summary>
-    public bool CanServe(int index) { lock (_writtenLock) return _written[index]; }
+    public bool CanServe(int index) => _wanted.CanServe(index);
 
     /// <summary>The pieces on disk: what the resume ledger may list.</summary>
-    public Bitfield WrittenSnapshot() { lock (_writtenLock) return Bitfield.FromWire(_written.ToBytes(), _written.Length); }
-
-    public void OnTransferred(long received, long uploaded)
-    {
-        if (received > 0)
-        {
-            Interlocked.Add(ref _received, received);
-            _down.Add(received);
-        }
-        if (uploaded > 0)
-        {
-            Interlocked.Add(ref _uploaded, uploaded);
-            _up.Add(uploaded);
-        }
-    }
+    public Bitfield WrittenSnapshot() => _wanted.Snapshot();
 
     public void OnPeerEvent(SwarmPeer peer, PeerEvent change)
     {
