@@ -43,7 +43,7 @@ public class TorrentSwarmTimerTests
             var have = downloading ? new Bitfield(built.Torrent.PieceCount) : Bitfield.Full(built.Torrent.PieceCount);
             var swarm = new TorrentSwarm(session, built.Torrent, options, new FakePieceStorage { ReadsZeros = true }, have, downloading)
             {
-                Progress = ticks,
+                Progress = { ReportTo = ticks },
             };
             swarm.Start();
             return new Rig { Ticks = ticks, Session = session, Swarm = swarm, Log = log };

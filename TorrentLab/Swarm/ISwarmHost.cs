@@ -51,17 +51,12 @@ internal interface ISwarmHost
     /// swarm seeds every piece from the start; null otherwise.</summary>
     FirstCopy? FirstCopy { get; }
 
-    /// <summary>Peers delivering blocks now (they share the requests in flight).</summary>
-    int DeliveringPeers { get; }
-
-    /// <summary>A peer started delivering blocks (its first after a pause), or stopped (see <see cref="SwarmPeer.StopDelivering"/>).</summary>
-    void OnDelivering(bool started);
+    /// <summary>Where the peer counts the payload it moves (<see cref="SwarmProgress.Transferred"/>) and says it started
+    /// delivering blocks (its first after a pause), and reads how many peers deliver now (they share the requests in flight).</summary>
+    SwarmProgress Progress { get; }
 
     /// <summary>The one place a peer reports what became of a block it sent (see <see cref="TorrentSwarm"/>).</summary>
     ValueTask OnBlockAsync(SwarmPeer from, BlockResult result, BlockRequest block, CancellationToken ct);
-
-    /// <summary>Payload bytes that moved: <paramref name="received"/> accepted from a peer, <paramref name="uploaded"/> sent to one.</summary>
-    void OnTransferred(long received, long uploaded);
 
     /// <summary>Something the swarm acts on changed about <paramref name="peer"/>.</summary>
     void OnPeerEvent(SwarmPeer peer, PeerEvent change);

@@ -196,7 +196,7 @@ internal sealed class SeedingTorrent : ISessionTorrent, IAsyncDisposable
             lock (_lock)
             {
                 _progress = value;
-                if (_swarm is { } swarm) swarm.Progress = value;
+                if (_swarm is { } swarm) swarm.Progress.ReportTo = value;
             }
             value?.Report(Snapshot());
         }
@@ -288,9 +288,9 @@ internal sealed class SeedingTorrent : ISessionTorrent, IAsyncDisposable
             return null;
         }
         var swarm = new TorrentSwarm(_session, Torrent, _options with { ExtraPeers = [] }, storage, _have, downloading: false, owner: this);
-        swarm.CountFrom(_received, _uploaded);
+        swarm.Progress.CountFrom(_received, _uploaded);
         swarm.AddRetired(_retiredSeeds);
-        swarm.Progress = _progress;
+        swarm.Progress.ReportTo = _progress;
         swarm.Start();
         _swarm = swarm;
         _storage = storage;

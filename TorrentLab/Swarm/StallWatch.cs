@@ -29,8 +29,8 @@ internal sealed class StallWatch
         }
         if (_swarm.Options.StallTimeout is not { } limit || _swarm.Time.GetElapsedTime(_lastProgressAt) < limit) return;
         var bad = _swarm.BadPeers;
-        var tracker = _swarm.AnnouncerInUse?.LastError is { } error ? $"; tracker: {error}"
-            : _swarm.AnnouncerInUse?.Unanswered is { } asked ? $"; tracker: no answer yet from {asked}" : "";
+        var tracker = _swarm.Announcing.InUse?.LastError is { } error ? $"; tracker: {error}"
+            : _swarm.Announcing.InUse?.Unanswered is { } asked ? $"; tracker: no answer yet from {asked}" : "";
         var dropped = _swarm.WebSeeding.DroppedNote();
         _swarm.Fail(new DownloadFailedException(
             $"no peer delivered data for {limit.TotalSeconds:0} s: {_swarm.ConnectedCount} connected, " +
@@ -46,7 +46,7 @@ internal sealed class StallWatch
     public string? WaitingStatus(int connected)
     {
         if (!_swarm.Downloading || _lastDownloaded < 0 || _swarm.Time.GetElapsedTime(_lastProgressAt) < WaitingAfter) return null;
-        var source = _swarm.AnnouncerInUse?.Status ?? "announcing";
+        var source = _swarm.Announcing.InUse?.Status ?? "announcing";
         var known = _swarm.Book.Known;
         return $"waiting for peers: {connected} connected{(connected > 0 ? " (none sending)" : "")}, {known} known; {source}";
     }

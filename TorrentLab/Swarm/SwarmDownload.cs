@@ -67,13 +67,13 @@ internal static class SwarmDownload
         var host = session ?? own!;
         using var storage = FileStorage.Open(start.Layout, ownership: start.Ownership, have: start.Have, createNow: false, budget: host.OpenFiles);
         var ledger = new ResumeLedger(start.Layout);
-        var swarm = new TorrentSwarm(host, torrent, options, storage, start.Have, downloading: true, start.Selection) { Progress = progress };
+        var swarm = new TorrentSwarm(host, torrent, options, storage, start.Have, downloading: true, start.Selection) { Progress = { ReportTo = progress } };
         var saver = new ResumeSaver(ledger, storage, swarm.WrittenSnapshot, options.LedgerInterval);
         // File priorities, order, trackers and peers change while it downloads (the session's handle asks here before it
         // restarts); a seeding torrent that takes over attaches its own.
         var seedingChoice = new LiveChanges.SeedingChoice(options); // whether and how long it seeds, live until complete
         var live = new LiveChanges.Target(selection => swarm.TrySetSelection(selection, start.Layout), swarm.TrySetSequential,
-            swarm.TryReannounce, swarm.TrySetTrackers, swarm.TryAddPeer, swarm.TrySetMaxPeers, seedingChoice.TrySet, swarm.TrySetSuperSeed);
+            swarm.Announcing.TryReannounce, swarm.Announcing.TrySetTrackers, swarm.TryAddPeer, swarm.TrySetMaxPeers, seedingChoice.TrySet, swarm.TrySetSuperSeed);
         options.Live?.Attach(live);
         using var stopCreating = CancellationTokenSource.CreateLinkedTokenSource(ct);
         var creating = Task.CompletedTask;

@@ -41,7 +41,7 @@ internal sealed partial class SwarmPeer
     /// a peer that serves in bursts (Transmission sends all it was asked every 500 ms) is held back by our pipeline,
     /// and a rate that averaged in six seconds of waiting grew it by a few requests a burst (12 MiB from Transmission took
     /// 18.7 s against libtorrent's 12.0).</summary>
-    private int PipelineTarget() => Snubbed ? 1 : PipelineTarget(Down.BytesPerSecond, _swarm.DeliveringPeers, _pipelineCap);
+    private int PipelineTarget() => Snubbed ? 1 : PipelineTarget(Down.BytesPerSecond, _swarm.Progress.DeliveringPeers, _pipelineCap);
 
     /// <summary>The pipeline for a peer delivering <paramref name="bytesPerSecond"/> while
     /// <paramref name="deliveringPeers"/> deliver in all: about a second of its rate, at least 16 (a new peer gets a
@@ -155,7 +155,7 @@ internal sealed partial class SwarmPeer
         }
         else
         {
-            _swarm.OnTransferred(received: length, uploaded: 0); // only what we asked for counts, and ranks the peer for upload slots
+            _swarm.Progress.Transferred(received: length, uploaded: 0); // only what we asked for counts, and ranks the peer for upload slots
             Down.Add(length);
             NoteExchange();
         }
@@ -177,7 +177,7 @@ internal sealed partial class SwarmPeer
     private void StoredBlock()
     {
         Volatile.Write(ref _lastBlockAt, _time.GetTimestamp());
-        if (Volatile.Read(ref _delivering) == 0 && Interlocked.Exchange(ref _delivering, 1) == 0) _swarm.OnDelivering(started: true);
+        if (Volatile.Read(ref _delivering) == 0 && Interlocked.Exchange(ref _delivering, 1) == 0) _swarm.Progress.Delivering(started: true);
         Delivered = true;
         Snubbed = false;
     }

@@ -282,7 +282,7 @@ internal sealed partial class SwarmPeer
                 for (var i = count - blocks; i < count; i++) bytes += batch[i].Length;
                 Up.Add(bytes);
                 NoteExchange();
-                _swarm.OnTransferred(received: 0, uploaded: bytes);
+                _swarm.Progress.Transferred(received: 0, uploaded: bytes);
             }
         }
     }

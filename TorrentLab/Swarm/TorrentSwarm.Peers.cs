@@ -114,7 +114,7 @@ internal sealed partial class TorrentSwarm
         if (id == PeerId) return new("that is us", true, Self: true);
         if (_book.IsBanned(id)) return new("banned earlier in this session", true);
         if (_admission.TryAdd(peer) is { } refusal) return refusal;
-        WakeTimer(); // an idle seeder's clock sleeps until a peer comes
+        _timer.Wake(); // an idle seeder's clock sleeps until a peer comes
         return null;
     }
 
@@ -148,7 +148,7 @@ internal sealed partial class TorrentSwarm
     public void OnPeerEnded(SwarmPeer peer, string reason, bool violation, Exception? fatal)
     {
         if (fatal is not null) Fail(fatal);
-        if (peer.StopDelivering(after: TimeSpan.Zero)) OnDelivering(started: false);
+        if (peer.StopDelivering(after: TimeSpan.Zero)) Progress.Delivering(started: false);
         _admission.Remove(peer);
         _pex.PeerLeft(peer);
         _superSeed.PeerLeft(peer);
@@ -180,7 +180,7 @@ internal sealed partial class TorrentSwarm
     {
         _firstCopy.CompleteSourceSeen();
         // A partial seeder keeps it: neither side is complete, and PEX may name it to peers that need its pieces.
-        if (!Downloading && _written.IsComplete) peer.Drop("both sides are seeds", violation: false);
+        if (!Downloading && _wanted.HasEveryPiece) peer.Drop("both sides are seeds", violation: false);
     }
 
     /// <summary>BEP 21: a peer that wants nothing more (a seed or partial seed) is useless to a full seed, which wants
@@ -188,6 +188,6 @@ internal sealed partial class TorrentSwarm
     /// peers that need its pieces.</summary>
     private void OnPeerUploadOnly(SwarmPeer peer)
     {
-        if (!Downloading && _written.IsComplete) peer.Drop("both sides want nothing more (upload_only, BEP 21)", violation: false);
+        if (!Downloading && _wanted.HasEveryPiece) peer.Drop("both sides want nothing more (upload_only, BEP 21)", violation: false);
     }
 }

@@ -34,7 +34,7 @@ internal sealed partial class TorrentSwarm
     public async ValueTask OnWebSeedBlockAsync(WebSeed from, BlockResult result, BlockRequest block, CancellationToken ct)
     {
         if (result.Kind is BlockResultKind.Unrequested or BlockResultKind.Duplicate) return;
-        OnTransferred(received: block.Length, uploaded: 0);
+        Progress.Transferred(received: block.Length, uploaded: 0);
         CancelElsewhere(result.CancelPeers, block.Index, block.Begin, block.Length);
         if (result.Kind == BlockResultKind.PieceVerified)
         {
@@ -42,20 +42,6 @@ internal sealed partial class TorrentSwarm
             await OnVerifiedAsync(result.Piece!, ct).ConfigureAwait(false);
         }
         else if (result.Kind == BlockResultKind.PieceFailed) _blame.PieceFailed(result.PieceIndex, result.Contributors, result.Culprits);
-    }
-
-    /// <summary>Peers delivering blocks now: counted up at a peer's first block after a pause, down when it has sent
-    /// none for a second (the timer) or ends (<see cref="SwarmPeer.StopDelivering"/>).</summary>
-    private int _deliveringPeers;
-
-    /// <inheritdoc />
-    public int DeliveringPeers => Volatile.Read(ref _deliveringPeers);
-
-    /// <summary>A peer started or stopped delivering blocks.</summary>
-    public void OnDelivering(bool started)
-    {
-        Interlocked.Add(ref _deliveringPeers, started ? 1 : -1);
-        _session.OnDelivering(started);
     }
 
     /// <summary>The cores this process may use (tests set it, so that what they check does not depend on the machine).</summary>
@@ -104,19 +90,7 @@ internal sealed partial class TorrentSwarm
         {
             await Storage.WritePieceAsync(piece.Index, piece.Data, ct).ConfigureAwait(false);
         }
-        bool complete;
-        lock (_writtenLock)
-        {
-            var wanted = _written.Set(piece.Index) && _selection.IsWanted(piece.Index);
-            if (wanted)
-            {
-                _wantedWritten++;
-                Interlocked.Add(ref _wantedWrittenBytes, Torrent.GetPiecePayloadLength(piece.Index));
-            }
-            complete = wanted && _wantedWritten == _selection.WantedCount;
-            _completing |= complete;
-        }
-        Interlocked.Add(ref _writtenBytes, Torrent.GetPieceLength(piece.Index));
+        var complete = _wanted.Written(piece.Index);
         _blame.Verified(piece);
         // BEP 3: "whenever a downloader completes a piece and verifies it, it announces it with 'have'".
         foreach (var peer in PeersSnapshot()) peer.Enqueue(PeerMessage.Have(piece.Index));
@@ -131,19 +105,7 @@ internal sealed partial class TorrentSwarm
     /// more starts again.</summary>
     internal bool TrySetSelection(PieceSelection selection, StorageLayout layout)
     {
-        bool complete;
-        lock (_writtenLock)
-        {
-            if (!Downloading || _completing || _disposed) return false;
-            _selection = selection;
-            layout.Selection = selection;
-            var (pieces, bytes) = selection.WantedIn(_written, Torrent);
-            _wantedWritten = pieces;
-            Interlocked.Exchange(ref _wantedWrittenBytes, bytes);
-            complete = pieces == selection.WantedCount;
-            _completing |= complete;
-            Pieces.SetSelection(selection); // under _writtenLock: a piece written now counts under one selection
-        }
+        if (_wanted.TrySet(selection, layout, Pieces, () => Downloading && !_disposed) is not { } complete) return false;
         _log?.Invoke($"file priorities changed: {selection.WantedCount} of {Torrent.PieceCount} pieces wanted");
         if (complete) OnComplete();
         else foreach (var peer in PeersSnapshot()) peer.Poke(); // interested again, and asking, at once
@@ -162,9 +124,10 @@ internal sealed partial class TorrentSwarm
     {
         if (!_complete.TrySetResult()) return;
         Downloading = false;
-        _log?.Invoke(_selection.IsEverything ? $"download complete: {Torrent.PieceCount} pieces"
-            : $"download complete: the {_selection.WantedCount} wanted pieces of {Torrent.PieceCount}");
-        _announcer?.Completed();
+        var selection = _wanted.Selection;
+        _log?.Invoke(selection.IsEverything ? $"download complete: {Torrent.PieceCount} pieces"
+            : $"download complete: the {selection.WantedCount} wanted pieces of {Torrent.PieceCount}");
+        _announcing.Completed();
         foreach (var peer in PeersSnapshot())
         {
             if (peer.IsSeed) peer.Drop("both sides are seeds", violation: false);

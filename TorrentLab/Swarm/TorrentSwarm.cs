@@ -15,7 +15,7 @@ namespace TorrentLab.Swarm;
 /// <remarks>
 /// <para>What runs: incoming peers routed here by the <see cref="Session"/>, an <see cref="Announcer"/> and the session's
 /// DHT lookups (<c>TorrentSwarm.Dht.cs</c>) feeding the <see cref="PeerBook"/>, a <see cref="Dialler"/> with bounded concurrent connects, one <see cref="SwarmPeer"/> per connection, and a timer
-/// (<c>TorrentSwarm.Timer.cs</c>) for request timeouts, snubbing, choking (<see cref="Choking"/>), progress and the
+/// (<see cref="SwarmTimer"/>) for request timeouts, snubbing, choking (<see cref="Choking"/>), progress and the
 /// stall limit. Pieces are picked, pipelined and verified by the <see cref="PieceManager"/>; verified pieces are
 /// written by the peer task that completed them, and only then announced with <c>have</c>, served, and listed in the
 /// resume ledger (<see cref="WrittenSnapshot"/>).</para>
@@ -23,29 +23,22 @@ namespace TorrentLab.Swarm;
 /// (docs/ARCHITECTURE.md, "The swarm's parts"): <see cref="SuperSeeding"/>, <see cref="FirstCopyPacing"/>,
 /// <see cref="Choking"/> and its <see cref="UploadSlots"/>, <see cref="PeerExchange"/>, <see cref="Holepunching"/>,
 /// <see cref="WebSeeding"/>, <see cref="Dialler"/>, <see cref="PeerAdmission"/>, <see cref="PieceHandOver"/>,
-/// <see cref="PieceBlame"/> and <see cref="StallWatch"/>.</para>
+/// <see cref="PieceBlame"/>, <see cref="StallWatch"/>, <see cref="Announcing"/>, <see cref="WantedPieces"/>, <see cref="SwarmProgress"/> and
+/// <see cref="SwarmTimer"/>.</para>
 /// </remarks>
 internal sealed partial class TorrentSwarm : ISwarmHost, ISessionTorrent, IAsyncDisposable
 {
     private readonly DownloadOptions _options;
     private readonly Action<string>? _log;
     private readonly PeerBook _book;
-    private readonly RateMeter _down, _up;
-    private readonly long _startedAt; // a timestamp of Time
     private readonly CancellationTokenSource _stop = new();
     private readonly List<Task> _tasks = [];
-    private readonly Lock _writtenLock = new();
-    private readonly Bitfield _written;
+    private readonly WantedPieces _wanted;
     private readonly int _startPieces;
     private readonly TaskCompletionSource _complete = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TaskCompletionSource _failed = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private PieceSelection _selection; // replaced whole by TrySetSelection, under _writtenLock
-    private int _wantedWritten; // wanted pieces written; guarded by _writtenLock
-    private bool _completing;   // the last wanted piece was written: the selection no longer changes; under _writtenLock
-    private long _writtenBytes, _wantedWrittenBytes, _received, _uploaded;
     private readonly Session _session;
-    private Announcer? _announcer;
-    private bool _ownsAnnouncer = true;
+    private readonly Announcing _announcing;
     private readonly ReadDemand _reads; // what the torrent's open streams wait for (Client/TorrentFileStream.cs)
     private SeedingTorrent? _owner; // set when a seeding torrent runs this swarm: it is attached and announces instead
     private bool _attached, _disposed;
@@ -56,6 +49,7 @@ internal sealed partial class TorrentSwarm : ISwarmHost, ISessionTorrent, IAsync
     private MetadataServer? _metadata;
     private readonly Choking _choking;
     private readonly StallWatch _stall;
+    private readonly SwarmTimer _timer;
     private readonly PieceHandOver _handOver;
     private readonly PieceBlame _blame;
     private readonly PeerAdmission _admission;
@@ -76,10 +70,9 @@ internal sealed partial class TorrentSwarm : ISwarmHost, ISessionTorrent, IAsync
     {
         _session = session;
         _owner = owner;
-        _startedAt = Time.GetTimestamp();
-        _down = new RateMeter(Time);
-        _up = new RateMeter(Time);
-        _selection = selection ?? PieceSelection.All(torrent);
+        Progress = new SwarmProgress(this);
+        selection ??= PieceSelection.All(torrent);
+        _wanted = new WantedPieces(torrent, have, selection);
         Torrent = torrent;
         _options = options;
         _log = options.Log;
@@ -87,16 +80,13 @@ internal sealed partial class TorrentSwarm : ISwarmHost, ISessionTorrent, IAsync
         UploadLimit = Session.LimitUnder(options.UploadLimit, session.UploadLimit);
         _book = new PeerBook(session.Settings.PeerScope, session.Settings.Blocklist);
         Storage = storage;
-        Downloading = downloading && !_selection.IsDoneIn(have);
-        _written = Bitfield.FromWire(have.ToBytes(), have.Length);
-        foreach (var i in have.SetIndexes()) _writtenBytes += torrent.GetPieceLength(i);
+        Downloading = downloading && !selection.IsDoneIn(have);
         _startPieces = have.Count;
-        (_wantedWritten, _wantedWrittenBytes) = _selection.WantedIn(have, torrent);
         Pieces = new PieceManager(torrent, have, new PieceManagerOptions
         {
             MaxRequestsPerPeer = Math.Min(options.RequestsPerPeer ?? SwarmPeer.MaxPipeline, SwarmPeer.MaxPipeline),
             RequestTimeout = options.RequestTimeout,
-            Selection = _selection,
+            Selection = selection,
             Picker = options.Sequential ? new SequentialPicker() : null, // --sequential: in order, for streaming
             Demand = _reads = session.Reads.Take(torrent.InfoHash), // open streams' windows first
             Clock = Time,
@@ -107,13 +97,16 @@ internal sealed partial class TorrentSwarm : ISwarmHost, ISessionTorrent, IAsync
         _pex = new PeerExchange(this, _holepunch);
         _dialler = new Dialler(this);
         _firstCopy = new FirstCopyPacing(this, torrent, have, downloading, options.SuperSeed);
-        _choking = new Choking(this, options, _up, _superSeed, _firstCopy);
+        _choking = new Choking(this, options, Progress.Up, _superSeed, _firstCopy);
         _stall = new StallWatch(this);
         _handOver = new PieceHandOver(this);
         _blame = new PieceBlame(this);
         _admission = new PeerAdmission(this, options);
+        _announcing = new Announcing(this);
+        // Idle, a seeding torrent may let the swarm go after a while.
+        _timer = new SwarmTimer(this, _pex, _firstCopy, _choking, _stall, idle: () => Volatile.Read(ref _owner)?.OnSwarmIdle(this));
         ConnectionOptions = ConnectionOptionsFor(session, torrent, options);
-        if (_wantedWritten == _selection.WantedCount) _complete.TrySetResult();
+        if (_wanted.DoneAtStart) _complete.TrySetResult();
     }
 
     /// <summary>How a connection of this torrent handshakes and runs: the extensions we offer and the session's
@@ -182,8 +175,8 @@ internal sealed partial class TorrentSwarm : ISwarmHost, ISessionTorrent, IAsync
     /// <summary>The torrent's options (its limits, timeouts, log).</summary>
     internal DownloadOptions Options => _options;
 
-    /// <summary>The announcer keeping the trackers told (its own, or the seeding torrent's), once started.</summary>
-    internal Announcer? AnnouncerInUse => _announcer;
+    /// <summary>The trackers: the announcer the swarm owns, or the seeding torrent's it uses.</summary>
+    internal Announcing Announcing => _announcing;
 
     /// <summary>The web seeds in use.</summary>
     internal WebSeeding WebSeeding => _webSeeds;
@@ -208,19 +201,28 @@ internal sealed partial class TorrentSwarm : ISwarmHost, ISessionTorrent, IAsync
     public Task Failure => _failed.Task;
 
     /// <summary>Payload bytes received (all blocks, wasted ones included) and sent.</summary>
-    public long Received => Interlocked.Read(ref _received);
-    public long Uploaded => Interlocked.Read(ref _uploaded);
+    public long Received => Progress.Received;
+    public long Uploaded => Progress.Uploaded;
 
     /// <summary>How many peer addresses each discovery source gave so far.</summary>
     public PeerSources PeerSources => _book.Sources;
 
     /// <summary>The wanted bytes and skipped files when files are skipped, else null (for the result).</summary>
-    public (long Bytes, int SkippedFiles)? Selected => _selection.Skipping(Torrent);
+    public (long Bytes, int SkippedFiles)? Selected => _wanted.Selection.Skipping(Torrent);
 
     /// <summary>Pieces that were already on disk when the session started.</summary>
     public int StartPieces => _startPieces;
 
-    public TimeSpan Elapsed => Time.GetElapsedTime(_startedAt);
+    public TimeSpan Elapsed => Progress.Elapsed;
+
+    /// <inheritdoc />
+    public SwarmProgress Progress { get; }
+
+    /// <summary>What the download wants and what of it is written.</summary>
+    internal WantedPieces Wanted => _wanted;
+
+    /// <summary>The stall limit and the "waiting for peers" status.</summary>
+    internal StallWatch Stall => _stall;
 
     /// <summary>Joins the session (incoming peers naming this torrent are routed here, the DHT looks it up) and starts
     /// announcing, dialling and the timer.</summary>
@@ -235,17 +237,10 @@ internal sealed partial class TorrentSwarm : ISwarmHost, ISessionTorrent, IAsync
         _book.Add(_options.ExtraPeers);
         var ct = _stop.Token;
         Volatile.Write(ref _attached, true); // before the session may look at it (its DHT schedule skips detached swarms)
-        if (_owner is not null)
-        {
-            // The seeding torrent is what the session routes to, and its announcer keeps the trackers told.
-            _announcer = _owner.Announcer;
-            _ownsAnnouncer = false;
-        }
+        if (_owner is not null) _announcing.Borrow(_owner.Announcer); // the seeding torrent is what the session routes to
         else
         {
-            var tiers = _options.Trackers ?? Torrent.TrackerTiers;
-            _announcer = new Announcer(tiers, Torrent.InfoHash, PeerId, Totals, () => ConnectedCount, peers => AddPeers(peers, PeerSource.Tracker), _log, Time,
-                _session.TrackerOptions, _options.Events);
+            _announcing.Make(Totals);
             try
             {
                 _session.Attach(this);
@@ -255,9 +250,9 @@ internal sealed partial class TorrentSwarm : ISwarmHost, ISessionTorrent, IAsync
                 Volatile.Write(ref _attached, false);
                 throw;
             }
-            _announcer.Start(() => Port);
+            _announcing.Start();
         }
-        _tasks.Add(TimerLoopAsync(ct));
+        _tasks.Add(_timer.RunAsync(ct));
         _tasks.Add(_dialler.RunAsync(ct));
         if (Downloading) _tasks.AddRange(_webSeeds.Start(this, _session, _options, ct));
     }
@@ -266,10 +261,7 @@ internal sealed partial class TorrentSwarm : ISwarmHost, ISessionTorrent, IAsync
     public void Log(string line) => _log?.Invoke(line);
 
     /// <inheritdoc />
-    public void OnAnnouncedPortChanged()
-    {
-        if (_ownsAnnouncer) _announcer?.PortChanged(); // else the seeding torrent that owns it is told
-    }
+    public void OnAnnouncedPortChanged() => _announcing.PortChanged();
 
     /// <summary>Addresses to dial (from a tracker, the DHT, a seeding torrent waking this swarm); returns how many were new.</summary>
     internal int AddPeers(IEnumerable<IPEndPoint> peers, PeerSource source)
@@ -277,24 +269,6 @@ internal sealed partial class TorrentSwarm : ISwarmHost, ISessionTorrent, IAsync
         var added = _book.Add(peers, source);
         if (added > 0) _dialler.Wake();
         return added;
-    }
-
-    /// <summary>Announces now, with every peer kept (<see cref="Downloads.LiveChanges"/>); false when the swarm does
-    /// not own its announcer any more (a seeding torrent does) or has stopped.</summary>
-    internal bool TryReannounce()
-    {
-        if (!_ownsAnnouncer || _announcer is not { } announcer || _stop.IsCancellationRequested) return false;
-        announcer.AnnounceNow();
-        return true;
-    }
-
-    /// <summary>Announces to <paramref name="tiers"/> from now on, with every peer kept; false as
-    /// <see cref="TryReannounce"/>.</summary>
-    internal bool TrySetTrackers(IReadOnlyList<IReadOnlyList<string>> tiers)
-    {
-        if (!_ownsAnnouncer || _announcer is not { } announcer || _stop.IsCancellationRequested) return false;
-        announcer.SetTiers(tiers);
-        return true;
     }
 
     /// <summary>Dials <paramref name="peer"/> beside the peers it has (a peer given by the user); false once stopped.</summary>
@@ -310,8 +284,7 @@ internal sealed partial class TorrentSwarm : ISwarmHost, ISessionTorrent, IAsync
     internal Announcer? HandOverTo(SeedingTorrent owner)
     {
         Volatile.Write(ref _owner, owner);
-        _ownsAnnouncer = false;
-        return _announcer;
+        return _announcing.HandOver();
     }
 
     /// <summary>Seeds this swarm met while seeding (never dialled again).</summary>
@@ -323,34 +296,17 @@ internal sealed partial class TorrentSwarm : ISwarmHost, ISessionTorrent, IAsync
         if (seeds.Count > 0) _book.AddRetired(seeds);
     }
 
-    /// <summary>The counts carried over from earlier swarms of the same seeding torrent, so totals keep growing.</summary>
-    internal void CountFrom(long received, long uploaded)
-    {
-        Interlocked.Exchange(ref _received, received);
-        Interlocked.Exchange(ref _uploaded, uploaded);
-    }
-
     private static TimeSpan Min(TimeSpan a, TimeSpan b) => a < b ? a : b;
 
-    // BEP 3's "left": what this download still wants (the skipped files' bytes are not coming).
-    // BEP 21: a partial seed (nothing more wanted, not everything held) announces what it lacks, with event=paused,
-    // so a tracker counts it as incomplete but not downloading.
-    private AnnounceTotals Totals() => IsPartialSeed
-        ? new(Uploaded, Received, Math.Max(0, Torrent.TotalLength - Interlocked.Read(ref _writtenBytes)), PartialSeed: true)
-        : new(Uploaded, Received, _selection.WantedBytes - Interlocked.Read(ref _wantedWrittenBytes));
-
-    /// <summary>BEP 21: every wanted piece is here and some skipped ones are not.</summary>
-    private bool IsPartialSeed
+    /// <summary>What the trackers hear: our totals, and what is left (<see cref="WantedPieces.Left"/>).</summary>
+    private AnnounceTotals Totals()
     {
-        get
-        {
-            if (Downloading) return false;
-            lock (_writtenLock) return !_written.IsComplete;
-        }
+        var (left, partialSeed) = _wanted.Left(Downloading);
+        return new(Uploaded, Received, left, partialSeed);
     }
 
     /// <summary>True when every piece is written (a full seed, not a partial one).</summary>
-    internal bool HasEveryPiece { get { lock (_writtenLock) return _written.IsComplete; } }
+    internal bool HasEveryPiece => _wanted.HasEveryPiece;
 
     /// <summary>Cancelled when the swarm stops: what a part started (a timer) ends with it.</summary>
     internal CancellationToken Stopping => _stop.Token;
@@ -371,7 +327,7 @@ internal sealed partial class TorrentSwarm : ISwarmHost, ISessionTorrent, IAsync
     public FirstCopy? FirstCopy => _firstCopy.Rule;
 
     /// <summary>The seeds the tracker counts last (the announcer's, or the seeding torrent's that owns it).</summary>
-    internal int? TrackerSeeders => (_announcer ?? _owner?.Announcer)?.Seeders;
+    internal int? TrackerSeeders => (_announcing.InUse ?? _owner?.Announcer)?.Seeders;
 
     /// <summary>Turns super-seeding on or off (<see cref="SuperSeeding.Set"/>); false once stopped.</summary>
     internal bool TrySetSuperSeed(bool on)
@@ -382,24 +338,10 @@ internal sealed partial class TorrentSwarm : ISwarmHost, ISessionTorrent, IAsync
     }
 
     /// <summary>True when piece <paramref name="index"/> is written and may be served.</summary>
-    public bool CanServe(int index) { lock (_writtenLock) return _written[index]; }
+    public bool CanServe(int index) => _wanted.CanServe(index);
 
     /// <summary>The pieces on disk: what the resume ledger may list.</summary>
-    public Bitfield WrittenSnapshot() { lock (_writtenLock) return Bitfield.FromWire(_written.ToBytes(), _written.Length); }
-
-    public void OnTransferred(long received, long uploaded)
-    {
-        if (received > 0)
-        {
-            Interlocked.Add(ref _received, received);
-            _down.Add(received);
-        }
-        if (uploaded > 0)
-        {
-            Interlocked.Add(ref _uploaded, uploaded);
-            _up.Add(uploaded);
-        }
-    }
+    public Bitfield WrittenSnapshot() => _wanted.Snapshot();
 
     public void OnPeerEvent(SwarmPeer peer, PeerEvent change)
     {
@@ -432,11 +374,7 @@ internal sealed partial class TorrentSwarm : ISwarmHost, ISessionTorrent, IAsync
         await Task.WhenAny(Task.WhenAll(all), deadline).ConfigureAwait(false);
         await _handOver.DrainAsync(deadline).ConfigureAwait(false); // pieces handed over by the peers, before the storage closes
         _webSeeds.Dispose();
-        if (_announcer is not null && _ownsAnnouncer)
-        {
-            await _announcer.StoppedAsync().ConfigureAwait(false);
-            _announcer.Dispose();
-        }
+        await _announcing.StopAsync().ConfigureAwait(false);
         _stop.Dispose();
     }
 }
