@@ -62,6 +62,24 @@ internal sealed class InteropProcess : IDisposable
         return new InteropProcess("transmission", process, port);
     }
 
+    /// <summary>transmission-cli downloading into <paramref name="dataFolder"/>; it exits once complete (a ratio limit of
+    /// 0). It ignores loopback peers from a tracker: a seeder must dial it at <see cref="Port"/>.</summary>
+    public static InteropProcess TransmissionDownloader(string exe, string torrent, string dataFolder, string configFolder)
+    {
+        var port = ProcessRunner.FreeTcpPort();
+        Directory.CreateDirectory(configFolder);
+        var settings = new Dictionary<string, object>
+        {
+            ["bind-address-ipv4"] = "127.0.0.1", ["bind-address-ipv6"] = "::1", ["dht-enabled"] = false, ["lpd-enabled"] = false,
+            ["pex-enabled"] = false, ["utp-enabled"] = false, ["port-forwarding-enabled"] = false, ["peer-port"] = port,
+            ["encryption"] = 0, ["rpc-enabled"] = false, ["ratio-limit"] = 0, ["ratio-limit-enabled"] = true,
+            ["speed-limit-up-enabled"] = false,
+        };
+        File.WriteAllText(Path.Combine(configFolder, "settings.json"), JsonSerializer.Serialize(settings));
+        var process = ProcessRunner.Start(exe, ["-g", configFolder, "-w", dataFolder, torrent]);
+        return new InteropProcess("transmission", process, port);
+    }
+
     /// <summary>A python3-libtorrent downloader; prints "done" and exits once the torrent is complete.</summary>
     /// <param name="settings">Session settings (JSON) over the loopback defaults; the key <c>_dial</c> names a port on
     /// 127.0.0.1 it connects to (a torrent without a tracker: the only peer it knows).</param>

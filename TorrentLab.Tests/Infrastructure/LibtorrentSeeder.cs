@@ -15,7 +15,8 @@ public sealed class LibtorrentSeeder : IDisposable
         extra.update(json.loads(sys.argv[5]))
         plugins = extra.pop('_extensions', [])               # say ["ut_metadata"]: BEP 9 for magnet links
         seed_mode = extra.pop('_seed_mode', False)           # trust the data: each piece is hashed when first sent
-        ses = loopback_session(port, lt.high_performance_seed(), extra)
+        preset = {} if extra.pop('_defaults', False) else lt.high_performance_seed()
+        ses = loopback_session(port, preset, extra)
         for plugin in plugins: ses.add_extension(plugin)
         h, ti = add_torrent(ses, torrent, save_path, lt.torrent_flags.seed_mode if seed_mode else 0)
         if limit > 0: h.set_upload_limit(limit)  # per torrent: session limits exempt loopback peers
@@ -30,7 +31,10 @@ public sealed class LibtorrentSeeder : IDisposable
                     print('tracker error: %s' % a.message(), flush=True)
             if replied and h.status().state == lt.torrent_status.seeding:
                 print('ready', flush=True)
-                sys.stdin.read()  # keep seeding until the test closes stdin or kills us
+                # Seeds until the test closes stdin or kills it; a line "dial PORT" connects to 127.0.0.1:PORT (a
+                # client that ignores loopback peers from trackers, as Transmission does, must be dialled).
+                for line in sys.stdin:
+                    if line.startswith('dial '): h.connect_peer(('127.0.0.1', int(line.split()[1])))
                 sys.exit(0)
         print('not ready: state=%s replied=%s' % (h.status().state, replied), flush=True)
         sys.exit(1)
@@ -38,6 +42,10 @@ public sealed class LibtorrentSeeder : IDisposable
 
     /// <summary>Settings that add the ut_metadata plugin (BEP 9), so magnet links can fetch the metadata from it.</summary>
     public const string UtMetadata = """{"_extensions": ["ut_metadata"]}""";
+
+    /// <summary>Settings that start from libtorrent's defaults instead of its <c>high_performance_seed</c> preset: a seed
+    /// as users run it.</summary>
+    public const string Defaults = """{"_defaults": true}""";
 
     /// <summary>Settings that add the torrent in libtorrent's seed mode: the data is trusted at once and each piece is
     /// hashed when it is first sent, so a large payload is ready without the whole-file check that would not fit the
@@ -81,6 +89,13 @@ public sealed class LibtorrentSeeder : IDisposable
             seeder.Dispose();
             throw;
         }
+    }
+
+    /// <summary>Has the seeder connect to 127.0.0.1:<paramref name="port"/>.</summary>
+    public void Dial(int port)
+    {
+        _process.StandardInput.WriteLine($"dial {port}");
+        _process.StandardInput.Flush();
     }
 
     public void Dispose()

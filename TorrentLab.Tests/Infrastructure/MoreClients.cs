@@ -9,14 +9,16 @@ namespace TorrentLab.Tests.Infrastructure;
 /// UDP trackers off; stopped by its own id on dispose.</summary>
 internal sealed class Rtorrent : IDisposable
 {
+    /// <summary>Its address unless told another.</summary>
     public const string Address = "127.0.0.3";
 
     private readonly Process _process;
     private readonly string _finished, _log;
 
-    private Rtorrent(Process process, int port, string finished, string log)
+    private Rtorrent(Process process, string address, int port, string finished, string log)
     {
         _process = process;
+        BoundTo = address;
         Port = port;
         _finished = finished;
         _log = log;
@@ -25,15 +27,20 @@ internal sealed class Rtorrent : IDisposable
     /// <summary>What it logged (its info level), for a failure message.</summary>
     public string Log => File.Exists(_log) ? File.ReadAllText(_log) : "(no log)";
 
-    /// <summary>Its peer port, on <see cref="Address"/>.</summary>
+    /// <summary>The loopback address it listens and dials from.</summary>
+    public string BoundTo { get; }
+
+    /// <summary>Its peer port, on <see cref="BoundTo"/>.</summary>
     public int Port { get; }
 
     /// <summary>True once it has downloaded the whole torrent (its <c>event.download.finished</c> ran).</summary>
     public bool Finished => File.Exists(_finished);
 
     /// <summary>Starts rtorrent on <paramref name="torrent"/> with its data folder <paramref name="dataFolder"/>: it
-    /// checks what is there, then seeds or downloads the rest. Its session and log go to <paramref name="work"/>.</summary>
-    public static Rtorrent Start(string exe, string torrent, string dataFolder, string work)
+    /// checks what is there, then seeds or downloads the rest. Its session and log go to <paramref name="work"/>. Several
+    /// rtorrents that should trade with each other each need an <paramref name="address"/> of their own: it ignores
+    /// peers on its own address.</summary>
+    public static Rtorrent Start(string exe, string torrent, string dataFolder, string work, string address = Address)
     {
         var port = ProcessRunner.FreeTcpPort();
         var session = Path.Combine(work, "rtorrent-session");
@@ -48,7 +55,7 @@ internal sealed class Rtorrent : IDisposable
             $"session.path.set = {session}",
             $"network.port_range.set = {port}-{port}",
             "network.port_random.set = no",
-            $"network.bind_address.set = {Address}",
+            $"network.bind_address.set = {address}",
             "system.daemon.set = true",
             "dht.mode.set = disable",
             "protocol.pex.set = no",
@@ -58,7 +65,7 @@ internal sealed class Rtorrent : IDisposable
             $"method.set_key = event.download.finished, done, \"execute.nothrow=touch,{finished}\"",
             $"load.start_verbose = \"{torrent}\", \"d.directory.set={dataFolder}\"",
         ]);
-        return new Rtorrent(ProcessRunner.Start(exe, ["-n", "-o", $"import={rc}"]), port, finished, log);
+        return new Rtorrent(ProcessRunner.Start(exe, ["-n", "-o", $"import={rc}"]), address, port, finished, log);
     }
 
     public void Dispose()
