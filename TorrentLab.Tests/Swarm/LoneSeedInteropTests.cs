@@ -1,7 +1,4 @@
 using System.Diagnostics;
-using System.Net;
-using TorrentLab.Downloads;
-using TorrentLab.Swarm;
 using TorrentLab.Tests.Infrastructure;
 
 namespace TorrentLab.Tests.Swarm;
@@ -28,11 +25,8 @@ public class LoneSeedInteropTests
         var built = TestTorrents.SingleFile(Size, pieceLength: 256 * 1024, name: "lone.bin", announce: null, seed: 84);
         var torrentPath = built.WriteTorrent(folder.Path);
         built.WritePayload(folder.Combine("seed"));
-        await using var ours = await Seeder.StartAsync(built.Torrent, new DownloadOptions
-        {
-            Session = new SessionSettings { ListenPort = 0, BindAddresses = [IPAddress.Loopback], Dht = false, Lsd = false },
-            OutputDirectory = folder.Combine("seed"), Trackers = [],
-        }, ct: Ct);
+        // torrentlab seed in a process of its own, as libtorrent's seed runs in its own (CliSeed says why).
+        using var ours = await CliSeed.StartAsync(torrentPath, folder.Combine("seed"), Ct);
         using var theirs = await LibtorrentSeeder.StartAsync(python, torrentPath, folder.Combine("seed"), folder.Path, Ct);
 
         var ratios = new List<double>();

@@ -107,9 +107,6 @@ internal sealed class Seeder : IAsyncDisposable
         return have;
     }
 
-    /// <summary>Dials <paramref name="peer"/> (as a peer given by the user); false once disposed.</summary>
-    public bool AddPeer(System.Net.IPEndPoint peer) => _seeding.TryAddPeer(peer);
-
     /// <summary>A progress snapshot: uploaded bytes, rates and peers.</summary>
     public DownloadProgress Snapshot() => _seeding.Snapshot();
 

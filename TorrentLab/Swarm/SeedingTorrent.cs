@@ -146,7 +146,7 @@ internal sealed class SeedingTorrent : ISessionTorrent, IAsyncDisposable
         }
     }
 
-    internal bool TryAddPeer(IPEndPoint peer)
+    private bool TryAddPeer(IPEndPoint peer)
     {
         lock (_lock) if (_disposed) return false;
         AddPeers([peer], PeerSource.Given);
