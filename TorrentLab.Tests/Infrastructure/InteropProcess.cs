@@ -47,24 +47,15 @@ internal sealed class InteropProcess : IDisposable
 
     /// <summary>Transmission seeding <paramref name="dataFolder"/>. It ignores 127.x peers from trackers, so the
     /// downloader must dial it (at <see cref="Port"/>).</summary>
-    public static InteropProcess TransmissionSeeder(string exe, string torrent, string dataFolder, string configFolder)
-    {
-        var port = ProcessRunner.FreeTcpPort();
-        Directory.CreateDirectory(configFolder);
-        var settings = new Dictionary<string, object>
-        {
-            ["bind-address-ipv4"] = "127.0.0.1", ["bind-address-ipv6"] = "::1", ["dht-enabled"] = false, ["lpd-enabled"] = false,
-            ["pex-enabled"] = false, ["utp-enabled"] = false, ["port-forwarding-enabled"] = false, ["peer-port"] = port,
-            ["encryption"] = 0, ["rpc-enabled"] = false, ["ratio-limit-enabled"] = false, ["speed-limit-up-enabled"] = false,
-        };
-        File.WriteAllText(Path.Combine(configFolder, "settings.json"), JsonSerializer.Serialize(settings));
-        var process = ProcessRunner.Start(exe, ["-g", configFolder, "-w", dataFolder, torrent]);
-        return new InteropProcess("transmission", process, port);
-    }
+    public static InteropProcess TransmissionSeeder(string exe, string torrent, string dataFolder, string configFolder) =>
+        Transmission(exe, torrent, dataFolder, configFolder, exitWhenComplete: false);
 
     /// <summary>transmission-cli downloading into <paramref name="dataFolder"/>; it exits once complete (a ratio limit of
     /// 0). It ignores loopback peers from a tracker: a seeder must dial it at <see cref="Port"/>.</summary>
-    public static InteropProcess TransmissionDownloader(string exe, string torrent, string dataFolder, string configFolder)
+    public static InteropProcess TransmissionDownloader(string exe, string torrent, string dataFolder, string configFolder) =>
+        Transmission(exe, torrent, dataFolder, configFolder, exitWhenComplete: true);
+
+    private static InteropProcess Transmission(string exe, string torrent, string dataFolder, string configFolder, bool exitWhenComplete)
     {
         var port = ProcessRunner.FreeTcpPort();
         Directory.CreateDirectory(configFolder);
@@ -72,9 +63,9 @@ internal sealed class InteropProcess : IDisposable
         {
             ["bind-address-ipv4"] = "127.0.0.1", ["bind-address-ipv6"] = "::1", ["dht-enabled"] = false, ["lpd-enabled"] = false,
             ["pex-enabled"] = false, ["utp-enabled"] = false, ["port-forwarding-enabled"] = false, ["peer-port"] = port,
-            ["encryption"] = 0, ["rpc-enabled"] = false, ["ratio-limit"] = 0, ["ratio-limit-enabled"] = true,
-            ["speed-limit-up-enabled"] = false,
+            ["encryption"] = 0, ["rpc-enabled"] = false, ["ratio-limit-enabled"] = exitWhenComplete, ["speed-limit-up-enabled"] = false,
         };
+        if (exitWhenComplete) settings["ratio-limit"] = 0;
         File.WriteAllText(Path.Combine(configFolder, "settings.json"), JsonSerializer.Serialize(settings));
         var process = ProcessRunner.Start(exe, ["-g", configFolder, "-w", dataFolder, torrent]);
         return new InteropProcess("transmission", process, port);

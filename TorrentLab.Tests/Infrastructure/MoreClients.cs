@@ -15,10 +15,9 @@ internal sealed class Rtorrent : IDisposable
     private readonly Process _process;
     private readonly string _finished, _log;
 
-    private Rtorrent(Process process, string address, int port, string finished, string log)
+    private Rtorrent(Process process, int port, string finished, string log)
     {
         _process = process;
-        BoundTo = address;
         Port = port;
         _finished = finished;
         _log = log;
@@ -27,10 +26,7 @@ internal sealed class Rtorrent : IDisposable
     /// <summary>What it logged (its info level), for a failure message.</summary>
     public string Log => File.Exists(_log) ? File.ReadAllText(_log) : "(no log)";
 
-    /// <summary>The loopback address it listens and dials from.</summary>
-    public string BoundTo { get; }
-
-    /// <summary>Its peer port, on <see cref="BoundTo"/>.</summary>
+    /// <summary>Its peer port, on the address it was started with (<see cref="Address"/> unless told another).</summary>
     public int Port { get; }
 
     /// <summary>True once it has downloaded the whole torrent (its <c>event.download.finished</c> ran).</summary>
@@ -65,7 +61,7 @@ internal sealed class Rtorrent : IDisposable
             $"method.set_key = event.download.finished, done, \"execute.nothrow=touch,{finished}\"",
             $"load.start_verbose = \"{torrent}\", \"d.directory.set={dataFolder}\"",
         ]);
-        return new Rtorrent(ProcessRunner.Start(exe, ["-n", "-o", $"import={rc}"]), address, port, finished, log);
+        return new Rtorrent(ProcessRunner.Start(exe, ["-n", "-o", $"import={rc}"]), port, finished, log);
     }
 
     public void Dispose()
