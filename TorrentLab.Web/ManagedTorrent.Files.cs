@@ -1,5 +1,6 @@
 using TorrentLab.Client;
 using TorrentLab.Pieces;
+using TorrentLab.Storage;
 
 namespace TorrentLab.Web;
 
@@ -17,7 +18,7 @@ internal sealed partial class ManagedTorrent
     public FileEntry[] Files()
     {
         var priorities = Handle.FilePriorities;
-        var progress = TorrentClient.Files(Torrent, Handle.Pieces); // non-pad files, in torrent order
+        var progress = FileProgress.Compute(Torrent, Handle.Pieces.Verified()); // non-pad files, in torrent order
         var rows = new FileEntry[progress.Count];
         var (row, index) = (0, 0);
         for (var i = 0; i < Torrent.Files.Count; i++)

@@ -2,6 +2,7 @@ using Microsoft.Extensions.Logging;
 using TorrentLab.Client;
 using TorrentLab.Downloads;
 using TorrentLab.Metainfo;
+using TorrentLab.Storage;
 using HandleState = TorrentLab.Client.TorrentState;
 
 namespace TorrentLab.Web;
@@ -247,12 +248,12 @@ internal sealed partial class ManagedTorrent : ILogger
         var running = summary.State is "downloading" or "seeding";
         lock (_lock)
         {
-            var files = TorrentClient.Files(Torrent, pieces).Select(f => new FileDetails(f.File.DisplayPath, f.File.Length,
+            var files = FileProgress.Compute(Torrent, pieces.Verified()).Select(f => new FileDetails(f.File.DisplayPath, f.File.Length,
                 f.TotalPieces == 0 ? 1 : (double)f.VerifiedPieces / f.TotalPieces, f.VerifiedPieces, f.TotalPieces)).ToArray();
             return new TorrentDetails(summary, Torrent.PieceLength, Torrent.Comment, Torrent.CreatedBy, files, Trackers(),
                 Peers.Snapshot(progress, running, Torrent.PieceCount), pieces.ToDigits(),
                 [.. (_log ?? []).Select(e => $"{TimeSpan.FromSeconds(e.Second):hh\\:mm\\:ss} {e.Line}")],
-                Torrent.MetaVersion, Torrent.InfoHashV2?.Hex, TorrentClient.HashScheme(Torrent))
+                Torrent.MetaVersion, Torrent.InfoHashV2?.Hex, HashSchemeOf(Torrent))
             {
                 PeerSources = Handle.PeerSources,
                 QueuePosition = queuePosition, TrackersEdited = Handle.TrackersReplaced, GivenPeers = [.. LinkPeers.Select(p => p.ToString())],
@@ -260,6 +261,10 @@ internal sealed partial class ManagedTorrent : ILogger
             };
         }
     }
+
+    /// <summary>The API's name for what verifies the torrent's pieces, as its resume ledger names it: BEP 3's SHA-1
+    /// hashes (<c>sha1</c>), BEP 52's merkle trees (<c>merkle-sha256</c>), or both for a hybrid.</summary>
+    private static string HashSchemeOf(Torrent torrent) => torrent.IsV2Only ? "merkle-sha256" : torrent.IsHybrid ? "sha1+merkle-sha256" : "sha1";
 
     // The engine reports one answer per announce, not per URL: an answer that names a URL goes on that URL's row,
     // any other answer on every row.

@@ -24,6 +24,10 @@ internal sealed partial class TorrentManager
     private readonly Dictionary<string, int> _placesBelow = new(StringComparer.Ordinal);   // folder -> places below it
     private readonly HashSet<string> _moving = new(StringComparer.Ordinal);                // info hashes being moved
 
+    /// <summary>The full path of <paramref name="folder"/> without a trailing separator, as the library spells an output
+    /// folder: the downloads folder is kept so, and every save folder's path is built from it.</summary>
+    internal static string FullPath(string folder) => Path.TrimEndingDirectorySeparator(Path.GetFullPath(folder));
+
     /// <summary>The absolute path of a save folder (relative, as <see cref="SaveFolderOf"/> gives it).</summary>
     public string FolderPath(string saveFolder) => saveFolder.Length == 0 ? Downloads : Path.Combine(Downloads, saveFolder);
 

@@ -26,7 +26,7 @@ internal sealed partial class TorrentManager : IAsyncDisposable
         _options = options;
         _seedsWhenComplete = t => SeedFor(t, OptionsFor()).Seed;
         _queuePositionOf = QueuePosition;
-        Downloads = TorrentClient.FolderPath(options.Downloads);
+        Downloads = FullPath(options.Downloads);
         GlobalDownloadLimit = new RateLimit(options.MaxDownloadRate);
         GlobalUploadLimit = new RateLimit(options.MaxUploadRate);
         _store = new TorrentListStore(Downloads);

@@ -226,4 +226,11 @@ public class BlocklistApiTests
         Assert.Contains("success", result.Stdout + result.Stderr, StringComparison.Ordinal);
         Assert.Equal(3, web.Server.Torrents.BlocklistSize);
     }
+
+    [Fact]
+    public void TheServersLargestList_IsTheCommandLines()
+    {
+        // Two readers of one kind of list, one bound: serve's blocklist and --blocklist (TorrentClient.LoadBlocklistAsync).
+        Assert.Equal(TorrentLab.Client.TorrentClient.MaxBlocklistBytes, TorrentManager.MaxBlocklistBytes);
+    }
 }

@@ -5,12 +5,12 @@ namespace TorrentLab.Client;
 public static partial class TorrentClient
 {
     /// <summary>The largest blocklist fetched by URL: 64 MiB (the largest public lists are about 10 MiB as text, 3 MiB
-    /// gzipped).</summary>
-    public static long MaxBlocklistBytes { get; } = 64L * 1024 * 1024;
+    /// gzipped). The web server holds the same figure for its own blocklist (<c>TorrentManager.MaxBlocklistBytes</c>).</summary>
+    internal const long MaxBlocklistBytes = 64L * 1024 * 1024;
 
     /// <summary>Loads <paramref name="list"/> from <paramref name="source"/>: a file, or an http(s) URL fetched with the
     /// rules of <see cref="FetchTorrentFileAsync(string, long, CancellationToken)"/> (no unspecified, broadcast, multicast or link-local address, after
-    /// DNS and each redirect; at most <see cref="MaxBlocklistBytes"/>, 2 minutes). P2P, DAT or CIDR lines, plain or
+    /// DNS and each redirect; at most 64 MiB, 2 minutes). P2P, DAT or CIDR lines, plain or
     /// gzip; the ranges held are replaced only when the new list was read.</summary>
     /// <returns>What was read: ranges, and malformed lines skipped (the caller logs them once).</returns>
     /// <exception cref="BlocklistException">Not a blocklist (no line is a range, or only blank lines and comments), damaged

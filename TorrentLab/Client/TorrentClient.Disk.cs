@@ -112,16 +112,6 @@ public static partial class TorrentClient
         return (PieceStates.From(ledger.Validate().Trusted ?? new Bitfield(torrent.PieceCount)), ledger.RecordedPriorities());
     }
 
-    /// <summary>Each file's completeness for a piece map.</summary>
-    public static IReadOnlyList<FileProgress> Files(Torrent torrent, PieceStates pieces) =>
-        FileProgress.Compute(torrent, pieces.Verified());
-
-    /// <summary>What verifies the torrent's pieces: <c>sha1</c>, <c>merkle-sha256</c> (BEP 52), or both for a hybrid.</summary>
-    public static string HashScheme(Torrent torrent) => PieceHashScheme.FullCheck(torrent);
-
-    /// <summary>The full path of a downloads folder, as every part of a download spells it.</summary>
-    public static string FolderPath(string folder) => OutputPaths.Root(folder);
-
     /// <summary>The folder, below every downloads folder, that holds TorrentLab's own files: no torrent may be named so.</summary>
     public const string StateFolder = OutputPaths.StateFolder;
 
