@@ -111,27 +111,4 @@ public static partial class TorrentClient
         var ledger = new ResumeLedger(new StorageLayout(torrent, folder)) { ReadsOnce = true };
         return (PieceStates.From(ledger.Validate().Trusted ?? new Bitfield(torrent.PieceCount)), ledger.RecordedPriorities());
     }
-
-    /// <summary>The folder, below every downloads folder, that holds TorrentLab's own files: no torrent may be named so.</summary>
-    public const string StateFolder = OutputPaths.StateFolder;
-
-    /// <summary>The first file of the torrent (its path with '/') that a symbolic link already in
-    /// <paramref name="folder"/> would lead outside it, or null when every file stays inside.</summary>
-    public static string? PathLeavingFolder(Torrent torrent, string folder)
-    {
-        var root = OutputPaths.Root(folder);
-        // Nothing of the torrent on disk yet (the usual case): no link can be in the way.
-        var top = Path.Combine(root, torrent.Files[0].PathSegments[0]);
-        if (!File.Exists(top) && !Directory.Exists(top) && new FileInfo(top).LinkTarget is null) return null;
-        var realRoot = OutputPaths.RealPath(root); // once: each file is resolved from there
-        foreach (var file in torrent.Files)
-        {
-            try { OutputPaths.CheckInside(root, Path.GetFullPath(Path.Combine([root, .. file.PathSegments])), file.DisplayPath, realRoot); }
-            catch (StorageException) { return file.DisplayPath; }
-        }
-        return null;
-    }
-
-    /// <summary>Deletes a removed torrent's files, the folders it created and its resume ledger, nothing else.</summary>
-    public static void DeleteData(Torrent torrent, string folder) => TorrentData.Delete(torrent, folder);
 }

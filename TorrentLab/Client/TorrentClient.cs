@@ -9,15 +9,23 @@ using TorrentLab.Wire;
 
 namespace TorrentLab.Client;
 
-/// <summary>The front door's one-call shapes: open a .torrent or magnet link, download one torrent in a session of its
-/// own, download into place, one piece or a handshake (the classroom commands), verify data on disk; and the checks and
-/// paths the applications share. A program that holds torrents adds them to a <see cref="TorrentSession"/> instead,
-/// whose handles run on this class's internal parts; the lab and the tracker server use the engine's internals.</summary>
+/// <summary>A convenience beside <see cref="TorrentSession"/>, for work that holds no torrent: open a .torrent or magnet
+/// link (or fetch a .torrent over http) and download it in a session of its own, download into place, one piece or a
+/// handshake (the classroom commands); a torrent's data that no session runs (verify, prepare, read its ledger, rename,
+/// move, delete); a blocklist loaded; and the checks an application makes before it calls (a tracker URL, a peer
+/// address, a folder below another).</summary>
 /// <remarks>
+/// <para>What lives where. A program that holds torrents adds them to a <see cref="TorrentSession"/> and changes each
+/// through its <see cref="TorrentHandle"/> (pause, move its data, recheck, rename, remove with its data): those are the
+/// same operations as here, on the same parts, for a torrent that runs. The web server's own policies (where its save
+/// folders may be, its API's names, its blocklist's bound) are in <c>TorrentLab.Web</c>; the lab and the tracker server
+/// use the engine's internals. The session's handles start their runs through this class's internal members (preparing
+/// a download, starting its run).</para>
+/// <para>
 /// One download is: open the source (a .torrent file, or a magnet link whose metadata comes from peers first) ->
 /// <see cref="DownloadStart"/> (one storage layout, one resume decision) -> one engine, chosen by
 /// <see cref="DownloadOptions.Engine"/> -> progress reports -> a <see cref="DownloadResult"/>. Everything a caller can
-/// set (limits, peers, trackers, timeouts, tracing) is in <see cref="DownloadOptions"/>.
+/// set (limits, peers, trackers, timeouts, tracing) is in <see cref="DownloadOptions"/>.</para>
 /// </remarks>
 public static partial class TorrentClient
 {
