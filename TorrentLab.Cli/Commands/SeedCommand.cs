@@ -90,6 +90,8 @@ internal static class SeedCommand
         foreach (var peer in extras.Peers)
             dial.Add(PeerAddress.Resolve(peer, "--peer"));
         var torrents = LoadAll(torrentPaths);
+        // Refused before anything starts or is printed (else "verifying" and a summary of nothing came before the error).
+        if (!Directory.Exists(data)) throw new Storage.StorageException($"data folder '{data}' does not exist");
         var stderr = Console.Error;
         Action<string>? Log(string? name) => verbose
             ? line => stderr.WriteLine(LogFileWriter.Short(DateTimeOffset.Now) + " " + (name is null ? line : $"[{name}] {line}"))
@@ -156,10 +158,11 @@ internal static class SeedCommand
             // The session stops each torrent (peers leave, trackers hear 'stopped'; then its upload count is final) while
             // the router's port mappings are removed.
             await session.DisposeAsync().ConfigureAwait(false);
-            // With --quiet too: the one summary line at the end.
+            // With --quiet too: the one summary line at the end, once something was seeded (a refusal is its own line).
             var uploaded = seeding.Sum(h => h.Uploaded);
             var size = seeding.Sum(h => h.Torrent.PayloadLength);
-            stderr.WriteLine($"stopping: uploaded {Units.Bytes(uploaded)}, ratio {new SeedPlan(null, null, size).ShowRatio(uploaded)}");
+            if (seeding.Count > 0)
+                stderr.WriteLine($"stopping: uploaded {Units.Bytes(uploaded)}, ratio {new SeedPlan(null, null, size).ShowRatio(uploaded)}");
         }
         // The line and exit code the engine's refusal of a second copy always gave.
         if (twice is not null)

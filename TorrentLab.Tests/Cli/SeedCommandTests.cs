@@ -23,6 +23,20 @@ public class SeedCommandTests
     }
 
     [Fact]
+    public void Seed_MissingDataFolder_IsOneLineAndAnIoExit_BeforeAnythingStarts()
+    {
+        using var folder = new TempFolder("torrentlab-seed-nodata");
+        var torrent = TestTorrents.SingleFile(length: 10_000).WriteTorrent(folder.Path);
+
+        var result = CliRunner.Run(["seed", torrent, "--data", folder.Combine("missing"), "--port", "0", "--no-dht", "--bind", "127.0.0.1"]);
+
+        Assert.Equal(CliRunner.Codes.Io, result.ExitCode);
+        // The refusal alone: no "verifying" before it, no summary of a seeding that never began.
+        Assert.Equal($"error: data folder '{folder.Combine("missing")}' does not exist", result.Stderr.Trim());
+        Assert.False(Directory.Exists(folder.Combine("missing")));
+    }
+
+    [Fact]
     public async Task Seed_SeveralTorrentsAndAFolderOfThem_ServesEachThroughOnePort()
     {
         using var folder = new TempFolder("torrentlab-seed-several");
