@@ -58,6 +58,10 @@ public sealed record TorrentSummary(string InfoHash, string Name, long Size, int
 
     /// <summary>Start would do something: it is paused or failed, or complete and would seed.</summary>
     public bool CanStart { get; init; }
+
+    /// <summary>BEP 27's private flag: it finds peers through its trackers only, never the DHT, peer exchange or local
+    /// discovery (Transmission's <c>isPrivate</c>, qBittorrent's <c>is_private</c>).</summary>
+    public bool IsPrivate { get; init; }
 }
 
 /// <summary>One file of a torrent and how much of it is verified.</summary>

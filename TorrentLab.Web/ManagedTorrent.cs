@@ -234,6 +234,7 @@ internal sealed partial class ManagedTorrent : ILogger
                 ErrorLocked(state))
             {
                 Status = shown?.Status,
+                IsPrivate = Torrent.IsPrivate,
             }, state, shown), state, seeds));
         }
     }

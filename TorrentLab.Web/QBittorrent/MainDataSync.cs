@@ -61,7 +61,7 @@ internal sealed class MainDataSync
         for (var i = 0; i < rows.Length; i++)
         {
             // A row that moved only with the clock stays as the last snapshot had it: its new time goes out with the
-            // torrent's next other change (TorrentRow.ClockFields), and is then the time since the client last saw it.
+            // torrent's next other change (Moves.WithClock in TorrentFields), and is then the time since the client last saw it.
             var row = rows[i];
             if (last is not null && last.Torrents.TryGetValue(row.Torrent.InfoHash, out var old)
                 && (ReferenceEquals(old, row) || row.MovedOnlyWithTheClock(old)))

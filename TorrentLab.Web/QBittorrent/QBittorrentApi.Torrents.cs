@@ -6,9 +6,6 @@ namespace TorrentLab.Web;
 // The torrents/* routes that read: the list, and one torrent's properties, files and trackers.
 internal sealed partial class QBittorrentApi
 {
-    /// <summary>qBittorrent's ETA for "not known": 100 days in seconds (its MAX_ETA).</summary>
-    private const long UnknownEta = 8_640_000;
-
     /// <summary>torrents/info: every torrent, or those of <c>hashes</c> (<c>|</c>-separated), <c>category</c>, <c>tag</c>
     /// and <c>filter</c> (all, downloading, seeding, completed, paused/stopped, resumed/running, active, inactive,
     /// stalled, stalled_uploading, stalled_downloading, checking, moving, errored), sorted by <c>sort</c> (a field name)
@@ -32,7 +29,7 @@ internal sealed partial class QBittorrentApi
                 "dlspeed" => [.. list.OrderBy(r => r.Summary.DownloadRate)],
                 "upspeed" => [.. list.OrderBy(r => r.Summary.UploadRate)],
                 "ratio" => [.. list.OrderBy(r => r.Summary.Ratio)],
-                "state" => [.. list.OrderBy(r => StateOf(r.Summary), StringComparer.Ordinal)],
+                "state" => [.. list.OrderBy(r => TorrentFields.StateOf(r.Summary), StringComparer.Ordinal)],
                 "category" => [.. list.OrderBy(r => r.Torrent.Category ?? "", StringComparer.Ordinal)],
                 "priority" => [.. list.OrderBy(r => _torrents.QueuePosition(r.Torrent))],
                 _ => [.. list.OrderBy(r => r.Summary.AddedAt)], // added_on, and any field not sorted here
@@ -68,100 +65,29 @@ internal sealed partial class QBittorrentApi
         "resumed" or "running" => s.State is "downloading" or "seeding" or "queued",
         "active" => s.DownloadRate > 0 || s.UploadRate > 0,
         "inactive" => s.DownloadRate == 0 && s.UploadRate == 0,
-        "stalled" => StateOf(s) is "stalledDL" or "stalledUP",
-        "stalled_uploading" => StateOf(s) == "stalledUP",
-        "stalled_downloading" => StateOf(s) == "stalledDL",
+        "stalled" => TorrentFields.StateOf(s) is "stalledDL" or "stalledUP",
+        "stalled_uploading" => TorrentFields.StateOf(s) == "stalledUP",
+        "stalled_downloading" => TorrentFields.StateOf(s) == "stalledDL",
         "errored" => s.State == "failed",
         "checking" => s.State == "checking",
         "moving" => s.State == "moving",
         _ => true, // all
     };
 
-    /// <summary>One torrent's fields as torrents/info and sync/maindata give them (the info hash is written apart: it
-    /// is the row's key in sync/maindata).</summary>
+    /// <summary>One torrent's fields as torrents/info and sync/maindata give them, each written by its row of
+    /// <see cref="TorrentFields"/> in qBittorrent's order (the info hash is written apart: it is the row's key in
+    /// sync/maindata).</summary>
     private void WriteTorrent(Utf8JsonWriter w, ManagedTorrent t, TorrentSummary s)
     {
-        var wanted = t.WantedBytes;
-        var folder = _torrents.FolderOf(t);
-        var path = System.IO.Path.Combine(folder, t.Torrent.Name);
-        var trackers = t.TrackerTiers;
-        var announces = t.Announces.Values.Where(a => a.Succeeded).ToList();
-        var peers = s.Peers > 0 ? t.PeersNow() : [];
-        var seeds = peers.Count(p => p.Progress >= 1);
-        var defaults = _torrents.Settings;
-        w.WriteNumber("added_on", s.AddedAt.ToUnixTimeSeconds());
-        w.WriteNumber("amount_left", Math.Max(0, wanted - s.BytesDone));
-        w.WriteBoolean("auto_tmm", false);
-        w.WriteNumber("availability", -1); // qBittorrent's distributed copies: not known here
-        w.WriteString("category", t.Category ?? "");
-        w.WriteNumber("completed", s.BytesDone);
-        w.WriteNumber("completion_on", t.CompletedAt?.ToUnixTimeSeconds() ?? -1);
-        w.WriteString("content_path", path);
-        w.WriteNumber("dl_limit", t.DownloadLimit.BytesPerSecond);
-        w.WriteNumber("dlspeed", (long)s.DownloadRate);
-        w.WriteString("download_path", "");
-        // Bytes downloaded, not held: data it was added with (or found by a re-check) was not downloaded, so 0 for a
-        // torrent added with its data, as qbittorrent-nox 4.5.2 answers.
-        w.WriteNumber("downloaded", t.Downloaded);
-        w.WriteNumber("downloaded_session", t.DownloadedThisSession);
-        w.WriteNumber("eta", s.Eta is { } eta ? (long)eta : UnknownEta);
-        w.WriteBoolean("f_l_piece_prio", false);
-        w.WriteBoolean("force_start", false);
-        w.WriteString("infohash_v1", s.InfoHash);
-        w.WriteString("infohash_v2", t.Torrent.InfoHashV2?.Hex ?? "");
-        w.WriteNumber("last_activity", (t.LastActivity ?? s.AddedAt).ToUnixTimeSeconds());
-        w.WriteString("magnet_uri", t.Torrent.MagnetLink);
-        // The limits in force: its own, else the server's defaults; -1 none.
-        w.WriteNumber("max_ratio", t.Seeding is { Seed: false } ? 0 : (t.Seeding.Ratio ?? defaults.SeedRatio) is double ratio && ratio > 0 ? ratio : -1);
-        w.WriteNumber("max_seeding_time", t.Seeding is { Seed: false } ? 0 : (t.Seeding.Minutes ?? defaults.SeedMinutes) is double minutes && minutes > 0 ? (long)minutes : -1);
-        w.WriteString("name", s.Name);
-        // No tracker answer yet: 0, as qbittorrent-nox 4.5.2 answers then.
-        w.WriteNumber("num_complete", announces.Count == 0 ? 0 : announces.Max(a => a.Seeders));
-        w.WriteNumber("num_incomplete", announces.Count == 0 ? 0 : announces.Max(a => a.Leechers));
-        w.WriteNumber("num_leechs", peers.Count - seeds);
-        w.WriteNumber("num_seeds", seeds);
-        w.WriteNumber("priority", s.State == "queued" ? _torrents.QueuePosition(t) + 1 : 0);
-        w.WriteNumber("progress", s.Progress);
-        w.WriteNumber("ratio", s.Ratio);
-        // Its own limits: -2 the defaults, -1 none.
-        w.WriteNumber("ratio_limit", t.Seeding is { Seed: false } ? 0 : t.Seeding.Ratio switch { null => -2.0, 0 => -1.0, var r => r.Value });
-        w.WriteString("save_path", folder);
-        w.WriteNumber("seeding_time", t.SecondsSeeding);
-        w.WriteNumber("seeding_time_limit", t.Seeding is { Seed: false } ? 0 : t.Seeding.Minutes switch { null => -2L, 0 => -1L, var m => (long)m.Value });
-        // When a complete copy was last seen among its peers (not its own completeness): 0 while never, as qbittorrent-nox
-        // 4.5.2 answers for a complete torrent that never met a seed.
-        w.WriteNumber("seen_complete", t.SeenComplete?.ToUnixTimeSeconds() ?? 0);
-        w.WriteBoolean("seq_dl", t.Sequential);
-        w.WriteNumber("size", wanted);
-        w.WriteString("state", StateOf(s));
-        w.WriteBoolean("super_seeding", t.SuperSeed);
-        w.WriteString("tags", string.Join(", ", s.Tags));
-        w.WriteNumber("time_active", t.SecondsDownloading + t.SecondsSeeding);
-        w.WriteNumber("total_size", s.Size);
-        w.WriteString("tracker", s.TrackerError is null ? trackers.SelectMany(tier => tier).FirstOrDefault() ?? "" : "");
-        w.WriteNumber("trackers_count", trackers.Sum(tier => tier.Count));
-        w.WriteNumber("up_limit", t.UploadLimit.BytesPerSecond);
-        w.WriteNumber("uploaded", s.Uploaded);
-        w.WriteNumber("uploaded_session", s.Uploaded);
-        w.WriteNumber("upspeed", (long)s.UploadRate);
+        var view = new FieldView(t, s, _fieldSource ??= new FieldSource(_torrents, _options.MaxPeers));
+        foreach (var field in TorrentFields.QBittorrentRow)
+        {
+            w.WritePropertyName(field.QBittorrentKey);
+            field.WriteQBittorrentValue(w, view);
+        }
     }
 
-    /// <summary>qBittorrent 4.x's torrent states (the v5 names stoppedDL/stoppedUP would mislead 4.x clients).</summary>
-    private static string StateOf(TorrentSummary s)
-    {
-        var complete = s.PiecesDone == s.PieceCount || s.Progress >= 1;
-        return s.State switch
-        {
-            "downloading" => s.Stalled ? "stalledDL" : "downloading",
-            "seeding" => s.UploadRate > 0 ? "uploading" : "stalledUP",
-            "queued" => complete ? "queuedUP" : "queuedDL",
-            "checking" => complete ? "checkingUP" : "checkingDL",
-            "moving" => "moving",
-            "failed" => "error",
-            "completed" => "pausedUP",
-            _ => complete ? "pausedUP" : "pausedDL",
-        };
-    }
+    private FieldSource? _fieldSource;
 
     private void WriteProperties(Utf8JsonWriter w, ManagedTorrent t)
     {
@@ -181,7 +107,7 @@ internal sealed partial class QBittorrentApi
         w.WriteNumber("dl_speed", (long)s.DownloadRate);
         w.WriteNumber("dl_speed_avg", t.SecondsDownloading == 0 ? 0 : t.Downloaded / t.SecondsDownloading);
         w.WriteString("download_path", "");
-        w.WriteNumber("eta", s.Eta is { } eta ? (long)eta : UnknownEta);
+        w.WriteNumber("eta", s.Eta is { } eta ? (long)eta : TorrentFields.QBittorrentUnknownEta);
         w.WriteString("hash", s.InfoHash);
         w.WriteString("infohash_v1", s.InfoHash);
         w.WriteString("infohash_v2", t.Torrent.InfoHashV2?.Hex ?? "");

@@ -10,19 +10,19 @@ namespace TorrentLab.Web;
 internal sealed class TorrentRow
 {
     private readonly int[] _starts, _ends;
-    private readonly bool[] _clock;
 
     private TorrentRow(ManagedTorrent torrent, TorrentSummary summary, int version, long changes, byte[] json, int[] starts, int[] ends,
-        bool[] clock, IReadOnlyList<string> trackers)
+        IReadOnlyList<string> trackers)
     {
-        (Torrent, Summary, Version, Changes, Json, _starts, _ends, _clock, Trackers) = (torrent, summary, version, changes, json, starts, ends, clock, trackers);
+        (Torrent, Summary, Version, Changes, Json, _starts, _ends, Trackers) = (torrent, summary, version, changes, json, starts, ends, trackers);
     }
 
-    /// <summary>The fields that move with the clock alone while a torrent runs (the seconds it has been active, has
-    /// seeded). sync/maindata does not send a torrent for them alone: they go with its next other change, as
-    /// qbittorrent-nox's do (libtorrent refreshes a torrent's status when it changes or moves data, not each second),
-    /// so 50 downloads waiting for peers cost a polling client nothing (3,173 bytes a poll before).</summary>
-    private static readonly HashSet<string> ClockFields = new(StringComparer.Ordinal) { "time_active", "seeding_time" };
+    /// <summary>Per field: whether the clock alone moves it while a torrent runs (the seconds it has been active, has
+    /// seeded; <see cref="Moves.WithClock"/> in <see cref="TorrentFields"/>). sync/maindata does not send a torrent for
+    /// them alone: they go with its next other change, as qbittorrent-nox's do (libtorrent refreshes a torrent's status
+    /// when it changes or moves data, not each second), so 50 downloads waiting for peers cost a polling client nothing
+    /// (3,173 bytes a poll before).</summary>
+    private static bool[] Clock => TorrentFields.QBittorrentClock;
 
     public ManagedTorrent Torrent { get; }
     public TorrentSummary Summary { get; }
@@ -44,12 +44,12 @@ internal sealed class TorrentRow
     public ReadOnlySpan<byte> Field(int i) => Json.AsSpan(_starts[i], _ends[i] - _starts[i]);
 
     /// <summary>Whether this row, written after <paramref name="old"/> for the same torrent, differs from it only in
-    /// <see cref="ClockFields"/> (and has the same trackers).</summary>
+    /// <see cref="Clock"/> fields (and has the same trackers).</summary>
     public bool MovedOnlyWithTheClock(TorrentRow old)
     {
         if (old.FieldCount != FieldCount || !old.Trackers.SequenceEqual(Trackers)) return false;
         for (var i = 0; i < FieldCount; i++)
-            if (!_clock[i] && !Field(i).SequenceEqual(old.Field(i))) return false;
+            if (!Clock[i] && !Field(i).SequenceEqual(old.Field(i))) return false;
         return true;
     }
 
@@ -62,7 +62,8 @@ internal sealed class TorrentRow
     /// <c>X-Content-Type-Options: nosniff</c> (<see cref="RequestGuard"/>): no browser reads them as HTML.</summary>
     private static readonly JsonWriterOptions WriterOptions = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
-    /// <summary>Writes the row with <paramref name="write"/> and finds where each field lies.</summary>
+    /// <summary>Writes the row with <paramref name="write"/> (every field of <see cref="TorrentFields.QBittorrentRow"/>, in
+    /// its order) and finds where each field lies.</summary>
     public static TorrentRow Make(ManagedTorrent torrent, TorrentSummary summary, int version, long changes, IReadOnlyList<string> trackers,
         Action<Utf8JsonWriter> write)
     {
@@ -76,23 +77,25 @@ internal sealed class TorrentRow
         var json = buffer.WrittenSpan.ToArray();
         var starts = new List<int>(64);
         var ends = new List<int>(64);
-        var clock = new List<bool>(64);
         var reader = new Utf8JsonReader(json);
         reader.Read(); // {
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
             starts.Add((int)reader.TokenStartIndex);
-            clock.Add(ClockFields.Contains(reader.GetString()!));
             reader.Read();
             reader.Skip();
             ends.Add((int)reader.BytesConsumed);
         }
-        return new TorrentRow(torrent, summary, version, changes, json, [.. starts], [.. ends], [.. clock], trackers);
+        if (starts.Count != Clock.Length)
+            throw new InvalidOperationException($"a torrent row has {starts.Count} fields, expected the {Clock.Length} of TorrentFields.QBittorrentRow");
+        return new TorrentRow(torrent, summary, version, changes, json, [.. starts], [.. ends], trackers);
     }
 }
 
 /// <summary>The rows of every torrent, each written again only when its torrent or the list changed (so a poll of
-/// 10,000 idle torrents writes none of them), shared by torrents/info and sync/maindata.</summary>
+/// 10,000 idle torrents writes none of them), shared by torrents/info and sync/maindata. Every field of a row is as of
+/// that change, as qbittorrent-nox's are as of libtorrent's last status update of the torrent: its clock fields
+/// (<see cref="Moves.WithClock"/>) too, and its <see cref="Moves.Unmarked"/> ones.</summary>
 internal sealed class TorrentRows(TorrentManager torrents, Action<Utf8JsonWriter, ManagedTorrent, TorrentSummary> write)
 {
     private readonly ConcurrentDictionary<ManagedTorrent, TorrentRow> _rows = new();

@@ -7,20 +7,14 @@ namespace TorrentLab.Web;
 /// <summary>torrent-get's rows for the field lists clients poll with (transmission-remote's <c>-l</c>, the web client's
 /// refresh), each torrent's object written once and kept until the torrent (<see cref="ManagedTorrent.Version"/>) or the
 /// list's settings (<see cref="TorrentManager.Changes"/>) change: a poll of 10,000 idle torrents copies their bytes
-/// instead of writing 140,000 fields again. Only lists made of <see cref="Kept"/> fields are kept, whose values move
-/// only with those two numbers (not <c>secondsSeeding</c>, which grows with the clock); the last few lists are kept.</summary>
+/// instead of writing 140,000 fields again. Only lists made of <see cref="Kept"/> fields are kept: those whose row of
+/// <see cref="TorrentFields"/> says that only those two numbers move them (not <c>secondsSeeding</c>, which grows with
+/// the clock); the last few lists are kept.</summary>
 internal sealed class TransmissionRows
 {
-    /// <summary>The fields whose values change only with the torrent's version or the list's changes.</summary>
-    internal static readonly IReadOnlySet<string> Kept = new HashSet<string>(StringComparer.Ordinal)
-    {
-        "id", "name", "hashString", "status", "error", "errorString", "percentDone", "percentComplete", "metadataPercentComplete",
-        "totalSize", "sizeWhenDone", "leftUntilDone", "haveValid", "downloadedEver", "uploadedEver", "uploadRatio",
-        "rateDownload", "rateUpload", "peersConnected", "peersSendingToUs", "peersGettingFromUs", "webseedsSendingToUs",
-        "eta", "isFinished", "isStalled", "isPrivate", "addedDate", "queuePosition", "recheckProgress", "seedRatioMode",
-        "seedRatioLimit", "downloadDir", "trackers", "labels", "bandwidthPriority", "uploadLimit", "uploadLimited",
-        "downloadLimit", "downloadLimited",
-    };
+    /// <summary>The fields whose values change only with the torrent's version or the list's changes
+    /// (<see cref="Moves.WithVersion"/>).</summary>
+    internal static IReadOnlySet<string> Kept => TorrentFields.TransmissionKept;
 
     private const int Lists = 4; // field lists kept at once: a few clients, each polling with its own
 

@@ -2,12 +2,10 @@ using System.Text.Json;
 
 namespace TorrentLab.Web;
 
-// torrent-get (rpc-spec 3.3): the fields a client asks for, of the torrents it names, as objects or as a table.
+// torrent-get (rpc-spec 3.3): the fields a client asks for, of the torrents it names, as objects or as a table; each
+// field written by its row of TorrentFields, and here the arrays and objects some of those rows write.
 internal sealed partial class TransmissionRpc
 {
-    /// <summary>rpc-spec 3.3: "tr_stat.status": what each state of the list is in Transmission's terms.</summary>
-    private enum Status { Stopped = 0, CheckWait = 1, Check = 2, DownloadWait = 3, Download = 4, SeedWait = 5, Seed = 6 }
-
     /// <summary>Transmission's speeds and limits are in kB/s of 1000 bytes (session-get's <c>units.speed-bytes</c>).</summary>
     internal const int SpeedUnit = 1000;
 
@@ -20,7 +18,10 @@ internal sealed partial class TransmissionRpc
         var table = TransmissionArguments.String(args, "format") == "table";
         var torrents = _ids.Resolve(args);
         var names = fields.Select(f => JsonEncodedText.Encode(f)).ToArray(); // escaped once, not once per torrent
+        // Each field's row of the table (TorrentFields), looked up once; null: a field this server does not know.
+        var rows = fields.Select(f => TorrentFields.ByTransmissionName.GetValueOrDefault(f)).ToArray();
         var changes = _torrents.Changes;
+        var source = new FieldSource(_torrents, _options.MaxPeers, _ids);
         writer.WriteStartArray("torrents");
         if (table)
         {
@@ -33,12 +34,12 @@ internal sealed partial class TransmissionRpc
             // The fields clients poll with: each torrent's object kept as bytes until it changes.
             void Write(Utf8JsonWriter w, ManagedTorrent torrent)
             {
-                var view = new TorrentView(torrent, changes);
+                var view = new FieldView(torrent, torrent.Summary(changes), source);
                 w.WriteStartObject();
                 for (var i = 0; i < fields.Length; i++)
                 {
                     w.WritePropertyName(names[i]);
-                    WriteField(fields[i], view, w);
+                    rows[i]!.WriteTransmissionValue(w, view); // a kept list holds only known fields
                 }
                 w.WriteEndObject();
             }
@@ -49,13 +50,17 @@ internal sealed partial class TransmissionRpc
         }
         else foreach (var torrent in torrents)
         {
-            var view = new TorrentView(torrent, changes);
+            var view = new FieldView(torrent, torrent.Summary(changes), source);
             if (table) writer.WriteStartArray();
             else writer.WriteStartObject();
             for (var i = 0; i < fields.Length; i++)
             {
                 if (!table) writer.WritePropertyName(names[i]);
-                WriteField(fields[i], view, writer);
+                // A field of a later rpc-version: null, so the client knows it has no value. A field TorrentLab has no
+                // figure for is written as Transmission's "none" value (0, false, "" or []), so a client's table still
+                // fills; see docs/web.md for which ones.
+                if (rows[i] is { } row) row.WriteTransmissionValue(writer, view);
+                else writer.WriteNullValue();
             }
             if (table) writer.WriteEndArray();
             else writer.WriteEndObject();
@@ -69,110 +74,10 @@ internal sealed partial class TransmissionRpc
         }
     }
 
-    /// <summary>One field's value. A field TorrentLab has no figure for is written as Transmission's "none" value
-    /// (0, false, "" or []), so a client's table still fills; see docs/web.md for which ones.</summary>
-    private void WriteField(string field, TorrentView v, Utf8JsonWriter w)
-    {
-        var s = v.Summary;
-        var t = v.Torrent;
-        switch (field)
-        {
-            case "id": w.WriteNumberValue(_ids.IdOf(t)); break;
-            case "name": w.WriteStringValue(s.Name); break;
-            case "hashString": w.WriteStringValue(s.InfoHash); break;
-            case "status": w.WriteNumberValue((int)StatusOf(t, s)); break;
-            case "error": w.WriteNumberValue(s.Error is not null ? 3 : s.TrackerError is not null ? 2 : 0); break; // 3 local error, 2 tracker error
-            case "errorString": w.WriteStringValue(s.Error ?? s.TrackerError ?? ""); break;
-            case "percentDone": w.WriteNumberValue(s.Progress); break;
-            case "percentComplete": w.WriteNumberValue(s.PieceCount == 0 ? 1 : (double)s.PiecesDone / s.PieceCount); break;
-            case "metadataPercentComplete": w.WriteNumberValue(1); break; // a torrent is listed once its metadata is here
-            case "totalSize": w.WriteNumberValue(s.Size); break;
-            case "sizeWhenDone": w.WriteNumberValue(v.Wanted); break;
-            case "leftUntilDone": w.WriteNumberValue(Math.Max(0, v.Wanted - s.BytesDone)); break;
-            case "desiredAvailable": w.WriteNumberValue(0); break;
-            case "haveValid": w.WriteNumberValue(s.BytesDone); break;
-            case "haveUnchecked" or "corruptEver": w.WriteNumberValue(0); break;
-            case "downloadedEver": w.WriteNumberValue(t.Downloaded); break; // downloaded, not held: 0 for data it was added with
-            case "uploadedEver": w.WriteNumberValue(s.Uploaded); break;
-            case "uploadRatio": w.WriteNumberValue(s.Ratio); break;
-            case "rateDownload": w.WriteNumberValue((long)s.DownloadRate); break;
-            case "rateUpload": w.WriteNumberValue((long)s.UploadRate); break;
-            case "peersConnected": w.WriteNumberValue(s.Peers); break;
-            case "peersSendingToUs": w.WriteNumberValue(s.DownloadRate > 0 ? s.Peers : 0); break;
-            case "peersGettingFromUs": w.WriteNumberValue(s.UploadRate > 0 ? s.Peers : 0); break;
-            case "webseedsSendingToUs": w.WriteNumberValue(0); break;
-            case "eta": w.WriteNumberValue(s.Eta is { } eta ? (long)eta : s.State == "downloading" ? -2 : -1); break; // -1 not available, -2 unknown
-            case "etaIdle": w.WriteNumberValue(-1); break;
-            case "isFinished": w.WriteBooleanValue(s.State == "completed"); break;
-            case "isStalled": w.WriteBooleanValue(s.Stalled); break;
-            case "isPrivate": w.WriteBooleanValue(t.Torrent.IsPrivate); break;
-            case "addedDate": w.WriteNumberValue(s.AddedAt.ToUnixTimeSeconds()); break;
-            // As Transmission: a torrent that never moved payload was last active when it was added.
-            case "activityDate": w.WriteNumberValue((t.LastActivity ?? s.AddedAt).ToUnixTimeSeconds()); break;
-            case "doneDate": w.WriteNumberValue(t.CompletedAt?.ToUnixTimeSeconds() ?? 0); break; // 0: not complete yet
-            case "startDate": w.WriteNumberValue(t.RunStartedAt?.ToUnixTimeSeconds() ?? 0); break; // 0: not running
-            case "editDate": w.WriteNumberValue(0); break; // 0: never edited (Transmission 3.00 answers 0 for a torrent added since it started)
-            case "manualAnnounceTime": w.WriteNumberValue(-1); break; // -1: a reannounce may be asked for at any time
-            case "secondsDownloading": w.WriteNumberValue(t.SecondsDownloading); break;
-            case "secondsSeeding": w.WriteNumberValue(t.SecondsSeeding); break;
-            case "maxConnectedPeers": w.WriteNumberValue(t.MaxPeers ?? _options.MaxPeers); break;
-            case "torrentFile": w.WriteStringValue(_torrents.TorrentPathOf(t)); break;
-            case "primary-mime-type": w.WriteStringValue(MimeTypes.PrimaryOf(t.Torrent)); break;
-            case "availability": WriteAvailability(t, w); break;
-            case "dateCreated": w.WriteNumberValue(t.Torrent.CreationDate?.ToUnixTimeSeconds() ?? 0); break;
-            case "comment": w.WriteStringValue(t.Torrent.Comment ?? ""); break;
-            case "creator": w.WriteStringValue(t.Torrent.CreatedBy ?? ""); break;
-            case "source": w.WriteStringValue(""); break;
-            case "downloadDir": w.WriteStringValue(_torrents.FolderOf(t)); break;
-            case "magnetLink": w.WriteStringValue(t.Torrent.MagnetLink); break;
-            case "pieceCount": w.WriteNumberValue(t.Torrent.PieceCount); break;
-            case "pieceSize": w.WriteNumberValue(t.Torrent.PieceLength); break;
-            case "pieces": w.WriteBase64StringValue(t.Pieces.Verified().ToBytes()); break; // BEP 3's bitfield, high bit first
-            case "recheckProgress": w.WriteNumberValue(0); break;
-            case "queuePosition": w.WriteNumberValue(_torrents.QueuePosition(t)); break;
-            case "file-count": w.WriteNumberValue(v.Files.Length); break;
-            case "files": WriteFiles(v, w); break;
-            case "fileStats": WriteFileStats(v, w); break;
-            case "wanted": w.WriteStartArray(); foreach (var f in v.Files) w.WriteNumberValue(f.Priority == "skip" ? 0 : 1); w.WriteEndArray(); break;
-            case "priorities": w.WriteStartArray(); foreach (var f in v.Files) w.WriteNumberValue(PriorityOf(f.Priority)); w.WriteEndArray(); break;
-            case "trackers": WriteTrackers(t, w, stats: false); break;
-            case "trackerStats": WriteTrackers(t, w, stats: true); break;
-            case "trackerList": w.WriteStringValue(string.Join("\n\n", t.TrackerTiers.Select(tier => string.Join('\n', tier)))); break;
-            case "peers": WritePeers(t, w); break;
-            case "peersFrom": WritePeersFrom(w); break;
-            case "webseeds": w.WriteStartArray(); foreach (var url in t.Torrent.WebSeeds) w.WriteStringValue(url); w.WriteEndArray(); break;
-            case "labels": w.WriteStartArray(); foreach (var label in TorrentManager.LabelsOf(t)) w.WriteStringValue(label); w.WriteEndArray(); break;
-            case "downloadLimit": w.WriteNumberValue(t.DownloadLimit.BytesPerSecond / SpeedUnit); break;
-            case "downloadLimited": w.WriteBooleanValue(t.DownloadLimit.BytesPerSecond > 0); break;
-            case "uploadLimit": w.WriteNumberValue(t.UploadLimit.BytesPerSecond / SpeedUnit); break;
-            case "uploadLimited": w.WriteBooleanValue(t.UploadLimit.BytesPerSecond > 0); break;
-            case "honorsSessionLimits": w.WriteBooleanValue(true); break; // the global limits always apply
-            case "bandwidthPriority": w.WriteNumberValue(0); break;
-            case "peer-limit": w.WriteNumberValue(t.MaxPeers ?? _options.MaxPeers); break;
-            case "seedRatioLimit": w.WriteNumberValue(t.Seeding is { Seed: false, Ratio: null } ? 0 : t.Seeding.Ratio ?? _torrents.Settings.SeedRatio ?? 0); break;
-            case "seedRatioMode": w.WriteNumberValue(t.Seeding is { Seed: false, Ratio: null } ? 1 : t.Seeding.Ratio switch { null => 0, 0 => 2, _ => 1 }); break; // 0 global, 1 own, 2 unlimited
-            case "seedIdleLimit": w.WriteNumberValue(0); break;
-            case "seedIdleMode": w.WriteNumberValue(0); break;
-            case "sequentialDownload": w.WriteBooleanValue(t.Sequential); break;
-            case "isStopped": w.WriteBooleanValue(StatusOf(t, s) == Status.Stopped); break;
-            case "group": w.WriteStringValue(""); break;
-            default: w.WriteNullValue(); break; // a field of a later rpc-version: null, so the client knows it has no value
-        }
-    }
-
-    private static Status StatusOf(ManagedTorrent torrent, TorrentSummary summary) => summary.State switch
-    {
-        "downloading" => Status.Download,
-        "seeding" => Status.Seed,
-        "checking" => Status.Check,
-        "queued" => summary.PiecesDone == summary.PieceCount ? Status.SeedWait : Status.DownloadWait,
-        _ => Status.Stopped, // paused, completed and failed
-    };
-
     /// <summary>rpc-spec 3.3: priorities are -1 low, 0 normal, 1 high (TR_PRI_*); a skipped file keeps 0.</summary>
     internal static int PriorityOf(string priority) => priority switch { "low" => -1, "high" => 1, _ => 0 };
 
-    private static void WriteFiles(TorrentView v, Utf8JsonWriter w)
+    internal static void WriteFiles(Utf8JsonWriter w, FieldView v)
     {
         w.WriteStartArray();
         foreach (var file in v.Files)
@@ -186,7 +91,7 @@ internal sealed partial class TransmissionRpc
         w.WriteEndArray();
     }
 
-    private static void WriteFileStats(TorrentView v, Utf8JsonWriter w)
+    internal static void WriteFileStats(Utf8JsonWriter w, FieldView v)
     {
         w.WriteStartArray();
         foreach (var file in v.Files)
@@ -206,7 +111,7 @@ internal sealed partial class TransmissionRpc
     /// <summary>rpc-spec 3.3's <c>trackers</c>, or with <paramref name="stats"/> its <c>trackerStats</c>: each tracker's
     /// last announce as the engine logged it (<see cref="ManagedTorrent.Announces"/>). The engine announces and never
     /// scrapes, so the scrape fields say "never scraped" and the swarm counts are those of the last announce's answer.</summary>
-    private static void WriteTrackers(ManagedTorrent torrent, Utf8JsonWriter w, bool stats)
+    internal static void WriteTrackers(ManagedTorrent torrent, Utf8JsonWriter w, bool stats)
     {
         w.WriteStartArray();
         var id = 0;
@@ -273,7 +178,7 @@ internal sealed partial class TransmissionRpc
     /// <summary>rpc-spec 3.3 (rpc-version 17): per piece, -1 when we have it, else how many connected peers have it.
     /// The engine tells how many pieces each peer announced, not which: a peer is counted for every piece only once it
     /// has them all, so the count is a lower bound while partial peers are connected.</summary>
-    private static void WriteAvailability(ManagedTorrent torrent, Utf8JsonWriter w)
+    internal static void WriteAvailability(ManagedTorrent torrent, Utf8JsonWriter w)
     {
         var seeds = torrent.PeersNow().Count(p => p.Progress >= 1);
         var pieces = torrent.Pieces;
@@ -284,7 +189,7 @@ internal sealed partial class TransmissionRpc
 
     /// <summary>rpc-spec 3.3's <c>peers</c>. "Client" is this server: <c>clientIsChoked</c> says the peer chokes us,
     /// <c>peerIsChoked</c> that we choke the peer.</summary>
-    private static void WritePeers(ManagedTorrent torrent, Utf8JsonWriter w)
+    internal static void WritePeers(ManagedTorrent torrent, Utf8JsonWriter w)
     {
         w.WriteStartArray();
         foreach (var peer in torrent.PeersNow().Where(p => p.Connected))
@@ -332,21 +237,10 @@ internal sealed partial class TransmissionRpc
         return flags.ToString();
     }
 
-    private static void WritePeersFrom(Utf8JsonWriter w)
+    internal static void WritePeersFrom(Utf8JsonWriter w)
     {
         w.WriteStartObject();
         foreach (var key in (string[])["fromCache", "fromDht", "fromIncoming", "fromLpd", "fromLtep", "fromPex", "fromTracker"]) w.WriteNumber(key, 0);
         w.WriteEndObject();
-    }
-
-    /// <summary>One torrent's figures, each read once per request (the summary takes the torrent's lock).</summary>
-    private sealed class TorrentView(ManagedTorrent torrent, long changes)
-    {
-        private FileEntry[]? _files;
-        private long? _wanted;
-        public ManagedTorrent Torrent { get; } = torrent;
-        public TorrentSummary Summary { get; } = torrent.Summary(changes);
-        public FileEntry[] Files => _files ??= Torrent.Files();
-        public long Wanted => _wanted ??= Torrent.WantedBytes;
     }
 }
