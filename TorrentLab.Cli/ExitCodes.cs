@@ -20,7 +20,8 @@ internal static class ExitCodes
     public const int NoSpace = 7;
     /// <summary>Data on disk does not match the torrent's piece hashes.</summary>
     public const int VerifyFailed = 8;
-    /// <summary>A valid input TorrentLab cannot handle yet (downloading or seeding a v2-only torrent, BEP 52).</summary>
+    /// <summary>A valid input TorrentLab cannot handle yet (a request this version does not implement, reported as a
+    /// <c>NotSupportedException</c>); v2-only torrents download and seed (docs/v2.md).</summary>
     public const int Unsupported = 9;
     /// <summary>A port named on the command line (or saved by <c>serve</c>) cannot be bound: taken, or not ours to take.
     /// A port is never silently replaced; only the default peer port 6881 moves to 6882-6889, then any free port.</summary>
