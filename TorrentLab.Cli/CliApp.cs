@@ -41,6 +41,7 @@ internal static class CliApp
         yield return DhtCommand.Create();
         yield return ServeCommand.Create();
         yield return SeedCommand.Create();
+        yield return WhyCommand.Create();
     }
 
     /// <summary>Parses and runs; a usage error prints one line and exits with <see cref="ExitCodes.Usage"/>.</summary>

@@ -104,6 +104,7 @@ internal static class TorrentApi
         TorrentApiPlace.Map(api, torrents, options);
         TorrentApiStream.Map(api, torrents);
         TorrentApiShares.Map(api, torrents, options);
+        TorrentApiWhy.Map(api, torrents);
     }
 
     /// <summary>The description of every route's <c>{infoHash}</c>.</summary>

@@ -34,4 +34,5 @@ namespace TorrentLab.Web;
 [JsonSerializable(typeof(string[]))]
 [JsonSerializable(typeof(ShareRequest))]
 [JsonSerializable(typeof(ShareResult))]
+[JsonSerializable(typeof(WhyReport))]
 internal sealed partial class WebJsonContext : JsonSerializerContext;

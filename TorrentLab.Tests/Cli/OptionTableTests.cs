@@ -51,6 +51,7 @@ public class OptionTableTests
         ["lab check"] = ([], ["--", "missing-program"]),
         ["lab class"] = (["missing-roster.txt"], []),
         ["lab swarm"] = ([], []),
+        ["why"] = ([Hash], []),
     };
 
     private const string AFile = "{file}";     // an existing file where a folder belongs
@@ -63,6 +64,7 @@ public class OptionTableTests
     {
         ["--output"] = AFile,
         ["create --output"] = AFolder,
+        ["why --url"] = "ftp://127.0.0.1:1",
         ["download_piece --output"] = AFolder,
         ["magnet_download_piece --output"] = AFolder,
         ["--data"] = AFile,

@@ -33,6 +33,8 @@ public static class CliRunner
         public const int VerifyFailed = ExitCodes.VerifyFailed;
         public const int Unsupported = ExitCodes.Unsupported;
         public const int PortUnavailable = ExitCodes.PortUnavailable;
+        public const int ServeUnreachable = ExitCodes.ServeUnreachable;
+        public const int UnknownTorrent = ExitCodes.UnknownTorrent;
         public const int Interrupted = ExitCodes.Interrupted;
     }
 }

@@ -84,11 +84,19 @@ public sealed partial class TorrentHandle : ITorrentEvents
         }
     }
 
-    void ITorrentEvents.TrackerAnswered(string url, int peers, TimeSpan interval, string? warning) =>
+    void ITorrentEvents.TrackerAnswered(string url, int peers, TimeSpan interval, string? warning)
+    {
+        Memory.Tracker(url, peers > 0 ? FindingKind.Ok : FindingKind.NoPeers,
+            $"answered {peers} peer{(peers == 1 ? "" : "s")}" + (warning is null ? "" : $"; warning: {warning}"));
         Report(TorrentAlertKind.TrackerAnswered, url, null,
             $"{peers} peer{(peers == 1 ? "" : "s")}, next announce in {interval.TotalSeconds:0} s" + (warning is null ? "" : $"; warning: {warning}"));
+    }
 
-    void ITorrentEvents.TrackerFailed(string? url, string error) => Report(TorrentAlertKind.TrackerFailed, url, null, error);
+    void ITorrentEvents.TrackerFailed(string? url, string error, string? failureReason)
+    {
+        if (url is not null && !error.StartsWith("stopped announce", StringComparison.Ordinal)) Memory.Tracker(url, TrackerFailure(failureReason), error);
+        Report(TorrentAlertKind.TrackerFailed, url, null, error);
+    }
 
     void ITorrentEvents.PeerBanned(System.Net.IPEndPoint peer, string reason) => Report(TorrentAlertKind.PeerBanned, null, peer, reason);
 

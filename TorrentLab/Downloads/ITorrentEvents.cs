@@ -19,7 +19,20 @@ internal interface ITorrentEvents
     /// <summary>An announce failed: no tracker of any tier answered, or the <c>stopped</c> announce failed.</summary>
     /// <param name="url">The last tracker asked, or null when none was.</param>
     /// <param name="error">Why (untrusted text from the tracker or the network).</param>
-    void TrackerFailed(string? url, string error);
+    /// <param name="failureReason">The tracker's own <c>failure reason</c> when it answered with one (BEP 3); null when
+    /// it could not be reached.</param>
+    void TrackerFailed(string? url, string error, string? failureReason);
+
+    /// <summary>A peer was tried and this came of it: refused before a dial (the blocklist), a dial or handshake that
+    /// failed, a connection not taken, or a connection that ended (<c>Swarm/TorrentSwarm.Peers.cs</c>, <c>Dialler.cs</c>).</summary>
+    void PeerTried(IPEndPoint peer, FindingKind kind, string reason);
+
+    /// <summary>Our port was reached from outside: <paramref name="by"/> connected to us (<paramref name="seenAs"/>
+    /// null), or said it sees us at <paramref name="seenAs"/> (BEP 10 <c>yourip</c>).</summary>
+    void Reached(IPEndPoint by, IPAddress? seenAs);
+
+    /// <summary>A DHT lookup for the torrent ended (BEP 5): how many new peers it found, or why it failed.</summary>
+    void DhtLookedUp(int found, string? error);
 
     /// <summary>A peer was banned for the session: it sent data failing a hash check, or broke the protocol
     /// (<c>Swarm/TorrentSwarm.Peers.cs</c>, <c>Ban</c>).</summary>

@@ -134,7 +134,7 @@ internal sealed class Announcer(IReadOnlyList<IReadOnlyList<string>> tiers, Info
             {
                 LastError = e.Message;
                 log?.Invoke($"tracker announce failed: {e.Message}");
-                events?.TrackerFailed(_client.LastAsked, e.Message);
+                events?.TrackerFailed(_client.LastAsked, e.Message, e.FailureReason);
                 wait = TimeSpan.FromSeconds(Math.Min(300, 5 << Math.Min(failures++, 6)));
                 _status = $"tracker failed ({UntrustedText.Clean(e.Message, 200)})";
             }
@@ -239,7 +239,7 @@ internal sealed class Announcer(IReadOnlyList<IReadOnlyList<string>> tiers, Info
         catch (Exception e) when (e is TrackerException or OperationCanceledException)
         {
             log?.Invoke($"tracker: stopped announce failed ({e.Message})");
-            events?.TrackerFailed(_client.LastAsked, $"stopped announce: {e.Message}");
+            events?.TrackerFailed(_client.LastAsked, $"stopped announce: {e.Message}", (e as TrackerException)?.FailureReason);
         }
     }
 

@@ -50,4 +50,7 @@ internal interface ISessionTorrent
 
     /// <summary>One line to the torrent's log.</summary>
     void Log(string line);
+
+    /// <summary>Who hears the torrent's typed events (its handle), or null.</summary>
+    Downloads.ITorrentEvents? Events { get; }
 }

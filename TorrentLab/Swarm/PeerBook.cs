@@ -40,17 +40,27 @@ internal sealed class PeerBook
     /// <summary>Addresses refused by the dial policy or the blocklist so far (counted, never dialled).</summary>
     public int Refused { get; private set; }
 
+    /// <summary>Hears each address refused before a dial, outside the book's lock: true when the blocklist refused it,
+    /// false for the dial policy (a torrent's diagnosis lists them).</summary>
+    public Action<IPEndPoint, bool>? OnRefused { get; init; }
+
     /// <summary>Adds addresses (duplicates, banned ones and those the dial policy refuses are ignored); returns how
     /// many were new (counted for <paramref name="source"/>).</summary>
     public int Add(IEnumerable<IPEndPoint> endpoints, PeerSource source = PeerSource.Given)
     {
         var added = 0;
+        List<(IPEndPoint, bool Blocked)>? refused = null;
         lock (_lock)
         {
             foreach (var endpoint in endpoints)
             {
                 if (_known.Count >= MaxKnown) break;
-                if (!PeerAddressPolicy.MayDial(endpoint, _scope) || Blocked(endpoint)) { Refused++; continue; }
+                if (!PeerAddressPolicy.MayDial(endpoint, _scope) || Blocked(endpoint))
+                {
+                    Refused++;
+                    if (OnRefused is not null) (refused ??= []).Add((endpoint, Blocked(endpoint)));
+                    continue;
+                }
                 if (_known.ContainsKey(endpoint) || _bannedAddresses.Contains(endpoint) || _self.Contains(endpoint)) continue;
                 _known[endpoint] = new Entry();
                 _order.Add(endpoint);
@@ -58,6 +68,7 @@ internal sealed class PeerBook
             }
             _sources[(int)source] += added;
         }
+        foreach (var (endpoint, blocked) in refused ?? []) OnRefused!(endpoint, blocked);
         return added;
     }
 
@@ -109,6 +120,16 @@ internal sealed class PeerBook
     /// of highest BEP 40 priority once <see cref="Self"/> is known, else the one that came first.</summary>
     public IPEndPoint? TakeNext(DateTimeOffset now)
     {
+        IPEndPoint? blocked = null;
+        try { return TakeNextLocked(now, ref blocked); }
+        finally
+        {
+            if (blocked is not null) OnRefused?.Invoke(blocked, true);
+        }
+    }
+
+    private IPEndPoint? TakeNextLocked(DateTimeOffset now, ref IPEndPoint? blocked)
+    {
         lock (_lock)
         {
             IPEndPoint? best = null;
@@ -117,7 +138,7 @@ internal sealed class PeerBook
             {
                 var entry = _known[endpoint];
                 if (entry.Busy || entry.Retired || entry.NextTry > now) continue;
-                if (Blocked(endpoint)) { entry.Retired = true; continue; } // blocked since it was added: never dialled
+                if (Blocked(endpoint)) { entry.Retired = true; blocked = endpoint; continue; } // blocked since it was added: never dialled
                 if (_ourAddress is null) { best = endpoint; break; }
                 var priority = PeerPriority.Of(_ourAddress, endpoint);
                 if (best is null || priority > bestPriority) (best, bestPriority) = (endpoint, priority);

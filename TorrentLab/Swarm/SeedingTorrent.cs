@@ -266,6 +266,9 @@ internal sealed class SeedingTorrent : ISessionTorrent, IAsyncDisposable
     public void Log(string line) => _options.Log?.Invoke(line);
 
     /// <inheritdoc />
+    public ITorrentEvents? Events => _options.Events;
+
+    /// <inheritdoc />
     public void OnAnnouncedPortChanged() => Announcer?.PortChanged();
 
     /// <summary>Starts a swarm for the torrent (storage opened, peers accepted and dialled); null when the data

@@ -166,8 +166,13 @@ internal sealed partial class Session
                 if (swarm.OnDhtPeer(peer)) found++;
             var announced = await node.AnnounceAsync(swarm.Torrent.InfoHash, AnnouncedPort, ct: ct).ConfigureAwait(false);
             swarm.Log($"dht: {found} new peer(s), announced to {announced} node(s), {node.NodeCount + (node.Sibling?.NodeCount ?? 0)} nodes in the table(s)");
+            swarm.Events?.DhtLookedUp(found, null);
         }
-        catch (DhtException e) { swarm.Log($"dht: lookup failed: {e.Message}"); }
+        catch (DhtException e)
+        {
+            swarm.Log($"dht: lookup failed: {e.Message}");
+            swarm.Events?.DhtLookedUp(0, e.Message);
+        }
         catch (OperationCanceledException) when (ct.IsCancellationRequested) { return; }
         var after = swarm.WantsPeersSoon ? DhtRetry : DhtInterval;
         if (swarm.IsAttached)

@@ -22,4 +22,7 @@ internal sealed partial class TorrentSwarm
 
     /// <summary>A peer the DHT found for this torrent; true when it was new.</summary>
     public bool OnDhtPeer(IPEndPoint peer) => AddPeers([peer], PeerSource.Dht) > 0;
+
+    /// <inheritdoc />
+    public ITorrentEvents? Events => _options.Events;
 }

@@ -1,4 +1,5 @@
 using System.Net;
+using TorrentLab.Downloads;
 using TorrentLab.Wire;
 
 namespace TorrentLab.Swarm;
@@ -54,10 +55,12 @@ internal sealed partial class TorrentSwarm
             if (dialled is not null) _book.Release(dialled, failed: refusal.Value.CountsAsFailure, Time.GetUtcNow(), DuplicateRetry);
             if (refusal.Value.Self && dialled is not null) _book.AddSelf(dialled);
             _log?.Invoke($"{peer}: {refusal.Value.Reason}");
+            Tried(dialled ?? connection.RemoteEndPoint, FindingKind.Refused, $"not taken: {refusal.Value.Reason}");
             _dialler.Wake(); // the dialler may sleep "until an address is due": this one has a new due time
             return;
         }
         _log?.Invoke($"{peer}: connected ({(dialled is null ? "incoming" : "outgoing")} over {connection.Transport}, {peer.Client})");
+        if (dialled is null) _options.Events?.Reached(connection.RemoteEndPoint, null); // it dialled us: our port is open to it
         try
         {
             await peer.StartExtensionsAsync(dialled, ct).ConfigureAwait(false);
@@ -81,6 +84,7 @@ internal sealed partial class TorrentSwarm
             _superSeed.PeerLeft(peer);
             if (dialled is not null) _book.Release(dialled, failed: true, Time.GetUtcNow());
             _log?.Invoke($"{peer}: disconnected before its first message ({(e as WireException)?.Reason ?? "stopping"})");
+            if (e is WireException w) Tried(connection.RemoteEndPoint, FindingKind.HandshakeFailed, $"left before its first message: {w.Reason}");
             _dialler.Wake(); // as above: the released address is due again after its back-off
             return;
         }
@@ -106,6 +110,7 @@ internal sealed partial class TorrentSwarm
         if (ours.IsIPv4MappedToIPv6) ours = ours.MapToIPv4();
         if (Tracker.PeerAddressPolicy.MayDial(new IPEndPoint(ours, Port)))
             _book.OnAddressReported(Host(from.Connection.RemoteEndPoint.Address), ours, Port);
+        _options.Events?.Reached(from.Connection.RemoteEndPoint, ours);
     }
 
     private PeerAdmission.Refusal? Register(SwarmPeer peer)
@@ -155,6 +160,11 @@ internal sealed partial class TorrentSwarm
         _firstCopy.PeerLeft(peer);
         if (violation) Ban(peer.Connection.RemoteEndPoint, peer.Connection.RemotePeerId, reason);
         else _log?.Invoke($"{peer}: disconnected ({reason})");
+        if (_options.Events is not null && !_stop.IsCancellationRequested)
+        {
+            var (kind, why) = EndOf(peer, reason, violation);
+            Tried(peer.Connection.RemoteEndPoint, kind, why);
+        }
         if (!peer.Choking) _choking.Run(); // its upload slot is free
     }
 
@@ -173,6 +183,28 @@ internal sealed partial class TorrentSwarm
     public void BanPeer(SwarmPeer peer, string reason)
     {
         peer.Drop(reason, violation: true);
+    }
+
+    /// <summary>Tells the torrent's diagnosis what came of a peer tried (<see cref="Downloads.ITorrentEvents.PeerTried"/>).</summary>
+    internal void Tried(IPEndPoint peer, FindingKind kind, string reason) => _options.Events?.PeerTried(peer, kind, reason);
+
+    /// <summary>The kind of a dial that failed, from the wire layer's words (its exceptions carry no code): a connect
+    /// that never opened, an encrypted handshake (MSE/PE) that failed, or another handshake failure.</summary>
+    internal static FindingKind DialFailure(string reason) =>
+        reason.Contains("encrypt", StringComparison.OrdinalIgnoreCase) || reason.Contains("MSE", StringComparison.Ordinal) ? FindingKind.Encryption
+        : reason.StartsWith("cannot connect", StringComparison.Ordinal) || reason.StartsWith("no TCP connection", StringComparison.Ordinal)
+          || reason.StartsWith("no uTP connection", StringComparison.Ordinal) ? FindingKind.PeerUnreachable
+        : FindingKind.HandshakeFailed;
+
+    /// <summary>What came of a connection that ended, for the diagnosis: banned, useful, kept choking us while we
+    /// wanted its pieces, had nothing we want, or ended for the reason given.</summary>
+    private (FindingKind Kind, string Reason) EndOf(SwarmPeer peer, string reason, bool violation)
+    {
+        if (violation) return (FindingKind.Banned, $"banned: {reason}");
+        if (peer.Delivered) return (FindingKind.Ok, $"sent {peer.Down.Total} bytes, then: {reason}");
+        if (Downloading && peer.Connection.AmInterested && peer.Connection.PeerChoking) return (FindingKind.ChokedUs, $"choked us while we wanted its pieces, then: {reason}");
+        if (Downloading && !peer.Connection.AmInterested && peer.Spoke) return (FindingKind.NothingWeWant, $"has nothing we want, then: {reason}");
+        return (FindingKind.Disconnected, reason);
     }
 
     /// <summary>A peer has everything: if we do too, the connection is useless to both.</summary>

@@ -78,7 +78,12 @@ internal sealed partial class TorrentSwarm : ISwarmHost, ISessionTorrent, IAsync
         _log = options.Log;
         DownloadLimit = Session.LimitUnder(options.DownloadLimit, session.DownloadLimit);
         UploadLimit = Session.LimitUnder(options.UploadLimit, session.UploadLimit);
-        _book = new PeerBook(session.Settings.PeerScope, session.Settings.Blocklist);
+        _book = new PeerBook(session.Settings.PeerScope, session.Settings.Blocklist)
+        {
+            OnRefused = options.Events is not { } events ? null : (peer, blocked) => events.PeerTried(peer,
+                blocked ? FindingKind.Blocklisted : FindingKind.AddressRefused,
+                blocked ? "in the blocklist: never dialled" : "an address the dial policy refuses (unspecified, broadcast, or outside the peer scope)"),
+        };
         Storage = storage;
         Downloading = downloading && !selection.IsDoneIn(have);
         _startPieces = have.Count;

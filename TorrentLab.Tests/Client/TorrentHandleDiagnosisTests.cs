@@ -1,0 +1,142 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using TorrentLab.Client;
+using TorrentLab.Downloads;
+using TorrentLab.Lab;
+using TorrentLab.Swarm;
+using TorrentLab.Tests.Infrastructure;
+using TorrentLab.Tracker;
+
+namespace TorrentLab.Tests.Client;
+
+/// <summary>Why no progress (<c>Client/TorrentHandle.Diagnosis.cs</c>, issue 81): each cause is scripted on loopback (a
+/// dead tracker, a tracker's failure reason, a seed that only chokes, a blocklisted peer, a paused torrent) and the
+/// verdict and the finding are read back.</summary>
+public class TorrentHandleDiagnosisTests
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(30);
+
+    private static SessionSettings Loopback(IpBlocklist? blocklist = null) => TorrentSessionTests.Loopback() with { Blocklist = blocklist };
+
+    private static async Task<ProgressDiagnosis> WaitForCauseAsync(TorrentHandle handle, StallCause cause)
+    {
+        ProgressDiagnosis? last = null;
+        await Wait.UntilAsync(() => (last = handle.Diagnose()).Cause == cause, Patience,
+            $"expected {cause}, the diagnosis stayed {handle.Diagnose().Cause}: {handle.Diagnose().Verdict}", Ct);
+        return last!;
+    }
+
+    [Fact]
+    public async Task Diagnose_TrackerOnAClosedPort_SaysTrackerUnreachable()
+    {
+        using var folder = new TempFolder();
+        var closed = ClosedPort();
+        var built = TestTorrents.SingleFile(announce: $"http://127.0.0.1:{closed}/announce", seed: 81);
+        await using var session = TorrentSession.Start(Loopback());
+        var handle = session.Add(built.Torrent, new DownloadOptions { OutputDirectory = folder.Combine("out") });
+        handle.Start();
+
+        var diagnosis = await WaitForCauseAsync(handle, StallCause.TrackersUnreachable);
+
+        var tracker = Assert.Single(diagnosis.Trackers);
+        Assert.Equal(FindingKind.TrackerUnreachable, tracker.Kind);
+        Assert.Contains($":{closed}/announce", tracker.Subject, StringComparison.Ordinal);
+        Assert.Contains("unreachable", diagnosis.Verdict, StringComparison.Ordinal);
+        Assert.Null(diagnosis.Dht); // the session runs no DHT
+    }
+
+    [Theory]
+    [InlineData("torrent not allowed here", FindingKind.TrackerRefused)]
+    [InlineData("unregistered torrent", FindingKind.TrackerUnregistered)] // the words private trackers use
+    public async Task Diagnose_TrackerAnsweringAFailureReason_SaysRefusedWithItsWords(string reason, FindingKind kind)
+    {
+        using var folder = new TempFolder();
+        await using var http = await LoopbackHttpServer.StartAsync(Ct);
+        http.Put("/announce", Encoding.ASCII.GetBytes($"d14:failure reason{reason.Length}:{reason}e"), "text/plain"); // BEP 3
+        var built = TestTorrents.SingleFile(announce: $"{http.Url}/announce", seed: 82);
+        await using var session = TorrentSession.Start(Loopback());
+        var handle = session.Add(built.Torrent, new DownloadOptions { OutputDirectory = folder.Combine("out") });
+        handle.Start();
+
+        var diagnosis = await WaitForCauseAsync(handle, StallCause.TrackersRefused);
+
+        var tracker = Assert.Single(diagnosis.Trackers);
+        Assert.Equal(kind, tracker.Kind);
+        Assert.Contains(reason, tracker.Text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Diagnose_SeedThatNeverUnchokes_SaysEveryPeerChokesUs()
+    {
+        using var folder = new TempFolder();
+        var built = TestTorrents.SingleFile(announce: null, seed: 83);
+        await using var seed = SyntheticPeer.Start(SyntheticPeerOptions.ForTorrent(built.Torrent, built.Payload, SyntheticBehaviour.NeverUnchokes));
+        await using var session = TorrentSession.Start(Loopback());
+        var handle = session.Add(built.Torrent, new DownloadOptions { OutputDirectory = folder.Combine("out"), ExtraPeers = [seed.EndPoint] });
+        handle.Start();
+
+        var diagnosis = await WaitForCauseAsync(handle, StallCause.ChokedByPeers);
+
+        var peer = Assert.Single(diagnosis.Peers);
+        Assert.Equal(FindingKind.ChokedUs, peer.Kind);
+        Assert.Equal(seed.EndPoint.ToString(), peer.Subject);
+        Assert.Empty(diagnosis.Trackers); // a torrent without trackers
+    }
+
+    [Fact]
+    public async Task Diagnose_PeerInTheBlocklist_SaysItWasNeverDialled()
+    {
+        using var folder = new TempFolder();
+        var blocklist = new IpBlocklist();
+        blocklist.Load(new MemoryStream(Encoding.ASCII.GetBytes("test peer:127.0.0.5-127.0.0.5\n")));
+        var blocked = new IPEndPoint(IPAddress.Parse("127.0.0.5"), 6881);
+        var built = TestTorrents.SingleFile(announce: null, seed: 84);
+        await using var session = TorrentSession.Start(Loopback(blocklist));
+        var handle = session.Add(built.Torrent, new DownloadOptions { OutputDirectory = folder.Combine("out"), ExtraPeers = [blocked] });
+        handle.Start();
+
+        var diagnosis = await WaitForCauseAsync(handle, StallCause.PeersUnreachable);
+
+        var peer = Assert.Single(diagnosis.Peers);
+        Assert.Equal(FindingKind.Blocklisted, peer.Kind);
+        Assert.Equal("127.0.0.5:6881", peer.Subject);
+        Assert.Contains("blocklist", diagnosis.Verdict, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Diagnose_PausedTorrent_SaysPausedWhateverItsTrackers()
+    {
+        using var folder = new TempFolder();
+        var built = TestTorrents.SingleFile(seed: 85);
+        await using var session = TorrentSession.Start(Loopback());
+        var handle = session.Add(built.Torrent, new DownloadOptions { OutputDirectory = folder.Combine("out") });
+        await handle.PauseAsync();
+
+        var diagnosis = handle.Diagnose();
+
+        Assert.Equal(StallCause.Paused, diagnosis.Cause);
+        Assert.Equal(TorrentState.Paused, diagnosis.State);
+        Assert.Equal(FindingKind.Nothing, diagnosis.Reachability.Kind);
+    }
+
+    [Theory]
+    [InlineData("cannot connect (ConnectionRefused)", FindingKind.PeerUnreachable)]
+    [InlineData("no TCP connection within 3 s", FindingKind.PeerUnreachable)]
+    [InlineData("no uTP connection within 3 s", FindingKind.PeerUnreachable)]
+    [InlineData("no complete encryption handshake within 3 s", FindingKind.Encryption)]
+    [InlineData("started an encrypted (MSE/PE) handshake, but encryption is off", FindingKind.Encryption)]
+    [InlineData("the peer closed the connection before the handshake", FindingKind.HandshakeFailed)]
+    [InlineData("handshake: expected protocol name length 19 at byte 0, got 71", FindingKind.HandshakeFailed)]
+    public void DialFailure_ReadsTheWireLayersWords(string reason, FindingKind kind) =>
+        Assert.Equal(kind, TorrentSwarm.DialFailure(reason));
+
+    /// <summary>A loopback port nothing listens on: bound, then released.</summary>
+    private static int ClosedPort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}
