@@ -91,7 +91,7 @@ internal static class SeedCommand
             dial.Add(PeerAddress.Resolve(peer, "--peer"));
         var torrents = LoadAll(torrentPaths);
         // Refused before anything starts or is printed (else "verifying" and a summary of nothing came before the error).
-        if (!Directory.Exists(data)) throw new Storage.StorageException($"data folder '{data}' does not exist");
+        if (!Directory.Exists(data)) throw new DirectoryNotFoundException($"data folder '{data}' does not exist");
         var stderr = Console.Error;
         Action<string>? Log(string? name) => verbose
             ? line => stderr.WriteLine(LogFileWriter.Short(DateTimeOffset.Now) + " " + (name is null ? line : $"[{name}] {line}"))
