@@ -85,6 +85,9 @@ internal sealed class SimTcpBytes(SimTcpBytes.Chunks pool)
 
         private readonly Stack<byte[]> _free = new();
 
+        /// <summary>Chunks kept for reuse now.</summary>
+        public int Free => _free.Count;
+
         public byte[] Take() => _free.TryPop(out var chunk) ? chunk : GC.AllocateUninitializedArray<byte>(ChunkSize);
 
         public void Give(byte[] chunk)
