@@ -45,6 +45,8 @@ internal sealed class AccessLink(SimClock clock, LinkSpec spec)
     private readonly Queue<IUploader> _turns = new();
     private readonly HashSet<IUploader> _waiting = [];
     private bool _sending;
+    private Transmission? _onTheLink; // while _sending: the piece being sent, and whose it is
+    private IUploader? _onTheLinkFrom;
     private long _downBusyUntil;
 
     public LinkSpec Spec { get; } = spec;
@@ -75,14 +77,17 @@ internal sealed class AccessLink(SimClock clock, LinkSpec spec)
                 continue;
             }
             _sending = true;
-            clock.After(Serialize(piece.Length, Spec.UpBytesPerSecond), static s =>
+            (_onTheLink, _onTheLinkFrom) = (piece, uploader);
+            clock.Post(Serialize(piece.Length, Spec.UpBytesPerSecond), static s =>
             {
-                var (link, sent, from) = ((AccessLink, Transmission, IUploader))s!;
+                var link = (AccessLink)s!;
+                var (sent, from) = (link._onTheLink!, link._onTheLinkFrom!);
+                (link._onTheLink, link._onTheLinkFrom) = (null, null);
                 link._sending = false;
                 sent.Departed();
                 if (link._waiting.Add(from)) link._turns.Enqueue(from);
                 link.SendNext();
-            }, (this, piece, uploader));
+            }, this);
             return;
         }
     }

@@ -87,6 +87,7 @@ internal static class Program
         Console.WriteLine(string.Create(inv, $"wall_s={outcome.Wall.TotalSeconds:0.0} cpu_s={cpu:0.0} simulated_s={outcome.Simulated.TotalSeconds:0.0} " +
             $"sim_s_per_wall_s={outcome.Simulated.TotalSeconds / outcome.Wall.TotalSeconds:0.00} sim_s_per_cpu_s={outcome.Simulated.TotalSeconds / cpu:0.00} " +
             $"events={outcome.Events} events_per_cpu_s={outcome.Events / cpu:0} steps={outcome.Steps} gcs={GC.CollectionCount(0)}/{GC.CollectionCount(1)}/{GC.CollectionCount(2)} " +
+            $"gc_pause_s={GC.GetTotalPauseDuration().TotalSeconds:0.0} allocated_gib={GC.GetTotalAllocatedBytes() / (double)(1 << 30):0.00} " +
             $"peak_working_set_mib={System.Diagnostics.Process.GetCurrentProcess().PeakWorkingSet64 >> 20} managed_mib={GC.GetTotalMemory(forceFullCollection: true) >> 20}"));
         if (!outcome.Passed)
         {

@@ -62,9 +62,17 @@ internal sealed class SimClock : TimeProvider
     public Entry At(long due, Action<object?> action, object? state)
     {
         var entry = new Entry(action, state);
-        _calendar.Push(Math.Max(due, _now), _made++, entry);
+        _calendar.Push(Math.Max(due, _now), _made++, entry, null);
         return entry;
     }
+
+    /// <summary>Runs <paramref name="action"/> with <paramref name="state"/> after <paramref name="delay"/>, for good:
+    /// there is nothing to cancel it by, so nothing is made for it but its place in the calendar (what the network
+    /// does with every piece it carries: a few million entries in a large run).</summary>
+    public void Post(TimeSpan delay, Action<object?> action, object? state) => PostAt(_now + Math.Max(0, delay.Ticks), action, state);
+
+    /// <summary>Runs <paramref name="action"/> at tick <paramref name="due"/> (now, if that has passed), for good (<see cref="Post"/>).</summary>
+    public void PostAt(long due, Action<object?> action, object? state) => _calendar.Push(Math.Max(due, _now), _made++, action, state);
 
     /// <summary>The tick of the next live entry, or null when nothing is left.</summary>
     public long? NextDue
@@ -74,7 +82,7 @@ internal sealed class SimClock : TimeProvider
             while (_calendar.Count > 0)
             {
                 ref readonly var first = ref _calendar.First;
-                if (first.Entry.Live) return first.Due;
+                if (first.Live) return first.Due;
                 _calendar.Pop(); // cancelled: dropped when its time comes up
             }
             return null;
@@ -86,11 +94,12 @@ internal sealed class SimClock : TimeProvider
     {
         while (_calendar.Count > 0)
         {
-            var (due, entry) = _calendar.Pop();
-            if (!entry.Live) continue;
-            _now = due;
+            var slot = _calendar.Pop();
+            if (!slot.Live) continue;
+            _now = slot.Due;
             Ran++;
-            entry.Run();
+            if (slot.What is Entry entry) entry.Run();
+            else ((Action<object?>)slot.What)(slot.State);
             return true;
         }
         return false;
@@ -110,7 +119,7 @@ internal sealed class SimClock : TimeProvider
 
         public ref readonly Slot First => ref _heap[0];
 
-        public void Push(long due, long order, Entry entry)
+        public void Push(long due, long order, object what, object? state)
         {
             if (Count == _heap.Length) Array.Resize(ref _heap, _heap.Length * 2);
             var heap = _heap;
@@ -123,10 +132,10 @@ internal sealed class SimClock : TimeProvider
                 heap[i] = up;
                 i = parent;
             }
-            heap[i] = new Slot(due, order, entry);
+            heap[i] = new Slot(due, order, what, state);
         }
 
-        public (long Due, Entry Entry) Pop()
+        public Slot Pop()
         {
             var heap = _heap;
             var top = heap[0];
@@ -146,21 +155,26 @@ internal sealed class SimClock : TimeProvider
                 }
                 heap[i] = last;
             }
-            return (top.Due, top.Entry);
+            return top;
         }
 
         public int CountLive()
         {
             var live = 0;
             for (var i = 0; i < Count; i++)
-                if (_heap[i].Entry.Live) live++;
+                if (_heap[i].Live) live++;
             return live;
         }
 
         private static bool Before(in Slot a, in Slot b) => a.Due < b.Due || a.Due == b.Due && a.Order < b.Order;
     }
 
-    private readonly record struct Slot(long Due, long Order, Entry Entry);
+    /// <summary>A place in the calendar: an <see cref="Entry"/> (which may be cancelled), or an action and its state
+    /// posted for good.</summary>
+    private readonly record struct Slot(long Due, long Order, object What, object? State)
+    {
+        public bool Live => What is not Entry entry || entry.Live;
+    }
 
     /// <summary>One thing to happen at a time, once; <see cref="Cancel"/> lets go of what it would have run, so a
     /// cancelled entry waiting for its time holds nothing alive (a connection's idle timer, three minutes out).</summary>

@@ -63,14 +63,14 @@ internal sealed partial class SimHost
                 if (path.Host?.Link.Spec.Jitter is { } jitter && jitter > TimeSpan.Zero) delay += jitter * network.NextDouble();
                 if (path.Host?.Link.Spec.Loss is { } loss && loss > 0 && network.NextDouble() < loss)
                 {
-                    network.Clock.After(delay, static s =>
+                    network.Clock.Post(delay, static s =>
                     {
                         var (n, from, at, length) = ((SimNetwork, IPEndPoint, IPEndPoint, int))s!;
                         n.Log.Add(EventLog.Kind.Dropped, from, at, length, "lost");
                     }, (network, path.Source, to, data.Length));
                     return;
                 }
-                network.Clock.After(delay, static s => ((Arrival)s!).Arrive(), new Arrival(network, path, to, data));
+                network.Clock.Post(delay, static s => ((Arrival)s!).Arrive(), new Arrival(network, path, to, data));
             }
         }
 
@@ -104,7 +104,7 @@ internal sealed partial class SimHost
             }
             var done = host.Link.DownloadDone(data.Length);
             if (done <= network.Clock.NowTicks) Deliver(host, at);
-            else network.Clock.At(done, static s => { var (a, h, e) = ((Arrival, SimHost, IPEndPoint))s!; a.Deliver(h, e); }, (this, host, at));
+            else network.Clock.PostAt(done, static s => { var (a, h, e) = ((Arrival, SimHost, IPEndPoint))s!; a.Deliver(h, e); }, (this, host, at));
         }
 
         private void Deliver(SimHost host, IPEndPoint at)

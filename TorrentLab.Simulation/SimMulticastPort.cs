@@ -34,7 +34,7 @@ internal sealed class SimMulticastPort : IMulticastPort
         {
             if (other != _host && (other.Nat is null || other.Nat != _host.Nat)) continue;
             foreach (var port in other.Joined.Where(p => p.Group.Equals(Group)).ToList())
-                network.Clock.After(network.Delay(_host, other), static s =>
+                network.Clock.Post(network.Delay(_host, other), static s =>
                 {
                     var (to, data, sender) = ((SimMulticastPort, byte[], IPEndPoint))s!;
                     to.Receive(data, sender);

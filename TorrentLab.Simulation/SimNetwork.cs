@@ -40,6 +40,9 @@ internal sealed class SimNetwork
     internal EventLog Log => _log;
     internal Random Random => _random;
 
+    /// <summary>The chunks that hold the bytes of the simulated TCP connections, reused from one to the next.</summary>
+    internal SimTcpBytes.Chunks Chunks { get; } = new();
+
     /// <summary>False (the default): public addresses are handed out in order, 254 to a /24. True: each next one in
     /// the next of the range's 512 /24s, round the range, so hosts share a /24 only past 512 of them (about 20 to a
     /// /24 at 10,000). A DHT keeps one node per /24 in a bucket (as libtorrent does), so thousands of DHT nodes packed

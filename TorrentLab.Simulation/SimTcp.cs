@@ -39,7 +39,7 @@ internal static class SimTcp
             return dialled.Task;
         }
         var delay = network.Delay(host, path.Host);
-        network.Clock.After(delay, static s => ((Syn)s!).Arrive(), new Syn(host, source, remote, path, delay, dialled));
+        network.Clock.Post(delay, static s => ((Syn)s!).Arrive(), new Syn(host, source, remote, path, delay, dialled));
         return dialled.Task;
     }
 
@@ -69,7 +69,7 @@ internal static class SimTcp
             if (to.ListenerAt(at.Port) is not { Closed: false } listener)
             {
                 network.Log.Add(EventLog.Kind.Refused, path.Source, at, 0);
-                network.Clock.After(delay, static s =>
+                network.Clock.Post(delay, static s =>
                 {
                     var (h, p, d) = ((SimHost, int, TaskCompletionSource<Stream>))s!;
                     if (!h.Vanished && d.TrySetException(new SocketException((int)SocketError.ConnectionRefused))) h.ReleaseTcpPort(p);
@@ -85,7 +85,7 @@ internal static class SimTcp
                 return;
             }
             network.Log.Add(EventLog.Kind.Accepted, path.Source, at, 0);
-            network.Clock.After(delay, static s =>
+            network.Clock.Post(delay, static s =>
             {
                 var (h, c, d) = ((SimHost, SimTcpStream, TaskCompletionSource<Stream>))s!;
                 if (!h.Vanished && d.TrySetResult(c)) c.OwnsPort = true;

@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Net;
 using System.Net.Sockets;
 using System.Threading.Tasks.Sources;
@@ -25,8 +24,9 @@ internal sealed class SimTcpStream : Stream, Wire.INamedTransport, Network.IHalf
     private readonly SimHost _host;
     private readonly TimeSpan _delay;
     private SimTcpStream _peer = null!;
-    private readonly Queue<Piece> _outbox = new();
-    private readonly Queue<Piece> _inbox = new();
+    private readonly SimTcpBytes _bytes; // what this end wrote, until the other end has read it
+    private readonly Queue<int> _outbox = new(); // the lengths of the pieces not yet sent; 0 for the FIN
+    private readonly Queue<int> _inbox = new(); // the lengths of the pieces arrived and not yet read (their bytes: the other end's _bytes)
     private int _outboxBytes, _inFlight, _unread, _inboxOffset;
     private bool _closed, _finSent, _finReceived, _reset, _broken, _resetSent, _heldForShare, _flowOpen;
     private TaskCompletionSource? _drained;
@@ -40,6 +40,7 @@ internal sealed class SimTcpStream : Stream, Wire.INamedTransport, Network.IHalf
     private SimTcpStream(SimHost host, IPEndPoint local, IPEndPoint remote, TimeSpan delay)
     {
         _host = host;
+        _bytes = new SimTcpBytes(host.Network.Chunks);
         LocalEndPoint = local;
         RemoteEndPoint = remote;
         _delay = delay;
@@ -91,19 +92,14 @@ internal sealed class SimTcpStream : Stream, Wire.INamedTransport, Network.IHalf
     /// measured on real sockets.</remarks>
     private int Copy(Span<byte> into)
     {
-        var copied = 0;
-        while (copied == 0 && into.Length > 0 && _inbox.TryPeek(out var piece))
+        if (into.Length == 0 || !_inbox.TryPeek(out var piece)) return 0;
+        var copied = Math.Min(into.Length, piece - _inboxOffset);
+        _peer._bytes.Take(into[..copied]);
+        _inboxOffset += copied;
+        if (_inboxOffset == piece)
         {
-            var n = Math.Min(into.Length - copied, piece.Length - _inboxOffset);
-            piece.Data.AsSpan(_inboxOffset, n).CopyTo(into[copied..]);
-            copied += n;
-            _inboxOffset += n;
-            if (_inboxOffset == piece.Length)
-            {
-                _inbox.Dequeue();
-                piece.Return();
-                _inboxOffset = 0;
-            }
+            _inbox.Dequeue();
+            _inboxOffset = 0;
         }
         _unread -= copied;
         if (copied > 0) _peer._host.Link.Wake(_peer); // room in the window again
@@ -133,15 +129,9 @@ internal sealed class SimTcpStream : Stream, Wire.INamedTransport, Network.IHalf
         ObjectDisposedException.ThrowIf(_closed, this);
         if (_reset) throw Reset();
         if (_finSent) throw new IOException("the sending side is closed", new SocketException((int)SocketError.Shutdown));
-        while (!data.IsEmpty)
-        {
-            var n = Math.Min(data.Length, _host.Link.Quantum);
-            var array = ArrayPool<byte>.Shared.Rent(n);
-            data.Span[..n].CopyTo(array);
-            _outbox.Enqueue(new Piece(array, n, fin: false));
-            _outboxBytes += n;
-            data = data[n..];
-        }
+        _bytes.Append(data.Span);
+        _outboxBytes += data.Length;
+        for (var left = data.Length; left > 0; left -= _host.Link.Quantum) _outbox.Enqueue(Math.Min(left, _host.Link.Quantum));
         _host.Link.Wake(this);
         while (_outboxBytes > _host.Link.SendBuffer)
         {
@@ -155,20 +145,21 @@ internal sealed class SimTcpStream : Stream, Wire.INamedTransport, Network.IHalf
     Transmission? IUploader.Take()
     {
         if (!_outbox.TryPeek(out var piece)) return null;
-        if (!piece.Fin && _inFlight + _peer._unread >= Window) return null; // the receiver's window is full: woken by its reads
-        if (!piece.Fin && _inFlight >= _peer._host.Link.FlowShare)
+        var fin = piece == 0;
+        if (!fin && _inFlight + _peer._unread >= Window) return null; // the receiver's window is full: woken by its reads
+        if (!fin && _inFlight >= _peer._host.Link.FlowShare)
         {
             _heldForShare = true; // its share of the receiver's download queue is on the way: woken as it gets through
             return null;
         }
         _outbox.Dequeue();
-        _outboxBytes -= piece.Length;
-        if (!_flowOpen && piece.Length > 0)
+        _outboxBytes -= piece;
+        if (!_flowOpen && !fin)
         {
             _flowOpen = true;
             _peer._host.Link.FlowStarted();
         }
-        _inFlight += piece.Length;
+        _inFlight += piece;
         if (_drained is { } drained && _outboxBytes <= _host.Link.SendBuffer)
         {
             _drained = null;
@@ -177,15 +168,16 @@ internal sealed class SimTcpStream : Stream, Wire.INamedTransport, Network.IHalf
         return new Sending(this, piece);
     }
 
-    /// <summary>A piece leaving the host's upload: it arrives after the path's delay, then the receiver's download.</summary>
-    private sealed class Sending(SimTcpStream from, Piece piece) : Transmission
+    /// <summary>A piece of <paramref name="length"/> bytes (0: the FIN) leaving the host's upload: it arrives after the
+    /// path's delay, then the receiver's download. Its bytes stay in the sender's <see cref="_bytes"/>.</summary>
+    private sealed class Sending(SimTcpStream from, int length) : Transmission
     {
-        public override int Length => piece.Length;
+        public override int Length => length;
 
         public override void Departed()
         {
             var clock = from._host.Clock;
-            clock.After(from._delay, static s => ((Sending)s!).Arrive(), this);
+            clock.Post(from._delay, static s => ((Sending)s!).Arrive(), this);
         }
 
         private void Arrive()
@@ -197,25 +189,20 @@ internal sealed class SimTcpStream : Stream, Wire.INamedTransport, Network.IHalf
                 // its window (as unacknowledged bytes do, so its writes stall), but it no longer shares the download.
                 from.EndFlow();
                 from._broken = to._broken = true;
-                from._host.Network.Log.Add(EventLog.Kind.Dropped, from.LocalEndPoint, from.RemoteEndPoint, piece.Length, "vanished");
-                piece.Return();
-                return;
+                from._host.Network.Log.Add(EventLog.Kind.Dropped, from.LocalEndPoint, from.RemoteEndPoint, length, "vanished");
+                return; // its bytes, and those of every piece after it, are never read: they go with the connection
             }
-            var done = to._host.Link.DownloadDone(piece.Length);
+            var done = to._host.Link.DownloadDone(length);
             if (done <= to._host.Clock.NowTicks) Deliver();
-            else to._host.Clock.At(done, static s => ((Sending)s!).Deliver(), this);
+            else to._host.Clock.PostAt(done, static s => ((Sending)s!).Deliver(), this);
         }
 
         private void Deliver()
         {
             var to = from._peer;
-            from.OffTheWay(piece.Length);
-            if (from._host.Vanished || to._host.Vanished || to._broken)
-            {
-                piece.Return();
-                return;
-            }
-            to.Receive(piece);
+            from.OffTheWay(length);
+            if (from._host.Vanished || to._host.Vanished || to._broken) return;
+            to.Receive(length);
         }
     }
 
@@ -238,29 +225,30 @@ internal sealed class SimTcpStream : Stream, Wire.INamedTransport, Network.IHalf
         _peer._host.Link.FlowEnded();
     }
 
-    private void Receive(Piece piece)
+    private void Receive(int piece)
     {
         var log = _host.Network.Log;
+        var fin = piece == 0;
         if (_closed)
         {
-            piece.Return();
-            if (piece.Fin || _resetSent) return;
+            _peer._bytes.Drop(piece); // the first bytes held: what came before was read or dropped at the close
+            if (fin || _resetSent) return;
             // Data for an end that is closed: RST (as a kernel does).
             _resetSent = true;
             log.Add(EventLog.Kind.Reset, LocalEndPoint, RemoteEndPoint, 0);
-            _host.Clock.After(_delay, static s => ((SimTcpStream)s!).OnReset(), _peer);
+            _host.Clock.Post(_delay, static s => ((SimTcpStream)s!).OnReset(), _peer);
             return;
         }
-        if (piece.Fin)
+        if (fin)
         {
             log.Add(EventLog.Kind.Closed, RemoteEndPoint, LocalEndPoint, 0);
             _finReceived = true;
             if (_reading && _unread == 0) EndRead(null);
             return;
         }
-        log.Add(EventLog.Kind.Bytes, RemoteEndPoint, LocalEndPoint, piece.Length);
+        log.Add(EventLog.Kind.Bytes, RemoteEndPoint, LocalEndPoint, piece);
         _inbox.Enqueue(piece);
-        _unread += piece.Length;
+        _unread += piece;
         if (_reading) EndRead(null);
     }
 
@@ -292,7 +280,9 @@ internal sealed class SimTcpStream : Stream, Wire.INamedTransport, Network.IHalf
             drained.TrySetResult();
         }
         if (!_reset) SendFin();
-        while (_inbox.TryDequeue(out var unread)) unread.Return();
+        _peer._bytes.Drop(_unread);
+        _inbox.Clear();
+        _inboxOffset = 0;
         _unread = 0;
         base.Dispose(disposing);
     }
@@ -309,7 +299,7 @@ internal sealed class SimTcpStream : Stream, Wire.INamedTransport, Network.IHalf
     {
         if (_finSent) return;
         _finSent = true;
-        _outbox.Enqueue(new Piece([], 0, fin: true));
+        _outbox.Enqueue(0);
         _host.Link.Wake(this);
     }
 
@@ -317,19 +307,6 @@ internal sealed class SimTcpStream : Stream, Wire.INamedTransport, Network.IHalf
     {
         Dispose(true);
         return ValueTask.CompletedTask;
-    }
-
-    /// <summary>Bytes of one write, from the pool (returned once read or dropped), or the FIN.</summary>
-    private readonly struct Piece(byte[] data, int length, bool fin)
-    {
-        public byte[] Data { get; } = data;
-        public int Length { get; } = length;
-        public bool Fin { get; } = fin;
-
-        public void Return()
-        {
-            if (Data.Length > 0) ArrayPool<byte>.Shared.Return(Data);
-        }
     }
 
     // ---- the rest of Stream ----

@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Runtime.InteropServices;
 using System.Security.Cryptography;
 using TorrentLab.Bencode;
 using TorrentLab.Metainfo;
@@ -24,11 +25,18 @@ internal sealed class PatternStorage : IPieceStorage
     public void Dispose() { }
 
     /// <summary>Bytes <paramref name="begin"/>.. of piece <paramref name="index"/> into <paramref name="span"/>.</summary>
+    /// <remarks>A word at a time (vectorized) after the bytes up to the piece's next word boundary: every block a seed
+    /// sends passes through here (100 GB in a run of 1,000 peers of 100 MiB), where a loop byte by byte was 2 % of a run.</remarks>
     public static void Fill(int index, int begin, Span<byte> span)
     {
         Span<byte> word = stackalloc byte[4];
         BinaryPrimitives.WriteInt32LittleEndian(word, index);
-        for (var i = 0; i < span.Length; i++) span[i] = word[(begin + i) & 3];
+        var head = Math.Min(span.Length, (4 - (begin & 3)) & 3);
+        for (var i = 0; i < head; i++) span[i] = word[(begin + i) & 3];
+        var rest = span[head..];
+        var words = rest.Length >> 2;
+        MemoryMarshal.Cast<byte, int>(rest[..(words << 2)]).Fill(MemoryMarshal.Read<int>(word)); // the word's bytes in memory order
+        for (var i = words << 2; i < rest.Length; i++) rest[i] = word[i & 3];
     }
 
     /// <summary>A single-file torrent of <paramref name="length"/> bytes of the pattern.</summary>

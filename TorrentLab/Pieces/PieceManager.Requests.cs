@@ -116,7 +116,7 @@ internal sealed partial class PieceManager
                 for (var b = 0; b < piece.Blocks.Length; b++)
                 {
                     ref var slot = ref piece.Blocks[b];
-                    if (slot.Received || slot.RequesterCount == 0) continue;
+                    if (slot.Received || slot.RequesterCount == 0 || !AnyBefore(slot, deadline)) continue;
                     foreach (var (peer, at, sequence) in Requests(slot))
                     {
                         if (at > deadline) continue;
@@ -136,6 +136,14 @@ internal sealed partial class PieceManager
             }
         }
         return (IReadOnlyList<ExpiredRequest>?)expired ?? [];
+
+        // Most slots have no request that old: looked at without the copy below (a list a slot a second, per swarm).
+        static bool AnyBefore(in BlockSlot slot, long deadline)
+        {
+            if (slot.Peer is not null && slot.RequestedAt <= deadline) return true;
+            if (slot.Extra is { } extra) foreach (var (_, at, _) in extra) if (at <= deadline) return true;
+            return false;
+        }
 
         static List<(IBlockSource, long, long)> Requests(in BlockSlot slot)
         {
