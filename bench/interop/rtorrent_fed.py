@@ -19,7 +19,7 @@ opentracker, mktorrent and python3-libtorrent.
 import argparse, math, os, shutil, signal, statistics, subprocess, sys, tempfile, time, urllib.parse, urllib.request
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), 'swarm'))
-from swarm import CLI, LT_PEER, OpenTracker, free_port, make_torrent  # noqa: E402
+from swarm import CLI, LT_PEER, OpenTracker, cpu_seconds, free_port, make_torrent  # noqa: E402
 
 SEEDS = ('torrentlab', 'rtorrent', 'libtorrent')
 SEED_AT = {'torrentlab': '127.0.0.1', 'libtorrent': '127.0.0.1', 'rtorrent': '127.0.0.2'}
@@ -83,16 +83,6 @@ def seeders(tracker_port, info_hash):
     return int(body[at + 11:body.index(b'e', at + 11)])
 
 
-def cpu(proc):
-    """A process's CPU seconds so far (user + system), 0 once it is gone."""
-    try:
-        with open('/proc/%d/stat' % proc.pid) as f:
-            fields = f.read().rsplit(')', 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf('SC_CLK_TCK')
-    except OSError:
-        return 0.0
-
-
 def run(work, seed_client, torrent, info_hash, tracker, timeout):
     """One run: T from the downloader's start to its completion (inf past the timeout), and the CPU seconds the seed
     and the downloader spent meanwhile."""
@@ -107,7 +97,7 @@ def run(work, seed_client, torrent, info_hash, tracker, timeout):
                 raise RuntimeError('%s seed never announced' % seed_client)
             time.sleep(0.05)
         finished = os.path.join(folder, 'finished')
-        seed_cpu = cpu(seed)
+        seed_cpu = cpu_seconds(seed.pid)
         t0 = time.monotonic()
         downloader = rtorrent(os.path.join(folder, 'get'), torrent, os.path.join(folder, 'got'), DOWNLOADER_AT, finished)
         while not os.path.exists(finished) and time.monotonic() < t0 + timeout:
@@ -115,7 +105,7 @@ def run(work, seed_client, torrent, info_hash, tracker, timeout):
                 raise RuntimeError('the rtorrent downloader ended early')
             time.sleep(0.01)
         t = time.monotonic() - t0 if os.path.exists(finished) else math.inf
-        return t, cpu(seed) - seed_cpu, cpu(downloader)
+        return t, cpu_seconds(seed.pid) - seed_cpu, cpu_seconds(downloader.pid)
     finally:
         if downloader:
             stop(downloader, 'rtorrent')
