@@ -112,6 +112,26 @@ internal sealed class HostileClient : IDisposable
         return true;
     }
 
+    /// <summary>Sends <paramref name="flood"/> again and again and never reads, until the other side closes (a send
+    /// fails: true), or after 64 MiB or <paramref name="timeout"/> (false). A peer that stops reading for good: what
+    /// the other side sends fills the buffers between them and stays there. (A send returns once its bytes are in our
+    /// socket's buffer: the sends go on until those buffers are full, and each then waits for the other side to read.)</summary>
+    public async Task<bool> FloodUntilClosedAsync(ReadOnlyMemory<byte> flood, TimeSpan timeout, CancellationToken ct)
+    {
+        using var limit = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        limit.CancelAfter(timeout);
+        try
+        {
+            for (long sent = 0; sent < 64L << 20; sent += flood.Length)
+                if (!await SendAsync(flood, limit.Token)) return true;
+            return false;
+        }
+        catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+        {
+            return false;
+        }
+    }
+
     /// <summary>Reads and discards until the other side closes (true) or <paramref name="timeout"/> passes (false).</summary>
     public async Task<bool> WaitForCloseAsync(TimeSpan timeout, CancellationToken ct)
     {

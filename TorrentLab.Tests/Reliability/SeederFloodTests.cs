@@ -188,6 +188,11 @@ public class SeederFloodTests
             // wait had, flooded while choked, and was banned for that instead. Never unchoked at all is a failure.
             await client.SendAsync(MessageWriter.ToBytes(PeerMessage.Interested), Ct);
             Assert.True(await client.WaitForUnchokeAsync(UnchokeWithin, Ct), $"a queue flooder was never unchoked in {UnchokeWithin.TotalSeconds:0} s");
+            // Then it floods and never reads again, as such a flooder does. Sent once and then read until the close, the
+            // flood was at the mercy of the schedulers: when the seeder read the flood's end only after the flooder had
+            // begun to read, blocks left again, each restarted the count, the ban never came, and the idle timeout
+            // closed the flooder instead (a CI run under load, 2026-11-29).
+            return await client.FloodUntilClosedAsync(flood, CloseWithin, Ct);
         }
         await client.SendAsync(flood, Ct);
         return await client.WaitForCloseAsync(CloseWithin, Ct);

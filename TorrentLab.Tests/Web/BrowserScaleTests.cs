@@ -125,7 +125,11 @@ public class BrowserScaleTests
         await Assertions.Expect(page.Locator("#bulk")).ToBeHiddenAsync();
 
         // Keyboard focus on a file's priority menu survives live updates of the detail view.
-        var downloading = page.Locator("#torrents tbody tr[data-hash]").Filter(new() { Has = page.Locator(".state.downloading") }).First;
+        // The row is held by its info hash: a locator by state is found again at each use, and a torrent that finished
+        // between reading the name and the click sent the click to the next downloading row (a CI run under load: the
+        // detail view opened on another torrent, and its name never matched).
+        var hash = await page.Locator("#torrents tbody tr[data-hash]").Filter(new() { Has = page.Locator(".state.downloading") }).First.GetAttributeAsync("data-hash");
+        var downloading = page.Locator($"#torrents tbody tr[data-hash='{hash}']");
         var name = await downloading.Locator(".name").TextContentAsync();
         // The click opens the detail view and writes it into the address in place (history.replaceState): no navigation
         // to wait for (a CI run waited 60 s for one after this click); the detail view's name says it opened.

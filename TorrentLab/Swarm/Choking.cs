@@ -57,38 +57,52 @@ internal sealed class Choking
     /// the timed one off).</summary>
     public int TimedRounds, Rounds;
 
-    /// <summary>BEP 3 choking: the choker picks the upload slots, we send choke/unchoke where the decision changed.</summary>
+    /// <summary>BEP 3 choking: the choker picks the upload slots, we send choke/unchoke where the decision changed. A
+    /// call while a round runs on another thread (the timer's, a peer's interest) is not lost: that round runs once more
+    /// when it ends, so it sees what the call was made for (a round that had read the peers just before an interested
+    /// came kept that peer choked until the next timed round, ten seconds later; a CI run, 2026-11-29).</summary>
     public void Run()
     {
-        if (Interlocked.Exchange(ref _running, 1) == 1) return;
-        try
+        Interlocked.Exchange(ref _again, 1);
+        while (Volatile.Read(ref _again) == 1 && Interlocked.Exchange(ref _running, 1) == 0)
         {
-            _lastChoke = _swarm.Time.GetTimestamp();
-            Rounds++;
-            // Newest first among equal rates (the choker's order is stable): a newcomer is tried before peers that had
-            // their turn. A peer unchoked for a while that asked for nothing comes after every other interested peer
-            // until it asks for something: it keeps a slot nobody else wants, and gets one when one is free (choked, it
-            // cannot send the request that would clear its mark; a peer whose blocks were out to another asks us once
-            // that one is gone).
-            var peers = _swarm.PeersSnapshot().OrderByDescending(p => p.ConnectedAt).ToArray();
-            var candidates = peers.Select(p => new ChokeCandidate(p, p.Down.BytesPerSecond, p.Up.BytesPerSecond,
-                p.Connection.PeerInterested, p.ConnectedAt, Deferred: p.IgnoredUnchoke(IgnoredUnchokeAfter))).ToList();
-            IReadOnlySet<object> unchoke;
-            lock (_choker)
+            try
             {
-                // The session's slots are shared among its torrents with peers; the last slot is the optimistic one.
-                _choker.RegularSlots = _firstCopy.Slots(candidates, _swarm.Session.UploadSlotsFor(_options.UploadSlots) - 1 + _slots.Extra);
-                unchoke = _choker.Decide(candidates, seeding: !_swarm.Downloading);
+                Interlocked.Exchange(ref _again, 0);
+                RunOnce();
             }
-            foreach (var peer in peers)
+            finally
             {
-                if (peer.Choking && unchoke.Contains(peer)) _firstCopy.Suggest(peer); // before the unchoke: its first requests follow them
-                peer.SetChoking(!unchoke.Contains(peer));
+                Interlocked.Exchange(ref _running, 0); // a full fence: a call that found us running has set _again by now
             }
         }
-        finally
+    }
+
+    private int _again; // 1: a round was asked for since the running one read the peers
+
+    private void RunOnce()
+    {
+        _lastChoke = _swarm.Time.GetTimestamp();
+        Rounds++;
+        // Newest first among equal rates (the choker's order is stable): a newcomer is tried before peers that had
+        // their turn. A peer unchoked for a while that asked for nothing comes after every other interested peer
+        // until it asks for something: it keeps a slot nobody else wants, and gets one when one is free (choked, it
+        // cannot send the request that would clear its mark; a peer whose blocks were out to another asks us once
+        // that one is gone).
+        var peers = _swarm.PeersSnapshot().OrderByDescending(p => p.ConnectedAt).ToArray();
+        var candidates = peers.Select(p => new ChokeCandidate(p, p.Down.BytesPerSecond, p.Up.BytesPerSecond,
+            p.Connection.PeerInterested, p.ConnectedAt, Deferred: p.IgnoredUnchoke(IgnoredUnchokeAfter))).ToList();
+        IReadOnlySet<object> unchoke;
+        lock (_choker)
         {
-            Volatile.Write(ref _running, 0);
+            // The session's slots are shared among its torrents with peers; the last slot is the optimistic one.
+            _choker.RegularSlots = _firstCopy.Slots(candidates, _swarm.Session.UploadSlotsFor(_options.UploadSlots) - 1 + _slots.Extra);
+            unchoke = _choker.Decide(candidates, seeding: !_swarm.Downloading);
+        }
+        foreach (var peer in peers)
+        {
+            if (peer.Choking && unchoke.Contains(peer)) _firstCopy.Suggest(peer); // before the unchoke: its first requests follow them
+            peer.SetChoking(!unchoke.Contains(peer));
         }
     }
 
