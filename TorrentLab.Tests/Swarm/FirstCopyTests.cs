@@ -200,6 +200,40 @@ public class FirstCopyTests
         Assert.Equal(toB, first.Suggest("c", _ => true));
     }
 
+    [Fact]
+    public void ASuggestionAskedFor_Unpaced_IsTakenAtTheRequest_Paced_StaysTheHeldPeersUntilItMayClaimIt()
+    {
+        var clock = new ManualClock();
+        var first = Paced(6, clock, "a", "b");
+        first.Asked("b", 5);                          // "b" takes part
+        var suggested = first.Suggest("a", _ => true)!.Value;
+        SendWhole(first, "a", suggested == 0 ? 1 : 0); // then "a" got a whole piece that has not spread: it is paced
+
+        Assert.False(first.Asked("a", suggested));     // paced: held, claims nothing, and the piece stays suggested to it
+        Assert.Null(first.OwnerOf(suggested));
+        Assert.Equal(1, first.PendingSuggestions("a"));
+
+        Assert.True(first.Asked("a", suggested, paced: false)); // unpaced: taken, and claimed
+        Assert.Equal(0, first.PendingSuggestions("a"));
+        Assert.Equal("a", first.OwnerOf(suggested));
+        Assert.False(first.Asked("a", 4, paced: false));         // never suggested to it
+        Assert.False(first.Asked("b", suggested, paced: false)); // suggested to another
+    }
+
+    [Fact]
+    public void AnUnpacedSuggestion_IgnoresThePeersPace_APacedOneWaitsForIt()
+    {
+        var clock = new ManualClock();
+        var first = Paced(4, clock, "a", "b");
+        first.Asked("b", 3);
+        SendWhole(first, "a", 0);                      // "a" is paced until piece 0 spreads
+
+        Assert.Null(first.Suggest("a", _ => true));
+        var unpaced = first.Suggest("a", i => i != 0, paced: false);
+        Assert.NotNull(unpaced);
+        Assert.DoesNotContain(unpaced!.Value, new[] { 0, 3 }); // out, and claimed by "b"
+    }
+
     /// <summary>A rule with pacing, where every peer but the owner lacks every piece (the swarm's view).</summary>
     private static FirstCopy Paced(int pieces, ManualClock clock, params string[] peers) =>
         new(Enumerable.Repeat(Piece, pieces).ToArray(), clock)

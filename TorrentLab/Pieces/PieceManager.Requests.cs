@@ -35,7 +35,7 @@ internal sealed partial class PieceManager
                 if (count >= budget || _inProgress.Count >= MaxPiecesInProgress && !TryEvictStranded()) break;
                 var index = PickLocked(state);
                 if (index < 0 || _availability[index] != 1) break;
-                count += Assign(Start(index), peer, state, into[count..budget], now);
+                count += Assign(StartPicked(state, index), peer, state, into[count..budget], now);
             }
             if (soleFirst && count > 0) return count; // the rest of its pipeline waits for more of the same
 
@@ -54,7 +54,7 @@ internal sealed partial class PieceManager
                 if (_inProgress.Count >= MaxPiecesInProgress && !TryEvictStranded()) break;
                 var index = PickLocked(state);
                 if (index < 0) { pickerExhausted = true; break; }
-                count += Assign(Start(index), peer, state, into[count..budget], now);
+                count += Assign(StartPicked(state, index), peer, state, into[count..budget], now);
             }
 
             // 3. The blocks that expired with this peer, now that it has nothing else to ask for: handed back at once,
@@ -217,6 +217,17 @@ internal sealed partial class PieceManager
         if (index >= 0 && (!state.Has[index] || !_pickContext.IsCandidate(index)))
             throw new InvalidOperationException($"picker {_picker.GetType().Name} chose piece {index}, which is not a candidate for this peer");
         return index;
+    }
+
+    /// <summary>Starts the piece the picker chose for this peer. A suggestion of it is used up: kept while its piece was
+    /// coming, it held one of the few places on the list (<see cref="MaxSuggestions"/>), and a lone seed that suggests a
+    /// piece for each one taken (FirstCopyPacing) saw its newest suggestions pushed off the end; our downloader then
+    /// picked at random and got pieces the seed was sending another (two that knew only the seed: 1.22 F from it
+    /// before every piece had left once).</summary>
+    private ActivePiece StartPicked(PeerState state, int index)
+    {
+        state.Suggested.Remove(index);
+        return Start(index);
     }
 
     private ActivePiece Start(int index)

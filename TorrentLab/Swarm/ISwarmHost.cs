@@ -51,6 +51,10 @@ internal interface ISwarmHost
     /// swarm seeds every piece from the start; null otherwise.</summary>
     FirstCopy? FirstCopy { get; }
 
+    /// <summary>The peer asked for a block of piece <paramref name="index"/>: the first-copy rule notes who takes which
+    /// piece first, and may suggest the peer its next.</summary>
+    void FirstCopyAsked(SwarmPeer peer, int index);
+
     /// <summary>Where the peer counts the payload it moves (<see cref="SwarmProgress.Transferred"/>) and says it started
     /// delivering blocks (its first after a pause), and reads how many peers deliver now (they share the requests in flight).</summary>
     SwarmProgress Progress { get; }

@@ -117,8 +117,8 @@ internal sealed partial class SwarmPeer
                 return;
             }
             _uploads.Add(new BlockRequest(request.Index, request.Begin, request.Length));
-            _swarm.FirstCopy?.Asked(this, request.Index);
         }
+        _swarm.FirstCopyAsked(this, request.Index); // outside the lock: it may queue a suggestion for us
         _wake.Writer.TryWrite(true);
     }
 

@@ -331,6 +331,9 @@ internal sealed partial class TorrentSwarm : ISwarmHost, ISessionTorrent, IAsync
     /// <inheritdoc />
     public FirstCopy? FirstCopy => _firstCopy.Rule;
 
+    /// <inheritdoc />
+    public void FirstCopyAsked(SwarmPeer peer, int index) => _firstCopy.Asked(peer, index);
+
     /// <summary>The seeds the tracker counts last (the announcer's, or the seeding torrent's that owns it).</summary>
     internal int? TrackerSeeders => (_announcing.InUse ?? _owner?.Announcer)?.Seeders;
 
