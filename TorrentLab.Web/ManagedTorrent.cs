@@ -100,6 +100,10 @@ internal sealed partial class ManagedTorrent : ILogger
     /// server's own (log lines, steps, category).</summary>
     public int Version => Volatile.Read(ref _version) + Handle.Version;
 
+    /// <summary><see cref="Version"/> without the progress reports in which no payload moved
+    /// (<see cref="TorrentHandle.ActivityVersion"/>): what Transmission's <c>recently-active</c> follows.</summary>
+    public int ActivityVersion => Volatile.Read(ref _version) + Handle.ActivityVersion;
+
     /// <summary>The wire trace (made when first needed: thousands of idle torrents trace nothing).</summary>
     public TraceRing Trace => LazyInitializer.EnsureInitialized(ref _trace);
     private TraceRing? _trace;

@@ -11,6 +11,9 @@ public sealed partial class TorrentHandle : ITorrentEvents
         lock (_lock)
         {
             if (_run is null) return;
+            // Payload moved since the last report (ActivityVersion): a rate, or more verified or sent.
+            var moved = p.DownloadRate > 0 || p.UploadRate > 0 || p.Uploaded != _runUploaded || p.BytesDone != _reportedBytesDone;
+            _reportedBytesDone = p.BytesDone;
             var done = p.PieceCount > 0 && p.PiecesDone == p.PieceCount; // PieceCount: the wanted pieces
             // A report with nothing to show beside the totals (a seed with no peer) is not kept: ten thousand idle
             // torrents hold none. The one that ends a download is (it says how the download ended).
@@ -27,9 +30,11 @@ public sealed partial class TorrentHandle : ITorrentEvents
             // run said what it downloaded, its state is set (Downloaded) and a later report does not move it back.
             if (_downloaded is null)
                 SetState((done && _options.SeedAfterDownload && CompleteLocked) || _seedOnly is not null ? TorrentState.Seeding : TorrentState.Downloading);
-            Bump();
+            Bump(activity: moved);
         }
     }
+
+    private long _reportedBytesDone = -1; // the last report's verified bytes (-1: none yet, so the first report counts)
 
     void ITorrentRunObserver.Ended(TorrentRunEnd end)
     {

@@ -40,6 +40,7 @@ public sealed partial class TorrentHandle : ITorrentRunObserver
     private PeerSources _sources = PeerSources.None;
     private long _uploadedBefore, _runUploaded;
     private int _version;
+    private int _activity;
     private TaskCompletionSource<int>? _changed; // made by a waiter of WaitForChangeAsync; completed by the next change
     private Wire.Bitfield? _seedOnly; // a seed-only torrent's verified pieces (TorrentSession.SeedAsync): each run seeds them, fetches nothing
 
@@ -73,6 +74,12 @@ public sealed partial class TorrentHandle : ITorrentRunObserver
     /// Reading it is cheap: a program showing thousands of torrents redraws those whose version moved
     /// (<see cref="WaitForChangeAsync"/> waits for the next one).</summary>
     public int Version => Volatile.Read(ref _version);
+
+    /// <summary>Grows with <see cref="Version"/>, except for a progress report in which no payload moved (its rates
+    /// zero, nothing more verified or sent): what Transmission calls activity. A download waiting for peers reports a
+    /// new status every second; a program listing what was recently active (Transmission's <c>recently-active</c>)
+    /// leaves it out until it does something.</summary>
+    public int ActivityVersion => Volatile.Read(ref _activity);
 
     /// <summary>The latest progress report of its run while it shows something (a download, peers, rates, a status),
     /// kept after the run ended until the next start; null before the first, and while it seeds with no peer.</summary>
@@ -369,10 +376,12 @@ public sealed partial class TorrentHandle : ITorrentRunObserver
         _session.Report(AlertLocked(TorrentAlertKind.StateChanged) with { State = state });
     }
 
-    /// <summary>Something a viewer would see changed (under _lock): the version moves, and a waiter is woken.</summary>
-    private void Bump()
+    /// <summary>Something a viewer would see changed (under _lock): the version moves (and the activity version, unless
+    /// <paramref name="activity"/> is false), and a waiter is woken.</summary>
+    private void Bump(bool activity = true)
     {
         Volatile.Write(ref _version, _version + 1);
+        if (activity) Volatile.Write(ref _activity, _activity + 1);
         if (_changed is { } changed)
         {
             _changed = null;
