@@ -47,6 +47,26 @@ public class PeerBookTests
     }
 
     [Fact]
+    public void OnRefused_HearsEachRefusalOnce_AndEveryAddressABlocklistLoadedLaterCaughtInOneTake()
+    {
+        var blocklist = new IpBlocklist();
+        blocklist.Load(new MemoryStream("five:127.0.0.5-127.0.0.5\n"u8.ToArray()));
+        var heard = new List<(IPEndPoint, bool Blocked)>();
+        var book = new PeerBook(PeerScope.Any, blocklist) { OnRefused = (e, b) => heard.Add((e, b)) };
+        var five = IPEndPoint.Parse("127.0.0.5:6881");
+        var six = IPEndPoint.Parse("127.0.0.6:6881");
+        var seven = IPEndPoint.Parse("127.0.0.7:6881");
+        var eight = IPEndPoint.Parse("127.0.0.8:6881");
+        var broadcast = IPEndPoint.Parse("255.255.255.255:6881");
+
+        book.Add([five, broadcast, six, seven, eight], PeerSource.Tracker);
+        blocklist.Load(new MemoryStream("five to seven:127.0.0.5-127.0.0.7\n"u8.ToArray())); // six and seven were in the book
+
+        Assert.Equal(eight, book.TakeNext(Now));
+        Assert.Equal([(five, true), (broadcast, false), (six, true), (seven, true)], heard);
+    }
+
+    [Fact]
     public void TakeNext_OnceOurAddressIsKnown_DialsTheHighestBep40PriorityFirst()
     {
         var book = new PeerBook();

@@ -55,10 +55,11 @@ internal sealed class PeerBook
             foreach (var endpoint in endpoints)
             {
                 if (_known.Count >= MaxKnown) break;
-                if (!PeerAddressPolicy.MayDial(endpoint, _scope) || Blocked(endpoint))
+                var blocked = Blocked(endpoint); // one look at the blocklist: a long list is a search each time
+                if (blocked || !PeerAddressPolicy.MayDial(endpoint, _scope))
                 {
                     Refused++;
-                    if (OnRefused is not null) (refused ??= []).Add((endpoint, Blocked(endpoint)));
+                    if (OnRefused is not null) (refused ??= []).Add((endpoint, blocked));
                     continue;
                 }
                 if (_known.ContainsKey(endpoint) || _bannedAddresses.Contains(endpoint) || _self.Contains(endpoint)) continue;
@@ -120,15 +121,16 @@ internal sealed class PeerBook
     /// of highest BEP 40 priority once <see cref="Self"/> is known, else the one that came first.</summary>
     public IPEndPoint? TakeNext(DateTimeOffset now)
     {
-        IPEndPoint? blocked = null;
+        List<IPEndPoint>? blocked = null;
         try { return TakeNextLocked(now, ref blocked); }
         finally
         {
-            if (blocked is not null) OnRefused?.Invoke(blocked, true);
+            // Each address found blocked is told once (it is retired): not only the last of them.
+            if (blocked is not null) foreach (var endpoint in blocked) OnRefused?.Invoke(endpoint, true);
         }
     }
 
-    private IPEndPoint? TakeNextLocked(DateTimeOffset now, ref IPEndPoint? blocked)
+    private IPEndPoint? TakeNextLocked(DateTimeOffset now, ref List<IPEndPoint>? blocked)
     {
         lock (_lock)
         {
@@ -138,7 +140,7 @@ internal sealed class PeerBook
             {
                 var entry = _known[endpoint];
                 if (entry.Busy || entry.Retired || entry.NextTry > now) continue;
-                if (Blocked(endpoint)) { entry.Retired = true; blocked = endpoint; continue; } // blocked since it was added: never dialled
+                if (Blocked(endpoint)) { entry.Retired = true; (blocked ??= []).Add(endpoint); continue; } // blocked since it was added: never dialled
                 if (_ourAddress is null) { best = endpoint; break; }
                 var priority = PeerPriority.Of(_ourAddress, endpoint);
                 if (best is null || priority > bestPriority) (best, bestPriority) = (endpoint, priority);
