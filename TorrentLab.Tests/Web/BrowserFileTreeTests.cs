@@ -17,6 +17,42 @@ public class BrowserFileTreeTests
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     [Fact]
+    public async Task DetailView_FilesRequestFailsOnce_SaysSoAndFillsTheTreeAtTheNextTry()
+    {
+        HeadlessChromium.Require();
+        await using var web = await WebTestServer.StartAsync(Ct);
+        var small = TestTorrents.MultiFile([("a.bin", 64), ("b.bin", 64)], name: "small", announce: null);
+        var hash = small.Torrent.InfoHash.Hex;
+        using (var added = await web.UploadAsync(small.TorrentBytes, start: false, Ct))
+            Assert.Equal(System.Net.HttpStatusCode.Created, added.StatusCode);
+
+        await using var browser = await HeadlessChromium.LeaseAsync();
+        var consoleErrors = new List<string>();
+        var page = await HeadlessChromium.OpenPageAsync(browser, consoleErrors);
+        var asked = 0;
+        // The first read of the files fails as a loaded server's might; the ones after it reach the server.
+        await page.RouteAsync($"**/api/torrents/{hash}/files", async route =>
+        {
+            if (Interlocked.Increment(ref asked) == 1)
+                await route.FulfillAsync(new() { Status = 503, ContentType = "application/json", Body = "{\"error\":\"busy\"}" });
+            else await route.ContinueAsync();
+        });
+        await page.GotoAsync(web.Server.Url + "/");
+        await Assertions.Expect(page.Locator("#connection")).ToHaveTextAsync("live");
+
+        // Asked again once (at the next detail, or on the page's timer for a paused torrent), the tree fills; the error
+        // was told once.
+        await page.Locator($"tr[data-hash='{hash}'] .name").ClickAsync();
+        await Assertions.Expect(page.Locator("#notice")).ToHaveTextAsync("files: busy");
+        var tree = page.Locator("#file-tree");
+        await Assertions.Expect(tree).ToHaveAttributeAsync("data-hash", hash);
+        await Assertions.Expect(tree.Locator(".ft-row[data-index='2']")).ToContainTextAsync("b.bin");
+        Assert.Equal(2, Volatile.Read(ref asked));
+        consoleErrors.RemoveAll(e => e.Contains("503", StringComparison.Ordinal)); // the browser logs the refused request
+        Assert.Empty(consoleErrors);
+    }
+
+    [Fact]
     public async Task DetailView_TwentyThousandFiles_RendersFewRowsExpandsAFolderAndSkipsAFile()
     {
         HeadlessChromium.Require();

@@ -90,6 +90,11 @@ public class BrowserScaleTests
         await using var browser = await HeadlessChromium.LeaseAsync();
         var consoleErrors = new List<string>();
         var page = await HeadlessChromium.OpenPageAsync(browser, consoleErrors, timeoutMs: 60_000);
+        var filesRequests = new List<string>(); // the file tree's reads, for a failure's message
+        void Note(string what) { lock (filesRequests) filesRequests.Add($"{DateTime.UtcNow:HH:mm:ss.fff} {what}"); }
+        page.Request += (_, r) => { if (r.Url.EndsWith("/files", StringComparison.Ordinal)) Note("asked"); };
+        page.Response += (_, r) => { if (r.Url.EndsWith("/files", StringComparison.Ordinal)) Note($"answer {r.Status}"); };
+        page.RequestFailed += (_, r) => { if (r.Url.EndsWith("/files", StringComparison.Ordinal)) Note($"failed: {r.Failure}"); };
         await page.AddInitScriptAsync(CountLiveMessages);
         await page.AddInitScriptAsync(MeasureLateness);
         await page.GotoAsync(rig.Server.Url + "/");
@@ -137,7 +142,16 @@ public class BrowserScaleTests
         await downloading.Locator(".name").ClickAsync(new() { NoWaitAfter = true });
 #pragma warning restore CS0612
         await Assertions.Expect(page.Locator("#d-name")).ToHaveTextAsync(name!);
-        await Assertions.Expect(page.Locator("#file-tree .ft-priority").First).ToBeVisibleAsync();
+        try
+        {
+            await Assertions.Expect(page.Locator("#file-tree .ft-priority").First).ToBeVisibleAsync();
+        }
+        catch (PlaywrightException e)
+        {
+            // A CI run under load saw the tree stay empty for 60 s; what the page asked for and heard says why.
+            lock (filesRequests)
+                throw new PlaywrightException($"{e.Message}\nthe page's file reads: {(filesRequests.Count == 0 ? "none" : string.Join("; ", filesRequests))}", e);
+        }
         // Focused by the page's own focus(), in one call: a CI run's Playwright focus (three calls into the page)
         // resolved the menu and then waited 60 s for the page, which no run here could repeat (up to eight busy loops
         // beside it); the page's timer lateness, in the test's output, tells a stalled page from one that was not.

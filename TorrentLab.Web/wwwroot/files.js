@@ -16,6 +16,7 @@ const fileTree = (() => {
   let root = null;       // {folder, name, children, expanded, parent, size, total, wanted, priority}
   let visible = [];      // [{node, depth}] of the expanded part of the tree, in display order
   let loading = 0;       // the request number whose answer is awaited
+  let failed = null;     // the torrent whose files could not be read at the last try (its error was told)
 
   function build() {
     root = folder('', null);
@@ -192,7 +193,17 @@ const fileTree = (() => {
       render();
       box.dataset.renderMs = (performance.now() - started).toFixed(1);
       box.dataset.hash = infoHash;
-    } catch (e) { if (request === loading) notify(e.message, true); }
+      failed = null;
+    } catch (e) {
+      if (request !== loading) return;
+      // Asked again at the next detail update, or in two seconds while the torrent is still shown (a paused one sends
+      // no update): a failed request must not leave the tree empty for as long as the view is open. The error is told
+      // once per torrent, not at every try.
+      if (failed !== infoHash) notify('files: ' + e.message, true);
+      failed = infoHash;
+      hash = null;
+      setTimeout(() => { if (hash === null && state.selected === infoHash) load(infoHash); }, 2000);
+    }
   }
 
   box.addEventListener('scroll', () => { if (root) render(); }, { passive: true });
