@@ -44,6 +44,9 @@ public class TorrentHandleDiagnosisTests
         Assert.Equal(FindingKind.TrackerUnreachable, tracker.Kind);
         Assert.Contains($":{closed}/announce", tracker.Subject, StringComparison.Ordinal);
         Assert.Contains("unreachable", diagnosis.Verdict, StringComparison.Ordinal);
+        // The URL is the finding's subject, said once: the tracker error's message named it too.
+        Assert.DoesNotContain("/announce", tracker.Text, StringComparison.Ordinal);
+        Assert.Single(diagnosis.Verdict.Split("/announce")[1..]);
         Assert.Null(diagnosis.Dht); // the session runs no DHT
     }
 

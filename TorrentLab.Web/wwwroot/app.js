@@ -439,6 +439,7 @@ async function select(hash) {
   paint();
   writeView();
   send({ op: 'subscribe', infoHash: hash, trace: $('#trace-on').checked });
+  whyView.open(); // why.js: the diagnosis of the torrent shown
   try { showDetail(await api('GET', `/api/torrents/${hash}`)); } catch (e) { notify(e.message, true); }
 }
 

@@ -25,8 +25,11 @@ internal sealed class DiagnosisMemory(TimeProvider time)
     private DiagnosisFinding? _reached;
     private int _dhtLookups, _dhtPeers;
 
+    /// <summary>A tracker's last answer. A text that starts with the URL (a tracker error's message names it) loses it:
+    /// the finding's subject is the URL, and a verdict or a line that shows both would say it twice.</summary>
     public void Tracker(string url, FindingKind kind, string text) =>
-        Keep(_trackers, new(Clean(url), kind, Clean(text), time.GetUtcNow()), MaxTrackers);
+        Keep(_trackers, new(Clean(url), kind, Clean(text.StartsWith(url + ": ", StringComparison.Ordinal) ? text[(url.Length + 2)..] : text),
+            time.GetUtcNow()), MaxTrackers);
 
     public void Peer(IPEndPoint peer, FindingKind kind, string text)
     {
@@ -51,7 +54,7 @@ internal sealed class DiagnosisMemory(TimeProvider time)
             _dhtLookups++;
             _dhtPeers += found;
             var text = error is not null ? $"lookup failed: {Clean(error)}"
-                : $"{_dhtLookups} lookup{(_dhtLookups == 1 ? "" : "s")}, {_dhtPeers} new peer{(_dhtPeers == 1 ? "" : "s")} found, the last one {found}";
+                : $"{_dhtLookups} lookup{(_dhtLookups == 1 ? "" : "s")}, {_dhtPeers} new peer{(_dhtPeers == 1 ? "" : "s")} found ({found} by the last)";
             _dht = new("dht", _dhtPeers > 0 ? FindingKind.Ok : FindingKind.Nothing, text, time.GetUtcNow());
         }
     }
