@@ -124,6 +124,37 @@ public class TorrentHandleDiagnosisTests
         Assert.Equal(FindingKind.Nothing, diagnosis.Reachability.Kind);
     }
 
+    [Fact]
+    public async Task Diagnose_IncomingHandshakeThatNamesTheTorrentThenCloses_IsAPeerTried()
+    {
+        using var folder = new TempFolder();
+        var built = TestTorrents.SingleFile(announce: null, seed: 86);
+        await using var session = TorrentSession.Start(Loopback());
+        var handle = session.Add(built.Torrent, new DownloadOptions { OutputDirectory = folder.Combine("out") });
+        handle.Start();
+        await Wait.UntilAsync(() => handle.State == TorrentState.Downloading, Patience, $"the torrent stayed {handle.State}", Ct);
+
+        // A BEP 3 handshake up to the info hash, then the connection closes before the peer id.
+        using (var client = new TcpClient())
+        {
+            await client.ConnectAsync(IPAddress.Loopback, session.Port, Ct);
+            var head = new List<byte> { 19 };
+            head.AddRange(Encoding.ASCII.GetBytes("BitTorrent protocol"));
+            head.AddRange(new byte[8]);
+            head.AddRange(built.Torrent.InfoHash.Bytes.ToArray());
+            await client.GetStream().WriteAsync(head.ToArray(), Ct);
+            var ours = new byte[68];
+            await client.GetStream().ReadExactlyAsync(ours, Ct); // our handshake: the torrent was named and taken
+            var local = ((IPEndPoint)client.Client.LocalEndPoint!).Port;
+            client.Close();
+            DiagnosisFinding? tried = null;
+            await Wait.UntilAsync(() => (tried = handle.Diagnose().Peers.FirstOrDefault(p => p.Subject == $"127.0.0.1:{local}")) is not null,
+                Patience, $"no finding for 127.0.0.1:{local}: {string.Join("; ", handle.Diagnose().Peers.Select(p => $"{p.Subject} {p.Kind} {p.Text}"))}", Ct);
+            Assert.Equal(FindingKind.HandshakeFailed, tried!.Kind);
+            Assert.StartsWith("incoming: ", tried.Text, StringComparison.Ordinal);
+        }
+    }
+
     [Theory]
     [InlineData("cannot connect (ConnectionRefused)", FindingKind.PeerUnreachable)]
     [InlineData("no TCP connection within 3 s", FindingKind.PeerUnreachable)]

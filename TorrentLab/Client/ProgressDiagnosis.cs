@@ -32,6 +32,9 @@ public sealed record ProgressDiagnosis
 }
 
 /// <summary>The main reason a torrent makes progress or not, as <see cref="ProgressDiagnosis.Cause"/> gives it.</summary>
+/// <remarks>No cause says "no metadata": a handle holds its torrent's metadata from the start (a magnet link becomes
+/// a handle once <see cref="TorrentSession.FetchMagnetAsync"/> has fetched it, BEP 9), so a fetch that finds nothing
+/// fails that call, with its reason, before any torrent exists.</remarks>
 public enum StallCause
 {
     /// <summary>Data arrives.</summary>
@@ -44,8 +47,6 @@ public enum StallCause
     Queued,
     /// <summary>Checking or moving its data.</summary>
     Busy,
-    /// <summary>A magnet link whose metadata (BEP 9) has not arrived yet.</summary>
-    NoMetadata,
     /// <summary>Its files cannot be written: the disk is full, a folder is not writable.</summary>
     Disk,
     /// <summary>Failed for another reason (<see cref="TorrentHandle.Error"/>).</summary>

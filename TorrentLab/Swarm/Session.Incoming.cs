@@ -78,12 +78,17 @@ internal sealed partial class Session
         catch (WireException e)
         {
             Settings.Log?.Invoke($"incoming: {e.Message}");
+            // A handshake that failed after naming a torrent is one of that torrent's peers tried (its diagnosis).
+            swarm?.Events?.PeerTried(remote, TorrentSwarm.DialFailure(e.Message), $"incoming: {e.Message}");
             return;
         }
         catch (OperationCanceledException)
         {
             await transport.DisposeAsync().ConfigureAwait(false);
-            if (!_stop.IsCancellationRequested) Settings.Log?.Invoke($"incoming: peer {remote}: no complete handshake within {Settings.HandshakeTimeout.TotalSeconds:0.#} s of the accept, or it yielded its slot");
+            if (_stop.IsCancellationRequested) return;
+            var why = $"no complete handshake within {Settings.HandshakeTimeout.TotalSeconds:0.#} s of the accept, or it yielded its slot";
+            Settings.Log?.Invoke($"incoming: peer {remote}: {why}");
+            swarm?.Events?.PeerTried(remote, Downloads.FindingKind.HandshakeFailed, $"incoming: {why}");
             return;
         }
         finally
