@@ -11,7 +11,8 @@ using TorrentLab.Tracker;
 namespace TorrentLab.Tests.Client;
 
 /// <summary>Why no progress (<c>Client/TorrentHandle.Diagnosis.cs</c>, issue 81): each cause is scripted on loopback (a
-/// dead tracker, a tracker's failure reason, a seed that only chokes, a blocklisted peer, a paused torrent) and the
+/// dead tracker, a tracker's failure reason, a seed that only chokes, a peer with no piece, a blocklisted peer, a disk too
+/// small, a peer that dials us, a handshake that fails after naming the torrent, a paused torrent) and the
 /// verdict and the finding are read back.</summary>
 public class TorrentHandleDiagnosisTests
 {
@@ -122,6 +123,68 @@ public class TorrentHandleDiagnosisTests
         Assert.Equal(StallCause.Paused, diagnosis.Cause);
         Assert.Equal(TorrentState.Paused, diagnosis.State);
         Assert.Equal(FindingKind.Nothing, diagnosis.Reachability.Kind);
+    }
+
+    [Fact]
+    public async Task Diagnose_PeerWithNoPiece_SaysNoPeerHasAPieceWeWant()
+    {
+        using var folder = new TempFolder();
+        var built = TestTorrents.SingleFile(announce: null, seed: 87);
+        await using var empty = SyntheticPeer.Start(SyntheticPeerOptions.ForTorrent(built.Torrent, built.Payload) with { HasPieces = new HashSet<int>() });
+        await using var session = TorrentSession.Start(Loopback());
+        var handle = session.Add(built.Torrent, new DownloadOptions { OutputDirectory = folder.Combine("out"), ExtraPeers = [empty.EndPoint] });
+        handle.Start();
+
+        var diagnosis = await WaitForCauseAsync(handle, StallCause.PeersHaveNothing);
+
+        var peer = Assert.Single(diagnosis.Peers);
+        Assert.Equal(FindingKind.NothingWeWant, peer.Kind);
+        Assert.Equal(empty.EndPoint.ToString(), peer.Subject);
+        Assert.Contains("has a piece we want", diagnosis.Verdict, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Diagnose_APeerDialsUs_SaysOurPortIsReachable()
+    {
+        using var folder = new TempFolder();
+        var built = TestTorrents.SingleFile(announce: null, seed: 88);
+        await using var session = TorrentSession.Start(Loopback());
+        var handle = session.Add(built.Torrent, new DownloadOptions { OutputDirectory = folder.Combine("out") });
+        handle.Start();
+        Assert.Equal(FindingKind.Nothing, handle.Diagnose().Reachability.Kind); // nobody came yet
+
+        // Another session downloading the same torrent is told only our port: it dials us.
+        await using var other = TorrentSession.Start(Loopback());
+        var dialler = other.Add(built.Torrent, new DownloadOptions
+        {
+            OutputDirectory = folder.Combine("other"), ExtraPeers = [new IPEndPoint(IPAddress.Loopback, session.Port)],
+        });
+        dialler.Start();
+
+        DiagnosisFinding? reached = null;
+        await Wait.UntilAsync(() => (reached = handle.Diagnose().Reachability).Kind == FindingKind.Ok, Patience,
+            $"the port's finding stayed: {handle.Diagnose().Reachability.Text}", Ct);
+        Assert.Equal("port", reached!.Subject);
+        Assert.Contains("connected to us", reached.Text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Diagnose_DiskTooSmallForTheTorrent_SaysItsFilesCannotBeWritten()
+    {
+        using var folder = new TempFolder();
+        using var disk = Tmpfs.Mount(folder.Combine("disk"), "1m");
+        var built = TestTorrents.SingleFile(length: 3 << 20, announce: null, seed: 89); // three times the disk
+        await using var seed = SyntheticPeer.Start(SyntheticPeerOptions.ForTorrent(built.Torrent, built.Payload));
+        await using var session = TorrentSession.Start(Loopback());
+        var handle = session.Add(built.Torrent, new DownloadOptions { OutputDirectory = Path.Combine(disk.Path, "out"), ExtraPeers = [seed.EndPoint] });
+        handle.Start();
+
+        var diagnosis = await WaitForCauseAsync(handle, StallCause.Disk);
+
+        Assert.Equal(TorrentState.Failed, diagnosis.State);
+        // The space check before the first write refuses it, with the figures.
+        Assert.StartsWith("its files cannot be written: the torrent needs ", diagnosis.Verdict, StringComparison.Ordinal);
+        Assert.Contains("are free on the filesystem", diagnosis.Verdict, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Http.Json;
+using TorrentLab.Lab;
 using TorrentLab.Tests.Infrastructure;
 using TorrentLab.Web;
 
@@ -26,6 +27,24 @@ public class TorrentApiWhyTests
         Assert.Equal(web.InfoHash, why.InfoHash);
         Assert.Equal("nothing", why.Reachability.Kind);
         Assert.StartsWith("paused", why.Verdict, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Why_SecondDownloadBehindAOneSlotQueue_AnswersQueued()
+    {
+        // One download at a time; the first one's peer sends a block every 200 ms, so it holds the slot.
+        await using var web = await WebTestServer.StartAsync(Ct, SyntheticBehaviour.Slow, pieces: 40, slowDelay: TimeSpan.FromMilliseconds(200),
+            configure: o => o with { MaxActiveDownloads = 1 });
+        await web.AddAsync(start: true, Ct);
+        await web.WaitForAsync(s => s.State == "downloading", Ct);
+        var second = TestTorrents.SingleFile(64 * 1024, name: "second.bin", announce: null, seed: 90);
+        using (var added = await web.UploadAsync(second.TorrentBytes, start: true, Ct))
+            Assert.Equal(HttpStatusCode.Created, added.StatusCode);
+
+        var why = await web.Http.GetFromJsonAsync<WhyReport>($"/api/torrents/{second.Torrent.InfoHash.Hex}/why", Ct);
+
+        Assert.Equal("queued", why!.Cause);
+        Assert.StartsWith("queued: waiting for a download slot", why.Verdict, StringComparison.Ordinal);
     }
 
     [Fact]
