@@ -12,7 +12,7 @@ namespace TorrentLab.Tests.Client;
 
 /// <summary>Why no progress (<c>Client/TorrentHandle.Diagnosis.cs</c>, issue 81): each cause is scripted on loopback (a
 /// dead tracker, a tracker's failure reason, a seed that only chokes, a peer with no piece, a blocklisted peer, a disk too
-/// small, a peer that dials us, a handshake that fails after naming the torrent, a paused torrent) and the
+/// small, a peer that dials us, a trackerless torrent on a local DHT, a handshake that fails after naming the torrent, a paused torrent) and the
 /// verdict and the finding are read back.</summary>
 public class TorrentHandleDiagnosisTests
 {
@@ -185,6 +185,26 @@ public class TorrentHandleDiagnosisTests
         // The space check before the first write refuses it, with the figures.
         Assert.StartsWith("its files cannot be written: the torrent needs ", diagnosis.Verdict, StringComparison.Ordinal);
         Assert.Contains("are free on the filesystem", diagnosis.Verdict, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Diagnose_TrackerlessTorrentOnALocalDht_SaysWhatTheLookupsFound()
+    {
+        using var folder = new TempFolder();
+        var built = TestTorrents.SingleFile(announce: null, seed: 91);
+        await using var bootstrap = await LocalDht.StartNodeAsync(Ct);
+        await using var seeder = await LocalDht.SeedAsync(built, folder.Combine("seed"), bootstrap, Ct);
+        await using var session = TorrentSession.Start(Loopback() with { Dht = true, DhtBootstrap = [bootstrap.LocalEndPoint!.ToString()] });
+        var handle = session.Add(built.Torrent, new DownloadOptions { OutputDirectory = folder.Combine("out") });
+        handle.Start();
+
+        // The DHT's finding says what its lookups found: the seeder, announced to the local node.
+        DiagnosisFinding? dht = null;
+        await Wait.UntilAsync(() => (dht = handle.Diagnose().Dht) is { Kind: FindingKind.Ok }, Patience,
+            $"the DHT's finding stayed: {handle.Diagnose().Dht?.Text}", Ct);
+        Assert.Equal("dht", dht!.Subject);
+        Assert.Matches(@"^\d+ lookups?, [1-9]\d* new peers? found", dht.Text);
+        Assert.Empty(handle.Diagnose().Trackers); // no tracker: the DHT is the only source
     }
 
     [Fact]
