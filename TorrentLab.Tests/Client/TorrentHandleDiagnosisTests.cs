@@ -247,7 +247,7 @@ public class TorrentHandleDiagnosisTests
     [InlineData("the peer closed the connection before the handshake", FindingKind.HandshakeFailed)]
     [InlineData("handshake: expected protocol name length 19 at byte 0, got 71", FindingKind.HandshakeFailed)]
     public void DialFailure_ReadsTheWireLayersWords(string reason, FindingKind kind) =>
-        Assert.Equal(kind, TorrentSwarm.DialFailure(reason));
+        Assert.Equal(kind, PeerFindings.DialFailure(reason));
 
     /// <summary>A loopback port nothing listens on: bound, then released.</summary>
     private static int ClosedPort()

@@ -341,7 +341,7 @@ public class SettingsTableTests
         await using var session = Session.Start(settings);
         var built = TestTorrents.SingleFile(length: 50_000, announce: null);
 
-        var options = TorrentSwarm.ConnectionOptionsFor(session, built.Torrent, new DownloadOptions { OutputDirectory = "out" });
+        var options = SwarmConnections.Options(session, built.Torrent, new DownloadOptions { OutputDirectory = "out" });
 
         Assert.Equal((TimeSpan.FromSeconds(7), TimeSpan.FromSeconds(8), TimeSpan.FromSeconds(9)),
             (options.ConnectTimeout, options.HandshakeTimeout, options.IdleTimeout));

@@ -93,7 +93,7 @@ internal sealed class Dialler
             _swarm.Book.Release(endpoint, failed: true, _swarm.Time.GetUtcNow());
             if (e.IsViolation) _swarm.Ban(endpoint, null, e.Reason);
             else _swarm.Log($"dial {endpoint}{(utpOnly ? " (holepunch)" : "")}: {e.Reason}");
-            _swarm.Tried(endpoint, TorrentSwarm.DialFailure(e.Reason), e.Reason);
+            _swarm.Tried(endpoint, PeerFindings.DialFailure(e.Reason), e.Reason);
             if (!e.IsViolation && !utpOnly) _swarm.Holepunching.AskForRendezvous(endpoint); // BEP 55: perhaps a NAT is in the way
             Wake();
             return;

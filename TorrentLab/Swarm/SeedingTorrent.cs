@@ -202,13 +202,13 @@ internal sealed class SeedingTorrent : ISessionTorrent, IAsyncDisposable
         }
     }
 
-    public IReadOnlyCollection<InfoHash> IncomingHashes => TorrentSwarm.IncomingHashesOf(Torrent);
+    public IReadOnlyCollection<InfoHash> IncomingHashes => SwarmConnections.IncomingHashes(Torrent);
 
     /// <summary>The swarm while awake (null while asleep): for tests that wait on a peer's state.</summary>
     internal TorrentSwarm? AwakeSwarm { get { lock (_lock) return _swarm; } }
 
     // Made per handshake: a sleeping torrent keeps none.
-    public PeerConnectionOptions ConnectionOptions => Volatile.Read(ref _swarm)?.ConnectionOptions ?? TorrentSwarm.ConnectionOptionsFor(_session, Torrent, _options);
+    public PeerConnectionOptions ConnectionOptions => Volatile.Read(ref _swarm)?.ConnectionOptions ?? SwarmConnections.Options(_session, Torrent, _options);
 
     public bool IsAttached { get { lock (_lock) return !_disposed; } }
 

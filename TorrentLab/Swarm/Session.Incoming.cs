@@ -79,7 +79,7 @@ internal sealed partial class Session
         {
             Settings.Log?.Invoke($"incoming: {e.Message}");
             // A handshake that failed after naming a torrent is one of that torrent's peers tried (its diagnosis).
-            swarm?.Events?.PeerTried(remote, TorrentSwarm.DialFailure(e.Message), $"incoming: {e.Message}");
+            swarm?.Events?.PeerTried(remote, PeerFindings.DialFailure(e.Message), $"incoming: {e.Message}");
             return;
         }
         catch (OperationCanceledException)

@@ -162,7 +162,7 @@ internal sealed partial class TorrentSwarm
         else _log?.Invoke($"{peer}: disconnected ({reason})");
         if (_options.Events is not null && !_stop.IsCancellationRequested)
         {
-            var (kind, why) = EndOf(peer, reason, violation);
+            var (kind, why) = PeerFindings.EndOf(peer, reason, violation, Downloading);
             Tried(peer.Connection.RemoteEndPoint, kind, why);
         }
         if (!peer.Choking) _choking.Run(); // its upload slot is free
@@ -187,25 +187,6 @@ internal sealed partial class TorrentSwarm
 
     /// <summary>Tells the torrent's diagnosis what came of a peer tried (<see cref="Downloads.ITorrentEvents.PeerTried"/>).</summary>
     internal void Tried(IPEndPoint peer, FindingKind kind, string reason) => _options.Events?.PeerTried(peer, kind, reason);
-
-    /// <summary>The kind of a dial that failed, from the wire layer's words (its exceptions carry no code): a connect
-    /// that never opened, an encrypted handshake (MSE/PE) that failed, or another handshake failure.</summary>
-    internal static FindingKind DialFailure(string reason) =>
-        reason.Contains("encrypt", StringComparison.OrdinalIgnoreCase) || reason.Contains("MSE", StringComparison.Ordinal) ? FindingKind.Encryption
-        : reason.StartsWith("cannot connect", StringComparison.Ordinal) || reason.StartsWith("no TCP connection", StringComparison.Ordinal)
-          || reason.StartsWith("no uTP connection", StringComparison.Ordinal) ? FindingKind.PeerUnreachable
-        : FindingKind.HandshakeFailed;
-
-    /// <summary>What came of a connection that ended, for the diagnosis: banned, useful, kept choking us while we
-    /// wanted its pieces, had nothing we want, or ended for the reason given.</summary>
-    private (FindingKind Kind, string Reason) EndOf(SwarmPeer peer, string reason, bool violation)
-    {
-        if (violation) return (FindingKind.Banned, $"banned: {reason}");
-        if (peer.Delivered) return (FindingKind.Ok, $"sent {peer.Down.Total} bytes, then: {reason}");
-        if (Downloading && peer.Connection.AmInterested && peer.Connection.PeerChoking) return (FindingKind.ChokedUs, $"choked us while we wanted its pieces, then: {reason}");
-        if (Downloading && !peer.Connection.AmInterested && peer.Spoke) return (FindingKind.NothingWeWant, $"has nothing we want, then: {reason}");
-        return (FindingKind.Disconnected, reason);
-    }
 
     /// <summary>A peer has everything: if we do too, the connection is useless to both.</summary>
     private void OnPeerIsSeed(SwarmPeer peer)

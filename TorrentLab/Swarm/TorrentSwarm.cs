@@ -110,28 +110,9 @@ internal sealed partial class TorrentSwarm : ISwarmHost, ISessionTorrent, IAsync
         _announcing = new Announcing(this);
         // Idle, a seeding torrent may let the swarm go after a while.
         _timer = new SwarmTimer(this, _pex, _firstCopy, _choking, _stall, idle: () => Volatile.Read(ref _owner)?.OnSwarmIdle(this));
-        ConnectionOptions = ConnectionOptionsFor(session, torrent, options);
+        ConnectionOptions = SwarmConnections.Options(session, torrent, options);
         if (_wanted.DoneAtStart) _complete.TrySetResult();
     }
-
-    /// <summary>How a connection of this torrent handshakes and runs: the extensions we offer and the session's
-    /// encryption and time limits.</summary>
-    internal static PeerConnectionOptions ConnectionOptionsFor(Session session, Torrent torrent, DownloadOptions options) => new()
-    {
-        PieceCount = torrent.PieceCount,
-        AdvertiseExtensions = true, // BEP 10: ut_metadata for magnet clients, ut_pex unless private (SwarmPeer.Extensions.cs)
-        Encryption = session.Settings.Encryption,
-        AdvertiseFast = true, // BEP 6: have all/none, reject, allowed fast (SwarmPeer.Fast.cs)
-        AdvertiseV2 = torrent.InfoHashV2 is not null, // BEP 52: we answer hash requests (SwarmPeer.Hashes.cs)
-        AlternateInfoHash = torrent.IsHybrid ? torrent.InfoHashV2?.Truncated : null,
-        ConnectTimeout = session.Settings.ConnectTimeout,
-        HandshakeTimeout = session.Settings.HandshakeTimeout,
-        IdleTimeout = session.Settings.IdleTimeout,
-        KeepAliveInterval = Min(session.Settings.IdleTimeout / 3, TimeSpan.FromMinutes(2)),
-        Time = session.Settings.Time,
-        Network = session.Settings.Network,
-        Trace = options.Trace,
-    };
 
     public Torrent Torrent { get; }
 
@@ -141,10 +122,8 @@ internal sealed partial class TorrentSwarm : ISwarmHost, ISessionTorrent, IAsync
 
     /// <summary>The info hashes an incoming handshake may name: a hybrid's peers use its v1 hash or the truncated v2
     /// one (BEP 52), every other torrent has one.</summary>
-    public IReadOnlyCollection<InfoHash> IncomingHashes => IncomingHashesOf(Torrent);
+    public IReadOnlyCollection<InfoHash> IncomingHashes => SwarmConnections.IncomingHashes(Torrent);
 
-    internal static IReadOnlyCollection<InfoHash> IncomingHashesOf(Torrent torrent) => torrent.IsHybrid && torrent.InfoHashV2 is { } v2
-        ? [torrent.InfoHash, v2.Truncated] : [torrent.InfoHash];
     public PieceManager Pieces { get; }
     public IPieceStorage Storage { get; }
     public PeerConnectionOptions ConnectionOptions { get; }
@@ -300,8 +279,6 @@ internal sealed partial class TorrentSwarm : ISwarmHost, ISessionTorrent, IAsync
     {
         if (seeds.Count > 0) _book.AddRetired(seeds);
     }
-
-    private static TimeSpan Min(TimeSpan a, TimeSpan b) => a < b ? a : b;
 
     /// <summary>What the trackers hear: our totals, and what is left (<see cref="WantedPieces.Left"/>).</summary>
     private AnnounceTotals Totals()
