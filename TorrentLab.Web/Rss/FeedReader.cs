@@ -58,6 +58,13 @@ internal static class FeedReader
         {
             throw new FormatException($"not a feed: invalid XML at line {e.LineNumber}, column {e.LinePosition}: {e.Message}", e);
         }
+        catch (ArgumentException e)
+        {
+            // .NET's XML reader throws some malformed declarations at us as an argument error of its own (a version of a
+            // kilobyte of non-ASCII bytes: ArgumentOutOfRangeException from its switch of encoding, found by fuzzing).
+            // Our arguments are fixed above, so it can only be the feed's bytes.
+            throw new FormatException($"not a feed: its XML declaration could not be read ({e.GetType().Name})", e);
+        }
     }
 
     private static FeedContent ReadRss(XmlReader reader) => ReadItems(reader, "item", titleDepth: 2, atom: false);

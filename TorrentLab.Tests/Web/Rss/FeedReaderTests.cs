@@ -66,6 +66,19 @@ public class FeedReaderTests
     }
 
     [Fact]
+    public void XmlDeclarationWithAKilobyteOfNonAsciiInItsVersion_IsAFormatException()
+    {
+        // Found by the rss fuzz target (fuzz/regressions/rss/long-version): .NET's XML reader threw
+        // ArgumentOutOfRangeException from its encoding switch, not an XmlException, and it escaped the feed's refresh.
+        var xml = Encoding.ASCII.GetBytes("<?xml version=\"1.0").Concat(Enumerable.Repeat((byte)0xf8, 1030))
+            .Concat(Encoding.ASCII.GetBytes("\"?><rss version=\"2.0\"><channel><title>t</title></channel></rss>")).ToArray();
+
+        var e = Assert.Throws<FormatException>(() => FeedReader.Read(xml));
+
+        Assert.StartsWith("not a feed: ", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void AnItemWithADateInNoKnownForm_IsKeptWithoutADate()
     {
         var article = Assert.Single(Read("<rss><channel><item><title>x</title><guid>1</guid><pubDate>yesterday-ish</pubDate></item></channel></rss>").Articles);
