@@ -11,7 +11,7 @@ public sealed record PeerSources(int Given, int Tracker, int Pex, int Dht, int L
     /// <summary>No address learned yet.</summary>
     public static PeerSources None { get; } = new(0, 0, 0, 0);
 
-    /// <summary>One line for a log or a summary, e.g. <c>peers from: tracker 3, pex 1, dht 2, given 0</c>.</summary>
+    /// <summary>One line for a log or a summary, e.g. <c>peers from: tracker 3, dht 2, pex 1, lsd 0, given 0</c>.</summary>
     public override string ToString() => $"peers from: tracker {Tracker}, dht {Dht}, pex {Pex}, lsd {Lsd}, given {Given}";
 }
 
