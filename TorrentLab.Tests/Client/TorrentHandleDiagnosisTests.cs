@@ -12,7 +12,7 @@ namespace TorrentLab.Tests.Client;
 
 /// <summary>Why no progress (<c>Client/TorrentHandle.Diagnosis.cs</c>, issue 81): each cause is scripted on loopback (a
 /// dead tracker, a tracker's failure reason, a seed that only chokes, a peer with no piece, a blocklisted peer, a disk too
-/// small, a peer that dials us, a trackerless torrent on a local DHT, a handshake that fails after naming the torrent, a paused torrent) and the
+/// small, a peer that dials us, a peer that tells us our address (yourip), a trackerless torrent on a local DHT, a handshake that fails after naming the torrent, a paused torrent) and the
 /// verdict and the finding are read back.</summary>
 public class TorrentHandleDiagnosisTests
 {
@@ -166,6 +166,26 @@ public class TorrentHandleDiagnosisTests
             $"the port's finding stayed: {handle.Diagnose().Reachability.Text}", Ct);
         Assert.Equal("port", reached!.Subject);
         Assert.Contains("connected to us", reached.Text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Diagnose_PeerWeDialTellsUsOurAddress_SaysWhereItSeesUs()
+    {
+        using var folder = new TempFolder();
+        var built = TestTorrents.SingleFile(announce: null, seed: 92);
+        // A peer that stays connected (it never unchokes) and says in its BEP 10 handshake where it sees us (yourip);
+        // the synthetic peer sends that handshake when it serves the metadata.
+        await using var peer = SyntheticPeer.Start(SyntheticPeerOptions.ForTorrent(built.Torrent, built.Payload, SyntheticBehaviour.NeverUnchokes)
+            with { ServeMetadata = true });
+        await using var session = TorrentSession.Start(Loopback());
+        var handle = session.Add(built.Torrent, new DownloadOptions { OutputDirectory = folder.Combine("out"), ExtraPeers = [peer.EndPoint] });
+        handle.Start();
+
+        DiagnosisFinding? reached = null;
+        await Wait.UntilAsync(() => (reached = handle.Diagnose().Reachability).Kind == FindingKind.Ok, Patience,
+            $"the port's finding stayed: {handle.Diagnose().Reachability.Text}", Ct);
+        // Only that someone sees us: no peer dialled us, so it is not told as our port reached.
+        Assert.Equal($"{peer.EndPoint} sees us at 127.0.0.1 (yourip, BEP 10)", reached!.Text);
     }
 
     [Fact]
