@@ -105,6 +105,7 @@ internal static class TorrentApi
         TorrentApiStream.Map(api, torrents);
         TorrentApiShares.Map(api, torrents, options);
         TorrentApiWhy.Map(api, torrents);
+        TorrentApiPieces.Map(api, torrents);
     }
 
     /// <summary>The description of every route's <c>{infoHash}</c>.</summary>

@@ -35,4 +35,5 @@ namespace TorrentLab.Web;
 [JsonSerializable(typeof(ShareRequest))]
 [JsonSerializable(typeof(ShareResult))]
 [JsonSerializable(typeof(WhyReport))]
+[JsonSerializable(typeof(PieceMap))]
 internal sealed partial class WebJsonContext : JsonSerializerContext;

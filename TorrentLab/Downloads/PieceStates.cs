@@ -20,10 +20,41 @@ public sealed class PieceStates
 {
     private readonly byte[]? _states; // null: every piece verified (a complete torrent's map holds no byte per piece)
     private readonly int _count;
+    private readonly byte[]? _availability; // per piece, the connected peers that have it (255 at most); null: not known
 
     private PieceStates(byte[] states) => (_states, _count) = (states, states.Length);
 
     private PieceStates(int allVerified) => _count = allVerified;
+
+    private PieceStates(byte[]? states, int count, byte[] availability) => (_states, _count, _availability) = (states, count, availability);
+
+    /// <summary>True when the map says how many connected peers have each piece (the map of a running swarm).</summary>
+    public bool HasAvailability => _availability is not null;
+
+    /// <summary>How many connected peers have piece <paramref name="index"/> (255 at most: more read as 255); 0 when
+    /// <see cref="HasAvailability"/> is false.</summary>
+    public int Availability(int index)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(index);
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(index, _count);
+        return _availability?[index] ?? 0;
+    }
+
+    /// <summary>The same map with, per piece, how many connected peers have it (counts over 255 are kept as 255).</summary>
+    /// <exception cref="ArgumentException">Not one count per piece, or a negative count.</exception>
+    public PieceStates WithAvailability(IReadOnlyList<int> counts)
+    {
+        ArgumentNullException.ThrowIfNull(counts);
+        if (counts.Count != _count) throw new ArgumentException($"{counts.Count} counts for {_count} pieces", nameof(counts));
+        var bytes = new byte[_count];
+        for (var i = 0; i < bytes.Length; i++)
+            bytes[i] = counts[i] < 0 ? throw new ArgumentException($"a negative count for piece {i}", nameof(counts)) : (byte)Math.Min(counts[i], 255);
+        return new PieceStates(_states, _count, bytes);
+    }
+
+    /// <summary>As <see cref="WithAvailability(IReadOnlyList{int})"/>, taking the swarm's bytes as they are.</summary>
+    internal PieceStates WithAvailability(byte[] counts) =>
+        counts.Length == _count ? new PieceStates(_states, _count, counts) : throw new ArgumentException($"{counts.Length} counts for {_count} pieces", nameof(counts));
 
     /// <summary>Pieces in the torrent.</summary>
     public int Count => _count;

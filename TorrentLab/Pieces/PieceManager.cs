@@ -160,6 +160,17 @@ internal sealed partial class PieceManager
     /// <summary>A copy of the verified pieces (for a BEP 3 <c>bitfield</c> message or the resume ledger).</summary>
     public Bitfield SnapshotHave() { lock (_lock) return Bitfield.FromWire(_have.ToBytes(), _have.Length); }
 
+    /// <summary>Per piece, how many registered peers announced it (255 at most), for a piece map.</summary>
+    public byte[] SnapshotAvailability()
+    {
+        lock (_lock)
+        {
+            var counts = new byte[_availability.Length];
+            for (var i = 0; i < counts.Length; i++) counts[i] = (byte)Math.Min(_availability[i], 255);
+            return counts;
+        }
+    }
+
     /// <summary>The indexes of the pieces being assembled right now (for a piece map's "requested" state).</summary>
     public int[] SnapshotInProgress() { lock (_lock) return [.. _inProgress.Select(p => p.Index)]; }
 

@@ -1,0 +1,67 @@
+using System.ComponentModel;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using TorrentLab.Downloads;
+
+namespace TorrentLab.Web;
+
+/// <summary><c>GET /api/torrents/{infoHash}/pieces</c>: the torrent's piece map (issue 81), for the page, the
+/// <c>torrentlab pieces</c> command and any script: each piece's state, and while it runs how many connected peers have
+/// each piece; the pieces each file spans.</summary>
+internal static class TorrentApiPieces
+{
+    public static void Map(RouteGroupBuilder api, TorrentManager torrents)
+    {
+        api.MapGet("/torrents/{infoHash}/pieces", ([Description(TorrentApi.HashDescription)] string infoHash) =>
+                Results.Json(PieceMap.Of(torrents.Get(infoHash)), WebJsonContext.Default.PieceMap))
+            .WithName("TorrentPieces")
+            .WithSummary("The piece map: each piece missing, requested, verified or failed, how many connected peers have it while the torrent runs, and the pieces each file spans")
+            .Responds(200, "The piece map", typeof(PieceMap)).RespondsNotFound();
+    }
+}
+
+/// <summary>A torrent's piece map.</summary>
+/// <param name="InfoHash">The torrent's info hash (hex).</param>
+/// <param name="PieceLength">Bytes per piece (the last may be shorter).</param>
+/// <param name="States">One digit per piece: 0 missing, 1 requested (being assembled), 2 verified, 3 failed (its last
+/// copy failed the hash check).</param>
+/// <param name="Availability">Per piece, how many connected peers have it (255 at most); null while the torrent does not
+/// run.</param>
+/// <param name="Missing">Pieces missing.</param>
+/// <param name="Requested">Pieces being assembled.</param>
+/// <param name="Verified">Pieces verified.</param>
+/// <param name="Failed">Pieces whose last copy failed the hash check.</param>
+/// <param name="Files">The pieces each file spans, files numbered from 1 as <c>/files</c> numbers them (pad files left out).</param>
+public sealed record PieceMap(string InfoHash, long PieceLength, string States, int[]? Availability, int Missing, int Requested,
+    int Verified, int Failed, PieceMapFile[] Files)
+{
+    internal static PieceMap Of(ManagedTorrent torrent)
+    {
+        var pieces = torrent.Pieces;
+        var t = torrent.Torrent;
+        int[]? availability = null;
+        if (pieces.HasAvailability)
+        {
+            availability = new int[pieces.Count];
+            for (var i = 0; i < availability.Length; i++) availability[i] = pieces.Availability(i);
+        }
+        var files = new List<PieceMapFile>();
+        foreach (var f in t.Files)
+        {
+            if (f.IsPadding) continue;
+            var (first, last) = f.Length == 0 ? ((int)(f.Offset / t.PieceLength), (int)(f.Offset / t.PieceLength) - 1)
+                : ((int)(f.Offset / t.PieceLength), (int)((f.Offset + f.Length - 1) / t.PieceLength));
+            files.Add(new PieceMapFile(files.Count + 1, f.DisplayPath, first, last));
+        }
+        return new PieceMap(t.InfoHash.Hex, t.PieceLength, pieces.ToDigits(), availability, pieces.CountOf(PieceState.Missing),
+            pieces.CountOf(PieceState.Requested), pieces.CountOf(PieceState.Verified), pieces.CountOf(PieceState.Failed), [.. files]);
+    }
+}
+
+/// <summary>The pieces a file spans.</summary>
+/// <param name="Index">Its number, from 1 (pad files left out).</param>
+/// <param name="Path">Its path inside the torrent.</param>
+/// <param name="FirstPiece">The piece holding its first byte.</param>
+/// <param name="LastPiece">The piece holding its last byte; one less than <paramref name="FirstPiece"/> for an empty file.</param>
+public sealed record PieceMapFile(int Index, string Path, int FirstPiece, int LastPiece);
