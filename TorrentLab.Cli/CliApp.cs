@@ -42,6 +42,7 @@ internal static class CliApp
         yield return ServeCommand.Create();
         yield return SeedCommand.Create();
         yield return WhyCommand.Create();
+        yield return PiecesCommand.Create();
     }
 
     /// <summary>Parses and runs; a usage error prints one line and exits with <see cref="ExitCodes.Usage"/>.</summary>

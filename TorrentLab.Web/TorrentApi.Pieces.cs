@@ -23,6 +23,7 @@ internal static class TorrentApiPieces
 
 /// <summary>A torrent's piece map.</summary>
 /// <param name="InfoHash">The torrent's info hash (hex).</param>
+/// <param name="Name">The torrent's name.</param>
 /// <param name="PieceLength">Bytes per piece (the last may be shorter).</param>
 /// <param name="States">One digit per piece: 0 missing, 1 requested (being assembled), 2 verified, 3 failed (its last
 /// copy failed the hash check).</param>
@@ -33,7 +34,7 @@ internal static class TorrentApiPieces
 /// <param name="Verified">Pieces verified.</param>
 /// <param name="Failed">Pieces whose last copy failed the hash check.</param>
 /// <param name="Files">The pieces each file spans, files numbered from 1 as <c>/files</c> numbers them (pad files left out).</param>
-public sealed record PieceMap(string InfoHash, long PieceLength, string States, int[]? Availability, int Missing, int Requested,
+public sealed record PieceMap(string InfoHash, string Name, long PieceLength, string States, int[]? Availability, int Missing, int Requested,
     int Verified, int Failed, PieceMapFile[] Files)
 {
     internal static PieceMap Of(ManagedTorrent torrent)
@@ -54,7 +55,7 @@ public sealed record PieceMap(string InfoHash, long PieceLength, string States, 
                 : ((int)(f.Offset / t.PieceLength), (int)((f.Offset + f.Length - 1) / t.PieceLength));
             files.Add(new PieceMapFile(files.Count + 1, f.DisplayPath, first, last));
         }
-        return new PieceMap(t.InfoHash.Hex, t.PieceLength, pieces.ToDigits(), availability, pieces.CountOf(PieceState.Missing),
+        return new PieceMap(t.InfoHash.Hex, t.Name, t.PieceLength, pieces.ToDigits(), availability, pieces.CountOf(PieceState.Missing),
             pieces.CountOf(PieceState.Requested), pieces.CountOf(PieceState.Verified), pieces.CountOf(PieceState.Failed), [.. files]);
     }
 }

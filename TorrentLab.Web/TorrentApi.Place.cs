@@ -48,7 +48,7 @@ internal static class TorrentApiPlace
                 if (added) options.Log?.Invoke($"'{torrent.Torrent.Name}': peer {body!.Address.Trim()} given");
                 return Results.Json(torrent.Details().GivenPeers.ToArray(), WebJsonContext.Default.StringArray);
             })
-            .WithName("AddPeer").WithSummary("Give the torrent a peer to dial (kept across restarts); a running torrent restarts to dial it")
+            .WithName("AddPeer").WithSummary("Give the torrent a peer to dial (kept across restarts); a running torrent dials it with its other peers kept")
             .DescribesBody("The peer")
             .Responds(200, "The peers given to the torrent, ip:port", typeof(string[]))
             .Responds(400, "Not ip:port, an address no peer source may dial (unspecified, broadcast, multicast, link-local, or outside the server's peer scope), or more than 200 peers", typeof(ApiError))

@@ -75,7 +75,7 @@ public sealed record WebServerOptions
     /// <summary>Local service discovery for every public torrent (<c>--lsd</c>, BEP 14); off unless given at this start.</summary>
     public bool Lsd { get; init; }
 
-    /// <summary>Peer connections open at once over all torrents (<c>--max-connections</c>); null: as saved, else 500.</summary>
+    /// <summary>Peer connections open at once over all torrents (<c>serve --max-peers</c>); null: as saved, else 500.</summary>
     public int? MaxConnections { get; init; }
 
     /// <summary>The blocklist's source (<c>--blocklist</c>): an http(s) URL or a file, turned on and saved; null: as

@@ -44,4 +44,24 @@ public class PieceStatesTests
     [Fact]
     public void From_EveryPieceVerified_VerifiedWinsOverRequestedAndFailed() =>
         Assert.Equal("222", PieceStates.From(Bitfield.Full(3), requested: [0], failed: [2]).ToDigits());
+
+    [Fact]
+    public void WithAvailability_KeepsTheStatesAndCountsEachPieceClampedAt255()
+    {
+        var have = new Bitfield(4);
+        have.Set(1);
+        var plain = PieceStates.From(have, requested: [2]);
+
+        var counted = plain.WithAvailability([0, 3, 300, 1]);
+
+        Assert.False(plain.HasAvailability);
+        Assert.Equal(0, plain.Availability(1));
+        Assert.True(counted.HasAvailability);
+        Assert.Equal(plain.ToDigits(), counted.ToDigits());
+        Assert.Equal([0, 3, 255, 1], Enumerable.Range(0, 4).Select(counted.Availability));
+        Assert.Throws<ArgumentOutOfRangeException>(() => counted.Availability(4));
+        Assert.Throws<ArgumentException>(() => plain.WithAvailability([1, 2, 3]));
+        Assert.Throws<ArgumentException>(() => plain.WithAvailability([1, -1, 0, 0]));
+        Assert.Equal(7, PieceStates.AllVerified(2).WithAvailability([7, 9]).Availability(0)); // a seed's map counts too
+    }
 }
