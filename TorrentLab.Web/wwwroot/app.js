@@ -556,6 +556,7 @@ function drawPieces() {
     ctx.fillStyle = colors[digits.charCodeAt(i) - 48];
     ctx.fillRect((i % columns) * (cell + gap), Math.floor(i / columns) * (cell + gap), cell, cell);
   }
+  pieceHover.drawn(columns, cell, gap, digits.length); // pieces.js: the readout of the piece under the pointer
 }
 addEventListener('resize', () => { if (state.selected) drawPieces(); });
 matchMedia('(prefers-color-scheme: dark)').addEventListener('change', () => { if (state.selected) drawPieces(); });

@@ -1,0 +1,56 @@
+using Microsoft.Playwright;
+using TorrentLab.Lab;
+using TorrentLab.Tests.Infrastructure;
+
+namespace TorrentLab.Tests.Web;
+
+/// <summary>The piece map's readout in the page (<c>wwwroot/pieces.js</c>) in Debian's Chromium through Playwright: the
+/// pointer on a piece of a torrent downloading from one peer that has every piece says the piece, its state and that
+/// one connected peer has it; once paused, that the counts come only while it runs.</summary>
+[Trait("Tier", "Slow")]
+[Collection(BrowserCollection.Name)]
+public class BrowserPieceMapTests
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task PieceMap_PointerOnAPiece_SaysItsStateAndHowManyPeersHaveIt()
+    {
+        HeadlessChromium.Require();
+        // The swarm engine, one peer with every piece sending a block every 100 ms: the download runs for a while.
+        await using var web = await WebTestServer.StartAsync(Ct, SyntheticBehaviour.Slow, pieces: 60, slowDelay: TimeSpan.FromMilliseconds(100),
+            configure: o => o with { MaxPeers = 8 });
+        await web.AddAsync(start: true, Ct);
+        await web.WaitForAsync(s => s.State == "downloading", Ct);
+
+        await using var browser = await HeadlessChromium.LeaseAsync();
+        var consoleErrors = new List<string>();
+        var page = await HeadlessChromium.OpenPageAsync(browser, consoleErrors);
+        await page.GotoAsync(web.Server.Url + "/");
+        await Assertions.Expect(page.Locator("#connection")).ToHaveTextAsync("live");
+        await page.Locator($"tr[data-hash='{web.InfoHash}'] .name").ClickAsync();
+        var map = page.Locator("#piece-map");
+        await Assertions.Expect(map).ToHaveAttributeAsync("data-total", "60");
+
+        // The first cell's middle: piece 0 (cells are at least 2 px, from the map's top left corner).
+        var readout = page.Locator("#piece-hover");
+        await map.HoverAsync(new() { Position = new() { X = 1, Y = 1 } });
+        await Assertions.Expect(readout).ToHaveAttributeAsync("data-index", "0");
+        await Assertions.Expect(readout).ToHaveTextAsync(new System.Text.RegularExpressions.Regex(@"^piece 0: (missing|requested|verified) · 1 connected peer has it$"),
+            new() { Timeout = 30_000 });
+
+        // Paused, nobody is connected: the readout says the counts come only while it runs.
+        using (await web.Http.PostAsync($"/api/torrents/{web.InfoHash}/pause", null, Ct)) { }
+        await web.WaitForAsync(s => s.State == "paused", Ct);
+        await page.Mouse.MoveAsync(0, 0); // off the map: the readout empties
+        await Assertions.Expect(readout).ToHaveTextAsync("");
+        // Back on it: the counts are asked again once 2 s old, while the pointer moves on the map.
+        await Wait.UntilAsync(async () =>
+        {
+            await page.Mouse.MoveAsync(0, 0); // each pass enters the map again: a move the page hears
+            await map.HoverAsync(new() { Position = new() { X = 1, Y = 1 } });
+            return (await readout.TextContentAsync())?.EndsWith("peers per piece only while it runs", StringComparison.Ordinal) == true;
+        }, TimeSpan.FromSeconds(30), "the readout never said that the counts come only while it runs", Ct);
+        Assert.Empty(consoleErrors);
+    }
+}

@@ -1,0 +1,57 @@
+// The piece map's readout: the piece under the pointer, its state, and how many connected peers have it (read from
+// GET /api/torrents/{infoHash}/pieces at most every 2 s while the pointer is on the map; only a running torrent has
+// the counts). app.js draws the map and tells this the layout it drew. Uses app.js's helpers ($, api, state).
+'use strict';
+
+const pieceHover = (() => {
+  const FRESH_MS = 2000;
+  const NAMES = ['missing', 'requested', 'verified', 'failed'];
+  const canvas = $('#piece-map');
+  const out = $('#piece-hover');
+  let layout = null;  // { columns, cell, gap, count } as last drawn
+  let counts = { hash: null, at: 0, availability: null };
+  let asking = false;
+  let last = null;    // the last pointer position on the map, for the answer that comes later
+
+  async function ask(hash) {
+    if (asking) return;
+    asking = true;
+    try {
+      const map = await api('GET', `/api/torrents/${hash}/pieces`);
+      counts = { hash, at: performance.now(), availability: map.availability };
+      if (last && state.selected === hash) show(last);
+    } catch { /* the readout shows the state alone */ }
+    finally { asking = false; }
+  }
+
+  function show(point) {
+    if (!layout || !state.selected) return;
+    const column = Math.floor(point.x / (layout.cell + layout.gap));
+    const row = Math.floor(point.y / (layout.cell + layout.gap));
+    const index = row * layout.columns + column;
+    if (column >= layout.columns || index < 0 || index >= layout.count) { out.textContent = ''; delete out.dataset.index; return; }
+    const name = NAMES[state.pieces.charCodeAt(index) - 48] || 'missing';
+    let text = `piece ${index}: ${name}`;
+    if (counts.hash === state.selected && counts.availability) {
+      const n = counts.availability[index];
+      text += ` · ${n} connected peer${n === 1 ? ' has' : 's have'} it`;
+    } else if (counts.hash === state.selected) {
+      text += ' · peers per piece only while it runs';
+    }
+    out.textContent = text;
+    out.dataset.index = String(index);
+    if (counts.hash !== state.selected || performance.now() - counts.at > FRESH_MS) ask(state.selected);
+  }
+
+  canvas.addEventListener('mousemove', (e) => {
+    const box = canvas.getBoundingClientRect();
+    last = { x: e.clientX - box.left, y: e.clientY - box.top };
+    show(last);
+  });
+  canvas.addEventListener('mouseleave', () => { last = null; out.textContent = ''; delete out.dataset.index; });
+
+  return {
+    // Called by app.js's drawPieces with the layout it drew.
+    drawn(columns, cell, gap, count) { layout = { columns, cell, gap, count }; if (last) show(last); },
+  };
+})();
