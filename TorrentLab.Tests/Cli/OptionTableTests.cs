@@ -52,6 +52,7 @@ public class OptionTableTests
         ["lab class"] = (["missing-roster.txt"], []),
         ["lab swarm"] = ([], []),
         ["why"] = ([Hash], []),
+        ["pieces"] = ([Hash], []),
     };
 
     private const string AFile = "{file}";     // an existing file where a folder belongs
@@ -65,6 +66,7 @@ public class OptionTableTests
         ["--output"] = AFile,
         ["create --output"] = AFolder,
         ["why --url"] = "ftp://127.0.0.1:1",
+        ["pieces --url"] = "ftp://127.0.0.1:1",
         ["download_piece --output"] = AFolder,
         ["magnet_download_piece --output"] = AFolder,
         ["--data"] = AFile,

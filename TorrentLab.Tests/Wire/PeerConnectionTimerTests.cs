@@ -123,10 +123,10 @@ public class PeerConnectionTimerTests
         // Our reader says it waits just before it calls the transport: a write before the call ends no wait (failed once
         // so, with no empty wake, in a full run at three test classes per processor), so the clock moves once the
         // transport holds the wait.
-        Assert.True(await Wait.UntilAsync(() => pair.Ours.WaitingForPeer && transport!.WaitingForBytes, Patience, Ct),
-            $"our reader never waited for the peer: {pair.Ours.TimerState}, transport waiting {transport!.WaitingForBytes}, " +
+        var wakes = 0;
+        Assert.True(await Wait.UntilAsync(() => pair.Ours.WaitingForPeer && transport!.TryArm(out wakes), Patience, Ct),
+            $"our reader never waited for the peer: {pair.Ours.TimerState}, transport waiting {transport!.TryArm(out _)}, " +
             $"{transport.EmptyWakes} empty wakes; our reader {Ended(pair.OursReading)}, the peer's {Ended(pair.PeerReading)}");
-        var wakes = transport!.EmptyWakes;
 
         for (var sent = 1; sent <= 2; sent++)
         {
@@ -155,14 +155,27 @@ public class PeerConnectionTimerTests
     /// may end such a wait on any event of the socket. A read with room waits for bytes as the socket's does.</summary>
     private sealed class WakesOnOwnWrite(Stream inner) : DuplexStream
     {
+        private readonly Lock _gate = new(); // a wait's start, a write's signal and TryArm see one another whole
         private Task<int>? _probe;   // the socket's own zero-byte read, still waiting when a write ended ours
         private TaskCompletionSource _written = new(TaskCreationOptions.RunContinuationsAsynchronously);
-        private int _emptyWakes, _waitingForBytes;
+        private TaskCompletionSource? _pending; // the signal the zero-byte wait under way waits on; null: none
+        private int _emptyWakes;
 
         public int EmptyWakes => Volatile.Read(ref _emptyWakes);
 
-        /// <summary>A zero-byte read is waiting, and a write from now on ends it.</summary>
-        public bool WaitingForBytes => Volatile.Read(ref _waitingForBytes) == 1;
+        /// <summary>True, with the empty wakes so far, when a zero-byte read waits and no write has ended it yet: the
+        /// next write ends that very wait, so an empty wake counted from here is the next write's. (A flag set before
+        /// the wait, read apart from the count, let a CI run under load take as its start a wait an earlier write had
+        /// already ended: its empty wake fell before the count was read, and the keep-alive then met a read with a
+        /// buffer, which no write ends.)</summary>
+        public bool TryArm(out int emptyWakes)
+        {
+            lock (_gate)
+            {
+                emptyWakes = Volatile.Read(ref _emptyWakes);
+                return _pending is { Task.IsCompleted: false };
+            }
+        }
 
         public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken ct = default)
         {
@@ -175,8 +188,8 @@ public class PeerConnectionTimerTests
                 return await inner.ReadAsync(buffer, ct).ConfigureAwait(false);
             }
             var probe = _probe;
-            var written = Volatile.Read(ref _written).Task;
-            Volatile.Write(ref _waitingForBytes, 1);
+            Task written;
+            lock (_gate) written = (_pending = _written).Task;
             try
             {
                 if (await Task.WhenAny(probe, written).ConfigureAwait(false) == probe)
@@ -184,19 +197,24 @@ public class PeerConnectionTimerTests
                     _probe = null;
                     return await probe.ConfigureAwait(false);   // bytes are there (or the socket's error)
                 }
+                Interlocked.Increment(ref _emptyWakes);
             }
             finally
             {
-                Volatile.Write(ref _waitingForBytes, 0);
+                lock (_gate) _pending = null;
             }
-            Interlocked.Increment(ref _emptyWakes);
             return 0;
         }
 
         public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken ct = default)
         {
             await inner.WriteAsync(buffer, ct).ConfigureAwait(false);
-            Interlocked.Exchange(ref _written, new(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
+            lock (_gate)
+            {
+                var done = _written;
+                _written = new(TaskCreationOptions.RunContinuationsAsynchronously);
+                done.TrySetResult(); // its continuations run elsewhere: nothing runs under the lock
+            }
         }
 
         public override void Flush() => inner.Flush();
