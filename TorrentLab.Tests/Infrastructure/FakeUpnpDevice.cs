@@ -86,7 +86,8 @@ internal sealed partial class FakeUpnpDevice : IDisposable
         {
             TcpClient client;
             try { client = await _http.AcceptTcpClientAsync(_stop.Token); }
-            catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException or SocketException) { return; }
+            catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException or SocketException
+                || e is InvalidOperationException && _stop.IsCancellationRequested) { return; } // stopped between two accepts: "Not listening"
             _ = Task.Run(() => ServeAsync(client));
         }
     }
