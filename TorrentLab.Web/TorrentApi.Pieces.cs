@@ -28,7 +28,7 @@ internal static class TorrentApiPieces
 /// <param name="States">One digit per piece: 0 missing, 1 requested (being assembled), 2 verified, 3 failed (its last
 /// copy failed the hash check).</param>
 /// <param name="Availability">Per piece, how many connected peers have it (255 at most); null while the torrent does not
-/// run.</param>
+/// run, and for a seeding torrent while no peer is connected (it holds no swarm then).</param>
 /// <param name="Missing">Pieces missing.</param>
 /// <param name="Requested">Pieces being assembled.</param>
 /// <param name="Verified">Pieces verified.</param>
