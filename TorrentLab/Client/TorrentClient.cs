@@ -229,11 +229,11 @@ public static partial class TorrentClient
     }
 
     /// <summary>The engine that runs a download with these options (the one engine choice).</summary>
-    public static DownloadEngine EngineFor(DownloadOptions options) => options.Engine switch
+    public static DownloadEngine EngineFor(DownloadOptions options)
     {
-        DownloadEngine.Auto => options.MaxPeers == 1 ? DownloadEngine.Reference : DownloadEngine.Swarm,
-        var chosen => chosen,
-    };
+        ArgumentNullException.ThrowIfNull(options);
+        return options.EngineToRun;
+    }
 
     /// <summary>Downloads one piece with the reference story and returns its verified bytes (the classroom's
     /// <c>download_piece</c>); nothing is written to disk.</summary>

@@ -24,7 +24,7 @@ public sealed partial class TorrentHandle : ITorrentEvents
             if (p.Pieces is { } pieces && pieces.Count == Torrent.PieceCount)
             {
                 VerifiedLocked(pieces);
-                _shown = _verified is null ? null : pieces; // a complete map is made when asked
+                _shown = _pieces.All ? null : pieces; // a complete map is made when asked
             }
             // Seeding once the handle counts every wanted piece too (the last one counts with the run's result); once the
             // run said what it downloaded, its state is set (Downloaded) and a later report does not move it back.
@@ -51,8 +51,8 @@ public sealed partial class TorrentHandle : ITorrentEvents
             // Every wanted piece is verified (a seed-only torrent's run fetched nothing: it has what it verified).
             if (end.Result is not null && _seedOnly is null) AllWantedVerifiedLocked();
             // Requested pieces are no longer being fetched: the map keeps the failed ones only.
-            _shown = _shown is { } shown && _verified is not null && shown.CountOf(PieceState.Failed) > 0
-                ? PieceStates.From(_verified, failed: shown.IndexesOf(PieceState.Failed))
+            _shown = _shown is { } shown && _pieces.Bits is { } verified && shown.CountOf(PieceState.Failed) > 0
+                ? PieceStates.From(verified, failed: shown.IndexesOf(PieceState.Failed))
                 : null;
             if (end.Error is { } error)
             {
@@ -99,7 +99,7 @@ public sealed partial class TorrentHandle : ITorrentEvents
 
     void ITorrentEvents.TrackerFailed(string? url, string error, string? failureReason)
     {
-        if (url is not null && !error.StartsWith("stopped announce", StringComparison.Ordinal)) Memory.Tracker(url, TrackerFailure(failureReason), error);
+        if (url is not null && !error.StartsWith("stopped announce", StringComparison.Ordinal)) Memory.Tracker(url, DiagnosisVerdict.TrackerFailure(failureReason), error);
         Report(TorrentAlertKind.TrackerFailed, url, null, error);
     }
 
@@ -119,5 +119,5 @@ public sealed partial class TorrentHandle : ITorrentEvents
     /// <summary>An alert of this torrent with its figures of this moment (under _lock): a reader of the alert later
     /// sees the count the alert was about, not the count it has meanwhile.</summary>
     private TorrentAlert AlertLocked(TorrentAlertKind kind) =>
-        new(kind, this) { PiecesDone = _verified?.Count ?? Torrent.PieceCount, BytesDone = _bytesDone };
+        new(kind, this) { PiecesDone = _pieces.Count, BytesDone = _pieces.BytesDone };
 }

@@ -1,14 +1,12 @@
 using System.Net;
 using TorrentLab.Downloads;
 using TorrentLab.Pieces;
+using TorrentLab.Tracker;
 
 namespace TorrentLab.Client;
 
-/// <summary>The changes a torrent takes: file priorities and order go to a downloading run at once; a reannounce, the
-/// trackers, a peer to dial, the peer cap and the seeding plan go to a downloading or seeding run at once, its
-/// connections kept; the others stop the
-/// run, change, and start it again, or are taken at once by a torrent that does not run (see the remarks on
-/// <see cref="TorrentHandle"/>).</summary>
+/// <summary>The changes a torrent takes, and which of them keep its peers connected (the remarks on
+/// <see cref="TorrentHandle"/> list them).</summary>
 public sealed partial class TorrentHandle
 {
     /// <summary>Sets one priority per file (<see cref="Metainfo.Torrent.Files"/> order): skipped files are not fetched
@@ -23,15 +21,15 @@ public sealed partial class TorrentHandle
         lock (_lock)
         {
             // More is wanted than is verified: a completed torrent runs again (a paused one stays paused).
-            if (State == TorrentState.Completed && _verified is not null && !selection.IsDoneIn(_verified)) _wantsRunning = true;
+            if (State == TorrentState.Completed && !_pieces.IsDoneFor(selection)) _wantsRunning = true;
         }
-        return ChangeLiveAsync(live => live.TrySetSelection(selection), o => o with { FilePriorities = selection.Files });
+        return ChangeKeepingPeersAsync((live, _, _) => live.TrySetSelection(selection), o => o with { FilePriorities = selection.Files }, startsIfMeant: true);
     }
 
     /// <summary>Fetches pieces in order, lowest index first (for playing a file while it downloads), or rarest first.
     /// A downloading torrent takes it without stopping.</summary>
     public Task SetSequentialAsync(bool sequential) =>
-        ChangeLiveAsync(live => live.TrySetSequential(sequential), o => o with { Sequential = sequential });
+        ChangeKeepingPeersAsync((live, _, _) => live.TrySetSequential(sequential), o => o with { Sequential = sequential }, startsIfMeant: true);
 
     /// <summary>Sets whether the torrent seeds once it has every piece it wants, and until when: once a run uploaded
     /// <paramref name="ratio"/> times the torrent's size, or after <paramref name="time"/> (null: no such limit; a ratio
@@ -186,7 +184,7 @@ public sealed partial class TorrentHandle
     {
         foreach (var url in (tiers ?? []).SelectMany(t => t))
             if (TorrentClient.RefusedTrackerUrl(url) is { } why) throw new ArgumentException($"tracker '{url}': {why}", nameof(tiers));
-        IReadOnlyList<IReadOnlyList<string>>? copy = tiers is null ? null : [.. tiers.Select(t => (IReadOnlyList<string>)[.. t]).Where(t => t.Count > 0)];
+        var copy = TrackerTiers.Copy(tiers);
         return ChangeTrackersAsync(_ => copy);
     }
 
@@ -198,7 +196,7 @@ public sealed partial class TorrentHandle
     {
         ArgumentNullException.ThrowIfNull(url);
         if (TorrentClient.RefusedTrackerUrl(url) is { } why) throw new ArgumentException($"tracker '{url}': {why}", nameof(url));
-        return ChangeTrackersAsync(o => TrackersOf(o).Any(t => t.Contains(url)) ? o.Trackers : [.. TrackersOf(o), [url]]);
+        return ChangeTrackersAsync(tiers => TrackerTiers.WithAdded(tiers, url));
     }
 
     /// <summary>Removes a tracker from every tier (an empty tier goes too); nothing happens when it is not there. A running
@@ -206,22 +204,21 @@ public sealed partial class TorrentHandle
     public Task RemoveTrackerAsync(string url)
     {
         ArgumentNullException.ThrowIfNull(url);
-        return ChangeTrackersAsync(o => TrackersOf(o).Any(t => t.Contains(url))
-            ? [.. TrackersOf(o).Select(t => (IReadOnlyList<string>)[.. t.Where(u => u != url)]).Where(t => t.Count > 0)]
-            : o.Trackers);
+        return ChangeTrackersAsync(tiers => TrackerTiers.WithRemoved(tiers, url));
     }
 
     /// <summary>Announces to the trackers now (libtorrent's <c>force_reannounce</c>): a running torrent's next announce is
     /// sent at once, with its peers kept; a torrent that does not run announces when it starts.</summary>
     public Task ReannounceAsync() => ChangeKeepingPeersAsync((live, _, _) => live.TryReannounce(), o => o);
 
-    /// <summary>Changes the trackers to what <paramref name="tiers"/> makes of the options (null: the torrent's own),
-    /// live when the torrent runs; nothing happens when they stay the same list.</summary>
-    private Task ChangeTrackersAsync(Func<DownloadOptions, IReadOnlyList<IReadOnlyList<string>>?> tiers) =>
+    /// <summary>Changes the trackers to what <paramref name="tiers"/> makes of the list now (null: the torrent's own),
+    /// live when the torrent runs; nothing happens when it returns the list it was given.</summary>
+    private Task ChangeTrackersAsync(Func<IReadOnlyList<IReadOnlyList<string>>, IReadOnlyList<IReadOnlyList<string>>?> tiers) =>
         ChangeKeepingPeersAsync(TryLive, o =>
         {
-            var next = tiers(o);
-            return ReferenceEquals(next, o.Trackers) ? o : o with { Trackers = next };
+            var now = TrackersOf(o);
+            var next = tiers(now);
+            return ReferenceEquals(next, now) ? o : o with { Trackers = next };
         });
 
     /// <summary>The torrent's settings as its next run reads them: those it was added with, as changed since (its own
@@ -253,40 +250,9 @@ public sealed partial class TorrentHandle
         return ChangeKeepingPeersAsync(TryLive, o => options with { Events = this, Live = o.Live });
     }
 
-    /// <summary>Gives a running torrent new options with its peers kept when all that changed is live (its peer cap, piece
-    /// order, file priorities, trackers, peers to dial, its seeding plan before it completes); false when anything else
-    /// changed or the run refused a part (it then starts again with them all). The one test of what is live, for every
-    /// change of settings.</summary>
-    private bool TryLive(LiveChanges live, DownloadOptions before, DownloadOptions after)
-    {
-        var rest = after with
-        {
-            MaxPeers = before.MaxPeers, Engine = before.Engine, Sequential = before.Sequential, FilePriorities = before.FilePriorities,
-            Trackers = before.Trackers, ExtraPeers = before.ExtraPeers,
-            SeedAfterDownload = before.SeedAfterDownload, SeedRatio = before.SeedRatio, SeedTime = before.SeedTime,
-            SuperSeed = before.SuperSeed,
-        };
-        if (rest != before) return false; // a setting the engine reads only at a start
-        if ((after.MaxPeers != before.MaxPeers || after.Engine != before.Engine)
-            && !(TorrentClient.EngineFor(before) == DownloadEngine.Swarm && TorrentClient.EngineFor(after) == DownloadEngine.Swarm
-                && live.TrySetMaxPeers(after.MaxPeers)))
-            return false;
-        if (after.Sequential != before.Sequential && !live.TrySetSequential(after.Sequential)) return false;
-        if (!ReferenceEquals(after.FilePriorities, before.FilePriorities)
-            && !(after.FilePriorities ?? []).SequenceEqual(before.FilePriorities ?? [])
-            && !live.TrySetSelection(PieceSelection.For(Torrent, after.FilePriorities)))
-            return false;
-        if (!TrackersOf(after).SequenceEqual(TrackersOf(before), TierComparer) && !live.TrySetTrackers(TrackersOf(after))) return false;
-        if (after.SuperSeed != before.SuperSeed && !live.TrySetSuperSeed(after.SuperSeed)) return false;
-        foreach (var peer in after.ExtraPeers.Except(before.ExtraPeers))
-            if (!live.TryAddPeer(peer)) return false; // a peer no longer given is not dialled again from the next start
-        var plan = LiveChanges.SeedingPlan.Of(after);
-        return plan == LiveChanges.SeedingPlan.Of(before) || live.TrySetSeeding(plan);
-    }
-
-    /// <summary>Two tiers are the same when they list the same trackers in the same order.</summary>
-    private static readonly EqualityComparer<IReadOnlyList<string>> TierComparer = EqualityComparer<IReadOnlyList<string>>.Create(
-        (a, b) => a is null ? b is null : b is not null && a.SequenceEqual(b), t => t.Count);
+    /// <summary>Gives a running torrent new options with its peers kept when all that changed is live
+    /// (<see cref="LiveChanges.TryTake"/>); false when it starts again with them.</summary>
+    private bool TryLive(LiveChanges live, DownloadOptions before, DownloadOptions after) => live.TryTake(before, after, Torrent);
 
     private DownloadOptions CurrentOptions()
     {

@@ -32,7 +32,7 @@ public sealed partial class TorrentHandle
         string folder;
         lock (_lock)
         {
-            onDisk = _verified is null ? Wire.Bitfield.Full(Torrent.PieceCount) : Wire.Bitfield.FromWire(_verified.ToBytes(), _verified.Length);
+            onDisk = _pieces.Bits is { } verified ? Wire.Bitfield.FromWire(verified.ToBytes(), verified.Length) : Wire.Bitfield.Full(Torrent.PieceCount);
             folder = _options.OutputDirectory;
         }
         return TorrentFileStream.Open(_session.Session, Torrent, folder, fileIndex, onDisk, IsVerified, () => Readahead);

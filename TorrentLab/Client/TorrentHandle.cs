@@ -39,9 +39,7 @@ public sealed partial class TorrentHandle : ITorrentRunObserver
     private DownloadResult? _downloaded; // what the running run downloaded, once it has every wanted piece
     private PeerSources _sources = PeerSources.None;
     private long _uploadedBefore, _runUploaded;
-    private int _version;
-    private int _activity;
-    private TaskCompletionSource<int>? _changed; // made by a waiter of WaitForChangeAsync; completed by the next change
+    private readonly ChangeVersions _versions = new();
     private Wire.Bitfield? _seedOnly; // a seed-only torrent's verified pieces (TorrentSession.SeedAsync): each run seeds them, fetches nothing
 
     internal TorrentHandle(TorrentSession session, Torrent torrent, DownloadOptions options, PieceStates? known, Wire.Bitfield? seedOnly = null)
@@ -60,7 +58,7 @@ public sealed partial class TorrentHandle : ITorrentRunObserver
             Events = this, Live = new LiveChanges(),
         };
         _selection = PieceSelection.For(torrent, _options.FilePriorities);
-        KnowLocked(known);
+        _pieces = new VerifiedPieces(torrent, known, _selection); // from the ledger's map, or the caller's; nothing reported
     }
 
     /// <summary>The torrent (its metadata): as added, or with its files at other paths after
@@ -73,13 +71,13 @@ public sealed partial class TorrentHandle : ITorrentRunObserver
     /// <summary>Grows by one on every change an application would show: state, progress, a piece verified, a setting.
     /// Reading it is cheap: a program showing thousands of torrents redraws those whose version moved
     /// (<see cref="WaitForChangeAsync"/> waits for the next one).</summary>
-    public int Version => Volatile.Read(ref _version);
+    public int Version => _versions.Version;
 
     /// <summary>Grows with <see cref="Version"/>, except for a progress report in which no payload moved (its rates
     /// zero, nothing more verified or sent): what Transmission calls activity. A download waiting for peers reports a
     /// new status every second; a program listing what was recently active (Transmission's <c>recently-active</c>)
     /// leaves it out until it does something.</summary>
-    public int ActivityVersion => Volatile.Read(ref _activity);
+    public int ActivityVersion => _versions.Activity;
 
     /// <summary>The latest progress report of its run while it shows something (a download, peers, rates, a status),
     /// kept after the run ended until the next start; null before the first, and while it seeds with no peer.</summary>
@@ -205,12 +203,8 @@ public sealed partial class TorrentHandle : ITorrentRunObserver
     public Task<int> WaitForChangeAsync(int version, CancellationToken ct = default)
     {
         Task<int> changed;
-        lock (_lock)
-        {
-            if (_version != version) return Task.FromResult(_version);
-            changed = (_changed ??= new(TaskCreationOptions.RunContinuationsAsynchronously)).Task;
-        }
-        return changed.WaitAsync(ct);
+        lock (_lock) changed = _versions.NextAfter(version);
+        return changed.IsCompleted ? changed : changed.WaitAsync(ct);
     }
 
     /// <summary>Waits until the torrent has every piece its file priorities want and its run said what it did: returns
@@ -263,50 +257,33 @@ public sealed partial class TorrentHandle : ITorrentRunObserver
         finally { changes.Release(); }
     }
 
-    /// <summary>Gives a downloading run the change at once through <paramref name="live"/>; when no run took it (none
-    /// downloads: it seeds, completed, is paused, prepares, or runs the single-peer story), stops, changes and starts
-    /// again as <see cref="ChangeAsync"/>.</summary>
-    private async Task ChangeLiveAsync(Func<LiveChanges, bool> live, Func<DownloadOptions, DownloadOptions> change)
-    {
-        var changes = Changes();
-        await changes.WaitAsync().ConfigureAwait(false);
-        try
-        {
-            bool running;
-            lock (_lock) running = _run is not null;
-            if (running && live(_options.Live!))
-            {
-                lock (_lock) ApplyLocked(change(_options));
-                return;
-            }
-            await RestartWithAsync(o => Task.FromResult(change(o)), during: null, failsTorrent: false).ConfigureAwait(false);
-        }
-        finally { changes.Release(); }
-    }
-
     /// <summary>Gives a running torrent (downloading or seeding) the change at once through <paramref name="live"/>, which
     /// is handed the options before and after it, with its connections kept; a torrent that does not run takes it at once
-    /// (and uses it from its next start). A run that cannot take it (it prepares, or runs the single-peer reference story)
-    /// stops, changes and starts again as <see cref="ChangeAsync"/>.</summary>
+    /// (and uses it from its next start; with <paramref name="startsIfMeant"/>, one meant to run, as a failed one or a
+    /// completed one that now wants more, starts with it). A run that cannot take it (it seeds and the change is a
+    /// download's, it prepares, or runs the single-peer reference story) stops, changes and starts again as
+    /// <see cref="ChangeAsync"/>.</summary>
     private async Task ChangeKeepingPeersAsync(Func<LiveChanges, DownloadOptions, DownloadOptions, bool> live,
-        Func<DownloadOptions, DownloadOptions> change)
+        Func<DownloadOptions, DownloadOptions> change, bool startsIfMeant = false)
     {
         var changes = Changes();
         await changes.WaitAsync().ConfigureAwait(false);
         try
         {
             DownloadOptions before, after;
+            bool running;
             lock (_lock)
             {
                 before = _options;
                 after = change(before);
-                if (_run is null)
+                running = _run is not null;
+                if (!running && !startsIfMeant)
                 {
                     ApplyLocked(after);
                     return;
                 }
             }
-            if (live(before.Live!, before, after))
+            if (running && live(before.Live!, before, after))
             {
                 lock (_lock) ApplyLocked(after);
                 return;
@@ -376,18 +353,8 @@ public sealed partial class TorrentHandle : ITorrentRunObserver
         _session.Report(AlertLocked(TorrentAlertKind.StateChanged) with { State = state });
     }
 
-    /// <summary>Something a viewer would see changed (under _lock): the version moves (and the activity version, unless
-    /// <paramref name="activity"/> is false), and a waiter is woken.</summary>
-    private void Bump(bool activity = true)
-    {
-        Volatile.Write(ref _version, _version + 1);
-        if (activity) Volatile.Write(ref _activity, _activity + 1);
-        if (_changed is { } changed)
-        {
-            _changed = null;
-            changed.TrySetResult(_version);
-        }
-    }
+    /// <summary>Something a viewer would see changed (under _lock): the versions move, and a waiter is woken.</summary>
+    private void Bump(bool activity = true) => _versions.Bump(activity);
 
     /// <inheritdoc/>
     public override string ToString() => $"{Torrent.Name} ({Torrent.InfoHash.Hex}): {State}";

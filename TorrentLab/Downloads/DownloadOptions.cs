@@ -50,6 +50,15 @@ public sealed record DownloadOptions
     /// <summary>Which engine downloads; <see cref="DownloadEngine.Auto"/> follows <see cref="MaxPeers"/>.</summary>
     public DownloadEngine Engine { get; init; }
 
+    /// <summary>The engine that runs a download with these options: <see cref="Engine"/>, with
+    /// <see cref="DownloadEngine.Auto"/> made the reference story for one peer and the swarm otherwise (the one engine
+    /// choice).</summary>
+    internal DownloadEngine EngineToRun => Engine switch
+    {
+        DownloadEngine.Auto => MaxPeers == 1 ? DownloadEngine.Reference : DownloadEngine.Swarm,
+        var chosen => chosen,
+    };
+
     /// <summary>Replaces the torrent's trackers (tiers of URLs) when set.</summary>
     public IReadOnlyList<IReadOnlyList<string>>? Trackers { get; init; }
 

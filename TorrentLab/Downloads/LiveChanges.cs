@@ -94,4 +94,39 @@ internal sealed class LiveChanges
 
     /// <summary>Gives the running torrent its peer cap; false when none took it.</summary>
     public bool TrySetMaxPeers(int maxPeers) => Volatile.Read(ref _target)?.MaxPeers(maxPeers) ?? false;
+
+    /// <summary>Gives the running torrent of <paramref name="torrent"/> new options with its peers kept when all that
+    /// changed is live (its peer cap, piece order, file priorities, trackers, peers to dial, super-seeding, its seeding
+    /// plan before it completes); false when anything else changed or the run refused a part (it then starts again with
+    /// them all). The one test of what is live, for every change of settings.</summary>
+    public bool TryTake(DownloadOptions before, DownloadOptions after, Metainfo.Torrent torrent)
+    {
+        var rest = after with
+        {
+            MaxPeers = before.MaxPeers, Engine = before.Engine, Sequential = before.Sequential, FilePriorities = before.FilePriorities,
+            Trackers = before.Trackers, ExtraPeers = before.ExtraPeers,
+            SeedAfterDownload = before.SeedAfterDownload, SeedRatio = before.SeedRatio, SeedTime = before.SeedTime,
+            SuperSeed = before.SuperSeed,
+        };
+        if (rest != before) return false; // a setting the engine reads only at a start
+        if ((after.MaxPeers != before.MaxPeers || after.Engine != before.Engine)
+            && !(before.EngineToRun == DownloadEngine.Swarm && after.EngineToRun == DownloadEngine.Swarm && TrySetMaxPeers(after.MaxPeers)))
+            return false;
+        if (after.Sequential != before.Sequential && !TrySetSequential(after.Sequential)) return false;
+        if (!ReferenceEquals(after.FilePriorities, before.FilePriorities)
+            && !(after.FilePriorities ?? []).SequenceEqual(before.FilePriorities ?? [])
+            && !TrySetSelection(PieceSelection.For(torrent, after.FilePriorities)))
+            return false;
+        var tiers = after.Trackers ?? torrent.TrackerTiers; // BEP 12 tiers, else the one announce URL
+        if (!tiers.SequenceEqual(before.Trackers ?? torrent.TrackerTiers, TierComparer) && !TrySetTrackers(tiers)) return false;
+        if (after.SuperSeed != before.SuperSeed && !TrySetSuperSeed(after.SuperSeed)) return false;
+        foreach (var peer in after.ExtraPeers.Except(before.ExtraPeers))
+            if (!TryAddPeer(peer)) return false; // a peer no longer given is not dialled again from the next start
+        var plan = SeedingPlan.Of(after);
+        return plan == SeedingPlan.Of(before) || TrySetSeeding(plan);
+    }
+
+    /// <summary>Two tiers are the same when they list the same trackers in the same order.</summary>
+    private static readonly EqualityComparer<IReadOnlyList<string>> TierComparer = EqualityComparer<IReadOnlyList<string>>.Create(
+        (a, b) => a is null ? b is null : b is not null && a.SequenceEqual(b), t => t.Count);
 }
