@@ -133,7 +133,7 @@ public class MagnetPeersTests
         var bootstrapAt = $"{bootHost.Address}:6881";
         built.WritePayload(sim.FolderOf(seedHost));
         await using var seedSession = TorrentClient.StartSession(sim.SessionOn(seedHost, new SessionSettings { ListenPort = 6881, Dht = false, Transport = PeerTransport.Tcp }));
-        await using var seeder = await TorrentClient.SeedAsync(seedSession, built.Torrent,
+        await using var seeder = await Seeder.StartAsync(seedSession, built.Torrent,
             new DownloadOptions { OutputDirectory = sim.FolderOf(seedHost), Trackers = [], Log = seedHost.LogLine }, allowPartial: false);
         var waited = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var options = new DownloadOptions

@@ -36,7 +36,7 @@ public class TorrentSessionTests
     internal static async Task<Seeder> SeedAsync(TestTorrents.Built built, string data)
     {
         built.WritePayload(data);
-        return await TorrentClient.SeedAsync(built.Torrent, new DownloadOptions { OutputDirectory = data, Session = Loopback() },
+        return await Seeder.StartAsync(built.Torrent, new DownloadOptions { OutputDirectory = data, Session = Loopback() },
             allowPartial: false, Ct);
     }
 
@@ -348,7 +348,7 @@ public class TorrentSessionTests
         good.WritePayload(first);
         File.WriteAllBytes(Path.Combine(first, good.Files[0].Path), [.. good.Files[0].Data.AsSpan(0, 16 * 1024), .. new byte[100_000 - 16 * 1024]]);
         File.WriteAllBytes(Path.Combine(first, good.Files[1].Path), new byte[60_000]);
-        await using var firstSeeder = await TorrentClient.SeedAsync(good.Torrent, new DownloadOptions { OutputDirectory = first, Session = On(firstHost) },
+        await using var firstSeeder = await Seeder.StartAsync(good.Torrent, new DownloadOptions { OutputDirectory = first, Session = On(firstHost) },
             allowPartial: true);
         // A peer that breaks the protocol (a bitfield of the wrong length) is banned.
         using var hostileListener = hostileHost.Listen(new IPEndPoint(IPAddress.Any, 6881), 4);
@@ -369,7 +369,7 @@ public class TorrentSessionTests
         Assert.True(await sim.WaitUntil(() => Heard(TorrentAlertKind.PeerBanned, handle), TimeSpan.FromMinutes(2)), Alerts());
         var seed = sim.FolderOf(seedHost);
         good.WritePayload(seed);
-        await using var seeder = await TorrentClient.SeedAsync(good.Torrent, new DownloadOptions { OutputDirectory = seed, Session = On(seedHost) },
+        await using var seeder = await Seeder.StartAsync(good.Torrent, new DownloadOptions { OutputDirectory = seed, Session = On(seedHost) },
             allowPartial: false);
         await handle.AddPeerAsync(new IPEndPoint(seedHost.Address, seeder.Port));
 

@@ -195,7 +195,7 @@ public class SettingsTableTests
         var errors = new List<ArgumentException>
         {
             await Assert.ThrowsAnyAsync<ArgumentException>(() => TorrentClient.DownloadAsync(built.Torrent, options, null, Ct)),
-            await Assert.ThrowsAnyAsync<ArgumentException>(() => TorrentClient.SeedAsync(session.Session, built.Torrent, options with { OutputDirectory = string.IsNullOrWhiteSpace(options.OutputDirectory) ? options.OutputDirectory : folder.Combine("data") }, allowPartial: false, Ct)),
+            await Assert.ThrowsAnyAsync<ArgumentException>(() => Seeder.StartAsync(session.Session, built.Torrent, options with { OutputDirectory = string.IsNullOrWhiteSpace(options.OutputDirectory) ? options.OutputDirectory : folder.Combine("data") }, allowPartial: false, Ct)),
             Assert.ThrowsAny<ArgumentException>(() => session.Add(built.Torrent, options)),
         };
 
@@ -232,8 +232,8 @@ public class SettingsTableTests
         var own = new RecordingLoggerFactory();
         await using var session = Session.Start(Loopback() with { LoggerFactory = logs });
 
-        await using (await TorrentClient.SeedAsync(session, first.Torrent, new DownloadOptions { OutputDirectory = folder.Path }, allowPartial: false, Ct))
-        await using (await TorrentClient.SeedAsync(session, second.Torrent, new DownloadOptions { OutputDirectory = folder.Path, Logger = own.CreateLogger("mine") },
+        await using (await Seeder.StartAsync(session, first.Torrent, new DownloadOptions { OutputDirectory = folder.Path }, allowPartial: false, Ct))
+        await using (await Seeder.StartAsync(session, second.Torrent, new DownloadOptions { OutputDirectory = folder.Path, Logger = own.CreateLogger("mine") },
             allowPartial: false, Ct))
         {
             Assert.True(logs.Has("TorrentLab.Swarm", LogLevel.Debug, l => l.Contains("verifying 'first.bin'", StringComparison.Ordinal)), string.Join("\n", logs.Entries));
@@ -244,7 +244,7 @@ public class SettingsTableTests
         // A factory that takes Information and above gets the session's lines only: the engine formats no Debug line for it.
         var quiet = new RecordingLoggerFactory(LogLevel.Information);
         await using var other = Session.Start(Loopback() with { LoggerFactory = quiet });
-        await using (await TorrentClient.SeedAsync(other, first.Torrent, new DownloadOptions { OutputDirectory = folder.Path }, allowPartial: false, Ct))
+        await using (await Seeder.StartAsync(other, first.Torrent, new DownloadOptions { OutputDirectory = folder.Path }, allowPartial: false, Ct))
             Assert.All(quiet.Entries, e => Assert.Equal(("TorrentLab.Session", LogLevel.Information), (e.Category, e.Level)));
         Assert.NotEmpty(quiet.Entries);
     }

@@ -27,7 +27,7 @@ public class SimulatedDownloadTests
 
         var settings = new SessionSettings { ListenPort = 6881, Transport = PeerTransport.Tcp, Dht = false };
         await using var seedSession = TorrentClient.StartSession(sim.SessionOn(seedHost, settings));
-        await using var seeder = await TorrentClient.SeedAsync(seedSession, built.Torrent,
+        await using var seeder = await Seeder.StartAsync(seedSession, built.Torrent,
             new DownloadOptions { OutputDirectory = sim.FolderOf(seedHost), Log = seedHost.LogLine }, allowPartial: false);
         await using var leechSession = TorrentClient.StartSession(sim.SessionOn(leechHost, settings));
         var result = await TorrentClient.DownloadAsync(leechSession, built.Torrent, new DownloadOptions

@@ -63,7 +63,7 @@ public class DontHaveInteropTests
         {
             ListenPort = 0, BindAddresses = [IPAddress.Loopback], Transport = PeerTransport.Tcp, Dht = false,
         });
-        await using var seeder = await TorrentClient.SeedAsync(session, Built.Torrent,
+        await using var seeder = await Seeder.StartAsync(session, Built.Torrent,
             new DownloadOptions { OutputDirectory = data, Log = log.Enqueue }, allowPartial: false, Ct);
         // After the seed checked its data: the second file loses its content under it (a disk gone bad, a file cut by
         // another program). Reading its pieces now fails.
@@ -101,7 +101,7 @@ public class DontHaveInteropTests
         {
             ListenPort = 0, BindAddresses = [IPAddress.Loopback], Transport = PeerTransport.Tcp, Dht = false,
         });
-        await using var seeder = await TorrentClient.SeedAsync(seedSession, Built.Torrent,
+        await using var seeder = await Seeder.StartAsync(seedSession, Built.Torrent,
             new DownloadOptions { OutputDirectory = ours, UploadLimit = new RateLimit(32 * 1024) }, allowPartial: false, Ct);
 
         var log = new System.Collections.Concurrent.ConcurrentQueue<string>();

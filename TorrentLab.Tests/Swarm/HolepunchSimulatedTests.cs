@@ -65,7 +65,7 @@ public class HolepunchSimulatedTests
         var relayRun = TorrentClient.DownloadAsync(relay, built.Torrent, Options(relayHost));
         // The seeder dials the relay over uTP (nobody can dial it), so the relay knows it at its NAT's mapping of its port.
         await using var seedSession = TorrentClient.StartSession(sim.SessionOn(seedHost, Settings(7002)));
-        await using var seeder = await TorrentClient.SeedAsync(seedSession, built.Torrent, Options(seedHost), allowPartial: false);
+        await using var seeder = await Seeder.StartAsync(seedSession, built.Torrent, Options(seedHost), allowPartial: false);
         Assert.True(await sim.WaitUntil(() => relay.ConnectionCount == 1, TimeSpan.FromSeconds(30)), "the seeder never reached the relay");
 
         await using var downloaderSession = TorrentClient.StartSession(sim.SessionOn(downloaderHost, Settings(7001)));

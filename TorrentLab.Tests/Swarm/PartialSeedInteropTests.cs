@@ -83,7 +83,7 @@ public class PartialSeedInteropTests
         {
             ListenPort = 0, BindAddresses = [IPAddress.Loopback], Transport = PeerTransport.Tcp, Dht = false,
         });
-        await using var seeder = await TorrentClient.SeedAsync(session, Built.Torrent, new DownloadOptions { OutputDirectory = data }, allowPartial: true, Ct);
+        await using var seeder = await Seeder.StartAsync(session, Built.Torrent, new DownloadOptions { OutputDirectory = data }, allowPartial: true, Ct);
 
         Assert.Equal(6, seeder.PiecesAvailable);   // the first file's pieces
 

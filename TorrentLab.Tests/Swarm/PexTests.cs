@@ -73,7 +73,7 @@ public class PexTests
         var settings = new SessionSettings { ListenPort = 6881, Dht = false };
 
         await using var sSession = TorrentLab.Client.TorrentClient.StartSession(sim.SessionOn(sHost, settings));
-        await using var s = await TorrentLab.Client.TorrentClient.SeedAsync(sSession, built.Torrent, On(sHost, [], null), allowPartial: false);
+        await using var s = await TorrentLab.Tests.Infrastructure.Seeder.StartAsync(sSession, built.Torrent, On(sHost, [], null), allowPartial: false);
         // A knows S; B knows only A. A is still downloading its odd pieces from S (slowly: 32 KiB/s, about 8 s), so it stays
         // connected to S and names it to B. (A partial seed would not: S, a full seed, drops a peer that wants nothing,
         // BEP 21.)

@@ -30,7 +30,7 @@ public class SeederFirstCopyTests
         var sent = new List<(IPEndPoint Peer, int Index, int Begin, int Length)>();
         var settings = new SessionSettings { ListenPort = 6881, Dht = false, Transport = PeerTransport.Tcp };
         await using var seedSession = TorrentClient.StartSession(sim.SessionOn(seedHost, settings));
-        await using var seeder = await TorrentClient.SeedAsync(seedSession, built.Torrent, new DownloadOptions
+        await using var seeder = await Seeder.StartAsync(seedSession, built.Torrent, new DownloadOptions
         {
             OutputDirectory = sim.FolderOf(seedHost), Trackers = [], Log = seedHost.LogLine,
             UploadLimit = new RateLimit(256 * 1024, clock: sim.Clock), // 8 s for one copy: the seed bounds the swarm, as a home uplink does

@@ -59,7 +59,7 @@ public class SeederTests
         var settings = new SessionSettings { ListenPort = 6881, Dht = false };
         await using var seedSession = TorrentLab.Client.TorrentClient.StartSession(sim.SessionOn(seedHost, settings));
         // Two upload slots (one regular, one optimistic): the third downloader must get its pieces from the others.
-        await using var seeder = await TorrentLab.Client.TorrentClient.SeedAsync(seedSession, built.Torrent, new DownloadOptions
+        await using var seeder = await TorrentLab.Tests.Infrastructure.Seeder.StartAsync(seedSession, built.Torrent, new DownloadOptions
         {
             OutputDirectory = sim.FolderOf(seedHost), Trackers = [], Log = seedHost.LogLine, UploadSlots = 2,
         }, allowPartial: false);

@@ -82,7 +82,7 @@ public class SeedingTorrentTests
         built.WritePayload(data);
         var clock = new ManualClock();
         await using var session = Session.Start(Loopback(clock));
-        await using var seeder = await TorrentClient.SeedAsync(session, built.Torrent, new DownloadOptions { OutputDirectory = data }, allowPartial: false, Ct);
+        await using var seeder = await Seeder.StartAsync(session, built.Torrent, new DownloadOptions { OutputDirectory = data }, allowPartial: false, Ct);
 
         Assert.False(seeder.Torrent.IsAwake);
         Assert.Equal(0, OpenFilesBelow(data));
@@ -114,7 +114,7 @@ public class SeedingTorrentTests
         built.WritePayload(data);
         var clock = new ManualClock();
         await using var session = Session.Start(Loopback(clock));
-        await using var seeder = await TorrentClient.SeedAsync(session, built.Torrent, new DownloadOptions { OutputDirectory = data }, allowPartial: false, Ct);
+        await using var seeder = await Seeder.StartAsync(session, built.Torrent, new DownloadOptions { OutputDirectory = data }, allowPartial: false, Ct);
         await TorrentClient.DownloadAsync(built.Torrent, Downloader(folder.Combine("first"), session.Port), null, Ct).WaitAsync(Patience, Ct);
         Assert.True(await Wait.UntilAsync(() => seeder.ConnectedPeers == 0, Patience, Ct));
         Assert.True(await ParkTimerArmedAsync(clock), "no park timer");
@@ -149,7 +149,7 @@ public class SeedingTorrentTests
         Assert.True(await Wait.UntilAsync(() => tracker.GetSwarm(built.Torrent.InfoHash).Leechers == 1, Patience, Ct));
 
         await using var session = Session.Start(Loopback());
-        await using var seeder = await TorrentClient.SeedAsync(session, built.Torrent, new DownloadOptions { OutputDirectory = data }, allowPartial: false, Ct);
+        await using var seeder = await Seeder.StartAsync(session, built.Torrent, new DownloadOptions { OutputDirectory = data }, allowPartial: false, Ct);
         await leech.WaitAsync(Patience, Ct);
 
         Assert.Equal(built.Payload, File.ReadAllBytes(folder.Combine("leech", "dialled.bin")));

@@ -54,7 +54,7 @@ public class SessionBlocklistTests
         using var blockedPeer = new TcpListener(Blocked, 0);
         blockedPeer.Start();
         await using var neighbourSession = Session.Start(On(Neighbour));
-        await using var neighbour = await TorrentClient.SeedAsync(neighbourSession, built.Torrent,
+        await using var neighbour = await Seeder.StartAsync(neighbourSession, built.Torrent,
             new DownloadOptions { OutputDirectory = folder.Combine("data") }, allowPartial: false, Ct);
         var options = new DownloadOptions
         {
@@ -80,7 +80,7 @@ public class SessionBlocklistTests
         var built = TestTorrents.SingleFile(length: 50_000, announce: null, seed: 53);
         built.WritePayload(folder.Path);
         await using var session = Session.Start(On(IPAddress.Loopback, BlockingFive(), transport));
-        await using var seeder = await TorrentClient.SeedAsync(session, built.Torrent, new DownloadOptions { OutputDirectory = folder.Path },
+        await using var seeder = await Seeder.StartAsync(session, built.Torrent, new DownloadOptions { OutputDirectory = folder.Path },
             allowPartial: false, Ct);
         var handshake = new Handshake(built.Torrent.InfoHash, PeerId.CreateOurs(), 0).ToBytes();
         var target = new IPEndPoint(IPAddress.Loopback, session.Port);

@@ -51,7 +51,7 @@ public class SessionIncomingTests
         built.WritePayload(folder.Path);
         var torrentPath = built.WriteTorrent(folder.Path, "door.torrent");
         await using var session = Session.Start(new SessionSettings { ListenPort = 0, BindAddresses = [IPAddress.Loopback], Dht = false });
-        await using var seeder = await TorrentClient.SeedAsync(session, built.Torrent, new DownloadOptions { OutputDirectory = folder.Path }, allowPartial: false, Ct);
+        await using var seeder = await Seeder.StartAsync(session, built.Torrent, new DownloadOptions { OutputDirectory = folder.Path }, allowPartial: false, Ct);
         var door = new IPEndPoint(IPAddress.Loopback, session.Port);
 
         // The floods are in place: every connection opened at least once (those the session closed are being re-opened).

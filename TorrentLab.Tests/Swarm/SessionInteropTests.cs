@@ -67,8 +67,8 @@ public partial class SessionInteropTests
 
         // Then both seeded from the same session, to one libtorrent session that dials our one port for each.
         var seeding = new DownloadOptions { OutputDirectory = ours };
-        await using var ourA = await TorrentClient.SeedAsync(session, first.Torrent, seeding, allowPartial: false, Ct);
-        await using var ourB = await TorrentClient.SeedAsync(session, second.Torrent, seeding, allowPartial: false, Ct);
+        await using var ourA = await Seeder.StartAsync(session, first.Torrent, seeding, allowPartial: false, Ct);
+        await using var ourB = await Seeder.StartAsync(session, second.Torrent, seeding, allowPartial: false, Ct);
         var script = folder.Combine("download_all.py");
         await File.WriteAllTextAsync(script, DownloadAllFromOnePeer, Ct);
         using var downloader = ProcessRunner.Start(python, [script, ProcessRunner.FreeTcpPort().ToString(CultureInfo.InvariantCulture),

@@ -25,7 +25,7 @@ public class SessionLsdTests
         var built = TestTorrents.SingleFile(length: 40_000, name: "lsd.bin", announce: null, seed: 14, isPrivate: isPrivate);
         built.WritePayload(folder.Path);
         var session = Session.Start(settings);
-        var seeder = await TorrentClient.SeedAsync(session, built.Torrent, new DownloadOptions { OutputDirectory = folder.Path }, allowPartial: false, Ct);
+        var seeder = await Seeder.StartAsync(session, built.Torrent, new DownloadOptions { OutputDirectory = folder.Path }, allowPartial: false, Ct);
         return (session, seeder, built);
     }
 

@@ -56,7 +56,7 @@ public class SessionPortMappingTests
 
         await using (var session = Session.Start(Settings(gateway, PortMappingProtocols.Pcp, log, state)))
         {
-            await using var seeder = await TorrentClient.SeedAsync(session, built.Torrent, new DownloadOptions { OutputDirectory = folder.Path }, allowPartial: false, Ct);
+            await using var seeder = await Seeder.StartAsync(session, built.Torrent, new DownloadOptions { OutputDirectory = folder.Path }, allowPartial: false, Ct);
 
             await WaitForAsync(() => trackerLog.Any(l => l.Contains("announce http 127.0.0.1:7777 ", StringComparison.Ordinal)), "the tracker to hear port 7777");
             Assert.Equal(7777, session.AnnouncedPort);

@@ -72,8 +72,8 @@ public class SessionTests
         first.WritePayload(data);
         second.WritePayload(data);
         await using var session = Session.Start(Loopback());
-        await using var seedA = await TorrentClient.SeedAsync(session, first.Torrent, Torrent(data), allowPartial: false, Ct);
-        await using var seedB = await TorrentClient.SeedAsync(session, second.Torrent, Torrent(data), allowPartial: false, Ct);
+        await using var seedA = await Seeder.StartAsync(session, first.Torrent, Torrent(data), allowPartial: false, Ct);
+        await using var seedB = await Seeder.StartAsync(session, second.Torrent, Torrent(data), allowPartial: false, Ct);
         var port = new IPEndPoint(IPAddress.Loopback, session.Port);
 
         // Each downloader is a session of its own (its own port), dialling the seeders' one port.
@@ -96,7 +96,7 @@ public class SessionTests
         var built = TestTorrents.SingleFile(length: 50_000, announce: null, seed: 31);
         built.WritePayload(folder.Path);
         await using var session = Session.Start(Loopback());
-        await using var seeder = await TorrentClient.SeedAsync(session, built.Torrent, Torrent(folder.Path), allowPartial: false, Ct);
+        await using var seeder = await Seeder.StartAsync(session, built.Torrent, Torrent(folder.Path), allowPartial: false, Ct);
         var unknown = new InfoHash(TestTorrents.Payload(20, seed: 99));
 
         using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
@@ -119,8 +119,8 @@ public class SessionTests
         first.WritePayload(folder.Path);
         second.WritePayload(folder.Path);
         await using var session = Session.Start(Loopback());
-        await using var seedA = await TorrentClient.SeedAsync(session, first.Torrent, Torrent(folder.Path), allowPartial: false, Ct);
-        await using var seedB = await TorrentClient.SeedAsync(session, second.Torrent, Torrent(folder.Path), allowPartial: false, Ct);
+        await using var seedA = await Seeder.StartAsync(session, first.Torrent, Torrent(folder.Path), allowPartial: false, Ct);
+        await using var seedB = await Seeder.StartAsync(session, second.Torrent, Torrent(folder.Path), allowPartial: false, Ct);
 
         await using var peer = await PeerConnection.ConnectAsync(new IPEndPoint(IPAddress.Loopback, session.Port), second.Torrent.InfoHash,
             PeerId.CreateOurs(), new PeerConnectionOptions { PieceCount = second.Torrent.PieceCount }, Ct);
@@ -140,9 +140,9 @@ public class SessionTests
         var built = TestTorrents.SingleFile(length: 50_000, announce: null, seed: 51);
         built.WritePayload(folder.Path);
         await using var session = Session.Start(Loopback());
-        await using var seeder = await TorrentClient.SeedAsync(session, built.Torrent, Torrent(folder.Path), allowPartial: false, Ct);
+        await using var seeder = await Seeder.StartAsync(session, built.Torrent, Torrent(folder.Path), allowPartial: false, Ct);
 
-        var error = await Assert.ThrowsAsync<SwarmException>(() => TorrentClient.SeedAsync(session, built.Torrent, Torrent(folder.Path), allowPartial: false, Ct));
+        var error = await Assert.ThrowsAsync<SwarmException>(() => Seeder.StartAsync(session, built.Torrent, Torrent(folder.Path), allowPartial: false, Ct));
 
         Assert.Contains("running in this session already", error.Message);
         Assert.Equal(1, session.TorrentCount);
@@ -155,7 +155,7 @@ public class SessionTests
         var built = TestTorrents.SingleFile(length: 300_000, announce: null, seed: 55);
         built.WritePayload(folder.Combine("data"));
         await using var session = Session.Start(Loopback() with { MaxConnections = 6 });
-        await using var seeder = await TorrentClient.SeedAsync(session, built.Torrent,
+        await using var seeder = await Seeder.StartAsync(session, built.Torrent,
             Torrent(folder.Combine("data")) with { IdlePeerGrace = TimeSpan.FromMilliseconds(500) }, allowPartial: false, Ct);
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(Ct);
         var idle = Enumerable.Range(0, 6).Select(_ => HoldIdleAsync(session.Port, built.Torrent, stop.Token)).ToList();

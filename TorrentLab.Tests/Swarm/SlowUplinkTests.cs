@@ -37,7 +37,7 @@ public class SlowUplinkTests
         built.WritePayload(sim.FolderOf(seedHost));
         await using var session = TorrentLab.Client.TorrentClient.StartSession(sim.SessionOn(seedHost,
             new SessionSettings { ListenPort = 6881, Transport = PeerTransport.Tcp, Encryption = EncryptionPolicy.Off, Dht = false }));
-        await using var seeder = await TorrentLab.Client.TorrentClient.SeedAsync(session, built.Torrent,
+        await using var seeder = await TorrentLab.Tests.Infrastructure.Seeder.StartAsync(session, built.Torrent,
             new DownloadOptions { OutputDirectory = sim.FolderOf(seedHost), Trackers = [], Log = seedHost.LogLine }, allowPartial: false);
 
         var host = sim.Network.AddHost("peer", LinkSpec.Fast);

@@ -108,7 +108,7 @@ public class SuperSeedTests
         built.WritePayload(sim.FolderOf(seedHost));
         await using var session = TorrentLab.Client.TorrentClient.StartSession(sim.SessionOn(seedHost,
             new SessionSettings { ListenPort = 6881, Transport = PeerTransport.Tcp, Encryption = EncryptionPolicy.Off, Dht = false }));
-        await using var seeder = await TorrentLab.Client.TorrentClient.SeedAsync(session, built.Torrent,
+        await using var seeder = await TorrentLab.Tests.Infrastructure.Seeder.StartAsync(session, built.Torrent,
             new DownloadOptions { OutputDirectory = sim.FolderOf(seedHost), Trackers = [], Log = seedHost.LogLine, SuperSeed = true }, allowPartial: false);
         async Task<PeerConnection> ConnectAsync(string name)
         {

@@ -38,7 +38,7 @@ public class SwarmEndgameTests
                 built.WritePayload(sim.FolderOf(seedHosts[i]));
                 var session = TorrentClient.StartSession(sim.SessionOn(seedHosts[i], settings));
                 sessions.Add(session);
-                await TorrentClient.SeedAsync(session, built.Torrent, new DownloadOptions
+                await Seeder.StartAsync(session, built.Torrent, new DownloadOptions
                 {
                     OutputDirectory = sim.FolderOf(seedHosts[i]), Trackers = [], Log = seedHosts[i].LogLine,
                     Trace = e => { if (e.Direction == WireDirection.Sent && e.Kind == MessageKind.Piece) sentBy[index] += e.WireLength - 13; },

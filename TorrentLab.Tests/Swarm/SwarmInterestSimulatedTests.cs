@@ -38,7 +38,7 @@ public class SwarmInterestSimulatedTests
             built.WritePayload(sim.FolderOf(seedHost));
             var seed = TorrentClient.StartSession(sim.SessionOn(seedHost, settings));
             sessions.Add(seed);
-            await TorrentClient.SeedAsync(seed, built.Torrent, new DownloadOptions
+            await Seeder.StartAsync(seed, built.Torrent, new DownloadOptions
             {
                 OutputDirectory = sim.FolderOf(seedHost), Trackers = [], Log = seedHost.LogLine,
             }, allowPartial: false);
@@ -51,7 +51,7 @@ public class SwarmInterestSimulatedTests
             File.WriteAllBytes(file, bytes);
             var partial = TorrentClient.StartSession(sim.SessionOn(partialHost, settings));
             sessions.Add(partial);
-            await TorrentClient.SeedAsync(partial, built.Torrent, new DownloadOptions
+            await Seeder.StartAsync(partial, built.Torrent, new DownloadOptions
             {
                 OutputDirectory = sim.FolderOf(partialHost), Trackers = [], Log = partialHost.LogLine,
                 Trace = e =>

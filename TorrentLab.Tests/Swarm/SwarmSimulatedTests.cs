@@ -123,7 +123,7 @@ public class SwarmSimulatedTests
         var settings = new SessionSettings { ListenPort = 6881, Dht = false, Transport = PeerTransport.Tcp, Encryption = TorrentLab.Wire.EncryptionPolicy.Off };
 
         await using var seedSession = TorrentClient.StartSession(sim.SessionOn(seedHost, settings));
-        await using var seeder = await TorrentClient.SeedAsync(seedSession, built.Torrent,
+        await using var seeder = await Seeder.StartAsync(seedSession, built.Torrent,
             new DownloadOptions { OutputDirectory = sim.FolderOf(seedHost), Trackers = [], Log = seedHost.LogLine }, allowPartial: false);
         var sessions = hosts.Select(h => TorrentClient.StartSession(sim.SessionOn(h, settings))).ToList();
         try

@@ -141,7 +141,7 @@ public class TorrentSwarmDhtTests
         var options = Options(sim, host, sim.FolderOf(host), bootstrap).WithSession(s => s with { Dht = false });
         await using var session = Session.Start(options.Session);
 
-        await using var seeder = await TorrentClient.SeedAsync(session, built.Torrent, options, allowPartial: false);
+        await using var seeder = await Seeder.StartAsync(session, built.Torrent, options, allowPartial: false);
 
         Assert.Null(await session.DhtStarted); // settled at once: no node, now or later
         Assert.Null(session.Dht);

@@ -106,7 +106,7 @@ public class TorrentSwarmTransportTests
         built.WritePayload(sim.FolderOf(seedHost));
         await using var seedSession = TorrentLab.Client.TorrentClient.StartSession(sim.SessionOn(seedHost,
             new SessionSettings { ListenPort = 6881, Transport = PeerTransport.Utp, Dht = false }));
-        await using var seeder = await TorrentLab.Client.TorrentClient.SeedAsync(seedSession, built.Torrent,
+        await using var seeder = await TorrentLab.Tests.Infrastructure.Seeder.StartAsync(seedSession, built.Torrent,
             new DownloadOptions { OutputDirectory = sim.FolderOf(seedHost), Trackers = [], Log = seedHost.LogLine }, allowPartial: false);
         await using var session = TorrentLab.Client.TorrentClient.StartSession(sim.SessionOn(host,
             new SessionSettings { ListenPort = 6881, Transport = PeerTransport.Tcp, Dht = false }));

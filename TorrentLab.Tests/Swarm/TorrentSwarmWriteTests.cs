@@ -204,7 +204,7 @@ public class TorrentSwarmWriteTests
             built.WritePayload(sim.FolderOf(seedHost));
             var settings = new SessionSettings { ListenPort = 6881, Transport = PeerTransport.Tcp, Dht = false, Encryption = EncryptionPolicy.Off };
             var seedSession = Session.Start(sim.SessionOn(seedHost, settings));
-            var seeder = await TorrentLab.Client.TorrentClient.SeedAsync(seedSession, built.Torrent,
+            var seeder = await TorrentLab.Tests.Infrastructure.Seeder.StartAsync(seedSession, built.Torrent,
                 new DownloadOptions { OutputDirectory = sim.FolderOf(seedHost), Trackers = [], Log = seedHost.LogLine }, allowPartial: false);
             var session = Session.Start(sim.SessionOn(host, settings));
             var storage = new HeldStorage(built.Torrent);

@@ -168,7 +168,7 @@ public class V2SwarmInteropTests
         using var folder = new TempFolder("torrentlab-v2-seed");
         await using var tracker = await TrackerServer.StartAsync(new TrackerServerOptions { Port = 0 }, Ct);
         var (torrent, torrentPath) = await CreateWithLibtorrentAsync(python, folder, shape, "v2", tracker.HttpAnnounceUrl);
-        await using var seeder = await TorrentClient.SeedAsync(torrent, new DownloadOptions
+        await using var seeder = await Seeder.StartAsync(torrent, new DownloadOptions
         {
             Session = new SessionSettings
             {

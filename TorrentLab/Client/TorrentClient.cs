@@ -244,25 +244,6 @@ public static partial class TorrentClient
         return ReferenceDownload.DownloadPieceAsync(torrent, index, LoggingTo(options, null, EngineLog.Reference), ct);
     }
 
-    /// <summary>Verifies the data in <see cref="DownloadOptions.OutputDirectory"/>, then seeds it until the returned seeder is disposed.</summary>
-    /// <exception cref="StorageException">The folder does not exist, or the data cannot be read.</exception>
-    /// <exception cref="SwarmException">The data is incomplete (without <paramref name="allowPartial"/>), or no port.</exception>
-    internal static Task<Seeder> SeedAsync(Torrent torrent, DownloadOptions options, bool allowPartial, CancellationToken ct = default) =>
-        SeedAsync(null, torrent, options, allowPartial, ct);
-
-    /// <summary>Verifies the data, then seeds it in <paramref name="session"/> (its port, peer id and DHT node) until
-    /// the returned seeder is disposed; with a null session, in one of its own.</summary>
-    /// <exception cref="StorageException">The folder does not exist, or the data cannot be read.</exception>
-    /// <exception cref="SwarmException">The data is incomplete (without <paramref name="allowPartial"/>), the torrent
-    /// is in the session already, or no port.</exception>
-    internal static Task<Seeder> SeedAsync(Session? session, Torrent torrent, DownloadOptions options, bool allowPartial, CancellationToken ct = default)
-    {
-        SettingsCheck.Check(options);
-        options = LoggingTo(options, session, EngineLog.Swarm);
-        if (!Directory.Exists(options.OutputDirectory)) throw new StorageException($"data folder '{options.OutputDirectory}' does not exist");
-        return Seeder.StartAsync(session, torrent, options, allowPartial, ct);
-    }
-
     /// <summary>Starts a session: binds its peer port (TCP and UDP) and, unless off, its DHT node. Torrents join it
     /// through the overloads that take a session.</summary>
     /// <exception cref="SwarmException">The port cannot be bound.</exception>

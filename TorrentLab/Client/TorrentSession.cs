@@ -1,6 +1,7 @@
 using System.Threading.Channels;
 using TorrentLab.Downloads;
 using TorrentLab.Metainfo;
+using TorrentLab.Storage;
 using TorrentLab.Swarm;
 
 namespace TorrentLab.Client;
@@ -167,8 +168,27 @@ public sealed class TorrentSession : IAsyncDisposable
         CheckFor(options);
         ThrowIfHas(torrent);
         if (!Directory.Exists(options.OutputDirectory)) throw new Storage.StorageException($"data folder '{options.OutputDirectory}' does not exist");
-        var have = await Seeder.VerifyToSeedAsync(Session, torrent, TorrentClient.LoggingTo(options, Session, EngineLog.Swarm), allowPartial, ct).ConfigureAwait(false);
+        var have = await VerifyToSeedAsync(Session, torrent, TorrentClient.LoggingTo(options, Session, EngineLog.Swarm), allowPartial, ct).ConfigureAwait(false);
         return Add(torrent, options, PieceStates.From(have), fromMagnet: false, start: true, seedOnly: have);
+    }
+
+    /// <summary>Hashes the data to seed (reporting to <see cref="DownloadOptions.Checking"/>; in <paramref name="session"/>,
+    /// in turn with its other checks) and returns the pieces that verified.</summary>
+    /// <exception cref="SwarmException">None verified, or not all without <paramref name="allowPartial"/>.</exception>
+    /// <exception cref="StorageException">The data cannot be read.</exception>
+    internal static async Task<Wire.Bitfield> VerifyToSeedAsync(Session? session, Torrent torrent, DownloadOptions options, bool allowPartial,
+        CancellationToken ct)
+    {
+        options.Log?.Invoke($"verifying '{torrent.Name}' in {Path.GetFullPath(options.OutputDirectory)}");
+        var checking = options.Checking is null ? null : new PieceVerifierOptions { Progress = options.Checking };   // seed's checking line
+        var have = session is null
+            ? await PieceVerifier.VerifyAsync(torrent, options.OutputDirectory, checking, ct).ConfigureAwait(false)
+            : await session.CheckInTurnAsync(() => PieceVerifier.VerifyAsync(torrent, options.OutputDirectory, checking, ct), ct).ConfigureAwait(false);
+        if (have.IsEmpty)
+            throw new SwarmException($"nothing to seed: none of the {torrent.PieceCount} pieces of '{torrent.Name}' is intact in '{options.OutputDirectory}'");
+        if (!have.IsComplete && !allowPartial)
+            throw new SwarmException($"the data is incomplete: {have.Count} of {torrent.PieceCount} pieces verified in '{options.OutputDirectory}' (seed partial data with --partial)");
+        return have;
     }
 
     private void ThrowIfHas(Torrent torrent)

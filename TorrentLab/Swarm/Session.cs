@@ -13,9 +13,9 @@ namespace TorrentLab.Swarm;
 /// <c>tr_session</c>, MonoTorrent a <c>ClientEngine</c>.</summary>
 /// <remarks>
 /// <code>
-/// await using var session = Session.Start(new SessionSettings { ListenPort = 6881 });
-/// var a = TorrentClient.DownloadAsync(session, first, new DownloadOptions { OutputDirectory = "downloads" });
-/// await using var b = await TorrentClient.SeedAsync(session, second, new DownloadOptions { OutputDirectory = "data" }, allowPartial: false);
+/// await using var torrents = TorrentSession.Start(new SessionSettings { ListenPort = 6881 }); // holds a Session
+/// var a = torrents.Add(first, new DownloadOptions { OutputDirectory = "downloads" });
+/// var b = await torrents.SeedAsync(second, new DownloadOptions { OutputDirectory = "data" });
 /// </code>
 /// <para>An incoming connection is routed by the info hash its handshake names (a hybrid torrent's v1 hash or its
 /// truncated v2 hash, BEP 52) to the torrent's swarm, and refused when no torrent of the session has it. Every torrent

@@ -10,8 +10,8 @@ namespace TorrentLab.Swarm;
 
 /// <summary>The swarm engine for one torrent: many peers at once, downloading what we lack and serving what we have.
 /// <see cref="SwarmDownload"/> runs one for a download (resume, storage, the ledger saves, seeding after); a
-/// <see cref="SeedingTorrent"/> holds one only while peers are connected to it (what <see cref="Seeder"/> and a session's
-/// seeding torrents run).</summary>
+/// <see cref="SeedingTorrent"/> holds one only while peers are connected to it (what a session's seeding
+/// torrents run).</summary>
 /// <remarks>
 /// <para>What runs: incoming peers routed here by the <see cref="Session"/>, an <see cref="Announcer"/> and the session's
 /// DHT lookups (<c>TorrentSwarm.Dht.cs</c>) feeding the <see cref="PeerBook"/>, a <see cref="Dialler"/> with bounded concurrent connects, one <see cref="SwarmPeer"/> per connection, and a timer

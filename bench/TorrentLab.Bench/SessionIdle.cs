@@ -2,7 +2,6 @@ using System.Diagnostics;
 using TorrentLab.Client;
 using TorrentLab.Downloads;
 using TorrentLab.Metainfo;
-using TorrentLab.Swarm;
 
 namespace TorrentLab.Bench;
 
@@ -20,15 +19,14 @@ internal static class SessionIdle
         }
         var idle = args.Length > 3 ? double.Parse(args[3], System.Globalization.CultureInfo.InvariantCulture) : 30;
         var torrents = Directory.GetFiles(args[1], "*.torrent").Order(StringComparer.Ordinal).Select(Torrent.Load).ToList();
-        await using var session = TorrentClient.StartSession(new SessionSettings
+        await using var session = TorrentSession.Start(new SessionSettings
         {
             ListenPort = 0, Dht = false, BindAddresses = [System.Net.IPAddress.Loopback], MaxConnections = 500,
         });
         var (heapBefore, rssBefore) = Measure();
         var clock = Stopwatch.StartNew();
-        var seeders = new List<Seeder>();
         foreach (var torrent in torrents)
-            seeders.Add(await TorrentClient.SeedAsync(session, torrent, new DownloadOptions { OutputDirectory = args[2] }, allowPartial: false));
+            await session.SeedAsync(torrent, new DownloadOptions { OutputDirectory = args[2] });
         var started = clock.Elapsed;
         await Task.Delay(TimeSpan.FromSeconds(10)); // tiered compilation settles
         var (heap, rss) = Measure();
@@ -41,7 +39,6 @@ internal static class SessionIdle
         Console.WriteLine($"{n} torrents seeding after {started.TotalSeconds:0.0} s; heap {(heap - heapBefore) / 1024.0 / n:0.00} KiB per torrent, " +
             $"RSS {(rss - rssBefore) / 1024.0 / n:0.00} KiB per torrent ({rss >> 20} MiB), threads {self.Threads.Count}, " +
             $"idle CPU {idleCpu:0.00} % of a core over {idle:0} s");
-        foreach (var seeder in seeders) await seeder.DisposeAsync();
         return 0;
     }
 

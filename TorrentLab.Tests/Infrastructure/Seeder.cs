@@ -1,12 +1,14 @@
 using TorrentLab.Downloads;
 using TorrentLab.Metainfo;
+using TorrentLab.Client;
 using TorrentLab.Storage;
+using TorrentLab.Swarm;
 
-namespace TorrentLab.Swarm;
+namespace TorrentLab.Tests.Infrastructure;
 
-/// <summary>Seeds a torrent from data on disk: verifies it, listens, announces, dials the peers its trackers return
-/// (dropping those that turn out to be seeds), and serves every peer, with BEP 3 choking, until disposed. While no peer
-/// is connected it holds no open file and no peer state (<see cref="SeedingTorrent"/>).</summary>
+/// <summary>The tests' seed: verifies a torrent's data, then seeds it straight on the engine (a
+/// <see cref="SeedingTorrent"/> in a <see cref="Session"/>, its own or one given), with no handle around it, so a test
+/// reads the engine's counters and reaches its DHT node; a program seeds through <see cref="TorrentSession.SeedAsync"/>.</summary>
 /// <remarks>
 /// <code>
 /// await using var seeder = await Seeder.StartAsync(torrent, options with { OutputDirectory = data }, ct: ct);
@@ -44,7 +46,7 @@ internal sealed class Seeder : IAsyncDisposable
     internal System.Net.IPEndPoint? DhtEndPoint => _seeding.UsesDht ? _session.DhtEndPoint : null;
 
     /// <summary>Our DHT node once it runs.</summary>
-    internal Dht.DhtNode? DhtNode => _seeding.UsesDht ? _session.Dht : null;
+    internal global::TorrentLab.Dht.DhtNode? DhtNode => _seeding.UsesDht ? _session.Dht : null;
 
     /// <summary>The torrent, asleep or awake (a swarm runs only while peers are connected).</summary>
     internal SeedingTorrent Torrent => _seeding;
@@ -73,7 +75,9 @@ internal sealed class Seeder : IAsyncDisposable
     {
         ArgumentNullException.ThrowIfNull(torrent);
         SettingsCheck.Check(options);
-        var have = await VerifyToSeedAsync(session, torrent, options, allowPartial, ct).ConfigureAwait(false);
+        options = TorrentClient.LoggingTo(options, session, EngineLog.Swarm);
+        if (!Directory.Exists(options.OutputDirectory)) throw new StorageException($"data folder '{options.OutputDirectory}' does not exist");
+        var have = await TorrentSession.VerifyToSeedAsync(session, torrent, options, allowPartial, ct).ConfigureAwait(false);
         var own = session is null ? Session.Start(options.Session with { Log = options.Session.Log ?? options.Log, Trace = options.Session.Trace ?? options.Trace }) : null;
         try
         {
@@ -86,25 +90,6 @@ internal sealed class Seeder : IAsyncDisposable
             if (own is not null) await own.DisposeAsync().ConfigureAwait(false);
             throw;
         }
-    }
-
-    /// <summary>Hashes the data to seed (reporting to <see cref="DownloadOptions.Checking"/>; in <paramref name="session"/>,
-    /// in turn with its other checks) and returns the pieces that verified.</summary>
-    /// <exception cref="SwarmException">None verified, or not all without <paramref name="allowPartial"/>.</exception>
-    /// <exception cref="StorageException">The data cannot be read.</exception>
-    internal static async Task<Wire.Bitfield> VerifyToSeedAsync(Session? session, Torrent torrent, DownloadOptions options, bool allowPartial,
-        CancellationToken ct)
-    {
-        options.Log?.Invoke($"verifying '{torrent.Name}' in {Path.GetFullPath(options.OutputDirectory)}");
-        var checking = options.Checking is null ? null : new PieceVerifierOptions { Progress = options.Checking };   // seed's checking line
-        var have = session is null
-            ? await PieceVerifier.VerifyAsync(torrent, options.OutputDirectory, checking, ct).ConfigureAwait(false)
-            : await session.CheckInTurnAsync(() => PieceVerifier.VerifyAsync(torrent, options.OutputDirectory, checking, ct), ct).ConfigureAwait(false);
-        if (have.IsEmpty)
-            throw new SwarmException($"nothing to seed: none of the {torrent.PieceCount} pieces of '{torrent.Name}' is intact in '{options.OutputDirectory}'");
-        if (!have.IsComplete && !allowPartial)
-            throw new SwarmException($"the data is incomplete: {have.Count} of {torrent.PieceCount} pieces verified in '{options.OutputDirectory}' (seed partial data with --partial)");
-        return have;
     }
 
     /// <summary>A progress snapshot: uploaded bytes, rates and peers.</summary>
