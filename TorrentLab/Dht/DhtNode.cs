@@ -40,7 +40,7 @@ public sealed partial class DhtNode : IAsyncDisposable
         Sibling = sibling;
         var saved = DhtState.Load(options.StatePath, options.Log);
         Id = StartId(options, saved, Family, sibling?.Id);
-        ExternalAddress = saved?.ExternalAddressOf(Family);
+        _externalAddress = new ExternalAddressVotes(Family, saved?.ExternalAddressOf(Family));
         _table = new RoutingTable(Id, options.Clock);
         _tokens = new TokenIssuer(options.Clock);
         _peers = new PeerStore(options.Clock);
