@@ -14,52 +14,10 @@ public sealed partial class DhtNode
 
     private sealed record Pending(IPEndPoint To, string Method, TaskCompletionSource<KrpcResponse> Answer);
 
-    /// <summary>The short timeout before any answer was timed: libtorrent's fixed one (<c>rpc_manager::tick</c>), also
-    /// the most it can grow to.</summary>
-    internal static readonly TimeSpan MaxShortTimeout = TimeSpan.FromSeconds(1);
+    private readonly RoundTripEstimator _roundTrips = new();
 
-    /// <summary>The least the short timeout shrinks to, whatever the round trips seen (loopback, a LAN).</summary>
-    internal static readonly TimeSpan MinShortTimeout = TimeSpan.FromMilliseconds(100);
-
-    private readonly Lock _rttLock = new();
-    private double _smoothedRttMs = double.NaN;
-    private double _rttVariationMs;
-
-    /// <summary>After how long a lookup counts one of its queries as slow and asks another node beside it (the query
-    /// still waits for its answer until <see cref="DhtNodeOptions.QueryTimeout"/>): the smoothed round trip of the
-    /// answers this node got plus four times their variation (RFC 6298's retransmission timeout, over all the nodes we
-    /// ask rather than one path), between <see cref="MinShortTimeout"/> and <see cref="MaxShortTimeout"/>; the latter
-    /// until a first answer was timed.</summary>
-    /// <remarks>Derived rather than fixed: with libtorrent's fixed second, each silent node costs a lookup that second
-    /// (nine round trips of the simulated DHT in bench/sim, median 110 ms); from the answers seen, a query is slow once
-    /// it took longer than nearly every answer does, on a fast network or a slow one.</remarks>
-    internal TimeSpan ShortTimeout
-    {
-        get
-        {
-            double ms;
-            lock (_rttLock) ms = _smoothedRttMs + 4 * _rttVariationMs;
-            return double.IsNaN(ms) ? MaxShortTimeout
-                : TimeSpan.FromMilliseconds(Math.Clamp(ms, MinShortTimeout.TotalMilliseconds, MaxShortTimeout.TotalMilliseconds));
-        }
-    }
-
-    /// <summary>Feeds one answer's round trip to <see cref="ShortTimeout"/> (RFC 6298 section 2: gains 1/8 and 1/4).</summary>
-    internal void NoteRoundTrip(TimeSpan rtt)
-    {
-        var ms = rtt.TotalMilliseconds;
-        lock (_rttLock)
-        {
-            if (double.IsNaN(_smoothedRttMs))
-            {
-                _smoothedRttMs = ms;
-                _rttVariationMs = ms / 2;
-                return;
-            }
-            _rttVariationMs = 0.75 * _rttVariationMs + 0.25 * Math.Abs(_smoothedRttMs - ms);
-            _smoothedRttMs = 0.875 * _smoothedRttMs + 0.125 * ms;
-        }
-    }
+    /// <summary>After how long a lookup counts one of its queries as slow (<see cref="RoundTripEstimator.ShortTimeout"/>).</summary>
+    internal TimeSpan ShortTimeout => _roundTrips.ShortTimeout;
 
     /// <summary>Sends <paramref name="query"/> to <paramref name="to"/> and waits for the answer.</summary>
     /// <exception cref="DhtException">No answer within the query timeout, or a KRPC error answer.</exception>
@@ -80,7 +38,7 @@ public sealed partial class DhtNode
             try
             {
                 var response = await answer.Task.WaitAsync(_options.QueryTimeout, _options.Clock, ct).ConfigureAwait(false);
-                NoteRoundTrip(_options.Clock.GetElapsedTime(sent));
+                _roundTrips.Note(_options.Clock.GetElapsedTime(sent));
                 return response;
             }
             catch (TimeoutException)
