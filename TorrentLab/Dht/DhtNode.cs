@@ -25,7 +25,6 @@ public sealed partial class DhtNode : IAsyncDisposable
     private readonly RoutingTable _table;
     private readonly TokenIssuer _tokens;
     private readonly PeerStore _peers;
-    private readonly ItemStore _items;
     private readonly QueryRateLimiter _limiter;
     private readonly Random _random = Randomness.NewRandom();
 
@@ -44,7 +43,7 @@ public sealed partial class DhtNode : IAsyncDisposable
         _table = new RoutingTable(Id, options.Clock);
         _tokens = new TokenIssuer(options.Clock);
         _peers = new PeerStore(options.Clock);
-        _items = new ItemStore(options.Clock);
+        _itemExchange = new ItemExchange(this, _tokens);
         _limiter = new QueryRateLimiter(options.Clock);
         SavedNodes = saved?.ContactsOf(Family) ?? [];
     }
