@@ -10,9 +10,7 @@ public sealed partial class DhtNode
     /// <summary>After how long a lookup counts one of its queries as slow (<see cref="RoundTripEstimator.ShortTimeout"/>).</summary>
     internal TimeSpan ShortTimeout => _roundTrips.ShortTimeout;
 
-    /// <summary>Sends <paramref name="query"/> to <paramref name="to"/> and waits for the answer
-    /// (<see cref="TransactionTable.QueryAsync"/>).</summary>
-    /// <exception cref="DhtException">No answer within the query timeout, or a KRPC error answer.</exception>
+    /// <inheritdoc cref="TransactionTable.QueryAsync"/>
     internal Task<KrpcResponse> QueryAsync(IPEndPoint to, KrpcQuery query, CancellationToken ct) => _transactions.QueryAsync(to, query, ct);
 
     /// <summary>Hands a response or error to the query of ours it answers, once what it says of our address (BEP 42)
