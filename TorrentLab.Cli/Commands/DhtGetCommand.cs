@@ -56,7 +56,7 @@ internal static class DhtGetCommand
                 var saltBytes = Encoding.UTF8.GetBytes(parse.GetValue(salt) ?? "");
                 var item = await dht.GetMutableAsync(publicKey, saltBytes, ct).ConfigureAwait(false);
                 if (item is null) return NotFound(dht, nodes, DhtItem.MutableTarget(publicKey, saltBytes), "mutable item");
-                // The lookup kept only items whose signature checks (DhtNode.LookupItemAsync).
+                // The lookup kept only items whose signature checks (ItemExchange.LookupAsync).
                 Console.Out.WriteLine($"Seq: {item.Sequence}");
                 Console.Out.WriteLine($"Value: {BencodeJson.ToJson(item.DecodedValue())}");
                 return ExitCodes.Ok;

@@ -81,7 +81,7 @@ public class DhtLookupSimulatedTests
         for (var i = 0; i < 4; i++) await querier.PingAsync(setup.EndPointOf(live));
         var shortTimeout = querier.ShortTimeout;
         sim.Log.Line("scenario", $"short timeout {shortTimeout.TotalMilliseconds:0} ms after four 80 ms round trips");
-        Assert.InRange(shortTimeout, DhtNode.MinShortTimeout, TimeSpan.FromMilliseconds(300));
+        Assert.InRange(shortTimeout, RoundTripEstimator.MinShortTimeout, TimeSpan.FromMilliseconds(300));
 
         var lookup = new DhtLookup(querier, target, getPeers: true);
         for (var i = 0; i < silent.Length; i++) lookup.Seed(silent[i].EndPoint, Near(target, 150 + i));
@@ -107,7 +107,7 @@ public class DhtLookupSimulatedTests
         var target = NodeId.Random(new Random(sim.Seed));
         var querier = await setup.Node("q", 20);
         var silent = Enumerable.Range(0, 12).Select(i => setup.SilentHost($"s{i}", 20)).ToArray();
-        Assert.Equal(DhtNode.MaxShortTimeout, querier.ShortTimeout);
+        Assert.Equal(RoundTripEstimator.MaxShortTimeout, querier.ShortTimeout);
         var lookup = new DhtLookup(querier, target, getPeers: true);
         for (var i = 0; i < silent.Length; i++) lookup.Seed(silent[i].EndPoint, Near(target, 100 + i));
         var started = sim.Clock.Now;
@@ -118,7 +118,7 @@ public class DhtLookupSimulatedTests
         sim.Log.Line("scenario", $"sends at {string.Join(" ", sends.Select(t => $"{t.TotalMilliseconds:0}"))} ms");
         Assert.Equal(12, result.Queries);
         Assert.Equal(12, sends.Count);
-        Assert.Equal(DhtNode.Alpha, sends.Count(t => t < DhtNode.MaxShortTimeout));
+        Assert.Equal(DhtNode.Alpha, sends.Count(t => t < RoundTripEstimator.MaxShortTimeout));
         Assert.Equal(DhtLookup.MaxInFlight, sends.Count(t => t < QueryTimeout));
         foreach (var t in sends)
         {

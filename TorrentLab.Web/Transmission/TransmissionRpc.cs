@@ -32,7 +32,7 @@ internal sealed partial class TransmissionRpc
     private readonly WebServerOptions _options;
     private readonly byte[]? _token;
     private readonly TransmissionIds _ids;
-    private readonly DateTimeOffset _started = DateTimeOffset.UtcNow;
+    private readonly TransmissionSession _session;
 
     private readonly LoginThrottle _logins;
 
@@ -44,6 +44,7 @@ internal sealed partial class TransmissionRpc
         _token = token is null ? null : Encoding.UTF8.GetBytes(token);
         _ids = new TransmissionIds(torrents, options.Clock);
         SessionId = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(24));
+        _session = new TransmissionSession(torrents, options, SessionId);
     }
 
     /// <summary>The session id this server hands out in its 409 answers (new at every start).</summary>
@@ -191,18 +192,13 @@ internal sealed partial class TransmissionRpc
         ["queue-move-up"] = Changes((rpc, args, _) => rpc.MoveAsync(args, QueueMove.Up)),
         ["queue-move-down"] = Changes((rpc, args, _) => rpc.MoveAsync(args, QueueMove.Down)),
         ["queue-move-bottom"] = Changes((rpc, args, _) => rpc.MoveAsync(args, QueueMove.Bottom)),
-        ["session-get"] = Reads((rpc, args, writer) => rpc.WriteSession(args, writer)),
-        ["session-set"] = Changes(async (rpc, args, ct) =>
-        {
-            CheckBlocklist(args);
-            rpc.SetSession(args);
-            await rpc.SetBlocklistAsync(args, ct).ConfigureAwait(false);
-        }) with { Arguments = SessionArguments },
-        ["session-stats"] = Reads((rpc, _, writer) => rpc.WriteStats(writer)),
+        ["session-get"] = Reads((rpc, args, writer) => rpc._session.Write(args, writer)),
+        ["session-set"] = Changes((rpc, args, ct) => rpc._session.SetAsync(args, ct)) with { Arguments = TransmissionSession.Arguments },
+        ["session-stats"] = Reads((rpc, _, writer) => rpc._session.WriteStats(writer)),
         ["session-close"] = Refused("session-close is not supported: stop torrentlab serve where it runs"),
-        ["free-space"] = Reads((rpc, args, writer) => rpc.WriteFreeSpace(args, writer)),
-        ["port-test"] = new(false, (rpc, _, writer, ct) => rpc.PortTestAsync(writer, ct)),
-        ["blocklist-update"] = new(true, (rpc, _, writer, ct) => rpc.UpdateBlocklistAsync(writer, ct)),
+        ["free-space"] = Reads((rpc, args, writer) => rpc._session.WriteFreeSpace(args, writer)),
+        ["port-test"] = new(false, (rpc, _, writer, ct) => rpc._session.PortTestAsync(writer, ct)),
+        ["blocklist-update"] = new(true, (rpc, _, writer, ct) => rpc._session.UpdateBlocklistAsync(writer, ct)),
         ["group-get"] = Reads((_, _, writer) => { writer.WriteStartArray("group"); writer.WriteEndArray(); }), // no bandwidth groups
         ["group-set"] = Refused("group-set is not supported: TorrentLab has no bandwidth groups"),
     };
@@ -221,7 +217,8 @@ internal sealed partial class TransmissionRpc
         _ => null,
     };
 
-    private static WebApiException Unsupported(string message) => new(400, message);
+    /// <summary>A request refused: 400, with <paramref name="message"/> as the answer's <c>result</c>.</summary>
+    internal static WebApiException Unsupported(string message) => new(400, message);
 
     private static readonly JsonElement EmptyObject = JsonDocument.Parse("{}").RootElement;
 

@@ -4,43 +4,20 @@ namespace TorrentLab.Dht;
 
 public sealed partial class DhtNode
 {
-    /// <summary>Distinct voters needed before an address the answers name counts as ours.</summary>
-    internal const int VotesForAddress = 3;
-
-    /// <summary>The votes weighed: the latest ones, so that a changed address (another network) wins in time.</summary>
-    private const int VoteWindow = 64;
-
-    private readonly Lock _addressLock = new();
-
-    // BEP 42: the latest (address named, voter) pairs from answers to our queries. A voter counts once per IP address
-    // (one host cannot outvote the rest with many ports), except on a local network, where there is no remote attacker
-    // to fear and several nodes may share a machine.
-    private readonly Queue<(IPAddress Address, string Voter)> _votes = new();
+    private readonly ExternalAddressVotes _externalAddress;
 
     /// <summary>Our address as the DHT sees it (BEP 42's "ip" in the answers to our queries), once at least
-    /// <see cref="VotesForAddress"/> nodes said so, or as the router in front of us named it; null before.</summary>
-    public IPAddress? ExternalAddress { get; private set; }
-
-    // The router's word (a port mapping's external address): it outranks the votes, as libtorrent ranks source_router
-    // above the DHT, peers and trackers. Votes are still counted meanwhile.
-    private IPAddress? _routerAddress;
+    /// <see cref="ExternalAddressVotes.VotesForAddress"/> nodes said so, or as the router in front of us named it; null
+    /// before.</summary>
+    public IPAddress? ExternalAddress => _externalAddress.Current;
 
     /// <summary>The router in front of us says our external address is <paramref name="address"/> (UPnP's
-    /// GetExternalIPAddress, NAT-PMP's external address, PCP's assigned address): it is ours from now on, and when our
-    /// id does not fit it (BEP 42), the next start takes one that does. An address of the other family, or one BEP 42
-    /// exempts (a private one: another NAT in front), is ignored.</summary>
+    /// GetExternalIPAddress, NAT-PMP's external address, PCP's assigned address): it is ours from now on
+    /// (<see cref="ExternalAddressVotes.NoteRouter"/> says which it ignores), and when our id does not fit it (BEP 42),
+    /// the next start takes one that does.</summary>
     internal void NoteRouterAddress(IPAddress address)
     {
-        address = Plain(address);
-        if (address.AddressFamily != Family || SecureNodeId.IsExempt(address)) return;
-        bool changed;
-        lock (_addressLock)
-        {
-            _routerAddress = address;
-            changed = !address.Equals(ExternalAddress);
-            if (changed) ExternalAddress = address;
-        }
-        if (changed) OnExternalAddressChanged(address, "the router");
+        if (_externalAddress.NoteRouter(address) is { } external) OnExternalAddressChanged(external, "the router");
     }
 
     /// <summary>The id this node starts with: the caller's, else the sibling's when it fits our family's saved external
@@ -58,20 +35,7 @@ public sealed partial class DhtNode
     /// <summary>Counts <paramref name="voter"/>'s word that our queries come from <paramref name="reported"/>.</summary>
     internal void NoteReportedAddress(IPEndPoint reported, IPEndPoint voter)
     {
-        var address = Plain(reported.Address);
-        var voterKey = SecureNodeId.IsExempt(voter.Address) ? voter.ToString() : Plain(voter.Address).ToString();
-        bool changed;
-        lock (_addressLock)
-        {
-            if (_votes.Contains((address, voterKey))) return;
-            _votes.Enqueue((address, voterKey));
-            if (_votes.Count > VoteWindow) _votes.Dequeue();
-            var leader = _votes.CountBy(v => v.Address).MaxBy(v => v.Value);
-            changed = _routerAddress is null && leader.Value >= VotesForAddress && !leader.Key.Equals(ExternalAddress);
-            if (changed) ExternalAddress = leader.Key;
-        }
-        if (!changed || ExternalAddress is not { } external) return;
-        OnExternalAddressChanged(external, "other nodes");
+        if (_externalAddress.NoteReported(reported, voter) is { } external) OnExternalAddressChanged(external, "other nodes");
     }
 
     /// <summary>Logs our new external address and, when our id does not fit it, saves it for the next start's id.</summary>
@@ -85,6 +49,4 @@ public sealed partial class DhtNode
         try { Save(); }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException) { _options.Log?.Invoke($"dht: could not save the state: {e.Message}"); }
     }
-
-    private static IPAddress Plain(IPAddress address) => address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address;
 }

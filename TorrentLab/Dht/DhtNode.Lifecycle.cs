@@ -228,7 +228,7 @@ public sealed partial class DhtNode
             foreach (var target in targets) await StartLookup(target, getPeers: false).RunAsync(null, null, ct).ConfigureAwait(false);
         }
         _peers.Expire();
-        _items.Expire();
+        _itemExchange.Store.Expire();
     }
 
     /// <summary>Resolves <c>HOST:PORT</c> bootstrap names (<c>[v6]:PORT</c> for an IPv6 literal) to IPv4 and IPv6

@@ -5,7 +5,7 @@ namespace TorrentLab.Dht;
 public sealed partial class DhtNode
 {
     /// <summary>Answers a query from another node: the whole serving side of BEP 5 (with BEP 44's get and put, in
-    /// <c>DhtNode.Items.cs</c>, and BEP 51's sample_infohashes, in <c>DhtNode.Samples.cs</c>) in one switch.</summary>
+    /// <see cref="ItemExchange"/>, and BEP 51's sample_infohashes, in <c>DhtNode.Samples.cs</c>) in one switch.</summary>
     /// <remarks>Never an amplifier: a source over its rate, or any source once the global cap is reached, gets no
     /// answer at all; answers are small (at most 8 nodes, 50 peers: about 600 bytes).</remarks>
     private void Serve(KrpcQuery query, IPEndPoint from)
@@ -49,10 +49,10 @@ public sealed partial class DhtNode
                 answer = new KrpcResponse(query.TransactionId, Id);
                 break;
             case KrpcMethods.Get:
-                answer = AnswerGet(query, from);
+                answer = _itemExchange.AnswerGet(query, from);
                 break;
             case KrpcMethods.Put:
-                if (RefusePut(query, from) is { } refusal)
+                if (_itemExchange.RefusePut(query, from) is { } refusal)
                 {
                     SendError(query.TransactionId, refusal.Code, refusal.Message, from);
                     return;
@@ -71,7 +71,8 @@ public sealed partial class DhtNode
         Send(answer, from);
     }
 
-    private List<NodeContact> ClosestFor(NodeId target)
+    /// <summary>The nodes of our family closest to <paramref name="target"/> in the routing table, for an answer.</summary>
+    internal List<NodeContact> ClosestFor(NodeId target)
     {
         lock (_tableLock) return _table.Closest(target).Where(c => FamilyOf(c.EndPoint) == Family).ToList();
     }

@@ -7,7 +7,7 @@ namespace TorrentLab.Dht;
 /// <summary>A Mainline DHT node (BEP 5): it asks other nodes for peers and answers their queries, as a packet-in,
 /// packet-out core over an <see cref="IDatagramSender"/>.</summary>
 /// <remarks>Reading order: <see cref="KrpcCodec"/> (the messages), <see cref="RoutingTable"/> (whom we know),
-/// <c>DhtNode.Queries.cs</c> (our queries and their transactions), <see cref="DhtLookup"/> (the iterative search),
+/// <see cref="TransactionTable"/> (our queries and their transactions), <see cref="DhtLookup"/> (the iterative search),
 /// <c>DhtNode.Serve.cs</c> (answering others), <c>DhtNode.Lifecycle.cs</c> (start, bootstrap, refresh, save).
 /// <see cref="StartAsync"/> runs a node on a UDP socket of its own; a caller sharing one socket with other protocols
 /// creates the node over its own sender and calls <see cref="Receive"/> with every datagram that starts with 'd'.</remarks>
@@ -25,7 +25,6 @@ public sealed partial class DhtNode : IAsyncDisposable
     private readonly RoutingTable _table;
     private readonly TokenIssuer _tokens;
     private readonly PeerStore _peers;
-    private readonly ItemStore _items;
     private readonly QueryRateLimiter _limiter;
     private readonly Random _random = Randomness.NewRandom();
 
@@ -40,12 +39,13 @@ public sealed partial class DhtNode : IAsyncDisposable
         Sibling = sibling;
         var saved = DhtState.Load(options.StatePath, options.Log);
         Id = StartId(options, saved, Family, sibling?.Id);
-        ExternalAddress = saved?.ExternalAddressOf(Family);
+        _externalAddress = new ExternalAddressVotes(Family, saved?.ExternalAddressOf(Family));
         _table = new RoutingTable(Id, options.Clock);
         _tokens = new TokenIssuer(options.Clock);
         _peers = new PeerStore(options.Clock);
-        _items = new ItemStore(options.Clock);
+        _itemExchange = new ItemExchange(this, _tokens);
         _limiter = new QueryRateLimiter(options.Clock);
+        _transactions = new TransactionTable(options, Stats, Send, _roundTrips);
         SavedNodes = saved?.ContactsOf(Family) ?? [];
     }
 

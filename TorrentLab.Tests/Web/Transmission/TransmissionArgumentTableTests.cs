@@ -38,7 +38,7 @@ public sealed class TransmissionArgumentTableTests(TransmissionArgumentTableTest
 
         /// <summary>session-get of every key session-set takes (not the free space, which changes on its own).</summary>
         public Task<JsonElement> SessionAsync(CancellationToken ct) =>
-            Rpc.SucceedAsync("session-get", new { fields = TransmissionRpc.SessionArguments.Keys.ToArray() }, ct);
+            Rpc.SucceedAsync("session-get", new { fields = TransmissionSession.Arguments.Keys.ToArray() }, ct);
 
         public async Task<JsonElement> GetAsync(int id, CancellationToken ct, params string[] fields)
         {
@@ -241,7 +241,7 @@ public sealed class TransmissionArgumentTableTests(TransmissionArgumentTableTest
         }
     }
 
-    public static TheoryData<string> SessionAsItIsNames => [.. TransmissionRpc.SessionArguments.Values.Where(p => !p.Applied).Select(p => p.Name)];
+    public static TheoryData<string> SessionAsItIsNames => [.. TransmissionSession.Arguments.Values.Where(p => !p.Applied).Select(p => p.Name)];
 
     /// <summary>Every other session-get key: its value now is taken (a client that sends the whole dialog back), any other
     /// is refused and nothing changes.</summary>
@@ -273,7 +273,7 @@ public sealed class TransmissionArgumentTableTests(TransmissionArgumentTableTest
     {
         Assert.Equal(TransmissionRpc.SetArguments.Keys.Order(), SetRows.Keys.Order());
         Assert.Equal(TransmissionRpc.AddArguments.Keys.Order(), AddRows.Keys.Order());
-        Assert.Equal(TransmissionRpc.SessionArguments.Values.Where(p => p.Applied).Select(p => p.Name).Order(), SessionRows.Keys.Order());
+        Assert.Equal(TransmissionSession.Arguments.Values.Where(p => p.Applied).Select(p => p.Name).Order(), SessionRows.Keys.Order());
         var tabled = TransmissionRpc.Methods.Where(m => m.Value.Arguments is not null).Select(m => m.Key).Order();
         Assert.Equal(["session-set", "torrent-add", "torrent-set"], tabled);
 

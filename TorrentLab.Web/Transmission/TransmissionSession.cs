@@ -5,24 +5,30 @@ using TorrentLab.Wire;
 
 namespace TorrentLab.Web;
 
-// The session methods (rpc-spec 4): session-get/set/stats, free-space and port-test.
-internal sealed partial class TransmissionRpc
+/// <summary>Transmission's session methods (rpc-spec 4) over this server's settings: session-get, session-set (each of
+/// its arguments applied or refused), session-stats, free-space, port-test and the blocklist's.</summary>
+/// <param name="torrents">The torrents and the settings the session methods read and change.</param>
+/// <param name="options">The server's options (its peer limit and encryption, which session-get answers).</param>
+/// <param name="sessionId">The RPC's session id, which session-get answers as <c>session-id</c>.</param>
+internal sealed partial class TransmissionSession(TorrentManager torrents, WebServerOptions options, string sessionId)
 {
     /// <summary>rpc-spec 5: Transmission 4.0 speaks rpc-version 17 and answers clients of 14 and later.</summary>
     private const int RpcVersion = 17;
     private const int RpcVersionMinimum = 14;
 
-    private static readonly string Version = $"4.0.0 (TorrentLab {typeof(TransmissionRpc).Assembly.GetName().Version?.ToString(3) ?? "0"})";
+    private static readonly string Version = $"4.0.0 (TorrentLab {typeof(TransmissionSession).Assembly.GetName().Version?.ToString(3) ?? "0"})";
+
+    private readonly DateTimeOffset _started = DateTimeOffset.UtcNow;
 
     /// <summary>rpc-spec 4.1.1: the session's settings, every key or those named in <c>fields</c>. Keys of features
     /// TorrentLab lacks (incomplete folder, scripts) say they are off.</summary>
-    private void WriteSession(JsonElement args, Utf8JsonWriter w)
+    public void Write(JsonElement args, Utf8JsonWriter w)
     {
         var fields = TransmissionArguments.Strings(args, "fields")?.ToHashSet(StringComparer.Ordinal);
-        var settings = _torrents.Settings;
-        var down = _torrents.GlobalLimits.DownloadRate ?? 0;
-        var up = _torrents.GlobalLimits.UploadRate ?? 0;
-        var alt = _torrents.AltSpeed;
+        var settings = torrents.Settings;
+        var down = torrents.GlobalLimits.DownloadRate ?? 0;
+        var up = torrents.GlobalLimits.UploadRate ?? 0;
+        var alt = torrents.AltSpeed;
         bool Wants(string key) => fields is null || fields.Contains(key);
         void Number(string key, long value) { if (Wants(key)) w.WriteNumber(key, value); }
         void Real(string key, double value) { if (Wants(key)) w.WriteNumber(key, value); }
@@ -33,14 +39,14 @@ internal sealed partial class TransmissionRpc
         Number("rpc-version-minimum", RpcVersionMinimum);
         Text("rpc-version-semver", "5.3.0"); // Transmission 4.0's
         Text("version", Version);
-        Text("session-id", SessionId);
-        Text("download-dir", _torrents.Downloads);
-        Number("download-dir-free-space", FreeSpace(_torrents.Downloads)); // removed in rpc-version 17, still read by older clients
-        Text("config-dir", System.IO.Path.Combine(_torrents.Downloads, TorrentLab.Client.TorrentClient.StateFolder));
+        Text("session-id", sessionId);
+        Text("download-dir", torrents.Downloads);
+        Number("download-dir-free-space", FreeSpace(torrents.Downloads)); // removed in rpc-version 17, still read by older clients
+        Text("config-dir", System.IO.Path.Combine(torrents.Downloads, TorrentLab.Client.TorrentClient.StateFolder));
         Bool("start-added-torrents", settings.StartAddedTorrents ?? true);
-        Number("speed-limit-down", down / SpeedUnit);
+        Number("speed-limit-down", down / TransmissionRpc.SpeedUnit);
         Bool("speed-limit-down-enabled", down > 0);
-        Number("speed-limit-up", up / SpeedUnit);
+        Number("speed-limit-up", up / TransmissionRpc.SpeedUnit);
         Bool("speed-limit-up-enabled", up > 0);
         Bool("download-queue-enabled", true);
         Number("download-queue-size", settings.MaxActiveDownloads ?? 5);
@@ -52,28 +58,28 @@ internal sealed partial class TransmissionRpc
         Bool("seedRatioLimited", settings.SeedRatio is > 0);
         Number("idle-seeding-limit", (long)(settings.SeedMinutes ?? 30));
         Bool("idle-seeding-limit-enabled", false); // TorrentLab's seed time counts from completion, not from idleness
-        Number("peer-port", _torrents.Session.Port);
+        Number("peer-port", torrents.Session.Port);
         Bool("peer-port-random-on-start", false);
         Bool("port-forwarding-enabled", settings.PortMapping is { Count: > 0 });
         Number("peer-limit-global", settings.MaxConnections ?? 0);
-        Number("peer-limit-per-torrent", _options.MaxPeers);
+        Number("peer-limit-per-torrent", options.MaxPeers);
         Bool("dht-enabled", settings.Dht ?? false);
         Bool("pex-enabled", true);
         Bool("lpd-enabled", false);
         Bool("utp-enabled", true);
-        Text("encryption", _options.Encryption switch { EncryptionPolicy.Require => "required", EncryptionPolicy.Off => "tolerated", _ => "preferred" });
+        Text("encryption", options.Encryption switch { EncryptionPolicy.Require => "required", EncryptionPolicy.Off => "tolerated", _ => "preferred" });
         Bool("alt-speed-enabled", alt.Active == true); // Transmission turns it on and off by the schedule too
-        Number("alt-speed-down", (alt.DownloadRate ?? 0) / SpeedUnit);
-        Number("alt-speed-up", (alt.UploadRate ?? 0) / SpeedUnit);
+        Number("alt-speed-down", (alt.DownloadRate ?? 0) / TransmissionRpc.SpeedUnit);
+        Number("alt-speed-up", (alt.UploadRate ?? 0) / TransmissionRpc.SpeedUnit);
         Bool("alt-speed-time-enabled", alt.ScheduleEnabled == true);
         Number("alt-speed-time-begin", alt.ScheduleBegin ?? 0);
         Number("alt-speed-time-end", alt.ScheduleEnd ?? 0);
         Number("alt-speed-time-day", alt.ScheduleDays ?? 0);
         Bool("blocklist-enabled", settings.BlocklistEnabled == true);
-        Number("blocklist-size", _torrents.BlocklistSize);
+        Number("blocklist-size", torrents.BlocklistSize);
         Text("blocklist-url", settings.Blocklist ?? "");
         Number("cache-size-mb", 4);
-        Text("incomplete-dir", _torrents.Downloads);
+        Text("incomplete-dir", torrents.Downloads);
         Bool("incomplete-dir-enabled", false);
         Bool("rename-partial-files", false);
         Bool("script-torrent-added-enabled", false);
@@ -87,7 +93,7 @@ internal sealed partial class TransmissionRpc
         if (Wants("units"))
         {
             w.WriteStartObject("units");
-            Units(w, "speed-units", ["kB/s", "MB/s", "GB/s", "TB/s"], "speed-bytes", SpeedUnit);
+            Units(w, "speed-units", ["kB/s", "MB/s", "GB/s", "TB/s"], "speed-bytes", TransmissionRpc.SpeedUnit);
             Units(w, "size-units", ["kB", "MB", "GB", "TB"], "size-bytes", 1000);
             Units(w, "memory-units", ["KiB", "MiB", "GiB", "TiB"], "memory-bytes", 1024);
             w.WriteEndObject();
@@ -104,47 +110,54 @@ internal sealed partial class TransmissionRpc
 
     /// <summary>rpc-spec 4.1.2: the settings TorrentLab has (global limits, turtle mode, queue size, seed ratio, whether
     /// added torrents start); every other key of session-get is taken only with the value it has
-    /// (<see cref="SessionArguments"/>), and any other refuses the whole request before anything changes.</summary>
-    private void SetSession(JsonElement args)
+    /// (<see cref="Arguments"/>), and any other refuses the whole request before anything changes; then the blocklist's.</summary>
+    public async Task SetAsync(JsonElement args, CancellationToken ct)
     {
-        RequireSessionAsItIs(args);
-        var down = Limit(args, "speed-limit-down", "speed-limit-down-enabled", _torrents.GlobalLimits.DownloadRate > 0);
-        var up = Limit(args, "speed-limit-up", "speed-limit-up-enabled", _torrents.GlobalLimits.UploadRate > 0);
+        CheckBlocklist(args);
+        Set(args);
+        await SetBlocklistAsync(args, ct).ConfigureAwait(false);
+    }
+
+    private void Set(JsonElement args)
+    {
+        RequireAsItIs(args);
+        var down = TransmissionRpc.Limit(args, "speed-limit-down", "speed-limit-down-enabled", torrents.GlobalLimits.DownloadRate > 0);
+        var up = TransmissionRpc.Limit(args, "speed-limit-up", "speed-limit-up-enabled", torrents.GlobalLimits.UploadRate > 0);
         var queue = TransmissionArguments.Long(args, "download-queue-size");
         var ratio = TransmissionArguments.Double(args, "seedRatioLimit");
         var limited = TransmissionArguments.Bool(args, "seedRatioLimited");
         var start = TransmissionArguments.Bool(args, "start-added-torrents");
-        if (queue is < 1 or > 1000) throw Unsupported($"download-queue-size must be 1..1000, got {queue}");
-        if (ratio is < 0) throw Unsupported($"seedRatioLimit must be 0 or more, got {ratio}");
+        if (queue is < 1 or > 1000) throw TransmissionRpc.Unsupported($"download-queue-size must be 1..1000, got {queue}");
+        if (ratio is < 0) throw TransmissionRpc.Unsupported($"seedRatioLimit must be 0 or more, got {ratio}");
         // Transmission stops a torrent at once when its ratio limit is 0; TorrentLab's default ratio of 0 means none.
-        if (ratio == 0 && (limited == true || (limited is null && _torrents.Settings.SeedRatio is > 0)))
-            throw Unsupported("seedRatioLimit 0 means no seeding at all in Transmission, which the session's default ratio cannot say here: start the server without --seed, or give each torrent seedRatioLimit 0 with torrent-set");
+        if (ratio == 0 && (limited == true || (limited is null && torrents.Settings.SeedRatio is > 0)))
+            throw TransmissionRpc.Unsupported("seedRatioLimit 0 means no seeding at all in Transmission, which the session's default ratio cannot say here: start the server without --seed, or give each torrent seedRatioLimit 0 with torrent-set");
 
         var altDown = TransmissionArguments.Long(args, "alt-speed-down");
         var altUp = TransmissionArguments.Long(args, "alt-speed-up");
-        if (altDown is < 0 || altUp is < 0) throw Unsupported($"alt-speed-down and alt-speed-up must be 0 or more kB/s, got {altDown ?? altUp}");
+        if (altDown is < 0 || altUp is < 0) throw TransmissionRpc.Unsupported($"alt-speed-down and alt-speed-up must be 0 or more kB/s, got {altDown ?? altUp}");
         // Transmission's alternative limits are always on while turtle mode is: 0 there means no transfer at all.
         if (altDown == 0 || altUp == 0)
-            throw Unsupported("alt-speed-down or alt-speed-up 0 means no transfer at all in turtle mode in Transmission, which TorrentLab's limits cannot do: give at least 1 kB/s");
-        var alt = new AltSpeedSettings(TransmissionArguments.Bool(args, "alt-speed-enabled"), altDown * SpeedUnit, altUp * SpeedUnit,
+            throw TransmissionRpc.Unsupported("alt-speed-down or alt-speed-up 0 means no transfer at all in turtle mode in Transmission, which TorrentLab's limits cannot do: give at least 1 kB/s");
+        var alt = new AltSpeedSettings(TransmissionArguments.Bool(args, "alt-speed-enabled"), altDown * TransmissionRpc.SpeedUnit, altUp * TransmissionRpc.SpeedUnit,
             TransmissionArguments.Bool(args, "alt-speed-time-enabled"), (int?)TransmissionArguments.Long(args, "alt-speed-time-begin"),
             (int?)TransmissionArguments.Long(args, "alt-speed-time-end"), (int?)TransmissionArguments.Long(args, "alt-speed-time-day"));
         try
         {
-            if (alt != new AltSpeedSettings()) _torrents.UpdateAltSpeed(alt);
+            if (alt != new AltSpeedSettings()) torrents.UpdateAltSpeed(alt);
         }
-        catch (WebApiException e) { throw Unsupported(e.Message); }
-        if (down is not null || up is not null) _torrents.SetGlobalLimits(down, up);
-        double? seedRatio = limited == false ? 0 : ratio is { } r && (limited == true || _torrents.Settings.SeedRatio is not null) ? r : null;
-        if (queue is not null || seedRatio is not null) _torrents.UpdateSettings(new WebSettings((int?)queue, SeedRatio: seedRatio));
-        if (start is { } s) _torrents.UpdateSettings(new WebSettings { StartAddedTorrents = s });
+        catch (WebApiException e) { throw TransmissionRpc.Unsupported(e.Message); }
+        if (down is not null || up is not null) torrents.SetGlobalLimits(down, up);
+        double? seedRatio = limited == false ? 0 : ratio is { } r && (limited == true || torrents.Settings.SeedRatio is not null) ? r : null;
+        if (queue is not null || seedRatio is not null) torrents.UpdateSettings(new WebSettings((int?)queue, SeedRatio: seedRatio));
+        if (start is { } s) torrents.UpdateSettings(new WebSettings { StartAddedTorrents = s });
     }
 
     /// <summary>rpc-spec 4.2: rates and counts now; the cumulative figures are those of the torrents in the list.</summary>
-    private void WriteStats(Utf8JsonWriter w)
+    public void WriteStats(Utf8JsonWriter w)
     {
-        var torrents = _torrents.All;
-        var all = torrents.Select(t => t.Summary()).ToArray();
+        var listed = torrents.All;
+        var all = listed.Select(t => t.Summary()).ToArray();
         w.WriteNumber("activeTorrentCount", all.Count(t => t.State is "downloading" or "seeding" or "checking"));
         w.WriteNumber("pausedTorrentCount", all.Count(t => t.State is "paused" or "completed" or "failed"));
         w.WriteNumber("torrentCount", all.Length);
@@ -155,7 +168,7 @@ internal sealed partial class TransmissionRpc
             w.WriteStartObject(key);
             w.WriteNumber("uploadedBytes", all.Sum(t => t.Uploaded));
             // Downloaded, not held (downloadedEver's sum): over every run, or since this server loaded them.
-            w.WriteNumber("downloadedBytes", key == "current-stats" ? torrents.Sum(t => t.DownloadedThisSession) : torrents.Sum(t => t.Downloaded));
+            w.WriteNumber("downloadedBytes", key == "current-stats" ? listed.Sum(t => t.DownloadedThisSession) : listed.Sum(t => t.Downloaded));
             w.WriteNumber("filesAdded", all.Length);
             w.WriteNumber("sessionCount", 1);
             w.WriteNumber("secondsActive", (long)(DateTimeOffset.UtcNow - _started).TotalSeconds);
@@ -165,14 +178,14 @@ internal sealed partial class TransmissionRpc
 
     /// <summary>rpc-spec 4.8: free space where downloads go; only the downloads folder (or a folder inside it) is
     /// answered, so the RPC tells nothing about the rest of the server's disks.</summary>
-    private void WriteFreeSpace(JsonElement args, Utf8JsonWriter w)
+    public void WriteFreeSpace(JsonElement args, Utf8JsonWriter w)
     {
-        var path = TransmissionArguments.String(args, "path") ?? throw Unsupported("free-space needs 'path'");
+        var path = TransmissionArguments.String(args, "path") ?? throw TransmissionRpc.Unsupported("free-space needs 'path'");
         var full = System.IO.Path.GetFullPath(path);
-        var downloads = System.IO.Path.TrimEndingDirectorySeparator(_torrents.Downloads);
+        var downloads = System.IO.Path.TrimEndingDirectorySeparator(torrents.Downloads);
         if (full != downloads && !full.StartsWith(downloads + System.IO.Path.DirectorySeparatorChar, StringComparison.Ordinal))
-            throw Unsupported("free-space answers for the downloads folder (session-get's download-dir) only");
-        if (!Directory.Exists(full)) throw Unsupported("free-space: no such folder");
+            throw TransmissionRpc.Unsupported("free-space answers for the downloads folder (session-get's download-dir) only");
+        if (!Directory.Exists(full)) throw TransmissionRpc.Unsupported("free-space: no such folder");
         w.WriteString("path", path);
         w.WriteNumber("size-bytes", FreeSpace(full));
         w.WriteNumber("total_size", new DriveInfo(full).TotalSize);
@@ -186,7 +199,7 @@ internal sealed partial class TransmissionRpc
 
     /// <summary>rpc-spec 4.4: Transmission asks a web service whether the port is reachable from the internet; this
     /// server contacts nothing outside, so it answers whether the peer port accepts a connection on loopback.</summary>
-    private async Task PortTestAsync(Utf8JsonWriter w, CancellationToken ct)
+    public async Task PortTestAsync(Utf8JsonWriter w, CancellationToken ct)
     {
         using var client = new TcpClient(AddressFamily.InterNetwork);
         using var limit = CancellationTokenSource.CreateLinkedTokenSource(ct);
@@ -194,7 +207,7 @@ internal sealed partial class TransmissionRpc
         bool open;
         try
         {
-            await client.ConnectAsync(IPAddress.Loopback, _torrents.Session.Port, limit.Token).ConfigureAwait(false);
+            await client.ConnectAsync(IPAddress.Loopback, torrents.Session.Port, limit.Token).ConfigureAwait(false);
             open = true;
         }
         catch (Exception e) when (e is SocketException || (e is OperationCanceledException && !ct.IsCancellationRequested))
@@ -203,5 +216,33 @@ internal sealed partial class TransmissionRpc
         }
         w.WriteBoolean("port-is-open", open);
         w.WriteString("ip_protocol", "ipv4");
+    }
+
+    // The blocklist: rpc-spec 4.4's blocklist-update, and session-get/set's blocklist-enabled, blocklist-url, blocklist-size.
+
+    /// <summary>rpc-spec 4.4: reads the list again from <c>blocklist-url</c> and answers its size.</summary>
+    public async Task UpdateBlocklistAsync(Utf8JsonWriter w, CancellationToken ct)
+    {
+        var read = await torrents.UpdateBlocklistAsync(ct).ConfigureAwait(false);
+        w.WriteNumber("blocklist-size", read.Ranges);
+    }
+
+    /// <summary>Refuses a <c>blocklist-url</c> that is neither an http(s) URL nor an absolute path, before session-set
+    /// applies anything.</summary>
+    private static void CheckBlocklist(JsonElement args)
+    {
+        if (TransmissionArguments.String(args, "blocklist-url") is { Length: > 0 } url && !TorrentManager.IsBlocklistSource(url))
+            throw TransmissionRpc.Unsupported($"blocklist-url must be an http(s) URL or the absolute path of a file on the server, got '{UntrustedText.Clean(url, 120)}'");
+    }
+
+    /// <summary>session-set's <c>blocklist-url</c> (an http(s) URL, or a file's absolute path on the server; read at
+    /// once, so a list that cannot be read is refused) and <c>blocklist-enabled</c>.</summary>
+    private async Task SetBlocklistAsync(JsonElement args, CancellationToken ct)
+    {
+        var url = TransmissionArguments.String(args, "blocklist-url");
+        var enabled = TransmissionArguments.Bool(args, "blocklist-enabled");
+        if (url is null && enabled is null) return;
+        if (url == (torrents.Settings.Blocklist ?? "") && enabled is null) return; // a dialog sent back as it is
+        await torrents.SetBlocklistAsync(url, enabled, ct).ConfigureAwait(false);
     }
 }
