@@ -40,7 +40,7 @@ public class SeederFloodTests
         // Sent once unchoked (see FloodAsync), never reading: the requests a peer may queue, then as many more refused
         // while nothing leaves for it, then more (an honest deep queue is refused, not banned: it reads).
         (QueueFlood, "queued more than", (pieces, n) => HostileClient.Repeat(i => HostileClient.Request(i % pieces, 0, 16384),
-            Math.Max(n, 2 * TorrentLab.Swarm.SwarmPeer.MaxQueuedRequests + 500))),
+            Math.Max(n, 2 * TorrentLab.Swarm.PeerUpload.MaxQueuedRequests + 500))),
     ];
 
     [Fact]

@@ -23,7 +23,7 @@ public class SlowUplinkTests
     [InlineData(256 * 1024, 8)]        // 2 Mbit/s and up: the most, eight
     [InlineData(100 * 1024 * 1024, 8)]
     public void BlocksPerSend_IsHalfASecondOfTheRateToThePeer_OneToEight(double bytesPerSecond, int blocks) =>
-        Assert.Equal(blocks, SwarmPeer.BlocksPerSendAt(bytesPerSecond));
+        Assert.Equal(blocks, PeerUpload.BlocksPerSendAt(bytesPerSecond));
 
     [Fact]
     [Trait("Tier", "Slow")] // a process of its own

@@ -8,7 +8,7 @@ using TorrentLab.Wire;
 
 namespace TorrentLab.Tests.Swarm;
 
-/// <summary>A peer that queues more requests than <see cref="SwarmPeer.MaxQueuedRequests"/> with our seeder, over a
+/// <summary>A peer that queues more requests than <see cref="PeerUpload.MaxQueuedRequests"/> with our seeder, over a
 /// real connection: an honest client that reads (rtorrent queued more than 500 on a 512 MiB torrent) gets the excess
 /// refused, one reject each (BEP 6), and keeps its connection; only one that keeps asking while nothing leaves for it
 /// is dropped (Reliability/SeederFloodTests).</summary>
@@ -44,7 +44,7 @@ public class SwarmPeerRequestQueueTests
         await connection.SendAsync(PeerMessage.Interested, Ct);
         while ((await connection.ReceiveAsync(Ct)).Kind != MessageKind.Unchoke) { }
 
-        const int asked = SwarmPeer.MaxQueuedRequests + 300;
+        const int asked = PeerUpload.MaxQueuedRequests + 300;
         var requests = Enumerable.Range(0, asked).Select(i => PeerMessage.Request(i % torrent.PieceCount, 0, 16 * 1024)).ToArray();
         var sending = connection.SendAsync(requests, Ct).AsTask();
         int rejects = 0, pieces = 0, piecesAfterLastReject = 0;

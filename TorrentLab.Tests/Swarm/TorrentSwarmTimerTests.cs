@@ -117,7 +117,7 @@ public class TorrentSwarmTimerTests
         // Silence counts from the moment our reader waits for the peer again, after handling its message: moving the
         // clock before that would start the count late.
         Assert.True(await Wait.UntilAsync(
-            () => (downloading ? ours.Connection.AmInterested : ours.Connection.PeerInterested) && ours.Connection.WaitingForPeer, Patience, Ct),
+            () => (downloading ? ours.Connection.AmInterested : ours.Connection.PeerInterested) && ours.Connection.Timer.WaitingForPeer, Patience, Ct),
             "the peer's message was not handled, or our reader never waited for the peer again");
 
         await rig.Ticks.AdvanceAsync(limit - Second); // a second short of the limit: well past two minutes of silence

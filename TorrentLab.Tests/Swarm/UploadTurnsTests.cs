@@ -97,7 +97,7 @@ public class UploadTurnsTests
     /// <summary>A block's time at <see cref="Rate"/>: 1/64 s.</summary>
     private static readonly TimeSpan BlockTime = TimeSpan.FromSeconds((double)Block / Rate);
 
-    /// <summary>A peer's sender under turns, as <c>SwarmPeer.DrainAsync</c> is: it asks, and waits when it is not its turn.</summary>
+    /// <summary>A peer's sender under turns, as <c>PeerUpload.DrainAsync</c> is: it asks, and waits when it is not its turn.</summary>
     private static async Task TurnOfAsync(UploadTurns turns, object peer)
     {
         while (!turns.TryClaim(peer, Rate, Block)) await turns.WaitAsync(peer, CancellationToken.None);

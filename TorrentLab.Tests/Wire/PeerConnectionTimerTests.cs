@@ -3,7 +3,7 @@ using TorrentLab.Wire;
 
 namespace TorrentLab.Tests.Wire;
 
-/// <summary><c>Wire/PeerConnection.Timer.cs</c>: keep-alives and the idle timeout, on a manual clock. Each connection
+/// <summary><c>Wire/ConnectionTimer.cs</c>: keep-alives and the idle timeout, on a manual clock. Each connection
 /// has one one-shot timer, due at its next deadline and no sooner: an idle connection wakes only to send its keep-alive.
 /// Our end runs on the manual clock; the peer's end on the system clock with a keep-alive and an idle timeout of a day,
 /// so it neither times out nor speaks while a test runs: with BEP 3's two minutes, a run slowed past them by a loaded
@@ -80,14 +80,14 @@ public class PeerConnectionTimerTests
         var clock = new ManualClock();
         await using var pair = await ConnectAsync(clock);
         // The silence counts from our first read: moving the clock before the reader is in it would start it late.
-        Assert.True(await Wait.UntilAsync(() => pair.Ours.WaitingForPeer, Patience, Ct), "our reader never waited for the peer");
+        Assert.True(await Wait.UntilAsync(() => pair.Ours.Timer.WaitingForPeer, Patience, Ct), "our reader never waited for the peer");
 
         // Two keep-alives of ours go out meanwhile. The clock moves on only once each is written: one still on its way
         // when the next comes due counts as sent, so no second one would go.
         for (var sent = 1; sent <= 2; sent++)
         {
             clock.Advance(KeepAlive);
-            Assert.True(await Wait.UntilAsync(() => pair.Peer.KeepAlivesReceived == sent && !pair.Ours.KeepAliveInFlight, Patience, Ct));
+            Assert.True(await Wait.UntilAsync(() => pair.Peer.KeepAlivesReceived == sent && !pair.Ours.Timer.KeepAliveInFlight, Patience, Ct));
         }
         clock.Advance(Idle - 2 * KeepAlive - Moment);
 
@@ -104,7 +104,7 @@ public class PeerConnectionTimerTests
         catch (TimeoutException)
         {
             Assert.Fail($"our reader did not end within {Patience.TotalSeconds:0} s of the idle deadline: clock at {clock.GetTimestamp()}, " +
-                $"{pair.Ours.TimerState}, timers due in [{string.Join(", ", clock.PendingTimers)}], the peer got {pair.Peer.KeepAlivesReceived} keep-alives");
+                $"{pair.Ours.Timer.State}, timers due in [{string.Join(", ", clock.PendingTimers)}], the peer got {pair.Peer.KeepAlivesReceived} keep-alives");
         }
         catch (WireException) { } // the end this test expects, checked below
         var e = await Assert.ThrowsAsync<WireException>(() => pair.OursReading);
@@ -124,8 +124,8 @@ public class PeerConnectionTimerTests
         // so, with no empty wake, in a full run at three test classes per processor), so the clock moves once the
         // transport holds the wait.
         var wakes = 0;
-        Assert.True(await Wait.UntilAsync(() => pair.Ours.WaitingForPeer && transport!.TryArm(out wakes), Patience, Ct),
-            $"our reader never waited for the peer: {pair.Ours.TimerState}, transport waiting {transport!.TryArm(out _)}, " +
+        Assert.True(await Wait.UntilAsync(() => pair.Ours.Timer.WaitingForPeer && transport!.TryArm(out wakes), Patience, Ct),
+            $"our reader never waited for the peer: {pair.Ours.Timer.State}, transport waiting {transport!.TryArm(out _)}, " +
             $"{transport.EmptyWakes} empty wakes; our reader {Ended(pair.OursReading)}, the peer's {Ended(pair.PeerReading)}");
 
         for (var sent = 1; sent <= 2; sent++)
@@ -133,9 +133,9 @@ public class PeerConnectionTimerTests
             clock.Advance(KeepAlive);
             // Our first keep-alive ends the reader's wait for bytes with nothing read; it then waits with a buffer (which
             // no write ends) before the clock moves on.
-            Assert.True(await Wait.UntilAsync(() => pair.Peer.KeepAlivesReceived == sent && !pair.Ours.KeepAliveInFlight
-                && transport.EmptyWakes == wakes + 1 && pair.Ours.WaitingForPeer, Patience, Ct),
-                $"{transport.EmptyWakes - wakes} empty wakes, {pair.Peer.KeepAlivesReceived} keep-alives: {pair.Ours.TimerState}");
+            Assert.True(await Wait.UntilAsync(() => pair.Peer.KeepAlivesReceived == sent && !pair.Ours.Timer.KeepAliveInFlight
+                && transport.EmptyWakes == wakes + 1 && pair.Ours.Timer.WaitingForPeer, Patience, Ct),
+                $"{transport.EmptyWakes - wakes} empty wakes, {pair.Peer.KeepAlivesReceived} keep-alives: {pair.Ours.Timer.State}");
         }
         clock.Advance(Idle - 2 * KeepAlive - Moment);
         Assert.False(pair.OursReading.IsCompleted);
@@ -235,7 +235,7 @@ public class PeerConnectionTimerTests
         await pair.Peer.SendInterestedAsync(Ct);
         Assert.True(await Wait.UntilAsync(() => pair.Ours.PeerInterested, Patience, Ct)); // heard at 20 s
         // The silence counts from our next read: moving the clock before the reader is back in it would start it late.
-        Assert.True(await Wait.UntilAsync(() => pair.Ours.WaitingForPeer, Patience, Ct), "our reader never waited for the peer again");
+        Assert.True(await Wait.UntilAsync(() => pair.Ours.Timer.WaitingForPeer, Patience, Ct), "our reader never waited for the peer again");
 
         clock.Advance(TimeSpan.FromSeconds(10)); // 30 s after the start, 10 s after it spoke
 

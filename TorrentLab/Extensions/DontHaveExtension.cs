@@ -3,7 +3,7 @@ using System.Buffers.Binary;
 namespace TorrentLab.Extensions;
 
 /// <summary>BEP 54 <c>lt_donthave</c>: the sender no longer has a piece it announced (libtorrent sends it when a read
-/// of the piece fails). We send it for the same reason (Swarm/SwarmPeer.Upload.cs).</summary>
+/// of the piece fails). We send it for the same reason (Swarm/PeerUpload.Sender.cs).</summary>
 /// <remarks>
 /// <code>
 /// &lt;len=6&gt;&lt;id=20&gt;&lt;extended id&gt;&lt;piece index, 4 bytes big-endian&gt;

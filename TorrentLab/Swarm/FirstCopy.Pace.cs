@@ -3,7 +3,7 @@ namespace TorrentLab.Swarm;
 // Pacing (BEP 16's one idea, without hiding pieces): a peer that got whole first copies nobody else has announced yet
 // starts no new one ahead of peers that have none unspread, so the seed's pieces go to the peers that pass them on. It
 // orders, never withholds: its requests are Paced (RequestClass), which under an upload limit take the tokens peers with
-// first copies to ask for leave, and without a limit go as asked (SwarmPeer.DrainAsync).
+// first copies to ask for leave, and without a limit go as asked (PeerUpload.DrainAsync).
 internal sealed partial class FirstCopy
 {
     /// <summary>How long after a piece left whole it counts as spread, whoever announced it.</summary>

@@ -66,7 +66,7 @@ internal sealed class FirstCopyPacing
 
     /// <summary>Each tick: a tracker that counts another seed ends the rule; unchoked peers get their suggestions topped
     /// up. (Senders whose requests wait behind other peers' first copies look again on their own: see
-    /// SwarmPeer.DrainAsync.)</summary>
+    /// PeerUpload.DrainAsync.)</summary>
     public void Tick()
     {
         if (Rule is not { } first || !first.Active) return;

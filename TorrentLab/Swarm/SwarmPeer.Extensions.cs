@@ -22,6 +22,9 @@ internal sealed partial class SwarmPeer : IExtensionPeer
     /// <summary>BEP 21: the peer said it wants nothing more (<c>upload_only</c> in its extension handshake).</summary>
     public bool UploadOnly { get; private set; }
 
+    /// <summary>Our extension handshake and the peer's, once sent (null when either side did not set BEP 10's bit).</summary>
+    internal ExtensionChannel? Channel => _extensions;
+
     /// <summary>The peer exchange with it, once both sides announced ut_pex (never for a private torrent).</summary>
     public PexState? Pex => _pex;
 
@@ -73,7 +76,7 @@ internal sealed partial class SwarmPeer : IExtensionPeer
 
     void IExtensionPeer.Answer(IExtension extension, ReadOnlyMemory<byte> payload)
     {
-        if (_extensions!.TryGetTheirId(extension.Name, out var id)) EnqueueAnswer(PeerMessage.Extended(id, payload), extension.Name);
+        if (_extensions!.TryGetTheirId(extension.Name, out var id)) _upload.EnqueueAnswer(PeerMessage.Extended(id, payload), extension.Name);
     }
 
     void IExtensionPeer.StartPex() => _swarm.PeerExchange.Ready(this, new PexState(ListenEndPoint ?? Connection.RemoteEndPoint, isPrivate: false, _time));

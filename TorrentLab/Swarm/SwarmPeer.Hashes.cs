@@ -19,7 +19,7 @@ internal sealed partial class SwarmPeer
     }
 
     /// <summary>A <c>hash request</c>: answered with <c>hashes</c> from a piece layer we know, else with <c>hash reject</c>.</summary>
-    private void OnHashRequest(in PeerMessage message) => EnqueueAnswer(Hashes.Answer(message), "hash");
+    private void OnHashRequest(in PeerMessage message) => _upload.EnqueueAnswer(Hashes.Answer(message), "hash");
 
     /// <summary>A <c>hashes</c> answer to one of our requests; a layer that does not hash up to the root drops the peer.</summary>
     /// <exception cref="PeerViolation">The layer the peer sent does not hash up to the root.</exception>

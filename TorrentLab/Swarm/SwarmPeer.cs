@@ -6,15 +6,16 @@ using TorrentLab.Wire;
 namespace TorrentLab.Swarm;
 
 /// <summary>One connected peer in the swarm: its message loop (what it sends us, in one switch), the requests we
-/// pipeline to it (<c>SwarmPeer.Download.cs</c>) and the blocks we serve it (<c>SwarmPeer.Upload.cs</c>).</summary>
+/// pipeline to it (<c>SwarmPeer.Download.cs</c>) and the blocks we serve it (<see cref="PeerUpload"/>).</summary>
 /// <remarks>Two tasks per peer: the receive loop, which also sends our requests (drain every buffered message, then
-/// one batched send), and the sender, which sends everything else (have, choke, unchoke, cancel, blocks). The
-/// <see cref="PieceManager"/> knows the peer by this object (an <see cref="IBlockSource"/>).</remarks>
+/// one batched send), and the sender (<see cref="PeerUpload"/>), which sends everything else (have, choke, unchoke,
+/// cancel, blocks). The <see cref="PieceManager"/> knows the peer by this object (an <see cref="IBlockSource"/>).</remarks>
 internal sealed partial class SwarmPeer : IBlockSource
 {
     private readonly ISwarmHost _swarm; // all this peer sees of its torrent's swarm
     private readonly PieceManager _pieces;
     private readonly TimeProvider _time; // the swarm's clock: the peer's time stamps (longs) are its timestamps
+    private readonly PeerUpload _upload; // the blocks we serve it, our choke decision, and the sender task
     private int _peerHaveCount;
     private bool _countedAsSeed;
 
@@ -31,9 +32,7 @@ internal sealed partial class SwarmPeer : IBlockSource
         _lastBlockAt = _lastExchange = _time.GetTimestamp();
         Down = new RateMeter(_time);
         Up = new RateMeter(_time);
-        _uploadBuffer = [];
-        _uploads = new UploadQueue(this);
-        _mayServe = MayServe;
+        _upload = new PeerUpload(this, swarm);
     }
 
     public PeerConnection Connection { get; }
@@ -58,7 +57,19 @@ internal sealed partial class SwarmPeer : IBlockSource
     public bool IsSeed => Volatile.Read(ref _peerHaveCount) == _pieces.PieceCount;
 
     /// <summary>Its requests queued with us, not yet answered (the simulator's trace reads it).</summary>
-    public int QueuedUploads { get { lock (_sendLock) return _uploads.Count; } }
+    public int QueuedUploads => _upload.Queued;
+
+    /// <inheritdoc cref="PeerUpload.Choking"/>
+    public bool Choking => _upload.Choking;
+
+    /// <inheritdoc cref="PeerUpload.SetChoking"/>
+    public void SetChoking(bool choke) => _upload.SetChoking(choke);
+
+    /// <inheritdoc cref="PeerUpload.Enqueue"/>
+    public void Enqueue(PeerMessage message) => _upload.Enqueue(message);
+
+    /// <inheritdoc cref="PeerUpload.OfferAllowedFast"/>
+    public void OfferAllowedFast() => _upload.OfferAllowedFast();
 
     /// <summary>Our requests to it that have not arrived yet.</summary>
     public int RequestsOut => _pieces.RequestsInFlight(this);
@@ -84,7 +95,7 @@ internal sealed partial class SwarmPeer : IBlockSource
     {
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
         _running = stop.Token;
-        var sender = SendLoopAsync(stop.Token);
+        var sender = _upload.SendLoopAsync(stop.Token);
         string? reason = null;
         var violation = false;
         Exception? fatal = null;
@@ -119,7 +130,7 @@ internal sealed partial class SwarmPeer : IBlockSource
         }
         finally
         {
-            StopSender();
+            _upload.StopSender();
             if (_swarm.UploadLimit is { IsLimited: true }) _swarm.Turns.Done(this); // gone: its turn passes on
             await stop.CancelAsync().ConfigureAwait(false);
             reason ??= ct.IsCancellationRequested ? "the download stopped" : "the connection closed"; // never ended without a reason
@@ -127,7 +138,7 @@ internal sealed partial class SwarmPeer : IBlockSource
             Connection.Dispose();
             try { await sender.ConfigureAwait(false); }
             catch (Exception e) when (e is OperationCanceledException or WireException) { /* the loop above reports why */ }
-            ReleaseUploadBuffer();
+            _upload.ReleaseUploadBuffer();
         }
     }
 
@@ -195,10 +206,10 @@ internal sealed partial class SwarmPeer : IBlockSource
                             if (SuperSeeded) _swarm.SuperSeed.PeerHad(this, Connection.PeerPieces!);
                             break;
                         case MessageKind.Request:
-                            OnRequest(message);
+                            _upload.OnRequest(message); // PeerUpload.cs
                             break;
                         case MessageKind.Cancel:
-                            OnCancel(message);
+                            _upload.OnCancel(message);
                             break;
                         case MessageKind.Piece:
                             await OnBlockAsync(message, ct).ConfigureAwait(false);

@@ -45,7 +45,7 @@ internal sealed class UploadQueue(object peer)
     }
 
     /// <summary>How many queued requests may be served now, in two kinds: <see cref="QueuePlan.Now"/> may take the
-    /// upload's tokens as they come; <see cref="QueuePlan.Later"/> only tokens nobody took (see SwarmPeer's sender).
+    /// upload's tokens as they come; <see cref="QueuePlan.Later"/> only tokens nobody took (see PeerUpload's sender).
     /// Without the rule or without a limit, every request is Now.</summary>
     /// <param name="first">The first-copy rule while it is active; null: every request, in the order asked.</param>
     /// <param name="limited">The upload is limited: requests that are no first copy are Later.</param>

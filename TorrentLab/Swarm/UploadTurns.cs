@@ -23,7 +23,7 @@ namespace TorrentLab.Swarm;
 /// it less than the rate) is as far along as the limit lets it be, and not behind.</para>
 /// <para>A peer whose send had to wait for room on its connection (<see cref="Sent"/>) is paced by its connection, not
 /// by the limit, and no turn brings its bytes sooner: its turn passes on at once, and until a send of its goes straight
-/// through it takes beside the turns, a block at a time as its connection takes them (on credit: SwarmPeer.DrainAsync).
+/// through it takes beside the turns, a block at a time as its connection takes them (on credit: PeerUpload.DrainAsync).
 /// Passing the turn on alone is not enough: such a peer waits for its next turn while its connection drains, then
 /// refills it at the whole rate while the peer beside it waits, turn after turn. On the simulated network a peer that
 /// reads a block per 60 ms (273 KB/s) beside one that reads all of a 1 MiB/s limit held turns of 0.3-0.6 s, and the

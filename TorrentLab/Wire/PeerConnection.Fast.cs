@@ -5,7 +5,6 @@ internal sealed partial class PeerConnection
 {
     private const int MaxAllowedFast = 1024; // bounds the set a peer can make us keep (BEP 6 suggests about 10)
     private readonly HashSet<int> _allowedFast = [];
-    private bool _earlyHaveAll;   // a have all received before the piece count was known
 
     /// <summary>Pieces the peer said it serves even while choking us (BEP 6 <c>allowed fast</c>). Read from the reader's task.</summary>
     public IReadOnlySet<int> AllowedFastFromPeer => _allowedFast;
@@ -23,19 +22,7 @@ internal sealed partial class PeerConnection
         // BEP 6: "When the fast extension is disabled, if a peer receives Have All or Have None then the peer MUST
         // close the connection."
         if (!FastAgreed) throw PeerError($"{name} received, but the fast extension (BEP 6) was not agreed");
-        // BEP 6: Have All/Have None are sent in place of the bitfield, which BEP 3 allows only as the first message.
-        // Departure, as for a late bitfield: aria2 sends a later have all in place of many haves once it has every
-        // piece, so a later one is taken as those haves; a later have none is a violation only if it takes pieces back.
-        if (_sawMessage)
-        {
-            if (PeerPieces is null && all) _earlyHaveAll = true;
-            else if (PeerPieces is null) throw PeerError("have none received after other messages, before the piece count is known");
-            else if (all) for (var index = 0; index < _pieceCount; index++) PeerPieces.Set(index);
-            else if (!PeerPieces.IsEmpty) throw PeerError("have none received after other messages takes back pieces; BEP 3 allows a bitfield only as the first message");
-            return;
-        }
-        if (PeerPieces is not null) PeerPieces = all ? Bitfield.Full(_pieceCount) : new Bitfield(_pieceCount);
-        else _earlyHaveAll = all;
+        _announced.OnHaveAllOrNone(all, late: _sawMessage, _pieceCount);
     }
 
     /// <summary>BEP 6 <c>suggest</c>, <c>reject</c> and <c>allowed fast</c>: allowed only when both sides set the bit.</summary>

@@ -44,8 +44,9 @@ internal sealed partial class PeerConnection
         try
         {
             RemoteHandshake = await exchange(this, timeout.Token).ConfigureAwait(false);
-            GrowBuffers();
-            StartTimer();
+            // The send buffer is rented for each send (ConnectionWriter); the receive buffer now comes from the pool.
+            _received.AfterHandshake(WireLimits.MaxFrameLength(_maxBlockLength, 0), _options.ReceiveBufferSize);
+            _timer.Start();
         }
         catch (OperationCanceledException) when (!ct.IsCancellationRequested)
         {
@@ -67,7 +68,7 @@ internal sealed partial class PeerConnection
         var ours = new Handshake(infoHash, ourId, (_options.AdvertiseExtensions ? Handshake.ExtensionProtocolBit : 0)
             | (_options.AdvertiseFast ? Handshake.FastExtensionBit : 0) | (_options.AdvertiseV2 ? Handshake.V2UpgradeBit : 0));
         var bytes = ours.ToBytes();
-        await SendRawAsync(bytes, ct).ConfigureAwait(false);
+        await _writer.SendRawAsync(bytes, ct).ConfigureAwait(false);
         _trace?.Invoke(WireTraceEvent.For(RemoteEndPoint, WireDirection.Sent, ours, bytes, Encryption, Transport));
     }
 
@@ -78,7 +79,7 @@ internal sealed partial class PeerConnection
             bool complete;
             ulong reserved;
             InfoHash infoHash;
-            try { complete = Handshake.TryReadHeader(Buffered, out reserved, out infoHash); }
+            try { complete = Handshake.TryReadHeader(_received.Unread, out reserved, out infoHash); }
             catch (WireException e) { throw PeerError(e.Message, e, e.IsViolation); }
             if (complete) return (reserved, infoHash);
             if (await TryFillAsync(Handshake.Length, ct).ConfigureAwait(false) is { } ended) throw ended;
@@ -91,12 +92,12 @@ internal sealed partial class PeerConnection
         {
             bool complete;
             Handshake handshake;
-            try { complete = Handshake.TryRead(Buffered, out handshake); }
+            try { complete = Handshake.TryRead(_received.Unread, out handshake); }
             catch (WireException e) { throw PeerError(e.Message, e, e.IsViolation); }
             if (complete)
             {
-                _trace?.Invoke(WireTraceEvent.For(RemoteEndPoint, WireDirection.Received, handshake, Buffered[..Handshake.Length], Encryption, Transport));
-                Consume(Handshake.Length);
+                _trace?.Invoke(WireTraceEvent.For(RemoteEndPoint, WireDirection.Received, handshake, _received.Unread[..Handshake.Length], Encryption, Transport));
+                _received.Consume(Handshake.Length);
                 return handshake;
             }
             if (await TryFillAsync(Handshake.Length, ct).ConfigureAwait(false) is { } ended) throw ended;

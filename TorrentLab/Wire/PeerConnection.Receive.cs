@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Net.Sockets;
 using System.Runtime.CompilerServices;
 
@@ -6,24 +5,13 @@ namespace TorrentLab.Wire;
 
 internal sealed partial class PeerConnection
 {
-    // The receive buffer holds [_start, _end) unread bytes; the last returned message occupies _lastConsumed bytes
-    // from _start and is released (its payload becomes invalid) at the next ReceiveAsync.
-    private byte[] _receiveBuffer;
-    private int _start, _end, _lastConsumed;
-    // After the handshake the receive buffer is rented from the shared pool and held only while it has unread bytes;
-    // an empty connection waits for bytes with a zero-byte read and rents _receiveCapacity bytes once they are there.
-    private bool _pooledReceive;
-    private int _receiveCapacity;
-    private long _streamOffset;          // stream position of _start, for error messages
+    // The last returned message occupies the first _lastConsumed unread bytes of _received and is released (its payload
+    // becomes invalid) at the next ReceiveAsync.
+    private int _lastConsumed;
     private int _receiving;              // 1 while a ReceiveAsync runs: one reader only
     private bool _sawMessage;            // a BEP 3 or 6 message arrived: a bitfield (or have all/none) may no longer come
-    private byte[]? _earlyBitfield;      // a bitfield received before the piece count was known
-    private readonly List<int> _earlyHaves = [];
-    private const int MaxEarlyHaves = 1 << 16; // bounds memory for haves before the piece count is known
 
     private string IdleMessage => $"no message for {Seconds(_options.IdleTimeout)} (idle timeout)";
-
-    private ReadOnlySpan<byte> Buffered => _receiveBuffer.AsSpan(_start, _end - _start);
 
     /// <summary>Receives the next message: <c>choke</c> to <c>cancel</c>, and BEP 10 <c>extended</c> (whose payload
     /// <c>TorrentLab.Extensions</c> decodes). Keep-alives, <c>port</c> and unknown ids are counted and skipped. Updates <see cref="PeerChoking"/>, <see cref="PeerInterested"/> and <see cref="PeerPieces"/>.</summary>
@@ -50,7 +38,7 @@ internal sealed partial class PeerConnection
             while (true)
             {
                 if (TryTakeBuffered(out var message)) return (null, message);
-                if (await TryFillAsync(MessageReader.FrameLength(Buffered), ct).ConfigureAwait(false) is { } ended)
+                if (await TryFillAsync(MessageReader.FrameLength(_received.Unread), ct).ConfigureAwait(false) is { } ended)
                     return (Fail(ended), default);
             }
         }
@@ -90,7 +78,7 @@ internal sealed partial class PeerConnection
     {
         if (Interlocked.Exchange(ref _receiving, 1) == 1)
             throw new InvalidOperationException("ReceiveAsync is already running: a connection has exactly one reader");
-        Consume(_lastConsumed);
+        _received.Consume(_lastConsumed);
         _lastConsumed = 0;
     }
 
@@ -102,7 +90,7 @@ internal sealed partial class PeerConnection
         {
             if (message.Kind is MessageKind.KeepAlive or MessageKind.Port or MessageKind.Unknown)
             {
-                Consume(consumed);
+                _received.Consume(consumed);
                 continue;
             }
             _lastConsumed = consumed;
@@ -116,14 +104,14 @@ internal sealed partial class PeerConnection
     {
         try
         {
-            if (!MessageReader.TryRead(_receiveBuffer.AsMemory(_start, _end - _start), _pieceCount, _maxBlockLength, out message, out consumed))
+            if (!MessageReader.TryRead(_received.UnreadMemory, _pieceCount, _maxBlockLength, out message, out consumed))
                 return false;
         }
         catch (WireException e)
         {
-            throw PeerError($"{e.Message} (message at stream byte {_streamOffset})", e);
+            throw PeerError($"{e.Message} (message at stream byte {_received.StreamOffset})", e);
         }
-        if (_trace is not null) Trace(WireDirection.Received, message, Buffered[..consumed]);
+        if (_trace is not null) Trace(WireDirection.Received, message, _received.Unread[..consumed]);
         Apply(message);
         return true;
     }
@@ -153,17 +141,13 @@ internal sealed partial class PeerConnection
                 _peerInterested = false;
                 break;
             case MessageKind.Have:
-                if (PeerPieces is not null) PeerPieces.Set(message.Index);
-                else if (_earlyHaves.Count < MaxEarlyHaves) _earlyHaves.Add(message.Index);
-                else throw PeerError($"more than {MaxEarlyHaves} have messages before the piece count is known");
+                _announced.OnHave(message.Index);
                 break;
             case MessageKind.Bitfield:
                 // BEP 3: "'bitfield' is only ever sent as the first message." Departure: aria2 sends a later bitfield in
                 // place of many haves (20 or more new pieces at once), so a later one that only adds pieces is taken as
                 // those haves; one that takes pieces back is still a violation.
-                if (_sawMessage) ApplyLateBitfield(message.Payload.Span);
-                else if (PeerPieces is not null) PeerPieces = Bitfield.FromWire(message.Payload.Span, _pieceCount);
-                else _earlyBitfield = message.Payload.ToArray();
+                _announced.OnBitfield(message.Payload, late: _sawMessage, _pieceCount);
                 break;
             case MessageKind.HaveAll:
             case MessageKind.HaveNone:
@@ -186,48 +170,17 @@ internal sealed partial class PeerConnection
         _sawMessage = true;
     }
 
-    /// <summary>A bitfield after other messages: accepted as haves when it keeps every piece announced so far.</summary>
-    private void ApplyLateBitfield(ReadOnlySpan<byte> payload)
-    {
-        if (PeerPieces is null) throw PeerError("bitfield received after other messages, before the piece count is known");
-        var late = Bitfield.FromWire(payload, _pieceCount);
-        foreach (var index in PeerPieces.SetIndexes())
-            if (!late[index]) throw PeerError($"bitfield received after other messages takes back piece {index}; BEP 3 allows it only as the first message");
-        foreach (var index in late.SetIndexes()) PeerPieces.Set(index);
-    }
-
-    private void Consume(int count)
-    {
-        _start += count;
-        _streamOffset += count;
-        if (_start == _end) _start = _end = 0;
-    }
-
     /// <summary>Reads more bytes from the socket, first making room for a frame of <paramref name="frameLength"/> bytes
     /// (-1 when unknown); the reason, not thrown, when the connection ended instead (closed by the peer or here, lost,
     /// idle too long).</summary>
     private async ValueTask<WireException?> TryFillAsync(int frameLength, CancellationToken ct)
     {
-        if (_pooledReceive && _start == _end && await WaitForBytesAsync(ct).ConfigureAwait(false) is { } lost) return lost;
-        var needed = Math.Max(frameLength, WireLimits.LengthPrefix + 1);
-        if (needed > _receiveBuffer.Length) EnsureReceiveCapacity(Math.Max(needed, _receiveCapacity));
-        if (_start + needed > _receiveBuffer.Length || _end == _receiveBuffer.Length)
-        {
-            Buffered.CopyTo(_receiveBuffer);   // compact: move the partial frame to the front
-            _end -= _start;
-            _start = 0;
-        }
-        var (read, error) = await ReadTransportAsync(_receiveBuffer.AsMemory(_end), ct).ConfigureAwait(false);
+        if (_received.MayRelease && await WaitForBytesAsync(ct).ConfigureAwait(false) is { } lost) return lost;
+        var (read, error) = await ReadTransportAsync(_received.Room(frameLength), ct).ConfigureAwait(false);
         if (error is not null) return error;
-        if (read == 0) return PeerError(_idleTimedOut ? IdleMessage : "the peer closed the connection", violation: false);
-        _end += read;
-        // The read filled all the room there was: more is coming faster than it is parsed, so read more at a time.
-        if (_end == _receiveBuffer.Length && _receiveBuffer.Length < _options.ReceiveBufferSize)
-        {
-            _receiveCapacity = Math.Min(2 * _receiveBuffer.Length, _options.ReceiveBufferSize);
-            EnsureReceiveCapacity(_receiveCapacity);
-        }
-        HeardFromPeer();
+        if (read == 0) return PeerError(_timer.IdleTimedOut ? IdleMessage : "the peer closed the connection", violation: false);
+        _received.Filled(read, _options.ReceiveBufferSize);
+        _timer.HeardFromPeer();
         return null;
     }
 
@@ -238,82 +191,36 @@ internal sealed partial class PeerConnection
     /// follows waits with a buffer as before. The reason when the transport failed meanwhile.</summary>
     private async ValueTask<WireException?> WaitForBytesAsync(CancellationToken ct)
     {
-        ReleaseReceiveBuffer();
+        _received.Release();
         return (await ReadTransportAsync(Memory<byte>.Empty, ct).ConfigureAwait(false)).Lost;
-    }
-
-    private void ReleaseReceiveBuffer()
-    {
-        var buffer = _receiveBuffer;
-        _receiveBuffer = [];
-        _start = _end = 0;
-        if (buffer.Length > 0) ArrayPool<byte>.Shared.Return(buffer);
     }
 
     /// <summary>One read of the transport, its failures returned as the peer's (idle timeout, local close, lost
     /// connection), not thrown.</summary>
     private async ValueTask<(int Read, WireException? Lost)> ReadTransportAsync(Memory<byte> into, CancellationToken ct)
     {
-        StartWaiting();
+        _timer.StartWaiting();
         try
         {
             return (await _transport.ReadAsync(into, ct).ConfigureAwait(false), null);
         }
         catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException && !ct.IsCancellationRequested)
         {
-            var what = _idleTimedOut ? IdleMessage
+            var what = _timer.IdleTimedOut ? IdleMessage
                 : _disposed && _failure is null ? "the connection was closed locally"
                 : $"connection lost ({TransportError(e)})";
             return (0, PeerError(what, e, violation: false));
         }
         finally
         {
-            Volatile.Write(ref _waiting, 0);
+            _timer.StopWaiting();
         }
     }
 
     /// <summary>Bytes of buffers the connection holds now (receive and send): what an idle connection costs.</summary>
-    internal int HeldBufferBytes => _receiveBuffer.Length + Volatile.Read(ref _sendBuffer).Length;
+    internal int HeldBufferBytes => _received.HeldBytes + _writer.HeldBytes;
 
     /// <summary>What went wrong in the transport, in a word or two: the socket's error code when there is one.</summary>
-    private static string TransportError(Exception e) =>
+    internal static string TransportError(Exception e) =>
         (e as SocketException ?? e.InnerException as SocketException)?.SocketErrorCode.ToString() ?? "socket closed";
-
-    /// <summary>The receive buffer a connection starts with after the handshake: room for one whole block message and
-    /// more; it doubles each time a read fills it, up to <see cref="PeerConnectionOptions.ReceiveBufferSize"/>.</summary>
-    private const int InitialReceiveBuffer = 32 * 1024;
-
-    /// <summary>After the handshake: a receive buffer for a whole frame, which grows to its working size as reads fill
-    /// it (<see cref="TryFillAsync"/>): a fast connection reaches it within a few reads, while a slow one (most of a seed's
-    /// hundreds) reads into 32 KiB instead of 256, and an idle one holds none (it is rented when bytes come). The send
-    /// buffer is rented for each send (SendAsync).</summary>
-    private void GrowBuffers()
-    {
-        var frame = WireLimits.MaxFrameLength(_maxBlockLength, 0);
-        _receiveCapacity = Math.Max(frame, Math.Min(InitialReceiveBuffer, _options.ReceiveBufferSize));
-        if (_start < _end)
-        {
-            EnsureReceiveCapacity(_receiveCapacity);   // bytes that came with the handshake move to a pooled buffer
-            return;
-        }
-        _receiveBuffer = [];   // the handshake's buffer (not pooled): a pooled one is rented when bytes come
-        _start = _end = 0;
-        _pooledReceive = true;
-    }
-
-    /// <summary>Grows the receive buffer to hold at least <paramref name="capacity"/> bytes (bounded by the 1 MiB message
-    /// limit). After the handshake the buffers come from the shared pool (returned when empty: <see cref="TryFillAsync"/>).</summary>
-    private void EnsureReceiveCapacity(int capacity)
-    {
-        if (capacity <= _receiveBuffer.Length) return;
-        var old = _receiveBuffer;
-        var pooled = RemoteHandshake is not null;
-        var grown = pooled ? ArrayPool<byte>.Shared.Rent(capacity) : GC.AllocateUninitializedArray<byte>(capacity);
-        Buffered.CopyTo(grown);
-        _end -= _start;
-        _start = 0;
-        _receiveBuffer = grown;
-        if (_pooledReceive && old.Length > 0) ArrayPool<byte>.Shared.Return(old);
-        _pooledReceive = pooled;
-    }
 }

@@ -20,6 +20,10 @@ namespace TorrentLab.Wire;
 internal sealed partial class PeerConnection : IAsyncDisposable, IDisposable
 {
     private readonly Stream _transport;
+    private readonly ReceiveBuffer _received;   // what the peer sent that is not parsed yet (PeerConnection.Receive.cs)
+    private readonly ConnectionWriter _writer;  // our messages out, one send at a time (PeerConnection.Send.cs)
+    private readonly ConnectionTimer _timer;    // keep-alives and the idle timeout
+    private readonly AnnouncedPieces _announced; // what the peer says it has (PeerConnection.Receive.cs)
     private PeerConnectionOptions _options;   // a session's listener swaps in the torrent's own at the handshake
     private Action<WireTraceEvent>? _trace;
 
@@ -36,19 +40,15 @@ internal sealed partial class PeerConnection : IAsyncDisposable, IDisposable
         ArgumentOutOfRangeException.ThrowIfGreaterThan(options.MaxBlockLength, WireLimits.MaxMessageLength - WireLimits.PieceHeader, nameof(options.MaxBlockLength));
         _transport = transport;
         _options = options;
+        _timer = new ConnectionTimer(this);
+        _writer = new ConnectionWriter(this, transport, _timer);
+        _announced = new AnnouncedPieces(this);
         Encryption = encryption;
         Transport = transportName;
         _trace = options.Trace;
         RemoteEndPoint = remote;
         _maxBlockLength = options.MaxBlockLength;
-        // Until the handshake completes a connection holds only a handshake's worth of receive buffer, so a flood of connections
-        // that never finish one costs little each; GrowBuffers sizes them for data once the handshake is done.
-        _receiveBuffer = GC.AllocateUninitializedArray<byte>(2 * Handshake.Length);
-        // Bytes the transport already delivered (the first bytes that told plaintext from MSE/PE, or what followed the
-        // MSE/PE handshake) are the start of the BEP 3 stream.
-        EnsureReceiveCapacity(received.Length);
-        received.CopyTo(_receiveBuffer);
-        _end = received.Length;
+        _received = new ReceiveBuffer(received);
         if (options.PieceCount is int pieces) SetPieceCount(pieces);
     }
 
@@ -98,14 +98,14 @@ internal sealed partial class PeerConnection : IAsyncDisposable, IDisposable
 
     /// <summary>The pieces the peer announced (its bitfield plus every have); null while the piece count is unknown.
     /// Updated only by <see cref="ReceiveAsync"/>; read it from the reader's task.</summary>
-    public Bitfield? PeerPieces { get; private set; }
+    public Bitfield? PeerPieces => _announced.Pieces;
 
     /// <summary>Bytes sent on this connection (handshake included).</summary>
-    public long BytesSent => Interlocked.Read(ref _bytesSent);
+    public long BytesSent => _writer.BytesSent;
 
     /// <summary>Writes that found the transport's send buffer full and waited for room: the peer (or the path to it)
     /// takes our bytes slower than we write them.</summary>
-    public long WritesWaited => Interlocked.Read(ref _writesWaited);
+    public long WritesWaited => _writer.WritesWaited;
 
     /// <summary>Keep-alives received (they are not returned by <see cref="ReceiveAsync"/>).</summary>
     public long KeepAlivesReceived { get; private set; }
@@ -124,27 +124,13 @@ internal sealed partial class PeerConnection : IAsyncDisposable, IDisposable
             if (_pieceCount != pieceCount) throw new InvalidOperationException($"the piece count is already {_pieceCount}, cannot change it to {pieceCount}");
             return;
         }
-        try
-        {
-            PeerPieces = _earlyHaveAll ? Bitfield.Full(pieceCount)
-                : _earlyBitfield is null ? new Bitfield(pieceCount) : Bitfield.FromWire(_earlyBitfield, pieceCount);
-        }
-        catch (WireException e)
-        {
-            throw Fail(PeerError(e.Message, e));
-        }
-        foreach (var index in _earlyHaves)
-        {
-            if (index >= pieceCount) throw Fail(PeerError($"have for piece index {index}, but the torrent has {pieceCount} pieces"));
-            PeerPieces.Set(index);
-        }
-        _earlyBitfield = null;
-        _earlyHaves.Clear();
+        try { _announced.SetPieceCount(pieceCount); }
+        catch (WireException e) { throw Fail(e); }   // it names the peer
         Volatile.Write(ref _pieceCount, pieceCount);
-        // Before the handshake completes the buffer stays a handshake's worth (GrowBuffers sizes it from the pool after,
-        // and TryFillAsync grows it for any longer frame): a connection that ends at or just after its handshake (a swarm
-        // at its connection limit refuses most dials then) allocates no frame-sized buffer of its own.
-        if (RemoteHandshake is not null) EnsureReceiveCapacity(WireLimits.MaxFrameLength(_maxBlockLength, pieceCount));
+        // Before the handshake completes the buffer stays a handshake's worth (ReceiveBuffer.AfterHandshake sizes it from
+        // the pool after, and TryFillAsync grows it for any longer frame): a connection that ends at or just after its
+        // handshake (a swarm at its connection limit refuses most dials then) allocates no frame-sized buffer of its own.
+        if (RemoteHandshake is not null) _received.EnsureCapacity(WireLimits.MaxFrameLength(_maxBlockLength, pieceCount));
     }
 
     /// <summary>Closes the connection (a pending receive or send fails).</summary>
@@ -152,7 +138,7 @@ internal sealed partial class PeerConnection : IAsyncDisposable, IDisposable
     {
         if (_disposed) return;
         _disposed = true;
-        _timer?.Dispose();
+        _timer.Stop();
         _transport.Dispose();
     }
 
@@ -164,8 +150,20 @@ internal sealed partial class PeerConnection : IAsyncDisposable, IDisposable
 
     public override string ToString() => $"peer {RemoteEndPoint}";
 
+    /// <summary>The options in force: the listener's until an incoming handshake names its torrent, then the torrent's.</summary>
+    internal PeerConnectionOptions Options => _options;
+
+    /// <summary>The keep-alive and idle timer (a test on a manual clock reads its state).</summary>
+    internal ConnectionTimer Timer => _timer;
+
+    /// <summary>The connection was closed (by us, a failure, or the idle timeout).</summary>
+    internal bool IsDisposed => _disposed;
+
+    /// <summary>The failure that closed the connection, if one did; every later receive and send reports it again.</summary>
+    internal WireException? Failure => _failure;
+
     /// <summary>Records a violation or failure, closes the socket and returns the exception to throw.</summary>
-    private WireException Fail(WireException failure)
+    internal WireException Fail(WireException failure)
     {
         _failure ??= failure;
         Dispose();
@@ -173,7 +171,7 @@ internal sealed partial class PeerConnection : IAsyncDisposable, IDisposable
     }
 
     /// <summary>A <see cref="WireException"/> that names this peer: <c>peer 127.0.0.1:6881: what</c>.</summary>
-    private WireException PeerError(string what, Exception? inner = null, bool violation = true) =>
+    internal WireException PeerError(string what, Exception? inner = null, bool violation = true) =>
         new($"peer {RemoteEndPoint}: {what}", inner, violation);
 
     private void Trace(WireDirection direction, in PeerMessage message, ReadOnlySpan<byte> wire) =>

@@ -1,145 +1,24 @@
 using System.Buffers;
-using System.Threading.Channels;
 using TorrentLab.Extensions;
 using TorrentLab.Pieces;
 using TorrentLab.Wire;
 
 namespace TorrentLab.Swarm;
 
-// Serving the peer: its requests, our choke decisions, and the sender task that also carries have and cancel.
-internal sealed partial class SwarmPeer
+// The sender task: control messages first, then blocks read from storage, in batched sends, under the upload limit's
+// tokens and turns when there is one.
+internal sealed partial class PeerUpload
 {
-    /// <summary>Requests a peer may queue with us: libtorrent 2.0's <c>max_allowed_in_request_queue</c>, which it also
-    /// advertises as <c>reqq</c>. A request beyond it is refused (BEP 6 reject, or dropped without the fast extension), as
-    /// libtorrent does: a deep queue from an honest client on a fast link is no attack (rtorrent queued more than 500
-    /// with us on a 512 MiB torrent, and was banned when this was 500).</summary>
-    public const int MaxQueuedRequests = Extensions.ExtensionIds.RequestQueue;
-
-    /// <summary>Requests refused for a full queue since a block last left for the peer: a peer that keeps asking while
-    /// nothing leaves does not read what we send (a flood), and is dropped after <see cref="MaxQueuedRequests"/> more.</summary>
-    private int _beyondQueue;
-
-    /// <summary>Our own messages that may wait unsent while the peer keeps asking for more answers (hashes, metadata).</summary>
-    private const int MaxUnsentAnswers = 500;
-
-    /// <summary>Requests tolerated while choked: those in flight when we choked, plus this many.</summary>
-    private const int ChokedRequestTolerance = 16;
-
-    /// <summary>After a choke, requests keep arriving for about a round trip; they are dropped but not counted.</summary>
-    private static readonly TimeSpan ChokeGrace = TimeSpan.FromSeconds(2);
-
     private const int BlocksPerSend = 8; // at most 128 KiB per batched send: few syscalls, bounded buffer per peer
 
-    private readonly Lock _sendLock = new();
-    private readonly Queue<PeerMessage> _control = new();
-    private readonly UploadQueue _uploads;
-    private readonly Func<int, bool> _mayServe; // MayServe, made once
-    private readonly Channel<bool> _wake = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
-    private byte[] _uploadBuffer;
-    private bool _choking = true;          // our decision (the connection's AmChoking changes when the message is sent)
-    private long _chokedAt;                 // timestamp of our last choke after an unchoke; 0: never
-    private int _requestsWhileChoked;
-
-    /// <summary>Our decision to choke it (true) or serve it (false); sent by the sender task.</summary>
-    public bool Choking { get { lock (_sendLock) return _choking; } }
-
-    /// <summary>Chokes or unchokes it (BEP 3). Choking drops its queued requests, as the peer expects.</summary>
-    public void SetChoking(bool choke)
-    {
-        lock (_sendLock)
-        {
-            if (_choking == choke) return;
-            _choking = choke;
-            NoteChokingLocked(choke);
-            if (choke)
-            {
-                _chokedAt = _time.GetTimestamp();
-                _requestsWhileChoked = 0;
-                DropQueuedOnChokeLocked(); // BEP 6: rejects (SwarmPeer.Fast.cs)
-                _swarm.FirstCopy?.Choked(this);
-            }
-            _control.Enqueue(choke ? PeerMessage.Choke : PeerMessage.Unchoke);
-        }
-        _wake.Writer.TryWrite(true);
-    }
-
-    /// <summary>True for a piece whose requests may be served now: it is unchoked, or the piece is in its allowed fast
-    /// set (under _sendLock).</summary>
-    private bool MayServe(int index) => !_choking || AllowedWhileChoked(index);
-
-    /// <summary>Queues a control message (have, cancel) for the sender task.</summary>
-    public void Enqueue(PeerMessage message)
-    {
-        lock (_sendLock) _control.Enqueue(message);
-        _wake.Writer.TryWrite(true);
-    }
-
-    /// <summary>A <c>request</c>: checked, then queued for the sender. Throws <see cref="PeerViolation"/> to drop the peer.</summary>
-    private void OnRequest(in PeerMessage request)
-    {
-        var pieceLength = _swarm.Torrent.GetPieceLength(request.Index);
-        switch (WireLimits.CheckRequest(request, pieceLength))
-        {
-            case RequestFault.TooLong:
-                throw new PeerViolation($"requested {request.Length} bytes (index={request.Index} begin={request.Begin}); the limit is {WireLimits.BlockLength}");
-            case RequestFault.PastPieceEnd:
-                throw new PeerViolation($"requested bytes {request.Begin}..{(long)request.Begin + request.Length} of piece {request.Index}, which has {pieceLength}");
-        }
-        if (!_swarm.CanServe(request.Index))
-            throw new PeerViolation($"requested piece {request.Index}, which we never announced");
-        if (!_swarm.SuperSeed.MayRequest(this, request.Index))
-        {
-            // BEP 16: until a piece is revealed to it, "the client will not have access to any of the other pieces of
-            // the seed". Not a violation (we do have the piece, and a peer may guess): refused like a choked request.
-            lock (_sendLock) RejectLocked(new BlockRequest(request.Index, request.Begin, request.Length));
-            _wake.Writer.TryWrite(true);
-            return;
-        }
-        lock (_sendLock)
-        {
-            NoteRequestLocked();
-            if (_choking && !AllowedWhileChoked(request.Index))
-            {
-                RejectLocked(new BlockRequest(request.Index, request.Begin, request.Length)); // BEP 6; silence without it
-                // BEP 3: while choked "no data will be sent"; requests in flight at the choke are dropped quietly, but a
-                // peer that keeps asking is ignoring the choke.
-                if (_chokedAt != 0 && _time.GetElapsedTime(_chokedAt) < ChokeGrace) return;
-                if (++_requestsWhileChoked > ChokedRequestTolerance)
-                    throw new PeerViolation($"sent {_requestsWhileChoked} requests while choked");
-                return;
-            }
-            if (_uploads.Count >= MaxQueuedRequests)
-            {
-                if (++_beyondQueue > MaxQueuedRequests)
-                    throw new PeerViolation($"queued more than {MaxQueuedRequests} requests, then asked {_beyondQueue - 1} more while none was served (flood)");
-                RejectLocked(new BlockRequest(request.Index, request.Begin, request.Length)); // BEP 6; dropped without it
-                _wake.Writer.TryWrite(true);
-                return;
-            }
-            _uploads.Add(new BlockRequest(request.Index, request.Begin, request.Length));
-        }
-        _swarm.FirstCopyAsked(this, request.Index); // outside the lock: it may queue a suggestion for us
-        _wake.Writer.TryWrite(true);
-    }
-
-    /// <summary>A <c>cancel</c>: forget the matching queued request, if it is still queued.</summary>
-    private void OnCancel(in PeerMessage cancel)
-    {
-        var target = new BlockRequest(cancel.Index, cancel.Begin, cancel.Length);
-        lock (_sendLock)
-        {
-            // BEP 6: a cancelled request still gets its one answer, here a reject.
-            if (_uploads.Remove(target)) RejectLocked(target);
-        }
-        _wake.Writer.TryWrite(true);
-    }
+    private byte[] _uploadBuffer = [];
 
     /// <summary>The sender task: control messages first, then up to <see cref="BlocksPerSendAt"/> blocks read from storage,
     /// in one batched send; repeats while work is queued. Its arrays and the blocks' buffer are rented for one drain of
     /// the queues and given back when it is empty: a connection with nothing to send holds none. It waits for work
     /// without <paramref name="ct"/>: when the peer's loops stop, <see cref="StopSender"/> ends the wait (no exception
     /// thrown and rethrown for each connection that ends); a send under way still stops with <paramref name="ct"/>.</summary>
-    private async Task SendLoopAsync(CancellationToken ct)
+    public async Task SendLoopAsync(CancellationToken ct)
     {
         while (await _wake.Reader.WaitToReadAsync(CancellationToken.None).ConfigureAwait(false))
         {
@@ -168,7 +47,7 @@ internal sealed partial class SwarmPeer
         Math.Clamp((int)Math.Ceiling(rate * 0.5 / WireLimits.BlockLength), 1, BlocksPerSend);
 
     /// <summary>The sender's wait for work ends (it returns once what it was sending is done or cancelled).</summary>
-    private void StopSender() => _wake.Writer.TryComplete();
+    public void StopSender() => _wake.Writer.TryComplete();
 
     /// <summary>Sends what is queued until nothing is; false when the peer was dropped.</summary>
     private async ValueTask<bool> DrainAsync(PeerMessage[] batch, BlockRequest[] chosen, CancellationToken ct)
@@ -187,11 +66,11 @@ internal sealed partial class SwarmPeer
             var turns = limit is not null && first is null ? _swarm.Turns : null;
             // Paced by its connection (its last send waited for room): it takes beside the turns, a block at a time, as
             // its connection takes them; tokens taken for more would wait in its send buffer while the holder goes without.
-            var paced = turns?.PacedByConnection(this) == true;
+            var paced = turns?.PacedByConnection(_peer) == true;
             lock (_sendLock)
             {
                 while (count < 64 && _control.TryDequeue(out var control)) batch[count++] = control;
-                var batchSize = paced ? 1 : BlocksPerSendAt(Up.BytesPerSecond);
+                var batchSize = paced ? 1 : BlocksPerSendAt(_peer.Up.BytesPerSecond);
                 var allowed = 0;
                 var taken = 0;
                 var onlyNow = limit is not null; // under a limit, tokens taken as they come are for first copies only
@@ -204,7 +83,7 @@ internal sealed partial class SwarmPeer
                 // Without a limit nothing needs counting: Take serves what may be served, up to a batch.
                 var plan = limit is null || _uploads.Count == 0 ? default : _uploads.Plan(first, limited: true, _mayServe);
                 if (limit is null) allowed = _uploads.Count == 0 ? 0 : batchSize;
-                else if (plan.Now > 0 && turns is not null && !turns.TryClaim(this, limit.LowestRate, WireLimits.BlockLength))
+                else if (plan.Now > 0 && turns is not null && !turns.TryClaim(_peer, limit.LowestRate, WireLimits.BlockLength))
                 {
                     // Under the upload limit the peers take turns (UploadTurns): not ours yet.
                     notOurTurn = true;
@@ -231,18 +110,18 @@ internal sealed partial class SwarmPeer
                 if (taken > blocks) limit!.Refund((long)(taken - blocks) * WireLimits.BlockLength);
                 if (blocks > 0)
                 {
-                    turns?.Took(this, blocks);
+                    turns?.Took(_peer, blocks);
                     _beyondQueue = 0;
                 }
             }
             if (count == 0 && notOurTurn)
             {
-                await turns!.WaitAsync(this, ct).ConfigureAwait(false);
+                await turns!.WaitAsync(_peer, ct).ConfigureAwait(false);
                 continue;
             }
             if (count == 0 && throttled)
             {
-                turns?.WaitsForTokens(this);
+                turns?.WaitsForTokens(_peer);
                 await limit!.WaitAsync(ct).ConfigureAwait(false);
                 continue;
             }
@@ -255,7 +134,7 @@ internal sealed partial class SwarmPeer
             }
             if (count == 0)
             {
-                turns?.Done(this); // nothing to send: the turn passes on
+                turns?.Done(_peer); // nothing to send: the turn passes on
                 return true;
             }
             if (blocks > 0)
@@ -269,19 +148,19 @@ internal sealed partial class SwarmPeer
                     if (count == 0) continue;
                 }
             }
-            var writesWaited = Connection.WritesWaited;
-            var sending = Connection.SendAsync(batch.AsMemory(0, count), ct);
+            var writesWaited = _connection.WritesWaited;
+            var sending = _connection.SendAsync(batch.AsMemory(0, count), ct);
             // A write of our blocks that waited for room: the peer's connection, not the limit, paces it, and its turn
             // passes on now (UploadTurns.Sent). Not known yet when the send waits for the download side's to finish.
-            var waited = Connection.WritesWaited != writesWaited;
-            if (blocks > 0 && (waited || sending.IsCompleted)) turns?.Sent(this, waited);
+            var waited = _connection.WritesWaited != writesWaited;
+            if (blocks > 0 && (waited || sending.IsCompleted)) turns?.Sent(_peer, waited);
             await sending.ConfigureAwait(false);
             if (blocks > 0)
             {
                 long bytes = 0;
                 for (var i = count - blocks; i < count; i++) bytes += batch[i].Length;
-                Up.Add(bytes);
-                NoteExchange();
+                _peer.Up.Add(bytes);
+                _peer.NoteExchange();
                 _swarm.Progress.Transferred(received: 0, uploaded: bytes);
             }
         }
@@ -331,9 +210,9 @@ internal sealed partial class SwarmPeer
         var requests = _unreadable.ToList();
         _unreadable.Clear();
         _readFailures += failed;
-        if (_extensions is null || !_extensions.TryGetTheirId(ExtensionRegistry.LtDonthave.Name, out var id) || _readFailures > MaxReadFailures)
+        if (_peer.Channel is not { } extensions || !extensions.TryGetTheirId(ExtensionRegistry.LtDonthave.Name, out var id) || _readFailures > MaxReadFailures)
         {
-            Drop($"cannot serve it: {error.Message}", violation: false);
+            _peer.Drop($"cannot serve it: {error.Message}", violation: false);
             return false;
         }
         lock (_sendLock)
@@ -341,12 +220,12 @@ internal sealed partial class SwarmPeer
             foreach (var index in lost) _control.Enqueue(PeerMessage.Extended(id, DontHaveExtension.Encode(index)));
             foreach (var request in requests) RejectLocked(request);
         }
-        _swarm.Log($"{Connection.RemoteEndPoint}: told it we lost piece(s) {string.Join(", ", lost)} (lt_donthave): {error.Message}");
+        _swarm.Log($"{_connection.RemoteEndPoint}: told it we lost piece(s) {string.Join(", ", lost)} (lt_donthave): {error.Message}");
         _wake.Writer.TryWrite(true);
         return true;
     }
 
-    private void ReleaseUploadBuffer()
+    public void ReleaseUploadBuffer()
     {
         var buffer = _uploadBuffer;
         _uploadBuffer = [];
