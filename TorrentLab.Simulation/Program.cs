@@ -32,7 +32,7 @@ internal static class Program
     {
         Console.Error.WriteLine("usage: DOTNET_PROCESSOR_COUNT=1 dotnet TorrentLab.Simulation.dll scenario ASSEMBLY TYPE METHOD SEED [--log FILE] [--limit SECONDS]");
         Console.Error.WriteLine("       DOTNET_PROCESSOR_COUNT=1 dotnet TorrentLab.Simulation.dll swarm --peers N --seed S [--mib F] [--piece-kib K] [--seed-kib-s U] [--peer-kib-s P]");
-        Console.Error.WriteLine("           [--uploads equal|spread|gnutella] [--down-factor D] [--super on|off] [--cap link|app] [--neighbours M]");
+        Console.Error.WriteLine("           [--uploads equal|spread|gnutella|gnutella-up] [--down-factor D] [--super on|off] [--cap link|app] [--neighbours M]");
         Console.Error.WriteLine("           [--join once|tracker] [--starts FROM-TO|S1,S2,...] [--churn SHARE] [--log FILE] [--trace FILE]");
         Console.Error.WriteLine("           [--one-way-ms 20] [--timers-late-ms 0.5] [--wire FILE]");
         Console.Error.WriteLine("       DOTNET_PROCESSOR_COUNT=1 dotnet TorrentLab.Simulation.dll dht --nodes N --seed S [--lookups L] [--unresponsive 0.2] [--loss 0.01] [--one-way-ms 25]");

@@ -22,9 +22,11 @@ internal static class SwarmExperiment
     /// <param name="PeerRate">The rate "equal" and "spread" give the peers, bytes per second; 0: u_s. A seed faster than
     /// its peers (a server, or loopback's "uncapped") is a larger u_s than this.</param>
     /// <param name="Uploads">"equal": every peer uploads u_s; "spread": uniform in [u_s/4, u_s] (a spread, not a
-    /// measured distribution); "gnutella": the measured classes of <see cref="Measured"/>, downloads with them.</param>
+    /// measured distribution); "gnutella": the measured classes of <see cref="Measured"/>, downloads with them (the
+    /// slowest downlinks are then the bound); "gnutella-up": their uploads, downloads not limited (the bound is the
+    /// upload: the seed's, or the crowd's with it).</param>
     /// <param name="DownFactor">d_i = DownFactor * u_i; 0: downloads not limited (the third term is then 0). Not used
-    /// with "gnutella", whose classes give each peer's download.</param>
+    /// with "gnutella", whose classes give each peer's download, nor "gnutella-up".</param>
     /// <param name="Super">The seed super-seeds (BEP 16).</param>
     /// <param name="AppCap">True: the capacity is the client's upload limit on an unlimited link (what
     /// bench/swarm/swarm.py does on loopback); false: it is the access link's.</param>
@@ -98,7 +100,8 @@ internal static class SwarmExperiment
             "equal" => [.. Enumerable.Range(0, all).Select(_ => (peerRate, Down(peerRate)))],
             "spread" => [.. Enumerable.Range(0, all).Select(_ => peerRate / 4 + (long)(random.NextDouble() * (peerRate - peerRate / 4))).Select(u => (u, Down(u)))],
             "gnutella" => MeasuredCapacities(all, random),
-            _ => throw new InvalidOperationException($"--uploads is equal, spread or gnutella, not '{o.Uploads}'"),
+            "gnutella-up" => [.. MeasuredCapacities(all, random).Select(c => (c.Up, 0L))],
+            _ => throw new InvalidOperationException($"--uploads is equal, spread, gnutella or gnutella-up, not '{o.Uploads}'"),
         };
         var ups = caps.Select(c => c.Up).ToArray();
         long Down(long up) => o.DownFactor == 0 ? 0 : o.DownFactor * up;

@@ -3,7 +3,7 @@
 # virtual clock, deterministic from the seed. The last line holds the figures, the same for the same seed and options;
 # the line before it, the run's own cost (wall time, simulated seconds per wall second, memory), which is not.
 #
-#   bench/sim/run.sh swarm --peers N --seed S [--mib F] [--piece-kib K] [--seed-kib-s U] [--uploads equal|spread|gnutella]
+#   bench/sim/run.sh swarm --peers N --seed S [--mib F] [--piece-kib K] [--seed-kib-s U] [--uploads equal|spread|gnutella|gnutella-up]
 #                          [--down-factor D] [--super on|off] [--cap link|app] [--neighbours M]
 #                          [--join once|tracker] [--starts FROM-TO|S1,...,SN] [--churn SHARE] [--log FILE] [--trace FILE]
 #                          [--one-way-ms 20] [--timers-late-ms 0.5] [--wire FILE]
