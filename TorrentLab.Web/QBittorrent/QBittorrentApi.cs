@@ -5,6 +5,7 @@ using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
+using static TorrentLab.Web.QBittorrentAnswer;
 
 namespace TorrentLab.Web;
 
@@ -260,33 +261,6 @@ internal sealed partial class QBittorrentApi
         foreach (var (sid, seen) in _sessions)
             if (now - seen >= SessionTimeout) _sessions.TryRemove(sid, out _);
         while (_sessions.Count >= MaxSessions && _sessions.OrderBy(s => s.Value).FirstOrDefault() is { Key: { } oldest }) _sessions.TryRemove(oldest, out _);
-    }
-
-    private static async Task TextAsync(HttpContext context, string text, int status = StatusCodes.Status200OK)
-    {
-        context.Response.StatusCode = status;
-        context.Response.ContentType = "text/plain; charset=UTF-8";
-        await context.Response.WriteAsync(text, context.RequestAborted).ConfigureAwait(false);
-    }
-
-    private static async Task JsonAsync(HttpContext context, Action<Utf8JsonWriter> write)
-    {
-        using var output = new ChunkedOutput();
-        using (var writer = new Utf8JsonWriter(output)) write(writer);
-        context.Response.ContentType = "application/json";
-        context.Response.ContentLength = output.Length;
-        await output.CopyToAsync(context.Response.Body, context.RequestAborted).ConfigureAwait(false);
-    }
-
-    /// <summary>Writes JSON made of bytes kept ready (torrents/info's rows) straight into the response; whatever can
-    /// refuse the request must throw before the first byte.</summary>
-    private static async Task RawJsonAsync(HttpContext context, Action<System.Buffers.IBufferWriter<byte>> write)
-    {
-        using var output = new ChunkedOutput();
-        write(output);
-        context.Response.ContentType = "application/json";
-        context.Response.ContentLength = output.Length;
-        await output.CopyToAsync(context.Response.Body, context.RequestAborted).ConfigureAwait(false);
     }
 
     private static Task OkAfter(HttpContext context, Action action)
