@@ -50,7 +50,7 @@ internal sealed partial class QBittorrentApi
         AsIs("autorun_on_torrent_added_program", ""), AsIs("autorun_program", ""), AsIs("banned_IPs", ""),
         AsIs("bittorrent_protocol", 0L, "TCP and uTP are both used (0)"), AsIs("block_peers_on_privileged_ports", false),
         AsIs("bypass_auth_subnet_whitelist", ""), AsIs("bypass_auth_subnet_whitelist_enabled", false),
-        AsIs("bypass_local_auth", (api, _) => api._token is null, "set where the server starts: without a token (on loopback) every request is let in"),
+        AsIs("bypass_local_auth", (api, _) => api._login.Open, "set where the server starts: without a token (on loopback) every request is let in"),
         AsIs("category_changed_tmm_enabled", false), AsIs("checking_memory_use", 0L), AsIs("connection_speed", 0L),
         AsIs("current_interface_address", (api, _) => string.Join(';', api._options.PeerBindAddresses.Where(a => !a.Equals(System.Net.IPAddress.IPv6Any)).Select(a => a.ToString())),
             "set where the server starts (serve --bind)"),
@@ -176,7 +176,7 @@ internal sealed partial class QBittorrentApi
         AsIs("web_ui_port", (_, c) => (long)c.Connection.LocalPort, "set where the server starts (serve --port)"),
         AsIs("web_ui_reverse_proxies_list", ""), AsIs("web_ui_reverse_proxy_enabled", false),
         AsIs("web_ui_secure_cookie_enabled", false, "the server speaks plain HTTP: its cookie cannot be Secure"),
-        AsIs("web_ui_session_timeout", (long)SessionTimeout.TotalSeconds, "a login lasts an hour without use"),
+        AsIs("web_ui_session_timeout", (long)QBittorrentLogin.SessionTimeout.TotalSeconds, "a login lasts an hour without use"),
         AsIs("web_ui_upnp", false), AsIs("web_ui_use_custom_http_headers_enabled", false),
         AsIs("web_ui_username", "", "any user name is taken: the server's token is the password"),
     ];

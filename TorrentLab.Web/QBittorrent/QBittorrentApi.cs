@@ -1,6 +1,3 @@
-using System.Collections.Concurrent;
-using System.Security.Cryptography;
-using System.Text;
 using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -20,8 +17,9 @@ namespace TorrentLab.Web;
 /// Credentials: a server without a token lets every request in (as qBittorrent's "bypass authentication for clients
 /// on localhost"), and the login still hands out a cookie, which clients expect. With a token, the login takes it as
 /// the password (any user name) and the <c>SID</c> cookie it sets, or the token as a bearer token or Basic password,
-/// must come with every other request; without, 403 as qBittorrent answers. The host and origin checks of the rest
-/// of the API run first (<see cref="RequestGuard"/>). Answers are qBittorrent's: plain text "Ok."/"Fails." or JSON.
+/// must come with every other request (<see cref="QBittorrentLogin"/>); without, 403 as qBittorrent answers. The host
+/// and origin checks of the rest of the API run first (<see cref="RequestGuard"/>). Answers are qBittorrent's: plain
+/// text "Ok."/"Fails." or JSON (<see cref="QBittorrentAnswer"/>).
 /// <para>Methods, as qbittorrent-nox 4.5.2 answers them: a route that only reads takes GET (its parameters in the
 /// query string) or POST; a route that changes something takes POST only, its parameters from the body alone (the
 /// query string of a POST is ignored, as qBittorrent ignores it), and a GET of it is a 405. So no link, image or
@@ -32,24 +30,16 @@ internal sealed partial class QBittorrentApi
     public const string Prefix = "/api/v2";
     private const string AppVersion = "v4.6.0";
     private const string WebApiVersion = "2.9.3"; // qBittorrent 4.6's: clients then use pause/resume (2.11 renamed them stop/start)
-    private static readonly TimeSpan SessionTimeout = TimeSpan.FromHours(1); // qBittorrent's default web UI session timeout
-    private const int MaxSessions = 1000; // logins kept at once; the oldest is forgotten beyond this
 
     private readonly TorrentManager _torrents;
     private readonly WebServerOptions _options;
-    private readonly byte[]? _token;
-    private readonly ConcurrentDictionary<string, DateTimeOffset> _sessions = new(StringComparer.Ordinal);
-
-    private readonly LoginThrottle _logins;
-    private readonly TimeProvider _clock;
+    private readonly QBittorrentLogin _login;
 
     private QBittorrentApi(TorrentManager torrents, WebServerOptions options, string? token, LoginThrottle logins)
     {
-        _logins = logins;
-        _clock = options.Clock;
         _torrents = torrents;
         _options = options;
-        _token = token is null ? null : Encoding.UTF8.GetBytes(token);
+        _login = new QBittorrentLogin(token, logins, options.Clock);
     }
 
     /// <summary>Maps the routes; they are left out of the OpenAPI document, as qBittorrent's wiki documents them. The
@@ -73,7 +63,7 @@ internal sealed partial class QBittorrentApi
         {
             if (!Routes.TryGetValue(name, out var route))
                 throw new WebApiException(404, $"{name} is not part of the qBittorrent API subset TorrentLab serves (docs/web.md lists it)");
-            if (name != "auth/login" && !Authorized(context))
+            if (name != "auth/login" && !_login.Authorized(context))
             {
                 await TextAsync(context, "Forbidden", StatusCodes.Status403Forbidden).ConfigureAwait(false);
                 return;
@@ -116,8 +106,8 @@ internal sealed partial class QBittorrentApi
     /// change (POST only): the API's table of contents, and the list the guard's tests walk.</summary>
     internal static readonly IReadOnlyDictionary<string, Route> Routes = new Dictionary<string, Route>(StringComparer.Ordinal)
     {
-        ["auth/login"] = Changes((api, c, i) => api.LoginAsync(c, i)),
-        ["auth/logout"] = Changes((api, c, _) => api.LogoutAsync(c)),
+        ["auth/login"] = Changes((api, c, i) => api._login.LoginAsync(c, i)),
+        ["auth/logout"] = Changes((api, c, _) => api._login.LogoutAsync(c)),
         ["app/version"] = Reads((_, c, _) => TextAsync(c, AppVersion)),
         ["app/webapiVersion"] = Reads((_, c, _) => TextAsync(c, WebApiVersion)),
         ["app/buildInfo"] = Reads((_, c, _) => JsonAsync(c, WriteBuildInfo)),
@@ -190,78 +180,6 @@ internal sealed partial class QBittorrentApi
         ["rss/rules"] = Reads((api, c, _) => JsonAsync(c, api.WriteRules)),
         ["rss/matchingArticles"] = Reads((api, c, i) => JsonAsync(c, w => api.WriteMatching(w, i))),
     };
-
-    private async Task LoginAsync(HttpContext context, QBittorrentInput input)
-    {
-        var password = input["password"] ?? "";
-        var address = context.Connection.RemoteIpAddress;
-        if (_token is not null)
-        {
-            // qBittorrent: the failure that reaches the count bans the address; from then on every login from it, the
-            // right password included, is a 403 until the ban ends.
-            if (_logins.IsBanned(address, "qBittorrent API"))
-            {
-                await TextAsync(context, LoginThrottle.BannedText, StatusCodes.Status403Forbidden).ConfigureAwait(false);
-                return;
-            }
-            if (!TokenGate.Matches(password, _token))
-            {
-                _logins.Failed(address, "qBittorrent API, wrong password: the server's token is the password");
-                await TextAsync(context, "Fails.").ConfigureAwait(false);
-                return;
-            }
-            _logins.Succeeded(address);
-        }
-        var sid = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
-        ForgetExpired();
-        _sessions[sid] = _clock.GetUtcNow();
-        context.Response.Cookies.Append("SID", sid, new CookieOptions { HttpOnly = true, SameSite = SameSiteMode.Strict, Path = "/" });
-        await TextAsync(context, "Ok.").ConfigureAwait(false);
-    }
-
-    private Task LogoutAsync(HttpContext context)
-    {
-        if (context.Request.Cookies["SID"] is { } sid) _sessions.TryRemove(sid, out _);
-        context.Response.Cookies.Delete("SID");
-        return TextAsync(context, "");
-    }
-
-    private bool Authorized(HttpContext context)
-    {
-        if (_token is null) return true;
-        var request = context.Request;
-        var now = _clock.GetUtcNow();
-        if (request.Cookies["SID"] is { Length: > 0 } sid && _sessions.TryGetValue(sid, out var seen))
-        {
-            if (now - seen < SessionTimeout)
-            {
-                _sessions[sid] = now;
-                return true;
-            }
-            _sessions.TryRemove(sid, out _);
-        }
-        // Or the token itself: as a bearer token (qBittorrent 5.2's API keys) or as the Basic password (5.2 takes Basic
-        // too); a wrong one counts towards a ban, and a banned address is refused even the right one.
-        var presented = TokenGate.Presented(request, basic: true);
-        if (presented is not { Length: > 0 }) return false;
-        var address = context.Connection.RemoteIpAddress;
-        if (_logins.IsBanned(address, "qBittorrent API")) return false;
-        if (!TokenGate.Matches(presented, _token))
-        {
-            _logins.Failed(address, "qBittorrent API");
-            return false;
-        }
-        _logins.Succeeded(address);
-        return true;
-    }
-
-    private void ForgetExpired()
-    {
-        var now = _clock.GetUtcNow();
-        foreach (var (sid, seen) in _sessions)
-            if (now - seen >= SessionTimeout) _sessions.TryRemove(sid, out _);
-        while (_sessions.Count >= MaxSessions && _sessions.OrderBy(s => s.Value).FirstOrDefault() is { Key: { } oldest }) _sessions.TryRemove(oldest, out _);
-    }
 
     private static Task OkAfter(HttpContext context, Action action)
     {
