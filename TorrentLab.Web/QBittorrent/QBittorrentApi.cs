@@ -34,12 +34,14 @@ internal sealed partial class QBittorrentApi
     private readonly TorrentManager _torrents;
     private readonly WebServerOptions _options;
     private readonly QBittorrentLogin _login;
+    private readonly QBittorrentPreferences _preferences;
 
     private QBittorrentApi(TorrentManager torrents, WebServerOptions options, string? token, LoginThrottle logins)
     {
         _torrents = torrents;
         _options = options;
         _login = new QBittorrentLogin(token, logins, options.Clock);
+        _preferences = new QBittorrentPreferences(torrents, options, _login);
     }
 
     /// <summary>Maps the routes; they are left out of the OpenAPI document, as qBittorrent's wiki documents them. The
@@ -111,7 +113,7 @@ internal sealed partial class QBittorrentApi
         ["app/version"] = Reads((_, c, _) => TextAsync(c, AppVersion)),
         ["app/webapiVersion"] = Reads((_, c, _) => TextAsync(c, WebApiVersion)),
         ["app/buildInfo"] = Reads((_, c, _) => JsonAsync(c, WriteBuildInfo)),
-        ["app/preferences"] = Reads((api, c, _) => JsonAsync(c, w => api.WritePreferences(w, c))),
+        ["app/preferences"] = Reads((api, c, _) => JsonAsync(c, w => api._preferences.Write(w, c))),
         ["app/defaultSavePath"] = Reads((api, c, _) => TextAsync(c, api._torrents.Downloads)),
         ["torrents/info"] = Reads((api, c, i) => RawJsonAsync(c, output => api.WriteInfo(output, i))),
         ["torrents/properties"] = Reads((api, c, i) => JsonAsync(c, w => api.WriteProperties(w, api.Torrent(i)))),
@@ -147,7 +149,7 @@ internal sealed partial class QBittorrentApi
         ["transfer/speedLimitsMode"] = Reads((api, c, _) => api.SpeedLimitsModeAsync(c)),
         ["transfer/toggleSpeedLimitsMode"] = Changes((api, c, _) => api.ToggleSpeedLimitsModeAsync(c)),
         ["transfer/setSpeedLimitsMode"] = Changes((api, c, i) => api.SetSpeedLimitsModeAsync(c, i)),
-        ["app/setPreferences"] = Changes((api, c, i) => api.SetPreferencesAsync(c, i)),
+        ["app/setPreferences"] = Changes((api, c, i) => api._preferences.SetAsync(c, i)),
         ["sync/torrentPeers"] = Reads((api, c, i) => JsonAsync(c, w => api.WriteTorrentPeers(w, api.Torrent(i)))),
         ["torrents/add"] = Changes((api, c, i) => api.AddAsync(c, i)) with { Parameters = AddParameters },
         ["torrents/pause"] = Changes((api, c, i) => api.ForEachAsync(c, i, t => api._torrents.PauseAsync(t))),
