@@ -35,6 +35,7 @@ internal sealed partial class QBittorrentApi
     private readonly WebServerOptions _options;
     private readonly QBittorrentLogin _login;
     private readonly QBittorrentPreferences _preferences;
+    private readonly QBittorrentRss _rss;
 
     private QBittorrentApi(TorrentManager torrents, WebServerOptions options, string? token, LoginThrottle logins)
     {
@@ -42,6 +43,7 @@ internal sealed partial class QBittorrentApi
         _options = options;
         _login = new QBittorrentLogin(token, logins, options.Clock);
         _preferences = new QBittorrentPreferences(torrents, options, _login);
+        _rss = new QBittorrentRss(torrents);
     }
 
     /// <summary>Maps the routes; they are left out of the OpenAPI document, as qBittorrent's wiki documents them. The
@@ -173,14 +175,14 @@ internal sealed partial class QBittorrentApi
         ["transfer/setDownloadLimit"] = Changes((api, c, i) => OkAfter(c, () => api._torrents.SetGlobalLimits(LimitOf(i), null))),
         ["transfer/setUploadLimit"] = Changes((api, c, i) => OkAfter(c, () => api._torrents.SetGlobalLimits(null, LimitOf(i)))),
         ["sync/maindata"] = Reads((api, c, i) => JsonAsync(c, w => api.WriteMainData(w, i))),
-        ["rss/addFeed"] = Changes((api, c, i) => api.AddFeedAsync(c, i)),
-        ["rss/removeItem"] = Changes((api, c, i) => api.RemoveFeedAsync(c, i)),
-        ["rss/refreshItem"] = Changes((api, c, i) => api.RefreshFeedAsync(c, i)),
-        ["rss/items"] = Reads((api, c, i) => JsonAsync(c, w => api.WriteFeeds(w, i))),
-        ["rss/setRule"] = Changes((api, c, i) => api.SetRuleAsync(c, i)),
-        ["rss/removeRule"] = Changes((api, c, i) => api.RemoveRuleAsync(c, i)),
-        ["rss/rules"] = Reads((api, c, _) => JsonAsync(c, api.WriteRules)),
-        ["rss/matchingArticles"] = Reads((api, c, i) => JsonAsync(c, w => api.WriteMatching(w, i))),
+        ["rss/addFeed"] = Changes((api, c, i) => api._rss.AddFeedAsync(c, i)),
+        ["rss/removeItem"] = Changes((api, c, i) => api._rss.RemoveFeedAsync(c, i)),
+        ["rss/refreshItem"] = Changes((api, c, i) => api._rss.RefreshFeedAsync(c, i)),
+        ["rss/items"] = Reads((api, c, i) => JsonAsync(c, w => api._rss.WriteFeeds(w, i))),
+        ["rss/setRule"] = Changes((api, c, i) => api._rss.SetRuleAsync(c, i)),
+        ["rss/removeRule"] = Changes((api, c, i) => api._rss.RemoveRuleAsync(c, i)),
+        ["rss/rules"] = Reads((api, c, _) => JsonAsync(c, api._rss.WriteRules)),
+        ["rss/matchingArticles"] = Reads((api, c, i) => JsonAsync(c, w => api._rss.WriteMatching(w, i))),
     };
 
     private static Task OkAfter(HttpContext context, Action action)
