@@ -36,6 +36,7 @@ internal sealed partial class QBittorrentApi
     private readonly QBittorrentLogin _login;
     private readonly QBittorrentPreferences _preferences;
     private readonly QBittorrentRss _rss;
+    private readonly QBittorrentAdd _add;
 
     private QBittorrentApi(TorrentManager torrents, WebServerOptions options, string? token, LoginThrottle logins)
     {
@@ -44,6 +45,7 @@ internal sealed partial class QBittorrentApi
         _login = new QBittorrentLogin(token, logins, options.Clock);
         _preferences = new QBittorrentPreferences(torrents, options, _login);
         _rss = new QBittorrentRss(torrents);
+        _add = new QBittorrentAdd(torrents, options);
     }
 
     /// <summary>Maps the routes; they are left out of the OpenAPI document, as qBittorrent's wiki documents them. The
@@ -153,7 +155,7 @@ internal sealed partial class QBittorrentApi
         ["transfer/setSpeedLimitsMode"] = Changes((api, c, i) => api.SetSpeedLimitsModeAsync(c, i)),
         ["app/setPreferences"] = Changes((api, c, i) => api._preferences.SetAsync(c, i)),
         ["sync/torrentPeers"] = Reads((api, c, i) => JsonAsync(c, w => api.WriteTorrentPeers(w, api.Torrent(i)))),
-        ["torrents/add"] = Changes((api, c, i) => api.AddAsync(c, i)) with { Parameters = AddParameters },
+        ["torrents/add"] = Changes((api, c, i) => api._add.AddAsync(c, i)) with { Parameters = QBittorrentAdd.Parameters },
         ["torrents/pause"] = Changes((api, c, i) => api.ForEachAsync(c, i, t => api._torrents.PauseAsync(t))),
         ["torrents/stop"] = Changes((api, c, i) => api.ForEachAsync(c, i, t => api._torrents.PauseAsync(t))),
         ["torrents/resume"] = Changes((api, c, i) => api.ForEachAsync(c, i, t => api._torrents.StartAsync(t, c.RequestAborted))),
