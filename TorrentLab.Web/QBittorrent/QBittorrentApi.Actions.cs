@@ -52,22 +52,6 @@ internal sealed partial class QBittorrentApi
         return TextAsync(context, "");
     }
 
-    private void WriteCategories(Utf8JsonWriter w)
-    {
-        w.WriteStartObject();
-        foreach (var category in _torrents.Categories) WriteCategory(w, category);
-        w.WriteEndObject();
-    }
-
-    /// <summary>One category as qBittorrent gives it: <c>"name": {"name": ..., "savePath": ...}</c>.</summary>
-    private void WriteCategory(Utf8JsonWriter w, string category)
-    {
-        w.WriteStartObject(category);
-        w.WriteString("name", category);
-        w.WriteString("savePath", _torrents.Downloads);
-        w.WriteEndObject();
-    }
-
     /// <summary>torrents/filePrio: <c>id</c> is file indexes from 0 separated by <c>|</c>; priority 0 skips, 1 normal,
     /// 6 and 7 high.</summary>
     private async Task FilePriorityAsync(HttpContext context, QBittorrentInput input)

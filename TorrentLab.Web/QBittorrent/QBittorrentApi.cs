@@ -37,6 +37,7 @@ internal sealed partial class QBittorrentApi
     private readonly QBittorrentPreferences _preferences;
     private readonly QBittorrentRss _rss;
     private readonly QBittorrentAdd _add;
+    private readonly QBittorrentTorrentList _list;
 
     private QBittorrentApi(TorrentManager torrents, WebServerOptions options, string? token, LoginThrottle logins)
     {
@@ -46,6 +47,7 @@ internal sealed partial class QBittorrentApi
         _preferences = new QBittorrentPreferences(torrents, options, _login);
         _rss = new QBittorrentRss(torrents);
         _add = new QBittorrentAdd(torrents, options);
+        _list = new QBittorrentTorrentList(torrents, options);
     }
 
     /// <summary>Maps the routes; they are left out of the OpenAPI document, as qBittorrent's wiki documents them. The
@@ -119,11 +121,11 @@ internal sealed partial class QBittorrentApi
         ["app/buildInfo"] = Reads((_, c, _) => JsonAsync(c, WriteBuildInfo)),
         ["app/preferences"] = Reads((api, c, _) => JsonAsync(c, w => api._preferences.Write(w, c))),
         ["app/defaultSavePath"] = Reads((api, c, _) => TextAsync(c, api._torrents.Downloads)),
-        ["torrents/info"] = Reads((api, c, i) => RawJsonAsync(c, output => api.WriteInfo(output, i))),
+        ["torrents/info"] = Reads((api, c, i) => RawJsonAsync(c, output => api._list.WriteInfo(output, i, api.Selected(i["hashes"])))),
         ["torrents/properties"] = Reads((api, c, i) => JsonAsync(c, w => api.WriteProperties(w, api.Torrent(i)))),
         ["torrents/files"] = Reads((api, c, i) => JsonAsync(c, w => WriteFiles(w, api.Torrent(i)))),
         ["torrents/trackers"] = Reads((api, c, i) => JsonAsync(c, w => WriteTrackers(w, api.Torrent(i)))),
-        ["torrents/categories"] = Reads((api, c, _) => JsonAsync(c, api.WriteCategories)),
+        ["torrents/categories"] = Reads((api, c, _) => JsonAsync(c, api._list.WriteCategories)),
         ["torrents/tags"] = Reads((api, c, _) => JsonAsync(c, api.WriteTags)),
         ["torrents/createTags"] = Changes((api, c, i) => api.CreateTagsAsync(c, i)),
         ["torrents/deleteTags"] = Changes((api, c, i) => api.DeleteTagsAsync(c, i)),
@@ -171,12 +173,12 @@ internal sealed partial class QBittorrentApi
         ["torrents/editTracker"] = Changes((api, c, i) => api.EditTrackersAsync(c, i, EditTracker)),
         ["torrents/setDownloadLimit"] = Changes((api, c, i) => api.ForEachAsync(c, i, t => api.SetLimit(t.DownloadLimit, i))),
         ["torrents/setUploadLimit"] = Changes((api, c, i) => api.ForEachAsync(c, i, t => api.SetLimit(t.UploadLimit, i))),
-        ["transfer/info"] = Reads((api, c, _) => JsonAsync(c, api.WriteTransfer)),
+        ["transfer/info"] = Reads((api, c, _) => JsonAsync(c, api._list.WriteTransfer)),
         ["transfer/downloadLimit"] = Reads((api, c, _) => TextAsync(c, api._torrents.GlobalDownloadLimit.BytesPerSecond.ToString(System.Globalization.CultureInfo.InvariantCulture))),
         ["transfer/uploadLimit"] = Reads((api, c, _) => TextAsync(c, api._torrents.GlobalUploadLimit.BytesPerSecond.ToString(System.Globalization.CultureInfo.InvariantCulture))),
         ["transfer/setDownloadLimit"] = Changes((api, c, i) => OkAfter(c, () => api._torrents.SetGlobalLimits(LimitOf(i), null))),
         ["transfer/setUploadLimit"] = Changes((api, c, i) => OkAfter(c, () => api._torrents.SetGlobalLimits(null, LimitOf(i)))),
-        ["sync/maindata"] = Reads((api, c, i) => JsonAsync(c, w => api.WriteMainData(w, i))),
+        ["sync/maindata"] = Reads((api, c, i) => JsonAsync(c, w => api._list.WriteMainData(w, i))),
         ["rss/addFeed"] = Changes((api, c, i) => api._rss.AddFeedAsync(c, i)),
         ["rss/removeItem"] = Changes((api, c, i) => api._rss.RemoveFeedAsync(c, i)),
         ["rss/refreshItem"] = Changes((api, c, i) => api._rss.RefreshFeedAsync(c, i)),
@@ -186,6 +188,19 @@ internal sealed partial class QBittorrentApi
         ["rss/rules"] = Reads((api, c, _) => JsonAsync(c, api._rss.WriteRules)),
         ["rss/matchingArticles"] = Reads((api, c, i) => JsonAsync(c, w => api._rss.WriteMatching(w, i))),
     };
+
+    /// <summary>app/buildInfo: qBittorrent's library versions, with TorrentLab's in libtorrent's place.</summary>
+    private static void WriteBuildInfo(Utf8JsonWriter w)
+    {
+        w.WriteStartObject();
+        w.WriteString("qt", "");
+        w.WriteString("libtorrent", $"TorrentLab {typeof(QBittorrentApi).Assembly.GetName().Version?.ToString(3) ?? "0"}");
+        w.WriteString("boost", "");
+        w.WriteString("openssl", "");
+        w.WriteString("zlib", "");
+        w.WriteNumber("bitness", IntPtr.Size * 8);
+        w.WriteEndObject();
+    }
 
     private static Task OkAfter(HttpContext context, Action action)
     {
