@@ -22,7 +22,7 @@ public sealed class TokenGate(string? token)
 
     public async Task InvokeAsync(HttpContext context, RequestDelegate next)
     {
-        // The qBittorrent API (/api/v2) checks its own credentials: a login cookie or this token (QBittorrentApi).
+        // The qBittorrent API (/api/v2) checks its own credentials: a login cookie or this token (QBittorrentLogin).
         var verdict = _token is not null && context.Request.Path.StartsWithSegments("/api") && !context.Request.Path.StartsWithSegments("/api/v2")
             ? Check(context) : Verdict.Allowed;
         if (verdict == Verdict.Banned)

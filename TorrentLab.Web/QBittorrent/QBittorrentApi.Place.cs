@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Http;
+using static TorrentLab.Web.QBittorrentAnswer;
 
 namespace TorrentLab.Web;
 

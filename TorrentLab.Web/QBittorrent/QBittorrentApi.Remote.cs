@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Microsoft.AspNetCore.Http;
+using static TorrentLab.Web.QBittorrentAnswer;
 
 namespace TorrentLab.Web;
 
@@ -142,8 +143,8 @@ internal sealed partial class QBittorrentApi
             throw new WebApiException(400, "give 'ratioLimit' and 'seedingTimeLimit' (-2 the defaults, -1 no limit)");
         if (input["inactiveSeedingTimeLimit"] is { } idle && idle.Trim() is not ("-2" or "-1"))
             throw new WebApiException(400, $"inactiveSeedingTimeLimit '{UntrustedText.Clean(idle, 20)}': seeding does not stop by idleness here: only -2 or -1 is taken");
-        var ratio = Number(input, "ratioLimit");
-        var minutes = Number(input, "seedingTimeLimit");
+        var ratio = QBittorrentAdd.Number(input, "ratioLimit");
+        var minutes = QBittorrentAdd.Number(input, "seedingTimeLimit");
         var policy = ratio == 0 || minutes == 0 ? new SeedPolicy(Seed: false)
             : new SeedPolicy(Ratio: ratio switch { null or -2 => null, -1 => 0, var r => r }, Minutes: minutes switch { null or -2 => null, -1 => 0, var m => m });
         return ForEachAsync(context, input, t =>

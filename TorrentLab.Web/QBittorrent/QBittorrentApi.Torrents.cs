@@ -1,94 +1,10 @@
-using System.Buffers;
 using System.Text.Json;
 
 namespace TorrentLab.Web;
 
-// The torrents/* routes that read: the list, and one torrent's properties, files and trackers.
+// The torrents/* routes that read one torrent: its properties, files and trackers; and the torrents a request names.
 internal sealed partial class QBittorrentApi
 {
-    /// <summary>torrents/info: every torrent, or those of <c>hashes</c> (<c>|</c>-separated), <c>category</c>, <c>tag</c>
-    /// and <c>filter</c> (all, downloading, seeding, completed, paused/stopped, resumed/running, active, inactive,
-    /// stalled, stalled_uploading, stalled_downloading, checking, moving, errored), sorted by <c>sort</c> (a field name)
-    /// and cut by <c>offset</c> and <c>limit</c>. Each row is written once per change of its torrent
-    /// (<see cref="TorrentRows"/>), so polling the whole list copies bytes rather than writes JSON.</summary>
-    private void WriteInfo(System.Buffers.IBufferWriter<byte> output, QBittorrentInput input)
-    {
-        var filter = input["filter"] ?? "all";
-        if (!Filters.Contains(filter)) throw new WebApiException(400, $"filter '{UntrustedText.Clean(filter, 30)}' is not one of qBittorrent's: {string.Join(", ", Filters)}");
-        IEnumerable<TorrentRow> rows = input["hashes"] is { } hashes ? (Selected(hashes) ?? []).Select(Rows.Of) : Rows.All();
-        if (input["category"] is { } category) rows = rows.Where(r => (r.Torrent.Category ?? "") == category);
-        if (input["tag"] is { } tag) rows = rows.Where(r => tag.Length == 0 ? r.Summary.Tags.Count == 0 : r.Summary.Tags.Contains(tag));
-        var list = rows.Where(r => Matches(filter, r.Summary)).ToList();
-        if (input["sort"] is { } sort)
-        {
-            list = sort switch
-            {
-                "name" => [.. list.OrderBy(r => r.Summary.Name, StringComparer.OrdinalIgnoreCase)],
-                "size" or "total_size" => [.. list.OrderBy(r => r.Summary.Size)],
-                "progress" => [.. list.OrderBy(r => r.Summary.Progress)],
-                "dlspeed" => [.. list.OrderBy(r => r.Summary.DownloadRate)],
-                "upspeed" => [.. list.OrderBy(r => r.Summary.UploadRate)],
-                "ratio" => [.. list.OrderBy(r => r.Summary.Ratio)],
-                "state" => [.. list.OrderBy(r => TorrentFields.StateOf(r.Summary), StringComparer.Ordinal)],
-                "category" => [.. list.OrderBy(r => r.Torrent.Category ?? "", StringComparer.Ordinal)],
-                "priority" => [.. list.OrderBy(r => _torrents.QueuePosition(r.Torrent))],
-                _ => [.. list.OrderBy(r => r.Summary.AddedAt)], // added_on, and any field not sorted here
-            };
-            if (input.Flag("reverse")) list.Reverse();
-        }
-        if (int.TryParse(input["offset"], out var offset)) list = [.. list.Skip(offset < 0 ? Math.Max(0, list.Count + offset) : offset)];
-        if (int.TryParse(input["limit"], out var limit) && limit > 0) list = [.. list.Take(limit)];
-        output.Write("["u8);
-        for (var i = 0; i < list.Count; i++)
-        {
-            // {"hash":"<40 hex>", then the row's own fields}
-            output.Write(i == 0 ? "{\"hash\":\""u8 : ",{\"hash\":\""u8);
-            var hash = list[i].Torrent.InfoHash; // hex: one byte per character
-            output.Advance(System.Text.Encoding.ASCII.GetBytes(hash, output.GetSpan(hash.Length)));
-            output.Write("\","u8);
-            output.Write(list[i].Inner);
-            output.Write("}"u8);
-        }
-        output.Write("]"u8);
-    }
-
-    /// <summary>qBittorrent 4.5's filters (torrents/info answers 400 for another).</summary>
-    private static readonly string[] Filters = ["all", "downloading", "seeding", "completed", "paused", "stopped", "resumed", "running",
-        "active", "inactive", "stalled", "stalled_uploading", "stalled_downloading", "checking", "moving", "errored"];
-
-    private static bool Matches(string filter, TorrentSummary s) => filter switch
-    {
-        "downloading" => s.State is "downloading" or "queued" && s.PiecesDone < s.PieceCount,
-        "seeding" => s.State == "seeding",
-        "completed" => s.Progress >= 1,
-        "paused" or "stopped" => s.State is "paused" or "completed" or "failed",
-        "resumed" or "running" => s.State is "downloading" or "seeding" or "queued",
-        "active" => s.DownloadRate > 0 || s.UploadRate > 0,
-        "inactive" => s.DownloadRate == 0 && s.UploadRate == 0,
-        "stalled" => TorrentFields.StateOf(s) is "stalledDL" or "stalledUP",
-        "stalled_uploading" => TorrentFields.StateOf(s) == "stalledUP",
-        "stalled_downloading" => TorrentFields.StateOf(s) == "stalledDL",
-        "errored" => s.State == "failed",
-        "checking" => s.State == "checking",
-        "moving" => s.State == "moving",
-        _ => true, // all
-    };
-
-    /// <summary>One torrent's fields as torrents/info and sync/maindata give them, each written by its row of
-    /// <see cref="TorrentFields"/> in qBittorrent's order (the info hash is written apart: it is the row's key in
-    /// sync/maindata).</summary>
-    private void WriteTorrent(Utf8JsonWriter w, ManagedTorrent t, TorrentSummary s)
-    {
-        var view = new FieldView(t, s, _fieldSource ??= new FieldSource(_torrents, _options.MaxPeers));
-        foreach (var field in TorrentFields.QBittorrentRow)
-        {
-            w.WritePropertyName(field.QBittorrentKey);
-            field.WriteQBittorrentValue(w, view);
-        }
-    }
-
-    private FieldSource? _fieldSource;
-
     private void WriteProperties(Utf8JsonWriter w, ManagedTorrent t)
     {
         var s = t.Summary();

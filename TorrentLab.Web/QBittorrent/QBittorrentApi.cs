@@ -1,10 +1,8 @@
-using System.Collections.Concurrent;
-using System.Security.Cryptography;
-using System.Text;
 using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
+using static TorrentLab.Web.QBittorrentAnswer;
 
 namespace TorrentLab.Web;
 
@@ -19,8 +17,9 @@ namespace TorrentLab.Web;
 /// Credentials: a server without a token lets every request in (as qBittorrent's "bypass authentication for clients
 /// on localhost"), and the login still hands out a cookie, which clients expect. With a token, the login takes it as
 /// the password (any user name) and the <c>SID</c> cookie it sets, or the token as a bearer token or Basic password,
-/// must come with every other request; without, 403 as qBittorrent answers. The host and origin checks of the rest
-/// of the API run first (<see cref="RequestGuard"/>). Answers are qBittorrent's: plain text "Ok."/"Fails." or JSON.
+/// must come with every other request (<see cref="QBittorrentLogin"/>); without, 403 as qBittorrent answers. The host
+/// and origin checks of the rest of the API run first (<see cref="RequestGuard"/>). Answers are qBittorrent's: plain
+/// text "Ok."/"Fails." or JSON (<see cref="QBittorrentAnswer"/>).
 /// <para>Methods, as qbittorrent-nox 4.5.2 answers them: a route that only reads takes GET (its parameters in the
 /// query string) or POST; a route that changes something takes POST only, its parameters from the body alone (the
 /// query string of a POST is ignored, as qBittorrent ignores it), and a GET of it is a 405. So no link, image or
@@ -31,24 +30,24 @@ internal sealed partial class QBittorrentApi
     public const string Prefix = "/api/v2";
     private const string AppVersion = "v4.6.0";
     private const string WebApiVersion = "2.9.3"; // qBittorrent 4.6's: clients then use pause/resume (2.11 renamed them stop/start)
-    private static readonly TimeSpan SessionTimeout = TimeSpan.FromHours(1); // qBittorrent's default web UI session timeout
-    private const int MaxSessions = 1000; // logins kept at once; the oldest is forgotten beyond this
 
     private readonly TorrentManager _torrents;
     private readonly WebServerOptions _options;
-    private readonly byte[]? _token;
-    private readonly ConcurrentDictionary<string, DateTimeOffset> _sessions = new(StringComparer.Ordinal);
-
-    private readonly LoginThrottle _logins;
-    private readonly TimeProvider _clock;
+    private readonly QBittorrentLogin _login;
+    private readonly QBittorrentPreferences _preferences;
+    private readonly QBittorrentRss _rss;
+    private readonly QBittorrentAdd _add;
+    private readonly QBittorrentTorrentList _list;
 
     private QBittorrentApi(TorrentManager torrents, WebServerOptions options, string? token, LoginThrottle logins)
     {
-        _logins = logins;
-        _clock = options.Clock;
         _torrents = torrents;
         _options = options;
-        _token = token is null ? null : Encoding.UTF8.GetBytes(token);
+        _login = new QBittorrentLogin(token, logins, options.Clock);
+        _preferences = new QBittorrentPreferences(torrents, options, _login);
+        _rss = new QBittorrentRss(torrents);
+        _add = new QBittorrentAdd(torrents, options);
+        _list = new QBittorrentTorrentList(torrents, options);
     }
 
     /// <summary>Maps the routes; they are left out of the OpenAPI document, as qBittorrent's wiki documents them. The
@@ -72,7 +71,7 @@ internal sealed partial class QBittorrentApi
         {
             if (!Routes.TryGetValue(name, out var route))
                 throw new WebApiException(404, $"{name} is not part of the qBittorrent API subset TorrentLab serves (docs/web.md lists it)");
-            if (name != "auth/login" && !Authorized(context))
+            if (name != "auth/login" && !_login.Authorized(context))
             {
                 await TextAsync(context, "Forbidden", StatusCodes.Status403Forbidden).ConfigureAwait(false);
                 return;
@@ -115,18 +114,18 @@ internal sealed partial class QBittorrentApi
     /// change (POST only): the API's table of contents, and the list the guard's tests walk.</summary>
     internal static readonly IReadOnlyDictionary<string, Route> Routes = new Dictionary<string, Route>(StringComparer.Ordinal)
     {
-        ["auth/login"] = Changes((api, c, i) => api.LoginAsync(c, i)),
-        ["auth/logout"] = Changes((api, c, _) => api.LogoutAsync(c)),
+        ["auth/login"] = Changes((api, c, i) => api._login.LoginAsync(c, i)),
+        ["auth/logout"] = Changes((api, c, _) => api._login.LogoutAsync(c)),
         ["app/version"] = Reads((_, c, _) => TextAsync(c, AppVersion)),
         ["app/webapiVersion"] = Reads((_, c, _) => TextAsync(c, WebApiVersion)),
         ["app/buildInfo"] = Reads((_, c, _) => JsonAsync(c, WriteBuildInfo)),
-        ["app/preferences"] = Reads((api, c, _) => JsonAsync(c, w => api.WritePreferences(w, c))),
+        ["app/preferences"] = Reads((api, c, _) => JsonAsync(c, w => api._preferences.Write(w, c))),
         ["app/defaultSavePath"] = Reads((api, c, _) => TextAsync(c, api._torrents.Downloads)),
-        ["torrents/info"] = Reads((api, c, i) => RawJsonAsync(c, output => api.WriteInfo(output, i))),
+        ["torrents/info"] = Reads((api, c, i) => RawJsonAsync(c, output => api._list.WriteInfo(output, i, api.Selected(i["hashes"])))),
         ["torrents/properties"] = Reads((api, c, i) => JsonAsync(c, w => api.WriteProperties(w, api.Torrent(i)))),
         ["torrents/files"] = Reads((api, c, i) => JsonAsync(c, w => WriteFiles(w, api.Torrent(i)))),
         ["torrents/trackers"] = Reads((api, c, i) => JsonAsync(c, w => WriteTrackers(w, api.Torrent(i)))),
-        ["torrents/categories"] = Reads((api, c, _) => JsonAsync(c, api.WriteCategories)),
+        ["torrents/categories"] = Reads((api, c, _) => JsonAsync(c, api._list.WriteCategories)),
         ["torrents/tags"] = Reads((api, c, _) => JsonAsync(c, api.WriteTags)),
         ["torrents/createTags"] = Changes((api, c, i) => api.CreateTagsAsync(c, i)),
         ["torrents/deleteTags"] = Changes((api, c, i) => api.DeleteTagsAsync(c, i)),
@@ -156,9 +155,9 @@ internal sealed partial class QBittorrentApi
         ["transfer/speedLimitsMode"] = Reads((api, c, _) => api.SpeedLimitsModeAsync(c)),
         ["transfer/toggleSpeedLimitsMode"] = Changes((api, c, _) => api.ToggleSpeedLimitsModeAsync(c)),
         ["transfer/setSpeedLimitsMode"] = Changes((api, c, i) => api.SetSpeedLimitsModeAsync(c, i)),
-        ["app/setPreferences"] = Changes((api, c, i) => api.SetPreferencesAsync(c, i)),
+        ["app/setPreferences"] = Changes((api, c, i) => api._preferences.SetAsync(c, i)),
         ["sync/torrentPeers"] = Reads((api, c, i) => JsonAsync(c, w => api.WriteTorrentPeers(w, api.Torrent(i)))),
-        ["torrents/add"] = Changes((api, c, i) => api.AddAsync(c, i)) with { Parameters = AddParameters },
+        ["torrents/add"] = Changes((api, c, i) => api._add.AddAsync(c, i)) with { Parameters = QBittorrentAdd.Parameters },
         ["torrents/pause"] = Changes((api, c, i) => api.ForEachAsync(c, i, t => api._torrents.PauseAsync(t))),
         ["torrents/stop"] = Changes((api, c, i) => api.ForEachAsync(c, i, t => api._torrents.PauseAsync(t))),
         ["torrents/resume"] = Changes((api, c, i) => api.ForEachAsync(c, i, t => api._torrents.StartAsync(t, c.RequestAborted))),
@@ -174,119 +173,33 @@ internal sealed partial class QBittorrentApi
         ["torrents/editTracker"] = Changes((api, c, i) => api.EditTrackersAsync(c, i, EditTracker)),
         ["torrents/setDownloadLimit"] = Changes((api, c, i) => api.ForEachAsync(c, i, t => api.SetLimit(t.DownloadLimit, i))),
         ["torrents/setUploadLimit"] = Changes((api, c, i) => api.ForEachAsync(c, i, t => api.SetLimit(t.UploadLimit, i))),
-        ["transfer/info"] = Reads((api, c, _) => JsonAsync(c, api.WriteTransfer)),
+        ["transfer/info"] = Reads((api, c, _) => JsonAsync(c, api._list.WriteTransfer)),
         ["transfer/downloadLimit"] = Reads((api, c, _) => TextAsync(c, api._torrents.GlobalDownloadLimit.BytesPerSecond.ToString(System.Globalization.CultureInfo.InvariantCulture))),
         ["transfer/uploadLimit"] = Reads((api, c, _) => TextAsync(c, api._torrents.GlobalUploadLimit.BytesPerSecond.ToString(System.Globalization.CultureInfo.InvariantCulture))),
         ["transfer/setDownloadLimit"] = Changes((api, c, i) => OkAfter(c, () => api._torrents.SetGlobalLimits(LimitOf(i), null))),
         ["transfer/setUploadLimit"] = Changes((api, c, i) => OkAfter(c, () => api._torrents.SetGlobalLimits(null, LimitOf(i)))),
-        ["sync/maindata"] = Reads((api, c, i) => JsonAsync(c, w => api.WriteMainData(w, i))),
-        ["rss/addFeed"] = Changes((api, c, i) => api.AddFeedAsync(c, i)),
-        ["rss/removeItem"] = Changes((api, c, i) => api.RemoveFeedAsync(c, i)),
-        ["rss/refreshItem"] = Changes((api, c, i) => api.RefreshFeedAsync(c, i)),
-        ["rss/items"] = Reads((api, c, i) => JsonAsync(c, w => api.WriteFeeds(w, i))),
-        ["rss/setRule"] = Changes((api, c, i) => api.SetRuleAsync(c, i)),
-        ["rss/removeRule"] = Changes((api, c, i) => api.RemoveRuleAsync(c, i)),
-        ["rss/rules"] = Reads((api, c, _) => JsonAsync(c, api.WriteRules)),
-        ["rss/matchingArticles"] = Reads((api, c, i) => JsonAsync(c, w => api.WriteMatching(w, i))),
+        ["sync/maindata"] = Reads((api, c, i) => JsonAsync(c, w => api._list.WriteMainData(w, i))),
+        ["rss/addFeed"] = Changes((api, c, i) => api._rss.AddFeedAsync(c, i)),
+        ["rss/removeItem"] = Changes((api, c, i) => api._rss.RemoveFeedAsync(c, i)),
+        ["rss/refreshItem"] = Changes((api, c, i) => api._rss.RefreshFeedAsync(c, i)),
+        ["rss/items"] = Reads((api, c, i) => JsonAsync(c, w => api._rss.WriteFeeds(w, i))),
+        ["rss/setRule"] = Changes((api, c, i) => api._rss.SetRuleAsync(c, i)),
+        ["rss/removeRule"] = Changes((api, c, i) => api._rss.RemoveRuleAsync(c, i)),
+        ["rss/rules"] = Reads((api, c, _) => JsonAsync(c, api._rss.WriteRules)),
+        ["rss/matchingArticles"] = Reads((api, c, i) => JsonAsync(c, w => api._rss.WriteMatching(w, i))),
     };
 
-    private async Task LoginAsync(HttpContext context, QBittorrentInput input)
+    /// <summary>app/buildInfo: qBittorrent's library versions, with TorrentLab's in libtorrent's place.</summary>
+    private static void WriteBuildInfo(Utf8JsonWriter w)
     {
-        var password = input["password"] ?? "";
-        var address = context.Connection.RemoteIpAddress;
-        if (_token is not null)
-        {
-            // qBittorrent: the failure that reaches the count bans the address; from then on every login from it, the
-            // right password included, is a 403 until the ban ends.
-            if (_logins.IsBanned(address, "qBittorrent API"))
-            {
-                await TextAsync(context, LoginThrottle.BannedText, StatusCodes.Status403Forbidden).ConfigureAwait(false);
-                return;
-            }
-            if (!TokenGate.Matches(password, _token))
-            {
-                _logins.Failed(address, "qBittorrent API, wrong password: the server's token is the password");
-                await TextAsync(context, "Fails.").ConfigureAwait(false);
-                return;
-            }
-            _logins.Succeeded(address);
-        }
-        var sid = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
-        ForgetExpired();
-        _sessions[sid] = _clock.GetUtcNow();
-        context.Response.Cookies.Append("SID", sid, new CookieOptions { HttpOnly = true, SameSite = SameSiteMode.Strict, Path = "/" });
-        await TextAsync(context, "Ok.").ConfigureAwait(false);
-    }
-
-    private Task LogoutAsync(HttpContext context)
-    {
-        if (context.Request.Cookies["SID"] is { } sid) _sessions.TryRemove(sid, out _);
-        context.Response.Cookies.Delete("SID");
-        return TextAsync(context, "");
-    }
-
-    private bool Authorized(HttpContext context)
-    {
-        if (_token is null) return true;
-        var request = context.Request;
-        var now = _clock.GetUtcNow();
-        if (request.Cookies["SID"] is { Length: > 0 } sid && _sessions.TryGetValue(sid, out var seen))
-        {
-            if (now - seen < SessionTimeout)
-            {
-                _sessions[sid] = now;
-                return true;
-            }
-            _sessions.TryRemove(sid, out _);
-        }
-        // Or the token itself: as a bearer token (qBittorrent 5.2's API keys) or as the Basic password (5.2 takes Basic
-        // too); a wrong one counts towards a ban, and a banned address is refused even the right one.
-        var presented = TokenGate.Presented(request, basic: true);
-        if (presented is not { Length: > 0 }) return false;
-        var address = context.Connection.RemoteIpAddress;
-        if (_logins.IsBanned(address, "qBittorrent API")) return false;
-        if (!TokenGate.Matches(presented, _token))
-        {
-            _logins.Failed(address, "qBittorrent API");
-            return false;
-        }
-        _logins.Succeeded(address);
-        return true;
-    }
-
-    private void ForgetExpired()
-    {
-        var now = _clock.GetUtcNow();
-        foreach (var (sid, seen) in _sessions)
-            if (now - seen >= SessionTimeout) _sessions.TryRemove(sid, out _);
-        while (_sessions.Count >= MaxSessions && _sessions.OrderBy(s => s.Value).FirstOrDefault() is { Key: { } oldest }) _sessions.TryRemove(oldest, out _);
-    }
-
-    private static async Task TextAsync(HttpContext context, string text, int status = StatusCodes.Status200OK)
-    {
-        context.Response.StatusCode = status;
-        context.Response.ContentType = "text/plain; charset=UTF-8";
-        await context.Response.WriteAsync(text, context.RequestAborted).ConfigureAwait(false);
-    }
-
-    private static async Task JsonAsync(HttpContext context, Action<Utf8JsonWriter> write)
-    {
-        using var output = new ChunkedOutput();
-        using (var writer = new Utf8JsonWriter(output)) write(writer);
-        context.Response.ContentType = "application/json";
-        context.Response.ContentLength = output.Length;
-        await output.CopyToAsync(context.Response.Body, context.RequestAborted).ConfigureAwait(false);
-    }
-
-    /// <summary>Writes JSON made of bytes kept ready (torrents/info's rows) straight into the response; whatever can
-    /// refuse the request must throw before the first byte.</summary>
-    private static async Task RawJsonAsync(HttpContext context, Action<System.Buffers.IBufferWriter<byte>> write)
-    {
-        using var output = new ChunkedOutput();
-        write(output);
-        context.Response.ContentType = "application/json";
-        context.Response.ContentLength = output.Length;
-        await output.CopyToAsync(context.Response.Body, context.RequestAborted).ConfigureAwait(false);
+        w.WriteStartObject();
+        w.WriteString("qt", "");
+        w.WriteString("libtorrent", $"TorrentLab {typeof(QBittorrentApi).Assembly.GetName().Version?.ToString(3) ?? "0"}");
+        w.WriteString("boost", "");
+        w.WriteString("openssl", "");
+        w.WriteString("zlib", "");
+        w.WriteNumber("bitness", IntPtr.Size * 8);
+        w.WriteEndObject();
     }
 
     private static Task OkAfter(HttpContext context, Action action)

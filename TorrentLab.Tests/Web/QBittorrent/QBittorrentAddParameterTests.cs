@@ -125,7 +125,7 @@ public sealed class QBittorrentAddParameterTests(QBittorrentAddParameterTests.Ri
     [Fact]
     public async Task EveryParameterTheAddTakes_HasARow_AndAnUnknownOneIsRefused()
     {
-        Assert.Equal(QBittorrentApi.AddParameters.Keys.Order(), Rows.Keys.Order());
+        Assert.Equal(QBittorrentAdd.Parameters.Keys.Order(), Rows.Keys.Order());
         Assert.Equal(["torrents/add"], QBittorrentApi.Routes.Where(r => r.Value.Parameters is not null).Select(r => r.Key));
 
         var (status, text) = await rig.AddAsync([("paused", "true"), ("superSeeding", "true")], Ct);

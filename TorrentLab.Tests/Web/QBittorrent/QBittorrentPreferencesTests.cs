@@ -49,7 +49,7 @@ public class QBittorrentPreferencesTests
     }
 
     /// <summary>Every preference TorrentLab does not apply: another value of its type is refused, naming it.</summary>
-    public static TheoryData<string> NotApplied => [.. QBittorrentApi.Preferences.Where(p => !p.Applied).Select(p => p.Key)];
+    public static TheoryData<string> NotApplied => [.. QBittorrentPreferences.All.Where(p => !p.Applied).Select(p => p.Key)];
 
     [Theory]
     [MemberData(nameof(NotApplied))]
@@ -154,9 +154,9 @@ public class QBittorrentPreferencesTests
     [Fact]
     public void PreferenceTable_HasEveryKeyOnce()
     {
-        var keys = QBittorrentApi.Preferences.Select(p => p.Key).ToList();
+        var keys = QBittorrentPreferences.All.Select(p => p.Key).ToList();
 
         Assert.Equal(keys.Count, keys.Distinct(StringComparer.Ordinal).Count());
-        Assert.All(QBittorrentApi.Preferences.Where(p => !p.Applied), p => Assert.False(string.IsNullOrEmpty(p.Why)));
+        Assert.All(QBittorrentPreferences.All.Where(p => !p.Applied), p => Assert.False(string.IsNullOrEmpty(p.Why)));
     }
 }

@@ -1,13 +1,26 @@
 using System.Globalization;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http;
+using static TorrentLab.Web.QBittorrentAnswer;
 
 namespace TorrentLab.Web;
 
-// app/preferences and app/setPreferences: every key qbittorrent-nox 4.5.2 answers, each with TorrentLab's value, and
-// each either applied when set or taken only with the value it has (a 400 names any other), never "Ok." and dropped.
-internal sealed partial class QBittorrentApi
+/// <summary>qBittorrent's app/preferences and app/setPreferences: every key qbittorrent-nox 4.5.2 answers, each with
+/// TorrentLab's value, and each either applied when set or taken only with the value it has (a 400 names any other),
+/// never "Ok." and dropped.</summary>
+internal sealed class QBittorrentPreferences
 {
+    private readonly TorrentManager _torrents;
+    private readonly WebServerOptions _options;
+    private readonly QBittorrentLogin _login;
+
+    public QBittorrentPreferences(TorrentManager torrents, WebServerOptions options, QBittorrentLogin login)
+    {
+        _torrents = torrents;
+        _options = options;
+        _login = login;
+    }
+
     /// <summary>One preference: its value here and, for those TorrentLab applies, how a new value is checked and set.
     /// A preference without <see cref="Apply"/> is a feature TorrentLab lacks or a setting made where the server starts;
     /// setPreferences takes it only with the value app/preferences gives.</summary>
@@ -18,9 +31,9 @@ internal sealed partial class QBittorrentApi
     /// <param name="Why">For a preference not applied, why (the 400's text).</param>
     /// <param name="ApplyAsync">As <paramref name="Apply"/>, for a change that reads a file or a URL (the blocklist) or
     /// saves a store of its own (RSS): made before the others, and undone by itself when it fails.</param>
-    internal sealed record Preference(string Key, Func<QBittorrentApi, HttpContext, object> Read,
-        Func<QBittorrentApi, JsonElement, JsonElement, Action>? Apply = null, string? Why = null,
-        Func<QBittorrentApi, JsonElement, JsonElement, Func<CancellationToken, Task>>? ApplyAsync = null)
+    internal sealed record Preference(string Key, Func<QBittorrentPreferences, HttpContext, object> Read,
+        Func<QBittorrentPreferences, JsonElement, JsonElement, Action>? Apply = null, string? Why = null,
+        Func<QBittorrentPreferences, JsonElement, JsonElement, Func<CancellationToken, Task>>? ApplyAsync = null)
     {
         /// <summary>Whether setPreferences applies a new value (else it takes only the value in force).</summary>
         public bool Applied => Apply is not null || ApplyAsync is not null;
@@ -32,15 +45,15 @@ internal sealed partial class QBittorrentApi
     private static Preference AsIs(string key, object value, string why = "a feature TorrentLab does not have") =>
         new(key, (_, _) => value, Why: why);
 
-    private static Preference AsIs(string key, Func<QBittorrentApi, HttpContext, object> read, string why) => new(key, read, Why: why);
+    private static Preference AsIs(string key, Func<QBittorrentPreferences, HttpContext, object> read, string why) => new(key, read, Why: why);
 
     /// <summary>Every preference of qbittorrent-nox 4.5.2's app/preferences, in its order, and qBittorrent 4.6's three
     /// proxy switches.</summary>
-    internal static IReadOnlyList<Preference> Preferences => field ??=
+    internal static IReadOnlyList<Preference> All => field ??=
     [
         AsIs("add_trackers", ""), AsIs("add_trackers_enabled", false),
-        new("alt_dl_limit", (api, _) => api._torrents.AltSpeed.DownloadRate ?? 0, (api, v, _) => api.AltLimit(v, download: true)),
-        new("alt_up_limit", (api, _) => api._torrents.AltSpeed.UploadRate ?? 0, (api, v, _) => api.AltLimit(v, download: false)),
+        new("alt_dl_limit", (p, _) => p._torrents.AltSpeed.DownloadRate ?? 0, (p, v, _) => p.AltLimit(v, download: true)),
+        new("alt_up_limit", (p, _) => p._torrents.AltSpeed.UploadRate ?? 0, (p, v, _) => p.AltLimit(v, download: false)),
         AsIs("alternative_webui_enabled", false), AsIs("alternative_webui_path", ""), AsIs("announce_ip", ""),
         AsIs("announce_to_all_tiers", false, "the engine announces to the first tracker that answers (BEP 12)"),
         AsIs("announce_to_all_trackers", false, "the engine announces to the first tracker that answers (BEP 12)"),
@@ -49,70 +62,70 @@ internal sealed partial class QBittorrentApi
         AsIs("autorun_on_torrent_added_program", ""), AsIs("autorun_program", ""), AsIs("banned_IPs", ""),
         AsIs("bittorrent_protocol", 0L, "TCP and uTP are both used (0)"), AsIs("block_peers_on_privileged_ports", false),
         AsIs("bypass_auth_subnet_whitelist", ""), AsIs("bypass_auth_subnet_whitelist_enabled", false),
-        AsIs("bypass_local_auth", (api, _) => api._token is null, "set where the server starts: without a token (on loopback) every request is let in"),
+        AsIs("bypass_local_auth", (p, _) => p._login.Open, "set where the server starts: without a token (on loopback) every request is let in"),
         AsIs("category_changed_tmm_enabled", false), AsIs("checking_memory_use", 0L), AsIs("connection_speed", 0L),
-        AsIs("current_interface_address", (api, _) => string.Join(';', api._options.PeerBindAddresses.Where(a => !a.Equals(System.Net.IPAddress.IPv6Any)).Select(a => a.ToString())),
+        AsIs("current_interface_address", (p, _) => string.Join(';', p._options.PeerBindAddresses.Where(a => !a.Equals(System.Net.IPAddress.IPv6Any)).Select(a => a.ToString())),
             "set where the server starts (serve --bind)"),
         AsIs("current_network_interface", ""),
-        AsIs("dht", (api, _) => api._torrents.Settings.Dht ?? false, "set where the server starts (serve --no-dht)"),
+        AsIs("dht", (p, _) => p._torrents.Settings.Dht ?? false, "set where the server starts (serve --no-dht)"),
         AsIs("disk_cache", 0L), AsIs("disk_cache_ttl", 0L), AsIs("disk_io_read_mode", 0L), AsIs("disk_io_type", 0L),
         AsIs("disk_io_write_mode", 0L), AsIs("disk_queue_size", 0L),
-        new("dl_limit", (api, _) => api._torrents.GlobalLimits.DownloadRate ?? 0, (api, v, _) => api.GlobalLimit(v, download: true)),
+        new("dl_limit", (p, _) => p._torrents.GlobalLimits.DownloadRate ?? 0, (p, v, _) => p.GlobalLimit(v, download: true)),
         AsIs("dont_count_slow_torrents", false), AsIs("dyndns_domain", ""), AsIs("dyndns_enabled", false), AsIs("dyndns_password", ""),
         AsIs("dyndns_service", 0L), AsIs("dyndns_username", ""), AsIs("embedded_tracker_port", 0L),
         AsIs("embedded_tracker_port_forwarding", false), AsIs("enable_coalesce_read_write", false),
         AsIs("enable_embedded_tracker", false, "the tracker is a program of its own (torrentlab tracker)"),
         AsIs("enable_multi_connections_from_same_ip", true, "peers are told apart by address and port"),
         AsIs("enable_piece_extent_affinity", false), AsIs("enable_upload_suggestions", false),
-        AsIs("encryption", (api, _) => api._options.Encryption switch { Wire.EncryptionPolicy.Require => 1L, Wire.EncryptionPolicy.Off => 2L, _ => 0L },
+        AsIs("encryption", (p, _) => p._options.Encryption switch { Wire.EncryptionPolicy.Require => 1L, Wire.EncryptionPolicy.Off => 2L, _ => 0L },
             "set where the server starts (serve --encryption)"),
         AsIs("excluded_file_names", ""), AsIs("excluded_file_names_enabled", false), AsIs("export_dir", ""), AsIs("export_dir_fin", ""),
         AsIs("file_pool_size", 0L), AsIs("hashing_threads", 0L), AsIs("idn_support_enabled", false), AsIs("incomplete_files_ext", false),
-        new("ip_filter_enabled", (api, _) => api._torrents.Settings.BlocklistEnabled == true, ApplyAsync: (api, v, all) => api.IpFilter(v, all, path: false)),
-        new("ip_filter_path", (api, _) => api._torrents.Settings.Blocklist ?? "", ApplyAsync: (api, v, all) => api.IpFilter(v, all, path: true)),
+        new("ip_filter_enabled", (p, _) => p._torrents.Settings.BlocklistEnabled == true, ApplyAsync: (p, v, all) => p.IpFilter(v, all, path: false)),
+        new("ip_filter_path", (p, _) => p._torrents.Settings.Blocklist ?? "", ApplyAsync: (p, v, all) => p.IpFilter(v, all, path: true)),
         AsIs("ip_filter_trackers", false, "the blocklist applies to peers, not to trackers"),
         AsIs("limit_lan_peers", true, "the limits hold for every peer, on the local network too"),
         AsIs("limit_tcp_overhead", false, "the limits count payload, not protocol overhead"),
         AsIs("limit_utp_rate", true, "the limits hold for uTP peers too"),
-        AsIs("listen_port", (api, _) => (long)api._torrents.Session.Port, "set where the server starts (serve --peer-port)"),
+        AsIs("listen_port", (p, _) => (long)p._torrents.Session.Port, "set where the server starts (serve --peer-port)"),
         AsIs("locale", "en"),
-        AsIs("lsd", (api, _) => api._options.Lsd, "set where the server starts (serve --lsd)"),
+        AsIs("lsd", (p, _) => p._options.Lsd, "set where the server starts (serve --lsd)"),
         AsIs("mail_notification_auth_enabled", false), AsIs("mail_notification_email", ""), AsIs("mail_notification_enabled", false),
         AsIs("mail_notification_password", ""), AsIs("mail_notification_sender", ""), AsIs("mail_notification_smtp", ""),
         AsIs("mail_notification_ssl_enabled", false), AsIs("mail_notification_username", ""), AsIs("max_active_checking_torrents", 0L),
-        new("max_active_downloads", (api, _) => (long)(api._torrents.Settings.MaxActiveDownloads ?? 5), (api, v, _) =>
+        new("max_active_downloads", (p, _) => (long)(p._torrents.Settings.MaxActiveDownloads ?? 5), (p, v, _) =>
         {
             var n = Whole(v, "max_active_downloads");
             if (n is < 1 or > 1000) throw new WebApiException(400, $"max_active_downloads must be 1..1000 (the queue is always on), got {n}");
-            return () => api._torrents.UpdateSettings(new WebSettings(MaxActiveDownloads: (int)n));
+            return () => p._torrents.UpdateSettings(new WebSettings(MaxActiveDownloads: (int)n));
         }),
         AsIs("max_active_torrents", -1L, "only downloads are queued: -1"), AsIs("max_active_uploads", -1L, "only downloads are queued: -1"),
         AsIs("max_concurrent_http_announces", 0L),
-        AsIs("max_connec", (api, _) => (long)(api._torrents.Settings.MaxConnections ?? -1), "set where the server starts (serve --max-peers)"),
-        AsIs("max_connec_per_torrent", (api, _) => (long)api._options.MaxPeers, "a torrent's own limit is Transmission's peer-limit; the default is fixed"),
-        new("max_ratio", (api, _) => api._torrents.Settings.SeedRatio is double r && r > 0 ? r : -1.0, (api, v, all) => api.SeedLimit(v, all, "max_ratio")),
+        AsIs("max_connec", (p, _) => (long)(p._torrents.Settings.MaxConnections ?? -1), "set where the server starts (serve --max-peers)"),
+        AsIs("max_connec_per_torrent", (p, _) => (long)p._options.MaxPeers, "a torrent's own limit is Transmission's peer-limit; the default is fixed"),
+        new("max_ratio", (p, _) => p._torrents.Settings.SeedRatio is double r && r > 0 ? r : -1.0, (p, v, all) => p.SeedLimit(v, all, "max_ratio")),
         AsIs("max_ratio_act", 0L, "a torrent that reaches a limit stops seeding (0, paused)"),
-        new("max_ratio_enabled", (api, _) => api._torrents.Settings.SeedRatio is > 0, (api, v, all) => api.SeedLimitEnabled(v, all, "max_ratio_enabled")),
-        new("max_seeding_time", (api, _) => api._torrents.Settings.SeedMinutes is double m && m > 0 ? (long)m : -1L, (api, v, all) => api.SeedLimit(v, all, "max_seeding_time")),
-        new("max_seeding_time_enabled", (api, _) => api._torrents.Settings.SeedMinutes is > 0, (api, v, all) => api.SeedLimitEnabled(v, all, "max_seeding_time_enabled")),
+        new("max_ratio_enabled", (p, _) => p._torrents.Settings.SeedRatio is > 0, (p, v, all) => p.SeedLimitEnabled(v, all, "max_ratio_enabled")),
+        new("max_seeding_time", (p, _) => p._torrents.Settings.SeedMinutes is double m && m > 0 ? (long)m : -1L, (p, v, all) => p.SeedLimit(v, all, "max_seeding_time")),
+        new("max_seeding_time_enabled", (p, _) => p._torrents.Settings.SeedMinutes is > 0, (p, v, all) => p.SeedLimitEnabled(v, all, "max_seeding_time_enabled")),
         AsIs("max_uploads", -1L, "no global number of upload slots: -1"), AsIs("max_uploads_per_torrent", 4L, "each torrent unchokes 4 peers (BEP 3's usual number)"),
         AsIs("memory_working_set_limit", 0L), AsIs("outgoing_ports_max", 0L), AsIs("outgoing_ports_min", 0L),
         AsIs("peer_tos", 0L), AsIs("peer_turnover", 0L), AsIs("peer_turnover_cutoff", 0L), AsIs("peer_turnover_interval", 0L),
         AsIs("performance_warning", false), AsIs("pex", true, "PEX (BEP 11) is always on for public torrents"), AsIs("preallocate_all", false),
         // The SOCKS5 proxy serve --proxy sets, under qBittorrent 4.6's keys (the version app/version gives: proxy_type a
         // name, and its three switches); read only, and the password is never sent back.
-        AsIs("proxy_auth_enabled", (api, _) => api._options.Proxy?.UserName is not null, ProxyWhy),
-        AsIs("proxy_bittorrent", (api, _) => api._options.Proxy is not null, ProxyWhy),
-        AsIs("proxy_hostname_lookup", (api, _) => api._options.Proxy is not null, ProxyWhy), // tracker and web seed names go to the proxy
-        AsIs("proxy_ip", (api, _) => api._options.Proxy?.Host ?? "", ProxyWhy),
-        AsIs("proxy_misc", (api, _) => api._options.Proxy is not null, ProxyWhy),
+        AsIs("proxy_auth_enabled", (p, _) => p._options.Proxy?.UserName is not null, ProxyWhy),
+        AsIs("proxy_bittorrent", (p, _) => p._options.Proxy is not null, ProxyWhy),
+        AsIs("proxy_hostname_lookup", (p, _) => p._options.Proxy is not null, ProxyWhy), // tracker and web seed names go to the proxy
+        AsIs("proxy_ip", (p, _) => p._options.Proxy?.Host ?? "", ProxyWhy),
+        AsIs("proxy_misc", (p, _) => p._options.Proxy is not null, ProxyWhy),
         AsIs("proxy_password", "", "never sent back; " + ProxyWhy),
-        AsIs("proxy_peer_connections", (api, _) => api._options.Proxy is not null, ProxyWhy),
-        AsIs("proxy_port", (api, _) => (long)(api._options.Proxy?.Port ?? 8080), ProxyWhy),
-        AsIs("proxy_rss", (api, _) => api._options.Proxy is not null, ProxyWhy),
+        AsIs("proxy_peer_connections", (p, _) => p._options.Proxy is not null, ProxyWhy),
+        AsIs("proxy_port", (p, _) => (long)(p._options.Proxy?.Port ?? 8080), ProxyWhy),
+        AsIs("proxy_rss", (p, _) => p._options.Proxy is not null, ProxyWhy),
         AsIs("proxy_torrents_only", false, ProxyWhy),
-        AsIs("proxy_type", (api, _) => api._options.Proxy is null ? "None" : "SOCKS5", ProxyWhy),
-        AsIs("proxy_username", (api, _) => api._options.Proxy?.UserName ?? "", ProxyWhy),
+        AsIs("proxy_type", (p, _) => p._options.Proxy is null ? "None" : "SOCKS5", ProxyWhy),
+        AsIs("proxy_username", (p, _) => p._options.Proxy?.UserName ?? "", ProxyWhy),
         AsIs("queueing_enabled", true, "the download queue is always on (max_active_downloads sets its size)"),
         AsIs("random_port", false), AsIs("reannounce_when_address_changed", false), AsIs("recheck_completed_torrents", false),
         AsIs("refresh_interval", 1500L, "the interval qBittorrent's own web page polls at"), AsIs("request_queue_size", 0L),
@@ -121,68 +134,68 @@ internal sealed partial class QBittorrentApi
         AsIs("rss_auto_downloading_enabled", true, "rules always apply (turn a rule off instead)"),
         AsIs("rss_download_repack_proper_episodes", false),
         AsIs("rss_max_articles_per_feed", 0L), AsIs("rss_processing_enabled", true, "feeds are always fetched"),
-        new("rss_refresh_interval", (api, _) => (long)api._torrents.Rss.RefreshMinutes, ApplyAsync: (api, v, _) =>
+        new("rss_refresh_interval", (p, _) => (long)p._torrents.Rss.RefreshMinutes, ApplyAsync: (p, v, _) =>
         {
             var minutes = Whole(v, "rss_refresh_interval");
             if (minutes is < 1 or > 7 * 24 * 60) throw new WebApiException(400, $"rss_refresh_interval must be 1..10080 minutes, got {minutes}");
-            return _ => api._torrents.Rss.SetRefreshMinutesAsync((int)minutes);
+            return _ => p._torrents.Rss.SetRefreshMinutesAsync((int)minutes);
         }),
         AsIs("rss_smart_episode_filters", ""),
-        AsIs("save_path", (api, _) => api._torrents.Downloads, "the downloads folder is set where the server starts (serve --downloads)"),
+        AsIs("save_path", (p, _) => p._torrents.Downloads, "the downloads folder is set where the server starts (serve --downloads)"),
         AsIs("save_path_changed_tmm_enabled", false), AsIs("save_resume_data_interval", 0L), AsIs("scan_dirs", EmptyObject),
-        new("schedule_from_hour", (api, _) => (long)(api._torrents.AltSpeed.ScheduleBegin ?? 0) / 60, (api, v, _) => api.ScheduleTime(v, begin: true, hour: true)),
-        new("schedule_from_min", (api, _) => (long)(api._torrents.AltSpeed.ScheduleBegin ?? 0) % 60, (api, v, _) => api.ScheduleTime(v, begin: true, hour: false)),
-        new("schedule_to_hour", (api, _) => (long)(api._torrents.AltSpeed.ScheduleEnd ?? 0) / 60, (api, v, _) => api.ScheduleTime(v, begin: false, hour: true)),
-        new("schedule_to_min", (api, _) => (long)(api._torrents.AltSpeed.ScheduleEnd ?? 0) % 60, (api, v, _) => api.ScheduleTime(v, begin: false, hour: false)),
-        new("scheduler_days", (api, _) => (long)SchedulerDaysOf(api._torrents.AltSpeed.ScheduleDays ?? 127), (api, v, _) =>
+        new("schedule_from_hour", (p, _) => (long)(p._torrents.AltSpeed.ScheduleBegin ?? 0) / 60, (p, v, _) => p.ScheduleTime(v, begin: true, hour: true)),
+        new("schedule_from_min", (p, _) => (long)(p._torrents.AltSpeed.ScheduleBegin ?? 0) % 60, (p, v, _) => p.ScheduleTime(v, begin: true, hour: false)),
+        new("schedule_to_hour", (p, _) => (long)(p._torrents.AltSpeed.ScheduleEnd ?? 0) / 60, (p, v, _) => p.ScheduleTime(v, begin: false, hour: true)),
+        new("schedule_to_min", (p, _) => (long)(p._torrents.AltSpeed.ScheduleEnd ?? 0) % 60, (p, v, _) => p.ScheduleTime(v, begin: false, hour: false)),
+        new("scheduler_days", (p, _) => (long)SchedulerDaysOf(p._torrents.AltSpeed.ScheduleDays ?? 127), (p, v, _) =>
         {
             var code = Whole(v, "scheduler_days");
             if (code is < 0 or > 9) throw new WebApiException(400, $"scheduler_days must be 0 (every day), 1 (weekdays), 2 (weekends) or 3..9 (Monday..Sunday), got {code}");
-            return () => api._torrents.UpdateAltSpeed(new AltSpeedSettings(ScheduleDays: DayBits[code]));
+            return () => p._torrents.UpdateAltSpeed(new AltSpeedSettings(ScheduleDays: DayBits[code]));
         }),
-        new("scheduler_enabled", (api, _) => api._torrents.AltSpeed.ScheduleEnabled == true, (api, v, _) =>
+        new("scheduler_enabled", (p, _) => p._torrents.AltSpeed.ScheduleEnabled == true, (p, v, _) =>
         {
             var on = Flag(v, "scheduler_enabled");
-            return () => api._torrents.UpdateAltSpeed(new AltSpeedSettings(ScheduleEnabled: on));
+            return () => p._torrents.UpdateAltSpeed(new AltSpeedSettings(ScheduleEnabled: on));
         }),
         AsIs("send_buffer_low_watermark", 0L), AsIs("send_buffer_watermark", 0L), AsIs("send_buffer_watermark_factor", 0L),
         AsIs("slow_torrent_dl_rate_threshold", 0L), AsIs("slow_torrent_inactive_timer", 0L), AsIs("slow_torrent_ul_rate_threshold", 0L),
         AsIs("socket_backlog_size", 0L), AsIs("ssrf_mitigation", false),
-        new("start_paused_enabled", (api, _) => api._torrents.Settings.StartAddedTorrents == false, (api, v, _) =>
+        new("start_paused_enabled", (p, _) => p._torrents.Settings.StartAddedTorrents == false, (p, v, _) =>
         {
             var paused = Flag(v, "start_paused_enabled");
-            return () => api._torrents.UpdateSettings(new WebSettings { StartAddedTorrents = !paused });
+            return () => p._torrents.UpdateSettings(new WebSettings { StartAddedTorrents = !paused });
         }),
         AsIs("stop_tracker_timeout", 3L, "a stopped announce waits 3 s at most"),
         AsIs("temp_path", ""), AsIs("temp_path_enabled", false), AsIs("torrent_changed_tmm_enabled", false),
         AsIs("torrent_content_layout", "Original", "files are laid out as the .torrent gives them"),
         AsIs("torrent_stop_condition", "None"),
-        new("up_limit", (api, _) => api._torrents.GlobalLimits.UploadRate ?? 0, (api, v, _) => api.GlobalLimit(v, download: false)),
-        AsIs("upload_choking_algorithm", 0L), AsIs("upload_slots_behavior", 0L), AsIs("upnp", (api, _) => api._torrents.Settings.PortMapping is { Count: > 0 },
+        new("up_limit", (p, _) => p._torrents.GlobalLimits.UploadRate ?? 0, (p, v, _) => p.GlobalLimit(v, download: false)),
+        AsIs("upload_choking_algorithm", 0L), AsIs("upload_slots_behavior", 0L), AsIs("upnp", (p, _) => p._torrents.Settings.PortMapping is { Count: > 0 },
             "set where the server starts (serve --port-mapping): qBittorrent's one switch for UPnP and NAT-PMP"),
         AsIs("upnp_lease_duration", 0L),
         AsIs("use_category_paths_in_manual_mode", false), AsIs("use_https", false), AsIs("utp_tcp_mixed_mode", 0L),
         AsIs("validate_https_tracker_certificate", true, "HTTPS trackers' certificates are always checked"),
-        AsIs("web_ui_address", (api, _) => api._options.Host, "set where the server starts (serve --host)"),
-        AsIs("web_ui_ban_duration", (api, _) => (long)api._options.LoginBanDuration.TotalSeconds, "set where the server starts"),
+        AsIs("web_ui_address", (p, _) => p._options.Host, "set where the server starts (serve --host)"),
+        AsIs("web_ui_ban_duration", (p, _) => (long)p._options.LoginBanDuration.TotalSeconds, "set where the server starts"),
         AsIs("web_ui_clickjacking_protection_enabled", true, "every answer forbids framing"),
         AsIs("web_ui_csrf_protection_enabled", true, "a change from another site is always refused"),
         AsIs("web_ui_custom_http_headers", ""),
-        AsIs("web_ui_domain_list", (api, _) => string.Join(';', api._options.AllowedHosts), "set where the server starts (serve --allowed-host)"),
+        AsIs("web_ui_domain_list", (p, _) => string.Join(';', p._options.AllowedHosts), "set where the server starts (serve --allowed-host)"),
         AsIs("web_ui_host_header_validation_enabled", true, "a request naming another host is always refused (DNS rebinding)"),
         AsIs("web_ui_https_cert_path", ""), AsIs("web_ui_https_key_path", ""),
-        AsIs("web_ui_max_auth_fail_count", (api, _) => (long)api._options.MaxLoginFailures, "set where the server starts"),
+        AsIs("web_ui_max_auth_fail_count", (p, _) => (long)p._options.MaxLoginFailures, "set where the server starts"),
         AsIs("web_ui_port", (_, c) => (long)c.Connection.LocalPort, "set where the server starts (serve --port)"),
         AsIs("web_ui_reverse_proxies_list", ""), AsIs("web_ui_reverse_proxy_enabled", false),
         AsIs("web_ui_secure_cookie_enabled", false, "the server speaks plain HTTP: its cookie cannot be Secure"),
-        AsIs("web_ui_session_timeout", (long)SessionTimeout.TotalSeconds, "a login lasts an hour without use"),
+        AsIs("web_ui_session_timeout", (long)QBittorrentLogin.SessionTimeout.TotalSeconds, "a login lasts an hour without use"),
         AsIs("web_ui_upnp", false), AsIs("web_ui_use_custom_http_headers_enabled", false),
         AsIs("web_ui_username", "", "any user name is taken: the server's token is the password"),
     ];
 
     private const string ProxyWhy = "the proxy is set where the server starts (serve --proxy, --proxy-only)";
 
-    private static IReadOnlyDictionary<string, Preference> PreferencesByKey => field ??= Preferences.ToDictionary(p => p.Key, StringComparer.Ordinal);
+    private static IReadOnlyDictionary<string, Preference> ByKey => field ??= All.ToDictionary(p => p.Key, StringComparer.Ordinal);
 
     /// <summary>qBittorrent's scheduler_days codes as Transmission's day bits (1 Sunday .. 64 Saturday): 0 every day,
     /// 1 weekdays, 2 weekends, 3 Monday .. 9 Sunday.</summary>
@@ -192,10 +205,11 @@ internal sealed partial class QBittorrentApi
     /// can name any set).</summary>
     private static int SchedulerDaysOf(int bits) => Array.IndexOf(DayBits, bits);
 
-    private void WritePreferences(Utf8JsonWriter w, HttpContext context)
+    /// <summary>app/preferences: every preference with its value here.</summary>
+    public void Write(Utf8JsonWriter w, HttpContext context)
     {
         w.WriteStartObject();
-        foreach (var preference in Preferences)
+        foreach (var preference in All)
         {
             w.WritePropertyName(preference.Key);
             WriteValue(w, preference.Read(this, context));
@@ -219,7 +233,7 @@ internal sealed partial class QBittorrentApi
     /// <summary>app/setPreferences: <c>json</c>, an object of preferences. Every key is checked before anything changes:
     /// an unknown key, a value of the wrong type, or a new value for a preference TorrentLab does not apply is a 400
     /// naming it (qBittorrent answers 200 and drops what it cannot take).</summary>
-    private async Task SetPreferencesAsync(HttpContext context, QBittorrentInput input)
+    public async Task SetAsync(HttpContext context, QBittorrentInput input)
     {
         var text = input["json"] ?? throw new WebApiException(400, "give 'json': an object of preferences");
         JsonDocument document;
@@ -232,7 +246,7 @@ internal sealed partial class QBittorrentApi
             var slowChanges = new List<Func<CancellationToken, Task>>();
             foreach (var property in document.RootElement.EnumerateObject())
             {
-                if (!PreferencesByKey.TryGetValue(property.Name, out var preference))
+                if (!ByKey.TryGetValue(property.Name, out var preference))
                     throw new WebApiException(400, $"preference '{UntrustedText.Clean(property.Name, 60)}' is not one qBittorrent 4.5 has");
                 if (preference.Apply is { } apply) changes.Add(apply(this, property.Value, document.RootElement));
                 else if (preference.ApplyAsync is { } applyAsync) slowChanges.Add(applyAsync(this, property.Value, document.RootElement));

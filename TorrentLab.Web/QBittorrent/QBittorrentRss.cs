@@ -1,16 +1,18 @@
 using System.Text.Json;
 using Microsoft.AspNetCore.Http;
+using static TorrentLab.Web.QBittorrentAnswer;
 
 namespace TorrentLab.Web;
 
-// qBittorrent's rss/* routes (WebUI API v2), over the server's feeds and auto-download rules (RssFeeds). A feed's
-// "path" is its name: folders of feeds are not kept, so a path with '\' is refused.
-internal sealed partial class QBittorrentApi
+/// <summary>qBittorrent's rss/* routes (WebUI API v2), over the server's feeds and auto-download rules
+/// (<see cref="RssFeeds"/>). A feed's "path" is its name: folders of feeds are not kept, so a path with '\' is
+/// refused.</summary>
+internal sealed class QBittorrentRss(TorrentManager torrents)
 {
-    private RssFeeds Rss => _torrents.Rss;
+    private RssFeeds Rss => torrents.Rss;
 
     /// <summary>rss/addFeed: url, and path (its name; the URL when none).</summary>
-    private async Task AddFeedAsync(HttpContext context, QBittorrentInput input)
+    public async Task AddFeedAsync(HttpContext context, QBittorrentInput input)
     {
         var url = input["url"] ?? throw new WebApiException(400, "give 'url': the feed's http or https URL");
         await Rss.AddFeedAsync(url, FeedPath(input["path"])).ConfigureAwait(false);
@@ -18,7 +20,7 @@ internal sealed partial class QBittorrentApi
     }
 
     /// <summary>rss/removeItem: path, a feed's name.</summary>
-    private async Task RemoveFeedAsync(HttpContext context, QBittorrentInput input)
+    public async Task RemoveFeedAsync(HttpContext context, QBittorrentInput input)
     {
         var path = FeedPath(input["path"]) ?? throw new WebApiException(400, "give 'path': the feed's name");
         await Rss.RemoveFeedAsync(path).ConfigureAwait(false);
@@ -26,7 +28,7 @@ internal sealed partial class QBittorrentApi
     }
 
     /// <summary>rss/refreshItem: itemPath, a feed's name ("" every feed); answers once it is fetched.</summary>
-    private async Task RefreshFeedAsync(HttpContext context, QBittorrentInput input)
+    public async Task RefreshFeedAsync(HttpContext context, QBittorrentInput input)
     {
         await Rss.RefreshAsync(FeedPath(input["itemPath"]), context.RequestAborted).ConfigureAwait(false);
         await TextAsync(context, "").ConfigureAwait(false);
@@ -36,7 +38,7 @@ internal sealed partial class QBittorrentApi
         path is not null && path.Contains('\\') ? throw new WebApiException(400, "folders of feeds are not supported: give a feed's name without '\\'") : path;
 
     /// <summary>rss/items: every feed by name; with withData=true, its title, state and articles too.</summary>
-    private void WriteFeeds(Utf8JsonWriter w, QBittorrentInput input)
+    public void WriteFeeds(Utf8JsonWriter w, QBittorrentInput input)
     {
         var withData = input.Flag("withData");
         w.WriteStartObject();
@@ -72,7 +74,7 @@ internal sealed partial class QBittorrentApi
     }
 
     /// <summary>rss/setRule: ruleName and ruleDef (JSON); every key of ruleDef is applied or the rule refused.</summary>
-    private async Task SetRuleAsync(HttpContext context, QBittorrentInput input)
+    public async Task SetRuleAsync(HttpContext context, QBittorrentInput input)
     {
         var name = input["ruleName"] ?? throw new WebApiException(400, "give 'ruleName'");
         var text = input["ruleDef"] ?? throw new WebApiException(400, "give 'ruleDef': the rule as a JSON object");
@@ -89,14 +91,14 @@ internal sealed partial class QBittorrentApi
     }
 
     /// <summary>rss/removeRule: ruleName.</summary>
-    private async Task RemoveRuleAsync(HttpContext context, QBittorrentInput input)
+    public async Task RemoveRuleAsync(HttpContext context, QBittorrentInput input)
     {
         await Rss.RemoveRuleAsync(input["ruleName"] ?? throw new WebApiException(400, "give 'ruleName'")).ConfigureAwait(false);
         await TextAsync(context, "").ConfigureAwait(false);
     }
 
     /// <summary>rss/rules: every rule by name, as qBittorrent writes a ruleDef.</summary>
-    private void WriteRules(Utf8JsonWriter w)
+    public void WriteRules(Utf8JsonWriter w)
     {
         w.WriteStartObject();
         foreach (var (name, rule) in Rss.Rules)
@@ -108,7 +110,7 @@ internal sealed partial class QBittorrentApi
     }
 
     /// <summary>rss/matchingArticles: ruleName; the titles it takes now, by feed name.</summary>
-    private void WriteMatching(Utf8JsonWriter w, QBittorrentInput input)
+    public void WriteMatching(Utf8JsonWriter w, QBittorrentInput input)
     {
         var matching = Rss.MatchingArticles(input["ruleName"] ?? throw new WebApiException(400, "give 'ruleName'"));
         w.WriteStartObject();
