@@ -56,14 +56,14 @@ internal sealed partial class PeerUpload
         {
             var count = 0;
             var blocks = 0;
-            var limit = _swarm.UploadLimit is { IsLimited: true } l ? l : null;
+            var limit = _parts.UploadLimit is { IsLimited: true } l ? l : null;
             var throttled = false;
             var notOurTurn = false;
             var waitsForSpare = false;
-            var first = _swarm.FirstCopy is { Active: true } f ? f : null;
+            var first = _parts.FirstCopy.Rule is { Active: true } f ? f : null;
             // Turns under the upload limit (UploadTurns), except while a lone seed sends its first copy: that has an
             // order of its own across the peers (below), which a turn would override.
-            var turns = limit is not null && first is null ? _swarm.Turns : null;
+            var turns = limit is not null && first is null ? _parts.Turns : null;
             // Paced by its connection (its last send waited for room): it takes beside the turns, a block at a time, as
             // its connection takes them; tokens taken for more would wait in its send buffer while the holder goes without.
             var paced = turns?.PacedByConnection(_peer) == true;
@@ -161,7 +161,7 @@ internal sealed partial class PeerUpload
                 for (var i = count - blocks; i < count; i++) bytes += batch[i].Length;
                 _peer.Up.Add(bytes);
                 _peer.NoteExchange();
-                _swarm.Progress.Transferred(received: 0, uploaded: bytes);
+                _parts.Progress.Transferred(received: 0, uploaded: bytes);
             }
         }
     }
@@ -180,7 +180,7 @@ internal sealed partial class PeerUpload
             var slot = _uploadBuffer.AsMemory(i * WireLimits.BlockLength, request.Length);
             try
             {
-                await _swarm.Storage.ReadAsync(request.Index, request.Begin, slot, ct).ConfigureAwait(false);
+                await _parts.Storage.ReadAsync(request.Index, request.Begin, slot, ct).ConfigureAwait(false);
             }
             catch (Storage.StorageException e)
             {

@@ -33,6 +33,7 @@ internal sealed partial class PeerUpload
 
     private readonly SwarmPeer _peer;
     private readonly ISwarmHost _swarm;
+    private readonly SwarmParts _parts;
     private readonly PeerConnection _connection;
     private readonly TimeProvider _time; // the swarm's clock
     private readonly Lock _sendLock = new();
@@ -49,12 +50,13 @@ internal sealed partial class PeerUpload
     private long _lastRequestAt;           // its last request
     private bool _ignoredUnchoke;          // unchoked, interested, and asked for nothing
 
-    public PeerUpload(SwarmPeer peer, ISwarmHost swarm)
+    public PeerUpload(SwarmPeer peer, ISwarmHost swarm, SwarmParts parts)
     {
         _peer = peer;
         _swarm = swarm;
+        _parts = parts;
         _connection = peer.Connection;
-        _time = swarm.Time;
+        _time = parts.Time;
         _uploads = new UploadQueue(peer);
         _mayServe = MayServe;
     }
@@ -75,7 +77,7 @@ internal sealed partial class PeerUpload
                 _chokedAt = _time.GetTimestamp();
                 _requestsWhileChoked = 0;
                 DropQueuedOnChokeLocked(); // BEP 6: rejects (below)
-                _swarm.FirstCopy?.Choked(_peer);
+                _parts.FirstCopy.Rule?.Choked(_peer);
             }
             _control.Enqueue(choke ? PeerMessage.Choke : PeerMessage.Unchoke);
         }
@@ -110,7 +112,7 @@ internal sealed partial class PeerUpload
     /// <summary>A <c>request</c>: checked, then queued for the sender. Throws <see cref="PeerViolation"/> to drop the peer.</summary>
     public void OnRequest(in PeerMessage request)
     {
-        var pieceLength = _swarm.Torrent.GetPieceLength(request.Index);
+        var pieceLength = _parts.Torrent.GetPieceLength(request.Index);
         switch (WireLimits.CheckRequest(request, pieceLength))
         {
             case RequestFault.TooLong:
@@ -120,7 +122,7 @@ internal sealed partial class PeerUpload
         }
         if (!_swarm.CanServe(request.Index))
             throw new PeerViolation($"requested piece {request.Index}, which we never announced");
-        if (!_swarm.SuperSeed.MayRequest(_peer, request.Index))
+        if (!_parts.SuperSeed.MayRequest(_peer, request.Index))
         {
             // BEP 16: until a piece is revealed to it, "the client will not have access to any of the other pieces of
             // the seed". Not a violation (we do have the piece, and a peer may guess): refused like a choked request.
@@ -151,7 +153,7 @@ internal sealed partial class PeerUpload
             }
             _uploads.Add(new BlockRequest(request.Index, request.Begin, request.Length));
         }
-        _swarm.FirstCopyAsked(_peer, request.Index); // outside the lock: it may queue a suggestion for us
+        _parts.FirstCopy.Asked(_peer, request.Index); // outside the lock: it may queue a suggestion for us
         _wake.Writer.TryWrite(true);
     }
 
@@ -176,7 +178,7 @@ internal sealed partial class PeerUpload
     {
         if (!_connection.FastAgreed) return;
         var offered = new HashSet<int>();
-        foreach (var index in AllowedFastSet.Generate(_connection.RemoteEndPoint.Address, _swarm.Torrent.InfoHash, _swarm.Pieces.PieceCount))
+        foreach (var index in AllowedFastSet.Generate(_connection.RemoteEndPoint.Address, _parts.Torrent.InfoHash, _parts.Pieces.PieceCount))
             if (_swarm.CanServe(index) && offered.Add(index)) Enqueue(PeerMessage.AllowedFast(index));
         lock (_sendLock) _offeredFast = offered;
     }

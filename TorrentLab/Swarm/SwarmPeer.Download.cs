@@ -41,7 +41,7 @@ internal sealed partial class SwarmPeer
     /// a peer that serves in bursts (Transmission sends all it was asked every 500 ms) is held back by our pipeline,
     /// and a rate that averaged in six seconds of waiting grew it by a few requests a burst (12 MiB from Transmission took
     /// 18.7 s against libtorrent's 12.0).</summary>
-    private int PipelineTarget() => Snubbed ? 1 : PipelineTarget(Down.BytesPerSecond, _swarm.Progress.DeliveringPeers, _pipelineCap);
+    private int PipelineTarget() => Snubbed ? 1 : PipelineTarget(Down.BytesPerSecond, _parts.Progress.DeliveringPeers, _pipelineCap);
 
     /// <summary>The pipeline for a peer delivering <paramref name="bytesPerSecond"/> while
     /// <paramref name="deliveringPeers"/> deliver in all: about a second of its rate, at least 16 (a new peer gets a
@@ -98,7 +98,7 @@ internal sealed partial class SwarmPeer
         // Top up only when a quarter of the pipeline is free: fewer, larger sends for the same throughput.
         if (inFlight > 0 && target - inFlight < Math.Max(1, target / 4)) return;
         var want = Math.Max(0, target - inFlight);
-        var limit = _swarm.DownloadLimit is { IsLimited: true } l ? l : null;
+        var limit = _parts.DownloadLimit is { IsLimited: true } l ? l : null;
         if (limit is not null && want > 0)
         {
             // The download limit: a request is sent only with tokens for the block it asks for.
@@ -155,7 +155,7 @@ internal sealed partial class SwarmPeer
         }
         else
         {
-            _swarm.Progress.Transferred(received: length, uploaded: 0); // only what we asked for counts, and ranks the peer for upload slots
+            _parts.Progress.Transferred(received: length, uploaded: 0); // only what we asked for counts, and ranks the peer for upload slots
             Down.Add(length);
             NoteExchange();
         }
@@ -177,7 +177,7 @@ internal sealed partial class SwarmPeer
     private void StoredBlock()
     {
         Volatile.Write(ref _lastBlockAt, _time.GetTimestamp());
-        if (Volatile.Read(ref _delivering) == 0 && Interlocked.Exchange(ref _delivering, 1) == 0) _swarm.Progress.Delivering(started: true);
+        if (Volatile.Read(ref _delivering) == 0 && Interlocked.Exchange(ref _delivering, 1) == 0) _parts.Progress.Delivering(started: true);
         Delivered = true;
         Snubbed = false;
     }

@@ -39,8 +39,8 @@ internal sealed partial class SwarmPeer : IExtensionPeer
         // BEP 27: a private torrent "MUST NOT" use PEX, so ut_pex is not even offered. BEP 10's "p" is our TCP port; uTP
         // listens at the same number (as libtorrent and uTorrent do), so one port serves peers on either transport.
         // BEP 21's upload_only follows in a second handshake, once the peer said whether it is interested (AnnounceUploadOnly).
-        var ours = ExtensionHandshake.Ours(Connection.RemoteEndPoint, _swarm.Port, _swarm.Metadata.MetadataSize,
-            pex: !_swarm.Torrent.IsPrivate);
+        var ours = ExtensionHandshake.Ours(Connection.RemoteEndPoint, _swarm.Port, _parts.Metadata.MetadataSize,
+            pex: !_parts.Torrent.IsPrivate);
         _extensions = new ExtensionChannel(Connection, ours);
         await _extensions.SendHandshakeAsync(ct).ConfigureAwait(false);
     }
@@ -70,18 +70,18 @@ internal sealed partial class SwarmPeer : IExtensionPeer
 
     // What the extensions' handlers see of this peer and its swarm (IExtensionPeer).
     ExtensionChannel IExtensionPeer.Channel => _extensions!;
-    bool IExtensionPeer.IsPrivate => _swarm.Torrent.IsPrivate;
+    bool IExtensionPeer.IsPrivate => _parts.Torrent.IsPrivate;
     int IExtensionPeer.PieceCount => _pieces.PieceCount;
-    MetadataServer IExtensionPeer.Metadata => _swarm.Metadata;
+    MetadataServer IExtensionPeer.Metadata => _parts.Metadata;
 
     void IExtensionPeer.Answer(IExtension extension, ReadOnlyMemory<byte> payload)
     {
         if (_extensions!.TryGetTheirId(extension.Name, out var id)) _upload.EnqueueAnswer(PeerMessage.Extended(id, payload), extension.Name);
     }
 
-    void IExtensionPeer.StartPex() => _swarm.PeerExchange.Ready(this, new PexState(ListenEndPoint ?? Connection.RemoteEndPoint, isPrivate: false, _time));
-    void IExtensionPeer.OnPexLearned(IReadOnlyList<PexPeer> peers) => _swarm.PeerExchange.Learned(this, peers);
-    void IExtensionPeer.OnHolepunch(ReadOnlyMemory<byte> payload) => _swarm.Holepunching.OnMessage(this, payload);
+    void IExtensionPeer.StartPex() => _parts.PeerExchange.Ready(this, new PexState(ListenEndPoint ?? Connection.RemoteEndPoint, isPrivate: false, _time));
+    void IExtensionPeer.OnPexLearned(IReadOnlyList<PexPeer> peers) => _parts.PeerExchange.Learned(this, peers);
+    void IExtensionPeer.OnHolepunch(ReadOnlyMemory<byte> payload) => _parts.Holepunching.OnMessage(this, payload);
     void IExtensionPeer.OnHolepunchReady() => _swarm.OnPeerEvent(this, PeerEvent.ListenAddressKnown);
 
     void IExtensionPeer.OnUploadOnly(bool uploadOnly)

@@ -9,12 +9,12 @@ internal sealed partial class SwarmPeer
 {
     private HashExchange? _hashes; // receive loop only
 
-    private HashExchange Hashes => _hashes ??= new HashExchange(_swarm.Torrent, _pieces.Check);
+    private HashExchange Hashes => _hashes ??= new HashExchange(_parts.Torrent, _pieces.Check);
 
     /// <summary>Asks the peer, when it speaks v2, for every piece layer still missing.</summary>
     public void RequestMissingLayers()
     {
-        if (!_swarm.Downloading || Connection.RemoteHandshake is not { } theirs || !HashExchange.SpeaksV2(theirs, _swarm.Torrent)) return;
+        if (!_swarm.Downloading || Connection.RemoteHandshake is not { } theirs || !HashExchange.SpeaksV2(theirs, _parts.Torrent)) return;
         foreach (var request in Hashes.RequestMissing()) Enqueue(request);
     }
 
@@ -28,7 +28,7 @@ internal sealed partial class SwarmPeer
         switch (Hashes.OnHashes(message, out var file))
         {
             case HashesOutcome.Wrong:
-                throw new PeerViolation($"its piece layer for '{_swarm.Torrent.Files[file].DisplayPath}' does not hash up to the file's pieces root");
+                throw new PeerViolation($"its piece layer for '{_parts.Torrent.Files[file].DisplayPath}' does not hash up to the file's pieces root");
             case HashesOutcome.Learned:
                 _swarm.OnLayerLearned(this, file);
                 break;

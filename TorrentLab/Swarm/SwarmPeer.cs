@@ -12,18 +12,20 @@ namespace TorrentLab.Swarm;
 /// cancel, blocks). The <see cref="PieceManager"/> knows the peer by this object (an <see cref="IBlockSource"/>).</remarks>
 internal sealed partial class SwarmPeer : IBlockSource
 {
-    private readonly ISwarmHost _swarm; // all this peer sees of its torrent's swarm
+    private readonly ISwarmHost _swarm; // what this peer tells its torrent's swarm, and the state it asks for
+    private readonly SwarmParts _parts; // the swarm's parts it uses directly, handed over once
     private readonly PieceManager _pieces;
     private readonly TimeProvider _time; // the swarm's clock: the peer's time stamps (longs) are its timestamps
     private readonly PeerUpload _upload; // the blocks we serve it, our choke decision, and the sender task
     private int _peerHaveCount;
     private bool _countedAsSeed;
 
-    public SwarmPeer(ISwarmHost swarm, PeerConnection connection, bool outgoing)
+    public SwarmPeer(ISwarmHost swarm, SwarmParts parts, PeerConnection connection, bool outgoing)
     {
         _swarm = swarm;
-        _pieces = swarm.Pieces;
-        _time = swarm.Time;
+        _parts = parts;
+        _pieces = parts.Pieces;
+        _time = parts.Time;
         Connection = connection;
         Outgoing = outgoing;
         Address = connection.RemoteEndPoint.ToString();
@@ -32,7 +34,7 @@ internal sealed partial class SwarmPeer : IBlockSource
         _lastBlockAt = _lastExchange = _time.GetTimestamp();
         Down = new RateMeter(_time);
         Up = new RateMeter(_time);
-        _upload = new PeerUpload(this, swarm);
+        _upload = new PeerUpload(this, swarm, parts);
     }
 
     public PeerConnection Connection { get; }
@@ -131,7 +133,7 @@ internal sealed partial class SwarmPeer : IBlockSource
         finally
         {
             _upload.StopSender();
-            if (_swarm.UploadLimit is { IsLimited: true }) _swarm.Turns.Done(this); // gone: its turn passes on
+            if (_parts.UploadLimit is { IsLimited: true }) _parts.Turns.Done(this); // gone: its turn passes on
             await stop.CancelAsync().ConfigureAwait(false);
             reason ??= ct.IsCancellationRequested ? "the download stopped" : "the connection closed"; // never ended without a reason
             _swarm.OnPeerEnded(this, reason, violation, fatal); // before the socket closes: a ban is on record when the peer sees it
@@ -193,17 +195,17 @@ internal sealed partial class SwarmPeer : IBlockSource
                             break;
                         case MessageKind.Have:
                             if (_pieces.PeerHas(this, message.Index)) Interlocked.Increment(ref _peerHaveCount);
-                            _swarm.FirstCopy?.PeerHas(this, message.Index);
-                            if (SuperSeeded) _swarm.SuperSeed.PeerHas(this, message.Index); // BEP 16: spreading?
+                            _parts.FirstCopy.Rule?.PeerHas(this, message.Index);
+                            if (SuperSeeded) _parts.SuperSeed.PeerHas(this, message.Index); // BEP 16: spreading?
                             break;
                         case MessageKind.Bitfield:
                         case MessageKind.HaveAll: // BEP 6: the whole bitfield in one message
                             foreach (var index in Connection.PeerPieces!.SetIndexes())
                             {
                                 if (_pieces.PeerHas(this, index)) Interlocked.Increment(ref _peerHaveCount);
-                                _swarm.FirstCopy?.PeerHas(this, index);
+                                _parts.FirstCopy.Rule?.PeerHas(this, index);
                             }
-                            if (SuperSeeded) _swarm.SuperSeed.PeerHad(this, Connection.PeerPieces!);
+                            if (SuperSeeded) _parts.SuperSeed.PeerHad(this, Connection.PeerPieces!);
                             break;
                         case MessageKind.Request:
                             _upload.OnRequest(message); // PeerUpload.cs

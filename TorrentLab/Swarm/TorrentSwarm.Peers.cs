@@ -46,7 +46,7 @@ internal sealed partial class TorrentSwarm
     /// bitfield, then runs the peer until it ends.</summary>
     internal async Task RunPeerAsync(PeerConnection connection, IPEndPoint? dialled, CancellationToken ct)
     {
-        var peer = new SwarmPeer(this, connection, outgoing: dialled is not null);
+        var peer = new SwarmPeer(this, _parts, connection, outgoing: dialled is not null);
         var refusal = Register(peer);
         if (refusal is not null)
         {

@@ -1,4 +1,3 @@
-using TorrentLab.Extensions;
 using System.Net;
 using TorrentLab.Downloads;
 using TorrentLab.Metainfo;
@@ -46,7 +45,6 @@ internal sealed partial class TorrentSwarm : ISwarmHost, ISessionTorrent, IAsync
     private readonly FirstCopyPacing _firstCopy;
     private readonly Holepunching _holepunch;
     private readonly PeerExchange _pex;
-    private MetadataServer? _metadata;
     private readonly Choking _choking;
     private readonly StallWatch _stall;
     private readonly SwarmTimer _timer;
@@ -55,6 +53,7 @@ internal sealed partial class TorrentSwarm : ISwarmHost, ISessionTorrent, IAsync
     private readonly PeerAdmission _admission;
     private readonly WebSeeding _webSeeds = new();
     private readonly Dialler _dialler;
+    private readonly SwarmParts _parts; // what each peer is handed of the swarm when it is made
 
     /// <param name="session">The session whose port, peer id, DHT node and budgets the swarm uses.</param>
     /// <param name="torrent">The torrent.</param>
@@ -111,6 +110,12 @@ internal sealed partial class TorrentSwarm : ISwarmHost, ISessionTorrent, IAsync
         // Idle, a seeding torrent may let the swarm go after a while.
         _timer = new SwarmTimer(this, _pex, _firstCopy, _choking, _stall, idle: () => Volatile.Read(ref _owner)?.OnSwarmIdle(this));
         ConnectionOptions = SwarmConnections.Options(session, torrent, options);
+        _parts = new SwarmParts
+        {
+            Torrent = torrent, Time = Time, Pieces = Pieces, Storage = storage, Progress = Progress,
+            DownloadLimit = DownloadLimit, UploadLimit = UploadLimit,
+            SuperSeed = _superSeed, FirstCopy = _firstCopy, PeerExchange = _pex, Holepunching = _holepunch,
+        };
         if (_wanted.DoneAtStart) _complete.TrySetResult();
     }
 
@@ -134,20 +139,6 @@ internal sealed partial class TorrentSwarm : ISwarmHost, ISessionTorrent, IAsync
     /// <summary>The torrent's own limits under the session's global ones (<see cref="Session.LimitUnder"/>).</summary>
     public RateLimit? DownloadLimit { get; }
     public RateLimit? UploadLimit { get; }
-
-    private UploadTurns? _turns;
-
-    /// <summary>Whose turn it is to take the upload limit's tokens (made when a peer first asks: an unlimited torrent
-    /// holds none).</summary>
-    public UploadTurns Turns
-    {
-        get
-        {
-            if (Volatile.Read(ref _turns) is { } turns) return turns;
-            Interlocked.CompareExchange(ref _turns, new UploadTurns(Time), null);
-            return _turns;
-        }
-    }
 
     /// <summary>The port peers reach us on, which this torrent announces and tells in the extension handshake: the
     /// session's peer port, or the external port a router mapped for it (<see cref="Session.AnnouncedPort"/>).</summary>
@@ -199,7 +190,7 @@ internal sealed partial class TorrentSwarm : ISwarmHost, ISessionTorrent, IAsync
 
     public TimeSpan Elapsed => Progress.Elapsed;
 
-    /// <inheritdoc />
+    /// <summary>The payload moved, the peers delivering blocks, and the progress report.</summary>
     public SwarmProgress Progress { get; }
 
     /// <summary>What the download wants and what of it is written.</summary>
@@ -293,23 +284,12 @@ internal sealed partial class TorrentSwarm : ISwarmHost, ISessionTorrent, IAsync
     /// <summary>Cancelled when the swarm stops: what a part started (a timer) ends with it.</summary>
     internal CancellationToken Stopping => _stop.Token;
 
-    /// <inheritdoc />
-    public SuperSeeding SuperSeed => _superSeed;
+    /// <summary>ut_holepunch (BEP 55): the dialler asks for a rendezvous when a dial fails.</summary>
+    internal Holepunching Holepunching => _holepunch;
 
-    /// <inheritdoc />
-    public PeerExchange PeerExchange => _pex;
-
-    /// <inheritdoc />
-    public Holepunching Holepunching => _holepunch;
-
-    /// <summary>Serves the info dictionary to peers that ask with ut_metadata (BEP 9): magnet clients can fetch it from us.</summary>
-    public MetadataServer Metadata => _metadata ??= new MetadataServer(Torrent);
-
-    /// <inheritdoc />
-    public FirstCopy? FirstCopy => _firstCopy.Rule;
-
-    /// <inheritdoc />
-    public void FirstCopyAsked(SwarmPeer peer, int index) => _firstCopy.Asked(peer, index);
+    /// <summary>A lone seed's first copy (<see cref="FirstCopyPacing.Rule"/>), while the swarm seeds every piece from
+    /// the start; null otherwise.</summary>
+    internal FirstCopy? FirstCopy => _firstCopy.Rule;
 
     /// <summary>The seeds the tracker counts last (the announcer's, or the seeding torrent's that owns it).</summary>
     internal int? TrackerSeeders => (_announcing.InUse ?? _owner?.Announcer)?.Seeders;
