@@ -58,7 +58,7 @@ internal static class TorrentApiPlace
         api.MapPut("/torrents/{infoHash}/category", ([Description(TorrentApi.HashDescription)] string infoHash, CategoryRequest? body) =>
             {
                 var torrent = torrents.Get(infoHash);
-                torrents.SetCategory(torrent, body?.Category);
+                torrents.Labels.SetCategory(torrent, body?.Category);
                 return Results.Json(torrent.Summary(), WebJsonContext.Default.TorrentSummary);
             })
             .WithName("SetCategory").WithSummary("Put the torrent in a category (created when new), or in none with null or \"\"")
@@ -68,7 +68,7 @@ internal static class TorrentApiPlace
             .RespondsNotFound()
             .RespondsNotJson();
 
-        api.MapGet("/categories", () => Results.Json(torrents.Categories.ToArray(), WebJsonContext.Default.StringArray))
+        api.MapGet("/categories", () => Results.Json(torrents.Labels.Categories.ToArray(), WebJsonContext.Default.StringArray))
             .WithName("ListCategories").WithSummary("Every category: those created and those a torrent has, in order")
             .Responds(200, "The categories", typeof(string[]));
 

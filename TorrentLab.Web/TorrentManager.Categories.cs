@@ -3,53 +3,9 @@ namespace TorrentLab.Web;
 /// <summary>Where a queue move puts the torrents it names (Transmission's <c>queue-move-*</c>).</summary>
 internal enum QueueMove { Top, Up, Down, Bottom }
 
-/// <summary>Categories (Transmission's labels, qBittorrent's categories) and moves in the queue: what the
-/// remote-control APIs need beyond the page's own routes.</summary>
+/// <summary>Moves in the queue: what the remote-control APIs need beyond the page's own routes.</summary>
 internal sealed partial class TorrentManager
 {
-    private const int MaxCategoryLength = 100; // a name for a list, not a text
-    private readonly SortedSet<string> _categories = new(StringComparer.Ordinal); // guarded by _lock
-
-    /// <summary>Every category, in order: those created and those a torrent has.</summary>
-    public IReadOnlyList<string> Categories
-    {
-        get { lock (_lock) return [.. _categories]; }
-    }
-
-    /// <summary>Creates a category (nothing happens when it exists).</summary>
-    /// <exception cref="WebApiException">400: an empty name, a control character, or longer than 100 characters.</exception>
-    public void CreateCategory(string name)
-    {
-        RequireValidCategory(name);
-        lock (_lock)
-            if (!_categories.Add(name)) return;
-        Save();
-    }
-
-    /// <summary>Puts the torrent in a category (created when missing), or in none with null or "".</summary>
-    /// <exception cref="WebApiException">400: not a valid category name.</exception>
-    public void SetCategory(ManagedTorrent torrent, string? name)
-    {
-        if (string.IsNullOrEmpty(name)) name = null;
-        else RequireValidCategory(name);
-        lock (_lock)
-        {
-            if (name is not null) _categories.Add(name);
-            torrent.Category = name;
-        }
-        Save();
-    }
-
-    /// <summary>True for a name a category may have: 1 to 100 characters, no control characters, no spaces at either end.</summary>
-    public static bool ValidCategory(string name) =>
-        name.Length is > 0 and <= MaxCategoryLength && !name.Any(char.IsControl) && name.Trim() == name;
-
-    private static void RequireValidCategory(string name)
-    {
-        if (!ValidCategory(name))
-            throw new WebApiException(400, $"a category is 1 to {MaxCategoryLength} characters without control characters or spaces at either end, got '{UntrustedText.Clean(name, 40)}'");
-    }
-
     /// <summary>Moves torrents in the queue order (the order in which waiting downloads start); the others keep theirs.</summary>
     public void MoveInQueue(IReadOnlyList<ManagedTorrent> moved, QueueMove move) => Reorder(order =>
     {

@@ -38,17 +38,4 @@ internal sealed partial class TorrentManager
             return items;
         }
     }
-
-    /// <summary>Removes categories (qBittorrent's <c>torrents/removeCategories</c>): their torrents have none after.</summary>
-    public void RemoveCategories(IReadOnlyList<string> names)
-    {
-        var gone = names.ToHashSet(StringComparer.Ordinal);
-        lock (_lock)
-        {
-            foreach (var name in names) _categories.Remove(name);
-            foreach (var torrent in _torrents.Values)
-                if (torrent.Category is { } c && gone.Contains(c)) torrent.Category = null;
-        }
-        Save();
-    }
 }

@@ -30,6 +30,7 @@ internal sealed partial class TorrentManager : IAsyncDisposable
         GlobalDownloadLimit = new RateLimit(options.MaxDownloadRate);
         GlobalUploadLimit = new RateLimit(options.MaxUploadRate);
         _store = new TorrentListStore(Downloads);
+        Labels = new TorrentLabels(Snapshot, Save);
         _settings = Effective(options, null);
     }
 
@@ -94,6 +95,9 @@ internal sealed partial class TorrentManager : IAsyncDisposable
     public RateLimit GlobalDownloadLimit { get; }
     public RateLimit GlobalUploadLimit { get; }
 
+    /// <summary>The categories and tags of the torrents.</summary>
+    public TorrentLabels Labels { get; }
+
     /// <summary>The downloads folder, absolute.</summary>
     public string Downloads { get; }
 
@@ -111,8 +115,7 @@ internal sealed partial class TorrentManager : IAsyncDisposable
         var entries = manager._store.Load(options.Log);
         manager._settings = Effective(options, manager._store.LoadedSettings);
         manager._configuredPeerPort = options.PeerPort ?? manager._store.LoadedSettings?.PeerPort;
-        foreach (var category in manager._store.LoadedCategories) if (ValidCategory(category)) manager._categories.Add(category);
-        foreach (var tag in manager._store.LoadedTags) if (ValidTag(tag)) manager._tags.Add(tag);
+        manager.Labels.Load(manager._store.LoadedCategories, manager._store.LoadedTags);
         manager.StartLimits(manager._store.LoadedLimits, manager._store.LoadedAltSpeed);
         manager.StartBlocklist();
         manager.Session = manager.StartSession();
@@ -165,12 +168,7 @@ internal sealed partial class TorrentManager : IAsyncDisposable
             var managed = Track(torrent, folder, entry.AddedAt, PeersOf(entry.Peers), null, entry);
             managed.Seeding = entry.Seeding ?? SeedPolicy.Default;
             managed.LoadRemote(entry.Remote);
-            lock (_lock) _tags.UnionWith(managed.Tags);
-            if (entry.Category is { } category && ValidCategory(category))
-            {
-                managed.Category = category;
-                lock (_lock) _categories.Add(category);
-            }
+            Labels.Load(managed, entry.Category);
             return managed;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or TorrentLabException)
@@ -185,6 +183,12 @@ internal sealed partial class TorrentManager : IAsyncDisposable
     public IReadOnlyList<ManagedTorrent> All
     {
         get { lock (_lock) return [.. _torrents.Values.OrderBy(t => t.AddedAt).ThenBy(t => t.InfoHash, StringComparer.Ordinal)]; }
+    }
+
+    /// <summary>Every torrent, in no order: a copy taken at once, without sorting.</summary>
+    private IReadOnlyList<ManagedTorrent> Snapshot()
+    {
+        lock (_lock) return [.. _torrents.Values];
     }
 
     /// <exception cref="WebApiException">404: no torrent has this info hash.</exception>
@@ -516,7 +520,7 @@ internal sealed partial class TorrentManager : IAsyncDisposable
                 SuperSeed = t.SuperSeed ? true : null,
                 MaxPeers = t.MaxPeers,
                 Remote = t.RemoteToSave(),
-            })], Settings with { PeerPort = _configuredPeerPort }, Categories, LimitsToSave(), AltSpeedToSave(), TagsToSave());
+            })], Settings with { PeerPort = _configuredPeerPort }, Labels.Categories, LimitsToSave(), AltSpeedToSave(), Labels.TagsToSave);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

@@ -26,7 +26,7 @@ internal sealed partial class QBittorrentApi
         var settings = ReadAddSettings(input);
         var category = input["category"] is { Length: > 0 } c ? c : null;
         // As qBittorrent, a category named here that does not exist yet is created with the torrent.
-        if (category is not null && !TorrentManager.ValidCategory(category))
+        if (category is not null && !TorrentLabels.ValidCategory(category))
             throw new WebApiException(400, $"'{UntrustedText.Clean(category, 40)}' is not a valid category name");
         var sources = new List<Func<Task<(byte[], IReadOnlyList<System.Net.IPEndPoint>)>>>();
         foreach (var file in input.Files) sources.Add(() => Task.FromResult<(byte[], IReadOnlyList<System.Net.IPEndPoint>)>((file, [])));
@@ -97,7 +97,7 @@ internal sealed partial class QBittorrentApi
                 try
                 {
                     var added = _torrents.CommitAdd(await check.ConfigureAwait(false), startNow, torrents[index].Peers);
-                    if (category is not null) _torrents.SetCategory(added, category);
+                    if (category is not null) _torrents.Labels.SetCategory(added, category);
                     await ApplyAsync(added, settings, ct).ConfigureAwait(false);
                     if (start && !startNow) await _torrents.StartAsync(added, ct).ConfigureAwait(false);
                     _options.Log?.Invoke($"added '{added.Torrent.Name}' ({added.InfoHash}) through the qBittorrent API");
@@ -150,11 +150,11 @@ internal sealed partial class QBittorrentApi
     private Task SetCategoryAsync(HttpContext context, QBittorrentInput input)
     {
         var category = input["category"] ?? "";
-        if (category.Length > 0 && !_torrents.Categories.Contains(category))
+        if (category.Length > 0 && !_torrents.Labels.Categories.Contains(category))
             throw new WebApiException(409, $"category '{UntrustedText.Clean(category, 40)}' does not exist");
         return ForEachAsync(context, input, t =>
         {
-            _torrents.SetCategory(t, category);
+            _torrents.Labels.SetCategory(t, category);
             return Task.CompletedTask;
         });
     }
@@ -168,8 +168,8 @@ internal sealed partial class QBittorrentApi
         if (input["savePath"] is { Length: > 0 } savePath
             && System.IO.Path.TrimEndingDirectorySeparator(savePath) != System.IO.Path.TrimEndingDirectorySeparator(_torrents.Downloads))
             throw new WebApiException(409, "savePath: every torrent of this server is downloaded to its downloads folder; a category cannot have another");
-        if (_torrents.Categories.Contains(category)) throw new WebApiException(409, $"category '{UntrustedText.Clean(category, 40)}' exists already");
-        try { _torrents.CreateCategory(category); }
+        if (_torrents.Labels.Categories.Contains(category)) throw new WebApiException(409, $"category '{UntrustedText.Clean(category, 40)}' exists already");
+        try { _torrents.Labels.CreateCategory(category); }
         catch (WebApiException e) { throw new WebApiException(409, e.Message, e); }
         return TextAsync(context, "");
     }
@@ -177,7 +177,7 @@ internal sealed partial class QBittorrentApi
     private void WriteCategories(Utf8JsonWriter w)
     {
         w.WriteStartObject();
-        foreach (var category in _torrents.Categories) WriteCategory(w, category);
+        foreach (var category in _torrents.Labels.Categories) WriteCategory(w, category);
         w.WriteEndObject();
     }
 

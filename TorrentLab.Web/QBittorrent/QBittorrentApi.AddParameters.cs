@@ -64,7 +64,7 @@ internal sealed partial class QBittorrentApi
                 throw new WebApiException(400, $"{name} '{UntrustedText.Clean(value, 20)}': {AddParameters[name].Meaning}");
         }
         foreach (var name in (string[])["cookie", "root_folder", "downloadPath"]) OnlyEmpty(input, name);
-        var tags = TorrentManager.ParseTags(input["tags"]);
+        var tags = TorrentLabels.ParseTags(input["tags"]);
         var rename = input["rename"] is { Length: > 0 } given ? given : null;
         if (rename is not null && !TorrentManager.ValidName(rename)) throw new WebApiException(400, "rename: a name is 1 to 1024 characters without control characters");
         Only(input, "contentLayout", "Original");
@@ -113,7 +113,7 @@ internal sealed partial class QBittorrentApi
         if (settings.Seeding is { } seeding) _torrents.SetSeeding(added, seeding);
         if (settings.Sequential) await _torrents.SetRunOptionsAsync(added, sequential: true, maxPeers: null, ct).ConfigureAwait(false);
         if (settings.Top) _torrents.MoveInQueue([added], QueueMove.Top);
-        if (settings.Tags.Count > 0) _torrents.AddTags(added, settings.Tags);
+        if (settings.Tags.Count > 0) _torrents.Labels.AddTags(added, settings.Tags);
         if (settings.Name is { } name) _torrents.Rename(added, name);
     }
 }

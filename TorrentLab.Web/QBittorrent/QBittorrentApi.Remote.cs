@@ -10,14 +10,14 @@ internal sealed partial class QBittorrentApi
     /// <summary>torrents/createTags: <c>tags</c>, separated by commas.</summary>
     private Task CreateTagsAsync(HttpContext context, QBittorrentInput input)
     {
-        _torrents.CreateTags(TorrentManager.ParseTags(input["tags"]));
+        _torrents.Labels.CreateTags(TorrentLabels.ParseTags(input["tags"]));
         return TextAsync(context, "");
     }
 
     /// <summary>torrents/deleteTags: the tags go, and every torrent loses them.</summary>
     private Task DeleteTagsAsync(HttpContext context, QBittorrentInput input)
     {
-        _torrents.DeleteTags(TorrentManager.ParseTags(input["tags"]));
+        _torrents.Labels.DeleteTags(TorrentLabels.ParseTags(input["tags"]));
         return TextAsync(context, "");
     }
 
@@ -25,12 +25,12 @@ internal sealed partial class QBittorrentApi
     /// every tag of the torrents.</summary>
     private Task EditTagsAsync(HttpContext context, QBittorrentInput input, bool add)
     {
-        var tags = TorrentManager.ParseTags(input["tags"]);
+        var tags = TorrentLabels.ParseTags(input["tags"]);
         if (add && tags.Count == 0) throw new WebApiException(400, "give 'tags': names separated by commas");
         return ForEachAsync(context, input, t =>
         {
-            if (add) _torrents.AddTags(t, tags);
-            else _torrents.RemoveTags(t, input["tags"] is null ? null : tags);
+            if (add) _torrents.Labels.AddTags(t, tags);
+            else _torrents.Labels.RemoveTags(t, input["tags"] is null ? null : tags);
             return Task.CompletedTask;
         });
     }
@@ -38,7 +38,7 @@ internal sealed partial class QBittorrentApi
     private void WriteTags(Utf8JsonWriter w)
     {
         w.WriteStartArray();
-        foreach (var tag in _torrents.AllTags) w.WriteStringValue(tag);
+        foreach (var tag in _torrents.Labels.Tags) w.WriteStringValue(tag);
         w.WriteEndArray();
     }
 
@@ -168,7 +168,7 @@ internal sealed partial class QBittorrentApi
     {
         var category = input["category"];
         if (string.IsNullOrEmpty(category)) throw new WebApiException(400, "give 'category'");
-        if (!_torrents.Categories.Contains(category)) throw new WebApiException(409, $"category '{UntrustedText.Clean(category, 40)}' does not exist");
+        if (!_torrents.Labels.Categories.Contains(category)) throw new WebApiException(409, $"category '{UntrustedText.Clean(category, 40)}' does not exist");
         if (input["savePath"] is { Length: > 0 } savePath
             && System.IO.Path.TrimEndingDirectorySeparator(savePath) != System.IO.Path.TrimEndingDirectorySeparator(_torrents.Downloads))
             throw new WebApiException(409, "savePath: every torrent of this server is downloaded to its downloads folder; a category cannot have another");
@@ -179,7 +179,7 @@ internal sealed partial class QBittorrentApi
     private Task RemoveCategoriesAsync(HttpContext context, QBittorrentInput input)
     {
         var names = (input["categories"] ?? "").Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-        _torrents.RemoveCategories(names);
+        _torrents.Labels.RemoveCategories(names);
         return TextAsync(context, "");
     }
 

@@ -96,7 +96,7 @@ internal sealed partial class QBittorrentApi
     {
         var rid = long.TryParse(input["rid"], NumberStyles.Integer, CultureInfo.InvariantCulture, out var r) ? r : 0;
         var rows = Rows.All();
-        _sync.Write(w, rid, rows, [.. _torrents.Categories], [.. _torrents.AllTags], ServerState(rows), WriteCategory);
+        _sync.Write(w, rid, rows, [.. _torrents.Labels.Categories], [.. _torrents.Labels.Tags], ServerState(rows), WriteCategory);
     }
 
     private readonly MainDataSync _sync = new();

@@ -58,7 +58,7 @@ internal static partial class TorrentFields
             WriteTransmission = (w, v) =>
             {
                 w.WriteStartArray();
-                foreach (var label in TorrentManager.LabelsOf(v.Torrent)) w.WriteStringValue(label);
+                foreach (var label in TorrentLabels.LabelsOf(v.Torrent)) w.WriteStringValue(label);
                 w.WriteEndArray();
             },
         },

@@ -51,7 +51,7 @@ internal sealed partial class TransmissionRpc
         var added = await _torrents.AddAsync(bytes, start: false, peers, folder, ct).ConfigureAwait(false);
         _options.Log?.Invoke($"added '{added.Torrent.Name}' ({added.InfoHash}) through the Transmission RPC");
         if (changes.Count > 0) await _torrents.SetPrioritiesAsync(added, changes, ct).ConfigureAwait(false);
-        if (label is { Count: > 0 }) _torrents.SetLabels(added, label);
+        if (label is { Count: > 0 }) _torrents.Labels.SetLabels(added, label);
         await _torrents.SetRunOptionsAsync(added, sequential, peerLimit, ct).ConfigureAwait(false);
         if (start) await _torrents.StartAsync(added, ct).ConfigureAwait(false);
         WriteAdded(writer, "torrent-added", added);
@@ -148,7 +148,7 @@ internal sealed partial class TransmissionRpc
             if (down is { } d) _torrents.SetLimit(torrent.DownloadLimit, d);
             if (up is { } u) _torrents.SetLimit(torrent.UploadLimit, u);
             if (ratio is { } r) _torrents.SetSeeding(torrent, WithRatio(torrent.Seeding, r.Mode, r.Limit));
-            if (label is not null) _torrents.SetLabels(torrent, label);
+            if (label is not null) _torrents.Labels.SetLabels(torrent, label);
             if (fileChanges.Count > 0) await _torrents.SetPrioritiesAsync(torrent, fileChanges, ct).ConfigureAwait(false);
             await _torrents.SetRunOptionsAsync(torrent, sequential, peerLimit, ct).ConfigureAwait(false);
         }
@@ -168,14 +168,14 @@ internal sealed partial class TransmissionRpc
 
     /// <summary>The labels of a torrent-add or torrent-set, checked, or null when absent. Labels, categories and tags
     /// are one model here: the first label is the torrent's category (the page's, qBittorrent's), the others its tags
-    /// (<see cref="TorrentManager.SetLabels"/>).</summary>
+    /// (<see cref="TorrentLabels.SetLabels"/>).</summary>
     private static IReadOnlyList<string>? Label(JsonElement args)
     {
         var labels = TransmissionArguments.Strings(args, "labels");
         if (labels is null) return null;
         // Transmission 4 drops empty labels and duplicates; a comma it refuses (its label lists are comma-separated).
         IReadOnlyList<string> kept = [.. labels.Select(l => l.Trim()).Where(l => l.Length > 0).Distinct(StringComparer.Ordinal)];
-        try { TorrentManager.CheckLabels(kept); }
+        try { TorrentLabels.CheckLabels(kept); }
         catch (WebApiException e) { throw Unsupported(e.Message); }
         return kept;
     }
