@@ -27,8 +27,7 @@ internal sealed partial class TorrentManager : IAsyncDisposable
         _seedsWhenComplete = t => SeedFor(t, OptionsFor()).Seed;
         _queuePositionOf = QueuePosition;
         Downloads = FullPath(options.Downloads);
-        GlobalDownloadLimit = new RateLimit(options.MaxDownloadRate);
-        GlobalUploadLimit = new RateLimit(options.MaxUploadRate);
+        Limits = new GlobalLimits(options, Save);
         _store = new TorrentListStore(Downloads);
         Labels = new TorrentLabels(Snapshot, Save);
         _settings = Effective(options, null);
@@ -62,8 +61,8 @@ internal sealed partial class TorrentManager : IAsyncDisposable
             Proxy = _options.Proxy,
             DhtStatePath = TorrentClient.DhtStatePathIn(Downloads), // beside the ledgers: a restart needs no bootstrap node
             MaxConnections = _settings.MaxConnections!.Value,
-            DownloadLimit = GlobalDownloadLimit, // the session applies them; each torrent's own limit sits under them
-            UploadLimit = GlobalUploadLimit,
+            DownloadLimit = Limits.Download, // the session applies them; each torrent's own limit sits under them
+            UploadLimit = Limits.Upload,
             Blocklist = Blocklist, // one list, filled and emptied while the session runs
             LoggerFactory = LineLogger.For(_options.Log), // the session's lines; each torrent logs to its own ring
         };
@@ -91,9 +90,8 @@ internal sealed partial class TorrentManager : IAsyncDisposable
         }
     }
 
-    /// <summary>The limits every torrent of this server shares (each torrent's own limit sits under them).</summary>
-    public RateLimit GlobalDownloadLimit { get; }
-    public RateLimit GlobalUploadLimit { get; }
+    /// <summary>The limits every torrent of this server shares: the normal ones, the alternative ones and their schedule.</summary>
+    public GlobalLimits Limits { get; }
 
     /// <summary>The categories and tags of the torrents.</summary>
     public TorrentLabels Labels { get; }
@@ -116,7 +114,7 @@ internal sealed partial class TorrentManager : IAsyncDisposable
         manager._settings = Effective(options, manager._store.LoadedSettings);
         manager._configuredPeerPort = options.PeerPort ?? manager._store.LoadedSettings?.PeerPort;
         manager.Labels.Load(manager._store.LoadedCategories, manager._store.LoadedTags);
-        manager.StartLimits(manager._store.LoadedLimits, manager._store.LoadedAltSpeed);
+        manager.Limits.Start(manager._store.LoadedLimits, manager._store.LoadedAltSpeed);
         manager.StartBlocklist();
         manager.Session = manager.StartSession();
         manager._following = Task.Run(manager.FollowAlertsAsync);
@@ -480,7 +478,7 @@ internal sealed partial class TorrentManager : IAsyncDisposable
     }
 
     /// <summary>Sets a torrent's own limit and saves the list, so the limit survives a restart (the global limits:
-    /// <see cref="SetGlobalLimits"/>).</summary>
+    /// <see cref="GlobalLimits.SetNormal"/>).</summary>
     public void SetLimit(RateLimit limit, long bytesPerSecond)
     {
         limit.BytesPerSecond = bytesPerSecond;
@@ -520,7 +518,7 @@ internal sealed partial class TorrentManager : IAsyncDisposable
                 SuperSeed = t.SuperSeed ? true : null,
                 MaxPeers = t.MaxPeers,
                 Remote = t.RemoteToSave(),
-            })], Settings with { PeerPort = _configuredPeerPort }, Labels.Categories, LimitsToSave(), AltSpeedToSave(), Labels.TagsToSave);
+            })], Settings with { PeerPort = _configuredPeerPort }, Labels.Categories, Limits.ToSave, Limits.AltSpeedToSave, Labels.TagsToSave);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -535,7 +533,7 @@ internal sealed partial class TorrentManager : IAsyncDisposable
         lock (_lock) _closing = true; // nothing new starts while the server stops
         await StopWatchAsync().ConfigureAwait(false);
         await StopRssAsync().ConfigureAwait(false);
-        if (_schedule is not null) await _schedule.DisposeAsync().ConfigureAwait(false);
+        await Limits.DisposeAsync().ConfigureAwait(false);
         // A run that completed on its own no longer wants to run, before the session's stop pauses every torrent.
         foreach (var torrent in All) torrent.Settle();
         if (Session is not null)

@@ -39,8 +39,8 @@ internal sealed partial class QBittorrentApi
     internal static IReadOnlyList<Preference> Preferences => field ??=
     [
         AsIs("add_trackers", ""), AsIs("add_trackers_enabled", false),
-        new("alt_dl_limit", (api, _) => api._torrents.AltSpeed.DownloadRate ?? 0, (api, v, _) => api.AltLimit(v, download: true)),
-        new("alt_up_limit", (api, _) => api._torrents.AltSpeed.UploadRate ?? 0, (api, v, _) => api.AltLimit(v, download: false)),
+        new("alt_dl_limit", (api, _) => api._torrents.Limits.AltSpeed.DownloadRate ?? 0, (api, v, _) => api.AltLimit(v, download: true)),
+        new("alt_up_limit", (api, _) => api._torrents.Limits.AltSpeed.UploadRate ?? 0, (api, v, _) => api.AltLimit(v, download: false)),
         AsIs("alternative_webui_enabled", false), AsIs("alternative_webui_path", ""), AsIs("announce_ip", ""),
         AsIs("announce_to_all_tiers", false, "the engine announces to the first tracker that answers (BEP 12)"),
         AsIs("announce_to_all_trackers", false, "the engine announces to the first tracker that answers (BEP 12)"),
@@ -57,7 +57,7 @@ internal sealed partial class QBittorrentApi
         AsIs("dht", (api, _) => api._torrents.Settings.Dht ?? false, "set where the server starts (serve --no-dht)"),
         AsIs("disk_cache", 0L), AsIs("disk_cache_ttl", 0L), AsIs("disk_io_read_mode", 0L), AsIs("disk_io_type", 0L),
         AsIs("disk_io_write_mode", 0L), AsIs("disk_queue_size", 0L),
-        new("dl_limit", (api, _) => api._torrents.GlobalLimits.DownloadRate ?? 0, (api, v, _) => api.GlobalLimit(v, download: true)),
+        new("dl_limit", (api, _) => api._torrents.Limits.Normal.DownloadRate ?? 0, (api, v, _) => api.GlobalLimit(v, download: true)),
         AsIs("dont_count_slow_torrents", false), AsIs("dyndns_domain", ""), AsIs("dyndns_enabled", false), AsIs("dyndns_password", ""),
         AsIs("dyndns_service", 0L), AsIs("dyndns_username", ""), AsIs("embedded_tracker_port", 0L),
         AsIs("embedded_tracker_port_forwarding", false), AsIs("enable_coalesce_read_write", false),
@@ -130,20 +130,20 @@ internal sealed partial class QBittorrentApi
         AsIs("rss_smart_episode_filters", ""),
         AsIs("save_path", (api, _) => api._torrents.Downloads, "the downloads folder is set where the server starts (serve --downloads)"),
         AsIs("save_path_changed_tmm_enabled", false), AsIs("save_resume_data_interval", 0L), AsIs("scan_dirs", EmptyObject),
-        new("schedule_from_hour", (api, _) => (long)(api._torrents.AltSpeed.ScheduleBegin ?? 0) / 60, (api, v, _) => api.ScheduleTime(v, begin: true, hour: true)),
-        new("schedule_from_min", (api, _) => (long)(api._torrents.AltSpeed.ScheduleBegin ?? 0) % 60, (api, v, _) => api.ScheduleTime(v, begin: true, hour: false)),
-        new("schedule_to_hour", (api, _) => (long)(api._torrents.AltSpeed.ScheduleEnd ?? 0) / 60, (api, v, _) => api.ScheduleTime(v, begin: false, hour: true)),
-        new("schedule_to_min", (api, _) => (long)(api._torrents.AltSpeed.ScheduleEnd ?? 0) % 60, (api, v, _) => api.ScheduleTime(v, begin: false, hour: false)),
-        new("scheduler_days", (api, _) => (long)SchedulerDaysOf(api._torrents.AltSpeed.ScheduleDays ?? 127), (api, v, _) =>
+        new("schedule_from_hour", (api, _) => (long)(api._torrents.Limits.AltSpeed.ScheduleBegin ?? 0) / 60, (api, v, _) => api.ScheduleTime(v, begin: true, hour: true)),
+        new("schedule_from_min", (api, _) => (long)(api._torrents.Limits.AltSpeed.ScheduleBegin ?? 0) % 60, (api, v, _) => api.ScheduleTime(v, begin: true, hour: false)),
+        new("schedule_to_hour", (api, _) => (long)(api._torrents.Limits.AltSpeed.ScheduleEnd ?? 0) / 60, (api, v, _) => api.ScheduleTime(v, begin: false, hour: true)),
+        new("schedule_to_min", (api, _) => (long)(api._torrents.Limits.AltSpeed.ScheduleEnd ?? 0) % 60, (api, v, _) => api.ScheduleTime(v, begin: false, hour: false)),
+        new("scheduler_days", (api, _) => (long)SchedulerDaysOf(api._torrents.Limits.AltSpeed.ScheduleDays ?? 127), (api, v, _) =>
         {
             var code = Whole(v, "scheduler_days");
             if (code is < 0 or > 9) throw new WebApiException(400, $"scheduler_days must be 0 (every day), 1 (weekdays), 2 (weekends) or 3..9 (Monday..Sunday), got {code}");
-            return () => api._torrents.UpdateAltSpeed(new AltSpeedSettings(ScheduleDays: DayBits[code]));
+            return () => api._torrents.Limits.UpdateAltSpeed(new AltSpeedSettings(ScheduleDays: DayBits[code]));
         }),
-        new("scheduler_enabled", (api, _) => api._torrents.AltSpeed.ScheduleEnabled == true, (api, v, _) =>
+        new("scheduler_enabled", (api, _) => api._torrents.Limits.AltSpeed.ScheduleEnabled == true, (api, v, _) =>
         {
             var on = Flag(v, "scheduler_enabled");
-            return () => api._torrents.UpdateAltSpeed(new AltSpeedSettings(ScheduleEnabled: on));
+            return () => api._torrents.Limits.UpdateAltSpeed(new AltSpeedSettings(ScheduleEnabled: on));
         }),
         AsIs("send_buffer_low_watermark", 0L), AsIs("send_buffer_watermark", 0L), AsIs("send_buffer_watermark_factor", 0L),
         AsIs("slow_torrent_dl_rate_threshold", 0L), AsIs("slow_torrent_inactive_timer", 0L), AsIs("slow_torrent_ul_rate_threshold", 0L),
@@ -157,7 +157,7 @@ internal sealed partial class QBittorrentApi
         AsIs("temp_path", ""), AsIs("temp_path_enabled", false), AsIs("torrent_changed_tmm_enabled", false),
         AsIs("torrent_content_layout", "Original", "files are laid out as the .torrent gives them"),
         AsIs("torrent_stop_condition", "None"),
-        new("up_limit", (api, _) => api._torrents.GlobalLimits.UploadRate ?? 0, (api, v, _) => api.GlobalLimit(v, download: false)),
+        new("up_limit", (api, _) => api._torrents.Limits.Normal.UploadRate ?? 0, (api, v, _) => api.GlobalLimit(v, download: false)),
         AsIs("upload_choking_algorithm", 0L), AsIs("upload_slots_behavior", 0L), AsIs("upnp", (api, _) => api._torrents.Settings.PortMapping is { Count: > 0 },
             "set where the server starts (serve --port-mapping): qBittorrent's one switch for UPnP and NAT-PMP"),
         AsIs("upnp_lease_duration", 0L),
@@ -315,7 +315,7 @@ internal sealed partial class QBittorrentApi
         var limit = Whole(value, download ? "dl_limit" : "up_limit");
         if (limit < -1) throw new WebApiException(400, $"{(download ? "dl_limit" : "up_limit")} must be bytes per second, 0 or -1 for unlimited, got {limit}");
         var bytes = Math.Max(0, limit);
-        return () => _torrents.SetGlobalLimits(download ? bytes : null, download ? null : bytes);
+        return () => _torrents.Limits.SetNormal(download ? bytes : null, download ? null : bytes);
     }
 
     /// <summary>alt_dl_limit and alt_up_limit: the alternative limits in bytes per second; 0 or -1 unlimited, as in
@@ -325,7 +325,7 @@ internal sealed partial class QBittorrentApi
         var limit = Whole(value, download ? "alt_dl_limit" : "alt_up_limit");
         if (limit < -1) throw new WebApiException(400, $"{(download ? "alt_dl_limit" : "alt_up_limit")} must be bytes per second, 0 or -1 for unlimited, got {limit}");
         var bytes = Math.Max(0, limit);
-        return () => _torrents.UpdateAltSpeed(download ? new AltSpeedSettings(DownloadRate: bytes) : new AltSpeedSettings(UploadRate: bytes));
+        return () => _torrents.Limits.UpdateAltSpeed(download ? new AltSpeedSettings(DownloadRate: bytes) : new AltSpeedSettings(UploadRate: bytes));
     }
 
     /// <summary>schedule_from_hour/min and schedule_to_hour/min: one half of the alternative limits' begin or end.</summary>
@@ -336,10 +336,10 @@ internal sealed partial class QBittorrentApi
         if (n < 0 || n > (hour ? 23 : 59)) throw new WebApiException(400, $"{key} must be 0..{(hour ? 23 : 59)}, got {n}");
         return () =>
         {
-            var alt = _torrents.AltSpeed;
+            var alt = _torrents.Limits.AltSpeed;
             var minutes = (begin ? alt.ScheduleBegin : alt.ScheduleEnd) ?? 0;
             minutes = hour ? (int)n * 60 + minutes % 60 : minutes / 60 * 60 + (int)n;
-            _torrents.UpdateAltSpeed(begin ? new AltSpeedSettings(ScheduleBegin: minutes) : new AltSpeedSettings(ScheduleEnd: minutes));
+            _torrents.Limits.UpdateAltSpeed(begin ? new AltSpeedSettings(ScheduleBegin: minutes) : new AltSpeedSettings(ScheduleEnd: minutes));
         };
     }
 

@@ -295,17 +295,17 @@ internal sealed partial class QBittorrentApi
     }
 
     /// <summary>transfer/speedLimitsMode: "1" while the alternative limits are in force, else "0".</summary>
-    private Task SpeedLimitsModeAsync(HttpContext context) => TextAsync(context, _torrents.AltSpeed.Active == true ? "1" : "0");
+    private Task SpeedLimitsModeAsync(HttpContext context) => TextAsync(context, _torrents.Limits.AltSpeed.Active == true ? "1" : "0");
 
     /// <summary>transfer/toggleSpeedLimitsMode: switches the alternative limits (Transmission's turtle mode) on or off by
     /// hand. While the schedule holds them on, they cannot be switched off by hand (409): turn the scheduler off.</summary>
     private Task ToggleSpeedLimitsModeAsync(HttpContext context)
     {
-        var now = _torrents.AltSpeed;
-        var after = _torrents.UpdateAltSpeed(new AltSpeedSettings(Enabled: now.Active != true));
+        var now = _torrents.Limits.AltSpeed;
+        var after = _torrents.Limits.UpdateAltSpeed(new AltSpeedSettings(Enabled: now.Active != true));
         if (after.Active == now.Active)
         {
-            _torrents.UpdateAltSpeed(new AltSpeedSettings(Enabled: now.Enabled)); // as it was
+            _torrents.Limits.UpdateAltSpeed(new AltSpeedSettings(Enabled: now.Enabled)); // as it was
             throw new WebApiException(409, "the alternative limits' schedule holds them on now: turn scheduler_enabled off to switch them by hand");
         }
         return TextAsync(context, "");
@@ -319,7 +319,7 @@ internal sealed partial class QBittorrentApi
             "1" => true, "0" => false,
             var m => throw new WebApiException(400, $"mode must be 0 or 1, got '{UntrustedText.Clean(m, 10)}'"),
         };
-        if ((_torrents.AltSpeed.Active == true) != mode) return ToggleSpeedLimitsModeAsync(context);
+        if ((_torrents.Limits.AltSpeed.Active == true) != mode) return ToggleSpeedLimitsModeAsync(context);
         return TextAsync(context, "");
     }
 }

@@ -54,7 +54,7 @@ internal sealed partial class QBittorrentApi
             ["dht_nodes"] = "0", // the session's DHT node count is not public
             ["dl_info_data"] = N(session),
             ["dl_info_speed"] = N((long)down),
-            ["dl_rate_limit"] = N(_torrents.GlobalDownloadLimit.BytesPerSecond),
+            ["dl_rate_limit"] = N(_torrents.Limits.Download.BytesPerSecond),
             ["free_space_on_disk"] = N(FreeSpace()),
             ["global_ratio"] = S(downloaded == 0 ? "0.00" : ((double)uploaded / downloaded).ToString("0.00", CultureInfo.InvariantCulture)),
             ["queued_io_jobs"] = "0",
@@ -68,8 +68,8 @@ internal sealed partial class QBittorrentApi
             ["total_wasted_session"] = "0",
             ["up_info_data"] = N(uploaded),
             ["up_info_speed"] = N((long)up),
-            ["up_rate_limit"] = N(_torrents.GlobalUploadLimit.BytesPerSecond),
-            ["use_alt_speed_limits"] = _torrents.AltSpeed.Active == true ? "true" : "false",
+            ["up_rate_limit"] = N(_torrents.Limits.Upload.BytesPerSecond),
+            ["use_alt_speed_limits"] = _torrents.Limits.AltSpeed.Active == true ? "true" : "false",
             ["write_cache_overload"] = S("0"),
         };
     }

@@ -20,9 +20,9 @@ internal sealed partial class TransmissionRpc
     {
         var fields = TransmissionArguments.Strings(args, "fields")?.ToHashSet(StringComparer.Ordinal);
         var settings = _torrents.Settings;
-        var down = _torrents.GlobalLimits.DownloadRate ?? 0;
-        var up = _torrents.GlobalLimits.UploadRate ?? 0;
-        var alt = _torrents.AltSpeed;
+        var down = _torrents.Limits.Normal.DownloadRate ?? 0;
+        var up = _torrents.Limits.Normal.UploadRate ?? 0;
+        var alt = _torrents.Limits.AltSpeed;
         bool Wants(string key) => fields is null || fields.Contains(key);
         void Number(string key, long value) { if (Wants(key)) w.WriteNumber(key, value); }
         void Real(string key, double value) { if (Wants(key)) w.WriteNumber(key, value); }
@@ -108,8 +108,8 @@ internal sealed partial class TransmissionRpc
     private void SetSession(JsonElement args)
     {
         RequireSessionAsItIs(args);
-        var down = Limit(args, "speed-limit-down", "speed-limit-down-enabled", _torrents.GlobalLimits.DownloadRate > 0);
-        var up = Limit(args, "speed-limit-up", "speed-limit-up-enabled", _torrents.GlobalLimits.UploadRate > 0);
+        var down = Limit(args, "speed-limit-down", "speed-limit-down-enabled", _torrents.Limits.Normal.DownloadRate > 0);
+        var up = Limit(args, "speed-limit-up", "speed-limit-up-enabled", _torrents.Limits.Normal.UploadRate > 0);
         var queue = TransmissionArguments.Long(args, "download-queue-size");
         var ratio = TransmissionArguments.Double(args, "seedRatioLimit");
         var limited = TransmissionArguments.Bool(args, "seedRatioLimited");
@@ -131,10 +131,10 @@ internal sealed partial class TransmissionRpc
             (int?)TransmissionArguments.Long(args, "alt-speed-time-end"), (int?)TransmissionArguments.Long(args, "alt-speed-time-day"));
         try
         {
-            if (alt != new AltSpeedSettings()) _torrents.UpdateAltSpeed(alt);
+            if (alt != new AltSpeedSettings()) _torrents.Limits.UpdateAltSpeed(alt);
         }
         catch (WebApiException e) { throw Unsupported(e.Message); }
-        if (down is not null || up is not null) _torrents.SetGlobalLimits(down, up);
+        if (down is not null || up is not null) _torrents.Limits.SetNormal(down, up);
         double? seedRatio = limited == false ? 0 : ratio is { } r && (limited == true || _torrents.Settings.SeedRatio is not null) ? r : null;
         if (queue is not null || seedRatio is not null) _torrents.UpdateSettings(new WebSettings((int?)queue, SeedRatio: seedRatio));
         if (start is { } s) _torrents.UpdateSettings(new WebSettings { StartAddedTorrents = s });
