@@ -26,7 +26,7 @@ internal sealed partial class TorrentManager
     /// <exception cref="WebApiException">The list given on the command line cannot be read or is not a blocklist.</exception>
     private void StartBlocklist()
     {
-        if (_settings.BlocklistEnabled != true || _settings.Blocklist is not { } source) return;
+        if (Settings.BlocklistEnabled != true || Settings.Blocklist is not { } source) return;
         if (_options.Blocklist is not null && _store.LoadedSettings?.Blocklist != source)
         {
             UpdateBlocklistAsync(CancellationToken.None).GetAwaiter().GetResult(); // Open runs on a pool thread: no context to block
@@ -109,7 +109,7 @@ internal sealed partial class TorrentManager
         var newSource = source is null ? before.Blocklist : source.Length == 0 ? null : source;
         var on = enabled ?? before.BlocklistEnabled ?? false;
         if (on && newSource is null) throw new WebApiException(400, "the blocklist cannot be turned on without its URL or file");
-        lock (_lock) _settings = _settings with { Blocklist = newSource, BlocklistEnabled = on };
+        _settings.Change(s => s with { Blocklist = newSource, BlocklistEnabled = on });
         try
         {
             if (!on) Blocklist.Clear();
@@ -122,7 +122,7 @@ internal sealed partial class TorrentManager
         }
         catch
         {
-            lock (_lock) _settings = _settings with { Blocklist = before.Blocklist, BlocklistEnabled = before.BlocklistEnabled };
+            _settings.Change(s => s with { Blocklist = before.Blocklist, BlocklistEnabled = before.BlocklistEnabled });
             throw;
         }
         Save();

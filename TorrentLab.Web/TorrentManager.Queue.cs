@@ -1,6 +1,5 @@
 using System.Net;
 using TorrentLab.Client;
-using TorrentLab.Dht;
 using TorrentLab.Downloads;
 
 namespace TorrentLab.Web;
@@ -9,54 +8,18 @@ namespace TorrentLab.Web;
 /// order they were asked for), the seeding defaults, and the re-check.</summary>
 internal sealed partial class TorrentManager
 {
-    private WebSettings _settings;
     private long _nextTicket;
     private bool _closing;
 
     /// <summary>The settings in force: queue size and seeding defaults, every field set.</summary>
-    public WebSettings Settings { get { lock (_lock) return _settings; } }
-
-    private static WebSettings Effective(WebServerOptions options, WebSettings? saved) => new(
-        saved?.MaxActiveDownloads ?? options.MaxActiveDownloads,
-        saved?.SeedAfterDownload ?? options.SeedAfterDownload,
-        saved?.SeedRatio ?? options.SeedRatio,
-        saved?.SeedMinutes ?? options.SeedTime?.TotalMinutes)
-    {
-        // The session's: the command line's when given, else what the last run saved, else the defaults.
-        PeerPort = options.PeerPort ?? saved?.PeerPort ?? DefaultPeerPort,
-        Dht = options.Dht ?? saved?.Dht ?? true,
-        DhtBootstrap = options.DhtBootstrap ?? saved?.DhtBootstrap ?? DhtNodeOptions.PublicRouters,
-        MaxConnections = options.MaxConnections ?? saved?.MaxConnections ?? new SessionSettings().MaxConnections,
-        StartAddedTorrents = saved?.StartAddedTorrents ?? true,
-        PortMapping = WebSettings.NamesOf(options.PortMapping ?? WebSettings.ProtocolsOf(saved?.PortMapping)),
-        // --blocklist turns the list on with that source; else as saved (off by default).
-        Blocklist = options.Blocklist ?? saved?.Blocklist,
-        BlocklistEnabled = options.Blocklist is not null || saved?.BlocklistEnabled == true,
-        WatchFolder = options.WatchFolder ?? saved?.WatchFolder,
-        WatchDelete = options.WatchDelete ?? saved?.WatchDelete,
-    };
-
-    /// <summary>BEP 3: "Ports reserved for BitTorrent are typically 6881-6889".</summary>
-    private const int DefaultPeerPort = 6881;
+    public WebSettings Settings => _settings.Current;
 
     /// <summary>Changes the fields <paramref name="update"/> sets (0 clears a seeding limit), saves them, and starts
     /// queued downloads when the queue grew.</summary>
     /// <exception cref="WebApiException">400: a value out of range.</exception>
     public WebSettings UpdateSettings(WebSettings update)
     {
-        if (update.MaxActiveDownloads is < 1 or > 1000) throw new WebApiException(400, $"maxActiveDownloads must be 1..1000, got {update.MaxActiveDownloads}");
-        CheckSeedLimits(update.SeedRatio, update.SeedMinutes);
-        lock (_lock)
-        {
-            _settings = _settings with
-            {
-                MaxActiveDownloads = update.MaxActiveDownloads ?? _settings.MaxActiveDownloads,
-                SeedAfterDownload = update.SeedAfterDownload ?? _settings.SeedAfterDownload,
-                SeedRatio = update.SeedRatio is { } ratio ? (ratio == 0 ? null : ratio) : _settings.SeedRatio,
-                SeedMinutes = update.SeedMinutes is { } minutes ? (minutes == 0 ? null : minutes) : _settings.SeedMinutes,
-                StartAddedTorrents = update.StartAddedTorrents ?? _settings.StartAddedTorrents,
-            };
-        }
+        _settings.Update(update);
         Save();
         Pump();
         return Settings;
@@ -66,16 +29,9 @@ internal sealed partial class TorrentManager
     /// <exception cref="WebApiException">400: a value out of range.</exception>
     public void SetSeeding(ManagedTorrent torrent, SeedPolicy policy)
     {
-        CheckSeedLimits(policy.Ratio, policy.Minutes);
+        ServerSettings.CheckSeedLimits(policy.Ratio, policy.Minutes);
         torrent.Seeding = policy;
         Save();
-    }
-
-    private static void CheckSeedLimits(double? ratio, double? minutes)
-    {
-        if (ratio is { } r && (r < 0 || !double.IsFinite(r))) throw new WebApiException(400, $"a seed ratio must be 0 or more, got {r}");
-        if (minutes is { } m && (m < 0 || !double.IsFinite(m) || m > TimeSpan.MaxValue.TotalMinutes / 2))
-            throw new WebApiException(400, $"seed minutes must be 0 or more, got {m}");
     }
 
     /// <summary>Puts the torrent at the end of the queue (a complete one only when it will seed).</summary>
@@ -119,7 +75,7 @@ internal sealed partial class TorrentManager
             {
                 if (!torrent.Handle.IsComplete)
                 {
-                    free ??= _settings.MaxActiveDownloads!.Value - _torrents.Values.Count(t => t.State == TorrentState.Downloading);
+                    free ??= _settings.Current.MaxActiveDownloads!.Value - _torrents.Values.Count(t => t.State == TorrentState.Downloading);
                     if (free <= 0) continue;
                     free--;
                 }

@@ -33,11 +33,11 @@ internal sealed partial class TorrentManager
     public void SetWatch(string? folder, bool? delete)
     {
         if (folder is { Length: > 0 }) CheckWatchFolder(folder);
-        lock (_lock) _settings = _settings with
+        _settings.Change(s => s with
         {
-            WatchFolder = folder is null ? _settings.WatchFolder : folder.Length == 0 ? null : Path.GetFullPath(folder),
-            WatchDelete = delete ?? _settings.WatchDelete,
-        };
+            WatchFolder = folder is null ? s.WatchFolder : folder.Length == 0 ? null : Path.GetFullPath(folder),
+            WatchDelete = delete ?? s.WatchDelete,
+        });
         StartWatch();
         Save();
     }

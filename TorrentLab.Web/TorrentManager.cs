@@ -15,6 +15,7 @@ internal sealed partial class TorrentManager : IAsyncDisposable
     private readonly Lock _lock = new();
     private readonly WebServerOptions _options;
     private readonly TorrentListStore _store;
+    private readonly ServerSettings _settings;
     private int _listVersion;
 
     // One of each for every torrent: ten thousand torrents share them rather than hold a closure each.
@@ -30,7 +31,7 @@ internal sealed partial class TorrentManager : IAsyncDisposable
         Limits = new GlobalLimits(options, Save);
         _store = new TorrentListStore(Downloads);
         Labels = new TorrentLabels(Snapshot, Save);
-        _settings = Effective(options, null);
+        _settings = new ServerSettings(options);
     }
 
     /// <summary>The peer port the command line named or an earlier run saved; null for the default (6881, which may fall
@@ -45,22 +46,23 @@ internal sealed partial class TorrentManager : IAsyncDisposable
     /// <summary>Starts the session from the settings in force (<see cref="WebServerOptions.ConfigureSession"/> last).</summary>
     private TorrentSession StartSession()
     {
+        var current = Settings;
         var settings = new SessionSettings
         {
-            ListenPort = _settings.PeerPort!.Value,
+            ListenPort = current.PeerPort!.Value,
             // A port given on the command line or saved by an earlier run is a promise: bound, or the start fails. Only
             // the default may move to another of 6881-6889 (and that one is never saved).
             PortFallback = _configuredPeerPort is null,
             BindAddresses = _options.PeerBindAddresses,
             Encryption = _options.Encryption,
-            Dht = _settings.Dht!.Value,
-            DhtBootstrap = _settings.DhtBootstrap!,
+            Dht = current.Dht!.Value,
+            DhtBootstrap = current.DhtBootstrap!,
             Lsd = _options.Lsd,
             // Proxy only: nothing direct, so no router is asked (a mapping saved by an earlier start waits for a start without it).
-            PortMapping = _options.Proxy is { Only: true } ? PortMapping.PortMappingProtocols.None : WebSettings.ProtocolsOf(_settings.PortMapping),
+            PortMapping = _options.Proxy is { Only: true } ? PortMapping.PortMappingProtocols.None : WebSettings.ProtocolsOf(current.PortMapping),
             Proxy = _options.Proxy,
             DhtStatePath = TorrentClient.DhtStatePathIn(Downloads), // beside the ledgers: a restart needs no bootstrap node
-            MaxConnections = _settings.MaxConnections!.Value,
+            MaxConnections = current.MaxConnections!.Value,
             DownloadLimit = Limits.Download, // the session applies them; each torrent's own limit sits under them
             UploadLimit = Limits.Upload,
             Blocklist = Blocklist, // one list, filled and emptied while the session runs
@@ -111,14 +113,14 @@ internal sealed partial class TorrentManager : IAsyncDisposable
         var manager = new TorrentManager(options);
         Directory.CreateDirectory(manager.Downloads);
         var entries = manager._store.Load(options.Log);
-        manager._settings = Effective(options, manager._store.LoadedSettings);
+        manager._settings.Load(manager._store.LoadedSettings);
         manager._configuredPeerPort = options.PeerPort ?? manager._store.LoadedSettings?.PeerPort;
         manager.Labels.Load(manager._store.LoadedCategories, manager._store.LoadedTags);
         manager.Limits.Start(manager._store.LoadedLimits, manager._store.LoadedAltSpeed);
         manager.StartBlocklist();
         manager.Session = manager.StartSession();
         manager._following = Task.Run(manager.FollowAlertsAsync);
-        manager._settings = manager._settings with { PeerPort = manager.Session.Port }; // reported: the port bound
+        manager._settings.Change(s => s with { PeerPort = manager.Session.Port }); // reported: the port bound
         // A port the command line named is saved at once: the next start asks for it again (a port forwarded on a
         // router stays right). A fallback from the default is never saved.
         if (manager._store.LoadedSettings?.PeerPort != manager._configuredPeerPort
