@@ -36,7 +36,7 @@ internal static class TorrentApiParity
         api.MapPut("/settings", async (WebSettings body, CancellationToken ct) =>
             {
                 if (body.WatchFolder is { Length: > 0 } watch) torrents.CheckWatchFolder(watch); // refused before anything changes
-                if (body.Blocklist is not null || body.BlocklistEnabled is not null) await torrents.SetBlocklistAsync(body.Blocklist, body.BlocklistEnabled, ct);
+                if (body.Blocklist is not null || body.BlocklistEnabled is not null) await torrents.Blocklist.SetAsync(body.Blocklist, body.BlocklistEnabled, ct);
                 if (body.WatchFolder is not null || body.WatchDelete is not null) torrents.SetWatch(body.WatchFolder, body.WatchDelete);
                 return Results.Json(torrents.UpdateSettings(body), WebJsonContext.Default.WebSettings);
             })
@@ -46,7 +46,7 @@ internal static class TorrentApiParity
             .Responds(415, "Another content type than application/json", typeof(ApiError))
             .Responds(502, "The blocklist's URL or file could not be read", typeof(ApiError));
 
-        api.MapPost("/blocklist/update", async (CancellationToken ct) => Results.Json(await torrents.UpdateBlocklistAsync(ct), WebJsonContext.Default.BlocklistLoad))
+        api.MapPost("/blocklist/update", async (CancellationToken ct) => Results.Json(await torrents.Blocklist.UpdateAsync(ct), WebJsonContext.Default.BlocklistLoad))
             .WithName("UpdateBlocklist").WithSummary("Read the blocklist again from its URL or file, and put it in force when it is on")
             .Responds(200, "What was read: ranges, and malformed lines skipped", typeof(BlocklistLoad))
             .Responds(400, "No blocklist is set, or it is not a blocklist", typeof(ApiError))

@@ -44,11 +44,11 @@ internal sealed partial class TorrentManager
             var enabled = saved.BlocklistEnabled == true;
             if (saved.Blocklist != now.Blocklist || enabled != (now.BlocklistEnabled == true))
             {
-                await SetBlocklistAsync(saved.Blocklist ?? "", enabled, ct).ConfigureAwait(false);
-                Note($"blocklist {(enabled ? "on" : "off")}{(saved.Blocklist is { } s ? $": {ShownSource(s)}, {Blocklist.RangeCount} ranges" : "")}");
+                await Blocklist.SetAsync(saved.Blocklist ?? "", enabled, ct).ConfigureAwait(false);
+                Note($"blocklist {(enabled ? "on" : "off")}{(saved.Blocklist is { } s ? $": {ServerBlocklist.ShownSource(s)}, {Blocklist.List.RangeCount} ranges" : "")}");
             }
             else if (enabled && saved.Blocklist is not null)
-                Note($"blocklist read again: {await UpdateBlocklistAsync(ct).ConfigureAwait(false)}");
+                Note($"blocklist read again: {await Blocklist.UpdateAsync(ct).ConfigureAwait(false)}");
         }
         catch (WebApiException e) { lines.Add($"warning: reload: blocklist: {e.Message}; the list in force stays"); }
         lines.AddRange(ReloadWatch(saved));

@@ -30,8 +30,9 @@ internal sealed partial class TorrentManager : IAsyncDisposable
         Downloads = FullPath(options.Downloads);
         Limits = new GlobalLimits(options, Save);
         _store = new TorrentListStore(Downloads);
-        Labels = new TorrentLabels(Snapshot, Save);
         _settings = new ServerSettings(options);
+        Labels = new TorrentLabels(Snapshot, Save);
+        Blocklist = new ServerBlocklist(options, _store.Folder, _settings, Save);
     }
 
     /// <summary>The peer port the command line named or an earlier run saved; null for the default (6881, which may fall
@@ -65,7 +66,7 @@ internal sealed partial class TorrentManager : IAsyncDisposable
             MaxConnections = current.MaxConnections!.Value,
             DownloadLimit = Limits.Download, // the session applies them; each torrent's own limit sits under them
             UploadLimit = Limits.Upload,
-            Blocklist = Blocklist, // one list, filled and emptied while the session runs
+            Blocklist = Blocklist.List, // one list, filled and emptied while the session runs
             LoggerFactory = LineLogger.For(_options.Log), // the session's lines; each torrent logs to its own ring
         };
         return TorrentSession.Start(_options.ConfigureSession?.Invoke(settings) ?? settings);
@@ -95,6 +96,9 @@ internal sealed partial class TorrentManager : IAsyncDisposable
     /// <summary>The limits every torrent of this server shares: the normal ones, the alternative ones and their schedule.</summary>
     public GlobalLimits Limits { get; }
 
+    /// <summary>The list of addresses no peer is dialled at or accepted from, and where it is read from.</summary>
+    public ServerBlocklist Blocklist { get; }
+
     /// <summary>The categories and tags of the torrents.</summary>
     public TorrentLabels Labels { get; }
 
@@ -117,7 +121,7 @@ internal sealed partial class TorrentManager : IAsyncDisposable
         manager._configuredPeerPort = options.PeerPort ?? manager._store.LoadedSettings?.PeerPort;
         manager.Labels.Load(manager._store.LoadedCategories, manager._store.LoadedTags);
         manager.Limits.Start(manager._store.LoadedLimits, manager._store.LoadedAltSpeed);
-        manager.StartBlocklist();
+        manager.Blocklist.Start(manager._store.LoadedSettings?.Blocklist);
         manager.Session = manager.StartSession();
         manager._following = Task.Run(manager.FollowAlertsAsync);
         manager._settings.Change(s => s with { PeerPort = manager.Session.Port }); // reported: the port bound

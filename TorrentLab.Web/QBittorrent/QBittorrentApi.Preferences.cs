@@ -256,15 +256,15 @@ internal sealed partial class QBittorrentApi
             var on = Flag(value, "ip_filter_enabled");
             if (request.TryGetProperty("ip_filter_path", out _) || on == (_torrents.Settings.BlocklistEnabled == true))
                 return _ => Task.CompletedTask; // made with the path, or as it is
-            return ct => _torrents.SetBlocklistAsync(null, on, ct);
+            return ct => _torrents.Blocklist.SetAsync(null, on, ct);
         }
         string? source = value.ValueKind == JsonValueKind.String ? value.GetString()! : throw new WebApiException(400, "ip_filter_path must be a string");
-        if (source.Length > 0 && !TorrentManager.IsBlocklistSource(source))
+        if (source.Length > 0 && !ServerBlocklist.IsSource(source))
             throw new WebApiException(400, $"ip_filter_path must be the absolute path of a file on the server or an http(s) URL, got '{UntrustedText.Clean(source, 120)}'");
         bool? enabled = request.TryGetProperty("ip_filter_enabled", out var flag) ? Flag(flag, "ip_filter_enabled") : null;
         if (source == (_torrents.Settings.Blocklist ?? "")) source = null; // unchanged: not read again
         if (enabled == (_torrents.Settings.BlocklistEnabled == true)) enabled = null;
-        return ct => source is null && enabled is null ? Task.CompletedTask : _torrents.SetBlocklistAsync(source, enabled, ct);
+        return ct => source is null && enabled is null ? Task.CompletedTask : _torrents.Blocklist.SetAsync(source, enabled, ct);
     }
 
     private static string Shown(object value) => value switch

@@ -8,7 +8,7 @@ internal sealed partial class TransmissionRpc
     /// <summary>rpc-spec 4.4: reads the list again from <c>blocklist-url</c> and answers its size.</summary>
     private async Task UpdateBlocklistAsync(Utf8JsonWriter w, CancellationToken ct)
     {
-        var read = await _torrents.UpdateBlocklistAsync(ct).ConfigureAwait(false);
+        var read = await _torrents.Blocklist.UpdateAsync(ct).ConfigureAwait(false);
         w.WriteNumber("blocklist-size", read.Ranges);
     }
 
@@ -16,7 +16,7 @@ internal sealed partial class TransmissionRpc
     /// applies anything.</summary>
     private static void CheckBlocklist(JsonElement args)
     {
-        if (TransmissionArguments.String(args, "blocklist-url") is { Length: > 0 } url && !TorrentManager.IsBlocklistSource(url))
+        if (TransmissionArguments.String(args, "blocklist-url") is { Length: > 0 } url && !ServerBlocklist.IsSource(url))
             throw Unsupported($"blocklist-url must be an http(s) URL or the absolute path of a file on the server, got '{UntrustedText.Clean(url, 120)}'");
     }
 
@@ -28,6 +28,6 @@ internal sealed partial class TransmissionRpc
         var enabled = TransmissionArguments.Bool(args, "blocklist-enabled");
         if (url is null && enabled is null) return;
         if (url == (_torrents.Settings.Blocklist ?? "") && enabled is null) return; // a dialog sent back as it is
-        await _torrents.SetBlocklistAsync(url, enabled, ct).ConfigureAwait(false);
+        await _torrents.Blocklist.SetAsync(url, enabled, ct).ConfigureAwait(false);
     }
 }

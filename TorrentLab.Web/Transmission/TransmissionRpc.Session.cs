@@ -70,7 +70,7 @@ internal sealed partial class TransmissionRpc
         Number("alt-speed-time-end", alt.ScheduleEnd ?? 0);
         Number("alt-speed-time-day", alt.ScheduleDays ?? 0);
         Bool("blocklist-enabled", settings.BlocklistEnabled == true);
-        Number("blocklist-size", _torrents.BlocklistSize);
+        Number("blocklist-size", _torrents.Blocklist.Size);
         Text("blocklist-url", settings.Blocklist ?? "");
         Number("cache-size-mb", 4);
         Text("incomplete-dir", _torrents.Downloads);
