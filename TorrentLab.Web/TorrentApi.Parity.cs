@@ -35,9 +35,9 @@ internal static class TorrentApiParity
 
         api.MapPut("/settings", async (WebSettings body, CancellationToken ct) =>
             {
-                if (body.WatchFolder is { Length: > 0 } watch) torrents.CheckWatchFolder(watch); // refused before anything changes
+                if (body.WatchFolder is { Length: > 0 } watch) torrents.Watch.CheckFolder(watch); // refused before anything changes
                 if (body.Blocklist is not null || body.BlocklistEnabled is not null) await torrents.Blocklist.SetAsync(body.Blocklist, body.BlocklistEnabled, ct);
-                if (body.WatchFolder is not null || body.WatchDelete is not null) torrents.SetWatch(body.WatchFolder, body.WatchDelete);
+                if (body.WatchFolder is not null || body.WatchDelete is not null) torrents.Watch.Set(body.WatchFolder, body.WatchDelete);
                 return Results.Json(torrents.UpdateSettings(body), WebJsonContext.Default.WebSettings);
             })
             .WithName("SetSettings").WithSummary("Change the queue size, the seeding defaults, the blocklist or the watch folder (fields left out keep their value; 0 clears a seeding limit)")

@@ -51,7 +51,7 @@ internal sealed partial class TorrentManager
                 Note($"blocklist read again: {await Blocklist.UpdateAsync(ct).ConfigureAwait(false)}");
         }
         catch (WebApiException e) { lines.Add($"warning: reload: blocklist: {e.Message}; the list in force stays"); }
-        lines.AddRange(ReloadWatch(saved));
+        lines.AddRange(Watch.Reload(saved));
         foreach (var (name, changed) in new[]
         {
             ("peer port", saved.PeerPort is { } port && port != _configuredPeerPort),

@@ -33,6 +33,7 @@ internal sealed partial class TorrentManager : IAsyncDisposable
         _settings = new ServerSettings(options);
         Labels = new TorrentLabels(Snapshot, Save);
         Blocklist = new ServerBlocklist(options, _store.Folder, _settings, Save);
+        Watch = new ServerWatchFolder(this, options, _settings, Save);
     }
 
     /// <summary>The peer port the command line named or an earlier run saved; null for the default (6881, which may fall
@@ -99,6 +100,9 @@ internal sealed partial class TorrentManager : IAsyncDisposable
     /// <summary>The list of addresses no peer is dialled at or accepted from, and where it is read from.</summary>
     public ServerBlocklist Blocklist { get; }
 
+    /// <summary>The folder watched for .torrent and .magnet files to add.</summary>
+    public ServerWatchFolder Watch { get; }
+
     /// <summary>The categories and tags of the torrents.</summary>
     public TorrentLabels Labels { get; }
 
@@ -142,7 +146,7 @@ internal sealed partial class TorrentManager : IAsyncDisposable
             if (entry.Running) manager.Enqueue(managed); // in the saved order; the queue starts what fits
         }
         manager.Pump();
-        manager.StartWatch(); // after the saved torrents: a file dropped again while stopped is "added already"
+        manager.Watch.Start(); // after the saved torrents: a file dropped again while stopped is "added already"
         manager.StartRss();
         return manager;
     }
@@ -537,7 +541,7 @@ internal sealed partial class TorrentManager : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         lock (_lock) _closing = true; // nothing new starts while the server stops
-        await StopWatchAsync().ConfigureAwait(false);
+        await Watch.StopAsync().ConfigureAwait(false);
         await StopRssAsync().ConfigureAwait(false);
         await Limits.DisposeAsync().ConfigureAwait(false);
         // A run that completed on its own no longer wants to run, before the session's stop pauses every torrent.
