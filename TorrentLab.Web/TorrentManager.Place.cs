@@ -1,96 +1,26 @@
 using System.Net;
-using System.Runtime.InteropServices;
 using TorrentLab.Client;
 using TorrentLab.Metainfo;
 
 namespace TorrentLab.Web;
 
-/// <summary>Where each torrent keeps its data (a save folder below the downloads folder, and moving the data to another),
-/// whom it announces to (its tracker list, edited), and the peers the user gives it.</summary>
-/// <remarks>Safety rule: a save folder is always inside the downloads folder once symbolic links are followed, never
-/// inside TorrentLab's own <c>.torrentlab</c>, and no two torrents' data overlap (one torrent's files are never inside
-/// another's top folder).</remarks>
+/// <summary>Where each torrent keeps its data (a save folder below the downloads folder, and moving the data to another;
+/// <see cref="DataPlaces"/> has the safety rule), whom it announces to (its tracker list, edited), and the peers the
+/// user gives it.</summary>
 internal sealed partial class TorrentManager
 {
-    private const int MaxFolderLength = 1024;  // a folder name to type, not a text
     private const int MaxTrackers = 100;       // announce URLs per torrent (libtorrent's own lists stay well under this)
     private const int MaxTrackerUrlLength = 2048;
     private const int MaxGivenPeers = 200;     // peers the user may give one torrent
-    // Where each torrent's data lies (DataPath) and how many such places each folder holds below it, guarded by _lock:
-    // a new place overlaps another torrent's when it is one, lies below one, or holds one, each looked up in O(depth)
-    // (10,000 torrents checked against each other at a start would otherwise cost 50 million comparisons). A torrent
-    // being moved holds its old place and its new one until the move ends.
-    private readonly Dictionary<string, string> _places = new(StringComparer.Ordinal);     // data path -> info hash
-    private readonly Dictionary<string, int> _placesBelow = new(StringComparer.Ordinal);   // folder -> places below it
-    private readonly HashSet<string> _moving = new(StringComparer.Ordinal);                // info hashes being moved
-
-    /// <summary>The full path of <paramref name="folder"/> without a trailing separator, as the library spells an output
-    /// folder: the downloads folder is kept so, and every save folder's path is built from it.</summary>
-    internal static string FullPath(string folder) => Path.TrimEndingDirectorySeparator(Path.GetFullPath(folder));
 
     /// <summary>The absolute path of a save folder (relative, as <see cref="SaveFolderOf"/> gives it).</summary>
-    public string FolderPath(string saveFolder) => saveFolder.Length == 0 ? Downloads : Path.Combine(Downloads, saveFolder);
+    public string FolderPath(string saveFolder) => _places.FolderPath(saveFolder);
 
     /// <summary>The absolute path of the folder the torrent's data is in.</summary>
     public string FolderOf(ManagedTorrent torrent) => FolderPath(torrent.SaveFolder);
 
-    /// <summary>The save folder a request names, relative to the downloads folder with '/' ("" for the downloads folder
-    /// itself): a relative path is taken below the downloads folder, an absolute one must lead inside it.</summary>
-    /// <exception cref="WebApiException">400: outside the downloads folder (symbolic links followed), inside
-    /// <c>.torrentlab</c>, a control character, or too long.</exception>
-    public string SaveFolderOf(string? folder)
-    {
-        if (string.IsNullOrEmpty(folder)) return "";
-        if (folder.Length > MaxFolderLength || folder.Any(char.IsControl))
-            throw new WebApiException(400, $"a folder is at most {MaxFolderLength} characters without control characters, got '{UntrustedText.Clean(folder, 60)}'");
-        // The message names the folder as given: where a link leads is the server's business.
-        return TorrentClient.FolderBelow(Downloads, folder)
-            ?? throw new WebApiException(400, $"folder '{UntrustedText.Clean(folder, 120)}' is not inside the downloads folder (symbolic links followed) " +
-                $"or is inside TorrentLab's own '{TorrentClient.StateFolder}': every save folder must be inside the downloads folder");
-    }
-
-    /// <summary>Where a torrent's data lies, relative to the downloads folder: its folder, then its file or top folder.</summary>
-    private static string DataPath(Torrent torrent, string folder)
-    {
-        var top = torrent.Files[0].PathSegments[0];
-        return folder.Length == 0 ? top : folder + "/" + top;
-    }
-
-    /// <summary>Refuses a place whose data would overlap another torrent's (its files inside the other's, or the same).</summary>
-    /// <exception cref="WebApiException">409, naming the other torrent and its place.</exception>
-    private void CheckFreeLocked(Torrent torrent, string folder, string? except = null)
-    {
-        var mine = DataPath(torrent, folder);
-        var taken = Taken(mine);
-        for (var i = mine.LastIndexOf('/'); taken is null && i > 0; i = mine.LastIndexOf('/', i - 1)) taken = Taken(mine[..i]);
-        if (taken is null && _placesBelow.ContainsKey(mine)) // rare: a place below this one, found by a walk
-            taken = _places.Where(p => p.Key.StartsWith(mine + "/", StringComparison.Ordinal) && p.Value != except).Select(p => p.Key).FirstOrDefault();
-        if (taken is not null) throw new WebApiException(409, $"another torrent ({_places[taken]}) already downloads to '{taken}'");
-
-        string? Taken(string path) => _places.TryGetValue(path, out var hash) && hash != except ? path : null;
-    }
-
-    private void TakePlaceLocked(ManagedTorrent torrent, string folder) => TakePlaceLocked(torrent.Torrent, folder, torrent.InfoHash);
-
-    /// <summary>Marks the torrent's place taken by <paramref name="infoHash"/>; taken again by the same torrent, only the
-    /// text it is held under changes.</summary>
-    private void TakePlaceLocked(Torrent torrent, string folder, string infoHash)
-    {
-        var place = DataPath(torrent, folder);
-        ref var holder = ref CollectionsMarshal.GetValueRefOrAddDefault(_places, place, out var existed);
-        holder = infoHash; // the torrent's own text: ten thousand torrents hold no second copy
-        if (existed) return;
-        for (var i = place.LastIndexOf('/'); i > 0; i = place.LastIndexOf('/', i - 1))
-            _placesBelow[place[..i]] = _placesBelow.GetValueOrDefault(place[..i]) + 1;
-    }
-
-    private void LeavePlaceLocked(Torrent torrent, string folder)
-    {
-        var place = DataPath(torrent, folder);
-        if (!_places.Remove(place)) return;
-        for (var i = place.LastIndexOf('/'); i > 0; i = place.LastIndexOf('/', i - 1))
-            if (--CollectionsMarshal.GetValueRefOrNullRef(_placesBelow, place[..i]) == 0) _placesBelow.Remove(place[..i]);
-    }
+    /// <inheritdoc cref="DataPlaces.SaveFolderOf"/>
+    public string SaveFolderOf(string? folder) => _places.SaveFolderOf(folder);
 
     /// <summary>Gives the torrent another save folder. With <paramref name="moveData"/>, its activity stops, its files and
     /// resume ledger move (renamed on one file system, else copied, and the old copy deleted only once the new one is
@@ -103,13 +33,13 @@ internal sealed partial class TorrentManager
         if (target == torrent.SaveFolder) return;
         if (torrent.State is TorrentState.Checking or TorrentState.Moving)
             throw new WebApiException(409, $"'{torrent.Torrent.Name}' is {torrent.State.ToString().ToLowerInvariant()}: its data cannot be moved now");
-        CheckPaths(torrent.Torrent, FolderPath(target));
+        DataPlaces.CheckPaths(torrent.Torrent, FolderPath(target));
         var origin = torrent.SaveFolder;
         lock (_lock)
         {
-            CheckFreeLocked(torrent.Torrent, target, except: torrent.InfoHash);
-            if (!_moving.Add(torrent.InfoHash)) throw new WebApiException(409, $"'{torrent.Torrent.Name}' is being moved already");
-            TakePlaceLocked(torrent, target); // no other torrent goes there meanwhile
+            _places.CheckFree(torrent.Torrent, target, except: torrent.InfoHash);
+            if (!_places.BeginMove(torrent.InfoHash)) throw new WebApiException(409, $"'{torrent.Torrent.Name}' is being moved already");
+            _places.Take(torrent.Torrent, target, torrent.InfoHash); // no other torrent goes there meanwhile
         }
         var moved = false;
         try
@@ -148,8 +78,8 @@ internal sealed partial class TorrentManager
         {
             lock (_lock)
             {
-                _moving.Remove(torrent.InfoHash);
-                LeavePlaceLocked(torrent.Torrent, moved ? origin : target);
+                _places.EndMove(torrent.InfoHash);
+                _places.Leave(torrent.Torrent, moved ? origin : target);
             }
         }
     }

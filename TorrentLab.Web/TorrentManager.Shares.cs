@@ -67,7 +67,7 @@ internal sealed partial class TorrentManager
         }
         catch
         {
-            lock (_lock) LeavePlaceLocked(torrent, saveFolder); // the move undid itself: the data is whole where it was
+            lock (_lock) _places.Leave(torrent, saveFolder); // the move undid itself: the data is whole where it was
             throw;
         }
         var moved = staged;

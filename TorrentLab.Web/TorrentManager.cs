@@ -8,13 +8,14 @@ namespace TorrentLab.Web;
 /// <summary>The web interface's torrents: add, start, pause and remove them, and keep the list across restarts.</summary>
 /// <remarks>Every download goes below the downloads folder, into the torrent's save folder there (the torrent's name is
 /// the file or top folder inside it); no request can choose a place outside. No two torrents' data overlap, so they
-/// never write the same files (<see cref="MoveAsync"/> has the rule).</remarks>
+/// never write the same files (<see cref="DataPlaces"/> has the rule).</remarks>
 internal sealed partial class TorrentManager : IAsyncDisposable
 {
     private readonly Dictionary<string, ManagedTorrent> _torrents = new(StringComparer.Ordinal);
     private readonly Lock _lock = new();
     private readonly WebServerOptions _options;
     private readonly TorrentListStore _store;
+    private readonly DataPlaces _places; // guarded by _lock
     private readonly ServerSettings _settings;
     private int _listVersion;
 
@@ -27,7 +28,8 @@ internal sealed partial class TorrentManager : IAsyncDisposable
         _options = options;
         _seedsWhenComplete = t => SeedFor(t, OptionsFor()).Seed;
         _queuePositionOf = QueuePosition;
-        Downloads = FullPath(options.Downloads);
+        Downloads = DataPlaces.FullPath(options.Downloads);
+        _places = new DataPlaces(Downloads);
         Limits = new GlobalLimits(options, Save);
         _store = new TorrentListStore(Downloads);
         _settings = new ServerSettings(options);
@@ -140,7 +142,7 @@ internal sealed partial class TorrentManager : IAsyncDisposable
             lock (manager._lock)
             {
                 manager._torrents[managed.InfoHash] = managed;
-                manager.TakePlaceLocked(managed, managed.SaveFolder);
+                manager._places.Take(managed.Torrent, managed.SaveFolder, managed.InfoHash);
                 manager.QueueChangedLocked();
             }
             if (entry.Running) manager.Enqueue(managed); // in the saved order; the queue starts what fits
@@ -167,11 +169,11 @@ internal sealed partial class TorrentManager : IAsyncDisposable
             torrent = Renamed(torrent, entry.Remote?.Files); // its files where a rename put them
             // The saved folder is checked again: a symbolic link put in its place while the server was stopped counts.
             var folder = SaveFolderOf(entry.Folder);
-            CheckPaths(torrent, FolderPath(folder));
+            DataPlaces.CheckPaths(torrent, FolderPath(folder));
             lock (_lock)
             {
                 if (_torrents.ContainsKey(hash)) throw new MetainfoException("it is listed twice");
-                CheckFreeLocked(torrent, folder);
+                _places.CheckFree(torrent, folder);
             }
             var managed = Track(torrent, folder, entry.AddedAt, PeersOf(entry.Peers), null, entry);
             managed.Seeding = entry.Seeding ?? SeedPolicy.Default;
@@ -250,11 +252,11 @@ internal sealed partial class TorrentManager : IAsyncDisposable
     public string ReservePlace(Torrent torrent, string? folder)
     {
         var saveFolder = SaveFolderOf(folder);
-        CheckPaths(torrent, FolderPath(saveFolder));
+        DataPlaces.CheckPaths(torrent, FolderPath(saveFolder));
         lock (_lock)
         {
             CheckNotAddedLocked(torrent, saveFolder); // before the files are looked at: a running torrent's ledger is its own
-            TakePlaceLocked(torrent, saveFolder, torrent.InfoHash.Hex);
+            _places.Take(torrent, saveFolder, torrent.InfoHash.Hex);
         }
         return saveFolder;
     }
@@ -273,7 +275,7 @@ internal sealed partial class TorrentManager : IAsyncDisposable
         }
         catch
         {
-            lock (_lock) LeavePlaceLocked(torrent, saveFolder);
+            lock (_lock) _places.Leave(torrent, saveFolder);
             throw;
         }
     }
@@ -288,14 +290,14 @@ internal sealed partial class TorrentManager : IAsyncDisposable
         {
             if (_torrents.ContainsKey(torrent.InfoHash.Hex))
             {
-                LeavePlaceLocked(torrent, saveFolder);
+                _places.Leave(torrent, saveFolder);
                 throw new WebApiException(409, $"torrent '{torrent.Name}' ({torrent.InfoHash.Hex}) is already added");
             }
             // Everything that can refuse the torrent runs before its copy is written, so a refusal leaves no file behind.
             managed = Track(torrent, saveFolder, DateTimeOffset.UtcNow, linkPeers, prepared.Known);
             _store.SaveTorrent(managed.InfoHash, prepared.Bytes);
             _torrents[managed.InfoHash] = managed;
-            TakePlaceLocked(torrent, saveFolder, managed.InfoHash); // the torrent's own text from now on
+            _places.Take(torrent, saveFolder, managed.InfoHash); // the torrent's own text from now on
             Interlocked.Increment(ref _listVersion);
             QueueChangedLocked();
         }
@@ -308,7 +310,7 @@ internal sealed partial class TorrentManager : IAsyncDisposable
     /// <summary>Gives up a prepared add that will not be committed: its place is free again.</summary>
     public void Abandon(PreparedAdd prepared)
     {
-        lock (_lock) LeavePlaceLocked(prepared.Torrent, prepared.SaveFolder);
+        lock (_lock) _places.Leave(prepared.Torrent, prepared.SaveFolder);
     }
 
     /// <exception cref="WebApiException">409: the torrent is added already, or another's data is where its would go.</exception>
@@ -316,19 +318,7 @@ internal sealed partial class TorrentManager : IAsyncDisposable
     {
         if (_torrents.ContainsKey(torrent.InfoHash.Hex))
             throw new WebApiException(409, $"torrent '{torrent.Name}' ({torrent.InfoHash.Hex}) is already added");
-        CheckFreeLocked(torrent, folder);
-    }
-
-    /// <summary>Refuses a torrent whose files could not be written where they belong: named like our state folder,
-    /// or leading outside the downloads folder through a symbolic link already there.</summary>
-    /// <exception cref="WebApiException">400 for the reserved name, 409 for a link out of the downloads folder.</exception>
-    private static void CheckPaths(Torrent torrent, string folder)
-    {
-        if (torrent.Files.Any(f => f.PathSegments.Count > 0 && f.PathSegments[0] == TorrentClient.StateFolder))
-            throw new WebApiException(400, $"the name '{TorrentClient.StateFolder}' is reserved for TorrentLab's own files: this torrent cannot be downloaded here");
-        // The message names the relative path only: where a link points is the server's business.
-        if (TorrentClient.PathLeavingFolder(torrent, folder) is { } leaving)
-            throw new WebApiException(409, $"'{leaving}' would be written outside the downloads folder (through a symbolic link); remove the link or rename it");
+        _places.CheckFree(torrent, folder);
     }
 
     /// <exception cref="StorageException">409 (a conflict): a file not this torrent's data is in the way.</exception>
@@ -368,7 +358,7 @@ internal sealed partial class TorrentManager : IAsyncDisposable
         lock (_lock)
         {
             if (!_torrents.Remove(torrent.InfoHash)) return;
-            LeavePlaceLocked(torrent.Torrent, torrent.SaveFolder);
+            _places.Leave(torrent.Torrent, torrent.SaveFolder);
             Interlocked.Increment(ref _listVersion);
             QueueChangedLocked();
         }
