@@ -83,7 +83,7 @@ internal static class TorrentApiPlace
                     _ => throw new WebApiException(400, $"'move' must be top, up, down or bottom, got '{UntrustedText.Clean(body?.Move, 20)}'"),
                 };
                 if (body.InfoHashes is not { Count: > 0 and <= 10_000 } hashes) throw new WebApiException(400, "give 'infoHashes': 1 to 10000 torrents");
-                torrents.MoveInQueue([.. hashes.Select(h => torrents.Get(h ?? ""))], move);
+                torrents.Queue.Move([.. hashes.Select(h => torrents.Get(h ?? ""))], move);
                 return Results.NoContent();
             })
             .WithName("MoveInQueue").WithSummary("Move torrents in the queue (the order in which waiting downloads start): to the top, one up, one down, or to the bottom")

@@ -49,7 +49,7 @@ internal sealed partial class TorrentManager
             try { torrent.BeginMove(); }
             catch (WebApiException) when (resume)
             {
-                Enqueue(torrent); // started, or checked, meanwhile by another request: as it was
+                Queue.Enqueue(torrent); // started, or checked, meanwhile by another request: as it was
                 throw;
             }
             try
@@ -59,9 +59,9 @@ internal sealed partial class TorrentManager
             catch (Exception e) when (e is TorrentLabException or IOException or UnauthorizedAccessException or OperationCanceledException)
             {
                 torrent.EndMove(null, e.Message);
-                if (resume) Enqueue(torrent);
+                if (resume) Queue.Enqueue(torrent);
                 Save();
-                Pump();
+                Queue.Pump();
                 if (e is OperationCanceledException) throw;
                 throw new WebApiException(409, $"moving '{torrent.Torrent.Name}' to {Shown(target)} failed, its data stays whole where it was: {e.Message}", e);
             }
@@ -70,9 +70,9 @@ internal sealed partial class TorrentManager
             _options.Log?.Invoke($"'{torrent.Torrent.Name}' {(moveData ? "moved" : "pointed")} to {Shown(target)}");
             // Pointed without moving: what is in the new folder is hashed (the handle takes the folder either way).
             if (!moveData) await CheckAsync(torrent, () => torrent.Handle.SetSaveFolderAsync(FolderPath(target), ct)).ConfigureAwait(false);
-            if (resume) Enqueue(torrent);
+            if (resume) Queue.Enqueue(torrent);
             Save();
-            Pump();
+            Queue.Pump();
         }
         finally
         {

@@ -101,9 +101,9 @@ internal sealed partial class TorrentManager
             throw;
         }
         managed.Seeding = ShareSeeding;
-        Enqueue(managed);
+        Queue.Enqueue(managed);
         Save();
-        Pump();
+        Queue.Pump();
         return managed;
     }
 

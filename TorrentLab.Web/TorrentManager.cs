@@ -26,13 +26,14 @@ internal sealed partial class TorrentManager : IAsyncDisposable
     private TorrentManager(WebServerOptions options)
     {
         _options = options;
-        _seedsWhenComplete = t => SeedFor(t, OptionsFor()).Seed;
-        _queuePositionOf = QueuePosition;
         Downloads = DataPlaces.FullPath(options.Downloads);
         _places = new DataPlaces(Downloads);
         Limits = new GlobalLimits(options, Save);
         _store = new TorrentListStore(Downloads);
         _settings = new ServerSettings(options);
+        Queue = new TorrentQueue(_lock, _torrents, _settings, OptionsFor, options.ConfigureDownload, () => Interlocked.Increment(ref _changes));
+        _seedsWhenComplete = t => Queue.SeedFor(t).Seed;
+        _queuePositionOf = Queue.Position;
         Labels = new TorrentLabels(Snapshot, Save);
         Blocklist = new ServerBlocklist(options, _store.Folder, _settings, Save);
         Watch = new ServerWatchFolder(this, options, _settings, Save);
@@ -92,12 +93,15 @@ internal sealed partial class TorrentManager : IAsyncDisposable
                 managed.NoteFailure();
             }
             Save();
-            PumpSoon();
+            Queue.PumpSoon();
         }
     }
 
     /// <summary>The limits every torrent of this server shares: the normal ones, the alternative ones and their schedule.</summary>
     public GlobalLimits Limits { get; }
+
+    /// <summary>Which torrents run, and in which order the waiting ones start.</summary>
+    public TorrentQueue Queue { get; }
 
     /// <summary>The list of addresses no peer is dialled at or accepted from, and where it is read from.</summary>
     public ServerBlocklist Blocklist { get; }
@@ -143,11 +147,11 @@ internal sealed partial class TorrentManager : IAsyncDisposable
             {
                 manager._torrents[managed.InfoHash] = managed;
                 manager._places.Take(managed.Torrent, managed.SaveFolder, managed.InfoHash);
-                manager.QueueChangedLocked();
+                manager.Queue.ChangedLocked();
             }
-            if (entry.Running) manager.Enqueue(managed); // in the saved order; the queue starts what fits
+            if (entry.Running) manager.Queue.Enqueue(managed); // in the saved order; the queue starts what fits
         }
-        manager.Pump();
+        manager.Queue.Pump();
         manager.Watch.Start(); // after the saved torrents: a file dropped again while stopped is "added already"
         manager.StartRss();
         return manager;
@@ -299,11 +303,11 @@ internal sealed partial class TorrentManager : IAsyncDisposable
             _torrents[managed.InfoHash] = managed;
             _places.Take(torrent, saveFolder, managed.InfoHash); // the torrent's own text from now on
             Interlocked.Increment(ref _listVersion);
-            QueueChangedLocked();
+            Queue.ChangedLocked();
         }
-        if (start) Enqueue(managed);
+        if (start) Queue.Enqueue(managed);
         Save();
-        Pump();
+        Queue.Pump();
         return managed;
     }
 
@@ -325,9 +329,9 @@ internal sealed partial class TorrentManager : IAsyncDisposable
     public async Task StartAsync(ManagedTorrent torrent, CancellationToken ct = default)
     {
         if (torrent.State is TorrentState.Paused or TorrentState.Failed) await CheckFilesAsync(torrent.Torrent, FolderOf(torrent), skipChecking: false, ct).ConfigureAwait(false);
-        Enqueue(torrent);
+        Queue.Enqueue(torrent);
         Save();
-        Pump();
+        Queue.Pump();
     }
 
     /// <summary>Refuses, before anything starts, a download that would resize or write a file it did not create (the
@@ -341,7 +345,7 @@ internal sealed partial class TorrentManager : IAsyncDisposable
     {
         await torrent.PauseAsync().ConfigureAwait(false);
         Save();
-        Pump();
+        Queue.Pump();
     }
 
     /// <summary>Stops and forgets a torrent; with <paramref name="deleteData"/>, also deletes its files and ledger.</summary>
@@ -360,10 +364,10 @@ internal sealed partial class TorrentManager : IAsyncDisposable
             if (!_torrents.Remove(torrent.InfoHash)) return;
             _places.Leave(torrent.Torrent, torrent.SaveFolder);
             Interlocked.Increment(ref _listVersion);
-            QueueChangedLocked();
+            Queue.ChangedLocked();
         }
         Save();
-        Pump();
+        Queue.Pump();
         _store.DeleteTorrent(torrent.InfoHash);
         if (deleteData) TorrentClient.DeleteData(torrent.Torrent, FolderOf(torrent));
     }
@@ -530,7 +534,7 @@ internal sealed partial class TorrentManager : IAsyncDisposable
     /// when the server starts again.</summary>
     public async ValueTask DisposeAsync()
     {
-        lock (_lock) _closing = true; // nothing new starts while the server stops
+        Queue.Close(); // nothing new starts while the server stops
         await Watch.StopAsync().ConfigureAwait(false);
         await StopRssAsync().ConfigureAwait(false);
         await Limits.DisposeAsync().ConfigureAwait(false);

@@ -62,7 +62,7 @@ public class StateChangeGuardTests
         foreach (var t in m.All)
         {
             var s = t.Summary();
-            text.AppendLine($"{t.InfoHash} {s.State} '{t.Category}' dl={t.DownloadLimit.BytesPerSecond} ul={t.UploadLimit.BytesPerSecond} folder='{t.SaveFolder}' q={m.QueuePosition(t)}");
+            text.AppendLine($"{t.InfoHash} {s.State} '{t.Category}' dl={t.DownloadLimit.BytesPerSecond} ul={t.UploadLimit.BytesPerSecond} folder='{t.SaveFolder}' q={m.Queue.Position(t)}");
             text.AppendLine("  trackers " + string.Join(" | ", t.TrackerTiers.Select(tier => string.Join(",", tier))));
             text.AppendLine("  files " + string.Join(",", t.Files().Select(f => $"{f.Index}:{f.Priority}")));
         }

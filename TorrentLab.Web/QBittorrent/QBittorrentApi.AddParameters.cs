@@ -112,7 +112,7 @@ internal sealed partial class QBittorrentApi
         if (settings.Upload is { } up) _torrents.SetLimit(added.UploadLimit, up);
         if (settings.Seeding is { } seeding) _torrents.SetSeeding(added, seeding);
         if (settings.Sequential) await _torrents.SetRunOptionsAsync(added, sequential: true, maxPeers: null, ct).ConfigureAwait(false);
-        if (settings.Top) _torrents.MoveInQueue([added], QueueMove.Top);
+        if (settings.Top) _torrents.Queue.Move([added], QueueMove.Top);
         if (settings.Tags.Count > 0) _torrents.Labels.AddTags(added, settings.Tags);
         if (settings.Name is { } name) _torrents.Rename(added, name);
     }

@@ -47,7 +47,7 @@ internal sealed partial class QBittorrentApi
     private Task MoveInQueueAsync(HttpContext context, QBittorrentInput input, QueueMove move)
     {
         var hashes = input["hashes"] ?? throw new WebApiException(400, "give 'hashes': info hashes separated by '|', or 'all'");
-        _torrents.MoveInQueue(Selected(hashes) ?? [], move);
+        _torrents.Queue.Move(Selected(hashes) ?? [], move);
         return TextAsync(context, "");
     }
 

@@ -31,7 +31,7 @@ internal sealed partial class QBittorrentApi
                 "ratio" => [.. list.OrderBy(r => r.Summary.Ratio)],
                 "state" => [.. list.OrderBy(r => TorrentFields.StateOf(r.Summary), StringComparer.Ordinal)],
                 "category" => [.. list.OrderBy(r => r.Torrent.Category ?? "", StringComparer.Ordinal)],
-                "priority" => [.. list.OrderBy(r => _torrents.QueuePosition(r.Torrent))],
+                "priority" => [.. list.OrderBy(r => _torrents.Queue.Position(r.Torrent))],
                 _ => [.. list.OrderBy(r => r.Summary.AddedAt)], // added_on, and any field not sorted here
             };
             if (input.Flag("reverse")) list.Reverse();

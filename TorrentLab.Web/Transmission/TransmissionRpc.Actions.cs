@@ -69,7 +69,7 @@ internal sealed partial class TransmissionRpc
     private async Task StartAsync(JsonElement args, bool now, CancellationToken ct)
     {
         var torrents = _ids.Resolve(args);
-        if (now) _torrents.MoveInQueue(torrents, QueueMove.Top); // start-now: ahead of every waiting download
+        if (now) _torrents.Queue.Move(torrents, QueueMove.Top); // start-now: ahead of every waiting download
         foreach (var torrent in torrents) await _torrents.StartAsync(torrent, ct).ConfigureAwait(false);
     }
 
@@ -152,7 +152,7 @@ internal sealed partial class TransmissionRpc
             if (fileChanges.Count > 0) await _torrents.SetPrioritiesAsync(torrent, fileChanges, ct).ConfigureAwait(false);
             await _torrents.SetRunOptionsAsync(torrent, sequential, peerLimit, ct).ConfigureAwait(false);
         }
-        if (queuePosition is { } position) _torrents.MoveToQueuePosition(torrents, (int)Math.Min(position, int.MaxValue));
+        if (queuePosition is { } position) _torrents.Queue.MoveTo(torrents, (int)Math.Min(position, int.MaxValue));
     }
 
     /// <summary>A torrent's seeding limits after a seedRatioMode/seedRatioLimit: mode 0 the session's ratio, 2 none,
@@ -292,5 +292,5 @@ internal sealed partial class TransmissionRpc
     }
 
 
-    private void Move(JsonElement args, QueueMove move) => _torrents.MoveInQueue(_ids.Resolve(args), move);
+    private void Move(JsonElement args, QueueMove move) => _torrents.Queue.Move(_ids.Resolve(args), move);
 }
