@@ -1,11 +1,25 @@
 namespace TorrentLab.Web;
 
-/// <summary>What the remote-control APIs ask of the list beyond the page's routes: where a torrent's .torrent copy is,
-/// announcing again now, and the moves of qBittorrent's queue routes.</summary>
+/// <summary>What the remote-control APIs ask of the list beyond the page's routes: a torrent's .torrent copy and where it is,
+/// announcing again now, and whether anything changed since a poll.</summary>
 internal sealed partial class TorrentManager
 {
     /// <summary>The path of the copy of the torrent's .torrent file this server keeps (Transmission's <c>torrentFile</c>).</summary>
     public string TorrentPathOf(ManagedTorrent torrent) => _store.TorrentPath(torrent.InfoHash);
+
+    /// <summary>The torrent's .torrent file, as it was added (the copy the server keeps).</summary>
+    /// <exception cref="WebApiException">404: the copy is gone (deleted while the server runs).</exception>
+    public byte[] TorrentFileOf(ManagedTorrent torrent)
+    {
+        try
+        {
+            return File.ReadAllBytes(_store.TorrentPath(torrent.InfoHash));
+        }
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+        {
+            throw new WebApiException(404, $"the .torrent copy of '{torrent.Torrent.Name}' is missing from the server's state folder", e);
+        }
+    }
 
     /// <summary>Announces to the torrent's trackers now (Transmission's <c>torrent-reannounce</c>, qBittorrent's
     /// <c>torrents/reannounce</c>): the handle's <c>TorrentHandle.ReannounceAsync</c> sends a running torrent's next

@@ -37,6 +37,7 @@ internal sealed partial class TorrentManager : IAsyncDisposable
         Labels = new TorrentLabels(Snapshot, Save);
         Blocklist = new ServerBlocklist(options, _store.Folder, _settings, Save);
         Watch = new ServerWatchFolder(this, options, _settings, Save);
+        Shares = new TorrentShares(this, OptionsFor, Save);
     }
 
     /// <summary>The peer port the command line named or an earlier run saved; null for the default (6881, which may fall
@@ -105,6 +106,9 @@ internal sealed partial class TorrentManager : IAsyncDisposable
 
     /// <summary>The list of addresses no peer is dialled at or accepted from, and where it is read from.</summary>
     public ServerBlocklist Blocklist { get; }
+
+    /// <summary>Torrents made here of data below the downloads folder, and seeded.</summary>
+    public TorrentShares Shares { get; }
 
     /// <summary>The folder watched for .torrent and .magnet files to add.</summary>
     public ServerWatchFolder Watch { get; }
