@@ -70,8 +70,8 @@ internal static class LimitsApi
     private static void Apply(TorrentManager torrents, RateLimitSettings settings, RateLimit download, RateLimit upload)
     {
         Check(settings);
-        if (settings.DownloadRate is { } down) torrents.SetLimit(download, down);
-        if (settings.UploadRate is { } up) torrents.SetLimit(upload, up);
+        if (settings.DownloadRate is { } down) torrents.Adjust.SetLimit(download, down);
+        if (settings.UploadRate is { } up) torrents.Adjust.SetLimit(upload, up);
     }
 
     private static IResult Json(RateLimit download, RateLimit upload) =>

@@ -136,7 +136,7 @@ internal static class ShareUpload
         }
         return new TorrentCreateOptions
         {
-            TrackerTiers = TorrentManager.CleanTrackers(trackers),
+            TrackerTiers = TorrentAdjustments.CleanTrackers(trackers),
             PieceLength = (int?)pieceLength,
             Private = isPrivate,
             Format = torrentFormat,

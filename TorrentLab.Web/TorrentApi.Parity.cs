@@ -59,7 +59,7 @@ internal static class TorrentApiParity
         api.MapPut("/torrents/{infoHash}/seeding", ([Description(TorrentApi.HashDescription)] string infoHash, SeedPolicy body) =>
             {
                 var torrent = torrents.Get(infoHash);
-                torrents.SetSeeding(torrent, body);
+                torrents.Adjust.SetSeeding(torrent, body);
                 return Results.Json(torrent.Summary(), WebJsonContext.Default.TorrentSummary);
             })
             .WithName("SetSeeding").WithSummary("Set the torrent's own seeding limits (null fields take the server's defaults); they apply from its next start")

@@ -30,7 +30,7 @@ internal static class TorrentApiPlace
             {
                 var torrent = torrents.Get(infoHash);
                 if (body is null) throw new WebApiException(400, "give 'tiers': [[\"udp://tracker:6969/announce\", ...], ...], or null for the .torrent's own");
-                await torrents.SetTrackersAsync(torrent, body.Tiers, ct).ConfigureAwait(false);
+                await torrents.Adjust.SetTrackersAsync(torrent, body.Tiers, ct).ConfigureAwait(false);
                 options.Log?.Invoke($"'{torrent.Torrent.Name}': trackers {(body.Tiers is null ? "back to the .torrent's" : "replaced")}");
                 return Results.Json(torrent.Details(), WebJsonContext.Default.TorrentDetails);
             })
@@ -44,7 +44,7 @@ internal static class TorrentApiPlace
         api.MapPost("/torrents/{infoHash}/peers", async ([Description(TorrentApi.HashDescription)] string infoHash, PeerRequest? body, CancellationToken ct) =>
             {
                 var torrent = torrents.Get(infoHash);
-                var added = await torrents.AddPeerAsync(torrent, body?.Address, ct).ConfigureAwait(false);
+                var added = await torrents.Adjust.AddPeerAsync(torrent, body?.Address, ct).ConfigureAwait(false);
                 if (added) options.Log?.Invoke($"'{torrent.Torrent.Name}': peer {body!.Address.Trim()} given");
                 return Results.Json(torrent.Details().GivenPeers.ToArray(), WebJsonContext.Default.StringArray);
             })

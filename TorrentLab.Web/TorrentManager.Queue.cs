@@ -5,7 +5,7 @@ using TorrentLab.Downloads;
 namespace TorrentLab.Web;
 
 /// <summary>The settings in force (the queue's size, the seeding defaults; the queue itself is
-/// <see cref="TorrentQueue"/>), a torrent's own seeding limits, and the re-check.</summary>
+/// <see cref="TorrentQueue"/>), and the re-check.</summary>
 internal sealed partial class TorrentManager
 {
     /// <summary>The settings in force: queue size and seeding defaults, every field set.</summary>
@@ -20,15 +20,6 @@ internal sealed partial class TorrentManager
         Save();
         Queue.Pump();
         return Settings;
-    }
-
-    /// <summary>Sets a torrent's own seeding limits (null fields take the defaults); they apply from its next run.</summary>
-    /// <exception cref="WebApiException">400: a value out of range.</exception>
-    public void SetSeeding(ManagedTorrent torrent, SeedPolicy policy)
-    {
-        ServerSettings.CheckSeedLimits(policy.Ratio, policy.Minutes);
-        torrent.Seeding = policy;
-        Save();
     }
 
     /// <summary>Re-hashes the torrent's data through its handle (the download is paused first), which records the

@@ -1,7 +1,7 @@
 namespace TorrentLab.Web;
 
 /// <summary>What the remote-control APIs ask of the list beyond the page's routes: a torrent's .torrent copy and where it is,
-/// announcing again now, and whether anything changed since a poll.</summary>
+/// and whether anything changed since a poll.</summary>
 internal sealed partial class TorrentManager
 {
     /// <summary>The path of the copy of the torrent's .torrent file this server keeps (Transmission's <c>torrentFile</c>).</summary>
@@ -20,13 +20,6 @@ internal sealed partial class TorrentManager
             throw new WebApiException(404, $"the .torrent copy of '{torrent.Torrent.Name}' is missing from the server's state folder", e);
         }
     }
-
-    /// <summary>Announces to the torrent's trackers now (Transmission's <c>torrent-reannounce</c>, qBittorrent's
-    /// <c>torrents/reannounce</c>): the handle's <c>TorrentHandle.ReannounceAsync</c> sends a running torrent's next
-    /// announce at once, its peers kept (libtorrent's <c>force_reannounce</c>); a torrent that does not run has nothing to
-    /// announce, as in both daemons.</summary>
-    public Task ReannounceAsync(ManagedTorrent torrent, CancellationToken ct = default) =>
-        torrent.IsRunning ? torrent.Handle.ReannounceAsync().WaitAsync(ct) : Task.CompletedTask;
 
     private long _changes; // grows at every change saved or of the queue order
     private ListedTorrents _listed = new(-1, []);

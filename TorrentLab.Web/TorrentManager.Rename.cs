@@ -3,25 +3,10 @@ using TorrentLab.Metainfo;
 
 namespace TorrentLab.Web;
 
-/// <summary>Renaming a torrent: the name it is shown with, and its files or folders on disk (Transmission's
-/// torrent-rename-path, qBittorrent's renameFile and renameFolder): the files move, the resume ledger follows, and the
-/// torrent goes on without hashing again.</summary>
+/// <summary>Renaming a torrent's files or folders on disk (Transmission's torrent-rename-path, qBittorrent's renameFile
+/// and renameFolder): the files move, the resume ledger follows, and the torrent goes on without hashing again.</summary>
 internal sealed partial class TorrentManager
 {
-    private const int MaxNameLength = 1024; // a name to show, not a text
-
-    /// <summary>True for a name a torrent may be shown with: 1 to 1024 characters, no control characters.</summary>
-    public static bool ValidName(string name) => name.Length is > 0 and <= MaxNameLength && !name.Any(char.IsControl) && name.Trim() == name;
-
-    /// <summary>Shows the torrent under another name (qBittorrent's <c>torrents/rename</c>); its files keep theirs.</summary>
-    /// <exception cref="WebApiException">400: an empty name, control characters, or longer than 1024 characters.</exception>
-    public void Rename(ManagedTorrent torrent, string name)
-    {
-        if (!ValidName(name)) throw new WebApiException(400, $"a name is 1 to {MaxNameLength} characters without control characters or spaces at either end");
-        torrent.SetDisplayName(name);
-        Save();
-    }
-
     /// <summary>The torrent with its files where a saved rename put them; as it is when none was, or when the saved
     /// paths do not fit it (a warning: its files are looked for where the .torrent says).</summary>
     private Torrent Renamed(Torrent torrent, IReadOnlyList<string>? paths)

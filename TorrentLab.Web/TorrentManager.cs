@@ -38,6 +38,7 @@ internal sealed partial class TorrentManager : IAsyncDisposable
         Blocklist = new ServerBlocklist(options, _store.Folder, _settings, Save);
         Watch = new ServerWatchFolder(this, options, _settings, Save);
         Shares = new TorrentShares(this, OptionsFor, Save);
+        Adjust = new TorrentAdjustments(this, Save);
     }
 
     /// <summary>The peer port the command line named or an earlier run saved; null for the default (6881, which may fall
@@ -106,6 +107,9 @@ internal sealed partial class TorrentManager : IAsyncDisposable
 
     /// <summary>The list of addresses no peer is dialled at or accepted from, and where it is read from.</summary>
     public ServerBlocklist Blocklist { get; }
+
+    /// <summary>Changes to one torrent's own settings (trackers, peers, order, priorities, limits...), each saved.</summary>
+    public TorrentAdjustments Adjust { get; }
 
     /// <summary>Torrents made here of data below the downloads folder, and seeded.</summary>
     public TorrentShares Shares { get; }
@@ -392,8 +396,8 @@ internal sealed partial class TorrentManager : IAsyncDisposable
         // elsewhere keeps its selection).
         var (pieces, recorded) = ledger ?? TorrentClient.ReadLedger(torrent, FolderPath(folder));
         var priorities = ManagedTorrent.ParseSaved(saved?.Priorities, torrent.Files.Count) ?? recorded;
-        var trackers = saved?.Trackers is { } tiers ? CleanTrackers(tiers) : null;
-        var ownPeers = saved?.MaxPeers is >= 1 and <= MaxPeerLimit ? saved.MaxPeers : null;
+        var trackers = saved?.Trackers is { } tiers ? TorrentAdjustments.CleanTrackers(tiers) : null;
+        var ownPeers = saved?.MaxPeers is >= 1 and <= TorrentAdjustments.MaxPeerLimit ? saved.MaxPeers : null;
         var server = ServerOptions();
         var options = server with
         {
@@ -415,29 +419,6 @@ internal sealed partial class TorrentManager : IAsyncDisposable
             SeedsWhenComplete = _seedsWhenComplete,
             QueuePositionOf = _queuePositionOf,
         };
-    }
-
-    /// <summary>Changes file priorities. A downloading torrent takes them at once (its peers stay connected), a seeding
-    /// one starts again with them; a torrent that does not run keeps them for its next start, and one that was complete
-    /// and now wants more is started (queued).</summary>
-    /// <exception cref="WebApiException">400: an unknown file number or priority; nothing is changed.</exception>
-    public async Task SetPrioritiesAsync(ManagedTorrent torrent, IReadOnlyList<FilePriorityChange> changes, CancellationToken ct = default)
-    {
-        if (changes.Count == 0) throw new WebApiException(400, "no file to change: give files: [{index, priority}, ...]");
-        var priorities = torrent.WithPriorities(changes);
-        if (torrent.IsRunning)
-        {
-            await torrent.Handle.SetFilePrioritiesAsync(priorities).ConfigureAwait(false);
-            Save();
-            return;
-        }
-        var wasComplete = torrent.State == TorrentState.Completed;
-        // Not running: the handle keeps them for the next start, which the queue decides (a completed handle would
-        // start again on its own when it wants more).
-        if (torrent.Handle.State == Client.TorrentState.Completed) await torrent.Handle.PauseAsync().ConfigureAwait(false);
-        await torrent.Handle.SetFilePrioritiesAsync(priorities).ConfigureAwait(false);
-        if (wasComplete && !torrent.Handle.IsComplete) await StartAsync(torrent, ct).ConfigureAwait(false);
-        else Save();
     }
 
     /// <summary>The server's options for every torrent, made once: each torrent's handle starts from them (thousands of
@@ -483,14 +464,6 @@ internal sealed partial class TorrentManager : IAsyncDisposable
             _savePending = true;
             _saving = WriteSoonAsync(_saving);
         }
-    }
-
-    /// <summary>Sets a torrent's own limit and saves the list, so the limit survives a restart (the global limits:
-    /// <see cref="GlobalLimits.SetNormal"/>).</summary>
-    public void SetLimit(RateLimit limit, long bytesPerSecond)
-    {
-        limit.BytesPerSecond = bytesPerSecond;
-        Save();
     }
 
     private static readonly TimeSpan SaveDelay = TimeSpan.FromMilliseconds(500);

@@ -204,7 +204,7 @@ internal sealed partial class QBittorrentApi
         var changes = ids.Select(id => int.TryParse(id, out var i) ? new FilePriorityChange(i + 1, priority)
             : throw new WebApiException(400, $"id must be file indexes separated by '|', got '{UntrustedText.Clean(id, 10)}'")).ToList();
         if (changes.Count == 0) throw new WebApiException(400, "give 'id': file indexes separated by '|'");
-        try { await _torrents.SetPrioritiesAsync(torrent, changes, context.RequestAborted).ConfigureAwait(false); }
+        try { await _torrents.Adjust.SetPrioritiesAsync(torrent, changes, context.RequestAborted).ConfigureAwait(false); }
         catch (WebApiException e) when (e.StatusCode == 400) { throw new WebApiException(409, e.Message, e); } // qBittorrent: 409 for a bad file id
         await TextAsync(context, "").ConfigureAwait(false);
     }

@@ -66,7 +66,7 @@ internal sealed partial class QBittorrentApi
         foreach (var name in (string[])["cookie", "root_folder", "downloadPath"]) OnlyEmpty(input, name);
         var tags = TorrentLabels.ParseTags(input["tags"]);
         var rename = input["rename"] is { Length: > 0 } given ? given : null;
-        if (rename is not null && !TorrentManager.ValidName(rename)) throw new WebApiException(400, "rename: a name is 1 to 1024 characters without control characters");
+        if (rename is not null && !TorrentAdjustments.ValidName(rename)) throw new WebApiException(400, "rename: a name is 1 to 1024 characters without control characters");
         Only(input, "contentLayout", "Original");
         Only(input, "stopCondition", "None");
         Only(input, "firstLastPiecePrio", "false");
@@ -108,12 +108,12 @@ internal sealed partial class QBittorrentApi
     /// <summary>Sets a new torrent's <see cref="AddSettings"/> (before it starts).</summary>
     private async Task ApplyAsync(ManagedTorrent added, AddSettings settings, CancellationToken ct)
     {
-        if (settings.Download is { } down) _torrents.SetLimit(added.DownloadLimit, down);
-        if (settings.Upload is { } up) _torrents.SetLimit(added.UploadLimit, up);
-        if (settings.Seeding is { } seeding) _torrents.SetSeeding(added, seeding);
-        if (settings.Sequential) await _torrents.SetRunOptionsAsync(added, sequential: true, maxPeers: null, ct).ConfigureAwait(false);
+        if (settings.Download is { } down) _torrents.Adjust.SetLimit(added.DownloadLimit, down);
+        if (settings.Upload is { } up) _torrents.Adjust.SetLimit(added.UploadLimit, up);
+        if (settings.Seeding is { } seeding) _torrents.Adjust.SetSeeding(added, seeding);
+        if (settings.Sequential) await _torrents.Adjust.SetRunOptionsAsync(added, sequential: true, maxPeers: null, ct).ConfigureAwait(false);
         if (settings.Top) _torrents.Queue.Move([added], QueueMove.Top);
         if (settings.Tags.Count > 0) _torrents.Labels.AddTags(added, settings.Tags);
-        if (settings.Name is { } name) _torrents.Rename(added, name);
+        if (settings.Name is { } name) _torrents.Adjust.Rename(added, name);
     }
 }

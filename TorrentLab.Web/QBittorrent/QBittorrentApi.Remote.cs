@@ -58,7 +58,7 @@ internal sealed partial class QBittorrentApi
         var torrent = Torrent(input);
         var name = input["name"]?.Trim() ?? "";
         if (name.Length == 0) throw new WebApiException(409, "Incorrect torrent name");
-        try { _torrents.Rename(torrent, name); }
+        try { _torrents.Adjust.Rename(torrent, name); }
         catch (WebApiException e) { throw new WebApiException(409, e.Message, e); }
         return TextAsync(context, "");
     }
@@ -92,7 +92,7 @@ internal sealed partial class QBittorrentApi
         foreach (var torrent in Selected(hashes) ?? [])
         {
             var added = 0;
-            foreach (var peer in peers) added += await _torrents.AddPeerAsync(torrent, peer, context.RequestAborted).ConfigureAwait(false) ? 1 : 0;
+            foreach (var peer in peers) added += await _torrents.Adjust.AddPeerAsync(torrent, peer, context.RequestAborted).ConfigureAwait(false) ? 1 : 0;
             counts.Add((torrent.InfoHash, added, peers.Length - added));
         }
         await JsonAsync(context, w =>
@@ -119,7 +119,7 @@ internal sealed partial class QBittorrentApi
 
     /// <summary>torrents/toggleSequentialDownload: pieces in order, or rarest first again.</summary>
     private Task ToggleSequentialAsync(HttpContext context, QBittorrentInput input) =>
-        ForEachAsync(context, input, t => _torrents.SetRunOptionsAsync(t, !t.Sequential, maxPeers: null, context.RequestAborted));
+        ForEachAsync(context, input, t => _torrents.Adjust.SetRunOptionsAsync(t, !t.Sequential, maxPeers: null, context.RequestAborted));
 
     /// <summary>torrents/setSuperSeeding: <c>value</c> true or false, as qBittorrent's clients send it.</summary>
     private Task SetSuperSeedingAsync(HttpContext context, QBittorrentInput input)
@@ -130,7 +130,7 @@ internal sealed partial class QBittorrentApi
             "false" => false,
             var other => throw new WebApiException(400, $"value '{UntrustedText.Clean(other ?? "", 20)}': give 'true' or 'false'"),
         };
-        return ForEachAsync(context, input, t => _torrents.SetSuperSeedAsync(t, on, context.RequestAborted));
+        return ForEachAsync(context, input, t => _torrents.Adjust.SetSuperSeedAsync(t, on, context.RequestAborted));
     }
 
     /// <summary>torrents/setShareLimits: <c>ratioLimit</c> and <c>seedingTimeLimit</c> (minutes), both required as in
@@ -148,7 +148,7 @@ internal sealed partial class QBittorrentApi
             : new SeedPolicy(Ratio: ratio switch { null or -2 => null, -1 => 0, var r => r }, Minutes: minutes switch { null or -2 => null, -1 => 0, var m => m });
         return ForEachAsync(context, input, t =>
         {
-            _torrents.SetSeeding(t, policy);
+            _torrents.Adjust.SetSeeding(t, policy);
             return Task.CompletedTask;
         });
     }
@@ -188,7 +188,7 @@ internal sealed partial class QBittorrentApi
     {
         if (input["trackers"] is { Length: > 0 })
             throw new WebApiException(400, "trackers: a reannounce goes to every tracker of the torrent here; give no trackers");
-        return ForEachAsync(context, input, t => _torrents.ReannounceAsync(t, context.RequestAborted));
+        return ForEachAsync(context, input, t => _torrents.Adjust.ReannounceAsync(t, context.RequestAborted));
     }
 
     /// <summary>torrents/downloadLimit and uploadLimit: <c>{"hash": bytes per second}</c>, 0 for none.</summary>

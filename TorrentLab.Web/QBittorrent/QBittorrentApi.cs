@@ -297,7 +297,7 @@ internal sealed partial class QBittorrentApi
 
     private Task SetLimit(TorrentLab.Downloads.RateLimit limit, QBittorrentInput input)
     {
-        _torrents.SetLimit(limit, LimitOf(input));
+        _torrents.Adjust.SetLimit(limit, LimitOf(input));
         return Task.CompletedTask;
     }
 

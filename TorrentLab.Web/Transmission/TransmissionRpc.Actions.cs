@@ -50,9 +50,9 @@ internal sealed partial class TransmissionRpc
         var changes = FileChanges(args, torrent.Files.Count(f => !f.IsPadding), current: null);
         var added = await _torrents.AddAsync(bytes, start: false, peers, folder, ct).ConfigureAwait(false);
         _options.Log?.Invoke($"added '{added.Torrent.Name}' ({added.InfoHash}) through the Transmission RPC");
-        if (changes.Count > 0) await _torrents.SetPrioritiesAsync(added, changes, ct).ConfigureAwait(false);
+        if (changes.Count > 0) await _torrents.Adjust.SetPrioritiesAsync(added, changes, ct).ConfigureAwait(false);
         if (label is { Count: > 0 }) _torrents.Labels.SetLabels(added, label);
-        await _torrents.SetRunOptionsAsync(added, sequential, peerLimit, ct).ConfigureAwait(false);
+        await _torrents.Adjust.SetRunOptionsAsync(added, sequential, peerLimit, ct).ConfigureAwait(false);
         if (start) await _torrents.StartAsync(added, ct).ConfigureAwait(false);
         WriteAdded(writer, "torrent-added", added);
     }
@@ -138,19 +138,19 @@ internal sealed partial class TransmissionRpc
         var label = Label(args);
         var changes = torrents.Select(t => t.Files()).Select((files, i) => (Torrent: torrents[i], Changes: FileChanges(args, files.Length, files))).ToList();
         // Every torrent's new list is checked before any changes.
-        var trackers = torrents.Select(t => (Torrent: t, Tiers: TrackerChanges(args, t.TrackerTiers) is { } tiers ? TorrentManager.CleanTrackers(tiers) : null))
+        var trackers = torrents.Select(t => (Torrent: t, Tiers: TrackerChanges(args, t.TrackerTiers) is { } tiers ? TorrentAdjustments.CleanTrackers(tiers) : null))
             .Where(c => c.Tiers is not null).ToList();
-        foreach (var (torrent, tiers) in trackers) await _torrents.SetTrackersAsync(torrent, tiers, ct).ConfigureAwait(false);
+        foreach (var (torrent, tiers) in trackers) await _torrents.Adjust.SetTrackersAsync(torrent, tiers, ct).ConfigureAwait(false);
         if (!string.IsNullOrEmpty(location))
             foreach (var torrent in torrents) await _torrents.MoveAsync(torrent, location, moveData: false, ct).ConfigureAwait(false);
         foreach (var (torrent, fileChanges) in changes)
         {
-            if (down is { } d) _torrents.SetLimit(torrent.DownloadLimit, d);
-            if (up is { } u) _torrents.SetLimit(torrent.UploadLimit, u);
-            if (ratio is { } r) _torrents.SetSeeding(torrent, WithRatio(torrent.Seeding, r.Mode, r.Limit));
+            if (down is { } d) _torrents.Adjust.SetLimit(torrent.DownloadLimit, d);
+            if (up is { } u) _torrents.Adjust.SetLimit(torrent.UploadLimit, u);
+            if (ratio is { } r) _torrents.Adjust.SetSeeding(torrent, WithRatio(torrent.Seeding, r.Mode, r.Limit));
             if (label is not null) _torrents.Labels.SetLabels(torrent, label);
-            if (fileChanges.Count > 0) await _torrents.SetPrioritiesAsync(torrent, fileChanges, ct).ConfigureAwait(false);
-            await _torrents.SetRunOptionsAsync(torrent, sequential, peerLimit, ct).ConfigureAwait(false);
+            if (fileChanges.Count > 0) await _torrents.Adjust.SetPrioritiesAsync(torrent, fileChanges, ct).ConfigureAwait(false);
+            await _torrents.Adjust.SetRunOptionsAsync(torrent, sequential, peerLimit, ct).ConfigureAwait(false);
         }
         if (queuePosition is { } position) _torrents.Queue.MoveTo(torrents, (int)Math.Min(position, int.MaxValue));
     }
@@ -183,7 +183,7 @@ internal sealed partial class TransmissionRpc
     private static int? PeerLimit(JsonElement args)
     {
         var limit = TransmissionArguments.Long(args, "peer-limit");
-        if (limit is < 1 or > TorrentManager.MaxPeerLimit) throw Unsupported($"peer-limit must be 1..{TorrentManager.MaxPeerLimit}, got {limit}");
+        if (limit is < 1 or > TorrentAdjustments.MaxPeerLimit) throw Unsupported($"peer-limit must be 1..{TorrentAdjustments.MaxPeerLimit}, got {limit}");
         return (int?)limit;
     }
 

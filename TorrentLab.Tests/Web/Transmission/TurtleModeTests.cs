@@ -67,7 +67,7 @@ public class TurtleModeTests
             if (row.Read == GlobalDown) m.Limits.SetNormal(row.Before, null);
             else if (row.Read == GlobalUp) m.Limits.SetNormal(null, row.Before);
             else if (row.Read == AltDown) m.Limits.UpdateAltSpeed(new AltSpeedSettings(DownloadRate: row.Before));
-            else m.SetLimit(m.All.Single().DownloadLimit, row.Before);
+            else m.Adjust.SetLimit(m.All.Single().DownloadLimit, row.Before);
 
             var answer = await rpc.CallAsync(row.Method, JsonDocument.Parse(row.Arguments).RootElement, Ct);
             var result = answer.GetProperty("result").GetString();
