@@ -1,6 +1,3 @@
-using TorrentLab.Client;
-using TorrentLab.Metainfo;
-
 namespace TorrentLab.Web;
 
 /// <summary>Where each torrent keeps its data: a save folder below the downloads folder, and moving the data to another

@@ -1,3 +1,4 @@
+using System.Net;
 using TorrentLab.Client;
 using TorrentLab.Downloads;
 using TorrentLab.Metainfo;
@@ -201,6 +202,9 @@ internal sealed partial class TorrentManager : IAsyncDisposable
         }
     }
 
+    private static IReadOnlyList<IPEndPoint> PeersOf(IReadOnlyList<string>? saved) =>
+        [.. (saved ?? []).Select(text => IPEndPoint.TryParse(text, out var peer) ? peer : null).OfType<IPEndPoint>()];
+
     /// <summary>Every torrent, oldest first.</summary>
     public IReadOnlyList<ManagedTorrent> All
     {
@@ -244,6 +248,9 @@ internal sealed partial class TorrentManager : IAsyncDisposable
         var prepared = await PrepareAddAsync(Torrent.Parse(bytes), bytes, start, folder, skipChecking, ct).ConfigureAwait(false);
         return CommitAdd(prepared, start, linkPeers);
     }
+
+    /// <summary>Fetches a magnet link's metadata as one of the session's torrents: its peer id and port to the trackers, its DHT node.</summary>
+    public Task<MagnetTorrent> FetchMagnetAsync(string link, CancellationToken ct) => Session.FetchMagnetAsync(link, OptionsFor(), ct);
 
     /// <summary>The first half of an add: checks the torrent and, when it is to start or skip checking, its files, with
     /// its place in the save folder reserved meanwhile (an add of the same data elsewhere is refused). Several may run at
