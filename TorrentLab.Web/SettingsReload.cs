@@ -37,8 +37,8 @@ internal sealed class SettingsReload(TorrentManager torrents, TorrentListStore s
                 saved.SeedMinutes != now.SeedMinutes ? saved.SeedMinutes ?? 0 : null);
             if (queue != new WebSettings())
             {
-                torrents.UpdateSettings(queue);
-                Note($"queue and seeding defaults: max active {torrents.Settings.MaxActiveDownloads}, seed {torrents.Settings.SeedAfterDownload}, ratio {torrents.Settings.SeedRatio?.ToString() ?? "none"}, minutes {torrents.Settings.SeedMinutes?.ToString() ?? "none"}");
+                var after = torrents.UpdateSettings(queue);
+                Note($"queue and seeding defaults: max active {after.MaxActiveDownloads}, seed {after.SeedAfterDownload}, ratio {after.SeedRatio?.ToString() ?? "none"}, minutes {after.SeedMinutes?.ToString() ?? "none"}");
             }
         }
         catch (WebApiException e) { lines.Add($"warning: reload: queue and seeding defaults: {e.Message}"); }
