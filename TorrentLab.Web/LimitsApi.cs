@@ -16,25 +16,25 @@ internal static class LimitsApi
         const string body = "The limits to change, in bytes per second (0: unlimited; a missing field stays as it is)";
         const string bad = "A negative or malformed limit";
 
-        api.MapGet("/limits", () => Results.Json(torrents.GlobalLimits, WebJsonContext.Default.RateLimitSettings))
+        api.MapGet("/limits", () => Results.Json(torrents.Limits.Normal, WebJsonContext.Default.RateLimitSettings))
             .WithName("GetLimits").WithSummary("The global download and upload limits, shared by every torrent")
             .Responds(200, "The limits", typeof(RateLimitSettings));
 
         api.MapPut("/limits", (RateLimitSettings settings) =>
             {
                 Check(settings);
-                return Results.Json(torrents.SetGlobalLimits(settings.DownloadRate, settings.UploadRate), WebJsonContext.Default.RateLimitSettings);
+                return Results.Json(torrents.Limits.SetNormal(settings.DownloadRate, settings.UploadRate), WebJsonContext.Default.RateLimitSettings);
             })
             .WithName("SetLimits").WithSummary("Set the global limits; running downloads follow within a second")
             .DescribesBody(body).Responds(200, "The limits now", typeof(RateLimitSettings)).Responds(400, bad, typeof(ApiError))
             .Responds(415, "Another content type than application/json", typeof(ApiError));
 
-        api.MapGet("/limits/alternative", () => Results.Json(torrents.AltSpeed, WebJsonContext.Default.AltSpeedSettings))
+        api.MapGet("/limits/alternative", () => Results.Json(torrents.Limits.AltSpeed, WebJsonContext.Default.AltSpeedSettings))
             .WithName("GetAltSpeed").WithSummary("The alternative global limits, their schedule, and whether they are in force")
             .Responds(200, "The alternative limits", typeof(AltSpeedSettings));
 
         api.MapPut("/limits/alternative", (AltSpeedSettings settings) =>
-                Results.Json(torrents.UpdateAltSpeed(settings), WebJsonContext.Default.AltSpeedSettings))
+                Results.Json(torrents.Limits.UpdateAltSpeed(settings), WebJsonContext.Default.AltSpeedSettings))
             .WithName("SetAltSpeed").WithSummary("Switch the alternative limits on or off, set them and their schedule; in force within a second")
             .DescribesBody("The fields to change (a missing field stays as it is)").Responds(200, "The alternative limits now", typeof(AltSpeedSettings))
             .Responds(400, "A negative limit, or a schedule out of range", typeof(ApiError))
@@ -70,8 +70,8 @@ internal static class LimitsApi
     private static void Apply(TorrentManager torrents, RateLimitSettings settings, RateLimit download, RateLimit upload)
     {
         Check(settings);
-        if (settings.DownloadRate is { } down) torrents.SetLimit(download, down);
-        if (settings.UploadRate is { } up) torrents.SetLimit(upload, up);
+        if (settings.DownloadRate is { } down) torrents.Adjust.SetLimit(download, down);
+        if (settings.UploadRate is { } up) torrents.Adjust.SetLimit(upload, up);
     }
 
     private static IResult Json(RateLimit download, RateLimit upload) =>

@@ -238,9 +238,9 @@ internal sealed partial class ManagedTorrent
         if (entry is null) return;
         lock (_lock)
         {
-            _tags = [.. (entry.Tags ?? []).Where(TorrentManager.ValidTag).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal)];
+            _tags = [.. (entry.Tags ?? []).Where(TorrentLabels.ValidTag).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal)];
             _renamed = entry.Files is { } files && files.SequenceEqual(Torrent.Files.Select(f => f.DisplayPath)) ? [.. files] : null;
-            _displayName = entry.Name is { Length: > 0 } name && TorrentManager.ValidName(name) ? name : null;
+            _displayName = entry.Name is { Length: > 0 } name && TorrentAdjustments.ValidName(name) ? name : null;
             (_completedAt, _lastActivity, _seenComplete) = (entry.CompletedAt, entry.LastActivity, entry.SeenComplete);
             _downloaded = _downloadedBefore = Math.Max(0, entry.Downloaded);
             (_secondsDownloading, _secondsSeeding) = (Math.Max(0, entry.SecondsDownloading), Math.Max(0, entry.SecondsSeeding));

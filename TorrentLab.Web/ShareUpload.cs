@@ -95,7 +95,7 @@ internal static class ShareUpload
         if (path.Length > MaxPathLength || path.Any(char.IsControl))
             throw new WebApiException(400, $"'path' is at most {MaxPathLength} characters without control characters");
         var options = Options(body!.Trackers ?? [], body.PieceLength, body.Private ?? false, body.Format, body.Comment, body.WebSeeds ?? []);
-        torrents.RequireSeedingEngine();
+        torrents.Shares.RequireSeedingEngine();
         var trimmed = Path.TrimEndingDirectorySeparator(path.Trim());
         var name = Path.GetFileName(trimmed);
         if (name is "" or "." or "..")
@@ -136,7 +136,7 @@ internal static class ShareUpload
         }
         return new TorrentCreateOptions
         {
-            TrackerTiers = TorrentManager.CleanTrackers(trackers),
+            TrackerTiers = TorrentAdjustments.CleanTrackers(trackers),
             PieceLength = (int?)pieceLength,
             Private = isPrivate,
             Format = torrentFormat,
@@ -234,7 +234,7 @@ internal static class ShareUpload
         // Each "tracker" field is a tier: URLs joined by ',' share it, as torrentlab create's --tracker.
         var tiers = (fields.GetValueOrDefault("tracker") ?? []).Select(t => (IReadOnlyList<string>)t.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)).ToList();
         var options = Options(tiers, pieceLength, isPrivate, One("format"), One("comment"), fields.GetValueOrDefault("webSeed") ?? []);
-        torrents.RequireSeedingEngine();
+        torrents.Shares.RequireSeedingEngine();
         var saveFolder = torrents.SaveFolderOf(One("folder"));
         var segments = Segments(firstPath);
         var name = segments[0];

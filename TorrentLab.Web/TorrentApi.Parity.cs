@@ -35,9 +35,9 @@ internal static class TorrentApiParity
 
         api.MapPut("/settings", async (WebSettings body, CancellationToken ct) =>
             {
-                if (body.WatchFolder is { Length: > 0 } watch) torrents.CheckWatchFolder(watch); // refused before anything changes
-                if (body.Blocklist is not null || body.BlocklistEnabled is not null) await torrents.SetBlocklistAsync(body.Blocklist, body.BlocklistEnabled, ct);
-                if (body.WatchFolder is not null || body.WatchDelete is not null) torrents.SetWatch(body.WatchFolder, body.WatchDelete);
+                if (body.WatchFolder is { Length: > 0 } watch) torrents.Watch.CheckFolder(watch); // refused before anything changes
+                if (body.Blocklist is not null || body.BlocklistEnabled is not null) await torrents.Blocklist.SetAsync(body.Blocklist, body.BlocklistEnabled, ct);
+                if (body.WatchFolder is not null || body.WatchDelete is not null) torrents.Watch.Set(body.WatchFolder, body.WatchDelete);
                 return Results.Json(torrents.UpdateSettings(body), WebJsonContext.Default.WebSettings);
             })
             .WithName("SetSettings").WithSummary("Change the queue size, the seeding defaults, the blocklist or the watch folder (fields left out keep their value; 0 clears a seeding limit)")
@@ -46,7 +46,7 @@ internal static class TorrentApiParity
             .Responds(415, "Another content type than application/json", typeof(ApiError))
             .Responds(502, "The blocklist's URL or file could not be read", typeof(ApiError));
 
-        api.MapPost("/blocklist/update", async (CancellationToken ct) => Results.Json(await torrents.UpdateBlocklistAsync(ct), WebJsonContext.Default.BlocklistLoad))
+        api.MapPost("/blocklist/update", async (CancellationToken ct) => Results.Json(await torrents.Blocklist.UpdateAsync(ct), WebJsonContext.Default.BlocklistLoad))
             .WithName("UpdateBlocklist").WithSummary("Read the blocklist again from its URL or file, and put it in force when it is on")
             .Responds(200, "What was read: ranges, and malformed lines skipped", typeof(BlocklistLoad))
             .Responds(400, "No blocklist is set, or it is not a blocklist", typeof(ApiError))
@@ -59,7 +59,7 @@ internal static class TorrentApiParity
         api.MapPut("/torrents/{infoHash}/seeding", ([Description(TorrentApi.HashDescription)] string infoHash, SeedPolicy body) =>
             {
                 var torrent = torrents.Get(infoHash);
-                torrents.SetSeeding(torrent, body);
+                torrents.Adjust.SetSeeding(torrent, body);
                 return Results.Json(torrent.Summary(), WebJsonContext.Default.TorrentSummary);
             })
             .WithName("SetSeeding").WithSummary("Set the torrent's own seeding limits (null fields take the server's defaults); they apply from its next start")

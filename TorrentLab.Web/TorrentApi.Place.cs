@@ -30,7 +30,7 @@ internal static class TorrentApiPlace
             {
                 var torrent = torrents.Get(infoHash);
                 if (body is null) throw new WebApiException(400, "give 'tiers': [[\"udp://tracker:6969/announce\", ...], ...], or null for the .torrent's own");
-                await torrents.SetTrackersAsync(torrent, body.Tiers, ct).ConfigureAwait(false);
+                await torrents.Adjust.SetTrackersAsync(torrent, body.Tiers, ct).ConfigureAwait(false);
                 options.Log?.Invoke($"'{torrent.Torrent.Name}': trackers {(body.Tiers is null ? "back to the .torrent's" : "replaced")}");
                 return Results.Json(torrent.Details(), WebJsonContext.Default.TorrentDetails);
             })
@@ -44,7 +44,7 @@ internal static class TorrentApiPlace
         api.MapPost("/torrents/{infoHash}/peers", async ([Description(TorrentApi.HashDescription)] string infoHash, PeerRequest? body, CancellationToken ct) =>
             {
                 var torrent = torrents.Get(infoHash);
-                var added = await torrents.AddPeerAsync(torrent, body?.Address, ct).ConfigureAwait(false);
+                var added = await torrents.Adjust.AddPeerAsync(torrent, body?.Address, ct).ConfigureAwait(false);
                 if (added) options.Log?.Invoke($"'{torrent.Torrent.Name}': peer {body!.Address.Trim()} given");
                 return Results.Json(torrent.Details().GivenPeers.ToArray(), WebJsonContext.Default.StringArray);
             })
@@ -58,7 +58,7 @@ internal static class TorrentApiPlace
         api.MapPut("/torrents/{infoHash}/category", ([Description(TorrentApi.HashDescription)] string infoHash, CategoryRequest? body) =>
             {
                 var torrent = torrents.Get(infoHash);
-                torrents.SetCategory(torrent, body?.Category);
+                torrents.Labels.SetCategory(torrent, body?.Category);
                 return Results.Json(torrent.Summary(), WebJsonContext.Default.TorrentSummary);
             })
             .WithName("SetCategory").WithSummary("Put the torrent in a category (created when new), or in none with null or \"\"")
@@ -68,7 +68,7 @@ internal static class TorrentApiPlace
             .RespondsNotFound()
             .RespondsNotJson();
 
-        api.MapGet("/categories", () => Results.Json(torrents.Categories.ToArray(), WebJsonContext.Default.StringArray))
+        api.MapGet("/categories", () => Results.Json(torrents.Labels.Categories.ToArray(), WebJsonContext.Default.StringArray))
             .WithName("ListCategories").WithSummary("Every category: those created and those a torrent has, in order")
             .Responds(200, "The categories", typeof(string[]));
 
@@ -83,7 +83,7 @@ internal static class TorrentApiPlace
                     _ => throw new WebApiException(400, $"'move' must be top, up, down or bottom, got '{UntrustedText.Clean(body?.Move, 20)}'"),
                 };
                 if (body.InfoHashes is not { Count: > 0 and <= 10_000 } hashes) throw new WebApiException(400, "give 'infoHashes': 1 to 10000 torrents");
-                torrents.MoveInQueue([.. hashes.Select(h => torrents.Get(h ?? ""))], move);
+                torrents.Queue.Move([.. hashes.Select(h => torrents.Get(h ?? ""))], move);
                 return Results.NoContent();
             })
             .WithName("MoveInQueue").WithSummary("Move torrents in the queue (the order in which waiting downloads start): to the top, one up, one down, or to the bottom")

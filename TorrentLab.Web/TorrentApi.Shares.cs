@@ -21,7 +21,7 @@ internal static class TorrentApiShares
                 var input = await ShareUpload.ReadAsync(request, torrents, ct).ConfigureAwait(false);
                 try
                 {
-                    var shared = await torrents.ShareAsync(input.Source, input.Name, input.SaveFolder, input.Options, input.Shown, ct).ConfigureAwait(false);
+                    var shared = await torrents.Shares.ShareAsync(input.Source, input.Name, input.SaveFolder, input.Options, input.Shown, ct).ConfigureAwait(false);
                     options.Log?.Invoke($"shared '{input.Shown}' ({shared.InfoHash}{(input.Staging is null ? "" : ", uploaded")}): seeding");
                     var result = new ShareResult(shared.InfoHash, shared.Torrent.MagnetLink, $"/api/torrents/{shared.InfoHash}/torrent", shared.Summary());
                     return Results.Json(result, WebJsonContext.Default.ShareResult, statusCode: 201);

@@ -81,7 +81,7 @@ internal static class TorrentApi
             {
                 var torrent = torrents.Get(infoHash);
                 var body = await FileSelectionBody.ReadAsync(request, ct).ConfigureAwait(false);
-                await torrents.SetPrioritiesAsync(torrent, body.Files, ct).ConfigureAwait(false);
+                await torrents.Adjust.SetPrioritiesAsync(torrent, body.Files, ct).ConfigureAwait(false);
                 options.Log?.Invoke($"'{torrent.Torrent.Name}': {body.Files.Count} file priorit{(body.Files.Count == 1 ? "y" : "ies")} changed");
                 return Results.Json(torrent.Files(), WebJsonContext.Default.FileEntryArray);
             })

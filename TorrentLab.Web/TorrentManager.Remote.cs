@@ -1,18 +1,25 @@
 namespace TorrentLab.Web;
 
-/// <summary>What the remote-control APIs ask of the list beyond the page's routes: where a torrent's .torrent copy is,
-/// announcing again now, and the moves of qBittorrent's queue routes.</summary>
+/// <summary>What the remote-control APIs ask of the list beyond the page's routes: a torrent's .torrent copy and where it is,
+/// and whether anything changed since a poll.</summary>
 internal sealed partial class TorrentManager
 {
     /// <summary>The path of the copy of the torrent's .torrent file this server keeps (Transmission's <c>torrentFile</c>).</summary>
     public string TorrentPathOf(ManagedTorrent torrent) => _store.TorrentPath(torrent.InfoHash);
 
-    /// <summary>Announces to the torrent's trackers now (Transmission's <c>torrent-reannounce</c>, qBittorrent's
-    /// <c>torrents/reannounce</c>): the handle's <c>TorrentHandle.ReannounceAsync</c> sends a running torrent's next
-    /// announce at once, its peers kept (libtorrent's <c>force_reannounce</c>); a torrent that does not run has nothing to
-    /// announce, as in both daemons.</summary>
-    public Task ReannounceAsync(ManagedTorrent torrent, CancellationToken ct = default) =>
-        torrent.IsRunning ? torrent.Handle.ReannounceAsync().WaitAsync(ct) : Task.CompletedTask;
+    /// <summary>The torrent's .torrent file, as it was added (the copy the server keeps).</summary>
+    /// <exception cref="WebApiException">404: the copy is gone (deleted while the server runs).</exception>
+    public byte[] TorrentFileOf(ManagedTorrent torrent)
+    {
+        try
+        {
+            return File.ReadAllBytes(_store.TorrentPath(torrent.InfoHash));
+        }
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+        {
+            throw new WebApiException(404, $"the .torrent copy of '{torrent.Torrent.Name}' is missing from the server's state folder", e);
+        }
+    }
 
     private long _changes; // grows at every change saved or of the queue order
     private ListedTorrents _listed = new(-1, []);
@@ -37,18 +44,5 @@ internal sealed partial class TorrentManager
             Volatile.Write(ref _listed, new ListedTorrents(version, items));
             return items;
         }
-    }
-
-    /// <summary>Removes categories (qBittorrent's <c>torrents/removeCategories</c>): their torrents have none after.</summary>
-    public void RemoveCategories(IReadOnlyList<string> names)
-    {
-        var gone = names.ToHashSet(StringComparer.Ordinal);
-        lock (_lock)
-        {
-            foreach (var name in names) _categories.Remove(name);
-            foreach (var torrent in _torrents.Values)
-                if (torrent.Category is { } c && gone.Contains(c)) torrent.Category = null;
-        }
-        Save();
     }
 }

@@ -15,7 +15,7 @@ internal sealed partial class TorrentManager
         try
         {
             var renamed = torrent.WithFilePaths(paths);
-            CheckPaths(renamed, Downloads);
+            DataPlaces.CheckPaths(renamed, Downloads);
             return renamed;
         }
         catch (Exception e) when (e is ArgumentException or WebApiException)
@@ -54,14 +54,14 @@ internal sealed partial class TorrentManager
         try { renamed = before.WithFilePaths(paths); }
         catch (ArgumentException e) { throw new WebApiException(409, e.Message, e); }
         var save = torrent.SaveFolder;
-        CheckPaths(renamed, FolderPath(save));
-        var newPlace = DataPath(renamed, save) != DataPath(before, save);
+        DataPlaces.CheckPaths(renamed, FolderPath(save));
+        var newPlace = DataPlaces.DataPath(renamed, save) != DataPlaces.DataPath(before, save);
         if (newPlace)
         {
             lock (_lock)
             {
-                CheckFreeLocked(renamed, save, except: torrent.InfoHash);
-                TakePlaceLocked(renamed, save, torrent.InfoHash);
+                _places.CheckFree(renamed, save, except: torrent.InfoHash);
+                _places.Take(renamed, save, torrent.InfoHash);
             }
         }
         var running = torrent.IsRunning;
@@ -72,11 +72,11 @@ internal sealed partial class TorrentManager
         }
         catch (Exception e) when (e is TorrentLabException or IOException or UnauthorizedAccessException)
         {
-            if (newPlace) lock (_lock) LeavePlaceLocked(renamed, save);
+            if (newPlace) lock (_lock) _places.Leave(renamed, save);
             if (running) await StartAsync(torrent, ct).ConfigureAwait(false);
             throw e as WebApiException ?? new WebApiException(409, e.Message, e);
         }
-        if (newPlace) lock (_lock) LeavePlaceLocked(before, save);
+        if (newPlace) lock (_lock) _places.Leave(before, save);
         _options.Log?.Invoke($"renamed '{UntrustedText.Clean(path, 200)}' to '{UntrustedText.Clean(newPath, 200)}' in {torrent.InfoHash}");
         if (running) await StartAsync(torrent, ct).ConfigureAwait(false);
         else Save();

@@ -1,3 +1,4 @@
+using System.Net;
 using TorrentLab.Client;
 using TorrentLab.Downloads;
 using TorrentLab.Metainfo;
@@ -8,13 +9,15 @@ namespace TorrentLab.Web;
 /// <summary>The web interface's torrents: add, start, pause and remove them, and keep the list across restarts.</summary>
 /// <remarks>Every download goes below the downloads folder, into the torrent's save folder there (the torrent's name is
 /// the file or top folder inside it); no request can choose a place outside. No two torrents' data overlap, so they
-/// never write the same files (<see cref="MoveAsync"/> has the rule).</remarks>
+/// never write the same files (<see cref="DataPlaces"/> has the rule).</remarks>
 internal sealed partial class TorrentManager : IAsyncDisposable
 {
     private readonly Dictionary<string, ManagedTorrent> _torrents = new(StringComparer.Ordinal);
     private readonly Lock _lock = new();
     private readonly WebServerOptions _options;
     private readonly TorrentListStore _store;
+    private readonly DataPlaces _places; // guarded by _lock
+    private readonly ServerSettings _settings;
     private int _listVersion;
 
     // One of each for every torrent: ten thousand torrents share them rather than hold a closure each.
@@ -24,13 +27,19 @@ internal sealed partial class TorrentManager : IAsyncDisposable
     private TorrentManager(WebServerOptions options)
     {
         _options = options;
-        _seedsWhenComplete = t => SeedFor(t, OptionsFor()).Seed;
-        _queuePositionOf = QueuePosition;
-        Downloads = FullPath(options.Downloads);
-        GlobalDownloadLimit = new RateLimit(options.MaxDownloadRate);
-        GlobalUploadLimit = new RateLimit(options.MaxUploadRate);
+        Downloads = DataPlaces.FullPath(options.Downloads);
+        _places = new DataPlaces(Downloads);
+        Limits = new GlobalLimits(options, Save);
         _store = new TorrentListStore(Downloads);
-        _settings = Effective(options, null);
+        _settings = new ServerSettings(options);
+        Queue = new TorrentQueue(_lock, _torrents, _settings, OptionsFor, options.ConfigureDownload, () => Interlocked.Increment(ref _changes));
+        _seedsWhenComplete = t => Queue.SeedFor(t).Seed;
+        _queuePositionOf = Queue.Position;
+        Labels = new TorrentLabels(Snapshot, Save);
+        Blocklist = new ServerBlocklist(options, _store.Folder, _settings, Save);
+        Watch = new ServerWatchFolder(this, options, _settings, Save);
+        Shares = new TorrentShares(this, OptionsFor, Save);
+        Adjust = new TorrentAdjustments(this, Save);
     }
 
     /// <summary>The peer port the command line named or an earlier run saved; null for the default (6881, which may fall
@@ -45,25 +54,26 @@ internal sealed partial class TorrentManager : IAsyncDisposable
     /// <summary>Starts the session from the settings in force (<see cref="WebServerOptions.ConfigureSession"/> last).</summary>
     private TorrentSession StartSession()
     {
+        var current = Settings;
         var settings = new SessionSettings
         {
-            ListenPort = _settings.PeerPort!.Value,
+            ListenPort = current.PeerPort!.Value,
             // A port given on the command line or saved by an earlier run is a promise: bound, or the start fails. Only
             // the default may move to another of 6881-6889 (and that one is never saved).
             PortFallback = _configuredPeerPort is null,
             BindAddresses = _options.PeerBindAddresses,
             Encryption = _options.Encryption,
-            Dht = _settings.Dht!.Value,
-            DhtBootstrap = _settings.DhtBootstrap!,
+            Dht = current.Dht!.Value,
+            DhtBootstrap = current.DhtBootstrap!,
             Lsd = _options.Lsd,
             // Proxy only: nothing direct, so no router is asked (a mapping saved by an earlier start waits for a start without it).
-            PortMapping = _options.Proxy is { Only: true } ? PortMapping.PortMappingProtocols.None : WebSettings.ProtocolsOf(_settings.PortMapping),
+            PortMapping = _options.Proxy is { Only: true } ? PortMapping.PortMappingProtocols.None : WebSettings.ProtocolsOf(current.PortMapping),
             Proxy = _options.Proxy,
             DhtStatePath = TorrentClient.DhtStatePathIn(Downloads), // beside the ledgers: a restart needs no bootstrap node
-            MaxConnections = _settings.MaxConnections!.Value,
-            DownloadLimit = GlobalDownloadLimit, // the session applies them; each torrent's own limit sits under them
-            UploadLimit = GlobalUploadLimit,
-            Blocklist = Blocklist, // one list, filled and emptied while the session runs
+            MaxConnections = current.MaxConnections!.Value,
+            DownloadLimit = Limits.Download, // the session applies them; each torrent's own limit sits under them
+            UploadLimit = Limits.Upload,
+            Blocklist = Blocklist.List, // one list, filled and emptied while the session runs
             LoggerFactory = LineLogger.For(_options.Log), // the session's lines; each torrent logs to its own ring
         };
         return TorrentSession.Start(_options.ConfigureSession?.Invoke(settings) ?? settings);
@@ -86,13 +96,30 @@ internal sealed partial class TorrentManager : IAsyncDisposable
                 managed.NoteFailure();
             }
             Save();
-            PumpSoon();
+            Queue.PumpSoon();
         }
     }
 
-    /// <summary>The limits every torrent of this server shares (each torrent's own limit sits under them).</summary>
-    public RateLimit GlobalDownloadLimit { get; }
-    public RateLimit GlobalUploadLimit { get; }
+    /// <summary>The limits every torrent of this server shares: the normal ones, the alternative ones and their schedule.</summary>
+    public GlobalLimits Limits { get; }
+
+    /// <summary>Which torrents run, and in which order the waiting ones start.</summary>
+    public TorrentQueue Queue { get; }
+
+    /// <summary>The list of addresses no peer is dialled at or accepted from, and where it is read from.</summary>
+    public ServerBlocklist Blocklist { get; }
+
+    /// <summary>Changes to one torrent's own settings (trackers, peers, order, priorities, limits...), each saved.</summary>
+    public TorrentAdjustments Adjust { get; }
+
+    /// <summary>Torrents made here of data below the downloads folder, and seeded.</summary>
+    public TorrentShares Shares { get; }
+
+    /// <summary>The folder watched for .torrent and .magnet files to add.</summary>
+    public ServerWatchFolder Watch { get; }
+
+    /// <summary>The categories and tags of the torrents.</summary>
+    public TorrentLabels Labels { get; }
 
     /// <summary>The downloads folder, absolute.</summary>
     public string Downloads { get; }
@@ -109,15 +136,14 @@ internal sealed partial class TorrentManager : IAsyncDisposable
         var manager = new TorrentManager(options);
         Directory.CreateDirectory(manager.Downloads);
         var entries = manager._store.Load(options.Log);
-        manager._settings = Effective(options, manager._store.LoadedSettings);
+        manager._settings.Load(manager._store.LoadedSettings);
         manager._configuredPeerPort = options.PeerPort ?? manager._store.LoadedSettings?.PeerPort;
-        foreach (var category in manager._store.LoadedCategories) if (ValidCategory(category)) manager._categories.Add(category);
-        foreach (var tag in manager._store.LoadedTags) if (ValidTag(tag)) manager._tags.Add(tag);
-        manager.StartLimits(manager._store.LoadedLimits, manager._store.LoadedAltSpeed);
-        manager.StartBlocklist();
+        manager.Labels.Load(manager._store.LoadedCategories, manager._store.LoadedTags);
+        manager.Limits.Start(manager._store.LoadedLimits, manager._store.LoadedAltSpeed);
+        manager.Blocklist.Start(manager._store.LoadedSettings?.Blocklist);
         manager.Session = manager.StartSession();
         manager._following = Task.Run(manager.FollowAlertsAsync);
-        manager._settings = manager._settings with { PeerPort = manager.Session.Port }; // reported: the port bound
+        manager._settings.Change(s => s with { PeerPort = manager.Session.Port }); // reported: the port bound
         // A port the command line named is saved at once: the next start asks for it again (a port forwarded on a
         // router stays right). A fallback from the default is never saved.
         if (manager._store.LoadedSettings?.PeerPort != manager._configuredPeerPort
@@ -129,13 +155,13 @@ internal sealed partial class TorrentManager : IAsyncDisposable
             lock (manager._lock)
             {
                 manager._torrents[managed.InfoHash] = managed;
-                manager.TakePlaceLocked(managed, managed.SaveFolder);
-                manager.QueueChangedLocked();
+                manager._places.Take(managed.Torrent, managed.SaveFolder, managed.InfoHash);
+                manager.Queue.ChangedLocked();
             }
-            if (entry.Running) manager.Enqueue(managed); // in the saved order; the queue starts what fits
+            if (entry.Running) manager.Queue.Enqueue(managed); // in the saved order; the queue starts what fits
         }
-        manager.Pump();
-        manager.StartWatch(); // after the saved torrents: a file dropped again while stopped is "added already"
+        manager.Queue.Pump();
+        manager.Watch.Start(); // after the saved torrents: a file dropped again while stopped is "added already"
         manager.StartRss();
         return manager;
     }
@@ -156,21 +182,16 @@ internal sealed partial class TorrentManager : IAsyncDisposable
             torrent = Renamed(torrent, entry.Remote?.Files); // its files where a rename put them
             // The saved folder is checked again: a symbolic link put in its place while the server was stopped counts.
             var folder = SaveFolderOf(entry.Folder);
-            CheckPaths(torrent, FolderPath(folder));
+            DataPlaces.CheckPaths(torrent, FolderPath(folder));
             lock (_lock)
             {
                 if (_torrents.ContainsKey(hash)) throw new MetainfoException("it is listed twice");
-                CheckFreeLocked(torrent, folder);
+                _places.CheckFree(torrent, folder);
             }
             var managed = Track(torrent, folder, entry.AddedAt, PeersOf(entry.Peers), null, entry);
             managed.Seeding = entry.Seeding ?? SeedPolicy.Default;
             managed.LoadRemote(entry.Remote);
-            lock (_lock) _tags.UnionWith(managed.Tags);
-            if (entry.Category is { } category && ValidCategory(category))
-            {
-                managed.Category = category;
-                lock (_lock) _categories.Add(category);
-            }
+            Labels.Load(managed, entry.Category);
             return managed;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or TorrentLabException)
@@ -181,10 +202,19 @@ internal sealed partial class TorrentManager : IAsyncDisposable
         }
     }
 
+    private static IReadOnlyList<IPEndPoint> PeersOf(IReadOnlyList<string>? saved) =>
+        [.. (saved ?? []).Select(text => IPEndPoint.TryParse(text, out var peer) ? peer : null).OfType<IPEndPoint>()];
+
     /// <summary>Every torrent, oldest first.</summary>
     public IReadOnlyList<ManagedTorrent> All
     {
         get { lock (_lock) return [.. _torrents.Values.OrderBy(t => t.AddedAt).ThenBy(t => t.InfoHash, StringComparer.Ordinal)]; }
+    }
+
+    /// <summary>Every torrent, in no order: a copy taken at once, without sorting.</summary>
+    private IReadOnlyList<ManagedTorrent> Snapshot()
+    {
+        lock (_lock) return [.. _torrents.Values];
     }
 
     /// <exception cref="WebApiException">404: no torrent has this info hash.</exception>
@@ -219,6 +249,9 @@ internal sealed partial class TorrentManager : IAsyncDisposable
         return CommitAdd(prepared, start, linkPeers);
     }
 
+    /// <summary>Fetches a magnet link's metadata as one of the session's torrents: its peer id and port to the trackers, its DHT node.</summary>
+    public Task<MagnetTorrent> FetchMagnetAsync(string link, CancellationToken ct) => Session.FetchMagnetAsync(link, OptionsFor(), ct);
+
     /// <summary>The first half of an add: checks the torrent and, when it is to start or skip checking, its files, with
     /// its place in the save folder reserved meanwhile (an add of the same data elsewhere is refused). Several may run at
     /// once; each must end in <see cref="CommitAdd"/> or <see cref="Abandon"/>.</summary>
@@ -238,11 +271,11 @@ internal sealed partial class TorrentManager : IAsyncDisposable
     public string ReservePlace(Torrent torrent, string? folder)
     {
         var saveFolder = SaveFolderOf(folder);
-        CheckPaths(torrent, FolderPath(saveFolder));
+        DataPlaces.CheckPaths(torrent, FolderPath(saveFolder));
         lock (_lock)
         {
             CheckNotAddedLocked(torrent, saveFolder); // before the files are looked at: a running torrent's ledger is its own
-            TakePlaceLocked(torrent, saveFolder, torrent.InfoHash.Hex);
+            _places.Take(torrent, saveFolder, torrent.InfoHash.Hex);
         }
         return saveFolder;
     }
@@ -261,7 +294,7 @@ internal sealed partial class TorrentManager : IAsyncDisposable
         }
         catch
         {
-            lock (_lock) LeavePlaceLocked(torrent, saveFolder);
+            lock (_lock) _places.Leave(torrent, saveFolder);
             throw;
         }
     }
@@ -276,27 +309,27 @@ internal sealed partial class TorrentManager : IAsyncDisposable
         {
             if (_torrents.ContainsKey(torrent.InfoHash.Hex))
             {
-                LeavePlaceLocked(torrent, saveFolder);
+                _places.Leave(torrent, saveFolder);
                 throw new WebApiException(409, $"torrent '{torrent.Name}' ({torrent.InfoHash.Hex}) is already added");
             }
             // Everything that can refuse the torrent runs before its copy is written, so a refusal leaves no file behind.
             managed = Track(torrent, saveFolder, DateTimeOffset.UtcNow, linkPeers, prepared.Known);
             _store.SaveTorrent(managed.InfoHash, prepared.Bytes);
             _torrents[managed.InfoHash] = managed;
-            TakePlaceLocked(torrent, saveFolder, managed.InfoHash); // the torrent's own text from now on
+            _places.Take(torrent, saveFolder, managed.InfoHash); // the torrent's own text from now on
             Interlocked.Increment(ref _listVersion);
-            QueueChangedLocked();
+            Queue.ChangedLocked();
         }
-        if (start) Enqueue(managed);
+        if (start) Queue.Enqueue(managed);
         Save();
-        Pump();
+        Queue.Pump();
         return managed;
     }
 
     /// <summary>Gives up a prepared add that will not be committed: its place is free again.</summary>
     public void Abandon(PreparedAdd prepared)
     {
-        lock (_lock) LeavePlaceLocked(prepared.Torrent, prepared.SaveFolder);
+        lock (_lock) _places.Leave(prepared.Torrent, prepared.SaveFolder);
     }
 
     /// <exception cref="WebApiException">409: the torrent is added already, or another's data is where its would go.</exception>
@@ -304,28 +337,16 @@ internal sealed partial class TorrentManager : IAsyncDisposable
     {
         if (_torrents.ContainsKey(torrent.InfoHash.Hex))
             throw new WebApiException(409, $"torrent '{torrent.Name}' ({torrent.InfoHash.Hex}) is already added");
-        CheckFreeLocked(torrent, folder);
-    }
-
-    /// <summary>Refuses a torrent whose files could not be written where they belong: named like our state folder,
-    /// or leading outside the downloads folder through a symbolic link already there.</summary>
-    /// <exception cref="WebApiException">400 for the reserved name, 409 for a link out of the downloads folder.</exception>
-    private static void CheckPaths(Torrent torrent, string folder)
-    {
-        if (torrent.Files.Any(f => f.PathSegments.Count > 0 && f.PathSegments[0] == TorrentClient.StateFolder))
-            throw new WebApiException(400, $"the name '{TorrentClient.StateFolder}' is reserved for TorrentLab's own files: this torrent cannot be downloaded here");
-        // The message names the relative path only: where a link points is the server's business.
-        if (TorrentClient.PathLeavingFolder(torrent, folder) is { } leaving)
-            throw new WebApiException(409, $"'{leaving}' would be written outside the downloads folder (through a symbolic link); remove the link or rename it");
+        _places.CheckFree(torrent, folder);
     }
 
     /// <exception cref="StorageException">409 (a conflict): a file not this torrent's data is in the way.</exception>
     public async Task StartAsync(ManagedTorrent torrent, CancellationToken ct = default)
     {
         if (torrent.State is TorrentState.Paused or TorrentState.Failed) await CheckFilesAsync(torrent.Torrent, FolderOf(torrent), skipChecking: false, ct).ConfigureAwait(false);
-        Enqueue(torrent);
+        Queue.Enqueue(torrent);
         Save();
-        Pump();
+        Queue.Pump();
     }
 
     /// <summary>Refuses, before anything starts, a download that would resize or write a file it did not create (the
@@ -339,7 +360,7 @@ internal sealed partial class TorrentManager : IAsyncDisposable
     {
         await torrent.PauseAsync().ConfigureAwait(false);
         Save();
-        Pump();
+        Queue.Pump();
     }
 
     /// <summary>Stops and forgets a torrent; with <paramref name="deleteData"/>, also deletes its files and ledger.</summary>
@@ -356,12 +377,12 @@ internal sealed partial class TorrentManager : IAsyncDisposable
         lock (_lock)
         {
             if (!_torrents.Remove(torrent.InfoHash)) return;
-            LeavePlaceLocked(torrent.Torrent, torrent.SaveFolder);
+            _places.Leave(torrent.Torrent, torrent.SaveFolder);
             Interlocked.Increment(ref _listVersion);
-            QueueChangedLocked();
+            Queue.ChangedLocked();
         }
         Save();
-        Pump();
+        Queue.Pump();
         _store.DeleteTorrent(torrent.InfoHash);
         if (deleteData) TorrentClient.DeleteData(torrent.Torrent, FolderOf(torrent));
     }
@@ -382,8 +403,8 @@ internal sealed partial class TorrentManager : IAsyncDisposable
         // elsewhere keeps its selection).
         var (pieces, recorded) = ledger ?? TorrentClient.ReadLedger(torrent, FolderPath(folder));
         var priorities = ManagedTorrent.ParseSaved(saved?.Priorities, torrent.Files.Count) ?? recorded;
-        var trackers = saved?.Trackers is { } tiers ? CleanTrackers(tiers) : null;
-        var ownPeers = saved?.MaxPeers is >= 1 and <= MaxPeerLimit ? saved.MaxPeers : null;
+        var trackers = saved?.Trackers is { } tiers ? TorrentAdjustments.CleanTrackers(tiers) : null;
+        var ownPeers = saved?.MaxPeers is >= 1 and <= TorrentAdjustments.MaxPeerLimit ? saved.MaxPeers : null;
         var server = ServerOptions();
         var options = server with
         {
@@ -405,29 +426,6 @@ internal sealed partial class TorrentManager : IAsyncDisposable
             SeedsWhenComplete = _seedsWhenComplete,
             QueuePositionOf = _queuePositionOf,
         };
-    }
-
-    /// <summary>Changes file priorities. A downloading torrent takes them at once (its peers stay connected), a seeding
-    /// one starts again with them; a torrent that does not run keeps them for its next start, and one that was complete
-    /// and now wants more is started (queued).</summary>
-    /// <exception cref="WebApiException">400: an unknown file number or priority; nothing is changed.</exception>
-    public async Task SetPrioritiesAsync(ManagedTorrent torrent, IReadOnlyList<FilePriorityChange> changes, CancellationToken ct = default)
-    {
-        if (changes.Count == 0) throw new WebApiException(400, "no file to change: give files: [{index, priority}, ...]");
-        var priorities = torrent.WithPriorities(changes);
-        if (torrent.IsRunning)
-        {
-            await torrent.Handle.SetFilePrioritiesAsync(priorities).ConfigureAwait(false);
-            Save();
-            return;
-        }
-        var wasComplete = torrent.State == TorrentState.Completed;
-        // Not running: the handle keeps them for the next start, which the queue decides (a completed handle would
-        // start again on its own when it wants more).
-        if (torrent.Handle.State == Client.TorrentState.Completed) await torrent.Handle.PauseAsync().ConfigureAwait(false);
-        await torrent.Handle.SetFilePrioritiesAsync(priorities).ConfigureAwait(false);
-        if (wasComplete && !torrent.Handle.IsComplete) await StartAsync(torrent, ct).ConfigureAwait(false);
-        else Save();
     }
 
     /// <summary>The server's options for every torrent, made once: each torrent's handle starts from them (thousands of
@@ -475,14 +473,6 @@ internal sealed partial class TorrentManager : IAsyncDisposable
         }
     }
 
-    /// <summary>Sets a torrent's own limit and saves the list, so the limit survives a restart (the global limits:
-    /// <see cref="SetGlobalLimits"/>).</summary>
-    public void SetLimit(RateLimit limit, long bytesPerSecond)
-    {
-        limit.BytesPerSecond = bytesPerSecond;
-        Save();
-    }
-
     private static readonly TimeSpan SaveDelay = TimeSpan.FromMilliseconds(500);
     private readonly Lock _saveLock = new();
     private Task _saving = Task.CompletedTask;
@@ -516,7 +506,7 @@ internal sealed partial class TorrentManager : IAsyncDisposable
                 SuperSeed = t.SuperSeed ? true : null,
                 MaxPeers = t.MaxPeers,
                 Remote = t.RemoteToSave(),
-            })], Settings with { PeerPort = _configuredPeerPort }, Categories, LimitsToSave(), AltSpeedToSave(), TagsToSave());
+            })], Settings with { PeerPort = _configuredPeerPort }, Labels.Categories, Limits.ToSave, Limits.AltSpeedToSave, Labels.TagsToSave);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -528,10 +518,10 @@ internal sealed partial class TorrentManager : IAsyncDisposable
     /// when the server starts again.</summary>
     public async ValueTask DisposeAsync()
     {
-        lock (_lock) _closing = true; // nothing new starts while the server stops
-        await StopWatchAsync().ConfigureAwait(false);
+        Queue.Close(); // nothing new starts while the server stops
+        await Watch.StopAsync().ConfigureAwait(false);
         await StopRssAsync().ConfigureAwait(false);
-        if (_schedule is not null) await _schedule.DisposeAsync().ConfigureAwait(false);
+        await Limits.DisposeAsync().ConfigureAwait(false);
         // A run that completed on its own no longer wants to run, before the session's stop pauses every torrent.
         foreach (var torrent in All) torrent.Settle();
         if (Session is not null)

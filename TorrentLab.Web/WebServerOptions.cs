@@ -148,7 +148,7 @@ public sealed record WebServerOptions
             if (!IsHostName(name)) throw new ArgumentException($"allowed host '{name}' is not a host name or IP address");
         if (WatchFolder is { } watch && (!Path.IsPathFullyQualified(watch) || !Directory.Exists(watch)))
             throw new ArgumentException($"--watch expects an existing folder, got '{watch}'");
-        if (Blocklist is { } blocklist && !TorrentManager.IsBlocklistSource(blocklist))
+        if (Blocklist is { } blocklist && !ServerBlocklist.IsSource(blocklist))
             throw new ArgumentException($"--blocklist expects an http(s) URL or the absolute path of a file, got '{blocklist}'");
         if (TransmissionWeb is { } web && !File.Exists(Path.Combine(web, "index.html")))
             throw new ArgumentException($"--transmission-web: expected Transmission's web client (an index.html) in {web}");

@@ -31,7 +31,7 @@ public class AltSpeedTests
 
         using var on = await web.Http.PutAsJsonAsync("/api/limits/alternative", new { enabled = true, downloadRate = 100_000, uploadRate = 20_000 }, Ct);
         var answer = await on.Content.ReadFromJsonAsync<AltSpeedSettings>(Ct);
-        var inForce = (web.Server.Torrents.GlobalDownloadLimit.BytesPerSecond, web.Server.Torrents.GlobalUploadLimit.BytesPerSecond);
+        var inForce = (web.Server.Torrents.Limits.Download.BytesPerSecond, web.Server.Torrents.Limits.Upload.BytesPerSecond);
         using (var off = await web.Http.PutAsJsonAsync("/api/limits/alternative", new { enabled = false }, Ct))
             Assert.Equal(HttpStatusCode.OK, off.StatusCode);
 
@@ -39,7 +39,7 @@ public class AltSpeedTests
         Assert.True(answer!.Active);
         Assert.Equal((100_000L, 20_000L), inForce);
         Assert.Equal(new RateLimitSettings(4 << 20, 1 << 20), await web.Http.GetFromJsonAsync<RateLimitSettings>("/api/limits", Ct)); // the normal ones, as set
-        Assert.Equal((4L << 20, 1L << 20), (web.Server.Torrents.GlobalDownloadLimit.BytesPerSecond, web.Server.Torrents.GlobalUploadLimit.BytesPerSecond));
+        Assert.Equal((4L << 20, 1L << 20), (web.Server.Torrents.Limits.Download.BytesPerSecond, web.Server.Torrents.Limits.Upload.BytesPerSecond));
         Assert.False((await web.Http.GetFromJsonAsync<AltSpeedSettings>("/api/limits/alternative", Ct))!.Active);
     }
 
@@ -53,18 +53,18 @@ public class AltSpeedTests
 
         using (var put = await web.Http.PutAsJsonAsync("/api/limits/alternative", around, Ct))
             Assert.True((await put.Content.ReadFromJsonAsync<AltSpeedSettings>(Ct))!.Active);
-        Assert.Equal(50_000, web.Server.Torrents.GlobalDownloadLimit.BytesPerSecond);
+        Assert.Equal(50_000, web.Server.Torrents.Limits.Download.BytesPerSecond);
         await web.RestartAsync(Ct);
         var after = (await web.Http.GetFromJsonAsync<AltSpeedSettings>("/api/limits/alternative", Ct))!;
         Assert.Equal((true, true, 50_000L, around.scheduleBegin, around.scheduleEnd), (after.Active!.Value, after.ScheduleEnabled!.Value, after.DownloadRate!.Value,
             after.ScheduleBegin!.Value, after.ScheduleEnd!.Value));
-        Assert.Equal(50_000, web.Server.Torrents.GlobalDownloadLimit.BytesPerSecond);
+        Assert.Equal(50_000, web.Server.Torrents.Limits.Download.BytesPerSecond);
 
         // Neither today nor yesterday: no period that covers now.
         var otherDays = EveryDay & ~(1 << (int)now.DayOfWeek) & ~(1 << (int)now.AddDays(-1).DayOfWeek);
         using (var other = await web.Http.PutAsJsonAsync("/api/limits/alternative", new { scheduleDays = otherDays }, Ct))
             Assert.False((await other.Content.ReadFromJsonAsync<AltSpeedSettings>(Ct))!.Active);
-        Assert.Equal(0, web.Server.Torrents.GlobalDownloadLimit.BytesPerSecond);
+        Assert.Equal(0, web.Server.Torrents.Limits.Download.BytesPerSecond);
     }
 
     [Theory]

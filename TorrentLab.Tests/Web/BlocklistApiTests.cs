@@ -72,7 +72,7 @@ public class BlocklistApiTests
 
         Assert.True(response.StatusCode is HttpStatusCode.BadRequest or HttpStatusCode.BadGateway, $"{json}: {response.StatusCode}");
         Assert.Equal(before, (await web.Http.GetFromJsonAsync<JsonElement>("/api/v2/app/preferences", Ct)).GetRawText());
-        Assert.Equal(0, web.Server.Torrents.Blocklist.RangeCount);
+        Assert.Equal(0, web.Server.Torrents.Blocklist.List.RangeCount);
     }
 
     [Fact]
@@ -86,14 +86,14 @@ public class BlocklistApiTests
         await rpc.SucceedAsync("session-set", new Dictionary<string, object> { ["blocklist-url"] = url, ["blocklist-enabled"] = true }, Ct);
         var session = await rpc.SucceedAsync("session-get", new { fields = new[] { "blocklist-url", "blocklist-enabled", "blocklist-size" } }, Ct);
         Assert.Equal($$"""{"blocklist-enabled":true,"blocklist-size":1,"blocklist-url":"{{url}}"}""", session.GetRawText());
-        Assert.False(web.Server.Torrents.Blocklist.Contains(Six));
+        Assert.False(web.Server.Torrents.Blocklist.List.Contains(Six));
 
         lists.Put("/level1.gz", Gzip("five and six:127.0.0.5-127.0.0.6\n# the list grew\nv6:2001:db8::-2001:db8::ff\n"));
         var updated = await rpc.SucceedAsync("blocklist-update", new { }, Ct);
 
         Assert.Equal(2, updated.GetProperty("blocklist-size").GetInt32());
-        Assert.True(web.Server.Torrents.Blocklist.Contains(Six));
-        Assert.True(web.Server.Torrents.Blocklist.Contains(IPAddress.Parse("2001:db8::7")));
+        Assert.True(web.Server.Torrents.Blocklist.List.Contains(Six));
+        Assert.True(web.Server.Torrents.Blocklist.List.Contains(IPAddress.Parse("2001:db8::7")));
         Assert.Equal(2, lists.Requests("/level1.gz")); // read when set, and at the update
     }
 
@@ -111,7 +111,7 @@ public class BlocklistApiTests
         var why = await rpc.FailAsync("blocklist-update", new { }, Ct);
 
         Assert.Contains("not a blocklist", why);
-        Assert.True(web.Server.Torrents.Blocklist.Contains(Five));
+        Assert.True(web.Server.Torrents.Blocklist.List.Contains(Five));
     }
 
     [Theory]
@@ -126,7 +126,7 @@ public class BlocklistApiTests
         await using var web = await WebTestServer.StartAsync(Ct);
         var rpc = new RpcClient(web.Http);
         await rpc.SucceedAsync("session-set", new Dictionary<string, object> { ["blocklist-url"] = lists.Url + "/list.gz", ["blocklist-enabled"] = true }, Ct);
-        Assert.True(web.Server.Torrents.Blocklist.Contains(Five));
+        Assert.True(web.Server.Torrents.Blocklist.List.Contains(Five));
 
         lists.Given(Request.Create().WithPath("/list.gz").UsingGet()).WithGuid(mapping).RespondWith(answer == "status 503"
             ? Response.Create().WithStatusCode(503)
@@ -134,7 +134,7 @@ public class BlocklistApiTests
         var why = await rpc.FailAsync("blocklist-update", new { }, Ct);
 
         Assert.Contains(expected, why);
-        Assert.True(web.Server.Torrents.Blocklist.Contains(Five));
+        Assert.True(web.Server.Torrents.Blocklist.List.Contains(Five));
     }
 
     [Fact]
@@ -153,7 +153,7 @@ public class BlocklistApiTests
 
         Assert.Contains("more than 4,000,000 lines", bomb);
         Assert.Contains("an empty blocklist", empty);
-        Assert.True(web.Server.Torrents.Blocklist.Contains(Five));
+        Assert.True(web.Server.Torrents.Blocklist.List.Contains(Five));
     }
 
     [Fact]
@@ -173,7 +173,7 @@ public class BlocklistApiTests
         Assert.Equal(HttpStatusCode.BadRequest, refused.StatusCode);
         Assert.Contains("more than 4,000,000 lines", why, StringComparison.Ordinal);
         Assert.Equal(good, (await web.Http.GetFromJsonAsync<WebSettings>("/api/settings", Ct))!.Blocklist);
-        Assert.True(web.Server.Torrents.Blocklist.Contains(Five));
+        Assert.True(web.Server.Torrents.Blocklist.List.Contains(Five));
     }
 
     [Fact]
@@ -224,13 +224,13 @@ public class BlocklistApiTests
 
         Assert.True(result.ExitCode == 0, $"exit {result.ExitCode}: {result.Stdout}{result.Stderr}");
         Assert.Contains("success", result.Stdout + result.Stderr, StringComparison.Ordinal);
-        Assert.Equal(3, web.Server.Torrents.BlocklistSize);
+        Assert.Equal(3, web.Server.Torrents.Blocklist.Size);
     }
 
     [Fact]
     public void TheServersLargestList_IsTheCommandLines()
     {
         // Two readers of one kind of list, one bound: serve's blocklist and --blocklist (TorrentClient.LoadBlocklistAsync).
-        Assert.Equal(TorrentLab.Client.TorrentClient.MaxBlocklistBytes, TorrentManager.MaxBlocklistBytes);
+        Assert.Equal(TorrentLab.Client.TorrentClient.MaxBlocklistBytes, ServerBlocklist.MaxBytes);
     }
 }

@@ -41,7 +41,7 @@ internal sealed class PageScaleRig : IAsyncDisposable
         var peers = new List<SyntheticPeer>();
         try
         {
-            var store = new TorrentListStore(TorrentManager.FullPath(downloads.Path));
+            var store = new TorrentListStore(DataPlaces.FullPath(downloads.Path));
             Directory.CreateDirectory(store.Folder);
             var payload = TestTorrents.Payload(RunningPieces * 16 * 1024); // one payload, many names: many info hashes
             var entries = new List<TorrentEntry>(torrents);

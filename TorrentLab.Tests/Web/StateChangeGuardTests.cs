@@ -62,12 +62,12 @@ public class StateChangeGuardTests
         foreach (var t in m.All)
         {
             var s = t.Summary();
-            text.AppendLine($"{t.InfoHash} {s.State} '{t.Category}' dl={t.DownloadLimit.BytesPerSecond} ul={t.UploadLimit.BytesPerSecond} folder='{t.SaveFolder}' q={m.QueuePosition(t)}");
+            text.AppendLine($"{t.InfoHash} {s.State} '{t.Category}' dl={t.DownloadLimit.BytesPerSecond} ul={t.UploadLimit.BytesPerSecond} folder='{t.SaveFolder}' q={m.Queue.Position(t)}");
             text.AppendLine("  trackers " + string.Join(" | ", t.TrackerTiers.Select(tier => string.Join(",", tier))));
             text.AppendLine("  files " + string.Join(",", t.Files().Select(f => $"{f.Index}:{f.Priority}")));
         }
-        text.AppendLine($"limits {m.GlobalLimits} alt {m.AltSpeed with { Active = null }} settings {m.Settings}");
-        text.AppendLine("categories " + string.Join(",", m.Categories));
+        text.AppendLine($"limits {m.Limits.Normal} alt {m.Limits.AltSpeed with { Active = null }} settings {m.Settings}");
+        text.AppendLine("categories " + string.Join(",", m.Labels.Categories));
         foreach (var file in Directory.EnumerateFiles(web.Downloads.Path, "*", SearchOption.AllDirectories).Order(StringComparer.Ordinal))
             if (!file.Contains("/.torrentlab", StringComparison.Ordinal)) text.AppendLine($"{file} {new FileInfo(file).Length}");
         return text.ToString();

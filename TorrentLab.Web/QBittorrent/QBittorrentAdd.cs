@@ -68,7 +68,7 @@ internal sealed class QBittorrentAdd
         var settings = ReadAddSettings(input);
         var category = input["category"] is { Length: > 0 } c ? c : null;
         // As qBittorrent, a category named here that does not exist yet is created with the torrent.
-        if (category is not null && !TorrentManager.ValidCategory(category))
+        if (category is not null && !TorrentLabels.ValidCategory(category))
             throw new WebApiException(400, $"'{UntrustedText.Clean(category, 40)}' is not a valid category name");
         var sources = new List<Func<Task<(byte[], IReadOnlyList<System.Net.IPEndPoint>)>>>();
         foreach (var file in input.Files) sources.Add(() => Task.FromResult<(byte[], IReadOnlyList<System.Net.IPEndPoint>)>((file, [])));
@@ -139,7 +139,7 @@ internal sealed class QBittorrentAdd
                 try
                 {
                     var added = _torrents.CommitAdd(await check.ConfigureAwait(false), startNow, torrents[index].Peers);
-                    if (category is not null) _torrents.SetCategory(added, category);
+                    if (category is not null) _torrents.Labels.SetCategory(added, category);
                     await ApplyAsync(added, settings, ct).ConfigureAwait(false);
                     if (start && !startNow) await _torrents.StartAsync(added, ct).ConfigureAwait(false);
                     _options.Log?.Invoke($"added '{added.Torrent.Name}' ({added.InfoHash}) through the qBittorrent API");
@@ -199,9 +199,9 @@ internal sealed class QBittorrentAdd
                 throw new WebApiException(400, $"{name} '{UntrustedText.Clean(value, 20)}': {Parameters[name].Meaning}");
         }
         foreach (var name in (string[])["cookie", "root_folder", "downloadPath"]) OnlyEmpty(input, name);
-        var tags = TorrentManager.ParseTags(input["tags"]);
+        var tags = TorrentLabels.ParseTags(input["tags"]);
         var rename = input["rename"] is { Length: > 0 } given ? given : null;
-        if (rename is not null && !TorrentManager.ValidName(rename)) throw new WebApiException(400, "rename: a name is 1 to 1024 characters without control characters");
+        if (rename is not null && !TorrentAdjustments.ValidName(rename)) throw new WebApiException(400, "rename: a name is 1 to 1024 characters without control characters");
         Only(input, "contentLayout", "Original");
         Only(input, "stopCondition", "None");
         Only(input, "firstLastPiecePrio", "false");
@@ -245,12 +245,12 @@ internal sealed class QBittorrentAdd
     /// <summary>Sets a new torrent's <see cref="AddSettings"/> (before it starts).</summary>
     private async Task ApplyAsync(ManagedTorrent added, AddSettings settings, CancellationToken ct)
     {
-        if (settings.Download is { } down) _torrents.SetLimit(added.DownloadLimit, down);
-        if (settings.Upload is { } up) _torrents.SetLimit(added.UploadLimit, up);
-        if (settings.Seeding is { } seeding) _torrents.SetSeeding(added, seeding);
-        if (settings.Sequential) await _torrents.SetRunOptionsAsync(added, sequential: true, maxPeers: null, ct).ConfigureAwait(false);
-        if (settings.Top) _torrents.MoveInQueue([added], QueueMove.Top);
-        if (settings.Tags.Count > 0) _torrents.AddTags(added, settings.Tags);
-        if (settings.Name is { } name) _torrents.Rename(added, name);
+        if (settings.Download is { } down) _torrents.Adjust.SetLimit(added.DownloadLimit, down);
+        if (settings.Upload is { } up) _torrents.Adjust.SetLimit(added.UploadLimit, up);
+        if (settings.Seeding is { } seeding) _torrents.Adjust.SetSeeding(added, seeding);
+        if (settings.Sequential) await _torrents.Adjust.SetRunOptionsAsync(added, sequential: true, maxPeers: null, ct).ConfigureAwait(false);
+        if (settings.Top) _torrents.Queue.Move([added], QueueMove.Top);
+        if (settings.Tags.Count > 0) _torrents.Labels.AddTags(added, settings.Tags);
+        if (settings.Name is { } name) _torrents.Adjust.Rename(added, name);
     }
 }

@@ -28,11 +28,11 @@ internal sealed partial class QBittorrentApi
     private Task SetCategoryAsync(HttpContext context, QBittorrentInput input)
     {
         var category = input["category"] ?? "";
-        if (category.Length > 0 && !_torrents.Categories.Contains(category))
+        if (category.Length > 0 && !_torrents.Labels.Categories.Contains(category))
             throw new WebApiException(409, $"category '{UntrustedText.Clean(category, 40)}' does not exist");
         return ForEachAsync(context, input, t =>
         {
-            _torrents.SetCategory(t, category);
+            _torrents.Labels.SetCategory(t, category);
             return Task.CompletedTask;
         });
     }
@@ -46,8 +46,8 @@ internal sealed partial class QBittorrentApi
         if (input["savePath"] is { Length: > 0 } savePath
             && System.IO.Path.TrimEndingDirectorySeparator(savePath) != System.IO.Path.TrimEndingDirectorySeparator(_torrents.Downloads))
             throw new WebApiException(409, "savePath: every torrent of this server is downloaded to its downloads folder; a category cannot have another");
-        if (_torrents.Categories.Contains(category)) throw new WebApiException(409, $"category '{UntrustedText.Clean(category, 40)}' exists already");
-        try { _torrents.CreateCategory(category); }
+        if (_torrents.Labels.Categories.Contains(category)) throw new WebApiException(409, $"category '{UntrustedText.Clean(category, 40)}' exists already");
+        try { _torrents.Labels.CreateCategory(category); }
         catch (WebApiException e) { throw new WebApiException(409, e.Message, e); }
         return TextAsync(context, "");
     }
@@ -66,7 +66,7 @@ internal sealed partial class QBittorrentApi
         var changes = ids.Select(id => int.TryParse(id, out var i) ? new FilePriorityChange(i + 1, priority)
             : throw new WebApiException(400, $"id must be file indexes separated by '|', got '{UntrustedText.Clean(id, 10)}'")).ToList();
         if (changes.Count == 0) throw new WebApiException(400, "give 'id': file indexes separated by '|'");
-        try { await _torrents.SetPrioritiesAsync(torrent, changes, context.RequestAborted).ConfigureAwait(false); }
+        try { await _torrents.Adjust.SetPrioritiesAsync(torrent, changes, context.RequestAborted).ConfigureAwait(false); }
         catch (WebApiException e) when (e.StatusCode == 400) { throw new WebApiException(409, e.Message, e); } // qBittorrent: 409 for a bad file id
         await TextAsync(context, "").ConfigureAwait(false);
     }

@@ -23,7 +23,7 @@ internal sealed partial class QBittorrentApi
     {
         var torrent = Torrent(input);
         var tiers = change(input, [.. torrent.TrackerTiers.Select(tier => tier.ToList())]);
-        await _torrents.SetTrackersAsync(torrent, tiers, context.RequestAborted).ConfigureAwait(false);
+        await _torrents.Adjust.SetTrackersAsync(torrent, tiers, context.RequestAborted).ConfigureAwait(false);
         await TextAsync(context, "").ConfigureAwait(false);
     }
 

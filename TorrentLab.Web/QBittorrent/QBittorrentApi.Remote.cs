@@ -11,14 +11,14 @@ internal sealed partial class QBittorrentApi
     /// <summary>torrents/createTags: <c>tags</c>, separated by commas.</summary>
     private Task CreateTagsAsync(HttpContext context, QBittorrentInput input)
     {
-        _torrents.CreateTags(TorrentManager.ParseTags(input["tags"]));
+        _torrents.Labels.CreateTags(TorrentLabels.ParseTags(input["tags"]));
         return TextAsync(context, "");
     }
 
     /// <summary>torrents/deleteTags: the tags go, and every torrent loses them.</summary>
     private Task DeleteTagsAsync(HttpContext context, QBittorrentInput input)
     {
-        _torrents.DeleteTags(TorrentManager.ParseTags(input["tags"]));
+        _torrents.Labels.DeleteTags(TorrentLabels.ParseTags(input["tags"]));
         return TextAsync(context, "");
     }
 
@@ -26,12 +26,12 @@ internal sealed partial class QBittorrentApi
     /// every tag of the torrents.</summary>
     private Task EditTagsAsync(HttpContext context, QBittorrentInput input, bool add)
     {
-        var tags = TorrentManager.ParseTags(input["tags"]);
+        var tags = TorrentLabels.ParseTags(input["tags"]);
         if (add && tags.Count == 0) throw new WebApiException(400, "give 'tags': names separated by commas");
         return ForEachAsync(context, input, t =>
         {
-            if (add) _torrents.AddTags(t, tags);
-            else _torrents.RemoveTags(t, input["tags"] is null ? null : tags);
+            if (add) _torrents.Labels.AddTags(t, tags);
+            else _torrents.Labels.RemoveTags(t, input["tags"] is null ? null : tags);
             return Task.CompletedTask;
         });
     }
@@ -39,7 +39,7 @@ internal sealed partial class QBittorrentApi
     private void WriteTags(Utf8JsonWriter w)
     {
         w.WriteStartArray();
-        foreach (var tag in _torrents.AllTags) w.WriteStringValue(tag);
+        foreach (var tag in _torrents.Labels.Tags) w.WriteStringValue(tag);
         w.WriteEndArray();
     }
 
@@ -48,7 +48,7 @@ internal sealed partial class QBittorrentApi
     private Task MoveInQueueAsync(HttpContext context, QBittorrentInput input, QueueMove move)
     {
         var hashes = input["hashes"] ?? throw new WebApiException(400, "give 'hashes': info hashes separated by '|', or 'all'");
-        _torrents.MoveInQueue(Selected(hashes) ?? [], move);
+        _torrents.Queue.Move(Selected(hashes) ?? [], move);
         return TextAsync(context, "");
     }
 
@@ -59,7 +59,7 @@ internal sealed partial class QBittorrentApi
         var torrent = Torrent(input);
         var name = input["name"]?.Trim() ?? "";
         if (name.Length == 0) throw new WebApiException(409, "Incorrect torrent name");
-        try { _torrents.Rename(torrent, name); }
+        try { _torrents.Adjust.Rename(torrent, name); }
         catch (WebApiException e) { throw new WebApiException(409, e.Message, e); }
         return TextAsync(context, "");
     }
@@ -93,7 +93,7 @@ internal sealed partial class QBittorrentApi
         foreach (var torrent in Selected(hashes) ?? [])
         {
             var added = 0;
-            foreach (var peer in peers) added += await _torrents.AddPeerAsync(torrent, peer, context.RequestAborted).ConfigureAwait(false) ? 1 : 0;
+            foreach (var peer in peers) added += await _torrents.Adjust.AddPeerAsync(torrent, peer, context.RequestAborted).ConfigureAwait(false) ? 1 : 0;
             counts.Add((torrent.InfoHash, added, peers.Length - added));
         }
         await JsonAsync(context, w =>
@@ -120,7 +120,7 @@ internal sealed partial class QBittorrentApi
 
     /// <summary>torrents/toggleSequentialDownload: pieces in order, or rarest first again.</summary>
     private Task ToggleSequentialAsync(HttpContext context, QBittorrentInput input) =>
-        ForEachAsync(context, input, t => _torrents.SetRunOptionsAsync(t, !t.Sequential, maxPeers: null, context.RequestAborted));
+        ForEachAsync(context, input, t => _torrents.Adjust.SetRunOptionsAsync(t, !t.Sequential, maxPeers: null, context.RequestAborted));
 
     /// <summary>torrents/setSuperSeeding: <c>value</c> true or false, as qBittorrent's clients send it.</summary>
     private Task SetSuperSeedingAsync(HttpContext context, QBittorrentInput input)
@@ -131,7 +131,7 @@ internal sealed partial class QBittorrentApi
             "false" => false,
             var other => throw new WebApiException(400, $"value '{UntrustedText.Clean(other ?? "", 20)}': give 'true' or 'false'"),
         };
-        return ForEachAsync(context, input, t => _torrents.SetSuperSeedAsync(t, on, context.RequestAborted));
+        return ForEachAsync(context, input, t => _torrents.Adjust.SetSuperSeedAsync(t, on, context.RequestAborted));
     }
 
     /// <summary>torrents/setShareLimits: <c>ratioLimit</c> and <c>seedingTimeLimit</c> (minutes), both required as in
@@ -149,7 +149,7 @@ internal sealed partial class QBittorrentApi
             : new SeedPolicy(Ratio: ratio switch { null or -2 => null, -1 => 0, var r => r }, Minutes: minutes switch { null or -2 => null, -1 => 0, var m => m });
         return ForEachAsync(context, input, t =>
         {
-            _torrents.SetSeeding(t, policy);
+            _torrents.Adjust.SetSeeding(t, policy);
             return Task.CompletedTask;
         });
     }
@@ -169,7 +169,7 @@ internal sealed partial class QBittorrentApi
     {
         var category = input["category"];
         if (string.IsNullOrEmpty(category)) throw new WebApiException(400, "give 'category'");
-        if (!_torrents.Categories.Contains(category)) throw new WebApiException(409, $"category '{UntrustedText.Clean(category, 40)}' does not exist");
+        if (!_torrents.Labels.Categories.Contains(category)) throw new WebApiException(409, $"category '{UntrustedText.Clean(category, 40)}' does not exist");
         if (input["savePath"] is { Length: > 0 } savePath
             && System.IO.Path.TrimEndingDirectorySeparator(savePath) != System.IO.Path.TrimEndingDirectorySeparator(_torrents.Downloads))
             throw new WebApiException(409, "savePath: every torrent of this server is downloaded to its downloads folder; a category cannot have another");
@@ -180,7 +180,7 @@ internal sealed partial class QBittorrentApi
     private Task RemoveCategoriesAsync(HttpContext context, QBittorrentInput input)
     {
         var names = (input["categories"] ?? "").Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-        _torrents.RemoveCategories(names);
+        _torrents.Labels.RemoveCategories(names);
         return TextAsync(context, "");
     }
 
@@ -189,7 +189,7 @@ internal sealed partial class QBittorrentApi
     {
         if (input["trackers"] is { Length: > 0 })
             throw new WebApiException(400, "trackers: a reannounce goes to every tracker of the torrent here; give no trackers");
-        return ForEachAsync(context, input, t => _torrents.ReannounceAsync(t, context.RequestAborted));
+        return ForEachAsync(context, input, t => _torrents.Adjust.ReannounceAsync(t, context.RequestAborted));
     }
 
     /// <summary>torrents/downloadLimit and uploadLimit: <c>{"hash": bytes per second}</c>, 0 for none.</summary>
@@ -296,17 +296,17 @@ internal sealed partial class QBittorrentApi
     }
 
     /// <summary>transfer/speedLimitsMode: "1" while the alternative limits are in force, else "0".</summary>
-    private Task SpeedLimitsModeAsync(HttpContext context) => TextAsync(context, _torrents.AltSpeed.Active == true ? "1" : "0");
+    private Task SpeedLimitsModeAsync(HttpContext context) => TextAsync(context, _torrents.Limits.AltSpeed.Active == true ? "1" : "0");
 
     /// <summary>transfer/toggleSpeedLimitsMode: switches the alternative limits (Transmission's turtle mode) on or off by
     /// hand. While the schedule holds them on, they cannot be switched off by hand (409): turn the scheduler off.</summary>
     private Task ToggleSpeedLimitsModeAsync(HttpContext context)
     {
-        var now = _torrents.AltSpeed;
-        var after = _torrents.UpdateAltSpeed(new AltSpeedSettings(Enabled: now.Active != true));
+        var now = _torrents.Limits.AltSpeed;
+        var after = _torrents.Limits.UpdateAltSpeed(new AltSpeedSettings(Enabled: now.Active != true));
         if (after.Active == now.Active)
         {
-            _torrents.UpdateAltSpeed(new AltSpeedSettings(Enabled: now.Enabled)); // as it was
+            _torrents.Limits.UpdateAltSpeed(new AltSpeedSettings(Enabled: now.Enabled)); // as it was
             throw new WebApiException(409, "the alternative limits' schedule holds them on now: turn scheduler_enabled off to switch them by hand");
         }
         return TextAsync(context, "");
@@ -320,7 +320,7 @@ internal sealed partial class QBittorrentApi
             "1" => true, "0" => false,
             var m => throw new WebApiException(400, $"mode must be 0 or 1, got '{UntrustedText.Clean(m, 10)}'"),
         };
-        if ((_torrents.AltSpeed.Active == true) != mode) return ToggleSpeedLimitsModeAsync(context);
+        if ((_torrents.Limits.AltSpeed.Active == true) != mode) return ToggleSpeedLimitsModeAsync(context);
         return TextAsync(context, "");
     }
 }

@@ -174,10 +174,10 @@ internal sealed partial class QBittorrentApi
         ["torrents/setDownloadLimit"] = Changes((api, c, i) => api.ForEachAsync(c, i, t => api.SetLimit(t.DownloadLimit, i))),
         ["torrents/setUploadLimit"] = Changes((api, c, i) => api.ForEachAsync(c, i, t => api.SetLimit(t.UploadLimit, i))),
         ["transfer/info"] = Reads((api, c, _) => JsonAsync(c, api._list.WriteTransfer)),
-        ["transfer/downloadLimit"] = Reads((api, c, _) => TextAsync(c, api._torrents.GlobalDownloadLimit.BytesPerSecond.ToString(System.Globalization.CultureInfo.InvariantCulture))),
-        ["transfer/uploadLimit"] = Reads((api, c, _) => TextAsync(c, api._torrents.GlobalUploadLimit.BytesPerSecond.ToString(System.Globalization.CultureInfo.InvariantCulture))),
-        ["transfer/setDownloadLimit"] = Changes((api, c, i) => OkAfter(c, () => api._torrents.SetGlobalLimits(LimitOf(i), null))),
-        ["transfer/setUploadLimit"] = Changes((api, c, i) => OkAfter(c, () => api._torrents.SetGlobalLimits(null, LimitOf(i)))),
+        ["transfer/downloadLimit"] = Reads((api, c, _) => TextAsync(c, api._torrents.Limits.Download.BytesPerSecond.ToString(System.Globalization.CultureInfo.InvariantCulture))),
+        ["transfer/uploadLimit"] = Reads((api, c, _) => TextAsync(c, api._torrents.Limits.Upload.BytesPerSecond.ToString(System.Globalization.CultureInfo.InvariantCulture))),
+        ["transfer/setDownloadLimit"] = Changes((api, c, i) => OkAfter(c, () => api._torrents.Limits.SetNormal(LimitOf(i), null))),
+        ["transfer/setUploadLimit"] = Changes((api, c, i) => OkAfter(c, () => api._torrents.Limits.SetNormal(null, LimitOf(i)))),
         ["sync/maindata"] = Reads((api, c, i) => JsonAsync(c, w => api._list.WriteMainData(w, i))),
         ["rss/addFeed"] = Changes((api, c, i) => api._rss.AddFeedAsync(c, i)),
         ["rss/removeItem"] = Changes((api, c, i) => api._rss.RemoveFeedAsync(c, i)),
@@ -210,7 +210,7 @@ internal sealed partial class QBittorrentApi
 
     private Task SetLimit(TorrentLab.Downloads.RateLimit limit, QBittorrentInput input)
     {
-        _torrents.SetLimit(limit, LimitOf(input));
+        _torrents.Adjust.SetLimit(limit, LimitOf(input));
         return Task.CompletedTask;
     }
 

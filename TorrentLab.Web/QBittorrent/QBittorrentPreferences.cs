@@ -52,8 +52,8 @@ internal sealed class QBittorrentPreferences
     internal static IReadOnlyList<Preference> All => field ??=
     [
         AsIs("add_trackers", ""), AsIs("add_trackers_enabled", false),
-        new("alt_dl_limit", (p, _) => p._torrents.AltSpeed.DownloadRate ?? 0, (p, v, _) => p.AltLimit(v, download: true)),
-        new("alt_up_limit", (p, _) => p._torrents.AltSpeed.UploadRate ?? 0, (p, v, _) => p.AltLimit(v, download: false)),
+        new("alt_dl_limit", (p, _) => p._torrents.Limits.AltSpeed.DownloadRate ?? 0, (p, v, _) => p.AltLimit(v, download: true)),
+        new("alt_up_limit", (p, _) => p._torrents.Limits.AltSpeed.UploadRate ?? 0, (p, v, _) => p.AltLimit(v, download: false)),
         AsIs("alternative_webui_enabled", false), AsIs("alternative_webui_path", ""), AsIs("announce_ip", ""),
         AsIs("announce_to_all_tiers", false, "the engine announces to the first tracker that answers (BEP 12)"),
         AsIs("announce_to_all_trackers", false, "the engine announces to the first tracker that answers (BEP 12)"),
@@ -70,7 +70,7 @@ internal sealed class QBittorrentPreferences
         AsIs("dht", (p, _) => p._torrents.Settings.Dht ?? false, "set where the server starts (serve --no-dht)"),
         AsIs("disk_cache", 0L), AsIs("disk_cache_ttl", 0L), AsIs("disk_io_read_mode", 0L), AsIs("disk_io_type", 0L),
         AsIs("disk_io_write_mode", 0L), AsIs("disk_queue_size", 0L),
-        new("dl_limit", (p, _) => p._torrents.GlobalLimits.DownloadRate ?? 0, (p, v, _) => p.GlobalLimit(v, download: true)),
+        new("dl_limit", (p, _) => p._torrents.Limits.Normal.DownloadRate ?? 0, (p, v, _) => p.GlobalLimit(v, download: true)),
         AsIs("dont_count_slow_torrents", false), AsIs("dyndns_domain", ""), AsIs("dyndns_enabled", false), AsIs("dyndns_password", ""),
         AsIs("dyndns_service", 0L), AsIs("dyndns_username", ""), AsIs("embedded_tracker_port", 0L),
         AsIs("embedded_tracker_port_forwarding", false), AsIs("enable_coalesce_read_write", false),
@@ -143,20 +143,20 @@ internal sealed class QBittorrentPreferences
         AsIs("rss_smart_episode_filters", ""),
         AsIs("save_path", (p, _) => p._torrents.Downloads, "the downloads folder is set where the server starts (serve --downloads)"),
         AsIs("save_path_changed_tmm_enabled", false), AsIs("save_resume_data_interval", 0L), AsIs("scan_dirs", EmptyObject),
-        new("schedule_from_hour", (p, _) => (long)(p._torrents.AltSpeed.ScheduleBegin ?? 0) / 60, (p, v, _) => p.ScheduleTime(v, begin: true, hour: true)),
-        new("schedule_from_min", (p, _) => (long)(p._torrents.AltSpeed.ScheduleBegin ?? 0) % 60, (p, v, _) => p.ScheduleTime(v, begin: true, hour: false)),
-        new("schedule_to_hour", (p, _) => (long)(p._torrents.AltSpeed.ScheduleEnd ?? 0) / 60, (p, v, _) => p.ScheduleTime(v, begin: false, hour: true)),
-        new("schedule_to_min", (p, _) => (long)(p._torrents.AltSpeed.ScheduleEnd ?? 0) % 60, (p, v, _) => p.ScheduleTime(v, begin: false, hour: false)),
-        new("scheduler_days", (p, _) => (long)SchedulerDaysOf(p._torrents.AltSpeed.ScheduleDays ?? 127), (p, v, _) =>
+        new("schedule_from_hour", (p, _) => (long)(p._torrents.Limits.AltSpeed.ScheduleBegin ?? 0) / 60, (p, v, _) => p.ScheduleTime(v, begin: true, hour: true)),
+        new("schedule_from_min", (p, _) => (long)(p._torrents.Limits.AltSpeed.ScheduleBegin ?? 0) % 60, (p, v, _) => p.ScheduleTime(v, begin: true, hour: false)),
+        new("schedule_to_hour", (p, _) => (long)(p._torrents.Limits.AltSpeed.ScheduleEnd ?? 0) / 60, (p, v, _) => p.ScheduleTime(v, begin: false, hour: true)),
+        new("schedule_to_min", (p, _) => (long)(p._torrents.Limits.AltSpeed.ScheduleEnd ?? 0) % 60, (p, v, _) => p.ScheduleTime(v, begin: false, hour: false)),
+        new("scheduler_days", (p, _) => (long)SchedulerDaysOf(p._torrents.Limits.AltSpeed.ScheduleDays ?? 127), (p, v, _) =>
         {
             var code = Whole(v, "scheduler_days");
             if (code is < 0 or > 9) throw new WebApiException(400, $"scheduler_days must be 0 (every day), 1 (weekdays), 2 (weekends) or 3..9 (Monday..Sunday), got {code}");
-            return () => p._torrents.UpdateAltSpeed(new AltSpeedSettings(ScheduleDays: DayBits[code]));
+            return () => p._torrents.Limits.UpdateAltSpeed(new AltSpeedSettings(ScheduleDays: DayBits[code]));
         }),
-        new("scheduler_enabled", (p, _) => p._torrents.AltSpeed.ScheduleEnabled == true, (p, v, _) =>
+        new("scheduler_enabled", (p, _) => p._torrents.Limits.AltSpeed.ScheduleEnabled == true, (p, v, _) =>
         {
             var on = Flag(v, "scheduler_enabled");
-            return () => p._torrents.UpdateAltSpeed(new AltSpeedSettings(ScheduleEnabled: on));
+            return () => p._torrents.Limits.UpdateAltSpeed(new AltSpeedSettings(ScheduleEnabled: on));
         }),
         AsIs("send_buffer_low_watermark", 0L), AsIs("send_buffer_watermark", 0L), AsIs("send_buffer_watermark_factor", 0L),
         AsIs("slow_torrent_dl_rate_threshold", 0L), AsIs("slow_torrent_inactive_timer", 0L), AsIs("slow_torrent_ul_rate_threshold", 0L),
@@ -170,7 +170,7 @@ internal sealed class QBittorrentPreferences
         AsIs("temp_path", ""), AsIs("temp_path_enabled", false), AsIs("torrent_changed_tmm_enabled", false),
         AsIs("torrent_content_layout", "Original", "files are laid out as the .torrent gives them"),
         AsIs("torrent_stop_condition", "None"),
-        new("up_limit", (p, _) => p._torrents.GlobalLimits.UploadRate ?? 0, (p, v, _) => p.GlobalLimit(v, download: false)),
+        new("up_limit", (p, _) => p._torrents.Limits.Normal.UploadRate ?? 0, (p, v, _) => p.GlobalLimit(v, download: false)),
         AsIs("upload_choking_algorithm", 0L), AsIs("upload_slots_behavior", 0L), AsIs("upnp", (p, _) => p._torrents.Settings.PortMapping is { Count: > 0 },
             "set where the server starts (serve --port-mapping): qBittorrent's one switch for UPnP and NAT-PMP"),
         AsIs("upnp_lease_duration", 0L),
@@ -270,15 +270,15 @@ internal sealed class QBittorrentPreferences
             var on = Flag(value, "ip_filter_enabled");
             if (request.TryGetProperty("ip_filter_path", out _) || on == (_torrents.Settings.BlocklistEnabled == true))
                 return _ => Task.CompletedTask; // made with the path, or as it is
-            return ct => _torrents.SetBlocklistAsync(null, on, ct);
+            return ct => _torrents.Blocklist.SetAsync(null, on, ct);
         }
         string? source = value.ValueKind == JsonValueKind.String ? value.GetString()! : throw new WebApiException(400, "ip_filter_path must be a string");
-        if (source.Length > 0 && !TorrentManager.IsBlocklistSource(source))
+        if (source.Length > 0 && !ServerBlocklist.IsSource(source))
             throw new WebApiException(400, $"ip_filter_path must be the absolute path of a file on the server or an http(s) URL, got '{UntrustedText.Clean(source, 120)}'");
         bool? enabled = request.TryGetProperty("ip_filter_enabled", out var flag) ? Flag(flag, "ip_filter_enabled") : null;
         if (source == (_torrents.Settings.Blocklist ?? "")) source = null; // unchanged: not read again
         if (enabled == (_torrents.Settings.BlocklistEnabled == true)) enabled = null;
-        return ct => source is null && enabled is null ? Task.CompletedTask : _torrents.SetBlocklistAsync(source, enabled, ct);
+        return ct => source is null && enabled is null ? Task.CompletedTask : _torrents.Blocklist.SetAsync(source, enabled, ct);
     }
 
     private static string Shown(object value) => value switch
@@ -329,7 +329,7 @@ internal sealed class QBittorrentPreferences
         var limit = Whole(value, download ? "dl_limit" : "up_limit");
         if (limit < -1) throw new WebApiException(400, $"{(download ? "dl_limit" : "up_limit")} must be bytes per second, 0 or -1 for unlimited, got {limit}");
         var bytes = Math.Max(0, limit);
-        return () => _torrents.SetGlobalLimits(download ? bytes : null, download ? null : bytes);
+        return () => _torrents.Limits.SetNormal(download ? bytes : null, download ? null : bytes);
     }
 
     /// <summary>alt_dl_limit and alt_up_limit: the alternative limits in bytes per second; 0 or -1 unlimited, as in
@@ -339,7 +339,7 @@ internal sealed class QBittorrentPreferences
         var limit = Whole(value, download ? "alt_dl_limit" : "alt_up_limit");
         if (limit < -1) throw new WebApiException(400, $"{(download ? "alt_dl_limit" : "alt_up_limit")} must be bytes per second, 0 or -1 for unlimited, got {limit}");
         var bytes = Math.Max(0, limit);
-        return () => _torrents.UpdateAltSpeed(download ? new AltSpeedSettings(DownloadRate: bytes) : new AltSpeedSettings(UploadRate: bytes));
+        return () => _torrents.Limits.UpdateAltSpeed(download ? new AltSpeedSettings(DownloadRate: bytes) : new AltSpeedSettings(UploadRate: bytes));
     }
 
     /// <summary>schedule_from_hour/min and schedule_to_hour/min: one half of the alternative limits' begin or end.</summary>
@@ -350,10 +350,10 @@ internal sealed class QBittorrentPreferences
         if (n < 0 || n > (hour ? 23 : 59)) throw new WebApiException(400, $"{key} must be 0..{(hour ? 23 : 59)}, got {n}");
         return () =>
         {
-            var alt = _torrents.AltSpeed;
+            var alt = _torrents.Limits.AltSpeed;
             var minutes = (begin ? alt.ScheduleBegin : alt.ScheduleEnd) ?? 0;
             minutes = hour ? (int)n * 60 + minutes % 60 : minutes / 60 * 60 + (int)n;
-            _torrents.UpdateAltSpeed(begin ? new AltSpeedSettings(ScheduleBegin: minutes) : new AltSpeedSettings(ScheduleEnd: minutes));
+            _torrents.Limits.UpdateAltSpeed(begin ? new AltSpeedSettings(ScheduleBegin: minutes) : new AltSpeedSettings(ScheduleEnd: minutes));
         };
     }
 

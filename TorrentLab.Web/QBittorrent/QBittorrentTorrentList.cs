@@ -44,7 +44,7 @@ internal sealed class QBittorrentTorrentList
                 "ratio" => [.. list.OrderBy(r => r.Summary.Ratio)],
                 "state" => [.. list.OrderBy(r => TorrentFields.StateOf(r.Summary), StringComparer.Ordinal)],
                 "category" => [.. list.OrderBy(r => r.Torrent.Category ?? "", StringComparer.Ordinal)],
-                "priority" => [.. list.OrderBy(r => _torrents.QueuePosition(r.Torrent))],
+                "priority" => [.. list.OrderBy(r => _torrents.Queue.Position(r.Torrent))],
                 _ => [.. list.OrderBy(r => r.Summary.AddedAt)], // added_on, and any field not sorted here
             };
             if (input.Flag("reverse")) list.Reverse();
@@ -138,7 +138,7 @@ internal sealed class QBittorrentTorrentList
             ["dht_nodes"] = "0", // the session's DHT node count is not public
             ["dl_info_data"] = N(session),
             ["dl_info_speed"] = N((long)down),
-            ["dl_rate_limit"] = N(_torrents.GlobalDownloadLimit.BytesPerSecond),
+            ["dl_rate_limit"] = N(_torrents.Limits.Download.BytesPerSecond),
             ["free_space_on_disk"] = N(FreeSpace()),
             ["global_ratio"] = S(downloaded == 0 ? "0.00" : ((double)uploaded / downloaded).ToString("0.00", CultureInfo.InvariantCulture)),
             ["queued_io_jobs"] = "0",
@@ -152,8 +152,8 @@ internal sealed class QBittorrentTorrentList
             ["total_wasted_session"] = "0",
             ["up_info_data"] = N(uploaded),
             ["up_info_speed"] = N((long)up),
-            ["up_rate_limit"] = N(_torrents.GlobalUploadLimit.BytesPerSecond),
-            ["use_alt_speed_limits"] = _torrents.AltSpeed.Active == true ? "true" : "false",
+            ["up_rate_limit"] = N(_torrents.Limits.Upload.BytesPerSecond),
+            ["use_alt_speed_limits"] = _torrents.Limits.AltSpeed.Active == true ? "true" : "false",
             ["write_cache_overload"] = S("0"),
         };
     }
@@ -180,7 +180,7 @@ internal sealed class QBittorrentTorrentList
     {
         var rid = long.TryParse(input["rid"], NumberStyles.Integer, CultureInfo.InvariantCulture, out var r) ? r : 0;
         var rows = Rows.All();
-        _sync.Write(w, rid, rows, [.. _torrents.Categories], [.. _torrents.AllTags], ServerState(rows), WriteCategory);
+        _sync.Write(w, rid, rows, [.. _torrents.Labels.Categories], [.. _torrents.Labels.Tags], ServerState(rows), WriteCategory);
     }
 
     private readonly MainDataSync _sync = new();
@@ -191,7 +191,7 @@ internal sealed class QBittorrentTorrentList
     public void WriteCategories(Utf8JsonWriter w)
     {
         w.WriteStartObject();
-        foreach (var category in _torrents.Categories) WriteCategory(w, category);
+        foreach (var category in _torrents.Labels.Categories) WriteCategory(w, category);
         w.WriteEndObject();
     }
 

@@ -49,8 +49,8 @@ internal static partial class TorrentFields
             : v.Torrent.Seeding.Minutes switch { null => -2L, 0 => -1L, var m => (long)m.Value }),
 
         // The queue: Transmission's place from 0; qBittorrent's from 1, only while queued (0 otherwise).
-        new(WithVersion, null, "queuePosition", null, v => v.Source.Torrents.QueuePosition(v.Torrent)),
-        new(WithVersion, null, null, "priority", v => v.Summary.State == "queued" ? v.Source.Torrents.QueuePosition(v.Torrent) + 1 : 0),
+        new(WithVersion, null, "queuePosition", null, v => v.Source.Torrents.Queue.Position(v.Torrent)),
+        new(WithVersion, null, null, "priority", v => v.Summary.State == "queued" ? v.Source.Torrents.Queue.Position(v.Torrent) + 1 : 0),
 
         // Labels: one model, the category first and then the tags in Transmission's labels.
         new(WithVersion, null, "labels", null, _ => FieldValue.None)
@@ -58,7 +58,7 @@ internal static partial class TorrentFields
             WriteTransmission = (w, v) =>
             {
                 w.WriteStartArray();
-                foreach (var label in TorrentManager.LabelsOf(v.Torrent)) w.WriteStringValue(label);
+                foreach (var label in TorrentLabels.LabelsOf(v.Torrent)) w.WriteStringValue(label);
                 w.WriteEndArray();
             },
         },

@@ -56,7 +56,7 @@ internal sealed partial class RssFeeds
                 throw new WebApiException(409, "already added");
             var (bytes, peers) = await RemoteLinks.FetchAsync(_torrents, _options, link, ct, serverPaths: false).ConfigureAwait(false);
             var added = await _torrents.AddAsync(bytes, rule.AddPaused != true, peers, rule.SavePath.Length == 0 ? null : rule.SavePath, ct).ConfigureAwait(false);
-            if (rule.AssignedCategory.Length > 0) _torrents.SetCategory(added, rule.AssignedCategory);
+            if (rule.AssignedCategory.Length > 0) _torrents.Labels.SetCategory(added, rule.AssignedCategory);
             _options.Log?.Invoke($"{what}: added {added.Torrent.Name}" + (rule.AssignedCategory.Length > 0 ? $" in {rule.AssignedCategory}" : ""));
         }
         catch (WebApiException e) when (e.StatusCode == 409 && e.Message.Contains("already added", StringComparison.Ordinal))

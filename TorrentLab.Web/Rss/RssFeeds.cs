@@ -165,7 +165,7 @@ internal sealed partial class RssFeeds : IAsyncDisposable
         try { RssRule.From(rule); }
         catch (FormatException e) { throw new WebApiException(400, $"rule '{UntrustedText.Clean(name, 60)}': {e.Message}"); }
         if (rule.SavePath.Length > 0) _torrents.SaveFolderOf(rule.SavePath);
-        if (rule.AssignedCategory.Length > 0 && !TorrentManager.ValidCategory(rule.AssignedCategory))
+        if (rule.AssignedCategory.Length > 0 && !TorrentLabels.ValidCategory(rule.AssignedCategory))
             throw new WebApiException(400, $"'{UntrustedText.Clean(rule.AssignedCategory, 60)}' is not a category name");
         lock (_lock) _rules[name] = rule;
         await SaveAsync().ConfigureAwait(false);

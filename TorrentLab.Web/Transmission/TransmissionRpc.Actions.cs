@@ -50,9 +50,9 @@ internal sealed partial class TransmissionRpc
         var changes = FileChanges(args, torrent.Files.Count(f => !f.IsPadding), current: null);
         var added = await _torrents.AddAsync(bytes, start: false, peers, folder, ct).ConfigureAwait(false);
         _options.Log?.Invoke($"added '{added.Torrent.Name}' ({added.InfoHash}) through the Transmission RPC");
-        if (changes.Count > 0) await _torrents.SetPrioritiesAsync(added, changes, ct).ConfigureAwait(false);
-        if (label is { Count: > 0 }) _torrents.SetLabels(added, label);
-        await _torrents.SetRunOptionsAsync(added, sequential, peerLimit, ct).ConfigureAwait(false);
+        if (changes.Count > 0) await _torrents.Adjust.SetPrioritiesAsync(added, changes, ct).ConfigureAwait(false);
+        if (label is { Count: > 0 }) _torrents.Labels.SetLabels(added, label);
+        await _torrents.Adjust.SetRunOptionsAsync(added, sequential, peerLimit, ct).ConfigureAwait(false);
         if (start) await _torrents.StartAsync(added, ct).ConfigureAwait(false);
         WriteAdded(writer, "torrent-added", added);
     }
@@ -69,7 +69,7 @@ internal sealed partial class TransmissionRpc
     private async Task StartAsync(JsonElement args, bool now, CancellationToken ct)
     {
         var torrents = _ids.Resolve(args);
-        if (now) _torrents.MoveInQueue(torrents, QueueMove.Top); // start-now: ahead of every waiting download
+        if (now) _torrents.Queue.Move(torrents, QueueMove.Top); // start-now: ahead of every waiting download
         foreach (var torrent in torrents) await _torrents.StartAsync(torrent, ct).ConfigureAwait(false);
     }
 
@@ -138,21 +138,21 @@ internal sealed partial class TransmissionRpc
         var label = Label(args);
         var changes = torrents.Select(t => t.Files()).Select((files, i) => (Torrent: torrents[i], Changes: FileChanges(args, files.Length, files))).ToList();
         // Every torrent's new list is checked before any changes.
-        var trackers = torrents.Select(t => (Torrent: t, Tiers: TrackerChanges(args, t.TrackerTiers) is { } tiers ? TorrentManager.CleanTrackers(tiers) : null))
+        var trackers = torrents.Select(t => (Torrent: t, Tiers: TrackerChanges(args, t.TrackerTiers) is { } tiers ? TorrentAdjustments.CleanTrackers(tiers) : null))
             .Where(c => c.Tiers is not null).ToList();
-        foreach (var (torrent, tiers) in trackers) await _torrents.SetTrackersAsync(torrent, tiers, ct).ConfigureAwait(false);
+        foreach (var (torrent, tiers) in trackers) await _torrents.Adjust.SetTrackersAsync(torrent, tiers, ct).ConfigureAwait(false);
         if (!string.IsNullOrEmpty(location))
             foreach (var torrent in torrents) await _torrents.MoveAsync(torrent, location, moveData: false, ct).ConfigureAwait(false);
         foreach (var (torrent, fileChanges) in changes)
         {
-            if (down is { } d) _torrents.SetLimit(torrent.DownloadLimit, d);
-            if (up is { } u) _torrents.SetLimit(torrent.UploadLimit, u);
-            if (ratio is { } r) _torrents.SetSeeding(torrent, WithRatio(torrent.Seeding, r.Mode, r.Limit));
-            if (label is not null) _torrents.SetLabels(torrent, label);
-            if (fileChanges.Count > 0) await _torrents.SetPrioritiesAsync(torrent, fileChanges, ct).ConfigureAwait(false);
-            await _torrents.SetRunOptionsAsync(torrent, sequential, peerLimit, ct).ConfigureAwait(false);
+            if (down is { } d) _torrents.Adjust.SetLimit(torrent.DownloadLimit, d);
+            if (up is { } u) _torrents.Adjust.SetLimit(torrent.UploadLimit, u);
+            if (ratio is { } r) _torrents.Adjust.SetSeeding(torrent, WithRatio(torrent.Seeding, r.Mode, r.Limit));
+            if (label is not null) _torrents.Labels.SetLabels(torrent, label);
+            if (fileChanges.Count > 0) await _torrents.Adjust.SetPrioritiesAsync(torrent, fileChanges, ct).ConfigureAwait(false);
+            await _torrents.Adjust.SetRunOptionsAsync(torrent, sequential, peerLimit, ct).ConfigureAwait(false);
         }
-        if (queuePosition is { } position) _torrents.MoveToQueuePosition(torrents, (int)Math.Min(position, int.MaxValue));
+        if (queuePosition is { } position) _torrents.Queue.MoveTo(torrents, (int)Math.Min(position, int.MaxValue));
     }
 
     /// <summary>A torrent's seeding limits after a seedRatioMode/seedRatioLimit: mode 0 the session's ratio, 2 none,
@@ -168,14 +168,14 @@ internal sealed partial class TransmissionRpc
 
     /// <summary>The labels of a torrent-add or torrent-set, checked, or null when absent. Labels, categories and tags
     /// are one model here: the first label is the torrent's category (the page's, qBittorrent's), the others its tags
-    /// (<see cref="TorrentManager.SetLabels"/>).</summary>
+    /// (<see cref="TorrentLabels.SetLabels"/>).</summary>
     private static IReadOnlyList<string>? Label(JsonElement args)
     {
         var labels = TransmissionArguments.Strings(args, "labels");
         if (labels is null) return null;
         // Transmission 4 drops empty labels and duplicates; a comma it refuses (its label lists are comma-separated).
         IReadOnlyList<string> kept = [.. labels.Select(l => l.Trim()).Where(l => l.Length > 0).Distinct(StringComparer.Ordinal)];
-        try { TorrentManager.CheckLabels(kept); }
+        try { TorrentLabels.CheckLabels(kept); }
         catch (WebApiException e) { throw Unsupported(e.Message); }
         return kept;
     }
@@ -183,7 +183,7 @@ internal sealed partial class TransmissionRpc
     private static int? PeerLimit(JsonElement args)
     {
         var limit = TransmissionArguments.Long(args, "peer-limit");
-        if (limit is < 1 or > TorrentManager.MaxPeerLimit) throw Unsupported($"peer-limit must be 1..{TorrentManager.MaxPeerLimit}, got {limit}");
+        if (limit is < 1 or > TorrentAdjustments.MaxPeerLimit) throw Unsupported($"peer-limit must be 1..{TorrentAdjustments.MaxPeerLimit}, got {limit}");
         return (int?)limit;
     }
 
@@ -292,5 +292,5 @@ internal sealed partial class TransmissionRpc
     }
 
 
-    private void Move(JsonElement args, QueueMove move) => _torrents.MoveInQueue(_ids.Resolve(args), move);
+    private void Move(JsonElement args, QueueMove move) => _torrents.Queue.Move(_ids.Resolve(args), move);
 }

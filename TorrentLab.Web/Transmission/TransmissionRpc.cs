@@ -183,7 +183,7 @@ internal sealed partial class TransmissionRpc
         ["torrent-start-now"] = Changes((rpc, args, ct) => rpc.StartAsync(args, now: true, ct)),
         ["torrent-stop"] = Changes((rpc, args, _) => rpc.ForEachAsync(args, t => rpc._torrents.PauseAsync(t))),
         ["torrent-verify"] = Changes((rpc, args, ct) => rpc.ForEachAsync(args, t => rpc._torrents.RecheckAsync(t, ct, resume: false))),
-        ["torrent-reannounce"] = Changes((rpc, args, ct) => rpc.ForEachAsync(args, t => rpc._torrents.ReannounceAsync(t, ct))),
+        ["torrent-reannounce"] = Changes((rpc, args, ct) => rpc.ForEachAsync(args, t => rpc._torrents.Adjust.ReannounceAsync(t, ct))),
         ["torrent-remove"] = Changes((rpc, args, _) => rpc.RemoveAsync(args)),
         ["torrent-set"] = Changes((rpc, args, ct) => rpc.SetAsync(args, ct)) with { Arguments = SetArguments },
         ["torrent-set-location"] = Changes((rpc, args, ct) => rpc.SetLocationAsync(args, ct)),

@@ -26,9 +26,9 @@ internal sealed partial class TransmissionSession(TorrentManager torrents, WebSe
     {
         var fields = TransmissionArguments.Strings(args, "fields")?.ToHashSet(StringComparer.Ordinal);
         var settings = torrents.Settings;
-        var down = torrents.GlobalLimits.DownloadRate ?? 0;
-        var up = torrents.GlobalLimits.UploadRate ?? 0;
-        var alt = torrents.AltSpeed;
+        var down = torrents.Limits.Normal.DownloadRate ?? 0;
+        var up = torrents.Limits.Normal.UploadRate ?? 0;
+        var alt = torrents.Limits.AltSpeed;
         bool Wants(string key) => fields is null || fields.Contains(key);
         void Number(string key, long value) { if (Wants(key)) w.WriteNumber(key, value); }
         void Real(string key, double value) { if (Wants(key)) w.WriteNumber(key, value); }
@@ -76,7 +76,7 @@ internal sealed partial class TransmissionSession(TorrentManager torrents, WebSe
         Number("alt-speed-time-end", alt.ScheduleEnd ?? 0);
         Number("alt-speed-time-day", alt.ScheduleDays ?? 0);
         Bool("blocklist-enabled", settings.BlocklistEnabled == true);
-        Number("blocklist-size", torrents.BlocklistSize);
+        Number("blocklist-size", torrents.Blocklist.Size);
         Text("blocklist-url", settings.Blocklist ?? "");
         Number("cache-size-mb", 4);
         Text("incomplete-dir", torrents.Downloads);
@@ -121,8 +121,8 @@ internal sealed partial class TransmissionSession(TorrentManager torrents, WebSe
     private void Set(JsonElement args)
     {
         RequireAsItIs(args);
-        var down = TransmissionRpc.Limit(args, "speed-limit-down", "speed-limit-down-enabled", torrents.GlobalLimits.DownloadRate > 0);
-        var up = TransmissionRpc.Limit(args, "speed-limit-up", "speed-limit-up-enabled", torrents.GlobalLimits.UploadRate > 0);
+        var down = TransmissionRpc.Limit(args, "speed-limit-down", "speed-limit-down-enabled", torrents.Limits.Normal.DownloadRate > 0);
+        var up = TransmissionRpc.Limit(args, "speed-limit-up", "speed-limit-up-enabled", torrents.Limits.Normal.UploadRate > 0);
         var queue = TransmissionArguments.Long(args, "download-queue-size");
         var ratio = TransmissionArguments.Double(args, "seedRatioLimit");
         var limited = TransmissionArguments.Bool(args, "seedRatioLimited");
@@ -144,10 +144,10 @@ internal sealed partial class TransmissionSession(TorrentManager torrents, WebSe
             (int?)TransmissionArguments.Long(args, "alt-speed-time-end"), (int?)TransmissionArguments.Long(args, "alt-speed-time-day"));
         try
         {
-            if (alt != new AltSpeedSettings()) torrents.UpdateAltSpeed(alt);
+            if (alt != new AltSpeedSettings()) torrents.Limits.UpdateAltSpeed(alt);
         }
         catch (WebApiException e) { throw TransmissionRpc.Unsupported(e.Message); }
-        if (down is not null || up is not null) torrents.SetGlobalLimits(down, up);
+        if (down is not null || up is not null) torrents.Limits.SetNormal(down, up);
         double? seedRatio = limited == false ? 0 : ratio is { } r && (limited == true || torrents.Settings.SeedRatio is not null) ? r : null;
         if (queue is not null || seedRatio is not null) torrents.UpdateSettings(new WebSettings((int?)queue, SeedRatio: seedRatio));
         if (start is { } s) torrents.UpdateSettings(new WebSettings { StartAddedTorrents = s });
@@ -223,7 +223,7 @@ internal sealed partial class TransmissionSession(TorrentManager torrents, WebSe
     /// <summary>rpc-spec 4.4: reads the list again from <c>blocklist-url</c> and answers its size.</summary>
     public async Task UpdateBlocklistAsync(Utf8JsonWriter w, CancellationToken ct)
     {
-        var read = await torrents.UpdateBlocklistAsync(ct).ConfigureAwait(false);
+        var read = await torrents.Blocklist.UpdateAsync(ct).ConfigureAwait(false);
         w.WriteNumber("blocklist-size", read.Ranges);
     }
 
@@ -231,7 +231,7 @@ internal sealed partial class TransmissionSession(TorrentManager torrents, WebSe
     /// applies anything.</summary>
     private static void CheckBlocklist(JsonElement args)
     {
-        if (TransmissionArguments.String(args, "blocklist-url") is { Length: > 0 } url && !TorrentManager.IsBlocklistSource(url))
+        if (TransmissionArguments.String(args, "blocklist-url") is { Length: > 0 } url && !ServerBlocklist.IsSource(url))
             throw TransmissionRpc.Unsupported($"blocklist-url must be an http(s) URL or the absolute path of a file on the server, got '{UntrustedText.Clean(url, 120)}'");
     }
 
@@ -243,6 +243,6 @@ internal sealed partial class TransmissionSession(TorrentManager torrents, WebSe
         var enabled = TransmissionArguments.Bool(args, "blocklist-enabled");
         if (url is null && enabled is null) return;
         if (url == (torrents.Settings.Blocklist ?? "") && enabled is null) return; // a dialog sent back as it is
-        await torrents.SetBlocklistAsync(url, enabled, ct).ConfigureAwait(false);
+        await torrents.Blocklist.SetAsync(url, enabled, ct).ConfigureAwait(false);
     }
 }

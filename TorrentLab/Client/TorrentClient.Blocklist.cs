@@ -5,7 +5,7 @@ namespace TorrentLab.Client;
 public static partial class TorrentClient
 {
     /// <summary>The largest blocklist fetched by URL: 64 MiB (the largest public lists are about 10 MiB as text, 3 MiB
-    /// gzipped). The web server holds the same figure for its own blocklist (<c>TorrentManager.MaxBlocklistBytes</c>).</summary>
+    /// gzipped). The web server holds the same figure for its own blocklist (<c>ServerBlocklist.MaxBytes</c>).</summary>
     internal const long MaxBlocklistBytes = 64L * 1024 * 1024;
 
     /// <summary>Loads <paramref name="list"/> from <paramref name="source"/>: a file, or an http(s) URL fetched with the

@@ -81,14 +81,14 @@ public class QBittorrentPreferencesTests
 
     private static readonly Row[] Rows =
     [
-        new("dl_limit", """{"dl_limit": 300000}""", (w, p) => w.Server.Torrents.GlobalLimits.DownloadRate == 300000 && (long)p["dl_limit"]! == 300000),
-        new("dl_limit unlimited", """{"dl_limit": -1}""", (w, p) => w.Server.Torrents.GlobalLimits.DownloadRate == 0),
-        new("up_limit", """{"up_limit": 200000}""", (w, _) => w.Server.Torrents.GlobalLimits.UploadRate == 200000),
+        new("dl_limit", """{"dl_limit": 300000}""", (w, p) => w.Server.Torrents.Limits.Normal.DownloadRate == 300000 && (long)p["dl_limit"]! == 300000),
+        new("dl_limit unlimited", """{"dl_limit": -1}""", (w, p) => w.Server.Torrents.Limits.Normal.DownloadRate == 0),
+        new("up_limit", """{"up_limit": 200000}""", (w, _) => w.Server.Torrents.Limits.Normal.UploadRate == 200000),
         new("dl_limit negative", """{"dl_limit": -5}""", null),
-        new("alt_dl_limit", """{"alt_dl_limit": 20480}""", (w, _) => w.Server.Torrents.AltSpeed.DownloadRate == 20480),
-        new("alt_up_limit", """{"alt_up_limit": 10240}""", (w, _) => w.Server.Torrents.AltSpeed.UploadRate == 10240),
+        new("alt_dl_limit", """{"alt_dl_limit": 20480}""", (w, _) => w.Server.Torrents.Limits.AltSpeed.DownloadRate == 20480),
+        new("alt_up_limit", """{"alt_up_limit": 10240}""", (w, _) => w.Server.Torrents.Limits.AltSpeed.UploadRate == 10240),
         new("scheduler", """{"scheduler_enabled": true, "schedule_from_hour": 8, "schedule_from_min": 30, "schedule_to_hour": 20, "schedule_to_min": 15, "scheduler_days": 1}""",
-            (w, p) => w.Server.Torrents.AltSpeed is { ScheduleEnabled: true, ScheduleBegin: 510, ScheduleEnd: 1215, ScheduleDays: 62 } && (long)p["scheduler_days"]! == 1),
+            (w, p) => w.Server.Torrents.Limits.AltSpeed is { ScheduleEnabled: true, ScheduleBegin: 510, ScheduleEnd: 1215, ScheduleDays: 62 } && (long)p["scheduler_days"]! == 1),
         new("schedule hour out of range", """{"schedule_from_hour": 24}""", null),
         new("scheduler_days unknown", """{"scheduler_days": 10}""", null),
         new("max_active_downloads", """{"max_active_downloads": 7}""", (w, _) => w.Server.Torrents.Settings.MaxActiveDownloads == 7),

@@ -293,7 +293,7 @@ public class QBittorrentRemoteRoutesTests
         await PostAsync(http, "transfer/toggleSpeedLimitsMode");
         var on = await http.GetStringAsync("/api/v2/transfer/speedLimitsMode", Ct);
         var alt = await web.Http.GetFromJsonAsync<AltSpeedSettings>("/api/limits/alternative", Ct);
-        var inForce = web.Server.Torrents.GlobalDownloadLimit.BytesPerSecond;
+        var inForce = web.Server.Torrents.Limits.Download.BytesPerSecond;
         var maindata = await GetJsonAsync(http, "sync/maindata");
         await PostAsync(http, "transfer/setSpeedLimitsMode", ("mode", "0"));
         var off = await http.GetStringAsync("/api/v2/transfer/speedLimitsMode", Ct);

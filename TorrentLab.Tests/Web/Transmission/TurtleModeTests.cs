@@ -21,7 +21,7 @@ public class TurtleModeTests
 
         var session = await rpc.SucceedAsync("session-get", null, Ct);
         await rpc.SucceedAsync("session-set", new { alt_speed_enabled = true }.ToRpc(), Ct);
-        var inForce = (web.Server.Torrents.GlobalDownloadLimit.BytesPerSecond, web.Server.Torrents.GlobalUploadLimit.BytesPerSecond);
+        var inForce = (web.Server.Torrents.Limits.Download.BytesPerSecond, web.Server.Torrents.Limits.Upload.BytesPerSecond);
 
         Assert.Equal(50, session.GetProperty("alt-speed-down").GetInt64());
         Assert.Equal(50, session.GetProperty("alt-speed-up").GetInt64());
@@ -31,9 +31,9 @@ public class TurtleModeTests
     /// <summary>One row: what is sent, the limit before, and the limit after (null: refused, the limit unchanged).</summary>
     private sealed record Row(string Name, string Method, string Arguments, long Before, long? After, Func<WebTestServer, long> Read);
 
-    private static long GlobalDown(WebTestServer web) => web.Server.Torrents.GlobalLimits.DownloadRate ?? 0;
-    private static long GlobalUp(WebTestServer web) => web.Server.Torrents.GlobalLimits.UploadRate ?? 0;
-    private static long AltDown(WebTestServer web) => web.Server.Torrents.AltSpeed.DownloadRate ?? 0;
+    private static long GlobalDown(WebTestServer web) => web.Server.Torrents.Limits.Normal.DownloadRate ?? 0;
+    private static long GlobalUp(WebTestServer web) => web.Server.Torrents.Limits.Normal.UploadRate ?? 0;
+    private static long AltDown(WebTestServer web) => web.Server.Torrents.Limits.AltSpeed.DownloadRate ?? 0;
     private static long TorrentDown(WebTestServer web) => web.Server.Torrents.All.Single().DownloadLimit.BytesPerSecond;
 
     private static readonly Row[] Rows =
@@ -64,10 +64,10 @@ public class TurtleModeTests
         {
             // The limit before, set through the REST API.
             var m = web.Server.Torrents;
-            if (row.Read == GlobalDown) m.SetGlobalLimits(row.Before, null);
-            else if (row.Read == GlobalUp) m.SetGlobalLimits(null, row.Before);
-            else if (row.Read == AltDown) m.UpdateAltSpeed(new AltSpeedSettings(DownloadRate: row.Before));
-            else m.SetLimit(m.All.Single().DownloadLimit, row.Before);
+            if (row.Read == GlobalDown) m.Limits.SetNormal(row.Before, null);
+            else if (row.Read == GlobalUp) m.Limits.SetNormal(null, row.Before);
+            else if (row.Read == AltDown) m.Limits.UpdateAltSpeed(new AltSpeedSettings(DownloadRate: row.Before));
+            else m.Adjust.SetLimit(m.All.Single().DownloadLimit, row.Before);
 
             var answer = await rpc.CallAsync(row.Method, JsonDocument.Parse(row.Arguments).RootElement, Ct);
             var result = answer.GetProperty("result").GetString();

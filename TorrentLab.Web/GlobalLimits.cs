@@ -1,23 +1,42 @@
+using TorrentLab.Downloads;
+
 namespace TorrentLab.Web;
 
-/// <summary>The global limits: the normal ones the user sets, the alternative ones and their schedule, and which are
-/// in force (<see cref="GlobalDownloadLimit"/> and <see cref="GlobalUploadLimit"/>, shared by every torrent).</summary>
-internal sealed partial class TorrentManager
+/// <summary>The server's global limits: the normal ones the user sets, the alternative ones and their schedule, and
+/// which are in force (<see cref="Download"/> and <see cref="Upload"/>, shared by every torrent).</summary>
+internal sealed class GlobalLimits : IAsyncDisposable
 {
     private static readonly TimeSpan ScheduleCheck = TimeSpan.FromSeconds(15); // a scheduled switch lands within 15 s
+    private readonly Lock _lock = new();
+    private readonly WebServerOptions _options;
+    private readonly Action _save;
     private RateLimitSettings _normal = new(0, 0);
     private AltSpeedSettings _alt = AltSpeedSettings.Default;
     private bool _limitsSet; // the global limits were set through an API (or saved so): they are saved from now on
     private Timer? _schedule;
 
+    /// <param name="options">The command line's starting limits, and the log.</param>
+    /// <param name="save">Saves the list after a change.</param>
+    public GlobalLimits(WebServerOptions options, Action save)
+    {
+        _options = options;
+        _save = save;
+        Download = new RateLimit(options.MaxDownloadRate);
+        Upload = new RateLimit(options.MaxUploadRate);
+    }
+
+    /// <summary>The limits in force, which every torrent of this server shares (each torrent's own limit sits under them).</summary>
+    public RateLimit Download { get; }
+    public RateLimit Upload { get; }
+
     /// <summary>The normal global limits (those not alternative), as set.</summary>
-    public RateLimitSettings GlobalLimits { get { lock (_lock) return _normal; } }
+    public RateLimitSettings Normal { get { lock (_lock) return _normal; } }
 
     /// <summary>The alternative limits and their schedule, with whether they are in force now.</summary>
     public AltSpeedSettings AltSpeed { get { lock (_lock) return _alt with { Active = AltActive(DateTime.Now) }; } }
 
     /// <summary>Sets the normal global limits (a null leaves one as it is) and saves them.</summary>
-    public RateLimitSettings SetGlobalLimits(long? download, long? upload)
+    public RateLimitSettings SetNormal(long? download, long? upload)
     {
         lock (_lock)
         {
@@ -25,8 +44,8 @@ internal sealed partial class TorrentManager
             _limitsSet = true;
         }
         ApplyLimits();
-        Save();
-        return GlobalLimits;
+        _save();
+        return Normal;
     }
 
     /// <summary>Changes the alternative limits' fields that <paramref name="update"/> sets, saves them, and applies
@@ -36,7 +55,7 @@ internal sealed partial class TorrentManager
     {
         Merge(update);
         ApplyLimits();
-        Save();
+        _save();
         return AltSpeed;
     }
 
@@ -68,13 +87,13 @@ internal sealed partial class TorrentManager
         lock (_lock)
         {
             var alt = AltActive(DateTime.Now);
-            GlobalDownloadLimit.BytesPerSecond = (alt ? _alt.DownloadRate : _normal.DownloadRate) ?? 0;
-            GlobalUploadLimit.BytesPerSecond = (alt ? _alt.UploadRate : _normal.UploadRate) ?? 0;
+            Download.BytesPerSecond = (alt ? _alt.DownloadRate : _normal.DownloadRate) ?? 0;
+            Upload.BytesPerSecond = (alt ? _alt.UploadRate : _normal.UploadRate) ?? 0;
         }
     }
 
     /// <summary>Takes the saved limits (or the command line's), applies them and starts the schedule's clock.</summary>
-    private void StartLimits(RateLimitSettings? saved, AltSpeedSettings? savedAlt)
+    public void Start(RateLimitSettings? saved, AltSpeedSettings? savedAlt)
     {
         _normal = new RateLimitSettings(_options.MaxDownloadRate, _options.MaxUploadRate);
         // Limits set through the page or a remote API win over the command line's starting values, as the settings do.
@@ -92,7 +111,15 @@ internal sealed partial class TorrentManager
         _schedule = new Timer(_ => ApplyLimits(), null, ScheduleCheck, ScheduleCheck);
     }
 
-    private RateLimitSettings? LimitsToSave() { lock (_lock) return _limitsSet ? _normal : null; }
+    /// <summary>The normal limits to save: null until they were set through an API (the command line's are not saved).</summary>
+    public RateLimitSettings? ToSave { get { lock (_lock) return _limitsSet ? _normal : null; } }
 
-    private AltSpeedSettings? AltSpeedToSave() { lock (_lock) return _alt == AltSpeedSettings.Default ? null : _alt; }
+    /// <summary>The alternative limits to save: null while they are the defaults.</summary>
+    public AltSpeedSettings? AltSpeedToSave { get { lock (_lock) return _alt == AltSpeedSettings.Default ? null : _alt; } }
+
+    /// <summary>Stops the schedule's clock.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        if (_schedule is not null) await _schedule.DisposeAsync().ConfigureAwait(false);
+    }
 }

@@ -2,28 +2,31 @@ using System.Text.Json;
 
 namespace TorrentLab.Web;
 
-/// <summary>Reloading the saved settings while the server runs (SIGHUP, <c>systemctl reload</c>), as transmission-daemon
+/// <summary>Reloads the saved settings while the server runs (SIGHUP, <c>systemctl reload</c>), as transmission-daemon
 /// reloads its settings.json: edit the <c>settings</c> of <c>torrents.json</c>, then send the signal.</summary>
 /// <remarks>Live: the queue size, the seeding defaults, the blocklist (its source and switch; the list is read again
 /// from its source, as Transmission reads its blocklists again), the watch folder. At the next start: the peer port,
 /// the DHT and its bootstrap nodes, the connection limit (the session is bound with them). The server writes the file
 /// from what it holds at each change and at stop, as Transmission does: send the signal right after an edit.</remarks>
-internal sealed partial class TorrentManager
+/// <param name="torrents">The list whose settings change.</param>
+/// <param name="store">Where the settings are saved.</param>
+/// <param name="configuredPeerPort">The peer port the session was asked to bind.</param>
+internal sealed class SettingsReload(TorrentManager torrents, TorrentListStore store, int? configuredPeerPort)
 {
     /// <summary>Reads the saved settings again and applies what can change live.</summary>
     /// <returns>One line per change, and one per setting that waits for the next start; a warning when the file
     /// cannot be read or a value is refused (the rest is applied).</returns>
-    public async Task<IReadOnlyList<string>> ReloadAsync(CancellationToken ct)
+    public async Task<IReadOnlyList<string>> RunAsync(CancellationToken ct)
     {
         WebSettings? saved;
-        try { saved = _store.ReadSettings(); }
+        try { saved = store.ReadSettings(); }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or JsonException)
         {
-            return [$"warning: reload: {_store.ListPath} cannot be read ({e.Message}); nothing changed"];
+            return [$"warning: reload: {store.ListPath} cannot be read ({e.Message}); nothing changed"];
         }
-        if (saved is null) return [$"reload: {_store.ListPath} holds no settings; nothing changed"];
+        if (saved is null) return [$"reload: {store.ListPath} holds no settings; nothing changed"];
         var lines = new List<string>();
-        var now = Settings;
+        var now = torrents.Settings;
         void Note(string line) => lines.Add("reload: " + line);
         try
         {
@@ -34,8 +37,8 @@ internal sealed partial class TorrentManager
                 saved.SeedMinutes != now.SeedMinutes ? saved.SeedMinutes ?? 0 : null);
             if (queue != new WebSettings())
             {
-                UpdateSettings(queue);
-                Note($"queue and seeding defaults: max active {Settings.MaxActiveDownloads}, seed {Settings.SeedAfterDownload}, ratio {Settings.SeedRatio?.ToString() ?? "none"}, minutes {Settings.SeedMinutes?.ToString() ?? "none"}");
+                var after = torrents.UpdateSettings(queue);
+                Note($"queue and seeding defaults: max active {after.MaxActiveDownloads}, seed {after.SeedAfterDownload}, ratio {after.SeedRatio?.ToString() ?? "none"}, minutes {after.SeedMinutes?.ToString() ?? "none"}");
             }
         }
         catch (WebApiException e) { lines.Add($"warning: reload: queue and seeding defaults: {e.Message}"); }
@@ -44,17 +47,17 @@ internal sealed partial class TorrentManager
             var enabled = saved.BlocklistEnabled == true;
             if (saved.Blocklist != now.Blocklist || enabled != (now.BlocklistEnabled == true))
             {
-                await SetBlocklistAsync(saved.Blocklist ?? "", enabled, ct).ConfigureAwait(false);
-                Note($"blocklist {(enabled ? "on" : "off")}{(saved.Blocklist is { } s ? $": {ShownSource(s)}, {Blocklist.RangeCount} ranges" : "")}");
+                await torrents.Blocklist.SetAsync(saved.Blocklist ?? "", enabled, ct).ConfigureAwait(false);
+                Note($"blocklist {(enabled ? "on" : "off")}{(saved.Blocklist is { } s ? $": {ServerBlocklist.ShownSource(s)}, {torrents.Blocklist.List.RangeCount} ranges" : "")}");
             }
             else if (enabled && saved.Blocklist is not null)
-                Note($"blocklist read again: {await UpdateBlocklistAsync(ct).ConfigureAwait(false)}");
+                Note($"blocklist read again: {await torrents.Blocklist.UpdateAsync(ct).ConfigureAwait(false)}");
         }
         catch (WebApiException e) { lines.Add($"warning: reload: blocklist: {e.Message}; the list in force stays"); }
-        lines.AddRange(ReloadWatch(saved));
+        lines.AddRange(torrents.Watch.Reload(saved));
         foreach (var (name, changed) in new[]
         {
-            ("peer port", saved.PeerPort is { } port && port != _configuredPeerPort),
+            ("peer port", saved.PeerPort is { } port && port != configuredPeerPort),
             ("DHT", saved.Dht is { } dht && dht != now.Dht),
             ("DHT bootstrap nodes", saved.DhtBootstrap is { } nodes && now.DhtBootstrap is { } held && !nodes.SequenceEqual(held)),
             ("connection limit", saved.MaxConnections is { } max && max != now.MaxConnections),

@@ -1,0 +1,24 @@
+namespace TorrentLab.Web;
+
+/// <summary>The settings in force (<see cref="ServerSettings"/>): their change through the APIs, and their reload from
+/// the saved file (<see cref="SettingsReload"/>).</summary>
+internal sealed partial class TorrentManager
+{
+    /// <summary>The settings in force: queue size and seeding defaults, every field set.</summary>
+    public WebSettings Settings => _settings.Current;
+
+    /// <summary>Changes the fields <paramref name="update"/> sets (0 clears a seeding limit), saves them, and starts
+    /// queued downloads when the queue grew.</summary>
+    /// <exception cref="WebApiException">400: a value out of range.</exception>
+    public WebSettings UpdateSettings(WebSettings update)
+    {
+        _settings.Update(update);
+        Save();
+        Queue.Pump();
+        return Settings;
+    }
+
+    /// <summary>Reads the saved settings again and applies what can change live (<see cref="SettingsReload"/>).</summary>
+    /// <returns>One line per change, and one per setting that waits for the next start.</returns>
+    public Task<IReadOnlyList<string>> ReloadAsync(CancellationToken ct) => new SettingsReload(this, _store, _configuredPeerPort).RunAsync(ct);
+}
