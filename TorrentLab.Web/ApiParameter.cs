@@ -22,4 +22,15 @@ internal sealed record ApiParameter(string Name, bool Applied, string Meaning)
     /// <summary>The first of <paramref name="names"/> that has no row in <paramref name="table"/>, or null.</summary>
     public static string? Unknown(IEnumerable<string> names, IReadOnlyDictionary<string, ApiParameter> table) =>
         names.FirstOrDefault(n => !table.ContainsKey(n));
+
+    /// <summary>A JSON value as both daemons take a boolean: true or false, a number (0 is false), or a string "true" or
+    /// "false"; null for anything else.</summary>
+    public static bool? BoolOf(System.Text.Json.JsonElement value) => value.ValueKind switch
+    {
+        System.Text.Json.JsonValueKind.True => true,
+        System.Text.Json.JsonValueKind.False => false,
+        System.Text.Json.JsonValueKind.Number when value.TryGetInt64(out var n) => n != 0,
+        System.Text.Json.JsonValueKind.String when bool.TryParse(value.GetString(), out var b) => b,
+        _ => null,
+    };
 }

@@ -293,20 +293,11 @@ internal sealed class QBittorrentPreferences
     /// paths with or without a trailing separator, <c>{}</c> for an empty object).</summary>
     private static bool SameAs(JsonElement given, object now) => now switch
     {
-        bool b => BoolOf(given) == b,
+        bool b => ApiParameter.BoolOf(given) == b,
         long or int or double => NumberOf(given) is { } n && n == Convert.ToDouble(now, CultureInfo.InvariantCulture),
         string s => given.ValueKind == JsonValueKind.String && (given.GetString() == s
             || (s.Length > 0 && Path.TrimEndingDirectorySeparator(given.GetString()!) == Path.TrimEndingDirectorySeparator(s))),
         _ => given.ValueKind == JsonValueKind.Object && !given.EnumerateObject().Any(),
-    };
-
-    private static bool? BoolOf(JsonElement value) => value.ValueKind switch
-    {
-        JsonValueKind.True => true,
-        JsonValueKind.False => false,
-        JsonValueKind.Number when value.TryGetInt64(out var n) => n != 0,
-        JsonValueKind.String when bool.TryParse(value.GetString(), out var b) => b,
-        _ => null,
     };
 
     private static double? NumberOf(JsonElement value) => value.ValueKind switch
@@ -317,7 +308,7 @@ internal sealed class QBittorrentPreferences
     };
 
     private static bool Flag(JsonElement value, string key) =>
-        BoolOf(value) ?? throw new WebApiException(400, $"{key} must be true or false, got {value.GetRawText()}");
+        ApiParameter.BoolOf(value) ?? throw new WebApiException(400, $"{key} must be true or false, got {value.GetRawText()}");
 
     private static long Whole(JsonElement value, string key) =>
         NumberOf(value) is { } d && d == Math.Floor(d) && Math.Abs(d) < 1e15 ? (long)d
@@ -366,7 +357,7 @@ internal sealed class QBittorrentPreferences
         var n = NumberOf(value) ?? throw new WebApiException(400, $"{key} must be a number, got {UntrustedText.Clean(value.GetRawText(), 40)}");
         if (n is < 0 and not -1) throw new WebApiException(400, $"{key} must be -1 (no limit) or more than 0, got {n}");
         if (n == 0) throw new WebApiException(400, $"{key} 0 means no seeding at all in qBittorrent, which the server's default cannot say here: start the server without --seed, or give each torrent 0 with torrents/setShareLimits");
-        if (n > 0 && request.TryGetProperty(key + "_enabled", out var enabled) && BoolOf(enabled) == false)
+        if (n > 0 && request.TryGetProperty(key + "_enabled", out var enabled) && ApiParameter.BoolOf(enabled) == false)
             throw new WebApiException(400, $"{key} {n} with {key}_enabled false: no default limit is kept while it is off here; give {key} -1 or leave it out");
         var limit = n < 0 ? 0 : n; // 0: none, in the server's settings
         return () => _torrents.UpdateSettings(key == "max_ratio" ? new WebSettings(SeedRatio: limit) : new WebSettings(SeedMinutes: limit));

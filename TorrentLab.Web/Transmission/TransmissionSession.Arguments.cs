@@ -73,7 +73,7 @@ internal sealed partial class TransmissionSession
     /// <summary>Whether a value a client sent asks for the value <paramref name="now"/> (booleans may come as 0/1 or text).</summary>
     private static bool SameValue(JsonElement given, JsonElement now) => now.ValueKind switch
     {
-        JsonValueKind.True or JsonValueKind.False => BoolOf(given) == (now.ValueKind == JsonValueKind.True),
+        JsonValueKind.True or JsonValueKind.False => ApiParameter.BoolOf(given) == (now.ValueKind == JsonValueKind.True),
         JsonValueKind.Number => given.ValueKind == JsonValueKind.Number && given.GetDouble() == now.GetDouble()
             || given.ValueKind == JsonValueKind.String && double.TryParse(given.GetString(), System.Globalization.CultureInfo.InvariantCulture, out var d) && d == now.GetDouble(),
         JsonValueKind.String => given.ValueKind == JsonValueKind.String
@@ -81,12 +81,4 @@ internal sealed partial class TransmissionSession
         _ => false,
     };
 
-    private static bool? BoolOf(JsonElement value) => value.ValueKind switch
-    {
-        JsonValueKind.True => true,
-        JsonValueKind.False => false,
-        JsonValueKind.Number when value.TryGetInt64(out var n) => n != 0,
-        JsonValueKind.String when bool.TryParse(value.GetString(), out var b) => b,
-        _ => null,
-    };
 }
