@@ -14,6 +14,11 @@ internal sealed class RssFeed(string name, string url, string uid)
     public DateTimeOffset? LastFetch { get; set; }
     public bool IsLoading { get; set; }
     public string? Error { get; set; }
+
+    /// <summary>One fetch of the feed at a time: a refresh asked while the poll's fetch is on its way waits for it and
+    /// then fetches, so what it answers comes from a fetch started after it was asked, and an older answer never
+    /// overwrites a newer one.</summary>
+    public SemaphoreSlim Fetching { get; } = new(1, 1);
 }
 
 /// <summary>RSS auto-download in qBittorrent's model: feeds polled on a schedule (the server's clock), rules that pick
@@ -211,6 +216,7 @@ internal sealed partial class RssFeeds : IAsyncDisposable
     /// <summary>Fetches and reads one feed, then applies the rules to its articles.</summary>
     private async Task RefreshAsync(RssFeed feed, CancellationToken ct)
     {
+        await feed.Fetching.WaitAsync(ct).ConfigureAwait(false);
         lock (_lock) feed.IsLoading = true;
         try
         {
@@ -228,6 +234,7 @@ internal sealed partial class RssFeeds : IAsyncDisposable
         finally
         {
             lock (_lock) feed.IsLoading = false;
+            feed.Fetching.Release();
         }
         await ProcessAsync(feed, ct).ConfigureAwait(false);
     }
