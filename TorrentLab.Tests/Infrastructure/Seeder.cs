@@ -101,9 +101,7 @@ internal sealed class Seeder : IAsyncDisposable
     public async Task RunAsync(IProgress<DownloadProgress>? progress, CancellationToken ct)
     {
         _seeding.Progress = progress;
-        await Task.WhenAny(_seeding.Failure, Task.Delay(Timeout.Infinite, ct)).ConfigureAwait(false);
-        if (_seeding.Failure.IsFaulted) await _seeding.Failure.ConfigureAwait(false);
-        ct.ThrowIfCancellationRequested();
+        await _seeding.Failure.WaitAsync(ct).ConfigureAwait(false); // a read failure is thrown, a cancel as OperationCanceledException
     }
 
     /// <summary>Disconnects every peer, announces <c>stopped</c> (short timeout) and closes the files.</summary>

@@ -147,7 +147,7 @@ public sealed partial class TorrentHandle : ITorrentRunObserver
     /// <see cref="RemoveTrackerAsync"/>, or the options it was added with); false while it announces to its own.</summary>
     public bool TrackersReplaced { get { lock (_lock) return _options.Trackers is not null; } }
 
-    private IReadOnlyList<IReadOnlyList<string>> TrackersOf(DownloadOptions options) => options.Trackers ?? Torrent.TrackerTiers; // BEP 12 tiers, else the one announce URL
+    private IReadOnlyList<IReadOnlyList<string>> TrackersOf(DownloadOptions options) => options.TrackersOf(Torrent);
 
     /// <summary>Starts the torrent (or starts it again after a pause, a completion or a failure); nothing happens while
     /// it runs. A change under way (a move, a recheck) starts it once it is made.</summary>

@@ -62,6 +62,10 @@ public sealed record DownloadOptions
     /// <summary>Replaces the torrent's trackers (tiers of URLs) when set.</summary>
     public IReadOnlyList<IReadOnlyList<string>>? Trackers { get; init; }
 
+    /// <summary>The trackers a torrent announces to with these options: <see cref="Trackers"/>, else the torrent's own
+    /// (its BEP 12 tiers, or its one announce URL).</summary>
+    internal IReadOnlyList<IReadOnlyList<string>> TrackersOf(Metainfo.Torrent torrent) => Trackers ?? torrent.TrackerTiers;
+
     /// <summary>Peers to try besides those from trackers (e.g. given on the command line, or by a test).</summary>
     public IReadOnlyList<IPEndPoint> ExtraPeers { get; init; } = [];
 

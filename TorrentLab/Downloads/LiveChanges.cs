@@ -117,8 +117,8 @@ internal sealed class LiveChanges
             && !(after.FilePriorities ?? []).SequenceEqual(before.FilePriorities ?? [])
             && !TrySetSelection(PieceSelection.For(torrent, after.FilePriorities)))
             return false;
-        var tiers = after.Trackers ?? torrent.TrackerTiers; // BEP 12 tiers, else the one announce URL
-        if (!tiers.SequenceEqual(before.Trackers ?? torrent.TrackerTiers, TierComparer) && !TrySetTrackers(tiers)) return false;
+        var tiers = after.TrackersOf(torrent);
+        if (!tiers.SequenceEqual(before.TrackersOf(torrent), TierComparer) && !TrySetTrackers(tiers)) return false;
         if (after.SuperSeed != before.SuperSeed && !TrySetSuperSeed(after.SuperSeed)) return false;
         foreach (var peer in after.ExtraPeers.Except(before.ExtraPeers))
             if (!TryAddPeer(peer)) return false; // a peer no longer given is not dialled again from the next start

@@ -101,7 +101,7 @@ internal static partial class ReferenceDownload
     {
         // announce: BEP 3 "started", telling the tracker how much is left. The reference path does not listen, but
         // the tracker needs a port; trackers and checkers expect the conventional 6881 here.
-        using var tracker = new TrackerClient(options.Trackers ?? torrent.TrackerTiers,
+        using var tracker = new TrackerClient(options.TrackersOf(torrent),
             new TrackerClientOptions { Dialer = HostDialer.On(options.Session.Network), Time = options.Session.Time });
         var candidates = options.ExtraPeers.Where(options.Session.MayDial).ToList();
         string? trackerError = null;

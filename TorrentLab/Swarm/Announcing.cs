@@ -29,7 +29,7 @@ internal sealed class Announcing
     {
         var options = _swarm.Options;
         var session = _swarm.Session;
-        _announcer = new Announcer(options.Trackers ?? _swarm.Torrent.TrackerTiers, _swarm.Torrent.InfoHash, session.PeerId, totals,
+        _announcer = new Announcer(options.TrackersOf(_swarm.Torrent), _swarm.Torrent.InfoHash, session.PeerId, totals,
             () => _swarm.ConnectedCount, peers => _swarm.AddPeers(peers, PeerSource.Tracker), options.Log, _swarm.Time,
             session.TrackerOptions, options.Events);
     }

@@ -66,7 +66,7 @@ internal sealed class SeedingTorrent : ISessionTorrent, IAsyncDisposable
     {
         var seeding = new SeedingTorrent(session, torrent, options, have);
         session.Attach(seeding);
-        var tiers = options.Trackers ?? torrent.TrackerTiers;
+        var tiers = options.TrackersOf(torrent);
         if (tiers.Any(t => t.Count > 0)) seeding.StartAnnouncer(tiers); // a torrent without trackers keeps no announcer
         if (options.ExtraPeers.Count > 0)
             lock (seeding._lock) seeding.TryWakeLocked()?.AddPeers(options.ExtraPeers, PeerSource.Given);
