@@ -5,54 +5,17 @@ namespace TorrentLab.Web;
 // The torrents/* routes that read one torrent: its properties, files and trackers; and the torrents a request names.
 internal sealed partial class QBittorrentApi
 {
+    /// <summary>torrents/properties: every row of the field table with a <see cref="TorrentField.Properties"/> key.</summary>
     private void WriteProperties(Utf8JsonWriter w, ManagedTorrent t)
     {
-        var s = t.Summary();
-        var peers = s.Peers > 0 ? t.PeersNow() : [];
-        var seeds = peers.Count(p => p.Progress >= 1);
-        var announces = t.Announces.Values.Where(a => a.Succeeded).ToList();
-        var next = t.IsRunning ? announces.Select(a => a.NextAt).OfType<DateTimeOffset>().DefaultIfEmpty().Min() : default;
-        var seconds = t.SecondsDownloading + t.SecondsSeeding;
+        var view = new FieldView(t, t.Summary(), new FieldSource(_torrents, _options.MaxPeers));
+        _ = view.Peers; // read before last_seen: reading them notes a complete copy seen
         w.WriteStartObject();
-        w.WriteNumber("addition_date", s.AddedAt.ToUnixTimeSeconds());
-        w.WriteString("comment", t.Torrent.Comment ?? "");
-        w.WriteNumber("completion_date", t.CompletedAt?.ToUnixTimeSeconds() ?? -1);
-        w.WriteString("created_by", t.Torrent.CreatedBy ?? "");
-        w.WriteNumber("creation_date", t.Torrent.CreationDate?.ToUnixTimeSeconds() ?? 0); // none in the .torrent: 0, as qbittorrent-nox 4.5.2
-        w.WriteNumber("dl_limit", t.DownloadLimit.BytesPerSecond == 0 ? -1 : t.DownloadLimit.BytesPerSecond);
-        w.WriteNumber("dl_speed", (long)s.DownloadRate);
-        w.WriteNumber("dl_speed_avg", t.SecondsDownloading == 0 ? 0 : t.Downloaded / t.SecondsDownloading);
-        w.WriteString("download_path", "");
-        w.WriteNumber("eta", s.Eta is { } eta ? (long)eta : TorrentFields.QBittorrentUnknownEta);
-        w.WriteString("hash", s.InfoHash);
-        w.WriteString("infohash_v1", s.InfoHash);
-        w.WriteString("infohash_v2", t.Torrent.InfoHashV2?.Hex ?? "");
-        w.WriteBoolean("is_private", t.Torrent.IsPrivate);
-        w.WriteNumber("last_seen", t.SeenComplete?.ToUnixTimeSeconds() ?? -1); // torrents/info's seen_complete; -1 while never
-        w.WriteString("name", s.Name);
-        w.WriteNumber("nb_connections", s.Peers);
-        w.WriteNumber("nb_connections_limit", t.MaxPeers ?? _options.MaxPeers);
-        w.WriteNumber("peers", peers.Count - seeds);
-        w.WriteNumber("peers_total", announces.Count == 0 ? peers.Count - seeds : Math.Max(peers.Count - seeds, announces.Max(a => a.Leechers)));
-        w.WriteNumber("piece_size", t.Torrent.PieceLength);
-        w.WriteNumber("pieces_have", s.PiecesDone);
-        w.WriteNumber("pieces_num", s.PieceCount);
-        w.WriteNumber("reannounce", next == default ? 0 : Math.Max(0, (long)(next - DateTimeOffset.UtcNow).TotalSeconds));
-        w.WriteString("save_path", _torrents.FolderOf(t));
-        w.WriteNumber("seeding_time", t.SecondsSeeding);
-        w.WriteNumber("seeds", seeds);
-        w.WriteNumber("seeds_total", announces.Count == 0 ? seeds : Math.Max(seeds, announces.Max(a => a.Seeders)));
-        w.WriteNumber("share_ratio", s.Ratio);
-        w.WriteNumber("time_elapsed", seconds);
-        w.WriteNumber("total_downloaded", t.Downloaded);
-        w.WriteNumber("total_downloaded_session", t.DownloadedThisSession);
-        w.WriteNumber("total_size", s.Size);
-        w.WriteNumber("total_uploaded", s.Uploaded);
-        w.WriteNumber("total_uploaded_session", s.Uploaded);
-        w.WriteNumber("total_wasted", 0);
-        w.WriteNumber("up_limit", t.UploadLimit.BytesPerSecond == 0 ? -1 : t.UploadLimit.BytesPerSecond);
-        w.WriteNumber("up_speed", (long)s.UploadRate);
-        w.WriteNumber("up_speed_avg", seconds == 0 ? 0 : s.Uploaded / seconds);
+        foreach (var field in TorrentFields.QBittorrentProperties)
+        {
+            w.WritePropertyName(field.Properties!);
+            field.WritePropertiesValue(w, view);
+        }
         w.WriteEndObject();
     }
 

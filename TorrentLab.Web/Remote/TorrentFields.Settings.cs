@@ -13,16 +13,20 @@ internal static partial class TorrentFields
         new(WithVersion, null, "downloadLimit", "dl_limit", v => v.Torrent.DownloadLimit.BytesPerSecond)
         {
             InTransmission = (_, bytes) => bytes.Whole / TransmissionRpc.SpeedUnit,
+            Properties = "dl_limit",
+            InProperties = (_, bytes) => bytes.Whole == 0 ? -1 : bytes, // torrents/properties: -1 for none
         },
         new(WithVersion, null, "downloadLimited", null, v => v.Torrent.DownloadLimit.BytesPerSecond > 0),
         new(WithVersion, null, "uploadLimit", "up_limit", v => v.Torrent.UploadLimit.BytesPerSecond)
         {
             InTransmission = (_, bytes) => bytes.Whole / TransmissionRpc.SpeedUnit,
+            Properties = "up_limit",
+            InProperties = (_, bytes) => bytes.Whole == 0 ? -1 : bytes,
         },
         new(WithVersion, null, "uploadLimited", null, v => v.Torrent.UploadLimit.BytesPerSecond > 0),
         new(WithVersion, null, "honorsSessionLimits", null, _ => true), // the global limits always apply
         new(WithVersion, null, "bandwidthPriority", null, _ => 0),
-        new(Unmarked, null, "maxConnectedPeers", null, v => v.Torrent.MaxPeers ?? v.Source.MaxPeers),
+        new(Unmarked, null, "maxConnectedPeers", null, v => v.Torrent.MaxPeers ?? v.Source.MaxPeers) { Properties = "nb_connections_limit" },
         new(Unmarked, null, "peer-limit", null, v => v.Torrent.MaxPeers ?? v.Source.MaxPeers),
         new(Unmarked, null, "sequentialDownload", "seq_dl", v => v.Torrent.Sequential),
         new(Unmarked, null, null, "super_seeding", v => v.Torrent.SuperSeed),
@@ -82,9 +86,9 @@ internal static partial class TorrentFields
         },
 
         // Folders and files.
-        new(WithVersion, null, "downloadDir", "save_path", v => v.Folder),
+        new(WithVersion, null, "downloadDir", "save_path", v => v.Folder) { Properties = "save_path" },
         new(WithVersion, null, null, "content_path", v => Path.Combine(v.Folder, v.Torrent.Torrent.Name)),
-        new(WithVersion, null, null, "download_path", _ => ""),
+        new(WithVersion, null, null, "download_path", _ => "") { Properties = "download_path" },
         new(WithVersion, null, "torrentFile", null, v => v.Source.Torrents.TorrentPathOf(v.Torrent)),
         new(WithVersion, null, "primary-mime-type", null, v => MimeTypes.PrimaryOf(v.Torrent.Torrent)),
         new(Unmarked, null, "file-count", null, v => v.Files.Length),
@@ -114,9 +118,9 @@ internal static partial class TorrentFields
         },
 
         // The .torrent's own metadata.
-        new(WithVersion, null, "dateCreated", null, v => FieldValue.Seconds(v.Torrent.Torrent.CreationDate).Or(0)),
-        new(WithVersion, null, "comment", null, v => v.Torrent.Torrent.Comment ?? ""),
-        new(WithVersion, null, "creator", null, v => v.Torrent.Torrent.CreatedBy ?? ""),
+        new(WithVersion, null, "dateCreated", null, v => FieldValue.Seconds(v.Torrent.Torrent.CreationDate).Or(0)) { Properties = "creation_date" }, // none: 0, as qbittorrent-nox 4.5.2
+        new(WithVersion, null, "comment", null, v => v.Torrent.Torrent.Comment ?? "") { Properties = "comment" },
+        new(WithVersion, null, "creator", null, v => v.Torrent.Torrent.CreatedBy ?? "") { Properties = "created_by" },
         new(WithVersion, null, "source", null, _ => ""),
         new(WithVersion, null, "group", null, _ => ""),
     ];

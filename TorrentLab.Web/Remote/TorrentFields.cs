@@ -22,8 +22,9 @@ internal enum Moves
 }
 
 /// <summary>One field of a torrent as the remote APIs give it, defined once: what moves it, its name in the REST API
-/// (the <see cref="TorrentSummary"/> property that carries it, or null), in Transmission's <c>torrent-get</c> and in
-/// qBittorrent's <c>torrents/info</c> and <c>sync/maindata</c> (null where that API has no such field), and its value.
+/// (the <see cref="TorrentSummary"/> property that carries it, or null), in Transmission's <c>torrent-get</c>, in
+/// qBittorrent's <c>torrents/info</c> and <c>sync/maindata</c> and in its <c>torrents/properties</c>
+/// (<see cref="Properties"/>; null where that API has no such field), and its value.
 /// Where an API's unit or "none" differs (kB/s against bytes/s, -1 against 0 for a moment that never came, a status
 /// code against a state string), that API's conversion of <see cref="Value"/> says so.</summary>
 /// <param name="Moves">What moves its value.</param>
@@ -38,6 +39,14 @@ internal sealed record TorrentField(Moves Moves, string? Rest, string? Transmiss
 
     /// <summary>qBittorrent's value from <see cref="Value"/>, when its unit or encoding differs.</summary>
     public Func<FieldView, FieldValue, FieldValue>? InQBittorrent { get; init; }
+
+    /// <summary>qBittorrent's <c>torrents/properties</c> key: that route names most fields apart from
+    /// <c>torrents/info</c> (<c>dl_speed</c> against <c>dlspeed</c>), and gives a few of its own.</summary>
+    public string? Properties { get; init; }
+
+    /// <summary><c>torrents/properties</c>' value from <see cref="Value"/>, when it differs from <c>torrents/info</c>'s
+    /// (a limit's "none" -1 against 0); else <see cref="InQBittorrent"/>'s.</summary>
+    public Func<FieldView, FieldValue, FieldValue>? InProperties { get; init; }
 
     /// <summary>Transmission's arrays and objects (files, trackers, peers), written whole instead of <see cref="Value"/>.</summary>
     public Action<Utf8JsonWriter, FieldView>? WriteTransmission { get; init; }
@@ -55,6 +64,10 @@ internal sealed record TorrentField(Moves Moves, string? Rest, string? Transmiss
     /// <summary>Writes the field's value as qBittorrent gives it.</summary>
     public void WriteQBittorrentValue(Utf8JsonWriter w, FieldView v) =>
         (InQBittorrent is { } convert ? convert(v, Value(v)) : Value(v)).WriteTo(w);
+
+    /// <summary>Writes the field's value as qBittorrent's <c>torrents/properties</c> gives it.</summary>
+    public void WritePropertiesValue(Utf8JsonWriter w, FieldView v) =>
+        ((InProperties ?? InQBittorrent) is { } convert ? convert(v, Value(v)) : Value(v)).WriteTo(w);
 }
 
 /// <summary>Every field of a torrent the remote APIs serve, one row each (<see cref="TorrentField"/>): a new field is
@@ -75,6 +88,9 @@ internal static partial class TorrentFields
 
     /// <summary>The rows of qBittorrent's <c>torrents/info</c>, in its order: by key, as qBittorrent writes a QVariantMap.</summary>
     public static readonly TorrentField[] QBittorrentRow = [.. All.Where(f => f.QBittorrent is not null).OrderBy(f => f.QBittorrent, StringComparer.Ordinal)];
+
+    /// <summary>The rows of qBittorrent's <c>torrents/properties</c>, in its order: by key, as it writes a QJsonObject.</summary>
+    public static readonly TorrentField[] QBittorrentProperties = [.. All.Where(f => f.Properties is not null).OrderBy(f => f.Properties, StringComparer.Ordinal)];
 
     /// <summary>Per field of <see cref="QBittorrentRow"/>: whether the clock moves it.</summary>
     public static readonly bool[] QBittorrentClock = [.. QBittorrentRow.Select(f => f.Moves == Moves.WithClock)];

@@ -10,7 +10,7 @@ using TorrentLab.Web;
 namespace TorrentLab.Tests.Web.Remote;
 
 /// <summary>The one table of a torrent's fields (<see cref="TorrentFields"/>): each name once per API, qBittorrent's
-/// rows in its order, REST names that the REST API has; what a row says moves it is what moves it (a field said to move
+/// rows and torrents/properties' in its order, REST names that the REST API has; what a row says moves it is what moves it (a field said to move
 /// only with the torrent's version holds still while the clock runs, and a clock field is never served from a kept
 /// row); and a field of the table is in all three APIs at once.</summary>
 public class TorrentFieldsTests
@@ -20,8 +20,8 @@ public class TorrentFieldsTests
     [Fact]
     public void EveryRow_HasAName_AndEachNameIsOncePerApi()
     {
-        Assert.All(TorrentFields.All, f => Assert.True((f.Rest ?? f.Transmission ?? f.QBittorrent) is not null, "a row with no API's name"));
-        foreach (var names in new[] { TorrentFields.All.Select(f => f.Rest), TorrentFields.All.Select(f => f.Transmission), TorrentFields.All.Select(f => f.QBittorrent) })
+        Assert.All(TorrentFields.All, f => Assert.True((f.Rest ?? f.Transmission ?? f.QBittorrent ?? f.Properties) is not null, "a row with no API's name"));
+        foreach (var names in new[] { TorrentFields.All.Select(f => f.Rest), TorrentFields.All.Select(f => f.Transmission), TorrentFields.All.Select(f => f.QBittorrent), TorrentFields.All.Select(f => f.Properties) })
         {
             var twice = names.OfType<string>().GroupBy(n => n).Where(g => g.Count() > 1).Select(g => g.Key).ToList();
             Assert.True(twice.Count == 0, $"named by two rows: {string.Join(", ", twice)}");
@@ -35,6 +35,8 @@ public class TorrentFieldsTests
 
         Assert.Equal(keys.Order(StringComparer.Ordinal), keys); // a QVariantMap writes its keys sorted
         Assert.Equal(new[] { "seeding_time", "time_active" }, keys.Where((_, i) => TorrentFields.QBittorrentClock[i]));
+        var properties = TorrentFields.QBittorrentProperties.Select(f => f.Properties!).ToList();
+        Assert.Equal(properties.Order(StringComparer.Ordinal), properties); // torrents/properties: a QJsonObject, sorted too
     }
 
     [Fact]
@@ -126,6 +128,11 @@ public class TorrentFieldsTests
         Assert.All(restJson.EnumerateArray(), t => Assert.Equal(expected[t.GetProperty("infoHash").GetString()!], t.GetProperty("isPrivate").GetBoolean()));
         Assert.Equal(expected, transmission);
         Assert.Equal(expected, info);
+        foreach (var (infoHash, isPrivate) in expected)
+        {
+            var properties = await web.Http.GetFromJsonAsync<JsonElement>($"/api/v2/torrents/properties?hash={infoHash}", Ct);
+            Assert.Equal(isPrivate, properties.GetProperty("is_private").GetBoolean());
+        }
         Assert.True(maindata.GetProperty(hash).GetProperty("is_private").GetBoolean());
         Assert.False(maindata.GetProperty(web.InfoHash).GetProperty("is_private").GetBoolean());
     }
@@ -139,17 +146,27 @@ public class TorrentFieldsTests
 
         var transmission = (await new RpcClient(web.Http).SucceedAsync("torrent-get", new { fields }, Ct)).GetProperty("torrents")[0];
         var info = (await web.Http.GetFromJsonAsync<JsonElement>("/api/v2/torrents/info", Ct))[0];
+        var properties = await web.Http.GetFromJsonAsync<JsonElement>($"/api/v2/torrents/properties?hash={web.InfoHash}", Ct);
 
         Assert.Equal(fields.Order(), transmission.EnumerateObject().Select(p => p.Name).Order());
         Assert.All(transmission.EnumerateObject(), p => Assert.NotEqual(JsonValueKind.Null, p.Value.ValueKind));
         Assert.Equal(new[] { "hash" }.Concat(TorrentFields.QBittorrentRow.Select(f => f.QBittorrent!)), info.EnumerateObject().Select(p => p.Name));
         Assert.All(info.EnumerateObject(), p => Assert.NotEqual(JsonValueKind.Null, p.Value.ValueKind));
+        Assert.Equal(TorrentFields.QBittorrentProperties.Select(f => f.Properties!), properties.EnumerateObject().Select(p => p.Name));
+        Assert.All(properties.EnumerateObject(), p => Assert.NotEqual(JsonValueKind.Null, p.Value.ValueKind));
+        // One row, each route's "none": torrents/info's 0 and torrents/properties' -1 for no limit, as qbittorrent-nox.
+        Assert.Equal(0, info.GetProperty("dl_limit").GetInt64());
+        Assert.Equal(-1, properties.GetProperty("dl_limit").GetInt64());
+        Assert.Equal(0, info.GetProperty("seen_complete").GetInt64());
+        Assert.Equal(-1, properties.GetProperty("last_seen").GetInt64());
+        Assert.Equal(info.GetProperty("name").GetString(), properties.GetProperty("name").GetString());
     }
 
     private sealed record Snapshot(int Version, long Changes, Dictionary<string, string> Values, long Polled);
 
     private static IEnumerable<string> Keys(TorrentField field) =>
-        [.. field.Transmission is { } t ? [$"transmission {t}"] : Array.Empty<string>(), .. field.QBittorrent is { } q ? [$"qbittorrent {q}"] : Array.Empty<string>()];
+        [.. field.Transmission is { } t ? [$"transmission {t}"] : Array.Empty<string>(), .. field.QBittorrent is { } q ? [$"qbittorrent {q}"] : Array.Empty<string>(),
+            .. field.Properties is { } p ? [$"properties {p}"] : Array.Empty<string>()];
 
     /// <summary>Every field of both daemons' APIs as each writes it, by "api name".</summary>
     private static Dictionary<string, string> Values(FieldView view)
@@ -159,6 +176,7 @@ public class TorrentFieldsTests
         {
             if (field.Transmission is { } t) values[$"transmission {t}"] = Json(w => field.WriteTransmissionValue(w, view));
             if (field.QBittorrent is { } q) values[$"qbittorrent {q}"] = Json(w => field.WriteQBittorrentValue(w, view));
+            if (field.Properties is { } p) values[$"properties {p}"] = Json(w => field.WritePropertiesValue(w, view));
         }
         return values;
     }
