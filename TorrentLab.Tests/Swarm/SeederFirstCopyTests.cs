@@ -18,6 +18,69 @@ public class SeederFirstCopyTests
     [Fact]
     public void ALoneSeed_SendsEachPieceOnce_BeforeAnyPieceTwice() => Simulated.Passes(FirstCopy, seed: 56);
 
+    [Fact]
+    public void ALoneSeed_UnchokesAPeerInterestedAfterItsChokeRound_AtOnce() => Simulated.Passes(LateInterest, seed: 84);
+
+    /// <summary>While a lone seed's first copy goes out, it has a slot for every interested peer: one whose interest
+    /// comes after the seed's choke round is unchoked then, not at the next round ten seconds later (eight simulated
+    /// downloaders that knew only a capped seed, half of them interested after its first round, took 1.15 times the
+    /// bound with the seed's pieces going to the other half alone meanwhile).</summary>
+    internal static async Task LateInterest(SimRun sim)
+    {
+        const int early = 4, late = 4;
+        var built = TestTorrents.SingleFile(4 << 20, pieceLength: 64 * 1024, name: "late.bin", announce: null, seed: 84);
+        var link = new LinkSpec(TimeSpan.FromMilliseconds(10), 4 << 20, 16 << 20);
+        var seedHost = sim.Network.AddHost("seed", link);
+        var hosts = Enumerable.Range(0, early + late).Select(i => sim.Network.AddHost($"d{i}", link)).ToList();
+        built.WritePayload(sim.FolderOf(seedHost));
+        var interestedAt = new Dictionary<IPEndPoint, TimeSpan>();
+        var unchokedAfterInterest = new Dictionary<IPEndPoint, TimeSpan>();
+        var fourUnchoked = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var settings = new SessionSettings { ListenPort = 6881, Dht = false, Transport = PeerTransport.Tcp };
+        await using var seedSession = TorrentClient.StartSession(sim.SessionOn(seedHost, settings));
+        await using var seeder = await Seeder.StartAsync(seedSession, built.Torrent, new DownloadOptions
+        {
+            OutputDirectory = sim.FolderOf(seedHost), Trackers = [], Log = seedHost.LogLine,
+            UploadLimit = new RateLimit(256 * 1024, clock: sim.Clock), // the seed bounds the swarm: its first copy goes out for 16 s
+            Trace = e =>
+            {
+                lock (interestedAt)
+                {
+                    if (e.Direction == WireDirection.Received && e.Kind == MessageKind.Interested) interestedAt.TryAdd(e.Peer, sim.Clock.Now);
+                    if (e.Direction == WireDirection.Sent && e.Kind == MessageKind.Unchoke && interestedAt.TryGetValue(e.Peer, out var at)
+                        && unchokedAfterInterest.TryAdd(e.Peer, sim.Clock.Now - at) && unchokedAfterInterest.Count == early)
+                        fourUnchoked.TrySetResult();
+                }
+            },
+        }, allowPartial: false);
+        var sessions = hosts.Select(h => TorrentClient.StartSession(sim.SessionOn(h, settings))).ToList();
+        try
+        {
+            // Each downloader knows only the seed; the late ones come once the seed has decided for the early ones.
+            Task Download(int i) => TorrentClient.DownloadAsync(sessions[i], built.Torrent, new DownloadOptions
+            {
+                OutputDirectory = sim.FolderOf(hosts[i]), Trackers = [], Log = hosts[i].LogLine, StallTimeout = TimeSpan.FromMinutes(2),
+                ExtraPeers = [new IPEndPoint(seedHost.Address, 6881)],
+            });
+            var downloads = Enumerable.Range(0, early).Select(Download).ToList();
+            await fourUnchoked.Task.WaitAsync(TimeSpan.FromMinutes(1), sim.Clock);
+            downloads.AddRange(Enumerable.Range(early, late).Select(Download));
+            await Task.WhenAll(downloads).WaitAsync(TimeSpan.FromMinutes(3), sim.Clock);
+        }
+        finally
+        {
+            foreach (var session in sessions) await session.DisposeAsync();
+        }
+
+        foreach (var h in hosts) Assert.Equal(built.Payload, File.ReadAllBytes(Path.Combine(sim.FolderOf(h), "late.bin")));
+        lock (interestedAt)
+        {
+            Assert.Equal(early + late, unchokedAfterInterest.Count);
+            var slow = unchokedAfterInterest.Where(p => p.Value > TimeSpan.FromSeconds(1)).Select(p => $"{p.Key} after {p.Value.TotalSeconds:0.00} s").ToList();
+            Assert.True(slow.Count == 0, $"unchoked long after it said it was interested: {string.Join("; ", slow)}");
+        }
+    }
+
     internal static async Task FirstCopy(SimRun sim)
     {
         const int downloaders = 4;

@@ -96,7 +96,7 @@ internal sealed class Choking
         lock (_choker)
         {
             // The session's slots are shared among its torrents with peers; the last slot is the optimistic one.
-            _choker.RegularSlots = _firstCopy.Slots(candidates, _swarm.Session.UploadSlotsFor(_options.UploadSlots) - 1 + _slots.Extra);
+            _choker.RegularSlots = _firstCopy.Slots(candidates.Count(c => c.Interested && !c.Deferred), ConfiguredSlots);
             unchoke = _choker.Decide(candidates, seeding: !_swarm.Downloading);
         }
         foreach (var peer in peers)
@@ -106,17 +106,31 @@ internal sealed class Choking
         }
     }
 
+    /// <summary>The regular slots as configured: the session's share of its slots, less the optimistic one, and those
+    /// <see cref="UploadSlots"/> adds.</summary>
+    private int ConfiguredSlots => _swarm.Session.UploadSlotsFor(_options.UploadSlots) - 1 + _slots.Extra;
+
     /// <summary>The upload slots the choker fills now, the optimistic one included (the simulator's trace).</summary>
     public int SlotsNow { get { lock (_choker) return _choker.RegularSlots + 1; } }
 
     /// <summary>A peer said (not) interested: if an upload slot is free, decide now rather than at the next round.</summary>
     /// <remarks>A slot is in use only while its peer is interested: a peer unchoked when it wanted nothing more (its
     /// pieces came from others) kept the slot from a waiting peer until the next round, ten seconds of a capped
-    /// upload lost each time in a swarm where interest changes with every piece.</remarks>
+    /// upload lost each time in a swarm where interest changes with every piece. While a lone seed's first copy goes
+    /// out its slots grow with the interested peers (<see cref="FirstCopyPacing.Slots"/>), so a peer interested after the
+    /// round is decided for at once too: eight downloaders that knew only a capped seed, four of whose interest came
+    /// after the first round, waited ten seconds for the next with the seed's pieces going to the other four alone.</remarks>
     public void InterestChanged()
     {
-        var unchoked = 0;
-        foreach (var p in _swarm.PeersSnapshot()) if (!p.Choking && p.Connection.PeerInterested && !p.IgnoredUnchoke(IgnoredUnchokeAfter)) unchoked++;
-        if (unchoked < _choker.RegularSlots + 1) Run();
+        int unchoked = 0, interested = 0;
+        foreach (var p in _swarm.PeersSnapshot())
+        {
+            if (!p.Connection.PeerInterested || p.IgnoredUnchoke(IgnoredUnchokeAfter)) continue;
+            interested++;
+            if (!p.Choking) unchoked++;
+        }
+        int slots;
+        lock (_choker) slots = _choker.RegularSlots;
+        if (unchoked < slots + 1 || _firstCopy.Widens(interested, ConfiguredSlots, slots)) Run();
     }
 }

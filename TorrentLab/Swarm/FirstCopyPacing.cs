@@ -45,12 +45,17 @@ internal sealed class FirstCopyPacing
     /// <summary>The choker's regular slots: while the first copy goes out, one for every interested peer (up to
     /// <see cref="SlotFactor"/> times the configured slots), so the pieces the seed sends once are spread over
     /// as many peers as can pass them on (a super-seeding seed keeps every peer unchoked the same way).</summary>
-    public int Slots(IReadOnlyList<ChokeCandidate> candidates, int regular)
+    /// <param name="interested">Interested peers that did not ignore their last unchoke.</param>
+    /// <param name="regular">The regular slots as configured.</param>
+    public int Slots(int interested, int regular)
     {
         if (Rule is not { Active: true }) return regular;
-        var interested = candidates.Count(c => c.Interested && !c.Deferred);
         return Math.Max(regular, Math.Min(interested - 1, SlotFactor * (regular + 1) - 1));
     }
+
+    /// <summary>True when the first copy would give more regular slots to <paramref name="interested"/> peers than the
+    /// choker has now (<paramref name="now"/>): a round should run at once rather than at its time.</summary>
+    public bool Widens(int interested, int regular, int now) => Rule is { Active: true } && Slots(interested, regular) > now;
 
     /// <summary>A peer with every piece: another complete source, so our first copy no longer bounds the swarm.</summary>
     public void CompleteSourceSeen()
