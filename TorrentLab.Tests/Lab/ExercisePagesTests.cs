@@ -42,6 +42,18 @@ public partial class ExercisePagesTests
         AssertEveryStageOnce(limits);
     }
 
+    /// <summary>The faulty peers grade by default (<c>--no-faults</c> leaves them out), so a page that says they come
+    /// "with <c>--faults</c>" tells a student the default grade is the honest one.</summary>
+    [Theory]
+    [MemberData(nameof(Stages))]
+    public void EveryPage_SpeaksOfTheFaultyPeersAsTheDefault(string name)
+    {
+        var stage = LabStages.All.Single(s => s.Name == name);
+        var page = File.ReadAllText(Path.Combine(TestPaths.RepoRoot, stage.Exercise)).ReplaceLineEndings(" ");
+
+        Assert.DoesNotMatch(@"(?i)\bwith(out)?\s+`--faults`", page);
+    }
+
     [Fact]
     public void MagnetParsePage_DoesNotSayTheLabLeavesOutTheDht()
     {

@@ -107,7 +107,7 @@ public class SeederFloodTests
         var stopwatch = Stopwatch.StartNew();
         await using var memory = MemoryWatch.Start();
 
-        // At most 96 bad connections at once: more than the seeder's handshake cap (MaxPeers + 8 = 58), fewer than its
+        // At most 96 bad connections at once: more than the session's 64 handshake slots (Swarm/HandshakeSlots.cs), fewer than its
         // accept backlog (128). Past the backlog the kernel drops the client's final ACK: a client that sends nothing then
         // believes it is connected to a socket the seeder never saw, and no seeder could close it.
         using var inFlight = new SemaphoreSlim(96);
