@@ -95,6 +95,42 @@ public class TorrentRunTests
     }
 
     [Fact]
+    public async Task Start_ADownloadThatCompletesAndSeeds_BecomesARecord_AndAStopEndsItWithWhatItDownloaded()
+    {
+        using var folder = new TempFolder();
+        var built = TestTorrents.SingleFile(length: 150_000, name: "then-seed.bin", announce: null, seed: 43);
+        await using var seedSession = Session.Start(Loopback());
+        var seeder = new Observer();
+        var seed = await SeedAsync(seedSession, built, folder.Combine("seed"), seeder);
+        await using var session = Session.Start(Loopback());
+        var observer = new Observer();
+
+        var run = TorrentClient.Start(session, built.Torrent, new DownloadOptions
+        {
+            OutputDirectory = folder.Combine("out"),
+            ExtraPeers = [new IPEndPoint(IPAddress.Loopback, seedSession.Port)],
+            SeedAfterDownload = true,
+            StallTimeout = Patience,
+            Log = observer.Log.Enqueue,
+        }, observer);
+        // Seeding on after its download, the run holds no task: the swarm went on as a record of the session.
+        Assert.True(await Wait.UntilAsync(() => run.IsRecord, Patience, Ct), "the run never became a record after its download");
+        Assert.Equal(built.Payload, File.ReadAllBytes(folder.Combine("out", "then-seed.bin")));
+        Assert.False(observer.End.IsCompleted);
+
+        await run.StopAsync().WaitAsync(Patience, Ct);
+        await seed.StopAsync().WaitAsync(Patience, Ct);
+
+        var end = Assert.Single(observer.Ends);
+        Assert.True(end.Stopped);
+        Assert.Null(end.Error);
+        Assert.NotNull(end.Result);
+        Assert.Equal(built.Torrent.TotalLength, end.Result.Downloaded);
+        Assert.Equal(0, end.Result.PiecesFromResume);
+        Assert.Equal(0, session.TorrentCount);
+    }
+
+    [Fact]
     public void Start_SeedingRecordWhoseDataBecomesUnreadable_EndsWithTheErrorAndLeavesTheSession() =>
         Simulated.Passes(UnreadableRecord, seed: 42);
 

@@ -375,7 +375,7 @@ public class SettingsTableTests
         var options = swarm.Options(folder.Path) with { SeedAfterDownload = true, SeedRatio = 0 };
 
         // Seeding without a limit would run until cancelled; a ratio of zero is reached at once.
-        var result = await SwarmDownload.RunAsync(swarm.Built.Torrent, options, null, Ct).WaitAsync(TimeSpan.FromSeconds(60), Ct);
+        var result = await TorrentClient.DownloadAsync(swarm.Built.Torrent, options, null, Ct).WaitAsync(TimeSpan.FromSeconds(60), Ct);
 
         Assert.Equal(swarm.Built.Torrent.TotalLength, result.Downloaded);
     }

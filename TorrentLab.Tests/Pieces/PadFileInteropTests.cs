@@ -1,3 +1,4 @@
+using TorrentLab.Client;
 using System.Net;
 using TorrentLab.Creation;
 using TorrentLab.Metainfo;
@@ -32,7 +33,7 @@ public class PadFileInteropTests
         foreach (var (path, data) in files) await File.WriteAllBytesAsync(folder.Combine("seed", "padded", path[0]), data.ToArray(), Ct);
         using var seeder = await LibtorrentSeeder.StartAsync(python, torrentPath, folder.Combine("seed"), folder.Path, Ct);
 
-        var result = await SwarmDownload.RunAsync(torrent, new DownloadOptions
+        var result = await TorrentClient.DownloadAsync(torrent, new DownloadOptions
         {
             Session = new SessionSettings
             {

@@ -1,3 +1,4 @@
+using TorrentLab.Client;
 using System.Net;
 using System.Security.Cryptography;
 using TorrentLab.Downloads;
@@ -63,7 +64,7 @@ internal sealed class SeederRig : IAsyncDisposable
 
     /// <summary>An honest swarm downloader into its own folder <paramref name="name"/>, dialling only the seeder.</summary>
     public Task<DownloadResult> DownloadAsync(string name, CancellationToken ct) =>
-        SwarmDownload.RunAsync(Built.Torrent, Options(Folder.Combine(name)).WithSession(s => s with { HandshakeTimeout = TimeSpan.FromSeconds(3) }) with
+        TorrentClient.DownloadAsync(Built.Torrent, Options(Folder.Combine(name)).WithSession(s => s with { HandshakeTimeout = TimeSpan.FromSeconds(3) }) with
         {
             ExtraPeers = [new IPEndPoint(IPAddress.Loopback, Seeder.Port)],
         }, null, ct);

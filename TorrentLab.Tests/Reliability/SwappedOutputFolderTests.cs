@@ -49,7 +49,7 @@ public class SwappedOutputFolderTests
         // Not yet held: the download's own session saves its DHT table (.torrentlab/dht.json) by path when it ends,
         // through the link (RELIABILITY.md, "Not covered yet"). No ledger and no data file get there.
         Assert.Empty(Directory.EnumerateFileSystemEntries(decoy, "*", SearchOption.AllDirectories).Select(p => Path.GetRelativePath(decoy, p))
-            .Except([OutputPaths.StateFolder, Path.Combine(OutputPaths.StateFolder, SwarmDownload.DhtStateFile)]));
+            .Except([OutputPaths.StateFolder, Path.Combine(OutputPaths.StateFolder, Session.DhtStateFile)]));
         Assert.False(new ResumeLedger(built.Torrent, output).Validate().IsTrusted);
     }
 }

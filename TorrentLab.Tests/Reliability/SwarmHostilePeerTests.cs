@@ -1,3 +1,4 @@
+using TorrentLab.Client;
 using System.Collections.Concurrent;
 using System.Net;
 using System.Security.Cryptography;
@@ -92,7 +93,7 @@ public class SwarmHostilePeerTests
             try
             {
                 IPEndPoint[] peers = [poisoner.EndPoint, .. honest.Select(h => h.EndPoint)];
-                result = await SwarmDownload.RunAsync(built.Torrent, Options(folder.Path, log, peers), null, Ct).WaitAsync(TimeSpan.FromSeconds(60), Ct);
+                result = await TorrentClient.DownloadAsync(built.Torrent, Options(folder.Path, log, peers), null, Ct).WaitAsync(TimeSpan.FromSeconds(60), Ct);
             }
             finally
             {
@@ -140,7 +141,7 @@ public class SwarmHostilePeerTests
         // settles by peer id (Register); an impostor that races the real handshake is that case, not this one.
         var delivered = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var progress = new FirstPiece(delivered);
-        var download = SwarmDownload.RunAsync(built.Torrent, options, progress, Ct);
+        var download = TorrentClient.DownloadAsync(built.Torrent, options, progress, Ct);
         await Task.WhenAny(delivered.Task, download).WaitAsync(TimeSpan.FromSeconds(20), Ct);
         Assert.True(delivered.Task.IsCompleted, "the seeder never delivered a piece");
         using var impostor = await HostileClient.ConnectAsync(port, Ct);
@@ -193,7 +194,7 @@ public class SwarmHostilePeerTests
         try
         {
             IPEndPoint[] peers = [.. hostile.Select(h => h.Peer.EndPoint), seeder.EndPoint];
-            await SwarmDownload.RunAsync(built.Torrent, Options(folder.Path, log, peers), null, Ct).WaitAsync(TimeSpan.FromSeconds(60), Ct);
+            await TorrentClient.DownloadAsync(built.Torrent, Options(folder.Path, log, peers), null, Ct).WaitAsync(TimeSpan.FromSeconds(60), Ct);
         }
         finally
         {

@@ -1,3 +1,4 @@
+using TorrentLab.Client;
 using System.Net;
 using System.Net.Sockets;
 using TorrentLab.Downloads;
@@ -84,7 +85,7 @@ public class UtpSynFloodTests
         }
 
         var log = new System.Collections.Concurrent.ConcurrentQueue<string>();
-        var result = await SwarmDownload.RunAsync(built.Torrent, SeederRig.Options(rig.Folder.Combine("honest")).WithSession(s => s with { Transport = PeerTransport.Utp }) with
+        var result = await TorrentClient.DownloadAsync(built.Torrent, SeederRig.Options(rig.Folder.Combine("honest")).WithSession(s => s with { Transport = PeerTransport.Utp }) with
         {
             ExtraPeers = [port],
             StallTimeout = TimeSpan.FromSeconds(20),

@@ -1,3 +1,4 @@
+using TorrentLab.Client;
 using System.Collections.Concurrent;
 using System.Net;
 using TorrentLab.Downloads;
@@ -28,7 +29,7 @@ public class FastExtensionInteropTests
         var trace = new ConcurrentQueue<string>();
         var ltPeer = $"127.0.0.1:{seeder.Port}";
 
-        await SwarmDownload.RunAsync(built.Torrent, new DownloadOptions
+        await TorrentClient.DownloadAsync(built.Torrent, new DownloadOptions
         {
             Session = new SessionSettings
             {
@@ -83,7 +84,7 @@ public class FastExtensionInteropTests
             long received = 0, chokes = 0;
             var fast = false;
 
-            await SwarmDownload.RunAsync(built.Torrent, new DownloadOptions
+            await TorrentClient.DownloadAsync(built.Torrent, new DownloadOptions
             {
                 Session = new SessionSettings
                 {

@@ -110,7 +110,7 @@ public class HolepunchSimulatedTests
         var unreachable = new IPEndPoint(targetHost.Address, target.LocalEndPoint.Port);
         var log = new List<string>();
         using var stop = new CancellationTokenSource();
-        var download = SwarmDownload.RunAsync(built.Torrent, InitiatorOptions(sim, downloaderHost, log), null, stop.Token);
+        var download = TorrentClient.DownloadAsync(built.Torrent, InitiatorOptions(sim, downloaderHost, log), null, stop.Token);
         try
         {
             using var relay = await ConnectRelayAsync(sim, relayHost, downloaderHost, built.Torrent, log);
@@ -141,7 +141,7 @@ public class HolepunchSimulatedTests
         var unreachable = new IPEndPoint(targetHost.Address, 7000); // nothing bound there, TCP or UDP
         var log = new List<string>();
         using var stop = new CancellationTokenSource();
-        var download = SwarmDownload.RunAsync(built.Torrent, InitiatorOptions(sim, downloaderHost, log), null, stop.Token);
+        var download = TorrentClient.DownloadAsync(built.Torrent, InitiatorOptions(sim, downloaderHost, log), null, stop.Token);
         try
         {
             using var relay = await ConnectRelayAsync(sim, relayHost, downloaderHost, built.Torrent, log);

@@ -1,3 +1,4 @@
+using TorrentLab.Client;
 using System.Collections.Concurrent;
 using System.Net;
 using TorrentLab.Downloads;
@@ -76,7 +77,7 @@ public class IPv6InteropTests
         var trace = new ConcurrentQueue<string>();
         var log = new ConcurrentQueue<string>();
 
-        await SwarmDownload.RunAsync(built.Torrent, new DownloadOptions
+        await TorrentClient.DownloadAsync(built.Torrent, new DownloadOptions
         {
             Session = new SessionSettings
             {

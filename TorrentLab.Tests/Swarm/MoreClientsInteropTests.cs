@@ -1,3 +1,4 @@
+using TorrentLab.Client;
 using System.Net;
 using TorrentLab.Downloads;
 using TorrentLab.Swarm;
@@ -62,7 +63,7 @@ public class MoreClientsInteropTests
         /// <summary>Our swarm engine downloads into <c>out/</c> from whoever the tracker names.</summary>
         public async Task<DownloadResult> DownloadAsync()
         {
-            var result = await SwarmDownload.RunAsync(Built.Torrent, new DownloadOptions
+            var result = await TorrentClient.DownloadAsync(Built.Torrent, new DownloadOptions
             {
                 Session = new SessionSettings
                 {

@@ -1,3 +1,4 @@
+using TorrentLab.Client;
 using System.Diagnostics;
 using System.Net;
 using TorrentLab.Downloads;
@@ -33,7 +34,7 @@ public class RateLimitInteropTests
         var clock = Stopwatch.StartNew();
         var firstPieceAt = TimeSpan.Zero; // after connecting and the first piece: what follows is the limit alone
         var progress = new SynchronousProgress(p => { if (p.BytesDone > 0 && firstPieceAt == TimeSpan.Zero) firstPieceAt = clock.Elapsed; });
-        await SwarmDownload.RunAsync(built.Torrent, new DownloadOptions
+        await TorrentClient.DownloadAsync(built.Torrent, new DownloadOptions
         {
             Session = new SessionSettings
             {
@@ -101,7 +102,7 @@ public class RateLimitInteropTests
         var received = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var progress = new Progress<DownloadProgress>(p => { if (p.BytesDone >= 256 * 1024) received.TrySetResult(); });
 
-        var download = SwarmDownload.RunAsync(built.Torrent, new DownloadOptions
+        var download = TorrentClient.DownloadAsync(built.Torrent, new DownloadOptions
         {
             Session = new SessionSettings
             {

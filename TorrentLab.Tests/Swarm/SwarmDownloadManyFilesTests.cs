@@ -1,3 +1,4 @@
+using TorrentLab.Client;
 using System.Net;
 using System.Net.Sockets;
 using TorrentLab.Swarm;
@@ -25,7 +26,7 @@ public class SwarmDownloadManyFilesTests
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(Ct);
         var output = folder.Combine("out");
 
-        var download = SwarmDownload.RunAsync(built.Torrent, SeederRig.Options(output).WithSession(s => s with { Transport = TorrentLab.Downloads.PeerTransport.Tcp, Dht = false }) with
+        var download = TorrentClient.DownloadAsync(built.Torrent, SeederRig.Options(output).WithSession(s => s with { Transport = TorrentLab.Downloads.PeerTransport.Tcp, Dht = false }) with
         {
             ExtraPeers = [(IPEndPoint)peer.LocalEndpoint],
         }, null, stop.Token);

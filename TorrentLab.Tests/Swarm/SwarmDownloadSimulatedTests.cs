@@ -1,3 +1,4 @@
+using TorrentLab.Client;
 using System.Net;
 using TorrentLab.Downloads;
 using TorrentLab.Lab;
@@ -61,7 +62,7 @@ public class SwarmDownloadSimulatedTests
 
         // No tracker on the simulated network: the seventeen others are given after the four bad ones (on real sockets
         // they came from a tracker, and so after the given ones too).
-        var result = await SwarmDownload.RunAsync(swarm.Built.Torrent,
+        var result = await TorrentClient.DownloadAsync(swarm.Built.Torrent,
             swarm.Options() with { ExtraPeers = [.. swarm.Peers.Select(p => p.EndPoint)] }, null, CancellationToken.None);
 
         swarm.AssertFiles();
@@ -74,7 +75,7 @@ public class SwarmDownloadSimulatedTests
         Assert.Equal(0, result.PiecesFromResume);
         var expected = swarm.Built.Files.Select(f => f.Path.Replace('\\', '/'))
             .Append($".torrentlab/{swarm.Built.Torrent.InfoHash.Hex}.json")
-            .Append($".torrentlab/{SwarmDownload.DhtStateFile}") // the DHT routing table, saved beside the ledgers
+            .Append($".torrentlab/{Session.DhtStateFile}") // the DHT routing table, saved beside the ledgers
             .Order().ToList();
         Assert.Equal(expected, MockSwarm.FilesBelow(swarm.Output));
     }
@@ -88,7 +89,7 @@ public class SwarmDownloadSimulatedTests
         var slow = swarm.Add(SyntheticBehaviour.Slow, o => o with { SlowDelay = TimeSpan.FromMilliseconds(100) });
         var log = new List<string>();
 
-        var result = await SwarmDownload.RunAsync(swarm.Built.Torrent,
+        var result = await TorrentClient.DownloadAsync(swarm.Built.Torrent,
             swarm.Options(log.Add) with { ExtraPeers = [liar.EndPoint, slow.EndPoint], RequestTimeout = TimeSpan.FromSeconds(1) }, null,
             CancellationToken.None);
 
@@ -108,7 +109,7 @@ public class SwarmDownloadSimulatedTests
         var stall = TimeSpan.FromSeconds(3);
         var started = sim.Clock.Now;
 
-        var error = await Assert.ThrowsAsync<DownloadFailedException>(() => SwarmDownload.RunAsync(swarm.Built.Torrent,
+        var error = await Assert.ThrowsAsync<DownloadFailedException>(() => TorrentClient.DownloadAsync(swarm.Built.Torrent,
             swarm.Options() with { ExtraPeers = [.. swarm.Peers.Select(p => p.EndPoint)], StallTimeout = stall }, null, CancellationToken.None));
 
         // The two violators are banned in their first messages; the timer first looks at the download after 1 s, the
@@ -127,7 +128,7 @@ public class SwarmDownloadSimulatedTests
         var corrupt = swarm.Add(SyntheticBehaviour.Normal, CorruptEverything);
         var failed = 0;
 
-        await Assert.ThrowsAsync<DownloadFailedException>(() => SwarmDownload.RunAsync(swarm.Built.Torrent,
+        await Assert.ThrowsAsync<DownloadFailedException>(() => TorrentClient.DownloadAsync(swarm.Built.Torrent,
             swarm.Options() with { ExtraPeers = [corrupt.EndPoint], StallTimeout = TimeSpan.FromSeconds(2) },
             new Callback(p => failed = Math.Max(failed, p.Pieces?.CountOf(PieceState.Failed) ?? 0)), CancellationToken.None));
 

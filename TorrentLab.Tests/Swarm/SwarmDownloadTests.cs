@@ -1,3 +1,4 @@
+using TorrentLab.Client;
 using TorrentLab.Downloads;
 using TorrentLab.Lab;
 using TorrentLab.Storage;
@@ -25,7 +26,7 @@ public class SwarmDownloadTests
         var output = swarm.Folder.Combine("out");
         var clock = System.Diagnostics.Stopwatch.StartNew();
 
-        await SwarmDownload.RunAsync(swarm.Built.Torrent, swarm.Options(output), null, Ct);
+        await TorrentClient.DownloadAsync(swarm.Built.Torrent, swarm.Options(output), null, Ct);
 
         Assert.Equal(swarm.Built.Payload, File.ReadAllBytes(Path.Combine(output, "tiny.bin")));
         TestContext.Current.TestOutputHelper?.WriteLine($"{length / pieceLength} pieces of {pieceLength} bytes: {clock.Elapsed.TotalSeconds:F1} s");
@@ -44,8 +45,8 @@ public class SwarmDownloadTests
         var given = peers.Select(p => p.EndPoint).OrderBy(p => PeerPriority.Of(ours, p)).ToList();
         var log = new System.Collections.Concurrent.ConcurrentQueue<string>();
 
-        await SwarmDownload.RunAsync(swarm.Built.Torrent,
-            swarm.Options(swarm.Folder.Combine("out"), log.Enqueue).WithSession(s => s with { ListenPort = ours.Port }) with { ExtraPeers = given, MaxPeers = 1 }, null, Ct);
+        await TorrentClient.DownloadAsync(swarm.Built.Torrent,
+            swarm.Options(swarm.Folder.Combine("out"), log.Enqueue).WithSession(s => s with { ListenPort = ours.Port }) with { ExtraPeers = given, MaxPeers = 1, Engine = DownloadEngine.Swarm }, null, Ct);
 
         Assert.Contains($"listening on {ours} (TCP and uTP)", log);
         var first = log.First(l => l.Contains(": connected (outgoing", StringComparison.Ordinal));
@@ -63,7 +64,7 @@ public class SwarmDownloadTests
         var progress = new Callback(p => { if (p.PiecesDone >= torrent.PieceCount / 3) cancel.Cancel(); });
 
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() =>
-            SwarmDownload.RunAsync(torrent, swarm.Options(output) with { ExtraPeers = [slow.EndPoint] }, progress, cancel.Token));
+            TorrentClient.DownloadAsync(torrent, swarm.Options(output) with { ExtraPeers = [slow.EndPoint] }, progress, cancel.Token));
 
         var check = new ResumeLedger(torrent, output).Validate();
         Assert.True(check.IsTrusted, check.Reason);
@@ -74,7 +75,7 @@ public class SwarmDownloadTests
         Assert.InRange(kept, torrent.PieceCount / 3, torrent.PieceCount - 1);
         var normal = await swarm.AddAsync(SyntheticBehaviour.Normal, announce: false, Ct);
 
-        var result = await SwarmDownload.RunAsync(torrent, swarm.Options(output) with { ExtraPeers = [normal.EndPoint] }, null, Ct);
+        var result = await TorrentClient.DownloadAsync(torrent, swarm.Options(output) with { ExtraPeers = [normal.EndPoint] }, null, Ct);
 
         swarm.AssertFiles(output);
         Assert.Equal(kept, result.PiecesFromResume);
@@ -90,7 +91,7 @@ public class SwarmDownloadTests
         var normal = await swarm.AddAsync(SyntheticBehaviour.Normal, announce: false, Ct);
         PieceStates? last = null;
 
-        await SwarmDownload.RunAsync(swarm.Built.Torrent, swarm.Options(swarm.Folder.Combine("out")) with { ExtraPeers = [normal.EndPoint] },
+        await TorrentClient.DownloadAsync(swarm.Built.Torrent, swarm.Options(swarm.Folder.Combine("out")) with { ExtraPeers = [normal.EndPoint] },
             new Callback(p => last = p.Pieces), Ct);
 
         Assert.NotNull(last);
@@ -111,7 +112,7 @@ public class SwarmDownloadTests
         var log = new System.Collections.Concurrent.ConcurrentQueue<string>();
         var options = swarm.Options(swarm.Folder.Combine("out"), log.Enqueue) with { StallTimeout = null };
 
-        var run = SwarmDownload.RunAsync(swarm.Built.Torrent, options with { Session = options.Session with { Time = ticks.Clock } }, ticks, cancel.Token);
+        var run = TorrentClient.DownloadAsync(swarm.Built.Torrent, options with { Session = options.Session with { Time = ticks.Clock } }, ticks, cancel.Token);
         await ticks.StartedAsync();
 
         // The timer first looks at the download after 1 s; from 5 s later with no block, every report says why.

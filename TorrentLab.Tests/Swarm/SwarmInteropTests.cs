@@ -1,3 +1,4 @@
+using TorrentLab.Client;
 using System.Net;
 using TorrentLab.Downloads;
 using TorrentLab.Swarm;
@@ -57,7 +58,7 @@ public class SwarmInteropTests
             var log = new System.Collections.Concurrent.ConcurrentQueue<string>();
             var output = folder.Combine("out");
 
-            var result = await SwarmDownload.RunAsync(built.Torrent, new DownloadOptions
+            var result = await TorrentClient.DownloadAsync(built.Torrent, new DownloadOptions
             {
                 Session = new SessionSettings
                 {
@@ -144,7 +145,7 @@ public class SwarmInteropTests
         var (sent, received, mostOutstanding) = (0, 0, 0);
         var gate = new Lock();
 
-        await SwarmDownload.RunAsync(built.Torrent, new DownloadOptions
+        await TorrentClient.DownloadAsync(built.Torrent, new DownloadOptions
         {
             Session = new SessionSettings
             {

@@ -1,3 +1,4 @@
+using TorrentLab.Client;
 using System.Net;
 using TorrentLab.Cli.Commands;
 using TorrentLab.Cli.Display;
@@ -37,7 +38,7 @@ public class SwarmPaddingTests
         DownloadProgress? last = null;
         var progress = new SynchronousProgress(p => last = p);
 
-        var result = await SwarmDownload.RunAsync(torrent, new DownloadOptions
+        var result = await TorrentClient.DownloadAsync(torrent, new DownloadOptions
         {
             Session = new SessionSettings
             {

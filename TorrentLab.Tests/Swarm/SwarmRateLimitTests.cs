@@ -1,3 +1,4 @@
+using TorrentLab.Client;
 using System.Net;
 using TorrentLab.Downloads;
 using TorrentLab.Lab;
@@ -24,7 +25,7 @@ public class SwarmRateLimitTests
         var built = TestTorrents.SingleFile(length: Size, pieceLength: 64 * 1024, name: "limited.bin", announce: null, seed: 39);
         await using var seeder = SyntheticPeer.Start(SyntheticPeerOptions.ForTorrent(built.Torrent, built.Payload));
         using var folder = new TempFolder();
-        var run = SwarmDownload.RunAsync(built.Torrent, new DownloadOptions
+        var run = TorrentClient.DownloadAsync(built.Torrent, new DownloadOptions
         {
             Session = new SessionSettings
             {

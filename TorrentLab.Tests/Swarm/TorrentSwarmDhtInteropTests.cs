@@ -58,7 +58,7 @@ public class TorrentSwarmDhtInteropTests
         var first = await CliRunner.RunAsync([XtOnly(dht.InfoHash), "-o", output, "--port", "0", "--dht-bootstrap", dht.First.ToString(), "--quiet"],
             TimeSpan.FromSeconds(120));
         Assert.True(first.ExitCode == CliRunner.Codes.Ok, first.Stderr);
-        var state = File.ReadAllText(Path.Combine(output, ".torrentlab", SwarmDownload.DhtStateFile));
+        var state = File.ReadAllText(Path.Combine(output, ".torrentlab", Session.DhtStateFile));
         File.Delete(Path.Combine(output, "payload.bin"));
 
         // No --dht-bootstrap: the default public routers, which a loopback-only run skips without asking anyone.

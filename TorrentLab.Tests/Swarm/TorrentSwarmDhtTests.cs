@@ -65,14 +65,14 @@ public class TorrentSwarmDhtTests
         var host = sim.Network.AddHost("downloader", Link);
         var output = sim.FolderOf(host, "out");
 
-        var result = await SwarmDownload.RunAsync(built.Torrent, Options(sim, host, output, bootstrap), null, CancellationToken.None)
+        var result = await TorrentClient.DownloadAsync(built.Torrent, Options(sim, host, output, bootstrap), null, CancellationToken.None)
             .WaitAsync(TimeSpan.FromMinutes(2), sim.Clock);
 
         Assert.Equal(built.Payload, File.ReadAllBytes(Path.Combine(output, "payload.bin")));
         Assert.True(result.PeerSources.Dht >= 1, result.PeerSources.ToString());
         Assert.Equal(0, result.PeerSources.Tracker);
         Assert.Equal(0, result.PeerSources.Given);
-        var state = Path.Combine(output, ".torrentlab", SwarmDownload.DhtStateFile);
+        var state = Path.Combine(output, ".torrentlab", Session.DhtStateFile);
         Assert.Contains(bootstrap.Id.Hex, File.ReadAllText(state)); // the node it joined through is saved for next time
     }
 
@@ -89,7 +89,7 @@ public class TorrentSwarmDhtTests
         var host = sim.Network.AddHost("downloader", Link);
         var state = sim.FolderOf(host, "dht.json");
 
-        await SwarmDownload.RunAsync(first.Torrent, Options(sim, host, sim.FolderOf(host, "a"), bootstrap).WithSession(s => s with { DhtStatePath = state }), null, CancellationToken.None)
+        await TorrentClient.DownloadAsync(first.Torrent, Options(sim, host, sim.FolderOf(host, "a"), bootstrap).WithSession(s => s with { DhtStatePath = state }), null, CancellationToken.None)
             .WaitAsync(TimeSpan.FromMinutes(2), sim.Clock);
         var log = new List<string>();
         void Heard(string line)
@@ -99,7 +99,7 @@ public class TorrentSwarmDhtTests
         }
         // The session's own lines (its DHT's start among them) and the download's.
         var again = Options(sim, host, sim.FolderOf(host, "b"), bootstrap).WithSession(s => s with { DhtBootstrap = [], DhtStatePath = state, Log = Heard }) with { Log = Heard };
-        var result = await SwarmDownload.RunAsync(second.Torrent, again, null, CancellationToken.None).WaitAsync(TimeSpan.FromMinutes(2), sim.Clock);
+        var result = await TorrentClient.DownloadAsync(second.Torrent, again, null, CancellationToken.None).WaitAsync(TimeSpan.FromMinutes(2), sim.Clock);
 
         Assert.Equal(second.Payload, File.ReadAllBytes(Path.Combine(sim.FolderOf(host, "b"), "payload.bin")));
         Assert.True(result.PeerSources.Dht >= 1, result.PeerSources.ToString());

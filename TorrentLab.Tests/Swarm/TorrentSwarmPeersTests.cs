@@ -1,3 +1,4 @@
+using TorrentLab.Client;
 using System.Collections.Concurrent;
 using TorrentLab.Lab;
 using TorrentLab.Swarm;
@@ -29,7 +30,7 @@ public class TorrentSwarmPeersTests
             if (at > 0 && connected.TryAdd(line[..at].Replace("peer ", "", StringComparison.Ordinal), true) && connected.Count == Seeders) all.TrySetResult();
         }
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(Ct);
-        var download = SwarmDownload.RunAsync(swarm.Built.Torrent,
+        var download = TorrentClient.DownloadAsync(swarm.Built.Torrent,
             swarm.Options(swarm.Folder.Combine("out"), Log).WithSession(s => s with { Encryption = TorrentLab.Wire.EncryptionPolicy.Off }) with { StallTimeout = null }, null, stop.Token);
 
         // Twelve loopback connects take well under a second; without the refill, the next wake-up seen came after 30 s

@@ -1,3 +1,4 @@
+using TorrentLab.Client;
 using System.Collections.Concurrent;
 using System.Net;
 using TorrentLab.Downloads;
@@ -44,7 +45,7 @@ public class TorrentSwarmTransportTests
         }, ct: Ct);
         var log = new ConcurrentQueue<string>();
         var trace = new ConcurrentQueue<string>();
-        await SwarmDownload.RunAsync(built.Torrent, options(new DownloadOptions
+        await TorrentClient.DownloadAsync(built.Torrent, options(new DownloadOptions
         {
             Session = new SessionSettings
             {

@@ -1,3 +1,4 @@
+using TorrentLab.Client;
 using System.Collections.Concurrent;
 using System.Net;
 using TorrentLab.Creation;
@@ -37,7 +38,7 @@ public class WebSeedInteropTests
         var (code, output) = await a2.WaitAsync(InteropProcess.DownloaderPatience, Ct);
         var requestsByAria2 = server.Requests;
         var log = new ConcurrentQueue<string>();
-        await SwarmDownload.RunAsync(Torrent.Parse(bytes), new DownloadOptions
+        await TorrentClient.DownloadAsync(Torrent.Parse(bytes), new DownloadOptions
         {
             Session = new SessionSettings
             {

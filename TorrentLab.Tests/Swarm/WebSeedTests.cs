@@ -1,3 +1,4 @@
+using TorrentLab.Client;
 using System.Collections.Concurrent;
 using System.Net;
 using TorrentLab.Creation;
@@ -82,7 +83,7 @@ public class WebSeedTests
         var (torrent, files) = Build("alone.bin", [(["alone.bin"], 1_000_003)], server.Url + "/files/alone.bin", folder.Combine("www"), multi: false);
         var log = new ConcurrentQueue<string>();
 
-        var result = await SwarmDownload.RunAsync(torrent, Options(folder.Combine("out"), log), null, Ct).WaitAsync(TimeSpan.FromSeconds(60), Ct);
+        var result = await TorrentClient.DownloadAsync(torrent, Options(folder.Combine("out"), log), null, Ct).WaitAsync(TimeSpan.FromSeconds(60), Ct);
 
         AssertFiles(files, folder.Combine("out"));
         Assert.Contains(server.Url + "/files/alone.bin", result.PeersUsed);
@@ -100,7 +101,7 @@ public class WebSeedTests
         var (torrent, files) = Build("multi web", MultiFiles, server.Url + suffix, folder.Combine("www"), multi: true);
         var log = new ConcurrentQueue<string>();
 
-        await SwarmDownload.RunAsync(torrent, Options(folder.Combine("out"), log), null, Ct).WaitAsync(TimeSpan.FromSeconds(60), Ct);
+        await TorrentClient.DownloadAsync(torrent, Options(folder.Combine("out"), log), null, Ct).WaitAsync(TimeSpan.FromSeconds(60), Ct);
 
         AssertFiles(files, folder.Combine("out")); // "multi web" travels as multi%20web
     }
@@ -121,7 +122,7 @@ public class WebSeedTests
         var options = Options(folder.Combine("out"), log) with { StallTimeout = TimeSpan.FromHours(1) };
         var backOff = TimeSpan.FromSeconds(2);
 
-        var run = SwarmDownload.RunAsync(torrent, options with { Session = options.Session with { Time = clock } }, null, Ct);
+        var run = TorrentClient.DownloadAsync(torrent, options with { Session = options.Session with { Time = clock } }, null, Ct);
 
         Assert.True(await Wait.UntilAsync(() => clock.PendingTimers.Contains(backOff), TimeSpan.FromSeconds(60), Ct),
             string.Join("\n", log));
@@ -158,7 +159,7 @@ public class WebSeedTests
         var options = Options(folder.Combine("out"), log);
         var backOff = TimeSpan.FromSeconds(2);
 
-        var run = SwarmDownload.RunAsync(torrent, options with { Session = options.Session with { Time = clock } }, null, Ct);
+        var run = TorrentClient.DownloadAsync(torrent, options with { Session = options.Session with { Time = clock } }, null, Ct);
 
         // No other source: once the failure is logged and the back-off armed, nothing is asked until it has passed.
         Assert.True(await Wait.UntilAsync(() => clock.PendingTimers.Contains(backOff), TimeSpan.FromSeconds(60), Ct),
@@ -187,7 +188,7 @@ public class WebSeedTests
         var log = new ConcurrentQueue<string>();
         var options = Options(folder.Combine("out"), log) with { StallTimeout = TimeSpan.FromSeconds(2) };
 
-        var error = await Assert.ThrowsAsync<DownloadFailedException>(() => SwarmDownload.RunAsync(torrent, options, null, Ct).WaitAsync(TimeSpan.FromSeconds(60), Ct));
+        var error = await Assert.ThrowsAsync<DownloadFailedException>(() => TorrentClient.DownloadAsync(torrent, options, null, Ct).WaitAsync(TimeSpan.FromSeconds(60), Ct));
 
         Assert.Contains($"web seed {server.Url}/files/whole.bin dropped: the server ignores HTTP Range requests", error.Message);
         Assert.Contains(log, l => l.StartsWith($"web seed {server.Url}/files/whole.bin dropped: the server ignores HTTP Range requests", StringComparison.Ordinal));
@@ -205,7 +206,7 @@ public class WebSeedTests
         bool Dropped() => log.Any(l => l.StartsWith($"web seed {server.Url}/files/whole.bin dropped: the server ignores HTTP Range requests", StringComparison.Ordinal));
         var options = Options(folder.Combine("out"), log);
         var port = ProcessRunner.FreeTcpPort();
-        var download = SwarmDownload.RunAsync(torrent, options with { Session = options.Session with { ListenPort = port } }, null, Ct);
+        var download = TorrentClient.DownloadAsync(torrent, options with { Session = options.Session with { ListenPort = port } }, null, Ct);
 
         // The peer comes once the web seed's first answer was read and judged: given from the start, it could deliver
         // every piece first on a loaded machine (the download then ends with the web seed's request unanswered, and
@@ -232,7 +233,7 @@ public class WebSeedTests
         await using var seeder = await StartPeerAsync(torrent, folder.Combine("www"));
         var log = new ConcurrentQueue<string>();
 
-        await SwarmDownload.RunAsync(torrent, Options(folder.Combine("out"), log, new IPEndPoint(IPAddress.Loopback, seeder.Port)), null, Ct)
+        await TorrentClient.DownloadAsync(torrent, Options(folder.Combine("out"), log, new IPEndPoint(IPAddress.Loopback, seeder.Port)), null, Ct)
             .WaitAsync(TimeSpan.FromSeconds(60), Ct);
 
         AssertFiles(files, folder.Combine("out"));

@@ -1,3 +1,4 @@
+using TorrentLab.Client;
 using System.Collections.Concurrent;
 using System.Net;
 using TorrentLab.Downloads;
@@ -40,7 +41,7 @@ public class MseInteropTests
         var trace = new ConcurrentQueue<string>();
         var log = new ConcurrentQueue<string>();
 
-        await SwarmDownload.RunAsync(built.Torrent, new DownloadOptions
+        await TorrentClient.DownloadAsync(built.Torrent, new DownloadOptions
         {
             Session = new SessionSettings
             {

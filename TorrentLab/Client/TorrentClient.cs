@@ -71,7 +71,7 @@ public static partial class TorrentClient
 
     /// <summary>Where a download into <paramref name="outputDirectory"/> saves the DHT routing table (beside its resume
     /// ledgers); a magnet link opened for that download reads and updates the same file.</summary>
-    public static string DhtStatePathIn(string outputDirectory) => SwarmDownload.DhtStatePathIn(outputDirectory);
+    public static string DhtStatePathIn(string outputDirectory) => Session.DhtStatePathIn(outputDirectory);
 
     /// <summary>Default download options for finding a magnet link's peers (only the peer-finding settings are read).</summary>
     internal static DownloadOptions PeerFinding(ILogger? logger) => new() { OutputDirectory = ".", Logger = logger };
@@ -190,7 +190,7 @@ public static partial class TorrentClient
     internal static async Task<DownloadResult> RunPrepared(Session? session, DownloadStart start, DownloadOptions options,
         IProgress<DownloadProgress>? progress, CancellationToken ct)
     {
-        if (EngineFor(options) != DownloadEngine.Reference) return await SwarmDownload.RunAsync(start, options, progress, ct, session).ConfigureAwait(false);
+        if (EngineFor(options) != DownloadEngine.Reference) return await RunSwarmAsync(session, start, options, progress, ct).ConfigureAwait(false);
         DownloadResult result;
         if (session is null) result = await ReferenceDownload.RunAsync(start, options, progress, ct).ConfigureAwait(false);
         else
@@ -206,6 +206,30 @@ public static partial class TorrentClient
         options.Events?.Downloaded(result); // the story has every wanted piece (it returns only then)
         return result;
     }
+
+    /// <summary>The swarm engine, awaited: in <paramref name="session"/>, or in one of its own made from
+    /// <see cref="DownloadOptions.Session"/> (the DHT table kept beside the resume ledgers; no port bound when nothing is
+    /// to be done); a torrent that seeds after is seeded until its plan ends or <paramref name="ct"/> is cancelled, which
+    /// then ends the seeding and returns the result (the download itself succeeded).</summary>
+    private static async Task<DownloadResult> RunSwarmAsync(Session? session, DownloadStart start, DownloadOptions options,
+        IProgress<DownloadProgress>? progress, CancellationToken ct)
+    {
+        if (session is null && SwarmDownload.NothingToDo(start, options))
+            return await CompleteAtStart.RecordAsync(start, options, progress, ct).ConfigureAwait(false);
+        await using var own = session is null ? Session.Start(OwnSession(options)) : null;
+        var (result, seeding) = await SwarmDownload.RunAsync(start, options, progress, session ?? own!, ct).ConfigureAwait(false);
+        // The seeding torrent waits without a frame of its own: its limits are timers of its own.
+        return seeding is null ? result! : await seeding.SeedUntilCancelled(result, progress, ct).ConfigureAwait(false);
+    }
+
+    /// <summary>The settings of the session a download makes for itself: its DHT routing table beside its resume
+    /// ledgers (the next download in that folder needs no bootstrap node), its log and trace the download's unless set.</summary>
+    private static SessionSettings OwnSession(DownloadOptions options) => options.Session with
+    {
+        DhtStatePath = options.Session.DhtStatePath ?? Session.DhtStatePathIn(options.OutputDirectory),
+        Log = options.Session.Log ?? options.Log,
+        Trace = options.Session.Trace ?? options.Trace,
+    };
 
     /// <summary>Passes progress on, telling <paramref name="reads"/> each piece first reported verified.</summary>
     private sealed class WrittenFromProgress(Pieces.ReadDemand reads, int pieceCount, IProgress<DownloadProgress>? inner) : IProgress<DownloadProgress>

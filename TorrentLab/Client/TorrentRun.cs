@@ -8,9 +8,10 @@ namespace TorrentLab.Client;
 /// <see cref="TorrentClient.Start"/>, stopped with <see cref="StopAsync"/>, its progress and its end told to its
 /// <see cref="ITorrentRunObserver"/>.</summary>
 /// <remarks>
-/// A run is a task while it prepares (the resume decision, a re-hash) or downloads. A torrent that has everything it
-/// wants and seeds is not (its ratio or time limit is a timer of its own): it becomes a record of the session (a
-/// <see cref="SeedingTorrent"/>), and the task, its frame and its cancellation are let go. libtorrent and Transmission
+/// A run is a task while it prepares (the resume decision, a re-hash) or downloads. A torrent that seeds is not,
+/// whether it had everything it wants at its start or its download has just completed (its ratio or time limit is a
+/// timer of its own): it becomes a record of the session (a <see cref="SeedingTorrent"/>, the download's swarm and
+/// connections handed to it), and the task, its frame and its cancellation are let go. libtorrent and Transmission
 /// hold a seeding torrent the same way, as an entry of the session rather than something that waits.
 /// </remarks>
 internal sealed class TorrentRun : ISeedingEnd, IProgress<DownloadProgress>
@@ -65,6 +66,9 @@ internal sealed class TorrentRun : ISeedingEnd, IProgress<DownloadProgress>
         BecomeRecord(seeding, null);
     }
 
+    /// <summary>True while it seeds as a record of the session: no task, frame or cancellation of the run waits with it.</summary>
+    internal bool IsRecord { get { lock (_lock) return _seeding is not null && _cts is null; } }
+
     /// <summary>Stops the run: its peers leave, the trackers hear <c>stopped</c>, the ledger is saved. Completes after
     /// the observer heard the end (at once when it had ended already).</summary>
     public Task StopAsync()
@@ -96,14 +100,17 @@ internal sealed class TorrentRun : ISeedingEnd, IProgress<DownloadProgress>
         try
         {
             var start = await TorrentClient.PrepareAsync(session, torrent, options, ct).ConfigureAwait(false);
-            if (session is not null && TorrentClient.EngineFor(options) == DownloadEngine.Swarm && options.SeedAfterDownload
-                && start.Selection.IsDoneIn(start.Have))
+            if (session is not null && TorrentClient.EngineFor(options) == DownloadEngine.Swarm)
             {
-                var (seeding, seeded) = await SwarmDownload.StartSeedingAsync(start, options, session, ct).ConfigureAwait(false);
-                BecomeRecord(seeding, seeded);
-                return; // the frame, the task and the cancellation go: the session holds the torrent
+                var (downloaded, seeding) = await SwarmDownload.RunAsync(start, options, this, session, ct).ConfigureAwait(false);
+                if (seeding is not null)
+                {
+                    BecomeRecord(seeding, downloaded);
+                    return; // the frame, the task and the cancellation go: the session holds the torrent
+                }
+                result = downloaded;
             }
-            result = await TorrentClient.RunPrepared(session, start, options, this, ct).ConfigureAwait(false);
+            else result = await TorrentClient.RunPrepared(session, start, options, this, ct).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
         {

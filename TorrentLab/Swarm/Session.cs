@@ -26,6 +26,13 @@ namespace TorrentLab.Swarm;
 /// </remarks>
 internal sealed partial class Session : IAsyncDisposable
 {
+    /// <summary>The saved DHT routing table's file name, in the output folder's state folder.</summary>
+    public const string DhtStateFile = "dht.json";
+
+    /// <summary>Where a download into <paramref name="outputDirectory"/> keeps the DHT routing table: beside its resume ledgers.</summary>
+    public static string DhtStatePathIn(string outputDirectory) =>
+        Path.Combine(OutputPaths.Root(outputDirectory), OutputPaths.StateFolder, DhtStateFile);
+
     private readonly PeerListener _listener;
     private readonly SwarmDirectory _swarms = new();
     private readonly CancellationTokenSource _stop = new();

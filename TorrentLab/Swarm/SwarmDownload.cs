@@ -1,82 +1,67 @@
 using TorrentLab.Downloads;
-using TorrentLab.Metainfo;
 using TorrentLab.Storage;
-using TorrentLab.Wire;
 
 namespace TorrentLab.Swarm;
 
-/// <summary>Downloads a torrent from many peers at once (the default engine; <c>MaxPeers == 1</c> is the reference
-/// path's job), serving what it has to others meanwhile, and optionally seeding afterwards.</summary>
+/// <summary>What a swarm download came to: its result, and, when it is to seed, the torrent seeding on in its session
+/// as a record of the session (no task waits with it).</summary>
+/// <param name="Result">What it downloaded; null for a whole torrent that seeds from the start (its result is made when
+/// its seeding ends).</param>
+/// <param name="Seeding">The torrent seeding on, or null when it does not seed.</param>
+internal readonly record struct SwarmOutcome(DownloadResult? Result, SeedingTorrent? Seeding);
+
+/// <summary>Downloads a torrent from many peers at once in a session (the default engine; <c>MaxPeers == 1</c> is the
+/// reference path's job), serving what it has to others meanwhile, and hands it on to seed when it is to.</summary>
 /// <remarks>
-/// The story: resume (trusted ledger, else a re-hash of existing files) -> open storage -> listen, announce
+/// The story: from the resume decision made (<see cref="DownloadStart"/>) -> open storage -> listen, announce
 /// <c>started</c>, dial peers -> pieces flow through the <see cref="Pieces.PieceManager"/> (rarest first, endgame) ->
-/// each verified piece is written, announced with <c>have</c> and recorded by the periodic ledger save -> announce
-/// <c>completed</c> -> optionally seed (<see cref="DownloadOptions.SeedAfterDownload"/>) -> announce <c>stopped</c>.
-/// Cancelling stops every peer first, then writes the ledger once more, so a later run trusts it; then
-/// <see cref="OperationCanceledException"/> is thrown.
+/// each verified piece is written, announced with <c>have</c> and recorded by the periodic ledger save -> the ledger
+/// saved at completion -> the same swarm, its connections kept, seeds on as a <see cref="SeedingTorrent"/>
+/// (<see cref="DownloadOptions.SeedAfterDownload"/>), or announces <c>stopped</c>. Cancelling stops every peer first,
+/// then writes the ledger once more, so a later run trusts it; then <see cref="OperationCanceledException"/> is thrown.
 /// </remarks>
 internal static class SwarmDownload
 {
-    /// <summary>The saved DHT routing table's file name, in the output folder's state folder.</summary>
-    public const string DhtStateFile = "dht.json";
+    /// <summary>True when there is nothing to do but say so: every wanted piece is here and it is not to seed.</summary>
+    public static bool NothingToDo(DownloadStart start, DownloadOptions options) =>
+        !options.SeedAfterDownload && start.Selection.IsDoneIn(start.Have);
 
-    /// <summary>Where a download into <paramref name="outputDirectory"/> keeps the DHT routing table: beside its resume ledgers.</summary>
-    public static string DhtStatePathIn(string outputDirectory) =>
-        Path.Combine(OutputPaths.Root(outputDirectory), OutputPaths.StateFolder, DhtStateFile);
-
-    /// <summary>Downloads <paramref name="torrent"/> into <see cref="DownloadOptions.OutputDirectory"/>.</summary>
+    /// <summary>Downloads from where <paramref name="start"/> left off in <paramref name="session"/>, or seeds at once a
+    /// torrent that has every piece it wants.</summary>
     /// <exception cref="DownloadFailedException">No peer delivered data for <see cref="DownloadOptions.StallTimeout"/>.</exception>
     /// <exception cref="StorageException">Writing failed (e.g. the disk is full); the ledger keeps what was written.</exception>
-    /// <exception cref="SwarmException">No port to listen on.</exception>
+    /// <exception cref="SwarmException">The session runs this torrent already.</exception>
     /// <exception cref="OperationCanceledException">Cancelled; the ledger was saved first.</exception>
-    /// <remarks>While seeding after the download, cancellation ends the seeding and the result is returned (the
-    /// download itself succeeded).</remarks>
-    public static async Task<DownloadResult> RunAsync(Torrent torrent, DownloadOptions options, IProgress<DownloadProgress>? progress,
-        CancellationToken ct)
+    public static async Task<SwarmOutcome> RunAsync(DownloadStart start, DownloadOptions options, IProgress<DownloadProgress>? progress,
+        Session session, CancellationToken ct)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(options.MaxPeers, 1, nameof(options.MaxPeers));
-        var start = await DownloadStart.PrepareAsync(torrent, options, ct).ConfigureAwait(false);
-        return await RunAsync(start, options, progress, ct).ConfigureAwait(false);
+        if (NothingToDo(start, options)) return new(await CompleteAtStart.RecordAsync(start, options, progress, ct).ConfigureAwait(false), null);
+        if (start.Selection.IsDoneIn(start.Have))
+        {
+            // A complete torrent seeds with no swarm until a peer comes (no storage opened here).
+            var (seeding, result) = await CompleteAtStart.SeedAsync(start, options, session, ct).ConfigureAwait(false);
+            return new(result, seeding);
+        }
+        return await DownloadAsync(start, options, progress, session, ct).ConfigureAwait(false);
     }
 
-    /// <summary>Downloads from where <paramref name="start"/> left off (the front door made the resume decision), in
-    /// <paramref name="session"/>, or in a session of its own made from <see cref="DownloadOptions.Session"/> (with the
-    /// DHT table kept beside the resume ledgers) when that is null.</summary>
-    internal static Task<DownloadResult> RunAsync(DownloadStart start, DownloadOptions options, IProgress<DownloadProgress>? progress,
-        CancellationToken ct, Session? session = null)
+    private static async Task<SwarmOutcome> DownloadAsync(DownloadStart start, DownloadOptions options, IProgress<DownloadProgress>? progress,
+        Session session, CancellationToken ct)
     {
-        ArgumentOutOfRangeException.ThrowIfLessThan(options.MaxPeers, 1, nameof(options.MaxPeers));
-        var done = start.Selection.IsDoneIn(start.Have);
-        if (done && !options.SeedAfterDownload) return AlreadyCompleteAsync(start, options, progress, ct);
-        // In a session it was given, a complete torrent seeds with no swarm until a peer comes (no storage opened here).
-        if (done && session is not null) return SeedCompleteAsync(start, options, progress, session, ct);
-        return DownloadAsync(start, options, progress, ct, session);
-    }
-
-    private static async Task<DownloadResult> DownloadAsync(DownloadStart start, DownloadOptions options, IProgress<DownloadProgress>? progress,
-        CancellationToken ct, Session? session)
-    {
-        var torrent = start.Torrent;
-        // The DHT routing table lives beside the resume ledgers, so the next download in this folder needs no bootstrap node.
-        await using var own = session is null
-            ? Session.Start(options.Session with { DhtStatePath = options.Session.DhtStatePath ?? DhtStatePathIn(options.OutputDirectory), Log = options.Session.Log ?? options.Log, Trace = options.Session.Trace ?? options.Trace })
-            : null;
-        if (start.Selection.IsDoneIn(start.Have)) return await SeedCompleteAsync(start, options, progress, own!, ct).ConfigureAwait(false);
         // Files are created by their first piece or in the background (below), not all before the first connection: a
         // torrent of 500,000 files took minutes to create them, and meanwhile nothing listened, announced or timed out.
-        var host = session ?? own!;
-        using var storage = FileStorage.Open(start.Layout, ownership: start.Ownership, have: start.Have, createNow: false, budget: host.OpenFiles);
-        var ledger = new ResumeLedger(start.Layout);
-        var swarm = new TorrentSwarm(host, torrent, options, storage, start.Have, downloading: true, start.Selection) { Progress = { ReportTo = progress } };
-        var saver = new ResumeSaver(ledger, storage, swarm.WrittenSnapshot, options.LedgerInterval);
-        // File priorities, order, trackers and peers change while it downloads (the session's handle asks here before it
-        // restarts); a seeding torrent that takes over attaches its own.
-        var seedingChoice = new LiveChanges.SeedingChoice(options); // whether and how long it seeds, live until complete
+        var storage = FileStorage.Open(start.Layout, ownership: start.Ownership, have: start.Have, createNow: false, budget: session.OpenFiles);
+        var swarm = new TorrentSwarm(session, start.Torrent, options, storage, start.Have, downloading: true, start.Selection) { Progress = { ReportTo = progress } };
+        var saver = new ResumeSaver(new ResumeLedger(start.Layout), storage, swarm.WrittenSnapshot, options.LedgerInterval);
+        // Whether and how long it seeds is live until complete; the rest of what changes live is the swarm's.
+        var seedingChoice = new LiveChanges.SeedingChoice(options);
         var live = new LiveChanges.Target(selection => swarm.TrySetSelection(selection, start.Layout), swarm.TrySetSequential,
             swarm.Announcing.TryReannounce, swarm.Announcing.TrySetTrackers, swarm.TryAddPeer, swarm.TrySetMaxPeers, seedingChoice.TrySet, swarm.TrySetSuperSeed);
         options.Live?.Attach(live);
         using var stopCreating = CancellationTokenSource.CreateLinkedTokenSource(ct);
         var creating = Task.CompletedTask;
+        SeedingTorrent? seeding = null; // once set, the swarm and its storage are the seeding torrent's
         try
         {
             await saver.SaveNowAsync(force: true, ct).ConfigureAwait(false); // records the files already there as ours at once
@@ -91,10 +76,10 @@ internal static class SwarmDownload
             var downloaded = Result(swarm);
             options.Events?.Downloaded(downloaded); // before the report that says every piece is here
             progress?.Report(swarm.Snapshot());
-            if (!options.SeedAfterDownload) return downloaded;
-            // Seeding goes on in the same swarm until its peers leave; then the torrent holds no swarm until one comes.
-            var seeding = SeedingTorrent.TakeOver(host, swarm, storage, options, swarm.WrittenSnapshot());
-            return await SeedUntilDoneAsync(seeding, downloaded, progress, ct).ConfigureAwait(false);
+            // Seeding goes on in the same swarm, its connections kept, until its peers leave; then the torrent holds no
+            // swarm until one comes.
+            if (options.SeedAfterDownload) seeding = SeedingTorrent.TakeOver(session, swarm, storage, options, swarm.WrittenSnapshot());
+            return new(downloaded, seeding);
         }
         finally
         {
@@ -102,64 +87,14 @@ internal static class SwarmDownload
             await stopCreating.CancelAsync().ConfigureAwait(false);
             try { await creating.ConfigureAwait(false); }
             catch (Exception e) when (e is OperationCanceledException or StorageException) { } // already thrown above, or stopping
-            await swarm.DisposeAsync().ConfigureAwait(false); // every peer has stopped: no write after the last save
-            await saver.DisposeAsync().ConfigureAwait(false);   // the final ledger save (completion or cancel)
+            if (seeding is null)
+            {
+                await swarm.DisposeAsync().ConfigureAwait(false); // every peer has stopped: no write after the last save
+                await saver.DisposeAsync().ConfigureAwait(false);   // the final ledger save (completion or cancel)
+                storage.Dispose();
+            }
         }
     }
-
-    /// <summary>Everything wanted is on disk and the torrent is to be seeded: the ledger is written (it records the
-    /// files as ours) and the torrent seeds with no swarm until a peer comes.</summary>
-    private static async Task<DownloadResult> SeedCompleteAsync(DownloadStart start, DownloadOptions options,
-        IProgress<DownloadProgress>? progress, Session session, CancellationToken ct)
-    {
-        var (seeding, result) = await StartSeedingAsync(start, options, session, ct).ConfigureAwait(false);
-        return await SeedUntilDoneAsync(seeding, result, progress, ct).ConfigureAwait(false);
-    }
-
-    /// <summary>Starts seeding a torrent that has everything it wants in <paramref name="session"/>, the ledger written
-    /// first unless it was trusted. Returns the seeding torrent and the result it is to end with (null: made when it
-    /// ends, for a whole torrent; a partial seed's says what it skipped).</summary>
-    /// <exception cref="SwarmException">The session runs this torrent already.</exception>
-    internal static async ValueTask<(SeedingTorrent Seeding, DownloadResult? Result)> StartSeedingAsync(DownloadStart start,
-        DownloadOptions options, Session session, CancellationToken ct)
-    {
-        await RecordAsync(start, options, ct).ConfigureAwait(false); // at once with a trusted ledger
-        var seeding = SeedingTorrent.Start(session, start.Torrent, options, start.Have);
-        var result = start.Selection.Skipping(start.Torrent) is { } skipping ? seeding.SeededResult() with { Selected = skipping } : null;
-        options.Events?.Downloaded(result ?? NothingDownloaded(start));
-        return (seeding, result);
-    }
-
-    /// <summary>Writes the ledger of a download that has everything it wants (it records the files as ours), unless
-    /// the ledger it started from says so already: a restart of thousands of seeding torrents opens and writes nothing.</summary>
-    private static async Task RecordAsync(DownloadStart start, DownloadOptions options, CancellationToken ct)
-    {
-        if (start.LedgerTrusted) return;
-        using var storage = FileStorage.Open(start.Layout, ownership: start.Ownership, have: start.Have);
-        await using var saver = new ResumeSaver(new ResumeLedger(start.Layout), storage, () => start.Have, options.LedgerInterval);
-        await saver.SaveNowAsync(force: true, ct).ConfigureAwait(false);
-    }
-
-    /// <summary>Nothing to fetch: no port is bound; the ledger is written (it records the files as ours) and the
-    /// result says so.</summary>
-    private static async Task<DownloadResult> AlreadyCompleteAsync(DownloadStart start, DownloadOptions options,
-        IProgress<DownloadProgress>? progress, CancellationToken ct)
-    {
-        await RecordAsync(start, options, ct).ConfigureAwait(false);
-        options.Log?.Invoke("already complete: nothing to download");
-        var (pieces, bytes) = start.Selection.WantedIn(start.Have, start.Torrent);
-        progress?.Report(new DownloadProgress(pieces, start.Selection.WantedCount, bytes, start.Selection.WantedBytes, 0, 0, 0, null, TimeSpan.Zero)
-        {
-            Pieces = PieceStates.From(start.Have),
-        });
-        var result = NothingDownloaded(start);
-        options.Events?.Downloaded(result);
-        return result;
-    }
-
-    /// <summary>The result of a run that had every piece it wants at its start.</summary>
-    private static DownloadResult NothingDownloaded(DownloadStart start) =>
-        new(0, 0, start.Have.Count, [], [], TimeSpan.Zero) { Selected = start.Selection.Skipping(start.Torrent) };
 
     private static DownloadResult Result(TorrentSwarm swarm) =>
         new(swarm.Received, swarm.Uploaded, swarm.StartPieces, swarm.PeersUsed, swarm.BadPeers, swarm.Elapsed)
@@ -185,11 +120,4 @@ internal static class SwarmDownload
         if (first == swarm.Failure) await swarm.Failure.ConfigureAwait(false); // throws the failure
         if (!swarm.Completion.IsCompleted) ct.ThrowIfCancellationRequested();
     }
-
-    /// <summary>Seeds until its ratio or time limit (if any, changed live through the handle) or cancellation, then
-    /// stops seeding and completes <paramref name="result"/> with its totals; a failure to read the data is thrown.</summary>
-    private static Task<DownloadResult> SeedUntilDoneAsync(SeedingTorrent seeding, DownloadResult? result,
-        IProgress<DownloadProgress>? progress, CancellationToken ct) =>
-        // The torrent waits without a frame of this class: its limits are timers of its own.
-        seeding.SeedUntilCancelled(result, progress, ct);
 }

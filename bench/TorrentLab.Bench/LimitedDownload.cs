@@ -48,7 +48,7 @@ internal static class LimitedDownload
         DownloadResult? result = null;
         try
         {
-            result = await SwarmDownload.RunAsync(torrent, new DownloadOptions
+            result = await TorrentClient.DownloadAsync(torrent, new DownloadOptions
         {
             OutputDirectory = args[2],
             Resume = false,
