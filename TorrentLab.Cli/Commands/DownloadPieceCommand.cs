@@ -15,6 +15,7 @@ internal static class DownloadPieceCommand
         // One piece is always the single-peer reference story: its help says so, and a larger peer limit is refused.
         source.Settings.MaxPeers.Description = "Peers connected at once: 1 only, since one piece runs the single-peer reference path";
         source.Settings.MaxPeers.DefaultValueFactory = _ => 1;
+        source.Settings.Port.Description = "The port told to the trackers (default 6881); nothing listens on it: the reference path only dials";
         var index = new Argument<int>("index") { Description = "Piece index, from 0" };
         var command = source.Command("download_piece", magnet
             ? "Fetch a magnet link's metadata, then download one verified piece to a file."

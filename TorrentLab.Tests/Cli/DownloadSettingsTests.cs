@@ -58,6 +58,7 @@ public class DownloadSettingsTests
         Assert.Contains("piece index 99 is out of range", stderr, StringComparison.Ordinal);
         Assert.Equal(CliRunner.Codes.Ok, help.Code);
         Assert.Matches(@"--max-peers <max-peers> +Peers connected at once: 1 only, since one piece runs the single-peer reference path \[default: 1\]", help.Stdout);
+        Assert.Matches(@"--port <port> +The port told to the trackers \(default 6881\); nothing listens on it", help.Stdout);
     }
 
     /// <summary>Runs the command in this process with stdout and stderr captured (the commands' own errors are written
