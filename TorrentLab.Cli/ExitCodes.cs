@@ -26,9 +26,9 @@ internal static class ExitCodes
     /// <summary>A port named on the command line (or saved by <c>serve</c>) cannot be bound: taken, or not ours to take.
     /// A port is never silently replaced; only the default peer port 6881 moves to 6882-6889, then any free port.</summary>
     public const int PortUnavailable = 10;
-    /// <summary>A running <c>torrentlab serve</c> could not be reached at the address given (<c>why</c>).</summary>
+    /// <summary>A running <c>torrentlab serve</c> could not be reached at the address given (<c>why</c>, <c>pieces</c>).</summary>
     public const int ServeUnreachable = 11;
-    /// <summary>The server has no torrent of the info hash given (<c>why</c>).</summary>
+    /// <summary>The server has no torrent of the info hash given (<c>why</c>, <c>pieces</c>).</summary>
     public const int UnknownTorrent = 12;
     /// <summary>Interrupted by Ctrl-C (128 + SIGINT, as shells report it).</summary>
     public const int Interrupted = 130;

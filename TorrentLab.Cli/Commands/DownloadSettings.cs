@@ -314,10 +314,23 @@ internal sealed class DownloadSettings
     /// <exception cref="UsageException">A value is out of range.</exception>
     private void Check(ParseResult parse)
     {
-        if (ParseTransport(parse.GetValue(Transport)) == PeerTransport.Utp && parse.GetValue(MaxPeers) == 1)
-            throw new UsageException("--transport utp needs the swarm engine; --max-peers 1 runs the reference path, which speaks TCP only");
+        if (parse.GetValue(MaxPeers) == 1) CheckReferencePath(parse, "--max-peers 1 runs the reference path");
         foreach (var peer in parse.GetValue(Peers) ?? [])
             if (PeerAddress.Check(peer, "--peer") is { } error) throw new UsageException(error);
+    }
+
+    /// <summary>Refuses what the single-peer reference path would accept and not do: it speaks TCP only,
+    /// joins no session, so hears no local peer, and listens on no address (it only dials).</summary>
+    /// <param name="why">What runs the reference path, for the message: <c>--max-peers 1 runs the reference path</c>.</param>
+    /// <exception cref="UsageException">uTP only, <c>--lsd</c> or <c>--bind</c>.</exception>
+    public void CheckReferencePath(ParseResult parse, string why)
+    {
+        if (ParseTransport(parse.GetValue(Transport)) == PeerTransport.Utp)
+            throw new UsageException($"--transport utp needs the swarm engine; {why}, which speaks TCP only");
+        if (parse.GetValue(Lsd))
+            throw new UsageException($"--lsd needs the swarm engine; {why}, which joins no session and hears no local peer");
+        if (parse.GetValue(Bind) is { Length: > 0 })
+            throw new UsageException($"--bind needs the swarm engine; {why}, which listens on no address (it only dials)");
     }
 
     /// <summary>The download options the command line asks for, with the settings of the session the download makes
