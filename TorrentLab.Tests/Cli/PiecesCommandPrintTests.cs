@@ -41,4 +41,34 @@ public class PiecesCommandPrintTests
         Assert.Equal("    2 seventy/empty.txt: no piece (empty), 0 of 0 verified", lines[9]);
         Assert.Equal("    3 seventy/tail.bin: pieces 68-69, 0 of 2 verified", lines[10]);
     }
+
+    [Fact]
+    public void Print_PiecesWithSenders_ALegendOfLettersAndARowOfThemUnderEachRow()
+    {
+        var json = JsonSerializer.Serialize(new
+        {
+            infoHash = new string('b', 40), name = "six", pieceLength = 16384, states = "222210",
+            senders = new object[]
+            {
+                new { address = "127.0.0.1:7000", client = "Transmission 4.0.5", pieces = 3 },
+                new { address = "http://seed.example/six", client = (string?)null, pieces = 1 },
+            },
+            sentBy = new[] { 0, 1, 0, 0, -1, -1 },
+            sentBySeveral = new[] { 3 },
+            missing = 1, requested = 1, verified = 4, failed = 0,
+            files = new object[] { new { index = 1, path = "six/a.bin", firstPiece = 0, lastPiece = 5 } },
+        });
+        using var map = JsonDocument.Parse(json);
+        var output = new StringWriter();
+
+        PiecesCommand.Print(map.RootElement, output);
+
+        var lines = output.ToString().Split('\n').Select(l => l.TrimEnd('\r')).ToArray();
+        Assert.StartsWith("sent by (the row below:", lines[3], StringComparison.Ordinal);
+        Assert.Equal("  A 127.0.0.1:7000 (Transmission 4.0.5): 3 pieces", lines[4]);
+        Assert.Equal("  B http://seed.example/six: 1 piece", lines[5]);
+        Assert.Equal("0  ####r.", lines[6]);
+        Assert.Equal("   ABAa..", lines[7]); // piece 3 came from several peers, A sent most of it
+        Assert.Equal("files:", lines[8]);
+    }
 }

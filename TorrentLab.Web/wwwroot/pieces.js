@@ -1,6 +1,6 @@
-// The piece map's readout: the piece under the pointer, its state, and how many connected peers have it (read from
-// GET /api/torrents/{infoHash}/pieces at most every 2 s while the pointer is on the map; only a running torrent has
-// the counts). app.js draws the map and tells this the layout it drew. Uses app.js's helpers ($, api, state).
+// The piece map's readout: the piece under the pointer, its state, how many connected peers have it and which peer
+// sent it (read from GET /api/torrents/{infoHash}/pieces at most every 2 s while the pointer is on the map; only a
+// running torrent has the counts; the senders are those of the pieces that arrived since the server added it). app.js draws the map and tells this the layout it drew. Uses app.js's helpers ($, api, state).
 'use strict';
 
 const pieceHover = (() => {
@@ -9,7 +9,7 @@ const pieceHover = (() => {
   const canvas = $('#piece-map');
   const out = $('#piece-hover');
   let layout = null;  // { columns, cell, gap, count } as last drawn
-  let counts = { hash: null, at: 0, availability: null };
+  let counts = { hash: null, at: 0, availability: null, senders: null, sentBy: null, several: null };
   let asking = false;
   let last = null;    // the last pointer position on the map, for the answer that comes later
 
@@ -18,7 +18,8 @@ const pieceHover = (() => {
     asking = true;
     try {
       const map = await api('GET', `/api/torrents/${hash}/pieces`);
-      counts = { hash, at: performance.now(), availability: map.availability };
+      counts = { hash, at: performance.now(), availability: map.availability, senders: map.senders, sentBy: map.sentBy,
+        several: new Set(map.sentBySeveral || []) };
       if (last && state.selected === hash) show(last);
     } catch { /* the readout shows the state alone */ }
     finally { asking = false; }
@@ -37,6 +38,13 @@ const pieceHover = (() => {
       text += ` · ${n} connected peer${n === 1 ? ' has' : 's have'} it`;
     } else if (counts.hash === state.selected) {
       text += ' · peers per piece only while it runs';
+    }
+    if (counts.hash === state.selected && counts.sentBy && counts.senders) {
+      const sender = counts.senders[counts.sentBy[index]];
+      if (sender) {
+        const who = sender.client ? `${sender.address} (${sender.client})` : sender.address;
+        text += counts.several.has(index) ? ` · sent by several peers, most by ${who}` : ` · sent by ${who}`;
+      }
     }
     out.textContent = text;
     out.dataset.index = String(index);

@@ -1,3 +1,4 @@
+using TorrentLab.Downloads;
 using TorrentLab.Pieces;
 using TorrentLab.Storage;
 using TorrentLab.Wire;
@@ -10,6 +11,9 @@ internal sealed partial class TorrentSwarm
 {
     /// <summary>Pieces whose last copy failed its hash and that are not verified yet (for the piece map).</summary>
     public int[] FailedPiecesSnapshot() => _blame.FailedSnapshot();
+
+    /// <summary>Who sent each verified piece (for the piece map); null before any piece was verified.</summary>
+    public PieceSenders? PieceSendersSnapshot() => _blame.Senders.Snapshot();
 
     /// <summary>Peers that sent blocks of at least one verified piece.</summary>
     public IReadOnlyList<string> PeersUsed => _blame.PeersUsed;
