@@ -8,7 +8,7 @@ namespace TorrentLab.Web;
 
 /// <summary><c>GET /api/torrents/{infoHash}/pieces</c>: the torrent's piece map (issue 81), for the page, the
 /// <c>torrentlab pieces</c> command and any script: each piece's state, and while it runs how many connected peers have
-/// each piece; which peer sent each verified piece; the pieces each file spans.</summary>
+/// each piece; which peer sent each verified piece; the pieces each file spans; the moments the engine changed its mode.</summary>
 internal static class TorrentApiPieces
 {
     public static void Map(RouteGroupBuilder api, TorrentManager torrents)
@@ -16,7 +16,7 @@ internal static class TorrentApiPieces
         api.MapGet("/torrents/{infoHash}/pieces", ([Description(TorrentApi.HashDescription)] string infoHash) =>
                 Results.Json(PieceMap.Of(torrents.Get(infoHash)), WebJsonContext.Default.PieceMap))
             .WithName("TorrentPieces")
-            .WithSummary("The piece map: each piece missing, requested, verified or failed, how many connected peers have it while the torrent runs, which peer sent each verified piece, and the pieces each file spans")
+            .WithSummary("The piece map: each piece missing, requested, verified or failed, how many connected peers have it while the torrent runs, which peer sent each verified piece, the pieces each file spans, and the moments the engine changed its mode (end game, choke decisions, super-seed reveals)")
             .Responds(200, "The piece map", typeof(PieceMap)).RespondsNotFound();
     }
 }
@@ -40,8 +40,11 @@ internal static class TorrentApiPieces
 /// <param name="Verified">Pieces verified.</param>
 /// <param name="Failed">Pieces whose last copy failed the hash check.</param>
 /// <param name="Files">The pieces each file spans, files numbered from 1 as <c>/files</c> numbers them (pad files left out).</param>
+/// <param name="Moments">The moments the engine changed its mode in the torrent's last run, oldest first (the newest 200,
+/// and when end game began): empty before it ran.</param>
 public sealed record PieceMap(string InfoHash, string Name, long PieceLength, string States, int[]? Availability,
-    PieceMapSender[]? Senders, int[]? SentBy, int[]? SentBySeveral, int Missing, int Requested, int Verified, int Failed, PieceMapFile[] Files)
+    PieceMapSender[]? Senders, int[]? SentBy, int[]? SentBySeveral, int Missing, int Requested, int Verified, int Failed, PieceMapFile[] Files,
+    PieceMapEvent[] Moments)
 {
     internal static PieceMap Of(ManagedTorrent torrent)
     {
@@ -64,7 +67,7 @@ public sealed record PieceMap(string InfoHash, string Name, long PieceLength, st
         }
         return new PieceMap(t.InfoHash.Hex, t.Name, t.PieceLength, pieces.ToDigits(), availability, senders, sentBy, several,
             pieces.CountOf(PieceState.Missing), pieces.CountOf(PieceState.Requested), pieces.CountOf(PieceState.Verified),
-            pieces.CountOf(PieceState.Failed), [.. files]);
+            pieces.CountOf(PieceState.Failed), [.. files], [.. pieces.Moments.Select(PieceMapEvent.Of)]);
     }
 
     /// <summary>The senders' table, and per verified piece its row (a piece the map does not show verified has none:
@@ -93,6 +96,26 @@ public sealed record PieceMap(string InfoHash, string Name, long PieceLength, st
 /// <param name="Client">Its client, as its peer id names it; null for a web seed.</param>
 /// <param name="Pieces">The verified pieces it sent (most of, when several peers sent one).</param>
 public sealed record PieceMapSender(string Address, string? Client, int Pieces);
+
+/// <summary>A moment the engine changed its mode.</summary>
+/// <param name="At">When.</param>
+/// <param name="Kind"><c>endgame</c> (every missing block was asked of someone: idle peers are asked for blocks already
+/// asked of others), <c>unchoke</c> or <c>choke</c> (a choke round's decision about <paramref name="Peer"/>, BEP 3), or
+/// <c>reveal</c> (super-seeding told <paramref name="Peer"/> it has <paramref name="Piece"/>, BEP 16).</param>
+/// <param name="Peer">The peer it concerns (for <c>endgame</c>, the one whose requests were being made when it began).</param>
+/// <param name="Piece">The piece revealed, or -1.</param>
+/// <param name="PiecesLeft">Wanted pieces not verified yet at that moment (0 while seeding).</param>
+public sealed record PieceMapEvent(DateTimeOffset At, string Kind, string? Peer, int Piece, int PiecesLeft)
+{
+    internal static PieceMapEvent Of(PieceMapMoment m) => new(m.At, m.Kind switch
+    {
+        PieceMapMomentKind.EndgameBegan => "endgame",
+        PieceMapMomentKind.Unchoked => "unchoke",
+        PieceMapMomentKind.Choked => "choke",
+        PieceMapMomentKind.SuperSeedRevealed => "reveal",
+        _ => m.Kind.ToString(),
+    }, m.Peer, m.Piece, m.PiecesLeft);
+}
 
 /// <summary>The pieces a file spans.</summary>
 /// <param name="Index">Its number, from 1 (pad files left out).</param>

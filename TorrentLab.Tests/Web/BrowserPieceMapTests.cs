@@ -6,7 +6,8 @@ namespace TorrentLab.Tests.Web;
 
 /// <summary>The piece map's readout in the page (<c>wwwroot/pieces.js</c>) in Debian's Chromium through Playwright: the
 /// pointer on a piece of a torrent downloading from one peer that has every piece says the piece, its state and that
-/// one connected peer has it; once paused, that the counts come only while it runs; once downloaded, which peer sent it.</summary>
+/// one connected peer has it; once paused, that the counts come only while it runs; once downloaded, which peer sent it,
+/// and under the map, when end game began.</summary>
 [Trait("Tier", "Slow")]
 [Collection(BrowserCollection.Name)]
 public class BrowserPieceMapTests
@@ -55,7 +56,7 @@ public class BrowserPieceMapTests
     }
 
     [Fact]
-    public async Task PieceMap_PointerOnADownloadedPiece_NamesThePeerThatSentIt()
+    public async Task PieceMap_PointerOnADownloadedPiece_NamesThePeerThatSentIt_AndTheMomentsShowEndGame()
     {
         HeadlessChromium.Require();
         await using var web = await WebTestServer.StartAsync(Ct, pieces: 12, configure: o => o with { MaxPeers = 8 });
@@ -81,6 +82,8 @@ public class BrowserPieceMapTests
             return (await readout.TextContentAsync())?.Contains(named, StringComparison.Ordinal) == true;
         }, TimeSpan.FromSeconds(30), $"the readout never named {seed} as piece 0's sender", Ct);
         Assert.StartsWith("piece 0: verified · ", await readout.TextContentAsync(), StringComparison.Ordinal);
+        // Under the map, the engine's moments: the download ended in end game.
+        await Assertions.Expect(page.Locator("#piece-moments li[data-kind='endgame']")).ToContainTextAsync($"end game began: ");
         Assert.Empty(consoleErrors);
     }
 }

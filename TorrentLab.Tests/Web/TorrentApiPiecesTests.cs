@@ -9,7 +9,7 @@ namespace TorrentLab.Tests.Web;
 /// <summary><c>GET /api/torrents/{infoHash}/pieces</c> (<c>TorrentApi.Pieces.cs</c>) and <c>torrentlab pieces</c>
 /// (<c>Cli/Commands/PiecesCommand.cs</c>) against a served torrent: the map with each piece's availability while it
 /// downloads from a peer that has every piece, without it once paused, who sent each piece when two seeds each have half
-/// of them, and the text the command prints.</summary>
+/// of them and when end game began, and the text the command prints.</summary>
 [Trait("Tier", "Slow")]
 public class TorrentApiPiecesTests
 {
@@ -67,7 +67,7 @@ public class TorrentApiPiecesTests
     }
 
     [Fact]
-    public async Task Pieces_TwoSeedsEachWithHalfThePieces_NamesTheSeedThatSentEachPiece_InTheAnswerAndTheCommand()
+    public async Task Pieces_TwoSeedsEachWithHalfThePieces_NamesTheSeedThatSentEachPieceAndWhenEndGameBegan_InTheAnswerAndTheCommand()
     {
         // Seed A has the even pieces, seed B the odd ones: each piece can come from one of them only.
         const int count = 20;
@@ -92,6 +92,10 @@ public class TorrentApiPiecesTests
         Assert.Equal(count / 2, map.Senders[rowOfA].Pieces);
         Assert.Equal(count / 2, map.Senders[rowOfB].Pieces);
         Assert.All(map.Senders, s => Assert.False(string.IsNullOrEmpty(s.Client)));
+        // The end of the download was end game: noted once, with a seed we were asking and the pieces then left.
+        var endgame = Assert.Single(map.Moments, m => m.Kind == "endgame");
+        Assert.Contains(endgame.Peer, new[] { a.EndPoint.ToString(), b.EndPoint.ToString() });
+        Assert.InRange(endgame.PiecesLeft, 1, count);
 
         string[] token = web.Server.Token is { } t ? ["--token", t] : [];
         var printed = await CliRunner.RunAsync(["pieces", web.InfoHash, "--url", web.Server.Url, .. token]);

@@ -1,11 +1,15 @@
 // The piece map's readout: the piece under the pointer, its state, how many connected peers have it and which peer
 // sent it (read from GET /api/torrents/{infoHash}/pieces at most every 2 s while the pointer is on the map; only a
-// running torrent has the counts; the senders are those of the pieces that arrived since the server added it). app.js draws the map and tells this the layout it drew. Uses app.js's helpers ($, api, state).
+// running torrent has the counts; the senders are those of the pieces that arrived since the server added it). Under
+// the map, the moments the engine changed its mode (end game, choke decisions, super-seed reveals), newest first, from
+// the same answer, asked again at most every 2 s while the map is drawn. app.js draws the map and tells this the layout it drew. Uses app.js's helpers ($, api, state).
 'use strict';
 
 const pieceHover = (() => {
   const FRESH_MS = 2000;
   const NAMES = ['missing', 'requested', 'verified', 'failed'];
+  const MOMENTS_SHOWN = 10;
+  const moments = $('#piece-moments');
   const canvas = $('#piece-map');
   const out = $('#piece-hover');
   let layout = null;  // { columns, cell, gap, count } as last drawn
@@ -20,6 +24,7 @@ const pieceHover = (() => {
       const map = await api('GET', `/api/torrents/${hash}/pieces`);
       counts = { hash, at: performance.now(), availability: map.availability, senders: map.senders, sentBy: map.sentBy,
         several: new Set(map.sentBySeveral || []) };
+      if (state.selected === hash) showMoments(map.moments || []);
       if (last && state.selected === hash) show(last);
     } catch { /* the readout shows the state alone */ }
     finally { asking = false; }
@@ -51,6 +56,30 @@ const pieceHover = (() => {
     if (counts.hash !== state.selected || performance.now() - counts.at > FRESH_MS) ask(state.selected);
   }
 
+  // One line per moment: its time, then what the engine did.
+  function describe(m) {
+    switch (m.kind) {
+      case 'endgame': return `end game began: ${m.piecesLeft} piece${m.piecesLeft === 1 ? '' : 's'} left, every missing block asked of someone (found asking ${m.peer})`;
+      case 'unchoke': return `choke round: unchoked ${m.peer}`;
+      case 'choke': return `choke round: choked ${m.peer}`;
+      case 'reveal': return `super-seeding revealed piece ${m.piece} to ${m.peer}`;
+      default: return `${m.kind} ${m.peer || ''}`;
+    }
+  }
+
+  function showMoments(list) {
+    moments.replaceChildren(...list.slice(-MOMENTS_SHOWN).reverse().map((m) => {
+      const li = document.createElement('li');
+      li.dataset.kind = m.kind;
+      const when = document.createElement('span');
+      when.className = 'when';
+      when.textContent = new Date(m.at).toTimeString().slice(0, 8);
+      li.append(when, describe(m));
+      return li;
+    }));
+    moments.dataset.count = String(list.length);
+  }
+
   canvas.addEventListener('mousemove', (e) => {
     const box = canvas.getBoundingClientRect();
     last = { x: e.clientX - box.left, y: e.clientY - box.top };
@@ -60,6 +89,11 @@ const pieceHover = (() => {
 
   return {
     // Called by app.js's drawPieces with the layout it drew.
-    drawn(columns, cell, gap, count) { layout = { columns, cell, gap, count }; if (last) show(last); },
+    drawn(columns, cell, gap, count) {
+      layout = { columns, cell, gap, count };
+      if (counts.hash !== state.selected) { moments.replaceChildren(); delete moments.dataset.count; }
+      if (last) show(last);
+      else if (state.selected && (counts.hash !== state.selected || performance.now() - counts.at > FRESH_MS)) ask(state.selected);
+    },
   };
 })();

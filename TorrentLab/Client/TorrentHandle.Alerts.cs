@@ -26,6 +26,7 @@ public sealed partial class TorrentHandle : ITorrentEvents
                 VerifiedLocked(pieces);
                 _shown = _pieces.All ? null : pieces; // a complete map is made when asked
                 if (pieces.Senders is { } senders) _senders = senders.Over(_sendersBefore);
+                if (pieces.Moments.Count > 0) _moments = pieces.Moments;
             }
             // Seeding once the handle counts every wanted piece too (the last one counts with the run's result); once the
             // run said what it downloaded, its state is set (Downloaded) and a later report does not move it back.

@@ -12,6 +12,7 @@ public sealed partial class TorrentHandle
     private ReadDemand? _reads; // the written-piece signal, heard while a run may write pieces
     private int _held = -1;     // the piece that completes the wanted ones, verified before the run said what it did
     private PieceSenders? _senders, _sendersBefore; // who sent each piece: so far, and as earlier runs left it
+    private IReadOnlyList<PieceMapMoment>? _moments; // the last run's timeline of the engine's moments
 
     /// <summary>Pieces verified on disk, as last reported.</summary>
     public int PiecesDone { get { lock (_lock) return _pieces.Count; } }
@@ -24,12 +25,12 @@ public sealed partial class TorrentHandle
 
     /// <summary>Every piece's state: verified, and while it downloads, requested or failed (a piece whose last copy
     /// failed its hash stays shown as failed after the run, until a good copy verifies); who sent each piece that
-    /// arrived since the torrent was added, across its runs.</summary>
+    /// arrived since the torrent was added, across its runs; the moments its last run changed its mode.</summary>
     public PieceStates Pieces
     {
         get
         {
-            lock (_lock) return (_shown ?? _pieces.Map()).WithSenders(_senders);
+            lock (_lock) return (_shown ?? _pieces.Map()).WithSenders(_senders).WithMoments(_moments);
         }
     }
 
