@@ -65,8 +65,9 @@ internal static class PiecesCommand
             if (availability is not null) output.WriteLine($"{new string(' ', width)}  {peers}");
             if (sentBy is not null) output.WriteLine($"{new string(' ', width)}  {from}");
         }
+        if (!map.TryGetProperty("files", out var files)) return; // a replayed recording keeps no files
         output.WriteLine("files:");
-        foreach (var f in map.GetProperty("files").EnumerateArray())
+        foreach (var f in files.EnumerateArray())
         {
             int firstPiece = f.GetProperty("firstPiece").GetInt32(), lastPiece = f.GetProperty("lastPiece").GetInt32();
             var verified = 0;
