@@ -65,6 +65,7 @@ internal static class PiecesCommand
             if (availability is not null) output.WriteLine($"{new string(' ', width)}  {peers}");
             if (sentBy is not null) output.WriteLine($"{new string(' ', width)}  {from}");
         }
+        PrintMoments(map, output);
         if (!map.TryGetProperty("files", out var files)) return; // a replayed recording keeps no files
         output.WriteLine("files:");
         foreach (var f in files.EnumerateArray())
@@ -74,6 +75,32 @@ internal static class PiecesCommand
             for (var i = Math.Max(0, firstPiece); i <= lastPiece && i < states.Length; i++) if (states[i] == '2') verified++;
             var span = lastPiece < firstPiece ? "no piece (empty)" : firstPiece == lastPiece ? $"piece {firstPiece}" : $"pieces {firstPiece}-{lastPiece}";
             output.WriteLine(string.Create(inv, $"  {f.GetProperty("index").GetInt32(),3} {ServeQuery.Text(f, "path")}: {span}, {verified} of {Math.Max(0, lastPiece - firstPiece + 1)} verified"));
+        }
+    }
+
+    /// <summary>Moments the engine changed its mode shown at most (the newest).</summary>
+    internal const int MomentsShown = 10;
+
+    /// <summary>The newest moments the engine changed its mode, oldest first, a line each, when the server sent any.</summary>
+    private static void PrintMoments(JsonElement map, TextWriter output)
+    {
+        if (!map.TryGetProperty("moments", out var m) || m.ValueKind != JsonValueKind.Array || m.GetArrayLength() == 0) return;
+        var all = m.EnumerateArray().ToList();
+        output.WriteLine(all.Count > MomentsShown ? $"moments (the last {MomentsShown} of {all.Count}):" : "moments:");
+        foreach (var e in all.Skip(Math.Max(0, all.Count - MomentsShown)))
+        {
+            var at = e.TryGetProperty("at", out var t) && t.TryGetDateTimeOffset(out var when) ? when.ToLocalTime().ToString("HH:mm:ss", CultureInfo.InvariantCulture) : "--:--:--";
+            var peer = ServeQuery.Text(e, "peer");
+            int piece = e.TryGetProperty("piece", out var p) ? p.GetInt32() : -1, left = e.TryGetProperty("piecesLeft", out var l) ? l.GetInt32() : 0;
+            var what = ServeQuery.Text(e, "kind") switch
+            {
+                "endgame" => string.Create(CultureInfo.InvariantCulture, $"end game began: {left} piece{(left == 1 ? "" : "s")} left, every missing block asked of someone (found asking {peer})"),
+                "unchoke" => $"choke round: unchoked {peer}",
+                "choke" => $"choke round: choked {peer}",
+                "reveal" => string.Create(CultureInfo.InvariantCulture, $"super-seeding revealed piece {piece} to {peer}"),
+                var other => $"{other} {peer}",
+            };
+            output.WriteLine($"  {at} {what}");
         }
     }
 

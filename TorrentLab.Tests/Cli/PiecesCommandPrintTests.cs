@@ -71,4 +71,33 @@ public class PiecesCommandPrintTests
         Assert.Equal("   ABAa..", lines[7]); // piece 3 came from several peers, A sent most of it
         Assert.Equal("files:", lines[8]);
     }
+
+    [Fact]
+    public void Print_MapWithMoments_ListsTheNewestTenBeforeTheFiles()
+    {
+        var moments = Enumerable.Range(0, 11).Select(i => (object)new
+        {
+            at = new DateTimeOffset(2026, 11, 30, 10, 0, i, TimeSpan.Zero), kind = "unchoke", peer = $"127.0.0.1:70{i:00}", piece = -1, piecesLeft = 5,
+        }).Append(new { at = new DateTimeOffset(2026, 11, 30, 10, 0, 30, TimeSpan.Zero), kind = "endgame", peer = "127.0.0.1:7000", piece = -1, piecesLeft = 2 })
+          .Append(new { at = new DateTimeOffset(2026, 11, 30, 10, 0, 31, TimeSpan.Zero), kind = "reveal", peer = "127.0.0.1:7001", piece = 3, piecesLeft = 0 });
+        var json = JsonSerializer.Serialize(new
+        {
+            infoHash = new string('c', 40), name = "m", pieceLength = 16384, states = "22", missing = 0, requested = 0, verified = 2, failed = 0,
+            files = new object[] { new { index = 1, path = "m/a.bin", firstPiece = 0, lastPiece = 1 } },
+            moments,
+        });
+        using var map = JsonDocument.Parse(json);
+        var output = new StringWriter();
+
+        PiecesCommand.Print(map.RootElement, output);
+
+        var lines = output.ToString().Split('\n').Select(l => l.TrimEnd('\r')).ToList();
+        var first = lines.IndexOf("moments (the last 10 of 13):");
+        Assert.True(first > 0, output.ToString());
+        Assert.Equal(lines.IndexOf("files:"), first + 11);
+        var time = new DateTimeOffset(2026, 11, 30, 10, 0, 3, TimeSpan.Zero).ToLocalTime().ToString("HH:mm:ss", System.Globalization.CultureInfo.InvariantCulture);
+        Assert.Equal($"  {time} choke round: unchoked 127.0.0.1:7003", lines[first + 1]); // the oldest three left out
+        Assert.EndsWith(" end game began: 2 pieces left, every missing block asked of someone (found asking 127.0.0.1:7000)", lines[first + 9], StringComparison.Ordinal);
+        Assert.EndsWith(" super-seeding revealed piece 3 to 127.0.0.1:7001", lines[first + 10], StringComparison.Ordinal);
+    }
 }

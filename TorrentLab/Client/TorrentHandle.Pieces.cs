@@ -30,7 +30,11 @@ public sealed partial class TorrentHandle
     {
         get
         {
-            lock (_lock) return (_shown ?? _pieces.Map()).WithSenders(_senders).WithMoments(_moments);
+            lock (_lock)
+            {
+                var map = _shown ?? _pieces.Map();
+                return _senders is null && _moments is null ? map : map.WithSenders(_senders).WithMoments(_moments);
+            }
         }
     }
 
