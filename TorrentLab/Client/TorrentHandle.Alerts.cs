@@ -25,8 +25,7 @@ public sealed partial class TorrentHandle : ITorrentEvents
             {
                 VerifiedLocked(pieces);
                 _shown = _pieces.All ? null : pieces; // a complete map is made when asked
-                if (pieces.Senders is { } senders) _senders = senders.Over(_sendersBefore);
-                if (pieces.Moments.Count > 0) _moments = pieces.Moments;
+                _mapMemory.Reported(pieces);
             }
             // Seeding once the handle counts every wanted piece too (the last one counts with the run's result); once the
             // run said what it downloaded, its state is set (Downloaded) and a later report does not move it back.
@@ -47,7 +46,7 @@ public sealed partial class TorrentHandle : ITorrentEvents
             _run = null; // its last report stays, until the next start
             _uploadedBefore += Math.Max(_runUploaded, end.Result?.Uploaded ?? 0);
             _runUploaded = 0;
-            _sendersBefore = _senders; // the next run records anew; what this one saw stays under it
+            _mapMemory.RunEnded();
             _result = end.Result;
             ReleaseHeldLocked(); // verified and written: no run holds it back any more
             StopListeningLocked();

@@ -11,8 +11,7 @@ public sealed partial class TorrentHandle
     private PieceStates? _shown; // the running download's map (requested and failed pieces); after a run, its failed ones
     private ReadDemand? _reads; // the written-piece signal, heard while a run may write pieces
     private int _held = -1;     // the piece that completes the wanted ones, verified before the run said what it did
-    private PieceSenders? _senders, _sendersBefore; // who sent each piece: so far, and as earlier runs left it
-    private IReadOnlyList<PieceMapMoment>? _moments; // the last run's timeline of the engine's moments
+    private readonly PieceMapMemory _mapMemory = new(); // who sent each piece, across runs; the last run's moments
 
     /// <summary>Pieces verified on disk, as last reported.</summary>
     public int PiecesDone { get { lock (_lock) return _pieces.Count; } }
@@ -30,11 +29,7 @@ public sealed partial class TorrentHandle
     {
         get
         {
-            lock (_lock)
-            {
-                var map = _shown ?? _pieces.Map();
-                return _senders is null && _moments is null ? map : map.WithSenders(_senders).WithMoments(_moments);
-            }
+            lock (_lock) return _mapMemory.On(_shown ?? _pieces.Map());
         }
     }
 
@@ -50,7 +45,7 @@ public sealed partial class TorrentHandle
     {
         _pieces.Forget();
         _shown = null;
-        _senders = _sendersBefore = null;
+        _mapMemory.Forget();
         Bump();
     }
 
