@@ -43,6 +43,7 @@ internal static class CliApp
         yield return SeedCommand.Create();
         yield return WhyCommand.Create();
         yield return PiecesCommand.Create();
+        yield return ReplayCommand.Create();
     }
 
     /// <summary>Parses and runs; a usage error prints one line and exits with <see cref="ExitCodes.Usage"/>.</summary>

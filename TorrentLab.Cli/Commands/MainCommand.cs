@@ -34,6 +34,11 @@ internal static class MainCommand
         root.Options.Add(maxUploadRate);
         root.Options.Add(portMapping);
         root.Options.Add(portMappingProtocols);
+        var record = new Option<string?>("--record")
+        {
+            Description = "Record how the piece map fills (each piece's changes with their time, and who sent it) to FILE as JSON, for 'torrentlab replay'",
+        }.FileNotFolder();
+        root.Options.Add(record);
         settings.AddTo(root);
         selection.AddTo(root);
         root.WithAction(async (parse, ct) =>
@@ -93,7 +98,18 @@ internal static class MainCommand
             };
             // Only now, with a torrent that parsed and options that make sense: a mistake leaves no empty folder behind.
             Directory.CreateDirectory(options.OutputDirectory);
-            var result = await RunEngineAsync(loaded, sessionSettings, options, settings.IsQuiet(parse), settings.IsVerbose(parse), ct, session: session).ConfigureAwait(false);
+            var recorder = parse.GetValue(record) is not null ? new PieceRecorder(loaded) : null;
+            DownloadResult result;
+            try
+            {
+                result = await RunEngineAsync(loaded, sessionSettings, options, settings.IsQuiet(parse), settings.IsVerbose(parse), ct, session: session,
+                    recorder: recorder).ConfigureAwait(false);
+            }
+            finally
+            {
+                // Written however the download ended (Ctrl-C included): what was seen is worth replaying.
+                if (recorder is not null) await File.WriteAllTextAsync(parse.GetValue(record)!, recorder.ToRecording().ToJson(), CancellationToken.None).ConfigureAwait(false);
+            }
             Console.Out.WriteLine(Summary(loaded, options.OutputDirectory, result, options.SeedAfterDownload));
             if (settings.IsVerbose(parse)) Console.Error.WriteLine(result.PeerSources);
             return ExitCodes.Ok;
@@ -119,18 +135,41 @@ internal static class MainCommand
     /// <param name="ct">Ctrl-C: the torrent is paused (its ledger saved) and the interrupted line thrown.</param>
     /// <param name="interrupted">The Ctrl-C line; by default, the pieces saved in the output folder and how to resume.</param>
     /// <param name="session">The session to download in; null for one of the download's own.</param>
+    /// <param name="recorder">Records each piece map the progress reports give (<c>--record</c>), or null.</param>
     public static async Task<DownloadResult> RunEngineAsync(Torrent torrent, SessionSettings sessionSettings, DownloadOptions options, bool quiet,
-        bool verbose, CancellationToken ct, Func<DownloadProgress?, string>? interrupted = null, TorrentSession? session = null)
+        bool verbose, CancellationToken ct, Func<DownloadProgress?, string>? interrupted = null, TorrentSession? session = null,
+        PieceRecorder? recorder = null)
     {
         var view = new ProgressView(quiet, verbose) { Seeding = PlanOf(torrent, options) };
         options = options with { Checking = view.Checking(torrent.TotalLength) };
         interrupted ??= ProgressView.Saved(options.OutputDirectory, options.Resume);
         if (TorrentClient.EngineFor(options) == DownloadEngine.Reference)
-            return await view.RunAsync(torrent.Name, progress => TorrentClient.DownloadAsync(torrent, options with { Session = sessionSettings }, progress, ct),
-                interrupted, ct).ConfigureAwait(false);
+            return await view.RunAsync(torrent.Name, progress => TorrentClient.DownloadAsync(torrent, options with { Session = sessionSettings },
+                Recorded(progress, recorder), ct), interrupted, ct).ConfigureAwait(false);
         await using var own = session is null ? TorrentSession.Start(sessionSettings) : null;
         var handle = (session ?? own!).Add(torrent, options);
-        return await view.RunAsync(torrent.Name, progress => FollowAsync(handle, progress, ct), interrupted, ct).ConfigureAwait(false);
+        return await view.RunAsync(torrent.Name, progress => FollowAsync(handle, Recorded(progress, recorder), ct), interrupted, ct).ConfigureAwait(false);
+    }
+
+    /// <summary>The progress, each report's piece map also going to <paramref name="recorder"/> (timed from now).</summary>
+    private static IProgress<DownloadProgress> Recorded(IProgress<DownloadProgress> progress, PieceRecorder? recorder)
+    {
+        if (recorder is null) return progress;
+        var started = TimeProvider.System.GetTimestamp();
+        return new RecordingProgress(progress, p =>
+        {
+            if (p.Pieces is { } map) recorder.Observe(map, TimeProvider.System.GetElapsedTime(started));
+        });
+    }
+
+    /// <summary>Reports to <paramref name="inner"/> after <paramref name="also"/> saw the report.</summary>
+    private sealed class RecordingProgress(IProgress<DownloadProgress> inner, Action<DownloadProgress> also) : IProgress<DownloadProgress>
+    {
+        public void Report(DownloadProgress value)
+        {
+            also(value);
+            inner.Report(value);
+        }
     }
 
     /// <summary>Follows a torrent's handle until its run ends: each new progress report to <paramref name="progress"/>,

@@ -53,6 +53,7 @@ public class OptionTableTests
         ["lab swarm"] = ([], []),
         ["why"] = ([Hash], []),
         ["pieces"] = ([Hash], []),
+        ["replay"] = (["missing-recording.json"], []),
     };
 
     private const string AFile = "{file}";     // an existing file where a folder belongs
@@ -121,6 +122,9 @@ public class OptionTableTests
         ["--payload-size"] = "0",
         ["--blocklist"] = AFolder,
         ["--watch"] = AFile,
+        ["--record"] = AFolder,
+        ["--frames"] = "0",
+        ["--pause"] = "-1s",
     };
 
     /// <summary>Options that take any value they are given, and why (what a wrong one does is tested where named).</summary>

@@ -41,4 +41,63 @@ public class PiecesCommandPrintTests
         Assert.Equal("    2 seventy/empty.txt: no piece (empty), 0 of 0 verified", lines[9]);
         Assert.Equal("    3 seventy/tail.bin: pieces 68-69, 0 of 2 verified", lines[10]);
     }
+
+    [Fact]
+    public void Print_PiecesWithSenders_ALegendOfLettersAndARowOfThemUnderEachRow()
+    {
+        var json = JsonSerializer.Serialize(new
+        {
+            infoHash = new string('b', 40), name = "six", pieceLength = 16384, states = "222210",
+            senders = new object[]
+            {
+                new { address = "127.0.0.1:7000", client = "Transmission 4.0.5", pieces = 3 },
+                new { address = "http://seed.example/six", client = (string?)null, pieces = 1 },
+            },
+            sentBy = new[] { 0, 1, 0, 0, -1, -1 },
+            sentBySeveral = new[] { 3 },
+            missing = 1, requested = 1, verified = 4, failed = 0,
+            files = new object[] { new { index = 1, path = "six/a.bin", firstPiece = 0, lastPiece = 5 } },
+        });
+        using var map = JsonDocument.Parse(json);
+        var output = new StringWriter();
+
+        PiecesCommand.Print(map.RootElement, output);
+
+        var lines = output.ToString().Split('\n').Select(l => l.TrimEnd('\r')).ToArray();
+        Assert.StartsWith("sent by (the row below:", lines[3], StringComparison.Ordinal);
+        Assert.Equal("  A 127.0.0.1:7000 (Transmission 4.0.5): 3 pieces", lines[4]);
+        Assert.Equal("  B http://seed.example/six: 1 piece", lines[5]);
+        Assert.Equal("0  ####r.", lines[6]);
+        Assert.Equal("   ABAa..", lines[7]); // piece 3 came from several peers, A sent most of it
+        Assert.Equal("files:", lines[8]);
+    }
+
+    [Fact]
+    public void Print_MapWithMoments_ListsTheNewestTenBeforeTheFiles()
+    {
+        var moments = Enumerable.Range(0, 11).Select(i => (object)new
+        {
+            at = new DateTimeOffset(2026, 11, 30, 10, 0, i, TimeSpan.Zero), kind = "unchoke", peer = $"127.0.0.1:70{i:00}", piece = -1, piecesLeft = 5,
+        }).Append(new { at = new DateTimeOffset(2026, 11, 30, 10, 0, 30, TimeSpan.Zero), kind = "endgame", peer = "127.0.0.1:7000", piece = -1, piecesLeft = 2 })
+          .Append(new { at = new DateTimeOffset(2026, 11, 30, 10, 0, 31, TimeSpan.Zero), kind = "reveal", peer = "127.0.0.1:7001", piece = 3, piecesLeft = 0 });
+        var json = JsonSerializer.Serialize(new
+        {
+            infoHash = new string('c', 40), name = "m", pieceLength = 16384, states = "22", missing = 0, requested = 0, verified = 2, failed = 0,
+            files = new object[] { new { index = 1, path = "m/a.bin", firstPiece = 0, lastPiece = 1 } },
+            moments,
+        });
+        using var map = JsonDocument.Parse(json);
+        var output = new StringWriter();
+
+        PiecesCommand.Print(map.RootElement, output);
+
+        var lines = output.ToString().Split('\n').Select(l => l.TrimEnd('\r')).ToList();
+        var first = lines.IndexOf("moments (the last 10 of 13):");
+        Assert.True(first > 0, output.ToString());
+        Assert.Equal(lines.IndexOf("files:"), first + 11);
+        var time = new DateTimeOffset(2026, 11, 30, 10, 0, 3, TimeSpan.Zero).ToLocalTime().ToString("HH:mm:ss", System.Globalization.CultureInfo.InvariantCulture);
+        Assert.Equal($"  {time} choke round: unchoked 127.0.0.1:7003", lines[first + 1]); // the oldest three left out
+        Assert.EndsWith(" end game began: 2 pieces left, every missing block asked of someone (found asking 127.0.0.1:7000)", lines[first + 9], StringComparison.Ordinal);
+        Assert.EndsWith(" super-seeding revealed piece 3 to 127.0.0.1:7001", lines[first + 10], StringComparison.Ordinal);
+    }
 }

@@ -95,6 +95,44 @@ public class PieceManagerCulpritsTests
     }
 
     [Fact]
+    public void AVerifiedCopyFromTwoPeersWithOneBlockEach_ItsMainSenderIsTheFirstToSend()
+    {
+        var manager = Manager();
+        manager.AddPeer(new PeerKey("a"), Piece0);
+        manager.AddPeer(new PeerKey("b"), Piece0);
+        var fromA = Fill(manager, new PeerKey("a"), max: 1)[0];
+        var fromB = Fill(manager, new PeerKey("b"), max: 1)[0];
+        Assert.Equal(BlockResultKind.Accepted, Good(manager, new PeerKey("b"), fromB).Kind);
+
+        var verified = Good(manager, new PeerKey("a"), fromA);
+
+        using var piece = verified.Piece!;
+        Assert.Equal("b", piece.MainSender!.Name); // a tie: the one that sent first
+    }
+
+    [Fact]
+    public void AVerifiedCopyOfThreeBlocks_ItsMainSenderIsThePeerThatSentTwo()
+    {
+        var built = TestTorrents.SingleFile(length: 3 * Block, pieceLength: 3 * Block);
+        var manager = new PieceManager(built.Torrent, new Bitfield(1), new PieceManagerOptions { Picker = new SequentialPicker() });
+        manager.AddPeer(new PeerKey("one"), Bitfield.Full(1));
+        manager.AddPeer(new PeerKey("two"), Bitfield.Full(1));
+        var fromOne = Fill(manager, new PeerKey("one"), max: 1).Single();
+        var fromTwo = Fill(manager, new PeerKey("two"), max: 2);
+        Assert.Equal(2, fromTwo.Length);
+        BlockResult Send(string peer, BlockRequest r) => manager.OnBlockReceived(new PeerKey(peer), r.Index, r.Begin, built.Payload.AsSpan(r.Begin, r.Length));
+
+        Assert.Equal(BlockResultKind.Accepted, Send("one", fromOne).Kind); // the first to send, but of one block only
+        Assert.Equal(BlockResultKind.Accepted, Send("two", fromTwo[0]).Kind);
+        var verified = Send("two", fromTwo[1]);
+
+        Assert.Equal(BlockResultKind.PieceVerified, verified.Kind);
+        using var piece = verified.Piece!;
+        Assert.Equal(["one", "two"], piece.Senders.Select(p => p.Name));
+        Assert.Equal("two", piece.MainSender!.Name);
+    }
+
+    [Fact]
     public void SoloCopyFromTheLiarFails_ItIsTheSoleSenderAndTheCulprit()
     {
         var manager = FailedSharedCopy();

@@ -611,6 +611,25 @@ public class PieceManagerTests
     }
 
     [Fact]
+    public void EndgameBegan_IsNotedOnceWithThePeerBeingAskedAndThePiecesLeft()
+    {
+        var manager = Manager(have: Pieces(0, 1));
+        manager.AddPeer(new PeerKey("A"), Seeder);
+        manager.AddPeer(new PeerKey("B"), Seeder);
+        Assert.Null(manager.EndgameBegan);
+        Assert.Equal(2, Fill(manager, new PeerKey("A"), max: 2).Length); // piece 2 asked of A; piece 3 still to start
+        Assert.Null(manager.EndgameBegan);
+
+        Fill(manager, new PeerKey("B")); // piece 3 asked of B, then nothing new is left: end game
+        var began = manager.EndgameBegan;
+        Fill(manager, new PeerKey("A"));
+
+        Assert.Equal("B", began!.Value.Peer.Name);
+        Assert.Equal(2, began.Value.PiecesLeft);
+        Assert.Equal(began, manager.EndgameBegan); // noted once
+    }
+
+    [Fact]
     public void Endgame_IdlePeerGetsOneDuplicateAtATimeAndTheLoserIsCancelled()
     {
         var manager = Manager(have: Pieces(0, 1, 2));

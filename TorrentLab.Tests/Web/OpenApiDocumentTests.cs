@@ -45,6 +45,8 @@ public class OpenApiDocumentTests
             .GetProperty("content").TryGetProperty("application/x-bittorrent", out _));
         var summary = doc.RootElement.GetProperty("components").GetProperty("schemas").GetProperty("TorrentSummary").GetProperty("properties");
         Assert.Equal("integer", summary.GetProperty("piecesDone").GetProperty("type").GetString()); // the API's own camelCase names
+        var map = doc.RootElement.GetProperty("components").GetProperty("schemas").GetProperty("PieceMap").GetProperty("properties");
+        Assert.All(["senders", "sentBy", "sentBySeveral"], name => Assert.True(map.TryGetProperty(name, out _), name)); // who sent each piece
     }
 
     [Fact]

@@ -532,11 +532,24 @@ function flags(p) {
 function drawPieces() {
   const canvas = $('#piece-map');
   const digits = state.pieces;
-  const counts = [0, 0, 0, 0];
-  for (let i = 0; i < digits.length; i++) counts[digits.charCodeAt(i) - 48]++;
-  canvas.dataset.total = digits.length;
+  const counts = countPieces(digits);
   canvas.dataset.verified = counts[2];
   $('#piece-counts').textContent = `${counts[2]} verified · ${counts[1]} requested · ${counts[3]} failed · ${counts[0]} missing`;
+  const { columns, cell, gap } = drawMap(canvas, digits);
+  pieceHover.drawn(columns, cell, gap, digits.length); // pieces.js: the readout of the piece under the pointer
+}
+
+// How many pieces are in each state (missing, requested, verified, failed), from one digit per piece.
+function countPieces(digits) {
+  const counts = [0, 0, 0, 0];
+  for (let i = 0; i < digits.length; i++) counts[digits.charCodeAt(i) - 48]++;
+  return counts;
+}
+
+// Draws one cell per piece (a digit each: 0 missing, 1 requested, 2 verified, 3 failed) on a canvas; the layout drawn.
+// The live map and the replay of a recording (replay.js) both draw with it.
+function drawMap(canvas, digits) {
+  canvas.dataset.total = digits.length;
   const width = canvas.clientWidth || 600;
   const gap = 1;
   // The largest square cell (2..18 px) that fits all pieces in at most 240 px of height.
@@ -556,7 +569,7 @@ function drawPieces() {
     ctx.fillStyle = colors[digits.charCodeAt(i) - 48];
     ctx.fillRect((i % columns) * (cell + gap), Math.floor(i / columns) * (cell + gap), cell, cell);
   }
-  pieceHover.drawn(columns, cell, gap, digits.length); // pieces.js: the readout of the piece under the pointer
+  return { columns, cell, gap };
 }
 addEventListener('resize', () => { if (state.selected) drawPieces(); });
 matchMedia('(prefers-color-scheme: dark)').addEventListener('change', () => { if (state.selected) drawPieces(); });

@@ -25,6 +25,7 @@ public sealed partial class TorrentHandle : ITorrentEvents
             {
                 VerifiedLocked(pieces);
                 _shown = _pieces.All ? null : pieces; // a complete map is made when asked
+                _mapMemory.Reported(pieces);
             }
             // Seeding once the handle counts every wanted piece too (the last one counts with the run's result); once the
             // run said what it downloaded, its state is set (Downloaded) and a later report does not move it back.
@@ -45,6 +46,7 @@ public sealed partial class TorrentHandle : ITorrentEvents
             _run = null; // its last report stays, until the next start
             _uploadedBefore += Math.Max(_runUploaded, end.Result?.Uploaded ?? 0);
             _runUploaded = 0;
+            _mapMemory.RunEnded();
             _result = end.Result;
             ReleaseHeldLocked(); // verified and written: no run holds it back any more
             StopListeningLocked();

@@ -11,6 +11,7 @@ public sealed partial class TorrentHandle
     private PieceStates? _shown; // the running download's map (requested and failed pieces); after a run, its failed ones
     private ReadDemand? _reads; // the written-piece signal, heard while a run may write pieces
     private int _held = -1;     // the piece that completes the wanted ones, verified before the run said what it did
+    private readonly PieceMapMemory _mapMemory = new(); // who sent each piece, across runs; the last run's moments
 
     /// <summary>Pieces verified on disk, as last reported.</summary>
     public int PiecesDone { get { lock (_lock) return _pieces.Count; } }
@@ -22,12 +23,13 @@ public sealed partial class TorrentHandle
     public long WantedBytes { get { lock (_lock) return _selection.WantedBytes; } }
 
     /// <summary>Every piece's state: verified, and while it downloads, requested or failed (a piece whose last copy
-    /// failed its hash stays shown as failed after the run, until a good copy verifies).</summary>
+    /// failed its hash stays shown as failed after the run, until a good copy verifies); who sent each piece that
+    /// arrived since the torrent was added, across its runs; the moments its last run changed its mode.</summary>
     public PieceStates Pieces
     {
         get
         {
-            lock (_lock) return _shown ?? _pieces.Map();
+            lock (_lock) return _mapMemory.On(_shown ?? _pieces.Map());
         }
     }
 
@@ -43,6 +45,7 @@ public sealed partial class TorrentHandle
     {
         _pieces.Forget();
         _shown = null;
+        _mapMemory.Forget();
         Bump();
     }
 

@@ -21,12 +21,32 @@ public sealed class PieceStates
     private readonly byte[]? _states; // null: every piece verified (a complete torrent's map holds no byte per piece)
     private readonly int _count;
     private readonly byte[]? _availability; // per piece, the connected peers that have it (255 at most); null: not known
+    private readonly PieceSenders? _senders; // who sent each verified piece; null: not known
+    private readonly IReadOnlyList<PieceMapMoment> _moments = []; // the engine's moments, oldest first
 
     private PieceStates(byte[] states) => (_states, _count) = (states, states.Length);
 
     private PieceStates(int allVerified) => _count = allVerified;
 
-    private PieceStates(byte[]? states, int count, byte[] availability) => (_states, _count, _availability) = (states, count, availability);
+    private PieceStates(byte[]? states, int count, byte[]? availability, PieceSenders? senders, IReadOnlyList<PieceMapMoment>? moments = null) =>
+        (_states, _count, _availability, _senders, _moments) = (states, count, availability, senders, moments ?? []);
+
+    /// <summary>The moments the running engine changed its mode (end game began, choke decisions, super-seed reveals),
+    /// oldest first, the newest few hundred; empty when not known (the torrent does not run, or nothing happened yet).</summary>
+    public IReadOnlyList<PieceMapMoment> Moments => _moments;
+
+    /// <summary>The same map with the engine's moments.</summary>
+    internal PieceStates WithMoments(IReadOnlyList<PieceMapMoment>? moments) => new(_states, _count, _availability, _senders, moments);
+
+    /// <summary>Who sent each verified piece (a table of peers and a row per piece), as far as this process saw it
+    /// arrive; null when not known (a map read from disk, or a torrent that never downloaded here).</summary>
+    public PieceSenders? Senders => _senders;
+
+    /// <summary>The same map with who sent each piece (null: not known).</summary>
+    /// <exception cref="ArgumentException">Not one entry per piece.</exception>
+    internal PieceStates WithSenders(PieceSenders? senders) =>
+        senders is null || senders.Count == _count ? new PieceStates(_states, _count, _availability, senders, _moments)
+        : throw new ArgumentException($"{senders.Count} senders for {_count} pieces", nameof(senders));
 
     /// <summary>True when the map says how many connected peers have each piece (the map of a running swarm).</summary>
     public bool HasAvailability => _availability is not null;
@@ -49,12 +69,12 @@ public sealed class PieceStates
         var bytes = new byte[_count];
         for (var i = 0; i < bytes.Length; i++)
             bytes[i] = counts[i] < 0 ? throw new ArgumentException($"a negative count for piece {i}", nameof(counts)) : (byte)Math.Min(counts[i], 255);
-        return new PieceStates(_states, _count, bytes);
+        return new PieceStates(_states, _count, bytes, _senders, _moments);
     }
 
     /// <summary>As <see cref="WithAvailability(IReadOnlyList{int})"/>, taking the swarm's bytes as they are.</summary>
     internal PieceStates WithAvailability(byte[] counts) =>
-        counts.Length == _count ? new PieceStates(_states, _count, counts) : throw new ArgumentException($"{counts.Length} counts for {_count} pieces", nameof(counts));
+        counts.Length == _count ? new PieceStates(_states, _count, counts, _senders, _moments) : throw new ArgumentException($"{counts.Length} counts for {_count} pieces", nameof(counts));
 
     /// <summary>Pieces in the torrent.</summary>
     public int Count => _count;

@@ -60,6 +60,21 @@ internal sealed class ActivePiece
 
     public bool IsComplete => Received == Blocks.Length;
 
+    /// <summary>The contributor whose stored blocks are most (the first to send one, on a tie); null before any came.</summary>
+    public IBlockSource? MostBlocksFrom()
+    {
+        if (Contributors.Count <= 1) return Contributors.Count == 1 ? Contributors[0] : null;
+        IBlockSource? most = null;
+        var mostBlocks = 0;
+        foreach (var peer in Contributors)
+        {
+            var blocks = 0;
+            foreach (var slot in Blocks) if (slot.Received && Equals(slot.Sender, peer)) blocks++;
+            if (blocks > mostBlocks) (most, mostBlocks) = (peer, blocks);
+        }
+        return most;
+    }
+
     /// <summary>Blocks asked of someone and not yet stored.</summary>
     public int InFlight => Blocks.Length - Received - Unrequested;
 

@@ -128,7 +128,7 @@ internal sealed partial class PieceManager
                 }
                 var liars = CulpritsOfEarlierCopies(piece);
                 piece.ReturnBuffer();
-                return BlockResult.Verified(new VerifiedPiece(index, whole, piece.Length, [.. piece.Contributors]), cancel, liars);
+                return BlockResult.Verified(new VerifiedPiece(index, whole, piece.Length, [.. piece.Contributors], piece.MostBlocksFrom()), cancel, liars);
             }
             ArrayPool<byte>.Shared.Return(whole);
             _wastedBytes += piece.Length;

@@ -72,6 +72,7 @@ internal sealed partial class PieceManager
             // 4. Endgame: nothing new to start anywhere, so ask for blocks in flight elsewhere too.
             var endgame = count < budget && pickerExhausted && IsEndgameLocked();
             if (endgame) count += AssignDuplicates(peer, state, into[count..budget], now);
+            if (endgame && _endgameBegan is null) _endgameBegan = (now, peer, _wantedMissing); // the piece map's timeline
             if (count == 0 && state.Outstanding.Count == 0) _idleFills[endgame ? 2 : pickerExhausted ? 1 : 0]++;
             return count;
         }

@@ -133,6 +133,15 @@ internal sealed partial class PieceManager
     /// <summary>True while every missing block that any connected peer can send is already requested.</summary>
     public bool IsEndgame { get { lock (_lock) return IsEndgameLocked(); } }
 
+    /// <summary>When end game first began (UTC ticks), the peer whose requests were being filled when it did, and the
+    /// wanted pieces then missing; null until it did. Observed for the piece map's timeline; nothing here reads it.</summary>
+    public (long At, IBlockSource Peer, int PiecesLeft)? EndgameBegan { get { lock (_lock) return _endgameBegan; } }
+
+    private (long At, IBlockSource Peer, int PiecesLeft)? _endgameBegan; // guarded by _lock
+
+    /// <summary>Wanted pieces not verified yet.</summary>
+    public int WantedMissing { get { lock (_lock) return _wantedMissing; } }
+
     /// <summary>Bytes of verified pieces, including those we started with.</summary>
     public long HaveBytes { get { lock (_lock) return _haveBytes; } }
 

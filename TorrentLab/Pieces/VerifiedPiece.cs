@@ -9,16 +9,20 @@ internal sealed class VerifiedPiece : IDisposable
 {
     private byte[]? _buffer;
 
-    internal VerifiedPiece(int index, byte[] buffer, int length, IReadOnlyList<IBlockSource>? senders = null)
+    internal VerifiedPiece(int index, byte[] buffer, int length, IReadOnlyList<IBlockSource>? senders = null, IBlockSource? mainSender = null)
     {
         Index = index;
         _buffer = buffer;
         Length = length;
         Senders = senders ?? [];
+        MainSender = mainSender ?? (Senders.Count > 0 ? Senders[0] : null);
     }
 
     /// <summary>Who sent the blocks of this copy, as the piece manager recorded them with the blocks themselves.</summary>
     public IReadOnlyList<IBlockSource> Senders { get; }
+
+    /// <summary>The one of <see cref="Senders"/> that sent most of its blocks (the piece map names it); null when none is known.</summary>
+    public IBlockSource? MainSender { get; }
 
     /// <summary>The piece index.</summary>
     public int Index { get; }

@@ -102,6 +102,7 @@ internal sealed class Choking
         foreach (var peer in peers)
         {
             if (peer.Choking && unchoke.Contains(peer)) _firstCopy.Suggest(peer); // before the unchoke: its first requests follow them
+            if (peer.Choking != !unchoke.Contains(peer)) _swarm.Moment(peer.Choking ? PieceMapMomentKind.Unchoked : PieceMapMomentKind.Choked, peer);
             peer.SetChoking(!unchoke.Contains(peer));
         }
     }

@@ -11,7 +11,14 @@ internal sealed class PieceBlame
     private readonly HashSet<string> _peersUsed = [];  // guarded by _lock
     private readonly HashSet<int> _failedPieces = []; // last copy failed its hash; guarded by _lock
 
-    public PieceBlame(TorrentSwarm swarm) => _swarm = swarm;
+    public PieceBlame(TorrentSwarm swarm)
+    {
+        _swarm = swarm;
+        Senders = new PieceSenderTable(swarm.Torrent.PieceCount);
+    }
+
+    /// <summary>Who sent each verified piece, for the piece map.</summary>
+    public PieceSenderTable Senders { get; }
 
     /// <summary>Pieces whose last copy failed its hash and that are not verified yet (for the piece map).</summary>
     public int[] FailedSnapshot() { lock (_lock) return [.. _failedPieces]; }
@@ -27,6 +34,8 @@ internal sealed class PieceBlame
             foreach (var sender in piece.Senders) _peersUsed.Add(sender.Name); // a peer's address, a web seed's URL
             _failedPieces.Remove(piece.Index);
         }
+        if (piece.MainSender is { } main)
+            Senders.Record(piece.Index, main.Name, (main as SwarmPeer)?.Client, several: piece.Senders.Count > 1);
     }
 
     /// <summary>A piece failed its hash. Its proven culprits (a sole sender) are banned; with several senders nobody

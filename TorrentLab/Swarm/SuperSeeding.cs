@@ -1,3 +1,4 @@
+using TorrentLab.Downloads;
 using TorrentLab.Wire;
 
 namespace TorrentLab.Swarm;
@@ -104,6 +105,7 @@ internal sealed class SuperSeeding
         {
             var peer = (SwarmPeer)offer.Peer;
             _swarm.Log($"{peer}: super-seeding reveals piece {offer.Piece}");
+            _swarm.Moment(PieceMapMomentKind.SuperSeedRevealed, peer, offer.Piece);
             peer.Enqueue(PeerMessage.Have(offer.Piece));
         }
     }

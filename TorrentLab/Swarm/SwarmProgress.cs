@@ -89,10 +89,12 @@ internal sealed class SwarmProgress
             BadPeers = _swarm.BadPeers.Count,
             Status = _swarm.Stall.WaitingStatus(peers.Length),
             PeerSources = _swarm.Book.Sources,
-            // The piece map: verified, being assembled, or last copy failed its hash, and how many connected peers have
-            // each piece (cheap: two bytes per piece).
+            // The piece map: verified, being assembled, or last copy failed its hash, how many connected peers have each
+            // piece, and who sent each verified one (cheap: a byte, a byte and two bytes per piece); the moments the engine
+            // changed its mode.
             Pieces = PieceStates.From(_swarm.Pieces.SnapshotHave(), _swarm.Pieces.SnapshotInProgress(), _swarm.FailedPiecesSnapshot())
-                .WithAvailability(_swarm.Pieces.SnapshotAvailability()),
+                .WithAvailability(_swarm.Pieces.SnapshotAvailability()).WithSenders(_swarm.PieceSendersSnapshot())
+                .WithMoments(_swarm.MomentsSnapshot()),
             Peers = [.. peers.Select(p => new PeerProgress(p.Address, p.Client, p.Down.BytesPerSecond, p.Up.BytesPerSecond,
                 p.Connection.PeerChoking, p.Connection.AmInterested))],
         };

@@ -1,3 +1,4 @@
+using TorrentLab.Downloads;
 using TorrentLab.Pieces;
 using TorrentLab.Storage;
 using TorrentLab.Wire;
@@ -10,6 +11,26 @@ internal sealed partial class TorrentSwarm
 {
     /// <summary>Pieces whose last copy failed its hash and that are not verified yet (for the piece map).</summary>
     public int[] FailedPiecesSnapshot() => _blame.FailedSnapshot();
+
+    /// <summary>Who sent each verified piece (for the piece map); null before any piece was verified.</summary>
+    public PieceSenders? PieceSendersSnapshot() => _blame.Senders.Snapshot();
+
+    private readonly SwarmMoments _moments = new();
+
+    /// <summary>Notes a moment the engine changed its mode about <paramref name="peer"/> (for the piece map's timeline).</summary>
+    public void Moment(PieceMapMomentKind kind, SwarmPeer peer, int piece = -1) =>
+        _moments.Add(new PieceMapMoment(Time.GetUtcNow(), kind, peer.Address, piece, Pieces.WantedMissing));
+
+    /// <summary>The timeline of the engine's moments, oldest first: end game's start (the piece manager's) among the
+    /// swarm's own.</summary>
+    public IReadOnlyList<PieceMapMoment> MomentsSnapshot()
+    {
+        var moments = _moments.Snapshot();
+        if (Pieces.EndgameBegan is not { } endgame) return moments;
+        var began = new PieceMapMoment(new DateTimeOffset(endgame.At, TimeSpan.Zero), PieceMapMomentKind.EndgameBegan, endgame.Peer.Name, -1, endgame.PiecesLeft);
+        var at = Array.FindIndex(moments, m => m.At > began.At);
+        return at < 0 ? [.. moments, began] : [.. moments[..at], began, .. moments[at..]];
+    }
 
     /// <summary>Peers that sent blocks of at least one verified piece.</summary>
     public IReadOnlyList<string> PeersUsed => _blame.PeersUsed;
