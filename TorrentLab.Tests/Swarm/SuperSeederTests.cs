@@ -252,6 +252,11 @@ public class SuperSeederTests
         var offers = peers.SelectMany(seeder.AddPeer).ToList();
         Assert.Equal(SuperSeeder.InFlight, offers.Count);
         Assert.Equal(SuperSeeder.InFlight, offers.Select(o => o.Piece).Distinct().Count());
+        var elsewhere = new Bitfield(pieces);
+        elsewhere.Set(pieces - 1);
+        // A piece one peer got elsewhere: the peers told nothing lack five, so the crowd does not keep up and a fetched
+        // piece holds its place until it spreads (AFetchedPiece_FreesItsPlaceForANewReveal_UnlessAPeerLagsFarBehind).
+        Assert.Empty(seeder.PeerHad(peers[^2], elsewhere));
 
         // The last of them to be told fetches its piece and a peer told nothing gets it from it: it spread, and of the
         // free peers, the one that passed a piece on goes first.
@@ -284,5 +289,30 @@ public class SuperSeederTests
 
         Assert.NotEqual("a", Assert.Single(again).Peer);
         Assert.Empty(seeder.Tick()); // once: it is under way again
+    }
+
+    [Theory]
+    [InlineData(false)] // every peer is near what the crowd was given: only pieces still coming from us hold a place
+    [InlineData(true)]  // a peer with none of it lags far behind: a fetched piece holds its place until it spreads
+    public void AFetchedPiece_FreesItsPlaceForANewReveal_UnlessAPeerLagsFarBehind(bool laggard)
+    {
+        const int pieces = 16;
+        var clock = new TorrentLab.Tests.Infrastructure.ManualClock();
+        var seeder = new SuperSeeder(pieces, clock);
+        var half = new Bitfield(pieces);
+        for (var i = pieces / 2; i < pieces; i++) half.Set(i);
+        string[] told = ["a", "b", "c", "d"];
+        var first = told.ToDictionary(p => p, p => Only(seeder.AddPeer(p), p)); // InFlight reveals, one each
+        foreach (var peer in told) Assert.Empty(seeder.PeerHad(peer, half));
+        Assert.Empty(seeder.AddPeer("e")); // every place is taken
+        Assert.Empty(seeder.PeerHad("e", half));
+        if (laggard) Assert.Empty(seeder.AddPeer("f"));
+        clock.Advance(TimeSpan.FromSeconds(1));
+
+        var offers = seeder.PeerHas("a", first["a"]); // fetched from us, not yet passed on
+
+        if (laggard) Assert.Empty(offers);
+        else Assert.DoesNotContain(first.Values, piece => piece == Only(offers, "e"));
+        Assert.Equal((int?)first["a"], seeder.PendingFor("a")); // "a" itself waits for its piece to spread
     }
 }

@@ -30,7 +30,9 @@ namespace TorrentLab.Swarm;
 /// later, when one is needed). At most <see cref="InFlight"/> pieces are under way at once (revealed and not yet
 /// spread): each first copy then gets a good share of the seed's upload, and the peers that pass theirs on first are
 /// free first for the next reveal; a free peer whose reveals spread goes before one never tried, and one whose reveal
-/// failed goes last.</para>
+/// failed goes last. While the crowd keeps up (<see cref="CrowdKeepsUpLocked"/>), a piece its peer has fetched no
+/// longer counts among the four: only pieces still coming from us do, so our upload is not left idle while fetched
+/// pieces wait for their holders' chokers.</para>
 /// <para>Only state, no I/O: the swarm sends the <c>have</c> of each <see cref="Offer"/> returned. Thread-safe.</para>
 /// </remarks>
 internal sealed class SuperSeeder
@@ -49,6 +51,10 @@ internal sealed class SuperSeeder
     /// <summary>Pieces revealed and not yet spread, at most, at any one time (see <see cref="NeededLocked"/>).</summary>
     public const int InFlight = 4;
 
+    /// <summary>The crowd keeps up while every peer would catch up with the pieces given to it within this long at its
+    /// own pace so far (see <see cref="CrowdKeepsUpLocked"/>).</summary>
+    public static readonly TimeSpan CatchUp = TimeSpan.FromSeconds(60);
+
     private readonly Lock _lock = new();
     private readonly TimeProvider _clock;
     private readonly int _pieceCount;
@@ -65,6 +71,7 @@ internal sealed class SuperSeeder
     private sealed class PeerState(int pieceCount)
     {
         public readonly Bitfield Has = new(pieceCount);
+        public DateTimeOffset AddedAt;          // when it connected: its pace is Has.Count since then
         public readonly Dictionary<int, Reveal> Told = []; // every piece revealed to it: it may request these
         public int Pending = -1;                // the piece revealed last, not yet seen spreading; -1: none
         public DateTimeOffset RevealedAt;       // when Pending was revealed
@@ -98,7 +105,7 @@ internal sealed class SuperSeeder
         lock (_lock)
         {
             if (_peers.ContainsKey(peer)) throw new InvalidOperationException($"{peer} is super-seeded already");
-            var state = new PeerState(_pieceCount);
+            var state = new PeerState(_pieceCount) { AddedAt = _clock.GetUtcNow() };
             _peers.Add(peer, state);
             var offers = new List<Offer>();
             var (needed, budget) = NeededLocked();
@@ -224,13 +231,16 @@ internal sealed class SuperSeeder
     /// (no connected peer has it that we did not tell it about, and not every peer that counts has it) and no reveal of it
     /// is under way (every peer told it either lacks it <see cref="StaleAfter"/> after the reveal or announced it
     /// <see cref="PassOnWait"/> ago without anybody else getting it). At most <see cref="InFlight"/> pieces are under way
-    /// at once: each first copy goes out quickly, and the peers that pass theirs on first are free first for the next.</summary>
+    /// at once: each first copy goes out quickly, and the peers that pass theirs on first are free first for the next.
+    /// While the crowd keeps up, only the pieces still coming from us count: one its peer has fetched costs our upload
+    /// nothing while it waits to be passed on.</summary>
     private (bool[] Needed, int Budget) NeededLocked()
     {
         var now = _clock.GetUtcNow();
         var needed = new bool[_pieceCount];
         var count = 0;
-        var underWay = 0;
+        var underWay = 0; // revealed and not yet spread
+        var fromUs = 0;   // of those, still being fetched from us
         for (var i = 0; i < _pieceCount; i++)
         {
             if (_elsewhere[i] > 0 || _availability[i] > 0 && _peers.Values.All(p => p.Has[i] || Stale(p, now))) continue;
@@ -245,12 +255,35 @@ internal sealed class SuperSeeder
             if (live)
             {
                 underWay++;
+                if (_carriers[i].Any(c => !c.Has[i] && now - c.Told[i].At < StaleAfter)) fromUs++;
                 continue;
             }
             needed[i] = true;
             count++;
         }
-        return (needed, Math.Min(count, Math.Max(0, InFlight - underWay)));
+        var counted = CrowdKeepsUpLocked(now) ? fromUs : underWay;
+        return (needed, Math.Min(count, Math.Max(0, InFlight - counted)));
+    }
+
+    /// <summary>True when no peer lags far behind the pieces given to the crowd: every peer still downloading (and not a
+    /// stale hoarder) lacks at most <see cref="InFlight"/> of them, or as many as it got in <see cref="CatchUp"/> at its
+    /// pace since it connected. Where the crowd is short of upload, pieces reach everyone soon after they are given and
+    /// the seed's idle upload is the loss; where the slowest downlinks set the time, they lag, and revealing faster
+    /// only lets the fastest peers run ahead and keep each other's uploads, which fed the slow ones while the pieces
+    /// were few (simulated, 100 peers of measured capacities and 100 MiB, bench/notes/swarm.md 2026-11-30).</summary>
+    private bool CrowdKeepsUpLocked(DateTimeOffset now)
+    {
+        var given = 0; // pieces some peer has or is fetching from a reveal
+        for (var i = 0; i < _pieceCount; i++) if (_availability[i] > 0 || _inFlight[i] > 0) given++;
+        foreach (var peer in _peers.Values)
+        {
+            if (peer.Has.IsComplete || Stale(peer, now)) continue;
+            var behind = given - peer.Has.Count;
+            if (behind <= InFlight) continue;
+            var seconds = (now - peer.AddedAt).TotalSeconds;
+            if (seconds <= 0 || behind > peer.Has.Count * CatchUp.TotalSeconds / seconds) return false;
+        }
+        return true;
     }
 
     // Finished by the peer, and announced by another client, or by every other client that is not a stale hoarder, or
