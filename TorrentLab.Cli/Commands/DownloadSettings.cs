@@ -86,7 +86,7 @@ internal sealed class DownloadSettings
 
     /// <summary><c>--transport both|tcp|utp</c>: which transports carry peer connections (default both, uTP dialled first).</summary>
     public static Option<string> TransportOption() => ChoiceOption("--transport",
-        "Peer transports: both (dial uTP first, TCP too after 250 ms, first to connect wins; accept both on the same port number), tcp, or utp",
+        "Peer transports: both (dial uTP first, TCP too after 250 ms (25 ms on this host or the LAN), first to connect wins; accept both on the same port number), tcp, or utp",
         "both", "tcp", "utp");
 
     /// <summary>The transports named by <c>--transport</c>.</summary>

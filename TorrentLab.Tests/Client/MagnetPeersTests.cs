@@ -99,6 +99,25 @@ public class MagnetPeersTests
     }
 
     [Fact]
+    public async Task AFetchWithoutASession_TellsTheTrackerThePortItsDownloadWillListenOn()
+    {
+        var built = TestTorrents.SingleFile(announce: null);
+        await using var tracker = await TrackerAsync();
+        var link = $"{XtOnly(built)}&tr={Uri.EscapeDataString(tracker.HttpAnnounceUrl)}";
+        // magnet_download -p 51413: nothing listens while the metadata is fetched, and the trackers hear 51413, not 6881.
+        var options = TorrentClient.PeerFinding(null).WithSession(s => s with { Dht = false, ListenPort = 51413 }) with { StallTimeout = TimeSpan.FromSeconds(60) };
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(Ct);
+
+        var opening = TorrentClient.OpenAsync(link, options, ct: stop.Token);
+        await Wait.UntilAsync(() => tracker.GetSwarm(built.Torrent.InfoHash).Peers.Count > 0, TimeSpan.FromSeconds(30), "the fetch never announced", Ct);
+        var announced = Assert.Single(tracker.GetSwarm(built.Torrent.InfoHash).Peers);
+        await stop.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => opening);
+
+        Assert.Equal(51413, announced.EndPoint.Port);
+    }
+
+    [Fact]
     public async Task LinkWithATrackerThatNeverHasAPeer_GivesUpAtTheStallTimeoutSayingWhy()
     {
         var built = TestTorrents.SingleFile(announce: null);

@@ -46,7 +46,8 @@ public static partial class TorrentClient
         options = LoggingTo(options, session, EngineLog.Magnet);
         var link = MagnetLink.Parse(magnet);
         var ourId = session?.PeerId ?? Wire.PeerId.CreateOurs();
-        var port = session?.AnnouncedPort ?? 6881;
+        // Without a session nothing listens yet: the trackers hear the port the download will listen on, if it names one.
+        var port = session?.AnnouncedPort ?? (options.Session.ListenPort > 0 ? options.Session.ListenPort : 6881);
         var settings = session?.Settings ?? options.Session;
         var time = settings.Time;
         var started = time.GetTimestamp();

@@ -11,7 +11,7 @@ public sealed partial class TorrentHandle
     /// and written, then returns its bytes from disk. A file already downloaded reads straight from disk.</summary>
     /// <remarks>
     /// <para>A skipped file is made wanted first (<see cref="FilePriority.Normal"/>, through
-    /// <see cref="SetFilePrioritiesAsync"/>, which restarts a running torrent once). A read waits while the torrent is
+    /// <see cref="SetFilePrioritiesAsync"/>: live while it downloads; a torrent that completed or seeds starts again). A read waits while the torrent is
     /// paused, until it runs again or the read's token is cancelled. Disposing the stream drops its readahead: the
     /// torrent goes back to its usual order (rarest first, or sequential).</para>
     /// <para>The stream reads the file where it is when opened: after <see cref="MoveDataAsync"/>, open it again.</para>

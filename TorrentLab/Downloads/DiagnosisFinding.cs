@@ -2,11 +2,30 @@ namespace TorrentLab.Downloads;
 
 /// <summary>One thing a torrent's diagnosis found (<see cref="Client.TorrentHandle.Diagnose"/>): a tracker's last answer, a
 /// peer tried and what came of it, the DHT's lookups, whether a peer reached us from outside.</summary>
-/// <param name="Subject">What it is about: a tracker's URL, a peer's address, <c>dht</c>, <c>port</c>.</param>
-/// <param name="Kind">The kind of answer or end, for a program.</param>
-/// <param name="Text">The same in words, with the tracker's or connection's own reason (untrusted text, cleaned).</param>
-/// <param name="At">When it was seen.</param>
-public sealed record DiagnosisFinding(string Subject, FindingKind Kind, string Text, DateTimeOffset At);
+/// <remarks>Made by the diagnosis, read by a program: what it learns later is a new property (the library's rule for
+/// public types, docs/library.md).</remarks>
+public sealed record DiagnosisFinding
+{
+    internal DiagnosisFinding(string subject, FindingKind kind, string text, DateTimeOffset at)
+    {
+        Subject = subject;
+        Kind = kind;
+        Text = text;
+        At = at;
+    }
+
+    /// <summary>What it is about: a tracker's URL, a peer's address, <c>dht</c>, <c>port</c>.</summary>
+    public string Subject { get; }
+
+    /// <summary>The kind of answer or end, for a program.</summary>
+    public FindingKind Kind { get; }
+
+    /// <summary>The same in words, with the tracker's or connection's own reason (untrusted text, cleaned).</summary>
+    public string Text { get; }
+
+    /// <summary>When it was seen.</summary>
+    public DateTimeOffset At { get; }
+}
 
 /// <summary>What a tracker answered, what became of a peer we tried, or what reached us: the kinds a diagnosis tells
 /// apart.</summary>
