@@ -30,6 +30,9 @@ internal static class DhtGetPeersCheck
         var swapped = expected.Select(IPEndPoint.Parse).Select(e => $"{e.Address}:{(ushort)IPAddress.HostToNetworkOrder((short)e.Port)}").ToList();
         if (printed.Count > 0 && printed.All(swapped.Contains))
             return "a compact peer is 6 bytes: the IPv4 address, then the port big-endian (network byte order)";
+        if (printed.Count > expected.Count && printed.Distinct().Order(StringComparer.Ordinal).SequenceEqual(expected))
+            return $"you printed {string.Join(", ", printed.GroupBy(p => p).Where(g => g.Count() > 1).Select(g => $"{g.Key} {g.Count()} times"))}: " +
+                "print each peer once (did you print the 'values' list again, or keep the peers of more than one answer?)";
         if (printed.Count > 0 && printed.All(expected.Contains))
             return $"the last node answered with {expected.Count} peers in 'values': print every one of them";
         var nodeAddresses = dht.Chain.Concat(dht.Faulty).Select(n => n.EndPoint.ToString()).ToHashSet();

@@ -262,6 +262,7 @@ public class LabCheckerTests(SharedTiming shared) : IClassFixture<SharedTiming>
     [InlineData("upper_case_hex.py", "magnet-parse", "print the info hash in lowercase hex")]
     [InlineData("upper_case_hex.py", "magnet-handshake", "print the peer id in lowercase hex")]
     [InlineData("peers_twice.py", "discover-peers", "2 times: print each peer once")]
+    [InlineData("dht_peers_twice.py", "dht-get-peers", "2 times: print each peer once")]
     public async Task OutputMistake_GetsAHintThatNamesIt(string client, string stage, string hint)
     {
         var (results, report) = await StudentClients.CheckAsync(StudentClients.Command(client),
