@@ -26,12 +26,7 @@ public class BrowserPieceMapTests
 
         await using var browser = await HeadlessChromium.LeaseAsync();
         var consoleErrors = new List<string>();
-        var page = await HeadlessChromium.OpenPageAsync(browser, consoleErrors);
-        await page.GotoAsync(web.Server.Url + "/");
-        await Assertions.Expect(page.Locator("#connection")).ToHaveTextAsync("live");
-        await page.Locator($"tr[data-hash='{web.InfoHash}'] .name").ClickAsync();
-        var map = page.Locator("#piece-map");
-        await Assertions.Expect(map).ToHaveAttributeAsync("data-total", "60");
+        var (page, map) = await OpenMapAsync(web, browser, consoleErrors, pieces: 60);
 
         // The first cell's middle: piece 0 (cells are at least 2 px, from the map's top left corner).
         var readout = page.Locator("#piece-hover");
@@ -66,12 +61,7 @@ public class BrowserPieceMapTests
 
         await using var browser = await HeadlessChromium.LeaseAsync();
         var consoleErrors = new List<string>();
-        var page = await HeadlessChromium.OpenPageAsync(browser, consoleErrors);
-        await page.GotoAsync(web.Server.Url + "/");
-        await Assertions.Expect(page.Locator("#connection")).ToHaveTextAsync("live");
-        await page.Locator($"tr[data-hash='{web.InfoHash}'] .name").ClickAsync();
-        var map = page.Locator("#piece-map");
-        await Assertions.Expect(map).ToHaveAttributeAsync("data-total", "12");
+        var (page, map) = await OpenMapAsync(web, browser, consoleErrors, pieces: 12);
 
         var readout = page.Locator("#piece-hover");
         var named = $" · sent by {seed} (";
@@ -85,5 +75,17 @@ public class BrowserPieceMapTests
         // Under the map, the engine's moments: the download ended in end game.
         await Assertions.Expect(page.Locator("#piece-moments li[data-kind='endgame']")).ToContainTextAsync($"end game began: ");
         Assert.Empty(consoleErrors);
+    }
+
+    /// <summary>The page, live, with the torrent's detail view open and its map drawn with <paramref name="pieces"/> cells.</summary>
+    private static async Task<(IPage Page, ILocator Map)> OpenMapAsync(WebTestServer web, BrowserLease browser, List<string> consoleErrors, int pieces)
+    {
+        var page = await HeadlessChromium.OpenPageAsync(browser, consoleErrors);
+        await page.GotoAsync(web.Server.Url + "/");
+        await Assertions.Expect(page.Locator("#connection")).ToHaveTextAsync("live");
+        await page.Locator($"tr[data-hash='{web.InfoHash}'] .name").ClickAsync();
+        var map = page.Locator("#piece-map");
+        await Assertions.Expect(map).ToHaveAttributeAsync("data-total", pieces.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        return (page, map);
     }
 }
