@@ -16,9 +16,31 @@ public enum PieceMapMomentKind
 
 /// <summary>One moment the engine changed its mode: end game began, a choke round's decision about a peer, a
 /// super-seed reveal.</summary>
-/// <param name="At">When (the engine's clock).</param>
-/// <param name="Kind">What happened.</param>
-/// <param name="Peer">The peer it concerns ("127.0.0.1:6881"), or null.</param>
-/// <param name="Piece">The piece it concerns (a reveal's), or -1.</param>
-/// <param name="PiecesLeft">Wanted pieces not verified yet at that moment (0 while seeding).</param>
-public sealed record PieceMapMoment(DateTimeOffset At, PieceMapMomentKind Kind, string? Peer, int Piece, int PiecesLeft);
+/// <remarks>Made by the library, read by a program: what it learns later is a new property (the library's rule for
+/// public types, docs/library.md).</remarks>
+public sealed record PieceMapMoment
+{
+    internal PieceMapMoment(DateTimeOffset at, PieceMapMomentKind kind, string? peer, int piece, int piecesLeft)
+    {
+        At = at;
+        Kind = kind;
+        Peer = peer;
+        Piece = piece;
+        PiecesLeft = piecesLeft;
+    }
+
+    /// <summary>When (the engine's clock).</summary>
+    public DateTimeOffset At { get; }
+
+    /// <summary>What happened.</summary>
+    public PieceMapMomentKind Kind { get; }
+
+    /// <summary>The peer it concerns ("127.0.0.1:6881"), or null.</summary>
+    public string? Peer { get; }
+
+    /// <summary>The piece it concerns (a reveal's), or -1.</summary>
+    public int Piece { get; }
+
+    /// <summary>Wanted pieces not verified yet at that moment (0 while seeding).</summary>
+    public int PiecesLeft { get; }
+}

@@ -5,13 +5,35 @@ using TorrentLab.Wire;
 namespace TorrentLab.Downloads;
 
 /// <summary>One change of one piece in a recorded download.</summary>
-/// <param name="At">When, since the recording began.</param>
-/// <param name="Piece">The piece.</param>
-/// <param name="State">Its state from then on.</param>
-/// <param name="Sender">For a verified piece, the row of <see cref="PieceRecording.Senders"/> that sent it (most of it,
-/// when several did), or -1: not verified, or its sender not known.</param>
-/// <param name="FromSeveral">Its blocks came from more than one peer.</param>
-public readonly record struct PieceEvent(TimeSpan At, int Piece, PieceState State, int Sender, bool FromSeveral);
+/// <remarks>Made by the library, read by a program: what it learns later is a new property (the library's rule for
+/// public types, docs/library.md).</remarks>
+public readonly record struct PieceEvent
+{
+    internal PieceEvent(TimeSpan at, int piece, PieceState state, int sender, bool fromSeveral)
+    {
+        At = at;
+        Piece = piece;
+        State = state;
+        Sender = sender;
+        FromSeveral = fromSeveral;
+    }
+
+    /// <summary>When, since the recording began.</summary>
+    public TimeSpan At { get; }
+
+    /// <summary>The piece.</summary>
+    public int Piece { get; }
+
+    /// <summary>Its state from then on.</summary>
+    public PieceState State { get; }
+
+    /// <summary>For a verified piece, the row of <see cref="PieceRecording.Senders"/> that sent it (most of it,
+    /// when several did), or -1: not verified, or its sender not known.</summary>
+    public int Sender { get; }
+
+    /// <summary>Its blocks came from more than one peer.</summary>
+    public bool FromSeveral { get; }
+}
 
 /// <summary>A recorded download: each piece's changes of state with their time and who sent it, saved as JSON
 /// (<see cref="PieceRecorder"/> makes one), so the piece map can be watched filling again, step by step.</summary>

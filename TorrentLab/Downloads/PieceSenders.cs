@@ -1,9 +1,22 @@
 namespace TorrentLab.Downloads;
 
 /// <summary>A peer that sent verified pieces, as the piece map names it.</summary>
-/// <param name="Address">Its address and port ("127.0.0.1:6881"), or a web seed's URL.</param>
-/// <param name="Client">Its client, as its peer id names it ("qBittorrent 4.6.0"); null for a web seed.</param>
-public sealed record PieceSender(string Address, string? Client);
+/// <remarks>Made by the library, read by a program: what it learns later is a new property (the library's rule for
+/// public types, docs/library.md).</remarks>
+public sealed record PieceSender
+{
+    internal PieceSender(string address, string? client)
+    {
+        Address = address;
+        Client = client;
+    }
+
+    /// <summary>Its address and port ("127.0.0.1:6881"), or a web seed's URL.</summary>
+    public string Address { get; }
+
+    /// <summary>Its client, as its peer id names it ("qBittorrent 4.6.0"); null for a web seed.</summary>
+    public string? Client { get; }
+}
 
 /// <summary>Who sent each verified piece: a table of peers and, per piece, a row of it (two bytes a piece), marked when
 /// the piece's blocks came from more than one peer (the row then names the one that sent most of them).</summary>
