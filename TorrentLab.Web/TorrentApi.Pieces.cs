@@ -101,7 +101,8 @@ public sealed record PieceMapSender(string Address, string? Client, int Pieces);
 /// <param name="At">When.</param>
 /// <param name="Kind"><c>endgame</c> (every missing block was asked of someone: idle peers are asked for blocks already
 /// asked of others), <c>unchoke</c> or <c>choke</c> (a choke round's decision about <paramref name="Peer"/>, BEP 3), or
-/// <c>reveal</c> (super-seeding told <paramref name="Peer"/> it has <paramref name="Piece"/>, BEP 16).</param>
+/// <c>reveal</c> (super-seeding told <paramref name="Peer"/> it has <paramref name="Piece"/>, BEP 16), or <c>rarest</c>
+/// (the first pieces were picked at random; from here the rarest first, the first such pick for <paramref name="Peer"/>).</param>
 /// <param name="Peer">The peer it concerns (for <c>endgame</c>, the one whose requests were being made when it began).</param>
 /// <param name="Piece">The piece revealed, or -1.</param>
 /// <param name="PiecesLeft">Wanted pieces not verified yet at that moment (0 while seeding).</param>
@@ -113,6 +114,7 @@ public sealed record PieceMapEvent(DateTimeOffset At, string Kind, string? Peer,
         PieceMapMomentKind.Unchoked => "unchoke",
         PieceMapMomentKind.Choked => "choke",
         PieceMapMomentKind.SuperSeedRevealed => "reveal",
+        PieceMapMomentKind.RarestFirstBegan => "rarest",
         _ => m.Kind.ToString(),
     }, m.Peer, m.Piece, m.PiecesLeft);
 }

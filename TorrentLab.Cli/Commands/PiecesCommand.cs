@@ -98,6 +98,7 @@ internal static class PiecesCommand
                 "unchoke" => $"choke round: unchoked {peer}",
                 "choke" => $"choke round: choked {peer}",
                 "reveal" => string.Create(CultureInfo.InvariantCulture, $"super-seeding revealed piece {piece} to {peer}"),
+                "rarest" => string.Create(CultureInfo.InvariantCulture, $"rarest first began: the first pieces were picked at random; {left} left (first for {peer})"),
                 var other => $"{other} {peer}",
             };
             output.WriteLine($"  {at} {what}");

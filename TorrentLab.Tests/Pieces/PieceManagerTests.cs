@@ -630,6 +630,36 @@ public class PieceManagerTests
     }
 
     [Fact]
+    public void RarestFirstBegan_IsNotedOnceTheRandomFirstPiecesAreHere_InADownloadThatStartedWithoutThem()
+    {
+        var manager = Manager(new PieceManagerOptions { Picker = new RarestFirstPicker(randomFirstPieces: 2) }, have: Pieces(3));
+        manager.AddPeer(new PeerKey("A"), Seeder);
+        var random = Fill(manager, new PeerKey("A"), max: 2); // one piece (two blocks), picked at random: one piece held
+        foreach (var r in random) Deliver(manager, new PeerKey("A"), r).Piece?.Dispose();
+        Assert.Equal(2, manager.HaveCount);
+        Assert.Null(manager.RarestFirstBegan);
+
+        Fill(manager, new PeerKey("A"), max: 2); // two held: this pick is by rarity
+        var began = manager.RarestFirstBegan;
+        Fill(manager, new PeerKey("A"));
+
+        Assert.Equal("A", began!.Value.Peer.Name);
+        Assert.Equal(2, began.Value.PiecesLeft);
+        Assert.Equal(began, manager.RarestFirstBegan); // noted once
+    }
+
+    [Fact]
+    public void RarestFirstBegan_IsNotNoted_ForADownloadThatHadTheRandomFirstPiecesAtItsStart()
+    {
+        var manager = Manager(new PieceManagerOptions { Picker = new RarestFirstPicker(randomFirstPieces: 2) }, have: Pieces(0, 3));
+        manager.AddPeer(new PeerKey("A"), Seeder);
+
+        Assert.NotEmpty(Fill(manager, new PeerKey("A")));
+
+        Assert.Null(manager.RarestFirstBegan);
+    }
+
+    [Fact]
     public void Endgame_IdlePeerGetsOneDuplicateAtATimeAndTheLoserIsCancelled()
     {
         var manager = Manager(have: Pieces(0, 1, 2));

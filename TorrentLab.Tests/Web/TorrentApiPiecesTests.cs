@@ -96,6 +96,8 @@ public class TorrentApiPiecesTests
         var endgame = Assert.Single(map.Moments, m => m.Kind == "endgame");
         Assert.Contains(endgame.Peer, new[] { a.EndPoint.ToString(), b.EndPoint.ToString() });
         Assert.InRange(endgame.PiecesLeft, 1, count);
+        // Every piece was picked in its first requests, before four were here: none was picked by rarity.
+        Assert.DoesNotContain(map.Moments, m => m.Kind == "rarest");
 
         string[] token = web.Server.Token is { } t ? ["--token", t] : [];
         var printed = await CliRunner.RunAsync(["pieces", web.InfoHash, "--url", web.Server.Url, .. token]);

@@ -63,6 +63,7 @@ const pieceHover = (() => {
       case 'unchoke': return `choke round: unchoked ${m.peer}`;
       case 'choke': return `choke round: choked ${m.peer}`;
       case 'reveal': return `super-seeding revealed piece ${m.piece} to ${m.peer}`;
+      case 'rarest': return `rarest first began: the first pieces were picked at random; ${m.piecesLeft} left (first for ${m.peer})`;
       default: return `${m.kind} ${m.peer || ''}`;
     }
   }

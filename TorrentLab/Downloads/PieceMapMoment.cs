@@ -12,6 +12,10 @@ public enum PieceMapMomentKind
     Choked = 2,
     /// <summary>Super-seeding (BEP 16) revealed a piece to the peer with a <c>have</c>.</summary>
     SuperSeedRevealed = 3,
+    /// <summary>Rarest first began: the first pieces were picked at random (a newcomer gets something to trade
+    /// quickly), and from here each is the one fewest connected peers have (<see cref="PieceMapMoment.Peer"/>: the peer
+    /// the first such pick was for). Only for a download that started with fewer than those pieces.</summary>
+    RarestFirstBegan = 4,
 }
 
 /// <summary>One moment the engine changed its mode: end game began, a choke round's decision about a peer, a

@@ -35,6 +35,7 @@ internal sealed partial class PieceManager
                 if (count >= budget || _inProgress.Count >= MaxPiecesInProgress && !TryEvictStranded()) break;
                 var index = PickLocked(state);
                 if (index < 0 || _availability[index] != 1) break;
+                NotePickLocked(peer, now);
                 count += Assign(StartPicked(state, index), peer, state, into[count..budget], now);
             }
             if (soleFirst && count > 0) return count; // the rest of its pipeline waits for more of the same
@@ -54,6 +55,7 @@ internal sealed partial class PieceManager
                 if (_inProgress.Count >= MaxPiecesInProgress && !TryEvictStranded()) break;
                 var index = PickLocked(state);
                 if (index < 0) { pickerExhausted = true; break; }
+                NotePickLocked(peer, now);
                 count += Assign(StartPicked(state, index), peer, state, into[count..budget], now);
             }
 
@@ -178,6 +180,14 @@ internal sealed partial class PieceManager
 
     /// <summary>Suggestions kept per peer (libtorrent's default <c>max_suggest_pieces</c>).</summary>
     private const int MaxSuggestions = 16;
+
+    /// <summary>A piece was picked for <paramref name="peer"/> (under _lock): the first pick by rarity after the random
+    /// first pieces is the piece map's moment (<see cref="RarestFirstBegan"/>).</summary>
+    private void NotePickLocked(IBlockSource peer, long now)
+    {
+        if (_rarestFirstBegan is null && _picker is RarestFirstPicker { RandomFirstPieces: var random }
+            && _haveAtStart < random && _have.Count >= random) _rarestFirstBegan = (now, peer, _wantedMissing);
+    }
 
     private int PickLocked(PeerState state)
     {

@@ -62,6 +62,7 @@ internal sealed partial class PieceManager
         _picker = _options.Picker ?? new RarestFirstPicker();
         _clock = _options.Clock ?? TimeProvider.System;
         _have = Bitfield.FromWire(have.ToBytes(), have.Length);
+        _haveAtStart = _have.Count;
         foreach (var i in _have.SetIndexes()) _haveBytes += torrent.GetPieceLength(i);
         _availability = new int[torrent.PieceCount];
         _activeByIndex = new ActivePiece?[torrent.PieceCount];
@@ -138,6 +139,15 @@ internal sealed partial class PieceManager
     public (long At, IBlockSource Peer, int PiecesLeft)? EndgameBegan { get { lock (_lock) return _endgameBegan; } }
 
     private (long At, IBlockSource Peer, int PiecesLeft)? _endgameBegan; // guarded by _lock
+
+    /// <summary>When rarest first began (UTC ticks), the peer the first piece picked by rarity was for, and the wanted
+    /// pieces then missing: a download that started with fewer pieces than the picker takes at random
+    /// (<see cref="RarestFirstPicker.RandomFirstPieces"/>) picks by rarity once it has them; null until it did, and for
+    /// another picker. Observed for the piece map's timeline; nothing here reads it.</summary>
+    public (long At, IBlockSource Peer, int PiecesLeft)? RarestFirstBegan { get { lock (_lock) return _rarestFirstBegan; } }
+
+    private (long At, IBlockSource Peer, int PiecesLeft)? _rarestFirstBegan; // guarded by _lock
+    private readonly int _haveAtStart; // pieces held when made: a download that started with the random ones began by rarity
 
     /// <summary>Wanted pieces not verified yet.</summary>
     public int WantedMissing { get { lock (_lock) return _wantedMissing; } }

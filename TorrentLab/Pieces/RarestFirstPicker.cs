@@ -26,6 +26,9 @@ internal sealed class RarestFirstPicker : IPiecePicker
         _random = random ?? Randomness.Shared;
     }
 
+    /// <summary>Pieces picked at random before rarest first: while we have fewer than this.</summary>
+    public int RandomFirstPieces => _randomFirstPieces;
+
     public int Pick(Bitfield peerHas, PickContext context)
     {
         var random = context.HaveCount < _randomFirstPieces;

@@ -21,15 +21,23 @@ internal sealed partial class TorrentSwarm
     public void Moment(PieceMapMomentKind kind, SwarmPeer peer, int piece = -1) =>
         _moments.Add(new PieceMapMoment(Time.GetUtcNow(), kind, peer.Address, piece, Pieces.WantedMissing));
 
-    /// <summary>The timeline of the engine's moments, oldest first: end game's start (the piece manager's) among the
-    /// swarm's own.</summary>
+    /// <summary>The timeline of the engine's moments, oldest first: rarest first's and end game's start (the piece
+    /// manager's) among the swarm's own.</summary>
     public IReadOnlyList<PieceMapMoment> MomentsSnapshot()
     {
-        var moments = _moments.Snapshot();
-        if (Pieces.EndgameBegan is not { } endgame) return moments;
-        var began = new PieceMapMoment(new DateTimeOffset(endgame.At, TimeSpan.Zero), PieceMapMomentKind.EndgameBegan, endgame.Peer.Name, -1, endgame.PiecesLeft);
-        var at = Array.FindIndex(moments, m => m.At > began.At);
-        return at < 0 ? [.. moments, began] : [.. moments[..at], began, .. moments[at..]];
+        IReadOnlyList<PieceMapMoment> moments = _moments.Snapshot();
+        if (Pieces.RarestFirstBegan is { } rarest) moments = Within(moments, PieceMapMomentKind.RarestFirstBegan, rarest);
+        if (Pieces.EndgameBegan is { } endgame) moments = Within(moments, PieceMapMomentKind.EndgameBegan, endgame);
+        return moments;
+    }
+
+    /// <summary>The timeline with the piece manager's moment put in its place by time.</summary>
+    private static PieceMapMoment[] Within(IReadOnlyList<PieceMapMoment> moments, PieceMapMomentKind kind, (long At, IBlockSource Peer, int PiecesLeft) began)
+    {
+        var moment = new PieceMapMoment(new DateTimeOffset(began.At, TimeSpan.Zero), kind, began.Peer.Name, -1, began.PiecesLeft);
+        var list = moments as PieceMapMoment[] ?? [.. moments];
+        var at = Array.FindIndex(list, m => m.At > moment.At);
+        return at < 0 ? [.. list, moment] : [.. list[..at], moment, .. list[at..]];
     }
 
     /// <summary>Peers that sent blocks of at least one verified piece.</summary>
