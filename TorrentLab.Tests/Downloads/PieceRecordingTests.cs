@@ -54,6 +54,25 @@ public class PieceRecordingTests
     }
 
     [Fact]
+    public void Recorder_APieceVerifiedBeforeItsSenderIsKnown_IsToldAgainWithItsSender()
+    {
+        var table = new PieceSenderTable(4);
+        var recorder = new PieceRecorder(Built.Torrent);
+        recorder.Observe(Map("0100"), TimeSpan.Zero);
+        recorder.Observe(Map("0200"), TimeSpan.FromSeconds(1)); // verified; the map's senders not made yet
+        table.Record(1, "127.0.0.1:7000", "A 1.0", several: false);
+        recorder.Observe(Map("0200", table.Snapshot()), TimeSpan.FromSeconds(2));
+        recorder.Observe(Map("0200", table.Snapshot()), TimeSpan.FromSeconds(3)); // nothing new
+
+        Assert.Equal(
+        [
+            new PieceEvent(TimeSpan.Zero, 1, PieceState.Requested, -1, false),
+            new PieceEvent(TimeSpan.FromSeconds(1), 1, PieceState.Verified, -1, false),
+            new PieceEvent(TimeSpan.FromSeconds(2), 1, PieceState.Verified, 0, false),
+        ], recorder.ToRecording().Events);
+    }
+
+    [Fact]
     public void MapAt_AMoment_AppliesEveryEventUpToIt()
     {
         var recording = ThreeMaps();

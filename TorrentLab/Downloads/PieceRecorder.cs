@@ -10,6 +10,7 @@ public sealed class PieceRecorder
     private readonly Lock _lock = new();
     private readonly Metainfo.Torrent _torrent;
     private readonly PieceState[] _last;                       // guarded by _lock
+    private readonly bool[] _named;                            // a verified piece's sender recorded; guarded by _lock
     private readonly List<PieceEvent> _events = [];            // guarded by _lock
     private readonly List<PieceSender> _senders = [];          // guarded by _lock
     private readonly Dictionary<PieceSender, int> _rows = [];  // guarded by _lock
@@ -21,6 +22,7 @@ public sealed class PieceRecorder
         ArgumentNullException.ThrowIfNull(torrent);
         _torrent = torrent;
         _last = new PieceState[torrent.PieceCount];
+        _named = new bool[torrent.PieceCount];
     }
 
     /// <summary>Events recorded so far.</summary>
@@ -38,10 +40,13 @@ public sealed class PieceRecorder
             for (var i = 0; i < _last.Length; i++)
             {
                 var state = map[i];
-                if (state == _last[i]) continue;
-                _last[i] = state;
+                // A verified piece whose sender the map did not know yet is told again once it does.
+                if (state == _last[i] && (state != PieceState.Verified || _named[i])) continue;
                 var (row, several) = state == PieceState.Verified && map.Senders is { } senders && senders.PeerOf(i) is var known and >= 0
                     ? (RowOf(senders.Peers[known]), senders.FromSeveral(i)) : (-1, false);
+                if (state == _last[i] && row < 0) continue;
+                _last[i] = state;
+                _named[i] = row >= 0;
                 _events.Add(new PieceEvent(at, i, state, row, several));
             }
         }

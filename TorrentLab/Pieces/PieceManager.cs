@@ -140,10 +140,8 @@ internal sealed partial class PieceManager
 
     private (long At, IBlockSource Peer, int PiecesLeft)? _endgameBegan; // guarded by _lock
 
-    /// <summary>When rarest first began (UTC ticks), the peer the first piece picked by rarity was for, and the wanted
-    /// pieces then missing: a download that started with fewer pieces than the picker takes at random
-    /// (<see cref="RarestFirstPicker.RandomFirstPieces"/>) picks by rarity once it has them; null until it did, and for
-    /// another picker. Observed for the piece map's timeline; nothing here reads it.</summary>
+    /// <summary>When a download that started without its random first pieces first picked by rarity (UTC ticks), for
+    /// which peer, and the wanted pieces then missing; null until then. For the piece map's timeline only.</summary>
     public (long At, IBlockSource Peer, int PiecesLeft)? RarestFirstBegan { get { lock (_lock) return _rarestFirstBegan; } }
 
     private (long At, IBlockSource Peer, int PiecesLeft)? _rarestFirstBegan; // guarded by _lock
