@@ -35,4 +35,17 @@ public sealed class TypeSizeTests
         Assert.True(sizes.Count > 100, $"only {sizes.Count} types found below {TestPaths.RepoRoot}");
         Assert.True(over.Count == 0, "types over " + MaxLines + " lines with their partials: " + string.Join("; ", over));
     }
+
+    /// <summary>Issue 79: the swarm is its parts (docs/ARCHITECTURE.md, "The swarm's parts"), and what is left of it,
+    /// the peers' routing and the torrent's life, stays under 800 lines with its partial files.</summary>
+    [Fact]
+    public void TorrentSwarm_WithItsPartialFiles_StaysUnder800Lines()
+    {
+        var folder = Path.Combine(TestPaths.RepoRoot, "TorrentLab", "Swarm");
+        var files = Directory.GetFiles(folder, "TorrentSwarm*.cs");
+        var lines = files.Sum(f => File.ReadLines(f).Count());
+
+        Assert.True(files.Length >= 2, $"TorrentSwarm's files not found in {folder}");
+        Assert.True(lines < 800, $"TorrentSwarm is {lines} lines in {files.Length} files");
+    }
 }

@@ -94,6 +94,15 @@ internal sealed class PeerBook
         }
     }
 
+    /// <summary>Marks the session's listening addresses and the loopback ones on its port as ours; BEP 40 ranks peers by
+    /// our address as they see it, so a session bound to one address is seen there until peers agree on another.</summary>
+    public void AddSelves(IReadOnlyList<IPEndPoint> listening, int port)
+    {
+        foreach (var self in listening.Append(new IPEndPoint(IPAddress.Loopback, port)).Append(new IPEndPoint(IPAddress.IPv6Loopback, port)))
+            AddSelf(self);
+        lock (_lock) _ourAddress ??= listening.FirstOrDefault(e => !e.Address.Equals(IPAddress.Any) && !e.Address.Equals(IPAddress.IPv6Any));
+    }
+
     /// <summary>BEP 40: our address as peers see it (the port is ours too), once known; null dials in the order the
     /// addresses came.</summary>
     public IPEndPoint? Self

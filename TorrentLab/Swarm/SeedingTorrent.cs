@@ -292,7 +292,7 @@ internal sealed class SeedingTorrent : ISessionTorrent, IAsyncDisposable
         }
         var swarm = new TorrentSwarm(_session, Torrent, _options with { ExtraPeers = [] }, storage, _have, downloading: false, owner: this);
         swarm.Progress.CountFrom(_received, _uploaded);
-        swarm.AddRetired(_retiredSeeds);
+        swarm.Book.AddRetired(_retiredSeeds); // met by an earlier swarm: never dialled
         swarm.Progress.ReportTo = _progress;
         swarm.Start();
         _swarm = swarm;
@@ -501,7 +501,7 @@ internal sealed class SeedingTorrent : ISessionTorrent, IAsyncDisposable
             _storage = null;
             _received = swarm.Received;
             _uploaded = swarm.Uploaded;
-            _retiredSeeds = [.. _retiredSeeds.Union(swarm.RetiredSeeds())];
+            _retiredSeeds = [.. _retiredSeeds.Union(swarm.Book.RetiredSeeds())];
             _badPeers = [.. _badPeers, .. swarm.BadPeers];
             _parkTimer?.Dispose();
             _parkTimer = null;

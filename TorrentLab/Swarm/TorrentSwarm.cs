@@ -204,11 +204,7 @@ internal sealed partial class TorrentSwarm : ISwarmHost, ISessionTorrent, IAsync
     /// <exception cref="SwarmException">The session runs this torrent already.</exception>
     public void Start()
     {
-        foreach (var self in _session.EndPoints.Append(new IPEndPoint(IPAddress.Loopback, _session.Port)).Append(new IPEndPoint(IPAddress.IPv6Loopback, _session.Port)))
-            _book.AddSelf(self);
-        // BEP 40 ranks peers by our address as they see it: a session bound to one address is seen there, until peers
-        // agree on another.
-        _book.Self ??= _session.EndPoints.FirstOrDefault(e => !e.Address.Equals(IPAddress.Any) && !e.Address.Equals(IPAddress.IPv6Any));
+        _book.AddSelves(_session.EndPoints, _session.Port);
         _book.Add(_options.ExtraPeers);
         var ct = _stop.Token;
         Volatile.Write(ref _attached, true); // before the session may look at it (its DHT schedule skips detached swarms)
@@ -260,15 +256,6 @@ internal sealed partial class TorrentSwarm : ISwarmHost, ISessionTorrent, IAsync
     {
         Volatile.Write(ref _owner, owner);
         return _announcing.HandOver();
-    }
-
-    /// <summary>Seeds this swarm met while seeding (never dialled again).</summary>
-    internal IReadOnlyList<IPEndPoint> RetiredSeeds() => _book.RetiredSeeds();
-
-    /// <summary>Seeds an earlier swarm of the same torrent met: never dialled.</summary>
-    internal void AddRetired(IReadOnlyList<IPEndPoint> seeds)
-    {
-        if (seeds.Count > 0) _book.AddRetired(seeds);
     }
 
     /// <summary>What the trackers hear: our totals, and what is left (<see cref="WantedPieces.Left"/>).</summary>
