@@ -170,6 +170,48 @@ public class TorrentSessionTests
         await Assert.ThrowsAsync<ArgumentException>(() => handle.SetFilePrioritiesAsync([FilePriority.Normal])); // one per file
     }
 
+    /// <summary>Issue 79: a download that completed the files it wanted and seeds on, with a leecher of ours connected to
+    /// it, comes to want the file it skipped: it downloads it in the same swarm (the leecher's connection kept, never
+    /// started again through Checking), completes and seeds on.</summary>
+    [Fact]
+    public async Task Handle_SeedingWithAPeerConnected_ComesToWantASkippedFile_DownloadsItWithThePeerKept()
+    {
+        using var folder = new TempFolder();
+        var built = ThreeFiles(seed: 66);
+        await using var seeder = await SeedAsync(built, folder.Combine("seed"));
+        await using var session = TorrentSession.Start(Loopback());
+        await using var alerts = new AlertLog(session);
+        var lines = new ConcurrentQueue<string>();
+        var handle = session.Add(built.Torrent, new DownloadOptions
+        {
+            OutputDirectory = folder.Combine("out"), ExtraPeers = [new IPEndPoint(IPAddress.Loopback, seeder.Port)],
+            FilePriorities = [FilePriority.Normal, FilePriority.Normal, FilePriority.Skip], SeedAfterDownload = true, Log = lines.Enqueue,
+        });
+        await WaitForAsync(handle, h => h.State == TorrentState.Seeding, "never seeding the two files it wanted");
+        var wanted = handle.PiecesDone;
+        // A leecher that knows only us: it takes what we have, and stays.
+        await using var other = TorrentSession.Start(Loopback());
+        var leecher = other.Add(built.Torrent, new DownloadOptions
+        {
+            OutputDirectory = folder.Combine("leech"), ExtraPeers = [new IPEndPoint(IPAddress.Loopback, session.Port)],
+        });
+        await WaitForAsync(leecher, h => h.PiecesDone >= wanted, "the leecher never took what we had");
+
+        await handle.SetFilePrioritiesAsync([FilePriority.Normal, FilePriority.Normal, FilePriority.Normal]).WaitAsync(Patience, Ct);
+
+        Assert.Equal(TorrentState.Downloading, handle.State); // taken live: a start again would be Checking
+        await WaitForAsync(handle, h => h.State == TorrentState.Seeding && h.IsComplete, "never seeding every file");
+        AssertFiles(built, folder.Combine("out"), 0, 1, 2);
+        Assert.Equal(built.Torrent.PieceCount, handle.PiecesDone);
+        Assert.True((await handle.WaitForCompletionAsync(Ct).WaitAsync(Patience, Ct)).Downloaded > 0); // the result of the second download
+        await WaitForAsync(leecher, h => h.State == TorrentState.Completed, "the leecher never completed");
+        AssertFiles(built, folder.Combine("leech"), 0, 1, 2);
+        Assert.Single(lines, l => l.Contains(": connected (incoming", StringComparison.Ordinal)); // the leecher, once
+        Assert.Contains(lines, l => l.StartsWith("downloading again: ", StringComparison.Ordinal));
+        Assert.Single(alerts.All, a => a.Kind == TorrentAlertKind.StateChanged && a.State == TorrentState.Checking);
+        Assert.DoesNotContain(alerts.All, a => a.Kind == TorrentAlertKind.StateChanged && a.State == TorrentState.Paused);
+    }
+
     [Fact]
     public async Task Handle_DataMovedWhileDownloading_CompletesInTheNewFolderAndLeavesNothingBehind()
     {

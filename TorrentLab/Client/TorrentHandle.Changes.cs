@@ -11,8 +11,8 @@ public sealed partial class TorrentHandle
 {
     /// <summary>Sets one priority per file (<see cref="Metainfo.Torrent.Files"/> order): skipped files are not fetched
     /// beyond the pieces they share with wanted ones, higher ones are fetched first. A downloading torrent takes the
-    /// change without stopping (its peers stay connected); a completed or seeding torrent that now wants more starts
-    /// again (its run ended, or seeds with no piece picker to give the change to).</summary>
+    /// change with its peers kept, and so does a seeding one that now wants more (it downloads again in its swarm) unless
+    /// it has no peer to keep or its swarm was woken after its download's; a completed one that wants more starts again.</summary>
     /// <exception cref="ArgumentException">Not one priority per file, or an unknown priority; nothing changed.</exception>
     public Task SetFilePrioritiesAsync(IReadOnlyList<FilePriority> priorities)
     {
@@ -20,8 +20,9 @@ public sealed partial class TorrentHandle
         var selection = PieceSelection.For(Torrent, priorities); // checks the count and each value before anything stops
         lock (_lock)
         {
-            // More is wanted than is verified: a completed torrent runs again (a paused one stays paused).
+            // More is wanted than verified: a completed torrent runs again (a paused one stays so), a seeding one downloads.
             if (State == TorrentState.Completed && !_pieces.IsDoneFor(selection)) _wantsRunning = true;
+            if (_run is not null && _seedOnly is null && !_pieces.IsDoneFor(selection)) _downloaded = null;
         }
         return ChangeKeepingPeersAsync((live, _, _) => live.TrySetSelection(selection), o => o with { FilePriorities = selection.Files }, startsIfMeant: true);
     }

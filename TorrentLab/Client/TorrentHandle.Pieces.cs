@@ -57,6 +57,8 @@ public sealed partial class TorrentHandle
         _selection = selection;
         _pieces.Recount(selection);
         ReleaseHeldLocked(); // the piece held as the last wanted one may be neither now: counted, or held again
+        if (_run is not null && _downloaded is null && _seedOnly is null && State == TorrentState.Seeding && !CompleteLocked)
+            SetState(TorrentState.Downloading); // a seeding torrent that wants more downloads again in its swarm
         for (var f = 0; f < Torrent.Files.Count; f++)
             if (before.IsSkipped(f) && !selection.IsSkipped(f) && _pieces.FileComplete(f))
                 _session.Report(AlertLocked(TorrentAlertKind.FileCompleted) with { Index = f });
@@ -136,10 +138,5 @@ public sealed partial class TorrentHandle
             if (State == TorrentState.Checking && _run is not null) SetState(TorrentState.Downloading);
             VerifiedLocked(piece);
         }
-    }
-
-    private bool IsVerified(int piece)
-    {
-        lock (_lock) return _pieces.Has(piece);
     }
 }

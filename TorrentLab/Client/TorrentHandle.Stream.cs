@@ -11,7 +11,7 @@ public sealed partial class TorrentHandle
     /// and written, then returns its bytes from disk. A file already downloaded reads straight from disk.</summary>
     /// <remarks>
     /// <para>A skipped file is made wanted first (<see cref="FilePriority.Normal"/>, through
-    /// <see cref="SetFilePrioritiesAsync"/>: live while it downloads; a torrent that completed or seeds starts again). A read waits while the torrent is
+    /// <see cref="SetFilePrioritiesAsync"/>: live while it downloads or seeds with peers; a completed one starts again). A read waits while the torrent is
     /// paused, until it runs again or the read's token is cancelled. Disposing the stream drops its readahead: the
     /// torrent goes back to its usual order (rarest first, or sequential).</para>
     /// <para>The stream reads the file where it is when opened: after <see cref="MoveDataAsync"/>, open it again.</para>
@@ -35,7 +35,8 @@ public sealed partial class TorrentHandle
             onDisk = _pieces.Bits is { } verified ? Wire.Bitfield.FromWire(verified.ToBytes(), verified.Length) : Wire.Bitfield.Full(Torrent.PieceCount);
             folder = _options.OutputDirectory;
         }
-        return TorrentFileStream.Open(_session.Session, Torrent, folder, fileIndex, onDisk, IsVerified, () => Readahead);
+        return TorrentFileStream.Open(_session.Session, Torrent, folder, fileIndex, onDisk,
+            piece => { lock (_lock) return _pieces.Has(piece); }, () => Readahead);
     }
 
     private long _readahead = TorrentFileStream.ReadaheadBytes;

@@ -12,7 +12,8 @@ namespace TorrentLab.Client;
 /// whether it had everything it wants at its start or its download has just completed (its ratio or time limit is a
 /// timer of its own): it becomes a record of the session (a <see cref="SeedingTorrent"/>, the download's swarm and
 /// connections handed to it), and the task, its frame and its cancellation are let go. libtorrent and Transmission
-/// hold a seeding torrent the same way, as an entry of the session rather than something that waits.
+/// hold a seeding torrent the same way, as an entry of the session rather than something that waits. A record whose
+/// file priorities come to want more downloads again in the same swarm, a task again (<see cref="ISeedingEnd.DownloadMore"/>).
 /// </remarks>
 internal sealed class TorrentRun : ISeedingEnd, IProgress<DownloadProgress>
 {
@@ -23,8 +24,11 @@ internal sealed class TorrentRun : ISeedingEnd, IProgress<DownloadProgress>
     private TaskCompletionSource? _ended;    // made by StopAsync or at the end; completed once the observer heard the end
     private bool _stopAsked, _hasEnded;
 
-    private TorrentRun(ITorrentRunObserver observer, CancellationTokenSource? cts)
+    private readonly Session? _session;
+
+    private TorrentRun(Session? session, ITorrentRunObserver observer, CancellationTokenSource? cts)
     {
+        _session = session;
         _observer = observer;
         _cts = cts;
     }
@@ -35,8 +39,9 @@ internal sealed class TorrentRun : ISeedingEnd, IProgress<DownloadProgress>
         ArgumentNullException.ThrowIfNull(observer);
         ArgumentNullException.ThrowIfNull(options);
         var cts = new CancellationTokenSource();
-        var run = new TorrentRun(observer, cts);
-        _ = run.RunAsync(session, torrent, TorrentClient.LoggingTo(options, session), cts.Token);
+        var run = new TorrentRun(session, observer, cts);
+        var logged = TorrentClient.LoggingTo(options, session);
+        _ = run.RunAsync(ct => DownloadAsync(session, torrent, logged, run, ct), cts.Token);
         return run;
     }
 
@@ -45,7 +50,7 @@ internal sealed class TorrentRun : ISeedingEnd, IProgress<DownloadProgress>
     /// <see cref="TorrentSession.SeedAsync"/> adds).</summary>
     internal static TorrentRun StartSeeding(Session session, Torrent torrent, DownloadOptions options, Wire.Bitfield have, ITorrentRunObserver observer)
     {
-        var run = new TorrentRun(observer, cts: null);
+        var run = new TorrentRun(session, observer, cts: null);
         _ = run.SeedAsync(session, torrent, TorrentClient.LoggingTo(options, session, EngineLog.Swarm), have);
         return run;
     }
@@ -92,25 +97,44 @@ internal sealed class TorrentRun : ISeedingEnd, IProgress<DownloadProgress>
         return ended;
     }
 
-    private async Task RunAsync(Session? session, Torrent torrent, DownloadOptions options, CancellationToken ct)
+    /// <summary>Prepares (the resume decision, a re-hash), then downloads with the engine the options pick.</summary>
+    private static async Task<SwarmOutcome> DownloadAsync(Session? session, Torrent torrent, DownloadOptions options, TorrentRun run, CancellationToken ct)
+    {
+        var start = await TorrentClient.PrepareAsync(session, torrent, options, ct).ConfigureAwait(false);
+        if (session is not null && TorrentClient.EngineFor(options) == DownloadEngine.Swarm)
+            return await SwarmDownload.RunAsync(start, options, run, session, ct).ConfigureAwait(false);
+        return new(await TorrentClient.RunPrepared(session, start, options, run, ct).ConfigureAwait(false), null);
+    }
+
+    bool ISeedingEnd.DownloadMore(SeedingTorrent seeding, Pieces.PieceSelection selection)
+    {
+        CancellationTokenSource cts;
+        lock (_lock)
+        {
+            if (_hasEnded || _stopAsked || _seeding != seeding || _session is not { } session) return false;
+            if (seeding.TryHandBack(selection) is not var (swarm, storage, options)) return false;
+            _seeding = null;
+            _cts = cts = new CancellationTokenSource(); // a task again, until it seeds on
+            _ = RunAsync(ct => SwarmDownload.DownloadMoreAsync(swarm, storage, options, this, session, ct), cts.Token);
+        }
+        return true;
+    }
+
+    /// <summary>The task of a run: downloads, then seeds on as a record or ends.</summary>
+    private async Task RunAsync(Func<CancellationToken, Task<SwarmOutcome>> download, CancellationToken ct)
     {
         await Task.Yield(); // off the caller's thread (which may hold a lock of its own), as Task.Run would
         DownloadResult? result = null;
         Exception? error = null;
         try
         {
-            var start = await TorrentClient.PrepareAsync(session, torrent, options, ct).ConfigureAwait(false);
-            if (session is not null && TorrentClient.EngineFor(options) == DownloadEngine.Swarm)
+            var (downloaded, seeding) = await download(ct).ConfigureAwait(false);
+            if (seeding is not null)
             {
-                var (downloaded, seeding) = await SwarmDownload.RunAsync(start, options, this, session, ct).ConfigureAwait(false);
-                if (seeding is not null)
-                {
-                    BecomeRecord(seeding, downloaded);
-                    return; // the frame, the task and the cancellation go: the session holds the torrent
-                }
-                result = downloaded;
+                BecomeRecord(seeding, downloaded);
+                return; // the frame, the task and the cancellation go: the session holds the torrent
             }
-            else result = await TorrentClient.RunPrepared(session, start, options, this, ct).ConfigureAwait(false);
+            result = downloaded;
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
         {

@@ -22,6 +22,9 @@ internal sealed class UploadOnlyExtension : IExtension
     /// <summary>What it adds to our handshake: <c>upload_only=1</c>.</summary>
     public static ExtensionHandshake Announce(ExtensionHandshake ours) => ours with { UploadOnly = true };
 
+    /// <summary>What takes it back when we come to want more (a file we skipped is now wanted): <c>upload_only=0</c>.</summary>
+    public static ExtensionHandshake Withdraw(ExtensionHandshake ours) => ours with { UploadOnly = false };
+
     /// <summary>A handshake with the key tells us the peer's state; one without it leaves the state as it was.</summary>
     public void OnHandshake(IExtensionPeer peer, ExtensionHandshake theirs)
     {

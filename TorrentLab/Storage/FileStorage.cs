@@ -44,6 +44,12 @@ internal sealed class FileStorage : IPieceStorage
     /// <summary>The torrent stored.</summary>
     public Torrent Torrent => _layout.Torrent;
 
+    /// <summary>Where each file is, and which are skipped (its selection changes with the download's).</summary>
+    internal StorageLayout Layout => _layout;
+
+    /// <summary>False when opened read only, to seed data that is there already.</summary>
+    internal bool Writable => _writable;
+
     /// <summary>The output folder's full path.</summary>
     public string Root => _layout.Root;
 

@@ -69,6 +69,14 @@ internal sealed class Announcing
         return _announcer;
     }
 
+    /// <summary>The seeding torrent gives the announcer back: the swarm downloads again and owns it.</summary>
+    public void TakeBack(Announcer? announcer, Func<AnnounceTotals> totals)
+    {
+        _announcer = announcer;
+        _owns = true;
+        announcer?.Retarget(totals, () => _swarm.ConnectedCount, peers => _swarm.AddPeers(peers, PeerSource.Tracker));
+    }
+
     /// <summary>Every wanted piece is written: the trackers hear <c>completed</c>.</summary>
     public void Completed() => _announcer?.Completed();
 

@@ -52,7 +52,7 @@ internal sealed class SeedingTorrent : ISessionTorrent, IAsyncDisposable
         _have = have;
         PiecesAvailable = have.Count;
         _plan = LiveChanges.SeedingPlan.Of(options) with { Seed = true };
-        _live = new LiveChanges.Target(Selection: null, Sequential: null, TryReannounce, TrySetTrackers, TryAddPeer, TrySetMaxPeers, TrySetSeeding, TrySetSuperSeed);
+        _live = new LiveChanges.Target(TryWantMore, Sequential: null, TryReannounce, TrySetTrackers, TryAddPeer, TrySetMaxPeers, TrySetSeeding, TrySetSuperSeed);
     }
 
     // What the torrent's handle changes while it seeds, with its peers kept (attached until it stops).
@@ -144,6 +144,37 @@ internal sealed class SeedingTorrent : ISessionTorrent, IAsyncDisposable
             _swarm?.TrySetSuperSeed(on);
             return true;
         }
+    }
+
+    /// <summary>New file priorities: a selection of pieces it has changes nothing while it seeds; one that wants more is
+    /// downloaded by whoever seeds it (<see cref="ISeedingEnd.DownloadMore"/>), or refused.</summary>
+    private bool TryWantMore(Pieces.PieceSelection selection) =>
+        selection.IsDoneIn(_have) || (Volatile.Read(ref _end)?.DownloadMore(this, selection) ?? false);
+
+    /// <summary>Ends the seeding without a word to its end and gives the awake swarm, its storage and the announcer back
+    /// to a download of <paramref name="selection"/> (<see cref="TorrentSwarm.TryDownloadMore"/>): the peers stay
+    /// connected. Null when it cannot: no swarm is awake (no peer to keep), its data was opened read only (a swarm
+    /// woken after the download's went), or the seeding ends or failed.</summary>
+    internal (TorrentSwarm Swarm, FileStorage Storage, DownloadOptions Options)? TryHandBack(Pieces.PieceSelection selection)
+    {
+        TorrentSwarm swarm;
+        FileStorage storage;
+        DownloadOptions options;
+        lock (_lock)
+        {
+            if (_disposed || Volatile.Read(ref _finishing) != 0 || HasFailed || _swarm is not { } awake
+                || _storage is not FileStorage { Writable: true } writable || !awake.TryDownloadMore(selection, writable.Layout, Announcer))
+                return null;
+            _disposed = true; // nothing wakes, parks or stops here from now on: the swarm is the download's
+            (swarm, storage, _swarm, _storage) = (awake, writable, null, null);
+            options = _plan.Into(_options);
+            _parkTimer?.Dispose();
+            _limitTimer?.Dispose();
+        }
+        _session.Replace(this, swarm);
+        _options.Live?.Detach(_live);
+        Log($"downloading again: {selection.WantedCount} of {Torrent.PieceCount} pieces wanted");
+        return (swarm, storage, options);
     }
 
     private bool TryAddPeer(IPEndPoint peer)
@@ -427,6 +458,9 @@ internal sealed class SeedingTorrent : ISessionTorrent, IAsyncDisposable
             if (error is not null) _done.TrySetException(error);
             else _done.TrySetResult(result!);
         }
+
+        public bool DownloadMore(SeedingTorrent seeding, Pieces.PieceSelection selection) => false; // nobody changes its priorities
+
     }
 
     /// <summary>The result of a torrent that was complete when it started seeding: its pieces, nothing fetched.</summary>

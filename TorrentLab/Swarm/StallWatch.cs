@@ -38,6 +38,9 @@ internal sealed class StallWatch
             $"{_swarm.Pieces.HaveCount} of {_swarm.Torrent.PieceCount} pieces verified"));
     }
 
+    /// <summary>The swarm downloads again after it seeded: the stall limit counts from now.</summary>
+    public void Restart() => _lastDownloaded = -1;
+
     /// <summary>No block for this long while downloading shows the "waiting for peers" status.</summary>
     private static readonly TimeSpan WaitingAfter = TimeSpan.FromSeconds(5);
 

@@ -46,17 +46,32 @@ internal static class SwarmDownload
         return await DownloadAsync(start, options, progress, session, ct).ConfigureAwait(false);
     }
 
-    private static async Task<SwarmOutcome> DownloadAsync(DownloadStart start, DownloadOptions options, IProgress<DownloadProgress>? progress,
+    private static Task<SwarmOutcome> DownloadAsync(DownloadStart start, DownloadOptions options, IProgress<DownloadProgress>? progress,
         Session session, CancellationToken ct)
     {
         // Files are created by their first piece or in the background (below), not all before the first connection: a
         // torrent of 500,000 files took minutes to create them, and meanwhile nothing listened, announced or timed out.
         var storage = FileStorage.Open(start.Layout, ownership: start.Ownership, have: start.Have, createNow: false, budget: session.OpenFiles);
-        var swarm = new TorrentSwarm(session, start.Torrent, options, storage, start.Have, downloading: true, start.Selection) { Progress = { ReportTo = progress } };
-        var saver = new ResumeSaver(new ResumeLedger(start.Layout), storage, swarm.WrittenSnapshot, options.LedgerInterval);
+        var swarm = new TorrentSwarm(session, start.Torrent, options, storage, start.Have, downloading: true, start.Selection);
+        return DriveAsync(swarm, storage, options, progress, session, starting: true, ct);
+    }
+
+    /// <summary>Downloads what a seeding torrent's new file priorities want in the swarm it ran
+    /// (<see cref="SeedingTorrent.TryHandBack"/>), its peers kept, and seeds on after as a download does.</summary>
+    public static Task<SwarmOutcome> DownloadMoreAsync(TorrentSwarm swarm, FileStorage storage, DownloadOptions options,
+        IProgress<DownloadProgress>? progress, Session session, CancellationToken ct) =>
+        DriveAsync(swarm, storage, options, progress, session, starting: false, ct);
+
+    /// <summary>Runs <paramref name="swarm"/> until every wanted piece is written (started here when
+    /// <paramref name="starting"/>, else running already), saving the ledger, then hands it on to seed or stops it.</summary>
+    private static async Task<SwarmOutcome> DriveAsync(TorrentSwarm swarm, FileStorage storage, DownloadOptions options,
+        IProgress<DownloadProgress>? progress, Session session, bool starting, CancellationToken ct)
+    {
+        swarm.Progress.ReportTo = progress;
+        var saver = new ResumeSaver(new ResumeLedger(storage.Layout), storage, swarm.WrittenSnapshot, options.LedgerInterval);
         // Whether and how long it seeds is live until complete; the rest of what changes live is the swarm's.
         var seedingChoice = new LiveChanges.SeedingChoice(options);
-        var live = new LiveChanges.Target(selection => swarm.TrySetSelection(selection, start.Layout), swarm.TrySetSequential,
+        var live = new LiveChanges.Target(selection => swarm.TrySetSelection(selection, storage.Layout), swarm.TrySetSequential,
             swarm.Announcing.TryReannounce, swarm.Announcing.TrySetTrackers, swarm.TryAddPeer, swarm.TrySetMaxPeers, seedingChoice.TrySet, swarm.TrySetSuperSeed);
         options.Live?.Attach(live);
         using var stopCreating = CancellationTokenSource.CreateLinkedTokenSource(ct);
@@ -65,7 +80,7 @@ internal static class SwarmDownload
         try
         {
             await saver.SaveNowAsync(force: true, ct).ConfigureAwait(false); // records the files already there as ours at once
-            swarm.Start();
+            if (starting) swarm.Start();
             creating = CreateFilesAsync(storage, saver, stopCreating.Token);
             await WaitAsync(swarm, creating, ct).ConfigureAwait(false);
             await creating.ConfigureAwait(false); // complete means every file exists (an empty one gets no piece)

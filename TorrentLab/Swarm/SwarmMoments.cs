@@ -1,9 +1,10 @@
 using TorrentLab.Downloads;
+using TorrentLab.Pieces;
 
 namespace TorrentLab.Swarm;
 
 /// <summary>The swarm's timeline of moments the engine changed its mode (choke decisions, super-seed reveals; end game
-/// is the piece manager's and joins it in <see cref="TorrentSwarm.MomentsSnapshot"/>), for the piece map. Only
+/// is the piece manager's and joins it in <see cref="Snapshot(PieceManager)"/>), for the piece map. Only
 /// observes: nothing the engine decides reads it.</summary>
 /// <remarks>Thread-safe; keeps the newest <see cref="Capacity"/>. A snapshot is made again only after a moment was
 /// added since the last one.</remarks>
@@ -30,5 +31,23 @@ internal sealed class SwarmMoments
     public PieceMapMoment[] Snapshot()
     {
         lock (_lock) return _snapshot ??= [.. _moments];
+    }
+
+    /// <summary>The moments kept with rarest first's and end game's start (<paramref name="pieces"/>'), oldest first.</summary>
+    public IReadOnlyList<PieceMapMoment> Snapshot(PieceManager pieces)
+    {
+        IReadOnlyList<PieceMapMoment> moments = Snapshot();
+        if (pieces.RarestFirstBegan is { } rarest) moments = Within(moments, PieceMapMomentKind.RarestFirstBegan, rarest);
+        if (pieces.EndgameBegan is { } endgame) moments = Within(moments, PieceMapMomentKind.EndgameBegan, endgame);
+        return moments;
+    }
+
+    /// <summary>The timeline with the piece manager's moment put in its place by time.</summary>
+    private static PieceMapMoment[] Within(IReadOnlyList<PieceMapMoment> moments, PieceMapMomentKind kind, (long At, IBlockSource Peer, int PiecesLeft) began)
+    {
+        var moment = new PieceMapMoment(new DateTimeOffset(began.At, TimeSpan.Zero), kind, began.Peer.Name, -1, began.PiecesLeft);
+        var list = moments as PieceMapMoment[] ?? [.. moments];
+        var at = Array.FindIndex(list, m => m.At > moment.At);
+        return at < 0 ? [.. list, moment] : [.. list[..at], moment, .. list[at..]];
     }
 }

@@ -143,6 +143,13 @@ internal sealed partial class SwarmPeer : IExtensionPeer
         Enqueue(PeerMessage.Extended(ExtensionIds.Handshake, UploadOnlyExtension.Announce(channel.Ours).Encode()));
     }
 
+    /// <summary>We want pieces again (BEP 21): a peer we told we were upload-only hears that we are not.</summary>
+    public void WithdrawUploadOnly()
+    {
+        if (_extensions is not { } channel || Interlocked.Exchange(ref _toldUploadOnly, 0) == 0) return;
+        Enqueue(PeerMessage.Extended(ExtensionIds.Handshake, UploadOnlyExtension.Withdraw(channel.Ours).Encode()));
+    }
+
     /// <summary>Called by the swarm when our side of the exchange is set up (after it told the state who is here).</summary>
     public void AttachPex(PexState state) => _pex = state;
 

@@ -21,24 +21,8 @@ internal sealed partial class TorrentSwarm
     public void Moment(PieceMapMomentKind kind, SwarmPeer peer, int piece = -1) =>
         _moments.Add(new PieceMapMoment(Time.GetUtcNow(), kind, peer.Address, piece, Pieces.WantedMissing));
 
-    /// <summary>The timeline of the engine's moments, oldest first: rarest first's and end game's start (the piece
-    /// manager's) among the swarm's own.</summary>
-    public IReadOnlyList<PieceMapMoment> MomentsSnapshot()
-    {
-        IReadOnlyList<PieceMapMoment> moments = _moments.Snapshot();
-        if (Pieces.RarestFirstBegan is { } rarest) moments = Within(moments, PieceMapMomentKind.RarestFirstBegan, rarest);
-        if (Pieces.EndgameBegan is { } endgame) moments = Within(moments, PieceMapMomentKind.EndgameBegan, endgame);
-        return moments;
-    }
-
-    /// <summary>The timeline with the piece manager's moment put in its place by time.</summary>
-    private static PieceMapMoment[] Within(IReadOnlyList<PieceMapMoment> moments, PieceMapMomentKind kind, (long At, IBlockSource Peer, int PiecesLeft) began)
-    {
-        var moment = new PieceMapMoment(new DateTimeOffset(began.At, TimeSpan.Zero), kind, began.Peer.Name, -1, began.PiecesLeft);
-        var list = moments as PieceMapMoment[] ?? [.. moments];
-        var at = Array.FindIndex(list, m => m.At > moment.At);
-        return at < 0 ? [.. list, moment] : [.. list[..at], moment, .. list[at..]];
-    }
+    /// <summary>The timeline of the engine's moments, oldest first, the piece manager's among the swarm's own.</summary>
+    public IReadOnlyList<PieceMapMoment> MomentsSnapshot() => _moments.Snapshot(Pieces);
 
     /// <summary>Peers that sent blocks of at least one verified piece.</summary>
     public IReadOnlyList<string> PeersUsed => _blame.PeersUsed;
@@ -130,14 +114,35 @@ internal sealed partial class TorrentSwarm
     /// <summary>Takes a new file selection while the download runs (<see cref="Downloads.LiveChanges"/>): the piece manager wants
     /// what it wants from now on, the storage creates a file made wanted, the ledger records the priorities at its next
     /// save, and every peer's interest is looked at again. A selection the written pieces already satisfy completes the
-    /// download. False, and nothing changed, once the download completed (or is completing): a seed that is to fetch
-    /// more starts again.</summary>
+    /// download. False, and nothing changed, once the download completed (or is completing).</summary>
     internal bool TrySetSelection(PieceSelection selection, StorageLayout layout)
     {
         if (_wanted.TrySet(selection, layout, Pieces, () => Downloading && !_disposed) is not { } complete) return false;
         _log?.Invoke($"file priorities changed: {selection.WantedCount} of {Torrent.PieceCount} pieces wanted");
         if (complete) OnComplete();
         else foreach (var peer in PeersSnapshot()) peer.Poke(); // interested again, and asking, at once
+        return true;
+    }
+
+    /// <summary>A completed download that seeds comes to want more (a file it skipped is now wanted): the swarm downloads
+    /// again with its peers, takes the seeding torrent's announcer back (the session routes here again), and a new
+    /// <see cref="Completion"/> completes when the new selection is written. False, and nothing changed, when the
+    /// selection wants nothing not written, or the swarm downloads or has stopped.</summary>
+    internal bool TryDownloadMore(PieceSelection selection, StorageLayout layout, Announcer? announcer)
+    {
+        if (Downloading || _disposed || _stop.IsCancellationRequested || !_wanted.TryWantMore(selection, layout, Pieces)) return false;
+        _complete = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        Volatile.Write(ref _owner, null);
+        _announcing.TakeBack(announcer, Totals);
+        _stall.Restart();
+        Downloading = true;
+        lock (_tasksLock) _tasks.AddRange(_webSeeds.Start(this, _session, _options, _stop.Token));
+        foreach (var peer in PeersSnapshot())
+        {
+            peer.WithdrawUploadOnly();
+            peer.Poke(); // interested again, and asking
+        }
+        _choking.Run(); // tit for tat again
         return true;
     }
 

@@ -34,7 +34,7 @@ internal sealed partial class TorrentSwarm : ISwarmHost, ISessionTorrent, IAsync
     private readonly List<Task> _tasks = [];
     private readonly WantedPieces _wanted;
     private readonly int _startPieces;
-    private readonly TaskCompletionSource _complete = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private TaskCompletionSource _complete = new(TaskCreationOptions.RunContinuationsAsynchronously); // new when it downloads more
     private readonly TaskCompletionSource _failed = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly Session _session;
     private readonly Announcing _announcing;

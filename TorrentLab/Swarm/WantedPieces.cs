@@ -95,15 +95,33 @@ internal sealed class WantedPieces
         lock (_lock)
         {
             if (!mayChange() || _completing) return null;
-            _selection = selection;
-            layout.Selection = selection;
-            var (count, bytes) = selection.WantedIn(_written, _torrent);
-            _wantedWritten = count;
-            Interlocked.Exchange(ref _wantedWrittenBytes, bytes);
-            var complete = count == selection.WantedCount;
-            _completing |= complete;
-            pieces.SetSelection(selection);
-            return complete;
+            return SetLocked(selection, layout, pieces);
         }
+    }
+
+    /// <summary>A completed download comes to want more (a file it skipped is now wanted): the selection is set, and the
+    /// download goes on; false, with nothing changed, when <paramref name="selection"/> wants no piece not written.</summary>
+    public bool TryWantMore(PieceSelection selection, StorageLayout layout, PieceManager pieces)
+    {
+        lock (_lock)
+        {
+            if (selection.WantedIn(_written, _torrent).Pieces == selection.WantedCount) return false;
+            _completing = false;
+            return !SetLocked(selection, layout, pieces);
+        }
+    }
+
+    /// <summary>Sets the selection (under _lock); true when every wanted piece is written.</summary>
+    private bool SetLocked(PieceSelection selection, StorageLayout layout, PieceManager pieces)
+    {
+        _selection = selection;
+        layout.Selection = selection;
+        var (count, bytes) = selection.WantedIn(_written, _torrent);
+        _wantedWritten = count;
+        Interlocked.Exchange(ref _wantedWrittenBytes, bytes);
+        var complete = count == selection.WantedCount;
+        _completing |= complete;
+        pieces.SetSelection(selection);
+        return complete;
     }
 }
