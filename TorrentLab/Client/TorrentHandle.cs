@@ -12,7 +12,7 @@ namespace TorrentLab.Client;
 /// changed through the handle's methods, is what each of its runs reads. Limits, file priorities and the piece order
 /// change while the torrent downloads, and a reannounce, its trackers, a peer to dial, its peer cap and its seeding plan
 /// while it downloads or seeds: its peers stay connected. A change the engine takes only at a start (other options, a
-/// move, a rename, a recheck; priorities of a torrent that seeds or completed and now wants more; any change of a torrent on the
+/// move, a rename, a recheck; priorities that want more of a torrent that completed, or seeds with no swarm to keep; any change of a torrent on the
 /// single-peer reference engine or still preparing) is applied by stopping its run (the ledger saved, so no verified
 /// piece is lost), making the change and starting again: its peers are dialled again, as after a resume. A torrent that is not running takes such a
 /// change at once and uses it from its next start. Changes to one torrent take turns: each method returns once its
