@@ -15,7 +15,7 @@ public class ExtensionHandshakeTests
         var ours = ExtensionHandshake.Ours(new IPEndPoint(IPAddress.Loopback, 6881), listenPort: 51413, metadataSize: 31235, pex: true);
 
         // m: the ids WE receive on; yourip: the remote's address, 4 bytes, no port.
-        Assert.Equal("d1:md11:lt_donthavei5e12:ut_holepunchi6e11:ut_metadatai3e6:ut_pexi4ee13:metadata_sizei31235e1:pi51413e4:reqqi2000e1:v16:TorrentLab 0.1.06:yourip4:\x7f\0\0\u0001e",
+        Assert.Equal("d1:md11:lt_donthavei5e6:lt_texi7e12:ut_holepunchi6e11:ut_metadatai3e6:ut_pexi4ee13:metadata_sizei31235e1:pi51413e4:reqqi2000e1:v16:TorrentLab 0.1.06:yourip4:\x7f\0\0\u0001e",
             Latin1(ours.Encode()));
     }
 

@@ -27,7 +27,7 @@ internal static class ExtensionRegistry
 
     /// <summary>The extensions, in the order their handshake hooks run (after the swarm took the handshake's own facts,
     /// <c>yourip</c> and <c>p</c>: PEX names the peer by its listen port).</summary>
-    public static readonly IReadOnlyList<IExtension> All = [UploadOnly, UtMetadata, UtPex, LtDonthave, UtHolepunch];
+    public static readonly IReadOnlyList<IExtension> All = [UploadOnly, UtMetadata, UtPex, LtDonthave, UtHolepunch, new TrackerExchangeExtension()];
 
     private static readonly Dictionary<string, IExtension> ByName = All.ToDictionary(e => e.Name, StringComparer.Ordinal);
 

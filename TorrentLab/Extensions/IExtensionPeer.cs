@@ -9,6 +9,9 @@ internal interface IExtensionPeer
     /// <summary>The connection's channel: our handshake, the peer's, and the ids it chose.</summary>
     ExtensionChannel Channel { get; }
 
+    /// <summary>The torrent (its metainfo): what any extension may read of it.</summary>
+    Metainfo.Torrent Torrent { get; }
+
     /// <summary>The torrent is private (BEP 27).</summary>
     bool IsPrivate { get; }
 
@@ -27,6 +30,9 @@ internal interface IExtensionPeer
     /// <summary>Queues the answer to one of the peer's requests under the id it chose for <paramref name="extension"/>,
     /// in the bounded answer queue; nothing when the peer did not announce it.</summary>
     void Answer(IExtension extension, ReadOnlyMemory<byte> payload);
+
+    /// <summary>One line to the torrent's log about this peer (named first), for what an extension only reports.</summary>
+    void Log(string line);
 
     /// <summary>Both sides announced ut_pex: the swarm starts the exchange with it.</summary>
     void StartPex();

@@ -70,7 +70,9 @@ internal sealed partial class SwarmPeer : IExtensionPeer
 
     // What the extensions' handlers see of this peer and its swarm (IExtensionPeer).
     ExtensionChannel IExtensionPeer.Channel => _extensions!;
+    Metainfo.Torrent IExtensionPeer.Torrent => _parts.Torrent;
     bool IExtensionPeer.IsPrivate => _parts.Torrent.IsPrivate;
+    void IExtensionPeer.Log(string line) => _swarm.Log($"{Connection.RemoteEndPoint}: {line}");
     int IExtensionPeer.PieceCount => _pieces.PieceCount;
     MetadataServer IExtensionPeer.Metadata => _parts.Metadata;
 
