@@ -148,17 +148,28 @@ internal static class MainCommand
                 Recorded(progress, recorder), ct), interrupted, ct).ConfigureAwait(false);
         await using var own = session is null ? TorrentSession.Start(sessionSettings) : null;
         var handle = (session ?? own!).Add(torrent, options);
-        return await view.RunAsync(torrent.Name, progress => FollowAsync(handle, Recorded(progress, recorder), ct), interrupted, ct).ConfigureAwait(false);
+        var started = TimeProvider.System.GetTimestamp();
+        try
+        {
+            return await view.RunAsync(torrent.Name, progress => FollowAsync(handle, Recorded(progress, recorder, started), ct), interrupted, ct).ConfigureAwait(false);
+        }
+        finally
+        {
+            // The map as the download ended, senders included: a fast download on a busy machine may end before the
+            // follower saw any report.
+            recorder?.Observe(handle.Pieces, TimeProvider.System.GetElapsedTime(started));
+        }
     }
 
-    /// <summary>The progress, each report's piece map also going to <paramref name="recorder"/> (timed from now).</summary>
-    private static IProgress<DownloadProgress> Recorded(IProgress<DownloadProgress> progress, PieceRecorder? recorder)
+    /// <summary>The progress, each report's piece map also going to <paramref name="recorder"/> (timed from
+    /// <paramref name="started"/>, a timestamp of the system clock; now by default).</summary>
+    private static IProgress<DownloadProgress> Recorded(IProgress<DownloadProgress> progress, PieceRecorder? recorder, long? started = null)
     {
         if (recorder is null) return progress;
-        var started = TimeProvider.System.GetTimestamp();
+        var from = started ?? TimeProvider.System.GetTimestamp();
         return new RecordingProgress(progress, p =>
         {
-            if (p.Pieces is { } map) recorder.Observe(map, TimeProvider.System.GetElapsedTime(started));
+            if (p.Pieces is { } map) recorder.Observe(map, TimeProvider.System.GetElapsedTime(from));
         });
     }
 

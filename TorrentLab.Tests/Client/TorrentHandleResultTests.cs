@@ -58,6 +58,9 @@ public class TorrentHandleResultTests
                 while (true)
                 {
                     if (handle.IsComplete && handle.Result is null) broken.Enqueue($"at version {version}");
+                    // Complete means the map shows it too, not the map of the last progress report before the last pieces.
+                    if (handle.IsComplete && handle.Pieces.CountOf(PieceState.Verified) != built.Torrent.PieceCount)
+                        broken.Enqueue($"a map of {handle.Pieces.CountOf(PieceState.Verified)} verified pieces at version {version}");
                     version = await handle.WaitForChangeAsync(version, stop.Token);
                 }
             }
@@ -88,6 +91,29 @@ public class TorrentHandleResultTests
         Assert.Equal(states.Count - 1, states.FindIndex(s => s is TorrentState.Completed or TorrentState.Seeding));
         // Asked again once complete, the wait answers at once with the same result.
         Assert.Same(result, await handle.WaitForCompletionAsync(Ct));
+    }
+
+    /// <summary>The map is the last progress report's while a download runs; its last pieces may be verified before the
+    /// next report (written pieces are heard at once, reports come about once a second). Complete, the map says so:
+    /// <c>torrentlab --record</c> read a map of nothing verified from a download that had just completed.</summary>
+    [Fact]
+    public async Task Pieces_OnceComplete_ShowEveryPieceVerified_ThoughTheLastReportSaidNone()
+    {
+        using var folder = new TempFolder();
+        var built = TestTorrents.SingleFile(length: 64 * 1024, pieceLength: 16 * 1024, name: "map.bin", announce: null, seed: 93);
+        await using var session = TorrentSession.Start(TorrentSessionTests.Loopback());
+        var handle = session.Add(built.Torrent, new DownloadOptions { OutputDirectory = folder.Path }); // no peer: it waits
+        Assert.True(await Wait.UntilAsync(() => handle.State == TorrentState.Downloading || handle.Progress is not null, Patience, Ct));
+        var count = built.Torrent.PieceCount;
+
+        ((ITorrentRunObserver)handle).Report(new DownloadProgress(0, count, 0, built.Torrent.PayloadLength, 0, 0, 0, null, TimeSpan.Zero)
+        {
+            Pieces = PieceStates.From(new TorrentLab.Wire.Bitfield(count), requested: [0, 1]),
+        });
+        ((ITorrentEvents)handle).Downloaded(new DownloadResult(built.Torrent.PayloadLength, 0, 0, [], [], TimeSpan.FromSeconds(1)));
+
+        Assert.True(handle.IsComplete);
+        Assert.Equal(count, handle.Pieces.CountOf(PieceState.Verified));
     }
 
     [Fact]

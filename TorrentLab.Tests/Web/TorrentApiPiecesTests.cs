@@ -96,8 +96,9 @@ public class TorrentApiPiecesTests
         var endgame = Assert.Single(map.Moments, m => m.Kind == "endgame");
         Assert.Contains(endgame.Peer, new[] { a.EndPoint.ToString(), b.EndPoint.ToString() });
         Assert.InRange(endgame.PiecesLeft, 1, count);
-        // Every piece was picked in its first requests, before four were here: none was picked by rarity.
-        Assert.DoesNotContain(map.Moments, m => m.Kind == "rarest");
+        // Rarest first begins only if a seed connects after the first requests went out (on a busy machine the second
+        // one may): noted once at most (the piece manager's tests pin when it begins).
+        Assert.InRange(map.Moments.Count(m => m.Kind == "rarest"), 0, 1);
 
         string[] token = web.Server.Token is { } t ? ["--token", t] : [];
         var printed = await CliRunner.RunAsync(["pieces", web.InfoHash, "--url", web.Server.Url, .. token]);

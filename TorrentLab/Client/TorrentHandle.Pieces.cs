@@ -99,6 +99,7 @@ public sealed partial class TorrentHandle
         {
             if (!_selection.IsSkipped(f)) _session.Report(AlertLocked(TorrentAlertKind.FileCompleted) with { Index = f });
         });
+        if (_pieces.All) _shown = null; // the last report's map is older than this piece: the map is the complete one now
     }
 
     /// <summary>Counts the piece held back for the run's result (under _lock), if any.</summary>

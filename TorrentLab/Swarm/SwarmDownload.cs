@@ -89,8 +89,12 @@ internal static class SwarmDownload
             await saver.DisposeAsync().ConfigureAwait(false); // nothing is written while seeding: no more periodic saves
             options = seedingChoice.Decide(options); // the seeding plan as it stands at completion
             var downloaded = Result(swarm);
-            options.Events?.Downloaded(downloaded); // before the report that says every piece is here
-            progress?.Report(swarm.Snapshot());
+            var last = swarm.Snapshot();
+            // The map with its last pieces and who sent them, then the result, then the report that says every piece is
+            // here: a caller that reads the torrent's map once it completes finds it whole.
+            progress?.Report(last);
+            options.Events?.Downloaded(downloaded);
+            progress?.Report(last);
             // Seeding goes on in the same swarm, its connections kept, until its peers leave; then the torrent holds no
             // swarm until one comes.
             if (options.SeedAfterDownload) seeding = SeedingTorrent.TakeOver(session, swarm, storage, options, swarm.WrittenSnapshot());
