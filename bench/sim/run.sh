@@ -14,7 +14,9 @@
 # makes a run deterministic), under /usr/bin/time for its peak resident memory; the collector not concurrent (on one
 # thread a background collection only competes with it) and a 64 MiB first generation (a run allocates about 1 GB a
 # simulated minute per 100 peers, mostly short-lived: fewer collections; 100 peers of 4 MiB: 20 -> 14 s of CPU, peak
-# 500 -> 710 MiB). Neither changes what a run computes.
+# 500 -> 710 MiB). The shared array pool keeps up to 8,192 arrays of a size, not 32: on one processor it has one
+# partition of 32, so with thousands of connections most rentals (a piece's blocks, a receive buffer) were new arrays,
+# garbage once given back (bench/notes/swarm.md, "The simulator's cost"). None of these changes what a run computes.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
@@ -27,6 +29,7 @@ if [ "${NO_BUILD:-0}" != 1 ]; then
 fi
 dll="$repo/TorrentLab.Simulation/bin/Release/net10.0/TorrentLab.Simulation.dll"
 echo "date=$(date -u +%Y-%m-%dT%H:%M:%SZ) load=$(cut -d' ' -f1-3 /proc/loadavg | tr ' ' '/') command=bench/sim/run.sh $*"
-env DOTNET_PROCESSOR_COUNT=1 DOTNET_gcServer=0 DOTNET_gcConcurrent=0 DOTNET_GCgen0size=0x4000000 /usr/bin/time -f "max_rss_mib=%M" dotnet "$dll" "$@" 2>&1 |
+env DOTNET_PROCESSOR_COUNT=1 DOTNET_gcServer=0 DOTNET_gcConcurrent=0 DOTNET_GCgen0size=0x4000000 \
+  DOTNET_SYSTEM_BUFFERS_SHAREDARRAYPOOL_MAXARRAYSPERPARTITION=8192 /usr/bin/time -f "max_rss_mib=%M" dotnet "$dll" "$@" 2>&1 |
   awk '/^max_rss_mib=/ { split($0, kv, "="); rss = sprintf("max_rss_mib=%d", kv[2] / 1024); next } { lines[++n] = $0 }
        END { for (i = 1; i < n; i++) print lines[i]; if (rss != "") print rss; if (n > 0) print lines[n] }'
