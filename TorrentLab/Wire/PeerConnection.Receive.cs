@@ -173,6 +173,7 @@ internal sealed partial class PeerConnection
     /// <summary>Reads more bytes from the socket, first making room for a frame of <paramref name="frameLength"/> bytes
     /// (-1 when unknown); the reason, not thrown, when the connection ended instead (closed by the peer or here, lost,
     /// idle too long).</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<WireException?> TryFillAsync(int frameLength, CancellationToken ct)
     {
         if (_received.MayRelease && await WaitForBytesAsync(ct).ConfigureAwait(false) is { } lost) return lost;
@@ -189,6 +190,7 @@ internal sealed partial class PeerConnection
     /// or its NetworkStream), uTP, RC4 over either and the simulated network's streams complete a zero-byte read only
     /// once bytes (or the end) are there; a stream that completes it at once only costs the call, and the read that
     /// follows waits with a buffer as before. The reason when the transport failed meanwhile.</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<WireException?> WaitForBytesAsync(CancellationToken ct)
     {
         _received.Release();
@@ -197,6 +199,7 @@ internal sealed partial class PeerConnection
 
     /// <summary>One read of the transport, its failures returned as the peer's (idle timeout, local close, lost
     /// connection), not thrown.</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<(int Read, WireException? Lost)> ReadTransportAsync(Memory<byte> into, CancellationToken ct)
     {
         _timer.StartWaiting();
