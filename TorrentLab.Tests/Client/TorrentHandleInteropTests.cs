@@ -253,7 +253,7 @@ public class TorrentHandleInteropTests
 
     /// <summary>A python3-libtorrent leecher that dials one peer, downloads at a capped rate and prints "done" once it
     /// has every piece; it stays until stopped. Arguments: torrent, save path, its port, the peer's port, the limit.</summary>
-    private const string Leecher = LibtorrentScript.Prelude + """
+    internal const string Leecher = LibtorrentScript.Prelude + """
         torrent, save_path, port, peer, limit = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
         ses = loopback_session(port)
         h, ti = add_torrent(ses, torrent, save_path)

@@ -74,4 +74,57 @@ public class RemoteChangesInteropTests
         Assert.Equal(built.Payload, Directory.GetFiles(web.Downloads.Combine("live")).Order(StringComparer.Ordinal).SelectMany(File.ReadAllBytes).ToArray());
         Assert.Equal(1, lines.Count(l => l.StartsWith(connected, StringComparison.Ordinal))); // one handshake: the connection was kept
     }
+
+    /// <summary>A seeding torrent whose skipped file a remote tool wants after all (qBittorrent's <c>filePrio</c>) downloads
+    /// it in the same swarm: the libtorrent leecher connected to it keeps its one connection (one incoming handshake),
+    /// the torrent goes back to downloading, never checking, and seeds on with every file.</summary>
+    [Fact]
+    public async Task ASeedingTorrentMadeToWantASkippedFile_DownloadsIt_WithTheLeechersConnectionKept()
+    {
+        var python = Interop.RequireLibtorrentPython();
+        using var folder = new TempFolder("torrentlab-remote-more");
+        var built = TestTorrents.MultiFile([("a.bin", 600_000), ("b.bin", 500_000), ("c.bin", 400_000)], pieceLength: 32 * 1024,
+            name: "more", announce: null, seed: 92);
+        var torrentPath = built.WriteTorrent(folder.Path);
+        built.WritePayload(folder.Combine("seed"));
+        using var seeder = await LibtorrentSeeder.StartAsync(python, torrentPath, folder.Combine("seed"), folder.Path, Ct);
+        var lines = new ConcurrentQueue<string>();
+        await using var web = await WebTestServer.StartAsync(Ct, configure: o =>
+        {
+            var swarm = WebTestServer.SwarmEngine(o);
+            return swarm with { SeedAfterDownload = true, ConfigureDownload = d => swarm.ConfigureDownload!(d) with { Log = lines.Enqueue } };
+        });
+        var hash = built.Torrent.InfoHash.Hex;
+        async Task<string> StateAsync() =>
+            JsonDocument.Parse(await web.Http.GetStringAsync($"/api/v2/torrents/info?hashes={hash}", Ct)).RootElement[0].GetProperty("state").GetString()!;
+        using (var added = await web.UploadAsync(built.TorrentBytes, start: false, Ct)) Assert.True(added.IsSuccessStatusCode);
+        await PostAsync(web.Http, "torrents/filePrio", ("hash", hash), ("id", "2"), ("priority", "0"));
+        await PostAsync(web.Http, "torrents/addPeers", ("hashes", hash), ("peers", $"127.0.0.1:{seeder.Port}"));
+        await PostAsync(web.Http, "torrents/resume", ("hashes", hash));
+        await Wait.UntilAsync(async () => await StateAsync() is "uploading" or "stalledUP", Patience, "never seeding the two files it wanted", Ct);
+        // A libtorrent leecher of every file dials us, takes what we have and stays (64 KiB/s).
+        var script = Path.Combine(folder.Path, "leecher.py");
+        await File.WriteAllTextAsync(script, TorrentLab.Tests.Client.TorrentHandleInteropTests.Leecher, Ct);
+        using var leecher = ProcessRunner.Start(python, [script, torrentPath, folder.Combine("leech"), ProcessRunner.FreeTcpPort().ToString(),
+            web.Server.PeerPort.ToString(), (64 * 1024).ToString()]);
+        try
+        {
+            await Wait.UntilAsync(() => Task.FromResult(lines.Any(l => l.Contains(": connected (incoming", StringComparison.Ordinal))), Patience,
+                "the libtorrent leecher never connected", Ct);
+
+            await PostAsync(web.Http, "torrents/filePrio", ("hash", hash), ("id", "2"), ("priority", "1"));
+
+            var after = await StateAsync();
+            await Wait.UntilAsync(async () => await StateAsync() is "uploading" or "stalledUP", Patience, "never seeding every file", Ct);
+            Assert.True(after is "downloading" or "stalledDL" or "uploading" or "stalledUP", after); // never checking or paused
+            Assert.Equal(built.Payload, Directory.GetFiles(web.Downloads.Combine("more")).Order(StringComparer.Ordinal).SelectMany(File.ReadAllBytes).ToArray());
+            Assert.Contains(lines, l => l.StartsWith("downloading again: ", StringComparison.Ordinal));
+            Assert.Equal(1, lines.Count(l => l.Contains(": connected (incoming", StringComparison.Ordinal))); // the leecher's one connection
+            Assert.DoesNotContain(lines, l => l.Contains("seeding stopped", StringComparison.Ordinal));
+        }
+        finally
+        {
+            ProcessRunner.Stop(leecher);
+        }
+    }
 }
