@@ -172,9 +172,11 @@ public class TorrentSessionTests
 
     /// <summary>Issue 79: a download that completed the files it wanted and seeds on, with a leecher of ours connected to
     /// it, comes to want the file it skipped: it downloads it in the same swarm (the leecher's connection kept, never
-    /// started again through Checking), completes and seeds on.</summary>
-    [Fact]
-    public async Task Handle_SeedingWithAPeerConnected_ComesToWantASkippedFile_DownloadsItWithThePeerKept()
+    /// started again through Checking), completes and seeds on; the priorities set alone or with all the options.</summary>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Handle_SeedingWithAPeerConnected_ComesToWantASkippedFile_DownloadsItWithThePeerKept(bool throughOptions)
     {
         using var folder = new TempFolder();
         var built = ThreeFiles(seed: 66);
@@ -197,7 +199,8 @@ public class TorrentSessionTests
         });
         await WaitForAsync(leecher, h => h.PiecesDone >= wanted, "the leecher never took what we had");
 
-        await handle.SetFilePrioritiesAsync([FilePriority.Normal, FilePriority.Normal, FilePriority.Normal]).WaitAsync(Patience, Ct);
+        FilePriority[] every = [FilePriority.Normal, FilePriority.Normal, FilePriority.Normal];
+        await (throughOptions ? handle.SetOptionsAsync(handle.Options with { FilePriorities = every }) : handle.SetFilePrioritiesAsync(every)).WaitAsync(Patience, Ct);
 
         Assert.Equal(TorrentState.Downloading, handle.State); // taken live: a start again would be Checking
         await WaitForAsync(handle, h => h.State == TorrentState.Seeding && h.IsComplete, "never seeding every file");

@@ -20,9 +20,8 @@ public sealed partial class TorrentHandle
         var selection = PieceSelection.For(Torrent, priorities); // checks the count and each value before anything stops
         lock (_lock)
         {
-            // More is wanted than verified: a completed torrent runs again (a paused one stays so), a seeding one downloads.
+            // More is wanted than verified: a completed torrent runs again (a paused one stays so).
             if (State == TorrentState.Completed && !_pieces.IsDoneFor(selection)) _wantsRunning = true;
-            if (_run is not null && _seedOnly is null && !_pieces.IsDoneFor(selection)) _downloaded = null;
         }
         return ChangeKeepingPeersAsync((live, _, _) => live.TrySetSelection(selection), o => o with { FilePriorities = selection.Files }, startsIfMeant: true);
     }

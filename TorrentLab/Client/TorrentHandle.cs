@@ -277,6 +277,9 @@ public sealed partial class TorrentHandle : ITorrentRunObserver
                 before = _options;
                 after = change(before);
                 running = _run is not null;
+                // A seeding run made to want more downloads again: its next result is the one to wait for.
+                if (running && _seedOnly is null && !ReferenceEquals(after.FilePriorities, before.FilePriorities)
+                    && !_pieces.IsDoneFor(PieceSelection.For(Torrent, after.FilePriorities))) _downloaded = null;
                 if (!running && !startsIfMeant)
                 {
                     ApplyLocked(after);
