@@ -199,6 +199,7 @@ public class TorrentSessionTests
         });
         await WaitForAsync(leecher, h => h.PiecesDone >= wanted, "the leecher never took what we had");
 
+        await handle.SetSequentialAsync(true).WaitAsync(Patience, Ct); // kept for the download of more, nothing restarted
         FilePriority[] every = [FilePriority.Normal, FilePriority.Normal, FilePriority.Normal];
         await (throughOptions ? handle.SetOptionsAsync(handle.Options with { FilePriorities = every }) : handle.SetFilePrioritiesAsync(every)).WaitAsync(Patience, Ct);
 

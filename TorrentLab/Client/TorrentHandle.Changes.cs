@@ -27,7 +27,7 @@ public sealed partial class TorrentHandle
     }
 
     /// <summary>Fetches pieces in order, lowest index first (for playing a file while it downloads), or rarest first.
-    /// A downloading torrent takes it without stopping.</summary>
+    /// A downloading or seeding torrent takes it without stopping (a seeding one fetches in that order when it wants more).</summary>
     public Task SetSequentialAsync(bool sequential) =>
         ChangeKeepingPeersAsync((live, _, _) => live.TrySetSequential(sequential), o => o with { Sequential = sequential }, startsIfMeant: true);
 

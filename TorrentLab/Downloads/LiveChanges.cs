@@ -8,13 +8,14 @@ namespace TorrentLab.Downloads;
 /// itself while it downloads (<c>Swarm/SwarmDownload.cs</c>) and a seeding torrent while it seeds
 /// (<c>Swarm/SeedingTorrent.cs</c>); the session's torrent handle asks through it first, and stops and starts the run
 /// only when nothing running took the change (the torrent prepares, or runs the single-peer reference story; a seeding
-/// torrent that is to download again).</summary>
+/// torrent that is to download more with no swarm awake to do it in).</summary>
 internal sealed class LiveChanges
 {
     private Target? _target;
 
     /// <summary>What a running torrent takes: each returns false when it no longer can (the swarm stopped downloading, the
-    /// seeding ended); a seeding torrent has no <see cref="Selection"/> or <see cref="Sequential"/>.</summary>
+    /// seeding ended); a seeding torrent takes a <see cref="Selection"/> that wants more by downloading it, and keeps a
+    /// <see cref="Sequential"/> order for then.</summary>
     internal sealed record Target(
         Func<PieceSelection, bool>? Selection,
         Func<bool, bool>? Sequential,

@@ -52,7 +52,7 @@ internal sealed class SeedingTorrent : ISessionTorrent, IAsyncDisposable
         _have = have;
         PiecesAvailable = have.Count;
         _plan = LiveChanges.SeedingPlan.Of(options) with { Seed = true };
-        _live = new LiveChanges.Target(TryWantMore, Sequential: null, TryReannounce, TrySetTrackers, TryAddPeer, TrySetMaxPeers, TrySetSeeding, TrySetSuperSeed);
+        _live = new LiveChanges.Target(TryWantMore, TrySetSequential, TryReannounce, TrySetTrackers, TryAddPeer, TrySetMaxPeers, TrySetSeeding, TrySetSuperSeed);
     }
 
     // What the torrent's handle changes while it seeds, with its peers kept (attached until it stops).
@@ -146,6 +146,17 @@ internal sealed class SeedingTorrent : ISessionTorrent, IAsyncDisposable
         }
     }
 
+    /// <summary>The piece order of a later download of more (<see cref="TryHandBack"/>): nothing to fetch while it seeds.</summary>
+    private bool TrySetSequential(bool sequential)
+    {
+        lock (_lock)
+        {
+            if (_disposed) return false;
+            _options = _options with { Sequential = sequential };
+            return true;
+        }
+    }
+
     /// <summary>New file priorities: a selection of pieces it has changes nothing while it seeds; one that wants more is
     /// downloaded by whoever seeds it (<see cref="ISeedingEnd.DownloadMore"/>), or refused.</summary>
     private bool TryWantMore(Pieces.PieceSelection selection) =>
@@ -168,6 +179,7 @@ internal sealed class SeedingTorrent : ISessionTorrent, IAsyncDisposable
             _disposed = true; // nothing wakes, parks or stops here from now on: the swarm is the download's
             (swarm, storage, _swarm, _storage) = (awake, writable, null, null);
             options = _plan.Into(_options);
+            swarm.TrySetSequential(options.Sequential); // the order set while it seeded
             _parkTimer?.Dispose();
             _limitTimer?.Dispose();
         }

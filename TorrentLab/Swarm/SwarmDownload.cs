@@ -90,8 +90,8 @@ internal static class SwarmDownload
             options = seedingChoice.Decide(options); // the seeding plan as it stands at completion
             var downloaded = Result(swarm);
             var last = swarm.Snapshot();
-            // The map with its last pieces and who sent them, then the result, then the report that says every piece is
-            // here: a caller that reads the torrent's map once it completes finds it whole.
+            // The last map (its last pieces and who sent them) before the result, so a caller that reads the torrent's map
+            // once it completes finds it whole; and again after it, the report that says every piece is here, as before.
             progress?.Report(last);
             options.Events?.Downloaded(downloaded);
             progress?.Report(last);
