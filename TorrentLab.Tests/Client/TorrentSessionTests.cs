@@ -172,11 +172,14 @@ public class TorrentSessionTests
 
     /// <summary>Issue 79: a download that completed the files it wanted and seeds on, with a leecher of ours connected to
     /// it, comes to want the file it skipped: it downloads it in the same swarm (the leecher's connection kept, never
-    /// started again through Checking), completes and seeds on; the priorities set alone or with all the options.</summary>
+    /// started again through Checking), completes and seeds on; the priorities set alone or with all the options; and
+    /// the same for a torrent paused and started again first, which seeds from its start (its swarm woken by the
+    /// leecher, its data opened read only until it wants more).</summary>
     [Theory]
-    [InlineData(false)]
-    [InlineData(true)]
-    public async Task Handle_SeedingWithAPeerConnected_ComesToWantASkippedFile_DownloadsItWithThePeerKept(bool throughOptions)
+    [InlineData(false, false)]
+    [InlineData(true, false)]
+    [InlineData(false, true)]
+    public async Task Handle_SeedingWithAPeerConnected_ComesToWantASkippedFile_DownloadsItWithThePeerKept(bool throughOptions, bool seedingFromItsStart)
     {
         using var folder = new TempFolder();
         var built = ThreeFiles(seed: 66);
@@ -191,6 +194,12 @@ public class TorrentSessionTests
         });
         await WaitForAsync(handle, h => h.State == TorrentState.Seeding, "never seeding the two files it wanted");
         var wanted = handle.PiecesDone;
+        if (seedingFromItsStart)
+        {
+            await handle.PauseAsync().WaitAsync(Patience, Ct);
+            handle.Start(); // checked, complete at its start: seeds with no swarm until a peer comes
+            await WaitForAsync(handle, h => h.State == TorrentState.Seeding, "never seeding again after the pause");
+        }
         // A leecher that knows only us: it takes what we have, and stays.
         await using var other = TorrentSession.Start(Loopback());
         var leecher = other.Add(built.Torrent, new DownloadOptions
@@ -212,8 +221,8 @@ public class TorrentSessionTests
         AssertFiles(built, folder.Combine("leech"), 0, 1, 2);
         Assert.Single(lines, l => l.Contains(": connected (incoming", StringComparison.Ordinal)); // the leecher, once
         Assert.Contains(lines, l => l.StartsWith("downloading again: ", StringComparison.Ordinal));
-        Assert.Single(alerts.All, a => a.Kind == TorrentAlertKind.StateChanged && a.State == TorrentState.Checking);
-        Assert.DoesNotContain(alerts.All, a => a.Kind == TorrentAlertKind.StateChanged && a.State == TorrentState.Paused);
+        Assert.Equal(seedingFromItsStart ? 2 : 1, alerts.All.Count(a => a.Kind == TorrentAlertKind.StateChanged && a.State == TorrentState.Checking));
+        Assert.Equal(seedingFromItsStart ? 1 : 0, alerts.All.Count(a => a.Kind == TorrentAlertKind.StateChanged && a.State == TorrentState.Paused));
     }
 
     [Fact]

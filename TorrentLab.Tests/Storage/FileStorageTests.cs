@@ -247,6 +247,35 @@ public class FileStorageTests
         Assert.False(File.Exists(temp.Combine("some", "b.bin")));   // read-only: nothing created
     }
 
+    [Fact]
+    public async Task BecomeWritable_ReadOnlyDataOfAPartialSeed_TakesWritesToAFileItHadOpenAndToOneNeverCreated()
+    {
+        // A partial seed holding piece 0 of a.bin (its second piece never arrived) and no b.bin, read by a peer (a.bin's
+        // handle kept, read only), then made to download the rest in the same storage.
+        using var temp = new TempFolder();
+        var built = TestTorrents.MultiFile([("a.bin", 2 * PieceLength), ("b.bin", 2 * PieceLength)], pieceLength: PieceLength, name: "some");
+        Directory.CreateDirectory(temp.Combine("some"));
+        var partial = built.Files[0].Data.ToArray();
+        Array.Clear(partial, PieceLength, PieceLength);
+        File.WriteAllBytes(temp.Combine("some", "a.bin"), partial);
+        using var storage = FileStorage.Open(built.Torrent, temp.Path, readOnly: true);
+        var block = new byte[100];
+        await storage.ReadAsync(0, 0, block, TestContext.Current.CancellationToken);
+        await Assert.ThrowsAsync<InvalidOperationException>(() => WriteAll(storage, built, [1]));
+        var have = new TorrentLab.Wire.Bitfield(built.Torrent.PieceCount);
+        have.Set(0);
+
+        storage.BecomeWritable(have);
+        await WriteAll(storage, built, [1, 2, 3]);
+        await storage.ReadAsync(0, 0, block, TestContext.Current.CancellationToken); // what it had, read as before
+        await storage.FlushAsync(TestContext.Current.CancellationToken);
+
+        Assert.True(storage.Writable);
+        Assert.Equal(built.Payload.AsSpan(0, 100).ToArray(), block);
+        foreach (var (path, data) in built.Files)
+            Assert.Equal(data, File.ReadAllBytes(temp.Combine(path)));
+    }
+
     /// <summary>folder/a.bin (10000 bytes), a BEP 47 pad file filling piece 0, then folder/b.bin (20000 bytes).</summary>
     internal static (Torrent Torrent, byte[] Payload) WithPadFile()
     {

@@ -25,6 +25,7 @@ internal sealed class TorrentRun : ISeedingEnd, IProgress<DownloadProgress>
     private bool _stopAsked, _hasEnded;
 
     private readonly Session? _session;
+    private bool _seedOnly; // seeds files it does not own (StartSeeding): never downloads into them
 
     private TorrentRun(Session? session, ITorrentRunObserver observer, CancellationTokenSource? cts)
     {
@@ -50,7 +51,7 @@ internal sealed class TorrentRun : ISeedingEnd, IProgress<DownloadProgress>
     /// <see cref="TorrentSession.SeedAsync"/> adds).</summary>
     internal static TorrentRun StartSeeding(Session session, Torrent torrent, DownloadOptions options, Wire.Bitfield have, ITorrentRunObserver observer)
     {
-        var run = new TorrentRun(session, observer, cts: null);
+        var run = new TorrentRun(session, observer, cts: null) { _seedOnly = true };
         _ = run.SeedAsync(session, torrent, TorrentClient.LoggingTo(options, session, EngineLog.Swarm), have);
         return run;
     }
@@ -111,7 +112,7 @@ internal sealed class TorrentRun : ISeedingEnd, IProgress<DownloadProgress>
         CancellationTokenSource cts;
         lock (_lock)
         {
-            if (_hasEnded || _stopAsked || _seeding != seeding || _session is not { } session) return false;
+            if (_hasEnded || _stopAsked || _seedOnly || _seeding != seeding || _session is not { } session) return false;
             if (seeding.TryHandBack(selection) is not var (swarm, storage, options)) return false;
             _seeding = null;
             _cts = cts = new CancellationTokenSource(); // a task again, until it seeds on

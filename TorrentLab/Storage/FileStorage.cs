@@ -22,7 +22,7 @@ internal sealed class FileStorage : IPieceStorage
 
     private readonly StorageLayout _layout;
     private readonly StorageFileOpener _open;
-    private readonly bool _writable;
+    private volatile bool _writable;   // set once by BecomeWritable, never cleared
     private readonly KeptFile?[] _files;  // handles the budget keeps open for us (null: not kept, or closed for room)
     private readonly HashSet<int> _dirtyUnopened = []; // written through a per-access handle: fsync them on flush
     private FileOwnership? _ownership; // which existing files may be resized: checked before each is opened
@@ -49,6 +49,29 @@ internal sealed class FileStorage : IPieceStorage
 
     /// <summary>False when opened read only, to seed data that is there already.</summary>
     internal bool Writable => _writable;
+
+    /// <summary>Takes writes from now on, as a storage opened writable with <c>createNow: false</c>: a seeding
+    /// torrent's read-only data, for a download of more in the same swarm. The read-only handles are let go (closed as
+    /// their reads end), the ownership is read from the ledger, and every file is opened again, created or sized by its
+    /// first access or <see cref="CreateRemainingAsync"/>.</summary>
+    /// <param name="have">The pieces verified on disk, for the free-space check.</param>
+    /// <exception cref="StorageException">The disk cannot hold what is still to be written; it stays read only.</exception>
+    internal void BecomeWritable(Bitfield have)
+    {
+        lock (_createGate)
+        {
+            ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+            if (_writable) return;
+            DiskSpace.EnsureCanFit(_layout, have);
+            _ownership = FileOwnership.Read(_layout);
+            _writable = true;
+            for (var i = 0; i < _files.Length; i++)
+            {
+                Volatile.Write(ref _created[i], false);
+                if (Interlocked.Exchange(ref _files[i], null) is { } kept) _budget.Release(kept);
+            }
+        }
+    }
 
     /// <summary>The output folder's full path.</summary>
     public string Root => _layout.Root;

@@ -164,8 +164,9 @@ internal sealed class SeedingTorrent : ISessionTorrent, IAsyncDisposable
 
     /// <summary>Ends the seeding without a word to its end and gives the awake swarm, its storage and the announcer back
     /// to a download of <paramref name="selection"/> (<see cref="TorrentSwarm.TryDownloadMore"/>): the peers stay
-    /// connected. Null when it cannot: no swarm is awake (no peer to keep), its data was opened read only (a swarm
-    /// woken after the download's went), or the seeding ends or failed.</summary>
+    /// connected; data opened read only (a swarm woken after the download's went, or of a torrent that seeded from its
+    /// start) takes writes from then on. Null when it cannot: no swarm is awake (no peer to keep), the disk cannot hold
+    /// what is wanted, or the seeding ends or failed.</summary>
     internal (TorrentSwarm Swarm, FileStorage Storage, DownloadOptions Options)? TryHandBack(Pieces.PieceSelection selection)
     {
         TorrentSwarm swarm;
@@ -174,10 +175,10 @@ internal sealed class SeedingTorrent : ISessionTorrent, IAsyncDisposable
         lock (_lock)
         {
             if (_disposed || Volatile.Read(ref _finishing) != 0 || HasFailed || _swarm is not { } awake
-                || _storage is not FileStorage { Writable: true } writable || !awake.TryDownloadMore(selection, writable.Layout, Announcer))
+                || _storage is not FileStorage data || !TryWrite(data, selection) || !awake.TryDownloadMore(selection, data.Layout, Announcer))
                 return null;
             _disposed = true; // nothing wakes, parks or stops here from now on: the swarm is the download's
-            (swarm, storage, _swarm, _storage) = (awake, writable, null, null);
+            (swarm, storage, _swarm, _storage) = (awake, data, null, null);
             options = _plan.Into(_options);
             swarm.TrySetSequential(options.Sequential); // the order set while it seeded
             _parkTimer?.Dispose();
@@ -187,6 +188,24 @@ internal sealed class SeedingTorrent : ISessionTorrent, IAsyncDisposable
         _options.Live?.Detach(_live);
         Log($"downloading again: {selection.WantedCount} of {Torrent.PieceCount} pieces wanted");
         return (swarm, storage, options);
+    }
+
+    /// <summary>Opens read-only data for the writes of a download of <paramref name="selection"/> (before the swarm asks
+    /// for a block); false, said in the log, when the disk cannot hold them.</summary>
+    private bool TryWrite(FileStorage data, Pieces.PieceSelection selection)
+    {
+        if (data.Writable) return true;
+        try
+        {
+            data.Layout.Selection = selection; // the free-space check counts the wanted files only
+            data.BecomeWritable(_have);
+            return true;
+        }
+        catch (StorageException e)
+        {
+            Log($"cannot download more here: {e.Message}");
+            return false;
+        }
     }
 
     private bool TryAddPeer(IPEndPoint peer)
