@@ -139,8 +139,34 @@ public static partial class TorrentClient
     /// <param name="torrent">The torrent.</param>
     /// <param name="options">As for a download.</param>
     /// <param name="observer">Hears its progress, and once how it ended (also when it failed at once).</param>
-    internal static TorrentRun Start(Session? session, Torrent torrent, DownloadOptions options, ITorrentRunObserver observer) =>
-        TorrentRun.Start(session, torrent, options, observer);
+    internal static TorrentRun Start(Session? session, Torrent torrent, DownloadOptions options, ITorrentRunObserver observer)
+    {
+        ArgumentNullException.ThrowIfNull(torrent);
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(observer);
+        var logged = LoggingTo(options, session);
+        return TorrentRun.Start(session, observer, seedOnly: false, (progress, ct) => RunAsync(session, torrent, logged, progress, ct));
+    }
+
+    /// <summary>Starts seeding the pieces <paramref name="have"/> holds, verified by the caller, as a record of the
+    /// session at once: no resume decision, no ledger read or written, nothing fetched (a seed-only torrent, as
+    /// <see cref="TorrentSession.SeedAsync"/> adds).</summary>
+    internal static TorrentRun StartSeeding(Session session, Torrent torrent, DownloadOptions options, Bitfield have, ITorrentRunObserver observer)
+    {
+        var logged = LoggingTo(options, session, EngineLog.Swarm);
+        // Started on the run's task: its handle's lock is held here. It fails when the session has the torrent already.
+        return TorrentRun.Start(session, observer, seedOnly: true, (_, _) => Task.FromResult(new SwarmOutcome(null, SeedingTorrent.Start(session, torrent, logged, have))));
+    }
+
+    /// <summary>Prepares (the resume decision, a re-hash), then downloads with the engine the options pick.</summary>
+    private static async Task<SwarmOutcome> RunAsync(Session? session, Torrent torrent, DownloadOptions options,
+        IProgress<DownloadProgress> progress, CancellationToken ct)
+    {
+        var start = await PrepareAsync(session, torrent, options, ct).ConfigureAwait(false);
+        if (session is not null && EngineFor(options) == DownloadEngine.Swarm)
+            return await SwarmDownload.RunAsync(start, options, progress, session, ct).ConfigureAwait(false);
+        return new(await RunPrepared(session, start, options, progress, ct).ConfigureAwait(false), null);
+    }
 
     /// <summary>The options with the lines of the session's logger factory (<see cref="SessionSettings.LoggerFactory"/>,
     /// of the session given or the one the download makes) when the torrent has no logger of its own, in the category
@@ -214,7 +240,7 @@ public static partial class TorrentClient
     private static async Task<DownloadResult> RunSwarmAsync(Session? session, DownloadStart start, DownloadOptions options,
         IProgress<DownloadProgress>? progress, CancellationToken ct)
     {
-        if (session is null && SwarmDownload.NothingToDo(start, options))
+        if (session is null && CompleteAtStart.NothingToDo(start, options))
             return await CompleteAtStart.RecordAsync(start, options, progress, ct).ConfigureAwait(false);
         await using var own = session is null ? Session.Start(OwnSession(options)) : null;
         var (result, seeding) = await SwarmDownload.RunAsync(start, options, progress, session ?? own!, ct).ConfigureAwait(false);

@@ -163,7 +163,7 @@ public sealed partial class TorrentHandle : ITorrentRunObserver
             if (_seedOnly is { } have)
             {
                 SetState(TorrentState.Seeding); // verified already: nothing to check, nothing to write
-                _run = TorrentRun.StartSeeding(_session.Session, Torrent, _options, have, this);
+                _run = TorrentClient.StartSeeding(_session.Session, Torrent, _options, have, this);
                 return;
             }
             ListenForWrittenPiecesLocked();

@@ -1,75 +1,34 @@
 using TorrentLab.Downloads;
-using TorrentLab.Metainfo;
 using TorrentLab.Swarm;
 
 namespace TorrentLab.Client;
 
-/// <summary>One run of a torrent in a session (a <see cref="TorrentHandle"/> starts one per start or resume): started with
-/// <see cref="TorrentClient.Start"/>, stopped with <see cref="StopAsync"/>, its progress and its end told to its
-/// <see cref="ITorrentRunObserver"/>.</summary>
-/// <remarks>
-/// A run is a task while it prepares (the resume decision, a re-hash) or downloads. A torrent that seeds is not,
-/// whether it had everything it wants at its start or its download has just completed (its ratio or time limit is a
-/// timer of its own): it becomes a record of the session (a <see cref="SeedingTorrent"/>, the download's swarm and
-/// connections handed to it), and the task, its frame and its cancellation are let go. libtorrent and Transmission
-/// hold a seeding torrent the same way, as an entry of the session rather than something that waits. A record whose
-/// file priorities come to want more downloads again in the same swarm, a task again (<see cref="ISeedingEnd.DownloadMore"/>).
-/// </remarks>
+/// <summary>A torrent's engine while its <see cref="TorrentHandle"/> runs it (from a start or resume to a stop or the
+/// end): a task while it prepares or downloads (<see cref="TorrentClient.Start"/>), a record of the session while it
+/// seeds (a <see cref="SeedingTorrent"/>: no task, frame or cancellation waits with it, as libtorrent and Transmission
+/// hold one), and a task again, in the same swarm, when the seeding torrent comes to want more. Its progress and its one
+/// end go to its <see cref="ITorrentRunObserver"/>.</summary>
 internal sealed class TorrentRun : ISeedingEnd, IProgress<DownloadProgress>
 {
+    private readonly Session? _session;
     private readonly ITorrentRunObserver _observer;
+    private readonly bool _seedOnly;      // seeds files it does not own (TorrentSession.SeedAsync): never downloads into them
     private readonly Lock _lock = new();
-    private CancellationTokenSource? _cts;   // while a task runs; guarded by _lock, as the fields below
-    private SeedingTorrent? _seeding;        // while it seeds as a record of the session
-    private TaskCompletionSource? _ended;    // made by StopAsync or at the end; completed once the observer heard the end
+    private CancellationTokenSource? _cts; // while a task runs; guarded by _lock, as the fields below
+    private SeedingTorrent? _seeding;      // while it seeds as a record of the session
+    private TaskCompletionSource? _ended;  // made by StopAsync or at the end; completed once the observer heard the end
     private bool _stopAsked, _hasEnded;
 
-    private readonly Session? _session;
-    private bool _seedOnly; // seeds files it does not own (StartSeeding): never downloads into them
+    private TorrentRun(Session? session, ITorrentRunObserver observer, bool seedOnly) => (_session, _observer, _seedOnly) = (session, observer, seedOnly);
 
-    private TorrentRun(Session? session, ITorrentRunObserver observer, CancellationTokenSource? cts)
+    /// <summary>Starts a run whose task is <paramref name="task"/> (given the run, to report progress to): it downloads,
+    /// or starts the seeding at once. A seed-only run never downloads more.</summary>
+    internal static TorrentRun Start(Session? session, ITorrentRunObserver observer, bool seedOnly,
+        Func<IProgress<DownloadProgress>, CancellationToken, Task<SwarmOutcome>> task)
     {
-        _session = session;
-        _observer = observer;
-        _cts = cts;
-    }
-
-    internal static TorrentRun Start(Session? session, Torrent torrent, DownloadOptions options, ITorrentRunObserver observer)
-    {
-        ArgumentNullException.ThrowIfNull(torrent);
-        ArgumentNullException.ThrowIfNull(observer);
-        ArgumentNullException.ThrowIfNull(options);
-        var cts = new CancellationTokenSource();
-        var run = new TorrentRun(session, observer, cts);
-        var logged = TorrentClient.LoggingTo(options, session);
-        _ = run.RunAsync(ct => DownloadAsync(session, torrent, logged, run, ct), cts.Token);
+        var run = new TorrentRun(session, observer, seedOnly);
+        lock (run._lock) run.StartTaskLocked(ct => task(run, ct));
         return run;
-    }
-
-    /// <summary>Starts seeding the pieces <paramref name="have"/> holds, verified by the caller, as a record of the session
-    /// at once: no resume decision, no ledger read or written, nothing fetched (a seed-only torrent, as
-    /// <see cref="TorrentSession.SeedAsync"/> adds).</summary>
-    internal static TorrentRun StartSeeding(Session session, Torrent torrent, DownloadOptions options, Wire.Bitfield have, ITorrentRunObserver observer)
-    {
-        var run = new TorrentRun(session, observer, cts: null) { _seedOnly = true };
-        _ = run.SeedAsync(session, torrent, TorrentClient.LoggingTo(options, session, EngineLog.Swarm), have);
-        return run;
-    }
-
-    private async Task SeedAsync(Session session, Torrent torrent, DownloadOptions options, Wire.Bitfield have)
-    {
-        await Task.Yield(); // off the caller's thread, which holds its handle's lock
-        SeedingTorrent seeding;
-        try
-        {
-            seeding = SeedingTorrent.Start(session, torrent, options, have);
-        }
-        catch (Exception e)
-        {
-            End(null, e); // the session has the torrent already, or it cannot listen
-            return;
-        }
-        BecomeRecord(seeding, null);
     }
 
     /// <summary>True while it seeds as a record of the session: no task, frame or cancellation of the run waits with it.</summary>
@@ -84,71 +43,48 @@ internal sealed class TorrentRun : ISeedingEnd, IProgress<DownloadProgress>
         Task ended;
         lock (_lock)
         {
-            // Ended on its own: the observer may still be hearing it, and a stop waits until it has.
-            if (_hasEnded) return _ended?.Task ?? Task.CompletedTask;
+            if (_hasEnded) return _ended?.Task ?? Task.CompletedTask; // the observer may still be hearing it: a stop waits
             _stopAsked = true;
-            _ended ??= new(TaskCreationOptions.RunContinuationsAsynchronously);
-            ended = _ended.Task;
-            cts = _cts;
-            seeding = _seeding;
+            ended = (_ended ??= new(TaskCreationOptions.RunContinuationsAsynchronously)).Task;
+            (cts, seeding) = (_cts, _seeding);
         }
-        // Outside the lock: cancellation callbacks run here and may end the run.
-        cts?.Cancel();
+        cts?.Cancel(); // outside the lock: cancellation callbacks run here and may end the run
         seeding?.Stop();
         return ended;
     }
 
-    /// <summary>Prepares (the resume decision, a re-hash), then downloads with the engine the options pick.</summary>
-    private static async Task<SwarmOutcome> DownloadAsync(Session? session, Torrent torrent, DownloadOptions options, TorrentRun run, CancellationToken ct)
-    {
-        var start = await TorrentClient.PrepareAsync(session, torrent, options, ct).ConfigureAwait(false);
-        if (session is not null && TorrentClient.EngineFor(options) == DownloadEngine.Swarm)
-            return await SwarmDownload.RunAsync(start, options, run, session, ct).ConfigureAwait(false);
-        return new(await TorrentClient.RunPrepared(session, start, options, run, ct).ConfigureAwait(false), null);
-    }
-
     bool ISeedingEnd.DownloadMore(SeedingTorrent seeding, Pieces.PieceSelection selection)
     {
-        CancellationTokenSource cts;
         lock (_lock)
         {
             if (_hasEnded || _stopAsked || _seedOnly || _seeding != seeding || _session is not { } session) return false;
             if (seeding.TryHandBack(selection) is not var (swarm, storage, options)) return false;
             _seeding = null;
-            _cts = cts = new CancellationTokenSource(); // a task again, until it seeds on
-            _ = RunAsync(ct => SwarmDownload.DownloadMoreAsync(swarm, storage, options, this, session, ct), cts.Token);
+            StartTaskLocked(ct => SwarmDownload.DriveAsync(swarm, storage, options, this, session, starting: false, ct));
+            return true;
         }
-        return true;
     }
 
-    /// <summary>The task of a run: downloads, then seeds on as a record or ends.</summary>
-    private async Task RunAsync(Func<CancellationToken, Task<SwarmOutcome>> download, CancellationToken ct)
+    private void StartTaskLocked(Func<CancellationToken, Task<SwarmOutcome>> task)
     {
-        await Task.Yield(); // off the caller's thread (which may hold a lock of its own), as Task.Run would
-        DownloadResult? result = null;
-        Exception? error = null;
+        _cts = new CancellationTokenSource();
+        _ = RunAsync(task, _cts.Token);
+    }
+
+    /// <summary>The task: downloads, then seeds on as a record of the session (a stop asked meanwhile stops it at once) or ends.</summary>
+    private async Task RunAsync(Func<CancellationToken, Task<SwarmOutcome>> task, CancellationToken ct)
+    {
+        await Task.Yield(); // off the caller's thread, which holds a lock
         try
         {
-            var (downloaded, seeding) = await download(ct).ConfigureAwait(false);
-            if (seeding is not null)
-            {
-                BecomeRecord(seeding, downloaded);
-                return; // the frame, the task and the cancellation go: the session holds the torrent
-            }
-            result = downloaded;
+            var (result, seeding) = await task(ct).ConfigureAwait(false);
+            if (seeding is null) End(result, null);
+            else BecomeRecord(seeding, result); // the frame, the task and the cancellation go: the session holds the torrent
         }
-        catch (OperationCanceledException) when (ct.IsCancellationRequested)
-        {
-            // Stopped before it had everything it wanted: no result.
-        }
-        catch (Exception e)
-        {
-            error = e;
-        }
-        End(result, error);
+        catch (OperationCanceledException) when (ct.IsCancellationRequested) { End(null, null); } // stopped before it had all it wanted
+        catch (Exception e) { End(null, e); }
     }
 
-    /// <summary>The torrent seeds as a record: a stop asked meanwhile stops it at once.</summary>
     private void BecomeRecord(SeedingTorrent seeding, DownloadResult? result)
     {
         seeding.SeedUntilStopped(result, this, this); // from here its end comes through SeedingEnded
@@ -166,25 +102,16 @@ internal sealed class TorrentRun : ISeedingEnd, IProgress<DownloadProgress>
 
     private void End(DownloadResult? result, Exception? error)
     {
-        TaskCompletionSource? ended;
+        TaskCompletionSource ended;
         bool stopped;
         lock (_lock)
         {
             if (_hasEnded) return;
-            _hasEnded = true;
-            stopped = _stopAsked;
+            (_hasEnded, stopped, _seeding, _cts) = (true, _stopAsked, null, null);
             ended = _ended ??= new(TaskCreationOptions.RunContinuationsAsynchronously); // a later stop waits for the observer too
-            _seeding = null;
-            _cts = null;
         }
-        try
-        {
-            _observer.Ended(new TorrentRunEnd(result, error, stopped));
-        }
-        finally
-        {
-            ended.TrySetResult(); // a stop waits for the observer, never forever
-        }
+        try { _observer.Ended(new TorrentRunEnd(result, error, stopped)); }
+        finally { ended.TrySetResult(); } // a stop waits for the observer, never forever
     }
 
     /// <summary>Passes the engine's progress reports to the observer, on the engine's thread.</summary>

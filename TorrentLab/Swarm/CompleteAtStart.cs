@@ -7,6 +7,20 @@ namespace TorrentLab.Swarm;
 /// then either the result that says nothing was fetched, or its seeding started with no swarm until a peer comes.</summary>
 internal static class CompleteAtStart
 {
+    /// <summary>True when there is nothing to do but say so: every wanted piece is here and it is not to seed.</summary>
+    public static bool NothingToDo(DownloadStart start, DownloadOptions options) =>
+        !options.SeedAfterDownload && start.Selection.IsDoneIn(start.Have);
+
+    /// <summary>Records it (<see cref="RecordAsync"/>), or seeds it in <paramref name="session"/> when it is to
+    /// (<see cref="SeedAsync"/>).</summary>
+    public static async Task<SwarmOutcome> RunAsync(DownloadStart start, DownloadOptions options, IProgress<DownloadProgress>? progress,
+        Session session, CancellationToken ct)
+    {
+        if (!options.SeedAfterDownload) return new(await RecordAsync(start, options, progress, ct).ConfigureAwait(false), null);
+        var (seeding, result) = await SeedAsync(start, options, session, ct).ConfigureAwait(false);
+        return new(result, seeding);
+    }
+
     /// <summary>Nothing to fetch and nothing to seed: no port is bound; the ledger is written and the result says so.</summary>
     public static async Task<DownloadResult> RecordAsync(DownloadStart start, DownloadOptions options,
         IProgress<DownloadProgress>? progress, CancellationToken ct)

@@ -32,6 +32,14 @@ internal sealed class SwarmProgress
 
     public TimeSpan Elapsed => _swarm.Time.GetElapsedTime(_startedAt);
 
+    /// <summary>What the swarm downloaded, and from whom.</summary>
+    public DownloadResult Result() =>
+        new(Received, Uploaded, _swarm.StartPieces, _swarm.PeersUsed, _swarm.BadPeers, Elapsed)
+        {
+            PeerSources = _swarm.PeerSources,
+            Selected = _swarm.Selected,
+        };
+
     /// <summary>Where progress goes (set before or after the swarm starts).</summary>
     public IProgress<DownloadProgress>? ReportTo { set => _reportTo = value; }
 
