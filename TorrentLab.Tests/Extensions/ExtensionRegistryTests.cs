@@ -166,6 +166,22 @@ public class ExtensionRegistryTests
         Assert.Contains("not announced to", line, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void TrackerExchange_Receive_APeerRepeatingItself_IsLoggedOnce_AndAtMostTwentyTrackersInAll()
+    {
+        var peer = new RecordingPeer { Torrent = WithTracker("http://a/announce") };
+        var other = new RecordingPeer { Torrent = WithTracker("http://a/announce") };
+
+        for (var i = 0; i < 50; i++) Tex.Receive(peer, TrackerExchangeExtension.Encode(["udp://c:2"]));
+        for (var i = 0; i < 30; i++) Tex.Receive(peer, TrackerExchangeExtension.Encode([$"udp://t{i}:1"]));
+        Tex.Receive(other, TrackerExchangeExtension.Encode(["udp://c:2"]));
+
+        Assert.Equal(TrackerExchangeExtension.MaxTrackers, peer.Lines.Count); // c, then t0..t18: a hostile peer cannot fill the log
+        Assert.EndsWith(": udp://c:2", peer.Lines[0], StringComparison.Ordinal);
+        Assert.EndsWith(": udp://t18:1", peer.Lines[^1], StringComparison.Ordinal);
+        Assert.Single(other.Lines); // counted per peer
+    }
+
     private static TorrentLab.Metainfo.Torrent WithTracker(string url) =>
         TestTorrents.SingleFile(1024, pieceLength: 1024, name: "t.bin", announce: url, seed: 1).Torrent;
 

@@ -5,7 +5,8 @@ namespace TorrentLab.Extensions;
 
 /// <summary>BEP 28 <c>lt_tex</c>, tracker exchange: each side tells the other the trackers it knows work, so that a
 /// peer that joined through the DHT or a poorly attended tracker learns of better ones. We tell each peer that offers it
-/// the torrent's own trackers once; what a peer tells us is logged, not announced to.</summary>
+/// the torrent's own trackers once; what a peer tells us is logged (each tracker once, at most <see cref="MaxTrackers"/>
+/// of a peer), not announced to.</summary>
 /// <remarks>
 /// <code>
 /// &lt;len&gt;&lt;id=20&gt;&lt;extended id&gt;d5:addedl&lt;url&gt;&lt;url&gt;...ee
@@ -20,7 +21,7 @@ namespace TorrentLab.Extensions;
 /// </remarks>
 internal sealed class TrackerExchangeExtension : IExtension
 {
-    /// <summary>At most this many trackers are read from one message (and logged); the rest is ignored.</summary>
+    /// <summary>At most this many trackers are read from one message, and logged of one peer in all; the rest is ignored.</summary>
     public const int MaxTrackers = 20;
 
     /// <summary>A longer string is not a tracker URL worth a log line.</summary>
@@ -28,6 +29,7 @@ internal sealed class TrackerExchangeExtension : IExtension
 
     private static readonly object Told = new();
     private readonly ConditionalWeakTable<IExtensionPeer, object> _told = []; // the peers told our list, once each
+    private readonly ConditionalWeakTable<IExtensionPeer, HashSet<string>> _heard = []; // the trackers logged of each peer
 
     /// <inheritdoc/>
     public string Name => "lt_tex";
@@ -77,7 +79,9 @@ internal sealed class TrackerExchangeExtension : IExtension
     public void Receive(IExtensionPeer peer, ReadOnlyMemory<byte> payload)
     {
         var ours = peer.Torrent.TrackerTiers.SelectMany(tier => tier).ToHashSet(StringComparer.Ordinal);
-        var theirs = Decode(payload).Where(url => !ours.Contains(url)).ToList();
+        var heard = _heard.GetOrCreateValue(peer);
+        List<string> theirs;
+        lock (heard) theirs = [.. Decode(payload).Where(url => !ours.Contains(url) && heard.Count < MaxTrackers && heard.Add(url))];
         if (theirs.Count > 0) peer.Log($"uses trackers we do not (lt_tex, BEP 28; not announced to): {string.Join(", ", theirs)}");
     }
 }
