@@ -4,8 +4,9 @@ using Microsoft.AspNetCore.Http;
 
 namespace TorrentLab.Web;
 
-/// <summary>Lets an API call through only with the server's token: <c>Authorization: Bearer &lt;token&gt;</c>, or
-/// <c>?token=</c> on the WebSocket (browsers cannot set headers on one). The page and its files are public: they
+/// <summary>Lets an API call (and a scrape of <c>/metrics</c>) through only with the server's token:
+/// <c>Authorization: Bearer &lt;token&gt;</c>, or <c>?token=</c> on the WebSocket (browsers cannot set headers on one),
+/// or for <c>/metrics</c> the password of HTTP Basic. The page and its files are public: they
 /// hold no data, and the page asks for the token itself. An address that presents a wrong token too often is banned
 /// for a while (<see cref="LoginThrottle"/>): 403 to everything it sends under <c>/api</c>.</summary>
 public sealed class TokenGate(string? token)
@@ -23,7 +24,8 @@ public sealed class TokenGate(string? token)
     public async Task InvokeAsync(HttpContext context, RequestDelegate next)
     {
         // The qBittorrent API (/api/v2) checks its own credentials: a login cookie or this token (QBittorrentLogin).
-        var verdict = _token is not null && context.Request.Path.StartsWithSegments("/api") && !context.Request.Path.StartsWithSegments("/api/v2")
+        var path = context.Request.Path;
+        var verdict = _token is not null && ((path.StartsWithSegments("/api") && !path.StartsWithSegments("/api/v2")) || path.StartsWithSegments(ServerMetrics.Path))
             ? Check(context) : Verdict.Allowed;
         if (verdict == Verdict.Banned)
         {
@@ -47,7 +49,8 @@ public sealed class TokenGate(string? token)
     private Verdict Check(HttpContext context)
     {
         var request = context.Request;
-        var presented = Presented(request, basic: false);
+        // A scraper may send the token as a bearer token or as Prometheus' basic_auth password.
+        var presented = Presented(request, basic: request.Path.StartsWithSegments(ServerMetrics.Path));
         if (presented is null && request.Path.StartsWithSegments("/api/live")) presented = request.Query["token"].ToString();
         if (presented is not { Length: > 0 }) return Verdict.Refused; // no credential: not a failed login
         var address = context.Connection.RemoteIpAddress;

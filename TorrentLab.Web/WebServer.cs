@@ -108,6 +108,7 @@ public sealed class WebServer : IAsyncDisposable
         TransmissionRpc.Map(app, torrents, options, token, logins);
         if (options.TransmissionWeb is { } web) MapTransmissionWeb(app, web);
         QBittorrentApi.Map(app, torrents, options, token, logins);
+        ServerMetrics.Map(app, torrents, options);
         app.Map("/api/live", async context =>
         {
             if (!context.WebSockets.IsWebSocketRequest)

@@ -135,7 +135,7 @@ internal sealed class QBittorrentTorrentList
             ["alltime_ul"] = N(uploaded),
             ["average_time_queue"] = "0",
             ["connection_status"] = S("connected"), // the peer port listens
-            ["dht_nodes"] = "0", // the session's DHT node count is not public
+            ["dht_nodes"] = N(_torrents.Session.DhtNodes),
             ["dl_info_data"] = N(session),
             ["dl_info_speed"] = N((long)down),
             ["dl_rate_limit"] = N(_torrents.Limits.Download.BytesPerSecond),

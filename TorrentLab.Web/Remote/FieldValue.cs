@@ -23,6 +23,9 @@ internal readonly struct FieldValue
 
     public bool IsNone => _kind == Kind.None;
 
+    /// <summary>The value as a number (a flag is 1 or 0); null for a text or <see cref="None"/>.</summary>
+    public double? Number => _kind switch { Kind.Whole or Kind.Flag => _whole, Kind.Real => _real, _ => null };
+
     /// <summary>The whole number (a real one cut towards zero).</summary>
     public long Whole => _kind == Kind.Real ? (long)_real : _whole;
 

@@ -38,25 +38,52 @@ internal static partial class TorrentFields
         new(WithVersion, null, "recheckProgress", null, _ => 0),
 
         // Sizes and how much is held.
-        new(WithVersion, "size", "totalSize", "total_size", v => v.Summary.Size) { Properties = "total_size" },
-        new(WithVersion, null, "sizeWhenDone", "size", v => v.Wanted), // the files it downloads, skipped ones left out
+        new(WithVersion, "size", "totalSize", "total_size", v => v.Summary.Size)
+        {
+            Properties = "total_size", Metric = new("torrentlab_torrent_size_bytes", "Bytes of every file of the torrent."),
+        },
+        new(WithVersion, null, "sizeWhenDone", "size", v => v.Wanted) // the files it downloads, skipped ones left out
+        {
+            Metric = new("torrentlab_torrent_wanted_bytes", "Bytes of the files it downloads (skipped files left out)."),
+        },
         new(WithVersion, null, "leftUntilDone", "amount_left", v => v.Left),
-        new(WithVersion, "bytesDone", "haveValid", "completed", v => v.Summary.BytesDone),
+        new(WithVersion, "bytesDone", "haveValid", "completed", v => v.Summary.BytesDone)
+        {
+            Metric = new("torrentlab_torrent_verified_bytes", "Bytes of the wanted files it holds, verified."),
+        },
         new(WithVersion, "piecesDone", null, null, v => v.Summary.PiecesDone) { Properties = "pieces_have" },
         new(WithVersion, null, "haveUnchecked", null, _ => 0),
         new(WithVersion, null, "desiredAvailable", null, _ => 0),
-        new(WithVersion, "progress", "percentDone", "progress", v => v.Summary.Progress), // of the wanted bytes, 0..1
+        new(WithVersion, "progress", "percentDone", "progress", v => v.Summary.Progress) // of the wanted bytes, 0..1
+        {
+            Metric = new("torrentlab_torrent_progress_ratio", "How much of the wanted bytes it holds, 0 to 1."),
+        },
         new(WithVersion, null, "percentComplete", null, v => v.Summary.PieceCount == 0 ? 1 : (double)v.Summary.PiecesDone / v.Summary.PieceCount),
 
         // Bytes moved. Downloaded is what it gained while it ran (0 for data it was added with), as both daemons count.
-        new(WithVersion, null, "downloadedEver", "downloaded", v => v.Torrent.Downloaded) { Properties = "total_downloaded" },
+        new(WithVersion, null, "downloadedEver", "downloaded", v => v.Torrent.Downloaded)
+        {
+            Properties = "total_downloaded", Metric = new("torrentlab_torrent_downloaded_bytes_total", "Payload bytes it downloaded, every run.", Counter: true),
+        },
         new(WithVersion, null, null, "downloaded_session", v => v.Torrent.DownloadedThisSession) { Properties = "total_downloaded_session" },
-        new(WithVersion, "uploaded", "uploadedEver", "uploaded", v => v.Summary.Uploaded) { Properties = "total_uploaded" },
+        new(WithVersion, "uploaded", "uploadedEver", "uploaded", v => v.Summary.Uploaded)
+        {
+            Properties = "total_uploaded", Metric = new("torrentlab_torrent_uploaded_bytes_total", "Payload bytes it uploaded, every run.", Counter: true),
+        },
         new(WithVersion, null, null, "uploaded_session", v => v.Summary.Uploaded) { Properties = "total_uploaded_session" },
         new(WithVersion, null, "corruptEver", null, _ => 0) { Properties = "total_wasted" },
-        new(WithVersion, "ratio", "uploadRatio", "ratio", v => v.Summary.Ratio) { Properties = "share_ratio" },
-        new(WithVersion, "downloadRate", "rateDownload", "dlspeed", v => (long)v.Summary.DownloadRate) { Properties = "dl_speed" },
-        new(WithVersion, "uploadRate", "rateUpload", "upspeed", v => (long)v.Summary.UploadRate) { Properties = "up_speed" },
+        new(WithVersion, "ratio", "uploadRatio", "ratio", v => v.Summary.Ratio)
+        {
+            Properties = "share_ratio", Metric = new("torrentlab_torrent_share_ratio", "Uploaded bytes over its size."),
+        },
+        new(WithVersion, "downloadRate", "rateDownload", "dlspeed", v => (long)v.Summary.DownloadRate)
+        {
+            Properties = "dl_speed", Metric = new("torrentlab_torrent_download_rate_bytes", "Payload download rate now, bytes per second."),
+        },
+        new(WithVersion, "uploadRate", "rateUpload", "upspeed", v => (long)v.Summary.UploadRate)
+        {
+            Properties = "up_speed", Metric = new("torrentlab_torrent_upload_rate_bytes", "Payload upload rate now, bytes per second."),
+        },
         // Averages over the time it ran: downloaded over the seconds it downloaded, uploaded over all its seconds.
         new(WithClock, null, null, null, v => v.Torrent.SecondsDownloading == 0 ? 0 : v.Torrent.Downloaded / v.Torrent.SecondsDownloading) { Properties = "dl_speed_avg" },
         new(WithClock, null, null, null, v => ActiveSeconds(v) == 0 ? 0 : v.Summary.Uploaded / ActiveSeconds(v)) { Properties = "up_speed_avg" },
@@ -71,7 +98,10 @@ internal static partial class TorrentFields
         new(WithVersion, null, "etaIdle", null, _ => -1),
 
         // Peers. The swarm's own counts come from the trackers' last answers (no scrape); none yet: 0, as qbittorrent-nox.
-        new(WithVersion, "peers", "peersConnected", null, v => v.Summary.Peers) { Properties = "nb_connections" },
+        new(WithVersion, "peers", "peersConnected", null, v => v.Summary.Peers)
+        {
+            Properties = "nb_connections", Metric = new("torrentlab_torrent_peers", "Peers connected now."),
+        },
         new(WithVersion, null, "peersSendingToUs", null, v => v.Summary.DownloadRate > 0 ? v.Summary.Peers : 0),
         new(WithVersion, null, "peersGettingFromUs", null, v => v.Summary.UploadRate > 0 ? v.Summary.Peers : 0),
         new(WithVersion, null, "webseedsSendingToUs", null, _ => 0),
@@ -108,8 +138,14 @@ internal static partial class TorrentFields
         new(WithVersion, null, "editDate", null, _ => 0), // never edited (Transmission 3.00 answers 0 for a torrent added since it started)
         new(WithVersion, null, "manualAnnounceTime", null, _ => -1), // a reannounce may be asked for at any time
         new(Unmarked, null, null, null, NextAnnounceIn) { Properties = "reannounce" },
-        new(WithClock, null, "secondsDownloading", null, v => v.Torrent.SecondsDownloading),
-        new(WithClock, null, "secondsSeeding", "seeding_time", v => v.Torrent.SecondsSeeding) { Properties = "seeding_time" },
+        new(WithClock, null, "secondsDownloading", null, v => v.Torrent.SecondsDownloading)
+        {
+            Metric = new("torrentlab_torrent_downloading_seconds_total", "Seconds it ran while incomplete, every run.", Counter: true),
+        },
+        new(WithClock, null, "secondsSeeding", "seeding_time", v => v.Torrent.SecondsSeeding)
+        {
+            Properties = "seeding_time", Metric = new("torrentlab_torrent_seeding_seconds_total", "Seconds it seeded, every run.", Counter: true),
+        },
         new(WithClock, null, null, "time_active", v => ActiveSeconds(v)) { Properties = "time_elapsed" },
     ];
 

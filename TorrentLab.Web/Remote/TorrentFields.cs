@@ -51,6 +51,9 @@ internal sealed record TorrentField(Moves Moves, string? Rest, string? Transmiss
     /// <summary>Transmission's arrays and objects (files, trackers, peers), written whole instead of <see cref="Value"/>.</summary>
     public Action<Utf8JsonWriter, FieldView>? WriteTransmission { get; init; }
 
+    /// <summary>Its Prometheus metric at <c>GET /metrics</c>, one series per torrent (<see cref="ServerMetrics"/>), or null.</summary>
+    public FieldMetric? Metric { get; init; }
+
     /// <summary>The qBittorrent key, escaped once.</summary>
     public JsonEncodedText QBittorrentKey { get; } = QBittorrent is null ? default : JsonEncodedText.Encode(QBittorrent);
 
@@ -69,6 +72,11 @@ internal sealed record TorrentField(Moves Moves, string? Rest, string? Transmiss
     public void WritePropertiesValue(Utf8JsonWriter w, FieldView v) =>
         ((InProperties ?? InQBittorrent) is { } convert ? convert(v, Value(v)) : Value(v)).WriteTo(w);
 }
+
+/// <summary>A field's Prometheus metric: its name (<c>torrentlab_torrent_</c>, then what it counts and its unit, as
+/// Prometheus' naming rules ask), its help line, and whether it only grows (a counter, named <c>..._total</c>) or moves
+/// both ways (a gauge).</summary>
+internal sealed record FieldMetric(string Name, string Help, bool Counter = false);
 
 /// <summary>Every field of a torrent the remote APIs serve, one row each (<see cref="TorrentField"/>): a new field is
 /// one row here, and what moves it decides at once whether Transmission keeps rows holding it and whether sync/maindata

@@ -48,6 +48,9 @@ public sealed class TorrentSession : IAsyncDisposable
     /// <summary>The peer port its listener bound (TCP, and UDP for uTP and the DHT): the one announced for every torrent.</summary>
     public int Port => Session.Port;
 
+    /// <summary>Nodes in its DHT routing table now (BEP 5; of the IPv4 table): 0 without the DHT.</summary>
+    public int DhtNodes => Session.Dht?.NodeCount ?? 0;
+
     /// <summary>The settings it was started with (what its torrents share).</summary>
     public SessionSettings Settings => Session.Settings;
 
