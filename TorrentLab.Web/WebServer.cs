@@ -98,6 +98,7 @@ public sealed class WebServer : IAsyncDisposable
             throw;
         }
         var live = new LiveHub(torrents, options.Log, options.LiveRequestsPerSecond);
+        if (options.BasePath is { } basePath) UseBasePath(app, basePath);
         app.Use(new RequestGuard(options).InvokeAsync);
         app.UseWebSockets(new WebSocketOptions { KeepAliveInterval = TimeSpan.FromSeconds(20) });
         var logins = new LoginThrottle(options.MaxLoginFailures, options.LoginBanDuration, options.Clock, options.Log);
@@ -139,6 +140,22 @@ public sealed class WebServer : IAsyncDisposable
         return new WebServer(app, torrents, live, address.TrimEnd('/'), token);
     }
 
+    /// <summary>Answers a request below <paramref name="basePath"/> as the same request without it (the prefix kept as
+    /// the request's <c>PathBase</c>, which redirects and cookies name), and sends the base path itself on to its page
+    /// (<c>/torrents</c> to <c>/torrents/</c>): the page names everything relative to where it is.</summary>
+    private static void UseBasePath(WebApplication app, string basePath)
+    {
+        app.UsePathBase(basePath);
+        app.Use((context, next) =>
+        {
+            if (!context.Request.PathBase.HasValue || context.Request.Path.HasValue) return next(context);
+            context.Response.Redirect(context.Request.PathBase + "/");
+            return Task.CompletedTask;
+        });
+        // Routes are matched after the prefix is taken off (without this call, before every middleware).
+        app.UseRouting();
+    }
+
     /// <summary>Serves Transmission's web client from <paramref name="folder"/> at <c>/transmission/web/</c>, as
     /// transmission-daemon does: its scripts call <c>../rpc</c>, which is our <c>/transmission/rpc</c>. Only files in
     /// the folder are served: a path that climbs out, or a link inside to anything outside, is missing (404).</summary>
@@ -150,7 +167,7 @@ public sealed class WebServer : IAsyncDisposable
         app.Use((context, next) =>
         {
             if (context.Request.Path.Value != "/transmission/web") return next(context);
-            context.Response.Redirect("/transmission/web/");
+            context.Response.Redirect(context.Request.PathBase + "/transmission/web/");
             return Task.CompletedTask;
         });
         app.UseDefaultFiles(new DefaultFilesOptions { FileProvider = files, RequestPath = "/transmission/web" });

@@ -19,6 +19,17 @@ public sealed record WebServerOptions
     /// <c>127.0.0.1</c>, <c>[::1]</c> and <see cref="Host"/>; a request naming any other host is refused (DNS rebinding).</summary>
     public IReadOnlyList<string> AllowedHosts { get; init; } = [];
 
+    /// <summary>The path below which a reverse proxy serves it (<c>/torrents</c>: the page at <c>/torrents/</c>, the APIs
+    /// at <c>/torrents/api/...</c>); null: at the root. A request with this prefix is answered as one without it, so a
+    /// proxy may pass the path on whole or strip the prefix.</summary>
+    public string? BasePath { get; init; }
+
+    /// <summary>True for a base path: '/' then segments of letters, digits, '-', '_', '.' and '~' (no '.' or '..'
+    /// segment, no '/' at the end).</summary>
+    public static bool IsBasePath(string path) =>
+        path.Length is > 1 and <= 200 && path[0] == '/' && path[1..].Split('/').All(segment =>
+            segment.Length > 0 && segment is not ("." or "..") && segment.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.' or '~'));
+
     /// <summary>The bearer token every API call and the WebSocket must present; null for none (loopback only).</summary>
     public string? Token { get; init; }
 
@@ -144,6 +155,8 @@ public sealed record WebServerOptions
         if (MaxLoginFailures < 0) throw new ArgumentException($"max login failures must be 0 (never ban) or more, got {MaxLoginFailures}");
         if (LoginBanDuration <= TimeSpan.Zero) throw new ArgumentException($"the login ban duration must be positive, got {LoginBanDuration}");
         if (MaxTorrentBytes < 1) throw new ArgumentException("the .torrent size limit must be positive");
+        if (BasePath is { } basePath && !IsBasePath(basePath))
+            throw new ArgumentException($"base path '{basePath}' is not a path like /torrents (letters, digits, '-', '_', '.', '~' between slashes, none at the end)");
         foreach (var name in AllowedHosts)
             if (!IsHostName(name)) throw new ArgumentException($"allowed host '{name}' is not a host name or IP address");
         if (WatchFolder is { } watch && (!Path.IsPathFullyQualified(watch) || !Directory.Exists(watch)))

@@ -22,6 +22,10 @@ internal static class ServeCommand
                 + "Requests naming any other host are refused (DNS rebinding)",
             Arity = ArgumentArity.ZeroOrMore,
         }.Each(v => WebServerOptions.IsHostName(v) ? null : $"--allowed-host expects a host name or IP address without a port, got '{v}'");
+        var basePath = new Option<string?>("--base-path")
+        {
+            Description = "The path a reverse proxy serves it below, e.g. /torrents (the page at /torrents/, the APIs below it)",
+        }.Each(v => WebServerOptions.IsBasePath(v) ? null : $"--base-path expects a path like /torrents, got '{v}'");
         var maxPeers = new Option<int?>("--max-peers", "-m") { Description = "Peers connected at once over all torrents (default 500; each torrent has at most 50)" }.InRange(1, int.MaxValue);
         var peerPort = new Option<int?>("--peer-port") { Description = "The one port peers reach every torrent on, TCP and UDP (default: the last run's, else 6881, or 6882-6889 or any free one when taken; a port given or saved is used or the command fails, exit 10; a fallback is never saved)" }.Port();
         var noDht = DownloadSettings.NoDhtOption();
@@ -43,7 +47,7 @@ internal static class ServeCommand
         bind.Description = "Local address the peer port listens on (repeatable; default :: = IPv4 and IPv6); the page's address is --host";
         var command = new Command("serve", "Serve the web interface: a REST API, live updates and a page that shows the protocol.")
         {
-            port, host, downloads, token, allowedHosts, peerPort, maxPeers, noDht, bootstrap, lsd, maxActive, seed, seedRatio, seedTime, encryption, bind,
+            port, host, downloads, token, allowedHosts, basePath, peerPort, maxPeers, noDht, bootstrap, lsd, maxActive, seed, seedRatio, seedTime, encryption, bind,
             portMapping, noPortMapping, portMappingProtocols, proxy, proxyOnly,
         };
         var maxDownloadRate = RateOption.Download();
@@ -79,6 +83,7 @@ internal static class ServeCommand
                 Token = parse.GetValue(token),
                 RequireToken = parse.GetValue(token) is not null, // a token given is a token required, on loopback too
                 AllowedHosts = parse.GetValue(allowedHosts) ?? [],
+                BasePath = parse.GetValue(basePath),
                 PeerPort = parse.GetValue(peerPort),
                 MaxConnections = parse.GetValue(maxPeers),
                 Dht = parse.GetValue(noDht) ? false : null, // not given: as the last run saved it (on by default)

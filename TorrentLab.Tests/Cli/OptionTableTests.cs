@@ -103,6 +103,7 @@ public class OptionTableTests
         ["--host"] = "nowhere",
         ["--allow"] = "missing.torrent",
         ["--allowed-host"] = "host:80",
+        ["--base-path"] = "torrents/",
         ["--max-active"] = "1001",
         ["--transmission-web"] = "/nonexistent-folder",
         ["--piece-length"] = "1000",

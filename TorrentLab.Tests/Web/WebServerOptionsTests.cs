@@ -18,6 +18,24 @@ public class WebServerOptionsTests
     public void IsLoopback_Host_TellsLoopbackFromEverythingElse(string host, bool loopback) =>
         Assert.Equal(loopback, WebServerOptions.IsLoopback(host));
 
+    [Theory]
+    [InlineData("/torrents", true)]
+    [InlineData("/apps/torrent-lab_2.v~1", true)]
+    [InlineData("torrents", false)]     // not below the root
+    [InlineData("/torrents/", false)]   // the page is at /torrents/: the path itself has no slash at its end
+    [InlineData("/", false)]
+    [InlineData("/a//b", false)]
+    [InlineData("/a/../b", false)]
+    [InlineData("/a b", false)]
+    [InlineData("/a?b", false)]
+    public void IsBasePath_TakesAPathOfPlainSegmentsOnly(string path, bool valid)
+    {
+        Assert.Equal(valid, WebServerOptions.IsBasePath(path));
+        var options = new WebServerOptions { Downloads = "d", BasePath = path };
+        if (valid) options.Validate();
+        else Assert.Throws<ArgumentException>(options.Validate);
+    }
+
     [Fact]
     public void RequiresToken_NonLoopbackHost_IsTrueEvenWhenNotAsked() =>
         Assert.True(new WebServerOptions { Downloads = "d", Host = "0.0.0.0" }.RequiresToken);

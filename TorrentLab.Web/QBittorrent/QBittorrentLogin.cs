@@ -53,14 +53,17 @@ internal sealed class QBittorrentLogin
         var sid = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
         ForgetExpired();
         _sessions[sid] = _clock.GetUtcNow();
-        context.Response.Cookies.Append("SID", sid, new CookieOptions { HttpOnly = true, SameSite = SameSiteMode.Strict, Path = "/" });
+        context.Response.Cookies.Append("SID", sid, new CookieOptions { HttpOnly = true, SameSite = SameSiteMode.Strict, Path = CookiePath(context) });
         await TextAsync(context, "Ok.").ConfigureAwait(false);
     }
+
+    /// <summary>The login cookie's path: the server's base path behind a reverse proxy (<c>serve --base-path</c>), else '/'.</summary>
+    private static string CookiePath(HttpContext context) => context.Request.PathBase.HasValue ? context.Request.PathBase.Value! : "/";
 
     public Task LogoutAsync(HttpContext context)
     {
         if (context.Request.Cookies["SID"] is { } sid) _sessions.TryRemove(sid, out _);
-        context.Response.Cookies.Delete("SID");
+        context.Response.Cookies.Delete("SID", new CookieOptions { Path = CookiePath(context) });
         return TextAsync(context, "");
     }
 

@@ -366,7 +366,7 @@ async function act(action, hash) {
   try {
     if (action === 'remove') return confirmRemove(t);
     if (action === 'recheck') notify(`rechecking ${t.name}…`);
-    const summary = await api('POST', `/api/torrents/${hash}/${action}`);
+    const summary = await api('POST', `api/torrents/${hash}/${action}`);
     putTorrent(summary);
     renderList();
     if (action === 'recheck') notify(`${t.name}: ${summary.piecesDone} of ${summary.pieceCount} pieces intact`);
@@ -380,7 +380,7 @@ function confirmRemove(t) {
   dialog.onclose = async () => {
     if (dialog.returnValue !== 'remove') return;
     try {
-      await api('DELETE', `/api/torrents/${t.infoHash}?deleteData=${$('#remove-data').checked}`);
+      await api('DELETE', `api/torrents/${t.infoHash}?deleteData=${$('#remove-data').checked}`);
       dropTorrent(t.infoHash);
       if (state.selected === t.infoHash) closeDetail();
       renderList();
@@ -396,7 +396,7 @@ async function upload(files) {
     const form = new FormData();
     form.append('torrent', file, file.name);
     try {
-      const summary = await api('POST', '/api/torrents', form);
+      const summary = await api('POST', 'api/torrents', form);
       putTorrent(summary);
       renderList();
       notify(`added ${summary.name}`);
@@ -440,7 +440,7 @@ async function select(hash) {
   writeView();
   send({ op: 'subscribe', infoHash: hash, trace: $('#trace-on').checked });
   whyView.open(); // why.js: the diagnosis of the torrent shown
-  try { showDetail(await api('GET', `/api/torrents/${hash}`)); } catch (e) { notify(e.message, true); }
+  try { showDetail(await api('GET', `api/torrents/${hash}`)); } catch (e) { notify(e.message, true); }
 }
 
 function closeDetail() {
@@ -598,9 +598,9 @@ function send(message) {
 
 function connect() {
   if (state.needsToken) { state.socket = null; return; } // no use knocking without the token; the token form connects
-  const scheme = location.protocol === 'https:' ? 'wss:' : 'ws:';
   const query = state.token ? '?token=' + encodeURIComponent(state.token) : '';
-  const socket = new WebSocket(`${scheme}//${location.host}/api/live${query}`);
+  // Relative to the page, as every call here: served at a reverse proxy's sub-path (serve --base-path), it is below it.
+  const socket = new WebSocket(new URL('api/live' + query, location.href).href.replace(/^http/, 'ws'));
   state.socket = socket;
   socket.onopen = () => {
     state.retry = 500;
@@ -716,7 +716,7 @@ $('#token-form').addEventListener('submit', (e) => {
 
 async function refresh() {
   try {
-    const list = await api('GET', '/api/torrents');
+    const list = await api('GET', 'api/torrents');
     setTorrents(list);
     renderList();
   } catch (e) { if (e.message !== 'a token is required') notify(e.message, true); }

@@ -59,7 +59,7 @@ function schemaNameOf(schema) {
 }
 
 async function load() {
-  const response = await fetch('/openapi/v1.json');
+  const response = await fetch('openapi/v1.json');
   const doc = await response.json();
   const intro = document.getElementById('intro');
   intro.append(el('h2', '', `${doc.info.title} ${doc.info.version}`), el('p', '', doc.info.description));

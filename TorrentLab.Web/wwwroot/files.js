@@ -160,7 +160,7 @@ const fileTree = (() => {
     aggregate(root);
     render();
     try {
-      const answer = await api('PUT', `/api/torrents/${shown}/files`, JSON.stringify({ files: changes }), { 'Content-Type': 'application/json' });
+      const answer = await api('PUT', `api/torrents/${shown}/files`, JSON.stringify({ files: changes }), { 'Content-Type': 'application/json' });
       if (shown === hash) accept(answer);
     } catch (e) {
       notify(e.message, true);
@@ -183,7 +183,7 @@ const fileTree = (() => {
     const started = performance.now();
     hash = infoHash;
     try {
-      const answer = await api('GET', `/api/torrents/${infoHash}/files`);
+      const answer = await api('GET', `api/torrents/${infoHash}/files`);
       if (request !== loading) return;
       files = answer;
       clear();

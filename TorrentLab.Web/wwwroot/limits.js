@@ -82,15 +82,15 @@
 
   async function load() {
     try {
-      fill(global, await api('GET', '/api/limits'));
-      fillAlt(await api('GET', '/api/limits/alternative'));
+      fill(global, await api('GET', 'api/limits'));
+      fillAlt(await api('GET', 'api/limits/alternative'));
       torrent.hidden = !state.selected;
       if (state.selected) {
         const name = state.torrents.get(state.selected)?.name ?? '';
         torrent.querySelector('.limit-label').textContent = 'This torrent' + (name ? ' (' + name + ')' : '');
         if (torrent.dataset.infoHash !== state.selected) delete torrent.dataset.edited; // another torrent's form
         torrent.dataset.infoHash = state.selected;
-        fill(torrent, await api('GET', '/api/torrents/' + state.selected + '/limits'));
+        fill(torrent, await api('GET', 'api/torrents/' + state.selected + '/limits'));
       }
     } catch (e) { if (e.message !== 'a token is required') notify(e.message, true); }
   }
@@ -105,7 +105,7 @@
     } catch (e) { if (e.message !== 'a token is required') notify(e.message, true); }
   }
 
-  global.addEventListener('submit', (e) => { e.preventDefault(); submit(global, '/api/limits'); });
+  global.addEventListener('submit', (e) => { e.preventDefault(); submit(global, 'api/limits'); });
   alt.addEventListener('submit', async (e) => {
     e.preventDefault();
     const down = parseRate(alt.elements.down.value);
@@ -116,13 +116,13 @@
       scheduleBegin: minutes(alt.elements.from.value), scheduleEnd: minutes(alt.elements.to.value),
     };
     try {
-      fillAlt(await api('PUT', '/api/limits/alternative', JSON.stringify(body), { 'Content-Type': 'application/json' }), true);
+      fillAlt(await api('PUT', 'api/limits/alternative', JSON.stringify(body), { 'Content-Type': 'application/json' }), true);
       notify('alternative limits set');
     } catch (err) { if (err.message !== 'a token is required') notify(err.message, true); }
   });
   torrent.addEventListener('submit', (e) => {
     e.preventDefault();
-    submit(torrent, '/api/torrents/' + torrent.dataset.infoHash + '/limits');
+    submit(torrent, 'api/torrents/' + torrent.dataset.infoHash + '/limits');
   });
   // Opened under its button, and moved left as far as needed to stay on the screen (the toolbar wraps, so the button
   // may be anywhere); a phone's stylesheet spans it across the screen instead.

@@ -47,7 +47,7 @@ $('#check-all').addEventListener('change', (e) => {
 async function bulk(action, deleteData) {
   const hashes = [...state.checked];
   try {
-    const results = await api('POST', '/api/torrents/bulk', JSON.stringify({ action, infoHashes: hashes, deleteData }),
+    const results = await api('POST', 'api/torrents/bulk', JSON.stringify({ action, infoHashes: hashes, deleteData }),
       { 'Content-Type': 'application/json' });
     const failed = results.filter((r) => r.error);
     if (action === 'remove') {
@@ -86,7 +86,7 @@ $('#link-dialog').addEventListener('close', async () => {
   notify(link.startsWith('magnet:') ? 'fetching the magnet link\'s metadata from peers…' : 'fetching the .torrent…');
   try {
     const folder = $('#link-folder').value.trim() || null;
-    const summary = await api('POST', '/api/torrents/link', JSON.stringify({ link, start: $('#link-start').checked, folder }),
+    const summary = await api('POST', 'api/torrents/link', JSON.stringify({ link, start: $('#link-start').checked, folder }),
       { 'Content-Type': 'application/json' });
     putTorrent(summary);
     renderList();
@@ -97,7 +97,7 @@ $('#link-dialog').addEventListener('close', async () => {
 // ---------- settings: queue size and seeding defaults ----------
 $('#settings').addEventListener('click', async () => {
   try {
-    const s = await api('GET', '/api/settings');
+    const s = await api('GET', 'api/settings');
     $('#s-max-active').value = s.maxActiveDownloads;
     $('#s-seed').checked = Boolean(s.seedAfterDownload);
     $('#s-seed-ratio').value = s.seedRatio ?? '';
@@ -113,7 +113,7 @@ $('#settings-dialog').addEventListener('close', async () => {
     seedRatio: number('#s-seed-ratio'), seedMinutes: number('#s-seed-minutes'),
   };
   try {
-    await api('PUT', '/api/settings', JSON.stringify(body), { 'Content-Type': 'application/json' });
+    await api('PUT', 'api/settings', JSON.stringify(body), { 'Content-Type': 'application/json' });
     notify('settings saved');
   } catch (e) { notify(`settings: ${e.message}`, true); }
 });
@@ -135,7 +135,7 @@ $('#seed-form').addEventListener('submit', async (e) => {
   const optional = (id) => ($(id).value === '' ? null : Number($(id).value));
   const body = { seed: mode === '' ? null : mode === 'on', ratio: optional('#seed-ratio'), minutes: optional('#seed-minutes') };
   try {
-    const summary = await api('PUT', `/api/torrents/${state.selected}/seeding`, JSON.stringify(body), { 'Content-Type': 'application/json' });
+    const summary = await api('PUT', `api/torrents/${state.selected}/seeding`, JSON.stringify(body), { 'Content-Type': 'application/json' });
     putTorrent(summary);
     renderList();
     notify('seeding limits saved; they apply from the next start');

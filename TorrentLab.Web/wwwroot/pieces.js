@@ -21,7 +21,7 @@ const pieceHover = (() => {
     if (asking) return;
     asking = true;
     try {
-      const map = await api('GET', `/api/torrents/${hash}/pieces`);
+      const map = await api('GET', `api/torrents/${hash}/pieces`);
       counts = { hash, at: performance.now(), availability: map.availability, senders: map.senders, sentBy: map.sentBy,
         several: new Set(map.sentBySeveral || []) };
       if (state.selected === hash) showMoments(map.moments || []);

@@ -35,9 +35,9 @@ for (const button of document.querySelectorAll('[data-queue]')) {
   button.addEventListener('click', async () => {
     const hashes = list.order.filter((h) => state.checked.has(h));
     try {
-      await api('POST', '/api/torrents/queue', JSON.stringify({ move: button.dataset.queue, infoHashes: hashes }), json);
+      await api('POST', 'api/torrents/queue', JSON.stringify({ move: button.dataset.queue, infoHashes: hashes }), json);
       notify(`queue: ${hashes.length} torrent${hashes.length === 1 ? '' : 's'} moved ${button.dataset.queue === 'top' || button.dataset.queue === 'bottom' ? 'to the ' : ''}${button.dataset.queue}`);
-      if (state.selected) api('GET', `/api/torrents/${state.selected}`).then(showDetail, () => {});
+      if (state.selected) api('GET', `api/torrents/${state.selected}`).then(showDetail, () => {});
     } catch (e) { notify(`queue: ${e.message}`, true); }
   });
 }
@@ -80,10 +80,10 @@ async function change(what, method, path, body, after) {
   const hash = state.selected;
   if (!hash) return;
   try {
-    const answer = await api(method, `/api/torrents/${hash}/${path}`, JSON.stringify(body), json);
+    const answer = await api(method, `api/torrents/${hash}/${path}`, JSON.stringify(body), json);
     if (answer && answer.infoHash) { putTorrent(answer); renderList(); }
     if (after) after(answer);
-    const details = await api('GET', `/api/torrents/${hash}`);
+    const details = await api('GET', `api/torrents/${hash}`);
     filled.hash = null; // show the server's values
     showDetail(details);
   } catch (e) { notify(`${what}: ${e.message}`, true); }
@@ -117,7 +117,7 @@ $('#peer-form').addEventListener('submit', (e) => {
 
 async function loadCategories() {
   try {
-    const categories = await api('GET', '/api/categories');
+    const categories = await api('GET', 'api/categories');
     $('#category-list').replaceChildren(...categories.map((c) => new Option(c, c)));
   } catch { /* the list of choices is a convenience: the field takes any name */ }
 }

@@ -9,7 +9,7 @@
     const headers = {};
     if (state.token) headers.Authorization = 'Bearer ' + state.token;
     const options = form ? { method: 'POST', body: new URLSearchParams(form), headers } : { method: 'GET', headers };
-    const response = await fetch('/api/v2/rss/' + route, options);
+    const response = await fetch('api/v2/rss/' + route, options);
     const text = await response.text();
     if (!response.ok) throw new Error(text || response.status + ' ' + response.statusText);
     return text && text[0] === '{' ? JSON.parse(text) : text;

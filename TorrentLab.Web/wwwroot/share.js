@@ -55,7 +55,7 @@ const share = (function () {
     $('#share-confirm').disabled = true;
     $('#share-result').hidden = true;
     try {
-      result = chosen.length ? await upload() : await api('POST', '/api/shares', JSON.stringify({
+      result = chosen.length ? await upload() : await api('POST', 'api/shares', JSON.stringify({
         path, trackers: tiers(), pieceLength: $('#share-piece').value ? Number($('#share-piece').value) : null,
         private: $('#share-private').checked, format: $('#share-format').value, comment: $('#share-comment').value || null,
       }), { 'Content-Type': 'application/json' });
@@ -91,7 +91,7 @@ const share = (function () {
     $('#share-status').textContent = 'Uploading…';
     return new Promise((resolve, reject) => {
       const xhr = new XMLHttpRequest();
-      xhr.open('POST', '/api/shares');
+      xhr.open('POST', 'api/shares');
       if (state.token) xhr.setRequestHeader('Authorization', 'Bearer ' + state.token);
       xhr.responseType = 'json';
       xhr.upload.onprogress = (e) => {
@@ -131,7 +131,7 @@ const share = (function () {
   async function download(hash, name) {
     try {
       const headers = state.token ? { Authorization: 'Bearer ' + state.token } : {};
-      const response = await fetch(`/api/torrents/${hash}/torrent`, { headers });
+      const response = await fetch(`api/torrents/${hash}/torrent`, { headers });
       if (!response.ok) throw new Error((await response.json().catch(() => ({}))).error || response.status + ' ' + response.statusText);
       const url = URL.createObjectURL(await response.blob());
       const a = document.createElement('a');
@@ -150,7 +150,7 @@ const share = (function () {
   $('#d-magnet').addEventListener('click', async () => {
     const hash = state.selected;
     try {
-      const link = state.magnetLink && state.magnetLink.hash === hash ? state.magnetLink.link : (await api('GET', `/api/torrents/${hash}`)).magnetLink;
+      const link = state.magnetLink && state.magnetLink.hash === hash ? state.magnetLink.link : (await api('GET', `api/torrents/${hash}`)).magnetLink;
       copy(link, Object.assign(document.createElement('input'), { value: link }));
     } catch (e) { notify('magnet link: ' + e.message, true); }
   });

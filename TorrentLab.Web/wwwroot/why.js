@@ -53,7 +53,7 @@ const whyView = (() => {
     if (!hash) return;
     const request = ++asking;
     try {
-      const report = await api('GET', `/api/torrents/${hash}/why`);
+      const report = await api('GET', `api/torrents/${hash}/why`);
       if (request === asking && state.selected === hash) render(report);
     } catch (e) {
       if (request === asking && state.selected === hash) verdict.textContent = 'could not ask the server: ' + e.message;
