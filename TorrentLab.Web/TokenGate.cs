@@ -12,10 +12,15 @@ namespace TorrentLab.Web;
 public sealed class TokenGate(string? token)
 {
     private readonly LoginThrottle? _logins;
+    private readonly ServerCredentials? _credentials;
 
-    internal TokenGate(string? token, LoginThrottle logins) : this(token) => _logins = logins;
+    internal TokenGate(ServerCredentials credentials, LoginThrottle logins) : this((string?)null) => (_credentials, _logins) = (credentials, logins);
 
     private readonly byte[]? _token = token is null ? null : Encoding.UTF8.GetBytes(token);
+
+    private bool Asks => _credentials is { } credentials ? !credentials.Open : _token is not null;
+
+    private bool Accepts(string presented) => _credentials?.Accepts(presented) ?? Matches(presented, _token!);
 
     /// <summary>A fresh random token: 32 bytes, URL-safe base64 (43 characters).</summary>
     public static string Generate() =>
@@ -25,7 +30,7 @@ public sealed class TokenGate(string? token)
     {
         // The qBittorrent API (/api/v2) checks its own credentials: a login cookie or this token (QBittorrentLogin).
         var path = context.Request.Path;
-        var verdict = _token is not null && ((path.StartsWithSegments("/api") && !path.StartsWithSegments("/api/v2")) || path.StartsWithSegments(ServerMetrics.Path))
+        var verdict = Asks && ((path.StartsWithSegments("/api") && !path.StartsWithSegments("/api/v2")) || path.StartsWithSegments(ServerMetrics.Path))
             ? Check(context) : Verdict.Allowed;
         if (verdict == Verdict.Banned)
         {
@@ -55,7 +60,7 @@ public sealed class TokenGate(string? token)
         if (presented is not { Length: > 0 }) return Verdict.Refused; // no credential: not a failed login
         var address = context.Connection.RemoteIpAddress;
         if (_logins?.IsBanned(address, "REST API") == true) return Verdict.Banned;
-        if (!Matches(presented, _token!))
+        if (!Accepts(presented))
         {
             _logins?.Failed(address, "REST API");
             return Verdict.Refused;
@@ -64,11 +69,12 @@ public sealed class TokenGate(string? token)
         return Verdict.Allowed;
     }
 
-    /// <summary>The token a request presents in its <c>Authorization</c> header: a bearer token, or with
+    /// <summary>The token or API key a request presents: an <c>X-Api-Key</c> header, or in its <c>Authorization</c> header a bearer token, or with
     /// <paramref name="basic"/> (the remote-control APIs, whose clients send HTTP Basic) the Basic password, any user
     /// name; null when it presents none or a Basic header that does not decode.</summary>
     internal static string? Presented(HttpRequest request, bool basic)
     {
+        if (request.Headers["X-Api-Key"].ToString() is { Length: > 0 } apiKey) return apiKey.Trim(); // the *arr apps' header
         var header = request.Headers.Authorization.ToString();
         if (header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase)) return header["Bearer ".Length..].Trim();
         if (!basic || !header.StartsWith("Basic ", StringComparison.OrdinalIgnoreCase)) return null;

@@ -6,6 +6,11 @@ namespace TorrentLab.Web;
 /// <summary>Source-generated JSON for the REST API, the live updates and the saved torrent list.</summary>
 [JsonSourceGenerationOptions(JsonSerializerDefaults.Web, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
 [JsonSerializable(typeof(TorrentSummary))]
+[JsonSerializable(typeof(ApiKeysDocument))]
+[JsonSerializable(typeof(ApiKeyInfo[]))]
+[JsonSerializable(typeof(IReadOnlyList<ApiKeyInfo>))]
+[JsonSerializable(typeof(NewApiKey))]
+[JsonSerializable(typeof(NewApiKeyRequest))]
 [JsonSerializable(typeof(TorrentSummary[]))]
 [JsonSerializable(typeof(TorrentDetails))]
 [JsonSerializable(typeof(TraceLine[]))]

@@ -88,8 +88,10 @@ public sealed class WebServer : IAsyncDisposable
         var app = builder.Build();
 
         TorrentManager torrents;
+        ApiKeys keys;
         try
         {
+            keys = ApiKeys.Open(Path.Combine(DataPlaces.FullPath(options.Downloads), TorrentClient.StateFolder, "web"), options.Clock);
             torrents = TorrentManager.Open(options);
         }
         catch
@@ -102,14 +104,16 @@ public sealed class WebServer : IAsyncDisposable
         app.Use(new RequestGuard(options).InvokeAsync);
         app.UseWebSockets(new WebSocketOptions { KeepAliveInterval = TimeSpan.FromSeconds(20) });
         var logins = new LoginThrottle(options.MaxLoginFailures, options.LoginBanDuration, options.Clock, options.Log);
-        app.Use(new TokenGate(token, logins).InvokeAsync);
+        var credentials = new ServerCredentials(token, keys);
+        app.Use(new TokenGate(credentials, logins).InvokeAsync);
         app.Use((context, next) => ErrorsAsJsonAsync(context, next, options.Log));
         TorrentApi.Map(app, torrents, options);
         LimitsApi.Map(app, torrents);
-        TransmissionRpc.Map(app, torrents, options, token, logins);
+        TransmissionRpc.Map(app, torrents, options, credentials, logins);
         if (options.TransmissionWeb is { } web) MapTransmissionWeb(app, web);
-        QBittorrentApi.Map(app, torrents, options, token, logins);
+        QBittorrentApi.Map(app, torrents, options, credentials, logins);
         ServerMetrics.Map(app, torrents, options);
+        ApiKeysApi.Map(app, credentials);
         app.Map("/api/live", async context =>
         {
             if (!context.WebSockets.IsWebSocketRequest)

@@ -37,8 +37,13 @@ public class StateChangeGuardTests
         .. web.Server.Endpoints.OfType<RouteEndpoint>()
             .Where(e => e.RoutePattern.RawText?.StartsWith("/api/", StringComparison.Ordinal) == true && !e.RoutePattern.RawText.StartsWith("/api/v2/", StringComparison.Ordinal))
             .SelectMany(e => (e.Metadata.GetMetadata<HttpMethodMetadata>()?.HttpMethods ?? ["POST"]).Where(m => m is not ("GET" or "HEAD")) // reads (RequestGuard.MayChangeState)
-                .Select(m => (m, e.RoutePattern.RawText!.Replace("{infoHash}", hash, StringComparison.Ordinal)))),
+                .Select(m => (m, Filled(e.RoutePattern.RawText!, hash)))),
     ];
+
+    /// <summary>A route's path with its parameters given: the torrent's info hash, and any other (a key's id) a value
+    /// of its own.</summary>
+    private static string Filled(string pattern, string hash) =>
+        System.Text.RegularExpressions.Regex.Replace(pattern.Replace("{infoHash}", hash, StringComparison.Ordinal), "\\{[a-zA-Z]+\\}", "a1b2c3d4e5f6");
 
     /// <summary>Every path of a state change: the REST API's, the qBittorrent API's changes, and the RPC; with
     /// <paramref name="reads"/>, the REST paths that also answer a GET (a read).</summary>
@@ -47,7 +52,7 @@ public class StateChangeGuardTests
         var hash = web.InfoHash;
         reads = web.Server.Endpoints.OfType<RouteEndpoint>()
             .Where(e => e.Metadata.GetMetadata<HttpMethodMetadata>()?.HttpMethods.Contains("GET") == true)
-            .Select(e => e.RoutePattern.RawText!.Replace("{infoHash}", hash, StringComparison.Ordinal)).ToHashSet(StringComparer.Ordinal);
+            .Select(e => Filled(e.RoutePattern.RawText!, hash)).ToHashSet(StringComparer.Ordinal);
         return [.. RestChanges(web, hash).Select(r => r.Path)
             .Concat(QBittorrentApi.Routes.Where(r => r.Value.Changes).Select(r => QBittorrentApi.Prefix + "/" + r.Key))
             .Append(TransmissionRpc.Path).Distinct()];

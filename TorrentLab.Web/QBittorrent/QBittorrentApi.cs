@@ -39,11 +39,11 @@ internal sealed partial class QBittorrentApi
     private readonly QBittorrentAdd _add;
     private readonly QBittorrentTorrentList _list;
 
-    private QBittorrentApi(TorrentManager torrents, WebServerOptions options, string? token, LoginThrottle logins)
+    private QBittorrentApi(TorrentManager torrents, WebServerOptions options, ServerCredentials credentials, LoginThrottle logins)
     {
         _torrents = torrents;
         _options = options;
-        _login = new QBittorrentLogin(token, logins, options.Clock);
+        _login = new QBittorrentLogin(credentials, logins, options.Clock);
         _preferences = new QBittorrentPreferences(torrents, options, _login);
         _rss = new QBittorrentRss(torrents);
         _add = new QBittorrentAdd(torrents, options);
@@ -53,9 +53,9 @@ internal sealed partial class QBittorrentApi
     /// <summary>Maps the routes; they are left out of the OpenAPI document, as qBittorrent's wiki documents them. The
     /// endpoint tells <see cref="RequestGuard"/> which requests change state, so the same-origin rule covers them
     /// whatever their method.</summary>
-    public static void Map(IEndpointRouteBuilder app, TorrentManager torrents, WebServerOptions options, string? token, LoginThrottle logins)
+    public static void Map(IEndpointRouteBuilder app, TorrentManager torrents, WebServerOptions options, ServerCredentials credentials, LoginThrottle logins)
     {
-        var api = new QBittorrentApi(torrents, options, token, logins);
+        var api = new QBittorrentApi(torrents, options, credentials, logins);
         app.Map(Prefix + "/{area}/{action}", api.HandleAsync).ExcludeFromDescription()
             .WithMetadata(new ChangesState(request => ChangesStateAt(request.Path)));
     }

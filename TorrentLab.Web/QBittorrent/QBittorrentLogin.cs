@@ -13,27 +13,27 @@ internal sealed class QBittorrentLogin
     public static readonly TimeSpan SessionTimeout = TimeSpan.FromHours(1); // qBittorrent's default web UI session timeout
     private const int MaxSessions = 1000; // logins kept at once; the oldest is forgotten beyond this
 
-    private readonly byte[]? _token;
+    private readonly ServerCredentials _credentials;
     private readonly ConcurrentDictionary<string, DateTimeOffset> _sessions = new(StringComparer.Ordinal);
 
     private readonly LoginThrottle _logins;
     private readonly TimeProvider _clock;
 
-    public QBittorrentLogin(string? token, LoginThrottle logins, TimeProvider clock)
+    public QBittorrentLogin(ServerCredentials credentials, LoginThrottle logins, TimeProvider clock)
     {
         _logins = logins;
         _clock = clock;
-        _token = token is null ? null : Encoding.UTF8.GetBytes(token);
+        _credentials = credentials;
     }
 
     /// <summary>Whether every request is let in: the server has no token.</summary>
-    public bool Open => _token is null;
+    public bool Open => _credentials.Open;
 
     public async Task LoginAsync(HttpContext context, QBittorrentInput input)
     {
         var password = input["password"] ?? "";
         var address = context.Connection.RemoteIpAddress;
-        if (_token is not null)
+        if (!_credentials.Open)
         {
             // qBittorrent: the failure that reaches the count bans the address; from then on every login from it, the
             // right password included, is a 403 until the ban ends.
@@ -42,7 +42,7 @@ internal sealed class QBittorrentLogin
                 await TextAsync(context, LoginThrottle.BannedText, StatusCodes.Status403Forbidden).ConfigureAwait(false);
                 return;
             }
-            if (!TokenGate.Matches(password, _token))
+            if (!_credentials.Accepts(password))
             {
                 _logins.Failed(address, "qBittorrent API, wrong password: the server's token is the password");
                 await TextAsync(context, "Fails.").ConfigureAwait(false);
@@ -69,7 +69,7 @@ internal sealed class QBittorrentLogin
 
     public bool Authorized(HttpContext context)
     {
-        if (_token is null) return true;
+        if (_credentials.Open) return true;
         var request = context.Request;
         var now = _clock.GetUtcNow();
         if (request.Cookies["SID"] is { Length: > 0 } sid && _sessions.TryGetValue(sid, out var seen))
@@ -87,7 +87,7 @@ internal sealed class QBittorrentLogin
         if (presented is not { Length: > 0 }) return false;
         var address = context.Connection.RemoteIpAddress;
         if (_logins.IsBanned(address, "qBittorrent API")) return false;
-        if (!TokenGate.Matches(presented, _token))
+        if (!_credentials.Accepts(presented))
         {
             _logins.Failed(address, "qBittorrent API");
             return false;

@@ -30,18 +30,18 @@ internal sealed partial class TransmissionRpc
 
     private readonly TorrentManager _torrents;
     private readonly WebServerOptions _options;
-    private readonly byte[]? _token;
+    private readonly ServerCredentials _credentials;
     private readonly TransmissionIds _ids;
     private readonly TransmissionSession _session;
 
     private readonly LoginThrottle _logins;
 
-    private TransmissionRpc(TorrentManager torrents, WebServerOptions options, string? token, LoginThrottle logins)
+    private TransmissionRpc(TorrentManager torrents, WebServerOptions options, ServerCredentials credentials, LoginThrottle logins)
     {
         _logins = logins;
         _torrents = torrents;
         _options = options;
-        _token = token is null ? null : Encoding.UTF8.GetBytes(token);
+        _credentials = credentials;
         _ids = new TransmissionIds(torrents, options.Clock);
         SessionId = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(24));
         _session = new TransmissionSession(torrents, options, SessionId);
@@ -51,9 +51,9 @@ internal sealed partial class TransmissionRpc
     public string SessionId { get; }
 
     /// <summary>Maps the RPC endpoint; it is left out of the OpenAPI document: Transmission's rpc-spec documents it.</summary>
-    public static void Map(IEndpointRouteBuilder app, TorrentManager torrents, WebServerOptions options, string? token, LoginThrottle logins)
+    public static void Map(IEndpointRouteBuilder app, TorrentManager torrents, WebServerOptions options, ServerCredentials credentials, LoginThrottle logins)
     {
-        var rpc = new TransmissionRpc(torrents, options, token, logins);
+        var rpc = new TransmissionRpc(torrents, options, credentials, logins);
         // Every request may change state, GET included (it is refused, but the guard need not know that).
         app.Map(Path, rpc.HandleAsync).ExcludeFromDescription().WithMetadata(new ChangesState(_ => true));
     }
@@ -61,7 +61,7 @@ internal sealed partial class TransmissionRpc
     private async Task HandleAsync(HttpContext context)
     {
         var response = context.Response;
-        var presented = _token is null ? null : TokenGate.Presented(context.Request, basic: true);
+        var presented = _credentials.Open ? null : TokenGate.Presented(context.Request, basic: true);
         if (presented is { Length: > 0 } && _logins.IsBanned(context.Connection.RemoteIpAddress, "Transmission RPC"))
         {
             response.StatusCode = StatusCodes.Status403Forbidden;
@@ -72,7 +72,7 @@ internal sealed partial class TransmissionRpc
         {
             response.StatusCode = StatusCodes.Status401Unauthorized;
             response.Headers.WWWAuthenticate = "Basic realm=\"Transmission\"";
-            await response.WriteAsync("401: Unauthorized. Send the server's token as the password (HTTP Basic) or as 'Authorization: Bearer <token>'.", context.RequestAborted).ConfigureAwait(false);
+            await response.WriteAsync("401: Unauthorized. Send the server's token or an API key as the password (HTTP Basic), as 'Authorization: Bearer <token>' or as 'X-Api-Key: <key>'.", context.RequestAborted).ConfigureAwait(false);
             return;
         }
         response.Headers[SessionHeader] = SessionId;
@@ -107,8 +107,8 @@ internal sealed partial class TransmissionRpc
     /// <summary>True without a token, or when the request presents it; a wrong one presented counts towards a ban.</summary>
     private bool Authorized(HttpContext context, string? presented)
     {
-        if (_token is null) return true;
-        if (TokenGate.Matches(presented, _token))
+        if (_credentials.Open) return true;
+        if (_credentials.Accepts(presented))
         {
             _logins.Succeeded(context.Connection.RemoteIpAddress);
             return true;
