@@ -18,6 +18,7 @@ call, W warm-up polls (--warmup, 1 by default) and P timed polls, one after the 
   transmission-remote    the program itself, `transmission-remote 127.0.0.1:PORT -l`, timed as a process
   qbittorrent-getAllData @ctrl/qbittorrent's getAllData: torrents/info with no parameter (every torrent, every field)
   qbittorrent-maindata   qBittorrent's own web page: sync/maindata with the rid of its last answer (a delta)
+  prometheus_scrape      serve only: GET /metrics, as a Prometheus scrapes it (every torrent's series)
 
 --interval waits that many seconds between timed polls (qBittorrent's web page polls every 1.5 s by default): what
 changes between polls at a client's own pace, such as the seconds a running torrent has been active, then shows in the
@@ -134,6 +135,12 @@ def run_qbittorrent_polls(label, pid, base, polls, warmup, interval):
         measure(label, pid, polls, poll, warmup, interval)
 
 
+def run_metrics_scrapes(label, pid, base, polls, warmup, interval):
+    def prometheus_scrape():
+        return len(get(base + '/metrics'))  # what a Prometheus reads at each scrape: every torrent's series
+    measure(label, pid, polls, prometheus_scrape, warmup, interval)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument('count', type=int, nargs='?', default=10000)
@@ -203,6 +210,8 @@ def main():
             if name in ('torrentlab', 'transmission'):
                 rpc_url = (client.url if name == 'torrentlab' else 'http://127.0.0.1:%d' % client.rpc_port) + '/transmission/rpc'
                 run_transmission_polls(client.name, pid, rpc_url, args.polls, args.warmup, args.interval)
+            if name == 'torrentlab':
+                run_metrics_scrapes(client.name, pid, client.url, args.polls, args.warmup, args.interval)
             if name in ('torrentlab', 'qbittorrent'):
                 run_qbittorrent_polls(client.name, pid, client.url if name == 'torrentlab' else 'http://127.0.0.1:%d' % client.web_port, args.polls, args.warmup, args.interval)
         finally:
