@@ -85,6 +85,68 @@ public class PeerBookTests
     }
 
     [Fact]
+    public void TakeNextAndNextTry_ThroughDialsReleasesRetiresAndNewAddressesOfOurs_AgreeWithAWalkOfEveryAddress()
+    {
+        // The book keeps its addresses sorted; what it gives must be what the rule says, read off every address each
+        // time: of those neither busy, retired nor backing off, the highest BEP 40 priority, then the first to come.
+        var random = new Random(84);
+        var book = new PeerBook();
+        var model = new List<Known>();
+        IPEndPoint? self = null;
+        var time = Now;
+        IPEndPoint Any() => new(IPAddress.Parse($"10.{random.Next(3)}.{random.Next(4)}.{1 + random.Next(5)}"), 6881 + random.Next(2));
+        Known? Find(IPEndPoint at) => model.Find(e => e.At.Equals(at));
+
+        for (var step = 0; step < 5000; step++)
+        {
+            switch (random.Next(10))
+            {
+                case 0 or 1:
+                    var added = Any();
+                    if (book.Add([added]) == 1) model.Add(new Known(added));
+                    break;
+                case 2 or 3 or 4:
+                    var due = model.Where(e => !e.Busy && !e.Retired && e.NextTry <= time).Select(e => e.At).ToList();
+                    var expected = self is null ? due.FirstOrDefault() : due.OrderByDescending(at => PeerPriority.Of(self, at)).FirstOrDefault();
+                    Assert.Equal(expected, book.TakeNext(time));
+                    if (expected is not null) Find(expected)!.Busy = true;
+                    break;
+                case 5 or 6 when model.FindAll(e => e.Busy) is { Count: > 0 } busy:
+                    var released = busy[random.Next(busy.Count)];
+                    var failed = random.Next(2) == 0;
+                    book.Release(released.At, failed, time);
+                    released.Busy = false;
+                    released.Failures = failed ? released.Failures + 1 : 0;
+                    released.NextTry = time + TimeSpan.FromSeconds(2 << Math.Min(released.Failures, PeerBook.MaxFailures)); // 2 s, doubled
+                    break;
+                case 7:
+                    time += TimeSpan.FromSeconds(random.Next(-3, 20)); // now and then a clock that goes back
+                    break;
+                case 8 when random.Next(4) == 0:
+                    var retired = Any();
+                    book.Retire(retired);
+                    if (Find(retired) is { } known) (known.Busy, known.Retired) = (false, true);
+                    break;
+                case 9 when random.Next(3) == 0:
+                    self = random.Next(4) == 0 ? null : Any();
+                    book.Self = self;
+                    break;
+            }
+            Assert.Equal(model.Where(e => !e.Busy && !e.Retired).Select(e => (DateTimeOffset?)e.NextTry).Min(), book.NextTry());
+            Assert.Equal(model.Any(e => !e.Busy && !e.Retired), book.HasCandidates);
+        }
+    }
+
+    /// <summary>An address as the rule of <see cref="PeerBook"/> reads it.</summary>
+    private sealed class Known(IPEndPoint at)
+    {
+        public readonly IPEndPoint At = at;
+        public bool Busy, Retired;
+        public int Failures;
+        public DateTimeOffset NextTry;
+    }
+
+    [Fact]
     public void OnAddressReported_TakesOurAddressOnlyWhenTwoPeersFromTwoAddressesAgree()
     {
         var book = new PeerBook();

@@ -54,7 +54,14 @@ internal sealed class Dialler
             {
                 // Woken by new addresses, a dial that ended (either way) and ended connections; else it sleeps until
                 // the next address's back-off is over, or for good: an idle torrent costs no wake-ups.
-                using var due = new CancellationTokenSource(DialWait(), _swarm.Time);
+                var sleep = DialWait();
+                if (sleep == Timeout.InfiniteTimeSpan)
+                {
+                    // No timer to make: a full swarm's dialler is woken so after every connection that ends.
+                    await _wake.Reader.ReadAsync(ct).ConfigureAwait(false);
+                    continue;
+                }
+                using var due = new CancellationTokenSource(sleep, _swarm.Time);
                 using var wait = CancellationTokenSource.CreateLinkedTokenSource(ct, due.Token);
                 await _wake.Reader.ReadAsync(wait.Token).ConfigureAwait(false);
             }

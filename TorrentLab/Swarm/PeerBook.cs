@@ -24,7 +24,16 @@ internal sealed class PeerBook
 
     private readonly Lock _lock = new();
     private readonly Dictionary<IPEndPoint, Entry> _known = [];
-    private readonly List<IPEndPoint> _order = [];
+    // The addresses that may be dialled (neither busy nor retired), kept sorted so that a dial or a look at the next
+    // due time is a step into a tree, not a walk of every address: the dial loop of a swarm that knows a thousand
+    // peers asks after every dial and every connection that ends (bench/notes/swarm.md, "The simulator's cost").
+    // Not yet due at the last look: by due time. Due then: by dial order (BEP 40 priority, then the order they came),
+    // and by due time again, for NextTry.
+    private readonly SortedSet<Entry> _waiting = new(ByDueTime.Instance);
+    private readonly SortedSet<Entry> _due = new(ByDialOrder.Instance);
+    private readonly SortedSet<Entry> _dueByTime = new(ByDueTime.Instance);
+    private DateTimeOffset _dueAt = DateTimeOffset.MinValue; // the last look: every entry of _due is due by then
+    private int _added;                                     // the order in which addresses came
     private readonly HashSet<IPEndPoint> _bannedAddresses = [];
     private readonly HashSet<PeerId> _bannedIds = [];
     private readonly HashSet<IPEndPoint> _self = [];
@@ -63,8 +72,9 @@ internal sealed class PeerBook
                     continue;
                 }
                 if (_known.ContainsKey(endpoint) || _bannedAddresses.Contains(endpoint) || _self.Contains(endpoint)) continue;
-                _known[endpoint] = new Entry();
-                _order.Add(endpoint);
+                var entry = NewEntry(endpoint);
+                _known[endpoint] = entry;
+                Attach(entry);
                 added++;
             }
             _sources[(int)source] += added;
@@ -90,7 +100,7 @@ internal sealed class PeerBook
         lock (_lock)
         {
             _self.Add(endpoint);
-            if (_known.Remove(endpoint)) _order.Remove(endpoint);
+            if (_known.Remove(endpoint, out var entry)) Detach(entry);
         }
     }
 
@@ -100,7 +110,7 @@ internal sealed class PeerBook
     {
         foreach (var self in listening.Append(new IPEndPoint(IPAddress.Loopback, port)).Append(new IPEndPoint(IPAddress.IPv6Loopback, port)))
             AddSelf(self);
-        lock (_lock) _ourAddress ??= listening.FirstOrDefault(e => !e.Address.Equals(IPAddress.Any) && !e.Address.Equals(IPAddress.IPv6Any));
+        lock (_lock) if (_ourAddress is null) SetOurAddress(listening.FirstOrDefault(e => !e.Address.Equals(IPAddress.Any) && !e.Address.Equals(IPAddress.IPv6Any)));
     }
 
     /// <summary>BEP 40: our address as peers see it (the port is ours too), once known; null dials in the order the
@@ -108,7 +118,7 @@ internal sealed class PeerBook
     public IPEndPoint? Self
     {
         get { lock (_lock) return _ourAddress; }
-        set { lock (_lock) _ourAddress = value; }
+        set { lock (_lock) SetOurAddress(value); }
     }
 
     private IPEndPoint? _ourAddress;
@@ -121,7 +131,7 @@ internal sealed class PeerBook
         lock (_lock)
         {
             if (_lastReport is { } last && last.Reported.Equals(reported) && !last.Reporter.Equals(reporter))
-                _ourAddress = new IPEndPoint(reported, ourPort);
+                SetOurAddress(new IPEndPoint(reported, ourPort));
             _lastReport = (reporter, reported);
         }
     }
@@ -143,20 +153,93 @@ internal sealed class PeerBook
     {
         lock (_lock)
         {
-            IPEndPoint? best = null;
-            var bestPriority = 0u;
-            foreach (var endpoint in _order)
+            BringDue(now);
+            // A blocklist retires every due address it blocks that would have come up before the one dialled: with BEP
+            // 40's order that is every due address, told in the order they came; without it, those that came first.
+            if (_blocklist is not null && _due.Count > 0)
             {
-                var entry = _known[endpoint];
-                if (entry.Busy || entry.Retired || entry.NextTry > now) continue;
-                if (Blocked(endpoint)) { entry.Retired = true; (blocked ??= []).Add(endpoint); continue; } // blocked since it was added: never dialled
-                if (_ourAddress is null) { best = endpoint; break; }
-                var priority = PeerPriority.Of(_ourAddress, endpoint);
-                if (best is null || priority > bestPriority) (best, bestPriority) = (endpoint, priority);
+                var retire = _ourAddress is null
+                    ? [.. _due.TakeWhile(e => Blocked(e.Endpoint))]
+                    : _due.Where(e => Blocked(e.Endpoint)).OrderBy(e => e.Added).ToList();
+                foreach (var entry in retire)
+                {
+                    Detach(entry);
+                    entry.Retired = true; // blocked since it was added: never dialled
+                    (blocked ??= []).Add(entry.Endpoint);
+                }
             }
-            if (best is not null) _known[best].Busy = true;
-            return best;
+            if (_due.Min is not { } best) return null;
+            Detach(best);
+            best.Busy = true;
+            return best.Endpoint;
         }
+    }
+
+    /// <summary>Moves every address due by <paramref name="now"/> to the due set (and back, should a clock go back).</summary>
+    private void BringDue(DateTimeOffset now)
+    {
+        if (now < _dueAt)
+        {
+            foreach (var entry in _dueByTime)
+            {
+                entry.Place = Place.Waiting;
+                _waiting.Add(entry);
+            }
+            _due.Clear();
+            _dueByTime.Clear();
+        }
+        _dueAt = now;
+        while (_waiting.Min is { } first && first.NextTry <= now)
+        {
+            _waiting.Remove(first);
+            AddDue(first);
+        }
+    }
+
+    private Entry NewEntry(IPEndPoint endpoint) =>
+        new(endpoint, _added++) { Priority = _ourAddress is null ? 0 : PeerPriority.Of(_ourAddress, endpoint) };
+
+    /// <summary>Puts an entry that may be dialled in its set; one busy or retired stays out of them.</summary>
+    private void Attach(Entry entry)
+    {
+        if (entry.Busy || entry.Retired) return;
+        if (entry.NextTry <= _dueAt) AddDue(entry);
+        else
+        {
+            entry.Place = Place.Waiting;
+            _waiting.Add(entry);
+        }
+    }
+
+    private void AddDue(Entry entry)
+    {
+        entry.Place = Place.Due;
+        _due.Add(entry);
+        _dueByTime.Add(entry);
+    }
+
+    /// <summary>Takes an entry out of its set, before a change to what orders it or whether it may be dialled.</summary>
+    private void Detach(Entry entry)
+    {
+        if (entry.Place == Place.Waiting) _waiting.Remove(entry);
+        else if (entry.Place == Place.Due)
+        {
+            _due.Remove(entry);
+            _dueByTime.Remove(entry);
+        }
+        entry.Place = Place.None;
+    }
+
+    /// <summary>BEP 40's priorities follow our address: each is computed once per address it changes to.</summary>
+    private void SetOurAddress(IPEndPoint? ours)
+    {
+        var same = Equals(ours, _ourAddress);
+        _ourAddress = ours;
+        if (same) return;
+        var due = _dueByTime.ToList();
+        _due.Clear();
+        foreach (var entry in _known.Values) entry.Priority = ours is null ? 0 : PeerPriority.Of(ours, entry.Endpoint);
+        foreach (var entry in due) _due.Add(entry);
     }
 
     private bool Blocked(IPEndPoint endpoint) => _blocklist is { } list && list.Contains(endpoint.Address);
@@ -170,6 +253,7 @@ internal sealed class PeerBook
         {
             Add([endpoint], source); // the same rules as any address heard of: refused, banned and ours stay out
             if (!_known.TryGetValue(endpoint, out var entry) || entry.Busy || entry.Retired || Blocked(endpoint)) return false;
+            Detach(entry);
             entry.Busy = true;
             return true;
         }
@@ -181,12 +265,11 @@ internal sealed class PeerBook
     {
         lock (_lock)
         {
-            DateTimeOffset? first = null;
             // What TakeNext would give: every address neither busy nor retired, however often it failed (it is tried
             // again after the capped back-off).
-            foreach (var entry in _known.Values)
-                if (!entry.Busy && !entry.Retired && (first is null || entry.NextTry < first)) first = entry.NextTry;
-            return first;
+            var (due, waiting) = (_dueByTime.Min, _waiting.Min);
+            if (due is null) return waiting?.NextTry;
+            return waiting is null || due.NextTry <= waiting.NextTry ? due.NextTry : waiting.NextTry;
         }
     }
 
@@ -196,7 +279,7 @@ internal sealed class PeerBook
     /// <summary>True while some known address may still be dialled (now or after its back-off).</summary>
     public bool HasCandidates
     {
-        get { lock (_lock) return _known.Values.Any(e => !e.Busy && !e.Retired); }
+        get { lock (_lock) return _waiting.Count + _due.Count > 0; }
     }
 
     /// <summary>The dial (or the connection) to <paramref name="endpoint"/> ended; <paramref name="failed"/> doubles the
@@ -210,10 +293,12 @@ internal sealed class PeerBook
         lock (_lock)
         {
             if (!_known.TryGetValue(endpoint, out var entry)) return;
+            Detach(entry);
             entry.Busy = false;
             entry.Failures = failed ? entry.Failures + 1 : 0;
             var backoff = BaseBackoff * (1 << Math.Min(entry.Failures, MaxFailures));
             entry.NextTry = now + (retryAfter is { } later && later > backoff ? later : backoff);
+            Attach(entry);
         }
     }
 
@@ -224,6 +309,7 @@ internal sealed class PeerBook
         lock (_lock)
         {
             if (!_known.TryGetValue(endpoint, out var entry)) return;
+            Detach(entry);
             entry.Busy = false;
             entry.Retired = true;
         }
@@ -242,9 +328,15 @@ internal sealed class PeerBook
             foreach (var seed in seeds)
             {
                 if (_known.Count >= MaxKnown) break;
-                if (_known.TryGetValue(seed, out var entry)) { entry.Retired = true; continue; }
-                _known[seed] = new Entry { Retired = true };
-                _order.Add(seed);
+                if (_known.TryGetValue(seed, out var entry))
+                {
+                    Detach(entry);
+                    entry.Retired = true;
+                    continue;
+                }
+                var retired = NewEntry(seed);
+                retired.Retired = true;
+                _known[seed] = retired;
             }
     }
 
@@ -256,7 +348,7 @@ internal sealed class PeerBook
         {
             var added = _bannedAddresses.Add(endpoint);
             if (id is { } peerId) _bannedIds.Add(peerId);
-            if (_known.Remove(endpoint)) _order.Remove(endpoint);
+            if (_known.Remove(endpoint, out var entry)) Detach(entry);
             return added;
         }
     }
@@ -265,11 +357,42 @@ internal sealed class PeerBook
 
     public bool IsBanned(PeerId id) { lock (_lock) return _bannedIds.Contains(id); }
 
-    private sealed class Entry
+    private enum Place { None, Waiting, Due }
+
+    private sealed class Entry(IPEndPoint endpoint, int added)
     {
+        public readonly IPEndPoint Endpoint = endpoint;
+        public readonly int Added = added;   // the order it came in: the dial order without BEP 40, and its tie-break
+        public uint Priority;                // BEP 40, with our address as it was last set
+        public Place Place;                  // the set it is in
         public bool Busy;           // being dialled or connected
         public int Failures;
         public bool Retired;        // a seed met while we only seed
         public DateTimeOffset NextTry;
+    }
+
+    /// <summary>Earliest due first; the order they came breaks ties, so no two entries compare equal.</summary>
+    private sealed class ByDueTime : IComparer<Entry>
+    {
+        public static readonly ByDueTime Instance = new();
+
+        public int Compare(Entry? a, Entry? b)
+        {
+            var byTime = a!.NextTry.UtcTicks.CompareTo(b!.NextTry.UtcTicks);
+            return byTime != 0 ? byTime : a.Added.CompareTo(b.Added);
+        }
+    }
+
+    /// <summary>What TakeNext dials first: BEP 40's highest priority (all 0 while our address is unknown), then the
+    /// one that came first.</summary>
+    private sealed class ByDialOrder : IComparer<Entry>
+    {
+        public static readonly ByDialOrder Instance = new();
+
+        public int Compare(Entry? a, Entry? b)
+        {
+            var byPriority = b!.Priority.CompareTo(a!.Priority);
+            return byPriority != 0 ? byPriority : a.Added.CompareTo(b.Added);
+        }
     }
 }
