@@ -363,6 +363,32 @@ public class TorrentSessionTests
         Assert.Equal(before, Listing()); // no ledger, no file made for the missing one
     }
 
+    /// <summary>A seed-only torrent fetches nothing: new priorities that want pieces it lacks are kept, with its peers,
+    /// rather than starting it again (which would seed the same pieces after dropping them).</summary>
+    [Fact]
+    public async Task SeedAsync_PartialData_NewPrioritiesWantingMore_KeepTheConnectedPeer()
+    {
+        using var data = new TempFolder();
+        using var leech = new TempFolder();
+        var built = ThreeFiles(seed: 71);
+        built.WritePayload(data.Path);
+        File.Delete(Path.Combine(data.Path, built.Files[0].Path));
+        await using var seeds = TorrentSession.Start(Loopback());
+        var lines = new ConcurrentQueue<string>();
+        var seed = await seeds.SeedAsync(built.Torrent, new DownloadOptions { OutputDirectory = data.Path, Log = lines.Enqueue }, allowPartial: true, Ct);
+        // A leecher of every file: it takes what the partial copy has and stays for the rest.
+        await using var leeches = TorrentSession.Start(Loopback());
+        var handle = leeches.Add(built.Torrent, new DownloadOptions { OutputDirectory = leech.Path, ExtraPeers = [new IPEndPoint(IPAddress.Loopback, seeds.Port)] });
+        await WaitForAsync(handle, h => h.PiecesDone >= seed.PiecesDone, "the leecher never took what the seed has");
+
+        await seed.SetFilePrioritiesAsync([FilePriority.Normal, FilePriority.High, FilePriority.Normal]).WaitAsync(Patience, Ct);
+
+        Assert.Equal(TorrentState.Seeding, seed.State);
+        Assert.Equal([FilePriority.Normal, FilePriority.High, FilePriority.Normal], seed.Options.FilePriorities);
+        Assert.Single(lines, l => l.Contains(": connected (incoming", StringComparison.Ordinal)); // the leecher, once
+        Assert.DoesNotContain(lines, l => l.Contains("disconnected", StringComparison.Ordinal) || l == "seeding stopped");
+    }
+
     [Fact]
     public async Task Add_TheSameTorrentTwice_IsRefused()
     {

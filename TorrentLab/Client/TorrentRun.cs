@@ -12,7 +12,7 @@ internal sealed class TorrentRun : ISeedingEnd, IProgress<DownloadProgress>
 {
     private readonly Session? _session;
     private readonly ITorrentRunObserver _observer;
-    private readonly bool _seedOnly;      // seeds files it does not own (TorrentSession.SeedAsync): never downloads into them
+    private readonly bool _seedOnly;      // seeds files it does not own (TorrentSession.SeedAsync): fetches nothing into them
     private readonly Lock _lock = new();
     private CancellationTokenSource? _cts; // while a task runs; guarded by _lock, as the fields below
     private SeedingTorrent? _seeding;      // while it seeds as a record of the session
@@ -57,7 +57,8 @@ internal sealed class TorrentRun : ISeedingEnd, IProgress<DownloadProgress>
     {
         lock (_lock)
         {
-            if (_hasEnded || _stopAsked || _seedOnly || _seeding != seeding || _session is not { } session) return false;
+            if (_hasEnded || _stopAsked || _seeding != seeding || _session is not { } session) return false;
+            if (_seedOnly) return true; // it fetches nothing, whatever its priorities: they are kept, its peers too
             if (seeding.TryHandBack(selection) is not var (swarm, storage, options)) return false;
             _seeding = null;
             StartTaskLocked(ct => SwarmDownload.DriveAsync(swarm, storage, options, this, session, starting: false, ct));
