@@ -4,23 +4,18 @@ using Microsoft.AspNetCore.Http;
 
 namespace TorrentLab.Web;
 
-/// <summary>Lets an API call (and a scrape of <c>/metrics</c>) through only with the server's token:
-/// <c>Authorization: Bearer &lt;token&gt;</c>, or <c>?token=</c> on the WebSocket (browsers cannot set headers on one),
-/// or for <c>/metrics</c> the password of HTTP Basic. The page and its files are public: they
-/// hold no data, and the page asks for the token itself. An address that presents a wrong token too often is banned
-/// for a while (<see cref="LoginThrottle"/>): 403 to everything it sends under <c>/api</c>.</summary>
-public sealed class TokenGate(string? token)
+/// <summary>Lets an API call (and a scrape of <c>/metrics</c>) through only with the server's token or one of its API
+/// keys (<see cref="ServerCredentials"/>): <c>Authorization: Bearer &lt;token&gt;</c>, <c>X-Api-Key</c>, or
+/// <c>?token=</c> on the WebSocket (browsers cannot set headers on one), or for <c>/metrics</c> the password of HTTP
+/// Basic. The page and its files are public: they hold no data, and the page asks for the token itself. An address
+/// that presents a wrong token too often is banned for a while (<see cref="LoginThrottle"/>): 403 to everything it
+/// sends under <c>/api</c>.</summary>
+public sealed class TokenGate
 {
-    private readonly LoginThrottle? _logins;
-    private readonly ServerCredentials? _credentials;
+    private readonly LoginThrottle _logins;
+    private readonly ServerCredentials _credentials;
 
-    internal TokenGate(ServerCredentials credentials, LoginThrottle logins) : this((string?)null) => (_credentials, _logins) = (credentials, logins);
-
-    private readonly byte[]? _token = token is null ? null : Encoding.UTF8.GetBytes(token);
-
-    private bool Asks => _credentials is { } credentials ? !credentials.Open : _token is not null;
-
-    private bool Accepts(string presented) => _credentials?.Accepts(presented) ?? Matches(presented, _token!);
+    internal TokenGate(ServerCredentials credentials, LoginThrottle logins) => (_credentials, _logins) = (credentials, logins);
 
     /// <summary>A fresh random token: 32 bytes, URL-safe base64 (43 characters).</summary>
     public static string Generate() =>
@@ -30,7 +25,7 @@ public sealed class TokenGate(string? token)
     {
         // The qBittorrent API (/api/v2) checks its own credentials: a login cookie or this token (QBittorrentLogin).
         var path = context.Request.Path;
-        var verdict = Asks && ((path.StartsWithSegments("/api") && !path.StartsWithSegments("/api/v2")) || path.StartsWithSegments(ServerMetrics.Path))
+        var verdict = !_credentials.Open && ((path.StartsWithSegments("/api") && !path.StartsWithSegments("/api/v2")) || path.StartsWithSegments(ServerMetrics.Path))
             ? Check(context) : Verdict.Allowed;
         if (verdict == Verdict.Banned)
         {
@@ -42,7 +37,7 @@ public sealed class TokenGate(string? token)
         {
             context.Response.StatusCode = StatusCodes.Status401Unauthorized;
             context.Response.Headers.WWWAuthenticate = "Bearer";
-            await context.Response.WriteAsJsonAsync(new ApiError("a token is required: send 'Authorization: Bearer <token>' (or ?token= on the WebSocket)"),
+            await context.Response.WriteAsJsonAsync(new ApiError("a token or an API key is required: send 'Authorization: Bearer <token>' or 'X-Api-Key: <key>' (or ?token= on the WebSocket)"),
                 WebJsonContext.Default.ApiError).ConfigureAwait(false);
             return;
         }
@@ -59,13 +54,13 @@ public sealed class TokenGate(string? token)
         if (presented is null && request.Path.StartsWithSegments("/api/live")) presented = request.Query["token"].ToString();
         if (presented is not { Length: > 0 }) return Verdict.Refused; // no credential: not a failed login
         var address = context.Connection.RemoteIpAddress;
-        if (_logins?.IsBanned(address, "REST API") == true) return Verdict.Banned;
-        if (!Accepts(presented))
+        if (_logins.IsBanned(address, "REST API")) return Verdict.Banned;
+        if (!_credentials.Accepts(presented))
         {
-            _logins?.Failed(address, "REST API");
+            _logins.Failed(address, "REST API");
             return Verdict.Refused;
         }
-        _logins?.Succeeded(address);
+        _logins.Succeeded(address);
         return Verdict.Allowed;
     }
 
