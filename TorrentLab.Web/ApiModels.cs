@@ -201,6 +201,10 @@ public sealed record WebSettings(int? MaxActiveDownloads = null, bool? SeedAfter
     /// <summary>Whether the blocklist is in force: no peer in its ranges is dialled or accepted.</summary>
     public bool? BlocklistEnabled { get; init; }
 
+    /// <summary>The disk guard: downloads wait while fewer bytes than this are free on their volume, and go on once
+    /// there are (0: off; default 1 GiB); set through the command line (<c>--keep-free</c>) or the APIs, and saved.</summary>
+    public long? KeepFree { get; init; }
+
     /// <summary>The watch folder: each .torrent (or .magnet) file put there is added and started ("" none).</summary>
     public string? WatchFolder { get; init; }
 

@@ -128,7 +128,15 @@ internal sealed partial class ManagedTorrent : ILogger
         {
             if (_step is Step.Checking or Step.Moving || Handle.State is HandleState.Checking or HandleState.Downloading or HandleState.Seeding or HandleState.Moving)
                 return;
-            if (Handle.IsComplete && !seeding.Seed) return;
+            if (Handle.IsComplete && !seeding.Seed)
+            {
+                if (_step == Step.Queued) // it completed while it waited (held for disk space as its last piece came)
+                {
+                    _step = Step.None;
+                    Bump();
+                }
+                return;
+            }
             if (!_configured && configure is not null)
             {
                 var before = Handle.Options;
@@ -218,7 +226,9 @@ internal sealed partial class ManagedTorrent : ILogger
 
     public TorrentSummary Summary()
     {
-        var seeds = State == TorrentState.Completed && (SeedsWhenComplete?.Invoke(this) ?? false); // outside the lock: see its doc
+        var before = State;
+        var seeds = before == TorrentState.Completed && (SeedsWhenComplete?.Invoke(this) ?? false); // outside the lock: see its doc
+        var spaceWait = before == TorrentState.Queued ? SpaceWaitOf?.Invoke(this) : null; // as SeedsWhenComplete
         lock (_lock)
         {
             // The state first, then the counts: the handle counts a piece before it can complete, so a torrent that
@@ -237,7 +247,7 @@ internal sealed partial class ManagedTorrent : ILogger
                 shown?.DownloadRate ?? 0, shown?.UploadRate ?? 0, shown?.ConnectedPeers ?? 0, state.ToString().ToLowerInvariant(), AddedAt,
                 ErrorLocked(state))
             {
-                Status = shown?.Status,
+                Status = shown?.Status ?? (state == TorrentState.Queued ? spaceWait : null),
                 IsPrivate = Torrent.IsPrivate,
             }, state, shown), state, seeds));
         }

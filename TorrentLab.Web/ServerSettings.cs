@@ -44,6 +44,7 @@ internal sealed class ServerSettings(WebServerOptions options)
         BlocklistEnabled = options.Blocklist is not null || saved?.BlocklistEnabled == true,
         WatchFolder = options.WatchFolder ?? saved?.WatchFolder,
         WatchDelete = options.WatchDelete ?? saved?.WatchDelete,
+        KeepFree = options.KeepFree ?? saved?.KeepFree ?? DiskGuard.DefaultKeepFree,
     };
 
     /// <summary>BEP 3: "Ports reserved for BitTorrent are typically 6881-6889".</summary>
@@ -55,8 +56,10 @@ internal sealed class ServerSettings(WebServerOptions options)
     {
         if (update.MaxActiveDownloads is < 1 or > 1000) throw new WebApiException(400, $"maxActiveDownloads must be 1..1000, got {update.MaxActiveDownloads}");
         CheckSeedLimits(update.SeedRatio, update.SeedMinutes);
+        if (update.KeepFree is < 0) throw new WebApiException(400, $"keepFree must be 0 (off) or a number of bytes, got {update.KeepFree}");
         Change(settings => settings with
         {
+            KeepFree = update.KeepFree ?? settings.KeepFree,
             MaxActiveDownloads = update.MaxActiveDownloads ?? settings.MaxActiveDownloads,
             SeedAfterDownload = update.SeedAfterDownload ?? settings.SeedAfterDownload,
             SeedRatio = update.SeedRatio is { } ratio ? (ratio == 0 ? null : ratio) : settings.SeedRatio,

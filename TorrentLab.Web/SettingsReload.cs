@@ -34,11 +34,14 @@ internal sealed class SettingsReload(TorrentManager torrents, TorrentListStore s
                 saved.MaxActiveDownloads != now.MaxActiveDownloads ? saved.MaxActiveDownloads : null,
                 saved.SeedAfterDownload != now.SeedAfterDownload ? saved.SeedAfterDownload : null,
                 saved.SeedRatio != now.SeedRatio ? saved.SeedRatio ?? 0 : null,
-                saved.SeedMinutes != now.SeedMinutes ? saved.SeedMinutes ?? 0 : null);
+                saved.SeedMinutes != now.SeedMinutes ? saved.SeedMinutes ?? 0 : null)
+            {
+                KeepFree = saved.KeepFree is { } keep && keep != now.KeepFree ? keep : null,
+            };
             if (queue != new WebSettings())
             {
                 var after = torrents.UpdateSettings(queue);
-                Note($"queue and seeding defaults: max active {after.MaxActiveDownloads}, seed {after.SeedAfterDownload}, ratio {after.SeedRatio?.ToString() ?? "none"}, minutes {after.SeedMinutes?.ToString() ?? "none"}");
+                Note($"queue and seeding defaults: max active {after.MaxActiveDownloads}, seed {after.SeedAfterDownload}, ratio {after.SeedRatio?.ToString() ?? "none"}, minutes {after.SeedMinutes?.ToString() ?? "none"}, keep free {after.KeepFree} bytes");
             }
         }
         catch (WebApiException e) { lines.Add($"warning: reload: queue and seeding defaults: {e.Message}"); }

@@ -56,6 +56,11 @@ internal static class TorrentApiParity
             .WithName("GetTotals").WithSummary("Rates summed over every torrent, and how many are in each state")
             .Responds(200, "The totals", typeof(TorrentTotals));
 
+        api.MapGet("/disk", () => Results.Json(torrents.Disk.Volumes.ToArray(), WebJsonContext.Default.VolumeSpaceArray))
+            .WithName("GetDiskSpace")
+            .WithSummary("The volumes downloads write to, as the disk guard last read them: free and total bytes, the bytes kept free, and whether their downloads wait")
+            .Responds(200, "The volumes", typeof(VolumeSpace[]));
+
         api.MapPut("/torrents/{infoHash}/seeding", ([Description(TorrentApi.HashDescription)] string infoHash, SeedPolicy body) =>
             {
                 var torrent = torrents.Get(infoHash);

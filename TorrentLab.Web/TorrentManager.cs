@@ -23,6 +23,7 @@ internal sealed partial class TorrentManager : IAsyncDisposable
     // One of each for every torrent: ten thousand torrents share them rather than hold a closure each.
     private readonly Func<ManagedTorrent, bool> _seedsWhenComplete;
     private readonly Func<ManagedTorrent, int> _queuePositionOf;
+    private readonly Func<ManagedTorrent, string?> _spaceWaitOf;
 
     private TorrentManager(WebServerOptions options)
     {
@@ -32,9 +33,14 @@ internal sealed partial class TorrentManager : IAsyncDisposable
         Limits = new GlobalLimits(options, Save);
         _store = new TorrentListStore(Downloads);
         _settings = new ServerSettings(options);
-        Queue = new TorrentQueue(_lock, _torrents, _settings, OptionsFor, options.ConfigureDownload, () => Interlocked.Increment(ref _changes));
+        Disk = new DiskGuard(options.DiskProbe ?? DiskGuard.Probe, options.Log);
+        Queue = new TorrentQueue(_lock, _torrents, _settings, OptionsFor, options.ConfigureDownload, () => Interlocked.Increment(ref _changes))
+        {
+            WaitsForSpace = t => Disk.IsLow(FolderOf(t)),
+        };
         _seedsWhenComplete = t => Queue.SeedFor(t).Seed;
         _queuePositionOf = Queue.Position;
+        _spaceWaitOf = t => Disk.WaitReason(FolderOf(t));
         Labels = new TorrentLabels(Snapshot, Save);
         Blocklist = new ServerBlocklist(options, _store.Folder, _settings, Save);
         Watch = new ServerWatchFolder(this, options, _settings, Save);
@@ -160,6 +166,7 @@ internal sealed partial class TorrentManager : IAsyncDisposable
             }
             if (entry.Running) manager.Queue.Enqueue(managed); // in the saved order; the queue starts what fits
         }
+        manager.StartDiskGuard(); // before the first pump: a download on a full volume waits from the start
         manager.Queue.Pump();
         manager.Watch.Start(); // after the saved torrents: a file dropped again while stopped is "added already"
         manager.StartRss();
@@ -425,6 +432,7 @@ internal sealed partial class TorrentManager : IAsyncDisposable
             SaveFolder = folder,
             SeedsWhenComplete = _seedsWhenComplete,
             QueuePositionOf = _queuePositionOf,
+            SpaceWaitOf = _spaceWaitOf,
         };
     }
 
@@ -519,6 +527,7 @@ internal sealed partial class TorrentManager : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         Queue.Close(); // nothing new starts while the server stops
+        StopDiskGuard();
         await Watch.StopAsync().ConfigureAwait(false);
         await StopRssAsync().ConfigureAwait(false);
         await Limits.DisposeAsync().ConfigureAwait(false);

@@ -33,6 +33,22 @@ internal sealed class TorrentQueue
         (_lock, _torrents, _settings, _options, _configure, _changed) = (listLock, torrents, settings, options, configure, changed);
     }
 
+    /// <summary>Whether a download waits for disk space (the disk guard's answer for its volume); set by the list.</summary>
+    public Func<ManagedTorrent, bool> WaitsForSpace { get; init; } = _ => false;
+
+    /// <summary>Holds a running download for disk space: it waits in the queue at the place it had, its run stopped.</summary>
+    public async Task HoldAsync(ManagedTorrent torrent, string reason)
+    {
+        if (!torrent.HoldForSpace(reason)) return;
+        lock (_lock)
+        {
+            _queued.Add(torrent);
+            ChangedLocked();
+        }
+        await torrent.Handle.PauseAsync().ConfigureAwait(false); // its ledger saved; the torrent still wants to run
+        torrent.Observe();
+    }
+
     /// <summary>Puts the torrent at the end of the queue (a complete one only when it will seed).</summary>
     public void Enqueue(ManagedTorrent torrent)
     {
@@ -74,6 +90,7 @@ internal sealed class TorrentQueue
             {
                 if (!torrent.Handle.IsComplete)
                 {
+                    if (WaitsForSpace(torrent)) continue; // its volume is full: it keeps its place
                     free ??= _settings.Current.MaxActiveDownloads!.Value - _torrents.Values.Count(t => t.State == TorrentState.Downloading);
                     if (free <= 0) continue;
                     free--;

@@ -29,6 +29,7 @@ namespace TorrentLab.Web;
 [JsonSerializable(typeof(BulkRequest))]
 [JsonSerializable(typeof(BulkResult[]))]
 [JsonSerializable(typeof(TorrentTotals))]
+[JsonSerializable(typeof(VolumeSpace[]))]
 [JsonSerializable(typeof(FileEntry[]))]
 [JsonSerializable(typeof(FilePrioritiesRequest))]
 [JsonSerializable(typeof(MoveRequest))]

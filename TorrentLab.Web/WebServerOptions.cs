@@ -106,6 +106,17 @@ public sealed record WebServerOptions
     /// <summary>Downloads running at once (<c>--max-active</c>); the rest wait in the queue, in order.</summary>
     public int MaxActiveDownloads { get; init; } = 5;
 
+    /// <summary>The disk guard's bytes to keep free on a download's volume (<c>--keep-free</c>; 0 off); null: as the last
+    /// run saved it, else <see cref="DiskGuard.DefaultKeepFree"/>.</summary>
+    public long? KeepFree { get; init; }
+
+    /// <summary>How often the disk guard reads the volumes downloads write to.</summary>
+    internal TimeSpan DiskCheckEvery { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>Reads a folder's volume and its free and total bytes (tests give a volume of their own); null:
+    /// <see cref="DiskGuard.Probe"/>.</summary>
+    internal Func<string, (string Volume, long Free, long Total)?>? DiskProbe { get; init; }
+
     /// <summary>Seed each torrent after it completes (<c>--seed</c>), until the ratio or time limit; the page can change it.</summary>
     public bool SeedAfterDownload { get; init; }
 

@@ -70,6 +70,20 @@ internal static class ServeCommand
         var watchDelete = new Option<bool>("--watch-delete") { Description = "Delete each watched file once added instead of renaming it NAME.added" };
         command.Options.Add(watch);
         command.Options.Add(watchDelete);
+        var keepFree = new Option<long?>("--keep-free")
+        {
+            Description = "Disk guard: downloads wait while less than this is free on their volume, and go on once it is, e.g. 1G, 500M "
+                + "(0: off; default 1G; saved, the page can change it)",
+            HelpName = "SIZE",
+            CustomParser = result =>
+            {
+                var text = result.Tokens.Count == 0 ? "" : result.Tokens[0].Value;
+                if (RateOption.TryParse(text) is { } bytes) return bytes;
+                result.AddError($"--keep-free expects a size such as 1G, 500M or 0 (off), got '{text}'");
+                return null;
+            },
+        };
+        command.Options.Add(keepFree);
         return command.WithAction(async (parse, ct) =>
         {
             // Under systemd: lines in the journal's form, and readiness, reloads and the stop told to NOTIFY_SOCKET.
@@ -103,6 +117,7 @@ internal static class ServeCommand
                 TransmissionWeb = parse.GetValue(transmissionWeb),
                 WatchFolder = parse.GetValue(watch) is { } folder ? Path.GetFullPath(folder) : null,
                 WatchDelete = parse.GetValue(watchDelete) ? true : null,
+                KeepFree = parse.GetValue(keepFree),
                 Blocklist = parse.GetValue(blocklist) is { } list ? (list.Contains("://", StringComparison.Ordinal) ? list : Path.GetFullPath(list)) : null,
                 Log = line => Console.Error.WriteLine(line),
             };

@@ -123,6 +123,7 @@ public class OptionTableTests
         ["--payload-size"] = "0",
         ["--blocklist"] = AFolder,
         ["--watch"] = AFile,
+        ["--keep-free"] = "lots",
         ["--record"] = AFolder,
         ["--frames"] = "0",
         ["--pause"] = "-1s",

@@ -56,6 +56,7 @@ internal sealed class WebTestServer : IAsyncDisposable
         Port = 0,
         PeerPort = 0, // tests run side by side: each server's session takes any free peer port
         MaxPeers = 1,
+        KeepFree = 0, // the disk guard off: tests mount volumes of a few MiB (DiskGuardTests turn it on)
         // Session settings on the session (every torrent of the server takes them), the torrent's own on each torrent.
         ConfigureSession = s => s with
         {

@@ -102,6 +102,7 @@ $('#settings').addEventListener('click', async () => {
     $('#s-seed').checked = Boolean(s.seedAfterDownload);
     $('#s-seed-ratio').value = s.seedRatio ?? '';
     $('#s-seed-minutes').value = s.seedMinutes ?? '';
+    $('#s-keep-free').value = Math.round((s.keepFree ?? 0) / 1048576);
     $('#settings-dialog').showModal();
   } catch (e) { notify(e.message, true); }
 });
@@ -110,7 +111,7 @@ $('#settings-dialog').addEventListener('close', async () => {
   const number = (id) => ($(id).value === '' ? 0 : Number($(id).value)); // 0 clears a limit
   const body = {
     maxActiveDownloads: Number($('#s-max-active').value), seedAfterDownload: $('#s-seed').checked,
-    seedRatio: number('#s-seed-ratio'), seedMinutes: number('#s-seed-minutes'),
+    seedRatio: number('#s-seed-ratio'), seedMinutes: number('#s-seed-minutes'), keepFree: number('#s-keep-free') * 1048576,
   };
   try {
     await api('PUT', 'api/settings', JSON.stringify(body), { 'Content-Type': 'application/json' });
