@@ -141,3 +141,43 @@ public class DiskGuardTests
         Assert.Equal(web.Swarm.Built.Torrent.PieceCount, done.PiecesDone);
     }
 }
+
+/// <summary>The disk guard on the page (<c>wwwroot/disk.js</c>) in headless Chromium: the totals bar shows the free
+/// space, red once the volume is low, with a notice.</summary>
+[Trait("Tier", "Slow")]
+[Collection(BrowserCollection.Name)]
+public class DiskGuardBrowserTests
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task TotalsBar_ShowsTheFreeSpace_RedWithANoticeOnceTheVolumeIsLow()
+    {
+        HeadlessChromium.Require();
+        var free = 500L << 20;
+        await using var web = await WebTestServer.StartAsync(Ct, configure: o => o with
+        {
+            KeepFree = 100L << 20, DiskProbe = _ => ("/vol", Volatile.Read(ref free), 1L << 30), DiskCheckEvery = Timeout.InfiniteTimeSpan,
+        });
+
+        await using var browser = await HeadlessChromium.LeaseAsync();
+        var context = await browser.NewContextAsync();
+        context.SetDefaultTimeout(30_000); // the page asks every 10 s
+        var page = await context.NewPageAsync();
+        var consoleErrors = new List<string>();
+        page.Console += (_, message) => { if (message.Type == "error") consoleErrors.Add(message.Text); };
+        await page.GotoAsync(web.Server.Url + "/");
+        var slot = page.Locator("#t-disk");
+        await Microsoft.Playwright.Assertions.Expect(slot).ToHaveTextAsync("500.0 MiB free");
+        var lowBefore = await slot.EvaluateAsync<bool>("e => e.classList.contains('low')");
+
+        Volatile.Write(ref free, 50L << 20);
+        web.Server.Torrents.CheckDisk();
+        await Microsoft.Playwright.Assertions.Expect(slot).ToHaveClassAsync(new System.Text.RegularExpressions.Regex(@"\blow\b"));
+        await Microsoft.Playwright.Assertions.Expect(page.Locator("#notice")).ToContainTextAsync("Downloads on /vol wait");
+
+        Assert.False(lowBefore);
+        Assert.Contains("100.0 MiB", await slot.GetAttributeAsync("title"), StringComparison.Ordinal);
+        Assert.Empty(consoleErrors);
+    }
+}
