@@ -225,7 +225,10 @@ public sealed record SessionSettings
 
     /// <summary>These settings with a new, not yet started, binding to <see cref="BindInterface"/> (itself when none).</summary>
     internal SessionSettings BoundToInterface() =>
-        BindInterface is { } name ? this with { Bound = new BoundNetwork(_network, name, Log) } : this;
+        BindInterface is { } name ? this with { Bound = new BoundNetwork(_network, name, Log, InterfaceSource) } : this;
+
+    /// <summary>Reads <see cref="BindInterface"/>'s state and addresses; null: the system's view (a test fakes it).</summary>
+    internal Func<string, InterfaceSnapshot>? InterfaceSource { get; init; }
 
     /// <summary>The local address of the UDP side: the first bind address, with the dual-stack <c>::</c> read as
     /// <c>0.0.0.0</c> (the DHT speaks IPv4 unless an IPv6 address is bound).</summary>
