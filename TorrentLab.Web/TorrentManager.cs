@@ -68,12 +68,15 @@ internal sealed partial class TorrentManager : IAsyncDisposable
             // the default may move to another of 6881-6889 (and that one is never saved).
             PortFallback = _configuredPeerPort is null,
             BindAddresses = _options.PeerBindAddresses,
+            BindInterface = _options.PeerBindInterface,
             Encryption = _options.Encryption,
             Dht = current.Dht!.Value,
             DhtBootstrap = current.DhtBootstrap!,
             Lsd = _options.Lsd,
             // Proxy only: nothing direct, so no router is asked (a mapping saved by an earlier start waits for a start without it).
-            PortMapping = _options.Proxy is { Only: true } ? PortMapping.PortMappingProtocols.None : WebSettings.ProtocolsOf(current.PortMapping),
+            // Bound to an interface: the router is on the default route, which that traffic does not take.
+            PortMapping = _options.Proxy is { Only: true } || _options.PeerBindInterface is not null
+                ? PortMapping.PortMappingProtocols.None : WebSettings.ProtocolsOf(current.PortMapping),
             Proxy = _options.Proxy,
             DhtStatePath = TorrentClient.DhtStatePathIn(Downloads), // beside the ledgers: a restart needs no bootstrap node
             MaxConnections = current.MaxConnections!.Value,

@@ -63,6 +63,10 @@ public sealed record WebServerOptions
     /// <summary>Local addresses the session listens on for peers (<c>--bind</c>); default <c>::</c> (IPv4 and IPv6).</summary>
     public IReadOnlyList<System.Net.IPAddress> PeerBindAddresses { get; init; } = [System.Net.IPAddress.IPv6Any];
 
+    /// <summary>The network interface everything the session sends goes out from, nothing while it is down
+    /// (<c>--bind-interface</c>, <see cref="SessionSettings.BindInterface"/>); null: as the routing table says.</summary>
+    public string? PeerBindInterface { get; init; }
+
     /// <summary>The one peer port of every torrent, TCP and UDP (<c>--peer-port</c>); null: the port saved from the last
     /// run, else 6881. When it is taken, the next free one of 6881-6889 (then any) is used and printed.</summary>
     public int? PeerPort { get; init; }

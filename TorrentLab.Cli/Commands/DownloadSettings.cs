@@ -82,6 +82,28 @@ internal sealed class DownloadSettings
             : throw new UsageException($"--bind expects an IP address such as 0.0.0.0, :: or ::1, got '{v}'"))];
     }
 
+    public Option<string?> BindInterface { get; } = BindInterfaceOption();
+
+    /// <summary><c>--bind-interface NAME</c>: everything the session sends goes out from one interface, nothing while it is down.</summary>
+    public static Option<string?> BindInterfaceOption() => new Option<string?>("--bind-interface")
+    {
+        Description = "Send everything (peers, trackers, DHT, web seeds) from this network interface only, e.g. tun0 or wg0, following its addresses; " +
+            "while it is down or gone nothing is sent, and all resumes when it is back (a VPN's kill switch). Not with --bind nor --port-mapping",
+        HelpName = "NAME",
+    }.Each(v => v.Length is >= 1 and <= 15 && !v.Any(c => char.IsWhiteSpace(c) || c == '/') ? null
+        : $"--bind-interface expects an interface name as ip link shows it (1 to 15 characters, no spaces or '/'), got '{v}'");
+
+    /// <summary>Refuses what <c>--bind-interface</c> contradicts, naming the options.</summary>
+    /// <exception cref="UsageException"><c>--bind</c> or <c>--port-mapping</c> with <c>--bind-interface</c>.</exception>
+    public static void CheckBindInterface(SessionSettings session)
+    {
+        if (session.BindInterface is not { } name) return;
+        if (!(session.BindAddresses.Count == 1 && session.BindAddresses[0].Equals(IPAddress.IPv6Any)))
+            throw new UsageException($"--bind contradicts --bind-interface: the peer port listens on the addresses of {name}");
+        if (session.PortMapping != PortMapping.PortMappingProtocols.None)
+            throw new UsageException($"--port-mapping contradicts --bind-interface: it asks the router on the default route, not through {name}");
+    }
+
     public Option<string> Transport { get; } = TransportOption();
 
     /// <summary><c>--transport both|tcp|utp</c>: which transports carry peer connections (default both, uTP dialled first).</summary>
@@ -297,7 +319,7 @@ internal sealed class DownloadSettings
     /// <summary>Adds the shared options to a command.</summary>
     public void AddTo(Command command)
     {
-        foreach (var option in new Option[] { NoResume, Quiet, Verbose, LogFile, Trace, TraceBytes, MaxPeers, Port, Trackers, Peers, Overwrite, PeerScope, Encryption, Transport, Bind, StallTimeout, NoDht, DhtBootstrap, Lsd, Blocklist, Proxy, ProxyOnly })
+        foreach (var option in new Option[] { NoResume, Quiet, Verbose, LogFile, Trace, TraceBytes, MaxPeers, Port, Trackers, Peers, Overwrite, PeerScope, Encryption, Transport, Bind, BindInterface, StallTimeout, NoDht, DhtBootstrap, Lsd, Blocklist, Proxy, ProxyOnly })
             command.Options.Add(option);
     }
 
@@ -331,6 +353,8 @@ internal sealed class DownloadSettings
             throw new UsageException($"--lsd needs the swarm engine; {why}, which joins no session and hears no local peer");
         if (parse.GetValue(Bind) is { Length: > 0 })
             throw new UsageException($"--bind needs the swarm engine; {why}, which listens on no address (it only dials)");
+        if (parse.GetValue(BindInterface) is not null)
+            throw new UsageException($"--bind-interface needs the swarm engine; {why}, which joins no session");
     }
 
     /// <summary>The download options the command line asks for, with the settings of the session the download makes
@@ -352,6 +376,7 @@ internal sealed class DownloadSettings
             PortFallback = parse.GetValue(Port) is null,
             Encryption = ParseEncryption(parse.GetValue(Encryption)),
             BindAddresses = ParseBind(parse.GetValue(Bind)),
+            BindInterface = parse.GetValue(BindInterface),
             Transport = ParseTransport(parse.GetValue(Transport)),
             Dht = !parse.GetValue(NoDht),
             DhtBootstrap = ReadBootstrap(parse.GetValue(DhtBootstrap)),
@@ -361,6 +386,7 @@ internal sealed class DownloadSettings
             LoggerFactory = LineLogger.For(log), // the session's lines and, through it, the torrent's
         };
         CheckProxyOnly(session);
+        CheckBindInterface(session);
         return session;
     }
 

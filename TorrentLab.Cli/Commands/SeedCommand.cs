@@ -26,6 +26,7 @@ internal static class SeedCommand
         var port = DownloadSettings.PortOption();
         var trackers = new Option<string[]>("--tracker") { Description = "Announce here instead of the torrent's trackers (repeatable)", AllowMultipleArgumentsPerToken = false }.TrackerUrls();
         var bind = DownloadSettings.BindOption();
+        var bindInterface = DownloadSettings.BindInterfaceOption();
         var partial = new Option<bool>("--partial") { Description = "Seed even when some pieces are missing (only verified pieces are served)" };
         var quiet = new Option<bool>("--quiet", "-q") { Description = "No status lines" };
         var verbose = new Option<bool>("--verbose", "-v") { Description = "Log peer events" };
@@ -45,7 +46,7 @@ internal static class SeedCommand
         var proxy = DownloadSettings.ProxyOption();
         var proxyOnly = DownloadSettings.ProxyOnlyOption();
         var superSeed = new Option<bool>("--super-seed") { Description = "BEP 16 super-seeding: announce no pieces, reveal to each peer one piece the others lack, the next once the last has spread (for the first seed of a torrent)" };
-        var command = new Command("seed", "Verify data on disk and seed it until Ctrl-C (several torrents share one port).") { torrentPaths, data, port, trackers, bind, partial, quiet, verbose, trace, encryption, transport, peers, noDht, bootstrap, dhtState, maxPeers, maxUploadRate, superSeed, lsd, blocklist, portMapping, portMappingProtocols, proxy, proxyOnly };
+        var command = new Command("seed", "Verify data on disk and seed it until Ctrl-C (several torrents share one port).") { torrentPaths, data, port, trackers, bind, bindInterface, partial, quiet, verbose, trace, encryption, transport, peers, noDht, bootstrap, dhtState, maxPeers, maxUploadRate, superSeed, lsd, blocklist, portMapping, portMappingProtocols, proxy, proxyOnly };
         return command.WithAction((parse, ct) => RunAsync(
             parse.GetValue(torrentPaths)!, parse.GetValue(data)!, parse.GetValue(port), parse.GetValue(trackers) ?? [],
             parse.GetValue(bind), parse.GetValue(partial), parse.GetValue(quiet), parse.GetValue(verbose),
@@ -56,6 +57,7 @@ internal static class SeedCommand
                 UploadRate = parse.GetValue(maxUploadRate), SuperSeed = parse.GetValue(superSeed), Lsd = parse.GetValue(lsd), Blocklist = parse.GetValue(blocklist),
                 PortMapping = DownloadSettings.ReadPortMapping(parse.GetValue(portMapping), parse.GetValue(portMappingProtocols)),
                 Proxy = DownloadSettings.ReadProxy(parse.GetValue(proxy), parse.GetValue(proxyOnly)),
+                BindInterface = parse.GetValue(bindInterface),
             }, ct));
     }
 
@@ -80,6 +82,9 @@ internal static class SeedCommand
 
         /// <summary><c>--blocklist</c>: the file or URL of address ranges never connected to.</summary>
         public string? Blocklist { get; init; }
+
+        /// <summary><c>--bind-interface</c>: everything goes out from this interface, nothing while it is down.</summary>
+        public string? BindInterface { get; init; }
     }
 
     private static async Task<int> RunAsync(string[] torrentPaths, string data, int? port, string[] trackers, string[]? bind, bool partial,
@@ -108,6 +113,7 @@ internal static class SeedCommand
             Lsd = extras.Lsd,
             PortMapping = extras.PortMapping,
             Proxy = extras.Proxy,
+            BindInterface = extras.BindInterface,
             DhtStatePath = extras.DhtState is null ? null : Path.GetFullPath(extras.DhtState),
             LoggerFactory = LineLogger.For(Log(null)),
             Trace = extras.Trace ? e => stderr.WriteLine(DownloadSettings.TraceLine(e, bytes: false)) : null,
@@ -116,6 +122,7 @@ internal static class SeedCommand
             UploadLimit = RateOption.Limit(extras.UploadRate), // one limit for all the torrents seeded: the session's
         };
         DownloadSettings.CheckProxyOnly(settings);
+        DownloadSettings.CheckBindInterface(settings);
         await using var session = TorrentSession.Start(settings);
         using var settler = new HeapSettler(TimeProvider.System); // the verification's memory, given back once seeding is idle
         var seeding = new List<TorrentHandle>();

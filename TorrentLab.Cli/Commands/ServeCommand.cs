@@ -45,9 +45,10 @@ internal static class ServeCommand
         var encryption = DownloadSettings.EncryptionOption();
         var bind = DownloadSettings.BindOption();
         bind.Description = "Local address the peer port listens on (repeatable; default :: = IPv4 and IPv6); the page's address is --host";
+        var bindInterface = DownloadSettings.BindInterfaceOption();
         var command = new Command("serve", "Serve the web interface: a REST API, live updates and a page that shows the protocol.")
         {
-            port, host, downloads, token, allowedHosts, basePath, peerPort, maxPeers, noDht, bootstrap, lsd, maxActive, seed, seedRatio, seedTime, encryption, bind,
+            port, host, downloads, token, allowedHosts, basePath, peerPort, maxPeers, noDht, bootstrap, lsd, maxActive, seed, seedRatio, seedTime, encryption, bind, bindInterface,
             portMapping, noPortMapping, portMappingProtocols, proxy, proxyOnly,
         };
         var maxDownloadRate = RateOption.Download();
@@ -112,6 +113,7 @@ internal static class ServeCommand
                 SeedRatio = parse.GetValue(seedRatio),
                 Encryption = DownloadSettings.ParseEncryption(parse.GetValue(encryption)),
                 PeerBindAddresses = DownloadSettings.ParseBind(parse.GetValue(bind)),
+                PeerBindInterface = parse.GetValue(bindInterface),
                 MaxDownloadRate = parse.GetValue(maxDownloadRate),
                 MaxUploadRate = parse.GetValue(maxUploadRate),
                 TransmissionWeb = parse.GetValue(transmissionWeb),
@@ -131,6 +133,10 @@ internal static class ServeCommand
                 throw new UsageException("--lsd contradicts --proxy-only: local service discovery is multicast on the local network, which cannot go through a proxy");
             if (options.Proxy is { Only: true } && options.PortMapping is not (null or PortMapping.PortMappingProtocols.None))
                 throw new UsageException("--port-mapping contradicts --proxy-only: it asks the router directly to open a port for incoming peers");
+            if (options.PeerBindInterface is { } name && parse.GetValue(bind) is { Length: > 0 })
+                throw new UsageException($"--bind contradicts --bind-interface: the peer port listens on the addresses of {name}");
+            if (options.PeerBindInterface is { } bound && options.PortMapping is not (null or PortMapping.PortMappingProtocols.None))
+                throw new UsageException($"--port-mapping contradicts --bind-interface: it asks the router on the default route, not through {bound}");
             if (options.Host != "localhost" && !System.Net.IPAddress.TryParse(options.Host.Trim('[', ']'), out _))
                 throw new UsageException($"--host expects an IP address or 'localhost', got '{options.Host}'");
             if (options.AllowedHosts.FirstOrDefault(name => !WebServerOptions.IsHostName(name)) is { } bad)

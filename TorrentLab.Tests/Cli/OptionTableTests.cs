@@ -92,6 +92,7 @@ public class OptionTableTests
         ["--encryption"] = "maybe",
         ["--transport"] = "quic",
         ["--bind"] = "nowhere",
+        ["--bind-interface"] = "tun 0",     // a space: no interface is named so
         ["--dht-bootstrap"] = "nohost",
         ["--port-mapping-protocols"] = "upnp,ftp",
         ["--proxy"] = "socks4://127.0.0.1:1080",

@@ -19,6 +19,12 @@ public enum TorrentAlertKind
     PeerBanned,
     /// <summary>Reading or writing the torrent's data failed; the torrent stopped (<see cref="TorrentAlert.Error"/>).</summary>
     StorageError,
+    /// <summary>The session's interface (<see cref="Downloads.SessionSettings.BindInterface"/>) went down, or lost its
+    /// address: the torrent sends nothing until it is back (<see cref="TorrentAlert.Message"/>: the session's line).</summary>
+    InterfaceDown,
+    /// <summary>The session's interface is back with an address: the torrent announces and dials again
+    /// (<see cref="TorrentAlert.Message"/>: the session's line, with the address).</summary>
+    InterfaceUp,
 }
 
 /// <summary>One thing that happened to a torrent of a <see cref="TorrentSession"/>, as libtorrent's alerts report it.</summary>

@@ -35,7 +35,22 @@ public sealed class TorrentSession : IAsyncDisposable
     private TorrentHandle[]? _list; // _order as handed out, made again after a change
     private bool _disposed;
 
-    private TorrentSession(Session session) => Session = session;
+    private TorrentSession(Session session)
+    {
+        Session = session;
+        if (session.Settings.Bound is { } bound) bound.Watch.Changed += OnInterfaceChanged;
+    }
+
+    /// <summary>The bound interface went down or came back: one alert for each torrent, each way.</summary>
+    private void OnInterfaceChanged(Network.InterfaceSnapshot before, Network.InterfaceSnapshot now)
+    {
+        if (before.Usable == now.Usable || Session.Settings.Bound is not { } bound) return;
+        var (kind, line) = now.Usable
+            ? (TorrentAlertKind.InterfaceUp, $"interface {bound.InterfaceName} up at {string.Join(", ", now.Addresses)}: resuming")
+            : (TorrentAlertKind.InterfaceDown, bound.DownReason ?? $"interface {bound.InterfaceName} down: sending nothing");
+        foreach (var torrent in Torrents)
+            Report(new TorrentAlert(kind, torrent) { Message = line, PiecesDone = torrent.PiecesDone, BytesDone = torrent.BytesDone });
+    }
 
     /// <summary>Starts a session: binds its peer port (TCP and UDP) and, unless off, its DHT node.</summary>
     /// <exception cref="SwarmException">The port cannot be bound.</exception>
@@ -281,6 +296,7 @@ public sealed class TorrentSession : IAsyncDisposable
         }
         finally
         {
+            if (Session.Settings.Bound is { } bound) bound.Watch.Changed -= OnInterfaceChanged;
             _alerts.Writer.TryComplete();
             await unmapping.ConfigureAwait(false);
             await Session.DisposeAsync().ConfigureAwait(false);

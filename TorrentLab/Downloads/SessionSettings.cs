@@ -27,6 +27,15 @@ public sealed record SessionSettings
     /// dual-stack: every interface, IPv4 and IPv6 (<c>0.0.0.0</c> on a machine without IPv6).</summary>
     public IReadOnlyList<IPAddress> BindAddresses { get; init; } = [IPAddress.IPv6Any];
 
+    /// <summary>The one network interface, by name (<c>tun0</c>, <c>wg0</c>), that everything the session sends goes out
+    /// from (<c>--bind-interface</c>): the peer port (TCP and uTP), the DHT, HTTP and UDP trackers, web seeds, local
+    /// service discovery. Its addresses are followed as they change; while it is down, gone or without an address the
+    /// session sends nothing (connections refused, datagrams dropped, announces skipped, a line each way) and resumes
+    /// when it is back. An interface not there at start is waited for the same way. Null: every interface, as the
+    /// routing table says. Not with <see cref="BindAddresses"/> (the interface's addresses are the ones used) nor
+    /// <see cref="PortMapping"/> (the router it asks is on the default route).</summary>
+    public string? BindInterface { get; init; }
+
     /// <summary>Our peer id, one for every torrent of the session; a fresh BEP 20 id by default.</summary>
     public PeerId PeerId { get; init; } = PeerId.CreateOurs();
 
@@ -190,7 +199,7 @@ public sealed record SessionSettings
     /// <remarks>With <see cref="Proxy"/>, the network given wrapped in the proxy's decorator.</remarks>
     internal INetwork Network
     {
-        get => _proxied ??= _proxy is null ? _network : new Socks5Network(_network, _proxy, Log, Time);
+        get => _proxied ??= _proxy is null ? _bound ?? _network : new Socks5Network(_bound ?? _network, _proxy, Log, Time);
         init
         {
             _network = value;
@@ -200,6 +209,26 @@ public sealed record SessionSettings
 
     private readonly INetwork _network = SystemNetwork.Instance;
     private INetwork? _proxied;
+    private readonly BoundNetwork? _bound;
+
+    /// <summary>The interface binding a session made of <see cref="BindInterface"/> (<see cref="Swarm.Session.Start"/>),
+    /// beneath the proxy if any; null before, or without one.</summary>
+    internal BoundNetwork? Bound
+    {
+        get => _bound;
+        init
+        {
+            _bound = value;
+            _proxied = null;
+        }
+    }
+
+    /// <summary>These settings with a new, not yet started, binding to <see cref="BindInterface"/> (itself when none).</summary>
+    internal SessionSettings BoundToInterface() =>
+        BindInterface is { } name ? this with { Bound = new BoundNetwork(_network, name, Log, InterfaceSource) } : this;
+
+    /// <summary>Reads <see cref="BindInterface"/>'s state and addresses; null: the system's view (a test fakes it).</summary>
+    internal Func<string, InterfaceSnapshot>? InterfaceSource { get; init; }
 
     /// <summary>The local address of the UDP side: the first bind address, with the dual-stack <c>::</c> read as
     /// <c>0.0.0.0</c> (the DHT speaks IPv4 unless an IPv6 address is bound).</summary>

@@ -30,6 +30,15 @@ internal static class SettingsCheck
             if (proxy.Only && settings.PortMapping != PortMapping.PortMappingProtocols.None)
                 throw Bad(nameof(SessionSettings.PortMapping), "port mapping talks to the router directly and opens a port for incoming peers, which proxy only forbids");
         }
+        if (settings.BindInterface is { } name)
+        {
+            if (string.IsNullOrWhiteSpace(name) || name.Length > 15 || name.Any(c => char.IsWhiteSpace(c) || c is '/' or '\0'))
+                throw Bad(nameof(SessionSettings.BindInterface), $"an interface name is 1 to 15 characters without spaces or '/' (as ip link shows it), got '{name}'");
+            if (settings.BindAddresses is { Count: > 0 } bind && !(bind.Count == 1 && bind[0].Equals(System.Net.IPAddress.IPv6Any)))
+                throw Bad(nameof(SessionSettings.BindAddresses), $"the session listens on the addresses of interface {name} (BindInterface); name no address besides");
+            if (settings.PortMapping != PortMapping.PortMappingProtocols.None)
+                throw Bad(nameof(SessionSettings.PortMapping), $"port mapping asks the router on the default route, which traffic bound to interface {name} does not use");
+        }
         if ((settings.PortMapping & ~PortMapping.PortMappingProtocols.All) != 0)
             throw Bad(nameof(SessionSettings.PortMapping), $"expected None or a combination of Upnp, NatPmp and Pcp, got {settings.PortMapping}");
         AtLeast(settings.MaxConnections, 1, nameof(SessionSettings.MaxConnections));

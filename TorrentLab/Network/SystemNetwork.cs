@@ -27,12 +27,18 @@ internal sealed class SystemNetwork : INetwork
 
     public bool KeepsHttpConnections => true;
 
-    public async Task<Stream> ConnectAsync(IPEndPoint remote, CancellationToken ct)
+    public Task<Stream> ConnectAsync(IPEndPoint remote, CancellationToken ct) => ConnectAsync(remote, null, null, ct);
+
+    /// <summary><see cref="ConnectAsync(IPEndPoint, CancellationToken)"/> from <paramref name="local"/> (port 0), the
+    /// socket first handed to <paramref name="prepare"/> (an interface binding: <see cref="BoundNetwork"/>).</summary>
+    internal async Task<Stream> ConnectAsync(IPEndPoint remote, IPAddress? local, Action<Socket>? prepare, CancellationToken ct)
     {
         ThrowIfClosed();
         var socket = new Socket(remote.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
         try
         {
+            prepare?.Invoke(socket);
+            if (local is not null) socket.Bind(new IPEndPoint(local, 0));
             await socket.ConnectAsync(remote, ct).ConfigureAwait(false);
             return new NetworkStream(socket, ownsSocket: true);
         }
@@ -43,12 +49,16 @@ internal sealed class SystemNetwork : INetwork
         }
     }
 
-    public ITcpListener Listen(IPEndPoint local, int backlog, bool reuseAddress = false)
+    public ITcpListener Listen(IPEndPoint local, int backlog, bool reuseAddress = false) => Listen(local, backlog, reuseAddress, null);
+
+    /// <summary><see cref="Listen(IPEndPoint, int, bool)"/>, the socket first handed to <paramref name="prepare"/>.</summary>
+    internal ITcpListener Listen(IPEndPoint local, int backlog, bool reuseAddress, Action<Socket>? prepare)
     {
         ThrowIfClosed();
         var socket = new Socket(local.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
         try
         {
+            prepare?.Invoke(socket);
             // "::" takes IPv4 peers too; a specific IPv6 address (::1) stays IPv6 only, as the caller asked.
             if (local.Address.Equals(IPAddress.IPv6Any)) socket.DualMode = true;
             // On Linux SO_REUSEADDR lets a TCP port be bound while its old connections are in TIME_WAIT, never by two
@@ -65,10 +75,13 @@ internal sealed class SystemNetwork : INetwork
         }
     }
 
-    public IUdpPort BindUdp(IPEndPoint local, UdpPortOptions options)
+    public IUdpPort BindUdp(IPEndPoint local, UdpPortOptions options) => BindUdp(local, options, null);
+
+    /// <summary><see cref="BindUdp(IPEndPoint, UdpPortOptions)"/>, the socket first handed to <paramref name="prepare"/>.</summary>
+    internal IUdpPort BindUdp(IPEndPoint local, UdpPortOptions options, Action<Socket>? prepare)
     {
         ThrowIfClosed();
-        return SystemUdpPort.Bind(local, options);
+        return SystemUdpPort.Bind(local, options, prepare);
     }
 
     public IMulticastPort JoinMulticast(IPEndPoint group)

@@ -38,11 +38,12 @@ internal sealed class SystemUdpPort : IUdpPort
 
     /// <summary>Binds a socket at <paramref name="local"/>.</summary>
     /// <exception cref="SocketException">The address is taken or not ours.</exception>
-    public static SystemUdpPort Bind(IPEndPoint local, UdpPortOptions options)
+    public static SystemUdpPort Bind(IPEndPoint local, UdpPortOptions options, Action<Socket>? prepare = null)
     {
         var socket = new Socket(local.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
         try
         {
+            prepare?.Invoke(socket);
             if (options.BufferBytes > 0)
             {
                 socket.ReceiveBufferSize = options.BufferBytes;  // the kernel caps it (net.core.rmem_max)

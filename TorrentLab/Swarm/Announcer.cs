@@ -245,6 +245,9 @@ internal sealed class Announcer(IReadOnlyList<IReadOnlyList<string>> tiers, Info
 
     private Task<AnnounceResponse> AnnounceAsync(TrackerClient client, AnnounceEvent @event, CancellationToken ct)
     {
+        // Bound to an interface that is down: nothing is sent, and the tracker's status says why.
+        if (trackers?.Bound is { DownReason: not null } bound)
+            return Task.FromException<AnnounceResponse>(new TrackerException(bound.Refuse($"announce skipped ({@event.ToString().ToLowerInvariant()})").Message));
         var (uploaded, downloaded, left, _) = _host.Totals();
         var port = _port();
         Volatile.Write(ref _portSent, port);

@@ -152,5 +152,5 @@ internal sealed class Holepunching
     private static IPEndPoint PunchAddress(SwarmPeer peer) =>
         Normal(peer.Connection.Transport == "utp" ? peer.Connection.RemoteEndPoint : peer.ListenEndPoint ?? peer.Connection.RemoteEndPoint);
 
-    private static IPEndPoint Normal(IPEndPoint e) => e.Address.IsIPv4MappedToIPv6 ? new IPEndPoint(TorrentSwarm.Host(e.Address), e.Port) : e;
+    private static IPEndPoint Normal(IPEndPoint e) => e.Address.IsIPv4MappedToIPv6 ? new IPEndPoint(PeerAdmission.Host(e.Address), e.Port) : e;
 }

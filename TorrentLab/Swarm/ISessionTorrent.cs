@@ -48,6 +48,9 @@ internal interface ISessionTorrent
     /// <summary>The port the session announces changed (a router mapped it, or lost it): the trackers hear it now.</summary>
     void OnAnnouncedPortChanged();
 
+    /// <summary>The session's bound interface is back: announce now and dial known peers again.</summary>
+    void OnNetworkResumed();
+
     /// <summary>One line to the torrent's log.</summary>
     void Log(string line);
 

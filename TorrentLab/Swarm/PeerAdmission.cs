@@ -138,9 +138,9 @@ internal sealed class PeerAdmission
     public SwarmPeer? RoomFor(IReadOnlyList<SwarmPeer> peers, SwarmPeer newcomer)
     {
         var grace = _options.IdlePeerGrace;
-        var perAddress = peers.GroupBy(p => TorrentSwarm.Host(p.Connection.RemoteEndPoint.Address)).ToDictionary(g => g.Key, g => g.Count());
-        var theirs = perAddress.GetValueOrDefault(TorrentSwarm.Host(newcomer.Connection.RemoteEndPoint.Address));
-        int Crowd(SwarmPeer p) => perAddress[TorrentSwarm.Host(p.Connection.RemoteEndPoint.Address)];
+        var perAddress = peers.GroupBy(p => Host(p.Connection.RemoteEndPoint.Address)).ToDictionary(g => g.Key, g => g.Count());
+        var theirs = perAddress.GetValueOrDefault(Host(newcomer.Connection.RemoteEndPoint.Address));
+        int Crowd(SwarmPeer p) => perAddress[Host(p.Connection.RemoteEndPoint.Address)];
         // Least useful first: a peer that ignored an unchoke or wants nothing from us, before one waiting for a slot;
         // then one from the most crowded address; then the one idle longest.
         return peers.Where(p => p.Age >= grace && p.IdleFor >= grace && Crowd(p) > theirs)
@@ -172,4 +172,7 @@ internal sealed class PeerAdmission
         var oldInitiator = newIsOutgoing ? theirs : ours;
         return newInitiator.Bytes.SequenceCompareTo(oldInitiator.Bytes) < 0;
     }
+
+    /// <summary>An address as one host: IPv4 peers on a dual-stack socket arrive IPv4-mapped.</summary>
+    internal static System.Net.IPAddress Host(System.Net.IPAddress a) => a.IsIPv4MappedToIPv6 ? a.MapToIPv4() : a;
 }

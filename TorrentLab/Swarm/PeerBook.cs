@@ -302,6 +302,23 @@ internal sealed class PeerBook
         }
     }
 
+    /// <summary>Every waiting address is due now, its failures forgotten: the network was down (a bound interface), so
+    /// the dials that failed then said nothing about the peers.</summary>
+    public void RetryAllNow(DateTimeOffset now)
+    {
+        lock (_lock)
+        {
+            foreach (var entry in _known.Values)
+            {
+                if (entry.Busy || entry.Retired || entry.Place == Place.None) continue;
+                Detach(entry);
+                entry.Failures = 0;
+                entry.NextTry = now;
+                Attach(entry);
+            }
+        }
+    }
+
     /// <summary>Never dials <paramref name="endpoint"/> again this session (a seed met while we only seed: BEP 3's
     /// tracker lists do not say who is a seed, so we learn it from its bitfield and leave it alone afterwards).</summary>
     public void Retire(IPEndPoint endpoint)

@@ -333,6 +333,9 @@ internal sealed class SeedingTorrent : ISessionTorrent, IAsyncDisposable
     /// <inheritdoc />
     public void OnAnnouncedPortChanged() => Announcer?.PortChanged();
 
+    /// <inheritdoc />
+    public void OnNetworkResumed() => Announcer?.AnnounceNow();
+
     /// <summary>Starts a swarm for the torrent (storage opened, peers accepted and dialled); null when the data
     /// cannot be opened any more, which fails the torrent (<see cref="Failure"/>).</summary>
     private TorrentSwarm? TryWakeLocked()

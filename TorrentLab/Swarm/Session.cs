@@ -51,7 +51,7 @@ internal sealed partial class Session : IAsyncDisposable
         OpenFiles = new OpenFileBudget(settings.MaxOpenFiles);
         DownloadLimit = settings.DownloadLimit ?? new RateLimit(0, clock: settings.Time);
         UploadLimit = settings.UploadLimit ?? new RateLimit(0, clock: settings.Time);
-        TrackerOptions = new TrackerClientOptions { Dialer = HostDialer.On(settings.Network), Time = settings.Time };
+        TrackerOptions = new TrackerClientOptions { Dialer = HostDialer.On(settings.Network), Time = settings.Time, Bound = settings.Bound };
     }
 
     /// <summary>Binds the peer port (TCP and UDP), starts accepting and, unless off, the DHT node.</summary>
@@ -60,9 +60,21 @@ internal sealed partial class Session : IAsyncDisposable
     public static Session Start(SessionSettings settings)
     {
         SettingsCheck.Check(settings);
-        var listener = PeerListener.Start(settings.Network, settings.BindAddresses, settings.ListenPort,
-            settings.PortFallback && settings.ListenPort != 0, settings.Transport, new UtpOptions { Timers = settings.Time });
+        settings = settings.BoundToInterface();
+        settings.Bound?.Start(settings.Time);
+        PeerListener listener;
+        try
+        {
+            listener = PeerListener.Start(settings.Network, settings.BindAddresses, settings.ListenPort,
+                settings.PortFallback && settings.ListenPort != 0, settings.Transport, new UtpOptions { Timers = settings.Time });
+        }
+        catch
+        {
+            settings.Bound?.Dispose();
+            throw;
+        }
         var session = new Session(settings, listener);
+        if (settings.Bound is { } bound) bound.Watch.Changed += session.OnInterfaceChanged;
         settings.Log?.Invoke(settings.Proxy is { Only: true } only
             ? $"no incoming connections: every connection goes through the proxy {only}, port {listener.EndPoint.Port} announced ({TransportName(settings.Transport)})"
             : $"listening on {string.Join(", ", listener.EndPoints)} ({TransportName(settings.Transport)})"
@@ -74,7 +86,15 @@ internal sealed partial class Session : IAsyncDisposable
         return session;
     }
 
-    /// <summary>The settings the session was started with.</summary>
+    /// <summary>The bound interface is back (<see cref="SessionSettings.BindInterface"/>): every torrent announces now
+    /// and dials its known peers again, rather than at the end of the back-off its refused attempts built up.</summary>
+    private void OnInterfaceChanged(Network.InterfaceSnapshot before, Network.InterfaceSnapshot now)
+    {
+        if (before.Usable || !now.Usable || _disposed) return;
+        foreach (var swarm in _swarms.All()) swarm.OnNetworkResumed();
+    }
+
+    /// <summary>The settings the session was started with (with the interface binding it made, if any).</summary>
     public SessionSettings Settings { get; }
 
     /// <summary>The peer port (TCP and UDP), which every torrent announces.</summary>
@@ -217,6 +237,11 @@ internal sealed partial class Session : IAsyncDisposable
         await StopDhtAsync().ConfigureAwait(false);
         StopLsd();
         await _listener.DisposeAsync().ConfigureAwait(false); // uTP last: closed streams sent their FIN
+        if (Settings.Bound is { } bound)
+        {
+            bound.Watch.Changed -= OnInterfaceChanged;
+            bound.Dispose();
+        }
         _stop.Dispose();
     }
 }

@@ -109,7 +109,7 @@ internal sealed partial class TorrentSwarm
     {
         if (ours.IsIPv4MappedToIPv6) ours = ours.MapToIPv4();
         if (Tracker.PeerAddressPolicy.MayDial(new IPEndPoint(ours, Port)))
-            _book.OnAddressReported(Host(from.Connection.RemoteEndPoint.Address), ours, Port);
+            _book.OnAddressReported(PeerAdmission.Host(from.Connection.RemoteEndPoint.Address), ours, Port);
         _options.Events?.Reached(from.Connection.RemoteEndPoint, ours);
     }
 
@@ -136,9 +136,6 @@ internal sealed partial class TorrentSwarm
 
     /// <summary>True once the swarm is stopping: it takes no new peer, cap or setting.</summary>
     internal bool IsStopping => _stop.IsCancellationRequested;
-
-    /// <summary>An address as one host: IPv4 peers on a dual-stack socket arrive IPv4-mapped.</summary>
-    internal static System.Net.IPAddress Host(System.Net.IPAddress a) => a.IsIPv4MappedToIPv6 ? a.MapToIPv4() : a;
 
     internal void Track(Task task)
     {

@@ -234,6 +234,9 @@ internal sealed partial class TorrentSwarm : ISwarmHost, ISessionTorrent, IAsync
     /// <inheritdoc />
     public void OnAnnouncedPortChanged() => _announcing.PortChanged();
 
+    /// <inheritdoc />
+    public void OnNetworkResumed() { _announcing.TryReannounce(); _book.RetryAllNow(Time.GetUtcNow()); _dialler.Wake(); }
+
     /// <summary>Addresses to dial (from a tracker, the DHT, a seeding torrent waking this swarm); returns how many were new.</summary>
     internal int AddPeers(IEnumerable<IPEndPoint> peers, PeerSource source)
     {

@@ -32,6 +32,9 @@ public sealed record TrackerClientOptions
     /// swap the resolver and record the connects).</summary>
     internal HostDialer Dialer { get; init; } = HostDialer.System;
 
+    /// <summary>The session's interface binding, if any: while its interface is down, announces are skipped.</summary>
+    internal Network.BoundNetwork? Bound { get; init; }
+
     /// <summary>The clock of the HTTP time limit, the UDP retransmissions and the age of a UDP connection id (a session
     /// passes its own).</summary>
     internal TimeProvider Time { get; init; } = TimeProvider.System;
