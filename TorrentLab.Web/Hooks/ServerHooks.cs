@@ -26,6 +26,14 @@ internal sealed class ServerHooks(TorrentManager torrents, ServerSettings settin
     private readonly Queue<string> _fetched = new(); // magnet links' info hashes whose metadata arrived, not added yet (guarded by _lock)
     private const int MaxFetched = 64; // adds in flight at once; an older note belongs to an add that failed
 
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, int> _raised = new(StringComparer.Ordinal);
+
+    /// <summary>How many events of <paramref name="kind"/> were raised (tests: a restart raises no completion).</summary>
+    internal int RaisedCount(string kind) => _raised.GetValueOrDefault(kind);
+
+    /// <summary>The state of the last state alert followed (tests: the alert was seen).</summary>
+    internal HandleState? LastFollowed { get; private set; }
+
     /// <summary>A torrent's id in the Transmission RPC (<c>TR_TORRENT_ID</c>), set by the RPC when it is made.</summary>
     public Func<ManagedTorrent, int>? TransmissionId { get; set; }
 
@@ -118,6 +126,12 @@ internal sealed class ServerHooks(TorrentManager torrents, ServerSettings settin
     {
         if (alert.Kind != TorrentAlertKind.StateChanged) return;
         var hash = alert.Torrent.Torrent.InfoHash.Hex;
+        try { FollowState(alert, torrent, hash); }
+        finally { LastFollowed = alert.State; }
+    }
+
+    private void FollowState(TorrentAlert alert, ManagedTorrent? torrent, string hash)
+    {
         bool completed;
         lock (_lock)
         {
@@ -136,6 +150,7 @@ internal sealed class ServerHooks(TorrentManager torrents, ServerSettings settin
     /// <summary>Queues the program of <paramref name="kind"/> (added, completed) when one is set and on, and the webhook.</summary>
     private void Raise(string kind, ManagedTorrent torrent, string? error)
     {
+        _raised.AddOrUpdate(kind, 1, (_, n) => n + 1);
         var now = settings.Current;
         var program = kind switch
         {
