@@ -89,6 +89,22 @@ public class HooksDownloadTests
     }
 
     [Fact]
+    public async Task AMagnetLink_IsToldAsAddedAndMetadata_ThenCompleted()
+    {
+        using var http = Listener();
+        await using var web = await WebTestServer.StartAsync(Ct, configure: o => WebTestServer.SwarmEngine(o) with { Webhook = http.Url + "/hook" },
+            peer: p => p with { ServeMetadata = true });
+        var magnet = $"magnet:?xt=urn:btih:{web.InfoHash}&dn=webtest&tr={Uri.EscapeDataString(web.Swarm.Tracker.HttpAnnounceUrl)}&x.pe={web.Swarm.EndPointOf(0)}";
+
+        using (var added = await web.Http.PostAsJsonAsync("/api/torrents/link", new { link = magnet }, Ct))
+            Assert.Equal(System.Net.HttpStatusCode.Created, added.StatusCode);
+        await WaitForEventAsync(http, "completed");
+
+        Assert.Equal(["added", "completed", "metadata"], Posted(http).Select(p => p.GetProperty("event").GetString()).Order());
+        Assert.All(Posted(http), p => Assert.Equal(web.InfoHash, p.GetProperty("hash").GetString()));
+    }
+
+    [Fact]
     public async Task QBittorrentsAutorun_SetThroughTheApi_IsReadBack_AndRunsOnCompletion()
     {
         using var done = new FakeHookProgram();
