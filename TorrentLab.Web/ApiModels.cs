@@ -211,6 +211,22 @@ public sealed record WebSettings(int? MaxActiveDownloads = null, bool? SeedAfter
     /// <summary>Delete a watched file once added, rather than rename it NAME.added.</summary>
     public bool? WatchDelete { get; init; }
 
+    /// <summary>The program run when a torrent is added: a command line split without a shell, qBittorrent's
+    /// placeholders (<c>%N</c>, <c>%D</c>...) replaced per argument ("" none); see docs/web.md, Hooks.</summary>
+    public string? OnAdded { get; init; }
+
+    /// <summary>Whether <see cref="OnAdded"/> runs.</summary>
+    public bool? OnAddedEnabled { get; init; }
+
+    /// <summary>The program run when a torrent completes, as <see cref="OnAdded"/> ("" none).</summary>
+    public string? OnComplete { get; init; }
+
+    /// <summary>Whether <see cref="OnComplete"/> runs.</summary>
+    public bool? OnCompleteEnabled { get; init; }
+
+    /// <summary>An http(s) URL sent a POST of JSON on every torrent's added, metadata, completed and error ("" none).</summary>
+    public string? Webhook { get; init; }
+
     /// <summary>The protocols port mapping speaks (<c>upnp</c>, <c>natpmp</c>, <c>pcp</c>; empty: the router is not
     /// asked to forward the peer port); set through the command line and saved.</summary>
     public IReadOnlyList<string>? PortMapping { get; init; }

@@ -57,6 +57,9 @@ internal sealed partial class ManagedTorrent
         }
     }
 
+    /// <summary>The name it shows: one given through qBittorrent's rename, else the .torrent's.</summary>
+    public string ShownName { get { lock (_lock) return _displayName ?? Torrent.Name; } }
+
     /// <summary>Gives it a name of its own to show (null: the .torrent's again); its files keep their names.</summary>
     public void SetDisplayName(string? name)
     {

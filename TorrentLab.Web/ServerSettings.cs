@@ -45,6 +45,12 @@ internal sealed class ServerSettings(WebServerOptions options)
         WatchFolder = options.WatchFolder ?? saved?.WatchFolder,
         WatchDelete = options.WatchDelete ?? saved?.WatchDelete,
         KeepFree = options.KeepFree ?? saved?.KeepFree ?? DiskGuard.DefaultKeepFree,
+        // serve --on-added and --on-complete set a program and turn it on; else as saved (none by default).
+        OnAdded = options.OnAdded ?? saved?.OnAdded,
+        OnAddedEnabled = options.OnAdded is not null || saved?.OnAddedEnabled == true,
+        OnComplete = options.OnComplete ?? saved?.OnComplete,
+        OnCompleteEnabled = options.OnComplete is not null || saved?.OnCompleteEnabled == true,
+        Webhook = options.Webhook ?? saved?.Webhook,
     };
 
     /// <summary>BEP 3: "Ports reserved for BitTorrent are typically 6881-6889".</summary>

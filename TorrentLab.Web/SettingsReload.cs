@@ -5,7 +5,7 @@ namespace TorrentLab.Web;
 /// <summary>Reloads the saved settings while the server runs (SIGHUP, <c>systemctl reload</c>), as transmission-daemon
 /// reloads its settings.json: edit the <c>settings</c> of <c>torrents.json</c>, then send the signal.</summary>
 /// <remarks>Live: the queue size, the seeding defaults, the blocklist (its source and switch; the list is read again
-/// from its source, as Transmission reads its blocklists again), the watch folder. At the next start: the peer port,
+/// from its source, as Transmission reads its blocklists again), the watch folder, the hooks. At the next start: the peer port,
 /// the DHT and its bootstrap nodes, the connection limit (the session is bound with them). The server writes the file
 /// from what it holds at each change and at stop, as Transmission does: send the signal right after an edit.</remarks>
 /// <param name="torrents">The list whose settings change.</param>
@@ -58,6 +58,7 @@ internal sealed class SettingsReload(TorrentManager torrents, TorrentListStore s
         }
         catch (WebApiException e) { lines.Add($"warning: reload: blocklist: {e.Message}; the list in force stays"); }
         lines.AddRange(torrents.Watch.Reload(saved));
+        lines.AddRange(torrents.Hooks.Reload(saved));
         foreach (var (name, changed) in new[]
         {
             ("peer port", saved.PeerPort is { } port && port != configuredPeerPort),

@@ -3,6 +3,7 @@ using TorrentLab.Client;
 using TorrentLab.Downloads;
 using TorrentLab.Metainfo;
 using TorrentLab.Storage;
+using TorrentLab.Web.Hooks;
 
 namespace TorrentLab.Web;
 
@@ -46,6 +47,7 @@ internal sealed partial class TorrentManager : IAsyncDisposable
         Watch = new ServerWatchFolder(this, options, _settings, Save);
         Shares = new TorrentShares(this, OptionsFor, Save);
         Adjust = new TorrentAdjustments(this, Save);
+        Hooks = new ServerHooks(this, _settings, Save, options.HookLimits, options.Clock, options.Log);
     }
 
     /// <summary>The peer port the command line named or an earlier run saved; null for the default (6881, which may fall
@@ -98,6 +100,7 @@ internal sealed partial class TorrentManager : IAsyncDisposable
         {
             var managed = Find(alert.Torrent.Torrent.InfoHash.Hex);
             managed?.Observe(); // a run began, began to seed or ended; payload moved (CompletedAt, LastActivity, run times)
+            Hooks.Follow(alert, managed); // completed, failed: the hooks' events
             if (alert.Kind != TorrentAlertKind.StateChanged) continue;
             if (alert.State is Client.TorrentState.Completed or Client.TorrentState.Failed && managed is not null)
             {
@@ -126,6 +129,9 @@ internal sealed partial class TorrentManager : IAsyncDisposable
 
     /// <summary>The folder watched for .torrent and .magnet files to add.</summary>
     public ServerWatchFolder Watch { get; }
+
+    /// <summary>The programs and the webhook run on a torrent's events.</summary>
+    public ServerHooks Hooks { get; }
 
     /// <summary>The categories and tags of the torrents.</summary>
     public TorrentLabels Labels { get; }
@@ -260,7 +266,12 @@ internal sealed partial class TorrentManager : IAsyncDisposable
     }
 
     /// <summary>Fetches a magnet link's metadata as one of the session's torrents: its peer id and port to the trackers, its DHT node.</summary>
-    public Task<MagnetTorrent> FetchMagnetAsync(string link, CancellationToken ct) => Session.FetchMagnetAsync(link, OptionsFor(), ct);
+    public async Task<MagnetTorrent> FetchMagnetAsync(string link, CancellationToken ct)
+    {
+        var magnet = await Session.FetchMagnetAsync(link, OptionsFor(), ct).ConfigureAwait(false);
+        Hooks.NoteMetadata(magnet.Torrent.InfoHash.Hex); // its add is told as added, then metadata
+        return magnet;
+    }
 
     /// <summary>The first half of an add: checks the torrent and, when it is to start or skip checking, its files, with
     /// its place in the save folder reserved meanwhile (an add of the same data elsewhere is refused). Several may run at
@@ -333,6 +344,7 @@ internal sealed partial class TorrentManager : IAsyncDisposable
         if (start) Queue.Enqueue(managed);
         Save();
         Queue.Pump();
+        Hooks.Added(managed);
         return managed;
     }
 
@@ -541,6 +553,7 @@ internal sealed partial class TorrentManager : IAsyncDisposable
             await Session.DisposeAsync().ConfigureAwait(false); // every run stopped, each ledger saved; then the port
             await _following.ConfigureAwait(false); // its alerts read to the end: no save is asked for after this
         }
+        await Hooks.DisposeAsync().ConfigureAwait(false); // hooks still waiting are dropped, running ones stopped
         Task saving;
         lock (_saveLock) saving = _saving;
         await saving.ConfigureAwait(false);

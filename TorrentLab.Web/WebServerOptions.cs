@@ -104,6 +104,19 @@ public sealed record WebServerOptions
     /// <summary>Delete a watched file once added (<c>--watch-delete</c>) rather than rename it; null: as saved.</summary>
     public bool? WatchDelete { get; init; }
 
+    /// <summary>The program run when a torrent is added (<c>--on-added</c>): a command line, split without a shell, with
+    /// qBittorrent's placeholders; turned on and saved. Null: as saved (none by default).</summary>
+    public string? OnAdded { get; init; }
+
+    /// <summary>The program run when a torrent completes (<c>--on-complete</c>), as <see cref="OnAdded"/>.</summary>
+    public string? OnComplete { get; init; }
+
+    /// <summary>An http(s) URL sent a POST of JSON on each torrent event (<c>--webhook</c>); saved. Null: as saved.</summary>
+    public string? Webhook { get; init; }
+
+    /// <summary>How many hooks run and wait at once, and for how long each may run (tests make them small).</summary>
+    internal Hooks.HookLimits HookLimits { get; init; } = Hooks.HookLimits.Default;
+
     /// <summary>Adjusts the session's settings (timeouts, peer scope) before it starts; tests use it.</summary>
     public Func<SessionSettings, SessionSettings>? ConfigureSession { get; init; }
 
@@ -144,6 +157,13 @@ public sealed record WebServerOptions
     /// <summary>Receives one line per notable server event (listening, torrent added, failures).</summary>
     public Action<string>? Log { get; init; }
 
+    /// <summary>Why a hook's command line (<c>--on-added</c>, <c>--on-complete</c>) cannot be split (a quote left
+    /// open, no program), or null when it can.</summary>
+    public static string? CommandLineProblem(string commandLine) => Hooks.HookCommandLine.Problem(commandLine);
+
+    /// <summary>Why a webhook's URL cannot be used (not an absolute http or https URL), or null when it can.</summary>
+    public static string? WebhookProblem(string url) => Hooks.ServerHooks.WebhookProblem(url);
+
     /// <summary>True when requests must carry the token: when asked, or when the host is not a loopback address.</summary>
     public bool RequiresToken => RequireToken || !IsLoopback(Host);
 
@@ -178,6 +198,9 @@ public sealed record WebServerOptions
             throw new ArgumentException($"--watch expects an existing folder, got '{watch}'");
         if (Blocklist is { } blocklist && !ServerBlocklist.IsSource(blocklist))
             throw new ArgumentException($"--blocklist expects an http(s) URL or the absolute path of a file, got '{blocklist}'");
+        foreach (var (option, line) in new[] { ("--on-added", OnAdded), ("--on-complete", OnComplete) })
+            if (line is not null && Hooks.HookCommandLine.Problem(line) is { } problem) throw new ArgumentException($"{option}: {problem}");
+        if (Webhook is { } webhook && Hooks.ServerHooks.WebhookProblem(webhook) is { } wrong) throw new ArgumentException($"--webhook: {wrong}");
         if (TransmissionWeb is { } web && !File.Exists(Path.Combine(web, "index.html")))
             throw new ArgumentException($"--transmission-web: expected Transmission's web client (an index.html) in {web}");
         if (RequiresToken && string.IsNullOrEmpty(Token))

@@ -85,6 +85,26 @@ internal static class ServeCommand
             },
         };
         command.Options.Add(keepFree);
+        // Hooks (docs/web.md, Hooks): a program run without a shell, qBittorrent's placeholders replaced per argument.
+        var onAdded = new Option<string?>("--on-added")
+        {
+            Description = "Program run when a torrent is added, e.g. '/usr/local/bin/added.sh \"%N\" %I': split with shell-like quoting but run "
+                + "without a shell; %N name, %D save path, %F content path, %I info hash... (saved; the remote APIs change it)",
+            HelpName = "PROGRAM",
+        }.Each(v => WebServerOptions.CommandLineProblem(v) is { } problem ? $"--on-added: {problem}" : null);
+        var onComplete = new Option<string?>("--on-complete")
+        {
+            Description = "Program run when a torrent completes, as --on-added (qBittorrent's autorun_program, Transmission's script-torrent-done)",
+            HelpName = "PROGRAM",
+        }.Each(v => WebServerOptions.CommandLineProblem(v) is { } problem ? $"--on-complete: {problem}" : null);
+        var webhook = new Option<string?>("--webhook")
+        {
+            Description = "http(s) URL sent a POST of JSON when a torrent is added, gets its metadata, completes or fails (saved)",
+            HelpName = "URL",
+        }.Each(v => WebServerOptions.WebhookProblem(v) is { } problem ? $"--webhook: {problem}" : null);
+        command.Options.Add(onAdded);
+        command.Options.Add(onComplete);
+        command.Options.Add(webhook);
         return command.WithAction(async (parse, ct) =>
         {
             // Under systemd: lines in the journal's form, and readiness, reloads and the stop told to NOTIFY_SOCKET.
@@ -120,6 +140,9 @@ internal static class ServeCommand
                 WatchFolder = parse.GetValue(watch) is { } folder ? Path.GetFullPath(folder) : null,
                 WatchDelete = parse.GetValue(watchDelete) ? true : null,
                 KeepFree = parse.GetValue(keepFree),
+                OnAdded = parse.GetValue(onAdded),
+                OnComplete = parse.GetValue(onComplete),
+                Webhook = parse.GetValue(webhook),
                 Blocklist = parse.GetValue(blocklist) is { } list ? (list.Contains("://", StringComparison.Ordinal) ? list : Path.GetFullPath(list)) : null,
                 Log = line => Console.Error.WriteLine(line),
             };

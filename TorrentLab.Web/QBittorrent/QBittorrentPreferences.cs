@@ -58,8 +58,29 @@ internal sealed class QBittorrentPreferences
         AsIs("announce_to_all_tiers", false, "the engine announces to the first tracker that answers (BEP 12)"),
         AsIs("announce_to_all_trackers", false, "the engine announces to the first tracker that answers (BEP 12)"),
         AsIs("anonymous_mode", false), AsIs("async_io_threads", 0L), AsIs("auto_delete_mode", 0L),
-        AsIs("auto_tmm_enabled", false), AsIs("autorun_enabled", false), AsIs("autorun_on_torrent_added_enabled", false),
-        AsIs("autorun_on_torrent_added_program", ""), AsIs("autorun_program", ""), AsIs("banned_IPs", ""),
+        AsIs("auto_tmm_enabled", false),
+        // "Run external program": one setting with serve --on-complete and --on-added and Transmission's scripts.
+        new("autorun_enabled", (p, _) => p._torrents.Settings.OnCompleteEnabled == true, (p, v, _) =>
+        {
+            var on = Flag(v, "autorun_enabled");
+            return () => p._torrents.Hooks.Set(onCompleteEnabled: on);
+        }),
+        new("autorun_on_torrent_added_enabled", (p, _) => p._torrents.Settings.OnAddedEnabled == true, (p, v, _) =>
+        {
+            var on = Flag(v, "autorun_on_torrent_added_enabled");
+            return () => p._torrents.Hooks.Set(onAddedEnabled: on);
+        }),
+        new("autorun_on_torrent_added_program", (p, _) => p._torrents.Settings.OnAdded ?? "", (p, v, _) =>
+        {
+            var line = CommandLine(v, "autorun_on_torrent_added_program");
+            return () => p._torrents.Hooks.Set(onAdded: line);
+        }),
+        new("autorun_program", (p, _) => p._torrents.Settings.OnComplete ?? "", (p, v, _) =>
+        {
+            var line = CommandLine(v, "autorun_program");
+            return () => p._torrents.Hooks.Set(onComplete: line);
+        }),
+        AsIs("banned_IPs", ""),
         AsIs("bittorrent_protocol", 0L, "TCP and uTP are both used (0)"), AsIs("block_peers_on_privileged_ports", false),
         AsIs("bypass_auth_subnet_whitelist", ""), AsIs("bypass_auth_subnet_whitelist_enabled", false),
         AsIs("bypass_local_auth", (p, _) => p._login.Open, "set where the server starts: without a token (on loopback) every request is let in"),
@@ -306,6 +327,14 @@ internal sealed class QBittorrentPreferences
         JsonValueKind.String when double.TryParse(value.GetString(), NumberStyles.Float, CultureInfo.InvariantCulture, out var d) && double.IsFinite(d) => d,
         _ => null,
     };
+
+    /// <summary>A program's command line ("" none), checked: it splits (quotes closed) and names a program.</summary>
+    private static string CommandLine(JsonElement value, string key)
+    {
+        var line = value.ValueKind == JsonValueKind.String ? value.GetString()! : throw new WebApiException(400, $"{key} must be a string");
+        if (line.Length > 0 && Hooks.HookCommandLine.Problem(line) is { } problem) throw new WebApiException(400, $"{key}: {problem}");
+        return line;
+    }
 
     private static bool Flag(JsonElement value, string key) =>
         ApiParameter.BoolOf(value) ?? throw new WebApiException(400, $"{key} must be true or false, got {value.GetRawText()}");

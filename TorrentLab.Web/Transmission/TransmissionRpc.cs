@@ -45,6 +45,7 @@ internal sealed partial class TransmissionRpc
         _ids = new TransmissionIds(torrents, options.Clock);
         SessionId = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(24));
         _session = new TransmissionSession(torrents, options, SessionId);
+        torrents.Hooks.TransmissionId = _ids.IdOf; // a script's TR_TORRENT_ID is the RPC's id
     }
 
     /// <summary>The session id this server hands out in its 409 answers (new at every start).</summary>

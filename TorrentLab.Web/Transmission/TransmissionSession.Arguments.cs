@@ -14,8 +14,7 @@ internal sealed partial class TransmissionSession
         "queue-stalled-minutes", "idle-seeding-limit", "idle-seeding-limit-enabled", "peer-port", "peer-port-random-on-start",
         "port-forwarding-enabled", "peer-limit-global", "peer-limit-per-torrent", "dht-enabled", "pex-enabled", "lpd-enabled",
         "utp-enabled", "encryption", "cache-size-mb", "incomplete-dir",
-        "incomplete-dir-enabled", "rename-partial-files", "script-torrent-added-enabled", "script-torrent-added-filename",
-        "script-torrent-done-enabled", "script-torrent-done-filename", "script-torrent-done-seeding-enabled",
+        "incomplete-dir-enabled", "rename-partial-files", "script-torrent-done-seeding-enabled",
         "script-torrent-done-seeding-filename", "trash-original-torrent-files", "default-trackers",
     ];
 
@@ -40,6 +39,10 @@ internal sealed partial class TransmissionSession
         Applies("start-added-torrents", "whether added torrents start"),
         Applies("blocklist-url", "the blocklist's http(s) URL or a file's absolute path on the server, read at once"),
         Applies("blocklist-enabled", "whether no peer in the blocklist's ranges is dialled or accepted"),
+        Applies("script-torrent-added-filename", "the script run when a torrent is added (its path; run without a shell, with the TR_* variables)"),
+        Applies("script-torrent-added-enabled", "whether it runs"),
+        Applies("script-torrent-done-filename", "the script run when a torrent completes (as the added one)"),
+        Applies("script-torrent-done-enabled", "whether it runs"),
         .. AsItIs.Select(key => Refuses(key, key switch
         {
             "download-dir" => "the server's downloads folder is set where it starts; a torrent's own folder inside it is torrent-add's download-dir or torrent-set-location",

@@ -21,7 +21,7 @@ internal sealed partial class TransmissionSession(TorrentManager torrents, WebSe
     private readonly DateTimeOffset _started = DateTimeOffset.UtcNow;
 
     /// <summary>rpc-spec 4.1.1: the session's settings, every key or those named in <c>fields</c>. Keys of features
-    /// TorrentLab lacks (incomplete folder, scripts) say they are off.</summary>
+    /// TorrentLab lacks (incomplete folder, the done-seeding script) say they are off.</summary>
     public void Write(JsonElement args, Utf8JsonWriter w)
     {
         var fields = TransmissionArguments.Strings(args, "fields")?.ToHashSet(StringComparer.Ordinal);
@@ -82,10 +82,12 @@ internal sealed partial class TransmissionSession(TorrentManager torrents, WebSe
         Text("incomplete-dir", torrents.Downloads);
         Bool("incomplete-dir-enabled", false);
         Bool("rename-partial-files", false);
-        Bool("script-torrent-added-enabled", false);
-        Text("script-torrent-added-filename", "");
-        Bool("script-torrent-done-enabled", false);
-        Text("script-torrent-done-filename", "");
+        // The hooks' programs (serve --on-added, --on-complete, qBittorrent's autorun_*): a script's path, or the
+        // command line when it has arguments.
+        Bool("script-torrent-added-enabled", settings.OnAddedEnabled == true);
+        Text("script-torrent-added-filename", ScriptName(settings.OnAdded));
+        Bool("script-torrent-done-enabled", settings.OnCompleteEnabled == true);
+        Text("script-torrent-done-filename", ScriptName(settings.OnComplete));
         Bool("script-torrent-done-seeding-enabled", false);
         Text("script-torrent-done-seeding-filename", "");
         Bool("trash-original-torrent-files", false);
@@ -151,6 +153,28 @@ internal sealed partial class TransmissionSession(TorrentManager torrents, WebSe
         double? seedRatio = limited == false ? 0 : ratio is { } r && (limited == true || torrents.Settings.SeedRatio is not null) ? r : null;
         if (queue is not null || seedRatio is not null) torrents.UpdateSettings(new WebSettings((int?)queue, SeedRatio: seedRatio));
         if (start is { } s) torrents.UpdateSettings(new WebSettings { StartAddedTorrents = s });
+        SetScripts(args);
+    }
+
+    /// <summary>A hook's command line as Transmission names a script: the path alone when it is one word.</summary>
+    private static string ScriptName(string? commandLine) =>
+        commandLine is null ? "" : Hooks.HookCommandLine.SingleWord(commandLine) ?? commandLine;
+
+    /// <summary>session-set's <c>script-torrent-added-*</c> and <c>script-torrent-done-*</c>: a script's path (run
+    /// as it is, no shell, with Transmission's TR_* variables) and whether it runs; one setting with qBittorrent's
+    /// autorun_* and serve's --on-added and --on-complete.</summary>
+    private void SetScripts(JsonElement args)
+    {
+        string? Script(string key) => TransmissionArguments.String(args, key) is { } path
+            ? path.Length == 0 ? "" : path == ScriptName(key.Contains("added", StringComparison.Ordinal) ? torrents.Settings.OnAdded : torrents.Settings.OnComplete)
+                ? null : Hooks.HookCommandLine.Quote(path) // the same name sent back keeps a command line with arguments
+            : null;
+        var added = Script("script-torrent-added-filename");
+        var done = Script("script-torrent-done-filename");
+        var addedOn = TransmissionArguments.Bool(args, "script-torrent-added-enabled");
+        var doneOn = TransmissionArguments.Bool(args, "script-torrent-done-enabled");
+        if (added is not null || done is not null || addedOn is not null || doneOn is not null)
+            torrents.Hooks.Set(onAdded: added, onAddedEnabled: addedOn, onComplete: done, onCompleteEnabled: doneOn);
     }
 
     /// <summary>rpc-spec 4.2: rates and counts now; the cumulative figures are those of the torrents in the list.</summary>

@@ -206,6 +206,12 @@ public sealed class TransmissionArgumentTableTests(TransmissionArgumentTableTest
             (new() { ["blocklist-url"] = "ftp://lists.example/level1" }, null), (new() { ["blocklist-url"] = "relative.p2p" }, null)],
         ["blocklist-enabled"] = [(new() { ["blocklist-enabled"] = true, ["blocklist-url"] = BlocklistFile }, s => Assert.True(s.GetProperty("blocklist-enabled").GetBoolean())),
             (new() { ["blocklist-enabled"] = false }, s => Assert.False(s.GetProperty("blocklist-enabled").GetBoolean()))],
+        ["script-torrent-done-filename"] = [(new() { ["script-torrent-done-filename"] = "/opt/my scripts/done.sh", ["script-torrent-done-enabled"] = true },
+            s => Assert.Equal("/opt/my scripts/done.sh", s.GetProperty("script-torrent-done-filename").GetString()))],
+        ["script-torrent-done-enabled"] = [(new() { ["script-torrent-done-enabled"] = true }, s => Assert.True(s.GetProperty("script-torrent-done-enabled").GetBoolean()))],
+        ["script-torrent-added-filename"] = [(new() { ["script-torrent-added-filename"] = "/opt/added.sh" },
+            s => Assert.Equal("/opt/added.sh", s.GetProperty("script-torrent-added-filename").GetString()))],
+        ["script-torrent-added-enabled"] = [(new() { ["script-torrent-added-enabled"] = true }, s => Assert.True(s.GetProperty("script-torrent-added-enabled").GetBoolean()))],
     };
 
     /// <summary>A blocklist of two ranges on this machine, for the blocklist-url rows.</summary>
