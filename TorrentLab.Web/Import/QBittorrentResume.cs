@@ -67,7 +67,7 @@ internal static class QBittorrentResume
         {
             Category = resume.Text("qBt-category") is { Length: > 0 } category ? category : null,
             Tags = resume.Texts("qBt-tags"),
-            Paused = resume.Integer("paused") == 1 && resume.Integer("auto_managed") == 0,
+            Paused = resume.Integer("paused") == 1 && (resume.Integer("auto_managed") ?? 0) == 0,
             Priorities = Priorities(resume, torrent, source),
             AddedAt = DateTimeOffset.FromUnixTimeSeconds(Math.Max(0, resume.Integer("added_time") ?? 0)),
             Have = have,
