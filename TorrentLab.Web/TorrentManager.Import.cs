@@ -27,6 +27,7 @@ internal sealed partial class TorrentManager
             Interlocked.Increment(ref _listVersion);
             Queue.ChangedLocked();
         }
+        managed.Seeding = entry.Seeding ?? SeedPolicy.Default;
         managed.LoadRemote(entry.Remote);
         Labels.Load(managed, entry.Category);
         if (entry.Running) Queue.Enqueue(managed);

@@ -131,6 +131,8 @@ public static class ClientImport
             UploadLimit = t.UploadLimit,
             Uploaded = t.Uploaded,
             Remote = t.Tags.Count == 0 ? null : new RemoteEntry(Tags: t.Tags),
+            // Both clients seed a finished torrent until stopped (their ratio limits are not taken): so does it here.
+            Seeding = new SeedPolicy(Seed: true),
         };
 
     private static ImportResult NotImported(string name, string why) => new(name, false, $"{name}: not imported: {why}");
@@ -146,6 +148,7 @@ public static class ClientImport
         if (t.UploadLimit is { } up) kept.Add($"upload limit {up} B/s");
         kept.Add(string.Create(CultureInfo.InvariantCulture, $"added {t.AddedAt:yyyy-MM-dd HH:mm}"));
         kept.Add(t.Paused ? "paused" : "started");
+        kept.Add("seeds when complete");
         var torrent = t.Torrent;
         var wanted = PieceSelection.For(torrent, t.Priorities);
         var done = wanted.WantedIn(report.Have, torrent).Pieces;
