@@ -1,7 +1,7 @@
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
-using TorrentLab.Web.Import;
+using TorrentLab.Web;
 
 namespace TorrentLab.Web;
 

@@ -2,7 +2,7 @@ using TorrentLab.Metainfo;
 
 namespace TorrentLab.Web;
 
-/// <summary>Torrents taken over from another client (<see cref="Import.ClientImport"/>): added as a saved entry is loaded.</summary>
+/// <summary>Torrents taken over from another client (<see cref="ClientImport"/>): added as a saved entry is loaded.</summary>
 internal sealed partial class TorrentManager
 {
     /// <summary>Adds a torrent whose place <see cref="ReservePlace"/> reserved and whose files are recorded in its resume

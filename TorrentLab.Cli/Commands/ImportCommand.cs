@@ -1,5 +1,5 @@
 using System.CommandLine;
-using TorrentLab.Web.Import;
+using TorrentLab.Web;
 
 namespace TorrentLab.Cli.Commands;
 

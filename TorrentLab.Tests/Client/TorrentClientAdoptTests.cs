@@ -1,6 +1,6 @@
 using TorrentLab.Client;
 using TorrentLab.Tests.Infrastructure;
-using TorrentLab.Web.Import;
+using TorrentLab.Web;
 using TorrentLab.Wire;
 
 namespace TorrentLab.Tests.Client;

@@ -3,7 +3,7 @@ using TorrentLab.Client;
 using TorrentLab.Metainfo;
 using TorrentLab.Pieces;
 
-namespace TorrentLab.Web.Import;
+namespace TorrentLab.Web;
 
 /// <summary>What became of one torrent of the imported folder.</summary>
 /// <param name="Name">The torrent's name (or the state file's, when it could not be read).</param>

@@ -2,7 +2,7 @@ using TorrentLab.Metainfo;
 using TorrentLab.Pieces;
 using TorrentLab.Wire;
 
-namespace TorrentLab.Web.Import;
+namespace TorrentLab.Web;
 
 /// <summary>The client whose state folder is imported.</summary>
 public enum ClientKind

@@ -3,7 +3,7 @@ using TorrentLab.Metainfo;
 using TorrentLab.Pieces;
 using TorrentLab.Wire;
 
-namespace TorrentLab.Web.Import;
+namespace TorrentLab.Web;
 
 /// <summary>Reads qBittorrent's state folder, <c>BT_backup</c>: a <c>HASH.torrent</c> and a <c>HASH.fastresume</c> per
 /// torrent. The fastresume is libtorrent's resume data (bencoded) with qBittorrent's keys beside it.</summary>

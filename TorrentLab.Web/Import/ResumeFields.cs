@@ -1,6 +1,6 @@
 using TorrentLab.Bencode;
 
-namespace TorrentLab.Web.Import;
+namespace TorrentLab.Web;
 
 /// <summary>Typed reads of a bencoded resume file's top-level dictionary: a key absent reads as null, a key of the wrong
 /// type is an <see cref="ImportException"/> naming the file and the key.</summary>

@@ -1,6 +1,6 @@
 using TorrentLab.Client;
 
-namespace TorrentLab.Web.Import;
+namespace TorrentLab.Web;
 
 /// <summary>Held by <c>torrentlab serve</c> while it runs, and by a command-line import while it writes: an exclusive
 /// lock on <c>&lt;downloads&gt;/.torrentlab/web/serve.lock</c>, so the two never write one list at once. The lock is

@@ -2,7 +2,7 @@ using TorrentLab.Metainfo;
 using TorrentLab.Pieces;
 using TorrentLab.Wire;
 
-namespace TorrentLab.Web.Import;
+namespace TorrentLab.Web;
 
 /// <summary>Reads Transmission's config folder: <c>torrents/NAME.torrent</c> and <c>resume/NAME.resume</c> (the same
 /// NAME: the info hash in 3.00 as Debian builds it, <c>name.16hex</c> in others), the resume file bencoded.</summary>

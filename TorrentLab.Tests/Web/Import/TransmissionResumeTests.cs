@@ -1,7 +1,7 @@
 using System.Text;
 using TorrentLab.Pieces;
 using TorrentLab.Tests.Infrastructure;
-using TorrentLab.Web.Import;
+using TorrentLab.Web;
 
 namespace TorrentLab.Tests.Web.Import;
 
