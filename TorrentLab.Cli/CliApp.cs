@@ -40,6 +40,7 @@ internal static class CliApp
         yield return DownloadCommand.Create(magnet: true);
         yield return DhtCommand.Create();
         yield return ServeCommand.Create();
+        yield return ImportCommand.Create();
         yield return SeedCommand.Create();
         yield return WhyCommand.Create();
         yield return PiecesCommand.Create();

@@ -334,3 +334,15 @@ public sealed record ShareRequest(string Path, IReadOnlyList<IReadOnlyList<strin
 /// <param name="TorrentUrl">Where its .torrent file is fetched: <c>/api/torrents/{infoHash}/torrent</c>.</param>
 /// <param name="Torrent">Its row in the list, seeding.</param>
 public sealed record ShareResult(string InfoHash, string MagnetLink, string TorrentUrl, TorrentSummary Torrent);
+
+/// <summary>Another client's state folder to import.</summary>
+/// <param name="Client"><c>qbittorrent</c> (its BT_backup folder) or <c>transmission</c> (its config folder).</param>
+/// <param name="Path">The folder, on the server's machine.</param>
+/// <param name="Recheck">Hash every piece, whatever the other client recorded.</param>
+public sealed record ImportRequest(string? Client, string? Path, bool? Recheck = null);
+
+/// <summary>What became of one imported torrent.</summary>
+public sealed record ImportLine(string Name, bool Imported, string Line);
+
+/// <summary>The answer of an import: a line per torrent and the summary.</summary>
+public sealed record ImportAnswer(ImportLine[] Torrents, string Summary);

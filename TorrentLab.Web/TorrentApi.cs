@@ -105,6 +105,7 @@ internal static class TorrentApi
         TorrentApiStream.Map(api, torrents);
         TorrentApiShares.Map(api, torrents, options);
         TorrentApiWhy.Map(api, torrents);
+        TorrentApiImport.Map(api, torrents, options);
         TorrentApiPieces.Map(api, torrents);
     }
 

@@ -35,6 +35,8 @@ namespace TorrentLab.Web;
 [JsonSerializable(typeof(MoveRequest))]
 [JsonSerializable(typeof(TrackersRequest))]
 [JsonSerializable(typeof(PeerRequest))]
+[JsonSerializable(typeof(ImportRequest))]
+[JsonSerializable(typeof(ImportAnswer))]
 [JsonSerializable(typeof(CategoryRequest))]
 [JsonSerializable(typeof(QueueRequest))]
 [JsonSerializable(typeof(string[]))]

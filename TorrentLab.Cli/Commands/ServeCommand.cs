@@ -178,6 +178,9 @@ internal static class ServeCommand
             // Made before the server loads its saved torrents: a restart's burst happens inside StartAsync, and a
             // settler made after it counted from the burst's end, never saw it, and never gave its memory back.
             using var settler = new HeapSettler(TimeProvider.System); // the memory of a start or restart, given back once idle
+            // One process per list: a second serve, or an import from the command line, is refused while this one runs.
+            using var listLock = TorrentLab.Web.ServeListLock.Take(options.Downloads)
+                ?? throw new TorrentLab.Web.ListInUseException($"the serve list of '{options.Downloads}' is in use by another torrentlab serve or import");
             var server = await WebServer.StartAsync(options, ct).ConfigureAwait(false);
             try
             {

@@ -47,6 +47,8 @@ public class OptionTableTests
         ["dht put"] = (["hello"], []),
         ["dht sample_infohashes"] = (["127.0.0.1:1"], []),
         ["serve"] = ([], []),
+        ["import qbittorrent"] = (["missing-folder"], []),
+        ["import transmission"] = (["missing-folder"], []),
         ["seed"] = (["x.torrent", "-d", "."], []),
         ["lab check"] = ([], ["--", "missing-program"]),
         ["lab class"] = (["missing-roster.txt"], []),

@@ -179,6 +179,16 @@ internal sealed class QBittorrentNox : IDisposable
         return null;
     }
 
+    /// <summary>Its API v2 at <c>/api/v2/</c>, for calls this class has no method for.</summary>
+    public HttpClient Api => _http;
+
+    /// <summary>Stops it cleanly (<c>POST /api/v2/app/shutdown</c>: it writes every fastresume) and waits for its exit.</summary>
+    public async Task ShutdownAsync(CancellationToken ct)
+    {
+        using (await _http.PostAsync("app/shutdown", null, ct)) { }
+        await _process.WaitForExitAsync(ct).WaitAsync(TimeSpan.FromSeconds(30), ct);
+    }
+
     public void Dispose()
     {
         _http.Dispose();

@@ -16,6 +16,9 @@ internal sealed record PieceVerifierOptions
 
     /// <summary>Receives the running total of bytes checked.</summary>
     public IProgress<long>? Progress { get; init; }
+
+    /// <summary>The pieces to hash; null for every piece. The others are not hashed and come back missing.</summary>
+    public Bitfield? Only { get; init; }
 }
 
 /// <summary>Re-hashes what is on disk and returns the pieces whose hashes match the torrent: SHA-1 (BEP 3), the
@@ -63,7 +66,7 @@ internal static class PieceVerifier
                 {
                     var start = (int)(layout.PieceOffset(i) - offset);
                     var pieceLength = torrent.GetPieceLength(i);
-                    if (!readable.Covers(start, pieceLength)) continue;
+                    if (!readable.Covers(start, pieceLength) || options.Only is { } only && !only[i]) continue;
                     good[i] = check.Check(i, buffer.AsSpan(start, pieceLength));
                 }
                 options.Progress?.Report(Interlocked.Add(ref checkedBytes, length));
