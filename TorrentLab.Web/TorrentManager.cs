@@ -40,6 +40,7 @@ internal sealed partial class TorrentManager : IAsyncDisposable
         Watch = new ServerWatchFolder(this, options, _settings, Save);
         Shares = new TorrentShares(this, OptionsFor, Save);
         Adjust = new TorrentAdjustments(this, Save);
+        SeedLimits = new ShareLimits(this, options.Log);
     }
 
     /// <summary>The peer port the command line named or an earlier run saved; null for the default (6881, which may fall
@@ -94,6 +95,7 @@ internal sealed partial class TorrentManager : IAsyncDisposable
             {
                 managed.Settle();
                 managed.NoteFailure();
+                if (alert.State == Client.TorrentState.Completed) SeedLimits.OnCompleted(managed);
             }
             Save();
             Queue.PumpSoon();
@@ -111,6 +113,9 @@ internal sealed partial class TorrentManager : IAsyncDisposable
 
     /// <summary>Changes to one torrent's own settings (trackers, peers, order, priorities, limits...), each saved.</summary>
     public TorrentAdjustments Adjust { get; }
+
+    /// <summary>The ratio, seeding time and idle limits, and what happens to a torrent that reaches one.</summary>
+    public ShareLimits SeedLimits { get; }
 
     /// <summary>Torrents made here of data below the downloads folder, and seeded.</summary>
     public TorrentShares Shares { get; }
