@@ -180,6 +180,14 @@ public sealed record AddByLinkRequest(string Link, bool? Start = null, string? F
 /// <param name="SeedMinutes">Default minutes after which seeding stops; null for none.</param>
 public sealed record WebSettings(int? MaxActiveDownloads = null, bool? SeedAfterDownload = null, double? SeedRatio = null, double? SeedMinutes = null)
 {
+    /// <summary>Default minutes without any upload after which seeding stops (qBittorrent's inactive seeding time,
+    /// Transmission's idle seeding limit); null for none, 0 in an update clears it.</summary>
+    public double? SeedIdleMinutes { get; init; }
+
+    /// <summary>What happens to a torrent that reaches a share limit: <c>pause</c> (it stays in the list, stopped),
+    /// <c>remove</c> (out of the list, its data kept) or <c>remove-data</c> (out of the list, its files deleted).</summary>
+    public string? SeedLimitAction { get; init; }
+
     /// <summary>The session's peer port (TCP and UDP); set through the command line, saved, and reused next start.</summary>
     public int? PeerPort { get; init; }
 

@@ -7,7 +7,8 @@ namespace TorrentLab.Web;
 /// <param name="Seed">Keep seeding after the download completes.</param>
 /// <param name="Ratio">Stop seeding once uploaded bytes reach this multiple of the torrent's size.</param>
 /// <param name="Minutes">Stop seeding after this many minutes.</param>
-public sealed record SeedPolicy(bool? Seed = null, double? Ratio = null, double? Minutes = null)
+/// <param name="IdleMinutes">Stop seeding once nothing was uploaded for this many minutes (0: no such limit).</param>
+public sealed record SeedPolicy(bool? Seed = null, double? Ratio = null, double? Minutes = null, double? IdleMinutes = null)
 {
     /// <summary>No limits of its own: the server's defaults (one instance for every such torrent).</summary>
     internal static SeedPolicy Default { get; } = new();
@@ -18,6 +19,7 @@ public sealed record SeedPolicy(bool? Seed = null, double? Ratio = null, double?
 internal sealed partial class ManagedTorrent
 {
     private long _uploadedBefore; // payload bytes uploaded before this server's start (the saved list's), the handle counts since
+    private (long Uploaded, long SecondsSeeding) _shareBase; // what it had uploaded and seeded when its run began (guarded by _lock)
     private long _queueTicket;
     private bool _ownPeerLimit;   // the handle's peer cap is the torrent's own, not the server's
 
@@ -51,6 +53,10 @@ internal sealed partial class ManagedTorrent
         get { lock (_lock) return _uploadedBefore + Handle.Uploaded; }
         init => _uploadedBefore = value;
     }
+
+    /// <summary>What it had uploaded and seeded when its current (or last) run began: its share limits count over every
+    /// run, and the engine counts from the run's start (<see cref="SeedingRun.Less"/>).</summary>
+    public (long Uploaded, long SecondsSeeding) ShareBase { get { lock (_lock) return _shareBase; } }
 
     /// <summary>Its place in the queue: smaller starts first (the order of the start requests).</summary>
     public long QueueTicket { get { lock (_lock) return _queueTicket; } }

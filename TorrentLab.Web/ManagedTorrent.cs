@@ -122,7 +122,7 @@ internal sealed partial class ManagedTorrent : ILogger
     /// <param name="seeding">Whether it seeds once complete, and until when.</param>
     /// <param name="configure">The server's adjustment of every torrent's options
     /// (<see cref="WebServerOptions.ConfigureDownload"/>), applied to the handle before its first run.</param>
-    public void Start((bool Seed, double? Ratio, TimeSpan? Time) seeding, Func<DownloadOptions, DownloadOptions>? configure)
+    public void Start(SeedingRun seeding, Func<DownloadOptions, DownloadOptions>? configure)
     {
         lock (_lock)
         {
@@ -148,8 +148,11 @@ internal sealed partial class ManagedTorrent : ILogger
             _step = Step.None;
             _wants = true;
             _stepError = null;
-            // Taken at once: the torrent does not run. Its other settings are the handle's already.
-            _ = Handle.SetSeedingAsync(seeding.Seed, seeding.Seed ? seeding.Ratio : null, seeding.Seed ? seeding.Time : null);
+            // Taken at once: the torrent does not run. Its other settings are the handle's already. Its share limits
+            // count over every run: what it uploaded and seeded so far is taken off them (ShareLimits.Plan).
+            _shareBase = (_uploadedBefore + Handle.Uploaded, _secondsSeeding);
+            seeding = seeding.Less(_shareBase, Torrent.PayloadLength);
+            _ = Handle.SetSeedingAsync(seeding.Seed, seeding.Ratio, seeding.Time, seeding.Idle);
             Handle.Start();
             ObserveLocked(StateLocked(), null, Handle.BytesDone, Handle.Uploaded); // the run's time counts from now
             Bump();

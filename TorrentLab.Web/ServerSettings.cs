@@ -51,6 +51,8 @@ internal sealed class ServerSettings(WebServerOptions options)
         OnComplete = options.OnComplete ?? saved?.OnComplete,
         OnCompleteEnabled = options.OnComplete is not null || saved?.OnCompleteEnabled == true,
         Webhook = options.Webhook ?? saved?.Webhook,
+        SeedIdleMinutes = saved?.SeedIdleMinutes,
+        SeedLimitAction = saved?.SeedLimitAction ?? ShareLimits.Pause,
     };
 
     /// <summary>BEP 3: "Ports reserved for BitTorrent are typically 6881-6889".</summary>
@@ -61,11 +63,15 @@ internal sealed class ServerSettings(WebServerOptions options)
     public void Update(WebSettings update)
     {
         if (update.MaxActiveDownloads is < 1 or > 1000) throw new WebApiException(400, $"maxActiveDownloads must be 1..1000, got {update.MaxActiveDownloads}");
-        CheckSeedLimits(update.SeedRatio, update.SeedMinutes);
+        CheckSeedLimits(update.SeedRatio, update.SeedMinutes, update.SeedIdleMinutes);
         if (update.KeepFree is < 0) throw new WebApiException(400, $"keepFree must be 0 (off) or a number of bytes, got {update.KeepFree}");
+        if (update.SeedLimitAction is { } action && !ShareLimits.Actions.Contains(action))
+            throw new WebApiException(400, $"seedLimitAction must be one of {string.Join(", ", ShareLimits.Actions)}, got '{UntrustedText.Clean(action, 20)}'");
         Change(settings => settings with
         {
             KeepFree = update.KeepFree ?? settings.KeepFree,
+            SeedIdleMinutes = update.SeedIdleMinutes is { } idle ? (idle == 0 ? null : idle) : settings.SeedIdleMinutes,
+            SeedLimitAction = update.SeedLimitAction ?? settings.SeedLimitAction,
             MaxActiveDownloads = update.MaxActiveDownloads ?? settings.MaxActiveDownloads,
             SeedAfterDownload = update.SeedAfterDownload ?? settings.SeedAfterDownload,
             SeedRatio = update.SeedRatio is { } ratio ? (ratio == 0 ? null : ratio) : settings.SeedRatio,
@@ -75,8 +81,10 @@ internal sealed class ServerSettings(WebServerOptions options)
     }
 
     /// <exception cref="WebApiException">400: a ratio or a time that is negative, not a number, or too long.</exception>
-    public static void CheckSeedLimits(double? ratio, double? minutes)
+    public static void CheckSeedLimits(double? ratio, double? minutes, double? idleMinutes = null)
     {
+        if (idleMinutes is { } i && (i < 0 || !double.IsFinite(i) || i > TimeSpan.MaxValue.TotalMinutes / 2))
+            throw new WebApiException(400, $"seed idle minutes must be 0 or more, got {i}");
         if (ratio is { } r && (r < 0 || !double.IsFinite(r))) throw new WebApiException(400, $"a seed ratio must be 0 or more, got {r}");
         if (minutes is { } m && (m < 0 || !double.IsFinite(m) || m > TimeSpan.MaxValue.TotalMinutes / 2))
             throw new WebApiException(400, $"seed minutes must be 0 or more, got {m}");

@@ -134,13 +134,15 @@ internal sealed class TorrentAdjustments(TorrentManager torrents, Action save)
         save();
     }
 
-    /// <summary>Sets a torrent's own seeding limits (null fields take the defaults); they apply from its next run.</summary>
+    /// <summary>Sets a torrent's own seeding limits (null fields take the defaults) and saves the list; a running
+    /// torrent takes them at once, its peers kept (<see cref="ShareLimits.ApplyAsync"/>).</summary>
     /// <exception cref="WebApiException">400: a value out of range.</exception>
-    public void SetSeeding(ManagedTorrent torrent, SeedPolicy policy)
+    public async Task SetSeedingAsync(ManagedTorrent torrent, SeedPolicy policy)
     {
-        ServerSettings.CheckSeedLimits(policy.Ratio, policy.Minutes);
+        ServerSettings.CheckSeedLimits(policy.Ratio, policy.Minutes, policy.IdleMinutes);
         torrent.Seeding = policy;
         save();
+        await torrents.SeedLimits.ApplyAsync(torrent).ConfigureAwait(false);
     }
 
     /// <summary>Announces to the torrent's trackers now (Transmission's <c>torrent-reannounce</c>, qBittorrent's

@@ -64,13 +64,13 @@ internal static class TorrentApiParity
             .WithSummary("The volumes downloads write to, as the disk guard last read them: free and total bytes, the bytes kept free, and whether their downloads wait")
             .Responds(200, "The volumes", typeof(VolumeSpace[]));
 
-        api.MapPut("/torrents/{infoHash}/seeding", ([Description(TorrentApi.HashDescription)] string infoHash, SeedPolicy body) =>
+        api.MapPut("/torrents/{infoHash}/seeding", async ([Description(TorrentApi.HashDescription)] string infoHash, SeedPolicy body) =>
             {
                 var torrent = torrents.Get(infoHash);
-                torrents.Adjust.SetSeeding(torrent, body);
+                await torrents.Adjust.SetSeedingAsync(torrent, body).ConfigureAwait(false);
                 return Results.Json(torrent.Summary(), WebJsonContext.Default.TorrentSummary);
             })
-            .WithName("SetSeeding").WithSummary("Set the torrent's own seeding limits (null fields take the server's defaults); they apply from its next start")
+            .WithName("SetSeeding").WithSummary("Set the torrent's own seeding limits (null fields take the server's defaults; 0 is no limit); a running torrent takes them at once")
             .DescribesBody("The limits")
             .Responds(200, "The torrent", typeof(TorrentSummary)).Responds(400, "A value out of range", typeof(ApiError)).RespondsNotFound()
             .Responds(415, "Another content type than application/json", typeof(ApiError));

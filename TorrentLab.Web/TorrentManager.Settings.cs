@@ -12,10 +12,14 @@ internal sealed partial class TorrentManager
     /// <exception cref="WebApiException">400: a value out of range.</exception>
     public WebSettings UpdateSettings(WebSettings update)
     {
+        var before = Settings;
         _settings.Update(update);
         Save();
         Queue.Pump();
-        return Settings;
+        var now = Settings;
+        if ((now.SeedAfterDownload, now.SeedRatio, now.SeedMinutes, now.SeedIdleMinutes) != (before.SeedAfterDownload, before.SeedRatio, before.SeedMinutes, before.SeedIdleMinutes))
+            foreach (var torrent in All.Where(t => t.IsRunning)) _ = SeedLimits.ApplyAsync(torrent); // new defaults reach running torrents, peers kept
+        return now;
     }
 
     /// <summary>Reads the saved settings again and applies what can change live (<see cref="SettingsReload"/>).</summary>

@@ -48,6 +48,7 @@ internal sealed partial class TorrentManager : IAsyncDisposable
         Shares = new TorrentShares(this, OptionsFor, Save);
         Adjust = new TorrentAdjustments(this, Save);
         Hooks = new ServerHooks(this, _settings, Save, options.HookLimits, options.Clock, options.Log);
+        SeedLimits = new ShareLimits(this, options.Log);
     }
 
     /// <summary>The peer port the command line named or an earlier run saved; null for the default (6881, which may fall
@@ -106,6 +107,7 @@ internal sealed partial class TorrentManager : IAsyncDisposable
             {
                 managed.Settle();
                 managed.NoteFailure();
+                if (alert.State == Client.TorrentState.Completed) SeedLimits.OnCompleted(managed);
             }
             Save();
             Queue.PumpSoon();
@@ -123,6 +125,9 @@ internal sealed partial class TorrentManager : IAsyncDisposable
 
     /// <summary>Changes to one torrent's own settings (trackers, peers, order, priorities, limits...), each saved.</summary>
     public TorrentAdjustments Adjust { get; }
+
+    /// <summary>The ratio, seeding time and idle limits, and what happens to a torrent that reaches one.</summary>
+    public ShareLimits SeedLimits { get; }
 
     /// <summary>Torrents made here of data below the downloads folder, and seeded.</summary>
     public TorrentShares Shares { get; }

@@ -107,17 +107,10 @@ internal sealed class TorrentQueue
         lock (_lock) _closing = true;
     }
 
-    /// <summary>The torrent's own seeding limits over the defaults; only the swarm engine seeds (the single-peer path
-    /// downloads only).</summary>
-    public (bool Seed, double? Ratio, TimeSpan? Time) SeedFor(ManagedTorrent torrent)
-    {
-        var defaults = _settings.Current;
-        var policy = torrent.Seeding;
-        var seed = (policy.Seed ?? defaults.SeedAfterDownload ?? false) && TorrentClient.EngineFor(_options()) == DownloadEngine.Swarm;
-        var ratio = policy.Ratio ?? defaults.SeedRatio;
-        var minutes = policy.Minutes ?? defaults.SeedMinutes;
-        return (seed, ratio is > 0 ? ratio : null, minutes is > 0 ? TimeSpan.FromMinutes(minutes.Value) : null);
-    }
+    /// <summary>The seeding its next run does: the torrent's own limits over the defaults (<see cref="ShareLimits.Plan"/>);
+    /// only the swarm engine seeds (the single-peer path downloads only).</summary>
+    public SeedingRun SeedFor(ManagedTorrent torrent) =>
+        ShareLimits.Plan(torrent, _settings.Current, TorrentClient.EngineFor(_options()) == DownloadEngine.Swarm);
 
     /// <summary>Moves torrents in the queue order (the order in which waiting downloads start); the others keep theirs.</summary>
     public void Move(IReadOnlyList<ManagedTorrent> moved, QueueMove move) => Reorder(order =>

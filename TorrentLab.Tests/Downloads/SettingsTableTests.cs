@@ -86,6 +86,7 @@ public class SettingsTableTests
         ["DownloadOptions.SeedAfterDownload"] = [P<SeedingTorrentTests>(nameof(SeedingTorrentTests.DownloadThenSeed_LetsItsSwarmAndFilesGoOnceThePeerLeaves_AndSeedsAgainOnDemand))],
         ["DownloadOptions.SuperSeed"] = [P<SuperSeedTests>(nameof(SuperSeedTests.SuperSeeder_SaysHaveNoneThenRevealsADifferentPieceToEachPeer))],
         ["DownloadOptions.SeedRatio"] = [P<SettingsTableTests>(nameof(SeedRatio_Zero_EndsTheRunOnceTheDownloadIsComplete))],
+        ["DownloadOptions.SeedIdleTime"] = [P<SeedingTorrentIdleTests>(nameof(SeedingTorrentIdleTests.IdleLimit_AnUploadStartsItAgain_ThenItEndsTheSeedingThatLongAfterTheLastUpload))],
         ["DownloadOptions.SeedTime"] = [P<TorrentLab.Tests.Web.TorrentApiParityTests>(nameof(TorrentLab.Tests.Web.TorrentApiParityTests.Seeding_DefaultOnWithATimeLimit_SeedsAfterCompletionThenStops))],
         ["DownloadOptions.DownloadLimit"] = [P<SwarmRateLimitTests>(nameof(SwarmRateLimitTests.RunAsync_DownloadLimitOnAClockThatMovesOnlyWhenTold_TakesWhatTheBucketEarnsEachStepAndNoMore))],
         ["DownloadOptions.UploadLimit"] = [P<TorrentSwarmTimerSimulatedTests>(nameof(TorrentSwarmTimerSimulatedTests.ChokingRound_AnUploadCapNotFilled_OpensASlotForAWaitingPeerAtTheSlotRuleNextRound_WithinTenSeconds))],
@@ -179,6 +180,7 @@ public class SettingsTableTests
         { "SeedRatio", o => o with { SeedRatio = -0.5 } },
         { "SeedRatio", o => o with { SeedRatio = double.NaN } },
         { "SeedTime", o => o with { SeedTime = TimeSpan.FromSeconds(-1) } },
+        { "SeedIdleTime", o => o with { SeedIdleTime = TimeSpan.FromSeconds(-1) } },
         { "ExtraPeers", o => o with { ExtraPeers = [null!] } },
     };
 

@@ -32,6 +32,7 @@ internal sealed class QBittorrentAdd
         Applies("dlLimit", "its download limit in bytes/s (0 or -1: none)"),
         Applies("ratioLimit", "the ratio at which it stops seeding (-2 the default, -1 none, 0 it does not seed)"),
         Applies("seedingTimeLimit", "minutes it seeds once complete (-2 the default, -1 no limit, 0 it does not seed)"),
+        Applies("inactiveSeedingTimeLimit", "minutes without an upload after which it stops seeding (-2 the default, -1 no limit, 0 it does not seed)"),
         Applies("sequentialDownload", "pieces in order, lowest first"),
         Applies("addToTopOfQueue", "first in the queue"),
         Applies("tags", "its tags, separated by commas (created when new)"),
@@ -45,7 +46,6 @@ internal sealed class QBittorrentAdd
         Refuses("useDownloadPath", "incomplete torrents are not kept elsewhere: only false is taken"),
         Refuses("autoTMM", "automatic torrent management is not supported (a torrent stays in the folder it was given; a category has no save path of its own): only false is taken"),
         Refuses("useAutoTMM", "as autoTMM (the name @ctrl/qbittorrent sends, false unless asked): only false is taken"),
-        Refuses("inactiveSeedingTimeLimit", "seeding does not stop by idleness here: only -2 (the default, which is off) is taken"),
     ]);
 
     /// <summary>Torrents of one add request whose files are checked at the same time.</summary>
@@ -206,22 +206,27 @@ internal sealed class QBittorrentAdd
         Only(input, "stopCondition", "None");
         Only(input, "firstLastPiecePrio", "false");
         Only(input, "useDownloadPath", "false");
-        Only(input, "inactiveSeedingTimeLimit", "-2");
         // qBittorrent answers "Ok." to autoTMM true and saves where the category saves; here no category saves anywhere of
         // its own and torrents/info's auto_tmm is always false, so true is refused rather than taken and not applied.
         Only(input, "autoTMM", "false");
         Only(input, "useAutoTMM", "false");
-        var ratio = Number(input, "ratioLimit");
-        var minutes = Number(input, "seedingTimeLimit");
-        SeedPolicy? seeding = null;
-        if (ratio is not (null or -2) || minutes is not (null or -2))
-        {
-            // qBittorrent: -2 the defaults, -1 no limit, 0 the limit is reached at once (it does not seed).
-            seeding = ratio == 0 || minutes == 0 ? new SeedPolicy(Seed: false)
-                : new SeedPolicy(Ratio: ratio switch { null or -2 => null, -1 => 0, var r => r }, Minutes: minutes switch { null or -2 => null, -1 => 0, var m => m });
-        }
+        var seeding = ShareLimits(input);
         return new AddSettings(Bytes(input, "dlLimit"), Bytes(input, "upLimit"), seeding, input.Flag("sequentialDownload"), input.Flag("addToTopOfQueue"),
             tags, rename);
+    }
+
+    /// <summary>The share limits of a torrents/add or torrents/setShareLimits (<c>ratioLimit</c>, <c>seedingTimeLimit</c>,
+    /// <c>inactiveSeedingTimeLimit</c>) as a torrent's own policy, or null when each is -2 or absent (the defaults).
+    /// qBittorrent: -2 the default, -1 no limit, 0 the limit is reached at once (it does not seed).</summary>
+    internal static SeedPolicy? ShareLimits(QBittorrentInput input)
+    {
+        var ratio = Number(input, "ratioLimit");
+        var minutes = Number(input, "seedingTimeLimit");
+        var idle = Number(input, "inactiveSeedingTimeLimit");
+        if (ratio is null or -2 && minutes is null or -2 && idle is null or -2) return null;
+        if (ratio == 0 || minutes == 0 || idle == 0) return new SeedPolicy(Seed: false);
+        static double? Own(double? limit) => limit switch { null or -2 => null, -1 => 0, var l => l };
+        return new SeedPolicy(Ratio: Own(ratio), Minutes: Own(minutes), IdleMinutes: Own(idle));
     }
 
     /// <summary>A share limit as torrents/add and torrents/setShareLimits take it: -2 the default, -1 none, else 0 or
@@ -247,7 +252,7 @@ internal sealed class QBittorrentAdd
     {
         if (settings.Download is { } down) _torrents.Adjust.SetLimit(added.DownloadLimit, down);
         if (settings.Upload is { } up) _torrents.Adjust.SetLimit(added.UploadLimit, up);
-        if (settings.Seeding is { } seeding) _torrents.Adjust.SetSeeding(added, seeding);
+        if (settings.Seeding is { } seeding) await _torrents.Adjust.SetSeedingAsync(added, seeding).ConfigureAwait(false);
         if (settings.Sequential) await _torrents.Adjust.SetRunOptionsAsync(added, sequential: true, maxPeers: null, ct).ConfigureAwait(false);
         if (settings.Top) _torrents.Queue.Move([added], QueueMove.Top);
         if (settings.Tags.Count > 0) _torrents.Labels.AddTags(added, settings.Tags);

@@ -135,23 +135,14 @@ internal sealed partial class QBittorrentApi
     }
 
     /// <summary>torrents/setShareLimits: <c>ratioLimit</c> and <c>seedingTimeLimit</c> (minutes), both required as in
-    /// qBittorrent 4.5: -2 the defaults, -1 no limit, 0 it stops seeding at once; <c>inactiveSeedingTimeLimit</c> only
-    /// -2 (no idle limit here).</summary>
+    /// qBittorrent 4.5, and <c>inactiveSeedingTimeLimit</c> (minutes without an upload; optional, as qBittorrent 4.6
+    /// added it): -2 the defaults, -1 no limit, 0 it stops seeding at once. A running torrent takes them at once.</summary>
     private Task SetShareLimitsAsync(HttpContext context, QBittorrentInput input)
     {
         if (input["ratioLimit"] is null || input["seedingTimeLimit"] is null)
             throw new WebApiException(400, "give 'ratioLimit' and 'seedingTimeLimit' (-2 the defaults, -1 no limit)");
-        if (input["inactiveSeedingTimeLimit"] is { } idle && idle.Trim() is not ("-2" or "-1"))
-            throw new WebApiException(400, $"inactiveSeedingTimeLimit '{UntrustedText.Clean(idle, 20)}': seeding does not stop by idleness here: only -2 or -1 is taken");
-        var ratio = QBittorrentAdd.Number(input, "ratioLimit");
-        var minutes = QBittorrentAdd.Number(input, "seedingTimeLimit");
-        var policy = ratio == 0 || minutes == 0 ? new SeedPolicy(Seed: false)
-            : new SeedPolicy(Ratio: ratio switch { null or -2 => null, -1 => 0, var r => r }, Minutes: minutes switch { null or -2 => null, -1 => 0, var m => m });
-        return ForEachAsync(context, input, t =>
-        {
-            _torrents.Adjust.SetSeeding(t, policy);
-            return Task.CompletedTask;
-        });
+        var policy = QBittorrentAdd.ShareLimits(input) ?? SeedPolicy.Default;
+        return ForEachAsync(context, input, t => _torrents.Adjust.SetSeedingAsync(t, policy));
     }
 
     /// <summary>torrents/setAutoManagement: only <c>enable=false</c>: automatic management would save each torrent where

@@ -124,8 +124,13 @@ internal sealed class QBittorrentPreferences
         AsIs("max_concurrent_http_announces", 0L),
         AsIs("max_connec", (p, _) => (long)(p._torrents.Settings.MaxConnections ?? -1), "set where the server starts (serve --max-peers)"),
         AsIs("max_connec_per_torrent", (p, _) => (long)p._options.MaxPeers, "a torrent's own limit is Transmission's peer-limit; the default is fixed"),
+        new("max_inactive_seeding_time", (p, _) => p._torrents.Settings.SeedIdleMinutes is double i && i > 0 ? (long)i : -1L,
+            (p, v, all) => p.SeedLimit(v, all, "max_inactive_seeding_time")),
+        new("max_inactive_seeding_time_enabled", (p, _) => p._torrents.Settings.SeedIdleMinutes is > 0,
+            (p, v, all) => p.SeedLimitEnabled(v, all, "max_inactive_seeding_time_enabled")),
         new("max_ratio", (p, _) => p._torrents.Settings.SeedRatio is double r && r > 0 ? r : -1.0, (p, v, all) => p.SeedLimit(v, all, "max_ratio")),
-        AsIs("max_ratio_act", 0L, "a torrent that reaches a limit stops seeding (0, paused)"),
+        new("max_ratio_act", (p, _) => p._torrents.Settings.SeedLimitAction switch { ShareLimits.Remove => 1L, ShareLimits.RemoveData => 3L, _ => 0L },
+            (p, v, _) => p.SeedLimitAction(v)),
         new("max_ratio_enabled", (p, _) => p._torrents.Settings.SeedRatio is > 0, (p, v, all) => p.SeedLimitEnabled(v, all, "max_ratio_enabled")),
         new("max_seeding_time", (p, _) => p._torrents.Settings.SeedMinutes is double m && m > 0 ? (long)m : -1L, (p, v, all) => p.SeedLimit(v, all, "max_seeding_time")),
         new("max_seeding_time_enabled", (p, _) => p._torrents.Settings.SeedMinutes is > 0, (p, v, all) => p.SeedLimitEnabled(v, all, "max_seeding_time_enabled")),
@@ -377,10 +382,11 @@ internal sealed class QBittorrentPreferences
         };
     }
 
-    /// <summary>max_ratio (-1 none, else the ratio at which seeding stops) and max_seeding_time (minutes, -1 none),
-    /// the server's defaults. A limit of 0 means "do not seed" in qBittorrent, which the default cannot say (0 there is
-    /// no limit): start the server without --seed instead, or give torrents their own (torrents/setShareLimits). The
-    /// default is kept only while it is on: with its <c>_enabled</c> false in the same request, only -1 is taken.</summary>
+    /// <summary>max_ratio (-1 none, else the ratio at which seeding stops), max_seeding_time and
+    /// max_inactive_seeding_time (minutes, -1 none), the server's defaults. A limit of 0 means "do not seed" in
+    /// qBittorrent, which the default cannot say (0 there is no limit): start the server without --seed instead, or
+    /// give torrents their own (torrents/setShareLimits). The default is kept only while it is on: with its
+    /// <c>_enabled</c> false in the same request, only -1 is taken.</summary>
     private Action SeedLimit(JsonElement value, JsonElement request, string key)
     {
         var n = NumberOf(value) ?? throw new WebApiException(400, $"{key} must be a number, got {UntrustedText.Clean(value.GetRawText(), 40)}");
@@ -389,20 +395,50 @@ internal sealed class QBittorrentPreferences
         if (n > 0 && request.TryGetProperty(key + "_enabled", out var enabled) && ApiParameter.BoolOf(enabled) == false)
             throw new WebApiException(400, $"{key} {n} with {key}_enabled false: no default limit is kept while it is off here; give {key} -1 or leave it out");
         var limit = n < 0 ? 0 : n; // 0: none, in the server's settings
-        return () => _torrents.UpdateSettings(key == "max_ratio" ? new WebSettings(SeedRatio: limit) : new WebSettings(SeedMinutes: limit));
+        return () => _torrents.UpdateSettings(DefaultLimit(key, limit));
     }
 
-    /// <summary>max_ratio_enabled and max_seeding_time_enabled: false removes the default limit; true keeps the one set,
-    /// or takes the one max_ratio (max_seeding_time) gives in the same request.</summary>
+    /// <summary>max_ratio_enabled, max_seeding_time_enabled and max_inactive_seeding_time_enabled: false removes the
+    /// default limit; true keeps the one set, or takes the one the limit's key gives in the same request.</summary>
     private Action SeedLimitEnabled(JsonElement value, JsonElement request, string key)
     {
         var on = Flag(value, key);
         var limitKey = key[..^"_enabled".Length];
-        var ratio = limitKey == "max_ratio";
         var given = request.TryGetProperty(limitKey, out var v) ? NumberOf(v) : null;
-        if (on && given is not > 0 && (ratio ? _torrents.Settings.SeedRatio : _torrents.Settings.SeedMinutes) is not > 0)
+        var current = limitKey switch
+        {
+            "max_ratio" => _torrents.Settings.SeedRatio,
+            "max_seeding_time" => _torrents.Settings.SeedMinutes,
+            _ => _torrents.Settings.SeedIdleMinutes,
+        };
+        if (on && given is not > 0 && current is not > 0)
             throw new WebApiException(400, $"{key} true needs a limit: give {limitKey} (more than 0) in the same request");
-        if (on || given is > 0) return () => { }; // the limit in force, or the one max_ratio sets
-        return () => _torrents.UpdateSettings(ratio ? new WebSettings(SeedRatio: 0) : new WebSettings(SeedMinutes: 0));
+        if (on || given is > 0) return () => { }; // the limit in force, or the one the limit's key sets
+        return () => _torrents.UpdateSettings(DefaultLimit(limitKey, 0));
+    }
+
+    /// <summary>The settings update that makes <paramref name="limit"/> (0: none) the default of a max_* key.</summary>
+    private static WebSettings DefaultLimit(string key, double limit) => key switch
+    {
+        "max_ratio" => new WebSettings(SeedRatio: limit),
+        "max_seeding_time" => new WebSettings(SeedMinutes: limit),
+        _ => new WebSettings { SeedIdleMinutes = limit },
+    };
+
+    /// <summary>max_ratio_act: what happens to a torrent that reaches a share limit: 0 it is paused (stopped, kept in the
+    /// list), 1 removed, 3 removed with its files. 2 (super-seeding from then on) is refused: a torrent here stops
+    /// seeding at its limit, it does not seed on in another mode.</summary>
+    private Action SeedLimitAction(JsonElement value)
+    {
+        var n = NumberOf(value);
+        var action = n switch
+        {
+            0 => ShareLimits.Pause,
+            1 => ShareLimits.Remove,
+            3 => ShareLimits.RemoveData,
+            2 => throw new WebApiException(400, "max_ratio_act 2 (enable super seeding) is not supported: a torrent stops seeding at its share limit here; give 0 (pause), 1 (remove) or 3 (remove with its files)"),
+            _ => throw new WebApiException(400, $"max_ratio_act must be 0 (pause), 1 (remove) or 3 (remove with its files), got {UntrustedText.Clean(value.GetRawText(), 20)}"),
+        };
+        return () => _torrents.UpdateSettings(new WebSettings { SeedLimitAction = action });
     }
 }

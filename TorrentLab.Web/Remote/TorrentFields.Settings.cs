@@ -41,12 +41,19 @@ internal static partial class TorrentFields
             : v.Torrent.Seeding.Ratio ?? v.Source.Torrents.Settings.SeedRatio ?? 0),
         new(WithVersion, null, "seedRatioMode", null, v => v.Torrent.Seeding is { Seed: false, Ratio: null } ? 1
             : v.Torrent.Seeding.Ratio switch { null => 0, 0 => 2, _ => 1 }),
-        new(WithVersion, null, "seedIdleLimit", null, _ => 0),
-        new(WithVersion, null, "seedIdleMode", null, _ => 0),
+        // Idle (inactive) seeding: minutes without an upload. Transmission: its own limit while it has one, else the
+        // session's (30 when the session has none, Transmission's default); its mode as the ratio's.
+        new(WithVersion, null, "seedIdleLimit", null, v => (long)(v.Torrent.Seeding.IdleMinutes is > 0 and var own ? own
+            : v.Source.Torrents.Settings.SeedIdleMinutes ?? TransmissionSession.DefaultIdleMinutes)),
+        new(WithVersion, null, "seedIdleMode", null, v => v.Torrent.Seeding.IdleMinutes switch { null => 0, 0 => 2, _ => 1 }),
         new(WithVersion, null, null, "max_ratio", v => v.Torrent.Seeding is { Seed: false } ? 0
             : (v.Torrent.Seeding.Ratio ?? v.Source.Torrents.Settings.SeedRatio) is double ratio && ratio > 0 ? ratio : -1),
         new(WithVersion, null, null, "max_seeding_time", v => v.Torrent.Seeding is { Seed: false } ? 0
             : (v.Torrent.Seeding.Minutes ?? v.Source.Torrents.Settings.SeedMinutes) is double minutes && minutes > 0 ? (long)minutes : -1),
+        new(WithVersion, null, null, "max_inactive_seeding_time", v => v.Torrent.Seeding is { Seed: false } ? 0
+            : (v.Torrent.Seeding.IdleMinutes ?? v.Source.Torrents.Settings.SeedIdleMinutes) is double minutes && minutes > 0 ? (long)minutes : -1),
+        new(WithVersion, null, null, "inactive_seeding_time_limit", v => v.Torrent.Seeding is { Seed: false } ? 0
+            : v.Torrent.Seeding.IdleMinutes switch { null => -2L, 0 => -1L, var m => (long)m.Value }),
         new(WithVersion, null, null, "ratio_limit", v => v.Torrent.Seeding is { Seed: false } ? 0
             : v.Torrent.Seeding.Ratio switch { null => -2.0, 0 => -1.0, var r => r.Value }),
         new(WithVersion, null, null, "seeding_time_limit", v => v.Torrent.Seeding is { Seed: false } ? 0

@@ -122,9 +122,6 @@ internal sealed partial class TransmissionRpc
         if (TransmissionArguments.Long(args, "bandwidthPriority") is { } priority && priority != 0)
             throw Unsupported($"bandwidthPriority {priority} is not supported: torrents have no bandwidth priority here (only 0, normal)");
         if (TransmissionArguments.String(args, "group") is { Length: > 0 }) throw Unsupported("group is not supported: there are no bandwidth groups here (only \"\")");
-        if (TransmissionArguments.Has(args, "seedIdleLimit")) throw Unsupported("seedIdleLimit is not supported: seeding stops by ratio or by time since completion, not by idleness");
-        if (TransmissionArguments.Long(args, "seedIdleMode") is { } idleMode && idleMode is not (0 or 2))
-            throw Unsupported($"seedIdleMode {idleMode} is not supported: no idle limit here (only 0, the session's, which is off, or 2, unlimited)");
         var sequential = TransmissionArguments.Bool(args, "sequentialDownload");
         var peerLimit = PeerLimit(args);
         var queuePosition = TransmissionArguments.Long(args, "queuePosition");
@@ -135,6 +132,7 @@ internal sealed partial class TransmissionRpc
         var down = Limit(args, "downloadLimit", "downloadLimited", torrents.Any(t => t.DownloadLimit.BytesPerSecond > 0));
         var up = Limit(args, "uploadLimit", "uploadLimited", torrents.Any(t => t.UploadLimit.BytesPerSecond > 0));
         var ratio = SeedRatio(args);
+        var idle = SeedIdle(args);
         var label = Label(args);
         var changes = torrents.Select(t => t.Files()).Select((files, i) => (Torrent: torrents[i], Changes: FileChanges(args, files.Length, files))).ToList();
         // Every torrent's new list is checked before any changes.
@@ -147,7 +145,8 @@ internal sealed partial class TransmissionRpc
         {
             if (down is { } d) _torrents.Adjust.SetLimit(torrent.DownloadLimit, d);
             if (up is { } u) _torrents.Adjust.SetLimit(torrent.UploadLimit, u);
-            if (ratio is { } r) _torrents.Adjust.SetSeeding(torrent, WithRatio(torrent.Seeding, r.Mode, r.Limit));
+            if (ratio is not null || idle is not null)
+                await _torrents.Adjust.SetSeedingAsync(torrent, WithIdle(ratio is { } r ? WithRatio(torrent.Seeding, r.Mode, r.Limit) : torrent.Seeding, idle)).ConfigureAwait(false);
             if (label is not null) _torrents.Labels.SetLabels(torrent, label);
             if (fileChanges.Count > 0) await _torrents.Adjust.SetPrioritiesAsync(torrent, fileChanges, ct).ConfigureAwait(false);
             await _torrents.Adjust.SetRunOptionsAsync(torrent, sequential, peerLimit, ct).ConfigureAwait(false);
@@ -208,6 +207,29 @@ internal sealed partial class TransmissionRpc
         if (on == false) return 0;
         if (kbps is { } k) return k * SpeedUnit;
         return null; // on without a value: the limit already set stays (0 stays unlimited)
+    }
+
+    /// <summary>A torrent's seeding limits after a seedIdleMode/seedIdleLimit (minutes without an upload): mode 0 the
+    /// session's idle limit, 1 its own, 2 none. A limit given without a mode is its own, as in Transmission.</summary>
+    internal static SeedPolicy WithIdle(SeedPolicy policy, (int Mode, long? Limit)? idle) => idle switch
+    {
+        null => policy,
+        { Mode: 0 } => policy with { IdleMinutes = null },
+        { Mode: 2 } => policy with { IdleMinutes = 0 },
+        { Limit: { } minutes } => policy with { IdleMinutes = minutes },
+        // Mode 1 without a limit: its own limit kept, or none while it has none of its own.
+        _ => policy with { IdleMinutes = policy.IdleMinutes ?? 0 },
+    };
+
+    private static (int Mode, long? Limit)? SeedIdle(JsonElement args)
+    {
+        var limit = TransmissionArguments.Long(args, "seedIdleLimit");
+        var mode = TransmissionArguments.Long(args, "seedIdleMode");
+        // Transmission keeps the limit in a 16-bit field of minutes; 0 would stop a torrent the moment it seeds.
+        if (limit is < 1 or > ushort.MaxValue) throw Unsupported($"seedIdleLimit must be 1..{ushort.MaxValue} minutes, got {limit}");
+        if (mode is not (null or 0 or 1 or 2)) throw Unsupported($"seedIdleMode must be 0 (global), 1 (this torrent's) or 2 (unlimited), got {mode}");
+        if (mode is null && limit is null) return null;
+        return ((int)(mode ?? 1), limit);
     }
 
     private static (int Mode, double? Limit)? SeedRatio(JsonElement args)

@@ -56,8 +56,8 @@ internal sealed partial class TransmissionRpc
         Refuses("honorsSessionLimits", "the session's limits always apply: only true is taken"),
         Refuses("bandwidthPriority", "torrents have no bandwidth priority here: only 0 (normal) is taken"),
         Refuses("group", "there are no bandwidth groups here: only \"\" is taken"),
-        Refuses("seedIdleLimit", "seeding stops by ratio or by time since completion, not by idleness"),
-        Refuses("seedIdleMode", "no idle limit here: only 0 (the session's, which is off) and 2 (unlimited) are taken"),
+        Applies("seedIdleLimit", "minutes without an upload after which it stops seeding, 1..65535 (given alone: its own limit)"),
+        Applies("seedIdleMode", "0 the session's idle limit, 1 its own, 2 unlimited"),
         .. FileArguments,
     ]);
 }

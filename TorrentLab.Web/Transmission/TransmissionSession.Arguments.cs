@@ -11,7 +11,7 @@ internal sealed partial class TransmissionSession
     private static readonly string[] AsItIs =
     [
         "download-dir", "download-queue-enabled", "seed-queue-enabled", "seed-queue-size", "queue-stalled-enabled",
-        "queue-stalled-minutes", "idle-seeding-limit", "idle-seeding-limit-enabled", "peer-port", "peer-port-random-on-start",
+        "queue-stalled-minutes", "peer-port", "peer-port-random-on-start",
         "port-forwarding-enabled", "peer-limit-global", "peer-limit-per-torrent", "dht-enabled", "pex-enabled", "lpd-enabled",
         "utp-enabled", "encryption", "cache-size-mb", "incomplete-dir",
         "incomplete-dir-enabled", "rename-partial-files", "script-torrent-done-seeding-enabled",
@@ -36,6 +36,8 @@ internal sealed partial class TransmissionSession
         Applies("download-queue-size", "how many torrents download at once, 1..1000"),
         Applies("seedRatioLimit", "the default seed ratio (0: torrents do not seed)"),
         Applies("seedRatioLimited", "whether the default seed ratio is on"),
+        Applies("idle-seeding-limit", "the default idle limit: minutes without an upload after which a torrent stops seeding, 1..65535"),
+        Applies("idle-seeding-limit-enabled", "whether the default idle limit is on"),
         Applies("start-added-torrents", "whether added torrents start"),
         Applies("blocklist-url", "the blocklist's http(s) URL or a file's absolute path on the server, read at once"),
         Applies("blocklist-enabled", "whether no peer in the blocklist's ranges is dialled or accepted"),

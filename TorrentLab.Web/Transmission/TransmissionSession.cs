@@ -56,8 +56,8 @@ internal sealed partial class TransmissionSession(TorrentManager torrents, WebSe
         Number("queue-stalled-minutes", 30);
         Real("seedRatioLimit", settings.SeedRatio ?? 2.0);
         Bool("seedRatioLimited", settings.SeedRatio is > 0);
-        Number("idle-seeding-limit", (long)(settings.SeedMinutes ?? 30));
-        Bool("idle-seeding-limit-enabled", false); // TorrentLab's seed time counts from completion, not from idleness
+        Number("idle-seeding-limit", (long)(settings.SeedIdleMinutes ?? DefaultIdleMinutes));
+        Bool("idle-seeding-limit-enabled", settings.SeedIdleMinutes is > 0);
         Number("peer-port", torrents.Session.Port);
         Bool("peer-port-random-on-start", false);
         Bool("port-forwarding-enabled", settings.PortMapping is { Count: > 0 });
@@ -110,6 +110,9 @@ internal sealed partial class TransmissionSession(TorrentManager torrents, WebSe
         w.WriteNumber(bytesKey, bytes);
     }
 
+    /// <summary>Transmission's default idle seeding limit, in minutes: what session-get shows while none is set.</summary>
+    internal const int DefaultIdleMinutes = 30;
+
     /// <summary>rpc-spec 4.1.2: the settings TorrentLab has (global limits, turtle mode, queue size, seed ratio, whether
     /// added torrents start); every other key of session-get is taken only with the value it has
     /// (<see cref="Arguments"/>), and any other refuses the whole request before anything changes; then the blocklist's.</summary>
@@ -129,6 +132,9 @@ internal sealed partial class TransmissionSession(TorrentManager torrents, WebSe
         var ratio = TransmissionArguments.Double(args, "seedRatioLimit");
         var limited = TransmissionArguments.Bool(args, "seedRatioLimited");
         var start = TransmissionArguments.Bool(args, "start-added-torrents");
+        var idle = TransmissionArguments.Long(args, "idle-seeding-limit");
+        var idleOn = TransmissionArguments.Bool(args, "idle-seeding-limit-enabled");
+        if (idle is < 1 or > ushort.MaxValue) throw TransmissionRpc.Unsupported($"idle-seeding-limit must be 1..{ushort.MaxValue} minutes, got {idle}");
         if (queue is < 1 or > 1000) throw TransmissionRpc.Unsupported($"download-queue-size must be 1..1000, got {queue}");
         if (ratio is < 0) throw TransmissionRpc.Unsupported($"seedRatioLimit must be 0 or more, got {ratio}");
         // Transmission stops a torrent at once when its ratio limit is 0; TorrentLab's default ratio of 0 means none.
@@ -152,6 +158,12 @@ internal sealed partial class TransmissionSession(TorrentManager torrents, WebSe
         if (down is not null || up is not null) torrents.Limits.SetNormal(down, up);
         double? seedRatio = limited == false ? 0 : ratio is { } r && (limited == true || torrents.Settings.SeedRatio is not null) ? r : null;
         if (queue is not null || seedRatio is not null) torrents.UpdateSettings(new WebSettings((int?)queue, SeedRatio: seedRatio));
+        // As the ratio: off clears the default (0); a limit counts when it is turned on, or is on already; on alone takes
+        // the limit session-get shows (Transmission's default of 30 minutes while none was set).
+        double? idleMinutes = idleOn == false ? 0
+            : idle is { } i && (idleOn == true || torrents.Settings.SeedIdleMinutes is not null) ? i
+            : idleOn == true && torrents.Settings.SeedIdleMinutes is null ? DefaultIdleMinutes : null;
+        if (idleMinutes is not null) torrents.UpdateSettings(new WebSettings { SeedIdleMinutes = idleMinutes });
         if (start is { } s) torrents.UpdateSettings(new WebSettings { StartAddedTorrents = s });
         SetScripts(args);
     }

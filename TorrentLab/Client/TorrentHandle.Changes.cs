@@ -32,21 +32,23 @@ public sealed partial class TorrentHandle
         ChangeKeepingPeersAsync((live, _, _) => live.TrySetSequential(sequential), o => o with { Sequential = sequential }, startsIfMeant: true);
 
     /// <summary>Sets whether the torrent seeds once it has every piece it wants, and until when: once a run uploaded
-    /// <paramref name="ratio"/> times the torrent's size, or after <paramref name="time"/> (null: no such limit; a ratio
-    /// of 0 stops at once). A torrent that does not run takes it at once (completing the returned task) and uses it
-    /// from its next start; a running one takes it with its peers kept: a swarm download not complete yet decides when
-    /// its last piece is in, a seeding one counts a new ratio or time from when it began to seed and stops seeding at
-    /// once when it is no longer to seed, or when the new limit is reached already (it is then
-    /// <see cref="TorrentState.Completed"/>). One that prepares, or runs the reference story, starts again with it.</summary>
-    /// <exception cref="ArgumentException">A negative or infinite ratio, a negative time, or seeding asked of a torrent
-    /// on the single-peer reference engine (<see cref="DownloadEngine.Reference"/>), which only downloads; nothing
-    /// changed.</exception>
-    public Task SetSeedingAsync(bool seedAfterDownload, double? ratio = null, TimeSpan? time = null)
+    /// <paramref name="ratio"/> times its size, after <paramref name="time"/>, or once nothing was uploaded for
+    /// <paramref name="idleTime"/> (from the last payload sent, or from when seeding began); null: no such limit, a ratio
+    /// of 0 stops at once. A torrent that does not run uses it from its next start; a running one takes it with its peers
+    /// kept (a download decides when its last piece is in; a seeding one counts a new limit from when it began to seed and
+    /// ends at once, <see cref="TorrentState.Completed"/>, when it is no longer to seed or the limit is reached already);
+    /// one that prepares, or runs the reference story, starts again with it.</summary>
+    /// <exception cref="ArgumentException">A negative or infinite ratio, a negative time, or seeding asked of the
+    /// single-peer reference engine (<see cref="DownloadEngine.Reference"/>), which only downloads; nothing changed.</exception>
+    public Task SetSeedingAsync(bool seedAfterDownload, double? ratio = null, TimeSpan? time = null, TimeSpan? idleTime = null)
     {
-        DownloadOptions Change(DownloadOptions o) => o with { SeedAfterDownload = seedAfterDownload, SeedRatio = ratio, SeedTime = time };
+        DownloadOptions Change(DownloadOptions o) => o with { SeedAfterDownload = seedAfterDownload, SeedRatio = ratio, SeedTime = time, SeedIdleTime = idleTime };
         Check(Change(CurrentOptions()));
         return ChangeKeepingPeersAsync(TryLive, Change); // a download not complete yet reads it when its last piece is in
     }
+
+    /// <summary>As the overload with an idle limit, without one (kept for code built against it).</summary>
+    public Task SetSeedingAsync(bool seedAfterDownload, double? ratio, TimeSpan? time) => SetSeedingAsync(seedAfterDownload, ratio, time, null);
 
     /// <summary>Turns BEP 16 super-seeding on or off (libtorrent's <c>super_seeding</c> flag): a torrent that seeds all
     /// its pieces tells each peer that connects it has nothing and reveals one piece at a time, so that each piece

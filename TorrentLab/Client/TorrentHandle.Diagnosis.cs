@@ -29,8 +29,6 @@ public sealed partial class TorrentHandle
     }
 
     void ITorrentEvents.PeerTried(IPEndPoint peer, FindingKind kind, string reason) => Memory.Peer(peer, kind, reason);
-
     void ITorrentEvents.Reached(IPEndPoint by, IPAddress? seenAs) => Memory.Reached(by, seenAs);
-
     void ITorrentEvents.DhtLookedUp(int found, string? error) => Memory.DhtLookup(found, error);
 }

@@ -121,7 +121,7 @@ public sealed partial class TorrentHandle : ITorrentRunObserver
     /// <summary>True when pieces are fetched in order, lowest first (<see cref="SetSequentialAsync"/>).</summary>
     public bool Sequential { get { lock (_lock) return _options.Sequential; } }
 
-    /// <summary>True when it keeps seeding once it has every piece it wants (<see cref="SetSeedingAsync"/>).</summary>
+    /// <summary>True when it keeps seeding once it has every piece it wants (<see cref="SetSeedingAsync(bool, double?, TimeSpan?, TimeSpan?)"/>).</summary>
     public bool SeedAfterDownload { get { lock (_lock) return _options.SeedAfterDownload; } }
 
     /// <summary>True when it super-seeds once it has every piece (BEP 16, <see cref="SetSuperSeedAsync"/>).</summary>

@@ -179,8 +179,8 @@ public sealed class TorrentSession : IAsyncDisposable
     {
         ArgumentNullException.ThrowIfNull(torrent);
         ArgumentNullException.ThrowIfNull(options);
-        if (options.SeedRatio is not null || options.SeedTime is not null)
-            throw new ArgumentException("a torrent added to seed serves until it is paused or removed: SeedRatio and SeedTime are for a download that seeds after", nameof(options));
+        if (options.SeedRatio is not null || options.SeedTime is not null || options.SeedIdleTime is not null)
+            throw new ArgumentException("a torrent added to seed serves until it is paused or removed: SeedRatio, SeedTime and SeedIdleTime are for a download that seeds after", nameof(options));
         // It never downloads: the swarm engine seeds, whatever the peer cap (1 alone would pick the single-peer story).
         options = options with { SeedAfterDownload = true, Engine = options.Engine == DownloadEngine.Auto ? DownloadEngine.Swarm : options.Engine };
         CheckFor(options);

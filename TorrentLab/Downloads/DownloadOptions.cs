@@ -111,7 +111,8 @@ public sealed record DownloadOptions
     /// passes them on (docs/cli.md).</summary>
     public int UploadSlots { get; init; } = 4;
 
-    /// <summary>Keep seeding after the download completes (until <see cref="SeedRatio"/>, <see cref="SeedTime"/> or cancel).</summary>
+    /// <summary>Keep seeding after the download completes (until <see cref="SeedRatio"/>, <see cref="SeedTime"/>,
+    /// <see cref="SeedIdleTime"/> or cancel).</summary>
     public bool SeedAfterDownload { get; init; }
 
     /// <summary>BEP 16 super-seeding (<c>--super-seed</c>): while seeding the whole torrent, announce no pieces and reveal
@@ -125,6 +126,11 @@ public sealed record DownloadOptions
 
     /// <summary>Stop seeding after this long; null for no limit.</summary>
     public TimeSpan? SeedTime { get; init; }
+
+    /// <summary>Stop seeding once no payload was sent to any peer for this long (qBittorrent's inactive seeding time,
+    /// Transmission's idle seeding limit), counted from the last upload or, before any, from when seeding began; null
+    /// for no limit.</summary>
+    public TimeSpan? SeedIdleTime { get; init; }
 
     /// <summary>Caps the payload this torrent downloads (<c>--max-download-rate</c>): block requests wait for its tokens
     /// and then for the session's (<see cref="SessionSettings.DownloadLimit"/>). Null: the session's limit only. Its

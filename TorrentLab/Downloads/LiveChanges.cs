@@ -27,12 +27,13 @@ internal sealed class LiveChanges
         Func<bool, bool>? SuperSeed = null);
 
     /// <summary>Whether a download seeds once complete, and until when (<see cref="DownloadOptions.SeedAfterDownload"/>,
-    /// <see cref="DownloadOptions.SeedRatio"/>, <see cref="DownloadOptions.SeedTime"/>).</summary>
-    internal sealed record SeedingPlan(bool Seed, double? Ratio, TimeSpan? Time)
+    /// <see cref="DownloadOptions.SeedRatio"/>, <see cref="DownloadOptions.SeedTime"/>,
+    /// <see cref="DownloadOptions.SeedIdleTime"/>).</summary>
+    internal sealed record SeedingPlan(bool Seed, double? Ratio, TimeSpan? Time, TimeSpan? Idle = null)
     {
-        public static SeedingPlan Of(DownloadOptions o) => new(o.SeedAfterDownload, o.SeedRatio, o.SeedTime);
+        public static SeedingPlan Of(DownloadOptions o) => new(o.SeedAfterDownload, o.SeedRatio, o.SeedTime, o.SeedIdleTime);
 
-        public DownloadOptions Into(DownloadOptions o) => o with { SeedAfterDownload = Seed, SeedRatio = Ratio, SeedTime = Time };
+        public DownloadOptions Into(DownloadOptions o) => o with { SeedAfterDownload = Seed, SeedRatio = Ratio, SeedTime = Time, SeedIdleTime = Idle };
     }
 
     /// <summary>A download's seeding plan until it completes: changed live until then (<see cref="TrySet"/>), read once
@@ -106,7 +107,7 @@ internal sealed class LiveChanges
         {
             MaxPeers = before.MaxPeers, Engine = before.Engine, Sequential = before.Sequential, FilePriorities = before.FilePriorities,
             Trackers = before.Trackers, ExtraPeers = before.ExtraPeers,
-            SeedAfterDownload = before.SeedAfterDownload, SeedRatio = before.SeedRatio, SeedTime = before.SeedTime,
+            SeedAfterDownload = before.SeedAfterDownload, SeedRatio = before.SeedRatio, SeedTime = before.SeedTime, SeedIdleTime = before.SeedIdleTime,
             SuperSeed = before.SuperSeed,
         };
         if (rest != before) return false; // a setting the engine reads only at a start

@@ -70,6 +70,8 @@ internal static class SettingsCheck
             throw Bad(nameof(DownloadOptions.SeedRatio), $"expected a ratio of zero or more, got {ratio}");
         if (options.SeedTime is { } time && time < TimeSpan.Zero)
             throw Bad(nameof(DownloadOptions.SeedTime), $"expected zero or more, got {time}");
+        if (options.SeedIdleTime is { } idle && idle < TimeSpan.Zero)
+            throw Bad(nameof(DownloadOptions.SeedIdleTime), $"expected zero or more, got {idle}");
         if (options.ExtraPeers is null || options.ExtraPeers.Any(p => p is null))
             throw Bad(nameof(DownloadOptions.ExtraPeers), "give a list of peer addresses (it may be empty)");
     }

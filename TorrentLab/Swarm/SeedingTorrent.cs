@@ -41,6 +41,7 @@ internal sealed class SeedingTorrent : ISessionTorrent, IAsyncDisposable
     private LiveChanges.SeedingPlan _plan; // whether it seeds on, and until when; changed live (TrySetSeeding), under _lock
     private long _seedingSince;            // the session clock's timestamp when SeedUntilStopped began (0: not yet)
     private long _uploadedBefore;          // what was uploaded then: a ratio counts from there
+    private long _lastUploadAt;            // when a swarm let go last sent payload (a timestamp; 0: none)
     private ITimer? _limitTimer;           // only with a ratio or time limit
     private bool _limitReached;            // the plan ended the seeding (not a stop)
 
@@ -375,8 +376,8 @@ internal sealed class SeedingTorrent : ISessionTorrent, IAsyncDisposable
             FinishIfSeedingUntilStopped();
         }, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
 
-    /// <summary>Seeds until <see cref="Stop"/>, its ratio or time limit (<see cref="DownloadOptions.SeedRatio"/>,
-    /// <see cref="DownloadOptions.SeedTime"/>, changed live through the torrent's handle), or until the data can no
+    /// <summary>Seeds until <see cref="Stop"/>, its ratio, time or idle limit (<see cref="DownloadOptions.SeedRatio"/>,
+    /// <see cref="DownloadOptions.SeedTime"/>, <see cref="DownloadOptions.SeedIdleTime"/>, changed live through the torrent's handle), or until the data can no
     /// longer be read; then stops seeding and tells <paramref name="end"/>, once: the totals added to
     /// <paramref name="result"/> (or to a result of the pieces seeded when it is null), or the failure.</summary>
     /// <remarks>What a seeding torrent of a session is: no method's frame, no task and no cancellation wait with it
@@ -398,9 +399,9 @@ internal sealed class SeedingTorrent : ISessionTorrent, IAsyncDisposable
         else CheckLimits();
     }
 
-    /// <summary>How the log says what ends the seeding: " to ratio 2", " for 00:10:00", or nothing.</summary>
+    /// <summary>How the log says what ends the seeding: " to ratio 2", " for 00:10:00", " until idle 00:30:00", or nothing.</summary>
     private static string Until(LiveChanges.SeedingPlan plan) =>
-        (plan.Ratio is { } r ? $" to ratio {r}" : "") + (plan.Time is { } t ? $" for {t}" : "");
+        (plan.Ratio is { } r ? $" to ratio {r}" : "") + (plan.Time is { } t ? $" for {t}" : "") + (plan.Idle is { } i ? $" until idle {i}" : "");
 
     /// <summary>How often a seeding torrent with a ratio limit looks at what it uploaded.</summary>
     private static readonly TimeSpan RatioCheck = TimeSpan.FromSeconds(1);
@@ -436,15 +437,20 @@ internal sealed class SeedingTorrent : ISessionTorrent, IAsyncDisposable
             var plan = _plan;
             var seeded = Time.GetElapsedTime(_seedingSince);
             var uploaded = (_swarm?.Uploaded ?? _uploaded) - _uploadedBefore;
+            // Idle counts from the last payload sent, or from when seeding began: an upload starts it again. The swarm
+            // stamps each upload, so the timer below wakes when the idle time would be up and looks again.
+            var idle = Time.GetElapsedTime(Math.Max(_seedingSince, Math.Max(_lastUploadAt, _swarm?.Progress.LastUploadAt ?? 0)));
             reached = !plan.Seed
                 ? "set not to seed"
                 : plan.Ratio is { } ratio && Torrent.TotalLength > 0 && uploaded >= ratio * Torrent.TotalLength ? $"ratio {ratio} reached"
                 : plan.Time is { } time && seeded >= time ? $"seeded for {time}"
+                : plan.Idle is { } idleLimit && idle >= idleLimit ? $"nothing uploaded for {idleLimit}"
                 : null;
             if (reached is null)
             {
                 if (plan.Ratio is not null && Torrent.TotalLength > 0) next = RatioCheck;
                 if (plan.Time is { } limit && (next is null || limit - seeded < next)) next = limit - seeded;
+                if (plan.Idle is { } idleUntil && (next is null || idleUntil - idle < next)) next = idleUntil - idle;
                 if (next is { } wait)
                 {
                     _limitTimer ??= Time.CreateTimer(static state => ((SeedingTorrent)state!).CheckLimits(), this,
@@ -569,6 +575,7 @@ internal sealed class SeedingTorrent : ISessionTorrent, IAsyncDisposable
             _storage = null;
             _received = swarm.Received;
             _uploaded = swarm.Uploaded;
+            _lastUploadAt = Math.Max(_lastUploadAt, swarm.Progress.LastUploadAt);
             _retiredSeeds = [.. _retiredSeeds.Union(swarm.Book.RetiredSeeds())];
             _badPeers = [.. _badPeers, .. swarm.BadPeers];
             _parkTimer?.Dispose();

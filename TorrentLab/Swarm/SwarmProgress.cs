@@ -11,6 +11,7 @@ internal sealed class SwarmProgress
     private readonly TorrentSwarm _swarm;
     private readonly long _startedAt; // a timestamp of Time
     private long _received, _uploaded;
+    private long _lastUploadAt; // a timestamp of Time when payload was last sent; 0: none yet
     private int _deliveringPeers;
     private IProgress<DownloadProgress>? _reportTo;
 
@@ -29,6 +30,10 @@ internal sealed class SwarmProgress
     /// <summary>Payload bytes received (all blocks, wasted ones included) and sent.</summary>
     public long Received => Interlocked.Read(ref _received);
     public long Uploaded => Interlocked.Read(ref _uploaded);
+
+    /// <summary>When payload was last sent to a peer (a timestamp of the session's clock), or 0 before any: what an
+    /// idle seeding limit counts from (<see cref="DownloadOptions.SeedIdleTime"/>).</summary>
+    public long LastUploadAt => Interlocked.Read(ref _lastUploadAt);
 
     public TimeSpan Elapsed => _swarm.Time.GetElapsedTime(_startedAt);
 
@@ -58,6 +63,7 @@ internal sealed class SwarmProgress
         if (uploaded > 0)
         {
             Interlocked.Add(ref _uploaded, uploaded);
+            Interlocked.Exchange(ref _lastUploadAt, _swarm.Time.GetTimestamp());
             Up.Add(uploaded);
         }
     }

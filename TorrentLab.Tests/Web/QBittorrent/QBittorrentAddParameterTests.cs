@@ -92,7 +92,8 @@ public sealed class QBittorrentAddParameterTests(QBittorrentAddParameterTests.Ri
         ["firstLastPiecePrio"] = [([("firstLastPiecePrio", "false"), ("paused", "true")], (r, _, _) => Assert.Equal("paused", r.State)), ([("firstLastPiecePrio", "true")], null)],
         ["downloadPath"] = [([("downloadPath", "incomplete")], null)],
         ["useDownloadPath"] = [([("useDownloadPath", "false"), ("paused", "true")], (r, _, _) => Assert.Equal("paused", r.State)), ([("useDownloadPath", "true")], null)],
-        ["inactiveSeedingTimeLimit"] = [([("inactiveSeedingTimeLimit", "-2"), ("paused", "true")], (r, _, _) => Assert.Equal("paused", r.State)), ([("inactiveSeedingTimeLimit", "30")], null)],
+        ["inactiveSeedingTimeLimit"] = [([("inactiveSeedingTimeLimit", "30"), ("paused", "true")], (r, _, _) => Assert.Equal(30, r.Seeding?.IdleMinutes)),
+            ([("inactiveSeedingTimeLimit", "-3")], null)],
     };
 
     public static TheoryData<string> Names => [.. Rows.Keys];

@@ -45,7 +45,7 @@ public class QBittorrentPreferencesTests
         Assert.Equal(HttpStatusCode.OK, status);
         Assert.Equal("", text);
         Assert.Equal(before.ToJsonString(), after.ToJsonString());
-        Assert.Equal(177, before.Count); // qbittorrent-nox 4.5.2's 174, and 4.6's proxy_bittorrent, proxy_rss, proxy_misc
+        Assert.Equal(179, before.Count); // qbittorrent-nox 4.5.2's 174, 4.6's proxy_bittorrent, proxy_rss, proxy_misc, max_inactive_seeding_time(_enabled)
     }
 
     /// <summary>Every preference TorrentLab does not apply: another value of its type is refused, naming it.</summary>

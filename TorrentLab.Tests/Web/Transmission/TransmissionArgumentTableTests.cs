@@ -90,8 +90,9 @@ public sealed class TransmissionArgumentTableTests(TransmissionArgumentTableTest
         ["honorsSessionLimits"] = [(new() { ["honorsSessionLimits"] = true }, (t, _) => Assert.True(t.GetProperty("honorsSessionLimits").GetBoolean())), (new() { ["honorsSessionLimits"] = false }, null)],
         ["bandwidthPriority"] = [(new() { ["bandwidthPriority"] = 0 }, (t, _) => Assert.Equal(0, t.GetProperty("bandwidthPriority").GetInt32())), (new() { ["bandwidthPriority"] = 1 }, null)],
         ["group"] = [(new() { ["group"] = "" }, (t, _) => Assert.Equal("", t.GetProperty("group").GetString())), (new() { ["group"] = "slow" }, null)],
-        ["seedIdleLimit"] = [(new() { ["seedIdleLimit"] = 10 }, null)],
-        ["seedIdleMode"] = [(new() { ["seedIdleMode"] = 2 }, (t, _) => Assert.Equal(0, t.GetProperty("seedIdleMode").GetInt32())), (new() { ["seedIdleMode"] = 1 }, null)],
+        ["seedIdleLimit"] = [(new() { ["seedIdleLimit"] = 10, ["seedIdleMode"] = 1 }, (t, _) => Assert.Equal((10, 1), (t.GetProperty("seedIdleLimit").GetInt32(), t.GetProperty("seedIdleMode").GetInt32()))),
+            (new() { ["seedIdleLimit"] = 0 }, null)], // 0 minutes: refused (it would stop at once)
+        ["seedIdleMode"] = [(new() { ["seedIdleMode"] = 2 }, (t, _) => Assert.Equal(2, t.GetProperty("seedIdleMode").GetInt32())), (new() { ["seedIdleMode"] = 3 }, null)],
     };
 
     public static TheoryData<string> SetNames => [.. SetRows.Keys];
@@ -200,6 +201,9 @@ public sealed class TransmissionArgumentTableTests(TransmissionArgumentTableTest
         ["seedRatioLimit"] = [(new() { ["seedRatioLimit"] = 3.0, ["seedRatioLimited"] = true }, s => Assert.Equal(3.0, s.GetProperty("seedRatioLimit").GetDouble())),
             (new() { ["seedRatioLimit"] = 0, ["seedRatioLimited"] = true }, null)], // ratio 0 means no seeding in Transmission
         ["seedRatioLimited"] = [(new() { ["seedRatioLimited"] = false }, s => Assert.False(s.GetProperty("seedRatioLimited").GetBoolean()))],
+        ["idle-seeding-limit"] = [(new() { ["idle-seeding-limit"] = 45, ["idle-seeding-limit-enabled"] = true }, s => Assert.Equal((45, true), (s.GetProperty("idle-seeding-limit").GetInt32(), s.GetProperty("idle-seeding-limit-enabled").GetBoolean()))),
+            (new() { ["idle-seeding-limit"] = 0, ["idle-seeding-limit-enabled"] = true }, null)],
+        ["idle-seeding-limit-enabled"] = [(new() { ["idle-seeding-limit-enabled"] = false }, s => Assert.False(s.GetProperty("idle-seeding-limit-enabled").GetBoolean()))],
         ["start-added-torrents"] = [(new() { ["start-added-torrents"] = false }, s => Assert.False(s.GetProperty("start-added-torrents").GetBoolean())),
             (new() { ["start-added-torrents"] = true }, s => Assert.True(s.GetProperty("start-added-torrents").GetBoolean()))],
         ["blocklist-url"] = [(new() { ["blocklist-url"] = BlocklistFile }, s => Assert.Equal(BlocklistFile, s.GetProperty("blocklist-url").GetString())),
