@@ -27,7 +27,7 @@ public class PeerRulesInteropTests
     {
         var python = Interop.RequireLibtorrentPython();
         using var folder = new TempFolder("torrentlab-rules-lt");
-        // 64 MiB: four times the 16 MiB a peer may take while its claims stay flat, so its lag is tested all along.
+        // 64 MiB: twice the 32 MiB a peer may take while its claims stay flat; past that the 2x rule is what holds.
         var built = TestTorrents.SingleFile(length: 64 * 1024 * 1024, pieceLength: 256 * 1024, name: "rules.bin", announce: null, seed: 5);
         var torrentPath = built.WriteTorrent(folder.Path);
         built.WritePayload(folder.Combine("seed"));

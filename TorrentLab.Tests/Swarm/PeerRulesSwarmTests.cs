@@ -115,7 +115,7 @@ public class PeerRulesSwarmTests
     public async Task APeerThatKeepsItsBitfieldEmpty_WhileDownloading_IsDroppedAfterTheMargin_AndBanned()
     {
         const int PieceLength = 256 * 1024;
-        await using var swarm = await MockSwarm.StartAsync(24 * 1024 * 1024, PieceLength, Ct);
+        await using var swarm = await MockSwarm.StartAsync(40 * 1024 * 1024, PieceLength, Ct);
         await using var seeder = await SeedAsync(swarm, []);
         await using var liar = await ConnectAsync(swarm, seeder, PeerId.CreateOurs());
         await UnchokedAsync(liar);
@@ -140,7 +140,7 @@ public class PeerRulesSwarmTests
         }
         catch (WireException) { /* dropped */ }
         // Dropped by the sender task: the socket closes first, the ban is recorded as the peer's loops end.
-        static bool Named(string b) => b.Contains(": claimed progress did not grow: took 16", StringComparison.Ordinal) && b.Contains("claims 0 %", StringComparison.Ordinal);
+        static bool Named(string b) => b.Contains(": claimed progress did not grow: took 32", StringComparison.Ordinal) && b.Contains("claims 0 %", StringComparison.Ordinal);
         await Wait.UntilAsync(() => seeder.BadPeers.Any(Named), Patience, Ct);
 
         Assert.InRange(received, ProgressClaims.MinMarginBytes - 64 * 16 * 1024, ProgressClaims.MinMarginBytes + 64 * 16 * 1024);

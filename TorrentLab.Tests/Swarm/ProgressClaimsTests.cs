@@ -24,37 +24,37 @@ public class ProgressClaimsTests
     [Fact]
     public void FlatClaims_AreNamedOnceThePeerTookMoreThanTheMargin_NotBefore()
     {
-        var claims = Watch(pieces: 1000, pieceLength: 256 * 1024); // 250 MiB; margin 16 MiB (8 pieces is only 2)
+        var claims = Watch(pieces: 1000, pieceLength: 256 * 1024); // 250 MiB; margin 32 MiB (8 pieces is only 2)
         claims.Claimed(0);
 
         var reasons = new List<string>();
         for (var piece = 0; piece < 200; piece++)
             if (SendPiece(claims, 256 * 1024) is { } reason) reasons.Add(reason);
 
-        Assert.Equal(16L * Mib, claims.Margin);
+        Assert.Equal(32L * Mib, claims.Margin);
         var named = Assert.Single(reasons); // named once, not at every block after
-        Assert.StartsWith("claimed progress did not grow: took 16 MiB, claims 0 %", named, StringComparison.Ordinal);
+        Assert.StartsWith("claimed progress did not grow: took 32 MiB, claims 0 %", named, StringComparison.Ordinal);
     }
 
     [Fact]
-    public void FlatClaims_TheMarginIsEightPieces_WhenThatIsMoreThan16MiB()
+    public void FlatClaims_TheMarginIsEightPieces_WhenThatIsMoreThan32MiB()
     {
-        var claims = Watch(pieces: 100, pieceLength: 4 * Mib);
+        var claims = Watch(pieces: 100, pieceLength: 8 * Mib);
 
         string? reason = null;
         var piecesSent = 0;
-        while (reason is null && piecesSent < 100) { reason = SendPiece(claims, 4 * Mib); piecesSent++; }
+        while (reason is null && piecesSent < 100) { reason = SendPiece(claims, 8 * Mib); piecesSent++; }
 
-        Assert.Equal(32L * Mib, claims.Margin);
+        Assert.Equal(64L * Mib, claims.Margin);
         Assert.Equal(9, piecesSent); // 8 pieces is the margin itself: the first block past it names the peer
-        Assert.Contains("took 32 MiB", reason, StringComparison.Ordinal);
+        Assert.Contains("took 64 MiB", reason, StringComparison.Ordinal);
     }
 
     [Theory]
     [InlineData(256 * 1024, 0)]                          // announces each piece as soon as it has it
-    [InlineData(256 * 1024, 63)]                         // 63 pieces behind, one more on the way: 16 MiB in buffers and its hash queue
+    [InlineData(256 * 1024, 127)]                        // 127 pieces behind, one more on the way: 32 MiB in buffers and its queues
     [InlineData(4 * Mib, ProgressClaims.LagPieces - 1)]   // big pieces: 7 behind, one more on the way
-    [InlineData(16 * 1024, 1000)]                        // small pieces: 15.6 MiB behind
+    [InlineData(16 * 1024, 2000)]                        // small pieces: 31.3 MiB behind
     public void AnHonestDownloader_AnnouncingWithinTheLag_IsNeverNamed_OverTheWholeTorrent(int pieceLength, int lag)
     {
         var pieces = (int)Math.Min(2000, 600L * Mib / pieceLength);
@@ -96,8 +96,8 @@ public class ProgressClaimsTests
         }
 
         Assert.NotNull(reason);
-        Assert.InRange(piece, 180, 200); // 3 taken per 1 claimed: 3g > 2g + 64 pieces when g nears 64
-        Assert.Contains("claims 6 %", reason, StringComparison.Ordinal);
+        Assert.InRange(piece, 370, 400); // 3 taken per 1 claimed: 3g > 2g + 128 pieces when g nears 128
+        Assert.Contains("claims 12 %", reason, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -107,7 +107,7 @@ public class ProgressClaimsTests
         claims.Claimed(900); // its bitfield: 90 %
 
         string? reason = null;
-        for (var piece = 0; piece < 100 && reason is null; piece++) reason = SendPiece(claims, 256 * 1024);
+        for (var piece = 0; piece < 200 && reason is null; piece++) reason = SendPiece(claims, 256 * 1024);
 
         Assert.NotNull(reason);
         Assert.Contains("claims 90 %", reason, StringComparison.Ordinal);

@@ -9,8 +9,8 @@ namespace TorrentLab.Swarm;
 /// are cancelled, not sent; BEP 54's <c>lt_donthave</c> takes a piece back first). Or it takes far more than its
 /// claims grow by: a downloader announces each piece it verifies, so what it claims grows with what it takes.</para>
 /// <para>The second rule leaves room for honest lag: a peer announces only verified pieces, so blocks in our socket
-/// buffers, in its own, and in pieces it has not finished yet count as taken but not claimed. On loopback that is a few
-/// MiB of buffers plus a few pieces; <see cref="Margin"/> is <see cref="LagPieces"/> pieces but at least
+/// buffers, in its own, and in pieces it has not finished yet count as taken but not claimed (up to 16 MiB for
+/// libtorrent on loopback); <see cref="Margin"/> is <see cref="LagPieces"/> pieces but at least
 /// <see cref="MinMarginBytes"/>. Past that, a peer may take twice what its claims grew by: endgame duplicates and a
 /// piece it downloaded from a bad peer too and failed (then fetched again) are waste an honest peer makes, never half
 /// of it. A liar that claims nothing is caught after taking <see cref="Margin"/>; one that announces a third of what it
@@ -30,8 +30,10 @@ internal sealed class ProgressClaims(int pieceLength, long totalLength, int piec
     public const int LagPieces = 8;
 
     /// <summary>Bytes a peer may take unannounced at least: the socket buffers of both ends on a fast link (Linux grows
-    /// each to 4-6 MiB) and a few pieces in its hash queue.</summary>
-    public const long MinMarginBytes = 16L * 1024 * 1024;
+    /// each to 4-6 MiB), its disk and hash queues. An honest libtorrent downloading 64 MiB from us on loopback held up to
+    /// 15.8 MiB unannounced (taken minus twice its claims' growth: 5.1 MiB at most); twice that leaves room for a loaded
+    /// machine.</summary>
+    public const long MinMarginBytes = 32L * 1024 * 1024;
 
     /// <summary>How much more a peer may take than its claims grew by, past the margin.</summary>
     public const int TakenPerClaimed = 2;
