@@ -44,6 +44,7 @@ internal sealed class ServerSettings(WebServerOptions options)
         BlocklistEnabled = options.Blocklist is not null || saved?.BlocklistEnabled == true,
         WatchFolder = options.WatchFolder ?? saved?.WatchFolder,
         WatchDelete = options.WatchDelete ?? saved?.WatchDelete,
+        BanClients = options.BanClients ?? saved?.BanClients ?? [],
     };
 
     /// <summary>BEP 3: "Ports reserved for BitTorrent are typically 6881-6889".</summary>

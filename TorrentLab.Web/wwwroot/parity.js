@@ -102,6 +102,7 @@ $('#settings').addEventListener('click', async () => {
     $('#s-seed').checked = Boolean(s.seedAfterDownload);
     $('#s-seed-ratio').value = s.seedRatio ?? '';
     $('#s-seed-minutes').value = s.seedMinutes ?? '';
+    $('#s-ban-clients').value = (s.banClients || []).join('\n');
     $('#settings-dialog').showModal();
   } catch (e) { notify(e.message, true); }
 });
@@ -111,6 +112,7 @@ $('#settings-dialog').addEventListener('close', async () => {
   const body = {
     maxActiveDownloads: Number($('#s-max-active').value), seedAfterDownload: $('#s-seed').checked,
     seedRatio: number('#s-seed-ratio'), seedMinutes: number('#s-seed-minutes'),
+    banClients: $('#s-ban-clients').value.split('\n').map((r) => r.trim()).filter((r) => r !== ''),
   };
   try {
     await api('PUT', 'api/settings', JSON.stringify(body), { 'Content-Type': 'application/json' });
