@@ -122,6 +122,7 @@ public class OptionTableTests
         ["--faults"] = "bogus",
         ["--payload-size"] = "0",
         ["--blocklist"] = AFolder,
+        ["--ban-client"] = "id:",
         ["--watch"] = AFile,
         ["--record"] = AFolder,
         ["--frames"] = "0",
