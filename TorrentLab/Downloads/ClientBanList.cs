@@ -12,10 +12,10 @@ namespace TorrentLab.Downloads;
 public sealed class ClientBanList
 {
     /// <summary>Most rules in a list.</summary>
-    public const int MaxRules = 256;
+    public static int MaxRules => 256;
 
     /// <summary>Longest rule text after its prefix: 64 characters, the length a <c>v</c> is cut to for display.</summary>
-    public const int MaxRuleLength = 64;
+    public static int MaxRuleLength => 64;
 
     private IReadOnlyList<string> _rules = [];
 
