@@ -111,6 +111,10 @@ public sealed record PeerDetails(string Address, string Client, string? PeerId, 
 
     /// <summary>Payload bytes sent to it since it connected.</summary>
     public long Uploaded { get; init; }
+
+    /// <summary>Why it was banned (a client ban rule, or a progress liar: "claimed progress did not grow: took 40 MiB,
+    /// claims 0 %"); null for a peer not banned. A banned peer is listed, not connected, while the torrent runs.</summary>
+    public string? Banned { get; init; }
 }
 
 /// <summary>Everything the detail view shows about one torrent.</summary>
@@ -212,6 +216,10 @@ public sealed record WebSettings(int? MaxActiveDownloads = null, bool? SeedAfter
     /// <summary>The disk guard: downloads wait while fewer bytes than this are free on their volume, and go on once
     /// there are (0: off; default 1 GiB); set through the command line (<c>--keep-free</c>) or the APIs, and saved.</summary>
     public long? KeepFree { get; init; }
+    /// <summary>Client ban rules (<c>--ban-client</c>): a peer id prefix (<c>-XL0012-</c>), a client name its extension
+    /// handshake gives (<c>Xunlei</c>, any case), or <c>id:PREFIX</c> / <c>v:NAME</c> for one of the two. A matching peer
+    /// is dropped at its handshake and banned. An update replaces the list; [] empties it.</summary>
+    public IReadOnlyList<string>? BanClients { get; init; }
 
     /// <summary>The watch folder: each .torrent (or .magnet) file put there is added and started ("" none).</summary>
     public string? WatchFolder { get; init; }

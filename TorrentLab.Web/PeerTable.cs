@@ -63,13 +63,13 @@ internal sealed class PeerTable
             // Only connected peers are listed: a peer that left drops out at once, its last rate with it.
             if (!running || progress is null) return [];
             if (progress is { Peers.Count: > 0 } || progress.CurrentPeer is null)
-                return progress.Peers.Select(p =>
+                return progress.Peers.Where(p => !_banned.Any(b => b.Address == p.Address)).Select(p =>
                 {
                     var seen = rows.GetValueOrDefault(p.Address);
                     var client = p.Client.Length > 0 ? p.Client : seen?.PeerId is { } id ? PeerId.ClientOfHex(id) : "unknown";
                     return With(new PeerDetails(p.Address, client, seen?.PeerId, p.DownloadRate, p.UploadRate, p.PeerChoking, p.AmInterested,
                         seen?.AmChoking ?? true, seen?.PeerInterested ?? false, Connected: running), seen, pieceCount);
-                }).ToArray();
+                }).Concat(BannedRows()).ToArray();
             return rows.Where(r => r.Key == progress.CurrentPeer).Select(r => With(new PeerDetails(r.Key,
                 r.Value.PeerId is { } hex ? PeerId.ClientOfHex(hex) : "unknown", r.Value.PeerId,
                 r.Value.Down.BytesPerSecond, r.Value.Up.BytesPerSecond, r.Value.PeerChoking, r.Value.AmInterested,
@@ -77,7 +77,34 @@ internal sealed class PeerTable
         }
     }
 
-    public void Clear() { lock (_lock) _rows?.Clear(); }
+    public void Clear()
+    {
+        lock (_lock)
+        {
+            _rows?.Clear();
+            _banned.Clear();
+        }
+    }
+
+    private const int MaxBanned = 100; // rows of banned peers kept, the newest: a torrent banning thousands lists its last
+    private readonly List<(string Address, string Reason)> _banned = [];
+
+    /// <summary>The swarm banned the peer at <paramref name="address"/> (a client ban rule, a progress liar, bad data):
+    /// listed with <paramref name="reason"/> while the torrent runs.</summary>
+    public void Banned(string address, string reason)
+    {
+        lock (_lock)
+        {
+            _banned.RemoveAll(b => b.Address == address);
+            _banned.Add((address, reason));
+            if (_banned.Count > MaxBanned) _banned.RemoveAt(0);
+        }
+    }
+
+    /// <summary>The banned peers' rows (under _lock): not connected, with their reason.</summary>
+    private IEnumerable<PeerDetails> BannedRows() => _banned.Select(b => new PeerDetails(b.Address,
+        _rows?.GetValueOrDefault(b.Address)?.PeerId is { } id ? PeerId.ClientOfHex(id) : "unknown", _rows?.GetValueOrDefault(b.Address)?.PeerId,
+        0, 0, PeerChoking: true, AmInterested: false, AmChoking: true, PeerInterested: false, Connected: false) { Banned = b.Reason });
 
     /// <summary>What the handshake and the piece announcements told about the peer: which side connected, over what,
     /// encrypted or not, and how much of the torrent it has.</summary>

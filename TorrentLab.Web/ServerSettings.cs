@@ -53,6 +53,7 @@ internal sealed class ServerSettings(WebServerOptions options)
         Webhook = options.Webhook ?? saved?.Webhook,
         SeedIdleMinutes = saved?.SeedIdleMinutes,
         SeedLimitAction = saved?.SeedLimitAction ?? ShareLimits.Pause,
+        BanClients = options.BanClients ?? saved?.BanClients ?? [],
     };
 
     /// <summary>BEP 3: "Ports reserved for BitTorrent are typically 6881-6889".</summary>

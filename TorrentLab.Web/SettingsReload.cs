@@ -57,6 +57,15 @@ internal sealed class SettingsReload(TorrentManager torrents, TorrentListStore s
                 Note($"blocklist read again: {await torrents.Blocklist.UpdateAsync(ct).ConfigureAwait(false)}");
         }
         catch (WebApiException e) { lines.Add($"warning: reload: blocklist: {e.Message}; the list in force stays"); }
+        try
+        {
+            if (saved.BanClients is { } rules && !rules.SequenceEqual(now.BanClients ?? []))
+            {
+                torrents.SetBanClients(rules);
+                Note($"client ban rules: {(rules.Count == 0 ? "none" : string.Join(", ", rules))}");
+            }
+        }
+        catch (WebApiException e) { lines.Add($"warning: reload: client ban rules: {e.Message}; the rules in force stay"); }
         lines.AddRange(torrents.Watch.Reload(saved));
         lines.AddRange(torrents.Hooks.Reload(saved));
         foreach (var (name, changed) in new[]

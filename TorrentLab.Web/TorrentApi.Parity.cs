@@ -37,15 +37,16 @@ internal static class TorrentApiParity
             {
                 if (body.WatchFolder is { Length: > 0 } watch) torrents.Watch.CheckFolder(watch); // refused before anything changes
                 Hooks.ServerHooks.Check(body.OnAdded, body.OnComplete, body.Webhook);
+                if (body.BanClients is not null) torrents.SetBanClients(body.BanClients);
                 if (body.Blocklist is not null || body.BlocklistEnabled is not null) await torrents.Blocklist.SetAsync(body.Blocklist, body.BlocklistEnabled, ct);
                 if (body.WatchFolder is not null || body.WatchDelete is not null) torrents.Watch.Set(body.WatchFolder, body.WatchDelete);
                 if (body.OnAdded is not null || body.OnAddedEnabled is not null || body.OnComplete is not null || body.OnCompleteEnabled is not null || body.Webhook is not null)
                     torrents.Hooks.Set(body.OnAdded, body.OnAddedEnabled, body.OnComplete, body.OnCompleteEnabled, body.Webhook);
                 return Results.Json(torrents.UpdateSettings(body), WebJsonContext.Default.WebSettings);
             })
-            .WithName("SetSettings").WithSummary("Change the queue size, the seeding defaults, the blocklist, the watch folder or the hooks (fields left out keep their value; 0 clears a seeding limit)")
+            .WithName("SetSettings").WithSummary("Change the queue size, the seeding defaults, the disk guard, the blocklist, the watch folder, the hooks or the client ban rules (fields left out keep their value; 0 clears a seeding limit)")
             .DescribesBody("The fields to change")
-            .Responds(200, "The settings now", typeof(WebSettings)).Responds(400, "A value out of range, a blocklist that is not one, or a hook's command line or URL that cannot be used", typeof(ApiError))
+            .Responds(200, "The settings now", typeof(WebSettings)).Responds(400, "A value out of range, a blocklist that is not one, a hook's command line or URL that cannot be used, or a client ban rule that is not one", typeof(ApiError))
             .Responds(415, "Another content type than application/json", typeof(ApiError))
             .Responds(502, "The blocklist's URL or file could not be read", typeof(ApiError));
 

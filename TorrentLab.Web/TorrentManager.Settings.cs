@@ -22,6 +22,19 @@ internal sealed partial class TorrentManager
         return now;
     }
 
+    /// <summary>The client ban rules the session reads at each handshake (<see cref="WebSettings.BanClients"/>).</summary>
+    public TorrentLab.Downloads.ClientBanList ClientBans { get; } = new();
+
+    /// <summary>Replaces the client ban rules and saves them; peers connected already are checked at their next handshake.</summary>
+    /// <exception cref="WebApiException">400: a rule is not one (nothing changes).</exception>
+    public void SetBanClients(IReadOnlyList<string> rules)
+    {
+        try { ClientBans.Set(rules); }
+        catch (ArgumentException e) { throw new WebApiException(400, e.Message.Split(" (Parameter", 2)[0]); }
+        _settings.Change(s => s with { BanClients = ClientBans.Rules });
+        Save();
+    }
+
     /// <summary>Reads the saved settings again and applies what can change live (<see cref="SettingsReload"/>).</summary>
     /// <returns>One line per change, and one per setting that waits for the next start.</returns>
     public Task<IReadOnlyList<string>> ReloadAsync(CancellationToken ct) => new SettingsReload(this, _store, _configuredPeerPort).RunAsync(ct);

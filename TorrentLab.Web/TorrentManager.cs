@@ -86,6 +86,7 @@ internal sealed partial class TorrentManager : IAsyncDisposable
             DownloadLimit = Limits.Download, // the session applies them; each torrent's own limit sits under them
             UploadLimit = Limits.Upload,
             Blocklist = Blocklist.List, // one list, filled and emptied while the session runs
+            ClientBans = ClientBans, // one list too, replaced while the session runs (SetBanClients)
             LoggerFactory = LineLogger.For(_options.Log), // the session's lines; each torrent logs to its own ring
         };
         return TorrentSession.Start(_options.ConfigureSession?.Invoke(settings) ?? settings);
@@ -102,6 +103,7 @@ internal sealed partial class TorrentManager : IAsyncDisposable
             var managed = Find(alert.Torrent.Torrent.InfoHash.Hex);
             managed?.Observe(); // a run began, began to seed or ended; payload moved (CompletedAt, LastActivity, run times)
             Hooks.Follow(alert, managed); // completed, failed: the hooks' events
+            if (alert is { Kind: TorrentAlertKind.PeerBanned, Peer: { } peer }) managed?.Peers.Banned(peer.ToString(), alert.Message ?? "banned");
             if (alert.Kind != TorrentAlertKind.StateChanged) continue;
             if (alert.State is Client.TorrentState.Completed or Client.TorrentState.Failed && managed is not null)
             {
@@ -157,6 +159,8 @@ internal sealed partial class TorrentManager : IAsyncDisposable
         Directory.CreateDirectory(manager.Downloads);
         var entries = manager._store.Load(options.Log);
         manager._settings.Load(manager._store.LoadedSettings);
+        try { manager.ClientBans.Set(manager.Settings.BanClients ?? []); }
+        catch (ArgumentException e) { options.Log?.Invoke($"warning: the saved client ban rules are not used: {e.Message}"); }
         manager._configuredPeerPort = options.PeerPort ?? manager._store.LoadedSettings?.PeerPort;
         manager.Labels.Load(manager._store.LoadedCategories, manager._store.LoadedTags);
         manager.Limits.Start(manager._store.LoadedLimits, manager._store.LoadedAltSpeed);

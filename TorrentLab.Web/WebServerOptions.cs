@@ -97,6 +97,10 @@ public sealed record WebServerOptions
     /// saved (off by default).</summary>
     public string? Blocklist { get; init; }
 
+    /// <summary>Client ban rules (<c>--ban-client</c>, <see cref="TorrentLab.Downloads.ClientBanList"/>): saved, in place of the saved
+    /// ones; null: as saved (none by default).</summary>
+    public IReadOnlyList<string>? BanClients { get; init; }
+
     /// <summary>The watch folder (<c>--watch</c>): each .torrent or .magnet file put there is added and started, then
     /// renamed <c>.added</c>; saved. Null: as saved (none by default).</summary>
     public string? WatchFolder { get; init; }
@@ -201,6 +205,8 @@ public sealed record WebServerOptions
         foreach (var (option, line) in new[] { ("--on-added", OnAdded), ("--on-complete", OnComplete) })
             if (line is not null && Hooks.HookCommandLine.Problem(line) is { } problem) throw new ArgumentException($"{option}: {problem}");
         if (Webhook is { } webhook && Hooks.ServerHooks.WebhookProblem(webhook) is { } wrong) throw new ArgumentException($"--webhook: {wrong}");
+        foreach (var rule in BanClients ?? [])
+            if (TorrentLab.Downloads.ClientBanList.Problem(rule) is { } problem) throw new ArgumentException($"--ban-client: {problem}");
         if (TransmissionWeb is { } web && !File.Exists(Path.Combine(web, "index.html")))
             throw new ArgumentException($"--transmission-web: expected Transmission's web client (an index.html) in {web}");
         if (RequiresToken && string.IsNullOrEmpty(Token))

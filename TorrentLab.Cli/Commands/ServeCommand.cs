@@ -62,6 +62,14 @@ internal static class ServeCommand
         command.Options.Add(transmissionWeb);
         var blocklist = DownloadSettings.BlocklistOption(); // turned on and saved; the page and the remote APIs change it
         command.Options.Add(blocklist);
+        var banClient = new Option<string[]>("--ban-client")
+        {
+            Description = "Ban peers of this client (repeatable): a peer id prefix (-XL0012-) or a client name its extension handshake gives (Xunlei); "
+                + "id:PREFIX or v:NAME for one of the two (saved; replaces the saved list; the page can change it)",
+            HelpName = "RULE",
+            AllowMultipleArgumentsPerToken = false,
+        };
+        command.Options.Add(banClient);
         var watch = new Option<string?>("--watch")
         {
             Description = "Watch folder: each .torrent (or .magnet file holding a magnet link) put there is added and started once it has stopped growing, "
@@ -144,9 +152,12 @@ internal static class ServeCommand
                 OnComplete = parse.GetValue(onComplete),
                 Webhook = parse.GetValue(webhook),
                 Blocklist = parse.GetValue(blocklist) is { } list ? (list.Contains("://", StringComparison.Ordinal) ? list : Path.GetFullPath(list)) : null,
+                BanClients = parse.GetValue(banClient) is { Length: > 0 } rules ? rules : null,
                 Log = line => Console.Error.WriteLine(line),
             };
             // The numbers were checked where they were parsed (OptionRules); what is left needs the file system or two options.
+            foreach (var rule in options.BanClients ?? [])
+                if (TorrentLab.Downloads.ClientBanList.Problem(rule) is { } problem) throw new UsageException($"--ban-client: {problem}");
             if (parse.GetValue(seedTime) is { } seedLimit) options = options with { SeedTime = seedLimit };
             if (options.TransmissionWeb is { } web && !File.Exists(Path.Combine(web, "index.html")))
                 throw new UsageException($"--transmission-web expects the folder of Transmission's web client (with its index.html), got '{web}'");

@@ -125,6 +125,7 @@ public class OptionTableTests
         ["--faults"] = "bogus",
         ["--payload-size"] = "0",
         ["--blocklist"] = AFolder,
+        ["--ban-client"] = "id:",
         ["--watch"] = AFile,
         ["--keep-free"] = "lots",
         ["--on-added"] = "\"unclosed",

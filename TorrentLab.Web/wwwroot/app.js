@@ -480,7 +480,7 @@ function showDetail(d) {
   fillPlace(d); // place.js: folder, category, tracker list and peers given, each kept while being edited
   const s = d.peerSources || { tracker: 0, dht: 0, pex: 0, given: 0 };
   fillTable('#sources', [['Trackers', s.tracker], ['DHT', s.dht], ['PEX', s.pex], ['Given', s.given]], (r) => [r[0], String(r[1])]);
-  fillTable('#peers', d.peers, (p) => [p.address + (p.connected ? '' : ' (disconnected)'), p.client, rate(p.downloadRate), rate(p.uploadRate), flags(p)]);
+  fillTable('#peers', d.peers, (p) => [p.address + (p.banned ? ` (banned: ${p.banned})` : p.connected ? '' : ' (disconnected)'), p.client, rate(p.downloadRate), rate(p.uploadRate), flags(p)]);
   const log = $('#log');
   const atBottom = log.scrollTop + log.clientHeight >= log.scrollHeight - 4;
   log.textContent = d.log.join('\n');

@@ -103,6 +103,7 @@ $('#settings').addEventListener('click', async () => {
     $('#s-seed-ratio').value = s.seedRatio ?? '';
     $('#s-seed-minutes').value = s.seedMinutes ?? '';
     $('#s-keep-free').value = Math.round((s.keepFree ?? 0) / 1048576);
+    $('#s-ban-clients').value = (s.banClients || []).join('\n');
     $('#settings-dialog').showModal();
   } catch (e) { notify(e.message, true); }
 });
@@ -112,6 +113,7 @@ $('#settings-dialog').addEventListener('close', async () => {
   const body = {
     maxActiveDownloads: Number($('#s-max-active').value), seedAfterDownload: $('#s-seed').checked,
     seedRatio: number('#s-seed-ratio'), seedMinutes: number('#s-seed-minutes'), keepFree: number('#s-keep-free') * 1048576,
+    banClients: $('#s-ban-clients').value.split('\n').map((r) => r.trim()).filter((r) => r !== ''),
   };
   try {
     await api('PUT', 'api/settings', JSON.stringify(body), { 'Content-Type': 'application/json' });

@@ -104,6 +104,11 @@ public sealed record SessionSettings
     /// loaded or replaced while the session runs (<see cref="IpBlocklist.Load"/>); null blocks nothing.</summary>
     public IpBlocklist? Blocklist { get; init; }
 
+    /// <summary>Clients no peer connection is kept with (<c>serve --ban-client</c>): a peer whose id or BEP 10 client name
+    /// a rule matches is dropped at its handshake or extension handshake and banned. The rules may be replaced while the
+    /// session runs (<see cref="ClientBanList.Set"/>); null bans no client.</summary>
+    public ClientBanList? ClientBans { get; init; }
+
     /// <summary>Peer connections open at once across all torrents (each torrent also has its own limit,
     /// <see cref="DownloadOptions.MaxPeers"/>). libtorrent's <c>connections_limit</c>.</summary>
     public int MaxConnections { get; init; } = 500;

@@ -14,12 +14,20 @@ internal sealed class PeerAdmission
     private readonly List<SwarmPeer> _peers = [];
     private SwarmPeer[]? _snapshot; // _peers as an array, made again after the list changed
 
-    public PeerAdmission(TorrentSwarm swarm, DownloadOptions options)
+    /// <param name="swarm">The swarm whose peers these are.</param>
+    /// <param name="options">The torrent's peer cap and idle grace.</param>
+    /// <param name="rules">The clients refused at their handshake, and each peer's claimed progress.</param>
+    public PeerAdmission(TorrentSwarm swarm, DownloadOptions options, PeerRules rules)
     {
         _swarm = swarm;
         _options = options;
         _ours = swarm.Session.PeerId;
+        Rules = rules;
     }
+
+    /// <summary>Which peers the swarm will not serve (<see cref="PeerRules"/>): a banned client is refused here, at its
+    /// handshake, before any message.</summary>
+    public PeerRules Rules { get; }
 
     /// <summary>Why a handshaken connection was not taken; <paramref name="CountsAsFailure"/>: its address is backed
     /// off as a failed dial; <paramref name="Self"/>: it was us.</summary>
@@ -36,6 +44,11 @@ internal sealed class PeerAdmission
     {
         var id = peer.Connection.RemotePeerId;
         var session = _swarm.Session;
+        if (Rules.RefusesId(id) is { } banned)
+        {
+            _swarm.Ban(peer.Connection.RemoteEndPoint, id, banned); // not dialled again while the swarm runs
+            return new Refusal(banned, true);
+        }
         lock (_lock)
         {
             if (_swarm.IsStopping) return new Refusal("shutting down", false);

@@ -162,6 +162,8 @@ internal sealed partial class PeerUpload
                 _peer.Up.Add(bytes);
                 _peer.NoteExchange();
                 _parts.Progress.Transferred(received: 0, uploaded: bytes);
+                // Took more than its claims grew by (ProgressClaims.cs): dropped, so never served again, and banned.
+                if (_peer.Claims.Sent(bytes) is { } lie) _peer.Drop(lie, violation: true);
             }
         }
     }

@@ -120,6 +120,9 @@ internal sealed partial class PeerUpload
             case RequestFault.PastPieceEnd:
                 throw new PeerViolation($"requested bytes {request.Begin}..{(long)request.Begin + request.Length} of piece {request.Index}, which has {pieceLength}");
         }
+        // A request for a piece it claims to have: a progress liar (ProgressClaims.cs).
+        if (_connection.PeerPieces is { } claimed && claimed[request.Index] && _peer.Claims.RequestedClaimed(request.Index) is { } lie)
+            throw new PeerViolation(lie);
         if (!_swarm.CanServe(request.Index))
             throw new PeerViolation($"requested piece {request.Index}, which we never announced");
         if (!_parts.SuperSeed.MayRequest(_peer, request.Index))

@@ -52,6 +52,10 @@ internal sealed class SwarmParts
     /// <summary>ut_holepunch (BEP 55): a rendezvous to relay, a connect to dial, or an error.</summary>
     public required Holepunching Holepunching { get; init; }
 
+    /// <summary>Banned clients and progress liars (<see cref="PeerRules"/>): the peer follows its claims with it, and
+    /// checks the client name of its extension handshake.</summary>
+    public required PeerRules Rules { get; init; }
+
     /// <summary>Serves the info dictionary to ut_metadata requests (BEP 9): magnet clients can fetch it from us.</summary>
     public MetadataServer Metadata => _metadata ??= new MetadataServer(Torrent);
 

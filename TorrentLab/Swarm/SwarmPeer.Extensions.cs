@@ -57,8 +57,10 @@ internal sealed partial class SwarmPeer : IExtensionPeer
         // null: an id we never assigned; BEP 10 asks us to ignore it.
     }
 
+    /// <exception cref="PeerViolation">A client ban rule names its <c>v</c> (<see cref="PeerRules.RefusesClient"/>).</exception>
     private void OnExtensionHandshake(ExtensionHandshake theirs)
     {
+        if (_parts.Rules.RefusesClient(theirs.Client) is { } banned) throw new PeerViolation(banned);
         if (theirs.YourIp is { } ours) _swarm.OnAddressReported(this, ours);
         if (ListenEndPoint is null && theirs.ListenPort is { } port)
         {

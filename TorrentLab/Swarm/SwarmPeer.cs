@@ -35,7 +35,11 @@ internal sealed partial class SwarmPeer : IBlockSource
         Down = new RateMeter(_time);
         Up = new RateMeter(_time);
         _upload = new PeerUpload(this, swarm, parts);
+        Claims = parts.Rules.Watch();
     }
+
+    /// <summary>What it claims to have against what it takes from us (<see cref="ProgressClaims"/>).</summary>
+    public ProgressClaims Claims { get; }
 
     public PeerConnection Connection { get; }
 
@@ -195,6 +199,7 @@ internal sealed partial class SwarmPeer : IBlockSource
                             break;
                         case MessageKind.Have:
                             if (_pieces.PeerHas(this, message.Index)) Interlocked.Increment(ref _peerHaveCount);
+                            Claims.Claimed(Connection.PeerPieces!.Count);
                             _parts.FirstCopy.Rule?.PeerHas(this, message.Index);
                             if (SuperSeeded) _parts.SuperSeed.PeerHas(this, message.Index); // BEP 16: spreading?
                             break;
@@ -205,6 +210,7 @@ internal sealed partial class SwarmPeer : IBlockSource
                                 if (_pieces.PeerHas(this, index)) Interlocked.Increment(ref _peerHaveCount);
                                 _parts.FirstCopy.Rule?.PeerHas(this, index);
                             }
+                            Claims.Claimed(Connection.PeerPieces!.Count);
                             if (SuperSeeded) _parts.SuperSeed.PeerHad(this, Connection.PeerPieces!);
                             break;
                         case MessageKind.Request:

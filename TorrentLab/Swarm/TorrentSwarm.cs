@@ -21,7 +21,7 @@ namespace TorrentLab.Swarm;
 /// <para>Each policy is a part that owns its state, made here once and called at the moments it cares about
 /// (docs/ARCHITECTURE.md, "The swarm's parts"): <see cref="SuperSeeding"/>, <see cref="FirstCopyPacing"/>,
 /// <see cref="Choking"/> and its <see cref="UploadSlots"/>, <see cref="PeerExchange"/>, <see cref="Holepunching"/>,
-/// <see cref="WebSeeding"/>, <see cref="Dialler"/>, <see cref="PeerAdmission"/>, <see cref="PieceHandOver"/>,
+/// <see cref="WebSeeding"/>, <see cref="Dialler"/>, <see cref="PeerAdmission"/> and its <see cref="PeerRules"/>, <see cref="PieceHandOver"/>,
 /// <see cref="PieceBlame"/>, <see cref="StallWatch"/>, <see cref="Announcing"/>, <see cref="WantedPieces"/>, <see cref="SwarmProgress"/> and
 /// <see cref="SwarmTimer"/>.</para>
 /// </remarks>
@@ -105,7 +105,7 @@ internal sealed partial class TorrentSwarm : ISwarmHost, ISessionTorrent, IAsync
         _stall = new StallWatch(this);
         _handOver = new PieceHandOver(this);
         _blame = new PieceBlame(this);
-        _admission = new PeerAdmission(this, options);
+        _admission = new PeerAdmission(this, options, new PeerRules(session.Settings.ClientBans, torrent));
         _announcing = new Announcing(this);
         // Idle, a seeding torrent may let the swarm go after a while.
         _timer = new SwarmTimer(this, _pex, _firstCopy, _choking, _stall, idle: () => Volatile.Read(ref _owner)?.OnSwarmIdle(this));
@@ -114,7 +114,7 @@ internal sealed partial class TorrentSwarm : ISwarmHost, ISessionTorrent, IAsync
         {
             Torrent = torrent, Time = Time, Pieces = Pieces, Storage = storage, Progress = Progress,
             DownloadLimit = DownloadLimit, UploadLimit = UploadLimit,
-            SuperSeed = _superSeed, FirstCopy = _firstCopy, PeerExchange = _pex, Holepunching = _holepunch,
+            SuperSeed = _superSeed, FirstCopy = _firstCopy, PeerExchange = _pex, Holepunching = _holepunch, Rules = _admission.Rules,
         };
         if (_wanted.DoneAtStart) _complete.TrySetResult();
     }
