@@ -36,7 +36,7 @@ internal static class TorrentApiParity
         api.MapPut("/settings", async (WebSettings body, CancellationToken ct) =>
             {
                 if (body.WatchFolder is { Length: > 0 } watch) torrents.Watch.CheckFolder(watch); // refused before anything changes
-                Hooks.ServerHooks.Check(body.OnAdded, body.OnComplete, body.Webhook);
+                ServerHooks.Check(body.OnAdded, body.OnComplete, body.Webhook);
                 if (body.BanClients is not null) torrents.SetBanClients(body.BanClients);
                 if (body.Blocklist is not null || body.BlocklistEnabled is not null) await torrents.Blocklist.SetAsync(body.Blocklist, body.BlocklistEnabled, ct);
                 if (body.WatchFolder is not null || body.WatchDelete is not null) torrents.Watch.Set(body.WatchFolder, body.WatchDelete);

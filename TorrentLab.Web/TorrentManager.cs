@@ -3,7 +3,6 @@ using TorrentLab.Client;
 using TorrentLab.Downloads;
 using TorrentLab.Metainfo;
 using TorrentLab.Storage;
-using TorrentLab.Web.Hooks;
 
 namespace TorrentLab.Web;
 

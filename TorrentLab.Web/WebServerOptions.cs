@@ -119,7 +119,7 @@ public sealed record WebServerOptions
     public string? Webhook { get; init; }
 
     /// <summary>How many hooks run and wait at once, and for how long each may run (tests make them small).</summary>
-    internal Hooks.HookLimits HookLimits { get; init; } = Hooks.HookLimits.Default;
+    internal HookLimits HookLimits { get; init; } = HookLimits.Default;
 
     /// <summary>Adjusts the session's settings (timeouts, peer scope) before it starts; tests use it.</summary>
     public Func<SessionSettings, SessionSettings>? ConfigureSession { get; init; }
@@ -163,10 +163,10 @@ public sealed record WebServerOptions
 
     /// <summary>Why a hook's command line (<c>--on-added</c>, <c>--on-complete</c>) cannot be split (a quote left
     /// open, no program), or null when it can.</summary>
-    public static string? CommandLineProblem(string commandLine) => Hooks.HookCommandLine.Problem(commandLine);
+    public static string? CommandLineProblem(string commandLine) => HookCommandLine.Problem(commandLine);
 
     /// <summary>Why a webhook's URL cannot be used (not an absolute http or https URL), or null when it can.</summary>
-    public static string? WebhookProblem(string url) => Hooks.ServerHooks.WebhookProblem(url);
+    public static string? WebhookProblem(string url) => ServerHooks.WebhookProblem(url);
 
     /// <summary>True when requests must carry the token: when asked, or when the host is not a loopback address.</summary>
     public bool RequiresToken => RequireToken || !IsLoopback(Host);
@@ -203,8 +203,8 @@ public sealed record WebServerOptions
         if (Blocklist is { } blocklist && !ServerBlocklist.IsSource(blocklist))
             throw new ArgumentException($"--blocklist expects an http(s) URL or the absolute path of a file, got '{blocklist}'");
         foreach (var (option, line) in new[] { ("--on-added", OnAdded), ("--on-complete", OnComplete) })
-            if (line is not null && Hooks.HookCommandLine.Problem(line) is { } problem) throw new ArgumentException($"{option}: {problem}");
-        if (Webhook is { } webhook && Hooks.ServerHooks.WebhookProblem(webhook) is { } wrong) throw new ArgumentException($"--webhook: {wrong}");
+            if (line is not null && HookCommandLine.Problem(line) is { } problem) throw new ArgumentException($"{option}: {problem}");
+        if (Webhook is { } webhook && ServerHooks.WebhookProblem(webhook) is { } wrong) throw new ArgumentException($"--webhook: {wrong}");
         foreach (var rule in BanClients ?? [])
             if (TorrentLab.Downloads.ClientBanList.Problem(rule) is { } problem) throw new ArgumentException($"--ban-client: {problem}");
         if (TransmissionWeb is { } web && !File.Exists(Path.Combine(web, "index.html")))

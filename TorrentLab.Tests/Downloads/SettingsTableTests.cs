@@ -8,6 +8,7 @@ using TorrentLab.Lab;
 using TorrentLab.Swarm;
 using TorrentLab.Tests.Client;
 using TorrentLab.Tests.Infrastructure;
+using TorrentLab.Tests.Network;
 using TorrentLab.Tests.Pieces;
 using TorrentLab.Tests.Reference;
 using TorrentLab.Tests.Reliability;
@@ -53,6 +54,7 @@ public class SettingsTableTests
         ["SessionSettings.DialTcpFirst"] = [P<TorrentSwarmTransportTests>(nameof(TorrentSwarmTransportTests.SwarmDownload_TcpFirstFromAUtpOnlySeeder_ConnectsOverUtp))],
         ["SessionSettings.PeerScope"] = [P<SettingsTableTests>(nameof(PeerScope_Loopback_KeepsOnlyLoopbackPeers_AloneOrInASession))],
         ["SessionSettings.Blocklist"] = [P<SessionBlocklistTests>(nameof(SessionBlocklistTests.ADownload_NeverDialsAPeerInsideTheBlockedRange_AndGetsItsDataFromTheNeighbourJustOutside)), P<SessionBlocklistTests>(nameof(SessionBlocklistTests.AConnectionFromInsideTheBlockedRange_IsClosedAtAcceptWithoutAByte_AndTheNeighbourIsAnswered)), P<PeerBookTests>(nameof(PeerBookTests.Add_AddressesInTheBlocklist_AreRefusedFromEverySource_AndOneBlockedOnceAdded_IsNeverTaken))],
+        ["SessionSettings.BindInterface"] = [P<BoundNetworkTests>(nameof(BoundNetworkTests.ConnectAsync_InterfaceDown_RefusedWithALine_NothingReachesTheListener)), P<BoundSessionTests>(nameof(BoundSessionTests.InterfaceMissingAtStart_AnnounceSkippedWithTheReason_ThenOneAlertEachWay)), P<BindInterfaceNamespaceTests>(nameof(BindInterfaceNamespaceTests.DownloadBoundToTheVpnLink_SendsNothingByWanWhileItIsDown_AndCompletesWhenItIsBack))],
         ["SessionSettings.ClientBans"] = [P<PeerRulesSwarmTests>(nameof(PeerRulesSwarmTests.APeerIdWithABannedPrefix_IsClosedRightAfterItsHandshake_AndBanned_WhileAnotherClientIsServed)), P<PeerRulesSwarmTests>(nameof(PeerRulesSwarmTests.APeerWhoseExtensionHandshakeNamesABannedClient_IsDropped_AndNeverUnchoked)), P<PeerRulesInteropTests>(nameof(PeerRulesInteropTests.ALibtorrentPeer_IsBannedByTheRuleLT_AndServedWithoutIt))],
         ["SessionSettings.MaxConnections"] = [P<SessionTests>(nameof(SessionTests.SessionFullOfIdlePeers_MakesRoomForAnHonestDownloader_AndCountsEveryConnectionOnce))],
         ["SessionSettings.GlobalUploadSlots"] = [P<SessionTests>(nameof(SessionTests.UploadSlots_AreAFairShareOfTheSessions_AmongTheTorrentsWithPeers))],

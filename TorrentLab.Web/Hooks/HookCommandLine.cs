@@ -1,6 +1,6 @@
 using System.Text;
 
-namespace TorrentLab.Web.Hooks;
+namespace TorrentLab.Web;
 
 /// <summary>A hook's command line (<c>serve --on-complete</c>, qBittorrent's <c>autorun_program</c>): split into a
 /// program and its arguments here, never handed to a shell, then each argument's placeholders replaced.</summary>

@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 
-namespace TorrentLab.Web.Hooks;
+namespace TorrentLab.Web;
 
 /// <summary>What a hook is told of a torrent: qBittorrent's placeholders, Transmission's environment variables and the
 /// webhook's JSON, all from these fields.</summary>

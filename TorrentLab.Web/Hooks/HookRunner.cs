@@ -4,7 +4,7 @@ using System.Net.Http.Headers;
 using System.Text;
 using System.Threading.Channels;
 
-namespace TorrentLab.Web.Hooks;
+namespace TorrentLab.Web;
 
 /// <summary>One hook to run: a program with its arguments and environment, or a webhook's POST.</summary>
 /// <param name="What">How the log names it: <c>on-complete hook for 'NAME'</c>.</param>

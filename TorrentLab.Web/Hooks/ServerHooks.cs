@@ -1,7 +1,7 @@
 using TorrentLab.Client;
 using HandleState = TorrentLab.Client.TorrentState;
 
-namespace TorrentLab.Web.Hooks;
+namespace TorrentLab.Web;
 
 /// <summary>The server's hooks: a program run when a torrent is added or completes (qBittorrent's "Run external
 /// program", Transmission's torrent scripts, <c>serve --on-added</c> and <c>--on-complete</c>) and a webhook told of

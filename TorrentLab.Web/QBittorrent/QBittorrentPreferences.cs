@@ -337,7 +337,7 @@ internal sealed class QBittorrentPreferences
     private static string CommandLine(JsonElement value, string key)
     {
         var line = value.ValueKind == JsonValueKind.String ? value.GetString()! : throw new WebApiException(400, $"{key} must be a string");
-        if (line.Length > 0 && Hooks.HookCommandLine.Problem(line) is { } problem) throw new WebApiException(400, $"{key}: {problem}");
+        if (line.Length > 0 && HookCommandLine.Problem(line) is { } problem) throw new WebApiException(400, $"{key}: {problem}");
         return line;
     }
 

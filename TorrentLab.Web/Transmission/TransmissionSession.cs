@@ -170,7 +170,7 @@ internal sealed partial class TransmissionSession(TorrentManager torrents, WebSe
 
     /// <summary>A hook's command line as Transmission names a script: the path alone when it is one word.</summary>
     private static string ScriptName(string? commandLine) =>
-        commandLine is null ? "" : Hooks.HookCommandLine.SingleWord(commandLine) ?? commandLine;
+        commandLine is null ? "" : HookCommandLine.SingleWord(commandLine) ?? commandLine;
 
     /// <summary>session-set's <c>script-torrent-added-*</c> and <c>script-torrent-done-*</c>: a script's path (run
     /// as it is, no shell, with Transmission's TR_* variables) and whether it runs; one setting with qBittorrent's
@@ -179,7 +179,7 @@ internal sealed partial class TransmissionSession(TorrentManager torrents, WebSe
     {
         string? Script(string key) => TransmissionArguments.String(args, key) is { } path
             ? path.Length == 0 ? "" : path == ScriptName(key.Contains("added", StringComparison.Ordinal) ? torrents.Settings.OnAdded : torrents.Settings.OnComplete)
-                ? null : Hooks.HookCommandLine.Quote(path) // the same name sent back keeps a command line with arguments
+                ? null : HookCommandLine.Quote(path) // the same name sent back keeps a command line with arguments
             : null;
         var added = Script("script-torrent-added-filename");
         var done = Script("script-torrent-done-filename");

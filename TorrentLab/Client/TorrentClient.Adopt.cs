@@ -22,11 +22,21 @@ public enum AdoptedData
     Hashed,
 }
 
-/// <summary>What <see cref="TorrentClient.AdoptFilesAsync"/> found and recorded.</summary>
-/// <param name="Kind">How the data was taken.</param>
-/// <param name="Have">The pieces recorded in the resume ledger (none for <see cref="AdoptedData.NeedsCheck"/>).</param>
-/// <param name="Claimed">How many pieces the other client said it had.</param>
-public sealed record AdoptReport(AdoptedData Kind, Bitfield Have, int Claimed);
+/// <summary>What <see cref="TorrentClient.AdoptFilesAsync"/> found and recorded (made by it alone: a field added later
+/// breaks no caller).</summary>
+public sealed record AdoptReport
+{
+    internal AdoptReport(AdoptedData kind, Bitfield have, int claimed) => (Kind, Have, Claimed) = (kind, have, claimed);
+
+    /// <summary>How the data was taken.</summary>
+    public AdoptedData Kind { get; }
+
+    /// <summary>The pieces recorded in the resume ledger (none for <see cref="AdoptedData.NeedsCheck"/>).</summary>
+    public Bitfield Have { get; }
+
+    /// <summary>How many pieces the other client said it had.</summary>
+    public int Claimed { get; }
+}
 
 public static partial class TorrentClient
 {

@@ -2,6 +2,8 @@ using System.Diagnostics;
 using System.Text;
 using TorrentLab.Tests.Infrastructure;
 
+using TorrentLab.Web;
+
 namespace TorrentLab.Tests.Web.Hooks;
 
 /// <summary>A hook program for tests: a shell script in a temp folder that writes, per run, its arguments and its

@@ -1,5 +1,4 @@
 using TorrentLab.Web;
-using TorrentLab.Web.Hooks;
 
 namespace TorrentLab.Tests.Web.Hooks;
 

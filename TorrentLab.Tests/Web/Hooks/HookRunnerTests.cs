@@ -1,8 +1,9 @@
 using System.Collections.Concurrent;
 using TorrentLab.Tests.Infrastructure;
-using TorrentLab.Web.Hooks;
 using WireMock.RequestBuilders;
 using WireMock.ResponseBuilders;
+
+using TorrentLab.Web;
 
 namespace TorrentLab.Tests.Web.Hooks;
 

@@ -7,6 +7,8 @@ namespace TorrentLab.Tests.Web.Import;
 /// <summary>The test: a state folder made by the real daemon (qbittorrent-nox 4.5, transmission-daemon 3.00) with a
 /// finished torrent, a partial one (a multi-file torrent, one file missing, one deselected), a paused one and one whose
 /// file is cut short after the daemon stopped; <c>torrentlab import</c> into a serve list; the server started on it.</summary>
+[Trait("Category", "Interop")]
+[Trait("Tier", "Slow")]
 public class ClientImportInteropTests
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
