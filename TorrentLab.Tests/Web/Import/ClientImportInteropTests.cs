@@ -155,11 +155,15 @@ public class ClientImportInteropTests
         Assert.Equal(DateTimeOffset.FromUnixTimeSeconds(finished.AddedAt.ToUnixTimeSeconds()), finished.AddedAt); // the old client's date, whole seconds
 
         // The wrong one was checked when it started: the 3 whole pieces left verify, the rest are wanted again.
-        await Wait.UntilAsync(async () => (await Row(s.Wrong)).PiecesDone == 3, TimeSpan.FromSeconds(30), Ct);
+        await Wait.UntilAsync(async () => (await Row(s.Wrong)).PiecesDone == 3, TimeSpan.FromSeconds(30), "the cut one's check never kept its 3 whole pieces", Ct);
 
         // The finished one seeds to a libtorrent peer.
         var leecher = await LeechAsync(python, s, s.Finished, server.PeerPort);
         Assert.True(leecher.ExitCode == 0 && leecher.Stdout.Contains("done", StringComparison.Ordinal), leecher.Stdout + leecher.Stderr);
+        // Its log says no piece was hashed: its start trusted the ledger the import wrote.
+        var pieces = s.Finished.Torrent.PieceCount;
+        var log = (await http.GetFromJsonAsync<TorrentDetails>($"/api/torrents/{s.Finished.Torrent.InfoHash.Hex}", Ct))!.Log;
+        Assert.Contains(log, l => l.EndsWith($"resume ledger trusted: {pieces} of {pieces} pieces", StringComparison.Ordinal));
 
         // The partial one fetches b.bin from a libtorrent seed, never c.bin.
         var seedFolder = s.Temp.Combine("seed");
@@ -167,7 +171,7 @@ public class ClientImportInteropTests
         using var seeder = await LibtorrentSeeder.StartAsync(python, s.TorrentFile(s.Partial), seedFolder, s.Temp.Path, Ct);
         using (var given = await http.PostAsJsonAsync($"/api/torrents/{s.Partial.Torrent.InfoHash.Hex}/peers", new { address = $"127.0.0.1:{seeder.Port}" }, Ct))
             Assert.True(given.IsSuccessStatusCode);
-        await Wait.UntilAsync(async () => (await Row(s.Partial)).PiecesDone >= 16, TimeSpan.FromSeconds(60), Ct);
+        await Wait.UntilAsync(async () => (await Row(s.Partial)).PiecesDone >= 16, TimeSpan.FromSeconds(60), "the partial one never fetched the rest", Ct);
         Assert.Equal(s.Partial.Files[1].Data, await File.ReadAllBytesAsync(Path.Combine(s.Old, "partial", "b.bin"), Ct));
         Assert.Equal("pausedUP", await QbStateAsync(http, s.Paused)); // still
         Assert.NotEqual("pausedUP", await QbStateAsync(http, s.Finished));
