@@ -55,7 +55,9 @@ public class HooksDownloadTests
         await web.WaitForAsync(t => t.State == "seeding", Ct, Download);
         var (args, environment) = await done.FirstRunAsync(Ct);
         var (addedArgs, _) = await added.FirstRunAsync(Ct);
+        // Each event waited for: the hooks run side by side, so "added" may arrive after "completed".
         await WaitForEventAsync(http, "completed");
+        await WaitForEventAsync(http, "added");
 
         Assert.Equal([done.Path, "webtest", downloads, Path.Combine(downloads, "webtest"), web.InfoHash, size, "2", ""], args);
         Assert.Equal([added.Path, "webtest"], addedArgs);
@@ -98,7 +100,7 @@ public class HooksDownloadTests
 
         using (var added = await web.Http.PostAsJsonAsync("/api/torrents/link", new { link = magnet }, Ct))
             Assert.Equal(System.Net.HttpStatusCode.Created, added.StatusCode);
-        await WaitForEventAsync(http, "completed");
+        foreach (var kind in new[] { "added", "metadata", "completed" }) await WaitForEventAsync(http, kind); // in any order
 
         Assert.Equal(["added", "completed", "metadata"], Posted(http).Select(p => p.GetProperty("event").GetString()).Order());
         Assert.All(Posted(http), p => Assert.Equal(web.InfoHash, p.GetProperty("hash").GetString()));
