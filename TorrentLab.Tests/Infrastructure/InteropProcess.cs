@@ -73,7 +73,9 @@ internal sealed class InteropProcess : IDisposable
 
     /// <summary>A python3-libtorrent downloader; prints "done" and exits once the torrent is complete.</summary>
     /// <param name="settings">Session settings (JSON) over the loopback defaults; the key <c>_dial</c> names a port on
-    /// 127.0.0.1 it connects to (a torrent without a tracker: the only peer it knows).</param>
+    /// 127.0.0.1 it connects to (a torrent without a tracker: the only peer it knows); <c>"_go": true</c> makes it print
+    /// "ready" once its session and torrent are set up and wait for a line on its input before it dials (a test that
+    /// times the transfer, not a Python process starting: <see cref="ReadyAsync"/>, <see cref="Go"/>).</param>
     public static InteropProcess LibtorrentDownloader(string python, string torrent, string dataFolder, string scriptFolder, string settings = "{}",
         bool ipv6 = false)
     {
@@ -90,8 +92,12 @@ internal sealed class InteropProcess : IDisposable
         torrent, save_path, port = sys.argv[1], sys.argv[2], int(sys.argv[3])
         extra = json.loads(sys.argv[4])
         dial = extra.pop('_dial', 0)                         # say {"_dial": PORT}: told of that peer alone, as a user would
+        go = extra.pop('_go', False)                         # say {"_go": true}: "ready" once set up, dial on a line read
         ses = loopback_session(port, None, extra)
         h, _ = add_torrent(ses, torrent, save_path)
+        if go:
+            print('ready', flush=True)
+            sys.stdin.readline()
         if dial: h.connect_peer(('127.0.0.1', dial))
         # Fails when no new byte arrived for STALL seconds (from the start: the first announce and connection count),
         # not after a total time: on a loaded machine a healthy download takes longer, a stuck one still ends here.
@@ -115,7 +121,7 @@ internal sealed class InteropProcess : IDisposable
                 done, last_progress = s.total_wanted_done, time.time()
             elif time.time() - last_progress > STALL:
                 break
-            time.sleep(0.1)
+            time.sleep(0.02)
         print('timeout: state=%s progress=%.3f peers=%d, no new byte for %.0f s' % (s.state, s.progress, s.num_peers, time.time() - last_progress), flush=True)
         print('libtorrent\'s last events:\n' + '\n'.join(events), flush=True)
         sys.exit(1)
@@ -125,6 +131,27 @@ internal sealed class InteropProcess : IDisposable
     /// 30 s without a new byte; aria2: <c>--bt-stop-timeout</c>): a bound on a hung process, not on the download's speed,
     /// which depends on the machine's load.</summary>
     public static readonly TimeSpan DownloaderPatience = TimeSpan.FromMinutes(5);
+
+    /// <summary>Waits for the line "ready" of a downloader started with <c>"_go": true</c>.</summary>
+    public async Task ReadyAsync(CancellationToken ct)
+    {
+        using var limit = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        limit.CancelAfter(TimeSpan.FromSeconds(60)); // a bound on a hung process: set-up takes well under a second
+        var said = new List<string>();
+        while (await Process.StandardOutput.ReadLineAsync(limit.Token) is { } line)
+        {
+            if (line == "ready") return;
+            said.Add(line);
+        }
+        Assert.Fail($"{Name} ended before it was ready: {string.Join(" | ", said)} {await Process.StandardError.ReadToEndAsync(ct)}");
+    }
+
+    /// <summary>Tells a ready downloader to dial.</summary>
+    public void Go()
+    {
+        Process.StandardInput.WriteLine("go");
+        Process.StandardInput.Flush();
+    }
 
     /// <summary>Waits for the process to exit (killing it after <paramref name="timeout"/>); returns its exit code and output.</summary>
     public async Task<(int ExitCode, string Output)> WaitAsync(TimeSpan timeout, CancellationToken ct)

@@ -18,8 +18,13 @@ public class LoneSeedInteropTests
     /// busy loops.</summary>
     private const int Size = 128 << 20;
 
-    /// <summary>Issue 84's bound on our seed against libtorrent's, median of three rounds.</summary>
+    /// <summary>Issue 84's bound on our seed against libtorrent's, the median of <see cref="Rounds"/> rounds.</summary>
     private const double MostRatio = 1.2;
+
+    /// <summary>Timed rounds of each seed. A round is about a second of transfer, and on a loaded machine one round in
+    /// four or five of either seed took a third longer than its others (a scheduler's pause is a large part of a second):
+    /// with three rounds two such rounds of ours decided the median.</summary>
+    private const int Rounds = 5;
 
     [Fact]
     public async Task TwoLibtorrentDownloaders_ThatKnowOnlyOurSeed_FinishWithinTheBoundOfLibtorrentsSeed()
@@ -33,9 +38,13 @@ public class LoneSeedInteropTests
         using var ours = await CliSeed.StartAsync(torrentPath, folder.Combine("seed"), Ct);
         using var theirs = await LibtorrentSeeder.StartAsync(python, torrentPath, folder.Combine("seed"), folder.Path, Ct);
 
+        // A first round for each seed, not timed: the first transfer after a process starts also measures its start
+        // (our seed's code compiled again at its second tier while it sends, the file coming into the page cache).
+        foreach (var (name, port) in new[] { ("ours", ours.Port), ("libtorrent", theirs.Port) })
+            await TwoDownloadersAsync(python, torrentPath, folder, $"{name}-warm", port, built.Payload);
         var ratios = new List<double>();
         var lines = new List<string>();
-        for (var round = 0; round < 3; round++)
+        for (var round = 0; round < Rounds; round++)
         {
             // Alternated, so neither seed always goes first on a machine whose load changes.
             var order = round % 2 == 0 ? new[] { ("ours", ours.Port), ("libtorrent", theirs.Port) } : [("libtorrent", theirs.Port), ("ours", ours.Port)];
@@ -44,25 +53,38 @@ public class LoneSeedInteropTests
             ratios.Add(times["ours"] / times["libtorrent"]);
             lines.Add($"round {round}: ours {times["ours"]:0.00} s, libtorrent's {times["libtorrent"]:0.00} s");
         }
-        var median = ratios.Order().ElementAt(1);
+        var median = ratios.Order().ElementAt(Rounds / 2);
         TestContext.Current.TestOutputHelper?.WriteLine(string.Join("\n", lines) + $"\nmedian ratio {median:0.00}");
-        Assert.True(median <= MostRatio, $"our seed took {median:0.00} times libtorrent's (median of three): {string.Join("; ", lines)}");
+        Assert.True(median <= MostRatio, $"our seed took {median:0.00} times libtorrent's (median of {Rounds}): {string.Join("; ", lines)}");
     }
 
-    /// <summary>Two libtorrent downloaders told only of the seed at <paramref name="seedPort"/>, started together; the
-    /// seconds until both have the file, which is then checked.</summary>
+    /// <summary>Two libtorrent downloaders told only of the seed at <paramref name="seedPort"/>; the seconds from when
+    /// both dial it (each set up first: a Python process, its session and the torrent took about 0.65 s of a 1.3 s round
+    /// on a loaded machine, and varied with the load, not with the seed) until both have the file, which is then checked.</summary>
     private static async Task<double> TwoDownloadersAsync(string python, string torrentPath, TempFolder folder, string name, int seedPort, byte[] payload)
     {
-        var settings = $$"""{"_dial": {{seedPort}}}""";
-        var clock = Stopwatch.StartNew();
+        var settings = $$"""{"_dial": {{seedPort}}, "_go": true}""";
         // Each writes its script in a folder of its own: two writes of one file could cut the other's short.
         foreach (var sub in new[] { "a", "b" }) Directory.CreateDirectory(folder.Combine(name + sub + "-script"));
         using var a = InteropProcess.LibtorrentDownloader(python, torrentPath, folder.Combine(name + "a"), folder.Combine(name + "a-script"), settings);
         using var b = InteropProcess.LibtorrentDownloader(python, torrentPath, folder.Combine(name + "b"), folder.Combine(name + "b-script"), settings);
+        await Task.WhenAll(a.ReadyAsync(Ct), b.ReadyAsync(Ct));
+        var clock = Stopwatch.StartNew();
+        a.Go();
+        b.Go();
+        var done = await Task.WhenAll(DoneAsync(a, clock), DoneAsync(b, clock));
         var results = await Task.WhenAll(a.WaitAsync(InteropProcess.DownloaderPatience, Ct), b.WaitAsync(InteropProcess.DownloaderPatience, Ct));
-        var seconds = clock.Elapsed.TotalSeconds;
         foreach (var (code, output) in results) Assert.True(code == 0, $"libtorrent from the {name} seed: {output}");
-        foreach (var sub in new[] { "a", "b" }) Assert.Equal(payload, await File.ReadAllBytesAsync(folder.Combine(name + sub, "lone.bin"), Ct));
-        return seconds;
+        foreach (var sub in new[] { "a", "b" })
+        {
+            Assert.Equal(payload, await File.ReadAllBytesAsync(folder.Combine(name + sub, "lone.bin"), Ct));
+            Directory.Delete(folder.Combine(name + sub), recursive: true); // 256 MiB a round: not left to be written back
+        }
+        return done.Max();
     }
+
+    /// <summary>The seconds on <paramref name="clock"/> when the downloader says "done" (it checks every 20 ms), or
+    /// infinity when it says something else (its exit code and output then fail the round).</summary>
+    private static async Task<double> DoneAsync(InteropProcess downloader, Stopwatch clock) =>
+        await downloader.Process.StandardOutput.ReadLineAsync(Ct) == "done" ? clock.Elapsed.TotalSeconds : double.PositiveInfinity;
 }

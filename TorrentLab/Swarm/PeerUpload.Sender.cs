@@ -169,30 +169,70 @@ internal sealed partial class PeerUpload
     }
 
     /// <summary>Replaces the request placeholders at batch[first..first+count) with <c>piece</c> messages read from
-    /// disk. A block that cannot be read leaves the batch (the rest move up) and lands in <see cref="_unreadable"/>.</summary>
+    /// disk. Blocks that follow each other in one piece (as a peer usually asks) are read together, one read for the run:
+    /// each read is a hop to another thread (RandomAccess on Unix), and a seed feeding fast peers on a busy machine lost a
+    /// tenth of its speed waiting for eight of them per send. A block that cannot be read leaves the batch (the rest move
+    /// up) and lands in <see cref="_unreadable"/>.</summary>
     /// <returns>How many blocks were read, and the first read error (null when all were).</returns>
     private async ValueTask<(int Read, Storage.StorageException? Error)> ReadBlocksAsync(PeerMessage[] batch, int first, int count, CancellationToken ct)
     {
         if (_uploadBuffer.Length == 0) _uploadBuffer = ArrayPool<byte>.Shared.Rent(BlocksPerSend * WireLimits.BlockLength);
         var read = 0;
         Storage.StorageException? error = null;
-        for (var i = 0; i < count; i++)
+        for (var i = 0; i < count;)
         {
-            var request = batch[first + i];
-            var slot = _uploadBuffer.AsMemory(i * WireLimits.BlockLength, request.Length);
+            var run = RunLength(batch, first + i, count - i);
+            var start = batch[first + i];
+            var bytes = (run - 1) * WireLimits.BlockLength + batch[first + i + run - 1].Length;
             try
             {
-                await _parts.Storage.ReadAsync(request.Index, request.Begin, slot, ct).ConfigureAwait(false);
+                await _parts.Storage.ReadAsync(start.Index, start.Begin, _uploadBuffer.AsMemory(i * WireLimits.BlockLength, bytes), ct).ConfigureAwait(false);
+            }
+            catch (Storage.StorageException) when (run > 1)
+            {
+                run = 1; // read again block by block below, so that only the blocks that cannot be read leave
+                bytes = start.Length;
+                try
+                {
+                    await _parts.Storage.ReadAsync(start.Index, start.Begin, _uploadBuffer.AsMemory(i * WireLimits.BlockLength, bytes), ct).ConfigureAwait(false);
+                }
+                catch (Storage.StorageException e)
+                {
+                    error ??= e;
+                    _unreadable.Add(new BlockRequest(start.Index, start.Begin, start.Length));
+                    i++;
+                    continue;
+                }
             }
             catch (Storage.StorageException e)
             {
                 error ??= e;
-                _unreadable.Add(new BlockRequest(request.Index, request.Begin, request.Length));
+                _unreadable.Add(new BlockRequest(start.Index, start.Begin, start.Length));
+                i++;
                 continue;
             }
-            batch[first + read++] = PeerMessage.Piece(request.Index, request.Begin, slot);
+            for (var k = 0; k < run; k++, i++)
+            {
+                var request = batch[first + i];
+                batch[first + read++] = PeerMessage.Piece(request.Index, request.Begin, _uploadBuffer.AsMemory(i * WireLimits.BlockLength, request.Length));
+            }
         }
         return (read, error);
+    }
+
+    /// <summary>How many of the <paramref name="count"/> requests from <paramref name="at"/> follow each other in one
+    /// piece, each a whole block but the last (so they fill consecutive slots of the upload buffer): at least one.</summary>
+    internal static int RunLength(PeerMessage[] requests, int at, int count)
+    {
+        var run = 1;
+        while (run < count)
+        {
+            var previous = requests[at + run - 1];
+            var next = requests[at + run];
+            if (previous.Length != WireLimits.BlockLength || next.Index != previous.Index || next.Begin != previous.Begin + previous.Length) break;
+            run++;
+        }
+        return run;
     }
 
     private readonly List<BlockRequest> _unreadable = [];
