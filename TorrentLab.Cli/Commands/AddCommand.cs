@@ -16,7 +16,7 @@ namespace TorrentLab.Cli.Commands;
 /// as <c>torrentlab import</c> writes it.</summary>
 internal static class AddCommand
 {
-    private const long MaxTorrentBytes = 16 * 1024 * 1024; // serve's own default limit for an upload
+    private const long MaxTorrentBytes = 10 * 1024 * 1024; // serve's own limit for an upload (WebServerOptions.MaxTorrentBytes)
 
     public static Command Create()
     {
@@ -123,7 +123,6 @@ internal static class AddCommand
                 {
                     HttpStatusCode.BadRequest or HttpStatusCode.RequestEntityTooLarge => ExitCodes.BadInput,
                     HttpStatusCode.NotFound => ExitCodes.Io,
-                    HttpStatusCode.BadGateway => ExitCodes.Tracker, // no peer gave a magnet link's metadata, or the URL did not answer
                     _ => ExitCodes.Failed,
                 };
             }
