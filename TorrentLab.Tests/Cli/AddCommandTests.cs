@@ -1,4 +1,12 @@
 using System.Diagnostics;
+using System.Net;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.RegularExpressions;
@@ -110,7 +118,8 @@ public partial class AddCommandTests
     }
 
     /// <summary>As transmission-remote reaches its daemon: a serve running on the list is asked over its REST API with
-    /// the token it wrote beside its lock (readable by its user alone), and adds the torrent complete without hashing.
+    /// the token it wrote beside its lock (readable by its user alone), and adds the torrent complete without hashing,
+    /// a .torrent file's bytes (<c>POST /api/torrents</c>) or a URL that the server fetches (<c>POST /api/torrents/link</c>).
     /// Without that file (a serve that says nothing), the add is refused with one line naming the page and the API.</summary>
     [Fact]
     public async Task Add_WhileServeRuns_GoesThroughItsApiWithItsToken_OrIsRefusedWhenItSaysNotWhere()
@@ -120,6 +129,9 @@ public partial class AddCommandTests
         var other = TestTorrents.SingleFile(4 * PieceLength, PieceLength, "other.bin", announce: null, seed: 35);
         var (torrent, downloads) = Scenario(temp, built);
         var otherTorrent = Scenario(temp, other).Torrent;
+        var linked = TestTorrents.SingleFile(4 * PieceLength, PieceLength, "linked.bin", announce: null, seed: 36);
+        Scenario(temp, linked);
+        await using var site = await ServeFileAsync("/linked.torrent", linked.TorrentBytes);
         using var process = ProcessRunner.Start("dotnet",
             [CliRunner.CliDll, "serve", "--port", "0", "--peer-port", "0", "--no-dht", "--token", "s3cret", "--downloads", downloads]);
         try
@@ -137,18 +149,42 @@ public partial class AddCommandTests
             var row = Assert.Single((await http.GetFromJsonAsync<TorrentSummary[]>("/api/torrents", Ct))!);
             Assert.Equal((built.Torrent.InfoHash.Hex, 4), (row.InfoHash, row.PiecesDone)); // 0x5A bytes: complete only unhashed
 
+            var byUrl = await CliRunner.RunAsync(["add", site.Address + "/linked.torrent", "--downloads", downloads, "--complete", "--paused"]);
+
+            Assert.True(byUrl.ExitCode == CliRunner.Codes.Ok, byUrl.Stdout + byUrl.Stderr);
+            Assert.Equal($"added 'linked.bin' ({linked.Torrent.InfoHash.Hex}) to the torrentlab serve running at {url}: complete, not hashed (every file at its full size); paused",
+                byUrl.Stdout.TrimEnd('\n'));
+
             File.Delete(announced);
             var refused = await CliRunner.RunAsync(["add", otherTorrent, "--downloads", downloads, "--complete"]);
 
             Assert.Equal(CliRunner.Codes.Failed, refused.ExitCode);
             Assert.Equal($"error: the serve list of '{downloads}' is in use by a running torrentlab serve that does not say where it answers ({announced}): "
                 + "add the torrent on its page, or with POST /api/torrents?skipChecking=true", refused.Stderr.TrimEnd('\n'));
-            Assert.Single((await http.GetFromJsonAsync<TorrentSummary[]>("/api/torrents", Ct))!);
+            Assert.Equal(2, (await http.GetFromJsonAsync<TorrentSummary[]>("/api/torrents", Ct))!.Length);
         }
         finally
         {
             ProcessRunner.Stop(process);
         }
+    }
+
+    /// <summary>A loopback web site serving <paramref name="bytes"/> at <paramref name="path"/>; its address.</summary>
+    private static async Task<LoopbackSite> ServeFileAsync(string path, byte[] bytes)
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, 0));
+        var app = builder.Build();
+        app.MapGet(path, () => Results.Bytes(bytes, "application/x-bittorrent"));
+        await app.StartAsync(Ct);
+        return new LoopbackSite(app, app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());
+    }
+
+    private sealed class LoopbackSite(WebApplication app, string address) : IAsyncDisposable
+    {
+        public string Address { get; } = address;
+        public ValueTask DisposeAsync() => app.DisposeAsync();
     }
 
     /// <summary>Reads serve's first line, <c>serving http://127.0.0.1:PORT/ ...</c>, for the address (at most 60 s).</summary>
