@@ -46,6 +46,7 @@ internal static class AddCommand
         // A file is read here, before anything else: a missing one or a folder is the same line and exit code as for
         // every command that reads a .torrent, whether or not a serve runs.
         var bytes = link ? null : await ReadFileAsync(source, ct).ConfigureAwait(false);
+        if (bytes is not null) TorrentLab.Metainfo.Torrent.Parse(bytes); // not a torrent: refused (exit 3) before the list's folder is touched
         using (var probe = ServeListLock.Take(downloads))
         {
             if (probe is null) return await ThroughServeAsync(source, bytes, downloads, complete, paused, ct).ConfigureAwait(false);

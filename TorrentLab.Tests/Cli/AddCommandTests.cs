@@ -105,7 +105,7 @@ public partial class AddCommandTests
         File.WriteAllText(temp.Combine("junk.torrent"), "not bencode");
 
         var missing = await CliRunner.RunAsync(["add", temp.Combine("missing.torrent"), "--downloads", downloads]);
-        var junk = await CliRunner.RunAsync(["add", temp.Combine("junk.torrent"), "--downloads", downloads]);
+        var junk = await CliRunner.RunAsync(["add", temp.Combine("junk.torrent"), "--downloads", temp.Combine("elsewhere")]);
         var neither = await CliRunner.RunAsync(["add", "nothing-at-all", "--downloads", downloads]);
         var first = await CliRunner.RunAsync(["add", torrent, "--downloads", downloads]);
         var second = await CliRunner.RunAsync(["add", torrent, "--downloads", downloads]);
@@ -115,6 +115,7 @@ public partial class AddCommandTests
         foreach (var failed in new[] { missing, junk, neither, second }) Assert.Single(failed.Stderr.TrimEnd('\n').Split('\n'));
         Assert.Equal($"error: torrent 'once.bin' ({built.Torrent.InfoHash.Hex}) is already in the list", second.Stderr.TrimEnd('\n'));
         Assert.EndsWith(": starts when serve starts", first.Stdout.TrimEnd('\n'));
+        Assert.False(Directory.Exists(temp.Combine("elsewhere"))); // a bad source touches no list
     }
 
     /// <summary>As transmission-remote reaches its daemon: a serve running on the list is asked over its REST API with
