@@ -41,6 +41,7 @@ internal static class CliApp
         yield return DhtCommand.Create();
         yield return ServeCommand.Create();
         yield return ImportCommand.Create();
+        yield return AddCommand.Create();
         yield return SeedCommand.Create();
         yield return WhyCommand.Create();
         yield return PiecesCommand.Create();

@@ -175,7 +175,9 @@ public sealed record ApiError(string Error);
 /// <param name="Start">Queue it for download at once (default true).</param>
 /// <param name="Folder">Its save folder: relative to the downloads folder, or an absolute path inside it (default: the
 /// downloads folder).</param>
-public sealed record AddByLinkRequest(string Link, bool? Start = null, string? Folder = null);
+/// <param name="SkipChecking">Take the data already in the save folder as complete without hashing it, when every file
+/// is there at its full size (as <c>skipChecking</c> of an upload; default false).</param>
+public sealed record AddByLinkRequest(string Link, bool? Start = null, string? Folder = null, bool? SkipChecking = null);
 
 /// <summary>The server's settings the page can change; every field is optional in an update.</summary>
 /// <param name="MaxActiveDownloads">Downloads running at once; the rest wait in the queue, in order.</param>

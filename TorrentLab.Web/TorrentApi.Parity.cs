@@ -104,7 +104,7 @@ internal static class TorrentApiParity
         if (RemoteLinks.MagnetHash(link) is { } hash && torrents.Find(hash) is { } present)
             throw new WebApiException(409, $"torrent '{present.Torrent.Name}' ({present.InfoHash}) is already added");
         var (bytes, peers) = await RemoteLinks.FetchAsync(torrents, options, link, ct, serverPaths: false).ConfigureAwait(false);
-        return await torrents.AddAsync(bytes, body!.Start ?? true, peers, body.Folder, ct).ConfigureAwait(false);
+        return await torrents.AddAsync(bytes, body!.Start ?? true, peers, body.Folder, ct, body.SkipChecking ?? false).ConfigureAwait(false);
     }
 
     private static async Task<BulkResult[]> BulkAsync(TorrentManager torrents, BulkRequest? body, CancellationToken ct)

@@ -40,7 +40,21 @@ internal sealed partial class TorrentManager
         var changed = Disk.Check(downloads.Select(FolderOf).Prepend(Downloads), Settings.KeepFree ?? 0);
         foreach (var torrent in downloads)
             if (torrent.State == TorrentState.Downloading && Disk.WaitReason(FolderOf(torrent)) is { } reason)
-                _ = Queue.HoldAsync(torrent, reason);
+                _ = HoldLoggedAsync(torrent, reason);
         if (changed.Any(v => !v.Low)) Queue.PumpSoon();
+    }
+
+    /// <summary>Holds a running download for disk space, on its own (a pause waits for the run to end, and the guard's
+    /// reading does not wait for it); a hold that fails is one warning line, not an exception nobody sees.</summary>
+    private async Task HoldLoggedAsync(ManagedTorrent torrent, string reason)
+    {
+        try
+        {
+            await Queue.HoldAsync(torrent, reason).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            _options.Log?.Invoke($"warning: disk guard: '{torrent.Torrent.Name}' could not be held for disk space: {e.Message}");
+        }
     }
 }

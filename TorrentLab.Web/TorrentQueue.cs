@@ -45,9 +45,12 @@ internal sealed class TorrentQueue
             _queued.Add(torrent);
             ChangedLocked();
         }
-        await torrent.Handle.PauseAsync().ConfigureAwait(false); // its ledger saved; the torrent still wants to run
+        await PauseForSpace(torrent).ConfigureAwait(false); // its ledger saved; the torrent still wants to run
         torrent.Observe();
     }
+
+    /// <summary>How <see cref="HoldAsync"/> stops a held download's run: its handle's pause (tests make it fail).</summary>
+    public Func<ManagedTorrent, Task> PauseForSpace { get; set; } = static torrent => torrent.Handle.PauseAsync();
 
     /// <summary>Puts the torrent at the end of the queue (a complete one only when it will seed).</summary>
     public void Enqueue(ManagedTorrent torrent)

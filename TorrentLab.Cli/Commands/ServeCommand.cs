@@ -195,6 +195,7 @@ internal static class ServeCommand
             var server = await WebServer.StartAsync(options, ct).ConfigureAwait(false);
             try
             {
+                listLock.Announce(server.Url, server.Token); // where 'torrentlab add' reaches it (serve.json beside the lock, its user's alone)
                 var page = server.Token is null ? server.Url + "/" : $"{server.Url}/?token={server.Token}";
                 Console.Out.WriteLine($"serving {page}  (API docs: {server.Url}/docs; downloads in {options.Downloads})");
                 if (options.Proxy is { } through)

@@ -49,6 +49,7 @@ public class OptionTableTests
         ["serve"] = ([], []),
         ["import qbittorrent"] = (["missing-folder"], []),
         ["import transmission"] = (["missing-folder"], []),
+        ["add"] = (["x.torrent"], []),
         ["seed"] = (["x.torrent", "-d", "."], []),
         ["lab check"] = ([], ["--", "missing-program"]),
         ["lab class"] = (["missing-roster.txt"], []),
@@ -74,6 +75,7 @@ public class OptionTableTests
         ["magnet_download_piece --output"] = AFolder,
         ["--data"] = AFile,
         ["--downloads"] = AFile,
+        ["add --downloads"] = AFile,        // the serve list's folder, as serve's and import's
         ["--log-file"] = AFolder,
         ["--save-torrent"] = AFolder,
         ["--dht-state"] = AFolder,

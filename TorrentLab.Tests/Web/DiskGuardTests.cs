@@ -113,6 +113,29 @@ public class DiskGuardTests
         Assert.Contains(held.Details().Log, l => l.EndsWith("waiting for disk space: 99.0 MiB free on /vol, 100.0 MiB kept free", StringComparison.Ordinal));
     }
 
+    /// <summary>A hold whose pause fails (the run cannot be stopped) is one warning line in the server's log, not an
+    /// exception lost on the thread pool.</summary>
+    [Fact]
+    public async Task AHoldWhosePauseFails_IsLoggedAsOneWarning()
+    {
+        var volume = new FakeVolume(500 * MiB);
+        var log = new ConcurrentQueue<string>();
+        await using var web = await WebTestServer.StartAsync(Ct, TorrentLab.Lab.SyntheticBehaviour.Slow, pieces: 64, slowDelay: TimeSpan.FromMilliseconds(100),
+            configure: o => o with { KeepFree = 100 * MiB, DiskProbe = volume.Probe, DiskCheckEvery = Timeout.InfiniteTimeSpan, Log = log.Enqueue });
+        var manager = web.Server.Torrents;
+        await web.AddAsync(start: true, Ct);
+        await web.WaitForAsync(t => t.State == "downloading", Ct);
+        manager.Queue.PauseForSpace = _ => Task.FromException(new IOException("the ledger could not be written"));
+
+        volume.Free = 99 * MiB;
+        manager.CheckDisk();
+
+        await Wait.UntilAsync(() => log.Any(l => l.StartsWith("warning: disk guard:", StringComparison.Ordinal)), TimeSpan.FromSeconds(20),
+            "the failed hold was never logged", Ct);
+        Assert.Equal("warning: disk guard: 'webtest' could not be held for disk space: the ledger could not be written",
+            Assert.Single(log, l => l.StartsWith("warning: disk guard:", StringComparison.Ordinal)));
+    }
+
     /// <summary>On a real volume (a tmpfs of 4 MiB, filled): a download added there waits from the start, the page's
     /// <c>/api/disk</c> names the volume, and once the filler is deleted the guard's own timer lets it go on.</summary>
     [Fact]

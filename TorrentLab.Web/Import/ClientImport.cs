@@ -49,12 +49,7 @@ public static class ClientImport
             ?? throw new ListInUseException($"the serve list of '{downloads}' is in use by a running torrentlab serve: stop it first, or import from its page (Import from another client)");
         var store = new TorrentListStore(downloads);
         var entries = store.Load(log).ToList();
-        var places = new DataPlaces(downloads);
-        foreach (var entry in entries) // the places the list holds already: no two torrents' data overlap
-        {
-            try { places.Take(Torrent.Load(store.TorrentPath(entry.InfoHash)), entry.Folder ?? "", entry.InfoHash); }
-            catch (Exception e) when (e is IOException or TorrentLabException) { } // serve skips it with its own warning
-        }
+        var places = PlacesOf(store, entries, downloads);
         var results = new List<ImportResult>();
         var categories = store.LoadedCategories.ToList();
         var tags = store.LoadedTags.ToList();
@@ -83,6 +78,18 @@ public static class ClientImport
         }
         store.Save(entries, store.LoadedSettings, categories, store.LoadedLimits, store.LoadedAltSpeed, tags);
         return results;
+    }
+
+    /// <summary>The places the list's torrents hold already, so that no two torrents' data overlap.</summary>
+    internal static DataPlaces PlacesOf(TorrentListStore store, IEnumerable<TorrentEntry> entries, string downloads)
+    {
+        var places = new DataPlaces(downloads);
+        foreach (var entry in entries)
+        {
+            try { places.Take(Torrent.Load(store.TorrentPath(entry.InfoHash)), entry.Folder ?? "", entry.InfoHash); }
+            catch (Exception e) when (e is IOException or TorrentLabException) { } // serve skips it with its own warning
+        }
+        return places;
     }
 
     /// <summary>Imports into a running server, each torrent added as the page adds one.</summary>
