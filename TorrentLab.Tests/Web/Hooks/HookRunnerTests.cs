@@ -158,4 +158,17 @@ public class HookRunnerTests
         Assert.Equal(2, log.Lines.Count);
         Assert.Contains(log.Lines, l => l.EndsWith("/broken answered HTTP 500", StringComparison.Ordinal));
     }
+
+    [Fact]
+    public async Task AWebhookToALinkLocalAddress_IsRefusedBeforeAnyConnection_AsEveryUrlTheServerFetches()
+    {
+        var log = new Log();
+        await using var runner = new HookRunner(HookLimits.Default, TimeProvider.System, log.Add, Direct);
+
+        runner.TryRun(new HookJob("webhook (added) for 'a'", Url: new Uri("http://169.254.169.254/hook"), Body: "{}"u8.ToArray()));
+        await log.WaitForAsync("for 'a' failed");
+
+        Assert.Equal("warning: webhook (added) for 'a' failed: 169.254.169.254 is 169.254.169.254 (unspecified, broadcast, multicast or link-local): not fetched",
+            Assert.Single(log.Lines));
+    }
 }
