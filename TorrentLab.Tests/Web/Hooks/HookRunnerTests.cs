@@ -99,8 +99,13 @@ public class HookRunnerTests
         await Wait.UntilAsync(() => File.Exists(child) && File.ReadAllText(child).EndsWith('\n'), TimeSpan.FromSeconds(60), "the program never started its child", Ct);
         var pid = int.Parse(File.ReadAllText(child).Trim(), System.Globalization.CultureInfo.InvariantCulture);
         Assert.True(FakeHookProgram.Alive(pid));
-        clock.Advance(HookLimits.Default.ProgramTimeout);
-        await log.WaitForAsync("killed with every process it started");
+        // The program may write its child's id before the runner has started its time limit on the clock: advanced
+        // until the limit is past, whenever it was started.
+        await Wait.UntilAsync(() =>
+        {
+            clock.Advance(HookLimits.Default.ProgramTimeout);
+            return log.Lines.Any(l => l.Contains("killed with every process it started", StringComparison.Ordinal));
+        }, TimeSpan.FromSeconds(60), $"no kill line; lines: {string.Join(" | ", log.Lines)}", Ct);
 
         await Wait.UntilAsync(() => !FakeHookProgram.Alive(pid), TimeSpan.FromSeconds(30), $"its child {pid} still runs", Ct);
         Assert.Single(log.Lines);
