@@ -6,11 +6,12 @@ namespace TorrentLab.Web;
 /// <summary>The server's blocklist (Transmission's <c>blocklist-*</c>, qBittorrent's IP filter): one list the session
 /// reads at every dial and accept, loaded at start from the copy kept of the last update, replaced by an update from
 /// its source (a file on the server or an http(s) URL), emptied when turned off.</summary>
-/// <param name="options">The command line's list, the proxy a URL is fetched through, and the log.</param>
+/// <param name="options">The command line's list and the log.</param>
 /// <param name="stateFolder">TorrentLab's own folder, where the copy of the last list read is kept.</param>
 /// <param name="settings">The settings in force: the list's source and whether it is on.</param>
 /// <param name="save">Saves the list of torrents (with the settings) after a change.</param>
-internal sealed class ServerBlocklist(WebServerOptions options, string stateFolder, ServerSettings settings, Action save)
+/// <param name="session">The session a URL is fetched through (its interface or proxy, as its trackers).</param>
+internal sealed class ServerBlocklist(WebServerOptions options, string stateFolder, ServerSettings settings, Action save, Func<TorrentSession> session)
 {
     private readonly SemaphoreSlim _gate = new(1, 1);
 
@@ -75,7 +76,7 @@ internal sealed class ServerBlocklist(WebServerOptions options, string stateFold
             try
             {
                 bytes = Uri.TryCreate(source, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https"
-                    ? await TorrentClient.FetchTorrentFileAsync(source, MaxBytes, options.Proxy, ct).ConfigureAwait(false)
+                    ? await session().FetchAsync(source, MaxBytes, TimeSpan.FromMinutes(2), ct).ConfigureAwait(false) // as the command line's --blocklist
                     : await ReadCappedAsync(source, ct).ConfigureAwait(false);
             }
             catch (TorrentUrlException e) { throw new WebApiException(e.Refused ? 400 : 502, $"blocklist: {e.Message}"); }

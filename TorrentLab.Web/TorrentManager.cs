@@ -42,7 +42,7 @@ internal sealed partial class TorrentManager : IAsyncDisposable
         _queuePositionOf = Queue.Position;
         _spaceWaitOf = t => Disk.WaitReason(FolderOf(t));
         Labels = new TorrentLabels(Snapshot, Save);
-        Blocklist = new ServerBlocklist(options, _store.Folder, _settings, Save);
+        Blocklist = new ServerBlocklist(options, _store.Folder, _settings, Save, () => Session);
         Watch = new ServerWatchFolder(this, options, _settings, Save);
         Shares = new TorrentShares(this, OptionsFor, Save);
         Adjust = new TorrentAdjustments(this, Save);
@@ -163,8 +163,15 @@ internal sealed partial class TorrentManager : IAsyncDisposable
         manager._configuredPeerPort = options.PeerPort ?? manager._store.LoadedSettings?.PeerPort;
         manager.Labels.Load(manager._store.LoadedCategories, manager._store.LoadedTags);
         manager.Limits.Start(manager._store.LoadedLimits, manager._store.LoadedAltSpeed);
-        manager.Blocklist.Start(manager._store.LoadedSettings?.Blocklist);
         manager.Session = manager.StartSession();
+        // The list is fetched through the session (its interface or proxy), so after it starts: the session refuses
+        // nobody meanwhile, and no torrent is loaded yet.
+        try { manager.Blocklist.Start(manager._store.LoadedSettings?.Blocklist); }
+        catch (WebApiException)
+        {
+            manager.Session.DisposeAsync().AsTask().GetAwaiter().GetResult(); // Open runs on a pool thread: no context to block
+            throw;
+        }
         manager._following = Task.Run(manager.FollowAlertsAsync);
         manager._settings.Change(s => s with { PeerPort = manager.Session.Port }); // reported: the port bound
         // A port the command line named is saved at once: the next start asks for it again (a port forwarded on a

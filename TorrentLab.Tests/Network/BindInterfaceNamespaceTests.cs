@@ -29,20 +29,7 @@ public partial class BindInterfaceNamespaceTests
     {
         using var set = NetNamespaces.CreateOrSkip();
         Interop.RequireExecutable("nft");
-        var ours = set.Create("c");
-        var far = set.Create("s");
-        // No IPv6 in ours: the kernel's own neighbour and router solicitations would be counted, and are not ours.
-        Must(NetNamespaces.Run(ours, "sysctl", ["-qw", "net.ipv6.conf.all.disable_ipv6=1", "net.ipv6.conf.default.disable_ipv6=1"],
-            TimeSpan.FromSeconds(10)), "IPv6 off");
-        var (vpn, _) = set.Link(ours, Vpn, far, VpnGateway);
-        var (wan, _) = set.Link(ours, Wan, far, WanGateway);
-        Must(NetNamespaces.Ip("-n", far, "addr", "add", Far + "/32", "dev", "lo"), "far address");
-        Must(NetNamespaces.Ip("-n", ours, "route", "add", "default", "via", WanGateway, "dev", wan, "metric", "100"), "wan route");
-        Must(NetNamespaces.Ip("-n", ours, "route", "add", "default", "via", VpnGateway, "dev", vpn, "metric", "200"), "vpn route");
-        Nft(ours, "add", "table", "inet", "t");
-        Nft(ours, "add", "chain", "inet", "t", "out", "{ type filter hook output priority 0; }");
-        Nft(ours, "add", "rule", "inet", "t", "out", "oifname", wan, "meta", "l4proto", "{ tcp, udp }", "counter");
-        Nft(ours, "add", "rule", "inet", "t", "out", "oifname", vpn, "meta", "l4proto", "{ tcp, udp }", "counter");
+        var (ours, far, vpn, wan) = TwoRoutes(set);
 
         using var folder = new TempFolder("torrentlab-bindif");
         var built = TestTorrents.SingleFile(length: 4 * 1024 * 1024, pieceLength: 64 * 1024, name: "bound.bin", seed: 29,
@@ -98,6 +85,27 @@ public partial class BindInterfaceNamespaceTests
         }
 
         string Everything() => $"ours:\n{string.Join("\n", ourLog)}\nseed:\n{string.Join("\n", seedLog.TakeLast(30))}\ntracker:\n{string.Join("\n", trackerLog.TakeLast(30))}";
+    }
+
+    /// <summary>Ours and the far namespace, linked by vpn and by wan (the default route, preferred), with a counter of
+    /// TCP and UDP packets out of each link in ours.</summary>
+    private static (string Ours, string Far, string Vpn, string Wan) TwoRoutes(NetNamespaces set)
+    {
+        var ours = set.Create("c");
+        var far = set.Create("s");
+        // No IPv6 in ours: the kernel's own neighbour and router solicitations would be counted, and are not ours.
+        Must(NetNamespaces.Run(ours, "sysctl", ["-qw", "net.ipv6.conf.all.disable_ipv6=1", "net.ipv6.conf.default.disable_ipv6=1"],
+            TimeSpan.FromSeconds(10)), "IPv6 off");
+        var (vpn, _) = set.Link(ours, Vpn, far, VpnGateway);
+        var (wan, _) = set.Link(ours, Wan, far, WanGateway);
+        Must(NetNamespaces.Ip("-n", far, "addr", "add", Far + "/32", "dev", "lo"), "far address");
+        Must(NetNamespaces.Ip("-n", ours, "route", "add", "default", "via", WanGateway, "dev", wan, "metric", "100"), "wan route");
+        Must(NetNamespaces.Ip("-n", ours, "route", "add", "default", "via", VpnGateway, "dev", vpn, "metric", "200"), "vpn route");
+        Nft(ours, "add", "table", "inet", "t");
+        Nft(ours, "add", "chain", "inet", "t", "out", "{ type filter hook output priority 0; }");
+        Nft(ours, "add", "rule", "inet", "t", "out", "oifname", wan, "meta", "l4proto", "{ tcp, udp }", "counter");
+        Nft(ours, "add", "rule", "inet", "t", "out", "oifname", vpn, "meta", "l4proto", "{ tcp, udp }", "counter");
+        return (ours, far, vpn, wan);
     }
 
     private static bool Has(ConcurrentQueue<string> log, string text) => log.Any(l => l.Contains(text, StringComparison.Ordinal));

@@ -43,6 +43,37 @@ public sealed class ProxySettingsTests : IDisposable
     }
 
     [Fact]
+    public async Task ServeProxyOnly_PostsTheWebhookThroughTheProxy_AndNotAtAllOnceItIsGone()
+    {
+        var proxy = StartMicrosocks("carol", "pw");
+        await using var site = await LoopbackHttpServer.StartAsync(Ct);
+        ConcurrentQueue<string> log = new();
+        await using var web = await WebTestServer.StartAsync(Ct, configure: o => o with
+        {
+            Proxy = proxy with { Only = true }, Webhook = site.Url + "/hook", Log = log.Enqueue,
+        });
+        var sitePort = new Uri(site.Url).Port.ToString(CultureInfo.InvariantCulture);
+
+        using (var upload = await web.UploadAsync(web.Swarm.Built.TorrentBytes, start: false, Ct)) Assert.True(upload.IsSuccessStatusCode);
+        await Wait.UntilAsync(() => site.Requests("/hook") == 1, TimeSpan.FromSeconds(30), $"the webhook never arrived; log:\n{string.Join("\n", log)}", Ct);
+        // The proxy carried it: microsocks logs each connection it made for a client.
+        await Wait.UntilAsync(() => _proxyLog.Any(l => l.Contains($"127.0.0.1:{sitePort}", StringComparison.Ordinal)), TimeSpan.FromSeconds(10),
+            $"the proxy made no connection to the site; proxy log:\n{string.Join("\n", _proxyLog)}", Ct);
+
+        // The proxy gone: the next webhook fails, saying so, and does not go direct; nor does a .torrent URL.
+        ProcessRunner.Stop(_microsocks!);
+        using (var removed = await web.Http.DeleteAsync($"/api/torrents/{web.InfoHash}", Ct)) Assert.True(removed.IsSuccessStatusCode);
+        using (var again = await web.UploadAsync(web.Swarm.Built.TorrentBytes, start: false, Ct)) Assert.True(again.IsSuccessStatusCode);
+        await Wait.UntilAsync(() => log.Any(l => l.Contains("webhook (added)", StringComparison.Ordinal) && l.Contains("cannot reach the SOCKS5 proxy", StringComparison.Ordinal)),
+            TimeSpan.FromSeconds(30), $"no failed webhook line; log:\n{string.Join("\n", log)}", Ct);
+        var torrentUrl = site.Put("/x.torrent", web.Swarm.Built.TorrentBytes, "application/x-bittorrent");
+        using var link = await web.Http.PostAsJsonAsync("/api/torrents/link", new { link = torrentUrl }, Ct);
+        Assert.Equal(HttpStatusCode.BadGateway, link.StatusCode);
+        Assert.Contains("cannot reach the SOCKS5 proxy", await link.Content.ReadAsStringAsync(Ct), StringComparison.Ordinal);
+        Assert.Equal((1, 0), (site.Requests("/hook"), site.Requests("/x.torrent")));
+    }
+
+    [Fact]
     public async Task QBittorrentsPreferences_SayTheProxy_WithoutItsPassword()
     {
         var proxy = new Socks5Proxy("127.0.0.1", 1080) { UserName = "carol", Password = "s3cret", Only = true };
@@ -64,7 +95,9 @@ public sealed class ProxySettingsTests : IDisposable
         var port = ProcessRunner.FreeTcpPort();
         _microsocks = ProcessRunner.Start(microsocks, ["-i", "127.0.0.1", "-p", port.ToString(CultureInfo.InvariantCulture), "-u", user, "-P", password]);
         _microsocks.ErrorDataReceived += (_, e) => { if (e.Data is not null) _proxyLog.Enqueue(e.Data); };
+        _microsocks.OutputDataReceived += (_, e) => { if (e.Data is not null) _proxyLog.Enqueue(e.Data); }; // its "connected to" lines
         _microsocks.BeginErrorReadLine();
+        _microsocks.BeginOutputReadLine();
         bool Listening()
         {
             try

@@ -30,17 +30,17 @@ internal sealed class HookRunner : IAsyncDisposable
     private readonly Action<string>? _log;
     private readonly CancellationTokenSource _stop = new();
     private readonly Task[] _workers;
-    private readonly HttpClient _http;
+    private readonly Func<HttpRequestMessage, CancellationToken, Task<HttpResponseMessage>> _send;
 
-    public HookRunner(HookLimits limits, TimeProvider clock, Action<string>? log)
+    /// <param name="limits">How many hooks run and wait, and for how long.</param>
+    /// <param name="clock">The hooks' time limits.</param>
+    /// <param name="log">One line per hook that fails or is dropped.</param>
+    /// <param name="send">Sends a webhook's POST: the session's <see cref="Client.TorrentSession.SendAsync"/> (its interface
+    /// or proxy, only to the URL the user configured: no redirect followed, no cookies kept).</param>
+    public HookRunner(HookLimits limits, TimeProvider clock, Action<string>? log, Func<HttpRequestMessage, CancellationToken, Task<HttpResponseMessage>> send)
     {
-        (_limits, _clock, _log) = (limits, clock, log);
+        (_limits, _clock, _log, _send) = (limits, clock, log, send);
         _queue = Channel.CreateBounded<HookJob>(new BoundedChannelOptions(limits.Queued) { FullMode = BoundedChannelFullMode.Wait });
-        // Only to the URL the user configured: no redirect followed, no system proxy, no cookies kept.
-        _http = new HttpClient(new SocketsHttpHandler { AllowAutoRedirect = false, UseProxy = false, UseCookies = false })
-        {
-            Timeout = Timeout.InfiniteTimeSpan, // each POST has its own, on the runner's clock
-        };
         _workers = [.. Enumerable.Range(0, limits.Running).Select(_ => Task.Run(WorkAsync))];
     }
 
@@ -135,17 +135,17 @@ internal sealed class HookRunner : IAsyncDisposable
     {
         using var limit = new CancellationTokenSource(_limits.WebhookTimeout, _clock);
         using var either = CancellationTokenSource.CreateLinkedTokenSource(limit.Token, _stop.Token);
-        using var content = new ByteArrayContent(job.Body ?? []);
-        content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
+        using var request = new HttpRequestMessage(HttpMethod.Post, job.Url) { Content = new ByteArrayContent(job.Body ?? []) };
+        request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
         try
         {
-            using var response = await _http.PostAsync(job.Url, content, either.Token).ConfigureAwait(false);
+            using var response = await _send(request, either.Token).ConfigureAwait(false);
             if (!response.IsSuccessStatusCode)
                 _log?.Invoke($"warning: {job.What} failed: {job.Url} answered HTTP {(int)response.StatusCode}");
         }
-        catch (HttpRequestException e)
+        catch (Client.TorrentUrlException e) // refused, or no answer: the message names the URL
         {
-            _log?.Invoke($"warning: {job.What} failed: {job.Url}: {e.Message}");
+            _log?.Invoke($"warning: {job.What} failed: {e.Message}");
         }
         catch (OperationCanceledException) when (limit.IsCancellationRequested && !_stop.IsCancellationRequested)
         {
@@ -159,7 +159,6 @@ internal sealed class HookRunner : IAsyncDisposable
         _queue.Writer.TryComplete();
         await _stop.CancelAsync().ConfigureAwait(false);
         await Task.WhenAll(_workers).ConfigureAwait(false);
-        _http.Dispose();
         _stop.Dispose();
     }
 }

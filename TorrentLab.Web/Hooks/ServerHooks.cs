@@ -20,7 +20,7 @@ internal sealed class ServerHooks(TorrentManager torrents, ServerSettings settin
     /// <summary>Transmission's version as its scripts are told it (<c>TR_APP_VERSION</c>): the version the RPC gives.</summary>
     internal const string AppVersion = "4.0.0";
 
-    private readonly HookRunner _runner = new(limits, clock, log);
+    private readonly HookRunner _runner = new(limits, clock, log, (request, ct) => torrents.Session.SendAsync(request, ct)); // as the trackers: the interface or proxy
     private readonly Lock _lock = new();
     private readonly HashSet<string> _downloading = new(StringComparer.Ordinal); // torrents whose run downloads (guarded by _lock)
     private readonly Queue<string> _fetched = new(); // magnet links' info hashes whose metadata arrived, not added yet (guarded by _lock)

@@ -5,11 +5,13 @@ using TorrentLab.Magnet;
 namespace TorrentLab.Web;
 
 /// <summary>What <c>POST /api/torrents/link</c> and the remote-control APIs add by link: a magnet link (its metadata
-/// fetched from peers, BEP 9), the http/https URL of a .torrent (never from an unspecified, broadcast, multicast or
-/// link-local address), or, for the remote-control APIs only, a .torrent file on the server.</summary>
+/// fetched from peers, BEP 9), the http/https URL of a .torrent (through the session's interface or proxy, as its
+/// trackers; never from an unspecified, broadcast, multicast or link-local address), or, for the remote-control APIs
+/// only, a .torrent file on the server.</summary>
 internal static class RemoteLinks
 {
     private static readonly TimeSpan MagnetLimit = TimeSpan.FromSeconds(90); // peers found and metadata fetched within this
+    private static readonly TimeSpan UrlLimit = TimeSpan.FromSeconds(30); // a .torrent fetched within this
 
     /// <summary>The info hash a magnet link names (to find a duplicate before fetching anything), else null.</summary>
     public static string? MagnetHash(string link)
@@ -35,7 +37,7 @@ internal static class RemoteLinks
         try
         {
             if (!TorrentClient.IsMagnet(link))
-                return (await TorrentClient.FetchTorrentFileAsync(link, options.MaxTorrentBytes, options.Proxy, ct).ConfigureAwait(false), []);
+                return (await torrents.Session.FetchAsync(link, options.MaxTorrentBytes, UrlLimit, ct).ConfigureAwait(false), []);
             using var limit = CancellationTokenSource.CreateLinkedTokenSource(ct);
             limit.CancelAfter(MagnetLimit);
             try

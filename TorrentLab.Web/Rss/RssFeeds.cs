@@ -26,7 +26,7 @@ internal sealed class RssFeed(string name, string url, string uid)
 /// were added is kept across restarts (<c>&lt;downloads&gt;/.torrentlab/web/rss.json</c>, written atomically beside
 /// the torrent list), so a rule never adds the same article twice, even after its torrent was removed.</summary>
 /// <remarks>Feeds and the .torrent files their articles name are fetched by the rules of every URL the server fetches
-/// (<see cref="TorrentClient.FetchTorrentFileAsync(string, long, TorrentLab.Proxy.Socks5Proxy?, CancellationToken)"/>: http and https only, never an unspecified, broadcast, multicast
+/// (<see cref="TorrentSession.FetchAsync"/>, through the session's interface or proxy: http and https only, never an unspecified, broadcast, multicast
 /// or link-local address, capped in size and time); a magnet link's metadata comes from peers.</remarks>
 internal sealed partial class RssFeeds : IAsyncDisposable
 {
@@ -37,6 +37,7 @@ internal sealed partial class RssFeeds : IAsyncDisposable
     private const int MaxRemembered = 5000;
 
     private const long MaxFeedBytes = 10 * 1024 * 1024;
+    private static readonly TimeSpan FeedLimit = TimeSpan.FromSeconds(30); // a feed fetched within this, as a .torrent
 
     private readonly TorrentManager _torrents;
     private readonly WebServerOptions _options;
@@ -220,7 +221,7 @@ internal sealed partial class RssFeeds : IAsyncDisposable
         lock (_lock) feed.IsLoading = true;
         try
         {
-            var bytes = await TorrentClient.FetchTorrentFileAsync(feed.Url, MaxFeedBytes, _options.Proxy, ct).ConfigureAwait(false);
+            var bytes = await _torrents.Session.FetchAsync(feed.Url, MaxFeedBytes, FeedLimit, ct).ConfigureAwait(false);
             var content = FeedReader.Read(bytes);
             lock (_lock) (feed.Title, feed.Articles, feed.Error, feed.LastFetch) = (content.Title, content.Articles, null, Clock.GetUtcNow());
         }

@@ -69,6 +69,20 @@ public sealed class TorrentSession : IAsyncDisposable
     /// <summary>The settings it was started with (what its torrents share).</summary>
     public SessionSettings Settings => Session.Settings;
 
+    /// <summary>The body at an http or https URL (a .torrent, a feed, a blocklist), at most <paramref name="maxBytes"/>
+    /// bytes within <paramref name="timeout"/>, fetched as the session's trackers are: out of
+    /// <see cref="SessionSettings.BindInterface"/> (refused while it is down) or through <see cref="SessionSettings.Proxy"/>,
+    /// never from an unspecified, broadcast, multicast or link-local address (checked after DNS and each redirect).</summary>
+    /// <exception cref="TorrentUrlException">Refused, unreachable (the interface down, the proxy unreachable), not 200, or too large.</exception>
+    public Task<byte[]> FetchAsync(string url, long maxBytes, TimeSpan timeout, CancellationToken ct = default) =>
+        TorrentUrl.FetchAsync(Session.Settings.Network, url, maxBytes, timeout, ct);
+
+    /// <summary>Sends one HTTP request (a webhook's POST) the same way as <see cref="FetchAsync"/>: through the session's
+    /// interface or proxy, under the same address rule, following no redirect; the answer whatever its status.</summary>
+    /// <exception cref="TorrentUrlException">Refused, or no answer (the interface down, the proxy unreachable).</exception>
+    public Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken ct = default) =>
+        TorrentUrl.SendAsync(Session.Settings.Network, request, ct);
+
     /// <summary>The global download limit over every torrent's own (<see cref="SessionSettings.DownloadLimit"/>, or an
     /// unlimited one made by the session); set its <see cref="RateLimit.BytesPerSecond"/> to change it live.</summary>
     public RateLimit DownloadLimit => Session.DownloadLimit;

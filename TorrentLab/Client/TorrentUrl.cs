@@ -37,14 +37,14 @@ internal static class TorrentUrl
     public static Task<byte[]> FetchAsync(string url, long maxBytes, TimeSpan timeout, CancellationToken ct) =>
         FetchAsync(SystemNetwork.Instance, url, maxBytes, timeout, ct);
 
-    // A client per network other than the kernel's (a proxy's), kept while the network lives.
+    // A client per network other than the kernel's (a proxy's, a bound interface's), kept while the network lives.
     private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<INetwork, HttpClient> Clients = new();
 
     /// <summary>As <see cref="FetchAsync(string, long, TimeSpan, CancellationToken)"/>, over <paramref name="network"/>
     /// (through a proxy, the host's name is the proxy's to resolve).</summary>
     public static async Task<byte[]> FetchAsync(INetwork network, string url, long maxBytes, TimeSpan timeout, CancellationToken ct)
     {
-        var http = network == SystemNetwork.Instance ? Http : Clients.GetValue(network, CreateClient);
+        var http = ClientOf(network);
         var uri = Check(url);
         using var limit = CancellationTokenSource.CreateLinkedTokenSource(ct);
         limit.CancelAfter(timeout);
@@ -78,6 +78,29 @@ internal static class TorrentUrl
             throw new TorrentUrlException($"{Shown(url)}: {e.Message}", refused: false, e);
         }
     }
+
+    /// <summary>Sends <paramref name="request"/> over <paramref name="network"/> under the same address rule, following
+    /// no redirect: the answer whatever its status.</summary>
+    /// <exception cref="TorrentUrlException">Refused, or no answer.</exception>
+    public static async Task<HttpResponseMessage> SendAsync(INetwork network, HttpRequestMessage request, CancellationToken ct)
+    {
+        var url = request.RequestUri?.ToString() ?? "";
+        request.RequestUri = Check(url);
+        try
+        {
+            return await ClientOf(network).SendAsync(request, ct).ConfigureAwait(false);
+        }
+        catch (HttpRequestException e) when (e.InnerException is TorrentUrlException refused)
+        {
+            throw refused;
+        }
+        catch (HttpRequestException e)
+        {
+            throw new TorrentUrlException($"{Shown(url)}: {e.Message}", refused: false, e);
+        }
+    }
+
+    private static HttpClient ClientOf(INetwork network) => network == SystemNetwork.Instance ? Http : Clients.GetValue(network, CreateClient);
 
     /// <summary>An absolute http or https URL whose host, when an address literal, may be used.</summary>
     private static Uri Check(string url)

@@ -15,6 +15,10 @@ public class HookRunnerTests
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
+    // The kernel's network, under the address rule a session's webhook goes by (TorrentSession.SendAsync).
+    private static Task<HttpResponseMessage> Direct(HttpRequestMessage request, CancellationToken ct) =>
+        TorrentLab.Client.TorrentUrl.SendAsync(TorrentLab.Network.SystemNetwork.Instance, request, ct);
+
     private sealed class Log
     {
         public ConcurrentQueue<string> Lines { get; } = new();
@@ -28,7 +32,7 @@ public class HookRunnerTests
     {
         using var program = new FakeHookProgram();
         var log = new Log();
-        await using var runner = new HookRunner(HookLimits.Default, TimeProvider.System, log.Add);
+        await using var runner = new HookRunner(HookLimits.Default, TimeProvider.System, log.Add, Direct);
         var victim = Path.Combine(program.Folder, "pwned");
         var name = $"x\"; touch '{victim}'; echo \" $(touch '{victim}') `touch '{victim}'` | tee '{victim}' %D";
         var fields = new HookFields("completed", name, "", [], "/srv/dl", "/srv/dl/x", "", 1, 10, "", [], new string('b', 40), null,
@@ -57,7 +61,7 @@ public class HookRunnerTests
         _ = name;
         using var program = new FakeHookProgram(then);
         var log = new Log();
-        await using var runner = new HookRunner(HookLimits.Default, TimeProvider.System, log.Add);
+        await using var runner = new HookRunner(HookLimits.Default, TimeProvider.System, log.Add, Direct);
 
         runner.TryRun(new HookJob("on-complete hook for 'webtest'", [program.Path]));
         await program.FirstRunAsync(Ct);
@@ -72,7 +76,7 @@ public class HookRunnerTests
     {
         using var program = new FakeHookProgram();
         var log = new Log();
-        await using var runner = new HookRunner(HookLimits.Default with { Running = 1 }, TimeProvider.System, log.Add);
+        await using var runner = new HookRunner(HookLimits.Default with { Running = 1 }, TimeProvider.System, log.Add, Direct);
 
         runner.TryRun(new HookJob("on-added hook for 'a'", ["/nonexistent/torrentlab-hook"]));
         runner.TryRun(new HookJob("on-added hook for 'b'", [program.Path, "b"]));
@@ -88,15 +92,20 @@ public class HookRunnerTests
         using var program = new FakeHookProgram("sleep 600 & echo $! > \"$out/child\"; wait");
         var log = new Log();
         var clock = new ManualClock();
-        await using var runner = new HookRunner(HookLimits.Default, clock, log.Add);
+        await using var runner = new HookRunner(HookLimits.Default, clock, log.Add, Direct);
 
         runner.TryRun(new HookJob("on-complete hook for 'slow'", [program.Path]));
         var child = Path.Combine(program.Runs, "child");
         await Wait.UntilAsync(() => File.Exists(child) && File.ReadAllText(child).EndsWith('\n'), TimeSpan.FromSeconds(60), "the program never started its child", Ct);
         var pid = int.Parse(File.ReadAllText(child).Trim(), System.Globalization.CultureInfo.InvariantCulture);
         Assert.True(FakeHookProgram.Alive(pid));
-        clock.Advance(HookLimits.Default.ProgramTimeout);
-        await log.WaitForAsync("killed with every process it started");
+        // The program may write its child's id before the runner has started its time limit on the clock: advanced
+        // until the limit is past, whenever it was started.
+        await Wait.UntilAsync(() =>
+        {
+            clock.Advance(HookLimits.Default.ProgramTimeout);
+            return log.Lines.Any(l => l.Contains("killed with every process it started", StringComparison.Ordinal));
+        }, TimeSpan.FromSeconds(60), $"no kill line; lines: {string.Join(" | ", log.Lines)}", Ct);
 
         await Wait.UntilAsync(() => !FakeHookProgram.Alive(pid), TimeSpan.FromSeconds(30), $"its child {pid} still runs", Ct);
         Assert.Single(log.Lines);
@@ -107,7 +116,7 @@ public class HookRunnerTests
     {
         using var program = new FakeHookProgram("exec sleep 600");
         var log = new Log();
-        var runner = new HookRunner(new HookLimits(Running: 1, Queued: 1, TimeSpan.FromMinutes(10), TimeSpan.FromSeconds(30)), TimeProvider.System, log.Add);
+        var runner = new HookRunner(new HookLimits(Running: 1, Queued: 1, TimeSpan.FromMinutes(10), TimeSpan.FromSeconds(30)), TimeProvider.System, log.Add, Direct);
         try
         {
             Assert.True(runner.TryRun(new HookJob("hook 1", [program.Path, "1"])));
@@ -136,7 +145,7 @@ public class HookRunnerTests
         var closedPort = ((System.Net.IPEndPoint)closed.LocalEndpoint).Port;
         closed.Stop(); // nothing listens there now: the connection is refused
         var log = new Log();
-        await using var runner = new HookRunner(HookLimits.Default, TimeProvider.System, log.Add);
+        await using var runner = new HookRunner(HookLimits.Default, TimeProvider.System, log.Add, Direct);
         var body = """{"event":"completed"}"""u8.ToArray();
 
         runner.TryRun(new HookJob("webhook (completed) for 'a'", Url: new Uri(http.Url + "/ok"), Body: body));
@@ -153,5 +162,18 @@ public class HookRunnerTests
         Assert.StartsWith("application/json", posted.Headers!["Content-Type"].Single(), StringComparison.Ordinal);
         Assert.Equal(2, log.Lines.Count);
         Assert.Contains(log.Lines, l => l.EndsWith("/broken answered HTTP 500", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task AWebhookToALinkLocalAddress_IsRefusedBeforeAnyConnection_AsEveryUrlTheServerFetches()
+    {
+        var log = new Log();
+        await using var runner = new HookRunner(HookLimits.Default, TimeProvider.System, log.Add, Direct);
+
+        runner.TryRun(new HookJob("webhook (added) for 'a'", Url: new Uri("http://169.254.169.254/hook"), Body: "{}"u8.ToArray()));
+        await log.WaitForAsync("for 'a' failed");
+
+        Assert.Equal("warning: webhook (added) for 'a' failed: 169.254.169.254 is 169.254.169.254 (unspecified, broadcast, multicast or link-local): not fetched",
+            Assert.Single(log.Lines));
     }
 }
