@@ -59,8 +59,7 @@ public class PeerRulesRealClientsTests
                 await Wait.UntilAsync(() => tracker.GetSwarm(built.Torrent.InfoHash).Leechers > 0, TimeSpan.FromSeconds(30),
                     "Transmission announced to the tracker", Ct);
                 seeder = await SeedAsync(built, folder.Combine("seed"), capped, log, [new IPEndPoint(IPAddress.Loopback, transmission.Port)]);
-                var (code, output) = await transmission.WaitAsync(InteropProcess.DownloaderPatience, Ct);
-                Assert.True(code == 0, $"Transmission: exit code {code}: {output}; bad peers: {string.Join("; ", seeder.BadPeers)}");
+                await FinishOrBanAsync(seeder, transmission);
             }
             else
             {
@@ -70,32 +69,44 @@ public class PeerRulesRealClientsTests
                 if (client == Client.Aria2)
                 {
                     using var aria2 = InteropProcess.Aria2Downloader(exe, torrentPath, data);
-                    var (code, output) = await aria2.WaitAsync(InteropProcess.DownloaderPatience, Ct);
-                    Assert.True(code == 0, $"aria2: exit code {code}: {output}; bad peers: {string.Join("; ", seeder.BadPeers)}");
+                    await FinishOrBanAsync(seeder, aria2);
                 }
                 else
                 {
                     using var rtorrent = Rtorrent.Start(exe, torrentPath, data, folder.Path);
-                    if (!await Wait.UntilAsync(() => rtorrent.Finished, InteropProcess.DownloaderPatience, Ct))
-                        Assert.Fail($"rtorrent did not finish; bad peers: {string.Join("; ", seeder.BadPeers)}; its log: {rtorrent.Log}");
+                    var seed = seeder;
+                    if (!await Wait.UntilAsync(() => rtorrent.Finished || seed.BadPeers.Count > 0, InteropProcess.DownloaderPatience, Ct))
+                        Assert.Fail($"rtorrent did not finish; its log: {rtorrent.Log}");
+                    Assert.True(seed.BadPeers.Count == 0, $"our seed banned rtorrent: {string.Join("; ", seed.BadPeers)}");
                 }
             }
             // The client leaves once done (aria2 and Transmission exit; rtorrent, a seed now, is dropped by ours): the
             // seed's line for it says what it took against what it claimed.
-            var seed = seeder;
+            var seeding = seeder;
             await Wait.UntilAsync(() => log.Any(l => l.Contains(": disconnected (", StringComparison.Ordinal) && l.Contains("; took ", StringComparison.Ordinal)),
                 TimeSpan.FromSeconds(30), $"{client} disconnected from the seed after taking data", Ct);
 
             var accounts = log.Where(l => l.Contains("; took ", StringComparison.Ordinal)).ToList();
             TestContext.Current.TestOutputHelper?.WriteLine($"{client}, {(capped ? $"seed capped at {CappedRate >> 20} MiB/s" : "uncapped")}:\n{string.Join("\n", accounts)}");
-            Assert.Empty(seed.BadPeers);
+            Assert.Empty(seeding.BadPeers);
             Assert.Equal(built.Payload, await File.ReadAllBytesAsync(Path.Combine(data, "rules.bin"), Ct));
-            Assert.True(seed.Uploaded >= Size, $"uploaded {seed.Uploaded} of {Size}");
+            Assert.True(seeding.Uploaded >= Size, $"uploaded {seeding.Uploaded} of {Size}");
         }
         finally
         {
             if (seeder is not null) await seeder.DisposeAsync();
         }
+    }
+
+    /// <summary>Until <paramref name="client"/> exits with the whole torrent, or fails at once when our seed banned it
+    /// (it would then wait for a seed it can no longer reach).</summary>
+    private static async Task FinishOrBanAsync(Seeder seeder, InteropProcess client)
+    {
+        var exited = client.WaitAsync(InteropProcess.DownloaderPatience, Ct);
+        await Task.WhenAny(exited, Wait.UntilAsync(() => seeder.BadPeers.Count > 0, InteropProcess.DownloaderPatience, Ct));
+        Assert.True(seeder.BadPeers.Count == 0, $"our seed banned {client.Name}: {string.Join("; ", seeder.BadPeers)}");
+        var (code, output) = await exited;
+        Assert.True(code == 0, $"{client.Name}: exit code {code}: {output}");
     }
 
     /// <summary>Our seed on 127.0.0.1 (DHT off), announcing to the torrent's tracker and dialling <paramref name="dial"/>,
