@@ -33,7 +33,7 @@ internal sealed class ProgressClaims(int pieceLength, long totalLength, int piec
     /// <summary>Bytes a peer may take unannounced at least: the socket buffers of both ends on a fast link (Linux grows
     /// each to 4-6 MiB), its disk and hash queues, and a whole request queue taken between two of its batches of haves.
     /// An honest libtorrent downloading 64 MiB from us on loopback held up to 15.8 MiB unannounced (taken minus twice its
-    /// claims' growth: 5.1 MiB at most); aria2 and rtorrent under 6 MiB (1 MiB past twice). Transmission 3.00 sends its
+    /// claims' growth: 5.1 MiB at most); aria2 and rtorrent up to 7.3 MiB (under 1 MiB past twice). Transmission 3.00 sends its
     /// haves with its next requests (once a second), and asks for up to our whole queue at once
     /// (<see cref="PeerUpload.MaxQueuedRequests"/> blocks, 31.25 MiB): it held up to 32.4 MiB unannounced, 20.4 MiB past
     /// twice its claims' growth (bench/notes/peer-rules.md). So this must stay above a full queue of blocks (a test holds
