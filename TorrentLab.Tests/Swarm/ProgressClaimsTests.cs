@@ -83,6 +83,39 @@ public class ProgressClaimsTests
         }
     }
 
+    [Theory]
+    [InlineData(16 * 1024)]  // small pieces: the margin is its floor, 32 MiB
+    [InlineData(256 * 1024)]
+    [InlineData(4 * Mib)]    // 8 pieces are 32 MiB too
+    public void ADownloaderTakingOurWholeRequestQueue_BeforeItsFirstHave_IsNeverNamed(int pieceLength)
+    {
+        // Transmission 3.00 sends its haves with its next requests (once a second) and asks for up to our whole queue
+        // (reqq) at once: that many blocks can leave before it announced any of them (bench/notes/peer-rules.md).
+        var claims = Watch(pieces: (int)(128L * Mib / pieceLength), pieceLength);
+        claims.Claimed(0);
+
+        string? reason = null;
+        for (var block = 0; block < PeerUpload.MaxQueuedRequests; block++) reason ??= claims.Sent(Block);
+
+        Assert.Null(reason);
+    }
+
+    [Fact]
+    public void Summary_SaysTheMostItHeldUnannounced_AndTheMostPastTwiceItsClaimsGrowth()
+    {
+        var claims = Watch(pieces: 100, pieceLength: Mib);
+        Assert.Null(claims.Summary()); // took nothing
+        claims.Claimed(0);
+
+        for (var i = 0; i < Mib / Block; i++) claims.Sent(Block);     // 1 MiB, none claimed: 1 ahead, 1 past twice
+        claims.Claimed(1);
+        for (var i = 0; i < 3 * Mib / Block; i++) claims.Sent(Block); // 4 MiB, 1 claimed: 3 ahead, 2 past twice
+        claims.Claimed(4);
+
+        Assert.Equal("took 4 MiB, claims grew by 4 pieces; at most 3 MiB ahead of its claims, 2 MiB past twice their growth "
+            + "(margin 32 MiB)", claims.Summary());
+    }
+
     [Fact]
     public void APeerAnnouncingAThirdOfWhatItTakes_IsNamedOnceItsClaimsGrewByTheMargin()
     {

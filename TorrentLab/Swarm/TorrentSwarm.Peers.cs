@@ -156,7 +156,7 @@ internal sealed partial class TorrentSwarm
         _superSeed.PeerLeft(peer);
         _firstCopy.PeerLeft(peer);
         if (violation) Ban(peer.Connection.RemoteEndPoint, peer.Connection.RemotePeerId, reason);
-        else _log?.Invoke($"{peer}: disconnected ({reason})");
+        else _log?.Invoke(peer.Claims.Summary() is { } claims ? $"{peer}: disconnected ({reason}); {claims}" : $"{peer}: disconnected ({reason})");
         if (_options.Events is not null && !_stop.IsCancellationRequested)
         {
             var (kind, why) = PeerFindings.EndOf(peer, reason, violation, Downloading);
