@@ -2,8 +2,8 @@ namespace TorrentLab.Web;
 
 /// <summary>Share limits per category: each torrent of a category takes its category's limits where it has none of its
 /// own, over the server's defaults (<see cref="ShareLimits.Plan"/>). Kept in the saved list beside the categories.</summary>
-/// <remarks>qBittorrent's WebUI API (4.5, and the 5.x releases) has no share limits per category, so they are set only
-/// through TorrentLab's REST API and page.</remarks>
+/// <remarks>qBittorrent's WebUI API 4.5 has no share limits per category, and 5.2's <c>createCategory</c> and
+/// <c>editCategory</c> cannot set them, so they are set only through TorrentLab's REST API.</remarks>
 internal sealed partial class TorrentLabels
 {
     private readonly Dictionary<string, CategoryLimits> _limits = new(StringComparer.Ordinal); // guarded by _lock; none empty

@@ -149,6 +149,7 @@ public class CategoryLimitsTests
         using var unknown = await web.Http.PutAsJsonAsync("/api/categories/nothing/limits", new { ratio = 1.0 }, Ct);
         using var unknownRead = await web.Http.GetAsync("/api/categories/nothing/limits", Ct);
         using var noToken = await anonymous.PutAsJsonAsync("/api/categories/films/limits", new { ratio = 9.0 }, Ct);
+        await web.RestartAsync(Ct); // what was kept: nothing of the refused calls
         var names = await web.Http.GetFromJsonAsync<string[]>("/api/categories", Ct);
         var after = await web.Http.GetFromJsonAsync<CategoryLimits>("/api/categories/films/limits", Ct);
 
@@ -158,7 +159,7 @@ public class CategoryLimitsTests
         Assert.Equal(HttpStatusCode.NotFound, unknown.StatusCode);
         Assert.Equal(HttpStatusCode.NotFound, unknownRead.StatusCode);
         Assert.Equal(HttpStatusCode.Unauthorized, noToken.StatusCode);
-        Assert.Equal(["films"], names!); // still a list of names
+        Assert.Equal(["films"], names!); // still a list of names, and no category made by the refused call
         Assert.Equal(read, after); // neither the bad value nor the call without the token changed them
     }
 }
