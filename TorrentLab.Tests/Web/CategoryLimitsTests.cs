@@ -136,6 +136,26 @@ public class CategoryLimitsTests
     }
 
     [Fact]
+    public async Task QBittorrentInfo_ShowsTheCategorysLimitsInForce_AndNoneOfItsOwn()
+    {
+        await using var web = await WebTestServer.StartAsync(Ct, configure: o => o with { RequireToken = true, Token = "category-limits-token" });
+        using var http = QBittorrent.QBittorrentApiTests.Client(web);
+        using (await http.PostAsync("/api/v2/auth/login", new FormUrlEncodedContent([new("username", "admin"), new("password", "category-limits-token")]), Ct)) { }
+        await web.AddAsync(start: false, Ct);
+        var manager = web.Server.Torrents;
+        manager.UpdateSettings(new WebSettings(SeedRatio: 3, SeedMinutes: 600));
+        manager.Labels.CreateCategory("films");
+        manager.Labels.SetLimits("films", new CategoryLimits(Ratio: 1.5, Minutes: 90));
+        manager.Labels.SetCategory(manager.Find(web.InfoHash)!, "films");
+
+        var info = System.Text.Json.JsonDocument.Parse(await http.GetStringAsync("/api/v2/torrents/info", Ct)).RootElement[0];
+
+        Assert.Equal(1.5, info.GetProperty("max_ratio").GetDouble());
+        Assert.Equal(90, info.GetProperty("max_seeding_time").GetInt64());
+        Assert.Equal(-2, info.GetProperty("ratio_limit").GetDouble()); // its own: none, the server's (and its category's)
+    }
+
+    [Fact]
     public async Task Rest_SetsAndReadsACategorysLimits_RefusesBadValuesUnknownCategoriesAndCallsWithoutTheToken()
     {
         await using var web = await WebTestServer.StartAsync(Ct, configure: o => o with { RequireToken = true, Token = "category-limits-token" });
