@@ -328,6 +328,13 @@ public sealed record PeerRequest(string Address);
 /// <param name="Category">1 to 100 characters; null or "" for none. Created when new.</param>
 public sealed record CategoryRequest(string? Category);
 
+/// <summary>A category's share limits, taken by each of its torrents that has no such limit of its own, over the
+/// server's defaults (<see cref="WebSettings"/>).</summary>
+/// <param name="Ratio">Ratio at which seeding stops; 0 for no limit (over a default); null for the default.</param>
+/// <param name="Minutes">Minutes of seeding after which it stops; 0 for no limit; null for the default.</param>
+/// <param name="IdleMinutes">Minutes without an upload after which it stops; 0 for no limit; null for the default.</param>
+public sealed record CategoryLimits(double? Ratio = null, double? Minutes = null, double? IdleMinutes = null);
+
 /// <summary>A move in the queue of several torrents.</summary>
 /// <param name="Move">top, up, down or bottom.</param>
 /// <param name="InfoHashes">The torrents (an unknown one is a 404; nothing moves then).</param>

@@ -29,20 +29,20 @@ internal sealed class ShareLimits(TorrentManager torrents, Action<string>? log)
 
     public static readonly IReadOnlyList<string> Actions = [Pause, Remove, RemoveData];
 
-    /// <summary>The seeding a torrent is to do: its own policy over the defaults, the limits as totals over every run
-    /// (a value of 0 is "no limit", as in the settings). Only the swarm engine seeds.</summary>
-    public static SeedingRun Plan(ManagedTorrent torrent, WebSettings defaults, bool swarmEngine)
+    /// <summary>The seeding a torrent is to do: each limit its own, else its category's, else the default; the limits as
+    /// totals over every run (a value of 0 is "no limit", as in the settings). Only the swarm engine seeds.</summary>
+    public static SeedingRun Plan(ManagedTorrent torrent, WebSettings defaults, bool swarmEngine, CategoryLimits? category = null)
     {
         var policy = torrent.Seeding;
         var seed = (policy.Seed ?? defaults.SeedAfterDownload ?? false) && swarmEngine;
-        var ratio = policy.Ratio ?? defaults.SeedRatio;
-        var minutes = policy.Minutes ?? defaults.SeedMinutes;
-        var idle = policy.IdleMinutes ?? defaults.SeedIdleMinutes;
+        var ratio = policy.Ratio ?? category?.Ratio ?? defaults.SeedRatio;
+        var minutes = policy.Minutes ?? category?.Minutes ?? defaults.SeedMinutes;
+        var idle = policy.IdleMinutes ?? category?.IdleMinutes ?? defaults.SeedIdleMinutes;
         return new SeedingRun(seed, ratio is > 0 ? ratio : null, minutes is > 0 ? TimeSpan.FromMinutes(minutes.Value) : null,
             idle is > 0 ? TimeSpan.FromMinutes(idle.Value) : null);
     }
 
-    /// <summary>Gives a running torrent its limits now (a change of its own or of the defaults), its peers kept; one that
+    /// <summary>Gives a running torrent its limits now (a change of its own, of its category's or of the defaults), its peers kept; one that
     /// does not run takes them at its next start. A limit reached already ends its seeding at once, as a limit
     /// reached later would.</summary>
     public async Task ApplyAsync(ManagedTorrent torrent)

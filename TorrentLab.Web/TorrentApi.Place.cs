@@ -72,6 +72,26 @@ internal static class TorrentApiPlace
             .WithName("ListCategories").WithSummary("Every category: those created and those a torrent has, in order")
             .Responds(200, "The categories", typeof(string[]));
 
+        api.MapGet("/categories/{name}/limits", ([Description("The category")] string name) =>
+                Results.Json(torrents.Labels.RequireLimitsOf(name), WebJsonContext.Default.CategoryLimits))
+            .WithName("GetCategoryLimits").WithSummary("The category's share limits: each taken by its torrents that have no such limit of their own, over the server's defaults")
+            .Responds(200, "Its limits (null: the default)", typeof(CategoryLimits))
+            .Responds(404, "No such category", typeof(ApiError));
+
+        api.MapPut("/categories/{name}/limits", ([Description("The category")] string name, CategoryLimits? body) =>
+            {
+                if (body is null) throw new WebApiException(400, "give the limits: {\"ratio\": 2, \"minutes\": 1440, \"idleMinutes\": 60}, each optional");
+                torrents.Labels.SetLimits(name, body);
+                options.Log?.Invoke($"category '{UntrustedText.Clean(name, 40)}': share limits {body}");
+                return Results.Json(torrents.Labels.RequireLimitsOf(name), WebJsonContext.Default.CategoryLimits);
+            })
+            .WithName("SetCategoryLimits").WithSummary("Replace the category's share limits (a field null or absent: the server's default; 0: no limit); its running torrents take them at once, their peers kept")
+            .DescribesBody("The limits")
+            .Responds(200, "Its limits now", typeof(CategoryLimits))
+            .Responds(400, "No body, or a ratio or time that is negative, not a number, or too long", typeof(ApiError))
+            .Responds(404, "No such category", typeof(ApiError))
+            .RespondsNotJson();
+
         api.MapPost("/torrents/queue", (QueueRequest? body) =>
             {
                 var move = body?.Move switch

@@ -6,7 +6,9 @@ namespace TorrentLab.Web;
 /// <see cref="SetLabels"/>), so every API and the page see the same names.</remarks>
 /// <param name="torrents">Every torrent of the list now: those a deleted name is taken from.</param>
 /// <param name="save">Saves the list after a change.</param>
-internal sealed class TorrentLabels(Func<IReadOnlyList<ManagedTorrent>> torrents, Action save)
+/// <param name="limitsChanged">Called for a torrent whose category's share limits now differ (a move to another
+/// category, or a change of its category's limits): a running one takes them at once.</param>
+internal sealed partial class TorrentLabels(Func<IReadOnlyList<ManagedTorrent>> torrents, Action save, Action<ManagedTorrent>? limitsChanged = null)
 {
     private const int MaxCategoryLength = 100; // a name for a list, not a text
     private const int MaxTagLength = 100;
@@ -33,12 +35,13 @@ internal sealed class TorrentLabels(Func<IReadOnlyList<ManagedTorrent>> torrents
     }
 
     /// <summary>Takes the saved categories and tags at a start; names that are not valid are left out.</summary>
-    public void Load(IEnumerable<string> categories, IEnumerable<string> tags)
+    public void Load(IEnumerable<string> categories, IEnumerable<string> tags, IReadOnlyDictionary<string, CategoryLimits>? limits = null)
     {
         lock (_lock)
         {
             foreach (var category in categories) if (ValidCategory(category)) _categories.Add(category);
             foreach (var tag in tags) if (ValidTag(tag)) _tags.Add(tag);
+            LoadLimitsLocked(limits);
         }
     }
 
@@ -69,12 +72,15 @@ internal sealed class TorrentLabels(Func<IReadOnlyList<ManagedTorrent>> torrents
     {
         if (string.IsNullOrEmpty(name)) name = null;
         else RequireValidCategory(name);
+        string? before;
         lock (_lock)
         {
             if (name is not null) _categories.Add(name);
+            before = torrent.Category;
             torrent.Category = name;
         }
         save();
+        if (before != name) limitsChanged?.Invoke(torrent);
     }
 
     /// <summary>Removes categories (qBittorrent's <c>torrents/removeCategories</c>): their torrents have none after.</summary>
@@ -82,13 +88,23 @@ internal sealed class TorrentLabels(Func<IReadOnlyList<ManagedTorrent>> torrents
     {
         var gone = names.ToHashSet(StringComparer.Ordinal);
         var all = torrents();
+        var moved = new List<ManagedTorrent>();
         lock (_lock)
         {
-            foreach (var name in names) _categories.Remove(name);
+            foreach (var name in names)
+            {
+                _categories.Remove(name);
+                _limits.Remove(name);
+            }
             foreach (var torrent in all)
-                if (torrent.Category is { } c && gone.Contains(c)) torrent.Category = null;
+                if (torrent.Category is { } c && gone.Contains(c))
+                {
+                    torrent.Category = null;
+                    moved.Add(torrent);
+                }
         }
         save();
+        foreach (var torrent in moved) limitsChanged?.Invoke(torrent);
     }
 
     /// <summary>True for a name a category may have: 1 to 100 characters, no control characters, no spaces at either end.</summary>

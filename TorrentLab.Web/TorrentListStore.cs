@@ -64,6 +64,9 @@ internal sealed record TorrentListDocument(int Version, IReadOnlyList<TorrentEnt
 
     /// <summary>The tags created through the qBittorrent API or used by a torrent; null when none.</summary>
     public IReadOnlyList<string>? Tags { get; init; }
+
+    /// <summary>The share limits of categories that have any, by category; null when none.</summary>
+    public IReadOnlyDictionary<string, CategoryLimits>? CategoryLimits { get; init; }
 }
 
 /// <summary>Keeps the web interface's torrents across restarts: <c>&lt;downloads&gt;/.torrentlab/web/torrents.json</c>
@@ -99,6 +102,9 @@ internal sealed class TorrentListStore
 
     /// <summary>The tags the last <see cref="Load"/> found in the list (empty when none).</summary>
     public IReadOnlyList<string> LoadedTags { get; private set; } = [];
+
+    /// <summary>The categories' share limits the last <see cref="Load"/> found in the list, or null.</summary>
+    public IReadOnlyDictionary<string, CategoryLimits>? LoadedCategoryLimits { get; private set; }
 
     /// <summary>Where the copy of a torrent's .torrent file is kept.</summary>
     public string TorrentPath(string infoHash) => Path.Combine(Folder, infoHash + ".torrent");
@@ -160,6 +166,11 @@ internal sealed class TorrentListStore
             }
             if (root.TryGetProperty("categories", out var categories) && categories.ValueKind == JsonValueKind.Array)
                 LoadedCategories = [.. categories.EnumerateArray().Where(c => c.ValueKind == JsonValueKind.String).Select(c => c.GetString()!)];
+            if (root.TryGetProperty("categoryLimits", out var categoryLimits) && categoryLimits.ValueKind == JsonValueKind.Object)
+            {
+                try { LoadedCategoryLimits = categoryLimits.Deserialize(WebJsonContext.Default.IReadOnlyDictionaryStringCategoryLimits); }
+                catch (JsonException e) { log?.Invoke($"warning: {ListPath}: ignoring the saved limits of categories: {e.Message}"); }
+            }
             if (root.TryGetProperty("tags", out var tags) && tags.ValueKind == JsonValueKind.Array)
                 LoadedTags = [.. tags.EnumerateArray().Where(t => t.ValueKind == JsonValueKind.String).Select(t => t.GetString()!)];
             var entries = new List<TorrentEntry>();
@@ -203,7 +214,8 @@ internal sealed class TorrentListStore
 
     /// <summary>Replaces the saved list, atomically.</summary>
     public void Save(IReadOnlyList<TorrentEntry> entries, WebSettings? settings = null, IReadOnlyList<string>? categories = null,
-        RateLimitSettings? limits = null, AltSpeedSettings? altSpeed = null, IReadOnlyList<string>? tags = null)
+        RateLimitSettings? limits = null, AltSpeedSettings? altSpeed = null, IReadOnlyList<string>? tags = null,
+        IReadOnlyDictionary<string, CategoryLimits>? categoryLimits = null)
     {
         lock (_lock)
         {
@@ -215,7 +227,7 @@ internal sealed class TorrentListStore
                 JsonSerializer.Serialize(stream, new TorrentListDocument(FormatVersion, entries)
                 {
                     Settings = settings, Categories = categories is { Count: > 0 } ? categories : null, Limits = limits, AltSpeed = altSpeed,
-                    Tags = tags is { Count: > 0 } ? tags : null,
+                    Tags = tags is { Count: > 0 } ? tags : null, CategoryLimits = categoryLimits is { Count: > 0 } ? categoryLimits : null,
                 }, WebJsonContext.Default.TorrentListDocument);
                 stream.Flush(flushToDisk: true);
             }

@@ -34,20 +34,20 @@ internal sealed partial class TorrentManager : IAsyncDisposable
         _store = new TorrentListStore(Downloads);
         _settings = new ServerSettings(options);
         Disk = new DiskGuard(options.DiskProbe ?? DiskGuard.Probe, options.Log);
+        SeedLimits = new ShareLimits(this, options.Log);
+        Labels = new TorrentLabels(Snapshot, Save, t => _ = SeedLimits.ApplyAsync(t)); // a category's limits reach its running torrents
         Queue = new TorrentQueue(_lock, _torrents, _settings, OptionsFor, options.ConfigureDownload, () => Interlocked.Increment(ref _changes))
         {
-            WaitsForSpace = t => Disk.IsLow(FolderOf(t)),
+            WaitsForSpace = t => Disk.IsLow(FolderOf(t)), CategoryLimitsOf = t => Labels.LimitsOf(t.Category),
         };
         _seedsWhenComplete = t => Queue.SeedFor(t).Seed;
         _queuePositionOf = Queue.Position;
         _spaceWaitOf = t => Disk.WaitReason(FolderOf(t));
-        Labels = new TorrentLabels(Snapshot, Save);
         Blocklist = new ServerBlocklist(options, _store.Folder, _settings, Save, () => Session);
         Watch = new ServerWatchFolder(this, options, _settings, Save);
         Shares = new TorrentShares(this, OptionsFor, Save);
         Adjust = new TorrentAdjustments(this, Save);
         Hooks = new ServerHooks(this, _settings, Save, options.HookLimits, options.Clock, options.Log);
-        SeedLimits = new ShareLimits(this, options.Log);
     }
 
     /// <summary>The peer port the command line named or an earlier run saved; null for the default (6881, which may fall
@@ -161,7 +161,7 @@ internal sealed partial class TorrentManager : IAsyncDisposable
         try { manager.ClientBans.Set(manager.Settings.BanClients ?? []); }
         catch (ArgumentException e) { options.Log?.Invoke($"warning: the saved client ban rules are not used: {e.Message}"); }
         manager._configuredPeerPort = options.PeerPort ?? manager._store.LoadedSettings?.PeerPort;
-        manager.Labels.Load(manager._store.LoadedCategories, manager._store.LoadedTags);
+        manager.Labels.Load(manager._store.LoadedCategories, manager._store.LoadedTags, manager._store.LoadedCategoryLimits);
         manager.Limits.Start(manager._store.LoadedLimits, manager._store.LoadedAltSpeed);
         manager.Session = manager.StartSession();
         // The list is fetched through the session (its interface or proxy), so after it starts: the session refuses
@@ -544,7 +544,8 @@ internal sealed partial class TorrentManager : IAsyncDisposable
                 SuperSeed = t.SuperSeed ? true : null,
                 MaxPeers = t.MaxPeers,
                 Remote = t.RemoteToSave(),
-            })], Settings with { PeerPort = _configuredPeerPort }, Labels.Categories, Limits.ToSave, Limits.AltSpeedToSave, Labels.TagsToSave);
+            })], Settings with { PeerPort = _configuredPeerPort }, Labels.Categories, Limits.ToSave, Limits.AltSpeedToSave, Labels.TagsToSave,
+                Labels.LimitsToSave);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

@@ -110,10 +110,13 @@ internal sealed class TorrentQueue
         lock (_lock) _closing = true;
     }
 
-    /// <summary>The seeding its next run does: the torrent's own limits over the defaults (<see cref="ShareLimits.Plan"/>);
+    /// <summary>The seeding its next run does: the torrent's own limits over its category's over the defaults (<see cref="ShareLimits.Plan"/>);
     /// only the swarm engine seeds (the single-peer path downloads only).</summary>
     public SeedingRun SeedFor(ManagedTorrent torrent) =>
-        ShareLimits.Plan(torrent, _settings.Current, TorrentClient.EngineFor(_options()) == DownloadEngine.Swarm);
+        ShareLimits.Plan(torrent, _settings.Current, TorrentClient.EngineFor(_options()) == DownloadEngine.Swarm, CategoryLimitsOf(torrent));
+
+    /// <summary>The share limits of a torrent's category (<see cref="TorrentLabels.LimitsOf"/>), or null.</summary>
+    public Func<ManagedTorrent, CategoryLimits?> CategoryLimitsOf { get; init; } = _ => null;
 
     /// <summary>Moves torrents in the queue order (the order in which waiting downloads start); the others keep theirs.</summary>
     public void Move(IReadOnlyList<ManagedTorrent> moved, QueueMove move) => Reorder(order =>

@@ -38,6 +38,8 @@ namespace TorrentLab.Web;
 [JsonSerializable(typeof(ImportRequest))]
 [JsonSerializable(typeof(ImportAnswer))]
 [JsonSerializable(typeof(CategoryRequest))]
+[JsonSerializable(typeof(CategoryLimits))]
+[JsonSerializable(typeof(IReadOnlyDictionary<string, CategoryLimits>))]
 [JsonSerializable(typeof(QueueRequest))]
 [JsonSerializable(typeof(string[]))]
 [JsonSerializable(typeof(ShareRequest))]

@@ -80,6 +80,14 @@ public class BrowserPlaceTests
         await Assertions.Expect(listed).ToHaveAttributeAsync("data-listed", "1");
         await page.Locator("#category-filter").SelectOptionAsync("");
 
+        // The category's share limits, set under it in the detail view.
+        await Assertions.Expect(page.Locator("#category-limits-form")).ToBeVisibleAsync();
+        await page.Locator("#category-ratio").FillAsync("2.5");
+        await page.Locator("#category-idle").FillAsync("30");
+        await page.Locator("#category-limits-form button").ClickAsync();
+        await Wait.UntilAsync(() => web.Server.Torrents.Labels.LimitsOf("films") is not null, TimeSpan.FromSeconds(20), Ct);
+        Assert.Equal(new CategoryLimits(Ratio: 2.5, IdleMinutes: 30), web.Server.Torrents.Labels.LimitsOf("films"));
+
         // The tracker list, edited in the detail view.
         await page.Locator("#trackers-input").FillAsync("udp://one.example:6969/announce\n\nhttp://two.example/announce");
         await page.Locator("#trackers-form button[type='submit']").ClickAsync();

@@ -72,7 +72,7 @@ public class StateChangeGuardTests
             text.AppendLine("  files " + string.Join(",", t.Files().Select(f => $"{f.Index}:{f.Priority}")));
         }
         text.AppendLine($"limits {m.Limits.Normal} alt {m.Limits.AltSpeed with { Active = null }} settings {m.Settings}");
-        text.AppendLine("categories " + string.Join(",", m.Labels.Categories));
+        text.AppendLine("categories " + string.Join(",", m.Labels.Categories.Select(c => $"{c}:{m.Labels.LimitsOf(c)}")));
         foreach (var file in Directory.EnumerateFiles(web.Downloads.Path, "*", SearchOption.AllDirectories).Order(StringComparer.Ordinal))
             if (!file.Contains("/.torrentlab", StringComparison.Ordinal)) text.AppendLine($"{file} {new FileInfo(file).Length}");
         return text.ToString();
@@ -90,6 +90,7 @@ public class StateChangeGuardTests
     public async Task CrossSiteGetAndFormPost_ToEveryStateChangingRoute_AreRefusedAndChangeNothing()
     {
         await using var web = await CompletedAsync();
+        web.Server.Torrents.Labels.CreateCategory("a1b2c3d4e5f6"); // the name Filled gives a route's other parameters: a real category
         var hash = web.InfoHash;
         var damage = Damage(hash);
         var query = "?" + string.Join("&", damage.Select(d => $"{d.Key}={Uri.EscapeDataString(d.Value)}"));

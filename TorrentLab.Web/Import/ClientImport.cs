@@ -76,7 +76,7 @@ public static class ClientImport
                 results.Add(NotImported(torrent.Name, e.Message));
             }
         }
-        store.Save(entries, store.LoadedSettings, categories, store.LoadedLimits, store.LoadedAltSpeed, tags);
+        store.Save(entries, store.LoadedSettings, categories, store.LoadedLimits, store.LoadedAltSpeed, tags, store.LoadedCategoryLimits);
         return results;
     }
 

@@ -44,7 +44,7 @@ public static class ServeListAdd
         {
             Peers = peers.Count == 0 ? null : [.. peers.Select(p => p.ToString())],
         });
-        store.Save(entries, store.LoadedSettings, store.LoadedCategories, store.LoadedLimits, store.LoadedAltSpeed, store.LoadedTags);
+        store.Save(entries, store.LoadedSettings, store.LoadedCategories, store.LoadedLimits, store.LoadedAltSpeed, store.LoadedTags, store.LoadedCategoryLimits);
         return new(torrent, report?.Kind, complete ? Misfits(torrent, downloads) : []);
     }
 

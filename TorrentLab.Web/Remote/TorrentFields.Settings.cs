@@ -36,9 +36,10 @@ internal static partial class TorrentFields
 
         // Seeding limits. Transmission: the ratio in force and its mode (0 the server's, 1 its own, 2 unlimited); a
         // torrent that does not seed stops at ratio 0. qBittorrent: max_* the limits in force (-1 none), *_limit its own
-        // (-2 the server's, -1 none); 0 for a torrent that does not seed.
+        // (-2 the server's, -1 none); 0 for a torrent that does not seed. "In force" and "the server's" count its
+        // category's limits (TorrentLabels.Limits.cs) over the defaults, as the engine does (ShareLimits.Plan).
         new(WithVersion, null, "seedRatioLimit", null, v => v.Torrent.Seeding is { Seed: false, Ratio: null } ? 0
-            : v.Torrent.Seeding.Ratio ?? v.Source.Torrents.Settings.SeedRatio ?? 0),
+            : v.Torrent.Seeding.Ratio ?? Category(v)?.Ratio ?? v.Source.Torrents.Settings.SeedRatio ?? 0),
         new(WithVersion, null, "seedRatioMode", null, v => v.Torrent.Seeding is { Seed: false, Ratio: null } ? 1
             : v.Torrent.Seeding.Ratio switch { null => 0, 0 => 2, _ => 1 }),
         // Idle (inactive) seeding: minutes without an upload. Transmission: its own limit while it has one, else the
@@ -47,11 +48,11 @@ internal static partial class TorrentFields
             : v.Source.Torrents.Settings.SeedIdleMinutes ?? TransmissionSession.DefaultIdleMinutes)),
         new(WithVersion, null, "seedIdleMode", null, v => v.Torrent.Seeding.IdleMinutes switch { null => 0, 0 => 2, _ => 1 }),
         new(WithVersion, null, null, "max_ratio", v => v.Torrent.Seeding is { Seed: false } ? 0
-            : (v.Torrent.Seeding.Ratio ?? v.Source.Torrents.Settings.SeedRatio) is double ratio && ratio > 0 ? ratio : -1),
+            : (v.Torrent.Seeding.Ratio ?? Category(v)?.Ratio ?? v.Source.Torrents.Settings.SeedRatio) is double ratio && ratio > 0 ? ratio : -1),
         new(WithVersion, null, null, "max_seeding_time", v => v.Torrent.Seeding is { Seed: false } ? 0
-            : (v.Torrent.Seeding.Minutes ?? v.Source.Torrents.Settings.SeedMinutes) is double minutes && minutes > 0 ? (long)minutes : -1),
+            : (v.Torrent.Seeding.Minutes ?? Category(v)?.Minutes ?? v.Source.Torrents.Settings.SeedMinutes) is double minutes && minutes > 0 ? (long)minutes : -1),
         new(WithVersion, null, null, "max_inactive_seeding_time", v => v.Torrent.Seeding is { Seed: false } ? 0
-            : (v.Torrent.Seeding.IdleMinutes ?? v.Source.Torrents.Settings.SeedIdleMinutes) is double minutes && minutes > 0 ? (long)minutes : -1),
+            : (v.Torrent.Seeding.IdleMinutes ?? Category(v)?.IdleMinutes ?? v.Source.Torrents.Settings.SeedIdleMinutes) is double minutes && minutes > 0 ? (long)minutes : -1),
         new(WithVersion, null, null, "inactive_seeding_time_limit", v => v.Torrent.Seeding is { Seed: false } ? 0
             : v.Torrent.Seeding.IdleMinutes switch { null => -2L, 0 => -1L, var m => (long)m.Value }),
         new(WithVersion, null, null, "ratio_limit", v => v.Torrent.Seeding is { Seed: false } ? 0
@@ -131,4 +132,7 @@ internal static partial class TorrentFields
         new(WithVersion, null, "source", null, _ => ""),
         new(WithVersion, null, "group", null, _ => ""),
     ];
+
+    // The share limits of the torrent's category, or null.
+    private static CategoryLimits? Category(FieldView v) => v.Source.Torrents.Labels.LimitsOf(v.Torrent.Category);
 }

@@ -59,6 +59,7 @@ function fillPlace(d) {
   if ((fresh || filled.folder !== t.folder) && !editing('#folder-form')) $('#folder-input').value = t.folder || '';
   if ((fresh || filled.category !== (t.category || '')) && !editing('#category-form')) $('#category-input').value = t.category || '';
   if ((fresh || filled.trackers !== trackers) && !editing('#trackers-form')) $('#trackers-input').value = trackers;
+  if (fresh || filled.category !== (t.category || '')) fillCategoryLimits(t.category || '');
   Object.assign(filled, { folder: t.folder, category: t.category || '', trackers });
   setProp($('#trackers-reset'), 'hidden', !d.trackersEdited);
   setText($('#queue-place'), `queue position ${d.queuePosition + 1}${t.folder ? ` · in ${t.folder}` : ''}`);
@@ -99,6 +100,33 @@ $('#folder-form').addEventListener('submit', (e) => {
 $('#category-form').addEventListener('submit', (e) => {
   e.preventDefault();
   change('category', 'PUT', 'category', { category: $('#category-input').value.trim() || null }, () => loadCategories());
+});
+
+// The share limits of the torrent's category (each over the server's default, under the torrent's own), shown when it has one.
+let limitsOf = '';
+async function fillCategoryLimits(category) {
+  limitsOf = category;
+  setProp($('#category-limits-form'), 'hidden', !category);
+  if (!category || editing('#category-limits-form')) return;
+  setText($('#category-limits-name'), `Limits of ${category}:`);
+  try {
+    const limits = await api('GET', `api/categories/${encodeURIComponent(category)}/limits`);
+    if (limitsOf !== category) return; // another torrent or category was shown meanwhile
+    $('#category-ratio').value = limits.ratio ?? '';
+    $('#category-minutes').value = limits.minutes ?? '';
+    $('#category-idle').value = limits.idleMinutes ?? '';
+  } catch (e) { notify(`category limits: ${e.message}`, true); }
+}
+
+$('#category-limits-form').addEventListener('submit', async (e) => {
+  e.preventDefault();
+  if (!limitsOf) return;
+  const optional = (id) => ($(id).value === '' ? null : Number($(id).value));
+  const body = { ratio: optional('#category-ratio'), minutes: optional('#category-minutes'), idleMinutes: optional('#category-idle') };
+  try {
+    await api('PUT', `api/categories/${encodeURIComponent(limitsOf)}/limits`, JSON.stringify(body), json);
+    notify(`share limits of ${limitsOf} saved; its running torrents take them now`);
+  } catch (err) { notify(`category limits: ${err.message}`, true); }
 });
 
 $('#trackers-form').addEventListener('submit', (e) => {
