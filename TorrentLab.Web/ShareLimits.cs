@@ -31,7 +31,7 @@ internal sealed class ShareLimits(TorrentManager torrents, Action<string>? log)
 
     /// <summary>The seeding a torrent is to do: each limit its own, else its category's, else the default; the limits as
     /// totals over every run (a value of 0 is "no limit", as in the settings). Only the swarm engine seeds.</summary>
-    public static SeedingRun Plan(ManagedTorrent torrent, WebSettings defaults, bool swarmEngine, CategoryLimits? category = null)
+    public static SeedingRun Plan(ManagedTorrent torrent, WebSettings defaults, bool swarmEngine, CategoryLimits? category)
     {
         var policy = torrent.Seeding;
         var seed = (policy.Seed ?? defaults.SeedAfterDownload ?? false) && swarmEngine;

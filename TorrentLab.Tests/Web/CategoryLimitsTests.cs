@@ -145,14 +145,20 @@ public class CategoryLimitsTests
         var manager = web.Server.Torrents;
         manager.UpdateSettings(new WebSettings(SeedRatio: 3, SeedMinutes: 600));
         manager.Labels.CreateCategory("films");
-        manager.Labels.SetLimits("films", new CategoryLimits(Ratio: 1.5, Minutes: 90));
+        manager.Labels.SetLimits("films", new CategoryLimits(Ratio: 1.5, Minutes: 90, IdleMinutes: 45));
         manager.Labels.SetCategory(manager.Find(web.InfoHash)!, "films");
 
         var info = System.Text.Json.JsonDocument.Parse(await http.GetStringAsync("/api/v2/torrents/info", Ct)).RootElement[0];
+        var transmission = (await new Transmission.RpcClient(web.Http).SucceedAsync("torrent-get",
+            new { ids = new[] { 1 }, fields = new[] { "seedRatioLimit", "seedIdleLimit" } }, Ct)).GetProperty("torrents")[0];
 
         Assert.Equal(1.5, info.GetProperty("max_ratio").GetDouble());
         Assert.Equal(90, info.GetProperty("max_seeding_time").GetInt64());
+        Assert.Equal(45, info.GetProperty("max_inactive_seeding_time").GetInt64());
         Assert.Equal(-2, info.GetProperty("ratio_limit").GetDouble()); // its own: none, the server's (and its category's)
+        // Transmission's view of the same limits in force (it has no categories: the limits are the torrent's to it).
+        Assert.Equal(1.5, transmission.GetProperty("seedRatioLimit").GetDouble());
+        Assert.Equal(45, transmission.GetProperty("seedIdleLimit").GetInt64());
     }
 
     [Fact]

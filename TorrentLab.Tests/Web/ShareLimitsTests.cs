@@ -150,7 +150,7 @@ public class ShareLimitsTests
         var torrent = await manager.AddAsync(TestTorrents.SingleFile(length: 5000, announce: null).TorrentBytes, start: false, Ct);
         torrent.Seeding = policy;
 
-        var run = ShareLimits.Plan(torrent, defaults, swarmEngine: true);
+        var run = ShareLimits.Plan(torrent, defaults, swarmEngine: true, category: null);
 
         Assert.True(expected == $"{run.Seed} {run.Ratio?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "-"} {run.Time?.TotalMinutes.ToString() ?? "-"} {run.Idle?.TotalMinutes.ToString() ?? "-"}",
             $"{name}: {run}");

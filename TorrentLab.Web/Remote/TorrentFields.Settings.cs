@@ -42,9 +42,10 @@ internal static partial class TorrentFields
             : v.Torrent.Seeding.Ratio ?? Category(v)?.Ratio ?? v.Source.Torrents.Settings.SeedRatio ?? 0),
         new(WithVersion, null, "seedRatioMode", null, v => v.Torrent.Seeding is { Seed: false, Ratio: null } ? 1
             : v.Torrent.Seeding.Ratio switch { null => 0, 0 => 2, _ => 1 }),
-        // Idle (inactive) seeding: minutes without an upload. Transmission: its own limit while it has one, else the
-        // session's (30 when the session has none, Transmission's default); its mode as the ratio's.
+        // Idle (inactive) seeding: minutes without an upload. Transmission: its own limit while it has one, else its
+        // category's, else the session's (30 when the session has none, Transmission's default); its mode as the ratio's.
         new(WithVersion, null, "seedIdleLimit", null, v => (long)(v.Torrent.Seeding.IdleMinutes is > 0 and var own ? own
+            : Category(v)?.IdleMinutes is > 0 and var category ? category
             : v.Source.Torrents.Settings.SeedIdleMinutes ?? TransmissionSession.DefaultIdleMinutes)),
         new(WithVersion, null, "seedIdleMode", null, v => v.Torrent.Seeding.IdleMinutes switch { null => 0, 0 => 2, _ => 1 }),
         new(WithVersion, null, null, "max_ratio", v => v.Torrent.Seeding is { Seed: false } ? 0
