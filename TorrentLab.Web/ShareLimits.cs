@@ -52,6 +52,22 @@ internal sealed class ShareLimits(TorrentManager torrents, Action<string>? log)
         await torrent.Handle.SetSeedingAsync(run.Seed, run.Ratio, run.Time, run.Idle).ConfigureAwait(false);
     }
 
+    /// <summary><see cref="ApplyAsync"/> for a change made elsewhere (the defaults, a category's limits) that does not
+    /// wait for it: a torrent that could not take its limits is one warning line, not an exception nobody sees.</summary>
+    public void ApplySoon(ManagedTorrent torrent) => _ = ApplyLoggedAsync(torrent);
+
+    private async Task ApplyLoggedAsync(ManagedTorrent torrent)
+    {
+        try
+        {
+            await ApplyAsync(torrent).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            log?.Invoke($"warning: share limits: '{torrent.Torrent.Name}' did not take its new limits: {e.Message}");
+        }
+    }
+
     /// <summary>The torrent's run ended complete: when a share limit ended its seeding (the handle was to seed on, and
     /// stopped by itself), the server's action is taken, off the caller's thread (a removal waits for the session). A
     /// pause is what the engine did already: the torrent stays in the list, complete and stopped, and does not resume

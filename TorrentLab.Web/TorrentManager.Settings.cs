@@ -18,7 +18,7 @@ internal sealed partial class TorrentManager
         Queue.Pump();
         var now = Settings;
         if ((now.SeedAfterDownload, now.SeedRatio, now.SeedMinutes, now.SeedIdleMinutes) != (before.SeedAfterDownload, before.SeedRatio, before.SeedMinutes, before.SeedIdleMinutes))
-            foreach (var torrent in All.Where(t => t.IsRunning)) _ = SeedLimits.ApplyAsync(torrent); // new defaults reach running torrents, peers kept
+            foreach (var torrent in All.Where(t => t.IsRunning)) SeedLimits.ApplySoon(torrent); // new defaults reach running torrents, peers kept
         return now;
     }
 

@@ -35,7 +35,7 @@ internal sealed partial class TorrentManager : IAsyncDisposable
         _settings = new ServerSettings(options);
         Disk = new DiskGuard(options.DiskProbe ?? DiskGuard.Probe, options.Log);
         SeedLimits = new ShareLimits(this, options.Log);
-        Labels = new TorrentLabels(Snapshot, Save, t => _ = SeedLimits.ApplyAsync(t)); // a category's limits reach its running torrents
+        Labels = new TorrentLabels(Snapshot, Save, SeedLimits.ApplySoon); // a category's limits reach its running torrents
         Queue = new TorrentQueue(_lock, _torrents, _settings, OptionsFor, options.ConfigureDownload, () => Interlocked.Increment(ref _changes))
         {
             WaitsForSpace = t => Disk.IsLow(FolderOf(t)), CategoryLimitsOf = t => Labels.LimitsOf(t.Category),
