@@ -10,11 +10,16 @@ internal sealed class FirstCopyPacing
     /// <summary>Pieces suggested ahead to each unchoked peer that speaks BEP 6: one to ask for now, one for after.</summary>
     private const int SuggestAhead = 2;
 
-    /// <summary>Suggestions not yet taken that a peer is kept ahead by without an upload limit: as many as a receiver
-    /// keeps (libtorrent's <c>max_suggest_pieces</c>, our <c>PieceManager</c>'s too). A downloader on loopback starts
-    /// pieces many at a time (our pipeline: up to 384 blocks, 24 pieces of 256 KiB): with 4 ahead, two of ours that knew
-    /// only the seed still got 1.32 F from it before every piece had left once.</summary>
+    /// <summary>Suggestions not yet taken that a peer is kept ahead by without an upload limit, at most: as many as a
+    /// receiver keeps (libtorrent's <c>max_suggest_pieces</c>, our <c>PieceManager</c>'s too). A downloader on loopback
+    /// starts pieces many at a time (our pipeline: up to 384 blocks, 24 pieces of 256 KiB): with 4 ahead, two of ours
+    /// that knew only the seed still got 1.32 F from it before every piece had left once.</summary>
     private const int SuggestAheadUncapped = 16;
+
+    /// <summary>Without an upload limit a peer is kept as many suggestions ahead as it takes pieces from us in this
+    /// time at its rate so far: half of <see cref="FirstCopy.StaleAfter"/>, so a suggestion is taken before it goes stale
+    /// and is given to another.</summary>
+    private static readonly TimeSpan SuggestWithin = FirstCopy.StaleAfter / 2;
 
     /// <summary>Most regular upload slots while a lone seed's first copy goes out, over the configured ones.</summary>
     private const int SlotFactor = 4;
@@ -81,8 +86,8 @@ internal sealed class FirstCopyPacing
     }
 
     /// <summary>Tells the peer (BEP 6 <c>suggest</c>) of pieces nobody has been sent, up to <see cref="SuggestAhead"/>
-    /// not yet taken (<see cref="SuggestAheadUncapped"/> without an upload limit), so peers that honour suggestions ask
-    /// for different pieces.</summary>
+    /// not yet taken (without an upload limit, <see cref="SuggestionsAhead"/> at the peer's rate), so peers that honour
+    /// suggestions ask for different pieces.</summary>
     /// <remarks>Under an upload limit a suggestion waits for the peer's pace (<see cref="FirstCopy.PaceAhead"/>), as its
     /// requests do. Without one nothing is held back, the peer's pace does not apply, and a suggestion only chooses which
     /// piece a peer asks for next: a downloader that takes a piece a second from a loopback seed took one suggestion and
@@ -92,12 +97,26 @@ internal sealed class FirstCopyPacing
     {
         if (Rule is not { Active: true } first || !peer.Connection.FastAgreed || peer.Connection.PeerPieces is not { } has) return;
         var paced = _swarm.UploadLimit is { IsLimited: true };
-        for (var pending = first.PendingSuggestions(peer); pending < (paced ? SuggestAhead : SuggestAheadUncapped); pending++)
+        var ahead = paced ? SuggestAhead : SuggestionsAhead(peer.Up.BytesPerSecond, _swarm.Torrent.PieceLength);
+        for (var pending = first.PendingSuggestions(peer); pending < ahead; pending++)
         {
             if (first.Suggest(peer, i => !has[i], paced) is not { } index) return;
             peer.Enqueue(PeerMessage.Suggest(index));
         }
     }
+
+    /// <summary>Without an upload limit, the suggestions a peer taking <paramref name="rate"/> bytes a second from us is
+    /// kept ahead by: the pieces it takes in <see cref="SuggestWithin"/>, from <see cref="SuggestAhead"/> (a peer we have
+    /// sent nothing yet) to <see cref="SuggestAheadUncapped"/> (loopback).</summary>
+    /// <remarks>Sixteen to each peer from its unchoke, whatever its rate, was right on loopback and wrong where the
+    /// seed's own line is what limits it with no limit set (a home uplink): the first four of eight peers, taking a
+    /// piece every two seconds each, held every piece of a 64-piece torrent as suggestions; most went stale before they
+    /// were taken and were given again, and the four unchoked after them had none and asked for pieces on their way to
+    /// others. On the simulated network (bench/notes/lone-seed.md, "Suggestions at the peer's rate") eight downloaders
+    /// behind a 1 MiB/s seed line read 1.56-1.67 T_min with the seed sending 1.54 F or more; at the peer's rate
+    /// 1.24-1.27.</remarks>
+    internal static int SuggestionsAhead(double rate, int pieceLength) =>
+        (int)Math.Clamp(Math.Ceiling(rate * SuggestWithin.TotalSeconds / pieceLength), SuggestAhead, SuggestAheadUncapped);
 
     /// <summary>The peer asked for a block of piece <paramref name="index"/> (<see cref="FirstCopy.Asked"/>, which the
     /// peer's pace holds back only under an upload limit); when that takes one of its suggestions and nothing is
