@@ -155,7 +155,7 @@ internal sealed class QBittorrentNox : IDisposable
     }
 
     /// <summary>Adds <paramref name="torrent"/>, its data in <paramref name="savePath"/>: it checks what is there, then
-    /// seeds or downloads the rest.</summary>
+    /// seeds or downloads the rest. Returns once it lists the torrent.</summary>
     public async Task AddAsync(string torrent, string savePath, CancellationToken ct)
     {
         using var form = new MultipartFormDataContent();
@@ -166,6 +166,9 @@ internal sealed class QBittorrentNox : IDisposable
         using var answer = await _http.PostAsync("torrents/add", form, ct);
         var text = await answer.Content.ReadAsStringAsync(ct);
         Assert.True(answer.IsSuccessStatusCode && text.Contains("Ok", StringComparison.Ordinal), $"torrents/add: {(int)answer.StatusCode} {text}");
+        // "Ok." comes before the torrent is in its session: a call naming it at once may get 404 (a test run, 2026-11-30).
+        var hash = TorrentLab.Metainfo.Torrent.Load(torrent).InfoHash.Hex;
+        await Wait.UntilAsync(async () => await StateAsync(hash, ct) is not null, TimeSpan.FromSeconds(30), ct);
     }
 
     /// <summary>Its state of the torrent (<c>uploading</c>, <c>stalledUP</c>, <c>downloading</c>, <c>checkingUP</c>, ...)
