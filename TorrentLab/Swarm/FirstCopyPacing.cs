@@ -115,7 +115,7 @@ internal sealed class FirstCopyPacing
     /// others. On the simulated network (bench/notes/lone-seed.md, "Suggestions at the peer's rate") eight downloaders
     /// behind a 1 MiB/s seed line read 1.56-1.67 T_min with the seed sending 1.54 F or more; at the peer's rate
     /// 1.24-1.27.</remarks>
-    internal static int SuggestionsAhead(double rate, int pieceLength) =>
+    private static int SuggestionsAhead(double rate, int pieceLength) =>
         (int)Math.Clamp(Math.Ceiling(rate * SuggestWithin.TotalSeconds / pieceLength), SuggestAhead, SuggestAheadUncapped);
 
     /// <summary>The peer asked for a block of piece <paramref name="index"/> (<see cref="FirstCopy.Asked"/>, which the
