@@ -43,6 +43,10 @@ public class TorrentSwarmTimerSimulatedTests
         Simulated.Passes(ChokingRound, seed: 4);
 
     [Fact]
+    public void ChokingRound_AnUnchokedPeerThatLosesInterest_GivesItsSlotToAWaitingPeerAtOnce_NotAtTheNextRound() =>
+        Simulated.Passes(InterestLost, seed: 9);
+
+    [Fact]
     public void IgnoredUnchoke_APeerThatAskedForNothing_KeepsItsSlotUntilAnotherWantsIt_AndGetsItBackOnceFree() =>
         Simulated.Passes(IgnoredUnchoke, seed: 8);
 
@@ -259,6 +263,38 @@ public class TorrentSwarmTimerSimulatedTests
         Assert.InRange(waited, TimeSpan.Zero, Choker.Interval + CheckPeriod);
         Assert.Single(first.Received, m => m.Kind == MessageKind.Piece);
         Assert.DoesNotContain(first.Received, m => m.Kind == MessageKind.Choke);
+    }
+
+    internal static async Task InterestLost(SimRun sim)
+    {
+        // One upload slot (the optimistic one) under a cap the slot rule widens only at its rounds, ten seconds apart:
+        // the peer holding the slot says it wants nothing more, and the interest change gives the slot to the peer
+        // waiting for it at once. A peer that joins in between (the swarm's list of peers changes after the round that
+        // unchoked the first) changes nothing.
+        await using var rig = Rig.Start(sim, downloading: false, o => o with
+        {
+            UploadSlots = 1,
+            UploadLimit = new RateLimit(1 << 20, clock: sim.Clock),
+        });
+        await EndFirstCopyAsync(sim, rig);
+        await using var first = await rig.ConnectAsync("first");
+        await first.Connection.SendInterestedAsync(CancellationToken.None);
+        Assert.True(await sim.WaitUntil(() => first.Unchoked, TimeSpan.FromSeconds(5)), $"the first peer was not unchoked\n{rig.AllLines}");
+        await first.Connection.SendRequestAsync(0, 0, 16 * 1024, CancellationToken.None);
+        Assert.True(await sim.WaitUntil(() => first.Received.Any(m => m.Kind == MessageKind.Piece), TimeSpan.FromSeconds(5)), rig.AllLines);
+        await using var waiting = await rig.ConnectAsync("waiting");
+        await waiting.Connection.SendInterestedAsync(CancellationToken.None);
+        await using var idle = await rig.ConnectAsync("joins, wants nothing");
+        Assert.True(await sim.WaitUntil(() => rig.Swarm.PeersSnapshot().Length == 3, TimeSpan.FromSeconds(5)), rig.AllLines);
+        Assert.False(waiting.Unchoked, $"the slot was not the first peer's alone\n{rig.AllLines}");
+
+        var lost = sim.Clock.Now;
+        await first.Connection.SendAsync(PeerMessage.NotInterested, CancellationToken.None);
+
+        Assert.True(await sim.WaitUntil(() => waiting.Unchoked, TimeSpan.FromSeconds(30)), $"the waiting peer was never unchoked\n{rig.AllLines}");
+        // Its not-interested one way to the seed, the unchoke one way back: not a check or a round later.
+        Assert.InRange(waiting.First(MessageKind.Unchoke)!.Value - lost, TimeSpan.Zero, 3 * OneWay);
+        Assert.False(first.Unchoked, $"the slot went to both\n{rig.AllLines}");
     }
 
     /// <summary>Another complete source in sight ends a lone seed's first copy (which opens a slot for every interested

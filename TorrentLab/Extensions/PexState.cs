@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Net;
 using TorrentLab.Tracker;
 
@@ -95,9 +96,9 @@ internal sealed class PexState
     }
 
     /// <summary>The next message, if one is due (first message, or a minute since the last) and has something to say.</summary>
-    public bool TryCreateMessage(out PexMessage message)
+    public bool TryCreateMessage([NotNullWhen(true)] out PexMessage? message)
     {
-        message = new PexMessage();
+        message = null; // checked for every peer every two seconds: nothing made for a message not due
         if (!Enabled) return false;
         lock (_lock)
         {

@@ -8,7 +8,7 @@ namespace TorrentLab.Swarm;
 /// <param name="ConnectedAt">When the connection opened (newcomers get a better optimistic chance).</param>
 /// <param name="Deferred">It ignored its last unchoke: an interested peer that comes after every other one, for the
 /// regular slots and the optimistic one, but still takes a slot nobody else wants.</param>
-internal sealed record ChokeCandidate(object Key, double RateToUs, double RateFromUs, bool Interested, DateTimeOffset ConnectedAt,
+internal readonly record struct ChokeCandidate(object Key, double RateToUs, double RateFromUs, bool Interested, DateTimeOffset ConnectedAt,
     bool Deferred = false);
 
 /// <summary>Decides whom we upload to: BEP 3's tit-for-tat choking with one optimistic unchoke.</summary>
@@ -64,47 +64,75 @@ internal sealed class Choker
     /// <summary>Chooses the peers to unchoke now; everyone else is choked.</summary>
     /// <param name="peers">Every connected peer.</param>
     /// <param name="seeding">True when we have the whole torrent: rank by our upload rate to them.</param>
-    public IReadOnlySet<object> Decide(IReadOnlyList<ChokeCandidate> peers, bool seeding)
+    /// <remarks>A swarm runs a round on every interest change while a slot is free, so this is written for its cost:
+    /// no query operators, and the stable orders they gave kept by ranking on the peer's place in the list (a
+    /// 1,000-peer simulation spent a sixth of its time in choking rounds).</remarks>
+    public IReadOnlySet<object> Decide(ReadOnlySpan<ChokeCandidate> peers, bool seeding)
     {
-        double Rate(ChokeCandidate p) => seeding ? p.RateFromUs : p.RateToUs;
-        var ranked = peers.OrderByDescending(Rate).ToList();
+        var n = peers.Length;
+        if (_ranked.Length < n) _ranked = new (double, int)[Math.Max(n, 2 * _ranked.Length)];
+        var ranked = _ranked.AsSpan(0, n);
+        for (var i = 0; i < n; i++) ranked[i] = (seeding ? peers[i].RateFromUs : peers[i].RateToUs, i);
+        // Fastest first; equal rates keep the list's order (the sort is not stable of itself).
+        ranked.Sort(static (x, y) => y.Rate.CompareTo(x.Rate) is var c && c != 0 ? c : x.Index.CompareTo(y.Index));
         var unchoke = new HashSet<object>();
 
         // Regular slots go to the best interested peers, deferred ones last. Uninterested peers faster than the slowest
         // of a full set of regular downloaders stay unchoked too, so they can start at once if they become interested.
-        var regular = ranked.Where(p => p.Interested).OrderBy(p => p.Deferred).Take(RegularSlots).ToList();
-        foreach (var peer in regular) unchoke.Add(peer.Key);
-        var threshold = regular.Count == RegularSlots && RegularSlots > 0 ? regular.Min(Rate) : double.MaxValue;
-        foreach (var peer in ranked)
-            if (!peer.Interested && Rate(peer) > threshold) unchoke.Add(peer.Key);
+        int regular = 0;
+        var slowest = double.MaxValue;
+        foreach (var deferred in (ReadOnlySpan<bool>)[false, true])
+            foreach (var (rate, i) in ranked)
+            {
+                if (regular == RegularSlots) break;
+                if (!peers[i].Interested || peers[i].Deferred != deferred) continue;
+                unchoke.Add(peers[i].Key);
+                slowest = Math.Min(slowest, rate);
+                regular++;
+            }
+        var threshold = regular == RegularSlots && RegularSlots > 0 ? slowest : double.MaxValue;
+        foreach (var (rate, i) in ranked)
+            if (!peers[i].Interested && rate > threshold) unchoke.Add(peers[i].Key);
 
         var now = _time.GetUtcNow();
-        var current = peers.FirstOrDefault(p => Equals(p.Key, _optimistic));
-        var choked = peers.Where(p => p.Interested && !unchoke.Contains(p.Key)).ToList(); // the current optimistic peer too
-        var waiting = choked.Where(p => !p.Deferred).ToList();
+        ChokeCandidate? current = null;
+        _choked.Clear();
+        _waiting.Clear();
+        foreach (var p in peers)
+        {
+            if (current is null && Equals(p.Key, _optimistic)) current = p;
+            if (!p.Interested || unchoke.Contains(p.Key)) continue; // the current optimistic peer counts as choked
+            _choked.Add(p);
+            if (!p.Deferred) _waiting.Add(p);
+        }
         // A peer that lost interest leaves the optimistic slot at once: an unchoke it does not use is a slot wasted. So
         // does a deferred one as soon as another peer waits.
-        var rotate = current is null || now - _optimisticChosenAt >= OptimisticInterval || unchoke.Contains(current.Key) || !current.Interested
-            || (current.Deferred && waiting.Count > 0);
+        var rotate = current is not { } kept || now - _optimisticChosenAt >= OptimisticInterval || unchoke.Contains(kept.Key) || !kept.Interested
+            || (kept.Deferred && _waiting.Count > 0);
         if (rotate)
         {
-            _optimistic = DrawOptimistic(waiting.Count > 0 ? waiting : choked, now);
+            _optimistic = DrawOptimistic(_waiting.Count > 0 ? _waiting : _choked, now);
             _optimisticChosenAt = now;
         }
         if (_optimistic is not null) unchoke.Add(_optimistic);
         return unchoke;
     }
 
+    private (double Rate, int Index)[] _ranked = new (double, int)[64]; // Decide's, grown as needed
+    private readonly List<ChokeCandidate> _choked = [], _waiting = []; // Decide's, made once
+
     // Newcomers get three tickets, others one: BEP 3's "three times as likely".
-    private object? DrawOptimistic(IReadOnlyList<ChokeCandidate> choked, DateTimeOffset now)
+    private object? DrawOptimistic(List<ChokeCandidate> choked, DateTimeOffset now)
     {
         if (choked.Count == 0) return null;
-        var weights = choked.Select(p => now - p.ConnectedAt < NewPeerAge ? 3 : 1).ToArray();
-        var ticket = _random.Next(weights.Sum());
-        for (var i = 0; i < choked.Count; i++)
+        int Weight(ChokeCandidate p) => now - p.ConnectedAt < NewPeerAge ? 3 : 1;
+        var sum = 0;
+        foreach (var p in choked) sum += Weight(p);
+        var ticket = _random.Next(sum);
+        foreach (var p in choked)
         {
-            ticket -= weights[i];
-            if (ticket < 0) return choked[i].Key;
+            ticket -= Weight(p);
+            if (ticket < 0) return p.Key;
         }
         return choked[^1].Key;
     }

@@ -58,9 +58,13 @@ internal sealed class FirstCopyPacing
         return Math.Max(regular, Math.Min(interested - 1, SlotFactor * (regular + 1) - 1));
     }
 
-    /// <summary>True when the first copy would give more regular slots to <paramref name="interested"/> peers than the
-    /// choker has now (<paramref name="now"/>): a round should run at once rather than at its time.</summary>
-    public bool Widens(int interested, int regular, int now) => Rule is { Active: true } && Slots(interested, regular) > now;
+    /// <summary>True when the first copy would give more regular slots to the interested peers than the choker has now
+    /// (<paramref name="now"/>): a round should run at once rather than at its time.</summary>
+    /// <param name="interested">Counts the interested peers (as <see cref="Slots"/> takes them); called only while the
+    /// first copy goes out, as the count walks every peer.</param>
+    /// <param name="regular">The regular slots as configured.</param>
+    /// <param name="now">The regular slots the choker has now.</param>
+    public bool Widens(Func<int> interested, int regular, int now) => Rule is { Active: true } && Slots(interested(), regular) > now;
 
     /// <summary>A peer with every piece: another complete source, so our first copy no longer bounds the swarm.</summary>
     public void CompleteSourceSeen()

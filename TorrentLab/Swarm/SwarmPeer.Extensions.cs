@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Net;
 using TorrentLab.Extensions;
 using TorrentLab.Wire;
@@ -158,9 +159,9 @@ internal sealed partial class SwarmPeer : IExtensionPeer
     public void AttachPex(PexState state) => _pex = state;
 
     /// <summary>Sends the next PEX message if one is due (at most one a minute, BEP 11); false otherwise.</summary>
-    public bool TrySendPex(out PexMessage message)
+    public bool TrySendPex([NotNullWhen(true)] out PexMessage? message)
     {
-        message = new PexMessage();
+        message = null;
         if (_pex is not { } pex || _extensions is null || !_extensions.TryGetTheirId(ExtensionRegistry.UtPex.Name, out var id)) return false;
         if (!pex.TryCreateMessage(out message)) return false;
         Enqueue(PeerMessage.Extended(id, message.Encode()));
