@@ -30,7 +30,7 @@ internal sealed class Choking
     /// of any kind), or at once when the slots changed or a slot is ignored while others wait.</summary>
     public void Tick()
     {
-        var slotsChanged = _slots.Adjust();
+        var slotsChanged = _slots.Adjust(UnchokedAmong(_swarm.PeersSnapshot()));
         if (_lastChoke == 0 || _swarm.Time.GetElapsedTime(_lastChoke) >= Choker.Interval)
         {
             TimedRounds++;

@@ -57,7 +57,9 @@ internal sealed class UploadSlots
     /// most once a round (<see cref="Choker.Interval"/> since the last, whatever choke decisions happened between:
     /// in a busy swarm an event runs the choker every few seconds, which would put off a rule tied to the choke round
     /// for good); without a limit a slot may open at any check. True when the slots changed.</summary>
-    public bool Adjust()
+    /// <param name="unchoked">The peers the last round unchoked (<see cref="Choking"/> keeps them): without a limit the
+    /// rule reads their rates, and of the others only whether one waits.</param>
+    public bool Adjust(SwarmPeer[] unchoked)
     {
         var round = _lastSlotRound == 0 || _swarm.Time.GetElapsedTime(_lastSlotRound) >= Choker.Interval;
         if (round) _lastSlotRound = _swarm.Time.GetTimestamp();
@@ -66,7 +68,7 @@ internal sealed class UploadSlots
         {
             if (round) AdjustSlotsToUploadCap(cap.BytesPerSecond);
         }
-        else if (!_superSeed.Started) AdjustSlotsToRates(round);
+        else if (!_superSeed.Started) AdjustSlotsToRates(round, unchoked);
         else _extraSlots = 0;
         return _extraSlots != before;
     }
@@ -97,23 +99,24 @@ internal sealed class UploadSlots
     /// While more are wanted than the choker fills and interested peers wait, one more slot opens at each check (a
     /// second: a growing set is probed a peer a second, not a peer a round); at a round, one closes while fewer are
     /// wanted, never below the configured ones, at most <see cref="MaxSlotFactor"/> times them.</summary>
-    private void AdjustSlotsToRates(bool round)
+    private void AdjustSlotsToRates(bool round, SwarmPeer[] unchoked)
     {
-        var rates = new List<double>();
-        int unsettled = 0, waiting = 0;
-        foreach (var p in _swarm.PeersSnapshot())
+        _rates.Clear();
+        var unsettled = 0;
+        foreach (var p in unchoked)
         {
-            if (!WantsSlot(p)) continue;
-            if (p.Choking) waiting++;
-            else if (p.UnchokedFor is { } held && held >= RateSettles) rates.Add(p.Up.BytesPerSecond);
+            if (p.Choking || !WantsSlot(p)) continue;
+            if (p.UnchokedFor is { } held && held >= RateSettles) _rates.Add(p.Up.BytesPerSecond);
             else unsettled++;
         }
-        rates.Sort((a, b) => b.CompareTo(a));
+        _rates.Sort((a, b) => b.CompareTo(a));
         var clearing = 0;
-        while (clearing < rates.Count && rates[clearing] >= FirstSlotThreshold + clearing * ThresholdStep) clearing++;
+        while (clearing < _rates.Count && _rates[clearing] >= FirstSlotThreshold + clearing * ThresholdStep) clearing++;
         var wanted = clearing + unsettled + 1; // those that clear their thresholds, those not measured yet, one to try
         var slots = _choker.RegularSlots + 1;  // with the optimistic one
-        if (wanted > slots && waiting > 0) _extraSlots = Math.Min(_extraSlots + 1, MaxExtraSlots);
+        if (wanted > slots && Array.Exists(_swarm.PeersSnapshot(), p => p.Choking && WantsSlot(p))) _extraSlots = Math.Min(_extraSlots + 1, MaxExtraSlots);
         else if (round && wanted < slots && _extraSlots > 0) _extraSlots--;
     }
+
+    private readonly List<double> _rates = []; // AdjustSlotsToRates', once a second
 }
