@@ -238,18 +238,11 @@ public class TorrentSwarmTimerSimulatedTests
 
     internal static async Task ChokingRound(SimRun sim)
     {
-        // One upload slot (the optimistic one) under a cap we are far from filling: the first interested peer takes it at
-        // once, the second waits for the next round (BEP 3: every ten seconds), which opens one more slot for it.
-        await using var rig = Rig.Start(sim, downloading: false, o => o with
-        {
-            UploadSlots = 1,
-            UploadLimit = new RateLimit(1 << 20, clock: sim.Clock),
-        });
-        await EndFirstCopyAsync(sim, rig);
-        await using var first = await rig.ConnectAsync("first");
-        await first.Connection.SendInterestedAsync(CancellationToken.None);
-        Assert.True(await sim.WaitUntil(() => first.First(MessageKind.Unchoke) is not null, TimeSpan.FromSeconds(5)), "the first peer was not unchoked");
-        await first.Connection.SendRequestAsync(0, 0, 16 * 1024, CancellationToken.None); // it uses its slot (one that asks for nothing loses it)
+        // The first interested peer takes the one slot at once, the second waits for the next round (BEP 3: every ten
+        // seconds), which opens one more slot for it.
+        var (rig, first) = await OneSlotTakenAsync(sim);
+        await using var _ = rig;
+        await using var __ = first;
         await using var second = await rig.ConnectAsync("second");
         await second.Connection.SendInterestedAsync(CancellationToken.None);
 
@@ -267,21 +260,12 @@ public class TorrentSwarmTimerSimulatedTests
 
     internal static async Task InterestLost(SimRun sim)
     {
-        // One upload slot (the optimistic one) under a cap the slot rule widens only at its rounds, ten seconds apart:
-        // the peer holding the slot says it wants nothing more, and the interest change gives the slot to the peer
-        // waiting for it at once. A peer that joins in between (the swarm's list of peers changes after the round that
-        // unchoked the first) changes nothing.
-        await using var rig = Rig.Start(sim, downloading: false, o => o with
-        {
-            UploadSlots = 1,
-            UploadLimit = new RateLimit(1 << 20, clock: sim.Clock),
-        });
-        await EndFirstCopyAsync(sim, rig);
-        await using var first = await rig.ConnectAsync("first");
-        await first.Connection.SendInterestedAsync(CancellationToken.None);
-        Assert.True(await sim.WaitUntil(() => first.Unchoked, TimeSpan.FromSeconds(5)), $"the first peer was not unchoked\n{rig.AllLines}");
-        await first.Connection.SendRequestAsync(0, 0, 16 * 1024, CancellationToken.None);
-        Assert.True(await sim.WaitUntil(() => first.Received.Any(m => m.Kind == MessageKind.Piece), TimeSpan.FromSeconds(5)), rig.AllLines);
+        // The peer holding the one slot says it wants nothing more, and the interest change gives the slot to the peer
+        // waiting for it at once, not at the slot rule's next round. A peer that joins in between (the swarm's list of
+        // peers changes after the round that unchoked the first) changes nothing.
+        var (rig, first) = await OneSlotTakenAsync(sim);
+        await using var _ = rig;
+        await using var __ = first;
         await using var waiting = await rig.ConnectAsync("waiting");
         await waiting.Connection.SendInterestedAsync(CancellationToken.None);
         await using var idle = await rig.ConnectAsync("joins, wants nothing");
@@ -295,6 +279,25 @@ public class TorrentSwarmTimerSimulatedTests
         // Its not-interested one way to the seed, the unchoke one way back: not a check or a round later.
         Assert.InRange(waiting.First(MessageKind.Unchoke)!.Value - lost, TimeSpan.Zero, 3 * OneWay);
         Assert.False(first.Unchoked, $"the slot went to both\n{rig.AllLines}");
+    }
+
+    /// <summary>A seed with one upload slot (the optimistic one) under a cap it is far from filling, which the slot rule
+    /// widens only at its rounds, ten seconds apart; its first copy ended; a first peer that took the slot and uses it
+    /// (it asked for a block and got it: one that asks for nothing loses its slot).</summary>
+    private static async Task<(Rig Rig, HandPeer First)> OneSlotTakenAsync(SimRun sim)
+    {
+        var rig = Rig.Start(sim, downloading: false, o => o with
+        {
+            UploadSlots = 1,
+            UploadLimit = new RateLimit(1 << 20, clock: sim.Clock),
+        });
+        await EndFirstCopyAsync(sim, rig);
+        var first = await rig.ConnectAsync("first");
+        await first.Connection.SendInterestedAsync(CancellationToken.None);
+        Assert.True(await sim.WaitUntil(() => first.Unchoked, TimeSpan.FromSeconds(5)), $"the first peer was not unchoked\n{rig.AllLines}");
+        await first.Connection.SendRequestAsync(0, 0, 16 * 1024, CancellationToken.None);
+        Assert.True(await sim.WaitUntil(() => first.Received.Any(m => m.Kind == MessageKind.Piece), TimeSpan.FromSeconds(5)), rig.AllLines);
+        return (rig, first);
     }
 
     /// <summary>Another complete source in sight ends a lone seed's first copy (which opens a slot for every interested
