@@ -118,8 +118,9 @@ internal sealed class Choker
         return unchoke;
     }
 
-    private (double Rate, int Index)[] _ranked = new (double, int)[64]; // Decide's, grown as needed
-    private readonly List<ChokeCandidate> _choked = [], _waiting = []; // Decide's, made once
+    // Decide's scratch, kept between calls: one call at a time (Choking decides under its lock on the choker).
+    private (double Rate, int Index)[] _ranked = new (double, int)[64]; // grown as needed
+    private readonly List<ChokeCandidate> _choked = [], _waiting = [];
 
     // Newcomers get three tickets, others one: BEP 3's "three times as likely".
     private object? DrawOptimistic(List<ChokeCandidate> choked, DateTimeOffset now)
