@@ -148,9 +148,11 @@ public class BrowserScaleTests
         }
         catch (PlaywrightException e)
         {
-            // A CI run under load saw the tree stay empty for 60 s; what the page asked for and heard says why.
+            // A CI run under load saw the tree stay empty for 60 s; what the page asked for and heard says why (first: a
+            // failed run's report shows a message's first lines).
             lock (filesRequests)
-                throw new PlaywrightException($"{e.Message}\nthe page's file reads: {(filesRequests.Count == 0 ? "none" : string.Join("; ", filesRequests))}", e);
+                throw new PlaywrightException($"the page's file reads: {(filesRequests.Count == 0 ? "none" : string.Join("; ", filesRequests))}; "
+                    + $"this process's thread pool: {ThreadPool.ThreadCount} threads, {ThreadPool.PendingWorkItemCount} items waiting\n{e.Message}", e);
         }
         // Focused by the page's own focus(), in one call: a CI run's Playwright focus (three calls into the page)
         // resolved the menu and then waited 60 s for the page, which no run here could repeat (up to eight busy loops
