@@ -19,9 +19,9 @@ public class BrowserPieceMapTests
     {
         HeadlessChromium.Require();
         // The swarm engine, one peer sending a block every 100 ms and lacking the last piece: the download runs until the
-        // test pauses it, however long the page takes to open. With every piece it ended after 6 s, and a page opened
-        // later reads no count (a complete torrent holds no swarm): with 5 ms a block, so it failed, as in a CI run under
-        // load.
+        // test pauses it, however long the page takes to open. With every piece the download ended after 6 s, and a
+        // page that opened later read no peer count (a complete torrent holds no swarm). With 5 ms a block it failed so
+        // here; a CI run under load failed it too (its message was not kept).
         await using var web = await WebTestServer.StartAsync(Ct, SyntheticBehaviour.Slow, pieces: 60, slowDelay: TimeSpan.FromMilliseconds(100),
             configure: o => o with { MaxPeers = 8 }, peer: p => p with { LatePiece = 59 });
         await web.AddAsync(start: true, Ct);

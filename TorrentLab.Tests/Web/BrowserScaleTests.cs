@@ -148,8 +148,8 @@ public class BrowserScaleTests
         }
         catch (PlaywrightException e)
         {
-            // A CI run under load saw the tree stay empty for 60 s; what the page asked for and heard says why (first: a
-            // failed run's report shows a message's first lines).
+            // CI runs under load saw the tree stay empty for 60 s, and for the 30 s of an expectation; what the page asked
+            // for and heard says why (first: a failed run's report shows a message's first lines).
             lock (filesRequests)
                 throw new PlaywrightException($"the page's file reads: {(filesRequests.Count == 0 ? "none" : string.Join("; ", filesRequests))}; "
                     + $"this process's thread pool: {ThreadPool.ThreadCount} threads, {ThreadPool.PendingWorkItemCount} items waiting\n{e.Message}", e);
