@@ -48,30 +48,6 @@ public class TorrentSessionTests
         foreach (var i in files) Assert.Equal(built.Files[i].Data, File.ReadAllBytes(Path.Combine(folder, built.Files[i].Path)));
     }
 
-    /// <summary>Every alert read so far, collected by a reader of the session's stream.</summary>
-    private sealed class AlertLog : IAsyncDisposable
-    {
-        private readonly CancellationTokenSource _stop = new();
-        private readonly Task _reader;
-
-        public AlertLog(TorrentSession session) => _reader = Task.Run(async () =>
-        {
-            try { await foreach (var alert in session.Alerts.ReadAllAsync(_stop.Token)) All.Enqueue(alert); }
-            catch (OperationCanceledException) { }
-        });
-
-        public ConcurrentQueue<TorrentAlert> All { get; } = new();
-
-        public bool Has(TorrentAlertKind kind, Func<TorrentAlert, bool>? also = null) => All.Any(a => a.Kind == kind && (also?.Invoke(a) ?? true));
-
-        public async ValueTask DisposeAsync()
-        {
-            await _stop.CancelAsync();
-            await _reader;
-            _stop.Dispose();
-        }
-    }
-
     [Fact]
     public async Task AddAsync_MagnetWithOnlyAnXPePeerAndASelection_DownloadsTheSelectedFileFromThatPeer()
     {
