@@ -86,13 +86,12 @@ public class SessionPortMappingTests
         var built = TestTorrents.SingleFile(length: 64 * 1024, announce: tracker.HttpAnnounceUrl);
         built.WritePayload(folder.Path);
         var session = TorrentSession.Start(Settings(gateway, PortMappingProtocols.Pcp, new ConcurrentQueue<string>()));
-        var alerts = new AlertLog(session);
+        await using var alerts = new AlertLog(session);
         var handle = await session.SeedAsync(built.Torrent, new DownloadOptions { OutputDirectory = folder.Path }, allowPartial: false, Ct);
         // TCP only: no uTP and no DHT, nothing for UDP to carry. The torrent has heard the tracker's answer, not only the
         // tracker its request: a stop during the first announce ends it without 'stopped' (a CI run stopped in between,
         // and the pause came first).
         await WaitForAsync(() => gateway.PcpMaps.Count == 1 && alerts.Has(TorrentAlertKind.TrackerAnswered), "the mapping and the first announce's answer");
-        await alerts.DisposeAsync();
         // The tracker holds its answer to 'stopped' past the announcer's own deadline (3 s): a stop of some seconds, as
         // a tracker far away or gone makes it, during which a second Ctrl-C or a service manager may end the process.
         tracker.Faults.SlowDelay = TimeSpan.FromMinutes(1);
