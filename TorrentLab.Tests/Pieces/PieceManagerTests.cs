@@ -536,6 +536,31 @@ public class PieceManagerTests
     }
 
     [Fact]
+    public void ReleaseBlock_AskingOthersFirst_StartsAnotherPiece_AndAsksForTheBlockAgainOnlyWhenNothingElseIsLeft()
+    {
+        // A lone seed that rejects a piece it sent another peer wants us to take one nobody has (issue 84).
+        var manager = Manager(new PieceManagerOptions { Picker = new SequentialPicker(), MaxRequestsPerPeer = 2 });
+        manager.AddPeer(new PeerKey("A"), Seeder);
+        var requests = Fill(manager, new PeerKey("A"));
+        Assert.Equal([new(0, 0, Block), new(0, Block, Block)], requests);
+
+        Assert.True(manager.ReleaseBlock(new PeerKey("A"), requests[0], askOthersFirst: true));
+        Assert.True(manager.ReleaseBlock(new PeerKey("A"), requests[1], askOthersFirst: true));
+
+        var next = Fill(manager, new PeerKey("A"));
+        Assert.Equal([new(1, 0, Block), new(1, Block, Block)], next); // piece 1, not piece 0 again
+        var rest = new List<BlockRequest>();
+        for (var round = 0; round < Built.Torrent.PieceCount * 2 && !rest.Contains(requests[0]); round++)
+        {
+            foreach (var request in next) Deliver(manager, new PeerKey("A"), request);
+            next = Fill(manager, new PeerKey("A"));
+            rest.AddRange(next);
+        }
+        Assert.Contains(requests[0], rest); // asked again, once nothing else was left to ask for
+        Assert.DoesNotContain(rest.TakeWhile(r => r != requests[0]), r => r.Index == 0);
+    }
+
+    [Fact]
     public void RemovePeer_ReleasesItsBlocksAndItsPiecesNoLongerCount()
     {
         var manager = Manager();

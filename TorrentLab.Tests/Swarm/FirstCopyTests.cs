@@ -162,6 +162,39 @@ public class FirstCopyTests
     }
 
     [Fact]
+    public void CouldStartNew_WhileAPieceNobodyIsGettingRemains_AndThePeersPaceAllowsIt()
+    {
+        var clock = new ManualClock();
+        var first = Make(2, clock);
+        Assert.True(first.CouldStartNew("b"));
+
+        first.Sent("a", 0, Block); // "a" is getting piece 0
+        Assert.True(first.CouldStartNew("b")); // piece 1: nobody's
+
+        first.Sent("c", 1, Block); // "c" is getting piece 1: nothing new is left for "b"
+        Assert.False(first.CouldStartNew("b"));
+
+        clock.Advance(FirstCopy.StaleAfter); // both owners went stale: their pieces are free again
+        Assert.True(first.CouldStartNew("b"));
+
+        first.AnotherSource(); // the rule ended: nothing is held, nothing to make way for
+        Assert.False(first.CouldStartNew("b"));
+    }
+
+    [Fact]
+    public void CouldStartNew_IsFalseForAPeerItsPaceHoldsBack()
+    {
+        var clock = new ManualClock();
+        var first = Make(4, clock);
+        first.OthersLacking = (owner, _) => owner.Equals("b") ? ["a"] : ["b"];
+        first.Asked("a", 0); // "a" is heard from: someone "b" could pass pieces to
+        for (var b = 0; b < 4; b++) first.Sent("b", 1, Block); // "b" got piece 1 whole, and nobody else has it
+
+        Assert.False(first.CouldStartNew("b"));
+        Assert.True(first.CouldStartNew("a"));
+    }
+
+    [Fact]
     public void Suggest_GivesEachPeerADifferentPieceItLacks_NeitherOwnedNorOut()
     {
         var clock = new ManualClock();

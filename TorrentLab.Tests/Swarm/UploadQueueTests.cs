@@ -136,6 +136,28 @@ public class UploadQueueTests
     }
 
     [Fact]
+    public void RejectAgainOnce_RejectsThePiecesAnotherPeerGot_OnceABlock_AndKeepsFirstCopies()
+    {
+        // Issue 84: a peer whose queue holds only pieces another peer got waits for spare tokens; told no, it asks for
+        // a piece nobody has, which takes the tokens as they come. Asked again, the block waits as before.
+        var (first, queue) = Make();
+        first.Sent("a", 0, Block);
+        first.Sent("a", 0, Block); // piece 0 left whole, to "a"
+        foreach (var r in new[] { R(0, 0), R(1, 0), R(0, 1) }) queue.Add(r);
+        var rejected = new List<BlockRequest>();
+
+        Assert.Equal(2, queue.RejectAgainOnce(first, Any, rejected.Add));
+
+        Assert.Equal([R(0, 0), R(0, 1)], rejected);
+        Assert.Equal(new QueuePlan(1, 0), queue.Plan(first, limited: true, Any)); // the first copy stays
+        queue.Add(R(0, 0)); // asked again: it wants nothing else of us
+        Assert.Equal(0, queue.RejectAgainOnce(first, Any, rejected.Add));
+        Assert.Equal(new QueuePlan(1, 1), queue.Plan(first, limited: true, Any));
+        Assert.Equal(0, queue.RejectAgainOnce(first, _ => false, rejected.Add)); // one that may not be served is not ours to answer here
+        Assert.Equal(2, rejected.Count);
+    }
+
+    [Fact]
     public void RemoveAll_DropsWhatItSelects_AndSaysWhich()
     {
         var (_, queue) = Make();

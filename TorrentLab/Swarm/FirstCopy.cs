@@ -32,7 +32,9 @@ internal enum RequestClass
 /// <item>Under an upload limit (the seed's upload bounds the swarm, as a home uplink does): a peer's queue is served
 /// first copies first, then paced ones, then the rest (<see cref="UploadQueue"/>); requests for first copies take the
 /// limit's tokens as they come, the others only tokens nobody took, which a full bucket would lose
-/// (<c>RateLimit.TryTakeSpare</c>). The limit goes to first copies first and is never left idle.</item>
+/// (<c>RateLimit.TryTakeSpare</c>). The limit goes to first copies first and is never left idle. A peer whose queue
+/// holds only pieces others got, while it could start one nobody has (<see cref="CouldStartNew"/>), is told no once per
+/// block (BEP 6 <c>reject</c>, <see cref="UploadQueue.RejectAgainOnce"/>) so that it asks for such a piece.</item>
 /// <item>Without a limit the seed cannot know what its link could carry, so it holds nothing back: what a peer asks
 /// goes as soon as its sender can write it, as from libtorrent's seed.</item>
 /// </list></para>
@@ -276,6 +278,20 @@ internal sealed partial class FirstCopy
             if (!_suggestions.TryGetValue(peer, out var list)) return 0;
             list.RemoveAll(i => !Equals(_suggestedTo[i], peer) || _clock.GetElapsedTime(_suggestedAt[i]) >= StaleAfter);
             return list.Count;
+        }
+    }
+
+    /// <summary>True when <paramref name="peer"/> may start a new first copy now (its pace allows it) and a piece remains
+    /// that has not left and that nobody is getting: a request of its for a piece another peer got could make way for
+    /// one (<see cref="UploadQueue.RejectAgainOnce"/>).</summary>
+    public bool CouldStartNew(object peer)
+    {
+        lock (_lock)
+        {
+            if (_ended || _outCount == _out.Length || !MayStartLocked(peer)) return false;
+            for (var i = 0; i < _out.Length; i++)
+                if (!_out[i] && (_owner[i] is null || Stale(i))) return true;
+            return false;
         }
     }
 

@@ -69,6 +69,12 @@ internal sealed partial class PeerUpload
             var paced = turns?.PacedByConnection(_peer) == true;
             lock (_sendLock)
             {
+                var plan = limit is null || _uploads.Count == 0 ? default : _uploads.Plan(first, limited: true, _mayServe);
+                // Only requests for pieces another peer got, which wait for spare tokens, while the peer could start a
+                // piece nobody has: rejected once each (BEP 6), so it asks for such a piece (UploadQueue.RejectAgainOnce).
+                if (plan is { Now: 0, Later: > 0 } && first is not null && _connection.FastAgreed && first.CouldStartNew(_peer)
+                    && _uploads.RejectAgainOnce(first, _mayServe, RejectLocked) > 0)
+                    plan = _uploads.Plan(first, limited: true, _mayServe);
                 while (count < 64 && _control.TryDequeue(out var control)) batch[count++] = control;
                 var batchSize = paced ? 1 : BlocksPerSendAt(_peer.Up.BytesPerSecond);
                 var allowed = 0;
@@ -80,8 +86,8 @@ internal sealed partial class PeerUpload
                 // to first copies first and is never left unused. Without a limit there is nothing to share out: what
                 // a peer asks goes as soon as its sender can write it, and holding a request back would only leave the
                 // upload idle (issue 84: two downloaders that knew only our seed waited on each other for minutes).
-                // Without a limit nothing needs counting: Take serves what may be served, up to a batch.
-                var plan = limit is null || _uploads.Count == 0 ? default : _uploads.Plan(first, limited: true, _mayServe);
+                // Without a limit nothing needs counting: Take serves what may be served, up to a batch (the plan is
+                // made above, before the control messages, as it may add rejects to them).
                 if (limit is null) allowed = _uploads.Count == 0 ? 0 : batchSize;
                 else if (plan.Now > 0 && turns is not null && !turns.TryClaim(_peer, limit.LowestRate, WireLimits.BlockLength))
                 {

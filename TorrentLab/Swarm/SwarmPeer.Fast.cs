@@ -21,11 +21,15 @@ internal sealed partial class SwarmPeer
         ForgetRequests();
     }
 
-    /// <summary>A <c>reject</c> of one of our requests: the block goes back to the picker at once, for any peer.</summary>
+    /// <summary>A <c>reject</c> of one of our requests: the block goes back to the picker at once, for any peer. From a
+    /// seed that still unchokes us, it is asked of that seed again only once the seed has nothing else for us: a lone
+    /// seed sending its first copy rejects a piece it sent another peer so that we take one nobody has
+    /// (UploadQueue.RejectAgainOnce); asked again at once, the rejected blocks would fill our pipeline to it again.</summary>
     private void OnReject(in PeerMessage reject)
     {
         var block = new BlockRequest(reject.Index, reject.Begin, reject.Length);
+        var elsewhereFirst = !Connection.PeerChoking && Connection.PeerPieces is { IsComplete: true };
         // A reject for a request already withdrawn (choke, timeout, endgame cancel) changes nothing.
-        if (_pieces.ReleaseBlock(this, block)) ForgetRequests(block);
+        if (_pieces.ReleaseBlock(this, block, elsewhereFirst)) ForgetRequests(block);
     }
 }

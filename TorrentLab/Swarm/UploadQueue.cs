@@ -98,6 +98,38 @@ internal sealed class UploadQueue(object peer)
         return taken;
     }
 
+    private readonly HashSet<BlockRequest> _rejectedOnce = [];
+
+    /// <summary>Under an upload limit while a lone seed's first copy goes out, for a peer that speaks BEP 6 and whose
+    /// queue holds only requests for pieces another peer got (<see cref="RequestClass.Again"/>, which wait for tokens
+    /// nobody takes) while it could start a new first copy (<see cref="FirstCopy.CouldStartNew"/>): rejects each of them,
+    /// once per block, so that the peer asks for a piece nobody has instead, which takes the tokens as they come. A
+    /// block asked again after its reject stays queued (the peer wants nothing else of us) and waits as before.</summary>
+    /// <remarks>Issue 84, eight capped downloaders that knew only the seed: a downloader's pipeline to the seed held
+    /// only such requests, waiting for spare tokens, and asked for nothing new for seconds, its upload idle
+    /// (bench/notes/lone-seed.md, "Which spare tokens go first").</remarks>
+    /// <param name="first">The first-copy rule, active.</param>
+    /// <param name="mayServe">False for a piece that may not be served now.</param>
+    /// <param name="reject">Answers one request with a reject.</param>
+    /// <returns>How many requests were rejected.</returns>
+    public int RejectAgainOnce(FirstCopy first, Func<int, bool> mayServe, Action<BlockRequest> reject)
+    {
+        var rejected = 0;
+        for (var node = _queue.First; node is not null;)
+        {
+            var next = node.Next;
+            var request = node.Value;
+            if (mayServe(request.Index) && first.Classify(peer, request.Index) == RequestClass.Again && _rejectedOnce.Add(request))
+            {
+                _queue.Remove(node);
+                reject(request);
+                rejected++;
+            }
+            node = next;
+        }
+        return rejected;
+    }
+
     /// <summary>True when a request for piece <paramref name="index"/> may take tokens as they come: always, unless
     /// <paramref name="limited"/>; then only a first copy.</summary>
     private bool GoesNow(FirstCopy? first, bool limited, int index) =>
