@@ -21,7 +21,6 @@ public sealed class LongestFirst : ITestCollectionOrderer
     internal static readonly Type[] Longest =
     [
         typeof(Lab.LabSeedMatrixTests),
-        typeof(BrowserCollection),
         typeof(Cli.DhtCommandTests),
         typeof(Lab.LabCheckerTests),
         typeof(Packaging.PackCheckTests),
@@ -54,7 +53,7 @@ public sealed class LongestFirst : ITestCollectionOrderer
         type.GetCustomAttributes<TraitAttribute>().Any(t => t is { Name: "Tier", Value: "Slow" });
 
     /// <summary>The test class of a collection of one class (xunit's default, "Test collection for NAME (id: HASH)"), or
-    /// the definition class of a collection named by <c>[Collection]</c> (<see cref="BrowserCollection"/>).</summary>
+    /// the definition class of a collection named by <c>[Collection]</c>.</summary>
     internal static Type? ClassOf(ITestCollection collection)
     {
         if (collection.TestCollectionClassName is { } definition) return typeof(LongestFirst).Assembly.GetType(definition);

@@ -86,12 +86,10 @@ internal sealed partial class PieceManager
         lock (_lock) ReleaseLocked(peer, Peer(peer));
     }
 
-    /// <summary>The peer rejected one request (BEP 6 <c>reject</c>): that block goes back to the pool.</summary>
-    /// <param name="peer">The peer.</param>
-    /// <param name="request">The rejected request.</param>
-    /// <param name="askOthersFirst">The peer asks us to look elsewhere first (a seed still unchoking us, which rejects a
-    /// piece it sent another peer so that we take one nobody has): the block is asked of it again only once it has
-    /// nothing else for us, as a block that timed out with it is (<see cref="FillRequests"/>, step 3).</param>
+    /// <summary>The peer rejected one request (BEP 6 <c>reject</c>): that block goes back to the pool. With
+    /// <paramref name="askOthersFirst"/> (a seed still unchoking us rejects a piece it sent another peer so that we take
+    /// one nobody has) it is asked of this peer again only once it has nothing else for us, as a block that timed out
+    /// with it is (<see cref="FillRequests"/>, step 3).</summary>
     /// <returns>False if the peer had no such request.</returns>
     public bool ReleaseBlock(IBlockSource peer, BlockRequest request, bool askOthersFirst = false)
     {

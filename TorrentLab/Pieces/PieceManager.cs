@@ -73,7 +73,7 @@ internal sealed partial class PieceManager
         _wantedMissing = _selection.WantedCount - _selection.WantedIn(_have, torrent).Pieces;
         _pickContext = new PickContext(_have, _availability, _activeByIndex, Check, _selection);
         MaxPiecesInProgress = _options.MaxPiecesInProgress(torrent.PieceLength);
-        _padding = PaddingRuns(torrent);
+        _padding = PaddingMap.Of(torrent);
     }
 
     /// <summary>How complete pieces are verified, and the v2 piece layers learnt from peers (BEP 52 hash requests).</summary>
