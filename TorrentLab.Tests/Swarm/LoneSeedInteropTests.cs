@@ -8,6 +8,7 @@ namespace TorrentLab.Tests.Swarm;
 /// A ratio of two runs on one machine, not an absolute time: the load changes both alike.</summary>
 [Trait("Category", "Interop")]
 [Trait("Tier", "Slow")]
+[Collection(TimedAloneCollection.Name)]
 public class LoneSeedInteropTests
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;

@@ -70,31 +70,6 @@ public class LiveClientTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public async Task Flood_OfLargeFakeSubscriptions_HoldsNoSubscriptionAndMemoryStaysBounded()
-    {
-        await using var web = await WebTestServer.StartAsync(Ct, configure: Unlimited);
-        await web.AddAsync(start: false, Ct);
-        using var socket = await LiveHubTests.ConnectAsync(web);
-        // As reported: 3 KB fake info hashes; here 50,000 of them (150 MB sent), the rate limit off.
-        var padding = new string('a', 2992);
-        var before = GC.GetTotalMemory(forceFullCollection: true);
-
-        for (var i = 0; i < 50_000; i++)
-        {
-            var flood = Encoding.UTF8.GetBytes($$"""{"op":"subscribe","infoHash":"{{i:D8}}{{padding}}","trace":true}"""); // each one different
-            await socket.SendAsync(flood, WebSocketMessageType.Text, true, Ct);
-        }
-        await LiveHubTests.SendAsync(socket, $$"""{"op":"subscribe","infoHash":"{{web.InfoHash}}"}""");
-        await SkipToAsync(socket, "{\"type\":\"pieces\""); // every request before it was handled
-        var after = GC.GetTotalMemory(forceFullCollection: true);
-
-        output.WriteLine($"managed heap before {before / 1_000_000} MB, after {after / 1_000_000} MB");
-        Assert.Equal(1, web.Server.Live.SubscriptionCount);
-        // Holding them cost over 1 GB before the check; 100 MB leaves room for other tests running alongside.
-        Assert.True(after - before < 100_000_000, $"the managed heap grew by {(after - before) / 1_000_000} MB");
-    }
-
-    [Fact]
     public async Task Flood_OverTheRequestRate_IsClosedWithPolicyViolation()
     {
         await using var web = await WebTestServer.StartAsync(Ct);
@@ -117,21 +92,6 @@ public class LiveClientTests(ITestOutputHelper output)
         Assert.True(sent < 200_000);
         using var again = await LiveHubTests.ConnectAsync(web); // the server itself goes on
         Assert.Equal("torrents", (await NextOfTypeAsync(again, "torrents")).GetProperty("type").GetString());
-    }
-
-    /// <summary>Reads (cheaply: one error per flood message comes back) until a message starting with <paramref name="prefix"/>.</summary>
-    private static async Task SkipToAsync(ClientWebSocket socket, string prefix)
-    {
-        using var limit = CancellationTokenSource.CreateLinkedTokenSource(Ct);
-        limit.CancelAfter(TimeSpan.FromSeconds(60));
-        var buffer = new byte[1 << 16];
-        var wanted = Encoding.UTF8.GetBytes(prefix);
-        while (true)
-        {
-            var result = await socket.ReceiveAsync(buffer, limit.Token);
-            if (result.Count >= wanted.Length && buffer.AsSpan(0, wanted.Length).SequenceEqual(wanted)) return;
-            while (!result.EndOfMessage) result = await socket.ReceiveAsync(buffer, limit.Token);
-        }
     }
 
     private static async Task<WebSocketCloseStatus?> ReadUntilCloseAsync(ClientWebSocket socket)
