@@ -166,19 +166,29 @@ public class FirstCopyTests
     {
         var clock = new ManualClock();
         var first = Make(2, clock);
-        Assert.True(first.CouldStartNew("b"));
+        Assert.True(first.CouldStartNew("b", _ => true));
 
         first.Sent("a", 0, Block); // "a" is getting piece 0
-        Assert.True(first.CouldStartNew("b")); // piece 1: nobody's
+        Assert.True(first.CouldStartNew("b", _ => true)); // piece 1: nobody's
 
         first.Sent("c", 1, Block); // "c" is getting piece 1: nothing new is left for "b"
-        Assert.False(first.CouldStartNew("b"));
+        Assert.False(first.CouldStartNew("b", _ => true));
 
         clock.Advance(FirstCopy.StaleAfter); // both owners went stale: their pieces are free again
-        Assert.True(first.CouldStartNew("b"));
+        Assert.True(first.CouldStartNew("b", _ => true));
 
         first.AnotherSource(); // the rule ended: nothing is held, nothing to make way for
-        Assert.False(first.CouldStartNew("b"));
+        Assert.False(first.CouldStartNew("b", _ => true));
+    }
+
+    [Fact]
+    public void CouldStartNew_IsFalseForAPeerThatHoldsEveryPieceNobodyIsGetting()
+    {
+        var first = Make(3, new ManualClock());
+        first.Sent("a", 0, Block); // "a" is getting piece 0; pieces 1 and 2 are nobody's
+
+        Assert.False(first.CouldStartNew("b", i => i == 0)); // "b" came with pieces 1 and 2: it can start nothing new
+        Assert.True(first.CouldStartNew("b", i => i != 1));  // it lacks piece 2
     }
 
     [Fact]
@@ -190,8 +200,8 @@ public class FirstCopyTests
         first.Asked("a", 0); // "a" is heard from: someone "b" could pass pieces to
         for (var b = 0; b < 4; b++) first.Sent("b", 1, Block); // "b" got piece 1 whole, and nobody else has it
 
-        Assert.False(first.CouldStartNew("b"));
-        Assert.True(first.CouldStartNew("a"));
+        Assert.False(first.CouldStartNew("b", _ => true));
+        Assert.True(first.CouldStartNew("a", _ => true));
     }
 
     [Fact]

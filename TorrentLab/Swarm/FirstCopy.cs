@@ -256,7 +256,7 @@ internal sealed partial class FirstCopy
             for (var k = 0; k < count; k++)
             {
                 var i = (_cursor + k) % count;
-                if (_out[i] || _owner[i] is not null && !Stale(i)) continue;
+                if (!FreeLocked(i)) continue;
                 if (_suggestedTo[i] is not null && _clock.GetElapsedTime(_suggestedAt[i]) < StaleAfter) continue;
                 if (!lacks(i)) continue;
                 _cursor = (i + 1) % count;
@@ -281,19 +281,30 @@ internal sealed partial class FirstCopy
         }
     }
 
-    /// <summary>True when <paramref name="peer"/> may start a new first copy now (its pace allows it) and a piece remains
-    /// that has not left and that nobody is getting: a request of its for a piece another peer got could make way for
-    /// one (<see cref="UploadQueue.RejectAgainOnce"/>).</summary>
-    public bool CouldStartNew(object peer)
+    /// <summary>True when <paramref name="peer"/> may start a new first copy now (its pace allows it) and a piece it
+    /// lacks remains that has not left and that nobody is getting: a request of its for a piece another peer got could
+    /// make way for one (<see cref="UploadQueue.RejectAgainOnce"/>). The search starts where <see cref="Suggest"/> left
+    /// off, past the pieces given out already.</summary>
+    /// <param name="peer">The peer whose requests would be rejected.</param>
+    /// <param name="lacks">True for the pieces the peer lacks (a peer that came with some of the data may hold every
+    /// free piece already).</param>
+    public bool CouldStartNew(object peer, Func<int, bool> lacks)
     {
         lock (_lock)
         {
             if (_ended || _outCount == _out.Length || !MayStartLocked(peer)) return false;
-            for (var i = 0; i < _out.Length; i++)
-                if (!_out[i] && (_owner[i] is null || Stale(i))) return true;
+            var count = _out.Length;
+            for (var k = 0; k < count; k++)
+            {
+                var i = (_cursor + k) % count;
+                if (FreeLocked(i) && lacks(i)) return true;
+            }
             return false;
         }
     }
+
+    /// <summary>Piece <paramref name="index"/> has not left once and nobody is getting it (no owner, or a stale one).</summary>
+    private bool FreeLocked(int index) => !_out[index] && (_owner[index] is null || Stale(index));
 
     /// <summary>The peer receiving piece <paramref name="index"/>'s first copy, if any (for tests and logs).</summary>
     public object? OwnerOf(int index) { lock (_lock) return _owner[index]; }

@@ -72,7 +72,8 @@ internal sealed partial class PeerUpload
                 var plan = limit is null || _uploads.Count == 0 ? default : _uploads.Plan(first, limited: true, _mayServe);
                 // Only requests for pieces another peer got, which wait for spare tokens, while the peer could start a
                 // piece nobody has: rejected once each (BEP 6), so it asks for such a piece (UploadQueue.RejectAgainOnce).
-                if (plan is { Now: 0, Later: > 0 } && first is not null && _connection.FastAgreed && first.CouldStartNew(_peer)
+                if (plan is { Now: 0, Later: > 0 } && first is not null && _connection.FastAgreed
+                    && _connection.PeerPieces is { } has && first.CouldStartNew(_peer, i => !has[i])
                     && _uploads.RejectAgainOnce(first, _mayServe, RejectLocked) > 0)
                     plan = _uploads.Plan(first, limited: true, _mayServe);
                 while (count < 64 && _control.TryDequeue(out var control)) batch[count++] = control;
