@@ -320,12 +320,17 @@ internal sealed class PeerBook
     }
 
     /// <summary>Never dials <paramref name="endpoint"/> again this session (a seed met while we only seed: BEP 3's
-    /// tracker lists do not say who is a seed, so we learn it from its bitfield and leave it alone afterwards).</summary>
+    /// tracker lists do not say who is a seed, so we learn it from its bitfield and leave it alone afterwards). An
+    /// address not known yet (a seed that dialled us) is kept as retired, so a tracker that names it later adds nothing.</summary>
     public void Retire(IPEndPoint endpoint)
     {
         lock (_lock)
         {
-            if (!_known.TryGetValue(endpoint, out var entry)) return;
+            if (!_known.TryGetValue(endpoint, out var entry))
+            {
+                if (_known.Count >= MaxKnown) return;
+                _known[endpoint] = entry = NewEntry(endpoint);
+            }
             Detach(entry);
             entry.Busy = false;
             entry.Retired = true;

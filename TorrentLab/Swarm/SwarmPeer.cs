@@ -74,8 +74,13 @@ internal sealed partial class SwarmPeer : IBlockSource
     /// <inheritdoc cref="PeerUpload.Enqueue"/>
     public void Enqueue(PeerMessage message) => _upload.Enqueue(message);
 
-    /// <inheritdoc cref="PeerUpload.OfferAllowedFast"/>
-    public void OfferAllowedFast() => _upload.OfferAllowedFast();
+    /// <summary>Sends it our allowed fast set (<see cref="PeerUpload.OfferAllowedFast"/>) once its first message says what it
+    /// has (a bitfield, have all or have none), and only if it lacks a piece: a seed has no use for it, and a seed that
+    /// meets us as a seed closes the connection with those messages unread, which resets it (as a kernel does) before
+    /// its own have all reaches us, so we would never learn it is a seed and would dial it again.</summary>
+    public void OfferAllowedFast() => _offerFast = true;
+
+    private bool _offerFast;   // OfferAllowedFast was called and the peer's pieces are not known yet
 
     /// <summary>Our requests to it that have not arrived yet.</summary>
     public int RequestsOut => _pieces.RequestsInFlight(this);
@@ -94,6 +99,14 @@ internal sealed partial class SwarmPeer : IBlockSource
     public bool Delivered { get; private set; }
 
     public override string ToString() => $"peer {Address}";
+
+    /// <summary>The peer said what it has: our allowed fast set goes out now if one is owed and it lacks a piece.</summary>
+    private void OfferAllowedFastIfLacking()
+    {
+        if (!_offerFast) return;
+        _offerFast = false;
+        if (!IsSeed) _upload.OfferAllowedFast();
+    }
 
     /// <summary>Runs both tasks until the connection ends or <paramref name="ct"/> fires; never throws for peer failures
     /// (they are reported to the swarm with the reason).</summary>
@@ -212,6 +225,10 @@ internal sealed partial class SwarmPeer : IBlockSource
                             }
                             Claims.Claimed(Connection.PeerPieces!.Count);
                             if (SuperSeeded) _parts.SuperSeed.PeerHad(this, Connection.PeerPieces!);
+                            OfferAllowedFastIfLacking();
+                            break;
+                        case MessageKind.HaveNone:
+                            OfferAllowedFastIfLacking();
                             break;
                         case MessageKind.Request:
                             _upload.OnRequest(message); // PeerUpload.cs
