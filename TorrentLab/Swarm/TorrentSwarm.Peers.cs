@@ -90,8 +90,7 @@ internal sealed partial class TorrentSwarm
         }
         _choking.InterestChanged(); // a free upload slot can go to it as soon as it is interested
         await peer.RunAsync(ct).ConfigureAwait(false);
-        // Seed meets seed, whoever dialled: never again (an incoming one by the listen port its extension handshake gave).
-        if (!Downloading && peer.IsSeed && WrittenSnapshot().IsComplete && (dialled ?? peer.ListenEndPoint) is { } seed) _book.Retire(seed);
+        if (!Downloading && peer.IsSeed && WrittenSnapshot().IsComplete && (dialled ?? peer.ListenEndPoint) is { } seed) _book.Retire(seed); // seed meets seed, whoever dialled: never again
         // While seeding, a connection we uploaded on did its job; while downloading, one that delivered did.
         else if (dialled is not null) _book.Release(dialled, failed: !(peer.Delivered || (!Downloading && peer.Up.Total > 0)) || peer.LeftWithRequests, Time.GetUtcNow());
         _dialler.Wake();
