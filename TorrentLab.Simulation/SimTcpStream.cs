@@ -25,10 +25,9 @@ internal sealed class SimTcpStream : Stream, Wire.INamedTransport, Network.IHalf
     private readonly TimeSpan _delay;
     private SimTcpStream _peer = null!;
     private readonly SimTcpBytes _bytes; // what this end wrote, until the other end has read it
-    private readonly Queue<int> _outbox = new(); // the lengths of the pieces not yet sent; 0 for the FIN
     private readonly Queue<int> _inbox = new(); // the lengths of the pieces arrived and not yet read (their bytes: the other end's _bytes)
     private int _outboxBytes, _inFlight, _unread, _inboxOffset;
-    private bool _closed, _finSent, _finReceived, _reset, _broken, _resetSent, _heldForShare, _flowOpen;
+    private bool _closed, _finSent, _finTaken, _finReceived, _reset, _broken, _resetSent, _heldForShare, _flowOpen;
     private TaskCompletionSource? _drained;
 
     // The one read waiting, if any.
@@ -131,7 +130,6 @@ internal sealed class SimTcpStream : Stream, Wire.INamedTransport, Network.IHalf
         if (_finSent) throw new IOException("the sending side is closed", new SocketException((int)SocketError.Shutdown));
         _bytes.Append(data.Span);
         _outboxBytes += data.Length;
-        for (var left = data.Length; left > 0; left -= _host.Link.Quantum) _outbox.Enqueue(Math.Min(left, _host.Link.Quantum));
         _host.Link.Wake(this);
         while (_outboxBytes > _host.Link.SendBuffer)
         {
@@ -144,16 +142,19 @@ internal sealed class SimTcpStream : Stream, Wire.INamedTransport, Network.IHalf
 
     Transmission? IUploader.Take()
     {
-        if (!_outbox.TryPeek(out var piece)) return null;
+        // The next piece is cut from what is unsent when its turn comes, as a kernel cuts segments from its send buffer:
+        // a small message written while others wait goes with them.
+        var piece = Math.Min(_outboxBytes, _host.Link.Quantum);
         var fin = piece == 0;
+        if (fin && (!_finSent || _finTaken)) return null;
         if (!fin && _inFlight + _peer._unread >= Window) return null; // the receiver's window is full: woken by its reads
         if (!fin && _inFlight >= _peer._host.Link.FlowShare)
         {
             _heldForShare = true; // its share of the receiver's download queue is on the way: woken as it gets through
             return null;
         }
-        _outbox.Dequeue();
         _outboxBytes -= piece;
+        _finTaken |= fin;
         if (!_flowOpen && !fin)
         {
             _flowOpen = true;
@@ -298,8 +299,7 @@ internal sealed class SimTcpStream : Stream, Wire.INamedTransport, Network.IHalf
     private void SendFin()
     {
         if (_finSent) return;
-        _finSent = true;
-        _outbox.Enqueue(0);
+        _finSent = true; // the FIN goes once every byte written before it has gone
         _host.Link.Wake(this);
     }
 

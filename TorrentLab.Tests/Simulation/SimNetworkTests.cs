@@ -244,6 +244,26 @@ public class SimNetworkTests
     }
 
     [Fact]
+    public async Task Tcp_SmallWritesWaitingForTheirTurn_GoOutInOnePiece_AsASendBufferIsCut()
+    {
+        var world = new World();
+        var sender = world.Network.AddHost("slow", new LinkSpec(TimeSpan.FromMilliseconds(5), UpBytesPerSecond: 16_000));
+        var (clients, servers, _) = await ConnectTwice(world, sender);
+        _ = clients[0].WriteAsync(new byte[64 * 1024], TestContext.Current.CancellationToken).AsTask(); // the link is busy
+        for (var i = 0; i < 3; i++) // three 9-byte haves, written one after the other while they wait for their turn
+            await clients[1].WriteAsync(new byte[9], TestContext.Current.CancellationToken);
+        var reading = servers[1].ReadAsync(new byte[64], TestContext.Current.CancellationToken).AsTask();
+        world.Run(world.Clock.Now + TimeSpan.FromSeconds(1));
+        // One piece of 27 bytes (a read takes one piece): cut from the send buffer when the turn came, not one a write.
+        Assert.Equal(27, await reading);
+        await clients[1].DisposeAsync();
+        var end = servers[1].ReadAsync(new byte[64], TestContext.Current.CancellationToken).AsTask();
+        world.Run(world.Clock.Now + TimeSpan.FromSeconds(1));
+        Assert.Equal(0, await end); // the FIN, once what was written before it has gone
+        foreach (var stream in clients.Concat(servers)) await stream.DisposeAsync();
+    }
+
+    [Fact]
     public async Task Tcp_AWriteOnASlowUplink_ReturnsOnceAboutASecondOfItsUploadIsLeftUnsent()
     {
         var world = new World();
