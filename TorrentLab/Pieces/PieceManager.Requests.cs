@@ -23,7 +23,10 @@ internal sealed partial class PieceManager
             // 0. A peer that alone has pieces we can start (a lone seed, before its first copy is out) is asked for
             // those before anything others could send: what we take from it that others have is upload it cannot
             // give to a piece nobody else has (rarest first over partial pieces too, as libtorrent ranks them).
-            var soleFirst = OnlySourceLocked(state);
+            // The picker's choice is made once here and used by the first piece started below: a pick is a walk over the
+            // pieces, and nothing before that start changes which pieces are candidates.
+            var pick = PickLocked(state);
+            var soleFirst = pick >= 0 && _availability[pick] == 1;
             while (soleFirst && count < budget)
             {
                 for (var p = 0; p < _inProgress.Count && count < budget; p++)
@@ -33,7 +36,7 @@ internal sealed partial class PieceManager
                         count += Assign(piece, peer, state, into[count..budget], now, avoidTimedOut: true);
                 }
                 if (count >= budget || _inProgress.Count >= MaxPiecesInProgress && !TryEvictStranded()) break;
-                var index = PickLocked(state);
+                var index = NextPick(state, ref pick);
                 if (index < 0 || _availability[index] != 1) break;
                 NotePickLocked(peer, now);
                 count += Assign(StartPicked(state, index), peer, state, into[count..budget], now);
@@ -53,7 +56,7 @@ internal sealed partial class PieceManager
             while (count < budget)
             {
                 if (_inProgress.Count >= MaxPiecesInProgress && !TryEvictStranded()) break;
-                var index = PickLocked(state);
+                var index = NextPick(state, ref pick);
                 if (index < 0) { pickerExhausted = true; break; }
                 NotePickLocked(peer, now);
                 count += Assign(StartPicked(state, index), peer, state, into[count..budget], now);
@@ -161,12 +164,34 @@ internal sealed partial class PieceManager
         }
     }
 
-    /// <summary>True when the peer is the only connected source of a piece we lack, want and nobody is fetching (the
-    /// picker's choice for it, rarest first, has one holder).</summary>
-    private bool OnlySourceLocked(PeerState state)
+    /// <summary>The piece to start next for the peer: the pick made at the start of <see cref="FillRequests"/> the first
+    /// time (then <paramref name="pick"/> is used up), a new one after. The first pick stays a candidate until then:
+    /// assigning blocks of pieces in progress changes no candidate, and a stranded piece evicted has no holder.</summary>
+    private int NextPick(PeerState state, ref int pick)
     {
-        var index = PickLocked(state);
-        return index >= 0 && _availability[index] == 1;
+        var index = pick;
+        pick = Unpicked;
+        return index == Unpicked || index >= 0 && !_pickContext.IsCandidate(index) ? PickLocked(state) : index;
+    }
+
+    private const int Unpicked = -2;
+
+    /// <summary>True when the peer has a piece that could be started now (what <see cref="PickLocked"/> finds one of, by
+    /// the pickers' contract): the first from the lowest candidate, without the picker's ranking and random draws,
+    /// which <see cref="CanAsk"/>, asked after every read from a peer that is not sending us blocks, does not need.</summary>
+    private bool AnyCandidateLocked(PeerState state)
+    {
+        for (var i = FirstCandidateLocked(); i < PieceCount; i++)
+            if (state.Has[i] && _pickContext.IsCandidate(i)) return true;
+        return false;
+    }
+
+    /// <summary>Moves <see cref="PickContext.FirstCandidate"/> past the pieces had, in progress or not wanted.</summary>
+    private int FirstCandidateLocked()
+    {
+        var first = _pickContext.FirstCandidate;
+        while (first < PieceCount && (_have[first] || _activeByIndex[first] is not null || !_selection.IsWanted(first))) first++;
+        return _pickContext.FirstCandidate = first;
     }
 
     /// <summary>A BEP 6 <c>suggest</c> from the peer: the piece is tried first the next time a new piece is started for
@@ -195,9 +220,7 @@ internal sealed partial class PieceManager
 
     private int PickLocked(PeerState state)
     {
-        var first = _pickContext.FirstCandidate;
-        while (first < PieceCount && (_have[first] || _activeByIndex[first] is not null || !_selection.IsWanted(first))) first++;
-        _pickContext.FirstCandidate = first;
+        var first = FirstCandidateLocked();
         if (first == PieceCount) return -1;
         // A stream waits for these: the pieces under its read position and its readahead, before anything else wanted.
         if (_options.Demand?.Windows is { Length: > 0 } windows)
@@ -249,7 +272,9 @@ internal sealed partial class PieceManager
     {
         var piece = new ActivePiece(index, _torrent.GetPieceLength(index));
         FillPadding(piece);
+        var was = IsStartable(index);
         _activeByIndex[index] = piece;
+        Recount(index, was);
         _inProgress.Add(piece);
         _unrequestedBlocks += piece.Unrequested;
         return piece;
@@ -258,7 +283,9 @@ internal sealed partial class PieceManager
     /// <summary>Drops a piece from the in-progress set (failed, evicted, or verified and handed over).</summary>
     private void Retire(ActivePiece piece)
     {
+        var was = IsStartable(piece.Index);
         _activeByIndex[piece.Index] = null;
+        Recount(piece.Index, was);
         _inProgress.Remove(piece);
         _unrequestedBlocks -= piece.Unrequested;
         if (!_have[piece.Index]) _pickContext.FirstCandidate = Math.Min(_pickContext.FirstCandidate, piece.Index);

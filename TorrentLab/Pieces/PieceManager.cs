@@ -34,6 +34,7 @@ internal sealed partial class PieceManager
     private PieceSelection _selection; // replaced whole by SetSelection, under _lock
     private int _unrequestedBlocks; // sum of Unrequested over _inProgress
     private int _wantedMissing; // wanted pieces not verified yet: zero means complete
+    private int _startable; // pieces IsStartable says yes to: endgame waits until there are none
     private long _haveBytes, _downloadedBytes, _verifiedBytes, _wastedBytes;
     private long _requestSequence; // numbers every request handed out, in order
     private readonly long[] _wastedByCause = new long[WasteCauses];
@@ -111,6 +112,8 @@ internal sealed partial class PieceManager
             _pickContext.Selection = selection;
             _pickContext.FirstCandidate = 0; // a piece below the old first candidate may be wanted now
             _wantedMissing = selection.WantedCount - selection.WantedIn(_have, _torrent).Pieces;
+            _startable = 0;
+            for (var i = 0; i < PieceCount; i++) if (IsStartable(i)) _startable++;
             foreach (var state in _peers.Values)
             {
                 var interesting = 0;
@@ -209,7 +212,7 @@ internal sealed partial class PieceManager
             var state = new PeerState(Bitfield.FromWire(has.ToBytes(), has.Length));
             foreach (var i in state.Has.SetIndexes())
             {
-                _availability[i]++;
+                if (_availability[i]++ == 0) Recount(i, was: false);
                 if (!_have[i] && _selection.IsWanted(i)) state.Interesting++;
             }
             _peers.Add(peer, state);
@@ -224,7 +227,7 @@ internal sealed partial class PieceManager
         {
             var state = Peer(peer);
             if (!state.Has.Set(index)) return false;
-            _availability[index]++;
+            if (_availability[index]++ == 0) Recount(index, was: false);
             if (!_have[index] && _selection.IsWanted(index)) state.Interesting++;
             return true;
         }
@@ -239,7 +242,7 @@ internal sealed partial class PieceManager
         {
             var state = Peer(peer);
             if (!state.Has.Clear(index)) return (false, []);
-            _availability[index]--;
+            if (--_availability[index] == 0) Recount(index, was: IsStartable(index, availableOrNot: true));
             if (!_have[index] && _selection.IsWanted(index)) state.Interesting--;
             var released = state.Outstanding.Where(r => r.Index == index).ToList();
             foreach (var request in released)
@@ -271,7 +274,7 @@ internal sealed partial class PieceManager
             if (state.Outstanding.Count > 0) return true;
             foreach (var piece in _inProgress)
                 if (piece.Unrequested > 0 && !piece.Verifying && state.Has[piece.Index] && MayContribute(piece, peer)) return true;
-            return PickLocked(state) >= 0 || IsEndgameLocked();
+            return AnyCandidateLocked(state) || IsEndgameLocked();
         }
     }
 
@@ -289,20 +292,35 @@ internal sealed partial class PieceManager
         {
             if (!_peers.Remove(peer, out var state)) return;
             ReleaseLocked(peer, state);
-            foreach (var i in state.Has.SetIndexes()) _availability[i]--;
+            foreach (var i in state.Has.SetIndexes())
+                if (--_availability[i] == 0) Recount(i, was: IsStartable(i, availableOrNot: true));
         }
     }
 
     private PeerState Peer(IBlockSource peer) =>
         _peers.TryGetValue(peer, out var state) ? state : throw new InvalidOperationException($"peer {peer} was not added (AddPeer) or was removed");
 
-    private bool IsEndgameLocked()
+    private bool IsEndgameLocked() => _wantedMissing > 0 && _unrequestedBlocks == 0 && _startable == 0 && _inProgress.Count > 0;
+
+    /// <summary>A wanted piece we lack, that a connected peer has and nobody is fetching: one to start before endgame.
+    /// Counted as it changes (<see cref="_startable"/>), not found by a walk over every piece each time endgame is asked
+    /// about (a walk of 400 pieces per peer and top-up was 1.3 % of a 1,000-peer simulated run).</summary>
+    private bool IsStartable(int index, bool availableOrNot = false) =>
+        !_have[index] && _activeByIndex[index] is null && (availableOrNot || _availability[index] > 0) && _selection.IsWanted(index);
+
+    /// <summary>Keeps <see cref="_startable"/> right after a change to piece <paramref name="index"/> that it
+    /// <paramref name="was"/> startable before.</summary>
+    private void Recount(int index, bool was)
     {
-        if (_wantedMissing == 0 || _unrequestedBlocks > 0) return false;
-        for (var i = 0; i < PieceCount; i++)
-            if (_activeByIndex[i] is null && !_have[i] && _availability[i] > 0 && _selection.IsWanted(i)) return false;
-        return _inProgress.Count > 0;
+        var now = IsStartable(index);
+        if (now != was) _startable += now ? 1 : -1;
     }
+
+    /// <summary>How many pieces could be started now (wanted, lacking, held by a peer, not in progress); for tests.</summary>
+    internal int StartableCount { get { lock (_lock) return _startable; } }
+
+    /// <summary>Blocks of the pieces in progress that nobody was asked for; for tests.</summary>
+    internal int UnrequestedBlocks { get { lock (_lock) return _unrequestedBlocks; } }
 
     /// <summary>What the manager knows about one peer.</summary>
     private sealed class PeerState(Bitfield has)
