@@ -60,7 +60,18 @@ public class SeedMeetsSeedTests
         }
     }
 
-    private static (Session Session, TorrentSwarm Swarm, TestTorrents.Built Built) Start(bool seeding)
+    /// <summary>A swarm on a session of its own, and the peer the test plays, connected to it.</summary>
+    private sealed record Rig(Session Session, TorrentSwarm Swarm, TestTorrents.Built Built, HandPeer Peer) : IAsyncDisposable
+    {
+        public async ValueTask DisposeAsync()
+        {
+            await Peer.DisposeAsync();
+            await Swarm.DisposeAsync();
+            await Session.DisposeAsync();
+        }
+    }
+
+    private static async Task<Rig> StartAsync(bool seeding)
     {
         var built = TestTorrents.SingleFile(length: 64 * 16 * 1024, pieceLength: 16 * 1024, announce: null, seed: 84);
         var session = Session.Start(new SessionSettings
@@ -75,16 +86,14 @@ public class SeedMeetsSeedTests
         var swarm = new TorrentSwarm(session, built.Torrent, new DownloadOptions { OutputDirectory = "." }, new FakePieceStorage { ReadsZeros = true },
             have, downloading: !seeding);
         swarm.Start();
-        return (session, swarm, built);
+        return new Rig(session, swarm, built, await HandPeer.DialAsync(session, built.Torrent));
     }
 
     [Fact]
     public async Task AllowedFast_IsNotSentToAPeerThatSaysItHasEveryPiece()
     {
-        var (session, swarm, built) = Start(seeding: false);
-        await using var _ = session;
-        await using var __ = swarm;
-        await using var peer = await HandPeer.DialAsync(session, built.Torrent);
+        await using var rig = await StartAsync(seeding: false);
+        var peer = rig.Peer;
 
         await peer.Connection.SendAsync(PeerMessage.HaveAll, Ct);
 
@@ -97,10 +106,8 @@ public class SeedMeetsSeedTests
     [Fact]
     public async Task AllowedFast_GoesToAPeerThatSaysItHasNothing_ForPiecesWeHave()
     {
-        var (session, swarm, built) = Start(seeding: false);
-        await using var _ = session;
-        await using var __ = swarm;
-        await using var peer = await HandPeer.DialAsync(session, built.Torrent);
+        await using var rig = await StartAsync(seeding: false);
+        var (peer, built) = (rig.Peer, rig.Built);
 
         await peer.Connection.SendAsync(PeerMessage.HaveNone, Ct);
 
@@ -115,11 +122,9 @@ public class SeedMeetsSeedTests
     [Fact]
     public async Task ASeedThatDialledUsWhileWeSeed_IsDroppedAndItsListenAddressIsNeverDialled()
     {
-        var (session, swarm, built) = Start(seeding: true);
-        await using var _ = session;
-        await using var __ = swarm;
+        await using var rig = await StartAsync(seeding: true);
+        var (peer, swarm) = (rig.Peer, rig.Swarm);
         var listening = new IPEndPoint(IPAddress.Loopback, 1); // never dialled: the swarm only retires it
-        await using var peer = await HandPeer.DialAsync(session, built.Torrent);
 
         // BEP 10's handshake names the port it listens on; then BEP 6's have all.
         var extensions = new ExtensionHandshake { ListenPort = listening.Port };

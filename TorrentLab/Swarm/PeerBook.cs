@@ -346,20 +346,7 @@ internal sealed class PeerBook
     /// <summary>Seeds met by an earlier swarm of this torrent: listed as retired, so never dialled.</summary>
     public void AddRetired(IEnumerable<IPEndPoint> seeds)
     {
-        lock (_lock)
-            foreach (var seed in seeds)
-            {
-                if (_known.Count >= MaxKnown) break;
-                if (_known.TryGetValue(seed, out var entry))
-                {
-                    Detach(entry);
-                    entry.Retired = true;
-                    continue;
-                }
-                var retired = NewEntry(seed);
-                retired.Retired = true;
-                _known[seed] = retired;
-            }
+        foreach (var seed in seeds) Retire(seed);
     }
 
     /// <summary>Bans a peer for the session: its address is never dialled and its id never accepted again. False when
