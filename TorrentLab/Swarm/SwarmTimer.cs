@@ -73,7 +73,9 @@ internal sealed class SwarmTimer
             {
                 if (peer.StopDelivering(after: TimeSpan.FromSeconds(1))) _swarm.Progress.Delivering(started: false);
                 if (peer.CheckSnubbed(snubAfter)) _swarm.Log($"{peer}: snubbed us (no block for {snubAfter.TotalSeconds:0} s), its requests go to others");
-                peer.Poke();
+                // A top-up has nothing to do once we only seed and told the peer so: a seed of a thousand connections
+                // woke each every second for nothing.
+                if (_swarm.Downloading || peer.Connection.AmInterested) peer.Poke();
             }
             _choking.Tick();
             _stall.Check();
