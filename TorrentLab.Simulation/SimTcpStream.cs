@@ -7,7 +7,8 @@ namespace TorrentLab.Simulation;
 /// <summary>One end of a simulated TCP connection, as the stream its program reads and writes.</summary>
 /// <remarks>
 /// What is written waits in the send buffer and goes out in pieces of the host's <see cref="AccessLink.Quantum"/>
-/// (a tenth of a second of its upload, at most 16 KiB), each when it is this connection's turn on the host's upload
+/// (a tenth of a second of its upload, at most 16 KiB), each cut from what is unsent when it goes (writes made while
+/// the connection waits share a piece, as a kernel's segments do), each when it is this connection's turn on the host's upload
 /// and the receiver's window (1 MiB of bytes on the way or unread) has room and the connection has less than its
 /// share of the receiver's download queue on the way (<see cref="AccessLink.FlowShare"/>); a write waits while more than the host's
 /// <see cref="AccessLink.SendBuffer"/> is unsent, as a kernel's send does. A piece arrives after the path's delay
