@@ -54,4 +54,47 @@ internal sealed class PickContext
 
     /// <summary>How many connected peers have piece <paramref name="index"/> (its availability; lower is rarer).</summary>
     public int Availability(int index) => _availability[index];
+
+    /// <summary>Moves <see cref="FirstCandidate"/> past the pieces had, in progress or not wanted, and returns it.</summary>
+    internal int AdvanceFirstCandidate()
+    {
+        var first = FirstCandidate;
+        while (first < PieceCount && (_have[first] || _active[first] is not null || !_selection.IsWanted(first))) first++;
+        return FirstCandidate = first;
+    }
+
+    /// <summary>True when <paramref name="peerHas"/> a candidate (what a picker finds one of, by its contract): the first
+    /// from the lowest, without a picker's ranking and random draws, which the piece manager's <c>CanAsk</c>, asked
+    /// after every read from a peer that is not sending us blocks, does not need.</summary>
+    internal bool AnyCandidate(Bitfield peerHas)
+    {
+        for (var i = AdvanceFirstCandidate(); i < PieceCount; i++)
+            if (peerHas[i] && IsCandidate(i)) return true;
+        return false;
+    }
+
+    /// <summary>Pieces <see cref="IsStartable"/> says yes to, counted as they change (the piece manager calls
+    /// <see cref="Recount"/> wherever one of its inputs changes): endgame waits until there are none. A walk over every
+    /// piece each time endgame was asked about was 1.3 % of a 1,000-peer simulated run.</summary>
+    internal int Startable { get; private set; }
+
+    /// <summary>A wanted piece we lack, that a connected peer has (or not, with <paramref name="availableOrNot"/>) and
+    /// nobody is fetching: one to start before endgame.</summary>
+    internal bool IsStartable(int index, bool availableOrNot = false) =>
+        !_have[index] && _active[index] is null && (availableOrNot || _availability[index] > 0) && _selection.IsWanted(index);
+
+    /// <summary>Keeps <see cref="Startable"/> right after a change to piece <paramref name="index"/>, which it
+    /// <paramref name="was"/> before.</summary>
+    internal void Recount(int index, bool was)
+    {
+        var now = IsStartable(index);
+        if (now != was) Startable += now ? 1 : -1;
+    }
+
+    /// <summary>Counts <see cref="Startable"/> afresh (a new selection).</summary>
+    internal void CountStartable()
+    {
+        Startable = 0;
+        for (var i = 0; i < PieceCount; i++) if (IsStartable(i)) Startable++;
+    }
 }

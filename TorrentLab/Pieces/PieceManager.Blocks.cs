@@ -118,9 +118,9 @@ internal sealed partial class PieceManager
             Retire(piece);
             if (good)
             {
-                var was = IsStartable(index);
+                var was = _pickContext.IsStartable(index);
                 _have.Set(index);
-                Recount(index, was);
+                _pickContext.Recount(index, was);
                 _haveBytes += piece.Length;
                 _verifiedBytes += piece.Length;
                 if (_selection.IsWanted(index))

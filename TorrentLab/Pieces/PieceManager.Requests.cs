@@ -176,24 +176,6 @@ internal sealed partial class PieceManager
 
     private const int Unpicked = -2;
 
-    /// <summary>True when the peer has a piece that could be started now (what <see cref="PickLocked"/> finds one of, by
-    /// the pickers' contract): the first from the lowest candidate, without the picker's ranking and random draws,
-    /// which <see cref="CanAsk"/>, asked after every read from a peer that is not sending us blocks, does not need.</summary>
-    private bool AnyCandidateLocked(PeerState state)
-    {
-        for (var i = FirstCandidateLocked(); i < PieceCount; i++)
-            if (state.Has[i] && _pickContext.IsCandidate(i)) return true;
-        return false;
-    }
-
-    /// <summary>Moves <see cref="PickContext.FirstCandidate"/> past the pieces had, in progress or not wanted.</summary>
-    private int FirstCandidateLocked()
-    {
-        var first = _pickContext.FirstCandidate;
-        while (first < PieceCount && (_have[first] || _activeByIndex[first] is not null || !_selection.IsWanted(first))) first++;
-        return _pickContext.FirstCandidate = first;
-    }
-
     /// <summary>A BEP 6 <c>suggest</c> from the peer: the piece is tried first the next time a new piece is started for
     /// it, if it is still one we can start (the latest suggestion first, at most <see cref="MaxSuggestions"/> kept).</summary>
     public void Suggest(IBlockSource peer, int index)
@@ -220,7 +202,7 @@ internal sealed partial class PieceManager
 
     private int PickLocked(PeerState state)
     {
-        var first = FirstCandidateLocked();
+        var first = _pickContext.AdvanceFirstCandidate();
         if (first == PieceCount) return -1;
         // A stream waits for these: the pieces under its read position and its readahead, before anything else wanted.
         if (_options.Demand?.Windows is { Length: > 0 } windows)
@@ -272,9 +254,9 @@ internal sealed partial class PieceManager
     {
         var piece = new ActivePiece(index, _torrent.GetPieceLength(index));
         FillPadding(piece);
-        var was = IsStartable(index);
+        var was = _pickContext.IsStartable(index);
         _activeByIndex[index] = piece;
-        Recount(index, was);
+        _pickContext.Recount(index, was);
         _inProgress.Add(piece);
         _unrequestedBlocks += piece.Unrequested;
         return piece;
@@ -283,9 +265,9 @@ internal sealed partial class PieceManager
     /// <summary>Drops a piece from the in-progress set (failed, evicted, or verified and handed over).</summary>
     private void Retire(ActivePiece piece)
     {
-        var was = IsStartable(piece.Index);
+        var was = _pickContext.IsStartable(piece.Index);
         _activeByIndex[piece.Index] = null;
-        Recount(piece.Index, was);
+        _pickContext.Recount(piece.Index, was);
         _inProgress.Remove(piece);
         _unrequestedBlocks -= piece.Unrequested;
         if (!_have[piece.Index]) _pickContext.FirstCandidate = Math.Min(_pickContext.FirstCandidate, piece.Index);

@@ -34,7 +34,6 @@ internal sealed partial class PieceManager
     private PieceSelection _selection; // replaced whole by SetSelection, under _lock
     private int _unrequestedBlocks; // sum of Unrequested over _inProgress
     private int _wantedMissing; // wanted pieces not verified yet: zero means complete
-    private int _startable; // pieces IsStartable says yes to: endgame waits until there are none
     private long _haveBytes, _downloadedBytes, _verifiedBytes, _wastedBytes;
     private long _requestSequence; // numbers every request handed out, in order
     private readonly long[] _wastedByCause = new long[WasteCauses];
@@ -112,8 +111,7 @@ internal sealed partial class PieceManager
             _pickContext.Selection = selection;
             _pickContext.FirstCandidate = 0; // a piece below the old first candidate may be wanted now
             _wantedMissing = selection.WantedCount - selection.WantedIn(_have, _torrent).Pieces;
-            _startable = 0;
-            for (var i = 0; i < PieceCount; i++) if (IsStartable(i)) _startable++;
+            _pickContext.CountStartable();
             foreach (var state in _peers.Values)
             {
                 var interesting = 0;
@@ -212,7 +210,7 @@ internal sealed partial class PieceManager
             var state = new PeerState(Bitfield.FromWire(has.ToBytes(), has.Length));
             foreach (var i in state.Has.SetIndexes())
             {
-                if (_availability[i]++ == 0) Recount(i, was: false);
+                if (_availability[i]++ == 0) _pickContext.Recount(i, was: false);
                 if (!_have[i] && _selection.IsWanted(i)) state.Interesting++;
             }
             _peers.Add(peer, state);
@@ -227,7 +225,7 @@ internal sealed partial class PieceManager
         {
             var state = Peer(peer);
             if (!state.Has.Set(index)) return false;
-            if (_availability[index]++ == 0) Recount(index, was: false);
+            if (_availability[index]++ == 0) _pickContext.Recount(index, was: false);
             if (!_have[index] && _selection.IsWanted(index)) state.Interesting++;
             return true;
         }
@@ -242,7 +240,7 @@ internal sealed partial class PieceManager
         {
             var state = Peer(peer);
             if (!state.Has.Clear(index)) return (false, []);
-            if (--_availability[index] == 0) Recount(index, was: IsStartable(index, availableOrNot: true));
+            if (--_availability[index] == 0) _pickContext.Recount(index, was: _pickContext.IsStartable(index, availableOrNot: true));
             if (!_have[index] && _selection.IsWanted(index)) state.Interesting--;
             var released = state.Outstanding.Where(r => r.Index == index).ToList();
             foreach (var request in released)
@@ -274,7 +272,7 @@ internal sealed partial class PieceManager
             if (state.Outstanding.Count > 0) return true;
             foreach (var piece in _inProgress)
                 if (piece.Unrequested > 0 && !piece.Verifying && state.Has[piece.Index] && MayContribute(piece, peer)) return true;
-            return AnyCandidateLocked(state) || IsEndgameLocked();
+            return _pickContext.AnyCandidate(state.Has) || IsEndgameLocked();
         }
     }
 
@@ -293,31 +291,17 @@ internal sealed partial class PieceManager
             if (!_peers.Remove(peer, out var state)) return;
             ReleaseLocked(peer, state);
             foreach (var i in state.Has.SetIndexes())
-                if (--_availability[i] == 0) Recount(i, was: IsStartable(i, availableOrNot: true));
+                if (--_availability[i] == 0) _pickContext.Recount(i, was: _pickContext.IsStartable(i, availableOrNot: true));
         }
     }
 
     private PeerState Peer(IBlockSource peer) =>
         _peers.TryGetValue(peer, out var state) ? state : throw new InvalidOperationException($"peer {peer} was not added (AddPeer) or was removed");
 
-    private bool IsEndgameLocked() => _wantedMissing > 0 && _unrequestedBlocks == 0 && _startable == 0 && _inProgress.Count > 0;
-
-    /// <summary>A wanted piece we lack, that a connected peer has and nobody is fetching: one to start before endgame.
-    /// Counted as it changes (<see cref="_startable"/>), not found by a walk over every piece each time endgame is asked
-    /// about (a walk of 400 pieces per peer and top-up was 1.3 % of a 1,000-peer simulated run).</summary>
-    private bool IsStartable(int index, bool availableOrNot = false) =>
-        !_have[index] && _activeByIndex[index] is null && (availableOrNot || _availability[index] > 0) && _selection.IsWanted(index);
-
-    /// <summary>Keeps <see cref="_startable"/> right after a change to piece <paramref name="index"/> that it
-    /// <paramref name="was"/> startable before.</summary>
-    private void Recount(int index, bool was)
-    {
-        var now = IsStartable(index);
-        if (now != was) _startable += now ? 1 : -1;
-    }
+    private bool IsEndgameLocked() => _wantedMissing > 0 && _unrequestedBlocks == 0 && _pickContext.Startable == 0 && _inProgress.Count > 0;
 
     /// <summary>How many pieces could be started now (wanted, lacking, held by a peer, not in progress); for tests.</summary>
-    internal int StartableCount { get { lock (_lock) return _startable; } }
+    internal int StartableCount { get { lock (_lock) return _pickContext.Startable; } }
 
     /// <summary>Blocks of the pieces in progress that nobody was asked for; for tests.</summary>
     internal int UnrequestedBlocks { get { lock (_lock) return _unrequestedBlocks; } }
