@@ -95,8 +95,8 @@ public class PieceManagerModelTests
     }
 
     /// <summary>The pieces that could be started (wanted, lacking, held by a peer, not in progress), found the long
-    /// way; and endgame as defined: something wanted is missing, pieces are in progress, none can be started, and no
-    /// block of those in progress is unrequested (seen as: no peer can be handed a block without a duplicate).</summary>
+    /// way; and endgame as defined from it: something wanted is missing, pieces are in progress, none can be started, and
+    /// no block of those in progress is unrequested (that last the manager's own count, which this test does not check).</summary>
     private static (int Startable, bool Endgame) Walk(PieceManager manager, int pieces)
     {
         var inProgress = manager.SnapshotInProgress().ToHashSet();
