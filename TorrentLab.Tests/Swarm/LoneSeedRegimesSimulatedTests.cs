@@ -40,7 +40,7 @@ public class LoneSeedRegimesSimulatedTests
     [Fact]
     public void TwoDownloaders_BehindTheSeedsLine_EndWithinTenPercentOfTheBound() => Simulated.Passes(TwoBehindLine, seed: 1);
 
-    /// <summary>Eight downloaders behind the seed's own line of 1 MiB/s, at 64 MiB: 1.040 here, the seed 1.037 F.
+    /// <summary>Eight downloaders behind the seed's own line of 1 MiB/s, at 64 MiB: 1.042 here, the seed 1.037 F.
     /// Sixteen suggestions per peer whatever its rate (before they followed the rate): 1.222, the seed 1.218 F. At 16 MiB
     /// (64 pieces) the same regime reads 1.26-1.27 with the seed's line busy throughout (1.25 F): every piece has left
     /// it once by T_min, and what is over is the passing on of the last pieces to leave it, which each of the other
