@@ -44,11 +44,11 @@ internal static class Program
     private static int Dht(string[] args)
     {
         var inv = CultureInfo.InvariantCulture;
+        OnlyKnown(args, ["--nodes", "--seed", "--lookups", "--unresponsive", "--loss", "--one-way-ms", "--rtt", "--addresses", "--log"], flags: ["--memory"]);
         double Number(string name, double fallback) => Option(args, name) is { } v ? double.Parse(v, inv) : fallback;
-        var rtt = Option(args, "--rtt") ?? "atlas";
-        if (rtt is not ("atlas" or "lognormal")) throw new FormatException($"--rtt must be atlas or lognormal, got '{rtt}'");
+        var rtt = Choice(args, "--rtt", "atlas", "lognormal");
         var options = new Experiments.DhtExperiment.Options((int)Number("--nodes", 1000), (int)Number("--lookups", 200),
-            Number("--unresponsive", 0.2), Number("--one-way-ms", 25), Number("--loss", 0.01), Option(args, "--addresses") != "dense",
+            Number("--unresponsive", 0.2), Number("--one-way-ms", 25), Number("--loss", 0.01), Choice(args, "--addresses", "spread", "dense") != "dense",
             Memory: args.Contains("--memory"), Rtt: rtt);
         return Experiment(args, (int)Number("--seed", 1), (sim, print) => Experiments.DhtExperiment.RunAsync(sim, options, print));
     }
@@ -64,12 +64,15 @@ internal static class Program
     private static int Swarm(string[] args)
     {
         var inv = CultureInfo.InvariantCulture;
+        OnlyKnown(args, ["--peers", "--seed", "--mib", "--piece-kib", "--seed-kib-s", "--peer-kib-s", "--uploads", "--down-factor", "--super",
+            "--cap", "--neighbours", "--join", "--starts", "--churn", "--log", "--trace", "--one-way-ms", "--timers-late-ms", "--wire"], flags: []);
         int Int(string name, int fallback) => Option(args, name) is { } v ? int.Parse(v, inv) : fallback;
         var seed = Int("--seed", 1);
         var options = new Experiments.SwarmExperiment.Options(
             Peers: Int("--peers", 10), Mib: Int("--mib", 100), PieceKib: Int("--piece-kib", 256), SeedRate: Int("--seed-kib-s", 1024) * 1024L, PeerRate: Int("--peer-kib-s", 0) * 1024L,
-            Uploads: Option(args, "--uploads") ?? "equal", DownFactor: Int("--down-factor", 0), Super: Option(args, "--super") == "on",
-            AppCap: Option(args, "--cap") == "app", Neighbours: Int("--neighbours", 50), Join: Option(args, "--join") ?? "once",
+            Uploads: Choice(args, "--uploads", "equal", "spread", "gnutella", "gnutella-up"), DownFactor: Int("--down-factor", 0),
+            Super: Choice(args, "--super", "off", "on") == "on", AppCap: Choice(args, "--cap", "link", "app") == "app", Neighbours: Int("--neighbours", 50),
+            Join: Choice(args, "--join", "once", "tracker"),
             Starts: Option(args, "--starts") ?? "0-0", Churn: Option(args, "--churn") is { } churn ? double.Parse(churn, inv) : 0,
             Trace: Option(args, "--trace"), LatencyMs: Option(args, "--one-way-ms") is { } ms ? double.Parse(ms, inv) : 20,
             Wire: Option(args, "--wire"), TimersLateMs: Option(args, "--timers-late-ms") is { } late ? double.Parse(late, inv) : DefaultTimersLateMs);
@@ -114,6 +117,26 @@ internal static class Program
         var outcome = SimRun.Run(seed, scenario, limit, logFile);
         Report(outcome);
         return outcome.Passed ? 0 : 1;
+    }
+
+    /// <summary>Refuses an option the experiment does not know (a misspelt one would run another experiment and print
+    /// its figures as if asked for): each of <paramref name="valued"/> takes the word after it, each of
+    /// <paramref name="flags"/> none.</summary>
+    private static void OnlyKnown(string[] args, string[] valued, string[] flags)
+    {
+        for (var i = 0; i < args.Length; i++)
+        {
+            if (flags.Contains(args[i])) continue;
+            if (!valued.Contains(args[i])) throw new FormatException($"unknown option or stray word '{args[i]}'");
+            if (++i == args.Length) throw new FormatException($"{args[i - 1]} needs a value");
+        }
+    }
+
+    /// <summary>The value of <paramref name="name"/>, one of <paramref name="allowed"/> (the first when absent).</summary>
+    private static string Choice(string[] args, string name, params string[] allowed)
+    {
+        var value = Option(args, name) ?? allowed[0];
+        return allowed.Contains(value) ? value : throw new FormatException($"{name} must be {string.Join(" or ", allowed)}, got '{value}'");
     }
 
     private static string? Option(string[] args, string name) =>
