@@ -48,7 +48,14 @@ public sealed class PrometheusServer : IDisposable
         try
         {
             var port = ProcessRunner.WaitForOwnListener(process, "prometheus", () => server.Output, ct);
-            server._http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}"), Timeout = TimeSpan.FromSeconds(10) };
+            var http = server._http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}"), Timeout = TimeSpan.FromSeconds(10) };
+            // It listens before its storage is open, and answers the API with a plain-text 503 until then (a CI run
+            // beside two busy loops queried it in that window): ready once /-/ready says so.
+            Wait.UntilAsync(async () =>
+            {
+                using var ready = await http.GetAsync("/-/ready", ct);
+                return ready.IsSuccessStatusCode;
+            }, TimeSpan.FromSeconds(60), $"prometheus never became ready: {server.Output}", ct).GetAwaiter().GetResult();
             return server;
         }
         catch
