@@ -60,6 +60,22 @@ public class BrowserScaleTests
     private const string ReadLateness =
         "() => `at most ${Math.round(window.__late.most)} ms, ${Math.round(window.__late.sum)} ms in all over ${window.__late.ticks} ticks`";
 
+    /// <summary>The file tree as the page holds it (drawn for which torrent, how many rows), the resource timing of its
+    /// reads (a body never read shows no end), the notice shown and how late the page's timers ran.</summary>
+    private const string TreeState = """
+        () => {
+          const box = document.querySelector('#file-tree');
+          const reads = performance.getEntriesByType('resource').filter((e) => e.name.endsWith('/files'))
+            .map((e) => `started ${Math.round(e.startTime)} ms, answer ${Math.round(e.responseStart)}, end ${Math.round(e.responseEnd)}, ${e.transferSize} bytes`);
+          const notice = document.querySelector('#notice');
+          return `tree drawn for ${box.dataset.hash || 'none'}, ${box.dataset.rows || 0} rows of ${box.dataset.listed || 0}, `
+            + `${box.querySelectorAll('.ft-row').length} in the page, box ${box.clientWidth}x${box.clientHeight}; `
+            + `reads: ${reads.join(' | ') || 'none'}; page time ${Math.round(performance.now())} ms; `
+            + `notice: ${notice && !notice.hidden ? notice.textContent : 'none'}; `
+            + `timers late at most ${Math.round(window.__late.most)} ms over ${window.__late.ticks} ticks`;
+        }
+        """;
+
     /// <summary>Records every DOM mutation in the list's body and the row (its info hash) each one is in.</summary>
     private const string ObserveRows = """
         () => {
@@ -95,6 +111,7 @@ public class BrowserScaleTests
         page.Request += (_, r) => { if (r.Url.EndsWith("/files", StringComparison.Ordinal)) Note("asked"); };
         page.Response += (_, r) => { if (r.Url.EndsWith("/files", StringComparison.Ordinal)) Note($"answer {r.Status}"); };
         page.RequestFailed += (_, r) => { if (r.Url.EndsWith("/files", StringComparison.Ordinal)) Note($"failed: {r.Failure}"); };
+        page.RequestFinished += (_, r) => { if (r.Url.EndsWith("/files", StringComparison.Ordinal)) Note("body read"); };
         await page.AddInitScriptAsync(CountLiveMessages);
         await page.AddInitScriptAsync(MeasureLateness);
         await page.GotoAsync(rig.Server.Url + "/");
@@ -150,8 +167,13 @@ public class BrowserScaleTests
         {
             // CI runs under load saw the tree stay empty for 60 s, and for the 30 s of an expectation; what the page asked
             // for and heard says why (first: a failed run's report shows a message's first lines).
+            // A run with one read answered (200) and the tree still empty 30 s later: what the page itself holds says
+            // whether the answer's body reached the script and whether the tree was drawn.
+            var inPage = page.EvaluateAsync<string>(TreeState);
+            var said = await Task.WhenAny(inPage, Task.Delay(TimeSpan.FromSeconds(10), Ct)) == inPage ? await inPage : "the page did not answer in 10 s";
             lock (filesRequests)
                 throw new PlaywrightException($"the page's file reads: {(filesRequests.Count == 0 ? "none" : string.Join("; ", filesRequests))}; "
+                    + $"the page: {said}; "
                     + $"this process's thread pool: {ThreadPool.ThreadCount} threads, {ThreadPool.PendingWorkItemCount} items waiting\n{e.Message}", e);
         }
         // Focused by the page's own focus(), in one call: a CI run's Playwright focus (three calls into the page)
