@@ -9,8 +9,8 @@ public class ChokerTests
     private static readonly DateTimeOffset LongAgo = Start - TimeSpan.FromHours(1);
 
     private static ChokeCandidate Peer(string key, double toUs, double fromUs = 0, bool interested = true, DateTimeOffset? connected = null,
-        bool deferred = false) =>
-        new(key, toUs, fromUs, interested, connected ?? LongAgo, deferred);
+        bool deferred = false, int held = 0) =>
+        new(key, toUs, fromUs, interested, connected ?? LongAgo, deferred, held);
 
     [Fact]
     public void Decide_Downloading_UnchokesTheThreeFastestInterestedUploadersPlusOneOptimistic()
@@ -78,18 +78,72 @@ public class ChokerTests
     {
         var time = new ManualClock(Start);
         var choker = new Choker(0, time, new Random(42));
-        var peers = new[] { Peer("old", 0), Peer("new", 0, connected: Start) };
-        var counts = new Dictionary<object, int> { ["old"] = 0, ["new"] = 0 };
+        // The newcomer holds more: the turns of the peer furthest behind all go to "old", the draws about 3:1 to "new".
+        var peers = new[] { Peer("old", 0), Peer("new", 0, connected: Start, held: 5) };
+        var behindTurns = new Dictionary<object, int> { ["old"] = 0, ["new"] = 0 };
+        var draws = new Dictionary<object, int> { ["old"] = 0, ["new"] = 0 };
 
-        for (var round = 0; round < 4000; round++)
+        for (var round = 0; round < 8000; round++)
         {
-            counts[choker.Decide(peers, seeding: false).Single()]++;
+            (round % 2 == 0 ? behindTurns : draws)[choker.Decide(peers, seeding: false).Single()]++;
             time.Advance(Choker.OptimisticInterval);
             peers[1] = peers[1] with { ConnectedAt = time.GetUtcNow() }; // stays a newcomer
         }
 
-        var ratio = (double)counts["new"] / counts["old"];
+        Assert.Equal(4000, behindTurns["old"]);
+        var ratio = (double)draws["new"] / draws["old"];
         Assert.InRange(ratio, 2.5, 3.5);
+    }
+
+    [Fact]
+    public void Decide_EveryOtherRotation_TheOptimisticSlotGoesToTheWaitingPeerFurthestBehind()
+    {
+        // Tit-for-tat keeps the fast uploaders; the optimistic slot's turns reach the peer that has the fewest pieces
+        // among those that wait (interested, choked, not deferred), whatever its rate: a draw among many would reach it
+        // about once in as many rotations.
+        var time = new ManualClock(Start);
+        var choker = new Choker(1, time, new Random(3));
+        var peers = new[]
+        {
+            Peer("fast", 90, held: 10), Peer("a", 5, held: 40), Peer("b", 4, held: 30), Peer("c", 3, held: 35),
+            Peer("idle", 0, interested: false, held: 0), Peer("ignored-before", 0, deferred: true, held: 1), Peer("d", 2, held: 12),
+        };
+        var behind = new List<object>();
+        var drawn = new HashSet<object>();
+
+        for (var round = 0; round < 40; round++)
+        {
+            var unchoked = choker.Decide(peers, seeding: false);
+            Assert.Contains("fast", unchoked); // the regular slot is the rate's
+            if (round % 2 == 0) behind.Add(choker.Optimistic!);
+            else drawn.Add(choker.Optimistic!);
+            time.Advance(Choker.OptimisticInterval);
+        }
+
+        Assert.All(behind, p => Assert.Equal("d", p)); // 12 pieces: the fewest of a, b, c, d
+        Assert.True(drawn.Count > 1, $"the other turns are drawn: {string.Join(", ", drawn)}");
+        Assert.DoesNotContain("idle", drawn);
+        Assert.DoesNotContain("ignored-before", drawn);
+    }
+
+    [Fact]
+    public void Decide_Seeding_TheOptimisticSlotIsAlwaysDrawn()
+    {
+        // A seed's upload should go to peers that pass it on: it has no turns for the peer furthest behind.
+        var time = new ManualClock(Start);
+        var choker = new Choker(0, time, new Random(3));
+        var peers = new[] { Peer("behind", 0, held: 1), Peer("b", 0, held: 50), Peer("c", 0, held: 60) };
+        var turnsOfBehind = new HashSet<object>();
+
+        for (var round = 0; round < 40; round += 2)
+        {
+            turnsOfBehind.Add(choker.Decide(peers, seeding: true).Single());
+            time.Advance(Choker.OptimisticInterval);
+            choker.Decide(peers, seeding: true);
+            time.Advance(Choker.OptimisticInterval);
+        }
+
+        Assert.True(turnsOfBehind.Count > 1, $"the rotations a downloader gives the peer furthest behind went to: {string.Join(", ", turnsOfBehind)}");
     }
 
     [Fact]

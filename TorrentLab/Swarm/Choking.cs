@@ -102,7 +102,7 @@ internal sealed class Choking
             var deferred = p.IgnoredUnchoke(IgnoredUnchokeAfter);
             // Only the rate the round ranks by is read (a rate meter sums its window on each read).
             candidates[i] = new ChokeCandidate(p, seeding ? 0 : p.Down.BytesPerSecond, seeding ? p.Up.BytesPerSecond : 0,
-                p.Connection.PeerInterested, p.ConnectedAt, deferred);
+                p.Connection.PeerInterested, p.ConnectedAt, deferred, p.PiecesHeld);
             if (candidates[i].Interested && !deferred) eligible++;
         }
         IReadOnlySet<object> unchoke;

@@ -62,6 +62,9 @@ internal sealed partial class SwarmPeer : IBlockSource
     /// <summary>It has every piece (a seeder).</summary>
     public bool IsSeed => Volatile.Read(ref _peerHaveCount) == _pieces.PieceCount;
 
+    /// <summary>Pieces it told us it has.</summary>
+    public int PiecesHeld => Volatile.Read(ref _peerHaveCount);
+
     /// <summary>Its requests queued with us, not yet answered (the simulator's trace reads it).</summary>
     public int QueuedUploads => _upload.Queued;
 
