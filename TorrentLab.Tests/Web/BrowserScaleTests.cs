@@ -169,8 +169,9 @@ public class BrowserScaleTests
             // for and heard says why (first: a failed run's report shows a message's first lines).
             // A run with one read answered (200) and the tree still empty 30 s later: what the page itself holds says
             // whether the answer's body reached the script and whether the tree was drawn.
-            var inPage = page.EvaluateAsync<string>(TreeState);
-            var said = await Task.WhenAny(inPage, Task.Delay(TimeSpan.FromSeconds(10), Ct)) == inPage ? await inPage : "the page did not answer in 10 s";
+            string said;
+            try { said = await page.EvaluateAsync<string>(TreeState).WaitAsync(TimeSpan.FromSeconds(10), Ct); }
+            catch (TimeoutException) { said = "the page did not answer in 10 s"; }
             lock (filesRequests)
                 throw new PlaywrightException($"the page's file reads: {(filesRequests.Count == 0 ? "none" : string.Join("; ", filesRequests))}; "
                     + $"the page: {said}; "
