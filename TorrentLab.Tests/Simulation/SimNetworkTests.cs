@@ -264,6 +264,30 @@ public class SimNetworkTests
     }
 
     [Fact]
+    public async Task Tcp_ARstAbortsWhatTheSenderHasNotSent_EvenAfterItClosedItsEnd()
+    {
+        var world = new World();
+        // A 16,000 B/s uplink cuts pieces of 1,600 bytes, one every 0.1 s; the path's delay is 10 ms each way.
+        var sender = world.Network.AddHost("slow", new LinkSpec(TimeSpan.FromMilliseconds(5), UpBytesPerSecond: 16_000));
+        var receiver = world.Network.AddHost("home", new LinkSpec(TimeSpan.FromMilliseconds(5)));
+        var (client, server, _) = await TcpPairAsync(world, sender, receiver);
+        // The receiver closes first (a peer it dropped); the sender, told by the FIN, closes too with 16 KiB unsent,
+        // as an engine that reads the end of its peer closes while its last blocks wait in the send buffer.
+        await server.DisposeAsync();
+        world.Run(world.Clock.Now + TimeSpan.FromMilliseconds(50));
+        await client.WriteAsync(new byte[16 * 1024], TestContext.Current.CancellationToken);
+        await client.DisposeAsync();
+        var downBefore = receiver.Bytes.Down;
+        world.Run();
+        // The first piece reaches the closed end, which answers with a RST; a kernel that gets it discards what is
+        // unsent, whether the application still holds the socket or not. The simulator used to send the orphaned
+        // socket's whole buffer over the receiver's download (a tenth of a slow peer's download in a crowd).
+        var crossed = receiver.Bytes.Down - downBefore;
+        Assert.InRange(crossed, 1, 2 * 1_600);
+        Assert.Contains(world.Log.Tail(), l => l.Contains("reset", StringComparison.OrdinalIgnoreCase));
+    }
+
+    [Fact]
     public async Task Tcp_AWriteOnASlowUplink_ReturnsOnceAboutASecondOfItsUploadIsLeftUnsent()
     {
         var world = new World();
